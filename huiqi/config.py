@@ -1,0 +1,41 @@
+"""Settings: where huiqi keeps its data, read from the environment.
+
+``HUIQI_DATA_DIR`` (default ``./huiqi-data``) holds the profile store
+(``profiles.duckdb``), frozen snapshots (``snapshots/<id>/``), import reports
+and rejects (``imports/``) and match outputs (``runs/``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "huiqi-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+
+    @property
+    def profiles_db(self) -> Path:
+        return self.data_dir / "profiles.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def imports_dir(self) -> Path:
+        return self.data_dir / "imports"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+
+def get_settings(data_dir: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings from an explicit data directory, else ``HUIQI_DATA_DIR``, else the default."""
+    chosen = data_dir or os.environ.get("HUIQI_DATA_DIR") or DEFAULT_DATA_DIR
+    return Settings(data_dir=Path(chosen).expanduser().resolve())

@@ -1,0 +1,85 @@
+"""The exception tree. Every error a user can cause is a HuiqiError.
+
+A message says what happened, what was expected, and what to do. Where the
+error is in a file, ``location`` says where (file, line, column, field), and
+``str(err)`` starts with it so that a CLI prints one useful line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in an input something went wrong. Lines and columns are 1-based."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ", ".join(parts)
+
+
+class HuiqiError(Exception):
+    """Root of every error huiqi raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, location: Location | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location and str(location) else message)
+
+
+class ConfigError(HuiqiError):
+    """A setting is missing or wrong."""
+
+
+class DictionaryError(HuiqiError):
+    """The data dictionary or a code list is malformed."""
+
+
+class PeriodError(HuiqiError):
+    """A period (year, date) could not be parsed."""
+
+
+class ImportRowError(HuiqiError):
+    """One row of an import file is invalid (kept as a reject, never raised to the top)."""
+
+
+class ImportFileError(HuiqiError):
+    """An import file cannot be read at all (wrong format, missing mapping, unreadable)."""
+
+
+class PolicyError(HuiqiError):
+    """A policy file is malformed or fails a check."""
+
+
+class RuleCompileError(PolicyError):
+    """A criterion or amount expression is refused by the compiler."""
+
+
+class PolicyTestFailure(HuiqiError):
+    """A policy's own test case did not give the expected result."""
+
+
+class StoreError(HuiqiError):
+    """The profile store is missing, empty, or in an unexpected state."""
+
+
+class NotFoundError(HuiqiError):
+    """An enterprise, policy or snapshot that was asked for does not exist."""
+
+    exit_code = 3

@@ -1,0 +1,252 @@
+"""The profile store: an embedded DuckDB database plus one frozen Parquet copy per snapshot.
+
+Tables (in ``profiles.duckdb``):
+
+* ``enterprises``      one row per USCC: the dictionary's static fields.
+* ``enterprise_years`` one row per (USCC, year): the dictionary's yearly fields.
+* ``qualifications``   one row per certificate: (uscc, qualification, certificate_id,
+                       valid_from, valid_to).
+* ``snapshots``        one row per import or generation: id, time, source, counts.
+
+Every column also has an ``updated_snapshot`` telling which snapshot last wrote the row.
+After each import the three data tables are frozen to
+``snapshots/<id>/{enterprises,enterprise_years,qualifications}.parquet`` so that any
+match can be recomputed later from (policy version, snapshot id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from huiqi.config import Settings
+from huiqi.errors import NotFoundError, StoreError
+from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
+
+DATA_TABLES = ("enterprises", "enterprise_years", "qualifications")
+
+
+def enum_type_name(field: Field) -> str:
+    return f"enum_{field.name}"
+
+
+def duck_type(field: Field) -> str:
+    """The DuckDB column type that stores a dictionary field exactly."""
+    match field.type:
+        case "string":
+            return "VARCHAR"
+        case "integer":
+            return "BIGINT"
+        case "money":
+            return "DECIMAL(18,2)"
+        case "decimal":
+            return "DECIMAL(18,6)"
+        case "date":
+            return "DATE"
+        case "boolean":
+            return "BOOLEAN"
+        case "enum":
+            return enum_type_name(field)
+        case "tags":
+            return "VARCHAR[]"
+    raise StoreError(f"field '{field.name}' of type '{field.type}' has no column type")
+
+
+def enum_values(field: Field) -> list[str]:
+    assert field.codes is not None
+    return list(load_codelist(field.codes).codes)
+
+
+def create_enum_types(con: duckdb.DuckDBPyConnection, dictionary: Dictionary) -> None:
+    """Create one ENUM type per enum field (dictionary-encoded categoricals)."""
+    existing = {r[0] for r in con.execute("SELECT type_name FROM duckdb_types()").fetchall()}
+    for f in dictionary.fields:
+        if f.type == "enum" and enum_type_name(f) not in existing:
+            # ENUM members cannot be bound as parameters in DDL; they come from our own
+            # packaged code lists, and are quoted by DuckDB's literal rules here.
+            literal = ", ".join("'" + v.replace("'", "''") + "'" for v in enum_values(f))
+            con.execute(f"CREATE TYPE {enum_type_name(f)} AS ENUM ({literal})")
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> None:
+    d = dictionary or load_dictionary()
+    create_enum_types(con, d)
+    static_cols = ",\n  ".join(
+        f"{f.name} {duck_type(f)}" + (" PRIMARY KEY" if f.key else "") for f in d.static_fields
+    )
+    yearly_cols = ",\n  ".join(f"{f.name} {duck_type(f)}" for f in d.yearly_fields)
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS snapshots (
+          snapshot_id INTEGER PRIMARY KEY,
+          created_at TIMESTAMP NOT NULL,
+          kind VARCHAR NOT NULL,
+          registry VARCHAR,
+          source_file VARCHAR,
+          file_sha256 VARCHAR,
+          rows_read BIGINT DEFAULT 0,
+          rows_accepted BIGINT DEFAULT 0,
+          rows_rejected BIGINT DEFAULT 0,
+          rows_changed BIGINT DEFAULT 0,
+          report_path VARCHAR,
+          frozen BOOLEAN DEFAULT FALSE
+        )"""
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS enterprises (\n  {static_cols},\n"
+        "  updated_snapshot INTEGER\n)"
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS enterprise_years (\n  uscc VARCHAR NOT NULL,\n"
+        f"  year INTEGER NOT NULL,\n  {yearly_cols},\n  updated_snapshot INTEGER,\n"
+        "  PRIMARY KEY (uscc, year)\n)"
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS qualifications (
+          uscc VARCHAR NOT NULL,
+          qualification VARCHAR NOT NULL,
+          certificate_id VARCHAR,
+          valid_from DATE NOT NULL,
+          valid_to DATE NOT NULL,
+          updated_snapshot INTEGER,
+          PRIMARY KEY (uscc, qualification, valid_from)
+        )"""
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot_id: int
+    created_at: dt.datetime
+    kind: str
+    registry: str | None
+    source_file: str | None
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    frozen: bool
+
+
+class ProfileStore:
+    """Open, create and snapshot the embedded profile store under a data directory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def path(self) -> Path:
+        return self.settings.profiles_db
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def init(self) -> None:
+        """Create the data directory and an empty store (idempotent)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.connect(create=True) as con:
+            create_schema(con)
+
+    @contextmanager
+    def connect(
+        self, *, read_only: bool = False, create: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"no profile store at {self.path}; run 'huiqi init' and import or generate data first"
+            )
+        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ snapshots
+    def begin_snapshot(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        kind: str,
+        registry: str | None = None,
+        source_file: str | None = None,
+        file_sha256: str | None = None,
+    ) -> int:
+        """Record a new snapshot row and return its id (1, 2, 3...)."""
+        row = con.execute("SELECT COALESCE(MAX(snapshot_id), 0) + 1 FROM snapshots").fetchone()
+        assert row is not None
+        snapshot_id = int(row[0])
+        con.execute(
+            "INSERT INTO snapshots (snapshot_id, created_at, kind, registry, source_file, file_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [snapshot_id, dt.datetime.now(), kind, registry, source_file, file_sha256],
+        )
+        return snapshot_id
+
+    def finish_snapshot(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        snapshot_id: int,
+        *,
+        rows_read: int,
+        rows_accepted: int,
+        rows_rejected: int,
+        rows_changed: int = 0,
+        report_path: str | None = None,
+    ) -> None:
+        """Store the counts and freeze the data tables to Parquet for this snapshot."""
+        con.execute(
+            "UPDATE snapshots SET rows_read = ?, rows_accepted = ?, rows_rejected = ?,"
+            " rows_changed = ?, report_path = ? WHERE snapshot_id = ?",
+            [rows_read, rows_accepted, rows_rejected, rows_changed, report_path, snapshot_id],
+        )
+        self.freeze(con, snapshot_id)
+
+    def snapshot_dir(self, snapshot_id: int) -> Path:
+        return self.settings.snapshots_dir / str(snapshot_id)
+
+    def freeze(self, con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+        target = self.snapshot_dir(snapshot_id)
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        for table in DATA_TABLES:
+            path = target / f"{table}.parquet"
+            # COPY's target is a path we built ourselves from an integer id; DuckDB cannot
+            # bind COPY targets as parameters.
+            con.execute(
+                f"COPY (SELECT * FROM {table}) TO '{path.as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        con.execute("UPDATE snapshots SET frozen = TRUE WHERE snapshot_id = ?", [snapshot_id])
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT snapshot_id, created_at, kind, registry, source_file, rows_read,"
+                " rows_accepted, rows_rejected, frozen FROM snapshots ORDER BY snapshot_id"
+            ).fetchall()
+        return [SnapshotInfo(*r) for r in rows]
+
+    def latest_snapshot(self) -> int:
+        """The newest frozen snapshot id; StoreError if there is none."""
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT MAX(snapshot_id) FROM snapshots WHERE frozen").fetchone()
+        if row is None or row[0] is None:
+            raise StoreError(
+                f"the store at {self.path} holds no data yet; run 'huiqi generate' or 'huiqi import'"
+            )
+        return int(row[0])
+
+    def snapshot_files(self, snapshot_id: int) -> dict[str, Path]:
+        """Paths of a frozen snapshot's Parquet files."""
+        folder = self.snapshot_dir(snapshot_id)
+        files = {t: folder / f"{t}.parquet" for t in DATA_TABLES}
+        missing = [str(p) for p in files.values() if not p.exists()]
+        if missing:
+            raise NotFoundError(f"snapshot {snapshot_id} is not available: missing {missing}")
+        return files
