@@ -1,0 +1,391 @@
+"""Check a parsed rule expression: allowed constructs, known fields, correct types.
+
+The checker walks the SQLGlot tree of one criterion or amount formula and
+computes the type of every node. It refuses anything outside the rule language:
+statements, subqueries, unknown functions, unknown fields, type mismatches.
+Messages say what is wrong, where (character offset in the expression) and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from huiqi.engine import types as T
+from huiqi.engine.types import Ty
+from huiqi.profiles.dictionary import Dictionary, load_codelist
+
+# Node classes that may appear anywhere in a rule (before function checks).
+ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Neg,
+    exp.In,
+    exp.Between,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Greatest,
+    exp.Least,
+    exp.Is,
+    exp.Bracket,
+    exp.Cast,
+    exp.DataType,
+    exp.Interval,
+    exp.Var,
+    exp.Anonymous,
+)
+
+CUSTOM_FUNCTIONS = {
+    "holds": "holds(qualification) or holds(qualification, DATE 'YYYY-MM-DD'): the certificate is valid on that date (default: the policy's as_of date)",
+    "recognised_in": "recognised_in(qualification, YEAR): a certificate of that type starts in YEAR",
+    "years_since": "years_since(date): whole years from the date to the policy's as_of date",
+    "has_tag": "has_tag(tags, 'tag'): the enterprise carries the tag",
+}
+BUILTIN_FUNCTIONS = ("COALESCE", "ABS", "GREATEST", "LEAST", "IF")
+CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
+INTERVAL_UNITS = ("YEAR", "MONTH", "DAY")
+MAX_YEARS_BACK = 10
+
+
+@dataclass
+class CheckError(Exception):
+    """A refusal, with the character offset (0-based) in the expression where known."""
+
+    message: str
+    offset: int | None = None
+
+
+def offset_of(node: exp.Expression) -> int | None:
+    for n in node.walk():
+        meta = getattr(n, "_meta", None) or {}
+        if "start" in meta:
+            return int(meta["start"])
+    return None
+
+
+def _fail(node: exp.Expression, message: str) -> CheckError:
+    return CheckError(message, offset_of(node))
+
+
+def _describe(node: exp.Expression) -> str:
+    return node.key.upper().replace("_", " ")
+
+
+class Checker:
+    """Type-checks rule trees against the data dictionary."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+        self._dispatch: dict[type[exp.Expression], Callable[[exp.Expression], Ty]] = {
+            exp.Paren: lambda n: self.type_of(n.this),
+            exp.And: self._logic,
+            exp.Or: self._logic,
+            exp.Not: self._not,
+            exp.Neg: self._neg,
+            exp.Add: self._add_sub,
+            exp.Sub: self._add_sub,
+            exp.Mul: self._mul,
+            exp.Div: self._div,
+            exp.In: self._in,
+            exp.Between: self._between,
+            exp.Is: self._is,
+            exp.Case: self._case,
+            exp.If: self._if,
+            exp.Coalesce: self._variadic,
+            exp.Greatest: self._variadic,
+            exp.Least: self._variadic,
+            exp.Abs: self._abs,
+            exp.Cast: self._cast,
+            exp.Interval: self._interval,
+            exp.Anonymous: self._function,
+            exp.Bracket: self._bracket,
+            exp.Column: self._column,
+            exp.Literal: self._literal,
+            exp.Boolean: lambda n: T.BOOLEAN,
+            exp.Null: lambda n: T.NULL,
+        }
+        for cmp in (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
+            self._dispatch[cmp] = self._compare
+
+    # ------------------------------------------------------------------ entry points
+    def check_constructs(self, tree: exp.Expression) -> None:
+        for node in tree.walk():
+            if not isinstance(node, ALLOWED_NODES):
+                raise _fail(
+                    node,
+                    f"'{_describe(node)}' is not allowed in a rule: a rule is one expression over"
+                    " enterprise fields (no statements, subqueries, tables or other SQL)",
+                )
+
+    def type_of(self, node: exp.Expression) -> Ty:
+        handler = self._dispatch.get(type(node))
+        if handler is None:
+            raise _fail(node, f"'{_describe(node)}' is not allowed in a rule")
+        return handler(node)
+
+    # ------------------------------------------------------------------ leaves
+    def _literal(self, node: exp.Expression) -> Ty:
+        if node.is_string:
+            return T.STRING
+        text = node.name
+        return T.INTEGER if text.lstrip("-").isdigit() else T.DECIMAL
+
+    def _column(self, node: exp.Expression) -> Ty:
+        if node.table:
+            raise _fail(node, f"'{node.sql()}' names a table; refer to fields by their name only")
+        name = node.name
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        field = self.dictionary.get(name)
+        if field is None:
+            close = difflib.get_close_matches(name, self.dictionary.names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see the data dictionary"
+            raise _fail(node, f"unknown field '{name}'{hint}")
+        if field.key:
+            raise _fail(node, f"'{name}' identifies the enterprise and cannot be tested by a rule")
+        return T.field_type(field.type, field.codes)
+
+    def _bracket(self, node: exp.Expression) -> Ty:
+        col = node.this
+        if not isinstance(col, exp.Column) or self.dictionary.get(col.name) is None:
+            raise _fail(node, "only a yearly field can take a year offset, as in revenue[-1]")
+        field = self.dictionary.field(col.name)
+        if not field.yearly:
+            raise _fail(node, f"'{field.name}' is not a yearly field; write it without [..]")
+        self.year_offset(node)
+        return self._column(col)
+
+    def year_offset(self, node: exp.Expression) -> int:
+        """The offset in ``field[-k]``: 0 or a negative integer literal."""
+        if len(node.expressions) != 1:
+            raise _fail(node, "a year offset is one integer, as in revenue[-1]")
+        idx = node.expressions[0]
+        sign = -1 if isinstance(idx, exp.Neg) else 1
+        lit = idx.this if isinstance(idx, exp.Neg) else idx
+        if not isinstance(lit, exp.Literal) or lit.is_string or not lit.name.isdigit():
+            raise _fail(node, "a year offset is an integer literal, as in revenue[-1]")
+        value = sign * int(lit.name)
+        if value > 0:
+            raise _fail(
+                node, f"offset [{value}] looks past the policy's data year; use 0 or a negative number"
+            )
+        if value < -MAX_YEARS_BACK:
+            raise _fail(node, f"offset [{value}] goes back more than {MAX_YEARS_BACK} years")
+        return value
+
+    # ------------------------------------------------------------------ operators
+    def _expect(self, node: exp.Expression, want: str, what: str) -> Ty:
+        got = self.type_of(node)
+        ok = got.kind == "null" or (got.numeric if want == "numeric" else got.kind == want)
+        if not ok:
+            raise _fail(node, f"{what} needs a {want} value but '{node.sql()}' is {got}")
+        return got
+
+    def _logic(self, node: exp.Expression) -> Ty:
+        word = "AND" if isinstance(node, exp.And) else "OR"
+        self._expect(node.this, "boolean", f"{word}")
+        self._expect(node.expression, "boolean", f"{word}")
+        return T.BOOLEAN
+
+    def _not(self, node: exp.Expression) -> Ty:
+        self._expect(node.this, "boolean", "NOT")
+        return T.BOOLEAN
+
+    def _neg(self, node: exp.Expression) -> Ty:
+        return self._expect(node.this, "numeric", "a minus sign")
+
+    def _add_sub(self, node: exp.Expression) -> Ty:
+        left, right = self.type_of(node.this), self.type_of(node.expression)
+        if left.kind == "date" and right.kind == "interval":
+            return T.DATE
+        if left.numeric and right.numeric:
+            out = T.widen(left, right)
+            assert out is not None
+            return out
+        op = "+" if isinstance(node, exp.Add) else "-"
+        raise _fail(
+            node,
+            f"cannot compute {left} {op} {right} in '{node.sql()}'; add numbers to numbers,"
+            " or an INTERVAL to a date (registration_date + INTERVAL 3 YEAR)",
+        )
+
+    def _mul(self, node: exp.Expression) -> Ty:
+        left = self._expect(node.this, "numeric", "*")
+        right = self._expect(node.expression, "numeric", "*")
+        out = T.widen(left, right)
+        assert out is not None
+        return out
+
+    def _div(self, node: exp.Expression) -> Ty:
+        self._expect(node.this, "numeric", "/")
+        self._expect(node.expression, "numeric", "/")
+        return T.FLOAT
+
+    def _compare(self, node: exp.Expression) -> Ty:
+        left, right = self.type_of(node.this), self.type_of(node.expression)
+        if not T.comparable(left, right):
+            raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'")
+        self._check_enum_literal(left, node.expression)
+        self._check_enum_literal(right, node.this)
+        return T.BOOLEAN
+
+    def _check_enum_literal(self, ty: Ty, other: exp.Expression) -> None:
+        if ty.kind != "enum" or not isinstance(other, exp.Literal) or not other.is_string:
+            return
+        assert ty.codes is not None
+        codes = load_codelist(ty.codes).codes
+        if other.name not in codes:
+            allowed = ", ".join(sorted(codes))
+            raise _fail(other, f"'{other.name}' is not a code of {ty.codes}; allowed: {allowed}")
+
+    def _in(self, node: exp.Expression) -> Ty:
+        if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+            raise _fail(node, "IN takes a list of values, not a subquery")
+        left = self.type_of(node.this)
+        for item in node.expressions:
+            if not isinstance(item, exp.Literal | exp.Neg):
+                raise _fail(item, "IN takes a list of literal values, as in district_code IN ('310115', '310104')")
+            if not T.comparable(left, self.type_of(item)):
+                raise _fail(item, f"'{item.sql()}' cannot be compared with {left}")
+            self._check_enum_literal(left, item)
+        return T.BOOLEAN
+
+    def _between(self, node: exp.Expression) -> Ty:
+        kinds = [self.type_of(n) for n in (node.this, node.args["low"], node.args["high"])]
+        if not (all(k.numeric or k.kind == "null" for k in kinds) or all(k.kind == "date" for k in kinds)):
+            raise _fail(node, f"BETWEEN needs numbers or dates, got {', '.join(map(str, kinds))}")
+        return T.BOOLEAN
+
+    def _is(self, node: exp.Expression) -> Ty:
+        if not isinstance(node.expression, exp.Null):
+            raise _fail(node, "IS is only allowed as IS NULL or IS NOT NULL")
+        self.type_of(node.this)
+        return T.BOOLEAN
+
+    def _unify(self, nodes: list[exp.Expression], what: str) -> Ty:
+        out = T.NULL
+        for n in nodes:
+            ty = self.type_of(n)
+            joined = T.widen(out, ty)
+            if joined is None:
+                raise _fail(n, f"{what} mixes {out} and {ty}; all branches need one type")
+            out = joined
+        return out
+
+    def _case(self, node: exp.Expression) -> Ty:
+        if node.this is not None:
+            raise _fail(node, "write CASE WHEN condition THEN ... (the 'CASE x WHEN' form is not supported)")
+        results = []
+        for branch in node.args.get("ifs") or []:
+            self._expect(branch.this, "boolean", "CASE WHEN")
+            results.append(branch.args["true"])
+        if node.args.get("default") is not None:
+            results.append(node.args["default"])
+        return self._unify(results, "CASE")
+
+    def _if(self, node: exp.Expression) -> Ty:
+        self._expect(node.this, "boolean", "IF")
+        branches = [node.args["true"]]
+        if node.args.get("false") is not None:
+            branches.append(node.args["false"])
+        return self._unify(branches, "IF")
+
+    def _variadic(self, node: exp.Expression) -> Ty:
+        name = _describe(node)
+        out = self._unify([node.this, *node.expressions], name)
+        if name in ("GREATEST", "LEAST") and not (out.numeric or out.kind == "date"):
+            raise _fail(node, f"{name} needs numbers or dates, got {out}")
+        return out
+
+    def _abs(self, node: exp.Expression) -> Ty:
+        return self._expect(node.this, "numeric", "ABS")
+
+    def _cast(self, node: exp.Expression) -> Ty:
+        target = node.args["to"]
+        if target.this != exp.DataType.Type.DATE or not (
+            isinstance(node.this, exp.Literal) and node.this.is_string
+        ):
+            raise _fail(node, "the only conversion allowed is a date literal: DATE 'YYYY-MM-DD'")
+        self.date_literal(node)
+        return T.DATE
+
+    def date_literal(self, node: exp.Expression) -> dt.date:
+        try:
+            return dt.date.fromisoformat(node.this.name)
+        except ValueError:
+            raise _fail(node, f"'{node.this.name}' is not a date; write DATE 'YYYY-MM-DD'") from None
+
+    def _interval(self, node: exp.Expression) -> Ty:
+        self.interval_parts(node)
+        return T.INTERVAL
+
+    def interval_parts(self, node: exp.Expression) -> tuple[int, str]:
+        value = node.this
+        unit = (node.unit.name if node.unit is not None else "").upper().rstrip("S")
+        if unit not in INTERVAL_UNITS:
+            raise _fail(node, f"an INTERVAL counts {', '.join(INTERVAL_UNITS)}, as in INTERVAL 3 YEAR")
+        if not isinstance(value, exp.Literal) or not value.name.lstrip("-").isdigit():
+            raise _fail(node, "an INTERVAL needs a whole number, as in INTERVAL 3 YEAR")
+        return int(value.name), unit
+
+    # ------------------------------------------------------------------ functions
+    def _function(self, node: exp.Expression) -> Ty:
+        name = node.name.lower()
+        args = node.expressions
+        if name not in CUSTOM_FUNCTIONS:
+            allowed = ", ".join([*BUILTIN_FUNCTIONS, *CUSTOM_FUNCTIONS])
+            raise _fail(node, f"function '{node.name}' is not allowed; allowed functions: {allowed}")
+        usage = CUSTOM_FUNCTIONS[name]
+        if name in ("holds", "recognised_in"):
+            if not args or len(args) > 2 or (name == "recognised_in" and len(args) != 2):
+                raise _fail(node, f"usage: {usage}")
+            self._qualification_arg(args[0], usage)
+            if len(args) == 2:
+                want = "date" if name == "holds" else "integer"
+                got = self.type_of(args[1])
+                if got.kind != want:
+                    raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is {got}")
+            return T.BOOLEAN
+        if name == "years_since":
+            if len(args) != 1 or self.type_of(args[0]).kind != "date":
+                raise _fail(node, f"usage: {usage}")
+            return T.INTEGER
+        # has_tag
+        if (
+            len(args) != 2
+            or self.type_of(args[0]).kind != "tags"
+            or not (isinstance(args[1], exp.Literal) and args[1].is_string)
+        ):
+            raise _fail(node, f"usage: {usage}")
+        return T.BOOLEAN
+
+    def _qualification_arg(self, node: exp.Expression, usage: str) -> None:
+        if not isinstance(node, exp.Column):
+            raise _fail(node, f"usage: {usage}")
+        ty = self._column(node)
+        if ty.kind != "qualification":
+            quals = ", ".join(f.name for f in self.dictionary.qualification_fields)
+            raise _fail(node, f"'{node.name}' is not a qualification; qualifications: {quals}")

@@ -1,0 +1,114 @@
+"""Build the matching frame: one wide row per enterprise with exactly the columns rules read.
+
+The frame is built inside a DuckDB connection from three relations named
+``enterprises``, ``enterprise_years`` and ``qualifications`` (views over a frozen
+snapshot's Parquet files, or small tables made for test cases). Categorical
+fields become ENUM columns (dictionary-encoded), so 3.5 million rows fit in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from huiqi.engine.frame_columns import FrameColumn
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.store import create_enum_types, enum_type_name
+
+FRAME = "frame"
+SOURCES = ("enterprises", "enterprise_years", "qualifications")
+
+
+def attach_snapshot(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """Expose a frozen snapshot's Parquet files as the three source views."""
+    for name in SOURCES:
+        con.read_parquet(str(files[name])).create_view(name, replace=True)
+
+
+def _col(table: str, name: str) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _typed(value: exp.Expression, field_name: str, d: Dictionary) -> exp.Expression:
+    f = d.get(field_name)
+    if f is not None and f.type == "enum":
+        return exp.Cast(this=value, to=exp.DataType.build(enum_type_name(f), udt=True))
+    return value
+
+
+def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = None) -> exp.Select:
+    """The SELECT that computes the frame for the given columns (plus uscc)."""
+    d = dictionary or load_dictionary()
+    cols = sorted(set(columns))
+    select: list[exp.Expression] = [exp.alias_(_col("e", "uscc"), "uscc", quoted=True)]
+    query = exp.select().from_(exp.to_table("enterprises").as_("e"))
+    joined_years: set[int] = set()
+    for i, c in enumerate(cols):
+        if c.kind == "static":
+            value: exp.Expression = _typed(_col("e", c.field), c.field, d)
+        elif c.kind == "yearly":
+            assert c.year is not None
+            alias = f"y{c.year}"
+            if c.year not in joined_years:
+                joined_years.add(c.year)
+                cond = exp.and_(
+                    exp.EQ(this=_col(alias, "uscc"), expression=_col("e", "uscc")),
+                    exp.EQ(this=_col(alias, "year"), expression=exp.Literal.number(c.year)),
+                )
+                query = query.join(
+                    exp.to_table("enterprise_years").as_(alias), on=cond, join_type="left"
+                )
+            value = _typed(_col(alias, c.field), c.field, d)
+        else:
+            alias = f"q{i}"
+            q = exp.column("qualification", table="q", quoted=True)
+            vf, vt = _col("q", "valid_from"), _col("q", "valid_to")
+            if c.kind == "held":
+                assert c.date is not None
+                day = exp.Cast(this=exp.Literal.string(c.date.isoformat()), to=exp.DataType.build("DATE"))
+                when = exp.and_(exp.LTE(this=vf, expression=day), exp.GTE(this=vt, expression=day.copy()))
+            else:
+                assert c.year is not None
+                when = exp.EQ(this=exp.Year(this=vf), expression=exp.Literal.number(c.year))
+            sub = (
+                exp.select(exp.alias_(_col("q", "uscc"), "uscc"))
+                .from_(exp.to_table("qualifications").as_("q"))
+                .where(exp.and_(exp.EQ(this=q, expression=exp.Literal.string(c.field)), when))
+                .group_by(_col("q", "uscc"))
+            )
+            query = query.join(
+                sub.subquery(alias),
+                on=exp.EQ(this=_col(alias, "uscc"), expression=_col("e", "uscc")),
+                join_type="left",
+            )
+            value = exp.Not(this=exp.Is(this=_col(alias, "uscc"), expression=exp.Null()))
+        select.append(exp.alias_(value, c.name, quoted=True))
+    return query.select(*select)
+
+
+def build_frame(
+    con: duckdb.DuckDBPyConnection,
+    columns: Iterable[FrameColumn],
+    *,
+    uscc: str | None = None,
+    dictionary: Dictionary | None = None,
+    table: str = FRAME,
+) -> None:
+    """(Re)create the frame table in ``con``; with ``uscc`` only that enterprise's row."""
+    d = dictionary or load_dictionary()
+    create_enum_types(con, d)
+    query = frame_query(columns, d)
+    params: list[object] = []
+    if uscc is not None:
+        query = query.where(exp.EQ(this=_col("e", "uscc"), expression=exp.Placeholder()))
+        params.append(uscc)
+    ddl = exp.Create(
+        this=exp.to_table(table),
+        kind="TABLE",
+        expression=query,
+        replace=True,
+    )
+    con.execute(ddl.sql(dialect="duckdb"), params)

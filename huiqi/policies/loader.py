@@ -1,0 +1,142 @@
+"""Load policy files: YAML -> validated ``Policy`` -> ``CompiledPolicy``.
+
+Every refusal is a ``PolicyError`` (or ``RuleCompileError``) with the file, the
+line and the column of the offending value, and a message that says what to fix.
+
+Example:
+    >>> from huiqi.engine.compiler import EXAMPLE_POLICY
+    >>> load_policy_text(EXAMPLE_POLICY, "example.yaml").id
+    'example'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from huiqi.engine.compiler import CompiledPolicy, compile_policy
+from huiqi.errors import Location, PolicyError
+from huiqi.policies.model import Policy
+from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
+
+POLICY_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    path: Path | None
+    policy: Policy
+    compiled: CompiledPolicy
+    source_hash: str
+    marks: Marks
+
+    @property
+    def id(self) -> str:
+        return self.policy.id
+
+
+def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> PolicyError:
+    first = exc.errors()[0]
+    path = tuple(first["loc"])
+    loc = locate(marks, path, filename)
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        msg = f"'{path[-1]}' is required here"
+    elif first["type"] == "extra_forbidden":
+        msg = f"'{path[-1]}' is not a policy field; see docs/policies.md for the fields"
+    more = len(exc.errors()) - 1
+    suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+    return PolicyError(
+        f"{msg}{suffix}",
+        location=Location(loc.file, loc.line, loc.column, dotted),
+    )
+
+
+def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
+    data, marks = load_with_marks(text, filename)
+    if not isinstance(data, dict):
+        raise PolicyError("a policy file is a mapping of fields (id:, version:, ...)", location=Location(filename, 1, 1))
+    try:
+        return Policy.model_validate(data), marks
+    except ValidationError as exc:
+        raise _validation_error(exc, marks, filename) from None
+
+
+def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:
+    """Parse, validate and compile policy YAML text."""
+    policy, marks = parse_policy(text, filename)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    compiled = compile_policy(policy, filename=filename, marks=marks, source_hash=digest)
+    return LoadedPolicy(None, policy, compiled, digest, marks)
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load one policy file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read the policy file: {exc.strerror}", location=Location(str(p))) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError("policy files must be UTF-8 text", location=Location(str(p))) from exc
+    loaded = load_policy_text(text, str(p))
+    return LoadedPolicy(p, loaded.policy, loaded.compiled, loaded.source_hash, loaded.marks)
+
+
+def library_dir() -> Path:
+    """The folder of the policy library shipped with huiqi."""
+    return Path(str(resources.files("huiqi.policies").joinpath("library")))
+
+
+def policy_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders into a sorted list of policy files."""
+    out: list[Path] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in POLICY_SUFFIXES))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise PolicyError("no such file or folder", location=Location(str(p)))
+    return out
+
+
+@dataclass(frozen=True)
+class Library:
+    policies: list[LoadedPolicy]
+    errors: list[PolicyError]
+
+
+def load_library(paths: Iterable[str | Path] | None = None) -> Library:
+    """Load every policy under ``paths`` (default: the shipped library), collecting errors."""
+    files = policy_files(paths if paths is not None else [library_dir()])
+    loaded: list[LoadedPolicy] = []
+    errors: list[PolicyError] = []
+    seen: dict[str, Path | None] = {}
+    for f in files:
+        try:
+            lp = load_policy(f)
+        except PolicyError as exc:
+            errors.append(exc)
+            continue
+        key = lp.policy.key
+        if key in seen:
+            errors.append(
+                PolicyError(
+                    f"policy {key} is also defined in {seen[key]}; give each version one file",
+                    location=Location(str(f)),
+                )
+            )
+            continue
+        seen[key] = f
+        loaded.append(lp)
+    return Library(loaded, errors)

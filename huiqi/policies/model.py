@@ -1,0 +1,186 @@
+"""A policy as a declarative object: legal metadata, criteria, amount, delivery, tests.
+
+The YAML file format is this model; ``docs/policies.md`` documents every field and
+a test fails when a field here is not documented there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+Delivery = Literal["auto", "confirm", "apply"]
+Level = Literal["city", "district"]
+Status = Literal["eligible", "near_miss", "needs_data", "not_eligible"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in Chinese and English."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Source(_Strict):
+    """The legal source of the policy."""
+
+    document: str = Field(min_length=1)
+    article: str | None = None
+    url: str | None = None
+    issued: dt.date | None = None
+
+
+class Criterion(_Strict):
+    """One condition an enterprise must meet.
+
+    Either ``expr`` (checked against registry data) or ``attested: true`` (the
+    enterprise confirms it, 告知承诺), never both.
+    """
+
+    id: str
+    label: Text
+    expr: str | None = None
+    attested: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"criterion id '{v}' must be snake_case (a-z, 0-9, _)")
+        return v
+
+    @model_validator(mode="after")
+    def _expr_or_attested(self) -> Criterion:
+        if self.attested and self.expr:
+            raise ValueError("a criterion is either checked by 'expr' or 'attested', not both")
+        if not self.attested and not self.expr:
+            raise ValueError("a criterion needs an 'expr', or 'attested: true' if no registry holds it")
+        return self
+
+
+class Amount(_Strict):
+    """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
+
+    formula: str
+    cap: Decimal | None = Field(default=None, ge=0)
+    floor: Decimal | None = Field(default=None, ge=0)
+    rounding: Literal["half_up"] = "half_up"
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> Amount:
+        if self.cap is not None and self.floor is not None and self.floor > self.cap:
+            raise ValueError(f"floor {self.floor} is above cap {self.cap}")
+        return self
+
+
+class Expectation(_Strict):
+    """What a test case expects."""
+
+    status: Status
+    amount: Decimal | None = None
+    failing: list[str] = Field(default_factory=list)
+    unknown: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Expectation:
+        if self.status == "eligible" and self.amount is None:
+            raise ValueError("an eligible test case must state its exact 'amount'")
+        if self.status in ("near_miss", "not_eligible") and not self.failing:
+            raise ValueError(f"a '{self.status}' test case must name the 'failing' criteria")
+        if self.status == "needs_data" and not self.unknown:
+            raise ValueError("a 'needs_data' test case must name the 'unknown' criteria")
+        return self
+
+
+class TestCase(_Strict):
+    """A hand-made enterprise profile and the result the policy must give for it."""
+
+    __test__ = False  # not a pytest class
+
+    name: str = Field(min_length=1)
+    profile: dict[str, Any]
+    expect: Expectation
+
+
+class Policy(_Strict):
+    """One version of one policy, exactly as its YAML file declares it."""
+
+    id: str
+    version: int = Field(ge=1)
+    title: Text
+    summary: Text | None = None
+    department: Text
+    contact: str | None = None
+    level: Level
+    region: str
+    source: Source
+    valid_from: dt.date
+    valid_to: dt.date
+    delivery: Delivery
+    data_year: int = Field(ge=2000, le=2100)
+    as_of: dt.date | None = None
+    criteria: list[Criterion] = Field(min_length=1)
+    amount: Amount
+    budget: Decimal | None = Field(default=None, gt=0)
+    per_enterprise_cap: Decimal | None = Field(default=None, gt=0)
+    exclusivity_group: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    tests: list[TestCase] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _policy_id(cls, v: str) -> str:
+        if not POLICY_ID_RE.match(v):
+            raise ValueError(f"policy id '{v}' must be lower-case letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not re.fullmatch(r"31\d{4}", v):
+            raise ValueError(f"region '{v}' must be a 6-digit Shanghai division code (310000 city)")
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Policy:
+        if self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        ids = [c.id for c in self.criteria]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"criterion ids must be unique; repeated: {dupes}")
+        if self.delivery == "auto" and any(c.attested for c in self.criteria):
+            raise ValueError(
+                "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
+                " must confirm it; use delivery 'confirm' or 'apply'"
+            )
+        if self.level == "city" and self.region != "310000":
+            raise ValueError("a city-level policy has region 310000")
+        if self.level == "district" and self.region == "310000":
+            raise ValueError("a district-level policy names its district code as region")
+        known = set(ids)
+        for case in self.tests:
+            for cid in [*case.expect.failing, *case.expect.unknown]:
+                if cid not in known:
+                    raise ValueError(f"test case '{case.name}' names unknown criterion '{cid}'")
+        return self
+
+    @property
+    def evaluation_date(self) -> dt.date:
+        """The date qualifications and ages are judged on: ``as_of``, else 31 Dec of data_year."""
+        return self.as_of or dt.date(self.data_year, 12, 31)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"

@@ -1,0 +1,62 @@
+"""Small builders for the importer's SQL, as SQLGlot trees rendered for DuckDB.
+
+File contents never appear in SQL text: values reach DuckDB as table data or
+parameters, and the only names and literals written here come from the data
+dictionary, the code lists and the importer's own messages.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+DIALECT = "duckdb"
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A DuckDB function call, passed through untranslated."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def lit(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def num(value: int | float | str) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def cast(value: exp.Expression, to: str) -> exp.Expression:
+    return exp.Cast(this=value, to=exp.DataType.build(to, dialect=DIALECT))
+
+
+def try_cast(value: exp.Expression, to: str) -> exp.Expression:
+    return exp.TryCast(this=value, to=exp.DataType.build(to, dialect=DIALECT))
+
+
+def matches(value: exp.Expression, pattern: str) -> exp.Expression:
+    """Whole-string regular-expression match (RE2 syntax)."""
+    return fn("regexp_full_match", value, lit(pattern))
+
+
+def concat(*parts: exp.Expression | str) -> exp.Expression:
+    return fn("concat", *(lit(p) if isinstance(p, str) else p for p in parts))
+
+
+def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None):  # type: ignore[no-untyped-def]
+    """CASE WHEN c1 THEN v1 ... [ELSE default] END."""
+    node = exp.Case()
+    for condition, value in branches:
+        node = node.when(condition, value)
+    return node.else_(default) if default is not None else node
+
+
+def in_list(value: exp.Expression, options: list[str]) -> exp.Expression:
+    return exp.In(this=value, expressions=[lit(o) for o in options])
+
+
+def sql(node: exp.Expression) -> str:
+    return node.sql(dialect=DIALECT)
