@@ -45,7 +45,9 @@ def run_case(lp: LoadedPolicy, case: TestCase, seq: int = 1) -> CaseResult:
         load_profiles_into(con, [prof])
         (got,) = evaluate_in(con, [lp.compiled])
     except HuiqiError as exc:
-        return CaseResult(lp.policy.id, where, case.name, False, f"{where}: case '{case.name}': {exc}")
+        return CaseResult(
+            lp.policy.id, where, case.name, False, f"{where}: case '{case.name}': {exc}"
+        )
     finally:
         con.close()
     exp_ = case.expect

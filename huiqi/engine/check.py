@@ -190,7 +190,8 @@ class Checker:
         value = sign * int(lit.name)
         if value > 0:
             raise _fail(
-                node, f"offset [{value}] looks past the policy's data year; use 0 or a negative number"
+                node,
+                f"offset [{value}] looks past the policy's data year; use 0 or a negative number",
             )
         if value < -MAX_YEARS_BACK:
             raise _fail(node, f"offset [{value}] goes back more than {MAX_YEARS_BACK} years")
@@ -267,7 +268,10 @@ class Checker:
         left = self.type_of(node.this)
         for item in node.expressions:
             if not isinstance(item, exp.Literal | exp.Neg):
-                raise _fail(item, "IN takes a list of literal values, as in district_code IN ('310115', '310104')")
+                raise _fail(
+                    item,
+                    "IN takes a list of literal values, as in district_code IN ('310115', '310104')",
+                )
             if not T.comparable(left, self.type_of(item)):
                 raise _fail(item, f"'{item.sql()}' cannot be compared with {left}")
             self._check_enum_literal(left, item)
@@ -275,7 +279,10 @@ class Checker:
 
     def _between(self, node: exp.Expression) -> Ty:
         kinds = [self.type_of(n) for n in (node.this, node.args["low"], node.args["high"])]
-        if not (all(k.numeric or k.kind == "null" for k in kinds) or all(k.kind == "date" for k in kinds)):
+        if not (
+            all(k.numeric or k.kind == "null" for k in kinds)
+            or all(k.kind == "date" for k in kinds)
+        ):
             raise _fail(node, f"BETWEEN needs numbers or dates, got {', '.join(map(str, kinds))}")
         return T.BOOLEAN
 
@@ -297,7 +304,9 @@ class Checker:
 
     def _case(self, node: exp.Expression) -> Ty:
         if node.this is not None:
-            raise _fail(node, "write CASE WHEN condition THEN ... (the 'CASE x WHEN' form is not supported)")
+            raise _fail(
+                node, "write CASE WHEN condition THEN ... (the 'CASE x WHEN' form is not supported)"
+            )
         results = []
         for branch in node.args.get("ifs") or []:
             self._expect(branch.this, "boolean", "CASE WHEN")
@@ -336,7 +345,9 @@ class Checker:
         try:
             return dt.date.fromisoformat(node.this.name)
         except ValueError:
-            raise _fail(node, f"'{node.this.name}' is not a date; write DATE 'YYYY-MM-DD'") from None
+            raise _fail(
+                node, f"'{node.this.name}' is not a date; write DATE 'YYYY-MM-DD'"
+            ) from None
 
     def _interval(self, node: exp.Expression) -> Ty:
         self.interval_parts(node)
@@ -346,7 +357,9 @@ class Checker:
         value = node.this
         unit = (node.unit.name if node.unit is not None else "").upper().rstrip("S")
         if unit not in INTERVAL_UNITS:
-            raise _fail(node, f"an INTERVAL counts {', '.join(INTERVAL_UNITS)}, as in INTERVAL 3 YEAR")
+            raise _fail(
+                node, f"an INTERVAL counts {', '.join(INTERVAL_UNITS)}, as in INTERVAL 3 YEAR"
+            )
         if not isinstance(value, exp.Literal) or not value.name.lstrip("-").isdigit():
             raise _fail(node, "an INTERVAL needs a whole number, as in INTERVAL 3 YEAR")
         return int(value.name), unit
@@ -357,7 +370,9 @@ class Checker:
         args = node.expressions
         if name not in CUSTOM_FUNCTIONS:
             allowed = ", ".join([*BUILTIN_FUNCTIONS, *CUSTOM_FUNCTIONS])
-            raise _fail(node, f"function '{node.name}' is not allowed; allowed functions: {allowed}")
+            raise _fail(
+                node, f"function '{node.name}' is not allowed; allowed functions: {allowed}"
+            )
         usage = CUSTOM_FUNCTIONS[name]
         if name in ("holds", "recognised_in"):
             if not args or len(args) > 2 or (name == "recognised_in" and len(args) != 2):

@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from huiqi.engine.check import CheckError, Checker
+from huiqi.engine.check import Checker, CheckError
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.lower import LowerContext, lower
 from huiqi.engine.types import Ty
@@ -97,7 +97,9 @@ def _error(
 ) -> RuleCompileError:
     where = f" (at character {offset + 1} of the expression)" if offset is not None else ""
     line, col = at if at else (None, None)
-    return RuleCompileError(f"{what}: {message}{where}", location=Location(filename, line, col, path))
+    return RuleCompileError(
+        f"{what}: {message}{where}", location=Location(filename, line, col, path)
+    )
 
 
 def parse_rule(text: str) -> exp.Expression:
@@ -129,7 +131,9 @@ def compile_expression(
     ty = checker.type_of(tree)
     if want == "boolean" and ty.kind not in ("boolean", "null"):
         hint = " (use holds(...) to test a qualification)" if ty.kind == "qualification" else ""
-        raise CheckError(f"a criterion must be true or false, but this expression is {ty}{hint}", None)
+        raise CheckError(
+            f"a criterion must be true or false, but this expression is {ty}{hint}", None
+        )
     if want == "amount":
         if ty.kind == "float":
             raise CheckError(

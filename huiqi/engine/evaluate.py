@@ -69,7 +69,9 @@ def evaluate_in(
     return out
 
 
-def frame_values(con: duckdb.DuckDBPyConnection, columns: Iterable[FrameColumn], uscc: str) -> dict[str, Any]:
+def frame_values(
+    con: duckdb.DuckDBPyConnection, columns: Iterable[FrameColumn], uscc: str
+) -> dict[str, Any]:
     """The values of some frame columns for one enterprise (for explanations)."""
     cols = sorted(set(columns))
     if not cols:

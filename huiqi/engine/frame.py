@@ -68,8 +68,12 @@ def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = 
             vf, vt = _col("q", "valid_from"), _col("q", "valid_to")
             if c.kind == "held":
                 assert c.date is not None
-                day = exp.Cast(this=exp.Literal.string(c.date.isoformat()), to=exp.DataType.build("DATE"))
-                when = exp.and_(exp.LTE(this=vf, expression=day), exp.GTE(this=vt, expression=day.copy()))
+                day = exp.Cast(
+                    this=exp.Literal.string(c.date.isoformat()), to=exp.DataType.build("DATE")
+                )
+                when = exp.and_(
+                    exp.LTE(this=vf, expression=day), exp.GTE(this=vt, expression=day.copy())
+                )
             else:
                 assert c.year is not None
                 when = exp.EQ(this=exp.Year(this=vf), expression=exp.Literal.number(c.year))

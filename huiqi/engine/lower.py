@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from huiqi.engine.check import CheckError, Checker, offset_of
+from huiqi.engine.check import Checker, CheckError, offset_of
 from huiqi.engine.frame_columns import FrameColumn
 
 
@@ -139,7 +139,9 @@ def resolve_periods(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     def visit(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Column):
             offset = ctx.checker.year_offset(node)
-            return frame_column(FrameColumn("yearly", node.this.name, year=ctx.data_year + offset), ctx)
+            return frame_column(
+                FrameColumn("yearly", node.this.name, year=ctx.data_year + offset), ctx
+            )
         return node
 
     return tree.transform(visit, copy=False)

@@ -87,7 +87,9 @@ def _ids_where(aliases: list[str], ids: list[str], test: str) -> exp.Expression:
     return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(","), *parts])
 
 
-def evaluation_query(cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME) -> exp.Select:
+def evaluation_query(
+    cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME
+) -> exp.Select:
     """One row per enterprise of ``frame`` with criteria values, amount_fen and status."""
     checked = cp.checked
     aliases = [crit_alias(i) for i in range(len(checked))]
@@ -131,19 +133,16 @@ def evaluation_query(cp: CompiledPolicy, *, keep_all: bool = False, frame: str =
         ],
         default=exp.Literal.string("not_eligible"),
     )
-    outer = (
-        exp.select(
-            exp.column("uscc", quoted=True),
-            *[exp.column(a, quoted=True) for a in aliases],
-            amount.copy(),
-            n_false.copy(),
-            n_null.copy(),
-            exp.alias_(status, "status", quoted=True),
-            exp.alias_(_ids_where(aliases, ids, "false"), "failed", quoted=True),
-            exp.alias_(_ids_where(aliases, ids, "null"), "unknown", quoted=True),
-        )
-        .from_(counted.subquery("w"))
-    )
+    outer = exp.select(
+        exp.column("uscc", quoted=True),
+        *[exp.column(a, quoted=True) for a in aliases],
+        amount.copy(),
+        n_false.copy(),
+        n_null.copy(),
+        exp.alias_(status, "status", quoted=True),
+        exp.alias_(_ids_where(aliases, ids, "false"), "failed", quoted=True),
+        exp.alias_(_ids_where(aliases, ids, "null"), "unknown", quoted=True),
+    ).from_(counted.subquery("w"))
     if not keep_all:
         outer = outer.where(
             exp.or_(

@@ -41,7 +41,9 @@ def _coerce(value: Any, ftype: str, where: str) -> Any:
         return None
     if ftype in ("money", "decimal"):
         if isinstance(value, float):
-            raise PolicyError(f"{where}: write money as an integer or a quoted decimal, not {value!r}")
+            raise PolicyError(
+                f"{where}: write money as an integer or a quoted decimal, not {value!r}"
+            )
         return Decimal(str(value))
     if ftype == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
@@ -128,7 +130,9 @@ def load_profiles_into(
 
 
 def read_profiles(
-    con: duckdb.DuckDBPyConnection, usccs: list[str] | None = None, dictionary: Dictionary | None = None
+    con: duckdb.DuckDBPyConnection,
+    usccs: list[str] | None = None,
+    dictionary: Dictionary | None = None,
 ) -> list[RawProfile]:
     """Read raw profiles back from the three source relations (all, or the given USCCs)."""
     d = dictionary or load_dictionary()

@@ -61,7 +61,10 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
 def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
     data, marks = load_with_marks(text, filename)
     if not isinstance(data, dict):
-        raise PolicyError("a policy file is a mapping of fields (id:, version:, ...)", location=Location(filename, 1, 1))
+        raise PolicyError(
+            "a policy file is a mapping of fields (id:, version:, ...)",
+            location=Location(filename, 1, 1),
+        )
     try:
         return Policy.model_validate(data), marks
     except ValidationError as exc:
@@ -82,7 +85,9 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise PolicyError(f"cannot read the policy file: {exc.strerror}", location=Location(str(p))) from exc
+        raise PolicyError(
+            f"cannot read the policy file: {exc.strerror}", location=Location(str(p))
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -65,7 +65,9 @@ class Criterion(_Strict):
         if self.attested and self.expr:
             raise ValueError("a criterion is either checked by 'expr' or 'attested', not both")
         if not self.attested and not self.expr:
-            raise ValueError("a criterion needs an 'expr', or 'attested: true' if no registry holds it")
+            raise ValueError(
+                "a criterion needs an 'expr', or 'attested: true' if no registry holds it"
+            )
         return self
 
 

@@ -117,14 +117,14 @@ def _parse_field(raw: dict[str, Any], index: int) -> Field:
         name = raw["name"]
         ftype = raw["type"]
         label = Label(**raw["label"])
-        source = raw["source"]
+        _ = raw["source"]
     except (KeyError, TypeError) as exc:
         raise DictionaryError(f"{where}: missing or malformed key {exc}") from exc
     if ftype not in FIELD_TYPES:
         raise DictionaryError(f"{where} '{name}': unknown type '{ftype}'; use one of {FIELD_TYPES}")
     if ftype == "enum" and not raw.get("codes"):
         raise DictionaryError(f"{where} '{name}': an enum field needs 'codes: <code list>'")
-    known = {f.name for f in Field.__dataclass_fields__.values()}  # type: ignore[attr-defined]
+    known = {f.name for f in Field.__dataclass_fields__.values()}
     unknown = set(raw) - known
     if unknown:
         raise DictionaryError(f"{where} '{name}': unknown keys {sorted(unknown)}")

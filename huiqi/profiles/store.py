@@ -99,8 +99,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
         )"""
     )
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS enterprises (\n  {static_cols},\n"
-        "  updated_snapshot INTEGER\n)"
+        f"CREATE TABLE IF NOT EXISTS enterprises (\n  {static_cols},\n  updated_snapshot INTEGER\n)"
     )
     con.execute(
         "CREATE TABLE IF NOT EXISTS enterprise_years (\n  uscc VARCHAR NOT NULL,\n"

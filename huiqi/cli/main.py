@@ -1,0 +1,257 @@
+"""The `huiqi` command: one group, thin commands that call the library."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from huiqi import __version__
+from huiqi.cli.common import (
+    EXIT_FINDINGS,
+    console,
+    err_console,
+    handle_errors,
+    progress_bars,
+    settings_from,
+)
+from huiqi.cli.demo import demo
+from huiqi.cli.policy import policy
+from huiqi.cli.render import render_explanation, render_match_report
+from huiqi.engine.explain import explain as explain_enterprise
+from huiqi.engine.matcher import run_matching
+from huiqi.errors import NotFoundError
+from huiqi.policies.loader import load_library
+from huiqi.profiles.store import ProfileStore
+
+GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="HUIQI_DATA_DIR",
+    help="Where huiqi keeps its data (default ./huiqi-data; env HUIQI_DATA_DIR).",
+)
+@click.version_option(__version__, prog_name="huiqi")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """huiqi (惠企): deliver business-support policies to the enterprises that qualify."""
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+
+
+cli.add_command(policy)
+cli.add_command(demo)
+
+
+@cli.command()
+@click.pass_context
+@handle_errors
+def init(ctx: click.Context) -> None:
+    """Create the data directory and an empty profile store (safe to re-run)."""
+    settings = settings_from(ctx)
+    ProfileStore(settings).init()
+    console.print(f"profile store ready at {settings.profiles_db}")
+
+
+@cli.command()
+@click.option(
+    "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
+)
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(GENERATE_FORMATS),
+    default=("parquet",),
+    show_default=True,
+    help="File format(s) to write; repeat for several.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default DATA_DIR/generated).",
+)
+@click.option(
+    "--import/--no-import",
+    "do_import",
+    default=True,
+    show_default=True,
+    help="Import the files into the store.",
+)
+@click.pass_context
+@handle_errors
+def generate(
+    ctx: click.Context,
+    enterprises: int,
+    seed: int,
+    formats: tuple[str, ...],
+    out: Path | None,
+    do_import: bool,
+) -> None:
+    """Generate a synthetic Shanghai population as registry files (and import them)."""
+    from huiqi.cli.demo import generate_and_import
+
+    settings = settings_from(ctx)
+    with progress_bars() as progress:
+        result, reports = generate_and_import(
+            settings,
+            enterprises=enterprises,
+            seed=seed,
+            formats=formats,
+            out=out,
+            do_import=do_import,
+            progress=progress,
+        )
+    console.print(f"wrote {enterprises:,} enterprises to {result.out_dir}")
+    for r in reports:
+        console.print(r.summary())
+
+
+@cli.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--mapping",
+    "-m",
+    help="Column mapping (registry layout) name; default: detected from the header.",
+)
+@click.pass_context
+@handle_errors
+def import_cmd(ctx: click.Context, files: tuple[Path, ...], mapping: str | None) -> None:
+    """Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.
+
+    Good rows are stored; bad rows go to a rejects file with file, line, column
+    and reason. Exits 4 when any row was rejected.
+    """
+    from huiqi.profiles.importer import import_file
+
+    settings = settings_from(ctx)
+    rejected = 0
+    with progress_bars() as progress:
+        reports = [import_file(settings, f, mapping=mapping, progress=progress) for f in files]
+    for r in reports:
+        console.print(r.summary())
+        rejected += r.rows_rejected
+    if rejected:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.pass_context
+@handle_errors
+def snapshots(ctx: click.Context) -> None:
+    """List data snapshots (one per import or generation)."""
+    for s in ProfileStore(settings_from(ctx)).snapshots():
+        console.print(
+            f"{s.snapshot_id:>4}  {s.created_at:%Y-%m-%d %H:%M:%S}  {s.kind:<8} {s.registry or '':<16}"
+            f" read {s.rows_read:,} accepted {s.rows_accepted:,} rejected {s.rows_rejected:,}"
+            f"  {s.source_file or ''}"
+        )
+
+
+@cli.command()
+@click.option(
+    "--policies",
+    "policy_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Policy files or folders (default: the shipped library).",
+)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
+@click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def match(
+    ctx: click.Context,
+    policy_paths: tuple[Path, ...],
+    snapshot: int | None,
+    memory_limit: str | None,
+    as_json: bool,
+) -> None:
+    """Match every policy against every enterprise of a snapshot, in bulk."""
+    settings = settings_from(ctx)
+    lib = load_library(list(policy_paths) or None)
+    for e in lib.errors:
+        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+    if lib.errors:
+        raise SystemExit(EXIT_FINDINGS)
+    with progress_bars(not as_json) as progress:
+        run = run_matching(
+            settings,
+            [lp.compiled for lp in lib.policies],
+            snapshot_id=snapshot,
+            progress=progress,
+            memory_limit=memory_limit,
+        )
+    if as_json:
+        click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+        return
+    render_match_report(console, run, lib.policies)
+    console.print(f"matches: {run.output_dir / 'matches.parquet'}")
+
+
+@cli.command()
+@click.argument("uscc")
+@click.argument("policy_id", required=False)
+@click.option(
+    "--policies",
+    "policy_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Policy files or folders (default: the shipped library).",
+)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Show every policy, not only eligible, near-miss and needs-data ones.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.pass_context
+@handle_errors
+def explain(
+    ctx: click.Context,
+    uscc: str,
+    policy_id: str | None,
+    policy_paths: tuple[Path, ...],
+    snapshot: int | None,
+    show_all: bool,
+    as_json: bool,
+) -> None:
+    """Explain criterion by criterion what one enterprise qualifies for, and why."""
+    settings = settings_from(ctx)
+    lib = load_library(list(policy_paths) or None)
+    policies = lib.policies
+    if policy_id:
+        policies = [lp for lp in policies if lp.id == policy_id]
+        if not policies:
+            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+    explanations = explain_enterprise(
+        settings, uscc, [lp.compiled for lp in policies], snapshot_id=snapshot
+    )
+    if not (show_all or policy_id):
+        explanations = [e for e in explanations if e.status != "not_eligible"]
+    if as_json:
+        click.echo(
+            json.dumps([asdict(e) for e in explanations], ensure_ascii=False, indent=2, default=str)
+        )
+        return
+    if not explanations:
+        console.print(
+            "no policy is within reach for this enterprise (use --all to see every policy)"
+        )
+    for e in explanations:
+        render_explanation(console, e)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()

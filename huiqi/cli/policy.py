@@ -1,0 +1,97 @@
+"""`huiqi policy ...`: lint and test policy files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors
+from huiqi.engine.casetest import run_policy_tests
+from huiqi.policies.lint import lint_library
+from huiqi.policies.loader import load_library
+
+
+def _paths(paths: tuple[Path, ...]) -> list[Path] | None:
+    return list(paths) if paths else None
+
+
+@click.group()
+def policy() -> None:
+    """Write, check and test policies as code."""
+
+
+@policy.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@handle_errors
+def lint_cmd(paths: tuple[Path, ...]) -> None:
+    """Check policy files: format, fields, types, rules, tests, exclusivity groups.
+
+    PATHS are files or folders (default: the shipped library). Exits 4 when an
+    error is found; warnings alone exit 0.
+    """
+    lib = load_library(_paths(paths))
+    findings = lint_library(lib)
+    for f in findings:
+        colour = "red" if f.severity == "error" else "yellow"
+        err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    console.print(f"{len(lib.policies)} policies checked: {errors} errors, {warnings} warnings")
+    if errors:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
+@handle_errors
+def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
+    """Run every policy's own test cases through the matching engine.
+
+    PATHS are files or folders (default: the shipped library). Exits 4 when a
+    case fails or a policy does not load.
+    """
+    lib = load_library(_paths(paths))
+    for e in lib.errors:
+        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+    results = run_policy_tests(lib.policies)
+    for r in results:
+        if not r.ok:
+            err_console.print(f"[red]FAIL[/] {r.message}", soft_wrap=True)
+        elif verbose:
+            console.print(f"[green]ok[/]   {r.file}: case '{r.case}'", soft_wrap=True)
+    failed = sum(not r.ok for r in results)
+    console.print(
+        f"{len(results) - failed} passed, {failed} failed"
+        f" ({len(lib.policies)} policies, {len(lib.errors)} not loaded)"
+    )
+    if failed or lib.errors:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@policy.command("list")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@handle_errors
+def list_cmd(paths: tuple[Path, ...]) -> None:
+    """List policies: id, version, level, delivery, group, budget, title."""
+    lib = load_library(_paths(paths))
+    table = Table("id", "v", "level", "delivery", "group", "budget (yuan)", "title")
+    for lp in sorted(lib.policies, key=lambda p: p.id):
+        p = lp.policy
+        table.add_row(
+            p.id,
+            str(p.version),
+            p.level,
+            p.delivery,
+            p.exclusivity_group or "",
+            f"{p.budget:,.2f}" if p.budget is not None else "",
+            p.title.zh,
+        )
+    console.print(table)
+    modes = Counter(lp.policy.delivery for lp in lib.policies)
+    console.print(f"{len(lib.policies)} policies; delivery modes: {dict(modes)}")
+    for e in lib.errors:
+        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)

@@ -1,0 +1,143 @@
+"""Rich rendering of match reports and explanations (the CLI's views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from huiqi.cli.common import yuan
+from huiqi.engine.explain import PolicyExplanation, ValueRead
+from huiqi.engine.matcher import MatchRun
+from huiqi.policies.loader import LoadedPolicy
+from huiqi.profiles.dictionary import load_dictionary
+
+MARK = {
+    "met": "[green]✓ met[/]",
+    "not_met": "[red]✗ not met[/]",
+    "unknown": "[yellow]? unknown[/]",
+    "to_confirm": "[cyan]☐ to confirm[/]",
+}
+STATUS = {
+    "eligible": "[green]eligible[/]",
+    "near_miss": "[yellow]near miss[/]",
+    "needs_data": "[yellow]needs data[/]",
+    "not_eligible": "[red]not eligible[/]",
+}
+
+
+def fmt_value(v: Any) -> str:
+    if v is None:
+        return "[yellow]missing[/]"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, Decimal):
+        return f"{v:,}"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "(none)"
+    return str(v)
+
+
+def fmt_read(r: ValueRead) -> str:
+    registry = load_dictionary().registries[r.source].zh
+    year = f" {r.year}" if r.year else ""
+    return f"{r.label}{year} = {fmt_value(r.value)} [dim]({registry})[/]"
+
+
+def render_explanation(console: Console, e: PolicyExplanation) -> None:
+    table = Table(show_header=True, header_style="bold", expand=True)
+    table.add_column("criterion")
+    table.add_column("result", no_wrap=True)
+    table.add_column("values read (source, year)")
+    for c in e.criteria:
+        table.add_row(
+            f"{c.label_zh}\n[dim]{c.id}: {c.expression or 'attested by the enterprise (告知承诺)'}[/]",
+            MARK[c.state],
+            "\n".join(fmt_read(r) for r in c.reads),
+        )
+    a = e.amount
+    lines = [f"formula: {a.formula}"]
+    lines += [f"  {fmt_read(r)}" for r in a.reads]
+    if a.computed_yuan is not None:
+        lines.append(f"computed: {a.computed_yuan} yuan")
+    if a.floor is not None:
+        lines.append(f"floor: {a.floor:,} yuan")
+    if a.cap is not None:
+        lines.append(f"cap: {a.cap:,} yuan")
+    lines.append(f"amount (rounded half up to the fen): {yuan(a.amount_fen)} yuan")
+    missing = ""
+    if e.missing:
+        reg = load_dictionary().registries
+        missing = "\n[yellow]needs data:[/] " + "; ".join(
+            f"{r.label} ({r.field}{' ' + str(r.year) if r.year else ''}) from {reg[r.source].zh}"
+            for r in e.missing
+        )
+    console.print(
+        Panel.fit(
+            table,
+            title=f"{e.title_zh} · {e.policy_id} v{e.version} · {e.delivery}",
+            subtitle=f"{STATUS[e.status]} · meets {e.met} of {e.total} conditions",
+        )
+    )
+    console.print("\n".join(lines) + missing + "\n")
+
+
+def render_match_report(console: Console, run: MatchRun, policies: list[LoadedPolicy]) -> None:
+    by_id = {lp.id: lp.policy for lp in policies}
+    table = Table(
+        title=f"Matches per policy (snapshot {run.snapshot_id}, {run.enterprises:,} enterprises)"
+    )
+    for col in (
+        "policy",
+        "mode",
+        "eligible",
+        "near miss",
+        "needs data",
+        "amount (yuan)",
+        "budget use",
+    ):
+        table.add_column(col, justify="right" if col not in ("policy", "mode") else "left")
+    for s in sorted(run.policies, key=lambda s: -s.amount_fen):
+        p = by_id.get(s.policy_id)
+        budget = ""
+        if p is not None and p.budget is not None:
+            budget_fen = int(p.budget * 100)
+            budget = f"{s.amount_fen * 100 // budget_fen}%" if budget_fen else ""
+        table.add_row(
+            s.policy_id,
+            p.delivery if p else "",
+            f"{s.eligible:,}",
+            f"{s.near_miss:,}",
+            f"{s.needs_data:,}",
+            yuan(s.amount_fen),
+            budget,
+        )
+    console.print(table)
+    share = (
+        Decimal(run.enterprises_with_match * 100) / run.enterprises
+        if run.enterprises
+        else Decimal(0)
+    )
+    console.print(
+        f"Total amount: [bold]{yuan(run.total_amount_fen)}[/] yuan · enterprises with at least one match:"
+        f" [bold]{run.enterprises_with_match:,}[/] ({share:.1f}%)"
+    )
+    console.print(
+        f"Evaluated {run.evaluations:,} enterprise×policy pairs: frame {run.frame_seconds:.2f}s,"
+        f" matching {run.match_seconds:.2f}s"
+    )
+    near = Table(title="Top near-misses (enterprises failing exactly one criterion)")
+    near.add_column("policy")
+    near.add_column("the one missing criterion")
+    near.add_column("enterprises", justify="right")
+    for n in run.near_misses:
+        p = by_id.get(str(n["policy_id"]))
+        label = next((c.label.zh for c in p.criteria if c.id == n["criterion"]), "") if p else ""
+        near.add_row(str(n["policy_id"]), f"{n['criterion']} · {label}", f"{n['enterprises']:,}")
+    console.print(near)

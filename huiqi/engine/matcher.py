@@ -1,0 +1,205 @@
+"""Bulk matching: every active policy against every enterprise of one snapshot.
+
+The frame is built once with the union of the columns all policies read; then
+each policy's evaluation query runs over it in DuckDB and its eligible,
+near-miss and needs-data rows are appended to the ``matches`` table. Results
+are written to ``runs/<run_id>/matches.parquet`` with a JSON summary, so a run
+is reproducible from (policy versions, snapshot id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from huiqi.config import Settings
+from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.evaluate import requirements
+from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
+from huiqi.engine.policy_sql import evaluation_sql
+from huiqi.profiles.store import ProfileStore
+
+Progress = Callable[[str, int, int], None]
+
+MATCHES_DDL = """
+CREATE TABLE matches (
+  uscc VARCHAR NOT NULL,
+  policy_id VARCHAR NOT NULL,
+  policy_version INTEGER NOT NULL,
+  snapshot_id INTEGER NOT NULL,
+  status VARCHAR NOT NULL,
+  eligible BOOLEAN NOT NULL,
+  amount_fen BIGINT,
+  failed_criterion VARCHAR,
+  unknown_criteria VARCHAR
+)"""
+
+
+@dataclass
+class PolicySummary:
+    policy_id: str
+    version: int
+    eligible: int = 0
+    near_miss: int = 0
+    needs_data: int = 0
+    amount_fen: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class MatchRun:
+    run_id: str
+    snapshot_id: int
+    enterprises: int
+    policies: list[PolicySummary]
+    frame_seconds: float
+    match_seconds: float
+    enterprises_with_match: int
+    output_dir: Path
+    near_misses: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def evaluations(self) -> int:
+        return self.enterprises * len(self.policies)
+
+    @property
+    def total_amount_fen(self) -> int:
+        return sum(p.amount_fen for p in self.policies)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["output_dir"] = str(self.output_dir)
+        data["evaluations"] = self.evaluations
+        data["total_amount_fen"] = self.total_amount_fen
+        return data
+
+
+def connect_engine(
+    *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for matching, with optional limits."""
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
+    if threads:
+        con.execute("SET threads = ?", [threads])
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def match_frame(
+    con: duckdb.DuckDBPyConnection,
+    policies: list[CompiledPolicy],
+    *,
+    snapshot_id: int,
+    progress: Progress | None = None,
+) -> list[PolicySummary]:
+    """Evaluate every policy over the frame already in ``con``, filling ``matches``."""
+    con.execute("DROP TABLE IF EXISTS matches")
+    con.execute(MATCHES_DDL)
+    summaries: list[PolicySummary] = []
+    for i, cp in enumerate(policies):
+        started = time.perf_counter()
+        sql = (
+            "INSERT INTO matches SELECT uscc, ?, ?, ?, status, status = 'eligible', amount_fen,"
+            " CASE WHEN status = 'near_miss' THEN failed END, NULLIF(unknown, '')"
+            f" FROM ({evaluation_sql(cp, frame=FRAME)})"
+        )
+        con.execute(sql, [cp.policy.id, cp.policy.version, snapshot_id])
+        summaries.append(
+            PolicySummary(cp.policy.id, cp.policy.version, seconds=time.perf_counter() - started)
+        )
+        if progress:
+            progress("match", i + 1, len(policies))
+    counts = con.execute(
+        "SELECT policy_id, status, COUNT(*), COALESCE(SUM(amount_fen), 0) FROM matches GROUP BY ALL"
+    ).fetchall()
+    by_id = {s.policy_id: s for s in summaries}
+    for pid, status, count, amount in counts:
+        s = by_id[pid]
+        setattr(s, status, int(count))
+        if status == "eligible":
+            s.amount_fen = int(amount)
+    return summaries
+
+
+def _run_id(snapshot_id: int) -> str:
+    return f"{dt.datetime.now():%Y%m%d-%H%M%S}-s{snapshot_id}-{os.getpid()}"
+
+
+def run_matching(
+    settings: Settings,
+    policies: list[CompiledPolicy],
+    *,
+    snapshot_id: int | None = None,
+    progress: Progress | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    top_near_misses: int = 10,
+) -> MatchRun:
+    """Match every policy against every enterprise of a snapshot (default: the latest)."""
+    store = ProfileStore(settings)
+    sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
+    files = store.snapshot_files(sid)
+    con = connect_engine(memory_limit=memory_limit, threads=threads)
+    try:
+        attach_snapshot(con, files)
+        if progress:
+            progress("frame", 0, 1)
+        started = time.perf_counter()
+        build_frame(con, requirements(policies))
+        frame_seconds = time.perf_counter() - started
+        if progress:
+            progress("frame", 1, 1)
+        row = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
+        enterprises = int(row[0]) if row else 0
+        started = time.perf_counter()
+        summaries = match_frame(con, policies, snapshot_id=sid, progress=progress)
+        match_seconds = time.perf_counter() - started
+        with_match_row = con.execute(
+            "SELECT COUNT(DISTINCT uscc) FROM matches WHERE eligible"
+        ).fetchone()
+        near = con.execute(
+            "SELECT policy_id, failed_criterion, COUNT(*) AS n FROM matches"
+            " WHERE status = 'near_miss' GROUP BY ALL ORDER BY n DESC, policy_id, failed_criterion"
+            " LIMIT ?",
+            [top_near_misses],
+        ).fetchall()
+        run_id = _run_id(sid)
+        out_dir = settings.runs_dir / run_id
+        out_dir.mkdir(parents=True, exist_ok=True)
+        con.table("matches").write_parquet(str(out_dir / "matches.parquet"), compression="zstd")
+        run = MatchRun(
+            run_id=run_id,
+            snapshot_id=sid,
+            enterprises=enterprises,
+            policies=summaries,
+            frame_seconds=frame_seconds,
+            match_seconds=match_seconds,
+            enterprises_with_match=int(with_match_row[0]) if with_match_row else 0,
+            output_dir=out_dir,
+            near_misses=[
+                {"policy_id": p, "criterion": c, "enterprises": int(n)} for p, c, n in near
+            ],
+        )
+        (out_dir / "summary.json").write_text(
+            json.dumps(run.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        (settings.runs_dir / "LATEST").write_text(run_id, encoding="utf-8")
+        return run
+    finally:
+        con.close()
+
+
+def latest_run_dir(settings: Settings) -> Path | None:
+    marker = settings.runs_dir / "LATEST"
+    if not marker.exists():
+        return None
+    return settings.runs_dir / marker.read_text(encoding="utf-8").strip()
