@@ -45,13 +45,17 @@ def generate_and_import(
     from huiqi.profiles.importer import import_file
 
     out_dir = out or settings.data_dir / "generated"
+    if progress:
+        progress("generate population", 0, enterprises)
     result = generate(enterprises, seed=seed, out_dir=out_dir, formats=formats, progress=progress)
     reports = []
     if do_import:
         ProfileStore(settings).init()
-        files = [p for p in result.files_for(formats[0])]
-        for i, path in enumerate(files):
-            reports.append(import_file(settings, path))
+        # The business registry goes first: it creates the enterprises the others describe.
+        names = sorted(result.files, key=lambda m: (m != "market", m))
+        files = [(m, result.files[m][formats[0]]) for m in names]
+        for i, (mapping, path) in enumerate(files):
+            reports.append(import_file(settings, path, mapping=mapping, progress=progress))
             if progress:
                 progress("import registry files", i + 1, len(files))
     return result, reports

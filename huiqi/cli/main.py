@@ -108,7 +108,7 @@ def generate(
             do_import=do_import,
             progress=progress,
         )
-    console.print(f"wrote {enterprises:,} enterprises to {result.out_dir}")
+    console.print(f"wrote {enterprises:,} enterprises to {out or settings.data_dir / 'generated'}")
     for r in reports:
         console.print(r.summary())
 

@@ -164,15 +164,15 @@ def resolve_fields(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
 
 
 def guard_division(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
-    def visit(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Div) and not isinstance(node.expression, exp.Nullif):
-            return exp.Div(
-                this=node.this,
-                expression=exp.Nullif(this=node.expression, expression=exp.Literal.number(0)),
+    # Every division, nested ones included: a zero divisor makes the quotient unknown.
+    for node in list(tree.find_all(exp.Div)):
+        if not isinstance(node.expression, exp.Nullif):
+            divisor = node.expression
+            node.set(
+                "expression",
+                exp.Nullif(this=divisor, expression=exp.Literal.number(0)),
             )
-        return node
-
-    return tree.transform(visit, copy=False)
+    return tree
 
 
 def strip_comments(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:

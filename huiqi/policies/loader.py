@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -42,10 +43,15 @@ class LoadedPolicy:
 
 def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> PolicyError:
     first = exc.errors()[0]
-    path = tuple(first["loc"])
+    path: tuple[str | int, ...] = tuple(first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    hinted = re.match(r"@([\w.]+): ", msg)
+    if hinted:
+        # A whole-policy check names the field it is about as "@path: message".
+        path = (*path, *(int(p) if p.isdigit() else p for p in hinted.group(1).split(".")))
+        msg = msg[hinted.end() :]
     loc = locate(marks, path, filename)
     dotted = ".".join(str(p) for p in path) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         msg = f"'{path[-1]}' is required here"
     elif first["type"] == "extra_forbidden":

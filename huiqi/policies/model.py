@@ -157,25 +157,29 @@ class Policy(_Strict):
     @model_validator(mode="after")
     def _coherent(self) -> Policy:
         if self.valid_to < self.valid_from:
-            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+            raise ValueError(f"@valid_to: valid_to {self.valid_to} is before valid_from {self.valid_from}")
         ids = [c.id for c in self.criteria]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"criterion ids must be unique; repeated: {dupes}")
+            raise ValueError(f"@criteria: criterion ids must be unique; repeated: {dupes}")
         if self.delivery == "auto" and any(c.attested for c in self.criteria):
             raise ValueError(
+                "@delivery: "
                 "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
                 " must confirm it; use delivery 'confirm' or 'apply'"
             )
         if self.level == "city" and self.region != "310000":
-            raise ValueError("a city-level policy has region 310000")
+            raise ValueError("@region: a city-level policy has region 310000")
         if self.level == "district" and self.region == "310000":
-            raise ValueError("a district-level policy names its district code as region")
+            raise ValueError("@region: a district-level policy names its district code as region")
         known = set(ids)
         for case in self.tests:
             for cid in [*case.expect.failing, *case.expect.unknown]:
                 if cid not in known:
-                    raise ValueError(f"test case '{case.name}' names unknown criterion '{cid}'")
+                    raise ValueError(
+                        f"@tests.{self.tests.index(case)}.expect: test case '{case.name}'"
+                        f" names unknown criterion '{cid}'"
+                    )
         return self
 
     @property

@@ -46,7 +46,9 @@ def concat(*parts: exp.Expression | str) -> exp.Expression:
     return fn("concat", *(lit(p) if isinstance(p, str) else p for p in parts))
 
 
-def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None):  # type: ignore[no-untyped-def]
+def case(
+    *branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
+) -> exp.Expression:
     """CASE WHEN c1 THEN v1 ... [ELSE default] END."""
     node = exp.Case()
     for condition, value in branches:

@@ -20,6 +20,7 @@ from huiqi.profiles.readers import Source
 from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
 
 STAGE = "_stage"
+Progress = Callable[[str, int, int], None]
 
 
 def _float_text(x: exp.Expression) -> exp.Expression:
@@ -69,21 +70,37 @@ def create_stage(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
         exp.ColumnDef(this=exp.to_identifier("_line"), kind=exp.DataType.build("BIGINT")),
         exp.ColumnDef(this=exp.to_identifier("_cells"), kind=exp.DataType.build("INTEGER")),
         *(
-            exp.ColumnDef(this=exp.to_identifier(f, quoted=True), kind=exp.DataType.build("VARCHAR"))
+            exp.ColumnDef(
+                this=exp.to_identifier(f, quoted=True), kind=exp.DataType.build("VARCHAR")
+            )
             for f in fields
         ),
     ]
     schema = exp.Schema(this=exp.to_table(STAGE), expressions=columns)
-    con.execute(sql(exp.Create(this=schema, kind="TABLE", replace=True, properties=exp.Properties(expressions=[exp.TemporaryProperty()]))))
+    con.execute(
+        sql(
+            exp.Create(
+                this=schema,
+                kind="TABLE",
+                replace=True,
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+        )
+    )
 
 
 def load_stage(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     positions: dict[int, str],
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Stream the file into ``_stage``; returns the number of data rows read."""
+    """Stream the file into ``_stage``; returns the number of data rows read.
+
+    ``progress(step, done, total)`` is called per batch with the rows read and the
+    rows expected (exact for Parquet, estimated from the bytes read for CSV).
+    """
+    step = f"read {source.path.name}"
     fields = list(positions.values())
     create_stage(con, fields)
     rows = 0
@@ -103,5 +120,7 @@ def load_stage(
             con.unregister("_batch")
         rows += batch.num_rows
         if progress is not None:
-            progress(rows)
+            progress(step, rows, source.estimated_rows(rows))
+    if progress is not None:
+        progress(step, rows, rows)
     return rows

@@ -1,0 +1,136 @@
+"""The outcome of one import: the report object and the files a data steward reads.
+
+Under ``<imports_dir>/<snapshot_id>/`` each import leaves:
+
+* ``rejects.csv``  UTF-8 with BOM (so Excel opens it correctly): one row per
+  refused cell with ``file, line, column, field, value, reason``, then the whole
+  original row under the file's own headers. Written even when empty.
+* ``report.json``  counts, encoding, hash, mapping, rejects per field, first messages.
+* ``report.txt``   the same as a short human-readable summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from huiqi.profiles.sqlexpr import col, fn, lit, sql
+from huiqi.profiles.staging import STAGE
+
+FIRST_MESSAGES = 10
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``summary()`` gives the text a CLI prints."""
+
+    snapshot_id: int
+    file: str
+    mapping: str
+    format: str
+    encoding: str | None
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_changed: int
+    rejects_path: Path
+    report_path: Path
+    messages: list[str] = field(default_factory=list)
+    rejects_by_field: dict[str, int] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)
+    size_classes_refreshed: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A few lines for a person: what was read, what went in, where the rejects are."""
+        name = Path(self.file).name
+        how = self.format if self.encoding is None else f"{self.format}, {self.encoding}"
+        lines = [
+            f"Imported {name} with mapping '{self.mapping}' ({how}) as snapshot {self.snapshot_id}.",
+            f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
+            f"{self.rows_rejected} rejected, {self.rows_changed} changed.",
+        ]
+        if self.rows_changed == 0 and self.rows_accepted == 0:
+            lines.append("No changes: no row was accepted.")
+        elif self.rows_changed == 0:
+            lines.append("No changes: every accepted row was already in the store.")
+        if self.missing_columns:
+            lines.append(f"Not in the file (left untouched): {', '.join(self.missing_columns)}.")
+        if self.rows_rejected:
+            lines.append(f"Rejected rows are in {self.rejects_path}; first problems:")
+            lines += [f"  {m}" for m in self.messages]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["rejects_path"] = str(self.rejects_path)
+        data["report_path"] = str(self.report_path)
+        return data
+
+
+def reject_message(file: str, line: int, column: str, field: str, reason: str) -> str:
+    """One reject as a single line: where, then why."""
+    if not field:
+        return f"{file}, line {line}: {reason}"
+    return f"{file}, line {line}, column '{column}' (field '{field}'): {reason}"
+
+
+def write_rejects(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    file: str,
+    headers: list[str],
+    positions: dict[int, str],
+) -> tuple[list[str], dict[str, int]]:
+    """Write ``rejects.csv``; return the first messages and the count per field."""
+    header_of = {f: headers[i] for i, f in positions.items()}
+    fields = [positions[i] for i in sorted(positions)]
+    index = {f: i for i, f in enumerate(fields)}
+    query = (
+        exp.select(col("_line", "r"), col("field", "r"), col("reason", "r"))
+        .select(*(col(f, "s") for f in fields))
+        .from_(exp.to_table("_rejects").as_("r"))
+        .join(
+            exp.to_table(STAGE).as_("s"),
+            on=exp.EQ(this=col("_line", "s"), expression=col("_line", "r")),
+        )
+        .order_by(
+            col("_line", "r"),
+            fn(
+                "list_position",
+                exp.Array(expressions=[lit(f) for f in ["", *fields]]),
+                col("field", "r"),
+            ),
+        )
+    )
+    messages: list[str] = []
+    per_field: dict[str, int] = {}
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(
+            ["file", "line", "column", "field", "value", "reason", *[header_of[f] for f in fields]]
+        )
+        result = con.execute(sql(query))
+        while chunk := result.fetchmany(10_000):
+            for line, field_name, reason, *cells in chunk:
+                column = header_of.get(field_name, "")
+                value = cells[index[field_name]] if field_name in index else ""
+                out.writerow([file, line, column, field_name, value, reason, *cells])
+                per_field[field_name or "(row)"] = per_field.get(field_name or "(row)", 0) + 1
+                if len(messages) < FIRST_MESSAGES:
+                    messages.append(reject_message(file, line, column, field_name, reason))
+    return messages, per_field
+
+
+def write_report(report: ImportReport) -> None:
+    report.report_path.write_text(
+        json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    report.report_path.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")

@@ -1,0 +1,203 @@
+"""Sort staged rows into rejects and good rows, in DuckDB.
+
+Tables built (temporary, per import):
+
+* ``_checked``  every staged row: the parsed values and one ``why__<field>``
+  reason column per field (NULL when the cell is fine).
+* ``_rejects``  one row per (line, field, reason).
+* ``_good``     the parsed rows with no reject at all.
+
+Rules:
+
+* A row with one bad cell is rejected whole: a half-imported row would mix
+  registry data from two dates. Every other row still goes in.
+* A row whose cell count differs from the header is rejected as a whole with a
+  single reason (its cells are probably shifted, so per-cell reasons would mislead).
+* Duplicate keys within one file are all rejected, on every line that shares the
+  key: the importer cannot know which line the registry meant, and "last wins"
+  would silently depend on row order. The reason lists the lines (up to 10).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from huiqi.profiles import uscc as uscc_mod
+from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
+from huiqi.profiles.staging import STAGE
+from huiqi.profiles.validate import USCC_PENDING, rules_for
+
+# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
+BLANKS = " \t\r\n\u00a0\u3000"
+DUPLICATE_LIST = 10
+
+
+def _temp_table(name: str, select: exp.Expression) -> str:
+    return sql(
+        exp.Create(
+            this=exp.to_table(name),
+            kind="TABLE",
+            replace=True,
+            expression=select,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
+    )
+
+
+def why(field: str) -> str:
+    return f"why__{field}"
+
+
+def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> None:
+    """Parse and check every staged cell into ``_checked``."""
+    trimmed = exp.select(col("_line"), col("_cells"))
+    for f in fields:
+        text = fn("nullif", fn("trim", col(f), lit(BLANKS)), lit(""))
+        if f == "uscc":
+            text = fn("upper", text)
+        trimmed = trimmed.select(exp.alias_(text, f, quoted=True))
+    trimmed = trimmed.from_(STAGE)
+    rules = rules_for(mapping, fields, {f: col(f, "n") for f in fields})
+    select = exp.select(col("_line", "n"), col("_cells", "n"))
+    for rule in rules:
+        select = select.select(
+            exp.alias_(rule.parsed, rule.field, quoted=True),
+            exp.alias_(rule.reason, why(rule.field), quoted=True),
+        )
+    select = select.from_(trimmed.subquery("n"))
+    con.execute(_temp_table("_checked", select))
+    _explain_bad_usccs(con)
+
+
+def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the SQL check's marker with uscc.validate's own message.
+
+    SQL decides which codes fail (fast, vectorised); the few that fail get their
+    message from the one Python implementation, so the wording never diverges.
+    """
+    bad = con.execute(
+        sql(
+            exp.select(col("uscc"))
+            .distinct()
+            .from_("_checked")
+            .where(exp.EQ(this=col(why("uscc")), expression=exp.Placeholder()))
+        ),
+        [USCC_PENDING],
+    ).fetchall()
+    if not bad:
+        return
+    codes, reasons = [], []
+    for (code,) in bad:
+        try:
+            uscc_mod.validate(code)
+            reason = f"'{code}' is not a valid unified social credit code"
+        except uscc_mod.USCCError as exc:
+            reason = exc.message
+        codes.append(code)
+        reasons.append(reason)
+    con.register("_uscc_reasons", pa.table({"code": codes, "reason": reasons}))
+    try:
+        con.execute(
+            sql(
+                exp.update(
+                    "_checked",
+                    {why("uscc"): col("reason", "r")},
+                    where=exp.EQ(this=col("uscc", "_checked"), expression=col("code", "r")),
+                    from_=exp.From(this=exp.to_table("_uscc_reasons").as_("r")),
+                )
+            )
+        )
+    finally:
+        con.unregister("_uscc_reasons")
+
+
+def build_rejects(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], width: int
+) -> None:
+    """Collect ``_rejects`` (line, field, reason) and the clean rows into ``_good``."""
+    shape_ok = exp.EQ(this=col("_cells"), expression=num(width))
+    parts: list[exp.Select] = [
+        exp.select(
+            col("_line"),
+            exp.alias_(lit(""), "field"),
+            exp.alias_(
+                concat(
+                    "the row has ",
+                    cast(col("_cells"), "VARCHAR"),
+                    f" cells but the header has {width}",
+                ),
+                "reason",
+            ),
+        )
+        .from_("_checked")
+        .where(exp.not_(shape_ok))
+    ]
+    for f in fields:
+        parts.append(
+            exp.select(col("_line"), exp.alias_(lit(f), "field"), exp.alias_(col(why(f)), "reason"))
+            .from_("_checked")
+            .where(exp.and_(shape_ok, exp.not_(col(why(f)).is_(exp.null()))))
+        )
+    parts.append(_duplicates(mapping, shape_ok))
+    union: exp.Expression = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    con.execute(_temp_table("_rejects", exp.select("*").from_(union.subquery("u"))))
+    clean = (
+        exp.select(*(col(f) for f in ["_line", *fields]))
+        .from_("_checked")
+        .where(
+            exp.not_(
+                exp.Exists(
+                    this=exp.select(num(1))
+                    .from_("_rejects")
+                    .where(
+                        exp.EQ(this=col("_line", "_rejects"), expression=col("_line", "_checked"))
+                    )
+                )
+            )
+        )
+    )
+    con.execute(_temp_table("_good", clean))
+
+
+def _duplicates(mapping: Mapping, shape_ok: exp.Expression) -> exp.Select:
+    keys = list(mapping.keys)
+    window = exp.Window(this=fn("list", col("_line")), partition_by=[col(k) for k in keys])
+    counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[col(k) for k in keys])
+    keys_ok = [col(why(k)).is_(exp.null()) for k in keys]
+    inner = (
+        exp.select(col("_line"), exp.alias_(window, "lines"), exp.alias_(counted, "n"))
+        .from_("_checked")
+        .where(exp.and_(shape_ok, *keys_ok))
+    )
+    listed = fn(
+        "array_to_string",
+        fn("list_slice", fn("list_sort", col("lines")), num(1), num(DUPLICATE_LIST)),
+        lit(", "),
+    )
+    more = exp.If(
+        this=exp.GT(this=col("n"), expression=num(DUPLICATE_LIST)), true=lit(", ..."), false=lit("")
+    )
+    what = " and ".join(keys)
+    reason = concat(
+        "duplicate key: lines ",
+        listed,
+        more,
+        f" have the same {what}; rows sharing a key are all rejected, keep one and import again",
+    )
+    return (
+        exp.select(col("_line"), exp.alias_(lit(keys[0]), "field"), exp.alias_(reason, "reason"))
+        .from_(inner.subquery("d"))
+        .where(exp.GT(this=col("n"), expression=num(1)))
+    )
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(rows accepted, rows rejected)."""
+    good = con.execute("SELECT count(*) FROM _good").fetchone()
+    bad = con.execute("SELECT count(DISTINCT _line) FROM _rejects").fetchone()
+    return (int(good[0]) if good else 0, int(bad[0]) if bad else 0)

@@ -1,0 +1,433 @@
+"""Row validation for imports, as vectorised SQL over the staging table.
+
+Each mapped field gets a *rule*: the SQL that parses its trimmed text into the
+stored type, and the SQL that gives the reason a value is refused (NULL when it
+is fine). The first failing check of a cell gives its reason, so every bad cell
+yields one reject row (line, field, reason). The rules follow the data
+dictionary: type, min/max, pattern, code list.
+
+Accepted text, per type:
+
+* integer: optional sign and digits. Thousands separators and scientific
+  notation are refused with their own message.
+* money: yuan with at most 2 decimals, parsed as DECIMAL (never a float); a
+  mapping may declare a column in 万元 (``units: {revenue: wan_yuan}``), which
+  allows 4 more decimals and multiplies by 10,000.
+* date: ``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``YYYYMMDD``, a real calendar date
+  between 1900 and 2100.
+* boolean: 是/否, true/false, 1/0, Y/N, yes/no (any case).
+* enum: the code or its Chinese name from the code list. A district must be a
+  current district: retired codes survive only inside USCCs (standards.md §1.1).
+* industry_class: 4 digits whose division exists in GB/T 4754-2017.
+* tags: separated by ``;`` ``；`` ``,`` ``，`` ``、`` or ``|``.
+* year (yearly layouts): 4 digits from 1980 to the current year.
+* uscc: GB 32100-2015 (the check in SQL; the message from ``uscc.validate``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from huiqi.profiles import uscc as uscc_mod
+from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
+from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
+
+YEAR_MIN = 1980
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+DATE_FORMATS = "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
+TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
+FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
+TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
+USCC_SHAPE = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
+# Marks a bad USCC whose message is filled in from uscc.validate afterwards.
+USCC_PENDING = "\x00uscc"
+REQUIRED = "a value is required"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one field's text becomes a value, and why it might be refused."""
+
+    field: str
+    sql_type: str
+    parsed: exp.Expression
+    reason: exp.Expression
+
+
+def quoted(v: exp.Expression) -> exp.Expression:
+    return concat("'", v, "'")
+
+
+def _is(cond: exp.Expression) -> exp.Expression:
+    """A condition that is FALSE, not NULL, when its inputs are NULL."""
+    return fn("coalesce", cond, exp.false())
+
+
+def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
+    """Checks shared by integer and decimal texts: separators and exponents."""
+    return [
+        (
+            matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
+            concat(
+                quoted(v), " is in scientific notation, which loses digits; write the full number"
+            ),
+        ),
+        (
+            matches(v, r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"),
+            concat(
+                quoted(v),
+                " has a thousands separator; write it without separators: ",
+                fn("replace", v, lit(","), lit("")),
+            ),
+        ),
+    ]
+
+
+def _range(
+    f: Field, v: exp.Expression, parsed: exp.Expression
+) -> list[tuple[exp.Expression, exp.Expression]]:
+    checks = []
+    if f.min is not None:
+        low = num(_plain(f.min))
+        checks.append(
+            (
+                _is(exp.LT(this=parsed, expression=low)),
+                concat(quoted(v), f" is below the minimum {_plain(f.min)}"),
+            )
+        )
+    if f.max is not None:
+        high = num(_plain(f.max))
+        checks.append(
+            (
+                _is(exp.GT(this=parsed, expression=high)),
+                concat(quoted(v), f" is above the maximum {_plain(f.max)}"),
+            )
+        )
+    return checks
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _integer(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+    parsed = try_cast(v, "BIGINT")
+    checks = [
+        *_number_text(v),
+        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+        (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
+        *_range(f, v, parsed),
+    ]
+    return parsed, checks
+
+
+def _decimal(
+    f: Field, v: exp.Expression, unit: str, places: int, factor: int
+) -> tuple[exp.Expression, list]:
+    target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
+    read = try_cast(v, f"DECIMAL(38,{places})")
+    parsed = try_cast(exp.Mul(this=read, expression=num(factor)) if factor != 1 else read, target)
+    decimals = fn("length", fn("split_part", v, lit("."), num(2)))
+    kind = f"an amount in {unit}" if f.type == "money" else "a number"
+    checks = [
+        *_number_text(v),
+        (
+            exp.not_(matches(v, r"[+-]?[0-9]+(\.[0-9]+)?")),
+            concat(
+                quoted(v),
+                f" is not a number; write digits with at most {places} decimals, e.g. 1234.5",
+            ),
+        ),
+        (
+            exp.GT(this=decimals, expression=num(places)),
+            concat(
+                quoted(v),
+                " has ",
+                cast(decimals, "VARCHAR"),
+                f" decimals; {kind} takes at most {places}",
+            ),
+        ),
+        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
+        *_range(f, v, parsed),
+    ]
+    return parsed, checks
+
+
+def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
+    iso = case(
+        (
+            matches(v, r"[0-9]{8}"),
+            concat(
+                fn("substr", v, num(1), num(4)),
+                "-",
+                fn("substr", v, num(5), num(2)),
+                "-",
+                fn("substr", v, num(7), num(2)),
+            ),
+        ),
+        default=fn("replace", v, lit("/"), lit("-")),
+    )
+    shape = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[0-9]{8}"
+    parsed = try_cast(iso, "DATE")
+    out_of_range = exp.not_(
+        exp.Between(
+            this=parsed,
+            low=cast(lit(DATE_MIN.isoformat()), "DATE"),
+            high=cast(lit(DATE_MAX.isoformat()), "DATE"),
+        )
+    )
+    checks = [
+        (
+            exp.not_(matches(v, shape)),
+            concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
+        ),
+        (parsed.is_(exp.null()), concat(quoted(v), " is not a real calendar date")),
+        (
+            out_of_range,
+            concat(quoted(v), f" is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}"),
+        ),
+    ]
+    return parsed, checks
+
+
+def _boolean(v: exp.Expression) -> tuple[exp.Expression, list]:
+    word = fn("lower", v)
+    parsed = case(
+        (in_list(word, list(TRUE_WORDS)), exp.true()),
+        (in_list(word, list(FALSE_WORDS)), exp.false()),
+    )
+    allowed = "是, 否, true, false, 1, 0, Y, N"
+    return parsed, [
+        (
+            parsed.is_(exp.null()),
+            concat(quoted(v), f" is not a yes/no value; use one of: {allowed}"),
+        )
+    ]
+
+
+def _choice(v: exp.Expression, options: dict[str, str], what: str) -> tuple[exp.Expression, list]:
+    """Code or Chinese name -> code; ``options`` is code -> Chinese name."""
+    branches = [(in_list(v, [code, zh]), lit(code)) for code, zh in options.items()]
+    parsed = case(*branches)
+    listing = ", ".join(f"{code} ({zh})" for code, zh in options.items())
+    return parsed, [
+        (
+            parsed.is_(exp.null()),
+            concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}"),
+        )
+    ]
+
+
+def _enum(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+    assert f.codes is not None
+    codes = load_codelist(f.codes)
+    parsed, checks = _choice(
+        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value"
+    )
+    retired = codes.extra.get("retired") or {}
+    retired_checks = [
+        (
+            exp.EQ(this=v, expression=lit(str(old))),
+            concat(
+                quoted(v),
+                f" is a retired district code (now {new} {codes.label(str(new))}); use the current district: retired codes are valid only inside a USCC",
+            ),
+        )
+        for old, new in retired.items()
+    ]
+    return parsed, retired_checks + checks
+
+
+@functools.cache
+def _sections() -> dict[str, tuple[int, int]]:
+    raw = load_codelist("industry_sections").codes
+    return {code: (int(e["divisions"][0]), int(e["divisions"][1])) for code, e in raw.items()}
+
+
+def section_of(industry_class: exp.Expression) -> exp.Expression:
+    """GB/T 4754-2017 section letter of a 4-digit class, from the division ranges."""
+    division = try_cast(fn("substr", industry_class, num(1), num(2)), "INTEGER")
+    return case(
+        *(
+            (exp.Between(this=division, low=num(lo), high=num(hi)), lit(s))
+            for s, (lo, hi) in _sections().items()
+        )
+    )
+
+
+def _string(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+    checks: list = []
+    if f.pattern:
+        pattern = f.pattern.removeprefix("^").removesuffix("$")
+        checks.append(
+            (
+                exp.not_(matches(v, pattern)),
+                concat(quoted(v), f" does not match the pattern {f.pattern}"),
+            )
+        )
+    if f.name == "industry_class":
+        first, last = (
+            min(lo for lo, _ in _sections().values()),
+            max(hi for _, hi in _sections().values()),
+        )
+        checks.append(
+            (
+                section_of(v).is_(exp.null()),
+                concat(
+                    quoted(v),
+                    ": division ",
+                    fn("substr", v, num(1), num(2)),
+                    f" does not exist in GB/T 4754-2017 ({first:02d}-{last:02d})",
+                ),
+            )
+        )
+    return v, checks
+
+
+def uscc_ok(v: exp.Expression) -> exp.Expression:
+    """SQL that is TRUE exactly when ``uscc.validate`` accepts the (trimmed, upper-case) code."""
+    alphabet = lit(uscc_mod.ALPHABET)
+    terms: exp.Expression = num(0)
+    for i, weight in enumerate(uscc_mod.WEIGHTS, start=1):
+        # strpos is 1-based and 0 when absent; the shape check rejects absent characters.
+        value = exp.Paren(
+            this=exp.Sub(
+                this=fn("strpos", alphabet, fn("substr", v, num(i), num(1))), expression=num(1)
+            )
+        )
+        terms = exp.Add(this=terms, expression=exp.Mul(this=value, expression=num(weight)))
+    remainder = exp.Paren(this=exp.Mod(this=exp.Paren(this=terms), expression=num(31)))
+    check = exp.Mod(
+        this=exp.Paren(this=exp.Sub(this=num(31), expression=remainder)), expression=num(31)
+    )
+    expected = fn(
+        "substr", alphabet, exp.Add(this=exp.Paren(this=check), expression=num(1)), num(1)
+    )
+    conditions = [
+        matches(v, USCC_SHAPE),
+        exp.EQ(this=fn("substr", v, num(18), num(1)), expression=expected),
+    ]
+    if uscc_mod.KNOWN_PREFIXES is not None:
+        conditions.insert(
+            1, in_list(fn("substr", v, num(1), num(2)), sorted(uscc_mod.KNOWN_PREFIXES))
+        )
+    return _is(exp.and_(*conditions))
+
+
+def _rule(
+    name: str,
+    sql_type: str,
+    v: exp.Expression,
+    parsed: exp.Expression,
+    checks: list,
+    *,
+    required: bool,
+) -> Rule:
+    branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null()), *checks]
+    return Rule(name, sql_type, parsed, case(*branches))
+
+
+def _qualifications() -> dict[str, str]:
+    return {f.name: f.label.zh for f in load_dictionary().qualification_fields}
+
+
+def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Expression]) -> list[Rule]:
+    """One rule per field the file carries, reading the trimmed text in ``values``."""
+    d = load_dictionary()
+    rules: list[Rule] = []
+    for name in fields:
+        v = values[name]
+        if name == "uscc":
+            rules.append(
+                _rule(
+                    name,
+                    "VARCHAR",
+                    v,
+                    v,
+                    [(exp.not_(uscc_ok(v)), lit(USCC_PENDING))],
+                    required=True,
+                )
+            )
+        elif name == "year":
+            parsed = try_cast(v, "INTEGER")
+            now = dt.date.today().year
+            checks = [
+                (
+                    exp.not_(matches(v, r"[0-9]{4}")),
+                    concat(quoted(v), " is not a year; write 4 digits, e.g. 2023"),
+                ),
+                (
+                    exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
+                    concat(quoted(v), f" is outside the accepted data years {YEAR_MIN}-{now}"),
+                ),
+            ]
+            rules.append(_rule(name, "INTEGER", v, parsed, checks, required=True))
+        elif name == "qualification":
+            parsed, checks = _choice(v, _qualifications(), "a qualification")
+            rules.append(_rule(name, "VARCHAR", v, parsed, checks, required=True))
+        elif name == "certificate_id":
+            rules.append(_rule(name, "VARCHAR", v, v, [], required=False))
+        elif name in ("valid_from", "valid_to"):
+            parsed, checks = date_rule(v)
+            if name == "valid_to" and "valid_from" in values:
+                start, _ = date_rule(values["valid_from"])
+                checks.append(
+                    (
+                        _is(exp.LT(this=parsed, expression=start)),
+                        concat(
+                            "valid_to ",
+                            cast(parsed, "VARCHAR"),
+                            " is before valid_from ",
+                            cast(start, "VARCHAR"),
+                        ),
+                    )
+                )
+            rules.append(_rule(name, "DATE", v, parsed, checks, required=True))
+        else:
+            rules.append(_field_rule(d.field(name), mapping, v))
+    return rules
+
+
+def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
+    match f.type:
+        case "integer":
+            parsed, checks = _integer(f, v)
+            return _rule(f.name, "BIGINT", v, parsed, checks, required=False)
+        case "money" | "decimal":
+            factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
+            unit = mapping.units.get(f.name, "yuan")
+            parsed, checks = _decimal(f, v, unit, 2 + extra, factor)
+            return _rule(
+                f.name,
+                "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",
+                v,
+                parsed,
+                checks,
+                required=False,
+            )
+        case "date":
+            parsed, checks = date_rule(v)
+            return _rule(f.name, "DATE", v, parsed, checks, required=False)
+        case "boolean":
+            parsed, checks = _boolean(v)
+            return _rule(f.name, "BOOLEAN", v, parsed, checks, required=False)
+        case "enum":
+            parsed, checks = _enum(f, v)
+            return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)
+        case "tags":
+            return _rule(
+                f.name,
+                "VARCHAR[]",
+                v,
+                fn("regexp_extract_all", v, lit(TAG_PIECE)),
+                [],
+                required=False,
+            )
+        case _:
+            parsed, checks = _string(f, v)
+            return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)

@@ -1,0 +1,136 @@
+"""End-to-end tests of the `huiqi` command, run in-process with Click's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from huiqi.cli.main import cli
+from huiqi.engine.compiler import EXAMPLE_POLICY
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding a small generated population, imported."""
+    data = tmp_path_factory.mktemp("data")
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "generate", "-n", "3000", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    return data
+
+
+def run(data: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), *args])
+    return result.exit_code, result.output
+
+
+def test_help_lists_every_command() -> None:
+    code, out = run(Path("."), "--help")
+    assert code == 0
+    for name in ("init", "generate", "import", "policy", "match", "explain", "demo", "snapshots"):
+        assert name in out
+
+
+def test_init_is_idempotent(tmp_path: Path) -> None:
+    assert run(tmp_path, "init")[0] == 0
+    assert run(tmp_path, "init")[0] == 0
+    assert (tmp_path / "profiles.duckdb").exists()
+
+
+def test_match_before_any_data_says_what_to_do(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    code, out = run(tmp_path, "match")
+    assert code == 1
+    assert "huiqi generate" in out and "Traceback" not in out
+
+
+def test_policy_test_runs_the_library() -> None:
+    code, out = run(Path("."), "policy", "test")
+    assert code == 0, out
+    assert " 0 failed" in out
+
+
+def test_policy_lint_reports_file_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE_POLICY.replace("revenue >= 1000000", "revnue >= 1000000"), encoding="utf-8")
+    code, out = run(tmp_path, "policy", "lint", str(bad))
+    assert code == 4
+    assert f"{bad}, line 16, column 11" in out
+    assert "unknown field 'revnue'; did you mean 'revenue'?" in out
+
+
+def test_policy_test_failure_names_file_case_expected_and_got(tmp_path: Path) -> None:
+    text = EXAMPLE_POLICY + (
+        "tests:\n"
+        "  - name: big\n"
+        "    profile: {revenue: {2024: 2000000}}\n"
+        "    expect: {status: eligible, amount: '9999.00'}\n"
+    )
+    f = tmp_path / "p.yaml"
+    f.write_text(text, encoding="utf-8")
+    code, out = run(tmp_path, "policy", "test", str(f))
+    assert code == 4
+    assert f"{f}: case 'big': expected amount 9999.00, got 10000.00" in out
+
+
+def test_match_then_explain_agree(populated: Path) -> None:
+    code, out = run(populated, "match", "--json")
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["enterprises"] == 3000
+    assert summary["enterprises_with_match"] > 0
+    import duckdb
+
+    matches = Path(summary["output_dir"]) / "matches.parquet"
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT uscc, policy_id, status, amount_fen FROM read_parquet(?) ORDER BY uscc, policy_id LIMIT 20",
+            [str(matches)],
+        )
+        .fetchall()
+    )
+    assert rows
+    for uscc, policy_id, status, amount_fen in rows[:5]:
+        code, out = run(populated, "explain", uscc, policy_id, "--json")
+        assert code == 0, out
+        (e,) = json.loads(out)
+        assert (e["status"], e["amount"]["amount_fen"]) == (status, amount_fen)
+
+
+def test_explain_unknown_enterprise_exits_3(populated: Path) -> None:
+    code, out = run(populated, "explain", "91310104MA1K002340")
+    assert code == 3
+    assert "no enterprise with USCC 91310104MA1K002340" in out
+
+
+def test_explain_invalid_uscc_is_a_clear_error(populated: Path) -> None:
+    code, out = run(populated, "explain", "91310115MA1H8R7C6D")
+    assert code == 1
+    assert "check character is 'D' but should be '7'" in out
+
+
+def test_explain_human_output_counts_conditions(populated: Path) -> None:
+    code, out = run(populated, "match", "--json")
+    matches = Path(json.loads(out)["output_dir"]) / "matches.parquet"
+    import duckdb
+
+    row = (
+        duckdb.connect()
+        .execute(
+            "SELECT uscc, policy_id FROM read_parquet(?) WHERE status = 'near_miss' LIMIT 1",
+            [str(matches)],
+        )
+        .fetchone()
+    )
+    assert row is not None
+    code, out = run(populated, "explain", row[0], row[1])
+    assert code == 0, out
+    assert "near miss" in out and "conditions" in out and "✗ not met" in out
+
+
+def test_unknown_option_is_usage_error() -> None:
+    code, _ = run(Path("."), "match", "--no-such-option")
+    assert code == 2

@@ -1,0 +1,264 @@
+"""Importing the same registry data from every supported format and encoding."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from huiqi.config import Settings
+from huiqi.errors import ImportFileError
+from huiqi.profiles import uscc
+from huiqi.profiles.importer import import_file
+
+PUDONG = uscc.make("91310115MA1H8R7C4")  # standards.md §1.3 (c)
+XUHUI = uscc.make("91310104MA1K00234")  # §1.3 (d): check character wraps to '0'
+TAX_HEADER = ["统一社会信用代码", "年度", "营业收入(元)", "研发费用(元)"]
+TAX_ROWS = [
+    [PUDONG, "2023", "1000.50", "0.30"],
+    [XUHUI, "2023", "12345678901234.56", "7"],
+    ["91310115MA1H8R7C42", "2023", "1", "2"],  # wrong check character
+]
+BAD_CHECK = (
+    "'91310115MA1H8R7C42': check character is '2' but should be '1'; the code was probably mistyped"
+)
+
+
+def csv_bytes(rows: list[list[str]], encoding: str) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def rejects_of(report) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    with open(report.rejects_path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def stored_years(settings: Settings) -> list[tuple]:
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        return con.execute(
+            "SELECT uscc, year, revenue, rd_expense FROM enterprise_years ORDER BY uscc"
+        ).fetchall()
+
+
+EXPECTED = [
+    (XUHUI, 2023, Decimal("12345678901234.56"), Decimal("7.00")),
+    (PUDONG, 2023, Decimal("1000.50"), Decimal("0.30")),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")],
+)
+def test_csv_in_every_encoding_imports_the_same_rows(tmp_path: Path, encoding: str, detected: str):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], encoding))
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.encoding, report.format) == ("tax", detected, "csv")
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 2, 1)
+    assert stored_years(settings) == EXPECTED
+    [reject] = rejects_of(report)
+    assert (reject["file"], reject["line"], reject["column"], reject["field"]) == (
+        "tax.csv",
+        "4",
+        "统一社会信用代码",
+        "uscc",
+    )
+    assert reject["reason"] == BAD_CHECK
+    assert json.loads(report.report_path.read_text("utf-8"))["encoding"] == detected
+
+
+def test_xlsx_reports_sheet_rows_and_keeps_amounts_exact(tmp_path: Path):
+    path = tmp_path / "tax.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(TAX_HEADER)
+    ws.append([PUDONG, 2023, 1000.5, 0.1 + 0.2])  # a computed cell: 0.30000000000000004
+    ws.append([])  # an empty sheet row is skipped but still counts for numbering
+    ws.append([XUHUI, 2023, "12345678901234.56", 7])
+    ws.append(["91310115MA1H8R7C42", 2023, 1, 2])
+    wb.save(path)
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="tax")
+
+    assert (report.format, report.encoding, report.rows_read, report.rows_accepted) == (
+        "xlsx",
+        None,
+        3,
+        2,
+    )
+    assert stored_years(settings) == EXPECTED
+    [reject] = rejects_of(report)
+    assert (reject["line"], reject["reason"]) == ("5", BAD_CHECK)
+
+
+def test_parquet_reports_row_index_plus_one_and_rounds_doubles_like_excel(tmp_path: Path):
+    path = tmp_path / "tax.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [PUDONG, XUHUI, "91310115MA1H8R7C42"],
+            "年度": pa.array([2023, 2023, 2023], pa.int32()),
+            "营业收入(元)": pa.array(
+                [Decimal("1000.50"), Decimal("12345678901234.56"), Decimal(1)], pa.decimal128(18, 2)
+            ),
+            "研发费用(元)": [0.1 + 0.2, 7.0, 2.0],
+        }
+    )
+    pq.write_table(table, path)
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.format, report.rows_read, report.rows_accepted) == ("parquet", 3, 2)
+    assert stored_years(settings) == EXPECTED
+    [reject] = rejects_of(report)
+    assert (reject["line"], reject["reason"]) == ("3", BAD_CHECK)
+
+
+def test_quoted_multiline_cell_does_not_shift_line_numbers(tmp_path: Path):
+    path = tmp_path / "market.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["统一社会信用代码", "企业名称", "创业者年龄"],
+                [PUDONG, "上海某某\n科技\n有限公司", "30"],  # lines 2-4
+                [XUHUI, "徐汇公司", "200"],  # line 5
+            ],
+            "utf-8",
+        )
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="market")
+
+    assert report.messages == [
+        "market.csv, line 5, column '创业者年龄' (field 'founder_age'): '200' is above the maximum 100"
+    ]
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT name FROM enterprises").fetchall() == [
+            ("上海某某\n科技\n有限公司",)
+        ]
+
+
+def test_rejects_file_has_bom_fixed_columns_and_the_original_row(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], "gbk"))
+
+    report = import_file(Settings(tmp_path / "data"), path)
+
+    raw = report.rejects_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert header == ["file", "line", "column", "field", "value", "reason", *TAX_HEADER]
+    [reject] = rejects_of(report)
+    assert [reject[h] for h in TAX_HEADER] == TAX_ROWS[2]
+    assert reject["value"] == "91310115MA1H8R7C42"
+
+
+def test_unknown_header_names_file_expected_and_found(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(
+        csv_bytes([["统一社会信用代码", "年度", "营收"], [PUDONG, "2023", "1"]], "utf-8")
+    )
+
+    with pytest.raises(ImportFileError) as err:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    message = str(err.value)
+    assert message.startswith(
+        f"{path}: headers ['营收'] are not in mapping 'tax'; expected headers ["
+    )
+    assert "found ['统一社会信用代码', '年度', '营收']" in message
+    assert message.endswith("or add them under 'aliases:' in huiqi/profiles/mappings/tax.yaml")
+    assert not (tmp_path / "data" / "imports").exists()  # nothing recorded
+
+
+def test_missing_key_header_is_refused(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([["统一社会信用代码", "营业收入(元)"], [PUDONG, "1"]], "utf-8"))
+
+    with pytest.raises(ImportFileError, match=r"required headers \['年度'\] are missing"):
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+
+def test_header_that_fits_several_mappings_asks_for_one(tmp_path: Path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(csv_bytes([["统一社会信用代码"], [PUDONG]], "utf-8"))
+
+    with pytest.raises(
+        ImportFileError, match=r"fit several mappings .*; choose one with --mapping"
+    ):
+        import_file(Settings(tmp_path / "data"), path)
+
+
+def test_empty_file_is_refused(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(b"")
+
+    with pytest.raises(ImportFileError) as err:
+        import_file(Settings(tmp_path / "data"), path)
+
+    assert str(err.value) == (
+        f"{path}: the file is empty; expected a header row followed by data rows"
+    )
+
+
+def test_header_only_file_records_an_empty_snapshot(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([TAX_HEADER], "utf-8-sig"))
+
+    report = import_file(Settings(tmp_path / "data"), path)
+
+    assert (report.rows_read, report.rows_changed, report.snapshot_id) == (0, 0, 1)
+    assert "No changes: no row was accepted." in report.summary()
+
+
+def test_row_with_extra_cells_is_rejected_whole(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([["统一社会信用代码", "年度"], [PUDONG, "2023", "9"]], "utf-8"))
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert report.messages == ["tax.csv, line 2: the row has 3 cells but the header has 2"]
+
+
+def test_full_width_headers_and_tab_separated_gbk_are_understood(tmp_path: Path):
+    path = tmp_path / "tax.txt"
+    path.write_bytes(
+        "统一社会信用代码\t年度\t营业收入（元）\r\n".encode("gbk")
+        + f"{PUDONG}\t2023\t5\r\n".encode()
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.rows_accepted) == ("tax", 1)
+
+
+def test_progress_is_called_with_rows_read(tmp_path: Path):
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], "utf-8"))
+    seen: list[tuple[str, int, int]] = []
+
+    import_file(Settings(tmp_path / "data"), path, progress=lambda *a: seen.append(a))
+
+    assert seen == [
+        ("read tax.csv", 3, 3),
+        ("read tax.csv", 3, 3),
+        ("check tax.csv", 3, 3),
+        ("store tax.csv", 2, 2),
+    ]

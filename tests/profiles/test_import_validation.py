@@ -1,0 +1,322 @@
+"""Per-cell validation on import: the exact reasons are part of the interface."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlglot import exp
+
+from huiqi.config import Settings
+from huiqi.profiles import uscc
+from huiqi.profiles.importer import import_file
+from huiqi.profiles.sqlexpr import col, sql
+from huiqi.profiles.validate import uscc_ok
+
+PUDONG = uscc.make("91310115MA1H8R7C4")
+NOW = dt.date.today().year
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def one_cell(tmp_path: Path, mapping: str, header: str, value: str, year: bool = False):  # type: ignore[no-untyped-def]
+    """Import one row (a valid USCC plus one cell) and return the report."""
+    head = ["统一社会信用代码", *(["年度"] if year else []), header]
+    row = [PUDONG, *(["2023"] if year else []), value]
+    path = write_csv(tmp_path / f"{mapping}.csv", head, [row])
+    return import_file(Settings(tmp_path / "data"), path, mapping=mapping)
+
+
+REGISTRATION_TYPES = (
+    "limited_company (有限责任公司), joint_stock (股份有限公司), foreign_invested (外商投资企业), "
+    "partnership (合伙企业), sole_proprietorship (个人独资企业), individual_business (个体工商户), "
+    "cooperative (农民专业合作社), private_non_enterprise (民办非企业单位)"
+)
+DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "reason"),
+    [
+        ("成立日期", "2023.01.05", f"'2023.01.05' is not a date; {DATE_FORMATS}"),
+        ("成立日期", "5/1/2023", f"'5/1/2023' is not a date; {DATE_FORMATS}"),
+        ("成立日期", "2023-02-30", "'2023-02-30' is not a real calendar date"),
+        ("成立日期", "18500101", "'18500101' is outside 1900-01-01..2100-12-31"),
+        (
+            "登记注册类型",
+            "国有企业",
+            f"'国有企业' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES}",
+        ),
+        (
+            "注册区划代码",
+            "310108",
+            "'310108' is a retired district code (now 310106 静安区); use the current district: "
+            "retired codes are valid only inside a USCC",
+        ),
+        ("创业者年龄", "12", "'12' is below the minimum 16"),
+        ("创业者年龄", "101", "'101' is above the maximum 100"),
+        ("创业者年龄", "30.5", "'30.5' is not a whole number"),
+        (
+            "创业者年龄",
+            "99999999999999999999",
+            "'99999999999999999999' is too large for a whole number",
+        ),
+        (
+            "注册资本(元)",
+            "1,000,000",
+            "'1,000,000' has a thousands separator; write it without separators: 1000000",
+        ),
+        ("注册资本(元)", "100.005", "'100.005' has 3 decimals; an amount in yuan takes at most 2"),
+        (
+            "注册资本(元)",
+            "1.2E+07",
+            "'1.2E+07' is in scientific notation, which loses digits; write the full number",
+        ),
+        (
+            "注册资本(元)",
+            "一百万",
+            "'一百万' is not a number; write digits with at most 2 decimals, e.g. 1234.5",
+        ),
+        (
+            "注册资本(元)",
+            "123456789012345678",
+            "'123456789012345678' is too large for an amount in yuan",
+        ),
+        ("行业代码", "651", "'651' does not match the pattern ^[0-9]{4}$"),
+        ("行业代码", "9912", "'9912': division 99 does not exist in GB/T 4754-2017 (01-97)"),
+        (
+            "是否首次创业",
+            "也许",
+            "'也许' is not a yes/no value; use one of: 是, 否, true, false, 1, 0, Y, N",
+        ),
+    ],
+)
+def test_bad_market_cell_is_rejected_with_its_reason(
+    tmp_path: Path, header: str, value: str, reason: str
+):
+    report = one_cell(tmp_path, "market", header, value)
+
+    assert (report.rows_accepted, report.rows_rejected) == (0, 1)
+    field = report.messages[0].split("(field '")[1].split("'")[0]
+    assert report.messages == [f"market.csv, line 2, column '{header}' (field '{field}'): {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("20x3", "'20x3' is not a year; write 4 digits, e.g. 2023"),
+        ("1970", f"'1970' is outside the accepted data years 1980-{NOW}"),
+        (str(NOW + 1), f"'{NOW + 1}' is outside the accepted data years 1980-{NOW}"),
+        ("", "a value is required"),
+    ],
+)
+def test_bad_year_is_rejected(tmp_path: Path, value: str, reason: str):
+    path = write_csv(tmp_path / "tax.csv", ["统一社会信用代码", "年度"], [[PUDONG, value]])
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert report.messages == [f"tax.csv, line 2, column '年度' (field 'year'): {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "a value is required"),
+        ("91310115MA1H8R7C4", "'91310115MA1H8R7C4' has 17 characters; a USCC has exactly 18"),
+        (
+            "91310115MA1H8R7CO1",
+            "'91310115MA1H8R7CO1': character 17 'O' is not allowed in a USCC "
+            "(I, O, S, V and Z are never used)",
+        ),
+        (
+            "81310115MA1H8R7C41",
+            "'81310115MA1H8R7C41': prefix '81' is not a known registering department and type",
+        ),
+    ],
+)
+def test_bad_uscc_gets_the_message_of_uscc_validate(tmp_path: Path, value: str, reason: str):
+    path = write_csv(tmp_path / "credit.csv", ["统一社会信用代码", "列入失信名单"], [[value, "否"]])
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="credit")
+
+    assert report.messages == [
+        f"credit.csv, line 2, column '统一社会信用代码' (field 'uscc'): {reason}"
+    ]
+
+
+def test_a_row_with_one_bad_cell_is_rejected_whole_and_the_others_go_in(tmp_path: Path):
+    other = uscc.make("91310104MA1K00234")
+    path = write_csv(
+        tmp_path / "market.csv",
+        ["统一社会信用代码", "企业名称", "创业者年龄"],
+        [[PUDONG, "好公司", "30"], [other, "坏年龄公司", "7"]],
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="market")
+
+    assert (report.rows_accepted, report.rows_rejected, report.rows_changed) == (1, 1, 1)
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT uscc, name FROM enterprises").fetchall() == [(PUDONG, "好公司")]
+
+
+def test_good_market_values_are_normalised(tmp_path: Path):
+    header = [
+        "统一社会信用代码",
+        "成立日期",
+        "迁入日期",
+        "注册区划代码",
+        "行业代码",
+        "登记注册类型",
+        "是否首次创业",
+        "注册资本(元)",
+        "法定代表人户籍类型",
+    ]
+    path = write_csv(
+        tmp_path / "market.csv",
+        header,
+        [
+            [
+                f" {PUDONG.lower()} ",
+                "2019/03/01",
+                "20200105",
+                "浦东新区",
+                "6513",
+                "有限责任公司",
+                "是",
+                "0.30",
+                "hukou",
+            ]
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="market")
+
+    assert report.rows_accepted == 1, report.messages
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        row = con.execute(
+            "SELECT uscc, registration_date, relocated_in_date, district_code::VARCHAR,"
+            " industry_class, industry_section::VARCHAR, registration_type::VARCHAR,"
+            " founder_first_business, registered_capital, legal_rep_residency::VARCHAR, uscc_region"
+            " FROM enterprises"
+        ).fetchone()
+    assert row == (
+        PUDONG,
+        dt.date(2019, 3, 1),
+        dt.date(2020, 1, 5),
+        "310115",
+        "6513",
+        "I",
+        "limited_company",
+        True,
+        Decimal("0.30"),
+        "hukou",
+        "310115",
+    )
+
+
+def test_tags_are_split_on_chinese_and_ascii_separators(tmp_path: Path):
+    report = one_cell(tmp_path, "park", "企业标签", " AI；机器人, 独角兽 、 ")
+    assert report.rows_accepted == 1
+    with duckdb.connect(str(tmp_path / "data" / "profiles.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT tags FROM enterprises").fetchone() == (
+            ["AI", "机器人", "独角兽"],
+        )
+
+
+def test_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path):
+    mapping = tmp_path / "tax_wan.yaml"
+    mapping.write_text(
+        "name: tax_wan\nregistry: tax\nlayout: yearly\ncolumns:\n  统一社会信用代码: uscc\n"
+        "  年度: year\n  营业收入(万元): revenue\nunits:\n  revenue: wan_yuan\n",
+        encoding="utf-8",
+    )
+    path = write_csv(
+        tmp_path / "tax.csv",
+        ["统一社会信用代码", "年度", "营业收入(万元)"],
+        [[PUDONG, "2023", "1.234567"], [uscc.make("91310104MA1K00234"), "2023", "0.0000001"]],
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping=str(mapping))
+
+    assert report.messages == [
+        "tax.csv, line 3, column '营业收入(万元)' (field 'revenue'): "
+        "'0.0000001' has 7 decimals; an amount in wan_yuan takes at most 6"
+    ]
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT revenue FROM enterprise_years").fetchone() == (
+            Decimal("12345.67"),
+        )
+
+
+def test_qualification_dates_must_be_in_order(tmp_path: Path):
+    path = write_csv(
+        tmp_path / "q.csv",
+        ["统一社会信用代码", "资质类型", "证书编号", "有效期起", "有效期止"],
+        [
+            [PUDONG, "高新技术企业", "GR202331000001", "2023-12-01", "2026-11-30"],
+            [PUDONG, "tech_sme", "T1", "2024-01-01", "2023-12-31"],
+            [PUDONG, "独角兽", "X", "2024-01-01", "2025-01-01"],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert report.mapping == "qualifications"
+    assert report.messages == [
+        "q.csv, line 3, column '有效期止' (field 'valid_to'): "
+        "valid_to 2023-12-31 is before valid_from 2024-01-01",
+        "q.csv, line 4, column '资质类型' (field 'qualification'): '独角兽' is not a qualification; "
+        "use a code or its Chinese name: high_tech (高新技术企业), tech_sme (科技型中小企业), "
+        "innovative_sme (创新型中小企业), srdi_sme (专精特新中小企业), "
+        'little_giant (专精特新"小巨人"企业), advanced_service (技术先进型服务企业)',
+    ]
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute(
+            "SELECT uscc, qualification, valid_to FROM qualifications"
+        ).fetchall() == [(PUDONG, "high_tech", dt.date(2026, 11, 30))]
+        # A certificate for an unknown enterprise creates its stub profile.
+        assert con.execute("SELECT uscc, uscc_region, name FROM enterprises").fetchall() == [
+            (PUDONG, "310115", None)
+        ]
+
+
+def _corruptions(code: str, rng: random.Random) -> list[str]:
+    i = rng.randrange(18)
+    swapped = code[:i] + rng.choice(uscc.ALPHABET.replace(code[i], "")) + code[i + 1 :]
+    j = rng.randrange(17)
+    transposed = code[:j] + code[j + 1] + code[j] + code[j + 2 :]
+    letter = code[:i] + rng.choice("IOSVZ") + code[i + 1 :]
+    return [swapped, transposed, letter, code[:17], code + "0", "Y1" + code[2:]]
+
+
+def test_sql_uscc_check_agrees_with_uscc_validate():
+    rng = random.Random(20240601)
+    codes = ["91310104MA1K002340", "91350100M000100Y43", "91110000600037341L", "Y1310000MA1K002340"]
+    for _ in range(3000):
+        prefix = rng.choice([*sorted(uscc.KNOWN_PREFIXES), "21", "A1"])
+        body = prefix + "".join(rng.choice("0123456789") for _ in range(6))
+        code = uscc.make(body + "".join(rng.choice(uscc.ALPHABET) for _ in range(9)))
+        codes += [code, *_corruptions(code, rng)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c (v VARCHAR)")
+    con.executemany("INSERT INTO c VALUES (?)", [[c] for c in codes])
+    query = exp.select(col("v"), exp.alias_(uscc_ok(col("v")), "ok")).from_("c")
+
+    verdicts = con.execute(sql(query)).fetchall()
+
+    disagreements = [(c, ok) for c, ok in verdicts if ok != uscc.is_valid(c)]
+    assert disagreements == []
+    assert sum(ok for _, ok in verdicts) > 2000  # both outcomes are exercised
