@@ -1,0 +1,1 @@
+"""Delivery: turn matches into benefits exactly once, and keep the books."""

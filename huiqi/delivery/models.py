@@ -1,0 +1,266 @@
+"""Tables of the operational database: published policies, delivery records, grants,
+applications, notifications, disbursement batches, users and the audit log.
+
+Money is integer fen everywhere (BIGINT). "Exactly once" is a database fact:
+unique constraints on (policy version, enterprise, benefit period) for delivery
+records and grants, on (group, enterprise, period) for exclusivity, and on the
+grant in a disbursement batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huiqi.db.base import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+ROLES = ("enterprise", "policy_officer", "finance_officer", "operator", "data_steward", "admin")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("role IN " + str(ROLES), name="role"),)
+
+
+class PolicyVersion(Base):
+    """A policy version as published: frozen text and hash, and its running budget."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_yaml: Mapped[str] = mapped_column(Text)
+    title_zh: Mapped[str] = mapped_column(String(400))
+    delivery: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(6))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    benefit_period: Mapped[str] = mapped_column(String(32))
+    budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    budget_mode: Mapped[str] = mapped_column(String(16), default="first_come")
+    committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    per_enterprise_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
+    cap_group: Mapped[str | None] = mapped_column(String(120))
+    exclusivity_group: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("policy_id", "version"),
+        CheckConstraint("committed_fen >= 0", name="committed_nonnegative"),
+        CheckConstraint(
+            "budget_fen IS NULL OR committed_fen <= budget_fen", name="budget_not_exceeded"
+        ),
+        CheckConstraint("budget_mode IN ('first_come', 'pro_rata')", name="budget_mode"),
+    )
+
+
+class DeliveryRun(Base):
+    """One matching of one published version against one data snapshot."""
+
+    __tablename__ = "delivery_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    snapshot_id: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    eligible: Mapped[int] = mapped_column(Integer, default=0)
+    new_records: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Entitlement(Base):
+    """A delivery record: what one enterprise is offered or given under one version.
+
+    status: granted | offered | claimed | expired | application_open | submitted |
+    approved | rejected | excluded | budget_exhausted | capped | pending_allocation
+    """
+
+    __tablename__ = "entitlements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    benefit_period: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16))
+    match_status: Mapped[str] = mapped_column(String(16))  # eligible | near_miss
+    status: Mapped[str] = mapped_column(String(24))
+    computed_fen: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_id: Mapped[int] = mapped_column(Integer)
+    last_snapshot_id: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("policy_version_id", "uscc", "benefit_period"),)
+
+
+class Grant(Base):
+    """Money granted: at most one per (policy version, enterprise, benefit period)."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"), unique=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    benefit_period: Mapped[str] = mapped_column(String(32))
+    requested_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(
+        String(24)
+    )  # provisional | granted | in_batch | paid | payment_failed
+    snapshot_id: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
+        CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
+    )
+
+
+class ExclusivitySlot(Base):
+    """就高不重复: one benefit per (exclusivity group, enterprise, period)."""
+
+    __tablename__ = "exclusivity_slots"
+
+    group_name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    benefit_period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class CapUsage(Base):
+    """What one enterprise has received under one cap group in one period."""
+
+    __tablename__ = "cap_usage"
+
+    cap_group: Mapped[str] = mapped_column(String(120), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    benefit_period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cap_fen: Mapped[int] = mapped_column(BigInteger)
+    used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (CheckConstraint("used_fen <= cap_fen", name="cap_not_exceeded"),)
+
+
+class Application(Base):
+    """A pre-filled application (申报) and its review."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"), unique=True)
+    prefilled: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attested: Mapped[list[str] | None] = mapped_column(JSON)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An outbox row: created in the transaction that caused it, sent later, once."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Batch(Base):
+    """A disbursement batch exported for the finance system."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="exported")
+    grants: Mapped[int] = mapped_column(Integer, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    csv_path: Mapped[str | None] = mapped_column(Text)
+    xlsx_path: Mapped[str | None] = mapped_column(Text)
+
+
+class BatchItem(Base):
+    """A grant in a batch; a grant is in at most one batch (unique grant_id)."""
+
+    __tablename__ = "batch_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[str | None] = mapped_column(String(16))  # paid | failed
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    """The append-only audit log: who did what, when and why (UPDATE/DELETE are refused)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    policy_version_id: Mapped[int | None] = mapped_column(Integer)
+    entity: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,29 @@
+"""Database fixtures: every delivery test runs on SQLite, and on PostgreSQL when
+HUIQI_TEST_DATABASE_URL is set (as .ci/run does)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import session_factory
+from huiqi.db.testing import fresh_database, postgres_server_url
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgresql" and postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    with fresh_database(request.param, tmp_path) as eng:
+        yield eng
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
