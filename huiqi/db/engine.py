@@ -85,3 +85,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def open_database(settings: Settings, url: str | None = None) -> sessionmaker[Session]:
+    """Connect to the operational database, bringing its schema up to date first."""
+    from huiqi.db.migrate import upgrade
+
+    engine = make_engine(database_url(settings, url))
+    upgrade(engine)
+    return session_factory(engine)

@@ -151,6 +151,10 @@ class Checker:
         if node.is_string:
             return T.STRING
         text = node.name
+        if "e" in text.lower():
+            raise _fail(
+                node, f"write '{text}' without an exponent (e.g. 1000000): exponents make binary floats"
+            )
         return T.INTEGER if text.lstrip("-").isdigit() else T.DECIMAL
 
     def _column(self, node: exp.Expression) -> Ty:
@@ -289,7 +293,9 @@ class Checker:
     def _is(self, node: exp.Expression) -> Ty:
         if not isinstance(node.expression, exp.Null):
             raise _fail(node, "IS is only allowed as IS NULL or IS NOT NULL")
-        self.type_of(node.this)
+        ty = self.type_of(node.this)
+        if ty.kind == "qualification":
+            raise _fail(node, f"test a qualification with holds({node.this.sql()}), not IS NULL")
         return T.BOOLEAN
 
     def _unify(self, nodes: list[exp.Expression], what: str) -> Ty:

@@ -27,7 +27,8 @@ def crit_alias(i: int) -> str:
 
 
 def _num(value: Decimal | int) -> exp.Expression:
-    return exp.Literal.number(str(value))
+    # Positional notation always: "1E+6" would be read by DuckDB as a DOUBLE.
+    return exp.Literal.number(format(Decimal(value), "f"))
 
 
 def amount_fen_expression(cp: CompiledPolicy) -> exp.Expression:
@@ -42,10 +43,15 @@ def amount_fen_expression(cp: CompiledPolicy) -> exp.Expression:
     clamped: exp.Expression = exp.Greatest(this=amt.copy(), expressions=[_num(floor)])
     if spec.cap is not None:
         clamped = exp.Least(this=clamped, expressions=[_num(spec.cap)])
+    # Round to the fen first, then widen before scaling by 100: the product of a rate
+    # and a large amount may already use all 18 digits of DuckDB's narrow decimals.
     fen = exp.Cast(
-        this=exp.Round(
-            this=exp.Mul(this=clamped, expression=exp.Literal.number(100)),
-            decimals=exp.Literal.number(0),
+        this=exp.Mul(
+            this=exp.Cast(
+                this=exp.Round(this=clamped, decimals=exp.Literal.number(2)),
+                to=exp.DataType.build("DECIMAL(38, 2)"),
+            ),
+            expression=exp.Literal.number(100),
         ),
         to=exp.DataType.build("BIGINT"),
     )

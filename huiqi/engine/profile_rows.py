@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from huiqi.errors import PolicyError
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -96,37 +97,50 @@ def profile_from_case(
     return prof
 
 
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows at once through Arrow (DuckDB's executemany is one row at a time)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    arrow = pa.table({n: pa.array([r.get(n) for r in rows]) for n in names})
+    con.register("_rows", arrow)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+    finally:
+        con.unregister("_rows")
+
+
 def load_profiles_into(
     con: duckdb.DuckDBPyConnection, profiles: list[RawProfile], dictionary: Dictionary | None = None
 ) -> None:
-    """Create the store tables in ``con`` and insert the profiles (parameterised)."""
+    """Create the store tables in ``con`` and insert the profiles (as data, never as SQL text)."""
     d = dictionary or load_dictionary()
     create_schema(con, d)
     static_names = [f.name for f in d.static_fields if f.name != "uscc"]
     yearly_names = [f.name for f in d.yearly_fields]
-    marks = ", ".join("?" for _ in range(len(static_names) + 1))
-    con.executemany(
-        f"INSERT INTO enterprises (uscc, {', '.join(static_names)}) VALUES ({marks})",
-        [[p.uscc, *[p.static.get(n) for n in static_names]] for p in profiles],
+    _insert_rows(
+        con,
+        "enterprises",
+        [{"uscc": p.uscc, **{n: p.static.get(n) for n in static_names}} for p in profiles],
     )
-    year_rows = [
-        [p.uscc, year, *[vals.get(n) for n in yearly_names]]
-        for p in profiles
-        for year, vals in p.years.items()
-    ]
-    if year_rows:
-        marks = ", ".join("?" for _ in range(len(yearly_names) + 2))
-        con.executemany(
-            f"INSERT INTO enterprise_years (uscc, year, {', '.join(yearly_names)}) VALUES ({marks})",
-            year_rows,
-        )
-    qual_rows = [[p.uscc, q, None, a, b] for p in profiles for (q, a, b) in p.qualifications]
-    if qual_rows:
-        con.executemany(
-            "INSERT INTO qualifications (uscc, qualification, certificate_id, valid_from, valid_to)"
-            " VALUES (?, ?, ?, ?, ?)",
-            qual_rows,
-        )
+    _insert_rows(
+        con,
+        "enterprise_years",
+        [
+            {"uscc": p.uscc, "year": year, **{n: vals.get(n) for n in yearly_names}}
+            for p in profiles
+            for year, vals in p.years.items()
+        ],
+    )
+    _insert_rows(
+        con,
+        "qualifications",
+        [
+            {"uscc": p.uscc, "qualification": q, "certificate_id": None, "valid_from": a, "valid_to": b}
+            for p in profiles
+            for (q, a, b) in p.qualifications
+        ],
+    )
 
 
 def read_profiles(

@@ -186,7 +186,9 @@ class Evaluator:
             v = self.ev(node.this)
             if v is None:
                 return None
-            return Decimal(v).quantize(Decimal(1), rounding=decimal.ROUND_HALF_UP)
+            places = self.ev(node.args["decimals"]) if node.args.get("decimals") else 0
+            step = Decimal(1).scaleb(-int(places))
+            return Decimal(v).quantize(step, rounding=decimal.ROUND_HALF_UP)
         if t is exp.Cast:
             v = self.ev(node.this)
             target = node.args["to"].this
@@ -196,6 +198,8 @@ class Evaluator:
                 return dt.date.fromisoformat(v) if isinstance(v, str) else v
             if target in (exp.DataType.Type.BIGINT, exp.DataType.Type.INT):
                 return int(v)
+            if target == exp.DataType.Type.DECIMAL:
+                return Decimal(v)
             raise NotImplementedError(f"cast to {target}")
         if t is exp.Anonymous and node.name.lower() == "list_contains":
             tags, wanted = self.ev(node.expressions[0]), self.ev(node.expressions[1])

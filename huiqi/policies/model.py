@@ -135,8 +135,11 @@ class Policy(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
     amount: Amount
     budget: Decimal | None = Field(default=None, gt=0)
+    budget_mode: Literal["first_come", "pro_rata"] = "first_come"
     per_enterprise_cap: Decimal | None = Field(default=None, gt=0)
+    cap_group: str | None = None
     exclusivity_group: str | None = None
+    benefit_period: str | None = None
     tags: list[str] = Field(default_factory=list)
     tests: list[TestCase] = Field(default_factory=list)
 
@@ -168,6 +171,8 @@ class Policy(_Strict):
                 "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
                 " must confirm it; use delivery 'confirm' or 'apply'"
             )
+        if self.cap_group and self.per_enterprise_cap is None:
+            raise ValueError("@cap_group: a cap_group needs per_enterprise_cap, the cap it shares")
         if self.level == "city" and self.region != "310000":
             raise ValueError("@region: a city-level policy has region 310000")
         if self.level == "district" and self.region == "310000":
@@ -186,6 +191,11 @@ class Policy(_Strict):
     def evaluation_date(self) -> dt.date:
         """The date qualifications and ages are judged on: ``as_of``, else 31 Dec of data_year."""
         return self.as_of or dt.date(self.data_year, 12, 31)
+
+    @property
+    def period(self) -> str:
+        """The benefit period one grant covers: ``benefit_period``, else the year of valid_from."""
+        return self.benefit_period or str(self.valid_from.year)
 
     @property
     def key(self) -> str:

@@ -26,10 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from importlib import resources
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -1,18 +1,14 @@
-"""Engine tests: factories live in ``engine_factories``; this only adds fixtures."""
+"""Engine tests. Shared builders live in ``engine_factories`` (policy YAML, random profiles).
+
+The folder is put on ``sys.path`` so ``from engine_factories import ...`` works under
+any pytest import mode.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from pathlib import Path
 
-import pytest
-from engine_factories import compile_yaml, policy_yaml
-
-from huiqi.engine.compiler import CompiledPolicy
-
-
-@pytest.fixture
-def make_policy() -> Callable[..., CompiledPolicy]:
-    def make(*args: object, **kwargs: object) -> CompiledPolicy:
-        return compile_yaml(policy_yaml(*args, **kwargs))  # type: ignore[arg-type]
-
-    return make
+HERE = str(Path(__file__).parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)

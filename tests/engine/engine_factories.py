@@ -154,11 +154,17 @@ def random_profile(rng: random.Random, seq: int) -> Any:
     starts: set[tuple[str, dt.date]] = set()
     for _ in range(rng.choice((0, 0, 1, 2, 3, 4))):
         q = rng.choice(d.qualification_fields).name
-        start = random_date(rng) if rng.random() < 0.3 else dt.date(rng.randrange(2018, 2026), rng.randrange(1, 13), 1)
+        start = (
+            random_date(rng)
+            if rng.random() < 0.3
+            else dt.date(rng.randrange(2018, 2026), rng.randrange(1, 13), 1)
+        )
         if (q, start) in starts:
             continue
         starts.add((q, start))
-        end = start + dt.timedelta(days=rng.choice((0, 364, 365, 730, 1095, rng.randrange(0, 1500))))
+        end = start + dt.timedelta(
+            days=rng.choice((0, 364, 365, 730, 1095, rng.randrange(0, 1500)))
+        )
         prof.qualifications.append((q, start, end))
     return prof
 
@@ -272,7 +278,10 @@ POLICIES: dict[str, dict[str, object]] = {
     "qualifications": {
         "criteria": [
             ("either_cert", "holds(high_tech) OR holds(tech_sme, DATE '2024-06-30')"),
-            ("new_srdi", "recognised_in(srdi_sme, data_year) OR recognised_in(srdi_sme, data_year - 1)"),
+            (
+                "new_srdi",
+                "recognised_in(srdi_sme, data_year) OR recognised_in(srdi_sme, data_year - 1)",
+            ),
             ("not_giant_last_year", "NOT holds(little_giant, as_of - INTERVAL 1 YEAR)"),
         ],
         "formula": "CASE WHEN holds(innovative_sme) THEN 300000 ELSE 100000 END",

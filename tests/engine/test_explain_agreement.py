@@ -21,8 +21,10 @@ from huiqi.engine.matcher import match_frame
 from huiqi.engine.pyeval import column_value
 from huiqi.profiles.dictionary import load_dictionary
 
-N_PROFILES = 600
-N_EXPLAINED = 120
+N_PROFILES = 500
+N_EXPLAINED = 40
+# Constructs that can make a criterion TRUE while one of its reads is missing.
+CAN_MEET_WITH_NULL = re.compile(r"COALESCE|\bIS\b|\bOR\b|\bNOT\b|CASE|\bIF\(|GREATEST|LEAST")
 # Constructs that can make a criterion decided while one of its reads is missing.
 NULL_TOLERANT = re.compile(r"COALESCE|\bIS\b|\bOR\b|CASE|\bIF\(|GREATEST|LEAST|\bAND\b|BETWEEN")
 
@@ -78,7 +80,12 @@ def test_explanation_status_and_amount_equal_bulk_matching(world: dict[str, obje
             continue
         unknown = ",".join(c.id for c in ex.criteria if c.state == "unknown") or None
         failed = ",".join(c.id for c in ex.criteria if c.state == "not_met")
-        want = (ex.status, ex.amount.amount_fen, failed if ex.status == "near_miss" else None, unknown)
+        want = (
+            ex.status,
+            ex.amount.amount_fen,
+            failed if ex.status == "near_miss" else None,
+            unknown,
+        )
         if bulk != want:
             wrong.append(f"{uscc} {ex.policy_id}: explain {want}, bulk {bulk}")
     assert not wrong, "\n".join(wrong[:10])
@@ -112,7 +119,9 @@ def test_explanation_reads_the_enterprise_true_values(world: dict[str, object]) 
         for r in reads:
             want = column_value(r.column, prof)
             if r.value != want:
-                wrong.append(f"{uscc} {ex.policy_id} {r.column}: read {r.value!r}, profile {want!r}")
+                wrong.append(
+                    f"{uscc} {ex.policy_id} {r.column}: read {r.value!r}, profile {want!r}"
+                )
             if r.source != d.field(r.field).source:
                 wrong.append(f"{uscc} {r.column}: source {r.source}")
     assert not wrong, "\n".join(wrong[:10])
@@ -129,14 +138,14 @@ def test_decided_strict_criterion_has_no_missing_read(world: dict[str, object]) 
 
 
 def test_met_conjunction_has_no_missing_read(world: dict[str, object]) -> None:
-    """TRUE AND x is TRUE only when x is known: a met pure conjunction read everything."""
+    """TRUE AND x is TRUE only when x is known: a met conjunction without OR/NOT read everything."""
     wrong = []
     for uscc, ex in _pairs(world):
         for c in ex.criteria:
             text = c.expression or ""
-            if c.state == "met" and not re.search(r"COALESCE|\bIS\b|\bOR\b|CASE|\bIF\(|GREATEST|LEAST", text):
-                if any(r.missing for r in c.reads):
-                    wrong.append(f"{uscc} {ex.policy_id}.{c.id} met with missing reads")
+            tolerant = CAN_MEET_WITH_NULL.search(text)
+            if c.state == "met" and not tolerant and any(r.missing for r in c.reads):
+                wrong.append(f"{uscc} {ex.policy_id}.{c.id} met with missing reads")
     assert not wrong, "\n".join(wrong[:10])
 
 
@@ -144,9 +153,9 @@ def test_unknown_criterion_names_a_missing_read_unless_it_divides(world: dict[st
     wrong = []
     for uscc, ex in _pairs(world):
         for c in ex.criteria:
-            if c.state == "unknown" and "/" not in (c.expression or ""):
-                if not any(r.missing for r in c.reads):
-                    wrong.append(f"{uscc} {ex.policy_id}.{c.id} unknown but nothing missing")
+            divides = "/" in (c.expression or "")
+            if c.state == "unknown" and not divides and not any(r.missing for r in c.reads):
+                wrong.append(f"{uscc} {ex.policy_id}.{c.id} unknown but nothing missing")
     assert not wrong, "\n".join(wrong[:10])
 
 

@@ -60,7 +60,13 @@ AMOUNTS = [
     # large values near 10^12 yuan
     ("revenue", None, None, {"revenue": "999999999999.99"}, 99999999999999),
     ("revenue * 1.5", None, None, {"revenue": "999999999999.99"}, 149999999999999),
-    ("revenue + tax_paid", None, None, {"revenue": "999999999999.99", "tax_paid": "0.01"}, 100000000000000),
+    (
+        "revenue + tax_paid",
+        None,
+        None,
+        {"revenue": "999999999999.99", "tax_paid": "0.01"},
+        100000000000000,
+    ),
     ("1000000000000", "1000000000000", None, {}, 100000000000000),
     ("0.05 * revenue", None, None, {"revenue": "999999999999.99"}, 5000000000000),
 ]
@@ -81,24 +87,18 @@ def test_unknown_amount_stays_unknown_not_floor() -> None:
     assert sql is None and py is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DuckDB keeps DECIMAL(18, s) through '* 100' in amount_fen_expression: a rate with"
-    " scale 3 on ~1e12 yuan overflows ('Overflow in multiplication of DECIMAL(18)') and the"
-    " whole policy query fails",
-)
 def test_large_amount_with_three_decimal_rate_does_not_overflow() -> None:
+    """Regression: '* 100' on DECIMAL(18, 5) overflowed in DuckDB and failed the whole query.
+
+    0.125 × 999,999,999,999.99 yuan = 124,999,999,999.99875 yuan → 125,000,000,000.00 yuan.
+    """
     sql, py = amount_fen(money_policy("0.125 * revenue"), profile(revenue="999999999999.99"))
-    assert (sql, py) == (12499999999999875, 12499999999999875)
+    assert (sql, py) == (12500000000000, 12500000000000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy_sql._num writes Decimal('1.0E+6') as the literal 1.0E+6, which DuckDB reads"
-    " as DOUBLE: LEAST(amount, cap) turns the amount into a float and 1.005 yuan rounds to 100 fen",
-)
 @pytest.mark.parametrize("cap", ["1.0e+6", '"1e6"'])
 def test_cap_in_scientific_notation_keeps_the_amount_exact(cap: str) -> None:
+    """Regression: a cap like 1.0e+6 was written as a DOUBLE literal and made the amount a float."""
     sql, py = amount_fen(money_policy("0.001 * revenue", cap=cap), profile(revenue="1005.00"))
     assert (sql, py) == (101, 101)
 
@@ -119,15 +119,13 @@ EXACT_FORMULAS = [
     "LEAST(GREATEST(revenue * 0.01, 1000), 50000)",
     "CASE WHEN rd_expense / revenue > 0.1 THEN 0.2 * rd_expense ELSE 0 END",
     "ABS(revenue - revenue[-1]) * 0.01",
-    pytest.param(
-        "1e2 * revenue",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the checker types the literal 1e2 as decimal but DuckDB reads it as DOUBLE,"
-            " so a float enters the amount path",
-        ),
-    ),
 ]
+
+
+def test_exponent_literal_is_refused() -> None:
+    """Regression: '1e2' was typed as an exact decimal but DuckDB reads it as DOUBLE."""
+    with pytest.raises(PolicyError, match="without an exponent"):
+        money_policy("1e2 * revenue")
 
 
 @pytest.mark.parametrize("formula", EXACT_FORMULAS)
@@ -144,7 +142,11 @@ def test_amount_fen_column_is_bigint() -> None:
     from huiqi.engine.policy_sql import evaluation_sql
 
     con.execute(f"CREATE TABLE r AS {evaluation_sql(cp, keep_all=True)}")
-    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'r'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'r'"
+        ).fetchall()
+    )
     assert types["amount_fen"] == "BIGINT"
 
 

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from engine_factories import (
     POLICIES,
-    compile_yaml,
     compile_spec,
+    compile_yaml,
     load_fast,
     policy_yaml,
     random_profiles,
@@ -25,6 +25,7 @@ from huiqi.engine.profile_rows import RawProfile, load_profiles_into
 from huiqi.engine.pyeval import evaluate_policy
 
 N_PROFILES = 2000
+
 
 @pytest.fixture(scope="module")
 def profiles() -> list[RawProfile]:
@@ -102,13 +103,31 @@ def _agree(cp: CompiledPolicy, prof: RawProfile) -> tuple[object, object]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guard_division guards only the outermost '/': with employees = 0 the inner"
-    " rd_staff / employees is inf in DuckDB and ZeroDivisionError in the reference",
-)
 def test_nested_division_by_zero_is_unknown_in_both_engines() -> None:
-    cp = compile_yaml(policy_yaml([("c", "(rd_staff / employees) / (college_staff / employees) > 0.5")]))
-    prof = RawProfile("91310115MA1K000001", years={2024: {"rd_staff": 3, "college_staff": 4, "employees": 0}})
+    """Regression: guard_division guarded only the outermost '/', so with employees = 0 the
+    inner rd_staff / employees was inf in DuckDB and ZeroDivisionError in the reference."""
+    cp = compile_yaml(
+        policy_yaml([("c", "(rd_staff / employees) / (college_staff / employees) > 0.5")])
+    )
+    prof = RawProfile(
+        "91310115MA1K000001", years={2024: {"rd_staff": 3, "college_staff": 4, "employees": 0}}
+    )
     sql, py = _agree(cp, prof)
     assert sql == py == ("needs_data", 1000000, (None,))
+
+
+def test_batched_loading_stores_exactly_what_load_profiles_into_stores() -> None:
+    """The oracle loads with batched inserts for speed; it must store the same rows."""
+    from huiqi.engine.profile_rows import read_profiles
+
+    sample = random_profiles(30, seed=3)
+    slow, fast = duckdb.connect(), duckdb.connect()
+    load_profiles_into(slow, sample)
+    load_fast(fast, sample)
+    for a, b in zip(read_profiles(slow), read_profiles(fast), strict=True):
+        assert (a.uscc, a.static, a.years, sorted(a.qualifications)) == (
+            b.uscc,
+            b.static,
+            b.years,
+            sorted(b.qualifications),
+        )

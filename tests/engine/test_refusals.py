@@ -34,46 +34,117 @@ def refusal(expr: str) -> RuleCompileError:
 
 CRITERION_REFUSALS = [
     # unknown fields
-    ("revnue > 0", "unknown field 'revnue'; did you mean 'revenue'? (at character 1 of the expression)"),
-    ("zzzz > 0", "unknown field 'zzzz'; see the data dictionary (at character 1 of the expression)"),
-    ("uscc = 'x'", "'uscc' identifies the enterprise and cannot be tested by a rule (at character 1 of the expression)"),
+    (
+        "revnue > 0",
+        "unknown field 'revnue'; did you mean 'revenue'? (at character 1 of the expression)",
+    ),
+    (
+        "zzzz > 0",
+        "unknown field 'zzzz'; see the data dictionary (at character 1 of the expression)",
+    ),
+    (
+        "uscc = 'x'",
+        "'uscc' identifies the enterprise and cannot be tested by a rule (at character 1 of the expression)",
+    ),
     # types
-    ("revenue > 'a'", "cannot compare decimal with string in 'revenue > 'a'' (at character 11 of the expression)"),
-    ("revenue AND TRUE", "AND needs a boolean value but 'revenue' is decimal (at character 1 of the expression)"),
-    ("TRUE OR employees", "OR needs a boolean value but 'employees' is integer (at character 9 of the expression)"),
+    (
+        "revenue > 'a'",
+        "cannot compare decimal with string in 'revenue > 'a'' (at character 11 of the expression)",
+    ),
+    (
+        "revenue AND TRUE",
+        "AND needs a boolean value but 'revenue' is decimal (at character 1 of the expression)",
+    ),
+    (
+        "TRUE OR employees",
+        "OR needs a boolean value but 'employees' is integer (at character 9 of the expression)",
+    ),
     ("revenue", "a criterion must be true or false, but this expression is decimal"),
-    ("holds(high_tech) AND high_tech", "AND needs a boolean value but 'high_tech' is qualification (at character 22 of the expression)"),
-    ("high_tech", "a criterion must be true or false, but this expression is qualification (use holds(...) to test a qualification)"),
-    ("district_code = '999'", f"'999' is not a code of districts; allowed: {DISTRICTS} (at character 17 of the expression)"),
-    ("size_class IN ('small', 'tiny')", "'tiny' is not a code of size_classes; allowed: large, medium, micro, small (at character 25 of the expression)"),
-    ("revenue[1] > 0", "offset [1] looks past the policy's data year; use 0 or a negative number (at character 9 of the expression)"),
-    ("revenue[-11] > 0", "offset [-11] goes back more than 10 years (at character 1 of the expression)"),
-    ("founder_age[-1] > 0", "'founder_age' is not a yearly field; write it without [..] (at character 1 of the expression)"),
-    ("registration_date + 1 > as_of", "cannot compute date + integer in 'registration_date + 1'; add numbers to numbers, or an INTERVAL to a date (registration_date + INTERVAL 3 YEAR) (at character 21 of the expression)"),
-    ("holds(employees)", "'employees' is not a qualification; qualifications: high_tech, tech_sme, innovative_sme, srdi_sme, little_giant, advanced_service (at character 7 of the expression)"),
-    ("holds(high_tech, registration_date)", "this date must be a constant: DATE 'YYYY-MM-DD' or as_of (at character 18 of the expression)"),
-    ("years_since(revenue) > 1", "usage: years_since(date): whole years from the date to the policy's as_of date (at character 1 of the expression)"),
+    (
+        "holds(high_tech) AND high_tech",
+        "AND needs a boolean value but 'high_tech' is qualification (at character 22 of the expression)",
+    ),
+    (
+        "high_tech",
+        "a criterion must be true or false, but this expression is qualification (use holds(...) to test a qualification)",
+    ),
+    (
+        "district_code = '999'",
+        f"'999' is not a code of districts; allowed: {DISTRICTS} (at character 17 of the expression)",
+    ),
+    (
+        "size_class IN ('small', 'tiny')",
+        "'tiny' is not a code of size_classes; allowed: large, medium, micro, small (at character 25 of the expression)",
+    ),
+    (
+        "revenue[1] > 0",
+        "offset [1] looks past the policy's data year; use 0 or a negative number (at character 9 of the expression)",
+    ),
+    (
+        "revenue[-11] > 0",
+        "offset [-11] goes back more than 10 years (at character 1 of the expression)",
+    ),
+    (
+        "founder_age[-1] > 0",
+        "'founder_age' is not a yearly field; write it without [..] (at character 1 of the expression)",
+    ),
+    (
+        "registration_date + 1 > as_of",
+        "cannot compute date + integer in 'registration_date + 1'; add numbers to numbers, or an INTERVAL to a date (registration_date + INTERVAL 3 YEAR) (at character 21 of the expression)",
+    ),
+    (
+        "holds(employees)",
+        "'employees' is not a qualification; qualifications: high_tech, tech_sme, innovative_sme, srdi_sme, little_giant, advanced_service (at character 7 of the expression)",
+    ),
+    (
+        "holds(high_tech, registration_date)",
+        "this date must be a constant: DATE 'YYYY-MM-DD' or as_of (at character 18 of the expression)",
+    ),
+    (
+        "years_since(revenue) > 1",
+        "usage: years_since(date): whole years from the date to the policy's as_of date (at character 1 of the expression)",
+    ),
     # forbidden constructs
     ("revenue > (SELECT 1)", f"'SUBQUERY' {NOT_ALLOWED} (at character 19 of the expression)"),
     ("SELECT 1", f"'SELECT' {NOT_ALLOWED} (at character 8 of the expression)"),
     ("DROP TABLE enterprises", f"'DROP' {NOT_ALLOWED} (at character 12 of the expression)"),
     ("revenue IN (SELECT 1)", f"'SUBQUERY' {NOT_ALLOWED} (at character 20 of the expression)"),
     ("EXISTS (SELECT 1)", f"'EXISTS' {NOT_ALLOWED} (at character 16 of the expression)"),
-    ("e.revenue > 0", "'e.revenue' names a table; refer to fields by their name only (at character 3 of the expression)"),
-    ('"enterprises"."revenue" > 0', "'\"enterprises\".\"revenue\"' names a table; refer to fields by their name only (at character 15 of the expression)"),
-    ('"enterprises" = 1', "unknown field 'enterprises'; see the data dictionary (at character 1 of the expression)"),
-    ("pg_sleep(1)", f"function 'pg_sleep' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)"),
+    (
+        "e.revenue > 0",
+        "'e.revenue' names a table; refer to fields by their name only (at character 3 of the expression)",
+    ),
+    (
+        '"enterprises"."revenue" > 0',
+        '\'"enterprises"."revenue"\' names a table; refer to fields by their name only (at character 15 of the expression)',
+    ),
+    (
+        '"enterprises" = 1',
+        "unknown field 'enterprises'; see the data dictionary (at character 1 of the expression)",
+    ),
+    (
+        "pg_sleep(1)",
+        f"function 'pg_sleep' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)",
+    ),
     ("read_csv('x') = 1", f"'READCSV' {NOT_ALLOWED} (at character 1 of the expression)"),
     ("* > 0", f"'STAR' {NOT_ALLOWED} (at character 1 of the expression)"),
     ("count(*) > 0", f"'COUNT' {NOT_ALLOWED} (at character 1 of the expression)"),
-    ("CAST(revenue AS VARCHAR) = '1'", "the only conversion allowed is a date literal: DATE 'YYYY-MM-DD' (at character 6 of the expression)"),
+    (
+        "CAST(revenue AS VARCHAR) = '1'",
+        "the only conversion allowed is a date literal: DATE 'YYYY-MM-DD' (at character 6 of the expression)",
+    ),
     # several statements
-    ("revenue > 0; DROP TABLE enterprises", "a rule is exactly one expression (no ';', no statements)"),
+    (
+        "revenue > 0; DROP TABLE enterprises",
+        "a rule is exactly one expression (no ';', no statements)",
+    ),
     ("revenue > 0; SELECT 1", "a rule is exactly one expression (no ';', no statements)"),
 ]
 
 
-@pytest.mark.parametrize(("expr", "message"), CRITERION_REFUSALS, ids=[c[0] for c in CRITERION_REFUSALS])
+@pytest.mark.parametrize(
+    ("expr", "message"), CRITERION_REFUSALS, ids=[c[0] for c in CRITERION_REFUSALS]
+)
 def test_criterion_refusal_message_is_exact(expr: str, message: str) -> None:
     err = refusal(expr)
     assert err.message == f"criterion 'c': {message}"
@@ -100,11 +171,16 @@ AMOUNT_REFUSALS = [
         " in criteria",
     ),
     ("name", "amount formula: an amount formula must be a number of yuan, but this is string"),
-    ("revenue > 0", "amount formula: an amount formula must be a number of yuan, but this is boolean"),
+    (
+        "revenue > 0",
+        "amount formula: an amount formula must be a number of yuan, but this is boolean",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("formula", "message"), AMOUNT_REFUSALS, ids=[a[0] for a in AMOUNT_REFUSALS])
+@pytest.mark.parametrize(
+    ("formula", "message"), AMOUNT_REFUSALS, ids=[a[0] for a in AMOUNT_REFUSALS]
+)
 def test_amount_refusal_message_and_location(formula: str, message: str) -> None:
     with pytest.raises(RuleCompileError) as info:
         compile_yaml(policy_yaml(formula=formula))
@@ -182,7 +258,12 @@ POLICY_REFUSALS = [
         "'colour' is not a policy field; see docs/policies.md for the fields",
         (17, 9, "colour"),
     ),
-    ("duplicate key", BASE + "version: 2\n", "key 'version' appears twice; keep one", (17, 1, None)),
+    (
+        "duplicate key",
+        BASE + "version: 2\n",
+        "key 'version' appears twice; keep one",
+        (17, 1, None),
+    ),
     (
         "bad yaml: unclosed list",
         BASE + "tags: [a,\n",
@@ -202,11 +283,18 @@ POLICY_REFUSALS = [
         (6, 9, "region"),
     ),
     ("empty file", "", "the file is empty", (1, 1, None)),
-    ("not a mapping", "- a\n", "a policy file is a mapping of fields (id:, version:, ...)", (1, 1, None)),
+    (
+        "not a mapping",
+        "- a\n",
+        "a policy file is a mapping of fields (id:, version:, ...)",
+        (1, 1, None),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "text", "message", "where"), POLICY_REFUSALS, ids=[p[0] for p in POLICY_REFUSALS])
+@pytest.mark.parametrize(
+    ("case", "text", "message", "where"), POLICY_REFUSALS, ids=[p[0] for p in POLICY_REFUSALS]
+)
 def test_policy_refusal_gives_message_file_line_and_column(
     case: str, text: str, message: str, where: tuple[int, int, str | None]
 ) -> None:
@@ -227,14 +315,8 @@ def test_attested_criterion_in_auto_policy_is_refused_with_its_message() -> None
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model-level validators report line 1 column 1 '(top level)' instead of the"
-    " 'delivery' value or the attested criterion",
-)
-def test_attested_criterion_in_auto_policy_points_at_delivery_or_the_criterion() -> None:
-    text = policy_yaml(attested=("signed",))
-    err = policy_refusal(text)
+def test_attested_criterion_in_auto_policy_points_at_delivery() -> None:
+    """Regression: whole-policy checks reported line 1, column 1, field '(top level)'."""
+    err = policy_refusal(policy_yaml(attested=("signed",)))
     assert err.location is not None
-    # line 10 col 11: the 'auto' value; line 16: '- id: signed'; line 18: 'attested: true'
-    assert (err.location.line, err.location.column) in {(10, 11), (16, 5), (18, 15)}
+    assert (err.location.line, err.location.column, err.location.field) == (10, 11, "delivery")

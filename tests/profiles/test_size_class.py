@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,15 +106,25 @@ def _random_cases(count: int, seed: int) -> list[tuple]:
     return [(rnd.choice(_INDUSTRIES), people(), money(), money()) for _ in range(count)]
 
 
+_CON = duckdb.connect()
+_EXPR = size_class_sql("industry", "employees", "revenue", "assets").sql(dialect="duckdb")
+
+
 def _sql_results(cases: list[tuple]) -> list[str | None]:
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE t (i INTEGER, industry VARCHAR, employees BIGINT,"
-        " revenue DECIMAL(18,2), assets DECIMAL(18,2))"
+    rows = pa.table(
+        {
+            "i": pa.array(range(len(cases)), pa.int32()),
+            "industry": pa.array([c[0] for c in cases], pa.string()),
+            "employees": pa.array([c[1] for c in cases], pa.int64()),
+            "revenue": pa.array([c[2] for c in cases], pa.decimal128(18, 2)),
+            "assets": pa.array([c[3] for c in cases], pa.decimal128(18, 2)),
+        }
     )
-    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [(k, *c) for k, c in enumerate(cases)])
-    expr = size_class_sql("industry", "employees", "revenue", "assets").sql(dialect="duckdb")
-    return [r[0] for r in con.execute(f"SELECT {expr} FROM t ORDER BY i").fetchall()]
+    _CON.register("cases", rows)
+    try:
+        return [r[0] for r in _CON.execute(f"SELECT {_EXPR} FROM cases ORDER BY i").fetchall()]
+    finally:
+        _CON.unregister("cases")
 
 
 def test_scalar_sql_and_numpy_agree_on_thousands_of_cases() -> None:
@@ -133,7 +144,7 @@ def test_scalar_sql_and_numpy_agree_on_thousands_of_cases() -> None:
     assert {"large", "medium", "small", "micro", None} <= set(expected)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     industry=st.sampled_from(_INDUSTRIES),
     employees=st.one_of(st.none(), st.integers(0, 100_000)),

@@ -1,0 +1,100 @@
+"""申报: pre-filled applications that an enterprise submits and an officer decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import transaction
+from huiqi.delivery import notify
+from huiqi.delivery.access import Actor, require
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.claims import ClaimError, find_entitlement
+from huiqi.delivery.grantmaker import make_grant, yuan_text
+from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
+
+
+@dataclass(frozen=True)
+class Decision:
+    entitlement_id: int
+    status: str
+    grant_id: int | None
+    amount_fen: int | None
+    message: str
+
+
+def _load(s: Session, entitlement_id: int) -> tuple[Entitlement, Application, PolicyVersion]:
+    ent = find_entitlement(s, entitlement_id=entitlement_id)
+    ent = s.execute(select(Entitlement).where(Entitlement.id == ent.id).with_for_update()).scalar_one()
+    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+    pv = s.get(PolicyVersion, ent.policy_version_id)
+    if app is None or pv is None or ent.mode != "apply":
+        raise ClaimError(f"record {entitlement_id} is not an application (申报)")
+    return ent, app, pv
+
+
+def submit(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, attest: bool = False) -> Decision:
+    """The enterprise checks its pre-filled form and submits it."""
+    with transaction(factory) as s:
+        ent, app, pv = _load(s, entitlement_id)
+        require(actor, "operator", uscc=ent.uscc)
+        if ent.status == "submitted":
+            return Decision(ent.id, ent.status, None, None, "already submitted")
+        if ent.status != "application_open":
+            raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be submitted")
+        to_attest = app.prefilled.get("to_attest", [])
+        if to_attest and not attest:
+            raise ClaimError(f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}")
+        app.attested = to_attest
+        app.submitted_at = utcnow()
+        ent.status = "submitted"
+        record_event(s, actor=actor.username, kind="submit", uscc=ent.uscc, policy_version_id=pv.id,
+                     entity=f"application:{app.id}", reason="pre-filled application submitted")
+        return Decision(ent.id, ent.status, None, None, "submitted")
+
+
+def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor) -> Decision:
+    """An officer approves a submitted application: it becomes a grant (budget, cap, group permitting)."""
+    require(actor, "policy_officer")
+    with transaction(factory) as s:
+        ent, app, pv = _load(s, entitlement_id)
+        if ent.status != "submitted":
+            raise ClaimError(f"application {ent.id} is '{ent.status}'; only submitted ones are decided")
+        if ent.match_status != "eligible":
+            raise ClaimError(
+                f"application {ent.id} was a near miss on the data; update the data (new snapshot)"
+                " before approving, so the grant stays reproducible"
+            )
+        app.decided_at, app.decided_by, app.decision = utcnow(), actor.username, "approved"
+        out = make_grant(s, pv, ent, actor=actor.username)
+        if out.grant is None:
+            app.decision = out.status
+            app.reason = out.reason
+        notify.enqueue(
+            s, uscc=ent.uscc, kind="approved" if out.grant else out.status,
+            subject=f"「{pv.title_zh}」申报{'已批准' if out.grant else '未能发放'}",
+            body=(f"批准金额 {yuan_text(out.grant.amount_fen)} 元。" if out.grant else (out.reason or out.status)),
+            dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+        )
+        return Decision(ent.id, ent.status, out.grant.id if out.grant else None,
+                        out.grant.amount_fen if out.grant else None, out.reason or out.status)
+
+
+def reject(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, reason: str) -> Decision:
+    """An officer rejects an application with a reason the enterprise sees."""
+    require(actor, "policy_officer")
+    if not reason.strip():
+        raise ClaimError("a rejection needs a reason the enterprise can read")
+    with transaction(factory) as s:
+        ent, app, pv = _load(s, entitlement_id)
+        if ent.status not in ("submitted", "application_open"):
+            raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
+        app.decided_at, app.decided_by, app.decision, app.reason = utcnow(), actor.username, "rejected", reason
+        ent.status, ent.status_reason = "rejected", reason
+        record_event(s, actor=actor.username, kind="reject", uscc=ent.uscc, policy_version_id=pv.id,
+                     entity=f"application:{app.id}", reason=reason)
+        notify.enqueue(s, uscc=ent.uscc, kind="rejected", subject=f"「{pv.title_zh}」申报未通过",
+                       body=f"原因：{reason}", dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}")
+        return Decision(ent.id, ent.status, None, None, reason)

@@ -1,0 +1,111 @@
+"""直达快享: an enterprise confirms an offer with one call and receives the grant.
+
+A claim locks its delivery record (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+BEGIN IMMEDIATE serialises writers), so 200 simultaneous claims of one offer
+make one grant; claiming again returns the same grant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import transaction
+from huiqi.delivery import notify
+from huiqi.delivery.access import Actor, require
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.grantmaker import make_grant, yuan_text
+from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+from huiqi.errors import HuiqiError, NotFoundError
+
+
+class ClaimError(HuiqiError):
+    """The offer cannot be claimed (expired, not an offer, budget spent...)."""
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    entitlement_id: int
+    status: str
+    grant_id: int | None
+    amount_fen: int | None
+    message: str
+    already: bool = False
+
+
+def find_entitlement(session: Session, *, entitlement_id: int | None = None, policy_id: str | None = None, uscc: str | None = None) -> Entitlement:
+    """Look a delivery record up by id, or by (policy id, USCC) for the newest version."""
+    if entitlement_id is not None:
+        ent = session.get(Entitlement, entitlement_id)
+    else:
+        ent = session.scalar(
+            select(Entitlement)
+            .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
+            .where(PolicyVersion.policy_id == policy_id, Entitlement.uscc == uscc)
+            .order_by(PolicyVersion.version.desc())
+        )
+    if ent is None:
+        what = f"id {entitlement_id}" if entitlement_id is not None else f"{policy_id} for {uscc}"
+        raise NotFoundError(f"no offer or delivery record {what}")
+    return ent
+
+
+def claim(
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    entitlement_id: int | None = None,
+    policy_id: str | None = None,
+    uscc: str | None = None,
+    attest: bool = False,
+    today: dt.date | None = None,
+) -> ClaimResult:
+    """Confirm an offer (直达快享). Idempotent: a second claim returns the same grant."""
+    day = today or dt.date.today()
+    with transaction(factory) as s:
+        ent = find_entitlement(s, entitlement_id=entitlement_id, policy_id=policy_id, uscc=uscc)
+        require(actor, "operator", uscc=ent.uscc)
+        # Lock the record: concurrent claims of the same offer queue here.
+        ent = s.execute(select(Entitlement).where(Entitlement.id == ent.id).with_for_update()).scalar_one()
+        s.refresh(ent)
+        grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        if grant is not None:
+            return ClaimResult(ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True)
+        if ent.mode != "confirm":
+            raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
+        if ent.status != "offered":
+            raise ClaimError(f"offer {ent.id} is '{ent.status}': {ent.status_reason or 'it cannot be claimed'}")
+        pv = s.get(PolicyVersion, ent.policy_version_id)
+        assert pv is not None
+        to_attest = [c["id"] for c in ent.explanation.get("criteria", []) if c["state"] == "to_confirm"]
+        if to_attest and not attest:
+            raise ClaimError(
+                f"this offer needs the enterprise's commitment (告知承诺) on: {', '.join(to_attest)};"
+                " confirm them to claim"
+            )
+        if ent.expires_on is not None and day > ent.expires_on:
+            ent.status = "expired"
+            ent.status_reason = f"the offer ended on {ent.expires_on}"
+            record_event(s, actor=actor.username, kind="expired", uscc=ent.uscc, policy_version_id=pv.id,
+                         entity=f"entitlement:{ent.id}", reason=ent.status_reason)
+            return ClaimResult(ent.id, ent.status, None, None, ent.status_reason)
+        record_event(s, actor=actor.username, kind="claim", uscc=ent.uscc, policy_version_id=pv.id,
+                     entity=f"entitlement:{ent.id}", reason="one-click confirmation (直达快享)",
+                     data={"attested": to_attest})
+        out = make_grant(s, pv, ent, actor=actor.username)
+        if out.grant is not None:
+            notify.enqueue(
+                s, uscc=ent.uscc, kind="granted",
+                subject=f"「{pv.title_zh}」已确认领取 {yuan_text(out.grant.amount_fen)} 元",
+                body=f"您已确认领取「{pv.title_zh}」，金额 {yuan_text(out.grant.amount_fen)} 元，将按批次拨付。",
+                dedupe_key=f"granted:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+            )
+            return ClaimResult(ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted")
+        notify.enqueue(
+            s, uscc=ent.uscc, kind=out.status, subject=f"「{pv.title_zh}」未能发放",
+            body=out.reason or out.status, dedupe_key=f"{out.status}:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+        )
+        return ClaimResult(ent.id, ent.status, None, None, out.reason or out.status)

@@ -1,0 +1,453 @@
+"""Disbursement: export batches of granted money for the finance system, and read
+back what it paid.
+
+A grant enters at most one batch: ``batch_items.grant_id`` is unique and items
+are inserted with ON CONFLICT DO NOTHING, so when two exports race the loser
+simply gets fewer (or no) grants. Amounts leave as yuan strings with exactly
+two decimals made from integer fen; they come back parsed the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import Table, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from huiqi.delivery.allocation import yuan
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
+from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
+
+EXPORT_COLUMNS = (
+    "batch_id",
+    "grant_id",
+    "uscc",
+    "enterprise_name",
+    "bank_account_name",
+    "bank_name",
+    "bank_account_number",
+    "amount_yuan",
+    "policy_id",
+    "policy_version",
+)
+_INSERT_CHUNK = 500
+
+
+def _cell_text(value: str) -> str:
+    # A leading = + - @ makes spreadsheets evaluate the cell as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _claim_items(session: Session, batch_id: int, grants: list[Grant]) -> set[int]:
+    """Insert batch items; return the grant ids this batch got (others were taken)."""
+    table = cast(Table, BatchItem.__table__)
+    ins: Any = (
+        postgresql.insert(table)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
+    got: set[int] = set()
+    for start in range(0, len(grants), _INSERT_CHUNK):
+        rows = [
+            {"batch_id": batch_id, "grant_id": g.id, "amount_fen": g.amount_fen}
+            for g in grants[start : start + _INSERT_CHUNK]
+        ]
+        stmt = ins.values(rows).on_conflict_do_nothing().returning(table.c.grant_id)
+        got.update(session.execute(stmt).scalars())
+    return got
+
+
+def export_batch(
+    session: Session,
+    *,
+    out_dir: Path,
+    actor: str,
+    policy_version_id: int | None = None,
+    limit: int | None = None,
+) -> Batch:
+    """Put every granted, unbatched grant (optionally of one version) into a new batch.
+
+    Writes ``batch-<id>.csv`` (UTF-8 with BOM, for Excel) and ``batch-<id>.xlsx``
+    into ``out_dir``; bank columns are left empty for the finance system. Grants
+    of 0 fen are not exported (nothing to pay). The grants become ``in_batch``.
+    A batch may be empty when there is nothing left to pay.
+    """
+    query = (
+        select(Grant)
+        .where(
+            Grant.status == "granted",
+            Grant.amount_fen > 0,
+            ~exists().where(BatchItem.grant_id == Grant.id),
+        )
+        .order_by(Grant.id)
+    )
+    if policy_version_id is not None:
+        query = query.where(Grant.policy_version_id == policy_version_id)
+    if limit is not None:
+        query = query.limit(limit)
+    candidates = list(session.scalars(query))
+    batch = Batch(created_by=actor, status="exported", grants=0, total_fen=0)
+    session.add(batch)
+    session.flush()
+    got = _claim_items(session, batch.id, candidates)
+    grants = [g for g in candidates if g.id in got]
+    if grants:
+        moved = session.execute(
+            update(Grant)
+            .where(Grant.id.in_(got), Grant.status == "granted")
+            .values(status="in_batch")
+            .execution_options(synchronize_session="fetch")
+        )
+        if cast(Any, moved).rowcount != len(grants):
+            raise HuiqiError(
+                f"batch {batch.id}: some grants changed status while being exported;"
+                " nothing was exported, run the export again"
+            )
+    versions = {
+        pv.id: pv
+        for pv in session.scalars(
+            select(PolicyVersion).where(PolicyVersion.id.in_({g.policy_version_id for g in grants}))
+        )
+    }
+    rows = []
+    for g in grants:
+        pv = versions[g.policy_version_id]
+        name = (g.explanation or {}).get("name")
+        rows.append(
+            [
+                str(batch.id),
+                str(g.id),
+                g.uscc,
+                _cell_text(name) if isinstance(name, str) else "",
+                "",
+                "",
+                "",
+                yuan(g.amount_fen),
+                pv.policy_id,
+                str(pv.version),
+            ]
+        )
+        record_event(
+            session,
+            actor=actor,
+            kind="batched",
+            uscc=g.uscc,
+            policy_version_id=g.policy_version_id,
+            entity=f"grant:{g.id}",
+            data={"batch_id": batch.id, "amount_fen": g.amount_fen},
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / f"batch-{batch.id:06d}.csv"
+    xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
+    _write_csv(csv_path, rows)
+    _write_xlsx(xlsx_path, rows)
+    batch.grants = len(grants)
+    batch.total_fen = sum(g.amount_fen for g in grants)
+    batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
+    record_event(
+        session,
+        actor=actor,
+        kind="batch_exported",
+        entity=f"batch:{batch.id}",
+        reason=f"{batch.grants} grant(s), {yuan(batch.total_fen)} yuan",
+        data={"grants": batch.grants, "total_fen": batch.total_fen, "csv": str(csv_path)},
+    )
+    session.flush()
+    return batch
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
+    _write_atomically(path, buf.getvalue().encode("utf-8-sig"))
+
+
+def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "disbursement"
+    ws.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        ws.append(row)
+    # Every cell is text: amounts stay exact, and nothing is read as a formula.
+    for line in ws.iter_rows():
+        for cell in line:
+            cell.data_type = "s"
+    buf = io.BytesIO()
+    wb.save(buf)
+    _write_atomically(path, buf.getvalue())
+
+
+# ---------------------------------------------------------------- payment results
+
+_HEADER_ALIASES = {
+    "grant_id": ("grant_id", "grant", "补贴编号", "发放编号"),
+    "result": ("result", "结果", "支付结果"),
+    "reason": ("reason", "原因", "失败原因"),
+    "paid_date": ("paid_date", "paid_on", "date", "支付日期"),
+    "amount_yuan": ("amount_yuan", "amount", "金额", "金额(元)", "金额（元）"),
+}
+_RESULTS = {"paid": "paid", "failed": "failed", "成功": "paid", "失败": "failed"}
+_YUAN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
+
+
+@dataclass
+class ResultReport:
+    """What an import of payment results did, row by row."""
+
+    file: str
+    rows: int = 0
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    errors: list[ImportRowError] = field(default_factory=list)
+
+    @property
+    def applied(self) -> int:
+        return self.paid + self.failed
+
+    def summary(self) -> str:
+        return (
+            f"{self.file}: {self.rows} row(s): {self.paid} paid, {self.failed} failed,"
+            f" {self.unchanged} unchanged, {len(self.errors)} error(s)"
+        )
+
+
+def parse_yuan(text: str) -> int:
+    """Yuan text with at most two decimals as fen, exactly ('1,234.5' -> 123450)."""
+    match = _YUAN.match(text.strip().replace(",", ""))
+    if match is None:
+        raise ValueError(f"'{text}' is not an amount in yuan with at most two decimals")
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        return header, ((reader.line_num, row) for row in reader)
+    if suffix == ".xlsx":
+        wb = load_workbook(path, read_only=True, data_only=True)
+        ws = wb.active
+        if ws is None:
+            raise ImportFileError("the workbook has no sheet", location=Location(file=str(path)))
+        lines = ws.iter_rows(values_only=True)
+        header = list(next(lines, ()))
+        return header, ((n, list(row)) for n, row in enumerate(lines, start=2))
+    raise ImportFileError(
+        f"cannot read '{path.suffix}' files; expected a .csv or .xlsx payment result file",
+        location=Location(file=str(path)),
+    )
+
+
+def _columns(path: Path, header: list[Any]) -> dict[str, int]:
+    names = {str(h or "").strip().lower().replace(" ", "_"): i for i, h in enumerate(header)}
+    found: dict[str, int] = {}
+    for key, aliases in _HEADER_ALIASES.items():
+        for alias in aliases:
+            if alias in names:
+                found[key] = names[alias]
+                break
+    missing = [k for k in ("grant_id", "result") if k not in found]
+    if missing:
+        raise ImportFileError(
+            f"the header has no {' or '.join(missing)} column; expected at least grant_id and"
+            f" result (paid|failed), optionally reason, paid_date, amount_yuan; got {header}",
+            location=Location(file=str(path), line=1),
+        )
+    return found
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class _RowError(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def _paid_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(_text(value))
+    except ValueError:
+        raise _RowError("paid_date", f"paid date '{value}' is not a date like 2026-03-31") from None
+
+
+def import_payment_results(session: Session, path: Path, *, actor: str) -> ResultReport:
+    """Apply a finance system's payment results (CSV or xlsx) to batched grants.
+
+    Columns: ``grant_id``, ``result`` (paid | failed), ``reason`` (required when
+    failed), optional ``paid_date`` and ``amount_yuan`` (checked against the
+    batch when present). Bad rows are reported with file, line and column and
+    skipped; good rows are applied. A result already recorded is left as it is,
+    so importing the same file again changes nothing; a result that contradicts
+    the recorded one (paid then failed, or failed then paid) is an error for an
+    officer to resolve.
+
+    Raises:
+        ImportFileError: the file cannot be read or lacks the required columns.
+    """
+    header, rows = _read_table(path)
+    cols = _columns(path, header)
+    report = ResultReport(file=str(path))
+    seen: dict[int, int] = {}
+    batches: set[int] = set()
+    for line, values in rows:
+        cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
+        if all(_text(v) == "" for v in values):
+            continue
+        report.rows += 1
+        try:
+            outcome = _apply_row(session, path, line, cells, seen, actor)
+        except _RowError as err:
+            column = cols[err.column] + 1 if err.column in cols else None
+            location = Location(file=str(path), line=line, column=column, field=err.column)
+            report.errors.append(ImportRowError(err.message, location=location))
+            continue
+        kind, batch_id = outcome
+        batches.add(batch_id)
+        setattr(report, kind, getattr(report, kind) + 1)
+    for batch_id in batches:
+        open_items = session.scalar(
+            select(func.count())
+            .select_from(BatchItem)
+            .where(BatchItem.batch_id == batch_id, BatchItem.result.is_(None))
+        )
+        batch = session.get(Batch, batch_id)
+        if batch is not None and not open_items:
+            batch.status = "settled"
+    record_event(
+        session,
+        actor=actor,
+        kind="payment_results",
+        entity=f"file:{path.name}"[:64],
+        reason=report.summary(),
+        data={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
+    )
+    session.flush()
+    return report
+
+
+def _apply_row(
+    session: Session,
+    path: Path,
+    line: int,
+    cells: dict[str, Any],
+    seen: dict[int, int],
+    actor: str,
+) -> tuple[str, int]:
+    """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
+    raw_id = _text(cells["grant_id"])
+    if not raw_id.isdigit():
+        raise _RowError("grant_id", f"grant id '{raw_id}' is not a whole number")
+    grant_id = int(raw_id)
+    raw_result = _text(cells["result"])
+    result = _RESULTS.get(raw_result.lower())
+    if result is None:
+        raise _RowError("result", f"result '{raw_result}' is not one of paid, failed")
+    reason = _text(cells.get("reason"))
+    if result == "failed" and not reason:
+        raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
+    paid_on = _paid_date(cells.get("paid_date")) if result == "paid" else None
+    if grant_id in seen:
+        raise _RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
+    seen[grant_id] = line
+    grant = session.scalars(
+        select(Grant).where(Grant.id == grant_id).with_for_update()
+    ).one_or_none()
+    if grant is None:
+        raise _RowError("grant_id", f"unknown grant {grant_id}")
+    item = session.scalars(select(BatchItem).where(BatchItem.grant_id == grant_id)).one_or_none()
+    if item is None:
+        raise _RowError(
+            "grant_id", f"grant {grant_id} is not in any disbursement batch; export it first"
+        )
+    raw_amount = _text(cells.get("amount_yuan"))
+    if raw_amount:
+        try:
+            amount = parse_yuan(raw_amount)
+        except ValueError as err:
+            raise _RowError("amount_yuan", str(err)) from None
+        if amount != item.amount_fen:
+            raise _RowError(
+                "amount_yuan",
+                f"amount {yuan(amount)} yuan differs from the {yuan(item.amount_fen)} yuan"
+                f" exported for grant {grant_id} in batch {item.batch_id}",
+            )
+    recorded = {"paid": "paid", "payment_failed": "failed"}.get(grant.status)
+    if recorded == result:
+        return "unchanged", item.batch_id
+    if recorded is not None:
+        raise _RowError(
+            "result",
+            f"grant {grant_id} is already recorded as {grant.status}; a contradicting result"
+            " needs an officer (record a recovery or a re-payment instead)",
+        )
+    if grant.status != "in_batch":
+        raise _RowError(
+            "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
+        )
+    item.result = result
+    item.reason = reason or None
+    data = {
+        "batch_id": item.batch_id,
+        "amount_fen": item.amount_fen,
+        "file": path.name,
+        "line": line,
+    }
+    if result == "paid":
+        grant.status = "paid"
+        grant.paid_at = dt.datetime.combine(paid_on, dt.time()) if paid_on else utcnow()
+        data["paid_at"] = grant.paid_at.isoformat()
+    else:
+        grant.status = "payment_failed"
+    record_event(
+        session,
+        actor=actor,
+        kind="paid" if result == "paid" else "payment_failed",
+        uscc=grant.uscc,
+        policy_version_id=grant.policy_version_id,
+        entity=f"grant:{grant.id}",
+        reason=reason or None,
+        data=data,
+    )
+    return result, item.batch_id

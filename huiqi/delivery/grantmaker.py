@@ -1,0 +1,179 @@
+"""Turn one delivery record into a grant, or say exactly why not.
+
+The order of checks is fixed: exclusivity (就高不重复), the per-enterprise cap,
+then the budget. All of it happens in a savepoint inside the caller's
+transaction, so a refusal undoes any partial reservation, and the grant row's
+unique constraint makes a second grant for the same (version, enterprise,
+period) impossible even if two callers race.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.delivery import budget as budgets
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # granted | provisional | excluded | capped | budget_exhausted
+    grant: Grant | None
+    reason: str | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def yuan_text(fen: int) -> str:
+    return f"{fen // 100:,}.{fen % 100:02d}"
+
+
+def _wins(new_amount: int, new_policy: str, held_amount: int, held_policy: str) -> bool:
+    """就高不重复: the higher amount wins; equal amounts go to the smaller policy id."""
+    return (new_amount, held_policy) > (held_amount, new_policy)
+
+
+def _exclusivity(
+    session: Session, pv: PolicyVersion, ent: Entitlement, amount: int, actor: str
+) -> None:
+    group = pv.exclusivity_group
+    if not group:
+        return
+    slot = budgets.take_exclusivity_slot(
+        session, group, ent.uscc, ent.benefit_period, ent.id, amount
+    )
+    if slot is not None:
+        return
+    holder = session.get(ExclusivitySlot, (group, ent.uscc, ent.benefit_period))
+    assert holder is not None
+    holder_ent = session.get(Entitlement, holder.entitlement_id)
+    holder_pv = session.get(PolicyVersion, holder_ent.policy_version_id) if holder_ent else None
+    assert holder_ent is not None and holder_pv is not None
+    name = f"{holder_pv.policy_id} v{holder_pv.version}"
+    if not _wins(amount, pv.policy_id, holder.amount_fen, holder_pv.policy_id):
+        raise _Refused(
+            "excluded",
+            f"就高不重复: group '{group}' gives this enterprise {yuan_text(holder.amount_fen)} yuan"
+            f" under {name}; this policy's {yuan_text(amount)} yuan is not higher",
+        )
+    held_grant = session.scalar(select(Grant).where(Grant.entitlement_id == holder_ent.id))
+    if held_grant is not None and held_grant.status not in ("granted", "provisional"):
+        raise _Refused(
+            "excluded",
+            f"就高不重复: group '{group}' already paid or batched {yuan_text(holder.amount_fen)} yuan"
+            f" under {name}; this policy would give {yuan_text(amount)} yuan — flagged for an"
+            " officer to decide",
+        )
+    reason = (
+        f"就高不重复: superseded by {pv.policy_id} v{pv.version}, which gives"
+        f" {yuan_text(amount)} yuan (more than {yuan_text(holder.amount_fen)} yuan)"
+    )
+    if held_grant is not None:
+        if held_grant.status == "granted" and holder_pv.budget_fen is not None:
+            budgets.release(session, holder_pv.id, held_grant.amount_fen)
+        held_grant.status = "superseded"
+    holder_ent.status = "superseded"
+    holder_ent.status_reason = reason
+    holder.entitlement_id = ent.id
+    holder.amount_fen = amount
+    record_event(
+        session,
+        actor=actor,
+        kind="superseded",
+        uscc=ent.uscc,
+        policy_version_id=holder_pv.id,
+        entity=f"entitlement:{holder_ent.id}",
+        reason=reason,
+    )
+
+
+def _cap(session: Session, pv: PolicyVersion, ent: Entitlement, amount: int) -> int:
+    cap = pv.per_enterprise_cap_fen
+    if cap is None:
+        return amount
+    if not pv.cap_group:
+        return min(amount, cap)
+    granted = budgets.reserve_cap(session, pv.cap_group, ent.uscc, ent.benefit_period, cap, amount)
+    if granted <= 0:
+        raise _Refused(
+            "capped",
+            f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}"
+            f" (at most {yuan_text(cap)} yuan per enterprise)",
+        )
+    return granted
+
+
+def make_grant(session: Session, pv: PolicyVersion, ent: Entitlement, *, actor: str) -> Outcome:
+    """Grant ``ent`` if exclusivity, cap and budget allow; update ``ent`` either way."""
+    existing = session.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+    if existing is not None:
+        return Outcome(existing.status, existing)
+    requested = ent.computed_fen or 0
+    try:
+        with session.begin_nested():
+            _exclusivity(session, pv, ent, requested, actor)
+            amount = _cap(session, pv, ent, requested)
+            provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+            if (
+                pv.budget_fen is not None
+                and not provisional
+                and not budgets.reserve_first_come(session, pv.id, amount)
+            ):
+                raise _Refused(
+                    "budget_exhausted",
+                    f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
+                    " grants are made in claim order",
+                )
+            grant = Grant(
+                entitlement_id=ent.id,
+                policy_version_id=pv.id,
+                uscc=ent.uscc,
+                benefit_period=ent.benefit_period,
+                requested_fen=requested,
+                amount_fen=amount,
+                status="provisional" if provisional else "granted",
+                snapshot_id=ent.snapshot_id,
+                content_hash=pv.content_hash,
+                explanation=ent.explanation,
+            )
+            session.add(grant)
+            session.flush()
+    except _Refused as refused:
+        ent.status = refused.status
+        ent.status_reason = refused.reason
+        if "flagged" in refused.reason:
+            ent.review_flag = True
+            ent.review_reason = refused.reason
+        record_event(
+            session,
+            actor=actor,
+            kind=refused.status,
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"entitlement:{ent.id}",
+            reason=refused.reason,
+        )
+        return Outcome(refused.status, None, refused.reason)
+    ent.status = "pending_allocation" if grant.status == "provisional" else "granted"
+    note = f"capped from {yuan_text(requested)} yuan" if amount < requested else None
+    ent.status_reason = note
+    record_event(
+        session,
+        actor=actor,
+        kind="grant" if grant.status == "granted" else "provisional_grant",
+        uscc=ent.uscc,
+        policy_version_id=pv.id,
+        entity=f"grant:{grant.id}",
+        reason=note or "all criteria met",
+        data={"amount_fen": amount, "requested_fen": requested, "snapshot_id": ent.snapshot_id},
+    )
+    return Outcome(grant.status, grant, note)

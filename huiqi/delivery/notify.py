@@ -1,0 +1,351 @@
+"""Notifications as a transactional outbox.
+
+The code that grants, offers or rejects calls :func:`enqueue` inside its own
+transaction: one ``notifications`` row per channel, keyed by
+``f"{dedupe_key}:{channel}"`` and inserted with ``ON CONFLICT DO NOTHING``, so
+re-running a command never duplicates a message and a rolled-back grant leaves
+no message behind. The ``inbox`` row *is* the in-app message and is ``sent`` at
+once; rows of external channels wait for :func:`send_pending`.
+
+Row life cycle (``status``)::
+
+    pending --claim--> sending --ok--> sent
+       ^                  |--transient error, attempts < max--> pending
+       |                  |--permanent error or attempts = max--> failed
+       +--claim older than the lease (sender died)--+
+
+Claiming is a short transaction that moves rows to ``sending`` and adds one to
+``attempts``; the message then leaves with no transaction open, and a second
+short transaction records the outcome. PostgreSQL picks rows with ``SELECT …
+FOR UPDATE SKIP LOCKED`` so concurrent senders take disjoint rows; SQLite's
+single writer (``BEGIN IMMEDIATE``, see :mod:`huiqi.db.engine`) serialises the
+claims. The claim token is the pair (row id, ``attempts`` after the claim): the
+outcome is written only ``WHERE status = 'sending' AND attempts = <token>``, so
+a sender whose claim expired and was taken over cannot overwrite the newer
+claim's result. While a row is ``sending``, ``sent_at`` holds the time of the
+claim (the lease start); once sent it holds the time of sending.
+
+Honest limit: a row is sent at most once under normal operation, but if a
+sender dies after the channel accepted a message and before the row was marked
+sent, the row is claimed again after the lease and sent again. Email carries a
+Message-ID derived from the dedupe key, so the receiver can recognise the
+resend as the same message; exactly-once delivery to an external system is not
+possible without its cooperation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import transaction
+from huiqi.delivery.channels import (
+    INBOX,
+    Channel,
+    Outgoing,
+    PermanentDeliveryError,
+    channels_from_env,
+)
+from huiqi.delivery.models import Notification, User, utcnow
+from huiqi.errors import NotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = dt.timedelta(minutes=15)
+_DEDUPE_KEY_MAX = 200
+_ERROR_MAX = 2000
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What one :func:`send_pending` run did.
+
+    ``claimed`` rows were taken; each ended ``sent``, ``retrying`` (back to
+    pending), ``failed``, or ``lost`` (its claim expired and another sender took
+    it over before this one recorded the outcome). ``expired`` rows were found
+    abandoned after their last allowed attempt and marked failed without sending.
+    """
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    lost: int = 0
+    expired: int = 0
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification to enqueue: what to tell which enterprise, and its dedupe key.
+
+    The dedupe key names the fact being told (e.g. ``granted:<version>:<uscc>:<period>``)
+    so that telling it again is recognised; each channel's row adds ``:<channel>``.
+    """
+
+    uscc: str
+    kind: str
+    subject: str
+    body: str
+    dedupe_key: str
+
+
+def enqueue(
+    session: Session,
+    *,
+    uscc: str,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    channels: Iterable[str] | None = None,
+) -> int:
+    """Put a message in the outbox, in the caller's transaction; return how many rows are new.
+
+    One row goes to the inbox (already ``sent``: it is the in-app message) and
+    one to each external channel, ``channels`` or else those configured by
+    :func:`channels_from_env`. Calling again with the same ``dedupe_key`` adds
+    nothing, so a re-run command never notifies twice.
+    """
+    message = Message(uscc=uscc, kind=kind, subject=subject, body=body, dedupe_key=dedupe_key)
+    return enqueue_many(session, [message], channels=channels)
+
+
+def enqueue_many(
+    session: Session, messages: Iterable[Message], *, channels: Iterable[str] | None = None
+) -> int:
+    """:func:`enqueue` for many messages at once (bulk grants); return how many rows are new."""
+    wanted = [c.name for c in channels_from_env()] if channels is None else list(channels)
+    names = [INBOX, *(n for n in dict.fromkeys(wanted) if n != INBOX)]
+    now = utcnow()
+    rows = []
+    for m in messages:
+        longest = max(len(f"{m.dedupe_key}:{n}") for n in names)
+        if longest > _DEDUPE_KEY_MAX:
+            raise ValueError(
+                f"dedupe key {m.dedupe_key!r} is too long: with its channel suffix it has "
+                f"{longest} characters, at most {_DEDUPE_KEY_MAX} fit; use a shorter key."
+            )
+        rows += [
+            {
+                "uscc": m.uscc,
+                "channel": name,
+                "kind": m.kind,
+                "subject": m.subject,
+                "body": m.body,
+                "dedupe_key": f"{m.dedupe_key}:{name}",
+                "status": "sent" if name == INBOX else "pending",
+                "attempts": 0,
+                "created_at": now,
+                "sent_at": now if name == INBOX else None,
+            }
+            for name in names
+        ]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        make_insert: Callable[..., Any] = postgresql.insert
+    elif dialect == "sqlite":
+        make_insert = sqlite.insert
+    else:  # pragma: no cover - huiqi supports these two backends only
+        raise NotImplementedError(f"enqueue supports sqlite and postgresql, not {dialect}")
+    new = 0
+    # Chunks keep each statement under the backends' bound-parameter limits.
+    for start in range(0, len(rows), _CHUNK):
+        stmt = make_insert(Notification).values(rows[start : start + _CHUNK])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        new += len(session.execute(stmt.returning(Notification.id)).all())
+    return new
+
+
+def inbox(session: Session, uscc: str, *, unread_only: bool = False) -> list[Notification]:
+    """An enterprise's in-app messages, newest first."""
+    stmt = select(Notification).where(Notification.uscc == uscc, Notification.channel == INBOX)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+    return list(session.scalars(stmt))
+
+
+def mark_read(session: Session, notification_id: int, uscc: str) -> Notification:
+    """Mark one inbox message of this enterprise read (idempotent: the first time is kept).
+
+    Raises NotFoundError when the message does not exist or belongs to another
+    enterprise; both look the same so that ids of others are not revealed.
+    """
+    row = session.scalars(
+        select(Notification).where(
+            Notification.id == notification_id,
+            Notification.uscc == uscc,
+            Notification.channel == INBOX,
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(
+            f"message {notification_id} is not in the inbox of enterprise {uscc}; "
+            "list the inbox for the ids that can be marked read."
+        )
+    if row.read_at is None:
+        row.read_at = utcnow()
+        session.flush()
+    return row
+
+
+def send_pending(
+    factory: sessionmaker[Session],
+    channels: Sequence[Channel],
+    *,
+    max_attempts: int = 5,
+    batch: int = 100,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> SendReport:
+    """Claim up to ``batch`` pending rows of the given channels and deliver them.
+
+    Safe to run from several threads or processes at once: each row is claimed
+    by one sender. A transient failure puts the row back to pending with
+    ``attempts`` and ``last_error``; at ``max_attempts`` (or on a permanent
+    failure) it is ``failed``. Rows of channels not given here stay pending.
+    Call again (e.g. in a loop) until ``claimed`` is 0 to drain the outbox.
+    """
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+    by_name = {c.name: c for c in channels}
+    if INBOX in by_name:
+        raise ValueError("'inbox' is not an external channel; inbox rows are sent on enqueue")
+    if not by_name:
+        return SendReport()
+    clock = now or utcnow()
+    messages, expired = _claim(factory, by_name, max_attempts, batch, clock, lease)
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "lost": 0}
+    for message in messages:
+        try:
+            by_name[message.channel].send(message)
+        except PermanentDeliveryError as exc:
+            outcome = _record(factory, message, "failed", _describe(exc), clock)
+        except Exception as exc:
+            status = "failed" if message.attempt >= max_attempts else "pending"
+            outcome = _record(factory, message, status, _describe(exc), clock)
+            log.warning(
+                "notification %s attempt %d failed: %s", message.dedupe_key, message.attempt, exc
+            )
+        else:
+            outcome = _record(factory, message, "sent", None, clock)
+        counts[outcome] += 1
+    return SendReport(claimed=len(messages), expired=expired, **counts)
+
+
+def _claim(
+    factory: sessionmaker[Session],
+    by_name: dict[str, Channel],
+    max_attempts: int,
+    batch: int,
+    clock: dt.datetime,
+    lease: dt.timedelta,
+) -> tuple[list[Outgoing], int]:
+    """Move claimable rows to 'sending' in one short transaction; return them as messages."""
+    claimable = or_(
+        Notification.status == "pending",
+        and_(Notification.status == "sending", Notification.sent_at < clock - lease),
+    )
+    with transaction(factory) as session:
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.channel.in_(by_name), claimable)
+            .order_by(Notification.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        exhausted = [r for r in rows if r.attempts >= max_attempts]
+        for row in exhausted:
+            was_sending = row.status == "sending"
+            row.status = "failed"
+            row.sent_at = None
+            row.last_error = (
+                f"gave up after {row.attempts} attempts; the last sender stopped before "
+                "recording its outcome, so the message may have been delivered"
+                if was_sending
+                else f"gave up: {row.attempts} attempts reached the limit of {max_attempts}"
+            )
+        live = [r for r in rows if r.attempts < max_attempts]
+        for row in live:
+            row.status = "sending"
+            row.attempts += 1
+            row.sent_at = clock
+        emails = _enterprise_emails(session, {r.uscc for r in live})
+        messages = [
+            Outgoing(
+                notification_id=r.id,
+                channel=r.channel,
+                uscc=r.uscc,
+                kind=r.kind,
+                subject=r.subject,
+                body=r.body,
+                dedupe_key=r.dedupe_key,
+                attempt=r.attempts,
+                emails=emails.get(r.uscc, ()),
+            )
+            for r in live
+        ]
+    return messages, len(exhausted)
+
+
+def _enterprise_emails(session: Session, usccs: set[str]) -> dict[str, tuple[str, ...]]:
+    if not usccs:
+        return {}
+    found: dict[str, list[str]] = {}
+    for uscc, address in session.execute(
+        select(User.uscc, User.email)
+        .where(User.role == "enterprise", User.uscc.in_(usccs), User.email.is_not(None))
+        .order_by(User.id)
+    ):
+        address = (address or "").strip()
+        if uscc and address and address not in found.setdefault(uscc, []):
+            found[uscc].append(address)
+    return {uscc: tuple(addresses) for uscc, addresses in found.items()}
+
+
+def _record(
+    factory: sessionmaker[Session],
+    message: Outgoing,
+    status: str,
+    error: str | None,
+    clock: dt.datetime,
+) -> str:
+    """Write a claim's outcome unless the claim was taken over; return the report bucket."""
+    values: dict[str, object] = {"status": status}
+    if status == "sent":
+        values["sent_at"] = clock
+    else:
+        values["sent_at"] = None
+        values["last_error"] = error
+    with transaction(factory) as session:
+        result = session.execute(
+            update(Notification)
+            .where(
+                Notification.id == message.notification_id,
+                Notification.status == "sending",
+                Notification.attempts == message.attempt,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if getattr(result, "rowcount", 1) == 0:
+        log.warning(
+            "notification %s: claim was taken over; outcome %s not recorded",
+            message.dedupe_key,
+            status,
+        )
+        return "lost"
+    return {"sent": "sent", "pending": "retrying", "failed": "failed"}[status]
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text[:_ERROR_MAX]

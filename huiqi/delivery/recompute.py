@@ -1,0 +1,82 @@
+"""Recompute a grant's decision from its policy version and data snapshot.
+
+A grant stores the version's content hash, the snapshot id and the explanation
+that justified it. ``recompute`` recompiles the frozen policy text (checking the
+hash), re-evaluates the enterprise on the frozen snapshot through the engine,
+and compares status, computed amount and every criterion with what was stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.config import Settings
+from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+from huiqi.delivery.publish import compile_version
+from huiqi.engine.frame import attach_snapshot, build_frame
+from huiqi.engine.rows import NAME, result_rows
+from huiqi.errors import NotFoundError
+from huiqi.profiles.store import ProfileStore
+
+
+@dataclass
+class Recomputation:
+    grant_id: int
+    policy: str
+    snapshot_id: int
+    content_hash: str
+    stored_status: str
+    recomputed_status: str
+    stored_fen: int | None
+    recomputed_fen: int | None
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not self.differences
+
+
+def recompute(settings: Settings, factory: sessionmaker[Session], grant_id: int) -> Recomputation:
+    with factory() as s:
+        grant = s.get(Grant, grant_id)
+        if grant is None:
+            raise NotFoundError(f"no grant {grant_id}")
+        pv = s.get(PolicyVersion, grant.policy_version_id)
+        ent = s.get(Entitlement, grant.entitlement_id)
+        assert pv is not None and ent is not None
+        lp = compile_version(pv)
+    store = ProfileStore(settings)
+    con = duckdb.connect()
+    try:
+        attach_snapshot(con, store.snapshot_files(grant.snapshot_id))
+        build_frame(con, lp.compiled.requirements | {NAME}, uscc=grant.uscc)
+        rows = list(result_rows(con, lp.compiled, statuses=("eligible", "near_miss", "needs_data", "not_eligible"), snapshot_id=grant.snapshot_id))
+    finally:
+        con.close()
+    if not rows:
+        raise NotFoundError(f"enterprise {grant.uscc} is not in snapshot {grant.snapshot_id}")
+    row = rows[0]
+    stored = grant.explanation
+    rec = Recomputation(
+        grant_id=grant.id,
+        policy=f"{pv.policy_id} v{pv.version}",
+        snapshot_id=grant.snapshot_id,
+        content_hash=pv.content_hash,
+        stored_status=str(stored.get("status")),
+        recomputed_status=row.status,
+        stored_fen=ent.computed_fen,
+        recomputed_fen=row.amount_fen,
+    )
+    if rec.stored_status != rec.recomputed_status:
+        rec.differences.append(f"status: stored {rec.stored_status}, recomputed {rec.recomputed_status}")
+    if rec.stored_fen != rec.recomputed_fen:
+        rec.differences.append(f"amount: stored {rec.stored_fen} fen, recomputed {rec.recomputed_fen} fen")
+    before = {c["id"]: c for c in stored.get("criteria", [])}
+    for c in row.explanation["criteria"]:
+        old = before.get(c["id"])
+        if old is None or old["state"] != c["state"] or old["values"] != c["values"]:
+            rec.differences.append(f"criterion {c['id']}: stored {old}, recomputed {c}")
+    return rec

@@ -1,0 +1,108 @@
+"""Small builders for ledger rows: a published version, a delivery record, a grant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+
+_seq = itertools.count(1)
+
+
+def uscc(n: int | None = None) -> str:
+    """An 18-character code, unique per call unless ``n`` is given."""
+    return f"91310000{next(_seq) if n is None else n:010d}"
+
+
+def policy_version(session: Session, **overrides: Any) -> PolicyVersion:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "policy_id": f"test-policy-{n}",
+        "version": 1,
+        "content_hash": f"{n:064d}",
+        "source_yaml": "id: test\n",
+        "title_zh": f"测试政策 {n}",
+        "delivery": "auto",
+        "level": "district",
+        "region": "310115",
+        "valid_from": dt.date(2026, 1, 1),
+        "valid_to": dt.date(2026, 12, 31),
+        "benefit_period": "2026",
+        "budget_fen": None,
+        "budget_mode": "first_come",
+        "committed_fen": 0,
+        "published_by": "officer",
+    }
+    values.update(overrides)
+    pv = PolicyVersion(**values)
+    session.add(pv)
+    session.flush()
+    return pv
+
+
+def entitlement(
+    session: Session,
+    pv: PolicyVersion,
+    *,
+    code: str | None = None,
+    status: str = "granted",
+    computed_fen: int = 100_00,
+    name: str | None = None,
+    **overrides: Any,
+) -> Entitlement:
+    ent = Entitlement(
+        policy_version_id=pv.id,
+        uscc=code or uscc(),
+        benefit_period=pv.benefit_period,
+        mode="auto",
+        match_status="eligible",
+        status=status,
+        computed_fen=computed_fen,
+        snapshot_id=1,
+        last_snapshot_id=1,
+        explanation={"name": name} if name is not None else {},
+        **overrides,
+    )
+    session.add(ent)
+    session.flush()
+    return ent
+
+
+def grant(
+    session: Session,
+    pv: PolicyVersion,
+    *,
+    requested_fen: int = 100_00,
+    amount_fen: int | None = None,
+    status: str = "granted",
+    name: str | None = None,
+    code: str | None = None,
+) -> Grant:
+    """A grant with its delivery record (status ``pending_allocation`` when provisional)."""
+    ent = entitlement(
+        session,
+        pv,
+        code=code,
+        status="pending_allocation" if status == "provisional" else "granted",
+        computed_fen=requested_fen,
+        name=name,
+    )
+    g = Grant(
+        entitlement_id=ent.id,
+        policy_version_id=pv.id,
+        uscc=ent.uscc,
+        benefit_period=ent.benefit_period,
+        requested_fen=requested_fen,
+        amount_fen=requested_fen if amount_fen is None else amount_fen,
+        status=status,
+        snapshot_id=1,
+        content_hash=pv.content_hash,
+        explanation=dict(ent.explanation),
+    )
+    session.add(g)
+    session.flush()
+    return g
