@@ -17,6 +17,7 @@ from huiqi.cli.common import (
     progress_bars,
     settings_from,
 )
+from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
@@ -36,16 +37,24 @@ GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
     envvar="HUIQI_DATA_DIR",
     help="Where huiqi keeps its data (default ./huiqi-data; env HUIQI_DATA_DIR).",
 )
+@click.option(
+    "--database-url",
+    envvar="HUIQI_DATABASE_URL",
+    help="Operational database (default SQLite in the data dir; env HUIQI_DATABASE_URL).",
+)
 @click.version_option(__version__, prog_name="huiqi")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None) -> None:
+def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
     """huiqi (惠企): deliver business-support policies to the enterprises that qualify."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
+    ctx.obj["database_url"] = database_url
 
 
 cli.add_command(policy)
 cli.add_command(demo)
+for _command in DELIVERY_COMMANDS:
+    cli.add_command(_command)
 
 
 @cli.command()
@@ -99,7 +108,7 @@ def generate(
 
     settings = settings_from(ctx)
     with progress_bars() as progress:
-        result, reports = generate_and_import(
+        _result, reports = generate_and_import(
             settings,
             enterprises=enterprises,
             seed=seed,

@@ -27,7 +27,9 @@ class Decision:
 
 def _load(s: Session, entitlement_id: int) -> tuple[Entitlement, Application, PolicyVersion]:
     ent = find_entitlement(s, entitlement_id=entitlement_id)
-    ent = s.execute(select(Entitlement).where(Entitlement.id == ent.id).with_for_update()).scalar_one()
+    ent = s.execute(
+        select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
+    ).scalar_one()
     app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     pv = s.get(PolicyVersion, ent.policy_version_id)
     if app is None or pv is None or ent.mode != "apply":
@@ -35,7 +37,9 @@ def _load(s: Session, entitlement_id: int) -> tuple[Entitlement, Application, Po
     return ent, app, pv
 
 
-def submit(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, attest: bool = False) -> Decision:
+def submit(
+    factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, attest: bool = False
+) -> Decision:
     """The enterprise checks its pre-filled form and submits it."""
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
@@ -50,8 +54,15 @@ def submit(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor,
         app.attested = to_attest
         app.submitted_at = utcnow()
         ent.status = "submitted"
-        record_event(s, actor=actor.username, kind="submit", uscc=ent.uscc, policy_version_id=pv.id,
-                     entity=f"application:{app.id}", reason="pre-filled application submitted")
+        record_event(
+            s,
+            actor=actor.username,
+            kind="submit",
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"application:{app.id}",
+            reason="pre-filled application submitted",
+        )
         return Decision(ent.id, ent.status, None, None, "submitted")
 
 
@@ -61,7 +72,9 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
         if ent.status != "submitted":
-            raise ClaimError(f"application {ent.id} is '{ent.status}'; only submitted ones are decided")
+            raise ClaimError(
+                f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
+            )
         if ent.match_status != "eligible":
             raise ClaimError(
                 f"application {ent.id} was a near miss on the data; update the data (new snapshot)"
@@ -73,16 +86,29 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             app.decision = out.status
             app.reason = out.reason
         notify.enqueue(
-            s, uscc=ent.uscc, kind="approved" if out.grant else out.status,
+            s,
+            uscc=ent.uscc,
+            kind="approved" if out.grant else out.status,
             subject=f"「{pv.title_zh}」申报{'已批准' if out.grant else '未能发放'}",
-            body=(f"批准金额 {yuan_text(out.grant.amount_fen)} 元。" if out.grant else (out.reason or out.status)),
+            body=(
+                f"批准金额 {yuan_text(out.grant.amount_fen)} 元。"
+                if out.grant
+                else (out.reason or out.status)
+            ),
             dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}",
         )
-        return Decision(ent.id, ent.status, out.grant.id if out.grant else None,
-                        out.grant.amount_fen if out.grant else None, out.reason or out.status)
+        return Decision(
+            ent.id,
+            ent.status,
+            out.grant.id if out.grant else None,
+            out.grant.amount_fen if out.grant else None,
+            out.reason or out.status,
+        )
 
 
-def reject(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, reason: str) -> Decision:
+def reject(
+    factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, reason: str
+) -> Decision:
     """An officer rejects an application with a reason the enterprise sees."""
     require(actor, "policy_officer")
     if not reason.strip():
@@ -91,10 +117,28 @@ def reject(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor,
         ent, app, pv = _load(s, entitlement_id)
         if ent.status not in ("submitted", "application_open"):
             raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
-        app.decided_at, app.decided_by, app.decision, app.reason = utcnow(), actor.username, "rejected", reason
+        app.decided_at, app.decided_by, app.decision, app.reason = (
+            utcnow(),
+            actor.username,
+            "rejected",
+            reason,
+        )
         ent.status, ent.status_reason = "rejected", reason
-        record_event(s, actor=actor.username, kind="reject", uscc=ent.uscc, policy_version_id=pv.id,
-                     entity=f"application:{app.id}", reason=reason)
-        notify.enqueue(s, uscc=ent.uscc, kind="rejected", subject=f"「{pv.title_zh}」申报未通过",
-                       body=f"原因：{reason}", dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}")
+        record_event(
+            s,
+            actor=actor.username,
+            kind="reject",
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"application:{app.id}",
+            reason=reason,
+        )
+        notify.enqueue(
+            s,
+            uscc=ent.uscc,
+            kind="rejected",
+            subject=f"「{pv.title_zh}」申报未通过",
+            body=f"原因：{reason}",
+            dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+        )
         return Decision(ent.id, ent.status, None, None, reason)

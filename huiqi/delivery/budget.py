@@ -184,6 +184,9 @@ class AllocationResult:
     changed: bool = True
     message: str = ""
 
+    def __str__(self) -> str:
+        return self.message
+
 
 def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> AllocationResult:
     """Share a pro-rata policy's budget among its provisional grants, once.

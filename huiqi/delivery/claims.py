@@ -36,7 +36,13 @@ class ClaimResult:
     already: bool = False
 
 
-def find_entitlement(session: Session, *, entitlement_id: int | None = None, policy_id: str | None = None, uscc: str | None = None) -> Entitlement:
+def find_entitlement(
+    session: Session,
+    *,
+    entitlement_id: int | None = None,
+    policy_id: str | None = None,
+    uscc: str | None = None,
+) -> Entitlement:
     """Look a delivery record up by id, or by (policy id, USCC) for the newest version."""
     if entitlement_id is not None:
         ent = session.get(Entitlement, entitlement_id)
@@ -69,18 +75,26 @@ def claim(
         ent = find_entitlement(s, entitlement_id=entitlement_id, policy_id=policy_id, uscc=uscc)
         require(actor, "operator", uscc=ent.uscc)
         # Lock the record: concurrent claims of the same offer queue here.
-        ent = s.execute(select(Entitlement).where(Entitlement.id == ent.id).with_for_update()).scalar_one()
+        ent = s.execute(
+            select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
+        ).scalar_one()
         s.refresh(ent)
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if grant is not None:
-            return ClaimResult(ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True)
+            return ClaimResult(
+                ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True
+            )
         if ent.mode != "confirm":
             raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
         if ent.status != "offered":
-            raise ClaimError(f"offer {ent.id} is '{ent.status}': {ent.status_reason or 'it cannot be claimed'}")
+            raise ClaimError(
+                f"offer {ent.id} is '{ent.status}': {ent.status_reason or 'it cannot be claimed'}"
+            )
         pv = s.get(PolicyVersion, ent.policy_version_id)
         assert pv is not None
-        to_attest = [c["id"] for c in ent.explanation.get("criteria", []) if c["state"] == "to_confirm"]
+        to_attest = [
+            c["id"] for c in ent.explanation.get("criteria", []) if c["state"] == "to_confirm"
+        ]
         if to_attest and not attest:
             raise ClaimError(
                 f"this offer needs the enterprise's commitment (告知承诺) on: {', '.join(to_attest)};"
@@ -89,23 +103,45 @@ def claim(
         if ent.expires_on is not None and day > ent.expires_on:
             ent.status = "expired"
             ent.status_reason = f"the offer ended on {ent.expires_on}"
-            record_event(s, actor=actor.username, kind="expired", uscc=ent.uscc, policy_version_id=pv.id,
-                         entity=f"entitlement:{ent.id}", reason=ent.status_reason)
+            record_event(
+                s,
+                actor=actor.username,
+                kind="expired",
+                uscc=ent.uscc,
+                policy_version_id=pv.id,
+                entity=f"entitlement:{ent.id}",
+                reason=ent.status_reason,
+            )
             return ClaimResult(ent.id, ent.status, None, None, ent.status_reason)
-        record_event(s, actor=actor.username, kind="claim", uscc=ent.uscc, policy_version_id=pv.id,
-                     entity=f"entitlement:{ent.id}", reason="one-click confirmation (直达快享)",
-                     data={"attested": to_attest})
+        record_event(
+            s,
+            actor=actor.username,
+            kind="claim",
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"entitlement:{ent.id}",
+            reason="one-click confirmation (直达快享)",
+            data={"attested": to_attest},
+        )
         out = make_grant(s, pv, ent, actor=actor.username)
         if out.grant is not None:
             notify.enqueue(
-                s, uscc=ent.uscc, kind="granted",
+                s,
+                uscc=ent.uscc,
+                kind="granted",
                 subject=f"「{pv.title_zh}」已确认领取 {yuan_text(out.grant.amount_fen)} 元",
                 body=f"您已确认领取「{pv.title_zh}」，金额 {yuan_text(out.grant.amount_fen)} 元，将按批次拨付。",
                 dedupe_key=f"granted:{pv.id}:{ent.uscc}:{ent.benefit_period}",
             )
-            return ClaimResult(ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted")
+            return ClaimResult(
+                ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted"
+            )
         notify.enqueue(
-            s, uscc=ent.uscc, kind=out.status, subject=f"「{pv.title_zh}」未能发放",
-            body=out.reason or out.status, dedupe_key=f"{out.status}:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+            s,
+            uscc=ent.uscc,
+            kind=out.status,
+            subject=f"「{pv.title_zh}」未能发放",
+            body=out.reason or out.status,
+            dedupe_key=f"{out.status}:{pv.id}:{ent.uscc}:{ent.benefit_period}",
         )
         return ClaimResult(ent.id, ent.status, None, None, out.reason or out.status)

@@ -64,6 +64,8 @@ def _claim_items(session: Session, batch_id: int, grants: list[Grant]) -> set[in
         else sqlite.insert(table)
     )
     got: set[int] = set()
+    # Grants go in id order, so racing exports take the unique-index locks in the
+    # same order and cannot deadlock; the loser's conflicting rows are skipped.
     for start in range(0, len(grants), _INSERT_CHUNK):
         rows = [
             {"batch_id": batch_id, "grant_id": g.id, "amount_fen": g.amount_fen}
@@ -231,6 +233,9 @@ class ResultReport:
             f"{self.file}: {self.rows} row(s): {self.paid} paid, {self.failed} failed,"
             f" {self.unchanged} unchanged, {len(self.errors)} error(s)"
         )
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
 
 
 def parse_yuan(text: str) -> int:

@@ -12,27 +12,45 @@ from huiqi.delivery.access import Actor, require
 from huiqi.delivery.models import Entitlement, Event, utcnow
 
 
-def expire_offers(factory: sessionmaker[Session], *, actor: Actor, today: dt.date | None = None) -> int:
+def expire_offers(
+    factory: sessionmaker[Session], *, actor: Actor, today: dt.date | None = None
+) -> int:
     """Mark offers past their end date as expired (one event each); return how many."""
     require(actor, "policy_officer", "operator")
     day = today or dt.date.today()
     with transaction(factory) as s:
         rows = s.execute(
-            select(Entitlement.id, Entitlement.uscc, Entitlement.policy_version_id, Entitlement.expires_on).where(
-                Entitlement.status == "offered", Entitlement.expires_on < day
-            )
+            select(
+                Entitlement.id,
+                Entitlement.uscc,
+                Entitlement.policy_version_id,
+                Entitlement.expires_on,
+            ).where(Entitlement.status == "offered", Entitlement.expires_on < day)
         ).all()
         if not rows:
             return 0
         s.execute(
             update(Entitlement)
             .where(Entitlement.id.in_([r[0] for r in rows]))
-            .values(status="expired", status_reason="the offer ended unclaimed", updated_at=utcnow())
+            .values(
+                status="expired", status_reason="the offer ended unclaimed", updated_at=utcnow()
+            )
         )
         now = utcnow()
-        s.execute(insert(Event), [
-            {"at": now, "actor": actor.username, "kind": "expired", "uscc": u, "policy_version_id": pv,
-             "entity": f"entitlement:{i}", "reason": f"offer ended on {end} unclaimed", "data": None}
-            for i, u, pv, end in rows
-        ])
+        s.execute(
+            insert(Event),
+            [
+                {
+                    "at": now,
+                    "actor": actor.username,
+                    "kind": "expired",
+                    "uscc": u,
+                    "policy_version_id": pv,
+                    "entity": f"entitlement:{i}",
+                    "reason": f"offer ended on {end} unclaimed",
+                    "data": None,
+                }
+                for i, u, pv, end in rows
+            ],
+        )
         return len(rows)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +38,6 @@ from huiqi.delivery.models import (
     PolicyVersion,
     utcnow,
 )
-from huiqi.engine.compiler import CompiledPolicy
 from huiqi.engine.rows import ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError, PolicyError
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
@@ -159,9 +158,16 @@ def _message(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
             f"您可领取「{pv.title_zh}」{amount}元",
             f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。",
         )
+    if row.status == "eligible":
+        outlook = f"预计可获{amount}元"
+    else:
+        missing = "、".join(
+            c["label"] for c in row.explanation["criteria"] if c["state"] == "not_met"
+        )
+        outlook = f"尚差一项：{missing}"
     return (
         f"「{pv.title_zh}」申报表已为您预填",
-        f"申报：您满足{met}/{total}项条件，预计可获{amount}元。申报表已用政府已有数据预填，请核对后提交。",
+        f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。",
     )
 
 
@@ -282,7 +288,7 @@ def _bulk_auto(
         )
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
-        done = s.execute(
+        done: CursorResult[Any] = s.execute(  # type: ignore[assignment]
             update(PolicyVersion)
             .where(
                 PolicyVersion.id == pv.id,
@@ -560,8 +566,9 @@ def deliver(
     )
     rep.seconds = time.perf_counter() - started
     with transaction(factory) as s:
-        run = s.get(DeliveryRun, run_id)
-        assert run is not None
+        finished = s.get(DeliveryRun, run_id)
+        assert finished is not None
+        run = finished
         run.finished_at = utcnow()
         run.new_records = rep.new_records
         run.flagged = rep.flagged

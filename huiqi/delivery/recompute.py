@@ -53,7 +53,14 @@ def recompute(settings: Settings, factory: sessionmaker[Session], grant_id: int)
     try:
         attach_snapshot(con, store.snapshot_files(grant.snapshot_id))
         build_frame(con, lp.compiled.requirements | {NAME}, uscc=grant.uscc)
-        rows = list(result_rows(con, lp.compiled, statuses=("eligible", "near_miss", "needs_data", "not_eligible"), snapshot_id=grant.snapshot_id))
+        rows = list(
+            result_rows(
+                con,
+                lp.compiled,
+                statuses=("eligible", "near_miss", "needs_data", "not_eligible"),
+                snapshot_id=grant.snapshot_id,
+            )
+        )
     finally:
         con.close()
     if not rows:
@@ -71,9 +78,13 @@ def recompute(settings: Settings, factory: sessionmaker[Session], grant_id: int)
         recomputed_fen=row.amount_fen,
     )
     if rec.stored_status != rec.recomputed_status:
-        rec.differences.append(f"status: stored {rec.stored_status}, recomputed {rec.recomputed_status}")
+        rec.differences.append(
+            f"status: stored {rec.stored_status}, recomputed {rec.recomputed_status}"
+        )
     if rec.stored_fen != rec.recomputed_fen:
-        rec.differences.append(f"amount: stored {rec.stored_fen} fen, recomputed {rec.recomputed_fen} fen")
+        rec.differences.append(
+            f"amount: stored {rec.stored_fen} fen, recomputed {rec.recomputed_fen} fen"
+        )
     before = {c["id"]: c for c in stored.get("criteria", [])}
     for c in row.explanation["criteria"]:
         old = before.get(c["id"])

@@ -153,7 +153,8 @@ class Checker:
         text = node.name
         if "e" in text.lower():
             raise _fail(
-                node, f"write '{text}' without an exponent (e.g. 1000000): exponents make binary floats"
+                node,
+                f"write '{text}' without an exponent (e.g. 1000000): exponents make binary floats",
             )
         return T.INTEGER if text.lstrip("-").isdigit() else T.DECIMAL
 

@@ -136,7 +136,13 @@ def load_profiles_into(
         con,
         "qualifications",
         [
-            {"uscc": p.uscc, "qualification": q, "certificate_id": None, "valid_from": a, "valid_to": b}
+            {
+                "uscc": p.uscc,
+                "qualification": q,
+                "certificate_id": None,
+                "valid_from": a,
+                "valid_to": b,
+            }
             for p in profiles
             for (q, a, b) in p.qualifications
         ],

@@ -66,7 +66,10 @@ def result_rows(
     query = (
         exp.select(
             exp.Column(this=exp.Star(), table=exp.to_identifier("r")),
-            *[exp.column(c.name, table="f", quoted=True).as_(f"v_{i}") for i, c in enumerate(reads)],
+            *[
+                exp.column(c.name, table="f", quoted=True).as_(f"v_{i}")
+                for i, c in enumerate(reads)
+            ],
         )
         .from_(q)
         .join(

@@ -160,7 +160,9 @@ class Policy(_Strict):
     @model_validator(mode="after")
     def _coherent(self) -> Policy:
         if self.valid_to < self.valid_from:
-            raise ValueError(f"@valid_to: valid_to {self.valid_to} is before valid_from {self.valid_from}")
+            raise ValueError(
+                f"@valid_to: valid_to {self.valid_to} is before valid_from {self.valid_from}"
+            )
         ids = [c.id for c in self.criteria]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:

@@ -16,7 +16,9 @@ from huiqi.engine.compiler import EXAMPLE_POLICY
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding a small generated population, imported."""
     data = tmp_path_factory.mktemp("data")
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), "generate", "-n", "3000", "--seed", "7"])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data), "generate", "-n", "3000", "--seed", "7"]
+    )
     assert result.exit_code == 0, result.output
     return data
 
@@ -54,7 +56,9 @@ def test_policy_test_runs_the_library() -> None:
 
 def test_policy_lint_reports_file_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE_POLICY.replace("revenue >= 1000000", "revnue >= 1000000"), encoding="utf-8")
+    bad.write_text(
+        EXAMPLE_POLICY.replace("revenue >= 1000000", "revnue >= 1000000"), encoding="utf-8"
+    )
     code, out = run(tmp_path, "policy", "lint", str(bad))
     assert code == 4
     assert f"{bad}, line 16, column 11" in out

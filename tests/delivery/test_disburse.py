@@ -1,0 +1,304 @@
+"""Disbursement batches out, payment results in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import factories as make
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import transaction
+from huiqi.delivery.disburse import (
+    EXPORT_COLUMNS,
+    export_batch,
+    import_payment_results,
+    parse_yuan,
+)
+from huiqi.delivery.models import Batch, BatchItem, Event, Grant
+from huiqi.errors import ImportFileError
+
+
+def _grants(sessions: sessionmaker[Session], amounts: list[int], **pv_fields: object) -> list[int]:
+    with transaction(sessions) as s:
+        pv = make.policy_version(s, **pv_fields)
+        return [make.grant(s, pv, requested_fen=a).id for a in amounts]
+
+
+def _export(sessions: sessionmaker[Session], out: Path, **kw: object) -> Batch:
+    with transaction(sessions) as s:
+        return export_batch(s, out_dir=out, actor="finance", **kw)  # type: ignore[arg-type]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_export_writes_exact_amounts_and_second_export_is_empty(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ids = _grants(sessions, [123450, 5, 100_000_000_00], policy_id="jd-rd-subsidy", version=2)
+    first = _export(sessions, tmp_path)
+    second = _export(sessions, tmp_path)
+    assert (first.grants, first.total_fen) == (3, 123450 + 5 + 100_000_000_00)
+    assert (second.grants, second.total_fen) == (0, 0)
+    assert first.csv_path is not None
+    raw = Path(first.csv_path).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = _read_csv(Path(first.csv_path))
+    assert [r["amount_yuan"] for r in rows] == ["1234.50", "0.05", "100000000.00"]
+    assert [int(r["grant_id"]) for r in rows] == ids
+    assert {r["batch_id"] for r in rows} == {str(first.id)}
+    assert {(r["policy_id"], r["policy_version"]) for r in rows} == {("jd-rd-subsidy", "2")}
+    assert {r["bank_account_number"] for r in rows} == {""}
+    assert second.csv_path is not None
+    assert _read_csv(Path(second.csv_path)) == []
+    with transaction(sessions) as s:
+        assert {g.status for g in s.scalars(select(Grant))} == {"in_batch"}
+        assert s.scalar(select(func.count()).where(Event.kind == "batched")) == 3
+
+
+def test_xlsx_is_readable_with_text_amounts_and_names(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(sessions) as s:
+        pv = make.policy_version(s)
+        make.grant(s, pv, requested_fen=123450, name="上海某某科技有限公司")
+        make.grant(s, pv, requested_fen=100, name="=HYPERLINK(1)")
+        make.grant(s, pv, requested_fen=200)
+    batch = _export(sessions, tmp_path)
+    assert batch.xlsx_path is not None
+    ws = load_workbook(batch.xlsx_path).active
+    assert ws is not None
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == EXPORT_COLUMNS
+    name, amount = EXPORT_COLUMNS.index("enterprise_name"), EXPORT_COLUMNS.index("amount_yuan")
+    assert [(r[name], r[amount]) for r in rows[1:]] == [
+        ("上海某某科技有限公司", "1234.50"),
+        ("'=HYPERLINK(1)", "1.00"),
+        (None, "2.00"),
+    ]
+
+
+def test_export_skips_unfinished_zero_and_other_version_grants(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(sessions) as s:
+        pv = make.policy_version(s)
+        other = make.policy_version(s)
+        wanted = make.grant(s, pv, requested_fen=100).id
+        make.grant(s, pv, requested_fen=100, status="provisional")
+        make.grant(s, pv, requested_fen=100, amount_fen=0)
+        make.grant(s, other, requested_fen=100)
+        pv_id = pv.id
+    batch = _export(sessions, tmp_path, policy_version_id=pv_id)
+    with transaction(sessions) as s:
+        items = s.scalars(select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)).all()
+    assert items == [wanted]
+
+
+def test_export_limit(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    _grants(sessions, [100] * 5)
+    assert [_export(sessions, tmp_path, limit=2).grants for _ in range(4)] == [2, 2, 1, 0]
+
+
+def test_racing_exports_never_put_a_grant_in_two_batches(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ids = _grants(sessions, [100] * 40)
+    gate = threading.Barrier(4)
+    batches: list[Batch] = []
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            gate.wait()
+            batches.append(_export(sessions, tmp_path / f"w{i}"))
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sum(b.grants for b in batches) == 40
+    with transaction(sessions) as s:
+        items = s.scalars(select(BatchItem.grant_id)).all()
+        assert sorted(items) == ids
+        for b in batches:
+            count = s.scalar(select(func.count()).where(BatchItem.batch_id == b.id))
+            assert count == b.grants
+    exported = [r["grant_id"] for b in batches for r in _read_csv(Path(b.csv_path or ""))]
+    assert sorted(map(int, exported)) == ids
+
+
+def _write_results(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def test_payment_results_are_applied_and_reimport_changes_nothing(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b = _grants(sessions, [123450, 500])
+    batch = _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [
+            ["grant_id", "result", "reason", "paid_date", "amount_yuan"],
+            [str(a), "paid", "", "2026-03-31", "1234.50"],
+            [str(b), "failed", "账户已销户 account closed", "", "5.00"],
+        ],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor="finance")
+    assert (report.rows, report.paid, report.failed, report.errors) == (2, 1, 1, [])
+    with transaction(sessions) as s:
+        paid, failed = s.get(Grant, a), s.get(Grant, b)
+        assert paid is not None and failed is not None
+        assert (paid.status, str(paid.paid_at)) == ("paid", "2026-03-31 00:00:00")
+        assert (failed.status, failed.paid_at) == ("payment_failed", None)
+        item = s.scalars(select(BatchItem).where(BatchItem.grant_id == b)).one()
+        assert (item.result, item.reason) == ("failed", "账户已销户 account closed")
+        assert s.get(Batch, batch.id).status == "settled"  # type: ignore[union-attr]
+        events_before = s.scalar(select(func.count()).select_from(Event))
+        kinds = s.scalars(select(Event.kind).where(Event.entity.in_([f"grant:{a}", f"grant:{b}"])))
+        assert sorted(kinds) == ["batched", "batched", "paid", "payment_failed"]
+    with transaction(sessions) as s:
+        again = import_payment_results(s, path, actor="finance")
+    assert (again.paid, again.failed, again.unchanged, again.errors) == (0, 0, 2, [])
+    with transaction(sessions) as s:
+        # only the import's own summary event is added
+        assert s.scalar(select(func.count()).select_from(Event)) == (events_before or 0) + 1
+        assert s.get(Grant, a).paid_at == paid.paid_at  # type: ignore[union-attr]
+
+
+def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b, c = _grants(sessions, [1000, 2000, 3000])
+    _export(sessions, tmp_path)
+    not_batched = _grants(sessions, [100])[0]
+    path = _write_results(
+        tmp_path / "results.csv",
+        [
+            ["grant_id", "result", "reason", "paid_date", "amount_yuan"],
+            [str(a), "paid", "", "", "10.00"],
+            ["999999", "paid", "", "", ""],
+            [str(not_batched), "paid", "", "", ""],
+            [str(b), "paid", "", "", "20.01"],
+            [str(c), "ok", "", "", ""],
+            [str(c), "failed", "", "", ""],
+            ["abc", "paid", "", "", ""],
+            [str(c), "paid", "", "31/03/2026", ""],
+            [str(a), "paid", "", "", ""],
+            ["", "", "", "", ""],
+            [str(b), "paid", "", "", "20.001"],
+        ],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor="finance")
+    assert (report.rows, report.paid) == (10, 1)
+    got = [(e.location.line, e.location.column, e.message) for e in report.errors if e.location]
+    assert got == [
+        (3, 1, "unknown grant 999999"),
+        (4, 1, f"grant {not_batched} is not in any disbursement batch; export it first"),
+        (5, 5, f"amount 20.01 yuan differs from the 20.00 yuan exported for grant {b} in batch 1"),
+        (6, 2, "result 'ok' is not one of paid, failed"),
+        (7, 3, "a failed payment needs a reason (the bank's message)"),
+        (8, 1, "grant id 'abc' is not a whole number"),
+        (9, 4, "paid date '31/03/2026' is not a date like 2026-03-31"),
+        (10, 1, f"grant {a} already appears on line 2"),
+        (12, 1, f"grant {b} already appears on line 5"),
+    ]
+    assert str(report.errors[0]).startswith(f"{path}, line 3, column 1, field 'grant_id': ")
+    with transaction(sessions) as s:
+        assert [g.status for g in s.scalars(select(Grant).order_by(Grant.id))] == [
+            "paid",
+            "in_batch",
+            "in_batch",
+            "granted",
+        ]
+
+
+def test_contradicting_result_needs_an_officer(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    (a,) = _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    header = ["grant_id", "result", "reason"]
+    first = _write_results(tmp_path / "r1.csv", [header, [str(a), "paid", ""]])
+    second = _write_results(tmp_path / "r2.csv", [header, [str(a), "failed", "bounced"]])
+    with transaction(sessions) as s:
+        import_payment_results(s, first, actor="finance")
+    with transaction(sessions) as s:
+        report = import_payment_results(s, second, actor="finance")
+    assert [e.message for e in report.errors] == [
+        f"grant {a} is already recorded as paid; a contradicting result needs an officer"
+        " (record a recovery or a re-payment instead)"
+    ]
+    with transaction(sessions) as s:
+        assert s.get(Grant, a).status == "paid"  # type: ignore[union-attr]
+
+
+def test_results_from_xlsx_with_chinese_headers(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b = _grants(sessions, [123450, 700])
+    _export(sessions, tmp_path)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["补贴编号", "支付结果", "失败原因", "金额"])
+    ws.append([a, "成功", None, 1234.5])
+    ws.append([b, "失败", "户名不符", "7.00"])
+    path = tmp_path / "results.xlsx"
+    wb.save(path)
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor="finance")
+    assert (report.paid, report.failed, report.errors) == (1, 1, [])
+
+
+def test_unreadable_result_files_are_refused(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    cases = [
+        ("r.csv", "grant_id,reason\n1,x\n", "the header has no result column"),
+        ("r.txt", "grant_id,result\n", "cannot read '.txt' files"),
+    ]
+    for name, content, message in cases:
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(ImportFileError, match=message), transaction(sessions) as s:
+            import_payment_results(s, path, actor="finance")
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"), [("1234.50", 123450), ("1,234.5", 123450), ("0.05", 5), ("7", 700)]
+)
+def test_parse_yuan(text: str, fen: int) -> None:
+    assert parse_yuan(text) == fen
+
+
+@pytest.mark.parametrize("text", ["1.234", "-1.00", "1e3", "", "十元"])
+def test_parse_yuan_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="is not an amount in yuan"):
+        parse_yuan(text)
+
+
+def test_report_prints_summary_and_errors(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    path = _write_results(tmp_path / "r.csv", [["grant_id", "result"], ["5", "paid"]])
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor="finance")
+    assert str(report).splitlines() == [
+        f"{path}: 1 row(s): 0 paid, 0 failed, 0 unchanged, 1 error(s)",
+        f"  {path}, line 2, column 1, field 'grant_id': unknown grant 5",
+    ]
