@@ -499,6 +499,15 @@ def compact_query(cp: CompiledPolicy, index: int, frame: str = FRAME) -> exp.Sel
     )
 
 
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a table or view of that name, whichever it is."""
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    if row:
+        con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
+
+
 def match_frame_batched(
     con: duckdb.DuckDBPyConnection,
     policies: list[CompiledPolicy],
@@ -510,10 +519,8 @@ def match_frame_batched(
     """Compact rows for ``batch`` policies per statement (UNION ALL), into the table
     ``matches_compact`` or, with ``out_dir``, streamed to one Parquet file per statement
     (memory stays at the frame's size); ``matches`` is a view with the engine's columns."""
-    con.execute("DROP VIEW IF EXISTS matches")
-    con.execute("DROP TABLE IF EXISTS matches")
-    con.execute("DROP VIEW IF EXISTS matches_compact")
-    con.execute("DROP TABLE IF EXISTS matches_compact")
+    for name in ("matches", "matches_compact"):
+        _drop(con, name)
     if out_dir is None:
         con.execute(COMPACT_DDL)
     else:
@@ -521,7 +528,9 @@ def match_frame_batched(
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
     for start in range(0, len(policies), batch):
-        parts = [compact_query(cp, start + k) for k, cp in enumerate(policies[start : start + batch])]
+        parts = [
+            compact_query(cp, start + k) for k, cp in enumerate(policies[start : start + batch])
+        ]
         union: exp.Expression = parts[0]
         for part in parts[1:]:
             union = exp.union(union, part, distinct=False)
@@ -569,7 +578,7 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
     evals = eng["enterprises"] * eng["policies"]
     eng_rate = evals / eng["match_s"] if eng["match_s"] else 0.0
     lines = [
-        f"### {eng['enterprises']:,} enterprises x {eng['policies']} policies"
+        f"### {eng['enterprises']:,} enterprises x {res['total_policies']} policies"
         f" ({dt.datetime.now():%Y-%m-%d %H:%M})",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; Python {m['python']},"
@@ -581,10 +590,14 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
         + (f" --engine-policies {args.engine_policies}" if args.engine_policies else "")
         + "`",
         f"Population: {res['population'].get('population', 'reused store')}"
-        + (
-            f", built in {res['population']['populate_s']:.1f} s"
-            if "populate_s" in res["population"]
-            else ""
+        + "".join(
+            f", {label} {res['population'][key]:.1f} s"
+            for key, label in (
+                ("populate_s", "built in"),
+                ("generate_s", "generated in"),
+                ("import_s", "imported in"),
+            )
+            if key in res["population"]
         )
         + ".",
         "",
@@ -647,10 +660,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--population", choices=("sql", "generate"), default="sql")
     ap.add_argument("--variants", action="store_true", help="also run the proposed matcher")
     ap.add_argument("--batch", type=int, default=1, help="policies per statement (proposed)")
-    ap.add_argument("--sink", choices=("table", "parquet"), default="table",
-                    help="proposed matcher: compact rows into a table, or streamed to Parquet")
-    ap.add_argument("--engine-policies", type=int, default=None,
-                    help="run the engine on only the first N policies and extrapolate")
+    ap.add_argument(
+        "--sink",
+        choices=("table", "parquet"),
+        default="table",
+        help="proposed matcher: compact rows into a table, or streamed to Parquet",
+    )
+    ap.add_argument(
+        "--engine-policies",
+        type=int,
+        default=None,
+        help="run the engine on only the first N policies and extrapolate",
+    )
     ap.add_argument("--skip-engine", action="store_true", help="only the proposed matcher")
     ap.add_argument("--record", action="store_true", help=f"append the results to {DOC}")
     args = ap.parse_args(argv)
@@ -662,7 +683,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"populating {args.enterprises:,} enterprises in {data_dir} ...", flush=True)
         if data_dir.exists():
             shutil.rmtree(data_dir)
-        res["population"] = in_child(populate, settings, args.enterprises, args.seed, args.population)
+        res["population"] = in_child(
+            populate, settings, args.enterprises, args.seed, args.population
+        )
         (data_dir / "POPULATION").write_text(json.dumps(res["population"]), encoding="utf-8")
         print(res["population"], flush=True)
     else:

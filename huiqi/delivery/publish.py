@@ -64,6 +64,20 @@ class DeliveryReport:
     flagged: int = 0
     seconds: float = 0.0
 
+    def merge(self, other: DeliveryReport) -> None:
+        """Add another report's counts (one chunk's) to this one."""
+        for name in (
+            "new_records",
+            "granted",
+            "granted_fen",
+            "offered",
+            "applications",
+            "provisional",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, value in other.refused.items():
+            self.refused[key] = self.refused.get(key, 0) + value
+
     def summary(self) -> str:
         refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
         return (
@@ -242,9 +256,7 @@ def _bulk_auto(
     if not values:
         return slow
     ids = dict(
-        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values)
-        .tuples()
-        .all()
+        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values).all()
     )
     winners = [r for r in rows if statuses[r.uscc] != "budget_exhausted"]
     if pv.exclusivity_group and winners:
@@ -282,9 +294,7 @@ def _bulk_auto(
                     }
                     for r in winners
                 ],
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
@@ -383,9 +393,7 @@ def _offers(
     status = "offered" if pv.delivery == "confirm" else "application_open"
     values = [_entitlement_values(pv, r, sid, status) for r in rows]
     ids = dict(
-        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values)
-        .tuples()
-        .all()
+        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values).all()
     )
     if pv.delivery == "apply":
         s.execute(
@@ -481,9 +489,21 @@ def _deliver_chunk(
         if pv.delivery != "auto":
             _offers(s, pv, fresh, sid, actor, rep)
         elif pv.cap_group:
+            # A shared cap is reserved row by row (it spans other policies' grants).
             _one_by_one(s, pv, fresh, sid, actor, rep)
         else:
-            slow = _bulk_auto(s, pv, fresh, sid, actor, rep)
+            try:
+                with s.begin_nested():
+                    tally = DeliveryReport(
+                        rep.policy_version_id, rep.policy_id, rep.version, rep.delivery, sid
+                    )
+                    slow = _bulk_auto(s, pv, fresh, sid, actor, tally)
+            except IntegrityError:
+                # A concurrent claim took an exclusivity slot or a record meanwhile: fall
+                # back to the careful path for this chunk (same results, row by row).
+                _one_by_one(s, pv, fresh, sid, actor, rep)
+                return
+            rep.merge(tally)
             _one_by_one(s, pv, slow, sid, actor, rep)
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from huiqi.config import Settings, get_settings
+from huiqi.db.engine import make_engine
 from huiqi.delivery.models import Grant, PolicyVersion
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.uscc import make
@@ -126,6 +128,18 @@ def policy_yaml(
 def engine_url(engine: Engine) -> str:
     """The engine's URL with its password, to hand to another process."""
     return engine.url.render_as_string(hide_password=False)
+
+
+def wide_engine(engine: Engine, clients: int) -> Engine:
+    """An engine on the same database where each concurrent client really has its own connection.
+
+    SQLite gets no pool (a new connection per session); PostgreSQL a pool as large as the
+    clients, within the server's default ``max_connections`` of 100.
+    """
+    url = engine_url(engine)
+    if engine.dialect.name == "sqlite":
+        return make_engine(url, poolclass=NullPool)
+    return make_engine(url, pool_size=min(clients, 80), max_overflow=0, pool_timeout=120)
 
 
 def grant_set(factory: sessionmaker[Session], pv_id: int) -> set[tuple[str, int]]:

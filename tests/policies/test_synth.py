@@ -70,6 +70,13 @@ def test_yaml_round_trips(tmp_path):
     assert load_policy_text(paths[0].read_text(encoding="utf-8")).policy.id == "synth-0000"
 
 
+def _size_class(employees: int) -> str:
+    for bound, name in ((1000, "large"), (300, "medium"), (20, "small")):
+        if employees >= bound:
+            return name
+    return "micro"
+
+
 def _random_profile(rng: random.Random, i: int) -> RawProfile:
     """A plausible enterprise with a few unknown fields."""
     emp = max(1, int(rng.lognormvariate(1.8, 1.3)))
@@ -89,8 +96,7 @@ def _random_profile(rng: random.Random, i: int) -> RawProfile:
         years[year] = {
             "employees": emp,
             "insured_employees": emp if rng.random() > 0.05 else None,
-            "size_class": "large" if emp >= 1000 else "medium" if emp >= 300 else
-                          "small" if emp >= 20 else "micro",  # fmt: skip
+            "size_class": _size_class(emp),
             "revenue": rev,
             "main_business_revenue": rev,
             "total_assets": rev,

@@ -1,0 +1,249 @@
+"""Benchmark delivery: bulk auto-grant (免申即享) of N matches, and one-click claim latency.
+
+Runs on SQLite (a temporary file) and on PostgreSQL (a fresh database on the server
+named by HUIQI_TEST_DATABASE_URL, dropped afterwards). For the bulk run it reports the
+whole ``publish`` call and its phases: matching (``snapshot_result_rows``), the
+chunked inserts (``_deliver_chunk``, with the notification outbox inside it shown
+separately) and the review-flag pass. For claims it runs ``--clients`` threads that
+each claim distinct offers (直达快享) and reports p50/p95/p99 per claim.
+
+Usage:
+    HUIQI_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/bench_delivery.py --enterprises 100000 --claims 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlalchemy
+from sqlalchemy import Engine, func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "delivery"))
+import helpers as h
+
+from huiqi.db.engine import session_factory
+from huiqi.db.testing import fresh_database, postgres_server_url
+from huiqi.delivery import claims, notify
+from huiqi.delivery import publish as publishing
+from huiqi.delivery.access import SYSTEM, Actor
+from huiqi.delivery.models import Entitlement, Grant
+
+PHASES = {
+    "matching": (publishing, "snapshot_result_rows"),
+    "chunks": (publishing, "_deliver_chunk"),
+    "outbox": (notify, "enqueue_many"),
+    "flag": (publishing, "_flag_lost"),
+}
+
+
+class Timers:
+    """Wrap module functions so each call adds its wall time to a named phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._saved: list[tuple[Any, str, Callable[..., Any]]] = []
+
+    def __enter__(self) -> Timers:
+        for phase, (module, name) in PHASES.items():
+            original = getattr(module, name)
+            self._saved.append((module, name, original))
+            setattr(module, name, self._timed(phase, original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, name, original in reversed(self._saved):
+            setattr(module, name, original)
+
+    def _timed(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - started
+
+        return wrapper
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        ram = f"{int(mem) / 1024**2:.1f} GiB RAM"
+    except OSError:
+        ram = "RAM unknown"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {ram}; Python {platform.python_version()},"
+        f" SQLAlchemy {sqlalchemy.__version__}, psycopg {version('psycopg')},"
+        f" SQLite {__import__('sqlite3').sqlite_version}, DuckDB {duckdb.__version__};"
+        f" {platform.platform()}"
+    )
+
+
+def server_version(engine: Engine) -> str:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return f"SQLite {conn.execute(text('select sqlite_version()')).scalar()}"
+        return str(conn.execute(text("show server_version")).scalar()).join(("PostgreSQL ", ""))
+
+
+def bench_bulk(
+    backend: str, workdir: Path, settings_: Any, n: int, chunk: int, profile: bool
+) -> dict[str, Any]:
+    with fresh_database(backend, workdir) as engine:
+        factory = session_factory(engine)
+        text_ = h.policy_yaml("bench-auto", budget=10**10)
+        profiler = cProfile.Profile() if profile else None
+        with Timers() as timers:
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            _, rep = publishing.publish(
+                settings_, factory, text_, actor=SYSTEM, filename="bench.yaml", chunk=chunk
+            )
+            if profiler:
+                profiler.disable()
+            total = time.perf_counter() - started
+        with factory() as s:
+            grants = s.scalar(select(func.count()).select_from(Grant))
+        assert rep.granted == grants == n, (rep.granted, grants, n)
+        out = {"backend": server_version(engine), "total": total, **timers.seconds}
+        if profiler:
+            buf = io.StringIO()
+            pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(25)
+            out["profile"] = buf.getvalue()
+        return out
+
+
+def bench_claims(
+    backend: str, workdir: Path, settings_: Any, claims_n: int, clients: int
+) -> dict[str, Any]:
+    with fresh_database(backend, workdir) as engine:
+        factory = session_factory(engine)
+        text_ = h.policy_yaml("bench-claim", delivery="confirm", budget=10**10)
+        publishing.publish(settings_, factory, text_, actor=SYSTEM, filename="claim.yaml")
+        with factory() as s:
+            offers = s.execute(
+                select(Entitlement.id, Entitlement.uscc).order_by(Entitlement.id).limit(claims_n)
+            ).all()
+        wide = h.wide_engine(engine, clients)
+        wide_factory = session_factory(wide)
+        latencies: list[float] = []
+        lock = threading.Lock()
+        start = threading.Barrier(clients)
+
+        def client(k: int) -> None:
+            mine = offers[k::clients]
+            local = []
+            start.wait()
+            for ent_id, code in mine:
+                t0 = time.perf_counter()
+                result = claims.claim(
+                    wide_factory, actor=Actor(f"u{k}", "enterprise", code), entitlement_id=ent_id
+                )
+                local.append(time.perf_counter() - t0)
+                assert result.grant_id is not None
+            with lock:
+                latencies.extend(local)
+
+        started = time.perf_counter()
+        try:
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(client, range(clients)))
+        finally:
+            wide.dispose()
+        wall = time.perf_counter() - started
+        with factory() as s:
+            assert s.scalar(select(func.count()).select_from(Grant)) == len(offers)
+        q = statistics.quantiles(latencies, n=100, method="inclusive")
+        return {
+            "backend": server_version(engine),
+            "claims": len(latencies),
+            "p50": q[49] * 1000,
+            "p95": q[94] * 1000,
+            "p99": q[98] * 1000,
+            "max": max(latencies) * 1000,
+            "per_s": len(latencies) / wall,
+        }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--enterprises", type=int, default=100_000)
+    ap.add_argument("--chunk", type=int, default=publishing.CHUNK)
+    ap.add_argument("--claims", type=int, default=5_000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--skip-bulk", action="store_true")
+    ap.add_argument("--skip-claims", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the bulk publish")
+    args = ap.parse_args()
+    backends = [b for b in args.backends.split(",") if b]
+    if "postgresql" in backends and postgres_server_url() is None:
+        print("HUIQI_TEST_DATABASE_URL is not set: skipping PostgreSQL", file=sys.stderr)
+        backends.remove("postgresql")
+    print(f"Machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        settings_, _ = h.numbered_store(work / "data", args.enterprises)
+        print(f"Store: {args.enterprises:,} enterprises in {time.perf_counter() - t0:.1f} s")
+        if not args.skip_bulk:
+            print(
+                f"\nBulk auto-grant of {args.enterprises:,} matches (chunk {args.chunk:,}), seconds"
+            )
+            print(
+                "| backend | publish total | matching | grant phase (chunks) | of which outbox"
+                " | review-flag pass | grants/s |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            for backend in backends:
+                r = bench_bulk(backend, work, settings_, args.enterprises, args.chunk, args.profile)
+                print(
+                    f"| {r['backend']} | {r['total']:.1f} | {r['matching']:.1f} |"
+                    f" {r['chunks']:.1f} | {r['outbox']:.1f} | {r['flag']:.1f} |"
+                    f" {args.enterprises / r['total']:,.0f} |",
+                    flush=True,
+                )
+                if "profile" in r:
+                    print(r["profile"], file=sys.stderr)
+        if not args.skip_claims:
+            claim_settings, _ = h.numbered_store(work / "claims", args.claims)
+            print(
+                f"\nOne-click claims: {args.claims:,} distinct offers, {args.clients} clients, ms"
+            )
+            print("| backend | claims | p50 | p95 | p99 | max | claims/s |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            for backend in backends:
+                r = bench_claims(backend, work, claim_settings, args.claims, args.clients)
+                print(
+                    f"| {r['backend']} | {r['claims']:,} | {r['p50']:.1f} | {r['p95']:.1f} |"
+                    f" {r['p99']:.1f} | {r['max']:.1f} | {r['per_s']:,.0f} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""The delivery flows end to end on SQLite and PostgreSQL: publish, grant, offer, claim,
+apply, approve, reject, exclusivity, review flags, expiry and recomputation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from helpers import build_store, policy_yaml, uscc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.delivery import applications as apps
+from huiqi.delivery.access import SYSTEM, AccessDenied, Actor
+from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.lifecycle import expire_offers
+from huiqi.delivery.models import Entitlement, Event, Grant, Notification, PolicyVersion
+from huiqi.delivery.publish import deliver, publish_text
+from huiqi.delivery.recompute import recompute
+from huiqi.errors import PolicyError
+
+OFFICER = Actor("officer", "policy_officer")
+
+
+def publish(settings, factory, text: str, *, name: str = "p.yaml"):  # type: ignore[no-untyped-def]
+    pv, _ = publish_text(factory, text, name, actor=OFFICER)
+    return pv, deliver(settings, factory, pv.id, actor=OFFICER)
+
+
+def records(factory: sessionmaker[Session], pv_id: int) -> dict[str, Entitlement]:
+    with factory() as s:
+        rows = s.scalars(select(Entitlement).where(Entitlement.policy_version_id == pv_id)).all()
+    return {e.uscc: e for e in rows}
+
+
+def test_auto_policy_grants_every_eligible_enterprise_with_its_explanation(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b, c = uscc(1), uscc(2), uscc(3)
+    settings, sid = build_store(tmp_path, {a: 2, b: 0, c: 5})
+    pv, rep = publish(settings, sessions, policy_yaml("auto-one", per_person=1000))
+    assert (rep.matched, rep.granted, rep.granted_fen) == (2, 2, 700_000)
+    with sessions() as s:
+        grants = {g.uscc: g for g in s.scalars(select(Grant))}
+        assert set(grants) == {a, c}
+        g = grants[c]
+        assert (g.amount_fen, g.status, g.snapshot_id, g.content_hash) == (
+            500_000,
+            "granted",
+            sid,
+            pv.content_hash,
+        )
+        assert g.explanation["criteria"][0] == {
+            "id": "insured",
+            "label": "参保",
+            "state": "met",
+            "values": {"insured_employees__2025": 5},
+        }
+        inbox = s.scalars(
+            select(Notification).where(Notification.uscc == c, Notification.channel == "inbox")
+        ).all()
+        assert [n.kind for n in inbox] == ["granted"]
+        assert "5,000.00" in inbox[0].subject
+        kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
+        assert kinds.count("grant") == 2 and kinds[0] == "publish"
+
+
+def test_publishing_twice_creates_nothing_new(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings, _ = build_store(tmp_path, {uscc(i): 1 for i in range(5)})
+    text = policy_yaml("twice")
+    pv1, first = publish(settings, sessions, text)
+    pv2, second = publish(settings, sessions, text)
+    assert pv1.id == pv2.id
+    assert (first.new_records, second.new_records, second.granted) == (5, 0, 0)
+
+
+def test_changed_text_under_the_same_version_is_refused(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings, _ = build_store(tmp_path, {uscc(1): 1})
+    publish(settings, sessions, policy_yaml("changed", per_person=1000))
+    with pytest.raises(
+        PolicyError, match="already published with different content; raise 'version'"
+    ):
+        publish(settings, sessions, policy_yaml("changed", per_person=2000))
+
+
+def test_first_come_budget_in_bulk_stops_at_the_budget(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings, _ = build_store(tmp_path, {uscc(i): 1 for i in range(3)})
+    pv, rep = publish(settings, sessions, policy_yaml("budget", per_person=1000, budget=2000))
+    assert (rep.granted, rep.refused) == (2, {"budget_exhausted": 1})
+    with sessions() as s:
+        assert s.get(PolicyVersion, pv.id).committed_fen == 200_000  # type: ignore[union-attr]
+    ents = records(sessions, pv.id)
+    assert ents[uscc(2)].status == "budget_exhausted"
+    assert "budget of 2,000.00 yuan is spent" in (ents[uscc(2)].status_reason or "")
+
+
+def test_offer_is_claimed_once_only_by_its_enterprise(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1})
+    pv, rep = publish(settings, sessions, policy_yaml("offer", delivery="confirm"))
+    assert rep.offered == 2 and rep.granted == 0
+    offer = records(sessions, pv.id)[a]
+    with pytest.raises(AccessDenied, match="may not do this"):
+        claim(sessions, actor=Actor("other", "enterprise", b), entitlement_id=offer.id)
+    me = Actor("me", "enterprise", a)
+    first = claim(sessions, actor=me, entitlement_id=offer.id, today=dt.date(2026, 6, 1))
+    again = claim(sessions, actor=me, entitlement_id=offer.id, today=dt.date(2026, 6, 1))
+    assert first.grant_id == again.grant_id and again.already
+    assert first.amount_fen == 100_000
+
+
+def test_offer_past_its_end_date_expires(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("late", delivery="confirm"))
+    ents = records(sessions, pv.id)
+    result = claim(sessions, actor=SYSTEM, entitlement_id=ents[a].id, today=dt.date(2027, 1, 1))
+    assert (result.status, result.grant_id) == ("expired", None)
+    assert expire_offers(sessions, actor=OFFICER, today=dt.date(2027, 1, 1)) == 1
+    with pytest.raises(ClaimError, match="is 'expired'"):
+        claim(sessions, actor=SYSTEM, entitlement_id=ents[b].id)
+
+
+def test_application_is_prefilled_submitted_and_approved(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 4})
+    pv, rep = publish(settings, sessions, policy_yaml("apply", delivery="apply", per_person=500))
+    assert rep.applications == 1
+    ent = records(sessions, pv.id)[a]
+    me = Actor("me", "enterprise", a)
+    with pytest.raises(AccessDenied):
+        apps.approve(sessions, ent.id, actor=me)
+    assert apps.submit(sessions, ent.id, actor=me).status == "submitted"
+    decision = apps.approve(sessions, ent.id, actor=OFFICER)
+    assert (decision.status, decision.amount_fen) == ("granted", 200_000)
+    with sessions() as s:
+        from huiqi.delivery.models import Application
+
+        app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+        assert app is not None and app.prefilled["fields"] == {"insured_employees__2025": 4}
+
+
+def test_rejection_reason_reaches_the_enterprise(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 4})
+    pv, _ = publish(settings, sessions, policy_yaml("reject", delivery="apply"))
+    ent = records(sessions, pv.id)[a]
+    apps.submit(sessions, ent.id, actor=SYSTEM)
+    apps.reject(sessions, ent.id, actor=OFFICER, reason="合同未经审计")
+    with sessions() as s:
+        msgs = s.scalars(
+            select(Notification).where(Notification.uscc == a, Notification.kind == "rejected")
+        ).all()
+    assert msgs and "合同未经审计" in msgs[0].body
+
+
+@pytest.mark.parametrize("order", ["low_first", "high_first"])
+def test_exclusivity_group_gives_only_the_highest(
+    sessions: sessionmaker[Session], tmp_path: Path, order: str
+) -> None:
+    """就高不重复 regardless of publish order: one grant in the group, the higher one."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    low = policy_yaml("group-low", per_person=1000, exclusivity_group="g", budget=100000)
+    high = policy_yaml("group-high", per_person=3000, exclusivity_group="g")
+    texts = [low, high] if order == "low_first" else [high, low]
+    for text in texts:
+        publish(settings, sessions, text)
+    with sessions() as s:
+        live = s.scalars(select(Grant).where(Grant.status == "granted")).all()
+        assert [(g.uscc, g.amount_fen) for g in live] == [(a, 300_000)]
+        low_pv = s.scalar(select(PolicyVersion).where(PolicyVersion.policy_id == "group-low"))
+        assert low_pv is not None and low_pv.committed_fen == 0
+        low_ent = s.scalar(select(Entitlement).where(Entitlement.policy_version_id == low_pv.id))
+        assert low_ent is not None and low_ent.status in ("superseded", "excluded")
+        assert "就高不重复" in (low_ent.status_reason or "")
+
+
+def test_no_longer_eligible_is_flagged_not_revoked(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("flag"))
+    build_store(tmp_path, {a: 0, b: 1, uscc(3): 2})  # a loses eligibility, 3 is new
+    rep = deliver(settings, sessions, pv.id, actor=OFFICER)
+    assert (rep.new_records, rep.flagged) == (1, 1)
+    ents = records(sessions, pv.id)
+    assert ents[a].status == "granted" and ents[a].review_flag
+    assert "no longer eligible" in (ents[a].review_reason or "")
+    assert not ents[b].review_flag
+
+
+def test_recompute_reproduces_the_decision(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    settings, _ = build_store(tmp_path, {uscc(1): 3})
+    publish(settings, sessions, policy_yaml("recompute"))
+    build_store(tmp_path, {uscc(1): 9})  # later data must not change the recorded decision
+    with sessions() as s:
+        grant = s.scalars(select(Grant)).one()
+    rec = recompute(settings, sessions, grant.id)
+    assert rec.same, rec.differences
+    assert rec.recomputed_fen == 300_000
+
+
+def test_audit_log_refuses_updates(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    settings, _ = build_store(tmp_path, {uscc(1): 1})
+    publish(settings, sessions, policy_yaml("log"))
+    with pytest.raises(Exception, match="append-only"), sessions() as s, s.begin():
+        event = s.scalars(select(Event)).first()
+        assert event is not None
+        event.reason = "rewritten"
