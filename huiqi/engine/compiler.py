@@ -61,6 +61,7 @@ class CompiledCriterion:
     attested: bool
     tree: exp.Expression | None
     reads: tuple[FrameColumn, ...]
+    scope: bool = False
 
     @property
     def sql(self) -> str:
@@ -84,6 +85,13 @@ class CompiledPolicy:
     @property
     def attested(self) -> tuple[CompiledCriterion, ...]:
         return tuple(c for c in self.criteria if c.attested)
+
+
+def is_scope(reads: tuple[FrameColumn, ...], dictionary: Dictionary) -> bool:
+    """A criterion is about whom the policy is for when it reads only scope fields."""
+    return bool(reads) and all(
+        c.kind == "static" and dictionary.field(c.field).scope for c in reads
+    )
 
 
 def _error(
@@ -187,8 +195,11 @@ def compile_policy(
                 path=f"criteria[{i}].expr",
             ) from None
         requirements.update(reads)
+        scope = crit.scope if crit.scope is not None else is_scope(reads, checker.dictionary)
         criteria.append(
-            CompiledCriterion(crit.id, crit.label.zh, crit.label.en, crit.expr, False, tree, reads)
+            CompiledCriterion(
+                crit.id, crit.label.zh, crit.label.en, crit.expr, False, tree, reads, scope
+            )
         )
     try:
         amount, _, amount_reads = compile_expression(

@@ -230,7 +230,11 @@ def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
         status = "eligible"
     elif not failed:
         status = "needs_data"
-    elif len(failed) == 1 and not unknown:
+    elif (
+        len(failed) == 1
+        and not unknown
+        and not any(c.scope for c, v in zip(cp.checked, values, strict=True) if v is False)
+    ):
         status = "near_miss"
     else:
         status = "not_eligible"

@@ -52,6 +52,7 @@ class Criterion(_Strict):
     label: Text
     expr: str | None = None
     attested: bool = False
+    scope: bool | None = None
 
     @field_validator("id")
     @classmethod

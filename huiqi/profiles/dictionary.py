@@ -60,6 +60,7 @@ class Field:
     max: float | None = None
     key: bool = False
     derived: bool = False
+    scope: bool = False
 
 
 @dataclass(frozen=True)

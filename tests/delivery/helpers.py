@@ -133,13 +133,14 @@ def engine_url(engine: Engine) -> str:
 def wide_engine(engine: Engine, clients: int) -> Engine:
     """An engine on the same database where each concurrent client really has its own connection.
 
-    SQLite gets no pool (a new connection per session); PostgreSQL a pool as large as the
-    clients, within the server's default ``max_connections`` of 100.
+    SQLite gets no pool (a new connection per session). PostgreSQL gets a pool of up to 50
+    connections: the server's default ``max_connections`` is 100 and CI runs two test
+    workers at once, so more clients than that queue for a connection.
     """
     url = engine_url(engine)
     if engine.dialect.name == "sqlite":
         return make_engine(url, poolclass=NullPool)
-    return make_engine(url, pool_size=min(clients, 80), max_overflow=0, pool_timeout=120)
+    return make_engine(url, pool_size=min(clients, 50), max_overflow=0, pool_timeout=120)
 
 
 def grant_set(factory: sessionmaker[Session], pv_id: int) -> set[tuple[str, int]]:
