@@ -159,29 +159,32 @@ def publish_text(
 
 
 def _message(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
+    """Subject and body: the amount, and why — every criterion with its result."""
     amount = yuan_text(row.amount_fen or 0)
-    met = sum(c["state"] == "met" for c in row.explanation["criteria"])
-    total = len(row.explanation["criteria"])
+    criteria = row.explanation["criteria"]
+    met = sum(c["state"] == "met" for c in criteria)
+    total = len(criteria)
+    marks = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
+    why = "；".join(f"{marks[c['state']]}{c['label']}" for c in criteria)
     if kind == "granted":
         return (
             f"您已获得「{pv.title_zh}」{amount}元",
-            f"免申即享：您满足全部{total}项条件，已获得{amount}元，无需申请。",
+            f"免申即享：您满足全部{total}项条件，已获得{amount}元，无需申请。依据：{why}",
         )
     if kind == "offer":
         return (
             f"您可领取「{pv.title_zh}」{amount}元",
-            f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。",
+            f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。"
+            f"条件：{why}",
         )
     if row.status == "eligible":
         outlook = f"预计可获{amount}元"
     else:
-        missing = "、".join(
-            c["label"] for c in row.explanation["criteria"] if c["state"] == "not_met"
-        )
+        missing = "、".join(c["label"] for c in criteria if c["state"] == "not_met")
         outlook = f"尚差一项：{missing}"
     return (
         f"「{pv.title_zh}」申报表已为您预填",
-        f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。",
+        f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。条件：{why}",
     )
 
 
