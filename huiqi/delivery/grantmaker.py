@@ -80,6 +80,11 @@ def _exclusivity(
     if held_grant is not None:
         if held_grant.status == "granted" and holder_pv.budget_fen is not None:
             budgets.release(session, holder_pv.id, held_grant.amount_fen)
+        if holder_pv.cap_group:
+            # The superseded grant no longer counts against the shared cap.
+            budgets.release_cap(
+                session, holder_pv.cap_group, ent.uscc, ent.benefit_period, held_grant.amount_fen
+            )
         held_grant.status = "superseded"
     holder_ent.status = "superseded"
     holder_ent.status_reason = reason

@@ -53,7 +53,7 @@ from huiqi.delivery.channels import (
     PermanentDeliveryError,
     channels_from_env,
 )
-from huiqi.delivery.models import Notification, User, utcnow
+from huiqi.delivery.models import Notification, User, table_of, utcnow
 from huiqi.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,17 @@ def enqueue(
 
 
 def enqueue_many(
-    session: Session, messages: Iterable[Message], *, channels: Iterable[str] | None = None
+    session: Session,
+    messages: Iterable[Message],
+    *,
+    channels: Iterable[str] | None = None,
+    count: bool = True,
 ) -> int:
-    """:func:`enqueue` for many messages at once (bulk grants); return how many rows are new."""
+    """:func:`enqueue` for many messages at once (bulk grants); return how many rows are new.
+
+    With ``count=False`` the rows go in as one cached statement executed for every row
+    (the driver's executemany, far faster for 100,000 grants) and the return value is 0.
+    """
     wanted = [c.name for c in channels_from_env()] if channels is None else list(channels)
     names = [INBOX, *(n for n in dict.fromkeys(wanted) if n != INBOX)]
     now = utcnow()
@@ -155,6 +163,14 @@ def enqueue_many(
         make_insert = sqlite.insert
     else:  # pragma: no cover - huiqi supports these two backends only
         raise NotImplementedError(f"enqueue supports sqlite and postgresql, not {dialect}")
+    if not rows:
+        return 0
+    if not count:
+        stmt = make_insert(table_of(Notification)).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        session.execute(stmt, rows)
+        return 0
     new = 0
     # Chunks keep each statement under the backends' bound-parameter limits.
     for start in range(0, len(rows), _CHUNK):

@@ -36,6 +36,7 @@ from huiqi.delivery.models import (
     ExclusivitySlot,
     Grant,
     PolicyVersion,
+    table_of,
     utcnow,
 )
 from huiqi.engine.rows import ResultRow, snapshot_result_rows
@@ -203,9 +204,36 @@ def _entitlement_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str
         "explanation": row.explanation,
         "expires_on": pv.valid_to if pv.delivery == "confirm" else None,
         "review_flag": False,
+        "status_reason": None,  # every row carries every key: executemany takes the first row's
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _ids_of(
+    s: Session, model: type[Entitlement] | type[Grant], pv: PolicyVersion, usccs: list[str]
+) -> dict[str, int]:
+    """USCC -> id of this version's rows (read back instead of RETURNING: executemany is faster)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(usccs), CHUNK):
+        part = usccs[start : start + CHUNK]
+        found.update(
+            (u, i)
+            for u, i in s.execute(
+                select(model.uscc, model.id).where(
+                    model.policy_version_id == pv.id,
+                    model.benefit_period == pv.benefit_period,
+                    model.uscc.in_(part),
+                )
+            ).all()
+        )
+    return found
+
+
+def _insert_records(s: Session, pv: PolicyVersion, values: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert delivery records with one cached statement; return USCC -> record id."""
+    s.execute(insert(table_of(Entitlement)), values)
+    return _ids_of(s, Entitlement, pv, [v["uscc"] for v in values])
 
 
 def _bulk_auto(
@@ -258,13 +286,11 @@ def _bulk_auto(
         values.append(v)
     if not values:
         return slow
-    ids = dict(
-        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values).all()
-    )
+    ids = _insert_records(s, pv, values)
     winners = [r for r in rows if statuses[r.uscc] != "budget_exhausted"]
     if pv.exclusivity_group and winners:
         s.execute(
-            insert(ExclusivitySlot),
+            insert(table_of(ExclusivitySlot)),
             [
                 {
                     "group_name": pv.exclusivity_group,
@@ -278,27 +304,26 @@ def _bulk_auto(
         )
     grant_ids: dict[str, int] = {}
     if winners:
-        grant_ids = dict(
-            s.execute(
-                insert(Grant).returning(Grant.uscc, Grant.id),
-                [
-                    {
-                        "entitlement_id": ids[r.uscc],
-                        "policy_version_id": pv.id,
-                        "uscc": r.uscc,
-                        "benefit_period": pv.benefit_period,
-                        "requested_fen": r.amount_fen or 0,
-                        "amount_fen": amounts[r.uscc],
-                        "status": "provisional" if provisional else "granted",
-                        "snapshot_id": sid,
-                        "content_hash": pv.content_hash,
-                        "explanation": r.explanation,
-                        "created_at": utcnow(),
-                    }
-                    for r in winners
-                ],
-            ).all()
+        s.execute(
+            insert(table_of(Grant)),
+            [
+                {
+                    "entitlement_id": ids[r.uscc],
+                    "policy_version_id": pv.id,
+                    "uscc": r.uscc,
+                    "benefit_period": pv.benefit_period,
+                    "requested_fen": r.amount_fen or 0,
+                    "amount_fen": amounts[r.uscc],
+                    "status": "provisional" if provisional else "granted",
+                    "snapshot_id": sid,
+                    "content_hash": pv.content_hash,
+                    "explanation": r.explanation,
+                    "created_at": utcnow(),
+                }
+                for r in winners
+            ],
         )
+        grant_ids = _ids_of(s, Grant, pv, [r.uscc for r in winners])
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
         done: CursorResult[Any] = s.execute(  # type: ignore[assignment]
@@ -337,7 +362,7 @@ def _bulk_auto(
                 },
             }
         )
-    s.execute(insert(Event), events)
+    s.execute(insert(table_of(Event)), events)
     messages = []
     for r in winners:
         subject, body = _message(pv, r, "granted")
@@ -350,7 +375,7 @@ def _bulk_auto(
                 dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
             )
         )
-    notify.enqueue_many(s, messages)
+    notify.enqueue_many(s, messages, count=False)
     rep.granted += len(winners)
     rep.granted_fen += total
     rep.provisional += len(winners) if provisional else 0
@@ -395,18 +420,16 @@ def _offers(
 ) -> None:
     status = "offered" if pv.delivery == "confirm" else "application_open"
     values = [_entitlement_values(pv, r, sid, status) for r in rows]
-    ids = dict(
-        s.execute(insert(Entitlement).returning(Entitlement.uscc, Entitlement.id), values).all()
-    )
+    ids = _insert_records(s, pv, values)
     if pv.delivery == "apply":
         s.execute(
-            insert(Application),
+            insert(table_of(Application)),
             [{"entitlement_id": ids[r.uscc], "prefilled": prefill(r)} for r in rows],
         )
     kind = "offer" if pv.delivery == "confirm" else "application"
     now = utcnow()
     s.execute(
-        insert(Event),
+        insert(table_of(Event)),
         [
             {
                 "at": now,
@@ -433,6 +456,7 @@ def _offers(
             )
             for r in rows
         ],
+        count=False,
     )
     rep.new_records += len(rows)
     if pv.delivery == "confirm":
@@ -534,7 +558,7 @@ def _flag_lost(
             )
             now = utcnow()
             s.execute(
-                insert(Event),
+                insert(table_of(Event)),
                 [
                     {
                         "at": now,

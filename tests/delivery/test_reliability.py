@@ -425,11 +425,6 @@ def test_unclaimed_offers_expire_after_the_policy_ends(
     assert sorted(statuses.values()) == ["expired", "expired", "granted"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grantmaker._exclusivity supersedes the held grant and releases its budget but not its"
-    " cap-group usage (no budgets.release_cap), so the higher policy is capped by a dead grant",
-)
 def test_a_superseded_grant_gives_back_its_cap_usage(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
