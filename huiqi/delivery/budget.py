@@ -59,9 +59,14 @@ def reserve_first_come(session: Session, policy_version_id: int, amount_fen: int
             or_(pv.budget_fen.is_(None), pv.committed_fen + amount_fen <= pv.budget_fen),
         )
         .values(committed_fen=pv.committed_fen + amount_fen)
-        .execution_options(synchronize_session="fetch")
+        # No session sync (a round trip per claim); the loaded version is expired instead.
+        .execution_options(synchronize_session=False)
     )
-    return _rowcount(session.execute(stmt)) == 1
+    done = _rowcount(session.execute(stmt)) == 1
+    loaded = session.identity_map.get(session.identity_key(PolicyVersion, policy_version_id))
+    if loaded is not None:
+        session.expire(loaded, ["committed_fen"])
+    return done
 
 
 def release(session: Session, policy_version_id: int, amount_fen: int) -> None:

@@ -72,13 +72,18 @@ def claim(
     """Confirm an offer (直达快享). Idempotent: a second claim returns the same grant."""
     day = today or dt.date.today()
     with transaction(factory) as s:
-        ent = find_entitlement(s, entitlement_id=entitlement_id, policy_id=policy_id, uscc=uscc)
-        require(actor, "operator", uscc=ent.uscc)
-        # Lock the record: concurrent claims of the same offer queue here.
+        if entitlement_id is None:
+            entitlement_id = find_entitlement(s, policy_id=policy_id, uscc=uscc).id
+        # Lock the record in the same read: concurrent claims of one offer queue here.
         ent = s.execute(
-            select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
-        ).scalar_one()
-        s.refresh(ent)
+            select(Entitlement)
+            .where(Entitlement.id == entitlement_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if ent is None:
+            raise NotFoundError(f"no offer or delivery record id {entitlement_id}")
+        require(actor, "operator", uscc=ent.uscc)
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if grant is not None:
             return ClaimResult(
@@ -123,9 +128,9 @@ def claim(
             reason="one-click confirmation (直达快享)",
             data={"attested": to_attest},
         )
-        out = make_grant(s, pv, ent, actor=actor.username)
+        out = make_grant(s, pv, ent, actor=actor.username, known_new=True)
         if out.grant is not None:
-            notify.enqueue(
+            notify.enqueue_quietly(
                 s,
                 uscc=ent.uscc,
                 kind="granted",
@@ -136,7 +141,7 @@ def claim(
             return ClaimResult(
                 ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted"
             )
-        notify.enqueue(
+        notify.enqueue_quietly(
             s,
             uscc=ent.uscc,
             kind=out.status,

@@ -117,11 +117,17 @@ def _cap(session: Session, pv: PolicyVersion, ent: Entitlement, amount: int) -> 
     return granted
 
 
-def make_grant(session: Session, pv: PolicyVersion, ent: Entitlement, *, actor: str) -> Outcome:
-    """Grant ``ent`` if exclusivity, cap and budget allow; update ``ent`` either way."""
-    existing = session.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
-    if existing is not None:
-        return Outcome(existing.status, existing)
+def make_grant(
+    session: Session, pv: PolicyVersion, ent: Entitlement, *, actor: str, known_new: bool = False
+) -> Outcome:
+    """Grant ``ent`` if exclusivity, cap and budget allow; update ``ent`` either way.
+
+    ``known_new``: the caller has just checked, under the record's lock, that no grant exists.
+    """
+    if not known_new:
+        existing = session.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        if existing is not None:
+            return Outcome(existing.status, existing)
     requested = ent.computed_fen or 0
     try:
         with session.begin_nested():

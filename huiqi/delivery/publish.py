@@ -16,13 +16,14 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.config import Settings
+from huiqi.db.bulk import bulk_insert
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
 from huiqi.delivery.access import Actor, require
@@ -232,7 +233,7 @@ def _ids_of(
 
 def _insert_records(s: Session, pv: PolicyVersion, values: list[dict[str, Any]]) -> dict[str, int]:
     """Insert delivery records with one cached statement; return USCC -> record id."""
-    s.execute(insert(table_of(Entitlement)), values)
+    bulk_insert(s, table_of(Entitlement), values)
     return _ids_of(s, Entitlement, pv, [v["uscc"] for v in values])
 
 
@@ -289,8 +290,9 @@ def _bulk_auto(
     ids = _insert_records(s, pv, values)
     winners = [r for r in rows if statuses[r.uscc] != "budget_exhausted"]
     if pv.exclusivity_group and winners:
-        s.execute(
-            insert(table_of(ExclusivitySlot)),
+        bulk_insert(
+            s,
+            table_of(ExclusivitySlot),
             [
                 {
                     "group_name": pv.exclusivity_group,
@@ -304,8 +306,9 @@ def _bulk_auto(
         )
     grant_ids: dict[str, int] = {}
     if winners:
-        s.execute(
-            insert(table_of(Grant)),
+        bulk_insert(
+            s,
+            table_of(Grant),
             [
                 {
                     "entitlement_id": ids[r.uscc],
@@ -326,13 +329,16 @@ def _bulk_auto(
         grant_ids = _ids_of(s, Grant, pv, [r.uscc for r in winners])
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
-        done: CursorResult[Any] = s.execute(  # type: ignore[assignment]
-            update(PolicyVersion)
-            .where(
-                PolicyVersion.id == pv.id,
-                PolicyVersion.committed_fen + total <= PolicyVersion.budget_fen,
-            )
-            .values(committed_fen=PolicyVersion.committed_fen + total)
+        done = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(PolicyVersion)
+                .where(
+                    PolicyVersion.id == pv.id,
+                    PolicyVersion.committed_fen + total <= PolicyVersion.budget_fen,
+                )
+                .values(committed_fen=PolicyVersion.committed_fen + total)
+            ),
         )
         if done.rowcount != 1:  # pragma: no cover - the row lock above makes this impossible
             raise IntegrityError("budget guard", {}, Exception("budget would be exceeded"))
@@ -362,7 +368,7 @@ def _bulk_auto(
                 },
             }
         )
-    s.execute(insert(table_of(Event)), events)
+    bulk_insert(s, table_of(Event), events)
     messages = []
     for r in winners:
         subject, body = _message(pv, r, "granted")
@@ -422,14 +428,16 @@ def _offers(
     values = [_entitlement_values(pv, r, sid, status) for r in rows]
     ids = _insert_records(s, pv, values)
     if pv.delivery == "apply":
-        s.execute(
-            insert(table_of(Application)),
+        bulk_insert(
+            s,
+            table_of(Application),
             [{"entitlement_id": ids[r.uscc], "prefilled": prefill(r)} for r in rows],
         )
     kind = "offer" if pv.delivery == "confirm" else "application"
     now = utcnow()
-    s.execute(
-        insert(table_of(Event)),
+    bulk_insert(
+        s,
+        table_of(Event),
         [
             {
                 "at": now,
@@ -557,8 +565,9 @@ def _flag_lost(
                 .values(review_flag=True, review_reason=reason, updated_at=utcnow())
             )
             now = utcnow()
-            s.execute(
-                insert(table_of(Event)),
+            bulk_insert(
+                s,
+                table_of(Event),
                 [
                     {
                         "at": now,
