@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.config import Settings
-from huiqi.db.engine import session_factory
+from huiqi.db.engine import make_engine, session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import claims
 from huiqi.delivery.access import SYSTEM, Actor
@@ -167,7 +167,7 @@ def test_1000_claims_against_a_budget_for_100_make_exactly_100_grants(
 _PUBLISH_IN_CHILD = """
 import sys
 from huiqi.config import get_settings
-from huiqi.db.engine import session_factory
+from huiqi.db.engine import make_engine, session_factory
 from huiqi.delivery.access import SYSTEM
 from huiqi.delivery.publish import publish
 factory = session_factory(make_engine(sys.argv[2]))
