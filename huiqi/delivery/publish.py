@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -211,30 +211,39 @@ def _entitlement_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str
     }
 
 
+def _max_id(s: Session, model: type[Entitlement] | type[Grant]) -> int:
+    return int(s.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
+
+
 def _ids_of(
-    s: Session, model: type[Entitlement] | type[Grant], pv: PolicyVersion, usccs: list[str]
+    s: Session,
+    model: type[Entitlement] | type[Grant],
+    pv: PolicyVersion,
+    usccs: list[str],
+    *,
+    after: int,
 ) -> dict[str, int]:
-    """USCC -> id of this version's rows (read back instead of RETURNING: executemany is faster)."""
-    found: dict[str, int] = {}
-    for start in range(0, len(usccs), CHUNK):
-        part = usccs[start : start + CHUNK]
-        found.update(
-            (u, i)
-            for u, i in s.execute(
-                select(model.uscc, model.id).where(
-                    model.policy_version_id == pv.id,
-                    model.benefit_period == pv.benefit_period,
-                    model.uscc.in_(part),
-                )
-            ).all()
+    """USCC -> id of the rows just inserted (ids above ``after``) for these enterprises.
+
+    Read back by id range rather than RETURNING or a 5,000-value IN list: both made
+    the driver do more work than the insert itself.
+    """
+    wanted = set(usccs)
+    rows = s.execute(
+        select(model.uscc, model.id).where(
+            model.id > after,
+            model.policy_version_id == pv.id,
+            model.benefit_period == pv.benefit_period,
         )
-    return found
+    ).all()
+    return {u: i for u, i in rows if u in wanted}
 
 
 def _insert_records(s: Session, pv: PolicyVersion, values: list[dict[str, Any]]) -> dict[str, int]:
     """Insert delivery records with one cached statement; return USCC -> record id."""
+    before = _max_id(s, Entitlement)
     bulk_insert(s, table_of(Entitlement), values)
-    return _ids_of(s, Entitlement, pv, [v["uscc"] for v in values])
+    return _ids_of(s, Entitlement, pv, [v["uscc"] for v in values], after=before)
 
 
 def _bulk_auto(
@@ -306,6 +315,7 @@ def _bulk_auto(
         )
     grant_ids: dict[str, int] = {}
     if winners:
+        before = _max_id(s, Grant)
         bulk_insert(
             s,
             table_of(Grant),
@@ -326,7 +336,7 @@ def _bulk_auto(
                 for r in winners
             ],
         )
-        grant_ids = _ids_of(s, Grant, pv, [r.uscc for r in winners])
+        grant_ids = _ids_of(s, Grant, pv, [r.uscc for r in winners], after=before)
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
         done = cast(
