@@ -399,7 +399,7 @@ def phase_naive(data_dir: str, n_policies: int, seed: int, sample: int) -> dict[
 
 
 # ---------------------------------------------------------------------- proposed matcher
-# What benchmarks/proposed_matcher.patch puts into huiqi/engine/matcher.py, kept here so the
+# An experimental batched matcher (several policies per statement), kept here so the
 # benchmark can measure it against the engine on the same frame.
 STATUS_CODES = ("eligible", "near_miss", "needs_data")
 
