@@ -34,6 +34,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS = 0, 1, 2, 3, 4
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+if not console.is_terminal:
+    # Output to a file or a pipe: wide enough for the report tables to stay readable.
+    console.width = max(console.width, 132)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

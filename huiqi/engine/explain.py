@@ -129,12 +129,15 @@ def _explain_one(
         cap=spec.cap,
         amount_fen=ev.amount_fen,
     )
+    # "Needs data" lists what is missing only when missing data is the obstacle; a near
+    # miss or a failure is explained by its failed criteria instead.
     missing: dict[str, ValueRead] = {}
-    for ce in crits:
-        if ce.state == "unknown":
-            missing.update({r.column: r for r in ce.reads if r.missing})
-    if ev.amount_fen is None:
-        missing.update({r.column: r for r in amount.reads if r.missing})
+    if ev.status == "needs_data":
+        for ce in crits:
+            if ce.state == "unknown":
+                missing.update({r.column: r for r in ce.reads if r.missing})
+        if ev.amount_fen is None:
+            missing.update({r.column: r for r in amount.reads if r.missing})
     return PolicyExplanation(
         policy_id=cp.policy.id,
         version=cp.policy.version,

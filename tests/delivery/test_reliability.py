@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.config import Settings
-from huiqi.db.engine import make_engine, session_factory
+from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import claims
 from huiqi.delivery.access import SYSTEM, Actor

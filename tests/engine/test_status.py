@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.compiler import EXAMPLE_POLICY, CompiledPolicy
 from huiqi.engine.evaluate import Evaluation, evaluate_in
 from huiqi.engine.explain import explain_in
 from huiqi.engine.frame import build_frame
@@ -194,3 +194,20 @@ def test_qualification_used_as_a_value_is_refused_at_compile_time() -> None:
 
     with pytest.raises(RuleCompileError):
         compile_yaml(policy_yaml([("c", "high_tech IS NULL")]))
+
+
+def test_near_miss_does_not_claim_to_need_data() -> None:
+    """Regression: a near miss whose amount read a missing field was also listed as 'needs data'."""
+    from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+    from huiqi.policies.loader import load_policy_text
+
+    text = EXAMPLE_POLICY.replace(
+        'amount: {formula: "10000"}', 'amount: {formula: "0.1 * rd_expense"}'
+    )
+    cp = load_policy_text(text, "p.yaml").compiled
+    con = duckdb.connect()
+    prof = profile_from_case({"revenue": {2024: 10}}, data_year=2024)
+    load_profiles_into(con, [prof])
+    (e,) = explain_in(con, prof.uscc, [cp])
+    assert e.status == "near_miss"
+    assert e.missing == ()
