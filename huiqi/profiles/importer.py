@@ -101,7 +101,7 @@ def import_file(
                 upsert.write_changes(con, chosen, fields, snapshot_id)
             refreshed = upsert.refresh_derived(con) if changed else False
             if progress is not None:
-                progress(f"store {file_path.name}", changed, changed)
+                progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
             folder = settings.imports_dir / str(snapshot_id)
             if folder.exists():
