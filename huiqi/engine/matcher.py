@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -118,21 +120,44 @@ def match_frame(
     *,
     snapshot_id: int,
     progress: Progress | None = None,
+    workers: int = 2,
 ) -> list[PolicySummary]:
     """Evaluate every policy over the frame already in ``con``; ``matches`` is then a view."""
     con.execute("DROP VIEW IF EXISTS matches")
     for table in ("matches_compact", "match_policies", "match_snapshot"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(MATCHES_COMPACT_DDL)
-    summaries: list[PolicySummary] = []
-    for i, cp in enumerate(policies):
+    summaries = [PolicySummary(cp.policy.id, cp.policy.version) for cp in policies]
+    # Two statements in flight (one cursor each): a single short policy query leaves a core
+    # idle between pipelines; measured 2.25 s -> 1.89 s for 1 M x 100 on 2 cores.
+    cursors: list[duckdb.DuckDBPyConnection] = []
+    local = threading.local()
+    done = [0]
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        cur = getattr(local, "cursor", None)
+        if cur is None:
+            cur = con.cursor()
+            local.cursor = cur
+            with lock:
+                cursors.append(cur)
         started = time.perf_counter()
-        con.execute(f"INSERT INTO matches_compact {compact_query(cp, i).sql(dialect='duckdb')}")
-        summaries.append(
-            PolicySummary(cp.policy.id, cp.policy.version, seconds=time.perf_counter() - started)
+        cur.execute(
+            f"INSERT INTO matches_compact {compact_query(policies[i], i).sql(dialect='duckdb')}"
         )
-        if progress:
-            progress("match", i + 1, len(policies))
+        summaries[i].seconds = time.perf_counter() - started
+        with lock:
+            done[0] += 1
+            if progress:
+                progress("match", done[0], len(policies))
+
+    try:
+        with ThreadPoolExecutor(max_workers=min(workers, max(len(policies), 1))) as pool:
+            list(pool.map(one, range(len(policies))))
+    finally:
+        for cur in cursors:
+            cur.close()
     con.execute(MATCH_POLICIES_DDL)
     if policies:
         con.executemany(
