@@ -7,10 +7,10 @@ RSS reported is that phase's own, DuckDB included):
    ``--data-dir`` (reused when it already holds that many), built by
    ``huiqi.profiles.generate`` + ``importer.import_file`` when those exist and
    ``--population generate`` is asked, else synthesised directly in DuckDB SQL;
-2. ``--policies`` synthetic policies (``huiqi.policies.synth``), compiled;
+2. ``--policies`` synthetic policies (``huiqi.policies.synth``), compiled (parsing,
+   checking, lowering and rendering each policy's bulk SQL; timed on its own);
 3. the engine's bulk matcher: frame build, then ``match_frame`` (one INSERT per policy);
-4. the proposed batched matcher (``--variants``), checked to give the same rows;
-5. the naive per-record Python evaluator (``pyeval.evaluate_policy``) on ``--sample``
+4. the naive per-record Python evaluator (``pyeval.evaluate_policy``) on ``--sample``
    enterprises, for the evaluations-per-second ratio.
 
 ``--record`` appends the results to ``docs/benchmarks.md``.
@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlglot import exp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,7 +44,6 @@ from huiqi.engine.compiler import CompiledPolicy, compile_policy  # noqa: E402
 from huiqi.engine.evaluate import requirements  # noqa: E402
 from huiqi.engine.frame import FRAME, attach_snapshot, build_frame  # noqa: E402
 from huiqi.engine.matcher import connect_engine, match_frame  # noqa: E402
-from huiqi.engine.policy_sql import amount_fen_expression  # noqa: E402
 from huiqi.engine.profile_rows import read_profiles  # noqa: E402
 from huiqi.engine.pyeval import evaluate_policy  # noqa: E402
 from huiqi.policies.synth import synth_policies  # noqa: E402
@@ -258,13 +256,19 @@ def compiled(n: int, seed: int) -> list[CompiledPolicy]:
     return [compile_policy(p) for p in synth_policies(n, seed)]
 
 
+COMPILE_S = 0.0
+
+
 def _open_frame(
     data_dir: str, n_policies: int, seed: int, memory_limit: str | None
 ) -> tuple[duckdb.DuckDBPyConnection, list[CompiledPolicy], int, float, int]:
     settings = Settings(Path(data_dir))
     store = ProfileStore(settings)
     sid = store.latest_snapshot()
+    started = time.perf_counter()
     policies = compiled(n_policies, seed)
+    global COMPILE_S
+    COMPILE_S = time.perf_counter() - started
     con = connect_engine(memory_limit=memory_limit)
     con.execute("SET enable_progress_bar = false")
     attach_snapshot(con, store.snapshot_files(sid))
@@ -299,6 +303,7 @@ def phase_engine(
         "enterprises": n,
         "policies": len(policies),
         "frame_columns": _frame_columns(con),
+        "compile_s": COMPILE_S,
         "frame_s": frame_s,
         "match_s": match_s,
         "match_rows": sum(s.eligible + s.near_miss + s.needs_data for s in summaries),
@@ -313,44 +318,6 @@ def phase_engine(
         "peak_rss_gib": peak_rss_gib(),
         "digest": _digest(con, "matches"),
     }
-    con.close()
-    return out
-
-
-def phase_batched(
-    data_dir: str,
-    n_policies: int,
-    seed: int,
-    memory_limit: str | None,
-    batch: int,
-    sink: str,
-    only: int | None,
-) -> dict[str, Any]:
-    """The proposed matcher (``match_frame_batched``) over the same frame."""
-    wall = time.perf_counter()
-    con, policies, sid, frame_s, n = _open_frame(data_dir, n_policies, seed, memory_limit)
-    digest_policies = policies[:only] if only else policies
-    out_dir = Path(data_dir) / "bench-run" if sink == "parquet" else None
-    started = time.perf_counter()
-    match_frame_batched(con, policies, snapshot_id=sid, batch=batch, out_dir=out_dir)
-    match_s = time.perf_counter() - started
-    row = con.execute("SELECT COUNT(*) FROM matches").fetchone()
-    out = {
-        "enterprises": n,
-        "policies": len(policies),
-        "batch": batch,
-        "sink": sink,
-        "frame_s": frame_s,
-        "match_s": match_s,
-        "match_rows": int(row[0]) if row else 0,
-        "duckdb_end_gib": duckdb_memory_gib(con),
-        "wall_s": time.perf_counter() - wall,
-        "peak_rss_gib": peak_rss_gib(),
-    }
-    # The fingerprint covers the policies the engine ran, to compare like with like.
-    out["digest"] = _digest(
-        con, f"(SELECT * FROM matches WHERE policy_id < 'synth-{len(digest_policies):04d}')"
-    )
     con.close()
     return out
 
@@ -398,176 +365,6 @@ def phase_naive(data_dir: str, n_policies: int, seed: int, sample: int) -> dict[
     }
 
 
-# ---------------------------------------------------------------------- proposed matcher
-# An experimental batched matcher (several policies per statement), kept here so the
-# benchmark can measure it against the engine on the same frame.
-STATUS_CODES = ("eligible", "near_miss", "needs_data")
-
-COMPACT_DDL = """
-CREATE TABLE matches_compact (
-  rid BIGINT NOT NULL,
-  policy SMALLINT NOT NULL,
-  status UTINYINT NOT NULL,
-  amount_fen BIGINT,
-  failed UTINYINT,
-  unknown_mask UINTEGER
-)"""
-
-
-def _flag_sum(crits: list[exp.Expression], test: exp.Expression) -> exp.Expression:
-    total: exp.Expression = exp.Literal.number(0)
-    for c in crits:
-        cond = exp.Is(this=c.copy(), expression=test.copy())
-        term = exp.Cast(this=cond, to=exp.DataType.build("INTEGER"))
-        total = term if total == exp.Literal.number(0) else exp.Add(this=total, expression=term)
-    return total
-
-
-def compact_query(cp: CompiledPolicy, index: int, frame: str = FRAME) -> exp.Select:
-    """The kept rows of one policy, as small integers: (rid, policy, status, amount, failed, mask).
-
-    One flat SELECT: the criteria are read as columns of a subquery so each is computed once;
-    the status is a code (0 eligible, 1 near miss, 2 needs data), the failed criterion an
-    index, the unknown criteria a bit mask. Strings are joined back only when exporting.
-    """
-    checked = cp.checked
-    names = [f"c{i}" for i in range(len(checked))]
-    inner = exp.select(exp.alias_(exp.column("rowid"), "rid")).from_(exp.to_table(frame))
-    for name, crit in zip(names, checked, strict=True):
-        assert crit.tree is not None
-        inner = inner.select(exp.alias_(crit.tree.copy(), name, quoted=True))
-    inner = inner.select(exp.alias_(amount_fen_expression(cp), "amount_fen", quoted=True))
-    cols: list[exp.Expression] = [exp.column(n, quoted=True) for n in names]
-    n_false = _flag_sum(cols, exp.Boolean(this=False))
-    n_null = _flag_sum(cols, exp.Null())
-    zero, one = exp.Literal.number(0), exp.Literal.number(1)
-    amount = exp.column("amount_fen", quoted=True)
-    status = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.and_(
-                    exp.EQ(this=n_false.copy(), expression=zero.copy()),
-                    exp.EQ(this=n_null.copy(), expression=zero.copy()),
-                    exp.Not(this=exp.Is(this=amount.copy(), expression=exp.Null())),
-                ),
-                true=exp.Literal.number(0),
-            ),
-            exp.If(
-                this=exp.EQ(this=n_false.copy(), expression=zero.copy()),
-                true=exp.Literal.number(2),
-            ),
-        ],
-        default=exp.Literal.number(1),
-    )
-    failed = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.Is(this=c.copy(), expression=exp.Boolean(this=False)),
-                true=exp.Literal.number(i),
-            )
-            for i, c in enumerate(cols)
-        ]
-    )
-    mask: exp.Expression = exp.Literal.number(0)
-    for i, c in enumerate(cols):
-        bit = exp.Mul(
-            this=exp.Cast(
-                this=exp.Is(this=c.copy(), expression=exp.Null()),
-                to=exp.DataType.build("INTEGER"),
-            ),
-            expression=exp.Literal.number(1 << i),
-        )
-        mask = bit if i == 0 else exp.Add(this=mask, expression=bit)
-    keep = exp.or_(
-        exp.EQ(this=n_false.copy(), expression=zero.copy()),
-        exp.and_(
-            exp.EQ(this=n_false.copy(), expression=one.copy()),
-            exp.EQ(this=n_null.copy(), expression=zero.copy()),
-        ),
-    )
-    return (
-        exp.select(
-            exp.column("rid"),
-            exp.alias_(exp.Literal.number(index), "policy"),
-            exp.alias_(status, "status"),
-            amount.copy(),
-            exp.alias_(failed, "failed"),
-            exp.alias_(exp.func("NULLIF", mask, zero.copy()), "unknown_mask"),
-        )
-        .from_(inner.subquery("v"))
-        .where(keep)
-    )
-
-
-def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop a table or view of that name, whichever it is."""
-    row = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    if row:
-        con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
-
-
-def match_frame_batched(
-    con: duckdb.DuckDBPyConnection,
-    policies: list[CompiledPolicy],
-    *,
-    snapshot_id: int,
-    batch: int = 1,
-    out_dir: Path | None = None,
-) -> None:
-    """Compact rows for ``batch`` policies per statement (UNION ALL), into the table
-    ``matches_compact`` or, with ``out_dir``, streamed to one Parquet file per statement
-    (memory stays at the frame's size); ``matches`` is a view with the engine's columns."""
-    for name in ("matches", "matches_compact"):
-        _drop(con, name)
-    if out_dir is None:
-        con.execute(COMPACT_DDL)
-    else:
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        out_dir.mkdir(parents=True)
-    for start in range(0, len(policies), batch):
-        parts = [
-            compact_query(cp, start + k) for k, cp in enumerate(policies[start : start + batch])
-        ]
-        union: exp.Expression = parts[0]
-        for part in parts[1:]:
-            union = exp.union(union, part, distinct=False)
-        if out_dir is None:
-            con.execute(exp.insert(union, "matches_compact").sql(dialect="duckdb"))
-        else:
-            # A path we built from an integer; COPY targets cannot be bound as parameters.
-            target = (out_dir / f"matches-{start:05d}.parquet").as_posix()
-            con.execute(f"COPY ({union.sql(dialect='duckdb')}) TO '{target}' (FORMAT parquet)")
-    if out_dir is not None:
-        con.execute(
-            "CREATE VIEW matches_compact AS SELECT * FROM read_parquet("
-            f"'{(out_dir / 'matches-*.parquet').as_posix()}')"
-        )
-    con.execute(
-        "CREATE OR REPLACE TABLE match_policies (policy SMALLINT, policy_id VARCHAR,"
-        " policy_version INTEGER, criteria VARCHAR[])"
-    )
-    con.executemany(
-        "INSERT INTO match_policies VALUES (?, ?, ?, ?)",
-        [
-            [i, cp.policy.id, cp.policy.version, [c.id for c in cp.checked]]
-            for i, cp in enumerate(policies)
-        ],
-    )
-    con.execute(
-        "CREATE VIEW matches AS SELECT f.uscc, p.policy_id, p.policy_version,"
-        f" {int(snapshot_id)} AS snapshot_id,"
-        " ['eligible', 'near_miss', 'needs_data'][m.status + 1] AS status, m.status = 0 AS eligible,"
-        " m.amount_fen, CASE WHEN m.status = 1 THEN p.criteria[m.failed + 1] END AS failed_criterion,"
-        " NULLIF(array_to_string(list_filter(p.criteria,"
-        " lambda x, i: (m.unknown_mask >> (i - 1)) & 1 = 1), ','), '') AS unknown_criteria"
-        f" FROM matches_compact m JOIN match_policies p USING (policy)"
-        f" JOIN (SELECT rowid AS rid, uscc FROM {FRAME}) f USING (rid)"
-    )
-
-
 # ---------------------------------------------------------------------- report
 def _fmt(v: float | None, unit: str = "", digits: int = 2) -> str:
     return "n/a" if v is None else f"{v:,.{digits}f}{unit}"
@@ -586,7 +383,6 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
         f"Command: `.venv/bin/python benchmarks/bench_matching.py --enterprises {args.enterprises}"
         f" --policies {args.policies} --seed {args.seed} --sample {args.sample}"
         + (f" --memory-limit {args.memory_limit}" if args.memory_limit else "")
-        + (f" --variants --batch {args.batch} --sink {args.sink}" if args.variants else "")
         + (f" --engine-policies {args.engine_policies}" if args.engine_policies else "")
         + "`",
         f"Population: {res['population'].get('population', 'reused store')}"
@@ -601,29 +397,17 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
         )
         + ".",
         "",
-        "| matcher | frame build s | matching s | evaluations/s | wall s | peak RSS GiB"
-        " | DuckDB GiB | result rows |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        f"| engine (`match_frame`, one INSERT per policy) | {eng['frame_s']:.2f}"
+        "| matcher | compile s | frame build s | matching s | evaluations/s | wall s"
+        " | peak RSS GiB | DuckDB GiB | result rows |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| engine (`match_frame`, one INSERT per policy) | {eng.get('compile_s', 0):.2f}"
+        f" | {eng['frame_s']:.2f}"
         f" | {eng['match_s']:.2f} | {eng_rate:,.0f} | {eng['wall_s']:.2f}"
         f" | {eng['peak_rss_gib']:.2f} | {_fmt(eng['duckdb_end_gib'])} | {eng['match_rows']:,} |",
     ]
-    bat = res.get("batched")
-    if bat:
-        rate = eng["enterprises"] * bat["policies"] / bat["match_s"] if bat["match_s"] else 0.0
-        same = "same rows" if bat["digest"] == eng["digest"] else "ROWS DIFFER"
-        if bat["policies"] != eng["policies"]:
-            same += f" for the first {eng['policies']} policies"
-        lines.append(
-            f"| proposed (compact rows, {bat['batch']} policies/statement, into {bat['sink']})"
-            f" | {bat['frame_s']:.2f}"
-            f" | {bat['match_s']:.2f} | {rate:,.0f} | {bat['wall_s']:.2f}"
-            f" | {bat['peak_rss_gib']:.2f} | {_fmt(bat['duckdb_end_gib'])}"
-            f" | {bat['match_rows']:,} ({same}) |"
-        )
     if naive:
         lines.append(
-            f"| naive Python (`pyeval`, {naive['sample']:,}-enterprise sample) | - |"
+            f"| naive Python (`pyeval`, {naive['sample']:,}-enterprise sample) | - | - |"
             f" {naive['seconds']:.2f} | {naive['evals_per_s']:,.0f} | - |"
             f" {naive['peak_rss_gib']:.2f} | - | - |"
         )
@@ -658,21 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 5GB")
     ap.add_argument("--data-dir", default=None, help="default: /tmp/huiqi-bench-<enterprises>")
     ap.add_argument("--population", choices=("sql", "generate"), default="sql")
-    ap.add_argument("--variants", action="store_true", help="also run the proposed matcher")
-    ap.add_argument("--batch", type=int, default=1, help="policies per statement (proposed)")
-    ap.add_argument(
-        "--sink",
-        choices=("table", "parquet"),
-        default="table",
-        help="proposed matcher: compact rows into a table, or streamed to Parquet",
-    )
     ap.add_argument(
         "--engine-policies",
         type=int,
         default=None,
         help="run the engine on only the first N policies and extrapolate",
     )
-    ap.add_argument("--skip-engine", action="store_true", help="only the proposed matcher")
     ap.add_argument("--record", action="store_true", help=f"append the results to {DOC}")
     args = ap.parse_args(argv)
 
@@ -693,16 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         built = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
         res["population"] = {**built, "population": f"{built.get('population', '?')}, reused"}
     common = (str(data_dir), args.policies, args.seed)
-    if not args.skip_engine:
-        res["engine"] = in_child(phase_engine, *common, args.memory_limit, args.engine_policies)
-        print("engine", res["engine"], flush=True)
-    if args.variants:
-        res["batched"] = in_child(
-            phase_batched, *common, args.memory_limit, args.batch, args.sink, args.engine_policies
-        )
-        print("batched", res["batched"], flush=True)
-        if args.skip_engine:
-            return 0
+    res["engine"] = in_child(phase_engine, *common, args.memory_limit, args.engine_policies)
+    print("engine", res["engine"], flush=True)
     if args.sample:
         res["naive"] = in_child(phase_naive, *common, args.sample)
         print("naive", res["naive"], flush=True)

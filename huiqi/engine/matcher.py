@@ -25,7 +25,7 @@ from huiqi.config import Settings
 from huiqi.engine.compiler import CompiledPolicy
 from huiqi.engine.evaluate import requirements
 from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
-from huiqi.engine.policy_sql import STATUSES, compact_query
+from huiqi.engine.policy_sql import STATUSES
 from huiqi.profiles.store import ProfileStore
 
 Progress = Callable[[str, int, int], None]
@@ -35,13 +35,16 @@ Progress = Callable[[str, int, int], None]
 # strings back, with the columns a reader expects.
 MATCHES_COMPACT_DDL = """
 CREATE TABLE matches_compact (
-  rid BIGINT NOT NULL,
+  rid INTEGER NOT NULL,
   policy SMALLINT NOT NULL,
   status UTINYINT NOT NULL,
   amount_fen BIGINT,
   failed UTINYINT,
   unknown_mask UINTEGER
 )"""
+
+# Rows a matching worker appends before it commits.
+COMMIT_ROWS = 8_000_000
 
 MATCH_POLICIES_DDL = """
 CREATE TABLE match_policies (
@@ -129,35 +132,47 @@ def match_frame(
     con.execute(MATCHES_COMPACT_DDL)
     summaries = [PolicySummary(cp.policy.id, cp.policy.version) for cp in policies]
     # Two statements in flight (one cursor each): a single short policy query leaves a core
-    # idle between pipelines; measured 2.25 s -> 1.89 s for 1 M x 100 on 2 cores.
-    cursors: list[duckdb.DuckDBPyConnection] = []
-    local = threading.local()
-    done = [0]
+    # idle between pipelines. Each worker appends several policies per transaction:
+    # committing each INSERT on its own cost ~10 ms apiece (1 M x 100: 3.9 s -> 2.9 s),
+    # while one transaction for everything would hold every row in its local storage.
+    pending = iter(range(len(policies)))
     lock = threading.Lock()
+    done = [0]
 
-    def one(i: int) -> None:
-        cur = getattr(local, "cursor", None)
-        if cur is None:
-            cur = con.cursor()
-            local.cursor = cur
-            with lock:
-                cursors.append(cur)
-        started = time.perf_counter()
-        cur.execute(
-            f"INSERT INTO matches_compact {compact_query(policies[i], i).sql(dialect='duckdb')}"
-        )
-        summaries[i].seconds = time.perf_counter() - started
-        with lock:
-            done[0] += 1
-            if progress:
-                progress("match", done[0], len(policies))
-
-    try:
-        with ThreadPoolExecutor(max_workers=min(workers, max(len(policies), 1))) as pool:
-            list(pool.map(one, range(len(policies))))
-    finally:
-        for cur in cursors:
+    def worker() -> None:
+        cur = con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            uncommitted = 0
+            while True:
+                with lock:
+                    i = next(pending, None)
+                if i is None:
+                    break
+                started = time.perf_counter()
+                cur.execute(f"INSERT INTO matches_compact {policies[i].bulk_sql}", [i])
+                inserted = cur.fetchone()
+                uncommitted += int(inserted[0]) if inserted else 0
+                if uncommitted >= COMMIT_ROWS:
+                    cur.execute("COMMIT")
+                    cur.execute("BEGIN TRANSACTION")
+                    uncommitted = 0
+                summaries[i].seconds = time.perf_counter() - started
+                with lock:
+                    done[0] += 1
+                    if progress:
+                        progress("match", done[0], len(policies))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
             cur.close()
+
+    n_workers = min(workers, max(len(policies), 1))
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for future in [pool.submit(worker) for _ in range(n_workers)]:
+            future.result()
     con.execute(MATCH_POLICIES_DDL)
     if policies:
         con.executemany(

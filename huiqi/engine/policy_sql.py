@@ -1,30 +1,64 @@
 """The SQL that evaluates one compiled policy over the frame.
 
-``evaluation_query`` gives one row per enterprise with every criterion's value
-(TRUE / FALSE / NULL = unknown), the amount in fen, and the derived status:
+Every criterion becomes a small integer *code* per enterprise:
 
-* ``eligible``     every checked criterion TRUE and the amount known;
-* ``near_miss``    exactly one criterion FALSE, none unknown, and that one is not a
-                   scope criterion (whom the policy is for: district, industry...);
-* ``needs_data``   none FALSE, at least one unknown (or the amount unknown);
+* ``0``          the criterion holds;
+* ``1``          it fails (an ordinary criterion);
+* ``null``       it is unknown (``16``; ``256`` for a policy with 16 or more criteria);
+* ``null + 1``   a *scope* criterion (whom the policy is for: district, industry...)
+                 fails. It counts as a failure and as an unknown at once, so such an
+                 enterprise is never kept as a near miss.
+
+The sum ``s`` of a policy's codes then decides the status with two integer tests,
+whatever the number of criteria:
+
+* ``eligible``     ``s = 0`` and the amount is known;
+* ``needs_data``   no failure (``s & (null - 1) = 0``) but something unknown;
+* ``near_miss``    ``s = 1``: exactly one ordinary criterion fails, nothing unknown;
 * ``not_eligible`` otherwise.
 
-Bulk matching keeps only the first three; an explanation keeps everything. Both
-run this same query, so they cannot disagree.
+``evaluation_query`` gives every enterprise with each criterion's value (TRUE /
+FALSE / NULL = unknown), the amount in fen and the status: explanations and test
+cases read it. ``compact_query`` gives only the rows bulk matching keeps, as small
+integers. Both are built on the same codes and the same status expression, so they
+cannot disagree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from sqlglot import exp
 
-from huiqi.engine.compiler import DIALECT, CompiledPolicy
+from huiqi.engine.compiler import DIALECT, MAX_CRITERIA, CompiledCriterion, CompiledPolicy
 from huiqi.engine.frame import FRAME
 
 
+@cache
+def _type(name: str) -> exp.DataType:
+    return exp.DataType.build(name, dialect=DIALECT)
+
+
+def dtype(name: str) -> exp.DataType:
+    """A DuckDB type node, parsed once (building policy SQL is on the matching path)."""
+    return _type(name).copy()
+
+
+def alias(expression: exp.Expression, name: str) -> exp.Alias:
+    """``expression AS "name"`` without copying the expression."""
+    return exp.Alias(this=expression, alias=exp.to_identifier(name))
+
+
 def crit_alias(i: int) -> str:
+    """The column of criterion ``i``'s value (TRUE / FALSE / NULL)."""
     return f"c{i}"
+
+
+def code_alias(i: int) -> str:
+    """The column of criterion ``i``'s code."""
+    return f"k{i}"
 
 
 def _num(value: Decimal | int) -> exp.Expression:
@@ -50,202 +84,333 @@ def amount_fen_expression(cp: CompiledPolicy) -> exp.Expression:
         this=exp.Mul(
             this=exp.Cast(
                 this=exp.Round(this=clamped, decimals=exp.Literal.number(2)),
-                to=exp.DataType.build("DECIMAL(38, 2)"),
+                to=dtype("DECIMAL(38, 2)"),
             ),
             expression=exp.Literal.number(100),
         ),
-        to=exp.DataType.build("BIGINT"),
+        to=dtype("BIGINT"),
     )
     return exp.Case(
         ifs=[exp.If(this=exp.Is(this=amt, expression=exp.Null()), true=exp.Null())], default=fen
     )
 
 
-def _sum_flags(aliases: list[str], test: str) -> exp.Expression:
-    if not aliases:
-        return exp.Literal.number(0)
-    terms: list[exp.Expression] = []
-    for a in aliases:
-        col = exp.column(a, quoted=True)
-        cond = (
-            exp.Is(this=col, expression=exp.Null())
-            if test == "null"
-            else exp.Is(this=col, expression=exp.Boolean(this=False))
-        )
-        terms.append(exp.Cast(this=cond, to=exp.DataType.build("INTEGER")))
-    total = terms[0]
-    for t in terms[1:]:
-        total = exp.Add(this=total, expression=t)
-    return total
-
-
-def _ids_where(aliases: list[str], ids: list[str], test: str) -> exp.Expression:
-    parts: list[exp.Expression] = []
-    for a, cid in zip(aliases, ids, strict=True):
-        col = exp.column(a, quoted=True)
-        cond = (
-            exp.Is(this=col, expression=exp.Null())
-            if test == "null"
-            else exp.Is(this=col, expression=exp.Boolean(this=False))
-        )
-        parts.append(exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.string(cid))]))
-    if not parts:
-        return exp.Null()
-    return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(","), *parts])
-
-
 STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible")
 
 
-def _is_false(col: exp.Expression) -> exp.Expression:
-    return exp.Is(this=col, expression=exp.Boolean(this=False))
+@dataclass(frozen=True)
+class Codes:
+    """The integer encoding of criterion results for one policy (see the module doc)."""
+
+    null: int
+    type: str
+
+    @classmethod
+    def for_policy(cls, cp: CompiledPolicy) -> Codes:
+        n = len(cp.checked)
+        if n > MAX_CRITERIA:
+            raise ValueError(f"policy {cp.policy.id} checks {n} criteria; at most {MAX_CRITERIA}")
+        # Fifteen criteria, each 'scope failed' (17), still sum to 255: one byte per code.
+        return cls(16, "UTINYINT") if n < 16 else cls(256, "USMALLINT")
+
+    @property
+    def shift(self) -> int:
+        return self.null.bit_length() - 1
+
+    def dtype(self) -> exp.DataType:
+        return dtype(self.type)
+
+    def num(self, value: int) -> exp.Expression:
+        return exp.Cast(this=exp.Literal.number(value), to=self.dtype())
 
 
-def _counted(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
-    """Criteria values, amount and the counts the status is derived from, per enterprise."""
-    checked = cp.checked
-    aliases = [crit_alias(i) for i in range(len(checked))]
-    key = exp.alias_(exp.column("rowid"), "rid") if row_id else exp.column("uscc", quoted=True)
-    inner = exp.select(key).from_(exp.to_table(frame))
-    for alias, crit in zip(aliases, checked, strict=True):
-        assert crit.tree is not None
-        inner = inner.select(exp.alias_(crit.tree.copy(), alias, quoted=True))
-    # The amount is computed later, only for the rows kept; pass its inputs through.
+def _code(crit: CompiledCriterion, codes: Codes, *, keep_all: bool) -> exp.Expression:
+    """``0`` holds, ``1`` fails (``null + 1`` for a scope criterion), ``null`` unknown.
+
+    Bulk matching filters out the enterprises a scope criterion excludes before the
+    codes are read, so there a failing scope criterion never reaches the sum and its
+    code needs no special value.
+    """
+    assert crit.tree is not None
+    failed: exp.Expression = exp.Cast(
+        this=exp.Not(this=exp.Paren(this=crit.tree.copy())), to=codes.dtype()
+    )
+    if crit.scope and keep_all:
+        failed = exp.Mul(this=failed, expression=exp.Literal.number(codes.null + 1))
+    return exp.Coalesce(this=failed, expressions=[exp.Literal.number(codes.null)])
+
+
+# Node types through which a NULL can only come from a NULL column: for such a scope
+# criterion, "holds or one of its columns is NULL" is a filter DuckDB pushes into the scan
+# (and answers from zone maps on the frame, which is sorted by scope fields).
+_NULL_FROM_COLUMNS_ONLY = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Paren, exp.Cast, exp.EQ,
+    exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.And, exp.Or, exp.Not,
+    exp.DataType,
+)  # fmt: skip
+
+
+def scope_filter(crit: CompiledCriterion) -> exp.Expression:
+    """Exactly the enterprises a scope criterion does not exclude (it holds or is unknown).
+
+    When the criterion can only be unknown through a missing column, the filter starts
+    with "holds or one of its columns is missing", which DuckDB pushes into the scan and
+    answers from zone maps on the frame (sorted by scope fields), skipping row groups.
+    """
+    assert crit.tree is not None
+    tree = crit.tree
+    # IS DISTINCT FROM FALSE: one comparison per row, where NOT (x IS FALSE) costs two.
+    exact = exp.NullSafeNEQ(this=exp.Paren(this=tree.copy()), expression=exp.false())
+    if not all(isinstance(node, _NULL_FROM_COLUMNS_ONLY) for node in tree.walk()):
+        return exact
+    nulls = [
+        exp.Is(this=exp.column(c.name, quoted=True), expression=exp.Null()) for c in crit.reads
+    ]
+    return exp.and_(
+        exp.Paren(this=exp.or_(exp.Paren(this=tree.copy()), *nulls, copy=False)), exact, copy=False
+    )
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _coded(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
+    """Per enterprise: its key, the amount's inputs, each criterion's code and their sum."""
+    codes = Codes.for_policy(cp)
+    aliases = [code_alias(i) for i in range(len(cp.checked))]
+    key = (
+        alias(exp.Cast(this=exp.column("rowid"), to=dtype("INTEGER")), "rid")
+        if row_id
+        else _col("uscc")
+    )
+    inner = exp.select(key).from_(exp.to_table(frame), copy=False)
+    for name, crit in zip(aliases, cp.checked, strict=True):
+        inner = inner.select(alias(_code(crit, codes, keep_all=keep_all), name), copy=False)
+    # The amount is computed later, only where it is needed; pass its inputs through.
     for col in sorted(set(cp.amount_reads)):
-        inner = inner.select(exp.column(col.name, quoted=True))
+        inner = inner.select(_col(col.name), copy=False)
     if not keep_all:
         # Whom the policy is for: enterprises outside its scope (another district, another
         # industry) are dropped before anything else is computed for them.
-        for crit in (c for c in checked if c.scope):
-            assert crit.tree is not None
-            inner = inner.where(exp.Not(this=_is_false(exp.Paren(this=crit.tree.copy()))))
-    scoped = [a for a, c in zip(aliases, checked, strict=True) if c.scope]
-    counted = (
-        exp.select("*")
-        .select(exp.alias_(_sum_flags(aliases, "false"), "n_false", quoted=True))
-        .select(exp.alias_(_sum_flags(aliases, "null"), "n_null", quoted=True))
-        .select(exp.alias_(_sum_flags(scoped, "false"), "n_scope", quoted=True))
-        .from_(inner.subquery("v"))
-    )
-    if not keep_all:
-        counted = counted.where(_kept())
-    # Only now, for the rows that are kept, the amount.
-    return (
-        exp.select(
-            exp.column(key.alias_or_name, quoted=not row_id),
-            *[exp.column(a, quoted=True) for a in aliases],
-        )
-        .select(exp.alias_(amount_fen_expression(cp), "amount_fen", quoted=True))
-        .select(*[exp.column(n, quoted=True) for n in ("n_false", "n_null", "n_scope")])
-        .from_(counted.subquery("k"))
+        for crit in (c for c in cp.checked if c.scope):
+            inner = inner.where(scope_filter(crit), copy=False)
+    total: exp.Expression = codes.num(0)
+    for i, name in enumerate(aliases):
+        total = _col(name) if i == 0 else exp.Add(this=total, expression=_col(name))
+    return exp.select(exp.Star(), alias(total, "s")).from_(
+        inner.subquery("v", copy=False), copy=False
     )
 
 
-def _status(labels: tuple[exp.Expression, ...]) -> exp.Expression:
+def _s() -> exp.Column:
+    return _col("s")
+
+
+def _no_failure(codes: Codes) -> exp.Expression:
+    return exp.EQ(
+        this=exp.BitwiseAnd(this=_s(), expression=exp.Literal.number(codes.null - 1)),
+        expression=exp.Literal.number(0),
+    )
+
+
+def _kept(codes: Codes) -> exp.Expression:
+    """Rows bulk matching keeps: eligible, needs data, near miss (never not eligible)."""
+    return exp.or_(
+        exp.EQ(this=_s(), expression=exp.Literal.number(1)), _no_failure(codes), copy=False
+    )
+
+
+def _status(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
     """The one definition of the status, with the given label for each of STATUSES."""
-    n_false, n_null = exp.column("n_false", quoted=True), exp.column("n_null", quoted=True)
-    n_scope, amount = exp.column("n_scope", quoted=True), exp.column("amount_fen", quoted=True)
-    zero, one = exp.Literal.number(0), exp.Literal.number(1)
     eligible, near_miss, needs_data, not_eligible = labels
+    zero, one = exp.Literal.number(0), exp.Literal.number(1)
+    amount_known = exp.Not(this=exp.Is(this=_col("amount_fen"), expression=exp.Null()))
     return exp.Case(
         ifs=[
             exp.If(
-                this=exp.and_(
-                    exp.EQ(this=n_false, expression=zero),
-                    exp.EQ(this=n_null, expression=zero.copy()),
-                    exp.Not(this=exp.Is(this=amount, expression=exp.Null())),
-                ),
+                this=exp.and_(exp.EQ(this=_s(), expression=zero), amount_known, copy=False),
                 true=eligible,
             ),
-            exp.If(this=exp.EQ(this=n_false.copy(), expression=zero.copy()), true=needs_data),
-            exp.If(
-                this=exp.and_(
-                    exp.EQ(this=n_false.copy(), expression=one),
-                    exp.EQ(this=n_null.copy(), expression=zero.copy()),
-                    exp.EQ(this=n_scope, expression=zero.copy()),
-                ),
-                true=near_miss,
-            ),
+            exp.If(this=_no_failure(codes), true=needs_data),
+            exp.If(this=exp.EQ(this=_s(), expression=one), true=near_miss),
         ],
         default=not_eligible,
     )
 
 
-def _kept() -> exp.Expression:
-    """Rows bulk matching keeps: eligible, needs data, near miss (never not eligible)."""
-    n_false, n_null = exp.column("n_false", quoted=True), exp.column("n_null", quoted=True)
-    zero, one = exp.Literal.number(0), exp.Literal.number(1)
-    return exp.or_(
-        exp.EQ(this=n_false, expression=zero),
-        exp.and_(
-            exp.EQ(this=n_false.copy(), expression=one),
-            exp.EQ(this=n_null, expression=zero.copy()),
-            exp.EQ(this=exp.column("n_scope", quoted=True), expression=zero.copy()),
-        ),
+def _value(alias: str, codes: Codes) -> exp.Expression:
+    """A criterion's value back from its code: TRUE, FALSE or NULL (unknown)."""
+    code = _col(alias)
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=code, expression=exp.Literal.number(0)), true=exp.true()),
+            exp.If(
+                this=exp.EQ(this=code.copy(), expression=exp.Literal.number(codes.null)),
+                true=exp.Null(),
+            ),
+        ],
+        default=exp.false(),
     )
+
+
+def _flags(values: list[exp.Expression], test: exp.Expression) -> list[exp.Expression]:
+    return [exp.Is(this=v.copy(), expression=test.copy()) for v in values]
+
+
+def _count(conds: list[exp.Expression]) -> exp.Expression:
+    total: exp.Expression = exp.Literal.number(0)
+    for c in conds:
+        total = exp.Add(this=total, expression=exp.Cast(this=c, to=dtype("INT")))
+    return total
+
+
+def _ids_where(conds: list[exp.Expression], ids: list[str]) -> exp.Expression:
+    if not conds:
+        return exp.Null()
+    parts = [
+        exp.Case(ifs=[exp.If(this=c, true=exp.Literal.string(cid))])
+        for c, cid in zip(conds, ids, strict=True)
+    ]
+    return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(","), *parts])
 
 
 def evaluation_query(
     cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME
 ) -> exp.Select:
-    """One row per enterprise of ``frame`` with criteria values, amount_fen and status."""
+    """One row per enterprise of ``frame`` with criteria values, amount_fen and status.
+
+    Columns: uscc, c0..cN (TRUE / FALSE / NULL), amount_fen, n_false, n_null, status,
+    failed and unknown (comma-separated criterion ids).
+    """
+    codes = Codes.for_policy(cp)
     aliases = [crit_alias(i) for i in range(len(cp.checked))]
     ids = [c.id for c in cp.checked]
-    status = _status(tuple(exp.Literal.string(s) for s in STATUSES))
-    outer = exp.select(
-        exp.column("uscc", quoted=True),
-        *[exp.column(a, quoted=True) for a in aliases],
-        exp.column("amount_fen", quoted=True),
-        exp.column("n_false", quoted=True),
-        exp.column("n_null", quoted=True),
-        exp.alias_(status, "status", quoted=True),
-        exp.alias_(_ids_where(aliases, ids, "false"), "failed", quoted=True),
-        exp.alias_(_ids_where(aliases, ids, "null"), "unknown", quoted=True),
-    ).from_(_counted(cp, keep_all=keep_all, frame=frame, row_id=False).subquery("w"))
-    return outer
+    amounted = exp.select(
+        exp.Star(),
+        *[alias(_value(code_alias(i), codes), a) for i, a in enumerate(aliases)],
+        alias(amount_fen_expression(cp), "amount_fen"),
+    ).from_(
+        _coded(cp, keep_all=keep_all, frame=frame, row_id=False).subquery("k", copy=False),
+        copy=False,
+    )
+    if not keep_all:
+        amounted = amounted.where(_kept(codes), copy=False)
+    values: list[exp.Expression] = [_col(a) for a in aliases]
+    false, null = exp.false(), exp.Null()
+    return exp.select(
+        _col("uscc"),
+        *values,
+        _col("amount_fen"),
+        alias(_count(_flags(values, false)), "n_false"),
+        alias(_count(_flags(values, null)), "n_null"),
+        alias(_status(tuple(exp.Literal.string(s) for s in STATUSES), codes), "status"),
+        alias(_ids_where(_flags(values, false), ids), "failed"),
+        alias(_ids_where(_flags(values, null), ids), "unknown"),
+    ).from_(amounted.subquery("w", copy=False), copy=False)
 
 
-def compact_query(cp: CompiledPolicy, index: int, *, frame: str = FRAME) -> exp.Select:
-    """The rows bulk matching keeps for one policy, as small integers (~20 bytes a row).
+def compact_query(
+    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME
+) -> exp.Select:
+    """The rows bulk matching keeps for one policy, as small integers (~15 bytes a row).
 
-    ``rid`` (frame rowid), ``policy`` (``index``), ``status`` (position in STATUSES),
-    ``amount_fen``, ``failed`` (index of the one false criterion of a near miss) and
-    ``unknown_mask`` (bit i set when criterion i is unknown). The status is the same
-    expression as in ``evaluation_query``; strings are joined back by the matcher.
+    ``rid`` (frame rowid), ``policy`` (``index``; a ``?`` parameter when it is None),
+    ``status`` (position in STATUSES),
+    ``amount_fen`` (eligible rows only), ``failed`` (index of the one failing criterion
+    of a near miss) and ``unknown_mask`` (bit i set when criterion i is unknown; needs-data
+    rows only). The status is the same expression as in ``evaluation_query``; strings are
+    joined back by the matcher.
     """
-    aliases = [crit_alias(i) for i in range(len(cp.checked))]
-    tiny = exp.DataType.build("UTINYINT", dialect=DIALECT)
-    status = _status(tuple(exp.Literal.number(i) for i in range(len(STATUSES))))
+    codes = Codes.for_policy(cp)
+    aliases = [code_alias(i) for i in range(len(cp.checked))]
+    tiny = dtype("UTINYINT")
+    status = _col("status")
+    # The amount only for rows that may be eligible: a near miss gets nothing.
+    amounted = (
+        exp.select(
+            exp.Star(),
+            alias(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(this=_s(), expression=exp.Literal.number(0)),
+                            true=amount_fen_expression(cp),
+                        )
+                    ]
+                ),
+                "amount_fen",
+            ),
+        )
+        .from_(
+            _coded(cp, keep_all=False, frame=frame, row_id=True).subquery("k", copy=False),
+            copy=False,
+        )
+        .where(_kept(codes), copy=False)
+    )
+    statused = exp.select(
+        exp.Star(),
+        alias(
+            exp.Cast(
+                this=_status(tuple(exp.Literal.number(i) for i in range(len(STATUSES))), codes),
+                to=tiny,
+            ),
+            "status",
+        ),
+    ).from_(amounted.subquery("a", copy=False), copy=False)
     failed = exp.Case(
         ifs=[
-            exp.If(this=_is_false(exp.column(a, quoted=True)), true=exp.Literal.number(i))
+            exp.If(
+                this=exp.EQ(this=_col(a), expression=exp.Literal.number(1)),
+                true=exp.Literal.number(i),
+            )
             for i, a in enumerate(aliases)
         ]
     )
     mask: exp.Expression = exp.Literal.number(0)
     for i, a in enumerate(aliases):
-        bit = exp.Mul(
+        bit = exp.BitwiseLeftShift(
             this=exp.Cast(
-                this=exp.Is(this=exp.column(a, quoted=True), expression=exp.Null()),
-                to=exp.DataType.build("INTEGER"),
+                this=exp.BitwiseRightShift(
+                    this=_col(a), expression=exp.Literal.number(codes.shift)
+                ),
+                to=dtype("UINTEGER"),
             ),
-            expression=exp.Literal.number(1 << i),
+            expression=exp.Literal.number(i),
         )
-        mask = bit if i == 0 else exp.Add(this=mask, expression=bit)
+        mask = exp.Paren(this=bit) if i == 0 else exp.Add(this=mask, expression=exp.Paren(this=bit))
+
+    def when(code: int, value: exp.Expression) -> exp.Expression:
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=status.copy(), expression=exp.Literal.number(code)), true=value
+                )
+            ]
+        )
+
     return exp.select(
-        exp.column("rid"),
-        exp.alias_(
-            exp.Cast(this=exp.Literal.number(index), to=exp.DataType.build("SMALLINT")),
+        _col("rid"),
+        alias(
+            exp.Cast(
+                this=exp.Placeholder() if index is None else exp.Literal.number(index),
+                to=dtype("SMALLINT"),
+            ),
             "policy",
         ),
-        exp.alias_(exp.Cast(this=status, to=tiny), "status"),
-        exp.column("amount_fen", quoted=True),
-        exp.alias_(exp.Cast(this=failed if aliases else exp.Null(), to=tiny.copy()), "failed"),
-        exp.alias_(
-            exp.Cast(this=mask, to=exp.DataType.build("UINTEGER", dialect=DIALECT)),
+        status.copy(),
+        alias(when(0, _col("amount_fen")), "amount_fen"),
+        alias(exp.Cast(this=when(1, failed) if aliases else exp.Null(), to=tiny.copy()), "failed"),
+        alias(
+            exp.Cast(this=when(2, mask), to=dtype("UINTEGER")),
             "unknown_mask",
         ),
-    ).from_(_counted(cp, keep_all=False, frame=frame, row_id=True).subquery("w"))
+    ).from_(statused.subquery("w", copy=False), copy=False)
+
+
+def bulk_sql(cp: CompiledPolicy) -> str:
+    """``compact_query`` over the matching frame as text, the policy index its one parameter."""
+    return compact_query(cp).sql(dialect=DIALECT, copy=False)
 
 
 def evaluation_sql(cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME) -> str:

@@ -177,8 +177,9 @@ def test_bulk_matching_keeps_near_miss_and_needs_data_but_drops_not_eligible() -
     by_uscc = {r[0]: r[1:] for r in rows}
     assert by_uscc == {
         profs["eligible"].uscc: ("eligible", True, 500, None, None),
-        profs["near_miss"].uscc: ("near_miss", False, 500, "big", None),
-        profs["needs_data"].uscc: ("needs_data", False, 500, None, "big"),
+        # Only an eligible row carries its amount; `huiqi explain` shows the others'.
+        profs["near_miss"].uscc: ("near_miss", False, None, "big", None),
+        profs["needs_data"].uscc: ("needs_data", False, None, None, "big"),
     }
     assert (summary.eligible, summary.near_miss, summary.needs_data, summary.amount_fen) == (
         1,

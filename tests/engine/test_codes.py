@@ -1,0 +1,217 @@
+"""The criterion codes bulk matching sums: scope criteria, unknown scope data, wide policies.
+
+Every case is checked three ways: bulk matching (``match_frame``), the explain query
+(``evaluate_in``) and the pure-Python reference evaluator; they must agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+from engine_factories import compile_yaml, policy_yaml
+
+from huiqi.engine.compiler import MAX_CRITERIA, CompiledPolicy
+from huiqi.engine.evaluate import evaluate_in
+from huiqi.engine.frame import build_frame
+from huiqi.engine.matcher import match_frame
+from huiqi.engine.policy_sql import Codes, scope_filter
+from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+from huiqi.engine.pyeval import evaluate_policy
+from huiqi.errors import RuleCompileError
+
+SCOPED = policy_yaml(
+    [
+        ("here", "district_code IN ('310115', '310104')"),
+        ("industry", "industry_section = 'C'"),
+        ("big", "revenue > 100"),
+        ("staffed", "employees > 10"),
+    ]
+)
+BASE: dict[str, Any] = {
+    "district_code": "310115",
+    "industry_section": "C",
+    "revenue": 1000,
+    "employees": 20,
+}
+
+
+def three_ways(cp: CompiledPolicy, cases: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """{case: (status, failed, unknown)} after checking bulk == explain == Python."""
+    profs = {
+        name: profile_from_case(data, data_year=cp.policy.data_year, seq=i)
+        for i, (name, data) in enumerate(cases.items(), 1)
+    }
+    con = duckdb.connect()
+    load_profiles_into(con, list(profs.values()))
+    build_frame(con, cp.requirements)
+    match_frame(con, [cp], snapshot_id=1)
+    bulk = {
+        r[0]: (r[1], tuple(filter(None, [r[2]])), tuple((r[3] or "").split(",")) if r[3] else ())
+        for r in con.execute(
+            "SELECT uscc, status, failed_criterion, unknown_criteria FROM matches"
+        ).fetchall()
+    }
+    explained = {e.uscc: e for e in evaluate_in(con, [cp], rebuild_frame=False)}
+    out = {}
+    for name, prof in profs.items():
+        ex = explained[prof.uscc]
+        py = evaluate_policy(cp, prof)
+        got = (ex.status, ex.failed, ex.unknown)
+        assert (py.status, py.failed, py.unknown) == got, name
+        if ex.status == "not_eligible":
+            assert prof.uscc not in bulk, name
+        else:
+            want_failed = ex.failed if ex.status == "near_miss" else ()
+            assert bulk[prof.uscc] == (ex.status, want_failed, ex.unknown), name
+        out[name] = got
+    return out
+
+
+def test_a_failing_scope_criterion_is_never_a_near_miss() -> None:
+    got = three_ways(
+        compile_yaml(SCOPED),
+        {
+            "in scope": BASE,
+            "other district": {**BASE, "district_code": "310101"},
+            "other district, not big": {**BASE, "district_code": "310101", "revenue": 5},
+            "other industry, district unknown": {
+                k: v for k, v in {**BASE, "industry_section": "F"}.items() if k != "district_code"
+            },
+            "in scope, not big": {**BASE, "revenue": 5},
+        },
+    )
+    assert got == {
+        "in scope": ("eligible", (), ()),
+        "other district": ("not_eligible", ("here",), ()),
+        "other district, not big": ("not_eligible", ("here", "big"), ()),
+        "other industry, district unknown": ("not_eligible", ("industry",), ("here",)),
+        "in scope, not big": ("near_miss", ("big",), ()),
+    }
+
+
+def test_unknown_scope_data_needs_data_and_is_not_filtered_out() -> None:
+    no_district = {k: v for k, v in BASE.items() if k != "district_code"}
+    got = three_ways(
+        compile_yaml(SCOPED),
+        {
+            "district unknown": no_district,
+            "district unknown, not big": {**no_district, "revenue": 5},
+            "district and revenue unknown": {
+                k: v for k, v in no_district.items() if k != "revenue"
+            },
+        },
+    )
+    assert got == {
+        "district unknown": ("needs_data", (), ("here",)),
+        "district unknown, not big": ("not_eligible", ("big",), ("here",)),
+        "district and revenue unknown": ("needs_data", (), ("here", "big")),
+    }
+
+
+def test_scope_filter_is_pushed_down_only_where_null_comes_from_columns() -> None:
+    cp = compile_yaml(
+        policy_yaml(
+            [
+                ("here", "district_code IN ('310115', '310104')"),
+                ("park_named", "COALESCE(park, 'none') <> 'none'"),
+                ("big", "revenue > 100"),
+            ]
+        )
+    )
+    here, park, _ = cp.checked
+    assert here.scope and park.scope
+    # "holds or its column is missing" (zone maps can answer it) and the exact test.
+    assert scope_filter(here).sql("duckdb") == (
+        "((\"district_code\" IN ('310115', '310104')) OR \"district_code\" IS NULL)"
+        " AND (\"district_code\" IN ('310115', '310104')) IS DISTINCT FROM FALSE"
+    )
+    # COALESCE can turn a missing park into a decided value: only the exact test.
+    assert scope_filter(park).sql("duckdb") == (
+        "(COALESCE(\"park\", 'none') <> 'none') IS DISTINCT FROM FALSE"
+    )
+    got = three_ways(
+        cp,
+        {
+            "park named": {**BASE, "park": "张江"},
+            "no park": BASE,
+            "no park, district unknown": {k: v for k, v in BASE.items() if k != "district_code"},
+        },
+    )
+    assert got == {
+        "park named": ("eligible", (), ()),
+        "no park": ("not_eligible", ("park_named",), ()),
+        "no park, district unknown": ("not_eligible", ("park_named",), ("here",)),
+    }
+
+
+def _wide(n: int, odd_one: int) -> CompiledPolicy:
+    crits = [(f"c{i:02d}", "revenue > 0") for i in range(n)]
+    crits[odd_one] = (f"c{odd_one:02d}", "employees > 100")
+    return compile_yaml(policy_yaml(crits))
+
+
+def test_policies_with_sixteen_or_more_criteria_use_wider_codes() -> None:
+    assert Codes.for_policy(_wide(15, 3)) == Codes(16, "UTINYINT")
+    cp = _wide(MAX_CRITERIA, 30)
+    assert Codes.for_policy(cp) == Codes(256, "USMALLINT")
+    everything_unknown = tuple(f"c{i:02d}" for i in range(MAX_CRITERIA))
+    got = three_ways(
+        cp,
+        {
+            "all met": {"revenue": 5, "employees": 500},
+            "one short": {"revenue": 5, "employees": 50},
+            "all unknown": {},
+            "31 unknown, one short": {"employees": 50},
+            "many short": {"revenue": -1, "employees": 500},
+        },
+    )
+    assert got["all met"] == ("eligible", (), ())
+    assert got["one short"] == ("near_miss", ("c30",), ())
+    assert got["all unknown"] == ("needs_data", (), everything_unknown)
+    assert got["31 unknown, one short"][0] == "not_eligible"
+    assert got["many short"][0] == "not_eligible"
+    assert len(got["many short"][1]) == MAX_CRITERIA - 1
+
+
+def test_more_criteria_than_a_result_row_can_hold_are_refused() -> None:
+    crits = [(f"c{i:02d}", "revenue > 0") for i in range(MAX_CRITERIA + 1)]
+    with pytest.raises(RuleCompileError) as err:
+        compile_yaml(policy_yaml(crits), filename="wide.yaml")
+    assert f"at most {MAX_CRITERIA}" in str(err.value)
+    assert err.value.location is not None and err.value.location.file == "wide.yaml"
+    # Attested criteria are confirmed by the enterprise and do not count.
+    ok = compile_yaml(
+        policy_yaml(crits[:MAX_CRITERIA], delivery="confirm", attested=("signed", "no_debt"))
+    )
+    assert len(ok.checked) == MAX_CRITERIA
+
+
+def test_bulk_sql_is_rendered_when_compiling_with_the_policy_index_as_parameter() -> None:
+    cp = compile_yaml(SCOPED)
+    assert "bulk_sql" in vars(cp)
+    assert cp.bulk_sql.count("?") == 1
+    assert "IS DISTINCT FROM FALSE" in cp.bulk_sql
+
+
+def test_workers_committing_after_every_policy_keep_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from huiqi.engine import matcher
+
+    policies = [compile_yaml(SCOPED.replace("id: p", f"id: p{i}")) for i in range(5)]
+    cases = [BASE, {**BASE, "revenue": 5}, {k: v for k, v in BASE.items() if k != "revenue"}]
+    profs = [profile_from_case(d, data_year=2024, seq=i) for i, d in enumerate(cases, 1)]
+
+    def rows() -> list[tuple[Any, ...]]:
+        con = duckdb.connect()
+        load_profiles_into(con, profs)
+        build_frame(con, policies[0].requirements)
+        match_frame(con, policies, snapshot_id=1)
+        return con.execute("SELECT * FROM matches ORDER BY ALL").fetchall()
+
+    once = rows()
+    monkeypatch.setattr(matcher, "COMMIT_ROWS", 1)
+    assert rows() == once
+    assert len(once) == 15
