@@ -140,3 +140,35 @@ def test_explain_human_output_counts_conditions(populated: Path) -> None:
 def test_unknown_option_is_usage_error() -> None:
     code, _ = run(Path("."), "match", "--no-such-option")
     assert code == 2
+
+
+def test_a_large_match_writes_parquet_parts_with_the_same_results(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from huiqi.engine import matcher
+
+    def matches(out: str) -> tuple[Path, list[tuple[object, ...]]]:
+        run_dir = Path(json.loads(out)["output_dir"])
+        rows = (
+            duckdb.connect()
+            .execute(
+                "SELECT * FROM read_parquet(?) ORDER BY ALL", [str(run_dir / "matches.parquet")]
+            )
+            .fetchall()
+        )
+        return run_dir, rows
+
+    code, out = run(populated, "match", "--json")
+    assert code == 0, out
+    small_dir, small = matches(out)
+    monkeypatch.setattr(matcher, "PARTS_FROM", 1)
+    code, out = run(populated, "match", "--json")
+    assert code == 0, out
+    large_dir, large = matches(out)
+    assert not (small_dir / "parts").exists()
+    assert (
+        len(list((large_dir / "parts").glob("*.parquet"))) == json.loads(out)["policies"].__len__()
+    )
+    assert large == small and small

@@ -6,6 +6,7 @@ Every case is checked three ways: bulk matching (``match_frame``), the explain q
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -215,3 +216,42 @@ def test_workers_committing_after_every_policy_keep_every_row(
     monkeypatch.setattr(matcher, "COMMIT_ROWS", 1)
     assert rows() == once
     assert len(once) == 15
+
+
+def test_kept_rows_as_parquet_parts_equal_the_in_memory_table(tmp_path: Path) -> None:
+    policies = [compile_yaml(SCOPED.replace("id: p", f"id: p{i}")) for i in range(3)]
+    cases = [
+        BASE,
+        {**BASE, "revenue": 5},
+        {k: v for k, v in BASE.items() if k != "revenue"},
+        {**BASE, "district_code": "310101"},
+    ]
+    profs = [profile_from_case(d, data_year=2024, seq=i) for i, d in enumerate(cases, 1)]
+    con = duckdb.connect()
+    load_profiles_into(con, profs)
+    build_frame(con, policies[0].requirements)
+    in_memory = match_frame(con, policies, snapshot_id=1)
+    want = con.execute("SELECT * FROM matches ORDER BY ALL").fetchall()
+    # Again over the same connection: the table of the first run gives way to a view.
+    parts = match_frame(con, policies, snapshot_id=1, parts_dir=tmp_path / "parts")
+    assert con.execute("SELECT * FROM matches ORDER BY ALL").fetchall() == want
+    assert len(want) == 9
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        "00000.parquet",
+        "00001.parquet",
+        "00002.parquet",
+    ]
+    assert [(s.eligible, s.near_miss, s.needs_data) for s in parts] == [
+        (s.eligible, s.near_miss, s.needs_data) for s in in_memory
+    ]
+    # And back to a table.
+    match_frame(con, policies, snapshot_id=1)
+    assert con.execute("SELECT * FROM matches ORDER BY ALL").fetchall() == want
+
+
+def test_large_runs_write_parts_and_small_ones_stay_in_memory(tmp_path: Path) -> None:
+    from huiqi.engine.matcher import PARTS_FROM, parts_dir_for
+
+    assert parts_dir_for(tmp_path, 1_000_000, 100) is None
+    assert parts_dir_for(tmp_path, 3_500_000, 709) == tmp_path / "parts"
+    assert parts_dir_for(tmp_path, PARTS_FROM, 1) == tmp_path / "parts"
