@@ -78,6 +78,9 @@ class CompiledPolicy:
     amount: exp.Expression
     amount_reads: tuple[FrameColumn, ...]
     source_hash: str | None = None
+    # The rule type of the amount formula: 'integer' lets the fen conversion skip
+    # rounding and 128-bit decimals (see policy_sql.fen_expression).
+    amount_kind: str = "decimal"
     requirements: frozenset[FrameColumn] = field(default_factory=frozenset)
 
     @cached_property
@@ -227,7 +230,7 @@ def compile_policy(
             )
         )
     try:
-        amount, _, amount_reads = compile_expression(
+        amount, amount_ty, amount_reads = compile_expression(
             policy.amount.formula,
             checker=checker,
             data_year=policy.data_year,
@@ -250,6 +253,7 @@ def compile_policy(
         amount=amount,
         amount_reads=amount_reads,
         source_hash=source_hash,
+        amount_kind=amount_ty.kind,
         requirements=frozenset(requirements),
     )
     _ = compiled.bulk_sql  # render the bulk SQL now, as part of compiling

@@ -34,17 +34,17 @@ from huiqi.profiles.store import ProfileStore
 
 Progress = Callable[[str, int, int], None]
 
-# Kept rows are stored as small integers (about 20 bytes a row, instead of ~85 with the
-# USCC, the policy id and criterion ids as strings); ``matches`` is a view that joins the
-# strings back, with the columns a reader expects.
+# Kept rows are stored as four integers (15 bytes a row, instead of ~85 with the USCC,
+# the policy id and criterion ids as strings). ``detail`` depends on the status: the
+# amount in fen (eligible), the failing criterion's index (near miss), the bitmask of
+# unknown criteria (needs data); see ``policy_sql.compact_query``. ``matches`` is a view
+# that decodes it and joins the strings back, with the columns a reader expects.
 MATCHES_COMPACT_DDL = """
 CREATE TABLE matches_compact (
   rid INTEGER NOT NULL,
   policy SMALLINT NOT NULL,
   status UTINYINT NOT NULL,
-  amount_fen BIGINT,
-  failed UTINYINT,
-  unknown_mask UINTEGER
+  detail BIGINT NOT NULL
 )"""
 
 # Enterprise x policy pairs from which kept rows are written to Parquet parts.
@@ -62,10 +62,10 @@ MATCHES_VIEW = """
 CREATE VIEW matches AS
 SELECT f.uscc, p.policy_id, p.policy_version, s.snapshot_id,
        ['eligible', 'near_miss', 'needs_data'][m.status + 1] AS status,
-       m.status = 0 AS eligible, m.amount_fen,
-       CASE WHEN m.status = 1 THEN p.criteria[m.failed + 1] END AS failed_criterion,
-       NULLIF(array_to_string(list_filter(p.criteria,
-         lambda x, i: (m.unknown_mask >> (i - 1)) & 1 = 1), ','), '') AS unknown_criteria
+       m.status = 0 AS eligible, CASE WHEN m.status = 0 THEN m.detail END AS amount_fen,
+       CASE WHEN m.status = 1 THEN p.criteria[m.detail + 1] END AS failed_criterion,
+       CASE WHEN m.status = 2 THEN NULLIF(array_to_string(list_filter(p.criteria,
+         lambda x, i: (m.detail >> (i - 1)) & 1 = 1), ','), '') END AS unknown_criteria
 FROM matches_compact m
 JOIN match_policies p USING (policy)
 JOIN (SELECT rowid AS rid, uscc FROM frame) f USING (rid)
@@ -238,8 +238,7 @@ def match_frame(
     )
     con.execute(MATCHES_VIEW)
     counts = con.execute(
-        "SELECT policy, status, COUNT(*), COALESCE(SUM(amount_fen), 0) FROM matches_compact"
-        " GROUP BY ALL"
+        "SELECT policy, status, COUNT(*), SUM(detail) FROM matches_compact GROUP BY ALL"
     ).fetchall()
     for index, status, count, amount in counts:
         s = summaries[index]
@@ -296,7 +295,7 @@ def run_matching(
             "SELECT COUNT(DISTINCT rid) FROM matches_compact WHERE status = 0"
         ).fetchone()
         near = con.execute(
-            "SELECT p.policy_id, p.criteria[m.failed + 1] AS criterion, COUNT(*) AS n"
+            "SELECT p.policy_id, p.criteria[m.detail + 1] AS criterion, COUNT(*) AS n"
             " FROM matches_compact m JOIN match_policies p USING (policy) WHERE m.status = 1"
             " GROUP BY ALL ORDER BY n DESC, p.policy_id, criterion LIMIT ?",
             [top_near_misses],

@@ -66,6 +66,10 @@ def _num(value: Decimal | int) -> exp.Expression:
     return exp.Literal.number(format(Decimal(value), "f"))
 
 
+def _integral(value: Decimal | None) -> bool:
+    return value is None or value == value.to_integral_value()
+
+
 def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     """Yuan -> fen: clamp to [floor, cap] (floor 0 by default), round half up once, BIGINT.
 
@@ -74,6 +78,10 @@ def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     once instead of five times cut the amount's cost by about a third). An unknown
     amount stays unknown: both comparisons are then NULL and the CASE returns ``yuan``
     itself (GREATEST/LEAST would skip the NULL and give the floor).
+
+    A formula of whole yuan (an integer times an integer field) with whole-yuan bounds
+    needs no rounding: it is widened to BIGINT and multiplied by 100, which avoids the
+    128-bit decimal steps.
     """
     spec = cp.policy.amount
     floor = spec.floor if spec.floor is not None else Decimal(0)
@@ -83,6 +91,9 @@ def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
             exp.If(this=exp.GT(this=yuan.copy(), expression=_num(spec.cap)), true=_num(spec.cap))
         )
     clamped = exp.Case(ifs=ifs, default=yuan.copy())
+    hundred = exp.Literal.number(100)
+    if cp.amount_kind == "integer" and _integral(floor) and _integral(spec.cap):
+        return exp.Mul(this=exp.Cast(this=clamped, to=dtype("BIGINT")), expression=hundred)
     # Round to the fen first, then widen before scaling by 100: the product of a rate
     # and a large amount may already use all 18 digits of DuckDB's narrow decimals.
     return exp.Cast(
@@ -91,7 +102,7 @@ def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
                 this=exp.Round(this=clamped, decimals=exp.Literal.number(2)),
                 to=dtype("DECIMAL(38, 2)"),
             ),
-            expression=exp.Literal.number(100),
+            expression=hundred,
         ),
         to=dtype("BIGINT"),
     )
@@ -327,44 +338,48 @@ def evaluation_query(
 def compact_query(
     cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME
 ) -> exp.Select:
-    """The rows bulk matching keeps for one policy, as small integers (~15 bytes a row).
+    """The rows bulk matching keeps for one policy, as four integers (15 bytes a row).
 
-    ``rid`` (frame rowid), ``policy`` (``index``; a ``?`` parameter when it is None),
-    ``status`` (position in STATUSES),
-    ``amount_fen`` (eligible rows only), ``failed`` (index of the one failing criterion
-    of a near miss) and ``unknown_mask`` (bit i set when criterion i is unknown; needs-data
-    rows only). The status is the same expression as in ``evaluation_query``; strings are
-    joined back by the matcher.
+    * ``rid``     the frame rowid of the enterprise;
+    * ``policy``  ``index`` (a ``?`` parameter when it is None);
+    * ``status``  its position in STATUSES;
+    * ``detail``  what the status needs, never NULL: the amount in fen of an eligible
+                  row, the index of the one failing criterion of a near miss, the mask of
+                  unknown criteria of a needs-data row (bit i: criterion i; 0 when only the
+                  amount is unknown).
+
+    One non-null column instead of three mostly-NULL ones (amount, failed, mask) made
+    writing 3.5 M x 709 results about a third cheaper: a Parquet writer pays for every
+    NULL. The status is the same expression as in ``evaluation_query``; the matcher's
+    ``matches`` view decodes ``detail`` and joins the strings back.
     """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
     tiny = dtype("UTINYINT")
     status = _col("status")
-    # The amount only for rows that may be eligible: a near miss gets nothing.
-    amounted = (
-        exp.select(
+    # The amount only for rows that may be eligible (s = 0): a near miss gets nothing.
+    # A CASE evaluates its branch only on the rows that take it, so the formula and the
+    # conversion to fen run on those rows alone. A formula that reads no field is left
+    # inline, where DuckDB folds it to one constant.
+    may_be_eligible = exp.EQ(this=_s(), expression=exp.Literal.number(0))
+    coded = _coded(cp, keep_all=False, frame=frame, row_id=True).subquery("k", copy=False)
+    if cp.amount_reads:
+        yuan: exp.Expression = _col("amount_yuan")
+        kept = exp.select(
             exp.Star(),
-            alias(
-                exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.EQ(this=_s(), expression=exp.Literal.number(0)),
-                            true=_yuan(cp),
-                        )
-                    ]
-                ),
-                "amount_yuan",
-            ),
+            alias(exp.Case(ifs=[exp.If(this=may_be_eligible, true=_yuan(cp))]), "amount_yuan"),
         )
-        .from_(
-            _coded(cp, keep_all=False, frame=frame, row_id=True).subquery("k", copy=False),
-            copy=False,
-        )
-        .where(_kept(codes), copy=False)
-    )
+    else:
+        yuan = _yuan(cp)
+        kept = exp.select(exp.Star())
+    kept = kept.from_(coded, copy=False).where(_kept(codes), copy=False)
     amounted = exp.select(
-        exp.Star(), alias(fen_expression(cp, _col("amount_yuan")), "amount_fen")
-    ).from_(amounted.subquery("y", copy=False), copy=False)
+        exp.Star(),
+        alias(
+            exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=fen_expression(cp, yuan))]),
+            "amount_fen",
+        ),
+    ).from_(kept.subquery("y", copy=False), copy=False)
     statused = exp.select(
         exp.Star(),
         alias(
@@ -375,15 +390,12 @@ def compact_query(
             "status",
         ),
     ).from_(amounted.subquery("a", copy=False), copy=False)
-    failed = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.EQ(this=_col(a), expression=exp.Literal.number(1)),
-                true=exp.Literal.number(i),
-            )
-            for i, a in enumerate(aliases)
-        ]
-    )
+    # Exactly one code is 1 in a near miss and the others 0, so the failing criterion's
+    # index is the sum of i * code_i: plain arithmetic, no CASE over the criteria.
+    failed: exp.Expression = exp.Literal.number(0)
+    for i, a in enumerate(aliases[1:], start=1):
+        term = exp.Mul(this=exp.Literal.number(i), expression=_col(a))
+        failed = term if i == 1 else exp.Add(this=failed, expression=term)
     mask: exp.Expression = exp.Literal.number(0)
     for i, a in enumerate(aliases):
         bit = exp.BitwiseLeftShift(
@@ -396,16 +408,15 @@ def compact_query(
             expression=exp.Literal.number(i),
         )
         mask = exp.Paren(this=bit) if i == 0 else exp.Add(this=mask, expression=exp.Paren(this=bit))
-
-    def when(code: int, value: exp.Expression) -> exp.Expression:
-        return exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=status.copy(), expression=exp.Literal.number(code)), true=value
-                )
-            ]
-        )
-
+    bigint = dtype("BIGINT")
+    detail = exp.Case(
+        this=status.copy(),
+        ifs=[
+            exp.If(this=exp.Literal.number(0), true=_col("amount_fen")),
+            exp.If(this=exp.Literal.number(1), true=exp.Cast(this=failed, to=bigint)),
+        ],
+        default=exp.Cast(this=mask, to=bigint.copy()),
+    )
     return exp.select(
         _col("rid"),
         alias(
@@ -416,12 +427,7 @@ def compact_query(
             "policy",
         ),
         status.copy(),
-        alias(when(0, _col("amount_fen")), "amount_fen"),
-        alias(exp.Cast(this=when(1, failed) if aliases else exp.Null(), to=tiny.copy()), "failed"),
-        alias(
-            exp.Cast(this=when(2, mask), to=dtype("UINTEGER")),
-            "unknown_mask",
-        ),
+        alias(detail, "detail"),
     ).from_(statused.subquery("w", copy=False), copy=False)
 
 

@@ -255,3 +255,146 @@ def test_large_runs_write_parts_and_small_ones_stay_in_memory(tmp_path: Path) ->
     assert parts_dir_for(tmp_path, 1_000_000, 100) is None
     assert parts_dir_for(tmp_path, 3_500_000, 709) == tmp_path / "parts"
     assert parts_dir_for(tmp_path, PARTS_FROM, 1) == tmp_path / "parts"
+
+
+def amounts_three_ways(cp: CompiledPolicy, cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """{case: (status, amount_fen)} after checking bulk == explain == Python for both."""
+    profs = {
+        name: profile_from_case(data, data_year=cp.policy.data_year, seq=i)
+        for i, (name, data) in enumerate(cases.items(), 1)
+    }
+    con = duckdb.connect()
+    load_profiles_into(con, list(profs.values()))
+    build_frame(con, cp.requirements)
+    match_frame(con, [cp], snapshot_id=1)
+    bulk = dict(
+        (r[0], (r[1], r[2]))
+        for r in con.execute("SELECT uscc, status, amount_fen FROM matches").fetchall()
+    )
+    explained = {e.uscc: e for e in evaluate_in(con, [cp], rebuild_frame=False)}
+    out = {}
+    for name, prof in profs.items():
+        ex, py = explained[prof.uscc], evaluate_policy(cp, prof)
+        assert (py.status, py.amount_fen) == (ex.status, ex.amount_fen), name
+        if ex.status != "not_eligible":
+            # Bulk rows carry the amount of eligible rows only.
+            want = ex.amount_fen if ex.status == "eligible" else None
+            assert bulk[prof.uscc] == (ex.status, want), name
+        out[name] = (ex.status, ex.amount_fen)
+    return out
+
+
+def test_whole_yuan_formulas_skip_rounding_and_stay_exact() -> None:
+    cp = compile_yaml(
+        policy_yaml([("hired", "graduate_hires > 0")], formula="1000 * graduate_hires", cap="5000")
+    )
+    assert cp.amount_kind == "integer"
+    assert "ROUND" not in cp.bulk_sql and "DECIMAL(38" not in cp.bulk_sql
+    got = amounts_three_ways(
+        cp, {"three": {"graduate_hires": 3}, "capped": {"graduate_hires": 9}, "none": {}}
+    )
+    assert got == {
+        "three": ("eligible", 300_000),
+        "capped": ("eligible", 500_000),
+        "none": ("needs_data", None),
+    }
+
+
+def test_a_fractional_bound_keeps_the_rounding_path() -> None:
+    cp = compile_yaml(
+        policy_yaml(
+            [("hired", "graduate_hires > 0")], formula="1000 * graduate_hires", cap="2500.55"
+        )
+    )
+    assert "ROUND" in cp.bulk_sql
+    got = amounts_three_ways(cp, {"three": {"graduate_hires": 3}, "two": {"graduate_hires": 2}})
+    assert got == {"three": ("eligible", 250_055), "two": ("eligible", 200_000)}
+
+
+def test_rate_formulas_round_half_up_once_and_only_for_eligible_rows() -> None:
+    cp = compile_yaml(
+        policy_yaml(
+            [("big", "revenue > 100"), ("staffed", "employees > 10")],
+            formula="0.005 * revenue",
+            floor="1",
+        )
+    )
+    assert cp.amount_kind == "decimal"
+    got = amounts_three_ways(
+        cp,
+        {
+            "half fen up": {"revenue": 1001, "employees": 20},  # 5.005 yuan
+            "floor": {"revenue": 101, "employees": 20},  # 0.505 -> 1 yuan
+            "near miss": {"revenue": 1001, "employees": 5},
+            "amount unknown": {"employees": 20},
+        },
+    )
+    assert got == {
+        "half fen up": ("eligible", 501),
+        "floor": ("eligible", 100),
+        "near miss": ("near_miss", 501),
+        "amount unknown": ("needs_data", None),
+    }
+
+
+def test_a_formula_without_fields_is_folded_into_the_query() -> None:
+    cp = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="10000"))
+    assert "amount_yuan" not in cp.bulk_sql
+    got = amounts_three_ways(cp, {"big": {"revenue": 500}, "small": {"revenue": 5}})
+    assert got == {"big": ("eligible", 1_000_000), "small": ("near_miss", 1_000_000)}
+
+
+def test_the_detail_column_holds_amount_failed_index_or_unknown_mask() -> None:
+    cp = compile_yaml(
+        policy_yaml(
+            [("a", "revenue > 100"), ("b", "employees > 10"), ("c", "tax_paid > 0")],
+            formula="0.5 * tax_paid",
+        )
+    )
+    cases = {
+        "eligible": {"revenue": 500, "employees": 20, "tax_paid": 7},
+        "third fails": {"revenue": 500, "employees": 20, "tax_paid": 0},
+        "second fails": {"revenue": 500, "employees": 2, "tax_paid": 7},
+        "first and third unknown": {"employees": 20},
+    }
+    profs = [profile_from_case(d, data_year=2024, seq=i) for i, d in enumerate(cases.values(), 1)]
+    con = duckdb.connect()
+    load_profiles_into(con, profs)
+    build_frame(con, cp.requirements)
+    match_frame(con, [cp], snapshot_id=1)
+    name_of = {p.uscc: name for name, p in zip(cases, profs, strict=True)}
+    compact = con.execute(
+        "SELECT f.uscc, m.status, m.detail FROM matches_compact m"
+        " JOIN (SELECT rowid AS rid, uscc FROM frame) f USING (rid)"
+    ).fetchall()
+    assert {name_of[uscc]: (status, detail) for uscc, status, detail in compact} == {
+        "eligible": (0, 350),  # 3.50 yuan in fen
+        "third fails": (1, 2),  # criterion index 2
+        "second fails": (1, 1),
+        "first and third unknown": (2, 0b101),
+    }
+    decoded = con.execute(
+        "SELECT status, amount_fen, failed_criterion, unknown_criteria FROM matches ORDER BY ALL"
+    ).fetchall()
+    assert decoded == [
+        ("eligible", 350, None, None),
+        ("near_miss", None, "b", None),
+        ("near_miss", None, "c", None),
+        ("needs_data", None, None, "a,c"),
+    ]
+
+
+def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> None:
+    cp = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="0.5 * tax_paid"))
+    got = amounts_three_ways(
+        cp, {"known": {"revenue": 500, "tax_paid": 3}, "unknown": {"revenue": 500}}
+    )
+    assert got == {"known": ("eligible", 150), "unknown": ("needs_data", None)}
+    con = duckdb.connect()
+    load_profiles_into(con, [profile_from_case({"revenue": 500}, data_year=2024, seq=1)])
+    build_frame(con, cp.requirements)
+    match_frame(con, [cp], snapshot_id=1)
+    assert con.execute("SELECT status, detail FROM matches_compact").fetchall() == [(2, 0)]
+    assert con.execute("SELECT status, unknown_criteria FROM matches").fetchall() == [
+        ("needs_data", None)
+    ]
