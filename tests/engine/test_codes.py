@@ -6,6 +6,7 @@ Every case is checked three ways: bulk matching (``match_frame``), the explain q
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -398,3 +399,25 @@ def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> Non
     assert con.execute("SELECT status, unknown_criteria FROM matches").fetchall() == [
         ("needs_data", None)
     ]
+
+
+def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
+    from huiqi.engine.policy_sql import NARROW_YUAN
+
+    uncapped = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue"))
+    capped = compile_yaml(
+        policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue", cap="1000000")
+    )
+    # Without a cap below NARROW_YUAN, each amount is tested and a huge one is converted
+    # in 128-bit decimals; with such a cap, the 64-bit conversion alone.
+    assert uncapped.bulk_sql.count("DECIMAL(38, 2)") == 1
+    assert "DECIMAL(38, 2)" not in capped.bulk_sql
+    huge = NARROW_YUAN * 4 + Decimal("0.01")  # half of it: 2 * NARROW_YUAN + 0.005 yuan
+    got = amounts_three_ways(
+        uncapped,
+        {"huge": {"revenue": huge}, "just below": {"revenue": NARROW_YUAN * 2 - 1}},
+    )
+    assert got == {
+        "huge": ("eligible", int((NARROW_YUAN * 2 + Decimal("0.01")) * 100)),
+        "just below": ("eligible", int((NARROW_YUAN - Decimal("0.5")) * 100)),
+    }
