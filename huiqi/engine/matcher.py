@@ -144,10 +144,18 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _copy_to(select_sql: str, target: Path) -> str:
-    """COPY a policy's kept rows to one uncompressed Parquet file (the path is quoted by
-    SQLGlot; COPY cannot take it as a parameter). Uncompressed: snappy cost ~15 % more."""
+    """COPY a policy's kept rows to one Parquet file (the path is quoted by SQLGlot; COPY
+    cannot take it as a parameter).
+
+    Uncompressed (snappy cost ~15 % more), in Parquet format version 2, whose delta
+    encodings suit the ascending row ids: at 3.5 M x 709 the parts take 368 MB instead
+    of 1.4 GB and matching ran about 5 % faster.
+    """
     path = exp.Literal.string(str(target)).sql(dialect="duckdb")
-    return f"COPY ({select_sql}) TO {path} (FORMAT parquet, COMPRESSION uncompressed)"
+    return (
+        f"COPY ({select_sql}) TO {path}"
+        " (FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V2)"
+    )
 
 
 def match_frame(
