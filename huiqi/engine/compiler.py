@@ -32,7 +32,8 @@ from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 DIALECT = "duckdb"
-# Bulk results keep the unknown criteria of a row as a 32-bit mask.
+# Bulk results keep the unknown criteria of a row as a bit mask; 32 keeps it far inside
+# the 64-bit detail column and a policy readable.
 MAX_CRITERIA = 32
 
 EXAMPLE_POLICY = """
