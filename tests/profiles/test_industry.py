@@ -97,3 +97,16 @@ def test_class_file_has_no_duplicate_keys() -> None:
     text = resources.files("huiqi.reference").joinpath("industry_classes.yaml").read_text("utf-8")
     keys = [line.split(":")[0].strip() for line in text.splitlines() if line.startswith('  "')]
     assert len(keys) == len(set(keys)) == len(yaml.safe_load(text)["codes"])
+
+
+def test_class_codes_follow_the_2017_edition_not_2011() -> None:
+    """Regression: seven 2011-edition codes in divisions 18 and 36 had slipped in."""
+    codes = load_codelist("industry_classes").codes
+    # 2017 split 1810 / 1820 into sportswear and other garments.
+    assert not {"1810", "1820"} & set(codes)
+    assert codes["1811"]["zh"] == "运动机织服装制造"
+    assert codes["1829"]["zh"] == "其他针织或钩针编织服装制造"
+    # 2017 inserted engine manufacturing at 3620 and moved the rest of group 36x down one.
+    assert codes["3620"]["zh"] == "汽车用发动机制造"
+    assert codes["3660"]["zh"] == "汽车车身、挂车制造"
+    assert codes["3670"]["zh"] == "汽车零部件及配件制造"
