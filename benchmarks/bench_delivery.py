@@ -40,11 +40,11 @@ from sqlalchemy import Engine, func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "delivery"))
 import helpers as h
 
+from huiqi.accounts.testing import OFFICER, enterprise
 from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import claims, notify
 from huiqi.delivery import publish as publishing
-from huiqi.delivery.access import SYSTEM, Actor
 from huiqi.delivery.models import Entitlement, Grant
 
 PHASES = {
@@ -122,7 +122,7 @@ def bench_bulk(
             if profiler:
                 profiler.enable()
             _, rep = publishing.publish(
-                settings_, factory, text_, actor=SYSTEM, filename="bench.yaml", chunk=chunk
+                settings_, factory, text_, actor=OFFICER, filename="bench.yaml", chunk=chunk
             )
             if profiler:
                 profiler.disable()
@@ -146,7 +146,7 @@ def bench_claims(
     with fresh_database(backend, workdir) as engine:
         factory = session_factory(engine)
         text_ = h.policy_yaml("bench-claim", delivery="confirm", budget=10**10)
-        publishing.publish(settings_, factory, text_, actor=SYSTEM, filename="claim.yaml")
+        publishing.publish(settings_, factory, text_, actor=OFFICER, filename="claim.yaml")
         with factory() as s:
             offers = s.execute(
                 select(Entitlement.id, Entitlement.uscc).order_by(Entitlement.id).limit(claims_n)
@@ -166,9 +166,7 @@ def bench_claims(
                 if think_ms:
                     time.sleep(pause.expovariate(1000.0 / think_ms))
                 t0 = time.perf_counter()
-                result = claims.claim(
-                    wide_factory, actor=Actor(f"u{k}", "enterprise", code), entitlement_id=ent_id
-                )
+                result = claims.claim(wide_factory, actor=enterprise(code), entitlement_id=ent_id)
                 local.append(time.perf_counter() - t0)
                 assert result.grant_id is not None
             with lock:

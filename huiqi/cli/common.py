@@ -7,13 +7,19 @@ Exit codes scripts can rely on:
 * 2 wrong command-line usage (unknown option, missing argument)
 * 3 something asked for does not exist (USCC, policy, snapshot)
 * 4 checks ran and found problems (policy tests failed, lint findings, rejected rows)
+* 5 access denied, or nobody is signed in
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -26,11 +32,14 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor
 from huiqi.config import Settings, get_settings
 from huiqi.errors import HuiqiError
+from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS, EXIT_DENIED = 0, 1, 2, 3, 4, 5
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -85,10 +94,42 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
         yield update
 
 
-def yuan(fen: int | None) -> str:
-    """Fen as yuan with thousands separators and two decimals (exact, no float)."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+def database(ctx: click.Context) -> tuple[sessionmaker[Session], str]:
+    """The operational database (migrated) and its URL."""
+    from huiqi.db.engine import database_url, open_database
+
+    settings = settings_from(ctx)
+    url = database_url(settings, ctx.obj.get("database_url") if ctx.obj else None)
+    return open_database(settings, url), url
+
+
+def signed_in(ctx: click.Context) -> tuple[sessionmaker[Session], Actor]:
+    """The database and the signed-in actor; exit 5 with a clear message when nobody is."""
+    from huiqi.cli.signin import current_actor
+    from huiqi.db.engine import transaction
+
+    factory, url = database(ctx)
+    with transaction(factory) as s:
+        return factory, current_actor(s, url)
+
+
+def emit_json(data: Any) -> None:
+    """Print data as JSON (dataclasses, dates and Decimals included), for scripts."""
+    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | Path):
+        return str(value)
+    return value
+
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -1,5 +1,10 @@
 """Delivery commands: publish, deliver, claim, applications, allocation, disbursement,
-notifications, inbox, users and the audit log. Each is thin and calls huiqi.delivery."""
+notifications, inbox, listings and the audit log.
+
+Each command parses its input, calls one service function as the signed-in user
+(``huiqi login`` or ``HUIQI_TOKEN``) and renders the result; every access check
+is inside the service function.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,38 @@ from pathlib import Path
 
 import click
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    JSON_OPTION,
     console,
+    emit_json,
     handle_errors,
     settings_from,
+    signed_in,
     yuan,
 )
-from huiqi.db.engine import open_database, transaction
+from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
-from huiqi.delivery.access import Actor, actor_for, add_user, require
+from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import claim as claim_offer
 from huiqi.delivery.lifecycle import expire_offers
-from huiqi.delivery.models import Entitlement, Event, Grant, PolicyVersion
 from huiqi.delivery.publish import deliver as deliver_version
 from huiqi.delivery.publish import publish as publish_file
 from huiqi.delivery.recompute import recompute
 from huiqi.errors import NotFoundError
 
-AS_OPTION = click.option(
-    "--as",
-    "as_user",
-    default="system",
-    show_default=True,
-    help="Act as this user (roles are checked).",
+LIMIT_OPTION = click.option("--limit", default=50, show_default=True, help="At most this many.")
+AFTER_OPTION = click.option(
+    "--after", "after_id", default=0, show_default=True, help="Only ids above this (next page)."
 )
 
 
-def _db(ctx: click.Context) -> sessionmaker[Session]:
-    return open_database(settings_from(ctx), ctx.obj.get("database_url"))
-
-
-def _actor(factory: sessionmaker[Session], username: str) -> Actor:
-    with factory() as s:
-        return actor_for(s, username)
+def _table(columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 @click.command()
@@ -51,18 +51,15 @@ def _actor(factory: sessionmaker[Session], username: str) -> Actor:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--snapshot", type=int, help="Snapshot to match against (default: the latest).")
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def publish(
-    ctx: click.Context, files: tuple[Path, ...], snapshot: int | None, as_user: str
-) -> None:
+def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -> None:
     """Publish policy versions (frozen by hash) and deliver them: grants, offers, applications.
 
+    Needs the policy_publisher role for the policy's district or department.
     Re-running is safe: only missing records are created.
     """
-    factory = _db(ctx)
-    actor = _actor(factory, as_user)
+    factory, actor = signed_in(ctx)
     for f in files:
         pv, rep = publish_file(
             settings_from(ctx), factory, str(f), actor=actor, snapshot_id=snapshot
@@ -74,27 +71,25 @@ def publish(
 @click.command()
 @click.argument("policy_ids", nargs=-1)
 @click.option("--snapshot", type=int, help="Snapshot to match against (default: the latest).")
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def deliver(
-    ctx: click.Context, policy_ids: tuple[str, ...], snapshot: int | None, as_user: str
-) -> None:
+def deliver(ctx: click.Context, policy_ids: tuple[str, ...], snapshot: int | None) -> None:
     """Re-match published versions on a new snapshot: new records for the newly eligible,
-    review flags for those no longer eligible (nothing is revoked)."""
-    factory = _db(ctx)
-    actor = _actor(factory, as_user)
-    with factory() as s:
-        query = select(PolicyVersion).order_by(PolicyVersion.id)
-        if policy_ids:
-            query = query.where(PolicyVersion.policy_id.in_(policy_ids))
-        versions = s.scalars(query).all()
+    review flags for those no longer eligible (nothing is revoked).
+
+    Runs as the scheduler service account, or a policy_publisher for its own policies.
+    """
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        versions = ledger.list_versions(s, actor=actor)
+    if policy_ids:
+        versions = [v for v in versions if v.policy_id in policy_ids]
     if not versions:
         raise NotFoundError("no published policy versions; use 'huiqi publish' first")
-    for pv in versions:
+    for v in versions:
         console.print(
             deliver_version(
-                settings_from(ctx), factory, pv.id, actor=actor, snapshot_id=snapshot
+                settings_from(ctx), factory, v.id, actor=actor, snapshot_id=snapshot
             ).summary()
         )
 
@@ -106,24 +101,19 @@ def deliver(
 @click.option(
     "--attest", is_flag=True, help="Confirm the commitments (告知承诺) the offer asks for."
 )
-@AS_OPTION
 @click.pass_context
 @handle_errors
 def claim(
-    ctx: click.Context,
-    offer_id: int | None,
-    policy_id: str | None,
-    uscc: str | None,
-    attest: bool,
-    as_user: str,
+    ctx: click.Context, offer_id: int | None, policy_id: str | None, uscc: str | None, attest: bool
 ) -> None:
-    """Confirm an offer (直达快享) with one command; claiming twice returns the same grant."""
+    """Confirm an offer (直达快享) as the enterprise (or its park operator); claiming twice
+    returns the same grant."""
     if offer_id is None and not (policy_id and uscc):
         raise click.UsageError("give an OFFER_ID, or --policy and --uscc")
-    factory = _db(ctx)
+    factory, actor = signed_in(ctx)
     result = claim_offer(
         factory,
-        actor=_actor(factory, as_user),
+        actor=actor,
         entitlement_id=offer_id,
         policy_id=policy_id,
         uscc=uscc,
@@ -140,7 +130,59 @@ def claim(
 
 @click.group()
 def application() -> None:
-    """Pre-filled applications (申报): submit, approve, reject."""
+    """Pre-filled applications (申报): list, submit, approve, reject."""
+
+
+@application.command("list")
+@click.option("--uscc")
+@click.option("--policy", "policy_id")
+@click.option("--status", help="application_open, submitted, approved, rejected …")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def application_list(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Applications you may see; 'decidable' ones (submitted and eligible) can be approved."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_applications(
+            s,
+            actor=actor,
+            uscc=uscc,
+            policy_id=policy_id,
+            status=status,
+            after_id=after_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        _table(
+            ["record", "USCC", "policy", "status", "on the data", "estimate (yuan)", "decidable"],
+            [
+                [
+                    str(r.record_id),
+                    r.uscc,
+                    f"{r.policy_id} v{r.version}",
+                    r.status,
+                    r.match_status,
+                    yuan(r.estimated_fen),
+                    "yes" if r.decidable else "",
+                ]
+                for r in rows
+            ],
+        )
+    )
 
 
 @application.command("submit")
@@ -148,25 +190,27 @@ def application() -> None:
 @click.option(
     "--attest", is_flag=True, help="Confirm the commitments (告知承诺) the form asks for."
 )
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def application_submit(ctx: click.Context, record_id: int, attest: bool, as_user: str) -> None:
-    """Submit a pre-filled application (as the enterprise)."""
-    factory = _db(ctx)
-    d = apps.submit(factory, record_id, actor=_actor(factory, as_user), attest=attest)
+def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None:
+    """Submit a pre-filled application (as the enterprise or its park operator)."""
+    factory, actor = signed_in(ctx)
+    d = apps.submit(factory, record_id, actor=actor, attest=attest)
     console.print(f"application {d.entitlement_id}: {d.status}")
 
 
 @application.command("approve")
 @click.argument("record_id", type=int)
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def application_approve(ctx: click.Context, record_id: int, as_user: str) -> None:
-    """Approve a submitted application (as a policy officer): it becomes a grant."""
-    factory = _db(ctx)
-    d = apps.approve(factory, record_id, actor=_actor(factory, as_user))
+def application_approve(ctx: click.Context, record_id: int) -> None:
+    """Approve a submitted application that is eligible on the data: it becomes a grant.
+
+    A near miss (one criterion not met on the data) cannot be approved until new
+    data makes it eligible (import, then 'huiqi deliver'); reject it or wait.
+    """
+    factory, actor = signed_in(ctx)
+    d = apps.approve(factory, record_id, actor=actor)
     console.print(
         f"application {d.entitlement_id}: {d.status} {yuan(d.amount_fen)} yuan — {d.message}"
     )
@@ -175,48 +219,36 @@ def application_approve(ctx: click.Context, record_id: int, as_user: str) -> Non
 @application.command("reject")
 @click.argument("record_id", type=int)
 @click.option("--reason", required=True, help="Why; the enterprise sees this text.")
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def application_reject(ctx: click.Context, record_id: int, reason: str, as_user: str) -> None:
+def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
     """Reject an application with a reason the enterprise sees."""
-    factory = _db(ctx)
-    d = apps.reject(factory, record_id, actor=_actor(factory, as_user), reason=reason)
+    factory, actor = signed_in(ctx)
+    d = apps.reject(factory, record_id, actor=actor, reason=reason)
     console.print(f"application {d.entitlement_id}: {d.status} — {d.message}")
 
 
 @click.command()
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def expire(ctx: click.Context, as_user: str) -> None:
-    """Expire offers whose policy has ended."""
-    factory = _db(ctx)
-    n = expire_offers(factory, actor=_actor(factory, as_user))
+def expire(ctx: click.Context) -> None:
+    """Expire offers whose policy has ended (the scheduler's job)."""
+    factory, actor = signed_in(ctx)
+    n = expire_offers(factory, actor=actor)
     console.print(f"{n:,} offers expired")
 
 
 @click.command()
 @click.argument("policy_id")
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def allocate(ctx: click.Context, policy_id: str, as_user: str) -> None:
+def allocate(ctx: click.Context, policy_id: str) -> None:
     """Pro-rata budgets: after the claim window, scale provisional grants to fit the budget."""
     from huiqi.delivery.budget import allocate_pro_rata
 
-    factory = _db(ctx)
-    actor = _actor(factory, as_user)
-    require(actor, "policy_officer", "finance_officer")
+    factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        pv = s.scalar(
-            select(PolicyVersion)
-            .where(PolicyVersion.policy_id == policy_id)
-            .order_by(PolicyVersion.version.desc())
-        )
-        if pv is None:
-            raise NotFoundError(f"policy '{policy_id}' is not published")
-        result = allocate_pro_rata(s, pv.id, actor.username)
+        result = allocate_pro_rata(s, ledger.latest_version(s, policy_id).id, actor=actor)
     console.print(str(result))
 
 
@@ -232,50 +264,82 @@ def disburse() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files (default DATA_DIR/disbursements).",
 )
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def disburse_export(
-    ctx: click.Context, policy_id: str | None, out: Path | None, as_user: str
-) -> None:
-    """Export unpaid grants as a batch (CSV and Excel); a grant is never in two batches."""
-    from huiqi.delivery.disburse import export_batch
+def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None) -> None:
+    """Export unpaid grants as a batch (CSV and Excel); a grant is never in two batches.
 
-    factory = _db(ctx)
-    actor = _actor(factory, as_user)
-    require(actor, "finance_officer")
+    Columns: batch_id, grant_id, uscc, enterprise_name, bank_account_name,
+    bank_name, bank_account_number (left empty for the finance system),
+    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written.
+    """
+    from huiqi.delivery.disburse import NothingToPay, export_batch
+
+    factory, actor = signed_in(ctx)
     target = out or settings_from(ctx).data_dir / "disbursements"
-    with transaction(factory) as s:
-        pv_id = None
-        if policy_id:
-            pv = s.scalar(
-                select(PolicyVersion)
-                .where(PolicyVersion.policy_id == policy_id)
-                .order_by(PolicyVersion.version.desc())
-            )
-            if pv is None:
-                raise NotFoundError(f"policy '{policy_id}' is not published")
-            pv_id = pv.id
-        batch = export_batch(s, out_dir=target, actor=actor.username, policy_version_id=pv_id)
+    try:
+        with transaction(factory) as s:
+            pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
+            batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
+    except NothingToPay as nothing:
+        console.print(str(nothing))
+        return
     console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
     console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
 
 
 @disburse.command("results")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@AS_OPTION
 @click.pass_context
 @handle_errors
-def disburse_results(ctx: click.Context, file: Path, as_user: str) -> None:
-    """Apply the finance system's payment results (paid / failed with reason)."""
+def disburse_results(ctx: click.Context, file: Path) -> None:
+    """Apply the finance system's payment results (CSV in UTF-8 or GBK, or .xlsx).
+
+    Columns (English or Chinese headers): grant_id (补贴编号), result (结果: paid|failed,
+    成功|失败), reason (原因; required when failed), optional paid_date (支付日期,
+    YYYY-MM-DD) and amount_yuan (金额, checked against the batch). Bad rows are
+    reported with line and column and skipped; re-importing a file changes nothing.
+    """
     from huiqi.delivery.disburse import import_payment_results
 
-    factory = _db(ctx)
-    actor = _actor(factory, as_user)
-    require(actor, "finance_officer")
+    factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        report = import_payment_results(s, file, actor=actor.username)
+        report = import_payment_results(s, file, actor=actor)
     console.print(str(report))
+    if report.errors:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@disburse.command("batches")
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Disbursement batches, newest first."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_batches(s, actor=actor, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        _table(
+            ["batch", "created", "by", "status", "grants", "total (yuan)", "csv"],
+            [
+                [
+                    str(b.id),
+                    f"{b.created_at:%Y-%m-%d %H:%M}",
+                    b.created_by,
+                    b.status,
+                    f"{b.grants:,}",
+                    yuan(b.total_fen),
+                    b.csv_path or "",
+                ]
+                for b in rows
+            ],
+        )
+    )
 
 
 @click.group()
@@ -287,74 +351,216 @@ def notify() -> None:
 @click.pass_context
 @handle_errors
 def notify_send(ctx: click.Context) -> None:
-    """Send pending notifications through the configured channels (retried, never duplicated)."""
+    """Send pending notifications through the configured channels (the scheduler's job).
+
+    In-app inbox messages need no sending. External channels: email (HUIQI_SMTP_*)
+    and a log file (HUIQI_NOTIFY_LOG). Retried, never duplicated.
+    """
     from huiqi.delivery.channels import channels_from_env
     from huiqi.delivery.notify import send_pending
 
-    factory, channels = _db(ctx), channels_from_env()
+    factory, actor = signed_in(ctx)
+    channels = channels_from_env()
     totals: dict[str, int] = {}
     while True:  # one batch per call; keep going until the outbox is empty
-        report = send_pending(factory, channels)
+        report = send_pending(factory, channels, actor=actor)
         for key, value in vars(report).items():
             totals[key] = totals.get(key, 0) + value
         if report.claimed == 0:
             break
-    console.print(", ".join(f"{k} {v:,}" for k, v in totals.items()))
+    names = "; ".join(_where(c) for c in channels)
+    console.print(f"through {names}: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+
+
+def _where(channel: object) -> str:
+    """Where a channel's messages go, in words."""
+    host, path = getattr(channel, "host", None), getattr(channel, "path", None)
+    if host:
+        return f"email via {host}:{getattr(channel, 'port', '')}"
+    if path:
+        return f"the log file {path}"
+    return (
+        "the application log only (development default: set HUIQI_SMTP_HOST for email or"
+        " HUIQI_NOTIFY_LOG for a file)"
+    )
 
 
 @click.command()
 @click.argument("uscc")
 @click.option("--unread", is_flag=True, help="Only unread messages.")
-@AS_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
 @click.pass_context
 @handle_errors
-def inbox(ctx: click.Context, uscc: str, unread: bool, as_user: str) -> None:
-    """An enterprise's in-app messages."""
+def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool) -> None:
+    """An enterprise's in-app messages, newest first (the enterprise or its park operator)."""
     from huiqi.delivery.notify import inbox as read_inbox
 
-    factory = _db(ctx)
-    require(_actor(factory, as_user), "operator", "policy_officer", uscc=uscc)
-    with factory() as s:
-        for n in read_inbox(s, uscc, unread_only=unread):
-            console.print(f"[{n.created_at:%Y-%m-%d}] {n.subject}\n  {n.body}")
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "subject": n.subject,
+                "body": n.body,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            }
+            for n in read_inbox(s, uscc.upper(), actor=actor, unread_only=unread, limit=limit)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("no messages")
+    for n in rows:
+        console.print(f"[{n['created_at']:%Y-%m-%d}] {n['subject']}\n  {n['body']}")
 
 
 @click.command()
 @click.option("--uscc")
 @click.option("--policy", "policy_id")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
 @click.pass_context
 @handle_errors
-def grants(ctx: click.Context, uscc: str | None, policy_id: str | None, limit: int) -> None:
-    """List grants with their status and amount."""
-    factory = _db(ctx)
-    with factory() as s:
-        q = (
-            select(Grant, PolicyVersion)
-            .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
-            .order_by(Grant.id)
-            .limit(limit)
+def grants(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Grants with their status and amount (cut to what you may see)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_grants(
+            s,
+            actor=actor,
+            uscc=uscc,
+            policy_id=policy_id,
+            status=status,
+            after_id=after_id,
+            limit=limit,
         )
-        if uscc:
-            q = q.where(Grant.uscc == uscc)
-        if policy_id:
-            q = q.where(PolicyVersion.policy_id == policy_id)
-        table = Table("grant", "USCC", "policy", "period", "amount (yuan)", "status")
-        for g, pv in s.execute(q).all():
-            table.add_row(
-                str(g.id),
-                g.uscc,
-                f"{pv.policy_id} v{pv.version}",
-                g.benefit_period,
-                yuan(g.amount_fen),
-                g.status,
-            )
-    console.print(table)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        _table(
+            ["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
+            [
+                [
+                    str(g.id),
+                    g.uscc,
+                    f"{g.policy_id} v{g.version}",
+                    g.benefit_period,
+                    yuan(g.amount_fen),
+                    g.status,
+                ]
+                for g in rows
+            ],
+        )
+    )
+
+
+@click.command("records")
+@click.option("--uscc")
+@click.option("--policy", "policy_id")
+@click.option("--status", help="offered, granted, application_open, submitted, expired …")
+@click.option("--flagged", is_flag=True, default=None, help="Only records flagged for review.")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def records(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    flagged: bool | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Delivery records (offers, applications, grants, refusals, review flags)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_records(
+            s,
+            actor=actor,
+            uscc=uscc,
+            policy_id=policy_id,
+            status=status,
+            flagged=flagged,
+            after_id=after_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        _table(
+            ["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
+            [
+                [
+                    str(r.id),
+                    r.uscc,
+                    f"{r.policy_id} v{r.version}",
+                    r.mode,
+                    r.status,
+                    yuan(r.amount_fen),
+                    "⚑" if r.review_flag else "",
+                    r.reason or "",
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@click.command()
+@click.option("--policy", "policy_id")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
+    """Published policy versions, with hash, budget and what is committed."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_versions(s, actor=actor, policy_id=policy_id)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        _table(
+            ["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
+            [
+                [
+                    str(v.id),
+                    f"{v.policy_id} v{v.version}",
+                    v.delivery,
+                    f"{v.level} {v.region}",
+                    v.content_hash[:12],
+                    yuan(v.budget_fen),
+                    yuan(v.committed_fen),
+                    v.published_by,
+                ]
+                for v in rows
+            ],
+        )
+    )
 
 
 @click.group()
 def audit() -> None:
-    """The audit log and reproducibility checks."""
+    """The audit log, its hash chain, and reproducibility checks."""
 
 
 @audit.command("recompute")
@@ -363,7 +569,8 @@ def audit() -> None:
 @handle_errors
 def audit_recompute(ctx: click.Context, grant_id: int) -> None:
     """Recompute a grant from its policy version and data snapshot; exit 4 if it differs."""
-    rec = recompute(settings_from(ctx), _db(ctx), grant_id)
+    factory, actor = signed_in(ctx)
+    rec = recompute(settings_from(ctx), factory, grant_id, actor=actor)
     console.print(
         f"grant {rec.grant_id}: {rec.policy} (sha256 {rec.content_hash[:12]}…) on snapshot {rec.snapshot_id}:"
         f" stored {rec.stored_status} {yuan(rec.stored_fen)} yuan, recomputed {rec.recomputed_status}"
@@ -379,78 +586,63 @@ def audit_recompute(ctx: click.Context, grant_id: int) -> None:
 
 @audit.command("log")
 @click.option("--uscc")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--entity", help="e.g. grant:12, entitlement:7, user:3")
+@click.option("--kind", help="e.g. grant, claim, user_added")
+@click.option("--before", "before_seq", type=int, help="Only events before this seq (next page).")
+@LIMIT_OPTION
+@JSON_OPTION
 @click.pass_context
 @handle_errors
-def audit_log(ctx: click.Context, uscc: str | None, limit: int) -> None:
-    """The newest audit events (who, when, what, why)."""
-    with _db(ctx)() as s:
-        q = select(Event).order_by(Event.id.desc()).limit(limit)
-        if uscc:
-            q = q.where(Event.uscc == uscc)
-        for e in s.scalars(q):
-            console.print(
-                f"{e.id:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18} {e.entity or '':<18} {e.uscc or '':<18} {e.reason or ''}"
-            )
-
-
-@click.group()
-def user() -> None:
-    """Users and roles."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option(
-    "--role",
-    required=True,
-    help="enterprise, policy_officer, finance_officer, operator, data_steward or admin",
-)
-@click.option("--uscc", help="For enterprise users: their enterprise.")
-@click.option("--email", help="Where email notifications go.")
-@click.pass_context
-@handle_errors
-def user_add(
-    ctx: click.Context, username: str, role: str, uscc: str | None, email: str | None
+def audit_log(
+    ctx: click.Context,
+    uscc: str | None,
+    entity: str | None,
+    kind: str | None,
+    before_seq: int | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
-    """Add a user with one role."""
-    with transaction(_db(ctx)) as s:
-        add_user(s, username=username, role=role, uscc=uscc, email=email)
-    console.print(f"user {username} ({role}) added")
+    """The newest audit events (who, when, what, why); admins only."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.audit_log(
+            s,
+            actor=actor,
+            uscc=uscc,
+            entity=entity,
+            kind=kind,
+            before_seq=before_seq,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    for e in rows:
+        console.print(
+            f"{e.seq:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18}"
+            f" {e.entity or '':<18} {e.uscc or '':<18} {e.reason or ''}"
+        )
 
 
-@click.command("records")
-@click.option("--uscc")
-@click.option("--status")
-@click.option("--limit", default=50, show_default=True)
+@audit.command("verify")
+@JSON_OPTION
 @click.pass_context
 @handle_errors
-def records(ctx: click.Context, uscc: str | None, status: str | None, limit: int) -> None:
-    """Delivery records (offers, applications, grants, refusals, review flags)."""
-    with _db(ctx)() as s:
-        q = (
-            select(Entitlement, PolicyVersion)
-            .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
-            .order_by(Entitlement.id)
-            .limit(limit)
+def audit_verify(ctx: click.Context, as_json: bool) -> None:
+    """Check the audit log's hash chain; exit 4 and name the first broken event if any."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        report = ledger.verify_audit(s, actor=actor)
+    if as_json:
+        emit_json({**vars(report), "ok": report.ok})
+    elif report.ok:
+        console.print(f"[green]audit chain intact[/]: {report.checked:,} events")
+    else:
+        console.print(
+            f"[red]audit chain broken[/] after {report.checked:,} events: {report.problem}"
         )
-        if uscc:
-            q = q.where(Entitlement.uscc == uscc)
-        if status:
-            q = q.where(Entitlement.status == status)
-        table = Table("id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason")
-        for e, pv in s.execute(q).all():
-            table.add_row(
-                str(e.id),
-                e.uscc,
-                f"{pv.policy_id} v{pv.version}",
-                e.mode,
-                e.status,
-                yuan(e.computed_fen),
-                "⚑" if e.review_flag else "",
-                e.review_reason or e.status_reason or "",
-            )
-    console.print(table)
+    if not report.ok:
+        raise SystemExit(EXIT_FINDINGS)
 
 
 COMMANDS = [
@@ -465,6 +657,6 @@ COMMANDS = [
     inbox,
     grants,
     records,
+    versions,
     audit,
-    user,
 ]

@@ -7,58 +7,32 @@ every policy against every enterprise → print the report and where outputs are
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
     console,
+    database,
     err_console,
     handle_errors,
     progress_bars,
     settings_from,
 )
+from huiqi.cli.demo_accounts import (
+    create_enterprise_accounts,
+    create_staff,
+    render_accounts,
+    wipe_demo_data,
+)
 from huiqi.cli.render import render_match_report
-from huiqi.config import Settings
-from huiqi.engine.matcher import run_matching
+from huiqi.db.engine import transaction
+from huiqi.matching.service import match_population
 from huiqi.policies.loader import load_library
+from huiqi.profiles.service import generate_population
 from huiqi.profiles.store import ProfileStore
-
-
-def generate_and_import(
-    settings: Settings,
-    *,
-    enterprises: int,
-    seed: int,
-    formats: tuple[str, ...] = ("parquet",),
-    out: Path | None = None,
-    do_import: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[Any, list[Any]]:
-    """Write registry files for a synthetic population and import them in order."""
-    from huiqi.profiles.generate import generate
-    from huiqi.profiles.importer import import_file
-
-    out_dir = out or settings.data_dir / "generated"
-    if progress:
-        progress("generate population", 0, enterprises)
-    result = generate(enterprises, seed=seed, out_dir=out_dir, formats=formats, progress=progress)
-    reports = []
-    if do_import:
-        ProfileStore(settings).init()
-        # The business registry goes first: it creates the enterprises the others describe.
-        names = sorted(result.files, key=lambda m: (m != "market", m))
-        files = [(m, result.files[m][formats[0]]) for m in names]
-        for i, (mapping, path) in enumerate(files):
-            reports.append(import_file(settings, path, mapping=mapping, progress=progress))
-            if progress:
-                progress("import registry files", i + 1, len(files))
-    return result, reports
 
 
 @click.command()
@@ -77,27 +51,41 @@ def generate_and_import(
 @click.pass_context
 @handle_errors
 def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
-    """Run the whole flow on a synthetic Shanghai population and print a report."""
+    """Run the whole flow on a synthetic Shanghai population and print a report.
+
+    Also creates the demo accounts (one per role, password huiqi-demo-2026) so that
+    every role can be tried; see the README.
+    """
     settings = settings_from(ctx)
-    if fresh and settings.data_dir.exists():
-        for sub in ("profiles.duckdb", "snapshots", "imports", "runs", "generated"):
-            target = settings.data_dir / sub
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+    if fresh:
+        wipe_demo_data(settings)
     ProfileStore(settings).init()
+    factory, url = database(ctx)
     started = time.perf_counter()
     lib = load_library()
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
-    with progress_bars() as progress:
-        _, reports = generate_and_import(
-            settings, enterprises=enterprises, seed=seed, progress=progress
+    with transaction(factory) as s:
+        staff = create_staff(s)
+    with progress_bars() as progress, transaction(factory) as s:
+        _, reports = generate_population(
+            settings,
+            s,
+            actor=staff["steward"],
+            enterprises=enterprises,
+            seed=seed,
+            progress=progress,
         )
-        run = run_matching(settings, [lp.compiled for lp in lib.policies], progress=progress)
+        run = match_population(
+            settings,
+            actor=staff["officer"],
+            policies=[lp.compiled for lp in lib.policies],
+            progress=progress,
+        )
+    with transaction(factory) as s:
+        accounts = create_enterprise_accounts(settings, s, staff["admin"], run)
     rejected = sum(r.rows_rejected for r in reports)
     console.print(
         f"\nImported {len(reports)} registry files: {sum(r.rows_accepted for r in reports):,} rows accepted,"
@@ -110,9 +98,14 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     console.print(f"  import reports     {settings.imports_dir}")
     console.print(f"  matches            {run.output_dir / 'matches.parquet'}")
     console.print(f"  summary            {run.output_dir / 'summary.json'}")
+    console.print(f"  ledger             {url}")
+    render_accounts(console, accounts, settings)
     example = _example_uscc(run.output_dir / "matches.parquet")
     if example:
-        console.print(f"\nTry: huiqi --data-dir {settings.data_dir} explain {example}")
+        console.print(
+            f"\nTry: huiqi --data-dir {settings.data_dir} login officer"
+            f"\n     huiqi --data-dir {settings.data_dir} explain {example}"
+        )
 
 
 def _example_uscc(matches: Path) -> str | None:

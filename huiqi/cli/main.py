@@ -9,21 +9,25 @@ from pathlib import Path
 import click
 
 from huiqi import __version__
+from huiqi.cli.accounts import COMMANDS as ACCOUNT_COMMANDS
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    JSON_OPTION,
     console,
+    emit_json,
     err_console,
     handle_errors,
     progress_bars,
     settings_from,
+    signed_in,
 )
 from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
-from huiqi.engine.explain import explain as explain_enterprise
-from huiqi.engine.matcher import run_matching
+from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
+from huiqi.matching.service import explain_enterprise, match_population
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
 
@@ -53,7 +57,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
 
 cli.add_command(policy)
 cli.add_command(demo)
-for _command in DELIVERY_COMMANDS:
+for _command in [*ACCOUNT_COMMANDS, *DELIVERY_COMMANDS]:
     cli.add_command(_command)
 
 
@@ -103,13 +107,19 @@ def generate(
     out: Path | None,
     do_import: bool,
 ) -> None:
-    """Generate a synthetic Shanghai population as registry files (and import them)."""
-    from huiqi.cli.demo import generate_and_import
+    """Generate a synthetic Shanghai population as registry files (and import them).
+
+    Importing needs the data_steward role.
+    """
+    from huiqi.profiles.service import generate_population
 
     settings = settings_from(ctx)
-    with progress_bars() as progress:
-        _result, reports = generate_and_import(
+    factory, actor = signed_in(ctx)
+    with progress_bars() as progress, transaction(factory) as s:
+        _result, reports = generate_population(
             settings,
+            s,
+            actor=actor,
             enterprises=enterprises,
             seed=seed,
             formats=formats,
@@ -136,15 +146,18 @@ def generate(
 def import_cmd(ctx: click.Context, files: tuple[Path, ...], mapping: str | None) -> None:
     """Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.
 
-    Good rows are stored; bad rows go to a rejects file with file, line, column
-    and reason. Exits 4 when any row was rejected.
+    Needs the data_steward role. Good rows are stored; bad rows go to a rejects
+    file with file, line, column and reason. Exits 4 when any row was rejected.
     """
-    from huiqi.profiles.importer import import_file
+    from huiqi.profiles.service import import_files
 
     settings = settings_from(ctx)
+    factory, actor = signed_in(ctx)
     rejected = 0
-    with progress_bars() as progress:
-        reports = [import_file(settings, f, mapping=mapping, progress=progress) for f in files]
+    with progress_bars() as progress, transaction(factory) as s:
+        reports = import_files(
+            settings, s, actor=actor, files=files, mapping=mapping, progress=progress
+        )
     for r in reports:
         console.print(r.summary())
         rejected += r.rows_rejected
@@ -153,11 +166,19 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], mapping: str | None)
 
 
 @cli.command()
+@JSON_OPTION
 @click.pass_context
 @handle_errors
-def snapshots(ctx: click.Context) -> None:
+def snapshots(ctx: click.Context, as_json: bool) -> None:
     """List data snapshots (one per import or generation)."""
-    for s in ProfileStore(settings_from(ctx)).snapshots():
+    from huiqi.profiles.service import list_snapshots
+
+    _factory, actor = signed_in(ctx)
+    found = list_snapshots(settings_from(ctx), actor=actor)
+    if as_json:
+        emit_json(found)
+        return
+    for s in found:
         console.print(
             f"{s.snapshot_id:>4}  {s.created_at:%Y-%m-%d %H:%M:%S}  {s.kind:<8} {s.registry or '':<16}"
             f" read {s.rows_read:,} accepted {s.rows_accepted:,} rejected {s.rows_rejected:,}"
@@ -192,10 +213,12 @@ def match(
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
+    _factory, actor = signed_in(ctx)
     with progress_bars(not as_json) as progress:
-        run = run_matching(
+        run = match_population(
             settings,
-            [lp.compiled for lp in lib.policies],
+            actor=actor,
+            policies=[lp.compiled for lp in lib.policies],
             snapshot_id=snapshot,
             progress=progress,
             memory_limit=memory_limit,
@@ -244,9 +267,16 @@ def explain(
         policies = [lp for lp in policies if lp.id == policy_id]
         if not policies:
             raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
-    explanations = explain_enterprise(
-        settings, uscc, [lp.compiled for lp in policies], snapshot_id=snapshot
-    )
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        explanations = explain_enterprise(
+            settings,
+            s,
+            actor=actor,
+            uscc=uscc,
+            policies=[lp.compiled for lp in policies],
+            snapshot_id=snapshot,
+        )
     if not (show_all or policy_id):
         explanations = [e for e in explanations if e.status != "not_eligible"]
     if as_json:

@@ -10,16 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-
-def yuan(fen: int) -> str:
-    """Fen as yuan with exactly two decimals, by integer arithmetic.
-
-    >>> yuan(123450), yuan(5), yuan(0), yuan(-1)
-    ('1234.50', '0.05', '0.00', '-0.01')
-    """
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
+from huiqi.money import format_yuan
 
 
 def pro_rata(requests: Mapping[int, int], budget_fen: int) -> dict[int, int]:
@@ -130,15 +121,17 @@ def choose_highest(candidates: Sequence[Candidate]) -> Choice:
     ranked = sorted(candidates, key=lambda c: (-c.amount_fen, c.policy_id, -c.version))
     chosen, rest = ranked[0], tuple(ranked[1:])
     tie = any(c.amount_fen == chosen.amount_fen for c in rest)
-    zh = f"同组政策就高不重复：{chosen.label} 金额最高（{yuan(chosen.amount_fen)} 元），予以享受"
+    zh = f"同组政策就高不重复：{chosen.label} 金额最高（{format_yuan(chosen.amount_fen, grouping=False)} 元），予以享受"
     en = (
         f"Exclusivity group, highest only: {chosen.label} gives the highest amount"
-        f" ({yuan(chosen.amount_fen)} yuan) and is granted"
+        f" ({format_yuan(chosen.amount_fen, grouping=False)} yuan) and is granted"
     )
     if rest:
-        zh += "；不重复享受：" + "、".join(f"{c.label}（{yuan(c.amount_fen)} 元）" for c in rest)
+        zh += "；不重复享受：" + "、".join(
+            f"{c.label}（{format_yuan(c.amount_fen, grouping=False)} 元）" for c in rest
+        )
         en += "; not also granted: " + ", ".join(
-            f"{c.label} ({yuan(c.amount_fen)} yuan)" for c in rest
+            f"{c.label} ({format_yuan(c.amount_fen, grouping=False)} yuan)" for c in rest
         )
     if tie:
         zh += "；金额相同时按政策编号、较新版本优先"

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor, require_own_enterprise, require_policy_scope
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
-from huiqi.delivery.access import Actor, require
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import ClaimError, find_entitlement
-from huiqi.delivery.grantmaker import make_grant, yuan_text
+from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.versions import policy_ref
+from huiqi.money import format_yuan as yuan_text
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def submit(
     """The enterprise checks its pre-filled form and submits it."""
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
-        require(actor, "operator", uscc=ent.uscc)
+        require_own_enterprise(s, actor, ent.uscc, "submit this application")
         if ent.status == "submitted":
             return Decision(ent.id, ent.status, None, None, "already submitted")
         if ent.status != "application_open":
@@ -68,9 +71,9 @@ def submit(
 
 def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor) -> Decision:
     """An officer approves a submitted application: it becomes a grant (budget, cap, group permitting)."""
-    require(actor, "policy_officer")
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
+        require_policy_scope(actor, policy_ref(pv), "approve applications", Role.POLICY_REVIEWER)
         if ent.status != "submitted":
             raise ClaimError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
@@ -110,11 +113,11 @@ def reject(
     factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, reason: str
 ) -> Decision:
     """An officer rejects an application with a reason the enterprise sees."""
-    require(actor, "policy_officer")
     if not reason.strip():
         raise ClaimError("a rejection needs a reason the enterprise can read")
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
+        require_policy_scope(actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER)
         if ent.status not in ("submitted", "application_open"):
             raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
         app.decided_at, app.decided_by, app.decision, app.reason = (

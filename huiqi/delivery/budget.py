@@ -16,10 +16,13 @@ from sqlalchemy import CursorResult, Table, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from huiqi.delivery.allocation import apply_cap, pro_rata, yuan
+from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
+from huiqi.accounts.roles import Role
+from huiqi.delivery.allocation import apply_cap, pro_rata
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import CapUsage, Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.money import format_yuan
 
 
 class AllocationError(HuiqiError):
@@ -193,7 +196,9 @@ class AllocationResult:
         return self.message
 
 
-def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> AllocationResult:
+def allocate_pro_rata(
+    session: Session, policy_version_id: int, *, actor: Actor
+) -> AllocationResult:
     """Share a pro-rata policy's budget among its provisional grants, once.
 
     Each provisional grant's claim is its ``amount_fen`` (the requested amount
@@ -220,6 +225,13 @@ def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> A
     ).one_or_none()
     if pv is None:
         raise NotFoundError(f"policy version {policy_version_id} does not exist")
+    require_policy_scope(
+        actor,
+        PolicyRef(pv.level, pv.region, pv.department),
+        f"allocate {pv.policy_id}",
+        Role.POLICY_PUBLISHER,
+        also=(Role.FINANCE_OFFICER, Role.SCHEDULER),
+    )
     if pv.budget_mode != "pro_rata":
         raise AllocationError(
             f"{pv.policy_id} v{pv.version} uses budget mode '{pv.budget_mode}', not 'pro_rata';"
@@ -275,15 +287,19 @@ def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> A
             select(Entitlement).where(Entitlement.id.in_([g.entitlement_id for g in provisional]))
         )
     }
-    budget_zh = "不设上限" if budget is None else f"{yuan(budget)} 元"
-    budget_en = "no budget limit" if budget is None else f"budget {yuan(budget)} yuan"
+    budget_zh = "不设上限" if budget is None else f"{format_yuan(budget, grouping=False)} 元"
+    budget_en = (
+        "no budget limit"
+        if budget is None
+        else f"budget {format_yuan(budget, grouping=False)} yuan"
+    )
     for g in provisional:
         share = shares[g.id]
         reason = (
-            f"按比例分配：申请 {yuan(claims[g.id])} 元，预算 {budget_zh}，申请总额"
-            f" {yuan(claimed)} 元，分配 {yuan(share)} 元 / pro rata: claimed"
-            f" {yuan(claims[g.id])} yuan of {yuan(claimed)} yuan in total, {budget_en},"
-            f" allocated {yuan(share)} yuan"
+            f"按比例分配：申请 {format_yuan(claims[g.id], grouping=False)} 元，预算 {budget_zh}，申请总额"
+            f" {format_yuan(claimed, grouping=False)} 元，分配 {format_yuan(share, grouping=False)} 元 / pro rata: claimed"
+            f" {format_yuan(claims[g.id], grouping=False)} yuan of {format_yuan(claimed, grouping=False)} yuan in total, {budget_en},"
+            f" allocated {format_yuan(share, grouping=False)} yuan"
         )
         g.explanation = {
             **(g.explanation or {}),
@@ -304,7 +320,7 @@ def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> A
             ent.status_reason = reason
         record_event(
             session,
-            actor=actor,
+            actor=actor.username,
             kind="allocated",
             uscc=g.uscc,
             policy_version_id=pv.id,
@@ -324,6 +340,6 @@ def allocate_pro_rata(session: Session, policy_version_id: int, actor: str) -> A
         allocated,
         shares,
         changed=True,
-        message=f"allocated {yuan(allocated)} yuan among {len(shares)} grant(s) of"
-        f" {pv.policy_id} v{pv.version} (claimed {yuan(claimed)} yuan)",
+        message=f"allocated {format_yuan(allocated, grouping=False)} yuan among {len(shares)} grant(s) of"
+        f" {pv.policy_id} v{pv.version} (claimed {format_yuan(claimed, grouping=False)} yuan)",
     )

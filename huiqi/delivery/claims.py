@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor, require_own_enterprise
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
-from huiqi.delivery.access import Actor, require
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.grantmaker import make_grant, yuan_text
+from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.money import format_yuan as yuan_text
 
 
 class ClaimError(HuiqiError):
@@ -83,7 +84,7 @@ def claim(
         ).scalar_one_or_none()
         if ent is None:
             raise NotFoundError(f"no offer or delivery record id {entitlement_id}")
-        require(actor, "operator", uscc=ent.uscc)
+        require_own_enterprise(s, actor, ent.uscc, "claim this offer")
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if grant is not None:
             return ClaimResult(

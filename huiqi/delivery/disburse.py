@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import io
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,12 @@ from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from huiqi.delivery.allocation import yuan
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
+from huiqi.money import format_yuan, parse_yuan
 
 EXPORT_COLUMNS = (
     "batch_id",
@@ -80,7 +81,7 @@ def export_batch(
     session: Session,
     *,
     out_dir: Path,
-    actor: str,
+    actor: Actor,
     policy_version_id: int | None = None,
     limit: int | None = None,
 ) -> Batch:
@@ -89,8 +90,9 @@ def export_batch(
     Writes ``batch-<id>.csv`` (UTF-8 with BOM, for Excel) and ``batch-<id>.xlsx``
     into ``out_dir``; bank columns are left empty for the finance system. Grants
     of 0 fen are not exported (nothing to pay). The grants become ``in_batch``.
-    A batch may be empty when there is nothing left to pay.
+    With nothing to pay it raises NothingToPay and writes no file.
     """
+    require_role(actor, "export disbursement batches", Role.FINANCE_OFFICER)
     query = (
         select(Grant)
         .where(
@@ -105,11 +107,15 @@ def export_batch(
     if limit is not None:
         query = query.limit(limit)
     candidates = list(session.scalars(query))
-    batch = Batch(created_by=actor, status="exported", grants=0, total_fen=0)
+    if not candidates:
+        raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
+    batch = Batch(created_by=actor.username, status="exported", grants=0, total_fen=0)
     session.add(batch)
     session.flush()
     got = _claim_items(session, batch.id, candidates)
     grants = [g for g in candidates if g.id in got]
+    if not grants:
+        raise NothingToPay("nothing to pay: another export took these grants just now")
     if grants:
         moved = session.execute(
             update(Grant)
@@ -141,14 +147,14 @@ def export_batch(
                 "",
                 "",
                 "",
-                yuan(g.amount_fen),
+                format_yuan(g.amount_fen, grouping=False),
                 pv.policy_id,
                 str(pv.version),
             ]
         )
         record_event(
             session,
-            actor=actor,
+            actor=actor.username,
             kind="batched",
             uscc=g.uscc,
             policy_version_id=g.policy_version_id,
@@ -165,14 +171,20 @@ def export_batch(
     batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
     record_event(
         session,
-        actor=actor,
+        actor=actor.username,
         kind="batch_exported",
         entity=f"batch:{batch.id}",
-        reason=f"{batch.grants} grant(s), {yuan(batch.total_fen)} yuan",
+        reason=f"{batch.grants} grant(s), {format_yuan(batch.total_fen, grouping=False)} yuan",
         data={"grants": batch.grants, "total_fen": batch.total_fen, "csv": str(csv_path)},
     )
     session.flush()
     return batch
+
+
+class NothingToPay(HuiqiError):
+    """An export found no granted, unbatched money: no batch and no file is made."""
+
+    exit_code = 0
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -210,7 +222,6 @@ _HEADER_ALIASES = {
     "amount_yuan": ("amount_yuan", "amount", "金额", "金额(元)", "金额（元）"),
 }
 _RESULTS = {"paid": "paid", "failed": "failed", "成功": "paid", "失败": "failed"}
-_YUAN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
 
 
 @dataclass
@@ -236,14 +247,6 @@ class ResultReport:
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
-
-
-def parse_yuan(text: str) -> int:
-    """Yuan text with at most two decimals as fen, exactly ('1,234.5' -> 123450)."""
-    match = _YUAN.match(text.strip().replace(",", ""))
-    if match is None:
-        raise ValueError(f"'{text}' is not an amount in yuan with at most two decimals")
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
 def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
@@ -317,7 +320,7 @@ def _paid_date(value: Any) -> dt.date | None:
         raise _RowError("paid_date", f"paid date '{value}' is not a date like 2026-03-31") from None
 
 
-def import_payment_results(session: Session, path: Path, *, actor: str) -> ResultReport:
+def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:
     """Apply a finance system's payment results (CSV or xlsx) to batched grants.
 
     Columns: ``grant_id``, ``result`` (paid | failed), ``reason`` (required when
@@ -331,6 +334,7 @@ def import_payment_results(session: Session, path: Path, *, actor: str) -> Resul
     Raises:
         ImportFileError: the file cannot be read or lacks the required columns.
     """
+    require_role(actor, "record payment results", Role.FINANCE_OFFICER)
     header, rows = _read_table(path)
     cols = _columns(path, header)
     report = ResultReport(file=str(path))
@@ -342,7 +346,7 @@ def import_payment_results(session: Session, path: Path, *, actor: str) -> Resul
             continue
         report.rows += 1
         try:
-            outcome = _apply_row(session, path, line, cells, seen, actor)
+            outcome = _apply_row(session, path, line, cells, seen, actor.username)
         except _RowError as err:
             column = cols[err.column] + 1 if err.column in cols else None
             location = Location(file=str(path), line=line, column=column, field=err.column)
@@ -362,7 +366,7 @@ def import_payment_results(session: Session, path: Path, *, actor: str) -> Resul
             batch.status = "settled"
     record_event(
         session,
-        actor=actor,
+        actor=actor.username,
         kind="payment_results",
         entity=f"file:{path.name}"[:64],
         reason=report.summary(),
@@ -409,13 +413,13 @@ def _apply_row(
     raw_amount = _text(cells.get("amount_yuan"))
     if raw_amount:
         try:
-            amount = parse_yuan(raw_amount)
+            amount = parse_yuan(raw_amount, allow_negative=False)
         except ValueError as err:
             raise _RowError("amount_yuan", str(err)) from None
         if amount != item.amount_fen:
             raise _RowError(
                 "amount_yuan",
-                f"amount {yuan(amount)} yuan differs from the {yuan(item.amount_fen)} yuan"
+                f"amount {format_yuan(amount, grouping=False)} yuan differs from the {format_yuan(item.amount_fen, grouping=False)} yuan"
                 f" exported for grant {grant_id} in batch {item.batch_id}",
             )
     recorded = {"paid": "paid", "payment_failed": "failed"}.get(grant.status)

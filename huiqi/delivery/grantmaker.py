@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import budget as budgets
-from huiqi.delivery.audit import record_event
+from huiqi.delivery.allocation import Candidate, choose_highest
+from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
+from huiqi.money import format_yuan as yuan_text
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,6 @@ class _Refused(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
-
-
-def yuan_text(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
-
-
-def _wins(new_amount: int, new_policy: str, held_amount: int, held_policy: str) -> bool:
-    """就高不重复: the higher amount wins; equal amounts go to the smaller policy id."""
-    return (new_amount, held_policy) > (held_amount, new_policy)
 
 
 def _exclusivity(
@@ -59,7 +52,9 @@ def _exclusivity(
     holder_pv = session.get(PolicyVersion, holder_ent.policy_version_id) if holder_ent else None
     assert holder_ent is not None and holder_pv is not None
     name = f"{holder_pv.policy_id} v{holder_pv.version}"
-    if not _wins(amount, pv.policy_id, holder.amount_fen, holder_pv.policy_id):
+    new = Candidate(pv.policy_id, pv.version, amount)
+    held = Candidate(holder_pv.policy_id, holder_pv.version, holder.amount_fen)
+    if choose_highest([held, new]).chosen is not new:
         raise _Refused(
             "excluded",
             f"就高不重复: group '{group}' gives this enterprise {yuan_text(holder.amount_fen)} yuan"
@@ -130,7 +125,7 @@ def make_grant(
             return Outcome(existing.status, existing)
     requested = ent.computed_fen or 0
     try:
-        with session.begin_nested():
+        with savepoint(session):
             _exclusivity(session, pv, ent, requested, actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"

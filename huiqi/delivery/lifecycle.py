@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
-from huiqi.delivery.access import Actor, require
-from huiqi.delivery.models import Entitlement, Event, utcnow
+from huiqi.delivery.audit import record_events
+from huiqi.delivery.models import Entitlement, utcnow
 
 
 def expire_offers(
     factory: sessionmaker[Session], *, actor: Actor, today: dt.date | None = None
 ) -> int:
     """Mark offers past their end date as expired (one event each); return how many."""
-    require(actor, "policy_officer", "operator")
+    require_role(actor, "expire offers", Role.SCHEDULER)
     day = today or dt.date.today()
     with transaction(factory) as s:
         rows = s.execute(
@@ -37,8 +39,8 @@ def expire_offers(
             )
         )
         now = utcnow()
-        s.execute(
-            insert(Event),
+        record_events(
+            s,
             [
                 {
                     "at": now,

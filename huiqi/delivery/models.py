@@ -29,32 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.db.base import Base
+from huiqi.db.clock import utcnow
 
 
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class, for executemany inserts (one cached statement)."""
     return cast(Table, model.__table__)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-ROLES = ("enterprise", "policy_officer", "finance_officer", "operator", "data_steward", "admin")
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
-    uscc: Mapped[str | None] = mapped_column(String(18), index=True)
-    email: Mapped[str | None] = mapped_column(String(254))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    __table_args__ = (CheckConstraint("role IN " + str(ROLES), name="role"),)
 
 
 class PolicyVersion(Base):
@@ -80,6 +60,7 @@ class PolicyVersion(Base):
     per_enterprise_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
     cap_group: Mapped[str | None] = mapped_column(String(120))
     exclusivity_group: Mapped[str | None] = mapped_column(String(120))
+    department: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="published")
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64))
@@ -257,7 +238,12 @@ class BatchItem(Base):
 
 
 class Event(Base):
-    """The append-only audit log: who did what, when and why (UPDATE/DELETE are refused)."""
+    """The append-only audit log: who did what, when and why (UPDATE/DELETE are refused).
+
+    Events form a hash chain in ``seq`` order: each carries the hash of the one
+    before it, so ``huiqi audit verify`` finds any row changed or removed behind
+    the database's back (see :mod:`huiqi.delivery.audit`).
+    """
 
     __tablename__ = "events"
 
@@ -270,3 +256,30 @@ class Event(Base):
     entity: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The end of the audit chain (one row): taken under lock when events are appended."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class DirectoryEntry(Base):
+    """The enterprises the ledger has delivered to: name, district and park, from the
+    snapshot of their latest delivery. Scopes are checked against it (a park operator
+    acts only for the enterprises of its park)."""
+
+    __tablename__ = "enterprise_directory"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(400))
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    park: Mapped[str | None] = mapped_column(String(200), index=True)
+    snapshot_id: Mapped[int] = mapped_column(Integer)

@@ -45,6 +45,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor, require_enterprise, require_role
+from huiqi.accounts.roles import Role
 from huiqi.db.bulk import bulk_insert
 from huiqi.db.engine import transaction
 from huiqi.delivery.channels import (
@@ -54,7 +56,7 @@ from huiqi.delivery.channels import (
     PermanentDeliveryError,
     channels_from_env,
 )
-from huiqi.delivery.models import Notification, User, table_of, utcnow
+from huiqi.delivery.models import DirectoryEntry, Notification, table_of, utcnow
 from huiqi.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ DEFAULT_LEASE = dt.timedelta(minutes=15)
 _DEDUPE_KEY_MAX = 200
 _ERROR_MAX = 2000
 _CHUNK = 1000
+INBOX_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -184,21 +187,41 @@ def enqueue_many(
     return new
 
 
-def inbox(session: Session, uscc: str, *, unread_only: bool = False) -> list[Notification]:
-    """An enterprise's in-app messages, newest first."""
+def inbox(
+    session: Session,
+    uscc: str,
+    *,
+    actor: Actor,
+    unread_only: bool = False,
+    limit: int = INBOX_LIMIT,
+) -> list[Notification]:
+    """An enterprise's in-app messages, newest first (at most ``limit``)."""
+    require_enterprise(session, actor, uscc, "read this inbox")
     stmt = select(Notification).where(Notification.uscc == uscc, Notification.channel == INBOX)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-    return list(session.scalars(stmt))
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    rows = list(session.scalars(stmt))
+    known = rows or session.get(DirectoryEntry, uscc) is not None
+    if (
+        not known
+        and session.scalar(select(Notification.id).where(Notification.uscc == uscc).limit(1))
+        is None
+    ):
+        raise NotFoundError(
+            f"enterprise {uscc} has received nothing from huiqi (it is not in the ledger);"
+            " check the USCC"
+        )
+    return rows
 
 
-def mark_read(session: Session, notification_id: int, uscc: str) -> Notification:
+def mark_read(session: Session, notification_id: int, uscc: str, *, actor: Actor) -> Notification:
     """Mark one inbox message of this enterprise read (idempotent: the first time is kept).
 
     Raises NotFoundError when the message does not exist or belongs to another
     enterprise; both look the same so that ids of others are not revealed.
     """
+    require_enterprise(session, actor, uscc, "mark this inbox's messages read")
     row = session.scalars(
         select(Notification).where(
             Notification.id == notification_id,
@@ -221,6 +244,7 @@ def send_pending(
     factory: sessionmaker[Session],
     channels: Sequence[Channel],
     *,
+    actor: Actor,
     max_attempts: int = 5,
     batch: int = 100,
     now: dt.datetime | None = None,
@@ -234,6 +258,7 @@ def send_pending(
     failure) it is ``failed``. Rows of channels not given here stay pending.
     Call again (e.g. in a loop) until ``claimed`` is 0 to drain the outbox.
     """
+    require_role(actor, "send notifications", Role.SCHEDULER)
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
     by_name = {c.name: c for c in channels}
@@ -317,18 +342,9 @@ def _claim(
 
 
 def _enterprise_emails(session: Session, usccs: set[str]) -> dict[str, tuple[str, ...]]:
-    if not usccs:
-        return {}
-    found: dict[str, list[str]] = {}
-    for uscc, address in session.execute(
-        select(User.uscc, User.email)
-        .where(User.role == "enterprise", User.uscc.in_(usccs), User.email.is_not(None))
-        .order_by(User.id)
-    ):
-        address = (address or "").strip()
-        if uscc and address and address not in found.setdefault(uscc, []):
-            found[uscc].append(address)
-    return {uscc: tuple(addresses) for uscc, addresses in found.items()}
+    from huiqi.accounts.service import enterprise_emails
+
+    return enterprise_emails(session, usccs)
 
 
 def _record(

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import duckdb
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor, require_policy_scope
+from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
-from huiqi.delivery.publish import compile_version
+from huiqi.delivery.versions import compile_version, policy_ref
 from huiqi.engine.frame import attach_snapshot, build_frame
 from huiqi.engine.rows import NAME, result_rows
 from huiqi.errors import NotFoundError
@@ -39,7 +41,10 @@ class Recomputation:
         return not self.differences
 
 
-def recompute(settings: Settings, factory: sessionmaker[Session], grant_id: int) -> Recomputation:
+def recompute(
+    settings: Settings, factory: sessionmaker[Session], grant_id: int, *, actor: Actor
+) -> Recomputation:
+    """Re-evaluate a grant from (policy hash, snapshot) and list every difference."""
     with factory() as s:
         grant = s.get(Grant, grant_id)
         if grant is None:
@@ -47,6 +52,13 @@ def recompute(settings: Settings, factory: sessionmaker[Session], grant_id: int)
         pv = s.get(PolicyVersion, grant.policy_version_id)
         ent = s.get(Entitlement, grant.entitlement_id)
         assert pv is not None and ent is not None
+        require_policy_scope(
+            actor,
+            policy_ref(pv),
+            "recompute grants",
+            Role.POLICY_REVIEWER,
+            also=(Role.FINANCE_OFFICER, Role.ADMIN),
+        )
         lp = compile_version(pv)
     store = ProfileStore(settings)
     con = duckdb.connect()

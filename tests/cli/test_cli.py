@@ -6,26 +6,26 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cliutil import accounts, run
 
-from huiqi.cli.main import cli
 from huiqi.engine.compiler import EXAMPLE_POLICY
 
 
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding a small generated population, imported."""
+    """A data directory holding a small generated population, imported, and its accounts."""
     data = tmp_path_factory.mktemp("data")
-    result = CliRunner().invoke(
-        cli, ["--data-dir", str(data), "generate", "-n", "3000", "--seed", "7"]
-    )
-    assert result.exit_code == 0, result.output
+    TOKENS.update(accounts(data))
+    code, out = run(data, "generate", "-n", "3000", "--seed", "7", token=TOKENS["steward"])
+    assert code == 0, out
     return data
 
 
-def run(data: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), *args])
-    return result.exit_code, result.output
+TOKENS: dict[str, str] = {}
+
+
+def officer() -> str:
+    return TOKENS["officer"]
 
 
 def test_help_lists_every_command() -> None:
@@ -43,7 +43,7 @@ def test_init_is_idempotent(tmp_path: Path) -> None:
 
 def test_match_before_any_data_says_what_to_do(tmp_path: Path) -> None:
     run(tmp_path, "init")
-    code, out = run(tmp_path, "match")
+    code, out = run(tmp_path, "match", token=accounts(tmp_path)["officer"])
     assert code == 1
     assert "huiqi generate" in out and "Traceback" not in out
 
@@ -80,7 +80,7 @@ def test_policy_test_failure_names_file_case_expected_and_got(tmp_path: Path) ->
 
 
 def test_match_then_explain_agree(populated: Path) -> None:
-    code, out = run(populated, "match", "--json")
+    code, out = run(populated, "match", "--json", token=officer())
     assert code == 0, out
     summary = json.loads(out)
     assert summary["enterprises"] == 3000
@@ -98,7 +98,7 @@ def test_match_then_explain_agree(populated: Path) -> None:
     )
     assert rows
     for uscc, policy_id, status, amount_fen in rows[:5]:
-        code, out = run(populated, "explain", uscc, policy_id, "--json")
+        code, out = run(populated, "explain", uscc, policy_id, "--json", token=officer())
         assert code == 0, out
         (e,) = json.loads(out)
         # The bulk table carries eligible amounts only; explain computes every amount.
@@ -107,19 +107,19 @@ def test_match_then_explain_agree(populated: Path) -> None:
 
 
 def test_explain_unknown_enterprise_exits_3(populated: Path) -> None:
-    code, out = run(populated, "explain", "91310104MA1K002340")
+    code, out = run(populated, "explain", "91310104MA1K002340", token=officer())
     assert code == 3
     assert "no enterprise with USCC 91310104MA1K002340" in out
 
 
 def test_explain_invalid_uscc_is_a_clear_error(populated: Path) -> None:
-    code, out = run(populated, "explain", "91310115MA1H8R7C6D")
+    code, out = run(populated, "explain", "91310115MA1H8R7C6D", token=officer())
     assert code == 1
     assert "check character is 'D' but should be '7'" in out
 
 
 def test_explain_human_output_counts_conditions(populated: Path) -> None:
-    code, out = run(populated, "match", "--json")
+    code, out = run(populated, "match", "--json", token=officer())
     matches = Path(json.loads(out)["output_dir"]) / "matches.parquet"
     import duckdb
 
@@ -132,7 +132,7 @@ def test_explain_human_output_counts_conditions(populated: Path) -> None:
         .fetchone()
     )
     assert row is not None
-    code, out = run(populated, "explain", row[0], row[1])
+    code, out = run(populated, "explain", row[0], row[1], token=officer())
     assert code == 0, out
     assert "near miss" in out and "conditions" in out and "✗ not met" in out
 
@@ -160,11 +160,11 @@ def test_a_large_match_writes_parquet_parts_with_the_same_results(
         )
         return run_dir, rows
 
-    code, out = run(populated, "match", "--json")
+    code, out = run(populated, "match", "--json", token=officer())
     assert code == 0, out
     small_dir, small = matches(out)
     monkeypatch.setattr(matcher, "PARTS_FROM", 1)
-    code, out = run(populated, "match", "--json")
+    code, out = run(populated, "match", "--json", token=officer())
     assert code == 0, out
     large_dir, large = matches(out)
     assert not (small_dir / "parts").exists()
@@ -172,3 +172,13 @@ def test_a_large_match_writes_parquet_parts_with_the_same_results(
         len(list((large_dir / "parts").glob("*.parquet"))) == json.loads(out)["policies"].__len__()
     )
     assert large == small and small
+
+
+def test_match_and_explain_need_a_signed_in_user(populated: Path) -> None:
+    """Regression: match and explain checked nobody."""
+    code, out = run(populated, "match")
+    assert code == 5 and "huiqi login" in out
+    code, out = run(populated, "explain", "91310104MA1K002340")
+    assert code == 5 and "huiqi login" in out
+    code, out = run(populated, "match", token=TOKENS["finance"])
+    assert code == 5 and "may not match the whole population" in out

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
+import csv
+import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from cliutil import accounts, run
 
-from huiqi.cli.main import cli
+from huiqi.cli.demo_accounts import DEMO_PASSWORD
 from huiqi.profiles.uscc import make
 
-
-def run(data: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), *args])
-    return result.exit_code, result.output
+LIBRARY = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
 
 
 def test_import_gbk_file_keeps_good_rows_and_exits_4_on_a_bad_one(tmp_path: Path) -> None:
@@ -25,12 +23,13 @@ def test_import_gbk_file_keeps_good_rows_and_exits_4_on_a_bad_one(tmp_path: Path
     )
     path = tmp_path / "market.csv"
     path.write_bytes(text.encode("gbk"))
-    code, out = run(tmp_path / "data", "import", str(path), "--mapping", "market")
+    steward = accounts(tmp_path / "data")["steward"]
+    code, out = run(tmp_path / "data", "import", str(path), "--mapping", "market", token=steward)
     assert code == 4, out
     assert "Rows: 2 read, 1 accepted, 1 rejected" in out
     assert "line 3, column '统一社会信用代码' (field 'uscc')" in out
     assert "check character is 'D' but should be '7'" in out
-    code, out = run(tmp_path / "data", "snapshots")
+    code, out = run(tmp_path / "data", "snapshots", token=steward)
     assert code == 0 and "rejected 1" in out
 
 
@@ -42,41 +41,110 @@ def test_demo_runs_on_a_small_population(tmp_path: Path) -> None:
 
 
 def test_readme_delivery_workflow(tmp_path: Path) -> None:
+    """The README's "Delivering benefits" walkthrough, signing in as each demo account."""
     data = tmp_path / "data"
-    assert run(data, "generate", "-n", "2000", "--seed", "3")[0] == 0
-    assert run(data, "user", "add", "officer", "--role", "policy_officer")[0] == 0
-    assert run(data, "user", "add", "finance", "--role", "finance_officer")[0] == 0
-    library = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
-    code, out = run(
-        data, "publish", str(library / "sh-stable-jobs-refund-2026.yaml"), "--as", "officer"
+    code, out = run(data, "demo", "-n", "3000", "--seed", "3")
+    assert code == 0 and "Demo accounts" in out, out
+
+    def login(user: str) -> None:
+        code, out = run(data, "login", user, HUIQI_PASSWORD=DEMO_PASSWORD)
+        assert code == 0 and f"signed in as {user}" in out, out
+
+    def ok(*args: str, token: str | None = None) -> str:
+        code, out = run(data, *args, token=token)
+        assert code == 0, (args, out)
+        return out
+
+    login("officer")
+    assert "granted" in ok("publish", str(LIBRARY / "sh-stable-jobs-refund-2026.yaml"))
+    assert "offered" in ok("publish", str(LIBRARY / "sh-startup-opening-subsidy-2026.yaml"))
+    assert "offered" in ok("records", "--status", "offered", "--limit", "5")
+    assert "sh-startup-opening-subsidy-2026" in ok("versions")
+    assert "applications" in ok("publish", str(LIBRARY / "sh-ai-product-sales-support-2026.yaml"))
+    open_apps = json.loads(
+        ok("application", "list", "--status", "application_open", "--limit", "5", "--json")
     )
-    assert code == 0 and "granted" in out, out
-    code, out = run(
-        data, "publish", str(library / "sh-startup-opening-subsidy-2026.yaml"), "--as", "officer"
-    )
-    assert code == 0 and "offered" in out, out
-    with sqlite3.connect(data / "huiqi.db") as con:
-        offer_id, uscc = con.execute(
-            "SELECT id, uscc FROM entitlements WHERE status = 'offered' ORDER BY id LIMIT 1"
-        ).fetchone()
-    # A finance officer may not claim for an enterprise: access denied, exit 5.
-    code, out = run(data, "claim", str(offer_id), "--as", "finance")
-    assert code == 5 and "may not do this" in out
-    assert run(data, "user", "add", "ent", "--role", "enterprise", "--uscc", uscc)[0] == 0
-    code, first = run(data, "claim", str(offer_id), "--as", "ent")
-    code2, second = run(data, "claim", str(offer_id), "--as", "ent")
-    assert code == code2 == 0
+    assert open_apps, "the apply policy made no applications"
+
+    login("ent")
+    uscc = ok("whoami").split("enterprise=")[1].split(")")[0]
+    offers = json.loads(ok("records", "--status", "offered", "--json"))
+    assert [o["uscc"] for o in offers] == [uscc]
+    first, second = ok("claim", str(offers[0]["id"])), ok("claim", str(offers[0]["id"]))
     assert "already claimed" in second
     assert first.split("grant ")[1].split(",")[0] == second.split("grant ")[1].split(",")[0]
-    code, out = run(data, "disburse", "export", "--as", "finance")
-    assert code == 0 and "batch 1" in out, out
-    code, out = run(data, "disburse", "export", "--as", "finance")
-    assert "0 grants" in out
-    with sqlite3.connect(data / "huiqi.db") as con:
-        (grant_id,) = con.execute("SELECT MIN(id) FROM grants").fetchone()
-    code, out = run(data, "audit", "recompute", str(grant_id))
-    assert code == 0 and "same decision" in out, out
-    code, out = run(data, "inbox", uscc, "--as", "ent")
-    assert code == 0 and "已确认领取" in out
-    code, out = run(data, "audit", "log", "--limit", "5")
-    assert code == 0 and "batch" in out
+    assert "已确认领取" in ok("inbox", uscc)
+    # Someone else's record is out of reach: access denied, exit 5.
+    code, out = run(data, "application", "submit", str(open_apps[0]["record_id"]))
+    assert code == 5 and "may not submit this application" in out, out
+
+    login("park")
+    park_grants = json.loads(ok("grants", "--json"))
+    assert uscc in {g["uscc"] for g in park_grants}
+
+    login("admin")
+    applicant = open_apps[0]
+    ok("user", "add", "applicant", "--role", f"enterprise={applicant['uscc']}", "--no-password")
+    token = ok("token", "create", "readme", "--user", "applicant").split()[-1]
+    ok("application", "submit", str(applicant["record_id"]), "--attest", token=token)
+
+    login("officer")
+    submitted = json.loads(ok("application", "list", "--status", "submitted", "--json"))
+    assert [a["record_id"] for a in submitted] == [applicant["record_id"]]
+    if submitted[0]["decidable"]:
+        assert "granted" in ok("application", "approve", str(applicant["record_id"]))
+    else:
+        code, out = run(data, "application", "approve", str(applicant["record_id"]))
+        assert code == 1 and "near miss" in out, out
+        assert "rejected" in ok(
+            "application", "reject", str(applicant["record_id"]), "--reason", "合同未经审计"
+        )
+
+    scheduler = (data / "scheduler.token").read_text().strip()
+    assert "offers expired" in ok("expire", token=scheduler)
+    assert "matched" in ok("deliver", token=scheduler)
+    assert "the application log only" in ok("notify", "send", token=scheduler)
+    code, out = run(data, "expire")  # signed in as officer: not the scheduler's job
+    assert code == 5 and "may not expire offers" in out
+
+    login("finance")
+    assert "granted" in ok("grants", "--limit", "10")
+    out = ok("disburse", "export")
+    assert "batch 1" in out, out
+    assert "nothing to pay" in ok("disburse", "export")
+    batch = json.loads(ok("disburse", "batches", "--json"))[0]
+    grant_id = read_csv(Path(batch["csv_path"]))[0]["grant_id"]
+    payments = tmp_path / "payments.csv"
+    payments.write_text(f"grant_id,result\n{grant_id},paid\n", encoding="utf-8")
+    assert "1 paid" in ok("disburse", "results", str(payments))
+
+    login("admin")
+    assert "batch_exported" in ok("audit", "log", "--limit", "20")
+    assert "applicant" in ok("audit", "log", "--kind", "user_added")
+    assert "audit chain intact" in ok("audit", "verify")
+    assert "same decision" in ok("audit", "recompute", grant_id)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_commands_without_sign_in_exit_5_and_never_act_as_admin(tmp_path: Path) -> None:
+    """Regression: 'huiqi claim' with no --as acted as a built-in admin, and anyone could add
+    an admin user."""
+    data = tmp_path / "data"
+    for args in (
+        ["claim", "1"],
+        ["user", "add", "mallory", "--role", "admin", "--no-password"],
+        ["grants"],
+        ["records"],
+        ["audit", "log"],
+        ["audit", "recompute", "1"],
+        ["notify", "send"],
+        ["inbox", "91310115MA1H8R7C41"],
+        ["disburse", "export"],
+        ["snapshots"],
+    ):
+        code, out = run(data, *args)
+        assert code == 5 and "sign in first" in out, (args, out)

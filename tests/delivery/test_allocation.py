@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huiqi.delivery import allocation
-from huiqi.delivery.allocation import Candidate, apply_cap, choose_highest, pro_rata, yuan
+from huiqi.delivery.allocation import Candidate, apply_cap, choose_highest, pro_rata
 
 requests_st = st.dictionaries(
     st.integers(min_value=1, max_value=10_000),
@@ -93,11 +93,6 @@ def test_pro_rata_awkward_inputs(
 def test_pro_rata_refuses_negative_request() -> None:
     with pytest.raises(ValueError, match="grant 2 requests -1 fen"):
         pro_rata({1: 5, 2: -1}, 3)
-
-
-def test_yuan_is_exact_for_large_amounts() -> None:
-    assert yuan(10**15 + 7) == "10000000000000.07"
-    assert yuan(123450) == "1234.50"
 
 
 def test_choose_highest_picks_the_largest_amount_and_explains() -> None:

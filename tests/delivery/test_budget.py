@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import transaction
 from huiqi.delivery import budget
 from huiqi.delivery.allocation import pro_rata
@@ -173,7 +174,7 @@ def test_allocate_pro_rata_sums_to_the_budget_and_runs_once(
 ) -> None:
     pv_id, ids = _pro_rata_version(sessions, 100, [100, 200, 300])
     with transaction(sessions) as s:
-        result = budget.allocate_pro_rata(s, pv_id, "officer")
+        result = budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
     assert result.changed
     assert result.allocations == dict(zip(ids, [17, 33, 50], strict=True))
     assert (result.claimed_fen, result.allocated_fen) == (600, 100)
@@ -192,7 +193,7 @@ def test_allocate_pro_rata_sums_to_the_budget_and_runs_once(
         assert first.reason is not None
         assert first.reason.startswith("按比例分配：申请 1.00 元，预算 1.00 元")
     with transaction(sessions) as s:
-        again = budget.allocate_pro_rata(s, pv_id, "officer")
+        again = budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
         assert s.scalar(select(func.count()).select_from(Event)) == 3
     assert not again.changed
     assert str(again).startswith("nothing to allocate: 3 grant(s)")
@@ -201,10 +202,10 @@ def test_allocate_pro_rata_sums_to_the_budget_and_runs_once(
 def test_allocate_under_budget_grants_every_claim(sessions: sessionmaker[Session]) -> None:
     pv_id, ids = _pro_rata_version(sessions, 10_000, [100, 200])
     with transaction(sessions) as s:
-        result = budget.allocate_pro_rata(s, pv_id, "officer")
+        result = budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
     assert result.allocations == {ids[0]: 100, ids[1]: 200}
     with pytest.raises(NotFoundError), transaction(sessions) as s:
-        budget.allocate_pro_rata(s, 424242, "officer")
+        budget.allocate_pro_rata(s, 424242, actor=OFFICER)
 
 
 def test_allocate_gives_unused_cap_back(sessions: sessionmaker[Session]) -> None:
@@ -217,7 +218,7 @@ def test_allocate_gives_unused_cap_back(sessions: sessionmaker[Session]) -> None
         make.grant(s, pv, requested_fen=100, status="provisional", code=code)
         pv_id = pv.id
     with transaction(sessions) as s:
-        budget.allocate_pro_rata(s, pv_id, "officer")
+        budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
         assert s.get(CapUsage, ("rd", code, "2026")).used_fen == 50  # type: ignore[union-attr]
 
 
@@ -245,7 +246,7 @@ def test_allocate_refuses_when_it_cannot_be_fair(
         pytest.raises(budget.AllocationError, match=re.escape(message)),
         transaction(sessions) as s,
     ):
-        budget.allocate_pro_rata(s, pv_id, "officer")
+        budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
 
 
 def test_concurrent_allocations_allocate_once(sessions: sessionmaker[Session]) -> None:
@@ -254,7 +255,7 @@ def test_concurrent_allocations_allocate_once(sessions: sessionmaker[Session]) -
 
     def work(_: int) -> None:
         with transaction(sessions) as s:
-            results.append(budget.allocate_pro_rata(s, pv_id, "officer"))
+            results.append(budget.allocate_pro_rata(s, pv_id, actor=OFFICER))
 
     _race(3, work)
     assert sorted(r.changed for r in results) == [False, False, True]
@@ -276,7 +277,7 @@ def test_allocate_matches_pro_rata_to_the_fen(
         pytest.skip("the property runs on SQLite; the examples above cover PostgreSQL")
     pv_id, ids = _pro_rata_version(sessions, budget_fen, requests)
     with transaction(sessions) as s:
-        result = budget.allocate_pro_rata(s, pv_id, "officer")
+        result = budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
     expected = pro_rata(dict(zip(ids, requests, strict=True)), budget_fen)
     assert result.allocations == expected
     with transaction(sessions) as s:

@@ -12,12 +12,13 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.testing import FINANCE
 from huiqi.db.engine import transaction
 from huiqi.delivery.disburse import (
     EXPORT_COLUMNS,
+    NothingToPay,
     export_batch,
     import_payment_results,
-    parse_yuan,
 )
 from huiqi.delivery.models import Batch, BatchItem, Event, Grant
 from huiqi.errors import ImportFileError
@@ -31,7 +32,7 @@ def _grants(sessions: sessionmaker[Session], amounts: list[int], **pv_fields: ob
 
 def _export(sessions: sessionmaker[Session], out: Path, **kw: object) -> Batch:
     with transaction(sessions) as s:
-        return export_batch(s, out_dir=out, actor="finance", **kw)  # type: ignore[arg-type]
+        return export_batch(s, out_dir=out, actor=FINANCE, **kw)  # type: ignore[arg-type]
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -39,14 +40,19 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_export_writes_exact_amounts_and_second_export_is_empty(
+def test_export_writes_exact_amounts_and_second_export_writes_nothing(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    """Regression: a second export with nothing to pay wrote an empty batch file."""
     ids = _grants(sessions, [123450, 5, 100_000_000_00], policy_id="jd-rd-subsidy", version=2)
     first = _export(sessions, tmp_path)
-    second = _export(sessions, tmp_path)
+    files = sorted(tmp_path.iterdir())
+    with pytest.raises(NothingToPay, match="nothing to pay"):
+        _export(sessions, tmp_path)
+    assert sorted(tmp_path.iterdir()) == files
+    with transaction(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
     assert (first.grants, first.total_fen) == (3, 123450 + 5 + 100_000_000_00)
-    assert (second.grants, second.total_fen) == (0, 0)
     assert first.csv_path is not None
     raw = Path(first.csv_path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -56,8 +62,6 @@ def test_export_writes_exact_amounts_and_second_export_is_empty(
     assert {r["batch_id"] for r in rows} == {str(first.id)}
     assert {(r["policy_id"], r["policy_version"]) for r in rows} == {("jd-rd-subsidy", "2")}
     assert {r["bank_account_number"] for r in rows} == {""}
-    assert second.csv_path is not None
-    assert _read_csv(Path(second.csv_path)) == []
     with transaction(sessions) as s:
         assert {g.status for g in s.scalars(select(Grant))} == {"in_batch"}
         assert s.scalar(select(func.count()).where(Event.kind == "batched")) == 3
@@ -104,7 +108,9 @@ def test_export_skips_unfinished_zero_and_other_version_grants(
 
 def test_export_limit(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     _grants(sessions, [100] * 5)
-    assert [_export(sessions, tmp_path, limit=2).grants for _ in range(4)] == [2, 2, 1, 0]
+    assert [_export(sessions, tmp_path, limit=2).grants for _ in range(3)] == [2, 2, 1]
+    with pytest.raises(NothingToPay):
+        _export(sessions, tmp_path, limit=2)
 
 
 def test_racing_exports_never_put_a_grant_in_two_batches(
@@ -119,6 +125,8 @@ def test_racing_exports_never_put_a_grant_in_two_batches(
         try:
             gate.wait()
             batches.append(_export(sessions, tmp_path / f"w{i}"))
+        except NothingToPay:
+            pass  # another export took every grant first
         except BaseException as err:
             errors.append(err)
 
@@ -159,7 +167,7 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
         ],
     )
     with transaction(sessions) as s:
-        report = import_payment_results(s, path, actor="finance")
+        report = import_payment_results(s, path, actor=FINANCE)
     assert (report.rows, report.paid, report.failed, report.errors) == (2, 1, 1, [])
     with transaction(sessions) as s:
         paid, failed = s.get(Grant, a), s.get(Grant, b)
@@ -173,7 +181,7 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
         kinds = s.scalars(select(Event.kind).where(Event.entity.in_([f"grant:{a}", f"grant:{b}"])))
         assert sorted(kinds) == ["batched", "batched", "paid", "payment_failed"]
     with transaction(sessions) as s:
-        again = import_payment_results(s, path, actor="finance")
+        again = import_payment_results(s, path, actor=FINANCE)
     assert (again.paid, again.failed, again.unchanged, again.errors) == (0, 0, 2, [])
     with transaction(sessions) as s:
         # only the import's own summary event is added
@@ -205,7 +213,7 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         ],
     )
     with transaction(sessions) as s:
-        report = import_payment_results(s, path, actor="finance")
+        report = import_payment_results(s, path, actor=FINANCE)
     assert (report.rows, report.paid) == (10, 1)
     got = [(e.location.line, e.location.column, e.message) for e in report.errors if e.location]
     assert got == [
@@ -238,9 +246,9 @@ def test_contradicting_result_needs_an_officer(
     first = _write_results(tmp_path / "r1.csv", [header, [str(a), "paid", ""]])
     second = _write_results(tmp_path / "r2.csv", [header, [str(a), "failed", "bounced"]])
     with transaction(sessions) as s:
-        import_payment_results(s, first, actor="finance")
+        import_payment_results(s, first, actor=FINANCE)
     with transaction(sessions) as s:
-        report = import_payment_results(s, second, actor="finance")
+        report = import_payment_results(s, second, actor=FINANCE)
     assert [e.message for e in report.errors] == [
         f"grant {a} is already recorded as paid; a contradicting result needs an officer"
         " (record a recovery or a re-payment instead)"
@@ -263,7 +271,7 @@ def test_results_from_xlsx_with_chinese_headers(
     path = tmp_path / "results.xlsx"
     wb.save(path)
     with transaction(sessions) as s:
-        report = import_payment_results(s, path, actor="finance")
+        report = import_payment_results(s, path, actor=FINANCE)
     assert (report.paid, report.failed, report.errors) == (1, 1, [])
 
 
@@ -278,26 +286,13 @@ def test_unreadable_result_files_are_refused(
         path = tmp_path / name
         path.write_text(content, encoding="utf-8")
         with pytest.raises(ImportFileError, match=message), transaction(sessions) as s:
-            import_payment_results(s, path, actor="finance")
-
-
-@pytest.mark.parametrize(
-    ("text", "fen"), [("1234.50", 123450), ("1,234.5", 123450), ("0.05", 5), ("7", 700)]
-)
-def test_parse_yuan(text: str, fen: int) -> None:
-    assert parse_yuan(text) == fen
-
-
-@pytest.mark.parametrize("text", ["1.234", "-1.00", "1e3", "", "十元"])
-def test_parse_yuan_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="is not an amount in yuan"):
-        parse_yuan(text)
+            import_payment_results(s, path, actor=FINANCE)
 
 
 def test_report_prints_summary_and_errors(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     path = _write_results(tmp_path / "r.csv", [["grant_id", "result"], ["5", "paid"]])
     with transaction(sessions) as s:
-        report = import_payment_results(s, path, actor="finance")
+        report = import_payment_results(s, path, actor=FINANCE)
     assert str(report).splitlines() == [
         f"{path}: 1 row(s): 0 paid, 0 failed, 0 unchanged, 1 error(s)",
         f"  {path}, line 2, column 1, field 'grant_id': unknown grant 5",

@@ -11,16 +11,15 @@ from helpers import build_store, policy_yaml, uscc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.delivery import applications as apps
-from huiqi.delivery.access import SYSTEM, AccessDenied, Actor
 from huiqi.delivery.claims import ClaimError, claim
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.models import Entitlement, Event, Grant, Notification, PolicyVersion
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.recompute import recompute
 from huiqi.errors import PolicyError
-
-OFFICER = Actor("officer", "policy_officer")
 
 
 def publish(settings, factory, text: str, *, name: str = "p.yaml"):  # type: ignore[no-untyped-def]
@@ -109,9 +108,9 @@ def test_offer_is_claimed_once_only_by_its_enterprise(
     pv, rep = publish(settings, sessions, policy_yaml("offer", delivery="confirm"))
     assert rep.offered == 2 and rep.granted == 0
     offer = records(sessions, pv.id)[a]
-    with pytest.raises(AccessDenied, match="may not do this"):
-        claim(sessions, actor=Actor("other", "enterprise", b), entitlement_id=offer.id)
-    me = Actor("me", "enterprise", a)
+    with pytest.raises(AccessDenied, match="may not claim this offer"):
+        claim(sessions, actor=enterprise(b), entitlement_id=offer.id)
+    me = enterprise(a)
     first = claim(sessions, actor=me, entitlement_id=offer.id, today=dt.date(2026, 6, 1))
     again = claim(sessions, actor=me, entitlement_id=offer.id, today=dt.date(2026, 6, 1))
     assert first.grant_id == again.grant_id and again.already
@@ -123,11 +122,13 @@ def test_offer_past_its_end_date_expires(sessions: sessionmaker[Session], tmp_pa
     settings, _ = build_store(tmp_path, {a: 1, b: 1})
     pv, _ = publish(settings, sessions, policy_yaml("late", delivery="confirm"))
     ents = records(sessions, pv.id)
-    result = claim(sessions, actor=SYSTEM, entitlement_id=ents[a].id, today=dt.date(2027, 1, 1))
+    result = claim(
+        sessions, actor=enterprise(a), entitlement_id=ents[a].id, today=dt.date(2027, 1, 1)
+    )
     assert (result.status, result.grant_id) == ("expired", None)
-    assert expire_offers(sessions, actor=OFFICER, today=dt.date(2027, 1, 1)) == 1
+    assert expire_offers(sessions, actor=SCHEDULER, today=dt.date(2027, 1, 1)) == 1
     with pytest.raises(ClaimError, match="is 'expired'"):
-        claim(sessions, actor=SYSTEM, entitlement_id=ents[b].id)
+        claim(sessions, actor=enterprise(b), entitlement_id=ents[b].id)
 
 
 def test_application_is_prefilled_submitted_and_approved(
@@ -138,7 +139,7 @@ def test_application_is_prefilled_submitted_and_approved(
     pv, rep = publish(settings, sessions, policy_yaml("apply", delivery="apply", per_person=500))
     assert rep.applications == 1
     ent = records(sessions, pv.id)[a]
-    me = Actor("me", "enterprise", a)
+    me = enterprise(a)
     with pytest.raises(AccessDenied):
         apps.approve(sessions, ent.id, actor=me)
     assert apps.submit(sessions, ent.id, actor=me).status == "submitted"
@@ -158,7 +159,7 @@ def test_rejection_reason_reaches_the_enterprise(
     settings, _ = build_store(tmp_path, {a: 4})
     pv, _ = publish(settings, sessions, policy_yaml("reject", delivery="apply"))
     ent = records(sessions, pv.id)[a]
-    apps.submit(sessions, ent.id, actor=SYSTEM)
+    apps.submit(sessions, ent.id, actor=enterprise(a))
     apps.reject(sessions, ent.id, actor=OFFICER, reason="合同未经审计")
     with sessions() as s:
         msgs = s.scalars(
@@ -210,7 +211,7 @@ def test_recompute_reproduces_the_decision(sessions: sessionmaker[Session], tmp_
     build_store(tmp_path, {uscc(1): 9})  # later data must not change the recorded decision
     with sessions() as s:
         grant = s.scalars(select(Grant)).one()
-    rec = recompute(settings, sessions, grant.id)
+    rec = recompute(settings, sessions, grant.id, actor=OFFICER)
     assert rec.same, rec.differences
     assert rec.recomputed_fen == 300_000
 

@@ -19,6 +19,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.models import User, UserRole
+from huiqi.accounts.testing import SCHEDULER, enterprise
 from huiqi.db.engine import transaction
 from huiqi.delivery.channels import (
     EmailChannel,
@@ -27,7 +29,7 @@ from huiqi.delivery.channels import (
     channels_from_env,
     message_id,
 )
-from huiqi.delivery.models import Notification, User
+from huiqi.delivery.models import Notification
 from huiqi.delivery.notify import Message, enqueue, enqueue_many, inbox, mark_read, send_pending
 from huiqi.errors import ConfigError, NotFoundError
 
@@ -83,8 +85,11 @@ def email_channel(controller: Controller) -> EmailChannel:
 
 def add_enterprise_user(sessions: sessionmaker[Session], uscc: str = USCC) -> None:
     with transaction(sessions) as s:
-        s.add(User(username=f"ent-{uscc}", role="enterprise", uscc=uscc, email="cfo@corp.example"))
-        s.add(User(username=f"off-{uscc}", role="policy_officer", uscc=uscc, email="x@gov.example"))
+        ent = User(username=f"ent-{uscc}", email="cfo@corp.example")
+        ent.roles = [UserRole(role="enterprise", scope=uscc)]
+        officer = User(username=f"off-{uscc}", email="x@gov.example")
+        officer.roles = [UserRole(role="policy_reviewer", scope=uscc)]
+        s.add_all([ent, officer])
 
 
 def notify(sessions: sessionmaker[Session], key: str, uscc: str = USCC) -> int:
@@ -106,9 +111,9 @@ def test_enqueue_twice_sends_one_message(sessions, smtp) -> None:
     assert notify(sessions, "grant:7") == 2  # inbox + email
     assert notify(sessions, "grant:7") == 0
     channel = email_channel(controller)
-    report = send_pending(sessions, [channel])
+    report = send_pending(sessions, [channel], actor=SCHEDULER)
     assert (report.claimed, report.sent) == (1, 1)
-    assert send_pending(sessions, [channel]).claimed == 0
+    assert send_pending(sessions, [channel], actor=SCHEDULER).claimed == 0
     assert len(handler.messages) == 1
     received = handler.messages[0]
     assert received["Subject"] == SUBJECT
@@ -136,14 +141,14 @@ def test_transient_failure_is_retried_and_delivered_once(sessions, smtp) -> None
     notify(sessions, "offer:1")
     handler.refuse.append("451 4.3.0 try again later")
     channel = email_channel(controller)
-    first = send_pending(sessions, [channel])
+    first = send_pending(sessions, [channel], actor=SCHEDULER)
     assert (first.claimed, first.retrying, first.sent) == (1, 1, 0)
     pending = row(sessions, "offer:1:email")
     assert (pending.status, pending.attempts) == ("pending", 1)
     assert pending.last_error is not None and "451" in pending.last_error
-    second = send_pending(sessions, [channel])
+    second = send_pending(sessions, [channel], actor=SCHEDULER)
     assert second.sent == 1
-    assert send_pending(sessions, [channel]).claimed == 0
+    assert send_pending(sessions, [channel], actor=SCHEDULER).claimed == 0
     assert len(handler.messages) == 1
     assert (row(sessions, "offer:1:email").status, row(sessions, "offer:1:email").attempts) == (
         "sent",
@@ -156,9 +161,9 @@ def test_server_down_then_up_delivers(sessions, smtp) -> None:
     add_enterprise_user(sessions)
     notify(sessions, "offer:2")
     down = EmailChannel(host="127.0.0.1", port=free_port(), sender="noreply@h.example", timeout=2)
-    assert send_pending(sessions, [down]).retrying == 1
+    assert send_pending(sessions, [down], actor=SCHEDULER).retrying == 1
     assert "unreachable" in (row(sessions, "offer:2:email").last_error or "")
-    assert send_pending(sessions, [email_channel(controller)]).sent == 1
+    assert send_pending(sessions, [email_channel(controller)], actor=SCHEDULER).sent == 1
     assert len(handler.messages) == 1
 
 
@@ -168,12 +173,12 @@ def test_max_attempts_marks_failed_with_error(sessions, smtp) -> None:
     notify(sessions, "reject:3")
     handler.refuse += ["451 busy"] * 5
     channel = email_channel(controller)
-    assert send_pending(sessions, [channel], max_attempts=2).retrying == 1
-    assert send_pending(sessions, [channel], max_attempts=2).failed == 1
+    assert send_pending(sessions, [channel], actor=SCHEDULER, max_attempts=2).retrying == 1
+    assert send_pending(sessions, [channel], actor=SCHEDULER, max_attempts=2).failed == 1
     failed = row(sessions, "reject:3:email")
     assert (failed.status, failed.attempts) == ("failed", 2)
     assert "451 busy" in (failed.last_error or "")
-    assert send_pending(sessions, [channel], max_attempts=2).claimed == 0
+    assert send_pending(sessions, [channel], actor=SCHEDULER, max_attempts=2).claimed == 0
     assert handler.messages == []
 
 
@@ -182,7 +187,7 @@ def test_permanent_refusal_fails_at_once(sessions, smtp) -> None:
     add_enterprise_user(sessions)
     notify(sessions, "grant:4")
     handler.refuse.append("554 5.7.1 rejected")
-    assert send_pending(sessions, [email_channel(controller)]).failed == 1
+    assert send_pending(sessions, [email_channel(controller)], actor=SCHEDULER).failed == 1
     failed = row(sessions, "grant:4:email")
     assert (failed.status, failed.attempts) == ("failed", 1)
     assert (failed.last_error or "").endswith("answered 554 5.7.1 rejected")
@@ -191,7 +196,7 @@ def test_permanent_refusal_fails_at_once(sessions, smtp) -> None:
 def test_no_recipient_fails_with_clear_error(sessions, smtp) -> None:
     controller, handler = smtp
     notify(sessions, "grant:5")  # no enterprise user registered
-    assert send_pending(sessions, [email_channel(controller)]).failed == 1
+    assert send_pending(sessions, [email_channel(controller)], actor=SCHEDULER).failed == 1
     failed = row(sessions, "grant:5:email")
     assert failed.status == "failed"
     assert f"no email address for enterprise {USCC}" in (failed.last_error or "")
@@ -207,8 +212,13 @@ def test_abandoned_claim_is_taken_over_after_the_lease(sessions, smtp) -> None:
         stuck = s.scalars(select(Notification).where(Notification.channel == "email")).one()
         stuck.status, stuck.attempts, stuck.sent_at = "sending", 1, dt.datetime(2025, 1, 1)
     channel = email_channel(controller)
-    assert send_pending(sessions, [channel], now=dt.datetime(2025, 1, 1, 0, 5)).claimed == 0
-    report = send_pending(sessions, [channel], now=dt.datetime(2025, 1, 1, 1, 0))
+    assert (
+        send_pending(
+            sessions, [channel], actor=SCHEDULER, now=dt.datetime(2025, 1, 1, 0, 5)
+        ).claimed
+        == 0
+    )
+    report = send_pending(sessions, [channel], actor=SCHEDULER, now=dt.datetime(2025, 1, 1, 1, 0))
     assert report.sent == 1
     assert row(sessions, "grant:6:email").attempts == 2
     # the resend carries the Message-ID of the first attempt
@@ -220,19 +230,19 @@ def test_inbox_and_mark_read_only_for_the_owner(sessions) -> None:
     notify(sessions, "grant:9", uscc=OTHER)
     email_row = row(sessions, "grant:8:email").id
     with transaction(sessions) as s:
-        mine = inbox(s, USCC)
+        mine = inbox(s, USCC, actor=enterprise(USCC))
         assert [(m.subject, m.status, m.channel) for m in mine] == [(SUBJECT, "sent", "inbox")]
-        assert inbox(s, USCC, unread_only=True) == mine
+        assert inbox(s, USCC, actor=enterprise(USCC), unread_only=True) == mine
         with pytest.raises(NotFoundError, match="not in the inbox of enterprise"):
-            mark_read(s, mine[0].id, OTHER)
+            mark_read(s, mine[0].id, OTHER, actor=enterprise(OTHER))
         with pytest.raises(NotFoundError):
-            mark_read(s, email_row, USCC)  # not an inbox row
+            mark_read(s, email_row, USCC, actor=enterprise(USCC))  # not an inbox row
     with transaction(sessions) as s:
-        first = mark_read(s, mine[0].id, USCC).read_at
-        assert inbox(s, USCC, unread_only=True) == []
-        assert len(inbox(s, OTHER, unread_only=True)) == 1
+        first = mark_read(s, mine[0].id, USCC, actor=enterprise(USCC)).read_at
+        assert inbox(s, USCC, actor=enterprise(USCC), unread_only=True) == []
+        assert len(inbox(s, OTHER, actor=enterprise(OTHER), unread_only=True)) == 1
     with transaction(sessions) as s:
-        assert mark_read(s, mine[0].id, USCC).read_at == first  # idempotent
+        assert mark_read(s, mine[0].id, USCC, actor=enterprise(USCC)).read_at == first  # idempotent
 
 
 def test_concurrent_senders_never_send_a_row_twice(sessions, smtp) -> None:
@@ -248,7 +258,7 @@ def test_concurrent_senders_never_send_a_row_twice(sessions, smtp) -> None:
         channel = email_channel(controller)
         try:
             start.wait()
-            while send_pending(sessions, [channel], batch=3).claimed:
+            while send_pending(sessions, [channel], actor=SCHEDULER, batch=3).claimed:
                 pass
         except BaseException as exc:  # surfaced by the assert below
             errors.append(exc)
@@ -280,7 +290,7 @@ def test_log_channel_writes_one_line_per_message(sessions, tmp_path: Path, caplo
             enqueue(s, uscc=USCC, kind="offered", subject=SUBJECT, body="第一行\n第二行",
                     dedupe_key=key, channels=["log"])  # fmt: skip
     with caplog.at_level(logging.INFO, logger="huiqi.notify"):
-        assert send_pending(sessions, [LogChannel(path)]).sent == 2
+        assert send_pending(sessions, [LogChannel(path)], actor=SCHEDULER).sent == 2
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["dedupe_key"] for line in lines] == ["a:log", "b:log"]
     assert json.loads(lines[0])["subject"] == SUBJECT
@@ -289,7 +299,7 @@ def test_log_channel_writes_one_line_per_message(sessions, tmp_path: Path, caplo
 
 def test_rows_of_unconfigured_channels_stay_pending(sessions) -> None:
     notify(sessions, "grant:10")
-    assert send_pending(sessions, [LogChannel()]).claimed == 0
+    assert send_pending(sessions, [LogChannel()], actor=SCHEDULER).claimed == 0
     assert row(sessions, "grant:10:email").status == "pending"
 
 
@@ -374,10 +384,10 @@ def test_sender_whose_claim_was_taken_over_does_not_overwrite_the_outcome(sessio
         def send(self, message: Outgoing) -> None:
             Stalling.calls += 1
             if Stalling.calls == 1:  # the first sender stalls past its lease...
-                reports.append(send_pending(sessions, [self], now=later))
+                reports.append(send_pending(sessions, [self], actor=SCHEDULER, now=later))
                 raise OSError("connection reset")  # ...and then fails
 
-    first = send_pending(sessions, [Stalling()], now=later - dt.timedelta(hours=1))
+    first = send_pending(sessions, [Stalling()], actor=SCHEDULER, now=later - dt.timedelta(hours=1))
     assert (first.claimed, first.lost) == (1, 1)
     assert reports[0].sent == 1
     done = row(sessions, "grant:11:email")

@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.config import Settings
 from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import claims
-from huiqi.delivery.access import SYSTEM, Actor
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.models import Entitlement, Event, Grant, Notification, PolicyVersion
 from huiqi.delivery.publish import deliver, publish
@@ -49,7 +49,7 @@ PROPERTY = settings(max_examples=20, deadline=None)
 
 
 def _publish(settings_: Settings, factory: sessionmaker[Session], text: str, **kw: object):
-    return publish(settings_, factory, text, actor=SYSTEM, filename="test.yaml", **kw)  # type: ignore[arg-type]
+    return publish(settings_, factory, text, actor=OFFICER, filename="test.yaml", **kw)  # type: ignore[arg-type]
 
 
 def _entitlement_ids(factory: sessionmaker[Session], pv_id: int) -> dict[str, int]:
@@ -93,7 +93,7 @@ def test_200_concurrent_claims_of_one_offer_make_one_grant(
     (ent_id,) = _entitlement_ids(sessions, pv.id).values()
     wide = h.wide_engine(engine, 200)
     factory = session_factory(wide)
-    actor = Actor("owner", "enterprise", code)
+    actor = enterprise(code)
     start = threading.Barrier(200)
 
     def one(_: int) -> claims.ClaimResult:
@@ -136,7 +136,7 @@ def test_1000_claims_against_a_budget_for_100_make_exactly_100_grants(
     factory = session_factory(wide)
 
     def one(code: str) -> claims.ClaimResult:
-        actor = Actor(f"u-{code}", "enterprise", code)
+        actor = enterprise(code)
         return claims.claim(factory, actor=actor, entitlement_id=ids[code])
 
     try:
@@ -168,10 +168,10 @@ _PUBLISH_IN_CHILD = """
 import sys
 from huiqi.config import get_settings
 from huiqi.db.engine import make_engine, session_factory
-from huiqi.delivery.access import SYSTEM
+from huiqi.accounts.testing import OFFICER
 from huiqi.delivery.publish import publish
 factory = session_factory(make_engine(sys.argv[2]))
-publish(get_settings(sys.argv[1]), factory, sys.argv[3], actor=SYSTEM, filename="crash.yaml",
+publish(get_settings(sys.argv[1]), factory, sys.argv[3], actor=OFFICER, filename="crash.yaml",
         chunk=int(sys.argv[4]))
 """
 
@@ -252,7 +252,9 @@ def test_first_come_claims_are_granted_in_claim_order_within_budget(
         ids = _entitlement_ids(factory, pv.id)
         granted = []
         for i in order:
-            result = claims.claim(factory, actor=SYSTEM, entitlement_id=ids[h.uscc(i)])
+            result = claims.claim(
+                factory, actor=enterprise(h.uscc(i)), entitlement_id=ids[h.uscc(i)]
+            )
             if result.grant_id is not None:
                 granted.append(h.uscc(i))
         with factory() as s:
@@ -386,7 +388,7 @@ def test_an_enterprise_no_longer_eligible_is_flagged_and_keeps_its_grant(
     pv, _ = _publish(settings_, sessions, h.policy_yaml("lost", budget=100_000))
     spent = h.committed(sessions, pv.id)
     _, sid2 = h.build_store(tmp_path / "data", {a: 1, b: 0, c: 3})
-    rep = deliver(settings_, sessions, pv.id, actor=SYSTEM)
+    rep = deliver(settings_, sessions, pv.id, actor=SCHEDULER)
     assert rep.snapshot_id == sid2 and rep.flagged == 1 and rep.new_records == 0
     with sessions() as s:
         ent = s.scalar(select(Entitlement).where(Entitlement.uscc == b))
@@ -399,7 +401,7 @@ def test_an_enterprise_no_longer_eligible_is_flagged_and_keeps_its_grant(
     assert flagged == [b]
     assert h.committed(sessions, pv.id) == spent
     # Flagging happens once, not on every later run.
-    assert deliver(settings_, sessions, pv.id, actor=SYSTEM).flagged == 0
+    assert deliver(settings_, sessions, pv.id, actor=SCHEDULER).flagged == 0
 
 
 def test_unclaimed_offers_expire_after_the_policy_ends(
@@ -411,13 +413,15 @@ def test_unclaimed_offers_expire_after_the_policy_ends(
     pv, _ = _publish(settings_, sessions, text)
     ids = _entitlement_ids(sessions, pv.id)
     first = ids[h.uscc(0)]
-    assert claims.claim(sessions, actor=SYSTEM, entitlement_id=first, today=end).grant_id
-    assert expire_offers(sessions, actor=SYSTEM, today=end) == 0
-    assert expire_offers(sessions, actor=SYSTEM, today=end + dt.timedelta(days=1)) == 2
-    assert expire_offers(sessions, actor=SYSTEM, today=end + dt.timedelta(days=2)) == 0
+    assert claims.claim(
+        sessions, actor=enterprise(h.uscc(0)), entitlement_id=first, today=end
+    ).grant_id
+    assert expire_offers(sessions, actor=SCHEDULER, today=end) == 0
+    assert expire_offers(sessions, actor=SCHEDULER, today=end + dt.timedelta(days=1)) == 2
+    assert expire_offers(sessions, actor=SCHEDULER, today=end + dt.timedelta(days=2)) == 0
     late = ids[h.uscc(1)]
     with pytest.raises(claims.ClaimError, match="is 'expired'"):
-        claims.claim(sessions, actor=SYSTEM, entitlement_id=late, today=end)
+        claims.claim(sessions, actor=enterprise(h.uscc(1)), entitlement_id=late, today=end)
     with sessions() as s:
         statuses = {i: st_ for i, st_ in s.execute(select(Entitlement.id, Entitlement.status))}
         assert s.scalar(select(func.count()).where(Event.kind == "expired")) == 2

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from huiqi.accounts import models as _accounts  # noqa: F401  (registers the tables)
 from huiqi.db.base import Base
-from huiqi.delivery import models  # noqa: F401  (registers the tables)
+from huiqi.delivery import models  # noqa: F401
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,0 +1,1 @@
+"""Accounts: users, their scoped roles, passwords, API tokens, and who may do what."""

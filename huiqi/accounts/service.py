@@ -1,0 +1,430 @@
+"""Account operations: the first admin, users and their roles, sign-in and API tokens.
+
+Every function takes the database session (the caller commits) and, except
+sign-in and the first admin, the acting user; each checks access itself and
+records what it changed as an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn, require_role
+from huiqi.accounts.credentials import hash_password, new_token, token_digest, verify_password
+from huiqi.accounts.models import ApiToken, User, UserRole
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.db.clock import utcnow
+from huiqi.delivery.audit import record_event
+from huiqi.errors import HuiqiError, NotFoundError
+
+SCHEDULER = "scheduler"
+LOGIN_DAYS = 7
+API_DAYS = 90
+MAX_TOKEN_DAYS = 366
+
+
+class AccountError(HuiqiError):
+    """An account operation cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class UserPublic:
+    id: int
+    username: str
+    display_name: str | None
+    email: str | None
+    roles: tuple[str, ...]
+    disabled: bool
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class TokenPublic:
+    id: int
+    username: str
+    name: str
+    kind: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+def _public(user: User) -> UserPublic:
+    return UserPublic(
+        user.id,
+        user.username,
+        user.display_name,
+        user.email,
+        tuple(sorted(str(RoleGrant(Role(r.role), r.scope)) for r in user.roles)),
+        user.disabled,
+        user.password_hash is not None,
+    )
+
+
+def _token_public(token: ApiToken, username: str) -> TokenPublic:
+    return TokenPublic(
+        token.id,
+        username,
+        token.name,
+        token.kind,
+        token.prefix,
+        token.created_at,
+        token.expires_at,
+        token.revoked_at,
+        token.last_used_at,
+    )
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(
+        user.username,
+        tuple(sorted({RoleGrant(Role(r.role), r.scope) for r in user.roles})),
+        user.id,
+    )
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user '{username}'; 'huiqi user list' shows them")
+    return user
+
+
+def _check_username(username: str) -> str:
+    name = username.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise AccountError(f"'{username}' is not a user name: 1–64 characters, no spaces")
+    return name
+
+
+def has_admin(session: Session) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(UserRole)
+            .join(User, User.id == UserRole.user_id)
+            .where(UserRole.role == Role.ADMIN, User.disabled.is_(False))
+        )
+    )
+
+
+def init_admin(
+    session: Session, *, username: str, password: str, email: str | None = None
+) -> UserPublic:
+    """Create the first admin and the ``scheduler`` service account. Refused once an admin exists."""
+    if has_admin(session):
+        raise AccessDenied(
+            "an admin already exists; sign in as an admin and use 'huiqi user add' instead"
+        )
+    name = _check_username(username)
+    user = User(username=name, email=email, password_hash=hash_password(password))
+    user.roles = [UserRole(role=Role.ADMIN, scope=None)]
+    session.add(user)
+    if session.scalar(select(User.id).where(User.username == SCHEDULER)) is None:
+        service = User(username=SCHEDULER, display_name="scheduled work (service account)")
+        service.roles = [UserRole(role=Role.SCHEDULER, scope=None)]
+        session.add(service)
+    session.flush()
+    record_event(
+        session,
+        actor=name,
+        kind="admin_init",
+        entity=f"user:{user.id}",
+        reason=f"first admin '{name}' and the '{SCHEDULER}' service account created",
+    )
+    return _public(user)
+
+
+def add_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    roles: Sequence[RoleGrant],
+    password: str | None = None,
+    email: str | None = None,
+    display_name: str | None = None,
+) -> UserPublic:
+    """An admin adds a user with its roles (a user without a password signs in by API token only)."""
+    require_role(actor, "add users", Role.ADMIN)
+    name = _check_username(username)
+    if not roles:
+        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise AccountError(f"user '{name}' exists; change it with 'huiqi user change'")
+    user = User(
+        username=name,
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password) if password else None,
+    )
+    user.roles = [UserRole(role=g.role, scope=g.scope) for g in sorted(set(roles))]
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        actor=actor.username,
+        kind="user_added",
+        entity=f"user:{user.id}",
+        reason=f"added '{name}' with {', '.join(map(str, sorted(set(roles))))}",
+        data={"roles": [str(g) for g in sorted(set(roles))], "email": email},
+    )
+    return _public(user)
+
+
+def change_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    add_roles: Iterable[RoleGrant] = (),
+    remove_roles: Iterable[RoleGrant] = (),
+    password: str | None = None,
+    email: str | None = None,
+    display_name: str | None = None,
+) -> UserPublic:
+    """An admin changes a user's roles, password, email or name (each change is an event)."""
+    require_role(actor, "change users", Role.ADMIN)
+    user = _user(session, username)
+    changes: list[str] = []
+    held = {RoleGrant(Role(r.role), r.scope): r for r in user.roles}
+    for g in remove_roles:
+        if g not in held:
+            raise AccountError(f"'{username}' does not hold {g}")
+        if g.role is Role.ADMIN and user.username == actor.username:
+            raise AccountError("an admin cannot remove its own admin role")
+        user.roles.remove(held.pop(g))
+        changes.append(f"-{g}")
+    for g in add_roles:
+        if g not in held:
+            user.roles.append(UserRole(role=g.role, scope=g.scope))
+            held[g] = user.roles[-1]
+            changes.append(f"+{g}")
+    if not held:
+        raise AccountError(f"'{username}' would hold no role; disable the user instead")
+    if password is not None:
+        user.password_hash = hash_password(password)
+        changes.append("password")
+    if email is not None:
+        user.email = email or None
+        changes.append("email")
+    if display_name is not None:
+        user.display_name = display_name or None
+        changes.append("name")
+    if not changes:
+        raise AccountError(
+            "nothing to change; give --add-role, --remove-role, --password or --email"
+        )
+    session.flush()
+    record_event(
+        session,
+        actor=actor.username,
+        kind="user_changed",
+        entity=f"user:{user.id}",
+        reason=f"changed '{user.username}': {', '.join(changes)}",
+        data={"changes": changes},
+    )
+    return _public(user)
+
+
+def set_disabled(
+    session: Session, *, actor: Actor, username: str, disabled: bool = True
+) -> UserPublic:
+    """An admin disables a user (its tokens are revoked) or enables it again."""
+    require_role(actor, "disable or enable users", Role.ADMIN)
+    user = _user(session, username)
+    if disabled and user.username == actor.username:
+        raise AccountError("an admin cannot disable itself")
+    user.disabled = disabled
+    if disabled:
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    record_event(
+        session,
+        actor=actor.username,
+        kind="user_disabled" if disabled else "user_enabled",
+        entity=f"user:{user.id}",
+        reason=f"{'disabled' if disabled else 'enabled'} '{user.username}'",
+    )
+    return _public(user)
+
+
+def list_users(session: Session, *, actor: Actor) -> list[UserPublic]:
+    require_role(actor, "list users", Role.ADMIN)
+    return [_public(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def sign_in(
+    session: Session, *, username: str, password: str, client: str = "cli", days: int = LOGIN_DAYS
+) -> tuple[Actor, str]:
+    """Check a password and issue a sign-in token; return the actor and the token (shown once)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or user.disabled:
+        record_event(
+            session,
+            actor=username.strip()[:64] or "?",
+            kind="login_failed",
+            entity=f"user:{user.id}" if user else None,
+            reason=f"sign-in refused ({client})",
+        )
+        raise AccessDenied("wrong user name or password, or the account is disabled")
+    secret = _issue(session, user, name=client, kind="login", days=days)
+    record_event(
+        session, actor=user.username, kind="login", entity=f"user:{user.id}", reason=client
+    )
+    return actor_of(user), secret
+
+
+def _issue(session: Session, user: User, *, name: str, kind: str, days: int) -> str:
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"a token lives 1 to {MAX_TOKEN_DAYS} days; got {days}")
+    secret = new_token()
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name[:120],
+            kind=kind,
+            token_hash=token_digest(secret),
+            prefix=secret[:10],
+            expires_at=utcnow() + dt.timedelta(days=days),
+        )
+    )
+    session.flush()
+    return secret
+
+
+def actor_from_token(session: Session, secret: str | None) -> Actor:
+    """The actor a bearer token stands for; NotSignedIn if it is unknown, expired or revoked."""
+    if not secret:
+        raise NotSignedIn("sign in first: 'huiqi login' (or set HUIQI_TOKEN to an API token)")
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(secret))
+    ).one_or_none()
+    now = utcnow()
+    if row is None:
+        raise NotSignedIn("the token is not known here; sign in again with 'huiqi login'")
+    token, user = row
+    if token.revoked_at is not None or user.disabled:
+        raise NotSignedIn("the token was revoked or its user disabled; sign in again")
+    if token.expires_at <= now:
+        raise NotSignedIn(f"the token expired on {token.expires_at:%Y-%m-%d}; sign in again")
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        token.last_used_at = now
+    return actor_of(user)
+
+
+def sign_out(session: Session, *, secret: str) -> bool:
+    """Revoke the token a client holds (no actor check: holding it is the proof)."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    return True
+
+
+def create_token(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    days: int = API_DAYS,
+    username: str | None = None,
+) -> tuple[TokenPublic, str]:
+    """An API token for a machine client: for oneself, or (admins) for another user such as
+    the scheduler service account. The secret is returned once and stored only hashed."""
+    if actor.user_id is None:
+        raise NotSignedIn("sign in to create tokens")
+    target = username or actor.username
+    if target != actor.username:
+        require_role(actor, "create tokens for other users", Role.ADMIN)
+    user = _user(session, target)
+    if user.disabled:
+        raise AccountError(f"'{target}' is disabled")
+    secret = _issue(session, user, name=name, kind="api", days=days)
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    assert token is not None
+    record_event(
+        session,
+        actor=actor.username,
+        kind="token_created",
+        entity=f"token:{token.id}",
+        reason=f"API token '{name}' for '{target}', {days} days",
+    )
+    return _token_public(token, user.username), secret
+
+
+def list_tokens(
+    session: Session, *, actor: Actor, username: str | None = None
+) -> list[TokenPublic]:
+    """Tokens of one user (one's own; admins any user's, or everyone's with username '*')."""
+    target = username or actor.username
+    if target != actor.username:
+        require_role(actor, "list other users' tokens", Role.ADMIN)
+    query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+    if target != "*":
+        query = query.where(User.username == target)
+    return [_token_public(t, u) for t, u in session.execute(query.order_by(ApiToken.id))]
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPublic:
+    """Revoke a token: one's own, or any (admins)."""
+    row = session.execute(
+        select(ApiToken, User.username)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == token_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no token {token_id}")
+    token, owner = row
+    if owner != actor.username:
+        require_role(actor, "revoke other users' tokens", Role.ADMIN)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(
+            session,
+            actor=actor.username,
+            kind="token_revoked",
+            entity=f"token:{token.id}",
+            reason=f"token '{token.name}' of '{owner}' revoked",
+        )
+    return _token_public(token, owner)
+
+
+def enterprise_emails(session: Session, usccs: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Email addresses of the enterprise users of these enterprises (for notifications)."""
+    wanted = set(usccs)
+    if not wanted:
+        return {}
+    found: dict[str, list[str]] = {}
+    for uscc, address in session.execute(
+        select(UserRole.scope, User.email)
+        .join(User, User.id == UserRole.user_id)
+        .where(
+            UserRole.role == Role.ENTERPRISE,
+            UserRole.scope.in_(wanted),
+            User.email.is_not(None),
+            User.disabled.is_(False),
+        )
+        .order_by(User.id)
+    ):
+        address = (address or "").strip()
+        if uscc and address and address not in found.setdefault(uscc, []):
+            found[uscc].append(address)
+    return {uscc: tuple(a) for uscc, a in found.items()}

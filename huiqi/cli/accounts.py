@@ -1,0 +1,317 @@
+"""Account commands: admin init, login, logout, whoami, user …, token …"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from rich.table import Table
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.roles import RoleGrant
+from huiqi.cli.common import (
+    JSON_OPTION,
+    console,
+    database,
+    emit_json,
+    handle_errors,
+    signed_in,
+)
+from huiqi.cli.signin import forget_token, prompt_password, store_token
+from huiqi.db.engine import transaction
+
+ROLE_HELP = (
+    "ROLE or ROLE=SCOPE, repeatable: enterprise=<USCC>, park_operator=<park>,"
+    " policy_author|policy_publisher|policy_reviewer=district:<code>|department:<name>|*,"
+    " finance_officer, data_steward, scheduler, admin"
+)
+
+
+@click.group()
+def admin() -> None:
+    """Set up administration."""
+
+
+@admin.command("init")
+@click.option("--username", envvar="HUIQI_ADMIN_USERNAME", help="env HUIQI_ADMIN_USERNAME")
+@click.option("--email", envvar="HUIQI_ADMIN_EMAIL", help="env HUIQI_ADMIN_EMAIL")
+@click.pass_context
+@handle_errors
+def admin_init(ctx: click.Context, username: str | None, email: str | None) -> None:
+    """Create the first admin (and the 'scheduler' service account); refused once one exists.
+
+    Interactive by default. For automation, set HUIQI_ADMIN_USERNAME and
+    HUIQI_ADMIN_PASSWORD (or HUIQI_ADMIN_PASSWORD_FILE, a file holding it).
+    """
+    name = username or click.prompt("admin user name")
+    password = _password_from_env("HUIQI_ADMIN") or prompt_password(confirm=True)
+    factory, _url = database(ctx)
+    with transaction(factory) as s:
+        user = accounts.init_admin(s, username=name, password=password, email=email)
+    console.print(
+        f"admin '{user.username}' created; sign in with 'huiqi login {user.username}'."
+        f" Scheduled jobs run as '{accounts.SCHEDULER}': give them a token with"
+        f" 'huiqi token create cron --user {accounts.SCHEDULER}'."
+    )
+
+
+def _password_from_env(prefix: str) -> str | None:
+    direct = os.environ.get(f"{prefix}_PASSWORD")
+    if direct:
+        return direct
+    path = os.environ.get(f"{prefix}_PASSWORD_FILE")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return f.read().rstrip("\r\n")
+    return None
+
+
+@click.command()
+@click.argument("username")
+@click.option("--days", default=accounts.LOGIN_DAYS, show_default=True, help="Token lifetime.")
+@click.pass_context
+@handle_errors
+def login(ctx: click.Context, username: str, days: int) -> None:
+    """Sign in: the token is stored for this database in your config directory (mode 0600).
+
+    The password is asked for, or read from HUIQI_PASSWORD / HUIQI_PASSWORD_FILE.
+    """
+    password = _password_from_env("HUIQI") or prompt_password()
+    factory, url = database(ctx)
+    with transaction(factory) as s:
+        actor, token = accounts.sign_in(
+            s, username=username, password=password, client="cli", days=days
+        )
+    path = store_token(url, actor.username, token)
+    console.print(f"signed in as {actor.describe()}; token stored in {path}")
+
+
+@click.command()
+@click.pass_context
+@handle_errors
+def logout(ctx: click.Context) -> None:
+    """Sign out: revoke and forget this database's stored token."""
+    factory, url = database(ctx)
+    token = forget_token(url)
+    if token:
+        with transaction(factory) as s:
+            accounts.sign_out(s, secret=token)
+    console.print("signed out" if token else "nobody was signed in here")
+
+
+@click.command()
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def whoami(ctx: click.Context, as_json: bool) -> None:
+    """Who you are signed in as, and your roles."""
+    _factory, actor = signed_in(ctx)
+    if as_json:
+        emit_json({"username": actor.username, "roles": [str(g) for g in actor.grants]})
+        return
+    console.print(actor.describe())
+
+
+@click.group()
+def user() -> None:
+    """Users and their roles (admins only; every change is an audit event)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
+@click.option("--email", help="Where email notifications go.")
+@click.option("--name", "display_name", help="Display name.")
+@click.option(
+    "--password/--no-password",
+    "with_password",
+    default=True,
+    show_default=True,
+    help="Ask for a password (or read HUIQI_NEW_PASSWORD); --no-password: API tokens only.",
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def user_add(
+    ctx: click.Context,
+    username: str,
+    roles: tuple[str, ...],
+    email: str | None,
+    display_name: str | None,
+    with_password: bool,
+    as_json: bool,
+) -> None:
+    """Add a user with one or more scoped roles."""
+    grants = [RoleGrant.parse(r) for r in roles]
+    factory, actor = signed_in(ctx)
+    password = (
+        (_password_from_env("HUIQI_NEW") or prompt_password(confirm=True))
+        if with_password
+        else None
+    )
+    with transaction(factory) as s:
+        added = accounts.add_user(
+            s,
+            actor=actor,
+            username=username,
+            roles=grants,
+            password=password,
+            email=email,
+            display_name=display_name,
+        )
+    if as_json:
+        emit_json(added)
+        return
+    console.print(f"user {added.username} added: {', '.join(added.roles)}")
+
+
+@user.command("change")
+@click.argument("username")
+@click.option("--add-role", "add", multiple=True, help=ROLE_HELP)
+@click.option("--remove-role", "remove", multiple=True, help="A role (with scope) to take away.")
+@click.option("--email")
+@click.option("--name", "display_name")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked for).")
+@click.pass_context
+@handle_errors
+def user_change(
+    ctx: click.Context,
+    username: str,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    email: str | None,
+    display_name: str | None,
+    new_password: bool,
+) -> None:
+    """Change a user's roles, email, name or password."""
+    factory, actor = signed_in(ctx)
+    password = (
+        (_password_from_env("HUIQI_NEW") or prompt_password(confirm=True)) if new_password else None
+    )
+    with transaction(factory) as s:
+        changed = accounts.change_user(
+            s,
+            actor=actor,
+            username=username,
+            add_roles=[RoleGrant.parse(r) for r in add],
+            remove_roles=[RoleGrant.parse(r) for r in remove],
+            password=password,
+            email=email,
+            display_name=display_name,
+        )
+    console.print(f"user {changed.username}: {', '.join(changed.roles)}")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_context
+@handle_errors
+def user_disable(ctx: click.Context, username: str) -> None:
+    """Disable a user and revoke its tokens."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        accounts.set_disabled(s, actor=actor, username=username, disabled=True)
+    console.print(f"user {username} disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_context
+@handle_errors
+def user_enable(ctx: click.Context, username: str) -> None:
+    """Enable a disabled user again (it signs in anew)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        accounts.set_disabled(s, actor=actor, username=username, disabled=False)
+    console.print(f"user {username} enabled")
+
+
+@user.command("list")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """Every user, its roles, and whether it can sign in with a password."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        users = accounts.list_users(s, actor=actor)
+    if as_json:
+        emit_json(users)
+        return
+    table = Table("user", "roles", "email", "password", "disabled")
+    for u in users:
+        table.add_row(
+            u.username,
+            "\n".join(u.roles),
+            u.email or "",
+            "yes" if u.has_password else "no",
+            "yes" if u.disabled else "",
+        )
+    console.print(table)
+
+
+@click.group()
+def token() -> None:
+    """API tokens for machine clients (other government systems, scheduled jobs)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--user", "username", help="For another user (admins), e.g. 'scheduler'.")
+@click.option("--days", default=accounts.API_DAYS, show_default=True, help="Lifetime in days.")
+@click.pass_context
+@handle_errors
+def token_create(ctx: click.Context, name: str, username: str | None, days: int) -> None:
+    """Create an API token; it is shown once (use it as HUIQI_TOKEN or a Bearer header)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        made, secret = accounts.create_token(
+            s, actor=actor, name=name, days=days, username=username
+        )
+    console.print(
+        f"token {made.id} '{made.name}' for {made.username}, expires {made.expires_at:%Y-%m-%d}"
+    )
+    click.echo(secret)
+
+
+@token.command("list")
+@click.option("--user", "username", help="Another user's tokens (admins); '*' for everyone's.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def token_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
+    """Tokens (never their secrets): name, kind, expiry, last use, revoked or not."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        tokens = accounts.list_tokens(s, actor=actor, username=username)
+    if as_json:
+        emit_json(tokens)
+        return
+    table = Table("id", "user", "name", "kind", "prefix", "expires", "last used", "state")
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            t.username,
+            t.name,
+            t.kind,
+            t.prefix + "…",
+            f"{t.expires_at:%Y-%m-%d}",
+            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+            "active" if t.active else ("revoked" if t.revoked_at else "expired"),
+        )
+    console.print(table)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@handle_errors
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token (your own, or any as an admin)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        t = accounts.revoke_token(s, actor=actor, token_id=token_id)
+    console.print(f"token {t.id} '{t.name}' of {t.username} revoked")
+
+
+COMMANDS = [admin, login, logout, whoami, user, token]

@@ -1,0 +1,151 @@
+"""The demo's accounts: one per role, so a newcomer can try each of them.
+
+They exist only in a demo data directory (marked by a ``.huiqi-demo`` file), all
+with the password ``huiqi-demo-2026``; the scheduler service account gets an API
+token written to ``<data dir>/scheduler.token`` (mode 0600) for its jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.access import Actor
+from huiqi.accounts.models import User
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.config import Settings
+from huiqi.engine.matcher import MatchRun
+from huiqi.errors import ConfigError
+from huiqi.profiles.directory import EnterpriseIdentity, identities
+
+DEMO_PASSWORD = "huiqi-demo-2026"
+MARKER = ".huiqi-demo"
+OFFER_POLICY = "sh-startup-opening-subsidy-2026"
+STAFF = {
+    "officer": [
+        RoleGrant(Role.POLICY_AUTHOR, "*"),
+        RoleGrant(Role.POLICY_PUBLISHER, "*"),
+        RoleGrant(Role.POLICY_REVIEWER, "*"),
+    ],
+    "finance": [RoleGrant(Role.FINANCE_OFFICER)],
+    "steward": [RoleGrant(Role.DATA_STEWARD)],
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    roles: tuple[str, ...]
+    note: str
+
+
+def wipe_demo_data(settings: Settings) -> None:
+    """Start a demo afresh. A ledger that is not a demo's is never deleted."""
+    data = settings.data_dir
+    ledger = data / "huiqi.db"
+    if ledger.exists() and not (data / MARKER).exists():
+        raise ConfigError(
+            f"{data} holds a ledger (huiqi.db) that the demo did not make; run the demo with"
+            " another --data-dir, or --reuse to keep this one"
+        )
+    for sub in ("profiles.duckdb", "snapshots", "imports", "runs", "generated", "disbursements"):
+        target = data / sub
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    for name in ("huiqi.db", "huiqi.db-wal", "huiqi.db-shm", "scheduler.token"):
+        (data / name).unlink(missing_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    (data / MARKER).write_text("made by 'huiqi demo'; its accounts use demo passwords\n")
+
+
+def create_staff(session: Session) -> dict[str, Actor]:
+    """The admin and the officers of the demo (kept if they exist, with --reuse)."""
+    if not accounts.has_admin(session):
+        accounts.init_admin(session, username="admin", password=DEMO_PASSWORD)
+    admin = _actor(session, "admin")
+    actors = {"admin": admin}
+    for name, grants in STAFF.items():
+        if session.scalar(select(User.id).where(User.username == name)) is None:
+            accounts.add_user(
+                session, actor=admin, username=name, roles=grants, password=DEMO_PASSWORD
+            )
+        actors[name] = _actor(session, name)
+    return actors
+
+
+def _actor(session: Session, username: str) -> Actor:
+    user = session.scalar(select(User).where(User.username == username))
+    assert user is not None
+    return accounts.actor_of(user)
+
+
+def _offer_enterprise(settings: Settings, run: MatchRun) -> EnterpriseIdentity | None:
+    """An enterprise the demo's offer policy will offer money to, in a park if one is."""
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT uscc FROM read_parquet(?) WHERE policy_id = ? AND status = 'eligible'"
+            " ORDER BY uscc LIMIT 500",
+            [str(run.output_dir / "matches.parquet"), OFFER_POLICY],
+        ).fetchall()
+    found = sorted(
+        identities(settings, run.snapshot_id, [r[0] for r in rows]),
+        key=lambda e: (e.park is None, e.uscc),
+    )
+    return found[0] if found else None
+
+
+def create_enterprise_accounts(
+    settings: Settings, session: Session, admin: Actor, run: MatchRun
+) -> list[DemoAccount]:
+    """The enterprise and park operator accounts, and the scheduler's token."""
+    made = [
+        DemoAccount("admin", ("admin",), "users, roles, tokens, audit log"),
+        DemoAccount("officer", tuple(map(str, STAFF["officer"])), "publish, review, simulate"),
+        DemoAccount("finance", ("finance_officer",), "disbursement batches, payment results"),
+        DemoAccount("steward", ("data_steward",), "imports and snapshots"),
+    ]
+    chosen = _offer_enterprise(settings, run)
+    if chosen is not None:
+        uscc, park = chosen.uscc, chosen.park
+        wanted = [("ent", RoleGrant(Role.ENTERPRISE, uscc), f"offered {OFFER_POLICY}")]
+        if park:
+            wanted.append(("park", RoleGrant(Role.PARK_OPERATOR, park), f"the park of {uscc}"))
+        for name, grant, note in wanted:
+            if session.scalar(select(User.id).where(User.username == name)) is None:
+                accounts.add_user(
+                    session, actor=admin, username=name, roles=[grant], password=DEMO_PASSWORD
+                )
+            made.append(DemoAccount(name, (str(grant),), note))
+    token_file = settings.data_dir / "scheduler.token"
+    if not token_file.exists():
+        _, secret = accounts.create_token(
+            session, actor=admin, name="demo scheduler", username=accounts.SCHEDULER, days=30
+        )
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secret + "\n")
+    made.append(DemoAccount(accounts.SCHEDULER, ("scheduler",), f"API token in {token_file.name}"))
+    return made
+
+
+def render_accounts(console: Console, made: list[DemoAccount], settings: Settings) -> None:
+    table = Table(title=f"Demo accounts (password {DEMO_PASSWORD}; demo data only)")
+    for column in ("user", "roles", "for"):
+        table.add_column(column)
+    for a in made:
+        table.add_row(a.username, "\n".join(a.roles), a.note)
+    console.print(table)
+    console.print(
+        f"Sign in with 'huiqi --data-dir {settings.data_dir} login officer';"
+        f" scheduled jobs: export HUIQI_TOKEN=$(cat {settings.data_dir / 'scheduler.token'})"
+    )

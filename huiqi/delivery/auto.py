@@ -1,0 +1,218 @@
+"""免申即享: grant a chunk of eligible enterprises at once, or one by one where shared state
+(an exclusivity slot held by another policy, a shared cap) needs the careful path."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from huiqi.db.bulk import bulk_insert
+from huiqi.delivery import notify
+from huiqi.delivery.audit import record_events
+from huiqi.delivery.grantmaker import make_grant
+from huiqi.delivery.models import (
+    Entitlement,
+    ExclusivitySlot,
+    Grant,
+    PolicyVersion,
+    table_of,
+    utcnow,
+)
+from huiqi.delivery.records import (
+    DeliveryReport,
+    ids_of,
+    insert_records,
+    max_id,
+    message_for,
+    record_values,
+)
+from huiqi.engine.rows import ResultRow
+from huiqi.money import format_yuan as yuan_text
+
+
+def grant_in_bulk(
+    s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
+) -> list[ResultRow]:
+    """Grant a chunk in bulk; return rows that need the one-by-one path (slot holders)."""
+    slow: list[ResultRow] = []
+    if pv.exclusivity_group:
+        held = set(
+            s.scalars(
+                select(ExclusivitySlot.uscc).where(
+                    ExclusivitySlot.group_name == pv.exclusivity_group,
+                    ExclusivitySlot.benefit_period == pv.benefit_period,
+                    ExclusivitySlot.uscc.in_([r.uscc for r in rows]),
+                )
+            )
+        )
+        slow = [r for r in rows if r.uscc in held]
+        rows = [r for r in rows if r.uscc not in held]
+    cap = pv.per_enterprise_cap_fen
+    amounts = {
+        r.uscc: min(r.amount_fen or 0, cap) if cap is not None else (r.amount_fen or 0)
+        for r in rows
+    }
+    provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+    statuses: dict[str, str] = {}
+    if pv.budget_fen is not None and not provisional:
+        # Lock the version row so concurrent claims and this chunk see one running total.
+        locked = s.execute(
+            select(PolicyVersion.committed_fen).where(PolicyVersion.id == pv.id).with_for_update()
+        ).scalar_one()
+        remaining = pv.budget_fen - locked
+        for r in rows:
+            if amounts[r.uscc] <= remaining:
+                statuses[r.uscc] = "granted"
+                remaining -= amounts[r.uscc]
+            else:
+                statuses[r.uscc] = "budget_exhausted"
+    else:
+        statuses = {r.uscc: "pending_allocation" if provisional else "granted" for r in rows}
+    values = []
+    for r in rows:
+        v = record_values(pv, r, sid, statuses[r.uscc])
+        if statuses[r.uscc] == "budget_exhausted":
+            v["status_reason"] = (
+                f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent; grants are made in USCC order"
+            )
+        elif amounts[r.uscc] < (r.amount_fen or 0):
+            v["status_reason"] = f"capped from {yuan_text(r.amount_fen or 0)} yuan"
+        values.append(v)
+    if not values:
+        return slow
+    ids = insert_records(s, pv, values)
+    winners = [r for r in rows if statuses[r.uscc] != "budget_exhausted"]
+    if pv.exclusivity_group and winners:
+        bulk_insert(
+            s,
+            table_of(ExclusivitySlot),
+            [
+                {
+                    "group_name": pv.exclusivity_group,
+                    "uscc": r.uscc,
+                    "benefit_period": pv.benefit_period,
+                    "entitlement_id": ids[r.uscc],
+                    "amount_fen": amounts[r.uscc],
+                }
+                for r in winners
+            ],
+        )
+    grant_ids: dict[str, int] = {}
+    if winners:
+        before = max_id(s, Grant)
+        bulk_insert(
+            s,
+            table_of(Grant),
+            [
+                {
+                    "entitlement_id": ids[r.uscc],
+                    "policy_version_id": pv.id,
+                    "uscc": r.uscc,
+                    "benefit_period": pv.benefit_period,
+                    "requested_fen": r.amount_fen or 0,
+                    "amount_fen": amounts[r.uscc],
+                    "status": "provisional" if provisional else "granted",
+                    "snapshot_id": sid,
+                    "content_hash": pv.content_hash,
+                    "explanation": r.explanation,
+                    "created_at": utcnow(),
+                }
+                for r in winners
+            ],
+        )
+        grant_ids = ids_of(s, Grant, pv, [r.uscc for r in winners], after=before)
+    total = sum(amounts[r.uscc] for r in winners)
+    if pv.budget_fen is not None and not provisional and total:
+        done = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(PolicyVersion)
+                .where(
+                    PolicyVersion.id == pv.id,
+                    PolicyVersion.committed_fen + total <= PolicyVersion.budget_fen,
+                )
+                .values(committed_fen=PolicyVersion.committed_fen + total)
+            ),
+        )
+        if done.rowcount != 1:  # pragma: no cover - the row lock above makes this impossible
+            raise IntegrityError("budget guard", {}, Exception("budget would be exceeded"))
+    now = utcnow()
+    events = []
+    for r in rows:
+        st = statuses[r.uscc]
+        kind = {"granted": "grant", "pending_allocation": "provisional_grant"}.get(st, st)
+        entity = (
+            f"grant:{grant_ids[r.uscc]}" if r.uscc in grant_ids else f"entitlement:{ids[r.uscc]}"
+        )
+        events.append(
+            {
+                "at": now,
+                "actor": actor,
+                "kind": kind,
+                "uscc": r.uscc,
+                "policy_version_id": pv.id,
+                "entity": entity,
+                "reason": "all criteria met (免申即享)"
+                if st != "budget_exhausted"
+                else "budget spent",
+                "data": {
+                    "amount_fen": amounts[r.uscc],
+                    "requested_fen": r.amount_fen,
+                    "snapshot_id": sid,
+                },
+            }
+        )
+    record_events(s, events)
+    messages = []
+    for r in winners:
+        subject, body = message_for(pv, r, "granted")
+        messages.append(
+            notify.Message(
+                uscc=r.uscc,
+                kind="granted",
+                subject=subject,
+                body=body,
+                dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
+            )
+        )
+    notify.enqueue_many(s, messages, count=False)
+    rep.granted += len(winners)
+    rep.granted_fen += total
+    rep.provisional += len(winners) if provisional else 0
+    rep.new_records += len(values)
+    for r in rows:
+        if statuses[r.uscc] == "budget_exhausted":
+            rep.refused["budget_exhausted"] = rep.refused.get("budget_exhausted", 0) + 1
+    return slow
+
+
+def grant_one_by_one(
+    s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
+) -> None:
+    for r in rows:
+        ent = Entitlement(**record_values(pv, r, sid, "pending"))
+        s.add(ent)
+        s.flush()
+        rep.new_records += 1
+        out = make_grant(s, pv, ent, actor=actor)
+        if out.grant is not None:
+            rep.granted += 1
+            rep.granted_fen += out.grant.amount_fen
+            subject, body = message_for(pv, r, "granted")
+            notify.enqueue_many(
+                s,
+                [
+                    notify.Message(
+                        uscc=r.uscc,
+                        kind="granted",
+                        subject=subject,
+                        body=body,
+                        dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
+                    )
+                ],
+            )
+        else:
+            rep.refused[out.status] = rep.refused.get(out.status, 0) + 1

@@ -1,0 +1,89 @@
+"""直达快享 offers and 申报 pre-filled applications: records an enterprise acts on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from huiqi.db.bulk import bulk_insert
+from huiqi.delivery import notify
+from huiqi.delivery.audit import record_events
+from huiqi.delivery.models import (
+    Application,
+    PolicyVersion,
+    table_of,
+    utcnow,
+)
+from huiqi.delivery.records import DeliveryReport, insert_records, message_for, record_values
+from huiqi.engine.rows import ResultRow
+
+
+def offer_or_prefill(
+    s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
+) -> None:
+    status = "offered" if pv.delivery == "confirm" else "application_open"
+    values = [record_values(pv, r, sid, status) for r in rows]
+    ids = insert_records(s, pv, values)
+    if pv.delivery == "apply":
+        bulk_insert(
+            s,
+            table_of(Application),
+            [{"entitlement_id": ids[r.uscc], "prefilled": prefill(r)} for r in rows],
+        )
+    kind = "offer" if pv.delivery == "confirm" else "application"
+    now = utcnow()
+    record_events(
+        s,
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "kind": kind,
+                "uscc": r.uscc,
+                "policy_version_id": pv.id,
+                "entity": f"entitlement:{ids[r.uscc]}",
+                "reason": f"{r.status}: offered under {pv.delivery}",
+                "data": {"computed_fen": r.amount_fen, "snapshot_id": sid},
+            }
+            for r in rows
+        ],
+    )
+    notify.enqueue_many(
+        s,
+        [
+            notify.Message(
+                uscc=r.uscc,
+                kind=kind,
+                subject=message_for(pv, r, kind)[0],
+                body=message_for(pv, r, kind)[1],
+                dedupe_key=f"{kind}:{pv.id}:{r.uscc}:{pv.benefit_period}",
+            )
+            for r in rows
+        ],
+        count=False,
+    )
+    rep.new_records += len(rows)
+    if pv.delivery == "confirm":
+        rep.offered += len(rows)
+    else:
+        rep.applications += len(rows)
+
+
+def prefill(row: ResultRow) -> dict[str, Any]:
+    """An application form filled from data government already holds (never asked again)."""
+    fields: dict[str, Any] = {}
+    for c in row.explanation["criteria"]:
+        fields.update(c["values"])
+    fields.update(row.explanation["amount"]["values"])
+    return {
+        "uscc": row.uscc,
+        "name": row.name,
+        "fields": fields,
+        "criteria": [
+            {"id": c["id"], "label": c["label"], "state": c["state"]}
+            for c in row.explanation["criteria"]
+        ],
+        "to_attest": [c["id"] for c in row.explanation["criteria"] if c["state"] == "to_confirm"],
+        "estimated_fen": row.amount_fen,
+    }

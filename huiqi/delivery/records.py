@@ -1,0 +1,154 @@
+"""Delivery records: the row each enterprise gets per version, its message, and the report of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huiqi.db.bulk import bulk_insert
+from huiqi.delivery.models import (
+    Entitlement,
+    Grant,
+    PolicyVersion,
+    table_of,
+    utcnow,
+)
+from huiqi.engine.rows import ResultRow
+from huiqi.money import format_yuan as yuan_text
+
+CHUNK = 5_000
+
+
+OPEN_STATUSES = ("granted", "offered", "application_open", "submitted", "pending_allocation")
+
+
+@dataclass
+class DeliveryReport:
+    policy_version_id: int
+    policy_id: str
+    version: int
+    delivery: str
+    snapshot_id: int
+    matched: int = 0
+    new_records: int = 0
+    granted: int = 0
+    granted_fen: int = 0
+    offered: int = 0
+    applications: int = 0
+    provisional: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+    flagged: int = 0
+    seconds: float = 0.0
+
+    def merge(self, other: DeliveryReport) -> None:
+        """Add another report's counts (one chunk's) to this one."""
+        for name in (
+            "new_records",
+            "granted",
+            "granted_fen",
+            "offered",
+            "applications",
+            "provisional",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, value in other.refused.items():
+            self.refused[key] = self.refused.get(key, 0) + value
+
+    def summary(self) -> str:
+        refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
+        return (
+            f"{self.policy_id} v{self.version} ({self.delivery}) on snapshot {self.snapshot_id}:"
+            f" {self.matched:,} matched, {self.new_records:,} new records; granted {self.granted:,}"
+            f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
+            f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"
+            f" flagged for review {self.flagged:,} [{self.seconds:.1f}s]"
+        )
+
+
+def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
+    """Subject and body: the amount, and why — every criterion with its result."""
+    amount = yuan_text(row.amount_fen or 0)
+    criteria = row.explanation["criteria"]
+    met = sum(c["state"] == "met" for c in criteria)
+    total = len(criteria)
+    marks = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
+    why = "；".join(f"{marks[c['state']]}{c['label']}" for c in criteria)
+    if kind == "granted":
+        return (
+            f"您已获得「{pv.title_zh}」{amount}元",
+            f"免申即享：您满足全部{total}项条件，已获得{amount}元，无需申请。依据：{why}",
+        )
+    if kind == "offer":
+        return (
+            f"您可领取「{pv.title_zh}」{amount}元",
+            f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。"
+            f"条件：{why}",
+        )
+    if row.status == "eligible":
+        outlook = f"预计可获{amount}元"
+    else:
+        missing = "、".join(c["label"] for c in criteria if c["state"] == "not_met")
+        outlook = f"尚差一项：{missing}"
+    return (
+        f"「{pv.title_zh}」申报表已为您预填",
+        f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。条件：{why}",
+    )
+
+
+def record_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "policy_version_id": pv.id,
+        "uscc": row.uscc,
+        "benefit_period": pv.benefit_period,
+        "mode": pv.delivery,
+        "match_status": row.status,
+        "status": status,
+        "computed_fen": row.amount_fen,
+        "snapshot_id": sid,
+        "last_snapshot_id": sid,
+        "explanation": row.explanation,
+        "expires_on": pv.valid_to if pv.delivery == "confirm" else None,
+        "review_flag": False,
+        "status_reason": None,  # every row carries every key: executemany takes the first row's
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def max_id(s: Session, model: type[Entitlement] | type[Grant]) -> int:
+    return int(s.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
+
+
+def ids_of(
+    s: Session,
+    model: type[Entitlement] | type[Grant],
+    pv: PolicyVersion,
+    usccs: list[str],
+    *,
+    after: int,
+) -> dict[str, int]:
+    """USCC -> id of the rows just inserted (ids above ``after``) for these enterprises.
+
+    Read back by id range rather than RETURNING or a 5,000-value IN list: both made
+    the driver do more work than the insert itself.
+    """
+    wanted = set(usccs)
+    rows = s.execute(
+        select(model.uscc, model.id).where(
+            model.id > after,
+            model.policy_version_id == pv.id,
+            model.benefit_period == pv.benefit_period,
+        )
+    ).all()
+    return {u: i for u, i in rows if u in wanted}
+
+
+def insert_records(s: Session, pv: PolicyVersion, values: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert delivery records with one cached statement; return USCC -> record id."""
+    before = max_id(s, Entitlement)
+    bulk_insert(s, table_of(Entitlement), values)
+    return ids_of(s, Entitlement, pv, [v["uscc"] for v in values], after=before)

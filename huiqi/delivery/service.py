@@ -1,0 +1,409 @@
+"""Reading the ledger: records, grants, applications, versions, batches and the audit log.
+
+Each function takes the session and the actor, checks access itself and returns
+typed rows. What an actor sees is cut to its scope: an enterprise its own rows,
+a park operator its park's enterprises, a policy officer the policies its scope
+covers; finance officers and admins read everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import (
+    AccessDenied,
+    Actor,
+    policy_scope_filter,
+    require_enterprise,
+    require_role,
+)
+from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.delivery.audit import ChainReport, verify_chain
+from huiqi.delivery.models import (
+    Application,
+    Batch,
+    DirectoryEntry,
+    Entitlement,
+    Event,
+    Grant,
+    PolicyVersion,
+)
+from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
+from huiqi.errors import NotFoundError
+
+MAX_LIMIT = 10_000
+_READ_ALL = (Role.FINANCE_OFFICER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: int
+    uscc: str
+    policy_id: str
+    version: int
+    title_zh: str
+    mode: str
+    status: str
+    match_status: str
+    amount_fen: int | None
+    expires_on: dt.date | None
+    review_flag: bool
+    reason: str | None
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    id: int
+    uscc: str
+    policy_id: str
+    version: int
+    benefit_period: str
+    amount_fen: int
+    requested_fen: int
+    status: str
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    record_id: int
+    application_id: int
+    uscc: str
+    policy_id: str
+    version: int
+    status: str
+    match_status: str
+    estimated_fen: int | None
+    to_attest: list[str]
+    submitted_at: dt.datetime | None
+    decision: str | None
+    reason: str | None
+    decidable: bool
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    policy_id: str
+    version: int
+    title_zh: str
+    delivery: str
+    level: str
+    region: str
+    department: str | None
+    content_hash: str
+    budget_fen: int | None
+    committed_fen: int
+    status: str
+    published_at: dt.datetime
+    published_by: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    seq: int
+    at: dt.datetime
+    actor: str
+    kind: str
+    uscc: str | None
+    entity: str | None
+    reason: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    created_at: dt.datetime
+    created_by: str
+    status: str
+    grants: int
+    total_fen: int
+    csv_path: str | None
+    xlsx_path: str | None
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def _scoped(
+    session: Session,
+    actor: Actor,
+    query: Any,
+    uscc_col: Any,
+    officers: tuple[Role, ...],
+    uscc: str | None,
+) -> Any:
+    """Cut a query joined to PolicyVersion down to what the actor may read."""
+    if uscc is not None:
+        require_enterprise(session, actor, uscc, "read this enterprise's records", *officers)
+    if actor.has(*_READ_ALL):
+        return query
+    clauses = []
+    own = actor.scopes(Role.ENTERPRISE)
+    if own:
+        clauses.append(uscc_col.in_([s for s in own if s]))
+    parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
+    if parks:
+        clauses.append(
+            uscc_col.in_(select(DirectoryEntry.uscc).where(DirectoryEntry.park.in_(parks)))
+        )
+    scopes = policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES])
+    if scopes is None:
+        return query
+    for scope in scopes:
+        if scope and scope.startswith("district:"):
+            clauses.append(
+                and_(
+                    PolicyVersion.level == "district",
+                    PolicyVersion.region == scope.removeprefix("district:"),
+                )
+            )
+        elif scope and scope.startswith("department:"):
+            clauses.append(PolicyVersion.department == scope.removeprefix("department:"))
+    if not clauses:
+        raise AccessDenied(f"{actor.describe()} may not read delivery records")
+    return query.where(or_(false(), *clauses))
+
+
+def list_records(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None = None,
+    policy_id: str | None = None,
+    status: str | None = None,
+    flagged: bool | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[RecordRow]:
+    """Delivery records (offers, applications, grants, refusals), oldest first, by id."""
+    query: Any = (
+        select(Entitlement, PolicyVersion)
+        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
+        .where(Entitlement.id > after_id)
+        .order_by(Entitlement.id)
+        .limit(_limit(limit))
+    )
+    query = _scoped(session, actor, query, Entitlement.uscc, (*POLICY_ROLES,), uscc)
+    if uscc:
+        query = query.where(Entitlement.uscc == uscc)
+    if policy_id:
+        query = query.where(PolicyVersion.policy_id == policy_id)
+    if status:
+        query = query.where(Entitlement.status == parse_status(RecordStatus, status))
+    if flagged is not None:
+        query = query.where(Entitlement.review_flag.is_(flagged))
+    return [
+        RecordRow(
+            e.id,
+            e.uscc,
+            pv.policy_id,
+            pv.version,
+            pv.title_zh,
+            e.mode,
+            e.status,
+            e.match_status,
+            e.computed_fen,
+            e.expires_on,
+            e.review_flag,
+            e.review_reason or e.status_reason,
+            e.updated_at,
+        )
+        for e, pv in session.execute(query).all()
+    ]
+
+
+def list_grants(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None = None,
+    policy_id: str | None = None,
+    status: str | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[GrantRow]:
+    """Grants with their amount and payment status, oldest first, by id."""
+    query: Any = (
+        select(Grant, PolicyVersion)
+        .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+        .where(Grant.id > after_id)
+        .order_by(Grant.id)
+        .limit(_limit(limit))
+    )
+    query = _scoped(session, actor, query, Grant.uscc, (*POLICY_ROLES,), uscc)
+    if uscc:
+        query = query.where(Grant.uscc == uscc)
+    if policy_id:
+        query = query.where(PolicyVersion.policy_id == policy_id)
+    if status:
+        query = query.where(Grant.status == parse_status(GrantStatus, status))
+    return [
+        GrantRow(
+            g.id,
+            g.uscc,
+            pv.policy_id,
+            pv.version,
+            g.benefit_period,
+            g.amount_fen,
+            g.requested_fen,
+            g.status,
+            g.created_at,
+            g.paid_at,
+        )
+        for g, pv in session.execute(query).all()
+    ]
+
+
+def list_applications(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None = None,
+    policy_id: str | None = None,
+    status: str | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[ApplicationRow]:
+    """Pre-filled applications (申报) and their review state. ``decidable`` says whether an
+    officer can approve it now: submitted, and eligible on the data (a near miss needs
+    new data, in a new snapshot, before it can be granted)."""
+    query: Any = (
+        select(Entitlement, Application, PolicyVersion)
+        .join(Application, Application.entitlement_id == Entitlement.id)
+        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
+        .where(Entitlement.id > after_id)
+        .order_by(Entitlement.id)
+        .limit(_limit(limit))
+    )
+    query = _scoped(session, actor, query, Entitlement.uscc, (Role.POLICY_REVIEWER,), uscc)
+    if uscc:
+        query = query.where(Entitlement.uscc == uscc)
+    if policy_id:
+        query = query.where(PolicyVersion.policy_id == policy_id)
+    if status:
+        query = query.where(Entitlement.status == parse_status(RecordStatus, status))
+    return [
+        ApplicationRow(
+            e.id,
+            a.id,
+            e.uscc,
+            pv.policy_id,
+            pv.version,
+            e.status,
+            e.match_status,
+            e.computed_fen,
+            list(a.prefilled.get("to_attest", [])),
+            a.submitted_at,
+            a.decision,
+            a.reason,
+            e.status == RecordStatus.SUBMITTED and e.match_status == "eligible",
+        )
+        for e, a, pv in session.execute(query).all()
+    ]
+
+
+def list_versions(
+    session: Session, *, actor: Actor, policy_id: str | None = None
+) -> list[VersionRow]:
+    """Published policy versions (any signed-in user: published policies are public)."""
+    if not actor.grants:
+        raise AccessDenied(f"{actor.describe()} holds no role")
+    query = select(PolicyVersion).order_by(PolicyVersion.id)
+    if policy_id:
+        query = query.where(PolicyVersion.policy_id == policy_id)
+    return [
+        VersionRow(
+            pv.id,
+            pv.policy_id,
+            pv.version,
+            pv.title_zh,
+            pv.delivery,
+            pv.level,
+            pv.region,
+            pv.department,
+            pv.content_hash,
+            pv.budget_fen,
+            pv.committed_fen,
+            pv.status,
+            pv.published_at,
+            pv.published_by,
+        )
+        for pv in session.scalars(query)
+    ]
+
+
+def latest_version(session: Session, policy_id: str) -> PolicyVersion:
+    """The newest published version of a policy (NotFoundError if none)."""
+    pv = session.scalar(
+        select(PolicyVersion)
+        .where(PolicyVersion.policy_id == policy_id)
+        .order_by(PolicyVersion.version.desc())
+    )
+    if pv is None:
+        raise NotFoundError(
+            f"policy '{policy_id}' is not published; 'huiqi versions' lists what is"
+        )
+    return pv
+
+
+def audit_log(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None = None,
+    entity: str | None = None,
+    kind: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[EventRow]:
+    """The newest audit events first (who did what, when, why); admins only."""
+    require_role(actor, "read the audit log", Role.ADMIN)
+    query = select(Event).order_by(Event.seq.desc()).limit(_limit(limit))
+    if uscc:
+        query = query.where(Event.uscc == uscc)
+    if entity:
+        query = query.where(Event.entity == entity)
+    if kind:
+        query = query.where(Event.kind == kind)
+    if before_seq is not None:
+        query = query.where(Event.seq < before_seq)
+    return [
+        EventRow(e.id, e.seq, e.at, e.actor, e.kind, e.uscc, e.entity, e.reason, e.data)
+        for e in session.scalars(query)
+    ]
+
+
+def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
+    """Check the audit log's hash chain from the first event to the head; admins only."""
+    require_role(actor, "verify the audit log", Role.ADMIN)
+    return verify_chain(session)
+
+
+def list_batches(session: Session, *, actor: Actor, limit: int = 50) -> list[BatchRow]:
+    """Disbursement batches, newest first; finance officers and admins."""
+    require_role(actor, "list disbursement batches", *_READ_ALL)
+    query = select(Batch).order_by(Batch.id.desc()).limit(_limit(limit))
+    return [
+        BatchRow(
+            b.id,
+            b.created_at,
+            b.created_by,
+            b.status,
+            b.grants,
+            b.total_fen,
+            b.csv_path,
+            b.xlsx_path,
+        )
+        for b in session.scalars(query)
+    ]

@@ -1,0 +1,67 @@
+"""The statuses of delivery records, grants, applications and batches, as enums.
+
+Each is a ``StrEnum``, so it is stored and compared as its text value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from huiqi.errors import HuiqiError
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class RecordStatus(StrEnum):
+    """A delivery record's status (``entitlements.status``)."""
+
+    GRANTED = "granted"
+    OFFERED = "offered"
+    CLAIMED = "claimed"
+    EXPIRED = "expired"
+    APPLICATION_OPEN = "application_open"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXCLUDED = "excluded"
+    SUPERSEDED = "superseded"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    CAPPED = "capped"
+    PENDING_ALLOCATION = "pending_allocation"
+
+
+class GrantStatus(StrEnum):
+    PROVISIONAL = "provisional"
+    GRANTED = "granted"
+    IN_BATCH = "in_batch"
+    PAID = "paid"
+    PAYMENT_FAILED = "payment_failed"
+    SUPERSEDED = "superseded"
+
+
+class DeliveryMode(StrEnum):
+    AUTO = "auto"  # 免申即享
+    CONFIRM = "confirm"  # 直达快享
+    APPLY = "apply"  # 申报
+
+
+class MatchStatus(StrEnum):
+    ELIGIBLE = "eligible"
+    NEAR_MISS = "near_miss"
+    NEEDS_DATA = "needs_data"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class UnknownStatus(HuiqiError):
+    """A status filter names no status of its kind."""
+
+
+def parse_status(kind: type[E], text: str) -> E:
+    """``text`` as a member of ``kind``, or a clear error listing the valid values."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise UnknownStatus(
+            f"'{text}' is not a {kind.__name__}; use one of: {', '.join(m.value for m in kind)}"
+        ) from None

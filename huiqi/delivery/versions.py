@@ -1,0 +1,105 @@
+"""Published policy versions: frozen text and SHA-256, compiled again only from that text."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
+from huiqi.accounts.roles import Role
+from huiqi.db.engine import transaction
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.models import (
+    PolicyVersion,
+)
+from huiqi.errors import PolicyError
+from huiqi.policies.loader import LoadedPolicy, load_policy_text
+
+
+def compile_version(pv: PolicyVersion) -> LoadedPolicy:
+    """Compile a published version from its frozen text, checking its hash first."""
+    digest = hashlib.sha256(pv.source_yaml.encode("utf-8")).hexdigest()
+    if digest != pv.content_hash:
+        raise PolicyError(
+            f"published text of {pv.policy_id} v{pv.version} does not match its hash; refusing to use it"
+        )
+    return load_policy_text(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+
+
+def _version_row(lp: LoadedPolicy, text: str, actor: Actor) -> PolicyVersion:
+    p = lp.policy
+    fen = lambda v: None if v is None else int(v * 100)  # noqa: E731 - exact: Decimal yuan → fen
+    return PolicyVersion(
+        policy_id=p.id,
+        version=p.version,
+        content_hash=lp.source_hash,
+        source_yaml=text,
+        title_zh=p.title.zh,
+        delivery=p.delivery,
+        level=p.level,
+        region=p.region,
+        valid_from=p.valid_from,
+        valid_to=p.valid_to,
+        benefit_period=p.period,
+        budget_fen=fen(p.budget),
+        budget_mode=p.budget_mode,
+        committed_fen=0,
+        per_enterprise_cap_fen=fen(p.per_enterprise_cap),
+        cap_group=p.cap_group,
+        exclusivity_group=p.exclusivity_group,
+        department=p.department.zh,
+        published_by=actor.username,
+    )
+
+
+def publish_text(
+    factory: sessionmaker[Session], text: str, filename: str, *, actor: Actor
+) -> tuple[PolicyVersion, bool]:
+    """Freeze a policy version. Re-publishing identical text is a no-op; changed text needs a new version."""
+    lp = load_policy_text(text, filename)
+    p = lp.policy
+    require_policy_scope(
+        actor,
+        PolicyRef(p.level, p.region, p.department.zh),
+        f"publish {p.id}",
+        Role.POLICY_PUBLISHER,
+    )
+    with transaction(factory) as s:
+        existing = s.scalar(
+            select(PolicyVersion).where(
+                PolicyVersion.policy_id == lp.policy.id, PolicyVersion.version == lp.policy.version
+            )
+        )
+        if existing is not None:
+            if existing.content_hash != lp.source_hash:
+                raise PolicyError(
+                    f"{lp.policy.id} v{lp.policy.version} is already published with different"
+                    " content; raise 'version' to publish a change"
+                )
+            return existing, False
+        pv = _version_row(lp, text, actor)
+        s.add(pv)
+        s.flush()
+        record_event(
+            s,
+            actor=actor.username,
+            kind="publish",
+            policy_version_id=pv.id,
+            entity=f"policy_version:{pv.id}",
+            reason=f"published {pv.policy_id} v{pv.version}",
+            data={"content_hash": pv.content_hash},
+        )
+        return pv, True
+
+
+def published_versions(factory: sessionmaker[Session]) -> Sequence[PolicyVersion]:
+    with factory() as s:
+        return s.scalars(select(PolicyVersion).order_by(PolicyVersion.id)).all()
+
+
+def policy_ref(pv: PolicyVersion) -> PolicyRef:
+    """What a policy scope is checked against, for a published version."""
+    return PolicyRef(pv.level, pv.region, pv.department)

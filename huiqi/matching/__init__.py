@@ -1,0 +1,1 @@
+"""Matching and explanations as operations: the engine behind access checks."""

@@ -1,0 +1,73 @@
+"""Bulk matching and one-enterprise explanations, with access checks.
+
+The engine is a library that checks nobody; these functions are the operations
+users call. A whole-population run is for policy officers and data stewards; an
+explanation is for the enterprise itself, the operator of its park, and policy
+officers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor, acts_for, require_role
+from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.config import Settings
+from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.explain import PolicyExplanation, explain
+from huiqi.engine.matcher import MatchRun, run_matching
+from huiqi.profiles.directory import identities
+from huiqi.profiles.store import ProfileStore
+from huiqi.profiles.uscc import validate
+
+
+def match_population(
+    settings: Settings,
+    *,
+    actor: Actor,
+    policies: list[CompiledPolicy],
+    snapshot_id: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    memory_limit: str | None = None,
+) -> MatchRun:
+    """Every policy × every enterprise of a snapshot (policy officers, data stewards)."""
+    require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
+    return run_matching(
+        settings, policies, snapshot_id=snapshot_id, progress=progress, memory_limit=memory_limit
+    )
+
+
+def may_see_enterprise(
+    settings: Settings, session: Session, actor: Actor, uscc: str, snapshot_id: int | None
+) -> bool:
+    """The enterprise itself, its park's operator (by the ledger or the snapshot), officers."""
+    if actor.has(*POLICY_ROLES) or acts_for(session, actor, uscc):
+        return True
+    parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
+    if not parks:
+        return False
+    store = ProfileStore(settings)
+    sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
+    found = identities(settings, sid, [uscc])
+    return bool(found) and found[0].park in parks
+
+
+def explain_enterprise(
+    settings: Settings,
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str,
+    policies: list[CompiledPolicy],
+    snapshot_id: int | None = None,
+) -> list[PolicyExplanation]:
+    """Criterion by criterion, what one enterprise qualifies for and why."""
+    code = validate(uscc.strip().upper(), prefixes=None)
+    if not may_see_enterprise(settings, session, actor, code, snapshot_id):
+        raise AccessDenied(
+            f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
+            " its park operator, policy officers"
+        )
+    return explain(settings, code, policies, snapshot_id=snapshot_id)

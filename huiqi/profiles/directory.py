@@ -1,0 +1,37 @@
+"""Who an enterprise is, for access checks: name, district and park from a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.config import Settings
+from huiqi.profiles.store import ProfileStore
+
+
+@dataclass(frozen=True)
+class EnterpriseIdentity:
+    uscc: str
+    name: str | None
+    district_code: str | None
+    park: str | None
+
+
+def identities(
+    settings: Settings, snapshot_id: int, usccs: Sequence[str]
+) -> list[EnterpriseIdentity]:
+    """Name, district and park of these enterprises in a frozen snapshot."""
+    if not usccs:
+        return []
+    path = ProfileStore(settings).snapshot_files(snapshot_id)["enterprises"]
+    with duckdb.connect() as con:
+        con.register("_wanted", pa.table({"uscc": pa.array(list(usccs), pa.string())}))
+        rows = con.execute(
+            "SELECT e.uscc, e.name, CAST(e.district_code AS VARCHAR), e.park"
+            " FROM read_parquet(?) AS e JOIN _wanted AS w ON e.uscc = w.uscc",
+            [str(path)],
+        ).fetchall()
+    return [EnterpriseIdentity(*row) for row in rows]

@@ -1,0 +1,104 @@
+"""Profile data operations with access checks: imports, generation, snapshots.
+
+Imports and generated populations change the data that money is decided on, so
+only data stewards run them, and each is recorded in the ledger's audit log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.config import Settings
+from huiqi.delivery.audit import record_event
+from huiqi.profiles.import_report import ImportReport
+from huiqi.profiles.store import ProfileStore, SnapshotInfo
+
+Progress = Callable[[str, int, int], None]
+
+
+def _record_import(session: Session, actor: Actor, report: ImportReport) -> None:
+    record_event(
+        session,
+        actor=actor.username,
+        kind="data_import",
+        entity=f"snapshot:{report.snapshot_id}",
+        reason=report.summary().splitlines()[0][:500],
+        data={
+            "file": report.file,
+            "mapping": report.mapping,
+            "sha256": report.sha256,
+            "rows_read": report.rows_read,
+            "rows_accepted": report.rows_accepted,
+            "rows_rejected": report.rows_rejected,
+        },
+    )
+
+
+def import_files(
+    settings: Settings,
+    session: Session,
+    *,
+    actor: Actor,
+    files: Sequence[str | os.PathLike[str]],
+    mapping: str | None = None,
+    progress: Progress | None = None,
+) -> list[ImportReport]:
+    """Import registry files, one snapshot each (data stewards)."""
+    from huiqi.profiles.importer import import_file
+
+    require_role(actor, "import registry files", Role.DATA_STEWARD)
+    reports = []
+    for path in files:
+        report = import_file(settings, path, mapping=mapping, progress=progress)
+        _record_import(session, actor, report)
+        reports.append(report)
+    return reports
+
+
+def generate_population(
+    settings: Settings,
+    session: Session,
+    *,
+    actor: Actor,
+    enterprises: int,
+    seed: int,
+    formats: tuple[str, ...] = ("parquet",),
+    out: Path | None = None,
+    do_import: bool = True,
+    progress: Progress | None = None,
+) -> tuple[Any, list[ImportReport]]:
+    """Write registry files for a synthetic population and import them in order (data stewards)."""
+    from huiqi.profiles.generate import generate
+    from huiqi.profiles.importer import import_file
+
+    require_role(actor, "generate and import a population", Role.DATA_STEWARD)
+    out_dir = out or settings.data_dir / "generated"
+    if progress:
+        progress("generate population", 0, enterprises)
+    result = generate(enterprises, seed=seed, out_dir=out_dir, formats=formats, progress=progress)
+    reports: list[ImportReport] = []
+    if do_import:
+        ProfileStore(settings).init()
+        # The business registry goes first: it creates the enterprises the others describe.
+        names = sorted(result.files, key=lambda m: (m != "market", m))
+        files = [(m, result.files[m][formats[0]]) for m in names]
+        for i, (mapping, path) in enumerate(files):
+            report = import_file(settings, path, mapping=mapping, progress=progress)
+            _record_import(session, actor, report)
+            reports.append(report)
+            if progress:
+                progress("import registry files", i + 1, len(files))
+    return result, reports
+
+
+def list_snapshots(settings: Settings, *, actor: Actor) -> list[SnapshotInfo]:
+    """Data snapshots, one per import (data stewards, policy officers, admins)."""
+    require_role(actor, "list data snapshots", Role.DATA_STEWARD, Role.ADMIN, *POLICY_ROLES)
+    return ProfileStore(settings).snapshots()

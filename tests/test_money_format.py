@@ -1,0 +1,79 @@
+"""One money module: exact yuan text for every integer fen, and back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huiqi.money import fen_from_yuan, format_yuan, parse_yuan, yuan_from_fen
+
+
+@pytest.mark.parametrize(
+    ("fen", "grouped", "plain"),
+    [
+        (0, "0.00", "0.00"),
+        (5, "0.05", "0.05"),
+        (-1, "-0.01", "-0.01"),
+        (-199, "-1.99", "-1.99"),
+        (-100, "-1.00", "-1.00"),
+        (123450, "1,234.50", "1234.50"),
+        (10**15 + 7, "10,000,000,000,000.07", "10000000000000.07"),
+    ],
+)
+def test_format_yuan(fen: int, grouped: str, plain: str) -> None:
+    assert format_yuan(fen) == grouped
+    assert format_yuan(fen, grouping=False) == plain
+
+
+def test_minus_one_fen_is_not_minus_one_yuan_ninety_nine() -> None:
+    """Regression: grantmaker.yuan_text printed -1 fen as '-1.99' (floor division)."""
+    assert format_yuan(-1) == "-0.01"
+
+
+def test_format_refuses_floats_and_shows_unknown() -> None:
+    with pytest.raises(TypeError, match="integer fen"):
+        format_yuan(1.5)  # type: ignore[arg-type]
+    assert format_yuan(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("1234.50", 123450),
+        ("1,234.5", 123450),
+        ("0.05", 5),
+        ("7", 700),
+        ("-0.01", -1),
+        ("+3.1", 310),
+        ("１２.３", 1230),
+        (" 1,000,000 ", 100_000_000),
+    ],
+)
+def test_parse_yuan(text: str, fen: int) -> None:
+    assert parse_yuan(text) == fen
+
+
+@pytest.mark.parametrize("text", ["1.234", "1e3", "", "十元", "1,23.00", "1.", "--1", "nan"])
+def test_parse_yuan_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="is not an amount in yuan"):
+        parse_yuan(text)
+
+
+def test_parse_yuan_can_refuse_negative_amounts() -> None:
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        parse_yuan("-1.00", allow_negative=False)
+
+
+@given(st.integers(min_value=-(10**18), max_value=10**18), st.booleans())
+def test_round_trip(fen: int, grouping: bool) -> None:
+    assert parse_yuan(format_yuan(fen, grouping=grouping)) == fen
+    assert fen_from_yuan(yuan_from_fen(fen)) == fen
+
+
+def test_fen_from_yuan_refuses_fractions_of_a_fen() -> None:
+    assert fen_from_yuan(Decimal("969.80")) == 96980
+    with pytest.raises(ValueError, match="fractions of a fen"):
+        fen_from_yuan(Decimal("0.001"))
