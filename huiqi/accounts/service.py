@@ -271,7 +271,11 @@ def list_users(session: Session, *, actor: Actor) -> list[UserPublic]:
 def sign_in(
     session: Session, *, username: str, password: str, client: str = "cli", days: int = LOGIN_DAYS
 ) -> tuple[Actor, str]:
-    """Check a password and issue a sign-in token; return the actor and the token (shown once)."""
+    """Check a password and issue a sign-in token; return the actor and the token (shown once).
+
+    A refusal is recorded as a ``login_failed`` event in the caller's transaction; the
+    caller commits it before passing the AccessDenied on (the CLI's ``login`` does).
+    """
     user = session.scalar(select(User).where(User.username == username.strip()))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or user.disabled:

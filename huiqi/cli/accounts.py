@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.roles import RoleGrant
 from huiqi.cli.common import (
     JSON_OPTION,
@@ -78,10 +79,16 @@ def login(ctx: click.Context, username: str, days: int) -> None:
     """
     password = _password_from_env("HUIQI") or prompt_password()
     factory, url = database(ctx)
+    refused: AccessDenied | None = None
     with transaction(factory) as s:
-        actor, token = accounts.sign_in(
-            s, username=username, password=password, client="cli", days=days
-        )
+        try:
+            actor, token = accounts.sign_in(
+                s, username=username, password=password, client="cli", days=days
+            )
+        except AccessDenied as err:
+            refused = err  # commit the 'login_failed' event, then refuse
+    if refused is not None:
+        raise refused
     path = store_token(url, actor.username, token)
     console.print(f"signed in as {actor.describe()}; token stored in {path}")
 

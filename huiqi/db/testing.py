@@ -28,12 +28,12 @@ def postgres_server_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[Engine]:
-    """Yield a migrated engine on an empty database of the given backend."""
+def fresh_database(backend: str, workdir: Path, revision: str = "head") -> Iterator[Engine]:
+    """Yield an engine on an empty database of the given backend, migrated to ``revision``."""
     if backend == "sqlite":
         path = workdir / f"huiqi-{uuid.uuid4().hex[:8]}.db"
         engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
+        upgrade(engine, revision)
         try:
             yield engine
         finally:
@@ -48,7 +48,7 @@ def fresh_database(backend: str, workdir: Path) -> Iterator[Engine]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(make_url(server).set(database=name).render_as_string(hide_password=False))
     try:
-        upgrade(engine)
+        upgrade(engine, revision)
         yield engine
     finally:
         engine.dispose()

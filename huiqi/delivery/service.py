@@ -145,7 +145,9 @@ def _scoped(
 ) -> Any:
     """Cut a query joined to PolicyVersion down to what the actor may read."""
     if uscc is not None:
-        require_enterprise(session, actor, uscc, "read this enterprise's records", *officers)
+        require_enterprise(
+            session, actor, uscc, "read this enterprise's records", *officers, *_READ_ALL
+        )
     if actor.has(*_READ_ALL):
         return query
     clauses = []

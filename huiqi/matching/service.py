@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import duckdb
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, require_role
@@ -18,6 +19,7 @@ from huiqi.config import Settings
 from huiqi.engine.compiler import CompiledPolicy
 from huiqi.engine.explain import PolicyExplanation, explain
 from huiqi.engine.matcher import MatchRun, run_matching
+from huiqi.errors import StoreError
 from huiqi.profiles.directory import identities
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.uscc import validate
@@ -39,7 +41,7 @@ def match_population(
     )
 
 
-def may_see_enterprise(
+def _may_see_enterprise(
     settings: Settings, session: Session, actor: Actor, uscc: str, snapshot_id: int | None
 ) -> bool:
     """The enterprise itself, its park's operator (by the ledger or the snapshot), officers."""
@@ -49,8 +51,12 @@ def may_see_enterprise(
     if not parks:
         return False
     store = ProfileStore(settings)
-    sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
-    found = identities(settings, sid, [uscc])
+    try:
+        sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
+        found = identities(settings, sid, [uscc])
+    except (StoreError, duckdb.Error):
+        return False  # no data to say which park the enterprise is in
+
     return bool(found) and found[0].park in parks
 
 
@@ -65,7 +71,7 @@ def explain_enterprise(
 ) -> list[PolicyExplanation]:
     """Criterion by criterion, what one enterprise qualifies for and why."""
     code = validate(uscc.strip().upper(), prefixes=None)
-    if not may_see_enterprise(settings, session, actor, code, snapshot_id):
+    if not _may_see_enterprise(settings, session, actor, code, snapshot_id):
         raise AccessDenied(
             f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
             " its park operator, policy officers"

@@ -34,6 +34,19 @@ def upgrade() -> None:
     sqlite = bind.dialect.name == "sqlite"
     _drop_append_only_triggers(sqlite)
 
+    # Read the old roles first: the users table is rebuilt before anything refers to it.
+    users = bind.execute(sa.text("SELECT id, role, uscc FROM users")).all()
+    with op.batch_alter_table("users") as batch:
+        batch.drop_index(op.f("ix_users_uscc"))
+        batch.drop_constraint(op.f("ck_users_role"), type_="check")
+        batch.drop_column("role")
+        batch.drop_column("uscc")
+        batch.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
+        batch.add_column(
+            sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(sa.Column("updated_at", sa.DateTime(), nullable=True))
+
     op.create_table(
         "user_roles",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,24 +61,12 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_user_roles_user_id"), "user_roles", ["user_id"])
     op.create_index(op.f("ix_user_roles_scope"), "user_roles", ["scope"])
-    users = bind.execute(sa.text("SELECT id, role, uscc FROM users")).all()
     for user_id, role, uscc in users:
         for new_role, scope in _OLD_ROLES.get(role, []):
             bind.execute(
                 sa.text("INSERT INTO user_roles (user_id, role, scope) VALUES (:u, :r, :s)"),
                 {"u": user_id, "r": new_role, "s": uscc if scope == "uscc" else scope},
             )
-    with op.batch_alter_table("users") as batch:
-        batch.drop_index(op.f("ix_users_uscc"))
-        batch.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch.drop_column("role")
-        batch.drop_column("uscc")
-        batch.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
-        batch.add_column(
-            sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("updated_at", sa.DateTime(), nullable=True))
-
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), nullable=False),

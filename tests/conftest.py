@@ -1,5 +1,5 @@
-"""Database fixtures: every delivery test runs on SQLite, and on PostgreSQL when
-HUIQI_TEST_DATABASE_URL is set (as .ci/run does)."""
+"""Database fixtures: every test that asks for ``engine`` or ``sessions`` runs on SQLite,
+and on PostgreSQL when HUIQI_TEST_DATABASE_URL is set (as .ci/run does)."""
 
 from __future__ import annotations
 

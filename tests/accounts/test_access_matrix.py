@@ -1,0 +1,448 @@
+"""The access matrix: every public service function × every role × own / other scope.
+
+One table says, for each operation, which roles may call it in their own scope
+(``own``: the enterprise A, A's park, the district of A's policies) and outside
+it (``other``: enterprise B, B's park, another district). Every cell is tried
+on SQLite and PostgreSQL: a refused cell must raise AccessDenied; an allowed cell
+must get past the check (it may still fail later for another reason, which is
+not an access decision). A public service function that takes an ``actor`` and
+has no row here fails the test, so a new operation cannot ship unchecked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+import huiqi
+from huiqi.accounts import service as accounts
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.accounts.models import User, UserRole
+from huiqi.config import Settings, get_settings
+from huiqi.db.engine import transaction
+from huiqi.delivery.models import (
+    Application,
+    DirectoryEntry,
+    Entitlement,
+    Grant,
+    Notification,
+    PolicyVersion,
+)
+from huiqi.errors import HuiqiError
+from huiqi.profiles.uscc import make
+
+A, B = make("91310115MA1000001"), make("91310104MA1000002")
+PARK_A, PARK_B = "园区甲", "园区乙"
+ROLES = (
+    "enterprise",
+    "park_operator",
+    "policy_author",
+    "policy_publisher",
+    "policy_reviewer",
+    "finance_officer",
+    "data_steward",
+    "scheduler",
+    "admin",
+)
+SCOPES = {
+    "enterprise": (A, B),
+    "park_operator": (PARK_A, PARK_B),
+    "policy_author": ("district:310115", "district:310104"),
+    "policy_publisher": ("district:310115", "district:310104"),
+    "policy_reviewer": ("district:310115", "district:310104"),
+}
+POLICY_TEXT = """\
+id: matrix-offer
+version: 2
+title: {zh: 矩阵测试政策, en: Matrix test policy}
+department: {zh: 测试局, en: Test bureau}
+level: district
+region: "310115"
+source: {document: 测试文件}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: confirm
+data_year: 2025
+criteria:
+  - id: insured
+    label: {zh: 参保, en: Insures staff}
+    expr: insured_employees > 0
+amount:
+  formula: "insured_employees * 1000"
+"""
+
+
+@dataclass
+class World:
+    """The ledger every call runs against, and the ids the calls need."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    offer: int
+    application: int
+    grant: int
+    pro_rata_version: int
+    confirm_version: int
+    notification: int
+    owner_token: int
+
+
+Call = Callable[[World, Actor], Any]
+
+
+def _in_tx(fn: Callable[..., Any], **kw: Any) -> Call:
+    def call(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return fn(s, actor=actor, **kw)
+
+    return call
+
+
+def _row(**allowed: str) -> dict[str, str]:
+    """Role → 'own', 'both' (own and other scope) ; roles not named are refused."""
+    return allowed
+
+
+OFFICERS = {"policy_author": "both", "policy_publisher": "both", "policy_reviewer": "both"}
+SELF = {"enterprise": "own", "park_operator": "own"}
+
+
+def _table() -> dict[str, tuple[Call, dict[str, str]]]:
+    from huiqi.delivery import applications, budget, claims, disburse, lifecycle, notify
+    from huiqi.delivery import publish as publishing
+    from huiqi.delivery import service as ledger
+    from huiqi.delivery.channels import LogChannel
+    from huiqi.delivery.recompute import recompute
+    from huiqi.delivery.versions import publish_text
+    from huiqi.matching import service as matching
+    from huiqi.profiles import service as profiles
+
+    def export(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return disburse.export_batch(s, out_dir=w.settings.data_dir / "out", actor=actor)
+
+    def results(w: World, actor: Actor) -> Any:
+        path = w.settings.data_dir / "results.csv"
+        path.write_text(f"grant_id,result\n{w.grant},paid\n", encoding="utf-8")
+        with transaction(w.factory) as s:
+            return disburse.import_payment_results(s, path, actor=actor)
+
+    def explain(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return matching.explain_enterprise(w.settings, s, actor=actor, uscc=A, policies=[])
+
+    def import_files(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return profiles.import_files(
+                w.settings, s, actor=actor, files=[w.settings.data_dir / "missing.csv"]
+            )
+
+    def generate(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return profiles.generate_population(
+                w.settings, s, actor=actor, enterprises=0, seed=1, do_import=False
+            )
+
+    return {
+        "huiqi.accounts.service.add_user": (
+            _in_tx(accounts.add_user, username="new", roles=[]),
+            _row(admin="both"),
+        ),
+        "huiqi.accounts.service.change_user": (
+            _in_tx(accounts.change_user, username="owner", email="o@example.com"),
+            _row(admin="both"),
+        ),
+        "huiqi.accounts.service.set_disabled": (
+            _in_tx(accounts.set_disabled, username="owner", disabled=False),
+            _row(admin="both"),
+        ),
+        "huiqi.accounts.service.list_users": (_in_tx(accounts.list_users), _row(admin="both")),
+        "huiqi.accounts.service.create_token": (
+            _in_tx(accounts.create_token, name="t", username="owner"),
+            _row(admin="both"),
+        ),
+        "huiqi.accounts.service.list_tokens": (
+            _in_tx(accounts.list_tokens, username="owner"),
+            _row(admin="both"),
+        ),
+        "huiqi.accounts.service.revoke_token": (
+            lambda w, a: _in_tx(accounts.revoke_token, token_id=w.owner_token)(w, a),
+            _row(admin="both"),
+        ),
+        "huiqi.delivery.service.list_records": (
+            _in_tx(ledger.list_records, uscc=A),
+            _row(**SELF, **OFFICERS, finance_officer="both", admin="both"),
+        ),
+        "huiqi.delivery.service.list_grants": (
+            _in_tx(ledger.list_grants, uscc=A),
+            _row(**SELF, **OFFICERS, finance_officer="both", admin="both"),
+        ),
+        "huiqi.delivery.service.list_applications": (
+            _in_tx(ledger.list_applications, uscc=A),
+            _row(**SELF, policy_reviewer="both", finance_officer="both", admin="both"),
+        ),
+        "huiqi.delivery.service.list_versions": (
+            _in_tx(ledger.list_versions),
+            {r: "both" for r in ROLES},
+        ),
+        "huiqi.delivery.service.audit_log": (_in_tx(ledger.audit_log), _row(admin="both")),
+        "huiqi.delivery.service.verify_audit": (_in_tx(ledger.verify_audit), _row(admin="both")),
+        "huiqi.delivery.service.list_batches": (
+            _in_tx(ledger.list_batches),
+            _row(finance_officer="both", admin="both"),
+        ),
+        "huiqi.delivery.versions.publish_text": (
+            lambda w, a: publish_text(w.factory, POLICY_TEXT, "m.yaml", actor=a),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.publish.publish": (
+            lambda w, a: publishing.publish(
+                w.settings, w.factory, POLICY_TEXT, actor=a, filename="m.yaml"
+            ),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.publish.deliver": (
+            lambda w, a: publishing.deliver(w.settings, w.factory, w.confirm_version, actor=a),
+            _row(policy_publisher="own", scheduler="both"),
+        ),
+        "huiqi.delivery.claims.claim": (
+            lambda w, a: claims.claim(
+                w.factory, actor=a, entitlement_id=w.offer, today=dt.date(2026, 6, 1)
+            ),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.applications.submit": (
+            lambda w, a: applications.submit(w.factory, w.application, actor=a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.applications.approve": (
+            lambda w, a: applications.approve(w.factory, w.application, actor=a),
+            _row(policy_reviewer="own"),
+        ),
+        "huiqi.delivery.applications.reject": (
+            lambda w, a: applications.reject(w.factory, w.application, actor=a, reason="不符"),
+            _row(policy_reviewer="own"),
+        ),
+        "huiqi.delivery.lifecycle.expire_offers": (
+            lambda w, a: lifecycle.expire_offers(w.factory, actor=a, today=dt.date(2026, 1, 2)),
+            _row(scheduler="both"),
+        ),
+        "huiqi.delivery.budget.allocate_pro_rata": (
+            lambda w, a: _in_tx(budget.allocate_pro_rata, policy_version_id=w.pro_rata_version)(
+                w, a
+            ),
+            _row(policy_publisher="own", finance_officer="both", scheduler="both"),
+        ),
+        "huiqi.delivery.disburse.export_batch": (export, _row(finance_officer="both")),
+        "huiqi.delivery.disburse.import_payment_results": (
+            results,
+            _row(finance_officer="both"),
+        ),
+        "huiqi.delivery.notify.send_pending": (
+            lambda w, a: notify.send_pending(w.factory, [LogChannel()], actor=a),
+            _row(scheduler="both"),
+        ),
+        "huiqi.delivery.notify.inbox": (_in_tx(notify.inbox, uscc=A), _row(**SELF)),
+        "huiqi.delivery.notify.mark_read": (
+            lambda w, a: _in_tx(notify.mark_read, notification_id=w.notification, uscc=A)(w, a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.recompute.recompute": (
+            lambda w, a: recompute(w.settings, w.factory, w.grant, actor=a),
+            _row(policy_reviewer="own", finance_officer="both", admin="both"),
+        ),
+        "huiqi.profiles.service.import_files": (import_files, _row(data_steward="both")),
+        "huiqi.profiles.service.generate_population": (generate, _row(data_steward="both")),
+        "huiqi.profiles.service.list_snapshots": (
+            lambda w, a: profiles.list_snapshots(w.settings, actor=a),
+            _row(**OFFICERS, data_steward="both", admin="both"),
+        ),
+        "huiqi.matching.service.match_population": (
+            lambda w, a: matching.match_population(w.settings, actor=a, policies=[]),
+            _row(**OFFICERS, data_steward="both"),
+        ),
+        "huiqi.matching.service.explain_enterprise": (explain, _row(**SELF, **OFFICERS)),
+    }
+
+
+SERVICE_MODULES = (
+    "huiqi.delivery.applications",
+    "huiqi.delivery.budget",
+    "huiqi.delivery.claims",
+    "huiqi.delivery.disburse",
+    "huiqi.delivery.lifecycle",
+    "huiqi.delivery.notify",
+    "huiqi.delivery.publish",
+    "huiqi.delivery.recompute",
+    "huiqi.delivery.versions",
+)
+
+
+def operations() -> set[str]:
+    """Public functions taking an ``actor``: every ``service`` module, and the delivery flows."""
+    names = set(SERVICE_MODULES)
+    for info in pkgutil.walk_packages(huiqi.__path__, "huiqi."):
+        if info.name.rsplit(".", 1)[-1] == "service":
+            names.add(info.name)
+    found = set()
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, fn in vars(module).items():
+            if attr.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != name:
+                continue
+            if "actor" in inspect.signature(fn).parameters:
+                found.add(f"{name}.{attr}")
+    return found
+
+
+def test_every_operation_has_a_row() -> None:
+    missing = sorted(operations() - set(_table()))
+    assert not missing, f"add these operations to the access matrix: {missing}"
+    stale = sorted(set(_table()) - operations())
+    assert not stale, f"these rows name no operation: {stale}"
+
+
+def _world(factory: sessionmaker[Session], data: Path) -> World:
+    settings = get_settings(data)
+    data.mkdir(parents=True)
+    with transaction(factory) as s:
+        versions = {}
+        for key, delivery, mode in (
+            ("confirm", "confirm", "first_come"),
+            ("apply", "apply", "first_come"),
+            ("auto", "auto", "first_come"),
+            ("pro_rata", "auto", "pro_rata"),
+        ):
+            pv = PolicyVersion(
+                policy_id=f"matrix-{key}",
+                version=1,
+                content_hash=f"{len(versions):064d}",
+                source_yaml="id: x\n",
+                title_zh="矩阵",
+                delivery=delivery,
+                level="district",
+                region="310115",
+                department="测试局",
+                valid_from=dt.date(2026, 1, 1),
+                valid_to=dt.date(2026, 12, 31),
+                benefit_period="2026",
+                budget_fen=100_000_00,
+                budget_mode=mode,
+                committed_fen=0,
+                published_by="seed",
+            )
+            s.add(pv)
+            s.flush()
+            versions[key] = pv
+
+        def record(key: str, status: str, mode: str) -> Entitlement:
+            ent = Entitlement(
+                policy_version_id=versions[key].id,
+                uscc=A,
+                benefit_period="2026",
+                mode=mode,
+                match_status="eligible",
+                status=status,
+                computed_fen=1000_00,
+                snapshot_id=1,
+                last_snapshot_id=1,
+                explanation={"criteria": []},
+                expires_on=dt.date(2026, 12, 31),
+            )
+            s.add(ent)
+            s.flush()
+            return ent
+
+        offer = record("confirm", "offered", "confirm")
+        applied = record("apply", "submitted", "apply")
+        s.add(Application(entitlement_id=applied.id, prefilled={"to_attest": []}))
+        granted = record("auto", "granted", "auto")
+        grant = Grant(
+            entitlement_id=granted.id,
+            policy_version_id=versions["auto"].id,
+            uscc=A,
+            benefit_period="2026",
+            requested_fen=1000_00,
+            amount_fen=1000_00,
+            status="granted",
+            snapshot_id=1,
+            content_hash=versions["auto"].content_hash,
+            explanation={"criteria": []},
+        )
+        message = Notification(
+            uscc=A, channel="inbox", kind="granted", subject="s", body="b", dedupe_key="m:inbox"
+        )
+        s.add_all(
+            [
+                grant,
+                message,
+                DirectoryEntry(
+                    uscc=A, name="甲", district_code="310115", park=PARK_A, snapshot_id=1
+                ),
+                DirectoryEntry(
+                    uscc=B, name="乙", district_code="310104", park=PARK_B, snapshot_id=1
+                ),
+            ]
+        )
+        owner = User(username="owner", password_hash=None)
+        owner.roles = [UserRole(role="finance_officer", scope=None)]
+        s.add(owner)
+        s.flush()
+        seed_admin = Actor.of("seed", "admin", user_id=owner.id)
+        token, _ = accounts.create_token(s, actor=seed_admin, name="owned", username="owner")
+        return World(
+            settings,
+            factory,
+            offer.id,
+            applied.id,
+            grant.id,
+            versions["pro_rata"].id,
+            versions["confirm"].id,
+            message.id,
+            token.id,
+        )
+
+
+def _actors(factory: sessionmaker[Session]) -> dict[tuple[str, str], Actor]:
+    """Real users (with ids) for each role in its own and the other scope."""
+    out: dict[tuple[str, str], Actor] = {}
+    with transaction(factory) as s:
+        for role in ROLES:
+            own, other = SCOPES.get(role, (None, None))
+            for side, scope in (("own", own), ("other", other)):
+                user = User(username=f"{role}-{side}")
+                user.roles = [UserRole(role=role, scope=scope)]
+                s.add(user)
+                s.flush()
+                out[(role, side)] = accounts.actor_of(user)
+    return out
+
+
+@pytest.mark.parametrize("operation", sorted(_table()))
+def test_access_matrix(operation: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    world = _world(sessions, tmp_path / "data")
+    actors = _actors(sessions)
+    call, allowed = _table()[operation]
+    wrong: list[str] = []
+    for role in ROLES:
+        for side in ("own", "other"):
+            expected = allowed.get(role) in (side, "both")
+            try:
+                call(world, actors[(role, side)])
+                refused = False
+            except AccessDenied:
+                refused = True
+            except (HuiqiError, ValueError, OSError):
+                refused = False  # past the access check; failed for another reason
+            if refused == expected:
+                wrong.append(f"{role} ({side} scope): {'refused' if refused else 'allowed'}")
+    assert not wrong, f"{operation}: expected the opposite for {wrong}"

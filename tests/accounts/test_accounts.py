@@ -1,0 +1,175 @@
+"""Accounts: the first admin, users and roles, passwords, sign-in and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn
+from huiqi.accounts.credentials import WeakPassword, hash_password, verify_password
+from huiqi.accounts.models import ApiToken, User
+from huiqi.accounts.roles import Role, RoleError, RoleGrant
+from huiqi.db.engine import transaction
+from huiqi.delivery.models import Event
+from huiqi.profiles.uscc import make
+
+PASSWORD = "a-long-password-1"
+USCC = make("91310115MA1000001")
+
+
+def _admin(factory: sessionmaker[Session]) -> Actor:
+    with transaction(factory) as s:
+        accounts.init_admin(s, username="root", password=PASSWORD)
+        actor, _ = accounts.sign_in(s, username="root", password=PASSWORD)
+    return actor
+
+
+def _events(factory: sessionmaker[Session], kind: str) -> list[Event]:
+    with factory() as s:
+        return list(s.scalars(select(Event).where(Event.kind == kind)))
+
+
+def test_admin_init_once_then_only_admins_add_users(sessions: sessionmaker[Session]) -> None:
+    admin = _admin(sessions)
+    with transaction(sessions) as s, pytest.raises(AccessDenied, match="already exists"):
+        accounts.init_admin(s, username="mallory", password=PASSWORD)
+    with transaction(sessions) as s:
+        names = {u.username: u.roles for u in accounts.list_users(s, actor=admin)}
+    assert names == {"root": ("admin",), "scheduler": ("scheduler",)}
+    officer = Actor.of("o", "policy_publisher=*")
+    with transaction(sessions) as s, pytest.raises(AccessDenied, match="may not add users"):
+        accounts.add_user(
+            s, actor=officer, username="mallory", roles=[RoleGrant(Role.ADMIN)], password=PASSWORD
+        )
+    assert _events(sessions, "user_added") == []
+
+
+def test_user_changes_are_audit_events(sessions: sessionmaker[Session]) -> None:
+    admin = _admin(sessions)
+    with transaction(sessions) as s:
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="ent",
+            roles=[RoleGrant.parse(f"enterprise={USCC.lower()}")],
+            password=PASSWORD,
+        )
+        changed = accounts.change_user(
+            s,
+            actor=admin,
+            username="ent",
+            add_roles=[RoleGrant.parse("park_operator=园区甲")],
+            email="cfo@example.com",
+        )
+        accounts.set_disabled(s, actor=admin, username="ent")
+    assert changed.roles == (f"enterprise={USCC}", "park_operator=园区甲")
+    kinds = [e.kind for e in _events(sessions, "user_added")]
+    kinds += [e.kind for e in _events(sessions, "user_changed")]
+    kinds += [e.kind for e in _events(sessions, "user_disabled")]
+    assert kinds == ["user_added", "user_changed", "user_disabled"]
+    assert all(e.actor == "root" for e in _events(sessions, "user_changed"))
+    with transaction(sessions) as s, pytest.raises(AccessDenied, match="wrong user name"):
+        accounts.sign_in(s, username="ent", password=PASSWORD)
+
+
+def test_passwords_are_argon2id_hashes(sessions: sessionmaker[Session]) -> None:
+    _admin(sessions)
+    with sessions() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "root"))
+    assert stored is not None and stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert verify_password(stored, PASSWORD) and not verify_password(stored, PASSWORD + "x")
+    assert not verify_password(None, PASSWORD)
+    with pytest.raises(WeakPassword):
+        hash_password("short")
+
+
+def test_wrong_password_is_refused_and_recorded(sessions: sessionmaker[Session]) -> None:
+    _admin(sessions)
+    for name in ("root", "nobody"):
+        with transaction(sessions) as s, pytest.raises(AccessDenied, match="wrong user name"):
+            accounts.sign_in(s, username=name, password="not-the-password")
+    failed = _events(sessions, "login_failed")
+    assert [e.actor for e in failed] == ["root", "nobody"]
+    assert failed[0].entity is not None and failed[1].entity is None
+
+
+def test_tokens_expire_are_revoked_and_die_with_a_disabled_user(
+    sessions: sessionmaker[Session],
+) -> None:
+    admin = _admin(sessions)
+    with transaction(sessions) as s:
+        accounts.add_user(
+            s, actor=admin, username="robot", roles=[RoleGrant(Role.SCHEDULER)], password=None
+        )
+        made, secret = accounts.create_token(s, actor=admin, name="cron", username="robot")
+        assert accounts.actor_from_token(s, secret).username == "robot"
+        stored = s.scalar(select(ApiToken.token_hash).where(ApiToken.id == made.id))
+    assert stored is not None and secret not in stored and len(stored) == 64
+    with transaction(sessions) as s:
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.id == made.id)
+            .values(expires_at=dt.datetime(2020, 1, 1))
+        )
+    with transaction(sessions) as s, pytest.raises(NotSignedIn, match="expired"):
+        accounts.actor_from_token(s, secret)
+    with transaction(sessions) as s:
+        _, second = accounts.create_token(s, actor=admin, name="cron2", username="robot")
+        assert [t.name for t in accounts.list_tokens(s, actor=admin, username="robot")] == [
+            "cron",
+            "cron2",
+        ]
+        accounts.set_disabled(s, actor=admin, username="robot")
+    with transaction(sessions) as s, pytest.raises(NotSignedIn, match="revoked"):
+        accounts.actor_from_token(s, second)
+    with transaction(sessions) as s, pytest.raises(NotSignedIn, match="sign in first"):
+        accounts.actor_from_token(s, None)
+    with transaction(sessions) as s, pytest.raises(NotSignedIn, match="not known"):
+        accounts.actor_from_token(s, "hq_forged")
+
+
+def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> None:
+    admin = _admin(sessions)
+    with transaction(sessions) as s:
+        for name in ("a", "b"):
+            accounts.add_user(
+                s, actor=admin, username=name, roles=[RoleGrant(Role.FINANCE_OFFICER)]
+            )
+        a_token, _ = accounts.create_token(s, actor=admin, name="t", username="a")
+        b = accounts.actor_of(s.scalars(select(User).where(User.username == "b")).one())
+        with pytest.raises(AccessDenied, match="revoke other users' tokens"):
+            accounts.revoke_token(s, actor=b, token_id=a_token.id)
+        mine, _ = accounts.create_token(s, actor=b, name="mine")
+        assert not accounts.revoke_token(s, actor=b, token_id=mine.id).active
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("emperor", "unknown role 'emperor'"),
+        ("enterprise", "needs a scope"),
+        ("enterprise=91310115MA1H8R7C6D", "not a valid unified social credit code"),
+        ("policy_publisher=310115", "a policy scope is district"),
+        ("finance_officer=anything", "has no scope"),
+        ("policy_author=department:", "needs the department's name"),
+    ],
+)
+def test_role_grants_refuse_what_they_cannot_mean(text: str, message: str) -> None:
+    with pytest.raises(RoleError, match=message):
+        RoleGrant.parse(text)
+
+
+@given(st.text(max_size=60))
+def test_role_grant_parsing_never_crashes(text: str) -> None:
+    """Role text comes from the command line and the web: refused clearly or understood."""
+    try:
+        grant = RoleGrant.parse(text)
+    except RoleError:
+        return
+    assert RoleGrant.parse(str(grant)) == grant

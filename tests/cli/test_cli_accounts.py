@@ -1,0 +1,90 @@
+"""Signing in from the command line: admin init, login, the stored token, logout, tokens."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+from cliutil import run
+
+from huiqi.cli.main import cli
+
+PASSWORD = "correct-horse-2026"
+
+
+def test_admin_init_login_whoami_logout(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code, out = run(data, "whoami")
+    assert code == 5 and "sign in first" in out
+    code, out = run(
+        data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD
+    )
+    assert code == 0 and "admin 'root' created" in out, out
+    code, out = run(data, "admin", "init", HUIQI_ADMIN_USERNAME="x", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    assert code == 5 and "already exists" in out
+    code, out = run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")
+    assert code == 5 and "wrong user name or password" in out
+    code, out = run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    assert code == 0, out
+    credentials = data / ".config" / "credentials.json"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert stat.S_IMODE(credentials.parent.stat().st_mode) == 0o700
+    assert run(data, "whoami")[1].strip() == "root (admin)"
+    code, out = run(data, "whoami", "--json")
+    assert json.loads(out) == {"username": "root", "roles": ["admin"]}
+    token = json.loads(credentials.read_text())
+    (entry,) = token.values()
+    assert run(data, "logout")[1].strip() == "signed out"
+    code, out = run(data, "whoami", token=entry["token"])
+    assert code == 5 and "revoked" in out  # logging out revoked the token, not only forgot it
+    code, out = run(data, "audit", "log")
+    assert code == 5
+
+
+def test_admin_init_asks_interactively(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "admin", "init"],
+        input=f"chief\n{PASSWORD}\n{PASSWORD}\n",
+        env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
+    )
+    assert result.exit_code == 0, result.output
+    assert "admin 'chief' created" in result.output
+
+
+def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    code, out = run(data, "token", "create", "cron", "--user", "scheduler", "--days", "30")
+    assert code == 0, out
+    secret = out.split()[-1]
+    assert secret.startswith("hq_")
+    assert run(data, "whoami", token=secret)[1].strip() == "scheduler (scheduler)"
+    code, out = run(data, "token", "list", "--user", "scheduler", "--json")
+    (listed,) = json.loads(out)
+    assert listed["name"] == "cron" and secret not in out
+    code, out = run(
+        data, "user", "add", "mallory", "--role", "admin", "--no-password", token=secret
+    )
+    assert code == 5 and "may not add users" in out
+    assert run(data, "token", "revoke", str(listed["id"]))[0] == 0
+    code, out = run(data, "whoami", token=secret)
+    assert code == 5 and "revoked" in out
+    code, out = run(
+        data,
+        "user",
+        "add",
+        "li",
+        "--role",
+        "policy_publisher=district:310115",
+        HUIQI_NEW_PASSWORD="another-pass-99",
+    )
+    assert code == 0 and "policy_publisher=district:310115" in out, out
+    code, out = run(data, "user", "add", "x", "--role", "policy_publisher=310115", "--no-password")
+    assert code == 1 and "a policy scope is district" in out
+    code, out = run(data, "user", "list", "--json")
+    assert {u["username"] for u in json.loads(out)} == {"root", "scheduler", "li"}
