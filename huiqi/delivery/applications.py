@@ -15,6 +15,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import ClaimError, find_entitlement
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.statuses import RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.money import format_yuan as yuan_text
 
@@ -47,16 +48,16 @@ def submit(
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
         require_own_enterprise(s, actor, ent.uscc, "submit this application")
-        if ent.status == "submitted":
+        if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
-        if ent.status != "application_open":
+        if ent.status != RecordStatus.APPLICATION_OPEN:
             raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be submitted")
         to_attest = app.prefilled.get("to_attest", [])
         if to_attest and not attest:
             raise ClaimError(f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}")
         app.attested = to_attest
         app.submitted_at = utcnow()
-        ent.status = "submitted"
+        ent.status = RecordStatus.SUBMITTED
         record_event(
             s,
             actor=actor.username,
@@ -74,7 +75,7 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
         require_policy_scope(actor, policy_ref(pv), "approve applications", Role.POLICY_REVIEWER)
-        if ent.status != "submitted":
+        if ent.status != RecordStatus.SUBMITTED:
             raise ClaimError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
             )
@@ -118,7 +119,7 @@ def reject(
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
         require_policy_scope(actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER)
-        if ent.status not in ("submitted", "application_open"):
+        if ent.status not in (RecordStatus.SUBMITTED, RecordStatus.APPLICATION_OPEN):
             raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
         app.decided_at, app.decided_by, app.decision, app.reason = (
             utcnow(),
@@ -126,7 +127,7 @@ def reject(
             "rejected",
             reason,
         )
-        ent.status, ent.status_reason = "rejected", reason
+        ent.status, ent.status_reason = RecordStatus.REJECTED, reason
         record_event(
             s,
             actor=actor.username,

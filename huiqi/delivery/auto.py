@@ -29,6 +29,7 @@ from huiqi.delivery.records import (
     message_for,
     record_values,
 )
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.engine.rows import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -65,16 +66,19 @@ def grant_in_bulk(
         remaining = pv.budget_fen - locked
         for r in rows:
             if amounts[r.uscc] <= remaining:
-                statuses[r.uscc] = "granted"
+                statuses[r.uscc] = RecordStatus.GRANTED
                 remaining -= amounts[r.uscc]
             else:
-                statuses[r.uscc] = "budget_exhausted"
+                statuses[r.uscc] = RecordStatus.BUDGET_EXHAUSTED
     else:
-        statuses = {r.uscc: "pending_allocation" if provisional else "granted" for r in rows}
+        statuses = {
+            r.uscc: RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
+            for r in rows
+        }
     values = []
     for r in rows:
         v = record_values(pv, r, sid, statuses[r.uscc])
-        if statuses[r.uscc] == "budget_exhausted":
+        if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
             v["status_reason"] = (
                 f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent; grants are made in USCC order"
             )
@@ -84,7 +88,7 @@ def grant_in_bulk(
     if not values:
         return slow
     ids = insert_records(s, pv, values)
-    winners = [r for r in rows if statuses[r.uscc] != "budget_exhausted"]
+    winners = [r for r in rows if statuses[r.uscc] != RecordStatus.BUDGET_EXHAUSTED]
     if pv.exclusivity_group and winners:
         bulk_insert(
             s,
@@ -114,7 +118,7 @@ def grant_in_bulk(
                     "benefit_period": pv.benefit_period,
                     "requested_fen": r.amount_fen or 0,
                     "amount_fen": amounts[r.uscc],
-                    "status": "provisional" if provisional else "granted",
+                    "status": GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                     "snapshot_id": sid,
                     "content_hash": pv.content_hash,
                     "explanation": r.explanation,
@@ -184,7 +188,7 @@ def grant_in_bulk(
     rep.provisional += len(winners) if provisional else 0
     rep.new_records += len(values)
     for r in rows:
-        if statuses[r.uscc] == "budget_exhausted":
+        if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
             rep.refused["budget_exhausted"] = rep.refused.get("budget_exhausted", 0) + 1
     return slow
 

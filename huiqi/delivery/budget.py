@@ -21,6 +21,7 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery.allocation import apply_cap, pro_rata
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import CapUsage, Entitlement, ExclusivitySlot, Grant, PolicyVersion
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import format_yuan
 
@@ -240,7 +241,7 @@ def allocate_pro_rata(
     open_offers = session.scalar(
         select(func.count())
         .select_from(Entitlement)
-        .where(Entitlement.policy_version_id == pv.id, Entitlement.status == "offered")
+        .where(Entitlement.policy_version_id == pv.id, Entitlement.status == RecordStatus.OFFERED)
     )
     if open_offers:
         raise AllocationError(
@@ -250,7 +251,7 @@ def allocate_pro_rata(
     provisional = list(
         session.scalars(
             select(Grant)
-            .where(Grant.policy_version_id == pv.id, Grant.status == "provisional")
+            .where(Grant.policy_version_id == pv.id, Grant.status == GrantStatus.PROVISIONAL)
             .order_by(Grant.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -259,7 +260,7 @@ def allocate_pro_rata(
     done = session.scalar(
         select(func.count())
         .select_from(Grant)
-        .where(Grant.policy_version_id == pv.id, Grant.status != "provisional")
+        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
     )
     if not provisional:
         return AllocationResult(
@@ -313,10 +314,10 @@ def allocate_pro_rata(
         if share < claims[g.id] and pv.cap_group and pv.per_enterprise_cap_fen is not None:
             release_cap(session, pv.cap_group, g.uscc, g.benefit_period, claims[g.id] - share)
         g.amount_fen = share
-        g.status = "granted"
+        g.status = GrantStatus.GRANTED
         ent = entitlements.get(g.entitlement_id)
-        if ent is not None and ent.status == "pending_allocation":
-            ent.status = "granted"
+        if ent is not None and ent.status == RecordStatus.PENDING_ALLOCATION:
+            ent.status = RecordStatus.GRANTED
             ent.status_reason = reason
         record_event(
             session,

@@ -19,6 +19,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+from huiqi.delivery.statuses import RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import format_yuan as yuan_text
 
@@ -92,7 +93,7 @@ def claim(
             )
         if ent.mode != "confirm":
             raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
-        if ent.status != "offered":
+        if ent.status != RecordStatus.OFFERED:
             raise ClaimError(
                 f"offer {ent.id} is '{ent.status}': {ent.status_reason or 'it cannot be claimed'}"
             )
@@ -107,7 +108,7 @@ def claim(
                 " confirm them to claim"
             )
         if ent.expires_on is not None and day > ent.expires_on:
-            ent.status = "expired"
+            ent.status = RecordStatus.EXPIRED
             ent.status_reason = f"the offer ended on {ent.expires_on}"
             record_event(
                 s,

@@ -27,6 +27,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
+from huiqi.delivery.statuses import GrantStatus
 from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
 
@@ -96,7 +97,7 @@ def export_batch(
     query = (
         select(Grant)
         .where(
-            Grant.status == "granted",
+            Grant.status == GrantStatus.GRANTED,
             Grant.amount_fen > 0,
             ~exists().where(BatchItem.grant_id == Grant.id),
         )
@@ -119,8 +120,8 @@ def export_batch(
     if grants:
         moved = session.execute(
             update(Grant)
-            .where(Grant.id.in_(got), Grant.status == "granted")
-            .values(status="in_batch")
+            .where(Grant.id.in_(got), Grant.status == GrantStatus.GRANTED)
+            .values(status=GrantStatus.IN_BATCH)
             .execution_options(synchronize_session="fetch")
         )
         if cast(Any, moved).rowcount != len(grants):
@@ -431,7 +432,7 @@ def _apply_row(
             f"grant {grant_id} is already recorded as {grant.status}; a contradicting result"
             " needs an officer (record a recovery or a re-payment instead)",
         )
-    if grant.status != "in_batch":
+    if grant.status != GrantStatus.IN_BATCH:
         raise _RowError(
             "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
         )
@@ -444,11 +445,11 @@ def _apply_row(
         "line": line,
     }
     if result == "paid":
-        grant.status = "paid"
+        grant.status = GrantStatus.PAID
         grant.paid_at = dt.datetime.combine(paid_on, dt.time()) if paid_on else utcnow()
         data["paid_at"] = grant.paid_at.isoformat()
     else:
-        grant.status = "payment_failed"
+        grant.status = GrantStatus.PAYMENT_FAILED
     record_event(
         session,
         actor=actor,

@@ -18,6 +18,7 @@ from huiqi.delivery import budget as budgets
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.money import format_yuan as yuan_text
 
 
@@ -56,14 +57,17 @@ def _exclusivity(
     held = Candidate(holder_pv.policy_id, holder_pv.version, holder.amount_fen)
     if choose_highest([held, new]).chosen is not new:
         raise _Refused(
-            "excluded",
+            RecordStatus.EXCLUDED,
             f"就高不重复: group '{group}' gives this enterprise {yuan_text(holder.amount_fen)} yuan"
             f" under {name}; this policy's {yuan_text(amount)} yuan is not higher",
         )
     held_grant = session.scalar(select(Grant).where(Grant.entitlement_id == holder_ent.id))
-    if held_grant is not None and held_grant.status not in ("granted", "provisional"):
+    if held_grant is not None and held_grant.status not in (
+        GrantStatus.GRANTED,
+        GrantStatus.PROVISIONAL,
+    ):
         raise _Refused(
-            "excluded",
+            RecordStatus.EXCLUDED,
             f"就高不重复: group '{group}' already paid or batched {yuan_text(holder.amount_fen)} yuan"
             f" under {name}; this policy would give {yuan_text(amount)} yuan — flagged for an"
             " officer to decide",
@@ -73,15 +77,15 @@ def _exclusivity(
         f" {yuan_text(amount)} yuan (more than {yuan_text(holder.amount_fen)} yuan)"
     )
     if held_grant is not None:
-        if held_grant.status == "granted" and holder_pv.budget_fen is not None:
+        if held_grant.status == GrantStatus.GRANTED and holder_pv.budget_fen is not None:
             budgets.release(session, holder_pv.id, held_grant.amount_fen)
         if holder_pv.cap_group:
             # The superseded grant no longer counts against the shared cap.
             budgets.release_cap(
                 session, holder_pv.cap_group, ent.uscc, ent.benefit_period, held_grant.amount_fen
             )
-        held_grant.status = "superseded"
-    holder_ent.status = "superseded"
+        held_grant.status = GrantStatus.SUPERSEDED
+    holder_ent.status = RecordStatus.SUPERSEDED
     holder_ent.status_reason = reason
     holder.entitlement_id = ent.id
     holder.amount_fen = amount
@@ -105,7 +109,7 @@ def _cap(session: Session, pv: PolicyVersion, ent: Entitlement, amount: int) -> 
     granted = budgets.reserve_cap(session, pv.cap_group, ent.uscc, ent.benefit_period, cap, amount)
     if granted <= 0:
         raise _Refused(
-            "capped",
+            RecordStatus.CAPPED,
             f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}"
             f" (at most {yuan_text(cap)} yuan per enterprise)",
         )
@@ -135,7 +139,7 @@ def make_grant(
                 and not budgets.reserve_first_come(session, pv.id, amount)
             ):
                 raise _Refused(
-                    "budget_exhausted",
+                    RecordStatus.BUDGET_EXHAUSTED,
                     f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
                     " grants are made in claim order",
                 )
@@ -146,7 +150,7 @@ def make_grant(
                 benefit_period=ent.benefit_period,
                 requested_fen=requested,
                 amount_fen=amount,
-                status="provisional" if provisional else "granted",
+                status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                 snapshot_id=ent.snapshot_id,
                 content_hash=pv.content_hash,
                 explanation=ent.explanation,
@@ -169,13 +173,17 @@ def make_grant(
             reason=refused.reason,
         )
         return Outcome(refused.status, None, refused.reason)
-    ent.status = "pending_allocation" if grant.status == "provisional" else "granted"
+    ent.status = (
+        RecordStatus.PENDING_ALLOCATION
+        if grant.status == GrantStatus.PROVISIONAL
+        else RecordStatus.GRANTED
+    )
     note = f"capped from {yuan_text(requested)} yuan" if amount < requested else None
     ent.status_reason = note
     record_event(
         session,
         actor=actor,
-        kind="grant" if grant.status == "granted" else "provisional_grant",
+        kind="grant" if grant.status == GrantStatus.GRANTED else "provisional_grant",
         uscc=ent.uscc,
         policy_version_id=pv.id,
         entity=f"grant:{grant.id}",

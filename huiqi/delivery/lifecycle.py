@@ -12,6 +12,7 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Entitlement, utcnow
+from huiqi.delivery.statuses import RecordStatus
 
 
 def expire_offers(
@@ -27,7 +28,7 @@ def expire_offers(
                 Entitlement.uscc,
                 Entitlement.policy_version_id,
                 Entitlement.expires_on,
-            ).where(Entitlement.status == "offered", Entitlement.expires_on < day)
+            ).where(Entitlement.status == RecordStatus.OFFERED, Entitlement.expires_on < day)
         ).all()
         if not rows:
             return 0
@@ -35,7 +36,9 @@ def expire_offers(
             update(Entitlement)
             .where(Entitlement.id.in_([r[0] for r in rows]))
             .values(
-                status="expired", status_reason="the offer ended unclaimed", updated_at=utcnow()
+                status=RecordStatus.EXPIRED,
+                status_reason="the offer ended unclaimed",
+                updated_at=utcnow(),
             )
         )
         now = utcnow()

@@ -16,13 +16,14 @@ from huiqi.delivery.models import (
     utcnow,
 )
 from huiqi.delivery.records import DeliveryReport, insert_records, message_for, record_values
+from huiqi.delivery.statuses import RecordStatus
 from huiqi.engine.rows import ResultRow
 
 
 def offer_or_prefill(
     s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
 ) -> None:
-    status = "offered" if pv.delivery == "confirm" else "application_open"
+    status = RecordStatus.OFFERED if pv.delivery == "confirm" else RecordStatus.APPLICATION_OPEN
     values = [record_values(pv, r, sid, status) for r in rows]
     ids = insert_records(s, pv, values)
     if pv.delivery == "apply":
