@@ -12,9 +12,6 @@ has no row here fails the test, so a new operation cannot ship unchecked.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-import huiqi
 from huiqi.accounts import service as accounts
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.models import User, UserRole
@@ -38,6 +34,7 @@ from huiqi.delivery.models import (
     PolicyVersion,
 )
 from huiqi.errors import HuiqiError
+from huiqi.operations import operations
 from huiqi.profiles.uscc import make
 
 A, B = make("91310115MA1000001"), make("91310104MA1000002")
@@ -272,36 +269,6 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.matching.service.explain_enterprise": (explain, _row(**SELF, **OFFICERS)),
     }
-
-
-SERVICE_MODULES = (
-    "huiqi.delivery.applications",
-    "huiqi.delivery.budget",
-    "huiqi.delivery.claims",
-    "huiqi.delivery.disburse",
-    "huiqi.delivery.lifecycle",
-    "huiqi.delivery.notify",
-    "huiqi.delivery.publish",
-    "huiqi.delivery.recompute",
-    "huiqi.delivery.versions",
-)
-
-
-def operations() -> set[str]:
-    """Public functions taking an ``actor``: every ``service`` module, and the delivery flows."""
-    names = set(SERVICE_MODULES)
-    for info in pkgutil.walk_packages(huiqi.__path__, "huiqi."):
-        if info.name.rsplit(".", 1)[-1] == "service":
-            names.add(info.name)
-    found = set()
-    for name in names:
-        module = importlib.import_module(name)
-        for attr, fn in vars(module).items():
-            if attr.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != name:
-                continue
-            if "actor" in inspect.signature(fn).parameters:
-                found.add(f"{name}.{attr}")
-    return found
 
 
 def test_every_operation_has_a_row() -> None:

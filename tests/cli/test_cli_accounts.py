@@ -88,3 +88,23 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     assert code == 1 and "a policy scope is district" in out
     code, out = run(data, "user", "list", "--json")
     assert {u["username"] for u in json.loads(out)} == {"root", "scheduler", "li"}
+
+
+def test_inbox_of_an_unknown_enterprise_is_not_found(tmp_path: Path) -> None:
+    """Regression: 'huiqi inbox' with an unknown USCC printed nothing and exited 0."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    code, out = run(
+        data,
+        "user",
+        "add",
+        "ent",
+        "--role",
+        "enterprise=91310115MA1H8R7C41",
+        "--no-password",
+    )
+    assert code == 0, out
+    secret = run(data, "token", "create", "t", "--user", "ent")[1].split()[-1]
+    code, out = run(data, "inbox", "91310115MA1H8R7C41", token=secret)
+    assert code == 3 and "not in the ledger" in out, out

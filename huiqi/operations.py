@@ -1,0 +1,40 @@
+"""The operations users call: every public function of a ``service`` module, and the
+delivery flows, that takes an ``actor``. The access matrix test and the API docs are
+checked against this list, so a new operation cannot ship unchecked or undocumented."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import huiqi
+
+FLOW_MODULES = (
+    "huiqi.delivery.applications",
+    "huiqi.delivery.budget",
+    "huiqi.delivery.claims",
+    "huiqi.delivery.disburse",
+    "huiqi.delivery.lifecycle",
+    "huiqi.delivery.notify",
+    "huiqi.delivery.publish",
+    "huiqi.delivery.recompute",
+    "huiqi.delivery.versions",
+)
+
+
+def operations() -> set[str]:
+    """Qualified names (``module.function``) of every operation that takes an actor."""
+    names = set(FLOW_MODULES)
+    for info in pkgutil.walk_packages(huiqi.__path__, "huiqi."):
+        if info.name.rsplit(".", 1)[-1] == "service":
+            names.add(info.name)
+    found = set()
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, fn in vars(module).items():
+            if attr.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != name:
+                continue
+            if "actor" in inspect.signature(fn).parameters:
+                found.add(f"{name}.{attr}")
+    return found
