@@ -2,7 +2,9 @@
 
 ``HUIQI_DATA_DIR`` (default ``./huiqi-data``) holds the profile store
 (``profiles.duckdb``), frozen snapshots (``snapshots/<id>/``), import reports
-and rejects (``imports/``) and match outputs (``runs/``).
+and rejects (``imports/``), match outputs (``runs/``), disbursement files
+(``disbursements/``) and generated registry files (``generated/``). It is made
+owner-only: folders 0700, files 0600 (see :mod:`huiqi.fsmode`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from huiqi.fsmode import private_data_dir
 
 DEFAULT_DATA_DIR = "huiqi-data"
 
@@ -33,6 +37,10 @@ class Settings:
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory owner-only (0700); one found wider is tightened."""
+        return private_data_dir(self.data_dir)
 
 
 def get_settings(data_dir: str | os.PathLike[str] | None = None) -> Settings:

@@ -12,12 +12,15 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.config import Settings
+from huiqi.fsmode import create_private_file
 
 DATABASE_URL_ENV = "HUIQI_DATABASE_URL"
 
@@ -27,7 +30,7 @@ def database_url(settings: Settings, url: str | None = None) -> str:
     chosen = url or os.environ.get(DATABASE_URL_ENV)
     if chosen:
         return normalise_url(chosen)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     return f"sqlite:///{settings.data_dir / 'huiqi.db'}"
 
 
@@ -58,6 +61,10 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An Engine with the settings huiqi needs on each backend."""
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Created 0600 before SQLite opens it: its -wal and -shm files copy its permissions.
+            create_private_file(Path(database))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from huiqi.errors import ConfigError
+from huiqi.fsmode import open_private
 
 INBOX = "inbox"
 LOGGER_NAME = "huiqi.notify"
@@ -91,7 +92,7 @@ class LogChannel:
         )
         self._logger.info("notification %s", line)
         if self.path is not None:
-            with self._lock, self.path.open("a", encoding="utf-8") as fh:
+            with self._lock, open_private(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
 
 

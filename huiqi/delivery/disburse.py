@@ -28,6 +28,7 @@ from huiqi.delivery.allocation import yuan
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
+from huiqi.fsmode import private_dir, write_private_bytes
 
 EXPORT_COLUMNS = (
     "batch_id",
@@ -51,7 +52,7 @@ def _cell_text(value: str) -> str:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    write_private_bytes(tmp, data)
     os.replace(tmp, path)
 
 
@@ -155,7 +156,7 @@ def export_batch(
             entity=f"grant:{g.id}",
             data={"batch_id": batch.id, "amount_fen": g.amount_fen},
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir, tighten=False)
     csv_path = out_dir / f"batch-{batch.id:06d}.csv"
     xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
     _write_csv(csv_path, rows)

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.staging import STAGE
 
@@ -112,7 +113,7 @@ def write_rejects(
     )
     messages: list[str] = []
     per_field: dict[str, int] = {}
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(
             ["file", "line", "column", "field", "value", "reason", *[header_of[f] for f in fields]]
@@ -130,7 +131,7 @@ def write_rejects(
 
 
 def write_report(report: ImportReport) -> None:
-    report.report_path.write_text(
-        json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    write_private_text(
+        report.report_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2)
     )
-    report.report_path.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    write_private_text(report.report_path.with_suffix(".txt"), report.summary() + "\n")
