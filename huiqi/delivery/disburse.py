@@ -29,6 +29,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
 from huiqi.fsmode import private_dir, write_private_bytes
+from huiqi.sheetcells import safe_row
 
 EXPORT_COLUMNS = (
     "batch_id",
@@ -43,11 +44,6 @@ EXPORT_COLUMNS = (
     "policy_version",
 )
 _INSERT_CHUNK = 500
-
-
-def _cell_text(value: str) -> str:
-    # A leading = + - @ makes spreadsheets evaluate the cell as a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -134,18 +130,20 @@ def export_batch(
         pv = versions[g.policy_version_id]
         name = (g.explanation or {}).get("name")
         rows.append(
-            [
-                str(batch.id),
-                str(g.id),
-                g.uscc,
-                _cell_text(name) if isinstance(name, str) else "",
-                "",
-                "",
-                "",
-                yuan(g.amount_fen),
-                pv.policy_id,
-                str(pv.version),
-            ]
+            safe_row(
+                [
+                    str(batch.id),
+                    str(g.id),
+                    g.uscc,
+                    name if isinstance(name, str) else "",
+                    "",
+                    "",
+                    "",
+                    yuan(g.amount_fen),
+                    pv.policy_id,
+                    str(pv.version),
+                ]
+            )
         )
         record_event(
             session,
@@ -180,7 +178,7 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(rows)  # every cell already went through safe_row
     _write_atomically(path, buf.getvalue().encode("utf-8-sig"))
 
 
