@@ -26,8 +26,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from huiqi.config import Settings, get_settings
+from huiqi.db.busy import busy_error, busy_kind
 from huiqi.errors import HuiqiError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS = 0, 1, 2, 3, 4
@@ -46,7 +48,8 @@ def settings_from(ctx: click.Context) -> Settings:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn HuiqiError into one clear line on stderr and its exit code (no traceback)."""
+    """Turn HuiqiError (and a busy database) into one clear line on stderr and its exit code
+    (no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,6 +58,14 @@ def handle_errors(fn: F) -> F:
         except HuiqiError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
+        except SQLAlchemyError as exc:
+            # A busy database reached outside huiqi.db.engine.transaction (a plain read).
+            kind = busy_kind(exc)
+            if kind is None:
+                raise
+            busy = busy_error(kind)
+            err_console.print(f"[bold red]error:[/] {busy}", soft_wrap=True)
+            raise SystemExit(busy.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
