@@ -79,6 +79,19 @@ class StoreError(HuiqiError):
     """The profile store is missing, empty, or in an unexpected state."""
 
 
+class DatabaseBusy(HuiqiError):
+    """No database connection or lock could be had in time; nothing was changed, so the same
+    request can simply be made again. ``kind`` is (what happened, what to do)."""
+
+    def __init__(self, message: str, *, kind: tuple[str, str] = ("", "")) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class DatabaseUnavailable(HuiqiError):
+    """The database cannot be reached or refuses the connection (wrong URL, down, no access)."""
+
+
 class NotFoundError(HuiqiError):
     """An enterprise, policy or snapshot that was asked for does not exist."""
 

@@ -45,7 +45,7 @@ def admin_init(ctx: click.Context, username: str | None, email: str | None) -> N
     HUIQI_ADMIN_PASSWORD (or HUIQI_ADMIN_PASSWORD_FILE, a file holding it).
     """
     name = username or click.prompt("admin user name")
-    password = _password_from_env("HUIQI_ADMIN") or prompt_password(confirm=True)
+    password = _password_from_env("HUIQI_ADMIN_PASSWORD") or prompt_password(confirm=True)
     factory, _url = database(ctx)
     with transaction(factory) as s:
         user = accounts.init_admin(s, username=name, password=password, email=email)
@@ -56,11 +56,12 @@ def admin_init(ctx: click.Context, username: str | None, email: str | None) -> N
     )
 
 
-def _password_from_env(prefix: str) -> str | None:
-    direct = os.environ.get(f"{prefix}_PASSWORD")
+def _password_from_env(variable: str) -> str | None:
+    """A password from ``variable``, or from the file named by ``variable``_FILE."""
+    direct = os.environ.get(variable)
     if direct:
         return direct
-    path = os.environ.get(f"{prefix}_PASSWORD_FILE")
+    path = os.environ.get(variable + "_FILE")
     if path:
         with open(path, encoding="utf-8") as f:
             return f.read().rstrip("\r\n")
@@ -77,7 +78,7 @@ def login(ctx: click.Context, username: str, days: int) -> None:
 
     The password is asked for, or read from HUIQI_PASSWORD / HUIQI_PASSWORD_FILE.
     """
-    password = _password_from_env("HUIQI") or prompt_password()
+    password = _password_from_env("HUIQI_PASSWORD") or prompt_password()
     factory, url = database(ctx)
     refused: AccessDenied | None = None
     with transaction(factory) as s:
@@ -152,7 +153,7 @@ def user_add(
     grants = [RoleGrant.parse(r) for r in roles]
     factory, actor = signed_in(ctx)
     password = (
-        (_password_from_env("HUIQI_NEW") or prompt_password(confirm=True))
+        (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
         if with_password
         else None
     )
@@ -193,7 +194,7 @@ def user_change(
     """Change a user's roles, email, name or password."""
     factory, actor = signed_in(ctx)
     password = (
-        (_password_from_env("HUIQI_NEW") or prompt_password(confirm=True)) if new_password else None
+        (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True)) if new_password else None
     )
     with transaction(factory) as s:
         changed = accounts.change_user(

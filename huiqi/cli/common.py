@@ -32,10 +32,12 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor
 from huiqi.config import Settings, get_settings
+from huiqi.db.busy import busy_error, busy_kind
 from huiqi.errors import HuiqiError
 from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
 
@@ -55,7 +57,8 @@ def settings_from(ctx: click.Context) -> Settings:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn HuiqiError into one clear line on stderr and its exit code (no traceback)."""
+    """Turn HuiqiError (and a busy database) into one clear line on stderr and its exit code
+    (no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -64,6 +67,14 @@ def handle_errors(fn: F) -> F:
         except HuiqiError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
+        except SQLAlchemyError as exc:
+            # A busy database reached outside huiqi.db.engine.transaction (a plain read).
+            kind = busy_kind(exc)
+            if kind is None:
+                raise
+            busy = busy_error(kind)
+            err_console.print(f"[bold red]error:[/] {busy}", soft_wrap=True)
+            raise SystemExit(busy.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -95,12 +106,14 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
 
 
 def database(ctx: click.Context) -> tuple[sessionmaker[Session], str]:
-    """The operational database (migrated) and its URL."""
+    """The operational database (migrated) and its URL (password hidden: it names the
+    database for stored sign-in tokens)."""
     from huiqi.db.engine import database_url, open_database
 
     settings = settings_from(ctx)
-    url = database_url(settings, ctx.obj.get("database_url") if ctx.obj else None)
-    return open_database(settings, url), url
+    explicit = ctx.obj.get("database_url") if ctx.obj else None
+    shown = database_url(settings, explicit).render_as_string(hide_password=True)
+    return open_database(settings, explicit), shown
 
 
 def signed_in(ctx: click.Context) -> tuple[sessionmaker[Session], Actor]:

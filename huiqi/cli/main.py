@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
+from huiqi.fsmode import use_private_umask
 from huiqi.matching.service import explain_enterprise, match_population
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
@@ -50,6 +52,10 @@ GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
     """huiqi (惠企): deliver business-support policies to the enterprises that qualify."""
+    # Everything this process writes (DuckDB and SQLite side files included) is owner-only;
+    # restored on exit so that an in-process caller (a test runner) keeps its own umask.
+    previous_umask = use_private_umask()
+    ctx.call_on_close(lambda: os.umask(previous_umask))
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     ctx.obj["database_url"] = database_url

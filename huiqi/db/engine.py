@@ -2,99 +2,160 @@
 
 The URL comes from ``HUIQI_DATABASE_URL``; without it huiqi uses an embedded
 SQLite file ``<data dir>/huiqi.db`` in WAL mode. PostgreSQL is selected by a
-URL such as ``postgresql+psycopg://user@host:5432/huiqi``.
+URL such as ``postgresql+psycopg://user@host:5432/huiqi``, its password from
+``HUIQI_DATABASE_PASSWORD(_FILE)`` and its pool from ``HUIQI_DB_POOL_*`` (see
+:mod:`huiqi.db.settings`). A URL is only ever shown with its password hidden.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from huiqi.config import Settings
+from huiqi.db.busy import SQLITE, busy_error, busy_kind
+from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_password
+from huiqi.errors import DatabaseUnavailable
+from huiqi.fsmode import create_private_file
 
-DATABASE_URL_ENV = "HUIQI_DATABASE_URL"
+__all__ = ["DATABASE_URL_ENV", "database_url", "make_engine", "open_database", "transaction"]
+
+log = logging.getLogger("huiqi.db")
+
+# How long a SQLite writer waits for the write lock (in this process and from others).
+SQLITE_BUSY_SECONDS = 30.0
+# Back-off between attempts to get a connection when the pool or the server is full.
+CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0)
 
 
-def database_url(settings: Settings, url: str | None = None) -> str:
-    """The database URL: explicit, else ``HUIQI_DATABASE_URL``, else SQLite in the data dir."""
+def database_url(settings: Settings, url: str | None = None) -> URL:
+    """The database URL: explicit, else ``HUIQI_DATABASE_URL``, else SQLite in the data dir;
+    with the password from ``HUIQI_DATABASE_PASSWORD(_FILE)`` filled in."""
     chosen = url or os.environ.get(DATABASE_URL_ENV)
     if chosen:
-        return normalise_url(chosen)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{settings.data_dir / 'huiqi.db'}"
+        return with_password(parse_url(chosen))
+    settings.ensure_data_dir()
+    return URL.create("sqlite", database=str(settings.data_dir / "huiqi.db"))
 
 
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+    return parse_url(url).render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    # WAL lets readers run while one writer commits; busy_timeout makes concurrent
-    # writers wait for the lock instead of failing at once.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def shown(url: str | URL) -> str:
+    """A URL as it may appear in a message or a log: password hidden."""
+    return parse_url(url).render_as_string(hide_password=True)
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN so read-then-write transactions cannot deadlock
-    # into "database is locked" halfway; concurrent claims queue on busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_pragmas(busy_seconds: float) -> Any:
+    def pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        # WAL lets readers run while one writer commits; busy_timeout makes concurrent
+        # writers wait for the lock instead of failing at once.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cur.close()
+
+    return pragmas
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An Engine with the settings huiqi needs on each backend."""
-    if url.startswith("sqlite"):
+class _WriterGate:
+    """One SQLite writer at a time in this process, owned by the connection that took it.
+
+    Taken at BEGIN, given back at COMMIT or ROLLBACK or when the connection returns
+    to the pool, on whichever thread that happens: ownership is marked on the
+    connection, so a connection that never took the gate gives nothing back. (A
+    per-thread lock raised "cannot release un-acquired lock" when a transaction
+    ended on another thread, and with the error suppressed stayed held for ever.)
+    Queuing here instead of in SQLite's busy handler, which sleeps with back-off,
+    kept 50 concurrent claims from losing seconds each.
+    """
+
+    KEY = "huiqi_sqlite_writer"
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None  # thread that took it, for nested transactions
+        self._timeout = timeout
+
+    def begin(self, conn: Any) -> None:
+        """The "begin" event: take the gate, then SQLite's write lock (BEGIN IMMEDIATE)."""
+        me = threading.get_ident()
+        if self._holder != me:  # a second transaction of the holding thread: SQLite decides
+            if not self._lock.acquire(timeout=self._timeout):
+                raise busy_error(SQLITE)
+            self._holder = me
+            conn.info[self.KEY] = True
+        try:
+            # The write lock at BEGIN, so read-then-write transactions cannot deadlock into
+            # "database is locked" halfway; concurrent claims queue on busy_timeout.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any) -> None:
+        """The "commit" and "rollback" events: give the gate back if this connection has it."""
+        self._give(conn.info)
+
+    def checkin(self, _dbapi_conn: Any, record: Any) -> None:
+        """A connection back in the pool never keeps the gate."""
+        self._give(record.info)
+
+    def _give(self, info: dict[Any, Any]) -> None:
+        if info.pop(self.KEY, False):
+            self._holder = None
+            self._lock.release()
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An Engine with the settings huiqi needs on each backend.
+
+    PostgreSQL pools follow ``HUIQI_DB_POOL_SIZE``, ``HUIQI_DB_MAX_OVERFLOW`` and
+    ``HUIQI_DB_POOL_TIMEOUT`` unless ``kwargs`` say otherwise.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Created 0600 before SQLite opens it: its -wal and -shm files copy its permissions.
+            create_private_file(Path(database))
+        busy = SQLITE_BUSY_SECONDS
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            parsed, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-
-        @event.listens_for(engine, "connect")
-        def _no_pysqlite_begin(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-
-        # One writer at a time in this process, queued on a lock: SQLite's own busy handler
-        # sleeps with back-off, so under 50 concurrent claims some waiters lost for seconds.
-        writer = threading.RLock()
-
-        def _take(conn: Any) -> None:
-            writer.acquire()
-            try:
-                _sqlite_begin_immediate(conn)
-            except BaseException:
-                writer.release()
-                raise
-
-        def _give(conn: Any) -> None:
-            # Not held by this thread when its BEGIN failed: then there is nothing to give back.
-            with contextlib.suppress(RuntimeError):
-                writer.release()
-
-        event.listen(engine, "begin", _take)
-        event.listen(engine, "commit", _give)
-        event.listen(engine, "rollback", _give)
+        event.listen(engine, "connect", _sqlite_pragmas(busy))
+        gate = _WriterGate(busy)
+        event.listen(engine, "begin", gate.begin)
+        event.listen(engine, "commit", gate.end)
+        event.listen(engine, "rollback", gate.end)
+        event.listen(engine, "checkin", gate.checkin)
         return engine
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 40)
+    if "poolclass" not in kwargs:
+        for key, value in pool_options().items():
+            kwargs.setdefault(key, value)
     # No server-side prepared statements: a generic plan for "uscc IN ($1 … $5000)" cannot
     # hash the list and turns each delivery chunk into a scan per value (measured: a
     # 100,000-grant run went from 27 s to 200 s once psycopg started preparing).
     connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -105,17 +166,71 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _begin(factory: sessionmaker[Session]) -> tuple[Session, SessionTransaction]:
+    """A session holding its connection (and on SQLite the write lock), before any work.
+
+    Only getting the connection is retried: until then nothing has been done. A full
+    pool or server is retried with back-off; SQLite's lock already waited its busy
+    timeout, so it is not.
+    """
+    delays = iter(CONNECT_RETRY_DELAYS)
+    attempts = 0
+    while True:
+        attempts += 1
+        session = factory()
+        try:
+            trans = session.begin()
+            session.connection()
+            return session, trans
+        except Exception as exc:
+            session.close()
+            kind = busy_kind(exc)
+            if kind is None:
+                raise
+            delay = None if kind == SQLITE else next(delays, None)
+            if delay is None:
+                raise busy_error(kind, attempts=attempts) from exc
+            log.warning("database busy (%s); retrying in %.2f s", kind[0], delay)
+            time.sleep(delay * random.uniform(0.8, 1.2))
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """A session whose work commits on success and rolls back on any error.
+
+    The connection is taken before the body runs; when the database is busy that is
+    retried a few times, then :class:`~huiqi.errors.DatabaseBusy` is raised. A busy
+    error once the body has started rolls back and raises DatabaseBusy too, without
+    running anything again.
+    """
+    session, trans = _begin(factory)
+    with session:
+        try:
+            with trans:
+                yield session
+        except (DBAPIError, PoolTimeout) as exc:
+            kind = busy_kind(exc)
+            if kind is None:
+                raise
+            raise busy_error(kind, rolled_back=True) from exc
 
 
 def open_database(settings: Settings, url: str | None = None) -> sessionmaker[Session]:
     """Connect to the operational database, bringing its schema up to date first."""
     from huiqi.db.migrate import upgrade
 
-    engine = make_engine(database_url(settings, url))
-    upgrade(engine)
+    chosen = database_url(settings, url)
+    engine = make_engine(chosen)
+    try:
+        upgrade(engine)
+    except (OperationalError, PoolTimeout) as exc:
+        engine.dispose()
+        kind = busy_kind(exc)
+        if kind is not None:
+            raise busy_error(kind) from exc
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines() or ["no answer"]
+        raise DatabaseUnavailable(
+            f"cannot use the database {shown(chosen)}: {reason[0]}; check the URL, that the"
+            " server is up, and the user's password and rights"
+        ) from exc
     return session_factory(engine)

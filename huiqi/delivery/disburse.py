@@ -29,7 +29,9 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.delivery.statuses import GrantStatus
 from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
+from huiqi.fsmode import private_dir, write_private_bytes
 from huiqi.money import format_yuan, parse_yuan
+from huiqi.sheetcells import safe_row
 
 EXPORT_COLUMNS = (
     "batch_id",
@@ -46,14 +48,9 @@ EXPORT_COLUMNS = (
 _INSERT_CHUNK = 500
 
 
-def _cell_text(value: str) -> str:
-    # A leading = + - @ makes spreadsheets evaluate the cell as a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    write_private_bytes(tmp, data)
     os.replace(tmp, path)
 
 
@@ -140,18 +137,20 @@ def export_batch(
         pv = versions[g.policy_version_id]
         name = (g.explanation or {}).get("name")
         rows.append(
-            [
-                str(batch.id),
-                str(g.id),
-                g.uscc,
-                _cell_text(name) if isinstance(name, str) else "",
-                "",
-                "",
-                "",
-                format_yuan(g.amount_fen, grouping=False),
-                pv.policy_id,
-                str(pv.version),
-            ]
+            safe_row(
+                [
+                    str(batch.id),
+                    str(g.id),
+                    g.uscc,
+                    name if isinstance(name, str) else "",
+                    "",
+                    "",
+                    "",
+                    format_yuan(g.amount_fen, grouping=False),
+                    pv.policy_id,
+                    str(pv.version),
+                ]
+            )
         )
         record_event(
             session,
@@ -162,7 +161,7 @@ def export_batch(
             entity=f"grant:{g.id}",
             data={"batch_id": batch.id, "amount_fen": g.amount_fen},
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir, tighten=False)
     csv_path = out_dir / f"batch-{batch.id:06d}.csv"
     xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
     _write_csv(csv_path, rows)
@@ -192,7 +191,7 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(rows)  # every cell already went through safe_row
     _write_atomically(path, buf.getvalue().encode("utf-8-sig"))
 
 

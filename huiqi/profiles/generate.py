@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from huiqi.errors import HuiqiError
+from huiqi.fsmode import open_private, private_dir, private_file
 from huiqi.profiles.dictionary import load_codelist, load_dictionary
 from huiqi.profiles.industry import known_classes
 from huiqi.profiles.synth_population import draw_population, static_columns
@@ -137,8 +138,7 @@ def generate(
             f"{XLSX_MAX_ROWS // len(YEARS):,} enterprises"
         )
     started = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out_dir), tighten=False)
     mappings = load_mappings()
     result = GenerationResult(enterprises=n, seed=seed)
     writers = {
@@ -250,11 +250,12 @@ class _ParquetWriter(_Writer):
     def close(self) -> None:
         if self.inner is not None:
             self.inner.close()
+            private_file(self.path)
 
 
 class _CsvWriter(_Writer):
     def __init__(self, path: Path, encoding: str) -> None:
-        self.file = path.open("wb")
+        self.file = open_private(path, "wb")
         self.encoding = encoding
         self.header = True
 
@@ -292,6 +293,7 @@ class _XlsxWriter(_Writer):
         if self.header:  # nothing was written: still leave a valid workbook
             self.sheet.append([])
         self.book.save(self.path)
+        private_file(self.path)
 
 
 def labelled(table: pa.Table) -> pa.Table:

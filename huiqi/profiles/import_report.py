@@ -4,7 +4,9 @@ Under ``<imports_dir>/<snapshot_id>/`` each import leaves:
 
 * ``rejects.csv``  UTF-8 with BOM (so Excel opens it correctly): one row per
   refused cell with ``file, line, column, field, value, reason``, then the whole
-  original row under the file's own headers. Written even when empty.
+  original row under the file's own headers. Written even when empty. A cell
+  that a spreadsheet would run as a formula gets an apostrophe in front
+  (:mod:`huiqi.sheetcells`).
 * ``report.json``  counts, encoding, hash, mapping, rejects per field, first messages.
 * ``report.txt``   the same as a short human-readable summary.
 """
@@ -19,8 +21,10 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.staging import STAGE
+from huiqi.sheetcells import safe_row
 
 FIRST_MESSAGES = 10
 
@@ -112,17 +116,21 @@ def write_rejects(
     )
     messages: list[str] = []
     per_field: dict[str, int] = {}
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
+        # Every cell may hold the registry's text (values, headers): escaped against formulas.
         out.writerow(
-            ["file", "line", "column", "field", "value", "reason", *[header_of[f] for f in fields]]
+            safe_row(
+                ["file", "line", "column", "field", "value", "reason"]
+                + [header_of[f] for f in fields]
+            )
         )
         result = con.execute(sql(query))
         while chunk := result.fetchmany(10_000):
             for line, field_name, reason, *cells in chunk:
                 column = header_of.get(field_name, "")
                 value = cells[index[field_name]] if field_name in index else ""
-                out.writerow([file, line, column, field_name, value, reason, *cells])
+                out.writerow(safe_row([file, line, column, field_name, value, reason, *cells]))
                 per_field[field_name or "(row)"] = per_field.get(field_name or "(row)", 0) + 1
                 if len(messages) < FIRST_MESSAGES:
                     messages.append(reject_message(file, line, column, field_name, reason))
@@ -130,7 +138,7 @@ def write_rejects(
 
 
 def write_report(report: ImportReport) -> None:
-    report.report_path.write_text(
-        json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    write_private_text(
+        report.report_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2)
     )
-    report.report_path.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    write_private_text(report.report_path.with_suffix(".txt"), report.summary() + "\n")

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from huiqi.config import Settings
+from huiqi.fsmode import private_dir
 from huiqi.profiles import rowcheck, upsert
 from huiqi.profiles.import_report import ImportReport, write_rejects, write_report
 from huiqi.profiles.mapping import detect_mapping, get_mapping
@@ -107,7 +108,7 @@ def import_file(
             if folder.exists():
                 # A folder left by an import that was rolled back: it described nothing.
                 shutil.rmtree(folder)
-            folder.mkdir(parents=True)
+            private_dir(folder)
             rejects_path = folder / "rejects.csv"
             messages, per_field = write_rejects(
                 con, rejects_path, file=file_path.name, headers=source.headers, positions=positions

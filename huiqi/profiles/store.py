@@ -27,6 +27,7 @@ import duckdb
 
 from huiqi.config import Settings
 from huiqi.errors import NotFoundError, StoreError
+from huiqi.fsmode import private_dir, private_file
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 
 DATA_TABLES = ("enterprises", "enterprise_years", "qualifications")
@@ -147,8 +148,8 @@ class ProfileStore:
         return self.path.exists()
 
     def init(self) -> None:
-        """Create the data directory and an empty store (idempotent)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data directory (0700) and an empty store (idempotent)."""
+        self.settings.ensure_data_dir()
         with self.connect(create=True) as con:
             create_schema(con)
 
@@ -162,9 +163,13 @@ class ProfileStore:
             )
         con = duckdb.connect(str(self.path), read_only=read_only)
         try:
+            if not read_only:
+                private_file(self.path)  # DuckDB creates it with the process umask
             yield con
         finally:
             con.close()
+            if not read_only:
+                private_file(self.path)
 
     # ------------------------------------------------------------------ snapshots
     def begin_snapshot(
@@ -213,14 +218,15 @@ class ProfileStore:
         target = self.snapshot_dir(snapshot_id)
         if target.exists():
             shutil.rmtree(target)
-        target.mkdir(parents=True)
+        private_dir(target)
         for table in DATA_TABLES:
             path = target / f"{table}.parquet"
-            # COPY's target is a path we built ourselves from an integer id; DuckDB cannot
-            # bind COPY targets as parameters.
+            # The path is a parameter, never SQL text: a data directory may contain a quote.
             con.execute(
-                f"COPY (SELECT * FROM {table}) TO '{path.as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet, COMPRESSION zstd)",
+                [str(path)],
             )
+            private_file(path)
         con.execute("UPDATE snapshots SET frozen = TRUE WHERE snapshot_id = ?", [snapshot_id])
 
     def snapshots(self) -> list[SnapshotInfo]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import factories as make
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +24,7 @@ from huiqi.delivery.disburse import (
 )
 from huiqi.delivery.models import Batch, BatchItem, Event, Grant
 from huiqi.errors import ImportFileError
+from huiqi.sheetcells import FORMULA_STARTS
 
 
 def _grants(sessions: sessionmaker[Session], amounts: list[int], **pv_fields: object) -> list[int]:
@@ -297,3 +300,36 @@ def test_report_prints_summary_and_errors(sessions: sessionmaker[Session], tmp_p
         f"{path}: 1 row(s): 0 paid, 0 failed, 0 unchanged, 1 error(s)",
         f"  {path}, line 2, column 1, field 'grant_id': unknown grant 5",
     ]
+
+
+# openpyxl refuses these control characters in a cell; names never hold them.
+_XLSX_ILLEGAL = "".join(chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32)])
+_NAMES = st.tuples(
+    st.sampled_from(["", "=", "+", "-", "@", "\t", "\r", "'"]),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters=_XLSX_ILLEGAL)),
+).map("".join)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(_NAMES, min_size=1, max_size=4))
+def test_no_exported_cell_starts_a_formula(
+    sessions: sessionmaker[Session], tmp_path: Path, names: list[str]
+) -> None:
+    with transaction(sessions) as s:
+        pv = make.policy_version(s)
+        for name in names:
+            make.grant(s, pv, requested_fen=100, name=name)
+    batch = _export(sessions, tmp_path, policy_version_id=pv.id)
+    assert batch.csv_path is not None and batch.xlsx_path is not None
+    with Path(batch.csv_path).open(encoding="utf-8-sig", newline="") as f:
+        csv_rows = list(csv.reader(f))
+    ws = load_workbook(batch.xlsx_path).active
+    assert ws is not None
+    xlsx_cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    for cell in [c for row in csv_rows for c in row] + xlsx_cells:
+        assert not str(cell).startswith(FORMULA_STARTS), repr(cell)
+    written = [r[EXPORT_COLUMNS.index("enterprise_name")] for r in csv_rows[1:]]
+    assert len(written) == len(names)
+    assert all(w in (n, "'" + n) for w, n in zip(written, names, strict=True))

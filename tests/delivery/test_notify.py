@@ -78,8 +78,13 @@ def smtp() -> Iterator[tuple[Controller, Collector]]:
 
 
 def email_channel(controller: Controller) -> EmailChannel:
+    # A plain local relay without login; TLS is tested in test_smtp_tls.py.
     return EmailChannel(
-        host="127.0.0.1", port=controller.port, sender="惠企 <noreply@huiqi.example>", timeout=5
+        host="127.0.0.1",
+        port=controller.port,
+        sender="惠企 <noreply@huiqi.example>",
+        tls="none",
+        timeout=5,
     )
 
 
@@ -328,12 +333,10 @@ def test_channels_from_env(env: dict[str, str], kinds: list[str]) -> None:
     assert [type(c).__name__ for c in channels_from_env(env)] == kinds
 
 
-def test_channels_from_env_port_and_starttls() -> None:
-    [mail] = channels_from_env(
-        {"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b", "HUIQI_SMTP_STARTTLS": "yes"}
-    )
+def test_channels_from_env_defaults_to_starttls_on_587() -> None:
+    [mail] = channels_from_env({"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b"})
     assert isinstance(mail, EmailChannel)
-    assert (mail.port, mail.starttls, mail.username, mail.password) == (587, True, None, None)
+    assert (mail.port, mail.tls, mail.username, mail.password) == (587, "starttls", None, None)
 
 
 @pytest.mark.parametrize(
@@ -342,8 +345,8 @@ def test_channels_from_env_port_and_starttls() -> None:
         ({"HUIQI_SMTP_HOST": "h"}, "HUIQI_SMTP_FROM is not"),
         ({"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b", "HUIQI_SMTP_PORT": "x"}, "not a port"),
         (
-            {"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b", "HUIQI_SMTP_STARTTLS": "maybe"},
-            "yes/no",
+            {"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b", "HUIQI_SMTP_TLS": "maybe"},
+            "not one of starttls, implicit, none",
         ),
         ({"HUIQI_SMTP_HOST": "h", "HUIQI_SMTP_FROM": "a@b", "HUIQI_SMTP_USER": "u"}, "both a user"),
     ],

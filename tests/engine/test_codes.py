@@ -234,10 +234,13 @@ def test_kept_rows_as_parquet_parts_equal_the_in_memory_table(tmp_path: Path) ->
     in_memory = match_frame(con, policies, snapshot_id=1)
     want = con.execute("SELECT * FROM matches ORDER BY ALL").fetchall()
     # Again over the same connection: the table of the first run gives way to a view.
-    parts = match_frame(con, policies, snapshot_id=1, parts_dir=tmp_path / "parts")
+    # The folder's quote and space reach DuckDB as parameters, never as SQL text.
+    parts_dir = tmp_path / "运行 it's" / "parts"
+    parts_dir.parent.mkdir()
+    parts = match_frame(con, policies, snapshot_id=1, parts_dir=parts_dir)
     assert con.execute("SELECT * FROM matches ORDER BY ALL").fetchall() == want
     assert len(want) == 9
-    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+    assert sorted(p.name for p in parts_dir.iterdir()) == [
         "00000.parquet",
         "00001.parquet",
         "00002.parquet",

@@ -262,3 +262,22 @@ def test_progress_is_called_with_rows_read(tmp_path: Path):
         ("check tax.csv", 3, 3),
         ("store tax.csv", 2, 2),
     ]
+
+
+def test_rejects_file_escapes_cells_a_spreadsheet_would_run(tmp_path: Path):
+    """Regression: rejected values were written as received, so '=HYPERLINK(...)' ran in Excel."""
+    rows = [
+        ['=HYPERLINK("http://x")', "2023", "1", "2"],
+        [PUDONG, "@2023", "+1", "2"],
+        [XUHUI, "\t2023", "-1", "\r=2"],
+    ]
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes([TAX_HEADER, *rows], "utf-8"))
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert report.rows_rejected == 3
+    with open(report.rejects_path, encoding="utf-8-sig", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert '\'=HYPERLINK("http://x")' in cells and "'\r=2" in cells

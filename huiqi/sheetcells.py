@@ -1,0 +1,34 @@
+"""Cells of the CSV and Excel files huiqi writes, made safe to open in a spreadsheet.
+
+A spreadsheet evaluates a cell that begins with ``=``, ``+``, ``-`` or ``@`` as a
+formula, and a leading tab or carriage return can smuggle one past a check (OWASP
+"CSV injection"). Every cell of a file that may hold outside text (enterprise
+names, rejected values, the registry's own headers) goes through
+:func:`cell_text`, which puts an apostrophe in front of such a cell: Excel and
+LibreOffice then show it as text, and a reader sees the original after the
+apostrophe. Files huiqi reads back as data (the generated registry files) are not
+escaped: they are inputs, not reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: object) -> str:
+    """The text of one cell, with an apostrophe in front if a spreadsheet would run it.
+
+    >>> cell_text("=HYPERLINK(1)"), cell_text("\\t-1"), cell_text("上海某某科技有限公司")
+    ("'=HYPERLINK(1)", "'\\t-1", '上海某某科技有限公司')
+    >>> cell_text(None), cell_text(42)
+    ('', '42')
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def safe_row(values: Iterable[object]) -> list[str]:
+    """Every cell of a row through :func:`cell_text`."""
+    return [cell_text(v) for v in values]
