@@ -194,7 +194,9 @@ def user_change(
     """Change a user's roles, email, name or password."""
     factory, actor = signed_in(ctx)
     password = (
-        (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True)) if new_password else None
+        (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
+        if new_password
+        else None
     )
     with transaction(factory) as s:
         changed = accounts.change_user(
