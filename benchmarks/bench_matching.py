@@ -40,12 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from huiqi.config import Settings  # noqa: E402
-from huiqi.engine.compiler import CompiledPolicy, compile_policy  # noqa: E402
-from huiqi.engine.evaluate import requirements  # noqa: E402
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame  # noqa: E402
-from huiqi.engine.matcher import connect_engine, match_frame, parts_dir_for  # noqa: E402
-from huiqi.engine.profile_rows import read_profiles  # noqa: E402
-from huiqi.engine.pyeval import evaluate_policy  # noqa: E402
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy  # noqa: E402
+from huiqi.engine.duckdb.evaluate import requirements  # noqa: E402
+from huiqi.engine.duckdb.frame import FRAME, attach_snapshot, build_frame  # noqa: E402
+from huiqi.engine.duckdb.matcher import connect_engine, match_frame, parts_dir_for  # noqa: E402
+from huiqi.engine.duckdb.profile_rows import read_profiles  # noqa: E402
+from huiqi.engine.python.pyeval import evaluate_policy  # noqa: E402
 from huiqi.policies.synth import synth_policies  # noqa: E402
 from huiqi.profiles.store import ProfileStore  # noqa: E402
 

@@ -25,7 +25,7 @@ from huiqi.cli.common import (
 )
 from huiqi.cli.render import render_match_report
 from huiqi.config import Settings
-from huiqi.engine.matcher import run_matching
+from huiqi.engine.duckdb.matcher import run_matching
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
 

@@ -21,8 +21,8 @@ from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
+from huiqi.engine.duckdb.matcher import run_matching
 from huiqi.engine.explain import explain as explain_enterprise
-from huiqi.engine.matcher import run_matching
 from huiqi.errors import NotFoundError
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore

@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from huiqi.cli.common import yuan
+from huiqi.engine.duckdb.matcher import MatchRun
 from huiqi.engine.explain import PolicyExplanation, ValueRead
-from huiqi.engine.matcher import MatchRun
 from huiqi.policies.loader import LoadedPolicy
 from huiqi.profiles.dictionary import load_dictionary
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.config import Settings
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.delivery.publish import compile_version
-from huiqi.engine.frame import attach_snapshot, build_frame
+from huiqi.engine.duckdb.frame import attach_snapshot, build_frame
 from huiqi.engine.rows import NAME, result_rows
 from huiqi.errors import NotFoundError
 from huiqi.profiles.store import ProfileStore

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import duckdb
 
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.profile_rows import load_profiles_into, profile_from_case
 from huiqi.errors import HuiqiError
 from huiqi.policies.loader import LoadedPolicy
 from huiqi.policies.model import TestCase

@@ -15,9 +15,9 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.config import Settings
-from huiqi.engine.compiler import DIALECT, CompiledPolicy
-from huiqi.engine.evaluate import Evaluation, evaluate_in, frame_values, requirements
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
+from huiqi.engine.compile.compiler import DIALECT, CompiledPolicy
+from huiqi.engine.duckdb.evaluate import Evaluation, evaluate_in, frame_values, requirements
+from huiqi.engine.duckdb.frame import FRAME, attach_snapshot, build_frame
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import NotFoundError
 from huiqi.profiles.dictionary import load_dictionary

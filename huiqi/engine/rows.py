@@ -17,10 +17,10 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.config import Settings
-from huiqi.engine.compiler import DIALECT, CompiledPolicy
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
+from huiqi.engine.compile.compiler import DIALECT, CompiledPolicy
+from huiqi.engine.duckdb.frame import FRAME, attach_snapshot, build_frame
+from huiqi.engine.duckdb.policy_sql import evaluation_query
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.policy_sql import evaluation_query
 from huiqi.profiles.store import ProfileStore
 
 STATE = {True: "met", False: "not_met", None: "unknown"}

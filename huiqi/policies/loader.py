@@ -4,7 +4,7 @@ Every refusal is a ``PolicyError`` (or ``RuleCompileError``) with the file, the
 line and the column of the offending value, and a message that says what to fix.
 
 Example:
-    >>> from huiqi.engine.compiler import EXAMPLE_POLICY
+    >>> from huiqi.engine.compile.compiler import EXAMPLE_POLICY
     >>> load_policy_text(EXAMPLE_POLICY, "example.yaml").id
     'example'
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from huiqi.engine.compiler import CompiledPolicy, compile_policy
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.model import Policy
 from huiqi.policies.yamlmarks import Marks, load_with_marks, locate

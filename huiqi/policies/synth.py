@@ -10,7 +10,7 @@ delivery mode, some budgets and exclusivity groups. The same ``(n, seed)``
 always gives the same policies. They carry no test cases: they exist for scale.
 
 Example:
-    >>> from huiqi.engine.compiler import compile_policy
+    >>> from huiqi.engine.compile.compiler import compile_policy
     >>> policies = synth_policies(3, seed=7)
     >>> [compile_policy(p).policy.id for p in policies] == [p.id for p in policies]
     True

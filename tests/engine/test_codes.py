@@ -14,13 +14,13 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import MAX_CRITERIA, CompiledPolicy
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.policy_sql import Codes, scope_filter
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledPolicy
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import match_frame
+from huiqi.engine.duckdb.policy_sql import Codes, scope_filter
+from huiqi.engine.duckdb.profile_rows import load_profiles_into, profile_from_case
+from huiqi.engine.python.pyeval import evaluate_policy
 from huiqi.errors import RuleCompileError
 
 SCOPED = policy_yaml(
@@ -200,7 +200,7 @@ def test_bulk_sql_is_rendered_when_compiling_with_the_policy_index_as_parameter(
 def test_workers_committing_after_every_policy_keep_every_row(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from huiqi.engine import matcher
+    from huiqi.engine.duckdb import matcher
 
     policies = [compile_yaml(SCOPED.replace("id: p", f"id: p{i}")) for i in range(5)]
     cases = [BASE, {**BASE, "revenue": 5}, {k: v for k, v in BASE.items() if k != "revenue"}]
@@ -251,7 +251,7 @@ def test_kept_rows_as_parquet_parts_equal_the_in_memory_table(tmp_path: Path) ->
 
 
 def test_large_runs_write_parts_and_small_ones_stay_in_memory(tmp_path: Path) -> None:
-    from huiqi.engine.matcher import PARTS_FROM, parts_dir_for
+    from huiqi.engine.duckdb.matcher import PARTS_FROM, parts_dir_for
 
     assert parts_dir_for(tmp_path, 1_000_000, 100) is None
     assert parts_dir_for(tmp_path, 3_500_000, 709) == tmp_path / "parts"
@@ -402,7 +402,7 @@ def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> Non
 
 
 def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
-    from huiqi.engine.policy_sql import NARROW_YUAN
+    from huiqi.engine.duckdb.policy_sql import NARROW_YUAN
 
     uncapped = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue"))
     capped = compile_yaml(

@@ -15,10 +15,10 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import DIALECT
-from huiqi.engine.frame import build_frame
-from huiqi.engine.policy_sql import evaluation_sql
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.compile.compiler import DIALECT
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.policy_sql import evaluation_sql
+from huiqi.engine.duckdb.profile_rows import RawProfile, load_profiles_into
 
 GOLDEN = Path(__file__).parent / "golden"
 SEPARATOR = "----"

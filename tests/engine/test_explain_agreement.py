@@ -13,12 +13,12 @@ import duckdb
 import pytest
 from engine_factories import POLICIES, compile_spec, load_fast, random_profiles
 
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import evaluate_in
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import match_frame
 from huiqi.engine.explain import PolicyExplanation, explain_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.pyeval import column_value
+from huiqi.engine.python.pyeval import column_value
 from huiqi.profiles.dictionary import load_dictionary
 
 N_PROFILES = 500

@@ -19,10 +19,10 @@ from engine_factories import (
     random_profiles,
 )
 
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import Evaluation, evaluate_in
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.evaluate import Evaluation, evaluate_in
+from huiqi.engine.duckdb.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.python.pyeval import evaluate_policy
 
 N_PROFILES = 2000
 
@@ -118,7 +118,7 @@ def test_nested_division_by_zero_is_unknown_in_both_engines() -> None:
 
 def test_batched_loading_stores_exactly_what_load_profiles_into_stores() -> None:
     """The oracle loads with batched inserts for speed; it must store the same rows."""
-    from huiqi.engine.profile_rows import read_profiles
+    from huiqi.engine.duckdb.profile_rows import read_profiles
 
     sample = random_profiles(30, seed=3)
     slow, fast = duckdb.connect(), duckdb.connect()

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.profile_rows import RawProfile, load_profiles_into
 from huiqi.errors import PolicyError, RuleCompileError
 from huiqi.policies.loader import load_policy_text
 

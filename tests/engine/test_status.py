@@ -8,13 +8,13 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import EXAMPLE_POLICY, CompiledPolicy
-from huiqi.engine.evaluate import Evaluation, evaluate_in
+from huiqi.engine.compile.compiler import EXAMPLE_POLICY, CompiledPolicy
+from huiqi.engine.duckdb.evaluate import Evaluation, evaluate_in
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import match_frame
+from huiqi.engine.duckdb.profile_rows import load_profiles_into, profile_from_case
 from huiqi.engine.explain import explain_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.python.pyeval import evaluate_policy
 
 CERT = ["2024-01-01", "2025-12-31"]
 POLICY = policy_yaml(
@@ -199,7 +199,7 @@ def test_qualification_used_as_a_value_is_refused_at_compile_time() -> None:
 
 def test_near_miss_does_not_claim_to_need_data() -> None:
     """Regression: a near miss whose amount read a missing field was also listed as 'needs data'."""
-    from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+    from huiqi.engine.duckdb.profile_rows import load_profiles_into, profile_from_case
     from huiqi.policies.loader import load_policy_text
 
     text = EXAMPLE_POLICY.replace(

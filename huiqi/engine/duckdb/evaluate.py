@@ -13,10 +13,10 @@ from typing import Any
 
 import duckdb
 
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.frame import FRAME, build_frame
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.policy_sql import evaluation_sql
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.policy_sql import evaluation_sql
 
 
 @dataclass(frozen=True)

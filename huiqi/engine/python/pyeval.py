@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.lower import add_interval
+from huiqi.engine.duckdb.policy_sql import amount_fen_expression
+from huiqi.engine.duckdb.profile_rows import RawProfile
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.lower import add_interval
-from huiqi.engine.policy_sql import amount_fen_expression
-from huiqi.engine.profile_rows import RawProfile
 
 _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 

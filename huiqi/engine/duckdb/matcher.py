@@ -26,10 +26,10 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.config import Settings
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import requirements
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
-from huiqi.engine.policy_sql import STATUSES
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.evaluate import requirements
+from huiqi.engine.duckdb.frame import FRAME, attach_snapshot, build_frame
+from huiqi.engine.duckdb.policy_sql import STATUSES
 from huiqi.profiles.store import ProfileStore
 
 Progress = Callable[[str, int, int], None]

@@ -32,8 +32,8 @@ from functools import cache
 
 from sqlglot import exp
 
-from huiqi.engine.compiler import DIALECT, MAX_CRITERIA, CompiledCriterion, CompiledPolicy
-from huiqi.engine.frame import FRAME
+from huiqi.engine.compile.compiler import DIALECT, MAX_CRITERIA, CompiledCriterion, CompiledPolicy
+from huiqi.engine.duckdb.frame import FRAME
 
 
 @cache

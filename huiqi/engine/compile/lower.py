@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from huiqi.engine.check import Checker, CheckError, offset_of
+from huiqi.engine.compile.check import Checker, CheckError, offset_of
 from huiqi.engine.frame_columns import FrameColumn
 
 

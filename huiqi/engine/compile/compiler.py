@@ -23,10 +23,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from huiqi.engine.check import Checker, CheckError
+from huiqi.engine.compile.check import Checker, CheckError
+from huiqi.engine.compile.lower import LowerContext, lower
+from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.lower import LowerContext, lower
-from huiqi.engine.types import Ty
 from huiqi.errors import Location, RuleCompileError
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -91,7 +91,7 @@ class CompiledPolicy:
         Rendered once, when the policy is compiled: building and printing SQLGlot trees
         costs a few milliseconds a policy, which matters at several hundred policies.
         """
-        from huiqi.engine.policy_sql import bulk_sql
+        from huiqi.engine.duckdb.policy_sql import bulk_sql
 
         return bulk_sql(self)
 

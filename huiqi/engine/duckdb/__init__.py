@@ -1,0 +1,1 @@
+"""The DuckDB backend: frame, evaluation and bulk SQL, matcher."""
