@@ -25,7 +25,7 @@ from huiqi.cli.common import (
 )
 from huiqi.cli.render import render_match_report
 from huiqi.config import Settings
-from huiqi.engine.duckdb.matcher import run_matching
+from huiqi.engine import compile_library, run_matching
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
 
@@ -88,7 +88,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
                 target.unlink()
     ProfileStore(settings).init()
     started = time.perf_counter()
-    lib = load_library()
+    lib = compile_library(load_library())
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
@@ -97,13 +97,13 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         _, reports = generate_and_import(
             settings, enterprises=enterprises, seed=seed, progress=progress
         )
-        run = run_matching(settings, [lp.compiled for lp in lib.policies], progress=progress)
+        run = run_matching(settings, lib.compiled, progress=progress)
     rejected = sum(r.rows_rejected for r in reports)
     console.print(
         f"\nImported {len(reports)} registry files: {sum(r.rows_accepted for r in reports):,} rows accepted,"
         f" {rejected:,} rejected."
     )
-    render_match_report(console, run, lib.policies)
+    render_match_report(console, run, [cp.policy for cp in lib.compiled])
     console.print(f"\nDone in {time.perf_counter() - started:.1f}s. Outputs:")
     console.print(f"  profile store      {settings.profiles_db}")
     console.print(f"  snapshot (Parquet) {settings.snapshots_dir / str(run.snapshot_id)}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -21,8 +20,8 @@ from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
-from huiqi.engine.duckdb.matcher import run_matching
-from huiqi.engine.explain import explain as explain_enterprise
+from huiqi.engine import compile_library, run_matching
+from huiqi.engine import explain as explain_enterprise
 from huiqi.errors import NotFoundError
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
@@ -187,7 +186,7 @@ def match(
 ) -> None:
     """Match every policy against every enterprise of a snapshot, in bulk."""
     settings = settings_from(ctx)
-    lib = load_library(list(policy_paths) or None)
+    lib = compile_library(load_library(list(policy_paths) or None))
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
@@ -195,7 +194,7 @@ def match(
     with progress_bars(not as_json) as progress:
         run = run_matching(
             settings,
-            [lp.compiled for lp in lib.policies],
+            lib.compiled,
             snapshot_id=snapshot,
             progress=progress,
             memory_limit=memory_limit,
@@ -203,7 +202,7 @@ def match(
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
         return
-    render_match_report(console, run, lib.policies)
+    render_match_report(console, run, [cp.policy for cp in lib.compiled])
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
 
 
@@ -224,7 +223,7 @@ def match(
     is_flag=True,
     help="Show every policy, not only eligible, near-miss and needs-data ones.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanations as JSON (traces).")
 @click.pass_context
 @handle_errors
 def explain(
@@ -236,23 +235,21 @@ def explain(
     show_all: bool,
     as_json: bool,
 ) -> None:
-    """Explain criterion by criterion what one enterprise qualifies for, and why."""
+    """Explain criterion by criterion what one enterprise qualifies for, and why.
+
+    --json prints a list of traces in their documented JSON form.
+    """
     settings = settings_from(ctx)
-    lib = load_library(list(policy_paths) or None)
-    policies = lib.policies
+    policies = compile_library(load_library(list(policy_paths) or None)).compiled
     if policy_id:
-        policies = [lp for lp in policies if lp.id == policy_id]
+        policies = [cp for cp in policies if cp.policy.id == policy_id]
         if not policies:
             raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
-    explanations = explain_enterprise(
-        settings, uscc, [lp.compiled for lp in policies], snapshot_id=snapshot
-    )
+    explanations = explain_enterprise(settings, uscc, policies, snapshot_id=snapshot)
     if not (show_all or policy_id):
         explanations = [e for e in explanations if e.status != "not_eligible"]
     if as_json:
-        click.echo(
-            json.dumps([asdict(e) for e in explanations], ensure_ascii=False, indent=2, default=str)
-        )
+        click.echo(json.dumps([e.to_json() for e in explanations], ensure_ascii=False, indent=2))
         return
     if not explanations:
         console.print(

@@ -40,7 +40,7 @@ from huiqi.delivery.models import (
     table_of,
     utcnow,
 )
-from huiqi.engine.rows import ResultRow, snapshot_result_rows
+from huiqi.engine import CompiledPolicy, ResultRow, compile_policy, snapshot_result_rows
 from huiqi.errors import NotFoundError, PolicyError
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
 
@@ -91,14 +91,14 @@ class DeliveryReport:
         )
 
 
-def compile_version(pv: PolicyVersion) -> LoadedPolicy:
+def compile_version(pv: PolicyVersion) -> CompiledPolicy:
     """Compile a published version from its frozen text, checking its hash first."""
     digest = hashlib.sha256(pv.source_yaml.encode("utf-8")).hexdigest()
     if digest != pv.content_hash:
         raise PolicyError(
             f"published text of {pv.policy_id} v{pv.version} does not match its hash; refusing to use it"
         )
-    return load_policy_text(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+    return compile_policy(load_policy_text(pv.source_yaml, f"{pv.policy_id}@{pv.version}"))
 
 
 def _version_row(lp: LoadedPolicy, text: str, actor: Actor) -> PolicyVersion:
@@ -132,6 +132,7 @@ def publish_text(
     """Freeze a policy version. Re-publishing identical text is a no-op; changed text needs a new version."""
     require(actor, "policy_officer")
     lp = load_policy_text(text, filename)
+    compile_policy(lp)  # refuse a version the engine cannot run before freezing it
     with transaction(factory) as s:
         existing = s.scalar(
             select(PolicyVersion).where(
@@ -612,11 +613,9 @@ def deliver(
         pv = s.get(PolicyVersion, pv_id)
         if pv is None:
             raise NotFoundError(f"no published policy version with id {pv_id}")
-        lp = compile_version(pv)
+        cp = compile_version(pv)
     statuses = ("eligible", "near_miss") if pv.delivery == "apply" else ("eligible",)
-    sid, rows = snapshot_result_rows(
-        settings, lp.compiled, snapshot_id=snapshot_id, statuses=statuses
-    )
+    sid, rows = snapshot_result_rows(settings, cp, snapshot_id=snapshot_id, statuses=statuses)
     rep = DeliveryReport(pv.id, pv.policy_id, pv.version, pv.delivery, sid, matched=len(rows))
     with transaction(factory) as s:
         run = DeliveryRun(policy_version_id=pv.id, snapshot_id=sid, eligible=len(rows))

@@ -8,7 +8,7 @@ import textwrap
 from decimal import Decimal
 from typing import Any
 
-from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
 from huiqi.policies.loader import load_policy_text
 
 
@@ -65,7 +65,7 @@ def _quote(expr: str) -> str:
 
 
 def compile_yaml(text: str, filename: str = "test.yaml") -> CompiledPolicy:
-    return load_policy_text(textwrap.dedent(text), filename).compiled
+    return compile_policy(load_policy_text(textwrap.dedent(text), filename))
 
 
 # ---------------------------------------------------------------- random profiles
@@ -139,7 +139,7 @@ def random_value(rng: random.Random, field: Any) -> Any:
 
 def random_profile(rng: random.Random, seq: int) -> Any:
     """One enterprise with every field type, a realistic share of None, periods and tags."""
-    from huiqi.engine.duckdb.profile_rows import RawProfile
+    from huiqi.engine.profile import RawProfile
     from huiqi.profiles.dictionary import load_dictionary
 
     d = load_dictionary()

@@ -8,10 +8,12 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compile.compiler import DIALECT, CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.codes import DIALECT
 from huiqi.engine.duckdb.evaluate import evaluate_in
 from huiqi.engine.duckdb.frame import FRAME, build_frame
-from huiqi.engine.duckdb.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 from huiqi.engine.python.pyeval import evaluate_policy
 from huiqi.errors import PolicyError
 

@@ -12,7 +12,8 @@ import pytest
 
 from huiqi.engine.compile.compiler import compile_policy
 from huiqi.engine.duckdb.evaluate import evaluate_in
-from huiqi.engine.duckdb.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 from huiqi.policies.loader import load_policy, load_policy_text
 from huiqi.policies.synth import QUALIFICATIONS, synth_policies, write_policies
 

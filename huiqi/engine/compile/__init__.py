@@ -1,1 +1,1 @@
-"""The compiler: parse, check and lower rules into SQLGlot trees over frame columns."""
+"""The compiler: parse, check and lower rules into backend-neutral SQLGlot trees."""

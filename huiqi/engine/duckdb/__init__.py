@@ -1,1 +1,1 @@
-"""The DuckDB backend: frame, evaluation and bulk SQL, matcher."""
+"""The DuckDB backend (see ``backend.DuckDBBackend``)."""

@@ -1,1 +1,1 @@
-"""The pure-Python reference evaluator."""
+"""The pure-Python reference backend (see ``backend.PythonBackend``)."""
