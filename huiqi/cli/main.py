@@ -20,9 +20,9 @@ from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
-from huiqi.engine import compile_library, run_matching
+from huiqi.engine import CompiledPolicy, compile_library, run_matching
 from huiqi.engine import explain as explain_enterprise
-from huiqi.errors import NotFoundError
+from huiqi.errors import ConfigError, NotFoundError
 from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
 
@@ -206,6 +206,37 @@ def match(
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
 
 
+def _explained_policies(
+    ctx: click.Context,
+    policy_id: str | None,
+    policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
+) -> list[CompiledPolicy]:
+    """The policies ``explain`` explains: one published version, or the library's."""
+    if version is not None or hash_prefix is not None:
+        if policy_paths:
+            raise ConfigError(
+                "--policies explains library files; leave it out with --version/--hash"
+            )
+        if version is not None and (policy_id is None or hash_prefix is not None):
+            raise ConfigError("--version N needs a POLICY_ID (and no --hash)")
+        from huiqi.cli.published import published_policy
+        from huiqi.db.engine import open_database
+
+        factory = open_database(settings_from(ctx), ctx.obj.get("database_url"))
+        return [
+            published_policy(factory, policy_id=policy_id, version=version, hash_prefix=hash_prefix)
+        ]
+    lib = compile_library(load_library(list(policy_paths) or None))
+    if policy_id:
+        chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
+        if not chosen:
+            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+        return chosen
+    return lib.compiled
+
+
 @cli.command()
 @click.argument("uscc")
 @click.argument("policy_id", required=False)
@@ -215,6 +246,17 @@ def match(
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
     help="Policy files or folders (default: the shipped library).",
+)
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    help="Explain this published version of POLICY_ID, from the operational database.",
+)
+@click.option(
+    "--hash",
+    "hash_prefix",
+    help="Explain the published version whose SHA-256 starts with this (6+ hex characters).",
 )
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
 @click.option(
@@ -231,22 +273,23 @@ def explain(
     uscc: str,
     policy_id: str | None,
     policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
     snapshot: int | None,
     show_all: bool,
     as_json: bool,
 ) -> None:
     """Explain criterion by criterion what one enterprise qualifies for, and why.
 
-    --json prints a list of traces in their documented JSON form.
+    By default the library's policies (or --policies files); with --version or
+    --hash, a version published to the operational database, from its frozen text
+    (read only). --json prints a list of traces in their documented JSON form.
     """
     settings = settings_from(ctx)
-    policies = compile_library(load_library(list(policy_paths) or None)).compiled
-    if policy_id:
-        policies = [cp for cp in policies if cp.policy.id == policy_id]
-        if not policies:
-            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+    policies = _explained_policies(ctx, policy_id, policy_paths, version, hash_prefix)
     explanations = explain_enterprise(settings, uscc, policies, snapshot_id=snapshot)
-    if not (show_all or policy_id):
+    one = bool(policy_id) or version is not None or hash_prefix is not None
+    if not (show_all or one):
         explanations = [e for e in explanations if e.status != "not_eligible"]
     if as_json:
         click.echo(json.dumps([e.to_json() for e in explanations], ensure_ascii=False, indent=2))
