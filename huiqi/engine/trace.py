@@ -4,69 +4,75 @@ A ``PolicyTrace`` is a tree: the policy -> each criterion (its state and the val
 it read, each with its field, label, registry and year) -> the amount's computation
 (formula, values read, computed yuan, floor, cap, final fen) -> the status, "meets N
 of M" and the data that is missing. Every backend builds it from its own evaluation
-through ``TraceBuilder`` (never from a second implementation of the rules), and
+through ``tracing.TraceBuilder`` (never from a second implementation of the rules),
+and
 the CLI (``huiqi explain --json``), the delivery ledger (``Entitlement.explanation``,
 ``Grant.explanation``) and the web API all store or send its JSON form.
 
 The JSON form (``to_json``; ``FORMAT`` names its version)::
 
     {"format": 1,
-     "policy_id": "sh-stable-jobs-refund-2025", "version": 1, "content_hash": "9f2c…",
+     "policy_id": "sh-stable-jobs-refund-2026", "version": 1, "content_hash": "9f2c…",
      "title": {"zh": "…", "en": "…"}, "delivery": "auto",
      "uscc": "91310115MA1K000011", "name": "…", "snapshot_id": 3,
-     "status": "eligible", "met": 4, "total": 4, "failed": [], "unknown": [],
+     "status": "eligible", "met": 3, "total": 3, "failed": [], "unknown": [],
      "criteria": [
-       {"id": "insured", "label": "参保", "label_en": "Insured", "expression": "…",
-        "state": "met",                            # met | not_met | unknown | to_confirm
-        "scope": false,
-        "values": {"insured_employees__2024": 12},  # column -> value, as in "reads"
-        "reads": [{"column": "insured_employees__2024", "field": "insured_employees",
-                   "label": "…", "label_en": "…", "type": "integer", "year": 2024,
-                   "value": 12, "source": "social_insurance"}]}],
-     "amount": {"formula": "0.5 * ui_premiums_paid", "values": {…}, "reads": […],
-                "computed_yuan": "12345.675", "floor": null, "cap": "500000",
-                "amount_fen": 1234568},
-     "missing": [<reads whose value is missing, for a needs-data status>]}
+       {"id": "ui_paid", "label": "上一年度依法缴纳失业保险费", "label_en": "Paid …",
+        "expression": "ui_premiums_paid > 0",
+        "state": "met",                          # met | not_met | unknown | to_confirm
+        "scope": false,                          # whom the policy is for (district…)
+        "values": {"ui_premiums_paid__2025": "12345.60"}}],   # column -> value read
+     "amount": {"formula": "0.6 * ui_premiums_paid",
+                "values": {"ui_premiums_paid__2025": "12345.60"},
+                "computed_yuan": "7407.360", "floor": null, "cap": "500000",
+                "amount_fen": 740736},
+     "fields": {"ui_premiums_paid__2025": {"field": "ui_premiums_paid", "label": "…",
+                "label_en": "…", "type": "money", "year": 2025,
+                "source": "social_insurance"}},  # one entry per column read
+     "missing": ["insured_employees__2025"]}   # columns whose absence left it unknown
 
-Money and other decimals are exact decimal strings ("12345.675"), amounts in fen
-integers, dates ISO strings, never floats; ``type`` says how to read a value back
-(``from_json`` needs nothing else). Keys are only ever added, never renamed.
+Decimals (money included) are exact strings ("7407.360"), amounts integer fen,
+dates ISO strings, never floats; ``fields[column].type`` says how to read a value
+back. Keys are only ever added, never renamed or removed.
+
+Delivery builds hundreds of thousands of traces and keeps only their JSON form, so
+a trace *is* its JSON form, built once; the typed tree (``criteria``, ``amount``,
+``missing``: ``CriterionTrace``, ``AmountTrace``, ``ValueRead``) is read from it
+when asked for. Treat the JSON of a trace as read-only.
 
 Example:
-    >>> t = PolicyTrace.from_json({"policy_id": "p", "version": 1, "uscc": "u",
-    ...     "status": "needs_data", "criteria": [], "amount": {"formula": "10000"}})
-    >>> PolicyTrace.from_json(t.to_json()) == t
-    True
+    >>> amount = AmountTrace("10000", (), Decimal(10000), None, None, 1000000)
+    >>> t = PolicyTrace.of(policy_id="p", version=1, uscc="u", status="eligible",
+    ...                    criteria=(), amount=amount)
+    >>> PolicyTrace.from_json(t.to_json()) == t, t.to_json()["amount"]["amount_fen"]
+    (True, 1000000)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.results import Evaluation
-from huiqi.profiles.dictionary import Dictionary, load_dictionary
-
-if TYPE_CHECKING:
-    from huiqi.engine.compile.compiler import CompiledPolicy
 
 FORMAT = 1
 STATE = {True: "met", False: "not_met", None: "unknown"}
 STATES = ("met", "not_met", "unknown", "to_confirm")
 NAME = FrameColumn("static", "name")
+_PLAIN = (str, int, bool, type(None))
 
 
 def jsonable(value: Any) -> Any:
     """The exact JSON form of a profile value: decimals as strings, dates ISO, no floats."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    if type(value) in _PLAIN:
         return value
     if isinstance(value, Decimal):
-        return format(value, "f")
+        text = str(value)
+        return format(value, "f") if "E" in text else text
     if isinstance(value, float):
         return format(Decimal(repr(value)), "f")
     if isinstance(value, dt.date):
@@ -90,7 +96,7 @@ def from_jsonable(value: Any, kind: str) -> Any:
 
 
 def _decimal(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    return None if value is None else jsonable(value)
 
 
 def _from_decimal(value: str | None) -> Decimal | None:
@@ -114,39 +120,16 @@ class ValueRead:
     def missing(self) -> bool:
         return self.value is None
 
-    def to_json(self) -> dict[str, Any]:
+    def field_json(self) -> dict[str, Any]:
+        """The column's entry in the JSON ``fields`` map (everything but the value)."""
         return {
-            "column": self.column,
             "field": self.field,
             "label": self.label,
             "label_en": self.label_en,
             "type": self.type,
             "year": self.year,
-            "value": jsonable(self.value),
             "source": self.source,
         }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ValueRead:
-        kind = str(data.get("type", "string"))
-        return cls(
-            column=data["column"],
-            field=data["field"],
-            label=data.get("label", ""),
-            year=data.get("year"),
-            value=from_jsonable(data.get("value"), kind),
-            source=data.get("source", ""),
-            label_en=data.get("label_en", ""),
-            type=kind,
-        )
-
-
-def _reads_json(reads: tuple[ValueRead, ...]) -> list[dict[str, Any]]:
-    return [r.to_json() for r in reads]
-
-
-def _reads_from(data: Any) -> tuple[ValueRead, ...]:
-    return tuple(ValueRead.from_json(r) for r in data or ())
 
 
 @dataclass(frozen=True)
@@ -158,30 +141,6 @@ class CriterionTrace:
     state: str  # met | not_met | unknown | to_confirm
     reads: tuple[ValueRead, ...]
     scope: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "label": self.label_zh,
-            "label_en": self.label_en,
-            "expression": self.expression,
-            "state": self.state,
-            "scope": self.scope,
-            "values": {r.column: jsonable(r.value) for r in self.reads},
-            "reads": _reads_json(self.reads),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CriterionTrace:
-        return cls(
-            id=data["id"],
-            label_zh=data.get("label", ""),
-            label_en=data.get("label_en", ""),
-            expression=data.get("expression"),
-            state=data["state"],
-            reads=_reads_from(data.get("reads")),
-            scope=bool(data.get("scope", False)),
-        )
 
 
 @dataclass(frozen=True)
@@ -195,209 +154,242 @@ class AmountTrace:
     cap: Decimal | None
     amount_fen: int | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "formula": self.formula,
-            "values": {r.column: jsonable(r.value) for r in self.reads},
-            "reads": _reads_json(self.reads),
-            "computed_yuan": _decimal(self.computed_yuan),
-            "floor": _decimal(self.floor),
-            "cap": _decimal(self.cap),
-            "amount_fen": self.amount_fen,
-        }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> AmountTrace:
-        return cls(
-            formula=data["formula"],
-            reads=_reads_from(data.get("reads")),
-            computed_yuan=_from_decimal(data.get("computed_yuan")),
-            floor=_from_decimal(data.get("floor")),
-            cap=_from_decimal(data.get("cap")),
-            amount_fen=data.get("amount_fen"),
-        )
+def _values(reads: Iterable[ValueRead]) -> dict[str, Any]:
+    return {r.column: jsonable(r.value) for r in reads}
 
 
-@dataclass(frozen=True)
 class PolicyTrace:
     """How one policy was evaluated for one enterprise (see the module doc for the JSON)."""
 
-    policy_id: str
-    version: int
-    uscc: str
-    status: str
-    criteria: tuple[CriterionTrace, ...]
-    amount: AmountTrace
-    missing: tuple[ValueRead, ...] = ()
-    title_zh: str = ""
-    title_en: str = ""
-    delivery: str = ""
-    content_hash: str | None = None
-    name: str | None = None
-    snapshot_id: int | None = None
+    __slots__ = ("__dict__", "_data")
 
-    @property
-    def met(self) -> int:
-        return sum(c.state == "met" for c in self.criteria)
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
 
-    @property
-    def total(self) -> int:
-        return len(self.criteria)
-
-    @property
-    def failed(self) -> tuple[str, ...]:
-        return tuple(c.id for c in self.criteria if c.state == "not_met")
-
-    @property
-    def unknown(self) -> tuple[str, ...]:
-        return tuple(c.id for c in self.criteria if c.state == "unknown")
-
-    @property
-    def amount_fen(self) -> int | None:
-        return self.amount.amount_fen
-
-    @cached_property
-    def explanation(self) -> dict[str, Any]:
-        """The JSON form, computed once (the ledger stores it; read it, do not change it)."""
-        return self.to_json()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "policy_id": self.policy_id,
-            "version": self.version,
-            "content_hash": self.content_hash,
-            "title": {"zh": self.title_zh, "en": self.title_en},
-            "delivery": self.delivery,
-            "uscc": self.uscc,
-            "name": self.name,
-            "snapshot_id": self.snapshot_id,
-            "status": self.status,
-            "met": self.met,
-            "total": self.total,
-            "failed": list(self.failed),
-            "unknown": list(self.unknown),
-            "criteria": [c.to_json() for c in self.criteria],
-            "amount": self.amount.to_json(),
-            "missing": _reads_json(self.missing),
-        }
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def of(
+        cls,
+        *,
+        policy_id: str,
+        version: int,
+        uscc: str,
+        status: str,
+        criteria: tuple[CriterionTrace, ...],
+        amount: AmountTrace,
+        missing: tuple[ValueRead, ...] = (),
+        title_zh: str = "",
+        title_en: str = "",
+        delivery: str = "",
+        content_hash: str | None = None,
+        name: str | None = None,
+        snapshot_id: int | None = None,
+    ) -> PolicyTrace:
+        """A trace from its typed parts."""
+        fields: dict[str, Any] = {}
+        for r in (*(r for c in criteria for r in c.reads), *amount.reads, *missing):
+            fields.setdefault(r.column, r.field_json())
+        return cls(
+            {
+                "format": FORMAT,
+                "policy_id": policy_id,
+                "version": version,
+                "content_hash": content_hash,
+                "title": {"zh": title_zh, "en": title_en},
+                "delivery": delivery,
+                "uscc": uscc,
+                "name": name,
+                "snapshot_id": snapshot_id,
+                "status": status,
+                "met": sum(c.state == "met" for c in criteria),
+                "total": len(criteria),
+                "failed": [c.id for c in criteria if c.state == "not_met"],
+                "unknown": [c.id for c in criteria if c.state == "unknown"],
+                "criteria": [
+                    {
+                        "id": c.id,
+                        "label": c.label_zh,
+                        "label_en": c.label_en,
+                        "expression": c.expression,
+                        "state": c.state,
+                        "scope": c.scope,
+                        "values": _values(c.reads),
+                    }
+                    for c in criteria
+                ],
+                "amount": {
+                    "formula": amount.formula,
+                    "values": _values(amount.reads),
+                    "computed_yuan": _decimal(amount.computed_yuan),
+                    "floor": _decimal(amount.floor),
+                    "cap": _decimal(amount.cap),
+                    "amount_fen": amount.amount_fen,
+                },
+                "fields": fields,
+                "missing": [r.column for r in missing],
+            }
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicyTrace:
-        title = data.get("title") or {}
-        return cls(
-            policy_id=data["policy_id"],
-            version=int(data["version"]),
-            uscc=data.get("uscc", ""),
-            status=data["status"],
-            criteria=tuple(CriterionTrace.from_json(c) for c in data.get("criteria", ())),
-            amount=AmountTrace.from_json(data["amount"]),
-            missing=_reads_from(data.get("missing")),
-            title_zh=title.get("zh", ""),
-            title_en=title.get("en", ""),
-            delivery=data.get("delivery", ""),
-            content_hash=data.get("content_hash"),
-            name=data.get("name"),
-            snapshot_id=data.get("snapshot_id"),
-        )
+        """A trace from its JSON form (also one stored before ``fields`` existed)."""
+        for key in ("policy_id", "version", "status", "criteria", "amount"):
+            if key not in data:
+                raise ValueError(f"not a policy trace: no '{key}'")
+        return cls(dict(data))
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (read-only: it is the trace itself)."""
+        return self._data
 
-@dataclass(frozen=True)
-class _ReadSpec:
-    column: str
-    field: str
-    label: str
-    label_en: str
-    year: int | None
-    source: str
-    type: str
+    @property
+    def explanation(self) -> dict[str, Any]:
+        """What the ledger stores: the JSON form."""
+        return self._data
 
-    def read(self, values: Mapping[str, Any]) -> ValueRead:
+    # ------------------------------------------------------------------ reading
+    @property
+    def policy_id(self) -> str:
+        return str(self._data["policy_id"])
+
+    @property
+    def version(self) -> int:
+        return int(self._data["version"])
+
+    @property
+    def uscc(self) -> str:
+        return str(self._data.get("uscc", ""))
+
+    @property
+    def name(self) -> str | None:
+        return self._data.get("name")
+
+    @property
+    def status(self) -> str:
+        return str(self._data["status"])
+
+    @property
+    def snapshot_id(self) -> int | None:
+        return self._data.get("snapshot_id")
+
+    @property
+    def content_hash(self) -> str | None:
+        return self._data.get("content_hash")
+
+    @property
+    def title_zh(self) -> str:
+        return str((self._data.get("title") or {}).get("zh", ""))
+
+    @property
+    def title_en(self) -> str:
+        return str((self._data.get("title") or {}).get("en", ""))
+
+    @property
+    def delivery(self) -> str:
+        return str(self._data.get("delivery", ""))
+
+    @property
+    def amount_fen(self) -> int | None:
+        return self._data["amount"].get("amount_fen")
+
+    @property
+    def met(self) -> int:
+        return sum(c["state"] == "met" for c in self._data["criteria"])
+
+    @property
+    def total(self) -> int:
+        return len(self._data["criteria"])
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c["id"] for c in self._data["criteria"] if c["state"] == "not_met")
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(c["id"] for c in self._data["criteria"] if c["state"] == "unknown")
+
+    def _read(self, column: str, value: Any) -> ValueRead:
+        f = (self._data.get("fields") or {}).get(column) or {}
+        kind = str(f.get("type", "string"))
         return ValueRead(
-            self.column,
-            self.field,
-            self.label,
-            self.year,
-            values.get(self.column),
-            self.source,
-            self.label_en,
-            self.type,
+            column=column,
+            field=str(f.get("field", column.split("__")[0])),
+            label=str(f.get("label", "")),
+            year=f.get("year"),
+            value=from_jsonable(value, kind),
+            source=str(f.get("source", "")),
+            label_en=str(f.get("label_en", "")),
+            type=kind,
         )
 
+    def _reads(self, values: Mapping[str, Any] | None) -> tuple[ValueRead, ...]:
+        return tuple(self._read(col, v) for col, v in (values or {}).items())
 
-def _spec(col: FrameColumn, d: Dictionary) -> _ReadSpec:
-    f = d.field(col.field)
-    # A certificate column says whether one is held (or new): a boolean, whatever the field.
-    kind = "boolean" if col.kind in ("held", "new") else f.type
-    year = col.year if col.kind in ("yearly", "new") else (col.date.year if col.date else None)
-    return _ReadSpec(col.name, col.field, f.label.zh, f.label.en, year, f.source, kind)
-
-
-@dataclass
-class TraceBuilder:
-    """Builds the traces of one compiled policy from evaluations and the values read.
-
-    The labels, sources and years of the columns are looked up once per policy, so
-    that building a trace per enterprise (delivery builds hundreds of thousands) is
-    only the per-row work.
-    """
-
-    cp: CompiledPolicy
-    snapshot_id: int | None = None
-    dictionary: Dictionary = field(default_factory=load_dictionary)
-
-    def __post_init__(self) -> None:
-        d = self.dictionary
-        self._criteria = [(c, tuple(_spec(r, d) for r in c.reads)) for c in self.cp.criteria]
-        self._amount = tuple(_spec(r, d) for r in self.cp.amount_reads)
-
-    def build(self, ev: Evaluation, values: Mapping[str, Any]) -> PolicyTrace:
-        """The trace of ``ev``; ``values`` maps frame column names to what was read."""
-        cp, policy = self.cp, self.cp.policy
-        by_id = dict(zip((c.id for c in cp.checked), ev.values, strict=True))
-        criteria = tuple(
+    @cached_property
+    def criteria(self) -> tuple[CriterionTrace, ...]:
+        return tuple(
             CriterionTrace(
-                c.id,
-                c.label_zh,
-                c.label_en,
-                c.source,
-                "to_confirm" if c.attested else STATE[by_id[c.id]],
-                tuple(s.read(values) for s in specs),
-                c.scope,
+                id=c["id"],
+                label_zh=c.get("label", ""),
+                label_en=c.get("label_en", ""),
+                expression=c.get("expression"),
+                state=c["state"],
+                reads=self._reads(c.get("values")),
+                scope=bool(c.get("scope", False)),
             )
-            for c, specs in self._criteria
+            for c in self._data["criteria"]
         )
-        spec = policy.amount
-        amount = AmountTrace(
-            formula=spec.formula,
-            reads=tuple(s.read(values) for s in self._amount),
-            computed_yuan=ev.amount_yuan,
-            floor=spec.floor,
-            cap=spec.cap,
-            amount_fen=ev.amount_fen,
+
+    @cached_property
+    def amount(self) -> AmountTrace:
+        a = self._data["amount"]
+        return AmountTrace(
+            formula=a.get("formula", ""),
+            reads=self._reads(a.get("values")),
+            computed_yuan=_from_decimal(a.get("computed_yuan")),
+            floor=_from_decimal(a.get("floor")),
+            cap=_from_decimal(a.get("cap")),
+            amount_fen=a.get("amount_fen"),
         )
-        # "Needs data" lists what is missing only when missing data is the obstacle; a
-        # near miss or a failure is explained by its failed criteria instead.
-        missing: dict[str, ValueRead] = {}
-        if ev.status == "needs_data":
-            for ct in criteria:
-                if ct.state == "unknown":
-                    missing.update({r.column: r for r in ct.reads if r.missing})
-            if ev.amount_fen is None:
-                missing.update({r.column: r for r in amount.reads if r.missing})
-        name = values.get(NAME.name)
-        return PolicyTrace(
-            policy_id=policy.id,
-            version=policy.version,
-            uscc=ev.uscc,
-            status=ev.status,
-            criteria=criteria,
-            amount=amount,
-            missing=tuple(missing.values()),
-            title_zh=policy.title.zh,
-            title_en=policy.title.en,
-            delivery=policy.delivery,
-            content_hash=cp.source_hash,
-            name=name if isinstance(name, str) else None,
-            snapshot_id=self.snapshot_id,
+
+    @cached_property
+    def missing(self) -> tuple[ValueRead, ...]:
+        values: dict[str, Any] = {}
+        for c in self._data["criteria"]:
+            values.update(c.get("values") or {})
+        values.update(self._data["amount"].get("values") or {})
+        return tuple(self._read(col, values.get(col)) for col in self._data.get("missing", ()))
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.policy_id,
+            self.version,
+            self.content_hash,
+            self.title_zh,
+            self.title_en,
+            self.delivery,
+            self.uscc,
+            self.name,
+            self.snapshot_id,
+            self.status,
+            self.criteria,
+            self.amount,
+            self.missing,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every part is equal as a value (1.50 == 1.5 yuan)."""
+        if not isinstance(other, PolicyTrace):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        crits = ", ".join(f"{c.id}={c.state}" for c in self.criteria)
+        return (
+            f"PolicyTrace({self.policy_id} v{self.version}, {self.uscc}, {self.status},"
+            f" amount_fen={self.amount_fen}, [{crits}], amount={self.amount},"
+            f" missing={[r.column for r in self.missing]})"
         )

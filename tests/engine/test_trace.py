@@ -32,56 +32,62 @@ text = st.text(max_size=10)
 
 
 @st.composite
-def reads(draw: st.DrawFn) -> ValueRead:
-    kind = draw(st.sampled_from(sorted(VALUES)))
-    return ValueRead(
-        column=draw(text),
-        field=draw(text),
-        label=draw(text),
-        year=draw(st.none() | st.integers(1990, 2100)),
-        value=draw(st.none() | VALUES[kind]),
-        source=draw(text),
-        label_en=draw(text),
-        type=kind,
+def traces(draw: st.DrawFn) -> PolicyTrace:
+    """A trace as an engine builds one: each column has one value and one description."""
+    kinds = draw(st.lists(st.sampled_from(sorted(VALUES)), max_size=6))
+    pool = [
+        ValueRead(
+            column=f"col_{i}__{draw(st.integers(2000, 2030))}",
+            field=draw(text),
+            label=draw(text),
+            year=draw(st.none() | st.integers(1990, 2100)),
+            value=draw(st.none() | VALUES[kind]),
+            source=draw(text),
+            label_en=draw(text),
+            type=kind,
+        )
+        for i, kind in enumerate(kinds)
+    ]
+    some = st.lists(st.sampled_from(pool), unique_by=lambda r: r.column).map(tuple)
+    reads = some if pool else st.just(())
+    criteria = st.builds(
+        CriterionTrace,
+        id=text,
+        label_zh=text,
+        label_en=text,
+        expression=st.none() | text,
+        state=st.sampled_from(STATES),
+        reads=reads,
+        scope=st.booleans(),
     )
-
-
-many_reads = st.lists(reads(), max_size=3).map(tuple)
-criteria = st.builds(
-    CriterionTrace,
-    id=text,
-    label_zh=text,
-    label_en=text,
-    expression=st.none() | text,
-    state=st.sampled_from(STATES),
-    reads=many_reads,
-    scope=st.booleans(),
-)
-amounts = st.builds(
-    AmountTrace,
-    formula=text,
-    reads=many_reads,
-    computed_yuan=st.none() | decimals,
-    floor=st.none() | decimals,
-    cap=st.none() | decimals,
-    amount_fen=st.none() | st.integers(0, 10**15),
-)
-traces = st.builds(
-    PolicyTrace,
-    policy_id=text,
-    version=st.integers(1, 99),
-    uscc=text,
-    status=st.sampled_from(["eligible", "near_miss", "needs_data", "not_eligible"]),
-    criteria=st.lists(criteria, max_size=4).map(tuple),
-    amount=amounts,
-    missing=many_reads,
-    title_zh=text,
-    title_en=text,
-    delivery=st.sampled_from(["auto", "confirm", "apply"]),
-    content_hash=st.none() | st.text("0123456789abcdef", min_size=64, max_size=64),
-    name=st.none() | text,
-    snapshot_id=st.none() | st.integers(1, 10_000),
-)
+    amount = st.builds(
+        AmountTrace,
+        formula=text,
+        reads=reads,
+        computed_yuan=st.none() | decimals,
+        floor=st.none() | decimals,
+        cap=st.none() | decimals,
+        amount_fen=st.none() | st.integers(0, 10**15),
+    )
+    chosen = draw(st.lists(criteria, max_size=4).map(tuple))
+    money = draw(amount)
+    read = {r.column for c in chosen for r in c.reads} | {r.column for r in money.reads}
+    missing = tuple(r for r in pool if r.value is None and r.column in read)
+    return PolicyTrace.of(
+        policy_id=draw(text),
+        version=draw(st.integers(1, 99)),
+        uscc=draw(text),
+        status=draw(st.sampled_from(["eligible", "near_miss", "needs_data", "not_eligible"])),
+        criteria=chosen,
+        amount=money,
+        missing=draw(st.sampled_from([(), missing])),
+        title_zh=draw(text),
+        title_en=draw(text),
+        delivery=draw(st.sampled_from(["auto", "confirm", "apply"])),
+        content_hash=draw(st.none() | st.text("0123456789abcdef", min_size=64, max_size=64)),
+        name=draw(st.none() | text),
+        snapshot_id=draw(st.none() | st.integers(1, 10_000)),
+    )
 
 
 def _no_floats(value: Any) -> bool:
@@ -94,29 +100,51 @@ def _no_floats(value: Any) -> bool:
     return True
 
 
-@given(traces)
+@given(traces())
 def test_trace_json_round_trips_exactly(trace: PolicyTrace) -> None:
     data = json.loads(json.dumps(trace.to_json(), ensure_ascii=False))
-    assert PolicyTrace.from_json(data) == trace
-    assert PolicyTrace.from_json(data).to_json() == data
+    back = PolicyTrace.from_json(data)
+    assert back == trace
+    assert (back.criteria, back.amount, back.missing) == (
+        trace.criteria,
+        trace.amount,
+        trace.missing,
+    )
+    rebuilt = PolicyTrace.of(
+        policy_id=back.policy_id,
+        version=back.version,
+        uscc=back.uscc,
+        status=back.status,
+        criteria=back.criteria,
+        amount=back.amount,
+        missing=back.missing,
+        title_zh=back.title_zh,
+        title_en=back.title_en,
+        delivery=back.delivery,
+        content_hash=back.content_hash,
+        name=back.name,
+        snapshot_id=back.snapshot_id,
+    )
+    assert rebuilt.to_json() == data
 
 
-@given(traces)
+@given(traces())
 def test_trace_json_holds_no_float(trace: PolicyTrace) -> None:
     data = json.loads(json.dumps(trace.to_json()), parse_float=float)
     assert _no_floats(data)
     assert data["format"] == FORMAT
 
 
-@given(traces)
+@given(traces())
 def test_trace_json_keeps_the_keys_delivery_reads(trace: PolicyTrace) -> None:
     data = trace.to_json()
     for key in ("policy_id", "version", "content_hash", "snapshot_id", "status", "name"):
         assert key in data
     for c in data["criteria"]:
         assert {"id", "label", "state", "values"} <= set(c)
-        assert c["values"] == {r["column"]: r["value"] for r in c["reads"]}
+        assert set(c["values"]) <= set(data["fields"])
     assert {"formula", "values", "amount_fen"} <= set(data["amount"])
+    assert set(data["missing"]) <= set(data["fields"])
     assert (data["met"], data["total"]) == (trace.met, trace.total)
 
 
@@ -150,4 +178,24 @@ def test_needs_data_trace_lists_what_is_missing() -> None:
     assert [(r.column, r.field, r.year, r.source) for r in t.missing] == [
         ("revenue__2024", "revenue", 2024, "tax")
     ]
-    assert t.to_json()["unknown"] == ["rich"]
+    data = t.to_json()
+    assert (data["unknown"], data["missing"]) == (["rich"], ["revenue__2024"])
+    assert data["fields"]["revenue__2024"]["type"] == "money"
+
+
+def test_an_explanation_stored_before_fields_existed_still_reads() -> None:
+    """Ledgers hold explanations of the earlier form: criteria with values, no fields."""
+    old = {
+        "policy_id": "p",
+        "version": 1,
+        "content_hash": "ab",
+        "snapshot_id": 3,
+        "status": "eligible",
+        "name": "x",
+        "criteria": [{"id": "c", "label": "参保", "state": "met", "values": {"n__2025": 5}}],
+        "amount": {"formula": "1000", "values": {}, "amount_fen": 100000},
+    }
+    t = PolicyTrace.from_json(old)
+    assert (t.met, t.total, t.amount_fen) == (1, 1, 100000)
+    (read,) = t.criteria[0].reads
+    assert (read.column, read.field, read.value) == ("n__2025", "n", 5)

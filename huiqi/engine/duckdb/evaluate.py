@@ -22,7 +22,8 @@ from huiqi.engine.duckdb.frame import FRAME, build_frame
 from huiqi.engine.duckdb.policy_sql import evaluation_query, evaluation_sql
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace, TraceBuilder
+from huiqi.engine.trace import NAME, PolicyTrace
+from huiqi.engine.tracing import TraceBuilder
 
 # Rows fetched at a time when tracing a whole snapshot (delivery).
 FETCH = 10_000

@@ -15,7 +15,8 @@ from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.profile import RawProfile
 from huiqi.engine.python.pyeval import column_value, evaluate_policy
 from huiqi.engine.results import STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace, TraceBuilder
+from huiqi.engine.trace import NAME, PolicyTrace
+from huiqi.engine.tracing import TraceBuilder
 
 
 class PythonBackend(Backend):
