@@ -8,7 +8,8 @@ RSS reported is that phase's own, DuckDB included):
    ``huiqi.profiles.generate`` + ``importer.import_file`` when those exist and
    ``--population generate`` is asked, else synthesised directly in DuckDB SQL;
 2. ``--policies`` synthetic policies (``huiqi.policies.synth``), compiled (parsing,
-   checking, lowering and rendering each policy's bulk SQL; timed on its own);
+   checking, lowering) and prepared for DuckDB (``DuckDBBackend.prepare`` renders each
+   policy's bulk SQL); timed together, on their own;
 3. the engine's bulk matcher: frame build, then ``match_frame`` (one INSERT per policy);
 4. the naive per-record Python evaluator (``pyeval.evaluate_policy``) on ``--sample``
    enterprises, for the evaluations-per-second ratio.
@@ -40,12 +41,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from huiqi.config import Settings  # noqa: E402
-from huiqi.engine.compiler import CompiledPolicy, compile_policy  # noqa: E402
-from huiqi.engine.evaluate import requirements  # noqa: E402
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame  # noqa: E402
-from huiqi.engine.matcher import connect_engine, match_frame, parts_dir_for  # noqa: E402
-from huiqi.engine.profile_rows import read_profiles  # noqa: E402
-from huiqi.engine.pyeval import evaluate_policy  # noqa: E402
+from huiqi.engine import CompiledPolicy, compile_policy, open_snapshot  # noqa: E402
+from huiqi.engine.duckdb.backend import DuckDBBackend  # noqa: E402
+from huiqi.engine.duckdb.evaluate import requirements  # noqa: E402
+from huiqi.engine.duckdb.frame import FRAME, build_frame  # noqa: E402
+from huiqi.engine.duckdb.matcher import PreparedPolicy, match_frame, parts_dir_for  # noqa: E402
+from huiqi.engine.duckdb.profile_rows import read_profiles  # noqa: E402
+from huiqi.engine.python.pyeval import evaluate_policy  # noqa: E402
 from huiqi.policies.synth import synth_policies  # noqa: E402
 from huiqi.profiles.store import ProfileStore  # noqa: E402
 
@@ -256,27 +258,15 @@ def compiled(n: int, seed: int) -> list[CompiledPolicy]:
     return [compile_policy(p) for p in synth_policies(n, seed)]
 
 
-COMPILE_S = 0.0
-
-
 def _open_frame(
-    data_dir: str, n_policies: int, seed: int, memory_limit: str | None
-) -> tuple[duckdb.DuckDBPyConnection, list[CompiledPolicy], int, float, int]:
-    settings = Settings(Path(data_dir))
-    store = ProfileStore(settings)
-    sid = store.latest_snapshot()
-    started = time.perf_counter()
-    policies = compiled(n_policies, seed)
-    global COMPILE_S
-    COMPILE_S = time.perf_counter() - started
-    con = connect_engine(memory_limit=memory_limit)
+    con: duckdb.DuckDBPyConnection, policies: list[PreparedPolicy]
+) -> tuple[float, int]:
     con.execute("SET enable_progress_bar = false")
-    attach_snapshot(con, store.snapshot_files(sid))
     started = time.perf_counter()
-    build_frame(con, requirements(policies))
+    build_frame(con, requirements(p.compiled for p in policies))
     frame_s = time.perf_counter() - started
     row = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
-    return con, policies, sid, frame_s, int(row[0]) if row else 0
+    return frame_s, int(row[0]) if row else 0
 
 
 def _frame_columns(con: duckdb.DuckDBPyConnection) -> int:
@@ -292,8 +282,26 @@ def phase_engine(
     matched (the full set would not fit in memory or time); the report extrapolates.
     """
     wall = time.perf_counter()
-    con, policies, sid, frame_s, n = _open_frame(data_dir, n_policies, seed, memory_limit)
-    policies = policies[:only] if only else policies
+    snapshot = open_snapshot(Settings(Path(data_dir)))
+    backend = DuckDBBackend(memory_limit=memory_limit)
+    started = time.perf_counter()
+    prepared = backend.prepare(compiled(n_policies, seed))
+    compile_s = time.perf_counter() - started
+    with backend.connect(snapshot) as con:
+        return _match(con, prepared, snapshot.id, data_dir, only, compile_s, wall)
+
+
+def _match(
+    con: duckdb.DuckDBPyConnection,
+    prepared: list[PreparedPolicy],
+    sid: int,
+    data_dir: str,
+    only: int | None,
+    compile_s: float,
+    wall: float,
+) -> dict[str, Any]:
+    frame_s, n = _open_frame(con, prepared)
+    policies = prepared[:only] if only else prepared
     frame_mem = duckdb_memory_gib(con)
     # The same choice `huiqi match` makes: past PARTS_FROM pairs, Parquet parts.
     run_dir = Path(data_dir) / "bench-run"
@@ -307,7 +315,7 @@ def phase_engine(
         "enterprises": n,
         "policies": len(policies),
         "frame_columns": _frame_columns(con),
-        "compile_s": COMPILE_S,
+        "compile_s": compile_s,
         "frame_s": frame_s,
         "match_s": match_s,
         "match_rows": sum(s.eligible + s.near_miss + s.needs_data for s in summaries),
@@ -323,7 +331,6 @@ def phase_engine(
         "peak_rss_gib": peak_rss_gib(),
         "digest": _digest(con, "matches"),
     }
-    con.close()
     return out
 
 
@@ -338,19 +345,16 @@ def _digest(con: duckdb.DuckDBPyConnection, table: str) -> list[Any]:
 
 def phase_naive(data_dir: str, n_policies: int, seed: int, sample: int) -> dict[str, Any]:
     """The reference evaluator, one enterprise and one policy at a time, on a sample."""
-    settings = Settings(Path(data_dir))
-    store = ProfileStore(settings)
-    files = store.snapshot_files(store.latest_snapshot())
+    snapshot = open_snapshot(Settings(Path(data_dir)))
     policies = compiled(n_policies, seed)
-    con = duckdb.connect()
-    attach_snapshot(con, files)
-    usccs = [
-        r[0]
-        for r in con.execute(
-            "SELECT uscc FROM enterprises ORDER BY hash(uscc) LIMIT ?", [sample]
-        ).fetchall()
-    ]
-    profiles = read_profiles(con, sorted(usccs))
+    with DuckDBBackend().connect(snapshot) as con:
+        usccs = [
+            r[0]
+            for r in con.execute(
+                "SELECT uscc FROM enterprises ORDER BY hash(uscc) LIMIT ?", [sample]
+            ).fetchall()
+        ]
+        profiles = read_profiles(con, sorted(usccs))
     started = time.perf_counter()
     statuses: dict[str, int] = {}
     for prof in profiles:
@@ -358,7 +362,6 @@ def phase_naive(data_dir: str, n_policies: int, seed: int, sample: int) -> dict[
             st = evaluate_policy(cp, prof).status
             statuses[st] = statuses.get(st, 0) + 1
     seconds = time.perf_counter() - started
-    con.close()
     evals = len(profiles) * len(policies)
     return {
         "sample": len(profiles),

@@ -29,6 +29,7 @@ from huiqi.cli.demo_accounts import (
 )
 from huiqi.cli.render import render_match_report
 from huiqi.db.engine import transaction
+from huiqi.engine import compile_library
 from huiqi.matching.service import match_population
 from huiqi.policies.loader import load_library
 from huiqi.profiles.service import generate_population
@@ -62,7 +63,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     ProfileStore(settings).init()
     factory, url = database(ctx)
     started = time.perf_counter()
-    lib = load_library()
+    lib = compile_library(load_library())
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
@@ -81,7 +82,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         run = match_population(
             settings,
             actor=staff["officer"],
-            policies=[lp.compiled for lp in lib.policies],
+            policies=lib.compiled,
             progress=progress,
         )
     with transaction(factory) as s:
@@ -91,7 +92,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         f"\nImported {len(reports)} registry files: {sum(r.rows_accepted for r in reports):,} rows accepted,"
         f" {rejected:,} rejected."
     )
-    render_match_report(console, run, lib.policies)
+    render_match_report(console, run, [cp.policy for cp in lib.compiled])
     console.print(f"\nDone in {time.perf_counter() - started:.1f}s. Outputs:")
     console.print(f"  profile store      {settings.profiles_db}")
     console.print(f"  snapshot (Parquet) {settings.snapshots_dir / str(run.snapshot_id)}")

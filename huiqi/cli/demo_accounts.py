@@ -22,7 +22,7 @@ from huiqi.accounts.access import Actor
 from huiqi.accounts.models import User
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.config import Settings
-from huiqi.engine.matcher import MatchRun
+from huiqi.engine import MatchRun
 from huiqi.errors import ConfigError
 from huiqi.profiles.directory import EnterpriseIdentity, identities
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -27,7 +26,8 @@ from huiqi.cli.demo import demo
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
 from huiqi.db.engine import transaction
-from huiqi.errors import NotFoundError
+from huiqi.engine import CompiledPolicy, compile_library
+from huiqi.errors import ConfigError, NotFoundError
 from huiqi.fsmode import use_private_umask
 from huiqi.matching.service import explain_enterprise, match_population
 from huiqi.policies.loader import load_library
@@ -214,7 +214,7 @@ def match(
 ) -> None:
     """Match every policy against every enterprise of a snapshot, in bulk."""
     settings = settings_from(ctx)
-    lib = load_library(list(policy_paths) or None)
+    lib = compile_library(load_library(list(policy_paths) or None))
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
@@ -224,7 +224,7 @@ def match(
         run = match_population(
             settings,
             actor=actor,
-            policies=[lp.compiled for lp in lib.policies],
+            policies=lib.compiled,
             snapshot_id=snapshot,
             progress=progress,
             memory_limit=memory_limit,
@@ -232,8 +232,39 @@ def match(
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
         return
-    render_match_report(console, run, lib.policies)
+    render_match_report(console, run, [cp.policy for cp in lib.compiled])
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
+
+
+def _explained_policies(
+    ctx: click.Context,
+    policy_id: str | None,
+    policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
+) -> list[CompiledPolicy]:
+    """The policies ``explain`` explains: one published version, or the library's."""
+    if version is not None or hash_prefix is not None:
+        if policy_paths:
+            raise ConfigError(
+                "--policies explains library files; leave it out with --version/--hash"
+            )
+        if version is not None and (policy_id is None or hash_prefix is not None):
+            raise ConfigError("--version N needs a POLICY_ID (and no --hash)")
+        from huiqi.cli.published import published_policy
+        from huiqi.db.engine import open_database
+
+        factory = open_database(settings_from(ctx), ctx.obj.get("database_url"))
+        return [
+            published_policy(factory, policy_id=policy_id, version=version, hash_prefix=hash_prefix)
+        ]
+    lib = compile_library(load_library(list(policy_paths) or None))
+    if policy_id:
+        chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
+        if not chosen:
+            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+        return chosen
+    return lib.compiled
 
 
 @cli.command()
@@ -246,6 +277,17 @@ def match(
     type=click.Path(exists=True, path_type=Path),
     help="Policy files or folders (default: the shipped library).",
 )
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    help="Explain this published version of POLICY_ID, from the operational database.",
+)
+@click.option(
+    "--hash",
+    "hash_prefix",
+    help="Explain the published version whose SHA-256 starts with this (6+ hex characters).",
+)
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
 @click.option(
     "--all",
@@ -253,7 +295,7 @@ def match(
     is_flag=True,
     help="Show every policy, not only eligible, near-miss and needs-data ones.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanations as JSON (traces).")
 @click.pass_context
 @handle_errors
 def explain(
@@ -261,34 +303,30 @@ def explain(
     uscc: str,
     policy_id: str | None,
     policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
     snapshot: int | None,
     show_all: bool,
     as_json: bool,
 ) -> None:
-    """Explain criterion by criterion what one enterprise qualifies for, and why."""
+    """Explain criterion by criterion what one enterprise qualifies for, and why.
+
+    By default the library's policies (or --policies files); with --version or
+    --hash, a version published to the operational database, from its frozen text
+    (read only). --json prints a list of traces in their documented JSON form.
+    """
     settings = settings_from(ctx)
-    lib = load_library(list(policy_paths) or None)
-    policies = lib.policies
-    if policy_id:
-        policies = [lp for lp in policies if lp.id == policy_id]
-        if not policies:
-            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+    policies = _explained_policies(ctx, policy_id, policy_paths, version, hash_prefix)
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
         explanations = explain_enterprise(
-            settings,
-            s,
-            actor=actor,
-            uscc=uscc,
-            policies=[lp.compiled for lp in policies],
-            snapshot_id=snapshot,
+            settings, s, actor=actor, uscc=uscc, policies=policies, snapshot_id=snapshot
         )
-    if not (show_all or policy_id):
+    one = bool(policy_id) or version is not None or hash_prefix is not None
+    if not (show_all or one):
         explanations = [e for e in explanations if e.status != "not_eligible"]
     if as_json:
-        click.echo(
-            json.dumps([asdict(e) for e in explanations], ensure_ascii=False, indent=2, default=str)
-        )
+        click.echo(json.dumps([e.to_json() for e in explanations], ensure_ascii=False, indent=2))
         return
     if not explanations:
         console.print(

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors
-from huiqi.engine.casetest import run_policy_tests
+from huiqi.engine import compile_library, run_policy_tests
 from huiqi.policies.lint import lint_library
 from huiqi.policies.loader import load_library
 
@@ -32,14 +32,14 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
     PATHS are files or folders (default: the shipped library). Exits 4 when an
     error is found; warnings alone exit 0.
     """
-    lib = load_library(_paths(paths))
-    findings = lint_library(lib)
+    lib = compile_library(load_library(_paths(paths)))
+    findings = lint_library(lib.library)
     for f in findings:
         colour = "red" if f.severity == "error" else "yellow"
         err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
-    console.print(f"{len(lib.policies)} policies checked: {errors} errors, {warnings} warnings")
+    console.print(f"{len(lib.compiled)} policies checked: {errors} errors, {warnings} warnings")
     if errors:
         raise SystemExit(EXIT_FINDINGS)
 
@@ -54,10 +54,10 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
     PATHS are files or folders (default: the shipped library). Exits 4 when a
     case fails or a policy does not load.
     """
-    lib = load_library(_paths(paths))
+    lib = compile_library(load_library(_paths(paths)))
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
-    results = run_policy_tests(lib.policies)
+    results = run_policy_tests(lib.compiled)
     for r in results:
         if not r.ok:
             err_console.print(f"[red]FAIL[/] {r.message}", soft_wrap=True)
@@ -66,7 +66,7 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
     failed = sum(not r.ok for r in results)
     console.print(
         f"{len(results) - failed} passed, {failed} failed"
-        f" ({len(lib.policies)} policies, {len(lib.errors)} not loaded)"
+        f" ({len(lib.compiled)} policies, {len(lib.errors)} not loaded)"
     )
     if failed or lib.errors:
         raise SystemExit(EXIT_FINDINGS)
@@ -77,10 +77,9 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
 @handle_errors
 def list_cmd(paths: tuple[Path, ...]) -> None:
     """List policies: id, version, level, delivery, group, budget, title."""
-    lib = load_library(_paths(paths))
+    lib = compile_library(load_library(_paths(paths)))
     table = Table("id", "v", "level", "delivery", "group", "budget (yuan)", "title")
-    for lp in sorted(lib.policies, key=lambda p: p.id):
-        p = lp.policy
+    for p in sorted((cp.policy for cp in lib.compiled), key=lambda p: p.id):
         table.add_row(
             p.id,
             str(p.version),
@@ -91,7 +90,7 @@ def list_cmd(paths: tuple[Path, ...]) -> None:
             p.title.zh,
         )
     console.print(table)
-    modes = Counter(lp.policy.delivery for lp in lib.policies)
-    console.print(f"{len(lib.policies)} policies; delivery modes: {dict(modes)}")
+    modes = Counter(cp.policy.delivery for cp in lib.compiled)
+    console.print(f"{len(lib.compiled)} policies; delivery modes: {dict(modes)}")
     for e in lib.errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)

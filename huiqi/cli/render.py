@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from huiqi.cli.common import yuan
-from huiqi.engine.explain import PolicyExplanation, ValueRead
-from huiqi.engine.matcher import MatchRun
-from huiqi.policies.loader import LoadedPolicy
+from huiqi.engine import MatchRun, PolicyTrace, ValueRead
+from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import load_dictionary
 
 MARK = {
@@ -50,7 +50,7 @@ def fmt_read(r: ValueRead) -> str:
     return f"{r.label}{year} = {fmt_value(r.value)} [dim]({registry})[/]"
 
 
-def render_explanation(console: Console, e: PolicyExplanation) -> None:
+def render_explanation(console: Console, e: PolicyTrace) -> None:
     table = Table(show_header=True, header_style="bold", expand=True)
     table.add_column("criterion")
     table.add_column("result", no_wrap=True)
@@ -88,8 +88,8 @@ def render_explanation(console: Console, e: PolicyExplanation) -> None:
     console.print("\n".join(lines) + missing + "\n")
 
 
-def render_match_report(console: Console, run: MatchRun, policies: list[LoadedPolicy]) -> None:
-    by_id = {lp.id: lp.policy for lp in policies}
+def render_match_report(console: Console, run: MatchRun, policies: Iterable[Policy]) -> None:
+    by_id = {p.id: p for p in policies}
     table = Table(
         title=f"Matches per policy (snapshot {run.snapshot_id}, {run.enterprises:,} enterprises)"
     )

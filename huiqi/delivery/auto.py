@@ -30,7 +30,7 @@ from huiqi.delivery.records import (
     record_values,
 )
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
-from huiqi.engine.rows import ResultRow
+from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
 

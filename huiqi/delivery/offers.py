@@ -17,7 +17,7 @@ from huiqi.delivery.models import (
 )
 from huiqi.delivery.records import DeliveryReport, insert_records, message_for, record_values
 from huiqi.delivery.statuses import RecordStatus
-from huiqi.engine.rows import ResultRow
+from huiqi.engine import ResultRow
 
 
 def offer_or_prefill(

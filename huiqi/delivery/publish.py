@@ -40,7 +40,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
     publish_text,
     published_versions,
 )
-from huiqi.engine.rows import ResultRow, snapshot_result_rows
+from huiqi.engine import ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError
 from huiqi.profiles.directory import identities
 
@@ -160,11 +160,9 @@ def deliver(
             Role.POLICY_PUBLISHER,
             also=(Role.SCHEDULER,),
         )
-        lp = compile_version(pv)
+        cp = compile_version(pv)
     statuses = ("eligible", "near_miss") if pv.delivery == "apply" else ("eligible",)
-    sid, rows = snapshot_result_rows(
-        settings, lp.compiled, snapshot_id=snapshot_id, statuses=statuses
-    )
+    sid, rows = snapshot_result_rows(settings, cp, snapshot_id=snapshot_id, statuses=statuses)
     rep = DeliveryReport(pv.id, pv.policy_id, pv.version, pv.delivery, sid, matched=len(rows))
     known = identities(settings, sid, [r.uscc for r in rows])
     with transaction(factory) as s:

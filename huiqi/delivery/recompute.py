@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_policy_scope
@@ -18,10 +17,8 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.delivery.versions import compile_version, policy_ref
-from huiqi.engine.frame import attach_snapshot, build_frame
-from huiqi.engine.rows import NAME, result_rows
+from huiqi.engine import STATUSES, snapshot_result_rows
 from huiqi.errors import NotFoundError
-from huiqi.profiles.store import ProfileStore
 
 
 @dataclass
@@ -59,22 +56,10 @@ def recompute(
             Role.POLICY_REVIEWER,
             also=(Role.FINANCE_OFFICER, Role.ADMIN),
         )
-        lp = compile_version(pv)
-    store = ProfileStore(settings)
-    con = duckdb.connect()
-    try:
-        attach_snapshot(con, store.snapshot_files(grant.snapshot_id))
-        build_frame(con, lp.compiled.requirements | {NAME}, uscc=grant.uscc)
-        rows = list(
-            result_rows(
-                con,
-                lp.compiled,
-                statuses=("eligible", "near_miss", "needs_data", "not_eligible"),
-                snapshot_id=grant.snapshot_id,
-            )
-        )
-    finally:
-        con.close()
+        cp = compile_version(pv)
+    _, rows = snapshot_result_rows(
+        settings, cp, snapshot_id=grant.snapshot_id, statuses=STATUSES, usccs=[grant.uscc]
+    )
     if not rows:
         raise NotFoundError(f"enterprise {grant.uscc} is not in snapshot {grant.snapshot_id}")
     row = rows[0]

@@ -16,7 +16,7 @@ from huiqi.delivery.models import (
     table_of,
     utcnow,
 )
-from huiqi.engine.rows import ResultRow
+from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
 CHUNK = 5_000

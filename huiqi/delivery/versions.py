@@ -15,18 +15,19 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import (
     PolicyVersion,
 )
+from huiqi.engine import CompiledPolicy, compile_policy
 from huiqi.errors import PolicyError
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
 
 
-def compile_version(pv: PolicyVersion) -> LoadedPolicy:
+def compile_version(pv: PolicyVersion) -> CompiledPolicy:
     """Compile a published version from its frozen text, checking its hash first."""
     digest = hashlib.sha256(pv.source_yaml.encode("utf-8")).hexdigest()
     if digest != pv.content_hash:
         raise PolicyError(
             f"published text of {pv.policy_id} v{pv.version} does not match its hash; refusing to use it"
         )
-    return load_policy_text(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+    return compile_policy(load_policy_text(pv.source_yaml, f"{pv.policy_id}@{pv.version}"))
 
 
 def _version_row(lp: LoadedPolicy, text: str, actor: Actor) -> PolicyVersion:
@@ -60,6 +61,7 @@ def publish_text(
 ) -> tuple[PolicyVersion, bool]:
     """Freeze a policy version. Re-publishing identical text is a no-op; changed text needs a new version."""
     lp = load_policy_text(text, filename)
+    compile_policy(lp)  # refuse a version the engine cannot run before freezing it
     p = lp.policy
     require_policy_scope(
         actor,

@@ -1,22 +1,21 @@
-"""Run a policy's own test cases through the same SQL the bulk engine runs.
+"""Run a policy's own test cases through a backend (the engine's by default).
 
-Each case's profile goes into a fresh in-memory DuckDB store, the frame is built
-and the policy evaluated; the result must match ``expect`` exactly (status,
-amount to the fen, failing and unknown criteria). Failures read
+Each case's profile is evaluated in isolation with the same compiled rules and
+the same evaluation bulk matching uses; the result must match ``expect`` exactly
+(status, amount to the fen, failing and unknown criteria). Failures read
 ``file: case 'name': expected … got …``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+from huiqi.engine.backend import Backend, get_backend
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.profile import profile_from_case
 from huiqi.errors import HuiqiError
-from huiqi.policies.loader import LoadedPolicy
 from huiqi.policies.model import TestCase
 
 
@@ -37,19 +36,21 @@ def _yuan(fen: int | None) -> str:
     return "none" if fen is None else f"{Decimal(fen) / 100:.2f}"
 
 
-def run_case(lp: LoadedPolicy, case: TestCase, seq: int = 1) -> CaseResult:
-    where = str(lp.path) if lp.path else lp.policy.id
-    con = duckdb.connect()
+def _where(cp: CompiledPolicy) -> str:
+    return cp.filename if cp.filename and cp.filename != "<policy>" else cp.policy.id
+
+
+def run_case(
+    cp: CompiledPolicy, case: TestCase, seq: int = 1, *, backend: Backend | None = None
+) -> CaseResult:
+    where = _where(cp)
     try:
-        prof = profile_from_case(case.profile, data_year=lp.policy.data_year, seq=seq)
-        load_profiles_into(con, [prof])
-        (got,) = evaluate_in(con, [lp.compiled])
+        prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq)
+        (got,) = (backend or get_backend()).evaluate([prof], [cp])
     except HuiqiError as exc:
         return CaseResult(
-            lp.policy.id, where, case.name, False, f"{where}: case '{case.name}': {exc}"
+            cp.policy.id, where, case.name, False, f"{where}: case '{case.name}': {exc}"
         )
-    finally:
-        con.close()
     exp_ = case.expect
     problems: list[str] = []
     if got.status != exp_.status:
@@ -61,13 +62,16 @@ def run_case(lp: LoadedPolicy, case: TestCase, seq: int = 1) -> CaseResult:
     if exp_.unknown and sorted(exp_.unknown) != sorted(got.unknown):
         problems.append(f"expected unknown {sorted(exp_.unknown)}, got {sorted(got.unknown)}")
     message = f"{where}: case '{case.name}': " + "; ".join(problems) if problems else "ok"
-    return CaseResult(lp.policy.id, where, case.name, not problems, message)
+    return CaseResult(cp.policy.id, where, case.name, not problems, message)
 
 
-def run_policy_tests(policies: list[LoadedPolicy]) -> list[CaseResult]:
+def run_policy_tests(
+    policies: Sequence[CompiledPolicy], *, backend: Backend | None = None
+) -> list[CaseResult]:
     """Run every test case of every policy."""
+    engine = backend or get_backend()
     results: list[CaseResult] = []
-    for lp in policies:
-        for i, case in enumerate(lp.policy.tests, start=1):
-            results.append(run_case(lp, case, seq=i))
+    for cp in policies:
+        for i, case in enumerate(cp.policy.tests, start=1):
+            results.append(run_case(cp, case, seq=i, backend=engine))
     return results

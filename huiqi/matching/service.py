@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.explain import PolicyExplanation, explain
-from huiqi.engine.matcher import MatchRun, run_matching
+from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
 from huiqi.errors import StoreError
 from huiqi.profiles.directory import identities
 from huiqi.profiles.store import ProfileStore
@@ -68,7 +66,7 @@ def explain_enterprise(
     uscc: str,
     policies: list[CompiledPolicy],
     snapshot_id: int | None = None,
-) -> list[PolicyExplanation]:
+) -> list[PolicyTrace]:
     """Criterion by criterion, what one enterprise qualifies for and why."""
     code = validate(uscc.strip().upper(), prefixes=None)
     if not _may_see_enterprise(settings, session, actor, code, snapshot_id):

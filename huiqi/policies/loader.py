@@ -1,12 +1,16 @@
-"""Load policy files: YAML -> validated ``Policy`` -> ``CompiledPolicy``.
+"""Load policy files: YAML -> validated ``Policy``, with positions and a content hash.
 
-Every refusal is a ``PolicyError`` (or ``RuleCompileError``) with the file, the
-line and the column of the offending value, and a message that says what to fix.
+The loader parses and validates; it does not compile. Compiling the rules is the
+engine's work (``huiqi.engine.compile_policy(loaded)``), and nothing under
+``huiqi.policies`` imports the engine.
+
+Every refusal is a ``PolicyError`` with the file, the line and the column of the
+offending value, and a message that says what to fix.
 
 Example:
-    >>> from huiqi.engine.compiler import EXAMPLE_POLICY
-    >>> load_policy_text(EXAMPLE_POLICY, "example.yaml").id
-    'example'
+    >>> text = (library_dir() / "sh-stable-jobs-refund-2025.yaml").read_text(encoding="utf-8")
+    >>> load_policy_text(text, "p.yaml").id
+    'sh-stable-jobs-refund-2025'
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from huiqi.engine.compiler import CompiledPolicy, compile_policy
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.model import Policy
 from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
@@ -30,11 +33,13 @@ POLICY_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class LoadedPolicy:
+    """A parsed, validated policy with the positions of its values and its text's SHA-256."""
+
     path: Path | None
     policy: Policy
-    compiled: CompiledPolicy
     source_hash: str
     marks: Marks
+    filename: str = "<policy>"
 
     @property
     def id(self) -> str:
@@ -78,11 +83,10 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
 
 
 def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:
-    """Parse, validate and compile policy YAML text."""
+    """Parse and validate policy YAML text (compiling is the engine's ``compile_policy``)."""
     policy, marks = parse_policy(text, filename)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    compiled = compile_policy(policy, filename=filename, marks=marks, source_hash=digest)
-    return LoadedPolicy(None, policy, compiled, digest, marks)
+    return LoadedPolicy(None, policy, digest, marks, filename)
 
 
 def load_policy(path: str | Path) -> LoadedPolicy:
@@ -99,7 +103,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except UnicodeDecodeError as exc:
         raise PolicyError("policy files must be UTF-8 text", location=Location(str(p))) from exc
     loaded = load_policy_text(text, str(p))
-    return LoadedPolicy(p, loaded.policy, loaded.compiled, loaded.source_hash, loaded.marks)
+    return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 
 
 def library_dir() -> Path:

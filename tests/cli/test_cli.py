@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cliutil import accounts, run
 
-from huiqi.engine.compiler import EXAMPLE_POLICY
+from huiqi.engine.compile.compiler import EXAMPLE_POLICY
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_a_large_match_writes_parquet_parts_with_the_same_results(
 ) -> None:
     import duckdb
 
-    from huiqi.engine import matcher
+    from huiqi.engine.duckdb import matcher
 
     def matches(out: str) -> tuple[Path, list[tuple[object, ...]]]:
         run_dir = Path(json.loads(out)["output_dir"])

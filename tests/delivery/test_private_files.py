@@ -21,7 +21,7 @@ from huiqi.db.engine import open_database, transaction
 from huiqi.delivery.channels import LogChannel, Outgoing
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.publish import publish
-from huiqi.engine.matcher import run_matching
+from huiqi.engine import compile_policy, run_matching
 from huiqi.fsmode import open_private, private_dir, tighten_tree
 from huiqi.policies.loader import load_policy_text
 from huiqi.profiles.importer import import_file
@@ -71,7 +71,7 @@ def test_import_match_publish_export_leave_only_private_files(
     assert report.rows_rejected == 1
     h.build_store(data, {h.uscc(i): 2 for i in range(3)})
     text = h.policy_yaml("private-files")
-    run = run_matching(settings, [load_policy_text(text).compiled])
+    run = run_matching(settings, [compile_policy(load_policy_text(text))])
     assert (run.output_dir / "matches.parquet").exists()
     factory = open_database(settings)
     _, delivered = publish(settings, factory, text, actor=OFFICER, filename="p.yaml")

@@ -8,7 +8,7 @@ import textwrap
 from decimal import Decimal
 from typing import Any
 
-from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
 from huiqi.policies.loader import load_policy_text
 
 
@@ -65,7 +65,7 @@ def _quote(expr: str) -> str:
 
 
 def compile_yaml(text: str, filename: str = "test.yaml") -> CompiledPolicy:
-    return load_policy_text(textwrap.dedent(text), filename).compiled
+    return compile_policy(load_policy_text(textwrap.dedent(text), filename))
 
 
 # ---------------------------------------------------------------- random profiles
@@ -139,7 +139,7 @@ def random_value(rng: random.Random, field: Any) -> Any:
 
 def random_profile(rng: random.Random, seq: int) -> Any:
     """One enterprise with every field type, a realistic share of None, periods and tags."""
-    from huiqi.engine.profile_rows import RawProfile
+    from huiqi.engine.profile import RawProfile
     from huiqi.profiles.dictionary import load_dictionary
 
     d = load_dictionary()
@@ -199,7 +199,7 @@ class BatchedInserts:
 
 def load_fast(con: Any, profiles: list[Any]) -> None:
     """``load_profiles_into`` with batched inserts (same schema, same SQL per row)."""
-    from huiqi.engine.profile_rows import load_profiles_into
+    from huiqi.engine.duckdb.profile_rows import load_profiles_into
 
     load_profiles_into(BatchedInserts(con), profiles)
 

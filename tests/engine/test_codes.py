@@ -14,13 +14,14 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import MAX_CRITERIA, CompiledPolicy
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.policy_sql import Codes, scope_filter
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledPolicy
+from huiqi.engine.duckdb.codes import Codes, scope_filter
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import PreparedPolicy, match_frame
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import profile_from_case
+from huiqi.engine.python.pyeval import evaluate_policy
 from huiqi.errors import RuleCompileError
 
 SCOPED = policy_yaml(
@@ -190,17 +191,23 @@ def test_more_criteria_than_a_result_row_can_hold_are_refused() -> None:
     assert len(ok.checked) == MAX_CRITERIA
 
 
-def test_bulk_sql_is_rendered_when_compiling_with_the_policy_index_as_parameter() -> None:
+def test_bulk_sql_is_rendered_once_by_the_backend_with_the_policy_index_as_parameter() -> None:
+    from huiqi.engine.duckdb.backend import DuckDBBackend
+
     cp = compile_yaml(SCOPED)
-    assert "bulk_sql" in vars(cp)
-    assert cp.bulk_sql.count("?") == 1
-    assert "IS DISTINCT FROM FALSE" in cp.bulk_sql
+    backend = DuckDBBackend()
+    (first,) = backend.prepare([cp])
+    (again,) = backend.prepare([cp])
+    assert again is first
+    assert not any(isinstance(v, str) and "SELECT" in v for v in vars(cp).values())
+    assert PreparedPolicy.of(cp).sql.count("?") == 1
+    assert "IS DISTINCT FROM FALSE" in PreparedPolicy.of(cp).sql
 
 
 def test_workers_committing_after_every_policy_keep_every_row(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from huiqi.engine import matcher
+    from huiqi.engine.duckdb import matcher
 
     policies = [compile_yaml(SCOPED.replace("id: p", f"id: p{i}")) for i in range(5)]
     cases = [BASE, {**BASE, "revenue": 5}, {k: v for k, v in BASE.items() if k != "revenue"}]
@@ -254,7 +261,7 @@ def test_kept_rows_as_parquet_parts_equal_the_in_memory_table(tmp_path: Path) ->
 
 
 def test_large_runs_write_parts_and_small_ones_stay_in_memory(tmp_path: Path) -> None:
-    from huiqi.engine.matcher import PARTS_FROM, parts_dir_for
+    from huiqi.engine.duckdb.matcher import PARTS_FROM, parts_dir_for
 
     assert parts_dir_for(tmp_path, 1_000_000, 100) is None
     assert parts_dir_for(tmp_path, 3_500_000, 709) == tmp_path / "parts"
@@ -293,7 +300,9 @@ def test_whole_yuan_formulas_skip_rounding_and_stay_exact() -> None:
         policy_yaml([("hired", "graduate_hires > 0")], formula="1000 * graduate_hires", cap="5000")
     )
     assert cp.amount_kind == "integer"
-    assert "ROUND" not in cp.bulk_sql and "DECIMAL(38" not in cp.bulk_sql
+    assert (
+        "ROUND" not in PreparedPolicy.of(cp).sql and "DECIMAL(38" not in PreparedPolicy.of(cp).sql
+    )
     got = amounts_three_ways(
         cp, {"three": {"graduate_hires": 3}, "capped": {"graduate_hires": 9}, "none": {}}
     )
@@ -310,7 +319,7 @@ def test_a_fractional_bound_keeps_the_rounding_path() -> None:
             [("hired", "graduate_hires > 0")], formula="1000 * graduate_hires", cap="2500.55"
         )
     )
-    assert "ROUND" in cp.bulk_sql
+    assert "ROUND" in PreparedPolicy.of(cp).sql
     got = amounts_three_ways(cp, {"three": {"graduate_hires": 3}, "two": {"graduate_hires": 2}})
     assert got == {"three": ("eligible", 250_055), "two": ("eligible", 200_000)}
 
@@ -343,7 +352,7 @@ def test_rate_formulas_round_half_up_once_and_only_for_eligible_rows() -> None:
 
 def test_a_formula_without_fields_is_folded_into_the_query() -> None:
     cp = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="10000"))
-    assert "amount_yuan" not in cp.bulk_sql
+    assert "amount_yuan" not in PreparedPolicy.of(cp).sql
     got = amounts_three_ways(cp, {"big": {"revenue": 500}, "small": {"revenue": 5}})
     assert got == {"big": ("eligible", 1_000_000), "small": ("near_miss", 1_000_000)}
 
@@ -405,7 +414,7 @@ def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> Non
 
 
 def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
-    from huiqi.engine.policy_sql import NARROW_YUAN
+    from huiqi.engine.duckdb.codes import NARROW_YUAN
 
     uncapped = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue"))
     capped = compile_yaml(
@@ -413,8 +422,8 @@ def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
     )
     # Without a cap below NARROW_YUAN, each amount is tested and a huge one is converted
     # in 128-bit decimals; with such a cap, the 64-bit conversion alone.
-    assert uncapped.bulk_sql.count("DECIMAL(38, 2)") == 1
-    assert "DECIMAL(38, 2)" not in capped.bulk_sql
+    assert PreparedPolicy.of(uncapped).sql.count("DECIMAL(38, 2)") == 1
+    assert "DECIMAL(38, 2)" not in PreparedPolicy.of(capped).sql
     huge = NARROW_YUAN * 4 + Decimal("0.01")  # half of it: 2 * NARROW_YUAN + 0.005 yuan
     got = amounts_three_ways(
         uncapped,

@@ -15,10 +15,11 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import DIALECT
-from huiqi.engine.frame import build_frame
-from huiqi.engine.policy_sql import evaluation_sql
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.duckdb.codes import DIALECT
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.policy_sql import evaluation_sql
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 
 GOLDEN = Path(__file__).parent / "golden"
 SEPARATOR = "----"
@@ -46,7 +47,7 @@ def _compile(headers: dict[str, str]) -> str:
     cp = compile_yaml(policy_yaml([("c", expr)], **common))
     if kind == "evaluation":
         return evaluation_sql(cp, keep_all=True)
-    return cp.criteria[0].sql
+    return cp.criteria[0].sql(DIALECT)
 
 
 def _write(path: Path, sql: str) -> None:

@@ -1,7 +1,9 @@
-"""An explanation (one enterprise) agrees with bulk matching (all enterprises) and reads true values.
+"""An explanation (a few enterprises) agrees with bulk matching (all enterprises), reads
+true values, and equals the reference backend's explanation.
 
-Bulk: ``match_frame`` over a frame built for everyone, plus ``evaluate_in`` for the
-rows bulk matching drops. Explanation: ``explain_in`` for one USCC at a time.
+Bulk: ``match_frame`` over a frame built for everyone, plus ``Backend.evaluate`` for
+the rows bulk matching drops. Explanation: ``Backend.trace`` for the chosen USCCs, on
+the DuckDB backend and on the pure-Python reference backend.
 """
 
 from __future__ import annotations
@@ -9,16 +11,14 @@ from __future__ import annotations
 import random
 import re
 
-import duckdb
 import pytest
-from engine_factories import POLICIES, compile_spec, load_fast, random_profiles
+from engine_factories import POLICIES, compile_spec, random_profiles
 
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.explain import PolicyExplanation, explain_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.pyeval import column_value
+from huiqi.engine import CompiledPolicy, PolicyTrace, get_backend
+from huiqi.engine.duckdb.backend import DuckDBBackend
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import match_frame
+from huiqi.engine.python.pyeval import column_value
 from huiqi.profiles.dictionary import load_dictionary
 
 N_PROFILES = 500
@@ -33,30 +33,54 @@ NULL_TOLERANT = re.compile(r"COALESCE|\bIS\b|\bOR\b|CASE|\bIF\(|GREATEST|LEAST|\
 def world() -> dict[str, object]:
     profiles = random_profiles(N_PROFILES, seed=7)
     policies = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
-    con = duckdb.connect()
-    load_fast(con, profiles)
-    build_frame(con, set().union(*(cp.requirements for cp in policies)))
-    match_frame(con, policies, snapshot_id=1)
-    matches = {
-        (r[1], r[0]): r[2:]
-        for r in con.execute(
-            "SELECT uscc, policy_id, status, amount_fen, failed_criterion, unknown_criteria"
-            " FROM matches"
-        ).fetchall()
-    }
-    everyone = {(e.policy_id, e.uscc): e for e in evaluate_in(con, policies)}
+    duck = DuckDBBackend()
+    with duck.connect(profiles) as con:
+        build_frame(con, set().union(*(cp.requirements for cp in policies)))
+        match_frame(con, policies, snapshot_id=1)
+        matches = {
+            (r[1], r[0]): r[2:]
+            for r in con.execute(
+                "SELECT uscc, policy_id, status, amount_fen, failed_criterion, unknown_criteria"
+                " FROM matches"
+            ).fetchall()
+        }
+    everyone = {(e.policy_id, e.uscc): e for e in duck.evaluate(profiles, policies)}
     chosen = random.Random(11).sample(profiles, N_EXPLAINED)
-    explanations = {p.uscc: explain_in(con, p.uscc, policies) for p in chosen}
+    usccs = [p.uscc for p in chosen]
+    explanations: dict[str, list[PolicyTrace]] = {u: [] for u in usccs}
+    for t in duck.trace(profiles, policies, usccs=usccs):
+        explanations[t.uscc].append(t)
     return {
         "profiles": {p.uscc: p for p in chosen},
         "policies": {cp.policy.id: cp for cp in policies},
         "matches": matches,
         "everyone": everyone,
         "explanations": explanations,
+        "traces": duck.trace(profiles, policies, usccs=usccs),
+        "reference": get_backend("python").trace(profiles, policies, usccs=usccs),
     }
 
 
-def _pairs(world: dict[str, object]) -> list[tuple[str, PolicyExplanation]]:
+def test_duckdb_traces_equal_the_reference_backend_traces(world: dict[str, object]) -> None:
+    """The whole explanation (states, values read, computed amount, missing data) agrees."""
+    traces, reference = world["traces"], world["reference"]
+    assert isinstance(traces, list) and isinstance(reference, list)
+    assert len(traces) == len(reference) == N_EXPLAINED * len(POLICIES)
+    wrong = [f"{a}\n  != {b}" for a, b in zip(traces, reference, strict=True) if a != b]
+    assert not wrong, f"{len(wrong)} traces differ:\n" + "\n".join(wrong[:3])
+
+
+def test_trace_json_round_trips_for_every_explanation(world: dict[str, object]) -> None:
+    import json
+
+    traces = world["traces"]
+    assert isinstance(traces, list)
+    for t in traces:
+        text = json.dumps(t.to_json(), ensure_ascii=False)
+        assert PolicyTrace.from_json(json.loads(text)) == t
+
+
+def _pairs(world: dict[str, object]) -> list[tuple[str, PolicyTrace]]:
     explanations = world["explanations"]
     assert isinstance(explanations, dict)
     return [(u, ex) for u, exs in explanations.items() for ex in exs]

@@ -8,11 +8,13 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import DIALECT, CompiledPolicy
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.frame import FRAME, build_frame
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.codes import DIALECT
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
+from huiqi.engine.python.pyeval import evaluate_policy
 from huiqi.errors import PolicyError
 
 USCC = "91310115MA1K000001"
@@ -139,7 +141,7 @@ def test_amount_fen_column_is_bigint() -> None:
     con = duckdb.connect()
     load_profiles_into(con, [profile(rd_expense="1.05")])
     build_frame(con, cp.requirements)
-    from huiqi.engine.policy_sql import evaluation_sql
+    from huiqi.engine.duckdb.policy_sql import evaluation_sql
 
     con.execute(f"CREATE TABLE r AS {evaluation_sql(cp, keep_all=True)}")
     types = dict(

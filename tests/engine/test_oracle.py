@@ -1,9 +1,10 @@
-"""The oracle: bulk SQL in DuckDB and the pure-Python reference evaluator agree.
+"""The oracle: every backend agrees with the pure-Python reference backend.
 
 2,000 seeded random enterprises (every field type, ~15 % None, qualification
 periods, tags) x a set of policies that exercise every construct of the rule
 language. Status, amount in fen, failed and unknown criteria and every criterion
-value must be equal for every enterprise and policy.
+value must be equal for every enterprise and policy. Both sides run through the
+``Backend`` interface (``get_backend(name).evaluate``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from engine_factories import (
     random_profiles,
 )
 
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import Evaluation, evaluate_in
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine import CompiledPolicy, Evaluation, get_backend
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 
 N_PROFILES = 2000
+# Every backend that can evaluate profiles held in memory, checked against "python".
+BACKENDS = ["duckdb"]
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +39,24 @@ def compiled() -> dict[str, CompiledPolicy]:
     return {pid: compile_spec(pid, spec) for pid, spec in POLICIES.items()}
 
 
-@pytest.fixture(scope="module")
+def _by_key(rows: list[Evaluation]) -> dict[tuple[str, str], Evaluation]:
+    return {(r.policy_id, r.uscc): r for r in rows}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def bulk(
+    request: pytest.FixtureRequest,
+    profiles: list[RawProfile],
+    compiled: dict[str, CompiledPolicy],
+) -> dict[tuple[str, str], Evaluation]:
+    return _by_key(get_backend(request.param).evaluate(profiles, list(compiled.values())))
+
+
+@pytest.fixture(scope="module")
+def reference(
     profiles: list[RawProfile], compiled: dict[str, CompiledPolicy]
 ) -> dict[tuple[str, str], Evaluation]:
-    con = duckdb.connect()
-    load_fast(con, profiles)
-    rows = evaluate_in(con, list(compiled.values()))
-    return {(r.policy_id, r.uscc): r for r in rows}
+    return _by_key(get_backend("python").evaluate(profiles, list(compiled.values())))
 
 
 def test_random_profiles_cover_every_field_type_with_some_none(profiles: list[RawProfile]) -> None:
@@ -60,21 +72,20 @@ def test_bulk_has_one_row_per_enterprise_and_policy(bulk: dict, profiles: list[R
 
 
 @pytest.mark.parametrize("policy_id", list(POLICIES))
-def test_bulk_sql_agrees_with_reference_evaluator(
+def test_backend_agrees_with_reference_backend(
     policy_id: str,
     profiles: list[RawProfile],
-    compiled: dict[str, CompiledPolicy],
     bulk: dict[tuple[str, str], Evaluation],
+    reference: dict[tuple[str, str], Evaluation],
 ) -> None:
-    cp = compiled[policy_id]
     disagreements = []
     statuses = set()
     for prof in profiles:
         sql = bulk[(policy_id, prof.uscc)]
-        py = evaluate_policy(cp, prof)
+        py = reference[(policy_id, prof.uscc)]
         statuses.add(sql.status)
-        got = (sql.status, sql.amount_fen, sql.failed, sql.unknown, sql.values)
-        want = (py.status, py.amount_fen, py.failed, py.unknown, py.values)
+        got = (sql.status, sql.amount_fen, sql.failed, sql.unknown, sql.values, sql.amount_yuan)
+        want = (py.status, py.amount_fen, py.failed, py.unknown, py.values, py.amount_yuan)
         if got != want:
             disagreements.append(f"{prof.uscc} {policy_id}:\n  sql {got}\n  py  {want}")
     assert not disagreements, f"{len(disagreements)} disagreements:\n" + "\n".join(
@@ -93,10 +104,8 @@ def test_amounts_are_int_fen_or_none(
 
 
 def _agree(cp: CompiledPolicy, prof: RawProfile) -> tuple[object, object]:
-    con = duckdb.connect()
-    load_profiles_into(con, [prof])
-    (sql,) = evaluate_in(con, [cp])
-    py = evaluate_policy(cp, prof)
+    (sql,) = get_backend("duckdb").evaluate([prof], [cp])
+    (py,) = get_backend("python").evaluate([prof], [cp])
     return (
         (sql.status, sql.amount_fen, sql.values),
         (py.status, py.amount_fen, py.values),
@@ -118,7 +127,7 @@ def test_nested_division_by_zero_is_unknown_in_both_engines() -> None:
 
 def test_batched_loading_stores_exactly_what_load_profiles_into_stores() -> None:
     """The oracle loads with batched inserts for speed; it must store the same rows."""
-    from huiqi.engine.profile_rows import read_profiles
+    from huiqi.engine.duckdb.profile_rows import read_profiles
 
     sample = random_profiles(30, seed=3)
     slow, fast = duckdb.connect(), duckdb.connect()

@@ -10,8 +10,9 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 from huiqi.errors import PolicyError, RuleCompileError
 from huiqi.policies.loader import load_policy_text
 
@@ -192,12 +193,12 @@ def test_amount_refusal_message_and_location(formula: str, message: str) -> None
 
 def test_comments_are_stripped_from_generated_sql() -> None:
     cp = compile_yaml(policy_yaml([("c", "revenue > 0 /* DROP TABLE x */ -- ; DELETE FROM y")]))
-    assert cp.criteria[0].sql == '"revenue__2024" > 0'
+    assert cp.criteria[0].sql("duckdb") == '"revenue__2024" > 0'
 
 
 def test_quoted_field_identifier_is_requoted_by_the_compiler() -> None:
     cp = compile_yaml(policy_yaml([("c", '"revenue" > 0')]))
-    assert cp.criteria[0].sql == '"revenue__2024" > 0'
+    assert cp.criteria[0].sql("duckdb") == '"revenue__2024" > 0'
 
 
 INJECTION_LITERALS = [
@@ -215,7 +216,7 @@ def test_string_literal_with_quotes_stays_one_escaped_literal(value: str) -> Non
     cp = compile_yaml(policy_yaml([("c", f"name = {literal}")]))
     con = duckdb.connect()
     assert con.execute(f"SELECT {literal}").fetchone() == (value,)
-    assert cp.criteria[0].sql == f'"name" = {literal}'
+    assert cp.criteria[0].sql("duckdb") == f'"name" = {literal}'
     usccs = ("91310115MA1K000001", "91310115MA1K000002")
     load_profiles_into(
         con,

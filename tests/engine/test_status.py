@@ -8,13 +8,14 @@ import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.compiler import EXAMPLE_POLICY, CompiledPolicy
-from huiqi.engine.evaluate import Evaluation, evaluate_in
-from huiqi.engine.explain import explain_in
-from huiqi.engine.frame import build_frame
-from huiqi.engine.matcher import match_frame
-from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
-from huiqi.engine.pyeval import evaluate_policy
+from huiqi.engine.compile.compiler import EXAMPLE_POLICY, CompiledPolicy
+from huiqi.engine.duckdb.evaluate import evaluate_in, trace_in
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.matcher import match_frame
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import profile_from_case
+from huiqi.engine.python.pyeval import evaluate_policy
+from huiqi.engine.results import Evaluation
 
 CERT = ["2024-01-01", "2025-12-31"]
 POLICY = policy_yaml(
@@ -146,7 +147,7 @@ def test_attested_criteria_show_as_to_confirm_in_explain() -> None:
     prof = profile_from_case({"revenue": 1000}, data_year=2024)
     con = duckdb.connect()
     load_profiles_into(con, [prof])
-    (ex,) = explain_in(con, prof.uscc, [cp])
+    (ex,) = trace_in(con, [cp], usccs=[prof.uscc])
     assert [(c.id, c.state) for c in ex.criteria] == [
         ("big", "met"),
         ("signed", "to_confirm"),
@@ -199,16 +200,18 @@ def test_qualification_used_as_a_value_is_refused_at_compile_time() -> None:
 
 def test_near_miss_does_not_claim_to_need_data() -> None:
     """Regression: a near miss whose amount read a missing field was also listed as 'needs data'."""
-    from huiqi.engine.profile_rows import load_profiles_into, profile_from_case
+    from huiqi.engine.compile.compiler import compile_policy
+    from huiqi.engine.duckdb.profile_rows import load_profiles_into
+    from huiqi.engine.profile import profile_from_case
     from huiqi.policies.loader import load_policy_text
 
     text = EXAMPLE_POLICY.replace(
         'amount: {formula: "10000"}', 'amount: {formula: "0.1 * rd_expense"}'
     )
-    cp = load_policy_text(text, "p.yaml").compiled
+    cp = compile_policy(load_policy_text(text, "p.yaml"))
     con = duckdb.connect()
     prof = profile_from_case({"revenue": {2024: 10}}, data_year=2024)
     load_profiles_into(con, [prof])
-    (e,) = explain_in(con, prof.uscc, [cp])
+    (e,) = trace_in(con, [cp], usccs=[prof.uscc])
     assert e.status == "near_miss"
     assert e.missing == ()

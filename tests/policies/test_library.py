@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from huiqi.engine.casetest import run_case
+from huiqi.engine import CompiledLibrary, compile_library, run_case
 from huiqi.policies.loader import Library, LoadedPolicy, load_library
 from huiqi.policies.model import TestCase
 
@@ -21,6 +21,11 @@ def policies() -> list[LoadedPolicy]:
     return library().policies
 
 
+@functools.cache
+def compiled() -> CompiledLibrary:
+    return compile_library(library())
+
+
 def _cases() -> list[tuple[LoadedPolicy, TestCase, int]]:
     return [
         (lp, case, seq) for lp in policies() for seq, case in enumerate(lp.policy.tests, start=1)
@@ -29,6 +34,11 @@ def _cases() -> list[tuple[LoadedPolicy, TestCase, int]]:
 
 def test_library_loads_without_errors() -> None:
     assert not library().errors, "\n".join(str(e) for e in library().errors)
+
+
+def test_library_compiles_without_errors() -> None:
+    assert not compiled().errors, "\n".join(str(e) for e in compiled().errors)
+    assert len(compiled().compiled) == len(policies())
 
 
 def test_library_has_at_least_thirty_policies() -> None:
@@ -93,5 +103,6 @@ def test_policy_has_an_eligible_and_a_failing_case(lp: LoadedPolicy) -> None:
     ids=[f"{lp.id}::{case.name}" for lp, case, _ in _cases()],
 )
 def test_policy_case(lp: LoadedPolicy, case: TestCase, seq: int) -> None:
-    result = run_case(lp, case, seq=seq)
+    (cp,) = [cp for cp in compiled().compiled if cp.policy.key == lp.policy.key]
+    result = run_case(cp, case, seq=seq)
     assert result.ok, result.message

@@ -10,9 +10,10 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from huiqi.engine.compiler import compile_policy
-from huiqi.engine.evaluate import evaluate_in
-from huiqi.engine.profile_rows import RawProfile, load_profiles_into
+from huiqi.engine.compile.compiler import compile_policy
+from huiqi.engine.duckdb.evaluate import evaluate_in
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import RawProfile
 from huiqi.policies.loader import load_policy, load_policy_text
 from huiqi.policies.synth import QUALIFICATIONS, synth_policies, write_policies
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from huiqi.engine import types as T
-from huiqi.engine.types import Ty
+from huiqi.engine.compile import types as T
+from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import Dictionary, load_codelist
 
 # Node classes that may appear anywhere in a rule (before function checks).

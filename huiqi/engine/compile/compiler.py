@@ -5,33 +5,37 @@
 ``CompiledPolicy``: the one meaning of the policy that bulk matching, single
 enterprise explanations, test cases and the reference evaluator all share.
 
+A compiled policy is backend-neutral: SQLGlot trees over named frame columns,
+with no rendered SQL and no backend-only function in them. Each backend renders
+them in its own dialect (``CompiledCriterion.sql(dialect)``) and adds its own
+passes (the DuckDB backend's integer codes and money paths, ``engine/duckdb/codes``).
+
 Example:
     >>> from huiqi.policies.loader import load_policy_text
-    >>> p = load_policy_text(EXAMPLE_POLICY, "example.yaml")
-    >>> cp = compile_policy(p)
-    >>> cp.criteria[0].sql
+    >>> cp = compile_policy(load_policy_text(EXAMPLE_POLICY, "example.yaml"))
+    >>> cp.criteria[0].sql("duckdb")
     '"revenue__2024" >= 1000000'
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from huiqi.engine.check import Checker, CheckError
+from huiqi.engine.compile.check import Checker, CheckError
+from huiqi.engine.compile.lower import LowerContext, lower
+from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.lower import LowerContext, lower
-from huiqi.engine.types import Ty
-from huiqi.errors import Location, RuleCompileError
+from huiqi.errors import Location, PolicyError, RuleCompileError
+from huiqi.policies.loader import Library, LoadedPolicy
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
-DIALECT = "duckdb"
 # Bulk results keep the unknown criteria of a row as a bit mask; 32 keeps it far inside
 # the 64-bit detail column and a policy readable.
 MAX_CRITERIA = 32
@@ -67,9 +71,9 @@ class CompiledCriterion:
     reads: tuple[FrameColumn, ...]
     scope: bool = False
 
-    @property
-    def sql(self) -> str:
-        return self.tree.sql(dialect=DIALECT) if self.tree is not None else "TRUE"
+    def sql(self, dialect: str) -> str:
+        """The criterion as SQL text in a SQLGlot ``dialect`` ('duckdb', 'postgres', 'spark')."""
+        return self.tree.sql(dialect=dialect) if self.tree is not None else "TRUE"
 
 
 @dataclass(frozen=True)
@@ -80,20 +84,11 @@ class CompiledPolicy:
     amount_reads: tuple[FrameColumn, ...]
     source_hash: str | None = None
     # The rule type of the amount formula: 'integer' lets the fen conversion skip
-    # rounding and 128-bit decimals (see policy_sql.fen_expression).
+    # rounding and 128-bit decimals (see engine/duckdb/codes.fen_expression).
     amount_kind: str = "decimal"
     requirements: frozenset[FrameColumn] = field(default_factory=frozenset)
-
-    @cached_property
-    def bulk_sql(self) -> str:
-        """The SQL bulk matching runs for this policy (see ``policy_sql.compact_query``).
-
-        Rendered once, when the policy is compiled: building and printing SQLGlot trees
-        costs a few milliseconds a policy, which matters at several hundred policies.
-        """
-        from huiqi.engine.policy_sql import bulk_sql
-
-        return bulk_sql(self)
+    # The file (or "policy@version") the policy came from, for messages.
+    filename: str | None = None
 
     @property
     def checked(self) -> tuple[CompiledCriterion, ...]:
@@ -176,14 +171,25 @@ def compile_expression(
 
 
 def compile_policy(
-    policy: Policy,
+    source: LoadedPolicy | Policy,
     *,
     dictionary: Dictionary | None = None,
     filename: str | None = None,
     marks: dict[tuple[str | int, ...], tuple[int, int]] | None = None,
     source_hash: str | None = None,
 ) -> CompiledPolicy:
-    """Compile every criterion and the amount; raise RuleCompileError at the first refusal."""
+    """Compile every criterion and the amount; raise RuleCompileError at the first refusal.
+
+    ``source`` is a loaded policy file (its file name, positions and hash are used) or a
+    bare ``Policy`` (with the optional ``filename``, ``marks`` and ``source_hash``).
+    """
+    if isinstance(source, LoadedPolicy):
+        policy = source.policy
+        filename = filename or (str(source.path) if source.path else source.filename)
+        marks = marks or source.marks
+        source_hash = source_hash or source.source_hash
+    else:
+        policy = source
     checker = Checker(dictionary or load_dictionary())
     marks = marks or {}
     criteria: list[CompiledCriterion] = []
@@ -256,6 +262,43 @@ def compile_policy(
         source_hash=source_hash,
         amount_kind=amount_ty.kind,
         requirements=frozenset(requirements),
+        filename=filename,
     )
-    _ = compiled.bulk_sql  # render the bulk SQL now, as part of compiling
     return compiled
+
+
+@dataclass(frozen=True)
+class CompiledLibrary:
+    """The policies of a library that compiled, and every error of loading and compiling."""
+
+    loaded: list[LoadedPolicy]
+    compiled: list[CompiledPolicy]
+    errors: list[PolicyError]
+
+    @property
+    def library(self) -> Library:
+        """The policies that compiled and every error, as the linter reads them."""
+        return Library(self.loaded, self.errors)
+
+
+def compile_library(library: Library | Iterable[LoadedPolicy]) -> CompiledLibrary:
+    """Compile every loaded policy; a refusal joins the library's loading errors.
+
+    Example:
+        >>> from huiqi.policies.loader import load_library
+        >>> lib = compile_library(load_library())
+        >>> len(lib.compiled) == len(lib.loaded) and not lib.errors
+        True
+    """
+    loaded = library.policies if isinstance(library, Library) else list(library)
+    errors: list[PolicyError] = list(library.errors) if isinstance(library, Library) else []
+    ok: list[LoadedPolicy] = []
+    compiled: list[CompiledPolicy] = []
+    for lp in loaded:
+        try:
+            compiled.append(compile_policy(lp))
+        except PolicyError as exc:
+            errors.append(exc)
+            continue
+        ok.append(lp)
+    return CompiledLibrary(ok, compiled, errors)

@@ -8,22 +8,26 @@ fields become ENUM columns (dictionary-encoded), so 3.5 million rows fit in memo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 from sqlglot import exp
 
 from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.snapshot import SOURCES
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.store import create_enum_types, enum_type_name
 
 FRAME = "frame"
-SOURCES = ("enterprises", "enterprise_years", "qualifications")
 
 
-def attach_snapshot(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
-    """Expose a frozen snapshot's Parquet files as the three source views."""
+def attach_snapshot(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path]) -> None:
+    """Expose a frozen snapshot's Parquet files as the three source views.
+
+    Called from one place, ``DuckDBBackend.connect``; everything else receives a
+    connection with the snapshot already attached.
+    """
     for name in SOURCES:
         con.read_parquet(str(files[name])).create_view(name, replace=True)
 
@@ -103,18 +107,21 @@ def build_frame(
     con: duckdb.DuckDBPyConnection,
     columns: Iterable[FrameColumn],
     *,
-    uscc: str | None = None,
+    usccs: Sequence[str] | None = None,
     dictionary: Dictionary | None = None,
     table: str = FRAME,
 ) -> None:
-    """(Re)create the frame table in ``con``; with ``uscc`` only that enterprise's row."""
+    """(Re)create the frame table in ``con``; with ``usccs`` only those enterprises' rows."""
     d = dictionary or load_dictionary()
     create_enum_types(con, d)
     query = frame_query(columns, d)
     params: list[object] = []
-    if uscc is not None:
+    if usccs is not None and len(usccs) == 1:
         query = query.where(exp.EQ(this=_col("e", "uscc"), expression=exp.Placeholder()))
-        params.append(uscc)
+        params.append(usccs[0])
+    elif usccs is not None:
+        query = query.where(exp.ArrayContains(this=exp.Placeholder(), expression=_col("e", "uscc")))
+        params.append(list(usccs))
     ddl = exp.Create(
         this=exp.to_table(table),
         kind="TABLE",

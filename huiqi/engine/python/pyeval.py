@@ -1,9 +1,11 @@
 """A slow, obvious, pure-Python evaluator of compiled rules: the reference (oracle).
 
-It walks the same lowered SQLGlot trees that DuckDB runs, one enterprise at a
-time, with SQL's three-valued logic, and computes frame columns straight from a
-``RawProfile`` (not from the SQL frame builder). Tests assert that it agrees with
-the bulk engine on every enterprise; the benchmark uses it as the naive baseline.
+It walks the same neutral SQLGlot trees every backend runs, one enterprise at a
+time, with SQL's three-valued logic, computes frame columns straight from a
+``RawProfile`` (not from a frame builder), and turns the amount into fen by the
+rule's plain definition (clamp to [floor, cap], round half up to the fen once),
+not by any backend's optimised SQL. Tests assert that every backend agrees with
+it on every enterprise; the benchmark uses it as the naive baseline.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.lower import add_interval
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.lower import add_interval
-from huiqi.engine.policy_sql import amount_fen_expression
-from huiqi.engine.profile_rows import RawProfile
+from huiqi.engine.profile import RawProfile
 
 _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 
@@ -201,10 +202,30 @@ class Evaluator:
             if target == exp.DataType.Type.DECIMAL:
                 return Decimal(v)
             raise NotImplementedError(f"cast to {target}")
-        if t is exp.Anonymous and node.name.lower() == "list_contains":
-            tags, wanted = self.ev(node.expressions[0]), self.ev(node.expressions[1])
+        if t is exp.ArrayContains:
+            tags, wanted = self.ev(node.this), self.ev(node.expression)
             return None if tags is None or wanted is None else wanted in tags
         raise NotImplementedError(f"reference evaluator has no rule for {t.__name__}")
+
+
+def yuan_value(value: Any) -> Decimal | None:
+    """The amount formula's value as exact yuan (it is an integer or a decimal, never a float)."""
+    if value is None:
+        return None
+    assert not isinstance(value, float | bool), value
+    return Decimal(value)
+
+
+def fen(cp: CompiledPolicy, yuan: Decimal | None) -> int | None:
+    """The amount in fen: clamp to [floor, cap] (floor 0 by default), round half up once."""
+    if yuan is None:
+        return None
+    spec = cp.policy.amount
+    floor = spec.floor if spec.floor is not None else Decimal(0)
+    clamped = max(yuan, floor)
+    if spec.cap is not None:
+        clamped = min(clamped, spec.cap)
+    return int(clamped.quantize(Decimal("0.01"), rounding=decimal.ROUND_HALF_UP) * 100)
 
 
 @dataclass(frozen=True)
@@ -214,6 +235,7 @@ class PyResult:
     failed: tuple[str, ...]
     unknown: tuple[str, ...]
     values: tuple[bool | None, ...]
+    amount_yuan: Decimal | None = None
 
 
 def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
@@ -223,7 +245,8 @@ def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
     for crit in cp.checked:
         assert crit.tree is not None
         values.append(ev.ev(crit.tree))
-    amount = ev.ev(amount_fen_expression(cp))
+    yuan = yuan_value(ev.ev(cp.amount))
+    amount = fen(cp, yuan)
     failed = tuple(c.id for c, v in zip(cp.checked, values, strict=True) if v is False)
     unknown = tuple(c.id for c, v in zip(cp.checked, values, strict=True) if v is None)
     if not failed and not unknown and amount is not None:
@@ -238,4 +261,4 @@ def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
         status = "near_miss"
     else:
         status = "not_eligible"
-    return PyResult(status, amount, failed, unknown, tuple(values))
+    return PyResult(status, amount, failed, unknown, tuple(values), yuan)

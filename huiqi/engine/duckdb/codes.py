@@ -1,4 +1,4 @@
-"""The SQL that evaluates one compiled policy over the frame.
+"""The DuckDB backend's lowering of a compiled policy: integer codes, status, amount in fen.
 
 Every criterion becomes a small integer *code* per enterprise:
 
@@ -17,11 +17,9 @@ whatever the number of criteria:
 * ``near_miss``    ``s = 1``: exactly one ordinary criterion fails, nothing unknown;
 * ``not_eligible`` otherwise.
 
-``evaluation_query`` gives every enterprise with each criterion's value (TRUE /
-FALSE / NULL = unknown), the amount in fen and the status: explanations and test
-cases read it. ``compact_query`` gives only the rows bulk matching keeps, as small
-integers. Both are built on the same codes and the same status expression, so they
-cannot disagree.
+These pieces are built over the neutral trees of ``CompiledPolicy`` (the DuckDB
+backend's own pass: its types, its bit operations, its cheapest exact money path);
+``policy_sql`` assembles them into the evaluation and bulk queries.
 """
 
 from __future__ import annotations
@@ -32,8 +30,9 @@ from functools import cache
 
 from sqlglot import exp
 
-from huiqi.engine.compiler import DIALECT, MAX_CRITERIA, CompiledCriterion, CompiledPolicy
-from huiqi.engine.frame import FRAME
+from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledCriterion, CompiledPolicy
+
+DIALECT = "duckdb"
 
 
 @cache
@@ -115,16 +114,8 @@ def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=narrow, true=to_fen(wide=False))], default=to_fen(wide=True))
 
 
-def amount_fen_expression(cp: CompiledPolicy) -> exp.Expression:
-    """The amount in fen with the formula inline (for the reference evaluator)."""
-    return fen_expression(cp, exp.Paren(this=cp.amount.copy()))
-
-
-def _yuan(cp: CompiledPolicy) -> exp.Expression:
+def yuan_of(cp: CompiledPolicy) -> exp.Expression:
     return exp.Paren(this=cp.amount.copy())
-
-
-STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible")
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ class Codes:
         return self.null.bit_length() - 1
 
 
-def _code(crit: CompiledCriterion, codes: Codes, *, keep_all: bool) -> exp.Expression:
+def criterion_code(crit: CompiledCriterion, codes: Codes, *, keep_all: bool) -> exp.Expression:
     """``0`` holds, ``1`` fails (``null + 1`` for a scope criterion), ``null`` unknown.
 
     Bulk matching filters out the enterprises a scope criterion excludes before the
@@ -203,25 +194,27 @@ def scope_filter(crit: CompiledCriterion) -> exp.Expression:
     )
 
 
-def _col(name: str) -> exp.Column:
+def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _coded(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
+def coded_query(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
     """Per enterprise: its key, the amount's inputs, each criterion's code and their sum."""
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
     key = (
         alias(exp.Cast(this=exp.column("rowid"), to=dtype("INTEGER")), "rid")
         if row_id
-        else _col("uscc")
+        else col("uscc")
     )
     inner = exp.select(key).from_(exp.to_table(frame), copy=False)
     for name, crit in zip(aliases, cp.checked, strict=True):
-        inner = inner.select(alias(_code(crit, codes, keep_all=keep_all), name), copy=False)
+        inner = inner.select(
+            alias(criterion_code(crit, codes, keep_all=keep_all), name), copy=False
+        )
     # The amount is computed later, only where it is needed; pass its inputs through.
-    for col in sorted(set(cp.amount_reads)):
-        inner = inner.select(_col(col.name), copy=False)
+    for read in sorted(set(cp.amount_reads)):
+        inner = inner.select(col(read.name), copy=False)
     if not keep_all:
         # Whom the policy is for: enterprises outside its scope (another district, another
         # industry) are dropped before anything else is computed for them.
@@ -229,24 +222,24 @@ def _coded(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> e
             inner = inner.where(scope_filter(crit), copy=False)
     total: exp.Expression = exp.Literal.number(0)
     for i, name in enumerate(aliases):
-        total = _col(name) if i == 0 else exp.Add(this=total, expression=_col(name))
+        total = col(name) if i == 0 else exp.Add(this=total, expression=col(name))
     return exp.select(exp.Star(), alias(total, "s")).from_(
         inner.subquery("v", copy=False), copy=False
     )
 
 
-def _s() -> exp.Column:
-    return _col("s")
+def sum_column() -> exp.Column:
+    return col("s")
 
 
-def _no_failure(codes: Codes) -> exp.Expression:
+def no_failure(codes: Codes) -> exp.Expression:
     return exp.EQ(
-        this=exp.BitwiseAnd(this=_s(), expression=exp.Literal.number(codes.null - 1)),
+        this=exp.BitwiseAnd(this=sum_column(), expression=exp.Literal.number(codes.null - 1)),
         expression=exp.Literal.number(0),
     )
 
 
-def _kept(codes: Codes) -> exp.Expression:
+def kept_filter(codes: Codes) -> exp.Expression:
     """Rows bulk matching keeps: eligible, needs data, near miss (never not eligible).
 
     That is "no failure, or exactly one and nothing unknown" (``s & (null - 1) = 0 OR
@@ -256,32 +249,32 @@ def _kept(codes: Codes) -> exp.Expression:
     vectors at about four times the cost of this product (8 ns a row saved here, over
     some 10^9 rows at 3.5 M x 709).
     """
-    failures = exp.BitwiseAnd(this=_s(), expression=exp.Literal.number(codes.null - 1))
-    product = exp.Mul(this=exp.Cast(this=failures, to=dtype("INTEGER")), expression=_s())
+    failures = exp.BitwiseAnd(this=sum_column(), expression=exp.Literal.number(codes.null - 1))
+    product = exp.Mul(this=exp.Cast(this=failures, to=dtype("INTEGER")), expression=sum_column())
     return exp.LTE(this=product, expression=exp.Literal.number(1))
 
 
-def _status(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
+def status_expression(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
     """The one definition of the status, with the given label for each of STATUSES."""
     eligible, near_miss, needs_data, not_eligible = labels
     zero, one = exp.Literal.number(0), exp.Literal.number(1)
-    amount_known = exp.Not(this=exp.Is(this=_col("amount_fen"), expression=exp.Null()))
+    amount_known = exp.Not(this=exp.Is(this=col("amount_fen"), expression=exp.Null()))
     return exp.Case(
         ifs=[
             exp.If(
-                this=exp.and_(exp.EQ(this=_s(), expression=zero), amount_known, copy=False),
+                this=exp.and_(exp.EQ(this=sum_column(), expression=zero), amount_known, copy=False),
                 true=eligible,
             ),
-            exp.If(this=_no_failure(codes), true=needs_data),
-            exp.If(this=exp.EQ(this=_s(), expression=one), true=near_miss),
+            exp.If(this=no_failure(codes), true=needs_data),
+            exp.If(this=exp.EQ(this=sum_column(), expression=one), true=near_miss),
         ],
         default=not_eligible,
     )
 
 
-def _value(alias: str, codes: Codes) -> exp.Expression:
+def criterion_value(alias: str, codes: Codes) -> exp.Expression:
     """A criterion's value back from its code: TRUE, FALSE or NULL (unknown)."""
-    code = _col(alias)
+    code = col(alias)
     return exp.Case(
         ifs=[
             exp.If(this=exp.EQ(this=code, expression=exp.Literal.number(0)), true=exp.true()),
@@ -294,18 +287,18 @@ def _value(alias: str, codes: Codes) -> exp.Expression:
     )
 
 
-def _flags(values: list[exp.Expression], test: exp.Expression) -> list[exp.Expression]:
+def flags(values: list[exp.Expression], test: exp.Expression) -> list[exp.Expression]:
     return [exp.Is(this=v.copy(), expression=test.copy()) for v in values]
 
 
-def _count(conds: list[exp.Expression]) -> exp.Expression:
+def count_of(conds: list[exp.Expression]) -> exp.Expression:
     total: exp.Expression = exp.Literal.number(0)
     for c in conds:
         total = exp.Add(this=total, expression=exp.Cast(this=c, to=dtype("INT")))
     return total
 
 
-def _ids_where(conds: list[exp.Expression], ids: list[str]) -> exp.Expression:
+def ids_where(conds: list[exp.Expression], ids: list[str]) -> exp.Expression:
     if not conds:
         return exp.Null()
     parts = [
@@ -313,146 +306,3 @@ def _ids_where(conds: list[exp.Expression], ids: list[str]) -> exp.Expression:
         for c, cid in zip(conds, ids, strict=True)
     ]
     return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(","), *parts])
-
-
-def evaluation_query(
-    cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME
-) -> exp.Select:
-    """One row per enterprise of ``frame`` with criteria values, amount_fen and status.
-
-    Columns: uscc, c0..cN (TRUE / FALSE / NULL), amount_fen, n_false, n_null, status,
-    failed and unknown (comma-separated criterion ids).
-    """
-    codes = Codes.for_policy(cp)
-    aliases = [crit_alias(i) for i in range(len(cp.checked))]
-    ids = [c.id for c in cp.checked]
-    amounted = exp.select(
-        exp.Star(),
-        *[alias(_value(code_alias(i), codes), a) for i, a in enumerate(aliases)],
-        alias(_yuan(cp), "amount_yuan"),
-    ).from_(
-        _coded(cp, keep_all=keep_all, frame=frame, row_id=False).subquery("k", copy=False),
-        copy=False,
-    )
-    if not keep_all:
-        amounted = amounted.where(_kept(codes), copy=False)
-    amounted = exp.select(
-        exp.Star(), alias(fen_expression(cp, _col("amount_yuan")), "amount_fen")
-    ).from_(amounted.subquery("y", copy=False), copy=False)
-    values: list[exp.Expression] = [_col(a) for a in aliases]
-    false, null = exp.false(), exp.Null()
-    return exp.select(
-        _col("uscc"),
-        *values,
-        _col("amount_fen"),
-        alias(_count(_flags(values, false)), "n_false"),
-        alias(_count(_flags(values, null)), "n_null"),
-        alias(_status(tuple(exp.Literal.string(s) for s in STATUSES), codes), "status"),
-        alias(_ids_where(_flags(values, false), ids), "failed"),
-        alias(_ids_where(_flags(values, null), ids), "unknown"),
-    ).from_(amounted.subquery("w", copy=False), copy=False)
-
-
-def compact_query(
-    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME
-) -> exp.Select:
-    """The rows bulk matching keeps for one policy, as four integers (15 bytes a row).
-
-    * ``rid``     the frame rowid of the enterprise;
-    * ``policy``  ``index`` (a ``?`` parameter when it is None);
-    * ``status``  its position in STATUSES;
-    * ``detail``  what the status needs, never NULL: the amount in fen of an eligible
-                  row, the index of the one failing criterion of a near miss, the mask of
-                  unknown criteria of a needs-data row (bit i: criterion i; 0 when only the
-                  amount is unknown).
-
-    One non-null column instead of three mostly-NULL ones (amount, failed, mask) made
-    writing 3.5 M x 709 results about a third cheaper: a Parquet writer pays for every
-    NULL. The status is the same expression as in ``evaluation_query``; the matcher's
-    ``matches`` view decodes ``detail`` and joins the strings back.
-    """
-    codes = Codes.for_policy(cp)
-    aliases = [code_alias(i) for i in range(len(cp.checked))]
-    tiny = dtype("UTINYINT")
-    status = _col("status")
-    # The amount only for rows that may be eligible (s = 0): a near miss gets nothing.
-    # A CASE evaluates its branch only on the rows that take it, so the formula and the
-    # conversion to fen run on those rows alone. A formula that reads no field is left
-    # inline, where DuckDB folds it to one constant.
-    may_be_eligible = exp.EQ(this=_s(), expression=exp.Literal.number(0))
-    coded = _coded(cp, keep_all=False, frame=frame, row_id=True).subquery("k", copy=False)
-    if cp.amount_reads:
-        yuan: exp.Expression = _col("amount_yuan")
-        kept = exp.select(
-            exp.Star(),
-            alias(exp.Case(ifs=[exp.If(this=may_be_eligible, true=_yuan(cp))]), "amount_yuan"),
-        )
-    else:
-        yuan = _yuan(cp)
-        kept = exp.select(exp.Star())
-    kept = kept.from_(coded, copy=False).where(_kept(codes), copy=False)
-    amounted = exp.select(
-        exp.Star(),
-        alias(
-            exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=fen_expression(cp, yuan))]),
-            "amount_fen",
-        ),
-    ).from_(kept.subquery("y", copy=False), copy=False)
-    statused = exp.select(
-        exp.Star(),
-        alias(
-            exp.Cast(
-                this=_status(tuple(exp.Literal.number(i) for i in range(len(STATUSES))), codes),
-                to=tiny,
-            ),
-            "status",
-        ),
-    ).from_(amounted.subquery("a", copy=False), copy=False)
-    # Exactly one code is 1 in a near miss and the others 0, so the failing criterion's
-    # index is the sum of i * code_i: plain arithmetic, no CASE over the criteria.
-    failed: exp.Expression = exp.Literal.number(0)
-    for i, a in enumerate(aliases[1:], start=1):
-        term = exp.Mul(this=exp.Literal.number(i), expression=_col(a))
-        failed = term if i == 1 else exp.Add(this=failed, expression=term)
-    mask: exp.Expression = exp.Literal.number(0)
-    for i, a in enumerate(aliases):
-        bit = exp.BitwiseLeftShift(
-            this=exp.Cast(
-                this=exp.BitwiseRightShift(
-                    this=_col(a), expression=exp.Literal.number(codes.shift)
-                ),
-                to=dtype("UINTEGER"),
-            ),
-            expression=exp.Literal.number(i),
-        )
-        mask = exp.Paren(this=bit) if i == 0 else exp.Add(this=mask, expression=exp.Paren(this=bit))
-    bigint = dtype("BIGINT")
-    detail = exp.Case(
-        this=status.copy(),
-        ifs=[
-            exp.If(this=exp.Literal.number(0), true=_col("amount_fen")),
-            exp.If(this=exp.Literal.number(1), true=exp.Cast(this=failed, to=bigint)),
-        ],
-        default=exp.Cast(this=mask, to=bigint.copy()),
-    )
-    return exp.select(
-        _col("rid"),
-        alias(
-            exp.Cast(
-                this=exp.Placeholder() if index is None else exp.Literal.number(index),
-                to=dtype("SMALLINT"),
-            ),
-            "policy",
-        ),
-        status.copy(),
-        alias(detail, "detail"),
-    ).from_(statused.subquery("w", copy=False), copy=False)
-
-
-def bulk_sql(cp: CompiledPolicy) -> str:
-    """``compact_query`` over the matching frame as text, the policy index its one parameter."""
-    return compact_query(cp).sql(dialect=DIALECT, copy=False)
-
-
-def evaluation_sql(cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME) -> str:
-    return evaluation_query(cp, keep_all=keep_all, frame=frame).sql(dialect=DIALECT)

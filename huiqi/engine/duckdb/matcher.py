@@ -1,7 +1,8 @@
-"""Bulk matching: every active policy against every enterprise of one snapshot.
+"""Bulk matching in DuckDB: every policy against every enterprise of one snapshot.
 
 The frame is built once with the union of the columns all policies read; then
-each policy's bulk query (rendered when it was compiled) runs over it in DuckDB,
+each policy's bulk query (rendered once per policy by ``DuckDBBackend.prepare``,
+before the timed loop) runs over it,
 two at a time, and its eligible, near-miss and needs-data rows are kept as small
 integers in ``matches_compact`` (an in-memory table, or for large runs one
 Parquet part per policy under ``runs/<run_id>/parts/``); ``matches`` is a view
@@ -12,27 +13,21 @@ from (policy versions, snapshot id).
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from huiqi.config import Settings
-from huiqi.engine.compiler import CompiledPolicy
-from huiqi.engine.evaluate import requirements
-from huiqi.engine.frame import FRAME, attach_snapshot, build_frame
-from huiqi.engine.policy_sql import STATUSES
-from huiqi.fsmode import private_dir, private_file, write_private_text
-from huiqi.profiles.store import ProfileStore
-
-Progress = Callable[[str, int, int], None]
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.evaluate import requirements
+from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.policy_sql import bulk_sql
+from huiqi.engine.results import STATUSES, MatchRun, PolicySummary, Progress
+from huiqi.fsmode import private_file
 
 # Kept rows are stored as four integers (15 bytes a row, instead of ~85 with the USCC,
 # the policy id and criterion ids as strings). ``detail`` depends on the status: the
@@ -72,43 +67,22 @@ JOIN (SELECT rowid AS rid, uscc FROM frame) f USING (rid)
 CROSS JOIN match_snapshot s"""
 
 
-@dataclass
-class PolicySummary:
-    policy_id: str
-    version: int
-    eligible: int = 0
-    near_miss: int = 0
-    needs_data: int = 0
-    amount_fen: int = 0
-    seconds: float = 0.0
+@dataclass(frozen=True)
+class PreparedPolicy:
+    """A compiled policy with its bulk SQL rendered (``policy_sql.compact_query``).
 
+    Building and printing SQLGlot trees costs a few milliseconds a policy, which
+    matters at several hundred policies: the DuckDB backend renders each policy once,
+    before the timed matching loop, and keeps the text here, not on the neutral
+    ``CompiledPolicy``.
+    """
 
-@dataclass
-class MatchRun:
-    run_id: str
-    snapshot_id: int
-    enterprises: int
-    policies: list[PolicySummary]
-    frame_seconds: float
-    match_seconds: float
-    enterprises_with_match: int
-    output_dir: Path
-    near_misses: list[dict[str, object]] = field(default_factory=list)
+    compiled: CompiledPolicy
+    sql: str
 
-    @property
-    def evaluations(self) -> int:
-        return self.enterprises * len(self.policies)
-
-    @property
-    def total_amount_fen(self) -> int:
-        return sum(p.amount_fen for p in self.policies)
-
-    def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["output_dir"] = str(self.output_dir)
-        data["evaluations"] = self.evaluations
-        data["total_amount_fen"] = self.total_amount_fen
-        return data
+    @classmethod
+    def of(cls, cp: CompiledPolicy) -> PreparedPolicy:
+        return cls(cp, bulk_sql(cp))
 
 
 def connect_engine(
@@ -158,7 +132,7 @@ def _copy_to(select_sql: str) -> str:
 
 def match_frame(
     con: duckdb.DuckDBPyConnection,
-    policies: list[CompiledPolicy],
+    policies: Sequence[PreparedPolicy | CompiledPolicy],
     *,
     snapshot_id: int,
     progress: Progress | None = None,
@@ -170,20 +144,23 @@ def match_frame(
     The kept rows go to the in-memory table ``matches_compact``, or, with ``parts_dir``,
     to one Parquet file per policy there (``matches_compact`` is then a view over them):
     at 3.5 M enterprises x 709 policies the 265 M kept rows do not fit in memory next
-    to the frame, and DuckDB would spill them.
+    to the frame, and DuckDB would spill them. Policies not yet prepared are rendered
+    here, before the loop.
     """
+    prepared = [p if isinstance(p, PreparedPolicy) else PreparedPolicy.of(p) for p in policies]
+    compiled = [p.compiled for p in prepared]
     for name in ("matches", "matches_compact", "match_policies", "match_snapshot"):
         _drop(con, name)
     if parts_dir is None:
         con.execute(MATCHES_COMPACT_DDL)
     else:
         parts_dir.mkdir(mode=0o700)
-    summaries = [PolicySummary(cp.policy.id, cp.policy.version) for cp in policies]
+    summaries = [PolicySummary(cp.policy.id, cp.policy.version) for cp in compiled]
     # Two statements in flight (one cursor each): a single short policy query leaves a core
     # idle between pipelines. Each worker appends several policies per transaction:
     # committing each INSERT on its own cost ~10 ms apiece (1 M x 100: 3.9 s -> 2.9 s),
     # while one transaction for everything would hold every row in its local storage.
-    pending = iter(range(len(policies)))
+    pending = iter(range(len(prepared)))
     lock = threading.Lock()
     done = [0]
 
@@ -199,10 +176,10 @@ def match_frame(
                     break
                 started = time.perf_counter()
                 if parts_dir is None:
-                    cur.execute(f"INSERT INTO matches_compact {policies[i].bulk_sql}", [i])
+                    cur.execute(f"INSERT INTO matches_compact {prepared[i].sql}", [i])
                 else:
                     part = parts_dir / f"{i:05d}.parquet"
-                    cur.execute(_copy_to(policies[i].bulk_sql), [i, str(part)])
+                    cur.execute(_copy_to(prepared[i].sql), [i, str(part)])
                     private_file(part)
                 inserted = cur.fetchone()
                 uncommitted += int(inserted[0]) if inserted else 0
@@ -214,7 +191,7 @@ def match_frame(
                 with lock:
                     done[0] += 1
                     if progress:
-                        progress("match", done[0], len(policies))
+                        progress("match", done[0], len(prepared))
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -222,7 +199,7 @@ def match_frame(
         finally:
             cur.close()
 
-    n_workers = min(workers, max(len(policies), 1))
+    n_workers = min(workers, max(len(prepared), 1))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for future in [pool.submit(worker) for _ in range(n_workers)]:
             future.result()
@@ -231,15 +208,15 @@ def match_frame(
             "matches_compact"
         )
     con.execute(MATCH_POLICIES_DDL)
-    if policies:
+    if compiled:
         # One statement with a list per column: executemany costs ~0.5 ms a row.
         con.execute(
             "INSERT INTO match_policies SELECT UNNEST(?), UNNEST(?), UNNEST(?), UNNEST(?)",
             [
-                list(range(len(policies))),
-                [cp.policy.id for cp in policies],
-                [cp.policy.version for cp in policies],
-                [[c.id for c in cp.checked] for cp in policies],
+                list(range(len(compiled))),
+                [cp.policy.id for cp in compiled],
+                [cp.policy.version for cp in compiled],
+                [[c.id for c in cp.checked] for cp in compiled],
             ],
         )
     con.execute(
@@ -257,85 +234,58 @@ def match_frame(
     return summaries
 
 
-def _run_id(snapshot_id: int) -> str:
-    # Microseconds too: two runs in the same second must not share a directory.
-    return f"{dt.datetime.now():%Y%m%d-%H%M%S-%f}-s{snapshot_id}-{os.getpid()}"
-
-
-def run_matching(
-    settings: Settings,
-    policies: list[CompiledPolicy],
+def match_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    policies: Sequence[PreparedPolicy],
     *,
-    snapshot_id: int | None = None,
+    run_id: str,
+    snapshot_id: int,
+    out_dir: Path,
     progress: Progress | None = None,
-    memory_limit: str | None = None,
-    threads: int | None = None,
     top_near_misses: int = 10,
+    workers: int = 2,
 ) -> MatchRun:
-    """Match every policy against every enterprise of a snapshot (default: the latest)."""
-    store = ProfileStore(settings)
-    sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
-    files = store.snapshot_files(sid)
-    con = connect_engine(memory_limit=memory_limit, threads=threads)
-    try:
-        attach_snapshot(con, files)
-        if progress:
-            progress("frame", 0, 1)
-        started = time.perf_counter()
-        build_frame(con, requirements(policies))
-        frame_seconds = time.perf_counter() - started
-        if progress:
-            progress("frame", 1, 1)
-        row = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
-        enterprises = int(row[0]) if row else 0
-        run_id = _run_id(sid)
-        out_dir = settings.runs_dir / run_id
-        private_dir(out_dir)
-        started = time.perf_counter()
-        summaries = match_frame(
-            con,
-            policies,
-            snapshot_id=sid,
-            progress=progress,
-            parts_dir=parts_dir_for(out_dir, enterprises, len(policies)),
-        )
-        match_seconds = time.perf_counter() - started
-        with_match_row = con.execute(
-            "SELECT COUNT(DISTINCT rid) FROM matches_compact WHERE status = 0"
-        ).fetchone()
-        near = con.execute(
-            "SELECT p.policy_id, p.criteria[m.detail + 1] AS criterion, COUNT(*) AS n"
-            " FROM matches_compact m JOIN match_policies p USING (policy) WHERE m.status = 1"
-            " GROUP BY ALL ORDER BY n DESC, p.policy_id, criterion LIMIT ?",
-            [top_near_misses],
-        ).fetchall()
-        matches_file = out_dir / "matches.parquet"
-        con.table("matches").write_parquet(str(matches_file), compression="zstd")
-        private_file(matches_file)
-        run = MatchRun(
-            run_id=run_id,
-            snapshot_id=sid,
-            enterprises=enterprises,
-            policies=summaries,
-            frame_seconds=frame_seconds,
-            match_seconds=match_seconds,
-            enterprises_with_match=int(with_match_row[0]) if with_match_row else 0,
-            output_dir=out_dir,
-            near_misses=[
-                {"policy_id": p, "criterion": c, "enterprises": int(n)} for p, c, n in near
-            ],
-        )
-        write_private_text(
-            out_dir / "summary.json", json.dumps(run.to_json(), ensure_ascii=False, indent=2)
-        )
-        write_private_text(settings.runs_dir / "LATEST", run_id)
-        return run
-    finally:
-        con.close()
-
-
-def latest_run_dir(settings: Settings) -> Path | None:
-    marker = settings.runs_dir / "LATEST"
-    if not marker.exists():
-        return None
-    return settings.runs_dir / marker.read_text(encoding="utf-8").strip()
+    """Build the frame over the snapshot attached to ``con``, match, write ``matches.parquet``."""
+    compiled = [p.compiled for p in policies]
+    if progress:
+        progress("frame", 0, 1)
+    started = time.perf_counter()
+    build_frame(con, requirements(compiled))
+    frame_seconds = time.perf_counter() - started
+    if progress:
+        progress("frame", 1, 1)
+    row = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
+    enterprises = int(row[0]) if row else 0
+    started = time.perf_counter()
+    summaries = match_frame(
+        con,
+        policies,
+        snapshot_id=snapshot_id,
+        progress=progress,
+        workers=workers,
+        parts_dir=parts_dir_for(out_dir, enterprises, len(policies)),
+    )
+    match_seconds = time.perf_counter() - started
+    with_match_row = con.execute(
+        "SELECT COUNT(DISTINCT rid) FROM matches_compact WHERE status = 0"
+    ).fetchone()
+    near = con.execute(
+        "SELECT p.policy_id, p.criteria[m.detail + 1] AS criterion, COUNT(*) AS n"
+        " FROM matches_compact m JOIN match_policies p USING (policy) WHERE m.status = 1"
+        " GROUP BY ALL ORDER BY n DESC, p.policy_id, criterion LIMIT ?",
+        [top_near_misses],
+    ).fetchall()
+    matches_file = out_dir / "matches.parquet"
+    con.table("matches").write_parquet(str(matches_file), compression="zstd")
+    private_file(matches_file)
+    return MatchRun(
+        run_id=run_id,
+        snapshot_id=snapshot_id,
+        enterprises=enterprises,
+        policies=summaries,
+        frame_seconds=frame_seconds,
+        match_seconds=match_seconds,
+        enterprises_with_match=int(with_match_row[0]) if with_match_row else 0,
+        output_dir=out_dir,
+        near_misses=[{"policy_id": p, "criterion": c, "enterprises": int(n)} for p, c, n in near],
+    )

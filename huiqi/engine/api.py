@@ -1,0 +1,121 @@
+"""The engine's service functions: what the CLI, delivery and the web layer call.
+
+Each opens the snapshot it needs (``open_snapshot``), asks a backend for the work
+(``get_backend``, DuckDB by default) and returns neutral results: a ``MatchRun``,
+``PolicyTrace``s. None of them imports a shell (CLI, ledger, web).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from huiqi.config import Settings
+from huiqi.engine.backend import Backend, get_backend
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.results import KEPT, MatchRun, Progress
+from huiqi.engine.snapshot import open_snapshot
+from huiqi.engine.trace import PolicyTrace
+from huiqi.errors import NotFoundError
+from huiqi.fsmode import private_dir, write_private_text
+from huiqi.profiles.uscc import validate
+
+# Delivery's name for one enterprise's trace of one policy (a row it delivers).
+ResultRow = PolicyTrace
+
+
+def _backend(backend: Backend | str | None, **options: object) -> Backend:
+    if isinstance(backend, Backend):
+        return backend
+    return get_backend(backend or "duckdb", **{k: v for k, v in options.items() if v is not None})
+
+
+def _run_id(snapshot_id: int) -> str:
+    # Microseconds too: two runs in the same second must not share a directory.
+    return f"{dt.datetime.now():%Y%m%d-%H%M%S-%f}-s{snapshot_id}-{os.getpid()}"
+
+
+def run_matching(
+    settings: Settings,
+    policies: Sequence[CompiledPolicy],
+    *,
+    snapshot_id: int | None = None,
+    backend: Backend | str | None = None,
+    progress: Progress | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    top_near_misses: int = 10,
+) -> MatchRun:
+    """Match every policy against every enterprise of a snapshot (default: the latest).
+
+    Writes ``runs/<run_id>/matches.parquet`` and ``summary.json``, and marks the run
+    as the latest.
+    """
+    engine = _backend(backend, memory_limit=memory_limit, threads=threads)
+    snapshot = open_snapshot(settings, snapshot_id)
+    run_id = _run_id(snapshot.id)
+    out_dir = settings.runs_dir / run_id
+    private_dir(out_dir)
+    run = engine.match(
+        snapshot,
+        policies,
+        run_id=run_id,
+        out_dir=out_dir,
+        progress=progress,
+        top_near_misses=top_near_misses,
+    )
+    write_private_text(
+        out_dir / "summary.json", json.dumps(run.to_json(), ensure_ascii=False, indent=2)
+    )
+    write_private_text(settings.runs_dir / "LATEST", run_id)
+    return run
+
+
+def latest_run_dir(settings: Settings) -> Path | None:
+    marker = settings.runs_dir / "LATEST"
+    if not marker.exists():
+        return None
+    return settings.runs_dir / marker.read_text(encoding="utf-8").strip()
+
+
+def explain(
+    settings: Settings,
+    uscc: str,
+    policies: Sequence[CompiledPolicy],
+    *,
+    snapshot_id: int | None = None,
+    backend: Backend | str | None = None,
+) -> list[PolicyTrace]:
+    """Explain every given policy for one enterprise of a snapshot (default: the latest).
+
+    Raises NotFoundError when the enterprise is not in the snapshot.
+    """
+    code = validate(uscc, prefixes=None)
+    snapshot = open_snapshot(settings, snapshot_id)
+    traces = _backend(backend).trace(snapshot, policies, usccs=[code])
+    if not traces and policies:
+        raise NotFoundError(f"no enterprise with USCC {code} in this snapshot")
+    return traces
+
+
+def snapshot_result_rows(
+    settings: Settings,
+    cp: CompiledPolicy,
+    *,
+    snapshot_id: int | None = None,
+    statuses: Collection[str] = KEPT,
+    usccs: Sequence[str] | None = None,
+    backend: Backend | str | None = None,
+) -> tuple[int, list[PolicyTrace]]:
+    """One policy over a snapshot (default: the latest), every enterprise or ``usccs``,
+    with the statuses asked for: the snapshot id and the traces, ordered by USCC.
+
+    Delivery delivers these rows and stores each one's JSON form (``explanation``);
+    recomputation re-evaluates one grant with ``usccs=[uscc]`` and every status.
+    """
+    snapshot = open_snapshot(settings, snapshot_id)
+    rows = _backend(backend).trace(snapshot, [cp], usccs=usccs, statuses=statuses)
+    return snapshot.id, rows

@@ -1,0 +1,1 @@
+"""The compiler: parse, check and lower rules into backend-neutral SQLGlot trees."""

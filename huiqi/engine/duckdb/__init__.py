@@ -1,0 +1,1 @@
+"""The DuckDB backend (see ``backend.DuckDBBackend``)."""

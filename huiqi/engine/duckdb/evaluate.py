@@ -1,0 +1,137 @@
+"""Evaluate compiled policies for the enterprises of a frame, with or without their trace.
+
+Shared by explanations, delivery rows, recomputation and policy test cases: build
+the frame (for all rows, or some USCCs), run ``evaluation_query(keep_all=True)``
+and return typed rows. ``trace_in`` also joins the frame columns each criterion
+and the amount read, and builds ``PolicyTrace``s from them. Bulk matching runs the
+same codes and status without ``keep_all`` (``policy_sql.compact_query``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.codes import DIALECT
+from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.policy_sql import evaluation_query, evaluation_sql
+from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.results import STATUSES, Evaluation
+from huiqi.engine.trace import NAME, PolicyTrace
+from huiqi.engine.tracing import TraceBuilder
+
+# Rows fetched at a time when tracing a whole snapshot (delivery).
+FETCH = 10_000
+
+
+def requirements(policies: Iterable[CompiledPolicy]) -> set[FrameColumn]:
+    """Every frame column the given policies read."""
+    out: set[FrameColumn] = set()
+    for cp in policies:
+        out |= cp.requirements
+    return out
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (text or "").split(",") if t)
+
+
+def _yuan(raw: Any) -> Decimal | None:
+    if raw is None or isinstance(raw, Decimal):
+        return raw
+    return Decimal(str(raw))
+
+
+def _evaluation(cp: CompiledPolicy, row: tuple[Any, ...]) -> Evaluation:
+    """An ``evaluation_query`` row (uscc, c0..cN, amount_fen, n_false, n_null, status,
+    failed, unknown, amount_yuan) as an Evaluation."""
+    n = len(cp.checked)
+    return Evaluation(
+        uscc=row[0],
+        policy_id=cp.policy.id,
+        values=tuple(row[1 : 1 + n]),
+        amount_fen=row[1 + n],
+        status=row[4 + n],
+        failed=_split(row[5 + n]),
+        unknown=_split(row[6 + n]),
+        amount_yuan=_yuan(row[7 + n]),
+    )
+
+
+def evaluate_in(
+    con: duckdb.DuckDBPyConnection,
+    policies: Sequence[CompiledPolicy],
+    *,
+    usccs: Sequence[str] | None = None,
+    rebuild_frame: bool = True,
+) -> list[Evaluation]:
+    """Evaluate every policy for every enterprise in the frame (or just ``usccs``)."""
+    if rebuild_frame:
+        build_frame(con, requirements(policies), usccs=usccs)
+    out: list[Evaluation] = []
+    for cp in policies:
+        for row in con.execute(evaluation_sql(cp, keep_all=True, frame=FRAME)).fetchall():
+            out.append(_evaluation(cp, row))
+    return out
+
+
+def _traced_query(cp: CompiledPolicy, reads: list[FrameColumn], statuses: Collection[str]) -> str:
+    """``evaluation_query`` joined with the frame columns read, filtered, ordered by USCC."""
+    query = (
+        exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier("r")),
+            *[
+                exp.column(c.name, table="f", quoted=True).as_(f"v_{i}")
+                for i, c in enumerate(reads)
+            ],
+        )
+        .from_(evaluation_query(cp, keep_all=True).subquery("r"))
+        .join(
+            exp.to_table(FRAME).as_("f"),
+            on=exp.EQ(
+                this=exp.column("uscc", table="r", quoted=True),
+                expression=exp.column("uscc", table="f", quoted=True),
+            ),
+        )
+        .order_by(exp.column("uscc", table="r", quoted=True))
+    )
+    if set(statuses) != set(STATUSES):
+        query = query.where(
+            exp.In(
+                this=exp.column("status", table="r", quoted=True),
+                expressions=[exp.Literal.string(s) for s in statuses],
+            )
+        )
+    return query.sql(dialect=DIALECT)
+
+
+def trace_in(
+    con: duckdb.DuckDBPyConnection,
+    policies: Sequence[CompiledPolicy],
+    *,
+    usccs: Sequence[str] | None = None,
+    statuses: Collection[str] = STATUSES,
+    snapshot_id: int | None = None,
+    rebuild_frame: bool = True,
+) -> list[PolicyTrace]:
+    """The trace of every policy for every enterprise of the frame (or ``usccs``) whose
+    status is in ``statuses``; by policy, then USCC."""
+    if rebuild_frame:
+        build_frame(con, requirements(policies) | {NAME}, usccs=usccs)
+    out: list[PolicyTrace] = []
+    for cp in policies:
+        reads = sorted(cp.requirements | {NAME})
+        names = [c.name for c in reads]
+        builder = TraceBuilder(cp, snapshot_id=snapshot_id)
+        width = 8 + len(cp.checked)
+        cursor = con.execute(_traced_query(cp, reads, statuses))
+        while chunk := cursor.fetchmany(FETCH):
+            for row in chunk:
+                values = dict(zip(names, row[width:], strict=True))
+                out.append(builder.build(_evaluation(cp, row), values))
+    return out

@@ -1,0 +1,1 @@
+"""The pure-Python reference backend (see ``backend.PythonBackend``)."""

@@ -1,0 +1,79 @@
+"""The pure-Python backend: the reference evaluator (``pyeval``) behind the Backend seam.
+
+Slow and obvious on purpose (a few thousand evaluations a second): it exists so
+that the tests can run the same policies on every backend and on it, and assert
+equal results and equal traces. It reads profiles held in memory, not snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import ClassVar
+
+from huiqi.engine.backend import Backend, Source
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.profile import RawProfile
+from huiqi.engine.python.pyeval import column_value, evaluate_policy
+from huiqi.engine.results import STATUSES, Evaluation
+from huiqi.engine.trace import NAME, PolicyTrace
+from huiqi.engine.tracing import TraceBuilder
+
+
+class PythonBackend(Backend):
+    name: ClassVar[str] = "python"
+    dialect: ClassVar[str | None] = None
+    supports_bulk: ClassVar[bool] = False
+    supports_snapshots: ClassVar[bool] = False
+
+    def _profiles(self, source: Source, usccs: Sequence[str] | None) -> list[RawProfile]:
+        self.check_source(source)
+        profiles = list(source)  # type: ignore[arg-type]  # a Snapshot was refused above
+        if usccs is None:
+            return profiles
+        wanted = set(usccs)
+        return [p for p in profiles if p.uscc in wanted]
+
+    @staticmethod
+    def _evaluation(cp: CompiledPolicy, prof: RawProfile) -> Evaluation:
+        r = evaluate_policy(cp, prof)
+        return Evaluation(
+            uscc=prof.uscc,
+            policy_id=cp.policy.id,
+            status=r.status,
+            amount_fen=r.amount_fen,
+            values=r.values,
+            failed=r.failed,
+            unknown=r.unknown,
+            amount_yuan=r.amount_yuan,
+        )
+
+    def evaluate(
+        self,
+        source: Source,
+        policies: Sequence[CompiledPolicy],
+        *,
+        usccs: Sequence[str] | None = None,
+    ) -> list[Evaluation]:
+        profiles = self._profiles(source, usccs)
+        return [self._evaluation(cp, prof) for cp in policies for prof in profiles]
+
+    def trace(
+        self,
+        source: Source,
+        policies: Sequence[CompiledPolicy],
+        *,
+        usccs: Sequence[str] | None = None,
+        statuses: Collection[str] = STATUSES,
+        snapshot_id: int | None = None,
+    ) -> list[PolicyTrace]:
+        profiles = sorted(self._profiles(source, usccs), key=lambda p: p.uscc)
+        out: list[PolicyTrace] = []
+        for cp in policies:
+            builder = TraceBuilder(cp, snapshot_id=snapshot_id)
+            columns = sorted(cp.requirements | {NAME})
+            for prof in profiles:
+                ev = self._evaluation(cp, prof)
+                if ev.status in statuses:
+                    values = {c.name: column_value(c.name, prof) for c in columns}
+                    out.append(builder.build(ev, values))
+        return out

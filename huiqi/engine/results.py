@@ -1,0 +1,75 @@
+"""What evaluating and matching give back, whichever backend ran them.
+
+* ``Evaluation``  one enterprise x one policy: the status, the amount in fen, each
+  checked criterion's value (True / False / None = unknown);
+* ``MatchRun``    a bulk run over a snapshot: per-policy counts, timings, where the
+  matches were written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+# Every status, in the order bulk results encode them (0 eligible ... 3 not eligible).
+STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible")
+# The statuses bulk matching keeps (a not-eligible row is not worth a row).
+KEPT = STATUSES[:3]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One policy for one enterprise. ``values`` follows ``CompiledPolicy.checked``."""
+
+    uscc: str
+    policy_id: str
+    status: str
+    amount_fen: int | None
+    values: tuple[bool | None, ...]
+    failed: tuple[str, ...]
+    unknown: tuple[str, ...]
+    # The formula's value in yuan before the floor, the cap and rounding (None: unknown).
+    amount_yuan: Decimal | None = None
+
+
+@dataclass
+class PolicySummary:
+    policy_id: str
+    version: int
+    eligible: int = 0
+    near_miss: int = 0
+    needs_data: int = 0
+    amount_fen: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class MatchRun:
+    run_id: str
+    snapshot_id: int
+    enterprises: int
+    policies: list[PolicySummary]
+    frame_seconds: float
+    match_seconds: float
+    enterprises_with_match: int
+    output_dir: Path
+    near_misses: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def evaluations(self) -> int:
+        return self.enterprises * len(self.policies)
+
+    @property
+    def total_amount_fen(self) -> int:
+        return sum(p.amount_fen for p in self.policies)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["output_dir"] = str(self.output_dir)
+        data["evaluations"] = self.evaluations
+        data["total_amount_fen"] = self.total_amount_fen
+        return data

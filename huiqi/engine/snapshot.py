@@ -1,0 +1,39 @@
+"""The one way into a data snapshot, for matching, explaining and recomputing.
+
+A snapshot is the profile store frozen as Parquet files (``snapshots/<id>/``); any
+result can be recomputed from (policy version, snapshot id). ``open_snapshot``
+resolves an id (default: the latest) to those files; a backend reads them its own
+way (``Backend.evaluate``, ``trace``, ``match``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from huiqi.config import Settings
+from huiqi.profiles.store import ProfileStore
+
+# The three relations a snapshot holds, one Parquet file each.
+SOURCES = ("enterprises", "enterprise_years", "qualifications")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A frozen snapshot: its id and its Parquet file per source relation."""
+
+    id: int
+    files: Mapping[str, Path]
+
+
+def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapshot:
+    """The snapshot ``snapshot_id`` of the store (default: the latest).
+
+    Raises StoreError when the store holds no snapshot, NotFoundError when the
+    snapshot's files are missing.
+    """
+    store = ProfileStore(settings)
+    sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
+    files = store.snapshot_files(sid)
+    return Snapshot(sid, {name: files[name] for name in SOURCES})

@@ -1,0 +1,395 @@
+"""The one explanation type: a trace of how one policy was evaluated for one enterprise.
+
+A ``PolicyTrace`` is a tree: the policy -> each criterion (its state and the values
+it read, each with its field, label, registry and year) -> the amount's computation
+(formula, values read, computed yuan, floor, cap, final fen) -> the status, "meets N
+of M" and the data that is missing. Every backend builds it from its own evaluation
+through ``tracing.TraceBuilder`` (never from a second implementation of the rules),
+and
+the CLI (``huiqi explain --json``), the delivery ledger (``Entitlement.explanation``,
+``Grant.explanation``) and the web API all store or send its JSON form.
+
+The JSON form (``to_json``; ``FORMAT`` names its version)::
+
+    {"format": 1,
+     "policy_id": "sh-stable-jobs-refund-2026", "version": 1, "content_hash": "9f2c…",
+     "title": {"zh": "…", "en": "…"}, "delivery": "auto",
+     "uscc": "91310115MA1K000011", "name": "…", "snapshot_id": 3,
+     "status": "eligible", "met": 3, "total": 3, "failed": [], "unknown": [],
+     "criteria": [
+       {"id": "ui_paid", "label": "上一年度依法缴纳失业保险费", "label_en": "Paid …",
+        "expression": "ui_premiums_paid > 0",
+        "state": "met",                          # met | not_met | unknown | to_confirm
+        "scope": false,                          # whom the policy is for (district…)
+        "values": {"ui_premiums_paid__2025": "12345.60"}}],   # column -> value read
+     "amount": {"formula": "0.6 * ui_premiums_paid",
+                "values": {"ui_premiums_paid__2025": "12345.60"},
+                "computed_yuan": "7407.360", "floor": null, "cap": "500000",
+                "amount_fen": 740736},
+     "fields": {"ui_premiums_paid__2025": {"field": "ui_premiums_paid", "label": "…",
+                "label_en": "…", "type": "money", "year": 2025,
+                "source": "social_insurance"}},  # one entry per column read
+     "missing": ["insured_employees__2025"]}   # columns whose absence left it unknown
+
+Decimals (money included) are exact strings ("7407.360"), amounts integer fen,
+dates ISO strings, never floats; ``fields[column].type`` says how to read a value
+back. Keys are only ever added, never renamed or removed.
+
+Delivery builds hundreds of thousands of traces and keeps only their JSON form, so
+a trace *is* its JSON form, built once; the typed tree (``criteria``, ``amount``,
+``missing``: ``CriterionTrace``, ``AmountTrace``, ``ValueRead``) is read from it
+when asked for. Treat the JSON of a trace as read-only.
+
+Example:
+    >>> amount = AmountTrace("10000", (), Decimal(10000), None, None, 1000000)
+    >>> t = PolicyTrace.of(policy_id="p", version=1, uscc="u", status="eligible",
+    ...                    criteria=(), amount=amount)
+    >>> PolicyTrace.from_json(t.to_json()) == t, t.to_json()["amount"]["amount_fen"]
+    (True, 1000000)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from huiqi.engine.frame_columns import FrameColumn
+
+FORMAT = 1
+STATE = {True: "met", False: "not_met", None: "unknown"}
+STATES = ("met", "not_met", "unknown", "to_confirm")
+NAME = FrameColumn("static", "name")
+_PLAIN = (str, int, bool, type(None))
+
+
+def jsonable(value: Any) -> Any:
+    """The exact JSON form of a profile value: decimals as strings, dates ISO, no floats."""
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, Decimal):
+        text = str(value)
+        return format(value, "f") if "E" in text else text
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def from_jsonable(value: Any, kind: str) -> Any:
+    """A value back from its JSON form, given the type of the field it was read from."""
+    if value is None:
+        return None
+    if kind in ("money", "decimal"):
+        return Decimal(value)
+    if kind == "date":
+        return dt.date.fromisoformat(value)
+    if kind == "tags":
+        return list(value)
+    return value
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else jsonable(value)
+
+
+def _from_decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True)
+class ValueRead:
+    """One frame column a criterion or the amount read, and where its value came from."""
+
+    column: str
+    field: str
+    label: str
+    year: int | None
+    value: Any
+    source: str
+    label_en: str = ""
+    type: str = "string"
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+    def field_json(self) -> dict[str, Any]:
+        """The column's entry in the JSON ``fields`` map (everything but the value)."""
+        return {
+            "field": self.field,
+            "label": self.label,
+            "label_en": self.label_en,
+            "type": self.type,
+            "year": self.year,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class CriterionTrace:
+    id: str
+    label_zh: str
+    label_en: str
+    expression: str | None
+    state: str  # met | not_met | unknown | to_confirm
+    reads: tuple[ValueRead, ...]
+    scope: bool = False
+
+
+@dataclass(frozen=True)
+class AmountTrace:
+    """The amount: the formula's value in yuan, clamped to [floor, cap], rounded to the fen."""
+
+    formula: str
+    reads: tuple[ValueRead, ...]
+    computed_yuan: Decimal | None
+    floor: Decimal | None
+    cap: Decimal | None
+    amount_fen: int | None
+
+
+def _values(reads: Iterable[ValueRead]) -> dict[str, Any]:
+    return {r.column: jsonable(r.value) for r in reads}
+
+
+class PolicyTrace:
+    """How one policy was evaluated for one enterprise (see the module doc for the JSON)."""
+
+    __slots__ = ("__dict__", "_data")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def of(
+        cls,
+        *,
+        policy_id: str,
+        version: int,
+        uscc: str,
+        status: str,
+        criteria: tuple[CriterionTrace, ...],
+        amount: AmountTrace,
+        missing: tuple[ValueRead, ...] = (),
+        title_zh: str = "",
+        title_en: str = "",
+        delivery: str = "",
+        content_hash: str | None = None,
+        name: str | None = None,
+        snapshot_id: int | None = None,
+    ) -> PolicyTrace:
+        """A trace from its typed parts."""
+        fields: dict[str, Any] = {}
+        for r in (*(r for c in criteria for r in c.reads), *amount.reads, *missing):
+            fields.setdefault(r.column, r.field_json())
+        return cls(
+            {
+                "format": FORMAT,
+                "policy_id": policy_id,
+                "version": version,
+                "content_hash": content_hash,
+                "title": {"zh": title_zh, "en": title_en},
+                "delivery": delivery,
+                "uscc": uscc,
+                "name": name,
+                "snapshot_id": snapshot_id,
+                "status": status,
+                "met": sum(c.state == "met" for c in criteria),
+                "total": len(criteria),
+                "failed": [c.id for c in criteria if c.state == "not_met"],
+                "unknown": [c.id for c in criteria if c.state == "unknown"],
+                "criteria": [
+                    {
+                        "id": c.id,
+                        "label": c.label_zh,
+                        "label_en": c.label_en,
+                        "expression": c.expression,
+                        "state": c.state,
+                        "scope": c.scope,
+                        "values": _values(c.reads),
+                    }
+                    for c in criteria
+                ],
+                "amount": {
+                    "formula": amount.formula,
+                    "values": _values(amount.reads),
+                    "computed_yuan": _decimal(amount.computed_yuan),
+                    "floor": _decimal(amount.floor),
+                    "cap": _decimal(amount.cap),
+                    "amount_fen": amount.amount_fen,
+                },
+                "fields": fields,
+                "missing": [r.column for r in missing],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicyTrace:
+        """A trace from its JSON form (also one stored before ``fields`` existed)."""
+        for key in ("policy_id", "version", "status", "criteria", "amount"):
+            if key not in data:
+                raise ValueError(f"not a policy trace: no '{key}'")
+        return cls(dict(data))
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (read-only: it is the trace itself)."""
+        return self._data
+
+    @property
+    def explanation(self) -> dict[str, Any]:
+        """What the ledger stores: the JSON form."""
+        return self._data
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def policy_id(self) -> str:
+        return str(self._data["policy_id"])
+
+    @property
+    def version(self) -> int:
+        return int(self._data["version"])
+
+    @property
+    def uscc(self) -> str:
+        return str(self._data.get("uscc", ""))
+
+    @property
+    def name(self) -> str | None:
+        return self._data.get("name")
+
+    @property
+    def status(self) -> str:
+        return str(self._data["status"])
+
+    @property
+    def snapshot_id(self) -> int | None:
+        return self._data.get("snapshot_id")
+
+    @property
+    def content_hash(self) -> str | None:
+        return self._data.get("content_hash")
+
+    @property
+    def title_zh(self) -> str:
+        return str((self._data.get("title") or {}).get("zh", ""))
+
+    @property
+    def title_en(self) -> str:
+        return str((self._data.get("title") or {}).get("en", ""))
+
+    @property
+    def delivery(self) -> str:
+        return str(self._data.get("delivery", ""))
+
+    @property
+    def amount_fen(self) -> int | None:
+        return self._data["amount"].get("amount_fen")
+
+    @property
+    def met(self) -> int:
+        return sum(c["state"] == "met" for c in self._data["criteria"])
+
+    @property
+    def total(self) -> int:
+        return len(self._data["criteria"])
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c["id"] for c in self._data["criteria"] if c["state"] == "not_met")
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(c["id"] for c in self._data["criteria"] if c["state"] == "unknown")
+
+    def _read(self, column: str, value: Any) -> ValueRead:
+        f = (self._data.get("fields") or {}).get(column) or {}
+        kind = str(f.get("type", "string"))
+        return ValueRead(
+            column=column,
+            field=str(f.get("field", column.split("__")[0])),
+            label=str(f.get("label", "")),
+            year=f.get("year"),
+            value=from_jsonable(value, kind),
+            source=str(f.get("source", "")),
+            label_en=str(f.get("label_en", "")),
+            type=kind,
+        )
+
+    def _reads(self, values: Mapping[str, Any] | None) -> tuple[ValueRead, ...]:
+        return tuple(self._read(col, v) for col, v in (values or {}).items())
+
+    @cached_property
+    def criteria(self) -> tuple[CriterionTrace, ...]:
+        return tuple(
+            CriterionTrace(
+                id=c["id"],
+                label_zh=c.get("label", ""),
+                label_en=c.get("label_en", ""),
+                expression=c.get("expression"),
+                state=c["state"],
+                reads=self._reads(c.get("values")),
+                scope=bool(c.get("scope", False)),
+            )
+            for c in self._data["criteria"]
+        )
+
+    @cached_property
+    def amount(self) -> AmountTrace:
+        a = self._data["amount"]
+        return AmountTrace(
+            formula=a.get("formula", ""),
+            reads=self._reads(a.get("values")),
+            computed_yuan=_from_decimal(a.get("computed_yuan")),
+            floor=_from_decimal(a.get("floor")),
+            cap=_from_decimal(a.get("cap")),
+            amount_fen=a.get("amount_fen"),
+        )
+
+    @cached_property
+    def missing(self) -> tuple[ValueRead, ...]:
+        values: dict[str, Any] = {}
+        for c in self._data["criteria"]:
+            values.update(c.get("values") or {})
+        values.update(self._data["amount"].get("values") or {})
+        return tuple(self._read(col, values.get(col)) for col in self._data.get("missing", ()))
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.policy_id,
+            self.version,
+            self.content_hash,
+            self.title_zh,
+            self.title_en,
+            self.delivery,
+            self.uscc,
+            self.name,
+            self.snapshot_id,
+            self.status,
+            self.criteria,
+            self.amount,
+            self.missing,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every part is equal as a value (1.50 == 1.5 yuan)."""
+        if not isinstance(other, PolicyTrace):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        crits = ", ".join(f"{c.id}={c.state}" for c in self.criteria)
+        return (
+            f"PolicyTrace({self.policy_id} v{self.version}, {self.uscc}, {self.status},"
+            f" amount_fen={self.amount_fen}, [{crits}], amount={self.amount},"
+            f" missing={[r.column for r in self.missing]})"
+        )

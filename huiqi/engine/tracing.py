@@ -1,0 +1,147 @@
+"""Build ``PolicyTrace``s from a backend's evaluations and the frame values it read.
+
+Every backend hands its ``Evaluation`` (status, amount, each criterion's value)
+and the values of the columns the policy read to the same ``TraceBuilder``, so an
+explanation cannot differ between backends except by what they evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.results import Evaluation
+from huiqi.engine.trace import FORMAT, NAME, STATE, PolicyTrace, jsonable
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
+
+if TYPE_CHECKING:
+    from huiqi.engine.compile.compiler import CompiledPolicy
+
+
+def _decimal_text(value: Any) -> str | None:
+    return None if value is None else jsonable(value)
+
+
+def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
+    f = d.field(col.field)
+    # A certificate column says whether one is held (or new): a boolean, whatever the field.
+    kind = "boolean" if col.kind in ("held", "new") else f.type
+    year = col.year if col.kind in ("yearly", "new") else (col.date.year if col.date else None)
+    return {
+        "field": col.field,
+        "label": f.label.zh,
+        "label_en": f.label.en,
+        "type": kind,
+        "year": year,
+        "source": f.source,
+    }
+
+
+class TraceBuilder:
+    """Builds the traces of one compiled policy from evaluations and the values read.
+
+    Everything that is the same for every enterprise (labels, expressions, the
+    ``fields`` map, the title) is prepared once per policy and shared by the traces
+    (read-only), so that a trace per enterprise (delivery builds hundreds of
+    thousands) costs only the per-row work.
+    """
+
+    def __init__(
+        self,
+        cp: CompiledPolicy,
+        *,
+        snapshot_id: int | None = None,
+        dictionary: Dictionary | None = None,
+    ) -> None:
+        d = dictionary or load_dictionary()
+        policy = cp.policy
+        self.cp = cp
+        self.snapshot_id = snapshot_id
+        self._checked = [c.id for c in cp.checked]
+        self._criteria = [
+            (
+                c.id,
+                {
+                    "id": c.id,
+                    "label": c.label_zh,
+                    "label_en": c.label_en,
+                    "expression": c.source,
+                },
+                c.scope,
+                c.attested,
+                tuple(r.name for r in c.reads),
+            )
+            for c in cp.criteria
+        ]
+        self._amount_columns = tuple(r.name for r in cp.amount_reads)
+        columns = [r for c in cp.criteria for r in c.reads] + list(cp.amount_reads)
+        self._fields: dict[str, Any] = {}
+        for col in columns:
+            self._fields.setdefault(col.name, _field_json(col, d))
+        spec = policy.amount
+        self._amount = (spec.formula, _decimal_text(spec.floor), _decimal_text(spec.cap))
+        self._head = {
+            "format": FORMAT,
+            "policy_id": policy.id,
+            "version": policy.version,
+            "content_hash": cp.source_hash,
+            "title": {"zh": policy.title.zh, "en": policy.title.en},
+            "delivery": policy.delivery,
+        }
+
+    def build(self, ev: Evaluation, values: Mapping[str, Any]) -> PolicyTrace:
+        """The trace of ``ev``; ``values`` maps frame column names to what was read."""
+        by_id = dict(zip(self._checked, ev.values, strict=True))
+        criteria: list[dict[str, Any]] = []
+        failed: list[str] = []
+        unknown: list[str] = []
+        missing: dict[str, None] = {}
+        met = 0
+        for cid, static, scope, attested, columns in self._criteria:
+            state = "to_confirm" if attested else STATE[by_id[cid]]
+            if state == "met":
+                met += 1
+            elif state == "not_met":
+                failed.append(cid)
+            elif state == "unknown":
+                unknown.append(cid)
+                missing.update((c, None) for c in columns if values.get(c) is None)
+            criteria.append(
+                {
+                    **static,
+                    "state": state,
+                    "scope": scope,
+                    "values": {c: jsonable(values.get(c)) for c in columns},
+                }
+            )
+        if ev.amount_fen is None:
+            missing.update((c, None) for c in self._amount_columns if values.get(c) is None)
+        formula, floor, cap = self._amount
+        name = values.get(NAME.name)
+        return PolicyTrace(
+            {
+                **self._head,
+                "uscc": ev.uscc,
+                "name": name if isinstance(name, str) else None,
+                "snapshot_id": self.snapshot_id,
+                "status": ev.status,
+                "met": met,
+                "total": len(criteria),
+                "failed": failed,
+                "unknown": unknown,
+                "criteria": criteria,
+                "amount": {
+                    "formula": formula,
+                    "values": {c: jsonable(values.get(c)) for c in self._amount_columns},
+                    "computed_yuan": _decimal_text(ev.amount_yuan),
+                    "floor": floor,
+                    "cap": cap,
+                    "amount_fen": ev.amount_fen,
+                },
+                "fields": self._fields,
+                # "Needs data" lists what is missing only when missing data is the
+                # obstacle; a near miss or a failure is explained by its failed criteria.
+                "missing": list(missing) if ev.status == "needs_data" else [],
+            }
+        )
