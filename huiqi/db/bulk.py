@@ -23,7 +23,9 @@ COPY_FROM = 200
 
 def _copy_value(value: Any, is_json: bool) -> Any:
     if is_json:
-        return None if value is None else json.dumps(value, ensure_ascii=False)
+        return (
+            None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        )
     return value
 
 

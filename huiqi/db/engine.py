@@ -9,6 +9,7 @@ URL such as ``postgresql+psycopg://user@host:5432/huiqi``, its password from
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -125,6 +126,10 @@ class _WriterGate:
             self._lock.release()
 
 
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An Engine with the settings huiqi needs on each backend.
 
@@ -132,6 +137,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     ``HUIQI_DB_POOL_TIMEOUT`` unless ``kwargs`` say otherwise.
     """
     parsed = parse_url(url)
+    # JSON columns as compact UTF-8 text: Chinese labels as \uXXXX escapes took twice the
+    # bytes (explanations are stored with every delivery record and grant).
+    kwargs.setdefault("json_serializer", compact_json)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -121,7 +121,7 @@ def grant_in_bulk(
                     "status": GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                     "snapshot_id": sid,
                     "content_hash": pv.content_hash,
-                    "explanation": r.explanation,
+                    "explanation": r.ledger,
                     "created_at": utcnow(),
                 }
                 for r in winners

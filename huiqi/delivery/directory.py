@@ -12,37 +12,76 @@ from sqlalchemy.orm import Session
 from huiqi.delivery.models import DirectoryEntry, table_of
 from huiqi.profiles.directory import EnterpriseIdentity
 
-_CHUNK = 1_000
+_CHUNK = 20_000
 
 
 def refresh(session: Session, entries: Sequence[EnterpriseIdentity], snapshot_id: int) -> None:
-    """Insert or update directory rows from a snapshot (newer snapshots win)."""
+    """Insert or update directory rows from a snapshot (a newer snapshot wins).
+
+    One cached upsert statement executed for every row (the driver's executemany):
+    a multi-row VALUES list would be compiled again for every chunk.
+    """
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _refresh_by_copy(session, entries, snapshot_id)
+        return
     table: Table = table_of(DirectoryEntry)
     ins: Any = (
         postgresql.insert(table)
         if session.get_bind().dialect.name == "postgresql"
         else sqlite.insert(table)
     )
+    stmt = ins.on_conflict_do_update(
+        index_elements=[table.c.uscc],
+        set_={
+            "name": ins.excluded.name,
+            "district_code": ins.excluded.district_code,
+            "park": ins.excluded.park,
+            "snapshot_id": ins.excluded.snapshot_id,
+        },
+        where=table.c.snapshot_id < ins.excluded.snapshot_id,
+    )
     for start in range(0, len(entries), _CHUNK):
-        rows = [
-            {
-                "uscc": e.uscc,
-                "name": e.name,
-                "district_code": e.district_code,
-                "park": e.park,
-                "snapshot_id": snapshot_id,
-            }
-            for e in entries[start : start + _CHUNK]
-        ]
-        stmt = ins.values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.uscc],
-            set_={
-                "name": stmt.excluded.name,
-                "district_code": stmt.excluded.district_code,
-                "park": stmt.excluded.park,
-                "snapshot_id": stmt.excluded.snapshot_id,
-            },
-            where=table.c.snapshot_id <= stmt.excluded.snapshot_id,
+        session.execute(
+            stmt,
+            [
+                {
+                    "uscc": e.uscc,
+                    "name": e.name,
+                    "district_code": e.district_code,
+                    "park": e.park,
+                    "snapshot_id": snapshot_id,
+                }
+                for e in entries[start : start + _CHUNK]
+            ],
         )
-        session.execute(stmt)
+
+
+def _refresh_by_copy(
+    session: Session, entries: Sequence[EnterpriseIdentity], snapshot_id: int
+) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one upsert from it."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _directory_in ON COMMIT DELETE ROWS"
+            " AS SELECT uscc, name, district_code, park, snapshot_id"
+            " FROM enterprise_directory WITH NO DATA"
+        )
+        with cur.copy(
+            "COPY _directory_in (uscc, name, district_code, park, snapshot_id) FROM STDIN"
+        ) as copy:
+            for e in entries:
+                copy.write_row((e.uscc, e.name, e.district_code, e.park, snapshot_id))
+        cur.execute(
+            "INSERT INTO enterprise_directory (uscc, name, district_code, park, snapshot_id)"
+            " SELECT DISTINCT ON (uscc) uscc, name, district_code, park, snapshot_id"
+            " FROM _directory_in"
+            " ON CONFLICT (uscc) DO UPDATE SET name = EXCLUDED.name,"
+            " district_code = EXCLUDED.district_code, park = EXCLUDED.park,"
+            " snapshot_id = EXCLUDED.snapshot_id"
+            " WHERE enterprise_directory.snapshot_id < EXCLUDED.snapshot_id"
+        )
+        cur.execute("DELETE FROM _directory_in")

@@ -110,7 +110,7 @@ def record_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str) -> d
         "computed_fen": row.amount_fen,
         "snapshot_id": sid,
         "last_snapshot_id": sid,
-        "explanation": row.explanation,
+        "explanation": row.ledger,
         "expires_on": pv.valid_to if pv.delivery == "confirm" else None,
         "review_flag": False,
         "status_reason": None,  # every row carries every key: executemany takes the first row's

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from huiqi.engine import AmountTrace, CriterionTrace, PolicyTrace, ValueRead, get_backend
 from huiqi.engine.profile import RawProfile
-from huiqi.engine.trace import FORMAT, STATES
+from huiqi.engine.trace import FORMAT, STATES, complete, ledger_form
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
     lambda d: abs(d) < Decimal(10) ** 30
@@ -199,3 +199,16 @@ def test_an_explanation_stored_before_fields_existed_still_reads() -> None:
     assert (t.met, t.total, t.amount_fen) == (1, 1, 100000)
     (read,) = t.criteria[0].reads
     assert (read.column, read.field, read.value) == ("n__2025", "n", 5)
+
+
+@given(traces())
+def test_ledger_form_keeps_what_delivery_reads_and_completes_back(trace: PolicyTrace) -> None:
+    """The ledger stores a trace without its version's shared parts; they come back whole."""
+    full = trace.to_json()
+    stored = json.loads(json.dumps(ledger_form(full), ensure_ascii=False))
+    for c in stored["criteria"]:
+        assert set(c) <= {"id", "state", "values"} and {"id", "state", "values"} <= set(c)
+    assert "fields" not in stored and "title" not in stored
+    assert stored["amount"]["amount_fen"] == full["amount"]["amount_fen"]
+    assert complete(stored, full) == full
+    assert trace.ledger == ledger_form(full)
