@@ -588,7 +588,7 @@ def audit_recompute(ctx: click.Context, grant_id: int) -> None:
 @click.option("--uscc")
 @click.option("--entity", help="e.g. grant:12, entitlement:7, user:3")
 @click.option("--kind", help="e.g. grant, claim, user_added")
-@click.option("--before", "before_seq", type=int, help="Only events before this seq (next page).")
+@click.option("--before", "before_id", type=int, help="Only events before this id (next page).")
 @LIMIT_OPTION
 @JSON_OPTION
 @click.pass_context
@@ -598,7 +598,7 @@ def audit_log(
     uscc: str | None,
     entity: str | None,
     kind: str | None,
-    before_seq: int | None,
+    before_id: int | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -611,7 +611,7 @@ def audit_log(
             uscc=uscc,
             entity=entity,
             kind=kind,
-            before_seq=before_seq,
+            before_id=before_id,
             limit=limit,
         )
     if as_json:
@@ -619,7 +619,7 @@ def audit_log(
         return
     for e in rows:
         console.print(
-            f"{e.seq:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18}"
+            f"{e.id:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18}"
             f" {e.entity or '':<18} {e.uscc or '':<18} {e.reason or ''}"
         )
 

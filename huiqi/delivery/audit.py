@@ -2,12 +2,15 @@
 is an event, and the events form a tamper-evident hash chain.
 
 Events are staged in the caller's session and written when its transaction
-commits: at that moment the one ``audit_head`` row is locked, each staged event
-gets the next ``seq`` and ``hash = SHA-256(prev_hash ‖ canonical JSON of the
-event)``, and the head moves on. The head lock is the last lock a transaction
-takes, so it cannot take part in a deadlock, and it is held only for the insert
-and the commit. A rolled-back transaction (or savepoint, through
-:func:`savepoint`) leaves no event behind.
+commits. There are ``CHAINS`` chains, each with a head row in ``audit_head``; an
+event belongs to the chain its enterprise (USCC) hashes to, events without one to
+chain 0, so concurrent claims of different enterprises rarely wait for each
+other. At commit the heads of the chains involved are locked (in id order), each
+staged event gets the next ``seq`` of its chain and ``hash = SHA-256(prev_hash ‖
+canonical JSON of the event)``, and the heads move on. The head locks are the
+last locks a transaction takes, so they cannot take part in a deadlock, and they
+are held only for the insert and the commit. A rolled-back transaction (or
+savepoint, through :func:`savepoint`) leaves no event behind.
 
 The database already refuses UPDATE and DELETE on ``events``; the chain also
 catches what a superuser could do around that (``huiqi audit verify``).
@@ -18,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery.models import AuditHead, Event, table_of
 
 GENESIS = "0" * 64
+CHAINS = 16
 _STAGED = "huiqi_staged_events"
 _VERIFY_CHUNK = 5_000
 
@@ -40,6 +45,7 @@ def canonical(row: dict[str, Any]) -> bytes:
     """The bytes an event's hash covers: its fields as sorted, compact JSON."""
     at = row["at"]
     fields = {
+        "chain": row["chain"],
         "seq": row["seq"],
         "at": at.isoformat(timespec="microseconds") if isinstance(at, dt.datetime) else at,
         "actor": row["actor"],
@@ -55,6 +61,11 @@ def canonical(row: dict[str, Any]) -> bytes:
 
 def chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical(row)).hexdigest()
+
+
+def chain_of(uscc: str | None) -> int:
+    """The chain an event of this enterprise belongs to (0 for events of no enterprise)."""
+    return zlib.crc32(uscc.encode("ascii", "replace")) % CHAINS if uscc else 0
 
 
 def _staged(session: Session) -> list[dict[str, Any]]:
@@ -127,17 +138,27 @@ def flush_events(session: Session) -> int:
     staged = session.info.pop(_STAGED, None)
     if not staged:
         return 0
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).one()
-    seq, prev = head.seq, head.hash
     for row in staged:
-        seq += 1
-        row["seq"] = seq
-        row["prev_hash"] = prev
-        row["hash"] = prev = chain_hash(prev, row)
+        row["chain"] = chain_of(row.get("uscc"))
+    chains = sorted({row["chain"] for row in staged})
+    heads = {
+        h.id: [h.seq, h.hash]
+        for h in session.execute(
+            select(AuditHead.id, AuditHead.seq, AuditHead.hash)
+            .where(AuditHead.id.in_(chains))
+            .order_by(AuditHead.id)
+            .with_for_update()
+        )
+    }
+    for row in staged:
+        head = heads[row["chain"]]
+        head[0] += 1
+        row["seq"] = head[0]
+        row["prev_hash"] = head[1]
+        row["hash"] = head[1] = chain_hash(head[1], row)
     bulk_insert(session, table_of(Event), staged)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    for chain, (seq, last) in heads.items():
+        session.execute(update(AuditHead).where(AuditHead.id == chain).values(seq=seq, hash=last))
     return len(staged)
 
 
@@ -169,50 +190,64 @@ class ChainReport:
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the chain in ``seq`` order and recompute every hash; stop at the first break."""
-    prev, expected_seq, checked, last = GENESIS, 1, 0, 0
-    columns = [c for c in table_of(Event).c]
+    """Walk every chain in ``seq`` order and recompute every hash; stop at the first break."""
+    checked = 0
+    heads = session.execute(
+        select(AuditHead.id, AuditHead.seq, AuditHead.hash).order_by(AuditHead.id)
+    )
+    for chain, head_seq, head_hash in heads.all():
+        report = _verify_one(session, chain, head_seq, head_hash)
+        checked += report.checked
+        if not report.ok:
+            return ChainReport(checked, report.broken_seq, report.broken_id, report.problem)
+    return ChainReport(checked)
+
+
+def _verify_one(session: Session, chain: int, head_seq: int, head_hash: str) -> ChainReport:
+    prev, expected, checked, last = GENESIS, 1, 0, 0
+    columns = list(table_of(Event).c)
+    where = f"chain {chain}: "
     while True:
         rows = session.execute(
-            select(*columns).where(Event.seq > last).order_by(Event.seq).limit(_VERIFY_CHUNK)
+            select(*columns)
+            .where(Event.chain == chain, Event.seq > last)
+            .order_by(Event.seq)
+            .limit(_VERIFY_CHUNK)
         ).all()
         for r in rows:
             row = dict(r._mapping)
-            if row["seq"] != expected_seq:
+            if row["seq"] != expected:
                 return ChainReport(
                     checked,
-                    expected_seq,
+                    expected,
                     None,
-                    f"event seq {expected_seq} is missing (next found: seq {row['seq']}, id {row['id']})",
+                    f"{where}event seq {expected} is missing"
+                    f" (next found: seq {row['seq']}, id {row['id']})",
                 )
             if row["prev_hash"] != prev:
                 return ChainReport(
                     checked,
                     row["seq"],
                     row["id"],
-                    f"event {row['id']} (seq {row['seq']}) does not follow the event before it",
+                    f"{where}event {row['id']} (seq {row['seq']}) does not follow the event"
+                    " before it",
                 )
             if chain_hash(prev, row) != row["hash"]:
                 return ChainReport(
                     checked,
                     row["seq"],
                     row["id"],
-                    f"event {row['id']} (seq {row['seq']}) was changed after it was written",
+                    f"{where}event {row['id']} (seq {row['seq']}) was changed after it was written",
                 )
-            prev, expected_seq, checked, last = (
-                row["hash"],
-                expected_seq + 1,
-                checked + 1,
-                row["seq"],
-            )
+            prev, expected, checked, last = row["hash"], expected + 1, checked + 1, row["seq"]
         if len(rows) < _VERIFY_CHUNK:
             break
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-    if head.seq != last or head.hash != prev:
+    if head_seq != last or head_hash != prev:
         return ChainReport(
             checked,
-            head.seq,
+            head_seq,
             None,
-            f"the chain ends at seq {last} but the head says seq {head.seq}: events were removed",
+            f"{where}the chain ends at seq {last} but its head says seq {head_seq}:"
+            " events were removed",
         )
     return ChainReport(checked)

@@ -240,7 +240,7 @@ class BatchItem(Base):
 class Event(Base):
     """The append-only audit log: who did what, when and why (UPDATE/DELETE are refused).
 
-    Events form a hash chain in ``seq`` order: each carries the hash of the one
+    Events form hash chains (``chain``, in ``seq`` order): each carries the hash of the one
     before it, so ``huiqi audit verify`` finds any row changed or removed behind
     the database's back (see :mod:`huiqi.delivery.audit`).
     """
@@ -256,13 +256,16 @@ class Event(Base):
     entity: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
 
 class AuditHead(Base):
-    """The end of the audit chain (one row): taken under lock when events are appended."""
+    """The end of one audit chain (id = chain): taken under lock when events are appended."""
 
     __tablename__ = "audit_head"
 

@@ -109,6 +109,7 @@ class VersionRow:
 @dataclass(frozen=True)
 class EventRow:
     id: int
+    chain: int
     seq: int
     at: dt.datetime
     actor: str
@@ -366,22 +367,22 @@ def audit_log(
     uscc: str | None = None,
     entity: str | None = None,
     kind: str | None = None,
-    before_seq: int | None = None,
+    before_id: int | None = None,
     limit: int = 50,
 ) -> list[EventRow]:
     """The newest audit events first (who did what, when, why); admins only."""
     require_role(actor, "read the audit log", Role.ADMIN)
-    query = select(Event).order_by(Event.seq.desc()).limit(_limit(limit))
+    query = select(Event).order_by(Event.id.desc()).limit(_limit(limit))
     if uscc:
         query = query.where(Event.uscc == uscc)
     if entity:
         query = query.where(Event.entity == entity)
     if kind:
         query = query.where(Event.kind == kind)
-    if before_seq is not None:
-        query = query.where(Event.seq < before_seq)
+    if before_id is not None:
+        query = query.where(Event.id < before_id)
     return [
-        EventRow(e.id, e.seq, e.at, e.actor, e.kind, e.uscc, e.entity, e.reason, e.data)
+        EventRow(e.id, e.chain, e.seq, e.at, e.actor, e.kind, e.uscc, e.entity, e.reason, e.data)
         for e in session.scalars(query)
     ]
 

@@ -14,15 +14,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.db.engine import transaction
 from huiqi.db.migrate import upgrade
 from huiqi.db.testing import fresh_database
-from huiqi.delivery.audit import GENESIS, record_event, savepoint, verify_chain
+from huiqi.delivery.audit import GENESIS, chain_of, record_event, savepoint, verify_chain
 from huiqi.delivery.models import AuditHead, Event
 
 
-def _record(factory: sessionmaker[Session], n: int, *, actor: str = "tester") -> None:
+def _record(
+    factory: sessionmaker[Session], n: int, *, actor: str = "tester", uscc: str | None = None
+) -> None:
     with transaction(factory) as s:
         for i in range(n):
             record_event(
-                s, actor=actor, kind="test", reason=f"event {i}", data={"i": i, "名": "值"}
+                s,
+                actor=actor,
+                kind="test",
+                uscc=uscc,
+                reason=f"event {i}",
+                data={"i": i, "名": "值"},
             )
 
 
@@ -43,7 +50,7 @@ def test_events_form_an_unbroken_chain(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         events = list(s.scalars(select(Event).order_by(Event.seq)))
         report = verify_chain(s)
-        head = s.get(AuditHead, 1)
+        head = s.get(AuditHead, 0)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
@@ -106,8 +113,8 @@ def test_concurrent_writers_keep_one_chain(engine: Engine, sessions: sessionmake
 
     def write(k: int) -> None:
         try:
-            for _ in range(5):
-                _record(sessions, 3, actor=f"w{k}")
+            for i in range(5):
+                _record(sessions, 3, actor=f"w{k}", uscc=f"9131011{k}MA{i:08d}")
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -166,3 +173,21 @@ def test_upgrading_a_ledger_chains_its_old_events_and_keeps_its_users(
         _record(factory, 1)
         with factory() as s:
             assert verify_chain(s).checked == 3
+
+
+def test_enterprises_spread_over_chains_and_each_is_verified(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    codes = [f"91310115MA{i:08d}" for i in range(40)]
+    for code in codes:
+        _record(sessions, 2, uscc=code)
+    _record(sessions, 1)
+    with sessions() as s:
+        chains = set(s.scalars(select(Event.chain)))
+        assert verify_chain(s).checked == 81
+        victim = s.scalar(select(Event).where(Event.uscc == codes[7], Event.seq == 1))
+    assert victim is not None and len(chains) > 8 and chain_of(codes[7]) == victim.chain
+    _without_guard(engine, f"UPDATE events SET reason = 'x' WHERE id = {victim.id}")
+    with sessions() as s:
+        report = verify_chain(s)
+    assert not report.ok and f"chain {victim.chain}: event {victim.id}" in (report.problem or "")

@@ -7,11 +7,13 @@ Create Date: 2026-11-30 10:00:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 import yaml
 from alembic import op
 
-from huiqi.delivery.audit import GENESIS, chain_hash
+from huiqi.delivery.audit import CHAINS, GENESIS, chain_hash, chain_of
 
 revision = "0002"
 down_revision = "0001"
@@ -119,10 +121,11 @@ def upgrade() -> None:
 
 def _chain_existing_events(bind: sa.Connection) -> None:
     with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("chain", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("seq", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
-    head = op.create_table(
+    head_table = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
@@ -141,6 +144,7 @@ def _chain_existing_events(bind: sa.Connection) -> None:
                 "policy_version_id",
                 "entity",
                 "reason",
+                "chain",
                 "seq",
                 "prev_hash",
                 "hash",
@@ -149,25 +153,29 @@ def _chain_existing_events(bind: sa.Connection) -> None:
         sa.column("data", sa.JSON()),
         sa.column("at", sa.DateTime()),
     )
-    prev, seq = GENESIS, 0
+    heads: dict[int, list[Any]] = {chain: [0, GENESIS] for chain in range(CHAINS)}
     rows = bind.execute(sa.select(events).order_by(events.c.id)).mappings().all()
     for r in rows:
-        seq += 1
         row = dict(r)
-        row["seq"] = seq
-        digest = chain_hash(prev, row)
+        head = heads[chain_of(row["uscc"])]
+        head[0] += 1
+        row["chain"], row["seq"] = chain_of(row["uscc"]), head[0]
+        digest = chain_hash(head[1], row)
         bind.execute(
             events.update()
             .where(events.c.id == r["id"])
-            .values(seq=seq, prev_hash=prev, hash=digest)
+            .values(chain=row["chain"], seq=row["seq"], prev_hash=head[1], hash=digest)
         )
-        prev = digest
-    op.bulk_insert(head, [{"id": 1, "seq": seq, "hash": prev}])
+        head[1] = digest
+    op.bulk_insert(
+        head_table, [{"id": c, "seq": s, "hash": h} for c, (s, h) in sorted(heads.items())]
+    )
     with op.batch_alter_table("events") as batch:
+        batch.alter_column("chain", existing_type=sa.Integer(), nullable=False)
         batch.alter_column("seq", existing_type=sa.BigInteger(), nullable=False)
         batch.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=False)
         batch.alter_column("hash", existing_type=sa.String(length=64), nullable=False)
-        batch.create_unique_constraint(op.f("uq_events_seq"), ["seq"])
+        batch.create_unique_constraint(op.f("uq_events_chain"), ["chain", "seq"])
 
 
 def _drop_append_only_triggers(sqlite: bool) -> None:
