@@ -32,6 +32,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -146,3 +147,18 @@ def to_jsonable(value: Any) -> Any:
 
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+LIMIT_OPTION = click.option("--limit", default=50, show_default=True, help="At most this many.")
+
+
+AFTER_OPTION = click.option(
+    "--after", "after_id", default=0, show_default=True, help="Only ids above this (next page)."
+)
+
+
+def rich_table(columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*row)
+    return table

@@ -23,6 +23,7 @@ from huiqi.cli.common import (
 )
 from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
+from huiqi.cli.ledger import COMMANDS as LEDGER_COMMANDS
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
 from huiqi.db.engine import transaction
@@ -63,7 +64,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
 
 cli.add_command(policy)
 cli.add_command(demo)
-for _command in [*ACCOUNT_COMMANDS, *DELIVERY_COMMANDS]:
+for _command in [*ACCOUNT_COMMANDS, *DELIVERY_COMMANDS, *LEDGER_COMMANDS]:
     cli.add_command(_command)
 
 

@@ -178,6 +178,31 @@ def _scoped(
     return query.where(or_(false(), *clauses))
 
 
+def _listing(
+    session: Session,
+    actor: Actor,
+    query: Any,
+    model: Any,
+    officers: tuple[Role, ...],
+    *,
+    uscc: str | None,
+    policy_id: str | None,
+    status: Any,
+    after_id: int,
+    limit: int,
+) -> Any:
+    """A listing of ``model`` rows joined to their version: scoped, filtered, one keyset page."""
+    query = _scoped(session, actor, query, model.uscc, officers, uscc)
+    query = query.where(model.id > after_id).order_by(model.id).limit(_limit(limit))
+    if uscc:
+        query = query.where(model.uscc == uscc)
+    if policy_id:
+        query = query.where(PolicyVersion.policy_id == policy_id)
+    if status is not None:
+        query = query.where(model.status == status)
+    return query
+
+
 def list_records(
     session: Session,
     *,
@@ -190,20 +215,20 @@ def list_records(
     limit: int = 50,
 ) -> list[RecordRow]:
     """Delivery records (offers, applications, grants, refusals), oldest first, by id."""
-    query: Any = (
-        select(Entitlement, PolicyVersion)
-        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
-        .where(Entitlement.id > after_id)
-        .order_by(Entitlement.id)
-        .limit(_limit(limit))
+    query = _listing(
+        session,
+        actor,
+        select(Entitlement, PolicyVersion).join(
+            PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id
+        ),
+        Entitlement,
+        (*POLICY_ROLES,),
+        uscc=uscc,
+        policy_id=policy_id,
+        status=parse_status(RecordStatus, status) if status else None,
+        after_id=after_id,
+        limit=limit,
     )
-    query = _scoped(session, actor, query, Entitlement.uscc, (*POLICY_ROLES,), uscc)
-    if uscc:
-        query = query.where(Entitlement.uscc == uscc)
-    if policy_id:
-        query = query.where(PolicyVersion.policy_id == policy_id)
-    if status:
-        query = query.where(Entitlement.status == parse_status(RecordStatus, status))
     if flagged is not None:
         query = query.where(Entitlement.review_flag.is_(flagged))
     return [
@@ -237,20 +262,20 @@ def list_grants(
     limit: int = 50,
 ) -> list[GrantRow]:
     """Grants with their amount and payment status, oldest first, by id."""
-    query: Any = (
-        select(Grant, PolicyVersion)
-        .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
-        .where(Grant.id > after_id)
-        .order_by(Grant.id)
-        .limit(_limit(limit))
+    query = _listing(
+        session,
+        actor,
+        select(Grant, PolicyVersion).join(
+            PolicyVersion, PolicyVersion.id == Grant.policy_version_id
+        ),
+        Grant,
+        (*POLICY_ROLES,),
+        uscc=uscc,
+        policy_id=policy_id,
+        status=parse_status(GrantStatus, status) if status else None,
+        after_id=after_id,
+        limit=limit,
     )
-    query = _scoped(session, actor, query, Grant.uscc, (*POLICY_ROLES,), uscc)
-    if uscc:
-        query = query.where(Grant.uscc == uscc)
-    if policy_id:
-        query = query.where(PolicyVersion.policy_id == policy_id)
-    if status:
-        query = query.where(Grant.status == parse_status(GrantStatus, status))
     return [
         GrantRow(
             g.id,
@@ -281,21 +306,20 @@ def list_applications(
     """Pre-filled applications (申报) and their review state. ``decidable`` says whether an
     officer can approve it now: submitted, and eligible on the data (a near miss needs
     new data, in a new snapshot, before it can be granted)."""
-    query: Any = (
+    query = _listing(
+        session,
+        actor,
         select(Entitlement, Application, PolicyVersion)
         .join(Application, Application.entitlement_id == Entitlement.id)
-        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
-        .where(Entitlement.id > after_id)
-        .order_by(Entitlement.id)
-        .limit(_limit(limit))
+        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id),
+        Entitlement,
+        (Role.POLICY_REVIEWER,),
+        uscc=uscc,
+        policy_id=policy_id,
+        status=parse_status(RecordStatus, status) if status else None,
+        after_id=after_id,
+        limit=limit,
     )
-    query = _scoped(session, actor, query, Entitlement.uscc, (Role.POLICY_REVIEWER,), uscc)
-    if uscc:
-        query = query.where(Entitlement.uscc == uscc)
-    if policy_id:
-        query = query.where(PolicyVersion.policy_id == policy_id)
-    if status:
-        query = query.where(Entitlement.status == parse_status(RecordStatus, status))
     return [
         ApplicationRow(
             e.id,

@@ -1,0 +1,425 @@
+"""Ledger commands: disbursement, notifications, the inbox, listings and the audit log.
+
+Each command parses its input, calls one service function as the signed-in user
+(``huiqi login`` or ``HUIQI_TOKEN``) and renders the result; every access check
+is inside the service function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from huiqi.cli.common import (
+    AFTER_OPTION,
+    EXIT_FINDINGS,
+    JSON_OPTION,
+    LIMIT_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    rich_table,
+    settings_from,
+    signed_in,
+    yuan,
+)
+from huiqi.db.engine import transaction
+from huiqi.delivery import service as ledger
+from huiqi.delivery.recompute import recompute
+
+
+@click.group()
+def disburse() -> None:
+    """Disbursement batches for the finance system."""
+
+
+@disburse.command("export")
+@click.option("--policy", "policy_id", help="Only this policy's grants.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default DATA_DIR/disbursements).",
+)
+@click.pass_context
+@handle_errors
+def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None) -> None:
+    """Export unpaid grants as a batch (CSV and Excel); a grant is never in two batches.
+
+    Columns: batch_id, grant_id, uscc, enterprise_name, bank_account_name,
+    bank_name, bank_account_number (left empty for the finance system),
+    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written.
+    """
+    from huiqi.delivery.disburse import NothingToPay, export_batch
+
+    factory, actor = signed_in(ctx)
+    target = out or settings_from(ctx).data_dir / "disbursements"
+    try:
+        with transaction(factory) as s:
+            pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
+            batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
+    except NothingToPay as nothing:
+        console.print(str(nothing))
+        return
+    console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
+    console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
+
+
+@disburse.command("results")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@handle_errors
+def disburse_results(ctx: click.Context, file: Path) -> None:
+    """Apply the finance system's payment results (CSV in UTF-8 or GBK, or .xlsx).
+
+    Columns (English or Chinese headers): grant_id (补贴编号), result (结果: paid|failed,
+    成功|失败), reason (原因; required when failed), optional paid_date (支付日期,
+    YYYY-MM-DD) and amount_yuan (金额, checked against the batch). Bad rows are
+    reported with line and column and skipped; re-importing a file changes nothing.
+    """
+    from huiqi.delivery.disburse import import_payment_results
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        report = import_payment_results(s, file, actor=actor)
+    console.print(str(report))
+    if report.errors:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@disburse.command("batches")
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Disbursement batches, newest first."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_batches(s, actor=actor, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        rich_table(
+            ["batch", "created", "by", "status", "grants", "total (yuan)", "csv"],
+            [
+                [
+                    str(b.id),
+                    f"{b.created_at:%Y-%m-%d %H:%M}",
+                    b.created_by,
+                    b.status,
+                    f"{b.grants:,}",
+                    yuan(b.total_fen),
+                    b.csv_path or "",
+                ]
+                for b in rows
+            ],
+        )
+    )
+
+
+@click.group()
+def notify() -> None:
+    """Notifications: send what is waiting in the outbox."""
+
+
+@notify.command("send")
+@click.pass_context
+@handle_errors
+def notify_send(ctx: click.Context) -> None:
+    """Send pending notifications through the configured channels (the scheduler's job).
+
+    In-app inbox messages need no sending. External channels: email (HUIQI_SMTP_*)
+    and a log file (HUIQI_NOTIFY_LOG). Retried, never duplicated.
+    """
+    from huiqi.delivery.channels import channels_from_env
+    from huiqi.delivery.notify import send_pending
+
+    factory, actor = signed_in(ctx)
+    channels = channels_from_env()
+    totals: dict[str, int] = {}
+    while True:  # one batch per call; keep going until the outbox is empty
+        report = send_pending(factory, channels, actor=actor)
+        for key, value in vars(report).items():
+            totals[key] = totals.get(key, 0) + value
+        if report.claimed == 0:
+            break
+    names = "; ".join(_where(c) for c in channels)
+    console.print(f"through {names}: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+
+
+def _where(channel: object) -> str:
+    """Where a channel's messages go, in words."""
+    host, path = getattr(channel, "host", None), getattr(channel, "path", None)
+    if host:
+        return f"email via {host}:{getattr(channel, 'port', '')}"
+    if path:
+        return f"the log file {path}"
+    return (
+        "the application log only (development default: set HUIQI_SMTP_HOST for email or"
+        " HUIQI_NOTIFY_LOG for a file)"
+    )
+
+
+@click.command()
+@click.argument("uscc")
+@click.option("--unread", is_flag=True, help="Only unread messages.")
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool) -> None:
+    """An enterprise's in-app messages, newest first (the enterprise or its park operator)."""
+    from huiqi.delivery.notify import inbox as read_inbox
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "subject": n.subject,
+                "body": n.body,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            }
+            for n in read_inbox(s, uscc.upper(), actor=actor, unread_only=unread, limit=limit)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("no messages")
+    for n in rows:
+        console.print(f"[{n['created_at']:%Y-%m-%d}] {n['subject']}\n  {n['body']}")
+
+
+@click.command()
+@click.option("--uscc")
+@click.option("--policy", "policy_id")
+@click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def grants(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Grants with their status and amount (cut to what you may see)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_grants(
+            s,
+            actor=actor,
+            uscc=uscc,
+            policy_id=policy_id,
+            status=status,
+            after_id=after_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        rich_table(
+            ["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
+            [
+                [
+                    str(g.id),
+                    g.uscc,
+                    f"{g.policy_id} v{g.version}",
+                    g.benefit_period,
+                    yuan(g.amount_fen),
+                    g.status,
+                ]
+                for g in rows
+            ],
+        )
+    )
+
+
+@click.command("records")
+@click.option("--uscc")
+@click.option("--policy", "policy_id")
+@click.option("--status", help="offered, granted, application_open, submitted, expired …")
+@click.option("--flagged", is_flag=True, default=None, help="Only records flagged for review.")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def records(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    flagged: bool | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Delivery records (offers, applications, grants, refusals, review flags)."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_records(
+            s,
+            actor=actor,
+            uscc=uscc,
+            policy_id=policy_id,
+            status=status,
+            flagged=flagged,
+            after_id=after_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        rich_table(
+            ["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
+            [
+                [
+                    str(r.id),
+                    r.uscc,
+                    f"{r.policy_id} v{r.version}",
+                    r.mode,
+                    r.status,
+                    yuan(r.amount_fen),
+                    "⚑" if r.review_flag else "",
+                    r.reason or "",
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@click.command()
+@click.option("--policy", "policy_id")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
+    """Published policy versions, with hash, budget and what is committed."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.list_versions(s, actor=actor, policy_id=policy_id)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        rich_table(
+            ["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
+            [
+                [
+                    str(v.id),
+                    f"{v.policy_id} v{v.version}",
+                    v.delivery,
+                    f"{v.level} {v.region}",
+                    v.content_hash[:12],
+                    yuan(v.budget_fen),
+                    yuan(v.committed_fen),
+                    v.published_by,
+                ]
+                for v in rows
+            ],
+        )
+    )
+
+
+@click.group()
+def audit() -> None:
+    """The audit log, its hash chain, and reproducibility checks."""
+
+
+@audit.command("recompute")
+@click.argument("grant_id", type=int)
+@click.pass_context
+@handle_errors
+def audit_recompute(ctx: click.Context, grant_id: int) -> None:
+    """Recompute a grant from its policy version and data snapshot; exit 4 if it differs."""
+    factory, actor = signed_in(ctx)
+    rec = recompute(settings_from(ctx), factory, grant_id, actor=actor)
+    console.print(
+        f"grant {rec.grant_id}: {rec.policy} (sha256 {rec.content_hash[:12]}…) on snapshot {rec.snapshot_id}:"
+        f" stored {rec.stored_status} {yuan(rec.stored_fen)} yuan, recomputed {rec.recomputed_status}"
+        f" {yuan(rec.recomputed_fen)} yuan"
+    )
+    if rec.same:
+        console.print("[green]same decision[/]")
+        return
+    for d in rec.differences:
+        console.print(f"[red]differs[/]: {d}")
+    raise SystemExit(EXIT_FINDINGS)
+
+
+@audit.command("log")
+@click.option("--uscc")
+@click.option("--entity", help="e.g. grant:12, entitlement:7, user:3")
+@click.option("--kind", help="e.g. grant, claim, user_added")
+@click.option("--before", "before_id", type=int, help="Only events before this id (next page).")
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def audit_log(
+    ctx: click.Context,
+    uscc: str | None,
+    entity: str | None,
+    kind: str | None,
+    before_id: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The newest audit events (who, when, what, why); admins only."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = ledger.audit_log(
+            s,
+            actor=actor,
+            uscc=uscc,
+            entity=entity,
+            kind=kind,
+            before_id=before_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    for e in rows:
+        console.print(
+            f"{e.id:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18}"
+            f" {e.entity or '':<18} {e.uscc or '':<18} {e.reason or ''}"
+        )
+
+
+@audit.command("verify")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def audit_verify(ctx: click.Context, as_json: bool) -> None:
+    """Check the audit log's hash chain; exit 4 and name the first broken event if any."""
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        report = ledger.verify_audit(s, actor=actor)
+    if as_json:
+        emit_json({**vars(report), "ok": report.ok})
+    elif report.ok:
+        console.print(f"[green]audit chain intact[/]: {report.checked:,} events")
+    else:
+        console.print(
+            f"[red]audit chain broken[/] after {report.checked:,} events: {report.problem}"
+        )
+    if not report.ok:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+COMMANDS = [disburse, notify, inbox, grants, records, versions, audit]

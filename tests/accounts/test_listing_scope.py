@@ -1,0 +1,73 @@
+"""What each role sees in a listing: its own enterprise, its park, its district's policies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor
+from huiqi.db.engine import transaction
+from huiqi.delivery import service as ledger
+from huiqi.delivery.models import DirectoryEntry, Entitlement, PolicyVersion
+from huiqi.profiles.uscc import make
+
+A, B = make("91310115MA1000001"), make("91310104MA1000002")
+
+
+def _seed(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as s:
+        for n, (region, code, park) in enumerate(
+            [("310115", A, "园区甲"), ("310104", B, "园区乙")], start=1
+        ):
+            pv = PolicyVersion(
+                policy_id=f"p{region}",
+                version=1,
+                content_hash=f"{n:064d}",
+                source_yaml="id: x\n",
+                title_zh="t",
+                delivery="confirm",
+                level="district",
+                region=region,
+                department="测试局",
+                valid_from=dt.date(2026, 1, 1),
+                valid_to=dt.date(2026, 12, 31),
+                benefit_period="2026",
+                budget_mode="first_come",
+                committed_fen=0,
+                published_by="seed",
+            )
+            s.add(pv)
+            s.flush()
+            s.add(
+                Entitlement(
+                    policy_version_id=pv.id,
+                    uscc=code,
+                    benefit_period="2026",
+                    mode="confirm",
+                    match_status="eligible",
+                    status="offered",
+                    computed_fen=100,
+                    snapshot_id=1,
+                    last_snapshot_id=1,
+                    explanation={"criteria": []},
+                )
+            )
+            s.add(DirectoryEntry(uscc=code, district_code=region, park=park, snapshot_id=1))
+
+
+def _seen(factory: sessionmaker[Session], actor: Actor) -> list[str]:
+    with transaction(factory) as s:
+        return [r.uscc for r in ledger.list_records(s, actor=actor)]
+
+
+def test_each_role_sees_only_its_scope(sessions: sessionmaker[Session]) -> None:
+    _seed(sessions)
+    assert _seen(sessions, Actor.of("o", "policy_reviewer=district:310115")) == [A]
+    assert _seen(sessions, Actor.of("o", "policy_author=department:测试局")) == [A, B]
+    assert _seen(sessions, Actor.of("o", "policy_publisher=department:别的局")) == []
+    assert _seen(sessions, Actor.of("e", f"enterprise={A}")) == [A]
+    assert _seen(sessions, Actor.of("p", "park_operator=园区乙")) == [B]
+    assert _seen(sessions, Actor.of("f", "finance_officer")) == [A, B]
+    both = Actor.of("x", f"enterprise={A}", "park_operator=园区乙")
+    assert _seen(sessions, both) == [A, B]
