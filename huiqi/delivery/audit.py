@@ -140,16 +140,10 @@ def flush_events(session: Session) -> int:
         return 0
     for row in staged:
         row["chain"] = chain_of(row.get("uscc"))
-    chains = sorted({row["chain"] for row in staged})
-    heads = {
-        h.id: [h.seq, h.hash]
-        for h in session.execute(
-            select(AuditHead.id, AuditHead.seq, AuditHead.hash)
-            .where(AuditHead.id.in_(chains))
-            .order_by(AuditHead.id)
-            .with_for_update()
-        )
-    }
+    counts: dict[int, int] = {}
+    for row in staged:
+        counts[row["chain"]] = counts.get(row["chain"], 0) + 1
+    heads = {chain: _take_head(session, chain, n) for chain, n in sorted(counts.items())}
     for row in staged:
         head = heads[row["chain"]]
         head[0] += 1
@@ -157,9 +151,22 @@ def flush_events(session: Session) -> int:
         row["prev_hash"] = head[1]
         row["hash"] = head[1] = chain_hash(head[1], row)
     bulk_insert(session, table_of(Event), staged)
-    for chain, (seq, last) in heads.items():
-        session.execute(update(AuditHead).where(AuditHead.id == chain).values(seq=seq, hash=last))
     return len(staged)
+
+
+def _take_head(session: Session, chain: int, n: int) -> list[Any]:
+    """Move chain ``chain`` on by ``n`` events (the UPDATE locks its head row until the
+    transaction ends; heads are taken in chain order, so never in a cycle); return the
+    seq and the hash the first new event follows."""
+    new_seq = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == chain)
+        .values(seq=AuditHead.seq + n)
+        .returning(AuditHead.seq)
+    ).scalar_one()
+    base = new_seq - n
+    last = session.scalar(select(Event.hash).where(Event.chain == chain, Event.seq == base))
+    return [base, last or GENESIS]
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -192,18 +199,16 @@ class ChainReport:
 def verify_chain(session: Session) -> ChainReport:
     """Walk every chain in ``seq`` order and recompute every hash; stop at the first break."""
     checked = 0
-    heads = session.execute(
-        select(AuditHead.id, AuditHead.seq, AuditHead.hash).order_by(AuditHead.id)
-    )
-    for chain, head_seq, head_hash in heads.all():
-        report = _verify_one(session, chain, head_seq, head_hash)
+    heads = session.execute(select(AuditHead.id, AuditHead.seq).order_by(AuditHead.id))
+    for chain, head_seq in heads.all():
+        report = _verify_one(session, chain, head_seq)
         checked += report.checked
         if not report.ok:
             return ChainReport(checked, report.broken_seq, report.broken_id, report.problem)
     return ChainReport(checked)
 
 
-def _verify_one(session: Session, chain: int, head_seq: int, head_hash: str) -> ChainReport:
+def _verify_one(session: Session, chain: int, head_seq: int) -> ChainReport:
     prev, expected, checked, last = GENESIS, 1, 0, 0
     columns = list(table_of(Event).c)
     where = f"chain {chain}: "
@@ -242,7 +247,7 @@ def _verify_one(session: Session, chain: int, head_seq: int, head_hash: str) -> 
             prev, expected, checked, last = row["hash"], expected + 1, checked + 1, row["seq"]
         if len(rows) < _VERIFY_CHUNK:
             break
-    if head_seq != last or head_hash != prev:
+    if head_seq != last:
         return ChainReport(
             checked,
             head_seq,

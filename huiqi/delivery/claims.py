@@ -86,7 +86,12 @@ def claim(
         if ent is None:
             raise NotFoundError(f"no offer or delivery record id {entitlement_id}")
         require_own_enterprise(s, actor, ent.uscc, "claim this offer")
-        grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        # An offer still 'offered' has no grant (granting moves it on): look only otherwise.
+        grant = (
+            None
+            if ent.status == RecordStatus.OFFERED
+            else s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        )
         if grant is not None:
             return ClaimResult(
                 ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True

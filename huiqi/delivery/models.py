@@ -265,13 +265,13 @@ class Event(Base):
 
 
 class AuditHead(Base):
-    """The end of one audit chain (id = chain): taken under lock when events are appended."""
+    """Where one audit chain ends (id = chain): its last ``seq``, moved under a row lock
+    when events are appended; the last event's hash is read from the event itself."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 class DirectoryEntry(Base):

@@ -129,7 +129,6 @@ def _chain_existing_events(bind: sa.Connection) -> None:
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     events = sa.table(
@@ -167,9 +166,7 @@ def _chain_existing_events(bind: sa.Connection) -> None:
             .values(chain=row["chain"], seq=row["seq"], prev_hash=head[1], hash=digest)
         )
         head[1] = digest
-    op.bulk_insert(
-        head_table, [{"id": c, "seq": s, "hash": h} for c, (s, h) in sorted(heads.items())]
-    )
+    op.bulk_insert(head_table, [{"id": c, "seq": s} for c, (s, _) in sorted(heads.items())])
     with op.batch_alter_table("events") as batch:
         batch.alter_column("chain", existing_type=sa.Integer(), nullable=False)
         batch.alter_column("seq", existing_type=sa.BigInteger(), nullable=False)
