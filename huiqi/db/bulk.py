@@ -69,9 +69,13 @@ def bulk_insert(
             copy_into = f'"_bulk_{target}"'
         else:
             copy_into = f'"{target}"'
+        json_at = [i for i, c in enumerate(columns) if c in json_cols]
         with cur.copy(f"COPY {copy_into} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_copy_value(row[c], c in json_cols) for c in columns])
+                values = [row[c] for c in columns]
+                for i in json_at:
+                    values[i] = _copy_value(values[i], True)
+                copy.write_row(values)
         if ignore_conflicts_on:
             keys = ", ".join(f'"{c}"' for c in ignore_conflicts_on)
             cur.execute(

@@ -73,23 +73,21 @@ def _staged(session: Session) -> list[dict[str, Any]]:
     return staged
 
 
+_EVENT_KEYS = ("actor", "kind", "uscc", "policy_version_id", "entity", "reason", "data")
+
+
 def record_events(session: Session, rows: Iterable[dict[str, Any]]) -> None:
-    """Stage events (dicts of Event columns) to be chained and written at commit."""
+    """Stage events (dicts of Event columns) to be chained and written at commit.
+
+    The dicts are kept (not copied): the caller hands them over.
+    """
     now = utcnow()
     staged = _staged(session)
     for row in rows:
-        staged.append(
-            {
-                "at": row.get("at") or now,
-                "actor": row["actor"],
-                "kind": row["kind"],
-                "uscc": row.get("uscc"),
-                "policy_version_id": row.get("policy_version_id"),
-                "entity": row.get("entity"),
-                "reason": row.get("reason"),
-                "data": row.get("data"),
-            }
-        )
+        row.setdefault("at", now)
+        for key in _EVENT_KEYS:
+            row.setdefault(key, None)
+        staged.append(row)
 
 
 def record_event(
