@@ -137,7 +137,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     ``HUIQI_DB_POOL_TIMEOUT`` unless ``kwargs`` say otherwise.
     """
     parsed = parse_url(url)
-    # JSON columns as compact UTF-8 text: Chinese labels as \uXXXX escapes took twice the
+    # JSON columns as compact UTF-8 text: Chinese labels as \u escapes took twice the
     # bytes (explanations are stored with every delivery record and grant).
     kwargs.setdefault("json_serializer", compact_json)
     if parsed.get_backend_name() == "sqlite":

@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -221,12 +221,12 @@ def _table(m: _Mapping, columns: dict[str, pa.Array], rows: np.ndarray | None) -
     return table if rows is None else table.filter(pa.array(rows))
 
 
-class _Writer:
-    def write(self, table: pa.Table) -> None:
-        raise NotImplementedError
+class _Writer(Protocol):
+    """Writes one registry file in one format, a table at a time."""
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def write(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def _writer(path: Path, fmt: str) -> _Writer:
