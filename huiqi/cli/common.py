@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -162,3 +162,38 @@ def rich_table(columns: list[str], rows: list[list[str]]) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def listing_filters(fn: F) -> F:
+    """The options every ledger listing takes: --uscc, --policy, --after, --limit, --json."""
+    for option in reversed(
+        [
+            click.option("--uscc", help="Only this enterprise."),
+            click.option("--policy", "policy_id", help="Only this policy."),
+            AFTER_OPTION,
+            LIMIT_OPTION,
+            JSON_OPTION,
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def show_listing(
+    ctx: click.Context,
+    fetch: Callable[[Session, Actor], Sequence[Any]],
+    *,
+    as_json: bool,
+    columns: list[str],
+    row: Callable[[Any], list[str]],
+) -> None:
+    """Sign in, fetch rows through one service call, print them as JSON or as a table."""
+    from huiqi.db.engine import transaction
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        rows = fetch(s, actor)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(rich_table(columns, [row(r) for r in rows]))

@@ -12,15 +12,12 @@ from pathlib import Path
 import click
 
 from huiqi.cli.common import (
-    AFTER_OPTION,
     EXIT_FINDINGS,
-    JSON_OPTION,
-    LIMIT_OPTION,
     console,
-    emit_json,
     handle_errors,
-    rich_table,
+    listing_filters,
     settings_from,
+    show_listing,
     signed_in,
     yuan,
 )
@@ -122,12 +119,8 @@ def application() -> None:
 
 
 @application.command("list")
-@click.option("--uscc")
-@click.option("--policy", "policy_id")
 @click.option("--status", help="application_open, submitted, approved, rejected …")
-@AFTER_OPTION
-@LIMIT_OPTION
-@JSON_OPTION
+@listing_filters
 @click.pass_context
 @handle_errors
 def application_list(
@@ -140,9 +133,9 @@ def application_list(
     as_json: bool,
 ) -> None:
     """Applications you may see; 'decidable' ones (submitted and eligible) can be approved."""
-    factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
-        rows = ledger.list_applications(
+    show_listing(
+        ctx,
+        lambda s, actor: ledger.list_applications(
             s,
             actor=actor,
             uscc=uscc,
@@ -150,26 +143,26 @@ def application_list(
             status=status,
             after_id=after_id,
             limit=limit,
-        )
-    if as_json:
-        emit_json(rows)
-        return
-    console.print(
-        rich_table(
-            ["record", "USCC", "policy", "status", "on the data", "estimate (yuan)", "decidable"],
-            [
-                [
-                    str(r.record_id),
-                    r.uscc,
-                    f"{r.policy_id} v{r.version}",
-                    r.status,
-                    r.match_status,
-                    yuan(r.estimated_fen),
-                    "yes" if r.decidable else "",
-                ]
-                for r in rows
-            ],
-        )
+        ),
+        as_json=as_json,
+        columns=[
+            "record",
+            "USCC",
+            "policy",
+            "status",
+            "on the data",
+            "estimate (yuan)",
+            "decidable",
+        ],
+        row=lambda r: [
+            str(r.record_id),
+            r.uscc,
+            f"{r.policy_id} v{r.version}",
+            r.status,
+            r.match_status,
+            yuan(r.estimated_fen),
+            "yes" if r.decidable else "",
+        ],
     )
 
 

@@ -12,15 +12,16 @@ from pathlib import Path
 import click
 
 from huiqi.cli.common import (
-    AFTER_OPTION,
     EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
     console,
     emit_json,
     handle_errors,
+    listing_filters,
     rich_table,
     settings_from,
+    show_listing,
     signed_in,
     yuan,
 )
@@ -196,12 +197,8 @@ def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool
 
 
 @click.command()
-@click.option("--uscc")
-@click.option("--policy", "policy_id")
 @click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
-@AFTER_OPTION
-@LIMIT_OPTION
-@JSON_OPTION
+@listing_filters
 @click.pass_context
 @handle_errors
 def grants(
@@ -214,9 +211,9 @@ def grants(
     as_json: bool,
 ) -> None:
     """Grants with their status and amount (cut to what you may see)."""
-    factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
-        rows = ledger.list_grants(
+    show_listing(
+        ctx,
+        lambda s, actor: ledger.list_grants(
             s,
             actor=actor,
             uscc=uscc,
@@ -224,36 +221,24 @@ def grants(
             status=status,
             after_id=after_id,
             limit=limit,
-        )
-    if as_json:
-        emit_json(rows)
-        return
-    console.print(
-        rich_table(
-            ["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
-            [
-                [
-                    str(g.id),
-                    g.uscc,
-                    f"{g.policy_id} v{g.version}",
-                    g.benefit_period,
-                    yuan(g.amount_fen),
-                    g.status,
-                ]
-                for g in rows
-            ],
-        )
+        ),
+        as_json=as_json,
+        columns=["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
+        row=lambda g: [
+            str(g.id),
+            g.uscc,
+            f"{g.policy_id} v{g.version}",
+            g.benefit_period,
+            yuan(g.amount_fen),
+            g.status,
+        ],
     )
 
 
 @click.command("records")
-@click.option("--uscc")
-@click.option("--policy", "policy_id")
 @click.option("--status", help="offered, granted, application_open, submitted, expired …")
 @click.option("--flagged", is_flag=True, default=None, help="Only records flagged for review.")
-@AFTER_OPTION
-@LIMIT_OPTION
-@JSON_OPTION
+@listing_filters
 @click.pass_context
 @handle_errors
 def records(
@@ -267,9 +252,9 @@ def records(
     as_json: bool,
 ) -> None:
     """Delivery records (offers, applications, grants, refusals, review flags)."""
-    factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
-        rows = ledger.list_records(
+    show_listing(
+        ctx,
+        lambda s, actor: ledger.list_records(
             s,
             actor=actor,
             uscc=uscc,
@@ -278,27 +263,19 @@ def records(
             flagged=flagged,
             after_id=after_id,
             limit=limit,
-        )
-    if as_json:
-        emit_json(rows)
-        return
-    console.print(
-        rich_table(
-            ["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
-            [
-                [
-                    str(r.id),
-                    r.uscc,
-                    f"{r.policy_id} v{r.version}",
-                    r.mode,
-                    r.status,
-                    yuan(r.amount_fen),
-                    "⚑" if r.review_flag else "",
-                    r.reason or "",
-                ]
-                for r in rows
-            ],
-        )
+        ),
+        as_json=as_json,
+        columns=["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
+        row=lambda r: [
+            str(r.id),
+            r.uscc,
+            f"{r.policy_id} v{r.version}",
+            r.mode,
+            r.status,
+            yuan(r.amount_fen),
+            "⚑" if r.review_flag else "",
+            r.reason or "",
+        ],
     )
 
 
@@ -309,29 +286,21 @@ def records(
 @handle_errors
 def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
     """Published policy versions, with hash, budget and what is committed."""
-    factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
-        rows = ledger.list_versions(s, actor=actor, policy_id=policy_id)
-    if as_json:
-        emit_json(rows)
-        return
-    console.print(
-        rich_table(
-            ["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
-            [
-                [
-                    str(v.id),
-                    f"{v.policy_id} v{v.version}",
-                    v.delivery,
-                    f"{v.level} {v.region}",
-                    v.content_hash[:12],
-                    yuan(v.budget_fen),
-                    yuan(v.committed_fen),
-                    v.published_by,
-                ]
-                for v in rows
-            ],
-        )
+    show_listing(
+        ctx,
+        lambda s, actor: ledger.list_versions(s, actor=actor, policy_id=policy_id),
+        as_json=as_json,
+        columns=["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
+        row=lambda v: [
+            str(v.id),
+            f"{v.policy_id} v{v.version}",
+            v.delivery,
+            f"{v.level} {v.region}",
+            v.content_hash[:12],
+            yuan(v.budget_fen),
+            yuan(v.committed_fen),
+            v.published_by,
+        ],
     )
 
 
