@@ -11,10 +11,12 @@ import pkgutil
 import huiqi
 
 FLOW_MODULES = (
+    "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
     "huiqi.delivery.budget",
     "huiqi.delivery.claims",
     "huiqi.delivery.disburse",
+    "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",
     "huiqi.delivery.notify",
     "huiqi.delivery.publish",

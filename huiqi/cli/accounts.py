@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.roles import RoleGrant
 from huiqi.cli.common import (
@@ -70,7 +71,7 @@ def _password_from_env(variable: str) -> str | None:
 
 @click.command()
 @click.argument("username")
-@click.option("--days", default=accounts.LOGIN_DAYS, show_default=True, help="Token lifetime.")
+@click.option("--days", default=tokens.LOGIN_DAYS, show_default=True, help="Token lifetime.")
 @click.pass_context
 @handle_errors
 def login(ctx: click.Context, username: str, days: int) -> None:
@@ -83,7 +84,7 @@ def login(ctx: click.Context, username: str, days: int) -> None:
     refused: AccessDenied | None = None
     with transaction(factory) as s:
         try:
-            actor, token = accounts.sign_in(
+            actor, token = tokens.sign_in(
                 s, username=username, password=password, client="cli", days=days
             )
         except AccessDenied as err:
@@ -103,7 +104,7 @@ def logout(ctx: click.Context) -> None:
     token = forget_token(url)
     if token:
         with transaction(factory) as s:
-            accounts.sign_out(s, secret=token)
+            tokens.sign_out(s, secret=token)
     console.print("signed out" if token else "nobody was signed in here")
 
 
@@ -268,16 +269,14 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--user", "username", help="For another user (admins), e.g. 'scheduler'.")
-@click.option("--days", default=accounts.API_DAYS, show_default=True, help="Lifetime in days.")
+@click.option("--days", default=tokens.API_DAYS, show_default=True, help="Lifetime in days.")
 @click.pass_context
 @handle_errors
 def token_create(ctx: click.Context, name: str, username: str | None, days: int) -> None:
     """Create an API token; it is shown once (use it as HUIQI_TOKEN or a Bearer header)."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        made, secret = accounts.create_token(
-            s, actor=actor, name=name, days=days, username=username
-        )
+        made, secret = tokens.create_token(s, actor=actor, name=name, days=days, username=username)
     console.print(
         f"token {made.id} '{made.name}' for {made.username}, expires {made.expires_at:%Y-%m-%d}"
     )
@@ -293,12 +292,12 @@ def token_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
     """Tokens (never their secrets): name, kind, expiry, last use, revoked or not."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        tokens = accounts.list_tokens(s, actor=actor, username=username)
+        found = tokens.list_tokens(s, actor=actor, username=username)
     if as_json:
-        emit_json(tokens)
+        emit_json(found)
         return
     table = Table("id", "user", "name", "kind", "prefix", "expires", "last used", "state")
-    for t in tokens:
+    for t in found:
         table.add_row(
             str(t.id),
             t.username,
@@ -320,7 +319,7 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token (your own, or any as an admin)."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        t = accounts.revoke_token(s, actor=actor, token_id=token_id)
+        t = tokens.revoke_token(s, actor=actor, token_id=token_id)
     console.print(f"token {t.id} '{t.name}' of {t.username} revoked")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
 from huiqi.accounts.access import Actor
 from huiqi.accounts.models import User
 from huiqi.accounts.roles import Role, RoleGrant
@@ -128,7 +129,7 @@ def create_enterprise_accounts(
             made.append(DemoAccount(name, (str(grant),), note))
     token_file = settings.data_dir / "scheduler.token"
     if not token_file.exists():
-        _, secret = accounts.create_token(
+        _, secret = tokens.create_token(
             session, actor=admin, name="demo scheduler", username=accounts.SCHEDULER, days=30
         )
         fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

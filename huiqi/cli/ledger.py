@@ -78,7 +78,7 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
     YYYY-MM-DD) and amount_yuan (金额, checked against the batch). Bad rows are
     reported with line and column and skipped; re-importing a file changes nothing.
     """
-    from huiqi.delivery.disburse import import_payment_results
+    from huiqi.delivery.payments import import_payment_results
 
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
-from huiqi.accounts.service import actor_from_token
+from huiqi.accounts.tokens import actor_from_token
 
 TOKEN_ENV = "HUIQI_TOKEN"
 CONFIG_ENV = "HUIQI_CONFIG_DIR"

@@ -3,30 +3,30 @@
 Granting 100,000 enterprises writes hundreds of thousands of rows. On
 PostgreSQL the fastest route is ``COPY … FROM STDIN`` (rows streamed, no SQL
 text per row); rows that may already exist go through a temporary table and
-``INSERT … ON CONFLICT DO NOTHING``. On SQLite one cached statement executed for
-every row (the driver's executemany) is already fast.
+``INSERT … ON CONFLICT DO NOTHING``. On SQLite one statement is executed for
+every row by the driver's executemany, with the values converted column by
+column by the column types' own bind processors (so they are stored exactly as
+the ORM stores them) but without SQLAlchemy's per-row bookkeeping, which cost
+more than the insert itself.
+
+A caller that already holds a JSON column's text (a trace serialised once and
+stored in two tables) names that column in ``json_text`` so it is not encoded again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from huiqi.db.jsontext import compact_json
+
 # Below this many rows COPY's extra round trips cost more than they save.
 COPY_FROM = 200
-
-
-def _copy_value(value: Any, is_json: bool) -> Any:
-    if is_json:
-        return (
-            None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        )
-    return value
 
 
 def bulk_insert(
@@ -35,27 +35,94 @@ def bulk_insert(
     rows: Sequence[dict[str, Any]],
     *,
     ignore_conflicts_on: Sequence[str] | None = None,
+    json_text: Collection[str] = (),
 ) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
 
     With ``ignore_conflicts_on`` (the columns of a unique constraint), rows that
-    would violate it are skipped; otherwise a conflict raises IntegrityError.
+    would violate it are skipped; otherwise a conflict raises IntegrityError. The
+    JSON columns named in ``json_text`` hold text already serialised (``compact_json``).
     """
     if not rows:
         return
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
-    if not postgres or len(rows) < COPY_FROM:
-        stmt: Any = insert(table)
-        if ignore_conflicts_on:
-            dialect_insert = postgresql.insert if postgres else sqlite.insert
-            stmt = dialect_insert(table).on_conflict_do_nothing(
-                index_elements=list(ignore_conflicts_on)
-            )
-        session.execute(stmt, list(rows))
+    if postgres and len(rows) >= COPY_FROM:
+        _copy(conn, table, rows, ignore_conflicts_on, json_text)
         return
+    stmt: Any = insert(table)
+    if ignore_conflicts_on:
+        dialect_insert = postgresql.insert if postgres else sqlite.insert
+        stmt = dialect_insert(table).on_conflict_do_nothing(
+            index_elements=list(ignore_conflicts_on)
+        )
+    if not postgres and _executemany(conn, table, stmt, rows, json_text):
+        return
+    if json_text:
+        rows = [{**r, **{c: _decoded(r[c]) for c in json_text}} for r in rows]
+    session.execute(stmt, list(rows))
+
+
+def _decoded(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _executemany(
+    conn: Connection,
+    table: Table,
+    stmt: Any,
+    rows: Sequence[dict[str, Any]],
+    json_text: Collection[str],
+) -> bool:
+    """Run ``stmt`` for every row through the driver; False if a column the rows lack
+    needs a Python-side default (the caller then lets SQLAlchemy fill it in)."""
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    order = list(compiled.positiontup or ())
+    if set(order) != set(rows[0]):
+        return False
+    columns = []
+    for name in order:
+        values = [row[name] for row in rows]
+        fn = None if name in json_text else _processor(conn, table, name)
+        columns.append(values if fn is None else fn(values))
+    # Errors arrive wrapped (IntegrityError etc.), as from session.execute().
+    conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
+    return True
+
+
+def _processor(
+    conn: Connection, table: Table, name: str
+) -> Callable[[list[Any]], list[Any]] | None:
+    """Convert a column's values with its type's bind processor, each distinct value
+    once where values are hashable (a chunk's rows share a handful of timestamps)."""
+    type_ = table.c[name].type
+    fn = type_._cached_bind_processor(conn.dialect)
+    if fn is None:
+        return None
+    if isinstance(type_, JSON):
+        return lambda values: list(map(fn, values))
+
+    def convert(values: list[Any]) -> list[Any]:
+        try:
+            done = {v: fn(v) for v in set(values)}
+        except TypeError:  # unhashable values
+            return list(map(fn, values))
+        return [done[v] for v in values]
+
+    return convert
+
+
+def _copy(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    ignore_conflicts_on: Sequence[str] | None,
+    json_text: Collection[str],
+) -> None:
     columns = list(rows[0])
-    json_cols = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    encode = [
+        i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON) and c not in json_text
+    ]
     raw = conn.connection.driver_connection
     assert raw is not None
     target = table.name
@@ -69,12 +136,12 @@ def bulk_insert(
             copy_into = f'"_bulk_{target}"'
         else:
             copy_into = f'"{target}"'
-        json_at = [i for i, c in enumerate(columns) if c in json_cols]
         with cur.copy(f"COPY {copy_into} ({names}) FROM STDIN") as copy:
             for row in rows:
                 values = [row[c] for c in columns]
-                for i in json_at:
-                    values[i] = _copy_value(values[i], True)
+                for i in encode:
+                    if values[i] is not None:
+                        values[i] = compact_json(values[i])
                 copy.write_row(values)
         if ignore_conflicts_on:
             keys = ", ".join(f'"{c}"' for c in ignore_conflicts_on)

@@ -9,7 +9,6 @@ URL such as ``postgresql+psycopg://user@host:5432/huiqi``, its password from
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from huiqi.config import Settings
 from huiqi.db.busy import SQLITE, busy_error, busy_kind
+from huiqi.db.jsontext import compact_json
 from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_password
 from huiqi.errors import DatabaseUnavailable
 from huiqi.fsmode import create_private_file
@@ -124,10 +124,6 @@ class _WriterGate:
         if info.pop(self.KEY, False):
             self._holder = None
             self._lock.release()
-
-
-def compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:

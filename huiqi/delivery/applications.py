@@ -15,7 +15,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import ClaimError, find_entitlement
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.money import format_yuan as yuan_text
 
@@ -36,7 +36,7 @@ def _load(s: Session, entitlement_id: int) -> tuple[Entitlement, Application, Po
     ).scalar_one()
     app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     pv = s.get(PolicyVersion, ent.policy_version_id)
-    if app is None or pv is None or ent.mode != "apply":
+    if app is None or pv is None or ent.mode != DeliveryMode.APPLY:
         raise ClaimError(f"record {entitlement_id} is not an application (申报)")
     return ent, app, pv
 
@@ -79,7 +79,7 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             raise ClaimError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
             )
-        if ent.match_status != "eligible":
+        if ent.match_status != MatchStatus.ELIGIBLE:
             raise ClaimError(
                 f"application {ent.id} was a near miss on the data; update the data (new snapshot)"
                 " before approving, so the grant stays reproducible"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from huiqi.db.bulk import bulk_insert
 from huiqi.db.clock import utcnow
+from huiqi.db.jsontext import canonical_json
 from huiqi.delivery.models import AuditHead, Event, table_of
 
 GENESIS = "0" * 64
@@ -56,7 +56,7 @@ def canonical(row: dict[str, Any]) -> bytes:
         "reason": row.get("reason"),
         "data": row.get("data"),
     }
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return canonical_json(fields)
 
 
 def chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -84,9 +84,10 @@ def record_events(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     now = utcnow()
     staged = _staged(session)
     for row in rows:
-        row.setdefault("at", now)
-        for key in _EVENT_KEYS:
-            row.setdefault(key, None)
+        if len(row) != len(_EVENT_KEYS) + 1 or "at" not in row:  # bulk rows come complete
+            row.setdefault("at", now)
+            for key in _EVENT_KEYS:
+                row.setdefault(key, None)
         staged.append(row)
 
 

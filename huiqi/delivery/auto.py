@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
+from huiqi.db.jsontext import compact_json
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.grantmaker import make_grant
@@ -29,7 +30,7 @@ from huiqi.delivery.records import (
     message_for,
     record_values,
 )
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import BudgetMode, GrantStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -56,8 +57,8 @@ def grant_in_bulk(
         r.uscc: min(r.amount_fen or 0, cap) if cap is not None else (r.amount_fen or 0)
         for r in rows
     }
-    provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
-    statuses: dict[str, str] = {}
+    provisional = pv.budget_fen is not None and pv.budget_mode == BudgetMode.PRO_RATA
+    statuses: dict[str, RecordStatus] = {}
     if pv.budget_fen is not None and not provisional:
         # Lock the version row so concurrent claims and this chunk see one running total.
         locked = s.execute(
@@ -76,8 +77,11 @@ def grant_in_bulk(
             for r in rows
         }
     values = []
+    # Each trace is stored twice (record and grant): serialise it once.
+    ledger = {r.uscc: compact_json(r.ledger) for r in rows}
     for r in rows:
         v = record_values(pv, r, sid, statuses[r.uscc])
+        v["explanation"] = ledger[r.uscc]
         if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
             v["status_reason"] = (
                 f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent; grants are made in USCC order"
@@ -87,7 +91,7 @@ def grant_in_bulk(
         values.append(v)
     if not values:
         return slow
-    ids = insert_records(s, pv, values)
+    ids = insert_records(s, pv, values, json_text=("explanation",))
     winners = [r for r in rows if statuses[r.uscc] != RecordStatus.BUDGET_EXHAUSTED]
     if pv.exclusivity_group and winners:
         bulk_insert(
@@ -105,6 +109,7 @@ def grant_in_bulk(
             ],
         )
     grant_ids: dict[str, int] = {}
+    now = utcnow()
     if winners:
         before = max_id(s, Grant)
         bulk_insert(
@@ -121,11 +126,12 @@ def grant_in_bulk(
                     "status": GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                     "snapshot_id": sid,
                     "content_hash": pv.content_hash,
-                    "explanation": r.ledger,
-                    "created_at": utcnow(),
+                    "explanation": ledger[r.uscc],
+                    "created_at": now,
                 }
                 for r in winners
             ],
+            json_text=("explanation",),
         )
         grant_ids = ids_of(s, Grant, pv, [r.uscc for r in winners], after=before)
     total = sum(amounts[r.uscc] for r in winners)
@@ -143,11 +149,13 @@ def grant_in_bulk(
         )
         if done.rowcount != 1:  # pragma: no cover - the row lock above makes this impossible
             raise IntegrityError("budget guard", {}, Exception("budget would be exceeded"))
-    now = utcnow()
     events = []
     for r in rows:
         st = statuses[r.uscc]
-        kind = {"granted": "grant", "pending_allocation": "provisional_grant"}.get(st, st)
+        kind = {
+            RecordStatus.GRANTED: "grant",
+            RecordStatus.PENDING_ALLOCATION: "provisional_grant",
+        }.get(st, st)
         entity = (
             f"grant:{grant_ids[r.uscc]}" if r.uscc in grant_ids else f"entitlement:{ids[r.uscc]}"
         )
@@ -160,7 +168,7 @@ def grant_in_bulk(
                 "policy_version_id": pv.id,
                 "entity": entity,
                 "reason": "all criteria met (免申即享)"
-                if st != "budget_exhausted"
+                if st != RecordStatus.BUDGET_EXHAUSTED
                 else "budget spent",
                 "data": {
                     "amount_fen": amounts[r.uscc],
@@ -189,7 +197,8 @@ def grant_in_bulk(
     rep.new_records += len(values)
     for r in rows:
         if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
-            rep.refused["budget_exhausted"] = rep.refused.get("budget_exhausted", 0) + 1
+            key = RecordStatus.BUDGET_EXHAUSTED.value
+            rep.refused[key] = rep.refused.get(key, 0) + 1
     return slow
 
 
@@ -197,7 +206,7 @@ def grant_one_by_one(
     s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
 ) -> None:
     for r in rows:
-        ent = Entitlement(**record_values(pv, r, sid, "pending"))
+        ent = Entitlement(**record_values(pv, r, sid, RecordStatus.PENDING))
         s.add(ent)
         s.flush()
         rep.new_records += 1

@@ -19,7 +19,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import format_yuan as yuan_text
 
@@ -96,7 +96,7 @@ def claim(
             return ClaimResult(
                 ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True
             )
-        if ent.mode != "confirm":
+        if ent.mode != DeliveryMode.CONFIRM:
             raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
         if ent.status != RecordStatus.OFFERED:
             raise ClaimError(

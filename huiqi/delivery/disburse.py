@@ -1,5 +1,5 @@
-"""Disbursement: export batches of granted money for the finance system, and read
-back what it paid.
+"""Disbursement: export batches of granted money for the finance system (what it
+paid comes back through ``huiqi.delivery.payments``).
 
 A grant enters at most one batch: ``batch_items.grant_id`` is unique and items
 are inserted with ON CONFLICT DO NOTHING, so when two exports race the loser
@@ -10,27 +10,24 @@ two decimals made from integer fen; they come back parsed the same way.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import Table, exists, func, select, update
+from openpyxl import Workbook
+from sqlalchemy import Table, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
-from huiqi.delivery.statuses import GrantStatus
-from huiqi.errors import HuiqiError, ImportFileError, ImportRowError, Location
+from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion
+from huiqi.delivery.statuses import BatchStatus, GrantStatus
+from huiqi.errors import HuiqiError
 from huiqi.fsmode import private_dir, write_private_bytes
-from huiqi.money import format_yuan, parse_yuan
+from huiqi.money import format_yuan
 from huiqi.sheetcells import safe_row
 
 EXPORT_COLUMNS = (
@@ -107,7 +104,7 @@ def export_batch(
     candidates = list(session.scalars(query))
     if not candidates:
         raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
-    batch = Batch(created_by=actor.username, status="exported", grants=0, total_fen=0)
+    batch = Batch(created_by=actor.username, status=BatchStatus.EXPORTED, grants=0, total_fen=0)
     session.add(batch)
     session.flush()
     got = _claim_items(session, batch.id, candidates)
@@ -210,253 +207,3 @@ def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
     buf = io.BytesIO()
     wb.save(buf)
     _write_atomically(path, buf.getvalue())
-
-
-# ---------------------------------------------------------------- payment results
-
-_HEADER_ALIASES = {
-    "grant_id": ("grant_id", "grant", "补贴编号", "发放编号"),
-    "result": ("result", "结果", "支付结果"),
-    "reason": ("reason", "原因", "失败原因"),
-    "paid_date": ("paid_date", "paid_on", "date", "支付日期"),
-    "amount_yuan": ("amount_yuan", "amount", "金额", "金额(元)", "金额（元）"),
-}
-_RESULTS = {"paid": "paid", "failed": "failed", "成功": "paid", "失败": "failed"}
-
-
-@dataclass
-class ResultReport:
-    """What an import of payment results did, row by row."""
-
-    file: str
-    rows: int = 0
-    paid: int = 0
-    failed: int = 0
-    unchanged: int = 0
-    errors: list[ImportRowError] = field(default_factory=list)
-
-    @property
-    def applied(self) -> int:
-        return self.paid + self.failed
-
-    def summary(self) -> str:
-        return (
-            f"{self.file}: {self.rows} row(s): {self.paid} paid, {self.failed} failed,"
-            f" {self.unchanged} unchanged, {len(self.errors)} error(s)"
-        )
-
-    def __str__(self) -> str:
-        return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
-
-
-def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, [])
-        return header, ((reader.line_num, row) for row in reader)
-    if suffix == ".xlsx":
-        wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.active
-        if ws is None:
-            raise ImportFileError("the workbook has no sheet", location=Location(file=str(path)))
-        lines = ws.iter_rows(values_only=True)
-        header = list(next(lines, ()))
-        return header, ((n, list(row)) for n, row in enumerate(lines, start=2))
-    raise ImportFileError(
-        f"cannot read '{path.suffix}' files; expected a .csv or .xlsx payment result file",
-        location=Location(file=str(path)),
-    )
-
-
-def _columns(path: Path, header: list[Any]) -> dict[str, int]:
-    names = {str(h or "").strip().lower().replace(" ", "_"): i for i, h in enumerate(header)}
-    found: dict[str, int] = {}
-    for key, aliases in _HEADER_ALIASES.items():
-        for alias in aliases:
-            if alias in names:
-                found[key] = names[alias]
-                break
-    missing = [k for k in ("grant_id", "result") if k not in found]
-    if missing:
-        raise ImportFileError(
-            f"the header has no {' or '.join(missing)} column; expected at least grant_id and"
-            f" result (paid|failed), optionally reason, paid_date, amount_yuan; got {header}",
-            location=Location(file=str(path), line=1),
-        )
-    return found
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-class _RowError(Exception):
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-
-
-def _paid_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_text(value))
-    except ValueError:
-        raise _RowError("paid_date", f"paid date '{value}' is not a date like 2026-03-31") from None
-
-
-def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:
-    """Apply a finance system's payment results (CSV or xlsx) to batched grants.
-
-    Columns: ``grant_id``, ``result`` (paid | failed), ``reason`` (required when
-    failed), optional ``paid_date`` and ``amount_yuan`` (checked against the
-    batch when present). Bad rows are reported with file, line and column and
-    skipped; good rows are applied. A result already recorded is left as it is,
-    so importing the same file again changes nothing; a result that contradicts
-    the recorded one (paid then failed, or failed then paid) is an error for an
-    officer to resolve.
-
-    Raises:
-        ImportFileError: the file cannot be read or lacks the required columns.
-    """
-    require_role(actor, "record payment results", Role.FINANCE_OFFICER)
-    header, rows = _read_table(path)
-    cols = _columns(path, header)
-    report = ResultReport(file=str(path))
-    seen: dict[int, int] = {}
-    batches: set[int] = set()
-    for line, values in rows:
-        cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
-        if all(_text(v) == "" for v in values):
-            continue
-        report.rows += 1
-        try:
-            outcome = _apply_row(session, path, line, cells, seen, actor.username)
-        except _RowError as err:
-            column = cols[err.column] + 1 if err.column in cols else None
-            location = Location(file=str(path), line=line, column=column, field=err.column)
-            report.errors.append(ImportRowError(err.message, location=location))
-            continue
-        kind, batch_id = outcome
-        batches.add(batch_id)
-        setattr(report, kind, getattr(report, kind) + 1)
-    for batch_id in batches:
-        open_items = session.scalar(
-            select(func.count())
-            .select_from(BatchItem)
-            .where(BatchItem.batch_id == batch_id, BatchItem.result.is_(None))
-        )
-        batch = session.get(Batch, batch_id)
-        if batch is not None and not open_items:
-            batch.status = "settled"
-    record_event(
-        session,
-        actor=actor.username,
-        kind="payment_results",
-        entity=f"file:{path.name}"[:64],
-        reason=report.summary(),
-        data={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
-    )
-    session.flush()
-    return report
-
-
-def _apply_row(
-    session: Session,
-    path: Path,
-    line: int,
-    cells: dict[str, Any],
-    seen: dict[int, int],
-    actor: str,
-) -> tuple[str, int]:
-    """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
-    raw_id = _text(cells["grant_id"])
-    if not raw_id.isdigit():
-        raise _RowError("grant_id", f"grant id '{raw_id}' is not a whole number")
-    grant_id = int(raw_id)
-    raw_result = _text(cells["result"])
-    result = _RESULTS.get(raw_result.lower())
-    if result is None:
-        raise _RowError("result", f"result '{raw_result}' is not one of paid, failed")
-    reason = _text(cells.get("reason"))
-    if result == "failed" and not reason:
-        raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
-    paid_on = _paid_date(cells.get("paid_date")) if result == "paid" else None
-    if grant_id in seen:
-        raise _RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
-    seen[grant_id] = line
-    grant = session.scalars(
-        select(Grant).where(Grant.id == grant_id).with_for_update()
-    ).one_or_none()
-    if grant is None:
-        raise _RowError("grant_id", f"unknown grant {grant_id}")
-    item = session.scalars(select(BatchItem).where(BatchItem.grant_id == grant_id)).one_or_none()
-    if item is None:
-        raise _RowError(
-            "grant_id", f"grant {grant_id} is not in any disbursement batch; export it first"
-        )
-    raw_amount = _text(cells.get("amount_yuan"))
-    if raw_amount:
-        try:
-            amount = parse_yuan(raw_amount, allow_negative=False)
-        except ValueError as err:
-            raise _RowError("amount_yuan", str(err)) from None
-        if amount != item.amount_fen:
-            raise _RowError(
-                "amount_yuan",
-                f"amount {format_yuan(amount, grouping=False)} yuan differs from the {format_yuan(item.amount_fen, grouping=False)} yuan"
-                f" exported for grant {grant_id} in batch {item.batch_id}",
-            )
-    recorded = {"paid": "paid", "payment_failed": "failed"}.get(grant.status)
-    if recorded == result:
-        return "unchanged", item.batch_id
-    if recorded is not None:
-        raise _RowError(
-            "result",
-            f"grant {grant_id} is already recorded as {grant.status}; a contradicting result"
-            " needs an officer (record a recovery or a re-payment instead)",
-        )
-    if grant.status != GrantStatus.IN_BATCH:
-        raise _RowError(
-            "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
-        )
-    item.result = result
-    item.reason = reason or None
-    data = {
-        "batch_id": item.batch_id,
-        "amount_fen": item.amount_fen,
-        "file": path.name,
-        "line": line,
-    }
-    if result == "paid":
-        grant.status = GrantStatus.PAID
-        grant.paid_at = dt.datetime.combine(paid_on, dt.time()) if paid_on else utcnow()
-        data["paid_at"] = grant.paid_at.isoformat()
-    else:
-        grant.status = GrantStatus.PAYMENT_FAILED
-    record_event(
-        session,
-        actor=actor,
-        kind="paid" if result == "paid" else "payment_failed",
-        uscc=grant.uscc,
-        policy_version_id=grant.policy_version_id,
-        entity=f"grant:{grant.id}",
-        reason=reason or None,
-        data=data,
-    )
-    return result, item.batch_id

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.db.base import Base
 from huiqi.db.clock import utcnow
+from huiqi.delivery.statuses import BatchStatus, BudgetMode, NotificationStatus, VersionStatus
 
 
 def table_of(model: type[Base]) -> Table:
@@ -55,13 +56,13 @@ class PolicyVersion(Base):
     valid_to: Mapped[dt.date] = mapped_column(Date)
     benefit_period: Mapped[str] = mapped_column(String(32))
     budget_fen: Mapped[int | None] = mapped_column(BigInteger)
-    budget_mode: Mapped[str] = mapped_column(String(16), default="first_come")
+    budget_mode: Mapped[str] = mapped_column(String(16), default=BudgetMode.FIRST_COME)
     committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     per_enterprise_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
     cap_group: Mapped[str | None] = mapped_column(String(120))
     exclusivity_group: Mapped[str | None] = mapped_column(String(120))
     department: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="published")
+    status: Mapped[str] = mapped_column(String(16), default=VersionStatus.PUBLISHED)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64))
 
@@ -132,9 +133,7 @@ class Grant(Base):
     benefit_period: Mapped[str] = mapped_column(String(32))
     requested_fen: Mapped[int] = mapped_column(BigInteger)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(
-        String(24)
-    )  # provisional | granted | in_batch | paid | payment_failed
+    status: Mapped[str] = mapped_column(String(24))  # a GrantStatus
     snapshot_id: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -201,7 +200,7 @@ class Notification(Base):
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(16), default=NotificationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -217,7 +216,7 @@ class Batch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="exported")
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.EXPORTED)
     grants: Mapped[int] = mapped_column(Integer, default=0)
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     csv_path: Mapped[str | None] = mapped_column(Text)

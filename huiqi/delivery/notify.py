@@ -57,6 +57,7 @@ from huiqi.delivery.channels import (
     channels_from_env,
 )
 from huiqi.delivery.models import DirectoryEntry, Notification, table_of, utcnow
+from huiqi.delivery.statuses import NotificationStatus
 from huiqi.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def enqueue_many(
                 "subject": m.subject,
                 "body": m.body,
                 "dedupe_key": f"{m.dedupe_key}:{name}",
-                "status": "sent" if name == INBOX else "pending",
+                "status": NotificationStatus.SENT if name == INBOX else NotificationStatus.PENDING,
                 "attempts": 0,
                 "created_at": now,
                 "sent_at": now if name == INBOX else None,
@@ -273,15 +274,19 @@ def send_pending(
         try:
             by_name[message.channel].send(message)
         except PermanentDeliveryError as exc:
-            outcome = _record(factory, message, "failed", _describe(exc), clock)
+            outcome = _record(factory, message, NotificationStatus.FAILED, _describe(exc), clock)
         except Exception as exc:
-            status = "failed" if message.attempt >= max_attempts else "pending"
+            status = (
+                NotificationStatus.FAILED
+                if message.attempt >= max_attempts
+                else NotificationStatus.PENDING
+            )
             outcome = _record(factory, message, status, _describe(exc), clock)
             log.warning(
                 "notification %s attempt %d failed: %s", message.dedupe_key, message.attempt, exc
             )
         else:
-            outcome = _record(factory, message, "sent", None, clock)
+            outcome = _record(factory, message, NotificationStatus.SENT, None, clock)
         counts[outcome] += 1
     return SendReport(claimed=len(messages), expired=expired, **counts)
 
@@ -296,8 +301,11 @@ def _claim(
 ) -> tuple[list[Outgoing], int]:
     """Move claimable rows to 'sending' in one short transaction; return them as messages."""
     claimable = or_(
-        Notification.status == "pending",
-        and_(Notification.status == "sending", Notification.sent_at < clock - lease),
+        Notification.status == NotificationStatus.PENDING,
+        and_(
+            Notification.status == NotificationStatus.SENDING,
+            Notification.sent_at < clock - lease,
+        ),
     )
     with transaction(factory) as session:
         rows = session.scalars(
@@ -309,8 +317,8 @@ def _claim(
         ).all()
         exhausted = [r for r in rows if r.attempts >= max_attempts]
         for row in exhausted:
-            was_sending = row.status == "sending"
-            row.status = "failed"
+            was_sending = row.status == NotificationStatus.SENDING
+            row.status = NotificationStatus.FAILED
             row.sent_at = None
             row.last_error = (
                 f"gave up after {row.attempts} attempts; the last sender stopped before "
@@ -320,7 +328,7 @@ def _claim(
             )
         live = [r for r in rows if r.attempts < max_attempts]
         for row in live:
-            row.status = "sending"
+            row.status = NotificationStatus.SENDING
             row.attempts += 1
             row.sent_at = clock
         emails = _enterprise_emails(session, {r.uscc for r in live})
@@ -350,13 +358,13 @@ def _enterprise_emails(session: Session, usccs: set[str]) -> dict[str, tuple[str
 def _record(
     factory: sessionmaker[Session],
     message: Outgoing,
-    status: str,
+    status: NotificationStatus,
     error: str | None,
     clock: dt.datetime,
 ) -> str:
     """Write a claim's outcome unless the claim was taken over; return the report bucket."""
     values: dict[str, object] = {"status": status}
-    if status == "sent":
+    if status == NotificationStatus.SENT:
         values["sent_at"] = clock
     else:
         values["sent_at"] = None
@@ -366,7 +374,7 @@ def _record(
             update(Notification)
             .where(
                 Notification.id == message.notification_id,
-                Notification.status == "sending",
+                Notification.status == NotificationStatus.SENDING,
                 Notification.attempts == message.attempt,
             )
             .values(**values)
@@ -379,7 +387,11 @@ def _record(
             status,
         )
         return "lost"
-    return {"sent": "sent", "pending": "retrying", "failed": "failed"}[status]
+    return {
+        NotificationStatus.SENT: "sent",
+        NotificationStatus.PENDING: "retrying",
+        NotificationStatus.FAILED: "failed",
+    }[status]
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,23 +16,24 @@ from huiqi.delivery.models import (
     utcnow,
 )
 from huiqi.delivery.records import DeliveryReport, insert_records, message_for, record_values
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.engine import ResultRow
 
 
 def offer_or_prefill(
     s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
 ) -> None:
-    status = RecordStatus.OFFERED if pv.delivery == "confirm" else RecordStatus.APPLICATION_OPEN
+    confirm = pv.delivery == DeliveryMode.CONFIRM
+    status = RecordStatus.OFFERED if confirm else RecordStatus.APPLICATION_OPEN
     values = [record_values(pv, r, sid, status) for r in rows]
     ids = insert_records(s, pv, values)
-    if pv.delivery == "apply":
+    if pv.delivery == DeliveryMode.APPLY:
         bulk_insert(
             s,
             table_of(Application),
             [{"entitlement_id": ids[r.uscc], "prefilled": prefill(r)} for r in rows],
         )
-    kind = "offer" if pv.delivery == "confirm" else "application"
+    kind = "offer" if confirm else "application"
     now = utcnow()
     record_events(
         s,
@@ -50,22 +51,21 @@ def offer_or_prefill(
             for r in rows
         ],
     )
-    notify.enqueue_many(
-        s,
-        [
+    messages = []
+    for r in rows:
+        subject, body = message_for(pv, r, kind)
+        messages.append(
             notify.Message(
                 uscc=r.uscc,
                 kind=kind,
-                subject=message_for(pv, r, kind)[0],
-                body=message_for(pv, r, kind)[1],
+                subject=subject,
+                body=body,
                 dedupe_key=f"{kind}:{pv.id}:{r.uscc}:{pv.benefit_period}",
             )
-            for r in rows
-        ],
-        count=False,
-    )
+        )
+    notify.enqueue_many(s, messages, count=False)
     rep.new_records += len(rows)
-    if pv.delivery == "confirm":
+    if confirm:
         rep.offered += len(rows)
     else:
         rep.applications += len(rows)

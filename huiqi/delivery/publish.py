@@ -34,6 +34,7 @@ from huiqi.delivery.models import (
 )
 from huiqi.delivery.offers import offer_or_prefill, prefill  # noqa: F401 - prefill is part of this module's API
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus
 from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_versions: API
     compile_version,
     policy_ref,
@@ -74,7 +75,7 @@ def _deliver_chunk(
         fresh = [r for r in rows if r.uscc not in existing]
         if not fresh:
             return
-        if pv.delivery != "auto":
+        if pv.delivery != DeliveryMode.AUTO:
             offer_or_prefill(s, pv, fresh, sid, actor, rep)
         elif pv.cap_group:
             # A shared cap is reserved row by row (it spans other policies' grants).
@@ -161,8 +162,10 @@ def deliver(
             also=(Role.SCHEDULER,),
         )
         cp = compile_version(pv)
-    statuses = ("eligible", "near_miss") if pv.delivery == "apply" else ("eligible",)
-    sid, rows = snapshot_result_rows(settings, cp, snapshot_id=snapshot_id, statuses=statuses)
+    wanted = [MatchStatus.ELIGIBLE]
+    if pv.delivery == DeliveryMode.APPLY:
+        wanted.append(MatchStatus.NEAR_MISS)
+    sid, rows = snapshot_result_rows(settings, cp, snapshot_id=snapshot_id, statuses=tuple(wanted))
     rep = DeliveryReport(pv.id, pv.policy_id, pv.version, pv.delivery, sid, matched=len(rows))
     known = identities(settings, sid, [r.uscc for r in rows])
     with transaction(factory) as s:
@@ -176,7 +179,11 @@ def deliver(
         if on_chunk:
             on_chunk(i + 1, (len(rows) + chunk - 1) // chunk)
     rep.flagged = _flag_lost(
-        factory, pv.id, {r.uscc for r in rows if r.status == "eligible"}, sid, actor.username
+        factory,
+        pv.id,
+        {r.uscc for r in rows if r.status == MatchStatus.ELIGIBLE},
+        sid,
+        actor.username,
     )
     rep.seconds = time.perf_counter() - started
     with transaction(factory) as s:

@@ -16,13 +16,20 @@ from huiqi.delivery.models import (
     table_of,
     utcnow,
 )
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
 CHUNK = 5_000
 
 
-OPEN_STATUSES = ("granted", "offered", "application_open", "submitted", "pending_allocation")
+OPEN_STATUSES = (
+    RecordStatus.GRANTED,
+    RecordStatus.OFFERED,
+    RecordStatus.APPLICATION_OPEN,
+    RecordStatus.SUBMITTED,
+    RecordStatus.PENDING_ALLOCATION,
+)
 
 
 @dataclass
@@ -87,7 +94,7 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
             f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。"
             f"条件：{why}",
         )
-    if row.status == "eligible":
+    if row.status == MatchStatus.ELIGIBLE:
         outlook = f"预计可获{amount}元"
     else:
         missing = "、".join(c["label"] for c in criteria if c["state"] == "not_met")
@@ -111,7 +118,7 @@ def record_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str) -> d
         "snapshot_id": sid,
         "last_snapshot_id": sid,
         "explanation": row.ledger,
-        "expires_on": pv.valid_to if pv.delivery == "confirm" else None,
+        "expires_on": pv.valid_to if pv.delivery == DeliveryMode.CONFIRM else None,
         "review_flag": False,
         "status_reason": None,  # every row carries every key: executemany takes the first row's
         "created_at": now,
@@ -147,8 +154,10 @@ def ids_of(
     return {u: i for u, i in rows if u in wanted}
 
 
-def insert_records(s: Session, pv: PolicyVersion, values: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert delivery records with one cached statement; return USCC -> record id."""
+def insert_records(
+    s: Session, pv: PolicyVersion, values: list[dict[str, Any]], *, json_text: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """Insert delivery records in bulk; return USCC -> record id."""
     before = max_id(s, Entitlement)
-    bulk_insert(s, table_of(Entitlement), values)
+    bulk_insert(s, table_of(Entitlement), values, json_text=json_text)
     return ids_of(s, Entitlement, pv, [v["uscc"] for v in values], after=before)

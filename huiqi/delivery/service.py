@@ -33,7 +33,7 @@ from huiqi.delivery.models import (
     Grant,
     PolicyVersion,
 )
-from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
+from huiqi.delivery.statuses import GrantStatus, MatchStatus, RecordStatus, parse_status
 from huiqi.errors import NotFoundError
 
 MAX_LIMIT = 10_000
@@ -334,7 +334,7 @@ def list_applications(
             a.submitted_at,
             a.decision,
             a.reason,
-            e.status == RecordStatus.SUBMITTED and e.match_status == "eligible",
+            e.status == RecordStatus.SUBMITTED and e.match_status == MatchStatus.ELIGIBLE,
         )
         for e, a, pv in session.execute(query).all()
     ]

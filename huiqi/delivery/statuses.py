@@ -29,6 +29,7 @@ class RecordStatus(StrEnum):
     BUDGET_EXHAUSTED = "budget_exhausted"
     CAPPED = "capped"
     PENDING_ALLOCATION = "pending_allocation"
+    PENDING = "pending"  # inserted, about to be granted or refused in the same transaction
 
 
 class GrantStatus(StrEnum):
@@ -38,6 +39,36 @@ class GrantStatus(StrEnum):
     PAID = "paid"
     PAYMENT_FAILED = "payment_failed"
     SUPERSEDED = "superseded"
+
+
+class NotificationStatus(StrEnum):
+    """An outbox row's status; inbox rows are sent when they are written."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; taken over when its lease runs out
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class BatchStatus(StrEnum):
+    EXPORTED = "exported"
+    SETTLED = "settled"  # a result recorded for every grant in it
+
+
+class PaymentResult(StrEnum):
+    """A row of the bank's payment result file."""
+
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class VersionStatus(StrEnum):
+    PUBLISHED = "published"
+
+
+class BudgetMode(StrEnum):
+    FIRST_COME = "first_come"  # granted in USCC order until the budget is spent
+    PRO_RATA = "pro_rata"  # everyone provisional, then shared in proportion
 
 
 class DeliveryMode(StrEnum):

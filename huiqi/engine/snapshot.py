@@ -25,6 +25,9 @@ class Snapshot:
 
     id: int
     files: Mapping[str, Path]
+    # Where DuckDB may spill while matching it (inside the data directory, not the
+    # working directory); None: DuckDB's default.
+    spill_dir: Path | None = None
 
 
 def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapshot:
@@ -36,4 +39,6 @@ def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapsho
     store = ProfileStore(settings)
     sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
     files = store.snapshot_files(sid)
-    return Snapshot(sid, {name: files[name] for name in SOURCES})
+    return Snapshot(
+        sid, {name: files[name] for name in SOURCES}, spill_dir=settings.data_dir / "tmp"
+    )

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.models import User, UserRole
 from huiqi.config import Settings, get_settings
@@ -114,7 +115,7 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 
 
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
-    from huiqi.delivery import applications, budget, claims, disburse, lifecycle, notify
+    from huiqi.delivery import applications, budget, claims, disburse, lifecycle, notify, payments
     from huiqi.delivery import publish as publishing
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
@@ -131,7 +132,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         path = w.settings.data_dir / "results.csv"
         path.write_text(f"grant_id,result\n{w.grant},paid\n", encoding="utf-8")
         with transaction(w.factory) as s:
-            return disburse.import_payment_results(s, path, actor=actor)
+            return payments.import_payment_results(s, path, actor=actor)
 
     def explain(w: World, actor: Actor) -> Any:
         with transaction(w.factory) as s:
@@ -163,16 +164,16 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(admin="both"),
         ),
         "huiqi.accounts.service.list_users": (_in_tx(accounts.list_users), _row(admin="both")),
-        "huiqi.accounts.service.create_token": (
-            _in_tx(accounts.create_token, name="t", username="owner"),
+        "huiqi.accounts.tokens.create_token": (
+            _in_tx(tokens.create_token, name="t", username="owner"),
             _row(admin="both"),
         ),
-        "huiqi.accounts.service.list_tokens": (
-            _in_tx(accounts.list_tokens, username="owner"),
+        "huiqi.accounts.tokens.list_tokens": (
+            _in_tx(tokens.list_tokens, username="owner"),
             _row(admin="both"),
         ),
-        "huiqi.accounts.service.revoke_token": (
-            lambda w, a: _in_tx(accounts.revoke_token, token_id=w.owner_token)(w, a),
+        "huiqi.accounts.tokens.revoke_token": (
+            lambda w, a: _in_tx(tokens.revoke_token, token_id=w.owner_token)(w, a),
             _row(admin="both"),
         ),
         "huiqi.delivery.service.list_records": (
@@ -240,7 +241,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(policy_publisher="own", finance_officer="both", scheduler="both"),
         ),
         "huiqi.delivery.disburse.export_batch": (export, _row(finance_officer="both")),
-        "huiqi.delivery.disburse.import_payment_results": (
+        "huiqi.delivery.payments.import_payment_results": (
             results,
             _row(finance_officer="both"),
         ),
@@ -365,7 +366,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
         s.add(owner)
         s.flush()
         seed_admin = Actor.of("seed", "admin", user_id=owner.id)
-        token, _ = accounts.create_token(s, actor=seed_admin, name="owned", username="owner")
+        token, _ = tokens.create_token(s, actor=seed_admin, name="owned", username="owner")
         return World(
             settings,
             factory,

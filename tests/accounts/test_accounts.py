@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
 from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn
 from huiqi.accounts.credentials import WeakPassword, hash_password, verify_password
 from huiqi.accounts.models import ApiToken, User
@@ -26,7 +27,7 @@ USCC = make("91310115MA1000001")
 def _admin(factory: sessionmaker[Session]) -> Actor:
     with transaction(factory) as s:
         accounts.init_admin(s, username="root", password=PASSWORD)
-        actor, _ = accounts.sign_in(s, username="root", password=PASSWORD)
+        actor, _ = tokens.sign_in(s, username="root", password=PASSWORD)
     return actor
 
 
@@ -75,7 +76,7 @@ def test_user_changes_are_audit_events(sessions: sessionmaker[Session]) -> None:
     assert kinds == ["user_added", "user_changed", "user_disabled"]
     assert all(e.actor == "root" for e in _events(sessions, "user_changed"))
     with transaction(sessions) as s, pytest.raises(AccessDenied, match="wrong user name"):
-        accounts.sign_in(s, username="ent", password=PASSWORD)
+        tokens.sign_in(s, username="ent", password=PASSWORD)
 
 
 def test_passwords_are_argon2id_hashes(sessions: sessionmaker[Session]) -> None:
@@ -93,7 +94,7 @@ def test_wrong_password_is_refused_and_recorded(sessions: sessionmaker[Session])
     _admin(sessions)
     for name in ("root", "nobody"):
         with transaction(sessions) as s, pytest.raises(AccessDenied, match="wrong user name"):
-            accounts.sign_in(s, username=name, password="not-the-password")
+            tokens.sign_in(s, username=name, password="not-the-password")
     failed = _events(sessions, "login_failed")
     assert [e.actor for e in failed] == ["root", "nobody"]
     assert failed[0].entity is not None and failed[1].entity is None
@@ -107,8 +108,8 @@ def test_tokens_expire_are_revoked_and_die_with_a_disabled_user(
         accounts.add_user(
             s, actor=admin, username="robot", roles=[RoleGrant(Role.SCHEDULER)], password=None
         )
-        made, secret = accounts.create_token(s, actor=admin, name="cron", username="robot")
-        assert accounts.actor_from_token(s, secret).username == "robot"
+        made, secret = tokens.create_token(s, actor=admin, name="cron", username="robot")
+        assert tokens.actor_from_token(s, secret).username == "robot"
         stored = s.scalar(select(ApiToken.token_hash).where(ApiToken.id == made.id))
     assert stored is not None and secret not in stored and len(stored) == 64
     with transaction(sessions) as s:
@@ -118,20 +119,20 @@ def test_tokens_expire_are_revoked_and_die_with_a_disabled_user(
             .values(expires_at=dt.datetime(2020, 1, 1))
         )
     with transaction(sessions) as s, pytest.raises(NotSignedIn, match="expired"):
-        accounts.actor_from_token(s, secret)
+        tokens.actor_from_token(s, secret)
     with transaction(sessions) as s:
-        _, second = accounts.create_token(s, actor=admin, name="cron2", username="robot")
-        assert [t.name for t in accounts.list_tokens(s, actor=admin, username="robot")] == [
+        _, second = tokens.create_token(s, actor=admin, name="cron2", username="robot")
+        assert [t.name for t in tokens.list_tokens(s, actor=admin, username="robot")] == [
             "cron",
             "cron2",
         ]
         accounts.set_disabled(s, actor=admin, username="robot")
     with transaction(sessions) as s, pytest.raises(NotSignedIn, match="revoked"):
-        accounts.actor_from_token(s, second)
+        tokens.actor_from_token(s, second)
     with transaction(sessions) as s, pytest.raises(NotSignedIn, match="sign in first"):
-        accounts.actor_from_token(s, None)
+        tokens.actor_from_token(s, None)
     with transaction(sessions) as s, pytest.raises(NotSignedIn, match="not known"):
-        accounts.actor_from_token(s, "hq_forged")
+        tokens.actor_from_token(s, "hq_forged")
 
 
 def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> None:
@@ -141,12 +142,12 @@ def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> 
             accounts.add_user(
                 s, actor=admin, username=name, roles=[RoleGrant(Role.FINANCE_OFFICER)]
             )
-        a_token, _ = accounts.create_token(s, actor=admin, name="t", username="a")
+        a_token, _ = tokens.create_token(s, actor=admin, name="t", username="a")
         b = accounts.actor_of(s.scalars(select(User).where(User.username == "b")).one())
         with pytest.raises(AccessDenied, match="revoke other users' tokens"):
-            accounts.revoke_token(s, actor=b, token_id=a_token.id)
-        mine, _ = accounts.create_token(s, actor=b, name="mine")
-        assert not accounts.revoke_token(s, actor=b, token_id=mine.id).active
+            tokens.revoke_token(s, actor=b, token_id=a_token.id)
+        mine, _ = tokens.create_token(s, actor=b, name="mine")
+        assert not tokens.revoke_token(s, actor=b, token_id=mine.id).active
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from huiqi.accounts import service as accounts_service
+from huiqi.accounts import tokens as token_service
 from huiqi.accounts.roles import RoleGrant
 from huiqi.cli.main import cli
 from huiqi.config import get_settings
@@ -39,7 +40,7 @@ def accounts(data: Path, **extra: list[str]) -> dict[str, str]:
     with transaction(factory) as s:
         if not accounts_service.has_admin(s):
             accounts_service.init_admin(s, username="admin", password=PASSWORD)
-        admin, _ = accounts_service.sign_in(s, username="admin", password=PASSWORD)
+        admin, _ = token_service.sign_in(s, username="admin", password=PASSWORD)
         wanted = {**ROLES, **extra}
         existing = {u.username for u in accounts_service.list_users(s, actor=admin)}
         for name, roles in wanted.items():
@@ -52,7 +53,5 @@ def accounts(data: Path, **extra: list[str]) -> dict[str, str]:
                     password=PASSWORD,
                 )
         for name in ["admin", "scheduler", *wanted]:
-            _, tokens[name] = accounts_service.create_token(
-                s, actor=admin, name="test", username=name
-            )
+            _, tokens[name] = token_service.create_token(s, actor=admin, name="test", username=name)
     return tokens

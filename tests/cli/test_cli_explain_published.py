@@ -13,7 +13,7 @@ import pytest
 
 from huiqi.engine import PolicyTrace
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY
-from huiqi.engine.trace import complete, ledger_form
+from huiqi.engine.ledger_form import complete, ledger_form
 
 LIBRARY = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
 # Published from a file outside the library, with an amount the library never had:

@@ -16,13 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.testing import FINANCE
 from huiqi.db.engine import transaction
-from huiqi.delivery.disburse import (
-    EXPORT_COLUMNS,
-    NothingToPay,
-    export_batch,
-    import_payment_results,
-)
+from huiqi.delivery.disburse import EXPORT_COLUMNS, NothingToPay, export_batch
 from huiqi.delivery.models import Batch, BatchItem, Event, Grant
+from huiqi.delivery.payments import import_payment_results
 from huiqi.errors import ImportFileError
 from huiqi.sheetcells import FORMULA_STARTS
 

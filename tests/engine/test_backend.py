@@ -7,6 +7,7 @@ import doctest
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from engine_factories import POLICIES, compile_spec, compile_yaml, policy_yaml
@@ -193,3 +194,18 @@ def test_engine_imports_no_shell() -> None:
     )
     shells = ("huiqi.cli", "huiqi.delivery", "huiqi.web", "huiqi.db", "fastapi", "click")
     assert not {m for m in loaded if m.startswith(shells)}
+
+
+def test_matching_spills_inside_the_data_directory(tmp_path: Path) -> None:
+    """DuckDB's default spill folder is '.tmp' in the working directory; the engine's
+    connection spills where it is told (a snapshot: its data directory), kept private."""
+    from huiqi.engine.duckdb.matcher import connect_engine
+
+    spill = tmp_path / "data" / "tmp"
+    con = connect_engine(spill_dir=spill)
+    try:
+        row = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    finally:
+        con.close()
+    assert row is not None and Path(row[0]) == spill
+    assert spill.is_dir() and spill.stat().st_mode & 0o077 == 0

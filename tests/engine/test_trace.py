@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huiqi.engine import AmountTrace, CriterionTrace, PolicyTrace, ValueRead, get_backend
+from huiqi.engine.ledger_form import complete, ledger_form
 from huiqi.engine.profile import RawProfile
-from huiqi.engine.trace import FORMAT, STATES, complete, ledger_form
+from huiqi.engine.trace import FORMAT, STATES
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
     lambda d: abs(d) < Decimal(10) ** 30

@@ -58,7 +58,8 @@ class DuckDBBackend(Backend):
     def connect(self, source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
         """An in-memory connection over ``source``: a snapshot's Parquet files as views, or
         the given profiles loaded as tables. The one place a snapshot is attached."""
-        con = connect_engine(memory_limit=self.memory_limit, threads=self.threads)
+        spill = source.spill_dir if isinstance(source, Snapshot) else None
+        con = connect_engine(memory_limit=self.memory_limit, threads=self.threads, spill_dir=spill)
         try:
             if isinstance(source, Snapshot):
                 attach_snapshot(con, source.files)

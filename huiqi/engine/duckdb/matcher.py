@@ -27,7 +27,7 @@ from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import FRAME, build_frame
 from huiqi.engine.duckdb.policy_sql import bulk_sql
 from huiqi.engine.results import STATUSES, MatchRun, PolicySummary, Progress
-from huiqi.fsmode import private_file
+from huiqi.fsmode import private_dir, private_file
 
 # Kept rows are stored as four integers (15 bytes a row, instead of ~85 with the USCC,
 # the policy id and criterion ids as strings). ``detail`` depends on the status: the
@@ -86,10 +86,13 @@ class PreparedPolicy:
 
 
 def connect_engine(
-    *, memory_limit: str | None = None, threads: int | None = None
+    *, memory_limit: str | None = None, threads: int | None = None, spill_dir: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection for matching, with optional limits."""
+    """An in-memory DuckDB connection for matching, with optional limits; it spills to
+    ``spill_dir`` (created private) rather than a ``.tmp`` in the working directory."""
     con = duckdb.connect()
+    if spill_dir is not None:
+        con.execute("SET temp_directory = ?", [str(private_dir(spill_dir))])
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
     if threads:

@@ -1,0 +1,201 @@
+"""Sign-in and tokens: passwords exchanged for sign-in tokens, API tokens for machine
+clients, and the actor a token stands for.
+
+A token is random (``hq_…``), shown once and stored only as its SHA-256; it
+expires, can be revoked, and stops working when its user is disabled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn, require_role
+from huiqi.accounts.credentials import new_token, token_digest, verify_password
+from huiqi.accounts.models import ApiToken, User
+from huiqi.accounts.roles import Role
+from huiqi.accounts.service import AccountError, actor_of, find_user
+from huiqi.db.clock import utcnow
+from huiqi.delivery.audit import record_event
+from huiqi.errors import NotFoundError
+
+LOGIN_DAYS = 7
+API_DAYS = 90
+MAX_TOKEN_DAYS = 366
+
+
+@dataclass(frozen=True)
+class TokenPublic:
+    id: int
+    username: str
+    name: str
+    kind: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+def _token_public(token: ApiToken, username: str) -> TokenPublic:
+    return TokenPublic(
+        token.id,
+        username,
+        token.name,
+        token.kind,
+        token.prefix,
+        token.created_at,
+        token.expires_at,
+        token.revoked_at,
+        token.last_used_at,
+    )
+
+
+def sign_in(
+    session: Session, *, username: str, password: str, client: str = "cli", days: int = LOGIN_DAYS
+) -> tuple[Actor, str]:
+    """Check a password and issue a sign-in token; return the actor and the token (shown once).
+
+    A refusal is recorded as a ``login_failed`` event in the caller's transaction; the
+    caller commits it before passing the AccessDenied on (the CLI's ``login`` does).
+    """
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or user.disabled:
+        record_event(
+            session,
+            actor=username.strip()[:64] or "?",
+            kind="login_failed",
+            entity=f"user:{user.id}" if user else None,
+            reason=f"sign-in refused ({client})",
+        )
+        raise AccessDenied("wrong user name or password, or the account is disabled")
+    secret = _issue(session, user, name=client, kind="login", days=days)
+    record_event(
+        session, actor=user.username, kind="login", entity=f"user:{user.id}", reason=client
+    )
+    return actor_of(user), secret
+
+
+def _issue(session: Session, user: User, *, name: str, kind: str, days: int) -> str:
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"a token lives 1 to {MAX_TOKEN_DAYS} days; got {days}")
+    secret = new_token()
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name[:120],
+            kind=kind,
+            token_hash=token_digest(secret),
+            prefix=secret[:10],
+            expires_at=utcnow() + dt.timedelta(days=days),
+        )
+    )
+    session.flush()
+    return secret
+
+
+def actor_from_token(session: Session, secret: str | None) -> Actor:
+    """The actor a bearer token stands for; NotSignedIn if it is unknown, expired or revoked."""
+    if not secret:
+        raise NotSignedIn("sign in first: 'huiqi login' (or set HUIQI_TOKEN to an API token)")
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(secret))
+    ).one_or_none()
+    now = utcnow()
+    if row is None:
+        raise NotSignedIn("the token is not known here; sign in again with 'huiqi login'")
+    token, user = row
+    if token.revoked_at is not None or user.disabled:
+        raise NotSignedIn("the token was revoked or its user disabled; sign in again")
+    if token.expires_at <= now:
+        raise NotSignedIn(f"the token expired on {token.expires_at:%Y-%m-%d}; sign in again")
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        token.last_used_at = now
+    return actor_of(user)
+
+
+def sign_out(session: Session, *, secret: str) -> bool:
+    """Revoke the token a client holds (no actor check: holding it is the proof)."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    return True
+
+
+def create_token(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    days: int = API_DAYS,
+    username: str | None = None,
+) -> tuple[TokenPublic, str]:
+    """An API token for a machine client: for oneself, or (admins) for another user such as
+    the scheduler service account. The secret is returned once and stored only hashed."""
+    if actor.user_id is None:
+        raise NotSignedIn("sign in to create tokens")
+    target = username or actor.username
+    if target != actor.username:
+        require_role(actor, "create tokens for other users", Role.ADMIN)
+    user = find_user(session, target)
+    if user.disabled:
+        raise AccountError(f"'{target}' is disabled")
+    secret = _issue(session, user, name=name, kind="api", days=days)
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    assert token is not None
+    record_event(
+        session,
+        actor=actor.username,
+        kind="token_created",
+        entity=f"token:{token.id}",
+        reason=f"API token '{name}' for '{target}', {days} days",
+    )
+    return _token_public(token, user.username), secret
+
+
+def list_tokens(
+    session: Session, *, actor: Actor, username: str | None = None
+) -> list[TokenPublic]:
+    """Tokens of one user (one's own; admins any user's, or everyone's with username '*')."""
+    target = username or actor.username
+    if target != actor.username:
+        require_role(actor, "list other users' tokens", Role.ADMIN)
+    query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+    if target != "*":
+        query = query.where(User.username == target)
+    return [_token_public(t, u) for t, u in session.execute(query.order_by(ApiToken.id))]
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPublic:
+    """Revoke a token: one's own, or any (admins)."""
+    row = session.execute(
+        select(ApiToken, User.username)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == token_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no token {token_id}")
+    token, owner = row
+    if owner != actor.username:
+        require_role(actor, "revoke other users' tokens", Role.ADMIN)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(
+            session,
+            actor=actor.username,
+            kind="token_revoked",
+            entity=f"token:{token.id}",
+            reason=f"token '{token.name}' of '{owner}' revoked",
+        )
+    return _token_public(token, owner)
