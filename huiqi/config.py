@@ -2,7 +2,7 @@
 
 ``HUIQI_DATA_DIR`` (default ``./huiqi-data``) holds the profile store
 (``profiles.duckdb``), frozen snapshots (``snapshots/<id>/``), import reports
-and rejects (``imports/``), match outputs (``runs/``), disbursement files
+and rejects (``imports/``), the office's own column mappings (``mappings/``), match outputs (``runs/``), disbursement files
 (``disbursements/``) and generated registry files (``generated/``). It is made
 owner-only: folders 0700, files 0600 (see :mod:`huiqi.fsmode`).
 """
@@ -39,6 +39,11 @@ class Settings:
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+    @property
+    def mappings_dir(self) -> Path:
+        """The office's own registry layouts (``*.yaml``), beside the built-in ones."""
+        return self.data_dir / "mappings"
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory owner-only (0700); one found wider is tightened."""

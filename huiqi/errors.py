@@ -59,6 +59,10 @@ class ImportRowError(HuiqiError):
     """One row of an import file is invalid (kept as a reject, never raised to the top)."""
 
 
+class MappingError(HuiqiError):
+    """A column-mapping file is malformed (file, line, column say where)."""
+
+
 class ImportFileError(HuiqiError):
     """An import file cannot be read at all (wrong format, missing mapping, unreadable)."""
 

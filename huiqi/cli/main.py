@@ -24,6 +24,7 @@ from huiqi.cli.common import (
 from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
 from huiqi.cli.ledger import COMMANDS as LEDGER_COMMANDS
+from huiqi.cli.mapping import mapping
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
 from huiqi.db.engine import transaction
@@ -63,6 +64,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
 
 
 cli.add_command(policy)
+cli.add_command(mapping)
 cli.add_command(demo)
 for _command in [*ACCOUNT_COMMANDS, *DELIVERY_COMMANDS, *LEDGER_COMMANDS]:
     cli.add_command(_command)
@@ -146,15 +148,28 @@ def generate(
 @click.option(
     "--mapping",
     "-m",
-    help="Column mapping (registry layout) name; default: detected from the header.",
+    metavar="NAME|PATH",
+    help="Column mapping (registry layout): a built-in name (tax, market...), a name from "
+    "DATA_DIR/mappings/, or the path of a mapping YAML file (path/to/my-layout.yaml); "
+    "default: detected from the header among the built-in and DATA_DIR/mappings/ ones.",
+)
+@click.option(
+    "--sheet",
+    help="For a workbook: the sheet to read (default: the one whose header fits the mapping).",
 )
 @click.pass_context
 @handle_errors
-def import_cmd(ctx: click.Context, files: tuple[Path, ...], mapping: str | None) -> None:
+def import_cmd(
+    ctx: click.Context, files: tuple[Path, ...], mapping: str | None, sheet: str | None
+) -> None:
     """Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.
 
     Needs the data_steward role. Good rows are stored; bad rows go to a rejects
     file with file, line, column and reason. Exits 4 when any row was rejected.
+
+    A layout huiqi does not know is described by a mapping file: draft one with
+    'huiqi mapping new FILE', confirm it, then pass --mapping path/to/file.yaml, or
+    keep it in DATA_DIR/mappings/ so that the header finds it by itself.
     """
     from huiqi.profiles.service import import_files
 
@@ -163,7 +178,7 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], mapping: str | None)
     rejected = 0
     with progress_bars() as progress, transaction(factory) as s:
         reports = import_files(
-            settings, s, actor=actor, files=files, mapping=mapping, progress=progress
+            settings, s, actor=actor, files=files, mapping=mapping, sheet=sheet, progress=progress
         )
     for r in reports:
         console.print(r.summary())

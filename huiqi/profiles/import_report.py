@@ -7,6 +7,9 @@ Under ``<imports_dir>/<snapshot_id>/`` each import leaves:
   original row under the file's own headers. Written even when empty. A cell
   that a spreadsheet would run as a formula gets an apostrophe in front
   (:mod:`huiqi.sheetcells`).
+* ``normalised.csv``  every value stored in another form than the file's text
+  (a lower-case USCC stored upper-cased): file, line, column, field, the
+  original text and what was stored. Written even when empty.
 * ``report.json``  counts, encoding, hash, mapping, rejects per field, first messages.
 * ``report.txt``   the same as a short human-readable summary.
 """
@@ -49,12 +52,18 @@ class ImportReport:
     rejects_by_field: dict[str, int] = field(default_factory=dict)
     missing_columns: list[str] = field(default_factory=list)
     size_classes_refreshed: bool = False
+    sheet: str | None = None
+    uscc_upper_cased: int = 0
+    uscc_upper_cased_lines: list[int] = field(default_factory=list)
+    normalised_path: Path | None = None
     seconds: float = 0.0
 
     def summary(self) -> str:
         """A few lines for a person: what was read, what went in, where the rejects are."""
         name = Path(self.file).name
         how = self.format if self.encoding is None else f"{self.format}, {self.encoding}"
+        if self.sheet is not None:
+            how += f", sheet '{self.sheet}'"
         lines = [
             f"Imported {name} with mapping '{self.mapping}' ({how}) as snapshot {self.snapshot_id}.",
             f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
@@ -64,6 +73,13 @@ class ImportReport:
             lines.append("No changes: no row was accepted.")
         elif self.rows_changed == 0:
             lines.append("No changes: every accepted row was already in the store.")
+        if self.uscc_upper_cased:
+            shown = ", ".join(str(n) for n in self.uscc_upper_cased_lines)
+            more = ", ..." if self.uscc_upper_cased > len(self.uscc_upper_cased_lines) else ""
+            lines.append(
+                f"Upper-cased {self.uscc_upper_cased} USCC(s) written in lower case (lines "
+                f"{shown}{more}); the original text is in {self.normalised_path}."
+            )
         if self.missing_columns:
             lines.append(f"Not in the file (left untouched): {', '.join(self.missing_columns)}.")
         if self.rows_rejected:
@@ -75,6 +91,7 @@ class ImportReport:
         data = asdict(self)
         data["rejects_path"] = str(self.rejects_path)
         data["report_path"] = str(self.report_path)
+        data["normalised_path"] = str(self.normalised_path) if self.normalised_path else None
         return data
 
 
@@ -135,6 +152,40 @@ def write_rejects(
                 if len(messages) < FIRST_MESSAGES:
                     messages.append(reject_message(file, line, column, field_name, reason))
     return messages, per_field
+
+
+def write_normalised(
+    con: duckdb.DuckDBPyConnection, path: Path, *, file: str, uscc_header: str
+) -> tuple[int, list[int]]:
+    """Write ``normalised.csv``: every value stored in another form than the file's text.
+
+    Today that is a USCC written in lower case, stored in upper case (GB 32100-2015
+    uses capitals only). Returns the count and the first line numbers.
+    """
+    query = (
+        exp.select(col("_line", "s"), col("uscc", "s"), col("uscc", "c"))
+        .from_(exp.to_table(STAGE).as_("s"))
+        .join(
+            exp.to_table("_checked").as_("c"),
+            on=exp.EQ(this=col("_line", "s"), expression=col("_line", "c")),
+        )
+        .where(fn("regexp_matches", col("uscc", "s"), lit("[a-z]")))
+        .order_by(col("_line", "s"))
+    )
+    count, first = 0, list[int]()
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["file", "line", "column", "field", "original", "stored", "change"])
+        result = con.execute(sql(query))
+        while chunk := result.fetchmany(10_000):
+            for line, original, stored in chunk:
+                out.writerow(
+                    safe_row([file, line, uscc_header, "uscc", original, stored, "upper-cased"])
+                )
+                count += 1
+                if len(first) < FIRST_MESSAGES:
+                    first.append(int(line))
+    return count, first
 
 
 def write_report(report: ImportReport) -> None:

@@ -34,11 +34,17 @@ import time
 from pathlib import Path
 
 from huiqi.config import Settings
+from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import rowcheck, upsert
-from huiqi.profiles.import_report import ImportReport, write_rejects, write_report
-from huiqi.profiles.mapping import detect_mapping, get_mapping
-from huiqi.profiles.readers import open_source
+from huiqi.profiles.import_report import (
+    ImportReport,
+    write_normalised,
+    write_rejects,
+    write_report,
+)
+from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping
+from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 
@@ -50,6 +56,7 @@ def import_file(
     path: str | os.PathLike[str],
     *,
     mapping: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Validate a registry file and upsert its good rows as a new snapshot.
@@ -58,8 +65,11 @@ def import_file(
         settings: where the store and the import reports live; the store is
             created if missing.
         path: a ``.csv``/``.txt``, ``.xlsx`` or ``.parquet`` file.
-        mapping: a packaged mapping name (``tax``, ``market``...) or the path of
-            a mapping YAML file; ``None`` detects it from the header.
+        mapping: a mapping name (built-in, such as ``tax``, or one of the data
+            directory's ``mappings/``) or the path of a mapping YAML file;
+            ``None`` detects it from the header.
+        sheet: for a workbook, the sheet to read; ``None`` takes the one sheet
+            whose header fits the mapping.
         progress: ``progress(step, done, total)``, called while reading (rows) and
             once after checking and after storing, for a progress bar.
 
@@ -73,7 +83,14 @@ def import_file(
     started = time.perf_counter()
     file_path = Path(path)
     source = open_source(file_path)
-    chosen = get_mapping(mapping) if mapping else detect_mapping(str(file_path), source.headers)
+    folder = settings.mappings_dir
+    if sheet is not None:
+        source = source.on_sheet(sheet)
+    named = get_mapping(mapping, folder) if mapping else None
+    if sheet is None and len(source.sheets) > 1:
+        source, chosen = choose_sheet(source, named, folder)
+    else:
+        chosen = named or detect_mapping(str(file_path), source.headers, folder)
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
     missing = [h for h, f in chosen.columns.items() if f not in fields]
@@ -83,7 +100,7 @@ def import_file(
     with store.connect() as con:
         rows_read = load_stage(con, source, positions, progress)
         con.begin()
-        folder: Path | None = None
+        out: Path | None = None
         try:
             snapshot_id = store.begin_snapshot(
                 con,
@@ -104,14 +121,21 @@ def import_file(
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
-            folder = settings.imports_dir / str(snapshot_id)
-            if folder.exists():
+            out = settings.imports_dir / str(snapshot_id)
+            if out.exists():
                 # A folder left by an import that was rolled back: it described nothing.
-                shutil.rmtree(folder)
-            private_dir(folder)
-            rejects_path = folder / "rejects.csv"
+                shutil.rmtree(out)
+            private_dir(out)
+            rejects_path = out / "rejects.csv"
             messages, per_field = write_rejects(
                 con, rejects_path, file=file_path.name, headers=source.headers, positions=positions
+            )
+            normalised_path = out / "normalised.csv"
+            upper_cased, upper_lines = write_normalised(
+                con,
+                normalised_path,
+                file=file_path.name,
+                uscc_header=source.headers[fields_at(positions, "uscc")],
             )
             report = ImportReport(
                 snapshot_id=snapshot_id,
@@ -125,11 +149,15 @@ def import_file(
                 rows_rejected=rejected,
                 rows_changed=changed,
                 rejects_path=rejects_path,
-                report_path=folder / "report.json",
+                report_path=out / "report.json",
                 messages=messages,
                 rejects_by_field=per_field,
                 missing_columns=missing,
                 size_classes_refreshed=refreshed,
+                sheet=source.sheet if len(source.sheets) > 1 else None,
+                uscc_upper_cased=upper_cased,
+                uscc_upper_cased_lines=upper_lines,
+                normalised_path=normalised_path,
             )
             store.finish_snapshot(
                 con,
@@ -145,7 +173,43 @@ def import_file(
             con.commit()
         except BaseException:
             con.rollback()
-            if folder is not None and folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
+            if out is not None and out.exists():
+                shutil.rmtree(out, ignore_errors=True)
             raise
     return report
+
+
+def fields_at(positions: dict[int, str], field: str) -> int:
+    return next(i for i, f in positions.items() if f == field)
+
+
+def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
+    """The one sheet of a workbook whose header fits the mapping (or detects one).
+
+    A workbook often carries notes or a cover sheet beside its data; reading the
+    first sheet blindly reported "the file is empty".
+    """
+    fits: list[tuple[Source, Mapping]] = []
+    why: list[str] = []
+    for name in source.sheets:
+        candidate = source.on_sheet(name)
+        try:
+            chosen = named or detect_mapping(str(source.path), candidate.headers, folder)
+            chosen.resolve(str(source.path), candidate.headers)
+        except HuiqiError as exc:
+            why.append(f"sheet '{name}': {exc.message.split(': ', 1)[-1]}")
+            continue
+        fits.append((candidate, chosen))
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        raise ImportFileError(
+            f"{source.path}: no sheet has a header that fits "
+            + (f"mapping '{named.name}'" if named else "a mapping")
+            + "; "
+            + "; ".join(why)
+            + ". Name the sheet with --sheet, or the layout with --mapping"
+        )
+    raise ImportFileError(
+        f"{source.path}: sheets {[s.sheet for s, _ in fits]} all fit; choose one with --sheet"
+    )

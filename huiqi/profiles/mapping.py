@@ -13,6 +13,13 @@ One YAML file per registry file layout lives in ``huiqi/profiles/mappings/``::
       纳税人识别号: uscc
     units:                        # optional: the unit a money column is written in
       revenue: yuan               # yuan (default) | wan_yuan (x 10,000) | yi_yuan (x 10^8)
+    ignore: [序号, 备注]           # optional: headers whose columns are not imported
+
+Built-in layouts live in ``huiqi/profiles/mappings/``; an office keeps its own in
+``<data dir>/mappings/*.yaml`` (detection considers both), or names any file
+with ``--mapping path/to/layout.yaml``. A mapping file that is wrong is refused
+with its file, line and column (:class:`~huiqi.errors.MappingError`), as policy
+files are.
 
 Rules the importer relies on:
 
@@ -37,9 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from huiqi.errors import DictionaryError, ImportFileError
+from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
+from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 LAYOUTS = ("static", "yearly", "qualifications")
@@ -74,6 +80,7 @@ class Mapping:
     aliases: dict[str, str]
     units: dict[str, str]
     source: str
+    ignore: tuple[str, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -96,15 +103,18 @@ class Mapping:
     def resolve(self, file: str, found: list[str]) -> dict[int, str]:
         """Map the file's header positions to fields, or raise ImportFileError."""
         known = self.headers
+        skipped = {normalise_header(h) for h in self.ignore}
         normalised = [normalise_header(h) for h in found]
-        unknown = [h for h, n in zip(found, normalised, strict=True) if n not in known]
+        unknown = [
+            h for h, n in zip(found, normalised, strict=True) if n not in known and n not in skipped
+        ]
         if unknown:
             raise ImportFileError(
                 f"{file}: headers {unknown} are not in mapping '{self.name}'; "
                 f"expected headers {list(self.columns)}, found {found}. Rename the columns, "
                 f"or add them under 'aliases:' in {self.source}",
             )
-        by_position = {i: known[n] for i, n in enumerate(normalised)}
+        by_position = {i: known[n] for i, n in enumerate(normalised) if n in known}
         fields = list(by_position.values())
         twice = sorted({f for f in fields if fields.count(f) > 1})
         if twice:
@@ -121,46 +131,135 @@ class Mapping:
         return by_position
 
 
-def _check(raw: Any, source: str, dictionary: Dictionary) -> Mapping:
+KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "ignore")
+TODO = "?"
+
+
+def _fail(message: str, marks: Marks, path: tuple[str | int, ...], source: str) -> MappingError:
+    return MappingError(message, location=locate(marks, path, source))
+
+
+def _text_map(raw: Any, key: str, marks: Marks, source: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(f"'{key}' must be a mapping of header: field", marks, (key,), source)
+    return {str(k): v for k, v in value.items()}
+
+
+def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -> Mapping:
+    """Validate a parsed mapping file; MappingError with file, line and column if wrong."""
     if not isinstance(raw, dict):
-        raise DictionaryError(f"{source}: a mapping must be a YAML mapping")
-    try:
-        name, registry, layout = str(raw["name"]), str(raw["registry"]), str(raw["layout"])
-        columns = {str(k): str(v) for k, v in raw["columns"].items()}
-    except (KeyError, AttributeError) as exc:
-        raise DictionaryError(f"{source}: missing or malformed key {exc}") from exc
-    aliases = {str(k): str(v) for k, v in (raw.get("aliases") or {}).items()}
-    units = {str(k): str(v) for k, v in (raw.get("units") or {}).items()}
+        raise _fail(
+            "a mapping file must be a YAML mapping (name, registry, layout, columns)",
+            marks,
+            (),
+            source,
+        )
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            raise _fail(
+                f"unknown key '{key}'; a mapping has {list(KNOWN_KEYS)}", marks, (key,), source
+            )
+    for key in ("name", "registry", "layout", "columns"):
+        if raw.get(key) in (None, ""):
+            raise _fail(
+                f"'{key}' is missing; a mapping needs name, registry, layout and columns",
+                marks,
+                (),
+                source,
+            )
+    name, registry, layout = str(raw["name"]), str(raw["registry"]), str(raw["layout"])
     if layout not in LAYOUTS:
-        raise DictionaryError(f"{source}: layout '{layout}' is not one of {LAYOUTS}")
-    for field in [*columns.values(), *aliases.values()]:
-        if field in LAYOUT_COLUMNS[layout] or field == "uscc":
-            continue
-        f = dictionary.get(field)
-        if f is None or f.derived or f.type == "qualification":
-            raise DictionaryError(f"{source}: '{field}' is not an importable dictionary field")
-        if f.yearly != (layout == "yearly"):
-            kind = "yearly" if f.yearly else "static"
-            raise DictionaryError(f"{source}: {kind} field '{field}' cannot be in a {layout} file")
+        raise _fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
+    if registry not in dictionary.registries:
+        raise _fail(
+            f"registry '{registry}' is not one of {sorted(dictionary.registries)}",
+            marks,
+            ("registry",),
+            source,
+        )
+    sections = {k: _text_map(raw, k, marks, source) for k in ("columns", "aliases")}
+    for section, entries in sections.items():
+        for header, field in entries.items():
+            where = (section, header)
+            if field is None or str(field).strip() in ("", TODO):
+                raise _fail(
+                    f"header '{header}' has no field yet; write the dictionary field it feeds, "
+                    "or move the header under 'ignore:' to skip the column",
+                    marks,
+                    where,
+                    source,
+                )
+            _check_field(str(field), layout, marks, where, source, dictionary)
+    columns = {h: str(f) for h, f in sections["columns"].items()}
+    aliases = {h: str(f) for h, f in sections["aliases"].items()}
     for field in KEY_FIELDS[layout]:
         if field not in columns.values():
-            raise DictionaryError(f"{source}: a {layout} mapping needs a column for '{field}'")
+            raise _fail(
+                f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
+            )
+    units = {k: str(v) for k, v in _text_map(raw, "units", marks, source).items()}
     for field, unit in units.items():
         f = dictionary.get(field)
         if unit not in UNITS or f is None or f.type != "money":
-            raise DictionaryError(
-                f"{source}: units: '{field}: {unit}' needs a money field and one of {list(UNITS)}"
+            raise _fail(
+                f"units: '{field}: {unit}' needs a money field and one of {list(UNITS)}",
+                marks,
+                ("units", field),
+                source,
             )
-    return Mapping(name, registry, layout, columns, aliases, units, source)
+    ignore = raw.get("ignore") or []
+    if not isinstance(ignore, list):
+        raise _fail("'ignore' must be a list of headers", marks, ("ignore",), source)
+    return Mapping(
+        name, registry, layout, columns, aliases, units, source, tuple(str(h) for h in ignore)
+    )
+
+
+def _check_field(
+    field: str,
+    layout: str,
+    marks: Marks,
+    where: tuple[str | int, ...],
+    source: str,
+    dictionary: Dictionary,
+) -> None:
+    if field in LAYOUT_COLUMNS[layout] or field == "uscc":
+        return
+    f = dictionary.get(field)
+    if f is None or f.derived or f.type == "qualification":
+        extra = [c for c in LAYOUT_COLUMNS[layout]]
+        raise _fail(
+            f"'{field}' is not an importable dictionary field; use a field of "
+            f"huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
+            + (f" or one of {extra}" if extra else ""),
+            marks,
+            where,
+            source,
+        )
+    if f.yearly != (layout == "yearly"):
+        kind = "yearly" if f.yearly else "static"
+        raise _fail(f"{kind} field '{field}' cannot be in a {layout} file", marks, where, source)
+
+
+def parse_mapping(text: str, source: str) -> Mapping:
+    """Parse and validate the text of a mapping file."""
+    try:
+        raw, marks = load_with_marks(text, source)
+    except PolicyError as exc:
+        raise MappingError(exc.message, location=exc.location) from exc
+    return check_mapping(raw, marks, source, load_dictionary())
 
 
 def load_mapping_file(path: Path) -> Mapping:
     """Load a mapping from any YAML file (for registries not packaged with huiqi)."""
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DictionaryError(f"{path}: cannot read the mapping: {exc}") from exc
-    return _check(raw, str(path), load_dictionary())
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read the mapping: {exc}") from exc
+    return parse_mapping(text, str(path))
 
 
 @functools.cache
@@ -170,15 +269,42 @@ def packaged_mappings() -> dict[str, Mapping]:
     found: dict[str, Mapping] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            raw = yaml.safe_load(entry.read_text("utf-8"))
-            m = _check(raw, f"huiqi/profiles/mappings/{entry.name}", load_dictionary())
+            m = parse_mapping(entry.read_text("utf-8"), f"huiqi/profiles/mappings/{entry.name}")
             found[m.name] = m
     return found
 
 
-def get_mapping(name: str) -> Mapping:
-    """A packaged mapping by name, or a mapping YAML file by path."""
-    mappings = packaged_mappings()
+def office_mappings(folder: Path | None) -> dict[str, Mapping]:
+    """The mappings in a data directory's ``mappings/`` folder, by name.
+
+    A name may not repeat a built-in mapping's or another file's: which one
+    ``--mapping NAME`` meant would be a guess.
+    """
+    found: dict[str, Mapping] = {}
+    if folder is None or not folder.is_dir():
+        return found
+    builtin = packaged_mappings()
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        m = load_mapping_file(path)
+        other = builtin.get(m.name) or found.get(m.name)
+        if other is not None:
+            raise MappingError(
+                f"name '{m.name}' is already the name of mapping {other.source}; "
+                "give this mapping its own name",
+                location=Location(str(path)),
+            )
+        found[m.name] = m
+    return found
+
+
+def all_mappings(folder: Path | None = None) -> dict[str, Mapping]:
+    """Built-in mappings and a data directory's own, by name."""
+    return {**packaged_mappings(), **office_mappings(folder)}
+
+
+def get_mapping(name: str, folder: Path | None = None) -> Mapping:
+    """A mapping by name (built-in or in ``folder``), or a mapping YAML file by path."""
+    mappings = all_mappings(folder)
     if name in mappings:
         return mappings[name]
     path = Path(name)
@@ -189,12 +315,17 @@ def get_mapping(name: str) -> Mapping:
     )
 
 
-def detect_mapping(file: str, headers: list[str]) -> Mapping:
-    """The one mapping that fits a header row, or ImportFileError saying why none does."""
+def detect_mapping(file: str, headers: list[str], folder: Path | None = None) -> Mapping:
+    """The one mapping that fits a header row, or ImportFileError saying why none does.
+
+    The candidates are the built-in mappings and those in ``folder`` (a data
+    directory's ``mappings/``).
+    """
     found = {normalise_header(h) for h in headers}
     candidates = []
-    for m in packaged_mappings().values():
-        known = m.headers
+    mappings = all_mappings(folder)
+    for m in mappings.values():
+        known = {**m.headers, **{normalise_header(h): "" for h in m.ignore}}
         keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
         if found <= set(known) and keys_present:
             candidates.append(m)
@@ -206,7 +337,7 @@ def detect_mapping(file: str, headers: list[str]) -> Mapping:
     if not candidates:
         raise ImportFileError(
             f"{file}: no mapping matches the headers {headers}; name one with --mapping "
-            f"(known: {sorted(packaged_mappings())}) or rename the columns to a mapping's headers"
+            f"(known: {sorted(mappings)}) or rename the columns to a mapping's headers"
         )
     raise ImportFileError(
         f"{file}: the headers {headers} fit several mappings "

@@ -11,6 +11,9 @@ Rules:
 
 * A row with one bad cell is rejected whole: a half-imported row would mix
   registry data from two dates. Every other row still goes in.
+* A row the reader could not read (``_problem``: another encoding, a broken quote,
+  a giant cell, a damaged Parquet row group, a column of the wrong shape) is
+  rejected as a whole with that reason.
 * A row whose cell count differs from the header is rejected as a whole with a
   single reason (its cells are probably shifted, so per-cell reasons would mislead).
 * Duplicate keys within one file are all rejected, on every line that shares the
@@ -53,7 +56,7 @@ def why(field: str) -> str:
 
 def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> None:
     """Parse and check every staged cell into ``_checked``."""
-    trimmed = exp.select(col("_line"), col("_cells"))
+    trimmed = exp.select(col("_line"), col("_cells"), col("_problem"))
     for f in fields:
         text = fn("nullif", fn("trim", col(f), lit(BLANKS)), lit(""))
         if f == "uscc":
@@ -61,7 +64,7 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
         trimmed = trimmed.select(exp.alias_(text, f, quoted=True))
     trimmed = trimmed.from_(STAGE)
     rules = rules_for(mapping, fields, {f: col(f, "n") for f in fields})
-    select = exp.select(col("_line", "n"), col("_cells", "n"))
+    select = exp.select(col("_line", "n"), col("_cells", "n"), col("_problem", "n"))
     for rule in rules:
         select = select.select(
             exp.alias_(rule.parsed, rule.field, quoted=True),
@@ -118,8 +121,14 @@ def build_rejects(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], width: int
 ) -> None:
     """Collect ``_rejects`` (line, field, reason) and the clean rows into ``_good``."""
-    shape_ok = exp.EQ(this=col("_cells"), expression=num(width))
+    readable = col("_problem").is_(exp.null())
+    shape_ok = exp.and_(readable, exp.EQ(this=col("_cells"), expression=num(width)))
     parts: list[exp.Select] = [
+        exp.select(
+            col("_line"), exp.alias_(lit(""), "field"), exp.alias_(col("_problem"), "reason")
+        )
+        .from_("_checked")
+        .where(exp.not_(readable)),
         exp.select(
             col("_line"),
             exp.alias_(lit(""), "field"),
@@ -133,7 +142,7 @@ def build_rejects(
             ),
         )
         .from_("_checked")
-        .where(exp.not_(shape_ok))
+        .where(exp.and_(readable, exp.not_(shape_ok))),
     ]
     for f in fields:
         parts.append(

@@ -48,6 +48,7 @@ def import_files(
     actor: Actor,
     files: Sequence[str | os.PathLike[str]],
     mapping: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> list[ImportReport]:
     """Import registry files, one snapshot each (data stewards)."""
@@ -56,7 +57,7 @@ def import_files(
     require_role(actor, "import registry files", Role.DATA_STEWARD)
     reports = []
     for path in files:
-        report = import_file(settings, path, mapping=mapping, progress=progress)
+        report = import_file(settings, path, mapping=mapping, sheet=sheet, progress=progress)
         _record_import(session, actor, report)
         reports.append(report)
     return reports

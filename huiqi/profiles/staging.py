@@ -1,7 +1,8 @@
 """Load a registry file into a DuckDB staging table of text columns.
 
-The staging table ``_stage`` has ``_line``, ``_cells`` and one VARCHAR column per
-mapped field, named after the dictionary field (never after the file's header).
+The staging table ``_stage`` has ``_line``, ``_cells``, ``_problem`` (why the
+row cannot be imported at all: the reader's reason, or a column of the wrong
+shape) and one VARCHAR column per mapped field, named after the dictionary field (never after the file's header).
 Typed Parquet columns are turned into the text a person would have typed, in
 SQL: floating-point numbers are rounded to 15 significant digits (what Excel
 shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12";
@@ -16,6 +17,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.readers import Source
 from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
 
@@ -65,10 +67,35 @@ def as_text(arrow_type: pa.DataType) -> Callable[[exp.Expression], exp.Expressio
     return lambda x: cast(x, "VARCHAR")
 
 
+def wrong_shape(arrow_type: pa.DataType, field: str, header: str) -> str | None:
+    """Why a column of this type cannot feed ``field`` (None when it can).
+
+    A structure, a map or a list is not a value: rendered as text it would store
+    "{'a': 1}" as a name. Lists are right only for tags.
+    """
+    nested = (
+        pa.types.is_struct(arrow_type)
+        or pa.types.is_map(arrow_type)
+        or pa.types.is_union(arrow_type)
+        or pa.types.is_fixed_size_list(arrow_type)
+    )
+    is_list = pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)
+    f = load_dictionary().get(field)
+    if is_list and f is not None and f.type == "tags":
+        return None
+    if not (nested or is_list):
+        return None
+    return (
+        f"column '{header}' (field '{field}') holds {arrow_type} values, not single values; "
+        "export the column as plain values"
+    )
+
+
 def create_stage(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
     columns = [
         exp.ColumnDef(this=exp.to_identifier("_line"), kind=exp.DataType.build("BIGINT")),
         exp.ColumnDef(this=exp.to_identifier("_cells"), kind=exp.DataType.build("INTEGER")),
+        exp.ColumnDef(this=exp.to_identifier("_problem"), kind=exp.DataType.build("VARCHAR")),
         *(
             exp.ColumnDef(
                 this=exp.to_identifier(f, quoted=True), kind=exp.DataType.build("VARCHAR")
@@ -108,10 +135,21 @@ def load_stage(
     for batch in source.batches():
         if insert is None:
             # The batch schema is the same for every batch of one file.
-            select = exp.select(col("_line"), col("_cells"))
+            rendered: list[exp.Expression] = []
+            problems: list[exp.Expression] = [col("_problem")]
             for position, field in positions.items():
-                render = as_text(batch.schema.field(f"c{position}").type)
-                select = select.select(exp.alias_(render(col(f"c{position}")), field, quoted=True))
+                arrow_type = batch.schema.field(f"c{position}").type
+                render = as_text(arrow_type)
+                rendered.append(exp.alias_(render(col(f"c{position}")), field, quoted=True))
+                wrong = wrong_shape(arrow_type, field, source.headers[position])
+                if wrong is not None:
+                    problems.append(
+                        case((exp.not_(col(f"c{position}").is_(exp.null())), lit(wrong)))
+                    )
+            problem = problems[0] if len(problems) == 1 else fn("coalesce", *problems)
+            select = exp.select(
+                col("_line"), col("_cells"), exp.alias_(problem, "_problem"), *rendered
+            )
             insert = sql(exp.insert(select.from_("_batch"), STAGE))
         con.register("_batch", batch)
         try:

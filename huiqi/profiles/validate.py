@@ -22,6 +22,9 @@ Accepted text, per type:
 * tags: separated by ``;`` ``；`` ``,`` ``，`` ``、`` or ``|``.
 * year (yearly layouts): 4 digits from 1980 to the current year.
 * uscc: GB 32100-2015 (the check in SQL; the message from ``uscc.validate``).
+
+Every field refuses control characters (NUL, escape codes, C1 controls; tab and
+line breaks inside a cell are kept), before any other check.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from huiqi.profiles import uscc as uscc_mod
+from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
@@ -43,7 +46,6 @@ DATE_FORMATS = "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
 TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
 TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
-USCC_SHAPE = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 # Marks a bad USCC whose message is filled in from uscc.validate afterwards.
 USCC_PENDING = "\x00uscc"
 REQUIRED = "a value is required"
@@ -289,36 +291,6 @@ def _string(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
     return v, checks
 
 
-def uscc_ok(v: exp.Expression) -> exp.Expression:
-    """SQL that is TRUE exactly when ``uscc.validate`` accepts the (trimmed, upper-case) code."""
-    alphabet = lit(uscc_mod.ALPHABET)
-    terms: exp.Expression = num(0)
-    for i, weight in enumerate(uscc_mod.WEIGHTS, start=1):
-        # strpos is 1-based and 0 when absent; the shape check rejects absent characters.
-        value = exp.Paren(
-            this=exp.Sub(
-                this=fn("strpos", alphabet, fn("substr", v, num(i), num(1))), expression=num(1)
-            )
-        )
-        terms = exp.Add(this=terms, expression=exp.Mul(this=value, expression=num(weight)))
-    remainder = exp.Paren(this=exp.Mod(this=exp.Paren(this=terms), expression=num(31)))
-    check = exp.Mod(
-        this=exp.Paren(this=exp.Sub(this=num(31), expression=remainder)), expression=num(31)
-    )
-    expected = fn(
-        "substr", alphabet, exp.Add(this=exp.Paren(this=check), expression=num(1)), num(1)
-    )
-    conditions = [
-        matches(v, USCC_SHAPE),
-        exp.EQ(this=fn("substr", v, num(18), num(1)), expression=expected),
-    ]
-    if uscc_mod.KNOWN_PREFIXES is not None:
-        conditions.insert(
-            1, in_list(fn("substr", v, num(1), num(2)), sorted(uscc_mod.KNOWN_PREFIXES))
-        )
-    return _is(exp.and_(*conditions))
-
-
 def _rule(
     name: str,
     sql_type: str,
@@ -328,7 +300,11 @@ def _rule(
     *,
     required: bool,
 ) -> Rule:
-    branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null()), *checks]
+    branches = [
+        (v.is_(exp.null()), lit(REQUIRED) if required else exp.null()),
+        control_check(v),
+        *checks,
+    ]
     return Rule(name, sql_type, parsed, case(*branches))
 
 

@@ -100,6 +100,20 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
             "application", "reject", str(applicant["record_id"]), "--reason", "合同未经审计"
         )
 
+    # A pro-rata pool: grants wait as pending allocations until the budget is shared out.
+    pool = "mh-rd-investment-pool-2026"
+    assert "granted" in ok("publish", str(LIBRARY / f"{pool}.yaml"))
+    pending = json.loads(
+        ok("records", "--policy", pool, "--status", "pending_allocation", "--json")
+    )
+    assert pending, "the pro-rata policy made no provisional grants"
+    allocated = ok("allocate", pool)
+    assert f"among {len(pending)} grant(s) of {pool} v1" in allocated, allocated
+    assert not json.loads(
+        ok("records", "--policy", pool, "--status", "pending_allocation", "--json")
+    )
+    assert "nothing to allocate" in ok("allocate", pool)
+
     scheduler = (data / "scheduler.token").read_text().strip()
     assert "offers expired" in ok("expire", token=scheduler)
     assert "matched" in ok("deliver", token=scheduler)

@@ -1,0 +1,94 @@
+"""`huiqi mapping ...`: draft and check column mappings for registry files from outside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
+from huiqi.errors import HuiqiError
+from huiqi.fsmode import write_private_text
+from huiqi.profiles.mapping import load_mapping_file, office_mappings
+from huiqi.profiles.mappingdraft import draft_mapping, draft_name
+from huiqi.profiles.readers import open_source
+
+
+@click.group()
+def mapping() -> None:
+    """Column mappings: which header of a registry file feeds which dictionary field."""
+
+
+@mapping.command("new")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft here (default: print it).",
+)
+@click.option(
+    "--sheet", help="For a workbook: the sheet whose header to read (default: the first)."
+)
+@click.option("--name", help="The mapping's name (default: from the file name).")
+@handle_errors
+def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -> None:
+    """Draft a mapping from FILE's header, matching column names and zh/en labels against
+    the data dictionary.
+
+    Columns nothing matched are written as 'null' with a comment: give each a field
+    (or move it under 'ignore:'), then import with --mapping PATH, or keep the file
+    in DATA_DIR/mappings/ so that imports find it from the header. Until every column
+    is confirmed the mapping refuses to load.
+    """
+    source = open_source(file)
+    if sheet is not None:
+        source = source.on_sheet(sheet)
+    draft = draft_mapping(source.headers, name=name or draft_name(file.stem))
+    text = draft.to_yaml(file.name)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_private_text(out, text)
+        err_console.print(f"wrote {out}")
+    matched = len(draft.columns) - len(draft.unmatched)
+    err_console.print(
+        f"mapping '{draft.name}' ({draft.layout}, registry {draft.registry}): {matched} of "
+        f"{len(draft.columns)} columns matched"
+        + (f"; confirm {draft.unmatched} (marked null)" if draft.unmatched else ""),
+        soft_wrap=True,
+    )
+
+
+@mapping.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+@handle_errors
+def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Check mapping files (default: those in DATA_DIR/mappings/).
+
+    Prints each problem with file, line and column; exits 4 when one is found.
+    """
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.glob("*.y*ml")) if p.is_dir() else [p]
+    if not paths:
+        folder = settings_from(ctx).mappings_dir
+        files = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+    problems = 0
+    for path in files:
+        try:
+            m = load_mapping_file(path)
+        except HuiqiError as exc:
+            problems += 1
+            err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
+            continue
+        console.print(f"{path}: mapping '{m.name}' ({m.layout}, {len(m.columns)} columns) ok")
+    if not paths:
+        try:
+            office_mappings(settings_from(ctx).mappings_dir)
+        except HuiqiError as exc:
+            problems += 1
+            err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
+    console.print(f"{len(files)} mapping files checked: {problems} with errors")
+    if problems:
+        raise SystemExit(EXIT_FINDINGS)

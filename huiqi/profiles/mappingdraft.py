@@ -1,0 +1,169 @@
+"""Draft a column mapping from a registry file's header, for a person to confirm.
+
+Each header is compared, after NFKC normalisation, lower-casing and removing a
+trailing unit in brackets (``营业收入（万元）``), with what the data dictionary
+knows: field names, zh and en labels, and the headers and aliases of the
+built-in mappings. A unit of 万元 or 亿元 on a money column becomes a
+``units:`` entry. The layout follows from the fields found (a qualification
+column → qualifications; a yearly field or a year column → yearly; else
+static), the registry from the fields' most common source.
+
+The draft is YAML with a comment on every column saying how it was matched. A
+header nothing matched gets ``null`` and a comment asking for a field: the
+mapping refuses to load until each one is given a field or moved under
+``ignore:``, so an unconfirmed draft can never import.
+
+Example:
+    >>> draft = draft_mapping(["统一社会信用代码", "年度", "营业收入（万元）", "备注"], name="x")
+    >>> draft.layout, draft.units, draft.unmatched
+    ('yearly', {'revenue': 'wan_yuan'}, ['备注'])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.mapping import LAYOUT_COLUMNS, normalise_header, packaged_mappings
+
+UNIT_SUFFIX = re.compile(r"[(（\[【]\s*([^()（）\[\]【】]*?)\s*[)）\]】]$")
+UNIT_WORDS = {"万元": "wan_yuan", "亿元": "yi_yuan", "元": "yuan"}
+LAYOUT_WORDS = {
+    # The taxpayer number of an enterprise is its USCC (since 2015).
+    "uscc": ("纳税人识别号", "社会信用代码", "信用代码", "usci", "credit code"),
+    "year": ("年度", "年份", "数据年度", "所属年度", "统计年度", "纳税年度", "year", "data year"),
+    "qualification": ("资质", "资质类型", "资质名称", "qualification"),
+    "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
+    "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),
+    "valid_to": ("有效期止", "到期日期", "valid to"),
+}
+
+
+@dataclass
+class Draft:
+    """A drafted mapping: what matched, how, and what needs a person."""
+
+    name: str
+    registry: str
+    layout: str
+    columns: dict[str, str | None]
+    how: dict[str, str]
+    units: dict[str, str] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+
+    def to_yaml(self, file_name: str = "") -> str:
+        """The draft as a mapping file, with a comment on every column."""
+        q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731 - JSON strings are YAML
+        lines = [
+            f"# Drafted by 'huiqi mapping new' from the header of {file_name or 'a file'}.",
+            "# Check every column, give each 'null' a dictionary field (or move its header",
+            "# under 'ignore:'), then import with --mapping this-file.yaml or keep it in",
+            "# <data dir>/mappings/.",
+            f"name: {q(self.name)}",
+            f"registry: {self.registry}",
+            f"layout: {self.layout}",
+            "columns:",
+        ]
+        for header, target in self.columns.items():
+            value = "null" if target is None else target
+            lines.append(f"  {q(header)}: {value}  # {self.how[header]}")
+        if self.units:
+            lines.append("units:")
+            lines += [f"  {f}: {u}" for f, u in self.units.items()]
+        lines.append("ignore: []")
+        return "\n".join(lines) + "\n"
+
+
+def _key(text: str) -> tuple[str, str | None]:
+    """(comparable form, unit word) of a header or label."""
+    base = normalise_header(text)
+    unit = None
+    match = UNIT_SUFFIX.search(base)
+    if match:
+        unit = match.group(1)
+        base = base[: match.start()]
+    return re.sub(r"[\s_\-]+", " ", base.lower()).strip(), unit
+
+
+def _known() -> dict[str, tuple[str, str]]:
+    """Comparable form -> (field, how it is known)."""
+    d = load_dictionary()
+    known: dict[str, tuple[str, str]] = {}
+    for target, words in LAYOUT_WORDS.items():
+        for w in words:
+            known.setdefault(_key(w)[0], (target, "a common header"))
+    for m in packaged_mappings().values():
+        for header, target in {**m.columns, **m.aliases}.items():
+            known.setdefault(_key(header)[0], (target, f"a header of built-in mapping '{m.name}'"))
+    for f in d.fields:
+        if f.derived or f.type == "qualification":
+            continue
+        known.setdefault(_key(f.name)[0], (f.name, "the field's name"))
+        known.setdefault(_key(f.label.zh)[0], (f.name, f"the field's label {f.label.zh}"))
+        known.setdefault(_key(f.label.en)[0], (f.name, f"the field's label '{f.label.en}'"))
+    return known
+
+
+def _layout(fields: list[str]) -> str:
+    d = load_dictionary()
+    if "qualification" in fields:
+        return "qualifications"
+    if "year" in fields or any((f := d.get(n)) is not None and f.yearly for n in fields):
+        return "yearly"
+    return "static"
+
+
+def _fits(target: str, layout: str) -> bool:
+    if target == "uscc" or target in LAYOUT_COLUMNS[layout]:
+        return True
+    f = load_dictionary().get(target)
+    return (
+        f is not None
+        and f.yearly == (layout == "yearly")
+        and target not in LAYOUT_COLUMNS["qualifications"]
+    )
+
+
+def draft_mapping(headers: list[str], *, name: str) -> Draft:
+    """Match a header row against the dictionary (see the module docstring)."""
+    known = _known()
+    found: dict[str, tuple[str, str, str | None] | None] = {}
+    for header in headers:
+        key, unit = _key(header)
+        known_as = known.get(key)
+        found[header] = (known_as[0], known_as[1], unit) if known_as else None
+    layout = _layout([h[0] for h in found.values() if h is not None])
+    d = load_dictionary()
+    columns: dict[str, str | None] = {}
+    how: dict[str, str] = {}
+    units: dict[str, str] = {}
+    taken: set[str] = set()
+    unmatched: list[str] = []
+    for header, match in found.items():
+        if match is None:
+            columns[header], how[header] = None, "? not matched: write the field it feeds"
+            unmatched.append(header)
+            continue
+        target, reason, unit = match
+        if target in taken or not _fits(target, layout):
+            why = "already fed by another column" if target in taken else f"not in a {layout} file"
+            columns[header], how[header] = None, f"? looks like '{target}' ({reason}), but {why}"
+            unmatched.append(header)
+            continue
+        taken.add(target)
+        columns[header], how[header] = target, f"matched {reason}"
+        f = d.get(target)
+        if unit in UNIT_WORDS and f is not None and f.type == "money" and unit != "元":
+            units[target] = UNIT_WORDS[unit]
+    sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
+    registry = sources.most_common(1)[0][0] if sources else "market"
+    return Draft(name, registry, layout, columns, how, units, unmatched)
+
+
+def draft_name(stem: str) -> str:
+    """A mapping name from a file name: lower-case ASCII words, not a built-in name."""
+    name = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "office-layout"
+    return f"{name}-office" if name in packaged_mappings() else name

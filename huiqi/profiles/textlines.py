@@ -1,0 +1,170 @@
+"""The physical lines of a text registry file, decoded one by one.
+
+A registry export is sometimes pieced together from several sources, so one
+line in another encoding (a GBK row in a UTF-8 file) must cost that line, not
+the file. The file's encoding is therefore decided by what most of its lines
+are, and each line is decoded on its own: a line that does not decode is handed
+back as a :class:`BadLine` with its number, the reason, and its text as the
+other encoding reads it (for the rejects report).
+
+Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as a text editor counts
+them. Neither ``\\n`` nor ``\\r`` can occur inside a GBK/GB18030 or UTF-8
+multi-byte character, so lines are split on the raw bytes.
+
+Example:
+    >>> import io
+    >>> lines = Lines(io.BytesIO("名称\\n甲\\n".encode() + "乙\\n".encode("gbk")), "utf-8")
+    >>> list(lines.iterate()), lines.number, lines.bad[0].number
+    (['名称\\n', '甲\\n'], 2, 3)
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that does not decode in the file's encoding."""
+
+    number: int
+    reason: str
+    text: str
+
+
+def other_encoding(encoding: str) -> str:
+    return "gb18030" if encoding.startswith("utf-8") else "utf-8"
+
+
+def undecodable(raw: bytes, encoding: str) -> tuple[str, str]:
+    """(reason, best-effort text) for a line that is not in ``encoding``."""
+    plain = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        raw.decode(plain)
+    except UnicodeDecodeError as exc:
+        position, byte = exc.start + 1, raw[exc.start]
+    else:  # pragma: no cover - only called for lines that failed
+        position, byte = 0, 0
+    other = other_encoding(encoding)
+    try:
+        text = raw.decode(other)
+        reads = f"; it reads as {NAMES[other]}"
+    except UnicodeDecodeError:
+        text = raw.decode(plain, errors="replace")
+        reads = ""
+    reason = (
+        f"the line is not {NAMES[encoding]} like the rest of the file (byte 0x{byte:02X} at "
+        f"byte {position} of the line){reads}; save the whole file in one encoding"
+    )
+    return reason, text.rstrip("\r\n")
+
+
+def detect(path: Path) -> tuple[str, str]:
+    """SHA-256 of the file and its text encoding, in one pass over the bytes.
+
+    UTF-8 wins when a whole chunk of non-ASCII text decodes as UTF-8, or when more
+    non-ASCII lines decode as UTF-8 than not (GB18030 decodes almost any bytes, so
+    it is never tried first). Only chunks that fail are looked at line by line, so
+    a clean file costs one strict decode per megabyte.
+    """
+    digest = hashlib.sha256()
+    first = b""
+    clean_non_ascii, good_lines, bad_lines = False, 0, 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            # Whole lines only, so that a character is never cut in two.
+            chunk += fh.readline()
+            digest.update(chunk)
+            first = first or chunk[:3]
+            if chunk.isascii():
+                continue
+            try:
+                chunk.decode("utf-8")
+                clean_non_ascii = True
+            except UnicodeDecodeError:
+                for line in chunk.split(b"\n"):
+                    if line.isascii():
+                        continue
+                    try:
+                        line.decode("utf-8")
+                        good_lines += 1
+                    except UnicodeDecodeError:
+                        bad_lines += 1
+    utf8 = clean_non_ascii or good_lines > bad_lines or bad_lines == 0
+    if not utf8:
+        return digest.hexdigest(), "gb18030"
+    return digest.hexdigest(), "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+class Lines:
+    """Decoded lines of a binary stream, numbered from 1, for ``csv.reader``.
+
+    ``iterate()`` gives the lines; ``number`` is the number of the line last given.
+    Lines that do not decode are skipped and collected in ``bad``; the caller takes
+    them out as it goes. ``record`` holds (number, text) of every line given since
+    ``record.clear()``; ``push_back`` queues lines to be given again (recovery after
+    a broken quote), after which a new ``iterate()`` is needed if the last one ended.
+    """
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self._stream = stream
+        self._encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        self._file_encoding = encoding
+        self._next_number = 1
+        self._pending: deque[tuple[int, str]] = deque()
+        self._raw = self._split()
+        self.number = 0
+        self.bad: list[BadLine] = []
+        self.record: list[tuple[int, str]] = []
+
+    def _split(self) -> Iterator[bytes]:
+        first = True
+        for raw in self._stream:
+            if first:
+                first = False
+                if raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+            if raw.find(b"\r", 0, len(raw) - 2) != -1:
+                yield from (part for part in LONE_CR.split(raw) if part)
+            else:
+                yield raw
+
+    def push_back(self, lines: list[tuple[int, str]]) -> None:
+        self._pending.extendleft(reversed(lines))
+
+    def bytes_read(self) -> int:
+        return self._stream.tell()
+
+    def iterate(self) -> Iterator[str]:
+        pending, record, encoding = self._pending, self.record, self._encoding
+        while True:
+            if pending:
+                self.number, text = pending.popleft()
+                record.append((self.number, text))
+                yield text
+                continue
+            raw = next(self._raw, None)
+            if raw is None:
+                return
+            number = self._next_number
+            self._next_number = number + 1
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                reason, shown = undecodable(raw, self._file_encoding)
+                self.bad.append(BadLine(number, reason, shown))
+                continue
+            self.number = number
+            record.append((number, text))
+            yield text

@@ -1,0 +1,110 @@
+"""Excel ``.xlsx`` registry files: the sheets that hold a table, and their rows as text.
+
+A workbook may keep its data on any sheet (a cover sheet or notes first is
+common), so every sheet whose first non-empty row could be a header is offered
+to the importer, which keeps the one whose header fits the mapping; ``--sheet``
+names one. Cells arrive as the text a person sees in Excel. Line numbers are
+sheet rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from huiqi.errors import ImportFileError
+
+
+def excel_text(value: object) -> str | None:
+    """A cell value as the text a person sees in Excel.
+
+    Floats are rounded to 15 significant digits, as Excel displays them, so that a
+    computed 0.1 + 0.2 arrives as "0.3" rather than "0.30000000000000004".
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(Decimal(format(value, ".15g")).normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_workbook(path: Path) -> Any:
+    import openpyxl  # imported here: only Excel imports pay for it
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for a bad file
+        raise ImportFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+
+
+def _header(sheet: Any) -> list[str] | None:
+    for row in sheet.iter_rows(values_only=True):
+        texts = [excel_text(v) for v in row]
+        if any(t and t.strip() for t in texts):
+            # Read-only sheets report trailing formatted-but-empty columns.
+            while texts and not (texts[-1] or "").strip():
+                texts.pop()
+            return [t or "" for t in texts]
+    return None
+
+
+def sheet_headers(path: Path) -> dict[str, list[str]]:
+    """The header row of every sheet that is not empty, in workbook order."""
+    wb = _open_workbook(path)
+    try:
+        found = {}
+        for sheet in wb.worksheets:
+            header = _header(sheet)
+            if header is not None:
+                found[sheet.title] = header
+        return found
+    finally:
+        wb.close()
+
+
+def xlsx_batches(
+    path: Path,
+    sheet: str,
+    width: int,
+    batch: Any,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """The data rows of one sheet (header skipped) as batches built by ``batch``."""
+    from huiqi.profiles.readers import count_cells, fit
+
+    wb = _open_workbook(path)
+    lines: list[int] = []
+    cells: list[int] = []
+    rows: list[list] = []
+    try:
+        seen_header = False
+        # Read-only worksheets yield an empty tuple for rows missing from the XML,
+        # so enumerating gives the true sheet row number.
+        for number, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
+            texts = [excel_text(v) for v in row]
+            if not any(t and t.strip() for t in texts):
+                continue
+            if not seen_header:
+                seen_header = True
+                continue
+            lines.append(number)
+            cells.append(max(count_cells(texts, width), width))
+            rows.append(fit(texts, width))
+            if len(rows) >= batch_rows:
+                yield batch(width, lines, cells, rows, [None] * len(rows))
+                lines, cells, rows = [], [], []
+    finally:
+        wb.close()
+    if rows:
+        yield batch(width, lines, cells, rows, [None] * len(rows))

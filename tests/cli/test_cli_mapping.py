@@ -1,0 +1,75 @@
+"""A registry layout huiqi does not know, imported through a drafted and confirmed mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from cliutil import accounts, run
+
+from huiqi.profiles.uscc import make
+
+LAYOUT = "序号,纳税人识别号,所属年度,营业收入（万元）,研发费用,备注\n"
+
+
+def registry_file(tmp_path: Path) -> tuple[Path, list[str]]:
+    a, b = make("91310115MA0000011"), make("91310104MA0000022")
+    path = tmp_path / "district-tax-2025.csv"
+    rows = f"1,{a},2025,123.4567,50000,\n2,{b.lower()},2025,8,0,新设\n"
+    path.write_bytes((LAYOUT + rows).encode("gbk"))
+    return path, [a, b]
+
+
+def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    path, (a, b) = registry_file(tmp_path)
+    code, out = run(data, "import", str(path), token=steward)
+    assert code == 1 and "no mapping matches the headers" in out, out
+
+    draft = tmp_path / "district-tax.yaml"
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+    assert code == 0, out
+    assert "4 of 6 columns matched; confirm ['序号', '备注'] (marked null)" in out
+    text = draft.read_text("utf-8")
+    assert '"营业收入（万元）": revenue' in text and "revenue: wan_yuan" in text
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 1 and "header '序号' has no field yet" in out, out  # unconfirmed: refused
+    code, out = run(data, "mapping", "check", str(draft))
+    assert code == 4 and f"{draft}, line " in out, out
+
+    # The data steward confirms: 序号 (row number) and 备注 (remarks) are not imported.
+    confirmed = "\n".join(
+        line for line in text.splitlines() if not line.startswith(('  "序号"', '  "备注"'))
+    )
+    confirmed = confirmed.replace("ignore: []", "ignore: [序号, 备注]") + "\n"
+    draft.write_text(confirmed, encoding="utf-8")
+    code, out = run(data, "mapping", "check", str(draft))
+    assert code == 0 and "1 mapping files checked: 0 with errors" in out, out
+
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 0, out
+    assert "Rows: 2 read, 2 accepted, 0 rejected" in out
+    assert "Upper-cased 1 USCC(s) written in lower case (lines 3)" in out
+    with duckdb.connect(str(data / "profiles.duckdb"), read_only=True) as con:
+        stored = con.execute(
+            "SELECT uscc, revenue, rd_expense FROM enterprise_years ORDER BY uscc"
+        ).fetchall()
+    assert [(u, str(r), str(e)) for u, r, e in stored] == [
+        (b, "80000.00", "0.00"),
+        (a, "1234567.00", "50000.00"),
+    ]
+
+    # Kept in the data directory's mappings/, the layout is found from the header alone.
+    (data / "mappings").mkdir()
+    (data / "mappings" / "district-tax.yaml").write_text(confirmed, encoding="utf-8")
+    code, out = run(data, "import", str(path), token=steward)
+    assert code == 0 and "with mapping 'district-tax-2025'" in out, out
+
+
+def test_import_help_documents_mapping_files() -> None:
+    code, out = run(Path("."), "import", "--help")
+    assert code == 0
+    words = " ".join(out.split())
+    assert "--mapping path/to/file.yaml" in words and "DATA_DIR/mappings/" in words
+    assert "--sheet" in words and "huiqi mapping new FILE" in words

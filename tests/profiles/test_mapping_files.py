@@ -1,0 +1,123 @@
+"""Mapping files from outside: validated with file, line and column; a data directory's own
+mappings are detected from the header; drafts match the dictionary and never import unconfirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiqi.errors import MappingError
+from huiqi.profiles.mapping import detect_mapping, get_mapping, parse_mapping
+from huiqi.profiles.mappingdraft import draft_mapping, draft_name
+
+GOOD = """name: district-tax
+registry: tax
+layout: yearly
+columns:
+  纳税人识别号: uscc
+  所属年度: year
+  营业收入（万元）: revenue
+units:
+  revenue: wan_yuan
+ignore: [序号]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            GOOD.replace("revenue\nunits", "revenu\nunits"),
+            "m.yaml, line 7, column 13: 'revenu' is not an importable dictionary field",
+        ),
+        (
+            GOOD.replace("layout: yearly", "layout: yearl"),
+            "m.yaml, line 3, column 9: layout 'yearl'",
+        ),
+        (GOOD.replace("registry: tax", "registry: taxes"), "m.yaml, line 2, column 11: registry"),
+        (GOOD.replace("ignore:", "ignores:"), "m.yaml, line 10, column 10: unknown key 'ignores'"),
+        (
+            GOOD.replace("所属年度: year", "所属年度: null"),
+            "m.yaml, line 6, column 9: header '所属年度' has no field yet",
+        ),
+        (
+            GOOD.replace("  所属年度: year\n", ""),
+            "m.yaml, line 5, column 3: a yearly mapping needs",
+        ),
+        (
+            GOOD.replace("revenue: wan_yuan", "revenue: thousands"),
+            "m.yaml, line 9, column 12: units: 'revenue: thousands'",
+        ),
+        ("name: a\nlayout: [x\n", "m.yaml, line 3, column 1: not valid YAML: expected ','"),
+        (
+            GOOD.replace("营业收入（万元）: revenue", "登记日期: registration_date"),
+            "m.yaml, line 7, column 9: static field 'registration_date' cannot be in a yearly file",
+        ),
+    ],
+)
+def test_mapping_errors_say_file_line_and_column(text: str, expected: str) -> None:
+    with pytest.raises(MappingError) as err:
+        parse_mapping(text, "m.yaml")
+    assert str(err.value).startswith(expected), str(err.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abc: -[]{}\n\"'#?年度uscc")), max_size=80))
+def test_any_text_is_a_mapping_or_a_located_mapping_error(text: str) -> None:
+    try:
+        parse_mapping(text, "m.yaml")
+    except MappingError as exc:
+        assert exc.location is not None and exc.location.file == "m.yaml"
+
+
+def test_data_dir_mappings_are_detected_and_named(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "district-tax.yaml").write_text(GOOD, encoding="utf-8")
+    headers = ["序号", "纳税人识别号", "所属年度", "营业收入(万元)"]
+
+    assert detect_mapping("f.csv", headers, folder).name == "district-tax"
+    assert get_mapping("district-tax", folder).units == {"revenue": "wan_yuan"}
+    assert get_mapping("district-tax", folder).resolve("f.csv", headers) == {
+        1: "uscc",
+        2: "year",
+        3: "revenue",
+    }
+
+
+def test_data_dir_mapping_may_not_take_a_built_in_name(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(GOOD.replace("district-tax", "tax"), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"name 'tax' is already the name of mapping huiqi/"):
+        get_mapping("tax", folder)
+
+
+def test_draft_matches_names_labels_and_built_in_headers_and_marks_the_rest() -> None:
+    headers = ["统一社会信用代码", "年度", "营业收入（万元）", "R&D expense", "tax_paid", "备注"]
+
+    draft = draft_mapping(headers, name="x")
+
+    assert (draft.layout, draft.registry, draft.unmatched) == ("yearly", "tax", ["备注"])
+    assert draft.columns == {
+        "统一社会信用代码": "uscc",
+        "年度": "year",
+        "营业收入（万元）": "revenue",
+        "R&D expense": "rd_expense",
+        "tax_paid": "tax_paid",
+        "备注": None,
+    }
+    assert draft.units == {"revenue": "wan_yuan"}
+    with pytest.raises(MappingError, match=r"line \d+, column \d+: header '备注' has no field yet"):
+        parse_mapping(draft.to_yaml("f.csv"), "draft.yaml")
+    confirmed = draft.to_yaml("f.csv").replace('"备注": null', '"备注": rd_expense_domestic')
+    assert parse_mapping(confirmed, "draft.yaml").columns["备注"] == "rd_expense_domestic"
+
+
+def test_draft_name_is_ascii_and_never_a_built_in_name() -> None:
+    assert draft_name("区税务 Export 2025") == "export-2025"
+    assert draft_name("tax") == "tax-office"
+    assert draft_name("税务") == "office-layout"
