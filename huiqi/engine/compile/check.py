@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from sqlglot import exp
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
+from huiqi.engine.compile.codelists import check_codes, string_outputs
 from huiqi.engine.compile.functions import check_function
 from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
-from huiqi.profiles.dictionary import Dictionary, load_codelist
+from huiqi.profiles.dictionary import Dictionary
 
 __all__ = ["CheckError", "Checker", "offset_of"]
 
@@ -90,26 +91,6 @@ def _describe(node: exp.Expression) -> str:
     if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
         return node.sql_name()
     return _CONSTRUCTS.get(node.key, node.key.upper().replace("_", " "))
-
-
-def string_outputs(node: exp.Expression) -> Iterator[exp.Literal]:
-    """The text literals ``node`` can evaluate to: itself, a CASE/IF branch, a COALESCE argument."""
-    if isinstance(node, exp.Literal) and node.is_string:
-        yield node
-    elif isinstance(node, exp.Paren):
-        yield from string_outputs(node.this)
-    elif isinstance(node, exp.Case):
-        for branch in node.args.get("ifs") or []:
-            yield from string_outputs(branch.args["true"])
-        if node.args.get("default") is not None:
-            yield from string_outputs(node.args["default"])
-    elif isinstance(node, exp.If):
-        for key in ("true", "false"):
-            if node.args.get(key) is not None:
-                yield from string_outputs(node.args[key])
-    elif isinstance(node, exp.Coalesce | exp.Greatest | exp.Least):
-        for arg in (node.this, *node.expressions):
-            yield from string_outputs(arg)
 
 
 class Checker:
@@ -300,15 +281,7 @@ class Checker:
         return T.BOOLEAN
 
     def _check_enum_literal(self, ty: Ty, other: exp.Expression) -> None:
-        """Every text ``other`` can evaluate to must be a code of the enum ``ty``."""
-        if ty.kind != "enum":
-            return
-        assert ty.codes is not None
-        codes = load_codelist(ty.codes).codes
-        for lit in string_outputs(other):
-            if lit.name not in codes:
-                allowed = ", ".join(sorted(codes))
-                raise _fail(lit, f"'{lit.name}' is not a code of {ty.codes}; allowed: {allowed}")
+        check_codes(ty, other)
 
     def _in(self, node: exp.Expression) -> Ty:
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):

@@ -94,11 +94,11 @@ _PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, T
 def _tokenize(text: str) -> list[Token]:
     try:
         return Tokenizer().tokenize(text)
-    except TokenError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "unreadable text"
-        if "Missing" in first and "'" in text:
-            raise CheckError("a text in quotes is not closed: add the closing '", None) from None
-        raise CheckError(f"cannot read the expression ({first})", None) from None
+    except TokenError:
+        raise CheckError(
+            "cannot read the expression: check that every text in quotes ('...') is closed",
+            None,
+        ) from None
 
 
 def _uncovered(text: str, tokens: list[Token]) -> None:
