@@ -10,8 +10,9 @@ from rich.table import Table
 
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors
 from huiqi.engine import compile_library, run_policy_tests
+from huiqi.engine.edges import edge_errors
 from huiqi.policies.lint import lint_library
-from huiqi.policies.loader import load_library
+from huiqi.policies.loader import Library, load_library
 
 
 def _paths(paths: tuple[Path, ...]) -> list[Path] | None:
@@ -29,11 +30,14 @@ def policy() -> None:
 def lint_cmd(paths: tuple[Path, ...]) -> None:
     """Check policy files: format, fields, types, rules, tests, exclusivity groups.
 
-    PATHS are files or folders (default: the shipped library). Exits 4 when an
-    error is found; warnings alone exit 0.
+    Every criterion and amount is also run on enterprises with extreme data
+    (missing values, zeros, the largest values a field admits) on every backend;
+    a failure or a disagreement is an error. PATHS are files or folders (default:
+    the shipped library). Exits 4 when an error is found; warnings alone exit 0.
     """
     lib = compile_library(load_library(_paths(paths)))
-    findings = lint_library(lib.library)
+    ran = edge_errors([(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)])
+    findings = lint_library(Library(lib.loaded, [*lib.errors, *ran]))
     for f in findings:
         colour = "red" if f.severity == "error" else "yellow"
         err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)

@@ -27,6 +27,7 @@ STATUS = {
     "near_miss": "[yellow]near miss[/]",
     "needs_data": "[yellow]needs data[/]",
     "not_eligible": "[red]not eligible[/]",
+    "error": "[red]error[/]",
 }
 
 
@@ -99,6 +100,7 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
         "eligible",
         "near miss",
         "needs data",
+        "errors",
         "amount (yuan)",
         "budget use",
     ):
@@ -115,6 +117,7 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
             f"{s.eligible:,}",
             f"{s.near_miss:,}",
             f"{s.needs_data:,}",
+            f"{s.error:,}",
             yuan(s.amount_fen),
             budget,
         )
@@ -128,6 +131,13 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
         f"Total amount: [bold]{yuan(run.total_amount_fen)}[/] yuan · enterprises with at least one match:"
         f" [bold]{run.enterprises_with_match:,}[/] ({share:.1f}%)"
     )
+    if run.errors:
+        console.print(
+            f"[red]{run.errors:,} enterprise×policy rows are errors[/] (not offered, not granted):"
+        )
+        for s in run.policies:
+            for reason in s.error_reasons:
+                console.print(f"  {s.policy_id}: {s.error:,} rows: {reason}", soft_wrap=True)
     console.print(
         f"Evaluated {run.evaluations:,} enterprise×policy pairs: frame {run.frame_seconds:.2f}s,"
         f" matching {run.match_seconds:.2f}s"

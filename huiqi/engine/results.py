@@ -13,10 +13,18 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-# Every status, in the order bulk results encode them (0 eligible ... 3 not eligible).
-STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible")
-# The statuses bulk matching keeps (a not-eligible row is not worth a row).
-KEPT = STATUSES[:3]
+# Every status, in the order bulk results encode them (0 eligible ... 3 not eligible, 4 error).
+# ``error``: every criterion holds but the amount cannot be recorded (it reaches
+# AMOUNT_LIMIT_YUAN) or evaluating the row failed; nothing is offered or granted on it.
+STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible", "error")
+# The statuses bulk matching keeps (a not-eligible row is not worth a row; an error is
+# reported and counted).
+KEPT = ("eligible", "near_miss", "needs_data", "error")
+# The reason an eligible enterprise's amount is an error.
+AMOUNT_TOO_LARGE = (
+    "the amount reaches 10^16 yuan, more than huiqi records; check the data (an import error?)"
+    " or give the policy a cap"
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -34,6 +42,8 @@ class Evaluation:
     unknown: tuple[str, ...]
     # The formula's value in yuan before the floor, the cap and rounding (None: unknown).
     amount_yuan: Decimal | None = None
+    # Why the status is 'error'.
+    error: str | None = None
 
 
 @dataclass
@@ -43,8 +53,11 @@ class PolicySummary:
     eligible: int = 0
     near_miss: int = 0
     needs_data: int = 0
+    error: int = 0
     amount_fen: int = 0
     seconds: float = 0.0
+    # Why rows are errors (one line per reason), when there are any.
+    error_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,9 +80,15 @@ class MatchRun:
     def total_amount_fen(self) -> int:
         return sum(p.amount_fen for p in self.policies)
 
+    @property
+    def errors(self) -> int:
+        """Enterprise x policy rows whose evaluation failed (status 'error')."""
+        return sum(p.error for p in self.policies)
+
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["output_dir"] = str(self.output_dir)
         data["evaluations"] = self.evaluations
         data["total_amount_fen"] = self.total_amount_fen
+        data["errors"] = self.errors
         return data

@@ -143,5 +143,6 @@ class TraceBuilder:
                 # "Needs data" lists what is missing only when missing data is the
                 # obstacle; a near miss or a failure is explained by its failed criteria.
                 "missing": list(missing) if ev.status == "needs_data" else [],
+                **({"error": ev.error} if ev.error else {}),
             }
         )

@@ -222,3 +222,18 @@ def test_audit_log_refuses_updates(sessions: sessionmaker[Session], tmp_path: Pa
         event = s.scalars(select(Event)).first()
         assert event is not None
         event.reason = "rewritten"
+
+
+def test_an_amount_too_large_to_record_is_never_granted(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Issue 9: one enterprise whose data makes its amount reach 10^16 yuan is an 'error'
+    row; the others are granted, and it is not."""
+    big, small = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {big: 2**62, small: 3})
+    _pv, rep = publish(
+        settings, sessions, policy_yaml("auto-huge", formula="insured_employees * 1000")
+    )
+    assert (rep.matched, rep.granted, rep.granted_fen) == (1, 1, 300_000)
+    with sessions() as s:
+        assert {g.uscc for g in s.scalars(select(Grant))} == {small}

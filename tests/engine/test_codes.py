@@ -300,9 +300,9 @@ def test_whole_yuan_formulas_skip_rounding_and_stay_exact() -> None:
         policy_yaml([("hired", "graduate_hires > 0")], formula="1000 * graduate_hires", cap="5000")
     )
     assert cp.amount_kind == "integer"
-    assert (
-        "ROUND" not in PreparedPolicy.of(cp).sql and "DECIMAL(38" not in PreparedPolicy.of(cp).sql
-    )
+    # The product is computed in 128 bits (a count times 1000 can pass 64 bits), but the
+    # whole-yuan amount is converted to fen without rounding.
+    assert "ROUND" not in PreparedPolicy.of(cp).sql
     got = amounts_three_ways(
         cp, {"three": {"graduate_hires": 3}, "capped": {"graduate_hires": 9}, "none": {}}
     )
@@ -422,8 +422,9 @@ def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
     )
     # Without a cap below NARROW_YUAN, each amount is tested and a huge one is converted
     # in 128-bit decimals; with such a cap, the 64-bit conversion alone.
-    assert PreparedPolicy.of(uncapped).sql.count("DECIMAL(38, 2)") == 1
-    assert "DECIMAL(38, 2)" not in PreparedPolicy.of(capped).sql
+    wide_fen = "AS DECIMAL(38, 2)) * 100"
+    assert PreparedPolicy.of(uncapped).sql.count(wide_fen) == 1
+    assert wide_fen not in PreparedPolicy.of(capped).sql
     huge = NARROW_YUAN * 4 + Decimal("0.01")  # half of it: 2 * NARROW_YUAN + 0.005 yuan
     got = amounts_three_ways(
         uncapped,

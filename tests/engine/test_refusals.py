@@ -25,6 +25,13 @@ NOT_ALLOWED = (
     " (no statements, subqueries, tables or other SQL)"
 )
 FUNCTIONS = "COALESCE, ABS, GREATEST, LEAST, IF, holds, recognised_in, years_since, has_tag"
+NOT_PART = "is not part of the rule language (see docs/policies.md §4 for what a rule may contain)"
+DOT = (
+    "'.' is not part of the rule language: refer to fields by their name only (no table,"
+    " no '.'); write numbers as 0.5, not .5"
+)
+QUOTED = 'write field names without quotes (revenue, not "{}"); text values take single quotes'
+SEMICOLON = "';' is not part of the rule language: a rule is exactly one expression; remove the ';'"
 
 
 def refusal(expr: str) -> RuleCompileError:
@@ -106,40 +113,43 @@ CRITERION_REFUSALS = [
         "usage: years_since(date): whole years from the date to the policy's as_of date (at character 1 of the expression)",
     ),
     # forbidden constructs
-    ("revenue > (SELECT 1)", f"'SUBQUERY' {NOT_ALLOWED} (at character 19 of the expression)"),
-    ("SELECT 1", f"'SELECT' {NOT_ALLOWED} (at character 8 of the expression)"),
-    ("DROP TABLE enterprises", f"'DROP' {NOT_ALLOWED} (at character 12 of the expression)"),
-    ("revenue IN (SELECT 1)", f"'SUBQUERY' {NOT_ALLOWED} (at character 20 of the expression)"),
-    ("EXISTS (SELECT 1)", f"'EXISTS' {NOT_ALLOWED} (at character 16 of the expression)"),
-    (
-        "e.revenue > 0",
-        "'e.revenue' names a table; refer to fields by their name only (at character 3 of the expression)",
-    ),
+    ("revenue > (SELECT 1)", f"'SELECT' {NOT_PART} (at character 12 of the expression)"),
+    ("SELECT 1", f"'SELECT' {NOT_PART} (at character 1 of the expression)"),
+    ("DROP TABLE enterprises", f"'DROP' {NOT_PART} (at character 1 of the expression)"),
+    ("revenue IN (SELECT 1)", f"'SELECT' {NOT_PART} (at character 13 of the expression)"),
+    ("EXISTS (SELECT 1)", f"'EXISTS' {NOT_PART} (at character 1 of the expression)"),
+    ("e.revenue > 0", f"{DOT} (at character 2 of the expression)"),
     (
         '"enterprises"."revenue" > 0',
-        '\'"enterprises"."revenue"\' names a table; refer to fields by their name only (at character 15 of the expression)',
+        f"{QUOTED.format('enterprises')} (at character 1 of the expression)",
     ),
-    (
-        '"enterprises" = 1',
-        "unknown field 'enterprises'; see the data dictionary (at character 1 of the expression)",
-    ),
+    ('"enterprises" = 1', f"{QUOTED.format('enterprises')} (at character 1 of the expression)"),
+    ('"revenue" > 0', f"{QUOTED.format('revenue')} (at character 1 of the expression)"),
     (
         "pg_sleep(1)",
         f"function 'pg_sleep' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)",
     ),
-    ("read_csv('x') = 1", f"'READCSV' {NOT_ALLOWED} (at character 1 of the expression)"),
-    ("* > 0", f"'STAR' {NOT_ALLOWED} (at character 1 of the expression)"),
-    ("count(*) > 0", f"'COUNT' {NOT_ALLOWED} (at character 1 of the expression)"),
+    (
+        "read_csv('x') = 1",
+        f"function 'read_csv' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)",
+    ),
+    (
+        "* > 0",
+        "'*' without a number on each side is not allowed in a rule: a rule is one expression"
+        " over enterprise fields (no statements, subqueries, tables or other SQL)"
+        " (at character 1 of the expression)",
+    ),
+    (
+        "count(*) > 0",
+        f"function 'count' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)",
+    ),
     (
         "CAST(revenue AS VARCHAR) = '1'",
-        "the only conversion allowed is a date literal: DATE 'YYYY-MM-DD' (at character 6 of the expression)",
+        f"function 'CAST' is not allowed; allowed functions: {FUNCTIONS} (at character 1 of the expression)",
     ),
     # several statements
-    (
-        "revenue > 0; DROP TABLE enterprises",
-        "a rule is exactly one expression (no ';', no statements)",
-    ),
-    ("revenue > 0; SELECT 1", "a rule is exactly one expression (no ';', no statements)"),
+    ("revenue > 0; DROP TABLE enterprises", f"{SEMICOLON} (at character 12 of the expression)"),
+    ("revenue > 0; SELECT 1", f"{SEMICOLON} (at character 12 of the expression)"),
 ]
 
 
@@ -189,16 +199,6 @@ def test_amount_refusal_message_and_location(formula: str, message: str) -> None
     assert info.value.message == message
     assert loc is not None
     assert (loc.line, loc.column, loc.field) == (16, 19, "amount.formula")
-
-
-def test_comments_are_stripped_from_generated_sql() -> None:
-    cp = compile_yaml(policy_yaml([("c", "revenue > 0 /* DROP TABLE x */ -- ; DELETE FROM y")]))
-    assert cp.criteria[0].sql("duckdb") == '"revenue__2024" > 0'
-
-
-def test_quoted_field_identifier_is_requoted_by_the_compiler() -> None:
-    cp = compile_yaml(policy_yaml([("c", '"revenue" > 0')]))
-    assert cp.criteria[0].sql("duckdb") == '"revenue__2024" > 0'
 
 
 INJECTION_LITERALS = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from huiqi.engine.compile import language as L
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import load_dictionary
 
@@ -69,3 +71,38 @@ def test_the_cli_commands_are_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert "huiqi policy lint PATH..." in text
     assert "huiqi policy test [PATH...]" in text
+
+
+def _section(number: str) -> str:
+    """The text of section ``number`` (e.g. '4.3') of docs/policies.md, up to the next one."""
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"### {number} ")
+    end = text.find("\n### ", start + 1)
+    return text[start:end]
+
+
+def test_documented_functions_are_exactly_the_allowed_ones() -> None:
+    """The functions table of §4.3 lists every function the checker allows, and no other."""
+    documented = set(re.findall(r"^\| `(\w+)\(", _section("4.3"), flags=re.MULTILINE))
+    documented |= set(re.findall(r"`(\w+)\(a, b, …\)`", _section("4.3")))
+    assert {d.lower() for d in documented} == {f.lower() for f in L.FUNCTION_NAMES}
+
+
+def test_documented_operators_are_exactly_the_allowed_ones() -> None:
+    rows = [
+        line
+        for line in _section("4.2").splitlines()
+        if line.startswith(("| comparison", "| arithmetic"))
+    ]
+    documented = {t for line in rows for t in re.findall(r"`([^`\w ]+)`", line.split("|")[1])}
+    assert documented == set(L.OPERATORS)
+
+
+def test_documented_keywords_are_exactly_the_allowed_ones() -> None:
+    intro = DOC.read_text(encoding="utf-8").split("### 4.1 ")[0].split("## 4. ")[1]
+    keywords = re.search(r"the keywords (.*?), and the interval units\s+(.*?);", intro, re.S)
+    assert keywords is not None
+    words = set(re.findall(r"`(\w+)`", keywords.group(1)))
+    units = set(re.findall(r"`(\w+)`", keywords.group(2)))
+    assert words == set(L.KEYWORDS)
+    assert units == set(L.INTERVAL_UNITS)

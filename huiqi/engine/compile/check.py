@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlglot import exp
 
+from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
+from huiqi.engine.compile.codelists import check_codes, string_outputs
+from huiqi.engine.compile.functions import check_function
+from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
-from huiqi.profiles.dictionary import Dictionary, load_codelist
+from huiqi.profiles.dictionary import Dictionary
+
+__all__ = ["CheckError", "Checker", "offset_of"]
 
 # Node classes that may appear anywhere in a rule (before function checks).
 ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
@@ -58,24 +64,15 @@ ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.Anonymous,
 )
 
-CUSTOM_FUNCTIONS = {
-    "holds": "holds(qualification) or holds(qualification, DATE 'YYYY-MM-DD'): the certificate is valid on that date (default: the policy's as_of date)",
-    "recognised_in": "recognised_in(qualification, YEAR): a certificate of that type starts in YEAR",
-    "years_since": "years_since(date): whole years from the date to the policy's as_of date",
-    "has_tag": "has_tag(tags, 'tag'): the enterprise carries the tag",
-}
-BUILTIN_FUNCTIONS = ("COALESCE", "ABS", "GREATEST", "LEAST", "IF")
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
-INTERVAL_UNITS = ("YEAR", "MONTH", "DAY")
-MAX_YEARS_BACK = 10
-
-
-@dataclass
-class CheckError(Exception):
-    """A refusal, with the character offset (0-based) in the expression where known."""
-
-    message: str
-    offset: int | None = None
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+# Words for the SQL constructs a rule cannot hold, as an author would call them.
+_CONSTRUCTS = {
+    "alias": "a name after a complete expression",
+    "star": "'*' without a number on each side",
+    "column": "a field",
+}
 
 
 def offset_of(node: exp.Expression) -> int | None:
@@ -91,7 +88,9 @@ def _fail(node: exp.Expression, message: str) -> CheckError:
 
 
 def _describe(node: exp.Expression) -> str:
-    return node.key.upper().replace("_", " ")
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        return node.sql_name()
+    return _CONSTRUCTS.get(node.key, node.key.upper().replace("_", " "))
 
 
 class Checker:
@@ -132,13 +131,23 @@ class Checker:
 
     # ------------------------------------------------------------------ entry points
     def check_constructs(self, tree: exp.Expression) -> None:
+        years = 0.0
         for node in tree.walk():
             if not isinstance(node, ALLOWED_NODES):
                 raise _fail(
                     node,
-                    f"'{_describe(node)}' is not allowed in a rule: a rule is one expression over"
+                    f"{_describe(node)} is not allowed in a rule: a rule is one expression over"
                     " enterprise fields (no statements, subqueries, tables or other SQL)",
                 )
+            if isinstance(node, exp.Interval):
+                amount, unit = self.interval_parts(node)
+                years += abs(amount) / {"YEAR": 1, "MONTH": 12, "DAY": 365}[unit]
+                if years > L.MAX_INTERVAL_YEARS:
+                    raise _fail(
+                        node,
+                        f"the intervals of this rule add up to more than {L.MAX_INTERVAL_YEARS}"
+                        " years; no policy looks that far",
+                    )
 
     def type_of(self, node: exp.Expression) -> Ty:
         handler = self._dispatch.get(type(node))
@@ -198,8 +207,8 @@ class Checker:
                 node,
                 f"offset [{value}] looks past the policy's data year; use 0 or a negative number",
             )
-        if value < -MAX_YEARS_BACK:
-            raise _fail(node, f"offset [{value}] goes back more than {MAX_YEARS_BACK} years")
+        if value < -L.MAX_YEARS_BACK:
+            raise _fail(node, f"offset [{value}] goes back more than {L.MAX_YEARS_BACK} years")
         return value
 
     # ------------------------------------------------------------------ operators
@@ -251,26 +260,35 @@ class Checker:
         return T.FLOAT
 
     def _compare(self, node: exp.Expression) -> Ty:
+        for side in (node.this, node.expression):
+            if isinstance(side, exp.Null):
+                raise _fail(
+                    side, "a comparison with NULL is always unknown; write IS NULL or IS NOT NULL"
+                )
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
             raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'")
+        if "enum" in (left.kind, right.kind):
+            if left.kind == right.kind == "enum" and left.codes != right.codes:
+                raise _fail(node, f"cannot compare {left} with {right}: they are different codes")
+            if isinstance(node, _ORDERING):
+                raise _fail(
+                    node,
+                    "codes have no order; compare them with =, <> or IN (...)",
+                )
         self._check_enum_literal(left, node.expression)
         self._check_enum_literal(right, node.this)
         return T.BOOLEAN
 
     def _check_enum_literal(self, ty: Ty, other: exp.Expression) -> None:
-        if ty.kind != "enum" or not isinstance(other, exp.Literal) or not other.is_string:
-            return
-        assert ty.codes is not None
-        codes = load_codelist(ty.codes).codes
-        if other.name not in codes:
-            allowed = ", ".join(sorted(codes))
-            raise _fail(other, f"'{other.name}' is not a code of {ty.codes}; allowed: {allowed}")
+        check_codes(ty, other)
 
     def _in(self, node: exp.Expression) -> Ty:
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
             raise _fail(node, "IN takes a list of values, not a subquery")
         left = self.type_of(node.this)
+        if not node.expressions:
+            raise _fail(node, "IN () is an empty list; name at least one value")
         for item in node.expressions:
             if not isinstance(item, exp.Literal | exp.Neg):
                 raise _fail(
@@ -283,6 +301,8 @@ class Checker:
         return T.BOOLEAN
 
     def _between(self, node: exp.Expression) -> Ty:
+        if node.args.get("symmetric") is not None:
+            raise _fail(node, "BETWEEN takes the low bound first: x BETWEEN low AND high")
         kinds = [self.type_of(n) for n in (node.this, node.args["low"], node.args["high"])]
         if not (
             all(k.numeric or k.kind == "null" for k in kinds)
@@ -301,12 +321,27 @@ class Checker:
 
     def _unify(self, nodes: list[exp.Expression], what: str) -> Ty:
         out = T.NULL
+        types = []
         for n in nodes:
             ty = self.type_of(n)
+            types.append(ty)
             joined = T.widen(out, ty)
             if joined is None:
                 raise _fail(n, f"{what} mixes {out} and {ty}; all branches need one type")
             out = joined
+        enums = {t for t in types if t.kind == "enum"}
+        if len(enums) > 1:
+            raise _fail(nodes[0], f"{what} mixes different codes: {', '.join(map(str, enums))}")
+        if enums:
+            # A text next to a code is a code: check it, and keep the code's type.
+            (enum,) = enums
+            for n in nodes:
+                self._check_enum_literal(enum, n)
+            if all(
+                t.kind in ("enum", "null") or list(string_outputs(n))
+                for t, n in zip(types, nodes, strict=True)
+            ):
+                return enum
         return out
 
     def _case(self, node: exp.Expression) -> Ty:
@@ -349,12 +384,19 @@ class Checker:
         return T.DATE
 
     def date_literal(self, node: exp.Expression) -> dt.date:
+        text = node.this.name
         try:
-            return dt.date.fromisoformat(node.this.name)
+            if not _ISO_DATE.match(text):
+                raise ValueError(text)
+            value = dt.date.fromisoformat(text)
         except ValueError:
+            raise _fail(node, f"'{text}' is not a date; write DATE 'YYYY-MM-DD'") from None
+        if not L.DATE_MIN <= value <= L.DATE_MAX:
             raise _fail(
-                node, f"'{node.this.name}' is not a date; write DATE 'YYYY-MM-DD'"
-            ) from None
+                node,
+                f"DATE '{text}' is outside the dates huiqi holds ({L.DATE_MIN} to {L.DATE_MAX})",
+            )
+        return value
 
     def _interval(self, node: exp.Expression) -> Ty:
         self.interval_parts(node)
@@ -362,52 +404,15 @@ class Checker:
 
     def interval_parts(self, node: exp.Expression) -> tuple[int, str]:
         value = node.this
-        unit = (node.unit.name if node.unit is not None else "").upper().rstrip("S")
-        if unit not in INTERVAL_UNITS:
+        unit = (node.unit.name if node.unit is not None else "").upper()
+        if unit not in L.INTERVAL_UNITS:
             raise _fail(
-                node, f"an INTERVAL counts {', '.join(INTERVAL_UNITS)}, as in INTERVAL 3 YEAR"
+                node, f"an INTERVAL counts {', '.join(L.INTERVAL_UNITS)}, as in INTERVAL 3 YEAR"
             )
-        if not isinstance(value, exp.Literal) or not value.name.lstrip("-").isdigit():
+        if not isinstance(value, exp.Literal) or not value.name.isdigit():
             raise _fail(node, "an INTERVAL needs a whole number, as in INTERVAL 3 YEAR")
         return int(value.name), unit
 
     # ------------------------------------------------------------------ functions
     def _function(self, node: exp.Expression) -> Ty:
-        name = node.name.lower()
-        args = node.expressions
-        if name not in CUSTOM_FUNCTIONS:
-            allowed = ", ".join([*BUILTIN_FUNCTIONS, *CUSTOM_FUNCTIONS])
-            raise _fail(
-                node, f"function '{node.name}' is not allowed; allowed functions: {allowed}"
-            )
-        usage = CUSTOM_FUNCTIONS[name]
-        if name in ("holds", "recognised_in"):
-            if not args or len(args) > 2 or (name == "recognised_in" and len(args) != 2):
-                raise _fail(node, f"usage: {usage}")
-            self._qualification_arg(args[0], usage)
-            if len(args) == 2:
-                want = "date" if name == "holds" else "integer"
-                got = self.type_of(args[1])
-                if got.kind != want:
-                    raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is {got}")
-            return T.BOOLEAN
-        if name == "years_since":
-            if len(args) != 1 or self.type_of(args[0]).kind != "date":
-                raise _fail(node, f"usage: {usage}")
-            return T.INTEGER
-        # has_tag
-        if (
-            len(args) != 2
-            or self.type_of(args[0]).kind != "tags"
-            or not (isinstance(args[1], exp.Literal) and args[1].is_string)
-        ):
-            raise _fail(node, f"usage: {usage}")
-        return T.BOOLEAN
-
-    def _qualification_arg(self, node: exp.Expression, usage: str) -> None:
-        if not isinstance(node, exp.Column):
-            raise _fail(node, f"usage: {usage}")
-        ty = self._column(node)
-        if ty.kind != "qualification":
-            quals = ", ".join(f.name for f in self.dictionary.qualification_fields)
-            raise _fail(node, f"'{node.name}' is not a qualification; qualifications: {quals}")
+        return check_function(self, node)

@@ -22,19 +22,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from huiqi.engine.compile.check import Checker, CheckError
 from huiqi.engine.compile.lower import LowerContext, lower
+from huiqi.engine.compile.numeric import Shape
+from huiqi.engine.compile.parse import parse_rule
 from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import Location, PolicyError, RuleCompileError
 from huiqi.policies.loader import Library, LoadedPolicy
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
+
+# The largest amount huiqi records is below 10^16 yuan (10^18 fen fits a 64-bit integer).
+MAX_AMOUNT_DIGITS = 16
 
 # Bulk results keep the unknown criteria of a row as a bit mask; 32 keeps it far inside
 # the 64-bit detail column and a policy readable.
@@ -87,6 +91,12 @@ class CompiledPolicy:
     # rounding and 128-bit decimals (see engine/duckdb/codes.fen_expression).
     amount_kind: str = "decimal"
     requirements: frozenset[FrameColumn] = field(default_factory=frozenset)
+    # At most this many digits before the decimal point in the formula's value, with the
+    # largest values its fields admit (engine/compile/numeric): above MAX_AMOUNT_DIGITS the
+    # amount of one enterprise can exceed what huiqi records, and that row is an 'error'.
+    amount_digits: int = 0
+    # At most this many digits after the decimal point in the formula's value.
+    amount_scale: int = 0
     # The file (or "policy@version") the policy came from, for messages.
     filename: str | None = None
 
@@ -123,19 +133,9 @@ def _error(
     )
 
 
-def parse_rule(text: str) -> exp.Expression:
-    """Parse one rule expression; refuse empty input and multiple statements."""
-    try:
-        trees = sqlglot.parse(text)
-    except (ParseError, TokenError) as exc:
-        errors = getattr(exc, "errors", None) or [{}]
-        start = errors[0].get("start")
-        desc = errors[0].get("description") or str(exc).splitlines()[0]
-        raise CheckError(f"cannot parse the expression: {desc}", start) from exc
-    trees = [t for t in trees if t is not None]
-    if len(trees) != 1:
-        raise CheckError("a rule is exactly one expression (no ';', no statements)", None)
-    return trees[0]
+def _scale(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def compile_expression(
@@ -145,8 +145,12 @@ def compile_expression(
     data_year: int,
     as_of: object,
     want: str,
-) -> tuple[exp.Expression, Ty, tuple[FrameColumn, ...]]:
-    """Parse, check and lower one expression. ``want`` is 'boolean' or 'amount'."""
+) -> tuple[exp.Expression, Ty, tuple[FrameColumn, ...], Shape | None]:
+    """Parse, check and lower one expression. ``want`` is 'boolean' or 'amount'.
+
+    Returns the lowered tree, its rule type, the frame columns it reads and the bound of
+    its value when it is an exact number.
+    """
     tree = parse_rule(text)
     checker.check_constructs(tree)
     ty = checker.type_of(tree)
@@ -167,7 +171,7 @@ def compile_expression(
     assert isinstance(as_of, dt.date)
     ctx = LowerContext(data_year=data_year, as_of=as_of, checker=checker)
     lowered = lower(tree, ctx)
-    return lowered, ty, tuple(sorted(ctx.reads))
+    return lowered, ty, tuple(sorted(ctx.reads)), ctx.shape
 
 
 def compile_policy(
@@ -213,7 +217,7 @@ def compile_policy(
             continue
         assert crit.expr is not None
         try:
-            tree, _, reads = compile_expression(
+            tree, _, reads, _ = compile_expression(
                 crit.expr,
                 checker=checker,
                 data_year=policy.data_year,
@@ -237,7 +241,7 @@ def compile_policy(
             )
         )
     try:
-        amount, amount_ty, amount_reads = compile_expression(
+        amount, amount_ty, amount_reads, amount_shape = compile_expression(
             policy.amount.formula,
             checker=checker,
             data_year=policy.data_year,
@@ -254,6 +258,19 @@ def compile_policy(
             path="amount.formula",
         ) from None
     requirements.update(amount_reads)
+    bounds = [b for b in (policy.amount.floor, policy.amount.cap) if b is not None]
+    scale = max([amount_shape.scale if amount_shape else 0, *(_scale(b) for b in bounds)])
+    if amount_shape is not None and amount_shape.digits + scale > 38:
+        raise _error(
+            f"with the decimals of its floor or cap, the amount can need"
+            f" {amount_shape.digits + scale} digits; exact numbers hold at most 38: use fewer"
+            " decimal places",
+            filename=filename,
+            at=marks.get(("amount", "formula")),
+            offset=None,
+            what="amount formula",
+            path="amount.formula",
+        )
     compiled = CompiledPolicy(
         policy=policy,
         criteria=tuple(criteria),
@@ -261,6 +278,8 @@ def compile_policy(
         amount_reads=amount_reads,
         source_hash=source_hash,
         amount_kind=amount_ty.kind,
+        amount_digits=amount_shape.digits if amount_shape is not None else 0,
+        amount_scale=amount_shape.scale if amount_shape is not None else 0,
         requirements=frozenset(requirements),
         filename=filename,
     )
@@ -299,6 +318,15 @@ def compile_library(library: Library | Iterable[LoadedPolicy]) -> CompiledLibrar
             compiled.append(compile_policy(lp))
         except PolicyError as exc:
             errors.append(exc)
+            continue
+        except Exception as exc:  # one file that breaks the compiler must not stop the others
+            errors.append(
+                RuleCompileError(
+                    f"the compiler failed on this policy ({type(exc).__name__}: {exc});"
+                    " please report it with the file",
+                    location=Location(str(lp.path) if lp.path else lp.filename),
+                )
+            )
             continue
         ok.append(lp)
     return CompiledLibrary(ok, compiled, errors)

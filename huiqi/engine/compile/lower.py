@@ -2,12 +2,16 @@
 
 Passes, in order (each a small function over the SQLGlot tree):
 
-1. ``resolve_constants``  ``as_of`` and ``data_year`` become literals;
+1. ``three_valued``       GREATEST / LEAST with an unknown argument, and CASE / IF with an
+                          unknown condition, are unknown (SQL would skip the unknown or take
+                          the ELSE branch, and pay an amount no data supports);
 2. ``resolve_functions``  holds / recognised_in / years_since / has_tag become frame
                           columns or plain SQL;
-3. ``resolve_periods``    ``revenue[-1]`` becomes the column ``revenue__2024``;
-4. ``resolve_fields``     static fields become quoted frame columns;
-5. ``guard_division``     ``a / b`` becomes ``a / NULLIF(b, 0)``: division by zero is unknown.
+3. ``resolve_constants``  ``as_of`` and ``data_year`` become literals;
+4. ``resolve_periods``    ``revenue[-1]`` becomes the column ``revenue__2024``;
+5. ``resolve_fields``     static fields become quoted frame columns;
+6. ``guard_division``     ``a / b`` becomes ``a / NULLIF(b, 0)``: division by zero is unknown;
+7. ``widen_arithmetic``   arithmetic that could overflow runs in DECIMAL(38, s) (``numeric``).
 
 The output tree reads only frame columns and literals, and holds only SQLGlot
 node types every dialect renders (no backend-only function, no ``rowid``); a
@@ -23,7 +27,9 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from huiqi.engine.compile import language as L
 from huiqi.engine.compile.check import Checker, CheckError, offset_of
+from huiqi.engine.compile.numeric import Shape, Widener
 from huiqi.engine.frame_columns import FrameColumn
 
 
@@ -33,6 +39,8 @@ class LowerContext:
     as_of: dt.date
     checker: Checker
     reads: set[FrameColumn] = field(default_factory=set)
+    # The bound of the expression's value, when it is an exact number (widen_arithmetic).
+    shape: Shape | None = None
 
 
 def date_literal(value: dt.date) -> exp.Expression:
@@ -125,6 +133,11 @@ def resolve_functions(tree: exp.Expression, ctx: LowerContext) -> exp.Expression
             return frame_column(FrameColumn("held", args[0].name, date=on), ctx)
         if name == "recognised_in":
             year = const_int(args[1], ctx)
+            if not L.YEAR_MIN <= year <= L.YEAR_MAX:
+                raise CheckError(
+                    f"recognised_in needs a year from {L.YEAR_MIN} to {L.YEAR_MAX}, not {year}",
+                    offset_of(args[1]),
+                )
             return frame_column(FrameColumn("new", args[0].name, year=year), ctx)
         if name == "years_since":
             return years_since_sql(args[0], ctx.as_of)
@@ -178,6 +191,47 @@ def guard_division(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     return tree
 
 
+def _unknown(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=exp.Paren(this=node.copy()), expression=exp.Null())
+
+
+def _may_be_unknown(node: exp.Expression) -> bool:
+    # holds() and recognised_in() are never unknown (a missing certificate is not held).
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("holds", "recognised_in"):
+        return False
+    return not isinstance(node, exp.Literal | exp.Boolean)
+
+
+def three_valued(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
+    def visit(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Greatest | exp.Least):
+            args = [node.this, *node.expressions]
+            tests = [_unknown(a) for a in args if _may_be_unknown(a)]
+            if not tests:
+                return node
+            return exp.Case(
+                ifs=[exp.If(this=exp.or_(*tests, copy=False), true=exp.Null())], default=node
+            )
+        if isinstance(node, exp.If) and node.arg_key != "ifs":  # IF(c, a, b), not a WHEN
+            branches = [exp.If(this=node.this, true=node.args["true"])]
+            node = exp.Case(ifs=branches, default=node.args.get("false"))
+        if isinstance(node, exp.Case):
+            ifs: list[exp.Expression] = []
+            for branch in node.args.get("ifs") or []:
+                ifs.append(branch)
+                if _may_be_unknown(branch.this):
+                    ifs.append(exp.If(this=_unknown(branch.this), true=exp.Null()))
+            node.set("ifs", ifs)
+        return node
+
+    return tree.transform(visit, copy=False)
+
+
+def widen_arithmetic(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
+    ctx.shape = Widener(ctx.checker.dictionary).shape(tree)
+    return tree
+
+
 def strip_comments(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     for node in tree.walk():
         node.comments = None
@@ -189,11 +243,13 @@ def strip_comments(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
 
 PASSES: tuple[Callable[[exp.Expression, LowerContext], exp.Expression], ...] = (
     strip_comments,
+    three_valued,
     resolve_functions,
     resolve_constants,
     resolve_periods,
     resolve_fields,
     guard_division,
+    widen_arithmetic,
 )
 
 

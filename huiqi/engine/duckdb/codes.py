@@ -30,7 +30,12 @@ from functools import cache
 
 from sqlglot import exp
 
-from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledCriterion, CompiledPolicy
+from huiqi.engine.compile.compiler import (
+    MAX_AMOUNT_DIGITS,
+    MAX_CRITERIA,
+    CompiledCriterion,
+    CompiledPolicy,
+)
 
 DIALECT = "duckdb"
 
@@ -74,6 +79,54 @@ def _integral(value: Decimal | None) -> bool:
     return value is None or value == value.to_integral_value()
 
 
+# An amount at or above this many yuan is not recorded: the row's status is 'error'.
+AMOUNT_LIMIT_YUAN = Decimal(10) ** MAX_AMOUNT_DIGITS
+
+
+def _scale(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _clamped(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
+    """The formula's value clamped to [floor, cap].
+
+    A formula computed in 128-bit decimals is clamped in one DECIMAL(38, s) with the
+    largest scale of the value and the bounds: DuckDB's common type of DECIMAL(38,0) and a
+    cap of 2500.55 is DECIMAL(38,0), which would round the cap to 2501.
+    """
+    spec = cp.policy.amount
+    floor = spec.floor if spec.floor is not None else Decimal(0)
+    bounds = [floor, *([spec.cap] if spec.cap is not None else [])]
+    value: exp.Expression = yuan.copy()
+    wide: exp.DataType | None = None
+    if cp.amount_digits + cp.amount_scale > 18:
+        wide = dtype(f"DECIMAL(38, {max(cp.amount_scale, *(_scale(b) for b in bounds))})")
+        value = exp.Cast(this=value, to=wide)
+
+    def bound(b: Decimal) -> exp.Expression:
+        return _num(b) if wide is None else exp.Cast(this=_num(b), to=wide.copy())
+
+    ifs = [exp.If(this=exp.LT(this=value.copy(), expression=bound(floor)), true=bound(floor))]
+    if spec.cap is not None:
+        ifs.append(
+            exp.If(this=exp.GT(this=value.copy(), expression=bound(spec.cap)), true=bound(spec.cap))
+        )
+    return exp.Case(ifs=ifs, default=value)
+
+
+def amount_overflow(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
+    """TRUE where the clamped amount reaches AMOUNT_LIMIT_YUAN (the row is an 'error').
+
+    FALSE itself when the formula's bound (``amount_digits``) or the cap keeps every
+    amount below the limit, which is every policy of the library.
+    """
+    cap = cp.policy.amount.cap
+    if cp.amount_digits <= MAX_AMOUNT_DIGITS or (cap is not None and cap < AMOUNT_LIMIT_YUAN):
+        return exp.false()
+    return exp.GTE(this=_clamped(cp, yuan), expression=_num(AMOUNT_LIMIT_YUAN))
+
+
 def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     """Yuan -> fen: clamp to [floor, cap] (floor 0 by default), round half up once, BIGINT.
 
@@ -92,13 +145,20 @@ def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     """
     spec = cp.policy.amount
     floor = spec.floor if spec.floor is not None else Decimal(0)
-    ifs = [exp.If(this=exp.LT(this=yuan.copy(), expression=_num(floor)), true=_num(floor))]
-    if spec.cap is not None:
-        ifs.append(
-            exp.If(this=exp.GT(this=yuan.copy(), expression=_num(spec.cap)), true=_num(spec.cap))
-        )
-    clamped = exp.Case(ifs=ifs, default=yuan.copy())
+    clamped = _clamped(cp, yuan)
     hundred = exp.Literal.number(100)
+    overflow = amount_overflow(cp, yuan)
+    if not isinstance(overflow, exp.Boolean):
+        # Never convert an amount that does not fit: the row is an error, its fen NULL.
+        guarded = _fen(cp, clamped, floor, hundred)
+        return exp.Case(ifs=[exp.If(this=overflow, true=exp.Null())], default=guarded)
+    return _fen(cp, clamped, floor, hundred)
+
+
+def _fen(
+    cp: CompiledPolicy, clamped: exp.Expression, floor: Decimal, hundred: exp.Expression
+) -> exp.Expression:
+    spec = cp.policy.amount
     if cp.amount_kind == "integer" and _integral(floor) and _integral(spec.cap):
         return exp.Mul(this=exp.Cast(this=clamped, to=dtype("BIGINT")), expression=hundred)
 
@@ -255,12 +315,23 @@ def kept_filter(codes: Codes) -> exp.Expression:
 
 
 def status_expression(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
-    """The one definition of the status, with the given label for each of STATUSES."""
-    eligible, near_miss, needs_data, not_eligible = labels
+    """The one definition of the status, with the given label for each of STATUSES.
+
+    Reads the columns ``s`` (the codes' sum), ``amount_fen`` and ``amount_error``.
+    """
+    eligible, near_miss, needs_data, not_eligible, error = labels
     zero, one = exp.Literal.number(0), exp.Literal.number(1)
     amount_known = exp.Not(this=exp.Is(this=col("amount_fen"), expression=exp.Null()))
     return exp.Case(
         ifs=[
+            exp.If(
+                this=exp.and_(
+                    exp.EQ(this=sum_column(), expression=zero.copy()),
+                    exp.Is(this=col("amount_error"), expression=exp.true()),
+                    copy=False,
+                ),
+                true=error,
+            ),
             exp.If(
                 this=exp.and_(exp.EQ(this=sum_column(), expression=zero), amount_known, copy=False),
                 true=eligible,

@@ -21,7 +21,7 @@ from huiqi.engine.duckdb.codes import DIALECT
 from huiqi.engine.duckdb.frame import FRAME, build_frame
 from huiqi.engine.duckdb.policy_sql import evaluation_query, evaluation_sql
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.results import STATUSES, Evaluation
+from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
 from huiqi.engine.trace import NAME, PolicyTrace
 from huiqi.engine.tracing import TraceBuilder
 
@@ -49,17 +49,19 @@ def _yuan(raw: Any) -> Decimal | None:
 
 def _evaluation(cp: CompiledPolicy, row: tuple[Any, ...]) -> Evaluation:
     """An ``evaluation_query`` row (uscc, c0..cN, amount_fen, n_false, n_null, status,
-    failed, unknown, amount_yuan) as an Evaluation."""
+    failed, unknown, amount_yuan, amount_error) as an Evaluation."""
     n = len(cp.checked)
+    status = row[4 + n]
     return Evaluation(
         uscc=row[0],
         policy_id=cp.policy.id,
         values=tuple(row[1 : 1 + n]),
         amount_fen=row[1 + n],
-        status=row[4 + n],
+        status=status,
         failed=_split(row[5 + n]),
         unknown=_split(row[6 + n]),
         amount_yuan=_yuan(row[7 + n]),
+        error=AMOUNT_TOO_LARGE if status == "error" else None,
     )
 
 
@@ -128,7 +130,7 @@ def trace_in(
         reads = sorted(cp.requirements | {NAME})
         names = [c.name for c in reads]
         builder = TraceBuilder(cp, snapshot_id=snapshot_id)
-        width = 8 + len(cp.checked)
+        width = 9 + len(cp.checked)
         cursor = con.execute(_traced_query(cp, reads, statuses))
         while chunk := cursor.fetchmany(FETCH):
             for row in chunk:

@@ -26,7 +26,7 @@ from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import FRAME, build_frame
 from huiqi.engine.duckdb.policy_sql import bulk_sql
-from huiqi.engine.results import STATUSES, MatchRun, PolicySummary, Progress
+from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, MatchRun, PolicySummary, Progress
 from huiqi.fsmode import private_dir, private_file
 
 # Kept rows are stored as four integers (15 bytes a row, instead of ~85 with the USCC,
@@ -56,7 +56,7 @@ CREATE TABLE match_policies (
 MATCHES_VIEW = """
 CREATE VIEW matches AS
 SELECT f.uscc, p.policy_id, p.policy_version, s.snapshot_id,
-       ['eligible', 'near_miss', 'needs_data'][m.status + 1] AS status,
+       ['eligible', 'near_miss', 'needs_data', 'not_eligible', 'error'][m.status + 1] AS status,
        m.status = 0 AS eligible, CASE WHEN m.status = 0 THEN m.detail END AS amount_fen,
        CASE WHEN m.status = 1 THEN p.criteria[m.detail + 1] END AS failed_criterion,
        CASE WHEN m.status = 2 THEN NULLIF(array_to_string(list_filter(p.criteria,
@@ -234,6 +234,8 @@ def match_frame(
         setattr(s, STATUSES[status], int(count))
         if status == 0:
             s.amount_fen = int(amount)
+        if STATUSES[status] == "error":
+            s.error_reasons.append(AMOUNT_TOO_LARGE)
     return summaries
 
 

@@ -16,6 +16,7 @@ from huiqi.engine.duckdb.codes import (
     DIALECT,
     Codes,
     alias,
+    amount_overflow,
     code_alias,
     coded_query,
     col,
@@ -42,7 +43,8 @@ def evaluation_query(
 
     Columns: uscc, c0..cN (TRUE / FALSE / NULL), amount_fen, n_false, n_null, status,
     failed and unknown (comma-separated criterion ids), amount_yuan (the formula's
-    value before the floor, the cap and rounding, for explanations).
+    value before the floor, the cap and rounding, for explanations), amount_error (the
+    amount is too large to record: status 'error').
     """
     codes = Codes.for_policy(cp)
     aliases = [crit_alias(i) for i in range(len(cp.checked))]
@@ -58,7 +60,9 @@ def evaluation_query(
     if not keep_all:
         amounted = amounted.where(kept_filter(codes), copy=False)
     amounted = exp.select(
-        exp.Star(), alias(fen_expression(cp, col("amount_yuan")), "amount_fen")
+        exp.Star(),
+        alias(fen_expression(cp, col("amount_yuan")), "amount_fen"),
+        alias(amount_overflow(cp, col("amount_yuan")), "amount_error"),
     ).from_(amounted.subquery("y", copy=False), copy=False)
     values: list[exp.Expression] = [col(a) for a in aliases]
     false, null = exp.false(), exp.Null()
@@ -72,6 +76,7 @@ def evaluation_query(
         alias(ids_where(flags(values, false), ids), "failed"),
         alias(ids_where(flags(values, null), ids), "unknown"),
         col("amount_yuan"),
+        col("amount_error"),
     ).from_(amounted.subquery("w", copy=False), copy=False)
 
 
@@ -86,7 +91,7 @@ def compact_query(
     * ``detail``  what the status needs, never NULL: the amount in fen of an eligible
                   row, the index of the one failing criterion of a near miss, the mask of
                   unknown criteria of a needs-data row (bit i: criterion i; 0 when only the
-                  amount is unknown).
+                  amount is unknown), 0 for an error (the amount too large to record).
 
     One non-null column instead of three mostly-NULL ones (amount, failed, mask) made
     writing 3.5 M x 709 results about a third cheaper: a Parquet writer pays for every
@@ -118,6 +123,10 @@ def compact_query(
         alias(
             exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=fen_expression(cp, yuan))]),
             "amount_fen",
+        ),
+        alias(
+            exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=amount_overflow(cp, yuan))]),
+            "amount_error",
         ),
     ).from_(kept.subquery("y", copy=False), copy=False)
     statused = exp.select(

@@ -45,6 +45,7 @@ class PythonBackend(Backend):
             failed=r.failed,
             unknown=r.unknown,
             amount_yuan=r.amount_yuan,
+            error=r.error,
         )
 
     def evaluate(

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledPolicy
 from huiqi.engine.compile.lower import add_interval
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
+from huiqi.engine.results import AMOUNT_TOO_LARGE
 
 _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 
@@ -216,15 +217,24 @@ def yuan_value(value: Any) -> Decimal | None:
     return Decimal(value)
 
 
-def fen(cp: CompiledPolicy, yuan: Decimal | None) -> int | None:
-    """The amount in fen: clamp to [floor, cap] (floor 0 by default), round half up once."""
-    if yuan is None:
-        return None
+AMOUNT_LIMIT_YUAN = Decimal(10) ** MAX_AMOUNT_DIGITS
+
+
+def clamp(cp: CompiledPolicy, yuan: Decimal) -> Decimal:
+    """The formula's value clamped to [floor, cap] (floor 0 by default)."""
     spec = cp.policy.amount
     floor = spec.floor if spec.floor is not None else Decimal(0)
     clamped = max(yuan, floor)
     if spec.cap is not None:
         clamped = min(clamped, spec.cap)
+    return clamped
+
+
+def fen(cp: CompiledPolicy, yuan: Decimal | None) -> int | None:
+    """The amount in fen: clamp to [floor, cap] (floor 0 by default), round half up once."""
+    if yuan is None:
+        return None
+    clamped = clamp(cp, yuan)
     return int(clamped.quantize(Decimal("0.01"), rounding=decimal.ROUND_HALF_UP) * 100)
 
 
@@ -236,19 +246,27 @@ class PyResult:
     unknown: tuple[str, ...]
     values: tuple[bool | None, ...]
     amount_yuan: Decimal | None = None
+    error: str | None = None
 
 
 def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
-    """Status, amount (fen) and criterion values of one policy for one profile."""
+    """Status, amount (fen) and criterion values of one policy for one profile.
+
+    An amount at or above AMOUNT_LIMIT_YUAN, or a value no exact arithmetic holds, makes
+    an otherwise eligible row an 'error' with its reason.
+    """
     ev = Evaluator(prof)
     values: list[bool | None] = []
     for crit in cp.checked:
         assert crit.tree is not None
         values.append(ev.ev(crit.tree))
     yuan = yuan_value(ev.ev(cp.amount))
-    amount = fen(cp, yuan)
+    too_large = yuan is not None and clamp(cp, yuan) >= AMOUNT_LIMIT_YUAN
+    amount = None if too_large else fen(cp, yuan)
     failed = tuple(c.id for c, v in zip(cp.checked, values, strict=True) if v is False)
     unknown = tuple(c.id for c, v in zip(cp.checked, values, strict=True) if v is None)
+    if not failed and not unknown and too_large:
+        return PyResult("error", None, failed, unknown, tuple(values), yuan, error=AMOUNT_TOO_LARGE)
     if not failed and not unknown and amount is not None:
         status = "eligible"
     elif not failed:

@@ -1,0 +1,118 @@
+"""Parse one rule expression into a SQLGlot tree, after the scanner accepted its text.
+
+Besides parsing, this step makes sure the tree says everything the text says:
+every name, number and text of the rule appears in the tree (none was dropped or
+turned into an alias), comparisons do not chain, and the tree is not deeper than
+``language.MAX_TREE_DEPTH``. Parser messages are rewritten in the rule's terms.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from huiqi.engine.compile import language as L
+from huiqi.engine.compile.scan import CheckError, scan
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_INTERNAL = re.compile(r"<class|Required keyword|sqlglot|Expression|'[A-Z_]+'")
+
+
+def _parse_error(exc: ParseError | TokenError) -> CheckError:
+    errors = getattr(exc, "errors", None) or [{}]
+    start = errors[0].get("start")
+    desc = (errors[0].get("description") or str(exc).splitlines()[0]).strip().rstrip(".")
+    if "Required keyword" in desc or _INTERNAL.search(desc):
+        desc = "an operator or a function is missing a value"
+    elif desc.startswith("Expecting"):
+        desc = desc.replace("Expecting", "expected", 1)
+    elif desc.startswith("Invalid expression / Unexpected token"):
+        desc = "unexpected word or symbol"
+    return CheckError(f"cannot read the expression: {desc}", start)
+
+
+def _depth(tree: exp.Expression) -> tuple[int, exp.Expression]:
+    """The tree's depth (iteratively: a deep tree must not exhaust the stack here)."""
+    deepest, at = 0, tree
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > deepest:
+            deepest, at = d, node
+        for child in node.iter_expressions():
+            stack.append((child, d + 1))
+    return deepest, at
+
+
+def _start(node: exp.Expression) -> int | None:
+    meta = getattr(node, "_meta", None) or {}
+    return int(meta["start"]) if "start" in meta else None
+
+
+def parse_rule(text: str) -> exp.Expression:
+    """Scan and parse one rule expression; refuse anything the tree would not say.
+
+    Example:
+        >>> parse_rule("employees > 10").sql()
+        'employees > 10'
+    """
+    tokens = scan(text)
+    try:
+        trees = sqlglot.parse(text)
+    except (ParseError, TokenError) as exc:
+        raise _parse_error(exc) from None
+    trees = [t for t in trees if t is not None]
+    if len(trees) != 1:
+        raise CheckError("a rule is exactly one expression", None)
+    tree = trees[0]
+    depth, at = _depth(tree)
+    if depth > L.MAX_TREE_DEPTH:
+        raise CheckError(
+            f"the expression is {depth} operators deep; at most {L.MAX_TREE_DEPTH}: split it into"
+            " several criteria, or use IN (...) instead of a chain of OR",
+            _start(at),
+        )
+    if isinstance(tree, exp.Alias):
+        alias = tree.args.get("alias")
+        raise CheckError(
+            f"'{alias.name if alias is not None else ''}' follows a complete expression; join the"
+            " two with an operator (AND, OR, =, +, ...)",
+            _start(alias) if alias is not None else None,
+        )
+    # Every name, number and text the author wrote must be in the tree.
+    seen = {s for node in tree.walk() if (s := _start(node)) is not None}
+    for i, tok in enumerate(tokens):
+        if tok.token_type not in (TokenType.VAR, TokenType.NUMBER, TokenType.STRING):
+            continue
+        prev = tokens[i - 1] if i else None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.token_type == TokenType.VAR and (
+            (nxt is not None and nxt.token_type == TokenType.L_PAREN)  # a function's name
+            or (
+                tok.text.upper() in L.INTERVAL_UNITS
+                and prev is not None
+                and prev.token_type == TokenType.NUMBER
+            )
+        ):
+            continue
+        if prev is not None and prev.token_type == TokenType.INTERVAL:
+            continue  # SQLGlot rebuilds an interval's number; the checker reads it
+        if tok.start not in seen:
+            raise CheckError(
+                f"'{tok.text}' is left over: the expression ends before it; join it with an"
+                " operator (AND, OR, =, +, ...)",
+                tok.start,
+            )
+    for node in tree.find_all(*_COMPARISONS):
+        for side in (node.this, node.expression):
+            if isinstance(side, _COMPARISONS):
+                raise CheckError(
+                    "comparisons do not chain: 'a > b = c' is ambiguous; write each comparison"
+                    " on its own, joined by AND, or put one in parentheses",
+                    _start(next(iter(side.find_all(exp.Identifier, exp.Literal)), side)),
+                )
+    return tree

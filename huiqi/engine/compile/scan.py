@@ -1,0 +1,281 @@
+"""Read a rule's text into tokens, refusing everything outside the rule language.
+
+The parser underneath (SQLGlot) reads all of SQL and quietly keeps or drops what
+a rule should never contain: a comment that hides the rest of a criterion, a
+trailing ``;``, ``==``, ``!x``, ``IN [..]``, ``BETWEEN SYMMETRIC``, functions of
+other SQL dialects. The scanner runs first and accepts only the words, operators
+and functions of ``language``; every refusal points at the character it is about.
+It also bounds the size and the nesting of a rule, so that no later step (parser,
+checker, a backend) runs out of stack.
+
+Example:
+    >>> [t.text for t in scan("revenue[-1] >= 1000000")]
+    ['revenue', '[', '-', '1', ']', '>=', '1000000']
+    >>> scan("employees > 10 -- AND NOT credit_dishonest")
+    Traceback (most recent call last):
+    ...
+    huiqi.engine.compile.scan.CheckError: ...comments are not allowed in a rule...
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, Tokenizer, TokenType
+
+from huiqi.engine.compile import language as L
+
+
+@dataclass
+class CheckError(Exception):
+    """A refusal, with the character offset (0-based) in the expression where known."""
+
+    message: str
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
+
+_KEYWORD_TYPES = {
+    TokenType.AND: "AND",
+    TokenType.OR: "OR",
+    TokenType.NOT: "NOT",
+    TokenType.IN: "IN",
+    TokenType.BETWEEN: "BETWEEN",
+    TokenType.IS: "IS",
+    TokenType.NULL: "NULL",
+    TokenType.CASE: "CASE",
+    TokenType.WHEN: "WHEN",
+    TokenType.THEN: "THEN",
+    TokenType.ELSE: "ELSE",
+    TokenType.END: "END",
+    TokenType.TRUE: "TRUE",
+    TokenType.FALSE: "FALSE",
+    TokenType.DATE: "DATE",
+    TokenType.INTERVAL: "INTERVAL",
+}
+_OPERATOR_TYPES = {
+    TokenType.EQ,
+    TokenType.NEQ,
+    TokenType.LT,
+    TokenType.LTE,
+    TokenType.GT,
+    TokenType.GTE,
+    TokenType.PLUS,
+    TokenType.DASH,
+    TokenType.STAR,
+    TokenType.SLASH,
+}
+_PUNCTUATION_TYPES = {
+    TokenType.L_PAREN,
+    TokenType.R_PAREN,
+    TokenType.COMMA,
+    TokenType.L_BRACKET,
+    TokenType.R_BRACKET,
+}
+# Advice for tokens an author coming from another SQL or a programming language tries.
+_ADVICE = {
+    "==": "write '=' to compare",
+    "!": "write NOT",
+    ";": "a rule is exactly one expression; remove the ';'",
+    ".": "refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5",
+    "SYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
+    "ASYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
+}
+_PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, TokenType.THEN}
+
+
+def _tokenize(text: str) -> list[Token]:
+    try:
+        return Tokenizer().tokenize(text)
+    except TokenError:
+        raise CheckError(
+            "cannot read the expression: check that every text in quotes ('...') is closed",
+            None,
+        ) from None
+
+
+def _uncovered(text: str, tokens: list[Token]) -> None:
+    """Refuse any character no token stands for: comments, and whatever the tokenizer skips."""
+    covered = [False] * len(text)
+    for t in tokens:
+        for i in range(t.start, min(t.end + 1, len(text))):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        if covered[i] or ch.isspace():
+            continue
+        if text.startswith(("--", "/*", "#"), i):
+            raise CheckError(
+                "comments are not allowed in a rule: the whole text is the rule; put explanations"
+                " in the criterion's label",
+                i,
+            )
+        raise CheckError(f"'{ch}' is not part of the rule language", i)
+
+
+def _refuse(token: Token, what: str | None = None) -> CheckError:
+    text = token.text
+    advice = _ADVICE.get(text.upper()) or _ADVICE.get(text)
+    base = what or f"'{text}' is not part of the rule language"
+    if advice:
+        base = f"{base}: {advice}"
+    elif what is None:
+        base += " (see docs/policies.md §4 for what a rule may contain)"
+    return CheckError(base, token.start)
+
+
+def _number(token: Token) -> None:
+    text = token.text
+    if not _NUMBER.match(text):
+        raise CheckError(
+            f"'{text}' is not a number as rules write them: digits with an optional decimal part"
+            " (1000000, 0.055), no exponent",
+            token.start,
+        )
+    digits = len(text.replace(".", "").lstrip("0")) or 1
+    if digits > L.MAX_DIGITS:
+        raise CheckError(
+            f"'{text}' has {digits} significant digits; an exact number has at most {L.MAX_DIGITS}"
+            " (round it, or drop trailing zeros)",
+            token.start,
+        )
+
+
+def _check_token(tokens: list[Token], i: int) -> None:
+    t = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    prev = tokens[i - 1] if i > 0 else None
+    tt = t.token_type
+    if tt == TokenType.VAR:
+        word = t.text
+        if not _NAME.match(word):
+            raise _refuse(t)
+        if word.upper() in _ADVICE:
+            raise _refuse(t)
+        if nxt is not None and nxt.token_type == TokenType.L_PAREN:
+            if word.upper() not in L.BUILTIN_FUNCTIONS and word.lower() not in L.CUSTOM_FUNCTIONS:
+                raise CheckError(
+                    f"function '{word}' is not allowed; allowed functions: {L.allowed_functions()}",
+                    t.start,
+                )
+        elif word.upper() in L.INTERVAL_UNITS and not (
+            prev is not None and prev.token_type == TokenType.NUMBER
+        ):
+            pass  # a field of that name does not exist; the checker says so
+        return
+    if tt == TokenType.NUMBER:
+        _number(t)
+        return
+    if tt == TokenType.STRING:
+        return
+    if tt in _KEYWORD_TYPES:
+        if t.text.upper() != _KEYWORD_TYPES[tt]:
+            raise _refuse(t)
+        if tt == TokenType.DATE and (nxt is None or nxt.token_type != TokenType.STRING):
+            raise CheckError("write a date as DATE 'YYYY-MM-DD'", t.start)
+        if tt == TokenType.INTERVAL:
+            unit = tokens[i + 2] if i + 2 < len(tokens) else None
+            if (
+                nxt is None
+                or nxt.token_type != TokenType.NUMBER
+                or "." in nxt.text
+                or unit is None
+                or unit.token_type != TokenType.VAR
+                or unit.text.upper() not in L.INTERVAL_UNITS
+            ):
+                raise CheckError(
+                    "write an interval as INTERVAL n YEAR, INTERVAL n MONTH or INTERVAL n DAY"
+                    " with a whole number n, as in as_of - INTERVAL 3 YEAR",
+                    t.start,
+                )
+        if tt == TokenType.IS:
+            after = nxt.token_type if nxt is not None else None
+            if after == TokenType.NOT:
+                after = tokens[i + 2].token_type if i + 2 < len(tokens) else None
+            if after != TokenType.NULL:
+                raise CheckError("IS is only allowed as IS NULL or IS NOT NULL", t.start)
+        if tt == TokenType.IN and (nxt is None or nxt.token_type != TokenType.L_PAREN):
+            raise CheckError(
+                "IN takes a list in parentheses, as in district_code IN ('310115', '310104')",
+                t.start,
+            )
+        return
+    if tt in _OPERATOR_TYPES:
+        if t.text not in L.OPERATORS:
+            raise _refuse(t)
+        return
+    if tt in _PUNCTUATION_TYPES:
+        if tt == TokenType.L_BRACKET and (prev is None or prev.token_type != TokenType.VAR):
+            raise CheckError(
+                "'[' only follows a yearly field, as in revenue[-1]; a list is written in"
+                " parentheses: IN ('C', 'I')",
+                t.start,
+            )
+        if (
+            tt == TokenType.R_PAREN
+            and prev is not None
+            and prev.token_type == TokenType.L_PAREN
+            and i >= 2
+            and tokens[i - 2].token_type == TokenType.IN
+        ):
+            raise CheckError("IN () is an empty list; name at least one value", prev.start)
+        return
+    if tt == TokenType.IDENTIFIER:
+        raise CheckError(
+            f'write field names without quotes (revenue, not "{t.text}"); text values take'
+            " single quotes",
+            t.start,
+        )
+    raise _refuse(t)
+
+
+def _nesting(tokens: list[Token]) -> None:
+    """Refuse rules nested deeper than MAX_NESTING (parentheses, CASE, prefix NOT / minus)."""
+    prefix: list[int] = [0]
+    for i, t in enumerate(tokens):
+        tt = t.token_type
+        prev = tokens[i - 1].token_type if i else None
+        if tt in (TokenType.L_PAREN, TokenType.CASE):
+            prefix.append(0)
+        elif tt in (TokenType.R_PAREN, TokenType.END):
+            if len(prefix) > 1:
+                prefix.pop()
+        elif tt in _PREFIX_RESET:
+            prefix[-1] = 0
+        elif tt == TokenType.NOT or (
+            tt in (TokenType.DASH, TokenType.PLUS)
+            and (prev is None or prev not in (TokenType.VAR, TokenType.NUMBER, TokenType.R_PAREN))
+            and prev not in (TokenType.STRING, TokenType.R_BRACKET, TokenType.END)
+        ):
+            prefix[-1] += 1
+        depth = len(prefix) - 1 + sum(prefix)
+        if depth > L.MAX_NESTING:
+            raise CheckError(
+                f"the expression nests more than {L.MAX_NESTING} levels deep (parentheses, CASE,"
+                " NOT and minus signs inside each other); split it into several criteria",
+                t.start,
+            )
+
+
+def scan(text: str) -> list[Token]:
+    """The tokens of ``text``, or a CheckError at the first thing outside the rule language."""
+    if not text.strip():
+        raise CheckError("the expression is empty", None)
+    tokens = _tokenize(text)
+    _uncovered(text, tokens)
+    if len(tokens) > L.MAX_TOKENS:
+        raise CheckError(
+            f"the expression has {len(tokens)} words and symbols; at most {L.MAX_TOKENS}:"
+            " split it into several criteria",
+            tokens[L.MAX_TOKENS].start,
+        )
+    for i in range(len(tokens)):
+        _check_token(tokens, i)
+    _nesting(tokens)
+    return tokens
