@@ -36,6 +36,7 @@ from pathlib import Path
 from huiqi.config import Settings
 from huiqi.fsmode import private_dir
 from huiqi.profiles import rowcheck, upsert
+from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import ImportReport, write_rejects, write_report
 from huiqi.profiles.mapping import detect_mapping, get_mapping
 from huiqi.profiles.readers import open_source
@@ -71,6 +72,7 @@ def import_file(
             the mapping. Bad rows never raise: they are rejected and reported.
     """
     started = time.perf_counter()
+    use_data_dir(settings.data_dir)  # an office's own fields (<data dir>/dictionary.yaml)
     file_path = Path(path)
     source = open_source(file_path)
     chosen = get_mapping(mapping) if mapping else detect_mapping(str(file_path), source.headers)
