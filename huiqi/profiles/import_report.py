@@ -49,6 +49,8 @@ class ImportReport:
     rejects_by_field: dict[str, int] = field(default_factory=dict)
     missing_columns: list[str] = field(default_factory=list)
     size_classes_refreshed: bool = False
+    size_class_disagreements: int = 0
+    size_class_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -69,6 +71,13 @@ class ImportReport:
         if self.rows_rejected:
             lines.append(f"Rejected rows are in {self.rejects_path}; first problems:")
             lines += [f"  {m}" for m in self.messages]
+        if self.size_class_disagreements:
+            lines.append(
+                f"Size class: {self.size_class_disagreements} enterprise-years where the registry's"
+                " class (size_class_reported) differs from the one derived by the 2017 rule"
+                " (size_class); both are kept. First:"
+            )
+            lines += [f"  {m}" for m in self.size_class_messages]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -135,6 +144,15 @@ def write_rejects(
                 if len(messages) < FIRST_MESSAGES:
                     messages.append(reject_message(file, line, column, field_name, reason))
     return messages, per_field
+
+
+def size_class_message(file: str, row: tuple) -> str:
+    """One disagreement between a reported and a derived size class, as a single line."""
+    line, uscc, year, reported, derived = row
+    return (
+        f"{file}, line {line}: {uscc} {year}: reported '{reported}', derived '{derived}' from"
+        " employees, revenue and total assets"
+    )
 
 
 def write_report(report: ImportReport) -> None:

@@ -35,9 +35,15 @@ from pathlib import Path
 
 from huiqi.config import Settings
 from huiqi.fsmode import private_dir
-from huiqi.profiles import rowcheck, upsert
+from huiqi.profiles import rowcheck, size_class, upsert
 from huiqi.profiles.dictionary import use_data_dir
-from huiqi.profiles.import_report import ImportReport, write_rejects, write_report
+from huiqi.profiles.import_report import (
+    FIRST_MESSAGES,
+    ImportReport,
+    size_class_message,
+    write_rejects,
+    write_report,
+)
 from huiqi.profiles.mapping import detect_mapping, get_mapping
 from huiqi.profiles.readers import open_source
 from huiqi.profiles.staging import Progress, load_stage
@@ -103,6 +109,11 @@ def import_file(
             if changed:
                 upsert.write_changes(con, chosen, fields, snapshot_id)
             refreshed = upsert.refresh_derived(con) if changed else False
+            disagreeing, first = (
+                size_class.disagreements(con, FIRST_MESSAGES)
+                if "size_class_reported" in fields
+                else (0, [])
+            )
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
@@ -132,6 +143,8 @@ def import_file(
                 rejects_by_field=per_field,
                 missing_columns=missing,
                 size_classes_refreshed=refreshed,
+                size_class_disagreements=disagreeing,
+                size_class_messages=[size_class_message(file_path.name, r) for r in first],
             )
             store.finish_snapshot(
                 con,

@@ -301,3 +301,19 @@ def refresh_size_classes(con: duckdb.DuckDBPyConnection) -> int:
     )
     row = con.execute(orphans.sql(dialect="duckdb")).fetchone()
     return written + (int(row[0]) if row else 0)
+
+
+def disagreements(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[int, list[tuple]]:
+    """Rows of the import's ``_good`` table whose reported size class differs from the
+    derived one in the store: (count, first ``limit`` rows as (line, uscc, year, reported,
+    derived)). Both classes are kept; only rows where both are known are compared."""
+    query = """
+        SELECT g._line, g.uscc, g.year, CAST(g.size_class_reported AS VARCHAR),
+               CAST(y.size_class AS VARCHAR)
+        FROM _good g JOIN enterprise_years y ON y.uscc = g.uscc AND y.year = g.year
+        WHERE g.size_class_reported IS NOT NULL AND y.size_class IS NOT NULL
+          AND CAST(g.size_class_reported AS VARCHAR) <> CAST(y.size_class AS VARCHAR)
+        ORDER BY g._line"""
+    row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+    first = con.execute(f"{query} LIMIT ?", [limit]).fetchall()
+    return (int(row[0]) if row else 0), first
