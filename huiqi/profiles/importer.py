@@ -109,9 +109,11 @@ def import_file(
             if changed:
                 upsert.write_changes(con, chosen, fields, snapshot_id)
             refreshed = upsert.refresh_derived(con) if changed else False
+            # The registry's own class against the derived one, for the years this file
+            # touched: it sent the reported class, or figures that changed the derived one.
             disagreeing, first = (
                 size_class.disagreements(con, FIRST_MESSAGES)
-                if "size_class_reported" in fields
+                if chosen.layout == "yearly" and ("size_class_reported" in fields or refreshed)
                 else (0, [])
             )
             if progress is not None:

@@ -304,15 +304,17 @@ def refresh_size_classes(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def disagreements(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[int, list[tuple]]:
-    """Rows of the import's ``_good`` table whose reported size class differs from the
-    derived one in the store: (count, first ``limit`` rows as (line, uscc, year, reported,
-    derived)). Both classes are kept; only rows where both are known are compared."""
+    """Enterprise-years of a yearly import (its ``_good`` rows) whose reported size class
+    (``size_class_reported``) differs from the derived one, after the import: (count, first
+    ``limit`` as (line, uscc, year, reported, derived)). Both classes are kept; only years
+    where both are known are compared. The file may carry the reported class (statistics)
+    or figures that changed the derived one (tax: revenue, assets)."""
     query = """
-        SELECT g._line, g.uscc, g.year, CAST(g.size_class_reported AS VARCHAR),
+        SELECT g._line, g.uscc, g.year, CAST(y.size_class_reported AS VARCHAR),
                CAST(y.size_class AS VARCHAR)
         FROM _good g JOIN enterprise_years y ON y.uscc = g.uscc AND y.year = g.year
-        WHERE g.size_class_reported IS NOT NULL AND y.size_class IS NOT NULL
-          AND CAST(g.size_class_reported AS VARCHAR) <> CAST(y.size_class AS VARCHAR)
+        WHERE y.size_class_reported IS NOT NULL AND y.size_class IS NOT NULL
+          AND CAST(y.size_class_reported AS VARCHAR) <> CAST(y.size_class AS VARCHAR)
         ORDER BY g._line"""
     row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
     first = con.execute(f"{query} LIMIT ?", [limit]).fetchall()

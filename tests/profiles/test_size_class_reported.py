@@ -67,6 +67,29 @@ def test_a_reported_size_class_that_differs_is_counted_and_listed(tmp_path: Path
     )
 
 
+def test_figures_that_change_the_derived_class_report_the_disagreement(tmp_path: Path) -> None:
+    """Statistics (with the reported class) first, tax figures later: the tax import reports."""
+    data = Settings(tmp_path / "data")
+    market = write_csv(
+        tmp_path / "market.csv", [["统一社会信用代码", "行业代码"], [DIFFERS, "6513"]]
+    )
+    stats = write_csv(
+        tmp_path / "statistics.csv",
+        [["统一社会信用代码", "年度", "从业人员", "企业规模"], [DIFFERS, "2024", "120", "中型"]],
+    )
+    tax = write_csv(
+        tmp_path / "tax.csv",
+        [["统一社会信用代码", "年度", "营业收入(元)"], [DIFFERS, "2024", "8000000"]],
+    )
+    import_file(data, market)
+    assert import_file(data, stats).size_class_disagreements == 0  # no revenue yet
+    report = import_file(data, tax)
+    assert report.size_class_messages == [
+        f"tax.csv, line 2: {DIFFERS} 2024: reported 'medium', derived 'small' from"
+        " employees, revenue and total assets"
+    ]
+
+
 def test_a_file_without_a_reported_class_reports_nothing(tmp_path: Path) -> None:
     stats = write_csv(
         tmp_path / "statistics.csv",
