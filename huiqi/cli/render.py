@@ -55,7 +55,16 @@ def fmt_read(r: ValueRead) -> str:
     source = registry.zh if registry is not None else r.source
     year = f" {r.year}" if r.year else ""
     unit = f" {UNITS.get(r.unit, r.unit)}" if r.unit and r.value is not None else ""
-    return f"{r.label}{year} = {fmt_value(r.value)}{unit} [dim]({source})[/]"
+    return f"{r.label}{year} = {fmt_code(r)}{unit} [dim]({source})[/]"
+
+
+def fmt_code(r: ValueRead) -> str:
+    """A value; an enum code with its Chinese label from its code list: 国家级 (national)."""
+    f = load_dictionary().get(r.field)
+    if r.type != "enum" or r.value is None or f is None or f.codes is None:
+        return fmt_value(r.value)
+    label = load_dictionary().codelist(f.codes).label(str(r.value))
+    return f"{label} ({r.value})" if label != str(r.value) else str(r.value)
 
 
 def render_explanation(console: Console, e: PolicyTrace) -> None:
