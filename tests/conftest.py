@@ -27,3 +27,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def _standard_dictionary() -> Iterator[None]:
+    """Each test starts with no data directory's dictionary in effect (import_file and
+    open_snapshot make theirs active)."""
+    from huiqi.profiles.dictionary import use_data_dir
+
+    use_data_dir(None)
+    yield
+    use_data_dir(None)

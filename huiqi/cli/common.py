@@ -41,6 +41,7 @@ from huiqi.config import Settings, get_settings
 from huiqi.db.busy import busy_error, busy_kind
 from huiqi.errors import HuiqiError
 from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
+from huiqi.profiles.dictionary import use_data_dir
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS, EXIT_DENIED = 0, 1, 2, 3, 4, 5
 
@@ -54,7 +55,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def settings_from(ctx: click.Context) -> Settings:
-    return get_settings(ctx.obj.get("data_dir") if ctx.obj else None)
+    """The settings of this command; the data directory's own dictionary takes effect."""
+    settings = get_settings(ctx.obj.get("data_dir") if ctx.obj else None)
+    use_data_dir(settings.data_dir)
+    return settings
 
 
 def handle_errors(fn: F) -> F:
@@ -110,11 +114,15 @@ def database(ctx: click.Context) -> tuple[sessionmaker[Session], str]:
     """The operational database (migrated) and its URL (password hidden: it names the
     database for stored sign-in tokens)."""
     from huiqi.db.engine import database_url, open_database
+    from huiqi.delivery.fields_in_use import guard_office_dictionary
 
     settings = settings_from(ctx)
     explicit = ctx.obj.get("database_url") if ctx.obj else None
     shown = database_url(settings, explicit).render_as_string(hide_password=True)
-    return open_database(settings, explicit), shown
+    factory = open_database(settings, explicit)
+    # A dictionary that dropped a field published versions read is refused before any work.
+    guard_office_dictionary(settings, factory)
+    return factory, shown
 
 
 def signed_in(ctx: click.Context) -> tuple[sessionmaker[Session], Actor]:

@@ -23,16 +23,19 @@ from huiqi.cli.common import (
 )
 from huiqi.cli.delivery import COMMANDS as DELIVERY_COMMANDS
 from huiqi.cli.demo import demo
+from huiqi.cli.dictionary import dictionary
 from huiqi.cli.ledger import COMMANDS as LEDGER_COMMANDS
 from huiqi.cli.mapping import mapping
 from huiqi.cli.policy import policy
 from huiqi.cli.render import render_explanation, render_match_report
+from huiqi.config import get_settings
 from huiqi.db.engine import transaction
 from huiqi.engine import CompiledPolicy, compile_library
 from huiqi.errors import ConfigError, NotFoundError
 from huiqi.fsmode import use_private_umask
 from huiqi.matching.service import explain_enterprise, match_population
 from huiqi.policies.loader import load_library
+from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.store import ProfileStore
 
 GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
@@ -61,10 +64,15 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     ctx.obj["database_url"] = database_url
+    # The data directory's own dictionary fields are known to every command (lint included);
+    # restored on exit, like the umask, for an in-process caller.
+    use_data_dir(get_settings(data_dir).data_dir)
+    ctx.call_on_close(lambda: use_data_dir(None))
 
 
 cli.add_command(policy)
 cli.add_command(mapping)
+cli.add_command(dictionary)
 cli.add_command(demo)
 for _command in [*ACCOUNT_COMMANDS, *DELIVERY_COMMANDS, *LEDGER_COMMANDS]:
     cli.add_command(_command)

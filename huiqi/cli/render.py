@@ -16,6 +16,8 @@ from huiqi.engine import MatchRun, PolicyTrace, ValueRead
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import load_dictionary
 
+# How a dictionary unit is written next to a value.
+UNITS = {"yuan": "元", "persons": "人", "m2": "m²", "tce": "吨标准煤", "years": "岁", "items": "项"}
 MARK = {
     "met": "[green]✓ met[/]",
     "not_met": "[red]✗ not met[/]",
@@ -37,7 +39,11 @@ def fmt_value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, Decimal):
-        return f"{v:,}"
+        text = f"{v:,}"
+        # A decimal field (6 places) reads as written: 250.500000 -> 250.5; money keeps its fen.
+        if "." in text and len(text.split(".")[1]) > 2:
+            text = text.rstrip("0").rstrip(".")
+        return text
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, list):
@@ -46,9 +52,20 @@ def fmt_value(v: Any) -> str:
 
 
 def fmt_read(r: ValueRead) -> str:
-    registry = load_dictionary().registries[r.source].zh
+    registry = load_dictionary().registries.get(r.source)
+    source = registry.zh if registry is not None else r.source
     year = f" {r.year}" if r.year else ""
-    return f"{r.label}{year} = {fmt_value(r.value)} [dim]({registry})[/]"
+    unit = f" {UNITS.get(r.unit, r.unit)}" if r.unit and r.value is not None else ""
+    return f"{r.label}{year} = {fmt_code(r)}{unit} [dim]({source})[/]"
+
+
+def fmt_code(r: ValueRead) -> str:
+    """A value; an enum code with its Chinese label from its code list: 国家级 (national)."""
+    f = load_dictionary().get(r.field)
+    if r.type != "enum" or r.value is None or f is None or f.codes is None:
+        return fmt_value(r.value)
+    label = load_dictionary().codelist(f.codes).label(str(r.value))
+    return f"{label} ({r.value})" if label != str(r.value) else str(r.value)
 
 
 def render_explanation(console: Console, e: PolicyTrace) -> None:
@@ -76,7 +93,8 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     if e.missing:
         reg = load_dictionary().registries
         missing = "\n[yellow]needs data:[/] " + "; ".join(
-            f"{r.label} ({r.field}{' ' + str(r.year) if r.year else ''}) from {reg[r.source].zh}"
+            f"{r.label} ({r.field}{' ' + str(r.year) if r.year else ''}) from "
+            f"{reg[r.source].zh if r.source in reg else r.source}"
             for r in e.missing
         )
     console.print(

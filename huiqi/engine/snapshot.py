@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huiqi.config import Settings
+from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.store import ProfileStore
 
 # The three relations a snapshot holds, one Parquet file each.
@@ -33,9 +34,13 @@ class Snapshot:
 def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapshot:
     """The snapshot ``snapshot_id`` of the store (default: the latest).
 
+    The data directory's dictionary (``<data dir>/dictionary.yaml``, an office's own
+    fields) becomes the one in effect, so the frame and the traces know its fields.
+
     Raises StoreError when the store holds no snapshot, NotFoundError when the
     snapshot's files are missing.
     """
+    use_data_dir(settings.data_dir)
     store = ProfileStore(settings)
     sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
     files = store.snapshot_files(sid)

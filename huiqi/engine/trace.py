@@ -123,6 +123,7 @@ class ValueRead:
     source: str
     label_en: str = ""
     type: str = "string"
+    unit: str | None = None
 
     @property
     def missing(self) -> bool:
@@ -130,7 +131,7 @@ class ValueRead:
 
     def field_json(self) -> dict[str, Any]:
         """The column's entry in the JSON ``fields`` map (everything but the value)."""
-        return {
+        described = {
             "field": self.field,
             "label": self.label,
             "label_en": self.label_en,
@@ -138,6 +139,9 @@ class ValueRead:
             "year": self.year,
             "source": self.source,
         }
+        if self.unit:
+            described["unit"] = self.unit
+        return described
 
 
 @dataclass(frozen=True)
@@ -323,6 +327,7 @@ class PolicyTrace:
             source=str(f.get("source", "")),
             label_en=str(f.get("label_en", "")),
             type=kind,
+            unit=f.get("unit"),
         )
 
     def _reads(self, values: Mapping[str, Any] | None) -> tuple[ValueRead, ...]:

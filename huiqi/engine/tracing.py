@@ -28,7 +28,7 @@ def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
     # A certificate column says whether one is held (or new): a boolean, whatever the field.
     kind = "boolean" if col.kind in ("held", "new") else f.type
     year = col.year if col.kind in ("yearly", "new") else (col.date.year if col.date else None)
-    return {
+    described = {
         "field": col.field,
         "label": f.label.zh,
         "label_en": f.label.en,
@@ -36,6 +36,9 @@ def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
         "year": year,
         "source": f.source,
     }
+    if f.unit and col.kind in ("static", "yearly"):
+        described["unit"] = f.unit  # shown with the value: 1200 tce, 350 m2
+    return described
 
 
 class TraceBuilder:

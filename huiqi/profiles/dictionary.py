@@ -1,40 +1,54 @@
 """The data dictionary: the enterprise fields a policy may read.
 
-The dictionary is data (``dictionary.yaml`` beside this module), versioned, and
-loaded once. Code lists (districts, industry sections, size classes...) are
-YAML files in ``huiqi/reference``.
+The standard dictionary is data (``dictionary.yaml`` beside this module),
+versioned, and loaded once. An office extends it without changing huiqi's code:
+``<data dir>/dictionary.yaml`` may add registries, code lists and fields, which
+the importer (mappings may name them), the rule checker, explanations and
+matching then know like any standard field. Code lists are YAML files in
+``huiqi/reference`` or, for an office's own fields, ``code_lists:`` in its file.
+
+Which office file is in effect: :func:`load_dictionary` with a data directory
+reads that directory's file; without one it reads the file of the data
+directory made active by :func:`use_data_dir` (the CLI activates the data
+directory it works on), or the standard dictionary alone. Both are cached
+until the file changes.
 
 Example:
     >>> d = load_dictionary()
-    >>> d.field("revenue").yearly, d.field("revenue").type
-    (True, 'money')
+    >>> d.field("revenue").yearly, d.field("revenue").type, d.field("revenue").max
+    (True, 'money', Decimal('10000000000000'))
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import yaml
 
 from huiqi.errors import DictionaryError
+from huiqi.profiles import dictionary_parse as parse
+from huiqi.profiles.dictionary_parse import FIELD_TYPES, NUMERIC_TYPES
 
-FieldType = Literal[
-    "string", "integer", "money", "decimal", "date", "boolean", "enum", "tags", "qualification"
+__all__ = [
+    "FIELD_TYPES",
+    "NUMERIC_TYPES",
+    "OFFICE_FILE",
+    "CodeList",
+    "Dictionary",
+    "Field",
+    "Label",
+    "load_codelist",
+    "load_dictionary",
+    "office_file",
+    "use_data_dir",
 ]
-FIELD_TYPES: tuple[str, ...] = (
-    "string",
-    "integer",
-    "money",
-    "decimal",
-    "date",
-    "boolean",
-    "enum",
-    "tags",
-    "qualification",
-)
+
+OFFICE_FILE = "dictionary.yaml"
 
 
 @dataclass(frozen=True)
@@ -56,11 +70,14 @@ class Field:
     codes: str | None = None
     names: str | None = None
     pattern: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
     key: bool = False
     derived: bool = False
     scope: bool = False
+    personal: bool = False
+    reference: str | None = None
+    office: bool = False  # added by the data directory's dictionary file
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,8 @@ class Dictionary:
     version: int
     fields: tuple[Field, ...]
     registries: dict[str, Label]
+    code_lists: dict[str, CodeList] = field(default_factory=dict)
+    extension: Path | None = None  # the office file, when one is in effect
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -108,54 +127,179 @@ class Dictionary:
     def qualification_fields(self) -> list[Field]:
         return [f for f in self.fields if f.type == "qualification"]
 
+    @property
+    def office_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.office]
+
     def by_source(self, source: str) -> list[Field]:
         return [f for f in self.fields if f.source == source]
 
+    def codelist(self, name: str) -> CodeList:
+        """A code list of the office file, else of ``huiqi/reference``."""
+        return self.code_lists.get(name) or _reference_codelist(name)
 
-def _parse_field(raw: dict[str, Any], index: int) -> Field:
-    where = f"dictionary.yaml field #{index + 1}"
-    try:
-        name = raw["name"]
-        ftype = raw["type"]
-        label = Label(**raw["label"])
-        _ = raw["source"]
-    except (KeyError, TypeError) as exc:
-        raise DictionaryError(f"{where}: missing or malformed key {exc}") from exc
-    if ftype not in FIELD_TYPES:
-        raise DictionaryError(f"{where} '{name}': unknown type '{ftype}'; use one of {FIELD_TYPES}")
-    if ftype == "enum" and not raw.get("codes"):
-        raise DictionaryError(f"{where} '{name}': an enum field needs 'codes: <code list>'")
-    known = {f.name for f in Field.__dataclass_fields__.values()}
-    unknown = set(raw) - known
-    if unknown:
-        raise DictionaryError(f"{where} '{name}': unknown keys {sorted(unknown)}")
-    return Field(**{**raw, "label": label})
+
+def _fields(
+    raw: dict[str, Any],
+    marks: parse.Marks,
+    filename: str,
+    *,
+    standard: bool,
+    registries: set[str] | frozenset[str],
+    code_lists: set[str] | frozenset[str],
+    taken: dict[str, Field],
+) -> list[Field]:
+    entries = raw.get("fields")
+    if not isinstance(entries, list):
+        raise parse._fail("'fields' is a list of field entries", marks, ("fields",), filename)
+    out: list[Field] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        kw = parse.field_entry(
+            entry,
+            i,
+            marks,
+            filename,
+            standard=standard,
+            registries=registries,
+            code_lists=code_lists,
+        )
+        name = kw["name"]
+        if name in taken:
+            raise parse._fail(
+                f"'{name}' is a standard field ({taken[name].label.zh}); an office file adds"
+                " fields and cannot change or replace one: choose another name",
+                marks,
+                ("fields", i, "name"),
+                filename,
+            )
+        if name in seen:
+            raise parse._fail(
+                f"field '{name}' is declared twice; keep one",
+                marks,
+                ("fields", i, "name"),
+                filename,
+            )
+        seen.add(name)
+        out.append(Field(**{**kw, "label": Label(**kw["label"]), "office": not standard}))
+    return out
 
 
 @functools.cache
-def load_dictionary() -> Dictionary:
-    """Load the packaged data dictionary (cached)."""
+def _standard() -> Dictionary:
+    filename = "huiqi/profiles/dictionary.yaml"
     text = resources.files("huiqi.profiles").joinpath("dictionary.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    fields = tuple(_parse_field(r, i) for i, r in enumerate(raw["fields"]))
-    names = [f.name for f in fields]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise DictionaryError(f"dictionary.yaml: duplicate fields {sorted(dupes)}")
-    registries = {k: Label(**v) for k, v in raw["registries"].items()}
-    for f in fields:
-        if f.source not in registries:
-            raise DictionaryError(f"dictionary.yaml field '{f.name}': unknown source '{f.source}'")
-    return Dictionary(version=int(raw["version"]), fields=fields, registries=registries)
+    raw, marks = parse.read_file(text, filename)
+    regs = parse.registries(raw, marks, filename)
+    fields = _fields(
+        raw,
+        marks,
+        filename,
+        standard=True,
+        registries=set(regs),
+        code_lists=_reference_names(),
+        taken={},
+    )
+    return Dictionary(
+        version=int(raw["version"]),
+        fields=tuple(fields),
+        registries={k: Label(**v) for k, v in regs.items()},
+    )
+
+
+def extend(base: Dictionary, text: str, filename: str) -> Dictionary:
+    """``base`` plus the registries, code lists and fields of an office file's text."""
+    raw, marks = parse.read_file(text, filename)
+    regs = parse.registries(raw, marks, filename)
+    for name in regs:
+        if name in base.registries:
+            raise parse._fail(
+                f"registry '{name}' is a standard registry; use it without redeclaring it",
+                marks,
+                ("registries", name),
+                filename,
+            )
+    lists = parse.code_lists(raw, marks, filename)
+    for name in lists:
+        if name in _reference_names():
+            raise parse._fail(
+                f"code list '{name}' is a standard list; give your list another name",
+                marks,
+                ("code_lists", name),
+                filename,
+            )
+    fields = _fields(
+        raw,
+        marks,
+        filename,
+        standard=False,
+        registries=set(base.registries) | set(regs),
+        code_lists=_reference_names() | set(lists),
+        taken={f.name: f for f in base.fields},
+    )
+    return Dictionary(
+        version=base.version,
+        fields=base.fields + tuple(fields),
+        registries={**base.registries, **{k: Label(**v) for k, v in regs.items()}},
+        code_lists={
+            **base.code_lists,
+            **{n: CodeList(n, dict(codes)) for n, codes in lists.items()},
+        },
+        extension=Path(filename),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _extended(path: str, mtime_ns: int, size: int) -> Dictionary:
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DictionaryError(f"{path}: cannot read the dictionary file: {exc}") from None
+    return extend(_standard(), text, path)
+
+
+_active: list[Path | None] = [None]
+
+
+def use_data_dir(data_dir: Path | None) -> None:
+    """Make ``<data_dir>/dictionary.yaml`` (if any) the dictionary in effect; None: standard."""
+    _active[0] = data_dir
+
+
+def office_file(data_dir: Path) -> Path:
+    return data_dir / OFFICE_FILE
+
+
+def load_dictionary(data_dir: Path | None = None) -> Dictionary:
+    """The standard dictionary, extended by the data directory's file when there is one."""
+    folder = data_dir if data_dir is not None else _active[0]
+    if folder is None:
+        return _standard()
+    path = office_file(folder)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return _standard()
+    return _extended(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def load_codelist(name: str) -> CodeList:
+    """A code list by name, from the dictionary in effect (office lists first)."""
+    return load_dictionary().codelist(name)
 
 
 @functools.cache
-def load_codelist(name: str) -> CodeList:
-    """Load a code list from ``huiqi/reference/<name>.yaml``."""
-    try:
-        text = resources.files("huiqi.reference").joinpath(f"{name}.yaml").read_text("utf-8")
-    except FileNotFoundError as exc:
-        raise DictionaryError(f"code list '{name}' not found in huiqi/reference") from exc
+def _reference_names() -> frozenset[str]:
+    folder = resources.files("huiqi.reference")
+    return frozenset(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".yaml"))
+
+
+@functools.cache
+def _reference_codelist(name: str) -> CodeList:
+    """A code list from ``huiqi/reference/<name>.yaml``."""
+    if name not in _reference_names():
+        raise DictionaryError(f"code list '{name}' not found in huiqi/reference")
+    text = resources.files("huiqi.reference").joinpath(f"{name}.yaml").read_text("utf-8")
     raw = yaml.safe_load(text)
     codes = {str(k): (v or {}) for k, v in raw["codes"].items()}
     extra = {k: v for k, v in raw.items() if k not in ("codes",)}

@@ -56,6 +56,8 @@ class ImportReport:
     uscc_upper_cased: int = 0
     uscc_upper_cased_lines: list[int] = field(default_factory=list)
     normalised_path: Path | None = None
+    size_class_disagreements: int = 0
+    size_class_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -85,6 +87,13 @@ class ImportReport:
         if self.rows_rejected:
             lines.append(f"Rejected rows are in {self.rejects_path}; first problems:")
             lines += [f"  {m}" for m in self.messages]
+        if self.size_class_disagreements:
+            lines.append(
+                f"Size class: {self.size_class_disagreements} enterprise-years where the registry's"
+                " class (size_class_reported) differs from the one derived by the 2017 rule"
+                " (size_class); both are kept. First:"
+            )
+            lines += [f"  {m}" for m in self.size_class_messages]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -186,6 +195,15 @@ def write_normalised(
                 if len(first) < FIRST_MESSAGES:
                     first.append(int(line))
     return count, first
+
+
+def size_class_message(file: str, row: tuple) -> str:
+    """One disagreement between a reported and a derived size class, as a single line."""
+    line, uscc, year, reported, derived = row
+    return (
+        f"{file}, line {line}: {uscc} {year}: reported '{reported}', derived '{derived}' from"
+        " employees, revenue and total assets"
+    )
 
 
 def write_report(report: ImportReport) -> None:

@@ -36,9 +36,12 @@ from pathlib import Path
 from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
-from huiqi.profiles import rowcheck, upsert
+from huiqi.profiles import rowcheck, size_class, upsert
+from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import (
+    FIRST_MESSAGES,
     ImportReport,
+    size_class_message,
     write_normalised,
     write_rejects,
     write_report,
@@ -81,6 +84,7 @@ def import_file(
             the mapping. Bad rows never raise: they are rejected and reported.
     """
     started = time.perf_counter()
+    use_data_dir(settings.data_dir)  # an office's own fields (<data dir>/dictionary.yaml)
     file_path = Path(path)
     source = open_source(file_path)
     folder = settings.mappings_dir
@@ -118,6 +122,13 @@ def import_file(
             if changed:
                 upsert.write_changes(con, chosen, fields, snapshot_id)
             refreshed = upsert.refresh_derived(con) if changed else False
+            # The registry's own class against the derived one, for the years this file
+            # touched: it sent the reported class, or figures that changed the derived one.
+            disagreeing, first = (
+                size_class.disagreements(con, FIRST_MESSAGES)
+                if chosen.layout == "yearly" and ("size_class_reported" in fields or refreshed)
+                else (0, [])
+            )
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
@@ -158,6 +169,8 @@ def import_file(
                 uscc_upper_cased=upper_cased,
                 uscc_upper_cased_lines=upper_lines,
                 normalised_path=normalised_path,
+                size_class_disagreements=disagreeing,
+                size_class_messages=[size_class_message(file_path.name, r) for r in first],
             )
             store.finish_snapshot(
                 con,

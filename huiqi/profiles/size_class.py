@@ -301,3 +301,21 @@ def refresh_size_classes(con: duckdb.DuckDBPyConnection) -> int:
     )
     row = con.execute(orphans.sql(dialect="duckdb")).fetchone()
     return written + (int(row[0]) if row else 0)
+
+
+def disagreements(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[int, list[tuple]]:
+    """Enterprise-years of a yearly import (its ``_good`` rows) whose reported size class
+    (``size_class_reported``) differs from the derived one, after the import: (count, first
+    ``limit`` as (line, uscc, year, reported, derived)). Both classes are kept; only years
+    where both are known are compared. The file may carry the reported class (statistics)
+    or figures that changed the derived one (tax: revenue, assets)."""
+    query = """
+        SELECT g._line, g.uscc, g.year, CAST(y.size_class_reported AS VARCHAR),
+               CAST(y.size_class AS VARCHAR)
+        FROM _good g JOIN enterprise_years y ON y.uscc = g.uscc AND y.year = g.year
+        WHERE y.size_class_reported IS NOT NULL AND y.size_class IS NOT NULL
+          AND CAST(y.size_class_reported AS VARCHAR) <> CAST(y.size_class AS VARCHAR)
+        ORDER BY g._line"""
+    row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+    first = con.execute(f"{query} LIMIT ?", [limit]).fetchall()
+    return (int(row[0]) if row else 0), first

@@ -65,14 +65,87 @@ def enum_values(field: Field) -> list[str]:
 
 
 def create_enum_types(con: duckdb.DuckDBPyConnection, dictionary: Dictionary) -> None:
-    """Create one ENUM type per enum field (dictionary-encoded categoricals)."""
-    existing = {r[0] for r in con.execute("SELECT type_name FROM duckdb_types()").fetchall()}
+    """Create one ENUM type per enum field (dictionary-encoded categoricals).
+
+    A type whose code list has changed since it was created (a code added to a list) is
+    replaced, and the columns using it are converted through text; a code still in use
+    that the list no longer has makes that conversion fail with a StoreError.
+    """
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT type_name FROM duckdb_types() WHERE logical_type = 'ENUM'"
+        ).fetchall()
+    }
     for f in dictionary.fields:
-        if f.type == "enum" and enum_type_name(f) not in existing:
-            # ENUM members cannot be bound as parameters in DDL; they come from our own
-            # packaged code lists, and are quoted by DuckDB's literal rules here.
-            literal = ", ".join("'" + v.replace("'", "''") + "'" for v in enum_values(f))
-            con.execute(f"CREATE TYPE {enum_type_name(f)} AS ENUM ({literal})")
+        if f.type != "enum":
+            continue
+        wanted, name = enum_values(f), enum_type_name(f)
+        if name not in have:
+            con.execute(f"CREATE TYPE {_ident(name)} AS ENUM ({_members(wanted)})")
+            continue
+        # A type name cannot be bound as a parameter; it is quoted as an identifier.
+        row = con.execute(f"SELECT enum_range(NULL::{_ident(name)})").fetchone()
+        if (list(row[0]) if row else []) != wanted:
+            _replace_enum(con, f.name, name, wanted)
+
+
+def _ident(name: str) -> str:
+    # Type and column names come from the dictionary, whose names are checked snake_case.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _members(values: list[str]) -> str:
+    # ENUM members cannot be bound as parameters in DDL; they come from code lists, and are
+    # quoted by DuckDB's literal rules here.
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _replace_enum(con: duckdb.DuckDBPyConnection, field: str, name: str, wanted: list[str]) -> None:
+    # The store names an enum column after its field; its type is the field's ENUM.
+    users = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE column_name = ?"
+        " AND data_type LIKE 'ENUM(%' AND NOT internal"
+        " AND database_name = current_database()",
+        [field],
+    ).fetchall()
+    for table, column in users:
+        con.execute(f"ALTER TABLE {_ident(table)} ALTER COLUMN {_ident(column)} TYPE VARCHAR")
+    con.execute(f"DROP TYPE {_ident(name)}")
+    con.execute(f"CREATE TYPE {_ident(name)} AS ENUM ({_members(wanted)})")
+    for table, column in users:
+        try:
+            con.execute(
+                f"ALTER TABLE {_ident(table)} ALTER COLUMN {_ident(column)} TYPE {_ident(name)}"
+            )
+        except duckdb.ConversionException as exc:
+            raise StoreError(
+                f"column {table}.{column} holds a code that its code list no longer has ({exc});"
+                " put the code back in the list, or correct the data first"
+            ) from None
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, dictionary: Dictionary) -> list[str]:
+    """Add a column for each dictionary field the store's tables lack (a field added to
+    the dictionary after the store was made); returns the fields added. A field removed
+    from the dictionary keeps its column: snapshots stay complete."""
+    have = {
+        (r[0], r[1])
+        for r in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN"
+            " ('enterprises', 'enterprise_years')"
+        ).fetchall()
+    }
+    added = []
+    for table, fields in (
+        ("enterprises", dictionary.static_fields),
+        ("enterprise_years", dictionary.yearly_fields),
+    ):
+        for f in fields:
+            if (table, f.name) not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(f.name)} {duck_type(f)}")
+                added.append(f.name)
+    return added
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> None:
@@ -119,6 +192,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
           PRIMARY KEY (uscc, qualification, valid_from)
         )"""
     )
+    add_missing_columns(con, d)
 
 
 @dataclass(frozen=True)

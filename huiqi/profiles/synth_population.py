@@ -18,9 +18,19 @@ import pyarrow.compute as pc
 from huiqi.profiles import synth_values as sv
 
 REGISTRATION_TYPES = ["limited_company", "joint_stock", "foreign_invested", "partnership",
-                      "sole_proprietorship", "individual_business", "cooperative"]  # fmt: skip
-COMPANY_TYPE_WEIGHTS = {"limited_company": 0.85, "joint_stock": 0.02, "foreign_invested": 0.05,
-                        "partnership": 0.05, "sole_proprietorship": 0.03}  # fmt: skip
+                      "sole_proprietorship", "individual_business", "cooperative", "state_owned",
+                      "collective", "hmt_invested", "wholly_state_owned_company", "private",
+                      "joint_stock_cooperative"]  # fmt: skip
+COMPANY_TYPE_WEIGHTS = {"limited_company": 0.80, "joint_stock": 0.02, "foreign_invested": 0.04,
+                        "partnership": 0.05, "sole_proprietorship": 0.03, "hmt_invested": 0.02,
+                        "state_owned": 0.01, "wholly_state_owned_company": 0.005,
+                        "collective": 0.005, "private": 0.015,
+                        "joint_stock_cooperative": 0.005}  # fmt: skip
+# Listed companies: ~430 Shanghai-registered A-share companies among 3.5 m entities, plus HK.
+LISTING_RATES = {"main_board": 0.00006, "star_market": 0.00003, "chinext": 0.00001,
+                 "bse": 0.000005, "hkex": 0.00003}  # fmt: skip
+# Management-system certificates per enterprise, before weighting by size and section.
+ISO_RATES = {"iso9001": 0.04, "iso14001": 0.015, "iso45001": 0.012}
 RESIDENCY_WEIGHTS = {"hukou": 0.45, "residence_permit": 0.40, "overseas_talent": 0.03,
                      "returnee": 0.04, "other": 0.08}  # fmt: skip
 MIN_REGISTRATION = dt.date(1992, 1, 1)
@@ -46,6 +56,9 @@ class Population:
     ai_user: np.ndarray  # bool: has AI-voucher contracts
     in_park: np.ndarray  # bool
     individual: np.ndarray  # bool: 个体工商户
+    iso9001: np.ndarray  # bool: holds (or held) a management-system certificate
+    iso14001: np.ndarray
+    iso45001: np.ndarray
 
 
 def draw_population(
@@ -120,12 +133,21 @@ def draw_population(
                         [0.04, 0.02, 0.003], 0.0)  # fmt: skip
     ai_user = (rng.random(n) < ai_rate) & ~individual
     in_park = rng.random(n) < np.where(np.isin(section, ["I", "M", "C"]), 0.55, 0.2)
+    # Certificates follow size and industry: manufacturers and builders certify most; an
+    # environmental or safety certificate nearly always comes with a quality one.
+    iso_weight = np.select([employees < 5, employees < 50, employees < 300], [0.1, 1.0, 3.0], 5.0)
+    iso_weight = iso_weight * np.where(np.isin(section, ["C", "E"]), 3.0, 0.7) * ~individual
+    iso_draw = rng.random(n)
+    iso9001 = iso_draw < np.minimum(ISO_RATES["iso9001"] * iso_weight, 0.9)
+    iso14001 = iso9001 & (iso_draw < np.minimum(ISO_RATES["iso14001"] * iso_weight, 0.6))
+    iso45001 = iso9001 & (rng.random(n) < ISO_RATES["iso45001"] / ISO_RATES["iso9001"] * 1.2)
     return Population(
         n=n, section=section, industry_class=industry_class, district=district,
         registration_day=registration_day, employees_base=employees, innovation=innovation,
         high_tech=high_tech, tech_sme=tech_sme, innovative_sme=innovative_sme,
         srdi_sme=srdi_sme, little_giant=little_giant, advanced_service=advanced_service,
-        ai_user=ai_user, in_park=in_park, individual=individual,
+        ai_user=ai_user, in_park=in_park, individual=individual, iso9001=iso9001,
+        iso14001=iso14001, iso45001=iso45001,
     )  # fmt: skip
 
 
@@ -197,6 +219,10 @@ def static_columns(
         "registered_capital": sv.money(capital_fen, rng.random(n) >= 0.01),
         "legal_rep_residency": sv.codes(res_keys, res_idx, rng.random(n) >= 0.03),
         "founder_age": sv.integers(founder_age, rng.random(n) >= 0.05),
+        # Personal data, optional: about 38 % of Shanghai's founders are women; often unreported.
+        "founder_gender": sv.codes(
+            ["male", "female"], (rng.random(n) < 0.38).astype(np.int64), rng.random(n) >= 0.15
+        ),
         "founder_first_business": sv.booleans(rng.random(n) < 0.55, rng.random(n) >= 0.04),
         "founder_graduation_year": sv.integers(graduation, graduation_known),
         "relocated_in_date": sv.dates(relocated_day, relocated),
@@ -206,9 +232,26 @@ def static_columns(
         "abnormal_operation": sv.booleans(
             rng.random(n) < np.where(shell, 0.10, 0.02), rng.random(n) >= 0.01
         ),
+        "listing_board": _listing(rng, pop, type_index),
         **_science(rng, pop),
         **_park(rng, pop),
     }
+
+
+def _listing(rng: np.random.Generator, pop: Population, type_index: np.ndarray) -> pa.Array:
+    """Listed companies are large, mostly joint-stock; everyone else is 'unlisted'."""
+    boards = [*LISTING_RATES, "unlisted"]
+    weight = np.select([pop.employees_base >= 300, pop.employees_base >= 50], [200.0, 20.0], 0.2)
+    weight[type_index == REGISTRATION_TYPES.index("joint_stock")] *= 20
+    weight[pop.individual] = 0.0
+    choice = np.full(pop.n, len(boards) - 1, dtype=np.int64)
+    draw = rng.random(pop.n)
+    low = np.zeros(pop.n)
+    for k, rate in enumerate(LISTING_RATES.values()):
+        high = low + np.minimum(rate * weight, 0.15)
+        choice[(draw >= low) & (draw < high)] = k
+        low = high
+    return sv.codes(boards, choice, ~pop.individual)
 
 
 def _names(rng: np.random.Generator, pop: Population, type_index: np.ndarray) -> pa.Array:
@@ -272,7 +315,14 @@ def _park(rng: np.random.Generator, pop: Population) -> dict[str, pa.Array]:
     text = np.full(n, None, dtype=object)
     tagged = np.flatnonzero(has_tags)
     text[tagged] = [s[1:] for s in joined[tagged]]  # drop the leading ';'
+    office_m2 = np.rint(np.maximum(pop.employees_base, 1) * rng.uniform(6, 15, n) * 100)
+    production = manufacturing & (rng.random(n) < 0.8)
+    production_m2 = np.rint(np.maximum(pop.employees_base, 1) * rng.uniform(20, 80, n) * 100)
+    designated = pop.in_park & (rng.random(n) < 0.6)
     return {
+        "office_floor_area": sv.money(office_m2.astype(np.int64), pop.in_park),
+        "production_floor_area": sv.money(production_m2.astype(np.int64), production & pop.in_park),
+        "in_designated_park": sv.booleans(designated, pop.in_park | (rng.random(n) < 0.2)),
         "park": pa.array(park, type=pa.string()),
         "tags": pa.array(text, type=pa.string(), mask=~has_tags),
         "plant_floors": sv.integers(floors, manufacturing & pop.in_park),

@@ -27,6 +27,10 @@ THREE_YEAR = {
     "srdi_sme": ("ZJTX", 2019, (6, 12)),
     "little_giant": ("XJR", 2019, (7, 9)),
     "advanced_service": ("JSXJ", 2017, (5, 11)),
+    # Management-system certificates are also valid three years (synthetic prefixes).
+    "iso9001": ("QMS", 2000, (1, 12)),
+    "iso14001": ("EMS", 2005, (1, 12)),
+    "iso45001": ("OHS", 2018, (3, 12)),
 }
 LAPSED_SHARE = 0.15
 RENEWAL_SHARE = 0.6

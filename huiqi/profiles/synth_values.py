@@ -99,6 +99,12 @@ NAME_SUFFIX: dict[str, str] = {
     "sole_proprietorship": "个人独资企业",
     "individual_business": "经营部",
     "cooperative": "专业合作社",
+    "state_owned": "总厂",
+    "collective": "集体企业",
+    "hmt_invested": "有限公司",
+    "wholly_state_owned_company": "集团有限公司",
+    "private": "有限公司",
+    "joint_stock_cooperative": "股份合作公司",
 }
 
 # GB 11714 check on the organisation code (USCC characters 9-16), standards.md §1.4.

@@ -92,6 +92,19 @@ def draw_years(
         np.maximum(30, 20 * staff * np.exp(0.5 * rng.standard_normal(n)))
         * rng.uniform(2.5, 9.0, n) * 365 * 100
     ).astype(np.int64)  # fmt: skip
+    exporter = ~pop.individual & (
+        rng.random(n) < np.select([section == "C", section == "F"], [0.25, 0.12], 0.02)
+    )
+    export_share = np.where(exporter, rng.uniform(0.05, 0.9, n), 0.0)
+    # Energy intensity in tce per 10,000 yuan of revenue (Shanghai averages ~0.02-0.3).
+    intensity = np.where(section == "C", rng.lognormal(np.log(0.08), 0.7, n), 0.01)
+    intensity = np.where(
+        np.isin(section, ["D", "B"]), rng.lognormal(np.log(0.5), 0.5, n), intensity
+    )
+    disability_rate = np.where(pop.employees_base >= 20, rng.uniform(0, 0.025, n), 0.0)
+    credit_draw = rng.random(n)  # a taxpayer's rating is sticky from year to year
+    size_misreport = rng.random(n) < 0.03
+    size_reported = ~pop.individual & (rng.random(n) < 0.6)
     ai_kinds = rng.random((4, n)) < np.array([[0.6], [0.5], [0.25], [0.3]])
     ai_medians = (500_000.0, 300_000.0, 200_000.0, 2_000_000.0)
 
@@ -106,6 +119,7 @@ def draw_years(
     rent_rows: list[np.ndarray] = []
     ai_rows: list[np.ndarray] = []
     size_counts: dict[str, int] = {}
+    reported: list[np.ndarray] = []
     for k, year in enumerate(years):
         if k:
             revenue_factor *= np.exp(trend + 0.12 * rng.standard_normal(n))
@@ -158,6 +172,19 @@ def draw_years(
             "natural_attrition": rng.binomial(insured, 0.008),
             "graduate_hires": rng.binomial(emp, grad_rate[idx]),
         }
+        fen["export_revenue"] = sv.scale_fen(rev, export_share[idx])
+        # Hundredths of a tonne of standard coal: revenue (fen) / 10^6 = 10,000 yuan.
+        fen["energy_consumption"] = np.rint(rev / 1_000_000 * intensity[idx]).astype(np.int64)
+        counts["disabled_employees"] = rng.binomial(emp, disability_rate[idx])
+        new_taxpayer = reg_year[idx] >= year - 1
+        rating = np.searchsorted(_RATING_CUTS, np.clip(credit_draw[idx] + 0.05 *
+                                 rng.standard_normal(m), 0, 0.999999))  # fmt: skip
+        rating = np.where(new_taxpayer & (rating < 3), _RATINGS.index("M"), rating)
+        fen["tax_credit_rating"] = rating
+        size = classify_many(pop.industry_class[idx], emp, rev, assets)
+        size = np.where(size_misreport[idx], np.roll(size, 1), size)
+        fen["size_class_reported"] = size
+        reported.append(size_reported[idx] & (size != None))  # noqa: E711 - numpy object array
         fen["serious_violation"] = rng.random(m) < 0.002
         for group in (fen, counts):
             for name, values in group.items():
@@ -180,6 +207,11 @@ def draw_years(
         values, ok = np.concatenate(chunks), np.concatenate(valid[name])
         if name == "serious_violation":
             columns[name] = sv.booleans(values, ok)
+        elif name == "tax_credit_rating":
+            columns[name] = sv.codes(list(_RATINGS), values, ok)
+        elif name == "size_class_reported":
+            ok = ok & np.concatenate(reported)
+            columns[name] = pa.array(values, type=pa.string(), mask=~ok)
         elif name in _COUNTS:
             columns[name] = sv.integers(values, ok)
         else:
@@ -194,8 +226,12 @@ def draw_years(
 
 _COUNTS = frozenset(
     {"employees", "rd_staff", "college_staff", "insured_employees", "layoffs",
-     "natural_attrition", "graduate_hires"}
+     "natural_attrition", "graduate_hires", "disabled_employees"}
 )  # fmt: skip
+# 纳税信用等级 shares (A, B, C, D) before new taxpayers become M; roughly the published
+# national shares of A and B ratings.
+_RATINGS = ("A", "B", "C", "D", "M")
+_RATING_CUTS = np.array([0.25, 0.85, 0.95])
 # Share of enterprise-years where a registry did not report a value (exercises "unknown").
 _MISSING = {
     "employees": 0.015,
@@ -205,4 +241,7 @@ _MISSING = {
     "insured_employees": 0.01,
     "ui_premiums_paid": 0.01,
     "serious_violation": 0.01,
+    "tax_credit_rating": 0.02,
+    "energy_consumption": 0.3,
+    "export_revenue": 0.02,
 }

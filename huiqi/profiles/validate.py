@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -93,28 +94,34 @@ def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression
 def _range(
     f: Field, v: exp.Expression, parsed: exp.Expression
 ) -> list[tuple[exp.Expression, exp.Expression]]:
+    """The plausible range of a numeric field (dictionary ``range: [min, max]``)."""
     checks = []
+    span = f" (plausible range of {f.name}: {_plain(f.min)}..{_plain(f.max)}"
+    span += f" {f.unit})" if f.unit else ")"
+    hint = "; check the unit (yuan or 10,000 yuan) and the column" if f.type == "money" else ""
     if f.min is not None:
-        low = num(_plain(f.min))
         checks.append(
             (
-                _is(exp.LT(this=parsed, expression=low)),
-                concat(quoted(v), f" is below the minimum {_plain(f.min)}"),
+                _is(exp.LT(this=parsed, expression=num(_plain(f.min)))),
+                concat(quoted(v), f" is below the minimum {_plain(f.min)}{span}"),
             )
         )
     if f.max is not None:
-        high = num(_plain(f.max))
         checks.append(
             (
-                _is(exp.GT(this=parsed, expression=high)),
-                concat(quoted(v), f" is above the maximum {_plain(f.max)}"),
+                _is(exp.GT(this=parsed, expression=num(_plain(f.max)))),
+                concat(quoted(v), f" is above the maximum {_plain(f.max)}{span}{hint}"),
             )
         )
     return checks
 
 
-def _plain(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+def _plain(value: Decimal | None) -> str:
+    """A bound as plain digits (no exponent): 10000000000000, 0.5."""
+    if value is None:
+        return "*"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _integer(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:

@@ -102,7 +102,7 @@ CRITERION_REFUSALS = [
     ),
     (
         "holds(employees)",
-        "'employees' is not a qualification; qualifications: high_tech, tech_sme, innovative_sme, srdi_sme, little_giant, advanced_service (at character 7 of the expression)",
+        "'employees' is not a qualification; qualifications: high_tech, tech_sme, innovative_sme, srdi_sme, little_giant, advanced_service, iso9001, iso14001, iso45001 (at character 7 of the expression)",
     ),
     (
         "holds(high_tech, registration_date)",

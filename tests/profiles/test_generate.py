@@ -147,3 +147,72 @@ def test_progress_is_reported_per_chunk(tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
     generate(1_000, seed=1, out_dir=tmp_path, progress=lambda *a: seen.append(a))
     assert seen == [("enterprises", 1_000, 1_000)]
+
+
+def test_new_standard_fields_are_filled_plausibly(population: Path) -> None:
+    con = duckdb.connect()
+
+    def share(file: str, condition: str) -> float:
+        path = str(population / f"{file}.parquet")
+        row = con.execute(f"SELECT avg(CASE WHEN {condition} THEN 1.0 ELSE 0 END) FROM '{path}'")
+        value = row.fetchone()
+        assert value is not None
+        return float(value[0])
+
+    ratings = dict(
+        con.execute(
+            f"SELECT 纳税信用等级, count(*) FROM '{population / 'tax.parquet'}' GROUP BY 1"
+        ).fetchall()
+    )
+    assert set(ratings) == {"A", "B", "M", "C", "D", None}
+    assert ratings["B"] > ratings["A"] > ratings["C"] > ratings["D"]
+    assert 0.02 < share("tax", '"出口额(元)" > 0') < 0.3
+    assert 0.001 < share("social_insurance", "残疾职工数 > 0") < 0.3
+    assert share("statistics", '"综合能耗(吨标准煤)" IS NOT NULL') > 0.5
+    assert 0.3 < share("market", "创业者性别 = 'female'") < 0.45
+    assert share("market", "创业者性别 IS NULL") > 0.05  # optional personal data
+    listed = share("listing", "上市板块 <> 'unlisted'")
+    assert 0.00005 < listed < 0.002 and share("listing", "上市板块 = 'unlisted'") > 0.85
+    assert share("park", "是否位于认定园区") > 0.1
+    assert share("park", '"办公用房面积(平方米)" > 0') > 0.2
+    types = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT 登记注册类型 FROM '{population / 'market.parquet'}'"
+        ).fetchall()
+    }
+    assert {"state_owned", "collective", "hmt_invested"} <= types
+    quals = dict(
+        con.execute(
+            f"SELECT 资质类型, count(*) FROM '{population / 'qualifications.parquet'}' GROUP BY 1"
+        ).fetchall()
+    )
+    assert quals["iso9001"] > quals["iso14001"] > 0 and quals["iso45001"] > 0
+
+
+def test_reported_size_class_mostly_agrees_with_the_rule(population: Path) -> None:
+    stats = pq.read_table(population / "statistics.parquet").to_pydict()
+    tax = pq.read_table(population / "tax.parquet").to_pydict()
+    market = pq.read_table(population / "market.parquet").to_pydict()
+    industry = dict(zip(market["统一社会信用代码"], market["行业代码"], strict=True))
+    money = {
+        (u, y): (r, a)
+        for u, y, r, a in zip(
+            tax["统一社会信用代码"],
+            tax["年度"],
+            tax["营业收入(元)"],
+            tax["资产总额(元)"],
+            strict=True,
+        )
+    }
+    agree = disagree = 0
+    for u, y, emp, reported in zip(
+        stats["统一社会信用代码"], stats["年度"], stats["从业人员"], stats["企业规模"], strict=True
+    ):
+        revenue, assets = money[(u, y)]
+        derived = classify(industry[u], emp, revenue, assets)
+        if reported is None or derived is None:
+            continue
+        agree += reported == derived
+        disagree += reported != derived
+    assert agree > 10_000 and 0.005 < disagree / (agree + disagree) < 0.06

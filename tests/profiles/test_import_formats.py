@@ -24,7 +24,7 @@ XUHUI = uscc.make("91310104MA1K00234")  # §1.3 (d): check character wraps to '0
 TAX_HEADER = ["统一社会信用代码", "年度", "营业收入(元)", "研发费用(元)"]
 TAX_ROWS = [
     [PUDONG, "2023", "1000.50", "0.30"],
-    [XUHUI, "2023", "12345678901234.56", "7"],
+    [XUHUI, "2023", "1234567890123.45", "7"],
     ["91310115MA1H8R7C42", "2023", "1", "2"],  # wrong check character
 ]
 BAD_CHECK = (
@@ -51,7 +51,7 @@ def stored_years(settings: Settings) -> list[tuple]:
 
 
 EXPECTED = [
-    (XUHUI, 2023, Decimal("12345678901234.56"), Decimal("7.00")),
+    (XUHUI, 2023, Decimal("1234567890123.45"), Decimal("7.00")),
     (PUDONG, 2023, Decimal("1000.50"), Decimal("0.30")),
 ]
 
@@ -88,7 +88,7 @@ def test_xlsx_reports_sheet_rows_and_keeps_amounts_exact(tmp_path: Path):
     ws.append(TAX_HEADER)
     ws.append([PUDONG, 2023, 1000.5, 0.1 + 0.2])  # a computed cell: 0.30000000000000004
     ws.append([])  # an empty sheet row is skipped but still counts for numbering
-    ws.append([XUHUI, 2023, "12345678901234.56", 7])
+    ws.append([XUHUI, 2023, "1234567890123.45", 7])
     ws.append(["91310115MA1H8R7C42", 2023, 1, 2])
     wb.save(path)
     settings = Settings(tmp_path / "data")
@@ -113,7 +113,7 @@ def test_parquet_reports_row_index_plus_one_and_rounds_doubles_like_excel(tmp_pa
             "统一社会信用代码": [PUDONG, XUHUI, "91310115MA1H8R7C42"],
             "年度": pa.array([2023, 2023, 2023], pa.int32()),
             "营业收入(元)": pa.array(
-                [Decimal("1000.50"), Decimal("12345678901234.56"), Decimal(1)], pa.decimal128(18, 2)
+                [Decimal("1000.50"), Decimal("1234567890123.45"), Decimal(1)], pa.decimal128(18, 2)
             ),
             "研发费用(元)": [0.1 + 0.2, 7.0, 2.0],
         }
@@ -147,6 +147,7 @@ def test_quoted_multiline_cell_does_not_shift_line_numbers(tmp_path: Path):
 
     assert report.messages == [
         "market.csv, line 5, column '创业者年龄' (field 'founder_age'): '200' is above the maximum 100"
+        " (plausible range of founder_age: 16..100 years)"
     ]
     with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
         assert con.execute("SELECT name FROM enterprises").fetchall() == [

@@ -37,7 +37,10 @@ def one_cell(tmp_path: Path, mapping: str, header: str, value: str, year: bool =
 
 
 REGISTRATION_TYPES = (
-    "limited_company (有限责任公司), joint_stock (股份有限公司), foreign_invested (外商投资企业), "
+    "state_owned (国有企业), collective (集体企业), joint_stock_cooperative (股份合作企业), "
+    "joint_operation (联营企业), wholly_state_owned_company (国有独资公司), "
+    "limited_company (有限责任公司), joint_stock (股份有限公司), private (私营企业), "
+    "other_domestic (其他企业), hmt_invested (港澳台投资企业), foreign_invested (外商投资企业), "
     "partnership (合伙企业), sole_proprietorship (个人独资企业), individual_business (个体工商户), "
     "cooperative (农民专业合作社), private_non_enterprise (民办非企业单位)"
 )
@@ -53,8 +56,8 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
         ("成立日期", "18500101", "'18500101' is outside 1900-01-01..2100-12-31"),
         (
             "登记注册类型",
-            "国有企业",
-            f"'国有企业' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES}",
+            "事业单位",
+            f"'事业单位' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES}",
         ),
         (
             "注册区划代码",
@@ -62,8 +65,16 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
             "'310108' is a retired district code (now 310106 静安区); use the current district: "
             "retired codes are valid only inside a USCC",
         ),
-        ("创业者年龄", "12", "'12' is below the minimum 16"),
-        ("创业者年龄", "101", "'101' is above the maximum 100"),
+        (
+            "创业者年龄",
+            "12",
+            "'12' is below the minimum 16 (plausible range of founder_age: 16..100 years)",
+        ),
+        (
+            "创业者年龄",
+            "101",
+            "'101' is above the maximum 100 (plausible range of founder_age: 16..100 years)",
+        ),
         ("创业者年龄", "30.5", "'30.5' is not a whole number"),
         (
             "创业者年龄",
@@ -281,7 +292,9 @@ def test_qualification_dates_must_be_in_order(tmp_path: Path):
         "q.csv, line 4, column '资质类型' (field 'qualification'): '独角兽' is not a qualification; "
         "use a code or its Chinese name: high_tech (高新技术企业), tech_sme (科技型中小企业), "
         "innovative_sme (创新型中小企业), srdi_sme (专精特新中小企业), "
-        'little_giant (专精特新"小巨人"企业), advanced_service (技术先进型服务企业)',
+        'little_giant (专精特新"小巨人"企业), advanced_service (技术先进型服务企业), '
+        "iso9001 (质量管理体系认证（ISO 9001）), iso14001 (环境管理体系认证（ISO 14001）), "
+        "iso45001 (职业健康安全管理体系认证（ISO 45001）)",
     ]
     with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
         assert con.execute(

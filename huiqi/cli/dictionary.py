@@ -1,0 +1,64 @@
+"""`huiqi dictionary check`: the data dictionary in effect, with an office's own fields."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
+from huiqi.db.engine import open_database
+from huiqi.delivery.fields_in_use import guard_office_dictionary, missing_fields
+from huiqi.profiles.dictionary import load_dictionary, office_file
+
+
+@click.group()
+def dictionary() -> None:
+    """The data dictionary: standard fields and the data directory's own."""
+
+
+@dictionary.command("check")
+@click.pass_context
+@handle_errors
+def check_cmd(ctx: click.Context) -> None:
+    """Check <data dir>/dictionary.yaml and list the fields it adds.
+
+    Errors name the file, line, column and field. Exits 4 when a published policy
+    version reads a field the dictionary no longer declares (put it back: published
+    versions must stay explainable and recomputable).
+    """
+    settings = settings_from(ctx)
+    path = office_file(settings.data_dir)
+    d = load_dictionary(settings.data_dir)
+    if d.extension is None:
+        console.print(f"No {path}: the standard dictionary ({len(d.fields)} fields) is in effect.")
+    else:
+        table = Table("field", "type", "yearly", "unit / codes", "range", "source", "label")
+        for f in d.office_fields:
+            span = f"{f.min} – {f.max}" if f.min is not None else ""
+            table.add_row(
+                f.name,
+                f.type,
+                "yes" if f.yearly else "",
+                f.codes or f.unit or "",
+                span,
+                f.source,
+                f"{f.label.zh} / {f.label.en}",
+            )
+        console.print(table)
+        console.print(
+            f"{path}: {len(d.office_fields)} fields added to the {len(d.fields) - len(d.office_fields)}"
+            " standard fields."
+        )
+    explicit = ctx.obj.get("database_url") if ctx.obj else None
+    factory = open_database(settings, explicit)
+    missing = missing_fields(factory, d)
+    for field, versions in missing.items():
+        err_console.print(
+            f"[red]error[/]: field '{field}' is read by published {', '.join(versions)} but is"
+            " not in the dictionary; put it back",
+            soft_wrap=True,
+        )
+    if missing:
+        raise SystemExit(EXIT_FINDINGS)
+    guard_office_dictionary(settings, factory)  # records the fields as checked
+    console.print("Every field that published policy versions read is declared.")

@@ -1,0 +1,205 @@
+"""An office adds fields in <data dir>/dictionary.yaml: imported, used in a policy, explained,
+matched; removing one that a published version reads is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cliutil import accounts, run
+
+from huiqi.profiles.uscc import make
+
+GREEN, GREY, BAD = make("91310115MA0000001"), make("91310115MA0000002"), make("91310115MA0000003")
+
+DICTIONARY = """\
+registries:
+  economy: {zh: 区经委 绿色制造名单, en: District economy commission (green manufacturing)}
+code_lists:
+  green_levels:
+    national: {zh: 国家级, en: National}
+    municipal: {zh: 市级, en: Municipal}
+fields:
+  - name: green_factory_level
+    type: enum
+    codes: green_levels
+    label: {zh: 绿色工厂等级, en: Green-factory level}
+    source: economy
+  - name: carbon_reduction
+    type: decimal
+    yearly: true
+    unit: tce
+    range: [0, 1000000]
+    label: {zh: 年度碳减排量, en: Carbon reduction in the year}
+    source: economy
+"""
+
+STATIC_MAPPING = """\
+name: green_list
+registry: economy
+layout: static
+columns:
+  统一社会信用代码: uscc
+  绿色工厂等级: green_factory_level
+"""
+
+YEARLY_MAPPING = """\
+name: green_carbon
+registry: economy
+layout: yearly
+columns:
+  统一社会信用代码: uscc
+  年度: year
+  碳减排量(吨标准煤): carbon_reduction
+"""
+
+POLICY = """\
+id: xh-green-factory-award-2026
+version: 1
+title: {zh: 绿色工厂减碳奖励（示例）, en: Green-factory carbon award (example)}
+department: {zh: 某区经济委员会, en: A district economy commission}
+level: district
+region: "310104"
+source: {document: 某区关于促进绿色制造的若干措施（示例）}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: confirm
+data_year: 2025
+criteria:
+  - id: green_factory
+    label: {zh: 获评市级以上绿色工厂, en: A municipal or national green factory}
+    expr: green_factory_level IN ('national', 'municipal')
+  - id: carbon
+    label: {zh: 年度碳减排量不低于100吨标准煤, en: At least 100 tce saved in the year}
+    expr: carbon_reduction >= 100
+amount: {formula: "20 * carbon_reduction", cap: 500000}
+tests:
+  - name: national green factory
+    profile: {green_factory_level: national, carbon_reduction: "250.5"}
+    expect: {status: eligible, amount: "5010.00"}
+  - name: too little saved
+    profile: {green_factory_level: municipal, carbon_reduction: 99}
+    expect: {status: near_miss, failing: [carbon]}
+"""
+
+
+def flat(out: str) -> str:
+    """The output with line wrapping undone (Rich wraps long lines)."""
+    return " ".join(out.split())
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _csv(path: Path, rows: list[list[str]]) -> Path:
+    return _write(path, "\n".join(",".join(r) for r in rows) + "\n")
+
+
+def test_a_field_added_by_configuration_is_imported_used_explained_and_matched(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    steward, officer = tokens["steward"], tokens["officer"]
+    _write(data / "dictionary.yaml", DICTIONARY)
+
+    code, out = run(data, "dictionary", "check")
+    assert code == 0, out
+    assert "green_factory_level" in out and "2 fields added" in out
+
+    market = _csv(
+        tmp_path / "market.csv",
+        [
+            ["统一社会信用代码", "企业名称", "注册区划代码"],
+            [GREEN, "上海绿色制造有限公司", "310104"],
+            [GREY, "上海灰色制造有限公司", "310104"],
+        ],
+    )
+    code, out = run(data, "import", str(market), "--mapping", "market", token=steward)
+    assert code == 0, out
+    static = _csv(
+        tmp_path / "green.csv",
+        [["统一社会信用代码", "绿色工厂等级"], [GREEN, "国家级"], [GREY, "市级"]],
+    )
+    mapping = _write(tmp_path / "green_list.yaml", STATIC_MAPPING)
+    code, out = run(data, "import", str(static), "--mapping", str(mapping), token=steward)
+    assert code == 0, out
+    yearly = _csv(
+        tmp_path / "carbon.csv",
+        [
+            ["统一社会信用代码", "年度", "碳减排量(吨标准煤)"],
+            [GREEN, "2025", "250.5"],
+            [GREY, "2025", "40"],
+            [BAD, "2025", "2000000"],  # above the office's own range
+        ],
+    )
+    mapping = _write(tmp_path / "green_carbon.yaml", YEARLY_MAPPING)
+    code, out = run(data, "import", str(yearly), "--mapping", str(mapping), token=steward)
+    assert code == 4, out  # one row refused, the others kept
+    assert "Rows: 3 read, 2 accepted, 1 rejected" in out
+    assert "line 4, column '碳减排量(吨标准煤)' (field 'carbon_reduction')" in out
+    assert "plausible range of carbon_reduction: 0..1000000 tce" in flat(out)
+
+    policy = _write(tmp_path / "green-policy.yaml", POLICY)
+    code, out = run(data, "policy", "test", str(policy))
+    assert code == 0 and "2 passed, 0 failed" in out, out
+    typo = _write(tmp_path / "typo.yaml", POLICY.replace("'municipal'", "'district'"))
+    code, out = run(data, "policy", "lint", str(typo))
+    assert code == 4
+    assert "'district' is not a code of green_levels; allowed: municipal, national" in flat(out)
+
+    code, out = run(data, "match", "--policies", str(policy), "--json", token=officer)
+    assert code == 0, out
+    summary = json.loads(out)
+    per_policy = {p["policy_id"]: p for p in summary["policies"]}
+    assert per_policy["xh-green-factory-award-2026"]["eligible"] == 1
+    assert per_policy["xh-green-factory-award-2026"]["near_miss"] == 1
+
+    code, out = run(data, "explain", GREEN, "--policies", str(policy), token=officer)
+    assert code == 0, out
+    assert "年度碳减排量 2025 = 250.5 吨标准煤" in out
+    assert "绿色工厂等级 = 国家级 (national)" in out
+    assert "区经委 绿色制造名单" in out
+    code, out = run(data, "explain", GREEN, "--policies", str(policy), "--json", token=officer)
+    trace = json.loads(out)[0]
+    assert trace["status"] == "eligible" and trace["amount"]["amount_fen"] == 501000
+    assert trace["fields"]["carbon_reduction__2025"]["unit"] == "tce"
+    assert trace["fields"]["carbon_reduction__2025"]["label_en"] == "Carbon reduction in the year"
+
+    # Published, the field cannot be removed from the dictionary.
+    code, out = run(data, "publish", str(policy), token=officer)
+    assert code == 0, out
+    without = DICTIONARY[: DICTIONARY.index("  - name: carbon_reduction")]
+    _write(data / "dictionary.yaml", without)
+    code, out = run(data, "dictionary", "check")
+    assert code == 4
+    assert "field 'carbon_reduction' is read by published xh-green-factory-award-2026 v1" in flat(
+        out
+    )
+    code, out = run(data, "versions", token=officer)
+    assert code == 1
+    assert "no longer declares field(s) that published policy versions read:" in flat(out)
+    assert "'carbon_reduction' (read by xh-green-factory-award-2026 v1)" in flat(out)
+    _write(data / "dictionary.yaml", DICTIONARY)
+    code, out = run(data, "versions", token=officer)
+    assert code == 0 and "xh-green-factory-award-2026" in out
+
+
+def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    broken = DICTIONARY.replace("type: decimal", "type: float")
+    _write(tmp_path / "placeholder", "")
+    data.mkdir(mode=0o700)
+    _write(data / "dictionary.yaml", broken)
+    code, out = run(data, "dictionary", "check")
+    assert code == 1
+    assert (
+        "dictionary.yaml, line 14, column 11, field 'fields[1].type': unknown type 'float'"
+        in flat(out)
+    )
+    _write(data / "dictionary.yaml", DICTIONARY.replace("name: carbon_reduction", "name: revenue"))
+    code, out = run(data, "dictionary", "check")
+    assert code == 1
+    assert "'revenue' is a standard field (营业收入)" in flat(out)
