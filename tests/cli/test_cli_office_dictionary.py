@@ -203,3 +203,29 @@ def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
     code, out = run(data, "dictionary", "check")
     assert code == 1
     assert "'revenue' is a standard field (营业收入)" in flat(out)
+
+
+def test_mapping_new_drafts_an_office_field_from_its_label(tmp_path: Path) -> None:
+    """A header naming an office field (its zh label) is matched by `huiqi mapping new`,
+    and the drafted mapping imports without editing."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    _write(data / "dictionary.yaml", DICTIONARY)
+    market = _csv(
+        tmp_path / "market.csv",
+        [
+            ["统一社会信用代码", "企业名称", "注册区划代码"],
+            [GREEN, "上海绿色制造有限公司", "310104"],
+        ],
+    )
+    code, out = run(data, "import", str(market), "--mapping", "market", token=tokens["steward"])
+    assert code == 0, out
+    green = _csv(tmp_path / "green.csv", [["统一社会信用代码", "绿色工厂等级"], [GREEN, "国家级"]])
+    draft = tmp_path / "green-draft.yaml"
+    code, out = run(data, "mapping", "new", str(green), "--out", str(draft))
+    assert code == 0, out
+    assert "green_factory_level" in draft.read_text(encoding="utf-8")
+    code, out = run(data, "mapping", "check", str(draft))
+    assert code == 0, out
+    code, out = run(data, "import", str(green), "--mapping", str(draft), token=tokens["steward"])
+    assert code == 0, out
