@@ -32,13 +32,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlglot import exp
 
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
 from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.numberrules import decimal_rule, integer_rule, is_, quoted
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 
 YEAR_MIN = 1980
@@ -60,111 +60,6 @@ class Rule:
     sql_type: str
     parsed: exp.Expression
     reason: exp.Expression
-
-
-def quoted(v: exp.Expression) -> exp.Expression:
-    return concat("'", v, "'")
-
-
-def _is(cond: exp.Expression) -> exp.Expression:
-    """A condition that is FALSE, not NULL, when its inputs are NULL."""
-    return fn("coalesce", cond, exp.false())
-
-
-def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks shared by integer and decimal texts: separators and exponents."""
-    return [
-        (
-            matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
-            concat(
-                quoted(v), " is in scientific notation, which loses digits; write the full number"
-            ),
-        ),
-        (
-            matches(v, r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"),
-            concat(
-                quoted(v),
-                " has a thousands separator; write it without separators: ",
-                fn("replace", v, lit(","), lit("")),
-            ),
-        ),
-    ]
-
-
-def _range(
-    f: Field, v: exp.Expression, parsed: exp.Expression
-) -> list[tuple[exp.Expression, exp.Expression]]:
-    """The plausible range of a numeric field (dictionary ``range: [min, max]``)."""
-    checks = []
-    span = f" (plausible range of {f.name}: {_plain(f.min)}..{_plain(f.max)}"
-    span += f" {f.unit})" if f.unit else ")"
-    hint = "; check the unit (yuan or 10,000 yuan) and the column" if f.type == "money" else ""
-    if f.min is not None:
-        checks.append(
-            (
-                _is(exp.LT(this=parsed, expression=num(_plain(f.min)))),
-                concat(quoted(v), f" is below the minimum {_plain(f.min)}{span}"),
-            )
-        )
-    if f.max is not None:
-        checks.append(
-            (
-                _is(exp.GT(this=parsed, expression=num(_plain(f.max)))),
-                concat(quoted(v), f" is above the maximum {_plain(f.max)}{span}{hint}"),
-            )
-        )
-    return checks
-
-
-def _plain(value: Decimal | None) -> str:
-    """A bound as plain digits (no exponent): 10000000000000, 0.5."""
-    if value is None:
-        return "*"
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _integer(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
-    parsed = try_cast(v, "BIGINT")
-    checks = [
-        *_number_text(v),
-        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
-        (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
-        *_range(f, v, parsed),
-    ]
-    return parsed, checks
-
-
-def _decimal(
-    f: Field, v: exp.Expression, unit: str, places: int, factor: int
-) -> tuple[exp.Expression, list]:
-    target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
-    read = try_cast(v, f"DECIMAL(38,{places})")
-    parsed = try_cast(exp.Mul(this=read, expression=num(factor)) if factor != 1 else read, target)
-    decimals = fn("length", fn("split_part", v, lit("."), num(2)))
-    kind = f"an amount in {unit}" if f.type == "money" else "a number"
-    checks = [
-        *_number_text(v),
-        (
-            exp.not_(matches(v, r"[+-]?[0-9]+(\.[0-9]+)?")),
-            concat(
-                quoted(v),
-                f" is not a number; write digits with at most {places} decimals, e.g. 1234.5",
-            ),
-        ),
-        (
-            exp.GT(this=decimals, expression=num(places)),
-            concat(
-                quoted(v),
-                " has ",
-                cast(decimals, "VARCHAR"),
-                f" decimals; {kind} takes at most {places}",
-            ),
-        ),
-        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
-        *_range(f, v, parsed),
-    ]
-    return parsed, checks
 
 
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
@@ -361,7 +256,7 @@ def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Express
                 start, _ = date_rule(values["valid_from"])
                 checks.append(
                     (
-                        _is(exp.LT(this=parsed, expression=start)),
+                        is_(exp.LT(this=parsed, expression=start)),
                         concat(
                             "valid_to ",
                             cast(parsed, "VARCHAR"),
@@ -379,12 +274,12 @@ def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Express
 def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
     match f.type:
         case "integer":
-            parsed, checks = _integer(f, v)
+            parsed, checks = integer_rule(f, v)
             return _rule(f.name, "BIGINT", v, parsed, checks, required=False)
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
-            parsed, checks = _decimal(f, v, unit, 2 + extra, factor)
+            parsed, checks = decimal_rule(f, v, unit, 2 + extra, factor)
             return _rule(
                 f.name,
                 "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",

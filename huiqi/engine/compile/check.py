@@ -19,78 +19,20 @@ from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
 from huiqi.engine.compile.codelists import check_codes, string_outputs
 from huiqi.engine.compile.functions import check_function
+from huiqi.engine.compile.nodes import ALLOWED_NODES, describe, offset_of
 from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import Dictionary
 
 __all__ = ["CheckError", "Checker", "offset_of"]
 
-# Node classes that may appear anywhere in a rule (before function checks).
-ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
-    exp.Column,
-    exp.Identifier,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.Paren,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Div,
-    exp.Neg,
-    exp.In,
-    exp.Between,
-    exp.Case,
-    exp.If,
-    exp.Coalesce,
-    exp.Abs,
-    exp.Greatest,
-    exp.Least,
-    exp.Is,
-    exp.Bracket,
-    exp.Cast,
-    exp.DataType,
-    exp.Interval,
-    exp.Var,
-    exp.Anonymous,
-)
-
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
-# Words for the SQL constructs a rule cannot hold, as an author would call them.
-_CONSTRUCTS = {
-    "alias": "a name after a complete expression",
-    "star": "'*' without a number on each side",
-    "column": "a field",
-}
-
-
-def offset_of(node: exp.Expression) -> int | None:
-    for n in node.walk():
-        meta = getattr(n, "_meta", None) or {}
-        if "start" in meta:
-            return int(meta["start"])
-    return None
 
 
 def _fail(node: exp.Expression, message: str) -> CheckError:
     return CheckError(message, offset_of(node))
-
-
-def _describe(node: exp.Expression) -> str:
-    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
-        return node.sql_name()
-    return _CONSTRUCTS.get(node.key, node.key.upper().replace("_", " "))
 
 
 class Checker:
@@ -136,7 +78,7 @@ class Checker:
             if not isinstance(node, ALLOWED_NODES):
                 raise _fail(
                     node,
-                    f"{_describe(node)} is not allowed in a rule: a rule is one expression over"
+                    f"{describe(node)} is not allowed in a rule: a rule is one expression over"
                     " enterprise fields (no statements, subqueries, tables or other SQL)",
                 )
             if isinstance(node, exp.Interval):
@@ -152,7 +94,7 @@ class Checker:
     def type_of(self, node: exp.Expression) -> Ty:
         handler = self._dispatch.get(type(node))
         if handler is None:
-            raise _fail(node, f"'{_describe(node)}' is not allowed in a rule")
+            raise _fail(node, f"'{describe(node)}' is not allowed in a rule")
         return handler(node)
 
     # ------------------------------------------------------------------ leaves
@@ -365,7 +307,7 @@ class Checker:
         return self._unify(branches, "IF")
 
     def _variadic(self, node: exp.Expression) -> Ty:
-        name = _describe(node)
+        name = describe(node)
         out = self._unify([node.this, *node.expressions], name)
         if name in ("GREATEST", "LEAST") and not (out.numeric or out.kind == "date"):
             raise _fail(node, f"{name} needs numbers or dates, got {out}")

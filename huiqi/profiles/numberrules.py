@@ -1,0 +1,117 @@
+"""Import rules for numbers: whole numbers, money and decimals as parsed from text,
+with their own messages for thousands separators, exponents, too many decimals,
+values too large for the stored type and values outside a field's plausible range."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlglot import exp
+
+from huiqi.profiles.dictionary import Field
+from huiqi.profiles.sqlexpr import cast, concat, fn, lit, matches, num, try_cast
+
+
+def quoted(v: exp.Expression) -> exp.Expression:
+    return concat("'", v, "'")
+
+
+def is_(cond: exp.Expression) -> exp.Expression:
+    """A condition that is FALSE, not NULL, when its inputs are NULL."""
+    return fn("coalesce", cond, exp.false())
+
+
+def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
+    """Checks shared by integer and decimal texts: separators and exponents."""
+    return [
+        (
+            matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
+            concat(
+                quoted(v), " is in scientific notation, which loses digits; write the full number"
+            ),
+        ),
+        (
+            matches(v, r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"),
+            concat(
+                quoted(v),
+                " has a thousands separator; write it without separators: ",
+                fn("replace", v, lit(","), lit("")),
+            ),
+        ),
+    ]
+
+
+def _range(
+    f: Field, v: exp.Expression, parsed: exp.Expression
+) -> list[tuple[exp.Expression, exp.Expression]]:
+    """The plausible range of a numeric field (dictionary ``range: [min, max]``)."""
+    checks = []
+    span = f" (plausible range of {f.name}: {_plain(f.min)}..{_plain(f.max)}"
+    span += f" {f.unit})" if f.unit else ")"
+    hint = "; check the unit (yuan or 10,000 yuan) and the column" if f.type == "money" else ""
+    if f.min is not None:
+        checks.append(
+            (
+                is_(exp.LT(this=parsed, expression=num(_plain(f.min)))),
+                concat(quoted(v), f" is below the minimum {_plain(f.min)}{span}"),
+            )
+        )
+    if f.max is not None:
+        checks.append(
+            (
+                is_(exp.GT(this=parsed, expression=num(_plain(f.max)))),
+                concat(quoted(v), f" is above the maximum {_plain(f.max)}{span}{hint}"),
+            )
+        )
+    return checks
+
+
+def _plain(value: Decimal | None) -> str:
+    """A bound as plain digits (no exponent): 10000000000000, 0.5."""
+    if value is None:
+        return "*"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+    parsed = try_cast(v, "BIGINT")
+    checks = [
+        *_number_text(v),
+        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+        (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
+        *_range(f, v, parsed),
+    ]
+    return parsed, checks
+
+
+def decimal_rule(
+    f: Field, v: exp.Expression, unit: str, places: int, factor: int
+) -> tuple[exp.Expression, list]:
+    target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
+    read = try_cast(v, f"DECIMAL(38,{places})")
+    parsed = try_cast(exp.Mul(this=read, expression=num(factor)) if factor != 1 else read, target)
+    decimals = fn("length", fn("split_part", v, lit("."), num(2)))
+    kind = f"an amount in {unit}" if f.type == "money" else "a number"
+    checks = [
+        *_number_text(v),
+        (
+            exp.not_(matches(v, r"[+-]?[0-9]+(\.[0-9]+)?")),
+            concat(
+                quoted(v),
+                f" is not a number; write digits with at most {places} decimals, e.g. 1234.5",
+            ),
+        ),
+        (
+            exp.GT(this=decimals, expression=num(places)),
+            concat(
+                quoted(v),
+                " has ",
+                cast(decimals, "VARCHAR"),
+                f" decimals; {kind} takes at most {places}",
+            ),
+        ),
+        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
+        *_range(f, v, parsed),
+    ]
+    return parsed, checks
