@@ -188,7 +188,15 @@ def test_a_value_is_accepted_exactly_when_it_is_within_the_range(
     con = duckdb.connect()
     create_stage(con, fields)
     rows = [
-        [line, len(fields), PUDONG, *(["2024"] if "year" in fields else []), _text(v, f.type)]
+        # _line, _cells, _problem (none: the reader took the line), then the fields
+        [
+            line,
+            len(fields),
+            None,
+            PUDONG,
+            *(["2024"] if "year" in fields else []),
+            _text(v, f.type),
+        ]
         for line, v in enumerate(values, start=2)
     ]
     con.executemany(f"INSERT INTO _stage VALUES ({', '.join('?' * len(rows[0]))})", rows)
