@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from huiqi.db.jsontext import compact_json
 
-# Below this many rows COPY's extra round trips cost more than they save.
+# Below this many rows the bulk routes (COPY; compiling a statement for the driver)
+# cost more than they save: the ORM's cached statement is used.
 COPY_FROM = 200
 
 
@@ -56,7 +57,7 @@ def bulk_insert(
         stmt = dialect_insert(table).on_conflict_do_nothing(
             index_elements=list(ignore_conflicts_on)
         )
-    if not postgres and _executemany(conn, table, stmt, rows, json_text):
+    if not postgres and len(rows) >= COPY_FROM and _executemany(conn, table, stmt, rows, json_text):
         return
     if json_text:
         rows = [{**r, **{c: _decoded(r[c]) for c in json_text}} for r in rows]

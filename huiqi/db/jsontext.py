@@ -31,7 +31,10 @@ def _plain(value: Any) -> bool:
     if kind is int:
         return _INT_MIN <= value <= _INT_MAX
     if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
+        for k, v in value.items():
+            if type(k) is not str or not (type(v) is str or v is None or _plain(v)):
+                return False
+        return True
     if kind is list:
         return all(_plain(v) for v in value)
     return False

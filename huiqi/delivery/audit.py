@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import case, select, tuple_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from huiqi.db.bulk import bulk_insert
@@ -142,7 +142,11 @@ def flush_events(session: Session) -> int:
     counts: dict[int, int] = {}
     for row in staged:
         counts[row["chain"]] = counts.get(row["chain"], 0) + 1
-    heads = {chain: _take_head(session, chain, n) for chain, n in sorted(counts.items())}
+    if len(counts) == 1:
+        ((chain, n),) = counts.items()
+        heads = {chain: _take_head(session, chain, n)}
+    else:
+        heads = _take_heads(session, counts)
     for row in staged:
         head = heads[row["chain"]]
         head[0] += 1
@@ -168,9 +172,40 @@ def _take_head(session: Session, chain: int, n: int) -> list[Any]:
     return [base, last or GENESIS]
 
 
+def _take_heads(session: Session, counts: dict[int, int]) -> dict[int, list[Any]]:
+    """:func:`_take_head` for several chains in three statements: lock the heads in id
+    order (never in a cycle with another writer), move each on, read the hashes the
+    first new events follow."""
+    chains = sorted(counts)
+    session.execute(
+        select(AuditHead.id)
+        .where(AuditHead.id.in_(chains))
+        .order_by(AuditHead.id)
+        .with_for_update()
+    ).all()
+    moved = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id.in_(chains))
+        .values(seq=AuditHead.seq + case(counts, value=AuditHead.id, else_=0))
+        .returning(AuditHead.id, AuditHead.seq)
+    ).all()
+    base = {chain: seq - counts[chain] for chain, seq in moved}
+    last = dict(
+        session.execute(
+            select(Event.chain, Event.hash).where(
+                tuple_(Event.chain, Event.seq).in_([(c, b) for c, b in base.items() if b > 0])
+            )
+        ).all()
+    )
+    return {chain: [base[chain], last.get(chain) or GENESIS] for chain in chains}
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _write_staged_events(session: Session) -> None:
-    flush_events(session)
+    # The hook also fires when a savepoint is released: events staged inside it wait
+    # for the outermost commit, so a transaction moves its chain heads once.
+    if not session.in_nested_transaction():
+        flush_events(session)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")

@@ -190,7 +190,8 @@ def grant_in_bulk(
                 dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
             )
         )
-    notify.enqueue_many(s, messages, count=False)
+    # The keys name records made in this savepoint: a duplicate falls back to one by one.
+    notify.enqueue_many(s, messages, count=False, new_keys=True)
     rep.granted += len(winners)
     rep.granted_fen += total
     rep.provisional += len(winners) if provisional else 0

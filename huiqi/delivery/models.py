@@ -101,7 +101,8 @@ class Entitlement(Base):
     __tablename__ = "entitlements"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    # Queries by version use the (version, USCC, period) unique index below.
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
     uscc: Mapped[str] = mapped_column(String(18), index=True)
     benefit_period: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16))
@@ -128,7 +129,8 @@ class Grant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"), unique=True)
-    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    # Queries by version use the (version, USCC, period) unique index below.
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
     uscc: Mapped[str] = mapped_column(String(18), index=True)
     benefit_period: Mapped[str] = mapped_column(String(32))
     requested_fen: Mapped[int] = mapped_column(BigInteger)
