@@ -182,6 +182,10 @@ FOUND = [
     ("-(employees) < 0", "ABS(employees)"),
     # A 38-digit integer next to a money field needs 40 digits.
     ("revenue < 99999999999999999999999999999999999999", "1"),
+    # ABS of a 38-digit number rounded to 28 digits in the reference evaluator (the
+    # thread's default decimal context), so it disagreed with DuckDB.
+    ("99999999999999999999999999999999999999 = ABS(99999999999999999999999999999999999999)", "1"),
+    ("-(99999999999999999999999999999999999999) < 0", "1"),
 ]
 
 

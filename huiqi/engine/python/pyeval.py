@@ -255,6 +255,13 @@ def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
     An amount at or above AMOUNT_LIMIT_YUAN, or a value no exact arithmetic holds, makes
     an otherwise eligible row an 'error' with its reason.
     """
+    # Every Decimal operation (abs, negation, quantize too, not only _arith's) at the
+    # evaluator's precision: the thread's default context rounds to 28 digits.
+    with decimal.localcontext(_CTX):
+        return _evaluate_policy(cp, prof)
+
+
+def _evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
     ev = Evaluator(prof)
     values: list[bool | None] = []
     for crit in cp.checked:
