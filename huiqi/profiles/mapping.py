@@ -132,7 +132,7 @@ class Mapping:
 
 
 KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "ignore")
-TODO = "?"
+UNCONFIRMED = "?"
 
 
 def _fail(message: str, marks: Marks, path: tuple[str | int, ...], source: str) -> MappingError:
@@ -184,7 +184,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     for section, entries in sections.items():
         for header, field in entries.items():
             where = (section, header)
-            if field is None or str(field).strip() in ("", TODO):
+            if field is None or str(field).strip() in ("", UNCONFIRMED):
                 raise _fail(
                     f"header '{header}' has no field yet; write the dictionary field it feeds, "
                     "or move the header under 'ignore:' to skip the column",
