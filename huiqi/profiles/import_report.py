@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
-from huiqi.profiles.staging import STAGE
+from huiqi.profiles.stagesql import STAGE
 from huiqi.sheetcells import safe_row
 
 FIRST_MESSAGES = 10

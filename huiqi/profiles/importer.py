@@ -7,7 +7,10 @@ The steps, each in its own module:
 2. ``mapping``   choose the column mapping (named, or detected from the header)
    and match the headers to dictionary fields; unknown or missing key headers
    stop the import with an ImportFileError before anything is recorded.
-3. ``staging``   stream the rows into a DuckDB table of text columns.
+3. ``staging``   stream the rows into a DuckDB table of text columns: DuckDB reads
+   the file itself where it reads it as the recovering readers would
+   (``faststage``), else those readers do; the session's memory is bounded
+   and spills to the data directory (``importdb``).
 4. ``validate`` / ``rowcheck``  check every cell in vectorised SQL; a row with
    any bad cell is rejected whole and reported (file, line, column, field,
    value, reason); duplicate keys in one file are rejected on every line.
@@ -46,6 +49,7 @@ from huiqi.profiles.import_report import (
     write_rejects,
     write_report,
 )
+from huiqi.profiles.importdb import configure, import_scratch
 from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
@@ -101,8 +105,9 @@ def import_file(
 
     store = ProfileStore(settings)
     store.init()
-    with store.connect() as con:
-        rows_read = load_stage(con, source, positions, progress)
+    with import_scratch(settings) as scratch, store.connect() as con:
+        configure(con, scratch)
+        rows_read = load_stage(con, source, positions, progress, scratch=scratch)
         con.begin()
         out: Path | None = None
         try:

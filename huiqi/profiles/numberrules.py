@@ -74,25 +74,45 @@ def _plain(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+Checks = list[tuple[exp.Expression, exp.Expression]]
+# (a condition that the text is plainly written, the checks left to run when it holds)
+Shortcut = tuple[exp.Expression, Checks]
+
+
+def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks, Shortcut]:
+    """The parsed value, every check in order, and the shortcut for plain digits.
+
+    Most cells are plain digits, which pass every check on how the text is written;
+    one pattern match lets them skip those checks and go to the size and range
+    checks, so the first failing check (and its reason) stays the same.
+    """
     parsed = try_cast(v, "BIGINT")
-    checks = [
-        *_number_text(v),
-        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+    values = [
         (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
         *_range(f, v, parsed),
     ]
-    return parsed, checks
+    checks = [
+        *_number_text(v),
+        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+        *values,
+    ]
+    return parsed, checks, (matches(v, r"[+-]?[0-9]{1,18}"), values)
 
 
 def decimal_rule(
     f: Field, v: exp.Expression, unit: str, places: int, factor: int
-) -> tuple[exp.Expression, list]:
+) -> tuple[exp.Expression, Checks, Shortcut]:
+    """The parsed value, every check in order, and the shortcut for plain numbers
+    (as for :func:`integer_rule`)."""
     target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
     read = try_cast(v, f"DECIMAL(38,{places})")
     parsed = try_cast(exp.Mul(this=read, expression=num(factor)) if factor != 1 else read, target)
     decimals = fn("length", fn("split_part", v, lit("."), num(2)))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
+    values = [
+        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
+        *_range(f, v, parsed),
+    ]
     checks = [
         *_number_text(v),
         (
@@ -111,7 +131,7 @@ def decimal_rule(
                 f" decimals; {kind} takes at most {places}",
             ),
         ),
-        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
-        *_range(f, v, parsed),
+        *values,
     ]
-    return parsed, checks
+    plain = matches(v, r"[+-]?[0-9]{1,15}(\.[0-9]{1," + str(places) + "})?")
+    return parsed, checks, (plain, values)

@@ -60,6 +60,11 @@ class Source:
     sheet: str | None = None
     sheets: dict[str, list[str]] = field(default_factory=dict)
     bytes_read: int = field(default=0, compare=False)
+    # CSV: physical lines, cells in the header line (trailing empty ones included),
+    # and whether the file is plain enough for DuckDB's reader (textlines.FileFacts).
+    lines: int | None = None
+    header_cells: int = 0
+    plain: bool = False
 
     def estimated_rows(self, rows_so_far: int) -> int:
         """Rows expected in all (exact for Parquet, estimated from bytes for CSV)."""
@@ -107,16 +112,19 @@ def open_source(path: Path) -> Source:
             f"{path}: unknown file type '{path.suffix}'; use one of {sorted(FORMATS)}"
         )
     if fmt == "csv":
-        sha, encoding = textlines.detect(path)
-        headers, delimiter = _csv_header(path, encoding)
+        facts = textlines.scan(path)
+        headers, delimiter, cells, first_line = _csv_header(path, facts.encoding)
         return Source(
             path,
             fmt,
             headers,
-            sha,
-            encoding=encoding,
+            facts.sha256,
+            encoding=facts.encoding,
             delimiter=delimiter,
             size=path.stat().st_size,
+            lines=facts.lines,
+            header_cells=cells,
+            plain=facts.plain and first_line,
         )
     if fmt == "xlsx":
         sheets = sheet_headers(path)
@@ -153,7 +161,9 @@ def _empty(path: Path) -> ImportFileError:
 
 
 # ----------------------------------------------------------------------------- CSV
-def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
+def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int, bool]:
+    """The header's cells, the delimiter, the header's cell count with trailing empty
+    ones, and whether the header is the file's first line, on that line alone."""
     with path.open("rb") as fh:
         lines = textlines.Lines(fh, encoding)
         first = next((line for line in lines.iterate() if line.strip()), None)
@@ -166,6 +176,7 @@ def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
     with path.open("rb") as fh:
         lines = textlines.Lines(fh, encoding)
         header = next(records(lines, delimiter, -1), None)
+        first_line = header is not None and header.line == 1 and len(lines.record) == 1
     if header is None:
         raise _empty(path)
     if header.problem is not None:
@@ -176,7 +187,7 @@ def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
     # Spreadsheet exports often end the header with empty cells.
     while cells and not cells[-1].strip():
         cells.pop()
-    return cells, delimiter
+    return cells, delimiter, len(header.cells), first_line
 
 
 def _batch(

@@ -30,7 +30,7 @@ from sqlglot import exp
 from huiqi.profiles import uscc as uscc_mod
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
-from huiqi.profiles.staging import STAGE
+from huiqi.profiles.stagesql import STAGE
 from huiqi.profiles.validate import USCC_PENDING, rules_for
 
 # Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.

@@ -1,119 +1,31 @@
 """Load a registry file into a DuckDB staging table of text columns.
 
-The staging table ``_stage`` has ``_line``, ``_cells``, ``_problem`` (why the
-row cannot be imported at all: the reader's reason, or a column of the wrong
-shape) and one VARCHAR column per mapped field, named after the dictionary field (never after the file's header).
-Typed Parquet columns are turned into the text a person would have typed, in
-SQL: floating-point numbers are rounded to 15 significant digits (what Excel
-shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12";
-timestamps at midnight become dates; lists become ``;``-separated tags.
+Two ways in, with the same result (:mod:`huiqi.profiles.stagesql` says what the
+table holds):
+
+* the fast path (:mod:`huiqi.profiles.faststage`): DuckDB reads the file itself,
+  in parallel and within its memory limit;
+* the recovering readers (:mod:`huiqi.profiles.readers`), in Arrow batches, for a
+  file the fast path cannot read exactly as they would (a broken line, another
+  encoding on one line, a damaged row group, a workbook).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 from sqlglot import exp
 
-from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.faststage import stage_fast
 from huiqi.profiles.readers import Source
-from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import sql
+from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
 
-STAGE = "_stage"
+__all__ = ["STAGE", "Progress", "create_stage", "load_stage"]
+
 Progress = Callable[[str, int, int], None]
-
-
-def _float_text(x: exp.Expression) -> exp.Expression:
-    digits = exp.Sub(
-        this=num(14),
-        expression=cast(fn("floor", fn("log10", fn("abs", x))), "INTEGER"),
-    )
-    # DuckDB prints a double in its shortest round-trip form, which is positional
-    # between 1e-4 and 1e15; only the ".0" of integral values needs removing.
-    rounded = cast(fn("round", x, digits), "VARCHAR")
-    plain = fn("regexp_replace", rounded, lit(r"\.0$"), lit(""))
-    magnitude = fn("abs", x)
-    return case(
-        (exp.EQ(this=x, expression=num(0)), lit("0")),
-        (
-            exp.and_(
-                fn("isfinite", x),
-                exp.GTE(this=magnitude, expression=num("1e-4")),
-                exp.LT(this=magnitude, expression=num("1e15")),
-            ),
-            plain,
-        ),
-        default=cast(x, "VARCHAR"),
-    )
-
-
-def _timestamp_text(x: exp.Expression) -> exp.Expression:
-    midnight = exp.EQ(this=cast(x, "TIME"), expression=cast(lit("00:00:00"), "TIME"))
-    return case((midnight, cast(cast(x, "DATE"), "VARCHAR")), default=cast(x, "VARCHAR"))
-
-
-def as_text(arrow_type: pa.DataType) -> Callable[[exp.Expression], exp.Expression]:
-    """The SQL that renders a column of this Arrow type as text."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return lambda x: x
-    if pa.types.is_floating(arrow_type):
-        return _float_text
-    if pa.types.is_timestamp(arrow_type):
-        return _timestamp_text
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return lambda x: fn("array_to_string", x, lit(";"))
-    return lambda x: cast(x, "VARCHAR")
-
-
-def wrong_shape(arrow_type: pa.DataType, field: str, header: str) -> str | None:
-    """Why a column of this type cannot feed ``field`` (None when it can).
-
-    A structure, a map or a list is not a value: rendered as text it would store
-    "{'a': 1}" as a name. Lists are right only for tags.
-    """
-    nested = (
-        pa.types.is_struct(arrow_type)
-        or pa.types.is_map(arrow_type)
-        or pa.types.is_union(arrow_type)
-        or pa.types.is_fixed_size_list(arrow_type)
-    )
-    is_list = pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)
-    f = load_dictionary().get(field)
-    if is_list and f is not None and f.type == "tags":
-        return None
-    if not (nested or is_list):
-        return None
-    return (
-        f"column '{header}' (field '{field}') holds {arrow_type} values, not single values; "
-        "export the column as plain values"
-    )
-
-
-def create_stage(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
-    columns = [
-        exp.ColumnDef(this=exp.to_identifier("_line"), kind=exp.DataType.build("BIGINT")),
-        exp.ColumnDef(this=exp.to_identifier("_cells"), kind=exp.DataType.build("INTEGER")),
-        exp.ColumnDef(this=exp.to_identifier("_problem"), kind=exp.DataType.build("VARCHAR")),
-        *(
-            exp.ColumnDef(
-                this=exp.to_identifier(f, quoted=True), kind=exp.DataType.build("VARCHAR")
-            )
-            for f in fields
-        ),
-    ]
-    schema = exp.Schema(this=exp.to_table(STAGE), expressions=columns)
-    con.execute(
-        sql(
-            exp.Create(
-                this=schema,
-                kind="TABLE",
-                replace=True,
-                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            )
-        )
-    )
 
 
 def load_stage(
@@ -121,36 +33,36 @@ def load_stage(
     source: Source,
     positions: dict[int, str],
     progress: Progress | None = None,
+    *,
+    scratch: Path | None = None,
 ) -> int:
     """Stream the file into ``_stage``; returns the number of data rows read.
+
+    DuckDB reads the file itself when it can (:mod:`huiqi.profiles.faststage`;
+    ``scratch`` is a private folder for a GBK file's UTF-8 copy); otherwise, or
+    when that reading finds a problem, the recovering readers of
+    :mod:`huiqi.profiles.readers` give the rows in batches.
 
     ``progress(step, done, total)`` is called per batch with the rows read and the
     rows expected (exact for Parquet, estimated from the bytes read for CSV).
     """
     step = f"read {source.path.name}"
     fields = list(positions.values())
+    rows = stage_fast(con, source, positions, scratch)
+    if rows is not None:
+        if progress is not None:
+            progress(step, rows, rows)
+            progress(step, rows, rows)
+        return rows
     create_stage(con, fields)
     rows = 0
     insert: str | None = None
     for batch in source.batches():
         if insert is None:
             # The batch schema is the same for every batch of one file.
-            rendered: list[exp.Expression] = []
-            problems: list[exp.Expression] = [col("_problem")]
-            for position, field in positions.items():
-                arrow_type = batch.schema.field(f"c{position}").type
-                render = as_text(arrow_type)
-                rendered.append(exp.alias_(render(col(f"c{position}")), field, quoted=True))
-                wrong = wrong_shape(arrow_type, field, source.headers[position])
-                if wrong is not None:
-                    problems.append(
-                        case((exp.not_(col(f"c{position}").is_(exp.null())), lit(wrong)))
-                    )
-            problem = problems[0] if len(problems) == 1 else fn("coalesce", *problems)
-            select = exp.select(
-                col("_line"), col("_cells"), exp.alias_(problem, "_problem"), *rendered
-            )
-            insert = sql(exp.insert(select.from_("_batch"), STAGE))
+            types = {p: batch.schema.field(f"c{p}").type for p in positions}
+            select = stage_select(types, positions, source.headers, exp.to_table("_batch"))
+            insert = sql(exp.insert(select, STAGE))
         con.register("_batch", batch)
         try:
             con.execute(insert)

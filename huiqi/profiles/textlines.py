@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
+# Lines one encoding must lead by before the rest of a file is no longer counted line by line.
+DECIDED = 10_000
 LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
 NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
 
@@ -70,29 +72,76 @@ def undecodable(raw: bytes, encoding: str) -> tuple[str, str]:
     return reason, text.rstrip("\r\n")
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What one pass over a text file's bytes tells (see :func:`scan`).
+
+    ``lines`` counts physical lines. ``plain`` says that a CSV reader that knows
+    nothing of recovery reads the file as :mod:`huiqi.profiles.csvrecords` does,
+    one record per line: every line ends in ``\\n`` (or every one in ``\\r\\n``;
+    never a lone ``\\r``), every line decodes in the file's encoding (GB18030 is
+    checked when the file is transcoded), no line is blank, no NUL byte, and no
+    space beside a quote (``a, "b"`` or ``"b" ,``, which readers disagree on).
+    """
+
+    sha256: str
+    encoding: str
+    lines: int
+    plain: bool
+
+
+# Byte pairs whose presence sends a file to the per-line reader (see FileFacts.plain).
+_NOT_PLAIN = (b"\x00", b' "', b'" ', b"\n\n", b"\n\r\n")
+
+
 def detect(path: Path) -> tuple[str, str]:
-    """SHA-256 of the file and its text encoding, in one pass over the bytes.
+    """SHA-256 of the file and its text encoding (see :func:`scan`)."""
+    facts = scan(path)
+    return facts.sha256, facts.encoding
+
+
+def scan(path: Path) -> FileFacts:
+    """SHA-256 of the file, its text encoding and its shape, in one pass over the bytes.
 
     UTF-8 wins when a whole chunk of non-ASCII text decodes as UTF-8, or when more
     non-ASCII lines decode as UTF-8 than not (GB18030 decodes almost any bytes, so
     it is never tried first). Only chunks that fail are looked at line by line, so
-    a clean file costs one strict decode per megabyte.
+    a clean file costs one strict decode per megabyte, and only until one encoding
+    leads by :data:`DECIDED` lines (a GBK file fails every chunk).
     """
     digest = hashlib.sha256()
     first = b""
     clean_non_ascii, good_lines, bad_lines = False, 0, 0
+    newlines, plain, endings, tail = 0, True, set(), b""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
             # Whole lines only, so that a character is never cut in two.
             chunk += fh.readline()
             digest.update(chunk)
             first = first or chunk[:3]
+            breaks = chunk.count(b"\n")
+            newlines += breaks
+            if plain:
+                # Chunks end at a line break: one starting with a break holds a blank line.
+                crlf = chunk.count(b"\r\n") if b"\r" in chunk else 0
+                if breaks:
+                    endings.add("crlf" if crlf else "lf")
+                plain = (
+                    not chunk.startswith((b"\n", b"\r\n"))
+                    and not any(pair in chunk for pair in _NOT_PLAIN)
+                    and crlf in (0, breaks)
+                    and chunk.count(b"\r") == crlf
+                    and len(endings) == 1
+                )
+            tail = chunk[-4:]
             if chunk.isascii():
                 continue
             try:
                 chunk.decode("utf-8")
                 clean_non_ascii = True
             except UnicodeDecodeError:
+                if abs(good_lines - bad_lines) > DECIDED:
+                    continue
                 for line in chunk.split(b"\n"):
                     if line.isascii():
                         continue
@@ -103,8 +152,12 @@ def detect(path: Path) -> tuple[str, str]:
                         bad_lines += 1
     utf8 = clean_non_ascii or good_lines > bad_lines or bad_lines == 0
     if not utf8:
-        return digest.hexdigest(), "gb18030"
-    return digest.hexdigest(), "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+        encoding = "gb18030"
+    else:
+        encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+        plain = plain and bad_lines == 0
+    lines = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
+    return FileFacts(digest.hexdigest(), encoding, lines, plain)
 
 
 class Lines:

@@ -38,7 +38,7 @@ from sqlglot import exp
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.numberrules import decimal_rule, integer_rule, is_, quoted
+from huiqi.profiles.numberrules import Shortcut, decimal_rule, integer_rule, is_, quoted
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 
 YEAR_MIN = 1980
@@ -201,12 +201,15 @@ def _rule(
     checks: list,
     *,
     required: bool,
+    shortcut: Shortcut | None = None,
 ) -> Rule:
-    branches = [
-        (v.is_(exp.null()), lit(REQUIRED) if required else exp.null()),
-        control_check(v),
-        *checks,
-    ]
+    """The reason is the first failing check's; a value that fits ``shortcut``'s
+    condition passes every check before its remaining ones, and runs only those."""
+    branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
+    if shortcut is not None:
+        plain, remaining = shortcut
+        branches.append((plain, case(*remaining) if remaining else exp.null()))
+    branches += [control_check(v), *checks]
     return Rule(name, sql_type, parsed, case(*branches))
 
 
@@ -274,12 +277,12 @@ def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Express
 def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
     match f.type:
         case "integer":
-            parsed, checks = integer_rule(f, v)
-            return _rule(f.name, "BIGINT", v, parsed, checks, required=False)
+            parsed, checks, shortcut = integer_rule(f, v)
+            return _rule(f.name, "BIGINT", v, parsed, checks, required=False, shortcut=shortcut)
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
-            parsed, checks = decimal_rule(f, v, unit, 2 + extra, factor)
+            parsed, checks, shortcut = decimal_rule(f, v, unit, 2 + extra, factor)
             return _rule(
                 f.name,
                 "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",
@@ -287,6 +290,7 @@ def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
                 parsed,
                 checks,
                 required=False,
+                shortcut=shortcut,
             )
         case "date":
             parsed, checks = date_rule(v)

@@ -1,0 +1,221 @@
+"""The fast path into the staging table: DuckDB reads the registry file itself.
+
+DuckDB's readers are parallel, stream the file and stay within the connection's
+memory limit, where the recovering readers (:mod:`huiqi.profiles.readers`) decode
+every CSV line in Python. The fast path is taken only where it gives exactly the
+rows, cells and line numbers the recovering readers would, and anything it
+cannot vouch for goes back to them, so every broken line is still reported with
+its line number and every good row kept:
+
+* CSV: only a file that :func:`huiqi.profiles.textlines.scan` found plain (one
+  record per line: no blank line, no lone ``\\r``, no NUL, no space beside a quote,
+  every line in the file's encoding) and whose header is its first line. DuckDB
+  reads it strictly (any line it cannot split into the header's cells, or longer
+  than the per-line reader's cell limit, fails the read); then the rows it read
+  must be the file's lines less the header, and the cells past the header's (an
+  export's padding) empty. A row's line is its position in the file + 1, as the
+  file was read in order. A GBK/GB18030 file is first copied as UTF-8 into
+  ``scratch`` (DuckDB reads UTF-8 only); a chunk that does not decode sends it
+  back too.
+* Parquet: DuckDB's ``read_parquet`` with each row's index; a damaged row group
+  fails the read, and the per-row-group reader keeps the readable ones.
+
+A failed fast path leaves nothing behind (its table is dropped) and costs one
+partial read of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from huiqi.fsmode import open_private
+from huiqi.profiles.readers import CHUNK_BYTES, Source
+from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
+from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
+
+RAW = "_raw"
+
+
+@functools.cache
+def blank_pattern() -> str:
+    """Python's whitespace (``str.isspace``) as an RE2 pattern: the per-line reader skips
+    a row whose cells are all blank in that sense."""
+    spaces = "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    return f"[{spaces}]*"
+
+
+def stage_fast(
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
+) -> int | None:
+    """Stage the file through DuckDB's own reader; the rows staged, or None to fall back."""
+    if source.format == "csv":
+        return _csv(con, source, positions, scratch)
+    if source.format == "parquet":
+        return _parquet(con, source, positions)
+    return None
+
+
+def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    # Our own table names (RAW, STAGE), never a file's.
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> int:
+    row = con.execute(sql(query)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def transcode(path: Path, target: Path) -> bool:
+    """Copy a GB18030 file as UTF-8, chunk by whole lines; False if a chunk does not decode."""
+    with path.open("rb") as fh, open_private(target, "wb") as out:
+        while chunk := fh.read(CHUNK_BYTES):
+            chunk += fh.readline()
+            try:
+                out.write(chunk.decode("gb18030").encode("utf-8"))
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def _arg(name: str, value: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=exp.var(name), expression=value)
+
+
+def _csv(
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
+) -> int | None:
+    if not source.plain or source.lines is None or source.lines < 2:
+        return None
+    path = source.path
+    if source.encoding == "gb18030":
+        if scratch is None:
+            return None
+        path = scratch / "utf8.csv"
+        try:
+            if not transcode(source.path, path):
+                return None
+            return _read_csv(con, source, positions, path)
+        finally:
+            path.unlink(missing_ok=True)
+    return _read_csv(con, source, positions, path)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], path: Path
+) -> int | None:
+    width, cells = len(source.headers), max(source.header_cells, len(source.headers))
+    columns = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(f"c{i}", quoted=True), expression=lit("VARCHAR"))
+            for i in range(cells)
+        ]
+    )
+    read = exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            exp.Placeholder(),
+            _arg("auto_detect", exp.false()),
+            _arg("header", exp.false()),
+            _arg("skip", num(1)),
+            _arg("delim", exp.Placeholder()),
+            _arg("quote", lit('"')),
+            _arg("escape", lit('"')),
+            _arg("strict_mode", exp.true()),
+            _arg("null_padding", exp.false()),
+            # The per-line reader refuses a cell over csv.field_size_limit() characters.
+            _arg("max_line_size", num(csv.field_size_limit())),
+            _arg("columns", columns),
+        ],
+    )
+    create = exp.Create(
+        this=exp.to_table(RAW),
+        kind="TABLE",
+        replace=True,
+        expression=exp.select("*").from_(exp.Table(this=read)),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    try:
+        # Rows keep the file's order, so that a row's rowid gives its line.
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(sql(create), [str(path), source.delimiter])
+    except duckdb.Error:
+        _drop(con, RAW)
+        return None
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    total = exp.func("count", exp.Star())
+    padded = [col(f"c{i}").is_(exp.null()) for i in range(width, cells)]
+    # Every line a record, and nothing in the cells past the header's.
+    shape_ok = _count(con, exp.select(total).from_(RAW)) == source.lines - 1 and (
+        not padded
+        or _count(con, exp.select(total).from_(RAW).where(exp.not_(exp.and_(*padded)))) == 0
+    )
+    if not shape_ok:
+        _drop(con, RAW)
+        return None
+    blank = exp.and_(
+        *(
+            fn("coalesce", fn("regexp_full_match", col(f"c{i}"), lit(blank_pattern())), exp.true())
+            for i in range(cells)
+        )
+    )
+    rows = (
+        exp.select(
+            exp.alias_(exp.Add(this=col("rowid"), expression=num(2)), "_line"),
+            exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
+            exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
+            *(exp.alias_(col(f"c{p}"), f, quoted=True) for p, f in positions.items()),
+        )
+        .from_(RAW)
+        .where(exp.not_(blank))
+    )
+    view = exp.Create(
+        this=exp.to_table(STAGE),
+        kind="VIEW",
+        replace=True,
+        expression=rows,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    con.execute(sql(view))
+    return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))
+
+
+def _parquet(
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str]
+) -> int | None:
+    schema = pq.read_schema(source.path)
+    width = len(source.headers)
+    read = exp.Anonymous(
+        this="read_parquet",
+        expressions=[exp.Placeholder(), _arg("file_row_number", exp.true())],
+    )
+    # Columns by position (c0, c1...): the file's own names never enter the SQL text.
+    table = exp.Table(
+        this=read,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("p"),
+            columns=[exp.to_identifier(f"c{i}") for i in range(width)],
+        ),
+    )
+    numbered = exp.select(
+        exp.alias_(exp.Add(this=col("file_row_number"), expression=num(1)), "_line"),
+        exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
+        exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
+        *(col(f"c{p}") for p in positions),
+    ).from_(table)
+    types = {p: schema.field(p).type for p in positions}
+    select = stage_select(types, positions, source.headers, numbered.subquery("n"))
+    create_stage(con, list(positions.values()))
+    try:
+        con.execute(sql(exp.insert(select, STAGE)), [str(source.path)])
+    except duckdb.Error:
+        _drop(con, STAGE)
+        return None
+    return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))
