@@ -153,7 +153,7 @@ def _read_csv(
     total = exp.func("count", exp.Star())
     padded = [col(f"c{i}").is_(exp.null()) for i in range(width, cells)]
     # Every line a record, and nothing in the cells past the header's.
-    shape_ok = _count(con, exp.select(total).from_(RAW)) == source.lines - 1 and (
+    shape_ok = _count(con, exp.select(total).from_(RAW)) == (source.lines or 0) - 1 and (
         not padded
         or _count(con, exp.select(total).from_(RAW).where(exp.not_(exp.and_(*padded)))) == 0
     )
