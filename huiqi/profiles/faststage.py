@@ -44,11 +44,28 @@ RAW = "_raw"
 
 
 @functools.cache
-def blank_pattern() -> str:
-    """Python's whitespace (``str.isspace``) as an RE2 pattern: the per-line reader skips
-    a row whose cells are all blank in that sense."""
-    spaces = "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    return f"[{spaces}]*"
+def _spaces() -> tuple[int, ...]:
+    """Python's whitespace (``str.isspace``): the per-line reader skips a row whose
+    cells are all blank in that sense."""
+    return tuple(c for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def blank(cell: exp.Expression) -> exp.Expression:
+    """TRUE when a cell is missing, empty or only whitespace.
+
+    The first character is compared before the pattern runs: a cell that starts with
+    something else (nearly all of them) costs no pattern match.
+    """
+    pattern = "[" + "".join(f"\\x{{{c:x}}}" for c in _spaces()) + "]*"
+    starts_blank = exp.In(this=fn("ord", cell), expressions=[num(c) for c in _spaces()])
+    return fn(
+        "coalesce",
+        exp.or_(
+            exp.EQ(this=cell, expression=lit("")),
+            exp.and_(starts_blank, fn("regexp_full_match", cell, lit(pattern))),
+        ),
+        exp.true(),
+    )
 
 
 def stage_fast(
@@ -152,30 +169,26 @@ def _read_csv(
         con.execute("SET preserve_insertion_order = false")
     total = exp.func("count", exp.Star())
     padded = [col(f"c{i}").is_(exp.null()) for i in range(width, cells)]
+    read = _count(con, exp.select(total).from_(RAW))
     # Every line a record, and nothing in the cells past the header's.
-    shape_ok = _count(con, exp.select(total).from_(RAW)) == (source.lines or 0) - 1 and (
+    shape_ok = read == (source.lines or 0) - 1 and (
         not padded
         or _count(con, exp.select(total).from_(RAW).where(exp.not_(exp.and_(*padded)))) == 0
     )
     if not shape_ok:
         _drop(con, RAW)
         return None
-    blank = exp.and_(
-        *(
-            fn("coalesce", fn("regexp_full_match", col(f"c{i}"), lit(blank_pattern())), exp.true())
-            for i in range(cells)
-        )
-    )
-    rows = (
-        exp.select(
-            exp.alias_(exp.Add(this=col("rowid"), expression=num(2)), "_line"),
-            exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
-            exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
-            *(exp.alias_(col(f"c{p}"), f, quoted=True) for p, f in positions.items()),
-        )
-        .from_(RAW)
-        .where(exp.not_(blank))
-    )
+    # A row is empty only if its first cell is: look further only when one is.
+    maybe_empty = _count(con, exp.select(total).from_(RAW).where(blank(col("c0"))))
+    empty_row = exp.and_(*(blank(col(f"c{i}")) for i in range(cells)))
+    rows = exp.select(
+        exp.alias_(exp.Add(this=col("rowid"), expression=num(2)), "_line"),
+        exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
+        exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
+        *(exp.alias_(col(f"c{p}"), f, quoted=True) for p, f in positions.items()),
+    ).from_(RAW)
+    if maybe_empty:
+        rows = rows.where(exp.not_(empty_row))
     view = exp.Create(
         this=exp.to_table(STAGE),
         kind="VIEW",
@@ -184,6 +197,8 @@ def _read_csv(
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
     con.execute(sql(view))
+    if not maybe_empty:
+        return read
     return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))
 
 

@@ -178,7 +178,13 @@ def write_normalised(
             exp.to_table("_checked").as_("c"),
             on=exp.EQ(this=col("_line", "s"), expression=col("_line", "c")),
         )
-        .where(fn("regexp_matches", col("uscc", "s"), lit("[a-z]")))
+        # The cheap comparison first: the pattern runs only on the few codes it lets through.
+        .where(
+            exp.and_(
+                exp.NEQ(this=col("uscc", "s"), expression=fn("upper", col("uscc", "s"))),
+                fn("regexp_matches", col("uscc", "s"), lit("[a-z]")),
+            )
+        )
         .order_by(col("_line", "s"))
     )
     count, first = 0, list[int]()

@@ -29,6 +29,7 @@ from huiqi.profiles.validate import section_of
 
 TABLES = {"static": "enterprises", "yearly": "enterprise_years", "qualifications": "qualifications"}
 CHANGED = "_changed"
+NEW = "_new"  # in _changed: the row's key is not in the store yet
 
 
 def _derived(mapping: Mapping, fields: list[str]) -> dict[str, exp.Expression]:
@@ -52,6 +53,7 @@ def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: li
     differs: list[exp.Expression] = [col("uscc", "t").is_(exp.null())]
     differs += [exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")) for f in values]
     select = exp.select(*(col(f, "g") for f in fields))
+    select = select.select(exp.alias_(col("uscc", "t").is_(exp.null()), NEW))
     for name, expression in derived.items():
         select = select.select(exp.alias_(expression.transform(_qualify_g), name, quoted=True))
     select = (
@@ -80,12 +82,23 @@ def _qualify_g(node: exp.Expression) -> exp.Expression:
 def write_changes(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], snapshot_id: int
 ) -> None:
-    """Upsert ``_changed`` into the layout's table; add stub enterprises where needed."""
+    """Upsert ``_changed`` into the layout's table; add stub enterprises where needed.
+
+    New keys are appended with a plain INSERT; only the keys already stored go
+    through ``ON CONFLICT DO UPDATE``, which costs several times more per row.
+    """
     table = TABLES[mapping.layout]
     derived = list(_derived(mapping, fields))
     columns = [*fields, *derived, "updated_snapshot"]
-    select = exp.select(*(col(c) for c in [*fields, *derived]), exp.Placeholder()).from_(CHANGED)
-    insert = exp.insert(select, table, columns=[exp.to_identifier(c, quoted=True) for c in columns])
+    names = [exp.to_identifier(c, quoted=True) for c in columns]
+    values = [*(col(c) for c in [*fields, *derived]), exp.Placeholder()]
+    # In key order, the index is built and the table compressed faster.
+    new = (
+        exp.select(*values).from_(CHANGED).where(col(NEW)).order_by(*(col(k) for k in mapping.keys))
+    )
+    con.execute(sql(exp.insert(new, table, columns=names)), [snapshot_id])
+    stored = exp.select(*values).from_(CHANGED).where(exp.not_(col(NEW)))
+    insert = exp.insert(stored, table, columns=names)
     updates = [c for c in columns if c not in mapping.keys]
     insert.set(
         "conflict",
@@ -97,9 +110,17 @@ def write_changes(
     )
     con.execute(sql(insert), [snapshot_id])
     if mapping.layout != "static":
+        known = exp.Exists(
+            this=exp.select(num(1))
+            .from_(exp.to_table("enterprises").as_("e"))
+            .where(exp.EQ(this=col("uscc", "e"), expression=col("uscc", "c")))
+        )
         stub = (
-            exp.select(col("uscc"), fn("substr", col("uscc"), num(3), num(6)), exp.Placeholder())
-            .from_(CHANGED)
+            exp.select(
+                col("uscc", "c"), fn("substr", col("uscc", "c"), num(3), num(6)), exp.Placeholder()
+            )
+            .from_(exp.to_table(CHANGED).as_("c"))
+            .where(exp.not_(known))
             .distinct()
         )
         insert = exp.insert(
@@ -107,7 +128,6 @@ def write_changes(
             "enterprises",
             columns=[exp.to_identifier(c) for c in ("uscc", "uscc_region", "updated_snapshot")],
         )
-        insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
         con.execute(sql(insert), [snapshot_id])
 
 
