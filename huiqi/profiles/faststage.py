@@ -108,7 +108,7 @@ def _arg(name: str, value: exp.Expression) -> exp.Expression:
 def _csv(
     con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
 ) -> int | None:
-    if not source.plain or source.lines is None or source.lines < 2:
+    if not source.plain or source.lines is None:
         return None
     path = source.path
     if source.encoding == "gb18030":

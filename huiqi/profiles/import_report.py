@@ -59,6 +59,9 @@ class ImportReport:
     size_class_disagreements: int = 0
     size_class_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # "duckdb": DuckDB read the file itself; "recovering": huiqi's line-by-line (CSV) or
+    # row-group-by-row-group (Parquet) readers did, as for any file with a broken part.
+    reader: str = "recovering"
 
     def summary(self) -> str:
         """A few lines for a person: what was read, what went in, where the rejects are."""

@@ -65,6 +65,7 @@ def import_file(
     mapping: str | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
+    fast: bool = True,
 ) -> ImportReport:
     """Validate a registry file and upsert its good rows as a new snapshot.
 
@@ -79,6 +80,8 @@ def import_file(
             whose header fits the mapping.
         progress: ``progress(step, done, total)``, called while reading (rows) and
             once after checking and after storing, for a progress bar.
+        fast: let DuckDB read a plain CSV or Parquet file itself (the result is the
+            same); False reads every file with the recovering readers.
 
     Returns:
         The ImportReport (also written as JSON and text beside the rejects).
@@ -107,7 +110,7 @@ def import_file(
     store.init()
     with import_scratch(settings) as scratch, store.connect() as con:
         configure(con, scratch)
-        rows_read = load_stage(con, source, positions, progress, scratch=scratch)
+        rows_read, reader = load_stage(con, source, positions, progress, scratch=scratch, fast=fast)
         con.begin()
         out: Path | None = None
         try:
@@ -176,6 +179,7 @@ def import_file(
                 normalised_path=normalised_path,
                 size_class_disagreements=disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
+                reader=reader,
             )
             store.finish_snapshot(
                 con,

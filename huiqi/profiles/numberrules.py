@@ -75,8 +75,13 @@ def _plain(value: Decimal | None) -> str:
 
 
 Checks = list[tuple[exp.Expression, exp.Expression]]
-# (a condition that the text is plainly written, the checks left to run when it holds)
-Shortcut = tuple[exp.Expression, Checks]
+# (the pattern of plainly written text, the checks left to run when the text fits it)
+Shortcut = tuple[str, Checks]
+INTEGER_PLAIN = r"[+-]?[0-9]{1,18}"
+
+
+def decimal_plain(places: int) -> str:
+    return r"[+-]?[0-9]{1,15}(\.[0-9]{1," + str(places) + "})?"
 
 
 def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks, Shortcut]:
@@ -96,7 +101,7 @@ def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks, S
         (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
         *values,
     ]
-    return parsed, checks, (matches(v, r"[+-]?[0-9]{1,18}"), values)
+    return parsed, checks, (INTEGER_PLAIN, values)
 
 
 def decimal_rule(
@@ -106,7 +111,13 @@ def decimal_rule(
     (as for :func:`integer_rule`)."""
     target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
     read = try_cast(v, f"DECIMAL(38,{places})")
-    parsed = try_cast(exp.Mul(this=read, expression=num(factor)) if factor != 1 else read, target)
+    # Without a unit factor, one cast gives the same value (rounded the same way, NULL
+    # when too large) as the two.
+    parsed = (
+        try_cast(exp.Mul(this=read, expression=num(factor)), target)
+        if factor != 1
+        else try_cast(v, target)
+    )
     decimals = fn("length", fn("split_part", v, lit("."), num(2)))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
     values = [
@@ -133,5 +144,4 @@ def decimal_rule(
         ),
         *values,
     ]
-    plain = matches(v, r"[+-]?[0-9]{1,15}(\.[0-9]{1," + str(places) + "})?")
-    return parsed, checks, (plain, values)
+    return parsed, checks, (decimal_plain(places), values)

@@ -73,14 +73,30 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
             text = fn("upper", text)
         trimmed = trimmed.select(exp.alias_(text, f, quoted=True))
     trimmed = trimmed.from_(STAGE)
-    rules = rules_for(mapping, fields, {f: col(f, "n") for f in fields})
+    values = {f: col(f, "n") for f in fields}
+    # Fields sharing a shortcut pattern (amounts, counts) are matched together, once per row.
+    groups: dict[str, list[str]] = {}
+    for rule in rules_for(mapping, fields, values):
+        if rule.plain is not None:
+            groups.setdefault(rule.plain, []).append(rule.field)
+    flagged = exp.select(exp.Star())
+    plain: dict[str, exp.Expression] = {}
+    for k, (pattern, members) in enumerate(groups.items()):
+        if len(members) < 2:
+            continue
+        # '|' is in no plain value, so the joined text fits only if every value fits.
+        joined = fn("concat_ws", lit("|"), *(col(f) for f in members))
+        fits = fn("regexp_full_match", joined, lit(f"(({pattern})(\\|({pattern}))*)?"))
+        flagged = flagged.select(exp.alias_(fits, f"_plain{k}"))
+        plain[pattern] = col(f"_plain{k}", "n")
+    rules = rules_for(mapping, fields, values, plain)
     select = exp.select(col("_line", "n"), col("_cells", "n"), col("_problem", "n"))
     for rule in rules:
         select = select.select(
             exp.alias_(rule.parsed, rule.field, quoted=True),
             exp.alias_(rule.reason, why(rule.field), quoted=True),
         )
-    select = select.from_(trimmed.subquery("n"))
+    select = select.from_(flagged.from_(trimmed.subquery("t")).subquery("n"))
     con.execute(_temp_table("_checked", select))
     _explain_bad_usccs(con)
 

@@ -35,25 +35,28 @@ def load_stage(
     progress: Progress | None = None,
     *,
     scratch: Path | None = None,
-) -> int:
-    """Stream the file into ``_stage``; returns the number of data rows read.
+    fast: bool = True,
+) -> tuple[int, str]:
+    """Stream the file into ``_stage``; returns the data rows read and which reader
+    read them (``duckdb`` or ``recovering``).
 
     DuckDB reads the file itself when it can (:mod:`huiqi.profiles.faststage`;
     ``scratch`` is a private folder for a GBK file's UTF-8 copy); otherwise, or
     when that reading finds a problem, the recovering readers of
-    :mod:`huiqi.profiles.readers` give the rows in batches.
+    :mod:`huiqi.profiles.readers` give the rows in batches. ``fast=False`` takes
+    the recovering readers only (to compare the two).
 
     ``progress(step, done, total)`` is called per batch with the rows read and the
     rows expected (exact for Parquet, estimated from the bytes read for CSV).
     """
     step = f"read {source.path.name}"
     fields = list(positions.values())
-    rows = stage_fast(con, source, positions, scratch)
+    rows = stage_fast(con, source, positions, scratch) if fast else None
     if rows is not None:
         if progress is not None:
             progress(step, rows, rows)
             progress(step, rows, rows)
-        return rows
+        return rows, "duckdb"
     create_stage(con, fields)
     rows = 0
     insert: str | None = None
@@ -73,4 +76,4 @@ def load_stage(
             progress(step, rows, source.estimated_rows(rows))
     if progress is not None:
         progress(step, rows, rows)
-    return rows
+    return rows, "recovering"

@@ -60,6 +60,7 @@ class Rule:
     sql_type: str
     parsed: exp.Expression
     reason: exp.Expression
+    plain: str | None = None  # the pattern of the shortcut, if the rule has one
 
 
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
@@ -202,23 +203,36 @@ def _rule(
     *,
     required: bool,
     shortcut: Shortcut | None = None,
+    plain: dict[str, exp.Expression] | None = None,
 ) -> Rule:
     """The reason is the first failing check's; a value that fits ``shortcut``'s
-    condition passes every check before its remaining ones, and runs only those."""
+    pattern passes every check before its remaining ones, and runs only those.
+
+    ``plain`` maps a pattern to a condition computed beforehand that holds when the
+    value fits it (one match for several fields of a row, see ``rowcheck``).
+    """
     branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
+    pattern = None
     if shortcut is not None:
-        plain, remaining = shortcut
-        branches.append((plain, case(*remaining) if remaining else exp.null()))
+        pattern, remaining = shortcut
+        fits = (plain or {}).get(pattern, matches(v, pattern))
+        branches.append((fits, case(*remaining) if remaining else exp.null()))
     branches += [control_check(v), *checks]
-    return Rule(name, sql_type, parsed, case(*branches))
+    return Rule(name, sql_type, parsed, case(*branches), pattern)
 
 
 def _qualifications() -> dict[str, str]:
     return {f.name: f.label.zh for f in load_dictionary().qualification_fields}
 
 
-def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Expression]) -> list[Rule]:
-    """One rule per field the file carries, reading the trimmed text in ``values``."""
+def rules_for(
+    mapping: Mapping,
+    fields: list[str],
+    values: dict[str, exp.Expression],
+    plain: dict[str, exp.Expression] | None = None,
+) -> list[Rule]:
+    """One rule per field the file carries, reading the trimmed text in ``values``;
+    ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``)."""
     d = load_dictionary()
     rules: list[Rule] = []
     for name in fields:
@@ -270,15 +284,19 @@ def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Express
                 )
             rules.append(_rule(name, "DATE", v, parsed, checks, required=True))
         else:
-            rules.append(_field_rule(d.field(name), mapping, v))
+            rules.append(_field_rule(d.field(name), mapping, v, plain))
     return rules
 
 
-def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
+def _field_rule(
+    f: Field, mapping: Mapping, v: exp.Expression, plain: dict[str, exp.Expression] | None
+) -> Rule:
     match f.type:
         case "integer":
             parsed, checks, shortcut = integer_rule(f, v)
-            return _rule(f.name, "BIGINT", v, parsed, checks, required=False, shortcut=shortcut)
+            return _rule(
+                f.name, "BIGINT", v, parsed, checks, required=False, shortcut=shortcut, plain=plain
+            )
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
@@ -291,6 +309,7 @@ def _field_rule(f: Field, mapping: Mapping, v: exp.Expression) -> Rule:
                 checks,
                 required=False,
                 shortcut=shortcut,
+                plain=plain,
             )
         case "date":
             parsed, checks = date_rule(v)
