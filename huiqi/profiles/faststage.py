@@ -17,8 +17,9 @@ its line number and every good row kept:
   file was read in order. A GBK/GB18030 file is first copied as UTF-8 into
   ``scratch`` (DuckDB reads UTF-8 only); a chunk that does not decode sends it
   back too.
-* Parquet: DuckDB's ``read_parquet`` with each row's index; a damaged row group
-  fails the read, and the per-row-group reader keeps the readable ones.
+* Parquet: DuckDB's ``read_parquet`` with each row's index, when every mapped
+  column has a type DuckDB and Arrow read alike; a damaged row group fails the
+  read, and the per-row-group reader keeps the readable ones.
 
 A failed fast path leaves nothing behind (its table is dropped) and costs one
 partial read of the file.
@@ -32,6 +33,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
@@ -202,10 +204,37 @@ def _read_csv(
     return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))
 
 
+def same_type_both_ways(arrow_type: pa.DataType) -> bool:
+    """Whether DuckDB's Parquet reader gives a column of this type the type that Arrow
+    gives it. Arrow restores some types from its own metadata (a duration is stored as
+    an integer, for instance); columns of those go to the row-group reader."""
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return same_type_both_ways(arrow_type.value_type)
+    if pa.types.is_struct(arrow_type):
+        return all(same_type_both_ways(f.type) for f in arrow_type)
+    if pa.types.is_map(arrow_type):
+        return same_type_both_ways(arrow_type.key_type) and same_type_both_ways(
+            arrow_type.item_type
+        )
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_integer(arrow_type)
+        or pa.types.is_float32(arrow_type)
+        or pa.types.is_float64(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_date32(arrow_type)
+        or pa.types.is_timestamp(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+    )
+
+
 def _parquet(
     con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str]
 ) -> int | None:
     schema = pq.read_schema(source.path)
+    if not all(same_type_both_ways(schema.field(p).type) for p in positions):
+        return None
     width = len(source.headers)
     read = exp.Anonymous(
         this="read_parquet",

@@ -148,3 +148,23 @@ def test_fast_path_reads_parquet_types_as_the_row_group_reader_does(tmp_path: Pa
     assert fast.reader == "duckdb"
     assert fast_outcome == slow_outcome
     assert fast_outcome["counts"] == (4, 2, 2, 2)
+
+
+def test_parquet_column_that_arrow_reads_differently_goes_to_the_row_group_reader(
+    tmp_path: Path,
+) -> None:
+    """A duration is stored as an integer that only Arrow's metadata turns back into a
+    duration; DuckDB would read the integer."""
+    path = tmp_path / "market.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": CODES[:2],
+            "企业名称": pa.array([1, 2], pa.duration("s")),
+        }
+    )
+    pq.write_table(table, path)
+
+    fast, fast_outcome, _, slow_outcome = both(path)
+
+    assert fast.reader == "recovering"
+    assert fast_outcome == slow_outcome
