@@ -65,6 +65,7 @@ class Run:
     seconds: float
     peak_gib: float
     output: str
+    cpu_seconds: float = 0.0  # user + system: steadier than wall time on a shared machine
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> Run:
@@ -81,7 +82,7 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> Run:
         text = out.read().decode("utf-8", errors="replace")
     if child.returncode not in (0, 4):  # 4: rows were rejected, which is a finding, not a failure
         raise SystemExit(f"{' '.join(args)} failed ({child.returncode}):\n{text}")
-    return Run(seconds, usage.ru_maxrss / 2**20, text)
+    return Run(seconds, usage.ru_maxrss / 2**20, text, usage.ru_utime + usage.ru_stime)
 
 
 # Helpers run in children of their own: this process stays small, because a child's
@@ -179,6 +180,9 @@ def measure(files_dir: Path, work: Path, threads: int) -> list[dict[str, object]
             "duckdb_s": round(alone.seconds, 1),
             "duckdb_peak_gib": round(alone.peak_gib, 2),
             "ratio": round(user.seconds / alone.seconds, 2),
+            "huiqi_cpu_s": round(user.cpu_seconds, 1),
+            "duckdb_cpu_s": round(alone.cpu_seconds, 1),
+            "cpu_ratio": round(user.cpu_seconds / max(alone.cpu_seconds, 0.01), 2),
             "rows": summary,
         }
         print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -188,18 +192,22 @@ def measure(files_dir: Path, work: Path, threads: int) -> list[dict[str, object]
 
 def table(n: int, rows: list[dict[str, object]], threads: int) -> str:
     m = machine()
+    load = os.getloadavg()[0]
     lines = [
         f"{n:,} enterprises, threads {threads or m['cores']}; machine: {m['cpu']}, "
-        f"{m['cores']} cores, {m['ram']}, Python {m['python']}, DuckDB {m['duckdb']}, {m['os']}.",
+        f"{m['cores']} cores, {m['ram']}, Python {m['python']}, DuckDB {m['duckdb']}, {m['os']};"
+        f" load average at the end {load:.1f}.",
         "",
-        "| file | size | `huiqi import` | peak RSS | DuckDB alone | peak RSS | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| file | size | `huiqi import` | peak RSS | DuckDB alone | peak RSS | ratio | CPU: huiqi"
+        " / DuckDB (ratio) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         size = int(str(r["bytes"])) / 2**20
         lines.append(
             f"| {r['file']} | {size:,.0f} MiB | {r['huiqi_s']} s | {r['huiqi_peak_gib']} GiB"
-            f" | {r['duckdb_s']} s | {r['duckdb_peak_gib']} GiB | {r['ratio']}x |"
+            f" | {r['duckdb_s']} s | {r['duckdb_peak_gib']} GiB | {r['ratio']}x"
+            f" | {r['huiqi_cpu_s']} s / {r['duckdb_cpu_s']} s ({r['cpu_ratio']}x) |"
         )
     lines += ["", *(f"- {r['file']}: {r['rows']}" for r in rows)]
     return "\n".join(lines)
