@@ -28,7 +28,7 @@ from huiqi.fsmode import private_dir
 MEMORY_ENV = "HUIQI_IMPORT_MEMORY_LIMIT"
 THREADS_ENV = "HUIQI_IMPORT_THREADS"
 DEFAULT_MEMORY = "1GB"
-_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_SIZE = re.compile(r"[0-9]+(\.[0-9]+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def memory_limit(env: dict[str, str] | None = None) -> str:
@@ -47,7 +47,7 @@ def threads(env: dict[str, str] | None = None) -> int | None:
     value = (env if env is not None else os.environ).get(THREADS_ENV, "").strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
         raise ConfigError(f"{THREADS_ENV}={value!r} is not a number of threads; write e.g. 2")
     return int(value)
 
