@@ -191,14 +191,17 @@ def _read_csv(
     ).from_(RAW)
     if maybe_empty:
         rows = rows.where(exp.not_(empty_row))
-    view = exp.Create(
+    # A table, not a view: later steps may rewrite staged cells (a relations import
+    # masks persons before the rejects report is written).
+    stage = exp.Create(
         this=exp.to_table(STAGE),
-        kind="VIEW",
+        kind="TABLE",
         replace=True,
         expression=rows,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
-    con.execute(sql(view))
+    con.execute(sql(stage))
+    _drop(con, RAW)
     if not maybe_empty:
         return read
     return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))

@@ -84,7 +84,23 @@ def decimal_plain(places: int) -> str:
     return r"[+-]?[0-9]{1,15}(\.[0-9]{1," + str(places) + "})?"
 
 
-def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks, Shortcut]:
+def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks]:
+    """The parsed value and every check in order."""
+    parsed, checks, _ = integer_rule_with_shortcut(f, v)
+    return parsed, checks
+
+
+def decimal_rule(
+    f: Field, v: exp.Expression, unit: str, places: int, factor: int
+) -> tuple[exp.Expression, Checks]:
+    """The parsed value and every check in order."""
+    parsed, checks, _ = decimal_rule_with_shortcut(f, v, unit, places, factor)
+    return parsed, checks
+
+
+def integer_rule_with_shortcut(
+    f: Field, v: exp.Expression
+) -> tuple[exp.Expression, Checks, Shortcut]:
     """The parsed value, every check in order, and the shortcut for plain digits.
 
     Most cells are plain digits, which pass every check on how the text is written;
@@ -104,11 +120,11 @@ def integer_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, Checks, S
     return parsed, checks, (INTEGER_PLAIN, values)
 
 
-def decimal_rule(
+def decimal_rule_with_shortcut(
     f: Field, v: exp.Expression, unit: str, places: int, factor: int
 ) -> tuple[exp.Expression, Checks, Shortcut]:
     """The parsed value, every check in order, and the shortcut for plain numbers
-    (as for :func:`integer_rule`)."""
+    (as for :func:`integer_rule_with_shortcut`)."""
     target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
     read = try_cast(v, f"DECIMAL(38,{places})")
     # Without a unit factor, one cast gives the same value (rounded the same way, NULL

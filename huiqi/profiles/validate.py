@@ -38,7 +38,13 @@ from sqlglot import exp
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.numberrules import Shortcut, decimal_rule, integer_rule, is_, quoted
+from huiqi.profiles.numberrules import (
+    Shortcut,
+    decimal_rule_with_shortcut,
+    integer_rule_with_shortcut,
+    is_,
+    quoted,
+)
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 
 YEAR_MIN = 1980
@@ -293,14 +299,14 @@ def _field_rule(
 ) -> Rule:
     match f.type:
         case "integer":
-            parsed, checks, shortcut = integer_rule(f, v)
+            parsed, checks, shortcut = integer_rule_with_shortcut(f, v)
             return _rule(
                 f.name, "BIGINT", v, parsed, checks, required=False, shortcut=shortcut, plain=plain
             )
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
-            parsed, checks, shortcut = decimal_rule(f, v, unit, 2 + extra, factor)
+            parsed, checks, shortcut = decimal_rule_with_shortcut(f, v, unit, 2 + extra, factor)
             return _rule(
                 f.name,
                 "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",

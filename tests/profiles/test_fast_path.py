@@ -105,7 +105,10 @@ def test_fast_path_and_recovering_reader_give_the_same_import(
     fast, fast_outcome, slow, slow_outcome = both(path)
 
     assert slow.reader == "recovering"
-    breaking = any(kind in ("broken", "gbk") for kind, _ in items)
+    # A space beside a quote (a quoted name starting with a space) is read alike by both,
+    # but the shape scan leaves such files to the recovering reader.
+    spaced = any(pair in path.read_bytes() for pair in (b' "', b'" '))
+    breaking = spaced or any(kind in ("broken", "gbk") for kind, _ in items)
     assert fast.reader == ("recovering" if breaking else "duckdb"), items
     assert fast_outcome == slow_outcome
 
