@@ -25,7 +25,7 @@ from huiqi.cli.common import (
     signed_in,
     yuan,
 )
-from huiqi.db.engine import transaction
+from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.recompute import recompute
 
@@ -96,7 +96,7 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Disbursement batches, newest first."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = ledger.list_batches(s, actor=actor, limit=limit)
     if as_json:
         emit_json(rows)
@@ -175,7 +175,7 @@ def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool
     from huiqi.delivery.notify import inbox as read_inbox
 
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = [
             {
                 "id": n.id,
@@ -350,7 +350,7 @@ def audit_log(
 ) -> None:
     """The newest audit events (who, when, what, why); admins only."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = ledger.audit_log(
             s,
             actor=actor,
@@ -377,7 +377,7 @@ def audit_log(
 def audit_verify(ctx: click.Context, as_json: bool) -> None:
     """Check the audit log's hash chain; exit 4 and name the first broken event if any."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         report = ledger.verify_audit(s, actor=actor)
     if as_json:
         emit_json({**vars(report), "ok": report.ok})
