@@ -389,6 +389,3 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
         )
     if not report.ok:
         raise SystemExit(EXIT_FINDINGS)
-
-
-COMMANDS = [disburse, notify, inbox, grants, records, versions, audit]
