@@ -27,7 +27,6 @@ from huiqi.cli.common import (
 )
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
-from huiqi.delivery.recompute import recompute
 
 
 @click.group()
@@ -316,6 +315,8 @@ def audit() -> None:
 def audit_recompute(ctx: click.Context, grant_id: int) -> None:
     """Recompute a grant from its policy version and data snapshot; exit 4 if it differs."""
     factory, actor = signed_in(ctx)
+    from huiqi.delivery.recompute import recompute  # the engine: imported only here
+
     rec = recompute(settings_from(ctx), factory, grant_id, actor=actor)
     console.print(
         f"grant {rec.grant_id}: {rec.policy} (sha256 {rec.content_hash[:12]}…) on snapshot {rec.snapshot_id}:"
