@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.uscc import make
+from huiqi.profiles.uscc import is_valid, make
 
 
 @dataclass
@@ -24,6 +25,9 @@ class RawProfile:
     static: dict[str, Any] = field(default_factory=dict)
     years: dict[int, dict[str, Any]] = field(default_factory=dict)
     qualifications: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
+    # Rows of ``relations`` and ``contracts`` whose uscc (the enterprise, the buyer) is this one.
+    relations: list[Relation] = field(default_factory=list)
+    contracts: list[Contract] = field(default_factory=list)
 
 
 def _date(value: Any, where: str) -> dt.date:
@@ -75,6 +79,15 @@ def profile_from_case(
     for name, value in data.items():
         if name == "uscc":
             continue
+        if name in ("relations", "contracts"):
+            rows = value if isinstance(value, list) else [value]
+            for i, row in enumerate(rows):
+                where = f"profile {name}[{i}]"
+                if name == "relations":
+                    prof.relations.append(relation_from_case(uscc, row, where))
+                else:
+                    prof.contracts.append(contract_from_case(uscc, row, i, where))
+            continue
         f = d.get(name)
         where = f"profile field '{name}'"
         if f is None:
@@ -93,3 +106,54 @@ def profile_from_case(
         else:
             prof.static[name] = _coerce(value, f.type, where)
     return prof
+
+
+def _keys(row: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    if not isinstance(row, dict):
+        raise PolicyError(f"{where}: write a mapping with {', '.join(required)}")
+    missing = [k for k in required if k not in row]
+    unknown = [k for k in row if k not in required + optional]
+    if missing or unknown:
+        raise PolicyError(
+            f"{where}: "
+            + (f"missing {missing}; " if missing else "")
+            + (f"unknown {unknown}; " if unknown else "")
+            + f"a row has {list(required)} and optionally {list(optional)}"
+        )
+
+
+def relation_from_case(uscc: str, row: Any, where: str) -> Relation:
+    """A relation of a test case: ``{party, relation, share_pct, from, to, kind}``.
+
+    ``kind`` is ``enterprise`` (the default when the party is a valid USCC) or ``person``
+    (any other party text, taken as the stored pseudonym).
+    """
+    _keys(row, where, ("party", "relation", "from"), ("kind", "share_pct", "to"))
+    party = str(row["party"])
+    kind = str(row.get("kind") or ("enterprise" if is_valid(party) else "person"))
+    if kind not in ("enterprise", "person"):
+        raise PolicyError(f"{where}: kind is enterprise or person, not '{kind}'")
+    share = row.get("share_pct")
+    return Relation(
+        uscc=uscc,
+        party=party,
+        party_kind=kind,
+        relation=str(row["relation"]),
+        share_pct=None if share is None else _coerce(share, "decimal", f"{where} share_pct"),
+        valid_from=_date(row["from"], where),
+        valid_to=None if row.get("to") is None else _date(row["to"], where),
+    )
+
+
+def contract_from_case(uscc: str, row: Any, index: int, where: str) -> Contract:
+    """A contract of a test case: ``{seller, type, amount, signed_on, id}``."""
+    _keys(row, where, ("seller", "type", "amount", "signed_on"), ("id",))
+    amount = _coerce(row["amount"], "money", f"{where} amount")
+    return Contract(
+        uscc=uscc,
+        contract_id=str(row.get("id") or f"C{index + 1}"),
+        seller_uscc=str(row["seller"]),
+        contract_type=str(row["type"]),
+        amount=amount.quantize(Decimal("0.01")),
+        signed_on=_date(row["signed_on"], where),
+    )

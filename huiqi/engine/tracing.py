@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.related import link_field_json
 from huiqi.engine.results import Evaluation
 from huiqi.engine.trace import FORMAT, NAME, STATE, PolicyTrace, jsonable
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -24,6 +25,8 @@ def _decimal_text(value: Any) -> str | None:
 
 
 def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
+    if col.kind in ("contracts", "group"):
+        return link_field_json(col, d)
     f = d.field(col.field)
     # A certificate column says whether one is held (or new): a boolean, whatever the field.
     kind = "boolean" if col.kind in ("held", "new") else f.type
