@@ -115,9 +115,7 @@ def edge_profiles(
                 years={y: dict(yearly) for y in years},
                 qualifications=[q for name in quals for q in _qualifications(name, qual_level)],
                 relations=edge_relations(uscc, prev, qual_level) if links else [],
-                contracts=[
-                    k for c in links for k in edge_contracts(c, uscc, prev, qual_level, i)
-                ],
+                contracts=[k for c in links for k in edge_contracts(c, uscc, prev, qual_level, i)],
             )
         )
     return out

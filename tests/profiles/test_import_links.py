@@ -17,9 +17,9 @@ from huiqi.config import Settings
 from huiqi.engine.backend import get_backend
 from huiqi.engine.compile.compiler import compile_policy
 from huiqi.engine.snapshot import open_snapshot
+from huiqi.policies.loader import load_policy_text
 from huiqi.profiles import persons, uscc
 from huiqi.profiles.importer import import_file
-from huiqi.policies.loader import load_policy_text
 from huiqi.profiles.store import ProfileStore
 
 BUYER = uscc.make("91310115MA1H8R7C4")
@@ -181,7 +181,7 @@ def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> N
         + "".join(
             f"  {h}: {f}\n"
             for h, f in zip(
-                CON_HEADER[:4] + ["合同金额(万元)", "签订日期"],
+                [*CON_HEADER[:4], "合同金额(万元)", "签订日期"],
                 ["uscc", "contract_id", "seller_uscc", "contract_type", "amount", "signed_on"],
                 strict=True,
             )
@@ -189,7 +189,7 @@ def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> N
         + "units: {amount: wan_yuan}\n",
         "utf-8",
     )
-    header = CON_HEADER[:4] + ["合同金额(万元)", "签订日期"]
+    header = [*CON_HEADER[:4], "合同金额(万元)", "签订日期"]
     path = write_csv(
         tmp_path / "c.csv", header, [[BUYER, "HT-1", VENDOR, "data", "12.3456", "2025-01-02"]]
     )
