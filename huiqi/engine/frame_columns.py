@@ -12,6 +12,7 @@ pure-Python reference evaluator can each compute them independently:
   enterprise as buyer, signed in that period, of those types (none: any type); the
   field is the function: ``contract_total``, ``unrelated_contract_total`` or
   ``related_contract``
+  (``..._ids``: the ids of the contracts it counted, read by explanations)
 * ``revenue__group__20251231__2024``  a field's total over the enterprise and its
   related enterprises on that date (the year for a yearly field; none for a static one)
 
@@ -27,6 +28,8 @@ from typing import Literal
 
 Kind = Literal["static", "yearly", "held", "new", "contracts", "group"]
 CONTRACT_FUNCTIONS = ("contract_total", "unrelated_contract_total", "related_contract")
+# The companion column that lists the contracts a contract column counted, for traces.
+IDS = "_ids"
 # Bounds of the aggregates, so that arithmetic on them is sized (compile/numeric): a
 # contract total below 10^20 yuan, a group total below 10^4 times its field's largest
 # value. A larger total cannot come from real data and is unknown.
@@ -104,3 +107,13 @@ class FrameColumn:
 
 def _day(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%Y%m%d").date()
+
+
+def counted_ids(col: FrameColumn) -> FrameColumn | None:
+    """For a contracts column, the column of the contract ids it counted (sorted; for
+    ``related_contract``, the related ones), which explanations show; else None."""
+    if col.kind != "contracts" or col.field.endswith(IDS):
+        return None
+    return FrameColumn(
+        "contracts", col.field + IDS, date=col.date, until=col.until, types=col.types
+    )

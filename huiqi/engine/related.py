@@ -51,7 +51,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from huiqi.engine.compile.numeric import shape_of_field
-from huiqi.engine.frame_columns import CONTRACT_DIGITS, GROUP_DIGITS, FrameColumn
+from huiqi.engine.frame_columns import CONTRACT_DIGITS, GROUP_DIGITS, IDS, FrameColumn
 from huiqi.profiles.dictionary import Dictionary, load_codelist, load_dictionary
 
 if TYPE_CHECKING:
@@ -155,10 +155,15 @@ def contract_value(col: FrameColumn, prof: RawProfile, pop: Population) -> Any:
         for c in prof.contracts
         if col.date <= c.signed_on <= col.until and (not col.types or c.contract_type in col.types)
     ]
-    if col.field == "related_contract":
-        return any(pop.related(c.uscc, c.seller_uscc, c.signed_on) for c in chosen)
-    if col.field == "unrelated_contract_total":
+    function = col.field.removesuffix(IDS)
+    if function == "related_contract":
+        chosen = [c for c in chosen if pop.related(c.uscc, c.seller_uscc, c.signed_on)]
+    if function == "unrelated_contract_total":
         chosen = [c for c in chosen if not pop.related(c.uscc, c.seller_uscc, c.signed_on)]
+    if col.field.endswith(IDS):
+        return sorted(c.contract_id for c in chosen)
+    if function == "related_contract":
+        return bool(chosen)
     total = sum((c.amount for c in chosen), Decimal("0.00"))
     return total if total < CONTRACT_LIMIT else None
 

@@ -18,7 +18,7 @@ Example:
     >>> import tempfile
     >>> result = generate(1000, seed=7, out_dir=tempfile.mkdtemp())
     >>> result.enterprises, sorted(result.files)[:2]
-    (1000, ['ai_platform', 'credit'])
+    (1000, ['ai_platform', 'contracts'])
 """
 
 from __future__ import annotations

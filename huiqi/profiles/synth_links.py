@@ -36,9 +36,30 @@ CONTRACT_TYPES = ("compute", "model", "corpus", "data", "tech_service")
 
 def person_id(serial: int) -> str:
     """A synthetic 18-character ID number with a valid check character."""
-    born = dt.date(1960, 1, 1) + dt.timedelta(days=serial % 14_000)
-    body = f"310101{born:%Y%m%d}{serial % 1000:03d}"
-    return body + ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+    return str(person_ids(np.array([serial]))[0])
+
+
+def person_ids(serials: np.ndarray) -> np.ndarray:
+    """:func:`person_id` for many serials at once (vectorised: digit columns, then bytes)."""
+    born = np.datetime64("1960-01-01", "D") + (serials % 14_000).astype("timedelta64[D]")
+    month_start = born.astype("datetime64[M]")
+    year = born.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (born - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    seq = serials % 1000
+    parts = [(310101, 6), (year, 4), (month, 2), (day, 2), (seq, 3)]
+    digits = np.zeros((len(serials), 18), dtype=np.int64)
+    at = 0
+    for value, width in parts:
+        for k in range(width):
+            digits[:, at + k] = (np.asarray(value) // 10 ** (width - 1 - k)) % 10
+        at += width
+    check = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)[
+        (digits[:, :17] @ np.array(ID_WEIGHTS)) % 11
+    ]
+    text = (digits + ord("0")).astype(np.uint8)
+    text[:, 17] = check
+    return np.ascontiguousarray(text).view("S18").ravel().astype(str)
 
 
 def draw_links(
@@ -50,54 +71,41 @@ def draw_links(
     years: tuple[int, ...],
 ) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
     """(relations columns, contracts columns) for one chunk, as the mappings' fields."""
-    codes = uscc.to_pylist()
-    n = len(codes)
-    registered = [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in pop.registration_day]
-    rel: dict[str, list] = {k: [] for k in ("uscc", "party_kind", "party", "relation")}
-    rel.update({"share_pct": [], "valid_from": [], "valid_to": []})
-
-    def relation(i: int, kind: str, party: str, what: str, share: str | None) -> None:
-        rel["uscc"].append(codes[i])
-        rel["party_kind"].append(kind)
-        rel["party"].append(party)
-        rel["relation"].append(what)
-        rel["share_pct"].append(share)
-        rel["valid_from"].append(registered[i])
-        rel["valid_to"].append(None)
-
-    shared = rng.random(n) < SHARED_REP
-    parent = rng.random(n) < SUBSIDIARY
-    shares = rng.integers(25, 101, n)
+    n = len(uscc)
+    first = np.arange(n) > 0
+    shared = (rng.random(n) < SHARED_REP) & first
+    parent = (rng.random(n) < SUBSIDIARY) & first
     minor = rng.random(n) < MINOR_SHARE
-    related_to: dict[int, int] = {}
-    for i in range(n):
-        person = serial_start + i
-        if i > 0 and shared[i]:
-            person -= 1  # the previous enterprise's legal representative
-            related_to[i] = i - 1
-        relation(i, "person", person_id(person), "legal_representative", None)
-        if i > 0 and parent[i]:
-            share = int(rng.integers(5, 25)) if minor[i] else int(shares[i])
-            relation(i, "enterprise", codes[i - 1], "shareholder", str(share))
-            if share >= 25:
-                related_to[i] = i - 1
-    contracts = _contracts(rng, pop, codes, related_to, years)
-    return (
-        {
-            k: pa.array(v, type=pa.date32() if k.startswith("valid") else pa.string())
-            for k, v in rel.items()
-        },
-        contracts,
-    )
+    shares = np.where(minor, rng.integers(5, 25, n), rng.integers(25, 101, n))
+    # The legal representative of every enterprise (the previous one's, when shared) ...
+    reps = person_ids(serial_start + np.arange(n) - shared.astype(np.int64))
+    # ... and, for a subsidiary, the previous enterprise as its shareholder.
+    held = np.flatnonzero(parent)
+    start = pa.array(pop.registration_day.astype(np.int32), type=pa.date32())
+    order = np.argsort(np.concatenate([np.arange(n), held]), kind="stable")
+    nothing = pa.nulls(n, pa.string())
+    columns = {
+        "uscc": pa.concat_arrays([uscc, uscc.take(held)]),
+        "party_kind": pa.array(["person"] * n + ["enterprise"] * len(held)),
+        "party": pa.concat_arrays([pa.array(reps), uscc.take(held - 1)]),
+        "relation": pa.array(["legal_representative"] * n + ["shareholder"] * len(held)),
+        "share_pct": pa.concat_arrays([nothing, pa.array(shares[held].astype(str))]),
+        "valid_from": pa.concat_arrays([start, start.take(held)]),
+        "valid_to": pa.nulls(n + len(held), pa.date32()),
+    }
+    relations = {k: v.take(order) for k, v in columns.items()}
+    related_to = shared | (parent & (shares >= 25))
+    return relations, _contracts(rng, pop, uscc.to_pylist(), related_to, years)
 
 
 def _contracts(
     rng: np.random.Generator,
     pop: Population,
     codes: list[str],
-    related_to: dict[int, int],
+    related_to: np.ndarray,
     years: tuple[int, ...],
 ) -> dict[str, pa.Array]:
+    """Contracts of the voucher users; related_to[i]: enterprise i-1 is a related party."""
     out: dict[str, list] = {
         k: []
         for k in ("uscc", "contract_id", "seller_uscc", "contract_type", "amount", "signed_on")
@@ -106,8 +114,8 @@ def _contracts(
         for year in years:
             for k in range(int(rng.integers(1, 4))):
                 seller = VENDORS[int(rng.integers(len(VENDORS)))]
-                if int(i) in related_to and rng.random() < RELATED_SELLER:
-                    seller = codes[related_to[int(i)]]
+                if related_to[i] and rng.random() < RELATED_SELLER:
+                    seller = codes[i - 1]
                 out["uscc"].append(codes[i])
                 out["contract_id"].append(f"HT{year}-{codes[i][-6:]}-{k + 1}")
                 out["seller_uscc"].append(seller)

@@ -338,3 +338,8 @@ def test_an_explanation_says_what_the_aggregates_read() -> None:
     assert group["label"] == "营业收入（本企业及2025-12-31的关联企业合计）"
     assert group["related_on"] == "2025-12-31" and group["year"] == 2024
     assert data["amount"]["amount_fen"] == 10000000
+    unrelated = "unrelated_contract_total__c__20250101__20251231__compute.model"
+    assert data["contracts"] == {
+        total: {"count": 1, "contract_ids": ["K1"]},
+        unrelated: {"count": 1, "contract_ids": ["K1"]},
+    }

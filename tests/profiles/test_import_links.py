@@ -275,3 +275,10 @@ def test_any_contracts_file_keeps_every_good_row_and_explains_every_bad_one(
     rejects = list(csv.reader(report.rejects_path.open(encoding="utf-8-sig")))[1:]
     assert all(r[5] for r in rejects)  # every reject has a reason
     assert len({int(r[1]) for r in rejects}) == report.rows_rejected
+
+
+def test_the_persons_module_examples_run() -> None:
+    import doctest
+
+    result = doctest.testmod(persons)
+    assert result.attempted and not result.failed

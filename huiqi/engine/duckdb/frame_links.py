@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from huiqi.engine.compile.numeric import shape_of_field
-from huiqi.engine.frame_columns import CONTRACT_DIGITS, GROUP_DIGITS, FrameColumn
+from huiqi.engine.frame_columns import CONTRACT_DIGITS, GROUP_DIGITS, IDS, FrameColumn
 from huiqi.engine.related import SHARE_THRESHOLD
 from huiqi.profiles.dictionary import Dictionary
 
@@ -48,9 +48,13 @@ _CONTRACTS = f"""
 SELECT c.uscc AS uscc,
        sum(c.amount) AS total,
        sum(c.amount) FILTER (WHERE NOT c.related) AS unrelated,
-       bool_or(c.related) AS any_related
+       bool_or(c.related) AS any_related,
+       list(c.contract_id ORDER BY c.contract_id) AS total_ids,
+       list(c.contract_id ORDER BY c.contract_id) FILTER (WHERE NOT c.related) AS unrelated_ids,
+       list(c.contract_id ORDER BY c.contract_id) FILTER (WHERE c.related) AS any_related_ids
 FROM (
-  SELECT k.uscc, k.amount, {_related("k.uscc", "k.seller_uscc", "k.signed_on")} AS related
+  SELECT k.uscc, k.contract_id, k.amount,
+         {_related("k.uscc", "k.seller_uscc", "k.signed_on")} AS related
   FROM contracts k
   WHERE k.signed_on BETWEEN :start AND :until AND (:any_type OR k.contract_type IN (:types))
 ) c
@@ -151,10 +155,14 @@ def contracts_subquery(col: FrameColumn, alias: str) -> tuple[exp.Expression, ex
             "years": exp.Literal.number(last - first + 1),
         },
     )
-    if col.field == "related_contract":
-        value: exp.Expression = exp.func("coalesce", exp.column("any_related", alias), exp.false())
+    function = col.field.removesuffix(IDS)
+    name = {"related_contract": "any_related", "contract_total": "total"}.get(function, "unrelated")
+    if col.field.endswith(IDS):
+        empty = exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("VARCHAR[]"))
+        value: exp.Expression = exp.func("coalesce", exp.column(name + IDS, alias), empty)
+    elif function == "related_contract":
+        value = exp.func("coalesce", exp.column(name, alias), exp.false())
     else:
-        name = "total" if col.field == "contract_total" else "unrelated"
         value = exp.func("coalesce", exp.column(name, alias), exp.Literal.number(0))
         bound = exp.Literal.number(10**CONTRACT_DIGITS)
         covered = exp.and_(covered, exp.LT(this=value.copy(), expression=bound))

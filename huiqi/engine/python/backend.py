@@ -16,8 +16,8 @@ from huiqi.engine.profile import RawProfile
 from huiqi.engine.python.pyeval import column_value, evaluate_policy
 from huiqi.engine.related import Population
 from huiqi.engine.results import STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace
-from huiqi.engine.tracing import TraceBuilder
+from huiqi.engine.trace import PolicyTrace
+from huiqi.engine.tracing import TraceBuilder, trace_columns
 
 
 class PythonBackend(Backend):
@@ -77,7 +77,7 @@ class PythonBackend(Backend):
         out: list[PolicyTrace] = []
         for cp in policies:
             builder = TraceBuilder(cp, snapshot_id=snapshot_id)
-            columns = sorted(cp.requirements | {NAME})
+            columns = sorted(trace_columns(cp))
             for prof in profiles:
                 ev = self._evaluation(cp, prof, pop)
                 if ev.status in statuses:
