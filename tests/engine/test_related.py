@@ -343,3 +343,69 @@ def test_an_explanation_says_what_the_aggregates_read() -> None:
         total: {"count": 1, "contract_ids": ["K1"]},
         unrelated: {"count": 1, "contract_ids": ["K1"]},
     }
+
+
+# ---------------------------------------------------------------- test cases' rows
+
+
+CASE_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["2025-01-01", "2025-02-30", "0.005", "25", "1e3", "-1", OUTSIDE, "shareholder", "P1"]
+    ),
+    st.lists(st.integers(), max_size=2),
+)
+CASE_ROWS = st.one_of(
+    CASE_VALUES,
+    st.fixed_dictionaries(
+        {k: CASE_VALUES for k in ("party", "relation", "from")},
+        optional={k: CASE_VALUES for k in ("share_pct", "to", "kind")},
+    ),
+    st.fixed_dictionaries(
+        {k: CASE_VALUES for k in ("seller", "type", "amount", "signed_on")},
+        optional={"id": CASE_VALUES},
+    ),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "party",
+                "relation",
+                "share_pct",
+                "from",
+                "to",
+                "kind",
+                "seller",
+                "type",
+                "amount",
+                "signed_on",
+                "id",
+                "other",
+            ]
+        ),
+        CASE_VALUES,
+        max_size=7,
+    ),
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(name=st.sampled_from(["relations", "contracts"]), rows=st.lists(CASE_ROWS, max_size=3))
+def test_a_test_cases_relations_and_contracts_are_read_or_refused_clearly(
+    name: str, rows: list[object]
+) -> None:
+    from huiqi.engine.profile import profile_from_case
+    from huiqi.errors import PolicyError
+
+    try:
+        prof = profile_from_case({name: rows}, data_year=2025)
+    except PolicyError as exc:
+        assert exc.message.startswith(f"profile {name}[")
+        return
+    for r in prof.relations:
+        assert r.party_kind in ("enterprise", "person") and isinstance(r.valid_from, dt.date)
+    for c in prof.contracts:
+        assert isinstance(c.amount, Decimal) and c.amount == c.amount.quantize(Decimal("0.01"))
