@@ -41,7 +41,9 @@ def person_id(serial: int) -> str:
 
 def person_ids(serials: np.ndarray) -> np.ndarray:
     """:func:`person_id` for many serials at once (vectorised: digit columns, then bytes)."""
-    born = np.datetime64("1960-01-01", "D") + (serials % 14_000).astype("timedelta64[D]")
+    # A different number per serial below 14 million: the day from serial // 1000, the
+    # sequence from the last three digits.
+    born = np.datetime64("1960-01-01", "D") + (serials // 1000 % 14_000).astype("timedelta64[D]")
     month_start = born.astype("datetime64[M]")
     year = born.astype("datetime64[Y]").astype(np.int64) + 1970
     month = month_start.astype(np.int64) % 12 + 1
