@@ -35,6 +35,14 @@ Decimals (money included) are exact strings ("7407.360"), amounts integer fen,
 dates ISO strings, never floats; ``fields[column].type`` says how to read a value
 back. Keys are only ever added, never renamed or removed.
 
+A policy that reads contracts (``contract_total(…)`` and its siblings) has one more key,
+saying which contracts each contract column counted (null: the period is not covered,
+the value is unknown); their columns' ``fields`` entries carry ``period`` and
+``contract_types``, and a group total's ``related_on``::
+
+     "contracts": {"unrelated_contract_total__c__20250101__20251231__corpus":
+                   {"count": 2, "contract_ids": ["HT-2", "HT-7"]}}
+
 The ledger stores the *ledger form* (``ledger_form``): the same JSON without what
 is the same for every enterprise of a policy version (title, delivery mode, criterion
 labels, expressions and scope flags, the formula, floor and cap, and ``fields``).

@@ -37,7 +37,7 @@ from sqlglot import exp
 
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
-from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import decimal_rule, integer_rule, is_, quoted
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 
@@ -210,12 +210,20 @@ def _rule(
     return Rule(name, sql_type, parsed, case(*branches))
 
 
+# The rule builder, for the layouts whose columns are their own (``linkrules``).
+rule = _rule
+
+
 def _qualifications() -> dict[str, str]:
     return {f.name: f.label.zh for f in load_dictionary().qualification_fields}
 
 
 def rules_for(mapping: Mapping, fields: list[str], values: dict[str, exp.Expression]) -> list[Rule]:
     """One rule per field the file carries, reading the trimmed text in ``values``."""
+    if mapping.layout in LINK_LAYOUTS:
+        from huiqi.profiles.linkrules import link_rules  # it builds on this module's rules
+
+        return link_rules(mapping, fields, values)
     d = load_dictionary()
     rules: list[Rule] = []
     for name in fields:

@@ -34,7 +34,7 @@ from sqlglot import exp
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.scan import CheckError
-from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.frame_columns import CONTRACT_DIGITS, GROUP_DIGITS, FrameColumn
 from huiqi.profiles.dictionary import Dictionary, Field
 
 # Arithmetic whose result may need more digits than this runs in DECIMAL(38, s).
@@ -65,6 +65,15 @@ def shape_of_field(field: Field) -> Shape | None:
     if field.type == "decimal":
         return Shape(12, 6)  # DECIMAL(18,6)
     return None
+
+
+def aggregate_shape(col: FrameColumn, field: Field | None) -> Shape | None:
+    """The bound of a contract total or a group total (frame_columns: CONTRACT_DIGITS,
+    GROUP_DIGITS); None for any other column that is not a field."""
+    if col.kind == "contracts" and col.field != "related_contract":
+        return Shape(CONTRACT_DIGITS, 2)
+    own = shape_of_field(field) if col.kind == "group" and field is not None else None
+    return None if own is None else Shape(own.digits + GROUP_DIGITS, own.scale)
 
 
 def shape_of_literal(text: str) -> Shape:
@@ -152,7 +161,7 @@ class Widener:
             field = self.dictionary.get(col.field)
             if col.kind in ("static", "yearly") and field is not None:
                 return shape_of_field(field)
-            return None
+            return aggregate_shape(col, field)
         if isinstance(node, exp.Paren | exp.Nullif):
             inner = self.shape(node.this)
             if isinstance(node, exp.Nullif):

@@ -22,8 +22,8 @@ from huiqi.engine.duckdb.frame import FRAME, build_frame
 from huiqi.engine.duckdb.policy_sql import evaluation_query, evaluation_sql
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace
-from huiqi.engine.tracing import TraceBuilder
+from huiqi.engine.trace import PolicyTrace
+from huiqi.engine.tracing import TraceBuilder, trace_columns
 
 # Rows fetched at a time when tracing a whole snapshot (delivery).
 FETCH = 10_000
@@ -124,10 +124,10 @@ def trace_in(
     """The trace of every policy for every enterprise of the frame (or ``usccs``) whose
     status is in ``statuses``; by policy, then USCC."""
     if rebuild_frame:
-        build_frame(con, requirements(policies) | {NAME}, usccs=usccs)
+        build_frame(con, set().union(*(trace_columns(cp) for cp in policies)), usccs=usccs)
     out: list[PolicyTrace] = []
     for cp in policies:
-        reads = sorted(cp.requirements | {NAME})
+        reads = sorted(trace_columns(cp))
         names = [c.name for c in reads]
         builder = TraceBuilder(cp, snapshot_id=snapshot_id)
         width = 9 + len(cp.checked)
