@@ -258,8 +258,13 @@ def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def coded_query(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
-    """Per enterprise: its key, the amount's inputs, each criterion's code and their sum."""
+def coded_query(
+    cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool, rid_range: bool = False
+) -> exp.Select:
+    """Per enterprise: its key, the amount's inputs, each criterion's code and their sum.
+
+    With ``rid_range`` only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``).
+    """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
     key = (
@@ -280,11 +285,20 @@ def coded_query(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool)
         # industry) are dropped before anything else is computed for them.
         for crit in (c for c in cp.checked if c.scope):
             inner = inner.where(scope_filter(crit), copy=False)
+    if rid_range:
+        inner = inner.where(rid_filter(), copy=False)
     total: exp.Expression = exp.Literal.number(0)
     for i, name in enumerate(aliases):
         total = col(name) if i == 0 else exp.Add(this=total, expression=col(name))
     return exp.select(exp.Star(), alias(total, "s")).from_(
         inner.subquery("v", copy=False), copy=False
+    )
+
+
+def rid_filter() -> exp.Expression:
+    """``rowid BETWEEN $lo AND $hi``: the frame rows one step of ``isolate`` reads."""
+    return exp.Between(
+        this=exp.column("rowid"), low=exp.Placeholder(this="lo"), high=exp.Placeholder(this="hi")
     )
 
 
