@@ -125,26 +125,29 @@ def compact_query(
         yuan = yuan_of(cp)
         kept = exp.select(exp.Star())
     kept = kept.from_(coded, copy=False).where(kept_filter(codes), copy=False)
+    # The error column only where the amount can reach the limit (no policy of the library).
+    overflow = amount_overflow(cp, yuan)
+    may_overflow = not isinstance(overflow, exp.Boolean)
     amounted = exp.select(
         exp.Star(),
         alias(
             exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=fen_expression(cp, yuan))]),
             "amount_fen",
         ),
-        alias(
-            exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=amount_overflow(cp, yuan))]),
-            "amount_error",
-        ),
-    ).from_(kept.subquery("y", copy=False), copy=False)
+    )
+    if may_overflow:
+        amounted = amounted.select(
+            alias(
+                exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=overflow)]), "amount_error"
+            ),
+            copy=False,
+        )
+    amounted = amounted.from_(kept.subquery("y", copy=False), copy=False)
+    labels = tuple(exp.Literal.number(i) for i in range(len(STATUSES)))
     statused = exp.select(
         exp.Star(),
         alias(
-            exp.Cast(
-                this=status_expression(
-                    tuple(exp.Literal.number(i) for i in range(len(STATUSES))), codes
-                ),
-                to=tiny,
-            ),
+            exp.Cast(this=status_expression(labels, codes, may_overflow=may_overflow), to=tiny),
             "status",
         ),
     ).from_(amounted.subquery("a", copy=False), copy=False)
