@@ -186,6 +186,14 @@ FOUND = [
     # thread's default decimal context), so it disagreed with DuckDB.
     ("99999999999999999999999999999999999999 = ABS(99999999999999999999999999999999999999)", "1"),
     ("-(99999999999999999999999999999999999999) < 0", "1"),
+    # ABS(NULL) in a branch made the amount's bound unknown: no overflow guard, and the
+    # conversion to fen overflowed a BIGINT on the largest counts.
+    ("revenue > 0", "IF(credit_dishonest, employees, ABS(NULL))"),
+    ("NOT ((-(ABS(IF(credit_dishonest, rd_expense, NULL))) = (employees)))", "1"),
+    # A parenthesised list after an expression (SQLGlot's column aliases) was refused
+    # with its internal name, 'ALIASES'.
+    ("NOT (revenue[-1] IN (30, -2, 30))", "ABS [1] (revenue)"),
+    ("NOT ((ABS = TRUE (founder_age)) BETWEEN ABS(founder_age) AND -(1))", "1"),
 ]
 
 

@@ -9,6 +9,7 @@ is data outside them: here a revenue of 9999999999999999.99 yuan (the range ends
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.engine.backend import get_backend
-from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_library
 from huiqi.engine.duckdb.frame import build_frame
 from huiqi.engine.duckdb.isolate import failing_rows
 from huiqi.engine.duckdb.matcher import match_frame
@@ -158,3 +159,37 @@ def test_halving_finds_exactly_the_failing_rows_and_runs_every_other_row_once(
     if len(bad) <= limit:
         assert sorted(f.first for f in failed) == sorted(bad) and len(singles) == len(failed)
     assert all(f.reason.startswith("row ") or f.reason == "whole" for f in failed)
+
+
+def test_the_shipped_library_matches_everyone_else_when_tax_rows_are_out_of_range() -> None:
+    """Issue 9's case: a tax row whose money fields are all 9999999999999999.99 (now an
+    import error; an older snapshot may still hold it) stopped `huiqi match` of the shipped
+    library for the whole population. Now those enterprises' failing rows are errors and
+    every other row is what it is without them."""
+    from engine_factories import YEARS, load_fast, random_profiles
+
+    from huiqi.policies.loader import load_library
+    from huiqi.profiles.dictionary import load_dictionary
+
+    lib = compile_library(load_library())
+    profiles = random_profiles(60, seed=9)
+    money = [f.name for f in load_dictionary().yearly_fields if f.type == "money"]
+    bad = profiles[:10]
+    for profile in bad:
+        for year in YEARS:
+            profile.years.setdefault(year, {}).update({n: Decimal(OUTSIDE) for n in money})
+
+    def run(population: list[RawProfile]) -> tuple[Any, dict[tuple[str, str], Any]]:
+        con = duckdb.connect()
+        load_fast(con, population)
+        build_frame(con, set().union(*(cp.requirements for cp in lib.compiled)))
+        summaries = match_frame(con, lib.compiled, snapshot_id=1)
+        rows = con.execute("SELECT uscc, policy_id, status, amount_fen FROM matches").fetchall()
+        return summaries, {(r[0], r[1]): r[2:] for r in rows}
+
+    summaries, got = run(profiles)
+    _, expected = run(profiles[10:])
+    errors = {k for k, v in got.items() if v[0] == "error"}
+    assert errors and {uscc for uscc, _ in errors} <= {p.uscc for p in bad}
+    assert sum(s.error for s in summaries) == len(errors)
+    assert {k: v for k, v in got.items() if k[0] not in {p.uscc for p in bad}} == expected

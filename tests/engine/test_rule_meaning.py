@@ -229,6 +229,17 @@ def test_an_amount_too_large_to_record_is_an_error_status(formula: str) -> None:
     assert run_everywhere(capped, {"revenue": 1}) == ("eligible", 500_000_000)
 
 
+def test_a_null_branch_keeps_the_overflow_guard_of_the_amount() -> None:
+    """Regression (fuzzer): ABS(NULL) in a branch made the whole amount's bound unknown, as
+    if it were a quotient, so the amount lost its 10^16 guard and the conversion to fen
+    overflowed a BIGINT on the largest counts (the edge frame found it)."""
+    formula = "IF(credit_dishonest, insured_employees * 1000000000000, ABS(NULL))"
+    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula=formula))
+    data = {"revenue": 1, "credit_dishonest": True, "insured_employees": 5_000_000}
+    assert run_everywhere(cp, data) == ("error", None)
+    assert run_everywhere(cp, {**data, "insured_employees": 1}) == ("eligible", 100_000_000_000_000)
+
+
 def test_an_amount_past_the_limit_from_data_is_an_error_only_for_that_row() -> None:
     cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula="1000 * revenue"))
     assert run_everywhere(cp, {"revenue": REVENUE_MAX}) == ("error", None)

@@ -193,6 +193,10 @@ class Widener:
         """The node's shape (None when it is not an exact number), widening inside it."""
         if isinstance(node, exp.Literal):
             return None if node.is_string else shape_of_literal(node.name)
+        if isinstance(node, exp.Null):
+            # No value: it bounds nothing (as a float would), so ABS(NULL) or -NULL in a
+            # branch leaves the other branches' bound, and the amount's overflow guard, intact.
+            return Shape(0, 0)
         if isinstance(node, exp.Column):
             col = FrameColumn.parse(node.name)
             field = self.dictionary.get(col.field)
@@ -266,9 +270,7 @@ class Widener:
         else:
             values = [node.this, *node.expressions]
         shapes = [self.shape(v) for v in values]
-        if any(
-            s is None and not isinstance(v, exp.Null) for s, v in zip(shapes, values, strict=True)
-        ):
+        if any(s is None for s in shapes):
             return None
         known = [s for s in shapes if s is not None]
         if not known:
