@@ -27,6 +27,7 @@ from huiqi.engine.duckdb.isolate import failing_rows
 from huiqi.engine.duckdb.matcher import match_frame
 from huiqi.engine.duckdb.profile_rows import load_profiles_into
 from huiqi.engine.profile import RawProfile, profile_from_case
+from huiqi.errors import PolicyError
 
 OUTSIDE = "9999999999999999.99"  # above revenue's range: only an old snapshot holds it
 
@@ -42,7 +43,13 @@ PLAIN = compile_yaml(policy_yaml([("c", "revenue > 100")], policy_id="plain", fo
 
 def _profiles(revenues: list[str]) -> list[RawProfile]:
     return [
-        profile_from_case({"revenue": r, "offshore_outsourcing_income": r}, data_year=2024, seq=i)
+        # Outside the ranges: the data an older snapshot may hold.
+        profile_from_case(
+            {"revenue": r, "offshore_outsourcing_income": r},
+            data_year=2024,
+            seq=i,
+            check_ranges=False,
+        )
         for i, r in enumerate(revenues, start=1)
     ]
 
@@ -193,3 +200,34 @@ def test_the_shipped_library_matches_everyone_else_when_tax_rows_are_out_of_rang
     assert errors and {uscc for uscc, _ in errors} <= {p.uscc for p in bad}
     assert sum(s.error for s in summaries) == len(errors)
     assert {k: v for k, v in got.items() if k[0] not in {p.uscc for p in bad}} == expected
+
+
+def test_a_policy_test_case_outside_a_range_is_refused_not_a_crash() -> None:
+    """Regression: with rules bounded by the ranges, a test case holding a revenue of
+    9999999999999999.99 made `huiqi policy test` stop with DuckDB's OutOfRangeException."""
+    from huiqi.engine.casetest import run_policy_tests
+    from huiqi.policies.loader import load_policy_text
+
+    text = policy_yaml([("c", "revenue > 0")], formula="0.02 * revenue * 3", cap="5000000")
+    text += '\ntests:\n  - name: huge\n    profile: {revenue: "9999999999999999.99"}\n'
+    text += '    expect: {status: eligible, amount: "5000000.00"}\n'
+    cp = compile_yaml(text)
+    assert load_policy_text(text, "t.yaml").policy.tests
+    (result,) = run_policy_tests([cp])
+    assert not result.ok
+    assert (
+        "profile field 'revenue' 2024: 9999999999999999.99 is outside the field's plausible"
+        " range 0..10000000000000 yuan" in result.message
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.integers(-(10**7), 10**7))
+def test_a_test_case_count_is_accepted_exactly_inside_its_range(value: int) -> None:
+    inside = 0 <= value <= 5_000_000  # employees: range [0, 5000000]
+    try:
+        prof = profile_from_case({"employees": value}, data_year=2024)
+    except PolicyError as exc:
+        assert not inside and "outside the field's plausible range 0..5000000" in exc.message
+    else:
+        assert inside and prof.years[2024]["employees"] == value
