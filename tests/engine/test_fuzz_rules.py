@@ -141,10 +141,18 @@ def damaged(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
     return text + " " + draw(DAMAGE)
 
 
-def check(expr: str, formula: str) -> None:
-    """Refused with a clear, located message; or compiled and run everywhere the same way."""
+def check(expr: str | list[str], formula: str) -> None:
+    """Refused with a clear, located message; or compiled and run everywhere the same way.
+
+    ``expr`` is one criterion, or several (c0, c1, ...): several exercise the status and
+    the lists of failing and unknown criteria.
+    """
+    exprs = [expr] if isinstance(expr, str) else expr
+    crits = (
+        [("c", exprs[0])] if isinstance(expr, str) else [(f"c{i}", e) for i, e in enumerate(exprs)]
+    )
     try:
-        loaded = load_policy_text(policy_yaml([("c", expr)], formula=formula), "fuzz.yaml")
+        loaded = load_policy_text(policy_yaml(crits, formula=formula), "fuzz.yaml")
         cp = compile_policy(loaded)
     except PolicyError as exc:  # a RuleCompileError, or the loader's refusal
         assert not any(word in exc.message for word in INTERNALS), exc.message
@@ -168,6 +176,20 @@ def test_generated_rules_are_refused_clearly_or_run_the_same_everywhere(
     expr: str, formula: str
 ) -> None:
     check(expr, formula)
+
+
+@settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(exprs=st.lists(damaged(BOOLEAN), min_size=2, max_size=18), formula=damaged(NUMERIC))
+def test_generated_policies_of_several_criteria_run_the_same_everywhere(
+    exprs: list[str], formula: str
+) -> None:
+    check(exprs, formula)
 
 
 # Examples the generator found, kept as explicit regression tests.
