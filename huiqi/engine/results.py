@@ -58,7 +58,7 @@ class PolicySummary:
     error: int = 0
     amount_fen: int = 0
     seconds: float = 0.0
-    # Why rows are errors, one line per reason with its count ("3 rows: ..."), if any.
+    # Why rows are errors, one line per reason with its count ("3 rows: ..."; "1 row: ..."), if any.
     error_reasons: list[str] = field(default_factory=list)
 
 

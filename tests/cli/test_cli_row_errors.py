@@ -97,14 +97,14 @@ def test_a_value_outside_a_narrowed_range_is_an_error_row_and_the_others_are_mat
     assert (award["eligible"], award["near_miss"], award["error"]) == (1, 1, 1)
     assert summary["errors"] == 1 and award["amount_fen"] == 501000
     (reason,) = award["error_reasons"]
-    assert reason.startswith("1 rows: evaluating this enterprise failed (Out of Range Error")
+    assert reason.startswith("1 row: evaluating this enterprise failed (Out of Range Error")
     run_dir = Path(summary["output_dir"])
     assert json.loads((run_dir / "summary.json").read_text())["errors"] == 1
 
     code, out = run(data, "match", "--policies", str(policy), token=officer)
     assert code == 0, out
     assert "1 enterprise×policy rows are errors (not offered, not granted)" in flat(out)
-    assert "carbon-award: 1 rows: evaluating this enterprise failed" in flat(out)
+    assert "carbon-award: 1 row: evaluating this enterprise failed" in flat(out)
 
     code, out = run(data, "explain", HUGE, "--policies", str(policy), "--json", token=officer)
     assert code == 0, out

@@ -350,6 +350,6 @@ def test_bulk_matching_counts_error_rows_and_matches_the_others() -> None:
     (summary,) = match_frame(con, [cp], snapshot_id=1)
     assert (summary.eligible, summary.near_miss, summary.error) == (2, 1, 1)
     assert summary.amount_fen == 30_000
-    assert summary.error_reasons == [f"1 rows: {AMOUNT_TOO_LARGE}"]
+    assert summary.error_reasons == [f"1 row: {AMOUNT_TOO_LARGE}"]
     rows = dict(con.execute("SELECT uscc, status FROM matches").fetchall())
     assert rows[profiles[0].uscc] == "error"

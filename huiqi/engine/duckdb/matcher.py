@@ -259,7 +259,7 @@ def match_frame(
     ).fetchall()
     failed_rows = [0] * len(summaries)
     for index, reason, count in isolated:
-        summaries[index].error_reasons.append(f"{count:,} rows: {reason}")
+        summaries[index].error_reasons.append(f"{_rows(count)}: {reason}")
         failed_rows[index] += int(count)
     for index, status, count, amount in counts:
         s = summaries[index]
@@ -267,8 +267,12 @@ def match_frame(
         if status == 0:
             s.amount_fen = int(amount)
         if STATUSES[status] == "error" and count > failed_rows[index]:
-            s.error_reasons.insert(0, f"{count - failed_rows[index]:,} rows: {AMOUNT_TOO_LARGE}")
+            s.error_reasons.insert(0, f"{_rows(count - failed_rows[index])}: {AMOUNT_TOO_LARGE}")
     return summaries
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def _run_policy(
