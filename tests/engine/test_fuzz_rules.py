@@ -215,6 +215,10 @@ def test_generated_policies_of_several_criteria_run_the_same_everywhere(
 
 # Examples the generator found, kept as explicit regression tests.
 FOUND = [
+    # Merging contract totals with range-bounded arithmetic: their bound was read as a
+    # digit count where shapes now hold units, so DuckDB skipped the 10^16 amount guard.
+    ("employees = employees", "contract_total(DATE '2024-01-01', DATE '2025-12-31')"),
+    ("revenue > 0", "group_total(revenue) + contract_total(as_of, as_of)"),
     # DuckDB's common type of DECIMAL(38,0) and a decimal literal dropped the decimals.
     ("revenue > 0", "CASE WHEN TRUE THEN 2 * employees ELSE 2.55 END"),
     # A date pushed past the year 9999 overflowed the reference evaluator.

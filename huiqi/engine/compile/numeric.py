@@ -103,9 +103,12 @@ def aggregate_shape(col: FrameColumn, field: Field | None) -> Shape | None:
     """The bound of a contract total or a group total (frame_columns: CONTRACT_DIGITS,
     GROUP_DIGITS); None for any other column that is not a field."""
     if col.kind == "contracts" and col.field != "related_contract":
-        return Shape(CONTRACT_DIGITS, 2)
+        return Shape(10 ** (CONTRACT_DIGITS + 2) - 1, 2)  # below 10^CONTRACT_DIGITS yuan
     own = shape_of_field(field) if col.kind == "group" and field is not None else None
-    return None if own is None else Shape(own.digits + GROUP_DIGITS, own.scale)
+    if own is None:
+        return None
+    # Totals at or above 10^(digits + GROUP_DIGITS) are unknown (related.group_total).
+    return Shape(10 ** (own.digits + GROUP_DIGITS + own.scale) - 1, own.scale)
 
 
 def shape_of_literal(text: str) -> Shape:
