@@ -2,7 +2,7 @@
 
 ``huiqi policy lint`` says yes only when a policy runs: this module evaluates each
 policy on enterprises whose fields hold the values where rules break (missing
-values, zeros, the largest and smallest values each field's storage type admits,
+values, zeros, the largest and smallest values each field's dictionary range admits,
 the first and last dates huiqi holds) on every registered backend, and reports
 as a ``RuleCompileError`` at the criterion's (or the amount's) line and column:
 
@@ -52,15 +52,26 @@ DECIMAL_MAX = Decimal("999999999999.999999")  # DECIMAL(18,6)
 VENDOR = make("91310000MA1K0000A")  # a seller outside the population
 
 
+def _ends(field: Field, most: Decimal) -> tuple[Decimal, Decimal]:
+    """The smallest and largest value the field admits: its range, within its storage type."""
+    low = field.min if field.min is not None else -most
+    high = field.max if field.max is not None else most
+    return max(low, -most), min(high, most)
+
+
 def edge_values(field: Field) -> list[Any]:
-    """The values of a field where rules break, missing first."""
+    """The values of a field where rules break, missing first: zero, the smallest step, and
+    the ends of its dictionary range (the compiled arithmetic is bounded by that range)."""
     match field.type:
         case "integer":
-            return [None, 0, 1, BIGINT_MAX, -BIGINT_MAX - 1]
+            low, high = _ends(field, Decimal(BIGINT_MAX))
+            return [None, 0, 1, int(high), int(low) if field.min is not None else -BIGINT_MAX - 1]
         case "money":
-            return [None, Decimal(0), Decimal("0.01"), MONEY_MAX, -MONEY_MAX]
+            low, high = _ends(field, MONEY_MAX)
+            return [None, Decimal(0), Decimal("0.01"), high, low]
         case "decimal":
-            return [None, Decimal(0), DECIMAL_MAX, -DECIMAL_MAX]
+            low, high = _ends(field, DECIMAL_MAX)
+            return [None, Decimal(0), high, low]
         case "date":
             return [None, L.DATE_MIN, L.DATE_MAX, dt.date(2024, 2, 29)]
         case "boolean":

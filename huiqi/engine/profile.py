@@ -16,7 +16,7 @@ from typing import Any
 
 from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
-from huiqi.profiles.dictionary import Dictionary, load_codelist, load_dictionary
+from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import is_valid, make
 
 MONEY_MAX = Decimal("9999999999999999.99")  # DECIMAL(18,2)
@@ -40,6 +40,18 @@ def _date(value: Any, where: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _in_range(value: Any, f: Field, where: str) -> Any:
+    """``value``, or a refusal when it is outside the field's dictionary range: the compiled
+    rules are bounded by it, and an import would refuse the value too."""
+    if value is None or f.min is None or f.max is None or f.min <= value <= f.max:
+        return value
+    unit = f" {f.unit}" if f.unit else ""
+    raise PolicyError(
+        f"{where}: {value} is outside the field's plausible range {f.min}..{f.max}{unit}"
+        " (its dictionary range; an import refuses it too): use a value inside it"
+    )
 
 
 def _coerce(value: Any, ftype: str, where: str) -> Any:
@@ -69,12 +81,19 @@ def _coerce(value: Any, ftype: str, where: str) -> Any:
 
 
 def profile_from_case(
-    data: dict[str, Any], *, data_year: int, seq: int = 1, dictionary: Dictionary | None = None
+    data: dict[str, Any],
+    *,
+    data_year: int,
+    seq: int = 1,
+    dictionary: Dictionary | None = None,
+    check_ranges: bool = True,
 ) -> RawProfile:
     """Build a profile from a test case's ``profile:`` mapping.
 
     Yearly fields take ``{year: value}`` or a single value (meaning the data year);
-    qualifications take a list of ``[valid_from, valid_to]`` pairs.
+    qualifications take a list of ``[valid_from, valid_to]`` pairs. A number outside its
+    field's dictionary range is refused (``check_ranges=False`` lets tests build the data
+    an old snapshot may hold).
     """
     d = dictionary or load_dictionary()
     uscc = str(data.get("uscc") or make(f"91310115MA{seq:07d}"))
@@ -105,9 +124,14 @@ def profile_from_case(
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
             for year, v in per_year.items():
-                prof.years.setdefault(int(year), {})[name] = _coerce(v, f.type, f"{where} {year}")
+                value_of_year = _coerce(v, f.type, f"{where} {year}")
+                if check_ranges:
+                    _in_range(value_of_year, f, f"{where} {year}")
+                prof.years.setdefault(int(year), {})[name] = value_of_year
         else:
             prof.static[name] = _coerce(value, f.type, where)
+            if check_ranges:
+                _in_range(prof.static[name], f, where)
     return prof
 
 
