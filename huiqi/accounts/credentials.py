@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -13,8 +14,14 @@ from huiqi.errors import HuiqiError
 TOKEN_PREFIX = "hq_"
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY = _hasher.hash("huiqi-no-such-user")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a
+    wrong password. Made on first use: an argon2 hash is slow on purpose, and every
+    command that imports this module would otherwise pay for it at start-up."""
+    return _hasher.hash("huiqi-no-such-user")
 
 
 class WeakPassword(HuiqiError):
@@ -32,7 +39,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored`` (always takes one argon2 verification)."""
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -19,6 +19,7 @@ from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role
 from huiqi.accounts.service import AccountError, actor_of, find_user
 from huiqi.db.clock import utcnow
+from huiqi.db.engine import is_reading
 from huiqi.delivery.audit import record_event
 from huiqi.errors import NotFoundError
 
@@ -119,7 +120,8 @@ def actor_from_token(session: Session, secret: str | None) -> Actor:
         raise NotSignedIn("the token was revoked or its user disabled; sign in again")
     if token.expires_at <= now:
         raise NotSignedIn(f"the token expired on {token.expires_at:%Y-%m-%d}; sign in again")
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+    stale = token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
+    if stale and not is_reading(session):  # a read leaves it to the next write
         token.last_used_at = now
     return actor_of(user)
 

@@ -321,6 +321,3 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     with transaction(factory) as s:
         t = tokens.revoke_token(s, actor=actor, token_id=token_id)
     console.print(f"token {t.id} '{t.name}' of {t.username} revoked")
-
-
-COMMANDS = [admin, login, logout, whoami, user, token]

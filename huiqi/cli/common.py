@@ -128,10 +128,10 @@ def database(ctx: click.Context) -> tuple[sessionmaker[Session], str]:
 def signed_in(ctx: click.Context) -> tuple[sessionmaker[Session], Actor]:
     """The database and the signed-in actor; exit 5 with a clear message when nobody is."""
     from huiqi.cli.signin import current_actor
-    from huiqi.db.engine import transaction
+    from huiqi.db.engine import reading
 
     factory, url = database(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         return factory, current_actor(s, url)
 
 
@@ -196,10 +196,10 @@ def show_listing(
     row: Callable[[Any], list[str]],
 ) -> None:
     """Sign in, fetch rows through one service call, print them as JSON or as a table."""
-    from huiqi.db.engine import transaction
+    from huiqi.db.engine import reading
 
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = fetch(s, actor)
     if as_json:
         emit_json(rows)

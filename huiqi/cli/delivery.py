@@ -231,6 +231,3 @@ def allocate(ctx: click.Context, policy_id: str) -> None:
     with transaction(factory) as s:
         result = allocate_pro_rata(s, ledger.latest_version(s, policy_id).id, actor=actor)
     console.print(str(result))
-
-
-COMMANDS = [publish, deliver, claim, application, expire, allocate]

@@ -25,9 +25,8 @@ from huiqi.cli.common import (
     signed_in,
     yuan,
 )
-from huiqi.db.engine import transaction
+from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
-from huiqi.delivery.recompute import recompute
 
 
 @click.group()
@@ -96,7 +95,7 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Disbursement batches, newest first."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = ledger.list_batches(s, actor=actor, limit=limit)
     if as_json:
         emit_json(rows)
@@ -175,7 +174,7 @@ def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool
     from huiqi.delivery.notify import inbox as read_inbox
 
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = [
             {
                 "id": n.id,
@@ -316,6 +315,8 @@ def audit() -> None:
 def audit_recompute(ctx: click.Context, grant_id: int) -> None:
     """Recompute a grant from its policy version and data snapshot; exit 4 if it differs."""
     factory, actor = signed_in(ctx)
+    from huiqi.delivery.recompute import recompute  # the engine: imported only here
+
     rec = recompute(settings_from(ctx), factory, grant_id, actor=actor)
     console.print(
         f"grant {rec.grant_id}: {rec.policy} (sha256 {rec.content_hash[:12]}…) on snapshot {rec.snapshot_id}:"
@@ -350,7 +351,7 @@ def audit_log(
 ) -> None:
     """The newest audit events (who, when, what, why); admins only."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         rows = ledger.audit_log(
             s,
             actor=actor,
@@ -377,7 +378,7 @@ def audit_log(
 def audit_verify(ctx: click.Context, as_json: bool) -> None:
     """Check the audit log's hash chain; exit 4 and name the first broken event if any."""
     factory, actor = signed_in(ctx)
-    with transaction(factory) as s:
+    with reading(factory) as s:
         report = ledger.verify_audit(s, actor=actor)
     if as_json:
         emit_json({**vars(report), "ok": report.ok})
@@ -389,6 +390,3 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
         )
     if not report.ok:
         raise SystemExit(EXIT_FINDINGS)
-
-
-COMMANDS = [disburse, notify, inbox, grants, records, versions, audit]

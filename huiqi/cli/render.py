@@ -155,7 +155,7 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
         )
         for s in run.policies:
             for reason in s.error_reasons:
-                console.print(f"  {s.policy_id}: {s.error:,} rows: {reason}", soft_wrap=True)
+                console.print(f"  {s.policy_id}: {reason}", soft_wrap=True)
     console.print(
         f"Evaluated {run.evaluations:,} enterprise×policy pairs: frame {run.frame_seconds:.2f}s,"
         f" matching {run.match_seconds:.2f}s"

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,15 @@ from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_pa
 from huiqi.errors import DatabaseUnavailable
 from huiqi.fsmode import create_private_file
 
-__all__ = ["DATABASE_URL_ENV", "database_url", "make_engine", "open_database", "transaction"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "database_url",
+    "is_reading",
+    "make_engine",
+    "open_database",
+    "reading",
+    "transaction",
+]
 
 log = logging.getLogger("huiqi.db")
 
@@ -40,6 +48,8 @@ log = logging.getLogger("huiqi.db")
 SQLITE_BUSY_SECONDS = 30.0
 # Back-off between attempts to get a connection when the pool or the server is full.
 CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0)
+# Execution option of a connection opened by ``reading``: no write lock, no writes.
+READ_ONLY = "huiqi_read_only"
 
 
 def database_url(settings: Settings, url: str | None = None) -> URL:
@@ -96,8 +106,18 @@ class _WriterGate:
         self._holder: int | None = None  # thread that took it, for nested transactions
         self._timeout = timeout
 
+    READER = "huiqi_sqlite_reader"
+
     def begin(self, conn: Any) -> None:
-        """The "begin" event: take the gate, then SQLite's write lock (BEGIN IMMEDIATE)."""
+        """The "begin" event: take the gate, then SQLite's write lock (BEGIN IMMEDIATE);
+        a reading connection takes neither and is made unable to write (query_only)."""
+        if conn.get_execution_options().get(READ_ONLY):
+            # A deferred BEGIN: in WAL mode a reader sees the last commit and waits for
+            # no writer. query_only turns a stray write into an error instead of a wait.
+            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+            conn.info[self.READER] = True
+            return
         me = threading.get_ident()
         if self._holder != me:  # a second transaction of the holding thread: SQLite decides
             if not self._lock.acquire(timeout=self._timeout):
@@ -114,10 +134,14 @@ class _WriterGate:
 
     def end(self, conn: Any) -> None:
         """The "commit" and "rollback" events: give the gate back if this connection has it."""
+        if conn.info.pop(self.READER, False):
+            conn.connection.dbapi_connection.execute("PRAGMA query_only=OFF")
         self._give(conn.info)
 
-    def checkin(self, _dbapi_conn: Any, record: Any) -> None:
-        """A connection back in the pool never keeps the gate."""
+    def checkin(self, dbapi_conn: Any, record: Any) -> None:
+        """A connection back in the pool never keeps the gate, nor stays read-only."""
+        if record.info.pop(self.READER, False):
+            dbapi_conn.execute("PRAGMA query_only=OFF")
         self._give(record.info)
 
     def _give(self, info: dict[Any, Any]) -> None:
@@ -170,7 +194,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _begin(factory: sessionmaker[Session]) -> tuple[Session, SessionTransaction]:
+def _reader_options(factory: sessionmaker[Session]) -> dict[str, Any]:
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        return {READ_ONLY: True, "postgresql_readonly": True}  # BEGIN READ ONLY
+    return {READ_ONLY: True}
+
+
+def _begin(
+    factory: sessionmaker[Session], read_only: bool = False
+) -> tuple[Session, SessionTransaction]:
     """A session holding its connection (and on SQLite the write lock), before any work.
 
     Only getting the connection is retried: until then nothing has been done. A full
@@ -184,7 +217,7 @@ def _begin(factory: sessionmaker[Session]) -> tuple[Session, SessionTransaction]
         session = factory()
         try:
             trans = session.begin()
-            session.connection()
+            session.connection(execution_options=_reader_options(factory) if read_only else None)
             return session, trans
         except Exception as exc:
             session.close()
@@ -199,15 +232,15 @@ def _begin(factory: sessionmaker[Session]) -> tuple[Session, SessionTransaction]
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error.
 
     The connection is taken before the body runs; when the database is busy that is
     retried a few times, then :class:`~huiqi.errors.DatabaseBusy` is raised. A busy
     error once the body has started rolls back and raises DatabaseBusy too, without
-    running anything again.
+    running anything again. ``read_only``: see :func:`reading`.
     """
-    session, trans = _begin(factory)
+    session, trans = _begin(factory, read_only)
     with session:
         try:
             with trans:
@@ -217,6 +250,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             if kind is None:
                 raise
             raise busy_error(kind, rolled_back=True) from exc
+
+
+def reading(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
+    """A transaction for reads only. On SQLite it takes no write lock, so it never waits
+    behind a writer (a bulk delivery, an export): in WAL mode it reads the last commit;
+    and it cannot write (a write raises instead of waiting). On PostgreSQL, where readers
+    never wait for writers anyway, it is a READ ONLY transaction."""
+    return transaction(factory, read_only=True)
+
+
+def is_reading(session: Session) -> bool:
+    """Whether ``session`` was opened by :func:`reading` (and so must not write)."""
+    return bool(session.connection().get_execution_options().get(READ_ONLY))
 
 
 def open_database(settings: Settings, url: str | None = None) -> sessionmaker[Session]:

@@ -135,16 +135,20 @@ def claim(
             reason="one-click confirmation (直达快享)",
             data={"attested": to_attest},
         )
-        out = make_grant(s, pv, ent, actor=actor.username, known_new=True)
-        if out.grant is not None:
+
+        def tell(grant: Grant) -> None:
             notify.enqueue_quietly(
                 s,
                 uscc=ent.uscc,
                 kind="granted",
-                subject=f"「{pv.title_zh}」已确认领取 {yuan_text(out.grant.amount_fen)} 元",
-                body=f"您已确认领取「{pv.title_zh}」，金额 {yuan_text(out.grant.amount_fen)} 元，将按批次拨付。",
+                subject=f"「{pv.title_zh}」已确认领取 {yuan_text(grant.amount_fen)} 元",
+                body=f"您已确认领取「{pv.title_zh}」，金额 {yuan_text(grant.amount_fen)} 元，将按批次拨付。",
                 dedupe_key=f"granted:{pv.id}:{ent.uscc}:{ent.benefit_period}",
             )
+
+        # The notification goes in with the grant, before the policy's budget row is locked.
+        out = make_grant(s, pv, ent, actor=actor.username, known_new=True, on_granted=tell)
+        if out.grant is not None:
             return ClaimResult(
                 ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted"
             )

@@ -10,13 +10,12 @@ two decimals made from integer fen; they come back parsed the same way.
 from __future__ import annotations
 
 import csv
-import io
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from openpyxl import Workbook
-from sqlalchemy import Table, exists, select, update
+from sqlalchemy import Table, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,9 +25,10 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion
 from huiqi.delivery.statuses import BatchStatus, GrantStatus
 from huiqi.errors import HuiqiError
-from huiqi.fsmode import private_dir, write_private_bytes
+from huiqi.fsmode import create_private_file, open_private, private_dir
 from huiqi.money import format_yuan
 from huiqi.sheetcells import safe_row
+from huiqi.xlsxwrite import write_text_workbook
 
 EXPORT_COLUMNS = (
     "batch_id",
@@ -42,34 +42,40 @@ EXPORT_COLUMNS = (
     "policy_id",
     "policy_version",
 )
-_INSERT_CHUNK = 500
+_READ_CHUNK = 5_000
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write_private_bytes(tmp, data)
-    os.replace(tmp, path)
-
-
-def _claim_items(session: Session, batch_id: int, grants: list[Grant]) -> set[int]:
-    """Insert batch items; return the grant ids this batch got (others were taken)."""
-    table = cast(Table, BatchItem.__table__)
-    ins: Any = (
-        postgresql.insert(table)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(table)
+def _take_grants(
+    session: Session, batch_id: int, policy_version_id: int | None, limit: int | None
+) -> tuple[int, int]:
+    """Put every granted, unbatched grant into the batch in one INSERT … SELECT; return
+    how many it took and their total in fen. Grants go in id order, so racing exports take the unique-index
+    locks in the same order and cannot deadlock; the loser's conflicting rows are
+    skipped (ON CONFLICT DO NOTHING), so a grant is never in two batches."""
+    wanted = (
+        select(literal(batch_id), Grant.id, Grant.amount_fen)
+        .where(
+            Grant.status == GrantStatus.GRANTED,
+            Grant.amount_fen > 0,
+            ~exists().where(BatchItem.grant_id == Grant.id),
+        )
+        .order_by(Grant.id)
     )
-    got: set[int] = set()
-    # Grants go in id order, so racing exports take the unique-index locks in the
-    # same order and cannot deadlock; the loser's conflicting rows are skipped.
-    for start in range(0, len(grants), _INSERT_CHUNK):
-        rows = [
-            {"batch_id": batch_id, "grant_id": g.id, "amount_fen": g.amount_fen}
-            for g in grants[start : start + _INSERT_CHUNK]
-        ]
-        stmt = ins.values(rows).on_conflict_do_nothing().returning(table.c.grant_id)
-        got.update(session.execute(stmt).scalars())
-    return got
+    if policy_version_id is not None:
+        wanted = wanted.where(Grant.policy_version_id == policy_version_id)
+    if limit is not None:
+        wanted = wanted.limit(limit)
+    table = cast(Table, BatchItem.__table__)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt: Any = dialect.insert(table).from_select(["batch_id", "grant_id", "amount_fen"], wanted)
+    session.execute(stmt.on_conflict_do_nothing())
+    # Counted afterwards: the drivers' rowcount of INSERT … SELECT is not reliable (-1).
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(BatchItem.amount_fen), 0)).where(
+            BatchItem.batch_id == batch_id
+        )
+    ).one()
+    return int(count), int(total)
 
 
 def export_batch(
@@ -86,85 +92,35 @@ def export_batch(
     into ``out_dir``; bank columns are left empty for the finance system. Grants
     of 0 fen are not exported (nothing to pay). The grants become ``in_batch``.
     With nothing to pay it raises NothingToPay and writes no file.
+
+    Set-based: the batch is filled and its grants moved by statements over the batch's
+    id (no parameter per grant, so any number of grants fits), and the files are
+    written from rows read in chunks.
     """
     require_role(actor, "export disbursement batches", Role.FINANCE_OFFICER)
-    query = (
-        select(Grant)
-        .where(
-            Grant.status == GrantStatus.GRANTED,
-            Grant.amount_fen > 0,
-            ~exists().where(BatchItem.grant_id == Grant.id),
-        )
-        .order_by(Grant.id)
-    )
-    if policy_version_id is not None:
-        query = query.where(Grant.policy_version_id == policy_version_id)
-    if limit is not None:
-        query = query.limit(limit)
-    candidates = list(session.scalars(query))
-    if not candidates:
-        raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
     batch = Batch(created_by=actor.username, status=BatchStatus.EXPORTED, grants=0, total_fen=0)
     session.add(batch)
     session.flush()
-    got = _claim_items(session, batch.id, candidates)
-    grants = [g for g in candidates if g.id in got]
-    if not grants:
-        raise NothingToPay("nothing to pay: another export took these grants just now")
-    if grants:
-        moved = session.execute(
-            update(Grant)
-            .where(Grant.id.in_(got), Grant.status == GrantStatus.GRANTED)
-            .values(status=GrantStatus.IN_BATCH)
-            .execution_options(synchronize_session="fetch")
-        )
-        if cast(Any, moved).rowcount != len(grants):
-            raise HuiqiError(
-                f"batch {batch.id}: some grants changed status while being exported;"
-                " nothing was exported, run the export again"
-            )
-    versions = {
-        pv.id: pv
-        for pv in session.scalars(
-            select(PolicyVersion).where(PolicyVersion.id.in_({g.policy_version_id for g in grants}))
-        )
-    }
-    rows = []
-    for g in grants:
-        pv = versions[g.policy_version_id]
-        name = (g.explanation or {}).get("name")
-        rows.append(
-            safe_row(
-                [
-                    str(batch.id),
-                    str(g.id),
-                    g.uscc,
-                    name if isinstance(name, str) else "",
-                    "",
-                    "",
-                    "",
-                    format_yuan(g.amount_fen, grouping=False),
-                    pv.policy_id,
-                    str(pv.version),
-                ]
-            )
-        )
-        record_event(
-            session,
-            actor=actor.username,
-            kind="batched",
-            uscc=g.uscc,
-            policy_version_id=g.policy_version_id,
-            entity=f"grant:{g.id}",
-            data={"batch_id": batch.id, "amount_fen": g.amount_fen},
+    count, total = _take_grants(session, batch.id, policy_version_id, limit)
+    if count == 0:
+        raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
+    mine = select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)
+    moved = session.execute(
+        update(Grant)
+        .where(Grant.id.in_(mine), Grant.status == GrantStatus.GRANTED)
+        .values(status=GrantStatus.IN_BATCH)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(Any, moved).rowcount != count:
+        raise HuiqiError(
+            f"batch {batch.id}: some grants changed status while being exported;"
+            " nothing was exported, run the export again"
         )
     private_dir(out_dir, tighten=False)
     csv_path = out_dir / f"batch-{batch.id:06d}.csv"
     xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
-    _write_csv(csv_path, rows)
-    _write_xlsx(xlsx_path, rows)
-    batch.grants = len(grants)
-    batch.total_fen = sum(g.amount_fen for g in grants)
+    _write_files(csv_path, xlsx_path, _file_rows(session, batch.id, actor.username))
+    batch.grants, batch.total_fen = count, total
     batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
     record_event(
         session,
@@ -178,32 +134,77 @@ def export_batch(
     return batch
 
 
+def _file_rows(session: Session, batch_id: int, actor: str) -> Iterator[list[str]]:
+    """The batch's file rows in grant order, read in chunks; each grant's "batched" event
+    is staged as its row goes by."""
+    name = Grant.explanation["name"].as_string()
+    query = (
+        select(
+            BatchItem.grant_id,
+            Grant.uscc,
+            name,
+            BatchItem.amount_fen,
+            Grant.policy_version_id,
+            PolicyVersion.policy_id,
+            PolicyVersion.version,
+        )
+        .join(Grant, Grant.id == BatchItem.grant_id)
+        .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+        .where(BatchItem.batch_id == batch_id)
+        .order_by(BatchItem.grant_id)
+        .execution_options(yield_per=_READ_CHUNK)
+    )
+    for grant_id, uscc, enterprise, amount, pv_id, policy_id, version in session.execute(query):
+        record_event(
+            session,
+            actor=actor,
+            kind="batched",
+            uscc=uscc,
+            policy_version_id=pv_id,
+            entity=f"grant:{grant_id}",
+            data={"batch_id": batch_id, "amount_fen": amount},
+        )
+        yield [
+            str(batch_id),
+            str(grant_id),
+            uscc,
+            enterprise or "",
+            "",
+            "",
+            "",
+            format_yuan(amount, grouping=False),
+            policy_id,
+            str(version),
+        ]
+
+
 class NothingToPay(HuiqiError):
     """An export found no granted, unbatched money: no batch and no file is made."""
 
     exit_code = 0
 
 
-def _write_csv(path: Path, rows: list[list[str]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)  # every cell already went through safe_row
-    _write_atomically(path, buf.getvalue().encode("utf-8-sig"))
+def _write_files(csv_path: Path, xlsx_path: Path, rows: Iterable[list[str]]) -> None:
+    """Write the CSV (UTF-8 with BOM, for Excel) and the workbook in one pass over the rows,
+    each under a temporary name until both are complete, so a failure leaves neither."""
+    csv_tmp = csv_path.with_name(csv_path.name + ".tmp")
+    xlsx_tmp = xlsx_path.with_name(xlsx_path.name + ".tmp")
+    create_private_file(xlsx_tmp)
+    try:
+        with open_private(csv_tmp, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f, lineterminator="\r\n")
+            writer.writerow(EXPORT_COLUMNS)
 
+            def both() -> Iterator[list[str]]:
+                for row in rows:
+                    cells = safe_row(row)
+                    writer.writerow(cells)
+                    yield cells
 
-def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "disbursement"
-    ws.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        ws.append(row)
-    # Every cell is text: amounts stay exact, and nothing is read as a formula.
-    for line in ws.iter_rows():
-        for cell in line:
-            cell.data_type = "s"
-    buf = io.BytesIO()
-    wb.save(buf)
-    _write_atomically(path, buf.getvalue())
+            write_text_workbook(xlsx_tmp, EXPORT_COLUMNS, both(), sheet_name="disbursement")
+    except BaseException:
+        csv_tmp.unlink(missing_ok=True)
+        xlsx_tmp.unlink(missing_ok=True)
+        raise
+    os.replace(csv_tmp, csv_path)
+    os.replace(xlsx_tmp, xlsx_path)

@@ -25,12 +25,8 @@ from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
-from sqlglot import exp
 
 from huiqi.config import Settings
-from huiqi.delivery.versions import published_versions
-from huiqi.engine.compile.check import CONSTANTS
-from huiqi.engine.compile.compiler import parse_rule
 from huiqi.errors import DictionaryError
 from huiqi.fsmode import write_private_text
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -50,6 +46,13 @@ def _expressions(raw: Any) -> list[str]:
 
 def fields_read(source_yaml: str) -> set[str]:
     """The dictionary field names a policy text's criteria and amount formula use."""
+    # The rule parser is imported here: the guard below runs before every database
+    # command, and in the usual case (nothing changed) needs none of it.
+    from sqlglot import exp
+
+    from huiqi.engine.compile.check import CONSTANTS
+    from huiqi.engine.compile.compiler import parse_rule
+
     names: set[str] = set()
     for text in _expressions(yaml.safe_load(source_yaml)):
         tree = parse_rule(text)
@@ -59,6 +62,8 @@ def fields_read(source_yaml: str) -> set[str]:
 
 def fields_in_use(factory: sessionmaker[Session]) -> dict[str, list[str]]:
     """Field name -> the published versions (``policy_id v1``) that read it."""
+    from huiqi.delivery.versions import published_versions
+
     used: dict[str, list[str]] = {}
     for pv in published_versions(factory):
         for name in fields_read(pv.source_yaml):

@@ -9,6 +9,7 @@ period) impossible even if two callers race.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -117,11 +118,24 @@ def _cap(session: Session, pv: PolicyVersion, ent: Entitlement, amount: int) -> 
 
 
 def make_grant(
-    session: Session, pv: PolicyVersion, ent: Entitlement, *, actor: str, known_new: bool = False
+    session: Session,
+    pv: PolicyVersion,
+    ent: Entitlement,
+    *,
+    actor: str,
+    known_new: bool = False,
+    on_granted: Callable[[Grant], None] | None = None,
 ) -> Outcome:
     """Grant ``ent`` if exclusivity, cap and budget allow; update ``ent`` either way.
 
     ``known_new``: the caller has just checked, under the record's lock, that no grant exists.
+    ``on_granted``: writes that belong with the grant (a claim's notification), made
+    before the budget is reserved and undone with the grant if the budget refuses.
+
+    The policy's budget row is reserved last: every claim of a policy updates that one
+    row, and its lock is held until commit, so whatever is written after it makes every
+    other claimer of the policy wait longer. The grant, the record's new status and
+    ``on_granted``'s writes go first, inside the savepoint that a refusal rolls back.
     """
     if not known_new:
         existing = session.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
@@ -133,16 +147,6 @@ def make_grant(
             _exclusivity(session, pv, ent, requested, actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
-            if (
-                pv.budget_fen is not None
-                and not provisional
-                and not budgets.reserve_first_come(session, pv.id, amount)
-            ):
-                raise _Refused(
-                    RecordStatus.BUDGET_EXHAUSTED,
-                    f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
-                    " grants are made in claim order",
-                )
             grant = Grant(
                 entitlement_id=ent.id,
                 policy_version_id=pv.id,
@@ -156,7 +160,22 @@ def make_grant(
                 explanation=ent.explanation,
             )
             session.add(grant)
+            ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
+            note = f"capped from {yuan_text(requested)} yuan" if amount < requested else None
+            ent.status_reason = note
             session.flush()
+            if on_granted is not None:
+                on_granted(grant)
+            if (
+                pv.budget_fen is not None
+                and not provisional
+                and not budgets.reserve_first_come(session, pv.id, amount)
+            ):
+                raise _Refused(
+                    RecordStatus.BUDGET_EXHAUSTED,
+                    f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
+                    " grants are made in claim order",
+                )
     except _Refused as refused:
         ent.status = refused.status
         ent.status_reason = refused.reason
@@ -173,13 +192,6 @@ def make_grant(
             reason=refused.reason,
         )
         return Outcome(refused.status, None, refused.reason)
-    ent.status = (
-        RecordStatus.PENDING_ALLOCATION
-        if grant.status == GrantStatus.PROVISIONAL
-        else RecordStatus.GRANTED
-    )
-    note = f"capped from {yuan_text(requested)} yuan" if amount < requested else None
-    ent.status_reason = note
     record_event(
         session,
         actor=actor,

@@ -20,11 +20,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,7 +121,11 @@ class Entitlement(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (UniqueConstraint("policy_version_id", "uscc", "benefit_period"),)
+    __table_args__ = (
+        UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
+        # Officers' queues: one status, in id order (keyset pages).
+        Index("ix_entitlements_status_id", "status", "id"),
+    )
 
 
 class Grant(Base):
@@ -145,6 +151,8 @@ class Grant(Base):
     __table_args__ = (
         UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
         CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
+        # Export candidates (granted, in id order) and the grant queues.
+        Index("ix_grants_status_id", "status", "id"),
     )
 
 
@@ -190,6 +198,12 @@ class Application(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+# The outbox rows a sender may still claim. The same text is the partial index's
+# predicate and a term of the sender's query, so both databases use the index and a
+# poll reads only unsent rows, however many were sent before.
+UNSENT = f"status IN ('{NotificationStatus.PENDING}', '{NotificationStatus.SENDING}')"
+
+
 class Notification(Base):
     """An outbox row: created in the transaction that caused it, sent later, once."""
 
@@ -208,6 +222,15 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index(
+            "ix_notifications_unsent",
+            "id",
+            sqlite_where=text(UNSENT),
+            postgresql_where=text(UNSENT),
+        ),
+    )
 
 
 class Batch(Base):
@@ -254,7 +277,7 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(32))
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     policy_version_id: Mapped[int | None] = mapped_column(Integer)
-    entity: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str | None] = mapped_column(String(64), index=True)  # an object's trail
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     chain: Mapped[int] = mapped_column(Integer)

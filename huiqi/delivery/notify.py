@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +56,7 @@ from huiqi.delivery.channels import (
     PermanentDeliveryError,
     channels_from_env,
 )
-from huiqi.delivery.models import DirectoryEntry, Notification, table_of, utcnow
+from huiqi.delivery.models import UNSENT, DirectoryEntry, Notification, table_of, utcnow
 from huiqi.delivery.statuses import NotificationStatus
 from huiqi.errors import NotFoundError
 
@@ -315,7 +315,7 @@ def _claim(
     with transaction(factory) as session:
         rows = session.scalars(
             select(Notification)
-            .where(Notification.channel.in_(by_name), claimable)
+            .where(text(UNSENT), Notification.channel.in_(by_name), claimable)
             .order_by(Notification.id)
             .limit(batch)
             .with_for_update(skip_locked=True)

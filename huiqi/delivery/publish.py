@@ -41,7 +41,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
     publish_text,
     published_versions,
 )
-from huiqi.engine import ResultRow, snapshot_result_rows
+from huiqi.engine import ERROR, ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError
 from huiqi.profiles.directory import identities
 
@@ -165,8 +165,13 @@ def deliver(
     wanted = [MatchStatus.ELIGIBLE]
     if pv.delivery == DeliveryMode.APPLY:
         wanted.append(MatchStatus.NEAR_MISS)
-    sid, rows = snapshot_result_rows(settings, cp, snapshot_id=snapshot_id, statuses=tuple(wanted))
+    # Rows the database could not evaluate ('error') are counted and reported, never delivered.
+    sid, found = snapshot_result_rows(
+        settings, cp, snapshot_id=snapshot_id, statuses=(*wanted, ERROR)
+    )
+    rows = [r for r in found if r.status != ERROR]
     rep = DeliveryReport(pv.id, pv.policy_id, pv.version, pv.delivery, sid, matched=len(rows))
+    rep.count_errors(r.error for r in found if r.status == ERROR)
     known = identities(settings, sid, [r.uscc for r in rows])
     with transaction(factory) as s:
         directory.refresh(s, known, sid)
@@ -181,7 +186,8 @@ def deliver(
     rep.flagged = _flag_lost(
         factory,
         pv.id,
-        {r.uscc for r in rows if r.status == MatchStatus.ELIGIBLE},
+        # An enterprise in error is not known to have lost anything: not flagged.
+        {r.uscc for r in found if r.status in (MatchStatus.ELIGIBLE, ERROR)},
         sid,
         actor.username,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,16 @@ class DeliveryReport:
     refused: dict[str, int] = field(default_factory=dict)
     flagged: int = 0
     seconds: float = 0.0
+    # Enterprises the engine could not evaluate (status 'error'): never delivered.
+    errors: int = 0
+    error_reasons: dict[str, int] = field(default_factory=dict)
+
+    def count_errors(self, reasons: Iterable[str | None]) -> None:
+        """Count error rows by reason."""
+        for reason in reasons:
+            self.errors += 1
+            key = reason or "evaluation failed"
+            self.error_reasons[key] = self.error_reasons.get(key, 0) + 1
 
     def merge(self, other: DeliveryReport) -> None:
         """Add another report's counts (one chunk's) to this one."""
@@ -71,8 +82,14 @@ class DeliveryReport:
             f" {self.matched:,} matched, {self.new_records:,} new records; granted {self.granted:,}"
             f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
             f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"
-            f" flagged for review {self.flagged:,} [{self.seconds:.1f}s]"
+            f" flagged for review {self.flagged:,}{self._errors_text()} [{self.seconds:.1f}s]"
         )
+
+    def _errors_text(self) -> str:
+        if not self.errors:
+            return ""
+        reasons = "; ".join(f"{n:,}: {r}" for r, n in sorted(self.error_reasons.items()))
+        return f"; errors (not delivered) {self.errors:,}: {reasons}"
 
 
 def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:

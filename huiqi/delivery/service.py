@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import (
@@ -132,9 +132,23 @@ def list_records(
     query = _listing(
         session,
         actor,
-        select(Entitlement, PolicyVersion).join(
-            PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id
-        ),
+        # Only the columns a row shows: whole objects carried each record's explanation
+        # (parsed from JSON) and its version's full text into every page.
+        select(
+            Entitlement.id,
+            Entitlement.uscc,
+            PolicyVersion.policy_id,
+            PolicyVersion.version,
+            PolicyVersion.title_zh,
+            Entitlement.mode,
+            Entitlement.status,
+            Entitlement.match_status,
+            Entitlement.computed_fen,
+            Entitlement.expires_on,
+            Entitlement.review_flag,
+            func.coalesce(Entitlement.review_reason, Entitlement.status_reason),
+            Entitlement.updated_at,
+        ).join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id),
         Entitlement,
         (*POLICY_ROLES,),
         uscc=uscc,
@@ -145,24 +159,7 @@ def list_records(
     )
     if flagged is not None:
         query = query.where(Entitlement.review_flag.is_(flagged))
-    return [
-        RecordRow(
-            e.id,
-            e.uscc,
-            pv.policy_id,
-            pv.version,
-            pv.title_zh,
-            e.mode,
-            e.status,
-            e.match_status,
-            e.computed_fen,
-            e.expires_on,
-            e.review_flag,
-            e.review_reason or e.status_reason,
-            e.updated_at,
-        )
-        for e, pv in session.execute(query).all()
-    ]
+    return [RecordRow(*row) for row in session.execute(query).all()]
 
 
 def list_grants(
@@ -179,9 +176,18 @@ def list_grants(
     query = _listing(
         session,
         actor,
-        select(Grant, PolicyVersion).join(
-            PolicyVersion, PolicyVersion.id == Grant.policy_version_id
-        ),
+        select(
+            Grant.id,
+            Grant.uscc,
+            PolicyVersion.policy_id,
+            PolicyVersion.version,
+            Grant.benefit_period,
+            Grant.amount_fen,
+            Grant.requested_fen,
+            Grant.status,
+            Grant.created_at,
+            Grant.paid_at,
+        ).join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id),
         Grant,
         (*POLICY_ROLES,),
         uscc=uscc,
@@ -190,21 +196,7 @@ def list_grants(
         after_id=after_id,
         limit=limit,
     )
-    return [
-        GrantRow(
-            g.id,
-            g.uscc,
-            pv.policy_id,
-            pv.version,
-            g.benefit_period,
-            g.amount_fen,
-            g.requested_fen,
-            g.status,
-            g.created_at,
-            g.paid_at,
-        )
-        for g, pv in session.execute(query).all()
-    ]
+    return [GrantRow(*row) for row in session.execute(query).all()]
 
 
 def list_applications(

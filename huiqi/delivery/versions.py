@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,13 +16,17 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import (
     PolicyVersion,
 )
-from huiqi.engine import CompiledPolicy, compile_policy
 from huiqi.errors import PolicyError
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
+
+if TYPE_CHECKING:
+    from huiqi.engine import CompiledPolicy
 
 
 def compile_version(pv: PolicyVersion) -> CompiledPolicy:
     """Compile a published version from its frozen text, checking its hash first."""
+    from huiqi.engine import compile_policy  # the engine only where a version is compiled
+
     digest = hashlib.sha256(pv.source_yaml.encode("utf-8")).hexdigest()
     if digest != pv.content_hash:
         raise PolicyError(
@@ -60,6 +65,8 @@ def publish_text(
     factory: sessionmaker[Session], text: str, filename: str, *, actor: Actor
 ) -> tuple[PolicyVersion, bool]:
     """Freeze a policy version. Re-publishing identical text is a no-op; changed text needs a new version."""
+    from huiqi.engine import compile_policy
+
     lp = load_policy_text(text, filename)
     compile_policy(lp)  # refuse a version the engine cannot run before freezing it
     p = lp.policy

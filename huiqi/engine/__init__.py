@@ -28,11 +28,12 @@ from huiqi.engine.compile.compiler import (
     compile_library,
     compile_policy,
 )
-from huiqi.engine.results import KEPT, STATUSES, Evaluation, MatchRun, PolicySummary
+from huiqi.engine.results import ERROR, KEPT, STATUSES, Evaluation, MatchRun, PolicySummary
 from huiqi.engine.snapshot import Snapshot, open_snapshot
 from huiqi.engine.trace import AmountTrace, CriterionTrace, PolicyTrace, ValueRead
 
 __all__ = [
+    "ERROR",
     "KEPT",
     "STATUSES",
     "AmountTrace",

@@ -2,9 +2,13 @@
 
 ``huiqi policy lint`` says yes only when a policy runs: this module evaluates each
 policy on enterprises whose fields hold the values where rules break (missing
-values, zeros, the largest and smallest values each field's storage type admits,
+values, zeros, the largest and smallest values each field's dictionary range admits,
 the first and last dates huiqi holds) on every registered backend, and reports
 as a ``RuleCompileError`` at the criterion's (or the amount's) line and column:
+
+Enterprises that a rule's contract or group functions read also carry relations at the
+edges of the related-party definition and contracts of the largest amount on the first
+and last day of each period (``edge_relations``, ``edge_contracts``).
 
 * a backend that fails (an exception) on any of those enterprises;
 * two backends that disagree on a criterion, the status or the amount.
@@ -34,6 +38,7 @@ from huiqi.engine.compile import language as L
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
+from huiqi.engine.related import Contract, Relation
 from huiqi.engine.results import Evaluation
 from huiqi.errors import Location, RuleCompileError
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
@@ -44,17 +49,29 @@ Marks = dict[tuple[str | int, ...], tuple[int, int]]
 BIGINT_MAX = 2**63 - 1
 MONEY_MAX = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 DECIMAL_MAX = Decimal("999999999999.999999")  # DECIMAL(18,6)
+VENDOR = make("91310000MA1K0000A")  # a seller outside the population
+
+
+def _ends(field: Field, most: Decimal) -> tuple[Decimal, Decimal]:
+    """The smallest and largest value the field admits: its range, within its storage type."""
+    low = field.min if field.min is not None else -most
+    high = field.max if field.max is not None else most
+    return max(low, -most), min(high, most)
 
 
 def edge_values(field: Field) -> list[Any]:
-    """The values of a field where rules break, missing first."""
+    """The values of a field where rules break, missing first: zero, the smallest step, and
+    the ends of its dictionary range (the compiled arithmetic is bounded by that range)."""
     match field.type:
         case "integer":
-            return [None, 0, 1, BIGINT_MAX, -BIGINT_MAX - 1]
+            low, high = _ends(field, Decimal(BIGINT_MAX))
+            return [None, 0, 1, int(high), int(low) if field.min is not None else -BIGINT_MAX - 1]
         case "money":
-            return [None, Decimal(0), Decimal("0.01"), MONEY_MAX, -MONEY_MAX]
+            low, high = _ends(field, MONEY_MAX)
+            return [None, Decimal(0), Decimal("0.01"), high, low]
         case "decimal":
-            return [None, Decimal(0), DECIMAL_MAX, -DECIMAL_MAX]
+            low, high = _ends(field, DECIMAL_MAX)
+            return [None, Decimal(0), high, low]
         case "date":
             return [None, L.DATE_MIN, L.DATE_MAX, dt.date(2024, 2, 29)]
         case "boolean":
@@ -84,8 +101,8 @@ def edge_profiles(
     field at each of its edges with the others at a middle value (1, a code, a date)."""
     d = dictionary or load_dictionary()
     cols = sorted(set(columns))
-    fields = sorted({c.field for c in cols if c.kind in ("static", "yearly")})
-    years = sorted({c.year for c in cols if c.kind == "yearly" and c.year is not None})
+    fields = sorted({c.field for c in cols if c.kind in ("static", "yearly", "group")})
+    years = sorted({c.year for c in cols if c.kind in ("yearly", "group") and c.year is not None})
     quals = sorted({c.field for c in cols if c.kind in ("held", "new")})
     values = {f: edge_values(d.field(f)) for f in fields}
     widest = max([3, *(len(v) for v in values.values())])
@@ -96,18 +113,57 @@ def edge_profiles(
         for v in vals:
             rows.append(({**{g: w[min(2, len(w) - 1)] for g, w in values.items()}, f: v}, 1))
     out: list[RawProfile] = []
+    links = sorted({c for c in cols if c.kind in ("contracts", "group")})
     for i, (row, qual_level) in enumerate(rows):
         static = {f: v for f, v in row.items() if not d.field(f).yearly}
         yearly = {f: v for f, v in row.items() if d.field(f).yearly}
+        uscc = make(f"91310115MA1E{i:05d}")
+        prev = make(f"91310115MA1E{max(i - 1, 0):05d}")
         out.append(
             RawProfile(
-                make(f"91310115MA1E{i:05d}"),
+                uscc,
                 static=static,
                 years={y: dict(yearly) for y in years},
                 qualifications=[q for name in quals for q in _qualifications(name, qual_level)],
+                relations=edge_relations(uscc, prev, qual_level) if links else [],
+                contracts=[k for c in links for k in edge_contracts(c, uscc, prev, qual_level, i)],
             )
         )
     return out
+
+
+def edge_relations(uscc: str, prev: str, level: int) -> list[Relation]:
+    """Relations at the edges of the definition: a share of exactly 25 %, a legal
+    representative shared by every enterprise at this level, the first and last dates."""
+    if level == 0:
+        return []
+    if level == 1:
+        return [Relation(uscc, prev, "enterprise", "shareholder", Decimal(25), L.DATE_MIN)]
+    return [
+        Relation(uscc, "PEDGE", "person", "legal_representative", None, L.DATE_MIN, L.DATE_MAX),
+        Relation(uscc, "PSHARE", "person", "shareholder", Decimal("24.9999"), L.DATE_MIN),
+    ]
+
+
+def edge_contracts(
+    col: FrameColumn, uscc: str, prev: str, level: int, index: int
+) -> list[Contract]:
+    """Contracts at the edges of a contract column: the largest amounts on the first and
+    last day of its period, the smallest from a related seller; none at level 0."""
+    if col.kind != "contracts" or level == 0:
+        return []
+    assert col.date is not None and col.until is not None
+    kind = col.types[0] if col.types else "other"
+    tag = f"{col.name}-{index}"
+    if level == 1:
+        return [
+            Contract(uscc, f"{tag}-a", VENDOR, kind, MONEY_MAX, col.date),
+            Contract(uscc, f"{tag}-b", prev, kind, Decimal("0.01"), col.until),
+        ]
+    return [
+        Contract(uscc, f"{tag}-c", VENDOR, kind, MONEY_MAX, col.until),
+        Contract(uscc, f"{tag}-d", uscc, "other", MONEY_MAX, col.date),
+    ]
 
 
 def _location(cp: CompiledPolicy, marks: Marks, path: tuple[str | int, ...]) -> Location:

@@ -9,13 +9,17 @@ reference evaluator reads them as they are.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
-from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.uscc import make
+from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
+from huiqi.profiles.uscc import is_valid, make
+
+MONEY_MAX = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 
 
 @dataclass
@@ -24,6 +28,9 @@ class RawProfile:
     static: dict[str, Any] = field(default_factory=dict)
     years: dict[int, dict[str, Any]] = field(default_factory=dict)
     qualifications: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
+    # Rows of ``relations`` and ``contracts`` whose uscc (the enterprise, the buyer) is this one.
+    relations: list[Relation] = field(default_factory=list)
+    contracts: list[Contract] = field(default_factory=list)
 
 
 def _date(value: Any, where: str) -> dt.date:
@@ -33,6 +40,18 @@ def _date(value: Any, where: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _in_range(value: Any, f: Field, where: str) -> Any:
+    """``value``, or a refusal when it is outside the field's dictionary range: the compiled
+    rules are bounded by it, and an import would refuse the value too."""
+    if value is None or f.min is None or f.max is None or f.min <= value <= f.max:
+        return value
+    unit = f" {f.unit}" if f.unit else ""
+    raise PolicyError(
+        f"{where}: {value} is outside the field's plausible range {f.min}..{f.max}{unit}"
+        " (its dictionary range; an import refuses it too): use a value inside it"
+    )
 
 
 def _coerce(value: Any, ftype: str, where: str) -> Any:
@@ -62,18 +81,34 @@ def _coerce(value: Any, ftype: str, where: str) -> Any:
 
 
 def profile_from_case(
-    data: dict[str, Any], *, data_year: int, seq: int = 1, dictionary: Dictionary | None = None
+    data: dict[str, Any],
+    *,
+    data_year: int,
+    seq: int = 1,
+    dictionary: Dictionary | None = None,
+    check_ranges: bool = True,
 ) -> RawProfile:
     """Build a profile from a test case's ``profile:`` mapping.
 
     Yearly fields take ``{year: value}`` or a single value (meaning the data year);
-    qualifications take a list of ``[valid_from, valid_to]`` pairs.
+    qualifications take a list of ``[valid_from, valid_to]`` pairs. A number outside its
+    field's dictionary range is refused (``check_ranges=False`` lets tests build the data
+    an old snapshot may hold).
     """
     d = dictionary or load_dictionary()
     uscc = str(data.get("uscc") or make(f"91310115MA{seq:07d}"))
     prof = RawProfile(uscc=uscc)
     for name, value in data.items():
         if name == "uscc":
+            continue
+        if name in ("relations", "contracts"):
+            rows = value if isinstance(value, list) else [value]
+            for i, row in enumerate(rows):
+                where = f"profile {name}[{i}]"
+                if name == "relations":
+                    prof.relations.append(relation_from_case(uscc, row, where))
+                else:
+                    prof.contracts.append(contract_from_case(uscc, row, i, where))
             continue
         f = d.get(name)
         where = f"profile field '{name}'"
@@ -89,7 +124,94 @@ def profile_from_case(
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
             for year, v in per_year.items():
-                prof.years.setdefault(int(year), {})[name] = _coerce(v, f.type, f"{where} {year}")
+                value_of_year = _coerce(v, f.type, f"{where} {year}")
+                if check_ranges:
+                    _in_range(value_of_year, f, f"{where} {year}")
+                prof.years.setdefault(int(year), {})[name] = value_of_year
         else:
             prof.static[name] = _coerce(value, f.type, where)
+            if check_ranges:
+                _in_range(prof.static[name], f, where)
     return prof
+
+
+def _keys(row: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    if not isinstance(row, dict):
+        raise PolicyError(f"{where}: write a mapping with {', '.join(required)}")
+    missing = [k for k in required if k not in row]
+    unknown = [k for k in row if k not in required + optional]
+    if missing or unknown:
+        raise PolicyError(
+            f"{where}: "
+            + (f"missing {missing}; " if missing else "")
+            + (f"unknown {unknown}; " if unknown else "")
+            + f"a row has {list(required)} and optionally {list(optional)}"
+        )
+
+
+def _decimal(value: Any, where: str, places: int, low: Decimal, high: Decimal) -> Decimal:
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not re.fullmatch(rf"-?[0-9]+(\.[0-9]{{1,{places}}})?", text):
+        raise PolicyError(
+            f"{where}: write an integer or a quoted decimal with at most {places} decimals,"
+            f" not {value!r}"
+        )
+    number = Decimal(text)
+    if not low <= number <= high:
+        raise PolicyError(f"{where}: {text} is outside {low}..{high}")
+    return number
+
+
+def _code(value: Any, codes: str, where: str) -> str:
+    known = load_codelist(codes).codes
+    if not isinstance(value, str) or value not in known:
+        raise PolicyError(f"{where}: {value!r} is not one of {', '.join(known)}")
+    return value
+
+
+def relation_from_case(uscc: str, row: Any, where: str) -> Relation:
+    """A relation of a test case: ``{party, relation, share_pct, from, to, kind}``.
+
+    ``kind`` is ``enterprise`` (the default when the party is a valid USCC) or ``person``
+    (any other party text, taken as the stored pseudonym).
+    """
+    _keys(row, where, ("party", "relation", "from"), ("kind", "share_pct", "to"))
+    party = row["party"]
+    if not isinstance(party, str) or not party.strip():
+        raise PolicyError(f"{where}: party is a USCC, or a text standing for a person")
+    kind = row.get("kind") or ("enterprise" if is_valid(party) else "person")
+    if kind not in ("enterprise", "person"):
+        raise PolicyError(f"{where}: kind is enterprise or person, not {kind!r}")
+    share = row.get("share_pct")
+    start = _date(row["from"], where)
+    end = None if row.get("to") is None else _date(row["to"], where)
+    if end is not None and end < start:
+        raise PolicyError(f"{where}: to {end} is before from {start}")
+    return Relation(
+        uscc=uscc,
+        party=party,
+        party_kind=kind,
+        relation=_code(row["relation"], "relation_types", f"{where} relation"),
+        share_pct=None
+        if share is None
+        else _decimal(share, f"{where} share_pct", 4, Decimal("0.0001"), Decimal(100)),
+        valid_from=start,
+        valid_to=end,
+    )
+
+
+def contract_from_case(uscc: str, row: Any, index: int, where: str) -> Contract:
+    """A contract of a test case: ``{seller, type, amount, signed_on, id}``."""
+    _keys(row, where, ("seller", "type", "amount", "signed_on"), ("id",))
+    seller = row["seller"]
+    if not isinstance(seller, str) or not is_valid(seller):
+        raise PolicyError(f"{where}: seller {seller!r} is not a valid USCC")
+    amount = _decimal(row["amount"], f"{where} amount", 2, Decimal("0.01"), MONEY_MAX)
+    return Contract(
+        uscc=uscc,
+        contract_id=str(row.get("id") or f"C{index + 1}"),
+        seller_uscc=seller,
+        contract_type=_code(row["type"], "contract_types", f"{where} type"),
+        amount=amount.quantize(Decimal("0.01")),
+        signed_on=_date(row["signed_on"], where),
+    )

@@ -15,8 +15,10 @@ from pathlib import Path
 
 # Every status, in the order bulk results encode them (0 eligible ... 3 not eligible, 4 error).
 # ``error``: every criterion holds but the amount cannot be recorded (it reaches
-# AMOUNT_LIMIT_YUAN) or evaluating the row failed; nothing is offered or granted on it.
+# AMOUNT_LIMIT_YUAN), or the database failed on the row's data (a value outside its
+# dictionary range: engine/duckdb/isolate); nothing is offered or granted on it.
 STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible", "error")
+ERROR = "error"
 # The statuses bulk matching keeps (a not-eligible row is not worth a row; an error is
 # reported and counted).
 KEPT = ("eligible", "near_miss", "needs_data", "error")
@@ -56,7 +58,7 @@ class PolicySummary:
     error: int = 0
     amount_fen: int = 0
     seconds: float = 0.0
-    # Why rows are errors (one line per reason), when there are any.
+    # Why rows are errors, one line per reason with its count ("3 rows: ..."; "1 row: ..."), if any.
     error_reasons: list[str] = field(default_factory=list)
 
 

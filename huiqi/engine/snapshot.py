@@ -16,8 +16,9 @@ from huiqi.config import Settings
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.store import ProfileStore
 
-# The three relations a snapshot holds, one Parquet file each.
-SOURCES = ("enterprises", "enterprise_years", "qualifications")
+# The relations a snapshot holds, one Parquet file each; a snapshot frozen before
+# relations and contracts were kept has no file for them, and reads them as empty.
+SOURCES = ("enterprises", "enterprise_years", "qualifications", "relations", "contracts")
 
 
 @dataclass(frozen=True)
@@ -45,5 +46,7 @@ def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapsho
     sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
     files = store.snapshot_files(sid)
     return Snapshot(
-        sid, {name: files[name] for name in SOURCES}, spill_dir=settings.data_dir / "tmp"
+        sid,
+        {name: files[name] for name in SOURCES if files[name].exists()},
+        spill_dir=settings.data_dir / "tmp",
     )

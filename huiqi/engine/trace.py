@@ -29,11 +29,21 @@ The JSON form (``to_json``; ``FORMAT`` names its version)::
      "fields": {"ui_premiums_paid__2025": {"field": "ui_premiums_paid", "label": "…",
                 "label_en": "…", "type": "money", "year": 2025,
                 "source": "social_insurance"}},  # one entry per column read
-     "missing": ["insured_employees__2025"]}   # columns whose absence left it unknown
+     "missing": ["insured_employees__2025"],   # columns whose absence left it unknown
+     "error": "…"}   # only with status 'error': why (the amount too large, or the
+                     # database's reason for a row it could not evaluate)
 
 Decimals (money included) are exact strings ("7407.360"), amounts integer fen,
 dates ISO strings, never floats; ``fields[column].type`` says how to read a value
 back. Keys are only ever added, never renamed or removed.
+
+A policy that reads contracts (``contract_total(…)`` and its siblings) has one more key,
+saying which contracts each contract column counted (null: the period is not covered,
+the value is unknown); their columns' ``fields`` entries carry ``period`` and
+``contract_types``, and a group total's ``related_on``::
+
+     "contracts": {"unrelated_contract_total__c__20250101__20251231__corpus":
+                   {"count": 2, "contract_ids": ["HT-2", "HT-7"]}}
 
 The ledger stores the *ledger form* (``ledger_form``): the same JSON without what
 is the same for every enterprise of a policy version (title, delivery mode, criterion
@@ -306,6 +316,11 @@ class PolicyTrace:
     @property
     def total(self) -> int:
         return len(self._data["criteria"])
+
+    @property
+    def error(self) -> str | None:
+        """Why the status is 'error' (None otherwise)."""
+        return self._data.get("error")
 
     @property
     def failed(self) -> tuple[str, ...]:

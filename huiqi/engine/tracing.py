@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.frame_columns import FrameColumn, counted_ids
+from huiqi.engine.related import link_field_json
 from huiqi.engine.results import Evaluation
 from huiqi.engine.trace import FORMAT, NAME, STATE, PolicyTrace, jsonable
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -23,7 +24,16 @@ def _decimal_text(value: Any) -> str | None:
     return None if value is None else jsonable(value)
 
 
+def _counted(ids: Any) -> dict[str, Any] | None:
+    if ids is None:
+        return None
+    listed = [str(i) for i in ids]
+    return {"count": len(listed), "contract_ids": listed}
+
+
 def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
+    if col.kind in ("contracts", "group"):
+        return link_field_json(col, d)
     f = d.field(col.field)
     # A certificate column says whether one is held (or new): a boolean, whatever the field.
     kind = "boolean" if col.kind in ("held", "new") else f.type
@@ -39,6 +49,13 @@ def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
     if f.unit and col.kind in ("static", "yearly"):
         described["unit"] = f.unit  # shown with the value: 1200 tce, 350 m2
     return described
+
+
+def trace_columns(cp: CompiledPolicy) -> set[FrameColumn]:
+    """The frame columns a trace of ``cp`` reads: what its rules read, the enterprise's
+    name, and the ids of the contracts each contract column counted."""
+    ids = {counted_ids(c) for c in cp.requirements}
+    return {*cp.requirements, NAME, *(c for c in ids if c is not None)}
 
 
 class TraceBuilder:
@@ -78,6 +95,11 @@ class TraceBuilder:
             for c in cp.criteria
         ]
         self._amount_columns = tuple(r.name for r in cp.amount_reads)
+        self._counted = tuple(
+            (c.name, ids.name)
+            for c in sorted(cp.requirements)
+            if (ids := counted_ids(c)) is not None
+        )
         columns = [r for c in cp.criteria for r in c.reads] + list(cp.amount_reads)
         self._fields: dict[str, Any] = {}
         for col in columns:
@@ -143,6 +165,12 @@ class TraceBuilder:
                     "amount_fen": ev.amount_fen,
                 },
                 "fields": self._fields,
+                # Which contracts each contract column counted (null: the period is unknown).
+                **(
+                    {"contracts": {c: _counted(values.get(i)) for c, i in self._counted}}
+                    if self._counted
+                    else {}
+                ),
                 # "Needs data" lists what is missing only when missing data is the
                 # obstacle; a near miss or a failure is explained by its failed criteria.
                 "missing": list(missing) if ev.status == "needs_data" else [],

@@ -50,6 +50,16 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path, marks: Marks) -> Any:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict | set):
+                # A list or a mapping as a key ('[]: x'): no field is named like that.
+                raise PolicyError(
+                    "a key must be a name, not a list or a mapping",
+                    location=Location(
+                        key_node.start_mark.name,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                    ),
+                )
             if key in out:
                 raise PolicyError(
                     f"key '{key}' appears twice; keep one",

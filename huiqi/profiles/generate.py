@@ -18,7 +18,7 @@ Example:
     >>> import tempfile
     >>> result = generate(1000, seed=7, out_dir=tempfile.mkdtemp())
     >>> result.enterprises, sorted(result.files)[:2]
-    (1000, ['ai_platform', 'credit'])
+    (1000, ['ai_platform', 'contracts'])
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from huiqi.errors import HuiqiError
 from huiqi.fsmode import open_private, private_dir, private_file
 from huiqi.profiles.dictionary import load_codelist, load_dictionary
 from huiqi.profiles.industry import known_classes
+from huiqi.profiles.synth_links import draw_links
 from huiqi.profiles.synth_population import draw_population, static_columns
 from huiqi.profiles.synth_qualifications import draw_certificates
 from huiqi.profiles.synth_values import SECTION_WEIGHTS
@@ -167,6 +168,10 @@ def generate(
             )
             yearly = draw_years(rng, pop, static["uscc"], YEARS)
             certs = draw_certificates(rng, pop, static["uscc"], as_of=AS_OF)
+            link_rng = np.random.default_rng(np.random.SeedSequence([seed, 2, k]))
+            relations, contracts = draw_links(
+                link_rng, pop, static["uscc"], serial_start=start, years=YEARS
+            )
             park_rows = pop.in_park | np.asarray(static["tags"].is_valid())
             sources = {
                 "static": (static, None),
@@ -175,6 +180,8 @@ def generate(
                 "park_rent": (yearly.columns, yearly.rent_rows),
                 "ai_platform": (yearly.columns, yearly.ai_rows),
                 "qualifications": (certs, None),
+                "relations": (relations, None),
+                "contracts": (contracts, None),
             }
             tables: list[tuple[_Writer, pa.Table]] = []
             for m in mappings:
@@ -213,7 +220,7 @@ def _write_all(tables: list[tuple[_Writer, pa.Table]]) -> None:
 
 
 def _source_of(m: _Mapping) -> str:
-    return {"static": "static", "yearly": "yearly", "qualifications": "qualifications"}[m.layout]
+    return {"static": "static", "yearly": "yearly"}.get(m.layout, m.layout)
 
 
 def _table(m: _Mapping, columns: dict[str, pa.Array], rows: np.ndarray | None) -> pa.Table:

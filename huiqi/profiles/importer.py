@@ -39,7 +39,7 @@ from pathlib import Path
 from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
-from huiqi.profiles import rowcheck, size_class, upsert
+from huiqi.profiles import links, rowcheck, size_class, upsert
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
@@ -124,6 +124,7 @@ def import_file(
             rowcheck.build_checked(con, chosen, fields)
             rowcheck.build_rejects(con, chosen, fields, len(source.headers))
             accepted, rejected = rowcheck.counts(con)
+            links.after_check(con, chosen, settings)  # persons hashed, never stored in clear
             if progress is not None:
                 progress(f"check {file_path.name}", rows_read, rows_read)
             changed = upsert.collect_changes(con, chosen, fields)

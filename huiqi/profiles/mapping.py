@@ -4,7 +4,7 @@ One YAML file per registry file layout lives in ``huiqi/profiles/mappings/``::
 
     name: tax                     # how ``--mapping tax`` names it
     registry: tax                 # the dictionary registry it comes from
-    layout: yearly                # static | yearly | qualifications
+    layout: yearly                # static | yearly | qualifications | relations | contracts
     columns:                      # file header -> dictionary field
       统一社会信用代码: uscc
       年度: year
@@ -26,7 +26,8 @@ Rules the importer relies on:
 * Headers are compared after Unicode NFKC normalisation and trimming, so a
   full-width ``营业收入（元）`` matches ``营业收入(元)``.
 * The key headers (``uscc``; plus ``year`` for yearly layouts; plus
-  ``qualification`` and ``valid_from`` for qualifications) must be present.
+  ``qualification`` and ``valid_from`` for qualifications; ``party``, ``relation``
+  and ``valid_from`` for relations; ``contract_id`` for contracts) must be present.
   Other mapped headers may be missing: only the fields a file carries are
   updated. A header the mapping does not know is refused, because silently
   dropping a misspelt column would lose data.
@@ -48,17 +49,30 @@ from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
 from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
-LAYOUTS = ("static", "yearly", "qualifications")
+LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
+# Layouts of records between enterprises (huiqi/profiles/links.py): their columns are
+# the layout's own, never dictionary fields.
+LINK_LAYOUTS = ("relations", "contracts")
 KEY_FIELDS = {
     "static": ("uscc",),
     "yearly": ("uscc", "year"),
     "qualifications": ("uscc", "qualification", "valid_from"),
+    "relations": ("uscc", "party", "relation", "valid_from"),
+    "contracts": ("uscc", "contract_id"),
+}
+# Columns a file of the layout must carry (the keys, and what a link record cannot lack).
+REQUIRED_FIELDS = {
+    **KEY_FIELDS,
+    "relations": ("uscc", "party_kind", "party", "relation", "valid_from"),
+    "contracts": ("uscc", "contract_id", "seller_uscc", "contract_type", "amount", "signed_on"),
 }
 # Pseudo-fields that are columns of a layout's table but not dictionary fields.
 LAYOUT_COLUMNS = {
     "static": (),
     "yearly": ("year",),
     "qualifications": ("qualification", "certificate_id", "valid_from", "valid_to"),
+    "relations": ("party_kind", "party", "relation", "share_pct", "valid_from", "valid_to"),
+    "contracts": ("contract_id", "seller_uscc", "contract_type", "amount", "signed_on"),
 }
 # Multiplier to yuan, and how many more decimals the file may carry because of it.
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
@@ -122,7 +136,7 @@ class Mapping:
                 f"{file}: more than one column feeds field(s) {twice}; expected headers "
                 f"{list(self.columns)}, found {found}. Keep one column per field"
             )
-        missing = [self.header_for(k) for k in self.keys if k not in fields]
+        missing = [self.header_for(k) for k in REQUIRED_FIELDS[self.layout] if k not in fields]
         if missing:
             raise ImportFileError(
                 f"{file}: required headers {missing} are missing for mapping '{self.name}'; "
@@ -195,7 +209,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             _check_field(str(field), layout, marks, where, source, dictionary)
     columns = {h: str(f) for h, f in sections["columns"].items()}
     aliases = {h: str(f) for h, f in sections["aliases"].items()}
-    for field in KEY_FIELDS[layout]:
+    for field in REQUIRED_FIELDS[layout]:
         if field not in columns.values():
             raise _fail(
                 f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
@@ -203,7 +217,8 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     units = {k: str(v) for k, v in _text_map(raw, "units", marks, source).items()}
     for field, unit in units.items():
         f = dictionary.get(field)
-        if unit not in UNITS or f is None or f.type != "money":
+        money = (f is not None and f.type == "money") or (layout, field) == ("contracts", "amount")
+        if unit not in UNITS or not money:
             raise _fail(
                 f"units: '{field}: {unit}' needs a money field and one of {list(UNITS)}",
                 marks,
@@ -228,6 +243,14 @@ def _check_field(
 ) -> None:
     if field in LAYOUT_COLUMNS[layout] or field == "uscc":
         return
+    if layout in LINK_LAYOUTS:
+        raise _fail(
+            f"'{field}' is not a column of a {layout} file; use one of "
+            f"{['uscc', *LAYOUT_COLUMNS[layout]]}",
+            marks,
+            where,
+            source,
+        )
     f = dictionary.get(field)
     if f is None or f.derived or f.type == "qualification":
         extra = [c for c in LAYOUT_COLUMNS[layout]]

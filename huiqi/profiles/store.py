@@ -6,11 +6,14 @@ Tables (in ``profiles.duckdb``):
 * ``enterprise_years`` one row per (USCC, year): the dictionary's yearly fields.
 * ``qualifications``   one row per certificate: (uscc, qualification, certificate_id,
                        valid_from, valid_to).
+* ``relations``        one row per (uscc, party, relation, valid_from): shareholders, legal
+                       representatives, directors, senior managers (``links``).
+* ``contracts``        one row per (buyer uscc, contract_id): seller, type, amount, date.
 * ``snapshots``        one row per import or generation: id, time, source, counts.
 
 Every column also has an ``updated_snapshot`` telling which snapshot last wrote the row.
-After each import the three data tables are frozen to
-``snapshots/<id>/{enterprises,enterprise_years,qualifications}.parquet`` so that any
+After each import the five data tables are frozen to
+``snapshots/<id>/{enterprises,enterprise_years,qualifications,relations,contracts}.parquet`` so that any
 match can be recomputed later from (policy version, snapshot id).
 """
 
@@ -29,8 +32,11 @@ from huiqi.config import Settings
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.fsmode import private_dir, private_file
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
+from huiqi.profiles.links import LINK_TABLES, create_link_tables
 
-DATA_TABLES = ("enterprises", "enterprise_years", "qualifications")
+DATA_TABLES = ("enterprises", "enterprise_years", "qualifications", *LINK_TABLES)
+# Tables a snapshot frozen before relations and contracts existed lacks: read as empty.
+OPTIONAL_TABLES = LINK_TABLES
 
 
 def enum_type_name(field: Field) -> str:
@@ -192,6 +198,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
           PRIMARY KEY (uscc, qualification, valid_from)
         )"""
     )
+    create_link_tables(con)
     add_missing_columns(con, d)
 
 
@@ -325,7 +332,7 @@ class ProfileStore:
         """Paths of a frozen snapshot's Parquet files."""
         folder = self.snapshot_dir(snapshot_id)
         files = {t: folder / f"{t}.parquet" for t in DATA_TABLES}
-        missing = [str(p) for p in files.values() if not p.exists()]
+        missing = [str(p) for t, p in files.items() if not p.exists() and t not in OPTIONAL_TABLES]
         if missing:
             raise NotFoundError(f"snapshot {snapshot_id} is not available: missing {missing}")
         return files

@@ -27,7 +27,13 @@ from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import col, fn, num, sql
 from huiqi.profiles.validate import section_of
 
-TABLES = {"static": "enterprises", "yearly": "enterprise_years", "qualifications": "qualifications"}
+TABLES = {
+    "static": "enterprises",
+    "yearly": "enterprise_years",
+    "qualifications": "qualifications",
+    "relations": "relations",
+    "contracts": "contracts",
+}
 CHANGED = "_changed"
 NEW = "_new"  # in _changed: the row's key is not in the store yet
 

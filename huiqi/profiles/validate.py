@@ -37,7 +37,7 @@ from sqlglot import exp
 
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
-from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
     Shortcut,
     decimal_rule_with_shortcut,
@@ -227,6 +227,10 @@ def _rule(
     return Rule(name, sql_type, parsed, case(*branches), pattern)
 
 
+# The rule builder, for the layouts whose columns are their own (``linkrules``).
+rule = _rule
+
+
 def _qualifications() -> dict[str, str]:
     return {f.name: f.label.zh for f in load_dictionary().qualification_fields}
 
@@ -239,6 +243,10 @@ def rules_for(
 ) -> list[Rule]:
     """One rule per field the file carries, reading the trimmed text in ``values``;
     ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``)."""
+    if mapping.layout in LINK_LAYOUTS:
+        from huiqi.profiles.linkrules import link_rules  # it builds on this module's rules
+
+        return link_rules(mapping, fields, values)
     d = load_dictionary()
     rules: list[Rule] = []
     for name in fields:

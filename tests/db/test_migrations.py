@@ -38,3 +38,16 @@ def test_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
             removed[(kind[7:], *_what(first[-1]))] += 1
     # Type and server-default renderings vary by backend and are not compared.
     assert (added - removed, removed - added) == (Counter(), Counter())
+
+
+def test_the_head_read_from_the_files_is_alembics(engine: Engine) -> None:
+    """``upgrade`` skips Alembic when the database is at this head: it must be the real one."""
+    from alembic.script import ScriptDirectory
+
+    from huiqi.db.migrate import alembic_config, head_revision, is_current
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert is_current(engine)  # the fixture's database was migrated
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    assert not is_current(engine)

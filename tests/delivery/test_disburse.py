@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.testing import FINANCE
+from huiqi.db.bulk import bulk_insert
+from huiqi.db.clock import utcnow
 from huiqi.db.engine import transaction
 from huiqi.delivery.disburse import EXPORT_COLUMNS, NothingToPay, export_batch
-from huiqi.delivery.models import Batch, BatchItem, Event, Grant
+from huiqi.delivery.models import Batch, BatchItem, Entitlement, Event, Grant, table_of
 from huiqi.delivery.payments import import_payment_results
 from huiqi.errors import ImportFileError
 from huiqi.sheetcells import FORMULA_STARTS
@@ -329,3 +331,65 @@ def test_no_exported_cell_starts_a_formula(
     written = [r[EXPORT_COLUMNS.index("enterprise_name")] for r in csv_rows[1:]]
     assert len(written) == len(names)
     assert all(w in (n, "'" + n) for w, n in zip(written, names, strict=True))
+
+
+def test_a_batch_larger_than_the_parameter_limit_exports(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: 100,000 grants failed on PostgreSQL (one bind parameter per grant in
+    ``UPDATE … WHERE id IN (…)``, above its limit of 65,535)."""
+    n = 70_000
+    with transaction(sessions) as s:
+        pv = make.policy_version(s)
+        codes = [make.uscc(900_000 + i) for i in range(n)]
+        now = utcnow()
+        ent_rows = [
+            {
+                "policy_version_id": pv.id,
+                "uscc": code,
+                "benefit_period": pv.benefit_period,
+                "mode": "auto",
+                "match_status": "eligible",
+                "status": "granted",
+                "computed_fen": 1 + i,
+                "snapshot_id": 1,
+                "last_snapshot_id": 1,
+                "explanation": {"name": f"企业{i}"},
+                "review_flag": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, code in enumerate(codes)
+        ]
+        bulk_insert(s, table_of(Entitlement), ent_rows)
+        ents = s.execute(
+            select(Entitlement.id, Entitlement.uscc).where(Entitlement.policy_version_id == pv.id)
+        ).all()
+        grant_rows = [
+            {
+                "entitlement_id": ent_id,
+                "policy_version_id": pv.id,
+                "uscc": code,
+                "benefit_period": pv.benefit_period,
+                "requested_fen": 1 + int(code[-6:]),
+                "amount_fen": 1 + int(code[-6:]),
+                "status": "granted",
+                "snapshot_id": 1,
+                "content_hash": pv.content_hash,
+                "explanation": {"name": f"企业{code[-6:]}"},
+                "created_at": now,
+            }
+            for ent_id, code in ents
+        ]
+        bulk_insert(s, table_of(Grant), grant_rows)
+    batch = _export(sessions, tmp_path)
+    want_total = sum(r["amount_fen"] for r in grant_rows)
+    assert (batch.grants, batch.total_fen) == (n, want_total)
+    rows = _read_csv(Path(batch.csv_path or ""))
+    assert len(rows) == n and rows[0]["enterprise_name"].startswith("企业")
+    assert sum(int(r["amount_yuan"].replace(".", "")) for r in rows) == want_total
+    with transaction(sessions) as s:
+        statuses = s.execute(select(Grant.status, func.count()).group_by(Grant.status)).all()
+        assert statuses == [("in_batch", n)]
+        batched = s.scalar(select(func.count()).where(Event.kind == "batched"))
+        assert batched == n

@@ -227,13 +227,16 @@ def test_audit_log_refuses_updates(sessions: sessionmaker[Session], tmp_path: Pa
 def test_an_amount_too_large_to_record_is_never_granted(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    """Issue 9: one enterprise whose data makes its amount reach 10^16 yuan is an 'error'
-    row; the others are granted, and it is not."""
+    """Issue 9: one enterprise whose data the database cannot evaluate (2^62 insured
+    employees, far outside the field's range, overflows the 64-bit product the range
+    allows) is an 'error' row, counted and reported; the others are granted, and it is not."""
     big, small = uscc(1), uscc(2)
     settings, _ = build_store(tmp_path, {big: 2**62, small: 3})
     _pv, rep = publish(
         settings, sessions, policy_yaml("auto-huge", formula="insured_employees * 1000")
     )
     assert (rep.matched, rep.granted, rep.granted_fen) == (1, 1, 300_000)
+    assert rep.errors == 1
+    assert "errors (not delivered) 1: 1: evaluating this enterprise failed" in rep.summary()
     with sessions() as s:
         assert {g.uscc for g in s.scalars(select(Grant))} == {small}

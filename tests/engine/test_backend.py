@@ -15,6 +15,9 @@ from sqlglot import exp
 
 import huiqi.engine.backend
 import huiqi.engine.compile.compiler
+import huiqi.engine.compile.numeric
+import huiqi.engine.duckdb.isolate
+import huiqi.engine.edges
 import huiqi.engine.trace
 import huiqi.policies.loader
 from huiqi.engine import (
@@ -112,6 +115,9 @@ def test_module_examples_run() -> None:
         huiqi.engine.backend,
         huiqi.engine.trace,
         huiqi.engine.compile.compiler,
+        huiqi.engine.compile.numeric,
+        huiqi.engine.duckdb.isolate,
+        huiqi.engine.edges,
         huiqi.policies.loader,
     )
     for module in modules:

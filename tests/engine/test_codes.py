@@ -167,7 +167,7 @@ def test_policies_with_sixteen_or_more_criteria_use_wider_codes() -> None:
             "one short": {"revenue": 5, "employees": 50},
             "all unknown": {},
             "31 unknown, one short": {"employees": 50},
-            "many short": {"revenue": -1, "employees": 500},
+            "many short": {"revenue": 0, "employees": 500},
         },
     )
     assert got["all met"] == ("eligible", (), ())
@@ -416,9 +416,12 @@ def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> Non
 def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
     from huiqi.engine.duckdb.codes import NARROW_YUAN
 
-    uncapped = compile_yaml(policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue"))
+    # Total assets, whose range (up to 10^14 yuan) lets half of it pass NARROW_YUAN.
+    uncapped = compile_yaml(
+        policy_yaml([("big", "total_assets > 100")], formula="0.5 * total_assets")
+    )
     capped = compile_yaml(
-        policy_yaml([("big", "revenue > 100")], formula="0.5 * revenue", cap="1000000")
+        policy_yaml([("big", "total_assets > 100")], formula="0.5 * total_assets", cap="1000000")
     )
     # Without a cap below NARROW_YUAN, each amount is tested and a huge one is converted
     # in 128-bit decimals; with such a cap, the 64-bit conversion alone.
@@ -428,7 +431,7 @@ def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
     huge = NARROW_YUAN * 4 + Decimal("0.01")  # half of it: 2 * NARROW_YUAN + 0.005 yuan
     got = amounts_three_ways(
         uncapped,
-        {"huge": {"revenue": huge}, "just below": {"revenue": NARROW_YUAN * 2 - 1}},
+        {"huge": {"total_assets": huge}, "just below": {"total_assets": NARROW_YUAN * 2 - 1}},
     )
     assert got == {
         "huge": ("eligible", int((NARROW_YUAN * 2 + Decimal("0.01")) * 100)),

@@ -24,7 +24,10 @@ NOT_ALLOWED = (
     "is not allowed in a rule: a rule is one expression over enterprise fields"
     " (no statements, subqueries, tables or other SQL)"
 )
-FUNCTIONS = "COALESCE, ABS, GREATEST, LEAST, IF, holds, recognised_in, years_since, has_tag"
+FUNCTIONS = (
+    "COALESCE, ABS, GREATEST, LEAST, IF, holds, recognised_in, years_since, has_tag,"
+    " contract_total, unrelated_contract_total, related_contract, group_total"
+)
 NOT_PART = "is not part of the rule language (see docs/policies.md §4 for what a rule may contain)"
 DOT = (
     "'.' is not part of the rule language: refer to fields by their name only (no table,"

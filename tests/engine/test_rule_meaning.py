@@ -15,9 +15,10 @@ from engine_factories import compile_yaml, policy_yaml
 from huiqi.engine.backend import backend_names, get_backend
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.profile import profile_from_case
+from huiqi.engine.results import AMOUNT_TOO_LARGE
 from huiqi.errors import RuleCompileError
 
-MONEY_MAX = "9999999999999999.99"
+REVENUE_MAX = "10000000000000"  # the dictionary range's largest revenue
 
 
 def refused(expr: str = "revenue > 0", formula: str = "10000") -> str:
@@ -198,8 +199,8 @@ def test_what_the_docs_do_not_list_is_refused(expr: str, message: str) -> None:
             "10000",
             "has 41 significant digits",
         ),
-        ("revenue > 0", "0.1234567890123456789012345 * revenue", "can need 44 digits"),
-        ("revenue * revenue * revenue > 0", "10000", "can need 54 digits"),
+        ("revenue > 0", "0.1234567890123456789012345 * revenue", "can need 40 digits"),
+        ("revenue * revenue * revenue > 0", "10000", "can need 46 digits"),
         (
             "registration_date > as_of - INTERVAL 99999999 YEAR",
             "10000",
@@ -228,10 +229,21 @@ def test_an_amount_too_large_to_record_is_an_error_status(formula: str) -> None:
     assert run_everywhere(capped, {"revenue": 1}) == ("eligible", 500_000_000)
 
 
+def test_a_null_branch_keeps_the_overflow_guard_of_the_amount() -> None:
+    """Regression (fuzzer): ABS(NULL) in a branch made the whole amount's bound unknown, as
+    if it were a quotient, so the amount lost its 10^16 guard and the conversion to fen
+    overflowed a BIGINT on the largest counts (the edge frame found it)."""
+    formula = "IF(credit_dishonest, insured_employees * 1000000000000, ABS(NULL))"
+    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula=formula))
+    data = {"revenue": 1, "credit_dishonest": True, "insured_employees": 5_000_000}
+    assert run_everywhere(cp, data) == ("error", None)
+    assert run_everywhere(cp, {**data, "insured_employees": 1}) == ("eligible", 100_000_000_000_000)
+
+
 def test_an_amount_past_the_limit_from_data_is_an_error_only_for_that_row() -> None:
-    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula="2 * revenue"))
-    assert run_everywhere(cp, {"revenue": MONEY_MAX}) == ("error", None)
-    assert run_everywhere(cp, {"revenue": "1234.56"}) == ("eligible", 246912)
+    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula="1000 * revenue"))
+    assert run_everywhere(cp, {"revenue": REVENUE_MAX}) == ("error", None)
+    assert run_everywhere(cp, {"revenue": "1234.56"}) == ("eligible", 123456000)
 
 
 @pytest.mark.parametrize(
@@ -270,7 +282,9 @@ def test_messages_name_what_the_author_wrote_not_sqlglot_internals(expr: str, me
 def test_the_largest_money_values_do_not_overflow_a_rate_comparison() -> None:
     """Regression: 'offshore_outsourcing_income >= 0.35 * revenue' with every money field at
     9999999999999999.99 raised OutOfRangeException (DECIMAL(18) multiplication) for the
-    whole population."""
+    whole population. Such a revenue is now an import error (its range ends at 10^13
+    yuan); the largest values the ranges admit run, and a snapshot that still holds a
+    larger one costs only that row (tests/engine/test_row_errors.py)."""
     cp = compile_yaml(
         policy_yaml(
             [("c", "offshore_outsourcing_income >= 0.35 * revenue")],
@@ -278,7 +292,7 @@ def test_the_largest_money_values_do_not_overflow_a_rate_comparison() -> None:
             cap="2000000",
         )
     )
-    data = {"offshore_outsourcing_income": MONEY_MAX, "revenue": MONEY_MAX}
+    data = {"offshore_outsourcing_income": REVENUE_MAX, "revenue": REVENUE_MAX}
     assert run_everywhere(cp, data) == ("eligible", 200_000_000)
 
 
@@ -286,7 +300,7 @@ def test_the_largest_counts_do_not_overflow_a_product() -> None:
     cp = compile_yaml(
         policy_yaml([("c", "employees * 1500 > 0")], formula="1500 * graduate_hires", cap="30000")
     )
-    big = 2**63 - 1
+    big = 5_000_000  # the ranges' largest
     assert run_everywhere(cp, {"employees": big, "graduate_hires": big}) == ("eligible", 3000000)
 
 
@@ -325,17 +339,17 @@ def test_bulk_matching_counts_error_rows_and_matches_the_others() -> None:
     from huiqi.engine.duckdb.matcher import match_frame
     from huiqi.engine.duckdb.profile_rows import load_profiles_into
 
-    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula="2 * revenue"))
+    cp = compile_yaml(policy_yaml([("c", "revenue > 0")], formula="1000 * revenue"))
     profiles = [
         profile_from_case({"revenue": v}, data_year=2024, seq=i)
-        for i, v in enumerate([MONEY_MAX, "100", "200", "0"], start=1)
+        for i, v in enumerate([REVENUE_MAX, "0.1", "0.2", "0"], start=1)
     ]
     con = duckdb.connect()
     load_profiles_into(con, profiles)
     build_frame(con, cp.requirements)
     (summary,) = match_frame(con, [cp], snapshot_id=1)
     assert (summary.eligible, summary.near_miss, summary.error) == (2, 1, 1)
-    assert summary.amount_fen == 60_000
-    assert summary.error_reasons and "10^16 yuan" in summary.error_reasons[0]
+    assert summary.amount_fen == 30_000
+    assert summary.error_reasons == [f"1 row: {AMOUNT_TOO_LARGE}"]
     rows = dict(con.execute("SELECT uscc, status FROM matches").fetchall())
     assert rows[profiles[0].uscc] == "error"

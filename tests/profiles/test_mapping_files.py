@@ -52,6 +52,9 @@ ignore: [序号]
             "m.yaml, line 9, column 12: units: 'revenue: thousands'",
         ),
         ("name: a\nlayout: [x\n", "m.yaml, line 3, column 1: not valid YAML: expected ','"),
+        # A list as a key ended in "TypeError: unhashable type: 'list'" (found by the
+        # property below).
+        ("[]:", "m.yaml, line 1, column 1: a key must be a name, not a list or a mapping"),
         (
             GOOD.replace("营业收入（万元）: revenue", "登记日期: registration_date"),
             "m.yaml, line 7, column 9: static field 'registration_date' cannot be in a yearly file",

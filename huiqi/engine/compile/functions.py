@@ -1,4 +1,5 @@
-"""Type-check the rule language's own functions: holds, recognised_in, years_since, has_tag.
+"""Type-check the rule language's own functions: holds, recognised_in, years_since, has_tag,
+the contract functions and group_total.
 
 The built-in ones (COALESCE, ABS, GREATEST, LEAST, IF) are SQLGlot nodes of their
 own and checked in ``check``; these four arrive as anonymous function calls.
@@ -14,6 +15,7 @@ from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
 from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
+from huiqi.profiles.dictionary import load_codelist
 
 if TYPE_CHECKING:
     from huiqi.engine.compile.check import Checker
@@ -51,6 +53,10 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
             if got.kind != want:
                 raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is {got}")
         return T.BOOLEAN
+    if name in L.CONTRACT_FUNCTIONS:
+        return _contract_function(checker, node, name, usage)
+    if name == "group_total":
+        return _group_total(checker, node, usage)
     if name == "years_since":
         if len(args) != 1 or checker.type_of(args[0]).kind != "date":
             raise _fail(node, f"usage: {usage}")
@@ -72,3 +78,39 @@ def _qualification_arg(checker: Checker, node: exp.Expression, usage: str) -> No
     if ty.kind != "qualification":
         quals = ", ".join(f.name for f in checker.dictionary.qualification_fields)
         raise _fail(node, f"'{node.name}' is not a qualification; qualifications: {quals}")
+
+
+def _contract_function(checker: Checker, node: exp.Expression, name: str, usage: str) -> Ty:
+    args = node.expressions
+    if len(args) < 2:
+        raise _fail(node, f"usage: {usage}")
+    for arg in args[:2]:
+        got = checker.type_of(arg)
+        if got.kind != "date":
+            raise _fail(arg, f"usage: {usage}; '{arg.sql()}' is {got}, not a date")
+    codes = load_codelist(L.CONTRACT_TYPES).codes
+    for arg in args[2:]:
+        if not (isinstance(arg, exp.Literal) and arg.is_string):
+            raise _fail(arg, f"usage: {usage}; a contract type is a code in quotes, as in 'model'")
+        if arg.name not in codes:
+            raise _fail(
+                arg,
+                f"'{arg.name}' is not a contract type; contract types: {', '.join(codes)}",
+            )
+    return T.BOOLEAN if name == "related_contract" else T.DECIMAL
+
+
+def _group_total(checker: Checker, node: exp.Expression, usage: str) -> Ty:
+    args = node.expressions
+    if not args or len(args) > 2:
+        raise _fail(node, f"usage: {usage}")
+    target = args[0]
+    column = target.this if isinstance(target, exp.Bracket) else target
+    if not isinstance(column, exp.Column) or checker.dictionary.get(column.name) is None:
+        raise _fail(target, f"usage: {usage}; the first argument is a field, as in revenue[-1]")
+    ty = checker.type_of(target)
+    if ty.kind not in ("integer", "decimal"):
+        raise _fail(target, f"group_total adds numbers; '{target.sql()}' is {ty}")
+    if len(args) == 2 and checker.type_of(args[1]).kind != "date":
+        raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is not a date")
+    return ty

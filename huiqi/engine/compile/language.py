@@ -54,7 +54,14 @@ CUSTOM_FUNCTIONS = {
     "recognised_in": "recognised_in(qualification, YEAR): a certificate of that type starts in YEAR",
     "years_since": "years_since(date): whole years from the date to the policy's as_of date",
     "has_tag": "has_tag(tags, 'tag'): the enterprise carries the tag",
+    "contract_total": "contract_total(DATE 'from', DATE 'to', 'type', ...): yuan of the contracts the enterprise bought, signed from..to, of those types (none: any)",
+    "unrelated_contract_total": "unrelated_contract_total(DATE 'from', DATE 'to', 'type', ...): the same, without contracts whose seller was a related party when signing",
+    "related_contract": "related_contract(DATE 'from', DATE 'to', 'type', ...): the enterprise bought such a contract from a related party",
+    "group_total": "group_total(field) or group_total(field, DATE 'YYYY-MM-DD'): the numeric field summed over the enterprise and its related enterprises on that date (default: as_of)",
 }
+# The functions over contracts, and the code list of their types.
+CONTRACT_FUNCTIONS = ("contract_total", "unrelated_contract_total", "related_contract")
+CONTRACT_TYPES = "contract_types"
 FUNCTION_NAMES = (*BUILTIN_FUNCTIONS, *CUSTOM_FUNCTIONS)
 
 # Named constants of a policy.

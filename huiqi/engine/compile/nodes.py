@@ -47,6 +47,7 @@ ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
 # Words for the SQL constructs a rule cannot hold, as an author would call them.
 _CONSTRUCTS = {
     "alias": "a name after a complete expression",
+    "aliases": "a list in parentheses after a complete expression",
     "star": "'*' without a number on each side",
     "column": "a field",
 }

@@ -258,8 +258,13 @@ def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def coded_query(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool) -> exp.Select:
-    """Per enterprise: its key, the amount's inputs, each criterion's code and their sum."""
+def coded_query(
+    cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool, rid_range: bool = False
+) -> exp.Select:
+    """Per enterprise: its key, the amount's inputs, each criterion's code and their sum.
+
+    With ``rid_range`` only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``).
+    """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
     key = (
@@ -280,11 +285,20 @@ def coded_query(cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool)
         # industry) are dropped before anything else is computed for them.
         for crit in (c for c in cp.checked if c.scope):
             inner = inner.where(scope_filter(crit), copy=False)
+    if rid_range:
+        inner = inner.where(rid_filter(), copy=False)
     total: exp.Expression = exp.Literal.number(0)
     for i, name in enumerate(aliases):
         total = col(name) if i == 0 else exp.Add(this=total, expression=col(name))
     return exp.select(exp.Star(), alias(total, "s")).from_(
         inner.subquery("v", copy=False), copy=False
+    )
+
+
+def rid_filter() -> exp.Expression:
+    """``rowid BETWEEN $lo AND $hi``: the frame rows one step of ``isolate`` reads."""
+    return exp.Between(
+        this=exp.column("rowid"), low=exp.Placeholder(this="lo"), high=exp.Placeholder(this="hi")
     )
 
 
@@ -314,33 +328,34 @@ def kept_filter(codes: Codes) -> exp.Expression:
     return exp.LTE(this=product, expression=exp.Literal.number(1))
 
 
-def status_expression(labels: tuple[exp.Expression, ...], codes: Codes) -> exp.Expression:
+def status_expression(
+    labels: tuple[exp.Expression, ...], codes: Codes, *, may_overflow: bool = True
+) -> exp.Expression:
     """The one definition of the status, with the given label for each of STATUSES.
 
-    Reads the columns ``s`` (the codes' sum), ``amount_fen`` and ``amount_error``.
+    Reads the columns ``s`` (the codes' sum), ``amount_fen`` and, when ``may_overflow``
+    (the amount can reach the limit: ``amount_overflow`` is not FALSE itself),
+    ``amount_error``.
     """
     eligible, near_miss, needs_data, not_eligible, error = labels
     zero, one = exp.Literal.number(0), exp.Literal.number(1)
     amount_known = exp.Not(this=exp.Is(this=col("amount_fen"), expression=exp.Null()))
-    return exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.and_(
-                    exp.EQ(this=sum_column(), expression=zero.copy()),
-                    exp.Is(this=col("amount_error"), expression=exp.true()),
-                    copy=False,
-                ),
-                true=error,
-            ),
-            exp.If(
-                this=exp.and_(exp.EQ(this=sum_column(), expression=zero), amount_known, copy=False),
-                true=eligible,
-            ),
-            exp.If(this=no_failure(codes), true=needs_data),
-            exp.If(this=exp.EQ(this=sum_column(), expression=one), true=near_miss),
-        ],
-        default=not_eligible,
-    )
+    ifs = [
+        exp.If(
+            this=exp.and_(exp.EQ(this=sum_column(), expression=zero), amount_known, copy=False),
+            true=eligible,
+        ),
+        exp.If(this=no_failure(codes), true=needs_data),
+        exp.If(this=exp.EQ(this=sum_column(), expression=one), true=near_miss),
+    ]
+    if may_overflow:
+        overflow = exp.and_(
+            exp.EQ(this=sum_column(), expression=zero.copy()),
+            exp.Is(this=col("amount_error"), expression=exp.true()),
+            copy=False,
+        )
+        ifs.insert(0, exp.If(this=overflow, true=error))
+    return exp.Case(ifs=ifs, default=not_eligible)
 
 
 def criterion_value(alias: str, codes: Codes) -> exp.Expression:

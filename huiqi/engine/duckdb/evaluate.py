@@ -19,11 +19,12 @@ from sqlglot import exp
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.codes import DIALECT
 from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.isolate import ROW_ERRORS, failing_rows, row_error_text
 from huiqi.engine.duckdb.policy_sql import evaluation_query, evaluation_sql
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace
-from huiqi.engine.tracing import TraceBuilder
+from huiqi.engine.trace import PolicyTrace
+from huiqi.engine.tracing import TraceBuilder, trace_columns
 
 # Rows fetched at a time when tracing a whole snapshot (delivery).
 FETCH = 10_000
@@ -82,8 +83,15 @@ def evaluate_in(
     return out
 
 
-def _traced_query(cp: CompiledPolicy, reads: list[FrameColumn], statuses: Collection[str]) -> str:
-    """``evaluation_query`` joined with the frame columns read, filtered, ordered by USCC."""
+def _traced_query(
+    cp: CompiledPolicy,
+    reads: list[FrameColumn],
+    statuses: Collection[str],
+    *,
+    rid_range: bool = False,
+) -> str:
+    """``evaluation_query`` joined with the frame columns read, filtered, ordered by USCC
+    (with ``rid_range``, over the frame rows ``rowid BETWEEN $lo AND $hi`` only)."""
     query = (
         exp.select(
             exp.Column(this=exp.Star(), table=exp.to_identifier("r")),
@@ -92,7 +100,7 @@ def _traced_query(cp: CompiledPolicy, reads: list[FrameColumn], statuses: Collec
                 for i, c in enumerate(reads)
             ],
         )
-        .from_(evaluation_query(cp, keep_all=True).subquery("r"))
+        .from_(evaluation_query(cp, keep_all=True, rid_range=rid_range).subquery("r"))
         .join(
             exp.to_table(FRAME).as_("f"),
             on=exp.EQ(
@@ -124,16 +132,76 @@ def trace_in(
     """The trace of every policy for every enterprise of the frame (or ``usccs``) whose
     status is in ``statuses``; by policy, then USCC."""
     if rebuild_frame:
-        build_frame(con, requirements(policies) | {NAME}, usccs=usccs)
+        build_frame(con, set().union(*(trace_columns(cp) for cp in policies)), usccs=usccs)
     out: list[PolicyTrace] = []
     for cp in policies:
-        reads = sorted(cp.requirements | {NAME})
-        names = [c.name for c in reads]
-        builder = TraceBuilder(cp, snapshot_id=snapshot_id)
-        width = 9 + len(cp.checked)
-        cursor = con.execute(_traced_query(cp, reads, statuses))
-        while chunk := cursor.fetchmany(FETCH):
-            for row in chunk:
-                values = dict(zip(names, row[width:], strict=True))
-                out.append(builder.build(_evaluation(cp, row), values))
+        reads = sorted(trace_columns(cp))
+        traces = _Traces(cp, reads, TraceBuilder(cp, snapshot_id=snapshot_id))
+        mark = len(out)
+        try:
+            cursor = con.execute(_traced_query(cp, reads, statuses))
+            while chunk := cursor.fetchmany(FETCH):
+                out.extend(traces.of(chunk))
+        except ROW_ERRORS as exc:
+            # Some enterprises cannot be evaluated: trace the others, and those as errors.
+            del out[mark:]
+            out.extend(_isolated(con, traces, statuses, exc))
     return out
+
+
+class _Traces:
+    """Traces of one policy from rows of its traced query."""
+
+    def __init__(self, cp: CompiledPolicy, reads: list[FrameColumn], builder: TraceBuilder):
+        self.cp, self.reads, self.builder = cp, reads, builder
+        self.names = [c.name for c in reads]
+        self.width = 9 + len(cp.checked)
+
+    def of(self, rows: Iterable[tuple[Any, ...]]) -> list[PolicyTrace]:
+        return [
+            self.builder.build(
+                _evaluation(self.cp, row), dict(zip(self.names, row[self.width :], strict=True))
+            )
+            for row in rows
+        ]
+
+    def error(self, uscc: str, values: Sequence[Any], reason: str) -> PolicyTrace:
+        """The trace of an enterprise the database could not evaluate: status 'error'."""
+        ev = Evaluation(
+            uscc=uscc,
+            policy_id=self.cp.policy.id,
+            status="error",
+            amount_fen=None,
+            values=(None,) * len(self.cp.checked),
+            failed=(),
+            unknown=(),
+            error=row_error_text(reason),
+        )
+        return self.builder.build(ev, dict(zip(self.names, values, strict=True)))
+
+
+def _isolated(
+    con: duckdb.DuckDBPyConnection,
+    traces: _Traces,
+    statuses: Collection[str],
+    error: Exception,
+) -> list[PolicyTrace]:
+    """``trace_in`` for one policy whose statement failed: by ranges of the frame (``isolate``);
+    the rows that fail become 'error' traces with the database's reason, in USCC order."""
+    sql = _traced_query(traces.cp, traces.reads, statuses, rid_range=True)
+    out: list[PolicyTrace] = []
+
+    def run(lo: int, hi: int) -> None:
+        out.extend(traces.of(con.execute(sql, {"lo": lo, "hi": hi}).fetchall()))
+
+    row = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
+    failed = failing_rows(run, int(row[0]) if row else 0, error)
+    if "error" in statuses:
+        columns = ", ".join(f'"{name}"' for name in traces.names)
+        for f in failed:
+            for uscc, *values in con.execute(
+                f"SELECT uscc, {columns} FROM {FRAME} WHERE rowid BETWEEN ? AND ?",
+                [f.first, f.last],
+            ).fetchall():
+                out.append(traces.error(uscc, values, f.reason))
+    return sorted(out, key=lambda t: t.uscc)

@@ -1,8 +1,9 @@
 """Build the matching frame: one wide row per enterprise with exactly the columns rules read.
 
-The frame is built inside a DuckDB connection from three relations named
-``enterprises``, ``enterprise_years`` and ``qualifications`` (views over a frozen
-snapshot's Parquet files, or small tables made for test cases). Categorical
+The frame is built inside a DuckDB connection from the relations named
+``enterprises``, ``enterprise_years``, ``qualifications``, ``relations`` and
+``contracts`` (views over a frozen snapshot's Parquet files, or small tables made for
+test cases); contract and group columns are aggregates (``frame_links``). Categorical
 fields become ENUM columns (dictionary-encoded), so 3.5 million rows fit in memory.
 """
 
@@ -14,9 +15,11 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from huiqi.engine.duckdb.frame_links import contracts_subquery, group_subquery
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.snapshot import SOURCES
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.links import LINK_TABLES, create_link_tables
 from huiqi.profiles.store import create_enum_types, enum_type_name
 
 FRAME = "frame"
@@ -29,7 +32,10 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path]) -
     connection with the snapshot already attached.
     """
     for name in SOURCES:
-        con.read_parquet(str(files[name])).create_view(name, replace=True)
+        if name in files:
+            con.read_parquet(str(files[name])).create_view(name, replace=True)
+    # Empty, for a snapshot frozen before relations and contracts were kept.
+    create_link_tables(con, tuple(t for t in LINK_TABLES if t not in files))
 
 
 def _col(table: str, name: str) -> exp.Column:
@@ -66,6 +72,18 @@ def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = 
                     exp.to_table("enterprise_years").as_(alias), on=cond, join_type="left"
                 )
             value = _typed(_col(alias, c.field), c.field, d)
+        elif c.kind in ("contracts", "group"):
+            alias = f"l{i}"
+            sub, value = (
+                contracts_subquery(c, alias)
+                if c.kind == "contracts"
+                else group_subquery(c, d, alias)
+            )
+            query = query.join(
+                exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(alias))),
+                on=exp.EQ(this=_col(alias, "uscc"), expression=_col("e", "uscc")),
+                join_type="left",
+            )
         else:
             alias = f"q{i}"
             q = exp.column("qualification", table="q", quoted=True)

@@ -21,10 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.isolate import (
+    MATCH_ERRORS_DDL,
+    ROW_ERRORS,
+    copy_to,
+    error_part,
+    isolate_in_bulk,
+)
 from huiqi.engine.duckdb.policy_sql import bulk_sql
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, MatchRun, PolicySummary, Progress
 from huiqi.fsmode import private_dir, private_file
@@ -53,6 +61,9 @@ CREATE TABLE match_policies (
   policy SMALLINT, policy_id VARCHAR, policy_version INTEGER, criteria VARCHAR[]
 )"""
 
+# ``error``: why a row's status is 'error' (the database's reason for a row that failed,
+# from ``match_errors``; else the amount too large to record). The join is there only
+# when some row failed.
 MATCHES_VIEW = """
 CREATE VIEW matches AS
 SELECT f.uscc, p.policy_id, p.policy_version, s.snapshot_id,
@@ -60,11 +71,22 @@ SELECT f.uscc, p.policy_id, p.policy_version, s.snapshot_id,
        m.status = 0 AS eligible, CASE WHEN m.status = 0 THEN m.detail END AS amount_fen,
        CASE WHEN m.status = 1 THEN p.criteria[m.detail + 1] END AS failed_criterion,
        CASE WHEN m.status = 2 THEN NULLIF(array_to_string(list_filter(p.criteria,
-         lambda x, i: (m.detail >> (i - 1)) & 1 = 1), ','), '') END AS unknown_criteria
+         lambda x, i: (m.detail >> (i - 1)) & 1 = 1), ','), '') END AS unknown_criteria,
+       CASE WHEN m.status = 4 THEN {reason} END AS error
 FROM matches_compact m
 JOIN match_policies p USING (policy)
 JOIN (SELECT rowid AS rid, uscc FROM frame) f USING (rid)
-CROSS JOIN match_snapshot s"""
+CROSS JOIN match_snapshot s{join}"""
+
+
+def _matches_view(row_errors: bool) -> str:
+    too_large = exp.Literal.string(AMOUNT_TOO_LARGE).sql(dialect="duckdb")
+    if not row_errors:
+        return MATCHES_VIEW.format(reason=too_large, join="")
+    return MATCHES_VIEW.format(
+        reason=f"COALESCE(e.reason, {too_large})",
+        join="\nLEFT JOIN match_errors e ON e.rid = m.rid AND e.policy = m.policy",
+    )
 
 
 @dataclass(frozen=True)
@@ -120,19 +142,6 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 
 
-def _copy_to(select_sql: str) -> str:
-    """COPY a policy's kept rows to one Parquet file; the target is the statement's second
-    parameter (after the policy index), so no path is ever part of the SQL text.
-
-    Uncompressed (snappy cost ~15 % more), in Parquet format version 2, whose delta
-    encodings suit the ascending row ids: at 3.5 M x 709 the parts take 368 MB instead
-    of 1.4 GB and matching ran about 5 % faster.
-    """
-    return (
-        f"COPY ({select_sql}) TO ? (FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V2)"
-    )
-
-
 def match_frame(
     con: duckdb.DuckDBPyConnection,
     policies: Sequence[PreparedPolicy | CompiledPolicy],
@@ -152,8 +161,9 @@ def match_frame(
     """
     prepared = [p if isinstance(p, PreparedPolicy) else PreparedPolicy.of(p) for p in policies]
     compiled = [p.compiled for p in prepared]
-    for name in ("matches", "matches_compact", "match_policies", "match_snapshot"):
+    for name in ("matches", "matches_compact", "match_policies", "match_snapshot", "match_errors"):
         _drop(con, name)
+    con.execute(MATCH_ERRORS_DDL)
     if parts_dir is None:
         con.execute(MATCHES_COMPACT_DDL)
     else:
@@ -169,27 +179,39 @@ def match_frame(
 
     def worker() -> None:
         cur = con.cursor()
+        open_transaction = False
         try:
             cur.execute("BEGIN TRANSACTION")
+            open_transaction = True
             uncommitted = 0
+            # Policies inserted in the open transaction: a statement that fails aborts it,
+            # so they are inserted again after the rollback.
+            in_transaction: list[int] = []
             while True:
                 with lock:
                     i = next(pending, None)
                 if i is None:
                     break
                 started = time.perf_counter()
-                if parts_dir is None:
-                    cur.execute(f"INSERT INTO matches_compact {prepared[i].sql}", [i])
+                try:
+                    inserted = _run_policy(cur, prepared[i], i, parts_dir)
+                except ROW_ERRORS as exc:
+                    # Some rows cannot be evaluated: match the others, record those.
+                    cur.execute("ROLLBACK")
+                    open_transaction = False
+                    for j in in_transaction if parts_dir is None else ():
+                        _run_policy(cur, prepared[j], j, parts_dir)
+                    isolate_in_bulk(cur, compiled[i], i, exc, parts_dir=parts_dir)
+                    cur.execute("BEGIN TRANSACTION")
+                    open_transaction = True
+                    uncommitted, inserted, in_transaction = 0, 0, []
                 else:
-                    part = parts_dir / f"{i:05d}.parquet"
-                    cur.execute(_copy_to(prepared[i].sql), [i, str(part)])
-                    private_file(part)
-                inserted = cur.fetchone()
-                uncommitted += int(inserted[0]) if inserted else 0
+                    in_transaction.append(i)
+                uncommitted += inserted
                 if uncommitted >= COMMIT_ROWS:
                     cur.execute("COMMIT")
                     cur.execute("BEGIN TRANSACTION")
-                    uncommitted = 0
+                    uncommitted, in_transaction = 0, []
                 summaries[i].seconds = time.perf_counter() - started
                 with lock:
                     done[0] += 1
@@ -197,7 +219,8 @@ def match_frame(
                         progress("match", done[0], len(prepared))
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if open_transaction:
+                cur.execute("ROLLBACK")
             raise
         finally:
             cur.close()
@@ -206,6 +229,11 @@ def match_frame(
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for future in [pool.submit(worker) for _ in range(n_workers)]:
             future.result()
+    isolated = con.execute(
+        "SELECT policy, reason, COUNT(*) AS n FROM match_errors GROUP BY ALL ORDER BY n DESC"
+    ).fetchall()
+    if parts_dir is not None and isolated:
+        error_part(con, parts_dir)
     if parts_dir is not None:
         con.read_parquet(str(parts_dir / "*.parquet"), union_by_name=False).create_view(
             "matches_compact"
@@ -225,18 +253,44 @@ def match_frame(
     con.execute(
         "CREATE TABLE match_snapshot AS SELECT CAST(? AS INTEGER) AS snapshot_id", [snapshot_id]
     )
-    con.execute(MATCHES_VIEW)
+    con.execute(_matches_view(bool(isolated)))
     counts = con.execute(
         "SELECT policy, status, COUNT(*), SUM(detail) FROM matches_compact GROUP BY ALL"
     ).fetchall()
+    failed_rows = [0] * len(summaries)
+    for index, reason, count in isolated:
+        summaries[index].error_reasons.append(f"{_rows(count)}: {reason}")
+        failed_rows[index] += int(count)
     for index, status, count, amount in counts:
         s = summaries[index]
         setattr(s, STATUSES[status], int(count))
         if status == 0:
             s.amount_fen = int(amount)
-        if STATUSES[status] == "error":
-            s.error_reasons.append(AMOUNT_TOO_LARGE)
+        if STATUSES[status] == "error" and count > failed_rows[index]:
+            s.error_reasons.insert(0, f"{_rows(count - failed_rows[index])}: {AMOUNT_TOO_LARGE}")
     return summaries
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def _run_policy(
+    cur: duckdb.DuckDBPyConnection, policy: PreparedPolicy, index: int, parts_dir: Path | None
+) -> int:
+    """Policy ``index``'s bulk statement over the whole frame; the rows it kept."""
+    if parts_dir is None:
+        cur.execute(f"INSERT INTO matches_compact {policy.sql}", [index])
+    else:
+        part = parts_dir / f"{index:05d}.parquet"
+        try:
+            cur.execute(copy_to(policy.sql, "?"), [index, str(part)])
+        except BaseException:
+            part.unlink(missing_ok=True)  # a statement that failed may leave a partial file
+            raise
+        private_file(part)
+    inserted = cur.fetchone()
+    return int(inserted[0]) if inserted else 0
 
 
 def match_snapshot(

@@ -37,14 +37,15 @@ from huiqi.engine.results import STATUSES
 
 
 def evaluation_query(
-    cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME
+    cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME, rid_range: bool = False
 ) -> exp.Select:
     """One row per enterprise of ``frame`` with criteria values, amount_fen and status.
 
     Columns: uscc, c0..cN (TRUE / FALSE / NULL), amount_fen, n_false, n_null, status,
     failed and unknown (comma-separated criterion ids), amount_yuan (the formula's
     value before the floor, the cap and rounding, for explanations), amount_error (the
-    amount is too large to record: status 'error').
+    amount is too large to record: status 'error'). With ``rid_range``, only the frame
+    rows ``rowid BETWEEN $lo AND $hi`` (isolating rows that fail: ``isolate``).
     """
     codes = Codes.for_policy(cp)
     aliases = [crit_alias(i) for i in range(len(cp.checked))]
@@ -54,7 +55,9 @@ def evaluation_query(
         *[alias(criterion_value(code_alias(i), codes), a) for i, a in enumerate(aliases)],
         alias(yuan_of(cp), "amount_yuan"),
     ).from_(
-        coded_query(cp, keep_all=keep_all, frame=frame, row_id=False).subquery("k", copy=False),
+        coded_query(cp, keep_all=keep_all, frame=frame, row_id=False, rid_range=rid_range).subquery(
+            "k", copy=False
+        ),
         copy=False,
     )
     if not keep_all:
@@ -81,7 +84,7 @@ def evaluation_query(
 
 
 def compact_query(
-    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME
+    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME, rid_range: bool = False
 ) -> exp.Select:
     """The rows bulk matching keeps for one policy, as four integers (15 bytes a row).
 
@@ -96,7 +99,9 @@ def compact_query(
     One non-null column instead of three mostly-NULL ones (amount, failed, mask) made
     writing 3.5 M x 709 results about a third cheaper: a Parquet writer pays for every
     NULL. The status is the same expression as in ``evaluation_query``; the matcher's
-    ``matches`` view decodes ``detail`` and joins the strings back.
+    ``matches`` view decodes ``detail`` and joins the strings back. With ``rid_range``,
+    only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``; ``index`` is then
+    given, as named and positional parameters do not mix).
     """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
@@ -107,7 +112,9 @@ def compact_query(
     # conversion to fen run on those rows alone. A formula that reads no field is left
     # inline, where DuckDB folds it to one constant.
     may_be_eligible = exp.EQ(this=sum_column(), expression=exp.Literal.number(0))
-    coded = coded_query(cp, keep_all=False, frame=frame, row_id=True).subquery("k", copy=False)
+    coded = coded_query(cp, keep_all=False, frame=frame, row_id=True, rid_range=rid_range).subquery(
+        "k", copy=False
+    )
     if cp.amount_reads:
         yuan: exp.Expression = col("amount_yuan")
         kept = exp.select(
@@ -118,26 +125,29 @@ def compact_query(
         yuan = yuan_of(cp)
         kept = exp.select(exp.Star())
     kept = kept.from_(coded, copy=False).where(kept_filter(codes), copy=False)
+    # The error column only where the amount can reach the limit (no policy of the library).
+    overflow = amount_overflow(cp, yuan)
+    may_overflow = not isinstance(overflow, exp.Boolean)
     amounted = exp.select(
         exp.Star(),
         alias(
             exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=fen_expression(cp, yuan))]),
             "amount_fen",
         ),
-        alias(
-            exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=amount_overflow(cp, yuan))]),
-            "amount_error",
-        ),
-    ).from_(kept.subquery("y", copy=False), copy=False)
+    )
+    if may_overflow:
+        amounted = amounted.select(
+            alias(
+                exp.Case(ifs=[exp.If(this=may_be_eligible.copy(), true=overflow)]), "amount_error"
+            ),
+            copy=False,
+        )
+    amounted = amounted.from_(kept.subquery("y", copy=False), copy=False)
+    labels = tuple(exp.Literal.number(i) for i in range(len(STATUSES)))
     statused = exp.select(
         exp.Star(),
         alias(
-            exp.Cast(
-                this=status_expression(
-                    tuple(exp.Literal.number(i) for i in range(len(STATUSES))), codes
-                ),
-                to=tiny,
-            ),
+            exp.Cast(this=status_expression(labels, codes, may_overflow=may_overflow), to=tiny),
             "status",
         ),
     ).from_(amounted.subquery("a", copy=False), copy=False)
@@ -183,6 +193,11 @@ def compact_query(
 def bulk_sql(cp: CompiledPolicy) -> str:
     """``compact_query`` over the matching frame as text, the policy index its one parameter."""
     return compact_query(cp).sql(dialect=DIALECT, copy=False)
+
+
+def ranged_bulk_sql(cp: CompiledPolicy, index: int) -> str:
+    """``compact_query`` of policy ``index`` over the frame rows ``rowid BETWEEN $lo AND $hi``."""
+    return compact_query(cp, index, rid_range=True).sql(dialect=DIALECT, copy=False)
 
 
 def evaluation_sql(cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME) -> str:

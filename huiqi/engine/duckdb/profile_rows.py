@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from huiqi.engine.profile import RawProfile
+from huiqi.engine.related import Contract, Relation
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.store import create_schema
 
@@ -62,6 +64,12 @@ def load_profiles_into(
             for (q, a, b) in p.qualifications
         ],
     )
+    _insert_links(con, profiles)
+
+
+def _insert_links(con: duckdb.DuckDBPyConnection, profiles: list[RawProfile]) -> None:
+    _insert_rows(con, "relations", [dataclasses.asdict(r) for p in profiles for r in p.relations])
+    _insert_rows(con, "contracts", [dataclasses.asdict(c) for p in profiles for c in p.contracts])
 
 
 def read_profiles(
@@ -69,7 +77,7 @@ def read_profiles(
     usccs: list[str] | None = None,
     dictionary: Dictionary | None = None,
 ) -> list[RawProfile]:
-    """Read raw profiles back from the three source relations (all, or the given USCCs)."""
+    """Read raw profiles back from the source relations (all, or the given USCCs)."""
     d = dictionary or load_dictionary()
     static_names = [f.name for f in d.static_fields if f.name != "uscc"]
     yearly_names = [f.name for f in d.yearly_fields]
@@ -96,5 +104,17 @@ def read_profiles(
     ).fetchall():
         if row[0] in out:
             out[row[0]].qualifications.append((row[1], row[2], row[3]))
+    for row in con.execute(
+        "SELECT r.uscc, r.party, r.party_kind, r.relation, r.share_pct, r.valid_from, r.valid_to"
+        " FROM relations r JOIN _wanted w USING (uscc) ORDER BY ALL"
+    ).fetchall():
+        if row[0] in out:
+            out[row[0]].relations.append(Relation(*row))
+    for row in con.execute(
+        "SELECT c.uscc, c.contract_id, c.seller_uscc, c.contract_type, c.amount, c.signed_on"
+        " FROM contracts c JOIN _wanted w USING (uscc) ORDER BY ALL"
+    ).fetchall():
+        if row[0] in out:
+            out[row[0]].contracts.append(Contract(*row))
     order = usccs if usccs is not None else list(out)
     return [out[u] for u in order if u in out]

@@ -14,9 +14,10 @@ from huiqi.engine.backend import Backend, Source
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.profile import RawProfile
 from huiqi.engine.python.pyeval import column_value, evaluate_policy
+from huiqi.engine.related import Population
 from huiqi.engine.results import STATUSES, Evaluation
-from huiqi.engine.trace import NAME, PolicyTrace
-from huiqi.engine.tracing import TraceBuilder
+from huiqi.engine.trace import PolicyTrace
+from huiqi.engine.tracing import TraceBuilder, trace_columns
 
 
 class PythonBackend(Backend):
@@ -25,17 +26,21 @@ class PythonBackend(Backend):
     supports_bulk: ClassVar[bool] = False
     supports_snapshots: ClassVar[bool] = False
 
-    def _profiles(self, source: Source, usccs: Sequence[str] | None) -> list[RawProfile]:
+    def _profiles(
+        self, source: Source, usccs: Sequence[str] | None
+    ) -> tuple[list[RawProfile], Population]:
+        """The profiles asked for, and the whole source as the population they live in."""
         self.check_source(source)
         profiles = list(source)  # type: ignore[arg-type]  # a Snapshot was refused above
+        pop = Population(profiles)
         if usccs is None:
-            return profiles
+            return profiles, pop
         wanted = set(usccs)
-        return [p for p in profiles if p.uscc in wanted]
+        return [p for p in profiles if p.uscc in wanted], pop
 
     @staticmethod
-    def _evaluation(cp: CompiledPolicy, prof: RawProfile) -> Evaluation:
-        r = evaluate_policy(cp, prof)
+    def _evaluation(cp: CompiledPolicy, prof: RawProfile, pop: Population) -> Evaluation:
+        r = evaluate_policy(cp, prof, pop)
         return Evaluation(
             uscc=prof.uscc,
             policy_id=cp.policy.id,
@@ -55,8 +60,8 @@ class PythonBackend(Backend):
         *,
         usccs: Sequence[str] | None = None,
     ) -> list[Evaluation]:
-        profiles = self._profiles(source, usccs)
-        return [self._evaluation(cp, prof) for cp in policies for prof in profiles]
+        profiles, pop = self._profiles(source, usccs)
+        return [self._evaluation(cp, prof, pop) for cp in policies for prof in profiles]
 
     def trace(
         self,
@@ -67,14 +72,15 @@ class PythonBackend(Backend):
         statuses: Collection[str] = STATUSES,
         snapshot_id: int | None = None,
     ) -> list[PolicyTrace]:
-        profiles = sorted(self._profiles(source, usccs), key=lambda p: p.uscc)
+        chosen, pop = self._profiles(source, usccs)
+        profiles = sorted(chosen, key=lambda p: p.uscc)
         out: list[PolicyTrace] = []
         for cp in policies:
             builder = TraceBuilder(cp, snapshot_id=snapshot_id)
-            columns = sorted(cp.requirements | {NAME})
+            columns = sorted(trace_columns(cp))
             for prof in profiles:
-                ev = self._evaluation(cp, prof)
+                ev = self._evaluation(cp, prof, pop)
                 if ev.status in statuses:
-                    values = {c.name: column_value(c.name, prof) for c in columns}
+                    values = {c.name: column_value(c.name, prof, pop) for c in columns}
                     out.append(builder.build(ev, values))
         return out

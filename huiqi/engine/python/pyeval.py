@@ -23,14 +23,21 @@ from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledPolicy
 from huiqi.engine.compile.lower import add_interval
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
+from huiqi.engine.related import Population, contract_value, group_value
 from huiqi.engine.results import AMOUNT_TOO_LARGE
 
 _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 
 
-def column_value(name: str, prof: RawProfile) -> Any:
-    """A frame column's value for one profile, computed from the raw profile."""
+def column_value(name: str, prof: RawProfile, pop: Population | None = None) -> Any:
+    """A frame column's value for one profile, computed from the raw profile (and, for
+    contracts and group totals, the population it belongs to: default, itself alone)."""
     col = FrameColumn.parse(name)
+    if col.kind in ("contracts", "group"):
+        population = pop if pop is not None else Population([prof])
+        if col.kind == "contracts":
+            return contract_value(col, prof, population)
+        return group_value(col, prof, population)
     if col.kind == "static":
         return prof.uscc if col.field == "uscc" else prof.static.get(col.field)
     if col.kind == "yearly":
@@ -90,13 +97,14 @@ def _arith(kind: type[exp.Expression], a: Any, b: Any) -> Any:
 class Evaluator:
     """Evaluate lowered rule trees for one profile."""
 
-    def __init__(self, prof: RawProfile) -> None:
+    def __init__(self, prof: RawProfile, pop: Population | None = None) -> None:
         self.prof = prof
+        self.pop = pop
 
     def ev(self, node: exp.Expression) -> Any:
         t = type(node)
         if t is exp.Column:
-            return column_value(node.name, self.prof)
+            return column_value(node.name, self.prof, self.pop)
         if t is exp.Literal:
             if node.is_string:
                 return node.name
@@ -249,8 +257,11 @@ class PyResult:
     error: str | None = None
 
 
-def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
-    """Status, amount (fen) and criterion values of one policy for one profile.
+def evaluate_policy(
+    cp: CompiledPolicy, prof: RawProfile, pop: Population | None = None
+) -> PyResult:
+    """Status, amount (fen) and criterion values of one policy for one profile (``pop``:
+    the population it belongs to, for related parties; default, itself alone).
 
     An amount at or above AMOUNT_LIMIT_YUAN, or a value no exact arithmetic holds, makes
     an otherwise eligible row an 'error' with its reason.
@@ -258,11 +269,11 @@ def evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
     # Every Decimal operation (abs, negation, quantize too, not only _arith's) at the
     # evaluator's precision: the thread's default context rounds to 28 digits.
     with decimal.localcontext(_CTX):
-        return _evaluate_policy(cp, prof)
+        return _evaluate_policy(cp, prof, pop)
 
 
-def _evaluate_policy(cp: CompiledPolicy, prof: RawProfile) -> PyResult:
-    ev = Evaluator(prof)
+def _evaluate_policy(cp: CompiledPolicy, prof: RawProfile, pop: Population | None) -> PyResult:
+    ev = Evaluator(prof, pop)
     values: list[bool | None] = []
     for crit in cp.checked:
         assert crit.tree is not None

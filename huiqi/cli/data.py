@@ -1,0 +1,311 @@
+"""Commands on the data: the profile store, registry imports, snapshots, matching, explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from huiqi.cli.common import (
+    EXIT_FINDINGS,
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    progress_bars,
+    settings_from,
+    signed_in,
+)
+from huiqi.cli.render import render_explanation, render_match_report
+from huiqi.db.engine import transaction
+from huiqi.engine import CompiledPolicy, compile_library
+from huiqi.errors import ConfigError, NotFoundError
+from huiqi.matching.service import explain_enterprise, match_population
+from huiqi.policies.loader import load_library
+from huiqi.profiles.store import ProfileStore
+
+GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
+
+
+@click.command()
+@click.pass_context
+@handle_errors
+def init(ctx: click.Context) -> None:
+    """Create the data directory and an empty profile store (safe to re-run)."""
+    settings = settings_from(ctx)
+    ProfileStore(settings).init()
+    console.print(f"profile store ready at {settings.profiles_db}")
+
+
+@click.command()
+@click.option(
+    "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
+)
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(GENERATE_FORMATS),
+    default=("parquet",),
+    show_default=True,
+    help="File format(s) to write; repeat for several.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default DATA_DIR/generated).",
+)
+@click.option(
+    "--import/--no-import",
+    "do_import",
+    default=True,
+    show_default=True,
+    help="Import the files into the store.",
+)
+@click.pass_context
+@handle_errors
+def generate(
+    ctx: click.Context,
+    enterprises: int,
+    seed: int,
+    formats: tuple[str, ...],
+    out: Path | None,
+    do_import: bool,
+) -> None:
+    """Generate a synthetic Shanghai population as registry files (and import them).
+
+    Importing needs the data_steward role.
+    """
+    from huiqi.profiles.service import generate_population
+
+    settings = settings_from(ctx)
+    factory, actor = signed_in(ctx)
+    with progress_bars() as progress, transaction(factory) as s:
+        _result, reports = generate_population(
+            settings,
+            s,
+            actor=actor,
+            enterprises=enterprises,
+            seed=seed,
+            formats=formats,
+            out=out,
+            do_import=do_import,
+            progress=progress,
+        )
+    console.print(f"wrote {enterprises:,} enterprises to {out or settings.data_dir / 'generated'}")
+    for r in reports:
+        console.print(r.summary())
+
+
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--mapping",
+    "-m",
+    metavar="NAME|PATH",
+    help="Column mapping (registry layout): a built-in name (tax, market...), a name from "
+    "DATA_DIR/mappings/, or the path of a mapping YAML file (path/to/my-layout.yaml); "
+    "default: detected from the header among the built-in and DATA_DIR/mappings/ ones.",
+)
+@click.option(
+    "--sheet",
+    help="For a workbook: the sheet to read (default: the one whose header fits the mapping).",
+)
+@click.pass_context
+@handle_errors
+def import_cmd(
+    ctx: click.Context, files: tuple[Path, ...], mapping: str | None, sheet: str | None
+) -> None:
+    """Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.
+
+    Needs the data_steward role. Good rows are stored; bad rows go to a rejects
+    file with file, line, column and reason. Exits 4 when any row was rejected.
+
+    A layout huiqi does not know is described by a mapping file: draft one with
+    'huiqi mapping new FILE', confirm it, then pass --mapping path/to/file.yaml, or
+    keep it in DATA_DIR/mappings/ so that the header finds it by itself.
+    """
+    from huiqi.profiles.service import import_files
+
+    settings = settings_from(ctx)
+    factory, actor = signed_in(ctx)
+    rejected = 0
+    with progress_bars() as progress, transaction(factory) as s:
+        reports = import_files(
+            settings, s, actor=actor, files=files, mapping=mapping, sheet=sheet, progress=progress
+        )
+    for r in reports:
+        console.print(r.summary())
+        rejected += r.rows_rejected
+    if rejected:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@click.command()
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def snapshots(ctx: click.Context, as_json: bool) -> None:
+    """List data snapshots (one per import or generation)."""
+    from huiqi.profiles.service import list_snapshots
+
+    _factory, actor = signed_in(ctx)
+    found = list_snapshots(settings_from(ctx), actor=actor)
+    if as_json:
+        emit_json(found)
+        return
+    for s in found:
+        console.print(
+            f"{s.snapshot_id:>4}  {s.created_at:%Y-%m-%d %H:%M:%S}  {s.kind:<8} {s.registry or '':<16}"
+            f" read {s.rows_read:,} accepted {s.rows_accepted:,} rejected {s.rows_rejected:,}"
+            f"  {s.source_file or ''}"
+        )
+
+
+@click.command()
+@click.option(
+    "--policies",
+    "policy_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Policy files or folders (default: the shipped library).",
+)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
+@click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def match(
+    ctx: click.Context,
+    policy_paths: tuple[Path, ...],
+    snapshot: int | None,
+    memory_limit: str | None,
+    as_json: bool,
+) -> None:
+    """Match every policy against every enterprise of a snapshot, in bulk."""
+    settings = settings_from(ctx)
+    lib = compile_library(load_library(list(policy_paths) or None))
+    for e in lib.errors:
+        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+    if lib.errors:
+        raise SystemExit(EXIT_FINDINGS)
+    _factory, actor = signed_in(ctx)
+    with progress_bars(not as_json) as progress:
+        run = match_population(
+            settings,
+            actor=actor,
+            policies=lib.compiled,
+            snapshot_id=snapshot,
+            progress=progress,
+            memory_limit=memory_limit,
+        )
+    if as_json:
+        click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+        return
+    render_match_report(console, run, [cp.policy for cp in lib.compiled])
+    console.print(f"matches: {run.output_dir / 'matches.parquet'}")
+
+
+def _explained_policies(
+    ctx: click.Context,
+    policy_id: str | None,
+    policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
+) -> list[CompiledPolicy]:
+    """The policies ``explain`` explains: one published version, or the library's."""
+    if version is not None or hash_prefix is not None:
+        if policy_paths:
+            raise ConfigError(
+                "--policies explains library files; leave it out with --version/--hash"
+            )
+        if version is not None and (policy_id is None or hash_prefix is not None):
+            raise ConfigError("--version N needs a POLICY_ID (and no --hash)")
+        from huiqi.cli.published import published_policy
+        from huiqi.db.engine import open_database
+
+        factory = open_database(settings_from(ctx), ctx.obj.get("database_url"))
+        return [
+            published_policy(factory, policy_id=policy_id, version=version, hash_prefix=hash_prefix)
+        ]
+    lib = compile_library(load_library(list(policy_paths) or None))
+    if policy_id:
+        chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
+        if not chosen:
+            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+        return chosen
+    return lib.compiled
+
+
+@click.command()
+@click.argument("uscc")
+@click.argument("policy_id", required=False)
+@click.option(
+    "--policies",
+    "policy_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Policy files or folders (default: the shipped library).",
+)
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    help="Explain this published version of POLICY_ID, from the operational database.",
+)
+@click.option(
+    "--hash",
+    "hash_prefix",
+    help="Explain the published version whose SHA-256 starts with this (6+ hex characters).",
+)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Show every policy, not only eligible, near-miss and needs-data ones.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanations as JSON (traces).")
+@click.pass_context
+@handle_errors
+def explain(
+    ctx: click.Context,
+    uscc: str,
+    policy_id: str | None,
+    policy_paths: tuple[Path, ...],
+    version: int | None,
+    hash_prefix: str | None,
+    snapshot: int | None,
+    show_all: bool,
+    as_json: bool,
+) -> None:
+    """Explain criterion by criterion what one enterprise qualifies for, and why.
+
+    By default the library's policies (or --policies files); with --version or
+    --hash, a version published to the operational database, from its frozen text
+    (read only). --json prints a list of traces in their documented JSON form.
+    """
+    settings = settings_from(ctx)
+    policies = _explained_policies(ctx, policy_id, policy_paths, version, hash_prefix)
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        explanations = explain_enterprise(
+            settings, s, actor=actor, uscc=uscc, policies=policies, snapshot_id=snapshot
+        )
+    one = bool(policy_id) or version is not None or hash_prefix is not None
+    if not (show_all or one):
+        explanations = [e for e in explanations if e.status != "not_eligible"]
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in explanations], ensure_ascii=False, indent=2))
+        return
+    if not explanations:
+        console.print(
+            "no policy is within reach for this enterprise (use --all to see every policy)"
+        )
+    for e in explanations:
+        render_explanation(console, e)

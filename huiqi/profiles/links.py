@@ -1,0 +1,122 @@
+"""Records between enterprises in the profile store: relations and contracts.
+
+Two tables beside the enterprise tables, imported with ``huiqi import`` like any
+registry file (layouts ``relations`` and ``contracts``, rules in ``linkrules``) and
+frozen into every snapshot (``snapshots/<id>/relations.parquet``, ``contracts.parquet``):
+
+* ``relations``  (uscc, party, party_kind, relation, share_pct, valid_from, valid_to):
+  ``party`` is a USCC when ``party_kind`` is ``enterprise``, and a person's keyed
+  hash (``persons.pseudonym``, ``P`` + 32 hex digits) when it is ``person``;
+  ``valid_to`` is NULL while the relation holds. Keyed by (uscc, party, relation,
+  valid_from).
+* ``contracts``  (uscc = the buyer, contract_id, seller_uscc, contract_type, amount,
+  signed_on); amount in yuan, DECIMAL(18,2). Keyed by (uscc, contract_id).
+
+What makes two enterprises related parties, and how a rule reads contracts, is the
+engine's (``huiqi/engine/related.py``, docs/policies.md §4.5).
+
+After the rows are checked, :func:`after_check` replaces each person's identifier by
+its keyed hash in the rows to store, and masks it (``3101**********1234``) in the
+staged text that ``rejects.csv`` quotes: no clear identifier is written anywhere.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from huiqi.config import Settings
+from huiqi.profiles import persons
+from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.sqlexpr import case, col, concat, fn, lit, num, sql
+from huiqi.profiles.staging import STAGE
+
+LINK_TABLES = ("relations", "contracts")
+
+SCHEMA = {
+    "relations": """
+        CREATE TABLE IF NOT EXISTS relations (
+          uscc VARCHAR NOT NULL,
+          party VARCHAR NOT NULL,
+          party_kind VARCHAR NOT NULL,
+          relation VARCHAR NOT NULL,
+          share_pct DECIMAL(18,6),
+          valid_from DATE NOT NULL,
+          valid_to DATE,
+          updated_snapshot INTEGER,
+          PRIMARY KEY (uscc, party, relation, valid_from)
+        )""",
+    "contracts": """
+        CREATE TABLE IF NOT EXISTS contracts (
+          uscc VARCHAR NOT NULL,
+          contract_id VARCHAR NOT NULL,
+          seller_uscc VARCHAR NOT NULL,
+          contract_type VARCHAR NOT NULL,
+          amount DECIMAL(18,2) NOT NULL,
+          signed_on DATE NOT NULL,
+          updated_snapshot INTEGER,
+          PRIMARY KEY (uscc, contract_id)
+        )""",
+}
+
+
+def create_link_tables(
+    con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = LINK_TABLES
+) -> None:
+    for name in tables:
+        con.execute(SCHEMA[name])
+
+
+def after_check(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Settings) -> None:
+    """Hash persons in ``_good`` and mask them in ``_stage`` (a relations import only)."""
+    if mapping.layout != "relations":
+        return
+    rows = con.execute(
+        "SELECT DISTINCT party FROM _good WHERE party_kind = 'person' AND party IS NOT NULL"
+    ).fetchall()
+    if rows:
+        key = persons.person_key(settings)
+        raw = [r[0] for r in rows]
+        hashed = [persons.pseudonym(key, r) for r in raw]
+        con.register("_persons", pa.table({"raw": raw, "hashed": hashed}))
+        try:
+            con.execute(
+                "UPDATE _good SET party = p.hashed FROM _persons p"
+                " WHERE _good.party_kind = 'person' AND _good.party = p.raw"
+            )
+        finally:
+            con.unregister("_persons")
+    _mask_stage(con)
+
+
+def mask_sql(v: exp.Expression) -> exp.Expression:
+    """SQL of :func:`persons.mask` over trimmed text."""
+    t = fn("upper", fn("trim", v))
+    n = fn("length", t)
+    return case(
+        (exp.LTE(this=n, expression=num(8)), fn("repeat", lit("*"), n)),
+        default=concat(
+            fn("left", t, num(4)),
+            fn("repeat", lit("*"), exp.Sub(this=n.copy(), expression=num(8))),
+            fn("right", t, num(4)),
+        ),
+    )
+
+
+def _mask_stage(con: duckdb.DuckDBPyConnection) -> None:
+    # Every party that is not certainly an enterprise is treated as a person's identifier.
+    enterprise = exp.EQ(
+        this=fn("coalesce", col("party_kind", "c"), lit("")), expression=lit("enterprise")
+    )
+    update = exp.update(
+        STAGE,
+        {"party": mask_sql(col("party", STAGE))},
+        where=exp.and_(
+            exp.EQ(this=col("_line", STAGE), expression=col("_line", "c")),
+            exp.not_(enterprise),
+            exp.not_(col("party", STAGE).is_(exp.null())),
+        ),
+        from_=exp.From(this=exp.to_table("_checked").as_("c")),
+    )
+    con.execute(sql(update))

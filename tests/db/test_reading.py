@@ -1,0 +1,56 @@
+"""Reads never wait behind a writer, and a reading transaction cannot write."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.db.engine import is_reading, reading, transaction
+from huiqi.delivery.models import Batch
+
+
+def test_a_read_finishes_while_a_writer_holds_the_database(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: every session began with BEGIN IMMEDIATE on SQLite, so an inbox read
+    during a 100,000-grant export waited 30 s for the write lock and then failed."""
+    with transaction(sessions) as s:
+        s.add(Batch(created_by="finance", grants=1, total_fen=1))
+    writing = threading.Event()
+    reader_done = threading.Event()
+    outcome: list[bool] = []
+
+    def writer() -> None:
+        with transaction(sessions) as s:
+            s.add(Batch(created_by="finance", grants=2, total_fen=2))
+            s.flush()  # holds the write lock (and its rows) until commit
+            writing.set()
+            # True only if the reader finished while this transaction was still open.
+            outcome.append(reader_done.wait(timeout=20))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writing.wait(timeout=20)
+    with reading(sessions) as s:
+        assert is_reading(s)
+        seen = s.scalar(select(func.count()).select_from(Batch))
+    reader_done.set()
+    thread.join()
+    assert outcome == [True]
+    assert seen == 1  # the last commit, not the writer's uncommitted row
+
+
+def test_a_reading_transaction_refuses_to_write(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(DBAPIError, match=r"(?i)read.?only"), reading(sessions) as s:
+        s.add(Batch(created_by="finance", grants=1, total_fen=1))
+        s.flush()
+    # The connection went back to the pool writable: the next transaction writes.
+    with transaction(sessions) as s:
+        assert not is_reading(s)
+        s.add(Batch(created_by="finance", grants=1, total_fen=1))
+    with reading(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1

@@ -1,0 +1,284 @@
+"""Importing relations and contracts: good rows kept, bad rows rejected with their place,
+persons stored only as a keyed hash and shown only masked."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from huiqi.config import Settings
+from huiqi.engine.backend import get_backend
+from huiqi.engine.compile.compiler import compile_policy
+from huiqi.engine.snapshot import open_snapshot
+from huiqi.policies.loader import load_policy_text
+from huiqi.profiles import persons, uscc
+from huiqi.profiles.importer import import_file
+from huiqi.profiles.store import ProfileStore
+
+BUYER = uscc.make("91310115MA1H8R7C4")
+PARENT = uscc.make("91310104MA1FL8XQ0")
+VENDOR = uscc.make("91440300MA5G7K2P1")
+ID_NUMBER = "31010119900101123X"
+REL_HEADER = [
+    "统一社会信用代码",
+    "关联方类型",
+    "关联方标识",
+    "关系类型",
+    "持股比例(%)",
+    "起始日期",
+    "终止日期",
+]
+CON_HEADER = [
+    "买方统一社会信用代码",
+    "合同编号",
+    "卖方统一社会信用代码",
+    "合同类型",
+    "合同金额(元)",
+    "签订日期",
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def rows_of(settings: Settings, table: str) -> list[tuple]:
+    files = open_snapshot(settings).files
+    return duckdb.sql(f"SELECT * FROM read_parquet('{files[table]}') ORDER BY ALL").fetchall()
+
+
+def test_relations_are_imported_and_bad_rows_rejected_with_their_place(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "企业", PARENT, "股东", "30", "2020-01-01", ""],
+            [BUYER, "自然人", ID_NUMBER.lower(), "法定代表人", "", "2020-01-01", ""],
+            [BUYER, "自然人", ID_NUMBER, "股东", "", "2021-01-01", ""],
+            [BUYER, "企业", "91310115MA1H8R7C40", "董事", "", "2020-01-01", ""],
+            [BUYER, "合伙人", PARENT, "监事", "", "2020-01-01", ""],
+            [BUYER, "企业", PARENT, "高级管理人员", "", "2020-05-01", "2020-04-30"],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.mapping == "relations"
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (6, 2, 4)
+    assert report.messages == [
+        "relations.csv, line 4, column '持股比例(%)' (field 'share_pct'): a shareholder needs its"
+        " share in per cent (持股比例)",
+        "relations.csv, line 5, column '关联方标识' (field 'party'): '91310115MA1H8R7C40' is not a"
+        " valid unified social credit code (the related enterprise)",
+        "relations.csv, line 6, column '关联方类型' (field 'party_kind'): '合伙人' is not a kind of"
+        " party; use enterprise (企业) or person (自然人)",
+        "relations.csv, line 7, column '终止日期' (field 'valid_to'): valid_to 2020-04-30 is before"
+        " valid_from 2020-05-01",
+    ]
+    key = persons.person_key(settings)
+    stored = rows_of(settings, "relations")
+    assert [r[:6] for r in stored] == [
+        (BUYER, PARENT, "enterprise", "shareholder", Decimal("30.000000"), dt.date(2020, 1, 1)),
+        (
+            BUYER,
+            persons.pseudonym(key, ID_NUMBER),
+            "person",
+            "legal_representative",
+            None,
+            dt.date(2020, 1, 1),
+        ),
+    ]
+
+
+def test_a_persons_identifier_is_written_nowhere_in_clear(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", ""],
+            [BUYER, "自然人", ID_NUMBER, "股东", "", "2020-01-01", ""],  # rejected: no share
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.rows_rejected == 1
+    rejects = report.rejects_path.read_text("utf-8-sig")
+    assert "3101**********123X" in rejects
+    for file in settings.data_dir.rglob("*"):
+        if file.is_file():
+            assert ID_NUMBER.encode() not in file.read_bytes(), file
+            assert ID_NUMBER.lower().encode() not in file.read_bytes(), file
+
+
+def test_the_same_person_gets_the_same_pseudonym_in_two_imports(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "data")
+    for i, company in enumerate((BUYER, PARENT)):
+        path = write_csv(
+            tmp_path / f"r{i}.csv",
+            REL_HEADER,
+            [[company, "自然人", f" {ID_NUMBER.lower()} ", "法定代表人", "", "2020-01-01", ""]],
+        )
+        import_file(settings, path)
+    parties = {r[1] for r in rows_of(settings, "relations")}
+    assert len(parties) == 1 and next(iter(parties)).startswith("P")
+
+
+def test_a_persons_key_comes_from_the_environment_when_set(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "data")
+    assert persons.person_key(settings, {"HUIQI_PERSON_KEY": "k1"}) == b"k1"
+    made = persons.person_key(settings, {})
+    assert made == persons.person_key(settings, {}) and len(made) == 64
+    assert (settings.data_dir / "person.key").stat().st_mode & 0o077 == 0
+
+
+def test_contracts_are_imported_exactly_and_bad_rows_rejected(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "contracts.csv",
+        CON_HEADER,
+        [
+            [BUYER, "HT-1", VENDOR, "语料采购", "1000000.05", "2025-04-01"],
+            [BUYER, "HT-2", VENDOR.lower(), "model", "9999999999999.99", "20250501"],
+            [BUYER, "HT-3", "91440300MA5G7K2P10", "model", "10", "2025-05-01"],
+            [BUYER, "HT-4", VENDOR, "模型", "10", "2025-05-01"],
+            [BUYER, "HT-5", VENDOR, "model", "1e6", "2025-05-01"],
+            [BUYER, "HT-6", VENDOR, "model", "0", "2025-05-01"],
+            [BUYER, "HT-7", VENDOR, "model", "10", ""],
+            [BUYER, "HT-1", VENDOR, "model", "10", "2025-05-01"],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.mapping == "contracts"
+    assert (report.rows_accepted, report.rows_rejected) == (1, 7)
+    by_line = {m.split(",")[1].strip(): m.split(": ", 1)[1] for m in report.messages}
+    assert by_line["line 4"] == (
+        "'91440300MA5G7K2P10' is not a valid unified social credit code (the seller, GB 32100-2015)"
+    )
+    assert by_line["line 5"].startswith("'模型' is not a contract type; use a code or its Chinese")
+    assert by_line["line 6"].startswith("'1e6' is in scientific notation")
+    assert by_line["line 7"].startswith("'0' is below the minimum 0.01")
+    assert by_line["line 8"] == "a value is required"
+    assert by_line["line 2"].startswith(
+        "duplicate key: lines 2, 9 have the same uscc and contract_id"
+    )
+    assert rows_of(settings, "contracts") == [
+        (BUYER, "HT-2", VENDOR, "model", Decimal("9999999999999.99"), dt.date(2025, 5, 1), 1)
+    ]
+
+
+def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> None:
+    mapping = tmp_path / "wan.yaml"
+    mapping.write_text(
+        "name: contracts-wan\nregistry: ai_platform\nlayout: contracts\ncolumns:\n"
+        + "".join(
+            f"  {h}: {f}\n"
+            for h, f in zip(
+                [*CON_HEADER[:4], "合同金额(万元)", "签订日期"],
+                ["uscc", "contract_id", "seller_uscc", "contract_type", "amount", "signed_on"],
+                strict=True,
+            )
+        )
+        + "units: {amount: wan_yuan}\n",
+        "utf-8",
+    )
+    header = [*CON_HEADER[:4], "合同金额(万元)", "签订日期"]
+    path = write_csv(
+        tmp_path / "c.csv", header, [[BUYER, "HT-1", VENDOR, "data", "12.3456", "2025-01-02"]]
+    )
+    settings = Settings(tmp_path / "data")
+    import_file(settings, path, mapping=str(mapping))
+    assert rows_of(settings, "contracts")[0][4] == Decimal("123456.00")
+
+
+def test_a_link_mapping_refuses_dictionary_fields(tmp_path: Path) -> None:
+    from huiqi.errors import MappingError
+    from huiqi.profiles.mapping import parse_mapping
+
+    text = (
+        "name: x\nregistry: ai_platform\nlayout: contracts\ncolumns:\n  买方: uscc\n  编号: contract_id\n"
+        "  卖方: seller_uscc\n  类型: contract_type\n  金额: amount\n  日期: signed_on\n  营业收入: revenue\n"
+    )
+    with pytest.raises(MappingError) as err:
+        parse_mapping(text, "x.yaml")
+    assert "'revenue' is not a column of a contracts file" in err.value.message
+    assert err.value.location is not None and err.value.location.line == 11
+
+
+def test_a_snapshot_frozen_before_relations_existed_reads_them_as_empty(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "contracts.csv", CON_HEADER, [[BUYER, "HT-1", VENDOR, "data", "5", "2025-01-02"]]
+    )
+    settings = Settings(tmp_path / "data")
+    import_file(settings, path)
+    folder = ProfileStore(settings).snapshot_dir(1)
+    (folder / "relations.parquet").unlink()
+    (folder / "contracts.parquet").unlink()
+    snapshot = open_snapshot(settings)
+    assert sorted(snapshot.files) == ["enterprise_years", "enterprises", "qualifications"]
+    library = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
+    loaded = load_policy_text(
+        (library / "sh-corpus-voucher-contracts-2026.yaml").read_text("utf-8"), "voucher.yaml"
+    )
+    (ev,) = get_backend("duckdb").evaluate(snapshot, [compile_policy(loaded)])
+    assert (ev.uscc, ev.status) == (BUYER, "needs_data")
+    assert "corpus_bought_unrelated" in ev.unknown
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
+CELLS = st.lists(
+    st.tuples(
+        st.sampled_from([BUYER, PARENT, "bad", ""]),
+        TEXT,
+        st.sampled_from([VENDOR, VENDOR.lower(), "x", ""]) | TEXT,
+        st.sampled_from(["model", "语料采购", "?"]) | TEXT,
+        st.sampled_from(["1", "0.01", "12.345", "-3", "1,000", "99999999999999999"]) | TEXT,
+        st.sampled_from(["2025-01-01", "20250230", "2025/12/31"]) | TEXT,
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=CELLS)
+def test_any_contracts_file_keeps_every_good_row_and_explains_every_bad_one(
+    tmp_path: Path, rows: list[tuple[str, ...]]
+) -> None:
+    import uuid
+
+    here = tmp_path / uuid.uuid4().hex
+    here.mkdir()
+    path = write_csv(here / "contracts.csv", CON_HEADER, [list(r) for r in rows])
+    settings = Settings(here / "data")
+    report = import_file(settings, path, mapping="contracts")
+    assert report.rows_accepted + report.rows_rejected == report.rows_read
+    stored = rows_of(settings, "contracts")
+    assert len(stored) == report.rows_accepted
+    for row in stored:
+        assert uscc.is_valid(row[0]) and uscc.is_valid(row[2])
+        assert Decimal("0.01") <= row[4] <= Decimal(10**13)
+    rejects = list(csv.reader(report.rejects_path.open(encoding="utf-8-sig")))[1:]
+    assert all(r[5] for r in rejects)  # every reject has a reason
+    assert len({int(r[1]) for r in rejects}) == report.rows_rejected
+
+
+def test_the_persons_module_examples_run() -> None:
+    import doctest
+
+    result = doctest.testmod(persons)
+    assert result.attempted and not result.failed
