@@ -90,21 +90,17 @@ def write_changes(
 ) -> None:
     """Upsert ``_changed`` into the layout's table; add stub enterprises where needed.
 
-    New keys are appended with a plain INSERT; only the keys already stored go
-    through ``ON CONFLICT DO UPDATE``, which costs several times more per row.
+    One ``INSERT … ON CONFLICT DO UPDATE`` for every row, new keys included. Appending
+    the new keys of a first import with a plain INSERT instead made every later
+    import into that table about 10× slower (a second yearly file into 629,326 stored
+    keys: 34 s against 3.3 s; DuckDB's conflict check on a table so built).
     """
     table = TABLES[mapping.layout]
     derived = list(_derived(mapping, fields))
     columns = [*fields, *derived, "updated_snapshot"]
     names = [exp.to_identifier(c, quoted=True) for c in columns]
     values = [*(col(c) for c in [*fields, *derived]), exp.Placeholder()]
-    # In key order, the index is built and the table compressed faster.
-    new = (
-        exp.select(*values).from_(CHANGED).where(col(NEW)).order_by(*(col(k) for k in mapping.keys))
-    )
-    con.execute(sql(exp.insert(new, table, columns=names)), [snapshot_id])
-    stored = exp.select(*values).from_(CHANGED).where(exp.not_(col(NEW)))
-    insert = exp.insert(stored, table, columns=names)
+    insert = exp.insert(exp.select(*values).from_(CHANGED), table, columns=names)
     updates = [c for c in columns if c not in mapping.keys]
     insert.set(
         "conflict",
