@@ -35,7 +35,6 @@ TABLES = {
     "contracts": "contracts",
 }
 CHANGED = "_changed"
-NEW = "_new"  # in _changed: the row's key is not in the store yet
 
 
 def _derived(mapping: Mapping, fields: list[str]) -> dict[str, exp.Expression]:
@@ -59,7 +58,6 @@ def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: li
     differs: list[exp.Expression] = [col("uscc", "t").is_(exp.null())]
     differs += [exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")) for f in values]
     select = exp.select(*(col(f, "g") for f in fields))
-    select = select.select(exp.alias_(col("uscc", "t").is_(exp.null()), NEW))
     for name, expression in derived.items():
         select = select.select(exp.alias_(expression.transform(_qualify_g), name, quoted=True))
     select = (
