@@ -5,11 +5,19 @@ A grant enters at most one batch: ``batch_items.grant_id`` is unique and items
 are inserted with ON CONFLICT DO NOTHING, so when two exports race the loser
 simply gets fewer (or no) grants. Amounts leave as yuan strings with exactly
 two decimals made from integer fen; they come back parsed the same way.
+
+The export is one audit event, ``batch_exported``, whose data carries a SHA-256
+over the batch's members (grant id, USCC, amount, in grant order): the batch's
+membership is as tamper-evident as the chain, ``huiqi audit verify`` recomputes it
+from ``batch_items``, and a grant's audit trail shows the batches that hold it
+(``service.audit_log(entity="grant:N")``). One event per batch instead of one per
+grant keeps a 100,000-grant export to one hash and one insert, not 100,000.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
-from huiqi.delivery.audit import record_event
-from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion
+from huiqi.delivery.audit import ChainReport, record_event
+from huiqi.delivery.models import Batch, BatchItem, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import BatchStatus, GrantStatus
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import create_private_file, open_private, private_dir
@@ -47,9 +55,9 @@ _READ_CHUNK = 5_000
 
 def _take_grants(
     session: Session, batch_id: int, policy_version_id: int | None, limit: int | None
-) -> tuple[int, int]:
+) -> tuple[int, int, int | None, int | None]:
     """Put every granted, unbatched grant into the batch in one INSERT … SELECT; return
-    how many it took and their total in fen. Grants go in id order, so racing exports take the unique-index
+    how many it took, their total in fen, and the first and last grant id. Grants go in id order, so racing exports take the unique-index
     locks in the same order and cannot deadlock; the loser's conflicting rows are
     skipped (ON CONFLICT DO NOTHING), so a grant is never in two batches."""
     wanted = (
@@ -70,12 +78,15 @@ def _take_grants(
     stmt: Any = dialect.insert(table).from_select(["batch_id", "grant_id", "amount_fen"], wanted)
     session.execute(stmt.on_conflict_do_nothing())
     # Counted afterwards: the drivers' rowcount of INSERT … SELECT is not reliable (-1).
-    count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(BatchItem.amount_fen), 0)).where(
-            BatchItem.batch_id == batch_id
-        )
+    count, total, first, last = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(BatchItem.amount_fen), 0),
+            func.min(BatchItem.grant_id),
+            func.max(BatchItem.grant_id),
+        ).where(BatchItem.batch_id == batch_id)
     ).one()
-    return int(count), int(total)
+    return int(count), int(total), first, last
 
 
 def export_batch(
@@ -101,7 +112,7 @@ def export_batch(
     batch = Batch(created_by=actor.username, status=BatchStatus.EXPORTED, grants=0, total_fen=0)
     session.add(batch)
     session.flush()
-    count, total = _take_grants(session, batch.id, policy_version_id, limit)
+    count, total, first_id, last_id = _take_grants(session, batch.id, policy_version_id, limit)
     if count == 0:
         raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
     mine = select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)
@@ -119,7 +130,8 @@ def export_batch(
     private_dir(out_dir, tighten=False)
     csv_path = out_dir / f"batch-{batch.id:06d}.csv"
     xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
-    _write_files(csv_path, xlsx_path, _file_rows(session, batch.id, actor.username))
+    digest = hashlib.sha256()
+    _write_files(csv_path, xlsx_path, _file_rows(session, batch.id, digest))
     batch.grants, batch.total_fen = count, total
     batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
     record_event(
@@ -128,15 +140,27 @@ def export_batch(
         kind="batch_exported",
         entity=f"batch:{batch.id}",
         reason=f"{batch.grants} grant(s), {format_yuan(batch.total_fen, grouping=False)} yuan",
-        data={"grants": batch.grants, "total_fen": batch.total_fen, "csv": str(csv_path)},
+        data={
+            "grants": batch.grants,
+            "total_fen": batch.total_fen,
+            "csv": str(csv_path),
+            "first_grant_id": first_id,
+            "last_grant_id": last_id,
+            "members_sha256": digest.hexdigest(),
+        },
     )
     session.flush()
     return batch
 
 
-def _file_rows(session: Session, batch_id: int, actor: str) -> Iterator[list[str]]:
-    """The batch's file rows in grant order, read in chunks; each grant's "batched" event
-    is staged as its row goes by."""
+def membership_line(grant_id: int, uscc: str, amount_fen: int) -> bytes:
+    """One grant's line in a batch's membership digest (grants in id order)."""
+    return f"{grant_id},{uscc},{amount_fen}\n".encode("ascii")
+
+
+def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[str]]:
+    """The batch's file rows in grant order, read in chunks; each grant's membership line
+    goes into ``digest`` (a hashlib object) as its row goes by."""
     name = Grant.explanation["name"].as_string()
     query = (
         select(
@@ -144,7 +168,6 @@ def _file_rows(session: Session, batch_id: int, actor: str) -> Iterator[list[str
             Grant.uscc,
             name,
             BatchItem.amount_fen,
-            Grant.policy_version_id,
             PolicyVersion.policy_id,
             PolicyVersion.version,
         )
@@ -154,16 +177,8 @@ def _file_rows(session: Session, batch_id: int, actor: str) -> Iterator[list[str
         .order_by(BatchItem.grant_id)
         .execution_options(yield_per=_READ_CHUNK)
     )
-    for grant_id, uscc, enterprise, amount, pv_id, policy_id, version in session.execute(query):
-        record_event(
-            session,
-            actor=actor,
-            kind="batched",
-            uscc=uscc,
-            policy_version_id=pv_id,
-            entity=f"grant:{grant_id}",
-            data={"batch_id": batch_id, "amount_fen": amount},
-        )
+    for grant_id, uscc, enterprise, amount, policy_id, version in session.execute(query):
+        digest.update(membership_line(grant_id, uscc, amount))
         yield [
             str(batch_id),
             str(grant_id),
@@ -208,3 +223,42 @@ def _write_files(csv_path: Path, xlsx_path: Path, rows: Iterable[list[str]]) -> 
         raise
     os.replace(csv_tmp, csv_path)
     os.replace(xlsx_tmp, xlsx_path)
+
+
+def verify_batch_members(session: Session) -> ChainReport:
+    """Recompute each exported batch's membership digest from ``batch_items`` and compare it
+    with the one its ``batch_exported`` event recorded (the event itself is covered by the
+    chain); stop at the first batch that differs. Events written before the digest was
+    recorded are skipped."""
+    checked = 0
+    exported = session.execute(
+        select(Event.id, Event.entity, Event.data)
+        .where(Event.kind == "batch_exported")
+        .order_by(Event.id)
+    ).all()
+    for event_id, entity, data in exported:
+        want = (data or {}).get("members_sha256")
+        if not want or not entity or not entity.startswith("batch:"):
+            continue
+        batch_id = int(entity.removeprefix("batch:"))
+        digest, n = hashlib.sha256(), 0
+        members = (
+            select(BatchItem.grant_id, Grant.uscc, BatchItem.amount_fen)
+            .join(Grant, Grant.id == BatchItem.grant_id)
+            .where(BatchItem.batch_id == batch_id)
+            .order_by(BatchItem.grant_id)
+            .execution_options(yield_per=_READ_CHUNK)
+        )
+        for grant_id, uscc, amount in session.execute(members):
+            digest.update(membership_line(grant_id, uscc, amount))
+            n += 1
+        checked += 1
+        if digest.hexdigest() != want or n != data.get("grants"):
+            return ChainReport(
+                checked,
+                None,
+                event_id,
+                f"batch {batch_id}: its grants or amounts differ from what its export"
+                f" recorded in event {event_id} ({n} grant(s) now, {data.get('grants')} then)",
+            )
+    return ChainReport(checked)

@@ -22,9 +22,11 @@ from huiqi.accounts.access import (
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import ChainReport, verify_chain
+from huiqi.delivery.disburse import verify_batch_members
 from huiqi.delivery.models import (
     Application,
     Batch,
+    BatchItem,
     DirectoryEntry,
     Entitlement,
     Event,
@@ -306,7 +308,7 @@ def audit_log(
     if uscc:
         query = query.where(Event.uscc == uscc)
     if entity:
-        query = query.where(Event.entity == entity)
+        query = query.where(Event.entity.in_(_entities_of(session, entity)))
     if kind:
         query = query.where(Event.kind == kind)
     if before_id is not None:
@@ -317,10 +319,24 @@ def audit_log(
     ]
 
 
+def _entities_of(session: Session, entity: str) -> list[str]:
+    """The entities whose events make up ``entity``'s trail: a grant's own, and those of the
+    disbursement batches that hold it (a batch's export is one event for all its grants)."""
+    kind, _, key = entity.partition(":")
+    if kind != "grant" or not key.isdigit():
+        return [entity]
+    batches = session.scalars(select(BatchItem.batch_id).where(BatchItem.grant_id == int(key)))
+    return [entity, *(f"batch:{b}" for b in batches)]
+
+
 def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
     """Check the audit log's hash chain from the first event to the head; admins only."""
     require_role(actor, "verify the audit log", Role.ADMIN)
-    return verify_chain(session)
+    chain = verify_chain(session)
+    if not chain.ok:
+        return chain
+    batches = verify_batch_members(session)
+    return ChainReport(chain.checked, batches.broken_seq, batches.broken_id, batches.problem)
 
 
 def list_batches(session: Session, *, actor: Actor, limit: int = 50) -> list[BatchRow]:

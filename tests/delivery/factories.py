@@ -6,9 +6,12 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+from huiqi.db.bulk import bulk_insert
+from huiqi.db.clock import utcnow
+from huiqi.delivery.models import Entitlement, Grant, PolicyVersion, table_of
 
 _seq = itertools.count(1)
 
@@ -106,3 +109,50 @@ def grant(
     session.add(g)
     session.flush()
     return g
+
+
+def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_000) -> list[Any]:
+    """``n`` granted records and their grants for ``pv``, inserted in bulk (the disbursement
+    tests and benchmark); returns the grants' rows as inserted."""
+    codes = [uscc(first + i) for i in range(n)]
+    now = utcnow()
+    ent_rows = [
+        {
+            "policy_version_id": pv.id,
+            "uscc": code,
+            "benefit_period": pv.benefit_period,
+            "mode": "auto",
+            "match_status": "eligible",
+            "status": "granted",
+            "computed_fen": 1 + i,
+            "snapshot_id": 1,
+            "last_snapshot_id": 1,
+            "explanation": {"name": f"企业{i}"},
+            "review_flag": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, code in enumerate(codes)
+    ]
+    bulk_insert(session, table_of(Entitlement), ent_rows)
+    ents = session.execute(
+        select(Entitlement.id, Entitlement.uscc).where(Entitlement.policy_version_id == pv.id)
+    ).all()
+    grant_rows = [
+        {
+            "entitlement_id": ent_id,
+            "policy_version_id": pv.id,
+            "uscc": code,
+            "benefit_period": pv.benefit_period,
+            "requested_fen": 1 + int(code[-6:]),
+            "amount_fen": 1 + int(code[-6:]),
+            "status": "granted",
+            "snapshot_id": 1,
+            "content_hash": pv.content_hash,
+            "explanation": {"name": f"企业{code[-6:]}"},
+            "created_at": now,
+        }
+        for ent_id, code in ents
+    ]
+    bulk_insert(session, table_of(Grant), grant_rows)
+    return grant_rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import threading
 from pathlib import Path
 
@@ -11,15 +12,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.testing import FINANCE
-from huiqi.db.bulk import bulk_insert
-from huiqi.db.clock import utcnow
+from huiqi.accounts.testing import ADMIN, FINANCE
 from huiqi.db.engine import transaction
-from huiqi.delivery.disburse import EXPORT_COLUMNS, NothingToPay, export_batch
-from huiqi.delivery.models import Batch, BatchItem, Entitlement, Event, Grant, table_of
+from huiqi.delivery import service as ledger
+from huiqi.delivery.disburse import (
+    EXPORT_COLUMNS,
+    NothingToPay,
+    export_batch,
+    verify_batch_members,
+)
+from huiqi.delivery.models import Batch, BatchItem, Event, Grant
 from huiqi.delivery.payments import import_payment_results
 from huiqi.errors import ImportFileError
 from huiqi.sheetcells import FORMULA_STARTS
@@ -65,7 +70,38 @@ def test_export_writes_exact_amounts_and_second_export_writes_nothing(
     assert {r["bank_account_number"] for r in rows} == {""}
     with transaction(sessions) as s:
         assert {g.status for g in s.scalars(select(Grant))} == {"in_batch"}
-        assert s.scalar(select(func.count()).where(Event.kind == "batched")) == 3
+        (event,) = s.scalars(select(Event).where(Event.kind == "batch_exported"))
+        assert event.entity == f"batch:{first.id}"
+        assert (event.data["first_grant_id"], event.data["last_grant_id"]) == (ids[0], ids[-1])
+        members = hashlib.sha256()
+        for gid, amount in zip(ids, [123450, 5, 100_000_000_00], strict=True):
+            uscc = s.get(Grant, gid).uscc  # type: ignore[union-attr]
+            members.update(f"{gid},{uscc},{amount}\n".encode())
+        assert event.data["members_sha256"] == members.hexdigest()
+        # a grant's trail shows the batch that holds it
+        trail = ledger.audit_log(s, actor=ADMIN, entity=f"grant:{ids[1]}")
+        assert [e.kind for e in trail] == ["batch_exported"]
+        assert ledger.verify_audit(s, actor=ADMIN).ok
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE batch_items SET amount_fen = amount_fen + 1 WHERE grant_id = :g",
+        "DELETE FROM batch_items WHERE grant_id = :g",
+    ],
+)
+def test_verify_finds_a_batch_changed_after_its_export(
+    sessions: sessionmaker[Session], tmp_path: Path, tamper: str
+) -> None:
+    ids = _grants(sessions, [100, 200, 300])
+    batch = _export(sessions, tmp_path)
+    with transaction(sessions) as s:
+        s.execute(text(tamper), {"g": ids[1]})
+    with transaction(sessions) as s:
+        report = ledger.verify_audit(s, actor=ADMIN)
+    assert not report.ok
+    assert report.problem is not None and report.problem.startswith(f"batch {batch.id}:")
 
 
 def test_xlsx_is_readable_with_text_amounts_and_names(
@@ -180,7 +216,7 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
         assert s.get(Batch, batch.id).status == "settled"  # type: ignore[union-attr]
         events_before = s.scalar(select(func.count()).select_from(Event))
         kinds = s.scalars(select(Event.kind).where(Event.entity.in_([f"grant:{a}", f"grant:{b}"])))
-        assert sorted(kinds) == ["batched", "batched", "paid", "payment_failed"]
+        assert sorted(kinds) == ["paid", "payment_failed"]
     with transaction(sessions) as s:
         again = import_payment_results(s, path, actor=FINANCE)
     assert (again.paid, again.failed, again.unchanged, again.errors) == (0, 0, 2, [])
@@ -340,48 +376,7 @@ def test_a_batch_larger_than_the_parameter_limit_exports(
     ``UPDATE … WHERE id IN (…)``, above its limit of 65,535)."""
     n = 70_000
     with transaction(sessions) as s:
-        pv = make.policy_version(s)
-        codes = [make.uscc(900_000 + i) for i in range(n)]
-        now = utcnow()
-        ent_rows = [
-            {
-                "policy_version_id": pv.id,
-                "uscc": code,
-                "benefit_period": pv.benefit_period,
-                "mode": "auto",
-                "match_status": "eligible",
-                "status": "granted",
-                "computed_fen": 1 + i,
-                "snapshot_id": 1,
-                "last_snapshot_id": 1,
-                "explanation": {"name": f"企业{i}"},
-                "review_flag": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i, code in enumerate(codes)
-        ]
-        bulk_insert(s, table_of(Entitlement), ent_rows)
-        ents = s.execute(
-            select(Entitlement.id, Entitlement.uscc).where(Entitlement.policy_version_id == pv.id)
-        ).all()
-        grant_rows = [
-            {
-                "entitlement_id": ent_id,
-                "policy_version_id": pv.id,
-                "uscc": code,
-                "benefit_period": pv.benefit_period,
-                "requested_fen": 1 + int(code[-6:]),
-                "amount_fen": 1 + int(code[-6:]),
-                "status": "granted",
-                "snapshot_id": 1,
-                "content_hash": pv.content_hash,
-                "explanation": {"name": f"企业{code[-6:]}"},
-                "created_at": now,
-            }
-            for ent_id, code in ents
-        ]
-        bulk_insert(s, table_of(Grant), grant_rows)
+        grant_rows = make.bulk_grants(s, make.policy_version(s), n)
     batch = _export(sessions, tmp_path)
     want_total = sum(r["amount_fen"] for r in grant_rows)
     assert (batch.grants, batch.total_fen) == (n, want_total)
@@ -391,5 +386,6 @@ def test_a_batch_larger_than_the_parameter_limit_exports(
     with transaction(sessions) as s:
         statuses = s.execute(select(Grant.status, func.count()).group_by(Grant.status)).all()
         assert statuses == [("in_batch", n)]
-        batched = s.scalar(select(func.count()).where(Event.kind == "batched"))
-        assert batched == n
+        exported = s.scalars(select(Event.data).where(Event.kind == "batch_exported")).one()
+        assert (exported["grants"], exported["total_fen"]) == (n, want_total)
+        assert verify_batch_members(s).ok
