@@ -15,6 +15,7 @@ FLOW_MODULES = (
     "huiqi.delivery.applications",
     "huiqi.delivery.budget",
     "huiqi.delivery.claims",
+    "huiqi.delivery.dashboard",
     "huiqi.delivery.disburse",
     "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",

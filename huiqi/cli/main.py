@@ -111,6 +111,11 @@ COMMANDS = {
     "token": LazyCommand(
         _A, "token", "API tokens for machine clients (other government systems, scheduled jobs)."
     ),
+    "totals": LazyCommand(
+        _L,
+        "totals",
+        "Dashboard totals: how many grants or records, and how much money, by policy, status, district, department or month (from maintained counters; policy officers see their scope).",
+    ),
     "user": LazyCommand(
         _A, "user", "Users and their roles (admins only; every change is an audit event)."
     ),

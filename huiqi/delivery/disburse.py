@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
+from huiqi.delivery import counts
 from huiqi.delivery.audit import ChainReport, record_event
 from huiqi.delivery.models import Batch, BatchItem, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import BatchStatus, GrantStatus
@@ -149,6 +150,7 @@ def export_batch(
             "members_sha256": digest.hexdigest(),
         },
     )
+    counts.compact(session)
     session.flush()
     return batch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_role
@@ -22,25 +22,27 @@ def expire_offers(
     require_role(actor, "expire offers", Role.SCHEDULER)
     day = today or dt.date.today()
     with transaction(factory) as s:
+        # One statement that both chooses and changes the rows: a parameter per row would
+        # break above PostgreSQL's 65,535, and an offer claimed between a SELECT and an
+        # UPDATE by id would be overwritten as expired.
         rows = s.execute(
-            select(
-                Entitlement.id,
-                Entitlement.uscc,
-                Entitlement.policy_version_id,
-                Entitlement.expires_on,
-            ).where(Entitlement.status == RecordStatus.OFFERED, Entitlement.expires_on < day)
-        ).all()
-        if not rows:
-            return 0
-        s.execute(
             update(Entitlement)
-            .where(Entitlement.id.in_([r[0] for r in rows]))
+            .where(Entitlement.status == RecordStatus.OFFERED, Entitlement.expires_on < day)
             .values(
                 status=RecordStatus.EXPIRED,
                 status_reason="the offer ended unclaimed",
                 updated_at=utcnow(),
             )
-        )
+            .returning(
+                Entitlement.id,
+                Entitlement.uscc,
+                Entitlement.policy_version_id,
+                Entitlement.expires_on,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not rows:
+            return 0
         now = utcnow()
         record_events(
             s,

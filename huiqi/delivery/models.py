@@ -310,3 +310,42 @@ class DirectoryEntry(Base):
     district_code: Mapped[str | None] = mapped_column(String(6), index=True)
     park: Mapped[str | None] = mapped_column(String(200), index=True)
     snapshot_id: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerCount(Base):
+    """Maintained counters for the dashboards: how many delivery records (``kind``
+    ``record``) or grants (``grant``) of a policy version are in a status, per district
+    (the registration district in the USCC, characters 3–8) and month of creation, and
+    their amount in fen (a record's computed amount, a grant's granted amount).
+
+    Database triggers keep them: on SQLite each row written updates its counter in the
+    same statement; on PostgreSQL each statement appends its changes, summed per counter,
+    to ``ledger_count_deltas`` (appending takes no lock another writer waits for), which
+    :func:`huiqi.delivery.counts.compact` folds in here. A reader sums both.
+    """
+
+    __tablename__ = "ledger_counts"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    policy_version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    district: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerCountDelta(Base):
+    """Changes to :class:`LedgerCount` not yet folded in (PostgreSQL's statement triggers
+    append here; SQLite's row triggers update the counters directly)."""
+
+    __tablename__ = "ledger_count_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    policy_version_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    district: Mapped[str] = mapped_column(String(6))
+    month: Mapped[str] = mapped_column(String(7))
+    n: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
+from huiqi.delivery import counts
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, utcnow
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
@@ -193,6 +194,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
         reason=report.summary(),
         data={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
     )
+    counts.compact(session)
     session.flush()
     return report
 

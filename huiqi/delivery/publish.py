@@ -23,7 +23,7 @@ from huiqi.accounts.access import Actor, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
-from huiqi.delivery import directory
+from huiqi.delivery import counts, directory
 from huiqi.delivery.audit import record_events, savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one
 from huiqi.delivery.models import (
@@ -199,6 +199,7 @@ def deliver(
         run.finished_at = utcnow()
         run.new_records = rep.new_records
         run.flagged = rep.flagged
+        counts.compact(s)
     return rep
 
 

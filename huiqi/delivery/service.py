@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import (
     AccessDenied,
     Actor,
-    policy_scope_filter,
     require_enterprise,
     require_role,
 )
@@ -41,6 +40,7 @@ from huiqi.delivery.rows import (
     RecordRow,
     VersionRow,
 )
+from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, MatchStatus, RecordStatus, parse_status
 from huiqi.errors import NotFoundError
 
@@ -76,19 +76,10 @@ def _scoped(
         clauses.append(
             uscc_col.in_(select(DirectoryEntry.uscc).where(DirectoryEntry.park.in_(parks)))
         )
-    scopes = policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES])
-    if scopes is None:
+    policies = policy_scope_clauses(actor, officers)
+    if policies is None:
         return query
-    for scope in scopes:
-        if scope and scope.startswith("district:"):
-            clauses.append(
-                and_(
-                    PolicyVersion.level == "district",
-                    PolicyVersion.region == scope.removeprefix("district:"),
-                )
-            )
-        elif scope and scope.startswith("department:"):
-            clauses.append(PolicyVersion.department == scope.removeprefix("department:"))
+    clauses.extend(policies)
     if not clauses:
         raise AccessDenied(f"{actor.describe()} may not read delivery records")
     return query.where(or_(false(), *clauses))

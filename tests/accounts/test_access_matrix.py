@@ -115,7 +115,16 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 
 
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
-    from huiqi.delivery import applications, budget, claims, disburse, lifecycle, notify, payments
+    from huiqi.delivery import (
+        applications,
+        budget,
+        claims,
+        dashboard,
+        disburse,
+        lifecycle,
+        notify,
+        payments,
+    )
     from huiqi.delivery import publish as publishing
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
@@ -194,6 +203,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.delivery.service.audit_log": (_in_tx(ledger.audit_log), _row(admin="both")),
         "huiqi.delivery.service.verify_audit": (_in_tx(ledger.verify_audit), _row(admin="both")),
+        "huiqi.delivery.dashboard.totals": (
+            _in_tx(dashboard.totals),
+            _row(**OFFICERS, finance_officer="both", admin="both"),
+        ),
         "huiqi.delivery.service.list_batches": (
             _in_tx(ledger.list_batches),
             _row(finance_officer="both", admin="both"),

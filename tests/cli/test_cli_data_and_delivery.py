@@ -77,6 +77,8 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     # Someone else's record is out of reach: access denied, exit 5.
     code, out = run(data, "application", "submit", str(open_apps[0]["record_id"]))
     assert code == 5 and "may not submit this application" in out, out
+    code, out = run(data, "totals")  # the dashboards are for officers
+    assert code == 5 and "may not read the dashboards' totals" in out, out
 
     login("park")
     park_grants = json.loads(ok("grants", "--json"))
@@ -131,6 +133,12 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     payments = tmp_path / "payments.csv"
     payments.write_text(f"grant_id,result\n{grant_id},paid\n", encoding="utf-8")
     assert "1 paid" in ok("disburse", "results", str(payments))
+    paid = json.loads(ok("totals", "--by", "status,month", "--status", "paid", "--json"))
+    assert [t["n"] for t in paid] == [1] and len(paid[0]["month"]) == 7, paid
+    by_policy = ok("totals", "--kind", "record", "--by", "policy,department")
+    assert "sh-stable-jobs-refund-2026" in by_policy and "count" in by_policy, by_policy
+    code, out = run(data, "totals", "--by", "uscc")
+    assert code == 2 and "choose from policy, status, district" in out, out
 
     login("admin")
     assert "batch_exported" in ok("audit", "log", "--limit", "20")

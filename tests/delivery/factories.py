@@ -111,33 +111,46 @@ def grant(
     return g
 
 
-def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_000) -> list[Any]:
-    """``n`` granted records and their grants for ``pv``, inserted in bulk (the disbursement
-    tests and benchmark); returns the grants' rows as inserted."""
-    codes = [uscc(first + i) for i in range(n)]
+def bulk_records(
+    session: Session,
+    pv: PolicyVersion,
+    n: int,
+    first: int = 900_000,
+    *,
+    status: str = "granted",
+    mode: str = "auto",
+    expires_on: dt.date | None = None,
+) -> list[tuple[int, str]]:
+    """``n`` delivery records of ``pv`` in one status, inserted in bulk; their (id, USCC)."""
     now = utcnow()
-    ent_rows = [
+    rows = [
         {
             "policy_version_id": pv.id,
-            "uscc": code,
+            "uscc": uscc(first + i),
             "benefit_period": pv.benefit_period,
-            "mode": "auto",
+            "mode": mode,
             "match_status": "eligible",
-            "status": "granted",
+            "status": status,
             "computed_fen": 1 + i,
             "snapshot_id": 1,
             "last_snapshot_id": 1,
             "explanation": {"name": f"企业{i}"},
+            "expires_on": expires_on,
             "review_flag": False,
             "created_at": now,
             "updated_at": now,
         }
-        for i, code in enumerate(codes)
+        for i in range(n)
     ]
-    bulk_insert(session, table_of(Entitlement), ent_rows)
-    ents = session.execute(
-        select(Entitlement.id, Entitlement.uscc).where(Entitlement.policy_version_id == pv.id)
-    ).all()
+    bulk_insert(session, table_of(Entitlement), rows)
+    query = select(Entitlement.id, Entitlement.uscc).where(Entitlement.policy_version_id == pv.id)
+    return [(r[0], r[1]) for r in session.execute(query.order_by(Entitlement.id))]
+
+
+def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_000) -> list[Any]:
+    """``n`` granted records and their grants for ``pv``, inserted in bulk (the disbursement
+    tests and benchmark); returns the grants' rows as inserted."""
+    now = utcnow()
     grant_rows = [
         {
             "entitlement_id": ent_id,
@@ -152,7 +165,7 @@ def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_00
             "explanation": {"name": f"企业{code[-6:]}"},
             "created_at": now,
         }
-        for ent_id, code in ents
+        for ent_id, code in bulk_records(session, pv, n, first)
     ]
     bulk_insert(session, table_of(Grant), grant_rows)
     return grant_rows

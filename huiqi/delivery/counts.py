@@ -1,0 +1,107 @@
+"""The dashboards' counters: delivery records and grants per policy version, status,
+district and month, with their amounts, maintained by database triggers in the same
+transaction as the rows they count (migration 0005 explains how).
+
+A reader sums ``ledger_counts`` and the deltas not yet folded in, so a figure is exact
+the moment the transaction that changed the ledger commits; :func:`compact` folds the
+deltas (PostgreSQL only writes them) into the counters so that readers stay fast, and
+runs after each bulk delivery, each export and each payment import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, func, literal, select, text, union_all
+from sqlalchemy.orm import Session
+
+from huiqi.delivery.models import Entitlement, Grant, LedgerCount, LedgerCountDelta
+
+KINDS = ("record", "grant")
+
+
+def counters(kind: str) -> Any:
+    """The counters of ``kind`` and the deltas not yet folded in, as one subquery."""
+    parts = [
+        select(
+            model.policy_version_id,
+            model.status,
+            model.district,
+            model.month,
+            model.n,
+            model.amount_fen,
+        ).where(model.kind == kind)
+        for model in (LedgerCount, LedgerCountDelta)
+    ]
+    return union_all(*parts).subquery("counters")
+
+
+def compact(session: Session) -> int:
+    """Fold the pending deltas into the counters and drop counters that fell to zero;
+    return how many deltas were folded. Concurrent compactions are safe: each deletes the
+    deltas it folds (a row deleted by one is skipped by the other), and both upsert the
+    counters in key order, so they never wait on each other in a cycle."""
+    if session.get_bind().dialect.name != "postgresql":
+        folded = 0  # SQLite's triggers update the counters directly
+    else:
+        folded = int(
+            session.execute(
+                text(
+                    "WITH moved AS (DELETE FROM ledger_count_deltas RETURNING kind,"
+                    " policy_version_id, status, district, month, n, amount_fen),"
+                    " summed AS (SELECT kind, policy_version_id, status, district, month,"
+                    " sum(n) AS n, sum(amount_fen) AS amount_fen, count(*) AS deltas"
+                    " FROM moved GROUP BY 1, 2, 3, 4, 5),"
+                    " folded AS (INSERT INTO ledger_counts AS c (kind, policy_version_id,"
+                    " status, district, month, n, amount_fen)"
+                    " SELECT kind, policy_version_id, status, district, month, n, amount_fen"
+                    " FROM summed ORDER BY 1, 2, 3, 4, 5"
+                    " ON CONFLICT (kind, policy_version_id, status, district, month)"
+                    " DO UPDATE SET n = c.n + excluded.n,"
+                    " amount_fen = c.amount_fen + excluded.amount_fen)"
+                    " SELECT coalesce(sum(deltas), 0) FROM summed"
+                )
+            ).scalar_one()
+        )
+    session.execute(
+        LedgerCount.__table__.delete().where(  # type: ignore[attr-defined]
+            LedgerCount.n == 0, LedgerCount.amount_fen == 0
+        )
+    )
+    return folded
+
+
+def stored(session: Session, kind: str) -> dict[tuple[int, str, str, str], tuple[int, int]]:
+    """The counters as maintained (folded and pending together), keyed like :func:`recount`;
+    counters that sum to zero are left out."""
+    c = counters(kind)
+    keys = (c.c.policy_version_id, c.c.status, c.c.district, c.c.month)
+    query = select(*keys, func.sum(c.c.n), func.sum(c.c.amount_fen)).group_by(*keys)
+    return {
+        (r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5]))
+        for r in session.execute(query)
+        if r[4] or r[5]
+    }
+
+
+def recount(session: Session, kind: str) -> dict[tuple[int, str, str, str], tuple[int, int]]:
+    """The counters recomputed from the ledger's rows (a full scan: for checks and tests),
+    keyed by (policy version, status, district, month)."""
+    model: Any = Entitlement if kind == "record" else Grant
+    amount = model.computed_fen if kind == "record" else model.amount_fen
+    dialect = session.get_bind().dialect.name
+    month = (
+        func.substr(model.created_at, 1, 7)
+        if dialect == "sqlite"
+        else func.to_char(model.created_at, literal("YYYY-MM"))
+    )
+    district = func.substr(model.uscc, 3, 6)
+    query = select(
+        model.policy_version_id,
+        model.status,
+        district,
+        month,
+        func.count(),
+        func.coalesce(func.sum(amount), 0).cast(BigInteger),
+    ).group_by(model.policy_version_id, model.status, district, month)
+    return {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in session.execute(query)}
