@@ -22,6 +22,7 @@ FLOW_MODULES = (
     "huiqi.delivery.publish",
     "huiqi.delivery.recompute",
     "huiqi.delivery.versions",
+    "huiqi.matching.nearmiss",
 )
 
 

@@ -105,6 +105,16 @@ def _in_tx(fn: Callable[..., Any], **kw: Any) -> Call:
     return call
 
 
+def _with_settings(fn: Callable[..., Any], **kw: Any) -> Call:
+    """A call of ``fn(settings, session, actor=..., **kw)`` in a transaction."""
+
+    def call(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return fn(w.settings, s, actor=actor, **kw)
+
+    return call
+
+
 def _row(**allowed: str) -> dict[str, str]:
     """Role → 'own', 'both' (own and other scope) ; roles not named are refused."""
     return allowed
@@ -121,6 +131,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
     from huiqi.delivery.versions import publish_text
+    from huiqi.matching import nearmiss
     from huiqi.matching import service as matching
     from huiqi.profiles import service as profiles
 
@@ -269,6 +280,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(**OFFICERS, data_steward="both"),
         ),
         "huiqi.matching.service.explain_enterprise": (explain, _row(**SELF, **OFFICERS)),
+        "huiqi.matching.nearmiss.near_misses": (
+            _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
+            _row(**SELF, **OFFICERS),
+        ),
     }
 
 
