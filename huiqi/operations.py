@@ -23,6 +23,7 @@ FLOW_MODULES = (
     "huiqi.delivery.recompute",
     "huiqi.delivery.versions",
     "huiqi.matching.nearmiss",
+    "huiqi.matching.simulate",
 )
 
 

@@ -131,7 +131,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
     from huiqi.delivery.versions import publish_text
-    from huiqi.matching import nearmiss
+    from huiqi.matching import nearmiss, simulate
     from huiqi.matching import service as matching
     from huiqi.profiles import service as profiles
 
@@ -283,6 +283,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.matching.nearmiss.near_misses": (
             _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
             _row(**SELF, **OFFICERS),
+        ),
+        "huiqi.matching.simulate.simulate": (
+            _with_settings(simulate.simulate, text=POLICY_TEXT),
+            _row(policy_author="own", policy_publisher="own"),
         ),
     }
 
