@@ -107,6 +107,11 @@ def _question(f: Field, offset: int | None, d: Dictionary) -> Question:
     )
 
 
+def question_of(f: Field, offset: int | None = None) -> Question:
+    """The question that asks for one dictionary field (in one year offset)."""
+    return _question(f, offset, load_dictionary())
+
+
 def asked_key(column: FrameColumn, data_year: int) -> str | None:
     """The question whose answer fills a frame column of a policy (None: not asked)."""
     name = ASKED_AS.get(column.field, column.field)

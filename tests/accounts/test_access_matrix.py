@@ -125,13 +125,23 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 
 
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
-    from huiqi.delivery import applications, budget, claims, disburse, lifecycle, notify, payments
+    from huiqi.delivery import (
+        applications,
+        budget,
+        claims,
+        corrections,
+        disburse,
+        lifecycle,
+        notify,
+        payments,
+        ratings,
+    )
     from huiqi.delivery import publish as publishing
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
     from huiqi.delivery.versions import publish_text
-    from huiqi.matching import nearmiss, simulate
+    from huiqi.matching import mydata, nearmiss, simulate
     from huiqi.matching import service as matching
     from huiqi.profiles import service as profiles
 
@@ -284,6 +294,37 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
             _row(**SELF, **OFFICERS),
         ),
+        "huiqi.delivery.ratings.rate": (
+            lambda w, a: _in_tx(ratings.rate, stars=4, grant_id=w.grant)(w, a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.ratings.list_ratings": (
+            _in_tx(ratings.list_ratings, uscc=A),
+            _row(**SELF, **OFFICERS),
+        ),
+        "huiqi.delivery.ratings.rating_summary": (
+            _in_tx(ratings.rating_summary),
+            _row(**OFFICERS),
+        ),
+        "huiqi.delivery.corrections.request_correction": (
+            _with_settings(
+                corrections.request_correction,
+                uscc=A,
+                field="insured_employees",
+                year=2025,
+                value="3",
+            ),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.corrections.list_corrections": (
+            _in_tx(corrections.list_corrections, uscc=A),
+            _row(**SELF, data_steward="both"),
+        ),
+        "huiqi.delivery.corrections.decide_correction": (
+            _in_tx(corrections.decide_correction, request_id=10**6, accept=True, reason="核实"),
+            _row(data_steward="both"),
+        ),
+        "huiqi.matching.mydata.my_data": (_with_settings(mydata.my_data, uscc=A), _row(**SELF)),
         "huiqi.matching.simulate.simulate": (
             _with_settings(simulate.simulate, text=POLICY_TEXT),
             _row(policy_author="own", policy_publisher="own"),
