@@ -14,6 +14,7 @@ FLOW_MODULES = (
     "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
     "huiqi.delivery.budget",
+    "huiqi.delivery.corrections",
     "huiqi.delivery.claims",
     "huiqi.delivery.dashboard",
     "huiqi.delivery.disburse",
@@ -21,8 +22,12 @@ FLOW_MODULES = (
     "huiqi.delivery.lifecycle",
     "huiqi.delivery.notify",
     "huiqi.delivery.publish",
+    "huiqi.delivery.ratings",
     "huiqi.delivery.recompute",
     "huiqi.delivery.versions",
+    "huiqi.matching.mydata",
+    "huiqi.matching.nearmiss",
+    "huiqi.matching.simulate",
 )
 
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import duckdb
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import AccessDenied, Actor, acts_for, require_role
+from huiqi.accounts.access import AccessDenied, Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
-from huiqi.errors import StoreError
-from huiqi.profiles.directory import identities
-from huiqi.profiles.store import ProfileStore
+from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
 
 
@@ -39,25 +36,6 @@ def match_population(
     )
 
 
-def _may_see_enterprise(
-    settings: Settings, session: Session, actor: Actor, uscc: str, snapshot_id: int | None
-) -> bool:
-    """The enterprise itself, its park's operator (by the ledger or the snapshot), officers."""
-    if actor.has(*POLICY_ROLES) or acts_for(session, actor, uscc):
-        return True
-    parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
-    if not parks:
-        return False
-    store = ProfileStore(settings)
-    try:
-        sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
-        found = identities(settings, sid, [uscc])
-    except (StoreError, duckdb.Error):
-        return False  # no data to say which park the enterprise is in
-
-    return bool(found) and found[0].park in parks
-
-
 def explain_enterprise(
     settings: Settings,
     session: Session,
@@ -69,7 +47,9 @@ def explain_enterprise(
 ) -> list[PolicyTrace]:
     """Criterion by criterion, what one enterprise qualifies for and why."""
     code = validate(uscc.strip().upper(), prefixes=None)
-    if not _may_see_enterprise(settings, session, actor, code, snapshot_id):
+    if not (
+        actor.has(*POLICY_ROLES) or acts_for_enterprise(settings, session, actor, code, snapshot_id)
+    ):
         raise AccessDenied(
             f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
             " its park operator, policy officers"

@@ -105,6 +105,16 @@ def _in_tx(fn: Callable[..., Any], **kw: Any) -> Call:
     return call
 
 
+def _with_settings(fn: Callable[..., Any], **kw: Any) -> Call:
+    """A call of ``fn(settings, session, actor=..., **kw)`` in a transaction."""
+
+    def call(w: World, actor: Actor) -> Any:
+        with transaction(w.factory) as s:
+            return fn(w.settings, s, actor=actor, **kw)
+
+    return call
+
+
 def _row(**allowed: str) -> dict[str, str]:
     """Role → 'own', 'both' (own and other scope) ; roles not named are refused."""
     return allowed
@@ -119,17 +129,20 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         applications,
         budget,
         claims,
+        corrections,
         dashboard,
         disburse,
         lifecycle,
         notify,
         payments,
+        ratings,
     )
     from huiqi.delivery import publish as publishing
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
     from huiqi.delivery.versions import publish_text
+    from huiqi.matching import mydata, nearmiss, simulate
     from huiqi.matching import service as matching
     from huiqi.profiles import service as profiles
 
@@ -282,6 +295,45 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(**OFFICERS, data_steward="both"),
         ),
         "huiqi.matching.service.explain_enterprise": (explain, _row(**SELF, **OFFICERS)),
+        "huiqi.matching.nearmiss.near_misses": (
+            _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
+            _row(**SELF, **OFFICERS),
+        ),
+        "huiqi.delivery.ratings.rate": (
+            lambda w, a: _in_tx(ratings.rate, stars=4, grant_id=w.grant)(w, a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.ratings.list_ratings": (
+            _in_tx(ratings.list_ratings, uscc=A),
+            _row(**SELF, **OFFICERS),
+        ),
+        "huiqi.delivery.ratings.rating_summary": (
+            _in_tx(ratings.rating_summary),
+            _row(**OFFICERS),
+        ),
+        "huiqi.delivery.corrections.request_correction": (
+            _with_settings(
+                corrections.request_correction,
+                uscc=A,
+                field="insured_employees",
+                year=2025,
+                value="3",
+            ),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.corrections.list_corrections": (
+            _in_tx(corrections.list_corrections, uscc=A),
+            _row(**SELF, data_steward="both"),
+        ),
+        "huiqi.delivery.corrections.decide_correction": (
+            _in_tx(corrections.decide_correction, request_id=10**6, accept=True, reason="核实"),
+            _row(data_steward="both"),
+        ),
+        "huiqi.matching.mydata.my_data": (_with_settings(mydata.my_data, uscc=A), _row(**SELF)),
+        "huiqi.matching.simulate.simulate": (
+            _with_settings(simulate.simulate, text=POLICY_TEXT),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
     }
 
 

@@ -1,0 +1,159 @@
+"""Data-correction requests: recorded with the value held and the owning registry, decided
+once by a data steward with a reason, told to the enterprise through the outbox, audited;
+refusals by role, by enterprise and for bad input (property-tested)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import build_store
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.testing import OFFICER, STEWARD, enterprise, park_operator
+from huiqi.config import Settings
+from huiqi.db.engine import transaction
+from huiqi.delivery.corrections import (
+    CorrectionError,
+    check_request,
+    decide_correction,
+    list_corrections,
+    request_correction,
+)
+from huiqi.delivery.models import DirectoryEntry, Event, Notification
+from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.uscc import make
+
+A, B = make("91310115MA1000001"), make("91310104MA1000002")
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Settings:
+    s, _ = build_store(tmp_path / "data", {A: 12, B: 3})
+    return s
+
+
+def _request(data: Settings, factory: sessionmaker[Session], **kw: Any):  # type: ignore[no-untyped-def]
+    args: dict[str, Any] = {"field": "insured_employees", "year": 2025, "value": "15"}
+    args.update(kw)
+    actor = args.pop("actor", enterprise(A))
+    with transaction(factory) as s:
+        return request_correction(data, s, actor=actor, uscc=A, **args)
+
+
+def test_a_request_records_the_held_value_and_the_owning_registry(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    row = _request(data, sessions, comment="12月新增3人参保")
+    assert (row.field, row.year, row.held_value, row.proposed_value) == (
+        "insured_employees",
+        2025,
+        12,
+        15,
+    )
+    assert row.source == "social_insurance" and row.status == "open"
+    with sessions() as s:
+        (event,) = s.scalars(select(Event).where(Event.kind == "correction_requested")).all()
+        assert event.uscc == A and event.entity == f"correction:{row.id}"
+        assert list_corrections(s, actor=STEWARD, source="social_insurance")[0].id == row.id
+        assert list_corrections(s, actor=STEWARD, source="tax") == []
+
+
+def test_a_steward_decides_once_and_the_enterprise_is_told(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    row = _request(data, sessions)
+    with transaction(sessions) as s:
+        decided = decide_correction(
+            s, actor=STEWARD, request_id=row.id, accept=True, reason="已核实社保缴费记录"
+        )
+    assert (decided.status, decided.reason, decided.decided_by) == (
+        "accepted",
+        "已核实社保缴费记录",
+        "steward",
+    )
+    with pytest.raises(CorrectionError, match="already accepted"), transaction(sessions) as s:
+        decide_correction(s, actor=STEWARD, request_id=row.id, accept=False, reason="改判")
+    with sessions() as s:
+        inbox = s.scalars(select(Notification).where(Notification.uscc == A)).all()
+        assert [n.kind for n in inbox if n.channel == "inbox"] == ["correction_decided"]
+        assert "已核实社保缴费记录" in inbox[0].body
+        kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
+        assert kinds.count("correction_accepted") == 1
+
+
+def test_a_rejection_needs_a_reason(data: Settings, sessions: sessionmaker[Session]) -> None:
+    row = _request(data, sessions)
+    with pytest.raises(CorrectionError, match="reason"), transaction(sessions) as s:
+        decide_correction(s, actor=STEWARD, request_id=row.id, accept=False, reason="  ")
+
+
+def test_who_may_request_read_and_decide(data: Settings, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        s.add(
+            DirectoryEntry(uscc=A, name="甲", district_code="310115", park="园区甲", snapshot_id=1)
+        )
+    row = _request(data, sessions, actor=park_operator("园区甲"))
+    for actor in (enterprise(B), park_operator("园区乙"), OFFICER, STEWARD):
+        with pytest.raises(AccessDenied):
+            _request(data, sessions, actor=actor)
+    with sessions() as s:
+        assert [r.id for r in list_corrections(s, actor=enterprise(A))] == [row.id]
+        assert list_corrections(s, actor=enterprise(B)) == []
+        with pytest.raises(AccessDenied):
+            list_corrections(s, actor=enterprise(B), uscc=A)
+        with pytest.raises(AccessDenied):
+            list_corrections(s, actor=OFFICER)
+    for actor in (enterprise(A), park_operator("园区甲"), OFFICER):
+        with pytest.raises(AccessDenied), transaction(sessions) as s:
+            decide_correction(s, actor=actor, request_id=row.id, accept=True, reason="x")
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"field": "favourite_colour"}, "not a field"),
+        ({"field": "industry_section", "year": None, "value": "C"}, "derived"),
+        ({"field": "uscc", "year": None}, "identifier"),
+        ({"year": None}, "give the year"),
+        ({"year": 1066}, "between"),
+        ({"field": "district_code", "year": 2025, "value": "310115"}, "give no year"),
+        ({"value": "-1"}, "range"),
+        ({"value": "many"}, "whole number"),
+        ({"value": " "}, "value you believe"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(
+    data: Settings, sessions: sessionmaker[Session], kw: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(CorrectionError, match=message):
+        _request(data, sessions, **kw)
+
+
+FIELDS = [f.name for f in load_dictionary().fields]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(FIELDS) | st.text(max_size=10),
+    st.none() | st.integers(-5, 3000) | st.booleans(),
+    st.none() | st.text(max_size=12) | st.integers() | st.decimals() | st.booleans(),
+)
+def test_any_request_is_checked_or_refused_with_a_message(
+    field: Any, year: Any, value: Any
+) -> None:
+    try:
+        name, checked_year, typed = check_request(field, year, value)
+    except CorrectionError as exc:
+        assert exc.message
+        return
+    f = load_dictionary().field(name)
+    assert not (f.key or f.derived) and typed is not None
+    assert (checked_year is None) == (not f.yearly)
+    if f.min is not None and f.type in ("integer", "money", "decimal"):
+        assert f.min <= typed <= f.max  # type: ignore[operator]

@@ -1,0 +1,111 @@
+"""Property tests of the calculator's answer checking: whatever comes from outside, the
+result is typed values inside the dictionary's ranges and code lists, or AnswerErrors
+naming exactly the refused keys; never another exception."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiqi.matching.answers import AnswerErrors, Question, check_answers
+from huiqi.matching.calculator import calculator_questions
+
+QUESTIONS = calculator_questions(None)
+BY_KEY = {q.key: q for q in QUESTIONS}
+
+anything = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=False)
+    | st.text(max_size=30)
+    | st.dates(),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=5,
+)
+keys = st.sampled_from(sorted(BY_KEY)) | st.text(max_size=12)
+
+
+def _valid_value(q: Question) -> st.SearchStrategy[Any]:
+    """Values a form could send that are right for the question (as text, mostly)."""
+    if q.type == "integer":
+        low, high = int(q.minimum or 0), int(q.maximum or 10**6)
+        return st.integers(low, high).map(str) | st.integers(low, high)
+    if q.type in ("money", "decimal"):
+        low, high = q.minimum or Decimal(0), q.maximum or Decimal(10**9)
+        return st.decimals(low, high, places=2).map(str)
+    if q.type in ("date", "qualification"):
+        return st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat)
+    if q.type == "boolean":
+        return st.sampled_from(["是", "否", "true", "false", True, False])
+    if q.type == "enum":
+        return st.sampled_from([c.code for c in q.codes])
+    if q.type == "tags":
+        return st.lists(st.from_regex(r"[a-z0-9_]{1,10}", fullmatch=True), max_size=3)
+    if q.field == "industry_class":
+        return st.sampled_from(["3911", "6513", "C2710", "7310"])
+    return st.text(min_size=1, max_size=20).filter(str.strip)
+
+
+def _in_dictionary(q: Question, value: Any) -> bool:
+    if q.type == "integer":
+        return isinstance(value, int) and q.minimum <= value <= q.maximum  # type: ignore[operator]
+    if q.type in ("money", "decimal"):
+        return isinstance(value, Decimal) and q.minimum <= value <= q.maximum  # type: ignore[operator]
+    if q.type in ("date", "qualification"):
+        return isinstance(value, dt.date)
+    if q.type == "boolean":
+        return isinstance(value, bool)
+    if q.type == "enum":
+        return value in {c.code for c in q.codes}
+    if q.type == "tags":
+        return isinstance(value, list) and all(isinstance(t, str) for t in value)
+    return isinstance(value, str)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(keys, anything, max_size=6))
+def test_any_input_is_typed_and_in_range_or_refused_per_key(answers: dict[str, Any]) -> None:
+    try:
+        checked = check_answers(answers, QUESTIONS)
+    except AnswerErrors as exc:
+        assert exc.errors and set(exc.errors) <= {str(k) for k in answers}
+        assert all(isinstance(m, str) and m for m in exc.errors.values())
+        return
+    assert set(checked) <= set(answers)
+    for key, value in checked.items():
+        assert _in_dictionary(BY_KEY[key], value), (key, value)
+
+
+@st.composite
+def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
+    chosen = draw(st.lists(st.sampled_from(QUESTIONS), unique_by=lambda q: q.key, max_size=8))
+    return {q.key: draw(_valid_value(q)) for q in chosen}
+
+
+@settings(max_examples=200, deadline=None)
+@given(valid_answers())
+def test_valid_answers_are_all_kept(answers: dict[str, Any]) -> None:
+    checked = check_answers(answers, QUESTIONS)
+    assert set(checked) == set(answers)
+    for key, value in checked.items():
+        assert _in_dictionary(BY_KEY[key], value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(valid_answers(), st.sampled_from(sorted(k for k, q in BY_KEY.items() if q.maximum)))
+def test_one_value_past_its_range_is_refused_alone(answers: dict[str, Any], key: str) -> None:
+    q = BY_KEY[key]
+    assert q.maximum is not None
+    answers[key] = str(q.maximum + 1)
+    try:
+        check_answers(answers, QUESTIONS)
+    except AnswerErrors as exc:
+        assert set(exc.errors) == {key} and "range" in exc.errors[key]
+    else:
+        raise AssertionError(f"{key} = {answers[key]} was accepted")
