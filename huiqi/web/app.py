@@ -21,9 +21,11 @@ from huiqi.web.settings import WebSettings
 from huiqi.web.views import auth, catalogue, portal
 
 # Scripts and styles only from this site: htmx and ECharts are vendored under /static.
+# (Inline style attributes are allowed: ECharts writes its tooltips with them.)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+        " img-src 'self' data:;"
         " frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -1,5 +1,5 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright) against a real
-uvicorn server with two worker processes: an enterprise signs in, sees its offer on its
+server started with ``huiqi serve --workers 2``: an enterprise signs in, sees its offer on its
 home, opens the checklist, claims with one click (clicking twice, and again from a second
 tab) and sees exactly one grant.
 
@@ -50,22 +50,18 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "HUIQI_DATA_DIR": str(portal.settings.data_dir),
-        "HUIQI_DATABASE_URL": portal.engine.url.render_as_string(hide_password=False),
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
-    process = subprocess.Popen(
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (tmp_path_factory.mktemp("server") / "serve.log").open("w")
+    process = subprocess.Popen(  # `huiqi serve` itself, as a newcomer starts it
         [
             sys.executable,
-            "-m",
-            "uvicorn",
-            "huiqi.web.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
+            "-c",
+            "from huiqi.cli.main import cli; cli()",
+            "--data-dir",
+            str(portal.settings.data_dir),
+            "--database-url",
+            portal.engine.url.render_as_string(hide_password=False),
+            "serve",
             "--port",
             str(port),
             "--workers",
@@ -79,14 +75,14 @@ def server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         for _ in range(300):  # until it answers (or 30 s): starting workers takes a moment
             if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {process.returncode}; see {log.name}")
+                raise RuntimeError(f"huiqi serve exited with {process.returncode}; see {log.name}")
             try:
                 if httpx.get(f"{base}/policies", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"uvicorn did not answer on {base}; see {log.name}")
+            raise RuntimeError(f"huiqi serve did not answer on {base}; see {log.name}")
         yield base
     finally:
         process.terminate()
@@ -148,6 +144,21 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
             second_tab.wait_for_url(f"{server}/policies/{OFFER}?claim=already")
             grant_text = page.inner_text("#grant")
             assert second_tab.inner_text("#grant") == grant_text
+
+            # The grants page draws its chart from /api/v1/grants with ECharts.
+            page.goto(f"{server}/grants")
+            page.wait_for_selector("#grants-chart canvas")
+            assert page.locator("table.grants tbody tr").count() == 2  # auto + the claim
+
+            # The inbox marks a message read in place (htmx, with the CSRF header).
+            page.goto(f"{server}/inbox")
+            unread = page.locator("li.message.unread").count()
+            assert unread >= 1
+            page.locator("li.message.unread button").first.click()
+            page.wait_for_function(
+                f"document.querySelectorAll('li.message.unread').length === {unread - 1}"
+            )
+            assert page.url == f"{server}/inbox"  # no page load: the item was swapped
         finally:
             browser.close()
     assert grants_of(portal, uscc) == 1

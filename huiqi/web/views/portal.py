@@ -55,6 +55,7 @@ def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") ->
         "grants.html",
         {
             "grants": list(reversed(rows)),
+            "uscc": uscc.strip().upper(),
             "titles": titles,
             "year": year,
             "paid_this_year": sum(
