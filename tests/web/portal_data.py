@@ -47,8 +47,15 @@ class Portal:
     def app(self, web: WebSettings | None = None):  # type: ignore[no-untyped-def]
         return create_app(self.settings, self.factory, web or WebSettings())
 
-    def client(self, web: WebSettings | None = None, *, https: bool = False) -> TestClient:
-        return TestClient(self.app(web), base_url=f"http{'s' if https else ''}://testserver")
+    def client(
+        self, web: WebSettings | None = None, *, https: bool = False, address: str = "testclient"
+    ) -> TestClient:
+        """A browser of this portal (at a client network address of its own, if given)."""
+        return TestClient(
+            self.app(web),
+            base_url=f"http{'s' if https else ''}://testserver",
+            client=(address, 50000),
+        )
 
     def token(self, username: str) -> str:
         """An API token of this user (``huiqi token create``)."""

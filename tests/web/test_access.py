@@ -4,10 +4,10 @@ session, and anonymously: refused (403/404, or sign in first), and nothing leake
 from __future__ import annotations
 
 import pytest
-from portal_data import AUTO, OFFER, Portal, page_token, sign_in
+from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import Grant, Notification
+from huiqi.delivery.models import Entitlement, Grant, Notification
 
 OWNER, INTRUDER = 0, 7
 
@@ -20,7 +20,14 @@ def victim(portal: Portal) -> dict[str, object]:
     offer = client.get("/api/v1/records", params={"policy_id": OFFER}, headers=token).json()[0]
     grant = client.get("/api/v1/grants", headers=token).json()[0]
     message = client.get("/api/v1/inbox", headers=token).json()[0]
-    return {"uscc": portal.usccs[OWNER], "offer": offer, "grant": grant, "message": message}
+    application = client.get("/api/v1/records", params={"policy_id": APPLY}, headers=token)
+    return {
+        "uscc": portal.usccs[OWNER],
+        "offer": offer,
+        "grant": grant,
+        "message": message,
+        "application": application.json()[0],
+    }
 
 
 def secrets_of(victim: dict[str, object]) -> list[str]:
@@ -33,12 +40,14 @@ def secrets_of(victim: dict[str, object]) -> list[str]:
 
 def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]]:
     uscc = str(victim["uscc"])
-    offer, message = victim["offer"], victim["message"]
+    offer, message, application = victim["offer"], victim["message"], victim["application"]
     assert isinstance(offer, dict) and isinstance(message, dict)
+    assert isinstance(application, dict)
     return [
         ("GET", "/api/v1/records", {"uscc": uscc}),
         ("GET", "/api/v1/grants", {"uscc": uscc}),
         ("POST", f"/api/v1/records/{offer['id']}/claim", {}),
+        ("POST", f"/api/v1/records/{application['id']}/submit", {}),
         ("GET", "/api/v1/inbox", {"uscc": uscc}),
         ("POST", f"/api/v1/inbox/{message['id']}/read", {"uscc": uscc}),
         ("POST", f"/api/v1/inbox/{message['id']}/read", {}),  # as if it were the intruder's
@@ -46,11 +55,13 @@ def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]
     ]
 
 
-def _counts(portal: Portal) -> tuple[int, int]:
+def _counts(portal: Portal) -> tuple[int, int, int]:
+    """Grants, messages read, applications submitted: what a refused call must not change."""
     with portal.factory() as s:
         grants = s.scalar(select(func.count()).select_from(Grant)) or 0
         read = s.scalar(select(func.count()).where(Notification.read_at.is_not(None))) or 0
-    return grants, read
+        submitted = s.scalar(select(func.count()).where(Entitlement.status == "submitted")) or 0
+    return grants, read, submitted
 
 
 def test_another_enterprises_token_is_refused_everywhere(
@@ -75,8 +86,8 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
     client = sign_in(portal.client(), f"ent{INTRUDER}")
     token = page_token(client, "/policies")
     uscc = str(victim["uscc"])
-    offer = victim["offer"]
-    assert isinstance(offer, dict)
+    offer, application = victim["offer"], victim["application"]
+    assert isinstance(offer, dict) and isinstance(application, dict)
     before = _counts(portal)
     for method, path, params in api_calls(victim):
         response = client.request(method, path, params=params, headers={"X-CSRF-Token": token})
@@ -91,6 +102,12 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
             f"/policies/{OFFER}/claim",
             {},
             {"record_id": str(offer["id"]), "csrf_token": token},
+        ),
+        (
+            "POST",
+            f"/policies/{APPLY}/submit",
+            {},
+            {"record_id": str(application["id"]), "csrf_token": token},
         ),
     ]
     for method, path, params, form in pages:

@@ -102,6 +102,18 @@ def test_claiming_what_is_not_an_offer_is_a_conflict(portal: Portal) -> None:
     assert response.status_code == 409 and "not an offer" in response.json()["detail"]
 
 
+def test_a_prefilled_application_is_submitted_once(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent3")
+    record = client.get(
+        "/api/v1/records", params={"policy_id": APPLY}, headers=bearer(token)
+    ).json()[0]
+    url = f"/api/v1/records/{record['id']}/submit"
+    first = client.post(url, headers=bearer(token)).json()
+    second = client.post(url, headers=bearer(token)).json()
+    assert (first["status"], first["message"]) == ("submitted", "submitted")
+    assert (second["status"], second["message"]) == ("submitted", "already submitted")
+
+
 def test_the_inbox_lists_messages_and_marks_one_read(portal: Portal) -> None:
     client, token = portal.client(), portal.token("ent4")
     messages = client.get("/api/v1/inbox", headers=bearer(token)).json()
@@ -151,6 +163,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/records",
         "/api/v1/grants",
         "/api/v1/records/{record_id}/claim",
+        "/api/v1/records/{record_id}/submit",
         "/api/v1/inbox",
         "/api/v1/inbox/{message_id}/read",
         "/api/v1/policies/{policy_id}/explain",

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from huiqi.catalogue.service import PolicyCard
+from huiqi.delivery.applications import Decision
 from huiqi.delivery.claims import ClaimResult
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.money import format_yuan
@@ -189,6 +190,24 @@ class ClaimPublic(BaseModel):
             amount_yuan=format_yuan(c.amount_fen) if c.amount_fen is not None else None,
             message=c.message,
             already=c.already,
+        )
+
+
+class DecisionPublic(BaseModel):
+    record_id: int
+    status: str
+    grant_id: int | None
+    amount_fen: int | None
+    message: str
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionPublic:
+        return cls(
+            record_id=d.entitlement_id,
+            status=d.status,
+            grant_id=d.grant_id,
+            amount_fen=d.amount_fen,
+            message=d.message,
         )
 
 

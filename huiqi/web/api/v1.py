@@ -10,12 +10,13 @@ from fastapi import APIRouter, Body, Path, Query
 
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import notify
+from huiqi.delivery import applications, notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import claim
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
+    DecisionPublic,
     ErrorPublic,
     GrantPublic,
     MePublic,
@@ -140,6 +141,19 @@ def claim_offer(
     attest = bool(body and body.attest)
     result = claim(factory, actor=actor_of(who), entitlement_id=record_id, attest=attest)
     return ClaimPublic.of(result)
+
+
+@router.post("/records/{record_id}/submit", tags=["enterprise"])
+def submit_application(
+    factory: Factory,
+    who: ApiWriter,
+    record_id: Id,
+    body: Annotated[ClaimRequest | None, Body()] = None,
+) -> DecisionPublic:
+    """Submit a pre-filled application (申报); ``attest`` confirms its commitments (告知承诺)."""
+    attest = bool(body and body.attest)
+    decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
+    return DecisionPublic.of(decision)
 
 
 @router.get("/inbox", tags=["enterprise"])

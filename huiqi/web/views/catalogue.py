@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from huiqi.catalogue.service import MODES, departments, districts, get_policy, list_policies
 from huiqi.db.engine import reading
+from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import claim
 from huiqi.errors import HuiqiError
@@ -112,6 +113,18 @@ def policy_page(
     if who.portal and (who.enterprise or uscc):
         context["mine"] = _enterprise_view(settings, factory, who, policy_id, uscc or None)
     return page(request, "policy.html", context)
+
+
+@router.post("/policies/{policy_id}/submit")
+def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
+    """Submit the pre-filled application (申报); submitting again changes nothing."""
+    try:
+        record_id = int(form.get("record_id", ""))
+    except ValueError:
+        raise HuiqiError("the form names no application; reload the page") from None
+    applications.submit(factory, record_id, actor=actor_of(who), attest=form.get("attest") == "yes")
+    suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
+    return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
 
 
 @router.post("/policies/{policy_id}/claim")
