@@ -14,6 +14,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from huiqi.accounts.roles import Role
 from huiqi.money import format_yuan
 from huiqi.web import i18n
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
@@ -70,11 +71,15 @@ def page(
 ) -> HTMLResponse:
     """Render a template in the visitor's language, with the CSRF token and the actor."""
     language = i18n.choose(request.cookies.get(i18n.COOKIE))
+    actor = getattr(request.state, "actor", None)
+    own = [s for s in actor.scopes(Role.ENTERPRISE) if s] if actor else []
     values = {
         "request": request,
+        "enterprise": own[0] if len(own) == 1 else None,
+        "portal_user": bool(actor and actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)),
         "lang": language,
         "csrf_token": csrf_token(request),
-        "actor": getattr(request.state, "actor", None),
+        "actor": actor,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     }

@@ -81,6 +81,13 @@ def portal_world(tmp: Path) -> Iterator[Portal]:
         with transaction(factory) as s:
             accounts.init_admin(s, username="admin", password=PASSWORD)
             admin = accounts.actor_of(accounts.find_user(s, "admin"))
+            accounts.add_user(
+                s,
+                actor=admin,
+                username="officer",
+                roles=[RoleGrant(Role.POLICY_REVIEWER, "*")],
+                password=PASSWORD,
+            )
             for i, code in enumerate(codes):
                 accounts.add_user(
                     s,

@@ -127,3 +127,17 @@ def test_sign_out_revokes_the_token(portal: Portal) -> None:
     stale = portal.client()
     stale.cookies.set("huiqi_session", secret or "")
     assert stale.get("/api/v1/me").status_code == 401
+
+
+def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal) -> None:
+    client = portal.client()
+    token = page_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "officer", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/policies"
+    home = client.get("/home", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/policies"
+    assert 'href="/inbox"' not in client.get("/policies").text

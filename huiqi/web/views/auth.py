@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.roles import Role
 from huiqi.accounts.throttle import SignInThrottled, check_sign_in_allowed
 from huiqi.accounts.tokens import sign_in, sign_out
 from huiqi.db.engine import transaction
@@ -38,12 +39,13 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
         errors["password"] = N_("Enter your password.")
     secret = None
     retry_after = None
+    portal_user = False
     if not errors:
         address = request.client.host if request.client else None
         with transaction(factory) as s:
             try:
                 check_sign_in_allowed(s, username=username, address=address, policy=web.throttle)
-                _, secret = sign_in(
+                actor, secret = sign_in(
                     s,
                     username=username,
                     password=password,
@@ -51,6 +53,7 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
                     days=web.session_days,
                     address=address,
                 )
+                portal_user = actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)
             except SignInThrottled as exc:
                 errors["password"] = N_("Too many failed sign-ins. Please wait and try again.")
                 retry_after = exc.retry_after
@@ -67,7 +70,8 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
         if retry_after:
             refused.headers["Retry-After"] = str(retry_after)
         return refused
-    response = RedirectResponse(target if target != "/" else "/home", status_code=303)
+    home = "/home" if portal_user else "/policies"
+    response = RedirectResponse(target if target != "/" else home, status_code=303)
     set_cookie(
         response,
         request,

@@ -21,6 +21,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/home")
 def home(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+    if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
+        return RedirectResponse("/policies", status_code=303)
     with reading(factory) as s:
         view = build_home(s, actor=actor_of(who), uscc=(uscc.strip().upper() or who.enterprise))
     return page(request, "home.html", {"home": view, "uscc": uscc or who.enterprise})
