@@ -29,6 +29,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "huiqi-demo-2026"
+OFFER_POLICY = "sh-startup-opening-subsidy-2026"  # the demo enterprise's offer
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
@@ -56,7 +57,7 @@ def start(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
 
 
 def signed_in(base: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=30)
+    client = httpx.Client(base_url=base, timeout=30, follow_redirects=True)
     found = CSRF.search(client.get("/login").text)
     assert found
     response = client.post(
@@ -67,11 +68,10 @@ def signed_in(base: str, username: str) -> httpx.Client:
 
 
 def offer_id(client: httpx.Client) -> int | None:
-    offers = client.get("/api/v1/records", params={"status": "offered"}).json()
-    if offers:
-        return int(offers[0]["id"])
-    claimed = client.get("/api/v1/records", params={"status": "claimed"}).json()
-    return int(claimed[0]["id"]) if claimed else None
+    """The demo enterprise's offer (claimed or not: after the first claim, every claim is
+    the idempotent path)."""
+    records = client.get("/api/v1/records", params={"policy_id": OFFER_POLICY}).json()
+    return int(records[0]["id"]) if records else None
 
 
 def run(base: str, clients: int, seconds: float) -> dict[str, list[float]]:
