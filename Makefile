@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 N      ?= 200000
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "huiqi needs Python 3.11 or newer")'
@@ -32,6 +32,12 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
+
+# The portal's messages: extract from code and templates, merge into the catalogues
+# (then translate the new entries of huiqi/web/locale/zh_CN/LC_MESSAGES/messages.po).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o huiqi/web/locale/messages.pot huiqi/web
+	$(BIN)/pybabel update --no-location --omit-header -i huiqi/web/locale/messages.pot -d huiqi/web/locale -l zh_CN
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

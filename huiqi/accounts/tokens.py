@@ -60,29 +60,52 @@ def _token_public(token: ApiToken, username: str) -> TokenPublic:
 
 
 def sign_in(
-    session: Session, *, username: str, password: str, client: str = "cli", days: int = LOGIN_DAYS
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client: str = "cli",
+    days: int = LOGIN_DAYS,
+    address: str | None = None,
 ) -> tuple[Actor, str]:
     """Check a password and issue a sign-in token; return the actor and the token (shown once).
 
     A refusal is recorded as a ``login_failed`` event in the caller's transaction; the
     caller commits it before passing the AccessDenied on (the CLI's ``login`` does).
+    With the client's network ``address`` (the web sign-in), a second ``login_failed``
+    event is recorded against ``client:<address>``, so that :mod:`huiqi.accounts.throttle`
+    counts refusals per address through the events' entity index, across processes.
     """
     user = session.scalar(select(User).where(User.username == username.strip()))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or user.disabled:
+        name = username.strip()[:64] or "?"
         record_event(
             session,
-            actor=username.strip()[:64] or "?",
+            actor=name,
             kind="login_failed",
             entity=f"user:{user.id}" if user else None,
             reason=f"sign-in refused ({client})",
         )
+        if address:
+            record_event(
+                session,
+                actor=name,
+                kind="login_failed",
+                entity=client_entity(address),
+                reason=f"sign-in refused ({client}) from this address",
+            )
         raise AccessDenied("wrong user name or password, or the account is disabled")
     secret = _issue(session, user, name=client, kind="login", days=days)
     record_event(
         session, actor=user.username, kind="login", entity=f"user:{user.id}", reason=client
     )
     return actor_of(user), secret
+
+
+def client_entity(address: str) -> str:
+    """The audit entity under which a network address's refused sign-ins are counted."""
+    return f"client:{address}"[:64]
 
 
 def _issue(session: Session, user: User, *, name: str, kind: str, days: int) -> str:

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import Actor
 from huiqi.cli.common import (
     EXIT_FINDINGS,
     console,
@@ -22,12 +24,14 @@ from huiqi.cli.common import (
     settings_from,
 )
 from huiqi.cli.demo_accounts import (
+    OFFER_POLICY,
     create_enterprise_accounts,
     create_staff,
     render_accounts,
     wipe_demo_data,
 )
 from huiqi.cli.render import render_match_report
+from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.engine import compile_library
 from huiqi.matching.service import match_population
@@ -87,6 +91,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         )
     with transaction(factory) as s:
         accounts = create_enterprise_accounts(settings, s, staff["admin"], run)
+    published = publish_for_portal(settings, factory, staff["officer"])
     rejected = sum(r.rows_rejected for r in reports)
     console.print(
         f"\nImported {len(reports)} registry files: {sum(r.rows_accepted for r in reports):,} rows accepted,"
@@ -100,6 +105,10 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     console.print(f"  matches            {run.output_dir / 'matches.parquet'}")
     console.print(f"  summary            {run.output_dir / 'summary.json'}")
     console.print(f"  ledger             {url}")
+    console.print(
+        f"  published          {published} policy versions (the portal's catalogue);"
+        f" {OFFER_POLICY} delivered"
+    )
     render_accounts(console, accounts, settings)
     example = _example_uscc(run.output_dir / "matches.parquet")
     if example:
@@ -107,6 +116,23 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
             f"\nTry: huiqi --data-dir {settings.data_dir} login officer"
             f"\n     huiqi --data-dir {settings.data_dir} explain {example}"
         )
+
+
+def publish_for_portal(settings: Settings, factory: sessionmaker[Session], officer: Actor) -> int:
+    """Freeze every library policy as a published version, so that the portal's catalogue
+    (``huiqi serve``) lists them, and deliver the demo enterprise's offer so that its home
+    shows it. The other policies are delivered when an officer publishes them (README)."""
+    from huiqi.delivery.publish import deliver
+    from huiqi.delivery.versions import publish_text
+    from huiqi.policies.loader import library_dir, policy_files
+
+    count = 0
+    for path in policy_files([library_dir()]):
+        pv, _ = publish_text(factory, path.read_text("utf-8"), str(path), actor=officer)
+        count += 1
+        if pv.policy_id == OFFER_POLICY:
+            deliver(settings, factory, pv.id, actor=officer)
+    return count
 
 
 def _example_uscc(matches: Path) -> str | None:

@@ -105,6 +105,11 @@ COMMANDS = {
     "records": LazyCommand(
         _L, "records", "Delivery records (offers, applications, grants, refusals, review flags)."
     ),
+    "serve": LazyCommand(
+        "huiqi.cli.serve",
+        "serve",
+        "Serve the web portal and the JSON API (/api/v1) with several worker processes.",
+    ),
     "snapshots": LazyCommand(
         _DATA, "snapshots", "List data snapshots (one per import or generation)."
     ),

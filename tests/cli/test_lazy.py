@@ -11,7 +11,18 @@ import pytest
 
 from huiqi.cli.main import COMMANDS, cli
 
-HEAVY = ("sqlalchemy", "duckdb", "numpy", "pyarrow", "sqlglot", "pydantic", "huiqi.engine")
+HEAVY = (
+    "sqlalchemy",
+    "duckdb",
+    "numpy",
+    "pyarrow",
+    "sqlglot",
+    "pydantic",
+    "huiqi.engine",
+    "fastapi",
+    "uvicorn",
+    "huiqi.web",
+)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -1,0 +1,103 @@
+"""Sign-in throttling: too many refused sign-ins for one user name, or from one network
+address, within a window stop further attempts for a while.
+
+The count comes from the audit log's ``login_failed`` events (``sign_in`` records
+them), not from a process's memory, so it holds across the web server's worker
+processes and its restarts. Existing users are counted through the events' entity
+index (``user:<id>``), addresses through ``client:<address>``; a name that is no
+user is counted over the newest events only (a bounded scan by id), so that
+throttling does not reveal which names exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.models import User
+from huiqi.accounts.tokens import client_entity
+from huiqi.db.clock import utcnow
+from huiqi.delivery.models import Event
+
+FAILED = "login_failed"
+# How far back an unknown name's refusals are looked for, in events (a bounded scan).
+RECENT_EVENTS = 50_000
+
+
+class SignInThrottled(AccessDenied):
+    """Too many refused sign-ins: the user name or address must wait before trying again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """At most ``per_user`` refusals per user name and ``per_address`` per network address
+    within ``window``; then attempts wait until the oldest refusal leaves the window."""
+
+    per_user: int = 5
+    per_address: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+def _count(
+    session: Session, since: dt.datetime, *where: ColumnElement[bool]
+) -> tuple[int, dt.datetime | None]:
+    row = session.execute(
+        select(func.count(), func.min(Event.at)).where(
+            Event.kind == FAILED, Event.at >= since, *where
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
+def check_sign_in_allowed(
+    session: Session,
+    *,
+    username: str,
+    address: str | None,
+    policy: ThrottlePolicy | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Raise :class:`SignInThrottled` when this user name or address has had too many
+    refused sign-ins within the window; otherwise return (the password is checked next)."""
+    rule = policy or ThrottlePolicy()
+    at = now or utcnow()
+    since = at - rule.window
+    name = username.strip()[:64] or "?"
+    user_id = session.scalar(select(User.id).where(User.username == name))
+    if user_id is not None:
+        by_user = _count(session, since, Event.entity == f"user:{user_id}")
+    else:
+        newest = session.scalar(select(func.max(Event.id))) or 0
+        by_user = _count(
+            session,
+            since,
+            Event.id > newest - RECENT_EVENTS,
+            Event.entity.is_(None),
+            Event.actor == name,
+        )
+    checks = [(by_user, rule.per_user, "this user name")]
+    if address:
+        checks.append(
+            (
+                _count(session, since, Event.entity == client_entity(address)),
+                rule.per_address,
+                "this address",
+            )
+        )
+    for (count, oldest), limit, what in checks:
+        if count >= limit:
+            wait = rule.window - (at - oldest) if oldest is not None else rule.window
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            raise SignInThrottled(
+                f"too many refused sign-ins for {what}; try again in {math.ceil(seconds / 60)} min",
+                retry_after=seconds,
+            )

@@ -1,0 +1,1 @@
+"""The public policy catalogue: every published policy, searchable without an account."""

@@ -1,0 +1,259 @@
+"""The public catalogue: every published policy (its newest version), with filters and search.
+
+Published policies are public, so these functions take no actor: anyone, signed in
+or not, reads the same catalogue. A card is made from the version's frozen text
+(parsed, never compiled: the catalogue needs no engine) and kept per content hash,
+so a process parses each version once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huiqi.catalogue.search import SearchText, normalise, parse_query
+from huiqi.delivery.models import PolicyVersion
+from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.money import fen_from_yuan
+from huiqi.policies.loader import parse_policy
+
+MODES = ("auto", "confirm", "apply")
+LEVELS = ("city", "district")
+
+
+class CatalogueQueryError(HuiqiError):
+    """A catalogue filter has a value the catalogue does not know."""
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class CriterionLabel:
+    id: str
+    label: Bilingual
+    attested: bool
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    document: str
+    article: str | None
+    url: str | None
+    issued: dt.date | None
+
+
+@dataclass(frozen=True)
+class PolicyCard:
+    """What the catalogue shows of one published policy (its newest version)."""
+
+    policy_id: str
+    version: int
+    title: Bilingual
+    summary: Bilingual | None
+    department: Bilingual
+    contact: str | None
+    level: str
+    region: str
+    district: Bilingual | None
+    delivery: str
+    valid_from: dt.date
+    valid_to: dt.date
+    max_fen: int | None  # the most one enterprise can get (cap), None when uncapped
+    budget_fen: int | None
+    amount_formula: str
+    source: SourceDoc
+    criteria: tuple[CriterionLabel, ...]
+    tags: tuple[str, ...]
+    published_at: dt.datetime
+    search: SearchText = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CatalogueFilter:
+    """Filters of the catalogue; each left empty keeps every policy.
+
+    ``district`` keeps the policies an enterprise of that district may receive: the
+    city's and that district's own. ``amount_min_yuan`` keeps policies whose cap
+    reaches it, and uncapped ones (their amount depends on the enterprise).
+    ``deadline_after`` keeps policies still valid on that day.
+    """
+
+    q: str | None = None
+    department: str | None = None
+    level: str | None = None
+    district: str | None = None
+    mode: str | None = None
+    deadline_after: dt.date | None = None
+    amount_min_yuan: Decimal | None = None
+
+    def check(self) -> None:
+        """Refuse values the catalogue does not know, saying which are known."""
+        if self.level and self.level not in LEVELS:
+            raise CatalogueQueryError(f"level '{self.level}' is not one of {', '.join(LEVELS)}")
+        if self.mode and self.mode not in MODES:
+            raise CatalogueQueryError(f"mode '{self.mode}' is not one of {', '.join(MODES)}")
+        if self.district and self.district not in districts():
+            raise CatalogueQueryError(
+                f"district '{self.district}' is not a Shanghai district code (e.g. 310115)"
+            )
+        if self.amount_min_yuan is not None and self.amount_min_yuan < 0:
+            raise CatalogueQueryError("the minimum amount cannot be negative")
+
+
+@functools.cache
+def districts() -> dict[str, Bilingual]:
+    """Shanghai's district codes and names (the reference list)."""
+    text = resources.files("huiqi.reference").joinpath("districts.yaml").read_text("utf-8")
+    codes = yaml.safe_load(text)["codes"]
+    return {str(code): Bilingual(v["zh"], v["en"]) for code, v in codes.items()}
+
+
+_CARDS: dict[str, PolicyCard] = {}
+_LOCK = threading.Lock()
+_MAX_CACHED = 8192
+
+
+def _fen(value: Decimal | None) -> int | None:
+    return None if value is None else fen_from_yuan(value)
+
+
+def _card(pv: Any, text: str) -> PolicyCard:
+    policy, _ = parse_policy(text, f"{pv.policy_id}@{pv.version}")
+    caps = [c for c in (policy.amount.cap, policy.per_enterprise_cap) if c is not None]
+    summary = Bilingual(policy.summary.zh, policy.summary.en) if policy.summary else None
+    title = Bilingual(policy.title.zh, policy.title.en)
+    department = Bilingual(policy.department.zh, policy.department.en)
+    criteria = tuple(
+        CriterionLabel(c.id, Bilingual(c.label.zh, c.label.en), c.attested) for c in policy.criteria
+    )
+    body = " ".join(
+        [
+            summary.zh + " " + summary.en if summary else "",
+            department.zh,
+            department.en,
+            policy.source.document,
+            policy.source.article or "",
+            *(c.label.zh + " " + c.label.en for c in criteria),
+            *policy.tags,
+            policy.id,
+        ]
+    )
+    return PolicyCard(
+        policy_id=pv.policy_id,
+        version=pv.version,
+        title=title,
+        summary=summary,
+        department=department,
+        contact=policy.contact,
+        level=policy.level,
+        region=policy.region,
+        district=districts().get(policy.region) if policy.level == "district" else None,
+        delivery=policy.delivery,
+        valid_from=policy.valid_from,
+        valid_to=policy.valid_to,
+        max_fen=_fen(min(caps)) if caps else None,
+        budget_fen=pv.budget_fen,
+        amount_formula=policy.amount.formula,
+        source=SourceDoc(
+            policy.source.document, policy.source.article, policy.source.url, policy.source.issued
+        ),
+        criteria=criteria,
+        tags=tuple(policy.tags),
+        published_at=pv.published_at,
+        search=SearchText.of(title=title.zh + " " + title.en, body=body),
+    )
+
+
+def _newest_versions(session: Session, policy_id: str | None = None) -> list[PolicyCard]:
+    newest = select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("v")).group_by(
+        PolicyVersion.policy_id
+    )
+    if policy_id is not None:
+        newest = newest.where(PolicyVersion.policy_id == policy_id)
+    sub = newest.subquery()
+    rows = session.execute(
+        select(
+            PolicyVersion.id,
+            PolicyVersion.policy_id,
+            PolicyVersion.version,
+            PolicyVersion.content_hash,
+            PolicyVersion.budget_fen,
+            PolicyVersion.published_at,
+        )
+        .join(
+            sub, (sub.c.policy_id == PolicyVersion.policy_id) & (sub.c.v == PolicyVersion.version)
+        )
+        .order_by(PolicyVersion.policy_id)
+    ).all()
+    missing = [r.id for r in rows if r.content_hash not in _CARDS]
+    if missing:
+        texts = dict(
+            session.execute(
+                select(PolicyVersion.id, PolicyVersion.source_yaml).where(
+                    PolicyVersion.id.in_(missing)
+                )
+            ).all()
+        )
+        made = {r.content_hash: _card(r, texts[r.id]) for r in rows if r.id in texts}
+        with _LOCK:
+            if len(_CARDS) + len(made) > _MAX_CACHED:
+                _CARDS.clear()
+            _CARDS.update(made)
+    return [_CARDS[r.content_hash] for r in rows]
+
+
+def list_policies(session: Session, *, filters: CatalogueFilter | None = None) -> list[PolicyCard]:
+    """Published policies that pass the filters: the best search hits first, else by id."""
+    chosen = filters or CatalogueFilter()
+    chosen.check()
+    query = parse_query(chosen.q)
+    department = normalise(chosen.department.strip()) if chosen.department else None
+    floor = _fen(chosen.amount_min_yuan) if chosen.amount_min_yuan is not None else None
+    scored = []
+    for card in _newest_versions(session):
+        if chosen.level and card.level != chosen.level:
+            continue
+        if chosen.mode and card.delivery != chosen.mode:
+            continue
+        if chosen.district and not (card.level == "city" or card.region == chosen.district):
+            continue
+        if chosen.deadline_after and card.valid_to < chosen.deadline_after:
+            continue
+        if floor is not None and card.max_fen is not None and card.max_fen < floor:
+            continue
+        if department and department not in normalise(
+            card.department.zh + " " + card.department.en
+        ):
+            continue
+        score = card.search.score(query)
+        if score:
+            scored.append((-score, card.policy_id, card))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [card for _, _, card in scored]
+
+
+def get_policy(session: Session, policy_id: str) -> PolicyCard:
+    """One published policy's card (its newest version); NotFoundError if unpublished."""
+    found = _newest_versions(session, policy_id)
+    if not found:
+        raise NotFoundError(f"policy '{policy_id}' is not published; the catalogue lists what is")
+    return found[0]
+
+
+def departments(cards: list[PolicyCard]) -> list[Bilingual]:
+    """The issuing departments of these cards, once each, by Chinese name."""
+    seen = {c.department.zh: c.department for c in cards}
+    return [seen[k] for k in sorted(seen)]

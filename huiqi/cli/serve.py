@@ -1,0 +1,58 @@
+"""``huiqi serve``: the portal and the JSON API under a production ASGI server."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from huiqi.cli.common import database, handle_errors, settings_from
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 2,
+    show_default="the CPU count, 2 to 4",
+    type=click.IntRange(1, 64),
+    help="Worker processes (each serves requests on its own; the database is shared).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For/-Proto headers are trusted (client address, https).",
+)
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
+    """Serve the web portal and the JSON API (/api/v1) with several worker processes.
+
+    The portal reads the same data directory and database as every command (after
+    `make demo`, the demo's), so the demo accounts can sign in at once. Put it behind
+    an https proxy in production: the session cookie is then marked Secure.
+    """
+    import uvicorn
+
+    settings = settings_from(ctx)
+    # The schema brought up to date (and the office dictionary checked) once, before the
+    # workers start; each worker then opens the database itself.
+    database(ctx)
+    os.environ["HUIQI_DATA_DIR"] = str(settings.data_dir)
+    if ctx.obj and ctx.obj.get("database_url"):
+        os.environ["HUIQI_DATABASE_URL"] = ctx.obj["database_url"]
+    click.echo(
+        f"huiqi portal on http://{host}:{port}/ ({workers} workers, data {settings.data_dir})"
+    )
+    uvicorn.run(
+        "huiqi.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level="info",
+    )

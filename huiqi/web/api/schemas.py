@@ -1,0 +1,238 @@
+"""The API's response types (``XPublic``): what callers see, amounts in fen with the
+yuan text beside them (``huiqi.money`` makes the text; nothing is a float)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+
+from huiqi.catalogue.service import PolicyCard
+from huiqi.delivery.applications import Decision
+from huiqi.delivery.claims import ClaimResult
+from huiqi.delivery.rows import GrantRow, RecordRow
+from huiqi.money import format_yuan
+
+
+class TextPublic(BaseModel):
+    zh: str
+    en: str
+
+
+class SourcePublic(BaseModel):
+    document: str
+    article: str | None
+    url: str | None
+    issued: dt.date | None
+
+
+class CriterionLabelPublic(BaseModel):
+    id: str
+    label: TextPublic
+    attested: bool
+
+
+class PolicyPublic(BaseModel):
+    policy_id: str
+    version: int
+    title: TextPublic
+    summary: TextPublic | None
+    department: TextPublic
+    contact: str | None
+    level: str
+    region: str
+    district: TextPublic | None
+    mode: str
+    valid_from: dt.date
+    valid_to: dt.date
+    max_fen: int | None
+    max_yuan: str | None
+    source: SourcePublic
+
+    @classmethod
+    def of(cls, card: PolicyCard) -> PolicyPublic:
+        return cls(
+            policy_id=card.policy_id,
+            version=card.version,
+            title=TextPublic(zh=card.title.zh, en=card.title.en),
+            summary=TextPublic(zh=card.summary.zh, en=card.summary.en) if card.summary else None,
+            department=TextPublic(zh=card.department.zh, en=card.department.en),
+            contact=card.contact,
+            level=card.level,
+            region=card.region,
+            district=TextPublic(zh=card.district.zh, en=card.district.en)
+            if card.district
+            else None,
+            mode=card.delivery,
+            valid_from=card.valid_from,
+            valid_to=card.valid_to,
+            max_fen=card.max_fen,
+            max_yuan=format_yuan(card.max_fen) if card.max_fen is not None else None,
+            source=SourcePublic(
+                document=card.source.document,
+                article=card.source.article,
+                url=card.source.url,
+                issued=card.source.issued,
+            ),
+        )
+
+
+class PolicyDetailPublic(PolicyPublic):
+    amount_formula: str
+    criteria: list[CriterionLabelPublic]
+    tags: list[str]
+
+    @classmethod
+    def detail(cls, card: PolicyCard) -> PolicyDetailPublic:
+        base = PolicyPublic.of(card).model_dump()
+        return cls(
+            **base,
+            amount_formula=card.amount_formula,
+            criteria=[
+                CriterionLabelPublic(
+                    id=c.id, label=TextPublic(zh=c.label.zh, en=c.label.en), attested=c.attested
+                )
+                for c in card.criteria
+            ],
+            tags=list(card.tags),
+        )
+
+
+class MePublic(BaseModel):
+    username: str
+    roles: list[str]
+    enterprise: str | None
+
+
+class RecordPublic(BaseModel):
+    id: int
+    uscc: str
+    policy_id: str
+    version: int
+    title_zh: str
+    mode: str
+    status: str
+    match_status: str
+    amount_fen: int | None
+    amount_yuan: str | None
+    expires_on: dt.date | None
+    reason: str | None
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, r: RecordRow) -> RecordPublic:
+        return cls(
+            id=r.id,
+            uscc=r.uscc,
+            policy_id=r.policy_id,
+            version=r.version,
+            title_zh=r.title_zh,
+            mode=r.mode,
+            status=r.status,
+            match_status=r.match_status,
+            amount_fen=r.amount_fen,
+            amount_yuan=format_yuan(r.amount_fen) if r.amount_fen is not None else None,
+            expires_on=r.expires_on,
+            reason=r.reason,
+            updated_at=r.updated_at,
+        )
+
+
+class GrantPublic(BaseModel):
+    id: int
+    uscc: str
+    policy_id: str
+    version: int
+    benefit_period: str
+    amount_fen: int
+    amount_yuan: str
+    status: str
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, g: GrantRow) -> GrantPublic:
+        return cls(
+            id=g.id,
+            uscc=g.uscc,
+            policy_id=g.policy_id,
+            version=g.version,
+            benefit_period=g.benefit_period,
+            amount_fen=g.amount_fen,
+            amount_yuan=format_yuan(g.amount_fen),
+            status=g.status,
+            created_at=g.created_at,
+            paid_at=g.paid_at,
+        )
+
+
+class ClaimRequest(BaseModel):
+    attest: bool = False
+
+
+class ClaimPublic(BaseModel):
+    record_id: int
+    status: str
+    grant_id: int | None
+    amount_fen: int | None
+    amount_yuan: str | None
+    message: str
+    already: bool
+
+    @classmethod
+    def of(cls, c: ClaimResult) -> ClaimPublic:
+        return cls(
+            record_id=c.entitlement_id,
+            status=c.status,
+            grant_id=c.grant_id,
+            amount_fen=c.amount_fen,
+            amount_yuan=format_yuan(c.amount_fen) if c.amount_fen is not None else None,
+            message=c.message,
+            already=c.already,
+        )
+
+
+class DecisionPublic(BaseModel):
+    record_id: int
+    status: str
+    grant_id: int | None
+    amount_fen: int | None
+    message: str
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionPublic:
+        return cls(
+            record_id=d.entitlement_id,
+            status=d.status,
+            grant_id=d.grant_id,
+            amount_fen=d.amount_fen,
+            message=d.message,
+        )
+
+
+class MessagePublic(BaseModel):
+    id: int
+    uscc: str
+    kind: str
+    subject: str
+    body: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, n: Any) -> MessagePublic:
+        return cls(
+            id=n.id,
+            uscc=n.uscc,
+            kind=n.kind,
+            subject=n.subject,
+            body=n.body,
+            created_at=n.created_at,
+            read_at=n.read_at,
+        )
+
+
+class ErrorPublic(BaseModel):
+    error: str
+    detail: str

@@ -1,0 +1,190 @@
+"""``/api/v1``: the catalogue (anyone), and an enterprise's records, grants, claims,
+inbox and explanations (a bearer API token, or the session cookie with the CSRF
+header for writes). Each endpoint calls one service function, which checks access."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from huiqi.catalogue.service import get_policy, list_policies
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import applications, notify
+from huiqi.delivery import service as ledger
+from huiqi.delivery.claims import claim
+from huiqi.web.api.schemas import (
+    ClaimPublic,
+    ClaimRequest,
+    DecisionPublic,
+    ErrorPublic,
+    GrantPublic,
+    MePublic,
+    MessagePublic,
+    PolicyDetailPublic,
+    PolicyPublic,
+    RecordPublic,
+)
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.filters import parse_filter
+from huiqi.web.portal import enterprise_of, explain_policy
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorPublic} for code in (400, 401, 403, 404, 409, 429, 503)
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+Text = Annotated[str | None, Query(max_length=200)]
+Uscc = Annotated[str | None, Query(max_length=18, description="the enterprise (default: your own)")]
+Page = Annotated[int, Query(ge=0, le=2**62, description="the last id of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/policies", tags=["catalogue"])
+def policies(
+    factory: Factory,
+    q: Text = None,
+    department: Text = None,
+    level: Text = None,
+    district: Text = None,
+    mode: Text = None,
+    deadline_after: Text = None,
+    amount_min: Text = None,
+) -> list[PolicyPublic]:
+    """Published policies; ``q`` searches Chinese by character pairs ("研发" finds 研发费用)."""
+    chosen = parse_filter(
+        q=q,
+        department=department,
+        level=level,
+        district=district,
+        mode=mode,
+        deadline_after=deadline_after,
+        amount_min=amount_min,
+    )
+    with reading(factory) as s:
+        return [PolicyPublic.of(c) for c in list_policies(s, filters=chosen)]
+
+
+@router.get("/policies/{policy_id}", tags=["catalogue"])
+def policy(factory: Factory, policy_id: str) -> PolicyDetailPublic:
+    """One published policy: criteria, amount formula, source document."""
+    with reading(factory) as s:
+        return PolicyDetailPublic.detail(get_policy(s, policy_id))
+
+
+@router.get("/me", tags=["account"])
+def me(who: SignedIn) -> MePublic:
+    """Who the credential stands for."""
+    actor = actor_of(who)
+    return MePublic(
+        username=actor.username, roles=[str(g) for g in actor.grants], enterprise=who.enterprise
+    )
+
+
+@router.get("/records", tags=["enterprise"])
+def records(
+    factory: Factory,
+    who: SignedIn,
+    uscc: Uscc = None,
+    status: Text = None,
+    policy_id: Text = None,
+    after_id: Page = 0,
+    limit: Limit = 100,
+) -> list[RecordPublic]:
+    """Delivery records you may see (offers, applications, grants, refusals)."""
+    with reading(factory) as s:
+        rows = ledger.list_records(
+            s,
+            actor=actor_of(who),
+            uscc=uscc or None,
+            status=status or None,
+            policy_id=policy_id or None,
+            after_id=after_id,
+            limit=limit,
+        )
+    return [RecordPublic.of(r) for r in rows]
+
+
+@router.get("/grants", tags=["enterprise"])
+def grants(
+    factory: Factory,
+    who: SignedIn,
+    uscc: Uscc = None,
+    status: Text = None,
+    policy_id: Text = None,
+    after_id: Page = 0,
+    limit: Limit = 100,
+) -> list[GrantPublic]:
+    """Grants you may see, with amount and payment status."""
+    with reading(factory) as s:
+        rows = ledger.list_grants(
+            s,
+            actor=actor_of(who),
+            uscc=uscc or None,
+            status=status or None,
+            policy_id=policy_id or None,
+            after_id=after_id,
+            limit=limit,
+        )
+    return [GrantPublic.of(g) for g in rows]
+
+
+@router.post("/records/{record_id}/claim", tags=["enterprise"])
+def claim_offer(
+    factory: Factory,
+    who: ApiWriter,
+    record_id: Id,
+    body: Annotated[ClaimRequest | None, Body()] = None,
+) -> ClaimPublic:
+    """Confirm an offer (直达快享) with one call; a second call returns the same grant."""
+    attest = bool(body and body.attest)
+    result = claim(factory, actor=actor_of(who), entitlement_id=record_id, attest=attest)
+    return ClaimPublic.of(result)
+
+
+@router.post("/records/{record_id}/submit", tags=["enterprise"])
+def submit_application(
+    factory: Factory,
+    who: ApiWriter,
+    record_id: Id,
+    body: Annotated[ClaimRequest | None, Body()] = None,
+) -> DecisionPublic:
+    """Submit a pre-filled application (申报); ``attest`` confirms its commitments (告知承诺)."""
+    attest = bool(body and body.attest)
+    decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
+    return DecisionPublic.of(decision)
+
+
+@router.get("/inbox", tags=["enterprise"])
+def inbox(
+    factory: Factory,
+    who: SignedIn,
+    uscc: Uscc = None,
+    unread_only: bool = False,
+    limit: Limit = 100,
+) -> list[MessagePublic]:
+    """An enterprise's in-app messages, newest first."""
+    code = enterprise_of(who.enterprise, uscc)
+    with reading(factory) as s:
+        rows = notify.inbox(s, code, actor=actor_of(who), unread_only=unread_only, limit=limit)
+        return [MessagePublic.of(n) for n in rows]
+
+
+@router.post("/inbox/{message_id}/read", tags=["enterprise"])
+def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = None) -> MessagePublic:
+    """Mark one message read (the first time is kept)."""
+    code = enterprise_of(who.enterprise, uscc)
+    with transaction(factory) as s:
+        return MessagePublic.of(notify.mark_read(s, message_id, code, actor=actor_of(who)))
+
+
+@router.get("/policies/{policy_id}/explain", tags=["enterprise"])
+def explain(
+    settings: AppSettings, factory: Factory, who: SignedIn, policy_id: str, uscc: Uscc = None
+) -> dict[str, Any]:
+    """Criterion by criterion, whether the enterprise qualifies: each value with its source
+    and year, and the amount's computation (the trace's JSON form)."""
+    code = enterprise_of(who.enterprise, uscc)
+    trace = explain_policy(settings, factory, actor=actor_of(who), uscc=code, policy_id=policy_id)
+    return trace.explanation

@@ -1,0 +1,78 @@
+"""The application factory: settings and database as every command uses them, the pages,
+the JSON API with its OpenAPI document (``/api/v1/openapi.json``), and
+the vendored static files (nothing is fetched from elsewhere at run time)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import Response
+
+from huiqi import __version__
+from huiqi.config import Settings, get_settings
+from huiqi.db.engine import open_database
+from huiqi.profiles.dictionary import use_data_dir
+from huiqi.web import errors
+from huiqi.web.api import v1
+from huiqi.web.settings import WebSettings
+from huiqi.web.views import auth, catalogue, portal
+
+# Scripts and styles only from this site: htmx and ECharts are vendored under /static.
+# (Inline style attributes are allowed: ECharts writes its tooltips with them.)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+        " img-src 'self' data:;"
+        " frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    factory: sessionmaker[Session] | None = None,
+    web: WebSettings | None = None,
+) -> FastAPI:
+    """The portal over the data directory and database of ``settings`` (default: the
+    environment's, as ``huiqi serve`` passes them to each worker process)."""
+    chosen = settings or get_settings()
+    use_data_dir(chosen.data_dir)  # the office's own dictionary fields, as for the CLI
+    app = FastAPI(
+        title="huiqi API",
+        version=__version__,
+        description="惠企 huiqi: the policy catalogue, and an enterprise's records, grants,"
+        " claims, inbox and explanations. Authenticate with `Authorization: Bearer <API"
+        " token>` (`huiqi token create`), or the portal's session cookie with the"
+        " `X-CSRF-Token` header on writes.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI would load its scripts from a CDN
+        redoc_url=None,
+    )
+    app.state.settings = chosen
+    app.state.factory = factory or open_database(chosen)
+    app.state.web = web or WebSettings.from_env()
+    errors.install(app)
+    app.include_router(v1.router)
+    app.include_router(auth.router)
+    app.include_router(catalogue.router)
+    app.include_router(portal.router)
+    app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,126 @@
+"""FastAPI dependencies as types: the database, who is asking, their language.
+
+Who is asking comes from a bearer API token (``Authorization: Bearer hq_…``) or the
+session cookie; either way the token is turned into an actor by
+``huiqi.accounts.tokens.actor_from_token``. What the actor may do is decided by the
+service functions the views call, never here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor, NotSignedIn
+from huiqi.accounts.roles import Role
+from huiqi.accounts.tokens import actor_from_token
+from huiqi.config import Settings
+from huiqi.db.engine import reading
+from huiqi.errors import HuiqiError
+from huiqi.web import i18n
+from huiqi.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
+from huiqi.web.settings import WebSettings
+
+
+class CsrfRefused(HuiqiError):
+    """A state-changing request without the CSRF token of its session."""
+
+
+def get_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.factory
+    return factory
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_web_settings(request: Request) -> WebSettings:
+    web: WebSettings = request.app.state.web
+    return web
+
+
+Factory = Annotated[sessionmaker[Session], Depends(get_factory)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Web = Annotated[WebSettings, Depends(get_web_settings)]
+
+
+@dataclass(frozen=True)
+class Who:
+    """The caller: an actor and how it proved who it is (None: anonymous)."""
+
+    actor: Actor | None
+    via: str | None = None  # "bearer" or "cookie"
+
+    @property
+    def enterprise(self) -> str | None:
+        """The enterprise the actor is, when it is exactly one (an enterprise user)."""
+        own = [s for s in self.actor.scopes(Role.ENTERPRISE) if s] if self.actor else []
+        return own[0] if len(own) == 1 else None
+
+    @property
+    def portal(self) -> bool:
+        """Whether the actor uses the enterprise portal (an enterprise or a park operator)."""
+        return bool(self.actor and self.actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR))
+
+
+def current(request: Request, factory: Factory) -> Who:
+    """The caller. A bearer token that is not valid is refused; a stale session cookie
+    makes the visitor anonymous (the pages then offer to sign in)."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        secret, via = header[7:].strip(), "bearer"
+    else:
+        secret, via = request.cookies.get(SESSION_COOKIE, ""), "cookie"
+    if not secret:
+        return Who(None)
+    with reading(factory) as s:
+        try:
+            actor = actor_from_token(s, secret)
+        except NotSignedIn:
+            if via == "bearer":
+                raise
+            return Who(None)
+    request.state.actor = actor
+    return Who(actor, via)
+
+
+Viewer = Annotated[Who, Depends(current)]
+
+
+def signed_in(who: Viewer) -> Who:
+    if who.actor is None:
+        raise NotSignedIn("sign in first")
+    return who
+
+
+SignedIn = Annotated[Who, Depends(signed_in)]
+
+
+def api_writer(request: Request, who: SignedIn) -> Who:
+    """A signed-in caller allowed to change something: a bearer token, or a session cookie
+    with its CSRF token in the X-CSRF-Token header."""
+    if who.via == "cookie" and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
+        raise CsrfRefused(
+            f"this request changes data: send the page's CSRF token in the {CSRF_HEADER} header"
+        )
+    return who
+
+
+ApiWriter = Annotated[Who, Depends(api_writer)]
+
+
+def language(request: Request) -> str:
+    return i18n.choose(request.cookies.get(i18n.COOKIE))
+
+
+Lang = Annotated[str, Depends(language)]
+
+
+def actor_of(who: Who) -> Actor:
+    assert who.actor is not None
+    return who.actor

@@ -1,0 +1,114 @@
+"""The one exception handler: each refusal answers JSON under /api/ (or when JSON is
+asked for) and a page otherwise, with the status that says what kind of refusal it is.
+
+Service errors carry messages written for users (what happened, what to do); an
+unexpected error shows nothing of its insides.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huiqi.accounts.access import AccessDenied, NotSignedIn
+from huiqi.accounts.throttle import SignInThrottled
+from huiqi.delivery.claims import ClaimError
+from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
+from huiqi.web.deps import CsrfRefused
+from huiqi.web.i18n import N_
+from huiqi.web.render import page
+
+log = logging.getLogger("huiqi.web")
+
+# exception class → (HTTP status, a title for the page, in the catalogue)
+STATUSES: list[tuple[type[BaseException], int, str]] = [
+    (SignInThrottled, 429, N_("Too many attempts")),
+    (NotSignedIn, 401, N_("Please sign in")),
+    (CsrfRefused, 403, N_("The form has expired")),
+    (AccessDenied, 403, N_("Not allowed")),
+    (NotFoundError, 404, N_("Not found")),
+    (ClaimError, 409, N_("Cannot claim")),
+    (DatabaseBusy, 503, N_("Busy, please retry")),
+    (StoreError, 503, N_("No enterprise data yet")),
+    (HuiqiError, 400, N_("Cannot do that")),
+]
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def _classify(exc: BaseException) -> tuple[int, str]:
+    for kind, status, title in STATUSES:
+        if isinstance(exc, kind):
+            return status, title
+    return 500, N_("Something went wrong")
+
+
+def respond(request: Request, status: int, title: str, message: str) -> Response:
+    headers = {"Retry-After": "5"} if status == 503 else {}
+    if wants_json(request):
+        return JSONResponse({"error": title, "detail": message}, status, headers=headers)
+    return page(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status": status},
+        status_code=status,
+    )
+
+
+async def huiqi_error(request: Request, exc: Exception) -> Response:
+    status, title = _classify(exc)
+    if status == 401 and not wants_json(request):
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    response = respond(request, status, title, str(exc))
+    if isinstance(exc, SignInThrottled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    title = N_("Not found") if exc.status_code == 404 else N_("Cannot do that")
+    response = respond(request, exc.status_code, title, str(exc.detail))
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if wants_json(request):
+        return JSONResponse(
+            {"error": "invalid request", "detail": jsonable_errors(exc)}, status_code=422
+        )
+    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return respond(request, 400, N_("Cannot do that"), text)
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return respond(request, 500, N_("Something went wrong"), N_("Please try again later."))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HuiqiError, huiqi_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,57 @@
+"""The catalogue's filters as they arrive from a form or a query string (text, often
+empty), parsed into a :class:`~huiqi.catalogue.service.CatalogueFilter`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from huiqi.catalogue.service import CatalogueFilter, CatalogueQueryError
+
+
+def _blank(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def parse_filter(
+    *,
+    q: str | None = None,
+    department: str | None = None,
+    level: str | None = None,
+    district: str | None = None,
+    mode: str | None = None,
+    deadline_after: str | None = None,
+    amount_min: str | None = None,
+) -> CatalogueFilter:
+    """Empty fields are no filter; a date or amount that cannot be read is refused with
+    the format that is expected."""
+    deadline = None
+    if text := _blank(deadline_after):
+        try:
+            deadline = dt.date.fromisoformat(text)
+        except ValueError:
+            raise CatalogueQueryError(
+                f"deadline_after '{text[:40]}' is not a date; write it as YYYY-MM-DD"
+            ) from None
+    amount = None
+    if text := _blank(amount_min):
+        try:
+            amount = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise CatalogueQueryError(
+                f"amount_min '{text[:40]}' is not an amount in yuan (e.g. 50000)"
+            ) from None
+        if not amount.is_finite() or abs(amount) > Decimal(10) ** 15:
+            raise CatalogueQueryError("amount_min must be an amount in yuan below 10^15")
+    chosen = CatalogueFilter(
+        q=_blank(q),
+        department=_blank(department),
+        level=_blank(level),
+        district=_blank(district),
+        mode=_blank(mode),
+        deadline_after=deadline,
+        amount_min_yuan=amount,
+    )
+    chosen.check()
+    return chosen

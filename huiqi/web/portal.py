@@ -1,0 +1,162 @@
+"""What the enterprise portal shows, put together from service calls: the home's cards
+grouped by status, and one policy explained for one enterprise.
+
+Every read goes through a service function with the actor (``list_records``,
+``list_grants``, ``explain_enterprise``), which cuts it to what the actor may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor
+from huiqi.catalogue.service import PolicyCard, list_policies
+from huiqi.config import Settings
+from huiqi.db.engine import reading
+from huiqi.delivery import service as ledger
+from huiqi.delivery.rows import GrantRow, RecordRow
+from huiqi.delivery.versions import compile_version
+from huiqi.engine import CompiledPolicy, PolicyTrace
+from huiqi.errors import HuiqiError
+from huiqi.matching.service import explain_enterprise
+from huiqi.web.i18n import N_
+
+# The home's groups, in the order shown: key → heading (in the catalogue).
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("auto", N_("Granted automatically")),
+    ("confirm", N_("Waiting for your one-click confirmation")),
+    ("apply", N_("Apply with a pre-filled form")),
+    ("granted", N_("Granted")),
+    ("paid", N_("Paid")),
+    ("expired", N_("Expired")),
+    ("other", N_("Other decisions")),
+)
+# Why a record is where it is, when the ledger gave no reason of its own.
+REASONS = {
+    "auto": N_("You meet every criterion; granted without an application."),
+    "confirm": N_("You meet every criterion; confirm with one click to receive it."),
+    "apply": N_("An application is required; the form is filled in from your data."),
+    "granted": N_("Granted."),
+    "paid": N_("Paid to your account."),
+    "expired": N_("The offer ended before it was confirmed."),
+    "other": N_("See the policy page for the details."),
+}
+HOME_LIMIT = 10_000  # the ledger's largest page: an enterprise holds far fewer records
+
+
+class PortalError(HuiqiError):
+    """The portal cannot tell which enterprise is meant."""
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    record: RecordRow
+    grant: GrantRow | None
+    policy: PolicyCard | None
+    group: str
+    amount_fen: int | None
+    deadline: dt.date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Home:
+    groups: list[tuple[str, str, list[HomeCard]]]  # key, heading, cards
+    granted_this_year_fen: int
+    paid_this_year_fen: int
+    year: int
+
+
+def group_of(record: RecordRow, grant: GrantRow | None) -> str:
+    if grant is not None and grant.status == "paid":
+        return "paid"
+    if record.status == "granted" and record.mode == "auto":
+        return "auto"
+    return {
+        "offered": "confirm",
+        "application_open": "apply",
+        "granted": "granted",
+        "claimed": "granted",
+        "approved": "granted",
+        "expired": "expired",
+    }.get(record.status, "other")
+
+
+def build_home(
+    session: Session, *, actor: Actor, uscc: str | None, today: dt.date | None = None
+) -> Home:
+    """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
+    the actor acts for when None (a park operator's park), with its grant."""
+    day = today or dt.date.today()
+    records = ledger.list_records(session, actor=actor, uscc=uscc, limit=HOME_LIMIT)
+    grants = ledger.list_grants(session, actor=actor, uscc=uscc, limit=HOME_LIMIT)
+    by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
+    cards = {c.policy_id: c for c in list_policies(session)}
+    grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}
+    for r in records:
+        if r.status in ("pending", "superseded"):
+            continue
+        grant = by_key.get((r.uscc, r.policy_id, r.version))
+        group = group_of(r, grant)
+        policy = cards.get(r.policy_id)
+        grouped[group].append(
+            HomeCard(
+                record=r,
+                grant=grant,
+                policy=policy,
+                group=group,
+                amount_fen=grant.amount_fen if grant else r.amount_fen,
+                deadline=r.expires_on or (policy.valid_to if policy else None),
+                reason=r.reason or REASONS[group],
+            )
+        )
+    live = [g for g in grants if g.status != "superseded"]
+    return Home(
+        groups=[(key, title, grouped[key]) for key, title in GROUPS if grouped[key]],
+        granted_this_year_fen=sum(g.amount_fen for g in live if g.created_at.year == day.year),
+        paid_this_year_fen=sum(
+            g.amount_fen
+            for g in live
+            if g.status == "paid" and g.paid_at is not None and g.paid_at.year == day.year
+        ),
+        year=day.year,
+    )
+
+
+_COMPILED: dict[str, CompiledPolicy] = {}
+_LOCK = threading.Lock()
+
+
+def explain_policy(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    uscc: str,
+    policy_id: str,
+) -> PolicyTrace:
+    """The newest published version of a policy, explained for one enterprise (its
+    criteria met or not with each value's source and year, and the amount's computation)."""
+    with reading(factory) as s:
+        pv = ledger.latest_version(s, policy_id)
+        compiled = _COMPILED.get(pv.content_hash)
+        if compiled is None:
+            compiled = compile_version(pv)
+            with _LOCK:
+                if len(_COMPILED) > 2048:
+                    _COMPILED.clear()
+                _COMPILED[pv.content_hash] = compiled
+        traces = explain_enterprise(settings, s, actor=actor, uscc=uscc, policies=[compiled])
+    return traces[0]
+
+
+def enterprise_of(own: str | None, requested: str | None) -> str:
+    """The enterprise a request is about: the one asked for, else the actor's own."""
+    chosen = (requested or "").strip().upper() or own
+    if not chosen:
+        raise PortalError("say which enterprise: give its USCC (uscc=...)")
+    return chosen

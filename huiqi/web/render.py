@@ -1,0 +1,89 @@
+"""Server-rendered pages: one Jinja2 environment per language, with gettext installed.
+
+Templates extend ``base.html``; partials are ``_name.html``. Every text a template
+shows goes through ``_()`` (the catalogue) or ``pick`` (a policy's own zh/en text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from huiqi.accounts.roles import Role
+from huiqi.money import format_yuan
+from huiqi.web import i18n
+from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
+
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+
+
+def _pick(language: str) -> Any:
+    def pick(value: Any) -> str:
+        """A bilingual value (``.zh``/``.en`` or a {"zh", "en"} mapping) in this language."""
+        if value is None:
+            return ""
+        if isinstance(value, dict):
+            return (
+                str(value.get("en") or value.get("zh") or "")
+                if language == "en"
+                else str(value.get("zh") or value.get("en") or "")
+            )
+        return str(value.en if language == "en" else value.zh)
+
+    return pick
+
+
+def _yuan(fen: int | None) -> str:
+    return format_yuan(fen)
+
+
+def _date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M" if isinstance(value, dt.datetime) else "%Y-%m-%d")
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("huiqi.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["pick"] = _pick(language)
+    env.filters["yuan"] = _yuan
+    env.filters["day"] = _date
+    env.globals["LANGUAGES"] = LANGUAGE_NAMES
+    env.globals["CSRF_FIELD"] = CSRF_FIELD
+    return env
+
+
+def page(
+    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a template in the visitor's language, with the CSRF token and the actor."""
+    language = i18n.choose(request.cookies.get(i18n.COOKIE))
+    actor = getattr(request.state, "actor", None)
+    own = [s for s in actor.scopes(Role.ENTERPRISE) if s] if actor else []
+    values = {
+        "request": request,
+        "enterprise": own[0] if len(own) == 1 else None,
+        "portal_user": bool(actor and actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)),
+        "lang": language,
+        "csrf_token": csrf_token(request),
+        "actor": actor,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **context,
+    }
+    html = environment(language).get_template(name).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    remember_pre_csrf(response, request, request.app.state.web.secure_cookies)
+    return response

@@ -1,0 +1,55 @@
+"""The portal's own settings, from the environment (the data directory and the database
+come from :mod:`huiqi.config` and :mod:`huiqi.db.engine`, as for every command).
+
+``HUIQI_WEB_SECURE_COOKIES``: ``auto`` (default: Secure when the request came over
+https, as the proxy's ``X-Forwarded-Proto`` says when uvicorn trusts it), ``always``
+or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``HUIQI_WEB_LOGIN_PER_ADDRESS``: refused
+sign-ins allowed per user name / address within ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from huiqi.accounts.throttle import ThrottlePolicy
+from huiqi.errors import ConfigError
+
+SECURE_CHOICES = ("auto", "always", "never")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1; got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secure_cookies: str = "auto"
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    session_days: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
+        e = os.environ if env is None else env
+        secure = e.get("HUIQI_WEB_SECURE_COOKIES", "auto").strip().lower() or "auto"
+        if secure not in SECURE_CHOICES:
+            raise ConfigError(
+                f"HUIQI_WEB_SECURE_COOKIES={secure!r}: use one of {', '.join(SECURE_CHOICES)}"
+            )
+        throttle = ThrottlePolicy(
+            per_user=_int(e, "HUIQI_WEB_LOGIN_PER_USER", 5),
+            per_address=_int(e, "HUIQI_WEB_LOGIN_PER_ADDRESS", 20),
+            window=dt.timedelta(minutes=_int(e, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
+        )
+        return cls(secure_cookies=secure, throttle=throttle)

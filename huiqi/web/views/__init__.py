@@ -1,0 +1,1 @@
+"""The server-rendered pages (routers), one module per area of the portal."""

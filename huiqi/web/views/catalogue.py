@@ -1,0 +1,143 @@
+"""The catalogue, open to anyone, and each policy's page: with the enterprise's own
+checklist and its one-click claim when an enterprise (or its park operator) is signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from huiqi.catalogue.service import MODES, departments, districts, get_policy, list_policies
+from huiqi.db.engine import reading
+from huiqi.delivery import applications
+from huiqi.delivery import service as ledger
+from huiqi.delivery.claims import claim
+from huiqi.errors import HuiqiError
+from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
+from huiqi.web.filters import parse_filter
+from huiqi.web.portal import enterprise_of, explain_policy
+from huiqi.web.render import page
+from huiqi.web.views.forms import Form
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def root(who: Viewer) -> Response:
+    return RedirectResponse("/home" if who.portal else "/policies", status_code=303)
+
+
+@router.get("/policies")
+def catalogue(
+    request: Request,
+    factory: Factory,
+    who: Viewer,
+    q: str = "",
+    department: str = "",
+    level: str = "",
+    district: str = "",
+    mode: str = "",
+    deadline_after: str = "",
+    amount_min: str = "",
+) -> Response:
+    form = {
+        "q": q[:200],
+        "department": department[:200],
+        "level": level[:20],
+        "district": district[:6],
+        "mode": mode[:20],
+        "deadline_after": deadline_after[:20],
+        "amount_min": amount_min[:30],
+    }
+    error = None
+    try:
+        chosen = parse_filter(**form)
+    except HuiqiError as exc:
+        error, chosen = str(exc), parse_filter()
+    with reading(factory) as s:
+        cards = list_policies(s, filters=chosen)
+        every = list_policies(s)
+    return page(
+        request,
+        "catalogue.html",
+        {
+            "cards": cards,
+            "form": form,
+            "error": error,
+            "departments": departments(every),
+            "districts": districts(),
+            "modes": MODES,
+            "total": len(every),
+        },
+    )
+
+
+def _enterprise_view(
+    settings: Any, factory: Any, who: Any, policy_id: str, uscc: str | None
+) -> dict[str, Any]:
+    """The checklist, the enterprise's record of this policy and its grant (signed in)."""
+    code = enterprise_of(who.enterprise, uscc)
+    actor = actor_of(who)
+    view: dict[str, Any] = {"uscc": code, "trace": None, "record": None, "grant": None}
+    with reading(factory) as s:
+        records = ledger.list_records(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
+        grants = ledger.list_grants(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
+    if records:
+        record = records[-1]
+        view["record"] = record
+        view["grant"] = next(
+            (g for g in grants if g.version == record.version and g.status != "superseded"), None
+        )
+    try:
+        view["trace"] = explain_policy(
+            settings, factory, actor=actor, uscc=code, policy_id=policy_id
+        ).explanation
+    except HuiqiError as exc:  # no profile data, or the enterprise is not in the snapshot
+        view["trace_error"] = str(exc)
+    return view
+
+
+@router.get("/policies/{policy_id}")
+def policy_page(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: Viewer,
+    policy_id: str,
+    uscc: str = "",
+) -> Response:
+    with reading(factory) as s:
+        card = get_policy(s, policy_id)
+    context: dict[str, Any] = {"card": card, "mine": None}
+    if who.portal and (who.enterprise or uscc):
+        context["mine"] = _enterprise_view(settings, factory, who, policy_id, uscc or None)
+    return page(request, "policy.html", context)
+
+
+@router.post("/policies/{policy_id}/submit")
+def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
+    """Submit the pre-filled application (申报); submitting again changes nothing."""
+    try:
+        record_id = int(form.get("record_id", ""))
+    except ValueError:
+        raise HuiqiError("the form names no application; reload the page") from None
+    applications.submit(factory, record_id, actor=actor_of(who), attest=form.get("attest") == "yes")
+    suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
+    return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
+
+
+@router.post("/policies/{policy_id}/claim")
+def claim_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
+    """One click: claim, then show the policy page again (a reload repeats nothing)."""
+    try:
+        record_id = int(form.get("record_id", ""))
+    except ValueError:
+        raise HuiqiError("the form names no offer; reload the page") from None
+    result = claim(
+        factory, actor=actor_of(who), entitlement_id=record_id, attest=form.get("attest") == "yes"
+    )
+    suffix = f"?uscc={form['uscc']}" if form.get("uscc") else ""
+    status = "already" if result.already else ("claimed" if result.grant_id else "refused")
+    sep = "&" if suffix else "?"
+    return RedirectResponse(f"/policies/{policy_id}{suffix}{sep}claim={status}", status_code=303)

@@ -1,0 +1,29 @@
+"""What every page form shares: the CSRF check and a safe place to go back to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from huiqi.web.deps import CsrfRefused
+from huiqi.web.security import CSRF_FIELD, csrf_ok
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form's fields, once its CSRF token is found to be the session's."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not csrf_ok(request, fields.get(CSRF_FIELD)):
+        raise CsrfRefused("this form has expired or did not come from this site; reload the page")
+    return fields
+
+
+Form = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default

@@ -1,0 +1,69 @@
+"""The enterprise portal: home, inbox and grants history (enterprise, park operator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from huiqi.catalogue.service import list_policies
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import notify
+from huiqi.delivery import service as ledger
+from huiqi.web.deps import Factory, SignedIn, actor_of
+from huiqi.web.portal import build_home, enterprise_of
+from huiqi.web.render import page
+from huiqi.web.views.forms import Form
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/home")
+def home(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+    if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
+        return RedirectResponse("/policies", status_code=303)
+    with reading(factory) as s:
+        view = build_home(s, actor=actor_of(who), uscc=(uscc.strip().upper() or who.enterprise))
+    return page(request, "home.html", {"home": view, "uscc": uscc or who.enterprise})
+
+
+@router.get("/inbox")
+def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+    code = enterprise_of(who.enterprise, uscc)
+    with reading(factory) as s:
+        messages = notify.inbox(s, code, actor=actor_of(who))
+    return page(request, "inbox.html", {"messages": messages, "uscc": code})
+
+
+@router.post("/inbox/{message_id}/read")
+def mark_read(factory: Factory, who: SignedIn, message_id: int, form: Form) -> Response:
+    code = enterprise_of(who.enterprise, form.get("uscc"))
+    with transaction(factory) as s:
+        notify.mark_read(s, message_id, code, actor=actor_of(who))
+    suffix = f"?uscc={code}" if form.get("uscc") else ""
+    return RedirectResponse(f"/inbox{suffix}", status_code=303)
+
+
+@router.get("/grants")
+def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+    code = uscc.strip().upper() or who.enterprise
+    with reading(factory) as s:
+        rows = ledger.list_grants(s, actor=actor_of(who), uscc=code, limit=10_000)
+        titles = {c.policy_id: c.title for c in list_policies(s)}
+    year = dt.date.today().year
+    return page(
+        request,
+        "grants.html",
+        {
+            "grants": list(reversed(rows)),
+            "uscc": uscc.strip().upper(),
+            "titles": titles,
+            "year": year,
+            "paid_this_year": sum(
+                g.amount_fen
+                for g in rows
+                if g.status == "paid" and g.paid_at is not None and g.paid_at.year == year
+            ),
+        },
+    )

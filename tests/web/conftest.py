@@ -1,0 +1,14 @@
+"""The web tests' world, built once per test module (see ``portal_data.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from portal_data import Portal, portal_world
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with portal_world(tmp_path_factory.mktemp("portal")) as world:
+        yield world

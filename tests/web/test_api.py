@@ -1,0 +1,170 @@
+"""/api/v1, endpoint by endpoint, with API tokens (and the session cookie where it matters)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from portal_data import APPLY, AUTO, LIBRARY_POLICY, OFFER, Portal, page_token, sign_in
+
+from huiqi.money import format_yuan
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_catalogue_lists_every_published_policy_to_anyone(portal: Portal) -> None:
+    body = portal.client().get("/api/v1/policies").json()
+    assert sorted(p["policy_id"] for p in body) == sorted([AUTO, OFFER, APPLY, LIBRARY_POLICY])
+    modes = {p["policy_id"]: p["mode"] for p in body}
+    assert (modes[AUTO], modes[OFFER], modes[APPLY]) == ("auto", "confirm", "apply")
+
+
+def test_search_finds_chinese_by_character_pairs(portal: Portal) -> None:
+    client = portal.client()
+    for query in ("研发", "研发费用", "费用 研发"):
+        found = [p["policy_id"] for p in client.get("/api/v1/policies", params={"q": query}).json()]
+        assert found == [LIBRARY_POLICY], query
+    assert client.get("/api/v1/policies", params={"q": "研究费"}).json() == []
+    assert {
+        p["policy_id"] for p in client.get("/api/v1/policies", params={"q": "测试政策"}).json()
+    } == {
+        AUTO,
+        OFFER,
+        APPLY,
+    }
+
+
+def test_filters_narrow_the_catalogue_and_bad_values_say_what_is_expected(portal: Portal) -> None:
+    client = portal.client()
+
+    def ids(**params: str) -> set[str]:
+        response = client.get("/api/v1/policies", params=params)
+        assert response.status_code == 200, response.text
+        return {p["policy_id"] for p in response.json()}
+
+    assert ids(mode="confirm") == {OFFER}
+    assert ids(department="测试局") == {AUTO, OFFER, APPLY}
+    assert ids(level="district", district="310115") >= {AUTO, OFFER, APPLY}
+    assert LIBRARY_POLICY not in ids(district="310115")  # a Jiading district policy
+    assert ids(deadline_after="2099-01-01") == set()
+    refused = client.get("/api/v1/policies", params={"mode": "sometimes"})
+    assert refused.status_code == 400 and "auto, confirm, apply" in refused.json()["detail"]
+    bad_date = client.get("/api/v1/policies", params={"deadline_after": "31/12/2026"})
+    assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.json()["detail"]
+
+
+def test_a_policy_has_its_criteria_and_source_and_an_unknown_one_is_404(portal: Portal) -> None:
+    client = portal.client()
+    body = client.get(f"/api/v1/policies/{OFFER}").json()
+    assert body["criteria"][0]["id"] == "insured" and body["source"]["document"] == "测试文件"
+    assert client.get("/api/v1/policies/no-such-policy").status_code == 404
+
+
+def test_me_records_and_grants_are_the_enterprises_own(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent1")
+    me = client.get("/api/v1/me", headers=bearer(token)).json()
+    assert me["enterprise"] == portal.usccs[1]
+    records = client.get("/api/v1/records", headers=bearer(token)).json()
+    assert {r["uscc"] for r in records} == {portal.usccs[1]}
+    assert {r["policy_id"]: r["status"] for r in records} == {
+        AUTO: "granted",
+        OFFER: "offered",
+        APPLY: "application_open",
+    }
+    grants = client.get("/api/v1/grants", headers=bearer(token)).json()
+    assert [(g["policy_id"], g["amount_fen"]) for g in grants] == [(AUTO, 3 * 1000 * 100)]
+    assert grants[0]["amount_yuan"] == format_yuan(300_000)
+
+
+def test_claiming_twice_and_at_once_gives_one_grant(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent2")
+    offer = client.get(
+        "/api/v1/records", params={"policy_id": OFFER}, headers=bearer(token)
+    ).json()[0]
+    url = f"/api/v1/records/{offer['id']}/claim"
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: client.post(url, headers=bearer(token)), range(4)))
+    assert {r.status_code for r in results} == {200}
+    assert len({r.json()["grant_id"] for r in results}) == 1
+    again = client.post(url, headers=bearer(token)).json()
+    assert again["already"] and again["grant_id"] == results[0].json()["grant_id"]
+    grants = client.get("/api/v1/grants", params={"policy_id": OFFER}, headers=bearer(token))
+    assert len(grants.json()) == 1
+
+
+def test_claiming_what_is_not_an_offer_is_a_conflict(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent3")
+    record = client.get(
+        "/api/v1/records", params={"policy_id": APPLY}, headers=bearer(token)
+    ).json()[0]
+    response = client.post(f"/api/v1/records/{record['id']}/claim", headers=bearer(token))
+    assert response.status_code == 409 and "not an offer" in response.json()["detail"]
+
+
+def test_a_prefilled_application_is_submitted_once(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent3")
+    record = client.get(
+        "/api/v1/records", params={"policy_id": APPLY}, headers=bearer(token)
+    ).json()[0]
+    url = f"/api/v1/records/{record['id']}/submit"
+    first = client.post(url, headers=bearer(token)).json()
+    second = client.post(url, headers=bearer(token)).json()
+    assert (first["status"], first["message"]) == ("submitted", "submitted")
+    assert (second["status"], second["message"]) == ("submitted", "already submitted")
+
+
+def test_the_inbox_lists_messages_and_marks_one_read(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent4")
+    messages = client.get("/api/v1/inbox", headers=bearer(token)).json()
+    assert messages and all(m["uscc"] == portal.usccs[4] for m in messages)
+    first = messages[0]["id"]
+    marked = client.post(f"/api/v1/inbox/{first}/read", headers=bearer(token)).json()
+    assert marked["read_at"] is not None
+    unread = client.get("/api/v1/inbox", params={"unread_only": True}, headers=bearer(token))
+    assert first not in {m["id"] for m in unread.json()}
+
+
+def test_explain_gives_each_criterion_with_its_value_source_and_year(portal: Portal) -> None:
+    client, token = portal.client(), portal.token("ent5")
+    body = client.get(f"/api/v1/policies/{OFFER}/explain", headers=bearer(token)).json()
+    assert body["status"] == "eligible" and body["uscc"] == portal.usccs[5]
+    criterion = body["criteria"][0]
+    assert criterion["state"] == "met" and criterion["values"] == {"insured_employees__2025": 7}
+    assert body["fields"]["insured_employees__2025"]["year"] == 2025
+    assert body["amount"]["amount_fen"] == 7 * 1000 * 100
+
+
+def test_a_session_cookie_works_for_reads_and_needs_the_csrf_header_for_writes(
+    portal: Portal,
+) -> None:
+    client = sign_in(portal.client(), "ent6")
+    records = client.get("/api/v1/records", params={"policy_id": OFFER}).json()
+    url = f"/api/v1/records/{records[0]['id']}/claim"
+    refused = client.post(url)
+    assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["detail"]
+    assert client.get("/api/v1/grants", params={"policy_id": OFFER}).json() == []
+    token = page_token(client, "/policies")
+    claimed = client.post(url, headers={"X-CSRF-Token": token})
+    assert claimed.status_code == 200 and claimed.json()["grant_id"]
+
+
+def test_a_bad_bearer_token_is_refused_with_401(portal: Portal) -> None:
+    response = portal.client().get("/api/v1/records", headers=bearer("hq_not-a-token"))
+    assert response.status_code == 401 and response.json()["error"] == "Please sign in"
+
+
+def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
+    paths = portal.client().get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/policies",
+        "/api/v1/policies/{policy_id}",
+        "/api/v1/me",
+        "/api/v1/records",
+        "/api/v1/grants",
+        "/api/v1/records/{record_id}/claim",
+        "/api/v1/records/{record_id}/submit",
+        "/api/v1/inbox",
+        "/api/v1/inbox/{message_id}/read",
+        "/api/v1/policies/{policy_id}/explain",
+    } == set(paths)

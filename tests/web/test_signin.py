@@ -1,0 +1,143 @@
+"""Sign-in with session cookies: cookie flags, CSRF on every form, errors beside the field,
+throttling counted in the database (so it holds across worker processes), sign-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portal_data import PASSWORD, Portal, page_token, sign_in
+
+from huiqi.accounts.throttle import ThrottlePolicy
+from huiqi.web.settings import WebSettings
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_when_asked(portal: Portal) -> None:
+    client = portal.client(WebSettings(secure_cookies="always"), https=True)
+    token = page_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "ent1", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/home"
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("huiqi_session=")
+    )
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "secure", "samesite=lax", "path=/"} <= flags
+    plain = portal.client()  # auto: not Secure over plain http, Secure over https
+    token = page_token(plain)
+    response = plain.post(
+        "/login",
+        data={"username": "ent1", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert "secure" not in response.headers["set-cookie"].lower()
+    tls = portal.client(https=True)
+    token = page_token(tls)
+    response = tls.post(
+        "/login",
+        data={"username": "ent1", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_a_form_without_its_csrf_token_is_refused(portal: Portal) -> None:
+    client = portal.client()
+    page_token(client)
+    refused = client.post("/login", data={"username": "ent1", "password": PASSWORD})
+    assert refused.status_code == 403 and "huiqi_session" not in client.cookies
+    forged = client.post(
+        "/login", data={"username": "ent1", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403
+    signed = sign_in(portal.client(), "ent1")
+    other = page_token(portal.client())  # a token of another visitor
+    for path in ("/logout", "/policies/web-offer/claim", "/inbox/1/read"):
+        response = signed.post(path, data={"csrf_token": other}, follow_redirects=False)
+        assert response.status_code == 403, path
+    assert signed.get("/api/v1/me").status_code == 200  # still signed in
+
+
+def test_a_wrong_password_is_shown_beside_the_field(portal: Portal) -> None:
+    client = portal.client()
+    token = page_token(client)
+    response = client.post(
+        "/login", data={"username": "ent1", "password": "wrong-password", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert 'id="password-error"' in response.text and 'aria-invalid="true"' in response.text
+    empty = client.post("/login", data={"username": "", "password": "", "csrf_token": token})
+    assert 'id="username-error"' in empty.text and 'id="password-error"' in empty.text
+
+
+def test_sign_in_is_throttled_per_user_name_across_app_instances(portal: Portal) -> None:
+    """Two app instances stand for two worker processes: the count is the database's."""
+    web = WebSettings(throttle=ThrottlePolicy(per_user=3, per_address=100))
+    workers = [portal.client(web), portal.client(web)]
+    for i in range(3):
+        client = workers[i % 2]
+        token = page_token(client)
+        client.post("/login", data={"username": "ent2", "password": "nope", "csrf_token": token})
+    for client in workers:  # even the right password waits now, on either instance
+        token = page_token(client)
+        response = client.post(
+            "/login", data={"username": "ent2", "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+        assert 'id="password-error"' in response.text
+    sign_in(portal.client(web), "ent3")  # another user name is not affected
+
+
+def test_sign_in_is_throttled_per_address_for_unknown_names_too(portal: Portal) -> None:
+    web = WebSettings(throttle=ThrottlePolicy(per_user=100, per_address=4))
+    client = portal.client(web, address="203.0.113.7")
+    for i in range(4):
+        token = page_token(client)
+        refused = client.post(
+            "/login", data={"username": f"ghost{i}", "password": "x", "csrf_token": token}
+        )
+        assert refused.status_code == 400  # refused, not yet throttled
+    token = page_token(client)
+    response = client.post(
+        "/login", data={"username": "ent4", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+    sign_in(portal.client(web, address="203.0.113.8"), "ent4")  # another address may
+
+
+def test_the_window_passes(portal: Portal) -> None:
+    from huiqi.accounts.throttle import check_sign_in_allowed
+    from huiqi.db.clock import utcnow
+    from huiqi.db.engine import reading
+
+    rule = ThrottlePolicy(per_user=3, per_address=100, window=dt.timedelta(minutes=15))
+    later = utcnow() + dt.timedelta(minutes=16)
+    with reading(portal.factory) as s:  # ent2's refusals above are outside the window then
+        check_sign_in_allowed(s, username="ent2", address=None, policy=rule, now=later)
+
+
+def test_sign_out_revokes_the_token(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent5")
+    secret = client.cookies.get("huiqi_session")
+    token = page_token(client, "/policies")
+    response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    stale = portal.client()
+    stale.cookies.set("huiqi_session", secret or "")
+    assert stale.get("/api/v1/me").status_code == 401
+
+
+def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal) -> None:
+    client = portal.client()
+    token = page_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "officer", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/policies"
+    home = client.get("/home", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/policies"
+    assert 'href="/inbox"' not in client.get("/policies").text
