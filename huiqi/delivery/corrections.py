@@ -152,6 +152,20 @@ def request_correction(
     )
     name, year, typed = check_request(field, year, value)
     note = _text(comment, "the comment", required=False)
+    pending = session.scalar(
+        select(CorrectionRequest.id).where(
+            CorrectionRequest.uscc == code,
+            CorrectionRequest.field == name,
+            CorrectionRequest.year == year
+            if year is not None
+            else CorrectionRequest.year.is_(None),
+            CorrectionRequest.status == "open",
+        )
+    )
+    if pending is not None:
+        raise CorrectionError(
+            f"request {pending} about this value is still open: wait for its decision"
+        )
     d = load_dictionary()
     f = d.field(name)
     try:

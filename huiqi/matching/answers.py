@@ -45,6 +45,8 @@ _TAG = re.compile(r"^[a-z0-9_]{1,40}$")
 _TRUE = frozenset({"true", "1", "yes", "y", "是", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "否", "off"})
 _DECIMAL_PLACES = {"money": 2, "decimal": 6}
+# More answers than any form has questions: refused before looking at them.
+MAX_ANSWERS = 500
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,8 @@ def check_answers(answers: Mapping[str, Any], questions: Iterable[Question]) -> 
     by_key = {q.key: q for q in questions}
     if not isinstance(answers, Mapping):
         raise AnswerErrors({"": "answers are a mapping of question to value"})
+    if len(answers) > MAX_ANSWERS:
+        raise AnswerErrors({"": f"at most {MAX_ANSWERS} answers, not {len(answers)}"})
     checked: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, value in answers.items():

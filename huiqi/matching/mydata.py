@@ -6,7 +6,8 @@ each with the registry that supplied it (the dictionary's ``source``) and its ye
 Values it has reported as wrong carry the open correction request's id.
 
 Access: the enterprise itself and the operator of its park, nobody else: officers see
-an enterprise's values through explanations of their policies, not as a list.
+an enterprise's values through explanations of their policies, not as a list. Personal
+fields (a founder's age or gender) are shown to the enterprise itself only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
+from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.delivery.models import CorrectionRequest
 from huiqi.engine import get_backend, open_snapshot
@@ -112,6 +114,9 @@ def my_data(
     )
     sid, prof = read_profile(settings, code, snapshot_id)
     d = load_dictionary()
+    # Personal fields (a founder's age, gender) are for the enterprise itself, not for
+    # the operator of its park.
+    personal = code in actor.scopes(Role.ENTERPRISE)
     open_requests = {
         (f, y): i
         for i, f, y in session.execute(
@@ -139,7 +144,7 @@ def my_data(
 
     values: list[HeldValue] = []
     for f in d.fields:
-        if f.key or f.type == "qualification":
+        if f.key or f.type == "qualification" or (f.personal and not personal):
             continue
         if f.yearly:
             for year in sorted(prof.years, reverse=True):

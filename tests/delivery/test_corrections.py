@@ -87,6 +87,16 @@ def test_a_steward_decides_once_and_the_enterprise_is_told(
         assert kinds.count("correction_accepted") == 1
 
 
+def test_one_open_request_per_value(data: Settings, sessions: sessionmaker[Session]) -> None:
+    first = _request(data, sessions)
+    with pytest.raises(CorrectionError, match=f"request {first.id} .* still open"):
+        _request(data, sessions, value="16")
+    _request(data, sessions, year=2024, value="11")  # another year is another value
+    with transaction(sessions) as s:
+        decide_correction(s, actor=STEWARD, request_id=first.id, accept=False, reason="记录无误")
+    assert _request(data, sessions, value="16").status == "open"  # decided: ask again
+
+
 def test_a_rejection_needs_a_reason(data: Settings, sessions: sessionmaker[Session]) -> None:
     row = _request(data, sessions)
     with pytest.raises(CorrectionError, match="reason"), transaction(sessions) as s:

@@ -32,6 +32,7 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
                 revenue={2024: "1000000.50", 2025: 2_000_000},
                 insured_employees=8,
                 high_tech=["2025-11-20", "2028-11-19"],
+                founder_age=31,
             ),
             profile(B, name="乙公司", district_code="310114", revenue=5),
         ],
@@ -87,3 +88,15 @@ def test_only_the_enterprise_and_its_park(settings, sessions: sessionmaker[Sessi
         for actor in (enterprise(B), park_operator("别的园区"), OFFICER, STEWARD):
             with pytest.raises(AccessDenied):
                 my_data(settings, s, actor=actor, uscc=A)
+
+
+def test_personal_fields_are_for_the_enterprise_itself(
+    settings, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s:
+        own = {v.field for v in my_data(settings, s, actor=enterprise(A), uscc=A).values}
+        park = {
+            v.field for v in my_data(settings, s, actor=park_operator("嘉定工业园"), uscc=A).values
+        }
+    assert "founder_age" in own and "founder_age" not in park
+    assert own - park == {"founder_age"}
