@@ -4,7 +4,8 @@ in this (separate) process on loopback for a bounded time.
 Each client is the demo enterprise `ent`, signed in once (its own session cookie), and
 loops over its home, the catalogue search page, the JSON catalogue search and the
 one-click claim of its offer (the first claim grants; every later one is the idempotent
-"already claimed" path, which is what a double click or a reload costs). Latencies per
+"already claimed" path, which is what a double click or a reload costs), pausing
+``--think-ms`` between requests (0: a closed loop at saturation). Latencies per
 request kind are printed as p50 / p95 / p99 with the throughput.
 
     make demo N=200000          # or: .venv/bin/huiqi --data-dir DIR demo -n 200000
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import socket
 import statistics
@@ -74,7 +76,7 @@ def offer_id(client: httpx.Client) -> int | None:
     return int(records[0]["id"]) if records else None
 
 
-def run(base: str, clients: int, seconds: float) -> dict[str, list[float]]:
+def run(base: str, clients: int, seconds: float, think: float = 0.0) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = defaultdict(list)
     lock = threading.Lock()
     sessions = [signed_in(base, "ent") for _ in range(clients)]
@@ -102,6 +104,8 @@ def run(base: str, clients: int, seconds: float) -> dict[str, list[float]]:
             mine[name].append(time.perf_counter() - began)
             if response.status_code >= 400:
                 errors.append(f"{name}: {response.status_code}")
+            if think:
+                time.sleep(think * random.uniform(0.5, 1.5))
         with lock:
             for key, values in mine.items():
                 timings[key].extend(values)
@@ -127,15 +131,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--think-ms", type=float, default=0, help="each client's pause between requests (±50 %%)"
+    )
     args = parser.parse_args()
     port = free_port()
     server = start(args.data_dir, port, args.workers)
     try:
-        timings = run(f"http://127.0.0.1:{port}", args.clients, args.seconds)
+        timings = run(f"http://127.0.0.1:{port}", args.clients, args.seconds, args.think_ms / 1000)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"{args.clients} clients, {args.seconds:.0f} s, {args.workers} workers")
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s, {args.workers} workers,"
+        f" think {args.think_ms:.0f} ms"
+    )
     print(f"{'request':<12} {'n':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, values in timings.items():
         print(
