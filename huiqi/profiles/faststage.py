@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import sys
 from pathlib import Path
 
 import duckdb
@@ -42,12 +41,17 @@ from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
 
+# Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
+# last is U+3000); a test checks this against all of Unicode. Looking at 65,536 code
+# points instead of 1,114,112 saves about a second of every import.
+SPACES_BELOW = 0x10000
+
 
 @functools.cache
 def _spaces() -> tuple[int, ...]:
     """Python's whitespace (``str.isspace``): the per-line reader skips a row whose
     cells are all blank in that sense."""
-    return tuple(c for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    return tuple(c for c in range(SPACES_BELOW) if chr(c).isspace())
 
 
 def blank(cell: exp.Expression) -> exp.Expression:
