@@ -6,6 +6,8 @@ Tables built (temporary, per import):
   reason column per field (NULL when the cell is fine).
 * ``_rejects``  one row per (line, field, reason).
 * ``_good``     the parsed rows with no reject at all.
+* ``_uscc_valid`` (while ``_checked`` is built, for layouts that repeat a code) each
+  distinct staged USCC text and whether it is a valid code.
 
 Rules:
 
