@@ -6,6 +6,8 @@ Tables built (temporary, per import):
   reason column per field (NULL when the cell is fine).
 * ``_rejects``  one row per (line, field, reason).
 * ``_good``     the parsed rows with no reject at all.
+* ``_uscc_valid`` (while ``_checked`` is built, for layouts that repeat a code) each
+  distinct staged USCC text and whether it is a valid code.
 
 Rules:
 
@@ -28,6 +30,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from huiqi.profiles import uscc as uscc_mod
+from huiqi.profiles.cellchecks import uscc_ok
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import case, cast, col, concat, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE
@@ -50,33 +53,94 @@ def _temp_table(name: str, select: exp.Expression) -> str:
     )
 
 
-def trimmed_text(v: exp.Expression) -> exp.Expression:
+def trimmed_text(v: exp.Expression, maybe: exp.Expression | None = None) -> exp.Expression:
     """``v`` without the blanks around it.
 
     Trimming a set of characters that includes non-ASCII ones costs several times a
-    pattern search in DuckDB, and most cells have nothing to trim.
+    pattern search in DuckDB, and most cells have nothing to trim. ``maybe``, when
+    given, is FALSE for a row none of whose cells holds a blank anywhere (see
+    :func:`_blank_somewhere`): such a row's cells are not searched at all.
     """
-    edge = f"^[{BLANKS}]|[{BLANKS}]$"
-    return case((fn("regexp_matches", v, lit(edge)), fn("trim", v, lit(BLANKS))), default=v)
+    edge = fn("regexp_matches", v, lit(f"^[{BLANKS}]|[{BLANKS}]$"))
+    if maybe is not None:
+        edge = exp.and_(maybe, edge)
+    return case((edge, fn("trim", v, lit(BLANKS))), default=v)
+
+
+def _blank_somewhere(fields: list[str]) -> exp.Expression:
+    """TRUE when one of the row's cells holds a blank character anywhere.
+
+    One substring search per blank character over the row's cells joined (a few
+    hundred bytes) costs a fraction of one pattern search per cell, and a registry
+    row of codes and figures holds no blank at all.
+    """
+    joined = fn("concat_ws", lit(""), *(col(f) for f in fields))
+    return exp.or_(*(fn("contains", joined, lit(b)) for b in BLANKS))
+
+
+def _cell_text(field: str, v: exp.Expression, maybe: exp.Expression | None) -> exp.Expression:
+    """A staged cell as the checks read it: trimmed, empty as NULL, a USCC upper-cased."""
+    text = fn("nullif", trimmed_text(v, maybe), lit(""))
+    return fn("upper", text) if field == "uscc" else text
 
 
 def why(field: str) -> str:
     return f"why__{field}"
 
 
+# Layouts whose rows repeat a USCC (several years, several certificates per enterprise):
+# their codes are checked once each, the static layout's (one row per code) row by row.
+_USCC_ONCE_PER_CODE = ("yearly", "qualifications")
+USCC_VALID = "_uscc_valid"
+
+
+def _check_usccs_once(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> bool:
+    """Build ``_uscc_valid`` (staged code text, whether it is a valid USCC) when the
+    layout repeats codes; True if built.
+
+    The check digit of GB 32100-2015 is the costliest check of a row (17 characters
+    looked up one by one); a yearly file carries each code about three times.
+    """
+    if mapping.layout not in _USCC_ONCE_PER_CODE or "uscc" not in fields:
+        return False
+    code = col("code")
+    distinct = exp.select(exp.alias_(col("uscc"), "code")).distinct().from_(STAGE)
+    select = exp.select(code, exp.alias_(uscc_ok(_cell_text("uscc", code, None)), "valid")).from_(
+        distinct.subquery("d")
+    )
+    con.execute(_temp_table(USCC_VALID, select))
+    return True
+
+
 def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> None:
-    """Parse and check every staged cell into ``_checked``."""
-    trimmed = exp.select(col("_line"), col("_cells"), col("_problem"))
-    for f in fields:
-        text = fn("nullif", trimmed_text(col(f)), lit(""))
-        if f == "uscc":
-            text = fn("upper", text)
-        trimmed = trimmed.select(exp.alias_(text, f, quoted=True))
-    trimmed = trimmed.from_(STAGE)
+    """Parse and check every staged cell into ``_checked``.
+
+    The SELECT has four levels: the staged text with the row's facts computed once
+    (a blank somewhere; the USCC's validity, per distinct code); the trimmed text;
+    the row-wide shortcut matches; each field's parsed value, computed once and read
+    by the outer level's reasons in place of the same expression repeated.
+    """
+    once = _check_usccs_once(con, mapping, fields)
+    facts = exp.select(
+        *(col(c, "s") for c in ("_line", "_cells", "_problem", *fields)),
+        exp.alias_(_blank_somewhere(fields), "_blank"),
+    ).from_(exp.to_table(STAGE).as_("s"))
+    if once:
+        facts = facts.select(
+            exp.alias_(fn("coalesce", col("valid", "u"), exp.false()), USCC_VALID)
+        ).join(
+            exp.to_table(USCC_VALID).as_("u"),
+            on=exp.EQ(this=col("code", "u"), expression=col("uscc", "s")),
+            join_type="left",
+        )
+    texts = [col("_line"), col("_cells"), col("_problem"), *([col(USCC_VALID)] if once else [])]
+    texts += [exp.alias_(_cell_text(f, col(f), col("_blank")), f, quoted=True) for f in fields]
+    trimmed = exp.select(*texts).from_(facts.subquery("f"))
     values = {f: col(f, "n") for f in fields}
+    uscc_valid = col(USCC_VALID, "n") if once else None
     # Fields sharing a shortcut pattern (amounts, counts) are matched together, once per row.
     groups: dict[str, list[str]] = {}
-    for rule in rules_for(mapping, fields, values):
+    for rule in rules_for(mapping, fields, values, uscc_valid=uscc_valid):
         if rule.plain is not None:
             groups.setdefault(rule.plain, []).append(rule.field)
     flagged = exp.select(exp.Star())
@@ -89,15 +153,34 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
         fits = fn("regexp_full_match", joined, lit(f"(({pattern})(\\|({pattern}))*)?"))
         flagged = flagged.select(exp.alias_(fits, f"_plain{k}"))
         plain[pattern] = col(f"_plain{k}", "n")
-    rules = rules_for(mapping, fields, values, plain)
-    select = exp.select(col("_line", "n"), col("_cells", "n"), col("_problem", "n"))
+    rules = rules_for(mapping, fields, values, plain, uscc_valid)
+    # Each parsed value once: a reason repeats its field's parse (is it NULL, below
+    # the minimum, above the maximum), and DuckDB does not share it inside a CASE.
+    parses: list[exp.Expression] = [exp.Star()]
+    computed: dict[exp.Expression, exp.Expression] = {}
+    for k, rule in enumerate(rules):
+        if isinstance(rule.parsed, exp.Column) or rule.parsed in computed:
+            continue
+        parses.append(exp.alias_(rule.parsed, f"_parsed{k}"))
+        computed[rule.parsed] = col(f"_parsed{k}", "n")
+    parsed_once = exp.select(*parses)
+
+    def shared(node: exp.Expression) -> exp.Expression:
+        return computed.get(node, node)
+
+    # Columns are gathered first: each ``select`` call copies the statement built so far.
+    outputs = [col("_line", "n"), col("_cells", "n"), col("_problem", "n")]
     for rule in rules:
-        select = select.select(
-            exp.alias_(rule.parsed, rule.field, quoted=True),
-            exp.alias_(rule.reason, why(rule.field), quoted=True),
-        )
-    select = select.from_(flagged.from_(trimmed.subquery("t")).subquery("n"))
+        outputs += [
+            exp.alias_(shared(rule.parsed), rule.field, quoted=True),
+            exp.alias_(rule.reason.transform(shared), why(rule.field), quoted=True),
+        ]
+    select = exp.select(*outputs)
+    inner = flagged.from_(trimmed.subquery("t")).subquery("n")
+    select = select.from_(parsed_once.from_(inner).subquery("n"))
     con.execute(_temp_table("_checked", select))
+    if once:
+        con.execute(f"DROP TABLE {USCC_VALID}")  # our own name, never a file's
     _explain_bad_usccs(con)
 
 
@@ -204,10 +287,28 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression) -> exp.Select:
     window = exp.Window(this=fn("list", col("_line")), partition_by=[col(k) for k in keys])
     counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[col(k) for k in keys])
     keys_ok = [col(why(k)).is_(exp.null()) for k in keys]
+    # The lines are listed only for keys found more than once (a grouping, far cheaper
+    # than the window over every row; most files have no duplicate at all).
+    repeated = (
+        exp.select(*(col(k) for k in keys))
+        .from_("_checked")
+        .where(exp.and_(shape_ok, *keys_ok))
+        .group_by(*(col(k) for k in keys))
+        .having(exp.GT(this=exp.func("count", exp.Star()), expression=num(1)))
+    )
+    same_key = exp.and_(
+        *(exp.NullSafeEQ(this=col(k, "r"), expression=col(k, "_checked")) for k in keys)
+    )
     inner = (
         exp.select(col("_line"), exp.alias_(window, "lines"), exp.alias_(counted, "n"))
         .from_("_checked")
-        .where(exp.and_(shape_ok, *keys_ok))
+        .where(
+            exp.and_(
+                shape_ok,
+                *keys_ok,
+                exp.Exists(this=exp.select(num(1)).from_(repeated.subquery("r")).where(same_key)),
+            )
+        )
     )
     listed = fn(
         "array_to_string",

@@ -49,11 +49,13 @@ def concat(*parts: exp.Expression | str) -> exp.Expression:
 def case(
     *branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
 ) -> exp.Expression:
-    """CASE WHEN c1 THEN v1 ... [ELSE default] END."""
-    node = exp.Case()
-    for condition, value in branches:
-        node = node.when(condition, value)
-    return node.else_(default) if default is not None else node
+    """CASE WHEN c1 THEN v1 ... [ELSE default] END.
+
+    Built in one go: ``Case.when`` copies the whole CASE on every branch, which made
+    building a file's checks (a few hundred branches) cost seconds of Python.
+    """
+    ifs = [exp.If(this=condition.copy(), true=value.copy()) for condition, value in branches]
+    return exp.Case(ifs=ifs, default=default.copy() if default is not None else None)
 
 
 def in_list(value: exp.Expression, options: list[str]) -> exp.Expression:

@@ -240,9 +240,12 @@ def rules_for(
     fields: list[str],
     values: dict[str, exp.Expression],
     plain: dict[str, exp.Expression] | None = None,
+    uscc_valid: exp.Expression | None = None,
 ) -> list[Rule]:
     """One rule per field the file carries, reading the trimmed text in ``values``;
-    ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``)."""
+    ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``);
+    ``uscc_valid``: the USCC check computed beforehand (once per distinct code, see
+    ``rowcheck``), TRUE exactly where :func:`uscc_ok` of the code would be."""
     if mapping.layout in LINK_LAYOUTS:
         from huiqi.profiles.linkrules import link_rules  # it builds on this module's rules
 
@@ -258,7 +261,7 @@ def rules_for(
                     "VARCHAR",
                     v,
                     v,
-                    [(exp.not_(uscc_ok(v)), lit(USCC_PENDING))],
+                    [(exp.not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
                 )
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huiqi.config import Settings
-from huiqi.profiles import uscc
+from huiqi.profiles import faststage, uscc
 from huiqi.profiles.import_report import ImportReport
 from huiqi.profiles.importer import import_file
 
@@ -171,3 +172,10 @@ def test_parquet_column_that_arrow_reads_differently_goes_to_the_row_group_reade
 
     assert fast.reader == "recovering"
     assert fast_outcome == slow_outcome
+
+
+def test_the_blank_characters_looked_for_are_all_of_pythons_whitespace() -> None:
+    """The fast path's empty-row test looks for whitespace below SPACES_BELOW only."""
+    everywhere = tuple(c for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+    assert faststage._spaces() == everywhere
