@@ -117,7 +117,7 @@ COMMANDS = {
         _A, "token", "API tokens for machine clients (other government systems, scheduled jobs)."
     ),
     "totals": LazyCommand(
-        _L,
+        "huiqi.cli.dashboard",
         "totals",
         "Dashboard totals: how many grants or records, and how much money, by policy, status, district, department or month (from maintained counters; policy officers see their scope).",
     ),

@@ -15,20 +15,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import (
     AccessDenied,
     Actor,
-    policy_scope_filter,
     require_enterprise,
     require_own_enterprise,
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion, Rating
+from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError
 
@@ -185,25 +185,6 @@ def rate(
     return _row(rating, pv)
 
 
-def _policy_clauses(actor: Actor) -> list[Any] | None:
-    """The policies an officer's scopes cover, as OR-able clauses; None: every policy."""
-    scopes = policy_scope_filter(actor, *POLICY_ROLES)
-    if scopes is None:
-        return None
-    clauses: list[Any] = []
-    for scope in scopes:
-        if scope and scope.startswith("district:"):
-            clauses.append(
-                and_(
-                    PolicyVersion.level == "district",
-                    PolicyVersion.region == scope.removeprefix("district:"),
-                )
-            )
-        elif scope and scope.startswith("department:"):
-            clauses.append(PolicyVersion.department == scope.removeprefix("department:"))
-    return clauses
-
-
 def _enterprise_clauses(actor: Actor) -> list[Any]:
     """The enterprises the actor acts for: its own, its park's."""
     clauses: list[Any] = []
@@ -232,7 +213,7 @@ def list_ratings(
     if uscc:
         uscc = uscc.strip().upper()
         require_enterprise(session, actor, uscc, f"read {uscc}'s ratings", *POLICY_ROLES)
-    policies = _policy_clauses(actor)
+    policies = policy_scope_clauses(actor, tuple(POLICY_ROLES))
     query = select(Rating, PolicyVersion).join(
         PolicyVersion, PolicyVersion.id == Rating.policy_version_id
     )
@@ -276,7 +257,7 @@ def rating_summary(
         .group_by(PolicyVersion.policy_id)
         .order_by(PolicyVersion.policy_id)
     )
-    policies = _policy_clauses(actor)
+    policies = policy_scope_clauses(actor, tuple(POLICY_ROLES))
     if policies is not None:
         query = query.where(or_(false(), *policies))
     if policy_id:
