@@ -16,7 +16,7 @@ from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
-from huiqi.web.api import v1
+from huiqi.web.api import calculator, v1
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import auth, catalogue, portal
 
@@ -59,6 +59,7 @@ def create_app(
     app.state.web = web or WebSettings.from_env()
     errors.install(app)
     app.include_router(v1.router)
+    app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(catalogue.router)
     app.include_router(portal.router)

@@ -167,4 +167,6 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/inbox",
         "/api/v1/inbox/{message_id}/read",
         "/api/v1/policies/{policy_id}/explain",
+        "/api/v1/calculator/questions",
+        "/api/v1/calculator",
     } == set(paths)
