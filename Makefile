@@ -37,7 +37,7 @@ bench: $(STAMP)
 # (then translate the new entries of huiqi/web/locale/zh_CN/LC_MESSAGES/messages.po).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o huiqi/web/locale/messages.pot huiqi/web
-	$(BIN)/pybabel update --no-location --omit-header -i huiqi/web/locale/messages.pot -d huiqi/web/locale -l zh_CN
+	$(BIN)/pybabel update --no-fuzzy-matching -i huiqi/web/locale/messages.pot -d huiqi/web/locale -l zh_CN
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

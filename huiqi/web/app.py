@@ -18,7 +18,7 @@ from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import calculator, v1
 from huiqi.web.settings import WebSettings
-from huiqi.web.views import auth, catalogue, portal
+from huiqi.web.views import auth, calculator_page, catalogue, portal
 
 # Scripts and styles only from this site: htmx and ECharts are vendored under /static.
 # (Inline style attributes are allowed: ECharts writes its tooltips with them.)
@@ -62,6 +62,7 @@ def create_app(
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(catalogue.router)
+    app.include_router(calculator_page.router)
     app.include_router(portal.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
