@@ -17,6 +17,7 @@ def test_the_calculator_page_answers_in_chinese_without_an_account(portal: Porta
     blank = client.get("/calculator")
     assert blank.status_code == 200
     assert "政策计算器" in blank.text and 'class="results"' not in blank.text  # none before asking
+    assert "数据年度 (人)" in blank.text  # a yearly figure says its year, its unit in Chinese
     key = _insured_key(portal)
     answered = client.get("/calculator", params={key: "5", "check": "1", "stranger": "x"})
     assert answered.status_code == 200, answered.text

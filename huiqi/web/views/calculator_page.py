@@ -11,9 +11,13 @@ from huiqi.db.engine import reading
 from huiqi.matching.answers import AnswerErrors
 from huiqi.matching.calculator import VERDICTS, calculate, calculator_questions
 from huiqi.web.deps import Factory, Viewer
+from huiqi.web.i18n import N_
 from huiqi.web.render import page
 
 router = APIRouter(include_in_schema=False)
+
+# The dictionary's units, shown translated next to a question (``_(q.unit)``).
+UNITS = (N_("yuan"), N_("persons"), N_("items"), N_("years"), N_("floors"), N_("tce"), N_("m2"))
 
 _MAX_ANSWER = 200
 
