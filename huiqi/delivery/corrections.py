@@ -26,6 +26,7 @@ from huiqi.config import Settings
 from huiqi.db.clock import utcnow
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import CorrectionRequest, DirectoryEntry
 from huiqi.engine.trace import jsonable
 from huiqi.errors import HuiqiError, NotFoundError
@@ -86,18 +87,7 @@ def _row(r: CorrectionRequest) -> CorrectionRow:
 
 
 def _text(value: Any, what: str, *, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise CorrectionError(f"{what} is required")
-        return None
-    if not isinstance(value, str):
-        raise CorrectionError(f"{what} is text, not {type(value).__name__}")
-    text = value.strip()
-    if len(text) > MAX_TEXT:
-        raise CorrectionError(f"{what} has at most {MAX_TEXT} characters, not {len(text)}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise CorrectionError(f"{what} cannot contain control characters")
-    return text
+    return clean_text(value, what, CorrectionError, required=required, max_length=MAX_TEXT)
 
 
 def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, Any]:

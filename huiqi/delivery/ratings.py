@@ -27,6 +27,7 @@ from huiqi.accounts.access import (
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import record_event, savepoint
+from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion, Rating
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
@@ -88,16 +89,7 @@ def check_stars(stars: Any) -> int:
 
 def check_comment(comment: Any) -> str | None:
     """The comment stripped (None when blank), or RatingError when it is not text or too long."""
-    if comment is None:
-        return None
-    if not isinstance(comment, str):
-        raise RatingError(f"a comment is text, not {type(comment).__name__}")
-    text = comment.strip()
-    if len(text) > MAX_COMMENT:
-        raise RatingError(f"a comment has at most {MAX_COMMENT} characters, not {len(text)}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise RatingError("a comment cannot contain control characters")
-    return text or None
+    return clean_text(comment, "a comment", RatingError, max_length=MAX_COMMENT)
 
 
 def _row(r: Rating, pv: PolicyVersion) -> RatingRow:

@@ -1,0 +1,35 @@
+"""Free text a user writes into the ledger (a comment, a reason): stripped, bounded in
+length, and free of control characters other than newline and tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huiqi.errors import HuiqiError
+
+MAX_LENGTH = 2000
+
+
+def clean_text(
+    value: Any,
+    what: str,
+    error: type[HuiqiError],
+    *,
+    required: bool = False,
+    max_length: int = MAX_LENGTH,
+) -> str | None:
+    """``value`` stripped, or None when blank; ``error`` says what is wrong with ``what``
+    (e.g. "the reason") when it is missing but ``required``, not text, too long, or holds
+    control characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise error(f"{what} is required")
+        return None
+    if not isinstance(value, str):
+        raise error(f"{what} is text, not {type(value).__name__}")
+    text = value.strip()
+    if len(text) > max_length:
+        raise error(f"{what} has at most {max_length} characters, not {len(text)}")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise error(f"{what} cannot contain control characters")
+    return text
