@@ -18,6 +18,7 @@ FLOW_MODULES = (
     "huiqi.delivery.claims",
     "huiqi.delivery.dashboard",
     "huiqi.delivery.disburse",
+    "huiqi.delivery.incremental",
     "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",
     "huiqi.delivery.notify",

@@ -46,12 +46,12 @@ from huiqi.errors import NotFoundError
 from huiqi.profiles.directory import identities
 
 
-def _deliver_chunk(
+def deliver_chunk(
     factory: sessionmaker[Session],
     pv_id: int,
     rows: list[ResultRow],
     sid: int,
-    actor: str,
+    username: str,
     rep: DeliveryReport,
 ) -> None:
     with transaction(factory) as s:
@@ -76,24 +76,24 @@ def _deliver_chunk(
         if not fresh:
             return
         if pv.delivery != DeliveryMode.AUTO:
-            offer_or_prefill(s, pv, fresh, sid, actor, rep)
+            offer_or_prefill(s, pv, fresh, sid, username, rep)
         elif pv.cap_group:
             # A shared cap is reserved row by row (it spans other policies' grants).
-            grant_one_by_one(s, pv, fresh, sid, actor, rep)
+            grant_one_by_one(s, pv, fresh, sid, username, rep)
         else:
             try:
                 with savepoint(s):
                     tally = DeliveryReport(
                         rep.policy_version_id, rep.policy_id, rep.version, rep.delivery, sid
                     )
-                    slow = grant_in_bulk(s, pv, fresh, sid, actor, tally)
+                    slow = grant_in_bulk(s, pv, fresh, sid, username, tally)
             except IntegrityError:
                 # A concurrent claim took an exclusivity slot or a record meanwhile: fall
                 # back to the careful path for this chunk (same results, row by row).
-                grant_one_by_one(s, pv, fresh, sid, actor, rep)
+                grant_one_by_one(s, pv, fresh, sid, username, rep)
                 return
             rep.merge(tally)
-            grant_one_by_one(s, pv, slow, sid, actor, rep)
+            grant_one_by_one(s, pv, slow, sid, username, rep)
 
 
 def _flag_lost(
@@ -109,33 +109,42 @@ def _flag_lost(
                 Entitlement.snapshot_id != sid,
             )
         ).all()
-        lost = [(i, u) for i, u in candidates if u not in eligible]
-        reason = f"no longer eligible on snapshot {sid}; kept as granted or offered until an officer reviews it"
-        for start in range(0, len(lost), CHUNK):
-            part = lost[start : start + CHUNK]
-            s.execute(
-                update(Entitlement)
-                .where(Entitlement.id.in_([i for i, _ in part]))
-                .values(review_flag=True, review_reason=reason, updated_at=utcnow())
-            )
-            now = utcnow()
-            record_events(
-                s,
-                [
-                    {
-                        "at": now,
-                        "actor": actor,
-                        "kind": "review_flag",
-                        "uscc": u,
-                        "policy_version_id": pv_id,
-                        "entity": f"entitlement:{i}",
-                        "reason": reason,
-                        "data": {"snapshot_id": sid},
-                    }
-                    for i, u in part
-                ],
-            )
+        lost = [(i, u, pv_id) for i, u in candidates if u not in eligible]
+        flag_for_review(s, lost, sid, actor)
         return len(lost)
+
+
+def flag_for_review(s: Session, lost: list[tuple[int, str, int]], sid: int, username: str) -> None:
+    """Flag these records (entitlement id, USCC, version id) for an officer's review, with
+    an audit event each: the enterprise is no longer eligible on snapshot ``sid``."""
+    reason = (
+        f"no longer eligible on snapshot {sid};"
+        " kept as granted or offered until an officer reviews it"
+    )
+    for start in range(0, len(lost), CHUNK):
+        part = lost[start : start + CHUNK]
+        s.execute(
+            update(Entitlement)
+            .where(Entitlement.id.in_([i for i, _, _ in part]))
+            .values(review_flag=True, review_reason=reason, updated_at=utcnow())
+        )
+        now = utcnow()
+        record_events(
+            s,
+            [
+                {
+                    "at": now,
+                    "actor": username,
+                    "kind": "review_flag",
+                    "uscc": u,
+                    "policy_version_id": pv_id,
+                    "entity": f"entitlement:{i}",
+                    "reason": reason,
+                    "data": {"snapshot_id": sid},
+                }
+                for i, u, pv_id in part
+            ],
+        )
 
 
 def deliver(
@@ -180,7 +189,7 @@ def deliver(
         s.flush()
         run_id = run.id
     for i, start in enumerate(range(0, len(rows), chunk)):
-        _deliver_chunk(factory, pv.id, rows[start : start + chunk], sid, actor.username, rep)
+        deliver_chunk(factory, pv.id, rows[start : start + chunk], sid, actor.username, rep)
         if on_chunk:
             on_chunk(i + 1, (len(rows) + chunk - 1) // chunk)
     rep.flagged = _flag_lost(

@@ -26,6 +26,10 @@ from huiqi.profiles.uscc import validate
 # Delivery's name for one enterprise's trace of one policy (a row it delivers).
 ResultRow = PolicyTrace
 
+# Up to this many chosen enterprises are evaluated in process (the "single" backend,
+# which reads each one's row groups); more go to the bulk engine.
+SINGLE_LIMIT = 1000
+
 
 def _backend(backend: Backend | str | None, **options: object) -> Backend:
     if isinstance(backend, Backend):
@@ -89,13 +93,14 @@ def explain(
     snapshot_id: int | None = None,
     backend: Backend | str | None = None,
 ) -> list[PolicyTrace]:
-    """Explain every given policy for one enterprise of a snapshot (default: the latest).
+    """Explain every given policy for one enterprise of a snapshot (default: the latest),
+    in process (the "single" backend) unless ``backend`` says otherwise.
 
     Raises NotFoundError when the enterprise is not in the snapshot.
     """
     code = validate(uscc, prefixes=None)
     snapshot = open_snapshot(settings, snapshot_id)
-    traces = _backend(backend).trace(snapshot, policies, usccs=[code])
+    traces = _backend(backend or "single").trace(snapshot, policies, usccs=[code])
     if not traces and policies:
         raise NotFoundError(f"no enterprise with USCC {code} in this snapshot")
     return traces
@@ -117,5 +122,7 @@ def snapshot_result_rows(
     recomputation re-evaluates one grant with ``usccs=[uscc]`` and every status.
     """
     snapshot = open_snapshot(settings, snapshot_id)
-    rows = _backend(backend).trace(snapshot, [cp], usccs=usccs, statuses=statuses)
+    # A few enterprises (recomputing a grant) in process; a whole snapshot in bulk.
+    chosen = backend or ("single" if usccs is not None and len(usccs) <= SINGLE_LIMIT else None)
+    rows = _backend(chosen).trace(snapshot, [cp], usccs=usccs, statuses=statuses)
     return snapshot.id, rows

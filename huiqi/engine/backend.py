@@ -11,6 +11,7 @@ name        dialect    supports_bulk  supports_snapshots  what it is
 ==========  =========  =============  ==================  =========================
 ``duckdb``  duckdb     yes            yes                 the engine (default)
 ``python``  (none)     no             no                  the pure-Python reference
+``single``  (none)     no             yes                 a few enterprises, in process
 ==========  =========  =============  ==================  =========================
 
 Spark, PostgreSQL and an array backend are meant to register here the same way.
@@ -122,6 +123,7 @@ class Backend(ABC):
 _REGISTRY: dict[str, str | type[Backend]] = {
     "duckdb": "huiqi.engine.duckdb.backend:DuckDBBackend",
     "python": "huiqi.engine.python.backend:PythonBackend",
+    "single": "huiqi.engine.single.backend:SingleBackend",
 }
 
 

@@ -101,7 +101,12 @@ class Contract:
 class Population:
     """Every enterprise of a source with its relations and contracts, for the reference."""
 
-    def __init__(self, profiles: Iterable[RawProfile]) -> None:
+    def __init__(
+        self, profiles: Iterable[RawProfile], *, contract_years: set[int] | None = None
+    ) -> None:
+        """``contract_years``: the years the whole source holds contracts for, when the
+        profiles are only part of it (one enterprise's neighbourhood); default, the years
+        of the profiles' own contracts."""
         self.profiles = {p.uscc: p for p in profiles}
         self.relations = [r for p in self.profiles.values() for r in p.relations]
         self.of: dict[str, list[Relation]] = {}
@@ -109,9 +114,11 @@ class Population:
         for r in self.relations:
             self.of.setdefault(r.uscc, []).append(r)
             self.by_party.setdefault(r.party, []).append(r)
-        self.contract_years = {
-            c.signed_on.year for p in self.profiles.values() for c in p.contracts
-        }
+        self.contract_years = (
+            contract_years
+            if contract_years is not None
+            else {c.signed_on.year for p in self.profiles.values() for c in p.contracts}
+        )
 
     def related(self, a: str, b: str, day: dt.date) -> bool:
         """Whether ``a`` and ``b`` are related parties on ``day`` (the module's definition)."""

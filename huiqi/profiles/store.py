@@ -37,6 +37,10 @@ from huiqi.profiles.links import LINK_TABLES, create_link_tables
 DATA_TABLES = ("enterprises", "enterprise_years", "qualifications", *LINK_TABLES)
 # Tables a snapshot frozen before relations and contracts existed lacks: read as empty.
 OPTIONAL_TABLES = LINK_TABLES
+# Rows per row group of a frozen snapshot's files: small enough that decoding the one
+# group that holds an enterprise takes a few milliseconds, large enough that a bulk scan
+# runs as fast as with DuckDB's default (122,880).
+FROZEN_ROW_GROUP = 4096
 
 
 def enum_type_name(field: Field) -> str:
@@ -305,9 +309,13 @@ class ProfileStore:
             # The path is a parameter, never SQL text: a data directory may contain a quote.
             # zstd level 1: a third less CPU than the default level 3 on a yearly table,
             # and no larger on these columns (1.57 M rows: 59.3 MB against 60.7 MB).
+            # Sorted by USCC in row groups of FROZEN_ROW_GROUP rows: one enterprise is
+            # then read by decoding one small row group per file (engine/single/lookup),
+            # and the same data always freezes in the same order.
             con.execute(
-                f"COPY (SELECT * FROM {table}) TO ?"
-                " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
+                f"COPY (SELECT * FROM {table} ORDER BY uscc) TO ?"
+                " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1,"
+                f" ROW_GROUP_SIZE {FROZEN_ROW_GROUP})",
                 [str(path)],
             )
             private_file(path)

@@ -132,6 +132,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         corrections,
         dashboard,
         disburse,
+        incremental,
         lifecycle,
         notify,
         payments,
@@ -237,6 +238,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.delivery.publish.deliver": (
             lambda w, a: publishing.deliver(w.settings, w.factory, w.confirm_version, actor=a),
             _row(policy_publisher="own", scheduler="both"),
+        ),
+        "huiqi.delivery.incremental.deliver_changes": (
+            lambda w, a: incremental.deliver_changes(w.settings, w.factory, actor=a),
+            _row(scheduler="both"),
         ),
         "huiqi.delivery.claims.claim": (
             lambda w, a: claims.claim(

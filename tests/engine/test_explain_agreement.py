@@ -58,6 +58,7 @@ def world() -> dict[str, object]:
         "explanations": explanations,
         "traces": duck.trace(profiles, policies, usccs=usccs),
         "reference": get_backend("python").trace(profiles, policies, usccs=usccs),
+        "single": get_backend("single").trace(profiles, policies, usccs=usccs),
     }
 
 
@@ -67,6 +68,15 @@ def test_duckdb_traces_equal_the_reference_backend_traces(world: dict[str, objec
     assert isinstance(traces, list) and isinstance(reference, list)
     assert len(traces) == len(reference) == N_EXPLAINED * len(POLICIES)
     wrong = [f"{a}\n  != {b}" for a, b in zip(traces, reference, strict=True) if a != b]
+    assert not wrong, f"{len(wrong)} traces differ:\n" + "\n".join(wrong[:3])
+
+
+def test_in_process_traces_equal_the_reference_backend_traces(world: dict[str, object]) -> None:
+    """The one-enterprise backend explains exactly as the reference (and so as DuckDB)."""
+    single, reference = world["single"], world["reference"]
+    assert isinstance(single, list) and isinstance(reference, list)
+    assert len(single) == len(reference) == N_EXPLAINED * len(POLICIES)
+    wrong = [f"{a}\n  != {b}" for a, b in zip(single, reference, strict=True) if a != b]
     assert not wrong, f"{len(wrong)} traces differ:\n" + "\n".join(wrong[:3])
 
 

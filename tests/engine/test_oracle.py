@@ -26,7 +26,7 @@ from huiqi.engine.profile import RawProfile
 
 N_PROFILES = 2000
 # Every backend that can evaluate profiles held in memory, checked against "python".
-BACKENDS = ["duckdb"]
+BACKENDS = ["duckdb", "single"]
 
 
 @pytest.fixture(scope="module")

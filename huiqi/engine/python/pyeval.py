@@ -32,7 +32,11 @@ _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 def column_value(name: str, prof: RawProfile, pop: Population | None = None) -> Any:
     """A frame column's value for one profile, computed from the raw profile (and, for
     contracts and group totals, the population it belongs to: default, itself alone)."""
-    col = FrameColumn.parse(name)
+    return frame_value(FrameColumn.parse(name), prof, pop)
+
+
+def frame_value(col: FrameColumn, prof: RawProfile, pop: Population | None = None) -> Any:
+    """``column_value`` for a column already parsed."""
     if col.kind in ("contracts", "group"):
         population = pop if pop is not None else Population([prof])
         if col.kind == "contracts":

@@ -1,0 +1,235 @@
+"""Re-match only the enterprises whose data changed, and deliver what follows.
+
+After an import, most enterprises are as they were: matching every published version
+against the whole population again (``publish.deliver``) costs time proportional to
+the population. ``deliver_changes`` visits only the enterprises the new snapshot
+changed since the last delivery (``engine/single/changes``), evaluates them against
+every published version in process (the ``single`` backend: each distinct criterion
+once per enterprise), and applies the same delivery rules as a full run, through the
+same code: the newly eligible get their grant, offer or pre-filled application (keyed
+by version, enterprise and benefit period, so nothing is delivered twice); records of
+enterprises no longer eligible are flagged for an officer's review, never revoked.
+
+The cost is proportional to the changed enterprises (and the versions that have
+something for them), not to the population. Above ``BULK_ABOVE`` changed enterprises
+a full delivery of each version is cheaper, and is run instead. A version that has
+never been delivered is left alone and named in the report: its first delivery is a
+whole-population run an officer starts (``huiqi deliver ID``), not a side effect.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.roles import Role
+from huiqi.config import Settings
+from huiqi.db.engine import transaction
+from huiqi.delivery import counts, directory
+from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
+from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
+from huiqi.engine import ERROR, CompiledPolicy, PolicyTrace, get_backend, open_snapshot
+from huiqi.engine.single.backend import program_for
+from huiqi.engine.single.changes import changed_enterprises
+from huiqi.matching.published import compiled_version
+from huiqi.profiles.directory import identities
+
+# Above this many changed enterprises, a full delivery of each version is cheaper.
+BULK_ABOVE = 200_000
+
+
+@dataclass
+class ChangeReport:
+    """What an incremental delivery did."""
+
+    snapshot_id: int
+    since: int | None
+    changed: int = 0
+    versions: int = 0
+    full: list[str] = field(default_factory=list)  # versions delivered in full instead
+    undelivered: list[str] = field(default_factory=list)  # never delivered: left alone
+    reports: list[DeliveryReport] = field(default_factory=list)
+    flagged: int = 0
+    match_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def new_records(self) -> int:
+        return sum(r.new_records for r in self.reports)
+
+    def summary(self) -> str:
+        since = "never delivered" if self.since is None else f"since snapshot {self.since}"
+        lines = [
+            f"snapshot {self.snapshot_id} ({since}): {self.changed} enterprises changed,"
+            f" re-matched against {self.versions} published versions in"
+            f" {self.match_seconds:.2f} s; {self.new_records} new records,"
+            f" {self.flagged} flagged for review; {self.seconds:.2f} s in all"
+        ]
+        if self.full:
+            lines.append(f"delivered in full: {', '.join(self.full)}")
+        if self.undelivered:
+            lines.append(
+                f"never delivered, left alone (deliver them with 'huiqi deliver ID'):"
+                f" {', '.join(self.undelivered)}"
+            )
+        lines += [f"  {r.summary()}" for r in self.reports if r.new_records or r.errors]
+        return "\n".join(lines)
+
+
+def _last_delivered(session: Session, version_ids: list[int]) -> dict[int, int]:
+    """Each version's newest snapshot with a finished delivery run."""
+    rows = session.execute(
+        select(DeliveryRun.policy_version_id, func.max(DeliveryRun.snapshot_id))
+        .where(DeliveryRun.policy_version_id.in_(version_ids), DeliveryRun.finished_at.is_not(None))
+        .group_by(DeliveryRun.policy_version_id)
+    ).all()
+    return {int(v): int(s) for v, s in rows}
+
+
+def deliver_changes(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    snapshot_id: int | None = None,
+    usccs: list[str] | None = None,
+) -> ChangeReport:
+    """Re-match the enterprises changed since the last delivery (or ``usccs``) against
+    every published version and deliver what follows (the scheduler's job after an
+    import: it delivers every published version, so it is the scheduler's alone; a
+    policy publisher delivers its own policies in full with ``publish.deliver``)."""
+    require_role(actor, "deliver changed enterprises", Role.SCHEDULER)
+    started = time.perf_counter()
+    snapshot = open_snapshot(settings, snapshot_id)
+    sid = snapshot.id
+    with factory() as s:
+        versions = list(
+            s.scalars(
+                select(PolicyVersion)
+                .where(PolicyVersion.status == VersionStatus.PUBLISHED)
+                .order_by(PolicyVersion.id)
+            )
+        )
+        last = _last_delivered(s, [pv.id for pv in versions])
+        compiled = {pv.id: compiled_version(pv) for pv in versions if pv.id in last}
+        modes = {pv.id: (pv.delivery, f"{pv.policy_id} v{pv.version}") for pv in versions}
+    report = ChangeReport(sid, min(last.values()) if last else None)
+    report.undelivered = [modes[pv.id][1] for pv in versions if pv.id not in last]
+    behind = [pv.id for pv in versions if pv.id in last]
+    program = program_for([compiled[v] for v in behind])
+    if usccs is None and behind:
+        since = min(last[v] for v in behind)
+        usccs = changed_enterprises(snapshot, since, links=program.links) if since < sid else []
+    changed = sorted(set(usccs or []))
+    report.changed = len(changed)
+    report.versions = len(behind)
+    if len(changed) > BULK_ABOVE:
+        for pv_id in behind:
+            report.full.append(modes[pv_id][1])
+            report.reports.append(deliver(settings, factory, pv_id, actor=actor, snapshot_id=sid))
+        behind = []  # each full run recorded its own delivery run
+    if behind and changed:
+        _deliver_changed(settings, factory, report, behind, compiled, modes, changed, actor)
+    with transaction(factory) as s:
+        now = utcnow()
+        for pv_id in behind:
+            rep = next((r for r in report.reports if r.policy_version_id == pv_id), None)
+            s.add(
+                DeliveryRun(
+                    policy_version_id=pv_id,
+                    snapshot_id=sid,
+                    started_at=now,
+                    finished_at=now,
+                    eligible=rep.matched if rep else 0,
+                    new_records=rep.new_records if rep else 0,
+                    flagged=rep.flagged if rep else 0,
+                )
+            )
+        counts.compact(s)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _deliver_changed(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    report: ChangeReport,
+    behind: list[int],
+    compiled: dict[int, CompiledPolicy],
+    modes: dict[int, tuple[str, str]],
+    changed: list[str],
+    actor: Actor,
+) -> None:
+    sid = report.snapshot_id
+    policies = [compiled[v] for v in behind]
+    started = time.perf_counter()
+    traces = get_backend("single").trace(
+        open_snapshot(settings, sid),
+        policies,
+        usccs=changed,
+        statuses=(MatchStatus.ELIGIBLE, MatchStatus.NEAR_MISS, ERROR),
+    )
+    report.match_seconds = time.perf_counter() - started
+    by_version: dict[int, list[PolicyTrace]] = defaultdict(list)
+    keep: set[tuple[int, str]] = set()  # (version, USCC) not to flag: eligible or in error
+    version_of = {
+        (cp.policy.id, cp.policy.version): v for v, cp in zip(behind, policies, strict=True)
+    }
+    for t in traces:
+        pv_id = version_of[t.policy_id, t.version]
+        if t.status in (MatchStatus.ELIGIBLE, ERROR):
+            keep.add((pv_id, t.uscc))
+        if t.status == ERROR:
+            continue
+        if t.status == MatchStatus.NEAR_MISS and modes[pv_id][0] != DeliveryMode.APPLY:
+            continue
+        by_version[pv_id].append(t)
+    if by_version:
+        known = identities(
+            settings, sid, sorted({t.uscc for rows in by_version.values() for t in rows})
+        )
+        with transaction(factory) as s:
+            directory.refresh(s, known, sid)
+    for pv_id, rows in by_version.items():
+        cp = compiled[pv_id]
+        rep = DeliveryReport(pv_id, cp.policy.id, cp.policy.version, modes[pv_id][0], sid)
+        rep.matched = sum(1 for t in rows if t.status == MatchStatus.ELIGIBLE)
+        for start in range(0, len(rows), CHUNK):
+            deliver_chunk(factory, pv_id, rows[start : start + CHUNK], sid, actor.username, rep)
+        report.reports.append(rep)
+    report.flagged = _flag_changed(factory, behind, changed, keep, sid, actor.username)
+
+
+def _flag_changed(
+    factory: sessionmaker[Session],
+    versions: list[int],
+    changed: list[str],
+    keep: set[tuple[int, str]],
+    sid: int,
+    actor: str,
+) -> int:
+    """Flag the open records of changed enterprises that are no longer eligible."""
+    flagged = 0
+    with transaction(factory) as s:
+        for start in range(0, len(changed), CHUNK):
+            part = changed[start : start + CHUNK]
+            rows = s.execute(
+                select(Entitlement.id, Entitlement.uscc, Entitlement.policy_version_id).where(
+                    Entitlement.uscc.in_(part),
+                    Entitlement.policy_version_id.in_(versions),
+                    Entitlement.review_flag.is_(False),
+                    Entitlement.status.in_(OPEN_STATUSES),
+                    Entitlement.snapshot_id != sid,
+                )
+            ).all()
+            lost = [(i, u, v) for i, u, v in rows if (v, u) not in keep]
+            flag_for_review(s, lost, sid, actor)
+            flagged += len(lost)
+    return flagged
