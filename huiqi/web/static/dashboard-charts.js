@@ -7,6 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!holder || typeof echarts === "undefined") return;
   var unit = holder.dataset.unit, count = holder.dataset.count;
   var names = JSON.parse(holder.dataset.districts || "{}");
+  var statuses = JSON.parse(holder.dataset.statuses || "{}");
   var english = holder.dataset.lang === "en";
   function label(key, value) {
     if (value === null || value === undefined) return "—";
@@ -29,7 +30,7 @@ document.addEventListener("DOMContentLoaded", function () {
         if (box.dataset.stack) {
           var byStack = {};
           rows.forEach(function (row) {
-            var s = String(row[box.dataset.stack]);
+            var s = statuses[row[box.dataset.stack]] || String(row[box.dataset.stack]);
             byStack[s] = byStack[s] || categories.map(function () { return 0; });
             byStack[s][categories.indexOf(label(box.dataset.key, row[key]))] += row.n;
           });
@@ -47,8 +48,8 @@ document.addEventListener("DOMContentLoaded", function () {
         chart.setOption({
           title: { text: box.dataset.title, textStyle: { fontSize: 15 } },
           tooltip: { trigger: "axis", valueFormatter: function (v) { return money ? yuan(v) + " " + unit : v + " " + count; } },
-          legend: box.dataset.stack ? { top: 24 } : undefined,
-          grid: { top: box.dataset.stack ? 60 : 40, containLabel: true },
+          legend: box.dataset.stack ? { bottom: 0 } : undefined,
+          grid: { top: 40, bottom: box.dataset.stack ? 36 : 10, containLabel: true },
           xAxis: { type: "category", data: categories, axisLabel: { interval: 0, rotate: categories.length > 4 ? 30 : 0 } },
           yAxis: { type: "value", axisLabel: { formatter: function (v) { return money ? yuan(v) : v; } } },
           series: series
