@@ -28,6 +28,7 @@ from huiqi.web.views import (
     nearmiss,
     portal,
     ratings,
+    simulate_page,
 )
 
 # Scripts and styles only from this site: htmx and ECharts are vendored under /static.
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(nearmiss.router)
     app.include_router(console.router)
     app.include_router(dashboard.router)
+    app.include_router(simulate_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")

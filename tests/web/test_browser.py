@@ -261,3 +261,22 @@ def test_an_officer_approves_an_application_and_sees_the_dashboard_chart(
             browser.close()
     with portal.factory() as s:
         assert s.scalar(select(func.count()).where(Grant.entitlement_id == record["id"])) == 1
+
+
+def test_an_author_simulates_a_draft_and_sees_its_charts(portal: Portal, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = sign_in_page(browser.new_context(), server, "author")
+            page.goto(f"{server}/console/simulate")
+            page.select_option("#start", OFFER)
+            page.click("text=打开政策文本")
+            expect(page.locator("#text")).to_contain_text("insured_employees > 0")
+            page.click("#simulate-button")
+            expect(page.locator("#sim-eligible")).to_have_text("8")
+            page.wait_for_selector("#sim-district_code canvas")
+            expect(page.locator("#sim-size_class")).to_have_attribute("data-drawn", "1")
+        finally:
+            browser.close()
