@@ -86,10 +86,9 @@ def rate_record_form(
 def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -> Response:
     """Record the rating, or show the form again with the refusal next to its field."""
     kind = "grant" if form.get("kind") == "grant" else "record"
-    try:
-        target = int(form.get("target", ""))
-    except ValueError:
-        raise HuiqiError("the form names nothing to rate; reload the page") from None
+    target = int(form["target"]) if form.get("target", "").isdigit() else 0
+    if not 1 <= target <= 2**62:
+        raise HuiqiError("the form names nothing to rate; reload the page")
     errors: dict[str, str] = {}
     stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None
     if stars is None:
