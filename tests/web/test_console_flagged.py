@@ -31,6 +31,10 @@ def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Por
     page = officer.get("/console/flagged").text
     assert f'<td class="uscc">{lost}</td>' in page and "no longer eligible" in page
     assert page.count('<td class="uscc">') == 1
+    # The API's twin: the records flagged for review.
+    headers = {"Authorization": f"Bearer {portal.token('officer')}"}
+    flagged = portal.client().get("/api/v1/records", params={"flagged": "true"}, headers=headers)
+    assert [(r["uscc"], r["review_flag"]) for r in flagged.json()] == [(lost, True)]
     # An officer of another district sees no flag of this district's policy.
     elsewhere = sign_in(portal.client(), "reviewer-elsewhere").get("/console/flagged").text
     assert lost not in elsewhere
