@@ -235,6 +235,7 @@ def test_the_api_rates_a_grant_and_refuses_stars_out_of_range(portal: Portal) ->
 
 def test_almost_eligible_shows_the_one_missing_figure_with_its_gap(portal: Portal) -> None:
     client = sign_in(portal.client(), "ent7")
+    assert 'href="/almost"' in client.get("/home").text  # one click from the home
     page = client.get("/almost")
     assert page.status_code == 200
     card = re.search(rf'<li class="card" data-policy="{NEAR}">(.*?)</li>', page.text, re.S)
