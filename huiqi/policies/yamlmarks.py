@@ -78,7 +78,14 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path, marks: Marks) -> Any:
 
 def load_with_marks(text: str, filename: str) -> tuple[Any, Marks]:
     """Parse one YAML document; return (data, marks). Syntax errors become PolicyError."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: refused before parsing
+        raise PolicyError(
+            f"not valid YAML: character #x{exc.character:04x} is not allowed"
+            " (remove control characters)",
+            location=Location(filename, *_line_column(text, exc.position)),
+        ) from exc
     loader.name = filename
     try:
         node = loader.get_single_node()
@@ -94,6 +101,11 @@ def load_with_marks(text: str, filename: str) -> tuple[Any, Marks]:
         ) from exc
     finally:
         loader.dispose()
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
 
 
 def locate(marks: Marks, path: Path, filename: str) -> Location:

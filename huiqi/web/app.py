@@ -16,9 +16,20 @@ from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
-from huiqi.web.api import calculator, v1
+from huiqi.web.api import calculator, services, v1
 from huiqi.web.settings import WebSettings
-from huiqi.web.views import auth, calculator_page, catalogue, portal
+from huiqi.web.views import (
+    auth,
+    calculator_page,
+    catalogue,
+    console,
+    dashboard,
+    mydata,
+    nearmiss,
+    portal,
+    ratings,
+    simulate_page,
+)
 
 # Scripts and styles only from this site: htmx and ECharts are vendored under /static.
 # (Inline style attributes are allowed: ECharts writes its tooltips with them.)
@@ -59,11 +70,18 @@ def create_app(
     app.state.web = web or WebSettings.from_env()
     errors.install(app)
     app.include_router(v1.router)
+    app.include_router(services.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(catalogue.router)
     app.include_router(calculator_page.router)
     app.include_router(portal.router)
+    app.include_router(mydata.router)
+    app.include_router(ratings.router)
+    app.include_router(nearmiss.router)
+    app.include_router(console.router)
+    app.include_router(dashboard.router)
+    app.include_router(simulate_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")

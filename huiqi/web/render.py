@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from decimal import Decimal
 from typing import Any
 
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from huiqi.accounts.roles import Role
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.money import format_yuan
 from huiqi.web import i18n
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 
+STAFF_ROLES = (*sorted(POLICY_ROLES), Role.DATA_STEWARD, Role.FINANCE_OFFICER, Role.ADMIN)
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 
@@ -42,6 +44,11 @@ def _yuan(fen: int | None) -> str:
     return format_yuan(fen)
 
 
+def _figure(value: Decimal) -> str:
+    """An exact figure as written (no exponent, no trailing zeros)."""
+    return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:,f}"
+
+
 def _date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return "—"
@@ -61,6 +68,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["pick"] = _pick(language)
     env.filters["yuan"] = _yuan
     env.filters["day"] = _date
+    env.filters["figure"] = _figure
     env.globals["LANGUAGES"] = LANGUAGE_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     return env
@@ -77,6 +85,8 @@ def page(
         "request": request,
         "enterprise": own[0] if len(own) == 1 else None,
         "portal_user": bool(actor and actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)),
+        # Officers see the console in the navigation (what they may do there, the services decide).
+        "staff_user": bool(actor and actor.has(*STAFF_ROLES)),
         "lang": language,
         "csrf_token": csrf_token(request),
         "actor": actor,

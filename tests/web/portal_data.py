@@ -35,6 +35,15 @@ PASSWORD = "portal-test-pass-2026"
 AUTO, OFFER, APPLY = "web-auto", "web-offer", "web-apply"
 LIBRARY_POLICY = "jd-rd-expense-subsidy-2026"  # in the catalogue only: "研发费用"
 ENTERPRISES = 8  # ent0 … ent7, each its own user; tests that claim use their own
+DISTRICT = "310115"  # the district of the test policies (helpers.policy_yaml)
+# The officers: the right one for each queue, and ones with the wrong role or scope.
+STAFF = {
+    "officer": [RoleGrant(Role.POLICY_REVIEWER, "*")],
+    "reviewer-elsewhere": [RoleGrant(Role.POLICY_REVIEWER, "district:310104")],
+    "author": [RoleGrant(Role.POLICY_AUTHOR, "*")],
+    "steward": [RoleGrant(Role.DATA_STEWARD)],
+    "finance": [RoleGrant(Role.FINANCE_OFFICER)],
+}
 
 
 @dataclass
@@ -81,13 +90,8 @@ def portal_world(tmp: Path) -> Iterator[Portal]:
         with transaction(factory) as s:
             accounts.init_admin(s, username="admin", password=PASSWORD)
             admin = accounts.actor_of(accounts.find_user(s, "admin"))
-            accounts.add_user(
-                s,
-                actor=admin,
-                username="officer",
-                roles=[RoleGrant(Role.POLICY_REVIEWER, "*")],
-                password=PASSWORD,
-            )
+            for name, grants in STAFF.items():
+                accounts.add_user(s, actor=admin, username=name, roles=grants, password=PASSWORD)
             for i, code in enumerate(codes):
                 accounts.add_user(
                     s,

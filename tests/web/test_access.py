@@ -7,7 +7,7 @@ import pytest
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import Entitlement, Grant, Notification
+from huiqi.delivery.models import CorrectionRequest, Entitlement, Grant, Notification, Rating
 
 OWNER, INTRUDER = 0, 7
 
@@ -128,3 +128,210 @@ def test_anonymous_callers_are_asked_to_sign_in(portal: Portal, victim: dict[str
     # The public policy page shows no enterprise's data to an anonymous visitor.
     public = client.get(f"/policies/{AUTO}", params={"uscc": victim["uscc"]})
     assert public.status_code == 200 and not any(s in public.text for s in secrets_of(victim))
+
+
+def enterprise_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str], object]]:
+    """The enterprise pages' API twins (my data, corrections, ratings, near misses), each
+    naming the owner's enterprise or the owner's grant."""
+    uscc, grant = str(victim["uscc"]), victim["grant"]
+    assert isinstance(grant, dict)
+    return [
+        ("GET", "/api/v1/my-data", {"uscc": uscc}, None),
+        ("GET", "/api/v1/near-misses", {"uscc": uscc}, None),
+        ("GET", "/api/v1/corrections", {"uscc": uscc}, None),
+        (
+            "POST",
+            "/api/v1/corrections",
+            {},
+            {"uscc": uscc, "field": "insured_employees", "year": 2025, "value": 1},
+        ),
+        ("POST", "/api/v1/ratings", {}, {"grant_id": grant["id"], "stars": 1}),
+    ]
+
+
+def _reports(portal: Portal) -> tuple[int, int]:
+    """Correction requests and ratings: what a refused call must not add."""
+    with portal.factory() as s:
+        corrections = s.scalar(select(func.count()).select_from(CorrectionRequest)) or 0
+        ratings = s.scalar(select(func.count()).select_from(Rating)) or 0
+    return corrections, ratings
+
+
+def test_another_enterprise_cannot_read_report_or_rate_for_the_owner(
+    portal: Portal, victim: dict[str, object]
+) -> None:
+    uscc, grant = str(victim["uscc"]), victim["grant"]
+    assert isinstance(grant, dict)
+    before = _reports(portal)
+    api = portal.client()
+    headers = {"Authorization": f"Bearer {portal.token(f'ent{INTRUDER}')}"}
+    for method, path, params, body in enterprise_calls(victim):
+        response = api.request(method, path, params=params, json=body, headers=headers)
+        assert response.status_code in (403, 404), (method, path, response.text)
+        assert not any(s in response.text for s in secrets_of(victim)), path
+    client = sign_in(portal.client(), f"ent{INTRUDER}")
+    token = page_token(client, "/policies")
+    pages = [
+        ("GET", "/my-data", {"uscc": uscc}, None),
+        ("GET", "/my-data/correct", {"uscc": uscc, "field": "insured_employees"}, None),
+        ("GET", "/almost", {"uscc": uscc}, None),
+        ("GET", f"/grants/{grant['id']}/rate", {}, None),
+        ("GET", f"/grants/{grant['id']}/rate", {"uscc": uscc}, None),
+        (
+            "POST",
+            "/my-data/correct",
+            {},
+            {"uscc": uscc, "field": "insured_employees", "year": "2025", "value": "1"}
+            | {"csrf_token": token},
+        ),
+        (
+            "POST",
+            "/rate",
+            {},
+            {"kind": "grant", "target": str(grant["id"]), "stars": "1", "csrf_token": token},
+        ),
+    ]
+    for method, path, params, form in pages:
+        response = client.request(method, path, params=params, data=form, follow_redirects=False)
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+        assert not any(s in response.text for s in secrets_of(victim)), path
+    assert _reports(portal) == before
+    # The session's own API calls too (with the CSRF header on writes).
+    for method, path, params, body in enterprise_calls(victim):
+        response = client.request(
+            method, path, params=params, json=body, headers={"X-CSRF-Token": token}
+        )
+        assert response.status_code in (403, 404), (method, path, response.text)
+    assert _reports(portal) == before
+
+
+@pytest.fixture(scope="module")
+def pending(portal: Portal, victim: dict[str, object]) -> dict[str, int]:
+    """The owner's submitted application and open correction request: what officers decide."""
+    client = portal.client()
+    owner = {"Authorization": f"Bearer {portal.token(f'ent{OWNER}')}"}
+    application = victim["application"]
+    assert isinstance(application, dict)
+    sent = client.post(f"/api/v1/records/{application['id']}/submit", headers=owner)
+    assert sent.status_code == 200, sent.text
+    made = client.post(
+        "/api/v1/corrections",
+        json={"field": "insured_employees", "year": 2025, "value": 20},
+        headers=owner,
+    )
+    assert made.status_code == 200, made.text
+    return {"record": int(application["id"]), "correction": int(made.json()["id"])}
+
+
+# Every officer action, with the users that must be refused it: the wrong role, the right
+# role in another scope (a reviewer of another district), and enterprises (the owner too).
+ENTERPRISES = [f"ent{OWNER}", f"ent{INTRUDER}"]
+REVIEW_REFUSED = ["reviewer-elsewhere", "author", "steward", "finance", *ENTERPRISES]
+DECIDE_REFUSED = ["officer", "reviewer-elsewhere", "author", "finance", *ENTERPRISES]
+
+
+def officer_actions(pending: dict[str, int]) -> list[tuple[list[str], str, str, object, dict]]:
+    """(refused users, API path, page path, API body, page form) of each officer action."""
+    record, correction = pending["record"], pending["correction"]
+    return [
+        (REVIEW_REFUSED, f"/api/v1/applications/{record}/approve", "", None, {}),
+        (
+            REVIEW_REFUSED,
+            f"/api/v1/applications/{record}/reject",
+            f"/console/applications/{record}/reject",
+            {"reason": "不符合"},
+            {"reason": "不符合"},
+        ),
+        (
+            REVIEW_REFUSED,
+            f"/api/v1/applications/{record}/approve",
+            f"/console/applications/{record}/approve",
+            None,
+            {},
+        ),
+        (
+            DECIDE_REFUSED,
+            f"/api/v1/corrections/{correction}/decide",
+            f"/console/corrections/{correction}/decide",
+            {"accept": True, "reason": "核实无误"},
+            {"decision": "accept", "reason": "核实无误"},
+        ),
+    ]
+
+
+def _decisions(portal: Portal, pending: dict[str, int]) -> tuple[str, str, int]:
+    with portal.factory() as s:
+        record = s.get(Entitlement, pending["record"])
+        correction = s.get(CorrectionRequest, pending["correction"])
+        grants = s.scalar(select(func.count()).select_from(Grant)) or 0
+        assert record is not None and correction is not None
+        return record.status, correction.status, grants
+
+
+def test_every_officer_action_is_refused_to_the_wrong_role_or_scope(
+    portal: Portal, pending: dict[str, int]
+) -> None:
+    before = _decisions(portal, pending)
+    assert before[:2] == ("submitted", "open")
+    for refused, api_path, page_path, body, form in officer_actions(pending):
+        for user in refused:
+            headers = {"Authorization": f"Bearer {portal.token(user)}"}
+            response = portal.client().post(api_path, json=body, headers=headers)
+            assert response.status_code == 403, (user, api_path, response.text)
+            if page_path:
+                client = sign_in(portal.client(), user)
+                token = page_token(client, "/policies")
+                page = client.post(
+                    page_path, data=form | {"csrf_token": token}, follow_redirects=False
+                )
+                assert page.status_code == 403, (user, page_path, page.status_code)
+    assert _decisions(portal, pending) == before
+    # The right officers can: the refusals above were about who asked, not the request.
+    client = sign_in(portal.client(), "officer")
+    token = page_token(client, "/console/applications")
+    approved = client.post(
+        f"/console/applications/{pending['record']}/approve",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303
+    steward = {"Authorization": f"Bearer {portal.token('steward')}"}
+    decided = portal.client().post(
+        f"/api/v1/corrections/{pending['correction']}/decide",
+        json={"accept": False, "reason": "以社保中心数据为准"},
+        headers=steward,
+    )
+    assert decided.status_code == 200
+    assert _decisions(portal, pending)[:2] == ("granted", "rejected")
+
+
+def test_officer_reads_are_refused_to_the_wrong_role(portal: Portal) -> None:
+    """The queues and the dashboard: each listing refuses the roles it is not for."""
+    refused = [
+        ("/api/v1/dashboard/totals", ["steward", *ENTERPRISES]),
+        ("/console/dashboard", ["steward", *ENTERPRISES]),
+        ("/api/v1/corrections", ["officer", "author", "finance"]),
+        ("/console/corrections", ["officer", "author", "finance"]),
+        ("/api/v1/applications", ["steward"]),
+        ("/console/applications", ["steward"]),
+        ("/console/flagged", ["steward"]),
+    ]
+    for path, users in refused:
+        for user in users:
+            client = sign_in(portal.client(), user)
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 403, (user, path, response.status_code)
+
+
+def test_officer_actions_need_the_forms_csrf_token(portal: Portal, pending: dict[str, int]) -> None:
+    before = _decisions(portal, pending)
+    client = sign_in(portal.client(), "officer")
+    for path in (
+        f"/console/applications/{pending['record']}/reject",
+        f"/console/corrections/{pending['correction']}/decide",
+    ):
+        response = client.post(path, data={"reason": "x", "decision": "accept"})
+        assert response.status_code == 403, path
+    api = client.post(f"/api/v1/applications/{pending['record']}/reject", json={"reason": "x"})
+    assert api.status_code == 403 and "X-CSRF-Token" in api.json()["detail"]
+    assert _decisions(portal, pending) == before

@@ -169,4 +169,13 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/policies/{policy_id}/explain",
         "/api/v1/calculator/questions",
         "/api/v1/calculator",
+        "/api/v1/my-data",
+        "/api/v1/corrections",
+        "/api/v1/corrections/{request_id}/decide",
+        "/api/v1/ratings",
+        "/api/v1/near-misses",
+        "/api/v1/applications",
+        "/api/v1/applications/{record_id}/approve",
+        "/api/v1/applications/{record_id}/reject",
+        "/api/v1/dashboard/totals",
     } == set(paths)

@@ -1,9 +1,12 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright) against a real
 server started with ``huiqi serve --workers 2``: an enterprise signs in, sees its offer on its
 home, opens the checklist, claims with one click (clicking twice, and again from a second
-tab) and sees exactly one grant.
+tab) and sees exactly one grant; an enterprise reports a wrong value in "My data" and rates
+its grant; an officer approves an application, sees it leave the queue, and opens the
+dashboard, whose ECharts charts draw from the JSON API.
 
-With HUIQI_SCREENSHOTS=1 the home and the policy page are saved under docs/screenshots/.
+With HUIQI_SCREENSHOTS=1 the home, the policy page and the console's queue and dashboard
+are saved under docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from portal_data import OFFER, PASSWORD, Portal
+from portal_data import APPLY, OFFER, PASSWORD, Portal
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import Grant, PolicyVersion
+from huiqi.delivery.models import CorrectionRequest, Grant, PolicyVersion, Rating
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,3 +165,118 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
         finally:
             browser.close()
     assert grants_of(portal, uscc) == 1
+
+
+def launch(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+
+
+def sign_in_page(context, server: str, username: str):  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.goto(f"{server}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")  # the keyboard submits the form
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def test_an_enterprise_reports_a_wrong_value_and_rates_its_grant(
+    portal: Portal, server: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    user, uscc = "ent4", portal.usccs[4]
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = sign_in_page(browser.new_context(), server, user)
+            page.click("header nav a[href='/my-data']")
+            row = page.locator("tr[data-field='insured_employees']")
+            expect(row).to_contain_text("6 人")
+            row.locator("a.report").focus()
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{server}/my-data/correct?*")
+            page.focus("#value")
+            page.keyboard.type("60")
+            page.fill("#comment", "年报漏报了外地分支机构的参保人数")
+            page.click("#report-button")
+            page.wait_for_url(f"{server}/my-data?reported=*")
+            expect(page.locator("p.notice")).to_contain_text("已发送")
+            expect(row).to_contain_text("处理中")
+
+            page.goto(f"{server}/grants")
+            page.locator("a.rate").first.click()
+            page.wait_for_url(f"{server}/grants/*/rate")
+            page.click("#rate-button")  # no stars chosen: told so next to the stars
+            expect(page.locator("#stars-error")).to_be_visible()
+            page.check("input[name=stars][value='5']")
+            page.fill("#comment", "免申即享，很方便")
+            page.click("#rate-button")
+            page.wait_for_url(f"{server}/grants?rated=*")
+            expect(page.locator("table.grants .stars")).to_have_text("★★★★★")
+        finally:
+            browser.close()
+    with portal.factory() as s:
+        [correction] = s.scalars(select(CorrectionRequest).where(CorrectionRequest.uscc == uscc))
+        [rating] = s.scalars(select(Rating).where(Rating.uscc == uscc))
+    assert (correction.proposed_value, correction.status) == ("60", "open")
+    assert (rating.stars, rating.comment) == (5, "免申即享，很方便")
+
+
+def test_an_officer_approves_an_application_and_sees_the_dashboard_chart(
+    portal: Portal, server: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    client = httpx.Client(base_url=server)
+    owner = {"Authorization": f"Bearer {portal.token('ent5')}"}
+    [record] = client.get("/api/v1/records", params={"policy_id": APPLY}, headers=owner).json()
+    assert client.post(f"/api/v1/records/{record['id']}/submit", headers=owner).status_code == 200
+    shots = os.environ.get("HUIQI_SCREENSHOTS") == "1"
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = sign_in_page(
+                browser.new_context(viewport={"width": 1200, "height": 900}), server, "officer"
+            )
+            page.click("header nav a[href='/console']")
+            page.click("a[href='/console/applications']")
+            item = page.locator(f"#application-{record['id']}")
+            expect(item).to_be_visible()
+            if shots:
+                page.screenshot(path=str(SHOTS / "console-applications.png"), full_page=True)
+            item.locator("button.approve").click()
+            page.wait_for_url(f"{server}/console/applications?done=approved*")
+            expect(page.locator(f"#application-{record['id']}")).to_have_count(0)
+            expect(page.locator("p.notice")).to_contain_text("已批准")
+
+            page.click("nav.console-nav a[href='/console/dashboard']")
+            for chart in ("district", "department", "month", "policy-status"):
+                page.wait_for_selector(f"#chart-{chart} canvas")
+            expect(page.locator("#chart-district")).to_have_attribute("data-drawn", "1")
+            if shots:
+                page.screenshot(path=str(SHOTS / "console-dashboard.png"), full_page=True)
+        finally:
+            browser.close()
+    with portal.factory() as s:
+        assert s.scalar(select(func.count()).where(Grant.entitlement_id == record["id"])) == 1
+
+
+def test_an_author_simulates_a_draft_and_sees_its_charts(portal: Portal, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = sign_in_page(browser.new_context(), server, "author")
+            page.goto(f"{server}/console/simulate")
+            page.select_option("#start", OFFER)
+            page.click("text=打开政策文本")
+            expect(page.locator("#text")).to_contain_text("insured_employees > 0")
+            page.click("#simulate-button")
+            expect(page.locator("#sim-eligible")).to_have_text("8")
+            page.wait_for_selector("#sim-district_code canvas")
+            expect(page.locator("#sim-size_class")).to_have_attribute("data-drawn", "1")
+        finally:
+            browser.close()

@@ -117,6 +117,7 @@ class RecordPublic(BaseModel):
     amount_fen: int | None
     amount_yuan: str | None
     expires_on: dt.date | None
+    review_flag: bool
     reason: str | None
     updated_at: dt.datetime
 
@@ -134,6 +135,7 @@ class RecordPublic(BaseModel):
             amount_fen=r.amount_fen,
             amount_yuan=format_yuan(r.amount_fen) if r.amount_fen is not None else None,
             expires_on=r.expires_on,
+            review_flag=r.review_flag,
             reason=r.reason,
             updated_at=r.updated_at,
         )

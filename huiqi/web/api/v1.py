@@ -89,10 +89,14 @@ def records(
     uscc: Uscc = None,
     status: Text = None,
     policy_id: Text = None,
+    flagged: Annotated[
+        bool | None, Query(description="only records flagged (or not) for review")
+    ] = None,
     after_id: Page = 0,
     limit: Limit = 100,
 ) -> list[RecordPublic]:
-    """Delivery records you may see (offers, applications, grants, refusals)."""
+    """Delivery records you may see (offers, applications, grants, refusals); ``flagged=true``:
+    the review queue of records flagged after a data change."""
     with reading(factory) as s:
         rows = ledger.list_records(
             s,
@@ -100,6 +104,7 @@ def records(
             uscc=uscc or None,
             status=status or None,
             policy_id=policy_id or None,
+            flagged=flagged,
             after_id=after_id,
             limit=limit,
         )

@@ -11,6 +11,7 @@ from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
+from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.portal import build_home, enterprise_of
 from huiqi.web.render import page
@@ -50,13 +51,25 @@ def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") ->
     code = uscc.strip().upper() or who.enterprise
     with reading(factory) as s:
         rows = ledger.list_grants(s, actor=actor_of(who), uscc=code, limit=10_000)
+        records = ledger.list_records(s, actor=actor_of(who), uscc=code, limit=10_000)
+        ratings = list_ratings(s, actor=actor_of(who), uscc=code, limit=10_000)
         titles = {c.policy_id: c.title for c in list_policies(s)}
+    granted = {(g.uscc, g.policy_id, g.version) for g in rows}
     year = dt.date.today().year
     return page(
         request,
         "grants.html",
         {
             "grants": list(reversed(rows)),
+            # Decisions without a grant (rejected, expired, …) are rated too.
+            "decisions": [
+                r
+                for r in reversed(records)
+                if r.status in RATED_RECORDS and (r.uscc, r.policy_id, r.version) not in granted
+            ],
+            "grant_stars": {r.grant_id: r.stars for r in ratings if r.grant_id},
+            "record_stars": {r.entitlement_id: r.stars for r in ratings if r.entitlement_id},
+            "rated": request.query_params.get("rated"),
             "uscc": uscc.strip().upper(),
             "titles": titles,
             "year": year,

@@ -1,0 +1,166 @@
+"""The API's types for the portal's services beyond the ledger's listings: "my data" and
+correction requests, ratings, near misses, the review queue and the dashboard's totals.
+
+Each ``XPublic`` is read from the service's frozen row (``from_attributes``); amounts are
+integer fen, figures exact decimals written as text, never floats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class HeldValuePublic(_Row):
+    field: str
+    label_zh: str
+    label_en: str
+    type: str
+    year: int | None
+    value: Any
+    unit: str | None
+    source: str
+    source_zh: str
+    source_en: str
+    open_request: int | None
+
+
+class HeldCertificatePublic(_Row):
+    field: str
+    label_zh: str
+    label_en: str
+    valid_from: dt.date
+    valid_to: dt.date
+    source: str
+
+
+class MyDataPublic(_Row):
+    uscc: str
+    name: str | None
+    snapshot_id: int
+    values: list[HeldValuePublic]
+    certificates: list[HeldCertificatePublic]
+
+
+Text = Annotated[str, Field(max_length=2000)]
+
+
+class CorrectionCreate(BaseModel):
+    """A value reported as wrong: the field, its year (yearly fields), the right value."""
+
+    uscc: Annotated[str | None, Field(max_length=18)] = None
+    field: Annotated[str, Field(max_length=64)]
+    year: Annotated[int | None, Field(ge=1900, le=2200)] = None
+    value: Annotated[str | int | bool, Field(description="as text, a whole number or yes/no")]
+    comment: Text | None = None
+
+
+class CorrectionDecide(BaseModel):
+    accept: bool
+    reason: Text
+
+
+class CorrectionPublic(_Row):
+    id: int
+    uscc: str
+    field: str
+    label_zh: str
+    year: int | None
+    source: str
+    held_value: Any
+    proposed_value: Any
+    comment: str | None
+    status: str
+    reason: str | None
+    requested_by: str
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+
+
+class RatingCreate(BaseModel):
+    """Rate a grant (``grant_id``) or a decision without a grant (``entitlement_id``)."""
+
+    stars: Annotated[int, Field(ge=1, le=5)]
+    comment: Text | None = None
+    grant_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+    entitlement_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+
+
+class RatingPublic(_Row):
+    id: int
+    uscc: str
+    policy_id: str
+    version: int
+    title_zh: str
+    grant_id: int | None
+    entitlement_id: int | None
+    stars: int
+    comment: str | None
+    rated_by: str
+    created_at: dt.datetime
+
+
+class GapPublic(_Row):
+    field: str
+    label_zh: str
+    label_en: str
+    year: int | None
+    actual: Decimal
+    required: Decimal
+    op: str
+    unit: str | None
+    source: str
+
+
+class NearMissPublic(_Row):
+    policy_id: str
+    version: int
+    title_zh: str
+    title_en: str
+    delivery: str
+    criterion_id: str
+    criterion_zh: str
+    criterion_en: str
+    gap: GapPublic
+    text_zh: str
+    text_en: str
+    met: int
+    total: int
+    amount_fen: int | None
+
+
+class ApplicationPublic(_Row):
+    record_id: int
+    application_id: int
+    uscc: str
+    policy_id: str
+    version: int
+    status: str
+    match_status: str
+    estimated_fen: int | None
+    to_attest: list[str]
+    submitted_at: dt.datetime | None
+    decision: str | None
+    reason: str | None
+    decidable: bool
+
+
+class RejectRequest(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class TotalPublic(_Row):
+    policy_id: str | None
+    status: str | None
+    district: str | None
+    department: str | None
+    month: str | None
+    n: int
+    amount_fen: int

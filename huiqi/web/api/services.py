@@ -1,0 +1,199 @@
+"""``/api/v1`` for the portal's services: an enterprise's data and its correction requests,
+ratings and near misses; the officers' review queue, correction queue and dashboard totals.
+Each endpoint calls one service function, which checks access."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import applications
+from huiqi.delivery import service as ledger
+from huiqi.delivery.corrections import decide_correction, list_corrections, request_correction
+from huiqi.delivery.dashboard import totals
+from huiqi.delivery.ratings import rate
+from huiqi.matching.mydata import my_data
+from huiqi.matching.nearmiss import near_misses
+from huiqi.web.api.schemas import DecisionPublic
+from huiqi.web.api.service_schemas import (
+    ApplicationPublic,
+    CorrectionCreate,
+    CorrectionDecide,
+    CorrectionPublic,
+    MyDataPublic,
+    NearMissPublic,
+    RatingCreate,
+    RatingPublic,
+    RejectRequest,
+    TotalPublic,
+)
+from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.portal import enterprise_of
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Short = Annotated[str | None, Query(max_length=200)]
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Dimension = Literal["policy", "status", "district", "department", "month"]
+
+
+@router.get("/my-data", tags=["enterprise"])
+def get_my_data(
+    settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
+) -> MyDataPublic:
+    """Every value huiqi holds about the enterprise, with its source registry and year."""
+    code = enterprise_of(who.enterprise, uscc)
+    with reading(factory) as s:
+        data = my_data(settings, s, actor=actor_of(who), uscc=code)
+    return MyDataPublic.model_validate(data)
+
+
+@router.post("/corrections", tags=["enterprise"])
+def create_correction(
+    settings: AppSettings, factory: Factory, who: ApiWriter, body: CorrectionCreate
+) -> CorrectionPublic:
+    """Report a held value as wrong: a correction request to the field's source registry."""
+    code = enterprise_of(who.enterprise, body.uscc)
+    with transaction(factory) as s:
+        row = request_correction(
+            settings,
+            s,
+            actor=actor_of(who),
+            uscc=code,
+            field=body.field,
+            year=body.year,
+            value=body.value,
+            comment=body.comment,
+        )
+    return CorrectionPublic.model_validate(row)
+
+
+@router.get("/corrections", tags=["officer"])
+def corrections(
+    factory: Factory,
+    who: SignedIn,
+    uscc: Uscc = None,
+    status: Literal["open", "accepted", "rejected"] | None = None,
+    source: Short = None,
+    after_id: Page = 0,
+    limit: Limit = 100,
+) -> list[CorrectionPublic]:
+    """Correction requests: a data steward's queue, or an enterprise's own."""
+    with reading(factory) as s:
+        rows = list_corrections(
+            s,
+            actor=actor_of(who),
+            uscc=uscc or None,
+            status=status,
+            source=source or None,
+            after_id=after_id,
+            limit=limit,
+        )
+    return [CorrectionPublic.model_validate(r) for r in rows]
+
+
+@router.post("/corrections/{request_id}/decide", tags=["officer"])
+def decide(
+    factory: Factory, who: ApiWriter, request_id: Id, body: CorrectionDecide
+) -> CorrectionPublic:
+    """A data steward accepts or rejects an open request, with a reason the enterprise reads."""
+    with transaction(factory) as s:
+        row = decide_correction(
+            s, actor=actor_of(who), request_id=request_id, accept=body.accept, reason=body.reason
+        )
+    return CorrectionPublic.model_validate(row)
+
+
+@router.post("/ratings", tags=["enterprise"])
+def create_rating(factory: Factory, who: ApiWriter, body: RatingCreate) -> RatingPublic:
+    """Rate a grant or a decision without a grant, 1–5 stars with a comment; once."""
+    with transaction(factory) as s:
+        row = rate(
+            s,
+            actor=actor_of(who),
+            stars=body.stars,
+            comment=body.comment,
+            grant_id=body.grant_id,
+            entitlement_id=body.entitlement_id,
+        )
+    return RatingPublic.model_validate(row)
+
+
+@router.get("/near-misses", tags=["enterprise"])
+def get_near_misses(
+    settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
+) -> list[NearMissPublic]:
+    """The policies the enterprise misses by one figure, with the gap (computed now)."""
+    code = enterprise_of(who.enterprise, uscc)
+    with reading(factory) as s:
+        found = near_misses(settings, s, actor=actor_of(who), uscc=code)
+    return [NearMissPublic.model_validate(n) for n in found]
+
+
+@router.get("/applications", tags=["officer"])
+def list_applications(
+    factory: Factory,
+    who: SignedIn,
+    uscc: Uscc = None,
+    policy_id: Short = None,
+    status: Short = None,
+    after_id: Page = 0,
+    limit: Limit = 100,
+) -> list[ApplicationPublic]:
+    """Pre-filled applications (申报) and their review state (``status=submitted``: the queue)."""
+    with reading(factory) as s:
+        rows = ledger.list_applications(
+            s,
+            actor=actor_of(who),
+            uscc=uscc or None,
+            policy_id=policy_id or None,
+            status=status or None,
+            after_id=after_id,
+            limit=limit,
+        )
+    return [ApplicationPublic.model_validate(r) for r in rows]
+
+
+@router.post("/applications/{record_id}/approve", tags=["officer"])
+def approve(factory: Factory, who: ApiWriter, record_id: Id) -> DecisionPublic:
+    """Approve a submitted application: it becomes a grant (budget, cap, group permitting)."""
+    return DecisionPublic.of(applications.approve(factory, record_id, actor=actor_of(who)))
+
+
+@router.post("/applications/{record_id}/reject", tags=["officer"])
+def reject(factory: Factory, who: ApiWriter, record_id: Id, body: RejectRequest) -> DecisionPublic:
+    """Reject an application with a reason the enterprise reads."""
+    decision = applications.reject(factory, record_id, actor=actor_of(who), reason=body.reason)
+    return DecisionPublic.of(decision)
+
+
+@router.get("/dashboard/totals", tags=["officer"])
+def dashboard_totals(
+    factory: Factory,
+    who: SignedIn,
+    kind: Literal["grant", "record"] = "grant",
+    by: Annotated[list[Dimension] | None, Query(max_length=5)] = None,
+    policy_id: Short = None,
+    status: Short = None,
+    district: Short = None,
+    month_from: Month = None,
+    month_to: Month = None,
+) -> list[TotalPublic]:
+    """How many grants or records and how much money, grouped ``by`` policy, status,
+    district, department or month, over the policies the officer reads."""
+    with reading(factory) as s:
+        rows = totals(
+            s,
+            actor=actor_of(who),
+            kind=kind,
+            by=tuple(by or ("policy", "status")),
+            policy_id=policy_id or None,
+            status=status or None,
+            district=district or None,
+            month_from=month_from,
+            month_to=month_to,
+        )
+    return [TotalPublic.model_validate(r) for r in rows]

@@ -1,0 +1,114 @@
+"""Rating a grant, or a decision without a grant, 1–5 stars with a comment, from the
+grants page. ``delivery.ratings.rate`` checks who may rate and that it is rated once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import service as ledger
+from huiqi.delivery.ratings import RatingError, RatingRow, list_ratings, rate
+from huiqi.delivery.rows import GrantRow, RecordRow
+from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.web.deps import Factory, SignedIn, Who, actor_of
+from huiqi.web.i18n import N_
+from huiqi.web.render import page
+from huiqi.web.views.forms import Form
+
+router = APIRouter(include_in_schema=False)
+STARS = (5, 4, 3, 2, 1)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _subject(
+    factory: Factory, who: Who, kind: str, target: int, uscc: str | None
+) -> tuple[GrantRow | RecordRow, RatingRow | None]:
+    """The grant or decided record to rate, as the actor may see it, and its rating if any."""
+    actor = actor_of(who)
+    code = (uscc or "").strip().upper() or who.enterprise
+    with reading(factory) as s:
+        found: GrantRow | RecordRow | None
+        if kind == "grant":
+            rows = ledger.list_grants(s, actor=actor, uscc=code, after_id=target - 1, limit=1)
+            found = next((g for g in rows if g.id == target), None)
+        else:
+            records = ledger.list_records(s, actor=actor, uscc=code, after_id=target - 1, limit=1)
+            found = next((r for r in records if r.id == target), None)
+        if found is None:
+            raise NotFoundError(
+                f"no {'grant' if kind == 'grant' else 'decision'} {target} of yours"
+            )
+        ratings = list_ratings(s, actor=actor, uscc=found.uscc, limit=10_000)
+    key = "grant_id" if kind == "grant" else "entitlement_id"
+    return found, next((r for r in ratings if getattr(r, key) == target), None)
+
+
+def _form(
+    request: Request,
+    kind: str,
+    subject: GrantRow | RecordRow,
+    rating: RatingRow | None,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "kind": kind,
+        "subject": subject,
+        "rating": rating,
+        "form": form,
+        "errors": errors,
+        "stars": STARS,
+    }
+    return page(request, "rate.html", context, status_code=status_code)
+
+
+@router.get("/grants/{grant_id}/rate")
+def rate_grant_form(
+    request: Request, factory: Factory, who: SignedIn, grant_id: Id, uscc: str = ""
+) -> Response:
+    subject, rating = _subject(factory, who, "grant", grant_id, uscc)
+    return _form(request, "grant", subject, rating, {"uscc": uscc[:18]}, {})
+
+
+@router.get("/records/{record_id}/rate")
+def rate_record_form(
+    request: Request, factory: Factory, who: SignedIn, record_id: Id, uscc: str = ""
+) -> Response:
+    subject, rating = _subject(factory, who, "record", record_id, uscc)
+    return _form(request, "record", subject, rating, {"uscc": uscc[:18]}, {})
+
+
+@router.post("/rate")
+def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -> Response:
+    """Record the rating, or show the form again with the refusal next to its field."""
+    kind = "grant" if form.get("kind") == "grant" else "record"
+    target = int(form["target"]) if form.get("target", "").isdigit() else 0
+    if not 1 <= target <= 2**62:
+        raise HuiqiError("the form names nothing to rate; reload the page")
+    errors: dict[str, str] = {}
+    stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None
+    if stars is None:
+        errors["stars"] = N_("Choose from 1 to 5 stars.")
+    else:
+        try:
+            with transaction(factory) as s:
+                rate(
+                    s,
+                    actor=actor_of(who),
+                    stars=stars,
+                    comment=form.get("comment") or None,
+                    grant_id=target if kind == "grant" else None,
+                    entitlement_id=target if kind == "record" else None,
+                )
+        except RatingError as exc:
+            errors["comment" if "comment" in str(exc) else "stars"] = str(exc)
+    if errors:
+        subject, rating = _subject(factory, who, kind, target, form.get("uscc"))
+        shown = {k: form.get(k, "") for k in ("uscc", "stars", "comment")}
+        return _form(request, kind, subject, rating, shown, errors, status_code=400)
+    suffix = f"uscc={form['uscc']}&" if form.get("uscc") else ""
+    return RedirectResponse(f"/grants?{suffix}rated={kind}-{target}", status_code=303)

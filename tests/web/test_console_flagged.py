@@ -1,0 +1,40 @@
+"""The console's queue of records flagged for review after a data change: a new snapshot
+in which an enterprise no longer qualifies flags its record (never revokes it), and the
+queue lists it for the officers whose scope covers the policy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from portal_data import AUTO, Portal, sign_in
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from helpers import build_store
+
+from huiqi.accounts.testing import OFFICER
+from huiqi.db.engine import reading
+from huiqi.delivery import service as ledger
+from huiqi.delivery.publish import deliver
+
+
+def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Portal) -> None:
+    officer = sign_in(portal.client(), "officer")
+    assert "暂无待复核的记录" in officer.get("/console/flagged").text
+    lost = portal.usccs[0]
+    employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {lost: 0}
+    build_store(portal.settings.data_dir, employees)  # the next snapshot: ent0 insures no one
+    with reading(portal.factory) as s:
+        pv = ledger.latest_version(s, AUTO)
+    report = deliver(portal.settings, portal.factory, pv.id, actor=OFFICER)
+    assert report.flagged == 1
+    page = officer.get("/console/flagged").text
+    assert f'<td class="uscc">{lost}</td>' in page and "no longer eligible" in page
+    assert page.count('<td class="uscc">') == 1
+    # The API's twin: the records flagged for review.
+    headers = {"Authorization": f"Bearer {portal.token('officer')}"}
+    flagged = portal.client().get("/api/v1/records", params={"flagged": "true"}, headers=headers)
+    assert [(r["uscc"], r["review_flag"]) for r in flagged.json()] == [(lost, True)]
+    # An officer of another district sees no flag of this district's policy.
+    elsewhere = sign_in(portal.client(), "reviewer-elsewhere").get("/console/flagged").text
+    assert lost not in elsewhere

@@ -1,0 +1,200 @@
+"""The officer console: the 申报 review queue (approve; reject with a reason the enterprise
+reads), the data-correction queue, and the dashboard with its totals, over the services."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import APPLY, AUTO, Portal, page_token, sign_in
+from sqlalchemy import func, select
+
+from huiqi.delivery.models import CorrectionRequest, Entitlement, Grant, PolicyVersion
+from huiqi.money import format_yuan
+
+
+def bearer(portal: Portal, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {portal.token(user)}"}
+
+
+def submit_application(portal: Portal, user: str) -> int:
+    """The enterprise submits its pre-filled application (申报); its record id."""
+    client, headers = portal.client(), bearer(portal, user)
+    [record] = client.get("/api/v1/records", params={"policy_id": APPLY}, headers=headers).json()
+    sent = client.post(f"/api/v1/records/{record['id']}/submit", headers=headers)
+    assert sent.status_code == 200 and sent.json()["status"] == "submitted", sent.text
+    return int(record["id"])
+
+
+def status_of(portal: Portal, record_id: int) -> str:
+    with portal.factory() as s:
+        record = s.get(Entitlement, record_id)
+        assert record is not None
+        return record.status
+
+
+def in_queue(html: str, record_id: int) -> bool:
+    return f'id="application-{record_id}"' in html
+
+
+def test_an_officer_approves_an_application_and_it_leaves_the_queue(portal: Portal) -> None:
+    record_id = submit_application(portal, "ent1")
+    officer = sign_in(portal.client(), "officer")
+    queue = officer.get("/console/applications")
+    assert queue.status_code == 200 and in_queue(queue.text, record_id)
+    assert portal.usccs[1] in queue.text
+    token = page_token(officer, "/console/applications")
+    done = officer.post(
+        f"/console/applications/{record_id}/approve",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/console/applications?done=approved&id={record_id}"
+    after = officer.get(done.headers["location"]).text
+    assert not in_queue(after, record_id) and f"申报 {record_id} 已批准" in after
+    with portal.factory() as s:
+        assert s.scalar(select(func.count()).where(Grant.entitlement_id == record_id)) == 1
+    inbox = portal.client().get("/api/v1/inbox", headers=bearer(portal, "ent1")).json()
+    assert any("申报已批准" in m["subject"] for m in inbox)
+    # Approving again (a second tab): refused, and said so on the page.
+    again = officer.post(f"/console/applications/{record_id}/approve", data={"csrf_token": token})
+    assert again.status_code == 409 and "only submitted ones are decided" in again.text
+    with portal.factory() as s:
+        assert s.scalar(select(func.count()).where(Grant.entitlement_id == record_id)) == 1
+
+
+def test_a_rejection_needs_a_reason_and_the_enterprise_reads_it(portal: Portal) -> None:
+    record_id = submit_application(portal, "ent2")
+    officer = sign_in(portal.client(), "officer")
+    token = page_token(officer, "/console/applications")
+    url = f"/console/applications/{record_id}/reject"
+    blank = officer.post(url, data={"reason": "  ", "csrf_token": token})
+    assert blank.status_code == 400 and status_of(portal, record_id) == "submitted"
+    error = re.search(rf'<p class="error" role="alert" id="error-{record_id}">([^<]*)<', blank.text)
+    assert error and "请填写企业将看到的原因" in error.group(1)
+    assert f'aria-describedby="error-{record_id}"' in blank.text
+    reason = "社保缴纳记录不满 12 个月"
+    done = officer.post(url, data={"reason": reason, "csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303 and status_of(portal, record_id) == "rejected"
+    assert not in_queue(officer.get("/console/applications").text, record_id)
+    inbox = portal.client().get("/api/v1/inbox", headers=bearer(portal, "ent2")).json()
+    assert any(reason in m["body"] for m in inbox)
+    # The enterprise sees the decision on its grants page and can rate it.
+    enterprise = sign_in(portal.client(), "ent2")
+    grants = enterprise.get("/grants").text
+    assert reason in grants and f'href="/records/{record_id}/rate"' in grants
+    rated = enterprise.post(
+        "/rate",
+        data={
+            "kind": "record",
+            "target": str(record_id),
+            "stars": "2",
+            "csrf_token": page_token(enterprise, "/grants"),
+        },
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303
+    assert 'aria-label="2 星">★★<' in enterprise.get("/grants").text
+
+
+def test_the_api_review_queue_approves_and_rejects(portal: Portal) -> None:
+    first, second = submit_application(portal, "ent3"), submit_application(portal, "ent4")
+    client, headers = portal.client(), bearer(portal, "officer")
+    queue = client.get("/api/v1/applications", params={"status": "submitted"}, headers=headers)
+    assert {first, second} <= {a["record_id"] for a in queue.json()}
+    approved = client.post(f"/api/v1/applications/{first}/approve", headers=headers)
+    assert approved.status_code == 200 and approved.json()["grant_id"]
+    empty = client.post(
+        f"/api/v1/applications/{second}/reject", json={"reason": ""}, headers=headers
+    )
+    assert empty.status_code == 422 and status_of(portal, second) == "submitted"
+    rejected = client.post(
+        f"/api/v1/applications/{second}/reject", json={"reason": "材料不全"}, headers=headers
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    left = client.get("/api/v1/applications", params={"status": "submitted"}, headers=headers)
+    assert not {first, second} & {a["record_id"] for a in left.json()}
+
+
+def report(portal: Portal, user: str, value: int) -> int:
+    made = portal.client().post(
+        "/api/v1/corrections",
+        json={"field": "insured_employees", "year": 2025, "value": value, "comment": "以此为准"},
+        headers=bearer(portal, user),
+    )
+    assert made.status_code == 200, made.text
+    return int(made.json()["id"])
+
+
+def test_a_data_steward_decides_correction_requests_from_the_queue(portal: Portal) -> None:
+    accepted, rejected = report(portal, "ent5", 70), report(portal, "ent6", 80)
+    steward = sign_in(portal.client(), "steward")
+    queue = steward.get("/console/corrections")
+    assert queue.status_code == 200
+    for request_id in (accepted, rejected):
+        assert f'id="correction-{request_id}"' in queue.text
+    assert "现有值：7 → 申请更正为：70" in queue.text and "以此为准" in queue.text
+    token = page_token(steward, "/console/corrections")
+    no_reason = steward.post(
+        f"/console/corrections/{accepted}/decide",
+        data={"decision": "accept", "reason": "", "csrf_token": token},
+    )
+    assert no_reason.status_code == 400 and f'id="error-{accepted}"' in no_reason.text
+    for request_id, decision in ((accepted, "accept"), (rejected, "reject")):
+        done = steward.post(
+            f"/console/corrections/{request_id}/decide",
+            data={"decision": decision, "reason": "已与社保中心核对", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+    with portal.factory() as s:
+        statuses = {
+            r.id: r.status
+            for r in s.scalars(
+                select(CorrectionRequest).where(CorrectionRequest.id.in_([accepted, rejected]))
+            )
+        }
+    assert statuses == {accepted: "accepted", rejected: "rejected"}
+    assert f'id="correction-{accepted}"' not in steward.get("/console/corrections").text
+    inbox = portal.client().get("/api/v1/inbox", headers=bearer(portal, "ent5")).json()
+    assert any("已受理更正" in m["subject"] and "已与社保中心核对" in m["body"] for m in inbox)
+    # Deciding again is refused and said so.
+    again = steward.post(
+        f"/console/corrections/{accepted}/decide",
+        data={"decision": "reject", "reason": "再议", "csrf_token": token},
+    )
+    assert again.status_code == 400 and "already accepted" in again.text
+
+
+def ledger_totals(portal: Portal) -> tuple[int, int]:
+    """Grants and their money, counted from the ledger's rows (not the counters)."""
+    with portal.factory() as s:
+        n, fen = s.execute(
+            select(func.count(), func.coalesce(func.sum(Grant.amount_fen), 0))
+            .select_from(Grant)
+            .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+        ).one()
+    return int(n), int(fen)
+
+
+def test_the_dashboard_totals_agree_with_the_ledger(portal: Portal) -> None:
+    n, fen = ledger_totals(portal)
+    officer = sign_in(portal.client(), "officer")
+    page = officer.get("/console/dashboard")
+    assert page.status_code == 200
+    assert f'id="grants-n">{n}<' in page.text
+    assert f"{format_yuan(fen)} 元" in page.text
+    for chart in ("district", "department", "month", "policy-status"):
+        assert f'id="chart-{chart}"' in page.text
+    assert "<script>" not in page.text  # the charts come from a static file (CSP)
+    headers = bearer(portal, "officer")
+    client = portal.client()
+    for by in ("district", "department", "month", "policy"):
+        rows = client.get("/api/v1/dashboard/totals", params={"by": by}, headers=headers).json()
+        assert sum(r["n"] for r in rows) == n and sum(r["amount_fen"] for r in rows) == fen
+    both = client.get(
+        "/api/v1/dashboard/totals", params=[("by", "policy"), ("by", "status")], headers=headers
+    ).json()
+    assert {(r["policy_id"], r["status"]) for r in both} >= {(AUTO, "granted")}
+    refused = client.get("/api/v1/dashboard/totals", params={"by": "colour"}, headers=headers)
+    assert refused.status_code == 422

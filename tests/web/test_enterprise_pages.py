@@ -1,0 +1,259 @@
+"""The enterprise's "My data" with "report a value as wrong", ratings from the grants page,
+and "almost eligible" (差一点): pages and their /api/v1 twins, over the real services."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from portal_data import AUTO, Portal, page_token, sign_in
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from helpers import DATA_YEAR, policy_yaml
+
+from huiqi.accounts.testing import OFFICER
+from huiqi.delivery.models import CorrectionRequest, Event, Rating
+from huiqi.delivery.versions import publish_text
+
+NEAR = "web-near"  # needs 10 insured employees: ent7 has 9, ent6 has 8
+
+
+@pytest.fixture(scope="module", autouse=True)
+def near_policy(portal: Portal) -> None:
+    text = policy_yaml(NEAR, delivery="confirm").replace(
+        "insured_employees > 0", "insured_employees >= 10"
+    )
+    publish_text(portal.factory, text, f"{NEAR}.yaml", actor=OFFICER)
+
+
+def bearer(portal: Portal, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {portal.token(user)}"}
+
+
+def corrections_of(portal: Portal, uscc: str) -> list[CorrectionRequest]:
+    with portal.factory() as s:
+        return list(s.scalars(select(CorrectionRequest).where(CorrectionRequest.uscc == uscc)))
+
+
+def field_error(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', html)
+    assert found, f"no error next to {field}"
+    return found.group(1)
+
+
+def test_my_data_shows_each_value_with_its_source_and_year(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent2")
+    page = client.get("/my-data")
+    assert page.status_code == 200
+    row = re.search(
+        rf'<tr data-field="insured_employees" data-year="{DATA_YEAR}">(.*?)</tr>', page.text, re.S
+    )
+    assert row, page.text
+    assert ">4 人<" in row.group(1)  # ent2 insures 2 + 2 people
+    assert "社会保险" in row.group(1) and "报告有误" in row.group(1)
+    client.get("/lang/en")
+    assert "Report as wrong" in client.get("/my-data").text
+
+
+def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal: Portal) -> None:
+    uscc = portal.usccs[1]
+    client = sign_in(portal.client(), "ent1")
+    form = client.get(
+        "/my-data/correct", params={"field": "insured_employees", "year": str(DATA_YEAR)}
+    )
+    assert form.status_code == 200 and 'id="held-value">3 人<' in form.text
+    token = page_token(client, "/my-data")
+    sent = client.post(
+        "/my-data/correct",
+        data={
+            "field": "insured_employees",
+            "year": str(DATA_YEAR),
+            "value": "30",
+            "comment": "年底新招了 27 人",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    [request] = corrections_of(portal, uscc)
+    assert (request.field, request.year, request.status) == ("insured_employees", DATA_YEAR, "open")
+    assert request.held_value == "3" and request.proposed_value == "30"
+    assert request.source == "social_insurance" and request.requested_by == "ent1"
+    assert sent.headers["location"] == f"/my-data?reported={request.id}"
+    after = client.get(sent.headers["location"]).text
+    assert f"更正申请 {request.id} 已发送" in after and f"更正申请 {request.id} 处理中" in after
+    with portal.factory() as s:
+        assert s.scalar(
+            select(func.count()).where(
+                Event.kind == "correction_requested", Event.entity == f"correction:{request.id}"
+            )
+        )
+    # The same value again, while the first request is open: refused next to the field.
+    again = client.post(
+        "/my-data/correct",
+        data={"field": "insured_employees", "year": str(DATA_YEAR), "value": "31"}
+        | {"csrf_token": token},
+    )
+    assert again.status_code == 400
+    assert f"request {request.id} about this value is still open" in field_error(
+        again.text, "value"
+    )
+    assert len(corrections_of(portal, uscc)) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "comment", "field", "says"),
+    [
+        ("", "", "value", "请填写您认为正确的数值"),
+        ("很多", "", "value", "insured_employees"),
+        ("12", "x" * 2001, "comment", "at most 2000 characters"),
+    ],
+)
+def test_a_refused_report_says_why_next_to_its_field_and_keeps_the_input(
+    portal: Portal, value: str, comment: str, field: str, says: str
+) -> None:
+    uscc = portal.usccs[2]
+    client = sign_in(portal.client(), "ent2")
+    token = page_token(client, "/my-data")
+    refused = client.post(
+        "/my-data/correct",
+        data={
+            "field": "insured_employees",
+            "year": str(DATA_YEAR),
+            "value": value,
+            "comment": comment,
+            "csrf_token": token,
+        },
+    )
+    assert refused.status_code == 400
+    assert says in field_error(refused.text, field)
+    assert f'aria-describedby="{field}-error"' in refused.text
+    assert f'value="{value}"' in refused.text  # what was typed is kept
+    assert corrections_of(portal, uscc) == []
+
+
+def test_a_report_without_the_forms_csrf_token_is_refused(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent2")
+    refused = client.post(
+        "/my-data/correct",
+        data={"field": "insured_employees", "year": str(DATA_YEAR), "value": "9"},
+    )
+    assert refused.status_code == 403
+    assert corrections_of(portal, portal.usccs[2]) == []
+
+
+def test_the_api_reads_my_data_and_opens_a_correction(portal: Portal) -> None:
+    headers = bearer(portal, "ent3")
+    client = portal.client()
+    data = client.get("/api/v1/my-data", headers=headers).json()
+    held = {(v["field"], v["year"]): v for v in data["values"]}
+    assert held[("insured_employees", DATA_YEAR)]["value"] == 5
+    assert data["uscc"] == portal.usccs[3]
+    made = client.post(
+        "/api/v1/corrections",
+        json={"field": "insured_employees", "year": DATA_YEAR, "value": 6},
+        headers=headers,
+    )
+    assert made.status_code == 200, made.text
+    assert made.json()["held_value"] == 5 and made.json()["proposed_value"] == 6
+    bad = client.post(
+        "/api/v1/corrections", json={"field": "no_such_field", "value": "1"}, headers=headers
+    )
+    assert bad.status_code == 400 and "not a field of the data dictionary" in bad.text
+    mine = client.get("/api/v1/corrections", headers=headers).json()
+    assert [c["id"] for c in mine] == [made.json()["id"]]
+
+
+def grant_of(portal: Portal, user: str) -> dict[str, object]:
+    grants = portal.client().get("/api/v1/grants", headers=bearer(portal, user)).json()
+    return next(g for g in grants if g["policy_id"] == AUTO)
+
+
+def test_an_enterprise_rates_its_grant_once_from_the_grants_page(portal: Portal) -> None:
+    grant = grant_of(portal, "ent4")
+    client = sign_in(portal.client(), "ent4")
+    listing = client.get("/grants").text
+    assert f'href="/grants/{grant["id"]}/rate"' in listing
+    form = client.get(f"/grants/{grant['id']}/rate")
+    assert form.status_code == 200 and 'name="stars"' in form.text
+    token = page_token(client, "/grants")
+    missing = client.post(
+        "/rate", data={"kind": "grant", "target": str(grant["id"]), "csrf_token": token}
+    )
+    assert missing.status_code == 400 and "请选择 1 至 5 星" in field_error(missing.text, "stars")
+    rated = client.post(
+        "/rate",
+        data={
+            "kind": "grant",
+            "target": str(grant["id"]),
+            "stars": "4",
+            "comment": "到账很快",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303
+    with portal.factory() as s:
+        [rating] = s.scalars(select(Rating).where(Rating.grant_id == grant["id"]))
+    assert (rating.stars, rating.comment, rating.rated_by) == (4, "到账很快", "ent4")
+    listing = client.get(rated.headers["location"]).text
+    assert "感谢评价" in listing and 'aria-label="4 星">★★★★<' in listing
+    assert f'href="/grants/{grant["id"]}/rate"' not in listing
+    assert "您已于" in client.get(f"/grants/{grant['id']}/rate").text
+    twice = client.post(
+        "/rate",
+        data={"kind": "grant", "target": str(grant["id"]), "stars": "1", "csrf_token": token},
+    )
+    assert twice.status_code == 400 and "already been rated" in twice.text
+    with portal.factory() as s:
+        assert s.scalar(select(func.count()).where(Rating.grant_id == grant["id"])) == 1
+
+
+def test_the_api_rates_a_grant_and_refuses_stars_out_of_range(portal: Portal) -> None:
+    grant = grant_of(portal, "ent5")
+    headers = bearer(portal, "ent5")
+    client = portal.client()
+    for stars in (0, 6):
+        bad = client.post(
+            "/api/v1/ratings", json={"grant_id": grant["id"], "stars": stars}, headers=headers
+        )
+        assert bad.status_code == 422
+    made = client.post(
+        "/api/v1/ratings", json={"grant_id": grant["id"], "stars": 5}, headers=headers
+    )
+    assert made.status_code == 200 and made.json()["stars"] == 5
+    both = client.post(
+        "/api/v1/ratings",
+        json={"grant_id": grant["id"], "entitlement_id": 1, "stars": 5},
+        headers=headers,
+    )
+    assert both.status_code == 400 and "either a grant" in both.text
+
+
+def test_almost_eligible_shows_the_one_missing_figure_with_its_gap(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent7")
+    assert 'href="/almost"' in client.get("/home").text  # one click from the home
+    page = client.get("/almost")
+    assert page.status_code == 200
+    card = re.search(rf'<li class="card" data-policy="{NEAR}">(.*?)</li>', page.text, re.S)
+    assert card, page.text
+    assert "年末参保人数 9 人，要求 &gt;= 10 人" in card.group(1)
+    assert "1 项条件中的 0 项" in card.group(1)
+    client.get("/lang/en")
+    assert (
+        "Insured employees (December) 9 persons, &gt;= 10 persons required"
+        in client.get("/almost").text
+    )
+    # ent0 (2 insured) is far from 10: nothing within reach.
+    far = sign_in(portal.client(), "ent0").get("/almost").text
+    assert f'data-policy="{NEAR}"' not in far and "目前没有只差一项指标" in far
+
+
+def test_the_api_gives_the_near_misses_with_exact_figures(portal: Portal) -> None:
+    body = portal.client().get("/api/v1/near-misses", headers=bearer(portal, "ent6")).json()
+    [miss] = body
+    assert miss["policy_id"] == NEAR and miss["criterion_id"] == "insured"
+    assert (miss["gap"]["actual"], miss["gap"]["required"], miss["gap"]["op"]) == ("8", "10", ">=")

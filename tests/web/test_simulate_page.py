@@ -1,0 +1,61 @@
+"""The console's simulation page: a draft's YAML over the whole population, with the
+eligible count, the cost, the breakdowns and the comparison with the version in force;
+a draft that does not compile is refused next to the text; only authors and publishers
+in scope may simulate."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import AUTO, Portal, page_token, sign_in
+
+
+def draft(portal: Portal, threshold: int) -> str:
+    """AUTO's published text with its criterion raised to ``insured_employees > threshold``."""
+    client = sign_in(portal.client(), "author")
+    form = client.get("/console/simulate", params={"start": AUTO}).text
+    text = re.search(r'<textarea id="text"[^>]*>(.*?)</textarea>', form, re.S)
+    assert text, form
+    source = text.group(1).replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
+    assert "insured_employees > 0" in source
+    return source.replace("insured_employees > 0", f"insured_employees > {threshold}")
+
+
+def test_an_author_simulates_a_draft_and_sees_who_would_lose(portal: Portal) -> None:
+    client = sign_in(portal.client(), "author")
+    token = page_token(client, "/console/simulate")
+    # ent0 … ent7 insure 2 … 9 people: above 4 are ent3 … ent7.
+    result = client.post("/console/simulate", data={"text": draft(portal, 4), "csrf_token": token})
+    assert result.status_code == 200, result.text
+    assert 'id="sim-eligible">5<' in result.text
+    assert 'id="sim-cost">35,000.00 元<' in result.text  # (5+6+7+8+9) × 1,000 yuan
+    compare = re.search(r'id="sim-compare">([^<]*)<', result.text)
+    assert compare and "原符合条件：8" in compare.group(1) and "减少：3" in compare.group(1)
+    for name in ("district_code", "industry_section", "size_class"):
+        assert f'id="sim-{name}"' in result.text
+    assert portal.usccs[0] in result.text  # among those who lose
+
+
+def test_a_draft_that_does_not_compile_is_refused_next_to_the_text(portal: Portal) -> None:
+    client = sign_in(portal.client(), "author")
+    token = page_token(client, "/console/simulate")
+    broken = draft(portal, 0).replace("insured_employees > 0", "no_such_field > 0")
+    refused = client.post("/console/simulate", data={"text": broken, "csrf_token": token})
+    assert refused.status_code == 400
+    error = re.search(r'<p class="field-error" id="text-error">([^<]*)<', refused.text)
+    assert error and "no_such_field" in error.group(1) and "draft.yaml" in error.group(1)
+    assert "no_such_field &gt; 0" in refused.text  # the text is kept for fixing
+    empty = client.post("/console/simulate", data={"text": " ", "csrf_token": token})
+    assert empty.status_code == 400 and "请粘贴政策草案" in empty.text
+
+
+def test_only_authors_and_publishers_in_scope_may_simulate(portal: Portal) -> None:
+    text = draft(portal, 4)
+    for user in ("officer", "steward", "finance", "ent0"):  # reviewer, wrong roles
+        client = sign_in(portal.client(), user)
+        token = page_token(client, "/policies")
+        refused = client.post("/console/simulate", data={"text": text, "csrf_token": token})
+        assert refused.status_code == 403, user
+        assert 'id="sim-eligible"' not in refused.text
+    client = sign_in(portal.client(), "author")
+    assert client.post("/console/simulate", data={"text": text}).status_code == 403  # no CSRF
