@@ -1,0 +1,87 @@
+"""Criterion codes, each distinct criterion evaluated once across all policies of a run.
+
+A criterion's *code* per row is 0 (holds), 1 (fails) or 2 (unknown), one byte. A
+criterion is known by its canonical tree text, so the same test written into many
+policies (the library and generated sets share many) is one entry. Criteria read
+by two or more policies, and scope criteria, are evaluated once over every row and
+kept; a criterion of one policy alone is evaluated only on the rows still alive
+when its turn comes (``match``). The share of rows where a kept criterion holds is
+its selectivity, which orders the narrowing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from huiqi.engine.array.columns import Frame
+from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.values import Unsupported, Val
+from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
+
+HOLDS, FAILS, UNKNOWN = 0, 1, 2
+
+# Canonical text per tree (rendering costs ~0.1 ms; a run asks for each many times).
+_KEYS: dict[int, tuple[exp.Expression, str]] = {}
+
+
+def key_of(crit: CompiledCriterion) -> str:
+    assert crit.tree is not None
+    cached = _KEYS.get(id(crit.tree))
+    if cached is None or cached[0] is not crit.tree:
+        cached = _KEYS[id(crit.tree)] = (crit.tree, crit.tree.sql())
+    return cached[1]
+
+
+def codes_of(v: Val) -> Any:
+    """A boolean Val as codes: 0 holds, 1 fails, 2 unknown."""
+    return np.where(v.known, np.where(v.data, HOLDS, FAILS), UNKNOWN).astype(np.uint8)
+
+
+class CriterionStore:
+    """The codes of the criteria of one run over one frame."""
+
+    def __init__(self, frame: Frame, policies: Sequence[CompiledPolicy]) -> None:
+        self.frame = frame
+        uses = Counter(key_of(c) for cp in policies for c in cp.checked)
+        self.shared = {k for k, n in uses.items() if n > 1}
+        self.shared |= {key_of(c) for cp in policies for c in cp.checked if c.scope}
+        self.full: dict[str, Any] = {}
+        self.holds: dict[str, float] = {}
+        self.unsupported: dict[str, str] = {}
+        self.evaluated = 0
+
+    def prepare(self, crit: CompiledCriterion) -> None:
+        """Evaluate a shared criterion over every row, once; remember if it cannot be."""
+        key = key_of(crit)
+        if key not in self.shared or key in self.full or key in self.unsupported:
+            return
+        try:
+            codes = codes_of(Evaluator(self.frame).boolean(crit.tree))
+        except Unsupported as exc:
+            self.unsupported[key] = str(exc)
+            return
+        self.evaluated += 1
+        self.full[key] = codes
+        n = max(len(codes), 1)
+        self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / n
+
+    def selectivity(self, crit: CompiledCriterion) -> float:
+        """The share of rows where it holds (1.0 when not known in advance: last)."""
+        return self.holds.get(key_of(crit), 1.0)
+
+    def codes(self, crit: CompiledCriterion, rows: Any) -> Any:
+        """Codes of ``crit`` on ``rows`` (an index array; None: every row)."""
+        key = key_of(crit)
+        if key in self.unsupported:
+            raise Unsupported(self.unsupported[key])
+        full = self.full.get(key)
+        if full is not None:
+            return full if rows is None else full[rows]
+        assert crit.tree is not None
+        self.evaluated += 1
+        return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
