@@ -18,8 +18,10 @@ ConfigError that says so.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiqi.engine.array.columns import Frame
-from huiqi.engine.array.criteria import CriterionStore
-from huiqi.engine.array.match import evaluate_rows, match_policy
+from huiqi.engine.array.criteria import CriterionStore, key_of
+from huiqi.engine.array.match import PolicyRows, evaluate_rows, match_policy
 from huiqi.engine.array.namespace import array_namespace
 from huiqi.engine.array.values import Unsupported
 from huiqi.engine.array.writer import Kept, write_matches
@@ -59,6 +61,8 @@ class NumpyBackend(Backend):
         self.xp = array_namespace(self.namespace)
         # DuckDB builds the frame columns and matches the policies handed back to it.
         self.duckdb = DuckDBBackend(memory_limit=memory_limit, threads=threads, workers=workers)
+        # Threads matching policies at once.
+        self.workers = workers
         # Frames by snapshot id, kept between runs; columns are added as policies need them.
         self._frames: dict[int, Frame] = {}
 
@@ -184,24 +188,34 @@ class NumpyBackend(Backend):
         """Every policy over ``frame``: kept rows, seconds per policy, the policies (by
         index) left to DuckDB with the reason."""
         store = CriterionStore(frame, policies)
-        for cp in policies:
-            for crit in cp.checked:
-                store.prepare(crit)
-        kept = Kept()
-        seconds = [0.0] * len(policies)
-        fallbacks: dict[int, str] = {}
-        for i, cp in enumerate(policies):
+        distinct = {key_of(c): c for cp in policies for c in cp.checked}
+        done = [0]
+        lock = threading.Lock()
+
+        def one(i: int) -> tuple[PolicyRows | str, float]:
             started = time.perf_counter()
             try:
-                rows = match_policy(cp, store, frame)
+                got: PolicyRows | str = match_policy(policies[i], store, frame)
             except Unsupported as exc:
-                fallbacks[i] = str(exc)
+                got = str(exc)
+            with lock:
+                done[0] += 1
+                if progress:
+                    progress("match", done[0], len(policies))
+            return got, time.perf_counter() - started
+
+        # NumPy releases the GIL inside its loops: policies run on ``workers`` threads.
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            list(pool.map(store.prepare, distinct.values()))
+            results = list(pool.map(one, range(len(policies))))
+        kept = Kept()
+        fallbacks: dict[int, str] = {}
+        for i, (got, _) in enumerate(results):
+            if isinstance(got, str):
+                fallbacks[i] = got
             else:
-                kept.add(rows.rid, i, rows.status, rows.detail)
-            seconds[i] = time.perf_counter() - started
-            if progress:
-                progress("match", i + 1, len(policies))
-        return kept, seconds, fallbacks
+                kept.add(got.rid, i, got.status, got.detail)
+        return kept, [seconds for _, seconds in results], fallbacks
 
     def _match_in_duckdb(
         self,

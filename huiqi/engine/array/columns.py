@@ -11,7 +11,8 @@ by USCC. Each becomes a ``Column``:
              64 bits makes the column ``wide`` and its policies take the DuckDB path;
 * ``float``  binary floating point (no frame column today; division results);
 * ``date``   days since 1970-01-01;
-* ``cat``    dictionary codes (int32, -1 where missing) into ``labels``: ENUM and VARCHAR;
+* ``cat``    dictionary codes (int32, -1 where missing) into ``labels``: ENUM and VARCHAR
+             (``text``: a VARCHAR, which orders as text; an ENUM orders by its codes);
 * ``list``   a list of labels per row (tags): ``offsets`` into ``codes``.
 """
 
@@ -37,8 +38,14 @@ class Column:
     offsets: Any = None
     # A decimal too large for 64 bits somewhere in the column.
     wide: bool = False
+    # ``cat``: VARCHAR values (ordered as text), not an ENUM.
+    text: bool = False
     # label -> code, built on first use.
     _index: dict[str, int] | None = field(default=None, repr=False)
+
+    def label_table(self, test: Any) -> Any:
+        """Per code, ``test(label)``, with one more entry (False) that code -1 reads."""
+        return np.array([bool(test(v)) for v in self.labels] + [False], dtype=bool)
 
     def code_of(self, label: str) -> int:
         """The code of ``label`` (-2, which no row has, when no row has that label)."""
@@ -92,7 +99,7 @@ def column_from_arrow(arr: pa.ChunkedArray | pa.Array) -> Column:
         enc = arr if pa.types.is_dictionary(t) else pc.dictionary_encode(arr)
         codes = enc.indices.cast(pa.int32()).fill_null(-1).to_numpy()
         labels = tuple(str(v) for v in enc.dictionary.to_pylist())
-        return Column("cat", codes, known, labels=labels)
+        return Column("cat", codes, known, labels=labels, text=not pa.types.is_dictionary(t))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         flat = pc.dictionary_encode(arr.flatten().cast(pa.string()))
         offsets = arr.offsets.to_numpy().astype(np.int64) - int(arr.offsets[0].as_py())

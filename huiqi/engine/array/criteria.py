@@ -11,6 +11,7 @@ its selectivity, which orders the narrowing.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,11 @@ def key_of(crit: CompiledCriterion) -> str:
 
 def codes_of(v: Val) -> Any:
     """A boolean Val as codes: 0 holds, 1 fails, 2 unknown."""
-    return np.where(v.known, np.where(v.data, HOLDS, FAILS), UNKNOWN).astype(np.uint8)
+    data = np.ascontiguousarray(v.data, dtype=bool)
+    known = np.ascontiguousarray(v.known, dtype=bool)
+    code = (~data & known).view(np.uint8)
+    code |= (~known).view(np.uint8) << np.uint8(1)
+    return code
 
 
 class CriterionStore:
@@ -54,6 +59,7 @@ class CriterionStore:
         self.holds: dict[str, float] = {}
         self.unsupported: dict[str, str] = {}
         self.evaluated = 0
+        self._lock = threading.Lock()
 
     def prepare(self, crit: CompiledCriterion) -> None:
         """Evaluate a shared criterion over every row, once; remember if it cannot be."""
@@ -65,10 +71,15 @@ class CriterionStore:
         except Unsupported as exc:
             self.unsupported[key] = str(exc)
             return
-        self.evaluated += 1
+        with self._lock:
+            self.evaluated += 1
         self.full[key] = codes
         n = max(len(codes), 1)
         self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / n
+
+    def is_full(self, crit: CompiledCriterion) -> bool:
+        """Whether its codes over every row are already kept."""
+        return key_of(crit) in self.full
 
     def selectivity(self, crit: CompiledCriterion) -> float:
         """The share of rows where it holds (1.0 when not known in advance: last)."""
@@ -83,5 +94,6 @@ class CriterionStore:
         if full is not None:
             return full if rows is None else full[rows]
         assert crit.tree is not None
-        self.evaluated += 1
+        with self._lock:
+            self.evaluated += 1
         return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))

@@ -183,8 +183,8 @@ class Evaluator:
             raise Unsupported("NULL in an IN list")
         if v.kind == "cat" and all(i.kind == "str" for i in items):
             assert v.col is not None
-            codes = np.array([v.col.code_of(str(i.data)) for i in items], dtype=np.int32)
-            return Val("bool", np.isin(v.data, codes), v.known)
+            wanted = {str(i.data) for i in items}
+            return Val("bool", v.col.label_table(lambda label: label in wanted)[v.data], v.known)
         out: Val | None = None
         for item in items:
             eq = V.compare("=", v, item)
@@ -274,8 +274,9 @@ def member(col: Any, label: str) -> Any:
         has = np.zeros(n, dtype=bool)
         code = col.code_of(label)
         if code >= 0:
-            owners = np.repeat(np.arange(n), np.diff(col.offsets))
-            has[owners[col.data == code]] = True
+            if "_owners" not in col.__dict__:
+                col.__dict__["_owners"] = np.repeat(np.arange(n), np.diff(col.offsets))
+            has[col.__dict__["_owners"][col.data == code]] = True
         cache[label] = has
     return cache[label]
 

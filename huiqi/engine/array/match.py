@@ -14,6 +14,7 @@ still alive, and the amount only on the rows where every criterion holds.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,46 +46,91 @@ def narrowing_order(cp: CompiledPolicy, store: CriterionStore) -> list[int]:
     )
 
 
+# A row's state while its policy narrows is one 64-bit word, the sum over its criteria
+# of what each code adds (``_adds``): the failure count in bits 0-5 (a failing scope
+# criterion counts two, so the row leaves at once), the sum of the failing criteria's
+# indexes in bits 8-13 (the one failure of a near miss names itself), the unknown
+# criteria's mask from bit 16. A row leaves at two failures, so no field carries.
+_FAILS = np.uint64(63)
+_NO_INDEX = np.uint64(~(63 << 8) & (2**64 - 1))
+_INDEX_SHIFT, _MASK_SHIFT = np.uint64(8), np.uint64(16)
+
+
+def _adds(i: int, scope: bool) -> Any:
+    return np.array([0, 2 if scope else 1 | (i << 8), 1 << (16 + i)], dtype=np.uint64)
+
+
+def _kept(word: Any) -> Any:
+    """Where a row is still worth keeping: no failure, or one failure and nothing unknown."""
+    plain = word & _NO_INDEX
+    return ((plain & _FAILS) == 0) | (plain == 1)
+
+
+# The first criteria are read together over every row, as one small code each: their
+# combined code (at most 3^3 values) says through a table whether the row survives
+# them, so the 64-bit words are built only for the rows that do.
+HEAD = 3
+
+
+def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[int]:
+    checked = cp.checked
+    head = order[:1]
+    if checked[order[0]].scope and store.selectivity(checked[order[0]]) < 0.25:
+        return head  # a narrow scope: the rest is read only for the rows inside it
+    for i in order[1:HEAD]:
+        if not store.is_full(checked[i]):
+            break
+        head.append(i)
+    return head
+
+
 def match_policy(cp: CompiledPolicy, store: CriterionStore, frame: Frame) -> PolicyRows:
     """The kept rows of ``cp`` (raises ``Unsupported`` when a part needs DuckDB)."""
     checked = cp.checked
-    rows = np.arange(frame.rows, dtype=np.int64)
-    whole = True  # no row has left yet: read codes without gathering
-    nfail = np.zeros(frame.rows, dtype=np.uint8)
-    failed = np.zeros(frame.rows, dtype=np.int64)
-    mask = np.zeros(frame.rows, dtype=np.int64)
-    for i in narrowing_order(cp, store):
-        code = store.codes(checked[i], None if whole else rows)
-        unknown = code == UNKNOWN
-        if unknown.any():
-            mask |= unknown.astype(np.int64) << np.int64(i)
-        fails = code == FAILS
-        if not checked[i].scope:
-            nfail += fails
-            failed = np.where(fails, np.int64(i), failed)
-        keep = (nfail == 0) | ((nfail == 1) & (mask == 0))
-        if checked[i].scope:
-            keep &= ~fails
-        if not keep.all():
-            rows, nfail, failed, mask = rows[keep], nfail[keep], failed[keep], mask[keep]
-            whole = False
-    clean = (nfail == 0) & (mask == 0)
-    status = np.where(nfail == 1, np.uint8(NEAR_MISS), np.uint8(NEEDS_DATA)).astype(np.uint8)
-    detail = np.where(nfail == 1, failed, mask)
-    if clean.any():
-        where = np.flatnonzero(clean)
-        candidates = rows[where]
-        yuan = Evaluator(frame, None if whole and len(where) == frame.rows else candidates).ev(
-            cp.amount
+    order = narrowing_order(cp, store)
+    rows: Any = None  # the rows still alive (None: all of them)
+    word: Any = None
+    if order:
+        head = _head(cp, store, order)
+        adds = [_adds(i, checked[i].scope) for i in head]
+        codes = [store.codes(checked[i], None) for i in head]
+        combined = codes[0]
+        for code in codes[1:]:
+            combined = combined * np.uint8(3) + code
+        table = np.array(
+            [
+                bool(_kept(sum(a[c] for a, c in zip(adds, cs, strict=True))))
+                for cs in itertools.product(range(3), repeat=len(head))
+            ]
         )
-        fen = to_fen(cp, yuan, len(where))
-        status[where] = np.where(
+        rows = np.flatnonzero(table[combined])
+        word = adds[0][codes[0][rows]]
+        for a, code in zip(adds[1:], codes[1:], strict=True):
+            word += a[code[rows]]
+        for i in order[len(head) :]:
+            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            keep = np.flatnonzero(_kept(word))
+            if len(keep) < len(word):
+                rows, word = rows[keep], word[keep]
+    if word is None:
+        word = np.zeros(frame.rows, dtype=np.uint64)
+    if rows is None:
+        rows = np.arange(frame.rows)
+    near = (word & _FAILS) == 1
+    status = np.where(near, np.uint8(NEAR_MISS), np.uint8(NEEDS_DATA))
+    detail = np.where(near, (word >> _INDEX_SHIFT) & _FAILS, word >> _MASK_SHIFT).astype(np.int64)
+    clean = np.flatnonzero(word == 0)
+    if len(clean):
+        whole = len(clean) == frame.rows
+        yuan = Evaluator(frame, None if whole else rows[clean]).ev(cp.amount)
+        fen = to_fen(cp, yuan, len(clean))
+        status[clean] = np.where(
             fen.error,
             np.uint8(ERROR),
             np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
         )
-        detail[where] = np.where(fen.known, fen.fen, 0)
-    return PolicyRows(rows.astype(np.int32), status, detail.astype(np.int64))
+        detail[clean] = np.where(fen.known, fen.fen, 0)
+    return PolicyRows(rows.astype(np.int32), status, detail)
 
 
 def evaluate_rows(cp: CompiledPolicy, frame: Frame, rows: Any = None) -> list[Evaluation]:

@@ -113,16 +113,7 @@ def compare(op: str, a: Val, b: Val) -> Val:
         a, b = b, a
         op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
     if a.kind == "cat":
-        assert a.col is not None
-        if op not in ("=", "<>"):
-            raise Unsupported("ordering text values")
-        if b.kind == "str":
-            eq = a.data == a.col.code_of(str(b.data))
-        elif b.kind == "cat" and b.col is not None and b.col.labels == a.col.labels:
-            eq = a.data == b.data
-        else:
-            raise Unsupported("text compared with another kind of value")
-        return Val("bool", eq if op == "=" else ~eq, known)
+        return _compare_text(op, a, b, known)
     if a.kind in ("num", "float") and b.kind in ("num", "float"):
         if a.kind == "float" or b.kind == "float":
             x, y = as_float(a), as_float(b)
@@ -142,6 +133,38 @@ def compare(op: str, a: Val, b: Val) -> Val:
         ">=": np.greater_equal,
     }
     return Val("bool", ops[op](x, y), known)
+
+
+_TEXT_OPS = {
+    "=": lambda x, y: x == y,
+    "<>": lambda x, y: x != y,
+    "<": lambda x, y: x < y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    ">=": lambda x, y: x >= y,
+}
+
+
+def _compare_text(op: str, a: Val, b: Val, known: Any) -> Val:
+    """A coded text column against a text, through a table per code (a per-value index).
+
+    A VARCHAR orders as DuckDB orders it (by code point, as UTF-8 bytes sort); an ENUM
+    orders by its position in DuckDB, so only = and <> are evaluated here.
+    """
+    col = a.col
+    assert col is not None
+    if b.kind == "cat" and b.col is not None and b.col.labels == col.labels and op in ("=", "<>"):
+        eq = a.data == b.data
+        return Val("bool", eq if op == "=" else ~eq, known)
+    if b.kind != "str":
+        raise Unsupported("text compared with another kind of value")
+    if op not in ("=", "<>") and not col.text:
+        raise Unsupported("ordering the values of a code list")
+    if op in ("=", "<>"):
+        eq = a.data == col.code_of(str(b.data))
+        return Val("bool", eq if op == "=" else ~eq, known)
+    test, wanted = _TEXT_OPS[op], str(b.data)
+    return Val("bool", col.label_table(lambda label: test(label, wanted))[a.data], known)
 
 
 def and3(a: Val, b: Val) -> Val:
