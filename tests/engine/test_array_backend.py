@@ -340,3 +340,20 @@ def test_decimals_beyond_64_bits_mark_their_column_wide() -> None:
     assert column.wide and column.scale == 2
     narrow = column_from_arrow(pa.array(values[:2], pa.decimal128(18, 2)))
     assert not narrow.wide and narrow.data[0] == 1234 and narrow.known.tolist() == [True, False]
+
+
+def test_without_near_misses_the_other_rows_are_the_same(
+    numpy_backend: NumpyBackend, snapshot: Snapshot, compiled: list[CompiledPolicy]
+) -> None:
+    frame = numpy_backend.frame(snapshot, requirements(compiled))
+    store = CriterionStore(frame, compiled)
+    near = 0
+    for cp in compiled:
+        full = match_policy(cp, store, frame)
+        plain = match_policy(cp, store, frame, near_misses=False)
+        others = full.status != 1
+        near += int(np.count_nonzero(~others))
+        assert plain.rid.tolist() == full.rid[others].tolist(), cp.policy.id
+        assert plain.status.tolist() == full.status[others].tolist()
+        assert plain.detail.tolist() == full.detail[others].tolist()
+    assert near > 0

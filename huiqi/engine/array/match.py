@@ -84,8 +84,21 @@ def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[i
     return head
 
 
-def match_policy(cp: CompiledPolicy, store: CriterionStore, frame: Frame) -> PolicyRows:
-    """The kept rows of ``cp`` (raises ``Unsupported`` when a part needs DuckDB)."""
+def _no_failure(word: Any) -> Any:
+    return (word & _FAILS) == 0
+
+
+def match_policy(
+    cp: CompiledPolicy, store: CriterionStore, frame: Frame, *, near_misses: bool = True
+) -> PolicyRows:
+    """The kept rows of ``cp`` (raises ``Unsupported`` when a part needs DuckDB).
+
+    Without ``near_misses`` only eligible, needs-data and error rows are kept (a row
+    leaves at its first failure): what bulk matching needs once near misses are
+    computed per enterprise on demand; the benchmark measures it, ``match`` does not
+    use it yet.
+    """
+    kept = _kept if near_misses else _no_failure
     checked = cp.checked
     order = narrowing_order(cp, store)
     rows: Any = None  # the rows still alive (None: all of them)
@@ -99,7 +112,7 @@ def match_policy(cp: CompiledPolicy, store: CriterionStore, frame: Frame) -> Pol
             combined = combined * np.uint8(3) + code
         table = np.array(
             [
-                bool(_kept(sum(a[c] for a, c in zip(adds, cs, strict=True))))
+                bool(kept(sum(a[c] for a, c in zip(adds, cs, strict=True))))
                 for cs in itertools.product(range(3), repeat=len(head))
             ]
         )
@@ -109,7 +122,7 @@ def match_policy(cp: CompiledPolicy, store: CriterionStore, frame: Frame) -> Pol
             word += a[code[rows]]
         for i in order[len(head) :]:
             word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
-            keep = np.flatnonzero(_kept(word))
+            keep = np.flatnonzero(kept(word))
             if len(keep) < len(word):
                 rows, word = rows[keep], word[keep]
     if word is None:
