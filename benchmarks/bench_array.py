@@ -159,7 +159,7 @@ def _without_near_misses(
     the work the issue's target names, once near misses are computed on demand."""
     frame = backend.frame(snapshot, requirements(policies))
     started = time.perf_counter()
-    store = CriterionStore(frame, policies)
+    store = CriterionStore(frame, policies, eager=False)
     distinct = {key_of(c): c for cp in policies for c in cp.checked}
     with ThreadPoolExecutor(max_workers=backend.workers) as pool:
         list(pool.map(store.prepare, distinct.values()))

@@ -347,13 +347,22 @@ def test_without_near_misses_the_other_rows_are_the_same(
 ) -> None:
     frame = numpy_backend.frame(snapshot, requirements(compiled))
     store = CriterionStore(frame, compiled)
+    lazy = CriterionStore(frame, compiled, eager=False)
+    for cp in compiled:
+        for crit in cp.checked:
+            lazy.prepare(crit)
+    assert not lazy.full and lazy.holds  # estimated on a sample, nothing over every row yet
     near = 0
     for cp in compiled:
         full = match_policy(cp, store, frame)
-        plain = match_policy(cp, store, frame, near_misses=False)
         others = full.status != 1
         near += int(np.count_nonzero(~others))
-        assert plain.rid.tolist() == full.rid[others].tolist(), cp.policy.id
-        assert plain.status.tolist() == full.status[others].tolist()
-        assert plain.detail.tolist() == full.detail[others].tolist()
-    assert near > 0
+        for plain in (
+            match_policy(cp, store, frame, near_misses=False),
+            match_policy(cp, lazy, frame, near_misses=False),
+        ):
+            assert plain.rid.tolist() == full.rid[others].tolist(), cp.policy.id
+            assert plain.status.tolist() == full.status[others].tolist()
+            assert plain.detail.tolist() == full.detail[others].tolist()
+        assert match_policy(cp, lazy, frame).rid.tolist() == full.rid.tolist()
+    assert near > 0 and lazy.full

@@ -47,11 +47,26 @@ def codes_of(v: Val) -> Any:
     return code
 
 
-class CriterionStore:
-    """The codes of the criteria of one run over one frame."""
+# Rows read to estimate the selectivity of a criterion that is not evaluated over all.
+SAMPLE = 16_384
 
-    def __init__(self, frame: Frame, policies: Sequence[CompiledPolicy]) -> None:
+
+class CriterionStore:
+    """The codes of the criteria of one run over one frame.
+
+    ``eager``: the shared criteria are evaluated over every row in ``prepare`` (bulk
+    matching that keeps near misses reads most of them over most rows anyway).
+    Otherwise a shared criterion is evaluated over every row only when a policy first
+    asks for all rows, and kept; asked for some rows, it is evaluated on those.
+    Either way a criterion whose selectivity is not known from every row is estimated
+    on an evenly spread sample of rows.
+    """
+
+    def __init__(
+        self, frame: Frame, policies: Sequence[CompiledPolicy], *, eager: bool = True
+    ) -> None:
         self.frame = frame
+        self.eager = eager
         uses = Counter(key_of(c) for cp in policies for c in cp.checked)
         self.shared = {k for k, n in uses.items() if n > 1}
         self.shared |= {key_of(c) for cp in policies for c in cp.checked if c.scope}
@@ -60,29 +75,35 @@ class CriterionStore:
         self.unsupported: dict[str, str] = {}
         self.evaluated = 0
         self._lock = threading.Lock()
+        step = max(1, frame.rows // SAMPLE)
+        self._sample = np.arange(0, frame.rows, step)
 
     def prepare(self, crit: CompiledCriterion) -> None:
-        """Evaluate a shared criterion over every row, once; remember if it cannot be."""
+        """Evaluate a shared criterion over every row once (``eager``), or estimate how
+        selective a criterion is on a sample; remember if it cannot be evaluated."""
         key = key_of(crit)
-        if key not in self.shared or key in self.full or key in self.unsupported:
+        if key in self.full or key in self.unsupported or key in self.holds:
             return
+        eager = self.eager and key in self.shared
+        rows = None if eager else self._sample
         try:
-            codes = codes_of(Evaluator(self.frame).boolean(crit.tree))
+            codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
         except Unsupported as exc:
             self.unsupported[key] = str(exc)
             return
-        with self._lock:
-            self.evaluated += 1
-        self.full[key] = codes
-        n = max(len(codes), 1)
-        self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / n
+        if eager:
+            with self._lock:
+                self.evaluated += 1
+            self.full[key] = codes
+        self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / max(len(codes), 1)
 
     def is_full(self, crit: CompiledCriterion) -> bool:
-        """Whether its codes over every row are already kept."""
-        return key_of(crit) in self.full
+        """Whether its codes over every row are kept (or will be, on first use)."""
+        key = key_of(crit)
+        return key in self.full or (not self.eager and key in self.shared)
 
     def selectivity(self, crit: CompiledCriterion) -> float:
-        """The share of rows where it holds (1.0 when not known in advance: last)."""
+        """The share of rows where it holds (1.0 when not known: last)."""
         return self.holds.get(key_of(crit), 1.0)
 
     def codes(self, crit: CompiledCriterion, rows: Any) -> Any:
@@ -96,4 +117,7 @@ class CriterionStore:
         assert crit.tree is not None
         with self._lock:
             self.evaluated += 1
-        return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        if rows is None and key in self.shared:
+            self.full[key] = codes
+        return codes
