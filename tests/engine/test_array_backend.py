@@ -34,7 +34,9 @@ from test_fuzz_rules import BOOLEAN, NUMERIC
 from huiqi.engine import CompiledPolicy, Evaluation, compile_library, compile_policy, get_backend
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import column_from_arrow
-from huiqi.engine.array.criteria import CriterionStore, key_of
+from huiqi.engine.array.criteria import CriterionStore, codes_of, key_of
+from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.index import rows_and_codes, value_test
 from huiqi.engine.array.match import match_policy
 from huiqi.engine.array.values import Overflow, Val, add_months, civil, days_from_civil, mul
 from huiqi.engine.compile.lower import add_interval
@@ -366,3 +368,22 @@ def test_without_near_misses_the_other_rows_are_the_same(
             assert plain.detail.tolist() == full.detail[others].tolist()
         assert match_policy(cp, lazy, frame).rid.tolist() == full.rid.tolist()
     assert near > 0 and lazy.full
+
+
+def test_a_per_value_index_gives_the_codes_a_scan_gives(
+    numpy_backend: NumpyBackend, snapshot: Snapshot, compiled: list[CompiledPolicy]
+) -> None:
+    frame = numpy_backend.frame(snapshot, requirements(compiled))
+    tested = 0
+    for cp in compiled:
+        for crit in cp.checked:
+            assert crit.tree is not None
+            test = value_test(crit.tree, frame)
+            if test is None:
+                continue
+            tested += 1
+            rows, codes = rows_and_codes(test, frame)
+            scan = codes_of(Evaluator(frame).boolean(crit.tree))
+            assert rows.tolist() == np.flatnonzero(scan != 1).tolist(), crit.id
+            assert codes.tolist() == scan[rows].tolist(), crit.id
+    assert tested >= 5

@@ -25,6 +25,7 @@ import pyarrow as pa
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.criteria import FAILS, HOLDS, UNKNOWN, CriterionStore, codes_of
 from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.index import rows_and_codes, value_test
 from huiqi.engine.array.money import to_fen
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
@@ -84,6 +85,11 @@ def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[i
     return head
 
 
+# A policy starts from a per-value index (``index``) when its first criterion holds on
+# less than this share of the rows; above it, a scan of the codes is cheaper.
+INDEX_BELOW = 0.3
+
+
 def _no_failure(word: Any) -> Any:
     return (word & _FAILS) == 0
 
@@ -103,7 +109,21 @@ def match_policy(
     order = narrowing_order(cp, store)
     rows: Any = None  # the rows still alive (None: all of them)
     word: Any = None
-    if order:
+    first = None
+    narrow = order and store.selectivity(checked[order[0]]) < INDEX_BELOW
+    if narrow and (checked[order[0]].scope or not near_misses):
+        tree = checked[order[0]].tree
+        first = value_test(tree, frame) if tree is not None else None
+    if first is not None:
+        # Every row outside its values fails it and leaves: read only the rows inside.
+        rows, code = rows_and_codes(first, frame)
+        word = _adds(order[0], checked[order[0]].scope)[code]
+        for i in order[1:]:
+            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            keep = np.flatnonzero(kept(word))
+            if len(keep) < len(word):
+                rows, word = rows[keep], word[keep]
+    elif order:
         head = _head(cp, store, order)
         adds = [_adds(i, checked[i].scope) for i in head]
         codes = [store.codes(checked[i], None) for i in head]
