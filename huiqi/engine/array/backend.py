@@ -12,8 +12,9 @@ A policy with a construct the array evaluator has no exact rule for (or a value
 beyond 64 bits) is matched by DuckDB instead, and the run lists it in
 ``MatchRun.fallbacks``. ``trace`` (explanations of a few enterprises) is DuckDB's.
 
-``cupy`` is the same code on a GPU; without CuPy and a GPU asking for it is a
-ConfigError that says so.
+``cupy`` is registered for the GPU path: without CuPy and a GPU asking for it is a
+ConfigError that says so. The evaluator still calls NumPy itself; on a GPU the
+module ``namespace`` picks has to be passed through it (not done: no GPU to test on).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
 from huiqi.engine.snapshot import Snapshot
 from huiqi.engine.trace import PolicyTrace
+from huiqi.errors import ConfigError
 
 ORDERED = f"SELECT * FROM {FRAME} ORDER BY uscc"
 
@@ -269,7 +271,20 @@ def _rows_of(frame: Frame, usccs: Sequence[str]) -> Any:
 
 
 class CupyBackend(NumpyBackend):
-    """The same backend on a GPU through CuPy; refused with a clear message without one."""
+    """The array backend on a GPU through CuPy; refused with a clear message without one.
+
+    Even with CuPy and a GPU it refuses for now rather than run on the CPU under the
+    GPU's name: the evaluator does not yet take its array module from ``namespace``.
+    """
 
     name: ClassVar[str] = "cupy"
     namespace: ClassVar[str] = "cupy"
+
+    def __init__(
+        self, *, memory_limit: str | None = None, threads: int | None = None, workers: int = 2
+    ) -> None:
+        array_namespace(self.namespace)  # no CuPy or no GPU: refused with that reason
+        raise ConfigError(
+            "CuPy and a GPU are available, but the array evaluator does not run on CuPy yet;"
+            " use the numpy backend"
+        )

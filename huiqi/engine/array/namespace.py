@@ -1,8 +1,9 @@
 """The one place the array backend picks its array library: NumPy on the CPU, CuPy on a GPU.
 
-The evaluator only calls functions both libraries share (``where``, ``isin``,
-``bincount``, boolean and integer indexing), on the module this returns. CuPy is
-never faked: without it, or without a GPU it can see, asking for it is a ConfigError.
+The evaluator uses only functions both libraries share (``where``, ``flatnonzero``,
+``argsort``, boolean and integer indexing), but still calls NumPy itself: the
+module this returns is what it is to call on a GPU. CuPy is never faked: without
+it, or without a GPU it can see, asking for it is a ConfigError.
 """
 
 from __future__ import annotations
