@@ -122,6 +122,8 @@ class Backend(ABC):
 # or the class itself.
 _REGISTRY: dict[str, str | type[Backend]] = {
     "duckdb": "huiqi.engine.duckdb.backend:DuckDBBackend",
+    "numpy": "huiqi.engine.array.backend:NumpyBackend",
+    "cupy": "huiqi.engine.array.backend:CupyBackend",
     "python": "huiqi.engine.python.backend:PythonBackend",
     "single": "huiqi.engine.single.backend:SingleBackend",
 }

@@ -40,7 +40,7 @@ from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
 from huiqi.engine.related import Contract, Relation
 from huiqi.engine.results import Evaluation
-from huiqi.errors import Location, RuleCompileError
+from huiqi.errors import ConfigError, Location, RuleCompileError
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import make
 
@@ -192,6 +192,18 @@ def _index_in_file(cp: CompiledPolicy, checked_index: int) -> int:
     return cp.criteria.index(cp.checked[checked_index])
 
 
+def usable_backends() -> tuple[str, ...]:
+    """The registered backends this machine can run (CuPy needs a GPU: left out without one)."""
+    names = []
+    for name in backend_names():
+        try:
+            get_backend(name)
+        except ConfigError:
+            continue
+        names.append(name)
+    return tuple(names)
+
+
 def _run(name: str, profiles: Sequence[RawProfile], policies: Sequence[CompiledPolicy]) -> Any:
     try:
         return get_backend(name).evaluate(list(profiles), list(policies))
@@ -252,7 +264,7 @@ def edge_errors(
     policies: Sequence[tuple[CompiledPolicy, Marks]], *, backends: Sequence[str] | None = None
 ) -> list[RuleCompileError]:
     """Every failure or disagreement of ``policies`` on the edge frame, one per policy."""
-    names = tuple(backends or backend_names())
+    names = tuple(backends or usable_backends())
     errors: list[RuleCompileError] = []
     columns: set[FrameColumn] = set()
     for cp, _ in policies:

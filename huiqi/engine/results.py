@@ -73,6 +73,9 @@ class MatchRun:
     enterprises_with_match: int
     output_dir: Path
     near_misses: list[dict[str, object]] = field(default_factory=list)
+    # Policies a backend handed to another one it could not evaluate them on exactly
+    # (the array backend gives a construct it has no rule for to DuckDB): policy_id, reason.
+    fallbacks: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def evaluations(self) -> int:

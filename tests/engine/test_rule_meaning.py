@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.backend import backend_names, get_backend
+from huiqi.engine.backend import get_backend
 from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.edges import usable_backends
 from huiqi.engine.profile import profile_from_case
 from huiqi.engine.results import AMOUNT_TOO_LARGE
 from huiqi.errors import RuleCompileError
@@ -38,7 +39,7 @@ def run_everywhere(cp: CompiledPolicy, data: dict[str, Any]) -> tuple[str, int |
             (e.status, e.amount_fen if e.status == "eligible" else None)
             for e in get_backend(name).evaluate([prof], [cp])
         ]
-        for name in backend_names()
+        for name in usable_backends()
     }
     assert len({tuple(v) for v in got.values()}) == 1, got
     ((status, amount),) = next(iter(got.values()))

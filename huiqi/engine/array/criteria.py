@@ -1,0 +1,123 @@
+"""Criterion codes, each distinct criterion evaluated once across all policies of a run.
+
+A criterion's *code* per row is 0 (holds), 1 (fails) or 2 (unknown), one byte. A
+criterion is known by its canonical tree text, so the same test written into many
+policies (the library and generated sets share many) is one entry. Criteria read
+by two or more policies, and scope criteria, are evaluated once over every row and
+kept; a criterion of one policy alone is evaluated only on the rows still alive
+when its turn comes (``match``). The share of rows where a kept criterion holds is
+its selectivity, which orders the narrowing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from huiqi.engine.array.columns import Frame
+from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.values import Unsupported, Val
+from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
+
+HOLDS, FAILS, UNKNOWN = 0, 1, 2
+
+# Canonical text per tree (rendering costs ~0.1 ms; a run asks for each many times).
+_KEYS: dict[int, tuple[exp.Expression, str]] = {}
+
+
+def key_of(crit: CompiledCriterion) -> str:
+    assert crit.tree is not None
+    cached = _KEYS.get(id(crit.tree))
+    if cached is None or cached[0] is not crit.tree:
+        cached = _KEYS[id(crit.tree)] = (crit.tree, crit.tree.sql())
+    return cached[1]
+
+
+def codes_of(v: Val) -> Any:
+    """A boolean Val as codes: 0 holds, 1 fails, 2 unknown."""
+    data = np.ascontiguousarray(v.data, dtype=bool)
+    known = np.ascontiguousarray(v.known, dtype=bool)
+    code = (~data & known).view(np.uint8)
+    code |= (~known).view(np.uint8) << np.uint8(1)
+    return code
+
+
+# Rows read to estimate the selectivity of a criterion that is not evaluated over all.
+SAMPLE = 16_384
+
+
+class CriterionStore:
+    """The codes of the criteria of one run over one frame.
+
+    ``eager``: the shared criteria are evaluated over every row in ``prepare`` (bulk
+    matching that keeps near misses reads most of them over most rows anyway).
+    Otherwise a shared criterion is evaluated over every row only when a policy first
+    asks for all rows, and kept; asked for some rows, it is evaluated on those.
+    Either way a criterion whose selectivity is not known from every row is estimated
+    on an evenly spread sample of rows.
+    """
+
+    def __init__(
+        self, frame: Frame, policies: Sequence[CompiledPolicy], *, eager: bool = True
+    ) -> None:
+        self.frame = frame
+        self.eager = eager
+        uses = Counter(key_of(c) for cp in policies for c in cp.checked)
+        self.shared = {k for k, n in uses.items() if n > 1}
+        self.shared |= {key_of(c) for cp in policies for c in cp.checked if c.scope}
+        self.full: dict[str, Any] = {}
+        self.holds: dict[str, float] = {}
+        self.unsupported: dict[str, str] = {}
+        self.evaluated = 0
+        self._lock = threading.Lock()
+        step = max(1, frame.rows // SAMPLE)
+        self._sample = np.arange(0, frame.rows, step)
+
+    def prepare(self, crit: CompiledCriterion) -> None:
+        """Evaluate a shared criterion over every row once (``eager``), or estimate how
+        selective a criterion is on a sample; remember if it cannot be evaluated."""
+        key = key_of(crit)
+        if key in self.full or key in self.unsupported or key in self.holds:
+            return
+        eager = self.eager and key in self.shared
+        rows = None if eager else self._sample
+        try:
+            codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        except Unsupported as exc:
+            self.unsupported[key] = str(exc)
+            return
+        if eager:
+            with self._lock:
+                self.evaluated += 1
+            self.full[key] = codes
+        self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / max(len(codes), 1)
+
+    def is_full(self, crit: CompiledCriterion) -> bool:
+        """Whether its codes over every row are kept (or will be, on first use)."""
+        key = key_of(crit)
+        return key in self.full or (not self.eager and key in self.shared)
+
+    def selectivity(self, crit: CompiledCriterion) -> float:
+        """The share of rows where it holds (1.0 when not known: last)."""
+        return self.holds.get(key_of(crit), 1.0)
+
+    def codes(self, crit: CompiledCriterion, rows: Any) -> Any:
+        """Codes of ``crit`` on ``rows`` (an index array; None: every row)."""
+        key = key_of(crit)
+        if key in self.unsupported:
+            raise Unsupported(self.unsupported[key])
+        full = self.full.get(key)
+        if full is not None:
+            return full if rows is None else full[rows]
+        assert crit.tree is not None
+        with self._lock:
+            self.evaluated += 1
+        codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        if rows is None and key in self.shared:
+            self.full[key] = codes
+        return codes

@@ -1,0 +1,215 @@
+"""One policy over the array frame: the rows bulk matching keeps, as small integers.
+
+The same rows and the same four integers as DuckDB's ``compact_query``: ``rid``
+(the frame row), ``status`` (its index in STATUSES) and ``detail`` (the amount in
+fen of an eligible row, the failing criterion of a near miss, the mask of unknown
+criteria of a needs-data row, 0 for an error).
+
+Narrowing: the criteria are taken most selective first (scope criteria, then the
+shared criteria by the share of rows where they hold, then the others). A row
+leaves as soon as it cannot be kept: a scope criterion fails, two criteria fail, or
+one fails and another is unknown. Later criteria are evaluated only on the rows
+still alive, and the amount only on the rows where every criterion holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from huiqi.engine.array.columns import Frame
+from huiqi.engine.array.criteria import FAILS, HOLDS, UNKNOWN, CriterionStore, codes_of
+from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.index import rows_and_codes, value_test
+from huiqi.engine.array.money import to_fen
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
+
+ELIGIBLE, NEAR_MISS, NEEDS_DATA, NOT_ELIGIBLE, ERROR = range(len(STATUSES))
+
+
+@dataclass
+class PolicyRows:
+    rid: Any
+    status: Any
+    detail: Any
+
+
+def narrowing_order(cp: CompiledPolicy, store: CriterionStore) -> list[int]:
+    checked = cp.checked
+    return sorted(
+        range(len(checked)), key=lambda i: (not checked[i].scope, store.selectivity(checked[i]))
+    )
+
+
+# A row's state while its policy narrows is one 64-bit word, the sum over its criteria
+# of what each code adds (``_adds``): the failure count in bits 0-5 (a failing scope
+# criterion counts two, so the row leaves at once), the sum of the failing criteria's
+# indexes in bits 8-13 (the one failure of a near miss names itself), the unknown
+# criteria's mask from bit 16. A row leaves at two failures, so no field carries.
+_FAILS = np.uint64(63)
+_NO_INDEX = np.uint64(~(63 << 8) & (2**64 - 1))
+_INDEX_SHIFT, _MASK_SHIFT = np.uint64(8), np.uint64(16)
+
+
+def _adds(i: int, scope: bool) -> Any:
+    return np.array([0, 2 if scope else 1 | (i << 8), 1 << (16 + i)], dtype=np.uint64)
+
+
+def _kept(word: Any) -> Any:
+    """Where a row is still worth keeping: no failure, or one failure and nothing unknown."""
+    plain = word & _NO_INDEX
+    return ((plain & _FAILS) == 0) | (plain == 1)
+
+
+# The first criteria are read together over every row, as one small code each: their
+# combined code (at most 3^3 values) says through a table whether the row survives
+# them, so the 64-bit words are built only for the rows that do.
+HEAD = 3
+
+
+def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[int]:
+    checked = cp.checked
+    head = order[:1]
+    if checked[order[0]].scope and store.selectivity(checked[order[0]]) < 0.25:
+        return head  # a narrow scope: the rest is read only for the rows inside it
+    for i in order[1:HEAD]:
+        if not store.is_full(checked[i]):
+            break
+        head.append(i)
+    return head
+
+
+# A policy starts from a per-value index (``index``) when its first criterion holds on
+# less than this share of the rows; above it, a scan of the codes is cheaper.
+INDEX_BELOW = 0.3
+
+
+def _no_failure(word: Any) -> Any:
+    return (word & _FAILS) == 0
+
+
+def match_policy(
+    cp: CompiledPolicy, store: CriterionStore, frame: Frame, *, near_misses: bool = True
+) -> PolicyRows:
+    """The kept rows of ``cp`` (raises ``Unsupported`` when a part needs DuckDB).
+
+    Without ``near_misses`` only eligible, needs-data and error rows are kept (a row
+    leaves at its first failure): what bulk matching needs once near misses are
+    computed per enterprise on demand; the benchmark measures it, ``match`` does not
+    use it yet.
+    """
+    kept = _kept if near_misses else _no_failure
+    checked = cp.checked
+    order = narrowing_order(cp, store)
+    rows: Any = None  # the rows still alive (None: all of them)
+    word: Any = None
+    first = None
+    narrow = order and store.selectivity(checked[order[0]]) < INDEX_BELOW
+    if narrow and (checked[order[0]].scope or not near_misses):
+        tree = checked[order[0]].tree
+        first = value_test(tree, frame) if tree is not None else None
+    if first is not None:
+        # Every row outside its values fails it and leaves: read only the rows inside.
+        rows, code = rows_and_codes(first, frame)
+        word = _adds(order[0], checked[order[0]].scope)[code]
+        for i in order[1:]:
+            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            keep = np.flatnonzero(kept(word))
+            if len(keep) < len(word):
+                rows, word = rows[keep], word[keep]
+    elif order:
+        head = _head(cp, store, order)
+        adds = [_adds(i, checked[i].scope) for i in head]
+        codes = [store.codes(checked[i], None) for i in head]
+        combined = codes[0]
+        for code in codes[1:]:
+            combined = combined * np.uint8(3) + code
+        table = np.array(
+            [
+                bool(kept(sum(a[c] for a, c in zip(adds, cs, strict=True))))
+                for cs in itertools.product(range(3), repeat=len(head))
+            ]
+        )
+        rows = np.flatnonzero(table[combined])
+        word = adds[0][codes[0][rows]]
+        for a, code in zip(adds[1:], codes[1:], strict=True):
+            word += a[code[rows]]
+        for i in order[len(head) :]:
+            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            keep = np.flatnonzero(kept(word))
+            if len(keep) < len(word):
+                rows, word = rows[keep], word[keep]
+    if word is None:
+        word = np.zeros(frame.rows, dtype=np.uint64)
+    if rows is None:
+        rows = np.arange(frame.rows)
+    near = (word & _FAILS) == 1
+    status = np.where(near, np.uint8(NEAR_MISS), np.uint8(NEEDS_DATA))
+    detail = np.where(near, (word >> _INDEX_SHIFT) & _FAILS, word >> _MASK_SHIFT).astype(np.int64)
+    clean = np.flatnonzero(word == 0)
+    if len(clean):
+        whole = len(clean) == frame.rows
+        yuan = Evaluator(frame, None if whole else rows[clean]).ev(cp.amount)
+        fen = to_fen(cp, yuan, len(clean))
+        status[clean] = np.where(
+            fen.error,
+            np.uint8(ERROR),
+            np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
+        )
+        detail[clean] = np.where(fen.known, fen.fen, 0)
+    return PolicyRows(rows.astype(np.int32), status, detail)
+
+
+def evaluate_rows(cp: CompiledPolicy, frame: Frame, rows: Any = None) -> list[Evaluation]:
+    """Every row's status, amount and criterion values (``evaluation_query`` with keep_all:
+    a failing scope criterion is a failure that is never a near miss)."""
+    ev = Evaluator(frame, rows)
+    checked = cp.checked
+    codes = [codes_of(ev.boolean(c.tree)) for c in checked]
+    yuan = ev.ev(cp.amount)
+    fen = to_fen(cp, yuan, ev.n)
+    yuan_data = np.broadcast_to(np.asarray(yuan.data), (ev.n,))
+    yuan_known = np.broadcast_to(np.asarray(yuan.known), (ev.n,))
+    ids = [c.id for c in checked]
+    uscc = frame.uscc.to_pylist() if rows is None else frame.uscc.take(pa.array(rows)).to_pylist()
+    value_of = {HOLDS: True, FAILS: False, UNKNOWN: None}
+    out = []
+    for r in range(ev.n):
+        values = tuple(value_of[int(c[r])] for c in codes)
+        failed = tuple(i for i, v in zip(ids, values, strict=True) if v is False)
+        unknown = tuple(i for i, v in zip(ids, values, strict=True) if v is None)
+        scope_failed = any(c.scope and v is False for c, v in zip(checked, values, strict=True))
+        error = bool(fen.error[r])
+        if not failed and not unknown and error:
+            status = "error"
+        elif not failed and not unknown and fen.known[r]:
+            status = "eligible"
+        elif not failed:
+            status = "needs_data"
+        elif len(failed) == 1 and not unknown and not scope_failed:
+            status = "near_miss"
+        else:
+            status = "not_eligible"
+        amount_yuan = None
+        if yuan.kind != "null" and yuan_known[r]:
+            amount_yuan = Decimal(int(yuan_data[r])).scaleb(-yuan.scale)
+        out.append(
+            Evaluation(
+                uscc=uscc[r],
+                policy_id=cp.policy.id,
+                status=status,
+                amount_fen=int(fen.fen[r]) if fen.known[r] else None,
+                values=values,
+                failed=failed,
+                unknown=unknown,
+                amount_yuan=amount_yuan,
+                error=AMOUNT_TOO_LARGE if status == "error" else None,
+            )
+        )
+    return out
