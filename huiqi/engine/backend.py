@@ -122,6 +122,8 @@ class Backend(ABC):
 _REGISTRY: dict[str, str | type[Backend]] = {
     "duckdb": "huiqi.engine.duckdb.backend:DuckDBBackend",
     "python": "huiqi.engine.python.backend:PythonBackend",
+    "spark": "huiqi.engine.spark.backend:SparkBackend",
+    "postgres": "huiqi.engine.postgres.backend:PostgresBackend",
 }
 
 
