@@ -119,6 +119,35 @@ class PostgresDialect(SqlDialect):
     # database's locale (zh_CN.UTF-8 would order 北京 before 上海).
     text_collation: ClassVar[str | None] = "C"
 
+    def adapt(self, tree: exp.Expression) -> exp.Expression:
+        return self.typed_nulls(super().adapt(tree))
+
+    @staticmethod
+    def typed_nulls(tree: exp.Expression) -> exp.Expression:
+        """A NULL that nothing types (``-NULL``, ``ABS(NULL)``, ``NULL + NULL``) as a NUMERIC:
+        PostgreSQL cannot choose an operator for an untyped NULL and refuses the query."""
+
+        def bare(node: exp.Expression | None) -> bool:
+            while isinstance(node, exp.Paren):
+                node = node.this
+            return isinstance(node, exp.Null)
+
+        def untyped(node: exp.Expression) -> bool:
+            if not isinstance(node, exp.Null):
+                return False
+            parent = node.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if isinstance(parent, exp.Neg | exp.Abs):
+                return True
+            if isinstance(parent, exp.Add | exp.Sub | exp.Mul | exp.Div):
+                return bare(parent.this) and bare(parent.expression)
+            if isinstance(parent, exp.Greatest | exp.Least | exp.Coalesce):
+                return all(bare(a) for a in [parent.this, *parent.expressions])
+            return False
+
+        return _wrap(tree, untyped, lambda n: exp.Cast(this=n, to=exp.DataType.build("DECIMAL")))
+
 
 class SparkDialect(SqlDialect):
     name: ClassVar[str] = "spark"

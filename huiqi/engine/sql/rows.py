@@ -20,10 +20,10 @@ from huiqi.engine.tracing import TraceBuilder
 
 MATCHES_SCHEMA = pa.schema(
     [
-        ("uscc", pa.string()),
-        ("policy_id", pa.string()),
-        ("policy_version", pa.int32()),
-        ("snapshot_id", pa.int32()),
+        pa.field("uscc", pa.string(), nullable=False),
+        pa.field("policy_id", pa.string(), nullable=False),
+        pa.field("policy_version", pa.int32(), nullable=False),
+        pa.field("snapshot_id", pa.int32(), nullable=False),
         ("status", pa.string()),
         ("eligible", pa.bool_()),
         ("amount_fen", pa.int64()),
