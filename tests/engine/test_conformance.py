@@ -133,7 +133,7 @@ def test_bulk_backend_writes_the_duckdb_matchers_matches(
     assert not isinstance(backend, str)
     if not backend.supports_bulk or backend_name == "duckdb":
         pytest.skip(f"the {backend_name} backend is the reference for bulk matching or has none")
-    chosen = policies[:80]
+    chosen = policies[:40]
     runs = {}
     for name, b in (("duckdb", get_backend("duckdb")), (backend_name, backend)):
         out = tmp_path / name

@@ -24,7 +24,7 @@ from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
 from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.engine.spark.session import LOCAL, spark_session
 from huiqi.engine.sql.dialect import SparkDialect
-from huiqi.engine.sql.evaluation import policies_query
+from huiqi.engine.sql.evaluation import one_pass_query
 from huiqi.engine.sql.rows import evaluation_of, traces_of
 from huiqi.engine.sql.sources import source_files
 from huiqi.engine.trace import PolicyTrace
@@ -95,7 +95,7 @@ class SparkBackend(Backend):
         indexed = list(enumerate(policies))
         for start in range(0, len(indexed), self.batch):
             chunk = indexed[start : start + self.batch]
-            query = policies_query(chunk, self.sql_dialect, frame=FRAME, kept_only=kept_only)
+            query = one_pass_query(chunk, self.sql_dialect, frame=FRAME, kept_only=kept_only)
             yield chunk, query.sql(dialect="spark")
 
     def _evaluations(self, policies: Sequence[CompiledPolicy]) -> list[Evaluation]:

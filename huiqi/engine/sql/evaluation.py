@@ -98,56 +98,58 @@ def _clamped(cp: CompiledPolicy, yuan: exp.Expression, wide: exp.DataType) -> ex
     return exp.Case(ifs=ifs, default=yuan.copy())
 
 
-def policy_query(
-    cp: CompiledPolicy, index: int, dialect: SqlDialect, *, frame: str = "frame"
-) -> exp.Select:
-    """The rows of ``COLUMNS`` for policy ``cp`` (number ``index``) over every frame row."""
+Layer = list[tuple[str, exp.Expression]]
+
+
+def policy_layers(
+    cp: CompiledPolicy, index: int, dialect: SqlDialect, prefix: str = ""
+) -> list[Layer]:
+    """The columns of policy ``cp`` (number ``index``) in four layers, each reading only
+    ``uscc``, the frame's columns and the layers before it; the last is ``COLUMNS`` but
+    ``uscc``. Column names start with ``prefix`` (several policies in one SELECT)."""
     crits = [c for c in cp.checked if c.tree is not None]
+
+    def col(name: str) -> exp.Column:
+        return _col(prefix + name)
+
     names = [f"c{i}" for i in range(len(crits))]
     wide = amount_type(cp)
     # 1. Each criterion's value and the formula's value, as the dialect computes them.
-    values = exp.select(
-        _col("uscc"),
-        *[_as(exp.Paren(this=dialect.adapt(c.tree)), n) for c, n in zip(crits, names, strict=True)],
-        _as(exp.Cast(this=exp.Paren(this=dialect.adapt(cp.amount)), to=wide.copy()), "y"),
-    ).from_(exp.to_table(frame))
+    values: Layer = [
+        (n, exp.Paren(this=dialect.adapt(c.tree))) for c, n in zip(crits, names, strict=True)
+    ]
+    values.append(("y", exp.Cast(this=exp.Paren(this=dialect.adapt(cp.amount)), to=wide)))
     # 2. Counts of failing, unknown and failing scope criteria; the clamped amount.
-    fails = [exp.Not(this=_col(n)) for n in names]
-    unknowns = [exp.Is(this=_col(n), expression=exp.Null()) for n in names]
-    scope_fails = [exp.Not(this=_col(n)) for c, n in zip(crits, names, strict=True) if c.scope]
-    counted = exp.select(
-        exp.Star(),
-        _as(_sum([_one_if(f) for f in fails]), "nf"),
-        _as(_sum([_one_if(u) for u in unknowns]), "nn"),
-        _as(_sum([_one_if(f) for f in scope_fails]), "sf"),
-        _as(_clamped(cp, _col("y"), wide), "clamped"),
-    ).from_(values.subquery("v"))
-    # 3. The amount in fen: rounded half up once, below the limit only.
-    too_large = exp.GTE(this=_col("clamped"), expression=_num(AMOUNT_LIMIT_YUAN))
+    fails = [exp.Not(this=col(n)) for n in names]
+    unknowns = [exp.Is(this=col(n), expression=exp.Null()) for n in names]
+    scope_fails = [exp.Not(this=col(n)) for c, n in zip(crits, names, strict=True) if c.scope]
+    counted: Layer = [
+        ("nf", _sum([_one_if(f) for f in fails])),
+        ("nn", _sum([_one_if(u) for u in unknowns])),
+        ("sf", _sum([_one_if(f.copy()) for f in scope_fails])),
+        ("clamped", _clamped(cp, col("y"), wide)),
+    ]
+    # 3. The amount in fen (rounded half up once, below the limit only) and the status.
+    too_large = exp.GTE(this=col("clamped"), expression=_num(AMOUNT_LIMIT_YUAN))
     fen = exp.Cast(
         this=exp.Mul(
-            this=exp.Round(this=_col("clamped"), decimals=exp.Literal.number(2)),
+            this=exp.Round(this=col("clamped"), decimals=exp.Literal.number(2)),
             expression=exp.Literal.number(100),
         ),
         to=exp.DataType.build("BIGINT"),
     )
-    amounted = exp.select(
-        exp.Star(),
-        _as(exp.Case(ifs=[exp.If(this=exp.Not(this=too_large.copy()), true=fen)]), "fen"),
-    ).from_(counted.subquery("c"))
+    fen_if_known = exp.Case(ifs=[exp.If(this=exp.Not(this=too_large.copy()), true=fen)])
     zero, one = exp.Literal.number(0), exp.Literal.number(1)
 
     def eq(name: str, value: exp.Expression) -> exp.Expression:
-        return exp.EQ(this=_col(name), expression=value.copy())
+        return exp.EQ(this=col(name), expression=value.copy())
 
     clean = exp.and_(eq("nf", zero), eq("nn", zero))
     status = exp.Case(
         ifs=[
             exp.If(this=exp.and_(clean, too_large.copy()), true=exp.Literal.string("error")),
             exp.If(
-                this=exp.and_(
-                    clean.copy(), exp.Not(this=exp.Is(this=_col("fen"), expression=exp.Null()))
-                ),
+                this=exp.and_(clean.copy(), exp.Not(this=too_large.copy())),
                 true=exp.Literal.string("eligible"),
             ),
             exp.If(this=eq("nf", zero), true=exp.Literal.string("needs_data")),
@@ -158,11 +160,13 @@ def policy_query(
         ],
         default=exp.Literal.string("not_eligible"),
     )
+    statused: Layer = [("fen", fen_if_known), ("status", status)]
+    # 4. The output columns.
     letters = [
         exp.Case(
             ifs=[
-                exp.If(this=_col(n), true=exp.Literal.string("t")),
-                exp.If(this=exp.Not(this=_col(n)), true=exp.Literal.string("f")),
+                exp.If(this=col(n), true=exp.Literal.string("t")),
+                exp.If(this=exp.Not(this=col(n)), true=exp.Literal.string("f")),
             ],
             default=exp.Literal.string("n"),
         )
@@ -174,8 +178,8 @@ def policy_query(
     first_failed: exp.Expression = (
         exp.Case(
             ifs=[
-                exp.If(this=exp.Not(this=_col(n)), true=exp.Literal.string(c.id))
-                for c, n in zip(crits, names, strict=True)
+                exp.If(this=f.copy(), true=exp.Literal.string(c.id))
+                for c, f in zip(crits, fails, strict=True)
             ]
         )
         if crits
@@ -200,49 +204,54 @@ def policy_query(
         else exp.Null()
     )
     text = exp.DataType.build("VARCHAR")
-    statused = exp.select(exp.Star(), _as(status, "status")).from_(amounted.subquery("a"))
-    st = _col("status")
-    return exp.select(
-        _col("uscc"),
-        _as(exp.Cast(this=exp.Literal.number(index), to=exp.DataType.build("INT")), "policy"),
-        st.copy(),
-        _as(_col("fen"), "amount_fen"),
-        _as(exp.Cast(this=_col("y"), to=text.copy()), "amount_yuan"),
-        _as(criteria, "criteria"),
-        _as(
-            exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.EQ(this=st.copy(), expression=exp.Literal.string("near_miss")),
-                        true=first_failed,
-                    )
-                ]
-            ),
-            "failed_criterion",
-        ),
-        _as(
-            exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.EQ(this=st.copy(), expression=exp.Literal.string("needs_data")),
-                        true=unknown_ids,
-                    )
-                ]
-            ),
-            "unknown_criteria",
-        ),
-        _as(
-            exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.EQ(this=st.copy(), expression=exp.Literal.string("error")),
-                        true=exp.Cast(this=exp.Literal.string(AMOUNT_TOO_LARGE), to=text.copy()),
-                    )
-                ]
-            ),
+
+    def when(label: str, value: exp.Expression) -> exp.Expression:
+        is_label = exp.EQ(this=col("status"), expression=exp.Literal.string(label))
+        return exp.Case(ifs=[exp.If(this=is_label, true=value)])
+
+    out: Layer = [
+        ("policy", exp.Cast(this=exp.Literal.number(index), to=exp.DataType.build("INT"))),
+        ("status", col("status")),
+        ("amount_fen", col("fen")),
+        ("amount_yuan", exp.Cast(this=col("y"), to=text.copy())),
+        ("criteria", criteria),
+        ("failed_criterion", when("near_miss", first_failed)),
+        ("unknown_criteria", when("needs_data", unknown_ids)),
+        (
             "error",
+            when("error", exp.Cast(this=exp.Literal.string(AMOUNT_TOO_LARGE), to=text.copy())),
         ),
-    ).from_(statused.subquery("s"))
+    ]
+    return [values, counted, statused, out]
+
+
+def _nest(frame: str, layers: list[Layer]) -> exp.Select:
+    """SELECT over ``frame`` adding each layer but the last on top of the one before."""
+    query = exp.select(exp.Star()).from_(exp.to_table(frame))
+    for depth, layer in enumerate(layers):
+        query = exp.select(exp.Star(), *[_as(e, n) for n, e in layer]).from_(
+            query.subquery(f"l{depth}")
+        )
+    return query
+
+
+def policy_query(
+    cp: CompiledPolicy, index: int, dialect: SqlDialect, *, frame: str = "frame"
+) -> exp.Select:
+    """The rows of ``COLUMNS`` for policy ``cp`` (number ``index``) over every frame row."""
+    *inner, out = policy_layers(cp, index, dialect)
+    return exp.select(_col("uscc"), *[_as(e, n) for n, e in out]).from_(
+        _nest(frame, inner).subquery("s")
+    )
+
+
+def _kept(query: exp.Select) -> exp.Select:
+    not_eligible = exp.Literal.string("not_eligible")
+    return (
+        exp.select(exp.Star())
+        .from_(query.subquery("p"))
+        .where(exp.NEQ(this=_col("status"), expression=not_eligible))
+    )
 
 
 def policies_query(
@@ -254,17 +263,38 @@ def policies_query(
 ) -> exp.Expression:
     """Many policies in one statement: their ``policy_query`` rows stacked (UNION ALL),
     with ``kept_only`` only the rows bulk matching keeps (never not eligible)."""
-    parts: list[exp.Expression] = []
-    for index, cp in policies:
-        q: exp.Expression = policy_query(cp, index, dialect, frame=frame)
-        if kept_only:
-            q = (
-                exp.select(exp.Star())
-                .from_(q.subquery("p"))
-                .where(exp.NEQ(this=_col("status"), expression=exp.Literal.string("not_eligible")))
-            )
-        parts.append(q)
-    out = parts[0]
+    parts = [policy_query(cp, index, dialect, frame=frame) for index, cp in policies]
+    if kept_only:
+        parts = [_kept(q) for q in parts]
+    out: exp.Expression = parts[0]
     for q in parts[1:]:
         out = exp.Union(this=out, expression=q, distinct=False)
     return out
+
+
+def one_pass_query(
+    policies: list[tuple[int, CompiledPolicy]],
+    dialect: SqlDialect,
+    *,
+    frame: str = "frame",
+    kept_only: bool = False,
+) -> exp.Select:
+    """The rows of ``policies_query`` from one pass over the frame: every policy's layers
+    side by side (columns prefixed ``p<index>_``), then one row per policy out of each
+    frame row (``INLINE`` of an array of structs; Spark). A UNION of many policies
+    reads the frame once per policy and runs a task per policy and partition."""
+    layered = [policy_layers(cp, index, dialect, prefix=f"p{index}_") for index, cp in policies]
+    depth = len(layered[0]) - 1
+    merged = [
+        [
+            (f"p{index}_{n}", e)
+            for (index, _), layers in zip(policies, layered, strict=True)
+            for n, e in layers[k]
+        ]
+        for k in range(depth)
+    ]
+    structs = [exp.Struct(expressions=[_as(e, n) for n, e in layers[-1]]) for layers in layered]
+    rows = exp.select(
+        _col("uscc"), exp.Anonymous(this="INLINE", expressions=[exp.Array(expressions=structs)])
+    ).from_(_nest(frame, merged).subquery("s"))
+    return _kept(rows) if kept_only else rows
