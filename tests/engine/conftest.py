@@ -7,10 +7,10 @@ any pytest import mode.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pathlib import Path
 
 HERE = str(Path(__file__).parent)
 if HERE not in sys.path:

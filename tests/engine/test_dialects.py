@@ -90,7 +90,7 @@ def _dec(text: str, scale: int) -> exp.Expression:
 
 
 def test_division_is_a_float_quotient_everywhere(engine: tuple[SqlDialect, Run, Run]) -> None:
-    dialect, _, adapted = engine
+    _, _, adapted = engine
     assert adapted(exp.Div(this=_n("7"), expression=_n("2"))) == 3.5
     assert adapted(exp.Div(this=_dec("7", 0), expression=_dec("2", 0))) == 3.5
     assert isinstance(adapted(exp.Div(this=_dec("1", 2), expression=_dec("3", 2))), float)
