@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.backend import backend_names, get_backend
+from huiqi.engine.backend import get_backend, in_process_backend_names
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.frame_columns import FrameColumn
@@ -252,7 +252,7 @@ def edge_errors(
     policies: Sequence[tuple[CompiledPolicy, Marks]], *, backends: Sequence[str] | None = None
 ) -> list[RuleCompileError]:
     """Every failure or disagreement of ``policies`` on the edge frame, one per policy."""
-    names = tuple(backends or backend_names())
+    names = tuple(backends or in_process_backend_names())
     errors: list[RuleCompileError] = []
     columns: set[FrameColumn] = set()
     for cp, _ in policies:

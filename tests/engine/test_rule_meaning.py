@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from engine_factories import compile_yaml, policy_yaml
 
-from huiqi.engine.backend import backend_names, get_backend
+from huiqi.engine.backend import get_backend, in_process_backend_names
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.profile import profile_from_case
 from huiqi.engine.results import AMOUNT_TOO_LARGE
@@ -38,7 +38,7 @@ def run_everywhere(cp: CompiledPolicy, data: dict[str, Any]) -> tuple[str, int |
             (e.status, e.amount_fen if e.status == "eligible" else None)
             for e in get_backend(name).evaluate([prof], [cp])
         ]
-        for name in backend_names()
+        for name in in_process_backend_names()
     }
     assert len({tuple(v) for v in got.values()}) == 1, got
     ((status, amount),) = next(iter(got.values()))

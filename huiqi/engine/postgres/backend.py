@@ -57,6 +57,7 @@ class PostgresBackend(Backend):
     name: ClassVar[str] = "postgres"
     dialect: ClassVar[str | None] = "postgres"
     supports_bulk: ClassVar[bool] = True
+    external: ClassVar[bool] = True
 
     def __init__(self, *, url: str | None = None, batch: int = BATCH) -> None:
         url = url or os.environ.get(URL_SETTING)

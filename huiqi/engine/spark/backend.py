@@ -44,6 +44,7 @@ class SparkBackend(Backend):
     name: ClassVar[str] = "spark"
     dialect: ClassVar[str | None] = "spark"
     supports_bulk: ClassVar[bool] = True
+    external: ClassVar[bool] = True
 
     def __init__(self, *, master: str = LOCAL, batch: int = BATCH) -> None:
         self.master = master
