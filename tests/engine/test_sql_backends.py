@@ -72,3 +72,38 @@ def test_one_process_runs_one_spark_master(spark: object) -> None:
 
     with pytest.raises(ConfigError, match="one Spark master"):
         spark_session("spark://elsewhere:7077")
+
+
+def test_loading_never_drops_a_table_of_the_database_itself(tmp_path: Path) -> None:
+    """Regression: loading dropped 'enterprises' by name, which in an operational database
+    is the database's own table when no temporary one exists yet."""
+    import os
+    import uuid
+
+    import psycopg
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from huiqi.engine.postgres.load import load_table
+
+    url = os.environ.get("HUIQI_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("the postgres backend runs when HUIQI_TEST_DATABASE_URL is set")
+    schema = f"huiqi_keep_{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "enterprises.parquet"
+    pq.write_table(pa.table({"uscc": ["x"]}), path)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            conn.execute(f"CREATE TABLE {schema}.enterprises (keep INTEGER)")
+            conn.execute(f"SET search_path = {schema}")
+            load_table(conn, "enterprises", path)
+            load_table(conn, "enterprises", path)
+            kept = conn.execute(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_name = 'enterprises'",
+                [schema],
+            ).fetchone()
+            assert kept == (1,)
+        finally:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -71,7 +71,8 @@ def load_table(conn: psycopg.Connection[Any], name: str, path: Path) -> int:
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(f.name), _list_type(f.type)) for f in schema
     )
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+    # Only this connection's own temporary table: never a table of the database itself.
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("pg_temp", name)))
     conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({})").format(sql.Identifier(name), columns))
     copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(f.name) for f in schema)
