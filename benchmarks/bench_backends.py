@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--policies", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--backends", default="duckdb,spark,postgres")
+    ap.add_argument("--master", help="Spark master URL (default: local[2])")
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="huiqi-bench-backends-"))
@@ -57,7 +58,8 @@ def main() -> None:
         for n in args.backends.split(",")
         if n != "postgres" or os.environ.get("HUIQI_POSTGRES_URL")
     ]
-    backends = {n: get_backend(n) for n in names}
+    spark_options = {"master": args.master} if args.master else {}
+    backends = {n: get_backend(n, **(spark_options if n == "spark" else {})) for n in names}
     if "spark" in backends:  # start the JVM outside the timed runs
         backends["spark"].evaluate(snapshot, policies[:1], usccs=[])
     times: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
