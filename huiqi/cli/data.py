@@ -177,6 +177,14 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
 )
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
 @click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
+@click.option(
+    "--backend",
+    default="duckdb",
+    show_default=True,
+    help="Where to match: duckdb, spark (a Spark cluster or local mode), postgres"
+    " (HUIQI_POSTGRES_URL).",
+)
+@click.option("--master", help="Spark master URL, e.g. spark://host:7077 (default local[2]).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
@@ -185,6 +193,8 @@ def match(
     policy_paths: tuple[Path, ...],
     snapshot: int | None,
     memory_limit: str | None,
+    backend: str,
+    master: str | None,
     as_json: bool,
 ) -> None:
     """Match every policy against every enterprise of a snapshot, in bulk."""
@@ -203,6 +213,8 @@ def match(
             snapshot_id=snapshot,
             progress=progress,
             memory_limit=memory_limit,
+            backend=backend,
+            master=master,
         )
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))

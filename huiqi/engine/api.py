@@ -19,7 +19,7 @@ from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import KEPT, MatchRun, Progress
 from huiqi.engine.snapshot import open_snapshot
 from huiqi.engine.trace import PolicyTrace
-from huiqi.errors import NotFoundError
+from huiqi.errors import ConfigError, NotFoundError
 from huiqi.fsmode import private_dir, write_private_text
 from huiqi.profiles.uscc import validate
 
@@ -40,6 +40,24 @@ def _backend(backend: Backend | str | None, **options: object) -> Backend:
 def _run_id(snapshot_id: int) -> str:
     # Microseconds too: two runs in the same second must not share a directory.
     return f"{dt.datetime.now():%Y%m%d-%H%M%S-%f}-s{snapshot_id}-{os.getpid()}"
+
+
+def bulk_backend(
+    name: str = "duckdb", *, memory_limit: str | None = None, master: str | None = None
+) -> Backend:
+    """The backend ``name`` for a bulk run, with the options that apply to it: DuckDB's
+    memory limit, Spark's master URL (default: local mode)."""
+    if master and name != "spark":
+        raise ConfigError("--master is the Spark master URL; give it with --backend spark")
+    if memory_limit and name != "duckdb":
+        raise ConfigError(
+            f"--memory-limit is DuckDB's; the {name} backend's memory is set where it runs"
+        )
+    options = {"master": master, "memory_limit": memory_limit}
+    backend = get_backend(name, **{k: v for k, v in options.items() if v})
+    if not backend.supports_bulk:
+        raise ConfigError(f"the {name} backend does not match in bulk; use duckdb or spark")
+    return backend
 
 
 def run_matching(

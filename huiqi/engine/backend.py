@@ -6,15 +6,17 @@ cases, the oracle tests). Like SQLGlot's dialects, backends are one base class
 with capability flags as class attributes and small subclasses that hold only the
 real differences:
 
-==========  =========  =============  ==================  =========================
-name        dialect    supports_bulk  supports_snapshots  what it is
-==========  =========  =============  ==================  =========================
-``duckdb``  duckdb     yes            yes                 the engine (default)
-``python``  (none)     no             no                  the pure-Python reference
-``single``  (none)     no             yes                 a few enterprises, in process
-==========  =========  =============  ==================  =========================
+============  =========  =============  ==================  =========================
+name          dialect    supports_bulk  supports_snapshots  what it is
+============  =========  =============  ==================  =========================
+``duckdb``    duckdb     yes            yes                 the engine (default)
+``python``    (none)     no             no                  the pure-Python reference
+``spark``     spark      yes            yes                 Apache Spark (external)
+``postgres``  postgres   yes            yes                 inside PostgreSQL (external)
+``single``    (none)     no             yes                 a few enterprises, in process
+``numpy``     (none)     yes            yes                 arrays in memory (CuPy: ``cupy``)
+============  =========  =============  ==================  =========================
 
-Spark, PostgreSQL and an array backend are meant to register here the same way.
 The rest of huiqi asks for one by name (``get_backend("duckdb")``) and calls
 only the methods below, through the service functions of ``huiqi.engine.api``.
 
@@ -61,6 +63,10 @@ class Backend(ABC):
     supports_bulk: ClassVar[bool] = False
     # It reads frozen snapshots (otherwise only profiles held in memory).
     supports_snapshots: ClassVar[bool] = True
+    # It runs on an engine outside this process (a cluster, a database server): quick
+    # in-process checks (the edge frame of the policy linter) leave it out; the
+    # conformance suite compares it with the reference.
+    external: ClassVar[bool] = False
 
     def render(self, tree: exp.Expression) -> str:
         """A neutral tree (a criterion, the amount) as this backend's SQL text."""
@@ -126,6 +132,8 @@ _REGISTRY: dict[str, str | type[Backend]] = {
     "cupy": "huiqi.engine.array.backend:CupyBackend",
     "python": "huiqi.engine.python.backend:PythonBackend",
     "single": "huiqi.engine.single.backend:SingleBackend",
+    "spark": "huiqi.engine.spark.backend:SparkBackend",
+    "postgres": "huiqi.engine.postgres.backend:PostgresBackend",
 }
 
 
@@ -138,8 +146,13 @@ def backend_names() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def get_backend(name: str = "duckdb", **options: Any) -> Backend:
-    """A new backend by name; ``options`` go to its constructor (e.g. ``memory_limit``)."""
+def in_process_backend_names() -> tuple[str, ...]:
+    """The backends that run inside this process (not ``external``)."""
+    return tuple(n for n in backend_names() if not backend_class(n).external)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class registered as ``name`` (imported on first use)."""
     target = _REGISTRY.get(name)
     if target is None:
         raise ConfigError(
@@ -148,6 +161,12 @@ def get_backend(name: str = "duckdb", **options: Any) -> Backend:
     if isinstance(target, str):
         module, _, cls_name = target.partition(":")
         target = getattr(importlib.import_module(module), cls_name)
-    backend = target(**options)
+    assert isinstance(target, type) and issubclass(target, Backend)
+    return target
+
+
+def get_backend(name: str = "duckdb", **options: Any) -> Backend:
+    """A new backend by name; ``options`` go to its constructor (e.g. ``memory_limit``)."""
+    backend = backend_class(name)(**options)
     assert isinstance(backend, Backend)
     return backend

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.backend import backend_names, get_backend
+from huiqi.engine.backend import get_backend, in_process_backend_names
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.frame_columns import FrameColumn
@@ -193,9 +193,10 @@ def _index_in_file(cp: CompiledPolicy, checked_index: int) -> int:
 
 
 def usable_backends() -> tuple[str, ...]:
-    """The registered backends this machine can run (CuPy needs a GPU: left out without one)."""
+    """The in-process backends this machine can run (CuPy needs a GPU: left out without
+    one; Spark and PostgreSQL, external, are never started for a quick check)."""
     names = []
-    for name in backend_names():
+    for name in in_process_backend_names():
         try:
             get_backend(name)
         except ConfigError:

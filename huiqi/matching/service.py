@@ -16,6 +16,7 @@ from huiqi.accounts.access import AccessDenied, Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
+from huiqi.engine.api import bulk_backend
 from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
 
@@ -28,11 +29,15 @@ def match_population(
     snapshot_id: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     memory_limit: str | None = None,
+    backend: str = "duckdb",
+    master: str | None = None,
 ) -> MatchRun:
-    """Every policy × every enterprise of a snapshot (policy officers, data stewards)."""
+    """Every policy × every enterprise of a snapshot (policy officers, data stewards), on
+    ``backend`` (Spark on ``master``, default local mode)."""
     require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
+    engine = bulk_backend(backend, memory_limit=memory_limit, master=master)
     return run_matching(
-        settings, policies, snapshot_id=snapshot_id, progress=progress, memory_limit=memory_limit
+        settings, policies, snapshot_id=snapshot_id, progress=progress, backend=engine
     )
 
 

@@ -49,8 +49,19 @@ def _typed(value: exp.Expression, field_name: str, d: Dictionary) -> exp.Express
     return value
 
 
-def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = None) -> exp.Select:
-    """The SELECT that computes the frame for the given columns (plus uscc)."""
+def frame_query(
+    columns: Iterable[FrameColumn],
+    dictionary: Dictionary | None = None,
+    *,
+    enums: bool = True,
+    ordered: bool = True,
+) -> exp.Select:
+    """The SELECT that computes the frame for the given columns (plus uscc).
+
+    The tree is neutral but for two DuckDB choices, which other SQL backends turn off:
+    categorical fields cast to ENUM types (``enums``) and rows sorted by scope fields
+    (``ordered``, for DuckDB's zone maps).
+    """
     d = dictionary or load_dictionary()
     cols = sorted(set(columns))
     select: list[exp.Expression] = [exp.alias_(_col("e", "uscc"), "uscc", quoted=True)]
@@ -58,7 +69,8 @@ def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = 
     joined_years: set[int] = set()
     for i, c in enumerate(cols):
         if c.kind == "static":
-            value: exp.Expression = _typed(_col("e", c.field), c.field, d)
+            value: exp.Expression = _col("e", c.field)
+            value = _typed(value, c.field, d) if enums else value
         elif c.kind == "yearly":
             assert c.year is not None
             alias = f"y{c.year}"
@@ -71,7 +83,8 @@ def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = 
                 query = query.join(
                     exp.to_table("enterprise_years").as_(alias), on=cond, join_type="left"
                 )
-            value = _typed(_col(alias, c.field), c.field, d)
+            value = _col(alias, c.field)
+            value = _typed(value, c.field, d) if enums else value
         elif c.kind in ("contracts", "group"):
             alias = f"l{i}"
             sub, value = (
@@ -116,7 +129,7 @@ def frame_query(columns: Iterable[FrameColumn], dictionary: Dictionary | None = 
     # district- or industry-scoped policy skips most of the frame without reading it.
     order = [c.name for c in cols if c.kind == "static" and d.field(c.field).scope]
     query = query.select(*select)
-    if order:
+    if order and ordered:
         query = query.order_by(*[exp.column(name, quoted=True) for name in order])
     return query
 

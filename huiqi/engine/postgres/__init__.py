@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: matching inside the operational database (small deployments)."""

@@ -1,0 +1,235 @@
+"""The PostgreSQL backend: matching inside the operational database, for small deployments.
+
+A connection (a SQLAlchemy-style or libpq URL) gets the source relations as temporary
+tables (``load``), the frame as a temporary table built by the DuckDB backend's frame
+query rendered for PostgreSQL, and each policy's neutral evaluation query
+(``sql.evaluation``), many policies per statement. Nothing outlives the connection.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from huiqi.engine.backend import Backend, Source
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.evaluate import requirements
+from huiqi.engine.duckdb.frame import frame_query
+from huiqi.engine.postgres.load import load_sources
+from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
+from huiqi.engine.snapshot import Snapshot
+from huiqi.engine.sql.dialect import PostgresDialect
+from huiqi.engine.sql.evaluation import policies_query
+from huiqi.engine.sql.rows import MATCHES_SCHEMA, evaluation_of, summaries_of, traces_of
+from huiqi.engine.sql.sources import source_files
+from huiqi.engine.trace import PolicyTrace
+from huiqi.engine.tracing import trace_columns
+from huiqi.errors import ConfigError
+from huiqi.fsmode import private_file
+
+BATCH = 40
+FRAME = "frame"
+# Rows fetched at a time when writing matches.parquet.
+FETCH = 50_000
+URL_SETTING = "HUIQI_POSTGRES_URL"
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://``) as libpq takes it (``postgresql://``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        raise ConfigError(f"the postgres backend needs a postgresql:// URL, not '{url}'")
+    return f"postgresql://{rest}"
+
+
+class PostgresBackend(Backend):
+    name: ClassVar[str] = "postgres"
+    dialect: ClassVar[str | None] = "postgres"
+    supports_bulk: ClassVar[bool] = True
+    external: ClassVar[bool] = True
+
+    def __init__(self, *, url: str | None = None, batch: int = BATCH) -> None:
+        url = url or os.environ.get(URL_SETTING)
+        if not url:
+            raise ConfigError(
+                f"the postgres backend needs a database: give url=... or set {URL_SETTING}"
+            )
+        self.url = libpq_url(url)
+        self.batch = batch
+        self.sql_dialect = PostgresDialect()
+
+    @contextmanager
+    def connect(
+        self,
+        source: Source,
+        policies: Sequence[CompiledPolicy],
+        *,
+        traced: bool = False,
+        usccs: Sequence[str] | None = None,
+    ) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """A connection holding ``source`` and its frame (only ``usccs``' rows) as temporary
+        tables, dropped with the connection."""
+        self.check_source(source)
+        columns = requirements(policies)
+        if traced:
+            columns = columns.union(*(trace_columns(cp) for cp in policies))
+        with psycopg.connect(self.url, row_factory=dict_row) as conn:
+            with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as tmp:
+                load_sources(conn, source_files(source, Path(tmp)))
+            query = frame_query(columns, enums=False, ordered=False).sql(dialect="postgres")
+            conn.execute(
+                sql.SQL("CREATE TEMPORARY TABLE {} AS {}").format(
+                    sql.Identifier(FRAME),
+                    sql.SQL(query),
+                )
+            )
+            if usccs is not None:
+                conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE NOT (uscc = ANY(%s))").format(
+                        sql.Identifier(FRAME)
+                    ),
+                    [list(usccs)],
+                )
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(FRAME)))
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    def batches(
+        self, policies: Sequence[CompiledPolicy], *, kept_only: bool = False
+    ) -> Iterator[tuple[list[tuple[int, CompiledPolicy]], sql.SQL]]:
+        indexed = list(enumerate(policies))
+        for start in range(0, len(indexed), self.batch):
+            chunk = indexed[start : start + self.batch]
+            query = policies_query(chunk, self.sql_dialect, frame=FRAME, kept_only=kept_only)
+            # Rendered from trees; no parameters, so no text of it is read as a placeholder.
+            yield chunk, sql.SQL(query.sql(dialect="postgres"))
+
+    def _evaluations(
+        self, conn: psycopg.Connection[dict[str, Any]], policies: Sequence[CompiledPolicy]
+    ) -> list[Evaluation]:
+        out: list[Evaluation] = []
+        for chunk, query in self.batches(policies):
+            by_index = dict(chunk)
+            rows = conn.execute(query).fetchall()
+            rows.sort(key=lambda r: (r["policy"], r["uscc"]))
+            out.extend(evaluation_of(by_index[r["policy"]], r) for r in rows)
+        return out
+
+    def evaluate(
+        self,
+        source: Source,
+        policies: Sequence[CompiledPolicy],
+        *,
+        usccs: Sequence[str] | None = None,
+    ) -> list[Evaluation]:
+        if not policies:
+            return []
+        with self.connect(source, policies, usccs=usccs) as conn:
+            return self._evaluations(conn, policies)
+
+    def trace(
+        self,
+        source: Source,
+        policies: Sequence[CompiledPolicy],
+        *,
+        usccs: Sequence[str] | None = None,
+        statuses: Collection[str] = STATUSES,
+        snapshot_id: int | None = None,
+    ) -> list[PolicyTrace]:
+        if not policies:
+            return []
+        if snapshot_id is None and isinstance(source, Snapshot):
+            snapshot_id = source.id
+        with self.connect(source, policies, traced=True, usccs=usccs) as conn:
+            evaluations = self._evaluations(conn, policies)
+            frame = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(FRAME)))
+            rows = {r["uscc"]: r for r in frame.fetchall()}
+        return traces_of(policies, evaluations, rows, statuses=statuses, snapshot_id=snapshot_id)
+
+    def match(
+        self,
+        snapshot: Snapshot,
+        policies: Sequence[CompiledPolicy],
+        *,
+        run_id: str,
+        out_dir: Path,
+        progress: Progress | None = None,
+        top_near_misses: int = 10,
+    ) -> MatchRun:
+        started = time.perf_counter()
+        counts: dict[tuple[str, str], list[int]] = {}
+        with_match: set[str] = set()
+        near: dict[tuple[str, str], int] = {}
+        target = out_dir / "matches.parquet"
+        with self.connect(snapshot, policies) as conn:
+            row = conn.execute(
+                sql.SQL("SELECT COUNT(*) AS n FROM {}").format(sql.Identifier(FRAME))
+            ).fetchone()
+            enterprises = int(row["n"]) if row else 0
+            frame_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            done = 0
+            with pq.ParquetWriter(str(target), MATCHES_SCHEMA, compression="zstd") as writer:
+                for chunk, query in self.batches(policies, kept_only=True):
+                    by_index = dict(chunk)
+                    with conn.cursor(name="huiqi_matches") as cur:
+                        cur.execute(query)
+                        while rows := cur.fetchmany(FETCH):
+                            out = []
+                            for r in rows:
+                                cp = by_index[r["policy"]]
+                                pid, status = cp.policy.id, r["status"]
+                                eligible = status == "eligible"
+                                amount = r["amount_fen"] if eligible else None
+                                tally = counts.setdefault((pid, status), [0, 0])
+                                tally[0] += 1
+                                tally[1] += amount or 0
+                                if eligible:
+                                    with_match.add(r["uscc"])
+                                if status == "near_miss":
+                                    key = (pid, r["failed_criterion"])
+                                    near[key] = near.get(key, 0) + 1
+                                out.append(
+                                    {
+                                        "uscc": r["uscc"],
+                                        "policy_id": pid,
+                                        "policy_version": cp.policy.version,
+                                        "snapshot_id": snapshot.id,
+                                        "status": status,
+                                        "eligible": eligible,
+                                        "amount_fen": amount,
+                                        "failed_criterion": r["failed_criterion"],
+                                        "unknown_criteria": r["unknown_criteria"],
+                                        "error": r["error"],
+                                    }
+                                )
+                            writer.write_table(pa.Table.from_pylist(out, schema=MATCHES_SCHEMA))
+                    done += len(chunk)
+                    if progress:
+                        progress("match", done, len(policies))
+        private_file(target)
+        top = sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:top_near_misses]
+        return MatchRun(
+            run_id=run_id,
+            snapshot_id=snapshot.id,
+            enterprises=enterprises,
+            policies=summaries_of(policies, [(p, s, n, a) for (p, s), (n, a) in counts.items()]),
+            frame_seconds=frame_seconds,
+            match_seconds=time.perf_counter() - started,
+            enterprises_with_match=len(with_match),
+            output_dir=out_dir,
+            near_misses=[{"policy_id": p, "criterion": c, "enterprises": n} for (p, c), n in top],
+        )

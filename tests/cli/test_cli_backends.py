@@ -1,0 +1,74 @@
+"""`huiqi match --backend spark --master URL` (and postgres) write the DuckDB run's matches."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from cliutil import accounts, run
+
+from huiqi.engine.spark.session import missing
+
+TOKENS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    TOKENS.update(accounts(data))
+    code, out = run(data, "generate", "-n", "400", "--seed", "11", token=TOKENS["steward"])
+    assert code == 0, out
+    return data
+
+
+def _rows(summary: dict[str, object]) -> list[tuple[object, ...]]:
+    table = pq.read_table(Path(str(summary["output_dir"])) / "matches.parquet")
+    return sorted(zip(*(c.to_pylist() for c in table.columns), strict=True), key=repr)
+
+
+def _match(data: Path, *args: str) -> dict[str, object]:
+    code, out = run(data, "match", "--json", *args, token=TOKENS["officer"])
+    assert code == 0, out
+    return dict(json.loads(out))
+
+
+def test_match_on_spark_writes_the_duckdb_runs_matches(populated: Path) -> None:
+    if why := missing():
+        pytest.skip(why)
+    duck = _match(populated)
+    spark = _match(populated, "--backend", "spark", "--master", "local[2]")
+    assert spark["enterprises"] == duck["enterprises"] == 400
+    assert spark["total_amount_fen"] == duck["total_amount_fen"]
+    assert _rows(spark) == _rows(duck) != []
+
+
+def test_match_in_postgres_writes_the_duckdb_runs_matches(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = os.environ.get("HUIQI_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("the postgres backend runs when HUIQI_TEST_DATABASE_URL is set")
+    monkeypatch.setenv("HUIQI_POSTGRES_URL", url)
+    duck = _match(populated)
+    pg = _match(populated, "--backend", "postgres")
+    assert _rows(pg) == _rows(duck) != []
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--master", "spark://h:7077"], "--master is the Spark master URL"),
+        (["--backend", "python"], "does not match in bulk"),
+        (["--backend", "nosuch"], "no backend named 'nosuch'"),
+        (["--backend", "spark", "--memory-limit", "4GB"], "--memory-limit is DuckDB's"),
+    ],
+)
+def test_match_refuses_options_that_do_not_fit_the_backend(
+    populated: Path, args: list[str], said: str
+) -> None:
+    code, out = run(populated, "match", *args, token=TOKENS["officer"])
+    assert code != 0
+    assert said in out

@@ -1,0 +1,109 @@
+"""The Spark and PostgreSQL backends explain as DuckDB does, and behave at their edges.
+
+Traces (criterion values, the values read, the amount, the status) of the library's
+policies for a few enterprises are equal to DuckDB's; an enterprise subset, no
+policies, and a snapshot frozen without relations or contracts work on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from backends_available import backend_or_skip_reason
+from conformance_policies import library_policies
+from engine_factories import random_profiles
+
+from huiqi.engine import get_backend
+from huiqi.engine.backend import Backend
+from huiqi.engine.postgres.backend import libpq_url
+from huiqi.engine.snapshot import Snapshot
+from huiqi.engine.sql.sources import source_files
+from huiqi.errors import ConfigError
+
+PROFILES = random_profiles(60, seed=5)
+
+
+@pytest.fixture(scope="module", params=["spark", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    ready = backend_or_skip_reason(request.param)
+    if isinstance(ready, str):
+        pytest.skip(ready)
+    yield ready
+
+
+def test_traces_equal_duckdbs(backend: Backend) -> None:
+    policies = library_policies()[:8]
+    usccs = [p.uscc for p in PROFILES[:6]]
+    want = get_backend("duckdb").trace(PROFILES, policies, usccs=usccs)
+    got = backend.trace(PROFILES, policies, usccs=usccs)
+    assert len(got) == len(want) == 8 * 6
+    assert got == want
+
+
+def test_only_the_enterprises_asked_for_are_evaluated(backend: Backend) -> None:
+    policies = library_policies()[:2]
+    got = backend.evaluate(PROFILES, policies, usccs=[PROFILES[3].uscc])
+    assert [(e.policy_id, e.uscc) for e in got] == [
+        (cp.policy.id, PROFILES[3].uscc) for cp in policies
+    ]
+    assert backend.evaluate(PROFILES, []) == []
+
+
+def test_a_snapshot_without_relations_or_contracts_reads_them_as_empty(
+    backend: Backend, tmp_path: Path
+) -> None:
+    files = source_files(PROFILES, tmp_path)
+    old = Snapshot(4, {k: v for k, v in files.items() if k not in ("relations", "contracts")})
+    policies = library_policies()[:3]
+    want = get_backend("duckdb").evaluate(old, policies)
+    assert sorted(backend.evaluate(old, policies), key=repr) == sorted(want, key=repr)
+
+
+def test_postgres_needs_a_postgresql_url() -> None:
+    assert libpq_url("postgresql+psycopg://u@h:5432/db") == "postgresql://u@h:5432/db"
+    with pytest.raises(ConfigError, match="needs a postgresql:// URL"):
+        libpq_url("sqlite:///x.db")
+
+
+def test_one_process_runs_one_spark_master(spark: object) -> None:
+    from huiqi.engine.spark.session import spark_session
+
+    with pytest.raises(ConfigError, match="one Spark master"):
+        spark_session("spark://elsewhere:7077")
+
+
+def test_loading_never_drops_a_table_of_the_database_itself(tmp_path: Path) -> None:
+    """Regression: loading dropped 'enterprises' by name, which in an operational database
+    is the database's own table when no temporary one exists yet."""
+    import os
+    import uuid
+
+    import psycopg
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from huiqi.engine.postgres.load import load_table
+
+    url = os.environ.get("HUIQI_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("the postgres backend runs when HUIQI_TEST_DATABASE_URL is set")
+    schema = f"huiqi_keep_{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "enterprises.parquet"
+    pq.write_table(pa.table({"uscc": ["x"]}), path)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            conn.execute(f"CREATE TABLE {schema}.enterprises (keep INTEGER)")
+            conn.execute(f"SET search_path = {schema}")
+            load_table(conn, "enterprises", path)
+            load_table(conn, "enterprises", path)
+            kept = conn.execute(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_name = 'enterprises'",
+                [schema],
+            ).fetchone()
+            assert kept == (1,)
+        finally:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
