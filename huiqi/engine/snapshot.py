@@ -9,11 +9,12 @@ way (``Backend.evaluate``, ``trace``, ``match``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from huiqi.config import Settings
 from huiqi.profiles.dictionary import use_data_dir
+from huiqi.profiles.frozen import FrozenTable
 from huiqi.profiles.store import ProfileStore
 
 # The relations a snapshot holds, one Parquet file each; a snapshot frozen before
@@ -23,13 +24,23 @@ SOURCES = ("enterprises", "enterprise_years", "qualifications", "relations", "co
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A frozen snapshot: its id and its Parquet file per source relation."""
+    """A frozen snapshot: its id and its Parquet file per source relation.
+
+    ``files`` are the base files; a relation that changed since its base also has a
+    delta (``deltas``), whose enterprises' rows replace theirs in the base
+    (``huiqi.profiles.frozen``). Read a relation through ``table(name)``.
+    """
 
     id: int
     files: Mapping[str, Path]
     # Where DuckDB may spill while matching it (inside the data directory, not the
     # working directory); None: DuckDB's default.
     spill_dir: Path | None = None
+    deltas: Mapping[str, Path] = field(default_factory=dict)
+
+    def table(self, name: str) -> FrozenTable:
+        """How to read the relation ``name`` (present in ``files``)."""
+        return FrozenTable(self.files[name], self.deltas.get(name))
 
 
 def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapshot:
@@ -44,9 +55,14 @@ def open_snapshot(settings: Settings, snapshot_id: int | None = None) -> Snapsho
     use_data_dir(settings.data_dir)
     store = ProfileStore(settings)
     sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
-    files = store.snapshot_files(sid)
+    tables = store.snapshot_tables(sid)
     return Snapshot(
         sid,
-        {name: files[name] for name in SOURCES if files[name].exists()},
+        {name: tables[name].base for name in SOURCES if name in tables},
         spill_dir=settings.data_dir / "tmp",
+        deltas={
+            name: delta
+            for name in SOURCES
+            if name in tables and (delta := tables[name].delta) is not None
+        },
     )

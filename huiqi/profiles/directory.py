@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from huiqi.config import Settings
+from huiqi.profiles.frozen import overlay
 from huiqi.profiles.store import ProfileStore
 
 
@@ -26,12 +27,12 @@ def identities(
     """Name, district and park of these enterprises in a frozen snapshot."""
     if not usccs:
         return []
-    path = ProfileStore(settings).snapshot_files(snapshot_id)["enterprises"]
+    table = ProfileStore(settings).snapshot_tables(snapshot_id)["enterprises"]
     with duckdb.connect() as con:
+        overlay(con, table).create_view("enterprises")
         con.register("_wanted", pa.table({"uscc": pa.array(list(usccs), pa.string())}))
         rows = con.execute(
             "SELECT e.uscc, e.name, CAST(e.district_code AS VARCHAR), e.park"
-            " FROM read_parquet(?) AS e JOIN _wanted AS w ON e.uscc = w.uscc",
-            [str(path)],
+            " FROM enterprises AS e JOIN _wanted AS w ON e.uscc = w.uscc"
         ).fetchall()
     return [EnterpriseIdentity(*row) for row in rows]

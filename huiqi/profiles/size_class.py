@@ -273,33 +273,66 @@ def _group_case(group: SizeGroup, columns: dict[str, exp.Expression]) -> exp.Exp
     return case.else_(exp.Literal.string("micro"))
 
 
-def refresh_size_classes(con: duckdb.DuckDBPyConnection) -> int:
+def refresh_size_classes(
+    con: duckdb.DuckDBPyConnection, *, only: str | None = None, snapshot_id: int | None = None
+) -> int:
     """Derive ``enterprise_years.size_class`` from each year's figures and the enterprise's class.
 
-    Years whose enterprise is unknown get NULL. Returns the number of rows written.
+    Years whose enterprise is unknown get NULL. With ``only`` (a table with a ``uscc``
+    column, e.g. an import's changed rows), only those enterprises' years are derived
+    again, so an import pays for what it touched, not for the population. With
+    ``snapshot_id``, only years whose class changes are written, and they are marked as
+    written by that snapshot (what freezing and incremental re-matching read). Returns
+    the number of rows written.
     """
     years = exp.to_table("enterprise_years")
+    year_uscc = exp.column("uscc", table="enterprise_years")
     derived = size_class_sql(
         exp.column("industry_class", table="enterprises"),
         exp.column("employees", table="enterprise_years"),
         exp.column("revenue", table="enterprise_years"),
         exp.column("total_assets", table="enterprise_years"),
     )
-    same_uscc = exp.EQ(
-        this=exp.column("uscc", table="enterprises"),
-        expression=exp.column("uscc", table="enterprise_years"),
+    current = exp.column("size_class", table="enterprise_years")
+    same_uscc = exp.EQ(this=exp.column("uscc", table="enterprises"), expression=year_uscc)
+    limits: list[exp.Expression] = []
+    if only is not None:
+        limits.append(year_uscc.copy().isin(query=exp.select("uscc").from_(only)))
+    values: dict[str, exp.Expression] = {"size_class": derived}
+    params: list[int] = []
+    if snapshot_id is not None:
+        values["updated_snapshot"] = exp.Placeholder()
+        params = [snapshot_id]
+
+    def changes(to: exp.Expression) -> list[exp.Expression]:
+        if snapshot_id is None:
+            return []
+        as_text = exp.cast(current.copy(), "VARCHAR")
+        return [exp.NullSafeEQ(this=as_text, expression=exp.cast(to, "VARCHAR")).not_()]
+
+    update = exp.update(
+        years,
+        values,
+        where=exp.and_(same_uscc, *limits, *changes(derived.copy())),
+        from_="enterprises",
     )
-    update = exp.update(years, {"size_class": derived}, where=same_uscc, from_="enterprises")
-    row = con.execute(update.sql(dialect="duckdb")).fetchone()
+    row = con.execute(update.sql(dialect="duckdb"), params).fetchone()
     written = int(row[0]) if row else 0
+    cleared: dict[str, exp.Expression] = {"size_class": exp.Null()}
+    if snapshot_id is not None:
+        cleared["updated_snapshot"] = exp.Placeholder()
     orphans = exp.update(
         years,
-        {"size_class": exp.Null()},
-        where=exp.Not(
-            this=exp.Exists(this=exp.select("1").from_("enterprises").where(same_uscc.copy()))
+        cleared,
+        where=exp.and_(
+            exp.Not(
+                this=exp.Exists(this=exp.select("1").from_("enterprises").where(same_uscc.copy()))
+            ),
+            *[c.copy() for c in limits],
+            *([current.copy().is_(exp.Null()).not_()] if snapshot_id is not None else []),
         ),
     )
-    row = con.execute(orphans.sql(dialect="duckdb")).fetchone()
+    row = con.execute(orphans.sql(dialect="duckdb"), params).fetchone()
     return written + (int(row[0]) if row else 0)
 
 

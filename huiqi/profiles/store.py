@@ -13,8 +13,10 @@ Tables (in ``profiles.duckdb``):
 
 Every column also has an ``updated_snapshot`` telling which snapshot last wrote the row.
 After each import the five data tables are frozen to
-``snapshots/<id>/{enterprises,enterprise_years,qualifications,relations,contracts}.parquet`` so that any
-match can be recomputed later from (policy version, snapshot id).
+``snapshots/<id>/{enterprises,enterprise_years,qualifications,relations,contracts}.parquet``
+(each a base shared with earlier snapshots, plus the rows changed since: see
+``huiqi.profiles.frozen``) so that any match can be recomputed later from
+(policy version, snapshot id).
 """
 
 from __future__ import annotations
@@ -31,16 +33,13 @@ import duckdb
 from huiqi.config import Settings
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.fsmode import private_dir, private_file
+from huiqi.profiles import frozen
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.links import LINK_TABLES, create_link_tables
 
 DATA_TABLES = ("enterprises", "enterprise_years", "qualifications", *LINK_TABLES)
 # Tables a snapshot frozen before relations and contracts existed lacks: read as empty.
 OPTIONAL_TABLES = LINK_TABLES
-# Rows per row group of a frozen snapshot's files: small enough that decoding the one
-# group that holds an enterprise takes a few milliseconds, large enough that a bulk scan
-# runs as fast as with DuckDB's default (122,880).
-FROZEN_ROW_GROUP = 4096
 
 
 def enum_type_name(field: Field) -> str:
@@ -300,25 +299,25 @@ class ProfileStore:
         return self.settings.snapshots_dir / str(snapshot_id)
 
     def freeze(self, con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+        """Freeze the data tables for ``snapshot_id``: each as a link to the newest frozen
+        snapshot's base file plus the rows changed since that base, or as a new base
+        (``huiqi.profiles.frozen``)."""
         target = self.snapshot_dir(snapshot_id)
         if target.exists():
             shutil.rmtree(target)
         private_dir(target)
-        for table in DATA_TABLES:
-            path = target / f"{table}.parquet"
-            # The path is a parameter, never SQL text: a data directory may contain a quote.
-            # zstd level 1: a third less CPU than the default level 3 on a yearly table,
-            # and no larger on these columns (1.57 M rows: 59.3 MB against 60.7 MB).
-            # Sorted by USCC in row groups of FROZEN_ROW_GROUP rows: one enterprise is
-            # then read by decoding one small row group per file (engine/single/lookup),
-            # and the same data always freezes in the same order.
-            con.execute(
-                f"COPY (SELECT * FROM {table} ORDER BY uscc) TO ?"
-                " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1,"
-                f" ROW_GROUP_SIZE {FROZEN_ROW_GROUP})",
-                [str(path)],
-            )
-            private_file(path)
+        row = con.execute(
+            "SELECT MAX(snapshot_id) FROM snapshots WHERE frozen AND snapshot_id < ?",
+            [snapshot_id],
+        ).fetchone()
+        previous = None
+        if row is not None and row[0] is not None and self.snapshot_dir(int(row[0])).exists():
+            previous = (int(row[0]), self.snapshot_dir(int(row[0])))
+        entries = {
+            table: frozen.freeze_table(con, table, snapshot_id, target, previous)
+            for table in DATA_TABLES
+        }
+        frozen.write_manifest(target, entries)
         con.execute("UPDATE snapshots SET frozen = TRUE WHERE snapshot_id = ?", [snapshot_id])
 
     def snapshots(self) -> list[SnapshotInfo]:
@@ -340,10 +339,21 @@ class ProfileStore:
         return int(row[0])
 
     def snapshot_files(self, snapshot_id: int) -> dict[str, Path]:
-        """Paths of a frozen snapshot's Parquet files."""
+        """Paths of a frozen snapshot's base files (see ``snapshot_tables`` for how to read
+        a table: a base may come with a delta)."""
         folder = self.snapshot_dir(snapshot_id)
         files = {t: folder / f"{t}.parquet" for t in DATA_TABLES}
         missing = [str(p) for t, p in files.items() if not p.exists() and t not in OPTIONAL_TABLES]
         if missing:
             raise NotFoundError(f"snapshot {snapshot_id} is not available: missing {missing}")
         return files
+
+    def snapshot_tables(self, snapshot_id: int) -> dict[str, frozen.FrozenTable]:
+        """A frozen snapshot's tables that exist: base file and delta (if any) of each."""
+        files = self.snapshot_files(snapshot_id)
+        out = {}
+        for table, path in files.items():
+            if path.exists():
+                delta = frozen.delta_path(path.parent, table)
+                out[table] = frozen.FrozenTable(path, delta if delta.exists() else None)
+        return out

@@ -105,6 +105,19 @@ def detect(path: Path) -> tuple[str, str]:
     return facts.sha256, facts.encoding
 
 
+def _header_encoding(line: bytes) -> str | None:
+    """'utf-8' or 'gb18030' if the header line decodes in only that one, else None."""
+    line = line[3:] if line.startswith(codecs.BOM_UTF8) else line
+    readable = []
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            line.decode(encoding)
+            readable.append(encoding)
+        except UnicodeDecodeError:
+            pass
+    return readable[0] if len(readable) == 1 else None
+
+
 def scan(path: Path) -> FileFacts:
     """SHA-256 of the file, its text encoding and its shape, in one pass over the bytes.
 
@@ -112,11 +125,15 @@ def scan(path: Path) -> FileFacts:
     non-ASCII lines decode as UTF-8 than not (GB18030 decodes almost any bytes, so
     it is never tried first). Only chunks that fail are looked at line by line, so
     a clean file costs one strict decode per megabyte, and only until one encoding
-    leads by :data:`DECIDED` lines (a GBK file fails every chunk).
+    leads by :data:`DECIDED` lines (a GBK file fails every chunk). But a header that
+    reads in only one of the two encodings decides: the file is read in the encoding
+    its header can be read in, and lines in the other are rejected one by one, rather
+    than the whole file refused for an unreadable header.
     """
     digest = hashlib.sha256()
     first = b""
     clean_non_ascii, good_lines, bad_lines = False, 0, 0
+    header = b""  # the first line with text: the header, whose encoding decides first
     newlines, plain, endings, tail = 0, True, set(), b""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
@@ -124,6 +141,8 @@ def scan(path: Path) -> FileFacts:
             chunk += fh.readline()
             digest.update(chunk)
             first = first or chunk[:3]
+            if not header.strip():
+                header = next((line for line in chunk.split(b"\n") if line.strip()), b"")
             breaks = chunk.count(b"\n")
             newlines += breaks
             if plain:
@@ -158,7 +177,11 @@ def scan(path: Path) -> FileFacts:
                         good_lines += 1
                     except UnicodeDecodeError:
                         bad_lines += 1
-    utf8 = clean_non_ascii or good_lines > bad_lines or bad_lines == 0
+    by_header = _header_encoding(header)
+    if by_header is not None:
+        utf8 = by_header == "utf-8"
+    else:
+        utf8 = clean_non_ascii or good_lines > bad_lines or bad_lines == 0
     if not utf8:
         encoding = "gb18030"
     else:

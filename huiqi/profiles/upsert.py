@@ -131,8 +131,10 @@ def write_changes(
         con.execute(sql(insert), [snapshot_id])
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> bool:
-    """Recompute size classes if ``huiqi.profiles.size_class`` exists; True if it ran."""
+def refresh_derived(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> bool:
+    """Recompute the size classes of the enterprises in ``_changed`` if
+    ``huiqi.profiles.size_class`` exists; True if it ran. Years whose class changes are
+    marked as written by ``snapshot_id``."""
     try:
         from huiqi.profiles import size_class
     except ModuleNotFoundError as exc:
@@ -140,5 +142,5 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> bool:
         if exc.name not in ("huiqi.profiles.size_class",):
             raise
         return False
-    size_class.refresh_size_classes(con)
+    size_class.refresh_size_classes(con, only=CHANGED, snapshot_id=snapshot_id)
     return True

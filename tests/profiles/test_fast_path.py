@@ -179,3 +179,18 @@ def test_the_blank_characters_looked_for_are_all_of_pythons_whitespace() -> None
     everywhere = tuple(c for c in range(sys.maxunicode + 1) if chr(c).isspace())
 
     assert faststage._spaces() == everywhere
+
+
+def test_a_utf8_header_decides_over_gbk_rows(tmp_path: Path) -> None:
+    # Found by the property above: the one UTF-8 line (the header) was outvoted by two
+    # GBK rows, the file read as GBK, and its header refused: nothing imported.
+    path = tmp_path / "market.csv"
+    body = (",".join(HEADER) + "\n,,\n").encode("utf-8")
+    body += f"{CODES[0]},国标,1\n{CODES[1]},国标,1\n".encode("gbk") + f"{CODES[0]},,\n".encode()
+    path.write_bytes(body)
+
+    fast, fast_outcome, _, slow_outcome = both(path)
+
+    assert fast.encoding == "utf-8"
+    assert fast_outcome == slow_outcome
+    assert fast.rows_rejected == 2 and "line 3" in fast.messages[0]

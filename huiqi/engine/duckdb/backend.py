@@ -62,7 +62,7 @@ class DuckDBBackend(Backend):
         con = connect_engine(memory_limit=self.memory_limit, threads=self.threads, spill_dir=spill)
         try:
             if isinstance(source, Snapshot):
-                attach_snapshot(con, source.files)
+                attach_snapshot(con, source)
             else:
                 load_profiles_into(con, list(source))
             yield con

@@ -9,33 +9,34 @@ fields become ENUM columns (dictionary-encoded), so 3.5 million rows fit in memo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
 import duckdb
 from sqlglot import exp
 
 from huiqi.engine.duckdb.frame_links import contracts_subquery, group_subquery
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.snapshot import SOURCES
+from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.frozen import overlay
 from huiqi.profiles.links import LINK_TABLES, create_link_tables
 from huiqi.profiles.store import create_enum_types, enum_type_name
 
 FRAME = "frame"
 
 
-def attach_snapshot(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path]) -> None:
-    """Expose a frozen snapshot's Parquet files as the three source views.
+def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
+    """Expose a frozen snapshot's relations as the source views (a base file, with its
+    delta laid over it where the relation changed since the base).
 
     Called from one place, ``DuckDBBackend.connect``; everything else receives a
     connection with the snapshot already attached.
     """
     for name in SOURCES:
-        if name in files:
-            con.read_parquet(str(files[name])).create_view(name, replace=True)
+        if name in snapshot.files:
+            overlay(con, snapshot.table(name)).create_view(name, replace=True)
     # Empty, for a snapshot frozen before relations and contracts were kept.
-    create_link_tables(con, tuple(t for t in LINK_TABLES if t not in files))
+    create_link_tables(con, tuple(t for t in LINK_TABLES if t not in snapshot.files))
 
 
 def _col(table: str, name: str) -> exp.Column:

@@ -21,31 +21,33 @@ import duckdb
 import pyarrow as pa
 
 from huiqi.engine.snapshot import Snapshot
+from huiqi.profiles.frozen import overlay
 
 SOURCES = ("enterprises", "enterprise_years", "qualifications", "relations", "contracts")
 
 
 def changed_enterprises(snapshot: Snapshot, since: int, *, links: bool = False) -> list[str]:
     """The USCCs whose data ``snapshot`` holds newer than snapshot ``since`` (sorted)."""
-    files = {name: str(path) for name, path in snapshot.files.items() if path.exists()}
-    present = [name for name in SOURCES if name in files]
+    present = [name for name in SOURCES if name in snapshot.files and snapshot.files[name].exists()]
     if not present:
         return []
     con = duckdb.connect()
     try:
-        # Every statement is a parameterised SELECT (DuckDB does not prepare DDL).
+        for name in present:
+            overlay(con, snapshot.table(name)).create_view(name)
+        # The relation names come from SOURCES; every value is a parameter.
         rows = con.execute(
             " UNION ".join(
-                "SELECT uscc FROM read_parquet(?) WHERE updated_snapshot > ?" for _ in present
+                f"SELECT uscc FROM {name} WHERE updated_snapshot > ?" for name in present
             ),
-            [value for name in present for value in (files[name], since)],
+            [since] * len(present),
         ).fetchall()
         found = {r[0] for r in rows}
         con.register("changed", pa.table({"uscc": pa.array(sorted(found), pa.string())}))
-        if links and "relations" in files:
+        if links and "relations" in present:
             rows = con.execute(
                 """
-                WITH rel AS (SELECT uscc, party, party_kind FROM read_parquet(?))
+                WITH rel AS (SELECT uscc, party, party_kind FROM relations)
                 SELECT r.uscc FROM rel r WHERE r.party IN (SELECT uscc FROM changed)
                 UNION
                 SELECT r.party FROM rel r
@@ -53,14 +55,12 @@ def changed_enterprises(snapshot: Snapshot, since: int, *, links: bool = False) 
                 UNION
                 SELECT b.uscc FROM rel a JOIN rel b ON a.party = b.party
                   WHERE a.uscc IN (SELECT uscc FROM changed)
-                """,
-                [files["relations"]],
+                """
             ).fetchall()
             found |= {r[0] for r in rows}
-        if links and "contracts" in files:
+        if links and "contracts" in present:
             rows = con.execute(
-                "SELECT uscc FROM read_parquet(?) WHERE seller_uscc IN (SELECT uscc FROM changed)",
-                [files["contracts"]],
+                "SELECT uscc FROM contracts WHERE seller_uscc IN (SELECT uscc FROM changed)"
             ).fetchall()
             found |= {r[0] for r in rows}
         return sorted(found)

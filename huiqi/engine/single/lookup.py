@@ -6,7 +6,9 @@ footer) says which groups can hold an enterprise: reading one enterprise decodes
 small row group per file, whatever the population. The footers are read once per
 process and file (``SnapshotReader`` is cached by path, size and modification time).
 A snapshot frozen before the files were sorted is still read correctly, only slower
-(every row group's range holds every USCC).
+(every row group's range holds every USCC). A relation that changed since its base
+file has a small delta (``huiqi.profiles.frozen``), read whole once: its enterprises'
+rows come from it, everyone else's from the base.
 
 For policies that read related parties or contracts, ``population`` also loads the
 enterprise's neighbourhood: the sellers of its contracts, the enterprises named in its
@@ -85,12 +87,36 @@ class _RowGroups:
         return chosen.to_pylist()
 
 
+@dataclass(frozen=True)
+class _Delta:
+    """A relation's delta (``huiqi.profiles.frozen``): small, held whole; its enterprises'
+    rows replace theirs in the base file."""
+
+    table: pa.Table
+    keys: frozenset[str]
+
+    @classmethod
+    def open(cls, path: Path) -> _Delta:
+        table = pq.read_table(path)
+        return cls(table, frozenset(pc.unique(table["uscc"]).to_pylist()))
+
+    def rows(
+        self, key: str, wanted: Collection[str], columns: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        if not wanted:
+            return []
+        table = self.table.select(list(columns)) if columns else self.table
+        chosen = table.filter(pc.is_in(table[key], value_set=pa.array(sorted(wanted), pa.string())))
+        return chosen.to_pylist()
+
+
 class SnapshotReader:
     """Point reads of one snapshot's sources by USCC (and relations by party)."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._groups: dict[tuple[str, str], _RowGroups | None] = {}
+        self._deltas: dict[str, _Delta | None] = {}
         self._contract_years: set[int] | None = None
         self._lock = threading.Lock()
 
@@ -103,11 +129,36 @@ class SnapshotReader:
                 )
             return self._groups[source, key]
 
+    def _delta(self, source: str) -> _Delta | None:
+        with self._lock:
+            if source not in self._deltas:
+                path = self.snapshot.deltas.get(source)
+                self._deltas[source] = _Delta.open(path) if path is not None else None
+            return self._deltas[source]
+
     def _rows(
-        self, source: str, wanted: Collection[str], columns: list[str] | None = None
+        self,
+        source: str,
+        wanted: Collection[str],
+        columns: list[str] | None = None,
+        key: str = "uscc",
     ) -> list[dict[str, Any]]:
-        groups = self._file(source)
-        return [] if groups is None else groups.rows("uscc", wanted, columns)
+        """The rows of ``source`` whose ``key`` is in ``wanted``: from the base file,
+        but for the enterprises of the delta, whose rows come from the delta."""
+        groups = self._file(source, key)
+        if groups is None:
+            return []
+        delta = self._delta(source)
+        if delta is None:
+            return groups.rows(key, wanted, columns)
+        if key == "uscc":
+            from_base = groups.rows(key, set(wanted) - delta.keys, columns)
+        else:
+            read = None if columns is None else list(dict.fromkeys(["uscc", *columns]))
+            from_base = [r for r in groups.rows(key, wanted, read) if r["uscc"] not in delta.keys]
+            if columns is not None:
+                from_base = [{c: r[c] for c in columns} for r in from_base]
+        return from_base + delta.rows(key, wanted, columns)
 
     def contract_years(self) -> set[int]:
         """The calendar years the snapshot holds at least one contract for (coverage)."""
@@ -116,8 +167,14 @@ class SnapshotReader:
             if path is None or not path.exists():
                 self._contract_years = set()
             else:
-                signed = pq.read_table(path, columns=["signed_on"])["signed_on"]
-                years = pc.unique(pc.year(signed)).to_pylist()
+                base = pq.read_table(path, columns=["uscc", "signed_on"])
+                delta = self._delta("contracts")
+                signed = [base["signed_on"]]
+                if delta is not None:
+                    keys = pa.array(sorted(delta.keys), pa.string())
+                    kept = pc.invert(pc.is_in(base["uscc"], value_set=keys))
+                    signed = [base.filter(kept)["signed_on"], delta.table["signed_on"]]
+                years = {y for column in signed for y in pc.unique(pc.year(column)).to_pylist()}
                 self._contract_years = {int(y) for y in years if y is not None}
         return self._contract_years
 
@@ -182,10 +239,8 @@ class SnapshotReader:
             around |= {r.party for r in prof.relations if r.party_kind == "enterprise"}
         if groups:
             parties = set(chosen) | {r.party for p in chosen.values() for r in p.relations}
-            holders = self._file("relations", "party")
-            if holders is not None:
-                rows = holders.rows("party", parties, columns=("uscc", "party"))
-                around |= {r["uscc"] for r in rows}
+            rows = self._rows("relations", parties, ["uscc", "party"], key="party")
+            around |= {r["uscc"] for r in rows}
             others = self.profiles(around - set(chosen), fields)
         else:
             # Whether two enterprises are related reads only their relations.
@@ -206,7 +261,7 @@ def reader(snapshot: Snapshot) -> SnapshotReader:
     """The process's reader of ``snapshot`` (footers read once; a rewritten file, new)."""
     key = tuple(
         (name, str(path), path.stat().st_size, path.stat().st_mtime_ns)
-        for name, path in sorted(snapshot.files.items())
+        for name, path in sorted([*snapshot.files.items(), *snapshot.deltas.items()])
         if path.exists()
     )
     with _READERS_LOCK:

@@ -1,7 +1,8 @@
 """A backend's data as Parquet files, one per source relation, whatever the source.
 
-A snapshot already is such files (a snapshot frozen before relations and contracts
-were kept lacks theirs: they are written empty here). Profiles held in memory (test
+A snapshot already is such files, but for relations that changed since their base
+(their base and delta are written here as one file) and for a snapshot frozen before
+relations and contracts were kept (they are written empty here). Profiles held in memory (test
 cases, the oracle) are loaded into DuckDB with the store's own schema and written
 out, so every backend reads the same types as from a snapshot.
 """
@@ -20,6 +21,10 @@ def source_files(source: Snapshot | Sequence[RawProfile], directory: Path) -> di
     from huiqi.engine.duckdb.backend import DuckDBBackend
 
     have = dict(source.files) if isinstance(source, Snapshot) else {}
+    if isinstance(source, Snapshot):
+        # A relation with a delta is read as one file: the base with the delta laid over.
+        for name in source.deltas:
+            del have[name]
     missing = [name for name in SOURCES if name not in have]
     if not missing:
         return have
