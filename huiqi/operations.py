@@ -21,6 +21,7 @@ FLOW_MODULES = (
     "huiqi.delivery.incremental",
     "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",
+    "huiqi.delivery.notice",
     "huiqi.delivery.notify",
     "huiqi.delivery.publish",
     "huiqi.delivery.ratings",

@@ -26,6 +26,7 @@ from huiqi.web.views import (
     dashboard,
     mydata,
     nearmiss,
+    notice,
     portal,
     ratings,
     simulate_page,
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(portal.router)
     app.include_router(mydata.router)
     app.include_router(ratings.router)
+    app.include_router(notice.router)
     app.include_router(nearmiss.router)
     app.include_router(console.router)
     app.include_router(dashboard.router)

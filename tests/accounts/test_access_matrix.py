@@ -134,6 +134,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         disburse,
         incremental,
         lifecycle,
+        notice,
         notify,
         payments,
         ratings,
@@ -303,6 +304,17 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.matching.nearmiss.near_misses": (
             _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
             _row(**SELF, **OFFICERS),
+        ),
+        "huiqi.delivery.notice.grant_notice": (
+            lambda w, a: _in_tx(notice.grant_notice, grant_id=w.grant)(w, a),
+            _row(
+                **SELF,
+                policy_author="own",
+                policy_publisher="own",
+                policy_reviewer="own",
+                finance_officer="both",
+                admin="both",
+            ),
         ),
         "huiqi.delivery.ratings.rate": (
             lambda w, a: _in_tx(ratings.rate, stars=4, grant_id=w.grant)(w, a),

@@ -41,8 +41,9 @@ def secrets_of(victim: dict[str, object]) -> list[str]:
 def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]]:
     uscc = str(victim["uscc"])
     offer, message, application = victim["offer"], victim["message"], victim["application"]
+    grant = victim["grant"]
     assert isinstance(offer, dict) and isinstance(message, dict)
-    assert isinstance(application, dict)
+    assert isinstance(application, dict) and isinstance(grant, dict)
     return [
         ("GET", "/api/v1/records", {"uscc": uscc}),
         ("GET", "/api/v1/grants", {"uscc": uscc}),
@@ -52,6 +53,7 @@ def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]
         ("POST", f"/api/v1/inbox/{message['id']}/read", {"uscc": uscc}),
         ("POST", f"/api/v1/inbox/{message['id']}/read", {}),  # as if it were the intruder's
         ("GET", f"/api/v1/policies/{OFFER}/explain", {"uscc": uscc}),
+        ("GET", f"/api/v1/grants/{grant['id']}/notice.pdf", {}),
     ]
 
 
@@ -86,8 +88,9 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
     client = sign_in(portal.client(), f"ent{INTRUDER}")
     token = page_token(client, "/policies")
     uscc = str(victim["uscc"])
-    offer, application = victim["offer"], victim["application"]
+    offer, application, grant = victim["offer"], victim["application"], victim["grant"]
     assert isinstance(offer, dict) and isinstance(application, dict)
+    assert isinstance(grant, dict)
     before = _counts(portal)
     for method, path, params in api_calls(victim):
         response = client.request(method, path, params=params, headers={"X-CSRF-Token": token})
@@ -97,6 +100,7 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
         ("GET", "/grants", {"uscc": uscc}, None),
         ("GET", "/inbox", {"uscc": uscc}, None),
         ("GET", f"/policies/{OFFER}", {"uscc": uscc}, None),
+        ("GET", f"/grants/{grant['id']}/notice.pdf", {}, None),
         (
             "POST",
             f"/policies/{OFFER}/claim",
