@@ -13,6 +13,7 @@ import huiqi
 FLOW_MODULES = (
     "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
+    "huiqi.delivery.attachments",
     "huiqi.delivery.budget",
     "huiqi.delivery.corrections",
     "huiqi.delivery.claims",
