@@ -16,6 +16,7 @@ from portal_data import APPLY, Portal, page_token, sign_in
 from sqlalchemy import select
 
 from huiqi.delivery.models import Attachment, Entitlement
+from huiqi.errors import ConfigError
 from huiqi.web.settings import WebSettings
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -230,3 +231,10 @@ def test_fuzzing_the_upload_never_fails_the_server_nor_writes_a_file(portal: Por
     assert _files(root) == before
     with portal.factory() as s:
         assert not s.scalars(select(Attachment.id).where(Attachment.uscc == portal.usccs[2])).all()
+
+
+def test_the_upload_limit_comes_from_the_environment() -> None:
+    assert WebSettings.from_env({}).max_upload_bytes == 10 * 1024 * 1024
+    assert WebSettings.from_env({"HUIQI_WEB_MAX_UPLOAD_MB": "25"}).max_upload_bytes == 25 << 20
+    with pytest.raises(ConfigError, match="HUIQI_WEB_MAX_UPLOAD_MB must be at least 1"):
+        WebSettings.from_env({"HUIQI_WEB_MAX_UPLOAD_MB": "0"})
