@@ -85,15 +85,14 @@ def _enterprise_view(
     with reading(factory) as s:
         records = ledger.list_records(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
         grants = ledger.list_grants(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
+        if records and records[-1].mode == "apply":  # the application's files (申报材料)
+            view["attachments"] = list_attachments(s, actor=actor, record_id=records[-1].id)
     if records:
         record = records[-1]
         view["record"] = record
         view["grant"] = next(
             (g for g in grants if g.version == record.version and g.status != "superseded"), None
         )
-        if record.mode == "apply":
-            with reading(factory) as s:
-                view["attachments"] = list_attachments(s, actor=actor, record_id=record.id)
     try:
         view["trace"] = explain_policy(
             settings, factory, actor=actor, uscc=code, policy_id=policy_id
