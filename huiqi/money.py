@@ -98,3 +98,49 @@ def yuan_from_fen(fen: int) -> Decimal:
     (Decimal('-0.01'), Decimal('1234.50'))
     """
     return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+
+
+_DIGITS_ZH = "零壹贰叁肆伍陆柒捌玖"
+_PLACES_ZH = ("", "拾", "佰", "仟")
+_GROUPS_ZH = ("元", "万", "亿", "万")  # 万亿 reads 万 after 亿's group has passed
+_ZERO_RUNS = (
+    (re.compile("零[拾佰仟]"), "零"),
+    (re.compile("零+"), "零"),
+    (re.compile("零([万亿元])"), r"\1"),
+    (re.compile("亿万"), "亿"),
+)
+
+
+def yuan_in_words(fen: int) -> str:
+    """Fen as the amount in capital Chinese numerals (大写), as notices and cheques write it.
+
+    >>> yuan_in_words(1_234_567), yuan_in_words(10_000_000_005), yuan_in_words(50)
+    ('壹万贰仟叁佰肆拾伍元陆角柒分', '壹亿元零伍分', '伍角整')
+    >>> yuan_in_words(0), yuan_in_words(1_001_000)
+    ('零元整', '壹万零壹拾元整')
+    """
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError(f"amounts are integer fen, got {type(fen).__name__} {fen!r}")
+    if fen < 0:
+        return "负" + yuan_in_words(-fen)
+    if fen >= 10**18:
+        raise ValueError(f"{fen} fen is beyond what a notice writes (under 10^16 yuan)")
+    whole, cents = divmod(fen, FEN_PER_YUAN)
+    jiao, fen_digit = divmod(cents, 10)
+    text = ""
+    if whole or not cents:
+        digits = str(whole)
+        for i, d in enumerate(digits):
+            place = len(digits) - 1 - i
+            text += _DIGITS_ZH[int(d)] + _PLACES_ZH[place % 4]
+            if place % 4 == 0:
+                text += _GROUPS_ZH[place // 4]
+        for pattern, replacement in _ZERO_RUNS:
+            text = pattern.sub(replacement, text)
+        if text.startswith("元"):  # 0 yuan
+            text = "零元"
+    if jiao:
+        text += _DIGITS_ZH[jiao] + "角"
+    elif fen_digit and text:
+        text += "零"
+    return text + (_DIGITS_ZH[fen_digit] + "分" if fen_digit else "整")

@@ -13,6 +13,7 @@ import huiqi
 FLOW_MODULES = (
     "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
+    "huiqi.delivery.attachments",
     "huiqi.delivery.budget",
     "huiqi.delivery.corrections",
     "huiqi.delivery.claims",
@@ -21,6 +22,7 @@ FLOW_MODULES = (
     "huiqi.delivery.incremental",
     "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",
+    "huiqi.delivery.notice",
     "huiqi.delivery.notify",
     "huiqi.delivery.publish",
     "huiqi.delivery.ratings",

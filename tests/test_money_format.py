@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huiqi.money import fen_from_yuan, format_yuan, parse_yuan, yuan_from_fen
+from huiqi.money import fen_from_yuan, format_yuan, parse_yuan, yuan_from_fen, yuan_in_words
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,64 @@ def test_fen_from_yuan_refuses_fractions_of_a_fen() -> None:
     assert fen_from_yuan(Decimal("969.80")) == 96980
     with pytest.raises(ValueError, match="fractions of a fen"):
         fen_from_yuan(Decimal("0.001"))
+
+
+DIGITS = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
+
+
+def read_capitals(text: str) -> int:
+    """A reader of 大写 amounts written independently of yuan_in_words: back to fen."""
+
+    def whole(part: str) -> int:
+        if "亿" in part:
+            left, _, right = part.rpartition("亿")
+            return whole(left) * 10**8 + whole(right)
+        if "万" in part:
+            left, _, right = part.rpartition("万")
+            return whole(left) * 10**4 + whole(right)
+        value, digit = 0, 0
+        for ch in part:
+            if ch in DIGITS:
+                digit = DIGITS[ch]
+            else:
+                value += digit * {"拾": 10, "佰": 100, "仟": 1000}[ch]
+                digit = 0
+        return value + digit
+
+    yuan, _, cents = text.removesuffix("整").rpartition("元")
+    jiao = DIGITS[cents[cents.index("角") - 1]] if "角" in cents else 0
+    fen = DIGITS[cents[cents.index("分") - 1]] if "分" in cents else 0
+    return whole(yuan) * 100 + jiao * 10 + fen
+
+
+@pytest.mark.parametrize(
+    ("fen", "words"),
+    [
+        (0, "零元整"),
+        (1, "壹分"),
+        (50, "伍角整"),
+        (101, "壹元零壹分"),
+        (1010, "壹拾元壹角整"),
+        (1_234_567, "壹万贰仟叁佰肆拾伍元陆角柒分"),
+        (1_001_000, "壹万零壹拾元整"),
+        (10_000_000_005, "壹亿元零伍分"),
+        (10**12, "壹佰亿元整"),
+        (100_000_001_000_000, "壹万亿零壹万元整"),
+    ],
+)
+def test_yuan_in_words(fen: int, words: str) -> None:
+    assert yuan_in_words(fen) == words
+    assert read_capitals(words) == fen
+
+
+@given(st.integers(min_value=0, max_value=10**17))
+def test_yuan_in_words_reads_back_exactly(fen: int) -> None:
+    words = yuan_in_words(fen)
+    assert "零零" not in words and not words.startswith("零" if fen >= 100 else "\0")
+    assert read_capitals(words) == fen
+
+
+def test_yuan_in_words_refuses_what_is_not_integer_fen() -> None:
+    with pytest.raises(TypeError, match="integer fen"):
+        yuan_in_words(1.5)  # type: ignore[arg-type]
+    assert yuan_in_words(-1_00) == "负壹元整"

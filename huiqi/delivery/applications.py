@@ -13,11 +13,14 @@ from huiqi.db.engine import transaction
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import ClaimError, find_entitlement
+from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.money import format_yuan as yuan_text
+
+MAX_REASON = 1000  # a rejection's reason, as the enterprise reads it in its inbox
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,14 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
 def reject(
     factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, reason: str
 ) -> Decision:
-    """An officer rejects an application with a reason the enterprise sees."""
-    if not reason.strip():
-        raise ClaimError("a rejection needs a reason the enterprise can read")
+    """An officer rejects an application with a reason the enterprise sees: free text,
+    cleaned as every other (stripped, at most ``MAX_REASON`` characters, no control
+    characters other than newline and tab)."""
+    text = clean_text(
+        reason, "a rejection's reason", ClaimError, required=True, max_length=MAX_REASON
+    )
+    assert text is not None  # required
+    reason = text
     with transaction(factory) as s:
         ent, app, pv = _load(s, entitlement_id)
         require_policy_scope(actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER)

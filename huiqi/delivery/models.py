@@ -1,5 +1,5 @@
 """Tables of the operational database: published policies, delivery records, grants,
-applications, notifications, disbursement batches, users and the audit log.
+applications and their attachments, notifications, disbursement batches, users and the audit log.
 
 Money is integer fen everywhere (BIGINT). "Exactly once" is a database fact:
 unique constraints on (policy version, enterprise, benefit period) for delivery
@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -405,3 +406,25 @@ class CorrectionRequest(Base):
         # The owning registry's queue: open requests in id order.
         Index("ix_correction_requests_source_status_id", "source", "status", "id"),
     )
+
+
+class Attachment(Base):
+    """A file attached to a pre-filled application (申报) while it is open: its content is
+    kept in the database, in the transaction that records its audit event (see
+    :mod:`huiqi.delivery.attachments` for why). The type is the one sniffed from the
+    content; the name is made safe (never a path)."""
+
+    __tablename__ = "application_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when downloaded
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("size > 0", name="not_empty"),)

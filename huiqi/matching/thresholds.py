@@ -28,6 +28,7 @@ from typing import Any
 from sqlglot import exp
 
 from huiqi.engine.compile.parse import parse_rule
+from huiqi.matching.gaptext import gap_zh
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 NUMERIC = frozenset({"integer", "money", "decimal"})
@@ -80,7 +81,9 @@ class Gap:
         return abs(self.required - self.actual)
 
     def text_zh(self) -> str:
-        return f"{self.label_zh} {_num(self.actual)}{_u(self.unit)}，要求 {self.op} {_num(self.required)}{_u(self.unit)}"
+        """In Chinese words and units: "研发费用占营业收入比例 2.8 %，要求不低于 3 %",
+        money in 万元 or 亿元 when that large (see :mod:`huiqi.matching.gaptext`)."""
+        return gap_zh(self.label_zh, self.actual, self.required, self.op, self.unit)
 
     def text_en(self) -> str:
         return f"{self.label_en} {_num(self.actual)}{_u(self.unit)}, {self.op} {_num(self.required)}{_u(self.unit)} required"

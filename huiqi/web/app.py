@@ -16,9 +16,11 @@ from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
+from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
+    attachments,
     auth,
     calculator_page,
     catalogue,
@@ -26,6 +28,7 @@ from huiqi.web.views import (
     dashboard,
     mydata,
     nearmiss,
+    notice,
     portal,
     ratings,
     simulate_page,
@@ -71,6 +74,7 @@ def create_app(
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)
+    app.include_router(attachments_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(catalogue.router)
@@ -78,6 +82,8 @@ def create_app(
     app.include_router(portal.router)
     app.include_router(mydata.router)
     app.include_router(ratings.router)
+    app.include_router(notice.router)
+    app.include_router(attachments.router)
     app.include_router(nearmiss.router)
     app.include_router(console.router)
     app.include_router(dashboard.router)

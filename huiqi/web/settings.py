@@ -5,6 +5,7 @@ come from :mod:`huiqi.config` and :mod:`huiqi.db.engine`, as for every command).
 https, as the proxy's ``X-Forwarded-Proto`` says when uvicorn trusts it), ``always``
 or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``HUIQI_WEB_LOGIN_PER_ADDRESS``: refused
 sign-ins allowed per user name / address within ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``.
+``HUIQI_WEB_MAX_UPLOAD_MB``: the largest attachment an application accepts (default 10).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class WebSettings:
     secure_cookies: str = "auto"
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     session_days: int = 7
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -52,4 +54,5 @@ class WebSettings:
             per_address=_int(e, "HUIQI_WEB_LOGIN_PER_ADDRESS", 20),
             window=dt.timedelta(minutes=_int(e, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
         )
-        return cls(secure_cookies=secure, throttle=throttle)
+        upload = _int(e, "HUIQI_WEB_MAX_UPLOAD_MB", 10) * 1024 * 1024
+        return cls(secure_cookies=secure, throttle=throttle, max_upload_bytes=upload)

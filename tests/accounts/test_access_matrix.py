@@ -28,6 +28,7 @@ from huiqi.config import Settings, get_settings
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import (
     Application,
+    Attachment,
     DirectoryEntry,
     Entitlement,
     Grant,
@@ -92,6 +93,7 @@ class World:
     confirm_version: int
     notification: int
     owner_token: int
+    attachment: int
 
 
 Call = Callable[[World, Actor], Any]
@@ -127,6 +129,7 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
     from huiqi.delivery import (
         applications,
+        attachments,
         budget,
         claims,
         corrections,
@@ -134,6 +137,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         disburse,
         incremental,
         lifecycle,
+        notice,
         notify,
         payments,
         ratings,
@@ -304,6 +308,44 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
             _row(**SELF, **OFFICERS),
         ),
+        "huiqi.delivery.attachments.add_attachment": (
+            lambda w, a: _in_tx(
+                attachments.add_attachment,
+                record_id=w.application,
+                filename="x.pdf",
+                content=b"%PDF-1.4\n",
+            )(w, a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.attachments.list_attachments": (
+            lambda w, a: _in_tx(attachments.list_attachments, record_id=w.application)(w, a),
+            _row(**SELF, policy_reviewer="own", admin="both"),
+        ),
+        "huiqi.delivery.attachments.attachments_by_record": (
+            lambda w, a: _in_tx(attachments.attachments_by_record, record_ids=[w.application])(
+                w, a
+            ),
+            _row(enterprise="both", park_operator="both", policy_reviewer="both", admin="both"),
+        ),
+        "huiqi.delivery.attachments.get_attachment": (
+            lambda w, a: _in_tx(attachments.get_attachment, attachment_id=w.attachment)(w, a),
+            _row(**SELF, policy_reviewer="own", admin="both"),
+        ),
+        "huiqi.delivery.attachments.remove_attachment": (
+            lambda w, a: _in_tx(attachments.remove_attachment, attachment_id=w.attachment)(w, a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.notice.grant_notice": (
+            lambda w, a: _in_tx(notice.grant_notice, grant_id=w.grant)(w, a),
+            _row(
+                **SELF,
+                policy_author="own",
+                policy_publisher="own",
+                policy_reviewer="own",
+                finance_officer="both",
+                admin="both",
+            ),
+        ),
         "huiqi.delivery.ratings.rate": (
             lambda w, a: _in_tx(ratings.rate, stars=4, grant_id=w.grant)(w, a),
             _row(**SELF),
@@ -402,7 +444,21 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
 
         offer = record("confirm", "offered", "confirm")
         applied = record("apply", "submitted", "apply")
-        s.add(Application(entitlement_id=applied.id, prefilled={"to_attest": []}))
+        application = Application(entitlement_id=applied.id, prefilled={"to_attest": []})
+        s.add(application)
+        s.flush()
+        attachment = Attachment(
+            application_id=application.id,
+            uscc=A,
+            filename="a.pdf",
+            content_type="application/pdf",
+            size=9,
+            sha256="0" * 64,
+            content=b"%PDF-1.4\n",
+            uploaded_by="seed",
+        )
+        s.add(attachment)
+        s.flush()
         granted = record("auto", "granted", "auto")
         grant = Grant(
             entitlement_id=granted.id,
@@ -447,6 +503,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
             versions["confirm"].id,
             message.id,
             token.id,
+            attachment.id,
         )
 
 

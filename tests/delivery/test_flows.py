@@ -167,6 +167,33 @@ def test_rejection_reason_reaches_the_enterprise(
     assert msgs and "合同未经审计" in msgs[0].body
 
 
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("   ", "a rejection's reason is required"),
+        ("合同\x00未经审计", "a rejection's reason cannot contain control characters"),
+        ("材料不全\x1b[31m", "a rejection's reason cannot contain control characters"),
+        ("理" * (apps.MAX_REASON + 1), f"at most {apps.MAX_REASON} characters"),
+    ],
+)
+def test_rejection_reason_is_cleaned_like_other_free_text(
+    sessions: sessionmaker[Session], tmp_path: Path, reason: str, message: str
+) -> None:
+    """Regression: reject() stored any reason, control characters and all, and sent it to
+    the enterprise's inbox; it now goes through clean_text like comments and corrections."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 4})
+    pv, _ = publish(settings, sessions, policy_yaml("reject-clean", delivery="apply"))
+    ent = records(sessions, pv.id)[a]
+    apps.submit(sessions, ent.id, actor=enterprise(a))
+    with pytest.raises(ClaimError, match=message.replace("[", r"\[")):
+        apps.reject(sessions, ent.id, actor=OFFICER, reason=reason)
+    assert records(sessions, pv.id)[a].status == "submitted"
+    decision = apps.reject(sessions, ent.id, actor=OFFICER, reason="  合同未经审计\n请补交  ")
+    assert decision.message == "合同未经审计\n请补交"
+    assert records(sessions, pv.id)[a].status_reason == "合同未经审计\n请补交"
+
+
 @pytest.mark.parametrize("order", ["low_first", "high_first"])
 def test_exclusivity_group_gives_only_the_highest(
     sessions: sessionmaker[Session], tmp_path: Path, order: str

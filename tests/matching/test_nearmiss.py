@@ -70,7 +70,8 @@ def test_a_ratio_short_by_a_little_is_a_near_miss_in_per_cent(
         ">=",
     )
     assert g.year == 2025 and g.source == "tax"
-    assert nm.text_zh == "研发费用占营业收入比例 2.80 %，要求 >= 3 %"
+    assert nm.text_zh == "研发费用占营业收入比例 2.8 %，要求不低于 3 %"
+    assert nm.text_en == "R&D expense as a share of revenue 2.80 %, >= 3 % required"
     # Named a little giant in the wrong year: a status, never a near miss.
     assert "jd-little-giant-award-2026" not in found
 

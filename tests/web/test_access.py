@@ -7,7 +7,14 @@ import pytest
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import CorrectionRequest, Entitlement, Grant, Notification, Rating
+from huiqi.delivery.models import (
+    Attachment,
+    CorrectionRequest,
+    Entitlement,
+    Grant,
+    Notification,
+    Rating,
+)
 
 OWNER, INTRUDER = 0, 7
 
@@ -21,7 +28,14 @@ def victim(portal: Portal) -> dict[str, object]:
     grant = client.get("/api/v1/grants", headers=token).json()[0]
     message = client.get("/api/v1/inbox", headers=token).json()[0]
     application = client.get("/api/v1/records", params={"policy_id": APPLY}, headers=token)
+    attachment = client.post(
+        f"/api/v1/records/{application.json()[0]['id']}/attachments",
+        files={"file": ("营业执照.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        headers=token,
+    )
+    assert attachment.status_code == 200, attachment.text
     return {
+        "attachment": attachment.json(),
         "uscc": portal.usccs[OWNER],
         "offer": offer,
         "grant": grant,
@@ -41,8 +55,10 @@ def secrets_of(victim: dict[str, object]) -> list[str]:
 def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]]:
     uscc = str(victim["uscc"])
     offer, message, application = victim["offer"], victim["message"], victim["application"]
+    grant, attachment = victim["grant"], victim["attachment"]
     assert isinstance(offer, dict) and isinstance(message, dict)
-    assert isinstance(application, dict)
+    assert isinstance(application, dict) and isinstance(grant, dict)
+    assert isinstance(attachment, dict)
     return [
         ("GET", "/api/v1/records", {"uscc": uscc}),
         ("GET", "/api/v1/grants", {"uscc": uscc}),
@@ -52,16 +68,22 @@ def api_calls(victim: dict[str, object]) -> list[tuple[str, str, dict[str, str]]
         ("POST", f"/api/v1/inbox/{message['id']}/read", {"uscc": uscc}),
         ("POST", f"/api/v1/inbox/{message['id']}/read", {}),  # as if it were the intruder's
         ("GET", f"/api/v1/policies/{OFFER}/explain", {"uscc": uscc}),
+        ("GET", f"/api/v1/grants/{grant['id']}/notice.pdf", {}),
+        ("GET", f"/api/v1/records/{application['id']}/attachments", {}),
+        ("GET", f"/api/v1/attachments/{attachment['id']}", {}),
+        ("DELETE", f"/api/v1/attachments/{attachment['id']}", {}),
     ]
 
 
-def _counts(portal: Portal) -> tuple[int, int, int]:
-    """Grants, messages read, applications submitted: what a refused call must not change."""
+def _counts(portal: Portal) -> tuple[int, int, int, int]:
+    """Grants, messages read, applications submitted, attachments: what a refused call
+    must not change."""
     with portal.factory() as s:
         grants = s.scalar(select(func.count()).select_from(Grant)) or 0
         read = s.scalar(select(func.count()).where(Notification.read_at.is_not(None))) or 0
         submitted = s.scalar(select(func.count()).where(Entitlement.status == "submitted")) or 0
-    return grants, read, submitted
+        files = s.scalar(select(func.count()).select_from(Attachment)) or 0
+    return grants, read, submitted, files
 
 
 def test_another_enterprises_token_is_refused_everywhere(
@@ -86,8 +108,10 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
     client = sign_in(portal.client(), f"ent{INTRUDER}")
     token = page_token(client, "/policies")
     uscc = str(victim["uscc"])
-    offer, application = victim["offer"], victim["application"]
+    offer, application, grant = victim["offer"], victim["application"], victim["grant"]
+    attachment = victim["attachment"]
     assert isinstance(offer, dict) and isinstance(application, dict)
+    assert isinstance(grant, dict) and isinstance(attachment, dict)
     before = _counts(portal)
     for method, path, params in api_calls(victim):
         response = client.request(method, path, params=params, headers={"X-CSRF-Token": token})
@@ -97,6 +121,9 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
         ("GET", "/grants", {"uscc": uscc}, None),
         ("GET", "/inbox", {"uscc": uscc}, None),
         ("GET", f"/policies/{OFFER}", {"uscc": uscc}, None),
+        ("GET", f"/grants/{grant['id']}/notice.pdf", {}, None),
+        ("GET", f"/attachments/{attachment['id']}", {}, None),
+        ("POST", f"/attachments/{attachment['id']}/remove", {}, {"csrf_token": token}),
         (
             "POST",
             f"/policies/{OFFER}/claim",
@@ -114,6 +141,13 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
         response = client.request(method, path, params=params, data=form, follow_redirects=False)
         assert response.status_code in (403, 404), (method, path, response.status_code)
         assert not any(s in response.text for s in secrets_of(victim)), path
+    upload = client.post(  # a file into the owner's application, from the policy page's form
+        f"/policies/{APPLY}/attachments",
+        data={"record_id": str(application["id"]), "csrf_token": token},
+        files={"file": ("x.pdf", b"%PDF-1.4\n", "application/pdf")},
+        follow_redirects=False,
+    )
+    assert upload.status_code == 403, upload.text
     assert _counts(portal) == before
 
 

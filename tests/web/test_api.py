@@ -178,4 +178,12 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/applications/{record_id}/approve",
         "/api/v1/applications/{record_id}/reject",
         "/api/v1/dashboard/totals",
+        "/api/v1/grants/{grant_id}/notice.pdf",
+        "/api/v1/records/{record_id}/attachments",
+        "/api/v1/attachments/{attachment_id}",
     } == set(paths)
+    assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
+    assert (
+        "application/pdf"
+        in paths["/api/v1/grants/{grant_id}/notice.pdf"]["get"]["responses"]["200"]["content"]
+    )

@@ -1,7 +1,7 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright) against a real
 server started with ``huiqi serve --workers 2``: an enterprise signs in, sees its offer on its
 home, opens the checklist, claims with one click (clicking twice, and again from a second
-tab) and sees exactly one grant; an enterprise reports a wrong value in "My data" and rates
+tab) and sees exactly one grant, and downloads its notice (PDF); an enterprise reports a wrong value in "My data" and rates
 its grant; an officer approves an application, sees it leave the queue, and opens the
 dashboard, whose ECharts charts draw from the JSON API.
 
@@ -11,6 +11,7 @@ are saved under docs/screenshots/.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from portal_data import APPLY, OFFER, PASSWORD, Portal
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from huiqi.delivery.models import CorrectionRequest, Grant, PolicyVersion, Rating
@@ -152,6 +154,19 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
             page.goto(f"{server}/grants")
             page.wait_for_selector("#grants-chart canvas")
             assert page.locator("table.grants tbody tr").count() == 2  # auto + the claim
+
+            # The claimed grant's notice downloads as a PDF with the amount in it.
+            row = page.locator(
+                "table.grants tbody tr", has=page.locator(f"a[href='/policies/{OFFER}']")
+            )
+            with page.expect_download() as info:
+                row.locator("a.notice-pdf").click()
+            download = info.value
+            assert download.suggested_filename.endswith("-notice.pdf")
+            body = Path(download.path()).read_bytes()
+            assert body.startswith(b"%PDF-")
+            text = "".join(pg.extract_text() for pg in PdfReader(io.BytesIO(body)).pages)
+            assert "￥5,000.00 元" in text and f"测试政策{OFFER}" in text
 
             # The inbox marks a message read in place (htmx, with the CSRF header).
             page.goto(f"{server}/inbox")

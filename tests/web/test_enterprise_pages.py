@@ -1,14 +1,17 @@
 """The enterprise's "My data" with "report a value as wrong", ratings from the grants page,
-and "almost eligible" (差一点): pages and their /api/v1 twins, over the real services."""
+the grant notice (PDF), and "almost eligible" (差一点): pages and their /api/v1 twins, over
+the real services."""
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from pathlib import Path
 
 import pytest
 from portal_data import AUTO, Portal, page_token, sign_in
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
@@ -240,7 +243,7 @@ def test_almost_eligible_shows_the_one_missing_figure_with_its_gap(portal: Porta
     assert page.status_code == 200
     card = re.search(rf'<li class="card" data-policy="{NEAR}">(.*?)</li>', page.text, re.S)
     assert card, page.text
-    assert "年末参保人数 9 人，要求 &gt;= 10 人" in card.group(1)
+    assert "年末参保人数 9 人，要求不低于 10 人" in card.group(1)
     assert "1 项条件中的 0 项" in card.group(1)
     client.get("/lang/en")
     assert (
@@ -257,3 +260,41 @@ def test_the_api_gives_the_near_misses_with_exact_figures(portal: Portal) -> Non
     [miss] = body
     assert miss["policy_id"] == NEAR and miss["criterion_id"] == "insured"
     assert (miss["gap"]["actual"], miss["gap"]["required"], miss["gap"]["op"]) == ("8", "10", ">=")
+
+
+def pdf_text(body: bytes) -> str:
+    assert body.startswith(b"%PDF-")
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_the_grants_page_links_each_grant_to_its_notice_pdf(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent2")
+    grant = client.get("/api/v1/grants", headers=bearer(portal, "ent2")).json()[0]
+    page = client.get("/grants").text
+    link = f'href="/grants/{grant["id"]}/notice.pdf" download'
+    assert link in page
+    pdf = client.get(f"/grants/{grant['id']}/notice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == (
+        f'attachment; filename="grant-{grant["id"]}-notice.pdf"'
+    )
+    text = pdf_text(pdf.content)
+    code = portal.usccs[2]
+    for expected in ("惠企政策资金兑现告知书", f"测试企业{code[-6:]}", code, "￥4,000.00 元"):
+        assert expected in text, expected
+    assert "肆仟元整" in text
+
+
+def test_the_api_gives_the_notice_and_officers_in_scope_read_it(portal: Portal) -> None:
+    grant = portal.client().get("/api/v1/grants", headers=bearer(portal, "ent3")).json()[0]
+    path = f"/api/v1/grants/{grant['id']}/notice.pdf"
+    own = portal.client().get(path, headers=bearer(portal, "ent3"))
+    assert own.status_code == 200 and "￥5,000.00 元" in pdf_text(own.content)
+    officer = portal.client().get(path, headers=bearer(portal, "officer"))
+    assert officer.status_code == 200 and officer.content == own.content  # same bytes
+    elsewhere = portal.client().get(path, headers=bearer(portal, "reviewer-elsewhere"))
+    assert elsewhere.status_code == 403 and "notice of grant" in elsewhere.json()["detail"]
+    missing = portal.client().get(
+        "/api/v1/grants/999999/notice.pdf", headers=bearer(portal, "ent3")
+    )
+    assert missing.status_code == 404 and missing.json()["detail"] == "no grant 999999"

@@ -153,7 +153,7 @@ class ApplicationPublic(_Row):
 
 
 class RejectRequest(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class TotalPublic(_Row):
@@ -164,3 +164,15 @@ class TotalPublic(_Row):
     month: str | None
     n: int
     amount_fen: int
+
+
+class AttachmentPublic(_Row):
+    id: int
+    record_id: int
+    uscc: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: dt.datetime

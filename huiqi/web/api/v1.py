@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
+from fastapi.responses import Response
 
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
@@ -28,6 +29,7 @@ from huiqi.web.api.schemas import (
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import enterprise_of, explain_policy
+from huiqi.web.views.notice import notice_response
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorPublic} for code in (400, 401, 403, 404, 409, 429, 503)
@@ -133,6 +135,19 @@ def grants(
             limit=limit,
         )
     return [GrantPublic.of(g) for g in rows]
+
+
+@router.get(
+    "/grants/{grant_id}/notice.pdf",
+    tags=["enterprise"],
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the notice (PDF)"}},
+)
+def grant_notice_pdf(factory: Factory, who: SignedIn, grant_id: Id) -> Response:
+    """The grant's notice (惠企政策资金兑现告知书) as a PDF: enterprise, policy, amount, the
+    criteria that held, and a verification line (grant id and its audit event's hash).
+    For the enterprise, its park operator, and officers whose scope covers the policy."""
+    return notice_response(factory, actor_of(who), grant_id)
 
 
 @router.post("/records/{record_id}/claim", tags=["enterprise"])

@@ -12,12 +12,14 @@ from huiqi.catalogue.service import MODES, departments, districts, get_policy, l
 from huiqi.db.engine import reading
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
+from huiqi.delivery.attachments import list_attachments
 from huiqi.delivery.claims import claim
 from huiqi.errors import HuiqiError
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import enterprise_of, explain_policy
 from huiqi.web.render import page
+from huiqi.web.views.attachments import ERRORS as ATTACH_ERRORS
 from huiqi.web.views.forms import Form
 
 router = APIRouter(include_in_schema=False)
@@ -83,6 +85,8 @@ def _enterprise_view(
     with reading(factory) as s:
         records = ledger.list_records(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
         grants = ledger.list_grants(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
+        if records and records[-1].mode == "apply":  # the application's files (申报材料)
+            view["attachments"] = list_attachments(s, actor=actor, record_id=records[-1].id)
     if records:
         record = records[-1]
         view["record"] = record
@@ -109,7 +113,13 @@ def policy_page(
 ) -> Response:
     with reading(factory) as s:
         card = get_policy(s, policy_id)
-    context: dict[str, Any] = {"card": card, "mine": None}
+    limit_mb = request.app.state.web.max_upload_bytes / 1024 / 1024
+    context: dict[str, Any] = {
+        "card": card,
+        "mine": None,
+        "max_upload_mb": f"{limit_mb:g}",
+        "attach_errors": ATTACH_ERRORS,
+    }
     if who.portal and (who.enterprise or uscc):
         context["mine"] = _enterprise_view(settings, factory, who, policy_id, uscc or None)
     return page(request, "policy.html", context)

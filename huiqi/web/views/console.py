@@ -15,6 +15,7 @@ from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
+from huiqi.delivery.attachments import READERS, attachments_by_record
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of
@@ -42,9 +43,16 @@ def _applications_page(
 ) -> Response:
     with reading(factory) as s:
         rows = ledger.list_applications(s, actor=actor_of(who), status="submitted", limit=QUEUE)
+        actor = actor_of(who)
+        files = (  # finance officers see the queue, not the enterprises' files
+            attachments_by_record(s, actor=actor, record_ids=[r.record_id for r in rows])
+            if actor.has(*READERS)
+            else {}
+        )
         titles = {c.policy_id: c.title for c in list_policies(s)}
     context: dict[str, Any] = {
         "rows": rows,
+        "files": files,
         "titles": titles,
         "errors": errors or {},
         "reasons": reasons or {},

@@ -1,0 +1,259 @@
+"""Attachments of a pre-filled application (申报): the enterprise adds and removes files
+while its application is open (not yet submitted); it and the officers who review the
+policy's applications list and download them.
+
+Files are kept in the database (``application_attachments``), not under the data
+directory: the file, its SHA-256 and its audit event are written in one transaction, so
+a failed upload leaves nothing behind and a committed one is never missing its file;
+every ``huiqi serve`` worker (and a second machine on PostgreSQL) reads the same files;
+the ledger's backup holds the evidence of its applications; and no user-supplied name
+ever reaches a file system. The size limit (default 10 MB, ``HUIQI_WEB_MAX_UPLOAD_MB``
+in the portal) and the count per application bound what the database holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
+from huiqi.accounts.roles import Role
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.claims import find_entitlement
+from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
+from huiqi.delivery.models import Application, Attachment, Entitlement, PolicyVersion
+from huiqi.delivery.statuses import DeliveryMode, RecordStatus
+from huiqi.delivery.versions import policy_ref
+from huiqi.errors import NotFoundError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 20  # per application
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    record_id: int
+    uscc: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: dt.datetime
+
+
+def _row(a: Attachment, record_id: int) -> AttachmentRow:
+    return AttachmentRow(
+        a.id,
+        record_id,
+        a.uscc,
+        a.filename,
+        a.content_type,
+        a.size,
+        a.sha256,
+        a.uploaded_by,
+        a.created_at,
+    )
+
+
+def _application(
+    s: Session, record_id: int, *, lock: bool = False
+) -> tuple[Entitlement, Application, PolicyVersion]:
+    ent = find_entitlement(s, entitlement_id=record_id)
+    if lock:
+        ent = s.execute(
+            select(Entitlement)
+            .where(Entitlement.id == ent.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+    pv = s.get(PolicyVersion, ent.policy_version_id)
+    if app is None or pv is None or ent.mode != DeliveryMode.APPLY:
+        raise NotFoundError(f"record {record_id} is not an application (申报)")
+    return ent, app, pv
+
+
+def _require_reader(s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersion) -> None:
+    """The enterprise (or its park operator) and the reviewers of the policy's applications."""
+    if acts_for(s, actor, ent.uscc) or actor.has(Role.ADMIN):
+        return
+    if in_policy_scope(actor, policy_ref(pv), Role.POLICY_REVIEWER):
+        return
+    raise AccessDenied(
+        f"{actor.describe()} may not read the attachments of application {ent.id}; allowed:"
+        " the enterprise itself, its park operator, reviewers whose scope covers the policy"
+    )
+
+
+def _require_open(ent: Entitlement) -> None:
+    if ent.status != RecordStatus.APPLICATION_OPEN:
+        raise AttachmentError(
+            f"application {ent.id} is '{ent.status}': attachments change only before it is"
+            " submitted",
+            "not_open",
+        )
+
+
+def add_attachment(
+    session: Session,
+    *,
+    actor: Actor,
+    record_id: int,
+    filename: str | None,
+    content: bytes,
+    max_bytes: int = MAX_BYTES,
+) -> AttachmentRow:
+    """Attach a file to the enterprise's open application: its type sniffed from the
+    content (PDF, PNG, JPEG, xlsx, docx), at most ``max_bytes``, kept under a safe name
+    with its SHA-256; audit event ``attach``."""
+    ent, app, pv = _application(session, record_id, lock=True)
+    if not acts_for(session, actor, ent.uscc):
+        raise AccessDenied(
+            f"{actor.describe()} may not attach files to application {ent.id}; allowed: the"
+            " enterprise itself, its park operator"
+        )
+    _require_open(ent)
+    if len(content) > max_bytes:
+        raise AttachmentError(
+            f"the file is {len(content):,} bytes; at most {max_bytes:,} bytes"
+            f" ({max_bytes / 1024 / 1024:g} MB) are accepted",
+            "too_big",
+        )
+    kind = sniff(content)
+    count = session.scalar(select(func.count()).where(Attachment.application_id == app.id))
+    if (count or 0) >= MAX_FILES:
+        raise AttachmentError(
+            f"application {ent.id} has {MAX_FILES} attachments already; remove one first",
+            "too_many",
+        )
+    attachment = Attachment(
+        application_id=app.id,
+        uscc=ent.uscc,
+        filename=safe_filename(filename, kind),
+        content_type=kind.content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=actor.username,
+    )
+    session.add(attachment)
+    session.flush()
+    record_event(
+        session,
+        actor=actor.username,
+        kind="attach",
+        uscc=ent.uscc,
+        policy_version_id=pv.id,
+        entity=f"application:{app.id}",
+        data={
+            "attachment_id": attachment.id,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
+    return _row(attachment, ent.id)
+
+
+def list_attachments(session: Session, *, actor: Actor, record_id: int) -> list[AttachmentRow]:
+    """The files attached to an application, oldest first."""
+    ent, app, pv = _application(session, record_id)
+    _require_reader(session, actor, ent, pv)
+    rows = session.scalars(
+        select(Attachment).where(Attachment.application_id == app.id).order_by(Attachment.id)
+    )
+    return [_row(a, ent.id) for a in rows]
+
+
+def _may_read(s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersion) -> bool:
+    try:
+        _require_reader(s, actor, ent, pv)
+    except AccessDenied:
+        return False
+    return True
+
+
+READERS = (Role.ENTERPRISE, Role.PARK_OPERATOR, Role.POLICY_REVIEWER, Role.ADMIN)
+
+
+def attachments_by_record(
+    session: Session, *, actor: Actor, record_ids: Sequence[int]
+) -> dict[int, list[AttachmentRow]]:
+    """The files of several applications at once (a review queue), by record id: only
+    those of applications the actor may read (the others are left out)."""
+    if not actor.has(*READERS):
+        raise AccessDenied(
+            f"{actor.describe()} may not read application attachments; allowed: "
+            + ", ".join(map(str, READERS))
+        )
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(Attachment, Entitlement, PolicyVersion)
+        .join(Application, Application.id == Attachment.application_id)
+        .join(Entitlement, Entitlement.id == Application.entitlement_id)
+        .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
+        .where(Entitlement.id.in_(sorted(set(record_ids))))
+        .order_by(Attachment.id)
+    ).all()
+    out: dict[int, list[AttachmentRow]] = {}
+    readable: dict[int, bool] = {}
+    for a, ent, pv in rows:
+        if ent.id not in readable:
+            readable[ent.id] = _may_read(session, actor, ent, pv)
+        if readable[ent.id]:
+            out.setdefault(ent.id, []).append(_row(a, ent.id))
+    return out
+
+
+def _attachment(
+    session: Session, attachment_id: int, *, lock: bool = False
+) -> tuple[Attachment, Entitlement, PolicyVersion]:
+    found = session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFoundError(f"no attachment {attachment_id}")
+    app = session.get(Application, found.application_id)
+    assert app is not None  # a foreign key
+    ent, _, pv = _application(session, app.entitlement_id, lock=lock)
+    return found, ent, pv
+
+
+def get_attachment(
+    session: Session, *, actor: Actor, attachment_id: int
+) -> tuple[AttachmentRow, bytes]:
+    """One attachment and its content, for the enterprise or a reviewer in scope."""
+    found, ent, pv = _attachment(session, attachment_id)
+    _require_reader(session, actor, ent, pv)
+    return _row(found, ent.id), bytes(found.content)
+
+
+def remove_attachment(session: Session, *, actor: Actor, attachment_id: int) -> AttachmentRow:
+    """The enterprise removes a file from its application before submitting it; audit
+    event ``detach`` (with the file's SHA-256, so the trail says what was removed)."""
+    found, ent, pv = _attachment(session, attachment_id, lock=True)
+    if not acts_for(session, actor, ent.uscc):
+        raise AccessDenied(
+            f"{actor.describe()} may not remove attachments of application {ent.id}; allowed:"
+            " the enterprise itself, its park operator"
+        )
+    _require_open(ent)
+    row = _row(found, ent.id)
+    session.delete(found)
+    record_event(
+        session,
+        actor=actor.username,
+        kind="detach",
+        uscc=ent.uscc,
+        policy_version_id=pv.id,
+        entity=f"application:{found.application_id}",
+        data={"attachment_id": row.id, "filename": row.filename, "sha256": row.sha256},
+    )
+    return row

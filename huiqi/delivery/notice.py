@@ -1,0 +1,112 @@
+"""A grant's notice (惠企政策兑现告知书): what one grant says, read from the ledger for
+the people allowed to read it.
+
+The enterprise itself (or its park operator), the policy officers whose scope covers the
+policy, and finance officers and admins may read a grant's notice; anyone else is refused
+here, in the service, as every other read of the ledger. The basis is the stored
+explanation of the grant (the criteria that held when it was made, with their labels from
+the published text); the verification line is the grant's own audit event, whose hash
+``huiqi audit verify`` checks in its chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
+from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.delivery.models import DirectoryEntry, Event, Grant, PolicyVersion
+from huiqi.delivery.statuses import GrantStatus
+from huiqi.delivery.versions import policy_ref
+from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.policies.loader import parse_policy
+
+# A notice is for money the enterprise has been given: not a provisional grant waiting
+# for the budget's allocation, nor one superseded by a higher one (就高不重复).
+NOTICE_STATUSES = (
+    GrantStatus.GRANTED,
+    GrantStatus.IN_BATCH,
+    GrantStatus.PAID,
+    GrantStatus.PAYMENT_FAILED,
+)
+_READ_ALL = (Role.FINANCE_OFFICER, Role.ADMIN)
+
+
+class NoticeError(HuiqiError):
+    """A grant that has no notice (yet): provisional, or superseded."""
+
+
+@dataclass(frozen=True)
+class GrantNotice:
+    grant_id: int
+    uscc: str
+    enterprise_name: str | None
+    policy_id: str
+    version: int
+    title_zh: str
+    department_zh: str
+    source_document: str
+    benefit_period: str
+    amount_fen: int
+    status: str
+    granted_on: dt.date
+    basis: list[str]  # the labels of the criteria that held, in the policy's order
+    event_id: int | None  # the grant's audit event (None: not written yet)
+    event_hash: str | None
+
+
+def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVersion) -> None:
+    if actor.has(*_READ_ALL) or acts_for(session, actor, grant.uscc):
+        return
+    if in_policy_scope(actor, policy_ref(pv), *POLICY_ROLES):
+        return
+    raise AccessDenied(
+        f"{actor.describe()} may not read the notice of grant {grant.id}; allowed: the"
+        " enterprise itself, its park operator, officers whose scope covers the policy"
+    )
+
+
+def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotice:
+    """The notice of one grant, for the enterprise or an officer allowed to read it."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFoundError(f"no grant {grant_id}")
+    pv = session.get(PolicyVersion, grant.policy_version_id)
+    assert pv is not None  # a foreign key
+    _require_reader(session, actor, grant, pv)
+    if grant.status not in NOTICE_STATUSES:
+        raise NoticeError(
+            f"grant {grant_id} is '{grant.status}': a notice is issued once the money is"
+            f" granted ({', '.join(NOTICE_STATUSES)})"
+        )
+    policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+    held = {c.get("id") for c in grant.explanation.get("criteria", []) if c.get("state") == "met"}
+    event = session.execute(
+        select(Event.id, Event.hash)
+        .where(Event.entity == f"grant:{grant.id}")
+        .order_by(Event.id)
+        .limit(1)
+    ).first()
+    return GrantNotice(
+        grant_id=grant.id,
+        uscc=grant.uscc,
+        enterprise_name=session.scalar(
+            select(DirectoryEntry.name).where(DirectoryEntry.uscc == grant.uscc)
+        ),
+        policy_id=pv.policy_id,
+        version=pv.version,
+        title_zh=pv.title_zh,
+        department_zh=policy.department.zh,
+        source_document=policy.source.document,
+        benefit_period=grant.benefit_period,
+        amount_fen=grant.amount_fen,
+        status=grant.status,
+        granted_on=grant.created_at.date(),
+        basis=[c.label.zh for c in policy.criteria if c.id in held],
+        event_id=event[0] if event else None,
+        event_hash=event[1] if event else None,
+    )

@@ -1,0 +1,70 @@
+"""A gap in Chinese, as a person in an enterprise reads it: "研发费用占营业收入比例 2.8 %，
+要求不低于 3 %", "营业收入 4,500 万元，要求不低于 5,000 万元", "研发人员 18 人，要求不低于 20 人".
+
+Money is shown in 万元 (or 亿元 from 一亿 up) when the threshold is that large, scaled
+exactly with Decimal; the enterprise's own figure is rounded to the hundredth *away*
+from the threshold, so a figure that fails never reads as if it met it (4,999.999 万元
+reads 4,999.99, not 5,000). Other units get their Chinese names (人, 项, 年 …).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+# The comparison that must hold, in words: actual OP required.
+OPS_ZH = {">=": "不低于", ">": "高于", "<=": "不高于", "<": "低于"}
+# Dictionary units (huiqi/profiles/dictionary.yaml) in Chinese; money is scaled below.
+UNITS_ZH = {
+    "%": "%",
+    "persons": "人",
+    "items": "项",
+    "years": "年",
+    "floors": "层",
+    "m": "米",
+    "tce": "吨标准煤",
+}
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+CENT = Decimal("0.01")
+
+
+def money_scale(unit: str | None, required: Decimal) -> tuple[Decimal, str] | None:
+    """(divisor to yuan-multiples, unit text) for a money unit, else None."""
+    if unit not in ("yuan", "fen"):
+        return None
+    per_yuan = Decimal(100) if unit == "fen" else Decimal(1)
+    in_yuan = abs(required) / per_yuan
+    if in_yuan >= YI:
+        return per_yuan * YI, "亿元"
+    if in_yuan >= WAN:
+        return per_yuan * WAN, "万元"
+    return per_yuan, "元"
+
+
+def figure(value: Decimal) -> str:
+    """An exact figure with thousands separators, no exponent, no trailing zeros."""
+    text = f"{value:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def away_from(actual: Decimal, op: str) -> Decimal:
+    """``actual`` to the hundredth, rounded away from a threshold it fails."""
+    if actual == actual.quantize(CENT):
+        return actual
+    return actual.quantize(CENT, rounding=ROUND_FLOOR if op in (">=", ">") else ROUND_CEILING)
+
+
+def gap_zh(label: str, actual: Decimal, required: Decimal, op: str, unit: str | None) -> str:
+    """``label actual unit，要求 OP required unit`` in Chinese words and units."""
+    scale = money_scale(unit, required)
+    if scale is not None:
+        divisor, unit_zh = scale
+        shown, wanted = away_from(actual / divisor, op), required / divisor
+    else:
+        unit_zh = UNITS_ZH.get(unit or "", unit or "")
+        shown, wanted = actual, required
+    sep = " " if unit_zh else ""
+    need = OPS_ZH.get(op, op)
+    return f"{label} {figure(shown)}{sep}{unit_zh}，要求{need} {figure(wanted)}{sep}{unit_zh}"

@@ -1,0 +1,52 @@
+"""Reading an uploaded file, bounded: a body that says it is far larger than the limit is
+refused before it is parsed, and no more than the limit (plus one byte, to tell "too
+big") is ever read into memory. What the file is, and whether it may be attached, is
+``delivery.attachments.add_attachment``'s to decide."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from huiqi.delivery.filetypes import AttachmentError
+
+SLACK = 64 * 1024  # the multipart envelope and the form's other fields
+
+
+def _missing() -> AttachmentError:
+    return AttachmentError("choose a file to attach", "missing")
+
+
+def refuse_oversized(request: Request, limit: int) -> None:
+    """Refuse a request whose declared length is beyond any file within ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + SLACK:
+        raise AttachmentError(
+            f"the upload is {int(declared):,} bytes; at most {limit:,} bytes"
+            f" ({limit / 1024 / 1024:g} MB) are accepted",
+            "too_big",
+        )
+
+
+async def read_upload(upload: object, limit: int) -> tuple[str | None, bytes]:
+    """The file's name as sent and at most ``limit + 1`` of its bytes."""
+    if not isinstance(upload, UploadFile):
+        raise _missing()
+    content = await upload.read(limit + 1)
+    if not content and not upload.filename:
+        raise _missing()
+    return upload.filename, content
+
+
+def download(content: bytes, content_type: str, filename: str, attachment_id: int) -> Response:
+    """A stored file as a download: its sniffed type, its safe name (RFC 6266, with an
+    ASCII fallback), never shown inline."""
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    disposition = (
+        f'attachment; filename="attachment-{attachment_id}.{extension}";'
+        f" filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    return Response(content, media_type=content_type, headers={"Content-Disposition": disposition})

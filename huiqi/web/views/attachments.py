@@ -1,0 +1,99 @@
+"""Attachments of a pre-filled application (申报) from the policy page: upload, download,
+remove. ``delivery.attachments`` decides who may do what and whether a file is accepted;
+a refusal comes back to the policy page, worded next to the file field."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery.attachments import add_attachment, get_attachment, remove_attachment
+from huiqi.delivery.filetypes import AttachmentError
+from huiqi.errors import HuiqiError
+from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, actor_of
+from huiqi.web.i18n import N_
+from huiqi.web.security import CSRF_FIELD, csrf_ok
+from huiqi.web.uploads import download, read_upload, refuse_oversized
+from huiqi.web.views.forms import Form, local_path
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+# What the policy page says next to the file field, by the refusal's code.
+ERRORS = {
+    "missing": N_("Choose a file to attach."),
+    "empty": N_("The file is empty."),
+    "too_big": N_("The file is larger than %(mb)s MB."),
+    "wrong_type": N_(
+        "Only PDF, PNG, JPEG, Excel (xlsx) and Word (docx) files are accepted; the file's"
+        " content decides, not its name."
+    ),
+    "too_many": N_("This application holds as many files as it may; remove one first."),
+    "not_open": N_("The application has been submitted: its files can no longer change."),
+}
+
+
+def _back(policy_id: str, uscc: str | None, **query: str) -> RedirectResponse:
+    params = ([f"uscc={quote(uscc)}"] if uscc else []) + [f"{k}={v}" for k, v in query.items()]
+    suffix = ("?" + "&".join(params)) if params else ""
+    return RedirectResponse(f"/policies/{quote(policy_id)}{suffix}#attachments", status_code=303)
+
+
+@router.post("/policies/{policy_id}/attachments")
+async def upload_page(
+    request: Request, factory: Factory, web: Web, who: SignedIn, policy_id: str
+) -> Response:
+    """Attach a file to the enterprise's open application, then show the page again."""
+    limit = web.max_upload_bytes
+    try:
+        refuse_oversized(request, limit)
+    except AttachmentError as exc:
+        return _back(policy_id, None, attach_error=exc.code)
+    form = await request.form(max_files=1, max_fields=20)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not csrf_ok(request, fields.get(CSRF_FIELD)):
+        raise CsrfRefused("this form has expired or did not come from this site; reload the page")
+    uscc = fields.get("uscc") or None
+    try:
+        record_id = int(fields.get("record_id", ""))
+    except ValueError:
+        raise HuiqiError("the form names no application; reload the page") from None
+    try:
+        name, content = await read_upload(form.get("file"), limit)
+
+        def attach() -> None:
+            with transaction(factory) as s:
+                add_attachment(
+                    s,
+                    actor=actor_of(who),
+                    record_id=record_id,
+                    filename=name,
+                    content=content,
+                    max_bytes=limit,
+                )
+
+        await run_in_threadpool(attach)
+    except AttachmentError as exc:
+        return _back(policy_id, uscc, attach_error=exc.code)
+    finally:
+        await form.close()
+    return _back(policy_id, uscc, attached="1")
+
+
+@router.get("/attachments/{attachment_id}")
+def download_page(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
+    with reading(factory) as s:
+        row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
+    return download(content, row.content_type, row.filename, row.id)
+
+
+@router.post("/attachments/{attachment_id}/remove")
+def remove_page(factory: Factory, who: SignedIn, attachment_id: Id, form: Form) -> Response:
+    with transaction(factory) as s:
+        remove_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
+    return RedirectResponse(local_path(form.get("next"), "/home"), status_code=303)
