@@ -141,3 +141,10 @@ def test_a_ledger_listing_loads_sqlalchemy_and_nothing_heavier(tmp_path: Path) -
     modules = _modules_after(["--data-dir", str(data), "versions", "--json"], env)
     assert "sqlalchemy.orm" in modules and "huiqi.delivery.service" in modules
     assert _loaded(modules, NOT_FOR_LISTINGS) == []
+
+
+@pytest.mark.parametrize("group", ["policy", "dictionary"])
+def test_the_help_of_a_group_without_the_database_loads_no_database(group: str) -> None:
+    """Regression: 'huiqi dictionary --help' imported SQLAlchemy and the ledger's models."""
+    modules = _modules_after([group, "--help"])
+    assert _loaded(modules, (*NOT_FOR_LISTINGS, "sqlalchemy", "huiqi.delivery")) == []
