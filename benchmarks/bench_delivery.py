@@ -3,7 +3,7 @@
 Runs on SQLite (a temporary file) and on PostgreSQL (a fresh database on the server
 named by HUIQI_TEST_DATABASE_URL, dropped afterwards). For the bulk run it reports the
 whole ``publish`` call and its phases: matching (``snapshot_result_rows``), the
-chunked inserts (``_deliver_chunk``, with the notification outbox inside it shown
+chunked inserts (``deliver_chunk``, with the notification outbox inside it shown
 separately) and the review-flag pass. For claims it runs ``--clients`` threads that
 each claim distinct offers (直达快享) and reports p50/p95/p99 per claim.
 
@@ -49,7 +49,7 @@ from huiqi.delivery.models import Entitlement, Grant
 
 PHASES = {
     "matching": (publishing, "snapshot_result_rows"),
-    "chunks": (publishing, "_deliver_chunk"),
+    "chunks": (publishing, "deliver_chunk"),
     "outbox": (notify, "enqueue_many"),
     "flag": (publishing, "_flag_lost"),
 }
@@ -133,7 +133,9 @@ def bench_bulk(
         out = {"backend": server_version(engine), "total": total, **timers.seconds}
         if profiler:
             buf = io.StringIO()
-            pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler, stream=buf).sort_stats(
+                os.environ.get("BENCH_SORT", "cumulative")
+            ).print_stats(int(os.environ.get("BENCH_TOP", "25")))
             out["profile"] = buf.getvalue()
         return out
 

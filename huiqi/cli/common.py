@@ -16,32 +16,29 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor
 from huiqi.config import Settings, get_settings
-from huiqi.db.busy import busy_error, busy_kind
 from huiqi.errors import HuiqiError
 from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
 from huiqi.profiles.dictionary import use_data_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from huiqi.accounts.access import Actor
+
+# SQLAlchemy is imported by the commands that open the database, not here: 'huiqi policy
+# list' and '--help' never load it (tests/cli/test_lazy.py).
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FINDINGS, EXIT_DENIED = 0, 1, 2, 3, 4, 5
 
@@ -72,8 +69,14 @@ def handle_errors(fn: F) -> F:
         except HuiqiError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
-        except SQLAlchemyError as exc:
+        except Exception as exc:
             # A busy database reached outside huiqi.db.engine.transaction (a plain read).
+            # Without SQLAlchemy loaded, no database error can have been raised.
+            sa_errors = sys.modules.get("sqlalchemy.exc")
+            if sa_errors is None or not isinstance(exc, sa_errors.SQLAlchemyError):
+                raise
+            from huiqi.db.busy import busy_error, busy_kind
+
             kind = busy_kind(exc)
             if kind is None:
                 raise
@@ -90,6 +93,16 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
     if not enabled:
         yield lambda step, done, total: None
         return
+    # Imported here: listings never draw a progress bar.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bars = Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description:<28}"),

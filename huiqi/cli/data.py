@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,13 +19,15 @@ from huiqi.cli.common import (
     settings_from,
     signed_in,
 )
-from huiqi.cli.render import render_explanation, render_match_report
 from huiqi.db.engine import transaction
-from huiqi.engine import CompiledPolicy, compile_library
 from huiqi.errors import ConfigError, NotFoundError
-from huiqi.matching.service import explain_enterprise, match_population
-from huiqi.policies.loader import load_library
 from huiqi.profiles.store import ProfileStore
+
+if TYPE_CHECKING:
+    from huiqi.engine import CompiledPolicy
+
+# The engine, the matcher and the policy loader are imported by the commands that use
+# them, so that 'huiqi snapshots' (a listing) does not load them.
 
 GENERATE_FORMATS = ("parquet", "csv-gbk", "csv-utf8", "xlsx")
 
@@ -198,6 +201,11 @@ def match(
     as_json: bool,
 ) -> None:
     """Match every policy against every enterprise of a snapshot, in bulk."""
+    from huiqi.cli.render import render_match_report
+    from huiqi.engine import compile_library
+    from huiqi.matching.service import match_population
+    from huiqi.policies.loader import load_library
+
     settings = settings_from(ctx)
     lib = compile_library(load_library(list(policy_paths) or None))
     for e in lib.errors:
@@ -245,6 +253,9 @@ def _explained_policies(
         return [
             published_policy(factory, policy_id=policy_id, version=version, hash_prefix=hash_prefix)
         ]
+    from huiqi.engine import compile_library
+    from huiqi.policies.loader import load_library
+
     lib = compile_library(load_library(list(policy_paths) or None))
     if policy_id:
         chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
@@ -302,6 +313,9 @@ def explain(
     --hash, a version published to the operational database, from its frozen text
     (read only). --json prints a list of traces in their documented JSON form.
     """
+    from huiqi.cli.render import render_explanation
+    from huiqi.matching.service import explain_enterprise
+
     settings = settings_from(ctx)
     policies = _explained_policies(ctx, policy_id, policy_paths, version, hash_prefix)
     factory, actor = signed_in(ctx)

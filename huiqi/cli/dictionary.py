@@ -6,8 +6,6 @@ import click
 from rich.table import Table
 
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
-from huiqi.db.engine import open_database
-from huiqi.delivery.fields_in_use import guard_office_dictionary, missing_fields
 from huiqi.profiles.dictionary import load_dictionary, office_file
 
 
@@ -49,6 +47,10 @@ def check_cmd(ctx: click.Context) -> None:
             f"{path}: {len(d.office_fields)} fields added to the {len(d.fields) - len(d.office_fields)}"
             " standard fields."
         )
+    # The database (SQLAlchemy) only here: 'huiqi dictionary --help' does not load it.
+    from huiqi.db.engine import open_database
+    from huiqi.delivery.fields_in_use import guard_office_dictionary, missing_fields
+
     explicit = ctx.obj.get("database_url") if ctx.obj else None
     factory = open_database(settings, explicit)
     missing = missing_fields(factory, d)

@@ -20,7 +20,6 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from huiqi.db.jsontext import compact_json
@@ -53,6 +52,9 @@ def bulk_insert(
         return
     stmt: Any = insert(table)
     if ignore_conflicts_on:
+        # Imported here: the dialects' modules are not needed to read the ledger (CLI start-up).
+        from sqlalchemy.dialects import postgresql, sqlite
+
         dialect_insert = postgresql.insert if postgres else sqlite.insert
         stmt = dialect_insert(table).on_conflict_do_nothing(
             index_elements=list(ignore_conflicts_on)

@@ -79,8 +79,9 @@ def grant_in_bulk(
     values = []
     # Each trace is stored twice (record and grant): serialise it once.
     ledger = {r.uscc: compact_json(r.ledger) for r in rows}
+    now = utcnow()
     for r in rows:
-        v = record_values(pv, r, sid, statuses[r.uscc])
+        v = record_values(pv, r, sid, statuses[r.uscc], now=now)
         v["explanation"] = ledger[r.uscc]
         if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
             v["status_reason"] = (
@@ -109,7 +110,6 @@ def grant_in_bulk(
             ],
         )
     grant_ids: dict[str, int] = {}
-    now = utcnow()
     if winners:
         before = max_id(s, Grant)
         bulk_insert(

@@ -25,7 +25,8 @@ def offer_or_prefill(
 ) -> None:
     confirm = pv.delivery == DeliveryMode.CONFIRM
     status = RecordStatus.OFFERED if confirm else RecordStatus.APPLICATION_OPEN
-    values = [record_values(pv, r, sid, status) for r in rows]
+    now = utcnow()
+    values = [record_values(pv, r, sid, status, now=now) for r in rows]
     ids = insert_records(s, pv, values)
     if pv.delivery == DeliveryMode.APPLY:
         bulk_insert(

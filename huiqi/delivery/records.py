@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,10 +98,10 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     """Subject and body: the amount, and why — every criterion with its result."""
     amount = yuan_text(row.amount_fen or 0)
     criteria = row.explanation["criteria"]
-    met = sum(c["state"] == "met" for c in criteria)
+    # The rows of one delivery share their labels and mostly their states: the list of
+    # criteria is written once per pattern, not once per enterprise.
+    met, why = _criteria_text(tuple([(c["label"], c["state"]) for c in criteria]))
     total = len(criteria)
-    marks = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
-    why = "；".join(f"{marks[c['state']]}{c['label']}" for c in criteria)
     if kind == "granted":
         return (
             f"您已获得「{pv.title_zh}」{amount}元",
@@ -122,8 +124,26 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     )
 
 
-def record_values(pv: PolicyVersion, row: ResultRow, sid: int, status: str) -> dict[str, Any]:
-    now = utcnow()
+_MARKS = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _criteria_text(criteria: tuple[tuple[str, str], ...]) -> tuple[int, str]:
+    """How many criteria are met, and each criterion with its mark, for a message."""
+    met = sum(state == "met" for _, state in criteria)
+    return met, "；".join(f"{_MARKS[state]}{label}" for label, state in criteria)
+
+
+def record_values(
+    pv: PolicyVersion,
+    row: ResultRow,
+    sid: int,
+    status: str,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of one new delivery record; ``now``: a chunk's one timestamp."""
+    now = now or utcnow()
     return {
         "policy_version_id": pv.id,
         "uscc": row.uscc,

@@ -21,7 +21,6 @@ from huiqi.accounts.access import (
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import ChainReport, verify_chain
-from huiqi.delivery.disburse import verify_batch_members
 from huiqi.delivery.models import (
     Application,
     Batch,
@@ -326,6 +325,8 @@ def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
     chain = verify_chain(session)
     if not chain.ok:
         return chain
+    from huiqi.delivery.disburse import verify_batch_members  # the export's writers: only here
+
     batches = verify_batch_members(session)
     return ChainReport(chain.checked, batches.broken_seq, batches.broken_id, batches.problem)
 

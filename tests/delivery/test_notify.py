@@ -440,3 +440,24 @@ def test_a_poll_reads_only_unsent_rows_through_the_partial_index(
     finally:
         raw.close()
     assert "ix_notifications_unsent" in plan, plan
+
+
+def test_a_busy_inbox_shows_only_its_newest_messages(sessions) -> None:
+    """The inbox on an enterprise's home page is limited: an enterprise with more messages
+    than INBOX_LIMIT sees the newest INBOX_LIMIT of them, newest first."""
+    from huiqi.delivery.notify import INBOX_LIMIT
+
+    many = [
+        Message(uscc=USCC, kind="granted", subject=f"{SUBJECT} {i}", body=BODY,
+                dedupe_key=f"granted:busy:{i}")
+        for i in range(INBOX_LIMIT + 5)
+    ]  # fmt: skip
+    with transaction(sessions) as s:
+        enqueue_many(s, many, channels=["inbox"])
+    with transaction(sessions) as s:
+        shown = inbox(s, USCC, actor=enterprise(USCC))
+        assert len(shown) == INBOX_LIMIT
+        assert [m.id for m in shown] == sorted((m.id for m in shown), reverse=True)
+        newest = s.scalar(select(func.max(Notification.id)).where(Notification.uscc == USCC))
+        assert shown[0].id == newest
+        assert len(inbox(s, USCC, actor=enterprise(USCC), limit=3)) == 3

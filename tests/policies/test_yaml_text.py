@@ -4,13 +4,17 @@ with the file and position, never another exception."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.errors import PolicyError
-from huiqi.policies.loader import load_policy_text
+from huiqi.policies import yamlmarks
+from huiqi.policies.loader import library_dir, load_policy_text, policy_files
 
 
 def test_a_control_character_is_refused_with_its_line_and_column() -> None:
@@ -27,3 +31,39 @@ def test_a_control_character_is_refused_with_its_line_and_column() -> None:
 def test_any_text_loads_or_is_refused_as_a_policy_error(text: str) -> None:
     with contextlib.suppress(PolicyError):
         load_policy_text(text, "draft.yaml")
+
+
+def _outcome(load: Callable[[], tuple[Any, Any]]) -> Any:
+    try:
+        return load()
+    except PolicyError as refused:
+        return ("refused", str(refused))
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+_documents = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(max_size=200) | _documents.map(lambda d: yaml.safe_dump(d, allow_unicode=True)))
+def test_libyaml_and_the_python_parser_give_the_same_data_marks_and_errors(text: str) -> None:
+    """The fast path (libyaml) is only a speed-up: whatever the text, load_with_marks gives
+    what the pure-Python parser gives (data, positions, or the same refusal)."""
+    fast = _outcome(lambda: yamlmarks.load_with_marks(text, "draft.yaml"))
+    slow = _outcome(lambda: yamlmarks._load(yamlmarks._Loader, text, "draft.yaml"))
+    assert fast == slow
+
+
+def test_the_shipped_library_parses_the_same_on_both_parsers() -> None:
+    files = policy_files([library_dir()])
+    assert files and yamlmarks._FastLoader is not None
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        fast = yamlmarks._load(yamlmarks._FastLoader, text, str(f))
+        assert fast == yamlmarks._load(yamlmarks._Loader, text, str(f)), f
