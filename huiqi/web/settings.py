@@ -5,6 +5,7 @@ come from :mod:`huiqi.config` and :mod:`huiqi.db.engine`, as for every command).
 https, as the proxy's ``X-Forwarded-Proto`` says when uvicorn trusts it), ``always``
 or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``HUIQI_WEB_LOGIN_PER_ADDRESS``: refused
 sign-ins allowed per user name / address within ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``.
+``HUIQI_OIDC_*``: the optional single sign-on (:class:`huiqi.accounts.oidc.OidcSettings`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from huiqi.accounts.oidc import OidcSettings
 from huiqi.accounts.throttle import ThrottlePolicy
 from huiqi.errors import ConfigError
 
@@ -38,6 +40,7 @@ class WebSettings:
     secure_cookies: str = "auto"
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     session_days: int = 7
+    oidc: OidcSettings | None = None  # None: password sign-in only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -52,4 +55,4 @@ class WebSettings:
             per_address=_int(e, "HUIQI_WEB_LOGIN_PER_ADDRESS", 20),
             window=dt.timedelta(minutes=_int(e, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
         )
-        return cls(secure_cookies=secure, throttle=throttle)
+        return cls(secure_cookies=secure, throttle=throttle, oidc=OidcSettings.from_env(e))
