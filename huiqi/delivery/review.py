@@ -11,7 +11,9 @@ covers the policy then decides, with a reason:
   decision to withdraw is recorded on the record and in the audit log, and the grant
   stays as it is.
 
-Every decision is one audit event (``review_keep`` or ``review_withdraw``).
+Every decision is one audit event (``review_keep`` or ``review_withdraw``, with the
+officer as its actor); the record keeps the decision and its reason in ``review_reason``
+(which the enterprise reads too, so it names no officer).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def resolve_flag(
             )
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if decided is Outcome.KEEP:
-            message = f"kept by {actor.username}: {reason}"
+            message = f"kept after review: {reason}"
         else:
             message = _withdraw(s, ent, pv, grant, actor=actor, reason=reason)
         ent.review_flag = False
@@ -128,7 +130,7 @@ def _withdraw(
     if grant is not None or ent.status not in WITHDRAWABLE:
         what = f"grant {grant.id} ({grant.status})" if grant else f"the record ({ent.status})"
         return (
-            f"withdrawal decided by {actor.username}: {reason}; {what} is not revoked by huiqi"
+            f"withdrawal decided after review: {reason}; {what} is not revoked by huiqi"
             " (the ledger has no revocation), recover it through the department's procedure"
         )
     if ent.status != RecordStatus.OFFERED:
@@ -145,4 +147,4 @@ def _withdraw(
         body=f"根据最新数据，贵企业已不再符合条件。原因：{reason}",
         dedupe_key=f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )
-    return f"withdrawn by {actor.username}: {reason}"
+    return f"withdrawn after review: {reason}"

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import select
 
@@ -242,3 +244,27 @@ def test_the_cli_resolves_a_flag_as_the_signed_in_reviewer(
     code, out = run("officer", "keep", str(kept), "--reason", "核实")
     assert code == 0 and f"record {kept}: keep, offered" in out, out
     assert not _record(portal, kept).review_flag
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(outcome=st.text(max_size=20), reason=st.text(max_size=2100))
+def test_any_decision_text_on_a_record_not_flagged_is_refused_cleanly(
+    portal: Portal, outcome: str, reason: str
+) -> None:
+    """Whatever an officer sends, a record that is not flagged stays as it is, and the
+    refusal is a ReviewError (HTTP 409/400), never anything else."""
+    with reading(portal.factory) as s:
+        officer = _actor(portal, "officer")
+        [record] = ledger.list_records(s, actor=officer, uscc=portal.usccs[3], policy_id=OFFER)
+    before = _record(portal, record.id)
+    with pytest.raises(ReviewError):
+        resolve_flag(portal.factory, record.id, actor=officer, outcome=outcome, reason=reason)
+    after = _record(portal, record.id)
+    assert (after.status, after.review_flag, after.review_reason) == (
+        before.status,
+        before.review_flag,
+        before.review_reason,
+    )
+    assert _events(portal, record.id) == []
