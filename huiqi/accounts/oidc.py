@@ -37,6 +37,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 LEEWAY_SECONDS = 60
 CACHE_SECONDS = 3600
+REFETCH_SECONDS = 60  # an unknown key id fetches the JWKS again at most this often
 TIMEOUT_SECONDS = 10.0
 
 
@@ -111,12 +112,14 @@ class Identity:
 class OidcClient:
     """One provider's discovery document and keys (cached), and the two steps of a sign-in."""
 
-    def __init__(self, settings: OidcSettings) -> None:
+    def __init__(self, settings: OidcSettings, *, refetch_seconds: float = REFETCH_SECONDS) -> None:
         self.settings = settings
+        self.refetch_seconds = refetch_seconds
         self._lock = threading.Lock()
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
         self._fetched = 0.0
+        self._keys_fetched = -float(refetch_seconds)
 
     def _get(self, url: str) -> dict[str, Any]:
         try:
@@ -146,16 +149,22 @@ class OidcClient:
             return self._metadata
 
     def keys(self, kid: str | None) -> KeySet:
-        """The provider's signing keys; fetched again once when a key id is not among them
-        (the provider rotated its keys)."""
+        """The provider's signing keys; fetched again when a key id is not among them (the
+        provider rotated its keys), at most once a minute (forged key ids cost nothing)."""
         meta = self.metadata()
         with self._lock:
             known = self._keys is not None and (
                 kid is None or any(k.kid == kid for k in self._keys.keys)
             )
-            if not known:
-                self._keys = KeySet.import_key_set(self._get(meta["jwks_uri"]))  # type: ignore[arg-type]
-            assert self._keys is not None
+            recent = time.monotonic() - self._keys_fetched < self.refetch_seconds
+            if self._keys is None or (not known and not recent):
+                try:
+                    self._keys = KeySet.import_key_set(self._get(meta["jwks_uri"]))  # type: ignore[arg-type]
+                except (JoseError, ValueError, KeyError, TypeError) as exc:
+                    raise OidcRefused(
+                        f"the sign-on provider's JWKS cannot be read: {exc}"
+                    ) from None
+                self._keys_fetched = time.monotonic()
             return self._keys
 
     def _session(self, redirect_uri: str) -> OAuth2Session:

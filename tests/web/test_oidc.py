@@ -214,3 +214,24 @@ def test_settings_come_from_the_environment_with_the_secret_required() -> None:
         OidcSettings.from_env(env | {"HUIQI_OIDC_SCOPES": "profile"})
     web = WebSettings.from_env(env)
     assert web.oidc == got and web.throttle.window == dt.timedelta(minutes=15)
+
+
+def test_a_rotated_signing_key_is_fetched_but_not_for_every_forged_key_id(
+    portal: Portal, provider: Provider
+) -> None:
+    from joserfc.jwk import RSAKey
+
+    client = portal.client(web_of(provider))
+    assert sso(client).status_code == 303  # the keys (k1) are fetched and kept
+    old = provider.key
+    try:
+        provider.key = RSAKey.generate_key(2048, parameters={"kid": "k2", "use": "sig"})
+        # Just fetched: a new key id does not make every sign-in fetch the keys again.
+        again = portal.client(web_of(provider))
+        again.app.state.oidc = client.app.state.oidc  # the same worker's cache
+        refused = sso(again)
+        assert refused.status_code == 403 and "signature" in refused.text
+        client.app.state.oidc.refetch_seconds = 0  # as if the minute had passed
+        assert sso(again).status_code == 303
+    finally:
+        provider.key = old
