@@ -148,6 +148,13 @@ def test_withdrawing_an_offer_and_an_application_tells_the_enterprise(
     owner = {"Authorization": f"Bearer {portal.token('ent2')}"}
     claim = portal.client().post(f"/api/v1/records/{flags[(2, OFFER)]}/claim", headers=owner)
     assert claim.status_code == 409, claim.text
+    # A withdrawal is a decision the enterprise can rate, as a rejection is.
+    rated = portal.client().post(
+        "/api/v1/ratings",
+        json={"entitlement_id": flags[(2, OFFER)], "stars": 2, "comment": "希望提前告知"},
+        headers=owner,
+    )
+    assert rated.status_code == 200, rated.text
 
 
 def test_withdrawing_a_grant_records_the_decision_and_leaves_the_money(
