@@ -58,33 +58,39 @@ def _count(
     return int(row[0] or 0), row[1]
 
 
+def _by_user(session: Session, since: dt.datetime, username: str) -> tuple[int, dt.datetime | None]:
+    name = username.strip()[:64] or "?"
+    user_id = session.scalar(select(User.id).where(User.username == name))
+    if user_id is not None:
+        return _count(session, since, Event.entity == f"user:{user_id}")
+    newest = session.scalar(select(func.max(Event.id))) or 0
+    return _count(
+        session,
+        since,
+        Event.id > newest - RECENT_EVENTS,
+        Event.entity.is_(None),
+        Event.actor == name,
+    )
+
+
 def check_sign_in_allowed(
     session: Session,
     *,
-    username: str,
+    username: str | None,
     address: str | None,
     policy: ThrottlePolicy | None = None,
     now: dt.datetime | None = None,
 ) -> None:
     """Raise :class:`SignInThrottled` when this user name or address has had too many
-    refused sign-ins within the window; otherwise return (the password is checked next)."""
+    refused sign-ins within the window; otherwise return (the password is checked next).
+    ``username=None`` checks the address alone (a single sign-on's answer, before the
+    name it vouches for is known)."""
     rule = policy or ThrottlePolicy()
     at = now or utcnow()
     since = at - rule.window
-    name = username.strip()[:64] or "?"
-    user_id = session.scalar(select(User.id).where(User.username == name))
-    if user_id is not None:
-        by_user = _count(session, since, Event.entity == f"user:{user_id}")
-    else:
-        newest = session.scalar(select(func.max(Event.id))) or 0
-        by_user = _count(
-            session,
-            since,
-            Event.id > newest - RECENT_EVENTS,
-            Event.entity.is_(None),
-            Event.actor == name,
-        )
-    checks = [(by_user, rule.per_user, "this user name")]
+    checks: list[tuple[tuple[int, dt.datetime | None], int, str]] = []
+    if username is not None:
+        checks.append((_by_user(session, since, username), rule.per_user, "this user name"))
     if address:
         checks.append(
             (

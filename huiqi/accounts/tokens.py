@@ -80,27 +80,76 @@ def sign_in(
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or user.disabled:
         name = username.strip()[:64] or "?"
-        record_event(
-            session,
-            actor=name,
-            kind="login_failed",
-            entity=f"user:{user.id}" if user else None,
-            reason=f"sign-in refused ({client})",
-        )
-        if address:
-            record_event(
-                session,
-                actor=name,
-                kind="login_failed",
-                entity=client_entity(address),
-                reason=f"sign-in refused ({client}) from this address",
-            )
+        record_refusal(session, name=name, user=user, client=client, address=address)
         raise AccessDenied("wrong user name or password, or the account is disabled")
     secret = _issue(session, user, name=client, kind="login", days=days)
     record_event(
         session, actor=user.username, kind="login", entity=f"user:{user.id}", reason=client
     )
     return actor_of(user), secret
+
+
+def sign_in_federated(
+    session: Session,
+    *,
+    username: str,
+    provider: str,
+    client: str = "web",
+    days: int = LOGIN_DAYS,
+    address: str | None = None,
+    detail: dict[str, str] | None = None,
+) -> tuple[Actor, str]:
+    """Issue a sign-in token for an existing account whose identity a trusted provider (an
+    OpenID Connect single sign-on) has verified: no password, the same token, events and
+    throttle as :func:`sign_in`. No account is created: a name without an enabled huiqi
+    account is refused (``login_failed``) and the caller commits that refusal."""
+    name = username.strip()[:64] or "?"
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None or user.disabled:
+        record_refusal(session, name=name, user=user, client=client, address=address, why=provider)
+        raise AccessDenied(
+            f"the single sign-on vouched for '{name}', but huiqi has no enabled account of that"
+            " name; ask an administrator to create it ('huiqi user add')"
+        )
+    secret = _issue(session, user, name=client, kind="login", days=days)
+    record_event(
+        session,
+        actor=user.username,
+        kind="login",
+        entity=f"user:{user.id}",
+        reason=f"{client} ({provider})",
+        data=detail,
+    )
+    return actor_of(user), secret
+
+
+def record_refusal(
+    session: Session,
+    *,
+    name: str,
+    user: User | None,
+    client: str,
+    address: str | None,
+    why: str = "",
+) -> None:
+    """``login_failed`` events for a refused sign-in: against the user (when known) and the
+    client's address, which is what :mod:`huiqi.accounts.throttle` counts."""
+    how = f"{client}, {why}" if why else client
+    record_event(
+        session,
+        actor=name,
+        kind="login_failed",
+        entity=f"user:{user.id}" if user else None,
+        reason=f"sign-in refused ({how})",
+    )
+    if address:
+        record_event(
+            session,
+            actor=name,
+            kind="login_failed",
+            entity=client_entity(address),
+            reason=f"sign-in refused ({how}) from this address",
+        )
 
 
 def client_entity(address: str) -> str:

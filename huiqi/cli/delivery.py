@@ -28,6 +28,7 @@ from huiqi.delivery.claims import claim as claim_offer
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.publish import deliver as deliver_version
 from huiqi.delivery.publish import publish as publish_file
+from huiqi.delivery.review import Outcome, resolve_flag
 from huiqi.errors import NotFoundError
 
 
@@ -225,6 +226,23 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
     factory, actor = signed_in(ctx)
     d = apps.reject(factory, record_id, actor=actor, reason=reason)
     console.print(f"application {d.entitlement_id}: {d.status} — {d.message}")
+
+
+@click.command()
+@click.argument("decision", type=click.Choice([o.value for o in Outcome]))
+@click.argument("record_id", type=int)
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.pass_context
+@handle_errors
+def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:
+    """Resolve a review flag: keep the record, or withdraw it (a policy reviewer).
+
+    'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer or
+    closes an open application; a grant is not revoked, the decision is recorded.
+    """
+    factory, actor = signed_in(ctx)
+    d = resolve_flag(factory, record_id, actor=actor, outcome=decision, reason=reason)
+    console.print(f"record {d.record_id}: {d.outcome}, {d.status} — {d.message}")
 
 
 @click.command()

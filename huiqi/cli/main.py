@@ -105,6 +105,9 @@ COMMANDS = {
     "records": LazyCommand(
         _L, "records", "Delivery records (offers, applications, grants, refusals, review flags)."
     ),
+    "review": LazyCommand(
+        _D, "review", "Resolve a review flag: keep the record, or withdraw it (a policy reviewer)."
+    ),
     "serve": LazyCommand(
         "huiqi.cli.serve",
         "serve",

@@ -98,7 +98,8 @@ class Entitlement(Base):
     """A delivery record: what one enterprise is offered or given under one version.
 
     status: granted | offered | claimed | expired | application_open | submitted |
-    approved | rejected | excluded | budget_exhausted | capped | pending_allocation
+    approved | rejected | excluded | budget_exhausted | capped | pending_allocation |
+    withdrawn
     """
 
     __tablename__ = "entitlements"

@@ -3,7 +3,7 @@
 The city judges its policy services by the enterprises' own ratings; the officers'
 dashboard shows them per policy. A rating is for something that happened to the
 enterprise: a grant (granted, in a batch, paid or failed payment) or a record decided
-without a grant (rejected, excluded, budget exhausted, capped, expired). One rating per
+without a grant (rejected, excluded, budget exhausted, capped, expired, withdrawn). One rating per
 grant and per record per enterprise — the database's unique constraints enforce it, so
 a double click or two tabs cannot rate twice. Each rating is an audit event.
 """
@@ -48,6 +48,7 @@ RATED_RECORDS = (
     RecordStatus.BUDGET_EXHAUSTED,
     RecordStatus.CAPPED,
     RecordStatus.EXPIRED,
+    RecordStatus.WITHDRAWN,  # after a review flag (delivery.review)
 )
 
 

@@ -26,6 +26,7 @@ class RecordStatus(StrEnum):
     REJECTED = "rejected"
     EXCLUDED = "excluded"
     SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"  # an officer withdrew it after a review flag
     BUDGET_EXHAUSTED = "budget_exhausted"
     CAPPED = "capped"
     PENDING_ALLOCATION = "pending_allocation"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from huiqi import __version__
+from huiqi.accounts.oidc import OidcClient
 from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
 from huiqi.profiles.dictionary import use_data_dir
@@ -29,6 +30,7 @@ from huiqi.web.views import (
     mydata,
     nearmiss,
     notice,
+    oidc,
     portal,
     ratings,
     simulate_page,
@@ -71,12 +73,14 @@ def create_app(
     app.state.settings = chosen
     app.state.factory = factory or open_database(chosen)
     app.state.web = web or WebSettings.from_env()
+    app.state.oidc = OidcClient(app.state.web.oidc) if app.state.web.oidc else None
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)
     app.include_router(attachments_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(catalogue.router)
     app.include_router(calculator_page.router)
     app.include_router(portal.router)

@@ -19,6 +19,7 @@ from huiqi.accounts.access import AccessDenied, NotSignedIn
 from huiqi.accounts.throttle import SignInThrottled
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.notice import NoticeError
+from huiqi.delivery.review import ReviewError
 from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.i18n import N_
@@ -35,6 +36,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (NotFoundError, 404, N_("Not found")),
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),
+    (ReviewError, 409, N_("Cannot resolve the flag")),
     (DatabaseBusy, 503, N_("Busy, please retry")),
     (StoreError, 503, N_("No enterprise data yet")),
     (HuiqiError, 400, N_("Cannot do that")),

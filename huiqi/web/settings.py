@@ -6,6 +6,7 @@ https, as the proxy's ``X-Forwarded-Proto`` says when uvicorn trusts it), ``alwa
 or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``HUIQI_WEB_LOGIN_PER_ADDRESS``: refused
 sign-ins allowed per user name / address within ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``.
 ``HUIQI_WEB_MAX_UPLOAD_MB``: the largest attachment an application accepts (default 10).
+``HUIQI_OIDC_*``: the optional single sign-on (:class:`huiqi.accounts.oidc.OidcSettings`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from huiqi.accounts.oidc import OidcSettings
 from huiqi.accounts.throttle import ThrottlePolicy
 from huiqi.errors import ConfigError
 
@@ -40,6 +42,7 @@ class WebSettings:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     session_days: int = 7
     max_upload_bytes: int = 10 * 1024 * 1024
+    oidc: OidcSettings | None = None  # None: password sign-in only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -55,4 +58,9 @@ class WebSettings:
             window=dt.timedelta(minutes=_int(e, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
         )
         upload = _int(e, "HUIQI_WEB_MAX_UPLOAD_MB", 10) * 1024 * 1024
-        return cls(secure_cookies=secure, throttle=throttle, max_upload_bytes=upload)
+        return cls(
+            secure_cookies=secure,
+            throttle=throttle,
+            max_upload_bytes=upload,
+            oidc=OidcSettings.from_env(e),
+        )

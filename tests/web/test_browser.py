@@ -13,86 +13,27 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from browser_support import ARGS, CHROMIUM, ROOT, launch, needs_chromium, serving, sign_in_page
 from portal_data import APPLY, OFFER, PASSWORD, Portal
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from huiqi.delivery.models import CorrectionRequest, Grant, PolicyVersion, Rating
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = needs_chromium
 SHOTS = ROOT / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ENTERPRISE = 3
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="browser tests need Debian's chromium at /usr/bin/chromium"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    log = (tmp_path_factory.mktemp("server") / "serve.log").open("w")
-    process = subprocess.Popen(  # `huiqi serve` itself, as a newcomer starts it
-        [
-            sys.executable,
-            "-c",
-            "from huiqi.cli.main import cli; cli()",
-            "--data-dir",
-            str(portal.settings.data_dir),
-            "--database-url",
-            portal.engine.url.render_as_string(hide_password=False),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # until it answers (or 30 s): starting workers takes a moment
-            if process.poll() is not None:
-                raise RuntimeError(f"huiqi serve exited with {process.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{base}/policies", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"huiqi serve did not answer on {base}; see {log.name}")
+    with serving(portal, tmp_path_factory.mktemp("server")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def grants_of(portal: Portal, uscc: str) -> int:
@@ -180,20 +121,6 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
         finally:
             browser.close()
     assert grants_of(portal, uscc) == 1
-
-
-def launch(p):  # type: ignore[no-untyped-def]
-    return p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-
-
-def sign_in_page(context, server: str, username: str):  # type: ignore[no-untyped-def]
-    page = context.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")  # the keyboard submits the form
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
 
 
 def test_an_enterprise_reports_a_wrong_value_and_rates_its_grant(

@@ -29,8 +29,8 @@ def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Por
     report = deliver(portal.settings, portal.factory, pv.id, actor=OFFICER)
     assert report.flagged == 1
     page = officer.get("/console/flagged").text
-    assert f'<td class="uscc">{lost}</td>' in page and "no longer eligible" in page
-    assert page.count('<td class="uscc">') == 1
+    assert f'<span class="uscc">{lost}</span>' in page and "no longer eligible" in page
+    assert page.count('<li class="flag"') == 1
     # The API's twin: the records flagged for review.
     headers = {"Authorization": f"Bearer {portal.token('officer')}"}
     flagged = portal.client().get("/api/v1/records", params={"flagged": "true"}, headers=headers)

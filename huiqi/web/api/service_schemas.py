@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -154,6 +154,21 @@ class ApplicationPublic(_Row):
 
 class RejectRequest(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ReviewRequest(BaseModel):
+    """An officer's decision on a record flagged for review."""
+
+    decision: Literal["keep", "withdraw"]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReviewPublic(_Row):
+    record_id: int
+    outcome: str
+    status: str
+    grant_id: int | None
+    message: str
 
 
 class TotalPublic(_Row):

@@ -14,6 +14,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.corrections import decide_correction, list_corrections, request_correction
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.ratings import rate
+from huiqi.delivery.review import resolve_flag
 from huiqi.matching.mydata import my_data
 from huiqi.matching.nearmiss import near_misses
 from huiqi.web.api.schemas import DecisionPublic
@@ -27,6 +28,8 @@ from huiqi.web.api.service_schemas import (
     RatingCreate,
     RatingPublic,
     RejectRequest,
+    ReviewPublic,
+    ReviewRequest,
     TotalPublic,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
@@ -168,6 +171,18 @@ def reject(factory: Factory, who: ApiWriter, record_id: Id, body: RejectRequest)
     """Reject an application with a reason the enterprise reads."""
     decision = applications.reject(factory, record_id, actor=actor_of(who), reason=body.reason)
     return DecisionPublic.of(decision)
+
+
+@router.post("/records/{record_id}/review", tags=["officer"])
+def review_flag(
+    factory: Factory, who: ApiWriter, record_id: Id, body: ReviewRequest
+) -> ReviewPublic:
+    """Resolve a review flag: keep the record, or withdraw it (an open offer is withdrawn, an
+    open application closed; a grant is not revoked, the decision is recorded)."""
+    decision = resolve_flag(
+        factory, record_id, actor=actor_of(who), outcome=body.decision, reason=body.reason
+    )
+    return ReviewPublic.model_validate(decision)
 
 
 @router.get("/dashboard/totals", tags=["officer"])

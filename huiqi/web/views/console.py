@@ -1,7 +1,7 @@
 """The officer console's review queues: 申报 applications to approve or reject with a
 reason the enterprise sees, data-correction requests to accept or reject, and the records
-flagged for review after a data change. Each list and decision is one service call
-(``delivery.service``, ``delivery.applications``, ``delivery.corrections``), which checks
+flagged for review after a data change, to keep or withdraw. Each list and decision is one service call
+(``delivery.service``, ``delivery.applications``, ``delivery.corrections``,\n``delivery.review``), which checks
 the officer's role and policy scope."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import READERS, attachments_by_record
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
+from huiqi.delivery.review import ReviewError, resolve_flag
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -149,9 +150,52 @@ def decide(
     return RedirectResponse(f"/console/corrections?done={done}&id={request_id}", status_code=303)
 
 
+def _flagged_page(
+    request: Request,
+    factory: Factory,
+    who: Who,
+    errors: dict[int, str] | None = None,
+    reasons: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with reading(factory) as s:
+        rows = ledger.list_records(s, actor=actor_of(who), flagged=True, limit=QUEUE)
+    context: dict[str, Any] = {
+        "rows": rows,
+        "errors": errors or {},
+        "reasons": reasons or {},
+        "done": request.query_params.get("done"),
+        "done_id": request.query_params.get("id"),
+    }
+    return page(request, "console_flagged.html", context, status_code=status_code)
+
+
 @router.get("/console/flagged")
 def flagged_queue(request: Request, factory: Factory, who: SignedIn) -> Response:
     """Records flagged for review after a data change (the enterprise kept what it had)."""
-    with reading(factory) as s:
-        rows = ledger.list_records(s, actor=actor_of(who), flagged=True, limit=QUEUE)
-    return page(request, "console_flagged.html", {"rows": rows})
+    return _flagged_page(request, factory, who)
+
+
+@router.post("/console/flagged/{record_id}/review")
+def review_flag(
+    request: Request, factory: Factory, who: SignedIn, record_id: Id, form: Form
+) -> Response:
+    """Keep or withdraw one flagged record, with a reason (``delivery.review``)."""
+    decision = form.get("decision", "")
+    reason = form.get("reason", "").strip()
+    error: str | None = None
+    if decision not in ("keep", "withdraw"):
+        error = N_("Choose to keep or to withdraw it.")
+    elif not reason:
+        error = N_("Give the reason for this decision.")
+    else:
+        try:
+            resolve_flag(factory, record_id, actor=actor_of(who), outcome=decision, reason=reason)
+        except ReviewError as exc:
+            error = str(exc)
+    if error is not None:
+        return _flagged_page(
+            request, factory, who, {record_id: error}, {record_id: reason}, status_code=400
+        )
+    done = "kept" if decision == "keep" else "withdrawn"
+    return RedirectResponse(f"/console/flagged?done={done}&id={record_id}", status_code=303)

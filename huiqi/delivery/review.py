@@ -1,0 +1,150 @@
+"""Resolving review flags: an officer keeps or withdraws a record flagged after a data change.
+
+A new snapshot or policy version in which an enterprise no longer qualifies flags its
+record (``publish.flag_for_review``) and never revokes it. A policy reviewer whose scope
+covers the policy then decides, with a reason:
+
+- *keep*: the offer, application or grant stands; the flag is cleared.
+- *withdraw*: an open offer is withdrawn and an open application (申报) is closed, and the
+  enterprise is told why. A grant is not undone: the ledger has no transition that
+  revokes a grant (money granted, batched or paid is recovered outside huiqi), so the
+  decision to withdraw is recorded on the record and in the audit log, and the grant
+  stays as it is.
+
+Every decision is one audit event (``review_keep`` or ``review_withdraw``, with the
+officer as its actor); the record keeps the decision and its reason in ``review_reason``
+(which the enterprise reads too, so it names no officer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import Actor, require_policy_scope
+from huiqi.accounts.roles import Role
+from huiqi.db.engine import transaction
+from huiqi.delivery import notify
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.models import Application, Entitlement, Grant, PolicyVersion, utcnow
+from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.versions import policy_ref
+from huiqi.errors import HuiqiError, NotFoundError
+
+MAX_REASON = 2000
+# What a withdrawal changes: an offer not yet claimed, an application not yet decided.
+WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatus.SUBMITTED)
+
+
+class ReviewError(HuiqiError):
+    """A review flag cannot be resolved as asked (not flagged, no reason...)."""
+
+
+class Outcome(StrEnum):
+    KEEP = "keep"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    record_id: int
+    outcome: str
+    status: str  # the record's status after the decision
+    grant_id: int | None
+    message: str
+
+
+def parse_outcome(text: str) -> Outcome:
+    try:
+        return Outcome(text.strip())
+    except ValueError:
+        raise ReviewError(f"'{text}' is not a decision on a flag; use keep or withdraw") from None
+
+
+def resolve_flag(
+    factory: sessionmaker[Session],
+    record_id: int,
+    *,
+    actor: Actor,
+    outcome: Outcome | str,
+    reason: str,
+) -> ReviewDecision:
+    """Keep or withdraw a record flagged for review, with a reason (one audit event).
+
+    Only a policy reviewer whose scope covers the record's policy may decide.
+    """
+    decided = parse_outcome(outcome) if isinstance(outcome, str) else outcome
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("give the reason for this decision; it is kept in the audit log")
+    if len(reason) > MAX_REASON:
+        raise ReviewError(f"the reason is {len(reason)} characters; at most {MAX_REASON}")
+    with transaction(factory) as s:
+        ent = s.execute(
+            select(Entitlement).where(Entitlement.id == record_id).with_for_update()
+        ).scalar_one_or_none()
+        pv = s.get(PolicyVersion, ent.policy_version_id) if ent is not None else None
+        if ent is None or pv is None:
+            raise NotFoundError(f"no delivery record {record_id}")
+        require_policy_scope(actor, policy_ref(pv), "resolve review flags", Role.POLICY_REVIEWER)
+        if not ent.review_flag:
+            raise ReviewError(
+                f"record {record_id} is not flagged for review (it may be decided already)"
+            )
+        grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        if decided is Outcome.KEEP:
+            message = f"kept after review: {reason}"
+        else:
+            message = _withdraw(s, ent, pv, grant, actor=actor, reason=reason)
+        ent.review_flag = False
+        ent.review_reason = message
+        ent.updated_at = utcnow()
+        record_event(
+            s,
+            actor=actor.username,
+            kind=f"review_{decided.value}",
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"entitlement:{ent.id}",
+            reason=reason,
+            data={"status": str(ent.status), "grant_id": grant.id if grant else None},
+        )
+        return ReviewDecision(
+            ent.id, decided.value, str(ent.status), grant.id if grant else None, message
+        )
+
+
+def _withdraw(
+    s: Session,
+    ent: Entitlement,
+    pv: PolicyVersion,
+    grant: Grant | None,
+    *,
+    actor: Actor,
+    reason: str,
+) -> str:
+    """Withdraw what can be withdrawn; for a grant, only record the decision."""
+    if grant is not None or ent.status not in WITHDRAWABLE:
+        what = f"grant {grant.id} ({grant.status})" if grant else f"the record ({ent.status})"
+        return (
+            f"withdrawal decided after review: {reason}; {what} is not revoked by huiqi"
+            " (the ledger has no revocation), recover it through the department's procedure"
+        )
+    if ent.status != RecordStatus.OFFERED:
+        app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+        if app is not None:
+            app.decided_at, app.decided_by = utcnow(), actor.username
+            app.decision, app.reason = "withdrawn", reason
+    ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
+    notify.enqueue(
+        s,
+        uscc=ent.uscc,
+        kind="withdrawn",
+        subject=f"「{pv.title_zh}」已撤回",
+        body=f"根据最新数据，贵企业已不再符合条件。原因：{reason}",
+        dedupe_key=f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+    )
+    return f"withdrawn after review: {reason}"
