@@ -157,6 +157,13 @@ def _match(
     started = time.perf_counter()
     summaries = match_frame(con, policies, snapshot_id=sid, parts_dir=parts_dir)
     match_s = time.perf_counter() - started
+    kept_rows = con.execute("SELECT COUNT(*) FROM matches_compact").fetchall()[0][0]
+    # What `huiqi match` writes next: the joined matches.parquet.
+    started = time.perf_counter()
+    matches_file = run_dir / "matches.parquet"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    con.table("matches").write_parquet(str(matches_file), compression="zstd")
+    write_s = time.perf_counter() - started
     slowest = sorted(summaries, key=lambda s: -s.seconds)[:3]
     out = {
         "enterprises": n,
@@ -170,6 +177,10 @@ def _match(
         "near_miss": sum(s.near_miss for s in summaries),
         "needs_data": sum(s.needs_data for s in summaries),
         "sink": "Parquet parts" if parts_dir else "in-memory table",
+        "kept_rows": int(kept_rows),
+        "write_s": write_s,
+        "matches_mb": matches_file.stat().st_size / 1e6,
+        "load_average": os.getloadavg(),
         "per_policy_ms_median": sorted(s.seconds for s in summaries)[len(summaries) // 2] * 1e3,
         "slowest": [f"{s.policy_id} {s.seconds * 1e3:.0f} ms" for s in slowest],
         "duckdb_frame_gib": frame_mem,

@@ -20,7 +20,8 @@ from pathlib import Path
 STATUSES = ("eligible", "near_miss", "needs_data", "not_eligible", "error")
 ERROR = "error"
 # The statuses bulk matching keeps (a not-eligible row is not worth a row; an error is
-# reported and counted).
+# reported and counted). Near-miss rows are kept only for the policies whose delivery
+# uses them (``near_counts.keeps_near_miss_rows``); every policy counts them.
 KEPT = ("eligible", "near_miss", "needs_data", "error")
 # The reason an eligible enterprise's amount is an error.
 AMOUNT_TOO_LARGE = (
@@ -60,6 +61,9 @@ class PolicySummary:
     seconds: float = 0.0
     # Why rows are errors, one line per reason with its count ("3 rows: ..."; "1 row: ..."), if any.
     error_reasons: list[str] = field(default_factory=list)
+    # Enterprises that miss each criterion alone (near misses), most missed first; counted
+    # for every policy, kept as rows only for some (``near_counts``).
+    near_miss_by_criterion: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

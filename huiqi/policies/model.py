@@ -21,6 +21,34 @@ Level = Literal["city", "district"]
 Status = Literal["eligible", "near_miss", "needs_data", "not_eligible"]
 
 
+_PERCENT = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,4})?)\s*%\s*$")
+
+
+def parse_margin(value: Any) -> Any:
+    """A criterion's ``margin``: ``"10%"`` (a share of its threshold) or ``0`` (never).
+
+    Example:
+        >>> parse_margin("12.5%"), parse_margin(0)
+        (Decimal('0.125'), Decimal('0'))
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"margin must be a percentage such as '10%', or 0, not {value}")
+    if isinstance(value, int | float | Decimal) and value == 0:
+        return Decimal(0)
+    match = _PERCENT.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f"margin must be a percentage of the threshold such as '10%', or 0 for never a"
+            f" near miss, not {value!r}"
+        )
+    share = Decimal(match.group(1)) / 100
+    if share > 1:
+        raise ValueError(f"margin is at most 100%, not {value!r}")
+    return share
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,6 +81,14 @@ class Criterion(_Strict):
     expr: str | None = None
     attested: bool = False
     scope: bool | None = None
+    # A share of the threshold ("10%"; 0: never a near miss); None: the default, 20 %.
+    margin: Decimal | None = None
+    attainable: bool = False
+
+    @field_validator("margin", mode="before")
+    @classmethod
+    def _percent(cls, v: Any) -> Any:
+        return parse_margin(v)
 
     @field_validator("id")
     @classmethod
@@ -68,6 +104,20 @@ class Criterion(_Strict):
         if not self.attested and not self.expr:
             raise ValueError(
                 "a criterion needs an 'expr', or 'attested: true' if no registry holds it"
+            )
+        if self.attested and (self.margin is not None or self.attainable):
+            raise ValueError(
+                "an attested criterion is never a near miss: remove 'margin' and 'attainable'"
+            )
+        if self.margin is not None and self.attainable:
+            raise ValueError(
+                "'margin' is for a numeric threshold, 'attainable' for a qualification:"
+                " a criterion has one or the other"
+            )
+        if self.scope and (self.margin is not None or self.attainable):
+            raise ValueError(
+                "a scope criterion (whom the policy is for) is never a near miss: remove"
+                " 'margin' and 'attainable', or 'scope: true'"
             )
         return self
 

@@ -60,6 +60,22 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     assert "offered" in ok("publish", str(LIBRARY / "sh-startup-opening-subsidy-2026.yaml"))
     assert "offered" in ok("records", "--status", "offered", "--limit", "5")
     assert "sh-startup-opening-subsidy-2026" in ok("versions")
+    # The 申报 policy asks for 10 m yuan of AI product sales, which few of 3,000 synthetic
+    # enterprises reach: the AI platform reports two more, one above the threshold and one
+    # within 20 % of it (a near miss, which an apply policy also pre-fills).
+    reported = [r["uscc"] for r in json.loads(ok("records", "--limit", "2", "--json"))]
+    ai_file = tmp_path / "ai_platform.csv"
+    with ai_file.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["统一社会信用代码", "年度", "人工智能产品销售额(元)"],
+                [reported[0], "2025", "12000000"],
+                [reported[1], "2025", "9000000"],
+            ]
+        )
+    login("steward")
+    assert "2 accepted" in ok("import", str(ai_file))
+    login("officer")
     assert "applications" in ok("publish", str(LIBRARY / "sh-ai-product-sales-support-2026.yaml"))
     open_apps = json.loads(
         ok("application", "list", "--status", "application_open", "--limit", "5", "--json")

@@ -110,6 +110,45 @@ def operator_policies(n: int, seed: int = 13) -> list[CompiledPolicy]:
     return out
 
 
+# Near misses (compile/nearness): thresholds whose margin bound falls exactly on a value
+# the population holds (400000.05, 1000000, 100), margins overridden, attainable
+# qualifications, statuses that never count; half of them 'apply' (near-miss rows kept).
+MARGIN_POLICIES: tuple[tuple[list[tuple[str, str]], dict[str, dict[str, str]]], ...] = (
+    ([("big", "revenue >= 500000.0625"), ("honest", "NOT credit_dishonest")], {}),
+    ([("rd", "rd_expense >= 1250000"), ("here", "district_code = '310115'")], {}),
+    ([("staff", "employees >= 125"), ("young", "years_since(registration_date) < 5")], {}),
+    ([("small", "revenue < 800000")], {"small": {"margin": "25%"}}),
+    ([("ratio", "rd_expense >= 0.03 * revenue")], {"ratio": {"margin": "12.5%"}}),
+    ([("band", "revenue BETWEEN 1250000 AND 5000000"), ("hq", "has_tag(tags, 'ai')")], {}),
+    ([("strict", "revenue >= 5000000"), ("honest", "NOT credit_dishonest")],
+     {"strict": {"margin": "0"}}),
+    ([("grow", "revenue > revenue[-1]"), ("both", "employees >= 10 AND revenue >= 1000000")],
+     {"grow": {"margin": "100%"}}),
+    ([("ht", "holds(high_tech)"), ("big", "revenue >= 1000000")], {"ht": {"attainable": "true"}}),
+    ([("srdi", "recognised_in(srdi_sme, data_year)"), ("honest", "NOT credit_dishonest")],
+     {"srdi": {"attainable": "true"}}),
+)  # fmt: skip
+
+
+def margin_policies() -> list[CompiledPolicy]:
+    """The near-miss policies above, compiled; every other one delivered by application."""
+    return [
+        compile_policy(
+            load_policy_text(
+                policy_yaml(
+                    crits,
+                    policy_id=f"near-{i:02d}",
+                    keys=keys,
+                    delivery="apply" if i % 2 == 0 else "auto",
+                    formula="0.1 * revenue" if i % 3 == 0 else "10000",
+                ),
+                "near.yaml",
+            )
+        )
+        for i, (crits, keys) in enumerate(MARGIN_POLICIES)
+    ]
+
+
 def library_policies() -> list[CompiledPolicy]:
     return list(compile_library(load_library()).compiled)
 

@@ -23,8 +23,10 @@ def policy_yaml(
     as_of: str | None = None,
     delivery: str = "auto",
     attested: tuple[str, ...] = (),
+    keys: dict[str, dict[str, str]] | None = None,
 ) -> str:
-    """YAML text of a valid policy; criteria are (id, expr) pairs, attested ids added after."""
+    """YAML text of a valid policy; criteria are (id, expr) pairs, attested ids added after;
+    ``keys`` adds YAML keys to criteria by id (``{"big": {"margin": "10%"}}``)."""
     crits = criteria if criteria is not None else [("c", "revenue > 0")]
     lines = [
         f"id: {policy_id}",
@@ -48,6 +50,7 @@ def policy_yaml(
             f"    label: {{zh: {cid}, en: {cid}}}",
             "    expr: " + _quote(expr),
         ]
+        lines += [f"    {k}: {v}" for k, v in (keys or {}).get(cid, {}).items()]
     for cid in attested:
         lines += [f"  - id: {cid}", f"    label: {{zh: {cid}, en: {cid}}}", "    attested: true"]
     amount = [f"formula: {_quote(formula)}"]

@@ -129,7 +129,10 @@ def test_match_writes_the_rows_duckdb_writes(
     run, rows, _ = runs["numpy"]
     assert run.fallbacks == []
     statuses = {r[4] for r in rows}
-    assert {"eligible", "near_miss", "needs_data"} <= statuses  # the comparison means something
+    assert {"eligible", "needs_data"} <= statuses  # the comparison means something
+    assert sum(p.near_miss for p in run.policies) > 0  # counted, though rows are kept for few
+    apply = {cp.policy.id for cp in compiled if cp.policy.delivery == "apply"}
+    assert {r[1] for r in rows if r[4] == "near_miss"} <= apply
     assert sum(1 for r in rows if r[8] is not None) > 0  # needs-data rows name criteria
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from engine_factories import compile_yaml, policy_yaml
+from engine_factories import compile_yaml as compile_any
+from engine_factories import policy_yaml
 
 from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledPolicy
 from huiqi.engine.duckdb.codes import Codes, scope_filter
@@ -20,9 +21,23 @@ from huiqi.engine.duckdb.evaluate import evaluate_in
 from huiqi.engine.duckdb.frame import build_frame
 from huiqi.engine.duckdb.matcher import PreparedPolicy, match_frame
 from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.near_counts import keeps_near_miss_rows
 from huiqi.engine.profile import profile_from_case
 from huiqi.engine.python.pyeval import evaluate_policy
 from huiqi.errors import RuleCompileError
+
+WIDE = ('"revenue > 100"', '"employees > 10"', '"total_assets > 100"')
+
+
+def compile_yaml(text: str, filename: str = "test.yaml") -> CompiledPolicy:
+    """Compile with the thresholds of this module near misses at any distance (margin
+    100 %), delivered by application (near-miss rows kept in bulk): these tests are about
+    codes and statuses; test_nearness is about margins, near_counts about kept rows."""
+    text = text.replace("delivery: auto\n", "delivery: apply\n")
+    for expr in WIDE:
+        text = text.replace(f"expr: {expr}\n", f"expr: {expr}\n    margin: 100%\n")
+    return compile_any(text, filename)
+
 
 SCOPED = policy_yaml(
     [
@@ -63,7 +78,9 @@ def three_ways(cp: CompiledPolicy, cases: dict[str, dict[str, Any]]) -> dict[str
         py = evaluate_policy(cp, prof)
         got = (ex.status, ex.failed, ex.unknown)
         assert (py.status, py.failed, py.unknown) == got, name
-        if ex.status == "not_eligible":
+        if ex.status == "not_eligible" or (
+            ex.status == "near_miss" and not keeps_near_miss_rows(cp)
+        ):
             assert prof.uscc not in bulk, name
         else:
             want_failed = ex.failed if ex.status == "near_miss" else ()
@@ -74,7 +91,7 @@ def three_ways(cp: CompiledPolicy, cases: dict[str, dict[str, Any]]) -> dict[str
 
 def test_a_failing_scope_criterion_is_never_a_near_miss() -> None:
     got = three_ways(
-        compile_yaml(SCOPED),
+        compile_any(SCOPED),  # the default margin: 20 %
         {
             "in scope": BASE,
             "other district": {**BASE, "district_code": "310101"},
@@ -82,7 +99,8 @@ def test_a_failing_scope_criterion_is_never_a_near_miss() -> None:
             "other industry, district unknown": {
                 k: v for k, v in {**BASE, "industry_section": "F"}.items() if k != "district_code"
             },
-            "in scope, not big": {**BASE, "revenue": 5},
+            "in scope, almost big": {**BASE, "revenue": 90},
+            "in scope, far from big": {**BASE, "revenue": 5},
         },
     )
     assert got == {
@@ -90,7 +108,8 @@ def test_a_failing_scope_criterion_is_never_a_near_miss() -> None:
         "other district": ("not_eligible", ("here",), ()),
         "other district, not big": ("not_eligible", ("here", "big"), ()),
         "other industry, district unknown": ("not_eligible", ("industry",), ("here",)),
-        "in scope, not big": ("near_miss", ("big",), ()),
+        "in scope, almost big": ("near_miss", ("big",), ()),
+        "in scope, far from big": ("not_eligible", ("big",), ()),
     }
 
 
@@ -164,7 +183,7 @@ def test_policies_with_sixteen_or_more_criteria_use_wider_codes() -> None:
         cp,
         {
             "all met": {"revenue": 5, "employees": 500},
-            "one short": {"revenue": 5, "employees": 50},
+            "one short": {"revenue": 5, "employees": 90},
             "all unknown": {},
             "31 unknown, one short": {"employees": 50},
             "many short": {"revenue": 0, "employees": 500},
@@ -209,8 +228,10 @@ def test_workers_committing_after_every_policy_keep_every_row(
 ) -> None:
     from huiqi.engine.duckdb import matcher
 
-    policies = [compile_yaml(SCOPED.replace("id: p", f"id: p{i}")) for i in range(5)]
-    cases = [BASE, {**BASE, "revenue": 5}, {k: v for k, v in BASE.items() if k != "revenue"}]
+    # Delivered by application: their near-miss rows are kept too.
+    applied = SCOPED.replace("delivery: auto", "delivery: apply")
+    policies = [compile_yaml(applied.replace("id: p", f"id: p{i}")) for i in range(5)]
+    cases = [BASE, {**BASE, "revenue": 90}, {k: v for k, v in BASE.items() if k != "revenue"}]
     profs = [profile_from_case(d, data_year=2024, seq=i) for i, d in enumerate(cases, 1)]
 
     def rows() -> list[tuple[Any, ...]]:
@@ -360,13 +381,13 @@ def test_a_formula_without_fields_is_folded_into_the_query() -> None:
 def test_the_detail_column_holds_amount_failed_index_or_unknown_mask() -> None:
     cp = compile_yaml(
         policy_yaml(
-            [("a", "revenue > 100"), ("b", "employees > 10"), ("c", "tax_paid > 0")],
+            [("a", "revenue > 100"), ("b", "employees > 10"), ("c", "tax_paid > 5")],
             formula="0.5 * tax_paid",
         )
     )
     cases = {
         "eligible": {"revenue": 500, "employees": 20, "tax_paid": 7},
-        "third fails": {"revenue": 500, "employees": 20, "tax_paid": 0},
+        "third fails": {"revenue": 500, "employees": 20, "tax_paid": 5},
         "second fails": {"revenue": 500, "employees": 2, "tax_paid": 7},
         "first and third unknown": {"employees": 20},
     }

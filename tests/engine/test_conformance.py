@@ -18,7 +18,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from backends_available import backend_or_skip_reason
-from conformance_policies import library_policies, operator_policies, synthetic_policies
+from conformance_policies import (
+    library_policies,
+    margin_policies,
+    operator_policies,
+    synthetic_policies,
+)
 from engine_factories import random_profiles
 
 from huiqi.engine import CompiledPolicy, Evaluation, get_backend
@@ -46,7 +51,12 @@ def snapshot(population: list[RawProfile], tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def policies() -> list[CompiledPolicy]:
-    return library_policies() + operator_policies(N_OPERATOR) + synthetic_policies(N_SYNTHETIC)
+    return (
+        library_policies()
+        + margin_policies()
+        + operator_policies(N_OPERATOR)
+        + synthetic_policies(N_SYNTHETIC)
+    )
 
 
 def _by_key(rows: list[Evaluation]) -> dict[tuple[str, str], Evaluation]:
@@ -75,6 +85,18 @@ def test_the_generated_policies_cover_every_operator(policies: list[CompiledPoli
     words += ("INTERVAL", "'测试企业'", "holds(", "recognised_in(", "has_tag(", "NULL", "<>", "<=")
     assert [w for w in words if w not in exprs] == []
     assert len(policies) - len(library_policies()) >= 200
+    assert {"never", "margin", "always"} <= {c.nearness for cp in policies for c in cp.checked}
+
+
+def test_near_misses_sit_on_margin_bounds(
+    reference: dict[tuple[str, str], Evaluation],
+) -> None:
+    """The population holds values exactly at margin bounds (400000.05 for 'near-00')."""
+    near = [r for r in reference.values() if r.policy_id.startswith("near-")]
+    statuses = {(r.policy_id, r.status) for r in near}
+    assert ("near-00", "near_miss") in statuses
+    assert ("near-08", "near_miss") in statuses  # an attainable qualification
+    assert ("near-06", "near_miss") not in statuses  # margin 0
 
 
 def test_the_population_sits_on_rounding_edges_and_misses_values(
@@ -135,7 +157,8 @@ def test_bulk_backend_writes_the_duckdb_matchers_matches(
     assert not isinstance(backend, str)
     if not backend.supports_bulk or backend_name == "duckdb":
         pytest.skip(f"the {backend_name} backend is the reference for bulk matching or has none")
-    chosen = policies[:40]
+    # The library's and the near-miss policies: some keep near-miss rows, some only count them.
+    chosen = policies[:50]
     runs = {}
     for name, b in (("duckdb", get_backend("duckdb")), (backend_name, backend)):
         out = tmp_path / name
@@ -157,3 +180,9 @@ def test_bulk_backend_writes_the_duckdb_matchers_matches(
         for p in want.policies
     ]
     assert got.near_misses == want.near_misses
+    assert [p.near_miss_by_criterion for p in got.policies] == [
+        p.near_miss_by_criterion for p in want.policies
+    ]
+    assert pq.read_table(got_dir / "near_misses.parquet") == pq.read_table(
+        want_dir / "near_misses.parquet"
+    )

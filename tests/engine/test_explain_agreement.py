@@ -99,7 +99,18 @@ def _pairs(world: dict[str, object]) -> list[tuple[str, PolicyTrace]]:
 def test_every_policy_is_explained_for_every_chosen_enterprise(world: dict[str, object]) -> None:
     pairs = _pairs(world)
     assert len(pairs) == N_EXPLAINED * len(POLICIES)
-    assert {ex.status for _, ex in pairs} == {"eligible", "near_miss", "needs_data", "not_eligible"}
+    statuses = {ex.status for _, ex in pairs}
+    # Near misses need a threshold failed within its margin: the random world may hold none.
+    assert (
+        {"eligible", "needs_data", "not_eligible"}
+        <= statuses
+        <= {
+            "eligible",
+            "near_miss",
+            "needs_data",
+            "not_eligible",
+        }
+    )
 
 
 def test_explanation_status_and_amount_equal_bulk_matching(world: dict[str, object]) -> None:

@@ -109,8 +109,8 @@ UNKNOWN_ARGUMENTS = [
     ("COALESCE(revenue, 1) > 0", {}, "eligible"),
     ("years_since(registration_date) < 3", {}, "needs_data"),
     ("has_tag(tags, 'ai')", {}, "needs_data"),
-    ("holds(high_tech)", {}, "near_miss"),
-    ("recognised_in(high_tech, data_year)", {}, "near_miss"),
+    ("holds(high_tech)", {}, "not_eligible"),  # known FALSE; a status, never a near miss
+    ("recognised_in(high_tech, data_year)", {}, "not_eligible"),
 ]
 
 
@@ -349,7 +349,8 @@ def test_bulk_matching_counts_error_rows_and_matches_the_others() -> None:
     load_profiles_into(con, profiles)
     build_frame(con, cp.requirements)
     (summary,) = match_frame(con, [cp], snapshot_id=1)
-    assert (summary.eligible, summary.near_miss, summary.error) == (2, 1, 1)
+    # Revenue 0 against "revenue > 0": a threshold of 0 has no margin, not a near miss.
+    assert (summary.eligible, summary.near_miss, summary.error) == (2, 0, 1)
     assert summary.amount_fen == 30_000
     assert summary.error_reasons == [f"1 row: {AMOUNT_TOO_LARGE}"]
     rows = dict(con.execute("SELECT uscc, status FROM matches").fetchall())

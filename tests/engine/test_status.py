@@ -21,6 +21,9 @@ CERT = ["2024-01-01", "2025-12-31"]
 POLICY = policy_yaml(
     [("big", "revenue > 100"), ("staffed", "employees > 10"), ("certified", "holds(high_tech)")],
     formula="0.1 * tax_paid",
+    # Failing it alone is a near miss (engine/compile/nearness); revenue 90 is within 20 %.
+    keys={"certified": {"attainable": "true"}},
+    delivery="apply",
 )
 FULL: dict[str, Any] = {"revenue": 1000, "employees": 20, "high_tech": CERT, "tax_paid": 50}
 
@@ -47,19 +50,19 @@ def without(*names: str, **changes: Any) -> dict[str, Any]:
 
 STATUS_CASES = [
     ("all met and amount known", FULL, "eligible", (), ()),
-    ("exactly one false, none unknown", without(revenue=5), "near_miss", ("big",), ()),
+    ("exactly one false, none unknown", without(revenue=90), "near_miss", ("big",), ()),
     (
         "one false and one unknown",
-        without("employees", revenue=5),
+        without("employees", revenue=90),
         "not_eligible",
         ("big",),
         ("staffed",),
     ),
-    ("two false", without(revenue=5, employees=1), "not_eligible", ("big", "staffed"), ()),
+    ("two false", without(revenue=90, employees=1), "not_eligible", ("big", "staffed"), ()),
     ("only unknown obstacles", without("revenue"), "needs_data", (), ("big",)),
     ("several unknown", without("revenue", "employees"), "needs_data", (), ("big", "staffed")),
     ("all met, amount unknown", without("tax_paid"), "needs_data", (), ()),
-    ("one false, amount unknown", without("tax_paid", revenue=5), "near_miss", ("big",), ()),
+    ("one false, amount unknown", without("tax_paid", revenue=90), "near_miss", ("big",), ()),
     (
         "missing qualification counts as not held",
         without("high_tech"),
@@ -161,9 +164,9 @@ def test_bulk_matching_keeps_near_miss_and_needs_data_but_drops_not_eligible() -
     cp = compile_yaml(POLICY)
     cases = {
         "eligible": FULL,
-        "near_miss": without(revenue=5),
+        "near_miss": without(revenue=90),
         "needs_data": without("revenue"),
-        "not_eligible": without(revenue=5, employees=1),
+        "not_eligible": without(revenue=90, employees=1),
     }
     profs = {
         s: profile_from_case(d, data_year=2024, seq=i) for i, (s, d) in enumerate(cases.items(), 1)
@@ -210,7 +213,8 @@ def test_near_miss_does_not_claim_to_need_data() -> None:
     )
     cp = compile_policy(load_policy_text(text, "p.yaml"))
     con = duckdb.connect()
-    prof = profile_from_case({"revenue": {2024: 10}}, data_year=2024)
+    # 900,000 against "revenue >= 1000000": within the default margin of 20 %.
+    prof = profile_from_case({"revenue": {2024: 900_000}}, data_year=2024)
     load_profiles_into(con, [prof])
     (e,) = trace_in(con, [cp], usccs=[prof.uscc])
     assert e.status == "near_miss"

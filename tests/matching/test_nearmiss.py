@@ -14,8 +14,11 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import FINANCE, enterprise, officer, park_operator
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import DirectoryEntry
+from huiqi.engine import CompiledPolicy
+from huiqi.engine.compile.compiler import compile_policy
 from huiqi.matching.nearmiss import near_misses
 from huiqi.matching.thresholds import thresholds
+from huiqi.policies.loader import library_dir, load_policy_text
 
 A, B = code(1), code(2)
 PARK = "嘉定工业园"
@@ -91,12 +94,28 @@ def test_a_figure_short_of_a_fixed_threshold(settings, sessions: sessionmaker[Se
     assert "jd-hte-award-2026" not in found
 
 
-def test_outside_the_margin_is_no_near_miss(settings, sessions: sessionmaker[Session]) -> None:
+def _little_giant(margin: str | None) -> CompiledPolicy:
+    path = library_dir() / "jd-little-giant-award-2026.yaml"
+    text = path.read_text(encoding="utf-8")
+    if margin is not None:
+        text = text.replace(
+            "expr: revenue >= 50000000\n", f"expr: revenue >= 50000000\n    margin: {margin}\n"
+        )
+    return compile_policy(load_policy_text(text, path.name))
+
+
+def test_outside_the_policys_margin_is_no_near_miss(
+    settings, sessions: sessionmaker[Session]
+) -> None:
+    """The margin is the policy's, per criterion (20 % unless it says otherwise)."""
     with sessions() as s:
-        narrow = near_misses(settings, s, actor=enterprise(B), uscc=B, margin=Decimal("0.05"))
-        wide = near_misses(settings, s, actor=enterprise(B), uscc=B, margin=Decimal("0.1"))
-    assert "jd-little-giant-award-2026" not in _by_policy(narrow)  # 10 % short
-    assert "jd-little-giant-award-2026" in _by_policy(wide)
+        found = {
+            m: near_misses(settings, s, actor=enterprise(B), uscc=B, policies=[_little_giant(m)])
+            for m in ("5%", None, "0")
+        }
+    assert found["5%"] == []  # 10 % short
+    assert [n.policy_id for n in found[None]] == ["jd-little-giant-award-2026"]
+    assert found["0"] == []
 
 
 def test_who_may_see_near_misses(settings, sessions: sessionmaker[Session]) -> None:

@@ -216,7 +216,7 @@ class NumpyBackend(Backend):
             if isinstance(got, str):
                 fallbacks[i] = got
             else:
-                kept.add(got.rid, i, got.status, got.detail)
+                kept.add(got.rid, i, got.status, got.detail, cp=policies[i])
         return kept, [seconds for _, seconds in results], fallbacks
 
     def _match_in_duckdb(
@@ -234,7 +234,9 @@ class NumpyBackend(Backend):
         by_rid = f"(SELECT CAST(rowid AS INTEGER) AS rid, uscc FROM {FRAME}) f USING (rid)"
         with self.duckdb.connect(snapshot) as con:
             build_frame(con, requirements(chosen))
-            match_frame(con, prepared, snapshot_id=snapshot.id, workers=self.duckdb.workers)
+            summaries = match_frame(
+                con, prepared, snapshot_id=snapshot.id, workers=self.duckdb.workers
+            )
             table = con.sql(
                 f"SELECT f.uscc, m.policy, m.status, m.detail FROM matches_compact m JOIN {by_rid}"
             ).to_arrow_table()
@@ -248,6 +250,8 @@ class NumpyBackend(Backend):
         for j, i in enumerate(indexes):
             here = local == j
             kept.add(rid[here], i, status[here], detail[here])
+            if summaries[j].near_miss_by_criterion:
+                kept.near[i] = dict(summaries[j].near_miss_by_criterion)
         error_rids = _rids(frame, errors.column("uscc"))
         for r, j, reason in zip(
             error_rids,

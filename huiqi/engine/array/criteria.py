@@ -1,7 +1,8 @@
 """Criterion codes, each distinct criterion evaluated once across all policies of a run.
 
-A criterion's *code* per row is 0 (holds), 1 (fails) or 2 (unknown), one byte. A
-criterion is known by its canonical tree text, so the same test written into many
+A criterion's *code* per row is 0 (holds), 1 (fails, actionably), 2 (unknown) or 3
+(fails, never a near miss: ``compile/nearness``), one byte. A criterion is known by its
+canonical tree text with its nearness, so the same test written into many
 policies (the library and generated sets share many) is one entry. Criteria read
 by two or more policies, and scope criteria, are evaluated once over every row and
 kept; a criterion of one policy alone is evaluated only on the rows still alive
@@ -24,7 +25,7 @@ from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.values import Unsupported, Val
 from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
 
-HOLDS, FAILS, UNKNOWN = 0, 1, 2
+HOLDS, FAILS, UNKNOWN, HARD = 0, 1, 2, 3
 
 # Canonical text per tree (rendering costs ~0.1 ms; a run asks for each many times).
 _KEYS: dict[int, tuple[exp.Expression, str]] = {}
@@ -35,7 +36,31 @@ def key_of(crit: CompiledCriterion) -> str:
     cached = _KEYS.get(id(crit.tree))
     if cached is None or cached[0] is not crit.tree:
         cached = _KEYS[id(crit.tree)] = (crit.tree, crit.tree.sql())
-    return cached[1]
+    if crit.nearness == "always":
+        return cached[1]
+    if crit.nearness == "never" or crit.near is None:
+        return f"{cached[1]} ~never"
+    near = _KEYS.get(id(crit.near))
+    if near is None or near[0] is not crit.near:
+        near = _KEYS[id(crit.near)] = (crit.near, crit.near.sql())
+    return f"{cached[1]} ~near {near[1]}"
+
+
+def criterion_codes(crit: CompiledCriterion, frame: Frame, rows: Any) -> Any:
+    """The codes of ``crit`` on ``rows`` of ``frame`` (None: every row), 0 to 3."""
+    assert crit.tree is not None
+    codes = codes_of(Evaluator(frame, rows).boolean(crit.tree))
+    if crit.nearness == "always":
+        return codes
+    if crit.nearness == "never" or crit.near is None:
+        codes[codes == FAILS] = HARD
+        return codes
+    failing = np.flatnonzero(codes == FAILS)
+    if len(failing):
+        at = failing if rows is None else np.asarray(rows)[failing]
+        near = codes_of(Evaluator(frame, at).boolean(crit.near))
+        codes[failing[near != HOLDS]] = HARD
+    return codes
 
 
 def codes_of(v: Val) -> Any:
@@ -87,7 +112,7 @@ class CriterionStore:
         eager = self.eager and key in self.shared
         rows = None if eager else self._sample
         try:
-            codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+            codes = criterion_codes(crit, self.frame, rows)
         except Unsupported as exc:
             self.unsupported[key] = str(exc)
             return
@@ -117,7 +142,7 @@ class CriterionStore:
         assert crit.tree is not None
         with self._lock:
             self.evaluated += 1
-        codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        codes = criterion_codes(crit, self.frame, rows)
         if rows is None and key in self.shared:
             self.full[key] = codes
         return codes

@@ -7,8 +7,8 @@ criteria of a needs-data row, 0 for an error).
 
 Narrowing: the criteria are taken most selective first (scope criteria, then the
 shared criteria by the share of rows where they hold, then the others). A row
-leaves as soon as it cannot be kept: a scope criterion fails, two criteria fail, or
-one fails and another is unknown. Later criteria are evaluated only on the rows
+leaves as soon as it cannot be kept: a criterion fails that is never a near miss
+(``compile/nearness``), two criteria fail, or one fails and another is unknown. Later criteria are evaluated only on the rows
 still alive, and the amount only on the rows where every criterion holds.
 """
 
@@ -23,7 +23,14 @@ import numpy as np
 import pyarrow as pa
 
 from huiqi.engine.array.columns import Frame
-from huiqi.engine.array.criteria import FAILS, HOLDS, UNKNOWN, CriterionStore, codes_of
+from huiqi.engine.array.criteria import (
+    FAILS,
+    HARD,
+    HOLDS,
+    UNKNOWN,
+    CriterionStore,
+    criterion_codes,
+)
 from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.index import rows_and_codes, value_test
 from huiqi.engine.array.money import to_fen
@@ -48,8 +55,8 @@ def narrowing_order(cp: CompiledPolicy, store: CriterionStore) -> list[int]:
 
 
 # A row's state while its policy narrows is one 64-bit word, the sum over its criteria
-# of what each code adds (``_adds``): the failure count in bits 0-5 (a failing scope
-# criterion counts two, so the row leaves at once), the sum of the failing criteria's
+# of what each code adds (``_adds``): the failure count in bits 0-5 (a failure that is
+# never a near miss, code HARD, counts two, so the row leaves at once), the sum of the failing criteria's
 # indexes in bits 8-13 (the one failure of a near miss names itself), the unknown
 # criteria's mask from bit 16. A row leaves at two failures, so no field carries.
 _FAILS = np.uint64(63)
@@ -57,8 +64,8 @@ _NO_INDEX = np.uint64(~(63 << 8) & (2**64 - 1))
 _INDEX_SHIFT, _MASK_SHIFT = np.uint64(8), np.uint64(16)
 
 
-def _adds(i: int, scope: bool) -> Any:
-    return np.array([0, 2 if scope else 1 | (i << 8), 1 << (16 + i)], dtype=np.uint64)
+def _adds(i: int) -> Any:
+    return np.array([0, 1 | (i << 8), 1 << (16 + i), 2], dtype=np.uint64)
 
 
 def _kept(word: Any) -> Any:
@@ -70,6 +77,7 @@ def _kept(word: Any) -> Any:
 # The first criteria are read together over every row, as one small code each: their
 # combined code (at most 3^3 values) says through a table whether the row survives
 # them, so the 64-bit words are built only for the rows that do.
+CODES = 4
 HEAD = 3
 
 
@@ -111,29 +119,29 @@ def match_policy(
     word: Any = None
     first = None
     narrow = order and store.selectivity(checked[order[0]]) < INDEX_BELOW
-    if narrow and (checked[order[0]].scope or not near_misses):
+    if narrow and (checked[order[0]].nearness == "never" or not near_misses):
         tree = checked[order[0]].tree
         first = value_test(tree, frame) if tree is not None else None
     if first is not None:
         # Every row outside its values fails it and leaves: read only the rows inside.
         rows, code = rows_and_codes(first, frame)
-        word = _adds(order[0], checked[order[0]].scope)[code]
+        word = _adds(order[0])[code]
         for i in order[1:]:
-            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            word += _adds(i)[store.codes(checked[i], rows)]
             keep = np.flatnonzero(kept(word))
             if len(keep) < len(word):
                 rows, word = rows[keep], word[keep]
     elif order:
         head = _head(cp, store, order)
-        adds = [_adds(i, checked[i].scope) for i in head]
+        adds = [_adds(i) for i in head]
         codes = [store.codes(checked[i], None) for i in head]
         combined = codes[0]
         for code in codes[1:]:
-            combined = combined * np.uint8(3) + code
+            combined = combined * np.uint8(CODES) + code
         table = np.array(
             [
                 bool(kept(sum(a[c] for a, c in zip(adds, cs, strict=True))))
-                for cs in itertools.product(range(3), repeat=len(head))
+                for cs in itertools.product(range(CODES), repeat=len(head))
             ]
         )
         rows = np.flatnonzero(table[combined])
@@ -141,7 +149,7 @@ def match_policy(
         for a, code in zip(adds[1:], codes[1:], strict=True):
             word += a[code[rows]]
         for i in order[len(head) :]:
-            word += _adds(i, checked[i].scope)[store.codes(checked[i], rows)]
+            word += _adds(i)[store.codes(checked[i], rows)]
             keep = np.flatnonzero(kept(word))
             if len(keep) < len(word):
                 rows, word = rows[keep], word[keep]
@@ -168,23 +176,23 @@ def match_policy(
 
 def evaluate_rows(cp: CompiledPolicy, frame: Frame, rows: Any = None) -> list[Evaluation]:
     """Every row's status, amount and criterion values (``evaluation_query`` with keep_all:
-    a failing scope criterion is a failure that is never a near miss)."""
+    a failure that is not actionable is never a near miss)."""
     ev = Evaluator(frame, rows)
     checked = cp.checked
-    codes = [codes_of(ev.boolean(c.tree)) for c in checked]
+    codes = [criterion_codes(c, frame, rows) for c in checked]
     yuan = ev.ev(cp.amount)
     fen = to_fen(cp, yuan, ev.n)
     yuan_data = np.broadcast_to(np.asarray(yuan.data), (ev.n,))
     yuan_known = np.broadcast_to(np.asarray(yuan.known), (ev.n,))
     ids = [c.id for c in checked]
     uscc = frame.uscc.to_pylist() if rows is None else frame.uscc.take(pa.array(rows)).to_pylist()
-    value_of = {HOLDS: True, FAILS: False, UNKNOWN: None}
+    value_of = {HOLDS: True, FAILS: False, UNKNOWN: None, HARD: False}
     out = []
     for r in range(ev.n):
         values = tuple(value_of[int(c[r])] for c in codes)
         failed = tuple(i for i, v in zip(ids, values, strict=True) if v is False)
         unknown = tuple(i for i, v in zip(ids, values, strict=True) if v is None)
-        scope_failed = any(c.scope and v is False for c, v in zip(checked, values, strict=True))
+        scope_failed = any(int(c[r]) == HARD for c in codes)
         error = bool(fen.error[r])
         if not failed and not unknown and error:
             status = "error"

@@ -18,10 +18,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from huiqi.engine import near_counts
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.matcher import _matches_view
+from huiqi.engine.near_counts import keeps_near_miss_rows, record_near_misses, write_near_misses
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, PolicySummary
 from huiqi.fsmode import private_file
+
+NEAR_MISS = STATUSES.index("near_miss")
 
 
 @dataclass
@@ -31,8 +35,22 @@ class Kept:
     parts: list[tuple[Any, int, Any, Any]] = field(default_factory=list)
     # (rid, policy index, reason) of rows whose evaluation failed in DuckDB.
     errors: list[tuple[int, int, str]] = field(default_factory=list)
+    # Per policy index: {criterion id: enterprises that miss it alone}.
+    near: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, rid: Any, policy: int, status: Any, detail: Any) -> None:
+    def add(
+        self, rid: Any, policy: int, status: Any, detail: Any, *, cp: CompiledPolicy | None = None
+    ) -> None:
+        """Keep a policy's rows. With ``cp``, its near misses are counted per criterion and
+        their rows dropped unless its delivery uses them (``near_counts``)."""
+        if cp is not None:
+            near = status == NEAR_MISS
+            if near.any():
+                counts = np.bincount(detail[near], minlength=len(cp.checked))
+                self.near[policy] = {cp.checked[k].id: int(n) for k, n in enumerate(counts) if n}
+                if not keeps_near_miss_rows(cp):
+                    keep = ~near
+                    rid, status, detail = rid[keep], status[keep], detail[keep]
         self.parts.append((rid, policy, status, detail))
 
     def table(self) -> pa.Table:
@@ -109,24 +127,27 @@ def write_matches(
         )
         con.execute(_matches_view(bool(kept.errors)))
         summaries = _summaries(con, policies, kept)
+        record_near_misses(
+            summaries,
+            [
+                (policies[i].policy.id, c, n)
+                for i, found in kept.near.items()
+                for c, n in found.items()
+            ],
+        )
         with_match = con.execute(
             "SELECT COUNT(DISTINCT rid) FROM matches_compact WHERE status = 0"
-        ).fetchone()
-        near = con.execute(
-            "SELECT p.policy_id, p.criteria[m.detail + 1] AS criterion, COUNT(*) AS n"
-            " FROM matches_compact m JOIN match_policies p USING (policy) WHERE m.status = 1"
-            " GROUP BY ALL ORDER BY n DESC, p.policy_id, criterion LIMIT ?",
-            [top_near_misses],
-        ).fetchall()
+        ).fetchall()[0]
         matches_file = out_dir / "matches.parquet"
         con.table("matches").write_parquet(str(matches_file), compression="zstd")
         private_file(matches_file)
+        write_near_misses(out_dir, summaries)
     finally:
         con.close()
     return Written(
         summaries,
         int(with_match[0]) if with_match else 0,
-        [{"policy_id": p, "criterion": c, "enterprises": int(n)} for p, c, n in near],
+        near_counts.top_near_misses(summaries, top_near_misses),
     )
 
 

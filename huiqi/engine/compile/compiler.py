@@ -28,13 +28,14 @@ from sqlglot import exp
 
 from huiqi.engine.compile.check import Checker, CheckError
 from huiqi.engine.compile.lower import LowerContext, lower
+from huiqi.engine.compile.nearness import DEFAULT_MARGIN, Nearness, is_threshold, relaxed_rule
 from huiqi.engine.compile.numeric import Shape
 from huiqi.engine.compile.parse import parse_rule
 from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import Location, PolicyError, RuleCompileError
 from huiqi.policies.loader import Library, LoadedPolicy
-from huiqi.policies.model import Policy
+from huiqi.policies.model import Criterion, Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 # The largest amount huiqi records is below 10^16 yuan (10^18 fen fits a 64-bit integer).
@@ -74,6 +75,12 @@ class CompiledCriterion:
     tree: exp.Expression | None
     reads: tuple[FrameColumn, ...]
     scope: bool = False
+    # Whether failing it alone can make a near miss (engine/compile/nearness): 'never',
+    # 'always' (an attainable qualification) or 'margin' (a numeric threshold: where
+    # ``near``, the relaxed rule lowered like ``tree``, is TRUE).
+    nearness: Nearness = "never"
+    near: exp.Expression | None = None
+    margin: Decimal | None = None
 
     def sql(self, dialect: str) -> str:
         """The criterion as SQL text in a SQLGlot ``dialect`` ('duckdb', 'postgres', 'spark')."""
@@ -151,7 +158,20 @@ def compile_expression(
     Returns the lowered tree, its rule type, the frame columns it reads and the bound of
     its value when it is an exact number.
     """
-    tree = parse_rule(text)
+    return compile_tree(
+        parse_rule(text), checker=checker, data_year=data_year, as_of=as_of, want=want
+    )
+
+
+def compile_tree(
+    tree: exp.Expression,
+    *,
+    checker: Checker,
+    data_year: int,
+    as_of: object,
+    want: str,
+) -> tuple[exp.Expression, Ty, tuple[FrameColumn, ...], Shape | None]:
+    """``compile_expression`` of a parsed rule tree."""
     checker.check_constructs(tree)
     ty = checker.type_of(tree)
     if want == "boolean" and ty.kind not in ("boolean", "null"):
@@ -172,6 +192,79 @@ def compile_expression(
     ctx = LowerContext(data_year=data_year, as_of=as_of, checker=checker)
     lowered = lower(tree, ctx)
     return lowered, ty, tuple(sorted(ctx.reads)), ctx.shape
+
+
+QUALIFICATION_KINDS = ("held", "new")
+
+
+def _nearness(
+    crit: Criterion,
+    i: int,
+    reads: tuple[FrameColumn, ...],
+    scope: bool,
+    policy: Policy,
+    checker: Checker,
+    *,
+    filename: str | None,
+    marks: dict[tuple[str | int, ...], tuple[int, int]],
+) -> tuple[Nearness, exp.Expression | None, Decimal | None]:
+    """Whether failing criterion ``crit`` alone is a near miss: ``nearness`` (with the
+    lowered relaxed rule and the margin of a threshold); refuses ``attainable`` on what is
+    not a qualification and ``margin`` on what is not a numeric threshold."""
+    if crit.attainable:
+        if not reads or any(c.kind not in QUALIFICATION_KINDS for c in reads):
+            raise _error(
+                "'attainable: true' marks a qualification the enterprise can obtain"
+                " (holds(...), recognised_in(...)), but this criterion reads other fields:"
+                " remove 'attainable'",
+                filename=filename,
+                at=marks.get(("criteria", i, "attainable")),
+                offset=None,
+                what=f"criterion '{crit.id}'",
+                path=f"criteria[{i}].attainable",
+            )
+        return "always", None, None
+    if scope:
+        return "never", None, None
+    assert crit.expr is not None
+    margin = crit.margin if crit.margin is not None else DEFAULT_MARGIN
+    relaxed = relaxed_rule(parse_rule(crit.expr), margin, checker.dictionary)
+    if relaxed is None and crit.margin is not None and crit.margin != 0:
+        why = (
+            "its thresholds are 0, which no margin moves"
+            if is_threshold(parse_rule(crit.expr), checker.dictionary)
+            else "this criterion is not a numeric threshold (field >= number, field >= k *"
+            " field, BETWEEN, or an AND of them) over figures the enterprise can change"
+        )
+        raise _error(
+            f"'margin' applies to numeric thresholds, but {why}: remove 'margin'",
+            filename=filename,
+            at=marks.get(("criteria", i, "margin")),
+            offset=None,
+            what=f"criterion '{crit.id}'",
+            path=f"criteria[{i}].margin",
+        )
+    if relaxed is None:
+        return "never", None, None
+    try:
+        near, _, _, _ = compile_tree(
+            relaxed,
+            checker=checker,
+            data_year=policy.data_year,
+            as_of=policy.evaluation_date,
+            want="boolean",
+        )
+    except CheckError as exc:
+        raise _error(
+            f"with its margin, the threshold cannot be compiled: {exc.message}; use a"
+            " smaller margin or fewer decimal places",
+            filename=filename,
+            at=marks.get(("criteria", i, "margin")) or marks.get(("criteria", i, "expr")),
+            offset=None,
+            what=f"criterion '{crit.id}'",
+            path=f"criteria[{i}].margin",
+        ) from None
+    return "margin", near, margin
 
 
 def compile_policy(
@@ -235,9 +328,22 @@ def compile_policy(
             ) from None
         requirements.update(reads)
         scope = crit.scope if crit.scope is not None else is_scope(reads, checker.dictionary)
+        nearness, near, margin = _nearness(
+            crit, i, reads, scope, policy, checker, filename=filename, marks=marks
+        )
         criteria.append(
             CompiledCriterion(
-                crit.id, crit.label.zh, crit.label.en, crit.expr, False, tree, reads, scope
+                crit.id,
+                crit.label.zh,
+                crit.label.en,
+                crit.expr,
+                False,
+                tree,
+                reads,
+                scope,
+                nearness,
+                near,
+                margin,
             )
         )
     try:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from huiqi.engine import near_counts
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import FRAME, build_frame
@@ -34,6 +35,7 @@ from huiqi.engine.duckdb.isolate import (
     isolate_in_bulk,
 )
 from huiqi.engine.duckdb.policy_sql import bulk_sql
+from huiqi.engine.near_counts import keeps_near_miss_rows, record_near_misses, write_near_misses
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, MatchRun, PolicySummary, Progress
 from huiqi.fsmode import private_dir, private_file
 
@@ -101,6 +103,10 @@ class PreparedPolicy:
 
     compiled: CompiledPolicy
     sql: str
+
+    @property
+    def near_miss_rows(self) -> bool:
+        return keeps_near_miss_rows(self.compiled)
 
     @classmethod
     def of(cls, cp: CompiledPolicy) -> PreparedPolicy:
@@ -174,6 +180,8 @@ def match_frame(
     # committing each INSERT on its own cost ~10 ms apiece (1 M x 100: 3.9 s -> 2.9 s),
     # while one transaction for everything would hold every row in its local storage.
     pending = iter(range(len(prepared)))
+    # Per policy: {criterion index: enterprises that miss it alone}.
+    near: list[dict[int, int]] = [{} for _ in prepared]
     lock = threading.Lock()
     done = [0]
 
@@ -194,14 +202,15 @@ def match_frame(
                     break
                 started = time.perf_counter()
                 try:
-                    inserted = _run_policy(cur, prepared[i], i, parts_dir)
+                    inserted, near[i] = _run_policy(cur, prepared[i], i, parts_dir)
                 except ROW_ERRORS as exc:
                     # Some rows cannot be evaluated: match the others, record those.
                     cur.execute("ROLLBACK")
                     open_transaction = False
                     for j in in_transaction if parts_dir is None else ():
-                        _run_policy(cur, prepared[j], j, parts_dir)
+                        _, near[j] = _run_policy(cur, prepared[j], j, parts_dir)
                     isolate_in_bulk(cur, compiled[i], i, exc, parts_dir=parts_dir)
+                    near[i] = _split_isolated(cur, prepared[i], i, parts_dir)
                     cur.execute("BEGIN TRANSACTION")
                     open_transaction = True
                     uncommitted, inserted, in_transaction = 0, 0, []
@@ -268,6 +277,14 @@ def match_frame(
             s.amount_fen = int(amount)
         if STATUSES[status] == "error" and count > failed_rows[index]:
             s.error_reasons.insert(0, f"{_rows(count - failed_rows[index])}: {AMOUNT_TOO_LARGE}")
+    record_near_misses(
+        summaries,
+        (
+            (cp.policy.id, cp.checked[k].id, n)
+            for cp, found in zip(compiled, near, strict=True)
+            for k, n in found.items()
+        ),
+    )
     return summaries
 
 
@@ -275,22 +292,74 @@ def _rows(n: int) -> str:
     return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
+# The near-miss status as bulk matching stores it (its index in STATUSES).
+NEAR_MISS = STATUSES.index("near_miss")
+
+
 def _run_policy(
     cur: duckdb.DuckDBPyConnection, policy: PreparedPolicy, index: int, parts_dir: Path | None
-) -> int:
-    """Policy ``index``'s bulk statement over the whole frame; the rows it kept."""
+) -> tuple[int, dict[int, int]]:
+    """Policy ``index``'s bulk statement over the whole frame: the rows it kept, and its
+    near misses per criterion index.
+
+    The policy's rows are held in a temporary table once, counted, and stored without
+    their near misses unless its delivery uses them (``near_counts``).
+    """
+    held = f"kept_{index}"
+    cur.execute(f"CREATE TEMP TABLE {held} AS {policy.sql}", [index])
+    try:
+        near = cur.execute(
+            f"SELECT detail, COUNT(*) FROM {held} WHERE status = {NEAR_MISS} GROUP BY ALL"
+        ).fetchall()
+        rows = f"SELECT * FROM {held}"
+        if not policy.near_miss_rows:
+            rows += f" WHERE status <> {NEAR_MISS}"
+        if parts_dir is None:
+            cur.execute(f"INSERT INTO matches_compact {rows}")
+        else:
+            part = parts_dir / f"{index:05d}.parquet"
+            try:
+                cur.execute(copy_to(rows, "?"), [str(part)])
+            except BaseException:
+                part.unlink(missing_ok=True)  # a statement that failed may leave a partial file
+                raise
+            private_file(part)
+        inserted = cur.fetchone()
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {held}")
+    return (int(inserted[0]) if inserted else 0), {int(d): int(n) for d, n in near}
+
+
+def _split_isolated(
+    cur: duckdb.DuckDBPyConnection, policy: PreparedPolicy, index: int, parts_dir: Path | None
+) -> dict[int, int]:
+    """After ``isolate_in_bulk`` stored policy ``index``'s rows range by range: its near
+    misses per criterion index, and its near-miss rows dropped unless its delivery uses
+    them (the rare policy some of whose rows the database could not evaluate)."""
     if parts_dir is None:
-        cur.execute(f"INSERT INTO matches_compact {policy.sql}", [index])
+        source = "matches_compact WHERE policy = ? AND"
+        params: list[object] = [index]
     else:
-        part = parts_dir / f"{index:05d}.parquet"
-        try:
-            cur.execute(copy_to(policy.sql, "?"), [index, str(part)])
-        except BaseException:
-            part.unlink(missing_ok=True)  # a statement that failed may leave a partial file
-            raise
-        private_file(part)
-    inserted = cur.fetchone()
-    return int(inserted[0]) if inserted else 0
+        source = "read_parquet(?) WHERE"
+        params = [str(parts_dir / f"{index:05d}-*.parquet")]
+    near = cur.execute(
+        f"SELECT detail, COUNT(*) FROM {source} status = {NEAR_MISS} GROUP BY ALL", params
+    ).fetchall()
+    if not policy.near_miss_rows and near:
+        if parts_dir is None:
+            cur.execute(
+                f"DELETE FROM matches_compact WHERE policy = ? AND status = {NEAR_MISS}", [index]
+            )
+        else:
+            for part in sorted(parts_dir.glob(f"{index:05d}-*.parquet")):
+                kept = part.with_suffix(".kept")
+                cur.execute(
+                    copy_to(f"SELECT * FROM read_parquet(?) WHERE status <> {NEAR_MISS}", "?"),
+                    [str(part), str(kept)],
+                )
+                kept.replace(part)
+                private_file(part)
+    return {int(d): int(n) for d, n in near}
 
 
 def match_snapshot(
@@ -327,16 +396,11 @@ def match_snapshot(
     match_seconds = time.perf_counter() - started
     with_match_row = con.execute(
         "SELECT COUNT(DISTINCT rid) FROM matches_compact WHERE status = 0"
-    ).fetchone()
-    near = con.execute(
-        "SELECT p.policy_id, p.criteria[m.detail + 1] AS criterion, COUNT(*) AS n"
-        " FROM matches_compact m JOIN match_policies p USING (policy) WHERE m.status = 1"
-        " GROUP BY ALL ORDER BY n DESC, p.policy_id, criterion LIMIT ?",
-        [top_near_misses],
-    ).fetchall()
+    ).fetchall()[0]
     matches_file = out_dir / "matches.parquet"
     con.table("matches").write_parquet(str(matches_file), compression="zstd")
     private_file(matches_file)
+    write_near_misses(out_dir, summaries)
     return MatchRun(
         run_id=run_id,
         snapshot_id=snapshot_id,
@@ -346,5 +410,5 @@ def match_snapshot(
         match_seconds=match_seconds,
         enterprises_with_match=int(with_match_row[0]) if with_match_row else 0,
         output_dir=out_dir,
-        near_misses=[{"policy_id": p, "criterion": c, "enterprises": int(n)} for p, c, n in near],
+        near_misses=near_counts.top_near_misses(summaries, top_near_misses),
     )

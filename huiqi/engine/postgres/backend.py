@@ -22,10 +22,12 @@ import pyarrow.parquet as pq
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from huiqi.engine import near_counts
 from huiqi.engine.backend import Backend, Source
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import frame_query
+from huiqi.engine.near_counts import keeps_near_miss_rows, record_near_misses, write_near_misses
 from huiqi.engine.postgres.load import load_sources
 from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
 from huiqi.engine.snapshot import Snapshot
@@ -202,6 +204,8 @@ class PostgresBackend(Backend):
                                 if status == "near_miss":
                                     key = (pid, r["failed_criterion"])
                                     near[key] = near.get(key, 0) + 1
+                                    if not keeps_near_miss_rows(cp):
+                                        continue
                                 out.append(
                                     {
                                         "uscc": r["uscc"],
@@ -221,15 +225,17 @@ class PostgresBackend(Backend):
                     if progress:
                         progress("match", done, len(policies))
         private_file(target)
-        top = sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:top_near_misses]
+        summaries = summaries_of(policies, [(p, s, n, a) for (p, s), (n, a) in counts.items()])
+        record_near_misses(summaries, [(p, c, n) for (p, c), n in near.items()])
+        write_near_misses(out_dir, summaries)
         return MatchRun(
             run_id=run_id,
             snapshot_id=snapshot.id,
             enterprises=enterprises,
-            policies=summaries_of(policies, [(p, s, n, a) for (p, s), (n, a) in counts.items()]),
+            policies=summaries,
             frame_seconds=frame_seconds,
             match_seconds=time.perf_counter() - started,
             enterprises_with_match=len(with_match),
             output_dir=out_dir,
-            near_misses=[{"policy_id": p, "criterion": c, "enterprises": n} for (p, c), n in top],
+            near_misses=near_counts.top_near_misses(summaries, top_near_misses),
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledPolicy
+from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledCriterion, CompiledPolicy
 from huiqi.engine.compile.lower import add_interval
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
@@ -276,6 +276,13 @@ def evaluate_policy(
         return _evaluate_policy(cp, prof, pop)
 
 
+def _near(ev: Evaluator, crit: CompiledCriterion) -> bool:
+    """Whether failing ``crit`` is actionable (engine/compile/nearness)."""
+    if crit.nearness == "always":
+        return True
+    return crit.nearness == "margin" and crit.near is not None and ev.ev(crit.near) is True
+
+
 def _evaluate_policy(cp: CompiledPolicy, prof: RawProfile, pop: Population | None) -> PyResult:
     ev = Evaluator(prof, pop)
     values: list[bool | None] = []
@@ -296,7 +303,7 @@ def _evaluate_policy(cp: CompiledPolicy, prof: RawProfile, pop: Population | Non
     elif (
         len(failed) == 1
         and not unknown
-        and not any(c.scope for c, v in zip(cp.checked, values, strict=True) if v is False)
+        and all(_near(ev, c) for c, v in zip(cp.checked, values, strict=True) if v is False)
     ):
         status = "near_miss"
     else:

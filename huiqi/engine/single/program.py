@@ -24,7 +24,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
 from huiqi.engine.compile.numeric import shape_of_field
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
@@ -51,7 +51,9 @@ class _Plan:
     cp: CompiledPolicy
     criteria: tuple[int, ...]
     ids: tuple[str, ...]
-    scope: tuple[bool, ...]
+    # Per criterion, whether failing it alone is a near miss (compile/nearness): False
+    # never, True always, a closure of its relaxed rule (TRUE: within the margin).
+    near: tuple[bool | Fn, ...]
     amount: Fn
     reads: frozenset[str]  # the frame columns its criteria and amount read
 
@@ -92,7 +94,7 @@ class Program:
                     cp,
                     tuple(indexes),
                     tuple(c.id for c in cp.checked),
-                    tuple(c.scope for c in cp.checked),
+                    tuple(_near_of(c) for c in cp.checked),
                     compile_tree(cp.amount),
                     frozenset(c.name for c in cp.requirements),
                 )
@@ -213,6 +215,18 @@ class Program:
         return builder
 
 
+def _near_of(crit: CompiledCriterion) -> bool | Fn:
+    if crit.nearness == "margin" and crit.near is not None:
+        return compile_tree(crit.near)
+    return crit.nearness == "always"
+
+
+def _is_near(near: bool | Fn, row: dict[str, Any]) -> bool:
+    if isinstance(near, bool):
+        return near
+    return _guarded(near, row) is True
+
+
 def _error(plan: _Plan, uscc: str, reason: str) -> Evaluation:
     n = len(plan.ids)
     return Evaluation(
@@ -229,19 +243,19 @@ def _evaluation(
     cp = plan.cp
     failed: list[str] = []
     unknown: list[str] = []
-    scope_failed = False
+    failed_near: bool | Fn = False
     broken = None
-    for cid, value, scope in zip(plan.ids, values, plan.scope, strict=True):
+    for cid, value, near_of in zip(plan.ids, values, plan.near, strict=True):
         if value is False:
             failed.append(cid)
-            scope_failed = scope_failed or scope
+            failed_near = near_of
         elif value is None:
             unknown.append(cid)
         elif type(value) is _Failed:
             broken = value
     if broken is not None:
         return _error(plan, uscc, broken.reason)
-    near = len(failed) == 1 and not unknown and not scope_failed
+    near = len(failed) == 1 and not unknown and _is_near(failed_near, row)
     if failed and not near and skip_failed:
         return None
     try:

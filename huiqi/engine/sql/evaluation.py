@@ -14,17 +14,18 @@ columns, so a backend can stack many policies in one statement (``UNION ALL``):
 * ``failed_criterion``, ``unknown_criteria``, ``error``: as in matches.parquet.
 
 The status follows the reference evaluator (``python/pyeval.evaluate_policy``) line by
-line: error, eligible, needs data, near miss (one failing criterion, not a scope one,
-nothing unknown), not eligible.
+line: error, eligible, needs data, near miss (one failing criterion, an actionable one:
+``compile/nearness``; nothing unknown), not eligible.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlglot import exp
 
-from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledPolicy
+from huiqi.engine.compile.compiler import MAX_AMOUNT_DIGITS, CompiledCriterion, CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE
 from huiqi.engine.sql.dialect import SqlDialect
 
@@ -101,6 +102,18 @@ def _clamped(cp: CompiledPolicy, yuan: exp.Expression, wide: exp.DataType) -> ex
 Layer = list[tuple[str, exp.Expression]]
 
 
+def _hard_failure(
+    crit: CompiledCriterion, i: int, col: Callable[[str], exp.Column]
+) -> exp.Expression:
+    """Criterion ``i`` fails and is not actionable: never, or beyond its margin."""
+    fails = exp.Not(this=col(f"c{i}"))
+    if crit.nearness == "margin" and crit.near is not None:
+        # The relaxed rule unknown or FALSE: beyond the margin.
+        within = exp.Coalesce(this=col(f"r{i}"), expressions=[exp.false()])
+        return exp.and_(fails, exp.Not(this=within))
+    return fails
+
+
 def policy_layers(
     cp: CompiledPolicy, index: int, dialect: SqlDialect, prefix: str = ""
 ) -> list[Layer]:
@@ -119,10 +132,17 @@ def policy_layers(
         (n, exp.Paren(this=dialect.adapt(c.tree))) for c, n in zip(crits, names, strict=True)
     ]
     values.append(("y", exp.Cast(this=exp.Paren(this=dialect.adapt(cp.amount)), to=wide)))
-    # 2. Counts of failing, unknown and failing scope criteria; the clamped amount.
+    # A threshold's relaxed rule: a failure there is within the margin (compile/nearness).
+    values.extend(
+        (f"r{i}", exp.Paren(this=dialect.adapt(c.near)))
+        for i, c in enumerate(crits)
+        if c.nearness == "margin" and c.near is not None
+    )
+    # 2. Counts of failing, unknown and hard failing criteria (never a near miss); the
+    # clamped amount.
     fails = [exp.Not(this=col(n)) for n in names]
     unknowns = [exp.Is(this=col(n), expression=exp.Null()) for n in names]
-    scope_fails = [exp.Not(this=col(n)) for c, n in zip(crits, names, strict=True) if c.scope]
+    scope_fails = [_hard_failure(c, i, col) for i, c in enumerate(crits) if c.nearness != "always"]
     counted: Layer = [
         ("nf", _sum([_one_if(f) for f in fails])),
         ("nn", _sum([_one_if(u) for u in unknowns])),

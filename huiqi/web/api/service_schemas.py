@@ -128,7 +128,7 @@ class NearMissPublic(_Row):
     criterion_id: str
     criterion_zh: str
     criterion_en: str
-    gap: GapPublic
+    gap: GapPublic | None  # None: an attainable qualification, no figure
     text_zh: str
     text_en: str
     met: int
