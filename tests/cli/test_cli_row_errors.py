@@ -79,7 +79,7 @@ def test_a_value_outside_a_narrowed_range_is_an_error_row_and_the_others_are_mat
     steward, officer = tokens["steward"], tokens["officer"]
     _write(data / "dictionary.yaml", DICTIONARY.replace("RANGE_MAX", "900000000000"))
     rows = [["统一社会信用代码", "年度", "碳减排量(吨标准煤)"]]
-    rows += [[SMALL, "2025", "50"], [MIDDLE, "2025", "250.5"], [HUGE, "2025", "800000000000"]]
+    rows += [[SMALL, "2025", "90"], [MIDDLE, "2025", "250.5"], [HUGE, "2025", "800000000000"]]
     csv = _write(tmp_path / "carbon.csv", "\n".join(",".join(r) for r in rows) + "\n")
     mapping = _write(tmp_path / "carbon.yaml", MAPPING)
     code, out = run(data, "import", str(csv), "--mapping", str(mapping), token=steward)
