@@ -160,7 +160,10 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
         f"Evaluated {run.evaluations:,} enterprise×policy pairs: frame {run.frame_seconds:.2f}s,"
         f" matching {run.match_seconds:.2f}s"
     )
-    near = Table(title="Top near-misses (enterprises failing exactly one criterion)")
+    near = Table(
+        title="Top near misses (enterprises one actionable criterion short:"
+        " a threshold within its margin, or an attainable qualification)"
+    )
     near.add_column("policy")
     near.add_column("the one missing criterion")
     near.add_column("enterprises", justify="right")

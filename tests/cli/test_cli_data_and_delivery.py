@@ -36,7 +36,7 @@ def test_import_gbk_file_keeps_good_rows_and_exits_4_on_a_bad_one(tmp_path: Path
 def test_demo_runs_on_a_small_population(tmp_path: Path) -> None:
     code, out = run(tmp_path, "demo", "--enterprises", "500")
     assert code == 0, out
-    assert "Matches per policy" in out and "Top near-misses" in out
+    assert "Matches per policy" in out and "Top near misses" in out
     assert (tmp_path / "profiles.duckdb").exists()
 
 
