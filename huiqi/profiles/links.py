@@ -44,8 +44,7 @@ SCHEMA = {
           share_pct DECIMAL(18,6),
           valid_from DATE NOT NULL,
           valid_to DATE,
-          updated_snapshot INTEGER,
-          PRIMARY KEY (uscc, party, relation, valid_from)
+          updated_snapshot INTEGER
         )""",
     "contracts": """
         CREATE TABLE IF NOT EXISTS contracts (
@@ -55,8 +54,7 @@ SCHEMA = {
           contract_type VARCHAR NOT NULL,
           amount DECIMAL(18,2) NOT NULL,
           signed_on DATE NOT NULL,
-          updated_snapshot INTEGER,
-          PRIMARY KEY (uscc, contract_id)
+          updated_snapshot INTEGER
         )""",
 }
 

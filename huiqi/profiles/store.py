@@ -161,7 +161,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
     d = dictionary or load_dictionary()
     create_enum_types(con, d)
     static_cols = ",\n  ".join(
-        f"{f.name} {duck_type(f)}" + (" PRIMARY KEY" if f.key else "") for f in d.static_fields
+        f"{f.name} {duck_type(f)}" + (" NOT NULL" if f.key else "") for f in d.static_fields
     )
     yearly_cols = ",\n  ".join(f"{f.name} {duck_type(f)}" for f in d.yearly_fields)
     con.execute(
@@ -186,8 +186,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
     )
     con.execute(
         "CREATE TABLE IF NOT EXISTS enterprise_years (\n  uscc VARCHAR NOT NULL,\n"
-        f"  year INTEGER NOT NULL,\n  {yearly_cols},\n  updated_snapshot INTEGER,\n"
-        "  PRIMARY KEY (uscc, year)\n)"
+        f"  year INTEGER NOT NULL,\n  {yearly_cols},\n  updated_snapshot INTEGER\n)"
     )
     con.execute(
         """
@@ -197,12 +196,49 @@ def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
           certificate_id VARCHAR,
           valid_from DATE NOT NULL,
           valid_to DATE NOT NULL,
-          updated_snapshot INTEGER,
-          PRIMARY KEY (uscc, qualification, valid_from)
+          updated_snapshot INTEGER
         )"""
     )
     create_link_tables(con)
+    drop_primary_keys(con)
     add_missing_columns(con, d)
+
+
+def drop_primary_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rebuild, without its primary-key index, each data table a store made before
+    2026-12-01 created with one; returns the tables rebuilt.
+
+    The import keeps keys unique itself (``upsert.write_changes``); the index only cost
+    time (DuckDB cannot drop a key constraint, so the table is copied). Types, enum
+    columns included, and every column, fields since removed from the dictionary too,
+    are kept; the key columns stay NOT NULL.
+    """
+    keyed = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT table_name FROM duckdb_constraints()"
+            " WHERE constraint_type = 'PRIMARY KEY' AND database_name = current_database()"
+            f" AND table_name IN ({', '.join('?' for _ in DATA_TABLES)})",
+            list(DATA_TABLES),
+        ).fetchall()
+    ]
+    for table in keyed:
+        keys = [
+            r[0]
+            for r in con.execute(
+                "SELECT unnest(constraint_column_names) FROM duckdb_constraints()"
+                " WHERE constraint_type = 'PRIMARY KEY' AND table_name = ?"
+                " AND database_name = current_database()",
+                [table],
+            ).fetchall()
+        ]
+        name, copy = _ident(table), _ident(f"{table}__unkeyed")
+        con.execute(f"CREATE OR REPLACE TABLE {copy} AS SELECT * FROM {name}")
+        con.execute(f"DROP TABLE {name}")
+        con.execute(f"ALTER TABLE {copy} RENAME TO {name}")
+        for key in keys:
+            con.execute(f"ALTER TABLE {name} ALTER COLUMN {_ident(key)} SET NOT NULL")
+    return keyed
 
 
 @dataclass(frozen=True)
