@@ -188,6 +188,12 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
     " (HUIQI_POSTGRES_URL).",
 )
 @click.option("--master", help="Spark master URL, e.g. spark://host:7077 (default local[2]).")
+@click.option(
+    "--export",
+    "export_format",
+    type=click.Choice(["csv", "xlsx"]),
+    help="Also write the rows as a sheet (runs/<id>/matches.csv or .xlsx); see 'huiqi export-matches'.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
@@ -198,6 +204,7 @@ def match(
     memory_limit: str | None,
     backend: str,
     master: str | None,
+    export_format: str | None,
     as_json: bool,
 ) -> None:
     """Match every policy against every enterprise of a snapshot, in bulk."""
@@ -224,11 +231,75 @@ def match(
             backend=backend,
             master=master,
         )
+    exported = None
+    if export_format is not None:
+        from huiqi.matching.export import export_matches
+
+        exported = export_matches(settings, actor=actor, run_dir=run.output_dir, fmt=export_format)
     if as_json:
-        click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+        out = run.to_json()
+        if exported is not None:
+            out["export"] = {"path": str(exported.path), "rows": exported.rows}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     render_match_report(console, run, [cp.policy for cp in lib.compiled])
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
+    console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
+    if exported is not None:
+        console.print(f"export: {exported.path} ({exported.rows:,} rows)")
+
+
+@click.command("export-matches")
+@click.option("--run", "run_id", help="Run id (a folder of runs/; default: the latest run).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--policy", "policies", multiple=True, help="Only this policy id (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["eligible", "near_miss", "needs_data", "error"]),
+    help="Only rows with this status (repeatable).",
+)
+@click.option(
+    "--to", "target", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it."
+)
+@click.pass_context
+@handle_errors
+def export_matches_command(
+    ctx: click.Context,
+    run_id: str | None,
+    fmt: str,
+    policies: tuple[str, ...],
+    statuses: tuple[str, ...],
+    target: Path | None,
+) -> None:
+    """Write a bulk run's rows as a sheet (csv or xlsx), with enterprise names and yuan."""
+    from huiqi.engine.api import latest_run_dir
+    from huiqi.matching.export import export_matches
+
+    settings = settings_from(ctx)
+    _factory, actor = signed_in(ctx)
+    if run_id is not None:
+        run_dir = settings.runs_dir / run_id
+        if "/" in run_id or run_id.startswith(".") or not run_dir.is_dir():
+            raise NotFoundError(f"no run '{run_id}' in {settings.runs_dir}")
+    else:
+        latest = latest_run_dir(settings)
+        if latest is None:
+            raise NotFoundError("no run yet; run 'huiqi match' first")
+        run_dir = latest
+    done = export_matches(
+        settings,
+        actor=actor,
+        run_dir=run_dir,
+        fmt=fmt,
+        target=target,
+        policies=policies,
+        statuses=statuses,
+    )
+    console.print(f"{done.rows:,} rows written to {done.path}")
 
 
 def _explained_policies(

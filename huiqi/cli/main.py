@@ -87,6 +87,11 @@ COMMANDS = {
     "logout": LazyCommand(
         _A, "logout", "Sign out: revoke and forget this database's stored token."
     ),
+    "export-matches": LazyCommand(
+        _DATA,
+        "export_matches_command",
+        "Write a bulk run's rows as a sheet (csv or xlsx), with enterprise names and yuan.",
+    ),
     "mapping": LazyCommand(
         "huiqi.cli.mapping",
         "mapping",

@@ -33,12 +33,18 @@ def match_population(
     master: str | None = None,
 ) -> MatchRun:
     """Every policy × every enterprise of a snapshot (policy officers, data stewards), on
-    ``backend`` (Spark on ``master``, default local mode)."""
+    ``backend`` (Spark on ``master``, default local mode). Writes the run's rows
+    (``matches.parquet``) and an analysis file of views over them and the snapshot
+    (``analysis.duckdb``, ``huiqi.matching.analysis``)."""
     require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
     engine = bulk_backend(backend, memory_limit=memory_limit, master=master)
-    return run_matching(
+    run = run_matching(
         settings, policies, snapshot_id=snapshot_id, progress=progress, backend=engine
     )
+    from huiqi.matching.analysis import write_analysis_file  # DuckDB only where a run ends
+
+    write_analysis_file(settings, run.output_dir, run.snapshot_id)
+    return run
 
 
 def explain_enterprise(

@@ -231,3 +231,36 @@ def test_a_test_case_count_is_accepted_exactly_inside_its_range(value: int) -> N
         assert not inside and "outside the field's plausible range 0..5000000" in exc.message
     else:
         assert inside and prof.years[2024]["employees"] == value
+
+
+@pytest.mark.parametrize("delivery", ["auto", "apply"])
+@pytest.mark.parametrize("parts", [False, True], ids=["rows in memory", "Parquet parts"])
+def test_a_policy_isolated_range_by_range_still_counts_and_keeps_near_misses_by_its_mode(
+    tmp_path: Path, parts: bool, delivery: str
+) -> None:
+    """``_split_isolated``: after a failing statement is run again range by range, the
+    policy's near misses are counted per criterion, and its near-miss rows are kept only
+    where delivery uses them (申报), as for a policy that never failed."""
+    policy = compile_yaml(
+        policy_yaml(
+            [("big", "revenue >= 1000"), ("c", "offshore_outsourcing_income >= 0.35 * revenue")],
+            formula="0.02 * revenue * 3",
+            cap="2000000",
+            delivery=delivery,
+        )
+    )
+    profiles = _profiles(["1000", OUTSIDE, "900", "950", "50", OUTSIDE, "2000"])
+    (summary,), got = _matches(profiles, [policy], tmp_path / "parts" if parts else None)
+    assert summary.error == 2
+    assert summary.near_miss_by_criterion == {"big": 2}  # 900 and 950: within 20 % of 1000
+    statuses = sorted(r[0] for r in got.values())
+    near = ["near_miss", "near_miss"] if delivery == "apply" else []
+    assert statuses == sorted(["eligible", "eligible", "error", "error", *near])
+    if parts:  # the parts on disk hold what the view shows, and nothing else
+        (kept,) = (
+            duckdb.connect()
+            .execute("SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "parts" / "*.parquet")])
+            .fetchone()
+            or (0,)
+        )
+        assert kept == len(got)

@@ -1,0 +1,87 @@
+"""A bulk run's analysis file: ``runs/<run_id>/analysis.duckdb``, views and nothing else.
+
+An analyst opens it with any DuckDB client (``duckdb runs/<id>/analysis.duckdb``) and
+queries the run's results beside the profiles they were computed from, without copying
+either: every view reads the Parquet files in place.
+
+* ``matches``: the kept rows (``matches.parquet``: eligible, needs-data, error rows, and
+  near misses for 申报 policies), one per enterprise and policy;
+* ``near_misses``: per policy, how many enterprises missed only one criterion, which
+  (``near_misses.parquet``);
+* ``enterprises``, ``enterprise_years``, ``qualifications``, ``relations``, ``contracts``:
+  the snapshot the run matched, as it stood (base file less the changed enterprises,
+  plus their rows: ``huiqi.profiles.frozen``).
+
+The file holds no data, so it is small and cheap to write on every run; moving the data
+directory breaks its views (paths are absolute), and writing the run again mends it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from huiqi.config import Settings
+from huiqi.engine.near_counts import NEAR_MISSES_FILE
+from huiqi.fsmode import private_file
+from huiqi.profiles.frozen import FrozenTable
+from huiqi.profiles.store import ProfileStore
+
+ANALYSIS_FILE = "analysis.duckdb"
+MATCHES_FILE = "matches.parquet"
+
+
+def _read(path: Path, alias: str) -> exp.Expression:
+    # The path is a literal built by SQLGlot (DuckDB views cannot hold parameters).
+    return exp.func("read_parquet", exp.Literal.string(str(path))).as_(alias)
+
+
+def _everything(path: Path, alias: str) -> exp.Select:
+    return exp.select(exp.Star()).from_(_read(path, alias))
+
+
+def snapshot_view(table: FrozenTable) -> exp.Expression:
+    """A table of a frozen snapshot as one query: the base less the enterprises whose
+    rows the delta holds, plus the delta."""
+    if table.delta is None:
+        return _everything(table.base, "b")
+    changed = exp.select(exp.column("uscc")).from_(_read(table.delta, "d")).distinct()
+    kept = (
+        exp.select(exp.Star())
+        .from_(_read(table.base, "b"))
+        .join(changed.subquery("c"), using=["uscc"], join_type="anti")
+    )
+    return exp.union(kept, _everything(table.delta, "d2"), distinct=False)
+
+
+def view_sql(name: str, query: exp.Expression) -> str:
+    create = exp.Create(this=exp.to_table(name), kind="VIEW", replace=True, expression=query)
+    return create.sql(dialect="duckdb")
+
+
+def write_analysis_file(settings: Settings, run_dir: Path, snapshot_id: int) -> Path:
+    """Write (or rewrite) ``run_dir/analysis.duckdb`` for a run over ``snapshot_id``."""
+    views: dict[str, exp.Expression] = {}
+    matches = run_dir / MATCHES_FILE
+    if matches.exists():
+        views["matches"] = _everything(matches.resolve(), "m")
+    near = run_dir / NEAR_MISSES_FILE
+    if near.exists():
+        views["near_misses"] = _everything(near.resolve(), "n")
+    for table, frozen_table in ProfileStore(settings).snapshot_tables(snapshot_id).items():
+        resolved = FrozenTable(
+            frozen_table.base.resolve(),
+            None if frozen_table.delta is None else frozen_table.delta.resolve(),
+        )
+        views[table] = snapshot_view(resolved)
+    target = run_dir / ANALYSIS_FILE
+    scratch = target.with_suffix(".duckdb.new")
+    scratch.unlink(missing_ok=True)
+    with duckdb.connect(str(scratch)) as con:
+        for name, query in views.items():
+            con.execute(view_sql(name, query))
+    scratch.replace(target)
+    private_file(target)
+    return target
