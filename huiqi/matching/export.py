@@ -95,7 +95,11 @@ def export_matches(
         raise NotFoundError(f"no {MATCHES_FILE} in {run_dir}; run 'huiqi match' first")
     out = target or default_target(run_dir, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    params = {"matches": str(matches), "policies": list(policies), "statuses": list(statuses)}
+    params: dict[str, object] = {
+        "matches": str(matches),
+        "policies": list(policies),
+        "statuses": list(statuses),
+    }
     with duckdb.connect() as con:
         snapshot_id = _snapshot_of(con, matches)
         _names(con, settings, snapshot_id)

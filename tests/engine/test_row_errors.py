@@ -257,10 +257,7 @@ def test_a_policy_isolated_range_by_range_still_counts_and_keeps_near_misses_by_
     near = ["near_miss", "near_miss"] if delivery == "apply" else []
     assert statuses == sorted(["eligible", "eligible", "error", "error", *near])
     if parts:  # the parts on disk hold what the view shows, and nothing else
-        (kept,) = (
-            duckdb.connect()
-            .execute("SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "parts" / "*.parquet")])
-            .fetchone()
-            or (0,)
-        )
+        (kept,) = duckdb.connect().execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "parts" / "*.parquet")]
+        ).fetchone() or (0,)
         assert kept == len(got)
