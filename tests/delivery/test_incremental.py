@@ -49,12 +49,18 @@ def change_store(data_dir: Path, employees: Mapping[str, int], year: int = 2025)
             " SELECT uscc, '新企业', ? FROM _new WHERE uscc NOT IN (SELECT uscc FROM enterprises)",
             [sid],
         )
+        # As the importer writes (the store's tables carry no key index): stored keys
+        # updated in place, new keys appended.
+        con.execute(
+            "UPDATE enterprise_years y SET insured_employees = n.n, updated_snapshot = ?"
+            " FROM _new n WHERE y.uscc = n.uscc AND y.year = ?",
+            [sid, year],
+        )
         con.execute(
             "INSERT INTO enterprise_years (uscc, year, insured_employees, updated_snapshot)"
-            " SELECT uscc, ?, n, ? FROM _new ON CONFLICT (uscc, year) DO UPDATE"
-            " SET insured_employees = excluded.insured_employees,"
-            " updated_snapshot = excluded.updated_snapshot",
-            [year, sid],
+            " SELECT uscc, ?, n, ? FROM _new n WHERE NOT EXISTS (SELECT 1 FROM enterprise_years y"
+            " WHERE y.uscc = n.uscc AND y.year = ?)",
+            [year, sid, year],
         )
         con.unregister("_new")
         store.finish_snapshot(con, sid, rows_read=0, rows_accepted=0, rows_rejected=0)
