@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 import huiqi.accounts.models  # registers the account tables
 import huiqi.delivery.models  # noqa: F401 - registers the ledger tables
+import huiqi.desk.models  # noqa: F401 - registers the desk tables
 from huiqi.db.base import Base
 
 
