@@ -24,7 +24,7 @@ from huiqi.delivery.models import Grant, PolicyVersion
 from huiqi.desk.categories import get_category
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskStep
-from huiqi.desk.routing import route
+from huiqi.desk.routing import Router
 from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
 from huiqi.desk.workdays import add_working_days, china_date
 from huiqi.errors import NotFoundError
@@ -97,7 +97,7 @@ def file_request(
     req.policy_id, req.grant_id = policy_id, grant_id
     session.flush()
     kept = tuple(_attach(session, req, name, content, actor.username) for name, content in files)
-    _filed(session, req, actor.username, {"files": len(kept)})
+    filed_step(session, req, actor.username, {"files": len(kept)})
     return request_row(req, attachments=kept)
 
 
@@ -111,9 +111,10 @@ def new_request(
     filed_by: str,
     channel: str = "portal",
     hotline_id: str | None = None,
+    router: Router | None = None,
 ) -> DeskRequest:
     """A routed request with its deadlines, added to the session (not yet flushed)."""
-    department, route_id = route(session, cat.code, body)
+    department, route_id = (router or Router(session)).route(cat.code, body)
     filed_on = china_date(at)
     ack_due, answer_due = deadlines(cat, filed_on)
     req = DeskRequest(
@@ -136,7 +137,7 @@ def new_request(
     return req
 
 
-def _filed(session: Session, req: DeskRequest, actor: str, extra: dict[str, object]) -> None:
+def filed_step(session: Session, req: DeskRequest, actor: str, extra: dict[str, object]) -> None:
     session.add(DeskStep(request_id=req.id, kind="filed", actor=actor, text=None, at=req.filed_at))
     record_event(
         session,

@@ -65,25 +65,37 @@ def segment(text: str, keywords: tuple[str, ...] = ()) -> set[str]:
         return {w.strip() for w in tok.lcut_for_search(text) if w.strip()}
 
 
-def route(session: Session, category: str, text: str) -> tuple[str, int | None]:
-    """The department that owns a request of ``category`` with ``text``, and the rule that
-    chose it (None: the category's default department)."""
-    cat = get_category(session, category)
-    rules = list(
-        session.scalars(
-            select(DeskRoute)
-            .where(DeskRoute.active.is_(True))
-            .order_by(DeskRoute.priority, DeskRoute.id)
+class Router:
+    """The categories and active rules, read once, to route many requests (an import)."""
+
+    def __init__(self, session: Session) -> None:
+        self.categories = {c.code: c for c in session.scalars(select(DeskCategory))}
+        self.rules = list(
+            session.scalars(
+                select(DeskRoute)
+                .where(DeskRoute.active.is_(True))
+                .order_by(DeskRoute.priority, DeskRoute.id)
+            )
         )
-    )
-    words = segment(text, tuple({k for r in rules for k in r.keywords.split()}))
-    for rule in rules:
-        if rule.category is not None and rule.category != cat.code:
-            continue
-        keywords = rule.keywords.split()
-        if not keywords or any(k in words for k in keywords):
-            return rule.department, rule.id
-    return cat.department, None
+        self.keywords = tuple(sorted({k for r in self.rules for k in r.keywords.split()}))
+
+    def route(self, category: str, text: str) -> tuple[str, int | None]:
+        """The department that owns a request of ``category`` with ``text``, and the rule
+        that chose it (None: the category's default department)."""
+        cat = self.categories[category]
+        words = segment(text, self.keywords) if self.keywords else set()
+        for rule in self.rules:
+            if rule.category is not None and rule.category != cat.code:
+                continue
+            keywords = rule.keywords.split()
+            if not keywords or any(k in words for k in keywords):
+                return rule.department, rule.id
+        return cat.department, None
+
+
+def route(session: Session, category: str, text: str) -> tuple[str, int | None]:
+    """:meth:`Router.route` for one request."""
+    return Router(session).route(get_category(session, category).code, text)
 
 
 def departments(session: Session) -> list[str]:
