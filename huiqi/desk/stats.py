@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
@@ -89,7 +89,7 @@ def desk_stats(
         raise DeskError(f"the period starts ({since}) after it ends ({until})")
     if isinstance(repeat_days, bool) or not 1 <= repeat_days <= 3660:
         raise DeskError(f"repeat_days is 1–3660, not {repeat_days!r}")
-    where = []
+    where: list[ColumnElement[bool]] = []
     depts = desk_departments(actor)
     if depts is not None:
         where.append(DeskRequest.department.in_(depts))
