@@ -137,11 +137,12 @@ def new_request(
     return req
 
 
-def filed_step(session: Session, req: DeskRequest, actor: str, extra: dict[str, object]) -> None:
-    session.add(DeskStep(request_id=req.id, kind="filed", actor=actor, text=None, at=req.filed_at))
+def filed_step(session: Session, req: DeskRequest, by: str, extra: dict[str, object]) -> None:
+    """The ``filed`` history row and audit event ``desk_filed`` (``by``: who filed)."""
+    session.add(DeskStep(request_id=req.id, kind="filed", actor=by, text=None, at=req.filed_at))
     record_event(
         session,
-        actor=actor,
+        actor=by,
         kind="desk_filed",
         uscc=req.uscc,
         entity=f"desk_request:{req.id}",

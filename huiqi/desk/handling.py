@@ -35,16 +35,16 @@ def step(
     session: Session,
     req: DeskRequest,
     kind: str,
-    actor: str,
+    by: str,
     text: str | None,
     at: dt.datetime,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Record one step: its history row and its audit event ``desk_<kind>``."""
-    session.add(DeskStep(request_id=req.id, kind=kind, actor=actor, text=text, at=at))
+    """Record one step by ``by``: its history row and its audit event ``desk_<kind>``."""
+    session.add(DeskStep(request_id=req.id, kind=kind, actor=by, text=text, at=at))
     record_event(
         session,
-        actor=actor,
+        actor=by,
         kind=f"desk_{kind}",
         uscc=req.uscc,
         entity=f"desk_request:{req.id}",

@@ -71,7 +71,7 @@ def parse_received(text: str) -> dt.datetime:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def require_importer(actor: Actor) -> None:
+def _require_importer(actor: Actor) -> None:
     if actor.has(Role.DATA_STEWARD) or (actor.has(*DESK_ROLES) and desk_departments(actor) is None):
         return
     raise AccessDenied(
@@ -101,7 +101,7 @@ def import_hotline(
     mapping: HotlineMapping | None = None,
 ) -> HotlineReport:
     """Import the export at ``path``; return what was read, imported and rejected."""
-    require_importer(actor)
+    _require_importer(actor)
     chosen = mapping or load_hotline_mapping()
     source = open_source(path)
     columns = chosen.resolve(str(path), source.headers)
