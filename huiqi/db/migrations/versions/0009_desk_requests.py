@@ -128,7 +128,7 @@ def upgrade() -> None:
         "desk_requests",
         ["department", "status", "id"],
     )
-    for table, columns in (
+    children: tuple[tuple[str, list[sa.schema.SchemaItem]], ...] = (
         (
             "desk_steps",
             [
@@ -161,7 +161,8 @@ def upgrade() -> None:
                 sa.CheckConstraint("size > 0", name=op.f("ck_desk_attachments_desk_not_empty")),
             ],
         ),
-    ):
+    )
+    for table, columns in children:
         op.create_table(
             table,
             _id(),
