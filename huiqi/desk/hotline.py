@@ -36,6 +36,7 @@ _TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -114,31 +115,41 @@ def import_hotline(
         for i, line in enumerate(data["_line"]):
             cells = {f: data[f"c{pos}"][i] for f, pos in columns.items()}
             rows.append((line, data["_problem"][i], cells))
-        wanted = {(c.get("hotline_id") or "").strip() for _, _, c in rows}
-        known = {
-            h
-            for h in session.scalars(
-                select(DeskRequest.hotline_id).where(DeskRequest.hotline_id.in_(wanted))
-            )
-            if h
-        }
+        known = _known(session, {(c.get("hotline_id") or "").strip() for _, _, c in rows})
+        made: list[tuple[DeskRequest, int]] = []
         for line, problem, cells in rows:
             report.read += 1
             if problem is not None:
                 report.rejects.append(Reject(line, problem))
                 continue
             try:
-                order = _one(session, chosen, router, actor, cells, known, seen, line)
+                req = _one(session, chosen, router, actor, cells, known, seen, line)
             except (DeskError, CalendarRangeError) as exc:
                 report.rejects.append(Reject(line, exc.message))
                 continue
-            if order is None:
+            if req is None:
                 report.already += 1
             else:
-                report.imported += 1
-                report.ids.append(order)
-    session.flush()
+                made.append((req, line))
+        session.flush()  # one flush per batch: the ids, in executemany inserts
+        for req, line in made:
+            filed_step(session, req, actor.username, {"hotline_id": req.hotline_id, "line": line})
+            report.ids.append(req.id)
+        report.imported += len(made)
+        session.flush()
     return report
+
+
+def _known(session: Session, wanted: set[str]) -> set[str]:
+    """The work orders of ``wanted`` imported before (asked in chunks: bound parameters are
+    limited)."""
+    found: set[str] = set()
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        query = select(DeskRequest.hotline_id).where(DeskRequest.hotline_id.in_(chunk))
+        found.update(h for h in session.scalars(query) if h)
+    return found
 
 
 def _one(
@@ -150,7 +161,7 @@ def _one(
     known: set[str],
     seen: dict[str, int],
     line: int,
-) -> int | None:
+) -> DeskRequest | None:
     row = _Row(cells)
     order = row.text("hotline_id")
     if not _ID.match(order):
@@ -180,7 +191,5 @@ def _one(
         hotline_id=order,
         router=router,
     )
-    session.flush()
     seen[order] = line
-    filed_step(session, req, actor.username, {"hotline_id": order, "line": line})
-    return req.id
+    return req

@@ -62,6 +62,7 @@ def _days(n: object) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=8192, typed=True)  # an import asks the same (day, n) often
 def add_working_days(start: dt.date, n: int) -> dt.date:
     """The ``n``-th working day after ``start`` (``start`` itself for 0: the deadline of a
     request filed on a holiday counts from the next working day, as offices do)."""
