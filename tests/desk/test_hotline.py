@@ -161,3 +161,19 @@ def test_fuzzed_exports_keep_every_good_row_and_say_why_for_every_other(
     assert count(sessions) == before + report.imported
     firsts = {r[0] for r in rows if len(r) == 5 and r[0].endswith(tag)}
     assert report.imported >= len(firsts) - len(lines)
+
+
+def test_known_work_orders_are_looked_up_in_chunks(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: one IN list per batch of 100,000 rows overflows SQLite's bound
+    parameters; the lookup goes in chunks (here of 2)."""
+    import huiqi.desk.hotline as hotline
+
+    monkeypatch.setattr(hotline, "_CHUNK", 2)
+    rows = [[f"C{i}", A, "其他", "问题", "2026-03-02 09:00"] for i in range(5)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    with transaction(sessions) as s:
+        assert import_hotline(s, actor=STEWARD, path=path).imported == 5
+    with transaction(sessions) as s:
+        assert import_hotline(s, actor=STEWARD, path=path).already == 5

@@ -96,3 +96,10 @@ def test_adding_working_days_is_monotone_and_composes(start: dt.date, a: int, b:
 def test_later_start_never_gives_earlier_deadline(x: dt.date, y: dt.date) -> None:
     a, b = sorted((x, y))
     assert add_working_days(a, 3) <= add_working_days(b, 3)
+
+
+def test_a_cached_count_does_not_let_true_pass_for_one() -> None:
+    """The deadline cache is typed: True is refused even after 1 was computed."""
+    assert add_working_days(D(2026, 3, 2), 1) == D(2026, 3, 3)
+    with pytest.raises(HuiqiError, match="whole number"):
+        add_working_days(D(2026, 3, 2), True)
