@@ -10,6 +10,8 @@ park_operator      a park name     the enterprises registered in that park
 policy_author      a policy scope  drafts, lints, tests and simulates policies
 policy_publisher   a policy scope  publishes and re-delivers policy versions
 policy_reviewer    a policy scope  decides applications (申报) and review flags
+desk_officer       a desk scope    answers enterprises' requests (诉求) routed to a department
+desk_head          a desk scope    a department's head: sees its requests, gets the overdue ones
 finance_officer    none            disbursement batches and payment results
 data_steward       none            registry imports and snapshots
 scheduler          none            scheduled work: deliver, expire, notify, allocate
@@ -18,7 +20,8 @@ admin              none            users, roles, tokens and the audit log
 
 A *policy scope* is ``district:<6-digit code>`` (that district's policies),
 ``department:<issuing department, as written in the policy>`` or ``*`` (every
-policy, for a city-wide office).
+policy, for a city-wide office). A *desk scope* is ``department:<department>`` (the
+requests routed to it) or ``*`` (every department's, for the city's service centre).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Role(StrEnum):
     POLICY_AUTHOR = "policy_author"
     POLICY_PUBLISHER = "policy_publisher"
     POLICY_REVIEWER = "policy_reviewer"
+    DESK_OFFICER = "desk_officer"
+    DESK_HEAD = "desk_head"
     FINANCE_OFFICER = "finance_officer"
     DATA_STEWARD = "data_steward"
     SCHEDULER = "scheduler"
@@ -44,6 +49,7 @@ class Role(StrEnum):
 
 
 POLICY_ROLES = frozenset({Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER, Role.POLICY_REVIEWER})
+DESK_ROLES = frozenset({Role.DESK_OFFICER, Role.DESK_HEAD})
 UNSCOPED_ROLES = frozenset({Role.FINANCE_OFFICER, Role.DATA_STEWARD, Role.SCHEDULER, Role.ADMIN})
 _DISTRICT = re.compile(r"^district:(\d{6})$")
 
@@ -72,7 +78,12 @@ def check_scope(role: Role, scope: str | None) -> str | None:
         need = {
             Role.ENTERPRISE: "the enterprise's USCC",
             Role.PARK_OPERATOR: "the park's name (as in the profiles' park field)",
-        }.get(role, "district:<code>, department:<name> or *")
+        }.get(
+            role,
+            "department:<name> or *"
+            if role in DESK_ROLES
+            else "district:<code>, department:<name> or *",
+        )
         raise RoleError(f"the {role} role needs a scope: {need}")
     if role is Role.ENTERPRISE:
         code = scope.upper()
@@ -85,6 +96,8 @@ def check_scope(role: Role, scope: str | None) -> str | None:
         raise RoleError(
             f"a policy scope is district:<6-digit code>, department:<name> or *; got '{scope}'"
         )
+    if role in DESK_ROLES and not (scope == "*" or scope.startswith("department:")):
+        raise RoleError(f"a desk scope is department:<name> or *; got '{scope}'")
     if scope.startswith("department:") and not scope.removeprefix("department:").strip():
         raise RoleError("department:<name> needs the department's name")
     return scope

@@ -25,6 +25,7 @@ from huiqi.db.engine import transaction
 ROLE_HELP = (
     "ROLE or ROLE=SCOPE, repeatable: enterprise=<USCC>, park_operator=<park>,"
     " policy_author|policy_publisher|policy_reviewer=district:<code>|department:<name>|*,"
+    " desk_officer|desk_head=department:<name>|*,"
     " finance_officer, data_steward, scheduler, admin"
 )
 

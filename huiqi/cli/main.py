@@ -34,6 +34,11 @@ COMMANDS = {
         "claim",
         "Confirm an offer (直达快享) as the enterprise (or its park operator); claiming twice returns the same grant.",
     ),
+    "desk": LazyCommand(
+        "huiqi.cli.desk",
+        "desk",
+        "Enterprises' requests (诉求): file, route, answer, transfer, rate, import, sweep, stats.",
+    ),
     "deliver": LazyCommand(
         _D,
         "deliver",

@@ -19,6 +19,7 @@ from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
+from huiqi.web.api import desk as desk_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -27,12 +28,14 @@ from huiqi.web.views import (
     catalogue,
     console,
     dashboard,
+    desk_console,
     mydata,
     nearmiss,
     notice,
     oidc,
     portal,
     ratings,
+    requests,
     simulate_page,
 )
 
@@ -77,6 +80,7 @@ def create_app(
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)
+    app.include_router(desk_api.router)
     app.include_router(attachments_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
@@ -92,6 +96,8 @@ def create_app(
     app.include_router(console.router)
     app.include_router(dashboard.router)
     app.include_router(simulate_page.router)
+    app.include_router(requests.router)
+    app.include_router(desk_console.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")

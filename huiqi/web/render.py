@@ -15,12 +15,18 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.accounts.roles import DESK_ROLES, POLICY_ROLES, Role
 from huiqi.money import format_yuan
 from huiqi.web import i18n
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 
-STAFF_ROLES = (*sorted(POLICY_ROLES), Role.DATA_STEWARD, Role.FINANCE_OFFICER, Role.ADMIN)
+STAFF_ROLES = (
+    *sorted(POLICY_ROLES),
+    *sorted(DESK_ROLES),
+    Role.DATA_STEWARD,
+    Role.FINANCE_OFFICER,
+    Role.ADMIN,
+)
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import desk_matrix
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,8 @@ ROLES = (
     "data_steward",
     "scheduler",
     "admin",
+    "desk_officer",
+    "desk_head",
 )
 SCOPES = {
     "enterprise": (A, B),
@@ -58,6 +61,7 @@ SCOPES = {
     "policy_author": ("district:310115", "district:310104"),
     "policy_publisher": ("district:310115", "district:310104"),
     "policy_reviewer": ("district:310115", "district:310104"),
+    **desk_matrix.SCOPES,
 }
 POLICY_TEXT = """\
 id: matrix-offer
@@ -94,6 +98,7 @@ class World:
     notification: int
     owner_token: int
     attachment: int
+    desk: dict[str, int] = field(default_factory=dict)  # the desk's requests (desk_matrix)
 
 
 Call = Callable[[World, Actor], Any]
@@ -381,6 +386,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _with_settings(simulate.simulate, text=POLICY_TEXT),
             _row(policy_author="own", policy_publisher="own"),
         ),
+        **desk_matrix.rows(A, SELF),
     }
 
 
@@ -493,6 +499,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
         s.flush()
         seed_admin = Actor.of("seed", "admin", user_id=owner.id)
         token, _ = tokens.create_token(s, actor=seed_admin, name="owned", username="owner")
+        desk = desk_matrix.seed(s, A)
         return World(
             settings,
             factory,
@@ -504,6 +511,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
             message.id,
             token.id,
             attachment.id,
+            desk,
         )
 
 

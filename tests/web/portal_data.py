@@ -43,6 +43,8 @@ STAFF = {
     "author": [RoleGrant(Role.POLICY_AUTHOR, "*")],
     "steward": [RoleGrant(Role.DATA_STEWARD)],
     "finance": [RoleGrant(Role.FINANCE_OFFICER)],
+    "desk-policy": [RoleGrant(Role.DESK_OFFICER, "department:市经济信息化委")],
+    "desk-finance": [RoleGrant(Role.DESK_OFFICER, "department:市财政局")],
 }
 
 

@@ -27,6 +27,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 from huiqi.delivery.publish import deliver
+from huiqi.desk.models import DeskRequest
 
 pytestmark = needs_chromium
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -79,6 +80,7 @@ def world(portal: Portal) -> Portal:
                 RoleGrant(Role.POLICY_REVIEWER, "*"),
                 RoleGrant(Role.DATA_STEWARD),
                 RoleGrant(Role.FINANCE_OFFICER),
+                RoleGrant(Role.DESK_OFFICER, "*"),
             ],
             password=PASSWORD,
         )
@@ -92,6 +94,12 @@ def world(portal: Portal) -> Portal:
         headers=owner,
     )
     assert made.status_code == 200, made.text
+    asked = client.post(
+        "/api/v1/requests",
+        json={"category": "policy", "text": "这项政策何时兑现？", "policy_id": OFFER},
+        headers={"Authorization": f"Bearer {portal.token('ent0')}"},
+    )
+    assert asked.status_code == 200, asked.text
     employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {portal.usccs[LOST]: 0}
     build_store(portal.settings.data_dir, employees)
     with reading(portal.factory) as s:
@@ -122,6 +130,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
                 Entitlement.uscc == world.usccs[0], Entitlement.status == "offered"
             )
         )
+        asked = s.scalar(select(DeskRequest.id).where(DeskRequest.uscc == world.usccs[0]))
     return {
         None: ["/policies", "/policies?q=研发", f"/policies/{OFFER}", "/calculator", "/login"],
         "ent0": [
@@ -135,13 +144,17 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/grants",
             f"/grants/{grant}/rate",
             f"/records/{record}/rate",
+            "/requests",
+            f"/requests/{asked}",
         ],
-        "park": ["/home", "/grants"],
+        "park": ["/home", "/grants", "/requests"],
         "everything": [
             "/console",
             "/console/applications",
             "/console/corrections",
             "/console/flagged",
+            "/console/requests",
+            f"/console/requests/{asked}",
             "/console/dashboard",
             "/console/simulate",
         ],
@@ -289,6 +302,14 @@ def test_form_errors_are_shown_next_to_their_field(world: Portal, server: str) -
             errors = _described_errors(page)
             assert errors and all(e["beside"] and e["text"] for e in errors), json.dumps(errors)
             found["/rate"] = violations(page)
+
+            page.goto(f"{server}/requests")
+            page.click("#file-button")  # no category, no text
+            page.wait_for_load_state()
+            errors = _described_errors(page)
+            assert {e["field"] for e in errors} >= {"category"}, errors
+            assert all(e["beside"] and e["text"] for e in errors), errors
+            found["/requests"] = violations(page)
 
             page = sign_in_page(browser.new_context(bypass_csp=True), server, "everything")
             page.goto(f"{server}/console/flagged")

@@ -182,6 +182,14 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/grants/{grant_id}/notice.pdf",
         "/api/v1/records/{record_id}/attachments",
         "/api/v1/attachments/{attachment_id}",
+        "/api/v1/request-categories",
+        "/api/v1/requests",
+        "/api/v1/requests/stats",
+        "/api/v1/requests/{request_id}",
+        "/api/v1/requests/{request_id}/acknowledge",
+        "/api/v1/requests/{request_id}/reply",
+        "/api/v1/requests/{request_id}/transfer",
+        "/api/v1/requests/{request_id}/rate",
     } == set(paths)
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
     assert (

@@ -7,6 +7,7 @@ from alembic import context
 from huiqi.accounts import models as _accounts  # noqa: F401  (registers the tables)
 from huiqi.db.base import Base
 from huiqi.delivery import models  # noqa: F401
+from huiqi.desk import models as _desk  # noqa: F401
 
 config = context.config
 connection = config.attributes.get("connection")

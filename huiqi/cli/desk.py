@@ -1,0 +1,416 @@
+"""``huiqi desk …``: enterprises' requests (诉求) from the command line.
+
+Each command signs in, calls one service function of :mod:`huiqi.desk`, which checks
+access, and prints the result (``--json`` for scripts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from huiqi.cli.common import (
+    AFTER_OPTION,
+    JSON_OPTION,
+    LIMIT_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    rich_table,
+    signed_in,
+)
+
+
+@click.group()
+def desk() -> None:
+    """Enterprises' requests (诉求): file, route, answer, transfer, rate, import, sweep, stats."""
+
+
+def _write(ctx: click.Context, call: Callable[[Any, Any], Any]) -> Any:
+    from huiqi.db.engine import transaction
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        return call(s, actor)
+
+
+def _show_request(row: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(row)
+        return
+    console.print(
+        f"request {row.id} [{row.status}] {row.uscc} {row.category} → {row.department}\n"
+        f"  acknowledge by {row.ack_due}, answer by {row.answer_due}"
+        + (" (escalated)" if row.escalated else ""),
+        markup=False,
+    )
+    console.print(f"  {row.text}", markup=False)
+    if row.reply:
+        console.print(f"  reply: {row.reply}", markup=False)
+    for step in row.steps:
+        console.print(
+            f"  {step.at:%Y-%m-%d %H:%M} {step.kind} by {step.actor}: {step.text or ''}",
+            markup=False,
+        )
+
+
+@desk.command("file")
+@click.argument("uscc")
+@click.option("--category", required=True, help="policy, funding, financing, permits, space …")
+@click.option("--text", required=True, help="What the enterprise asks.")
+@click.option("--policy", "policy_id", help="The policy it concerns (its id).")
+@click.option("--grant", "grant_id", type=int, help="The grant it concerns (its id).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file to attach (PDF, PNG, JPEG, xlsx, docx); repeatable.",
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_file(
+    ctx: click.Context,
+    uscc: str,
+    category: str,
+    text: str,
+    policy_id: str | None,
+    grant_id: int | None,
+    files: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """File a request as the enterprise (or its park operator); it is routed to a department."""
+    from huiqi.desk.filing import file_request
+
+    attached = [(p.name, p.read_bytes()) for p in files]
+    row = _write(
+        ctx,
+        lambda s, actor: file_request(
+            s,
+            actor=actor,
+            uscc=uscc,
+            category=category,
+            text=text,
+            policy_id=policy_id,
+            grant_id=grant_id,
+            files=attached,
+        ),
+    )
+    _show_request(row, as_json)
+
+
+@desk.command("list")
+@click.option("--uscc", help="Only this enterprise.")
+@click.option("--department", help="Only this department.")
+@click.option("--status", help="open, acknowledged, answered, reopened or closed.")
+@click.option("--escalated", is_flag=True, help="Only requests escalated as overdue.")
+@click.option("--overdue", is_flag=True, help="Only requests whose awaited deadline has passed.")
+@AFTER_OPTION
+@LIMIT_OPTION
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_list(
+    ctx: click.Context,
+    uscc: str | None,
+    department: str | None,
+    status: str | None,
+    escalated: bool,
+    overdue: bool,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Requests you may read: your enterprise's, or your department's queue."""
+    from huiqi.db.engine import reading
+    from huiqi.desk.queries import list_requests
+    from huiqi.desk.workdays import china_date
+
+    factory, actor = signed_in(ctx)
+    today = china_date(dt.datetime.now(dt.UTC))
+    with reading(factory) as s:
+        rows = list_requests(
+            s,
+            actor=actor,
+            uscc=uscc,
+            department=department,
+            status=status,
+            escalated=True if escalated else None,
+            overdue_on=today if overdue else None,
+            after_id=after_id,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    columns = ["id", "enterprise", "category", "department", "status", "answer by", "text"]
+    console.print(
+        rich_table(
+            columns,
+            [
+                [
+                    str(r.id),
+                    r.uscc,
+                    r.category,
+                    r.department,
+                    r.status + (" !" if r.overdue(today) else ""),
+                    str(r.answer_due),
+                    r.text[:40],
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@desk.command("show")
+@click.argument("request_id", type=int)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_show(ctx: click.Context, request_id: int, as_json: bool) -> None:
+    """One request with its history."""
+    from huiqi.db.engine import reading
+    from huiqi.desk.queries import get_request
+
+    factory, actor = signed_in(ctx)
+    with reading(factory) as s:
+        row = get_request(s, actor=actor, request_id=request_id)
+    _show_request(row, as_json)
+
+
+@desk.command("ack")
+@click.argument("request_id", type=int)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_ack(ctx: click.Context, request_id: int, as_json: bool) -> None:
+    """Acknowledge a request of your department."""
+    from huiqi.desk.handling import acknowledge
+
+    row = _write(ctx, lambda s, actor: acknowledge(s, actor=actor, request_id=request_id))
+    _show_request(row, as_json)
+
+
+@desk.command("reply")
+@click.argument("request_id", type=int)
+@click.option("--text", required=True, help="The answer the enterprise reads.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_reply(ctx: click.Context, request_id: int, text: str, as_json: bool) -> None:
+    """Answer a request of your department (the enterprise is told in its inbox)."""
+    from huiqi.desk.handling import reply
+
+    row = _write(ctx, lambda s, actor: reply(s, actor=actor, request_id=request_id, text=text))
+    _show_request(row, as_json)
+
+
+@desk.command("transfer")
+@click.argument("request_id", type=int)
+@click.option("--to", "department", required=True, help="The department that owns it.")
+@click.option("--reason", required=True, help="Why it goes there.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_transfer(
+    ctx: click.Context, request_id: int, department: str, reason: str, as_json: bool
+) -> None:
+    """Transfer a request of your department to another, with a reason (deadlines kept)."""
+    from huiqi.desk.handling import transfer
+
+    row = _write(
+        ctx,
+        lambda s, actor: transfer(
+            s, actor=actor, request_id=request_id, department=department, reason=reason
+        ),
+    )
+    _show_request(row, as_json)
+
+
+@desk.command("rate")
+@click.argument("request_id", type=int)
+@click.option("--stars", type=int, required=True, help="1 to 5; 1 or 2 reopens it once.")
+@click.option("--comment", help="What the enterprise thinks of the answer.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_rate(
+    ctx: click.Context, request_id: int, stars: int, comment: str | None, as_json: bool
+) -> None:
+    """Rate the answer to your enterprise's request."""
+    from huiqi.desk.rating import rate
+
+    row = _write(
+        ctx,
+        lambda s, actor: rate(s, actor=actor, request_id=request_id, stars=stars, comment=comment),
+    )
+    _show_request(row, as_json)
+
+
+@desk.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The export's mapping file (default: the packaged 12345 one).",
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: bool) -> None:
+    """Import a 12345-hotline export (CSV in UTF-8/GBK, .xlsx); bad rows are listed by line."""
+    from huiqi.desk.hotline import import_hotline
+    from huiqi.desk.hotline_mapping import load_hotline_mapping
+
+    chosen = load_hotline_mapping(mapping)
+    report = _write(ctx, lambda s, actor: import_hotline(s, actor=actor, path=path, mapping=chosen))
+    if as_json:
+        emit_json({k: v for k, v in vars(report).items() if k != "ids"})
+        return
+    console.print(
+        f"{report.file}: {report.read:,} rows read, {report.imported:,} imported,"
+        f" {report.already:,} imported before, {len(report.rejects):,} rejected"
+    )
+    for r in report.rejects[:200]:
+        console.print(f"  line {r.line}: {r.reason}", markup=False)
+    if len(report.rejects) > 200:
+        console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
+
+
+@desk.command("sweep")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_sweep(ctx: click.Context, as_json: bool) -> None:
+    """Remind departments before deadlines and escalate overdue requests (the scheduler's job)."""
+    from huiqi.desk.sweep import sweep
+
+    report = _write(ctx, lambda s, actor: sweep(s, actor=actor))
+    if as_json:
+        emit_json(report)
+        return
+    console.print(
+        f"{report.today}: {len(report.reminded)} reminded, {len(report.escalated)} escalated"
+    )
+    for problem in report.problems:
+        console.print(f"  {problem}", markup=False)
+
+
+@desk.command("stats")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Filed on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Filed on or before (YYYY-MM-DD).")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_stats_cmd(
+    ctx: click.Context, since: dt.datetime | None, until: dt.datetime | None, as_json: bool
+) -> None:
+    """Volume by category and department, on-time rate, satisfaction, repeat requests."""
+    from huiqi.db.engine import reading
+    from huiqi.desk.stats import desk_stats
+
+    factory, actor = signed_in(ctx)
+    with reading(factory) as s:
+        stats = desk_stats(
+            s,
+            actor=actor,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+    if as_json:
+        emit_json(stats)
+        return
+    pct = lambda x: "–" if x is None else f"{x * 100:.1f} %"  # noqa: E731
+    console.print(
+        f"{stats.requests:,} requests; answered {stats.answered:,}, on time"
+        f" {pct(stats.on_time_rate)}; {stats.ratings:,} ratings, average"
+        f" {stats.average_stars or '–'}, satisfied {pct(stats.satisfied_rate)};"
+        f" {stats.repeat_requests:,} repeat requests from {stats.repeat_enterprises:,} enterprises"
+    )
+    for title, volumes in (("category", stats.by_category), ("department", stats.by_department)):
+        console.print(
+            rich_table(
+                [title, "requests", "waiting", "answered", "on time"],
+                [
+                    [v.key, str(v.requests), str(v.open), str(v.answered), str(v.on_time)]
+                    for v in volumes
+                ],
+            )
+        )
+
+
+@desk.command("route-add")
+@click.option("--department", required=True, help="Where matching requests go.")
+@click.option("--category", help="Only requests of this category.")
+@click.option("--keywords", default="", help="Words, separated by spaces or commas.")
+@click.option("--priority", type=int, default=100, show_default=True, help="Lower goes first.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_route_add(
+    ctx: click.Context,
+    department: str,
+    category: str | None,
+    keywords: str,
+    priority: int,
+    as_json: bool,
+) -> None:
+    """Add a routing rule (an admin)."""
+    from huiqi.desk.routing import add_rule
+
+    rule = _write(
+        ctx,
+        lambda s, actor: add_rule(
+            s,
+            actor=actor,
+            department=department,
+            category=category,
+            keywords=keywords,
+            priority=priority,
+        ),
+    )
+    if as_json:
+        emit_json(rule)
+        return
+    console.print(
+        f"rule {rule.id}: {rule.category or '*'} {' '.join(rule.keywords)} → {rule.department}"
+    )
+
+
+@desk.command("routes")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_routes(ctx: click.Context, as_json: bool) -> None:
+    """The routing rules in the order they are tried."""
+    from huiqi.db.engine import reading
+    from huiqi.desk.routing import list_rules
+
+    factory, actor = signed_in(ctx)
+    with reading(factory) as s:
+        rules = list_rules(s, actor=actor)
+    if as_json:
+        emit_json(rules)
+        return
+    console.print(
+        rich_table(
+            ["id", "priority", "category", "keywords", "department", "active"],
+            [
+                [
+                    str(r.id),
+                    str(r.priority),
+                    r.category or "*",
+                    " ".join(r.keywords),
+                    r.department,
+                    "yes" if r.active else "no",
+                ]
+                for r in rules
+            ],
+        )
+    )

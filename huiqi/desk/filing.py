@@ -1,0 +1,185 @@
+"""Filing a request: the enterprise (or its park operator, on its behalf) asks for help.
+
+The request is checked (category, text, the policy or grant it concerns), routed to its
+owning department (:mod:`huiqi.desk.routing`), given its deadlines in working days from
+the day it is filed in China (:mod:`huiqi.desk.workdays`), and its files are kept with
+their sniffed types (:mod:`huiqi.delivery.filetypes`). Audit event ``desk_filed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor, require_own_enterprise
+from huiqi.db.clock import utcnow
+from huiqi.delivery.audit import record_event
+from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
+from huiqi.delivery.freetext import clean_text
+from huiqi.delivery.models import Grant, PolicyVersion
+from huiqi.desk.categories import get_category
+from huiqi.desk.errors import DeskError
+from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskStep
+from huiqi.desk.routing import Router
+from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
+from huiqi.desk.workdays import add_working_days, china_date
+from huiqi.errors import NotFoundError
+from huiqi.profiles.uscc import USCCError, validate
+
+MAX_TEXT = 4000
+MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 5
+
+
+def check_uscc(uscc: object) -> str:
+    if not isinstance(uscc, str):
+        raise DeskError("the enterprise is its 18-character USCC")
+    try:
+        return validate(uscc, prefixes=None)
+    except USCCError as exc:
+        raise DeskError(str(exc)) from None
+
+
+def check_text(text: object) -> str:
+    found = clean_text(text, "the request's text", DeskError, required=True, max_length=MAX_TEXT)
+    assert found is not None
+    return found
+
+
+def deadlines(cat: DeskCategory, filed_on: dt.date) -> tuple[dt.date, dt.date]:
+    """(acknowledge by, answer by) for a request of ``cat`` filed on ``filed_on``."""
+    return add_working_days(filed_on, cat.ack_days), add_working_days(filed_on, cat.answer_days)
+
+
+def _concerns(session: Session, code: str, policy_id: object, grant_id: object) -> None:
+    if policy_id is not None:
+        if not isinstance(policy_id, str) or not policy_id.strip():
+            raise DeskError("the policy is named by its id (as in the catalogue)")
+        found = session.scalar(
+            select(PolicyVersion.id).where(PolicyVersion.policy_id == policy_id).limit(1)
+        )
+        if found is None:
+            raise NotFoundError(
+                f"policy '{policy_id}' is not published; the catalogue lists what is"
+            )
+    if grant_id is not None:
+        grant = session.get(Grant, grant_id) if isinstance(grant_id, int) else None
+        if grant is None or grant.uscc != code:
+            raise NotFoundError(f"no grant {grant_id} of enterprise {code}")
+
+
+def file_request(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str,
+    category: str,
+    text: str,
+    policy_id: str | None = None,
+    grant_id: int | None = None,
+    files: Sequence[tuple[str | None, bytes]] = (),
+    now: dt.datetime | None = None,
+) -> RequestRow:
+    """File a request for ``uscc``; it goes to one department with its deadlines."""
+    code = check_uscc(uscc)
+    require_own_enterprise(session, actor, code, f"file requests for {code}")
+    cat = get_category(session, category)
+    body = check_text(text)
+    _concerns(session, code, policy_id, grant_id)
+    if len(files) > MAX_FILES:
+        raise AttachmentError(f"at most {MAX_FILES} files go with a request", "too_many")
+    at = now or utcnow()
+    req = new_request(session, cat, code, body, at, filed_by=actor.username)
+    req.policy_id, req.grant_id = policy_id, grant_id
+    session.flush()
+    kept = tuple(_attach(session, req, name, content, actor.username) for name, content in files)
+    filed_step(session, req, actor.username, {"files": len(kept)})
+    return request_row(req, attachments=kept)
+
+
+def new_request(
+    session: Session,
+    cat: DeskCategory,
+    code: str,
+    body: str,
+    at: dt.datetime,
+    *,
+    filed_by: str,
+    channel: str = "portal",
+    hotline_id: str | None = None,
+    router: Router | None = None,
+) -> DeskRequest:
+    """A routed request with its deadlines, added to the session (not yet flushed)."""
+    department, route_id = (router or Router(session)).route(cat.code, body)
+    filed_on = china_date(at)
+    ack_due, answer_due = deadlines(cat, filed_on)
+    req = DeskRequest(
+        uscc=code,
+        category=cat.code,
+        text=body,
+        department=department,
+        route_id=route_id,
+        status="open",
+        channel=channel,
+        hotline_id=hotline_id,
+        filed_by=filed_by,
+        filed_at=at,
+        filed_on=filed_on,
+        ack_due=ack_due,
+        answer_due=answer_due,
+        reopened=0,
+    )
+    session.add(req)
+    return req
+
+
+def filed_step(session: Session, req: DeskRequest, by: str, extra: dict[str, object]) -> None:
+    """The ``filed`` history row and audit event ``desk_filed`` (``by``: who filed)."""
+    session.add(DeskStep(request_id=req.id, kind="filed", actor=by, text=None, at=req.filed_at))
+    record_event(
+        session,
+        actor=by,
+        kind="desk_filed",
+        uscc=req.uscc,
+        entity=f"desk_request:{req.id}",
+        data={
+            "category": req.category,
+            "department": req.department,
+            "route_id": req.route_id,
+            "channel": req.channel,
+            "policy_id": req.policy_id,
+            "grant_id": req.grant_id,
+            "ack_due": req.ack_due.isoformat(),
+            "answer_due": req.answer_due.isoformat(),
+            **extra,
+        },
+    )
+
+
+def _attach(
+    session: Session, req: DeskRequest, name: str | None, content: bytes, actor: str
+) -> AttachmentRow:
+    if not content:
+        raise AttachmentError("the file is empty", "empty")
+    if len(content) > MAX_BYTES:
+        raise AttachmentError(
+            f"the file is {len(content):,} bytes; at most {MAX_BYTES:,} bytes are accepted",
+            "too_big",
+        )
+    kind = sniff(content)
+    att = DeskAttachment(
+        request_id=req.id,
+        filename=safe_filename(name, kind),
+        content_type=kind.content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=actor,
+    )
+    session.add(att)
+    session.flush()
+    return AttachmentRow(att.id, att.filename, att.content_type, att.size, att.sha256)

@@ -1,0 +1,99 @@
+"""The mapping file of a 12345-hotline export: which column holds which field of a
+request, and which desk category each of the hotline's own category labels means.
+
+Like the registry mappings (:mod:`huiqi.profiles.mapping`), headers are compared after
+NFKC normalisation, ``aliases`` name other headers the same field goes by, and a
+mapping that is not well formed is refused with the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from huiqi.errors import ImportFileError, Location, MappingError
+from huiqi.profiles.mapping import normalise_header
+
+FIELDS = ("hotline_id", "uscc", "category", "text", "received_at")
+OPTIONAL = ("policy_id",)
+PACKAGED = "hotline_12345"
+
+
+@dataclass(frozen=True)
+class HotlineMapping:
+    name: str
+    columns: dict[str, str]  # normalised header -> field
+    categories: dict[str, str]  # the hotline's label -> desk category code
+    source: str
+
+    def resolve(self, file: str, headers: list[str]) -> dict[str, int]:
+        """field -> column position in ``headers``; ImportFileError naming what is missing."""
+        found: dict[str, int] = {}
+        for i, header in enumerate(headers):
+            field = self.columns.get(normalise_header(header))
+            if field is not None and field not in found:
+                found[field] = i
+        missing = [f for f in FIELDS if f not in found]
+        if missing:
+            wanted = {f: [h for h, x in self.columns.items() if x == f] for f in missing}
+            raise ImportFileError(
+                f"{file}: no column for {', '.join(missing)} (mapping {self.name}: expected"
+                f" one of {wanted}); the file's header is {headers}"
+            )
+        return found
+
+
+def _fail(source: str, message: str) -> MappingError:
+    return MappingError(message, location=Location(file=source))
+
+
+def parse_hotline_mapping(text: str, source: str) -> HotlineMapping:
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _fail(source, f"not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise _fail(source, "a hotline mapping is a mapping with name, columns and categories")
+    columns: dict[str, str] = {}
+    for key in ("columns", "aliases"):
+        part = raw.get(key) or {}
+        if not isinstance(part, dict):
+            raise _fail(source, f"'{key}' maps column headers to fields")
+        for header, field in part.items():
+            if field not in FIELDS + OPTIONAL:
+                raise _fail(
+                    source,
+                    f"'{key}': {header!r} maps to {field!r}; fields: {', '.join(FIELDS + OPTIONAL)}",
+                )
+            columns[normalise_header(header)] = field
+    categories = raw.get("categories") or {}
+    if not isinstance(categories, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in categories.items()
+    ):
+        raise _fail(source, "'categories' maps the hotline's category labels to desk categories")
+    unknown = set(raw) - {"name", "columns", "aliases", "categories"}
+    if unknown:
+        raise _fail(
+            source, f"unknown keys {sorted(unknown)}; keys: name, columns, aliases, categories"
+        )
+    return HotlineMapping(
+        raw["name"],
+        columns,
+        {normalise_header(k): v for k, v in categories.items()},
+        source,
+    )
+
+
+def load_hotline_mapping(path: Path | None = None) -> HotlineMapping:
+    """The mapping file at ``path``, or the packaged 12345 one."""
+    if path is None:
+        text = resources.files("huiqi.desk").joinpath("mappings", f"{PACKAGED}.yaml")
+        return parse_hotline_mapping(text.read_text("utf-8"), f"{PACKAGED}.yaml")
+    try:
+        return parse_hotline_mapping(path.read_text("utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"{path}: cannot read the mapping file ({exc})") from None

@@ -1,0 +1,126 @@
+"""Reading requests: one with its history, or a queue in id order (keyset pages), each
+only as far as the reader may see (:mod:`huiqi.desk.visibility`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.accounts.roles import DESK_ROLES, Role
+from huiqi.desk.errors import DeskError
+from huiqi.desk.models import STATUSES, DeskAttachment, DeskRating, DeskRequest, DeskStep
+from huiqi.desk.rows import AttachmentRow, RequestRow, StepRow, request_row
+from huiqi.desk.visibility import request_filter, require_reads
+from huiqi.errors import NotFoundError
+
+MAX_LIMIT = 1000
+
+
+def load(session: Session, request_id: int, *, lock: bool = False) -> DeskRequest:
+    req = session.get(DeskRequest, request_id, with_for_update=lock, populate_existing=lock)
+    if req is None:
+        raise NotFoundError(f"no request {request_id}")
+    return req
+
+
+def _latest_stars(session: Session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(DeskRating.request_id, DeskRating.stars)
+        .where(DeskRating.request_id.in_(ids))
+        .order_by(DeskRating.request_id, DeskRating.round)
+    ).all()
+    return {rid: stars for rid, stars in rows}
+
+
+def get_request(session: Session, *, actor: Actor, request_id: int) -> RequestRow:
+    """One request with its steps and files (the enterprise, its park, its department)."""
+    req = load(session, request_id)
+    require_reads(session, actor, req)
+    steps = tuple(
+        StepRow(s.kind, s.actor, s.text, s.at)
+        for s in session.scalars(
+            select(DeskStep).where(DeskStep.request_id == req.id).order_by(DeskStep.id)
+        )
+    )
+    files = tuple(
+        AttachmentRow(a.id, a.filename, a.content_type, a.size, a.sha256)
+        for a in session.scalars(
+            select(DeskAttachment)
+            .where(DeskAttachment.request_id == req.id)
+            .order_by(DeskAttachment.id)
+        )
+    )
+    stars = _latest_stars(session, [req.id]).get(req.id)
+    return request_row(req, stars=stars, steps=steps, attachments=files)
+
+
+def get_attachment(
+    session: Session, *, actor: Actor, attachment_id: int
+) -> tuple[AttachmentRow, bytes]:
+    """A request's file and its content, for those who may read the request."""
+    att = session.get(DeskAttachment, attachment_id)
+    if att is None:
+        raise NotFoundError(f"no request file {attachment_id}")
+    require_reads(session, actor, load(session, att.request_id))
+    row = AttachmentRow(att.id, att.filename, att.content_type, att.size, att.sha256)
+    return row, att.content
+
+
+def list_requests(
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None = None,
+    department: str | None = None,
+    status: str | None = None,
+    escalated: bool | None = None,
+    overdue_on: dt.date | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[RequestRow]:
+    """The requests the actor may read, in id order after ``after_id``; ``overdue_on``
+    keeps those whose awaited step's deadline is before that day."""
+    if status is not None and status not in STATUSES:
+        raise DeskError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+    where = request_filter(actor)
+    query = select(DeskRequest)
+    if where is not None:
+        query = query.where(where)
+    if not actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR, *DESK_ROLES):
+        raise AccessDenied(
+            f"{actor.describe()} may not read requests; allowed: enterprises, park operators,"
+            " desk officers"
+        )
+    if uscc:
+        query = query.where(DeskRequest.uscc == uscc.strip().upper())
+    if department:
+        query = query.where(DeskRequest.department == department)
+    if status:
+        query = query.where(DeskRequest.status == status)
+    if escalated is not None:
+        query = query.where(
+            DeskRequest.escalated_at.is_not(None)
+            if escalated
+            else DeskRequest.escalated_at.is_(None)
+        )
+    if overdue_on is not None:
+        query = query.where(
+            ((DeskRequest.status == "open") & (DeskRequest.ack_due < overdue_on))
+            | (
+                DeskRequest.status.in_(("acknowledged", "reopened"))
+                & (DeskRequest.answer_due < overdue_on)
+            )
+        )
+    query = (
+        query.where(DeskRequest.id > after_id)
+        .order_by(DeskRequest.id)
+        .limit(max(1, min(limit, MAX_LIMIT)))
+    )
+    found = list(session.scalars(query))
+    stars = _latest_stars(session, [r.id for r in found])
+    return [request_row(r, stars=stars.get(r.id)) for r in found]

@@ -1,0 +1,100 @@
+"""The scheduler's sweep (``huiqi desk sweep``): remind a department before a deadline,
+escalate to its head when one has passed.
+
+A request waiting to be acknowledged is measured against ``ack_due``; one acknowledged
+(or reopened) against ``answer_due``. When the working days left are at most the
+category's ``remind_days``, the department is reminded once per deadline; when the day in
+China is past the deadline, the request is escalated once per round (its head's queue
+shows it: ``huiqi desk list --escalated``). Each mark is set by a conditional UPDATE, so
+two sweeps at the same time remind and escalate once; each is a history step and an
+audit event (``desk_reminded``, ``desk_escalated``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.roles import Role
+from huiqi.db.clock import utcnow
+from huiqi.desk.handling import step
+from huiqi.desk.models import DeskCategory, DeskRequest
+from huiqi.desk.workdays import CalendarRangeError, china_date, working_days_between
+
+WAITING = ("open", "acknowledged", "reopened")
+
+
+@dataclass
+class SweepReport:
+    today: dt.date
+    reminded: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _mark(session: Session, req: DeskRequest, column: str, at: dt.datetime) -> bool:
+    done = session.execute(
+        update(DeskRequest)
+        .where(DeskRequest.id == req.id, getattr(DeskRequest, column).is_(None))
+        .values({column: at})
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> SweepReport:
+    """Remind and escalate what is due; return what was done."""
+    require_role(actor, "sweep the requests desk", Role.SCHEDULER)
+    at = now or utcnow()
+    today = china_date(at)
+    report = SweepReport(today)
+    lead = dict(session.execute(select(DeskCategory.code, DeskCategory.remind_days)).all())
+    waiting = session.scalars(
+        select(DeskRequest).where(DeskRequest.status.in_(WAITING)).order_by(DeskRequest.id)
+    ).all()
+    for req in waiting:
+        acking = req.status == "open"
+        due = req.ack_due if acking else req.answer_due
+        if today > due:
+            if req.escalated_at is None and _mark(session, req, "escalated_at", at):
+                late = "acknowledge" if acking else "answer"
+                step(
+                    session,
+                    req,
+                    "escalated",
+                    actor.username,
+                    None,
+                    at,
+                    {"late_to": late, "due": due.isoformat()},
+                )
+                report.escalated.append(req.id)
+            continue
+        column = "ack_reminded_at" if acking else "answer_reminded_at"
+        if getattr(req, column) is not None:
+            continue
+        try:
+            left = working_days_between(today, due)
+        except CalendarRangeError as exc:
+            report.problems.append(f"request {req.id}: {exc.message}")
+            continue
+        if left <= lead.get(req.category, 1) and _mark(session, req, column, at):
+            step(
+                session,
+                req,
+                "reminded",
+                actor.username,
+                None,
+                at,
+                {
+                    "due": due.isoformat(),
+                    "working_days_left": left,
+                    "for": "acknowledge" if acking else "answer",
+                },
+            )
+            report.reminded.append(req.id)
+    session.flush()
+    return report

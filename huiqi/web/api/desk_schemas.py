@@ -1,0 +1,121 @@
+"""The API's types for the requests desk (诉求): filing, answering, transferring and rating
+a request, and the dashboard's figures. Each ``XPublic`` is read from the service's frozen
+row; rates are exact decimals written as text, never floats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Words = Annotated[str, Field(max_length=4000)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RequestCreate(BaseModel):
+    """A request: its category, text, and the policy or grant it concerns if any (files
+    are attached in the portal)."""
+
+    uscc: Annotated[str | None, Field(max_length=18)] = None
+    category: Annotated[str, Field(max_length=32)]
+    text: Words
+    policy_id: Annotated[str | None, Field(max_length=120)] = None
+    grant_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+
+
+class ReplyCreate(BaseModel):
+    text: Words
+
+
+class TransferCreate(BaseModel):
+    department: Annotated[str, Field(max_length=200)]
+    reason: Words
+
+
+class RequestRating(BaseModel):
+    """1–5 stars; 1 or 2 reopen the request once."""
+
+    stars: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class StepPublic(_Row):
+    kind: str
+    actor: str
+    text: str | None
+    at: dt.datetime
+
+
+class RequestFilePublic(_Row):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class RequestPublic(_Row):
+    id: int
+    uscc: str
+    category: str
+    text: str
+    policy_id: str | None
+    grant_id: int | None
+    department: str
+    status: str
+    channel: str
+    hotline_id: str | None
+    filed_at: dt.datetime
+    filed_on: dt.date
+    ack_due: dt.date
+    answer_due: dt.date
+    acknowledged_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    answered_on_time: bool | None
+    reply: str | None
+    reopened: int
+    closed_at: dt.datetime | None
+    escalated: bool
+    stars: int | None
+    steps: list[StepPublic]
+    attachments: list[RequestFilePublic]
+
+
+class CategoryPublic(_Row):
+    code: str
+    label_zh: str
+    label_en: str
+    department: str
+    ack_days: int
+    answer_days: int
+    remind_days: int
+
+
+class VolumePublic(_Row):
+    key: str
+    requests: int
+    open: int
+    answered: int
+    on_time: int
+
+
+class DeskStatsPublic(_Row):
+    since: dt.date | None
+    until: dt.date | None
+    requests: int
+    by_category: list[VolumePublic]
+    by_department: list[VolumePublic]
+    answered: int
+    on_time: int
+    on_time_rate: Decimal | None
+    ratings: int
+    average_stars: Decimal | None
+    by_stars: tuple[int, int, int, int, int]
+    satisfied_rate: Decimal | None
+    repeat_requests: int
+    repeat_enterprises: int

@@ -1,0 +1,175 @@
+"""The officers' requests desk in the console: the department's queue (overdue and
+escalated first marked), one request with its history, and the forms to acknowledge,
+answer and transfer it; beside a request about a policy, the enterprise's records of that
+policy and the policy explained for it. :mod:`huiqi.desk` checks the department."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from huiqi.db.engine import reading, transaction
+from huiqi.desk.context import policy_context
+from huiqi.desk.errors import DeskError
+from huiqi.desk.handling import acknowledge, reply, transfer
+from huiqi.desk.queries import get_request, list_requests, load
+from huiqi.desk.routing import departments
+from huiqi.desk.visibility import require_handles
+from huiqi.desk.workdays import china_date
+from huiqi.errors import HuiqiError
+from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
+from huiqi.web.i18n import N_
+from huiqi.web.render import page
+from huiqi.web.views.forms import Form
+from huiqi.web.views.requests import NAMES
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+QUEUE = 500
+
+
+def _today() -> dt.date:
+    return china_date(dt.datetime.now(dt.UTC))
+
+
+@router.get("/console/requests")
+def desk_queue(request: Request, factory: Factory, who: SignedIn, status: str = "") -> Response:
+    """The requests of the officer's departments still waiting for them."""
+    actor = actor_of(who)
+    chosen = status if status in ("open", "acknowledged", "reopened", "answered", "closed") else ""
+    with reading(factory) as s:
+        if chosen:
+            rows = list_requests(s, actor=actor, status=chosen, limit=QUEUE)
+        else:
+            rows = [
+                r
+                for st in ("open", "acknowledged", "reopened")
+                for r in list_requests(s, actor=actor, status=st, limit=QUEUE)
+            ]
+            rows.sort(key=lambda r: r.id)
+    context: dict[str, Any] = {"rows": rows, "today": _today(), "status": chosen, **NAMES}
+    return page(request, "console_requests.html", context)
+
+
+def _desk_page(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: Who,
+    request_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    actor = actor_of(who)
+    with reading(factory) as s:
+        require_handles(actor, load(s, request_id), "handle")
+        row = get_request(s, actor=actor, request_id=request_id)
+        targets = [d for d in departments(s) if d != row.department]
+        context_error = None
+        try:
+            linked = policy_context(settings, s, actor=actor, request_id=request_id)
+        except HuiqiError as exc:  # the policy is no longer published
+            linked, context_error = None, str(exc)
+    context: dict[str, Any] = {
+        "r": row,
+        "today": _today(),
+        "departments": targets,
+        "linked": linked,
+        "context_error": context_error,
+        "form": form,
+        "errors": errors,
+        "done": request.query_params.get("done"),
+        **NAMES,
+    }
+    return page(request, "console_request.html", context, status_code=status_code)
+
+
+@router.get("/console/requests/{request_id}")
+def desk_request(
+    request: Request, settings: AppSettings, factory: Factory, who: SignedIn, request_id: Id
+) -> Response:
+    return _desk_page(request, settings, factory, who, request_id, {}, {})
+
+
+def _done(request_id: int, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/console/requests/{request_id}?done={what}", status_code=303)
+
+
+@router.post("/console/requests/{request_id}/acknowledge")
+def desk_acknowledge(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    request_id: Id,
+    form: Form,
+) -> Response:
+    try:
+        with transaction(factory) as s:
+            acknowledge(s, actor=actor_of(who), request_id=request_id)
+    except DeskError as exc:
+        errors = {"acknowledge": str(exc)}
+        return _desk_page(request, settings, factory, who, request_id, {}, errors, 409)
+    return _done(request_id, "acknowledged")
+
+
+@router.post("/console/requests/{request_id}/reply")
+def desk_reply(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    request_id: Id,
+    form: Form,
+) -> Response:
+    text = form.get("reply", "")
+    error: str | None = None
+    if not text.strip():
+        error = N_("Write the answer the enterprise will read.")
+    else:
+        try:
+            with transaction(factory) as s:
+                reply(s, actor=actor_of(who), request_id=request_id, text=text)
+        except DeskError as exc:
+            error = str(exc)
+    if error is not None:
+        shown = {"reply": text}
+        return _desk_page(request, settings, factory, who, request_id, shown, {"reply": error}, 400)
+    return _done(request_id, "replied")
+
+
+@router.post("/console/requests/{request_id}/transfer")
+def desk_transfer(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    request_id: Id,
+    form: Form,
+) -> Response:
+    department, reason = form.get("department", ""), form.get("reason", "")
+    errors: dict[str, str] = {}
+    if not department:
+        errors["department"] = N_("Choose the department that owns the request.")
+    if not reason.strip():
+        errors["reason"] = N_("Give the reason for the transfer.")
+    if not errors:
+        try:
+            with transaction(factory) as s:
+                transfer(
+                    s,
+                    actor=actor_of(who),
+                    request_id=request_id,
+                    department=department,
+                    reason=reason,
+                )
+        except DeskError as exc:
+            errors["department" if "department" in str(exc) else "reason"] = str(exc)
+    if errors:
+        shown = {"department": department, "reason": reason}
+        return _desk_page(request, settings, factory, who, request_id, shown, errors, 400)
+    return RedirectResponse("/console/requests?transferred=" + str(request_id), status_code=303)

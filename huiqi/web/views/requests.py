@@ -1,0 +1,219 @@
+"""The enterprise's requests (诉求) in the portal: file one (with files), follow it, read
+the answer, rate it. Each page calls :mod:`huiqi.desk` service functions, which check
+that the visitor is the enterprise or its park operator."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery.filetypes import AttachmentError
+from huiqi.desk.categories import list_categories
+from huiqi.desk.errors import DeskError
+from huiqi.desk.filing import MAX_FILES, file_request
+from huiqi.desk.queries import get_attachment, get_request, list_requests
+from huiqi.desk.rating import rate
+from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, Who, actor_of
+from huiqi.web.i18n import N_
+from huiqi.web.render import page
+from huiqi.web.security import CSRF_FIELD, csrf_ok
+from huiqi.web.uploads import download, refuse_oversized
+from huiqi.web.views.forms import Form
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+STARS = (5, 4, 3, 2, 1)
+STATUS_NAMES = {
+    "open": N_("Waiting to be acknowledged"),
+    "acknowledged": N_("Being handled"),
+    "answered": N_("Answered"),
+    "reopened": N_("Reopened"),
+    "closed": N_("Closed"),
+}
+STEP_NAMES = {
+    "filed": N_("Filed"),
+    "acknowledged": N_("Acknowledged"),
+    "replied": N_("Answered"),
+    "transferred": N_("Transferred"),
+    "rated": N_("Rated"),
+    "reopened": N_("Reopened"),
+    "closed": N_("Closed"),
+    "reminded": N_("Deadline reminder"),
+    "escalated": N_("Escalated as overdue"),
+}
+FILE_ERRORS = {
+    "empty": N_("The file is empty."),
+    "too_big": N_("A file is larger than 10 MB."),
+    "wrong_type": N_(
+        "Only PDF, PNG, JPEG, Excel (xlsx) and Word (docx) files are accepted; the file's"
+        " content decides, not its name."
+    ),
+    "too_many": N_("At most 5 files go with a request."),
+}
+NAMES = {"status_names": STATUS_NAMES, "step_names": STEP_NAMES}
+
+
+def _requests_page(
+    request: Request,
+    factory: Factory,
+    who: Who,
+    uscc: str,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    code = (uscc or "").strip().upper() or who.enterprise
+    with reading(factory) as s:
+        rows = list_requests(s, actor=actor_of(who), uscc=code, limit=500)
+        categories = list_categories(s)
+    context: dict[str, Any] = {
+        "rows": rows,
+        "categories": categories,
+        "form": {"uscc": code or "", **form},
+        "errors": errors,
+        "filed": request.query_params.get("filed"),
+        "max_files": MAX_FILES,
+        **NAMES,
+    }
+    return page(request, "requests.html", context, status_code=status_code)
+
+
+@router.get("/requests")
+def requests_page(
+    request: Request, factory: Factory, who: SignedIn, uscc: str = "", policy: str = ""
+) -> Response:
+    """The enterprise's requests, and the form to file a new one."""
+    return _requests_page(request, factory, who, uscc[:18], {"policy_id": policy[:120]}, {})
+
+
+def _field_of(exc: HuiqiError) -> str:
+    text = str(exc)
+    for key, words in (
+        ("category", "categor"),
+        ("policy_id", "policy"),
+        ("grant_id", "grant"),
+        ("uscc", "USCC"),
+    ):
+        if words in text:
+            return key
+    return "text"
+
+
+@router.post("/requests")
+async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn) -> Response:
+    """File the request, then show it; a refusal is worded next to its field."""
+    limit = 10 * 1024 * 1024
+    refuse_oversized(request, limit * MAX_FILES)
+    form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not csrf_ok(request, fields.get(CSRF_FIELD)):
+            raise CsrfRefused(
+                "this form has expired or did not come from this site; reload the page"
+            )
+        files = []
+        for upload in form.getlist("files"):
+            if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+                files.append((upload.filename, await upload.read(limit + 1)))
+    finally:
+        await form.close()
+    shown = {k: fields.get(k, "") for k in ("category", "text", "policy_id", "grant_id")}
+    grant = fields.get("grant_id", "").strip()
+    errors: dict[str, str] = {}
+    if grant and not grant.isdigit():
+        errors["grant_id"] = N_("A grant is named by its number.")
+    else:
+
+        def filing() -> int:
+            with transaction(factory) as s:
+                return file_request(
+                    s,
+                    actor=actor_of(who),
+                    uscc=fields.get("uscc") or who.enterprise or "",
+                    category=fields.get("category", ""),
+                    text=fields.get("text", ""),
+                    policy_id=fields.get("policy_id", "").strip() or None,
+                    grant_id=int(grant) if grant else None,
+                    files=files,
+                ).id
+
+        try:
+            made = await run_in_threadpool(filing)
+        except AttachmentError as exc:
+            errors["files"] = FILE_ERRORS.get(exc.code, str(exc))
+        except (DeskError, NotFoundError) as exc:
+            errors[_field_of(exc)] = str(exc)
+        else:
+            return RedirectResponse(f"/requests/{made}?filed=1", status_code=303)
+    return _requests_page(
+        request, factory, who, fields.get("uscc", ""), shown, errors, status_code=400
+    )
+
+
+def _request_page(
+    request: Request,
+    factory: Factory,
+    who: Who,
+    request_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    with reading(factory) as s:
+        row = get_request(s, actor=actor_of(who), request_id=request_id)
+    context: dict[str, Any] = {
+        "r": row,
+        "form": form,
+        "errors": errors,
+        "stars": STARS,
+        "filed": request.query_params.get("filed"),
+        "rated": request.query_params.get("rated"),
+        **NAMES,
+    }
+    return page(request, "request.html", context, status_code=status_code)
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, factory: Factory, who: SignedIn, request_id: Id) -> Response:
+    """One request: its status, deadlines, history and answer, and the rating form."""
+    return _request_page(request, factory, who, request_id, {}, {})
+
+
+@router.post("/requests/{request_id}/rate")
+def rate_page(
+    request: Request, factory: Factory, who: SignedIn, request_id: Id, form: Form
+) -> Response:
+    errors: dict[str, str] = {}
+    stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None
+    if stars is None:
+        errors["stars"] = N_("Choose from 1 to 5 stars.")
+    else:
+        try:
+            with transaction(factory) as s:
+                rate(
+                    s,
+                    actor=actor_of(who),
+                    request_id=request_id,
+                    stars=stars,
+                    comment=form.get("comment") or None,
+                )
+        except DeskError as exc:
+            errors["comment" if "comment" in str(exc) else "stars"] = str(exc)
+    if errors:
+        shown = {k: form.get(k, "") for k in ("stars", "comment")}
+        return _request_page(request, factory, who, request_id, shown, errors, status_code=400)
+    return RedirectResponse(f"/requests/{request_id}?rated=1", status_code=303)
+
+
+@router.get("/request-files/{attachment_id}")
+def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
+    """A file filed with a request, for those who may read the request."""
+    with reading(factory) as s:
+        row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
+    return download(content, row.content_type, row.filename, row.id)

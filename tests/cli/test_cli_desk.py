@@ -1,0 +1,118 @@
+"""``huiqi desk``: an enterprise files, the department answers, the enterprise rates; a
+hotline export is imported with its bad rows listed by line; sweep and stats; and each
+command refuses those who may not use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cliutil import accounts, run
+
+from huiqi.profiles.uscc import make
+
+A, B = make("91310115MA1000001"), make("91310104MA1000002")
+
+
+def test_a_request_from_filing_to_rating(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(
+        data,
+        ent=[f"enterprise={A}"],
+        other=[f"enterprise={B}"],
+        finance_desk=["desk_officer=department:市财政局"],
+        science_desk=["desk_officer=department:市科委"],
+        centre=["desk_head=*"],
+    )
+    code, out = run(
+        data,
+        "desk",
+        "file",
+        A,
+        "--category",
+        "funding",
+        "--text",
+        "稳岗返还何时到账？",
+        "--json",
+        token=tokens["ent"],
+    )
+    assert code == 0, out
+    req = json.loads(out)
+    assert req["department"] == "市财政局" and req["status"] == "open"
+    rid = str(req["id"])
+    assert run(data, "desk", "show", rid, token=tokens["other"])[0] == 5
+    assert run(data, "desk", "reply", rid, "--text", "x", token=tokens["science_desk"])[0] == 5
+    code, out = run(data, "desk", "list", "--json", token=tokens["finance_desk"])
+    assert [r["id"] for r in json.loads(out)] == [req["id"]]
+    assert json.loads(run(data, "desk", "list", "--json", token=tokens["other"])[1]) == []
+    code, out = run(data, "desk", "ack", rid, token=tokens["finance_desk"])
+    assert code == 0 and "[acknowledged]" in out, out
+    code, out = run(data, "desk", "reply", rid, "--text", "已拨付", token=tokens["finance_desk"])
+    assert code == 0 and "[answered]" in out, out
+    code, out = run(data, "desk", "rate", rid, "--stars", "2", token=tokens["ent"])
+    assert code == 0 and "[reopened]" in out, out
+    code, out = run(
+        data,
+        "desk",
+        "transfer",
+        rid,
+        "--to",
+        "市科委",
+        "--reason",
+        "属科技",
+        token=tokens["finance_desk"],
+    )
+    assert code == 1 and "not a department" in out, out
+    code, out = run(data, "desk", "show", rid, token=tokens["ent"])
+    assert code == 0 and "reopened by" in out, out
+    code, out = run(data, "desk", "sweep", "--json", token=tokens["scheduler"])
+    assert code == 0 and "reminded" in json.loads(out), out
+    assert run(data, "desk", "sweep", token=tokens["ent"])[0] == 5
+    code, out = run(data, "desk", "stats", "--json", token=tokens["centre"])
+    stats = json.loads(out)
+    assert (stats["requests"], stats["ratings"], stats["by_stars"]) == (1, 1, [0, 1, 0, 0, 0])
+    assert run(data, "desk", "stats", token=tokens["ent"])[0] == 5
+    code, out = run(data, "desk", "stats", token=tokens["centre"])
+    assert code == 0 and "1 requests" in out, out
+
+
+def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    code, out = run(
+        data,
+        "desk",
+        "route-add",
+        "--department",
+        "市科委",
+        "--keywords",
+        "研发，高新",
+        token=tokens["admin"],
+    )
+    assert code == 0 and "→ 市科委" in out, out
+    assert (
+        run(
+            data,
+            "desk",
+            "route-add",
+            "--department",
+            "x",
+            "--keywords",
+            "y",
+            token=tokens["steward"],
+        )[0]
+        == 5
+    )
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"G1,{A},政策咨询,研发费用加计扣除怎么办理,2026-03-02 09:00\r\n"
+            f"G2,{A},投诉,噪音,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
+    assert code == 0, out
+    assert "2 rows read, 1 imported" in out and "line 3: the category '投诉'" in out
+    code, out = run(data, "desk", "import", str(export), token=tokens["admin"])
+    assert code == 5, out

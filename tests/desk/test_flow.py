@@ -1,0 +1,221 @@
+"""A request's life: filed (routed, deadlines in working days), acknowledged, answered,
+transferred with a reason, rated (an unsatisfied rating reopens it once); the enterprise
+reads it in its inbox; every step is an audit event; and who may do each step."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from desk_helpers import (
+    BEFORE_FESTIVAL,
+    FINANCE_BUREAU,
+    SCIENCE,
+    A,
+    B,
+    desk_officer,
+    enterprise,
+    filed,
+    science_rule,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.accounts.testing import ADMIN, OFFICER
+from huiqi.db.engine import transaction
+from huiqi.delivery.filetypes import AttachmentError
+from huiqi.delivery.models import DirectoryEntry, Event, Notification
+from huiqi.desk.errors import DeskError
+from huiqi.desk.handling import acknowledge, reply, transfer
+from huiqi.desk.queries import get_attachment, get_request, list_requests
+from huiqi.desk.rating import rate
+from huiqi.errors import NotFoundError
+
+D = dt.date
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def test_a_request_is_routed_and_due_in_working_days_across_the_spring_festival(
+    sessions: sessionmaker[Session],
+) -> None:
+    req = filed(sessions)
+    assert req.department == FINANCE_BUREAU  # the category's department
+    assert req.filed_on == D(2026, 2, 13)
+    assert req.ack_due == D(2026, 2, 14)  # the make-up Saturday
+    assert req.answer_due == D(2026, 2, 27)  # 14, 24, 25, 26, 27
+    assert req.status == "open"
+
+
+def test_keyword_rules_route_by_jieba_words(sessions: sessionmaker[Session]) -> None:
+    science_rule(sessions)
+    assert filed(sessions, text="我们的研发费用加计扣除政策怎么享受？").department == SCIENCE
+    assert filed(sessions, text="我们想认定高新技术企业").department == SCIENCE
+    assert filed(sessions, text="稳岗返还没有到账").department == FINANCE_BUREAU
+
+
+def test_the_whole_life_of_a_request_is_audited_and_told_to_the_enterprise(
+    sessions: sessionmaker[Session],
+) -> None:
+    req = filed(sessions, files=[("说明.pdf", PDF)])
+    officer = desk_officer(FINANCE_BUREAU)
+    later = BEFORE_FESTIVAL + dt.timedelta(days=12)  # 25 Feb: on time
+    with transaction(sessions) as s:
+        acknowledge(s, actor=officer, request_id=req.id, now=BEFORE_FESTIVAL)
+        answered = reply(s, actor=officer, request_id=req.id, text="已于2月20日拨付。", now=later)
+    assert answered.status == "answered" and answered.answered_on_time is True
+    with transaction(sessions) as s:
+        rated = rate(s, actor=enterprise(A), request_id=req.id, stars=5, comment="谢谢")
+    assert rated.status == "closed" and rated.stars == 5
+    with sessions() as s:
+        full = get_request(s, actor=enterprise(A), request_id=req.id)
+        kinds = [
+            e.kind
+            for e in s.scalars(
+                select(Event).where(Event.entity == f"desk_request:{req.id}").order_by(Event.id)
+            )
+        ]
+        inbox = [
+            n.subject
+            for n in s.scalars(
+                select(Notification)
+                .where(Notification.uscc == A, Notification.channel == "inbox")
+                .order_by(Notification.id)
+            )
+        ]
+        [att] = full.attachments
+        row, content = get_attachment(s, actor=officer, attachment_id=att.id)
+    assert [st.kind for st in full.steps] == ["filed", "acknowledged", "replied", "rated", "closed"]
+    assert kinds == ["desk_filed", "desk_acknowledged", "desk_replied", "desk_rated", "desk_closed"]
+    assert any("已受理" in t for t in inbox) and any("已答复" in t for t in inbox)
+    assert (row.content_type, content) == ("application/pdf", PDF)
+    assert full.reply == "已于2月20日拨付。"
+
+
+def test_an_unsatisfied_rating_reopens_once_then_closes(sessions: sessionmaker[Session]) -> None:
+    req = filed(sessions)
+    officer = desk_officer(FINANCE_BUREAU)
+    with transaction(sessions) as s:
+        reply(s, actor=officer, request_id=req.id, text="请耐心等待。", now=BEFORE_FESTIVAL)
+    with transaction(sessions) as s:
+        again = rate(s, actor=enterprise(A), request_id=req.id, stars=1, now=BEFORE_FESTIVAL)
+    assert (again.status, again.reopened) == ("reopened", 1)
+    assert again.answer_due == D(2026, 2, 27)  # a new time to answer from the rating day
+    with transaction(sessions) as s, pytest.raises(DeskError, match="is reopened: rate it once"):
+        rate(s, actor=enterprise(A), request_id=req.id, stars=2)
+    with transaction(sessions) as s:
+        reply(s, actor=officer, request_id=req.id, text="已核实，3月2日到账。", now=BEFORE_FESTIVAL)
+    with transaction(sessions) as s:
+        done = rate(s, actor=enterprise(A), request_id=req.id, stars=2)
+    assert (done.status, done.reopened) == ("closed", 1)
+    with transaction(sessions) as s, pytest.raises(DeskError, match="is closed"):
+        rate(s, actor=enterprise(A), request_id=req.id, stars=5)
+
+
+def test_a_transfer_needs_a_reason_and_a_known_department_and_keeps_the_deadlines(
+    sessions: sessionmaker[Session],
+) -> None:
+    science_rule(sessions)
+    req = filed(sessions)
+    officer = desk_officer(FINANCE_BUREAU)
+    with transaction(sessions) as s, pytest.raises(DeskError, match="the reason is required"):
+        transfer(s, actor=officer, request_id=req.id, department=SCIENCE, reason=" ")
+    with transaction(sessions) as s, pytest.raises(DeskError, match="not a department"):
+        transfer(s, actor=officer, request_id=req.id, department="不存在局", reason="不归我们")
+    with transaction(sessions) as s:
+        moved = transfer(
+            s, actor=officer, request_id=req.id, department=SCIENCE, reason="属科技政策"
+        )
+    assert (moved.department, moved.answer_due) == (SCIENCE, req.answer_due)
+    # The first department no longer handles it; the new one does.
+    with transaction(sessions) as s, pytest.raises(AccessDenied, match="desk officers"):
+        acknowledge(s, actor=officer, request_id=req.id)
+    with transaction(sessions) as s:
+        assert (
+            acknowledge(s, actor=desk_officer(SCIENCE), request_id=req.id).status == "acknowledged"
+        )
+
+
+def test_each_reader_sees_only_its_own_requests(sessions: sessionmaker[Session]) -> None:
+    science_rule(sessions)
+    mine = filed(sessions)
+    theirs = filed(sessions, actor=enterprise(B), uscc=B, text="研发费用加计扣除咨询")
+    with sessions() as s:
+        assert [r.id for r in list_requests(s, actor=enterprise(A))] == [mine.id]
+        assert [r.id for r in list_requests(s, actor=desk_officer(SCIENCE))] == [theirs.id]
+        city = Actor("centre", (RoleGrant(Role.DESK_HEAD, "*"),))
+        assert len(list_requests(s, actor=city)) == 2
+        with pytest.raises(AccessDenied, match="may not read request"):
+            get_request(s, actor=enterprise(B), request_id=mine.id)
+        with pytest.raises(AccessDenied, match="may not read request"):
+            get_request(s, actor=desk_officer(SCIENCE), request_id=mine.id)
+        for nobody in (OFFICER, ADMIN):
+            with pytest.raises(AccessDenied):
+                list_requests(s, actor=nobody)
+
+
+@pytest.mark.parametrize(
+    ("who", "what"),
+    [
+        (enterprise(B), "file"),
+        (desk_officer(FINANCE_BUREAU), "file"),
+        (enterprise(B), "acknowledge"),
+        (desk_officer(SCIENCE), "reply"),
+        (enterprise(A), "reply"),
+        (enterprise(B), "rate"),
+        (desk_officer(FINANCE_BUREAU), "rate"),
+    ],
+)
+def test_steps_are_refused_to_who_may_not_take_them(
+    sessions: sessionmaker[Session], who: Actor, what: str
+) -> None:
+    req = filed(sessions)
+    if what == "rate":
+        with transaction(sessions) as s:
+            reply(s, actor=desk_officer(FINANCE_BUREAU), request_id=req.id, text="已办理")
+    if what == "file":
+        with pytest.raises(AccessDenied):
+            filed(sessions, actor=who)
+        return
+    with transaction(sessions) as s, pytest.raises(AccessDenied):
+        if what == "acknowledge":
+            acknowledge(s, actor=who, request_id=req.id)
+        elif what == "reply":
+            reply(s, actor=who, request_id=req.id, text="x")
+        else:
+            rate(s, actor=who, request_id=req.id, stars=4)
+
+
+def test_a_park_operator_files_on_behalf_of_its_enterprises_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as s:
+        s.add(DirectoryEntry(uscc=A, name="甲", park="张江", snapshot_id=1))
+    park = Actor("op", (RoleGrant(Role.PARK_OPERATOR, "张江"),))
+    req = filed(sessions, actor=park)
+    with sessions() as s:
+        assert [r.id for r in list_requests(s, actor=park)] == [req.id]
+    with pytest.raises(AccessDenied):
+        filed(sessions, actor=park, uscc=B)
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "message"),
+    [
+        ({"category": "nope"}, DeskError, "'nope' is not a request category; categories: "),
+        ({"text": "  "}, DeskError, "the request's text is required"),
+        ({"text": "x" * 4001}, DeskError, "at most 4000 characters"),
+        ({"uscc": "123"}, DeskError, "has 3 characters"),
+        ({"policy_id": "no-such"}, NotFoundError, "policy 'no-such' is not published"),
+        ({"grant_id": 99}, NotFoundError, "no grant 99 of enterprise"),
+        ({"files": [("a.exe", b"MZ\x90\x00")]}, AttachmentError, "accepted"),
+    ],
+)
+def test_bad_requests_are_refused_saying_why(
+    sessions: sessionmaker[Session], kw: dict[str, object], error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        filed(sessions, **kw)
+    with sessions() as s:
+        assert list_requests(s, actor=enterprise(A)) == []

@@ -1,0 +1,180 @@
+"""The requests desk (诉求) in the portal and the API: an enterprise files (with a file),
+follows and rates; the owning department's officer acknowledges, answers and transfers,
+seeing the enterprise's records and explanation of the linked policy; another
+enterprise's session or token, and an officer of another department, are refused on
+every route."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from portal_data import OFFER, Portal, page_token, sign_in
+
+POLICY_DESK = "市经济信息化委"
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def bearer(portal: Portal, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {portal.token(user)}"}
+
+
+@pytest.fixture(scope="module")
+def filed(portal: Portal) -> dict[str, object]:
+    """ent0's request about OFFER, filed through the API."""
+    client = portal.client()
+    made = client.post(
+        "/api/v1/requests",
+        json={"category": "policy", "text": "这项政策我们为什么还没有收到？", "policy_id": OFFER},
+        headers=bearer(portal, "ent0"),
+    )
+    assert made.status_code == 200, made.text
+    body: dict[str, object] = made.json()
+    return body
+
+
+def test_the_api_files_routes_and_follows_a_request(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    assert filed["department"] == POLICY_DESK and filed["status"] == "open"
+    client = portal.client()
+    mine = client.get("/api/v1/requests", headers=bearer(portal, "ent0")).json()
+    assert filed["id"] in [r["id"] for r in mine]
+    queue = client.get("/api/v1/requests", headers=bearer(portal, "desk-policy")).json()
+    assert filed["id"] in [r["id"] for r in queue]
+    cats = client.get("/api/v1/request-categories").json()
+    assert {"policy", "funding"} <= {c["code"] for c in cats}
+
+
+def test_answer_and_rating_through_the_api(portal: Portal) -> None:
+    client = portal.client()
+    owner, officer = bearer(portal, "ent1"), bearer(portal, "desk-policy")
+    rid = client.post(
+        "/api/v1/requests", json={"category": "policy", "text": "咨询"}, headers=owner
+    ).json()["id"]
+    assert client.post(f"/api/v1/requests/{rid}/acknowledge", headers=officer).status_code == 200
+    answered = client.post(
+        f"/api/v1/requests/{rid}/reply", json={"text": "请关注第三批名单"}, headers=officer
+    )
+    assert answered.json()["status"] == "answered"
+    rated = client.post(f"/api/v1/requests/{rid}/rate", json={"stars": 1}, headers=owner)
+    assert rated.json()["status"] == "reopened"
+    moved = client.post(
+        f"/api/v1/requests/{rid}/transfer",
+        json={"department": "市财政局", "reason": "涉及资金拨付"},
+        headers=officer,
+    )
+    assert moved.json()["department"] == "市财政局", moved.text
+    inbox = client.get("/api/v1/inbox", headers=owner).json()
+    assert any("已答复" in m["subject"] for m in inbox)
+    stats = client.get("/api/v1/requests/stats", headers=officer)
+    assert stats.status_code == 200 and stats.json()["requests"] >= 1
+    assert client.get("/api/v1/requests/stats", headers=owner).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/requests/{id}", None),
+        ("POST", "/api/v1/requests/{id}/acknowledge", None),
+        ("POST", "/api/v1/requests/{id}/reply", {"text": "x"}),
+        ("POST", "/api/v1/requests/{id}/transfer", {"department": "市财政局", "reason": "x"}),
+        ("POST", "/api/v1/requests/{id}/rate", {"stars": 5}),
+    ],
+)
+@pytest.mark.parametrize("intruder", ["ent7", "desk-finance"])
+def test_another_enterprise_or_department_is_refused_on_every_api_route(
+    portal: Portal, filed: dict[str, object], method: str, path: str, body: object, intruder: str
+) -> None:
+    client = portal.client()
+    response = client.request(
+        method, path.format(id=filed["id"]), json=body, headers=bearer(portal, intruder)
+    )
+    assert response.status_code == 403, response.text
+    assert "这项政策" not in response.text
+    assert client.request(method, path.format(id=filed["id"]), json=body).status_code == 401
+    if intruder == "ent7":
+        listed = client.get("/api/v1/requests", headers=bearer(portal, intruder)).json()
+        assert filed["id"] not in [r["id"] for r in listed]
+        assert (
+            client.post(
+                "/api/v1/requests",
+                json={"uscc": portal.usccs[0], "category": "policy", "text": "冒名"},
+                headers=bearer(portal, intruder),
+            ).status_code
+            == 403
+        )
+
+
+def test_the_enterprise_files_follows_and_rates_in_the_portal(portal: Portal) -> None:
+    client = sign_in(portal.client(), "ent2")
+    assert "/requests" in client.get("/home").text
+    token = page_token(client, "/requests")
+    made = client.post(
+        "/requests",
+        data={"csrf_token": token, "category": "funding", "text": "资金什么时候到账？"},
+        files=[("files", ("说明.pdf", PDF, "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    where = made.headers["location"]
+    rid = int(re.search(r"/requests/(\d+)", where).group(1))  # type: ignore[union-attr]
+    shown = client.get(where)
+    assert "市财政局" in shown.text and "说明.pdf" in shown.text
+    bad = client.post(
+        "/requests", data={"csrf_token": token, "category": "", "text": ""}, follow_redirects=False
+    )
+    assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
+    officer = sign_in(portal.client(), "desk-finance")
+    assert f"/console/requests/{rid}" in officer.get("/console/requests").text
+    otoken = page_token(officer, f"/console/requests/{rid}")
+    replied = officer.post(
+        f"/console/requests/{rid}/reply",
+        data={"csrf_token": otoken, "reply": "已于本周拨付"},
+        follow_redirects=False,
+    )
+    assert replied.status_code == 303, replied.text
+    page = client.get(f"/requests/{rid}")
+    assert "已于本周拨付" in page.text and 'name="stars"' in page.text
+    rated = client.post(
+        f"/requests/{rid}/rate",
+        data={"csrf_token": page_token(client, f"/requests/{rid}"), "stars": "5"},
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303
+    # Another enterprise's session and another department's officer see none of it.
+    other = sign_in(portal.client(), "ent7")
+    assert other.get(f"/requests/{rid}").status_code == 403
+    assert f"/requests/{rid}" not in other.get("/requests").text
+    wrong = sign_in(portal.client(), "desk-policy")
+    assert wrong.get(f"/console/requests/{rid}").status_code == 403
+    assert (
+        wrong.post(
+            f"/console/requests/{rid}/reply",
+            data={"csrf_token": page_token(wrong, "/console/requests"), "reply": "x"},
+        ).status_code
+        == 403
+    )
+    assert other.post(
+        f"/requests/{rid}/rate",
+        data={"csrf_token": page_token(other, "/requests"), "stars": "1"},
+    ).status_code in (400, 403)
+
+
+def test_the_officer_sees_the_linked_policy_and_the_enterprises_explanation(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    officer = sign_in(portal.client(), "desk-policy")
+    page = officer.get(f"/console/requests/{filed['id']}")
+    assert page.status_code == 200
+    assert f'href="/policies/{OFFER}"' in page.text
+    assert "conditions" in page.text or "条件" in page.text
+    token = page_token(officer, f"/console/requests/{filed['id']}")
+    bad = officer.post(
+        f"/console/requests/{filed['id']}/transfer",
+        data={"csrf_token": token, "department": "", "reason": ""},
+    )
+    assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
+    anonymous = portal.client()
+    assert anonymous.get("/requests", follow_redirects=False).status_code == 303
+    assert anonymous.get("/console/requests", follow_redirects=False).status_code == 303
