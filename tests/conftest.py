@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,6 +15,12 @@ from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# CI shares two cores with other work: an example that takes longer than hypothesis's
+# default 200 ms deadline is a loaded machine, not a bug (tests set their own limits where
+# time matters; performance lives in benchmarks/).
+settings.register_profile("huiqi", deadline=None)
+settings.load_profile("huiqi")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -26,7 +26,7 @@ from huiqi.desk.errors import DeskError
 from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskStep
 from huiqi.desk.routing import Router
 from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
-from huiqi.desk.workdays import add_working_days, china_date
+from huiqi.desk.workdays import add_working_days, china_date, is_provisional
 from huiqi.errors import NotFoundError
 from huiqi.profiles.uscc import USCCError, validate
 
@@ -155,6 +155,7 @@ def filed_step(session: Session, req: DeskRequest, by: str, extra: dict[str, obj
             "grant_id": req.grant_id,
             "ack_due": req.ack_due.isoformat(),
             "answer_due": req.answer_due.isoformat(),
+            **({"deadline_provisional": True} if is_provisional(req.answer_due) else {}),
             **extra,
         },
     )

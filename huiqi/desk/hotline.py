@@ -67,8 +67,8 @@ def parse_received(text: str) -> dt.datetime:
     except ValueError as exc:
         raise DeskError(f"the time {text!r} is not a real date and time ({exc})") from None
     first, last = covered_years()
-    if not first <= y <= last:
-        raise DeskError(f"the time {text!r} is outside the holiday calendar's {first}–{last}")
+    if y < first:
+        raise DeskError(f"the time {text!r} is before the holiday calendar's {first}–{last}")
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 

@@ -2,9 +2,12 @@
 
 The calendar is the maintained ``chinesecalendar`` package, never a hand-written list: a
 weekday may be a holiday (春节) and a Saturday a working day (the make-up days around it).
-The package covers the years its release knows; a date outside them is refused with
-:class:`CalendarRangeError` rather than guessed, so a deadline is never computed on an
-unknown calendar (update the package when the State Council publishes a new year).
+The package covers the years its release knows. A date before them is refused with
+:class:`CalendarRangeError`. A date after them is the common case every December (the
+State Council publishes next year's holidays late in the year, and the package follows):
+an enterprise's request must not be refused for it, so such a day counts as a working day
+when it is Monday to Friday, and :func:`is_provisional` says so; the filing records the
+deadline as provisional, and updating the package makes later deadlines exact.
 
 Deadlines are dates in China (UTC+8, no daylight saving): :func:`china_date` turns the
 database's naive UTC timestamps into the day a person in Shanghai would name.
@@ -40,19 +43,27 @@ def covered_years() -> tuple[int, int]:
 
 def _check(day: dt.date) -> None:
     first, last = covered_years()
-    if not first <= day.year <= last:
+    if day.year < first:
         raise CalendarRangeError(
             f"{day.isoformat()} is outside the official holiday calendar, which covers"
-            f" {first}–{last}; update the chinesecalendar package once the State Council"
-            f" publishes {day.year}'s holidays"
+            f" {first}–{last}; a date before {first} has no deadline here"
         )
 
 
+def is_provisional(day: dt.date) -> bool:
+    """Whether ``day`` lies after the installed calendar's last year (its working days are
+    Monday to Friday until the package knows that year's holidays)."""
+    return day.year > covered_years()[1]
+
+
 def is_working_day(day: dt.date) -> bool:
-    """Whether ``day`` is a working day (make-up Saturdays included, holidays excluded)."""
+    """Whether ``day`` is a working day (make-up Saturdays included, holidays excluded;
+    Monday to Friday after the calendar's last year: :func:`is_provisional`)."""
     from chinese_calendar import is_workday
 
     _check(day)
+    if is_provisional(day):
+        return day.weekday() < 5
     return bool(is_workday(day))
 
 

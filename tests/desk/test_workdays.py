@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.desk.workdays import (
@@ -14,6 +14,7 @@ from huiqi.desk.workdays import (
     add_working_days,
     china_date,
     covered_years,
+    is_provisional,
     is_working_day,
     working_days_between,
 )
@@ -49,13 +50,24 @@ def test_spring_festival_2026_days() -> None:
     assert working_days_between(D(2026, 2, 13), D(2026, 2, 28)) == 6
 
 
-def test_a_date_outside_the_calendar_is_refused_with_the_years_it_covers() -> None:
+def test_a_date_before_the_calendar_is_refused_with_the_years_it_covers() -> None:
     first, last = covered_years()
     assert first <= 2026 <= last
-    with pytest.raises(CalendarRangeError, match=rf"covers {first}–{last}; update"):
-        add_working_days(D(last, 12, 31), 1)
-    with pytest.raises(CalendarRangeError, match=f"{first - 1}-06-01 is outside"):
+    with pytest.raises(CalendarRangeError, match=rf"covers {first}–{last}; a date before"):
         is_working_day(D(first - 1, 6, 1))
+
+
+def test_after_the_calendar_weekdays_count_and_the_deadline_is_provisional() -> None:
+    """Every December the next year's holidays are not yet in the package: requests filed
+    then still get a deadline (Monday to Friday), marked provisional, never a refusal."""
+    _, last = covered_years()
+    assert not is_provisional(D(last, 12, 31))
+    new_year = D(last + 1, 1, 1)
+    assert is_provisional(new_year)
+    friday = D(last + 1, 1, 1) + dt.timedelta(days=(4 - new_year.weekday()) % 7)
+    assert is_working_day(friday) and not is_working_day(friday + dt.timedelta(days=1))
+    assert add_working_days(friday, 1) == friday + dt.timedelta(days=3)  # the Monday
+    assert working_days_between(friday, friday + dt.timedelta(days=7)) == 5
 
 
 @pytest.mark.parametrize("n", [-1, 367, 1.5, True, "2"])
@@ -73,6 +85,7 @@ days = st.dates(min_value=D(2005, 1, 1), max_value=D(2026, 9, 30))
 counts = st.integers(min_value=0, max_value=40)
 
 
+@settings(deadline=None)  # a loaded CI machine: the first calendar lookups load the package
 @given(days, st.integers(min_value=1, max_value=40))
 def test_adding_working_days_lands_on_a_working_day_n_working_days_later(
     start: dt.date, n: int
@@ -84,6 +97,7 @@ def test_adding_working_days_lands_on_a_working_day_n_working_days_later(
     assert working_days_between(start, due - dt.timedelta(days=1)) == n - 1
 
 
+@settings(deadline=None)
 @given(days, counts, counts)
 def test_adding_working_days_is_monotone_and_composes(start: dt.date, a: int, b: int) -> None:
     lo, hi = sorted((a, b))
@@ -92,6 +106,7 @@ def test_adding_working_days_is_monotone_and_composes(start: dt.date, a: int, b:
         assert add_working_days(add_working_days(start, a), b) == add_working_days(start, a + b)
 
 
+@settings(deadline=None)
 @given(days, days)
 def test_later_start_never_gives_earlier_deadline(x: dt.date, y: dt.date) -> None:
     a, b = sorted((x, y))
