@@ -12,6 +12,8 @@ policy_publisher   a policy scope  publishes and re-delivers policy versions
 policy_reviewer    a policy scope  decides applications (申报) and review flags
 finance_officer    none            disbursement batches and payment results
 data_steward       none            registry imports and snapshots
+complaint_officer  none            complaints: imports, detection runs, reviews flagged
+                                   complainants (sees masked identities, never clear ones)
 scheduler          none            scheduled work: deliver, expire, notify, allocate
 admin              none            users, roles, tokens and the audit log
 =================  ==============  ==================================================
@@ -39,12 +41,15 @@ class Role(StrEnum):
     POLICY_REVIEWER = "policy_reviewer"
     FINANCE_OFFICER = "finance_officer"
     DATA_STEWARD = "data_steward"
+    COMPLAINT_OFFICER = "complaint_officer"
     SCHEDULER = "scheduler"
     ADMIN = "admin"
 
 
 POLICY_ROLES = frozenset({Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER, Role.POLICY_REVIEWER})
-UNSCOPED_ROLES = frozenset({Role.FINANCE_OFFICER, Role.DATA_STEWARD, Role.SCHEDULER, Role.ADMIN})
+UNSCOPED_ROLES = frozenset(
+    {Role.FINANCE_OFFICER, Role.DATA_STEWARD, Role.COMPLAINT_OFFICER, Role.SCHEDULER, Role.ADMIN}
+)
 _DISTRICT = re.compile(r"^district:(\d{6})$")
 
 

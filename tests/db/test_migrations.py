@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
 import huiqi.accounts.models  # registers the account tables
+import huiqi.complaints.models  # registers the complaint tables
 import huiqi.delivery.models  # noqa: F401 - registers the ledger tables
 from huiqi.db.base import Base
 
