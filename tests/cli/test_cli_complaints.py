@@ -35,7 +35,14 @@ def test_complaints_from_generation_to_decision(tmp_path: Path) -> None:
     assert code == 0 and queue and "*" in queue[0]["id_masked"]
     who = str(queue[0]["complainant_id"])
     code, text = run(
-        data, "complaints", "decide", "professional", who, "--reason", "模板索赔", token=tokens["reviewer"]
+        data,
+        "complaints",
+        "decide",
+        "professional",
+        who,
+        "--reason",
+        "模板索赔",
+        token=tokens["reviewer"],
     )
     assert code == 0 and "professional" in text
     code, text = run(data, "complaints", "stats", "--json", token=tokens["reviewer"])

@@ -112,9 +112,7 @@ def upgrade() -> None:
             name=op.f("fk_complainant_scores_run_id_complaint_detection_runs"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complainant_scores")),
-        sa.UniqueConstraint(
-            "run_id", "complainant_id", name=op.f("uq_complainant_scores_run_id")
-        ),
+        sa.UniqueConstraint("run_id", "complainant_id", name=op.f("uq_complainant_scores_run_id")),
     )
     op.create_index(
         op.f("ix_complainant_scores_complainant_id"), "complainant_scores", ["complainant_id"]
