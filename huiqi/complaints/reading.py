@@ -13,6 +13,7 @@ which is dropped.
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class ReadResult:
     complaints: pa.Table
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
 def _cell(name: str) -> str:
@@ -172,8 +174,11 @@ def read_complaints(path: Path, key: bytes, mapping: ComplaintMapping | None = N
     """Read, check and hash one export file (see the module docstring)."""
     mapping = mapping or load_mapping()
     con = duck.connect()
+    laps: dict[str, float] = {}
+    start = time.perf_counter()
     try:
         width = _stage(con, path, mapping)
+        laps["read"] = time.perf_counter() - start
         _bad_check_characters(con)
         checks = _checks(width)
         reason = (
@@ -198,6 +203,7 @@ def read_complaints(path: Path, key: bytes, mapping: ComplaintMapping | None = N
                 "SELECT _line, _reason, nullif(trim(ref), '') FROM _stage c WHERE _reason IS NOT NULL ORDER BY _line"
             ).fetchall()
         ]
+        laps["check"] = time.perf_counter() - start - laps["read"]
         good = _protected(
             con,
             f"""(SELECT _line AS line, trim(ref) AS ref,
@@ -211,11 +217,12 @@ def read_complaints(path: Path, key: bytes, mapping: ComplaintMapping | None = N
             key,
         )
         rows = int(con.execute("SELECT count(*) FROM _stage").fetchone()[0])  # type: ignore[index]
+        laps["hash"] = time.perf_counter() - start - laps["read"] - laps["check"]
     except duckdb.Error as exc:
         raise ImportFileError(f"{path}: cannot be read as a complaint export ({exc})") from None
     finally:
         con.close()
-    return ReadResult(good, rejects, rows)
+    return ReadResult(good, rejects, rows, {k: round(v, 3) for k, v in laps.items()})
 
 
 def _protected(con: duckdb.DuckDBPyConnection, table: str, key: bytes) -> pa.Table:

@@ -111,7 +111,9 @@ def test_another_systems_export_reads_through_its_own_mapping(tmp_path: Path) ->
         "utf-8",
     )
     path = tmp_path / "other.csv"
-    path.write_text(f"编号,身份证,企业代码,内容,日期\nA1,{GOOD['id_number']},{USCC},投诉,2026-01-02\n")
+    path.write_text(
+        f"编号,身份证,企业代码,内容,日期\nA1,{GOOD['id_number']},{USCC},投诉,2026-01-02\n"
+    )
     read = read_complaints(path, KEY, load_mapping(mapping))
     assert read.complaints.column("ref").to_pylist() == ["A1"] and not read.rejects
     with pytest.raises(MappingError, match="no column for"):
@@ -121,7 +123,9 @@ def test_another_systems_export_reads_through_its_own_mapping(tmp_path: Path) ->
 cells = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(
         st.fixed_dictionaries({f: st.one_of(st.just(v), cells) for f, v in GOOD.items()}),
