@@ -19,12 +19,14 @@ from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
+from huiqi.web.api import complaints as complaints_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
     auth,
     calculator_page,
     catalogue,
+    complaints_console,
     console,
     dashboard,
     mydata,
@@ -77,6 +79,7 @@ def create_app(
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)
+    app.include_router(complaints_api.router)
     app.include_router(attachments_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
@@ -90,6 +93,7 @@ def create_app(
     app.include_router(attachments.router)
     app.include_router(nearmiss.router)
     app.include_router(console.router)
+    app.include_router(complaints_console.router)
     app.include_router(dashboard.router)
     app.include_router(simulate_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
