@@ -116,7 +116,7 @@ def similar_pairs(sig: np.ndarray, threshold: float = THRESHOLD) -> tuple[np.nda
     """Edges (text, its bucket's first text) between texts estimated ≥ ``threshold`` alike.
     Texts with equal signatures (a complaint sent again) share a bucket of their own, so
     they are linked even where a band's first text is unlike them."""
-    lefts, rights = [], []
+    lefts, rights = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     blocks = [sig] + [sig[:, b * ROWS : (b + 1) * ROWS] for b in range(BANDS)]
     for block in blocks:
         member, leader = _leaders(_rows_key(block))

@@ -98,3 +98,11 @@ def test_other_seeds_also_meet_the_target(seed: int) -> None:
     stream = generate(Scenario(complaints=8_000, seed=seed))
     figures = measure(detect(protect(stream.complaints, KEY)), stream.truth, KEY)
     assert figures.precision >= 0.95 and figures.recall >= 0.8, figures.summary()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_no_or_few_complaints_are_scored_without_error(n: int) -> None:
+    """Regression: one complaint left LSH with no bucket pair, and joining no edges failed."""
+    stream = generate(Scenario(complaints=50, seed=1))
+    detection = detect(protect(stream.complaints, KEY).slice(0, n))
+    assert detection.complaints.num_rows == n and detection.flagged() == []
