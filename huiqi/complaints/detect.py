@@ -30,6 +30,7 @@ from huiqi.complaints import duck, graph, minhash, score
 from huiqi.complaints.signals import Thresholds, features, mark_complaints
 
 EVIDENCE_COMPLAINTS = 50
+STRONG_LINKS = frozenset({"phone", "bank"})
 EXCERPT = 80
 
 
@@ -79,7 +80,7 @@ def detect(
         con.register("c", c)
         mark_complaints(con, t)
         own = features(con, "complainant", t)
-        pooled = features(con, "cluster", t)
+        pooled = _linked_only(features(con, "cluster", t), clusters)
         clock.lap("signals")
         own_points, pooled_points = score.points(_counts(own), t), score.points(_counts(pooled), t)
         con.register("own", own.append_column("score", pa.array(own_points["total"])))
@@ -120,6 +121,18 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 3)
         self._last = now
+
+
+def _linked_only(pooled: pa.Table, clusters: list[graph.Cluster]) -> pa.Table:
+    """A cluster's identities count as linked only through a shared phone or bank account:
+    relatives share an address, so a cluster held together by addresses alone scores its
+    pooled complaints but not the sharing itself (its evidence still names the addresses)."""
+    strong = {c.number for c in clusters if c.kinds & STRONG_LINKS}
+    subjects = pooled.column("subject").to_pylist()
+    identities = pooled.column("identities").to_pylist()
+    linked = [n if s in strong else 1 for s, n in zip(subjects, identities, strict=True)]
+    i = pooled.schema.get_field_index("identities")
+    return pooled.set_column(i, "identities", pa.array(linked, pa.int64()))
 
 
 def _values(table: pa.Table, subjects: list[Any]) -> dict[Any, dict[str, int]]:

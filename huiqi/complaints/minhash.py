@@ -32,7 +32,7 @@ import numpy as np
 BANDS, ROWS = 6, 4
 MAX_CHARS = 128
 CHUNK = 20_000
-THRESHOLD = 0.65
+THRESHOLD = 0.7
 _rng = np.random.default_rng(0x5EED)
 # Odd multipliers and offsets of the hash family, each a permutation of 32-bit values
 # (fixed: signatures are comparable across runs).

@@ -102,7 +102,7 @@ RULES = (
         "shared_identities",
         10,
         lambda c, t: c["identities"] >= 2,
-        lambda v, t: f"{v['identities']} identities share phones, addresses or bank accounts",
+        lambda v, t: f"{v['identities']} identities share phones or bank accounts",
     ),
 )
 
