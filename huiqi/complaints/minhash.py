@@ -15,8 +15,8 @@ this bounds the work per text. Everything runs on fixed-width code-point arrays 
 chunks, never a Python loop per text.
 
 Example:
-    >>> a = "本人于3月5日在贵公司购买蜂蜜一件，支付29.90元，该商品标签不符合食品安全标准，要求十倍赔偿"
-    >>> b = "本人于4月9日在贵公司购买茶叶一件，支付35.00元，该商品标签不符合食品安全标准，要求十倍赔偿"
+    >>> t = "本人于{}在贵公司购买{}一件，支付{}元。该商品标签未标注生产许可证编号，属于不符合食品安全标准的食品，要求退还货款并支付十倍赔偿金"
+    >>> a, b = t.format("3月5日", "蜂蜜", "29.90"), t.format("4月9日", "茶叶", "35.00")
     >>> c = "洗衣机安装后一直漏水，把楼下天花板泡坏了，客服一直推诿，要求赔偿实际损失"
     >>> groups = near_duplicate_groups([a, b, c])
     >>> bool(groups[0] == groups[1]), bool(groups[0] == groups[2])
@@ -25,7 +25,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -50,25 +52,32 @@ def _bigrams(texts: Sequence[str], width: int) -> np.ndarray:
     return np.where(right == 0, bigram[:, :1], bigram)
 
 
+def _sign_chunk(texts: Sequence[str], rows: np.ndarray, width: int, out: np.ndarray) -> None:
+    bigram = _bigrams([texts[i] for i in rows], width)
+    tmp = np.empty_like(bigram)
+    for k in range(BANDS * ROWS):
+        np.multiply(bigram, _A[k], out=tmp)
+        np.add(tmp, _B[k], out=tmp)
+        out[rows, k] = tmp.min(axis=1)
+
+
 def signatures(texts: Sequence[str]) -> np.ndarray:
     """(n, BANDS*ROWS) uint32 MinHash signatures of the texts' character bigrams.
 
     Texts are hashed shortest first, in chunks as wide as their longest text, so short
-    texts pay for their own length only."""
+    texts pay for their own length only. Chunks run on every core (NumPy's arithmetic
+    releases the GIL); each writes its own rows."""
     out = np.empty((len(texts), BANDS * ROWS), dtype=np.uint32)
     lengths = np.fromiter((min(len(t), MAX_CHARS) for t in texts), np.int64, len(texts))
     order = np.argsort(lengths, kind="stable")
-    tmp = np.empty(0, np.uint32)
-    for start in range(0, len(texts), CHUNK):
-        rows = order[start : start + CHUNK]
-        width = max(int(lengths[rows[-1]]), 2)
-        bigram = _bigrams([texts[i] for i in rows], width)
-        if tmp.shape != bigram.shape:
-            tmp = np.empty_like(bigram)
-        for k in range(BANDS * ROWS):
-            np.multiply(bigram, _A[k], out=tmp)
-            np.add(tmp, _B[k], out=tmp)
-            out[rows, k] = tmp.min(axis=1)
+    chunks = [order[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = [
+            pool.submit(_sign_chunk, texts, rows, max(int(lengths[rows[-1]]), 2), out)
+            for rows in chunks
+        ]
+        for future in done:
+            future.result()
     return out
 
 
