@@ -24,12 +24,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import string
 from collections.abc import Iterable
 
 FIELDS = ("name", "id_number", "phone", "address", "bank")
 # Fields detection links complainants by (a name alone identifies nobody).
 LINKING = ("id_number", "phone", "address", "bank")
 _NOT_DIGIT = re.compile(r"[^0-9]")
+# ASCII letters only: Python and DuckDB upper-case other scripts differently (ß), and an
+# ID number is digits and X.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 # Blanks as both Python and DuckDB (RE2) read them: ASCII whitespace, NBSP, ideographic space.
 _SPACE = re.compile("[\t\n\v\f\r \u00a0\u3000]+")
 _SPACE_SQL = "[\\t\\n\\v\\f\\r \\x{a0}\\x{3000}]+"
@@ -37,7 +41,7 @@ _SPACE_SQL = "[\\t\\n\\v\\f\\r \\x{a0}\\x{3000}]+"
 
 def normalise(field: str, value: str) -> str:
     """The form a field is compared in: digits only for phones and bank accounts, upper
-    case for ID numbers (the check character x), no blanks in names and addresses."""
+    case ASCII for ID numbers (the check character x), no blanks in names and addresses."""
     text = value
     if field in ("phone", "bank"):
         digits = _NOT_DIGIT.sub("", text)
@@ -46,7 +50,7 @@ def normalise(field: str, value: str) -> str:
             digits = digits[2:]
         return digits
     if field == "id_number":
-        return _SPACE.sub("", text).upper()
+        return _SPACE.sub("", text).translate(_ASCII_UPPER)
     return _SPACE.sub("", text)
 
 
@@ -108,7 +112,8 @@ def normalise_sql(field: str, cell: str) -> str:
             return f"regexp_replace({digits}, '^86([0-9]{{11}})$', '\\1')"
         return digits
     spaced = f"regexp_replace({cell}, '{_SPACE_SQL}', '', 'g')"
-    return f"upper({spaced})" if field == "id_number" else spaced
+    lower, upper = string.ascii_lowercase, string.ascii_uppercase
+    return f"translate({spaced}, '{lower}', '{upper}')" if field == "id_number" else spaced
 
 
 def mask_sql(field: str, v: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from huiqi.complaints import identity
@@ -155,6 +155,8 @@ def test_any_export_is_read_into_good_rows_and_line_numbered_rejects(
 
 
 @settings(max_examples=60, deadline=None)
+@example(field="id_number", value="ß")  # DuckDB's upper() gave ẞ where Python's gives SS
+@example(field="phone", value="+86 138 1234 5678")
 @given(
     field=st.sampled_from(identity.FIELDS),
     value=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
