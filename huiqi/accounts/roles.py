@@ -14,6 +14,8 @@ desk_officer       a desk scope    answers enterprises' requests (诉求) routed
 desk_head          a desk scope    a department's head: sees its requests, gets the overdue ones
 finance_officer    none            disbursement batches and payment results
 data_steward       none            registry imports and snapshots
+complaint_officer  none            complaints: imports, detection runs, reviews flagged
+                                   complainants (sees masked identities, never clear ones)
 scheduler          none            scheduled work: deliver, expire, notify, allocate
 admin              none            users, roles, tokens and the audit log
 =================  ==============  ==================================================
@@ -44,13 +46,16 @@ class Role(StrEnum):
     DESK_HEAD = "desk_head"
     FINANCE_OFFICER = "finance_officer"
     DATA_STEWARD = "data_steward"
+    COMPLAINT_OFFICER = "complaint_officer"
     SCHEDULER = "scheduler"
     ADMIN = "admin"
 
 
 POLICY_ROLES = frozenset({Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER, Role.POLICY_REVIEWER})
 DESK_ROLES = frozenset({Role.DESK_OFFICER, Role.DESK_HEAD})
-UNSCOPED_ROLES = frozenset({Role.FINANCE_OFFICER, Role.DATA_STEWARD, Role.SCHEDULER, Role.ADMIN})
+UNSCOPED_ROLES = frozenset(
+    {Role.FINANCE_OFFICER, Role.DATA_STEWARD, Role.COMPLAINT_OFFICER, Role.SCHEDULER, Role.ADMIN}
+)
 _DISTRICT = re.compile(r"^district:(\d{6})$")
 
 

@@ -44,6 +44,11 @@ COMMANDS = {
         "deliver",
         "Re-match published versions on a new snapshot: new records for the newly eligible, review flags for those no longer eligible (nothing is revoked).",
     ),
+    "complaints": LazyCommand(
+        "huiqi.cli.complaints",
+        "complaints",
+        "Complaints about enterprises (投诉举报) and professional complainants (职业举报).",
+    ),
     "demo": LazyCommand(
         "huiqi.cli.demo",
         "demo",

@@ -20,12 +20,14 @@ from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
 from huiqi.web.api import desk as desk_api
+from huiqi.web.api import complaints as complaints_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
     auth,
     calculator_page,
     catalogue,
+    complaints_console,
     console,
     dashboard,
     desk_console,
@@ -81,6 +83,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(services.router)
     app.include_router(desk_api.router)
+    app.include_router(complaints_api.router)
     app.include_router(attachments_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
@@ -94,6 +97,7 @@ def create_app(
     app.include_router(attachments.router)
     app.include_router(nearmiss.router)
     app.include_router(console.router)
+    app.include_router(complaints_console.router)
     app.include_router(dashboard.router)
     app.include_router(simulate_page.router)
     app.include_router(requests.router)

@@ -50,6 +50,7 @@ ROLES = (
     "policy_reviewer",
     "finance_officer",
     "data_steward",
+    "complaint_officer",
     "scheduler",
     "admin",
     "desk_officer",
@@ -132,6 +133,7 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 
 
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
+    from huiqi.complaints import service as complaints
     from huiqi.delivery import (
         applications,
         attachments,
@@ -382,6 +384,30 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(data_steward="both"),
         ),
         "huiqi.matching.mydata.my_data": (_with_settings(mydata.my_data, uscc=A), _row(**SELF)),
+        "huiqi.complaints.service.import_complaints": (
+            _with_settings(complaints.import_complaints, path=Path("missing.csv")),
+            _row(complaint_officer="both", data_steward="both"),
+        ),
+        "huiqi.complaints.service.detect_complaints": (
+            _in_tx(complaints.detect_complaints),
+            _row(complaint_officer="both", scheduler="both"),
+        ),
+        "huiqi.complaints.service.review_queue": (
+            _in_tx(complaints.review_queue),
+            _row(complaint_officer="both"),
+        ),
+        "huiqi.complaints.service.decide_complainant": (
+            _in_tx(complaints.decide_complainant, complainant_id=1, professional=True, reason="r"),
+            _row(complaint_officer="both"),
+        ),
+        "huiqi.complaints.service.complaint_stats": (
+            _in_tx(complaints.complaint_stats),
+            _row(complaint_officer="both"),
+        ),
+        "huiqi.complaints.service.enterprise_complaints": (
+            _in_tx(complaints.enterprise_complaints, uscc=A),
+            _row(**SELF, complaint_officer="both"),
+        ),
         "huiqi.matching.simulate.simulate": (
             _with_settings(simulate.simulate, text=POLICY_TEXT),
             _row(policy_author="own", policy_publisher="own"),

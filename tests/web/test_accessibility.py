@@ -21,8 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from helpers import build_store
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import OFFICER
+from huiqi.complaints.export import write_stream
+from huiqi.complaints.service import detect_complaints, import_complaints
+from huiqi.complaints.synth import Scenario
+from huiqi.complaints.synth import generate as generate_complaints
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
@@ -81,6 +86,7 @@ def world(portal: Portal) -> Portal:
                 RoleGrant(Role.DATA_STEWARD),
                 RoleGrant(Role.FINANCE_OFFICER),
                 RoleGrant(Role.DESK_OFFICER, "*"),
+                RoleGrant(Role.COMPLAINT_OFFICER),
             ],
             password=PASSWORD,
         )
@@ -105,6 +111,13 @@ def world(portal: Portal) -> Portal:
     with reading(portal.factory) as s:
         pv = ledger.latest_version(s, AUTO)
     assert deliver(portal.settings, portal.factory, pv.id, actor=OFFICER).flagged == 1
+    # Complaints with planted professional complainants, detected: the review queue.
+    stream = generate_complaints(Scenario(complaints=600, seed=4))
+    export, _ = write_stream(stream, portal.settings.data_dir / "complaints-export")
+    reviewer = Actor.of("reviewer", "complaint_officer")
+    with transaction(portal.factory) as s:
+        import_complaints(portal.settings, s, actor=reviewer, path=export)
+        assert detect_complaints(s, actor=reviewer).flagged > 0
     return portal
 
 
@@ -155,6 +168,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/flagged",
             "/console/requests",
             f"/console/requests/{asked}",
+            "/console/complaints",
             "/console/dashboard",
             "/console/simulate",
         ],

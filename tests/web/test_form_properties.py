@@ -86,3 +86,38 @@ def test_the_officer_forms_never_fail_on_odd_input(portal: Portal) -> None:
 
     forms()
     assert _counts(portal) == before
+
+
+def test_the_complaint_review_form_never_fails_on_odd_input(portal: Portal) -> None:
+    from portal_data import PASSWORD
+
+    from huiqi.accounts import service as accounts
+    from huiqi.accounts.roles import Role, RoleGrant
+    from huiqi.complaints.models import ComplainantReview
+    from huiqi.db.engine import transaction
+
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="complaints-fuzz",
+            roles=[RoleGrant(Role.COMPLAINT_OFFICER)],
+            password=PASSWORD,
+        )
+    officer = sign_in(portal.client(), "complaints-fuzz")
+    token = page_token(officer, "/console/complaints")
+
+    @given(decision=TEXT, reason=TEXT, number=st.integers(1, 2**62))
+    @RUNS
+    def forms(decision: str, reason: str, number: int) -> None:
+        decided = officer.post(
+            f"/console/complaints/{number}/decide",
+            data={"decision": decision, "reason": reason, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert decided.status_code < 500, (decision, reason, decided.text[-400:])
+
+    forms()
+    with portal.factory() as s:  # no complainant exists: nothing was decided
+        assert s.scalar(select(func.count()).select_from(ComplainantReview)) == 0

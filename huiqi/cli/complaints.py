@@ -1,0 +1,212 @@
+"""``huiqi complaints``: complaints about enterprises and professional complainants.
+
+Heavy modules (DuckDB, NumPy, SQLAlchemy) are imported inside each command, so that
+``huiqi complaints --help`` loads none of them (tests/cli/test_lazy.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from huiqi.cli.common import (
+    AFTER_OPTION,
+    EXIT_FINDINGS,
+    JSON_OPTION,
+    LIMIT_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    rich_table,
+    settings_from,
+    signed_in,
+    to_jsonable,
+)
+
+
+@click.group()
+def complaints() -> None:
+    """Complaints about enterprises (投诉举报) and professional complainants (职业举报)."""
+
+
+@complaints.command()
+@click.option("--complaints", "n", default=20_000, show_default=True, help="How many complaints.")
+@click.option(
+    "--seed", default=20260101, show_default=True, help="Random seed (same seed, same files)."
+)
+@click.option(
+    "--professional-share",
+    default=0.12,
+    show_default=True,
+    help="Share of the complaints filed by planted professional-complainant rings.",
+)
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("complaints"),
+    show_default=True,
+    help="Folder for complaints.csv (the export) and truth.csv (the planted rings).",
+)
+@handle_errors
+def generate(n: int, seed: int, professional_share: float, encoding: str, out: Path) -> None:
+    """Generate a synthetic complaint export with planted professional-complainant rings.
+
+    truth.csv names the ring members by ID number: it is for measuring the detector, never
+    for import.
+    """
+    from huiqi.complaints.export import write_stream
+    from huiqi.complaints.synth import Scenario
+    from huiqi.complaints.synth import generate as make
+
+    stream = make(Scenario(complaints=n, seed=seed, professional_share=professional_share))
+    path, truth = write_stream(stream, out, encoding=encoding)
+    rings = int(stream.truth.column("professional").to_numpy().sum())
+    console.print(
+        f"wrote {stream.complaints.num_rows:,} complaints to {path} ({encoding});"
+        f" {rings:,} of {stream.truth.num_rows:,} complainants are ring members ({truth})"
+    )
+
+
+@complaints.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Mapping file (field: header) for another system's export; default: the complaint system's.",
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bool) -> None:
+    """Import a complaint export (CSV in UTF-8/GBK, or .xlsx): identities are stored only as
+    keyed hashes and masks; bad rows are reported with line and reason, good rows kept.
+
+    Needs the complaint_officer or data_steward role. Exit code 4 when rows were rejected.
+    """
+    from huiqi.complaints.service import import_complaints
+    from huiqi.db.engine import transaction
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        report = import_complaints(settings_from(ctx), s, actor=actor, path=file, mapping=mapping)
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(
+            f"{report.rows:,} rows: {report.stored:,} complaints stored, {report.already_held:,}"
+            f" already held, {len(report.rejects):,} rejected"
+        )
+        for r in report.rejects[:50]:
+            console.print(f"  line {r['line']}: {r['reason']}")
+    if report.rejects:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@complaints.command()
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def detect(ctx: click.Context, as_json: bool) -> None:
+    """Score every complainant and cluster (professional-complainant signals, with evidence);
+    flagged complainants go to the review queue. No complaint is rejected by a score.
+
+    Needs the complaint_officer or scheduler role.
+    """
+    from huiqi.complaints.service import detect_complaints
+    from huiqi.db.engine import transaction
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        report = detect_complaints(s, actor=actor)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(
+        f"run {report.run_id}: {report.complaints:,} complaints, {report.complainants:,}"
+        f" complainants, {report.clusters:,} clusters, {report.flagged:,} flagged for review"
+    )
+
+
+@complaints.command()
+@AFTER_OPTION
+@LIMIT_OPTION
+@click.option(
+    "--all", "include_decided", is_flag=True, help="Include complainants already decided."
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def queue(
+    ctx: click.Context, after_id: int, limit: int, include_decided: bool, as_json: bool
+) -> None:
+    """The review queue: flagged complainants, highest score first, with masked identities
+    and the reasons for their score (complaint officers)."""
+    from huiqi.complaints.service import review_queue
+    from huiqi.db.engine import reading
+
+    factory, actor = signed_in(ctx)
+    with reading(factory) as s:
+        items = review_queue(
+            s, actor=actor, after_id=after_id, limit=limit, include_decided=include_decided
+        )
+    if as_json:
+        emit_json(items)
+        return
+    rows = []
+    for q in items:
+        ev = q.evidence or {}
+        reasons = (ev.get("own") or {}).get("reasons", []) + (
+            (ev.get("cluster") or {}).get("reasons", [])
+        )
+        why = "; ".join(sorted({r["signal"] for r in reasons}))
+        rows.append(
+            [str(q.complainant_id), q.id_masked, q.name_masked or "", str(q.score),
+             str(ev.get("complaints_total", "")), q.status, why]
+        )  # fmt: skip
+    console.print(
+        rich_table(["complainant", "ID", "name", "score", "complaints", "status", "signals"], rows)
+    )
+
+
+@complaints.command()
+@click.argument("decision", type=click.Choice(["professional", "not-professional"]))
+@click.argument("complainant_id", type=int)
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.pass_context
+@handle_errors
+def decide(ctx: click.Context, decision: str, complainant_id: int, reason: str) -> None:
+    """Decide on a flagged complainant: confirmed professional, or not (with a reason)."""
+    from huiqi.complaints.service import decide_complainant
+    from huiqi.db.engine import transaction
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        d = decide_complainant(
+            s,
+            actor=actor,
+            complainant_id=complainant_id,
+            professional=decision == "professional",
+            reason=reason,
+        )
+    console.print(f"complainant {d.complainant_id}: {d.decision} (review {d.review_id})")
+
+
+@complaints.command()
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Complaint statistics: flags, decisions, confirmation rate, answer groups."""
+    from huiqi.complaints.service import complaint_stats
+    from huiqi.db.engine import reading
+
+    factory, actor = signed_in(ctx)
+    with reading(factory) as s:
+        st = complaint_stats(s, actor=actor)
+    if as_json:
+        emit_json(st)
+        return
+    for k, v in to_jsonable(st).items():
+        console.print(f"{k:>28}: {v}")

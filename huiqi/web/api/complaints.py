@@ -1,0 +1,119 @@
+"""``/api/v1/complaints``: the review queue of flagged complainants, decisions, statistics,
+and an enterprise's complaints grouped to answer once. Each endpoint calls one function of
+:mod:`huiqi.complaints.service`, which checks access (complainant identities only masked,
+only to complaint officers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from huiqi.complaints import service
+from huiqi.db.engine import reading, transaction
+from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
+from huiqi.web.deps import ApiWriter, Factory, SignedIn, actor_of
+from huiqi.web.portal import enterprise_of
+
+router = APIRouter(prefix="/api/v1/complaints", responses=ERRORS, tags=["complaints"])
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FlaggedComplainantPublic(_Row):
+    score_id: int
+    complainant_id: int
+    id_masked: str
+    name_masked: str | None
+    score: int
+    own_score: int
+    cluster_score: int
+    cluster: int | None
+    status: str
+    evidence: dict[str, Any] | None
+
+
+class ComplainantDecide(BaseModel):
+    professional: bool
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ComplainantDecisionPublic(_Row):
+    review_id: int
+    complainant_id: int
+    decision: str
+    reason: str
+    decided_by: str
+    decided_at: dt.datetime
+
+
+class ComplaintStatsPublic(_Row):
+    complaints: int
+    complainants: int
+    runs: int
+    flagged: int
+    pending: int
+    professional: int
+    not_professional: int
+    confirmation_rate: float | None
+    complaints_by_professionals: int
+    answer_groups: int
+
+
+class EnterpriseComplaintPublic(_Row):
+    answer_group: str
+    refs: list[str]
+    product: str | None
+    amount_fen: int | None
+    claim_fen: int | None
+    text: str
+    first_filed: dt.date
+
+
+@router.get("/queue")
+def queue(
+    factory: Factory, who: SignedIn, after_id: Page = 0, limit: Limit = 100
+) -> list[FlaggedComplainantPublic]:
+    """Flagged complainants awaiting a decision, highest score first, with their evidence."""
+    with reading(factory) as s:
+        rows = service.review_queue(s, actor=actor_of(who), after_id=after_id, limit=limit)
+    return [FlaggedComplainantPublic.model_validate(r) for r in rows]
+
+
+@router.post("/complainants/{complainant_id}/decide")
+def decide(
+    factory: Factory, who: ApiWriter, complainant_id: Id, body: ComplainantDecide
+) -> ComplainantDecisionPublic:
+    """Confirm a complainant as professional, or not, with a reason (an audit event)."""
+    with transaction(factory) as s:
+        d = service.decide_complainant(
+            s,
+            actor=actor_of(who),
+            complainant_id=complainant_id,
+            professional=body.professional,
+            reason=body.reason,
+        )
+    return ComplainantDecisionPublic.model_validate(d)
+
+
+@router.get("/stats")
+def stats(factory: Factory, who: SignedIn) -> ComplaintStatsPublic:
+    """Flags, decisions, the confirmation rate and the answer groups."""
+    with reading(factory) as s:
+        return ComplaintStatsPublic.model_validate(service.complaint_stats(s, actor=actor_of(who)))
+
+
+@router.get("/about-us")
+def about_enterprise(
+    factory: Factory, who: SignedIn, uscc: Uscc = None, limit: Limit = 100
+) -> list[EnterpriseComplaintPublic]:
+    """The complaints about the enterprise, grouped to answer once (no complainant identity)."""
+    code = enterprise_of(who.enterprise, uscc)
+    with reading(factory) as s:
+        rows = service.enterprise_complaints(s, actor=actor_of(who), uscc=code, limit=limit)
+    return [EnterpriseComplaintPublic.model_validate(r) for r in rows]

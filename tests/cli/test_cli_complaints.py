@@ -1,0 +1,51 @@
+"""`huiqi complaints`: generate, import (bad rows reported, exit 4), detect, queue, decide, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cliutil import accounts, run
+
+
+def test_complaints_from_generation_to_decision(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(data, reviewer=["complaint_officer"], shop=["enterprise=91310115MA10000015"])
+    out = tmp_path / "gen"
+    code, text = run(data, "complaints", "generate", "--complaints", "1500", "--out", str(out))
+    assert code == 0 and "ring members" in text, text
+    export = out / "complaints.csv"
+    lines = export.read_text("utf-8").splitlines()
+    # One broken row: its ID number's check character is wrong.
+    bad = lines[5].split(",")
+    bad[2] = '"' + bad[2].strip('"')[:17] + ("0" if bad[2].strip('"')[17] != "0" else "1") + '"'
+    lines[5] = ",".join(bad)
+    export.write_text("\n".join(lines) + "\n", "utf-8")
+    code, text = run(data, "complaints", "import", str(export), "--json", token=tokens["reviewer"])
+    report = json.loads(text)
+    assert code == 4 and report["rejects"] == [
+        {"line": 6, "reason": "the ID number's check character is wrong: probably mistyped",
+         "ref": report["rejects"][0]["ref"]}
+    ]  # fmt: skip
+    assert report["stored"] == len(lines) - 2
+    code, text = run(data, "complaints", "detect", token=tokens["reviewer"])
+    assert code == 0 and "flagged for review" in text, text
+    code, text = run(data, "complaints", "queue", "--json", token=tokens["reviewer"])
+    queue = json.loads(text)
+    assert code == 0 and queue and "*" in queue[0]["id_masked"]
+    who = str(queue[0]["complainant_id"])
+    code, text = run(
+        data,
+        "complaints",
+        "decide",
+        "professional",
+        who,
+        "--reason",
+        "模板索赔",
+        token=tokens["reviewer"],
+    )
+    assert code == 0 and "professional" in text
+    code, text = run(data, "complaints", "stats", "--json", token=tokens["reviewer"])
+    assert json.loads(text)["professional"] == 1
+    code, text = run(data, "complaints", "queue", token=tokens["shop"])
+    assert code == 5, text

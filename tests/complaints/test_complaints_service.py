@@ -1,0 +1,116 @@
+"""The complaint ledger and its service functions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.complaints import service
+from huiqi.complaints.export import write_stream
+from huiqi.complaints.models import Complainant, Complaint
+from huiqi.complaints.synth import Scenario, generate
+from huiqi.config import get_settings
+from huiqi.db.engine import transaction
+from huiqi.delivery.models import Event
+
+OFFICER = Actor.of("officer", "complaint_officer")
+STEWARD = Actor.of("steward", "data_steward")
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> tuple[Path, int]:
+    stream = generate(Scenario(complaints=2_500, seed=3))
+    path, _ = write_stream(stream, tmp_path / "export", encoding="gbk")
+    return path, stream.complaints.num_rows
+
+
+def test_import_detect_review_decide(
+    sessions: sessionmaker[Session], tmp_path: Path, export: tuple[Path, int]
+) -> None:
+    settings = get_settings(tmp_path / "data")
+    path, rows = export
+    with transaction(sessions) as s:
+        report = service.import_complaints(settings, s, actor=STEWARD, path=path)
+    assert (report.rows, report.stored, report.already_held, report.rejects) == (rows, rows, 0, [])
+    with transaction(sessions) as s:
+        again = service.import_complaints(settings, s, actor=OFFICER, path=path)
+        assert (again.stored, again.already_held) == (0, rows)
+        # No clear identity value is stored anywhere: only hashes and masks.
+        c = s.scalars(select(Complaint).limit(1)).one()
+        assert "*" in (c.phone_masked or "*") and len(c.phone_hash or "x" * 32) == 32
+        assert all("*" in m for m in s.scalars(select(Complainant.id_masked)))
+    with transaction(sessions) as s:
+        run = service.detect_complaints(s, actor=OFFICER)
+    assert run.complaints == rows and run.flagged > 0
+    with transaction(sessions) as s:
+        queue = service.review_queue(s, actor=OFFICER, limit=1000)
+    assert len(queue) == run.flagged
+    assert [q.score for q in queue] == sorted((q.score for q in queue), reverse=True)
+    first = queue[0]
+    assert first.evidence and first.evidence["complaints"] and "*" in first.id_masked
+    with transaction(sessions) as s:
+        decided = service.decide_complainant(
+            s,
+            actor=OFFICER,
+            complainant_id=first.complainant_id,
+            professional=True,
+            reason="同一模板向三十余家企业索要十倍赔偿",
+        )
+        service.decide_complainant(
+            s,
+            actor=OFFICER,
+            complainant_id=queue[1].complainant_id,
+            professional=False,
+            reason="确有质量问题",
+        )
+    assert decided.decision == "professional"
+    with transaction(sessions) as s:
+        after = service.review_queue(s, actor=OFFICER, limit=1000)
+        stats = service.complaint_stats(s, actor=OFFICER)
+        kinds = set(s.scalars(select(Event.kind)))
+    assert len(after) == len(queue) - 2
+    assert (stats.professional, stats.not_professional, stats.pending) == (1, 1, len(queue) - 2)
+    assert stats.confirmation_rate == 0.5 and stats.complaints_by_professionals > 0
+    assert stats.complaints == rows and 0 < stats.answer_groups < rows
+    assert {
+        "complaints_imported",
+        "complaints_detected",
+        "complainant_professional",
+        "complainant_not_professional",
+    } <= kinds
+
+
+def test_an_enterprise_sees_its_complaints_without_identities(
+    sessions: sessionmaker[Session], tmp_path: Path, export: tuple[Path, int]
+) -> None:
+    settings = get_settings(tmp_path / "data")
+    with transaction(sessions) as s:
+        service.import_complaints(settings, s, actor=OFFICER, path=export[0])
+        service.detect_complaints(s, actor=OFFICER)
+        uscc = s.scalars(select(Complaint.uscc).limit(1)).one()
+    enterprise = Actor.of("ent", f"enterprise={uscc}")
+    with transaction(sessions) as s:
+        seen = service.enterprise_complaints(s, actor=enterprise, uscc=uscc)
+    assert seen and sum(len(g.refs) for g in seen) >= len(seen)
+    names = {f.name for f in dataclasses.fields(service.EnterpriseComplaint)}
+    assert not names & {"complainant_id", "id_masked", "name_masked", "phone_masked"}
+    with transaction(sessions) as s, pytest.raises(AccessDenied):
+        service.review_queue(s, actor=enterprise)
+    with transaction(sessions) as s, pytest.raises(AccessDenied):
+        service.decide_complainant(
+            s, actor=enterprise, complainant_id=1, professional=True, reason="x"
+        )
+    with transaction(sessions) as s, pytest.raises(AccessDenied):
+        service.import_complaints(settings, s, actor=enterprise, path=export[0])
+
+
+def test_a_decision_needs_a_reason(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s, pytest.raises(service.ComplaintError, match="reason"):
+        service.decide_complainant(
+            s, actor=OFFICER, complainant_id=1, professional=True, reason=" "
+        )

@@ -1,0 +1,64 @@
+"""The console's queue of flagged complainants and its JSON twin under /api/v1/complaints."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import PASSWORD, Portal, page_token, sign_in
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.access import Actor
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.complaints.export import write_stream
+from huiqi.complaints.service import detect_complaints, import_complaints
+from huiqi.complaints.synth import Scenario, generate
+from huiqi.db.engine import transaction
+
+
+def test_an_officer_decides_on_a_flagged_complainant_in_the_console_and_the_api(
+    portal: Portal,
+) -> None:
+    stream = generate(Scenario(complaints=800, seed=9))
+    export, _ = write_stream(stream, portal.settings.data_dir / "complaints-console")
+    reviewer = Actor.of("seed-reviewer", "complaint_officer")
+    with transaction(portal.factory) as s:
+        import_complaints(portal.settings, s, actor=reviewer, path=export)
+        flagged = detect_complaints(s, actor=reviewer).flagged
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="complaints",
+            roles=[RoleGrant(Role.COMPLAINT_OFFICER)],
+            password=PASSWORD,
+        )
+    officer = sign_in(portal.client(), "complaints")
+    page = officer.get("/console/complaints").text
+    ids = re.findall(r'data-complainant="(\d+)"', page)
+    assert len(ids) == flagged > 1 and "****" in page
+    # A decision without a reason is refused next to its form; with one, it is recorded.
+    form = {"csrf_token": page_token(officer, "/console/complaints"), "decision": "professional"}
+    refused = officer.post(f"/console/complaints/{ids[0]}/decide", data={**form, "reason": " "})
+    assert refused.status_code == 400 and 'id="error-' in refused.text
+    done = officer.post(
+        f"/console/complaints/{ids[0]}/decide",
+        data={**form, "reason": "模板化索赔"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    headers = {"Authorization": f"Bearer {portal.token('complaints')}"}
+    api = portal.client()
+    queue = api.get("/api/v1/complaints/queue", headers=headers).json()
+    assert [str(q["complainant_id"]) for q in queue] == ids[1:]
+    decided = api.post(
+        f"/api/v1/complaints/complainants/{ids[1]}/decide",
+        json={"professional": False, "reason": "确有质量问题"},
+        headers=headers,
+    )
+    assert decided.status_code == 200 and decided.json()["decision"] == "not_professional"
+    stats = api.get("/api/v1/complaints/stats", headers=headers).json()
+    assert (stats["professional"], stats["not_professional"]) == (1, 1)
+    # Someone else (an enterprise) gets neither the queue nor the statistics.
+    ent = {"Authorization": f"Bearer {portal.token('ent1')}"}
+    assert api.get("/api/v1/complaints/queue", headers=ent).status_code == 403
+    assert api.get("/api/v1/complaints/about-us", headers=ent).status_code == 200
