@@ -19,8 +19,8 @@ from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
-from huiqi.web.api import desk as desk_api
 from huiqi.web.api import complaints as complaints_api
+from huiqi.web.api import desk as desk_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
 import huiqi.accounts.models  # registers the account tables
-import huiqi.complaints.models  # noqa: F401 - registers the complaint tables
-import huiqi.delivery.models  # noqa: F401 - registers the ledger tables
+import huiqi.complaints.models
+import huiqi.delivery.models
 import huiqi.desk.models  # noqa: F401 - registers the desk tables
 from huiqi.db.base import Base
 
