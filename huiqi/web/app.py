@@ -19,6 +19,7 @@ from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
+from huiqi.web.api import policies as policies_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -31,6 +32,7 @@ from huiqi.web.views import (
     nearmiss,
     notice,
     oidc,
+    policies_page,
     portal,
     ratings,
     simulate_page,
@@ -78,6 +80,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(services.router)
     app.include_router(attachments_api.router)
+    app.include_router(policies_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(oidc.router)
@@ -92,6 +95,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(dashboard.router)
     app.include_router(simulate_page.router)
+    app.include_router(policies_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")
