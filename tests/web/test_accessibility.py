@@ -24,6 +24,7 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import reading, transaction
+from huiqi.delivery import drafts
 from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 from huiqi.delivery.publish import deliver
@@ -34,6 +35,7 @@ PARK = "测试科技园"
 KEYBOARD = 6  # the enterprise that claims with the keyboard
 LOST = 7  # the enterprise whose records are flagged for review
 LANGUAGES = ("zh-CN", "en")
+BROKEN_DRAFT = f"id: {APPLY}\nversion: 2\nlevel: [\n"  # a YAML error on line 4
 # axe's findings of these impacts fail the test; its rules are WCAG 2.x A and AA.
 BLOCKING = ("serious", "critical")
 RUN = """async (impacts) => {
@@ -92,6 +94,9 @@ def world(portal: Portal) -> Portal:
         headers=owner,
     )
     assert made.status_code == 200, made.text
+    with transaction(portal.factory) as s:  # a draft whose text does not load: errors shown
+        everything = accounts.actor_of(accounts.find_user(s, "everything"))
+        drafts.save_draft(s, actor=everything, policy_id=APPLY, text=BROKEN_DRAFT)
     employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {portal.usccs[LOST]: 0}
     build_store(portal.settings.data_dir, employees)
     with reading(portal.factory) as s:
@@ -144,6 +149,10 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/flagged",
             "/console/dashboard",
             "/console/simulate",
+            "/console/policies",
+            f"/console/policies/{OFFER}/draft",
+            f"/console/policies/{APPLY}/draft",
+            f"/console/simulate?draft={APPLY}",
         ],
     }
 
@@ -193,7 +202,7 @@ def test_every_page_passes_axe_in_both_languages(world: Portal, server: str) -> 
                     context.close()
         finally:
             browser.close()
-    assert checked >= 46
+    assert checked >= 54
     assert not found, "axe-core found serious or critical violations:\n" + readable(found)
 
 
@@ -297,6 +306,16 @@ def test_form_errors_are_shown_next_to_their_field(world: Portal, server: str) -
             errors = _described_errors(page)
             assert len(errors) == 1 and errors[0]["text"] and errors[0]["beside"], errors
             found["/console/flagged"] = violations(page)
+
+            page.goto(f"{server}/console/policies/{APPLY}/draft")  # saved with a YAML error
+            errors = _described_errors(page)
+            assert [e["field"] for e in errors] == ["text"], errors
+            assert errors[0]["beside"] and "4" in errors[0]["text"], errors
+            page.click("#save-button")  # saved again through htmx: the errors stay tied
+            page.wait_for_selector("#saved")
+            errors = _described_errors(page)
+            assert [e["field"] for e in errors] == ["text"] and errors[0]["beside"], errors
+            found["/console/policies/draft"] = violations(page)
         finally:
             browser.close()
     found = {k: v for k, v in found.items() if v}

@@ -182,7 +182,12 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/grants/{grant_id}/notice.pdf",
         "/api/v1/records/{record_id}/attachments",
         "/api/v1/attachments/{attachment_id}",
+        "/api/v1/console/policies",
+        "/api/v1/console/policies/{policy_id}/draft",
+        "/api/v1/console/policies/{policy_id}/draft/publish",
+        "/api/v1/console/versions/{version_id}/retire",
     } == set(paths)
+    assert set(paths["/api/v1/console/policies/{policy_id}/draft"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
     assert (
         "application/pdf"

@@ -271,3 +271,37 @@ def test_any_text_saved_as_a_draft_is_a_clear_answer_never_a_server_error(
     if api.status_code == 200:
         body = api.json()
         assert isinstance(body["lint"]["ok"], bool)
+
+
+def test_the_api_lists_saves_publishes_and_retires(staff: Portal) -> None:
+    client = staff.client()
+    bearer = {"Authorization": f"Bearer {staff.token('publisher')}"}
+    pid = "web-api-new"
+    url = f"/api/v1/console/policies/{pid}/draft"
+    first = client.put(url, json={"text": "id: web-api-new\n"}, headers=bearer)
+    assert first.status_code == 400 and "must load" in first.json()["detail"]
+    saved = client.put(url, json={"text": draft_text(pid, "auto", 1, 100)}, headers=bearer)
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["saved"] and body["published_version"] is None
+    assert body["lint"]["ok"] and body["lint"]["passed"] == 2
+    broken = draft_text(pid, "auto", 1, 100).replace("level: district", "level: [")
+    bad = client.put(url, json={"text": broken}, headers=bearer).json()
+    assert not bad["lint"]["ok"] and isinstance(bad["lint"]["problems"][0]["line"], int)
+    refused = client.post(f"{url}/publish", headers=bearer)
+    assert refused.status_code == 400 and "lint error" in refused.json()["detail"]
+    client.put(url, json={"text": draft_text(pid, "auto", 1, 100)}, headers=bearer)
+    published = client.post(f"{url}/publish", headers=bearer)
+    assert published.status_code == 200, published.text
+    report = published.json()
+    assert report["version"]["version"] == 1 and report["granted"] == report["matched"] == 8
+    assert client.get(url, headers=bearer).json()["saved"] is False
+    lines = {
+        p["policy_id"]: p for p in client.get("/api/v1/console/policies", headers=bearer).json()
+    }
+    assert lines[pid]["status"] == "published" and lines[pid]["delivery"] == "auto"
+    version_id = report["version"]["id"]
+    retired = client.post(
+        f"/api/v1/console/versions/{version_id}/retire", json={"reason": "test"}, headers=bearer
+    )
+    assert retired.status_code == 200 and retired.json()["status"] == "retired"
