@@ -28,6 +28,7 @@ from huiqi.web.views import (
     catalogue,
     console,
     dashboard,
+    finance_page,
     mydata,
     nearmiss,
     notice,
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(simulate_page.router)
     app.include_router(policies_page.router)
+    app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")

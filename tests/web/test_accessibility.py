@@ -153,6 +153,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             f"/console/policies/{OFFER}/draft",
             f"/console/policies/{APPLY}/draft",
             f"/console/simulate?draft={APPLY}",
+            "/console/finance",
         ],
     }
 
@@ -202,7 +203,7 @@ def test_every_page_passes_axe_in_both_languages(world: Portal, server: str) -> 
                     context.close()
         finally:
             browser.close()
-    assert checked >= 54
+    assert checked >= 56
     assert not found, "axe-core found serious or critical violations:\n" + readable(found)
 
 
