@@ -150,6 +150,7 @@ def save_draft(session: Session, *, actor: Actor, policy_id: str, text: str) -> 
     """Save a policy's draft (starting it when there is none): checked, with its lint and
     test results kept. A text that does not load is saved too, and says why."""
     _check_id(policy_id)
+    require_role(actor, f"edit a draft of {policy_id}", *EDITORS)  # before any work
     if len(text) > MAX_TEXT:
         raise DraftError(
             f"the draft has {len(text):,} characters; a policy file has at most {MAX_TEXT:,}"
@@ -228,10 +229,10 @@ def start_draft(
 
 def delete_draft(session: Session, *, actor: Actor, policy_id: str) -> None:
     """Discard a policy's draft (one audit event)."""
-    draft = _draft(session, _check_id(policy_id))
+    draft, published = _draft(session, _check_id(policy_id)), _newest(session, policy_id)
+    _require(actor, _ref(draft, published), f"delete the draft of {policy_id}", *EDITORS)
     if draft is None:
         raise NotFoundError(f"{policy_id} has no draft")
-    require_policy_scope(actor, _draft_ref(draft), f"delete the draft of {policy_id}", *EDITORS)
     session.execute(delete(PolicyDraft).where(PolicyDraft.id == draft.id))
     record_event(
         session,
@@ -267,12 +268,10 @@ def publish_draft(
     from huiqi.delivery.publish import publish
 
     with transaction(factory) as s:
-        draft = _draft(s, _check_id(policy_id))
+        draft, published = _draft(s, _check_id(policy_id)), _newest(s, policy_id)
+        _require(actor, _ref(draft, published), f"publish {policy_id}", Role.POLICY_PUBLISHER)
         if draft is None:
             raise NotFoundError(f"{policy_id} has no draft to publish")
-        require_policy_scope(
-            actor, _draft_ref(draft), f"publish {policy_id}", Role.POLICY_PUBLISHER
-        )
         text, draft_id = draft.source_yaml, draft.id
         lint = check_draft_result(s, check_text(text, f"{policy_id}.yaml"), policy_id)
     why = _refusal(lint)
