@@ -305,3 +305,16 @@ def test_the_api_lists_saves_publishes_and_retires(staff: Portal) -> None:
         f"/api/v1/console/versions/{version_id}/retire", json={"reason": "test"}, headers=bearer
     )
     assert retired.status_code == 200 and retired.json()["status"] == "retired"
+
+
+def test_a_refusal_quoting_the_users_text_is_shown_as_it_is(
+    staff: Portal, publisher: tuple[TestClient, str]
+) -> None:
+    """Regression: a service's message was passed through gettext's %-formatting on the
+    page, so a '%' from the user's own text in it was a server error."""
+    officer, token = publisher
+    url = f"/console/policies/{APPLY}/draft"
+    text = policy_yaml(APPLY, delivery="apply", version=2) + '"100%": 1\n'
+    officer.post(url, data={"text": text, "csrf_token": token})
+    refused = officer.post(f"{url}/publish", data={"csrf_token": token})
+    assert refused.status_code == 409 and "&#39;100%&#39; is not a policy field" in refused.text
