@@ -318,3 +318,14 @@ def test_a_refusal_quoting_the_users_text_is_shown_as_it_is(
     officer.post(url, data={"text": text, "csrf_token": token})
     refused = officer.post(f"{url}/publish", data={"csrf_token": token})
     assert refused.status_code == 409 and "&#39;100%&#39; is not a policy field" in refused.text
+
+
+def test_the_simulate_page_shows_a_draft_error_quoting_a_percent_sign(
+    publisher: tuple[TestClient, str],
+) -> None:
+    """Regression: the simulate page %-formatted the draft's error, so a '%' in the
+    officer's own YAML quoted back in it was a server error."""
+    officer, token = publisher
+    text = policy_yaml("web-sim", version=1) + '"100%": 1\n'
+    shown = officer.post("/console/simulate", data={"text": text, "csrf_token": token})
+    assert shown.status_code == 400 and "&#39;100%&#39; is not a policy field" in shown.text
