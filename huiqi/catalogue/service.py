@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.catalogue.search import SearchText, normalise, parse_query
 from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.statuses import VersionStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import fen_from_yuan
 from huiqi.policies.loader import parse_policy
@@ -178,8 +179,10 @@ def _card(pv: Any, text: str) -> PolicyCard:
 
 
 def _newest_versions(session: Session, policy_id: str | None = None) -> list[PolicyCard]:
-    newest = select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("v")).group_by(
-        PolicyVersion.policy_id
+    newest = (  # a retired version is not in the catalogue
+        select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("v"))
+        .where(PolicyVersion.status == VersionStatus.PUBLISHED)
+        .group_by(PolicyVersion.policy_id)
     )
     if policy_id is not None:
         newest = newest.where(PolicyVersion.policy_id == policy_id)

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors
-from huiqi.policies.loader import Library, load_library
+from huiqi.policies.loader import load_library
 
 # The engine (SQLGlot, DuckDB, NumPy) is imported by 'lint' and 'test' only: 'list'
 # reads the files and nothing else, so it starts in a fraction of a second.
@@ -36,12 +36,10 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
     the shipped library). Exits 4 when an error is found; warnings alone exit 0.
     """
     from huiqi.engine import compile_library
-    from huiqi.engine.edges import edge_errors
-    from huiqi.policies.lint import lint_library
+    from huiqi.engine.policycheck import lint_compiled
 
     lib = compile_library(load_library(_paths(paths)))
-    ran = edge_errors([(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)])
-    findings = lint_library(Library(lib.loaded, [*lib.errors, *ran]))
+    findings = lint_compiled(lib)
     for f in findings:
         colour = "red" if f.severity == "error" else "yellow"
         err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)

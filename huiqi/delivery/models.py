@@ -429,3 +429,24 @@ class Attachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("size > 0", name="not_empty"),)
+
+
+class PolicyDraft(Base):
+    """A policy's YAML as an officer edits it before publishing: one draft per policy,
+    from a published version's text (``base_version``) or new. The scope it is checked
+    against (level, region, department) is the last text that parsed, or the base
+    version's; ``lint`` is the result of the checks run on the last save (JSON)."""
+
+    __tablename__ = "policy_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(120), unique=True)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    source_yaml: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(6))
+    department: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    lint: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -65,6 +65,7 @@ class PaymentResult(StrEnum):
 
 class VersionStatus(StrEnum):
     PUBLISHED = "published"
+    RETIRED = "retired"  # no longer matched or offered; what was granted stays granted
 
 
 class BudgetMode(StrEnum):

@@ -16,7 +16,8 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import (
     PolicyVersion,
 )
-from huiqi.errors import PolicyError
+from huiqi.delivery.statuses import VersionStatus
+from huiqi.errors import NotFoundError, PolicyError
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
 
 if TYPE_CHECKING:
@@ -112,3 +113,34 @@ def published_versions(factory: sessionmaker[Session]) -> Sequence[PolicyVersion
 def policy_ref(pv: PolicyVersion) -> PolicyRef:
     """What a policy scope is checked against, for a published version."""
     return PolicyRef(pv.level, pv.region, pv.department)
+
+
+def retire_version(
+    session: Session, *, actor: Actor, version_id: int, reason: str
+) -> PolicyVersion:
+    """Retire a published version: it is no longer matched, offered or listed in the
+    catalogue; what was granted or offered under it stays as it is. One audit event."""
+    pv = session.get(PolicyVersion, version_id)
+    if pv is None:
+        raise NotFoundError(f"no published policy version with id {version_id}")
+    require_policy_scope(
+        actor, policy_ref(pv), f"retire {pv.policy_id} v{pv.version}", Role.POLICY_PUBLISHER
+    )
+    if pv.status != VersionStatus.PUBLISHED:
+        raise PolicyError(
+            f"{pv.policy_id} v{pv.version} is {pv.status}; only a published one is retired"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise PolicyError("give the reason for retiring this version")
+    pv.status = VersionStatus.RETIRED
+    record_event(
+        session,
+        actor=actor.username,
+        kind="retire",
+        policy_version_id=pv.id,
+        entity=f"policy_version:{pv.id}",
+        reason=reason[:500],
+        data={"policy_id": pv.policy_id, "version": pv.version},
+    )
+    return pv

@@ -21,6 +21,7 @@ from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
 from huiqi.web.api import complaints as complaints_api
 from huiqi.web.api import desk as desk_api
+from huiqi.web.api import policies as policies_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -31,10 +32,12 @@ from huiqi.web.views import (
     console,
     dashboard,
     desk_console,
+    finance_page,
     mydata,
     nearmiss,
     notice,
     oidc,
+    policies_page,
     portal,
     ratings,
     requests,
@@ -85,6 +88,7 @@ def create_app(
     app.include_router(desk_api.router)
     app.include_router(complaints_api.router)
     app.include_router(attachments_api.router)
+    app.include_router(policies_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(oidc.router)
@@ -102,6 +106,8 @@ def create_app(
     app.include_router(simulate_page.router)
     app.include_router(requests.router)
     app.include_router(desk_console.router)
+    app.include_router(policies_page.router)
+    app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 
     @app.middleware("http")

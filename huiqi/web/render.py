@@ -77,6 +77,9 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["figure"] = _figure
     env.globals["LANGUAGES"] = LANGUAGE_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
+    # A message that may come from a service (a user's text inside it, '%' included): the
+    # catalogue's translation when it has one, else the text as it is, never %-formatted.
+    env.globals["message"] = i18n.translations(language).gettext
     return env
 
 

@@ -137,11 +137,13 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
     from huiqi.delivery import (
         applications,
         attachments,
+        batchfiles,
         budget,
         claims,
         corrections,
         dashboard,
         disburse,
+        drafts,
         incremental,
         lifecycle,
         notice,
@@ -153,7 +155,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
-    from huiqi.delivery.versions import publish_text
+    from huiqi.delivery.versions import publish_text, retire_version
     from huiqi.matching import mydata, nearmiss, simulate
     from huiqi.matching import service as matching
     from huiqi.profiles import service as profiles
@@ -407,6 +409,46 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.complaints.service.enterprise_complaints": (
             _in_tx(complaints.enterprise_complaints, uscc=A),
             _row(**SELF, complaint_officer="both"),
+        ),
+        "huiqi.delivery.versions.retire_version": (
+            lambda w, a: _in_tx(retire_version, version_id=w.confirm_version, reason="r")(w, a),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.drafts.list_policy_lines": (
+            _in_tx(drafts.list_policy_lines),
+            _row(**OFFICERS),
+        ),
+        "huiqi.delivery.drafts.open_draft": (
+            _in_tx(drafts.open_draft, policy_id="matrix-confirm"),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
+        "huiqi.delivery.drafts.save_draft": (
+            _in_tx(drafts.save_draft, policy_id="matrix-offer", text=POLICY_TEXT),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
+        "huiqi.delivery.drafts.start_draft": (
+            _in_tx(drafts.start_draft, policy_id="matrix-confirm"),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
+        "huiqi.delivery.drafts.delete_draft": (
+            _in_tx(drafts.delete_draft, policy_id="matrix-confirm"),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
+        "huiqi.delivery.drafts.publish_draft": (
+            lambda w, a: drafts.publish_draft(
+                w.settings, w.factory, actor=a, policy_id="matrix-confirm"
+            ),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.batchfiles.batch_file": (
+            _in_tx(batchfiles.batch_file, batch_id=1, kind="csv"),
+            _row(finance_officer="both"),
+        ),
+        "huiqi.delivery.batchfiles.apply_uploaded_results": (
+            _in_tx(
+                batchfiles.apply_uploaded_results, filename="r.csv", content=b"grant_id,result\n"
+            ),
+            _row(finance_officer="both"),
         ),
         "huiqi.matching.simulate.simulate": (
             _with_settings(simulate.simulate, text=POLICY_TEXT),

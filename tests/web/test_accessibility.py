@@ -29,6 +29,7 @@ from huiqi.complaints.service import detect_complaints, import_complaints
 from huiqi.complaints.synth import Scenario
 from huiqi.complaints.synth import generate as generate_complaints
 from huiqi.db.engine import reading, transaction
+from huiqi.delivery import drafts
 from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 from huiqi.delivery.publish import deliver
@@ -40,6 +41,7 @@ PARK = "测试科技园"
 KEYBOARD = 6  # the enterprise that claims with the keyboard
 LOST = 7  # the enterprise whose records are flagged for review
 LANGUAGES = ("zh-CN", "en")
+BROKEN_DRAFT = f"id: {APPLY}\nversion: 2\nlevel: [\n"  # a YAML error on line 4
 # axe's findings of these impacts fail the test; its rules are WCAG 2.x A and AA.
 BLOCKING = ("serious", "critical")
 RUN = """async (impacts) => {
@@ -106,6 +108,9 @@ def world(portal: Portal) -> Portal:
         headers={"Authorization": f"Bearer {portal.token('ent0')}"},
     )
     assert asked.status_code == 200, asked.text
+    with transaction(portal.factory) as s:  # a draft whose text does not load: errors shown
+        everything = accounts.actor_of(accounts.find_user(s, "everything"))
+        drafts.save_draft(s, actor=everything, policy_id=APPLY, text=BROKEN_DRAFT)
     employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {portal.usccs[LOST]: 0}
     build_store(portal.settings.data_dir, employees)
     with reading(portal.factory) as s:
@@ -171,6 +176,11 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/complaints",
             "/console/dashboard",
             "/console/simulate",
+            "/console/policies",
+            f"/console/policies/{OFFER}/draft",
+            f"/console/policies/{APPLY}/draft",
+            f"/console/simulate?draft={APPLY}",
+            "/console/finance",
         ],
     }
 
@@ -220,7 +230,7 @@ def test_every_page_passes_axe_in_both_languages(world: Portal, server: str) -> 
                     context.close()
         finally:
             browser.close()
-    assert checked >= 46
+    assert checked >= 56
     assert not found, "axe-core found serious or critical violations:\n" + readable(found)
 
 
@@ -332,6 +342,16 @@ def test_form_errors_are_shown_next_to_their_field(world: Portal, server: str) -
             errors = _described_errors(page)
             assert len(errors) == 1 and errors[0]["text"] and errors[0]["beside"], errors
             found["/console/flagged"] = violations(page)
+
+            page.goto(f"{server}/console/policies/{APPLY}/draft")  # saved with a YAML error
+            errors = _described_errors(page)
+            assert [e["field"] for e in errors] == ["text"], errors
+            assert errors[0]["beside"] and "4" in errors[0]["text"], errors
+            page.click("#save-button")  # saved again through htmx: the errors stay tied
+            page.wait_for_selector("#saved")
+            errors = _described_errors(page)
+            assert [e["field"] for e in errors] == ["text"] and errors[0]["beside"], errors
+            found["/console/policies/draft"] = violations(page)
         finally:
             browser.close()
     found = {k: v for k, v in found.items() if v}

@@ -190,7 +190,12 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/requests/{request_id}/reply",
         "/api/v1/requests/{request_id}/transfer",
         "/api/v1/requests/{request_id}/rate",
+        "/api/v1/console/policies",
+        "/api/v1/console/policies/{policy_id}/draft",
+        "/api/v1/console/policies/{policy_id}/draft/publish",
+        "/api/v1/console/versions/{version_id}/retire",
     } == set(paths)
+    assert set(paths["/api/v1/console/policies/{policy_id}/draft"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
     assert (
         "application/pdf"

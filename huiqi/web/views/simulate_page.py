@@ -17,6 +17,7 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading
 from huiqi.delivery import service as ledger
+from huiqi.delivery.drafts import open_draft
 from huiqi.errors import HuiqiError
 from huiqi.matching.simulate import DIMENSIONS, Simulation, simulate
 from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, actor_of
@@ -76,10 +77,16 @@ def _page(
 
 
 @router.get("/console/simulate")
-def simulate_form(request: Request, factory: Factory, who: SignedIn, start: str = "") -> Response:
-    """The draft editor, started from a published policy's text when ``start`` names one."""
+def simulate_form(
+    request: Request, factory: Factory, who: SignedIn, start: str = "", draft: str = ""
+) -> Response:
+    """The draft editor, started from a published policy's text when ``start`` names one,
+    or from a saved draft's text when ``draft`` names its policy (in the officer's scope)."""
     text = ""
-    if start:
+    if draft:
+        with reading(factory) as s:
+            text = open_draft(s, actor=actor_of(who), policy_id=draft[:120]).text
+    elif start:
         with reading(factory) as s:
             text = ledger.latest_version(s, start[:120]).source_yaml
     return _page(request, factory, text)

@@ -10,7 +10,7 @@ and routing rules
   ``desk_attachments``.
 
 Revision ID: 0009
-Revises: 0007 (the merger rechains it after 0008)
+Revises: 0008
 Create Date: 2026-12-01 10:30:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

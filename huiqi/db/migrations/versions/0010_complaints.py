@@ -9,7 +9,7 @@
 - ``complainant_reviews``: officers' decisions (professional or not) with a reason.
 
 Revision ID: 0010
-Revises: 0009 (the merger rechains it after the requests desk's migrations)
+Revises: 0009
 Create Date: 2026-12-01 11:00:00
 """
 

@@ -1,0 +1,89 @@
+"""``/api/v1/console``: the officer console's policies as JSON, for the pages' scripts and
+other government systems: policies with their versions, a policy's draft (read, save with
+its lint and test results, delete, publish) and retiring a version. Each endpoint calls
+one service function (``delivery.drafts``, ``delivery.versions``), which checks access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import drafts
+from huiqi.delivery.versions import retire_version
+from huiqi.web.api.policy_schemas import (
+    DraftPublic,
+    DraftSave,
+    PolicyLinePublic,
+    PublishedPublic,
+    RetireRequest,
+    VersionPublic,
+)
+from huiqi.web.api.v1 import ERRORS
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+
+router = APIRouter(prefix="/api/v1/console", responses=ERRORS, tags=["console"])
+PolicyId = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z][a-z0-9_-]*$")]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/policies")
+def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
+    """Every policy in your policy scope: versions (newest first) with their status
+    (published, retired), department, delivery mode, validity, budget used, and its draft."""
+    with reading(factory) as s:
+        return [
+            PolicyLinePublic.of(line) for line in drafts.list_policy_lines(s, actor=actor_of(who))
+        ]
+
+
+@router.get("/policies/{policy_id}/draft")
+def get_draft(factory: Factory, who: SignedIn, policy_id: PolicyId) -> DraftPublic:
+    """A policy's draft with the lint and test results of its last save (``saved`` false:
+    no draft yet, the text is the newest published version's)."""
+    with reading(factory) as s:
+        return DraftPublic.of(drafts.open_draft(s, actor=actor_of(who), policy_id=policy_id))
+
+
+@router.put("/policies/{policy_id}/draft")
+def save_draft(
+    factory: Factory, who: ApiWriter, policy_id: PolicyId, body: Annotated[DraftSave, Body()]
+) -> DraftPublic:
+    """Save a policy's draft (starting it if needed): it is linted and its test cases are
+    run; the results come back (a text that does not load is saved and says why, by line)."""
+    actor = actor_of(who)
+    with transaction(factory) as s:
+        drafts.save_draft(s, actor=actor, policy_id=policy_id, text=body.text)
+    with reading(factory) as s:
+        return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
+
+
+@router.delete("/policies/{policy_id}/draft")
+def delete_draft(factory: Factory, who: ApiWriter, policy_id: PolicyId) -> DraftPublic:
+    """Discard a policy's draft; what comes back is the policy as published."""
+    actor = actor_of(who)
+    with transaction(factory) as s:
+        drafts.delete_draft(s, actor=actor, policy_id=policy_id)
+    with reading(factory) as s:
+        return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
+
+
+@router.post("/policies/{policy_id}/draft/publish")
+def publish_draft(
+    settings: AppSettings, factory: Factory, who: ApiWriter, policy_id: PolicyId
+) -> PublishedPublic:
+    """Publish a draft whose lint and test cases pass, and deliver it to the eligible
+    enterprises (a policy publisher of its scope); a failing draft is refused (400), saying why."""
+    pv, report = drafts.publish_draft(settings, factory, actor=actor_of(who), policy_id=policy_id)
+    return PublishedPublic.of(pv, report)
+
+
+@router.post("/versions/{version_id}/retire")
+def retire(
+    factory: Factory, who: ApiWriter, version_id: Id, body: Annotated[RetireRequest, Body()]
+) -> VersionPublic:
+    """Retire a published version (a policy publisher of its scope), with the reason."""
+    with transaction(factory) as s:
+        pv = retire_version(s, actor=actor_of(who), version_id=version_id, reason=body.reason)
+        return VersionPublic.of(pv)

@@ -1,0 +1,156 @@
+"""The console API's types for policies, drafts and versions (``XPublic``; amounts in fen
+with the yuan text beside them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
+from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.records import DeliveryReport
+from huiqi.money import format_yuan
+
+
+class DraftSave(BaseModel):
+    text: str = Field(max_length=200_000, description="the policy's YAML")
+
+
+class RetireRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why, for the audit log")
+
+
+class VersionPublic(BaseModel):
+    id: int
+    policy_id: str
+    version: int
+    status: str
+    published_at: dt.datetime
+    published_by: str
+    budget_fen: int | None
+    committed_fen: int
+    committed_yuan: str
+    content_hash: str
+
+    @classmethod
+    def of(cls, v: VersionLine | PolicyVersion, policy_id: str | None = None) -> VersionPublic:
+        return cls(
+            id=v.id,
+            policy_id=policy_id or str(getattr(v, "policy_id", "")),
+            version=v.version,
+            status=v.status,
+            published_at=v.published_at,
+            published_by=v.published_by,
+            budget_fen=v.budget_fen,
+            committed_fen=v.committed_fen,
+            committed_yuan=format_yuan(v.committed_fen),
+            content_hash=v.content_hash,
+        )
+
+
+class ProblemPublic(BaseModel):
+    severity: str
+    message: str
+    line: int | None
+    column: int | None
+    field: str | None
+
+
+class CasePublic(BaseModel):
+    name: str
+    ok: bool
+    message: str
+
+
+class LintPublic(BaseModel):
+    ok: bool
+    errors: int
+    passed: int
+    failed: int
+    problems: list[ProblemPublic]
+    cases: list[CasePublic]
+
+    @classmethod
+    def of(cls, lint: dict[str, Any]) -> LintPublic:
+        return cls.model_validate(lint)
+
+
+class DraftPublic(BaseModel):
+    policy_id: str
+    saved: bool
+    base_version: int | None
+    published_version: int | None
+    text: str
+    author: str | None
+    updated_at: dt.datetime | None
+    lint: LintPublic | None
+
+    @classmethod
+    def of(cls, view: DraftView) -> DraftPublic:
+        d = view.draft
+        return cls(
+            policy_id=view.policy_id,
+            saved=d is not None,
+            base_version=d.base_version if d else None,
+            published_version=view.published.version if view.published else None,
+            text=view.text,
+            author=d.author if d else None,
+            updated_at=d.updated_at if d else None,
+            lint=LintPublic.of(view.lint) if view.lint else None,
+        )
+
+
+class PolicyLinePublic(BaseModel):
+    policy_id: str
+    title_zh: str
+    department: str | None
+    delivery: str | None
+    level: str
+    region: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    status: str
+    budget_fen: int | None
+    committed_fen: int
+    versions: list[VersionPublic]
+    draft_updated_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, line: PolicyLine) -> PolicyLinePublic:
+        return cls(
+            policy_id=line.policy_id,
+            title_zh=line.title_zh,
+            department=line.department,
+            delivery=line.delivery,
+            level=line.level,
+            region=line.region,
+            valid_from=line.valid_from,
+            valid_to=line.valid_to,
+            status=line.status,
+            budget_fen=line.budget_fen,
+            committed_fen=line.committed_fen,
+            versions=[VersionPublic.of(v, line.policy_id) for v in line.versions],
+            draft_updated_at=line.draft.updated_at if line.draft else None,
+        )
+
+
+class PublishedPublic(BaseModel):
+    version: VersionPublic
+    matched: int
+    new_records: int
+    granted: int
+    offered: int
+    applications: int
+
+    @classmethod
+    def of(cls, pv: PolicyVersion, report: DeliveryReport) -> PublishedPublic:
+        return cls(
+            version=VersionPublic.of(pv),
+            matched=report.matched,
+            new_records=report.new_records,
+            granted=report.granted,
+            offered=report.offered,
+            applications=report.applications,
+        )
