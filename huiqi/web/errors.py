@@ -64,7 +64,7 @@ def respond(request: Request, status: int, title: str, message: str) -> Response
     return page(
         request,
         "error.html",
-        {"title": title, "message": message, "status": status},
+        {"title": title, "detail": message, "status": status},
         status_code=status,
     )
 
