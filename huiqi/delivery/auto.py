@@ -13,6 +13,7 @@ from huiqi.db.bulk import bulk_insert
 from huiqi.db.jsontext import compact_json
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
+from huiqi.delivery.chunkaudit import chunk_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import (
     Entitlement,
@@ -150,12 +151,14 @@ def grant_in_bulk(
         if done.rowcount != 1:  # pragma: no cover - the row lock above makes this impossible
             raise IntegrityError("budget guard", {}, Exception("budget would be exceeded"))
     events = []
+    chunked = []
     for r in rows:
         st = statuses[r.uscc]
-        kind = {
-            RecordStatus.GRANTED: "grant",
-            RecordStatus.PENDING_ALLOCATION: "provisional_grant",
-        }.get(st, st)
+        if st == RecordStatus.GRANTED:
+            # Granted amounts never change: the chunk's grants share one event (a digest).
+            chunked.append((grant_ids[r.uscc], r.uscc, r.amount_fen or 0, amounts[r.uscc]))
+            continue
+        kind = "provisional_grant" if st == RecordStatus.PENDING_ALLOCATION else st
         entity = (
             f"grant:{grant_ids[r.uscc]}" if r.uscc in grant_ids else f"entitlement:{ids[r.uscc]}"
         )
@@ -176,6 +179,12 @@ def grant_in_bulk(
                     "snapshot_id": sid,
                 },
             }
+        )
+    if chunked:
+        events.append(
+            chunk_event(
+                actor=actor, at=now, policy_version_id=pv.id, snapshot_id=sid, members=chunked
+            )
         )
     record_events(s, events)
     messages = []
