@@ -14,6 +14,7 @@ from huiqi.db.jsontext import compact_json
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.chunkaudit import chunk_event
+from huiqi.delivery.explanations import OF_RECORD
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import (
     Entitlement,
@@ -78,7 +79,7 @@ def grant_in_bulk(
             for r in rows
         }
     values = []
-    # Each trace is stored twice (record and grant): serialise it once.
+    # The trace is stored once, in the record; the grant refers to it (JSON null).
     ledger = {r.uscc: compact_json(r.ledger) for r in rows}
     now = utcnow()
     for r in rows:
@@ -127,7 +128,7 @@ def grant_in_bulk(
                     "status": GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                     "snapshot_id": sid,
                     "content_hash": pv.content_hash,
-                    "explanation": ledger[r.uscc],
+                    "explanation": OF_RECORD,
                     "created_at": now,
                 }
                 for r in winners
