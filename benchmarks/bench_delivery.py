@@ -103,6 +103,14 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages now (the machine may be shared)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def server_version(engine: Engine) -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -119,6 +127,7 @@ def bench_bulk(
         profiler = cProfile.Profile() if profile else None
         with Timers() as timers:
             started = time.perf_counter()
+            cpu_started = time.process_time()
             if profiler:
                 profiler.enable()
             _, rep = publishing.publish(
@@ -127,10 +136,11 @@ def bench_bulk(
             if profiler:
                 profiler.disable()
             total = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
         with factory() as s:
             grants = s.scalar(select(func.count()).select_from(Grant))
         assert rep.granted == grants == n, (rep.granted, grants, n)
-        out = {"backend": server_version(engine), "total": total, **timers.seconds}
+        out = {"backend": server_version(engine), "total": total, "cpu": cpu, **timers.seconds}
         if profiler:
             buf = io.StringIO()
             pstats.Stats(profiler, stream=buf).sort_stats(
@@ -227,16 +237,16 @@ def main() -> None:
                 f"\nBulk auto-grant of {args.enterprises:,} matches (chunk {args.chunk:,}), seconds"
             )
             print(
-                "| backend | publish total | matching | grant phase (chunks) | of which outbox"
-                " | review-flag pass | grants/s |"
+                "| backend | publish total | client CPU | matching | grant phase (chunks)"
+                " | of which outbox | review-flag pass | grants/s | load average |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
             for backend in backends:
                 r = bench_bulk(backend, work, settings_, args.enterprises, args.chunk, args.profile)
                 print(
-                    f"| {r['backend']} | {r['total']:.1f} | {r['matching']:.1f} |"
+                    f"| {r['backend']} | {r['total']:.1f} | {r['cpu']:.1f} | {r['matching']:.1f} |"
                     f" {r['chunks']:.1f} | {r['outbox']:.1f} | {r['flag']:.1f} |"
-                    f" {args.enterprises / r['total']:,.0f} |",
+                    f" {args.enterprises / r['total']:,.0f} | {load_average()} |",
                     flush=True,
                 )
                 if "profile" in r:

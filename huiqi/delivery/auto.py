@@ -13,11 +13,12 @@ from huiqi.db.bulk import bulk_insert
 from huiqi.db.jsontext import compact_json
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
+from huiqi.delivery.chunkaudit import chunk_event
+from huiqi.delivery.derive import derive_grants, derive_slots
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import (
     Entitlement,
     ExclusivitySlot,
-    Grant,
     PolicyVersion,
     table_of,
     utcnow,
@@ -25,7 +26,6 @@ from huiqi.delivery.models import (
 from huiqi.delivery.records import (
     DeliveryReport,
     ids_of,
-    insert_records,
     max_id,
     message_for,
     record_values,
@@ -77,7 +77,7 @@ def grant_in_bulk(
             for r in rows
         }
     values = []
-    # Each trace is stored twice (record and grant): serialise it once.
+    # The trace is stored once, in the record; the grant refers to it (JSON null).
     ledger = {r.uscc: compact_json(r.ledger) for r in rows}
     now = utcnow()
     for r in rows:
@@ -92,48 +92,27 @@ def grant_in_bulk(
         values.append(v)
     if not values:
         return slow
-    ids = insert_records(s, pv, values, json_text=("explanation",))
+    before = max_id(s, Entitlement)
+    bulk_insert(s, table_of(Entitlement), values, json_text=("explanation",))
     winners = [r for r in rows if statuses[r.uscc] != RecordStatus.BUDGET_EXHAUSTED]
+    won = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
     if pv.exclusivity_group and winners:
-        bulk_insert(
-            s,
-            table_of(ExclusivitySlot),
-            [
-                {
-                    "group_name": pv.exclusivity_group,
-                    "uscc": r.uscc,
-                    "benefit_period": pv.benefit_period,
-                    "entitlement_id": ids[r.uscc],
-                    "amount_fen": amounts[r.uscc],
-                }
-                for r in winners
-            ],
-        )
-    grant_ids: dict[str, int] = {}
+        derive_slots(s, pv, after=before, at=now, status=won)
+    made: list[tuple[int, str, int, int]] = []
     if winners:
-        before = max_id(s, Grant)
-        bulk_insert(
+        made = derive_grants(
             s,
-            table_of(Grant),
-            [
-                {
-                    "entitlement_id": ids[r.uscc],
-                    "policy_version_id": pv.id,
-                    "uscc": r.uscc,
-                    "benefit_period": pv.benefit_period,
-                    "requested_fen": r.amount_fen or 0,
-                    "amount_fen": amounts[r.uscc],
-                    "status": GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
-                    "snapshot_id": sid,
-                    "content_hash": pv.content_hash,
-                    "explanation": ledger[r.uscc],
-                    "created_at": now,
-                }
-                for r in winners
-            ],
-            json_text=("explanation",),
+            pv,
+            after=before,
+            at=now,
+            status=won,
+            grant_status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
         )
-        grant_ids = ids_of(s, Grant, pv, [r.uscc for r in winners], after=before)
+        if len(made) != len(winners):  # pragma: no cover - the chunk's records are its own
+            raise IntegrityError("derived grants", {}, Exception("a chunk's grants went astray"))
+    grant_ids = {m[1]: m[0] for m in made}
+    refused = [r.uscc for r in rows if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED]
+    ids = ids_of(s, Entitlement, pv, refused, after=before) if refused else {}
     total = sum(amounts[r.uscc] for r in winners)
     if pv.budget_fen is not None and not provisional and total:
         done = cast(
@@ -150,12 +129,12 @@ def grant_in_bulk(
         if done.rowcount != 1:  # pragma: no cover - the row lock above makes this impossible
             raise IntegrityError("budget guard", {}, Exception("budget would be exceeded"))
     events = []
+    chunked = made if not provisional else []  # granted amounts never change: one event
     for r in rows:
         st = statuses[r.uscc]
-        kind = {
-            RecordStatus.GRANTED: "grant",
-            RecordStatus.PENDING_ALLOCATION: "provisional_grant",
-        }.get(st, st)
+        if st == RecordStatus.GRANTED:
+            continue
+        kind = "provisional_grant" if st == RecordStatus.PENDING_ALLOCATION else st
         entity = (
             f"grant:{grant_ids[r.uscc]}" if r.uscc in grant_ids else f"entitlement:{ids[r.uscc]}"
         )
@@ -176,6 +155,12 @@ def grant_in_bulk(
                     "snapshot_id": sid,
                 },
             }
+        )
+    if chunked:
+        events.append(
+            chunk_event(
+                actor=actor, at=now, policy_version_id=pv.id, snapshot_id=sid, members=chunked
+            )
         )
     record_events(s, events)
     messages = []

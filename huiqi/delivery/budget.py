@@ -302,8 +302,12 @@ def allocate_pro_rata(
             f" {format_yuan(claims[g.id], grouping=False)} yuan of {format_yuan(claimed, grouping=False)} yuan in total, {budget_en},"
             f" allocated {format_yuan(share, grouping=False)} yuan"
         )
+        # The allocation's note makes the grant's explanation its own (a copy of its
+        # record's, which stays as it was made).
+        ent = entitlements.get(g.entitlement_id)
+        own = g.explanation if g.explanation is not None else ent.explanation if ent else {}
         g.explanation = {
-            **(g.explanation or {}),
+            **(own or {}),
             "allocation": {
                 "claimed_fen": claims[g.id],
                 "allocated_fen": share,
@@ -315,7 +319,6 @@ def allocate_pro_rata(
             release_cap(session, pv.cap_group, g.uscc, g.benefit_period, claims[g.id] - share)
         g.amount_fen = share
         g.status = GrantStatus.GRANTED
-        ent = entitlements.get(g.entitlement_id)
         if ent is not None and ent.status == RecordStatus.PENDING_ALLOCATION:
             ent.status = RecordStatus.GRANTED
             ent.status_reason = reason

@@ -31,7 +31,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery import counts
 from huiqi.delivery.audit import ChainReport, record_event
-from huiqi.delivery.models import Batch, BatchItem, Event, Grant, PolicyVersion
+from huiqi.delivery.models import Batch, BatchItem, Entitlement, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import BatchStatus, GrantStatus
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import create_private_file, open_private, private_dir
@@ -163,7 +163,10 @@ def membership_line(grant_id: int, uscc: str, amount_fen: int) -> bytes:
 def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[str]]:
     """The batch's file rows in grant order, read in chunks; each grant's membership line
     goes into ``digest`` (a hashlib object) as its row goes by."""
-    name = Grant.explanation["name"].as_string()
+    # The grant's own explanation, or else its record's (huiqi.delivery.explanations).
+    name = func.coalesce(
+        Grant.explanation["name"].as_string(), Entitlement.explanation["name"].as_string()
+    )
     query = (
         select(
             BatchItem.grant_id,
@@ -174,6 +177,7 @@ def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[st
             PolicyVersion.version,
         )
         .join(Grant, Grant.id == BatchItem.grant_id)
+        .join(Entitlement, Entitlement.id == Grant.entitlement_id)
         .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
         .where(BatchItem.batch_id == batch_id)
         .order_by(BatchItem.grant_id)

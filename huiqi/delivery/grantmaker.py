@@ -157,7 +157,7 @@ def make_grant(
                 status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
                 snapshot_id=ent.snapshot_id,
                 content_hash=pv.content_hash,
-                explanation=ent.explanation,
+                explanation=None,  # its record's (huiqi.delivery.explanations)
             )
             session.add(grant)
             ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED

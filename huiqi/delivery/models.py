@@ -146,7 +146,10 @@ class Grant(Base):
     status: Mapped[str] = mapped_column(String(24))  # a GrantStatus
     snapshot_id: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # JSON null: the grant's explanation is its record's (``entitlements.explanation``, never
+    # rewritten), stored once; read it with ``huiqi.delivery.explanations.of_grant``.
+    # Grants made before 2026-12-01 and allocated grants (pro rata) hold their own.
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.delivery.chunkaudit import chunk_event_of
+from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.models import DirectoryEntry, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus
 from huiqi.delivery.versions import policy_ref
@@ -84,13 +86,16 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
             f" granted ({', '.join(NOTICE_STATUSES)})"
         )
     policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
-    held = {c.get("id") for c in grant.explanation.get("criteria", []) if c.get("state") == "met"}
-    event = session.execute(
+    explanation = of_grant(session, grant)
+    held = {c.get("id") for c in explanation.get("criteria", []) if c.get("state") == "met"}
+    own = session.execute(
         select(Event.id, Event.hash)
         .where(Event.entity == f"grant:{grant.id}")
         .order_by(Event.id)
         .limit(1)
     ).first()
+    chunk = None if own else chunk_event_of(session, grant.id)  # granted in bulk: its chunk's
+    event = (own[0], own[1]) if own else (chunk[0], chunk[2]) if chunk else None
     return GrantNotice(
         grant_id=grant.id,
         uscc=grant.uscc,

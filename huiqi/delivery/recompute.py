@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import Actor, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
+from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.delivery.versions import compile_version, policy_ref
 from huiqi.engine import STATUSES, snapshot_result_rows
@@ -57,13 +58,13 @@ def recompute(
             also=(Role.FINANCE_OFFICER, Role.ADMIN),
         )
         cp = compile_version(pv)
+        stored = of_grant(s, grant)
     _, rows = snapshot_result_rows(
         settings, cp, snapshot_id=grant.snapshot_id, statuses=STATUSES, usccs=[grant.uscc]
     )
     if not rows:
         raise NotFoundError(f"enterprise {grant.uscc} is not in snapshot {grant.snapshot_id}")
     row = rows[0]
-    stored = grant.explanation
     rec = Recomputation(
         grant_id=grant.id,
         policy=f"{pv.policy_id} v{pv.version}",

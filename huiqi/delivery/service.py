@@ -20,6 +20,7 @@ from huiqi.accounts.access import (
     require_role,
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.delivery import chunkaudit
 from huiqi.delivery.audit import ChainReport, verify_chain
 from huiqi.delivery.models import (
     Application,
@@ -292,11 +293,17 @@ def audit_log(
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[EventRow]:
-    """The newest audit events first (who did what, when, why); admins only."""
+    """The newest audit events first (who did what, when, why); admins only.
+
+    An enterprise's trail (``uscc``) and a grant's (``entity="grant:N"``) include the
+    bulk-grant chunk events that hold its grants (:mod:`huiqi.delivery.chunkaudit`)."""
     require_role(actor, "read the audit log", Role.ADMIN)
     query = select(Event).order_by(Event.id.desc()).limit(_limit(limit))
     if uscc:
-        query = query.where(Event.uscc == uscc)
+        chunks = chunkaudit.entities_of_enterprise(session, uscc)
+        query = query.where(
+            or_(Event.uscc == uscc, Event.entity.in_(chunks)) if chunks else Event.uscc == uscc
+        )
     if entity:
         query = query.where(Event.entity.in_(_entities_of(session, entity)))
     if kind:
@@ -310,13 +317,15 @@ def audit_log(
 
 
 def _entities_of(session: Session, entity: str) -> list[str]:
-    """The entities whose events make up ``entity``'s trail: a grant's own, and those of the
-    disbursement batches that hold it (a batch's export is one event for all its grants)."""
+    """The entities whose events make up ``entity``'s trail: a grant's own, the bulk-grant
+    chunk that holds it, and the disbursement batches that hold it (a chunk's grants and a
+    batch's export are one event each for all their grants)."""
     kind, _, key = entity.partition(":")
     if kind != "grant" or not key.isdigit():
         return [entity]
+    chunk = chunkaudit.chunk_event_of(session, int(key))
     batches = session.scalars(select(BatchItem.batch_id).where(BatchItem.grant_id == int(key)))
-    return [entity, *(f"batch:{b}" for b in batches)]
+    return [entity, *([chunk[1]] if chunk else []), *(f"batch:{b}" for b in batches)]
 
 
 def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
@@ -327,6 +336,9 @@ def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
         return chain
     from huiqi.delivery.disburse import verify_batch_members  # the export's writers: only here
 
+    chunks = chunkaudit.verify_chunks(session)
+    if not chunks.ok:
+        return ChainReport(chain.checked, chunks.broken_seq, chunks.broken_id, chunks.problem)
     batches = verify_batch_members(session)
     return ChainReport(chain.checked, batches.broken_seq, batches.broken_id, batches.problem)
 

@@ -15,6 +15,7 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.delivery import applications as apps
 from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.models import Entitlement, Event, Grant, Notification, PolicyVersion
 from huiqi.delivery.publish import deliver, publish_text
@@ -50,18 +51,23 @@ def test_auto_policy_grants_every_eligible_enterprise_with_its_explanation(
             sid,
             pv.content_hash,
         )
-        # The stored explanation is the trace's ledger form: per-enterprise parts only.
-        assert g.explanation["criteria"] == [
+        # The stored explanation is the trace's ledger form: per-enterprise parts only,
+        # stored once in the record and read through the grant.
+        assert g.explanation is None
+        explanation = of_grant(s, g)
+        assert explanation["criteria"] == [
             {"id": "insured", "state": "met", "values": {"insured_employees__2025": 5}}
         ]
-        assert "fields" not in g.explanation and g.explanation["amount"]["amount_fen"] == 500_000
+        assert "fields" not in explanation and explanation["amount"]["amount_fen"] == 500_000
         inbox = s.scalars(
             select(Notification).where(Notification.uscc == c, Notification.channel == "inbox")
         ).all()
         assert [n.kind for n in inbox] == ["granted"]
         assert "5,000.00" in inbox[0].subject
-        kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
-        assert kinds.count("grant") == 2 and kinds[0] == "publish"
+        events = list(s.scalars(select(Event).order_by(Event.id)))
+        # The chunk's two grants share one audit event, which names them.
+        assert [e.kind for e in events] == ["publish", "grants_made"]
+        assert events[1].data is not None and events[1].data["grants"] == 2
 
 
 def test_publishing_twice_creates_nothing_new(
