@@ -38,6 +38,8 @@ STAFF = {
     ],
     "finance": [RoleGrant(Role.FINANCE_OFFICER)],
     "steward": [RoleGrant(Role.DATA_STEWARD)],
+    "desk": [RoleGrant(Role.DESK_OFFICER, "*"), RoleGrant(Role.DESK_HEAD, "*")],
+    "complaints": [RoleGrant(Role.COMPLAINT_OFFICER)],
 }
 
 
@@ -114,6 +116,8 @@ def create_enterprise_accounts(
         DemoAccount("officer", tuple(map(str, STAFF["officer"])), "publish, review, simulate"),
         DemoAccount("finance", ("finance_officer",), "disbursement batches, payment results"),
         DemoAccount("steward", ("data_steward",), "imports and snapshots"),
+        DemoAccount("desk", tuple(map(str, STAFF["desk"])), "enterprises' requests (诉求)"),
+        DemoAccount("complaints", ("complaint_officer",), "flagged complainants (职业举报)"),
     ]
     chosen = _offer_enterprise(settings, run)
     if chosen is not None:

@@ -55,6 +55,11 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
         assert code == 0, (args, out)
         return out
 
+    # The desk and complaint officers of the README's table sign in and see their queues.
+    login("desk")
+    ok("desk", "list")
+    login("complaints")
+    ok("complaints", "queue")
     login("officer")
     assert "granted" in ok("publish", str(LIBRARY / "sh-stable-jobs-refund-2026.yaml"))
     assert "offered" in ok("publish", str(LIBRARY / "sh-startup-opening-subsidy-2026.yaml"))
