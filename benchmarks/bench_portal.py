@@ -96,6 +96,11 @@ def run(base: str, clients: int, seconds: float, think: float = 0.0) -> dict[str
         headers = {"X-CSRF-Token": CSRF.search(client.get("/policies").text)[1]}  # type: ignore[index]
         mine: dict[str, list[float]] = defaultdict(list)
         i = 0
+        if think:
+            # People arrive spread over a think time, as a load generator's spawn rate
+            # spreads them; all 100 starting in the same millisecond would measure a
+            # burst of 100 homes queued behind each other, which no portal sees.
+            time.sleep(random.uniform(0, think))
         while time.perf_counter() < stop:
             name, method, path = requests[i % len(requests)]
             i += 1
