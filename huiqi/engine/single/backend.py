@@ -94,12 +94,14 @@ class SingleBackend(Backend):
         program = program_for(policies)
         profiles, pop = self._profiles(source, usccs, program)
         found: list[tuple[int, str, Evaluation]] = []
+        wide_of: dict[str, list[int]] = {}
         for prof in profiles:
             row = program.row(prof, pop)
             wide = program.wide(row)
             found += [(i, prof.uscc, ev) for i, ev in program.kept(prof, pop, row=row, skip=wide)]
             if wide:
-                found += self._bulk(source, program, sorted(wide), prof.uscc, evaluate=True)
+                wide_of[prof.uscc] = sorted(wide)
+        found += self._bulk(source, program, wide_of, evaluate=True)
         # By policy, then enterprise, as every backend answers.
         return [ev for _, _, ev in sorted(found, key=lambda t: t[:2])]
 
@@ -116,17 +118,19 @@ class SingleBackend(Backend):
         profiles, pop = self._profiles(source, usccs, program)
         sid = source.id if isinstance(source, Snapshot) and snapshot_id is None else snapshot_id
         found: list[tuple[int, str, PolicyTrace]] = []
+        wide_of: dict[str, list[int]] = {}
         for prof in profiles:
             row = program.row(prof, pop)
             wide = program.wide(row)
             pairs = program.trace(prof, pop, statuses=statuses, snapshot_id=sid, row=row, skip=wide)
             found += [(i, prof.uscc, t) for i, t in pairs]
             if wide:
-                found += [
-                    (i, u, t)
-                    for i, u, t in self._bulk(source, program, sorted(wide), prof.uscc, sid=sid)
-                    if t.status in statuses
-                ]
+                wide_of[prof.uscc] = sorted(wide)
+        found += [
+            (i, u, t)
+            for i, u, t in self._bulk(source, program, wide_of, sid=sid)
+            if t.status in statuses
+        ]
         # By policy, then enterprise.
         return [t for _, _, t in sorted(found, key=lambda t: t[:2])]
 
@@ -134,18 +138,40 @@ class SingleBackend(Backend):
     def _bulk(
         source: Source,
         program: Program,
-        indexes: list[int],
-        uscc: str,
+        wide_of: dict[str, list[int]],
         *,
         sid: int | None = None,
         evaluate: bool = False,
     ) -> list[tuple[int, str, Any]]:
         """Policies reading a value wider than its dictionary range, on the bulk engine
-        (whose sized arithmetic decides whether such a row is an error), with their index."""
+        (whose sized arithmetic decides whether such a row is an error), with their index.
+
+        One call for every enterprise that has such a value (``wide_of``: USCC → the
+        policies' indexes), not one per enterprise: each call loads the source, so a
+        population with many wide values was evaluated in time quadratic in its size."""
+        if not wide_of:
+            return []
+        indexes = sorted(set().union(*wide_of.values()))
         chosen = [program.policies[i] for i in indexes]
+        usccs = sorted(wide_of)
         bulk = get_backend("duckdb")
         if evaluate:
-            rows: list[Any] = bulk.evaluate(source, chosen, usccs=[uscc])
+            rows: list[Any] = bulk.evaluate(source, chosen, usccs=usccs)
         else:
-            rows = bulk.trace(source, chosen, usccs=[uscc], snapshot_id=sid)
-        return [(i, uscc, r) for i, r in zip(indexes, rows, strict=True)]
+            rows = bulk.trace(source, chosen, usccs=usccs, snapshot_id=sid)
+        # The bulk engine answers one row per policy and enterprise, by policy in the order
+        # asked (the enterprises in the source's order within each policy).
+        n = len(usccs)
+        if len(rows) != len(chosen) * n:
+            raise RuntimeError(f"{len(rows)} rows for {len(chosen)} policies x {n} enterprises")
+        out: list[tuple[int, str, Any]] = []
+        for g, (i, policy) in enumerate(zip(indexes, chosen, strict=True)):
+            group = rows[g * n : (g + 1) * n]
+            if {r.policy_id for r in group} != {policy.policy.id} or (
+                {r.uscc for r in group} != set(usccs)
+            ):
+                raise RuntimeError(
+                    f"the bulk engine's rows for {policy.policy.id} are not as asked"
+                )
+            out += [(i, r.uscc, r) for r in group if i in wide_of[r.uscc]]
+        return out
