@@ -53,12 +53,17 @@ def _too_large(size: int, limit: int) -> UploadTooLarge:
     )
 
 
-async def read_bounded_upload(request: Request, upload: object, limit: int) -> tuple[str, bytes]:
-    """An uploaded file's name and content for the API: UploadTooLarge (413) when the body
-    says or proves it is larger than ``limit``, AttachmentError (400) when no file came."""
+def refuse_too_large(request: Request, limit: int) -> None:
+    """For the API: UploadTooLarge (413) when the body says it holds more than a file of
+    ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + SLACK:
         raise _too_large(int(declared), limit)
+
+
+async def read_bounded(upload: object, limit: int) -> tuple[str, bytes]:
+    """For the API: an uploaded file's name and content; UploadTooLarge (413) when it is
+    larger than ``limit``, AttachmentError (400) when no file came."""
     name, content = await read_upload(upload, limit)
     if len(content) > limit:
         raise _too_large(len(content), limit)

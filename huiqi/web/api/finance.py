@@ -23,7 +23,7 @@ from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
-from huiqi.web.uploads import read_bounded_upload
+from huiqi.web.uploads import read_bounded, refuse_too_large
 
 router = APIRouter(
     prefix="/api/v1/finance",
@@ -140,7 +140,8 @@ async def upload_results(
     """Apply the finance system's payment results (as ``huiqi disburse results``): 200 with
     the rows applied and each row refused (line, column, reason); 400 when the file cannot
     be read at all; 413 above ``HUIQI_WEB_MAX_UPLOAD_MB``."""
-    name, content = await read_bounded_upload(request, file, web.max_upload_bytes)
+    refuse_too_large(request, web.max_upload_bytes)
+    name, content = await read_bounded(file, web.max_upload_bytes)
     actor = actor_of(who)
 
     def apply() -> ResultReport:
