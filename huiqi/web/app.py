@@ -37,6 +37,7 @@ from huiqi.web.views import (
     mydata,
     nearmiss,
     notice,
+    officer_inbox,
     oidc,
     policies_page,
     portal,
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(simulate_page.router)
     app.include_router(requests.router)
     app.include_router(desk_console.router)
+    app.include_router(officer_inbox.router)
     app.include_router(policies_page.router)
     app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")

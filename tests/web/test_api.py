@@ -202,6 +202,8 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/console/policies/{policy_id}/draft",
         "/api/v1/console/policies/{policy_id}/draft/publish",
         "/api/v1/console/versions/{version_id}/retire",
+        "/api/v1/console/inbox",
+        "/api/v1/console/inbox/{message_id}/read",
     } == set(paths)
     assert set(paths["/api/v1/console/policies/{policy_id}/draft"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
