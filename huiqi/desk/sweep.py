@@ -37,6 +37,7 @@ class SweepReport:
     reminded: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    messages: int = 0  # written to officers' inboxes
 
 
 def _mark(session: Session, req: DeskRequest, column: str, at: dt.datetime) -> bool:
@@ -74,7 +75,9 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
                     at,
                     {"late_to": late, "due": due.isoformat()},
                 )
-                notify_officers(session, req, kind="escalation", task=late, due=due, at=at)
+                report.messages += notify_officers(
+                    session, req, kind="escalation", task=late, due=due, at=at
+                )
                 report.escalated.append(req.id)
             continue
         column = "ack_reminded_at" if acking else "answer_reminded_at"
@@ -100,7 +103,9 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
                 },
             )
             task = "acknowledge" if acking else "answer"
-            notify_officers(session, req, kind="reminder", task=task, due=due, at=at)
+            report.messages += notify_officers(
+                session, req, kind="reminder", task=task, due=due, at=at
+            )
             report.reminded.append(req.id)
     session.flush()
     return report

@@ -58,17 +58,17 @@ def test_the_sweep_tells_officers_then_heads_once_each(
 ) -> None:
     req = filed(sessions)  # funding → 市财政局: ack by Sat 14 Feb
     with transaction(sessions) as s:
-        sweep(s, actor=SCHEDULER, now=_at(13))
+        assert sweep(s, actor=SCHEDULER, now=_at(13)).messages == 3
     with transaction(sessions) as s:
-        sweep(s, actor=SCHEDULER, now=_at(13))  # twice: nothing more
+        assert sweep(s, actor=SCHEDULER, now=_at(13)).messages == 0  # twice: nothing more
     reminder = [("reminder", req.id, "acknowledge", "2026-02-14")]
     for name in ("fin-officer", "fin-officer-2", "every-officer"):
         assert inbox(sessions, staff[name]) == reminder, name
     for name in ("fin-head", "sci-officer", "sci-head", "gone-officer"):
         assert inbox(sessions, staff[name]) == [], name
     with transaction(sessions) as s:
-        sweep(s, actor=SCHEDULER, now=_at(16))  # the 14th has passed: escalated
-        sweep(s, actor=SCHEDULER, now=_at(17))
+        assert sweep(s, actor=SCHEDULER, now=_at(16)).messages == 1  # past the 14th: escalated
+        assert sweep(s, actor=SCHEDULER, now=_at(17)).messages == 0
     assert inbox(sessions, staff["fin-head"]) == [
         ("escalation", req.id, "acknowledge", "2026-02-14")
     ]
