@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
+from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, compile_policy, get_backend, open_snapshot
@@ -34,6 +34,13 @@ from huiqi.profiles.dictionary import load_dictionary
 # What the eligible are broken down by: static fields, and yearly ones in the data year.
 DIMENSIONS = ("district_code", "industry_section", "size_class")
 MAX_SAMPLE = 1000
+SIMULATORS = (Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER)
+
+
+def require_simulator(actor: Actor) -> None:
+    """AccessDenied unless the actor may simulate some policy (the draft's own scope is
+    checked when it is simulated)."""
+    require_role(actor, "simulate policies", *SIMULATORS)
 
 
 @dataclass(frozen=True)
@@ -157,8 +164,7 @@ def simulate(
         actor,
         PolicyRef(p.level, p.region, p.department.zh),
         f"simulate {p.id}",
-        Role.POLICY_AUTHOR,
-        Role.POLICY_PUBLISHER,
+        *SIMULATORS,
     )
     cp = compile_policy(loaded)
     if not 0 <= sample <= MAX_SAMPLE:

@@ -15,18 +15,12 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from huiqi.accounts.roles import DESK_ROLES, POLICY_ROLES, Role
+from huiqi.accounts.roles import Role
 from huiqi.money import format_yuan
 from huiqi.web import i18n
+from huiqi.web.console_pages import pages_for
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 
-STAFF_ROLES = (
-    *sorted(POLICY_ROLES),
-    *sorted(DESK_ROLES),
-    Role.DATA_STEWARD,
-    Role.FINANCE_OFFICER,
-    Role.ADMIN,
-)
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 
@@ -90,12 +84,14 @@ def page(
     language = i18n.choose(request.cookies.get(i18n.COOKIE))
     actor = getattr(request.state, "actor", None)
     own = [s for s in actor.scopes(Role.ENTERPRISE) if s] if actor else []
+    console = pages_for(g.role for g in actor.grants) if actor else []
     values = {
         "request": request,
         "enterprise": own[0] if len(own) == 1 else None,
         "portal_user": bool(actor and actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)),
-        # Officers see the console in the navigation (what they may do there, the services decide).
-        "staff_user": bool(actor and actor.has(*STAFF_ROLES)),
+        # Officers see the console's pages their roles open (the services still decide).
+        "console_pages": console,
+        "staff_user": bool(console),
         "lang": language,
         "csrf_token": csrf_token(request),
         "actor": actor,

@@ -19,7 +19,7 @@ from huiqi.db.engine import reading
 from huiqi.delivery import service as ledger
 from huiqi.delivery.drafts import open_draft
 from huiqi.errors import HuiqiError
-from huiqi.matching.simulate import DIMENSIONS, Simulation, simulate
+from huiqi.matching.simulate import DIMENSIONS, Simulation, require_simulator, simulate
 from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -82,6 +82,7 @@ def simulate_form(
 ) -> Response:
     """The draft editor, started from a published policy's text when ``start`` names one,
     or from a saved draft's text when ``draft`` names its policy (in the officer's scope)."""
+    require_simulator(actor_of(who))
     text = ""
     if draft:
         with reading(factory) as s:

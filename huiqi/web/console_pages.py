@@ -1,0 +1,98 @@
+"""The officer console's pages and the roles each is for.
+
+The console's index and its navigation bar show an officer only the pages their roles
+open; a desk officer is not offered the finance page only to be refused there. This is
+presentation: every page still asks the service layer, which decides. The roles below
+are the ones those services accept (tests/web/test_console_nav.py signs in as every
+demo account and checks that each page shown opens and each page hidden is refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from huiqi.accounts.roles import DESK_ROLES, POLICY_ROLES, Role
+from huiqi.web.i18n import N_
+
+_READ_ALL = frozenset({Role.FINANCE_OFFICER, Role.ADMIN})  # the ledger's city-wide readers
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    path: str
+    label: str  # the navigation bar's word
+    title: str  # the index's line
+    roles: frozenset[Role]
+
+
+PAGES: tuple[ConsolePage, ...] = (
+    ConsolePage(
+        "/console/policies",
+        N_("Policies"),
+        N_("Policies: drafts, versions, publishing"),
+        POLICY_ROLES,
+    ),
+    ConsolePage(
+        "/console/applications",
+        N_("Applications"),
+        N_("Applications to review (申报)"),
+        frozenset({Role.POLICY_REVIEWER}) | _READ_ALL,
+    ),
+    ConsolePage(
+        "/console/corrections",
+        N_("Corrections"),
+        N_("Data-correction requests"),
+        frozenset({Role.DATA_STEWARD}),
+    ),
+    ConsolePage(
+        "/console/requests",
+        N_("Requests"),
+        N_("Enterprises' requests (诉求)"),
+        DESK_ROLES,
+    ),
+    ConsolePage(
+        "/console/inbox",
+        N_("Officer inbox"),
+        N_("Officer inbox: reminders and escalations of requests"),
+        DESK_ROLES,
+    ),
+    ConsolePage(
+        "/console/flagged",
+        N_("Flagged records"),
+        N_("Records flagged after a data change"),
+        POLICY_ROLES | _READ_ALL,
+    ),
+    ConsolePage(
+        "/console/complaints",
+        N_("Flagged complainants"),
+        N_("Flagged complainants (职业举报): evidence and decisions"),
+        frozenset({Role.COMPLAINT_OFFICER}),
+    ),
+    ConsolePage(
+        "/console/dashboard",
+        N_("Dashboard"),
+        N_("Dashboard"),
+        POLICY_ROLES | _READ_ALL,
+    ),
+    ConsolePage(
+        "/console/simulate",
+        N_("Simulation"),
+        N_("Simulate a draft policy before publishing"),
+        frozenset({Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER}),
+    ),
+    ConsolePage(
+        "/console/finance",
+        N_("Finance"),
+        N_("Finance: disbursement batches and payment results"),
+        _READ_ALL,
+    ),
+)
+
+STAFF_ROLES: frozenset[Role] = frozenset().union(*(p.roles for p in PAGES))
+
+
+def pages_for(roles: Iterable[Role]) -> list[ConsolePage]:
+    """The console pages someone holding ``roles`` is offered, in the console's order."""
+    held = set(roles)
+    return [p for p in PAGES if p.roles & held]
