@@ -78,6 +78,9 @@ def notify_officers(
 
 
 def _user_id(session: Session, actor: Actor) -> int | None:
+    """The actor's account: as signed in, or by its (unique) name."""
+    if actor.user_id is not None:
+        return actor.user_id
     return session.scalar(select(User.id).where(User.username == actor.username))
 
 
