@@ -1,4 +1,4 @@
-"""Delivery commands: publish, deliver, claim, applications, expiry and allocation.
+"""Delivery commands: publish, retire, deliver, claim, applications, expiry and allocation.
 
 Each command parses its input, calls one service function as the signed-in user
 (``huiqi login`` or ``HUIQI_TOKEN``) and renders the result; every access check
@@ -13,7 +13,9 @@ import click
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    JSON_OPTION,
     console,
+    emit_json,
     handle_errors,
     listing_filters,
     settings_from,
@@ -29,6 +31,7 @@ from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.publish import deliver as deliver_version
 from huiqi.delivery.publish import publish as publish_file
 from huiqi.delivery.review import Outcome, resolve_flag
+from huiqi.delivery.versions import retire_named
 from huiqi.errors import NotFoundError
 
 
@@ -52,6 +55,34 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
         )
         console.print(f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)")
         console.print(rep.summary())
+
+
+@click.command()
+@click.argument("policy_id")
+@click.argument("version", type=int)
+@click.option("--reason", required=True, help="Why it is retired (kept in the audit log).")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def retire(ctx: click.Context, policy_id: str, version: int, reason: str, as_json: bool) -> None:
+    """Retire a published policy version: no longer matched, offered or listed.
+
+    Needs the policy_publisher role for the policy's district or department. What was
+    granted or offered under it stays as it is; the reason goes to the audit log.
+    """
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        pv = retire_named(s, actor=actor, policy_id=policy_id, version=version, reason=reason)
+        done = {
+            "id": pv.id,
+            "policy_id": pv.policy_id,
+            "version": pv.version,
+            "status": str(pv.status),
+        }
+    if as_json:
+        emit_json({**done, "reason": reason.strip()})
+        return
+    console.print(f"retired {policy_id} v{version}")
 
 
 @click.command()

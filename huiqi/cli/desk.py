@@ -296,7 +296,8 @@ def desk_sweep(ctx: click.Context, as_json: bool) -> None:
         emit_json(report)
         return
     console.print(
-        f"{report.today}: {len(report.reminded)} reminded, {len(report.escalated)} escalated"
+        f"{report.today}: {len(report.reminded)} reminded, {len(report.escalated)} escalated,"
+        f" {report.messages} message(s) to officers' inboxes"
     )
     for problem in report.problems:
         console.print(f"  {problem}", markup=False)

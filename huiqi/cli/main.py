@@ -120,6 +120,9 @@ COMMANDS = {
     "records": LazyCommand(
         _L, "records", "Delivery records (offers, applications, grants, refusals, review flags)."
     ),
+    "retire": LazyCommand(
+        _D, "retire", "Retire a published policy version: no longer matched, offered or listed."
+    ),
     "review": LazyCommand(
         _D, "review", "Resolve a review flag: keep the record, or withdraw it (a policy reviewer)."
     ),

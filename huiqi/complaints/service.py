@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
+from huiqi.complaints.mapping import ComplaintMapping
 from huiqi.complaints.models import (
     Complainant,
     ComplainantReview,
@@ -39,7 +43,7 @@ from huiqi.complaints.models import (
 from huiqi.config import Settings
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, ImportFileError, MappingError, NotFoundError
 from huiqi.profiles.uscc import validate
 
 MAX_REASON = 2000
@@ -125,18 +129,25 @@ def import_complaints(
     """Import a complaint export (CSV in UTF-8/GBK, or .xlsx) through a mapping file; bad
     rows come back with line and reason, good rows are stored (once per complaint number)."""
     require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
-    from huiqi.complaints.ledger import store_complaints
     from huiqi.complaints.mapping import load_mapping
+
+    return _import(settings, session, actor=actor, path=Path(path), mapping=load_mapping(mapping))
+
+
+def _import(
+    settings: Settings, session: Session, *, actor: Actor, path: Path, mapping: ComplaintMapping
+) -> ImportReport:
+    from huiqi.complaints.ledger import store_complaints
     from huiqi.complaints.reading import read_complaints
     from huiqi.profiles.persons import person_key
 
-    read = read_complaints(Path(path), person_key(settings), load_mapping(mapping))
+    read = read_complaints(path, person_key(settings), mapping)
     stored, held = store_complaints(session, read.complaints, imported_by=actor.username)
     record_event(
         session,
         actor=actor.username,
         kind="complaints_imported",
-        entity=f"complaints:{Path(path).name}",
+        entity=f"complaints:{path.name}",
         data={"rows": read.rows, "stored": stored, "held": held, "rejected": len(read.rejects)},
     )
     return ImportReport(
@@ -145,6 +156,57 @@ def import_complaints(
         held,
         [{"line": r.line, "reason": r.reason, "ref": r.ref} for r in read.rejects],
     )
+
+
+UPLOAD_SUFFIXES = (".csv", ".xlsx")
+
+
+def _upload_name(filename: str | None, content: bytes) -> str:
+    """A safe base name for an uploaded export: its own stem, and .csv or .xlsx (from the
+    name when it says one of them, else from the content: a zip is a workbook)."""
+    name = Path((filename or "").replace("\\", "/")).name
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix.lower()}" if dot else ""
+    if suffix not in UPLOAD_SUFFIXES:
+        stem = name
+        suffix = ".xlsx" if content.startswith(b"PK\x03\x04") else ".csv"
+    return (re.sub(r"[^\w.-]", "_", stem)[:80].strip(".") or "complaints") + suffix
+
+
+def import_uploaded_complaints(
+    settings: Settings,
+    session: Session,
+    *,
+    actor: Actor,
+    filename: str | None,
+    content: bytes,
+    mapping: bytes | None = None,
+) -> ImportReport:
+    """``import_complaints`` for a file sent over the API (CSV in UTF-8/GBK, or .xlsx) and
+    an optional mapping file's text: both are written to a private scratch folder, read,
+    and removed. A file that cannot be read is an ImportFileError (or a MappingError) that
+    says why; bad rows are in the report."""
+    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
+    from huiqi.complaints.mapping import default_mapping, parse_mapping
+    from huiqi.fsmode import private_dir, write_private_bytes
+
+    if mapping is None:
+        chosen = default_mapping()
+    else:
+        try:
+            text = mapping.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MappingError("the mapping file is not UTF-8 text; save it as UTF-8") from None
+        chosen = parse_mapping(text, "mapping")
+    name = _upload_name(filename, content)
+    with tempfile.TemporaryDirectory(prefix="huiqi-complaints-upload-") as tmp:
+        folder = private_dir(Path(tmp))
+        write_private_bytes(folder / name, content)
+        try:
+            return _import(settings, session, actor=actor, path=folder / name, mapping=chosen)
+        except (ImportFileError, MappingError) as exc:
+            # The scratch folder means nothing to the sender: the message names the file.
+            raise type(exc)(str(exc).replace(f"{folder}{os.sep}", "")) from None
 
 
 def detect_complaints(session: Session, *, actor: Actor) -> RunReport:

@@ -144,3 +144,20 @@ def retire_version(
         data={"policy_id": pv.policy_id, "version": pv.version},
     )
     return pv
+
+
+def retire_named(
+    session: Session, *, actor: Actor, policy_id: str, version: int, reason: str
+) -> PolicyVersion:
+    """Retire a published version named by policy id and version number (the CLI's way of
+    naming it); otherwise as ``retire_version``."""
+    version_id = session.scalar(
+        select(PolicyVersion.id).where(
+            PolicyVersion.policy_id == policy_id, PolicyVersion.version == version
+        )
+    )
+    if version_id is None:
+        raise NotFoundError(
+            f"no published version {version} of policy '{policy_id}'; 'huiqi versions' lists them"
+        )
+    return retire_version(session, actor=actor, version_id=version_id, reason=reason)

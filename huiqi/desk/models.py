@@ -188,3 +188,30 @@ class DeskAttachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("size > 0", name="desk_not_empty"),)
+
+
+class OfficerMessage(Base):
+    """A message in one officer's console inbox from the sweep: a request nearing its
+    deadline (to the owning department's desk officers) or past it (to its desk heads).
+    One per officer, request, kind and deadline (the unique key), however often the sweep
+    runs. Only facts are stored; the console words them in the reader's language."""
+
+    __tablename__ = "officer_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation
+    request_id: Mapped[int] = mapped_column(ForeignKey("desk_requests.id"), index=True)
+    department: Mapped[str] = mapped_column(String(200))
+    task: Mapped[str] = mapped_column(String(16))  # acknowledge | answer
+    due: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "request_id", "kind", "due"),
+        CheckConstraint("kind IN ('reminder', 'escalation')", name="officer_message_kind"),
+        CheckConstraint("task IN ('acknowledge', 'answer')", name="officer_message_task"),
+        # An officer's inbox, newest first.
+        Index("ix_officer_messages_user_id_id", "user_id", "id"),
+    )

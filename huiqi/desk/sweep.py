@@ -6,8 +6,10 @@ A request waiting to be acknowledged is measured against ``ack_due``; one acknow
 category's ``remind_days``, the department is reminded once per deadline; when the day in
 China is past the deadline, the request is escalated once per round (its head's queue
 shows it: ``huiqi desk list --escalated``). Each mark is set by a conditional UPDATE, so
-two sweeps at the same time remind and escalate once; each is a history step and an
-audit event (``desk_reminded``, ``desk_escalated``).
+two sweeps at the same time remind and escalate once; each is a history step, an
+audit event (``desk_reminded``, ``desk_escalated``) and a message in the console inbox of
+each desk officer (a reminder) or desk head (an escalation) of the department
+(:mod:`huiqi.desk.inbox`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.clock import utcnow
 from huiqi.desk.handling import step
+from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskCategory, DeskRequest
 from huiqi.desk.workdays import CalendarRangeError, china_date, working_days_between
 
@@ -34,6 +37,7 @@ class SweepReport:
     reminded: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    messages: int = 0  # written to officers' inboxes
 
 
 def _mark(session: Session, req: DeskRequest, column: str, at: dt.datetime) -> bool:
@@ -71,6 +75,9 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
                     at,
                     {"late_to": late, "due": due.isoformat()},
                 )
+                report.messages += notify_officers(
+                    session, req, kind="escalation", task=late, due=due, at=at
+                )
                 report.escalated.append(req.id)
             continue
         column = "ack_reminded_at" if acking else "answer_reminded_at"
@@ -94,6 +101,10 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
                     "working_days_left": left,
                     "for": "acknowledge" if acking else "answer",
                 },
+            )
+            task = "acknowledge" if acking else "answer"
+            report.messages += notify_officers(
+                session, req, kind="reminder", task=task, due=due, at=at
             )
             report.reminded.append(req.id)
     session.flush()

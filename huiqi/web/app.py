@@ -21,6 +21,7 @@ from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import calculator, services, v1
 from huiqi.web.api import complaints as complaints_api
 from huiqi.web.api import desk as desk_api
+from huiqi.web.api import finance as finance_api
 from huiqi.web.api import policies as policies_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
@@ -36,6 +37,7 @@ from huiqi.web.views import (
     mydata,
     nearmiss,
     notice,
+    officer_inbox,
     oidc,
     policies_page,
     portal,
@@ -87,6 +89,7 @@ def create_app(
     app.include_router(services.router)
     app.include_router(desk_api.router)
     app.include_router(complaints_api.router)
+    app.include_router(finance_api.router)
     app.include_router(attachments_api.router)
     app.include_router(policies_api.router)
     app.include_router(calculator.router)
@@ -106,6 +109,7 @@ def create_app(
     app.include_router(simulate_page.router)
     app.include_router(requests.router)
     app.include_router(desk_console.router)
+    app.include_router(officer_inbox.router)
     app.include_router(policies_page.router)
     app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")

@@ -52,6 +52,12 @@ PAGES: tuple[ConsolePage, ...] = (
         DESK_ROLES,
     ),
     ConsolePage(
+        "/console/inbox",
+        N_("Officer inbox"),
+        N_("Officer inbox: reminders and escalations of requests"),
+        DESK_ROLES,
+    ),
+    ConsolePage(
         "/console/flagged",
         N_("Flagged records"),
         N_("Records flagged after a data change"),

@@ -18,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huiqi.accounts.access import AccessDenied, NotSignedIn
 from huiqi.accounts.throttle import SignInThrottled
 from huiqi.delivery.claims import ClaimError
+from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
 from huiqi.delivery.review import ReviewError
 from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
+from huiqi.web.uploads import UploadTooLarge
 
 log = logging.getLogger("huiqi.web")
 
@@ -37,6 +39,8 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),
     (ReviewError, 409, N_("Cannot resolve the flag")),
+    (UploadTooLarge, 413, N_("File too large")),
+    (NothingToPay, 409, N_("Nothing to pay")),
     (DatabaseBusy, 503, N_("Busy, please retry")),
     (StoreError, 503, N_("No enterprise data yet")),
     (HuiqiError, 400, N_("Cannot do that")),

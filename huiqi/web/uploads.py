@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from huiqi.delivery.filetypes import AttachmentError
+from huiqi.errors import HuiqiError
 
 SLACK = 64 * 1024  # the multipart envelope and the form's other fields
 
@@ -39,6 +40,34 @@ async def read_upload(upload: object, limit: int) -> tuple[str | None, bytes]:
     if not content and not upload.filename:
         raise _missing()
     return upload.filename, content
+
+
+class UploadTooLarge(HuiqiError):
+    """An uploaded file is larger than the API accepts (HTTP 413)."""
+
+
+def _too_large(size: int, limit: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"the upload is {size:,} bytes or more; at most {limit:,} bytes"
+        f" ({limit / 1024 / 1024:g} MB) are accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
+    )
+
+
+def refuse_too_large(request: Request, limit: int) -> None:
+    """For the API: UploadTooLarge (413) when the body says it holds more than a file of
+    ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + SLACK:
+        raise _too_large(int(declared), limit)
+
+
+async def read_bounded(upload: object, limit: int) -> tuple[str, bytes]:
+    """For the API: an uploaded file's name and content; UploadTooLarge (413) when it is
+    larger than ``limit``, AttachmentError (400) when no file came."""
+    name, content = await read_upload(upload, limit)
+    if len(content) > limit:
+        raise _too_large(len(content), limit)
+    return name or "", content
 
 
 def download(content: bytes, content_type: str, filename: str, attachment_id: int) -> Response:

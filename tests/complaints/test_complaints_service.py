@@ -17,6 +17,7 @@ from huiqi.complaints.synth import Scenario, generate
 from huiqi.config import get_settings
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Event
+from huiqi.errors import ImportFileError
 
 OFFICER = Actor.of("officer", "complaint_officer")
 STEWARD = Actor.of("steward", "data_steward")
@@ -113,4 +114,33 @@ def test_a_decision_needs_a_reason(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as s, pytest.raises(service.ComplaintError, match="reason"):
         service.decide_complainant(
             s, actor=OFFICER, complainant_id=1, professional=True, reason=" "
+        )
+
+
+def test_an_uploaded_export_is_imported_as_a_file_is(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """``import_uploaded_complaints`` (the API's): the bytes of a GBK export, its bad rows
+    reported by line, its good ones stored; an unreadable file names itself, never the
+    scratch folder; only complaint officers and data stewards."""
+    settings = get_settings(tmp_path / "data")
+    stream = generate(Scenario(complaints=300, seed=5))
+    path, _ = write_stream(stream, tmp_path / "export", encoding="gbk")
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b",", b";", 3)  # line 3: too few cells
+    content = b"\n".join(lines)
+    with transaction(sessions) as s:
+        report = service.import_uploaded_complaints(
+            settings, s, actor=OFFICER, filename="投诉.csv", content=content
+        )
+    assert [r["line"] for r in report.rejects] == [3]
+    assert report.stored == report.rows - 1 == stream.complaints.num_rows - 1
+    with transaction(sessions) as s, pytest.raises(ImportFileError) as refused:
+        service.import_uploaded_complaints(
+            settings, s, actor=STEWARD, filename="x.xlsx", content=b"not a workbook"
+        )
+    assert "x.xlsx" in str(refused.value) and "huiqi-complaints-upload" not in str(refused.value)
+    with transaction(sessions) as s, pytest.raises(AccessDenied):
+        service.import_uploaded_complaints(
+            settings, s, actor=Actor.of("desk", "desk_officer=*"), filename="c.csv", content=content
         )

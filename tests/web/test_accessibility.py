@@ -6,6 +6,7 @@ it (``aria-invalid``, ``aria-describedby``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from helpers import build_store
 from huiqi.accounts import service as accounts
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleGrant
-from huiqi.accounts.testing import OFFICER
+from huiqi.accounts.testing import OFFICER, SCHEDULER
 from huiqi.complaints.export import write_stream
 from huiqi.complaints.service import detect_complaints, import_complaints
 from huiqi.complaints.synth import Scenario
@@ -34,6 +35,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 from huiqi.delivery.publish import deliver
 from huiqi.desk.models import DeskRequest
+from huiqi.desk.sweep import sweep
 
 pytestmark = needs_chromium
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -88,6 +90,7 @@ def world(portal: Portal) -> Portal:
                 RoleGrant(Role.DATA_STEWARD),
                 RoleGrant(Role.FINANCE_OFFICER),
                 RoleGrant(Role.DESK_OFFICER, "*"),
+                RoleGrant(Role.DESK_HEAD, "*"),
                 RoleGrant(Role.COMPLAINT_OFFICER),
             ],
             password=PASSWORD,
@@ -108,6 +111,12 @@ def world(portal: Portal) -> Portal:
         headers={"Authorization": f"Bearer {portal.token('ent0')}"},
     )
     assert asked.status_code == 200, asked.text
+    # The sweep on the day the request is due and the day after: a reminder and an
+    # escalation in the officers' inbox.
+    due = dt.date.fromisoformat(asked.json()["ack_due"])
+    with transaction(portal.factory) as s:
+        sweep(s, actor=SCHEDULER, now=dt.datetime.combine(due, dt.time(1)))
+        sweep(s, actor=SCHEDULER, now=dt.datetime.combine(due + dt.timedelta(days=1), dt.time(1)))
     with transaction(portal.factory) as s:  # a draft whose text does not load: errors shown
         everything = accounts.actor_of(accounts.find_user(s, "everything"))
         drafts.save_draft(s, actor=everything, policy_id=APPLY, text=BROKEN_DRAFT)
@@ -181,6 +190,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             f"/console/policies/{APPLY}/draft",
             f"/console/simulate?draft={APPLY}",
             "/console/finance",
+            "/console/inbox",
         ],
     }
 

@@ -192,15 +192,22 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/requests/{request_id}/rate",
         "/api/v1/complaints/about-us",
         "/api/v1/complaints/complainants/{complainant_id}/decide",
+        "/api/v1/complaints/import",
         "/api/v1/complaints/queue",
         "/api/v1/complaints/stats",
+        "/api/v1/finance/batches",
+        "/api/v1/finance/batches/{batch_id}/files/{kind}",
+        "/api/v1/finance/payments",
         "/api/v1/console/policies",
         "/api/v1/console/policies/{policy_id}/draft",
         "/api/v1/console/policies/{policy_id}/draft/publish",
         "/api/v1/console/versions/{version_id}/retire",
+        "/api/v1/console/inbox",
+        "/api/v1/console/inbox/{message_id}/read",
     } == set(paths)
     assert set(paths["/api/v1/console/policies/{policy_id}/draft"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}
+    assert set(paths["/api/v1/finance/batches"]) == {"get", "post"}
     assert (
         "application/pdf"
         in paths["/api/v1/grants/{grant_id}/notice.pdf"]["get"]["responses"]["200"]["content"]

@@ -8,14 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from huiqi.complaints import service
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.portal import enterprise_of
+from huiqi.web.uploads import read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1/complaints", responses=ERRORS, tags=["complaints"])
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -73,6 +75,55 @@ class EnterpriseComplaintPublic(_Row):
     claim_fen: int | None
     text: str
     first_filed: dt.date
+
+
+class ComplaintRejectPublic(BaseModel):
+    line: int
+    reason: str
+    ref: str | None
+
+
+class ComplaintImportPublic(_Row):
+    rows: int
+    stored: int
+    already_held: int
+    rejects: list[ComplaintRejectPublic]
+
+
+MAPPING_BYTES = 64 * 1024  # a mapping file is a few lines of YAML
+
+
+@router.post("/import", responses={413: ERRORS[400]})
+async def import_file(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    web: Web,
+    who: ApiWriter,
+    file: Annotated[UploadFile, File(description="the export: CSV (UTF-8 or GBK) or .xlsx")],
+    mapping: Annotated[
+        UploadFile | None,
+        File(description="optional mapping (YAML, field: header) for another system's export"),
+    ] = None,
+) -> ComplaintImportPublic:
+    """Import a complaint system's export, as ``huiqi complaints import`` (complaint officers
+    and data stewards): 200 with the rows stored, those already held and each rejected row
+    with its line and reason; 400 when the file or mapping cannot be read; 413 above
+    ``HUIQI_WEB_MAX_UPLOAD_MB``."""
+    refuse_too_large(request, web.max_upload_bytes + MAPPING_BYTES)
+    name, content = await read_bounded(file, web.max_upload_bytes)
+    mapping_text = None
+    if mapping is not None:
+        _, mapping_text = await read_bounded(mapping, MAPPING_BYTES)
+    actor = actor_of(who)
+
+    def run() -> service.ImportReport:
+        with transaction(factory) as s:
+            return service.import_uploaded_complaints(
+                settings, s, actor=actor, filename=name, content=content, mapping=mapping_text
+            )
+
+    return ComplaintImportPublic.model_validate(await run_in_threadpool(run))
 
 
 @router.get("/queue")

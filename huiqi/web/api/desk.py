@@ -14,12 +14,14 @@ from huiqi.db.engine import reading, transaction
 from huiqi.desk.categories import list_categories
 from huiqi.desk.filing import file_request
 from huiqi.desk.handling import acknowledge, reply, transfer
+from huiqi.desk.inbox import mark_read, officer_inbox
 from huiqi.desk.queries import get_request, list_requests
 from huiqi.desk.rating import rate
 from huiqi.desk.stats import desk_stats
 from huiqi.web.api.desk_schemas import (
     CategoryPublic,
     DeskStatsPublic,
+    OfficerMessagePublic,
     ReplyCreate,
     RequestCreate,
     RequestPublic,
@@ -149,3 +151,23 @@ def rate_request(
             s, actor=actor_of(who), request_id=request_id, stars=body.stars, comment=body.comment
         )
     return RequestPublic.model_validate(row)
+
+
+@router.get("/console/inbox", tags=["requests"])
+def inbox(
+    factory: Factory, who: SignedIn, unread_only: bool = False, limit: Limit = 100
+) -> list[OfficerMessagePublic]:
+    """The desk officer's or head's own inbox, newest first: the sweep's reminders (to the
+    department's officers) and escalations (to its heads)."""
+    with reading(factory) as s:
+        rows = officer_inbox(s, actor=actor_of(who), unread_only=unread_only, limit=limit)
+    return [OfficerMessagePublic.model_validate(r) for r in rows]
+
+
+@router.post("/console/inbox/{message_id}/read", tags=["requests"])
+def read_message(factory: Factory, who: ApiWriter, message_id: Id) -> OfficerMessagePublic:
+    """Mark one of your messages read (the first time is kept)."""
+    with transaction(factory) as s:
+        return OfficerMessagePublic.model_validate(
+            mark_read(s, actor=actor_of(who), message_id=message_id)
+        )

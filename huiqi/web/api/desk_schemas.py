@@ -119,3 +119,17 @@ class DeskStatsPublic(_Row):
     satisfied_rate: Decimal | None
     repeat_requests: int
     repeat_enterprises: int
+
+
+class OfficerMessagePublic(_Row):
+    """A message of the officer's console inbox: a reminder (the deadline ``due`` is near)
+    or an escalation (it has passed) of the request to ``task`` (acknowledge or answer)."""
+
+    id: int
+    kind: str
+    request_id: int
+    department: str
+    task: str
+    due: dt.date
+    created_at: dt.datetime
+    read_at: dt.datetime | None

@@ -1,0 +1,125 @@
+"""The officers' inbox: what the sweep tells each desk officer and head.
+
+A reminder (a deadline is near) goes to every desk officer of the request's department, an
+escalation (a deadline has passed) to every desk head of it; an officer with scope ``*``
+counts for every department, a disabled account for none. Each officer gets a message
+once per request, kind and deadline: the sweep writes them only when its conditional
+UPDATE marked the request, and the table's unique key holds even so. An officer reads and
+marks read only their own messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.models import User, UserRole
+from huiqi.accounts.roles import DESK_ROLES, Role
+from huiqi.db.clock import utcnow
+from huiqi.desk.models import DeskRequest, OfficerMessage
+from huiqi.errors import NotFoundError
+
+MAX_LIMIT = 500
+RECIPIENTS = {"reminder": Role.DESK_OFFICER, "escalation": Role.DESK_HEAD}
+
+
+@dataclass(frozen=True)
+class OfficerMessageRow:
+    id: int
+    kind: str  # reminder | escalation
+    request_id: int
+    department: str
+    task: str  # acknowledge | answer
+    due: dt.date
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+def _row(m: OfficerMessage) -> OfficerMessageRow:
+    return OfficerMessageRow(
+        m.id, m.kind, m.request_id, m.department, m.task, m.due, m.created_at, m.read_at
+    )
+
+
+def notify_officers(
+    session: Session, req: DeskRequest, *, kind: str, task: str, due: dt.date, at: dt.datetime
+) -> int:
+    """Write the sweep's message about ``req`` to each officer it is for; the number written
+    (none for an officer who already has it)."""
+    scopes = [f"department:{req.department}", "*"]
+    officers = select(UserRole.user_id).where(
+        UserRole.role == str(RECIPIENTS[kind]), UserRole.scope.in_(scopes)
+    )
+    already = select(OfficerMessage.user_id).where(
+        OfficerMessage.request_id == req.id, OfficerMessage.kind == kind, OfficerMessage.due == due
+    )
+    users = session.scalars(
+        select(User.id)
+        .where(User.id.in_(officers), User.id.not_in(already), User.disabled.is_(False))
+        .order_by(User.id)
+    ).all()
+    for user_id in users:
+        session.add(
+            OfficerMessage(
+                user_id=user_id,
+                kind=kind,
+                request_id=req.id,
+                department=req.department,
+                task=task,
+                due=due,
+                created_at=at,
+            )
+        )
+    return len(users)
+
+
+def _user_id(session: Session, actor: Actor) -> int | None:
+    """The actor's account: as signed in, or by its (unique) name."""
+    if actor.user_id is not None:
+        return actor.user_id
+    return session.scalar(select(User.id).where(User.username == actor.username))
+
+
+def _mine(session: Session, actor: Actor) -> ColumnElement[bool]:
+    require_role(actor, "read the officers' inbox", *DESK_ROLES)
+    user_id = _user_id(session, actor)
+    return false() if user_id is None else OfficerMessage.user_id == user_id
+
+
+def officer_inbox(
+    session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 100
+) -> list[OfficerMessageRow]:
+    """The actor's own messages, newest first (desk officers and heads)."""
+    mine = _mine(session, actor)
+    query = select(OfficerMessage).where(mine).order_by(OfficerMessage.id.desc())
+    if unread_only:
+        query = query.where(OfficerMessage.read_at.is_(None))
+    return [_row(m) for m in session.scalars(query.limit(max(1, min(limit, MAX_LIMIT))))]
+
+
+def unread_count(session: Session, *, actor: Actor) -> int:
+    """How many of the actor's messages are unread (0 for anyone without a desk role)."""
+    if not actor.has(*DESK_ROLES):
+        return 0
+    mine = _mine(session, actor)
+    query = select(func.count()).where(mine, OfficerMessage.read_at.is_(None))
+    return session.scalar(query) or 0
+
+
+def mark_read(
+    session: Session, *, actor: Actor, message_id: int, now: dt.datetime | None = None
+) -> OfficerMessageRow:
+    """Mark one of the actor's messages read (the first time is kept); another officer's
+    message is not found, as one that does not exist."""
+    mine = _mine(session, actor)
+    message = session.scalar(select(OfficerMessage).where(mine, OfficerMessage.id == message_id))
+    if message is None:
+        raise NotFoundError(f"no message {message_id} in your inbox")
+    if message.read_at is None:
+        message.read_at = now or utcnow()
+        session.flush()
+    return _row(message)

@@ -1,0 +1,151 @@
+"""``/api/v1/finance``: disbursement batches (list, export a new one, download its files)
+and the upload of the finance system's payment results, for finance officers. The same
+service calls as the console's finance page (``delivery.service.list_batches``,
+``delivery.disburse.export_batch``, ``delivery.batchfiles``), which check the role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path as FilePath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery import service as ledger
+from huiqi.delivery.batchfiles import KINDS, apply_uploaded_results, batch_file
+from huiqi.delivery.disburse import export_batch
+from huiqi.delivery.models import Batch
+from huiqi.delivery.payments import ResultReport
+from huiqi.delivery.rows import BatchRow
+from huiqi.web.api.v1 import ERRORS
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.uploads import read_bounded, refuse_too_large
+
+router = APIRouter(
+    prefix="/api/v1/finance",
+    responses={**ERRORS, 413: ERRORS[400]},
+    tags=["finance"],
+)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class BatchPublic(BaseModel):
+    id: int
+    created_at: dt.datetime
+    created_by: str
+    status: str
+    grants: int
+    total_fen: int
+    files: list[str]  # what GET .../files/{kind} can download: csv, xlsx
+
+    @classmethod
+    def of(cls, b: BatchRow | Batch) -> BatchPublic:
+        kinds = {"csv": b.csv_path, "xlsx": b.xlsx_path}
+        return cls(
+            id=b.id,
+            created_at=b.created_at,
+            created_by=b.created_by,
+            status=str(b.status),
+            grants=b.grants,
+            total_fen=b.total_fen,
+            files=[k for k, path in kinds.items() if path and FilePath(path).is_file()],
+        )
+
+
+class RowErrorPublic(BaseModel):
+    line: int | None
+    column: int | None
+    field: str | None
+    message: str
+
+
+class PaymentResultsPublic(BaseModel):
+    file: str
+    rows: int
+    paid: int
+    failed: int
+    unchanged: int
+    errors: list[RowErrorPublic]
+
+    @classmethod
+    def of(cls, r: ResultReport) -> PaymentResultsPublic:
+        errors = [
+            RowErrorPublic(
+                line=e.location.line if e.location else None,
+                column=e.location.column if e.location else None,
+                field=e.location.field if e.location else None,
+                message=e.message,
+            )
+            for e in r.errors
+        ]
+        return cls(
+            file=r.file,
+            rows=r.rows,
+            paid=r.paid,
+            failed=r.failed,
+            unchanged=r.unchanged,
+            errors=errors,
+        )
+
+
+@router.get("/batches")
+def batches(
+    factory: Factory, who: SignedIn, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[BatchPublic]:
+    """Disbursement batches, newest first (finance officers and admins)."""
+    with reading(factory) as s:
+        return [BatchPublic.of(b) for b in ledger.list_batches(s, actor=actor_of(who), limit=limit)]
+
+
+@router.post("/batches")
+def export(settings: AppSettings, factory: Factory, who: ApiWriter) -> BatchPublic:
+    """Export every granted, unbatched grant as a new batch, with its CSV and xlsx file (as
+    ``huiqi disburse export``); 409 when there is nothing to pay."""
+    with transaction(factory) as s:
+        batch = export_batch(s, out_dir=settings.data_dir / "disbursements", actor=actor_of(who))
+        return BatchPublic.of(batch)
+
+
+@router.get(
+    "/batches/{batch_id}/files/{kind}",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in KINDS.values()}, "description": "the file"}},
+)
+def download(
+    factory: Factory, who: SignedIn, batch_id: Id, kind: Literal["csv", "xlsx"]
+) -> Response:
+    """A batch's file for the finance system: ``csv`` (UTF-8 with BOM) or ``xlsx``; each
+    download is an audit event."""
+    with transaction(factory) as s:
+        name, content = batch_file(s, actor=actor_of(who), batch_id=batch_id, kind=kind)
+    return Response(
+        content,
+        media_type=KINDS[kind],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/payments")
+async def upload_results(
+    request: Request,
+    factory: Factory,
+    web: Web,
+    who: ApiWriter,
+    file: Annotated[UploadFile, File(description="the finance system's results: .csv or .xlsx")],
+) -> PaymentResultsPublic:
+    """Apply the finance system's payment results (as ``huiqi disburse results``): 200 with
+    the rows applied and each row refused (line, column, reason); 400 when the file cannot
+    be read at all; 413 above ``HUIQI_WEB_MAX_UPLOAD_MB``."""
+    refuse_too_large(request, web.max_upload_bytes)
+    name, content = await read_bounded(file, web.max_upload_bytes)
+    actor = actor_of(who)
+
+    def apply() -> ResultReport:
+        with transaction(factory) as s:
+            return apply_uploaded_results(s, actor=actor, filename=name, content=content)
+
+    return PaymentResultsPublic.of(await run_in_threadpool(apply))

@@ -1,0 +1,88 @@
+"""What the console's review queues share: a page listing what waits (with a form per
+item, its error and typed reason kept when a decision is refused) and the decision
+posted from it: one of two choices with a reason, one service call, then back to the
+queue saying what was done.
+
+Each queue (applications, corrections, flagged records, flagged complainants) names its
+template, its address and how it reads its rows; the service functions check access."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor
+from huiqi.db.engine import reading
+from huiqi.errors import HuiqiError
+from huiqi.web.deps import Factory, Who, actor_of
+from huiqi.web.render import page
+
+
+@dataclass(frozen=True)
+class Queue:
+    template: str
+    path: str  # the queue's page, where a decision returns
+    # The page's context from one read: at least "rows".
+    read: Callable[[Session, Actor], dict[str, Any]]
+
+    def page(
+        self,
+        request: Request,
+        factory: Factory,
+        who: Who,
+        errors: dict[int, str] | None = None,
+        reasons: dict[int, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        """The queue, with the error and the typed reason of a refused decision, if any."""
+        with reading(factory) as s:
+            context = self.read(s, actor_of(who))
+        context |= {
+            "errors": errors or {},
+            "reasons": reasons or {},
+            "done": request.query_params.get("done"),
+            "done_id": request.query_params.get("id"),
+        }
+        return page(request, self.template, context, status_code=status_code)
+
+    def done(self, what: str, item_id: int) -> Response:
+        return RedirectResponse(f"{self.path}?done={what}&id={item_id}", status_code=303)
+
+    def decide(
+        self,
+        request: Request,
+        factory: Factory,
+        who: Who,
+        item_id: int,
+        form: Mapping[str, str],
+        *,
+        choices: Mapping[str, str],
+        unchosen: str,
+        no_reason: str,
+        act: Callable[[Actor, str, str], object],
+        refused: tuple[type[HuiqiError], ...],
+    ) -> Response:
+        """One decision from the queue: ``choices`` maps each accepted ``decision`` to what
+        the queue then says was done; ``act(actor, decision, reason)`` makes it. Without a
+        choice or a reason (``unchosen``, ``no_reason``: messages in the catalogue), or when
+        the service refuses it, the queue again with the error beside the item (400)."""
+        choice = form.get("decision", "")
+        reason = form.get("reason", "").strip()
+        error: str | None = None
+        if choice not in choices:
+            error = unchosen
+        elif not reason:
+            error = no_reason
+        else:
+            try:
+                act(actor_of(who), choice, reason)
+            except refused as exc:
+                error = str(exc)
+        if error is not None:
+            return self.page(request, factory, who, {item_id: error}, {item_id: reason}, 400)
+        return self.done(choices[choice], item_id)
