@@ -130,17 +130,60 @@ def test_policy_list_reads_the_files_without_the_engine_or_the_database() -> Non
     assert _loaded(modules, (*NOT_FOR_LISTINGS, "sqlalchemy")) == []
 
 
-def test_a_ledger_listing_loads_sqlalchemy_and_nothing_heavier(tmp_path: Path) -> None:
-    """Regression: 'huiqi versions' (and every listing of the ledger) imported the
-    disbursement writers and Rich's progress bars it never uses."""
+# What a listing of the ledger must not load either: it reads through SQLAlchemy Core, so
+# neither the ORM nor the mapped models (a tenth of a second at each start), nor the data
+# dictionary and its YAML parser when the data directory has no dictionary file of its own.
+NOT_FOR_LEDGER_LISTINGS = (
+    *NOT_FOR_LISTINGS,
+    "sqlalchemy.orm",
+    "huiqi.delivery.models",
+    "huiqi.accounts.models",
+    "huiqi.accounts.service",
+    "huiqi.delivery.audit",
+    "huiqi.profiles.dictionary",
+    "yaml",
+)
+
+
+@pytest.fixture(scope="module")
+def signed_in_officer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     from cliutil import accounts
 
-    data = tmp_path / "data"
+    data = tmp_path_factory.mktemp("lazy") / "data"
     token = accounts(data)["officer"]
-    env = {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
-    modules = _modules_after(["--data-dir", str(data), "versions", "--json"], env)
-    assert "sqlalchemy.orm" in modules and "huiqi.delivery.service" in modules
-    assert _loaded(modules, NOT_FOR_LISTINGS) == []
+    return data, {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["versions", "--json"], ["grants"], ["records", "--json"], ["whoami"]],
+    ids=lambda args: args[0],
+)
+def test_a_ledger_listing_loads_sqlalchemy_core_and_nothing_heavier(
+    signed_in_officer: tuple[Path, dict[str, str]], args: list[str]
+) -> None:
+    """Regression: 'huiqi versions' (and every listing of the ledger) imported the
+    disbursement writers and Rich's progress bars it never uses; then the ORM, every
+    mapped model and the data dictionary, for a query SQLAlchemy Core does alone."""
+    data, env = signed_in_officer
+    modules = _modules_after(["--data-dir", str(data), *args], env)
+    assert "sqlalchemy.engine" in modules and "huiqi.accounts.bearer" in modules
+    assert _loaded(modules, NOT_FOR_LEDGER_LISTINGS) == []
+
+
+def test_a_listing_that_is_refused_still_checks_the_sign_in_without_the_orm(
+    signed_in_officer: tuple[Path, dict[str, str]],
+) -> None:
+    """The Core path keeps both checks: a bad token is refused (exit 5) and nothing read."""
+    data, env = signed_in_officer
+    code = f"from huiqi.cli.main import cli; cli({['--data-dir', str(data), 'grants']!r})"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "HUIQI_TOKEN": "hq_not-a-token"},
+    )
+    assert out.returncode == 5 and "not known here" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("group", ["policy", "dictionary"])
