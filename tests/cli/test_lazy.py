@@ -147,10 +147,11 @@ NOT_FOR_LEDGER_LISTINGS = (
 
 @pytest.fixture(scope="module")
 def signed_in_officer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    from cliutil import accounts
+    from cliutil import accounts, run
 
     data = tmp_path_factory.mktemp("lazy") / "data"
     token = accounts(data)["officer"]
+    assert run(data, "init")[0] == 0  # an empty profile store, for 'snapshots'
     return data, {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
 
 
@@ -169,6 +170,19 @@ def test_a_ledger_listing_loads_sqlalchemy_core_and_nothing_heavier(
     modules = _modules_after(["--data-dir", str(data), *args], env)
     assert "sqlalchemy.engine" in modules and "huiqi.accounts.bearer" in modules
     assert _loaded(modules, NOT_FOR_LEDGER_LISTINGS) == []
+
+
+def test_snapshots_loads_duckdb_and_nothing_else_heavy(
+    signed_in_officer: tuple[Path, dict[str, str]],
+) -> None:
+    """Regression: 'huiqi snapshots' reads one DuckDB table, and imported PyArrow, SQLGlot,
+    the importers, the ORM and every model (the profile store's schema builders and the
+    import service's audit log) on the way."""
+    data, env = signed_in_officer
+    modules = _modules_after(["--data-dir", str(data), "snapshots"], env)
+    assert "duckdb" in modules and "huiqi.profiles.service" in modules
+    unwanted = tuple(m for m in NOT_FOR_LEDGER_LISTINGS if m != "duckdb")
+    assert _loaded(modules, (*unwanted, "huiqi.profiles.links", "huiqi.profiles.importer")) == []
 
 
 def test_a_listing_that_is_refused_still_checks_the_sign_in_without_the_orm(
