@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from huiqi.db.base import Base
 from huiqi.db.clock import utcnow
 from huiqi.delivery import tables
-from huiqi.delivery.statuses import BatchStatus, NotificationStatus
+from huiqi.delivery.statuses import NotificationStatus
 
 
 def table_of(model: type[Base]) -> Table:
@@ -213,16 +213,16 @@ class Notification(Base):
 class Batch(Base):
     """A disbursement batch exported for the finance system."""
 
-    __tablename__ = "batches"
+    __table__ = tables.batches
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.EXPORTED)
-    grants: Mapped[int] = mapped_column(Integer, default=0)
-    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    csv_path: Mapped[str | None] = mapped_column(Text)
-    xlsx_path: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str]
+    status: Mapped[str]
+    grants: Mapped[int]
+    total_fen: Mapped[int]
+    csv_path: Mapped[str | None]
+    xlsx_path: Mapped[str | None]
 
 
 class BatchItem(Base):

@@ -5,9 +5,9 @@ typed rows. What an actor sees is cut to its scope: an enterprise its own rows,
 a park operator its park's enterprises, a policy officer the policies its scope
 covers; finance officers and admins read everything.
 
-The listings of versions, grants and records are SQLAlchemy Core queries on
+The listings of versions, grants, records and batches are SQLAlchemy Core queries on
 :mod:`huiqi.delivery.tables`: they run on an ORM session (the portal, the API) and on a
-Core connection alike (``huiqi versions``, ``grants``, ``records``, which then start
+Core connection alike (``huiqi versions``, ``grants``, ``records``, ``disburse batches``, which start
 without loading the ORM). The other functions use the ORM models, imported where used.
 """
 
@@ -34,8 +34,8 @@ from huiqi.delivery.rows import (
 )
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, MatchStatus, RecordStatus, parse_status
+from huiqi.delivery.tables import batches, entitlements, grants
 from huiqi.delivery.tables import enterprise_directory as directory
-from huiqi.delivery.tables import entitlements, grants
 from huiqi.delivery.tables import policy_versions as versions
 from huiqi.errors import NotFoundError
 
@@ -359,14 +359,12 @@ def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
     return ChainReport(chain.checked, batches.broken_seq, batches.broken_id, batches.problem)
 
 
-def list_batches(session: Session, *, actor: Actor, limit: int = 50) -> list[BatchRow]:
+def list_batches(session: Reads, *, actor: Actor, limit: int = 50) -> list[BatchRow]:
     """Disbursement batches, newest first; finance officers and admins."""
     require_role(actor, "list disbursement batches", *_READ_ALL)
-    from huiqi.delivery.models import Batch
-
-    query = select(Batch).order_by(Batch.id.desc()).limit(_limit(limit))
-    return [
-        BatchRow(
+    b = batches.c
+    query = (
+        select(
             b.id,
             b.created_at,
             b.created_by,
@@ -376,5 +374,7 @@ def list_batches(session: Session, *, actor: Actor, limit: int = 50) -> list[Bat
             b.csv_path,
             b.xlsx_path,
         )
-        for b in session.scalars(query)
-    ]
+        .order_by(b.id.desc())
+        .limit(_limit(limit))
+    )
+    return [BatchRow(*row) for row in session.execute(query).all()]

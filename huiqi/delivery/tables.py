@@ -1,6 +1,6 @@
 """Core tables of the ledger that the read-only listings query without the ORM.
 
-``huiqi versions``, ``grants`` and ``records`` read these through SQLAlchemy Core, so a
+``huiqi versions``, ``grants``, ``records`` and ``disburse batches`` read these through SQLAlchemy Core, so a
 listing does not import the ORM and map every model (about a tenth of a second at each
 start: docs/benchmarks.md, Command-line start-up). The ORM classes of
 :mod:`huiqi.delivery.models` map onto these same tables; a table is declared here once.
@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from huiqi.db.clock import utcnow
 from huiqi.db.metadata import metadata
-from huiqi.delivery.statuses import BudgetMode, VersionStatus
+from huiqi.delivery.statuses import BatchStatus, BudgetMode, VersionStatus
 
 policy_versions = Table(
     "policy_versions",
@@ -130,4 +130,18 @@ enterprise_directory = Table(
     Column("district_code", String(6), nullable=True, index=True),
     Column("park", String(200), nullable=True, index=True),
     Column("snapshot_id", Integer, nullable=False),
+)
+
+# A disbursement batch exported for the finance system.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("created_by", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default=BatchStatus.EXPORTED),
+    Column("grants", Integer, nullable=False, default=0),
+    Column("total_fen", BigInteger, nullable=False, default=0),
+    Column("csv_path", Text, nullable=True),
+    Column("xlsx_path", Text, nullable=True),
 )

@@ -146,27 +146,41 @@ NOT_FOR_LEDGER_LISTINGS = (
 
 
 @pytest.fixture(scope="module")
-def signed_in_officer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def signed_in_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A data directory with a ledger and an empty profile store, and a token per user."""
     from cliutil import accounts, run
 
     data = tmp_path_factory.mktemp("lazy") / "data"
-    token = accounts(data)["officer"]
+    tokens = accounts(data)
     assert run(data, "init")[0] == 0  # an empty profile store, for 'snapshots'
-    return data, {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
+    return data, tokens
+
+
+@pytest.fixture
+def signed_in_officer(signed_in_data: tuple[Path, dict[str, str]]) -> tuple[Path, dict[str, str]]:
+    data, tokens = signed_in_data
+    return data, {"HUIQI_TOKEN": tokens["officer"], "HUIQI_CONFIG_DIR": str(data / ".config")}
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["versions", "--json"], ["grants"], ["records", "--json"], ["whoami"]],
-    ids=lambda args: args[0],
+    ("user", "args"),
+    [
+        ("officer", ["versions", "--json"]),
+        ("officer", ["grants"]),
+        ("officer", ["records", "--json"]),
+        ("officer", ["whoami"]),
+        ("finance", ["disburse", "batches"]),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value),
 )
 def test_a_ledger_listing_loads_sqlalchemy_core_and_nothing_heavier(
-    signed_in_officer: tuple[Path, dict[str, str]], args: list[str]
+    signed_in_data: tuple[Path, dict[str, str]], user: str, args: list[str]
 ) -> None:
     """Regression: 'huiqi versions' (and every listing of the ledger) imported the
     disbursement writers and Rich's progress bars it never uses; then the ORM, every
     mapped model and the data dictionary, for a query SQLAlchemy Core does alone."""
-    data, env = signed_in_officer
+    data, tokens = signed_in_data
+    env = {"HUIQI_TOKEN": tokens[user], "HUIQI_CONFIG_DIR": str(data / ".config")}
     modules = _modules_after(["--data-dir", str(data), *args], env)
     assert "sqlalchemy.engine" in modules and "huiqi.accounts.bearer" in modules
     assert _loaded(modules, NOT_FOR_LEDGER_LISTINGS) == []
