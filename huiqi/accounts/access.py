@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from huiqi.accounts.roles import Role, RoleGrant, policy_in_scope
 from huiqi.errors import HuiqiError
+
+if TYPE_CHECKING:
+    from huiqi.db.engine import Reads
 
 
 class AccessDenied(HuiqiError):
@@ -62,14 +65,15 @@ def require_role(actor: Actor, what: str, *roles: Role) -> None:
         raise _deny(actor, what, roles)
 
 
-def park_of(session: Session, uscc: str) -> str | None:
+def park_of(session: Reads, uscc: str) -> str | None:
     """The park an enterprise is registered in, as the ledger's directory knows it."""
-    from huiqi.delivery.models import DirectoryEntry
+    from huiqi.delivery.tables import enterprise_directory as directory
 
-    return session.scalar(select(DirectoryEntry.park).where(DirectoryEntry.uscc == uscc))
+    park: str | None = session.scalar(select(directory.c.park).where(directory.c.uscc == uscc))
+    return park
 
 
-def acts_for(session: Session, actor: Actor, uscc: str) -> bool:
+def acts_for(session: Reads, actor: Actor, uscc: str) -> bool:
     """Whether the actor is this enterprise, or the operator of the park it is in."""
     if uscc in actor.scopes(Role.ENTERPRISE):
         return True
@@ -77,16 +81,14 @@ def acts_for(session: Session, actor: Actor, uscc: str) -> bool:
     return bool(parks) and park_of(session, uscc) in parks
 
 
-def require_enterprise(
-    session: Session, actor: Actor, uscc: str, what: str, *officers: Role
-) -> None:
+def require_enterprise(session: Reads, actor: Actor, uscc: str, what: str, *officers: Role) -> None:
     """Allow the enterprise itself, the operator of its park, and any of ``officers``."""
     if actor.has(*officers) or acts_for(session, actor, uscc):
         return
     raise _deny(actor, what, ["the enterprise itself", "its park operator", *map(str, officers)])
 
 
-def require_own_enterprise(session: Session, actor: Actor, uscc: str, what: str) -> None:
+def require_own_enterprise(session: Reads, actor: Actor, uscc: str, what: str) -> None:
     """Only the enterprise itself or its park operator (a claim, a submission)."""
     require_enterprise(session, actor, uscc, what)
 

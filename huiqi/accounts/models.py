@@ -1,7 +1,8 @@
 """Tables of accounts: users, the roles they hold (with scopes), and API tokens.
 
-Passwords and tokens are never stored: a user row holds an argon2id hash, a token
-row the SHA-256 of a random token (a token has 256 bits of entropy, so a fast
+The classes map onto the Core tables of :mod:`huiqi.accounts.tables`, where the columns
+are declared. Passwords and tokens are never stored: a user row holds an argon2id hash,
+a token row the SHA-256 of a random token (a token has 256 bits of entropy, so a fast
 hash is enough to make a stolen table useless).
 """
 
@@ -9,24 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, relationship
 
+from huiqi.accounts import tables
 from huiqi.db.base import Base
-from huiqi.db.clock import utcnow
 
 
 class User(Base):
-    __tablename__ = "users"
+    __table__ = tables.users
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    password_hash: Mapped[str | None] = mapped_column(String(200))
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    id: Mapped[int]
+    username: Mapped[str]
+    display_name: Mapped[str | None]
+    email: Mapped[str | None]
+    password_hash: Mapped[str | None]
+    disabled: Mapped[bool]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -36,30 +36,28 @@ class User(Base):
 class UserRole(Base):
     """A role a user holds, with its scope (a USCC, a park, a policy scope, or none)."""
 
-    __tablename__ = "user_roles"
+    __table__ = tables.user_roles
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    role: Mapped[str] = mapped_column(String(32))
-    scope: Mapped[str | None] = mapped_column(String(200), index=True)
+    id: Mapped[int]
+    user_id: Mapped[int]
+    role: Mapped[str]
+    scope: Mapped[str | None]
 
     user: Mapped[User] = relationship(back_populates="roles")
-
-    __table_args__ = (UniqueConstraint("user_id", "role", "scope"),)
 
 
 class ApiToken(Base):
     """A bearer token: a CLI sign-in or a machine client's API token."""
 
-    __tablename__ = "api_tokens"
+    __table__ = tables.api_tokens
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(16))  # login | api
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    user_id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]  # login | api
+    token_hash: Mapped[str]
+    prefix: Mapped[str]
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]

@@ -1,5 +1,5 @@
 """Sign-in and tokens: passwords exchanged for sign-in tokens, API tokens for machine
-clients, and the actor a token stands for.
+clients, and the actor a token stands for (checked in ``huiqi.accounts.bearer``).
 
 A token is random (``hq_…``), shown once and stored only as its SHA-256; it
 expires, can be revoked, and stops working when its user is disabled.
@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn, require_role
+from huiqi.accounts.bearer import actor_from_token as actor_from_token  # re-exported
 from huiqi.accounts.credentials import new_token, token_digest, verify_password
 from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role
 from huiqi.accounts.service import AccountError, actor_of, find_user
 from huiqi.db.clock import utcnow
-from huiqi.db.engine import is_reading
 from huiqi.delivery.audit import record_event
 from huiqi.errors import NotFoundError
 
@@ -173,29 +173,6 @@ def _issue(session: Session, user: User, *, name: str, kind: str, days: int) -> 
     )
     session.flush()
     return secret
-
-
-def actor_from_token(session: Session, secret: str | None) -> Actor:
-    """The actor a bearer token stands for; NotSignedIn if it is unknown, expired or revoked."""
-    if not secret:
-        raise NotSignedIn("sign in first: 'huiqi login' (or set HUIQI_TOKEN to an API token)")
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(secret))
-    ).one_or_none()
-    now = utcnow()
-    if row is None:
-        raise NotSignedIn("the token is not known here; sign in again with 'huiqi login'")
-    token, user = row
-    if token.revoked_at is not None or user.disabled:
-        raise NotSignedIn("the token was revoked or its user disabled; sign in again")
-    if token.expires_at <= now:
-        raise NotSignedIn(f"the token expired on {token.expires_at:%Y-%m-%d}; sign in again")
-    stale = token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
-    if stale and not is_reading(session):  # a read leaves it to the next write
-        token.last_used_at = now
-    return actor_of(user)
 
 
 def sign_out(session: Session, *, secret: str) -> bool:

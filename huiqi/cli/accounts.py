@@ -1,4 +1,4 @@
-"""Account commands: admin init, login, logout, whoami, user …, token …"""
+"""Account commands: admin init, login, logout, user …, token … (whoami: ``whoami.py``)"""
 
 from __future__ import annotations
 
@@ -107,19 +107,6 @@ def logout(ctx: click.Context) -> None:
         with transaction(factory) as s:
             tokens.sign_out(s, secret=token)
     console.print("signed out" if token else "nobody was signed in here")
-
-
-@click.command()
-@JSON_OPTION
-@click.pass_context
-@handle_errors
-def whoami(ctx: click.Context, as_json: bool) -> None:
-    """Who you are signed in as, and your roles."""
-    _factory, actor = signed_in(ctx)
-    if as_json:
-        emit_json({"username": actor.username, "roles": [str(g) for g in actor.grants]})
-        return
-    console.print(actor.describe())
 
 
 @click.group()

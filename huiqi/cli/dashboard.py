@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from huiqi.cli.common import JSON_OPTION, handle_errors, show_listing, yuan
+from huiqi.cli.common import JSON_OPTION, handle_errors, show_session_listing, yuan
 
 
 @click.command()
@@ -52,7 +52,7 @@ def totals(
             f"{unknown[0]!r}: choose from {', '.join(dashboard.DIMENSIONS)}", param_hint="--by"
         )
     shown = [d for d in dashboard.DIMENSIONS if d in groups]
-    show_listing(
+    show_session_listing(
         ctx,
         lambda s, actor: dashboard.totals(
             s,

@@ -18,6 +18,7 @@ from huiqi.cli.common import (
     progress_bars,
     settings_from,
     signed_in,
+    signed_in_actor,
 )
 from huiqi.db.engine import transaction
 from huiqi.errors import ConfigError, NotFoundError
@@ -157,7 +158,7 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
     """List data snapshots (one per import or generation)."""
     from huiqi.profiles.service import list_snapshots
 
-    _factory, actor = signed_in(ctx)
+    actor = signed_in_actor(ctx)
     found = list_snapshots(settings_from(ctx), actor=actor)
     if as_json:
         emit_json(found)

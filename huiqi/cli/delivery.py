@@ -19,7 +19,7 @@ from huiqi.cli.common import (
     handle_errors,
     listing_filters,
     settings_from,
-    show_listing,
+    show_session_listing,
     signed_in,
     yuan,
 )
@@ -183,7 +183,7 @@ def application_list(
     as_json: bool,
 ) -> None:
     """Applications you may see; 'decidable' ones (submitted and eligible) can be approved."""
-    show_listing(
+    show_session_listing(
         ctx,
         lambda s, actor: ledger.list_applications(
             s,

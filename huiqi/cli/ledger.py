@@ -23,6 +23,7 @@ from huiqi.cli.common import (
     settings_from,
     show_listing,
     signed_in,
+    signed_in_reading,
     yuan,
 )
 from huiqi.db.engine import reading, transaction
@@ -94,9 +95,8 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 @handle_errors
 def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Disbursement batches, newest first."""
-    factory, actor = signed_in(ctx)
-    with reading(factory) as s:
-        rows = ledger.list_batches(s, actor=actor, limit=limit)
+    with signed_in_reading(ctx) as (conn, actor):
+        rows = ledger.list_batches(conn, actor=actor, limit=limit)
     if as_json:
         emit_json(rows)
         return

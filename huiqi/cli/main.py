@@ -148,7 +148,9 @@ COMMANDS = {
     "versions": LazyCommand(
         _L, "versions", "Published policy versions, with hash, budget and what is committed."
     ),
-    "whoami": LazyCommand(_A, "whoami", "Who you are signed in as, and your roles."),
+    "whoami": LazyCommand(
+        "huiqi.cli.whoami", "whoami", "Who you are signed in as, and your roles."
+    ),
 }
 
 
@@ -174,7 +176,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     """huiqi (惠企): deliver business-support policies to the enterprises that qualify."""
     from huiqi.config import get_settings
     from huiqi.fsmode import use_private_umask
-    from huiqi.profiles.dictionary import use_data_dir
+    from huiqi.profiles.datadir import use_data_dir
 
     # Everything this process writes (DuckDB and SQLite side files included) is owner-only;
     # restored on exit so that an in-process caller (a test runner) keeps its own umask.

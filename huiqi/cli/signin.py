@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
-from huiqi.accounts.tokens import actor_from_token
+from huiqi.accounts.bearer import actor_from_token
+
+if TYPE_CHECKING:
+    from huiqi.db.engine import Reads
 
 TOKEN_ENV = "HUIQI_TOKEN"
 CONFIG_ENV = "HUIQI_CONFIG_DIR"
@@ -88,7 +90,7 @@ def token_for(url: str) -> str | None:
     return str(entry["token"]) if isinstance(entry, dict) and entry.get("token") else None
 
 
-def current_actor(session: Session, url: str) -> Actor:
+def current_actor(session: Reads, url: str) -> Actor:
     """The signed-in actor for this database (NotSignedIn, exit 5, when there is none)."""
     return actor_from_token(session, token_for(url))
 

@@ -14,16 +14,15 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from huiqi.config import Settings
 from huiqi.db.busy import SQLITE, busy_error, busy_kind
@@ -32,15 +31,28 @@ from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_pa
 from huiqi.errors import DatabaseUnavailable
 from huiqi.fsmode import create_private_file
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+    # What a read takes: an ORM session, or a Core connection (``reading_connection``).
+    Reads = Session | Connection
+
+# The ORM (sqlalchemy.orm) is imported by session_factory, not here: the listings read
+# through Core connections and never load it (tests/cli/test_lazy.py).
+
 __all__ = [
     "DATABASE_URL_ENV",
     "database_url",
     "is_reading",
     "make_engine",
     "open_database",
+    "open_engine",
     "reading",
+    "reading_connection",
     "transaction",
 ]
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("huiqi.db")
 
@@ -199,20 +211,19 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _reader_options(factory: sessionmaker[Session]) -> dict[str, Any]:
-    bind = factory.kw.get("bind")
+def _reader_options(bind: Any) -> dict[str, Any]:
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         return {READ_ONLY: True, "postgresql_readonly": True}  # BEGIN READ ONLY
     return {READ_ONLY: True}
 
 
-def _begin(
-    factory: sessionmaker[Session], read_only: bool = False
-) -> tuple[Session, SessionTransaction]:
-    """A session holding its connection (and on SQLite the write lock), before any work.
+def _retrying(start: Callable[[], _T]) -> _T:
+    """``start()``, which gets a connection and begins, again while the database is busy.
 
     Only getting the connection is retried: until then nothing has been done. A full
     pool or server is retried with back-off; SQLite's lock already waited its busy
@@ -222,13 +233,9 @@ def _begin(
     attempts = 0
     while True:
         attempts += 1
-        session = factory()
         try:
-            trans = session.begin()
-            session.connection(execution_options=_reader_options(factory) if read_only else None)
-            return session, trans
+            return start()
         except Exception as exc:
-            session.close()
             kind = busy_kind(exc)
             if kind is None:
                 raise
@@ -237,6 +244,40 @@ def _begin(
                 raise busy_error(kind, attempts=attempts) from exc
             log.warning("database busy (%s); retrying in %.2f s", kind[0], delay)
             time.sleep(delay * random.uniform(0.8, 1.2))
+
+
+def _begin(
+    factory: sessionmaker[Session], read_only: bool = False
+) -> tuple[Session, SessionTransaction]:
+    """A session holding its connection (and on SQLite the write lock), before any work."""
+    options = _reader_options(factory.kw.get("bind")) if read_only else None
+
+    def start() -> tuple[Session, SessionTransaction]:
+        session = factory()
+        try:
+            trans = session.begin()
+            session.connection(execution_options=options)
+            return session, trans
+        except Exception:
+            session.close()
+            raise
+
+    return _retrying(start)
+
+
+def _begin_reading(engine: Engine) -> tuple[Connection, RootTransaction]:
+    """A Core connection in a read-only transaction (as :func:`_begin` with read_only)."""
+
+    def start() -> tuple[Connection, RootTransaction]:
+        conn = engine.connect()
+        try:
+            conn.execution_options(**_reader_options(engine))
+            return conn, conn.begin()
+        except Exception:
+            conn.close()
+            raise
+
+    return _retrying(start)
 
 
 @contextmanager
@@ -268,13 +309,39 @@ def reading(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
     return transaction(factory, read_only=True)
 
 
-def is_reading(session: Session) -> bool:
-    """Whether ``session`` was opened by :func:`reading` (and so must not write)."""
-    return bool(session.connection().get_execution_options().get(READ_ONLY))
+@contextmanager
+def reading_connection(engine: Engine) -> Iterator[Connection]:
+    """:func:`reading` on a Core connection: the same read-only transaction (no write lock
+    on SQLite, READ ONLY on PostgreSQL) and the same busy handling, without the ORM. The
+    command-line listings read through it (the ORM took a tenth of a second to load)."""
+    conn, trans = _begin_reading(engine)
+    with conn:
+        try:
+            with trans:
+                yield conn
+        except (DBAPIError, PoolTimeout) as exc:
+            kind = busy_kind(exc)
+            if kind is None:
+                raise
+            raise busy_error(kind, rolled_back=True) from exc
+
+
+def is_reading(session: Reads) -> bool:
+    """Whether ``session`` was opened by :func:`reading` or :func:`reading_connection`
+    (and so must not write)."""
+    conn = session if isinstance(session, Connection) else session.connection()
+    return bool(conn.get_execution_options().get(READ_ONLY))
 
 
 def open_database(settings: Settings, url: str | None = None) -> sessionmaker[Session]:
     """Connect to the operational database, bringing its schema up to date first."""
+    return session_factory(open_engine(settings, url))
+
+
+def open_engine(settings: Settings, url: str | None = None) -> Engine:
+    """The operational database's engine, its schema brought up to date first (one read
+    when it is current). For Core reads (:func:`reading_connection`); the ORM's sessions
+    come from :func:`open_database`."""
     from huiqi.db.migrate import upgrade
 
     chosen = database_url(settings, url)
@@ -291,4 +358,4 @@ def open_database(settings: Settings, url: str | None = None) -> sessionmaker[Se
             f"cannot use the database {shown(chosen)}: {reason[0]}; check the URL, that the"
             " server is up, and the user's password and rights"
         ) from exc
-    return session_factory(engine)
+    return engine

@@ -21,15 +21,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
 from huiqi.config import Settings
 from huiqi.errors import DictionaryError
 from huiqi.fsmode import write_private_text
-from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.datadir import office_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from huiqi.profiles.dictionary import Dictionary
+
+# The dictionary (and YAML) are imported where a check runs: the guard below runs before
+# every database command, and in the usual case (nothing changed) needs neither.
 
 STAMP = ".dictionary-fields.json"
 
@@ -46,8 +53,8 @@ def _expressions(raw: Any) -> list[str]:
 
 def fields_read(source_yaml: str) -> set[str]:
     """The dictionary field names a policy text's criteria and amount formula use."""
-    # The rule parser is imported here: the guard below runs before every database
-    # command, and in the usual case (nothing changed) needs none of it.
+    # The rule parser is imported here, as the dictionary is (see above).
+    import yaml
     from sqlglot import exp
 
     from huiqi.engine.compile.check import CONSTANTS
@@ -91,21 +98,33 @@ def require_fields_in_use(factory: sessionmaker[Session], dictionary: Dictionary
     )
 
 
-def _office_names(dictionary: Dictionary) -> list[str]:
-    return sorted(f.name for f in dictionary.office_fields)
+def _office_names(data_dir: Path) -> list[str]:
+    """The office's own fields; none without an office file (then the standard dictionary,
+    which has none, is not parsed: a fifth of a listing's run time)."""
+    if not office_file(data_dir).exists():
+        return []
+    from huiqi.profiles.dictionary import load_dictionary
+
+    return sorted(f.name for f in load_dictionary(data_dir).office_fields)
 
 
-def guard_office_dictionary(settings: Settings, factory: sessionmaker[Session]) -> None:
+def guard_office_dictionary(settings: Settings, factory: sessionmaker[Session] | Engine) -> None:
     """Check the office's dictionary against the published versions when its fields changed.
 
     The office fields last found complete are kept in ``<data dir>/.dictionary-fields.json``;
     only a change (a field added or removed, the file created or deleted) runs the check.
     """
     stamp = settings.data_dir / STAMP
-    names = _office_names(load_dictionary(settings.data_dir))
+    names = _office_names(settings.data_dir)
     before = _read_stamp(stamp)
     if before == names or (before is None and not names):
         return
+    if isinstance(factory, Engine):  # a listing's engine: sessions only for the check
+        from huiqi.db.engine import session_factory
+
+        factory = session_factory(factory)
+    from huiqi.profiles.dictionary import load_dictionary
+
     require_fields_in_use(factory, load_dictionary(settings.data_dir))
     if settings.data_dir.exists():
         write_private_text(stamp, json.dumps(names, ensure_ascii=False))

@@ -15,9 +15,7 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     CheckConstraint,
-    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -33,7 +31,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.db.base import Base
 from huiqi.db.clock import utcnow
-from huiqi.delivery.statuses import BatchStatus, BudgetMode, NotificationStatus, VersionStatus
+from huiqi.delivery import tables
+from huiqi.delivery.statuses import NotificationStatus
 
 
 def table_of(model: type[Base]) -> Table:
@@ -44,39 +43,30 @@ def table_of(model: type[Base]) -> Table:
 class PolicyVersion(Base):
     """A policy version as published: frozen text and hash, and its running budget."""
 
-    __tablename__ = "policy_versions"
+    __table__ = tables.policy_versions
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    policy_id: Mapped[str] = mapped_column(String(120))
-    version: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    source_yaml: Mapped[str] = mapped_column(Text)
-    title_zh: Mapped[str] = mapped_column(String(400))
-    delivery: Mapped[str] = mapped_column(String(16))
-    level: Mapped[str] = mapped_column(String(16))
-    region: Mapped[str] = mapped_column(String(6))
-    valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_to: Mapped[dt.date] = mapped_column(Date)
-    benefit_period: Mapped[str] = mapped_column(String(32))
-    budget_fen: Mapped[int | None] = mapped_column(BigInteger)
-    budget_mode: Mapped[str] = mapped_column(String(16), default=BudgetMode.FIRST_COME)
-    committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    per_enterprise_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
-    cap_group: Mapped[str | None] = mapped_column(String(120))
-    exclusivity_group: Mapped[str | None] = mapped_column(String(120))
-    department: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default=VersionStatus.PUBLISHED)
-    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    published_by: Mapped[str] = mapped_column(String(64))
-
-    __table_args__ = (
-        UniqueConstraint("policy_id", "version"),
-        CheckConstraint("committed_fen >= 0", name="committed_nonnegative"),
-        CheckConstraint(
-            "budget_fen IS NULL OR committed_fen <= budget_fen", name="budget_not_exceeded"
-        ),
-        CheckConstraint("budget_mode IN ('first_come', 'pro_rata')", name="budget_mode"),
-    )
+    id: Mapped[int]
+    policy_id: Mapped[str]
+    version: Mapped[int]
+    content_hash: Mapped[str]
+    source_yaml: Mapped[str]
+    title_zh: Mapped[str]
+    delivery: Mapped[str]
+    level: Mapped[str]
+    region: Mapped[str]
+    valid_from: Mapped[dt.date]
+    valid_to: Mapped[dt.date]
+    benefit_period: Mapped[str]
+    budget_fen: Mapped[int | None]
+    budget_mode: Mapped[str]
+    committed_fen: Mapped[int]
+    per_enterprise_cap_fen: Mapped[int | None]
+    cap_group: Mapped[str | None]
+    exclusivity_group: Mapped[str | None]
+    department: Mapped[str | None]
+    status: Mapped[str]
+    published_at: Mapped[dt.datetime]
+    published_by: Mapped[str]
 
 
 class DeliveryRun(Base):
@@ -102,63 +92,45 @@ class Entitlement(Base):
     withdrawn
     """
 
-    __tablename__ = "entitlements"
+    __table__ = tables.entitlements
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Queries by version use the (version, USCC, period) unique index below.
-    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
-    benefit_period: Mapped[str] = mapped_column(String(32))
-    mode: Mapped[str] = mapped_column(String(16))
-    match_status: Mapped[str] = mapped_column(String(16))  # eligible | near_miss
-    status: Mapped[str] = mapped_column(String(24))
-    computed_fen: Mapped[int | None] = mapped_column(BigInteger)
-    snapshot_id: Mapped[int] = mapped_column(Integer)
-    last_snapshot_id: Mapped[int] = mapped_column(Integer)
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
-    expires_on: Mapped[dt.date | None] = mapped_column(Date)
-    review_flag: Mapped[bool] = mapped_column(Boolean, default=False)
-    review_reason: Mapped[str | None] = mapped_column(Text)
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (
-        UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
-        # Officers' queues: one status, in id order (keyset pages).
-        Index("ix_entitlements_status_id", "status", "id"),
-    )
+    id: Mapped[int]
+    policy_version_id: Mapped[int]
+    uscc: Mapped[str]
+    benefit_period: Mapped[str]
+    mode: Mapped[str]
+    match_status: Mapped[str]
+    status: Mapped[str]
+    computed_fen: Mapped[int | None]
+    snapshot_id: Mapped[int]
+    last_snapshot_id: Mapped[int]
+    explanation: Mapped[dict[str, Any]]
+    expires_on: Mapped[dt.date | None]
+    review_flag: Mapped[bool]
+    review_reason: Mapped[str | None]
+    status_reason: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
 
 
 class Grant(Base):
     """Money granted: at most one per (policy version, enterprise, benefit period)."""
 
-    __tablename__ = "grants"
+    __table__ = tables.grants
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"), unique=True)
-    # Queries by version use the (version, USCC, period) unique index below.
-    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
-    benefit_period: Mapped[str] = mapped_column(String(32))
-    requested_fen: Mapped[int] = mapped_column(BigInteger)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(24))  # a GrantStatus
-    snapshot_id: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    # JSON null: the grant's explanation is its record's (``entitlements.explanation``, never
-    # rewritten), stored once; read it with ``huiqi.delivery.explanations.of_grant``.
-    # Grants made before 2026-12-01 and allocated grants (pro rata) hold their own.
-    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-    __table_args__ = (
-        UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
-        CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
-        # Export candidates (granted, in id order) and the grant queues.
-        Index("ix_grants_status_id", "status", "id"),
-    )
+    id: Mapped[int]
+    entitlement_id: Mapped[int]
+    policy_version_id: Mapped[int]
+    uscc: Mapped[str]
+    benefit_period: Mapped[str]
+    requested_fen: Mapped[int]
+    amount_fen: Mapped[int]
+    status: Mapped[str]
+    snapshot_id: Mapped[int]
+    content_hash: Mapped[str]
+    explanation: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None]
 
 
 class ExclusivitySlot(Base):
@@ -241,16 +213,16 @@ class Notification(Base):
 class Batch(Base):
     """A disbursement batch exported for the finance system."""
 
-    __tablename__ = "batches"
+    __table__ = tables.batches
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.EXPORTED)
-    grants: Mapped[int] = mapped_column(Integer, default=0)
-    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    csv_path: Mapped[str | None] = mapped_column(Text)
-    xlsx_path: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str]
+    status: Mapped[str]
+    grants: Mapped[int]
+    total_fen: Mapped[int]
+    csv_path: Mapped[str | None]
+    xlsx_path: Mapped[str | None]
 
 
 class BatchItem(Base):
@@ -308,13 +280,13 @@ class DirectoryEntry(Base):
     snapshot of their latest delivery. Scopes are checked against it (a park operator
     acts only for the enterprises of its park)."""
 
-    __tablename__ = "enterprise_directory"
+    __table__ = tables.enterprise_directory
 
-    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(400))
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
-    park: Mapped[str | None] = mapped_column(String(200), index=True)
-    snapshot_id: Mapped[int] = mapped_column(Integer)
+    uscc: Mapped[str]
+    name: Mapped[str | None]
+    district_code: Mapped[str | None]
+    park: Mapped[str | None]
+    snapshot_id: Mapped[int]
 
 
 class LedgerCount(Base):

@@ -1,4 +1,4 @@
-"""Which policies an officer reads: its policy scopes as conditions on PolicyVersion."""
+"""Which policies an officer reads: its policy scopes as conditions on policy versions."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from sqlalchemy import and_
 
 from huiqi.accounts.access import Actor, policy_scope_filter
 from huiqi.accounts.roles import POLICY_ROLES, Role
-from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.tables import policy_versions as versions
 
 
 def policy_scope_clauses(actor: Actor, officers: tuple[Role, ...]) -> list[Any] | None:
-    """Conditions on PolicyVersion for the policies ``actor`` reads as one of ``officers``
-    (any one suffices); None when it reads every policy."""
+    """Conditions on the policy_versions table (which PolicyVersion maps) for the policies
+    ``actor`` reads as one of ``officers`` (any one suffices); None when it reads every
+    policy."""
     scopes = policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES])
     if scopes is None:
         return None
@@ -22,10 +23,10 @@ def policy_scope_clauses(actor: Actor, officers: tuple[Role, ...]) -> list[Any] 
         if scope and scope.startswith("district:"):
             clauses.append(
                 and_(
-                    PolicyVersion.level == "district",
-                    PolicyVersion.region == scope.removeprefix("district:"),
+                    versions.c.level == "district",
+                    versions.c.region == scope.removeprefix("district:"),
                 )
             )
         elif scope and scope.startswith("department:"):
-            clauses.append(PolicyVersion.department == scope.removeprefix("department:"))
+            clauses.append(versions.c.department == scope.removeprefix("department:"))
     return clauses

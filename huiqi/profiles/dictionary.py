@@ -32,6 +32,7 @@ import yaml
 
 from huiqi.errors import DictionaryError
 from huiqi.profiles import dictionary_parse as parse
+from huiqi.profiles.datadir import OFFICE_FILE, active_data_dir, office_file, use_data_dir
 from huiqi.profiles.dictionary_parse import FIELD_TYPES, NUMERIC_TYPES
 
 __all__ = [
@@ -47,8 +48,6 @@ __all__ = [
     "office_file",
     "use_data_dir",
 ]
-
-OFFICE_FILE = "dictionary.yaml"
 
 
 @dataclass(frozen=True)
@@ -258,21 +257,9 @@ def _extended(path: str, mtime_ns: int, size: int) -> Dictionary:
     return extend(_standard(), text, path)
 
 
-_active: list[Path | None] = [None]
-
-
-def use_data_dir(data_dir: Path | None) -> None:
-    """Make ``<data_dir>/dictionary.yaml`` (if any) the dictionary in effect; None: standard."""
-    _active[0] = data_dir
-
-
-def office_file(data_dir: Path) -> Path:
-    return data_dir / OFFICE_FILE
-
-
 def load_dictionary(data_dir: Path | None = None) -> Dictionary:
     """The standard dictionary, extended by the data directory's file when there is one."""
-    folder = data_dir if data_dir is not None else _active[0]
+    folder = data_dir if data_dir is not None else active_data_dir()
     if folder is None:
         return _standard()
     path = office_file(folder)

@@ -31,8 +31,7 @@ from huiqi.profiles import persons
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import case, col, concat, fn, lit, num, sql
 from huiqi.profiles.staging import STAGE
-
-LINK_TABLES = ("relations", "contracts")
+from huiqi.profiles.store import LINK_TABLES
 
 SCHEMA = {
     "relations": """

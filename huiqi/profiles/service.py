@@ -9,21 +9,27 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
-from huiqi.delivery.audit import record_event
-from huiqi.profiles.import_report import ImportReport
 from huiqi.profiles.store import ProfileStore, SnapshotInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from huiqi.profiles.import_report import ImportReport
+
+# The audit log (the ORM) and the importers are imported where used: listing snapshots
+# needs neither.
 
 Progress = Callable[[str, int, int], None]
 
 
 def _record_import(session: Session, actor: Actor, report: ImportReport) -> None:
+    from huiqi.delivery.audit import record_event
+
     record_event(
         session,
         actor=actor.username,

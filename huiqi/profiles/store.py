@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -34,9 +35,15 @@ from huiqi.config import Settings
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.fsmode import private_dir, private_file
 from huiqi.profiles import frozen
-from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
-from huiqi.profiles.links import LINK_TABLES, create_link_tables
 
+if TYPE_CHECKING:
+    from huiqi.profiles.dictionary import Dictionary, Field
+
+# The dictionary (YAML) and the link tables' builders (PyArrow, SQLGlot) are imported by
+# the functions that make the schema: 'huiqi snapshots' (a listing) needs neither.
+
+# Who relates to whom, and contracts: made by huiqi.profiles.links.
+LINK_TABLES = ("relations", "contracts")
 DATA_TABLES = ("enterprises", "enterprise_years", "qualifications", *LINK_TABLES)
 # Tables a snapshot frozen before relations and contracts existed lacks: read as empty.
 OPTIONAL_TABLES = LINK_TABLES
@@ -70,6 +77,8 @@ def duck_type(field: Field) -> str:
 
 def enum_values(field: Field) -> list[str]:
     assert field.codes is not None
+    from huiqi.profiles.dictionary import load_codelist
+
     return list(load_codelist(field.codes).codes)
 
 
@@ -158,6 +167,9 @@ def add_missing_columns(con: duckdb.DuckDBPyConnection, dictionary: Dictionary) 
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> None:
+    from huiqi.profiles.dictionary import load_dictionary
+    from huiqi.profiles.links import create_link_tables
+
     d = dictionary or load_dictionary()
     create_enum_types(con, d)
     static_cols = ",\n  ".join(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts import service as accounts
@@ -16,7 +16,7 @@ from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn
 from huiqi.accounts.credentials import WeakPassword, hash_password, verify_password
 from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role, RoleError, RoleGrant
-from huiqi.db.engine import transaction
+from huiqi.db.engine import reading_connection, transaction
 from huiqi.delivery.models import Event
 from huiqi.profiles.uscc import make
 
@@ -133,6 +133,36 @@ def test_tokens_expire_are_revoked_and_die_with_a_disabled_user(
         tokens.actor_from_token(s, None)
     with transaction(sessions) as s, pytest.raises(NotSignedIn, match="not known"):
         tokens.actor_from_token(s, "hq_forged")
+
+
+def test_a_token_is_checked_alike_on_a_core_connection(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The command line checks its token on a Core connection (no ORM): the same actor,
+    roles and scopes as on a session; refused when revoked; a read records no last use
+    (a write does)."""
+    admin = _admin(sessions)
+    roles = [RoleGrant(Role.FINANCE_OFFICER), RoleGrant.parse(f"enterprise={USCC}")]
+    with transaction(sessions) as s:
+        accounts.add_user(s, actor=admin, username="clerk", roles=roles, password=None)
+        made, secret = tokens.create_token(s, actor=admin, name="cli", username="clerk")
+    with transaction(sessions) as s:
+        on_session = tokens.actor_from_token(s, secret)
+    with reading_connection(engine) as conn:
+        assert tokens.actor_from_token(conn, secret) == on_session
+        assert on_session.username == "clerk" and set(on_session.grants) == set(roles)
+        used = select(ApiToken.last_used_at).where(ApiToken.id == made.id)
+        before = conn.scalar(used)
+    assert before is not None  # the session's check was in a writing transaction
+    with transaction(sessions) as s:
+        s.execute(update(ApiToken).where(ApiToken.id == made.id).values(last_used_at=None))
+    with reading_connection(engine) as conn:
+        tokens.actor_from_token(conn, secret)
+        assert conn.scalar(used) is None
+    with transaction(sessions) as s:
+        tokens.revoke_token(s, actor=admin, token_id=made.id)
+    with reading_connection(engine) as conn, pytest.raises(NotSignedIn, match="revoked"):
+        tokens.actor_from_token(conn, secret)
 
 
 def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> None:

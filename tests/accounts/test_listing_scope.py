@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor
-from huiqi.db.engine import transaction
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.db.engine import reading_connection, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.models import DirectoryEntry, Entitlement, PolicyVersion
 from huiqi.profiles.uscc import make
@@ -71,3 +73,44 @@ def test_each_role_sees_only_its_scope(sessions: sessionmaker[Session]) -> None:
     assert _seen(sessions, Actor.of("f", "finance_officer")) == [A, B]
     both = Actor.of("x", f"enterprise={A}", "park_operator=园区乙")
     assert _seen(sessions, both) == [A, B]
+
+
+ACTORS = [
+    Actor.of("o", "policy_reviewer=district:310115"),
+    Actor.of("o", "policy_author=department:测试局"),
+    Actor.of("o", "policy_publisher=department:别的局"),
+    Actor.of("e", f"enterprise={A}"),
+    Actor.of("p", "park_operator=园区乙"),
+    Actor.of("f", "finance_officer"),
+    Actor.of("x", f"enterprise={A}", "park_operator=园区乙"),
+]
+
+
+def test_a_core_connection_lists_what_a_session_lists(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The command line reads the listings on a Core connection (no ORM loaded), the portal
+    on a session: same rows, same scopes, same refusals, on both databases."""
+    _seed(sessions)
+    for actor in ACTORS:
+        with transaction(sessions) as s:
+            on_session = [
+                ledger.list_records(s, actor=actor),
+                ledger.list_grants(s, actor=actor),
+                ledger.list_versions(s, actor=actor),
+            ]
+        with reading_connection(engine) as conn:
+            on_connection = [
+                ledger.list_records(conn, actor=actor),
+                ledger.list_grants(conn, actor=actor),
+                ledger.list_versions(conn, actor=actor),
+            ]
+        assert on_connection == on_session, actor
+    with reading_connection(engine) as conn:
+        with pytest.raises(AccessDenied):
+            ledger.list_records(conn, actor=Actor.of("nobody"))
+        with pytest.raises(AccessDenied):
+            ledger.list_records(conn, actor=Actor.of("e", f"enterprise={A}"), uscc=B)
+        with pytest.raises(AccessDenied):
+            ledger.list_batches(conn, actor=Actor.of("o", "policy_reviewer=*"))
+        assert ledger.list_batches(conn, actor=Actor.of("f", "finance_officer")) == []

@@ -130,17 +130,88 @@ def test_policy_list_reads_the_files_without_the_engine_or_the_database() -> Non
     assert _loaded(modules, (*NOT_FOR_LISTINGS, "sqlalchemy")) == []
 
 
-def test_a_ledger_listing_loads_sqlalchemy_and_nothing_heavier(tmp_path: Path) -> None:
-    """Regression: 'huiqi versions' (and every listing of the ledger) imported the
-    disbursement writers and Rich's progress bars it never uses."""
-    from cliutil import accounts
+# What a listing of the ledger must not load either: it reads through SQLAlchemy Core, so
+# neither the ORM nor the mapped models (a tenth of a second at each start), nor the data
+# dictionary and its YAML parser when the data directory has no dictionary file of its own.
+NOT_FOR_LEDGER_LISTINGS = (
+    *NOT_FOR_LISTINGS,
+    "sqlalchemy.orm",
+    "huiqi.delivery.models",
+    "huiqi.accounts.models",
+    "huiqi.accounts.service",
+    "huiqi.delivery.audit",
+    "huiqi.profiles.dictionary",
+    "yaml",
+)
 
-    data = tmp_path / "data"
-    token = accounts(data)["officer"]
-    env = {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
-    modules = _modules_after(["--data-dir", str(data), "versions", "--json"], env)
-    assert "sqlalchemy.orm" in modules and "huiqi.delivery.service" in modules
-    assert _loaded(modules, NOT_FOR_LISTINGS) == []
+
+@pytest.fixture(scope="module")
+def signed_in_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A data directory with a ledger and an empty profile store, and a token per user."""
+    from cliutil import accounts, run
+
+    data = tmp_path_factory.mktemp("lazy") / "data"
+    tokens = accounts(data)
+    assert run(data, "init")[0] == 0  # an empty profile store, for 'snapshots'
+    return data, tokens
+
+
+@pytest.fixture
+def signed_in_officer(signed_in_data: tuple[Path, dict[str, str]]) -> tuple[Path, dict[str, str]]:
+    data, tokens = signed_in_data
+    return data, {"HUIQI_TOKEN": tokens["officer"], "HUIQI_CONFIG_DIR": str(data / ".config")}
+
+
+@pytest.mark.parametrize(
+    ("user", "args"),
+    [
+        ("officer", ["versions", "--json"]),
+        ("officer", ["grants"]),
+        ("officer", ["records", "--json"]),
+        ("officer", ["whoami"]),
+        ("finance", ["disburse", "batches"]),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value),
+)
+def test_a_ledger_listing_loads_sqlalchemy_core_and_nothing_heavier(
+    signed_in_data: tuple[Path, dict[str, str]], user: str, args: list[str]
+) -> None:
+    """Regression: 'huiqi versions' (and every listing of the ledger) imported the
+    disbursement writers and Rich's progress bars it never uses; then the ORM, every
+    mapped model and the data dictionary, for a query SQLAlchemy Core does alone."""
+    data, tokens = signed_in_data
+    env = {"HUIQI_TOKEN": tokens[user], "HUIQI_CONFIG_DIR": str(data / ".config")}
+    modules = _modules_after(["--data-dir", str(data), *args], env)
+    assert "sqlalchemy.engine" in modules and "huiqi.accounts.bearer" in modules
+    assert _loaded(modules, NOT_FOR_LEDGER_LISTINGS) == []
+
+
+def test_snapshots_loads_duckdb_and_nothing_else_heavy(
+    signed_in_officer: tuple[Path, dict[str, str]],
+) -> None:
+    """Regression: 'huiqi snapshots' reads one DuckDB table, and imported PyArrow, SQLGlot,
+    the importers, the ORM and every model (the profile store's schema builders and the
+    import service's audit log) on the way."""
+    data, env = signed_in_officer
+    modules = _modules_after(["--data-dir", str(data), "snapshots"], env)
+    assert "duckdb" in modules and "huiqi.profiles.service" in modules
+    unwanted = tuple(m for m in NOT_FOR_LEDGER_LISTINGS if m != "duckdb")
+    assert _loaded(modules, (*unwanted, "huiqi.profiles.links", "huiqi.profiles.importer")) == []
+
+
+def test_a_listing_that_is_refused_still_checks_the_sign_in_without_the_orm(
+    signed_in_officer: tuple[Path, dict[str, str]],
+) -> None:
+    """The Core path keeps both checks: a bad token is refused (exit 5) and nothing read."""
+    data, env = signed_in_officer
+    code = f"from huiqi.cli.main import cli; cli({['--data-dir', str(data), 'grants']!r})"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "HUIQI_TOKEN": "hq_not-a-token"},
+    )
+    assert out.returncode == 5 and "not known here" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("group", ["policy", "dictionary"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.db.engine import is_reading, reading, transaction
+from huiqi.db.engine import is_reading, reading, reading_connection, transaction
 from huiqi.delivery.models import Batch
+from huiqi.delivery.tables import batches
 
 
 def test_a_read_finishes_while_a_writer_holds_the_database(
@@ -69,3 +70,21 @@ def test_a_sqlite_connection_keeps_a_page_cache_big_enough_for_a_delivery_chunk(
             pytest.skip("a SQLite setting")
         assert s.connection().exec_driver_sql("PRAGMA cache_size").scalar() == SQLITE_CACHE_KIB
         assert SQLITE_CACHE_KIB <= -32_768  # at least 32 MiB
+
+
+def test_a_core_reading_connection_refuses_to_write(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """reading_connection (the command-line listings, without the ORM) is reading(): a
+    read-only transaction whose connection goes back to the pool writable."""
+    with (
+        pytest.raises(DBAPIError, match=r"(?i)read.?only"),
+        reading_connection(engine) as conn,
+    ):
+        assert is_reading(conn)
+        conn.execute(insert(batches).values(created_by="finance", grants=1, total_fen=1))
+    with transaction(sessions) as s:
+        assert not is_reading(s)
+        s.add(Batch(created_by="finance", grants=1, total_fen=1))
+    with reading_connection(engine) as conn:
+        assert conn.scalar(select(func.count()).select_from(batches)) == 1

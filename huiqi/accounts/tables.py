@@ -1,0 +1,63 @@
+"""Core tables of accounts, read without the ORM by the sign-in check of every command.
+
+:mod:`huiqi.accounts.models` maps its classes onto these tables (declared once, here):
+a listing checks its token through SQLAlchemy Core and never imports the ORM
+(docs/benchmarks.md, Command-line start-up). Passwords and tokens are never stored: a
+user row holds an argon2id hash, a token row the SHA-256 of a random token.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from huiqi.db.clock import utcnow
+from huiqi.db.metadata import metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),
+)
+
+# A role a user holds, with its scope (a USCC, a park, a policy scope, or none).
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("scope", String(200), nullable=True, index=True),
+    UniqueConstraint("user_id", "role", "scope"),
+)
+
+# A bearer token: a CLI sign-in or a machine client's API token.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(16), nullable=False),  # login | api
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+    Column("last_used_at", DateTime, nullable=True),
+)

@@ -1,0 +1,147 @@
+"""Core tables of the ledger that the read-only listings query without the ORM.
+
+``huiqi versions``, ``grants``, ``records`` and ``disburse batches`` read these through SQLAlchemy Core, so a
+listing does not import the ORM and map every model (about a tenth of a second at each
+start: docs/benchmarks.md, Command-line start-up). The ORM classes of
+:mod:`huiqi.delivery.models` map onto these same tables; a table is declared here once.
+Columns without ``nullable=True`` are NOT NULL, as their ``Mapped`` annotations say.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from huiqi.db.clock import utcnow
+from huiqi.db.metadata import metadata
+from huiqi.delivery.statuses import BatchStatus, BudgetMode, VersionStatus
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("policy_id", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_yaml", Text, nullable=False),
+    Column("title_zh", String(400), nullable=False),
+    Column("delivery", String(16), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("benefit_period", String(32), nullable=False),
+    Column("budget_fen", BigInteger, nullable=True),
+    Column("budget_mode", String(16), nullable=False, default=BudgetMode.FIRST_COME),
+    Column("committed_fen", BigInteger, nullable=False, default=0),
+    Column("per_enterprise_cap_fen", BigInteger, nullable=True),
+    Column("cap_group", String(120), nullable=True),
+    Column("exclusivity_group", String(120), nullable=True),
+    Column("department", String(200), nullable=True),
+    Column("status", String(16), nullable=False, default=VersionStatus.PUBLISHED),
+    Column("published_at", DateTime, nullable=False, default=utcnow),
+    Column("published_by", String(64), nullable=False),
+    UniqueConstraint("policy_id", "version"),
+    CheckConstraint("committed_fen >= 0", name="committed_nonnegative"),
+    CheckConstraint(
+        "budget_fen IS NULL OR committed_fen <= budget_fen", name="budget_not_exceeded"
+    ),
+    CheckConstraint("budget_mode IN ('first_come', 'pro_rata')", name="budget_mode"),
+)
+
+# A delivery record: what one enterprise is offered or given under one version.
+# status: granted | offered | claimed | expired | application_open | submitted | approved |
+# rejected | excluded | budget_exhausted | capped | pending_allocation | withdrawn
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Queries by version use the (version, USCC, period) unique index below.
+    Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("benefit_period", String(32), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("match_status", String(16), nullable=False),  # eligible | near_miss
+    Column("status", String(24), nullable=False),
+    Column("computed_fen", BigInteger, nullable=True),
+    Column("snapshot_id", Integer, nullable=False),
+    Column("last_snapshot_id", Integer, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("expires_on", Date, nullable=True),
+    Column("review_flag", Boolean, nullable=False, default=False),
+    Column("review_reason", Text, nullable=True),
+    Column("status_reason", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),
+    UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
+    # Officers' queues: one status, in id order (keyset pages).
+    Index("ix_entitlements_status_id", "status", "id"),
+)
+
+# Money granted: at most one per (policy version, enterprise, benefit period).
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entitlement_id", ForeignKey("entitlements.id"), nullable=False, unique=True),
+    # Queries by version use the (version, USCC, period) unique index below.
+    Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("benefit_period", String(32), nullable=False),
+    Column("requested_fen", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("status", String(24), nullable=False),  # a GrantStatus
+    Column("snapshot_id", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    # JSON null: the grant's explanation is its record's (``entitlements.explanation``, never
+    # rewritten), stored once; read it with ``huiqi.delivery.explanations.of_grant``.
+    # Grants made before 2026-12-01 and allocated grants (pro rata) hold their own.
+    Column("explanation", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("paid_at", DateTime, nullable=True),
+    UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
+    CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
+    # Export candidates (granted, in id order) and the grant queues.
+    Index("ix_grants_status_id", "status", "id"),
+)
+
+# The enterprises the ledger has delivered to: name, district and park, from the snapshot
+# of their latest delivery. Scopes are checked against it (a park operator acts only for
+# the enterprises of its park).
+enterprise_directory = Table(
+    "enterprise_directory",
+    metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("name", String(400), nullable=True),
+    Column("district_code", String(6), nullable=True, index=True),
+    Column("park", String(200), nullable=True, index=True),
+    Column("snapshot_id", Integer, nullable=False),
+)
+
+# A disbursement batch exported for the finance system.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("created_by", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default=BatchStatus.EXPORTED),
+    Column("grants", Integer, nullable=False, default=0),
+    Column("total_fen", BigInteger, nullable=False, default=0),
+    Column("csv_path", Text, nullable=True),
+    Column("xlsx_path", Text, nullable=True),
+)
