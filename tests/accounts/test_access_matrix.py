@@ -123,6 +123,15 @@ def _with_settings(fn: Callable[..., Any], **kw: Any) -> Call:
     return call
 
 
+def _retire_named(w: World, actor: Actor) -> Any:
+    from huiqi.delivery.versions import retire_named
+
+    with transaction(w.factory) as s:
+        pv = s.get(PolicyVersion, w.confirm_version)
+        assert pv is not None
+        return retire_named(s, actor=actor, policy_id=pv.policy_id, version=pv.version, reason="r")
+
+
 def _row(**allowed: str) -> dict[str, str]:
     """Role → 'own', 'both' (own and other scope) ; roles not named are refused."""
     return allowed
@@ -390,6 +399,12 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _with_settings(complaints.import_complaints, path=Path("missing.csv")),
             _row(complaint_officer="both", data_steward="both"),
         ),
+        "huiqi.complaints.service.import_uploaded_complaints": (
+            _with_settings(
+                complaints.import_uploaded_complaints, filename="c.csv", content=b"ref\n"
+            ),
+            _row(complaint_officer="both", data_steward="both"),
+        ),
         "huiqi.complaints.service.detect_complaints": (
             _in_tx(complaints.detect_complaints),
             _row(complaint_officer="both", scheduler="both"),
@@ -412,6 +427,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.delivery.versions.retire_version": (
             lambda w, a: _in_tx(retire_version, version_id=w.confirm_version, reason="r")(w, a),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.versions.retire_named": (
+            lambda w, a: _retire_named(w, a),
             _row(policy_publisher="own"),
         ),
         "huiqi.delivery.drafts.list_policy_lines": (
@@ -449,6 +468,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
                 batchfiles.apply_uploaded_results, filename="r.csv", content=b"grant_id,result\n"
             ),
             _row(finance_officer="both"),
+        ),
+        "huiqi.matching.simulate.require_simulator": (
+            lambda w, a: simulate.require_simulator(a),
+            _row(policy_author="both", policy_publisher="both"),
         ),
         "huiqi.matching.simulate.simulate": (
             _with_settings(simulate.simulate, text=POLICY_TEXT),
