@@ -2,9 +2,13 @@
 :mod:`huiqi.complaints.service` calls these after its own).
 
 Complaints are stored once per complaint number (``ref``): importing the same export
-again adds nothing. Complainants are created from the first complaint that names them.
-A detection run reads every stored complaint, scores them, and stores the run, the
-scores above 0 (evidence for the flagged), the clusters and each complaint's answer group.
+again adds nothing (the unique constraint skips what is held, and the count of rows it
+inserted tells stored from already held). Complainants are created from the first
+complaint that names them. A detection run reads every stored complaint, scores them,
+and stores the run, the scores above 0 (evidence for the flagged), the clusters and the
+answer groups that changed.
+
+Rows move in bulk, set-based, never as ORM objects (:mod:`huiqi.complaints.transfer`).
 """
 
 from __future__ import annotations

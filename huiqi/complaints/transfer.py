@@ -88,6 +88,8 @@ def read_rows(conn: Connection, query: ClauseElement, types: dict[str, pa.DataTy
         with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
             for block in copy:
                 out.write(block)
+        if out.tell() == 0:  # no rows (Arrow's reader refuses an empty file)
+            return _empty(types)
         out.seek(0)
         return pacsv.read_csv(
             out,
@@ -110,9 +112,11 @@ def read_rows(conn: Connection, query: ClauseElement, types: dict[str, pa.DataTy
             batches.append(pa.RecordBatch.from_arrays(arrays, names=names))
     finally:
         cur.close()
-    if not batches:
-        return pa.table({n: pa.array([], t) for n, t in types.items()})
-    return pa.Table.from_batches(batches)
+    return pa.Table.from_batches(batches) if batches else _empty(types)
+
+
+def _empty(types: dict[str, pa.DataType]) -> pa.Table:
+    return pa.table({n: pa.array([], t) for n, t in types.items()})
 
 
 def _array(values: tuple[Any, ...], type_: pa.DataType) -> pa.Array:
