@@ -56,7 +56,9 @@ class Complainant(Base):
 
 class Complaint(Base):
     """A complaint about an enterprise. ``answer_group`` is the ref of the first complaint
-    with a near-identical text to the same enterprise: the enterprise answers it once."""
+    with a near-identical text to the same enterprise: the enterprise answers it once.
+    NULL where the complaint answers for itself (alone, or the first of its group; read
+    it as ``coalesce(answer_group, ref)``), so that detection writes only the grouped."""
 
     __tablename__ = "complaints"
 
