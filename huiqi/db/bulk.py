@@ -16,7 +16,7 @@ stored in two tables) names that column in ``json_text`` so it is not encoded ag
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
@@ -64,6 +64,129 @@ def bulk_insert(
     if json_text:
         rows = [{**r, **{c: _decoded(r[c]) for c in json_text}} for r in rows]
     session.execute(stmt, list(rows))
+
+
+def insert_tuples(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    ignore_conflicts_on: Sequence[str] | None = None,
+    json_text: Collection[str] = (),
+) -> None:
+    """:func:`bulk_insert` for rows given as tuples of ``columns``, plus ``constants``
+    (column -> the value every row has: a chunk's version, snapshot, timestamp).
+
+    No dict is built per row. The constants are converted once (SQLite: by their
+    column types' bind processors) and appended to every row; PostgreSQL copies the
+    rows (``COPY``), SQLite runs one statement per row through the driver.
+    """
+    if not rows:
+        return
+    fixed = dict(constants or {})
+    names = [*columns, *fixed]
+    conn = session.connection()
+    postgres = conn.dialect.name == "postgresql"
+    if len(rows) < COPY_FROM:
+        bulk_insert(
+            session,
+            table,
+            [{**dict(zip(columns, r, strict=True)), **fixed} for r in rows],
+            ignore_conflicts_on=ignore_conflicts_on,
+            json_text=json_text,
+        )
+        return
+    if postgres:
+        tail = tuple(compact_json(v) if _is_json(table, c) else v for c, v in fixed.items())
+        encode = [i for i, c in enumerate(columns) if _is_json(table, c) and c not in json_text]
+        if encode:
+            rows = [
+                tuple(
+                    compact_json(v) if i in encode and v is not None else v for i, v in enumerate(r)
+                )
+                for r in rows
+            ]
+        _copy_tuples(conn, table, names, rows, tail, ignore_conflicts_on)
+        return
+    stmt = _sqlite_insert(table, ignore_conflicts_on)
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    if list(compiled.positiontup or ()) != names:
+        # A column the rows lack needs a Python-side default: SQLAlchemy fills it in.
+        bulk_insert(
+            session,
+            table,
+            [{**dict(zip(columns, r, strict=True)), **fixed} for r in rows],
+            ignore_conflicts_on=ignore_conflicts_on,
+            json_text=json_text,
+        )
+        return
+    tail = tuple(_processed(conn, table, c, [v])[0] for c, v in fixed.items())
+    converters = [
+        (i, fn)
+        for i, c in enumerate(columns)
+        if c not in json_text and (fn := _processor(conn, table, c)) is not None
+    ]
+    if converters:
+        listed = [list(r) for r in rows]
+        for i, fn in converters:
+            for r, v in zip(listed, fn([r[i] for r in listed]), strict=True):
+                r[i] = v
+        rows = [tuple(r) for r in listed]
+    # Errors arrive wrapped (IntegrityError etc.), as from session.execute().
+    conn.exec_driver_sql(str(compiled), [r + tail for r in rows])
+
+
+def _is_json(table: Table, column: str) -> bool:
+    return isinstance(table.c[column].type, JSON)
+
+
+def _processed(conn: Connection, table: Table, column: str, values: list[Any]) -> list[Any]:
+    fn = _processor(conn, table, column)
+    return values if fn is None else fn(values)
+
+
+def _sqlite_insert(table: Table, ignore_conflicts_on: Sequence[str] | None) -> Any:
+    if not ignore_conflicts_on:
+        return insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(ignore_conflicts_on))
+
+
+def _copy_tuples(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    tail: tuple[Any, ...],
+    ignore_conflicts_on: Sequence[str] | None,
+) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    target = table.name
+    listed = ", ".join(f'"{c}"' for c in names)  # column names come from our own models
+    with raw.cursor() as cur:
+        if ignore_conflicts_on:
+            cur.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "_rows_{target}" ON COMMIT DELETE ROWS'
+                f' AS SELECT * FROM "{target}" WITH NO DATA'
+            )
+            copy_into = f'"_rows_{target}"'
+        else:
+            copy_into = f'"{target}"'
+        with cur.copy(f"COPY {copy_into} ({listed}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row + tail)
+        if ignore_conflicts_on:
+            keys = ", ".join(f'"{c}"' for c in ignore_conflicts_on)
+            cur.execute(
+                f'INSERT INTO "{target}" ({listed}) SELECT {listed} FROM "_rows_{target}"'
+                f" ON CONFLICT ({keys}) DO NOTHING"
+            )
+            cur.execute(f'DELETE FROM "_rows_{target}"')
 
 
 def _decoded(text: str | None) -> Any:

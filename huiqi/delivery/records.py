@@ -97,11 +97,11 @@ class DeliveryReport:
 def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
     """Subject and body: the amount, and why — every criterion with its result."""
     amount = yuan_text(row.amount_fen or 0)
-    criteria = row.explanation["criteria"]
     # The rows of one delivery share their labels and mostly their states: the list of
     # criteria is written once per pattern, not once per enterprise.
-    met, why = _criteria_text(tuple([(c["label"], c["state"]) for c in criteria]))
-    total = len(criteria)
+    labelled = row.labelled_states()
+    met, why = _criteria_text(labelled)
+    total = len(labelled)
     if kind == "granted":
         return (
             f"您已获得「{pv.title_zh}」{amount}元",
@@ -116,7 +116,7 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     if row.status == MatchStatus.ELIGIBLE:
         outlook = f"预计可获{amount}元"
     else:
-        missing = "、".join(c["label"] for c in criteria if c["state"] == "not_met")
+        missing = "、".join(label for label, state in labelled if state == "not_met")
         outlook = f"尚差一项：{missing}"
     return (
         f"「{pv.title_zh}」申报表已为您预填",
@@ -158,6 +158,25 @@ def record_values(
         "expires_on": pv.valid_to if pv.delivery == DeliveryMode.CONFIRM else None,
         "review_flag": False,
         "status_reason": None,  # every row carries every key: executemany takes the first row's
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+# A bulk chunk's records as tuples: the columns that differ between its records …
+RECORD_COLUMNS = ("uscc", "match_status", "status", "computed_fen", "explanation", "status_reason")
+
+
+def record_constants(pv: PolicyVersion, sid: int, now: dt.datetime) -> dict[str, Any]:
+    """… and those every record of a chunk shares (as in :func:`record_values`)."""
+    return {
+        "policy_version_id": pv.id,
+        "benefit_period": pv.benefit_period,
+        "mode": pv.delivery,
+        "snapshot_id": sid,
+        "last_snapshot_id": sid,
+        "expires_on": pv.valid_to if pv.delivery == DeliveryMode.CONFIRM else None,
+        "review_flag": False,
         "created_at": now,
         "updated_at": now,
     }
