@@ -15,8 +15,10 @@ stored in two tables) names that column in ``json_text`` so it is not encoded ag
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
@@ -83,9 +85,11 @@ def insert_tuples(
     column types' bind processors) and appended to every row; PostgreSQL copies the
     rows (``COPY``), SQLite runs one statement per row through the driver.
     """
+    if not columns:
+        raise ValueError("insert_tuples needs at least one column that differs between rows")
     if not rows:
         return
-    fixed = dict(constants or {})
+    fixed = {**_python_defaults(table, [*columns, *(constants or {})]), **(constants or {})}
     names = [*columns, *fixed]
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
@@ -138,6 +142,23 @@ def insert_tuples(
     conn.exec_driver_sql(str(compiled), [r + tail for r in rows])
 
 
+def _python_defaults(table: Table, given: Collection[str]) -> dict[str, Any]:
+    """The Python-side defaults of the columns not ``given`` (COPY would leave them null):
+    evaluated once, the same for every row, like the chunk's other constants."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            out[column.name] = default.arg  # type: ignore[attr-defined]
+        elif default.is_callable:
+            out[column.name] = default.arg(None)  # type: ignore[attr-defined]
+        else:  # pragma: no cover - the ledger's tables have no other Python-side defaults
+            raise ValueError(f"{table.name}.{column.name}: give its value")
+    return out
+
+
 def _is_json(table: Table, column: str) -> bool:
     return isinstance(table.c[column].type, JSON)
 
@@ -177,9 +198,7 @@ def _copy_tuples(
         else:
             copy_into = f'"{target}"'
         with cur.copy(f"COPY {copy_into} ({listed}) FROM STDIN") as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row + tail)
+            write_copy_text(copy, rows, tail)
         if ignore_conflicts_on:
             keys = ", ".join(f'"{c}"' for c in ignore_conflicts_on)
             cur.execute(
@@ -187,6 +206,45 @@ def _copy_tuples(
                 f" ON CONFLICT ({keys}) DO NOTHING"
             )
             cur.execute(f'DELETE FROM "_rows_{target}"')
+
+
+# COPY's text format: a tab between fields, a newline after each row, \\N for null,
+# and these four characters escaped inside a field.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_COPY_BLOCK = 2_000
+
+
+def copy_field(value: Any) -> str:
+    """One value as a field of COPY's text format (None, text, integers, booleans,
+    decimals, dates and times: what the ledger's bulk rows hold)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)  # an enum member's text, too
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    raise TypeError(f"no COPY text for {type(value).__name__} {value!r}")
+
+
+def write_copy_text(copy: Any, rows: Iterable[tuple[Any, ...]], tail: tuple[Any, ...]) -> None:
+    """Write ``rows``, each followed by the fields ``tail`` (the same for every row, made
+    into text once), to a ``COPY … FROM STDIN`` in text format, in blocks of rows.
+
+    Faster than the driver's ``write_row``, which adapts every value of every row."""
+    end = "".join(f"\t{copy_field(v)}" for v in tail) + "\n"
+    field = copy_field
+    block: list[str] = []
+    for row in rows:
+        block.append("\t".join(map(field, row)) + end)
+        if len(block) >= _COPY_BLOCK:
+            copy.write("".join(block))
+            block.clear()
+    if block:
+        copy.write("".join(block))
 
 
 def _decoded(text: str | None) -> Any:
