@@ -121,6 +121,25 @@ def server_version(engine: Engine) -> str:
         return str(conn.execute(text("show server_version")).scalar()).join(("PostgreSQL ", ""))
 
 
+def server_cpu(engine: Engine) -> dict[int, float]:
+    """PostgreSQL on this machine: CPU seconds so far of each server process connected to
+    the engine's database (read from /proc; empty where that is not possible)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        out = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return {}
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
+
 def bench_bulk(
     backend: str, workdir: Path, settings_: Any, n: int, chunk: int, profile: bool
 ) -> dict[str, Any]:
@@ -128,6 +147,7 @@ def bench_bulk(
         factory = session_factory(engine)
         text_ = h.policy_yaml("bench-auto", budget=10**10)
         profiler = cProfile.Profile() if profile else None
+        server_before = server_cpu(engine)
         with Timers() as timers:
             started = time.perf_counter()
             cpu_started = time.process_time()
@@ -140,10 +160,17 @@ def bench_bulk(
                 profiler.disable()
             total = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+        server_after = server_cpu(engine)
+        server = (
+            sum(v - server_before.get(pid, 0.0) for pid, v in server_after.items())
+            if server_after
+            else None
+        )
         with factory() as s:
             grants = s.scalar(select(func.count()).select_from(Grant))
         assert rep.granted == grants == n, (rep.granted, grants, n)
         out = {"backend": server_version(engine), "total": total, "cpu": cpu, **timers.seconds}
+        out["server_cpu"] = server
         out.update({f"{phase}_cpu": v for phase, v in timers.cpu.items()})
         if profiler:
             buf = io.StringIO()
@@ -243,16 +270,18 @@ def main() -> None:
             print(
                 "| backend | publish total | client CPU | matching | grant phase (chunks)"
                 " | of which outbox | review-flag pass | grants/s | CPU: matching | CPU: chunks"
-                " | load average |"
+                " | server CPU | load average |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
             for backend in backends:
                 r = bench_bulk(backend, work, settings_, args.enterprises, args.chunk, args.profile)
                 print(
                     f"| {r['backend']} | {r['total']:.1f} | {r['cpu']:.1f} | {r['matching']:.1f} |"
                     f" {r['chunks']:.1f} | {r['outbox']:.1f} | {r['flag']:.1f} |"
                     f" {args.enterprises / r['total']:,.0f} | {r['matching_cpu']:.2f} |"
-                    f" {r['chunks_cpu']:.2f} | {load_average()} |",
+                    f" {r['chunks_cpu']:.2f} |"
+                    f" {'—' if r['server_cpu'] is None else format(r['server_cpu'], '.2f')} |"
+                    f" {load_average()} |",
                     flush=True,
                 )
                 if "profile" in r:

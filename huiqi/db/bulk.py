@@ -114,18 +114,14 @@ def insert_tuples(
             ]
         _copy_tuples(conn, table, names, rows, tail, ignore_conflicts_on)
         return
-    stmt = _sqlite_insert(table, ignore_conflicts_on)
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
-    if list(compiled.positiontup or ()) != names:
-        # A column the rows lack needs a Python-side default: SQLAlchemy fills it in.
-        bulk_insert(
-            session,
-            table,
-            [{**dict(zip(columns, r, strict=True)), **fixed} for r in rows],
-            ignore_conflicts_on=ignore_conflicts_on,
-            json_text=json_text,
-        )
-        return
+    # The statement in the rows' own column order (a compiled one follows the table's).
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)})"
+        f" VALUES ({', '.join('?' for _ in names)})"
+    )
+    if ignore_conflicts_on:
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in ignore_conflicts_on)}) DO NOTHING"
     tail = tuple(_processed(conn, table, c, [v])[0] for c, v in fixed.items())
     converters = [
         (i, fn)
@@ -139,7 +135,7 @@ def insert_tuples(
                 r[i] = v
         rows = [tuple(r) for r in listed]
     # Errors arrive wrapped (IntegrityError etc.), as from session.execute().
-    conn.exec_driver_sql(str(compiled), [r + tail for r in rows])
+    conn.exec_driver_sql(sql, [r + tail for r in rows])
 
 
 def _python_defaults(table: Table, given: Collection[str]) -> dict[str, Any]:
@@ -166,14 +162,6 @@ def _is_json(table: Table, column: str) -> bool:
 def _processed(conn: Connection, table: Table, column: str, values: list[Any]) -> list[Any]:
     fn = _processor(conn, table, column)
     return values if fn is None else fn(values)
-
-
-def _sqlite_insert(table: Table, ignore_conflicts_on: Sequence[str] | None) -> Any:
-    if not ignore_conflicts_on:
-        return insert(table)
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(ignore_conflicts_on))
 
 
 def _copy_tuples(
