@@ -76,7 +76,7 @@ def _refresh_by_copy(
             "COPY _directory_in (uscc, name, district_code, park, snapshot_id) FROM STDIN"
         ) as copy:
             write_copy_text(
-                copy, ((e.uscc, e.name, e.district_code, e.park) for e in entries), (snapshot_id,)
+                copy, [(e.uscc, e.name, e.district_code, e.park) for e in entries], (snapshot_id,)
             )
         cur.execute(
             "INSERT INTO enterprise_directory (uscc, name, district_code, park, snapshot_id)"
