@@ -26,6 +26,7 @@ from huiqi.delivery.models import (
 from huiqi.delivery.records import (
     RECORD_COLUMNS,
     DeliveryReport,
+    granted_messages,
     ids_of,
     max_id,
     message_for,
@@ -175,18 +176,17 @@ def grant_in_bulk(
             )
         )
     record_events(s, events)
-    messages = []
-    for r in winners:
-        subject, body = message_for(pv, r, "granted")
-        messages.append(
-            notify.Message(
-                uscc=r.uscc,
-                kind="granted",
-                subject=subject,
-                body=body,
-                dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
-            )
+    prefix, period = f"granted:{pv.id}:", pv.benefit_period
+    messages = [
+        notify.Message(
+            uscc=r.uscc,
+            kind="granted",
+            subject=subject,
+            body=body,
+            dedupe_key=f"{prefix}{r.uscc}:{period}",
         )
+        for r, (subject, body) in zip(winners, granted_messages(pv, winners), strict=True)
+    ]
     # The keys name records made in this savepoint: a duplicate falls back to one by one.
     notify.enqueue_many(s, messages, count=False, new_keys=True)
     rep.granted += len(winners)

@@ -124,6 +124,20 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     )
 
 
+def granted_messages(pv: PolicyVersion, rows: Iterable[ResultRow]) -> list[tuple[str, str]]:
+    """``message_for(pv, row, "granted")`` of many rows (a bulk chunk's winners): each
+    message is written once per amount and pattern of criteria, not once per enterprise."""
+    written: dict[tuple[Any, ...], tuple[str, str]] = {}
+    out = []
+    for r in rows:
+        key = (r.amount_fen, r.labelled_states())
+        message = written.get(key)
+        if message is None:
+            message = written[key] = message_for(pv, r, "granted")
+        out.append(message)
+    return out
+
+
 _MARKS = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
 
 
