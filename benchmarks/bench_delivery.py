@@ -4,7 +4,9 @@ Runs on SQLite (a temporary file) and on PostgreSQL (a fresh database on the ser
 named by HUIQI_TEST_DATABASE_URL, dropped afterwards). For the bulk run it reports the
 whole ``publish`` call and its phases: matching (``snapshot_result_rows``), the
 chunked inserts (``deliver_chunk``, with the notification outbox inside it shown
-separately) and the review-flag pass. For claims it runs ``--clients`` threads that
+separately) and the review-flag pass, in wall seconds and (for matching and the chunks)
+this process's CPU seconds; on PostgreSQL also the server's CPU seconds (its processes'
+``/proc`` times), since on a shared machine CPU is what stays comparable. For claims it runs ``--clients`` threads that
 each claim distinct offers (直达快享) and reports p50/p95/p99 per claim.
 
 Usage:
