@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
+from huiqi.delivery.derive import of_version
 from huiqi.delivery.models import (
     Entitlement,
     Grant,
@@ -217,7 +218,7 @@ def ids_of(
     rows = s.execute(
         select(model.uscc, model.id).where(
             model.id > after,
-            model.policy_version_id == pv.id,
+            of_version(model.policy_version_id) == pv.id,
             model.benefit_period == pv.benefit_period,
         )
     ).all()
