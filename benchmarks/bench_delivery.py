@@ -4,7 +4,9 @@ Runs on SQLite (a temporary file) and on PostgreSQL (a fresh database on the ser
 named by HUIQI_TEST_DATABASE_URL, dropped afterwards). For the bulk run it reports the
 whole ``publish`` call and its phases: matching (``snapshot_result_rows``), the
 chunked inserts (``deliver_chunk``, with the notification outbox inside it shown
-separately) and the review-flag pass. For claims it runs ``--clients`` threads that
+separately) and the review-flag pass, in wall seconds and (for matching and the chunks)
+this process's CPU seconds; on PostgreSQL also the server's CPU seconds (its processes'
+``/proc`` times), since on a shared machine CPU is what stays comparable. For claims it runs ``--clients`` threads that
 each claim distinct offers (直达快享) and reports p50/p95/p99 per claim.
 
 Usage:
@@ -60,6 +62,8 @@ class Timers:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        # This process's CPU seconds per phase: comparable on a loaded machine.
+        self.cpu: dict[str, float] = defaultdict(float)
         self._saved: list[tuple[Any, str, Callable[..., Any]]] = []
 
     def __enter__(self) -> Timers:
@@ -75,11 +79,12 @@ class Timers:
 
     def _timed(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 self.seconds[phase] += time.perf_counter() - started
+                self.cpu[phase] += time.process_time() - cpu
 
         return wrapper
 
@@ -118,13 +123,36 @@ def server_version(engine: Engine) -> str:
         return str(conn.execute(text("show server_version")).scalar()).join(("PostgreSQL ", ""))
 
 
+def server_cpu(engine: Engine) -> dict[int, float]:
+    """PostgreSQL on this machine: CPU seconds so far of each server process connected to
+    the engine's database (read from /proc; empty where that is not possible)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        out = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return {}
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
+
 def bench_bulk(
     backend: str, workdir: Path, settings_: Any, n: int, chunk: int, profile: bool
 ) -> dict[str, Any]:
     with fresh_database(backend, workdir) as engine:
         factory = session_factory(engine)
         text_ = h.policy_yaml("bench-auto", budget=10**10)
-        profiler = cProfile.Profile() if profile else None
+        # BENCH_PROFILE_CPU=1: the profile in CPU seconds (what a loaded machine leaves
+        # comparable), not wall seconds.
+        clock = time.process_time if os.environ.get("BENCH_PROFILE_CPU") else time.perf_counter
+        profiler = cProfile.Profile(clock) if profile else None
+        server_before = server_cpu(engine)
         with Timers() as timers:
             started = time.perf_counter()
             cpu_started = time.process_time()
@@ -137,10 +165,18 @@ def bench_bulk(
                 profiler.disable()
             total = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+        server_after = server_cpu(engine)
+        server = (
+            sum(v - server_before.get(pid, 0.0) for pid, v in server_after.items())
+            if server_after
+            else None
+        )
         with factory() as s:
             grants = s.scalar(select(func.count()).select_from(Grant))
         assert rep.granted == grants == n, (rep.granted, grants, n)
         out = {"backend": server_version(engine), "total": total, "cpu": cpu, **timers.seconds}
+        out["server_cpu"] = server
+        out.update({f"{phase}_cpu": v for phase, v in timers.cpu.items()})
         if profiler:
             buf = io.StringIO()
             pstats.Stats(profiler, stream=buf).sort_stats(
@@ -238,15 +274,19 @@ def main() -> None:
             )
             print(
                 "| backend | publish total | client CPU | matching | grant phase (chunks)"
-                " | of which outbox | review-flag pass | grants/s | load average |"
+                " | of which outbox | review-flag pass | grants/s | CPU: matching | CPU: chunks"
+                " | server CPU | load average |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
             for backend in backends:
                 r = bench_bulk(backend, work, settings_, args.enterprises, args.chunk, args.profile)
                 print(
                     f"| {r['backend']} | {r['total']:.1f} | {r['cpu']:.1f} | {r['matching']:.1f} |"
                     f" {r['chunks']:.1f} | {r['outbox']:.1f} | {r['flag']:.1f} |"
-                    f" {args.enterprises / r['total']:,.0f} | {load_average()} |",
+                    f" {args.enterprises / r['total']:,.0f} | {r['matching_cpu']:.2f} |"
+                    f" {r['chunks_cpu']:.2f} |"
+                    f" {'—' if r['server_cpu'] is None else format(r['server_cpu'], '.2f')} |"
+                    f" {load_average()} |",
                     flush=True,
                 )
                 if "profile" in r:

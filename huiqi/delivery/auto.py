@@ -9,7 +9,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huiqi.db.bulk import bulk_insert
+from huiqi.db.bulk import insert_tuples
 from huiqi.db.jsontext import compact_json
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
@@ -24,10 +24,13 @@ from huiqi.delivery.models import (
     utcnow,
 )
 from huiqi.delivery.records import (
+    RECORD_COLUMNS,
     DeliveryReport,
+    granted_messages,
     ids_of,
     max_id,
     message_for,
+    record_constants,
     record_values,
 )
 from huiqi.delivery.statuses import BudgetMode, GrantStatus, RecordStatus
@@ -41,12 +44,14 @@ def grant_in_bulk(
     """Grant a chunk in bulk; return rows that need the one-by-one path (slot holders)."""
     slow: list[ResultRow] = []
     if pv.exclusivity_group:
-        held = set(
+        # By the range of the chunk's USCCs, narrowed here (as ``deliver_chunk`` does).
+        chunk = {r.uscc for r in rows}
+        held = chunk.intersection(
             s.scalars(
                 select(ExclusivitySlot.uscc).where(
                     ExclusivitySlot.group_name == pv.exclusivity_group,
                     ExclusivitySlot.benefit_period == pv.benefit_period,
-                    ExclusivitySlot.uscc.in_([r.uscc for r in rows]),
+                    ExclusivitySlot.uscc.between(min(chunk), max(chunk)),
                 )
             )
         )
@@ -76,24 +81,32 @@ def grant_in_bulk(
             r.uscc: RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
             for r in rows
         }
-    values = []
-    # The trace is stored once, in the record; the grant refers to it (JSON null).
-    ledger = {r.uscc: compact_json(r.ledger) for r in rows}
+    # One tuple per record (no dict per row); what every record of the chunk shares
+    # goes in once. The trace is stored once, in the record; the grant refers to it.
     now = utcnow()
+    spent = f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent; grants are made in USCC order"
+    records = []
     for r in rows:
-        v = record_values(pv, r, sid, statuses[r.uscc], now=now)
-        v["explanation"] = ledger[r.uscc]
-        if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
-            v["status_reason"] = (
-                f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent; grants are made in USCC order"
-            )
-        elif amounts[r.uscc] < (r.amount_fen or 0):
-            v["status_reason"] = f"capped from {yuan_text(r.amount_fen or 0)} yuan"
-        values.append(v)
-    if not values:
+        status = statuses[r.uscc]
+        requested = r.amount_fen
+        if status == RecordStatus.BUDGET_EXHAUSTED:
+            reason: str | None = spent
+        elif amounts[r.uscc] < (requested or 0):
+            reason = f"capped from {yuan_text(requested or 0)} yuan"
+        else:
+            reason = None
+        records.append((r.uscc, r.status, status, requested, compact_json(r.ledger), reason))
+    if not records:
         return slow
     before = max_id(s, Entitlement)
-    bulk_insert(s, table_of(Entitlement), values, json_text=("explanation",))
+    insert_tuples(
+        s,
+        table_of(Entitlement),
+        RECORD_COLUMNS,
+        records,
+        constants=record_constants(pv, sid, now),
+        json_text=("explanation",),
+    )
     winners = [r for r in rows if statuses[r.uscc] != RecordStatus.BUDGET_EXHAUSTED]
     won = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
     if pv.exclusivity_group and winners:
@@ -163,24 +176,23 @@ def grant_in_bulk(
             )
         )
     record_events(s, events)
-    messages = []
-    for r in winners:
-        subject, body = message_for(pv, r, "granted")
-        messages.append(
-            notify.Message(
-                uscc=r.uscc,
-                kind="granted",
-                subject=subject,
-                body=body,
-                dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
-            )
+    prefix, period = f"granted:{pv.id}:", pv.benefit_period
+    messages = [
+        notify.Message(
+            uscc=r.uscc,
+            kind="granted",
+            subject=subject,
+            body=body,
+            dedupe_key=f"{prefix}{r.uscc}:{period}",
         )
+        for r, (subject, body) in zip(winners, granted_messages(pv, winners), strict=True)
+    ]
     # The keys name records made in this savepoint: a duplicate falls back to one by one.
     notify.enqueue_many(s, messages, count=False, new_keys=True)
     rep.granted += len(winners)
     rep.granted_fen += total
     rep.provisional += len(winners) if provisional else 0
-    rep.new_records += len(values)
+    rep.new_records += len(records)
     for r in rows:
         if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED:
             key = RecordStatus.BUDGET_EXHAUSTED.value

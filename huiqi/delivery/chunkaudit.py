@@ -69,9 +69,9 @@ def chunk_event(
     ``members``: (grant id, USCC, requested fen, granted fen), any order, all created at
     ``at``."""
     ordered = sorted(members)
-    digest = hashlib.sha256()
-    for m in ordered:
-        digest.update(member_line(*m))
+    # The same digest as one ``member_line`` at a time, hashed in one call.
+    text = "".join([f"{i},{u},{r},{a}\n" for i, u, r, a in ordered])
+    digest = hashlib.sha256(text.encode("ascii"))
     total = sum(m[3] for m in ordered)
     return {
         "at": at,

@@ -26,9 +26,19 @@ def _chunk(pv: PolicyVersion, *, after: int, at: dt.datetime, status: str) -> Co
         (e.id > after)
         & (e.status == status)
         & (e.created_at == at)
-        & (e.policy_version_id == pv.id)
+        & (of_version(e.policy_version_id) == pv.id)
         & (e.benefit_period == pv.benefit_period)
     )
+
+
+def of_version(column: Any) -> ColumnElement[int]:
+    """A version id column that no index can serve (``+ 0``), for queries of the rows just
+    inserted (ids above the largest before). PostgreSQL, without fresh statistics on a
+    table that a publish has just filled, chose the version's unique index (every record
+    of the version) over ``(status, id)`` and so read every earlier chunk again for each
+    new one: the last chunk of 40,000 took 39 ms instead of 1.6 ms. SQLite already chose
+    the id range."""
+    return column + 0
 
 
 def _amount(pv: PolicyVersion) -> ColumnElement[Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from huiqi.db.bulk import write_copy_text
 from huiqi.delivery.models import DirectoryEntry, table_of
 from huiqi.profiles.directory import EnterpriseIdentity
 
@@ -18,8 +19,9 @@ _CHUNK = 20_000
 def refresh(session: Session, entries: Sequence[EnterpriseIdentity], snapshot_id: int) -> None:
     """Insert or update directory rows from a snapshot (a newer snapshot wins).
 
-    One cached upsert statement executed for every row (the driver's executemany):
-    a multi-row VALUES list would be compiled again for every chunk.
+    One upsert statement executed for every row by the driver's executemany, rows as
+    tuples: a multi-row VALUES list would be compiled again for every chunk, and
+    SQLAlchemy's executemany builds parameters per row (100,000 at a delivery).
     """
     if not entries:
         return
@@ -42,20 +44,20 @@ def refresh(session: Session, entries: Sequence[EnterpriseIdentity], snapshot_id
         },
         where=table.c.snapshot_id < ins.excluded.snapshot_id,
     )
+    # Every column is text or an integer: nothing for a bind processor to convert.
+    conn = session.connection()
+    columns = ["uscc", "name", "district_code", "park", "snapshot_id"]
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    at = [columns.index(c) for c in compiled.positiontup or ()]
+    assert sorted(at) == list(range(len(columns))), compiled.positiontup
     for start in range(0, len(entries), _CHUNK):
-        session.execute(
-            stmt,
-            [
-                {
-                    "uscc": e.uscc,
-                    "name": e.name,
-                    "district_code": e.district_code,
-                    "park": e.park,
-                    "snapshot_id": snapshot_id,
-                }
-                for e in entries[start : start + _CHUNK]
-            ],
-        )
+        rows: list[tuple[str | int | None, ...]] = [
+            (e.uscc, e.name, e.district_code, e.park, snapshot_id)
+            for e in entries[start : start + _CHUNK]
+        ]
+        if at != sorted(at):
+            rows = [tuple(r[i] for i in at) for r in rows]
+        conn.exec_driver_sql(str(compiled), rows)
 
 
 def _refresh_by_copy(
@@ -73,8 +75,9 @@ def _refresh_by_copy(
         with cur.copy(
             "COPY _directory_in (uscc, name, district_code, park, snapshot_id) FROM STDIN"
         ) as copy:
-            for e in entries:
-                copy.write_row((e.uscc, e.name, e.district_code, e.park, snapshot_id))
+            write_copy_text(
+                copy, [(e.uscc, e.name, e.district_code, e.park) for e in entries], (snapshot_id,)
+            )
         cur.execute(
             "INSERT INTO enterprise_directory (uscc, name, district_code, park, snapshot_id)"
             " SELECT DISTINCT ON (uscc) uscc, name, district_code, park, snapshot_id"

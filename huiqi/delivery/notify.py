@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
-from huiqi.db.bulk import bulk_insert
+from huiqi.db.bulk import insert_tuples
 from huiqi.db.engine import transaction
 from huiqi.delivery.channels import (
     INBOX,
@@ -148,29 +148,53 @@ def enqueue_many(
     wanted = [c.name for c in channels_from_env()] if channels is None else list(channels)
     names = [INBOX, *(n for n in dict.fromkeys(wanted) if n != INBOX)]
     now = utcnow()
-    rows = []
-    for m in messages:
-        longest = max(len(f"{m.dedupe_key}:{n}") for n in names)
-        if longest > _DEDUPE_KEY_MAX:
+    listed = list(messages)
+    longest_suffix = max(len(n) for n in names) + 1
+    for m in listed:
+        if len(m.dedupe_key) + longest_suffix > _DEDUPE_KEY_MAX:
+            longest = len(m.dedupe_key) + longest_suffix
             raise ValueError(
                 f"dedupe key {m.dedupe_key!r} is too long: with its channel suffix it has "
                 f"{longest} characters, at most {_DEDUPE_KEY_MAX} fit; use a shorter key."
             )
-        rows += [
-            {
-                "uscc": m.uscc,
-                "channel": name,
-                "kind": m.kind,
-                "subject": m.subject,
-                "body": m.body,
-                "dedupe_key": f"{m.dedupe_key}:{name}",
-                "status": NotificationStatus.SENT if name == INBOX else NotificationStatus.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "sent_at": now if name == INBOX else None,
-            }
-            for name in names
-        ]
+    if not listed:
+        return 0
+    if not count:
+        # One bulk insert per channel, rows as tuples: no dict per row (100,000 grants).
+        skip = None if new_keys else ["dedupe_key"]
+        for name in names:
+            inbox = name == INBOX
+            insert_tuples(
+                session,
+                table_of(Notification),
+                ("uscc", "kind", "subject", "body", "dedupe_key"),
+                [(m.uscc, m.kind, m.subject, m.body, f"{m.dedupe_key}:{name}") for m in listed],
+                constants={
+                    "channel": name,
+                    "status": NotificationStatus.SENT if inbox else NotificationStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "sent_at": now if inbox else None,
+                },
+                ignore_conflicts_on=skip,
+            )
+        return 0
+    rows = [
+        {
+            "uscc": m.uscc,
+            "channel": name,
+            "kind": m.kind,
+            "subject": m.subject,
+            "body": m.body,
+            "dedupe_key": f"{m.dedupe_key}:{name}",
+            "status": NotificationStatus.SENT if name == INBOX else NotificationStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "sent_at": now if name == INBOX else None,
+        }
+        for m in listed
+        for name in names
+    ]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         make_insert: Callable[..., Any] = postgresql.insert
@@ -178,12 +202,6 @@ def enqueue_many(
         make_insert = sqlite.insert
     else:  # pragma: no cover - huiqi supports these two backends only
         raise NotImplementedError(f"enqueue supports sqlite and postgresql, not {dialect}")
-    if not rows:
-        return 0
-    if not count:
-        skip = None if new_keys else ["dedupe_key"]
-        bulk_insert(session, table_of(Notification), rows, ignore_conflicts_on=skip)
-        return 0
     new = 0
     # Chunks keep each statement under the backends' bound-parameter limits.
     for start in range(0, len(rows), _CHUNK):

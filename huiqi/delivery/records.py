@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
+from huiqi.delivery.derive import of_version
 from huiqi.delivery.models import (
     Entitlement,
     Grant,
@@ -97,11 +98,11 @@ class DeliveryReport:
 def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
     """Subject and body: the amount, and why — every criterion with its result."""
     amount = yuan_text(row.amount_fen or 0)
-    criteria = row.explanation["criteria"]
     # The rows of one delivery share their labels and mostly their states: the list of
     # criteria is written once per pattern, not once per enterprise.
-    met, why = _criteria_text(tuple([(c["label"], c["state"]) for c in criteria]))
-    total = len(criteria)
+    labelled = row.labelled_states()
+    met, why = _criteria_text(labelled)
+    total = len(labelled)
     if kind == "granted":
         return (
             f"您已获得「{pv.title_zh}」{amount}元",
@@ -116,12 +117,26 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     if row.status == MatchStatus.ELIGIBLE:
         outlook = f"预计可获{amount}元"
     else:
-        missing = "、".join(c["label"] for c in criteria if c["state"] == "not_met")
+        missing = "、".join(label for label, state in labelled if state == "not_met")
         outlook = f"尚差一项：{missing}"
     return (
         f"「{pv.title_zh}」申报表已为您预填",
         f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。条件：{why}",
     )
+
+
+def granted_messages(pv: PolicyVersion, rows: Iterable[ResultRow]) -> list[tuple[str, str]]:
+    """``message_for(pv, row, "granted")`` of many rows (a bulk chunk's winners): each
+    message is written once per amount and pattern of criteria, not once per enterprise."""
+    written: dict[tuple[Any, ...], tuple[str, str]] = {}
+    out = []
+    for r in rows:
+        key = (r.amount_fen, r.labelled_states())
+        message = written.get(key)
+        if message is None:
+            message = written[key] = message_for(pv, r, "granted")
+        out.append(message)
+    return out
 
 
 _MARKS = {"met": "✓", "not_met": "✗", "unknown": "?", "to_confirm": "☐"}
@@ -163,6 +178,25 @@ def record_values(
     }
 
 
+# A bulk chunk's records as tuples: the columns that differ between its records …
+RECORD_COLUMNS = ("uscc", "match_status", "status", "computed_fen", "explanation", "status_reason")
+
+
+def record_constants(pv: PolicyVersion, sid: int, now: dt.datetime) -> dict[str, Any]:
+    """… and those every record of a chunk shares (as in :func:`record_values`)."""
+    return {
+        "policy_version_id": pv.id,
+        "benefit_period": pv.benefit_period,
+        "mode": pv.delivery,
+        "snapshot_id": sid,
+        "last_snapshot_id": sid,
+        "expires_on": pv.valid_to if pv.delivery == DeliveryMode.CONFIRM else None,
+        "review_flag": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def max_id(s: Session, model: type[Entitlement] | type[Grant]) -> int:
     return int(s.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
 
@@ -184,7 +218,7 @@ def ids_of(
     rows = s.execute(
         select(model.uscc, model.id).where(
             model.id > after,
-            model.policy_version_id == pv.id,
+            of_version(model.policy_version_id) == pv.id,
             model.benefit_period == pv.benefit_period,
         )
     ).all()

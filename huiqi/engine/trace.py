@@ -72,7 +72,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.ledger_form import ledger_form
@@ -181,18 +181,60 @@ def _values(reads: Iterable[ValueRead]) -> dict[str, Any]:
     return {r.column: jsonable(r.value) for r in reads}
 
 
-class PolicyTrace:
-    """How one policy was evaluated for one enterprise (see the module doc for the JSON)."""
+class Completer(Protocol):
+    """What puts a ledger-form trace's shared parts back (``tracing.TraceBuilder``)."""
 
-    __slots__ = ("__dict__", "_data")
+    labels: tuple[str, ...]
+
+    def complete(self, ledger: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class PolicyTrace:
+    """How one policy was evaluated for one enterprise (see the module doc for the JSON).
+
+    A trace built by ``TraceBuilder`` is built in its ledger form (what delivery stores)
+    and its full JSON is made from the builder's shared parts only when first read: a
+    bulk delivery of 100,000 grants never reads it.
+    """
+
+    __slots__ = ("__dict__", "_completer", "_json")
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
+        self._json: dict[str, Any] | None = data
+        self._completer: Completer | None = None
         # Read for every row of a bulk delivery: plain attributes, not properties.
         self.policy_id = str(data["policy_id"])
         self.uscc = str(data.get("uscc", ""))
         self.status = str(data["status"])
         self.amount_fen: int | None = data["amount"].get("amount_fen")
+
+    @classmethod
+    def in_ledger_form(cls, ledger: dict[str, Any], completer: Completer) -> PolicyTrace:
+        """A trace from its ledger form; ``completer`` makes the full JSON when it is read."""
+        trace = cls.__new__(cls)
+        trace._json = None
+        trace._completer = completer
+        trace.__dict__["ledger"] = ledger  # the cached ``ledger``
+        trace.policy_id = str(ledger["policy_id"])
+        trace.uscc = str(ledger.get("uscc", ""))
+        trace.status = str(ledger["status"])
+        trace.amount_fen = ledger["amount"].get("amount_fen")
+        return trace
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        data = self._json
+        if data is None:
+            assert self._completer is not None
+            data = self._json = self._completer.complete(self.__dict__["ledger"])
+        return data
+
+    def labelled_states(self) -> tuple[tuple[str, str], ...]:
+        """Each criterion's label (zh) and state, without making the full JSON."""
+        if self._json is None and self._completer is not None:
+            states = [c["state"] for c in self.__dict__["ledger"]["criteria"]]
+            return tuple(zip(self._completer.labels, states, strict=True))
+        return tuple((c.get("label", ""), c["state"]) for c in self._data["criteria"])
 
     # ------------------------------------------------------------------ building
     @classmethod

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from huiqi.engine.compile.compiler import CompiledPolicy
 
 
+# The head's keys a ledger form leaves out, and the per-enterprise keys between the
+# head and the criteria (in the order of the full JSON).
+_SHARED_KEYS = ("title", "delivery")
+_ROW_KEYS = ("uscc", "name", "snapshot_id", "status", "met", "total", "failed", "unknown")
+
+
 def _decimal_text(value: Any) -> str | None:
     return None if value is None else jsonable(value)
 
@@ -114,17 +120,30 @@ class TraceBuilder:
             "title": {"zh": policy.title.zh, "en": policy.title.en},
             "delivery": policy.delivery,
         }
+        self._ledger_head = {k: v for k, v in self._head.items() if k not in _SHARED_KEYS}
+        # Per criterion: its id, where its value is in an evaluation's (None: attested,
+        # always to confirm) and the columns it read.
+        at = {cid: i for i, cid in enumerate(self._checked)}
+        self._per_row = [
+            (cid, None if attested else at[cid], columns)
+            for cid, _, _, attested, columns in self._criteria
+        ]
+        self.labels: tuple[str, ...] = tuple(c.label_zh for c in cp.criteria)
 
     def build(self, ev: Evaluation, values: Mapping[str, Any]) -> PolicyTrace:
-        """The trace of ``ev``; ``values`` maps frame column names to what was read."""
-        by_id = dict(zip(self._checked, ev.values, strict=True))
+        """The trace of ``ev``; ``values`` maps frame column names to what was read.
+
+        Built in its ledger form (``ledger_form``: the per-enterprise parts only); the
+        full JSON is put together from the shared parts when read (:meth:`complete`).
+        """
+        states = ev.values
         criteria: list[dict[str, Any]] = []
         failed: list[str] = []
         unknown: list[str] = []
         missing: dict[str, None] = {}
         met = 0
-        for cid, static, scope, attested, columns in self._criteria:
-            state = "to_confirm" if attested else STATE[by_id[cid]]
+        for cid, at, columns in self._per_row:
+            state = "to_confirm" if at is None else STATE[states[at]]
             if state == "met":
                 met += 1
             elif state == "not_met":
@@ -134,46 +153,69 @@ class TraceBuilder:
                 missing.update((c, None) for c in columns if values.get(c) is None)
             criteria.append(
                 {
-                    **static,
+                    "id": cid,
                     "state": state,
-                    "scope": scope,
                     "values": {c: jsonable(values.get(c)) for c in columns},
                 }
             )
         if ev.amount_fen is None:
             missing.update((c, None) for c in self._amount_columns if values.get(c) is None)
-        formula, floor, cap = self._amount
         name = values.get(NAME.name)
-        return PolicyTrace(
-            {
-                **self._head,
-                "uscc": ev.uscc,
-                "name": name if isinstance(name, str) else None,
-                "snapshot_id": self.snapshot_id,
-                "status": ev.status,
-                "met": met,
-                "total": len(criteria),
-                "failed": failed,
-                "unknown": unknown,
-                "criteria": criteria,
-                "amount": {
-                    "formula": formula,
-                    "values": {c: jsonable(values.get(c)) for c in self._amount_columns},
-                    "computed_yuan": _decimal_text(ev.amount_yuan),
-                    "floor": floor,
-                    "cap": cap,
-                    "amount_fen": ev.amount_fen,
-                },
-                "fields": self._fields,
-                # Which contracts each contract column counted (null: the period is unknown).
-                **(
-                    {"contracts": {c: _counted(values.get(i)) for c, i in self._counted}}
-                    if self._counted
-                    else {}
-                ),
-                # "Needs data" lists what is missing only when missing data is the
-                # obstacle; a near miss or a failure is explained by its failed criteria.
-                "missing": list(missing) if ev.status == "needs_data" else [],
-                **({"error": ev.error} if ev.error else {}),
-            }
-        )
+        ledger = {
+            **self._ledger_head,
+            "uscc": ev.uscc,
+            "name": name if isinstance(name, str) else None,
+            "snapshot_id": self.snapshot_id,
+            "status": ev.status,
+            "met": met,
+            "total": len(criteria),
+            "failed": failed,
+            "unknown": unknown,
+            "criteria": criteria,
+            "amount": {
+                "values": {c: jsonable(values.get(c)) for c in self._amount_columns},
+                "computed_yuan": _decimal_text(ev.amount_yuan),
+                "amount_fen": ev.amount_fen,
+            },
+            # Which contracts each contract column counted (null: the period is unknown).
+            **(
+                {"contracts": {c: _counted(values.get(i)) for c, i in self._counted}}
+                if self._counted
+                else {}
+            ),
+            # "Needs data" lists what is missing only when missing data is the
+            # obstacle; a near miss or a failure is explained by its failed criteria.
+            "missing": list(missing) if ev.status == "needs_data" else [],
+            **({"error": ev.error} if ev.error else {}),
+        }
+        return PolicyTrace.in_ledger_form(ledger, self)
+
+    def complete(self, ledger: dict[str, Any]) -> dict[str, Any]:
+        """The full JSON of a trace this builder built in ledger form: the shared parts
+        (title, labels, expressions, scope, formula, floor, cap, ``fields``) put back,
+        every key in its place."""
+        formula, floor, cap = self._amount
+        amount = ledger["amount"]
+        out = {
+            **self._head,
+            **{k: ledger[k] for k in _ROW_KEYS},
+            "criteria": [
+                {**static, "state": c["state"], "scope": scope, "values": c["values"]}
+                for (_, static, scope, _, _), c in zip(
+                    self._criteria, ledger["criteria"], strict=True
+                )
+            ],
+            "amount": {
+                "formula": formula,
+                "values": amount["values"],
+                "computed_yuan": amount["computed_yuan"],
+                "floor": floor,
+                "cap": cap,
+                "amount_fen": amount["amount_fen"],
+            },
+            "fields": self._fields,
+        }
+        for key in ("contracts", "missing", "error"):
+            if key in ledger:
+                out[key] = ledger[key]
+        return out

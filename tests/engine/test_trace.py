@@ -213,3 +213,49 @@ def test_ledger_form_keeps_what_delivery_reads_and_completes_back(trace: PolicyT
     assert stored["amount"]["amount_fen"] == full["amount"]["amount_fen"]
     assert complete(stored, full) == full
     assert trace.ledger == ledger_form(full)
+
+
+def _full_order(data: dict[str, Any]) -> list[Any]:
+    """Every key of a trace's JSON in order, nested ones included."""
+    out: list[Any] = list(data)
+    out += [list(c) for c in data["criteria"]] + [list(data["amount"])]
+    return out
+
+
+def test_a_built_trace_is_its_ledger_form_and_completes_to_the_same_json() -> None:
+    """Backends build traces in ledger form; the full JSON, made when read, is the one
+    ``ledger_form`` strips back to that ledger form, key for key and in the same order."""
+    cp = compile_yaml(
+        policy_yaml(
+            [("rich", "revenue >= 1000000"), ("young", "registration_date >= DATE '2020-01-01'")],
+            formula="0.105 * revenue",
+            cap="500000",
+            attested=("honest",),
+            delivery="confirm",
+        )
+    )
+    profiles = [
+        RawProfile("91310115MA1K000011", years={2024: {"revenue": Decimal("2000000")}}),
+        RawProfile(
+            "91310115MA1K000029",
+            static={"registration_date": dt.date(2021, 3, 4), "name": "测试企业"},
+            years={2024: {"revenue": Decimal("5")}},
+        ),
+    ]
+    for t in get_backend("duckdb").trace(profiles, [cp], snapshot_id=7):
+        ledger = t.ledger
+        assert [c["state"] for c in ledger["criteria"]][-1] == "to_confirm"
+        labels = t.labelled_states()  # read from the ledger form, the full JSON not made
+        full = t.to_json()
+        assert labels == tuple((c["label"], c["state"]) for c in full["criteria"])
+        stripped = ledger_form(full)
+        assert json.dumps(stripped, ensure_ascii=False) == json.dumps(ledger, ensure_ascii=False)
+        head = ["format", "policy_id", "version", "content_hash", "title", "delivery", "uscc"]
+        head += ["name", "snapshot_id", "status", "met", "total", "failed", "unknown"]
+        criterion = ["id", "label", "label_en", "expression", "state", "scope", "values"]
+        assert _full_order(full) == [
+            *head,
+            *["criteria", "amount", "fields", "missing"],
+            *[criterion] * 3,
+            ["formula", "values", "computed_yuan", "floor", "cap", "amount_fen"],
+        ]

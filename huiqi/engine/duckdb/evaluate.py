@@ -39,7 +39,9 @@ def requirements(policies: Iterable[CompiledPolicy]) -> set[FrameColumn]:
 
 
 def _split(text: str | None) -> tuple[str, ...]:
-    return tuple(t for t in (text or "").split(",") if t)
+    if not text:
+        return ()
+    return tuple(t for t in text.split(",") if t)
 
 
 def _yuan(raw: Any) -> Decimal | None:
@@ -48,10 +50,12 @@ def _yuan(raw: Any) -> Decimal | None:
     return Decimal(str(raw))
 
 
-def _evaluation(cp: CompiledPolicy, row: tuple[Any, ...]) -> Evaluation:
+def _evaluation(cp: CompiledPolicy, row: tuple[Any, ...], n: int | None = None) -> Evaluation:
     """An ``evaluation_query`` row (uscc, c0..cN, amount_fen, n_false, n_null, status,
-    failed, unknown, amount_yuan, amount_error) as an Evaluation."""
-    n = len(cp.checked)
+    failed, unknown, amount_yuan, amount_error) as an Evaluation; ``n``: how many
+    criteria are checked (``len(cp.checked)``, given by callers of many rows)."""
+    if n is None:
+        n = len(cp.checked)
     status = row[4 + n]
     return Evaluation(
         uscc=row[0],
@@ -155,13 +159,13 @@ class _Traces:
     def __init__(self, cp: CompiledPolicy, reads: list[FrameColumn], builder: TraceBuilder):
         self.cp, self.reads, self.builder = cp, reads, builder
         self.names = [c.name for c in reads]
-        self.width = 9 + len(cp.checked)
+        self.n = len(cp.checked)
+        self.width = 9 + self.n
 
     def of(self, rows: Iterable[tuple[Any, ...]]) -> list[PolicyTrace]:
+        cp, n, names, width, build = self.cp, self.n, self.names, self.width, self.builder.build
         return [
-            self.builder.build(
-                _evaluation(self.cp, row), dict(zip(self.names, row[self.width :], strict=True))
-            )
+            build(_evaluation(cp, row, n), dict(zip(names, row[width:], strict=True)))
             for row in rows
         ]
 
