@@ -18,7 +18,9 @@ decision, and every complaint is answered whatever the score.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -207,6 +209,44 @@ def import_uploaded_complaints(
         except (ImportFileError, MappingError) as exc:
             # The scratch folder means nothing to the sender: the message names the file.
             raise type(exc)(str(exc).replace(f"{folder}{os.sep}", "")) from None
+
+
+MAX_FILED = 1000  # complaints in one API call; an export goes through the import
+
+
+def file_complaints(
+    settings: Settings,
+    session: Session,
+    *,
+    actor: Actor,
+    complaints: list[dict[str, str | None]],
+) -> ImportReport:
+    """Complaints sent one by one by another system (each a mapping of the complaint
+    fields, ``huiqi.complaints.mapping.FIELDS``, to text), stored exactly as a row of an
+    imported export is: the same checks, keyed hashes and masks, and "already held" by
+    complaint number. A refused complaint is in the report with ``line`` = its position
+    in the list + 2 (as if it were a file under its header) and ``item`` = its position."""
+    require_role(actor, "file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
+    from huiqi.complaints.mapping import FIELDS, default_mapping
+
+    if not complaints or len(complaints) > MAX_FILED:
+        raise ComplaintError(f"send 1 to {MAX_FILED:,} complaints, not {len(complaints):,}")
+    unknown = sorted({k for c in complaints for k in c} - set(FIELDS))
+    if unknown:
+        raise ComplaintError(f"unknown complaint fields {unknown}; the fields are {list(FIELDS)}")
+    headers = default_mapping().columns
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([headers[f] for f in FIELDS if f in headers])
+    for c in complaints:
+        writer.writerow([c.get(f) or "" for f in FIELDS if f in headers])
+    report = import_uploaded_complaints(
+        settings, session, actor=actor, filename="complaints.csv", content=out.getvalue().encode()
+    )
+    for r in report.rejects:
+        if isinstance(r.get("line"), int):
+            r["item"] = r["line"] - 2
+    return report
 
 
 def detect_complaints(session: Session, *, actor: Actor) -> RunReport:

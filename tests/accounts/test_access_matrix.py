@@ -405,6 +405,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             ),
             _row(complaint_officer="both", data_steward="both"),
         ),
+        "huiqi.complaints.service.file_complaints": (
+            _with_settings(complaints.file_complaints, complaints=[{"ref": "m-1"}]),
+            _row(complaint_officer="both", data_steward="both"),
+        ),
         "huiqi.complaints.service.detect_complaints": (
             _in_tx(complaints.detect_complaints),
             _row(complaint_officer="both", scheduler="both"),

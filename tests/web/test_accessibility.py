@@ -182,6 +182,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/flagged",
             "/console/requests",
             f"/console/requests/{asked}",
+            "/console/requests/stats",
             "/console/complaints",
             "/console/dashboard",
             "/console/simulate",

@@ -192,6 +192,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/requests/{request_id}/rate",
         "/api/v1/complaints/about-us",
         "/api/v1/complaints/complainants/{complainant_id}/decide",
+        "/api/v1/complaints",
         "/api/v1/complaints/import",
         "/api/v1/complaints/queue",
         "/api/v1/complaints/stats",

@@ -10,7 +10,7 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.complaints.export import write_stream
-from huiqi.complaints.service import detect_complaints, import_complaints
+from huiqi.complaints.service import complaint_stats, detect_complaints, import_complaints
 from huiqi.complaints.synth import Scenario, generate
 from huiqi.db.engine import transaction
 
@@ -36,6 +36,11 @@ def test_an_officer_decides_on_a_flagged_complainant_in_the_console_and_the_api(
     page = officer.get("/console/complaints").text
     ids = re.findall(r'data-complainant="(\d+)"', page)
     assert len(ids) == flagged > 1 and "****" in page
+    # The statistics above the queue: the figures the service counts.
+    with portal.factory() as s:
+        stats = complaint_stats(s, actor=reviewer)
+    assert stats.complaints > 0 and f"<dd>{stats.complaints}</dd>" in page
+    assert f"<dd>{stats.complainants}</dd>" in page
     # A decision without a reason is refused next to its form; with one, it is recorded.
     form = {"csrf_token": page_token(officer, "/console/complaints"), "decision": "professional"}
     refused = officer.post(f"/console/complaints/{ids[0]}/decide", data={**form, "reason": " "})

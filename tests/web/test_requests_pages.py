@@ -178,3 +178,32 @@ def test_the_officer_sees_the_linked_policy_and_the_enterprises_explanation(
     anonymous = portal.client()
     assert anonymous.get("/requests", follow_redirects=False).status_code == 303
     assert anonymous.get("/console/requests", follow_redirects=False).status_code == 303
+
+
+def test_the_statistics_page_counts_the_departments_requests_only(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    made = portal.client().post(
+        "/api/v1/requests",
+        json={"category": "funding", "text": "拨付进度？"},
+        headers=bearer(portal, "ent3"),
+    )
+    assert made.status_code == 200, made.text
+    finance = sign_in(portal.client(), "desk-finance")
+    assert "/console/requests/stats" in finance.get("/console/requests").text
+    page = finance.get("/console/requests/stats")
+    assert page.status_code == 200
+    assert "市财政局" in page.text and POLICY_DESK not in page.text  # its department only
+    assert 'data-bars="' in page.text
+    policy = sign_in(portal.client(), "desk-policy").get("/console/requests/stats")
+    assert policy.status_code == 200 and POLICY_DESK in policy.text
+    assert "市财政局" not in policy.text
+    # A period: a date that is not one, or one that ends before it starts, says so.
+    assert "YYYY-MM-DD" in finance.get("/console/requests/stats?since=2026-13-01").text
+    backwards = finance.get("/console/requests/stats?since=2026-03-01&until=2026-01-01")
+    assert backwards.status_code == 200 and 'role="alert"' in backwards.text
+    empty = finance.get("/console/requests/stats?since=2001-01-01&until=2001-01-31")
+    assert "市财政局" not in empty.text
+    # Enterprises and officers without a desk role are refused.
+    assert sign_in(portal.client(), "ent3").get("/console/requests/stats").status_code == 403
+    assert sign_in(portal.client(), "finance").get("/console/requests/stats").status_code == 403

@@ -90,7 +90,64 @@ class ComplaintImportPublic(_Row):
     rejects: list[ComplaintRejectPublic]
 
 
+Short = Annotated[str, Field(max_length=500)]
+
+
+class ComplaintIn(BaseModel):
+    """One complaint as the complaint system records it; amounts in yuan as exact text
+    ("39.90"), the date as YYYY-MM-DD. Identities are stored only as keyed hashes and
+    masks, as for an import."""
+
+    model_config = ConfigDict(extra="forbid")
+    ref: Short = Field(description="the complaint system's number (sent again, nothing is stored)")
+    id_number: Short
+    uscc: Short = Field(description="the enterprise complained about")
+    text: str = Field(max_length=20_000)
+    filed_on: Short = Field(description="YYYY-MM-DD")
+    name: Short | None = None
+    phone: Short | None = None
+    address: Short | None = None
+    bank: Short | None = None
+    product: Short | None = None
+    amount: Short | None = Field(default=None, description="the purchase, in yuan")
+    claim: Short | None = Field(default=None, description="the compensation claimed, in yuan")
+
+
+class ComplaintsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    complaints: list[ComplaintIn] = Field(min_length=1, max_length=service.MAX_FILED)
+
+
+class FiledRejectPublic(ComplaintRejectPublic):
+    item: int = Field(description="the complaint's position in the list, from 0")
+
+
+class ComplaintsFiledPublic(_Row):
+    rows: int
+    stored: int
+    already_held: int
+    rejects: list[FiledRejectPublic]
+
+
 MAPPING_BYTES = 64 * 1024  # a mapping file is a few lines of YAML
+
+
+@router.post("")
+def file_complaints(
+    body: ComplaintsIn, settings: AppSettings, factory: Factory, who: ApiWriter
+) -> ComplaintsFiledPublic:
+    """File complaints one by one, as another government system does (complaint officers
+    and data stewards, usually with an API token): each is checked and stored as a row of
+    an imported export; 200 with those stored, those already held (by number) and each
+    refused one with its position and reason."""
+    with transaction(factory) as s:
+        report = service.file_complaints(
+            settings,
+            s,
+            actor=actor_of(who),
+            complaints=[c.model_dump(exclude_none=True) for c in body.complaints],
+        )
+    return ComplaintsFiledPublic.model_validate(report)
 
 
 @router.post("/import", responses={413: ERRORS[400]})

@@ -11,7 +11,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from huiqi.accounts.access import Actor
-from huiqi.complaints.service import ComplaintError, decide_complainant, review_queue
+from huiqi.complaints.service import (
+    ComplaintError,
+    complaint_stats,
+    decide_complainant,
+    review_queue,
+)
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
 from huiqi.web.deps import Factory, SignedIn
@@ -27,7 +32,10 @@ QUEUE = 200
 COMPLAINANTS = Queue(
     "console_complaints.html",
     "/console/complaints",
-    lambda s, actor: {"rows": review_queue(s, actor=actor, limit=QUEUE)},
+    lambda s, actor: {
+        "rows": review_queue(s, actor=actor, limit=QUEUE),
+        "stats": complaint_stats(s, actor=actor),
+    },
 )
 
 

@@ -6,21 +6,24 @@ policy and the policy explained for it. :mod:`huiqi.desk` checks the department.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.db.engine import reading, transaction
+from huiqi.desk.categories import list_categories
 from huiqi.desk.context import policy_context
 from huiqi.desk.errors import DeskError
 from huiqi.desk.handling import acknowledge, reply, transfer
 from huiqi.desk.queries import get_request, list_requests, load
 from huiqi.desk.routing import departments
+from huiqi.desk.stats import desk_stats
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
 from huiqi.errors import HuiqiError
-from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
+from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
@@ -52,6 +55,44 @@ def desk_queue(request: Request, factory: Factory, who: SignedIn, status: str = 
             rows.sort(key=lambda r: r.id)
     context: dict[str, Any] = {"rows": rows, "today": _today(), "status": chosen, **NAMES}
     return page(request, "console_requests.html", context)
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+@router.get("/console/requests/stats")
+def desk_statistics(
+    request: Request, factory: Factory, who: SignedIn, lang: Lang, since: str = "", until: str = ""
+) -> Response:
+    """The desk's figures for the officer's departments: volume by category and department,
+    the share answered on time, satisfaction and repeat requests, over a period."""
+    start, end = _day(since[:10]), _day(until[:10])
+    error = None
+    if (since.strip() and start is None) or (until.strip() and end is None):
+        error = N_("A date is written YYYY-MM-DD, e.g. 2026-03-01.")
+    with reading(factory) as s:
+        try:
+            stats = desk_stats(s, actor=actor_of(who), since=start, until=end)
+        except DeskError as exc:  # the period ends before it starts
+            stats, error = desk_stats(s, actor=actor_of(who)), str(exc)
+            start = end = None
+        labels = {c.code: c.label_zh if lang == "zh-CN" else c.label_en for c in list_categories(s)}
+    bars = [{"label": labels.get(v.key, v.key), "value": v.requests} for v in stats.by_category]
+    stars = [{"label": f"{n}★", "value": count} for n, count in enumerate(stats.by_stars, 1)]
+    context: dict[str, Any] = {
+        "stats": stats,
+        "labels": labels,
+        "since": start.isoformat() if start else "",
+        "until": end.isoformat() if end else "",
+        "error": error,
+        "bars": json.dumps(bars, ensure_ascii=False),
+        "stars": json.dumps(stars),
+    }
+    return page(request, "console_requests_stats.html", context)
 
 
 def _desk_page(

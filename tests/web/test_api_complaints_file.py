@@ -1,0 +1,94 @@
+"""``POST /api/v1/complaints``: complaints filed one by one by another system, stored as a
+row of an imported export is (same checks, keyed hashes, "already held" by number): a
+refused complaint is listed with its position and reason and the others are kept;
+complaint officers and data stewards only; no body ever a server error."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from portal_data import PASSWORD, Portal
+from sqlalchemy import select
+from test_api_complaints_import import held, row
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.complaints.models import Complaint
+from huiqi.db.engine import transaction
+
+URL = "/api/v1/complaints"
+
+
+@pytest.fixture(scope="module")
+def filer(portal: Portal) -> dict[str, str]:
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="complaint-filer",
+            roles=[RoleGrant(Role.COMPLAINT_OFFICER)],
+            password=PASSWORD,
+        )
+    return {"Authorization": f"Bearer {portal.token('complaint-filer')}"}
+
+
+def test_complaints_are_stored_once_and_a_bad_one_is_listed_by_position(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    client = portal.client()
+    body = {
+        "complaints": [
+            row("F-1"),
+            row("F-2", filed_on="2026-02-30"),  # no such day
+            {**row("F-3", text='第一行\n第二行，引号"在内"'), "amount": "39.90"},
+        ]
+    }
+    answer = client.post(URL, json=body, headers=filer)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["stored"], report["already_held"]) == (2, 0)
+    [reject] = report["rejects"]
+    assert reject["item"] == 1 and reject["ref"] == "F-2" and reject["reason"]
+    with portal.factory() as s:
+        stored = s.scalars(select(Complaint).where(Complaint.ref.in_(["F-1", "F-3"]))).all()
+    assert sorted(c.ref for c in stored) == ["F-1", "F-3"]
+    assert next(c for c in stored if c.ref == "F-3").text == '第一行\n第二行，引号"在内"'
+    assert all("11010519491231002X" not in repr(vars(c)) for c in stored)  # hashed, masked
+    again = client.post(URL, json={"complaints": [row("F-1")]}, headers=filer).json()
+    assert (again["stored"], again["already_held"]) == (0, 1)
+    assert held(portal, "F-") == 2
+
+
+@pytest.mark.parametrize("username", ["finance", "officer", "ent0", "desk-policy"])
+def test_other_roles_are_refused(portal: Portal, username: str) -> None:
+    headers = {"Authorization": f"Bearer {portal.token(username)}"}
+    answer = portal.client().post(URL, json={"complaints": [row("X-1")]}, headers=headers)
+    assert answer.status_code == 403
+    assert held(portal, "X-") == 0
+
+
+def test_an_unknown_field_or_an_empty_list_is_a_clear_422(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    client = portal.client()
+    assert client.post(URL, json={"complaints": []}, headers=filer).status_code == 422
+    odd = {"complaints": [{**row("Y-1"), "iban": "x"}]}
+    answer = client.post(URL, json=odd, headers=filer)
+    assert answer.status_code == 422 and "iban" in answer.text
+
+
+FIELD = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.dictionaries(st.sampled_from(list(row("H"))), FIELD, max_size=12))
+def test_any_values_get_a_report_or_a_422_never_a_server_error(
+    portal: Portal, filer: dict[str, str], values: dict[str, str]
+) -> None:
+    body = {"complaints": [{**row("H-1"), **values}]}
+    answer = portal.client().post(URL, json=body, headers=filer)
+    assert answer.status_code in (200, 422), answer.text
