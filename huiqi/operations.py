@@ -18,6 +18,7 @@ FLOW_MODULES = (
     "huiqi.delivery.corrections",
     "huiqi.delivery.claims",
     "huiqi.delivery.dashboard",
+    "huiqi.delivery.indicators",
     "huiqi.delivery.batchfiles",
     "huiqi.delivery.disburse",
     "huiqi.delivery.drafts",

@@ -154,6 +154,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         disburse,
         drafts,
         incremental,
+        indicators,
         lifecycle,
         notice,
         notify,
@@ -436,6 +437,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.delivery.versions.retire_named": (
             lambda w, a: _retire_named(w, a),
             _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.indicators.indicators": (
+            _in_tx(indicators.indicators),
+            _row(**OFFICERS, finance_officer="both", admin="both"),
         ),
         "huiqi.delivery.drafts.list_policy_lines": (
             _in_tx(drafts.list_policy_lines),

@@ -343,6 +343,7 @@ def test_officer_reads_are_refused_to_the_wrong_role(portal: Portal) -> None:
     """The queues and the dashboard: each listing refuses the roles it is not for."""
     refused = [
         ("/api/v1/dashboard/totals", ["steward", *ENTERPRISES]),
+        ("/api/v1/dashboard/indicators", ["steward", *ENTERPRISES]),
         ("/console/dashboard", ["steward", *ENTERPRISES]),
         ("/api/v1/corrections", ["officer", "author", "finance"]),
         ("/console/corrections", ["officer", "author", "finance"]),

@@ -178,6 +178,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/applications/{record_id}/approve",
         "/api/v1/applications/{record_id}/reject",
         "/api/v1/records/{record_id}/review",
+        "/api/v1/dashboard/indicators",
         "/api/v1/dashboard/totals",
         "/api/v1/grants/{grant_id}/notice.pdf",
         "/api/v1/records/{record_id}/attachments",

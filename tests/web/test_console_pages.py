@@ -4,8 +4,9 @@ reads), the data-correction queue, and the dashboard with its totals, over the s
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-from portal_data import APPLY, AUTO, Portal, page_token, sign_in
+from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 from huiqi.delivery.models import CorrectionRequest, Entitlement, Grant, PolicyVersion
@@ -198,3 +199,24 @@ def test_the_dashboard_totals_agree_with_the_ledger(portal: Portal) -> None:
     assert {(r["policy_id"], r["status"]) for r in both} >= {(AUTO, "granted")}
     refused = client.get("/api/v1/dashboard/totals", params={"by": "colour"}, headers=headers)
     assert refused.status_code == 422
+
+
+def test_the_dashboard_shows_the_headline_indicators_of_the_api(portal: Portal) -> None:
+    page = sign_in(portal.client(), "officer").get("/console/dashboard").text
+    ind = (
+        portal.client()
+        .get("/api/v1/dashboard/indicators", headers=bearer(portal, "officer"))
+        .json()
+    )
+    modes = ind["modes"]
+    # The portal's world: the auto, offer and apply test policies and one library policy.
+    assert modes["policies"] == modes["auto"] + modes["confirm"] + modes["apply"] >= 4
+    assert Decimal(modes["share"]) == (
+        Decimal(modes["auto"] + modes["confirm"]) / modes["policies"]
+    ).quantize(Decimal("0.0001"))
+    assert f'id="policies-in-force">{modes["policies"]}<' in page
+    share = f"{Decimal(modes['share']) * 100:.1f} %"
+    assert f'id="no-application-share">{share}<' in page
+    [offers] = [c for c in ind["conversion"] if c["policy_id"] == OFFER]
+    assert offers["claimed"] + offers["waiting"] + offers["expired"] > 0
+    assert "直达快享" in page and OFFER in page

@@ -181,6 +181,44 @@ class TotalPublic(_Row):
     amount_fen: int
 
 
+class ModeSharePublic(_Row):
+    policies: int = Field(description="in force: each policy's newest published version")
+    auto: int = Field(description="免申即享")
+    confirm: int = Field(description="直达快享")
+    apply: int = Field(description="申报")
+    share: Decimal | None = Field(description="(auto + confirm) / policies, 0–1")
+
+
+class BudgetUsePublic(_Row):
+    policy_id: str
+    version: int
+    title_zh: str
+    budget_fen: int
+    committed_fen: int
+    used: Decimal | None = Field(description="committed / budget, 0–1")
+
+
+class ConversionPublic(_Row):
+    policy_id: str
+    claimed: int
+    waiting: int = Field(description="offers not yet claimed")
+    expired: int
+    rate: Decimal | None = Field(description="claimed / (claimed + waiting + expired)")
+
+
+class TimeToMoneyPublic(_Row):
+    payments: int = Field(description="the newest payments the figures are over")
+    median_days: Decimal | None
+    p90_days: Decimal | None
+
+
+class IndicatorsPublic(_Row):
+    modes: ModeSharePublic
+    budgets: list[BudgetUsePublic]
+    conversion: list[ConversionPublic]
+    time_to_money: TimeToMoneyPublic
+
+
 class AttachmentPublic(_Row):
     id: int
     record_id: int

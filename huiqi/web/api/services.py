@@ -13,6 +13,7 @@ from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.corrections import decide_correction, list_corrections, request_correction
 from huiqi.delivery.dashboard import totals
+from huiqi.delivery.indicators import indicators
 from huiqi.delivery.ratings import rate
 from huiqi.delivery.review import resolve_flag
 from huiqi.matching.mydata import my_data
@@ -23,6 +24,7 @@ from huiqi.web.api.service_schemas import (
     CorrectionCreate,
     CorrectionDecide,
     CorrectionPublic,
+    IndicatorsPublic,
     MyDataPublic,
     NearMissPublic,
     RatingCreate,
@@ -183,6 +185,15 @@ def review_flag(
         factory, record_id, actor=actor_of(who), outcome=body.decision, reason=body.reason
     )
     return ReviewPublic.model_validate(decision)
+
+
+@router.get("/dashboard/indicators", tags=["officer"])
+def dashboard_indicators(factory: Factory, who: SignedIn) -> IndicatorsPublic:
+    """The headline indicators over the policies the officer reads: the share of 免申即享 and
+    直达快享 among the policies in force, each budget's use, the claim conversion of
+    one-click offers, and the time from eligibility to money (newest payments)."""
+    with reading(factory) as s:
+        return IndicatorsPublic.model_validate(indicators(s, actor=actor_of(who)))
 
 
 @router.get("/dashboard/totals", tags=["officer"])

@@ -14,6 +14,7 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.catalogue.service import districts
 from huiqi.db.engine import reading
 from huiqi.delivery.dashboard import totals
+from huiqi.delivery.indicators import indicators
 from huiqi.delivery.ratings import rating_summary
 from huiqi.web import i18n
 from huiqi.web.deps import Factory, Lang, SignedIn, actor_of
@@ -37,6 +38,7 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
     actor = actor_of(who)
     with reading(factory) as s:
         by_policy = totals(s, actor=actor, kind="grant", by=("policy", "status"))
+        headline = indicators(s, actor=actor)
         try:
             ratings: list[Any] | None = rating_summary(s, actor=actor)
         except AccessDenied:  # finance officers read totals, not ratings
@@ -49,6 +51,7 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
         "grants_fen": sum(r.amount_fen for r in by_policy),
         "grants_n": sum(r.n for r in by_policy),
         "ratings": ratings,
+        "ind": headline,
         "district_names": json.dumps(names, ensure_ascii=False),
         "status_names": json.dumps(statuses, ensure_ascii=False),
     }
