@@ -19,6 +19,7 @@ FLOW_MODULES = (
     "huiqi.delivery.claims",
     "huiqi.delivery.dashboard",
     "huiqi.delivery.indicators",
+    "huiqi.delivery.park",
     "huiqi.delivery.batchfiles",
     "huiqi.delivery.disburse",
     "huiqi.delivery.drafts",

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import PolicyCard, list_policies
 from huiqi.config import Settings
 from huiqi.db.engine import reading
 from huiqi.delivery import service as ledger
+from huiqi.delivery.park import park_enterprises
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.delivery.versions import compile_version
 from huiqi.engine import CompiledPolicy, PolicyTrace
@@ -64,11 +66,49 @@ class HomeCard:
 
 
 @dataclass(frozen=True)
+class ParkLine:
+    """One enterprise of a park operator's park: what it has received and what it is
+    missing (offers not yet claimed, applications not yet filed)."""
+
+    uscc: str
+    name: str | None
+    granted_fen: int  # grants in force, paid or not
+    paid_fen: int
+    waiting: int  # one-click offers not yet claimed
+    waiting_fen: int
+    to_apply: int  # pre-filled applications not yet submitted
+
+
+@dataclass(frozen=True)
 class Home:
     groups: list[tuple[str, str, list[HomeCard]]]  # key, heading, cards
     granted_this_year_fen: int
     paid_this_year_fen: int
     year: int
+    park: list[ParkLine] | None = None  # a park operator's enterprises, on its own home
+
+
+def park_lines(
+    session: Session, actor: Actor, records: list[RecordRow], grants: list[GrantRow]
+) -> list[ParkLine]:
+    """Every enterprise of the actor's parks (those with nothing delivered too)."""
+    lines: dict[str, list[int]] = {}
+    for g in grants:
+        if g.status != "superseded":
+            line = lines.setdefault(g.uscc, [0, 0, 0, 0, 0])
+            line[0] += g.amount_fen
+            line[1] += g.amount_fen if g.status == "paid" else 0
+    for r in records:
+        line = lines.setdefault(r.uscc, [0, 0, 0, 0, 0])
+        if r.status == "offered":
+            line[2] += 1
+            line[3] += r.amount_fen or 0
+        elif r.status == "application_open":
+            line[4] += 1
+    return [
+        ParkLine(e.uscc, e.name, *lines.get(e.uscc, [0, 0, 0, 0, 0]))
+        for e in park_enterprises(session, actor=actor)
+    ]
 
 
 def group_of(record: RecordRow, grant: GrantRow | None) -> str:
@@ -115,6 +155,11 @@ def build_home(
             )
         )
     live = [g for g in grants if g.status != "superseded"]
+    park = (
+        park_lines(session, actor, records, grants)
+        if uscc is None and actor.has(Role.PARK_OPERATOR)
+        else None
+    )
     return Home(
         groups=[(key, title, grouped[key]) for key, title in GROUPS if grouped[key]],
         granted_this_year_fen=sum(g.amount_fen for g in live if g.created_at.year == day.year),
@@ -124,6 +169,7 @@ def build_home(
             if g.status == "paid" and g.paid_at is not None and g.paid_at.year == day.year
         ),
         year=day.year,
+        park=park,
     )
 
 

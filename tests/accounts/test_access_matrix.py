@@ -158,6 +158,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         lifecycle,
         notice,
         notify,
+        park,
         payments,
         ratings,
     )
@@ -437,6 +438,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.delivery.versions.retire_named": (
             lambda w, a: _retire_named(w, a),
             _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.park.park_enterprises": (
+            _in_tx(park.park_enterprises),
+            _row(park_operator="both"),
         ),
         "huiqi.delivery.indicators.indicators": (
             _in_tx(indicators.indicators),

@@ -1,0 +1,72 @@
+"""A park operator's home lists every enterprise of its park with what it has received
+and what it is missing (offers not yet claimed, applications not yet filed), computed
+from the same records and grants the cards show; no other park's enterprise appears."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from portal_data import PASSWORD, Portal, sign_in
+from sqlalchemy import update
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.accounts.testing import OFFICER, enterprise
+from huiqi.db.engine import transaction
+from huiqi.delivery.models import DirectoryEntry
+from huiqi.delivery.park import park_enterprises
+from huiqi.delivery.service import list_grants, list_records
+from huiqi.money import format_yuan
+
+PARK = "张江测试园"
+
+
+@pytest.fixture(scope="module")
+def park(portal: Portal) -> Portal:
+    with transaction(portal.factory) as s:
+        s.execute(
+            update(DirectoryEntry)
+            .where(DirectoryEntry.uscc.in_(portal.usccs[:3]))
+            .values(park=PARK)
+        )
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="park-op",
+            roles=[RoleGrant(Role.PARK_OPERATOR, PARK)],
+            password=PASSWORD,
+        )
+    return portal
+
+
+def test_the_park_home_lists_each_enterprise_with_what_it_has_and_misses(park: Portal) -> None:
+    page = sign_in(park.client(), "park-op").get("/home").text
+    listed = re.findall(r'<tr id="park-([0-9A-Z]{18})">', page)
+    assert listed == sorted(park.usccs[:3])
+    with park.factory() as s:
+        for code in listed:
+            grants = list_grants(s, actor=OFFICER, uscc=code)
+            records = list_records(s, actor=OFFICER, uscc=code)
+            granted = sum(g.amount_fen for g in grants if g.status != "superseded")
+            offers = sum(r.status == "offered" for r in records)
+            applying = sum(r.status == "application_open" for r in records)
+            row = page.split(f'<tr id="park-{code}">', 1)[1].split("</tr>", 1)[0]
+            cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+            assert cells[0] == format_yuan(granted)
+            assert (offers == 0) == (cells[2] == "0")
+            assert (applying == 0) == (cells[3] == "0")
+            assert f"/almost?uscc={code}" in row
+    # An enterprise's own home has no park table.
+    assert "park-heading" not in sign_in(park.client(), "ent0").get("/home").text
+
+
+def test_only_park_operators_list_a_park_and_only_their_own(park: Portal) -> None:
+    with park.factory() as s:
+        mine = park_enterprises(s, actor=accounts.actor_of(accounts.find_user(s, "park-op")))
+        assert [e.uscc for e in mine] == sorted(park.usccs[:3])
+        for refused in (OFFICER, enterprise(park.usccs[0])):
+            with pytest.raises(AccessDenied):
+                park_enterprises(s, actor=refused)
