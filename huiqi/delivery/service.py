@@ -13,7 +13,8 @@ without loading the ORM). The other functions use the ORM models, imported where
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import false, func, or_, select
 
@@ -85,28 +86,35 @@ def _scoped(
     return query.where(or_(false(), *clauses))
 
 
+class _Page(NamedTuple):
+    """A listing's filters and keyset page, as each public listing takes them."""
+
+    uscc: str | None
+    policy_id: str | None
+    status: str | None
+    after_id: int
+    limit: int
+
+
 def _listing(
     session: Reads,
     actor: Actor,
     query: Any,
     table: Any,
-    officers: tuple[Role, ...],
-    *,
-    uscc: str | None,
-    policy_id: str | None,
-    status: Any,
-    after_id: int,
-    limit: int,
+    statuses: type[StrEnum],
+    page: _Page,
+    officers: tuple[Role, ...] = (*POLICY_ROLES,),
 ) -> Any:
     """A listing of ``table``'s rows joined to their version: scoped, filtered, one keyset
-    page."""
+    page. ``page.status`` is read as one of ``statuses`` (before any access check)."""
+    status = parse_status(statuses, page.status) if page.status else None
     rows = table.c
-    query = _scoped(session, actor, query, rows.uscc, officers, uscc)
-    query = query.where(rows.id > after_id).order_by(rows.id).limit(_limit(limit))
-    if uscc:
-        query = query.where(rows.uscc == uscc)
-    if policy_id:
-        query = query.where(versions.c.policy_id == policy_id)
+    query = _scoped(session, actor, query, rows.uscc, officers, page.uscc)
+    query = query.where(rows.id > page.after_id).order_by(rows.id).limit(_limit(page.limit))
+    if page.uscc:
+        query = query.where(rows.uscc == page.uscc)
+    if page.policy_id:
+        query = query.where(versions.c.policy_id == page.policy_id)
     if status is not None:
         query = query.where(rows.status == status)
     return query
@@ -146,12 +154,8 @@ def list_records(
             e.updated_at,
         ).join(versions, v.id == e.policy_version_id),
         entitlements,
-        (*POLICY_ROLES,),
-        uscc=uscc,
-        policy_id=policy_id,
-        status=parse_status(RecordStatus, status) if status else None,
-        after_id=after_id,
-        limit=limit,
+        RecordStatus,
+        _Page(uscc, policy_id, status, after_id, limit),
     )
     if flagged is not None:
         query = query.where(e.review_flag.is_(flagged))
@@ -186,12 +190,8 @@ def list_grants(
             g.paid_at,
         ).join(versions, v.id == g.policy_version_id),
         grants,
-        (*POLICY_ROLES,),
-        uscc=uscc,
-        policy_id=policy_id,
-        status=parse_status(GrantStatus, status) if status else None,
-        after_id=after_id,
-        limit=limit,
+        GrantStatus,
+        _Page(uscc, policy_id, status, after_id, limit),
     )
     return [GrantRow(*row) for row in session.execute(query).all()]
 
@@ -218,12 +218,9 @@ def list_applications(
         .join(Application, Application.entitlement_id == Entitlement.id)
         .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id),
         entitlements,
+        RecordStatus,
+        _Page(uscc, policy_id, status, after_id, limit),
         (Role.POLICY_REVIEWER,),
-        uscc=uscc,
-        policy_id=policy_id,
-        status=parse_status(RecordStatus, status) if status else None,
-        after_id=after_id,
-        limit=limit,
     )
     return [
         ApplicationRow(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,20 +23,18 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from huiqi.engine import near_counts
-from huiqi.engine.backend import Backend, Source
+from huiqi.engine.backend import Source
 from huiqi.engine.compile.compiler import CompiledPolicy
-from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import frame_query
 from huiqi.engine.near_counts import keeps_near_miss_rows, record_near_misses, write_near_misses
 from huiqi.engine.postgres.load import load_sources
-from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
+from huiqi.engine.results import MatchRun, Progress
 from huiqi.engine.snapshot import Snapshot
+from huiqi.engine.sql.backend import SqlBackend
 from huiqi.engine.sql.dialect import PostgresDialect
 from huiqi.engine.sql.evaluation import policies_query
-from huiqi.engine.sql.rows import MATCHES_SCHEMA, evaluation_of, summaries_of, traces_of
+from huiqi.engine.sql.rows import MATCHES_SCHEMA, summaries_of
 from huiqi.engine.sql.sources import source_files
-from huiqi.engine.trace import PolicyTrace
-from huiqi.engine.tracing import trace_columns
 from huiqi.errors import ConfigError
 from huiqi.fsmode import private_file
 
@@ -55,11 +53,9 @@ def libpq_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
     name: ClassVar[str] = "postgres"
     dialect: ClassVar[str | None] = "postgres"
-    supports_bulk: ClassVar[bool] = True
-    external: ClassVar[bool] = True
 
     def __init__(self, *, url: str | None = None, batch: int = BATCH) -> None:
         url = url or os.environ.get(URL_SETTING)
@@ -72,7 +68,7 @@ class PostgresBackend(Backend):
         self.sql_dialect = PostgresDialect()
 
     @contextmanager
-    def connect(
+    def frame(
         self,
         source: Source,
         policies: Sequence[CompiledPolicy],
@@ -82,10 +78,7 @@ class PostgresBackend(Backend):
     ) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         """A connection holding ``source`` and its frame (only ``usccs``' rows) as temporary
         tables, dropped with the connection."""
-        self.check_source(source)
-        columns = requirements(policies)
-        if traced:
-            columns = columns.union(*(trace_columns(cp) for cp in policies))
+        columns = self.frame_columns(source, policies, traced=traced)
         with psycopg.connect(self.url, row_factory=dict_row) as conn:
             with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as tmp:
                 load_sources(conn, source_files(source, Path(tmp)))
@@ -119,47 +112,14 @@ class PostgresBackend(Backend):
             # Rendered from trees; no parameters, so no text of it is read as a placeholder.
             yield chunk, sql.SQL(query.sql(dialect="postgres"))
 
-    def _evaluations(
-        self, conn: psycopg.Connection[dict[str, Any]], policies: Sequence[CompiledPolicy]
-    ) -> list[Evaluation]:
-        out: list[Evaluation] = []
-        for chunk, query in self.batches(policies):
-            by_index = dict(chunk)
-            rows = conn.execute(query).fetchall()
-            rows.sort(key=lambda r: (r["policy"], r["uscc"]))
-            out.extend(evaluation_of(by_index[r["policy"]], r) for r in rows)
-        return out
+    def batch_rows(
+        self, frame: psycopg.Connection[dict[str, Any]], query: sql.SQL
+    ) -> list[dict[str, Any]]:
+        return frame.execute(query).fetchall()
 
-    def evaluate(
-        self,
-        source: Source,
-        policies: Sequence[CompiledPolicy],
-        *,
-        usccs: Sequence[str] | None = None,
-    ) -> list[Evaluation]:
-        if not policies:
-            return []
-        with self.connect(source, policies, usccs=usccs) as conn:
-            return self._evaluations(conn, policies)
-
-    def trace(
-        self,
-        source: Source,
-        policies: Sequence[CompiledPolicy],
-        *,
-        usccs: Sequence[str] | None = None,
-        statuses: Collection[str] = STATUSES,
-        snapshot_id: int | None = None,
-    ) -> list[PolicyTrace]:
-        if not policies:
-            return []
-        if snapshot_id is None and isinstance(source, Snapshot):
-            snapshot_id = source.id
-        with self.connect(source, policies, traced=True, usccs=usccs) as conn:
-            evaluations = self._evaluations(conn, policies)
-            frame = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(FRAME)))
-            rows = {r["uscc"]: r for r in frame.fetchall()}
-        return traces_of(policies, evaluations, rows, statuses=statuses, snapshot_id=snapshot_id)
+    def frame_rows(self, frame: psycopg.Connection[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        rows = frame.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(FRAME)))
+        return {r["uscc"]: r for r in rows.fetchall()}
 
     def match(
         self,
@@ -176,7 +136,7 @@ class PostgresBackend(Backend):
         with_match: set[str] = set()
         near: dict[tuple[str, str], int] = {}
         target = out_dir / "matches.parquet"
-        with self.connect(snapshot, policies) as conn:
+        with self.frame(snapshot, policies) as conn:
             row = conn.execute(
                 sql.SQL("SELECT COUNT(*) AS n FROM {}").format(sql.Identifier(FRAME))
             ).fetchone()

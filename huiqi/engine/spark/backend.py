@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from huiqi.engine.backend import Backend, Source
+from huiqi.engine.backend import Source
 from huiqi.engine.compile.compiler import CompiledPolicy
-from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import frame_query
-from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
+from huiqi.engine.results import MatchRun, Progress
 from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.engine.spark.session import LOCAL, spark_session
+from huiqi.engine.sql.backend import SqlBackend
 from huiqi.engine.sql.dialect import SparkDialect
 from huiqi.engine.sql.evaluation import one_pass_query
-from huiqi.engine.sql.rows import evaluation_of, traces_of
 from huiqi.engine.sql.sources import source_files
-from huiqi.engine.trace import PolicyTrace
-from huiqi.engine.tracing import trace_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -40,11 +37,9 @@ FRAME = "frame"
 _views = threading.Lock()
 
 
-class SparkBackend(Backend):
+class SparkBackend(SqlBackend["DataFrame", str]):
     name: ClassVar[str] = "spark"
     dialect: ClassVar[str | None] = "spark"
-    supports_bulk: ClassVar[bool] = True
-    external: ClassVar[bool] = True
 
     def __init__(self, *, master: str = LOCAL, batch: int = BATCH) -> None:
         self.master = master
@@ -68,11 +63,8 @@ class SparkBackend(Backend):
         cached while the block runs."""
         from pyspark.sql import functions as F
 
-        self.check_source(source)
+        columns = self.frame_columns(source, policies, traced=traced)
         spark = self.session
-        columns = requirements(policies)
-        if traced:
-            columns = columns.union(*(trace_columns(cp) for cp in policies))
         with _views, tempfile.TemporaryDirectory(prefix="huiqi-spark-") as tmp:
             files = source_files(source, Path(tmp))
             for name in SOURCES:
@@ -99,44 +91,11 @@ class SparkBackend(Backend):
             query = one_pass_query(chunk, self.sql_dialect, frame=FRAME, kept_only=kept_only)
             yield chunk, query.sql(dialect="spark")
 
-    def _evaluations(self, policies: Sequence[CompiledPolicy]) -> list[Evaluation]:
-        out: list[Evaluation] = []
-        for chunk, sql in self.batches(policies):
-            rows = [r.asDict() for r in self.session.sql(sql).collect()]
-            by_index = dict(chunk)
-            rows.sort(key=lambda r: (r["policy"], r["uscc"]))
-            out.extend(evaluation_of(by_index[r["policy"]], r) for r in rows)
-        return out
+    def batch_rows(self, frame: DataFrame, query: str) -> list[dict[str, Any]]:
+        return [r.asDict() for r in self.session.sql(query).collect()]
 
-    def evaluate(
-        self,
-        source: Source,
-        policies: Sequence[CompiledPolicy],
-        *,
-        usccs: Sequence[str] | None = None,
-    ) -> list[Evaluation]:
-        if not policies:
-            return []
-        with self.frame(source, policies, usccs=usccs):
-            return self._evaluations(policies)
-
-    def trace(
-        self,
-        source: Source,
-        policies: Sequence[CompiledPolicy],
-        *,
-        usccs: Sequence[str] | None = None,
-        statuses: Collection[str] = STATUSES,
-        snapshot_id: int | None = None,
-    ) -> list[PolicyTrace]:
-        if not policies:
-            return []
-        if snapshot_id is None and isinstance(source, Snapshot):
-            snapshot_id = source.id
-        with self.frame(source, policies, traced=True, usccs=usccs) as frame:
-            evaluations = self._evaluations(policies)
-            rows: dict[str, dict[str, Any]] = {r["uscc"]: r.asDict() for r in frame.collect()}
-        return traces_of(policies, evaluations, rows, statuses=statuses, snapshot_id=snapshot_id)
+    def frame_rows(self, frame: DataFrame) -> dict[str, dict[str, Any]]:
+        return {r["uscc"]: r.asDict() for r in frame.collect()}
 
     def match(
         self,

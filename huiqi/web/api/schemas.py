@@ -4,9 +4,8 @@ yuan text beside them (``huiqi.money`` makes the text; nothing is a float)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from huiqi.catalogue.service import PolicyCard
 from huiqi.delivery.applications import Decision
@@ -214,6 +213,9 @@ class DecisionPublic(BaseModel):
 
 
 class MessagePublic(BaseModel):
+    # Read from the notification's own attributes, which have the same names.
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     uscc: str
     kind: str
@@ -221,18 +223,6 @@ class MessagePublic(BaseModel):
     body: str
     created_at: dt.datetime
     read_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, n: Any) -> MessagePublic:
-        return cls(
-            id=n.id,
-            uscc=n.uscc,
-            kind=n.kind,
-            subject=n.subject,
-            body=n.body,
-            created_at=n.created_at,
-            read_at=n.read_at,
-        )
 
 
 class ErrorPublic(BaseModel):

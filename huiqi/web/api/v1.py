@@ -188,7 +188,7 @@ def inbox(
     code = enterprise_of(who.enterprise, uscc)
     with reading(factory) as s:
         rows = notify.inbox(s, code, actor=actor_of(who), unread_only=unread_only, limit=limit)
-        return [MessagePublic.of(n) for n in rows]
+        return [MessagePublic.model_validate(n) for n in rows]
 
 
 @router.post("/inbox/{message_id}/read", tags=["enterprise"])
@@ -196,7 +196,9 @@ def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = Non
     """Mark one message read (the first time is kept)."""
     code = enterprise_of(who.enterprise, uscc)
     with transaction(factory) as s:
-        return MessagePublic.of(notify.mark_read(s, message_id, code, actor=actor_of(who)))
+        return MessagePublic.model_validate(
+            notify.mark_read(s, message_id, code, actor=actor_of(who))
+        )
 
 
 @router.get("/policies/{policy_id}/explain", tags=["enterprise"])
