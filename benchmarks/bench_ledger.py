@@ -40,9 +40,10 @@ from bench_delivery import machine, server_version
 from huiqi.accounts.testing import ADMIN, OFFICER, enterprise
 from huiqi.db.engine import reading, session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
-from huiqi.delivery import notify
+from huiqi.delivery import dashboard, notify
 from huiqi.delivery import publish as publishing
 from huiqi.delivery import service as ledger
+from huiqi.delivery.indicators import indicators
 from huiqi.delivery.models import Entitlement, Grant
 
 
@@ -99,6 +100,13 @@ def queries(factory: sessionmaker[Session], rng: random.Random) -> dict[str, Cal
                 s, actor=OFFICER, status="granted", after_id=rng.randrange(top)
             )
         ),
+        "officer: dashboard totals by district": run(
+            lambda s: dashboard.totals(s, actor=OFFICER, by=("district",))
+        ),
+        "officer: dashboard totals by policy and status": run(
+            lambda s: dashboard.totals(s, actor=OFFICER, by=("policy", "status"))
+        ),
+        "officer: dashboard indicators": run(lambda s: indicators(s, actor=OFFICER)),
         "admin: audit trail of one grant": run(
             lambda s: ledger.audit_log(s, actor=ADMIN, entity=f"grant:{rng.randrange(1, top)}")
         ),
