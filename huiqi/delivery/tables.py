@@ -72,7 +72,7 @@ entitlements = Table(
     Column("id", Integer, primary_key=True),
     # Queries by version use the (version, USCC, period) unique index below.
     Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
-    Column("uscc", String(18), nullable=False, index=True),
+    Column("uscc", String(18), nullable=False),
     Column("benefit_period", String(32), nullable=False),
     Column("mode", String(16), nullable=False),
     Column("match_status", String(16), nullable=False),  # eligible | near_miss
@@ -90,6 +90,8 @@ entitlements = Table(
     UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
     # Officers' queues: one status, in id order (keyset pages).
     Index("ix_entitlements_status_id", "status", "id"),
+    # An enterprise's records in id order (keyset pages); also every lookup by USCC.
+    Index("ix_entitlements_uscc_id", "uscc", "id"),
 )
 
 # Money granted: at most one per (policy version, enterprise, benefit period).
@@ -100,7 +102,7 @@ grants = Table(
     Column("entitlement_id", ForeignKey("entitlements.id"), nullable=False, unique=True),
     # Queries by version use the (version, USCC, period) unique index below.
     Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
-    Column("uscc", String(18), nullable=False, index=True),
+    Column("uscc", String(18), nullable=False),
     Column("benefit_period", String(32), nullable=False),
     Column("requested_fen", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
@@ -117,6 +119,8 @@ grants = Table(
     CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
     # Export candidates (granted, in id order) and the grant queues.
     Index("ix_grants_status_id", "status", "id"),
+    # An enterprise's grants in id order (keyset pages); also every lookup by USCC.
+    Index("ix_grants_uscc_id", "uscc", "id"),
 )
 
 # The enterprises the ledger has delivered to: name, district and park, from the snapshot
