@@ -23,6 +23,7 @@ from huiqi.accounts.access import Actor, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
+from huiqi.db.statistics import refresh_after_bulk
 from huiqi.delivery import counts, directory
 from huiqi.delivery.audit import record_events, savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one
@@ -164,7 +165,9 @@ def deliver(
     """Match a published version against a snapshot and create what is missing."""
     # The collector would walk every trace again and again, and none is garbage.
     with paused_gc():
-        return _deliver(settings, factory, pv_id, actor, snapshot_id, chunk, on_chunk)
+        report = _deliver(settings, factory, pv_id, actor, snapshot_id, chunk, on_chunk)
+    refresh_after_bulk(factory, report.new_records)
+    return report
 
 
 def _deliver(
