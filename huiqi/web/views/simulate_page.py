@@ -35,17 +35,14 @@ HEADINGS = {
 
 
 def _charts(result: Simulation, lang: str) -> dict[str, str]:
-    """Each breakdown as the JSON its chart draws (labels in the page's language, fen)."""
+    """Each breakdown as the bars its chart draws (static/bar-charts.js): the eligible
+    count per bucket, labelled in the page's language."""
     charts = {}
     for name in DIMENSIONS:
         buckets = result.breakdowns.get(name, ())
         charts[name] = json.dumps(
             [
-                {
-                    "label": b.label_en if lang == "en" else b.label_zh,
-                    "eligible": b.eligible,
-                    "amount_fen": b.amount_fen,
-                }
+                {"label": b.label_en if lang == "en" else b.label_zh, "value": b.eligible}
                 for b in buckets
             ],
             ensure_ascii=False,
