@@ -15,9 +15,12 @@ Access: policy authors and publishers whose scope covers the draft policy.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope, require_role
@@ -25,8 +28,16 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, compile_policy, get_backend, open_snapshot
 from huiqi.engine.duckdb.backend import DuckDBBackend
-from huiqi.engine.duckdb.population import PopulationResult, Tally, simulate_population
+from huiqi.engine.duckdb.frame import build_frame
+from huiqi.engine.duckdb.held import HeldFrame
+from huiqi.engine.duckdb.population import (
+    PopulationResult,
+    Tally,
+    population_columns,
+    simulate_population,
+)
 from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.snapshot import Snapshot
 from huiqi.matching.published import compiled_version, latest_published
 from huiqi.policies.loader import load_policy_text
 from huiqi.profiles.dictionary import load_dictionary
@@ -141,6 +152,24 @@ def _comparison(previous: Any, r: PopulationResult, before: Tally) -> Comparison
     )
 
 
+@contextmanager
+def _frame(
+    snapshot: Snapshot,
+    columns: set[FrameColumn],
+    backend: DuckDBBackend | None,
+    held: HeldFrame | None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    if held is not None:
+        with held.frame(snapshot, columns) as con:
+            yield con
+        return
+    engine = backend or get_backend("duckdb")
+    assert isinstance(engine, DuckDBBackend)
+    with engine.connect(snapshot) as con:
+        build_frame(con, columns)
+        yield con
+
+
 def simulate(
     settings: Settings,
     session: Session,
@@ -151,8 +180,12 @@ def simulate(
     snapshot_id: int | None = None,
     sample: int = 20,
     backend: DuckDBBackend | None = None,
+    held: HeldFrame | None = None,
 ) -> Simulation:
     """The draft policy ``text`` (YAML) over every enterprise of a snapshot (the latest).
+
+    ``held``: the frame kept between calls by a long-running process (the web
+    server), built once per snapshot instead of once per call.
 
     Nothing is stored. Raises PolicyError / RuleCompileError (with file, line and column)
     for a draft that does not load or compile, AccessDenied outside the actor's scope.
@@ -173,10 +206,9 @@ def simulate(
     previous = published[0] if published and published[0].content_hash != cp.source_hash else None
     previous_cp = compiled_version(previous) if previous is not None else None
     snapshot = open_snapshot(settings, snapshot_id)
-    engine = backend or get_backend("duckdb")
-    assert isinstance(engine, DuckDBBackend)
     dims = _dimensions(cp)
-    with engine.connect(snapshot) as con:
+    columns = population_columns(cp, previous_cp, dims)
+    with _frame(snapshot, columns, backend, held) as con:
         r = simulate_population(con, cp, dims=dims, previous=previous_cp, sample=sample)
     labels = {c.id: c for c in cp.checked}
     counts = r.tally.counts

@@ -15,6 +15,7 @@ from huiqi import __version__
 from huiqi.accounts.oidc import OidcClient
 from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
+from huiqi.engine.duckdb.held import HeldFrame
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
@@ -84,6 +85,8 @@ def create_app(
     app.state.factory = factory or open_database(chosen)
     app.state.web = web or WebSettings.from_env()
     app.state.oidc = OidcClient(app.state.web.oidc) if app.state.web.oidc else None
+    # The latest snapshot's frame, kept between simulations (matching.simulate).
+    app.state.held_frame = HeldFrame()
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)

@@ -18,7 +18,7 @@ import duckdb
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.codes import DIALECT
 from huiqi.engine.duckdb.evaluate import requirements
-from huiqi.engine.duckdb.frame import FRAME, build_frame
+from huiqi.engine.duckdb.frame import FRAME
 from huiqi.engine.duckdb.policy_sql import evaluation_query
 from huiqi.engine.frame_columns import FrameColumn
 
@@ -71,6 +71,13 @@ def _tally(con: duckdb.DuckDBPyConnection, table: str) -> Tally:
     return Tally(counts, int(row[0]) if row else 0)
 
 
+def population_columns(
+    cp: CompiledPolicy, previous: CompiledPolicy | None, dims: Sequence[FrameColumn]
+) -> set[FrameColumn]:
+    """The frame columns a simulation of ``cp`` (against ``previous``) reads."""
+    return requirements([cp] if previous is None else [cp, previous]) | set(dims)
+
+
 def simulate_population(
     con: duckdb.DuckDBPyConnection,
     cp: CompiledPolicy,
@@ -79,9 +86,8 @@ def simulate_population(
     previous: CompiledPolicy | None = None,
     sample: int = 20,
 ) -> PopulationResult:
-    """Evaluate ``cp`` (and ``previous``) over every enterprise of the attached source."""
-    policies = [cp] if previous is None else [cp, previous]
-    build_frame(con, requirements(policies) | set(dims))
+    """Evaluate ``cp`` (and ``previous``) over every enterprise of the frame in ``con``,
+    which holds at least ``population_columns(cp, previous, dims)``."""
     _evaluate_into(con, cp, NEW, dims)
     total = con.execute(f"SELECT COUNT(*) FROM {NEW}").fetchone()
     result = PopulationResult(enterprises=int(total[0]) if total else 0, tally=_tally(con, NEW))

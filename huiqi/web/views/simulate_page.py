@@ -109,7 +109,14 @@ def simulate_draft(
         return _page(request, factory, text[:MAX_DRAFT], error=error, status_code=400)
     try:
         with reading(factory) as s:
-            result = simulate(settings, s, actor=actor_of(who), text=text, filename="draft.yaml")
+            result = simulate(
+                settings,
+                s,
+                actor=actor_of(who),
+                text=text,
+                filename="draft.yaml",
+                held=request.app.state.held_frame,
+            )
     except AccessDenied:
         raise
     except HuiqiError as exc:  # the draft does not load or compile: file, line and column
