@@ -71,7 +71,7 @@ def peak_rss_mib() -> int:
 def through_ledger(backend: str, path: Path, reimport: bool) -> dict[str, Any]:
     """Import, detect (and import again) through the service functions and the database."""
     from huiqi.accounts.access import Actor
-    from huiqi.complaints import service
+    from huiqi.complaints import intake, service
     from huiqi.config import get_settings
     from huiqi.db.engine import session_factory, transaction
     from huiqi.db.testing import fresh_database
@@ -85,7 +85,7 @@ def through_ledger(backend: str, path: Path, reimport: bool) -> dict[str, Any]:
             sessions = session_factory(engine)
             c0, t0 = cpu_seconds(), time.perf_counter()
             with transaction(sessions) as s:
-                report = service.import_complaints(settings, s, actor=officer, path=path)
+                report = intake.import_complaints(settings, s, actor=officer, path=path)
             c1, t1 = cpu_seconds(), time.perf_counter()
             figures.update(
                 stored=report.stored,
@@ -111,7 +111,7 @@ def through_ledger(backend: str, path: Path, reimport: bool) -> dict[str, Any]:
             )
             if reimport:
                 with transaction(sessions) as s:
-                    again = service.import_complaints(settings, s, actor=officer, path=path)
+                    again = intake.import_complaints(settings, s, actor=officer, path=path)
                 c3, t3 = cpu_seconds(), time.perf_counter()
                 figures.update(
                     reimport_stored=again.stored,

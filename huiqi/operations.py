@@ -11,6 +11,7 @@ import pkgutil
 import huiqi
 
 FLOW_MODULES = (
+    "huiqi.complaints.intake",
     "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
     "huiqi.delivery.attachments",

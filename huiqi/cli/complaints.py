@@ -85,7 +85,7 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
 
     Needs the complaint_officer or data_steward role. Exit code 4 when rows were rejected.
     """
-    from huiqi.complaints.service import import_complaints
+    from huiqi.complaints.intake import import_complaints
     from huiqi.db.engine import transaction
 
     factory, actor = signed_in(ctx)

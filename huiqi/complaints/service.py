@@ -1,5 +1,6 @@
-"""Complaint operations with their access checks: import, detect, the review queue,
-decisions, statistics, and an enterprise's view of the complaints about it.
+"""Complaint operations with their access checks: detection, the review queue,
+decisions, statistics, and an enterprise's view of the complaints about it (complaints
+come in through ``complaints.intake``).
 
 Who sees what (docs/complaints.md):
 
@@ -18,15 +19,9 @@ decision, and every complaint is answered whatever the score.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import os
-import re
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,7 +29,6 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
-from huiqi.complaints.mapping import ComplaintMapping
 from huiqi.complaints.models import (
     Complainant,
     ComplainantReview,
@@ -42,10 +36,9 @@ from huiqi.complaints.models import (
     Complaint,
     DetectionRun,
 )
-from huiqi.config import Settings
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
-from huiqi.errors import HuiqiError, ImportFileError, MappingError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.profiles.uscc import validate
 
 MAX_REASON = 2000
@@ -54,14 +47,6 @@ MAX_LIMIT = 1000
 
 class ComplaintError(HuiqiError):
     """A complaint operation that cannot be done as asked."""
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    rows: int
-    stored: int
-    already_held: int
-    rejects: list[dict[str, Any]] = field(default_factory=list)  # line, reason, ref
 
 
 @dataclass(frozen=True)
@@ -123,130 +108,6 @@ class EnterpriseComplaint:
     claim_fen: int | None
     text: str
     first_filed: dt.date
-
-
-def import_complaints(
-    settings: Settings, session: Session, *, actor: Actor, path: Path, mapping: Path | None = None
-) -> ImportReport:
-    """Import a complaint export (CSV in UTF-8/GBK, or .xlsx) through a mapping file; bad
-    rows come back with line and reason, good rows are stored (once per complaint number)."""
-    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
-    from huiqi.complaints.mapping import load_mapping
-
-    return _import(settings, session, actor=actor, path=Path(path), mapping=load_mapping(mapping))
-
-
-def _import(
-    settings: Settings, session: Session, *, actor: Actor, path: Path, mapping: ComplaintMapping
-) -> ImportReport:
-    from huiqi.complaints.ledger import store_complaints
-    from huiqi.complaints.reading import read_complaints
-    from huiqi.profiles.persons import person_key
-
-    read = read_complaints(path, person_key(settings), mapping)
-    stored, held = store_complaints(session, read.complaints, imported_by=actor.username)
-    record_event(
-        session,
-        actor=actor.username,
-        kind="complaints_imported",
-        entity=f"complaints:{path.name}",
-        data={"rows": read.rows, "stored": stored, "held": held, "rejected": len(read.rejects)},
-    )
-    return ImportReport(
-        read.rows,
-        stored,
-        held,
-        [{"line": r.line, "reason": r.reason, "ref": r.ref} for r in read.rejects],
-    )
-
-
-UPLOAD_SUFFIXES = (".csv", ".xlsx")
-
-
-def _upload_name(filename: str | None, content: bytes) -> str:
-    """A safe base name for an uploaded export: its own stem, and .csv or .xlsx (from the
-    name when it says one of them, else from the content: a zip is a workbook)."""
-    name = Path((filename or "").replace("\\", "/")).name
-    stem, dot, suffix = name.rpartition(".")
-    suffix = f".{suffix.lower()}" if dot else ""
-    if suffix not in UPLOAD_SUFFIXES:
-        stem = name
-        suffix = ".xlsx" if content.startswith(b"PK\x03\x04") else ".csv"
-    return (re.sub(r"[^\w.-]", "_", stem)[:80].strip(".") or "complaints") + suffix
-
-
-def import_uploaded_complaints(
-    settings: Settings,
-    session: Session,
-    *,
-    actor: Actor,
-    filename: str | None,
-    content: bytes,
-    mapping: bytes | None = None,
-) -> ImportReport:
-    """``import_complaints`` for a file sent over the API (CSV in UTF-8/GBK, or .xlsx) and
-    an optional mapping file's text: both are written to a private scratch folder, read,
-    and removed. A file that cannot be read is an ImportFileError (or a MappingError) that
-    says why; bad rows are in the report."""
-    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
-    from huiqi.complaints.mapping import default_mapping, parse_mapping
-    from huiqi.fsmode import private_dir, write_private_bytes
-
-    if mapping is None:
-        chosen = default_mapping()
-    else:
-        try:
-            text = mapping.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MappingError("the mapping file is not UTF-8 text; save it as UTF-8") from None
-        chosen = parse_mapping(text, "mapping")
-    name = _upload_name(filename, content)
-    with tempfile.TemporaryDirectory(prefix="huiqi-complaints-upload-") as tmp:
-        folder = private_dir(Path(tmp))
-        write_private_bytes(folder / name, content)
-        try:
-            return _import(settings, session, actor=actor, path=folder / name, mapping=chosen)
-        except (ImportFileError, MappingError) as exc:
-            # The scratch folder means nothing to the sender: the message names the file.
-            raise type(exc)(str(exc).replace(f"{folder}{os.sep}", "")) from None
-
-
-MAX_FILED = 1000  # complaints in one API call; an export goes through the import
-
-
-def file_complaints(
-    settings: Settings,
-    session: Session,
-    *,
-    actor: Actor,
-    complaints: list[dict[str, str | None]],
-) -> ImportReport:
-    """Complaints sent one by one by another system (each a mapping of the complaint
-    fields, ``huiqi.complaints.mapping.FIELDS``, to text), stored exactly as a row of an
-    imported export is: the same checks, keyed hashes and masks, and "already held" by
-    complaint number. A refused complaint is in the report with ``line`` = its position
-    in the list + 2 (as if it were a file under its header) and ``item`` = its position."""
-    require_role(actor, "file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
-    from huiqi.complaints.mapping import FIELDS, default_mapping
-
-    if not complaints or len(complaints) > MAX_FILED:
-        raise ComplaintError(f"send 1 to {MAX_FILED:,} complaints, not {len(complaints):,}")
-    unknown = sorted({k for c in complaints for k in c} - set(FIELDS))
-    if unknown:
-        raise ComplaintError(f"unknown complaint fields {unknown}; the fields are {list(FIELDS)}")
-    headers = default_mapping().columns
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([headers[f] for f in FIELDS if f in headers])
-    for c in complaints:
-        writer.writerow([c.get(f) or "" for f in FIELDS if f in headers])
-    report = import_uploaded_complaints(
-        settings, session, actor=actor, filename="complaints.csv", content=out.getvalue().encode()
-    )
-    for r in report.rejects:
-        if isinstance(r.get("line"), int):
-            r["item"] = r["line"] - 2
-    return report
 
 
 def detect_complaints(session: Session, *, actor: Actor) -> RunReport:

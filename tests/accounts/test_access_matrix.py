@@ -142,6 +142,7 @@ SELF = {"enterprise": "own", "park_operator": "own"}
 
 
 def _table() -> dict[str, tuple[Call, dict[str, str]]]:
+    from huiqi.complaints import intake
     from huiqi.complaints import service as complaints
     from huiqi.delivery import (
         applications,
@@ -397,18 +398,16 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(data_steward="both"),
         ),
         "huiqi.matching.mydata.my_data": (_with_settings(mydata.my_data, uscc=A), _row(**SELF)),
-        "huiqi.complaints.service.import_complaints": (
-            _with_settings(complaints.import_complaints, path=Path("missing.csv")),
+        "huiqi.complaints.intake.import_complaints": (
+            _with_settings(intake.import_complaints, path=Path("missing.csv")),
             _row(complaint_officer="both", data_steward="both"),
         ),
-        "huiqi.complaints.service.import_uploaded_complaints": (
-            _with_settings(
-                complaints.import_uploaded_complaints, filename="c.csv", content=b"ref\n"
-            ),
+        "huiqi.complaints.intake.import_uploaded_complaints": (
+            _with_settings(intake.import_uploaded_complaints, filename="c.csv", content=b"ref\n"),
             _row(complaint_officer="both", data_steward="both"),
         ),
-        "huiqi.complaints.service.file_complaints": (
-            _with_settings(complaints.file_complaints, complaints=[{"ref": "m-1"}]),
+        "huiqi.complaints.intake.file_complaints": (
+            _with_settings(intake.file_complaints, complaints=[{"ref": "m-1"}]),
             _row(complaint_officer="both", data_steward="both"),
         ),
         "huiqi.complaints.service.detect_complaints": (

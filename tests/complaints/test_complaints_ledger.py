@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor
-from huiqi.complaints import ledger, service, transfer
+from huiqi.complaints import intake, ledger, service, transfer
 from huiqi.complaints.export import write_stream
 from huiqi.complaints.models import Complainant, Complaint
 from huiqi.complaints.reading import read_complaints
@@ -60,9 +60,9 @@ def test_overlapping_exports_store_each_complaint_and_complainant_once(
     total = stream.complaints.num_rows
     settings = get_settings(tmp_path / "data")
     with transaction(sessions) as s:
-        first = service.import_complaints(settings, s, actor=OFFICER, path=a)
+        first = intake.import_complaints(settings, s, actor=OFFICER, path=a)
     with transaction(sessions) as s:
-        second = service.import_complaints(settings, s, actor=OFFICER, path=b)
+        second = intake.import_complaints(settings, s, actor=OFFICER, path=b)
     assert (first.stored, first.already_held) == (850, 0)
     assert (second.stored, second.already_held) == (total - 850, 50)
     read = read_complaints(full, person_key(settings)).complaints
@@ -90,7 +90,7 @@ def test_answer_groups_are_stored_where_they_group_and_repaired_by_the_next_run(
     path, _ = write_stream(stream, tmp_path / "export")
     settings = get_settings(tmp_path / "data")
     with transaction(sessions) as s:
-        service.import_complaints(settings, s, actor=OFFICER, path=path)
+        intake.import_complaints(settings, s, actor=OFFICER, path=path)
         _, detection = ledger.run_detection(s, run_by="officer")
     groups = dict(
         zip(

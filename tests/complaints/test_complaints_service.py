@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import AccessDenied, Actor
-from huiqi.complaints import service
+from huiqi.complaints import intake, service
 from huiqi.complaints.export import write_stream
 from huiqi.complaints.models import Complainant, Complaint
 from huiqi.complaints.synth import Scenario, generate
@@ -36,10 +36,10 @@ def test_import_detect_review_decide(
     settings = get_settings(tmp_path / "data")
     path, rows = export
     with transaction(sessions) as s:
-        report = service.import_complaints(settings, s, actor=STEWARD, path=path)
+        report = intake.import_complaints(settings, s, actor=STEWARD, path=path)
     assert (report.rows, report.stored, report.already_held, report.rejects) == (rows, rows, 0, [])
     with transaction(sessions) as s:
-        again = service.import_complaints(settings, s, actor=OFFICER, path=path)
+        again = intake.import_complaints(settings, s, actor=OFFICER, path=path)
         assert (again.stored, again.already_held) == (0, rows)
         # No clear identity value is stored anywhere: only hashes and masks.
         c = s.scalars(select(Complaint).limit(1)).one()
@@ -91,7 +91,7 @@ def test_an_enterprise_sees_its_complaints_without_identities(
 ) -> None:
     settings = get_settings(tmp_path / "data")
     with transaction(sessions) as s:
-        service.import_complaints(settings, s, actor=OFFICER, path=export[0])
+        intake.import_complaints(settings, s, actor=OFFICER, path=export[0])
         service.detect_complaints(s, actor=OFFICER)
         uscc = s.scalars(select(Complaint.uscc).limit(1)).one()
     enterprise = Actor.of("ent", f"enterprise={uscc}")
@@ -107,7 +107,7 @@ def test_an_enterprise_sees_its_complaints_without_identities(
             s, actor=enterprise, complainant_id=1, professional=True, reason="x"
         )
     with transaction(sessions) as s, pytest.raises(AccessDenied):
-        service.import_complaints(settings, s, actor=enterprise, path=export[0])
+        intake.import_complaints(settings, s, actor=enterprise, path=export[0])
 
 
 def test_a_decision_needs_a_reason(sessions: sessionmaker[Session]) -> None:
@@ -130,17 +130,17 @@ def test_an_uploaded_export_is_imported_as_a_file_is(
     lines[2] = lines[2].replace(b",", b";", 3)  # line 3: too few cells
     content = b"\n".join(lines)
     with transaction(sessions) as s:
-        report = service.import_uploaded_complaints(
+        report = intake.import_uploaded_complaints(
             settings, s, actor=OFFICER, filename="投诉.csv", content=content
         )
     assert [r["line"] for r in report.rejects] == [3]
     assert report.stored == report.rows - 1 == stream.complaints.num_rows - 1
     with transaction(sessions) as s, pytest.raises(ImportFileError) as refused:
-        service.import_uploaded_complaints(
+        intake.import_uploaded_complaints(
             settings, s, actor=STEWARD, filename="x.xlsx", content=b"not a workbook"
         )
     assert "x.xlsx" in str(refused.value) and "huiqi-complaints-upload" not in str(refused.value)
     with transaction(sessions) as s, pytest.raises(AccessDenied):
-        service.import_uploaded_complaints(
+        intake.import_uploaded_complaints(
             settings, s, actor=Actor.of("desk", "desk_officer=*"), filename="c.csv", content=content
         )

@@ -26,7 +26,8 @@ from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import OFFICER, SCHEDULER
 from huiqi.complaints.export import write_stream
-from huiqi.complaints.service import detect_complaints, import_complaints
+from huiqi.complaints.intake import import_complaints
+from huiqi.complaints.service import detect_complaints
 from huiqi.complaints.synth import Scenario
 from huiqi.complaints.synth import generate as generate_complaints
 from huiqi.db.engine import reading, transaction

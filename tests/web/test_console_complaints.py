@@ -10,7 +10,8 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.complaints.export import write_stream
-from huiqi.complaints.service import complaint_stats, detect_complaints, import_complaints
+from huiqi.complaints.intake import import_complaints
+from huiqi.complaints.service import complaint_stats, detect_complaints
 from huiqi.complaints.synth import Scenario, generate
 from huiqi.db.engine import transaction
 

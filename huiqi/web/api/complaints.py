@@ -1,6 +1,6 @@
 """``/api/v1/complaints``: the review queue of flagged complainants, decisions, statistics,
 and an enterprise's complaints grouped to answer once. Each endpoint calls one function of
-:mod:`huiqi.complaints.service`, which checks access (complainant identities only masked,
+:mod:`huiqi.complaints.intake` and :mod:`huiqi.complaints.service`, which checks access (complainant identities only masked,
 only to complaint officers)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from huiqi.complaints import service
+from huiqi.complaints import intake, service
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
@@ -115,7 +115,7 @@ class ComplaintIn(BaseModel):
 
 class ComplaintsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    complaints: list[ComplaintIn] = Field(min_length=1, max_length=service.MAX_FILED)
+    complaints: list[ComplaintIn] = Field(min_length=1, max_length=intake.MAX_FILED)
 
 
 class FiledRejectPublic(ComplaintRejectPublic):
@@ -141,7 +141,7 @@ def file_complaints(
     an imported export; 200 with those stored, those already held (by number) and each
     refused one with its position and reason."""
     with transaction(factory) as s:
-        report = service.file_complaints(
+        report = intake.file_complaints(
             settings,
             s,
             actor=actor_of(who),
@@ -174,9 +174,9 @@ async def import_file(
         _, mapping_text = await read_bounded(mapping, MAPPING_BYTES)
     actor = actor_of(who)
 
-    def run() -> service.ImportReport:
+    def run() -> intake.ImportReport:
         with transaction(factory) as s:
-            return service.import_uploaded_complaints(
+            return intake.import_uploaded_complaints(
                 settings, s, actor=actor, filename=name, content=content, mapping=mapping_text
             )
 
