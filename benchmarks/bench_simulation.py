@@ -31,9 +31,11 @@ from huiqi.config import get_settings
 from huiqi.db.engine import reading, session_factory, transaction
 from huiqi.db.testing import fresh_database
 from huiqi.delivery.versions import publish_text
+from huiqi.engine import compile_policy, open_snapshot
 from huiqi.engine.duckdb.held import HeldFrame
-from huiqi.matching.simulate import simulate
-from huiqi.policies.loader import library_dir
+from huiqi.engine.frame_columns import FrameColumn
+from huiqi.matching.simulate import simulate, simulation_columns
+from huiqi.policies.loader import library_dir, load_policy_text
 from huiqi.profiles.store import ProfileStore
 
 
@@ -90,9 +92,11 @@ def main() -> None:
         draft = {f: text if args.new else _bump(text) for f, text in texts.items()}
         if held is not None:
             started = time.perf_counter()
-            with reading(factory) as s:
-                for f in files:
-                    simulate(settings, s, actor=OFFICER, text=draft[f], filename=f.name, held=held)
+            columns: set[FrameColumn] = set()
+            for f in files:
+                columns |= simulation_columns(compile_policy(load_policy_text(draft[f], f.name)))
+            with held.frame(open_snapshot(settings), columns):
+                pass
             print(
                 f"held frame: {len(held.columns)} columns, {held.builds} builds,"
                 f" {time.perf_counter() - started:.1f} s to warm up",

@@ -138,6 +138,11 @@ def _dimensions(cp: CompiledPolicy) -> list[FrameColumn]:
     ]
 
 
+def simulation_columns(cp: CompiledPolicy) -> set[FrameColumn]:
+    """The frame columns a simulation of ``cp`` reads (a server may hold them ahead)."""
+    return population_columns(cp, None, _dimensions(cp))
+
+
 def _comparison(previous: Any, r: PopulationResult, before: Tally) -> Comparison:
     return Comparison(
         version=previous.version,

@@ -160,3 +160,18 @@ def test_a_broken_draft_says_where(settings, sessions: sessionmaker[Session]) ->
     with sessions() as s, pytest.raises(PolicyError) as caught:
         simulate(settings, s, actor=OFFICER, text=draft().replace("rd_expense >=", "rd_expens >="))
     assert "draft.yaml" in str(caught.value) and "rd_expens" in str(caught.value)
+
+
+def test_gains_and_losses_when_the_scope_moves(settings, sessions: sessionmaker[Session]) -> None:
+    """Enterprises that leave a version's scope are plainly not eligible (kept by neither
+    evaluation's table): they are still counted as lost, and those entering it as gained."""
+    publish_text(sessions, draft(1, "0.03"), "v1.yaml", actor=OFFICER)
+    moved = draft(2, "0.03").replace("district_code = '310114'", "district_code = '310104'")
+    with sessions() as s:
+        sim = simulate(settings, s, actor=OFFICER, text=moved)
+    assert sim.comparison is not None
+    c = sim.comparison
+    assert (c.eligible_before, c.gained, c.lost, c.amount_changed) == (2, 1, 2, 0)
+    assert c.gained_sample == (code(5, "310104"),)
+    assert c.lost_sample == tuple(sorted((code(1), code(2))))
+    assert (sim.eligible, sim.not_eligible, sim.enterprises) == (1, 4, 5)

@@ -25,6 +25,7 @@ backend's own pass: its types, its bit operations, its cheapest exact money path
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -267,11 +268,19 @@ def col(name: str) -> exp.Column:
 
 
 def coded_query(
-    cp: CompiledPolicy, *, keep_all: bool, frame: str, row_id: bool, rid_range: bool = False
+    cp: CompiledPolicy,
+    *,
+    keep_all: bool,
+    frame: str,
+    row_id: bool,
+    rid_range: bool = False,
+    carry: Sequence[tuple[str, str]] = (),
 ) -> exp.Select:
     """Per enterprise: its key, the amount's inputs, each criterion's code and their sum.
 
-    With ``rid_range`` only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``).
+    With ``rid_range`` only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``);
+    ``carry``: frame columns passed through as (column, alias), e.g. what a simulation
+    breaks its results down by.
     """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
@@ -286,6 +295,8 @@ def coded_query(
     # The amount is computed later, only where it is needed; pass its inputs through.
     for read in sorted(set(cp.amount_reads)):
         inner = inner.select(col(read.name), copy=False)
+    for column, name in carry:
+        inner = inner.select(alias(col(column), name), copy=False)
     if not keep_all:
         # Whom the policy is for: enterprises outside its scope (another district, another
         # industry) are dropped before anything else is computed for them.

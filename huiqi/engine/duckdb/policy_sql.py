@@ -9,6 +9,8 @@ expression (``codes``), so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from huiqi.engine.compile.compiler import CompiledPolicy
@@ -37,7 +39,12 @@ from huiqi.engine.results import STATUSES
 
 
 def evaluation_query(
-    cp: CompiledPolicy, *, keep_all: bool = False, frame: str = FRAME, rid_range: bool = False
+    cp: CompiledPolicy,
+    *,
+    keep_all: bool = False,
+    frame: str = FRAME,
+    rid_range: bool = False,
+    carry: Sequence[tuple[str, str]] = (),
 ) -> exp.Select:
     """One row per enterprise of ``frame`` with criteria values, amount_fen and status.
 
@@ -45,7 +52,8 @@ def evaluation_query(
     failed and unknown (comma-separated criterion ids), amount_yuan (the formula's
     value before the floor, the cap and rounding, for explanations), amount_error (the
     amount is too large to record: status 'error'). With ``rid_range``, only the frame
-    rows ``rowid BETWEEN $lo AND $hi`` (isolating rows that fail: ``isolate``).
+    rows ``rowid BETWEEN $lo AND $hi`` (isolating rows that fail: ``isolate``). ``carry``:
+    frame columns passed through as (column, alias), after the columns above.
     """
     codes = Codes.for_policy(cp)
     aliases = [crit_alias(i) for i in range(len(cp.checked))]
@@ -55,9 +63,9 @@ def evaluation_query(
         *[alias(criterion_value(code_alias(i), codes), a) for i, a in enumerate(aliases)],
         alias(yuan_of(cp), "amount_yuan"),
     ).from_(
-        coded_query(cp, keep_all=keep_all, frame=frame, row_id=False, rid_range=rid_range).subquery(
-            "k", copy=False
-        ),
+        coded_query(
+            cp, keep_all=keep_all, frame=frame, row_id=False, rid_range=rid_range, carry=carry
+        ).subquery("k", copy=False),
         copy=False,
     )
     if not keep_all:
@@ -80,6 +88,7 @@ def evaluation_query(
         alias(ids_where(flags(values, null), ids), "unknown"),
         col("amount_yuan"),
         col("amount_error"),
+        *[col(name) for _, name in carry],
     ).from_(amounted.subquery("w", copy=False), copy=False)
 
 

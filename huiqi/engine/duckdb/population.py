@@ -48,23 +48,82 @@ class PopulationResult:
     lost_sample: list[str] = field(default_factory=list)
 
 
-def _evaluate_into(
-    con: duckdb.DuckDBPyConnection, cp: CompiledPolicy, table: str, dims: Sequence[FrameColumn]
-) -> None:
+def _keys_into(con: duckdb.DuckDBPyConnection, cp: CompiledPolicy, table: str) -> None:
+    """Keep the enterprises that are anything but plainly not eligible under ``cp``, with
+    status and amount: what two versions are compared on. At city scale a few percent of
+    the population; a row absent from the table was not eligible."""
     sql = evaluation_query(cp, keep_all=True).sql(dialect=DIALECT)
-    extra = "".join(f', CAST(f."{d.name}" AS VARCHAR) AS "d{i}"' for i, d in enumerate(dims))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT r.uscc, r.status,"
-        f" CAST(r.amount_fen AS HUGEINT) AS amount_fen, r.failed{extra}"
-        f" FROM ({sql}) r JOIN {FRAME} f ON f.uscc = r.uscc"
+        " CAST(r.amount_fen AS HUGEINT) AS amount_fen"
+        f" FROM ({sql}) r WHERE r.status <> 'not_eligible'"
     )
 
 
-def _tally(con: duckdb.DuckDBPyConnection, table: str) -> Tally:
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, cp: CompiledPolicy, dims: Sequence[FrameColumn]
+) -> PopulationResult:
+    """Counts and fen by status, by each dimension, and near misses by criterion, in one
+    pass over the evaluation (grouping sets), the dimensions carried through it rather than
+    joined back: nothing per enterprise is kept. At 3.5 M enterprises, for a policy 2.4 M
+    of them are eligible for: 0.2 s, against about 1.2 s when every row was kept, joined
+    to the frame and grouped four times."""
+    carry = [(d.name, f"d{i}") for i, d in enumerate(dims)]
+    sql = evaluation_query(cp, keep_all=True, carry=carry).sql(dialect=DIALECT)
+    names = [name for _, name in carry]
+    sets = ", ".join(["(status)", *(f'(status, "{n}")' for n in names), "(status, failed)"])
+    grouped = ", ".join([*(f'"{n}"' for n in names), "failed"])
+    texts = "".join(f'CAST("{n}" AS VARCHAR), ' for n in names)
+    columns = "".join(f', "{n}"' for n in names)
+    rows = con.execute(
+        f"SELECT GROUPING({grouped}) AS g, status, {texts}failed, COUNT(*), SUM(amount_fen)"
+        " FROM (SELECT status, CAST(amount_fen AS HUGEINT) AS amount_fen,"
+        f" CASE WHEN status = 'near_miss' THEN failed END AS failed{columns}"
+        f" FROM ({sql}) r WHERE status <> 'not_eligible') GROUP BY GROUPING SETS ({sets})"
+    ).fetchall()
+    total = con.execute(f"SELECT COUNT(*) FROM {FRAME}").fetchone()
+    enterprises = int(total[0]) if total else 0
+    counts: dict[str, int] = {}
+    eligible_fen = 0
+    by_value: list[dict[str | None, list[int]]] = [{} for _ in names]
+    near: dict[str, int] = {}
+    full = (1 << (len(names) + 1)) - 1  # every bit set: grouped by status alone
+    for g, status, *values, failed, n, fen in rows:
+        status, n = str(status), int(n)
+        if g == full:
+            counts[status] = n
+            if status == "eligible":
+                eligible_fen = int(fen or 0)
+        elif g == full - 1:  # by failing criterion (the last argument, the lowest bit)
+            if status == "near_miss" and failed is not None:
+                near[str(failed)] = n
+        elif status in ("eligible", "needs_data"):
+            # GROUPING's first argument is its highest bit: dimension i's bit is
+            # 1 << (len(names) - i), the only one cleared in its grouping set.
+            i = len(names) + 1 - (full ^ g).bit_length()
+            bucket = by_value[i].setdefault(values[i], [0, 0, 0])
+            bucket[0 if status == "eligible" else 1] += n
+            if status == "eligible":
+                bucket[2] += int(fen or 0)
+    not_eligible = enterprises - sum(counts.values())  # the rows not kept
+    if not_eligible:
+        counts["not_eligible"] = not_eligible
+    result = PopulationResult(enterprises=enterprises, tally=Tally(counts, eligible_fen))
+    for d, buckets in zip(dims, by_value, strict=True):
+        ordered = sorted(buckets.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        result.breakdowns[d.field] = [(k, v[0], v[1], v[2]) for k, v in ordered]
+    result.near_miss_by_criterion = near
+    return result
+
+
+def _tally(con: duckdb.DuckDBPyConnection, table: str, enterprises: int) -> Tally:
     counts = {
         str(s): int(n)
         for s, n in con.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status").fetchall()
     }
+    not_eligible = enterprises - sum(counts.values())  # the rows not kept
+    if not_eligible:
+        counts["not_eligible"] = not_eligible
     row = con.execute(
         f"SELECT COALESCE(SUM(amount_fen), 0) FROM {table} WHERE status = 'eligible'"
     ).fetchone()
@@ -88,43 +147,33 @@ def simulate_population(
 ) -> PopulationResult:
     """Evaluate ``cp`` (and ``previous``) over every enterprise of the frame in ``con``,
     which holds at least ``population_columns(cp, previous, dims)``."""
-    _evaluate_into(con, cp, NEW, dims)
-    total = con.execute(f"SELECT COUNT(*) FROM {NEW}").fetchone()
-    result = PopulationResult(enterprises=int(total[0]) if total else 0, tally=_tally(con, NEW))
-    for i, d in enumerate(dims):
-        rows = con.execute(
-            f"SELECT \"d{i}\", COUNT(*) FILTER (WHERE status = 'eligible'),"
-            " COUNT(*) FILTER (WHERE status = 'needs_data'),"
-            " COALESCE(SUM(amount_fen) FILTER (WHERE status = 'eligible'), 0)"
-            f" FROM {NEW} GROUP BY 1 HAVING COUNT(*) FILTER (WHERE status IN"
-            " ('eligible', 'needs_data')) > 0 ORDER BY 1 NULLS LAST"
-        ).fetchall()
-        result.breakdowns[d.field] = [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
-    result.near_miss_by_criterion = {
-        str(c): int(n)
-        for c, n in con.execute(
-            f"SELECT failed, COUNT(*) FROM {NEW} WHERE status = 'near_miss' GROUP BY 1"
-        ).fetchall()
-    }
+    result = _aggregate(con, cp, dims)
     if previous is None:
         return result
-    _evaluate_into(con, previous, OLD, ())
-    result.previous = _tally(con, OLD)
-    joined = f"FROM {NEW} n JOIN {OLD} o ON o.uscc = n.uscc"  # the same frame: the same rows
-    gained = "n.status = 'eligible' AND o.status <> 'eligible'"
-    lost = "o.status = 'eligible' AND n.status <> 'eligible'"
-    changed = "n.status = 'eligible' AND o.status = 'eligible' AND n.amount_fen <> o.amount_fen"
-    row = con.execute(
-        f"SELECT COUNT(*) FILTER (WHERE {gained}), COUNT(*) FILTER (WHERE {lost}),"
-        f" COUNT(*) FILTER (WHERE {changed}) {joined}"
-    ).fetchone()
-    assert row is not None
-    result.gained, result.lost, result.amount_changed = int(row[0]), int(row[1]), int(row[2])
-    for condition, out in ((gained, result.gained_sample), (lost, result.lost_sample)):
+    _keys_into(con, cp, NEW)
+    _keys_into(con, previous, OLD)
+    result.previous = _tally(con, OLD, result.enterprises)
+    # Only the rows kept by either version can differ in eligibility; a row absent from
+    # one table was not eligible under that version.
+    gained = (
+        f"FROM {NEW} n LEFT JOIN {OLD} o ON o.uscc = n.uscc"
+        " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
+    )
+    lost = (
+        f"FROM {OLD} n LEFT JOIN {NEW} o ON o.uscc = n.uscc"
+        " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
+    )
+    changed = (
+        f"FROM {NEW} n JOIN {OLD} o ON o.uscc = n.uscc WHERE n.status = 'eligible'"
+        " AND o.status = 'eligible' AND n.amount_fen <> o.amount_fen"
+    )
+    counted = [con.execute(f"SELECT COUNT(*) {q}").fetchone() for q in (gained, lost, changed)]
+    result.gained, result.lost, result.amount_changed = (int(r[0]) if r else 0 for r in counted)
+    for query, out in ((gained, result.gained_sample), (lost, result.lost_sample)):
         out.extend(
             str(r[0])
             for r in con.execute(
-                f"SELECT n.uscc {joined} WHERE {condition} ORDER BY n.uscc LIMIT ?", [sample]
+                f"SELECT n.uscc {query} ORDER BY n.uscc LIMIT ?", [sample]
             ).fetchall()
         )
     return result
