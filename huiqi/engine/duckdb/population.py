@@ -49,13 +49,13 @@ class PopulationResult:
 
 
 def _keys_into(con: duckdb.DuckDBPyConnection, cp: CompiledPolicy, table: str) -> None:
-    """Keep the enterprises that are anything but plainly not eligible under ``cp``, with
-    status and amount: what two versions are compared on. At city scale a few percent of
-    the population; a row absent from the table was not eligible."""
-    sql = evaluation_query(cp, keep_all=True).sql(dialect=DIALECT)
+    """Keep the enterprises that are anything but plainly not eligible under ``cp``, by
+    frame row, with status and amount: what two versions are compared on. At city scale
+    a few percent of the population; a row absent from the table was not eligible."""
+    sql = evaluation_query(cp, keep_all=True, carry=[("rowid", "rid")]).sql(dialect=DIALECT)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT r.uscc, r.status,"
-        " CAST(r.amount_fen AS HUGEINT) AS amount_fen"
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(r.rid AS INTEGER) AS rid,"
+        " r.status, CAST(r.amount_fen AS HUGEINT) AS amount_fen"
         f" FROM ({sql}) r WHERE r.status <> 'not_eligible'"
     )
 
@@ -154,17 +154,18 @@ def simulate_population(
     _keys_into(con, previous, OLD)
     result.previous = _tally(con, OLD, result.enterprises)
     # Only the rows kept by either version can differ in eligibility; a row absent from
-    # one table was not eligible under that version.
+    # one table was not eligible under that version. Rows are matched by their frame row
+    # (both versions read the same frame), USCCs fetched for the samples only.
     gained = (
-        f"FROM {NEW} n LEFT JOIN {OLD} o ON o.uscc = n.uscc"
+        f"FROM {NEW} n LEFT JOIN {OLD} o ON o.rid = n.rid"
         " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
     )
     lost = (
-        f"FROM {OLD} n LEFT JOIN {NEW} o ON o.uscc = n.uscc"
+        f"FROM {OLD} n LEFT JOIN {NEW} o ON o.rid = n.rid"
         " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
     )
     changed = (
-        f"FROM {NEW} n JOIN {OLD} o ON o.uscc = n.uscc WHERE n.status = 'eligible'"
+        f"FROM {NEW} n JOIN {OLD} o ON o.rid = n.rid WHERE n.status = 'eligible'"
         " AND o.status = 'eligible' AND n.amount_fen <> o.amount_fen"
     )
     counted = [con.execute(f"SELECT COUNT(*) {q}").fetchone() for q in (gained, lost, changed)]
@@ -173,7 +174,9 @@ def simulate_population(
         out.extend(
             str(r[0])
             for r in con.execute(
-                f"SELECT n.uscc {query} ORDER BY n.uscc LIMIT ?", [sample]
+                f"SELECT f.uscc FROM {FRAME} f SEMI JOIN (SELECT n.rid {query}) g"
+                " ON g.rid = f.rowid ORDER BY f.uscc LIMIT ?",
+                [sample],
             ).fetchall()
         )
     return result
