@@ -155,27 +155,28 @@ def simulate_population(
     result.previous = _tally(con, OLD, result.enterprises)
     # Only the rows kept by either version can differ in eligibility; a row absent from
     # one table was not eligible under that version. Rows are matched by their frame row
-    # (both versions read the same frame), USCCs fetched for the samples only.
-    gained = (
-        f"FROM {NEW} n LEFT JOIN {OLD} o ON o.rid = n.rid"
-        " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
-    )
-    lost = (
-        f"FROM {OLD} n LEFT JOIN {NEW} o ON o.rid = n.rid"
-        " WHERE n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
-    )
-    changed = (
-        f"FROM {NEW} n JOIN {OLD} o ON o.rid = n.rid WHERE n.status = 'eligible'"
-        " AND o.status = 'eligible' AND n.amount_fen <> o.amount_fen"
-    )
-    counted = [con.execute(f"SELECT COUNT(*) {q}").fetchone() for q in (gained, lost, changed)]
-    result.gained, result.lost, result.amount_changed = (int(r[0]) if r else 0 for r in counted)
-    for query, out in ((gained, result.gained_sample), (lost, result.lost_sample)):
+    # (both versions read the same frame), in one join; USCCs are fetched for samples.
+    gained = "n.status = 'eligible' AND o.status IS DISTINCT FROM 'eligible'"
+    lost = "o.status = 'eligible' AND n.status IS DISTINCT FROM 'eligible'"
+    changed = "n.status = 'eligible' AND o.status = 'eligible' AND n.amount_fen <> o.amount_fen"
+    joined = f"FROM {NEW} n FULL JOIN {OLD} o ON o.rid = n.rid"
+    row = con.execute(
+        f"SELECT COUNT(*) FILTER (WHERE {gained}), COUNT(*) FILTER (WHERE {lost}),"
+        f" COUNT(*) FILTER (WHERE {changed}) {joined}"
+    ).fetchone()
+    assert row is not None
+    result.gained, result.lost, result.amount_changed = int(row[0]), int(row[1]), int(row[2])
+    for condition, n, out in (
+        (gained, result.gained, result.gained_sample),
+        (lost, result.lost, result.lost_sample),
+    ):
+        if not n or not sample:
+            continue
         out.extend(
             str(r[0])
             for r in con.execute(
-                f"SELECT f.uscc FROM {FRAME} f SEMI JOIN (SELECT n.rid {query}) g"
-                " ON g.rid = f.rowid ORDER BY f.uscc LIMIT ?",
+                f"SELECT f.uscc FROM {FRAME} f SEMI JOIN (SELECT COALESCE(n.rid, o.rid) AS rid"
+                f" {joined} WHERE {condition}) g ON g.rid = f.rowid ORDER BY f.uscc LIMIT ?",
                 [sample],
             ).fetchall()
         )
