@@ -86,7 +86,8 @@ def create_app(
     app.state.web = web or WebSettings.from_env()
     app.state.oidc = OidcClient(app.state.web.oidc) if app.state.web.oidc else None
     # The latest snapshot's frame, kept between simulations (matching.simulate).
-    app.state.held_frame = HeldFrame()
+    hold = app.state.web.simulation_hold_minutes
+    app.state.held_frame = HeldFrame(idle_seconds=hold * 60) if hold else None
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(services.router)

@@ -23,7 +23,7 @@ from huiqi.errors import ConfigError
 SECURE_CHOICES = ("auto", "always", "never")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -31,8 +31,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1; got {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}; got {value}")
     return value
 
 
@@ -43,6 +43,8 @@ class WebSettings:
     session_days: int = 7
     max_upload_bytes: int = 10 * 1024 * 1024
     oidc: OidcSettings | None = None  # None: password sign-in only
+    # How long the simulation's frame stays in memory unused (0: built for each call).
+    simulation_hold_minutes: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -63,4 +65,5 @@ class WebSettings:
             throttle=throttle,
             max_upload_bytes=upload,
             oidc=OidcSettings.from_env(e),
+            simulation_hold_minutes=_int(e, "HUIQI_WEB_SIMULATION_HOLD_MINUTES", 15, minimum=0),
         )

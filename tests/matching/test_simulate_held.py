@@ -4,6 +4,7 @@ when a draft reads a new column, a new build for a new snapshot."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from matching_helpers import code, profile, snapshot_of
@@ -77,3 +78,20 @@ def test_held_frame_gives_the_same_answers_and_builds_once_per_snapshot(
     assert held.builds == 3
     held.forget()
     assert held.columns == frozenset()
+
+
+def test_an_unused_frame_is_released(tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+    data = tmp_path / "data"
+    _population(data, revenue=1_000_000)
+    settings = get_settings(data)
+    held = HeldFrame(idle_seconds=0.2)
+    with sessions() as s:
+        first = simulate(settings, s, actor=OFFICER, text=draft(), held=held)
+        assert held.columns  # held right after the call
+        deadline = time.monotonic() + 10
+        while held.columns and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.columns == frozenset()  # released once idle
+        again = simulate(settings, s, actor=OFFICER, text=draft(), held=held)
+    assert _answer(again) == _answer(first) and held.builds == 2
+    held.forget()

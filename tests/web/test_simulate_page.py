@@ -59,3 +59,18 @@ def test_only_authors_and_publishers_in_scope_may_simulate(portal: Portal) -> No
         assert 'id="sim-eligible"' not in refused.text
     client = sign_in(portal.client(), "author")
     assert client.post("/console/simulate", data={"text": text}).status_code == 403  # no CSRF
+
+
+def test_how_long_the_frame_is_held_comes_from_the_environment() -> None:
+    import pytest
+
+    from huiqi.errors import ConfigError
+    from huiqi.web.settings import WebSettings
+
+    assert WebSettings.from_env({}).simulation_hold_minutes == 15
+    assert (
+        WebSettings.from_env({"HUIQI_WEB_SIMULATION_HOLD_MINUTES": "0"}).simulation_hold_minutes
+        == 0
+    )
+    with pytest.raises(ConfigError, match="at least 0"):
+        WebSettings.from_env({"HUIQI_WEB_SIMULATION_HOLD_MINUTES": "-1"})

@@ -7,7 +7,9 @@ of the latest snapshot in one in-memory DuckDB connection and widens it only whe
 policy reads a column it does not hold yet; a new snapshot replaces it.
 
 The connection is used by one caller at a time (a lock): DuckDB already spreads one
-query over every core, and a frame being widened must not be read half-built.
+query over every core, and a frame being widened must not be read half-built. A frame
+not used for ``idle_seconds`` is released (its memory: 2.7 GB for the 55 columns the
+library reads at 3.5 M enterprises) and built again by the next call.
 """
 
 from __future__ import annotations
@@ -27,10 +29,18 @@ from huiqi.engine.snapshot import Snapshot
 class HeldFrame:
     """The frame of one snapshot, kept between calls; see the module docstring."""
 
-    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        idle_seconds: float | None = None,
+    ) -> None:
         self.memory_limit = memory_limit
         self.threads = threads
+        self.idle_seconds = idle_seconds  # None: kept until forgotten
         self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: tuple[object, ...] | None = None
         self._columns: frozenset[FrameColumn] = frozenset()
@@ -62,12 +72,23 @@ class HeldFrame:
                 build_frame(self._con, wanted)
                 self._columns = frozenset(wanted)
                 self.builds += 1
-            yield self._con
+            try:
+                yield self._con
+            finally:
+                self._release_later()
 
     def forget(self) -> None:
         """Release the frame (its memory); the next call builds it again."""
         with self._lock:
             self._drop()
+
+    def _release_later(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.idle_seconds is not None:
+            self._timer = threading.Timer(self.idle_seconds, self.forget)
+            self._timer.daemon = True
+            self._timer.start()
 
     def _drop(self) -> None:
         if self._con is not None:
