@@ -183,10 +183,10 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
 @click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
 @click.option(
     "--backend",
-    default="duckdb",
+    default="numpy",
     show_default=True,
-    help="Where to match: duckdb, spark (a Spark cluster or local mode), postgres"
-    " (HUIQI_POSTGRES_URL).",
+    help="Where to match: numpy (the array backend, fastest on one machine), duckdb, spark"
+    " (a Spark cluster or local mode), postgres (HUIQI_POSTGRES_URL), cupy (a GPU).",
 )
 @click.option("--master", help="Spark master URL, e.g. spark://host:7077 (default local[2]).")
 @click.option(

@@ -16,7 +16,7 @@ from huiqi.accounts.access import AccessDenied, Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
-from huiqi.engine.api import bulk_backend
+from huiqi.engine.api import BULK_DEFAULT, bulk_backend
 from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
 
@@ -29,7 +29,7 @@ def match_population(
     snapshot_id: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     memory_limit: str | None = None,
-    backend: str = "duckdb",
+    backend: str = BULK_DEFAULT,
     master: str | None = None,
 ) -> MatchRun:
     """Every policy × every enterprise of a snapshot (policy officers, data stewards), on

@@ -1,4 +1,5 @@
-"""`huiqi match --backend spark --master URL` (and postgres) write the DuckDB run's matches."""
+"""`huiqi match` on its default backend (the array backend), `--backend spark --master
+URL` and postgres write the DuckDB run's matches."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _match(data: Path, *args: str) -> dict[str, object]:
 def test_match_on_spark_writes_the_duckdb_runs_matches(populated: Path) -> None:
     if why := missing():
         pytest.skip(why)
-    duck = _match(populated)
+    duck = _match(populated, "--backend", "duckdb")
     spark = _match(populated, "--backend", "spark", "--master", "local[2]")
     assert spark["enterprises"] == duck["enterprises"] == 400
     assert spark["total_amount_fen"] == duck["total_amount_fen"]
@@ -52,9 +53,21 @@ def test_match_in_postgres_writes_the_duckdb_runs_matches(
     if not url:
         pytest.skip("the postgres backend runs when HUIQI_TEST_DATABASE_URL is set")
     monkeypatch.setenv("HUIQI_POSTGRES_URL", url)
-    duck = _match(populated)
+    duck = _match(populated, "--backend", "duckdb")
     pg = _match(populated, "--backend", "postgres")
     assert _rows(pg) == _rows(duck) != []
+
+
+def test_the_default_backend_is_the_array_backend_with_duckdbs_rows(populated: Path) -> None:
+    from huiqi.cli.data import match
+    from huiqi.engine.api import BULK_DEFAULT
+
+    default = next(p.default for p in match.params if p.name == "backend")
+    assert default == BULK_DEFAULT == "numpy"
+    duck = _match(populated, "--backend", "duckdb")
+    array = _match(populated, "--memory-limit", "2GB")  # DuckDB builds its columns
+    assert array["total_amount_fen"] == duck["total_amount_fen"]
+    assert _rows(array) == _rows(duck) != []
 
 
 @pytest.mark.parametrize(
