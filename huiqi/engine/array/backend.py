@@ -2,9 +2,11 @@
 
 ``numpy`` loads the frame columns a run needs once per snapshot (the DuckDB frame
 builder computes them, so both backends read the same values; ``columns``) and keeps
-them on the backend object for the next run; every distinct criterion is evaluated
-once across all policies (``criteria``), each policy narrows its rows most selective
-criterion first (``match``), amounts are exact fen (``money``), and the kept rows are
+them on the backend object for the next run, with the indexes built on them
+(``starts``: rows by value, rows in value order); each policy starts from the fewest
+rows an index gives for one of its criteria and narrows them most selective
+criterion first (``match``; a criterion shared by several policies and read over
+every row is evaluated once, ``criteria``), amounts are exact fen (``money``), and the kept rows are
 written by the DuckDB matcher's own view (``writer``), so ``matches.parquet`` is
 identical to the DuckDB backend's.
 
@@ -34,6 +36,7 @@ from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.criteria import CriterionStore, key_of
 from huiqi.engine.array.match import PolicyRows, evaluate_rows, match_policy
 from huiqi.engine.array.namespace import array_namespace
+from huiqi.engine.array.starts import build_indexes
 from huiqi.engine.array.values import Unsupported
 from huiqi.engine.array.writer import Kept, write_matches
 from huiqi.engine.backend import Backend, Source
@@ -189,8 +192,10 @@ class NumpyBackend(Backend):
     ) -> tuple[Kept, list[float], dict[int, str]]:
         """Every policy over ``frame``: kept rows, seconds per policy, the policies (by
         index) left to DuckDB with the reason."""
-        store = CriterionStore(frame, policies)
+        store = CriterionStore(frame, policies, eager=False)
         distinct = {key_of(c): c for cp in policies for c in cp.checked}
+        for crit, share in build_indexes(frame, distinct.values()):
+            store.estimate(crit, share)
         done = [0]
         lock = threading.Lock()
 

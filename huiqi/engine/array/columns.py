@@ -115,6 +115,8 @@ class Frame:
 
     uscc: pa.Array
     columns: dict[str, Column] = field(default_factory=dict)
+    # Where each criterion starts (``starts``), by criterion key and near-miss mode.
+    starts: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:

@@ -122,6 +122,11 @@ class CriterionStore:
             self.full[key] = codes
         self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / max(len(codes), 1)
 
+    def estimate(self, crit: CompiledCriterion, share: float) -> None:
+        """Take ``share`` (rows where it can hold, from an index) as its selectivity:
+        ``prepare`` then reads no sample for it."""
+        self.holds.setdefault(key_of(crit), share)
+
     def is_full(self, crit: CompiledCriterion) -> bool:
         """Whether its codes over every row are kept (or will be, on first use)."""
         key = key_of(crit)

@@ -14,6 +14,7 @@ still alive, and the amount only on the rows where every criterion holds.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,8 +33,8 @@ from huiqi.engine.array.criteria import (
     criterion_codes,
 )
 from huiqi.engine.array.evaluate import Evaluator
-from huiqi.engine.array.index import rows_and_codes, value_test
 from huiqi.engine.array.money import to_fen
+from huiqi.engine.array.starts import Start, criterion_start
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
 
@@ -64,6 +65,7 @@ _NO_INDEX = np.uint64(~(63 << 8) & (2**64 - 1))
 _INDEX_SHIFT, _MASK_SHIFT = np.uint64(8), np.uint64(16)
 
 
+@functools.cache
 def _adds(i: int) -> Any:
     return np.array([0, 1 | (i << 8), 1 << (16 + i), 2], dtype=np.uint64)
 
@@ -93,13 +95,23 @@ def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[i
     return head
 
 
-# A policy starts from a per-value index (``index``) when its first criterion holds on
-# less than this share of the rows; above it, a scan of the codes is cheaper.
+# A policy starts from the rows an index gives for one of its criteria (``starts``)
+# when they are fewer than this share of all rows; above it, a scan of codes is cheaper.
 INDEX_BELOW = 0.3
 
 
 def _no_failure(word: Any) -> Any:
     return (word & _FAILS) == 0
+
+
+def best_start(cp: CompiledPolicy, frame: Frame, *, near_misses: bool) -> tuple[int, Start] | None:
+    """The criterion whose index leaves the fewest rows, with them (None: no index)."""
+    best: tuple[int, Start] | None = None
+    for i, crit in enumerate(cp.checked):
+        found = criterion_start(crit, frame, near_misses=near_misses)
+        if found is not None and (best is None or found.count < best[1].count):
+            best = (i, found)
+    return best
 
 
 def match_policy(
@@ -117,20 +129,27 @@ def match_policy(
     order = narrowing_order(cp, store)
     rows: Any = None  # the rows still alive (None: all of them)
     word: Any = None
-    first = None
-    narrow = order and store.selectivity(checked[order[0]]) < INDEX_BELOW
-    if narrow and (checked[order[0]].nearness == "never" or not near_misses):
-        tree = checked[order[0]].tree
-        first = value_test(tree, frame) if tree is not None else None
-    if first is not None:
-        # Every row outside its values fails it and leaves: read only the rows inside.
-        rows, code = rows_and_codes(first, frame)
-        word = _adds(order[0])[code]
-        for i in order[1:]:
-            word += _adds(i)[store.codes(checked[i], rows)]
-            keep = np.flatnonzero(kept(word))
-            if len(keep) < len(word):
-                rows, word = rows[keep], word[keep]
+    start = best_start(cp, frame, near_misses=near_misses) if order else None
+    if start is not None and start[1].count < INDEX_BELOW * frame.rows:
+        # Every row outside the start fails its criterion and leaves: read only those.
+        first, found = start
+        rows = found.rows()
+        word = np.zeros(len(rows), dtype=np.uint64)
+        if not near_misses:  # any failure leaves: most selective first, scope or not
+            order = sorted(order, key=lambda i: store.selectivity(checked[i]))
+        for i in [first, *(i for i in order if i != first)]:
+            if not len(rows):
+                break
+            codes = store.codes(checked[i], rows)
+            if near_misses:
+                word += _adds(i)[codes]
+                keep = np.flatnonzero(kept(word))
+            else:  # holds (0) or unknown (2): the even codes
+                keep = np.flatnonzero((codes & np.uint8(1)) == 0)
+            if len(keep) < len(rows):
+                rows, word, codes = rows[keep], word[keep], codes[keep]
+            if not near_misses:
+                word += _adds(i)[codes]
     elif order:
         head = _head(cp, store, order)
         adds = [_adds(i) for i in head]
