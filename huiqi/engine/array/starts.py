@@ -188,11 +188,21 @@ def tree_start(tree: exp.Expression, frame: Frame) -> Start | None:
     """The rows where ``tree`` can be TRUE or NULL, from an index, or None."""
     while isinstance(tree, exp.Paren):
         tree = tree.this
-    test = value_test(tree, frame)
+    negated = isinstance(tree, (exp.Not, exp.NEQ))
+    inner = tree.this if isinstance(tree, exp.Not) else tree
+    if isinstance(tree, exp.NEQ):
+        inner = exp.EQ(this=tree.this, expression=tree.expression)
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    test = value_test(inner, frame)
     if test is not None:
         coded = frame.columns[test.column]
-        codes = [coded.code_of(v) + 1 for v in test.values]
-        return _of_groups(coded, [c for c in codes if c > 0])
+        codes = {coded.code_of(v) + 1 for v in test.values} - {-1}
+        if negated:  # every other value
+            codes = set(range(1, len(coded.labels) + 1)) - codes
+        return _of_groups(coded, sorted(codes))
+    if negated and isinstance(inner, exp.ArrayContains):
+        return _contains(inner, frame, negated=True)
     if isinstance(tree, exp.And):
         sides = [tree_start(tree.this, frame), tree_start(tree.expression, frame)]
         found = [s for s in sides if s is not None]
@@ -221,7 +231,7 @@ def tree_start(tree: exp.Expression, frame: Frame) -> Start | None:
     return None
 
 
-def _contains(tree: exp.Expression, frame: Frame) -> Start | None:
+def _contains(tree: exp.Expression, frame: Frame, *, negated: bool = False) -> Start | None:
     target, wanted = tree.this, tree.expression
     if not isinstance(target, exp.Column):
         return None
@@ -230,12 +240,15 @@ def _contains(tree: exp.Expression, frame: Frame) -> Start | None:
     col = frame.columns.get(target.name)
     if col is None or col.kind != "list":
         return None
+    has = member(col, wanted.name)
+    unknown = None if col.known is None else ~col.known
+    if negated:  # NOT ARRAY_CONTAINS: the rows without it (few ever start there: not kept)
+        count = len(has) - int(np.count_nonzero(has if unknown is None else has & ~unknown))
+        return Start(count, lambda: np.flatnonzero(~has if unknown is None else ~has | unknown))
     cache = col.__dict__.setdefault("_member_rows", {})
-    label = wanted.name
-    if label not in cache:
-        has = member(col, label)
-        cache[label] = np.flatnonzero(has if col.known is None else has | ~col.known)
-    rows = cache[label]
+    if wanted.name not in cache:
+        cache[wanted.name] = np.flatnonzero(has if unknown is None else has | unknown)
+    rows = cache[wanted.name]
     return Start(len(rows), lambda: rows)
 
 
