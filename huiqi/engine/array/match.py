@@ -140,7 +140,7 @@ def match_policy(
         for i in [first, *(i for i in order if i != first)]:
             if not len(rows):
                 break
-            codes = store.codes(checked[i], rows)
+            codes = store.codes(checked[i], rows, nearness=near_misses)
             if near_misses:
                 word += _adds(i)[codes]
                 keep = np.flatnonzero(kept(word))
