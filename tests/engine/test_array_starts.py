@@ -1,5 +1,5 @@
-"""Where the array backend starts a policy (``engine/array/starts``): never fewer rows than
-a scan keeps.
+"""Where the array backend starts a policy (``engine/array/starts``, ``ranges``): never
+fewer rows than a scan keeps.
 
 A start may hold more rows than pass its criterion (bounds rounded outwards), never
 fewer: every row a scan of the criterion's codes keeps (holds or unknown; with near
@@ -27,7 +27,8 @@ from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame, column_from_arrow
 from huiqi.engine.array.criteria import HARD, HOLDS, UNKNOWN, codes_of, criterion_codes
 from huiqi.engine.array.evaluate import Evaluator
-from huiqi.engine.array.starts import criterion_start, tree_start
+from huiqi.engine.array.ranges import SORT_KEYS, policy_ranges, runs_of
+from huiqi.engine.array.starts import criterion_start, tree_start, value_codes
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.policies.loader import load_library
@@ -134,3 +135,36 @@ def test_a_date_range_start_holds_every_row_a_scan_keeps(
         start = tree_start(tree, frame)
         assert start is not None
         assert not len(np.setdiff1d(_scan_keeps(tree, frame), start.rows())), tree.sql()
+
+
+def test_ranges_hold_every_row_the_key_tests_keep(
+    frame: Frame, compiled: list[CompiledPolicy]
+) -> None:
+    """The held rows are sorted by district and section: a policy naming some reads runs."""
+    runs = runs_of(frame)
+    assert runs is not None and [k.name for k in frame.keys] == list(SORT_KEYS)
+    ranged = 0
+    for cp in compiled:
+        for near_misses in (False, True):
+            found = policy_ranges(cp, frame, near_misses=near_misses)
+            if found is None:
+                continue
+            ranged += found.count < frame.rows
+            rows = found.rows()
+            assert len(rows) == found.count and (np.diff(rows) > 0).all()
+            keep = np.ones(frame.rows, dtype=bool)
+            for i, crit in enumerate(cp.checked):
+                assert crit.tree is not None
+                tested = value_codes(crit.tree, frame)
+                if tested is None or tested[0] not in SORT_KEYS:
+                    continue
+                if near_misses and crit.nearness == "always":
+                    continue
+                codes = criterion_codes(crit, frame, None)
+                keep &= codes != HARD if near_misses else (codes == HOLDS) | (codes == UNKNOWN)
+                if i in found.implied:
+                    assert (codes[rows] == HOLDS).all(), (cp.policy.id, crit.id)
+            assert not len(np.setdiff1d(np.flatnonzero(keep), rows)), cp.policy.id
+            some = np.flatnonzero(np.arange(frame.rows) % 3 == 0)
+            assert found.within(some).tolist() == np.intersect1d(some, rows).tolist()
+    assert ranged >= 5

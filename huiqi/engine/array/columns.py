@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiqi.engine.frame_columns import FrameColumn
+
 
 @dataclass
 class Column:
@@ -111,12 +113,17 @@ def column_from_arrow(arr: pa.ChunkedArray | pa.Array) -> Column:
 
 @dataclass
 class Frame:
-    """Columns by frame column name, one row per enterprise in ``uscc`` order."""
+    """Columns by frame column name, one row per enterprise, in the order of ``keys``
+    then ``uscc`` (USCC alone when there are no keys)."""
 
     uscc: pa.Array
     columns: dict[str, Column] = field(default_factory=dict)
+    # The columns the rows are sorted by before USCC (``ranges``), first to last.
+    keys: tuple[FrameColumn, ...] = ()
     # Where each criterion starts (``starts``), by criterion key and near-miss mode.
     starts: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
+    # The runs of rows of equal sort keys (``ranges``), read once.
+    runs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:
@@ -127,5 +134,5 @@ class Frame:
         if not table.column("uscc").combine_chunks().equals(self.uscc):
             raise RuntimeError("the frame's enterprises changed while columns were loaded")
         for name in table.column_names:
-            if name != "uscc":
+            if name != "uscc" and name not in self.columns:
                 self.columns[name] = column_from_arrow(table.column(name))

@@ -34,6 +34,7 @@ from huiqi.engine.array.criteria import (
 )
 from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.money import to_fen
+from huiqi.engine.array.ranges import policy_ranges
 from huiqi.engine.array.starts import Start, criterion_start
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
@@ -114,6 +115,26 @@ def best_start(cp: CompiledPolicy, frame: Frame, *, near_misses: bool) -> tuple[
     return best
 
 
+def start_rows(
+    cp: CompiledPolicy, frame: Frame, *, near_misses: bool
+) -> tuple[Any, list[int], frozenset[int]] | None:
+    """Where ``cp`` starts when an index leaves few rows (None: scan every row): the rows
+    (ascending), the criterion they come from (to read first) and the criteria every one
+    of them passes (not read: ``ranges``)."""
+    start = best_start(cp, frame, near_misses=near_misses)
+    ranged = policy_ranges(cp, frame, near_misses=near_misses)
+    sizes = [found.count for found in (start and start[1], ranged) if found is not None]
+    if not sizes or min(sizes) >= INDEX_BELOW * frame.rows:
+        return None
+    implied = ranged.implied if ranged is not None else frozenset()
+    if start is not None and (ranged is None or start[1].count < ranged.count):
+        rows = start[1].rows()
+        first = [] if start[0] in implied else [start[0]]
+        return (rows if ranged is None else ranged.within(rows)), first, implied
+    assert ranged is not None
+    return ranged.rows(), [], implied
+
+
 def match_policy(
     cp: CompiledPolicy, store: CriterionStore, frame: Frame, *, near_misses: bool = True
 ) -> PolicyRows:
@@ -129,15 +150,14 @@ def match_policy(
     order = narrowing_order(cp, store)
     rows: Any = None  # the rows still alive (None: all of them)
     word: Any = None
-    start = best_start(cp, frame, near_misses=near_misses) if order else None
-    if start is not None and start[1].count < INDEX_BELOW * frame.rows:
-        # Every row outside the start fails its criterion and leaves: read only those.
-        first, found = start
-        rows = found.rows()
+    start = start_rows(cp, frame, near_misses=near_misses) if order else None
+    if start is not None:
+        # Every row outside the start fails a criterion and leaves: read only those.
+        rows, first, implied = start
         word = np.zeros(len(rows), dtype=np.uint64)
         if not near_misses:  # any failure leaves: most selective first, scope or not
             order = sorted(order, key=lambda i: store.selectivity(checked[i]))
-        for i in [first, *(i for i in order if i != first)]:
+        for i in [*first, *(i for i in order if i not in first and i not in implied)]:
             if not len(rows):
                 break
             codes = store.codes(checked[i], rows, nearness=near_misses)

@@ -184,25 +184,33 @@ def _compare(tree: exp.Expression, frame: Frame) -> Start | None:
     return _range(col, None, bound, strict=op is exp.LT)
 
 
+def value_codes(tree: exp.Expression, frame: Frame) -> tuple[str, list[int]] | None:
+    """A test of a coded column's value (IN, =, NOT IN, <>) as the column and the codes
+    where it holds (NULL aside: unknown), or None."""
+    tree = tree.unnest()
+    negated = isinstance(tree, (exp.Not, exp.NEQ))
+    inner = tree.this.unnest() if isinstance(tree, exp.Not) else tree
+    if isinstance(tree, exp.NEQ):
+        inner = exp.EQ(this=tree.this, expression=tree.expression)
+    test = value_test(inner, frame)
+    if test is None:
+        return None
+    col = frame.columns[test.column]
+    codes = {col.code_of(v) for v in test.values} - {-2}
+    if negated:  # every other value
+        codes = set(range(len(col.labels))) - codes
+    return test.column, sorted(codes)
+
+
 def tree_start(tree: exp.Expression, frame: Frame) -> Start | None:
     """The rows where ``tree`` can be TRUE or NULL, from an index, or None."""
     while isinstance(tree, exp.Paren):
         tree = tree.this
-    negated = isinstance(tree, (exp.Not, exp.NEQ))
-    inner = tree.this if isinstance(tree, exp.Not) else tree
-    if isinstance(tree, exp.NEQ):
-        inner = exp.EQ(this=tree.this, expression=tree.expression)
-    while isinstance(inner, exp.Paren):
-        inner = inner.this
-    test = value_test(inner, frame)
-    if test is not None:
-        coded = frame.columns[test.column]
-        codes = {coded.code_of(v) + 1 for v in test.values} - {-1}
-        if negated:  # every other value
-            codes = set(range(1, len(coded.labels) + 1)) - codes
-        return _of_groups(coded, sorted(codes))
-    if negated and isinstance(inner, exp.ArrayContains):
-        return _contains(inner, frame, negated=True)
+    coded = value_codes(tree, frame)
+    if coded is not None:
+        return _of_groups(frame.columns[coded[0]], [c + 1 for c in coded[1]])
+    if isinstance(tree, exp.Not) and isinstance(tree.this.unnest(), exp.ArrayContains):
+        return _contains(tree.this.unnest(), frame, negated=True)
     if isinstance(tree, exp.And):
         sides = [tree_start(tree.this, frame), tree_start(tree.expression, frame)]
         found = [s for s in sides if s is not None]
