@@ -96,6 +96,23 @@ def _groups(col: Column) -> tuple[Any, Any]:
     return _cached(col, "_groups", build)
 
 
+def _ascending(parts: list[Any], n: int, *, each_ascending: bool = True) -> Any:
+    """The row ids of ``parts`` (distinct) in one ascending array: a sort for a few, a
+    mask of all ``n`` rows read back for many."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    if len(parts) == 1 and each_ascending:
+        return parts[0].astype(np.int64, copy=False)
+    total = sum(len(p) for p in parts)
+    if total * 16 < n:
+        return np.sort(np.concatenate(parts).astype(np.int64, copy=False))
+    mask = np.zeros(n, dtype=bool)
+    for p in parts:
+        mask[p] = True
+    return np.flatnonzero(mask)
+
+
 def _of_groups(col: Column, wanted: list[int]) -> Start:
     """The rows of group codes ``wanted`` (0 is NULL) as a Start."""
     order, starts = _groups(col)
@@ -103,18 +120,20 @@ def _of_groups(col: Column, wanted: list[int]) -> Start:
     count = int(sum(starts[c + 1] - starts[c] for c in wanted))
 
     def rows() -> Any:
-        return np.sort(np.concatenate([order[starts[c] : starts[c + 1]] for c in wanted]))
+        return _ascending([order[starts[c] : starts[c + 1]] for c in wanted], len(order))
 
     return Start(count, rows)
 
 
 def _span(col: Column, lo: int, hi: int) -> Start:
-    order, _ = sorted_index(col)
+    order, values = sorted_index(col)
     nulls = _nulls(col)
     hi = max(lo, hi)
 
     def rows() -> Any:
-        return np.sort(np.concatenate([order[lo:hi].astype(np.int64), nulls]))
+        # One value's rows are ascending already (a stable sort); a range of values' are not.
+        one = hi - lo < 2 or values[lo] == values[hi - 1]
+        return _ascending([order[lo:hi], nulls], len(col.data), each_ascending=one)
 
     return Start(hi - lo + len(nulls), rows, span=(col, lo, hi))
 
