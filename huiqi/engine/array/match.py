@@ -5,11 +5,15 @@ The same rows and the same four integers as DuckDB's ``compact_query``: ``rid``
 fen of an eligible row, the failing criterion of a near miss, the mask of unknown
 criteria of a needs-data row, 0 for an error).
 
-Narrowing: the criteria are taken most selective first (scope criteria, then the
-shared criteria by the share of rows where they hold, then the others). A row
-leaves as soon as it cannot be kept: a criterion fails that is never a near miss
-(``compile/nearness``), two criteria fail, or one fails and another is unknown. Later criteria are evaluated only on the rows
-still alive, and the amount only on the rows where every criterion holds.
+Narrowing: a policy starts from the rows an index leaves (``starts``: the rows of a
+value, a range of a sorted column, a list member; ``ranges``: the runs of rows of the
+districts and sections it names), when they are few, and reads every row otherwise.
+Its criteria are then taken most selective first (from every row: scope criteria
+first). A row leaves as soon as it cannot be kept: a criterion fails
+that is never a near miss (``compile/nearness``), two criteria fail, or one fails and
+another is unknown (without near misses: any failure). Later criteria are evaluated
+only on the rows still alive, and the amount only on the rows where every criterion
+holds.
 """
 
 from __future__ import annotations
@@ -155,8 +159,7 @@ def match_policy(
         # Every row outside the start fails a criterion and leaves: read only those.
         rows, first, implied = start
         word = np.zeros(len(rows), dtype=np.uint64)
-        if not near_misses:  # any failure leaves: most selective first, scope or not
-            order = sorted(order, key=lambda i: store.selectivity(checked[i]))
+        order = sorted(order, key=lambda i: store.selectivity(checked[i]))
         for i in [*first, *(i for i in order if i not in first and i not in implied)]:
             if not len(rows):
                 break
