@@ -55,7 +55,7 @@ def frame(compiled: list[CompiledPolicy], tmp_path_factory: pytest.TempPathFacto
 
 
 def test_a_start_holds_every_row_a_scan_keeps(frame: Frame, compiled: list[CompiledPolicy]) -> None:
-    started, smaller = 0, 0
+    started, smaller, exact = 0, 0, 0
     for cp in compiled:
         for crit in cp.checked:
             codes = criterion_codes(crit, frame, None)
@@ -69,10 +69,14 @@ def test_a_start_holds_every_row_a_scan_keeps(frame: Frame, compiled: list[Compi
                 kept = (codes != HARD) if near_misses else (codes == HOLDS) | (codes == UNKNOWN)
                 missing = np.setdiff1d(np.flatnonzero(kept), rows)
                 assert not len(missing), (cp.policy.id, crit.id, near_misses)
+                if start.holds_all:  # then it is not read again: it must hold on each row
+                    assert (codes[rows] == HOLDS).all(), (cp.policy.id, crit.id)
+                    exact += 1
                 smaller += len(rows) < frame.rows
             if crit.nearness == "always":  # failing it is a near miss: no row can be left out
                 assert criterion_start(crit, frame, near_misses=True) is None
     assert started >= 100 and smaller >= 50  # the starts leave rows out: they mean something
+    assert exact >= 10
 
 
 OPS = st.sampled_from([exp.GTE, exp.GT, exp.LTE, exp.LT, exp.EQ])
@@ -106,6 +110,9 @@ def test_a_threshold_start_holds_every_row_a_scan_keeps(
     start = tree_start(tree, frame)
     assert start is not None
     assert not len(np.setdiff1d(_scan_keeps(tree, frame), start.rows()))
+    if start.holds_all:  # no NULL: the range is exactly the rows where it holds
+        codes = codes_of(Evaluator(frame).boolean(tree))
+        assert np.flatnonzero(codes == HOLDS).tolist() == start.rows().tolist()
 
 
 @settings(max_examples=60, derandomize=True, database=None, deadline=None)

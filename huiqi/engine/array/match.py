@@ -133,6 +133,8 @@ def start_rows(
     implied = ranged.implied if ranged is not None else frozenset()
     if start is not None and (ranged is None or start[1].count < ranged.count):
         rows = start[1].rows()
+        if start[1].holds_all:
+            implied = implied | {start[0]}
         first = [] if start[0] in implied else [start[0]]
         return (rows if ranged is None else ranged.within(rows)), first, implied
     assert ranged is not None

@@ -22,6 +22,7 @@ rows, and an attainable criterion (failing it is always a near miss) has none.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable
@@ -51,6 +52,9 @@ class Start:
     # A range lo:hi of a column's sorted order (plus its NULL rows): two of them over
     # the same column unite into their hull.
     span: tuple[Column, int, int] | None = None
+    # Its criterion is TRUE on every one of its rows (no NULL among them, no bound
+    # rounded): not to be read again.
+    holds_all: bool = False
 
 
 def _cached(col: Column, key: str, build: Callable[[], Any]) -> Any:
@@ -122,7 +126,7 @@ def _of_groups(col: Column, wanted: list[int]) -> Start:
     def rows() -> Any:
         return _ascending([order[starts[c] : starts[c + 1]] for c in wanted], len(order))
 
-    return Start(count, rows)
+    return Start(count, rows, holds_all=bool(starts[1] == starts[0]))
 
 
 def _span(col: Column, lo: int, hi: int) -> Start:
@@ -135,7 +139,7 @@ def _span(col: Column, lo: int, hi: int) -> Start:
         one = hi - lo < 2 or values[lo] == values[hi - 1]
         return _ascending([order[lo:hi], nulls], len(col.data), each_ascending=one)
 
-    return Start(hi - lo + len(nulls), rows, span=(col, lo, hi))
+    return Start(hi - lo + len(nulls), rows, span=(col, lo, hi), holds_all=not len(nulls))
 
 
 def _bound(node: exp.Expression, col: Column) -> Decimal | None:
@@ -233,7 +237,9 @@ def tree_start(tree: exp.Expression, frame: Frame) -> Start | None:
     if isinstance(tree, exp.And):
         sides = [tree_start(tree.this, frame), tree_start(tree.expression, frame)]
         found = [s for s in sides if s is not None]
-        return min(found, key=lambda s: s.count) if found else None
+        if not found:
+            return None
+        return dataclasses.replace(min(found, key=lambda s: s.count), holds_all=False)
     if isinstance(tree, exp.Column) or (
         isinstance(tree, exp.Not) and isinstance(tree.this, exp.Column)
     ):
@@ -271,18 +277,23 @@ def _contains(tree: exp.Expression, frame: Frame, *, negated: bool = False) -> S
     unknown = None if col.known is None else ~col.known
     if negated:  # NOT ARRAY_CONTAINS: the rows without it (few ever start there: not kept)
         count = len(has) - int(np.count_nonzero(has if unknown is None else has & ~unknown))
-        return Start(count, lambda: np.flatnonzero(~has if unknown is None else ~has | unknown))
+        return Start(
+            count,
+            lambda: np.flatnonzero(~has if unknown is None else ~has | unknown),
+            holds_all=unknown is None,
+        )
     cache = col.__dict__.setdefault("_member_rows", {})
     if wanted.name not in cache:
         cache[wanted.name] = np.flatnonzero(has if unknown is None else has | unknown)
     rows = cache[wanted.name]
-    return Start(len(rows), lambda: rows)
+    return Start(len(rows), lambda: rows, holds_all=unknown is None)
 
 
 def union(a: Start, b: Start) -> Start:
     """Rows in either (a superset: two ranges over one column give their hull)."""
     if a.span and b.span and a.span[0] is b.span[0]:
-        return _span(a.span[0], min(a.span[1], b.span[1]), max(a.span[2], b.span[2]))
+        hull = _span(a.span[0], min(a.span[1], b.span[1]), max(a.span[2], b.span[2]))
+        return dataclasses.replace(hull, holds_all=False)
     return Start(a.count + b.count, lambda: np.union1d(a.rows(), b.rows()))
 
 
