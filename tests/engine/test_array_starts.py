@@ -175,3 +175,24 @@ def test_ranges_hold_every_row_the_key_tests_keep(
             some = np.flatnonzero(np.arange(frame.rows) % 3 == 0)
             assert found.within(some).tolist() == np.intersect1d(some, rows).tolist()
     assert ranged >= 5
+
+
+@settings(max_examples=80, derandomize=True, database=None, deadline=None)
+@given(
+    texts=st.lists(st.none() | st.text("019aé", max_size=4), min_size=1),
+    low=st.text("019aé", max_size=3),
+    high=st.text("019aé", max_size=3),
+    ops=st.tuples(st.sampled_from([exp.GT, exp.GTE]), st.sampled_from([exp.LT, exp.LTE])),
+)
+def test_a_text_range_start_is_the_rows_a_scan_keeps(
+    texts: list[str | None], low: str, high: str, ops: tuple[type[exp.Expression], ...]
+) -> None:
+    frame = Frame(pa.array([str(i) for i in range(len(texts))]))
+    frame.columns["t"] = column_from_arrow(pa.array(texts, pa.string()))
+    column = exp.column("t", quoted=True)
+    above = ops[0](this=column, expression=exp.Literal.string(low))
+    below = ops[1](this=column.copy(), expression=exp.Literal.string(high))
+    for tree in (above, below, exp.And(this=above, expression=below)):
+        start = tree_start(tree, frame)
+        assert start is not None
+        assert start.rows().tolist() == _scan_keeps(tree, frame).tolist(), tree.sql()

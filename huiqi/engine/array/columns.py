@@ -18,6 +18,7 @@ by USCC. Each becomes a ``Column``:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,16 @@ class Column:
     # label -> code, built on first use.
     _index: dict[str, int] | None = field(default=None, repr=False)
 
-    def label_table(self, test: Any) -> Any:
-        """Per code, ``test(label)``, with one more entry (False) that code -1 reads."""
-        return np.array([bool(test(v)) for v in self.labels] + [False], dtype=bool)
+    def label_table(self, test: Any, key: Hashable = None) -> Any:
+        """Per code, ``test(label)``, with one more entry (False) that code -1 reads;
+        kept under ``key`` (what the test is: the same one is asked for by many policies)."""
+        tables = self.__dict__.setdefault("_tables", {})
+        found = tables.get(key) if key is not None else None
+        if found is None:
+            found = np.array([bool(test(v)) for v in self.labels] + [False], dtype=bool)
+            if key is not None:
+                tables[key] = found
+        return found
 
     def code_of(self, label: str) -> int:
         """The code of ``label`` (-2, which no row has, when no row has that label)."""

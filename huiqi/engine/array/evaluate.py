@@ -184,7 +184,8 @@ class Evaluator:
         if v.kind == "cat" and all(i.kind == "str" for i in items):
             assert v.col is not None
             wanted = {str(i.data) for i in items}
-            return Val("bool", v.col.label_table(lambda label: label in wanted)[v.data], v.known)
+            table = v.col.label_table(lambda label: label in wanted, key=frozenset(wanted))
+            return Val("bool", table[v.data], v.known)
         out: Val | None = None
         for item in items:
             eq = V.compare("=", v, item)

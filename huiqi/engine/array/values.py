@@ -163,8 +163,13 @@ def _compare_text(op: str, a: Val, b: Val, known: Any) -> Val:
     if op in ("=", "<>"):
         eq = a.data == col.code_of(str(b.data))
         return Val("bool", eq if op == "=" else ~eq, known)
-    test, wanted = _TEXT_OPS[op], str(b.data)
-    return Val("bool", col.label_table(lambda label: test(label, wanted))[a.data], known)
+    return Val("bool", text_table(col, op, str(b.data))[a.data], known)
+
+
+def text_table(col: Column, op: str, wanted: str) -> Any:
+    """Per code of a VARCHAR column, ``label op wanted`` (< <= > >=), as DuckDB orders text."""
+    test = _TEXT_OPS[op]
+    return col.label_table(lambda label: test(label, wanted), key=(op, wanted))
 
 
 def and3(a: Val, b: Val) -> Val:
