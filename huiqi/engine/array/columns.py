@@ -132,6 +132,8 @@ class Frame:
     starts: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
     # The runs of rows of equal sort keys (``ranges``), read once.
     runs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Where each policy starts (``match``), by its criteria's keys and near-miss mode.
+    plans: dict[tuple[tuple[str, ...], bool], Any] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:

@@ -35,6 +35,7 @@ from huiqi.engine.array.criteria import (
     UNKNOWN,
     CriterionStore,
     criterion_codes,
+    key_of,
 )
 from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.money import to_fen
@@ -125,8 +126,15 @@ def start_rows(
     """Where ``cp`` starts when an index leaves few rows (None: scan every row): the rows
     (ascending), the criterion they come from (to read first) and the criteria every one
     of them passes (not read: ``ranges``)."""
-    start = best_start(cp, frame, near_misses=near_misses)
-    ranged = policy_ranges(cp, frame, near_misses=near_misses)
+    # The same criteria start the same way: kept with the frame.
+    key = (tuple(key_of(c) for c in cp.checked), near_misses)
+    plan = frame.plans.get(key)
+    if plan is None:
+        plan = frame.plans[key] = (
+            best_start(cp, frame, near_misses=near_misses),
+            policy_ranges(cp, frame, near_misses=near_misses),
+        )
+    start, ranged = plan
     sizes = [found.count for found in (start and start[1], ranged) if found is not None]
     if not sizes or min(sizes) >= INDEX_BELOW * frame.rows:
         return None
