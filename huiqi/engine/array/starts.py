@@ -110,7 +110,7 @@ def _ascending(parts: list[Any], n: int, *, each_ascending: bool = True) -> Any:
     if len(parts) == 1 and each_ascending:
         return parts[0].astype(np.int64, copy=False)
     total = sum(len(p) for p in parts)
-    if total * 16 < n:
+    if total * 3 < n:
         return np.sort(np.concatenate(parts).astype(np.int64, copy=False))
     mask = np.zeros(n, dtype=bool)
     for p in parts:
