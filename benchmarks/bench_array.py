@@ -306,9 +306,9 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
         nn = ref.get("numpy_narrowing")
         if nn:
             lines.append(
-                f"numpy backend / `numpy_narrowing`: {best['numpy'] / nn['eval_s']:.1f} with near"
-                f" misses (which it keeps, with needs-data rows and their criteria),"
-                f" {best_plain / nn['eval_s']:.1f} without."
+                f"numpy backend / `numpy_narrowing`: {best['numpy'] / nn['eval_s']:.1f} for"
+                f" `match` (near misses counted per criterion, their rows kept for `apply`"
+                f" policies only), {best_plain / nn['eval_s']:.1f} without near misses."
             )
     lines.append("")
     return "\n".join(lines)
