@@ -27,8 +27,9 @@ from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame, column_from_arrow
 from huiqi.engine.array.criteria import HARD, HOLDS, UNKNOWN, codes_of, criterion_codes
 from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.index import value_codes
 from huiqi.engine.array.ranges import SORT_KEYS, policy_ranges, runs_of
-from huiqi.engine.array.starts import criterion_start, tree_start, value_codes
+from huiqi.engine.array.starts import criterion_start, tree_start
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.policies.loader import load_library

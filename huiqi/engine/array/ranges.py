@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from huiqi.engine.array.columns import Frame
-from huiqi.engine.array.starts import value_codes
+from huiqi.engine.array.index import value_codes
 from huiqi.engine.compile.compiler import CompiledPolicy
 
 # The frame columns the held rows are sorted by, first to last, where a run reads them.
