@@ -2,9 +2,11 @@
 
 ``numpy`` loads the frame columns a run needs once per snapshot (the DuckDB frame
 builder computes them, so both backends read the same values; ``columns``) and keeps
-them on the backend object for the next run; every distinct criterion is evaluated
-once across all policies (``criteria``), each policy narrows its rows most selective
-criterion first (``match``), amounts are exact fen (``money``), and the kept rows are
+them on the backend object for the next run, with the indexes built on them
+(``starts``: rows by value, rows in value order); each policy starts from the fewest
+rows an index gives for one of its criteria and narrows them most selective
+criterion first (``match``; a criterion shared by several policies and read over
+every row is evaluated once, ``criteria``), amounts are exact fen (``money``), and the kept rows are
 written by the DuckDB matcher's own view (``writer``), so ``matches.parquet`` is
 identical to the DuckDB backend's.
 
@@ -29,11 +31,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlglot import exp
 
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.criteria import CriterionStore, key_of
 from huiqi.engine.array.match import PolicyRows, evaluate_rows, match_policy
 from huiqi.engine.array.namespace import array_namespace
+from huiqi.engine.array.ranges import SORT_KEYS
+from huiqi.engine.array.starts import build_indexes
 from huiqi.engine.array.values import Unsupported
 from huiqi.engine.array.writer import Kept, write_matches
 from huiqi.engine.backend import Backend, Source
@@ -48,7 +53,10 @@ from huiqi.engine.snapshot import Snapshot
 from huiqi.engine.trace import PolicyTrace
 from huiqi.errors import ConfigError
 
-ORDERED = f"SELECT * FROM {FRAME} ORDER BY uscc"
+
+def _ordered(keys: Sequence[FrameColumn]) -> str:
+    by = [exp.column(k.name, quoted=True).sql(dialect="duckdb") for k in keys]
+    return f"SELECT * FROM {FRAME} ORDER BY {', '.join([*by, 'uscc'])}"
 
 
 class NumpyBackend(Backend):
@@ -70,26 +78,33 @@ class NumpyBackend(Backend):
 
     # ------------------------------------------------------------------ columns
     def _load(
-        self, source: Source, columns: set[FrameColumn], usccs: Sequence[str] | None
+        self,
+        source: Source,
+        columns: set[FrameColumn],
+        usccs: Sequence[str] | None,
+        keys: tuple[FrameColumn, ...] = (),
     ) -> Frame:
         with self.duckdb.connect(source) as con:
             build_frame(con, columns, usccs=usccs)
-            table = con.sql(ORDERED).to_arrow_table()
-        frame = Frame(table.column("uscc").combine_chunks())
+            table = con.sql(_ordered(keys)).to_arrow_table()
+        frame = Frame(table.column("uscc").combine_chunks(), keys=keys)
         frame.add(table)
         return frame
 
     def frame(self, snapshot: Snapshot, columns: set[FrameColumn]) -> Frame:
-        """The snapshot's frame with at least ``columns``, loaded once and kept."""
+        """The snapshot's frame with at least ``columns``, loaded once and kept; its rows
+        sorted by the ``SORT_KEYS`` among the columns first asked for (``ranges``)."""
         frame = self._frames.get(snapshot.id)
         if frame is None:
-            frame = self._frames[snapshot.id] = self._load(snapshot, columns, None)
+            by_name = {c.name: c for c in columns}
+            keys = tuple(by_name[k] for k in SORT_KEYS if k in by_name)
+            frame = self._frames[snapshot.id] = self._load(snapshot, columns, None, keys)
             return frame
         missing = {c for c in columns if c.name not in frame.columns}
         if missing:
             with self.duckdb.connect(snapshot) as con:
-                build_frame(con, missing)
-                frame.add(con.sql(ORDERED).to_arrow_table())
+                build_frame(con, missing | set(frame.keys))
+                frame.add(con.sql(_ordered(frame.keys)).to_arrow_table())
         return frame
 
     def forget(self, snapshot_id: int | None = None) -> None:
@@ -110,7 +125,7 @@ class NumpyBackend(Backend):
         self.check_source(source)
         if isinstance(source, Snapshot):
             frame = self.frame(source, requirements(policies))
-            rows = None if usccs is None else _rows_of(frame, usccs)
+            rows = _rows_of(frame, usccs)
         else:
             frame, rows = self._load(source, requirements(policies), usccs), None
         out: list[Evaluation] = []
@@ -189,8 +204,10 @@ class NumpyBackend(Backend):
     ) -> tuple[Kept, list[float], dict[int, str]]:
         """Every policy over ``frame``: kept rows, seconds per policy, the policies (by
         index) left to DuckDB with the reason."""
-        store = CriterionStore(frame, policies)
+        store = CriterionStore(frame, policies, eager=False)
         distinct = {key_of(c): c for cp in policies for c in cp.checked}
+        for crit, share in build_indexes(frame, distinct.values()):
+            store.estimate(crit, share)
         done = [0]
         lock = threading.Lock()
 
@@ -269,9 +286,14 @@ def _rids(frame: Frame, uscc: Any) -> Any:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _rows_of(frame: Frame, usccs: Sequence[str]) -> Any:
+def _rows_of(frame: Frame, usccs: Sequence[str] | None) -> Any:
+    """The rows of ``usccs`` (all: None) in USCC order, whatever order the frame holds."""
+    if usccs is None:
+        return None if not frame.keys else pc.sort_indices(frame.uscc).to_numpy()
     found = pc.index_in(frame.uscc, value_set=pa.array(list(usccs), pa.string()))
-    return np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
+    by_uscc = pc.sort_indices(frame.uscc.take(pa.array(rows))).to_numpy()
+    return rows[by_uscc]
 
 
 class CupyBackend(NumpyBackend):

@@ -18,12 +18,15 @@ by USCC. Each becomes a ``Column``:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from huiqi.engine.frame_columns import FrameColumn
 
 
 @dataclass
@@ -43,9 +46,16 @@ class Column:
     # label -> code, built on first use.
     _index: dict[str, int] | None = field(default=None, repr=False)
 
-    def label_table(self, test: Any) -> Any:
-        """Per code, ``test(label)``, with one more entry (False) that code -1 reads."""
-        return np.array([bool(test(v)) for v in self.labels] + [False], dtype=bool)
+    def label_table(self, test: Any, key: Hashable = None) -> Any:
+        """Per code, ``test(label)``, with one more entry (False) that code -1 reads;
+        kept under ``key`` (what the test is: the same one is asked for by many policies)."""
+        tables = self.__dict__.setdefault("_tables", {})
+        found = tables.get(key) if key is not None else None
+        if found is None:
+            found = np.array([bool(test(v)) for v in self.labels] + [False], dtype=bool)
+            if key is not None:
+                tables[key] = found
+        return found
 
     def code_of(self, label: str) -> int:
         """The code of ``label`` (-2, which no row has, when no row has that label)."""
@@ -111,10 +121,19 @@ def column_from_arrow(arr: pa.ChunkedArray | pa.Array) -> Column:
 
 @dataclass
 class Frame:
-    """Columns by frame column name, one row per enterprise in ``uscc`` order."""
+    """Columns by frame column name, one row per enterprise, in the order of ``keys``
+    then ``uscc`` (USCC alone when there are no keys)."""
 
     uscc: pa.Array
     columns: dict[str, Column] = field(default_factory=dict)
+    # The columns the rows are sorted by before USCC (``ranges``), first to last.
+    keys: tuple[FrameColumn, ...] = ()
+    # Where each criterion starts (``starts``), by criterion key and near-miss mode.
+    starts: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
+    # The runs of rows of equal sort keys (``ranges``), read once.
+    runs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Where each policy starts (``match``), by its criteria's keys and near-miss mode.
+    plans: dict[tuple[tuple[str, ...], bool], Any] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:
@@ -125,5 +144,5 @@ class Frame:
         if not table.column("uscc").combine_chunks().equals(self.uscc):
             raise RuntimeError("the frame's enterprises changed while columns were loaded")
         for name in table.column_names:
-            if name != "uscc":
+            if name != "uscc" and name not in self.columns:
                 self.columns[name] = column_from_arrow(table.column(name))

@@ -122,6 +122,11 @@ class CriterionStore:
             self.full[key] = codes
         self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / max(len(codes), 1)
 
+    def estimate(self, crit: CompiledCriterion, share: float) -> None:
+        """Take ``share`` (rows where it can hold, from an index) as its selectivity:
+        ``prepare`` then reads no sample for it."""
+        self.holds.setdefault(key_of(crit), share)
+
     def is_full(self, crit: CompiledCriterion) -> bool:
         """Whether its codes over every row are kept (or will be, on first use)."""
         key = key_of(crit)
@@ -131,8 +136,10 @@ class CriterionStore:
         """The share of rows where it holds (1.0 when not known: last)."""
         return self.holds.get(key_of(crit), 1.0)
 
-    def codes(self, crit: CompiledCriterion, rows: Any) -> Any:
-        """Codes of ``crit`` on ``rows`` (an index array; None: every row)."""
+    def codes(self, crit: CompiledCriterion, rows: Any, *, nearness: bool = True) -> Any:
+        """Codes of ``crit`` on ``rows`` (an index array; None: every row). Without
+        ``nearness`` a failure may be coded 1 where it is never a near miss (3): for
+        narrowing that drops every failing row, the relaxed rule is not read."""
         key = key_of(crit)
         if key in self.unsupported:
             raise Unsupported(self.unsupported[key])
@@ -142,6 +149,8 @@ class CriterionStore:
         assert crit.tree is not None
         with self._lock:
             self.evaluated += 1
+        if not nearness and rows is not None:
+            return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
         codes = criterion_codes(crit, self.frame, rows)
         if rows is None and key in self.shared:
             self.full[key] = codes

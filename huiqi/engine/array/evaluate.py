@@ -23,7 +23,18 @@ _COMPARISONS = {exp.EQ: "=", exp.NEQ: "<>", exp.LT: "<", exp.LTE: "<=", exp.GT: 
 _INTEGER_TYPES = (exp.DataType.Type.BIGINT, exp.DataType.Type.INT)
 
 
+# Literals by node (kept with it): parsing a number each time a criterion is read costs.
+_LITERALS: dict[int, tuple[exp.Literal, Val]] = {}
+
+
 def literal(node: exp.Literal) -> Val:
+    found = _LITERALS.get(id(node))
+    if found is None or found[0] is not node:
+        found = _LITERALS[id(node)] = (node, _literal(node))
+    return found[1]
+
+
+def _literal(node: exp.Literal) -> Val:
     if node.is_string:
         return Val("str", node.name, np.bool_(True))
     text = node.name
@@ -47,7 +58,8 @@ class Evaluator:
         self.n = frame.rows if rows is None else len(rows)
 
     def full(self, x: Any) -> Any:
-        return np.broadcast_to(np.asarray(x), (self.n,))
+        x = np.asarray(x)
+        return x if x.shape == (self.n,) else np.broadcast_to(x, (self.n,))
 
     def column(self, name: str) -> Val:
         col = self.frame.columns[name]
@@ -184,7 +196,8 @@ class Evaluator:
         if v.kind == "cat" and all(i.kind == "str" for i in items):
             assert v.col is not None
             wanted = {str(i.data) for i in items}
-            return Val("bool", v.col.label_table(lambda label: label in wanted)[v.data], v.known)
+            table = v.col.label_table(lambda label: label in wanted, key=frozenset(wanted))
+            return Val("bool", table[v.data], v.known)
         out: Val | None = None
         for item in items:
             eq = V.compare("=", v, item)

@@ -5,15 +5,20 @@ The same rows and the same four integers as DuckDB's ``compact_query``: ``rid``
 fen of an eligible row, the failing criterion of a near miss, the mask of unknown
 criteria of a needs-data row, 0 for an error).
 
-Narrowing: the criteria are taken most selective first (scope criteria, then the
-shared criteria by the share of rows where they hold, then the others). A row
-leaves as soon as it cannot be kept: a criterion fails that is never a near miss
-(``compile/nearness``), two criteria fail, or one fails and another is unknown. Later criteria are evaluated only on the rows
-still alive, and the amount only on the rows where every criterion holds.
+Narrowing: a policy starts from the rows an index leaves (``starts``: the rows of a
+value, a range of a sorted column, a list member; ``ranges``: the runs of rows of the
+districts and sections it names), when they are few, and reads every row otherwise.
+Its criteria are then taken most selective first (from every row: scope criteria
+first). A row leaves as soon as it cannot be kept: a criterion fails
+that is never a near miss (``compile/nearness``), two criteria fail, or one fails and
+another is unknown (without near misses: any failure). Later criteria are evaluated
+only on the rows still alive, and the amount only on the rows where every criterion
+holds.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,10 +35,12 @@ from huiqi.engine.array.criteria import (
     UNKNOWN,
     CriterionStore,
     criterion_codes,
+    key_of,
 )
 from huiqi.engine.array.evaluate import Evaluator
-from huiqi.engine.array.index import rows_and_codes, value_test
 from huiqi.engine.array.money import to_fen
+from huiqi.engine.array.ranges import policy_ranges
+from huiqi.engine.array.starts import Start, criterion_start
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
 
@@ -64,6 +71,7 @@ _NO_INDEX = np.uint64(~(63 << 8) & (2**64 - 1))
 _INDEX_SHIFT, _MASK_SHIFT = np.uint64(8), np.uint64(16)
 
 
+@functools.cache
 def _adds(i: int) -> Any:
     return np.array([0, 1 | (i << 8), 1 << (16 + i), 2], dtype=np.uint64)
 
@@ -93,13 +101,52 @@ def _head(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> list[i
     return head
 
 
-# A policy starts from a per-value index (``index``) when its first criterion holds on
-# less than this share of the rows; above it, a scan of the codes is cheaper.
+# A policy starts from the rows an index gives for one of its criteria (``starts``)
+# when they are fewer than this share of all rows; above it, a scan of codes is cheaper.
 INDEX_BELOW = 0.3
 
 
 def _no_failure(word: Any) -> Any:
     return (word & _FAILS) == 0
+
+
+def best_start(cp: CompiledPolicy, frame: Frame, *, near_misses: bool) -> tuple[int, Start] | None:
+    """The criterion whose index leaves the fewest rows, with them (None: no index)."""
+    best: tuple[int, Start] | None = None
+    for i, crit in enumerate(cp.checked):
+        found = criterion_start(crit, frame, near_misses=near_misses)
+        if found is not None and (best is None or found.count < best[1].count):
+            best = (i, found)
+    return best
+
+
+def start_rows(
+    cp: CompiledPolicy, frame: Frame, *, near_misses: bool
+) -> tuple[Any, list[int], frozenset[int]] | None:
+    """Where ``cp`` starts when an index leaves few rows (None: scan every row): the rows
+    (ascending), the criterion they come from (to read first) and the criteria every one
+    of them passes (not read: ``ranges``)."""
+    # The same criteria start the same way: kept with the frame.
+    key = (tuple(key_of(c) for c in cp.checked), near_misses)
+    plan = frame.plans.get(key)
+    if plan is None:
+        plan = frame.plans[key] = (
+            best_start(cp, frame, near_misses=near_misses),
+            policy_ranges(cp, frame, near_misses=near_misses),
+        )
+    start, ranged = plan
+    sizes = [found.count for found in (start and start[1], ranged) if found is not None]
+    if not sizes or min(sizes) >= INDEX_BELOW * frame.rows:
+        return None
+    implied = ranged.implied if ranged is not None else frozenset()
+    if start is not None and (ranged is None or start[1].count < ranged.count):
+        rows = start[1].rows()
+        if start[1].holds_all:
+            implied = implied | {start[0]}
+        first = [] if start[0] in implied else [start[0]]
+        return (rows if ranged is None else ranged.within(rows)), first, implied
+    assert ranged is not None
+    return ranged.rows(), [], implied
 
 
 def match_policy(
@@ -117,20 +164,25 @@ def match_policy(
     order = narrowing_order(cp, store)
     rows: Any = None  # the rows still alive (None: all of them)
     word: Any = None
-    first = None
-    narrow = order and store.selectivity(checked[order[0]]) < INDEX_BELOW
-    if narrow and (checked[order[0]].nearness == "never" or not near_misses):
-        tree = checked[order[0]].tree
-        first = value_test(tree, frame) if tree is not None else None
-    if first is not None:
-        # Every row outside its values fails it and leaves: read only the rows inside.
-        rows, code = rows_and_codes(first, frame)
-        word = _adds(order[0])[code]
-        for i in order[1:]:
-            word += _adds(i)[store.codes(checked[i], rows)]
-            keep = np.flatnonzero(kept(word))
-            if len(keep) < len(word):
-                rows, word = rows[keep], word[keep]
+    start = start_rows(cp, frame, near_misses=near_misses) if order else None
+    if start is not None:
+        # Every row outside the start fails a criterion and leaves: read only those.
+        rows, first, implied = start
+        word = np.zeros(len(rows), dtype=np.uint64)
+        order = sorted(order, key=lambda i: store.selectivity(checked[i]))
+        for i in [*first, *(i for i in order if i not in first and i not in implied)]:
+            if not len(rows):
+                break
+            codes = store.codes(checked[i], rows, nearness=near_misses)
+            if near_misses:
+                word += _adds(i)[codes]
+                keep = np.flatnonzero(kept(word))
+            else:  # holds (0) or unknown (2): the even codes
+                keep = np.flatnonzero((codes & np.uint8(1)) == 0)
+            if len(keep) < len(rows):
+                rows, word, codes = rows[keep], word[keep], codes[keep]
+            if not near_misses:
+                word += _adds(i)[codes]
     elif order:
         head = _head(cp, store, order)
         adds = [_adds(i) for i in head]

@@ -40,9 +40,20 @@ def _scaled(value: Decimal, scale: int) -> int:
     return int(value.scaleb(scale))
 
 
+# Per policy object (by id, kept with it): rendering the rule costs more than matching a
+# small policy.
+_OVERFLOW: dict[int, tuple[CompiledPolicy, bool]] = {}
+
+
 def may_overflow(cp: CompiledPolicy) -> bool:
     """Whether a row's amount can reach the limit (the rule ``codes.amount_overflow`` uses)."""
-    return not isinstance(amount_overflow(cp, yuan_of(cp)), exp.Boolean)
+    found = _OVERFLOW.get(id(cp))
+    if found is None or found[0] is not cp:
+        found = _OVERFLOW[id(cp)] = (
+            cp,
+            not isinstance(amount_overflow(cp, yuan_of(cp)), exp.Boolean),
+        )
+    return found[1]
 
 
 def to_fen(cp: CompiledPolicy, yuan: Val, n: int) -> Fen:

@@ -163,8 +163,33 @@ def _compare_text(op: str, a: Val, b: Val, known: Any) -> Val:
     if op in ("=", "<>"):
         eq = a.data == col.code_of(str(b.data))
         return Val("bool", eq if op == "=" else ~eq, known)
-    test, wanted = _TEXT_OPS[op], str(b.data)
-    return Val("bool", col.label_table(lambda label: test(label, wanted))[a.data], known)
+    return Val("bool", text_table(col, op, str(b.data))[a.data], known)
+
+
+_TEXT_UFUNCS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+def text_table(col: Column, op: str, wanted: str) -> Any:
+    """Per code of a VARCHAR column, ``label op wanted`` (< <= > >=), as DuckDB orders text
+    (by code point, as UTF-8 bytes sort, and as NumPy compares its strings), and False
+    for code -1; kept with the column."""
+    tables = col.__dict__.setdefault("_tables", {})
+    key = (op, wanted)
+    if key not in tables:
+        labels: Any = col.__dict__.get("_label_array")
+        if labels is None:
+            # NumPy drops trailing NUL characters from its strings: such labels are
+            # compared one by one in Python.
+            nul = any("\x00" in label for label in col.labels)
+            labels = np.array(col.labels, dtype=np.str_) if not nul else False
+            col.__dict__["_label_array"] = labels
+        if labels is False or "\x00" in wanted:
+            test = _TEXT_OPS[op]
+            found = np.array([test(label, wanted) for label in col.labels], dtype=bool)
+        else:
+            found = _TEXT_UFUNCS[op](labels, np.str_(wanted)) if len(labels) else labels[:0]
+        tables[key] = np.concatenate([np.asarray(found, dtype=bool), [False]])
+    return tables[key]
 
 
 def and3(a: Val, b: Val) -> Val:
