@@ -146,9 +146,31 @@ def why_not(name: str, args: argparse.Namespace) -> str | None:
     return None
 
 
+# The PostgreSQL connections of a run carry this name, so that a run stopped at the hard
+# limit can end its statement on the server too (the server would go on without it).
+APPLICATION = "huiqi-bench-scale"
+
+
+def _named(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}application_name={APPLICATION}"
+
+
+def stop_postgres(url: str) -> None:
+    """End the server side of a stopped run's connections."""
+    import psycopg
+
+    from huiqi.engine.postgres.backend import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as con:
+        con.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            [APPLICATION],
+        )
+
+
 def options_of(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name == "postgres":
-        return {"url": args.postgres_url}
+        return {"url": _named(args.postgres_url)}
     if name == "spark":
         return {"master": args.spark_master}
     return {}
@@ -225,6 +247,8 @@ def run_one(
         point.update(in_child(phase, *common, options_of(name, args), timeout=args.hard_limit))
     except mp.TimeoutError:
         point.update(status="stopped", total_s=time.perf_counter() - started)
+        if name == "postgres":
+            stop_postgres(args.postgres_url)
         point["reason"] = f"stopped after {point['total_s']:,.0f} s (hard limit)"
         halted[name] = f"not run: stopped at {n:,} enterprises"
         return
