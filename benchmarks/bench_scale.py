@@ -34,6 +34,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,37 +201,49 @@ def ensure_population(args: argparse.Namespace, n: int) -> tuple[Path, dict[str,
     return data_dir, in_child(populate_measured, settings, n, args.seed, "sql")
 
 
-def sweep(args: argparse.Namespace, res: dict[str, Any]) -> None:
+def sweep(
+    args: argparse.Namespace,
+    res: dict[str, Any],
+    save: Callable[..., Any],
+    earlier: dict[tuple[str, int], dict[str, Any]],
+) -> None:
+    """Run every point of ``res``; a point measured by an earlier run (``earlier``, with
+    ``--merge``) is kept as it is, and counts for the projections."""
     # DuckDB first: the others' eligible sets are compared with its own.
     runnable = sorted((b for b in res["backends"] if b not in res["skipped"]), key=REFERENCE.__ne__)
     last: dict[str, tuple[int, float]] = {}
     halted: dict[str, str] = {}
     for n in res["sizes"]:
-        points = []
+        points, todo = [], set()
         for name in runnable:
+            prior = earlier.get((name, n))
+            if prior is not None and prior["status"] == "measured":
+                points.append(dict(prior))
+                last[name] = (n, prior["total_s"])
+                continue
             point: dict[str, Any] = {"backend": name, "enterprises": n, "status": "measured"}
             if name in halted:
                 point.update(status="not run", reason=halted[name])
             else:
                 decide(point, last.get(name), args.budget)
+            if point["status"] == "measured":
+                todo.add(name)
             points.append(point)
-        if all(p["status"] != "measured" for p in points):
-            res["points"] += points
-            continue
-        data_dir, res["populations"][str(n)] = ensure_population(args, n)
+        if todo:
+            data_dir, res["populations"][str(n)] = ensure_population(args, n)
         reference = None
         for point in points:
             name = point["backend"]
-            if point["status"] == "measured":
+            if name in todo:
                 run_one(args, point, data_dir, last, halted)
-            if name == REFERENCE and point["status"] == "measured":
-                reference = point["digest"]
-            if point["status"] == "measured" and reference is not None:
-                point["same_eligible_as_duckdb"] = point["digest"] == reference
+            if point["status"] == "measured":
+                if name == REFERENCE:
+                    reference = point["digest"]
+                if reference is not None:
+                    point["same_eligible_as_duckdb"] = point["digest"] == reference
             res["points"].append(point)
             print(f"{n:>9,} {name:<9} {_summary(point)}", flush=True)
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
+            save(res)
 
 
 def run_one(
@@ -286,8 +299,13 @@ def render(res: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; Python {m['python']},"
         f" DuckDB {m['duckdb']}; {m['os']}. Load average (1 min) at the start of the runs:"
         + (f" {min(loads):.1f} to {max(loads):.1f}." if loads else " n/a."),
-        f"Command: `{res['command']}` (budget {res['budget_s']:,.0f} s a point,"
-        f" hard limit {res['hard_limit_s']:,.0f} s).",
+        "Commands: "
+        + "; then ".join(
+            f"`{r['command']}` ({r['date'][11:16]} UTC; budget {r['budget_s']:,.0f} s a point,"
+            f" hard limit {r['hard_limit_s']:,.0f} s)"
+            for r in runs_of(res)
+        )
+        + ".",
         "",
         "| enterprises | backend | status | start s | frame / load s | match s | total s"
         " | evaluations/s | x duckdb | peak RSS GiB | eligible | same eligible set |",
@@ -315,6 +333,33 @@ def render(res: dict[str, Any]) -> str:
         lines.append(f"{name}: skipped, {why}.")
     lines += ["", target_projection(res), ""]
     return "\n".join(lines)
+
+
+def runs_of(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The commands that made ``res`` (one, unless runs were merged)."""
+    return res.get("runs") or [{k: res[k] for k in ("command", "date", "budget_s", "hard_limit_s")}]
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The results of an earlier run (``old``) with a later run's points added."""
+    if (old["policies"], old["seed"]) != (new["policies"], new["seed"]):
+        raise SystemExit("--merge: the earlier results used other policies or another seed")
+    backends = old["backends"] + [b for b in new["backends"] if b not in old["backends"]]
+    replaced = {(p["backend"], p["enterprises"]) for p in new["points"]}
+    points = [p for p in old["points"] if (p["backend"], p["enterprises"]) not in replaced]
+    points += new["points"]
+    ran = {p["backend"] for p in new["points"]}
+    skipped = {**old["skipped"], **new["skipped"]}
+    return {
+        **new,
+        "date": old["date"],
+        "runs": runs_of(old) + runs_of(new),
+        "sizes": sorted(set(old["sizes"]) | set(new["sizes"])),
+        "backends": backends,
+        "skipped": {b: why for b, why in skipped.items() if b not in ran},
+        "populations": {**old["populations"], **new["populations"]},
+        "points": sorted(points, key=lambda p: (p["enterprises"], backends.index(p["backend"]))),
+    }
 
 
 def target_projection(res: dict[str, Any]) -> str:
@@ -346,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-root", type=Path, default=Path("/tmp"))
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "img" / "matching-scale.json")
     ap.add_argument("--chart", type=Path, default=ROOT / "docs" / "img" / "matching-scale.png")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="add to the results already in --json (same policies and seed): points they"
+        " measured are kept, the others run (or projected) and put in",
+    )
     ap.add_argument("--record", action="store_true", help=f"append the table to {DOC}")
     args = ap.parse_args(argv)
     args.hard_limit = args.hard_limit or 3 * args.budget
@@ -359,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "budget_s": args.budget,
         "hard_limit_s": args.hard_limit,
+        "runs": [],
         "target": [int(x) for x in args.target.split("x")],
         "sizes": sorted(int(s) for s in args.sizes.split(",")),
         "backends": backends,
@@ -366,10 +418,20 @@ def main(argv: list[str] | None = None) -> int:
         "populations": {},
         "points": [],
     }
+    res["runs"] = runs_of(res)
     for name, why in res["skipped"].items():
         print(f"{name}: skipped, {why}", flush=True)
-    sweep(args, res)
-    args.json.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
+    previous = orjson.loads(args.json.read_bytes()) if args.merge and args.json.exists() else None
+
+    def save(current: dict[str, Any]) -> dict[str, Any]:
+        out = merged(previous, current) if previous else current
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
+        return out
+
+    earlier = {(p["backend"], p["enterprises"]): p for p in (previous or {}).get("points", [])}
+    sweep(args, res, save, earlier)
+    res = save(res)
     draw(res, args.chart)
     publish(render(res), record=args.record)
     print(f"results: {args.json}; chart: {args.chart}")

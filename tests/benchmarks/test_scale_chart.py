@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -54,6 +55,9 @@ def results() -> dict[str, Any]:
         "policies": 10,
         "budget_s": 120.0,
         "hard_limit_s": 360.0,
+        "runs": [],
+        "seed": 1,
+        "populations": {},
         "target": [3_500_000, 709],
         "sizes": [100_000, 1_000_000],
         "backends": ["duckdb", "spark", "cupy"],
@@ -105,3 +109,49 @@ def test_the_report_says_what_was_skipped_and_projected() -> None:
     assert "| 1,000,000 | duckdb | measured |" in text
     # spark at 100,000 took 40 x duckdb's time; its projection is 400 / 8 = 50 x.
     assert "| 40.0 |" in text and "~50.0" in text
+
+
+def test_a_later_run_is_merged_into_the_results() -> None:
+    later = results()
+    later["runs"] = [
+        {
+            "command": "later",
+            "date": "2026-12-01T17:30:00+00:00",
+            "budget_s": 600.0,
+            "hard_limit_s": 900.0,
+        }
+    ]
+    later["backends"] = ["duckdb", "postgres"]
+    later["skipped"] = {}
+    later["sizes"] = [10_000, 100_000]
+    later["points"] = [
+        _measured("duckdb", 10_000, 0.2),
+        _measured("postgres", 10_000, 30.0),
+        _measured("duckdb", 100_000, 1.5),
+    ]
+    both = bench_scale.merged(results(), later)
+    assert both["sizes"] == [10_000, 100_000, 1_000_000]
+    assert both["backends"] == ["duckdb", "spark", "cupy", "postgres"]
+    assert [r["command"] for r in both["runs"]] == [results()["command"], "later"]
+    seen = [(p["backend"], p["enterprises"], p.get("total_s")) for p in both["points"]]
+    assert seen[:4] == [
+        ("duckdb", 10_000, 0.2),
+        ("postgres", 10_000, 30.0),
+        ("duckdb", 100_000, 1.5),  # the later run's point replaces the earlier one
+        ("spark", 100_000, 40.0),
+    ]
+    assert "cupy" in both["skipped"]
+    assert "; then `later` (17:30 UTC; budget 600 s" in bench_scale.render(both)
+
+
+def test_a_merged_run_keeps_measured_points_and_projects_from_them(tmp_path: Path) -> None:
+    earlier = {("spark", 100_000): _measured("spark", 100_000, 40.0)}
+    res: dict[str, Any] = {"sizes": [100_000, 1_000_000], "backends": ["spark"], "skipped": {}}
+    res["points"], res["populations"] = [], {}
+    args = argparse.Namespace(budget=120.0, data_root=tmp_path, seed=1)
+    bench_scale.sweep(args, res, lambda r: None, earlier)
+    # Nothing ran: no population was built, the measured point is kept, the next projected.
+    assert not list(tmp_path.iterdir())
+    assert res["points"][0] == {**earlier[("spark", 100_000)]}
+    assert res["points"][1]["status"] == "projected"
+    assert res["points"][1]["projected_s"] == 400.0
