@@ -112,7 +112,7 @@ def draw(results: dict[str, Any], path: Path | None = None) -> Figure:
             label="projected (not run)",
         )
     )
-    ax.legend(handles=handles, loc="lower right")
+    ax.legend(handles=handles, loc="best")
     for axis, label, (low, high) in (
         (ax.xaxis, _people, ax.get_xlim()),
         (ax.yaxis, _seconds, ax.get_ylim()),
