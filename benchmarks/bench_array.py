@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_matching import DOC, in_child, machine, peak_rss_gib  # noqa: E402
+from bench_matching import DOC, in_child, machine, peak_rss_gib, publish  # noqa: E402
 
 from huiqi.config import Settings  # noqa: E402
 from huiqi.engine import CompiledPolicy, compile_policy, get_backend, open_snapshot  # noqa: E402
@@ -213,11 +213,18 @@ def held_phase(data_dir: str, folder: str | None, n: int, seed: int, repeat: int
     return {**out, "load_s": load_s, "policies": len(policies), "peak_rss_gib": peak_rss_gib()}
 
 
-def _digest(path: Path) -> list[Any]:
+def _digest(path: Path, *, eligible: bool = False) -> list[Any]:
+    """An order-free fingerprint of a matches.parquet: of every row, or with ``eligible``
+    of the eligible rows' USCC, policy and amount only (what every backend must agree on)."""
+    if eligible:
+        cols = "uscc::VARCHAR, policy_id::VARCHAR, amount_fen::BIGINT"
+        where = " WHERE status = 'eligible'"
+    else:
+        cols, where = "uscc, policy_id, status, amount_fen, failed_criterion, unknown_criteria", ""
     con = duckdb.connect()
     row = con.execute(
-        "SELECT COUNT(*), SUM(hash(uscc, policy_id, status, amount_fen, failed_criterion,"
-        " unknown_criteria) % 1000000007), SUM(amount_fen) FROM read_parquet(?)",
+        f"SELECT COUNT(*), SUM(hash({cols}) % 1000000007), SUM(amount_fen)"
+        f" FROM read_parquet(?){where}",
         [str(path)],
     ).fetchone()
     con.close()
@@ -403,11 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.anchors and not args.no_reference:
         res["reference"] = reference_engines(*args.anchors, args.anchors_data)
         print("reference", res["reference"], flush=True)
-    text = render(args, res)
-    print(text)
-    if args.record:
-        with DOC.open("a", encoding="utf-8") as fh:
-            fh.write("\n" + text)
+    publish(render(args, res), record=args.record)
     return 0
 
 

@@ -90,10 +90,13 @@ def duckdb_memory_gib(con: duckdb.DuckDBPyConnection) -> float | None:
     return float(row[0]) / 2**30 if row and row[0] is not None else None
 
 
-def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run ``fn(*args)`` in a fresh process so its peak RSS is its own."""
+def in_child(
+    fn: Callable[..., dict[str, Any]], *args: Any, timeout: float | None = None
+) -> dict[str, Any]:
+    """Run ``fn(*args)`` in a fresh process so its peak RSS is its own; past ``timeout``
+    seconds the child is terminated and ``multiprocessing.TimeoutError`` raised."""
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, args)
+        return pool.apply_async(fn, args).get(timeout)
 
 
 # ---------------------------------------------------------------------- phases
@@ -300,6 +303,14 @@ def render(args: argparse.Namespace, res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def publish(text: str, *, record: bool) -> None:
+    """Print a report; with ``record``, append it to docs/benchmarks.md too."""
+    print(text)
+    if record:
+        with DOC.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--enterprises", type=int, default=100_000)
@@ -340,11 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample:
         res["naive"] = in_child(phase_naive, *common, args.sample)
         print("naive", res["naive"], flush=True)
-    text = render(args, res)
-    print(text)
-    if args.record:
-        with DOC.open("a", encoding="utf-8") as fh:
-            fh.write("\n" + text)
+    publish(render(args, res), record=args.record)
     return 0
 
 
