@@ -23,6 +23,7 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Entitlement, Event, PolicyDraft, PolicyVersion
+from huiqi.jobs import runner
 
 HOME = "district:310115"  # the test policies' district
 CASES = """tests:
@@ -109,7 +110,9 @@ def test_an_officer_edits_saves_and_publishes_a_draft(staff: Portal) -> None:
     assert "insured_employees * 1500" in simulate.text
     done = officer.post(f"{url}/publish", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == f"/console/policies?done=published&id={OFFER}%20v2"
+    job = re.fullmatch(r"/console/jobs/(\d+)", done.headers["location"])
+    assert job, done.headers["location"]
+    assert runner.wait(int(job.group(1)), timeout=120)  # published in the background
     with staff.factory() as s:
         pv = s.scalar(
             select(PolicyVersion).where(
