@@ -57,7 +57,7 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
             str(f),
             actor=actor,
             snapshot_id=snapshot,
-            progress=TerminalProgress(f.name),
+            progress=TerminalProgress(f.stem),
         )
         console.print(f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)")
         console.print(rep.summary())

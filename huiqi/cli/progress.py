@@ -16,7 +16,7 @@ class TerminalProgress:
         self.shown = -1
 
     def matching(self, pv_id: int, version: int) -> None:
-        err_console.print(f"{self.label} v{version}: matching…")
+        err_console.print(f"{self.label} v{version}: matching…", soft_wrap=True)
 
     def delivering(self, report: DeliveryReport, chunk: int, chunks: int) -> None:
         tenth = chunk * 10 // chunks if chunks else 10
@@ -25,8 +25,9 @@ class TerminalProgress:
         self.shown = tenth
         err_console.print(
             f"{self.label}: delivering, chunk {chunk} of {chunks} ({report.granted:,} grants,"
-            f" {report.offered:,} offers, {report.applications:,} applications so far)"
+            f" {report.offered:,} offers, {report.applications:,} applications so far)",
+            soft_wrap=True,
         )
 
     def flagging(self, report: DeliveryReport) -> None:
-        err_console.print(f"{self.label}: flagging records no longer eligible…")
+        err_console.print(f"{self.label}: flagging records no longer eligible…", soft_wrap=True)

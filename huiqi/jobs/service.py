@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
+from huiqi.accounts.access import (
+    Actor,
+    PolicyRef,
+    in_policy_scope,
+    require_policy_scope,
+    require_role,
+)
 from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.db.clock import utcnow
 from huiqi.errors import HuiqiError, NotFoundError
@@ -86,6 +92,20 @@ def get_job(session: Session, *, actor: Actor, job_id: int) -> JobView:
     ref = PolicyRef(job.level, job.region, job.department)
     require_policy_scope(actor, ref, f"see job {job_id} on {job.policy_id}", *POLICY_ROLES)
     return view_of(job)
+
+
+def recent_jobs(session: Session, *, actor: Actor, limit: int = 10) -> list[JobView]:
+    """The newest jobs on the policies of the officer's scope (running ones first)."""
+    require_role(actor, "see publishing jobs", *POLICY_ROLES)
+    now, found = utcnow(), []
+    # The newest few hundred are enough: jobs are a few a day.
+    for job in session.scalars(select(Job).order_by(Job.id.desc()).limit(500)):
+        ref = PolicyRef(job.level, job.region, job.department)
+        if in_policy_scope(actor, ref, *POLICY_ROLES):
+            found.append(view_of(job, now))
+            if len(found) == limit:
+                break
+    return sorted(found, key=lambda j: (not j.running, -j.id))
 
 
 def running_job(session: Session, policy_id: str) -> Job | None:

@@ -491,6 +491,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: publishjob.resume_job(w.settings, w.factory, actor=a, job_id=w.job),
             _row(policy_publisher="own"),
         ),
+        "huiqi.jobs.service.recent_jobs": (
+            _in_tx(jobs.recent_jobs),
+            _row(**OFFICERS),
+        ),
         "huiqi.jobs.service.get_job": (
             lambda w, a: _in_tx(jobs.get_job, job_id=w.job)(w, a),
             _row(policy_author="own", policy_publisher="own", policy_reviewer="own"),

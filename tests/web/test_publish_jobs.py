@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,11 @@ from huiqi.db.clock import utcnow
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Entitlement, PolicyDraft, PolicyVersion
 from huiqi.delivery.publish import deliver
+from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import publish_text
 from huiqi.jobs import runner
 from huiqi.jobs.models import Job
+from huiqi.jobs.service import JobBusy
 
 HOME = "district:310115"  # the test policies' district
 
@@ -126,6 +129,10 @@ def test_publishing_answers_at_once_and_the_job_page_shows_the_result(staff: Por
     assert f'<td class="num">{offers}</td>' in page.text  # the offers' row
     # Delivering the version again creates nothing: each record exists once.
     assert deliver(staff.settings, staff.factory, pv.id, actor=OFFICER).new_records == 0
+    # The policies page lists the job for the officers of its scope only.
+    listed = f'<a href="/console/jobs/{job_id}">'
+    assert listed in client.get("/console/policies").text
+    assert listed not in sign_in(staff.client(), "outsider").get("/console/policies").text
     english = staff.client()
     english.cookies.set("huiqi_lang", "en")
     sign_in(english, "publisher")
@@ -223,6 +230,37 @@ def test_the_rest_of_an_interrupted_delivery_is_delivered_once(staff: Portal) ->
     again = client.post(f"/api/v1/console/jobs/{new_id}/resume", headers=bearer)
     assert again.status_code == 409 and "is done" in again.text, again.text
     assert deliver(staff.settings, staff.factory, pv.id, actor=OFFICER).new_records == 0
+
+
+def test_two_publishes_at_the_same_moment_start_one_job(staff: Portal) -> None:
+    pid = "web-race"  # a new policy of the test district
+    save_draft(staff, pid, "confirm", 1)
+    with staff.factory() as s:
+        publisher = accounts.actor_of(accounts.find_user(s, "publisher"))
+    barrier = threading.Barrier(2)
+    started: list[int] = []
+    refused: list[JobBusy] = []
+
+    def publish() -> None:
+        barrier.wait()
+        try:
+            started.append(
+                start_publish(staff.settings, staff.factory, actor=publisher, policy_id=pid)
+            )
+        except JobBusy as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(started) == len(refused) == 1, (started, refused)
+    assert "already being published" in str(refused[0])
+    assert runner.wait(started[0], timeout=120)
+    with staff.factory() as s:
+        assert s.get(Job, started[0]).state == "done"  # type: ignore[union-attr]
+    assert versions(staff, pid) == 1
 
 
 WATCHERS = {  # who may watch a job on the test district's policy

@@ -19,7 +19,7 @@ from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
 from huiqi.errors import PolicyError
-from huiqi.jobs.service import JobBusy
+from huiqi.jobs.service import JobBusy, recent_jobs
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -40,8 +40,10 @@ def _list_page(
 ) -> Response:
     with reading(factory) as s:
         lines = drafts.list_policy_lines(s, actor=actor_of(who))
+        jobs = recent_jobs(s, actor=actor_of(who), limit=10)
     context: dict[str, Any] = {
         "lines": lines,
+        "jobs": jobs,
         "errors": errors or {},
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
