@@ -39,6 +39,12 @@ def start(job_id: int, work: Callable[[], None]) -> None:
     thread.start()
 
 
+def running() -> list[int]:
+    """The jobs this process runs now."""
+    with _lock:
+        return sorted(_threads)
+
+
 def wait(job_id: int, timeout: float | None = None) -> bool:
     """Wait for this process's job to end (True when it has, or was not running here)."""
     with _lock:
@@ -51,8 +57,7 @@ def wait(job_id: int, timeout: float | None = None) -> bool:
 
 def abandon(factory: sessionmaker[Session]) -> int:
     """Mark this process's running jobs interrupted (at shutdown): how many."""
-    with _lock:
-        ids = list(_threads)
+    ids = running()
     if not ids:
         return 0
     with transaction(factory) as s:
