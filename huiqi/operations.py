@@ -30,6 +30,7 @@ FLOW_MODULES = (
     "huiqi.delivery.notice",
     "huiqi.delivery.notify",
     "huiqi.delivery.publish",
+    "huiqi.delivery.publishjob",
     "huiqi.delivery.ratings",
     "huiqi.delivery.recompute",
     "huiqi.delivery.versions",

@@ -23,6 +23,7 @@ from huiqi.cli.common import (
     signed_in,
     yuan,
 )
+from huiqi.cli.progress import TerminalProgress
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
@@ -51,7 +52,12 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
     factory, actor = signed_in(ctx)
     for f in files:
         pv, rep = publish_file(
-            settings_from(ctx), factory, str(f), actor=actor, snapshot_id=snapshot
+            settings_from(ctx),
+            factory,
+            str(f),
+            actor=actor,
+            snapshot_id=snapshot,
+            progress=TerminalProgress(f.stem),
         )
         console.print(f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)")
         console.print(rep.summary())

@@ -32,6 +32,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import PolicyDraft, PolicyVersion, utcnow
+from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import DeliveryReport
 from huiqi.delivery.versions import policy_ref
 from huiqi.engine.policycheck import Problem, TextCheck, check_text
@@ -260,24 +261,40 @@ def _refusal(lint: dict[str, Any]) -> str | None:
     return "; ".join(parts) or "the draft does not load"
 
 
-def publish_draft(
-    settings: Settings, factory: sessionmaker[Session], *, actor: Actor, policy_id: str
-) -> tuple[PolicyVersion, DeliveryReport]:
-    """Publish a draft whose lint and test cases pass, deliver it (as ``huiqi publish``
-    does) and remove the draft. A draft that fails is refused, saying why."""
-    from huiqi.delivery.publish import publish
-
-    with transaction(factory) as s:
-        draft, published = _draft(s, _check_id(policy_id)), _newest(s, policy_id)
-        _require(actor, _ref(draft, published), f"publish {policy_id}", Role.POLICY_PUBLISHER)
-        if draft is None:
-            raise NotFoundError(f"{policy_id} has no draft to publish")
-        text, draft_id = draft.source_yaml, draft.id
-        lint = check_draft_result(s, check_text(text, f"{policy_id}.yaml"), policy_id)
+def publishable(session: Session, *, actor: Actor, policy_id: str) -> PolicyDraft:
+    """The draft of a policy, if this actor may publish it now (a publisher of its scope)
+    and its lint and test cases pass; refused otherwise, saying why."""
+    draft, published = _draft(session, _check_id(policy_id)), _newest(session, policy_id)
+    _require(actor, _ref(draft, published), f"publish {policy_id}", Role.POLICY_PUBLISHER)
+    if draft is None:
+        raise NotFoundError(f"{policy_id} has no draft to publish")
+    lint = check_draft_result(
+        session, check_text(draft.source_yaml, f"{policy_id}.yaml"), policy_id
+    )
     why = _refusal(lint)
     if why is not None:
         raise DraftError(f"the draft of {policy_id} is not published: {why}")
-    pv, report = publish(settings, factory, text, filename=f"{policy_id}.yaml", actor=actor)
+    return draft
+
+
+def publish_draft(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    policy_id: str,
+    progress: Progress | None = None,
+) -> tuple[PolicyVersion, DeliveryReport]:
+    """Publish a draft whose lint and test cases pass, deliver it (as ``huiqi publish``
+    does, telling ``progress``) and remove the draft. A draft that fails is refused."""
+    from huiqi.delivery.publish import publish
+
+    with transaction(factory) as s:
+        draft = publishable(s, actor=actor, policy_id=policy_id)
+        text, draft_id = draft.source_yaml, draft.id
+    pv, report = publish(
+        settings, factory, text, filename=f"{policy_id}.yaml", actor=actor, progress=progress
+    )
     with transaction(factory) as s:
         s.execute(delete(PolicyDraft).where(PolicyDraft.id == draft_id))
         record_event(

@@ -35,6 +35,7 @@ from huiqi.delivery.models import (
     utcnow,
 )
 from huiqi.delivery.offers import offer_or_prefill, prefill  # noqa: F401 - prefill is part of this module's API
+from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus
 from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_versions: API
@@ -161,11 +162,13 @@ def deliver(
     snapshot_id: int | None = None,
     chunk: int = CHUNK,
     on_chunk: Any = None,
+    progress: Progress | None = None,
 ) -> DeliveryReport:
-    """Match a published version against a snapshot and create what is missing."""
+    """Match a published version against a snapshot and create what is missing, telling
+    ``progress`` (if given) each phase and chunk."""
     # The collector would walk every trace again and again, and none is garbage.
     with paused_gc():
-        report = _deliver(settings, factory, pv_id, actor, snapshot_id, chunk, on_chunk)
+        report = _deliver(settings, factory, pv_id, actor, snapshot_id, chunk, on_chunk, progress)
     refresh_after_bulk(factory, report.new_records)
     return report
 
@@ -178,6 +181,7 @@ def _deliver(
     snapshot_id: int | None,
     chunk: int,
     on_chunk: Any,
+    progress: Progress | None,
 ) -> DeliveryReport:
     started = time.perf_counter()
     with factory() as s:
@@ -192,6 +196,8 @@ def _deliver(
             also=(Role.SCHEDULER,),
         )
         cp = compile_version(pv)
+    if progress:
+        progress.matching(pv.id, pv.version)
     wanted = [MatchStatus.ELIGIBLE]
     if pv.delivery == DeliveryMode.APPLY:
         wanted.append(MatchStatus.NEAR_MISS)
@@ -209,10 +215,17 @@ def _deliver(
         s.add(run)
         s.flush()
         run_id = run.id
+    chunks = (len(rows) + chunk - 1) // chunk
+    if progress:
+        progress.delivering(rep, 0, chunks)
     for i, start in enumerate(range(0, len(rows), chunk)):
         deliver_chunk(factory, pv.id, rows[start : start + chunk], sid, actor.username, rep)
         if on_chunk:
-            on_chunk(i + 1, (len(rows) + chunk - 1) // chunk)
+            on_chunk(i + 1, chunks)
+        if progress:
+            progress.delivering(rep, i + 1, chunks)
+    if progress:
+        progress.flagging(rep)
     rep.flagged = _flag_lost(
         factory,
         pv.id,
@@ -242,6 +255,7 @@ def publish(
     filename: str | None = None,
     snapshot_id: int | None = None,
     chunk: int = CHUNK,
+    progress: Progress | None = None,
 ) -> tuple[PolicyVersion, DeliveryReport]:
     """Publish a policy file (path, or text with ``filename``) and deliver it."""
     if filename is None:
@@ -252,7 +266,16 @@ def publish(
     else:
         text = path_or_text
     pv, _ = publish_text(factory, text, filename, actor=actor)
-    return pv, deliver(settings, factory, pv.id, actor=actor, snapshot_id=snapshot_id, chunk=chunk)
+    report = deliver(
+        settings,
+        factory,
+        pv.id,
+        actor=actor,
+        snapshot_id=snapshot_id,
+        chunk=chunk,
+        progress=progress,
+    )
+    return pv, report
 
 
 def today() -> dt.date:

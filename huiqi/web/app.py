@@ -4,7 +4,8 @@ the vendored static files (nothing is fetched from elsewhere at run time)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +17,7 @@ from huiqi.accounts.oidc import OidcClient
 from huiqi.config import Settings, get_settings
 from huiqi.db.engine import open_database
 from huiqi.engine.duckdb.held import HeldFrame
+from huiqi.jobs import runner
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
@@ -23,6 +25,7 @@ from huiqi.web.api import calculator, services, v1
 from huiqi.web.api import complaints as complaints_api
 from huiqi.web.api import desk as desk_api
 from huiqi.web.api import finance as finance_api
+from huiqi.web.api import jobs as jobs_api
 from huiqi.web.api import policies as policies_api
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
@@ -35,6 +38,7 @@ from huiqi.web.views import (
     dashboard,
     desk_console,
     finance_page,
+    jobs_page,
     mydata,
     nearmiss,
     notice,
@@ -61,6 +65,13 @@ SECURITY_HEADERS = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Jobs this worker process still runs die with it: shown as interrupted at once.
+    runner.abandon(app.state.factory)
+
+
 def create_app(
     settings: Settings | None = None,
     factory: sessionmaker[Session] | None = None,
@@ -78,6 +89,7 @@ def create_app(
         " token>` (`huiqi token create`), or the portal's session cookie with the"
         " `X-CSRF-Token` header on writes.",
         openapi_url="/api/v1/openapi.json",
+        lifespan=_lifespan,
         docs_url=None,  # Swagger UI would load its scripts from a CDN
         redoc_url=None,
     )
@@ -96,6 +108,7 @@ def create_app(
     app.include_router(finance_api.router)
     app.include_router(attachments_api.router)
     app.include_router(policies_api.router)
+    app.include_router(jobs_api.router)
     app.include_router(calculator.router)
     app.include_router(auth.router)
     app.include_router(oidc.router)
@@ -115,6 +128,7 @@ def create_app(
     app.include_router(desk_console.router)
     app.include_router(officer_inbox.router)
     app.include_router(policies_page.router)
+    app.include_router(jobs_page.router)
     app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
 

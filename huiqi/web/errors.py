@@ -22,6 +22,7 @@ from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
 from huiqi.delivery.review import ReviewError
 from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
+from huiqi.jobs.service import JobBusy, JobError
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -41,6 +42,8 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (ReviewError, 409, N_("Cannot resolve the flag")),
     (UploadTooLarge, 413, N_("File too large")),
     (NothingToPay, 409, N_("Nothing to pay")),
+    (JobBusy, 409, N_("Already running")),
+    (JobError, 409, N_("Cannot resume")),
     (DatabaseBusy, 503, N_("Busy, please retry")),
     (StoreError, 503, N_("No enterprise data yet")),
     (HuiqiError, 400, N_("Cannot do that")),

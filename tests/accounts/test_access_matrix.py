@@ -37,6 +37,8 @@ from huiqi.delivery.models import (
     PolicyVersion,
 )
 from huiqi.errors import HuiqiError
+from huiqi.jobs import service as jobs
+from huiqi.jobs.models import Job
 from huiqi.operations import operations
 from huiqi.profiles.uscc import make
 
@@ -100,6 +102,7 @@ class World:
     owner_token: int
     attachment: int
     desk: dict[str, int] = field(default_factory=dict)  # the desk's requests (desk_matrix)
+    job: int = 0  # a publishing job on matrix-confirm
 
 
 Call = Callable[[World, Actor], Any]
@@ -161,6 +164,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         notify,
         park,
         payments,
+        publishjob,
         ratings,
     )
     from huiqi.delivery import publish as publishing
@@ -472,6 +476,28 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             ),
             _row(policy_publisher="own"),
         ),
+        "huiqi.delivery.drafts.publishable": (
+            _in_tx(drafts.publishable, policy_id="matrix-confirm"),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.publishjob.start_publish": (
+            lambda w, a: publishjob.start_publish(
+                w.settings, w.factory, actor=a, policy_id="matrix-confirm"
+            ),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.publishjob.resume_job": (
+            lambda w, a: publishjob.resume_job(w.settings, w.factory, actor=a, job_id=w.job),
+            _row(policy_publisher="own"),
+        ),
+        "huiqi.jobs.service.recent_jobs": (
+            _in_tx(jobs.recent_jobs),
+            _row(**OFFICERS),
+        ),
+        "huiqi.jobs.service.get_job": (
+            lambda w, a: _in_tx(jobs.get_job, job_id=w.job)(w, a),
+            _row(policy_author="own", policy_publisher="own", policy_reviewer="own"),
+        ),
         "huiqi.delivery.batchfiles.batch_file": (
             _in_tx(batchfiles.batch_file, batch_id=1, kind="csv"),
             _row(finance_officer="both"),
@@ -604,6 +630,16 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
         seed_admin = Actor.of("seed", "admin", user_id=owner.id)
         token, _ = tokens.create_token(s, actor=seed_admin, name="owned", username="owner")
         desk = desk_matrix.seed(s, A)
+        job = Job(
+            kind="publish",
+            policy_id="matrix-confirm",
+            level="district",
+            region="310115",
+            department="测试局",
+            started_by="seed",
+        )
+        s.add(job)
+        s.flush()
         return World(
             settings,
             factory,
@@ -616,6 +652,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
             token.id,
             attachment.id,
             desk,
+            job.id,
         )
 
 

@@ -61,7 +61,10 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     login("complaints")
     ok("complaints", "queue")
     login("officer")
-    assert "granted" in ok("publish", str(LIBRARY / "sh-stable-jobs-refund-2026.yaml"))
+    published = ok("publish", str(LIBRARY / "sh-stable-jobs-refund-2026.yaml"))
+    assert "granted" in published
+    # The phases the console's job page shows, on stderr.
+    assert "v1: matching…" in published and "delivering, chunk 1 of 1" in published
     assert "offered" in ok("publish", str(LIBRARY / "sh-startup-opening-subsidy-2026.yaml"))
     assert "offered" in ok("records", "--status", "offered", "--limit", "5")
     assert "sh-startup-opening-subsidy-2026" in ok("versions")

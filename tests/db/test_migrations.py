@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 import huiqi.accounts.models  # registers the account tables
 import huiqi.complaints.models
 import huiqi.delivery.models
-import huiqi.desk.models  # noqa: F401 - registers the desk tables
+import huiqi.desk.models
+import huiqi.jobs.models  # noqa: F401 - registers the desk and job tables
 from huiqi.db.base import Base
 
 

@@ -7,8 +7,12 @@ from collections.abc import Iterator
 import pytest
 from portal_data import Portal, portal_world
 
+from huiqi.jobs import runner
+
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with portal_world(tmp_path_factory.mktemp("portal")) as world:
         yield world
+        for job_id in runner.running():  # a job a failed test left running ends first
+            runner.wait(job_id, timeout=120)

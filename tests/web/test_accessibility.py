@@ -37,6 +37,7 @@ from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 from huiqi.delivery.publish import deliver
 from huiqi.desk.models import DeskRequest
 from huiqi.desk.sweep import sweep
+from huiqi.jobs.models import Job
 
 pytestmark = needs_chromium
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -121,6 +122,27 @@ def world(portal: Portal) -> Portal:
     with transaction(portal.factory) as s:  # a draft whose text does not load: errors shown
         everything = accounts.actor_of(accounts.find_user(s, "everything"))
         drafts.save_draft(s, actor=everything, policy_id=APPLY, text=BROKEN_DRAFT)
+    with transaction(portal.factory) as s:  # a publishing job done, and one interrupted
+        pv = ledger.latest_version(s, OFFER)
+        for state in ("done", "interrupted"):
+            s.add(
+                Job(
+                    kind="publish",
+                    policy_id=OFFER,
+                    level=pv.level,
+                    region=pv.region,
+                    department=pv.department,
+                    policy_version_id=pv.id,
+                    version=pv.version,
+                    state=state,
+                    phase="done" if state == "done" else "delivering",
+                    chunk=1,
+                    chunks=1 if state == "done" else 4,
+                    offered=3,
+                    new_records=3,
+                    started_by="everything",
+                )
+            )
     employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {portal.usccs[LOST]: 0}
     build_store(portal.settings.data_dir, employees)
     with reading(portal.factory) as s:
@@ -159,6 +181,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             )
         )
         asked = s.scalar(select(DeskRequest.id).where(DeskRequest.uscc == world.usccs[0]))
+        jobs = list(s.scalars(select(Job.id).order_by(Job.id)))
     return {
         None: ["/policies", "/policies?q=研发", f"/policies/{OFFER}", "/calculator", "/login"],
         "ent0": [
@@ -193,6 +216,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             f"/console/simulate?draft={APPLY}",
             "/console/finance",
             "/console/inbox",
+            *(f"/console/jobs/{job}" for job in jobs),
         ],
     }
 

@@ -204,6 +204,8 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/console/policies/{policy_id}/draft",
         "/api/v1/console/policies/{policy_id}/draft/publish",
         "/api/v1/console/versions/{version_id}/retire",
+        "/api/v1/console/jobs/{job_id}",
+        "/api/v1/console/jobs/{job_id}/resume",
         "/api/v1/console/inbox",
         "/api/v1/console/inbox/{message_id}/read",
     } == set(paths)

@@ -23,6 +23,7 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Entitlement, Event, PolicyDraft, PolicyVersion
+from huiqi.jobs import runner
 
 HOME = "district:310115"  # the test policies' district
 CASES = """tests:
@@ -109,7 +110,9 @@ def test_an_officer_edits_saves_and_publishes_a_draft(staff: Portal) -> None:
     assert "insured_employees * 1500" in simulate.text
     done = officer.post(f"{url}/publish", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == f"/console/policies?done=published&id={OFFER}%20v2"
+    job = re.fullmatch(r"/console/jobs/(\d+)", done.headers["location"])
+    assert job, done.headers["location"]
+    assert runner.wait(int(job.group(1)), timeout=120)  # published in the background
     with staff.factory() as s:
         pv = s.scalar(
             select(PolicyVersion).where(
@@ -292,15 +295,17 @@ def test_the_api_lists_saves_publishes_and_retires(staff: Portal) -> None:
     assert refused.status_code == 400 and "lint error" in refused.json()["detail"]
     client.put(url, json={"text": draft_text(pid, "auto", 1, 100)}, headers=bearer)
     published = client.post(f"{url}/publish", headers=bearer)
-    assert published.status_code == 200, published.text
-    report = published.json()
-    assert report["version"]["version"] == 1 and report["granted"] == report["matched"] == 8
+    assert published.status_code == 202, published.text  # a job, followed to its end
+    assert runner.wait(published.json()["id"], timeout=120)
+    report = client.get(published.headers["location"], headers=bearer).json()
+    assert report["state"] == "done" and report["version"] == 1
+    assert report["granted"] == report["matched"] == 8
     assert client.get(url, headers=bearer).json()["saved"] is False
     lines = {
         p["policy_id"]: p for p in client.get("/api/v1/console/policies", headers=bearer).json()
     }
     assert lines[pid]["status"] == "published" and lines[pid]["delivery"] == "auto"
-    version_id = report["version"]["id"]
+    version_id = lines[pid]["versions"][0]["id"]
     retired = client.post(
         f"/api/v1/console/versions/{version_id}/retire", json={"reason": "test"}, headers=bearer
     )

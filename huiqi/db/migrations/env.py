@@ -8,6 +8,7 @@ from huiqi.accounts import models as _accounts  # noqa: F401  (registers the tab
 from huiqi.db.base import Base
 from huiqi.delivery import models  # noqa: F401
 from huiqi.desk import models as _desk  # noqa: F401
+from huiqi.jobs import models as _jobs  # noqa: F401
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,22 +1,24 @@
 """``/api/v1/console``: the officer console's policies as JSON, for the pages' scripts and
 other government systems: policies with their versions, a policy's draft (read, save with
-its lint and test results, delete, publish) and retiring a version. Each endpoint calls
+its lint and test results, delete, publish as a background job) and retiring a version. Each endpoint calls
 one service function (``delivery.drafts``, ``delivery.versions``), which checks access."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Response
 
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
+from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
+from huiqi.jobs.service import get_job
+from huiqi.web.api.jobs import JobPublic
 from huiqi.web.api.policy_schemas import (
     DraftPublic,
     DraftSave,
     PolicyLinePublic,
-    PublishedPublic,
     RetireRequest,
     VersionPublic,
 )
@@ -69,14 +71,23 @@ def delete_draft(factory: Factory, who: ApiWriter, policy_id: PolicyId) -> Draft
         return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
 
 
-@router.post("/policies/{policy_id}/draft/publish")
+@router.post("/policies/{policy_id}/draft/publish", status_code=202)
 def publish_draft(
-    settings: AppSettings, factory: Factory, who: ApiWriter, policy_id: PolicyId
-) -> PublishedPublic:
-    """Publish a draft whose lint and test cases pass, and deliver it to the eligible
-    enterprises (a policy publisher of its scope); a failing draft is refused (400), saying why."""
-    pv, report = drafts.publish_draft(settings, factory, actor=actor_of(who), policy_id=policy_id)
-    return PublishedPublic.of(pv, report)
+    settings: AppSettings,
+    factory: Factory,
+    who: ApiWriter,
+    policy_id: PolicyId,
+    response: Response,
+) -> JobPublic:
+    """Start publishing a draft whose lint and test cases pass and delivering it to the
+    eligible enterprises (a policy publisher of its scope), as a background job: the job
+    comes back at once (202; follow it at ``/api/v1/console/jobs/{id}``). A failing draft
+    is refused (400), and so is a second publish while one is running (409), saying why."""
+    actor = actor_of(who)
+    job_id = start_publish(settings, factory, actor=actor, policy_id=policy_id)
+    response.headers["Location"] = f"/api/v1/console/jobs/{job_id}"
+    with reading(factory) as s:
+        return JobPublic.of(get_job(s, actor=actor, job_id=job_id))
 
 
 @router.post("/versions/{version_id}/retire")

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
-from huiqi.delivery.records import DeliveryReport
 from huiqi.money import format_yuan
 
 
@@ -133,24 +132,4 @@ class PolicyLinePublic(BaseModel):
             committed_fen=line.committed_fen,
             versions=[VersionPublic.of(v, line.policy_id) for v in line.versions],
             draft_updated_at=line.draft.updated_at if line.draft else None,
-        )
-
-
-class PublishedPublic(BaseModel):
-    version: VersionPublic
-    matched: int
-    new_records: int
-    granted: int
-    offered: int
-    applications: int
-
-    @classmethod
-    def of(cls, pv: PolicyVersion, report: DeliveryReport) -> PublishedPublic:
-        return cls(
-            version=VersionPublic.of(pv),
-            matched=report.matched,
-            new_records=report.new_records,
-            granted=report.granted,
-            offered=report.offered,
-            applications=report.applications,
         )

@@ -1,6 +1,6 @@
 """The officer console's policies: every policy in the officer's scope with its versions
 and status, the draft editor (lint and test cases on every save, errors by line and
-column), publishing a draft and retiring a version.
+column), publishing a draft (a background job: ``views.jobs_page``) and retiring a version.
 
 Each page and action is one service call (``delivery.drafts``, ``delivery.versions``),
 which checks the officer's role and policy scope."""
@@ -16,8 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
+from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
 from huiqi.errors import PolicyError
+from huiqi.jobs.service import JobBusy, recent_jobs
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -38,8 +40,10 @@ def _list_page(
 ) -> Response:
     with reading(factory) as s:
         lines = drafts.list_policy_lines(s, actor=actor_of(who))
+        jobs = recent_jobs(s, actor=actor_of(who), limit=10)
     context: dict[str, Any] = {
         "lines": lines,
+        "jobs": jobs,
         "errors": errors or {},
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
@@ -86,6 +90,7 @@ def _editor(
     *,
     text: str | None = None,
     error: str | None = None,
+    busy: int | None = None,
     status_code: int = 200,
 ) -> Response:
     with reading(factory) as s:
@@ -99,6 +104,7 @@ def _editor(
         "problems": problems,
         "has_errors": any(p["severity"] == "error" for p in problems) or bool(error),
         "error": error,
+        "busy_job": busy,
         "done": request.query_params.get("done"),
     }
     return page(request, "console_draft.html", context, status_code=status_code)
@@ -155,9 +161,13 @@ def publish(
     policy_id: PolicyId,
     form: Form,
 ) -> Response:
+    """Start publishing the draft as a background job, and show the job's page."""
     try:
-        pv, _ = drafts.publish_draft(settings, factory, actor=actor_of(who), policy_id=policy_id)
+        job_id = start_publish(settings, factory, actor=actor_of(who), policy_id=policy_id)
+    except JobBusy as exc:
+        return _editor(
+            request, factory, who, policy_id, error=str(exc), busy=exc.job_id, status_code=409
+        )
     except (drafts.DraftError, PolicyError) as exc:
         return _editor(request, factory, who, policy_id, error=str(exc), status_code=409)
-    name = f"{pv.policy_id} v{pv.version}"
-    return RedirectResponse(f"/console/policies?done=published&id={quote(name)}", status_code=303)
+    return RedirectResponse(f"/console/jobs/{job_id}", status_code=303)
