@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -197,3 +198,26 @@ def test_a_text_range_start_is_the_rows_a_scan_keeps(
         start = tree_start(tree, frame)
         assert start is not None
         assert start.rows().tolist() == _scan_keeps(tree, frame).tolist(), tree.sql()
+
+
+def test_a_policy_naming_values_no_row_holds_matches_nothing(tmp_path: Path) -> None:
+    """Regression: a policy whose district is absent from the population (a small data
+    directory) made ``Ranges.rows`` concatenate nothing, and ``huiqi match`` failed."""
+    profiles = random_profiles(50, seed=9)
+    for p in profiles:
+        p.static["district_code"] = "310115"
+    con = duckdb.connect()
+    load_fast(con, profiles)
+    files = {}
+    for name in SOURCES:
+        files[name] = tmp_path / f"{name}.parquet"
+        con.table(name).write_parquet(str(files[name]))
+    cp = compile_spec("elsewhere", {"criteria": [("d", "district_code = '310104'")]})
+    backend = NumpyBackend()
+    frame = backend.frame(Snapshot(7, files), requirements([cp]))
+    found = policy_ranges(cp, frame, near_misses=False)
+    assert found is not None and found.count == 0 and len(found.rows()) == 0
+    (tmp_path / "run").mkdir()
+    run = backend.match(Snapshot(7, files), [cp], run_id="r", out_dir=tmp_path / "run")
+    (summary,) = run.policies
+    assert (summary.eligible, summary.needs_data) == (0, 0)

@@ -77,6 +77,8 @@ class Ranges:
         return int((self.hi - self.lo).sum())
 
     def rows(self) -> Any:
+        if len(self.lo) == 0:  # no row has the values the policy names
+            return np.arange(0)
         if len(self.lo) == 1:
             return np.arange(self.lo[0], self.hi[0])
         return np.concatenate([np.arange(a, b) for a, b in zip(self.lo, self.hi, strict=True)])
