@@ -7,14 +7,22 @@ messages were sent before. Before the partial index on unsent rows (migration 00
 nearly drained poll walked past every sent row. The script prints the rate per tenth of
 the drain and the poll time at the start and at the end.
 
+``--profile`` drains under cProfile instead and prints where one message's time goes
+(functions by own time, per message).
+
 Usage:
     HUIQI_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/bench_outbox.py --messages 1000000
+    .venv/bin/python benchmarks/bench_outbox.py --messages 5000 --profile --backend sqlite
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -81,13 +89,29 @@ def drain(factory: object, n: int, batch: int, out: Path) -> tuple[list[float], 
     return tenths, polls
 
 
+def profile(factory: object, n: int, batch: int, out: Path, server: str) -> None:
+    """Drain under cProfile; print the functions by own time, in microseconds per message."""
+    profiler = cProfile.Profile()
+    t = time.perf_counter()
+    profiler.enable()
+    drain(factory, n, batch, out)
+    profiler.disable()
+    wall = time.perf_counter() - t
+    text_ = io.StringIO()
+    pstats.Stats(profiler, stream=text_).sort_stats("tottime").print_stats(25)
+    print(f"{server}: {n:,} messages in {wall:.2f} s under cProfile ({wall / n * 1e6:.0f} µs each)")
+    print(text_.getvalue())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--profile", action="store_true", help="cProfile the drain instead")
     args = parser.parse_args()
     print(machine())
+    print(f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in backends and not postgres_server_url():
         backends.remove("postgres")
@@ -98,6 +122,9 @@ def main() -> None:
             t = time.perf_counter()
             fill(factory, args.messages)
             filled = time.perf_counter() - t
+            if args.profile:
+                profile(factory, args.messages, args.batch, Path(tmp) / "sent.log", server)
+                continue
             t = time.perf_counter()
             tenths, polls = drain(factory, args.messages, args.batch, Path(tmp) / "sent.log")
             total = time.perf_counter() - t
@@ -109,7 +136,8 @@ def main() -> None:
             f"  messages/s per tenth of the drain: {rates}\n"
             f"  poll of {args.batch}: median {statistics.median(first) * 1000:.0f} ms in the first"
             f" 5 %, {statistics.median(last) * 1000:.0f} ms in the last 5 %;"
-            f" the empty poll at the end {polls[-1] * 1000:.1f} ms"
+            f" the empty poll at the end {polls[-1] * 1000:.1f} ms;"
+            f" load average (1, 5, 15 min) at the end {os.getloadavg()}"
         )
 
 
