@@ -5,7 +5,9 @@ What it shows is whether draining is linear: the time of one poll (claiming a ba
 recording each message's result) and the send rate must not grow with how many
 messages were sent before. Before the partial index on unsent rows (migration 0004) a
 nearly drained poll walked past every sent row. The script prints the rate per tenth of
-the drain and the poll time at the start and at the end.
+the drain and the poll time at the start and at the end. ``--senders K`` drains with K
+threads side by side (each outcome is still its own commit; on PostgreSQL their commits
+share the WAL flushes).
 
 ``--profile`` drains under cProfile instead and prints where one message's time goes
 (functions by own time, per message).
@@ -26,6 +28,7 @@ import pstats
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -65,28 +68,46 @@ def fill(factory: object, n: int) -> None:
             bulk_insert(s, table_of(Notification), rows)
 
 
-def drain(factory: object, n: int, batch: int, out: Path) -> tuple[list[float], list[float]]:
-    """Send everything; return the seconds per message in each tenth, and every poll's
-    seconds."""
+def drain(
+    factory: object, n: int, batch: int, out: Path, senders: int = 1
+) -> tuple[list[float], list[float], float]:
+    """Send everything with ``senders`` threads polling side by side; return the seconds per
+    message in each tenth of the drain, the seconds of every poll that sent something (in
+    the order they ended), and the seconds of the last, empty poll."""
     channel = LogChannel(out)
-    polls: list[float] = []
+    polls: list[tuple[float, float, int]] = []  # (ended at, seconds, sent); append is atomic
+    failures: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            while True:
+                t = time.perf_counter()
+                report = send_pending(factory, [channel], actor=SCHEDULER, batch=batch)  # type: ignore[arg-type]
+                now = time.perf_counter()
+                polls.append((now, now - t, report.sent))
+                if report.claimed == 0:
+                    return
+        except BaseException as exc:  # reported by the assert below
+            failures.append(exc)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    polls.sort()
+    assert sum(sent for *_, sent in polls) == n, (sum(sent for *_, sent in polls), n)
     tenths: list[float] = []
-    sent, mark, started = 0, n // 10 or 1, time.perf_counter()
-    tenth_start, tenth_sent = started, 0
-    while True:
-        t = time.perf_counter()
-        report = send_pending(factory, [channel], actor=SCHEDULER, batch=batch)  # type: ignore[arg-type]
-        polls.append(time.perf_counter() - t)
-        if report.claimed == 0:
-            break
-        sent += report.sent
-        tenth_sent += report.sent
-        if tenth_sent >= mark:
-            now = time.perf_counter()
-            tenths.append((now - tenth_start) / tenth_sent)
-            tenth_start, tenth_sent = now, 0
-    assert sent == n, (sent, n)
-    return tenths, polls
+    mark, done, since, since_done = n / 10, 0, started, 0
+    for ended, _, sent in polls:
+        done += sent
+        if done - since_done >= mark or (done == n and done > since_done):
+            tenths.append((ended - since) / (done - since_done))
+            since, since_done = ended, done
+    busy = [seconds for _, seconds, sent in polls if sent]
+    return tenths, busy, polls[-1][1]
 
 
 def profile(factory: object, n: int, batch: int, out: Path, server: str) -> None:
@@ -109,6 +130,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile the drain instead")
+    parser.add_argument(
+        "--senders", type=int, default=1, help="threads calling send_pending side by side"
+    )
     args = parser.parse_args()
     print(machine())
     print(f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -126,18 +150,22 @@ def main() -> None:
                 profile(factory, args.messages, args.batch, Path(tmp) / "sent.log", server)
                 continue
             t = time.perf_counter()
-            tenths, polls = drain(factory, args.messages, args.batch, Path(tmp) / "sent.log")
+            tenths, polls, empty = drain(
+                factory, args.messages, args.batch, Path(tmp) / "sent.log", args.senders
+            )
             total = time.perf_counter() - t
         rates = ", ".join(f"{1 / s:,.0f}" for s in tenths)
-        first, last = polls[: max(1, len(polls) // 20)], polls[-max(2, len(polls) // 20) : -1]
+        first, last = polls[: max(1, len(polls) // 20)], polls[-max(1, len(polls) // 20) :]
         print(
-            f"{server}: {args.messages:,} messages filled in {filled:.1f} s,"
+            f"{server}, {args.senders} sender(s): {args.messages:,} messages filled in"
+            f" {filled:.1f} s,"
             f" drained in {total:.1f} s ({args.messages / total:,.0f}/s)\n"
             f"  messages/s per tenth of the drain: {rates}\n"
             f"  poll of {args.batch}: median {statistics.median(first) * 1000:.0f} ms in the first"
             f" 5 %, {statistics.median(last) * 1000:.0f} ms in the last 5 %;"
-            f" the empty poll at the end {polls[-1] * 1000:.1f} ms;"
-            f" load average (1, 5, 15 min) at the end {os.getloadavg()}"
+            f" the empty poll at the end {empty * 1000:.1f} ms;"
+            f" load average (1, 5, 15 min) at the end"
+            f" {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
 
 
