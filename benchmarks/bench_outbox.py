@@ -5,7 +5,9 @@ What it shows is whether draining is linear: the time of one poll (claiming a ba
 recording each message's result) and the send rate must not grow with how many
 messages were sent before. Before the partial index on unsent rows (migration 0004) a
 nearly drained poll walked past every sent row. The script prints the rate per tenth of
-the drain and the poll time at the start and at the end. ``--senders K`` drains with K
+the drain and the poll time at the start and at the end. ``--sent-before M`` puts M
+rows already sent before the pending ones (a large outbox, drained only at its end, when
+the whole drain takes too long). ``--senders K`` drains with K
 threads side by side (each outcome is still its own commit; on PostgreSQL their commits
 share the WAL flushes).
 
@@ -47,9 +49,10 @@ from huiqi.delivery.notify import send_pending
 _FILL_CHUNK = 50_000
 
 
-def fill(factory: object, n: int) -> None:
+def fill(factory: object, n: int, sent_before: int = 0) -> None:
+    """``sent_before`` rows already sent, then ``n`` pending ones (ids after them)."""
     now = utcnow()
-    for start in range(0, n, _FILL_CHUNK):
+    for start in range(0, sent_before + n, _FILL_CHUNK):
         rows = [
             {
                 "uscc": f"91310000{i:010d}",
@@ -58,11 +61,12 @@ def fill(factory: object, n: int) -> None:
                 "subject": "您的企业已获得一项政策资金",
                 "body": f"第 {i} 条通知：资金将按期拨付。",
                 "dedupe_key": f"bench:{i}:log",
-                "status": "pending",
-                "attempts": 0,
+                "status": "sent" if i < sent_before else "pending",
+                "attempts": 1 if i < sent_before else 0,
                 "created_at": now,
+                "sent_at": now if i < sent_before else None,
             }
-            for i in range(start, min(n, start + _FILL_CHUNK))
+            for i in range(start, min(sent_before + n, start + _FILL_CHUNK))
         ]
         with transaction(factory) as s:  # type: ignore[arg-type]
             bulk_insert(s, table_of(Notification), rows)
@@ -133,6 +137,12 @@ def main() -> None:
     parser.add_argument(
         "--senders", type=int, default=1, help="threads calling send_pending side by side"
     )
+    parser.add_argument(
+        "--sent-before",
+        type=int,
+        default=0,
+        help="rows already sent before the --messages pending ones (a large, mostly sent outbox)",
+    )
     args = parser.parse_args()
     print(machine())
     print(f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -144,7 +154,7 @@ def main() -> None:
             factory = session_factory(engine)
             server = server_version(engine)
             t = time.perf_counter()
-            fill(factory, args.messages)
+            fill(factory, args.messages, args.sent_before)
             filled = time.perf_counter() - t
             if args.profile:
                 profile(factory, args.messages, args.batch, Path(tmp) / "sent.log", server)
@@ -157,8 +167,8 @@ def main() -> None:
         rates = ", ".join(f"{1 / s:,.0f}" for s in tenths)
         first, last = polls[: max(1, len(polls) // 20)], polls[-max(1, len(polls) // 20) :]
         print(
-            f"{server}, {args.senders} sender(s): {args.messages:,} messages filled in"
-            f" {filled:.1f} s,"
+            f"{server}, {args.senders} sender(s): {args.messages:,} messages"
+            f" (after {args.sent_before:,} already sent) filled in {filled:.1f} s,"
             f" drained in {total:.1f} s ({args.messages / total:,.0f}/s)\n"
             f"  messages/s per tenth of the drain: {rates}\n"
             f"  poll of {args.batch}: median {statistics.median(first) * 1000:.0f} ms in the first"
