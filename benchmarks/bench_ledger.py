@@ -123,6 +123,18 @@ def queries(factory: sessionmaker[Session], rng: random.Random) -> dict[str, Cal
     }
 
 
+def sample(calls: dict[str, Callable[[], Any]], samples: int) -> dict[str, list[float]]:
+    """Each query ``samples`` times in a row; the milliseconds of each run."""
+    out: dict[str, list[float]] = {}
+    for name, call in calls.items():
+        times = out[name] = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def database_size(engine: Engine) -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -173,13 +185,8 @@ def main() -> None:
                 print("|---|---:|---:|---:|---:|")
                 rng = random.Random(2026)
                 calls = queries(factory, rng)
-                idle: dict[str, list[float]] = {}
-                for name, call in calls.items():
-                    times = idle[name] = []
-                    for _ in range(args.samples):
-                        t0 = time.perf_counter()
-                        call()
-                        times.append((time.perf_counter() - t0) * 1000)
+                idle = sample(calls, args.samples)
+                for name, times in idle.items():
                     q = statistics.quantiles(times, n=100, method="inclusive")
                     print(
                         f"| {name} | {q[49]:.1f} | {q[94]:.1f} | {q[98]:.1f} | {max(times):.1f} |",
@@ -190,8 +197,9 @@ def main() -> None:
                     during, busy, errors, summary = time_while_writing(
                         url, settings.data_dir, args.versions, work / f"out-{backend}", calls
                     )
-                    print(summary)
-                    report(idle, during, busy, errors)
+                    print(summary, flush=True)
+                    after = sample(calls, args.samples)
+                    report(idle, during, busy, errors, after)
 
 
 if __name__ == "__main__":

@@ -144,18 +144,24 @@ def report(
     times: dict[int, dict[str, list[float]]],
     busy: dict[str, list[str]],
     errors: dict[str, list[str]],
+    after: dict[str, list[float]],
 ) -> None:
-    """Print the table: per query, idle and each writing phase, errors, the verdict."""
+    """Print the table: per query, idle, each writing phase and after them, the readers'
+    errors, and the verdict."""
     print("\np50 / p95 / p99 / max in ms (samples during writes in brackets):")
-    print("| query | idle | during the bulk publish | during the export | errors | p95 target |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| query | idle | during the bulk publish | during the export | after both |"
+        " errors | p95 target |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, idle_ms in idle.items():
         cells = [percentiles(idle_ms)]
         for ph in PHASES:
             ms = times.get(ph, {}).get(name, [])
             cells.append(f"{percentiles(ms)} ({len(ms)})")
+        cells.append(percentiles(after[name]))
         failed = f"{len(busy.get(name, []))} busy, {len(errors.get(name, []))} other"
-        samples = [idle_ms, *(times.get(ph, {}).get(name, []) for ph in PHASES)]
+        samples = [idle_ms, *(times.get(ph, {}).get(name, []) for ph in PHASES), after[name]]
         target = f"≤ {target_ms(name):.0f} ms: {verdict(name, samples)}"
         print(f"| {name} | {' | '.join(cells)} | {failed} | {target} |", flush=True)
     for kind, found in (("busy", busy), ("other", errors)):
