@@ -74,12 +74,14 @@ def fill(factory: object, n: int, sent_before: int = 0) -> None:
 
 def drain(
     factory: object, n: int, batch: int, out: Path, senders: int = 1
-) -> tuple[list[float], list[float], float]:
+) -> tuple[list[tuple[float, float]], list[float], float]:
     """Send everything with ``senders`` threads polling side by side; return the seconds per
-    message in each tenth of the drain, the seconds of every poll that sent something (in
-    the order they ended), and the seconds of the last, empty poll."""
+    message in each tenth of the drain (wall, and this process's CPU: the load of a shared
+    machine moves the first, not the second), the seconds of every poll that sent
+    something (in the order they ended), and the seconds of the last, empty poll."""
     channel = LogChannel(out)
-    polls: list[tuple[float, float, int]] = []  # (ended at, seconds, sent); append is atomic
+    # (ended at, seconds, sent, process CPU at the end); list.append is atomic
+    polls: list[tuple[float, float, int, float]] = []
     failures: list[BaseException] = []
 
     def sender() -> None:
@@ -88,13 +90,13 @@ def drain(
                 t = time.perf_counter()
                 report = send_pending(factory, [channel], actor=SCHEDULER, batch=batch)  # type: ignore[arg-type]
                 now = time.perf_counter()
-                polls.append((now, now - t, report.sent))
+                polls.append((now, now - t, report.sent, time.process_time()))
                 if report.claimed == 0:
                     return
         except BaseException as exc:  # reported by the assert below
             failures.append(exc)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=sender) for _ in range(senders - 1)]
     for thread in threads:
         thread.start()
@@ -103,15 +105,16 @@ def drain(
         thread.join()
     assert not failures, failures
     polls.sort()
-    assert sum(sent for *_, sent in polls) == n, (sum(sent for *_, sent in polls), n)
-    tenths: list[float] = []
-    mark, done, since, since_done = n / 10, 0, started, 0
-    for ended, _, sent in polls:
+    assert sum(p[2] for p in polls) == n, (sum(p[2] for p in polls), n)
+    tenths: list[tuple[float, float]] = []
+    mark, done, since, since_cpu, since_done = n / 10, 0, started, cpu_started, 0
+    for ended, _, sent, cpu in polls:
         done += sent
         if done - since_done >= mark or (done == n and done > since_done):
-            tenths.append((ended - since) / (done - since_done))
-            since, since_done = ended, done
-    busy = [seconds for _, seconds, sent in polls if sent]
+            count = done - since_done
+            tenths.append(((ended - since) / count, (cpu - since_cpu) / count))
+            since, since_cpu, since_done = ended, cpu, done
+    busy = [seconds for _, seconds, sent, _ in polls if sent]
     return tenths, busy, polls[-1][1]
 
 
@@ -165,13 +168,15 @@ def main() -> None:
                 factory, args.messages, args.batch, Path(tmp) / "sent.log", args.senders
             )
             total = time.perf_counter() - t
-        rates = ", ".join(f"{1 / s:,.0f}" for s in tenths)
+        rates = ", ".join(f"{1 / wall:,.0f}" for wall, _ in tenths)
+        cpu = ", ".join(f"{c * 1e6:.0f}" for _, c in tenths)
         first, last = polls[: max(1, len(polls) // 20)], polls[-max(1, len(polls) // 20) :]
         print(
             f"{server}, {args.senders} sender(s): {args.messages:,} messages"
             f" (after {args.sent_before:,} already sent) filled in {filled:.1f} s,"
             f" drained in {total:.1f} s ({args.messages / total:,.0f}/s)\n"
             f"  messages/s per tenth of the drain: {rates}\n"
+            f"  this process's CPU µs per message per tenth: {cpu}\n"
             f"  poll of {args.batch}: median {statistics.median(first) * 1000:.0f} ms in the first"
             f" 5 %, {statistics.median(last) * 1000:.0f} ms in the last 5 %;"
             f" the empty poll at the end {empty * 1000:.1f} ms;"
