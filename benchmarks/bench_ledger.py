@@ -12,14 +12,23 @@ prints p50/p95/max per query, and the database's size. It measures the service
 functions the CLI and the portal call (access checks included), in read-only
 transactions, not raw SQL.
 
+``--while-writing`` then times the same queries again while a second process publishes
+one more 免申即享 policy over every enterprise (``--enterprises`` auto-grants) and exports
+those grants as one disbursement batch, and prints p50/p95/p99/max per query idle and
+during each write, the readers' errors, and a verdict against the issue's targets
+(``benchmarks/ledger_writes.py``).
+
 Usage:
     HUIQI_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/bench_ledger.py --enterprises 20000 --versions 8
+    .venv/bin/python benchmarks/bench_ledger.py --enterprises 125000 --versions 8 \
+        --while-writing --backends sqlite
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -36,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "delivery
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import helpers as h
 from bench_delivery import machine, server_version
+from ledger_writes import report, time_while_writing
 
 from huiqi.accounts.testing import ADMIN, OFFICER, enterprise
 from huiqi.db.engine import reading, session_factory
@@ -113,6 +123,18 @@ def queries(factory: sessionmaker[Session], rng: random.Random) -> dict[str, Cal
     }
 
 
+def sample(calls: dict[str, Callable[[], Any]], samples: int) -> dict[str, list[float]]:
+    """Each query ``samples`` times in a row; the milliseconds of each run."""
+    out: dict[str, list[float]] = {}
+    for name, call in calls.items():
+        times = out[name] = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def database_size(engine: Engine) -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -132,6 +154,11 @@ def main() -> None:
     ap.add_argument("--versions", type=int, default=8)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument(
+        "--while-writing",
+        action="store_true",
+        help="then time the queries again during a bulk publish and an export (another process)",
+    )
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     if "postgresql" in backends and postgres_server_url() is None:
@@ -153,17 +180,26 @@ def main() -> None:
                     f" filled in {seconds:.0f} s ({records / seconds:,.0f} records/s);"
                     f" database {database_size(engine)}"
                 )
-                print("| query | p50 ms | p95 ms | max ms |")
-                print("|---|---:|---:|---:|")
+                print(f"load average: {os.getloadavg()[0]:.2f}")
+                print("| query | p50 ms | p95 ms | p99 ms | max ms |")
+                print("|---|---:|---:|---:|---:|")
                 rng = random.Random(2026)
-                for name, call in queries(factory, rng).items():
-                    times = []
-                    for _ in range(args.samples):
-                        t0 = time.perf_counter()
-                        call()
-                        times.append((time.perf_counter() - t0) * 1000)
+                calls = queries(factory, rng)
+                idle = sample(calls, args.samples)
+                for name, times in idle.items():
                     q = statistics.quantiles(times, n=100, method="inclusive")
-                    print(f"| {name} | {q[49]:.1f} | {q[94]:.1f} | {max(times):.1f} |", flush=True)
+                    print(
+                        f"| {name} | {q[49]:.1f} | {q[94]:.1f} | {q[98]:.1f} | {max(times):.1f} |",
+                        flush=True,
+                    )
+                if args.while_writing:
+                    url = engine.url.render_as_string(hide_password=False)
+                    during, busy, errors, summary = time_while_writing(
+                        url, settings.data_dir, args.versions, work / f"out-{backend}", calls
+                    )
+                    print(summary, flush=True)
+                    after = sample(calls, args.samples)
+                    report(idle, during, busy, errors, after)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "connect",
     "database_url",
     "is_reading",
     "make_engine",
@@ -278,6 +279,13 @@ def _begin_reading(engine: Engine) -> tuple[Connection, RootTransaction]:
             raise
 
     return _retrying(start)
+
+
+def connect(engine: Engine) -> Connection:
+    """A Core connection of ``engine``, got as :func:`transaction` gets one: retried with
+    back-off while the pool or the server is full, then DatabaseBusy. For a caller that
+    runs many short transactions of its own on one connection (the outbox's sender)."""
+    return _retrying(engine.connect)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ Row life cycle (``status``)::
 
 Claiming is a short transaction that moves rows to ``sending`` and adds one to
 ``attempts``; the message then leaves with no transaction open, and a second
-short transaction records the outcome. PostgreSQL picks rows with ``SELECT …
+short transaction records the outcome (both in :mod:`huiqi.delivery.outbox`). PostgreSQL picks rows with ``SELECT …
 FOR UPDATE SKIP LOCKED`` so concurrent senders take disjoint rows; SQLite's
 single writer (``BEGIN IMMEDIATE``, see :mod:`huiqi.db.engine`) serialises the
 claims. The claim token is the pair (row id, ``attempts`` after the claim): the
@@ -41,14 +41,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.bulk import insert_tuples
-from huiqi.db.engine import transaction
+from huiqi.delivery import outbox
 from huiqi.delivery.channels import (
     INBOX,
     Channel,
@@ -56,7 +56,7 @@ from huiqi.delivery.channels import (
     PermanentDeliveryError,
     channels_from_env,
 )
-from huiqi.delivery.models import UNSENT, DirectoryEntry, Notification, table_of, utcnow
+from huiqi.delivery.models import DirectoryEntry, Notification, table_of, utcnow
 from huiqi.delivery.statuses import NotificationStatus
 from huiqi.errors import NotFoundError
 
@@ -281,6 +281,8 @@ def send_pending(
     ``attempts`` and ``last_error``; at ``max_attempts`` (or on a permanent
     failure) it is ``failed``. Rows of channels not given here stay pending.
     Call again (e.g. in a loop) until ``claimed`` is 0 to drain the outbox.
+    Each outcome is committed before the next message is sent
+    (:mod:`huiqi.delivery.outbox`).
     """
     require_role(actor, "send notifications", Role.SCHEDULER)
     if max_attempts < 1:
@@ -291,130 +293,56 @@ def send_pending(
     if not by_name:
         return SendReport()
     clock = now or utcnow()
-    messages, expired = _claim(factory, by_name, max_attempts, batch, clock, lease)
+    rows, expired, emails = outbox.claim(factory, list(by_name), max_attempts, batch, clock, lease)
+    if not rows:
+        return SendReport(expired=expired)
     counts = {"sent": 0, "retrying": 0, "failed": 0, "lost": 0}
-    for message in messages:
-        try:
-            by_name[message.channel].send(message)
-        except PermanentDeliveryError as exc:
-            outcome = _record(factory, message, NotificationStatus.FAILED, _describe(exc), clock)
-        except Exception as exc:
-            status = (
-                NotificationStatus.FAILED
-                if message.attempt >= max_attempts
-                else NotificationStatus.PENDING
+    with outbox.outcomes(factory, clock) as record:
+        for row in rows:
+            message = Outgoing(
+                notification_id=row.id,
+                channel=row.channel,
+                uscc=row.uscc,
+                kind=row.kind,
+                subject=row.subject,
+                body=row.body,
+                dedupe_key=row.dedupe_key,
+                attempt=row.attempt,
+                emails=emails.get(row.uscc, ()),
             )
-            outcome = _record(factory, message, status, _describe(exc), clock)
-            log.warning(
-                "notification %s attempt %d failed: %s", message.dedupe_key, message.attempt, exc
-            )
-        else:
-            outcome = _record(factory, message, NotificationStatus.SENT, None, clock)
-        counts[outcome] += 1
-    return SendReport(claimed=len(messages), expired=expired, **counts)
+            try:
+                by_name[row.channel].send(message)
+            except PermanentDeliveryError as exc:
+                status = NotificationStatus.FAILED
+                written = record.unsent(row, status, _describe(exc))
+            except Exception as exc:
+                status = (
+                    NotificationStatus.FAILED
+                    if row.attempt >= max_attempts
+                    else NotificationStatus.PENDING
+                )
+                written = record.unsent(row, status, _describe(exc))
+                log.warning(
+                    "notification %s attempt %d failed: %s", row.dedupe_key, row.attempt, exc
+                )
+            else:
+                status = NotificationStatus.SENT
+                written = record.sent(row)
+            if not written:
+                log.warning(
+                    "notification %s: claim was taken over; outcome %s not recorded",
+                    row.dedupe_key,
+                    status,
+                )
+            counts[_BUCKETS[status] if written else "lost"] += 1
+    return SendReport(claimed=len(rows), expired=expired, **counts)
 
 
-def _claim(
-    factory: sessionmaker[Session],
-    by_name: dict[str, Channel],
-    max_attempts: int,
-    batch: int,
-    clock: dt.datetime,
-    lease: dt.timedelta,
-) -> tuple[list[Outgoing], int]:
-    """Move claimable rows to 'sending' in one short transaction; return them as messages."""
-    claimable = or_(
-        Notification.status == NotificationStatus.PENDING,
-        and_(
-            Notification.status == NotificationStatus.SENDING,
-            Notification.sent_at < clock - lease,
-        ),
-    )
-    with transaction(factory) as session:
-        rows = session.scalars(
-            select(Notification)
-            .where(text(UNSENT), Notification.channel.in_(by_name), claimable)
-            .order_by(Notification.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        exhausted = [r for r in rows if r.attempts >= max_attempts]
-        for row in exhausted:
-            was_sending = row.status == NotificationStatus.SENDING
-            row.status = NotificationStatus.FAILED
-            row.sent_at = None
-            row.last_error = (
-                f"gave up after {row.attempts} attempts; the last sender stopped before "
-                "recording its outcome, so the message may have been delivered"
-                if was_sending
-                else f"gave up: {row.attempts} attempts reached the limit of {max_attempts}"
-            )
-        live = [r for r in rows if r.attempts < max_attempts]
-        for row in live:
-            row.status = NotificationStatus.SENDING
-            row.attempts += 1
-            row.sent_at = clock
-        emails = _enterprise_emails(session, {r.uscc for r in live})
-        messages = [
-            Outgoing(
-                notification_id=r.id,
-                channel=r.channel,
-                uscc=r.uscc,
-                kind=r.kind,
-                subject=r.subject,
-                body=r.body,
-                dedupe_key=r.dedupe_key,
-                attempt=r.attempts,
-                emails=emails.get(r.uscc, ()),
-            )
-            for r in live
-        ]
-    return messages, len(exhausted)
-
-
-def _enterprise_emails(session: Session, usccs: set[str]) -> dict[str, tuple[str, ...]]:
-    from huiqi.accounts.service import enterprise_emails
-
-    return enterprise_emails(session, usccs)
-
-
-def _record(
-    factory: sessionmaker[Session],
-    message: Outgoing,
-    status: NotificationStatus,
-    error: str | None,
-    clock: dt.datetime,
-) -> str:
-    """Write a claim's outcome unless the claim was taken over; return the report bucket."""
-    values: dict[str, object] = {"status": status}
-    if status == NotificationStatus.SENT:
-        values["sent_at"] = clock
-    else:
-        values["sent_at"] = None
-        values["last_error"] = error
-    with transaction(factory) as session:
-        result = session.execute(
-            update(Notification)
-            .where(
-                Notification.id == message.notification_id,
-                Notification.status == NotificationStatus.SENDING,
-                Notification.attempts == message.attempt,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    if getattr(result, "rowcount", 1) == 0:
-        log.warning(
-            "notification %s: claim was taken over; outcome %s not recorded",
-            message.dedupe_key,
-            status,
-        )
-        return "lost"
-    return {
-        NotificationStatus.SENT: "sent",
-        NotificationStatus.PENDING: "retrying",
-        NotificationStatus.FAILED: "failed",
-    }[status]
+_BUCKETS = {
+    NotificationStatus.SENT: "sent",
+    NotificationStatus.PENDING: "retrying",
+    NotificationStatus.FAILED: "failed",
+}
 
 
 def _describe(exc: BaseException) -> str:
