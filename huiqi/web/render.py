@@ -69,6 +69,9 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["yuan"] = _yuan
     env.filters["day"] = _date
     env.filters["figure"] = _figure
+    # A field's unit in the page's language, looked up without formatting: the newstyle
+    # ``_()`` %-formats what it returns, and a ratio's unit is "%".
+    env.filters["unit"] = i18n.translations(language).gettext
     env.globals["LANGUAGES"] = LANGUAGE_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     # A message that may come from a service (a user's text inside it, '%' included): the

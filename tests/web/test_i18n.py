@@ -55,3 +55,14 @@ def test_every_message_has_a_chinese_translation() -> None:
     missing = sorted(m for m in used if not translated.get(m))
     assert not missing, f"translate these in {PO} (make messages): {missing}"
     assert len(used) > 100
+
+
+def test_units_are_translated_without_formatting() -> None:
+    """Regression: ``_(g.unit)`` on the English "almost eligible" page %-formatted a
+    ratio's unit, "%", and the page answered 500 (``ValueError: incomplete format``)."""
+    from huiqi.web.render import environment
+
+    unit = "{{ u | unit }}"
+    assert environment("en").from_string(unit).render(u="%") == "%"
+    assert environment("zh").from_string(unit).render(u="%") == "%"
+    assert environment("en").from_string(unit).render(u="persons") == "persons"
