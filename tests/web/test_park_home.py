@@ -70,3 +70,15 @@ def test_only_park_operators_list_a_park_and_only_their_own(park: Portal) -> Non
         for refused in (OFFICER, enterprise(park.usccs[0])):
             with pytest.raises(AccessDenied):
                 park_enterprises(s, actor=refused)
+
+
+def test_an_enterprise_home_opened_by_its_park_links_to_that_enterprise(park: Portal) -> None:
+    """Regression: the home of one park enterprise (/home?uscc=...) linked "almost
+    eligible" and "my data" without the USCC, and a park operator following them got a
+    400 ("say which enterprise")."""
+    client = sign_in(park.client(), "park-op")
+    code = park.usccs[0]
+    page = client.get(f"/home?uscc={code}").text
+    for path in ("/almost", "/my-data"):
+        assert f'href="{path}?uscc={code}"' in page
+        assert client.get(f"{path}?uscc={code}").status_code == 200
