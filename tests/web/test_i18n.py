@@ -66,3 +66,42 @@ def test_units_are_translated_without_formatting() -> None:
     assert environment("en").from_string(unit).render(u="%") == "%"
     assert environment("zh").from_string(unit).render(u="%") == "%"
     assert environment("en").from_string(unit).render(u="persons") == "persons"
+
+
+# What a template may hand to ``_()`` besides a literal: names that hold the product's own
+# catalogue texts (headings, status and step names, page titles). Anything else (a reason,
+# an error from a service, a value from the identity provider) goes through ``message()``:
+# the newstyle ``_()`` marks its result safe (no escaping) and %-formats it.
+CATALOGUE_NAMES = {
+    'attach_errors.get(attach_error, attach_errors["missing"]',
+    "heading",
+    "name",
+    "p.label",
+    "p.title",
+    "status_names[r.status]",
+    "step_names[done]",
+    "step_names[st.kind]",
+    "title",
+}
+
+
+def test_templates_translate_only_their_own_texts() -> None:
+    """Regression: ``_(c.reason)``, ``_(e)`` and ``_(sso_error)`` put a reason, an error or
+    an identity provider's text through ``_()``: unescaped, and a '%' in it answered 500."""
+    import re
+
+    found = {
+        (path.name, call)
+        for path in (WEB / "templates").glob("*.html")
+        for call in re.findall(r"""\b_\(([^'")][^)]*)\)""", path.read_text("utf-8"))
+    }
+    strays = sorted((name, call) for name, call in found if call not in CATALOGUE_NAMES)
+    assert not strays, f"use message(...) for text that is not the product's own: {strays}"
+    assert {call for _, call in found} == CATALOGUE_NAMES  # the list holds no stale entry
+
+
+def test_a_message_is_escaped_and_never_formatted() -> None:
+    from huiqi.web.render import environment
+
+    page = environment("en").from_string("{{ message(m) }}")
+    assert page.render(m="<i>50%</i>") == "&lt;i&gt;50%&lt;/i&gt;"

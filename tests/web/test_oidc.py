@@ -157,6 +157,18 @@ def test_an_identity_without_a_huiqi_account_is_refused_and_none_is_created(
     assert done.status_code == 403 and "preferred_username" in done.text
 
 
+def test_a_refusal_shows_the_providers_text_escaped_and_unformatted(
+    portal: Portal, provider: Provider
+) -> None:
+    """Regression: the refusal went through the template's ``_()``, which marks its result
+    safe and %-formats it: a user name from the identity provider holding '%' answered
+    500, and one holding markup was written into the page as markup."""
+    provider.user = {"preferred_username": "<b>100%</b>", "sub": "gov-9997"}
+    done = sso(portal.client(web_of(provider), address="10.9.1.1"))
+    assert done.status_code == 403, done.text
+    assert "&lt;b&gt;100%&lt;/b&gt;" in done.text and "<b>100%</b>" not in done.text
+
+
 def test_refused_single_sign_ons_are_throttled_like_passwords(
     portal: Portal, provider: Provider
 ) -> None:
