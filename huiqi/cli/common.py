@@ -72,6 +72,16 @@ def handle_errors(fn: F) -> F:
         except HuiqiError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
+        except OSError as exc:
+            # A file the command was told to read or write: missing folder, no
+            # permission, a full disk. Say which file and why, not a traceback.
+            from rich.markup import escape
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(
+                f"[bold red]error:[/] {escape(where + str(exc.strerror or exc))}", soft_wrap=True
+            )
+            raise SystemExit(EXIT_ERROR) from None
         except Exception as exc:
             # A busy database reached outside huiqi.db.engine.transaction (a plain read).
             # Without SQLAlchemy loaded, no database error can have been raised.

@@ -132,7 +132,8 @@ def import_cmd(
 
     A layout huiqi does not know is described by a mapping file: draft one with
     'huiqi mapping new FILE', confirm it, then pass --mapping path/to/file.yaml, or
-    keep it in DATA_DIR/mappings/ so that the header finds it by itself.
+    keep it in DATA_DIR/mappings/ so that the header finds it by itself. Title lines
+    above the header (and a unit they declare, such as 单位：万元) are understood.
     """
     from huiqi.profiles.service import import_files
 

@@ -10,7 +10,7 @@ from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors,
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import write_private_text
 from huiqi.profiles.mapping import load_mapping_file, office_mappings
-from huiqi.profiles.mappingdraft import draft_mapping, draft_name
+from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
 from huiqi.profiles.readers import open_source
 
 
@@ -43,17 +43,19 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     source = open_source(file)
     if sheet is not None:
         source = source.on_sheet(sheet)
-    draft = draft_mapping(source.headers, name=name or draft_name(file.stem))
+    line, draft = draft_from_rows(source.header_rows(), name=name or draft_name(file.stem))
     text = draft.to_yaml(file.name)
     if out is None:
         click.echo(text, nl=False)
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)  # DATA_DIR/mappings/ on first use
         write_private_text(out, text)
         err_console.print(f"wrote {out}")
     matched = len(draft.columns) - len(draft.unmatched)
     err_console.print(
         f"mapping '{draft.name}' ({draft.layout}, registry {draft.registry}): {matched} of "
         f"{len(draft.columns)} columns matched"
+        + (f"; the header is on line {line}" if line > 1 else "")
         + (f"; confirm {draft.unmatched} (marked null)" if draft.unmatched else ""),
         soft_wrap=True,
     )

@@ -62,6 +62,10 @@ class ImportReport:
     # "duckdb": DuckDB read the file itself; "recovering": huiqi's line-by-line (CSV) or
     # row-group-by-row-group (Parquet) readers did, as for any file with a broken part.
     reader: str = "recovering"
+    # The header's line when it is not the first non-empty row, and the rows skipped
+    # above it (a title, the unit), as "line N: cells".
+    header_line: int | None = None
+    skipped_above: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few lines for a person: what was read, what went in, where the rejects are."""
@@ -74,6 +78,12 @@ class ImportReport:
             f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
             f"{self.rows_rejected} rejected, {self.rows_changed} changed.",
         ]
+        if self.header_line is not None:
+            lines.append(
+                f"The header is on line {self.header_line}; skipped above it: "
+                + "; ".join(self.skipped_above)
+                + "."
+            )
         if self.rows_changed == 0 and self.rows_accepted == 0:
             lines.append("No changes: no row was accepted.")
         elif self.rows_changed == 0:

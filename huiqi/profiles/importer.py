@@ -40,6 +40,7 @@ from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck, size_class, upsert
+from huiqi.profiles.declared_unit import check_declared_unit
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
@@ -101,9 +102,12 @@ def import_file(
     if sheet is None and len(source.sheets) > 1:
         source, chosen = choose_sheet(source, named, folder)
     else:
-        chosen = named or detect_mapping(str(file_path), source.headers, folder)
+        source, chosen = fit_header(source, named, folder)
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
+    check_declared_unit(
+        str(file_path), source.above, chosen, {f: source.headers[i] for i, f in positions.items()}
+    )
     missing = [h for h, f in chosen.columns.items() if f not in fields]
 
     store = ProfileStore(settings)
@@ -181,6 +185,11 @@ def import_file(
                 size_class_disagreements=disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
                 reader=reader,
+                header_line=source.header_line,
+                skipped_above=[
+                    f"line {line}: {' | '.join(c for c in cells if c.strip())}"
+                    for line, cells in source.above
+                ],
             )
             store.finish_snapshot(
                 con,
@@ -206,6 +215,37 @@ def fields_at(positions: dict[int, str], field: str) -> int:
     return next(i for i, f in positions.items() if f == field)
 
 
+def _fits(source: Source, headers: list[str], named: Mapping | None, folder: Path) -> Mapping:
+    chosen = named or detect_mapping(str(source.path), headers, folder)
+    chosen.resolve(str(source.path), headers)
+    return chosen
+
+
+def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
+    """The file with its header row, and the mapping that fits that row.
+
+    The first non-empty row is the header when a mapping fits it. Otherwise the rows
+    below it are tried (``readers.HEADER_ROWS`` non-empty rows in all): an office's
+    sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
+    such as "单位：元" above the header. The first row that fits is the header, the
+    rows above it are skipped (the report lists them). When none fits, the first
+    row's error stands: it names the headers found and what was expected.
+    """
+    try:
+        return source, _fits(source, source.headers, named, folder)
+    except HuiqiError:
+        if source.format == "parquet":
+            raise
+        rows = source.header_rows()
+        for i, (line, cells) in enumerate(rows[1:], start=1):
+            try:
+                chosen = _fits(source, cells, named, folder)
+            except HuiqiError:
+                continue
+            return source.with_header(line, rows[:i]), chosen
+        raise
+
+
 def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
     """The one sheet of a workbook whose header fits the mapping (or detects one).
 
@@ -215,14 +255,10 @@ def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[S
     fits: list[tuple[Source, Mapping]] = []
     why: list[str] = []
     for name in source.sheets:
-        candidate = source.on_sheet(name)
         try:
-            chosen = named or detect_mapping(str(source.path), candidate.headers, folder)
-            chosen.resolve(str(source.path), candidate.headers)
+            fits.append(fit_header(source.on_sheet(name), named, folder))
         except HuiqiError as exc:
             why.append(f"sheet '{name}': {exc.message.split(': ', 1)[-1]}")
-            continue
-        fits.append((candidate, chosen))
     if len(fits) == 1:
         return fits[0]
     if not fits:

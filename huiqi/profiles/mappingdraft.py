@@ -127,8 +127,13 @@ def _fits(target: str, layout: str) -> bool:
     )
 
 
-def draft_mapping(headers: list[str], *, name: str) -> Draft:
-    """Match a header row against the dictionary (see the module docstring)."""
+def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = None) -> Draft:
+    """Match a header row against the dictionary (see the module docstring).
+
+    ``sheet_unit`` is the unit the sheet declares above its header (``yuan``,
+    ``wan_yuan``, ``yi_yuan``): it is the unit of the money columns whose header names
+    none; a unit in a header is that column's own.
+    """
     known = _known()
     found: dict[str, tuple[str, str, str | None] | None] = {}
     for header in headers:
@@ -156,8 +161,11 @@ def draft_mapping(headers: list[str], *, name: str) -> Draft:
         taken.add(target)
         columns[header], how[header] = target, f"matched {reason}"
         f = d.get(target)
-        if unit in UNIT_WORDS and f is not None and f.type == "money" and unit != "元":
-            units[target] = UNIT_WORDS[unit]
+        if f is None or f.type != "money":
+            continue
+        column_unit = UNIT_WORDS.get(unit or "", sheet_unit)
+        if column_unit is not None and column_unit != "yuan":
+            units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
     registry = sources.most_common(1)[0][0] if sources else "market"
     return Draft(name, registry, layout, columns, how, units, unmatched)
@@ -167,3 +175,24 @@ def draft_name(stem: str) -> str:
     """A mapping name from a file name: lower-case ASCII words, not a built-in name."""
     name = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "office-layout"
     return f"{name}-office" if name in packaged_mappings() else name
+
+
+def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[int, Draft]:
+    """The header row among a file's first rows (``Source.header_rows``) and its draft.
+
+    The header is the row whose cells match the most dictionary fields (the earliest
+    on a tie): a title or a "单位：万元" line above it matches none. A unit declared
+    above the header applies to the money columns that name no unit of their own.
+    """
+    from huiqi.profiles.declared_unit import declared_unit
+
+    best: tuple[int, Draft] | None = None
+    for i, (line, cells) in enumerate(rows):
+        declared = declared_unit(rows[:i])
+        draft = draft_mapping(cells, name=name, sheet_unit=declared[1] if declared else None)
+        matched = len(draft.columns) - len(draft.unmatched)
+        if best is None or matched > len(best[1].columns) - len(best[1].unmatched):
+            best = (line, draft)
+    if best is None:
+        return 0, draft_mapping([], name=name)
+    return best

@@ -21,6 +21,10 @@ Line numbers are what a person sees when opening the file:
 
 Blank lines and rows whose every cell is empty are skipped (spreadsheet exports
 pad files with them); they are not counted as rows read.
+
+The header is the first non-empty row, unless the importer chose a later one
+(:meth:`Source.with_header`): an office's sheet often opens with a title and a
+"unit: yuan" line above the header, and those rows are skipped, not read as data.
 """
 
 from __future__ import annotations
@@ -37,10 +41,13 @@ from huiqi.errors import ImportFileError
 from huiqi.profiles import textlines
 from huiqi.profiles.csvrecords import records
 from huiqi.profiles.parquetread import parquet_batches
-from huiqi.profiles.xlsxread import sheet_headers, xlsx_batches
+from huiqi.profiles.xlsxread import sheet_headers, sheet_rows, xlsx_batches
 
 BATCH_ROWS = 100_000
 CHUNK_BYTES = 1 << 20
+# How far down a CSV or a sheet the importer looks for the header row: a title, a
+# subtitle, the reporting unit and a blank line or two is what offices put above it.
+HEADER_ROWS = 10
 META = ["_line", "_cells", "_problem"]
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 
@@ -65,6 +72,10 @@ class Source:
     lines: int | None = None
     header_cells: int = 0
     plain: bool = False
+    # The header's line (CSV) or sheet row (Excel) when the importer chose a row below
+    # the first non-empty one, with the rows above it that were skipped (title, unit).
+    header_line: int | None = None
+    above: list[tuple[int, list[str]]] = field(default_factory=list)
 
     def estimated_rows(self, rows_so_far: int) -> int:
         """Rows expected in all (exact for Parquet, estimated from bytes for CSV)."""
@@ -81,7 +92,9 @@ class Source:
         width = len(self.headers)
         if self.format == "xlsx":
             assert self.sheet is not None
-            return xlsx_batches(self.path, self.sheet, width, _batch, BATCH_ROWS)
+            return xlsx_batches(
+                self.path, self.sheet, width, _batch, BATCH_ROWS, header_line=self.header_line
+            )
         names = [*META, *(f"c{i}" for i in range(width))]
         return parquet_batches(self.path, width, names, BATCH_ROWS)
 
@@ -91,7 +104,32 @@ class Source:
             raise ImportFileError(
                 f"{self.path}: no sheet '{sheet}' with data; sheets with data: {list(self.sheets)}"
             )
-        return replace(self, sheet=sheet, headers=self.sheets[sheet])
+        return replace(self, sheet=sheet, headers=self.sheets[sheet], header_line=None, above=[])
+
+    def header_rows(self) -> list[tuple[int, list[str]]]:
+        """The first HEADER_ROWS non-empty rows, (line or sheet row, cells): where the
+        header may be. A Parquet file's header is its schema."""
+        if self.format == "csv":
+            assert self.encoding is not None
+            return _csv_rows(self.path, self.encoding, self.delimiter, HEADER_ROWS)
+        if self.format == "xlsx":
+            assert self.sheet is not None
+            return sheet_rows(self.path, self.sheet, HEADER_ROWS)
+        return [(0, self.headers)]
+
+    def with_header(self, line: int, above: list[tuple[int, list[str]]]) -> Source:
+        """The same file with its header on ``line`` (one of ``header_rows``); ``above``
+        are the non-empty rows before it, which are skipped. DuckDB's reader takes
+        only a header on the first line, so a CSV is then read line by line."""
+        cells = dict(self.header_rows())[line]
+        return replace(
+            self,
+            headers=cells,
+            header_line=line,
+            above=above,
+            header_cells=len(cells),
+            plain=False,
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -190,6 +228,21 @@ def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int, bool]:
     return cells, delimiter, len(header.cells), first_line
 
 
+def _csv_rows(path: Path, encoding: str, delimiter: str, limit: int) -> list[tuple[int, list[str]]]:
+    found: list[tuple[int, list[str]]] = []
+    with path.open("rb") as fh:
+        for record in records(textlines.Lines(fh, encoding), delimiter, -1):
+            cells = list(record.cells)
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if record.problem is not None or not cells:
+                continue
+            found.append((record.line, cells))
+            if len(found) >= limit:
+                break
+    return found
+
+
 def _batch(
     width: int, lines: list[int], cells: list[int], rows: list[list], problems: list[str | None]
 ) -> pa.RecordBatch:
@@ -228,7 +281,11 @@ def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
         text = textlines.Lines(fh, source.encoding)
         seen_header = False
         for record in records(text, source.delimiter, width):
-            if not seen_header and record.problem is None:
+            if source.header_line is not None:
+                # The rows above a chosen header (a title, the unit) and the header itself.
+                if record.line <= source.header_line:
+                    continue
+            elif not seen_header and record.problem is None:
                 seen_header = True
                 continue
             row = record.cells

@@ -48,15 +48,35 @@ def _open_workbook(path: Path) -> Any:
         raise ImportFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
 
 
-def _header(sheet: Any) -> list[str] | None:
-    for row in sheet.iter_rows(values_only=True):
+def _filled_rows(sheet: Any) -> Iterator[tuple[int, list[str | None]]]:
+    """(sheet row, cells as text, None where empty) of every row with a non-blank cell."""
+    # Read-only worksheets yield an empty tuple for rows missing from the XML, so
+    # enumerating gives the true sheet row number.
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         texts = [excel_text(v) for v in row]
         if any(t and t.strip() for t in texts):
             # Read-only sheets report trailing formatted-but-empty columns.
             while texts and not (texts[-1] or "").strip():
                 texts.pop()
-            return [t or "" for t in texts]
-    return None
+            yield number, texts
+
+
+def _header(sheet: Any) -> list[str] | None:
+    return next(([t or "" for t in cells] for _, cells in _filled_rows(sheet)), None)
+
+
+def sheet_rows(path: Path, sheet: str, limit: int) -> list[tuple[int, list[str]]]:
+    """The first ``limit`` non-empty rows of a sheet: where its header may be."""
+    wb = _open_workbook(path)
+    try:
+        found = []
+        for number, cells in _filled_rows(wb[sheet]):
+            found.append((number, [t or "" for t in cells]))
+            if len(found) >= limit:
+                break
+        return found
+    finally:
+        wb.close()
 
 
 def sheet_headers(path: Path) -> dict[str, list[str]]:
@@ -79,8 +99,11 @@ def xlsx_batches(
     width: int,
     batch: Any,
     batch_rows: int,
+    *,
+    header_line: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """The data rows of one sheet (header skipped) as batches built by ``batch``."""
+    """The data rows of one sheet as batches built by ``batch``: the rows after the
+    header (the first non-empty row, or the sheet row ``header_line``)."""
     from huiqi.profiles.readers import count_cells, fit
 
     wb = _open_workbook(path)
@@ -89,13 +112,11 @@ def xlsx_batches(
     rows: list[list] = []
     try:
         seen_header = False
-        # Read-only worksheets yield an empty tuple for rows missing from the XML,
-        # so enumerating gives the true sheet row number.
-        for number, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
-            texts = [excel_text(v) for v in row]
-            if not any(t and t.strip() for t in texts):
-                continue
-            if not seen_header:
+        for number, texts in _filled_rows(wb[sheet]):
+            if header_line is not None:
+                if number <= header_line:
+                    continue
+            elif not seen_header:
                 seen_header = True
                 continue
             lines.append(number)

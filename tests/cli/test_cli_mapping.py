@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -73,3 +74,40 @@ def test_import_help_documents_mapping_files() -> None:
     words = " ".join(out.split())
     assert "--mapping path/to/file.yaml" in words and "DATA_DIR/mappings/" in words
     assert "--sheet" in words and "huiqi mapping new FILE" in words
+
+
+def test_a_sheet_with_a_title_is_drafted_into_the_data_directory_and_imported(
+    tmp_path: Path,
+) -> None:
+    """The README's path for a layout from outside, with the title and unit lines offices
+    put above the header. Regression: ``mapping new --out DATA_DIR/mappings/x.yaml``
+    ended in a traceback when that folder did not exist yet."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    a = make("91310115MA0000011")
+    path = tmp_path / "district-2025.csv"
+    path.write_text(
+        f"2025年度企业营收情况\n单位：万元\n纳税人识别号,所属年度,营业收入\n{a},2025,1.5\n",
+        encoding="utf-8",
+    )
+    code, out = run(data, "mapping", "new", str(path), "--out", str(data / "mappings" / "d.yaml"))
+    assert code == 0, out
+    assert "3 of 3 columns matched; the header is on line 3" in " ".join(out.split())
+    assert "revenue: wan_yuan" in (data / "mappings" / "d.yaml").read_text("utf-8")
+    code, out = run(data, "import", str(path), token=steward)
+    assert code == 0 and "The header is on line 3" in out, out
+    with duckdb.connect(str(data / "profiles.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT uscc, revenue FROM enterprise_years").fetchall() == [
+            (a, Decimal("15000.00"))
+        ]
+
+
+def test_a_file_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    path, _ = registry_file(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    code, out = run(
+        tmp_path / "data", "mapping", "new", str(path), "--out", str(blocker / "x.yaml")
+    )
+    assert code == 1 and out.startswith(f"error: {blocker}"), out
+    assert "Traceback" not in out

@@ -1,0 +1,188 @@
+"""A header below a title: offices' sheets and CSV exports open with a title and a
+"单位：元" line above the header. The importer finds the header in the first rows,
+skips what is above it (and says so), and refuses a declared unit the mapping would
+misread."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from huiqi.config import Settings
+from huiqi.errors import ImportFileError
+from huiqi.profiles import uscc
+from huiqi.profiles.declared_unit import declared_unit
+from huiqi.profiles.importer import import_file
+from huiqi.profiles.mappingdraft import draft_from_rows
+from huiqi.profiles.readers import HEADER_ROWS, open_source
+
+HEADER = ["统一社会信用代码", "年度", "营业收入(元)", "纳税总额(元)"]
+A, B = uscc.make("91310115MA0000011"), uscc.make("91310104MA0000022")
+
+
+def workbook(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def stored(settings: Settings, snapshot: int) -> dict[str, tuple[Decimal, Decimal]]:
+    files = str(settings.snapshots_dir / str(snapshot) / "enterprise_years*.parquet")
+    rows = duckdb.sql(f"SELECT uscc, revenue, tax_paid FROM '{files}'").fetchall()
+    return {u: (r, t) for u, r, t in rows}
+
+
+def test_a_sheet_with_a_title_and_a_unit_line_imports_from_its_header(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "tax.xlsx",
+        [
+            ["2023年度企业纳税情况表"],
+            ["填报单位：某区税务局", None, "单位：元"],
+            HEADER,
+            [A, 2023, "348597.21", "12557.34"],
+            [B, 2023, "295,351.16", "11733.90"],  # sheet row 5: a separator, rejected
+            ["合计", None, "643948.37", "24291.24"],  # sheet row 6: the total line
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.mapping == "tax" and report.header_line == 3
+    assert report.skipped_above == [
+        "line 1: 2023年度企业纳税情况表",
+        "line 2: 填报单位：某区税务局 | 单位：元",
+    ]
+    assert "The header is on line 3; skipped above it: line 1:" in report.summary()
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 1, 2)
+    assert {m.split(",")[1].strip() for m in report.messages} == {"line 5", "line 6"}
+    assert stored(settings, report.snapshot_id) == {A: (Decimal("348597.21"), Decimal("12557.34"))}
+
+
+def test_a_csv_with_title_lines_keeps_its_physical_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "tax.csv"
+    path.write_text(
+        "2023年度纳税情况\n\n单位：元,,\n"
+        + ",".join(HEADER)
+        + f"\n{A},2023,100.50,1\n{B},2023,abc,2\n",
+        encoding="utf-8",
+    )
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert report.header_line == 4 and report.reader == "recovering"
+    assert (report.rows_accepted, report.rows_rejected) == (1, 1)
+    assert report.messages[0].startswith("tax.csv, line 6, column '营业收入(元)'")
+
+
+def office_mapping(data: Path, units: str = "") -> None:
+    (data / "mappings").mkdir(parents=True)
+    (data / "mappings" / "district.yaml").write_text(
+        "name: district\nregistry: tax\nlayout: yearly\ncolumns:\n  统一社会信用代码: uscc\n"
+        f"  年度: year\n  营业收入: revenue\n  纳税总额(元): tax_paid\n{units}",
+        encoding="utf-8",
+    )
+
+
+def test_a_declared_unit_the_mapping_would_misread_refuses_the_file(tmp_path: Path) -> None:
+    """Amounts declared in 万元 read by a mapping in yuan would be stored 10,000 times too
+    small: the file is refused before anything is stored, naming the line."""
+    path = workbook(
+        tmp_path / "tax.xlsx",
+        [
+            ["纳税情况"],
+            ["单位：万元"],
+            ["统一社会信用代码", "年度", "营业收入"],
+            [A, 2023, "34.86"],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    office_mapping(settings.data_dir)
+    with pytest.raises(
+        ImportFileError,
+        match=r"tax\.xlsx, line 2: the sheet declares its amounts in wan_yuan, but mapping "
+        r"'district' reads '营业收入' in yuan",
+    ):
+        import_file(settings, path)
+    assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
+
+
+def test_a_declaration_that_contradicts_a_header_refuses_the_file(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "tax.xlsx", [["纳税情况"], ["单位：万元"], HEADER, [A, 2023, "34.86", "1"]]
+    )
+    with pytest.raises(ImportFileError, match=r"the header '营业收入\(元\)' says yuan"):
+        import_file(Settings(tmp_path / "data"), path)
+
+
+def test_a_drafted_mapping_reads_the_declared_unit_exactly(tmp_path: Path) -> None:
+    """``huiqi mapping new`` finds the header below the title and drafts the declared
+    unit for the money columns that name none; the import then stores exact yuan."""
+    path = workbook(
+        tmp_path / "district.xlsx",
+        [
+            ["2023年度企业纳税情况表"],
+            ["金额单位：万元"],
+            ["统一社会信用代码", "年度", "营业收入", "纳税总额(万元)"],
+            [A, 2023, "34.8597", "1.255734"],
+        ],
+    )
+    line, draft = draft_from_rows(open_source(path).header_rows(), name="district")
+    assert line == 3 and draft.unmatched == []
+    assert draft.units == {"revenue": "wan_yuan", "tax_paid": "wan_yuan"}
+    office = tmp_path / "data" / "mappings"
+    office.mkdir(parents=True)
+    (office / "district.yaml").write_text(draft.to_yaml(path.name), encoding="utf-8")
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.mapping == "district" and report.header_line == 3
+    assert stored(settings, report.snapshot_id) == {A: (Decimal("348597.00"), Decimal("12557.34"))}
+
+
+def test_no_header_in_the_first_rows_keeps_the_first_rows_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    rows = [[f"说明第{i}行"] for i in range(HEADER_ROWS + 2)] + [HEADER, [A, "2023", "1", "1"]]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(ImportFileError, match=r"no mapping matches the headers \['说明第0行'\]"):
+        import_file(Settings(tmp_path / "data"), path)
+
+
+def test_unit_declarations_are_read_in_full_and_half_width() -> None:
+    assert declared_unit([(2, ["单位：万元"])]) == (2, "wan_yuan")
+    assert declared_unit([(1, ["x"]), (2, ["", "金额单位: 亿元"])]) == (2, "yi_yuan")
+    assert declared_unit([(1, ["计量单位：元"])]) == (1, "yuan")
+    assert declared_unit([(1, ["万元户调查"]), (2, ["单位"])]) is None
+
+
+TITLE = st.text(
+    alphabet=st.characters(codec="utf-8", categories=("Lo", "Nd", "Zs", "Ll")),
+    min_size=1,
+    max_size=30,
+).filter(lambda t: t.strip() and declared_unit([(1, [t])]) is None)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(titles=st.lists(TITLE, max_size=5), blanks=st.integers(0, 2))
+def test_any_title_above_the_header_changes_only_the_line_numbers(
+    tmp_path_factory: pytest.TempPathFactory, titles: list[str], blanks: int
+) -> None:
+    folder = tmp_path_factory.mktemp("titles")
+    above = [[t] for t in titles] + [[""]] * blanks
+    path = folder / "tax.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(
+            [*above, HEADER, [A, "2023", "10", "1"], [B, "2023", "-", "2"]]
+        )
+    report = import_file(Settings(folder / "data"), path)
+    header = len(above) + 1
+    assert report.header_line == (header if titles else None)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 1)
+    assert report.messages[0].startswith(f"tax.csv, line {header + 2},")
