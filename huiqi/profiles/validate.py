@@ -13,8 +13,10 @@ Accepted text, per type:
 * money: yuan with at most 2 decimals, parsed as DECIMAL (never a float); a
   mapping may declare a column in 万元 (``units: {revenue: wan_yuan}``), which
   allows 4 more decimals and multiplies by 10,000.
-* date: ``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``YYYYMMDD``, a real calendar date
-  between 1900 and 2100.
+* date: year, month and day in that order: ``2023-01-05``, ``2023/1/5`` (what a
+  Chinese-locale Excel writes), ``2023.1.5``, ``2023年1月5日`` or ``20230105``,
+  optionally with a midnight time; a real calendar date between 1900 and 2100.
+  A day-first or month-first date (``5/1/2023``) is refused: it is ambiguous.
 * boolean: 是/否, true/false, 1/0, Y/N, yes/no (any case).
 * enum: the code or its Chinese name from the code list. A district must be a
   current district: retired codes survive only inside USCCs (standards.md §1.1).
@@ -49,7 +51,7 @@ from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches
 
 YEAR_MIN = 1980
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-DATE_FORMATS = "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
+DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
 TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
 TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
@@ -69,8 +71,25 @@ class Rule:
     plain: str | None = None  # the pattern of the shortcut, if the rule has one
 
 
+# Year, month, day in that order (never day-first: '5/1/2023' stays refused): ISO dashes,
+# slashes (what a Chinese-locale Excel writes: 2023/1/5), dots, 2023年1月5日 and YYYYMMDD,
+# optionally followed by a midnight time (a database export's '2023-01-05 00:00:00').
+_MIDNIGHT = r"[ T]0?0:00(?::00)?"
+DATE_SHAPE = (
+    r"[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|\.[0-9]{1,2}\.[0-9]{1,2}"
+    rf"|年[0-9]{{1,2}}月[0-9]{{1,2}}日?|[0-9]{{4}})(?:{_MIDNIGHT})?"
+)
+
+
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
+    day = fn("regexp_replace", v, lit(f"(?:{_MIDNIGHT}|日)$"), lit(""))
+    dashed = fn("regexp_replace", day, lit("[/.年月]"), lit("-"), lit("g"))
+    month, mday = (
+        fn("lpad", fn("split_part", dashed, lit("-"), num(n)), num(2), lit("0")) for n in (2, 3)
+    )
     iso = case(
+        # The usual writings first: they need no rewriting.
+        (matches(v, r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), v),
         (
             matches(v, r"[0-9]{8}"),
             concat(
@@ -81,9 +100,8 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
                 fn("substr", v, num(7), num(2)),
             ),
         ),
-        default=fn("replace", v, lit("/"), lit("-")),
+        default=concat(fn("split_part", dashed, lit("-"), num(1)), "-", month, "-", mday),
     )
-    shape = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[0-9]{8}"
     parsed = try_cast(iso, "DATE")
     out_of_range = exp.not_(
         exp.Between(
@@ -94,7 +112,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
     )
     checks = [
         (
-            exp.not_(matches(v, shape)),
+            exp.not_(matches(v, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
         ),
         (parsed.is_(exp.null()), concat(quoted(v), " is not a real calendar date")),

@@ -44,13 +44,15 @@ REGISTRATION_TYPES = (
     "partnership (合伙企业), sole_proprietorship (个人独资企业), individual_business (个体工商户), "
     "cooperative (农民专业合作社), private_non_enterprise (民办非企业单位)"
 )
-DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD"
+DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
 
 
 @pytest.mark.parametrize(
     ("header", "value", "reason"),
     [
-        ("成立日期", "2023.01.05", f"'2023.01.05' is not a date; {DATE_FORMATS}"),
+        ("成立日期", "05.01.2023", f"'05.01.2023' is not a date; {DATE_FORMATS}"),
+        ("成立日期", "2023-01/05", f"'2023-01/05' is not a date; {DATE_FORMATS}"),
+        ("成立日期", "2023-01-05 09:30", f"'2023-01-05 09:30' is not a date; {DATE_FORMATS}"),
         ("成立日期", "5/1/2023", f"'5/1/2023' is not a date; {DATE_FORMATS}"),
         ("成立日期", "2023-02-30", "'2023-02-30' is not a real calendar date"),
         ("成立日期", "18500101", "'18500101' is outside 1900-01-01..2100-12-31"),
@@ -234,6 +236,28 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         "hukou",
         "310115",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-01-05",
+        "2023/1/5",  # what a Chinese-locale Excel writes when it saves a CSV
+        "2023.1.5",
+        "2023年1月5日",
+        "2023年01月05",
+        "20230105",
+        "2023-01-05 00:00:00",  # a database export's timestamp at midnight
+        "2023/1/5 0:00",
+    ],
+)
+def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: str):
+    report = one_cell(tmp_path, "market", "成立日期", text)
+    assert report.rows_accepted == 1, report.messages
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        assert con.execute("SELECT registration_date FROM enterprises").fetchone() == (
+            dt.date(2023, 1, 5),
+        )
 
 
 def test_tags_are_split_on_chinese_and_ascii_separators(tmp_path: Path):
