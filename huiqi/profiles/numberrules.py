@@ -1,6 +1,7 @@
-"""Import rules for numbers: whole numbers, money and decimals as parsed from text,
-with their own messages for thousands separators, exponents, too many decimals,
-values too large for the stored type and values outside a field's plausible range."""
+"""Import rules for numbers: whole numbers, money and decimals as parsed from text
+(digits grouped by thousands with commas accepted), with their own messages for
+exponents, too many decimals, values too large for the stored type and values outside
+a field's plausible range."""
 
 from __future__ import annotations
 
@@ -21,21 +22,25 @@ def is_(cond: exp.Expression) -> exp.Expression:
     return fn("coalesce", cond, exp.false())
 
 
+# Digits grouped by three with commas, as a Chinese-locale spreadsheet shows and saves
+# them ("1,234,567.89"); the comma is never a decimal mark here, so the number is exact.
+GROUPED = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
+
+
+def ungrouped(v: exp.Expression) -> exp.Expression:
+    """``v`` without its thousands separators when it is a correctly grouped number; any
+    other text as it is (``1,5`` or ``12,34`` stay and are refused as not a number)."""
+    grouped = exp.and_(fn("contains", v, lit(",")), matches(v, GROUPED))
+    return exp.Case(ifs=[exp.If(this=grouped, true=fn("replace", v, lit(","), lit("")))], default=v)
+
+
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks shared by integer and decimal texts: separators and exponents."""
+    """Checks shared by integer and decimal texts: exponents."""
     return [
         (
             matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
             concat(
                 quoted(v), " is in scientific notation, which loses digits; write the full number"
-            ),
-        ),
-        (
-            matches(v, r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"),
-            concat(
-                quoted(v),
-                " has a thousands separator; write it without separators: ",
-                fn("replace", v, lit(","), lit("")),
             ),
         ),
     ]
@@ -107,14 +112,16 @@ def integer_rule_with_shortcut(
     one pattern match lets them skip those checks and go to the size and range
     checks, so the first failing check (and its reason) stays the same.
     """
-    parsed = try_cast(v, "BIGINT")
+    digits = ungrouped(v)
+    # Plain digits cast at once; only a cell that does not is looked at for separators.
+    parsed = fn("coalesce", try_cast(v, "BIGINT"), try_cast(digits, "BIGINT"))
     values = [
         (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
         *_range(f, v, parsed),
     ]
     checks = [
         *_number_text(v),
-        (exp.not_(matches(v, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+        (exp.not_(matches(digits, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
         *values,
     ]
     return parsed, checks, (INTEGER_PLAIN, values)
@@ -126,15 +133,20 @@ def decimal_rule_with_shortcut(
     """The parsed value, every check in order, and the shortcut for plain numbers
     (as for :func:`integer_rule_with_shortcut`)."""
     target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
-    read = try_cast(v, f"DECIMAL(38,{places})")
+    digits = ungrouped(v)
+
+    def cast_to(to: str) -> exp.Expression:
+        # Plain digits cast at once; only a cell that does not is looked at for separators.
+        return fn("coalesce", try_cast(v, to), try_cast(digits, to))
+
     # Without a unit factor, one cast gives the same value (rounded the same way, NULL
     # when too large) as the two.
     parsed = (
-        try_cast(exp.Mul(this=read, expression=num(factor)), target)
+        try_cast(exp.Mul(this=cast_to(f"DECIMAL(38,{places})"), expression=num(factor)), target)
         if factor != 1
-        else try_cast(v, target)
+        else cast_to(target)
     )
-    decimals = fn("length", fn("split_part", v, lit("."), num(2)))
+    decimals = fn("length", fn("split_part", digits, lit("."), num(2)))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
     values = [
         (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
@@ -143,7 +155,7 @@ def decimal_rule_with_shortcut(
     checks = [
         *_number_text(v),
         (
-            exp.not_(matches(v, r"[+-]?[0-9]+(\.[0-9]+)?")),
+            exp.not_(matches(digits, r"[+-]?[0-9]+(\.[0-9]+)?")),
             concat(
                 quoted(v),
                 f" is not a number; write digits with at most {places} decimals, e.g. 1234.5",

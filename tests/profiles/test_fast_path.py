@@ -116,7 +116,7 @@ def test_fast_path_and_recovering_reader_give_the_same_import(
 
 def test_fast_path_reads_a_plain_gbk_file_with_its_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "market.csv"
-    lines = [",".join(HEADER), f"{CODES[0]},甲公司,100", f'{CODES[1]},乙公司,"1,000"', ",,"]
+    lines = [",".join(HEADER), f"{CODES[0]},甲公司,100", f'{CODES[1]},乙公司,"1,0"', ",,"]
     lines.append(f"{CODES[2]},丙公司,5")
     path.write_bytes("\r\n".join(lines).encode("gbk"))
 

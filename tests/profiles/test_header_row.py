@@ -49,7 +49,7 @@ def test_a_sheet_with_a_title_and_a_unit_line_imports_from_its_header(tmp_path: 
             ["填报单位：某区税务局", None, "单位：元"],
             HEADER,
             [A, 2023, "348597.21", "12557.34"],
-            [B, 2023, "295,351.16", "11733.90"],  # sheet row 5: a separator, rejected
+            [B, 2023, "295,351.16", "1.2e4"],  # sheet row 5: an exponent, rejected
             ["合计", None, "643948.37", "24291.24"],  # sheet row 6: the total line
         ],
     )

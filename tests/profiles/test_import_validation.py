@@ -85,8 +85,23 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
         ),
         (
             "注册资本(元)",
-            "1,000,000",
-            "'1,000,000' has a thousands separator; write it without separators: 1000000",
+            "1,5",  # a decimal comma is not read: in a Chinese registry it is a typo
+            "'1,5' is not a number; write digits with at most 2 decimals, e.g. 1234.5",
+        ),
+        (
+            "注册资本(元)",
+            "12,34,567",
+            "'12,34,567' is not a number; write digits with at most 2 decimals, e.g. 1234.5",
+        ),
+        (
+            "注册资本(元)",
+            "1,000.005",
+            "'1,000.005' has 3 decimals; an amount in yuan takes at most 2",
+        ),
+        (
+            "创业者年龄",
+            "1,000",
+            "'1,000' is above the maximum 100 (plausible range of founder_age: 16..100 years)",
         ),
         ("注册资本(元)", "100.005", "'100.005' has 3 decimals; an amount in yuan takes at most 2"),
         (
@@ -258,6 +273,21 @@ def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: 
         assert con.execute("SELECT registration_date FROM enterprises").fetchone() == (
             dt.date(2023, 1, 5),
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("1,234,567.89", Decimal("1234567.89")),  # as a Chinese-locale spreadsheet saves it
+        ("+12,345", Decimal("12345.00")),
+        ("999", Decimal("999.00")),
+    ],
+)
+def test_amounts_grouped_by_thousands_are_read_exactly(tmp_path: Path, text: str, stored: Decimal):
+    report = one_cell(tmp_path, "market", "注册资本(元)", text)
+    assert report.rows_accepted == 1, report.messages
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        assert con.execute("SELECT registered_capital FROM enterprises").fetchone() == (stored,)
 
 
 def test_tags_are_split_on_chinese_and_ascii_separators(tmp_path: Path):
