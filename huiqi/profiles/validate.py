@@ -8,8 +8,8 @@ dictionary: type, min/max, pattern, code list.
 
 Accepted text, per type:
 
-* integer: optional sign and digits. Thousands separators and scientific
-  notation are refused with their own message.
+* integer: optional sign and digits, grouped by thousands with commas or not
+  (``1,234,567``); scientific notation is refused with its own message.
 * money: yuan with at most 2 decimals, parsed as DECIMAL (never a float); a
   mapping may declare a column in 万元 (``units: {revenue: wan_yuan}``), which
   allows 4 more decimals and multiplies by 10,000.
