@@ -29,6 +29,7 @@ The header is the first non-empty row, unless the importer chose a later one
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -150,6 +151,15 @@ def open_source(path: Path) -> Source:
             f"{path}: unknown file type '{path.suffix}'; use one of {sorted(FORMATS)}"
         )
     if fmt == "csv":
+        with path.open("rb") as fh:
+            start = fh.read(4)
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # Excel's "Unicode Text" export. Refused whole, before anything is read: its
+            # lines cannot be told apart byte by byte as UTF-8 and GBK lines can.
+            raise ImportFileError(
+                f"{path}: the file is UTF-16 text (Excel's 'Unicode Text' export); save it "
+                "from Excel as 'CSV UTF-8 (comma delimited)', or import the .xlsx workbook"
+            )
         facts = textlines.scan(path)
         headers, delimiter, cells, first_line = _csv_header(path, facts.encoding)
         return Source(
@@ -209,8 +219,7 @@ def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int, bool]:
             raise ImportFileError(f"{path}, line {lines.bad[0].number}: {lines.bad[0].reason}")
     if first is None:
         raise _empty(path)
-    # Tab-separated exports are common; commas win when both appear.
-    delimiter = "\t" if "\t" in first and "," not in first else ","
+    delimiter = _delimiter(first)
     with path.open("rb") as fh:
         lines = textlines.Lines(fh, encoding)
         header = next(records(lines, delimiter, -1), None)
@@ -226,6 +235,16 @@ def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int, bool]:
     while cells and not cells[-1].strip():
         cells.pop()
     return cells, delimiter, len(header.cells), first_line
+
+
+# Separators registries use, by precedence: a header holding commas is comma-separated
+# whatever else it holds; tab-separated exports are common, semicolons (a European-locale
+# Excel's CSV) and bars (some mainframe extracts) less so.
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def _delimiter(header: str) -> str:
+    return next((d for d in DELIMITERS if d in header), ",")
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str, limit: int) -> list[tuple[int, list[str]]]:

@@ -250,6 +250,35 @@ def test_full_width_headers_and_tab_separated_gbk_are_understood(tmp_path: Path)
     assert (report.mapping, report.rows_accepted) == ("tax", 1)
 
 
+@pytest.mark.parametrize("delimiter", [";", "|", "\t"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_semicolon_bar_and_tab_separated_files_read_as_commas_do(
+    tmp_path: Path, delimiter: str, fast: bool
+):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows([TAX_HEADER, *TAX_ROWS])
+    path = tmp_path / "tax.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, fast=fast)
+
+    assert (report.mapping, report.rows_accepted, report.rows_rejected) == ("tax", 2, 1)
+    assert report.reader == ("duckdb" if fast else "recovering")
+    assert stored_years(settings) == EXPECTED
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_text_is_refused_with_what_to_do(tmp_path: Path, encoding: str):
+    path = tmp_path / "tax.txt"
+    text = "\r\n".join("\t".join(row) for row in [TAX_HEADER, *TAX_ROWS])
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # Python's utf-16 writes its own
+    path.write_bytes((bom + text).encode(encoding))
+    settings = Settings(tmp_path / "data")
+    with pytest.raises(ImportFileError, match=r"tax\.txt: the file is UTF-16 text .*CSV UTF-8"):
+        import_file(settings, path)
+
+
 def test_progress_is_called_with_rows_read(tmp_path: Path):
     path = tmp_path / "tax.csv"
     path.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], "utf-8"))
