@@ -125,7 +125,7 @@ def generate(
 def import_cmd(
     ctx: click.Context, files: tuple[Path, ...], mapping: str | None, sheet: str | None
 ) -> None:
-    """Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.
+    """Import registry files (CSV in UTF-8/GBK, Excel .xlsx or .xls, Parquet) into the profile store.
 
     Needs the data_steward role. Good rows are stored; bad rows go to a rejects
     file with file, line, column and reason. Exits 4 when any row was rejected.

@@ -79,7 +79,7 @@ COMMANDS = {
     "import": LazyCommand(
         _DATA,
         "import_cmd",
-        "Import registry files (CSV in UTF-8/GBK, .xlsx, Parquet) into the profile store.",
+        "Import registry files (CSV in UTF-8/GBK, Excel .xlsx or .xls, Parquet) into the profile store.",
     ),
     "inbox": LazyCommand(
         _L,

@@ -3,7 +3,7 @@
 The steps, each in its own module:
 
 1. ``readers``   open the file (CSV in UTF-8 / UTF-8 with BOM / GBK-GB18030,
-   Excel .xlsx, Parquet), detect the text encoding, hash it, read the header.
+   Excel .xlsx or .xls, Parquet), detect the text encoding, hash it, read the header.
 2. ``mapping``   choose the column mapping (named, or detected from the header)
    and match the headers to dictionary fields; unknown or missing key headers
    stop the import with an ImportFileError before anything is recorded.
@@ -73,7 +73,7 @@ def import_file(
     Args:
         settings: where the store and the import reports live; the store is
             created if missing.
-        path: a ``.csv``/``.txt``, ``.xlsx`` or ``.parquet`` file.
+        path: a ``.csv``/``.txt``, ``.xlsx``, ``.xls`` or ``.parquet`` file.
         mapping: a mapping name (built-in, such as ``tax``, or one of the data
             directory's ``mappings/``) or the path of a mapping YAML file;
             ``None`` detects it from the header.

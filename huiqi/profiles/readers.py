@@ -1,4 +1,5 @@
-"""Registry file readers: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), Excel .xlsx and Parquet.
+"""Registry file readers: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), Excel (.xlsx and the
+older .xls) and Parquet.
 
 Every reader yields the same thing: Arrow record batches with ``_line`` (where
 the row is in the file, 1-based), ``_cells`` (how many cells the row had),
@@ -42,7 +43,7 @@ from huiqi.errors import ImportFileError
 from huiqi.profiles import textlines
 from huiqi.profiles.csvrecords import records
 from huiqi.profiles.parquetread import parquet_batches
-from huiqi.profiles.xlsxread import sheet_headers, sheet_rows, xlsx_batches
+from huiqi.profiles.xlsxread import sheet_batches, sheet_headers, sheet_rows
 
 BATCH_ROWS = 100_000
 CHUNK_BYTES = 1 << 20
@@ -50,7 +51,8 @@ CHUNK_BYTES = 1 << 20
 # subtitle, the reporting unit and a blank line or two is what offices put above it.
 HEADER_ROWS = 10
 META = ["_line", "_cells", "_problem"]
-FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".parquet": "parquet"}
+WORKBOOKS = ("xlsx", "xls")
 
 
 @dataclass
@@ -91,9 +93,9 @@ class Source:
         if self.format == "csv":
             return _csv_batches(self)
         width = len(self.headers)
-        if self.format == "xlsx":
+        if self.format in WORKBOOKS:
             assert self.sheet is not None
-            return xlsx_batches(
+            return sheet_batches(
                 self.path, self.sheet, width, _batch, BATCH_ROWS, header_line=self.header_line
             )
         names = [*META, *(f"c{i}" for i in range(width))]
@@ -113,7 +115,7 @@ class Source:
         if self.format == "csv":
             assert self.encoding is not None
             return _csv_rows(self.path, self.encoding, self.delimiter, HEADER_ROWS)
-        if self.format == "xlsx":
+        if self.format in WORKBOOKS:
             assert self.sheet is not None
             return sheet_rows(self.path, self.sheet, HEADER_ROWS)
         return [(0, self.headers)]
@@ -174,7 +176,7 @@ def open_source(path: Path) -> Source:
             header_cells=cells,
             plain=facts.plain and first_line,
         )
-    if fmt == "xlsx":
+    if fmt in WORKBOOKS:
         sheets = sheet_headers(path)
         if not sheets:
             raise _empty(path)

@@ -1,16 +1,19 @@
-"""Excel ``.xlsx`` registry files: the sheets that hold a table, and their rows as text.
+"""Excel workbooks, ``.xlsx`` and the older binary ``.xls``: the sheets that hold a table,
+and their rows as text.
 
 A workbook may keep its data on any sheet (a cover sheet or notes first is
 common), so every sheet whose first non-empty row could be a header is offered
 to the importer, which keeps the one whose header fits the mapping; ``--sheet``
 names one. Cells arrive as the text a person sees in Excel. Line numbers are
-sheet rows.
+sheet rows. The two formats differ only in how a sheet's cells are read
+(:mod:`huiqi.profiles.xlsread` for ``.xls``); what counts as a row, the header and
+the batches is the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,9 @@ from typing import Any
 import pyarrow as pa
 
 from huiqi.errors import ImportFileError
+
+# A sheet's rows: (sheet row, the cells as text, None where empty), every row included.
+SheetRows = Iterator[tuple[int, list[str | None]]]
 
 
 def excel_text(value: object) -> str | None:
@@ -48,56 +54,79 @@ def _open_workbook(path: Path) -> Any:
         raise ImportFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
 
 
-def _filled_rows(sheet: Any) -> Iterator[tuple[int, list[str | None]]]:
-    """(sheet row, cells as text, None where empty) of every row with a non-blank cell."""
-    # Read-only worksheets yield an empty tuple for rows missing from the XML, so
-    # enumerating gives the true sheet row number.
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        texts = [excel_text(v) for v in row]
+class XlsxBook:
+    """An ``.xlsx`` workbook's sheets and their rows (openpyxl, read-only)."""
+
+    def __init__(self, path: Path) -> None:
+        self._wb = _open_workbook(path)
+
+    def sheet_names(self) -> list[str]:
+        return [sheet.title for sheet in self._wb.worksheets]
+
+    def rows(self, sheet: str) -> SheetRows:
+        # Read-only worksheets yield an empty tuple for rows missing from the XML, so
+        # enumerating gives the true sheet row number.
+        for number, row in enumerate(self._wb[sheet].iter_rows(values_only=True), start=1):
+            yield number, [excel_text(v) for v in row]
+
+    def close(self) -> None:
+        self._wb.close()
+
+
+Book = Any  # XlsxBook or xlsread.XlsBook: sheet_names(), rows(sheet), close()
+
+
+def open_book(path: Path) -> Book:
+    if path.suffix.lower() == ".xls":
+        from huiqi.profiles.xlsread import XlsBook
+
+        return XlsBook(path)
+    return XlsxBook(path)
+
+
+def _filled(rows: SheetRows) -> SheetRows:
+    """The rows with a non-blank cell, trailing empty cells dropped."""
+    for number, texts in rows:
         if any(t and t.strip() for t in texts):
-            # Read-only sheets report trailing formatted-but-empty columns.
+            # Sheets report trailing formatted-but-empty columns.
             while texts and not (texts[-1] or "").strip():
                 texts.pop()
             yield number, texts
 
 
-def _header(sheet: Any) -> list[str] | None:
-    return next(([t or "" for t in cells] for _, cells in _filled_rows(sheet)), None)
+def sheet_headers(path: Path) -> dict[str, list[str]]:
+    """The header row (first non-empty row) of every sheet that is not empty, in order."""
+    book = open_book(path)
+    try:
+        found = {}
+        for name in book.sheet_names():
+            first = next(_filled(book.rows(name)), None)
+            if first is not None:
+                found[name] = [t or "" for t in first[1]]
+        return found
+    finally:
+        book.close()
 
 
 def sheet_rows(path: Path, sheet: str, limit: int) -> list[tuple[int, list[str]]]:
     """The first ``limit`` non-empty rows of a sheet: where its header may be."""
-    wb = _open_workbook(path)
+    book = open_book(path)
     try:
         found = []
-        for number, cells in _filled_rows(wb[sheet]):
+        for number, cells in _filled(book.rows(sheet)):
             found.append((number, [t or "" for t in cells]))
             if len(found) >= limit:
                 break
         return found
     finally:
-        wb.close()
+        book.close()
 
 
-def sheet_headers(path: Path) -> dict[str, list[str]]:
-    """The header row of every sheet that is not empty, in workbook order."""
-    wb = _open_workbook(path)
-    try:
-        found = {}
-        for sheet in wb.worksheets:
-            header = _header(sheet)
-            if header is not None:
-                found[sheet.title] = header
-        return found
-    finally:
-        wb.close()
-
-
-def xlsx_batches(
+def sheet_batches(
     path: Path,
     sheet: str,
     width: int,
-    batch: Any,
+    batch: Callable[..., pa.RecordBatch],
     batch_rows: int,
     *,
     header_line: int | None = None,
@@ -106,13 +135,13 @@ def xlsx_batches(
     header (the first non-empty row, or the sheet row ``header_line``)."""
     from huiqi.profiles.readers import count_cells, fit
 
-    wb = _open_workbook(path)
+    book = open_book(path)
     lines: list[int] = []
     cells: list[int] = []
     rows: list[list] = []
     try:
         seen_header = False
-        for number, texts in _filled_rows(wb[sheet]):
+        for number, texts in _filled(book.rows(sheet)):
             if header_line is not None:
                 if number <= header_line:
                     continue
@@ -126,6 +155,6 @@ def xlsx_batches(
                 yield batch(width, lines, cells, rows, [None] * len(rows))
                 lines, cells, rows = [], [], []
     finally:
-        wb.close()
+        book.close()
     if rows:
         yield batch(width, lines, cells, rows, [None] * len(rows))

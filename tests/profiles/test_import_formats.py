@@ -250,6 +250,72 @@ def test_full_width_headers_and_tab_separated_gbk_are_understood(tmp_path: Path)
     assert (report.mapping, report.rows_accepted) == ("tax", 1)
 
 
+def test_an_old_xls_workbook_reads_as_the_xlsx_does(tmp_path: Path):
+    """The binary .xls (Excel 97-2003) that many offices' systems still export: dates,
+    whole and decimal numbers and booleans arrive as Excel shows them, the data sheet
+    is found behind a notes sheet, and lines are sheet rows."""
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    book.add_sheet("填表说明").write(0, 0, "金额以元为单位")
+    sheet = book.add_sheet("数据")
+    dated = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    rows: list[list[object]] = [
+        ["统一社会信用代码", "企业名称", "成立日期", "注册资本(元)", "是否首次创业"],
+        [PUDONG, "甲公司", dt.date(2019, 3, 1), 1000000.5, True],
+        [XUHUI, "乙公司", "2020/1/5", 2e6, "否"],
+        ["91310115MA1H8R7C42", "丙公司", dt.date(2021, 6, 30), 7, False],  # bad check digit
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write(r, c, value, dated)
+            else:
+                sheet.write(r, c, value)
+    sheet.write(4, 0, PUDONG[:-1] + "X")  # sheet row 5
+    path = tmp_path / "market.xls"
+    book.save(str(path))
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.format, report.sheet) == ("market", "xls", "数据")
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 2, 2)
+    assert {m.split(",")[1].strip() for m in report.messages} == {"line 4", "line 5"}
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        stored = con.execute(
+            "SELECT uscc, name, registration_date, registered_capital, founder_first_business"
+            " FROM enterprises ORDER BY uscc"
+        ).fetchall()
+    assert stored == [
+        (XUHUI, "乙公司", dt.date(2020, 1, 5), Decimal("2000000.00"), False),
+        (PUDONG, "甲公司", dt.date(2019, 3, 1), Decimal("1000000.50"), True),
+    ]
+
+
+def test_xls_error_cells_read_as_excel_shows_them(tmp_path: Path):
+    import xlrd
+    import xlwt
+
+    from huiqi.profiles.xlsread import XlsBook
+
+    path = tmp_path / "a.xls"
+    book = xlwt.Workbook()
+    book.add_sheet("a").write(0, 0, 1)
+    book.save(str(path))
+    cell = xlrd.sheet.Cell(xlrd.XL_CELL_ERROR, 0x07)  # what xlrd gives for a #DIV/0! cell
+    assert XlsBook(path)._text(cell) == "#DIV/0!"
+
+
+def test_a_damaged_xls_is_refused_with_its_name(tmp_path: Path):
+    path = tmp_path / "market.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
+    with pytest.raises(ImportFileError, match=r"market\.xls: not a readable \.xls workbook"):
+        import_file(Settings(tmp_path / "data"), path)
+
+
 @pytest.mark.parametrize("delimiter", [";", "|", "\t"])
 @pytest.mark.parametrize("fast", [True, False])
 def test_semicolon_bar_and_tab_separated_files_read_as_commas_do(
