@@ -13,6 +13,9 @@ One YAML file per registry file layout lives in ``huiqi/profiles/mappings/``::
       纳税人识别号: uscc
     units:                        # optional: the unit a money column is written in
       revenue: yuan               # yuan (default) | wan_yuan (x 10,000) | yi_yuan (x 10^8)
+    values:                       # optional: how this registry writes a coded field's values
+      registration_type:          #   file text: the code it means
+        有限责任公司（国有独资）: wholly_state_owned_company
     ignore: [序号, 备注]           # optional: headers whose columns are not imported
 
 Built-in layouts live in ``huiqi/profiles/mappings/``; an office keeps its own in
@@ -41,6 +44,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,6 +99,9 @@ class Mapping:
     units: dict[str, str]
     source: str
     ignore: tuple[str, ...] = ()
+    # Coded field -> {text as this registry writes it: code}, besides the code list's own
+    # codes and names (a registry's own wording, e.g. 市场主体类型 for 登记注册类型).
+    values: dict[str, dict[str, str]] = dataclass_field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -145,7 +152,7 @@ class Mapping:
         return by_position
 
 
-KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "ignore")
+KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "values", "ignore")
 UNCONFIRMED = "?"
 
 
@@ -228,9 +235,70 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     ignore = raw.get("ignore") or []
     if not isinstance(ignore, list):
         raise _fail("'ignore' must be a list of headers", marks, ("ignore",), source)
+    values = _values(raw, marks, source, dictionary)
     return Mapping(
-        name, registry, layout, columns, aliases, units, source, tuple(str(h) for h in ignore)
+        name,
+        registry,
+        layout,
+        columns,
+        aliases,
+        units,
+        source,
+        tuple(str(h) for h in ignore),
+        values,
     )
+
+
+def _values(
+    raw: Any, marks: Marks, source: str, dictionary: Dictionary
+) -> dict[str, dict[str, str]]:
+    """The ``values:`` section: each field coded, each target one of its codes."""
+    from huiqi.profiles.dictionary import load_codelist
+
+    found: dict[str, dict[str, str]] = {}
+    for field, texts in _text_map(raw, "values", marks, source).items():
+        f = dictionary.get(field)
+        if f is None or f.type != "enum" or f.codes is None:
+            raise _fail(
+                f"values: '{field}' is not a coded field of the dictionary",
+                marks,
+                ("values", field),
+                source,
+            )
+        if not isinstance(texts, dict) or not texts:
+            raise _fail(
+                f"values: '{field}' must map each text the file writes to a code",
+                marks,
+                ("values", field),
+                source,
+            )
+        codes = load_codelist(f.codes).codes
+        meanings = {
+            str(t): c
+            for c, e in codes.items()
+            for t in (c, e.get("zh"), e.get("gb_code"))
+            if t is not None
+        }
+        for text, code in texts.items():
+            taken = meanings.get(str(text))
+            if taken is not None and taken != str(code):
+                raise _fail(
+                    f"values: '{text}' of '{field}' already means '{taken}' in the code list; "
+                    "a file's text cannot mean two codes",
+                    marks,
+                    ("values", field, str(text)),
+                    source,
+                )
+            if str(code) not in codes:
+                raise _fail(
+                    f"values: '{text}' of '{field}' maps to '{code}', which is not one of "
+                    f"{sorted(codes)}",
+                    marks,
+                    ("values", field, str(text)),
+                    source,
+                )
+        found[field] = {str(t): str(c) for t, c in texts.items()}
+    return found
 
 
 def _check_field(

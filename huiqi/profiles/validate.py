@@ -139,9 +139,15 @@ def _boolean(v: exp.Expression) -> tuple[exp.Expression, list]:
     ]
 
 
-def _choice(v: exp.Expression, options: dict[str, str], what: str) -> tuple[exp.Expression, list]:
-    """Code or Chinese name -> code; ``options`` is code -> Chinese name."""
-    branches = [(in_list(v, [code, zh]), lit(code)) for code, zh in options.items()]
+def _choice(
+    v: exp.Expression, options: dict[str, str], what: str, also: dict[str, list[str]] | None = None
+) -> tuple[exp.Expression, list]:
+    """Code or Chinese name -> code; ``options`` is code -> Chinese name, ``also`` code ->
+    other texts that mean it."""
+    branches = [
+        (in_list(v, [code, zh, *(also or {}).get(code, [])]), lit(code))
+        for code, zh in options.items()
+    ]
     parsed = case(*branches)
     listing = ", ".join(f"{code} ({zh})" for code, zh in options.items())
     return parsed, [
@@ -152,11 +158,21 @@ def _choice(v: exp.Expression, options: dict[str, str], what: str) -> tuple[exp.
     ]
 
 
-def _enum(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+def _enum(
+    f: Field, v: exp.Expression, texts: dict[str, str] | None = None
+) -> tuple[exp.Expression, list]:
+    """A coded field: its code, its Chinese name, its national code where the list gives
+    one (``gb_code``: 159 for 有限责任公司), or a text the mapping's ``values:`` names."""
     assert f.codes is not None
     codes = load_codelist(f.codes)
+    also: dict[str, list[str]] = {}
+    for code, entry in codes.codes.items():
+        if entry.get("gb_code"):
+            also.setdefault(code, []).append(str(entry["gb_code"]))
+    for text, code in (texts or {}).items():
+        also.setdefault(code, []).append(text)
     parsed, checks = _choice(
-        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value"
+        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
     )
     retired = codes.extra.get("retired") or {}
     retired_checks = [
@@ -353,7 +369,7 @@ def _field_rule(
             parsed, checks = _boolean(v)
             return _rule(f.name, "BOOLEAN", v, parsed, checks, required=False)
         case "enum":
-            parsed, checks = _enum(f, v)
+            parsed, checks = _enum(f, v, mapping.values.get(f.name))
             return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)
         case "tags":
             return _rule(

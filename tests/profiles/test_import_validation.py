@@ -290,6 +290,43 @@ def test_amounts_grouped_by_thousands_are_read_exactly(tmp_path: Path, text: str
         assert con.execute("SELECT registered_capital FROM enterprises").fetchone() == (stored,)
 
 
+def test_a_registry_writing_its_own_type_names_imports_through_its_mapping(tmp_path: Path):
+    """The market regulator writes 企业类型 in its own words; a mapping's ``values:`` says
+    which code each means, and the statistical codes (159) are read as they are."""
+    data = tmp_path / "data"
+    (data / "mappings").mkdir(parents=True)
+    (data / "mappings" / "samr.yaml").write_text(
+        "name: samr\nregistry: market\nlayout: static\ncolumns:\n  统一社会信用代码: uscc\n"
+        "  企业类型: registration_type\nvalues:\n  registration_type:\n"
+        "    有限责任公司（国有独资）: wholly_state_owned_company\n"
+        "    有限责任公司（外国法人独资）: foreign_invested\n",
+        encoding="utf-8",
+    )
+    codes = [uscc.make(f"91310115MA000{i:04d}") for i in range(4)]
+    path = write_csv(
+        tmp_path / "samr.csv",
+        ["统一社会信用代码", "企业类型"],
+        [
+            [codes[0], "有限责任公司（国有独资）"],
+            [codes[1], "有限责任公司（外国法人独资）"],
+            [codes[2], "159"],
+            [codes[3], "有限责任公司（自然人投资或控股）"],  # not named: refused, listed
+        ],
+    )
+    report = import_file(Settings(data), path)
+    assert (report.mapping, report.rows_accepted, report.rows_rejected) == ("samr", 3, 1)
+    assert "'有限责任公司（自然人投资或控股）' is not an allowed value" in report.messages[0]
+    with duckdb.connect(str(Settings(data).profiles_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT uscc, registration_type::VARCHAR FROM enterprises ORDER BY uscc"
+        ).fetchall()
+    assert rows == [
+        (codes[0], "wholly_state_owned_company"),
+        (codes[1], "foreign_invested"),
+        (codes[2], "limited_company"),
+    ]
+
+
 def test_tags_are_split_on_chinese_and_ascii_separators(tmp_path: Path):
     report = one_cell(tmp_path, "park", "企业标签", " AI；机器人, 独角兽 、 ")
     assert report.rows_accepted == 1

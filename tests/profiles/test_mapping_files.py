@@ -67,6 +67,43 @@ def test_mapping_errors_say_file_line_and_column(text: str, expected: str) -> No
     assert str(err.value).startswith(expected), str(err.value)
 
 
+MARKET = """name: samr
+registry: market
+layout: static
+columns:
+  统一社会信用代码: uscc
+  企业类型: registration_type
+values:
+  registration_type:
+    有限责任公司（国有独资）: wholly_state_owned_company
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MARKET.replace(": wholly_state_owned_company", ": state_company"),
+            "m.yaml, line 9, column 19: values: '有限责任公司（国有独资）' of 'registration_type' "
+            "maps to 'state_company', which is not one of",
+        ),
+        (
+            MARKET.replace("有限责任公司（国有独资）", "国有企业"),
+            "m.yaml, line 9, column 11: values: '国有企业' of 'registration_type' already means "
+            "'state_owned'",
+        ),
+        (
+            MARKET.replace("  registration_type:\n", "  uscc:\n"),
+            "m.yaml, line 9, column 5: values: 'uscc' is not a coded field",
+        ),
+    ],
+)
+def test_value_translations_are_checked_against_the_code_list(text: str, expected: str) -> None:
+    with pytest.raises(MappingError) as err:
+        parse_mapping(text, "m.yaml")
+    assert str(err.value).startswith(expected), str(err.value)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("abc: -[]{}\n\"'#?年度uscc")), max_size=80))
 def test_any_text_is_a_mapping_or_a_located_mapping_error(text: str) -> None:
