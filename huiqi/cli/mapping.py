@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -40,10 +41,11 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     in DATA_DIR/mappings/ so that imports find it from the header. Until every column
     is confirmed the mapping refuses to load.
     """
-    source = open_source(file)
-    if sheet is not None:
-        source = source.on_sheet(sheet)
-    line, draft = draft_from_rows(source.header_rows(), name=name or draft_name(file.stem))
+    with tempfile.TemporaryDirectory(prefix="huiqi-mapping-") as scratch:  # 0700
+        # A UTF-16 file is read from a UTF-8 copy, removed once the header is read.
+        source = open_source(file, Path(scratch))
+        rows = (source.on_sheet(sheet) if sheet is not None else source).header_rows()
+    line, draft = draft_from_rows(rows, name=name or draft_name(file.stem))
     text = draft.to_yaml(file.name)
     if out is None:
         click.echo(text, nl=False)

@@ -122,7 +122,7 @@ def _csv(
 ) -> int | None:
     if not source.plain or source.lines is None:
         return None
-    path = source.path
+    path = source.text_path
     if source.encoding == "gb18030":
         if scratch is None:
             return None

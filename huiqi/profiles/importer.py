@@ -94,7 +94,23 @@ def import_file(
     started = time.perf_counter()
     use_data_dir(settings.data_dir)  # an office's own fields (<data dir>/dictionary.yaml)
     file_path = Path(path)
-    source = open_source(file_path)
+    settings.ensure_data_dir()
+    with import_scratch(settings) as scratch:
+        source = open_source(file_path, scratch)
+        return _import(settings, source, scratch, mapping, sheet, progress, fast, started)
+
+
+def _import(
+    settings: Settings,
+    source: Source,
+    scratch: Path,
+    mapping: str | None,
+    sheet: str | None,
+    progress: Progress | None,
+    fast: bool,
+    started: float,
+) -> ImportReport:
+    file_path = source.path
     folder = settings.mappings_dir
     if sheet is not None:
         source = source.on_sheet(sheet)
@@ -112,7 +128,7 @@ def import_file(
 
     store = ProfileStore(settings)
     store.init()
-    with import_scratch(settings) as scratch, store.connect() as con:
+    with store.connect() as con:
         configure(con, scratch)
         rows_read, reader = load_stage(con, source, positions, progress, scratch=scratch, fast=fast)
         con.begin()
@@ -166,7 +182,7 @@ def import_file(
                 file=str(file_path.resolve()),
                 mapping=chosen.name,
                 format=source.format,
-                encoding=source.encoding,
+                encoding=source.received or source.encoding,
                 sha256=source.sha256,
                 rows_read=rows_read,
                 rows_accepted=accepted,

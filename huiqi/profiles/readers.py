@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huiqi.errors import ImportFileError
+from huiqi.fsmode import open_private
 from huiqi.profiles import textlines
 from huiqi.profiles.csvrecords import records
 from huiqi.profiles.parquetread import parquet_batches
@@ -79,6 +80,15 @@ class Source:
     # the first non-empty one, with the rows above it that were skipped (title, unit).
     header_line: int | None = None
     above: list[tuple[int, list[str]]] = field(default_factory=list)
+    # A CSV received in UTF-16 is read from a UTF-8 copy (``text``); ``encoding`` is then
+    # the copy's, ``received`` what the file was written in.
+    text: Path | None = None
+    received: str | None = None
+
+    @property
+    def text_path(self) -> Path:
+        """The file whose text is read: the file itself, or its UTF-8 copy."""
+        return self.text or self.path
 
     def estimated_rows(self, rows_so_far: int) -> int:
         """Rows expected in all (exact for Parquet, estimated from bytes for CSV)."""
@@ -114,7 +124,7 @@ class Source:
         header may be. A Parquet file's header is its schema."""
         if self.format == "csv":
             assert self.encoding is not None
-            return _csv_rows(self.path, self.encoding, self.delimiter, HEADER_ROWS)
+            return _csv_rows(self.text_path, self.encoding, self.delimiter, HEADER_ROWS)
         if self.format in WORKBOOKS:
             assert self.sheet is not None
             return sheet_rows(self.path, self.sheet, HEADER_ROWS)
@@ -143,8 +153,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_source(path: Path) -> Source:
-    """Open a registry file and read its header; ImportFileError if that is impossible."""
+def open_source(path: Path, scratch: Path | None = None) -> Source:
+    """Open a registry file and read its header; ImportFileError if that is impossible.
+
+    ``scratch``: a private folder where a CSV written in UTF-16 (Excel's "Unicode Text")
+    is copied as UTF-8 to be read; without one such a file is refused.
+    """
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     fmt = FORMATS.get(path.suffix.lower())
@@ -155,26 +169,26 @@ def open_source(path: Path) -> Source:
     if fmt == "csv":
         with path.open("rb") as fh:
             start = fh.read(4)
+        text, received = path, None
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            # Excel's "Unicode Text" export. Refused whole, before anything is read: its
-            # lines cannot be told apart byte by byte as UTF-8 and GBK lines can.
-            raise ImportFileError(
-                f"{path}: the file is UTF-16 text (Excel's 'Unicode Text' export); save it "
-                "from Excel as 'CSV UTF-8 (comma delimited)', or import the .xlsx workbook"
-            )
-        facts = textlines.scan(path)
-        headers, delimiter, cells, first_line = _csv_header(path, facts.encoding)
+            # Excel's "Unicode Text" export: its lines cannot be split byte by byte as
+            # UTF-8 and GBK lines are, so the whole file is copied as UTF-8 and read.
+            text, received = utf16_as_utf8(path, scratch), "utf-16"
+        facts = textlines.scan(text)
+        headers, delimiter, cells, first_line = _csv_header(text, facts.encoding)
         return Source(
             path,
             fmt,
             headers,
-            facts.sha256,
+            facts.sha256 if received is None else _sha256(path),
             encoding=facts.encoding,
             delimiter=delimiter,
-            size=path.stat().st_size,
+            size=text.stat().st_size,
             lines=facts.lines,
             header_cells=cells,
             plain=facts.plain and first_line,
+            text=text if received else None,
+            received=received,
         )
     if fmt in WORKBOOKS:
         sheets = sheet_headers(path)
@@ -202,6 +216,29 @@ def open_source(path: Path) -> Source:
         size=path.stat().st_size,
         total_rows=metadata.num_rows,
     )
+
+
+def utf16_as_utf8(path: Path, scratch: Path | None) -> Path:
+    """A UTF-8 copy of a UTF-16 text file in ``scratch`` (line breaks kept as they are)."""
+    if scratch is None:
+        raise ImportFileError(
+            f"{path}: the file is UTF-16 text (Excel's 'Unicode Text' export); save it from "
+            "Excel as 'CSV UTF-8 (comma delimited)', or import the .xlsx workbook"
+        )
+    copy = scratch / "utf16-as-utf8.csv"
+    try:
+        with (
+            path.open("r", encoding="utf-16", newline="") as source,
+            open_private(copy, "w", encoding="utf-8", newline="") as out,
+        ):
+            while chunk := source.read(CHUNK_BYTES):
+                out.write(chunk)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"{path}: the file starts as UTF-16 text but is not UTF-16 throughout "
+            f"({exc.reason}); save it from Excel as 'CSV UTF-8 (comma delimited)'"
+        ) from exc
+    return copy
 
 
 def _empty(path: Path) -> ImportFileError:
@@ -298,7 +335,7 @@ def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
     cells: list[int] = []
     rows: list[list] = []
     problems: list[str | None] = []
-    with source.path.open("rb") as fh:
+    with source.text_path.open("rb") as fh:
         text = textlines.Lines(fh, source.encoding)
         seen_header = False
         for record in records(text, source.delimiter, width):

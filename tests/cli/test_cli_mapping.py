@@ -111,3 +111,17 @@ def test_a_file_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None
     )
     assert code == 1 and out.startswith(f"error: {blocker}"), out
     assert "Traceback" not in out
+
+
+def test_a_utf16_export_is_drafted_and_imported(tmp_path: Path) -> None:
+    """Excel's "Unicode Text": UTF-16, tab-separated; drafted and imported like any CSV."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    a = make("91310115MA0000011")
+    path = tmp_path / "unicode-text.txt"
+    path.write_bytes(f"纳税人识别号\t所属年度\t营业收入\r\n{a}\t2025\t12.5\r\n".encode("utf-16"))
+    draft = data / "mappings" / "u.yaml"
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+    assert code == 0 and "3 of 3 columns matched" in out, out
+    code, out = run(data, "import", str(path), token=steward)
+    assert code == 0 and "(csv, utf-16)" in out, out

@@ -335,14 +335,29 @@ def test_semicolon_bar_and_tab_separated_files_read_as_commas_do(
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
-def test_utf16_text_is_refused_with_what_to_do(tmp_path: Path, encoding: str):
+def test_utf16_text_reads_as_utf8_does(tmp_path: Path, encoding: str):
+    """Excel's "Unicode Text" export: UTF-16 with a byte-order mark, tab-separated."""
     path = tmp_path / "tax.txt"
-    text = "\r\n".join("\t".join(row) for row in [TAX_HEADER, *TAX_ROWS])
+    text = "\r\n".join("\t".join(row) for row in [TAX_HEADER, *TAX_ROWS]) + "\r\n"
     bom = "\ufeff" if encoding == "utf-16-be" else ""  # Python's utf-16 writes its own
     path.write_bytes((bom + text).encode(encoding))
     settings = Settings(tmp_path / "data")
-    with pytest.raises(ImportFileError, match=r"tax\.txt: the file is UTF-16 text .*CSV UTF-8"):
-        import_file(settings, path)
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.encoding, report.rows_accepted) == ("tax", "utf-16", 2)
+    assert report.messages == [
+        f"tax.txt, line 4, column '统一社会信用代码' (field 'uscc'): {BAD_CHECK}"
+    ]
+    assert stored_years(settings) == EXPECTED
+    assert not list((settings.data_dir / "tmp").iterdir())  # the UTF-8 copy is gone
+
+
+def test_utf16_that_breaks_off_is_refused(tmp_path: Path):
+    path = tmp_path / "tax.txt"
+    path.write_bytes("\t".join(TAX_HEADER).encode("utf-16") + b"\x00\xd8")  # a lone surrogate
+    with pytest.raises(ImportFileError, match=r"tax\.txt: the file starts as UTF-16 text but"):
+        import_file(Settings(tmp_path / "data"), path)
 
 
 def test_progress_is_called_with_rows_read(tmp_path: Path):
