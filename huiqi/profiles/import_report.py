@@ -66,6 +66,8 @@ class ImportReport:
     # above it (a title, the unit), as "line N: cells".
     header_line: int | None = None
     skipped_above: list[str] = field(default_factory=list)
+    # The file's columns that are not imported (the mapping's 'ignore:', 序号, 备注).
+    ignored_columns: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few lines for a person: what was read, what went in, where the rejects are."""
@@ -95,6 +97,8 @@ class ImportReport:
                 f"Upper-cased {self.uscc_upper_cased} USCC(s) written in lower case (lines "
                 f"{shown}{more}); the original text is in {self.normalised_path}."
             )
+        if self.ignored_columns:
+            lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")
         if self.missing_columns:
             lines.append(f"Not in the file (left untouched): {', '.join(self.missing_columns)}.")
         if self.rows_rejected:

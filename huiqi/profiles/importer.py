@@ -51,7 +51,7 @@ from huiqi.profiles.import_report import (
     write_report,
 )
 from huiqi.profiles.importdb import configure, import_scratch
-from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping
+from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping, normalise_header
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -202,6 +202,9 @@ def _import(
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
                 reader=reader,
                 header_line=source.header_line,
+                ignored_columns=[
+                    h for h in source.headers if normalise_header(h) in chosen.skipped
+                ],
                 skipped_above=[
                     f"line {line}: {' | '.join(c for c in cells if c.strip())}"
                     for line, cells in source.above

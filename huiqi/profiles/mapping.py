@@ -33,7 +33,9 @@ Rules the importer relies on:
   and ``valid_from`` for relations; ``contract_id`` for contracts) must be present.
   Other mapped headers may be missing: only the fields a file carries are
   updated. A header the mapping does not know is refused, because silently
-  dropping a misspelt column would lose data.
+  dropping a misspelt column would lose data; except ``序号`` (row number) and
+  ``备注`` (remarks), which offices' sheets carry whatever the registry and no
+  field holds (``ALWAYS_IGNORED``): every mapping skips them.
 * With no mapping named, the mapping is detected from the header when exactly
   one mapping knows every header and finds its keys; if several do, the one whose
   own headers the file carries completely wins; otherwise the file is refused.
@@ -79,6 +81,9 @@ LAYOUT_COLUMNS = {
     "contracts": ("contract_id", "seller_uscc", "contract_type", "amount", "signed_on"),
 }
 # Multiplier to yuan, and how many more decimals the file may carry because of it.
+# Bookkeeping columns of offices' sheets that no dictionary field holds: every mapping
+# skips them, as if they were under its 'ignore:'.
+ALWAYS_IGNORED = ("序号", "备注")
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
 
 
@@ -118,13 +123,18 @@ class Mapping:
         """The canonical header of a field, for messages."""
         return next(h for h, f in self.columns.items() if f == field)
 
+    @property
+    def skipped(self) -> set[str]:
+        """The (normalised) headers whose columns are not imported."""
+        return {normalise_header(h) for h in (*self.ignore, *ALWAYS_IGNORED)}
+
     def unit_of(self, field: str) -> tuple[int, int]:
         return UNITS[self.units.get(field, "yuan")]
 
     def resolve(self, file: str, found: list[str]) -> dict[int, str]:
         """Map the file's header positions to fields, or raise ImportFileError."""
         known = self.headers
-        skipped = {normalise_header(h) for h in self.ignore}
+        skipped = self.skipped
         normalised = [normalise_header(h) for h in found]
         unknown = [
             h for h, n in zip(found, normalised, strict=True) if n not in known and n not in skipped
@@ -416,7 +426,7 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
     candidates = []
     mappings = all_mappings(folder)
     for m in mappings.values():
-        known = {**m.headers, **{normalise_header(h): "" for h in m.ignore}}
+        known = {**m.headers, **dict.fromkeys(m.skipped, "")}
         keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
         if found <= set(known) and keys_present:
             candidates.append(m)

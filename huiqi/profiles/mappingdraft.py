@@ -8,15 +8,16 @@ built-in mappings. A unit of 万元 or 亿元 on a money column becomes a
 column → qualifications; a yearly field or a year column → yearly; else
 static), the registry from the fields' most common source.
 
-The draft is YAML with a comment on every column saying how it was matched. A
+Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
+``ignore:``. The draft is YAML with a comment on every column saying how it was matched. A
 header nothing matched gets ``null`` and a comment asking for a field: the
 mapping refuses to load until each one is given a field or moved under
 ``ignore:``, so an unconfirmed draft can never import.
 
 Example:
     >>> draft = draft_mapping(["统一社会信用代码", "年度", "营业收入（万元）", "备注"], name="x")
-    >>> draft.layout, draft.units, draft.unmatched
-    ('yearly', {'revenue': 'wan_yuan'}, ['备注'])
+    >>> draft.layout, draft.units, draft.unmatched, draft.skipped
+    ('yearly', {'revenue': 'wan_yuan'}, [], ['备注'])
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.mapping import LAYOUT_COLUMNS, normalise_header, packaged_mappings
+from huiqi.profiles.mapping import (
+    ALWAYS_IGNORED,
+    LAYOUT_COLUMNS,
+    normalise_header,
+    packaged_mappings,
+)
 
 UNIT_SUFFIX = re.compile(r"[(（\[【]\s*([^()（）\[\]【】]*?)\s*[)）\]】]$")
 UNIT_WORDS = {"万元": "wan_yuan", "亿元": "yi_yuan", "元": "yuan"}
@@ -53,6 +59,8 @@ class Draft:
     how: dict[str, str]
     units: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
+    # Headers every mapping skips (mapping.ALWAYS_IGNORED) found in the file.
+    skipped: list[str] = field(default_factory=list)
 
     def to_yaml(self, file_name: str = "") -> str:
         """The draft as a mapping file, with a comment on every column."""
@@ -73,7 +81,9 @@ class Draft:
         if self.units:
             lines.append("units:")
             lines += [f"  {f}: {u}" for f, u in self.units.items()]
-        lines.append("ignore: []")
+        if self.skipped:
+            lines.append("# Row numbers and remarks are never imported; listed for the record.")
+        lines.append(f"ignore: [{', '.join(q(h) for h in self.skipped)}]")
         return "\n".join(lines) + "\n"
 
 
@@ -136,7 +146,11 @@ def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = Non
     """
     known = _known()
     found: dict[str, tuple[str, str, str | None] | None] = {}
+    always = {normalise_header(h) for h in ALWAYS_IGNORED}
+    skipped = [h for h in headers if normalise_header(h) in always]
     for header in headers:
+        if header in skipped:
+            continue
         key, unit = _key(header)
         known_as = known.get(key)
         found[header] = (known_as[0], known_as[1], unit) if known_as else None
@@ -168,7 +182,7 @@ def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = Non
             units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
     registry = sources.most_common(1)[0][0] if sources else "market"
-    return Draft(name, registry, layout, columns, how, units, unmatched)
+    return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
 
 
 def draft_name(stem: str) -> str:

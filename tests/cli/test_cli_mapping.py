@@ -10,13 +10,13 @@ from cliutil import accounts, run
 
 from huiqi.profiles.uscc import make
 
-LAYOUT = "序号,纳税人识别号,所属年度,营业收入（万元）,研发费用,备注\n"
+LAYOUT = "序号,纳税人识别号,所属年度,营业收入（万元）,研发费用,经办人,备注\n"
 
 
 def registry_file(tmp_path: Path) -> tuple[Path, list[str]]:
     a, b = make("91310115MA0000011"), make("91310104MA0000022")
     path = tmp_path / "district-tax-2025.csv"
-    rows = f"1,{a},2025,123.4567,50000,\n2,{b.lower()},2025,8,0,新设\n"
+    rows = f"1,{a},2025,123.4567,50000,王,\n2,{b.lower()},2025,8,0,李,新设\n"
     path.write_bytes((LAYOUT + rows).encode("gbk"))
     return path, [a, b]
 
@@ -31,19 +31,20 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     draft = tmp_path / "district-tax.yaml"
     code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
     assert code == 0, out
-    assert "4 of 6 columns matched; confirm ['序号', '备注'] (marked null)" in out
+    # Row numbers and remarks are skipped by every mapping; the clerk's name is a question.
+    assert "4 of 5 columns matched; confirm ['经办人'] (marked null)" in out
     text = draft.read_text("utf-8")
     assert '"营业收入（万元）": revenue' in text and "revenue: wan_yuan" in text
+    assert 'ignore: ["序号", "备注"]' in text
     code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
-    assert code == 1 and "header '序号' has no field yet" in out, out  # unconfirmed: refused
+    assert code == 1 and "header '经办人' has no field yet" in out, out  # unconfirmed: refused
     code, out = run(data, "mapping", "check", str(draft))
     assert code == 4 and f"{draft}, line " in out, out
 
-    # The data steward confirms: 序号 (row number) and 备注 (remarks) are not imported.
-    confirmed = "\n".join(
-        line for line in text.splitlines() if not line.startswith(('  "序号"', '  "备注"'))
-    )
-    confirmed = confirmed.replace("ignore: []", "ignore: [序号, 备注]") + "\n"
+    # The data steward confirms: the clerk (经办人) is not imported.
+    confirmed = "\n".join(line for line in text.splitlines() if not line.startswith('  "经办人"'))
+    confirmed = confirmed.replace('ignore: ["序号", "备注"]', 'ignore: ["序号", "备注", 经办人]')
+    confirmed += "\n"
     draft.write_text(confirmed, encoding="utf-8")
     code, out = run(data, "mapping", "check", str(draft))
     assert code == 0 and "1 mapping files checked: 0 with errors" in out, out

@@ -360,6 +360,23 @@ def test_utf16_that_breaks_off_is_refused(tmp_path: Path):
         import_file(Settings(tmp_path / "data"), path)
 
 
+def test_row_numbers_and_remarks_are_skipped_by_every_mapping(tmp_path: Path):
+    """序号 and 备注 stand in most offices' sheets; no field holds them, and refusing the
+    file over them (or asking for a mapping) helped nobody."""
+    rows = [["序号", *TAX_HEADER, "备注"]]
+    rows += [[str(i), *row, "补报" if i == 1 else ""] for i, row in enumerate(TAX_ROWS, 1)]
+    path = tmp_path / "tax.csv"
+    path.write_bytes(csv_bytes(rows, "utf-8"))
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.rows_accepted, report.rows_rejected) == ("tax", 2, 1)
+    assert report.ignored_columns == ["序号", "备注"]
+    assert "Columns not imported: 序号, 备注." in report.summary()
+    assert stored_years(settings) == EXPECTED
+
+
 def test_progress_is_called_with_rows_read(tmp_path: Path):
     path = tmp_path / "tax.csv"
     path.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], "utf-8"))

@@ -137,24 +137,37 @@ def test_data_dir_mapping_may_not_take_a_built_in_name(tmp_path: Path) -> None:
 
 
 def test_draft_matches_names_labels_and_built_in_headers_and_marks_the_rest() -> None:
-    headers = ["统一社会信用代码", "年度", "营业收入（万元）", "R&D expense", "tax_paid", "备注"]
+    headers = ["序号", "统一社会信用代码", "年度", "营业收入（万元）", "R&D expense", "tax_paid"]
+    headers += ["经办人", "备注"]
 
     draft = draft_mapping(headers, name="x")
 
-    assert (draft.layout, draft.registry, draft.unmatched) == ("yearly", "tax", ["备注"])
+    assert (draft.layout, draft.registry, draft.unmatched) == ("yearly", "tax", ["经办人"])
+    assert draft.skipped == ["序号", "备注"]  # every mapping skips them
     assert draft.columns == {
         "统一社会信用代码": "uscc",
         "年度": "year",
         "营业收入（万元）": "revenue",
         "R&D expense": "rd_expense",
         "tax_paid": "tax_paid",
-        "备注": None,
+        "经办人": None,
     }
     assert draft.units == {"revenue": "wan_yuan"}
-    with pytest.raises(MappingError, match=r"line \d+, column \d+: header '备注' has no field yet"):
+    with pytest.raises(
+        MappingError, match=r"line \d+, column \d+: header '经办人' has no field yet"
+    ):
         parse_mapping(draft.to_yaml("f.csv"), "draft.yaml")
-    confirmed = draft.to_yaml("f.csv").replace('"备注": null', '"备注": rd_expense_domestic')
-    assert parse_mapping(confirmed, "draft.yaml").columns["备注"] == "rd_expense_domestic"
+    confirmed = draft.to_yaml("f.csv").replace('"经办人": null', '"经办人": rd_expense_domestic')
+    parsed = parse_mapping(confirmed, "draft.yaml")
+    assert parsed.columns["经办人"] == "rd_expense_domestic"
+    assert parsed.resolve("f.csv", headers) == {
+        1: "uscc",
+        2: "year",
+        3: "revenue",
+        4: "rd_expense",
+        5: "tax_paid",
+        6: "rd_expense_domestic",
+    }
 
 
 def test_draft_name_is_ascii_and_never_a_built_in_name() -> None:
