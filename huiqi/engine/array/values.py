@@ -40,6 +40,14 @@ class Val:
         return Val("null", np.int64(0), np.bool_(False))
 
 
+def wide(data: Any) -> Any:
+    """Integers as 64 bits (columns are held narrower where their values allow:
+    ``columns.compact``), before arithmetic that could leave the narrow type."""
+    if isinstance(data, np.ndarray) and data.dtype.kind == "i" and data.dtype.itemsize < 8:
+        return data.astype(np.int64)
+    return data
+
+
 def maxabs(data: Any) -> int:
     arr = np.asarray(data)
     if arr.size == 0:
@@ -55,7 +63,7 @@ def rescale(v: Val, scale: int) -> Any:
     factor = 10**k
     if maxabs(v.data) * factor > LIMIT:
         raise Overflow(f"a value times 10^{k} leaves 64 bits")
-    return v.data * np.int64(factor)
+    return wide(v.data) * np.int64(factor)
 
 
 def as_float(v: Val) -> Any:
@@ -79,7 +87,7 @@ def add(a: Val, b: Val, sign: int) -> Val:
     if a.kind != "num" or b.kind != "num":
         raise Unsupported(f"{a.kind} {'+' if sign > 0 else '-'} {b.kind}")
     s = max(a.scale, b.scale)
-    da, db = rescale(a, s), rescale(b, s)
+    da, db = wide(rescale(a, s)), wide(rescale(b, s))
     if maxabs(da) + maxabs(db) > LIMIT:
         raise Overflow("a sum leaves 64 bits")
     return Val("num", da + db if sign > 0 else da - db, both_known(a, b), scale=s)
@@ -92,7 +100,7 @@ def mul(a: Val, b: Val) -> Val:
         raise Unsupported(f"{a.kind} * {b.kind}")
     if maxabs(a.data) * maxabs(b.data) > LIMIT:
         raise Overflow("a product leaves 64 bits")
-    return Val("num", a.data * b.data, both_known(a, b), scale=a.scale + b.scale)
+    return Val("num", wide(a.data) * wide(b.data), both_known(a, b), scale=a.scale + b.scale)
 
 
 def div(a: Val, b: Val) -> Val:
@@ -119,9 +127,9 @@ def compare(op: str, a: Val, b: Val) -> Val:
             x, y = as_float(a), as_float(b)
         else:
             s = max(a.scale, b.scale)
-            x, y = rescale(a, s), rescale(b, s)
+            x, y = _plain(rescale(a, s)), _plain(rescale(b, s))
     elif a.kind == b.kind and a.kind in ("date", "bool"):
-        x, y = a.data, b.data
+        x, y = _plain(a.data), _plain(b.data)
     else:
         raise Unsupported(f"{a.kind} {op} {b.kind}")
     ops = {
@@ -133,6 +141,13 @@ def compare(op: str, a: Val, b: Val) -> Val:
         ">=": np.greater_equal,
     }
     return Val("bool", ops[op](x, y), known)
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy integer scalar as a Python int: compared with a narrow column, NumPy then
+    compares exactly in the column's own type (a value beyond it too) instead of
+    converting every element to 64 bits."""
+    return int(x) if isinstance(x, np.integer) else x
 
 
 _TEXT_OPS = {
@@ -192,15 +207,24 @@ def text_table(col: Column, op: str, wanted: str) -> Any:
     return tables[key]
 
 
+def everywhere(known: Any) -> bool:
+    """Whether ``known`` says no value is NULL (a scalar TRUE): then no NULL work is done."""
+    return (type(known) is np.bool_ or type(known) is bool) and bool(known)
+
+
 def and3(a: Val, b: Val) -> Val:
     """Kleene AND: FALSE if either is FALSE, NULL if either is NULL, else TRUE."""
     ka, kb = a.known, b.known
+    if everywhere(ka) and everywhere(kb):
+        return Val("bool", a.data & b.data, np.bool_(True))
     false_a, false_b = ka & ~a.data, kb & ~b.data
     return Val("bool", a.data & b.data, (ka & kb) | false_a | false_b)
 
 
 def or3(a: Val, b: Val) -> Val:
     ka, kb = a.known, b.known
+    if everywhere(ka) and everywhere(kb):
+        return Val("bool", a.data | b.data, np.bool_(True))
     true_a, true_b = ka & a.data, kb & b.data
     return Val("bool", a.data | b.data, (ka & kb) | true_a | true_b)
 
