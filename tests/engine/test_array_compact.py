@@ -30,10 +30,11 @@ from huiqi.engine.array import values as V
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Column, Frame, column_from_arrow, compact
 from huiqi.engine.array.criteria import CriterionStore, codes_of, criterion_codes, key_of
-from huiqi.engine.array.evaluate import Evaluator
+from huiqi.engine.array.evaluate import Evaluator, round_half_away
 from huiqi.engine.array.match import match_policy
+from huiqi.engine.array.money import clamped_fen
 from huiqi.engine.array.starts import tree_start
-from huiqi.engine.array.values import Unsupported
+from huiqi.engine.array.values import Overflow, Unsupported, Val, add, mul
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.policies.loader import load_library
@@ -242,3 +243,46 @@ def test_an_or_of_tags_is_the_or_of_each_tag(with_nulls: bool) -> None:
             want = ev.full(general.data), ev.full(general.known)
             assert np.asarray(got.data).tolist() == np.asarray(want[0]).tolist(), sql
             assert ev.full(got.known).tolist() == np.asarray(want[1]).tolist(), sql
+
+
+def test_overflow_is_read_from_values_where_a_narrow_type_does_not_settle_it() -> None:
+    small = Val("num", np.array([3, -4], dtype=np.int32), np.bool_(True))
+    large = Val("num", np.array([2**40, 5], dtype=np.int64), np.bool_(True))
+    # int32 x int32 cannot leave 64 bits: no pass over the values is needed.
+    assert mul(small, small).data.tolist() == [9, 16]
+    # int32 x 2^40 could by its type; by its values it does not.
+    assert mul(small, large).data.tolist() == [3 * 2**40, -20]
+    assert add(small, large, 1).data.tolist() == [2**40 + 3, 1]
+    assert mul(Val("num", np.int64(10**10), np.bool_(True)), small).data.tolist() == [
+        3 * 10**10,
+        -4 * 10**10,
+    ]
+    with pytest.raises(Overflow):
+        mul(large, large)
+    with pytest.raises(Overflow):
+        half = Val("num", np.array([2**62, 1], dtype=np.int64), np.bool_(True))
+        add(half, half, 1)
+    with pytest.raises(Overflow):
+        V.rescale(Val("num", np.array([2**60]), np.bool_(True), scale=0), 3)
+    assert V.rescale(Val("num", np.array([-128], dtype=np.int8), np.bool_(True)), 2).tolist() == [
+        -12800
+    ]
+
+
+@pytest.mark.parametrize("scale", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize(
+    ("lo", "hi"), [(0, None), (0, 10**9), (-(10**6), 10**6), (5, 5), (0, 2**62)]
+)
+def test_fen_from_bounds_is_the_fen_of_the_general_rounding(
+    scale: int, lo: int, hi: int | None
+) -> None:
+    rng = np.random.default_rng(scale)
+    values = rng.integers(-(10**12), 10**12, 2000)
+    values[:6] = [0, 5, 15, 25, -25, 10**12]  # halves at every scale above 2
+    clamped = np.maximum(values, lo) if hi is None else np.clip(values, lo, hi)
+    known = np.ones(len(values), dtype=bool)
+    if scale <= 2:
+        want = V.rescale(Val("num", clamped, known, scale=scale), 2)
+    else:
+        want = round_half_away(clamped, scale - 2)
+    assert clamped_fen(clamped, scale, lo, hi, known).tolist() == np.asarray(want).tolist()

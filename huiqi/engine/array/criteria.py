@@ -165,16 +165,23 @@ class CriterionStore:
             self.known.add(key)
         self.full[key] = codes
 
+    def unknown_free(self, crit: CompiledCriterion) -> bool:
+        """Whether its codes over every row are kept and none is unknown."""
+        return key_of(crit) in self.known
+
     def passes(self, crit: CompiledCriterion, rows: Any) -> tuple[Any, Any]:
-        """For narrowing without near misses, on ``rows`` (an index array): where ``crit``
-        holds or is unknown (booleans), and its codes there, or None when it is unknown
-        on none of them (then a row that passes holds, and nothing is recorded)."""
+        """For narrowing without near misses, on ``rows`` (an index array; None: every
+        row): where ``crit`` holds or is unknown (booleans), and its codes there, or None
+        when it is unknown on none of them (then a row that passes holds, and nothing is
+        recorded)."""
         key = key_of(crit)
         if key in self.unsupported:
             raise Unsupported(self.unsupported[key])
         full = self.full.get(key)
+        if full is None and rows is None and key in self.shared:
+            full = self.codes(crit, None)  # kept for the other policies
         if full is not None:
-            codes = full[rows]
+            codes = full if rows is None else full[rows]
             if key in self.known:
                 return codes == HOLDS, None
             return (codes & np.uint8(1)) == 0, codes

@@ -41,6 +41,7 @@ from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.money import to_fen
 from huiqi.engine.array.ranges import policy_ranges
 from huiqi.engine.array.starts import Start, criterion_start
+from huiqi.engine.array.values import everywhere
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
 
@@ -171,6 +172,36 @@ def _narrow(
     return rows, word
 
 
+def _scan(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> tuple[Any, Any]:
+    """Without near misses and without a start: the first criteria (``_head``) read over
+    every row as codes, a row passing where none fails (an even code), then narrowed."""
+    checked = cp.checked
+    head = _head(cp, store, order)
+    if len(head) == 1:  # booleans where it is not kept: no codes over every row
+        passes, code = store.passes(checked[head[0]], None)
+        rows = np.flatnonzero(passes)
+        word = None
+        if code is not None and not store.unknown_free(checked[head[0]]):
+            got = code[rows]
+            if got.any():
+                word = _adds(head[0])[got]
+        return _narrow(cp, store, rows, order[1:], word)
+    codes = [store.codes(checked[i], None) for i in head]
+    combined = codes[0]
+    for code in codes[1:]:
+        combined = combined | code
+    rows = np.flatnonzero((combined & np.uint8(1)) == 0)
+    word = None
+    for i, code in zip(head, codes, strict=True):
+        if store.unknown_free(checked[i]):
+            continue
+        got = code[rows]  # holds (0) or unknown (2)
+        if got.any():
+            word = np.zeros(len(rows), dtype=np.uint64) if word is None else word
+            word += _adds(i)[got]
+    return _narrow(cp, store, rows, order[len(head) :], word)
+
+
 def match_policy(
     cp: CompiledPolicy, store: CriterionStore, frame: Frame, *, near_misses: bool = True
 ) -> PolicyRows:
@@ -203,6 +234,8 @@ def match_policy(
                 keep = np.flatnonzero(kept(word))
                 if len(keep) < len(rows):
                     rows, word = rows[keep], word[keep]
+    elif order and not near_misses:
+        rows, word = _scan(cp, store, order)
     elif order:
         head = _head(cp, store, order)
         adds = [_adds(i) for i in head]
@@ -220,14 +253,11 @@ def match_policy(
         word = adds[0][codes[0][rows]]
         for a, code in zip(adds[1:], codes[1:], strict=True):
             word += a[code[rows]]
-        if not near_misses:
-            rows, word = _narrow(cp, store, rows, order[len(head) :], word)
-        else:
-            for i in order[len(head) :]:
-                word += _adds(i)[store.codes(checked[i], rows)]
-                keep = np.flatnonzero(kept(word))
-                if len(keep) < len(word):
-                    rows, word = rows[keep], word[keep]
+        for i in order[len(head) :]:
+            word += _adds(i)[store.codes(checked[i], rows)]
+            keep = np.flatnonzero(kept(word))
+            if len(keep) < len(word):
+                rows, word = rows[keep], word[keep]
     if rows is None:
         rows = np.arange(frame.rows)
     clean: Any
@@ -246,12 +276,16 @@ def match_policy(
         whole = n_clean == frame.rows
         yuan = Evaluator(frame, None if whole else rows[clean]).ev(cp.amount)
         fen = to_fen(cp, yuan, n_clean)
-        status[clean] = np.where(
-            fen.error,
-            np.uint8(ERROR),
-            np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
-        )
-        detail[clean] = np.where(fen.known, fen.fen, 0)
+        if everywhere(yuan.known) and not fen.error.any():  # every amount known
+            status[clean] = np.uint8(ELIGIBLE)
+            detail[clean] = fen.fen
+        else:
+            status[clean] = np.where(
+                fen.error,
+                np.uint8(ERROR),
+                np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
+            )
+            detail[clean] = np.where(fen.known, fen.fen, 0)
     return PolicyRows(rows.astype(np.int32), status, detail)
 
 

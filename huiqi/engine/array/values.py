@@ -55,13 +55,29 @@ def maxabs(data: Any) -> int:
     return max(abs(int(arr.max())), abs(int(arr.min())))
 
 
+def _fits(limit: Any, *data: Any) -> bool:
+    """Whether ``limit(|x| bounds of data) <= LIMIT`` (no overflow), read from a narrow
+    array's type where that settles it, else from its values (``maxabs``)."""
+    narrow = [
+        isinstance(d, np.ndarray) and d.dtype.kind == "i" and d.dtype.itemsize < 8 for d in data
+    ]
+    bounds = [
+        2 ** (8 * d.dtype.itemsize - 1) if n else maxabs(d)
+        for d, n in zip(data, narrow, strict=True)
+    ]
+    if limit(*bounds) <= LIMIT:
+        return True
+    exact = [maxabs(d) if n else b for d, n, b in zip(data, narrow, bounds, strict=True)]
+    return bool(limit(*exact) <= LIMIT)
+
+
 def rescale(v: Val, scale: int) -> Any:
     """``v``'s integers at ``scale`` (not below its own)."""
     k = scale - v.scale
     if k == 0:
         return v.data
     factor = 10**k
-    if maxabs(v.data) * factor > LIMIT:
+    if not _fits(lambda m: m * factor, v.data):
         raise Overflow(f"a value times 10^{k} leaves 64 bits")
     return wide(v.data) * np.int64(factor)
 
@@ -87,9 +103,10 @@ def add(a: Val, b: Val, sign: int) -> Val:
     if a.kind != "num" or b.kind != "num":
         raise Unsupported(f"{a.kind} {'+' if sign > 0 else '-'} {b.kind}")
     s = max(a.scale, b.scale)
-    da, db = wide(rescale(a, s)), wide(rescale(b, s))
-    if maxabs(da) + maxabs(db) > LIMIT:
+    da, db = rescale(a, s), rescale(b, s)
+    if not _fits(lambda x, y: x + y, da, db):
         raise Overflow("a sum leaves 64 bits")
+    da, db = wide(da), wide(db)
     return Val("num", da + db if sign > 0 else da - db, both_known(a, b), scale=s)
 
 
@@ -98,7 +115,7 @@ def mul(a: Val, b: Val) -> Val:
         return Val("float", as_float(a) * as_float(b), both_known(a, b))
     if a.kind != "num" or b.kind != "num":
         raise Unsupported(f"{a.kind} * {b.kind}")
-    if maxabs(a.data) * maxabs(b.data) > LIMIT:
+    if not _fits(lambda x, y: x * y, a.data, b.data):
         raise Overflow("a product leaves 64 bits")
     return Val("num", wide(a.data) * wide(b.data), both_known(a, b), scale=a.scale + b.scale)
 
