@@ -7,8 +7,12 @@
   without near misses) are those of the general three-valued path, which the
   conformance tests hold to DuckDB's: the same frame is read once with no NULL mask
   and once with a mask that is TRUE everywhere;
+* codes kept over every row for narrowing without near misses (the relaxed rules not
+  read) leave a later run's near misses as a fresh store gives them;
 * an OR of ``has_tag`` tests of one list column, read as one membership array, gives
-  the codes of the OR of each test, with NULL lists and empty lists.
+  the codes of the OR of each test, with NULL lists and empty lists;
+* overflow checks read a narrow column's type where it settles them, its values
+  otherwise, and fen bounded by a cap are those of the general rounding.
 """
 
 from __future__ import annotations
@@ -142,9 +146,10 @@ def compiled() -> list[CompiledPolicy]:
 @pytest.fixture(scope="module")
 def frames(
     compiled: list[CompiledPolicy], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Frame, Frame]:
+) -> tuple[Frame, Frame, Frame]:
     """One frame read twice: with no NULL mask (every value taken as known: the NULL-free
-    paths) and with a mask TRUE everywhere (the general paths, held to DuckDB's)."""
+    paths) and with a mask TRUE everywhere (the general paths, held to DuckDB's); and the
+    frame itself (~15 % NULLs)."""
     where = tmp_path_factory.mktemp("snapshot")
     con = duckdb.connect()
     load_fast(con, random_profiles(800, seed=23))
@@ -163,13 +168,13 @@ def frames(
             cols[name] = dataclasses.replace(col, data=data, known=known, _index=None)
         return Frame(frame.uscc, cols, keys=frame.keys)
 
-    return copy(None), copy(np.ones(frame.rows, dtype=bool))
+    return copy(None), copy(np.ones(frame.rows, dtype=bool)), frame
 
 
 def test_without_nulls_criteria_give_the_codes_of_the_null_path(
-    frames: tuple[Frame, Frame], compiled: list[CompiledPolicy]
+    frames: tuple[Frame, Frame, Frame], compiled: list[CompiledPolicy]
 ) -> None:
-    bare, marked = frames
+    bare, marked, _ = frames
     distinct = {key_of(c): c for cp in compiled for c in cp.checked}
     some = np.arange(0, bare.rows, 3)
     fast = general_path = 0
@@ -193,10 +198,10 @@ def test_without_nulls_criteria_give_the_codes_of_the_null_path(
 
 @pytest.mark.parametrize("eager", [True, False])
 def test_without_nulls_policies_keep_the_rows_of_the_null_path(
-    frames: tuple[Frame, Frame], compiled: list[CompiledPolicy], eager: bool
+    frames: tuple[Frame, Frame, Frame], compiled: list[CompiledPolicy], eager: bool
 ) -> None:
-    bare, marked = frames
-    stores = [CriterionStore(f, compiled, eager=eager) for f in frames]
+    bare, marked, _ = frames
+    stores = [CriterionStore(f, compiled, eager=eager) for f in (bare, marked)]
     for store in stores:
         for cp in compiled:
             for crit in cp.checked:
@@ -286,3 +291,32 @@ def test_fen_from_bounds_is_the_fen_of_the_general_rounding(
     else:
         want = round_half_away(clamped, scale - 2)
     assert clamped_fen(clamped, scale, lo, hi, known).tolist() == np.asarray(want).tolist()
+
+
+def test_codes_kept_for_narrowing_leave_near_misses_unchanged(
+    frames: tuple[Frame, Frame, Frame], compiled: list[CompiledPolicy]
+) -> None:
+    """A store that first narrowed without near misses (codes kept without the relaxed
+    rules read) then gives every policy the near misses a fresh store gives."""
+    for frame in frames:
+        used = CriterionStore(frame, compiled, eager=False)
+        fresh = CriterionStore(frame, compiled, eager=False)
+        for store in (used, fresh):
+            for cp in compiled:
+                for crit in cp.checked:
+                    store.prepare(crit)
+        for cp in compiled:
+            try:
+                match_policy(cp, used, frame, near_misses=False)
+            except Unsupported:
+                continue
+        assert used.plain  # shared criteria read over every row, kept
+        for cp in compiled:
+            try:
+                want = match_policy(cp, fresh, frame)
+            except Unsupported:
+                continue
+            got = match_policy(cp, used, frame)
+            assert got.rid.tolist() == want.rid.tolist(), cp.policy.id
+            assert got.status.tolist() == want.status.tolist(), cp.policy.id
+            assert got.detail.tolist() == want.detail.tolist(), cp.policy.id

@@ -98,7 +98,10 @@ class CriterionStore:
         self.shared = {k for k, n in uses.items() if n > 1}
         self.shared |= {key_of(c) for cp in policies for c in cp.checked if c.scope}
         self.full: dict[str, Any] = {}
-        # Of the criteria in ``full``, those unknown on no row.
+        # Codes over every row without the relaxed rules read (``codes(nearness=False)``:
+        # a failure coded 1 whether or not it is a near miss), for narrowing only.
+        self.plain: dict[str, Any] = {}
+        # Of the criteria in ``full`` or ``plain``, those unknown on no row.
         self.known: set[str] = set()
         self.holds: dict[str, float] = {}
         self.unsupported: dict[str, str] = {}
@@ -134,7 +137,7 @@ class CriterionStore:
     def is_full(self, crit: CompiledCriterion) -> bool:
         """Whether its codes over every row are kept (or will be, on first use)."""
         key = key_of(crit)
-        return key in self.full or (not self.eager and key in self.shared)
+        return key in self.full or key in self.plain or (not self.eager and key in self.shared)
 
     def selectivity(self, crit: CompiledCriterion) -> float:
         """The share of rows where it holds (1.0 when not known: last)."""
@@ -148,22 +151,27 @@ class CriterionStore:
         if key in self.unsupported:
             raise Unsupported(self.unsupported[key])
         full = self.full.get(key)
+        if full is None and not nearness:
+            full = self.plain.get(key)
         if full is not None:
             return full if rows is None else full[rows]
         assert crit.tree is not None
         with self._lock:
             self.evaluated += 1
-        if not nearness and rows is not None:
-            return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        if not nearness:
+            codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+            if rows is None and key in self.shared:
+                self._keep(key, codes, plain=True)
+            return codes
         codes = criterion_codes(crit, self.frame, rows)
         if rows is None and key in self.shared:
             self._keep(key, codes)
         return codes
 
-    def _keep(self, key: str, codes: Any) -> None:
+    def _keep(self, key: str, codes: Any, *, plain: bool = False) -> None:
         if not np.any(codes == UNKNOWN):
             self.known.add(key)
-        self.full[key] = codes
+        (self.plain if plain else self.full)[key] = codes
 
     def unknown_free(self, crit: CompiledCriterion) -> bool:
         """Whether its codes over every row are kept and none is unknown."""
@@ -178,8 +186,10 @@ class CriterionStore:
         if key in self.unsupported:
             raise Unsupported(self.unsupported[key])
         full = self.full.get(key)
+        if full is None:
+            full = self.plain.get(key)
         if full is None and rows is None and key in self.shared:
-            full = self.codes(crit, None)  # kept for the other policies
+            full = self.codes(crit, None, nearness=False)  # kept for the other policies
         if full is not None:
             codes = full if rows is None else full[rows]
             if key in self.known:

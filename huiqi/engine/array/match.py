@@ -186,7 +186,7 @@ def _scan(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> tuple[
             if got.any():
                 word = _adds(head[0])[got]
         return _narrow(cp, store, rows, order[1:], word)
-    codes = [store.codes(checked[i], None) for i in head]
+    codes = [store.codes(checked[i], None, nearness=False) for i in head]
     combined = codes[0]
     for code in codes[1:]:
         combined = combined | code
