@@ -106,8 +106,9 @@ def add(a: Val, b: Val, sign: int) -> Val:
     da, db = rescale(a, s), rescale(b, s)
     if not _fits(lambda x, y: x + y, da, db):
         raise Overflow("a sum leaves 64 bits")
-    da, db = wide(da), wide(db)
-    return Val("num", da + db if sign > 0 else da - db, both_known(a, b), scale=s)
+    op = np.add if sign > 0 else np.subtract
+    # In 64 bits, cast as the ufunc reads each element (no widened copy of either).
+    return Val("num", op(da, db, dtype=np.int64), both_known(a, b), scale=s)
 
 
 def mul(a: Val, b: Val) -> Val:
@@ -117,7 +118,8 @@ def mul(a: Val, b: Val) -> Val:
         raise Unsupported(f"{a.kind} * {b.kind}")
     if not _fits(lambda x, y: x * y, a.data, b.data):
         raise Overflow("a product leaves 64 bits")
-    return Val("num", wide(a.data) * wide(b.data), both_known(a, b), scale=a.scale + b.scale)
+    product = np.multiply(a.data, b.data, dtype=np.int64)
+    return Val("num", product, both_known(a, b), scale=a.scale + b.scale)
 
 
 def div(a: Val, b: Val) -> Val:
