@@ -6,14 +6,19 @@ contracts and related parties included), and exported once through Arrow, ordere
 by USCC. Each becomes a ``Column``:
 
 * ``bool``   booleans;
-* ``num``    exact numbers as 64-bit integers scaled by ``10**scale`` (DECIMAL(18,2)
+* ``num``    exact numbers as integers scaled by ``10**scale`` (DECIMAL(18,2)
              revenue of 1234.50 yuan is 123450 with scale 2); a decimal that does not fit
              64 bits makes the column ``wide`` and its policies take the DuckDB path;
 * ``float``  binary floating point (no frame column today; division results);
 * ``date``   days since 1970-01-01;
-* ``cat``    dictionary codes (int32, -1 where missing) into ``labels``: ENUM and VARCHAR
+* ``cat``    dictionary codes (-1 where missing) into ``labels``: ENUM and VARCHAR
              (``text``: a VARCHAR, which orders as text; an ENUM orders by its codes);
 * ``list``   a list of labels per row (tags): ``offsets`` into ``codes``.
+
+``num``, ``date`` and ``cat`` integers are held in the narrowest of int8, int16, int32
+and int64 that holds every value of the column exactly (``compact``): a policy's
+criteria gather their rows, and a narrower array moves fewer bytes. Arithmetic widens
+them to 64 bits first (``values.wide``); a comparison reads them as they are.
 """
 
 from __future__ import annotations
@@ -64,6 +69,22 @@ class Column:
         return self._index.get(label, -2)
 
 
+_NARROW = (np.int8, np.int16, np.int32)
+
+
+def compact(data: Any, *, spare: int = 0) -> Any:
+    """Integers in the narrowest of int8, int16, int32 (else as they are) that holds each
+    value exactly, with ``spare`` more above the largest (a code + 1 must fit too)."""
+    if len(data) == 0 or data.dtype.kind != "i":
+        return data
+    lo, hi = int(data.min()), int(data.max()) + spare
+    for t in _NARROW:
+        info = np.iinfo(t)
+        if info.min <= lo and hi <= info.max:
+            return data.astype(t) if np.dtype(t).itemsize < data.dtype.itemsize else data
+    return data
+
+
 def _known(arr: pa.Array) -> Any:
     if arr.null_count == 0:
         return None
@@ -96,20 +117,23 @@ def column_from_arrow(arr: pa.ChunkedArray | pa.Array) -> Column:
     if pa.types.is_boolean(t):
         return Column("bool", arr.fill_null(False).to_numpy(zero_copy_only=False), known)
     if pa.types.is_integer(t):
-        return Column("num", arr.fill_null(0).to_numpy().astype(np.int64, copy=False), known)
+        data = arr.fill_null(0).to_numpy().astype(np.int64, copy=False)
+        return Column("num", compact(data), known)
     if pa.types.is_decimal(t):
         data, wide = _decimal(arr)
-        return Column("num", data, known, scale=t.scale, wide=wide)
+        return Column("num", data if wide else compact(data), known, scale=t.scale, wide=wide)
     if pa.types.is_floating(t):
         return Column("float", arr.fill_null(0).to_numpy().astype(np.float64), known)
     if pa.types.is_date(t):
         days = arr.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy()
-        return Column("date", days.astype(np.int64), known)
+        return Column("date", compact(days.astype(np.int64)), known)
     if pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
         enc = arr if pa.types.is_dictionary(t) else pc.dictionary_encode(arr)
         codes = enc.indices.cast(pa.int32()).fill_null(-1).to_numpy()
         labels = tuple(str(v) for v in enc.dictionary.to_pylist())
-        return Column("cat", codes, known, labels=labels, text=not pa.types.is_dictionary(t))
+        # Code -1 (missing) must stay below the narrowest type, and a code + 1 fit it.
+        data = compact(codes, spare=1) if len(codes) else codes
+        return Column("cat", data, known, labels=labels, text=not pa.types.is_dictionary(t))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         flat = pc.dictionary_encode(arr.flatten().cast(pa.string()))
         offsets = arr.offsets.to_numpy().astype(np.int64) - int(arr.offsets[0].as_py())

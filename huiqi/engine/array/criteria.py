@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.evaluate import Evaluator
-from huiqi.engine.array.values import Unsupported, Val
+from huiqi.engine.array.values import Unsupported, Val, everywhere
 from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
 
 HOLDS, FAILS, UNKNOWN, HARD = 0, 1, 2, 3
@@ -66,6 +66,8 @@ def criterion_codes(crit: CompiledCriterion, frame: Frame, rows: Any) -> Any:
 def codes_of(v: Val) -> Any:
     """A boolean Val as codes: 0 holds, 1 fails, 2 unknown."""
     data = np.ascontiguousarray(v.data, dtype=bool)
+    if everywhere(v.known):  # no NULL: one pass
+        return (~data).view(np.uint8)
     known = np.ascontiguousarray(v.known, dtype=bool)
     code = (~data & known).view(np.uint8)
     code |= (~known).view(np.uint8) << np.uint8(1)
@@ -96,6 +98,11 @@ class CriterionStore:
         self.shared = {k for k, n in uses.items() if n > 1}
         self.shared |= {key_of(c) for cp in policies for c in cp.checked if c.scope}
         self.full: dict[str, Any] = {}
+        # Codes over every row without the relaxed rules read (``codes(nearness=False)``:
+        # a failure coded 1 whether or not it is a near miss), for narrowing only.
+        self.plain: dict[str, Any] = {}
+        # Of the criteria in ``full`` or ``plain``, those unknown on no row.
+        self.known: set[str] = set()
         self.holds: dict[str, float] = {}
         self.unsupported: dict[str, str] = {}
         self.evaluated = 0
@@ -119,7 +126,7 @@ class CriterionStore:
         if eager:
             with self._lock:
                 self.evaluated += 1
-            self.full[key] = codes
+            self._keep(key, codes)
         self.holds[key] = float(np.count_nonzero(codes == HOLDS)) / max(len(codes), 1)
 
     def estimate(self, crit: CompiledCriterion, share: float) -> None:
@@ -130,7 +137,7 @@ class CriterionStore:
     def is_full(self, crit: CompiledCriterion) -> bool:
         """Whether its codes over every row are kept (or will be, on first use)."""
         key = key_of(crit)
-        return key in self.full or (not self.eager and key in self.shared)
+        return key in self.full or key in self.plain or (not self.eager and key in self.shared)
 
     def selectivity(self, crit: CompiledCriterion) -> float:
         """The share of rows where it holds (1.0 when not known: last)."""
@@ -144,14 +151,55 @@ class CriterionStore:
         if key in self.unsupported:
             raise Unsupported(self.unsupported[key])
         full = self.full.get(key)
+        if full is None and not nearness:
+            full = self.plain.get(key)
         if full is not None:
             return full if rows is None else full[rows]
         assert crit.tree is not None
         with self._lock:
             self.evaluated += 1
-        if not nearness and rows is not None:
-            return codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+        if not nearness:
+            codes = codes_of(Evaluator(self.frame, rows).boolean(crit.tree))
+            if rows is None and key in self.shared:
+                self._keep(key, codes, plain=True)
+            return codes
         codes = criterion_codes(crit, self.frame, rows)
         if rows is None and key in self.shared:
-            self.full[key] = codes
+            self._keep(key, codes)
         return codes
+
+    def _keep(self, key: str, codes: Any, *, plain: bool = False) -> None:
+        if not np.any(codes == UNKNOWN):
+            self.known.add(key)
+        (self.plain if plain else self.full)[key] = codes
+
+    def unknown_free(self, crit: CompiledCriterion) -> bool:
+        """Whether its codes over every row are kept and none is unknown."""
+        return key_of(crit) in self.known
+
+    def passes(self, crit: CompiledCriterion, rows: Any) -> tuple[Any, Any]:
+        """For narrowing without near misses, on ``rows`` (an index array; None: every
+        row): where ``crit`` holds or is unknown (booleans), and its codes there, or None
+        when it is unknown on none of them (then a row that passes holds, and nothing is
+        recorded)."""
+        key = key_of(crit)
+        if key in self.unsupported:
+            raise Unsupported(self.unsupported[key])
+        full = self.full.get(key)
+        if full is None:
+            full = self.plain.get(key)
+        if full is None and rows is None and key in self.shared:
+            full = self.codes(crit, None, nearness=False)  # kept for the other policies
+        if full is not None:
+            codes = full if rows is None else full[rows]
+            if key in self.known:
+                return codes == HOLDS, None
+            return (codes & np.uint8(1)) == 0, codes
+        assert crit.tree is not None
+        with self._lock:
+            self.evaluated += 1
+        v = Evaluator(self.frame, rows).boolean(crit.tree)
+        if everywhere(v.known):
+            return np.asarray(v.data, dtype=bool), None
+        codes = codes_of(v)
+        return (codes & np.uint8(1)) == 0, codes

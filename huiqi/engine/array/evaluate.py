@@ -65,7 +65,8 @@ class Evaluator:
         col = self.frame.columns[name]
         if col.wide:
             raise V.Overflow(f"the column {name} holds decimals beyond 64 bits")
-        take = (lambda a: a) if self.rows is None else (lambda a: a[self.rows])
+        rows = self.rows
+        take = (lambda a: a) if rows is None else (lambda a: np.take(a, rows))
         known = np.bool_(True) if col.known is None else take(col.known)
         if col.kind == "list":
             return Val("list", None, known, col=col)
@@ -77,7 +78,8 @@ class Evaluator:
             return Val("bool", self.full(False), self.full(False))
         if v.kind != "bool":
             raise Unsupported(f"a criterion of kind {v.kind}")
-        return Val("bool", self.full(v.data), self.full(v.known))
+        known = v.known if V.everywhere(v.known) else self.full(v.known)
+        return Val("bool", self.full(v.data), known)
 
     def ev(self, node: exp.Expression) -> Val:
         t = type(node)
@@ -94,6 +96,9 @@ class Evaluator:
         if t is exp.And:
             return V.and3(self._bool(node.this), self._bool(node.expression))
         if t is exp.Or:
+            tags = _tags_any(node, self.frame)
+            if tags is not None:  # has_tag(tags, 'a') OR has_tag(tags, 'b') OR ...
+                return self._has_any(*tags)
             return V.or3(self._bool(node.this), self._bool(node.expression))
         if t is exp.Not:
             return V.not3(self._bool(node.this))
@@ -109,12 +114,12 @@ class Evaluator:
             v = self.ev(node.this)
             if v.kind not in ("num", "float"):
                 raise Unsupported(f"-{v.kind}")
-            return Val(v.kind, -v.data, v.known, scale=v.scale)
+            return Val(v.kind, -V.wide(v.data), v.known, scale=v.scale)
         if t is exp.Abs:
             v = self.ev(node.this)
             if v.kind not in ("num", "float"):
                 raise Unsupported(f"ABS of {v.kind}")
-            return Val(v.kind, np.abs(v.data), v.known, scale=v.scale)
+            return Val(v.kind, np.abs(V.wide(v.data)), v.known, scale=v.scale)
         if t is exp.Nullif:
             a = self.ev(node.this)
             eq = V.compare("=", a, self.ev(node.expression))
@@ -270,13 +275,63 @@ class Evaluator:
             return v
         return Val("num", round_half_away(v.data, v.scale - places), v.known, scale=places)
 
+    def _has_any(self, name: str, labels: frozenset[str]) -> Val:
+        """ARRAY_CONTAINS(name, l) OR ... over ``labels``: NULL where the list is NULL
+        (as each of them is), else whether the list holds one of them."""
+        v = self.column(name)
+        has = member_any(v.col, labels)
+        return Val("bool", has if self.rows is None else np.take(has, self.rows), v.known)
+
     def _contains(self, node: exp.Expression) -> Val:
         v, wanted = self.ev(node.this), node.expression
         if v.kind != "list" or not (isinstance(wanted, exp.Literal) and wanted.is_string):
             raise Unsupported("ARRAY_CONTAINS other than of a list column and a text")
         assert v.col is not None
         has = member(v.col, wanted.name)
-        return Val("bool", has if self.rows is None else has[self.rows], v.known)
+        return Val("bool", has if self.rows is None else np.take(has, self.rows), v.known)
+
+
+def _tags_any(node: exp.Expression, frame: Frame) -> tuple[str, frozenset[str]] | None:
+    """An OR of ARRAY_CONTAINS of one list column and texts: the column and the texts."""
+    leaves: list[exp.Expression] = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (exp.Or, exp.Paren)):
+            todo.extend([n.this, n.expression] if isinstance(n, exp.Or) else [n.this])
+        else:
+            leaves.append(n)
+    names, labels = set(), set()
+    for leaf in leaves:
+        target, wanted = leaf.this, leaf.args.get("expression")
+        if not (
+            isinstance(leaf, exp.ArrayContains)
+            and isinstance(target, exp.Column)
+            and isinstance(wanted, exp.Literal)
+            and wanted.is_string
+        ):
+            return None
+        names.add(target.name)
+        labels.add(wanted.name)
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    col = frame.columns.get(name)
+    if col is None or col.kind != "list" or col.wide:
+        return None
+    return name, frozenset(labels)
+
+
+def member_any(col: Any, labels: frozenset[str]) -> Any:
+    """Per row of a list column: does its list hold one of ``labels`` (kept, as ``member``).
+    An OR of such tests is one array read for a policy's rows, not one per label."""
+    cache = col.__dict__.setdefault("_members_any", {})
+    if labels not in cache:
+        has = np.zeros(len(col.offsets) - 1, dtype=bool)
+        for label in labels:
+            has |= member(col, label)
+        cache[labels] = has
+    return cache[labels]
 
 
 def member(col: Any, label: str) -> Any:
@@ -297,7 +352,7 @@ def member(col: Any, label: str) -> Any:
 def round_half_away(data: Any, digits: int) -> Any:
     """Integers divided by 10^digits, rounded half away from zero (DuckDB's ROUND)."""
     step = np.int64(10**digits)
-    mag = np.abs(data)
+    mag = np.abs(V.wide(data))
     q, r = mag // step, mag % step
     q = q + (2 * r >= step)
     return np.where(data < 0, -q, q)

@@ -41,6 +41,7 @@ from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.money import to_fen
 from huiqi.engine.array.ranges import policy_ranges
 from huiqi.engine.array.starts import Start, criterion_start
+from huiqi.engine.array.values import everywhere
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.results import AMOUNT_TOO_LARGE, STATUSES, Evaluation
 
@@ -149,6 +150,58 @@ def start_rows(
     return ranged.rows(), [], implied
 
 
+def _narrow(
+    cp: CompiledPolicy, store: CriterionStore, rows: Any, reads: list[int], word: Any
+) -> tuple[Any, Any]:
+    """Without near misses: ``rows`` (with their ``word``; None: all zero) narrowed by
+    criteria ``reads`` in turn, a row leaving at its first failure. A word is kept only
+    once a criterion is unknown somewhere (else every row left holds every criterion)."""
+    for i in reads:
+        if not len(rows):
+            break
+        passes, codes = store.passes(cp.checked[i], rows)
+        keep = np.flatnonzero(passes)
+        if len(keep) < len(rows):
+            rows = rows[keep]
+            word = word[keep] if word is not None else None
+            codes = codes[keep] if codes is not None else None
+        if codes is not None:
+            if word is None:
+                word = np.zeros(len(rows), dtype=np.uint64)
+            word += _adds(i)[codes]
+    return rows, word
+
+
+def _scan(cp: CompiledPolicy, store: CriterionStore, order: list[int]) -> tuple[Any, Any]:
+    """Without near misses and without a start: the first criteria (``_head``) read over
+    every row as codes, a row passing where none fails (an even code), then narrowed."""
+    checked = cp.checked
+    head = _head(cp, store, order)
+    if len(head) == 1:  # booleans where it is not kept: no codes over every row
+        passes, code = store.passes(checked[head[0]], None)
+        rows = np.flatnonzero(passes)
+        word = None
+        if code is not None and not store.unknown_free(checked[head[0]]):
+            got = code[rows]
+            if got.any():
+                word = _adds(head[0])[got]
+        return _narrow(cp, store, rows, order[1:], word)
+    codes = [store.codes(checked[i], None, nearness=False) for i in head]
+    combined = codes[0]
+    for code in codes[1:]:
+        combined = combined | code
+    rows = np.flatnonzero((combined & np.uint8(1)) == 0)
+    word = None
+    for i, code in zip(head, codes, strict=True):
+        if store.unknown_free(checked[i]):
+            continue
+        got = code[rows]  # holds (0) or unknown (2)
+        if got.any():
+            word = np.zeros(len(rows), dtype=np.uint64) if word is None else word
+            word += _adds(i)[got]
+    return _narrow(cp, store, rows, order[len(head) :], word)
+
+
 def match_policy(
     cp: CompiledPolicy, store: CriterionStore, frame: Frame, *, near_misses: bool = True
 ) -> PolicyRows:
@@ -168,21 +221,21 @@ def match_policy(
     if start is not None:
         # Every row outside the start fails a criterion and leaves: read only those.
         rows, first, implied = start
-        word = np.zeros(len(rows), dtype=np.uint64)
         order = sorted(order, key=lambda i: store.selectivity(checked[i]))
-        for i in [*first, *(i for i in order if i not in first and i not in implied)]:
-            if not len(rows):
-                break
-            codes = store.codes(checked[i], rows, nearness=near_misses)
-            if near_misses:
-                word += _adds(i)[codes]
+        reads = [*first, *(i for i in order if i not in first and i not in implied)]
+        if not near_misses:
+            rows, word = _narrow(cp, store, rows, reads, None)
+        else:
+            word = np.zeros(len(rows), dtype=np.uint64)
+            for i in reads:
+                if not len(rows):
+                    break
+                word += _adds(i)[store.codes(checked[i], rows)]
                 keep = np.flatnonzero(kept(word))
-            else:  # holds (0) or unknown (2): the even codes
-                keep = np.flatnonzero((codes & np.uint8(1)) == 0)
-            if len(keep) < len(rows):
-                rows, word, codes = rows[keep], word[keep], codes[keep]
-            if not near_misses:
-                word += _adds(i)[codes]
+                if len(keep) < len(rows):
+                    rows, word = rows[keep], word[keep]
+    elif order and not near_misses:
+        rows, word = _scan(cp, store, order)
     elif order:
         head = _head(cp, store, order)
         adds = [_adds(i) for i in head]
@@ -205,24 +258,34 @@ def match_policy(
             keep = np.flatnonzero(kept(word))
             if len(keep) < len(word):
                 rows, word = rows[keep], word[keep]
-    if word is None:
-        word = np.zeros(frame.rows, dtype=np.uint64)
     if rows is None:
         rows = np.arange(frame.rows)
-    near = (word & _FAILS) == 1
-    status = np.where(near, np.uint8(NEAR_MISS), np.uint8(NEEDS_DATA))
-    detail = np.where(near, (word >> _INDEX_SHIFT) & _FAILS, word >> _MASK_SHIFT).astype(np.int64)
-    clean = np.flatnonzero(word == 0)
-    if len(clean):
-        whole = len(clean) == frame.rows
+    clean: Any
+    if word is None:  # every row left holds every criterion
+        status = np.empty(len(rows), dtype=np.uint8)
+        detail = np.zeros(len(rows), dtype=np.int64)
+        clean, n_clean = slice(None), len(rows)
+    else:
+        near = (word & _FAILS) == 1
+        status = np.where(near, np.uint8(NEAR_MISS), np.uint8(NEEDS_DATA))
+        detail = np.where(near, (word >> _INDEX_SHIFT) & _FAILS, word >> _MASK_SHIFT)
+        detail = detail.astype(np.int64)
+        clean = np.flatnonzero(word == 0)
+        n_clean = len(clean)
+    if n_clean:
+        whole = n_clean == frame.rows
         yuan = Evaluator(frame, None if whole else rows[clean]).ev(cp.amount)
-        fen = to_fen(cp, yuan, len(clean))
-        status[clean] = np.where(
-            fen.error,
-            np.uint8(ERROR),
-            np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
-        )
-        detail[clean] = np.where(fen.known, fen.fen, 0)
+        fen = to_fen(cp, yuan, n_clean)
+        if everywhere(yuan.known) and not fen.error.any():  # every amount known
+            status[clean] = np.uint8(ELIGIBLE)
+            detail[clean] = fen.fen
+        else:
+            status[clean] = np.where(
+                fen.error,
+                np.uint8(ERROR),
+                np.where(fen.known, np.uint8(ELIGIBLE), np.uint8(NEEDS_DATA)),
+            )
+            detail[clean] = np.where(fen.known, fen.fen, 0)
     return PolicyRows(rows.astype(np.int32), status, detail)
 
 

@@ -72,10 +72,8 @@ def to_fen(cp: CompiledPolicy, yuan: Val, n: int) -> Fen:
         if abs(_scaled(b, scale)) > V.LIMIT:
             raise V.Overflow("a floor or cap beyond 64 bits")
     lo = np.int64(_scaled(floor, scale))
-    clamped = np.where(value < lo, lo, value)
-    if spec.cap is not None:
-        hi = np.int64(_scaled(spec.cap, scale))
-        clamped = np.where(clamped > hi, hi, clamped)
+    hi = np.int64(_scaled(spec.cap, scale)) if spec.cap is not None else None
+    clamped = np.maximum(value, lo) if hi is None else np.clip(value, lo, hi)
     known = np.broadcast_to(np.asarray(yuan.known), (n,))
     error = np.zeros(n, dtype=bool)
     if may_overflow(cp):
@@ -83,8 +81,21 @@ def to_fen(cp: CompiledPolicy, yuan: Val, n: int) -> Fen:
         if limit <= V.LIMIT:
             error = known & (clamped >= np.int64(limit))
             known = known & ~error
-    if scale <= 2:
-        fen = V.rescale(Val("num", np.where(known, clamped, 0), known, scale=scale), 2)
-    else:
-        fen = round_half_away(clamped, scale - 2)
+    fen = clamped_fen(clamped, scale, int(lo), None if hi is None else int(hi), known)
     return Fen(np.asarray(fen, dtype=np.int64), known, error)
+
+
+def clamped_fen(clamped: Any, scale: int, lo: int, hi: int | None, known: Any) -> Any:
+    """Amounts clamped to [lo, hi] at ``scale`` in fen, rounded half away from zero. With
+    a cap the bounds say that no step leaves 64 bits, so no value is read for it; a
+    non-negative amount rounds half up in two passes."""
+    bound = None if hi is None else max(abs(lo), abs(hi))
+    if scale <= 2:
+        factor = 10 ** (2 - scale)
+        if bound is not None and bound * factor <= V.LIMIT:
+            return clamped * np.int64(factor) if factor > 1 else clamped
+        return V.rescale(Val("num", np.where(known, clamped, 0), known, scale=scale), 2)
+    step = 10 ** (scale - 2)
+    if bound is not None and lo >= 0 and bound + step // 2 <= V.LIMIT:
+        return (clamped + np.int64(step // 2)) // np.int64(step)
+    return round_half_away(clamped, scale - 2)

@@ -110,7 +110,11 @@ def _ascending(parts: list[Any], n: int, *, each_ascending: bool = True) -> Any:
         return parts[0].astype(np.int64, copy=False)
     total = sum(len(p) for p in parts)
     if total * 3 < n:
-        return np.sort(np.concatenate(parts).astype(np.int64, copy=False))
+        # Sorted as 32 bits where row ids fit (twice as fast), read back as 64.
+        joined = np.concatenate(parts)
+        if n <= np.iinfo(np.int32).max:
+            joined = joined.astype(np.int32, copy=False)
+        return np.sort(joined).astype(np.int64, copy=False)
     mask = np.zeros(n, dtype=bool)
     for p in parts:
         mask[p] = True

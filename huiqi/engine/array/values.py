@@ -40,11 +40,35 @@ class Val:
         return Val("null", np.int64(0), np.bool_(False))
 
 
+def wide(data: Any) -> Any:
+    """Integers as 64 bits (columns are held narrower where their values allow:
+    ``columns.compact``), before arithmetic that could leave the narrow type."""
+    if isinstance(data, np.ndarray) and data.dtype.kind == "i" and data.dtype.itemsize < 8:
+        return data.astype(np.int64)
+    return data
+
+
 def maxabs(data: Any) -> int:
     arr = np.asarray(data)
     if arr.size == 0:
         return 0
     return max(abs(int(arr.max())), abs(int(arr.min())))
+
+
+def _fits(limit: Any, *data: Any) -> bool:
+    """Whether ``limit(|x| bounds of data) <= LIMIT`` (no overflow), read from a narrow
+    array's type where that settles it, else from its values (``maxabs``)."""
+    narrow = [
+        isinstance(d, np.ndarray) and d.dtype.kind == "i" and d.dtype.itemsize < 8 for d in data
+    ]
+    bounds = [
+        2 ** (8 * d.dtype.itemsize - 1) if n else maxabs(d)
+        for d, n in zip(data, narrow, strict=True)
+    ]
+    if limit(*bounds) <= LIMIT:
+        return True
+    exact = [maxabs(d) if n else b for d, n, b in zip(data, narrow, bounds, strict=True)]
+    return bool(limit(*exact) <= LIMIT)
 
 
 def rescale(v: Val, scale: int) -> Any:
@@ -53,9 +77,9 @@ def rescale(v: Val, scale: int) -> Any:
     if k == 0:
         return v.data
     factor = 10**k
-    if maxabs(v.data) * factor > LIMIT:
+    if not _fits(lambda m: m * factor, v.data):
         raise Overflow(f"a value times 10^{k} leaves 64 bits")
-    return v.data * np.int64(factor)
+    return wide(v.data) * np.int64(factor)
 
 
 def as_float(v: Val) -> Any:
@@ -80,9 +104,11 @@ def add(a: Val, b: Val, sign: int) -> Val:
         raise Unsupported(f"{a.kind} {'+' if sign > 0 else '-'} {b.kind}")
     s = max(a.scale, b.scale)
     da, db = rescale(a, s), rescale(b, s)
-    if maxabs(da) + maxabs(db) > LIMIT:
+    if not _fits(lambda x, y: x + y, da, db):
         raise Overflow("a sum leaves 64 bits")
-    return Val("num", da + db if sign > 0 else da - db, both_known(a, b), scale=s)
+    op = np.add if sign > 0 else np.subtract
+    # In 64 bits, cast as the ufunc reads each element (no widened copy of either).
+    return Val("num", op(da, db, dtype=np.int64), both_known(a, b), scale=s)
 
 
 def mul(a: Val, b: Val) -> Val:
@@ -90,9 +116,10 @@ def mul(a: Val, b: Val) -> Val:
         return Val("float", as_float(a) * as_float(b), both_known(a, b))
     if a.kind != "num" or b.kind != "num":
         raise Unsupported(f"{a.kind} * {b.kind}")
-    if maxabs(a.data) * maxabs(b.data) > LIMIT:
+    if not _fits(lambda x, y: x * y, a.data, b.data):
         raise Overflow("a product leaves 64 bits")
-    return Val("num", a.data * b.data, both_known(a, b), scale=a.scale + b.scale)
+    product = np.multiply(a.data, b.data, dtype=np.int64)
+    return Val("num", product, both_known(a, b), scale=a.scale + b.scale)
 
 
 def div(a: Val, b: Val) -> Val:
@@ -119,9 +146,9 @@ def compare(op: str, a: Val, b: Val) -> Val:
             x, y = as_float(a), as_float(b)
         else:
             s = max(a.scale, b.scale)
-            x, y = rescale(a, s), rescale(b, s)
+            x, y = _plain(rescale(a, s)), _plain(rescale(b, s))
     elif a.kind == b.kind and a.kind in ("date", "bool"):
-        x, y = a.data, b.data
+        x, y = _plain(a.data), _plain(b.data)
     else:
         raise Unsupported(f"{a.kind} {op} {b.kind}")
     ops = {
@@ -133,6 +160,13 @@ def compare(op: str, a: Val, b: Val) -> Val:
         ">=": np.greater_equal,
     }
     return Val("bool", ops[op](x, y), known)
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy integer scalar as a Python int: compared with a narrow column, NumPy then
+    compares exactly in the column's own type (a value beyond it too) instead of
+    converting every element to 64 bits."""
+    return int(x) if isinstance(x, np.integer) else x
 
 
 _TEXT_OPS = {
@@ -192,15 +226,24 @@ def text_table(col: Column, op: str, wanted: str) -> Any:
     return tables[key]
 
 
+def everywhere(known: Any) -> bool:
+    """Whether ``known`` says no value is NULL (a scalar TRUE): then no NULL work is done."""
+    return (type(known) is np.bool_ or type(known) is bool) and bool(known)
+
+
 def and3(a: Val, b: Val) -> Val:
     """Kleene AND: FALSE if either is FALSE, NULL if either is NULL, else TRUE."""
     ka, kb = a.known, b.known
+    if everywhere(ka) and everywhere(kb):
+        return Val("bool", a.data & b.data, np.bool_(True))
     false_a, false_b = ka & ~a.data, kb & ~b.data
     return Val("bool", a.data & b.data, (ka & kb) | false_a | false_b)
 
 
 def or3(a: Val, b: Val) -> Val:
     ka, kb = a.known, b.known
+    if everywhere(ka) and everywhere(kb):
+        return Val("bool", a.data | b.data, np.bool_(True))
     true_a, true_b = ka & a.data, kb & b.data
     return Val("bool", a.data | b.data, (ka & kb) | true_a | true_b)
 
