@@ -159,8 +159,10 @@ def test_a_job_whose_worker_stopped_is_interrupted_and_publish_may_start_again(
     client = sign_in(staff.client(), "publisher")
     page = client.get(f"/console/jobs/{stale}")
     assert 'data-state="interrupted"' in page.text and "hx-trigger" not in page.text
-    assert 'id="job-message"' in page.text
-    assert client.get(f"/api/v1/console/jobs/{stale}").json()["state"] == "interrupted"
+    # Said in the page's language, not as the server's English message (the API keeps it).
+    assert "已中断：任务未完成即停止" in page.text and 'id="job-message"' not in page.text
+    shown = client.get(f"/api/v1/console/jobs/{stale}").json()
+    assert shown["state"] == "interrupted" and "stopped before it finished" in shown["message"]
     bearer = {"Authorization": f"Bearer {staff.token('publisher')}"}
     started = client.post(f"/api/v1/console/policies/{APPLY}/draft/publish", headers=bearer)
     assert started.status_code == 202, started.text
