@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts import credentials
 from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 
@@ -21,6 +23,21 @@ BACKENDS = ["sqlite", "postgresql"]
 # time matters; performance lives in benchmarks/).
 settings.register_profile("huiqi", deadline=None)
 settings.load_profile("huiqi")
+
+# Passwords are hashed with argon2id at the cheapest parameters in the tests. The product's
+# (the library's recommended 64 MiB, 3 passes, 4 lanes) take a quarter of a second per hash
+# or sign-in on a loaded CI core, and the portal worlds and sign-ins of the web tests made
+# thousands of them. A stored hash carries its parameters, so one made either way verifies;
+# tests/accounts/test_accounts.py checks the product's own hasher (``product_hasher``).
+PRODUCT_HASHER = credentials._hasher
+credentials._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture
+def product_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """The product's password hasher, in effect for this test only."""
+    monkeypatch.setattr(credentials, "_hasher", PRODUCT_HASHER)
+    return PRODUCT_HASHER
 
 
 @pytest.fixture(params=BACKENDS)
