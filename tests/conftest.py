@@ -3,6 +3,7 @@ and on PostgreSQL when HUIQI_TEST_DATABASE_URL is set (as .ci/run does)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,15 @@ settings.load_profile("huiqi")
 # tests/accounts/test_accounts.py checks the product's own hasher (``product_hasher``).
 PRODUCT_HASHER = credentials._hasher
 credentials._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+# The Spark tests' JVM compiles with the quick JIT only (C1): a test run keeps it a minute or
+# two, on little data, where the optimising compiler's warm-up is most of its CPU (the
+# conformance suite on Spark: ~100 s -> ~50 s on two loaded cores). Same results: only
+# how the JVM compiles Spark's own code differs. A PYSPARK_SUBMIT_ARGS of one's own wins.
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS", '--driver-java-options "-XX:TieredStopAtLevel=1" pyspark-shell'
+)
 
 
 @pytest.fixture
