@@ -3,14 +3,17 @@ and on PostgreSQL when HUIQI_TEST_DATABASE_URL is set (as .ci/run does)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts import credentials
 from huiqi.db.engine import session_factory
 from huiqi.db.testing import fresh_database, postgres_server_url
 
@@ -21,6 +24,30 @@ BACKENDS = ["sqlite", "postgresql"]
 # time matters; performance lives in benchmarks/).
 settings.register_profile("huiqi", deadline=None)
 settings.load_profile("huiqi")
+
+# Passwords are hashed with argon2id at the cheapest parameters in the tests. The product's
+# (the library's recommended 64 MiB, 3 passes, 4 lanes) take a quarter of a second per hash
+# or sign-in on a loaded CI core, and the portal worlds and sign-ins of the web tests made
+# thousands of them. A stored hash carries its parameters, so one made either way verifies;
+# tests/accounts/test_accounts.py checks the product's own hasher (``product_hasher``).
+PRODUCT_HASHER = credentials._hasher
+credentials._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+# The Spark tests' JVM compiles with the quick JIT only (C1): a test run keeps it a minute or
+# two, on little data, where the optimising compiler's warm-up is most of its CPU (the
+# conformance suite on Spark: ~100 s -> ~50 s on two loaded cores). Same results: only
+# how the JVM compiles Spark's own code differs. A PYSPARK_SUBMIT_ARGS of one's own wins.
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS", '--driver-java-options "-XX:TieredStopAtLevel=1" pyspark-shell'
+)
+
+
+@pytest.fixture
+def product_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """The product's password hasher, in effect for this test only."""
+    monkeypatch.setattr(credentials, "_hasher", PRODUCT_HASHER)
+    return PRODUCT_HASHER
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from argon2 import PasswordHasher, Type, extract_parameters
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
@@ -88,6 +89,26 @@ def test_passwords_are_argon2id_hashes(sessions: sessionmaker[Session]) -> None:
     assert not verify_password(None, PASSWORD)
     with pytest.raises(WeakPassword):
         hash_password("short")
+
+
+def test_the_product_hashes_with_the_recommended_argon2id_parameters(
+    sessions: sessionmaker[Session], product_hasher: PasswordHasher
+) -> None:
+    """The tests sign in through a cheap hasher (conftest.py); the product's own stores
+    argon2id at the library's recommended cost, which sign-in verifies."""
+    _admin(sessions)
+    with sessions() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "root"))
+    assert stored is not None
+    used, recommended = extract_parameters(stored), PasswordHasher()
+    assert used.type is Type.ID
+    assert (used.memory_cost, used.time_cost, used.parallelism) == (
+        recommended.memory_cost,
+        recommended.time_cost,
+        recommended.parallelism,
+    )
+    assert used.memory_cost >= 19 * 1024 and used.time_cost >= 2  # OWASP's least for argon2id
+    assert verify_password(stored, PASSWORD) and not verify_password(stored, PASSWORD + "x")
 
 
 def test_wrong_password_is_refused_and_recorded(sessions: sessionmaker[Session]) -> None:

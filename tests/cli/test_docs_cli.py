@@ -13,8 +13,13 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 def command_paths(group: click.Group, prefix: str = "huiqi") -> list[str]:
+    """Every command, the lazily imported ones too (``group.commands`` holds only those a
+    test in this process has already run, so the test's answer depended on the order)."""
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         path = f"{prefix} {name}"
         if isinstance(cmd, click.Group):
             out.extend(command_paths(cmd, path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from portal_data import Portal, portal_world
+from portal_data import Portal, add_publishers, portal_world
 
 from huiqi.jobs import runner
 
@@ -16,3 +16,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         yield world
         for job_id in runner.running():  # a job a failed test left running ends first
             runner.wait(job_id, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def staff(portal: Portal) -> Portal:
+    """The portal with a publisher of the test policies' district and one of another."""
+    return add_publishers(portal)

@@ -105,6 +105,25 @@ def portal_world(tmp: Path) -> Iterator[Portal]:
         yield Portal(settings, engine, factory, codes)
 
 
+def add_user(portal: Portal, username: str, grants: list[RoleGrant]) -> None:
+    """One more user of this portal (password ``PASSWORD``), added by its admin."""
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(s, actor=admin, username=username, roles=grants, password=PASSWORD)
+
+
+def add_publishers(portal: Portal) -> Portal:
+    """``publisher``, an author and publisher of the test policies' district, and
+    ``outsider``, one of another district."""
+    for name, scope in (("publisher", f"district:{DISTRICT}"), ("outsider", "district:310104")):
+        add_user(
+            portal,
+            name,
+            [RoleGrant(Role.POLICY_AUTHOR, scope), RoleGrant(Role.POLICY_PUBLISHER, scope)],
+        )
+    return portal
+
+
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 

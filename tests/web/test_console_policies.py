@@ -13,19 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portal_data import APPLY, AUTO, OFFER, PASSWORD, Portal, page_token, sign_in
+from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from helpers import policy_yaml
 
-from huiqi.accounts import service as accounts
-from huiqi.accounts.roles import Role, RoleGrant
-from huiqi.db.engine import transaction
 from huiqi.delivery.models import Entitlement, Event, PolicyDraft, PolicyVersion
 from huiqi.jobs import runner
 
-HOME = "district:310115"  # the test policies' district
 CASES = """tests:
   - name: two insured
     profile: {insured_employees: 2}
@@ -34,25 +30,6 @@ CASES = """tests:
     profile: {insured_employees: 0}
     expect: {status: not_eligible, failing: [insured]}
 """
-
-
-@pytest.fixture(scope="module")
-def staff(portal: Portal) -> Portal:
-    """A publisher of the test policies' district, and one of another district."""
-    with transaction(portal.factory) as s:
-        admin = accounts.actor_of(accounts.find_user(s, "admin"))
-        for name, scope in (("publisher", HOME), ("outsider", "district:310104")):
-            accounts.add_user(
-                s,
-                actor=admin,
-                username=name,
-                roles=[
-                    RoleGrant(Role.POLICY_AUTHOR, scope),
-                    RoleGrant(Role.POLICY_PUBLISHER, scope),
-                ],
-                password=PASSWORD,
-            )
-    return portal
 
 
 def draft_text(pid: str, mode: str, version: int, per_person: int) -> str:

@@ -13,14 +13,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from portal_data import APPLY, AUTO, OFFER, PASSWORD, Portal, page_token, sign_in
+from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from helpers import policy_yaml
 
 from huiqi.accounts import service as accounts
-from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.clock import utcnow
 from huiqi.db.engine import transaction
@@ -31,27 +30,6 @@ from huiqi.delivery.versions import publish_text
 from huiqi.jobs import runner
 from huiqi.jobs.models import Job
 from huiqi.jobs.service import JobBusy
-
-HOME = "district:310115"  # the test policies' district
-
-
-@pytest.fixture(scope="module")
-def staff(portal: Portal) -> Portal:
-    """A publisher of the test policies' district, and one of another district."""
-    with transaction(portal.factory) as s:
-        admin = accounts.actor_of(accounts.find_user(s, "admin"))
-        for name, scope in (("publisher", HOME), ("outsider", "district:310104")):
-            accounts.add_user(
-                s,
-                actor=admin,
-                username=name,
-                roles=[
-                    RoleGrant(Role.POLICY_AUTHOR, scope),
-                    RoleGrant(Role.POLICY_PUBLISHER, scope),
-                ],
-                password=PASSWORD,
-            )
-    return portal
 
 
 def save_draft(portal: Portal, pid: str, mode: str, version: int) -> None:
