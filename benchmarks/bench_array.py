@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.anchors and not args.no_reference:
             res["reference"] = reference_engines(*args.anchors, args.anchors_data)
             print("reference", res["reference"], flush=True)
-        print(render_held(args, res))
+        publish(render_held(args, res), record=args.record)
         return 0
     res["rounds"] = []
     for i in range(args.rounds):
