@@ -285,6 +285,19 @@ def refresh_size_classes(
     written by that snapshot (what freezing and incremental re-matching read). Returns
     the number of rows written.
     """
+    update, orphans = _refresh_statements(only, snapshot_id is not None)
+    params = [snapshot_id] if snapshot_id is not None else []
+    row = con.execute(update, params).fetchone()
+    written = int(row[0]) if row else 0
+    row = con.execute(orphans, params).fetchone()
+    return written + (int(row[0]) if row else 0)
+
+
+@functools.cache
+def _refresh_statements(only: str | None, marked: bool) -> tuple[str, str]:
+    """The two UPDATEs of :func:`refresh_size_classes` as DuckDB SQL (the class where the
+    enterprise is known, NULL where it is not), built once per process: rendering the
+    size-class CASE took about 0.2 s, paid by every import before."""
     years = exp.to_table("enterprise_years")
     year_uscc = exp.column("uscc", table="enterprise_years")
     derived = size_class_sql(
@@ -299,13 +312,11 @@ def refresh_size_classes(
     if only is not None:
         limits.append(year_uscc.copy().isin(query=exp.select("uscc").from_(only)))
     values: dict[str, exp.Expression] = {"size_class": derived}
-    params: list[int] = []
-    if snapshot_id is not None:
+    if marked:
         values["updated_snapshot"] = exp.Placeholder()
-        params = [snapshot_id]
 
     def changes(to: exp.Expression) -> list[exp.Expression]:
-        if snapshot_id is None:
+        if not marked:
             return []
         as_text = exp.cast(current.copy(), "VARCHAR")
         return [exp.NullSafeEQ(this=as_text, expression=exp.cast(to, "VARCHAR")).not_()]
@@ -316,10 +327,8 @@ def refresh_size_classes(
         where=exp.and_(same_uscc, *limits, *changes(derived.copy())),
         from_="enterprises",
     )
-    row = con.execute(update.sql(dialect="duckdb"), params).fetchone()
-    written = int(row[0]) if row else 0
     cleared: dict[str, exp.Expression] = {"size_class": exp.Null()}
-    if snapshot_id is not None:
+    if marked:
         cleared["updated_snapshot"] = exp.Placeholder()
     orphans = exp.update(
         years,
@@ -329,11 +338,10 @@ def refresh_size_classes(
                 this=exp.Exists(this=exp.select("1").from_("enterprises").where(same_uscc.copy()))
             ),
             *[c.copy() for c in limits],
-            *([current.copy().is_(exp.Null()).not_()] if snapshot_id is not None else []),
+            *([current.copy().is_(exp.Null()).not_()] if marked else []),
         ),
     )
-    row = con.execute(orphans.sql(dialect="duckdb"), params).fetchone()
-    return written + (int(row[0]) if row else 0)
+    return update.sql(dialect="duckdb"), orphans.sql(dialect="duckdb")
 
 
 def disagreements(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[int, list[tuple]]:
