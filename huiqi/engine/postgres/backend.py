@@ -80,6 +80,12 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         tables, dropped with the connection."""
         columns = self.frame_columns(source, policies, traced=traced)
         with psycopg.connect(self.url, row_factory=dict_row) as conn:
+            # No JIT: PostgreSQL compiles a query once its estimated cost passes
+            # jit_above_cost, and a batch of policies' expressions passes it over a few
+            # thousand enterprises. Compiling a batch of 40 took 3.6 s of its 3.7 s at 2,000
+            # enterprises; with it, 10,000 x 100 took 144 s against 1.5 s without, and
+            # 500,000 x 40 took 107-165 s against 47-59 s (docs/benchmarks.md).
+            conn.execute("SET jit = off")
             with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as tmp:
                 load_sources(conn, source_files(source, Path(tmp)))
             query = frame_query(columns, enums=False, ordered=False).sql(dialect="postgres")
