@@ -52,8 +52,9 @@ from pathlib import Path
 from typing import Any
 
 from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
-from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
+from huiqi.policies.yamlmarks import Marks, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.mapping_values import coded_values, fail, text_map
 
 LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
 # Layouts of records between enterprises (huiqi/profiles/links.py): their columns are
@@ -166,23 +167,10 @@ KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "valu
 UNCONFIRMED = "?"
 
 
-def _fail(message: str, marks: Marks, path: tuple[str | int, ...], source: str) -> MappingError:
-    return MappingError(message, location=locate(marks, path, source))
-
-
-def _text_map(raw: Any, key: str, marks: Marks, source: str) -> dict[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(f"'{key}' must be a mapping of header: field", marks, (key,), source)
-    return {str(k): v for k, v in value.items()}
-
-
 def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -> Mapping:
     """Validate a parsed mapping file; MappingError with file, line and column if wrong."""
     if not isinstance(raw, dict):
-        raise _fail(
+        raise fail(
             "a mapping file must be a YAML mapping (name, registry, layout, columns)",
             marks,
             (),
@@ -190,12 +178,12 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
         )
     for key in raw:
         if key not in KNOWN_KEYS:
-            raise _fail(
+            raise fail(
                 f"unknown key '{key}'; a mapping has {list(KNOWN_KEYS)}", marks, (key,), source
             )
     for key in ("name", "registry", "layout", "columns"):
         if raw.get(key) in (None, ""):
-            raise _fail(
+            raise fail(
                 f"'{key}' is missing; a mapping needs name, registry, layout and columns",
                 marks,
                 (),
@@ -203,20 +191,20 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             )
     name, registry, layout = str(raw["name"]), str(raw["registry"]), str(raw["layout"])
     if layout not in LAYOUTS:
-        raise _fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
+        raise fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
     if registry not in dictionary.registries:
-        raise _fail(
+        raise fail(
             f"registry '{registry}' is not one of {sorted(dictionary.registries)}",
             marks,
             ("registry",),
             source,
         )
-    sections = {k: _text_map(raw, k, marks, source) for k in ("columns", "aliases")}
+    sections = {k: text_map(raw, k, marks, source) for k in ("columns", "aliases")}
     for section, entries in sections.items():
         for header, field in entries.items():
             where = (section, header)
             if field is None or str(field).strip() in ("", UNCONFIRMED):
-                raise _fail(
+                raise fail(
                     f"header '{header}' has no field yet; write the dictionary field it feeds, "
                     "or move the header under 'ignore:' to skip the column",
                     marks,
@@ -228,15 +216,15 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     aliases = {h: str(f) for h, f in sections["aliases"].items()}
     for field in REQUIRED_FIELDS[layout]:
         if field not in columns.values():
-            raise _fail(
+            raise fail(
                 f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
             )
-    units = {k: str(v) for k, v in _text_map(raw, "units", marks, source).items()}
+    units = {k: str(v) for k, v in text_map(raw, "units", marks, source).items()}
     for field, unit in units.items():
         f = dictionary.get(field)
         money = (f is not None and f.type == "money") or (layout, field) == ("contracts", "amount")
         if unit not in UNITS or not money:
-            raise _fail(
+            raise fail(
                 f"units: '{field}: {unit}' needs a money field and one of {list(UNITS)}",
                 marks,
                 ("units", field),
@@ -244,8 +232,8 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             )
     ignore = raw.get("ignore") or []
     if not isinstance(ignore, list):
-        raise _fail("'ignore' must be a list of headers", marks, ("ignore",), source)
-    values = _values(raw, marks, source, dictionary)
+        raise fail("'ignore' must be a list of headers", marks, ("ignore",), source)
+    values = coded_values(raw, marks, source, dictionary)
     return Mapping(
         name,
         registry,
@@ -259,58 +247,6 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     )
 
 
-def _values(
-    raw: Any, marks: Marks, source: str, dictionary: Dictionary
-) -> dict[str, dict[str, str]]:
-    """The ``values:`` section: each field coded, each target one of its codes."""
-    from huiqi.profiles.dictionary import load_codelist
-
-    found: dict[str, dict[str, str]] = {}
-    for field, texts in _text_map(raw, "values", marks, source).items():
-        f = dictionary.get(field)
-        if f is None or f.type != "enum" or f.codes is None:
-            raise _fail(
-                f"values: '{field}' is not a coded field of the dictionary",
-                marks,
-                ("values", field),
-                source,
-            )
-        if not isinstance(texts, dict) or not texts:
-            raise _fail(
-                f"values: '{field}' must map each text the file writes to a code",
-                marks,
-                ("values", field),
-                source,
-            )
-        codes = load_codelist(f.codes).codes
-        meanings = {
-            str(t): c
-            for c, e in codes.items()
-            for t in (c, e.get("zh"), e.get("gb_code"))
-            if t is not None
-        }
-        for text, code in texts.items():
-            taken = meanings.get(str(text))
-            if taken is not None and taken != str(code):
-                raise _fail(
-                    f"values: '{text}' of '{field}' already means '{taken}' in the code list; "
-                    "a file's text cannot mean two codes",
-                    marks,
-                    ("values", field, str(text)),
-                    source,
-                )
-            if str(code) not in codes:
-                raise _fail(
-                    f"values: '{text}' of '{field}' maps to '{code}', which is not one of "
-                    f"{sorted(codes)}",
-                    marks,
-                    ("values", field, str(text)),
-                    source,
-                )
-        found[field] = {str(t): str(c) for t, c in texts.items()}
-    return found
-
-
 def _check_field(
     field: str,
     layout: str,
@@ -322,7 +258,7 @@ def _check_field(
     if field in LAYOUT_COLUMNS[layout] or field == "uscc":
         return
     if layout in LINK_LAYOUTS:
-        raise _fail(
+        raise fail(
             f"'{field}' is not a column of a {layout} file; use one of "
             f"{['uscc', *LAYOUT_COLUMNS[layout]]}",
             marks,
@@ -332,7 +268,7 @@ def _check_field(
     f = dictionary.get(field)
     if f is None or f.derived or f.type == "qualification":
         extra = [c for c in LAYOUT_COLUMNS[layout]]
-        raise _fail(
+        raise fail(
             f"'{field}' is not an importable dictionary field; use a field of "
             f"huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
             + (f" or one of {extra}" if extra else ""),
@@ -342,7 +278,7 @@ def _check_field(
         )
     if f.yearly != (layout == "yearly"):
         kind = "yearly" if f.yearly else "static"
-        raise _fail(f"{kind} field '{field}' cannot be in a {layout} file", marks, where, source)
+        raise fail(f"{kind} field '{field}' cannot be in a {layout} file", marks, where, source)
 
 
 def parse_mapping(text: str, source: str) -> Mapping:

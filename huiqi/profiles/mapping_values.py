@@ -1,0 +1,76 @@
+"""The parts of a mapping file's check that read its values: the ``values:`` section
+(how a registry writes a coded field's values) and the helpers every section uses to
+refuse with the file, line and column (``huiqi.profiles.mapping``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huiqi.errors import MappingError
+from huiqi.policies.yamlmarks import Marks, locate
+from huiqi.profiles.dictionary import Dictionary
+
+
+def fail(message: str, marks: Marks, path: tuple[str | int, ...], source: str) -> MappingError:
+    return MappingError(message, location=locate(marks, path, source))
+
+
+def text_map(raw: Any, key: str, marks: Marks, source: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise fail(f"'{key}' must be a mapping of header: field", marks, (key,), source)
+    return {str(k): v for k, v in value.items()}
+
+
+def coded_values(
+    raw: Any, marks: Marks, source: str, dictionary: Dictionary
+) -> dict[str, dict[str, str]]:
+    """The ``values:`` section: each field coded, each target one of its codes."""
+    from huiqi.profiles.dictionary import load_codelist
+
+    found: dict[str, dict[str, str]] = {}
+    for field, texts in text_map(raw, "values", marks, source).items():
+        f = dictionary.get(field)
+        if f is None or f.type != "enum" or f.codes is None:
+            raise fail(
+                f"values: '{field}' is not a coded field of the dictionary",
+                marks,
+                ("values", field),
+                source,
+            )
+        if not isinstance(texts, dict) or not texts:
+            raise fail(
+                f"values: '{field}' must map each text the file writes to a code",
+                marks,
+                ("values", field),
+                source,
+            )
+        codes = load_codelist(f.codes).codes
+        meanings = {
+            str(t): c
+            for c, e in codes.items()
+            for t in (c, e.get("zh"), e.get("gb_code"))
+            if t is not None
+        }
+        for text, code in texts.items():
+            taken = meanings.get(str(text))
+            if taken is not None and taken != str(code):
+                raise fail(
+                    f"values: '{text}' of '{field}' already means '{taken}' in the code list; "
+                    "a file's text cannot mean two codes",
+                    marks,
+                    ("values", field, str(text)),
+                    source,
+                )
+            if str(code) not in codes:
+                raise fail(
+                    f"values: '{text}' of '{field}' maps to '{code}', which is not one of "
+                    f"{sorted(codes)}",
+                    marks,
+                    ("values", field, str(text)),
+                    source,
+                )
+        found[field] = {str(t): str(c) for t, c in texts.items()}
+    return found
