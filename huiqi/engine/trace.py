@@ -58,6 +58,7 @@ a trace *is* its JSON form, built once; the typed tree (``criteria``, ``amount``
 when asked for. Treat the JSON of a trace as read-only.
 
 Example:
+    >>> from decimal import Decimal
     >>> amount = AmountTrace("10000", (), Decimal(10000), None, None, 1000000)
     >>> t = PolicyTrace.of(policy_id="p", version=1, uscc="u", status="eligible",
     ...                    criteria=(), amount=amount)
@@ -67,118 +68,41 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Protocol
 
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.ledger_form import ledger_form
+from huiqi.engine.trace_parts import (
+    AmountTrace,
+    CriterionTrace,
+    ValueRead,
+    decimal_of,
+    decimal_text,
+    from_jsonable,
+    jsonable,
+    values_json,
+)
+
+__all__ = [
+    "FORMAT",
+    "NAME",
+    "STATE",
+    "STATES",
+    "AmountTrace",
+    "Completer",
+    "CriterionTrace",
+    "PolicyTrace",
+    "ValueRead",
+    "from_jsonable",
+    "jsonable",
+]
 
 FORMAT = 1
 STATE = {True: "met", False: "not_met", None: "unknown"}
 STATES = ("met", "not_met", "unknown", "to_confirm")
 NAME = FrameColumn("static", "name")
-_PLAIN = (str, int, bool, type(None))
-
-
-def jsonable(value: Any) -> Any:
-    """The exact JSON form of a profile value: decimals as strings, dates ISO, no floats."""
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, Decimal):
-        text = str(value)
-        return format(value, "f") if "E" in text else text
-    if isinstance(value, float):
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return str(value)
-
-
-def from_jsonable(value: Any, kind: str) -> Any:
-    """A value back from its JSON form, given the type of the field it was read from."""
-    if value is None:
-        return None
-    if kind in ("money", "decimal"):
-        return Decimal(value)
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    if kind == "tags":
-        return list(value)
-    return value
-
-
-def _decimal(value: Decimal | None) -> str | None:
-    return None if value is None else jsonable(value)
-
-
-def _from_decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-@dataclass(frozen=True)
-class ValueRead:
-    """One frame column a criterion or the amount read, and where its value came from."""
-
-    column: str
-    field: str
-    label: str
-    year: int | None
-    value: Any
-    source: str
-    label_en: str = ""
-    type: str = "string"
-    unit: str | None = None
-
-    @property
-    def missing(self) -> bool:
-        return self.value is None
-
-    def field_json(self) -> dict[str, Any]:
-        """The column's entry in the JSON ``fields`` map (everything but the value)."""
-        described = {
-            "field": self.field,
-            "label": self.label,
-            "label_en": self.label_en,
-            "type": self.type,
-            "year": self.year,
-            "source": self.source,
-        }
-        if self.unit:
-            described["unit"] = self.unit
-        return described
-
-
-@dataclass(frozen=True)
-class CriterionTrace:
-    id: str
-    label_zh: str
-    label_en: str
-    expression: str | None
-    state: str  # met | not_met | unknown | to_confirm
-    reads: tuple[ValueRead, ...]
-    scope: bool = False
-
-
-@dataclass(frozen=True)
-class AmountTrace:
-    """The amount: the formula's value in yuan, clamped to [floor, cap], rounded to the fen."""
-
-    formula: str
-    reads: tuple[ValueRead, ...]
-    computed_yuan: Decimal | None
-    floor: Decimal | None
-    cap: Decimal | None
-    amount_fen: int | None
-
-
-def _values(reads: Iterable[ValueRead]) -> dict[str, Any]:
-    return {r.column: jsonable(r.value) for r in reads}
 
 
 class Completer(Protocol):
@@ -283,16 +207,16 @@ class PolicyTrace:
                         "expression": c.expression,
                         "state": c.state,
                         "scope": c.scope,
-                        "values": _values(c.reads),
+                        "values": values_json(c.reads),
                     }
                     for c in criteria
                 ],
                 "amount": {
                     "formula": amount.formula,
-                    "values": _values(amount.reads),
-                    "computed_yuan": _decimal(amount.computed_yuan),
-                    "floor": _decimal(amount.floor),
-                    "cap": _decimal(amount.cap),
+                    "values": values_json(amount.reads),
+                    "computed_yuan": decimal_text(amount.computed_yuan),
+                    "floor": decimal_text(amount.floor),
+                    "cap": decimal_text(amount.cap),
                     "amount_fen": amount.amount_fen,
                 },
                 "fields": fields,
@@ -411,9 +335,9 @@ class PolicyTrace:
         return AmountTrace(
             formula=a.get("formula", ""),
             reads=self._reads(a.get("values")),
-            computed_yuan=_from_decimal(a.get("computed_yuan")),
-            floor=_from_decimal(a.get("floor")),
-            cap=_from_decimal(a.get("cap")),
+            computed_yuan=decimal_of(a.get("computed_yuan")),
+            floor=decimal_of(a.get("floor")),
+            cap=decimal_of(a.get("cap")),
             amount_fen=a.get("amount_fen"),
         )
 
