@@ -261,7 +261,7 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
                 chosen = _fits(source, cells, named, folder)
             except HuiqiError:
                 continue
-            return source.with_header(line, rows[:i]), chosen
+            return source.with_header(line, cells, rows[:i]), chosen
         raise
 
 

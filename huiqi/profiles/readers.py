@@ -130,11 +130,12 @@ class Source:
             return sheet_rows(self.path, self.sheet, HEADER_ROWS)
         return [(0, self.headers)]
 
-    def with_header(self, line: int, above: list[tuple[int, list[str]]]) -> Source:
-        """The same file with its header on ``line`` (one of ``header_rows``); ``above``
-        are the non-empty rows before it, which are skipped. DuckDB's reader takes
-        only a header on the first line, so a CSV is then read line by line."""
-        cells = dict(self.header_rows())[line]
+    def with_header(
+        self, line: int, cells: list[str], above: list[tuple[int, list[str]]]
+    ) -> Source:
+        """The same file with its header ``cells`` on ``line`` (one of ``header_rows``);
+        ``above`` are the non-empty rows before it, which are skipped. DuckDB's reader
+        takes only a header on the first line, so a CSV is then read line by line."""
         return replace(
             self,
             headers=cells,
