@@ -1,5 +1,5 @@
 """Import rules for numbers: whole numbers, money and decimals as parsed from text
-(digits grouped by thousands with commas accepted), with their own messages for
+(digits grouped by thousands with commas, and full-width digits, accepted), with their own messages for
 exponents, too many decimals, values too large for the stored type and values outside
 a field's plausible range."""
 
@@ -27,9 +27,25 @@ def is_(cond: exp.Expression) -> exp.Expression:
 GROUPED = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 
 
+# Full-width digits, point, comma and signs, as an input method types them in a
+# hand-filled sheet ("１２３．５"), and their ASCII forms (what NFKC makes of them).
+FULL_WIDTH = "０１２３４５６７８９．，－＋"
+HALF_WIDTH = "0123456789.,-+"
+
+
+def half_width(v: exp.Expression) -> exp.Expression:
+    """``v`` with full-width digits, point, comma and signs written as ASCII; only a
+    cell holding one is translated."""
+    wide = matches(v, ".*[" + FULL_WIDTH + "].*")
+    translated = fn("translate", v, lit(FULL_WIDTH), lit(HALF_WIDTH))
+    return exp.Case(ifs=[exp.If(this=wide, true=translated)], default=v)
+
+
 def ungrouped(v: exp.Expression) -> exp.Expression:
-    """``v`` without its thousands separators when it is a correctly grouped number; any
-    other text as it is (``1,5`` or ``12,34`` stay and are refused as not a number)."""
+    """``v`` as ASCII digits (``half_width``) and without its thousands separators when it
+    is a correctly grouped number; any other text as it is (``1,5`` or ``12,34`` stay and
+    are refused as not a number)."""
+    v = half_width(v)
     grouped = exp.and_(fn("contains", v, lit(",")), matches(v, GROUPED))
     return exp.Case(ifs=[exp.If(this=grouped, true=fn("replace", v, lit(","), lit("")))], default=v)
 

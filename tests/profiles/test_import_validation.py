@@ -281,6 +281,9 @@ def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: 
         ("1,234,567.89", Decimal("1234567.89")),  # as a Chinese-locale spreadsheet saves it
         ("+12,345", Decimal("12345.00")),
         ("999", Decimal("999.00")),
+        ("１２３４．５", Decimal("1234.50")),  # full-width, as an input method types it
+        ("１，２３４，５６７", Decimal("1234567.00")),
+        ("＋１２", Decimal("12.00")),
     ],
 )
 def test_amounts_grouped_by_thousands_are_read_exactly(tmp_path: Path, text: str, stored: Decimal):
@@ -288,6 +291,17 @@ def test_amounts_grouped_by_thousands_are_read_exactly(tmp_path: Path, text: str
     assert report.rows_accepted == 1, report.messages
     with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
         assert con.execute("SELECT registered_capital FROM enterprises").fetchone() == (stored,)
+
+
+def test_full_width_whole_numbers_are_read_and_bad_ones_still_refused(tmp_path: Path):
+    report = one_cell(tmp_path, "market", "创业者年龄", "３５")
+    assert report.rows_accepted == 1, report.messages
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        assert con.execute("SELECT founder_age FROM enterprises").fetchone() == (35,)
+    (tmp_path / "again").mkdir()
+    refused = one_cell(tmp_path / "again", "market", "创业者年龄", "３０．５")
+    assert refused.rows_rejected == 1
+    assert "'３０．５' is not a whole number" in refused.messages[0]
 
 
 def test_a_registry_writing_its_own_type_names_imports_through_its_mapping(tmp_path: Path):
