@@ -74,7 +74,8 @@ def _num(value: Decimal | int) -> exp.Expression:
 
 # Amounts below this many yuan are converted to fen in 64-bit decimals (see fen_expression):
 # rounded and times 100 they stay far below the 10^16 an 18-digit decimal of fen can hold.
-NARROW_YUAN = Decimal(10) ** 13
+NARROW_DIGITS = 13
+NARROW_YUAN = Decimal(10) ** NARROW_DIGITS
 
 
 def _integral(value: Decimal | None) -> bool:
@@ -90,24 +91,49 @@ def _scale(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def _digits(value: Decimal) -> int:
+    """Digits before the decimal point (at least 1), as ``numeric.Shape.digits``."""
+    return max(1, len(str(int(abs(value)))))
+
+
+def _native(cp: CompiledPolicy, bounds: Sequence[Decimal]) -> exp.DataType | None:
+    """DECIMAL(18, s) when the compiler's bound proves a decimal formula's value and every
+    bound of the clamp fit in it exactly: at most ``amount_digits`` digits before the point
+    and ``amount_scale`` after (never more decimals: a formula never divides), with s the
+    largest scale of the value and the bounds. None otherwise (an integer formula has its
+    own path; a formula without a bound, NULL, has nothing to narrow)."""
+    if cp.amount_kind != "decimal" or cp.amount_digits < 1:
+        return None
+    scale = max(cp.amount_scale, *(_scale(b) for b in bounds))
+    if max(cp.amount_digits, *(_digits(b) for b in bounds)) + scale > 18:
+        return None
+    return dtype(f"DECIMAL(18, {scale})")
+
+
 def _clamped(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
     """The formula's value clamped to [floor, cap].
 
     A formula computed in 128-bit decimals is clamped in one DECIMAL(38, s) with the
     largest scale of the value and the bounds: DuckDB's common type of DECIMAL(38,0) and a
-    cap of 2500.55 is DECIMAL(38,0), which would round the cap to 2501.
+    cap of 2500.55 is DECIMAL(38,0), which would round the cap to 2501. A decimal formula
+    whose bound (``amount_digits``, ``amount_scale``) and bounds fit 18 digits is cast to
+    one DECIMAL(18, s) first (``_native``): DuckDB types ``LEAST(n, 8) * 12 * 969.80`` as
+    DECIMAL(24, 2), and clamping and rounding that in 128 bits cost five times as much.
     """
     spec = cp.policy.amount
     floor = spec.floor if spec.floor is not None else Decimal(0)
     bounds = [floor, *([spec.cap] if spec.cap is not None else [])]
     value: exp.Expression = yuan.copy()
-    wide: exp.DataType | None = None
+    common: exp.DataType | None = None  # the one type of the value and the bounds
     if cp.amount_digits + cp.amount_scale > 18:
-        wide = dtype(f"DECIMAL(38, {max(cp.amount_scale, *(_scale(b) for b in bounds))})")
-        value = exp.Cast(this=value, to=wide)
+        common = dtype(f"DECIMAL(38, {max(cp.amount_scale, *(_scale(b) for b in bounds))})")
+    else:
+        common = _native(cp, bounds)
+    if common is not None:
+        value = exp.Cast(this=value, to=common)
 
     def bound(b: Decimal) -> exp.Expression:
-        return _num(b) if wide is None else exp.Cast(this=_num(b), to=wide.copy())
+        return _num(b) if common is None else exp.Cast(this=_num(b), to=common.copy())
 
     ifs = [exp.If(this=exp.LT(this=value.copy(), expression=bound(floor)), true=bound(floor))]
     if spec.cap is not None:
@@ -171,6 +197,10 @@ def _fen(
         return exp.Cast(this=exp.Mul(this=fen, expression=hundred.copy()), to=dtype("BIGINT"))
 
     if spec.cap is not None and spec.cap < NARROW_YUAN:
+        return to_fen(wide=False)
+    if 1 <= cp.amount_digits <= NARROW_DIGITS and floor < NARROW_YUAN:
+        # The formula's bound keeps it below NARROW_YUAN (and the floor is below it too):
+        # no test per row. sh-stable-jobs-refund-2026 (no cap, 13 digits) is such a policy.
         return to_fen(wide=False)
     narrow = exp.LT(this=clamped.copy(), expression=_num(NARROW_YUAN))
     return exp.Case(ifs=[exp.If(this=narrow, true=to_fen(wide=False))], default=to_fen(wide=True))

@@ -93,7 +93,12 @@ def evaluation_query(
 
 
 def compact_query(
-    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME, rid_range: bool = False
+    cp: CompiledPolicy,
+    index: int | None = None,
+    *,
+    frame: str = FRAME,
+    rid_range: bool = False,
+    carry: Sequence[tuple[str, str]] = (),
 ) -> exp.Select:
     """The rows bulk matching keeps for one policy, as four integers (15 bytes a row).
 
@@ -110,7 +115,8 @@ def compact_query(
     NULL. The status is the same expression as in ``evaluation_query``; the matcher's
     ``matches`` view decodes ``detail`` and joins the strings back. With ``rid_range``,
     only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``; ``index`` is then
-    given, as named and positional parameters do not mix).
+    given, as named and positional parameters do not mix). ``carry``: frame columns passed
+    through as (column, alias) after the four (a simulation's dimensions).
     """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
@@ -121,9 +127,9 @@ def compact_query(
     # conversion to fen run on those rows alone. A formula that reads no field is left
     # inline, where DuckDB folds it to one constant.
     may_be_eligible = exp.EQ(this=sum_column(), expression=exp.Literal.number(0))
-    coded = coded_query(cp, keep_all=False, frame=frame, row_id=True, rid_range=rid_range).subquery(
-        "k", copy=False
-    )
+    coded = coded_query(
+        cp, keep_all=False, frame=frame, row_id=True, rid_range=rid_range, carry=carry
+    ).subquery("k", copy=False)
     if cp.amount_reads:
         yuan: exp.Expression = col("amount_yuan")
         kept = exp.select(
@@ -196,6 +202,7 @@ def compact_query(
         ),
         status.copy(),
         alias(detail, "detail"),
+        *[col(name) for _, name in carry],
     ).from_(statused.subquery("w", copy=False), copy=False)
 
 
