@@ -54,8 +54,13 @@ SCOPED = (
     .replace("expr: employees >= 10\n", "expr: employees >= 10\n    margin: 30%\n")
     .replace('formula: "0.1 * rd_expense"', 'formula: "0.1 * rd_expense"\n  floor: 12000.5')
 )
-# The version in force that a draft is compared with: fewer staff, another rate.
-PREVIOUS = SCOPED.replace("employees >= 10", "employees >= 8").replace("0.1 *", "0.15 *")
+# The version in force that a draft is compared with: fewer staff, more R&D, another
+# rate (enterprises gain and lose eligibility, and amounts change).
+PREVIOUS = (
+    SCOPED.replace("employees >= 10", "employees >= 8")
+    .replace("rd_expense >= 100000", "rd_expense >= 200000")
+    .replace("0.1 *", "0.15 *")
+)
 DISTRICTS = ("310114", "310104", "310115")
 SECTIONS = ("C", "I", "M")
 DIMS = (FrameColumn("static", "district_code"), FrameColumn("static", "industry_section"))
@@ -65,7 +70,7 @@ enterprises = st.lists(
         st.sampled_from(DISTRICTS),
         st.one_of(st.none(), st.sampled_from(SECTIONS)),
         st.one_of(st.none(), st.integers(0, 30)),
-        st.one_of(st.none(), st.integers(0, 300_000).map(lambda n: Decimal(n) / 100)),
+        st.one_of(st.none(), st.integers(0, 30_000_000).map(lambda n: Decimal(n) / 100)),
     ),
     min_size=1,
     max_size=40,
@@ -136,6 +141,7 @@ def test_comparison_equals_counting_by_hand(rows: list[tuple[object, ...]]) -> N
     with backend.connect(profiles) as con:
         build_frame(con, population_columns(cp, old, DIMS))
         r = simulate_population(con, cp, dims=DIMS, previous=old, sample=1000)
+        few = simulate_population(con, cp, dims=DIMS, previous=old, sample=3)
 
     def eligible(e: Any) -> bool:
         return bool(e.status == "eligible")
@@ -152,3 +158,14 @@ def test_comparison_equals_counting_by_hand(rows: list[tuple[object, ...]]) -> N
     ]
     assert (r.gained, r.lost, r.amount_changed) == (len(gained), len(lost), len(changed))
     assert (r.gained_sample, r.lost_sample) == (gained, lost)
+    assert (few.gained_sample, few.lost_sample) == (gained[:3], lost[:3])
+
+
+def test_fen_totals_are_exact_beyond_64_bits() -> None:
+    from huiqi.engine.duckdb.compare import exact_sum
+
+    amounts = [2**62, 2**62, 2**62 - 1, -5, 0]  # their sum needs 65 bits
+    assert exact_sum(amounts) == sum(amounts)
+    assert exact_sum([]) == 0
+    assert exact_sum([-(2**63), 2**63 - 1, 1]) == 0
+    assert exact_sum([12345, 67890]) == 80235

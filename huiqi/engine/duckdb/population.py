@@ -17,13 +17,13 @@ import duckdb
 
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.duckdb.codes import DIALECT
+from huiqi.engine.duckdb.compare import compare_versions
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.duckdb.frame import FRAME
 from huiqi.engine.duckdb.policy_sql import compact_query
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import STATUSES
 
-NEW, OLD = "sim_new", "sim_old"
 ELIGIBLE, NEAR_MISS = STATUSES.index("eligible"), STATUSES.index("near_miss")
 
 
@@ -48,19 +48,6 @@ class PopulationResult:
     amount_changed: int = 0
     gained_sample: list[str] = field(default_factory=list)
     lost_sample: list[str] = field(default_factory=list)
-
-
-def _keys_into(con: duckdb.DuckDBPyConnection, cp: CompiledPolicy, table: str) -> None:
-    """Keep the enterprises that are anything but plainly not eligible under ``cp``, by
-    frame row, with status (its index in STATUSES) and amount (of an eligible row): what
-    two versions are compared on. A row absent from the table was not eligible. These are
-    bulk matching's compact rows: no string per row, the amount only where it may be
-    eligible."""
-    sql = compact_query(cp, 0).sql(dialect=DIALECT)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT r.rid, r.status,"
-        f" CASE WHEN r.status = {ELIGIBLE} THEN r.detail END AS amount_fen FROM ({sql}) r"
-    )
 
 
 def _aggregate(
@@ -119,21 +106,6 @@ def _aggregate(
     return result
 
 
-def _tally(con: duckdb.DuckDBPyConnection, table: str, enterprises: int) -> Tally:
-    counts: dict[str, int] = {}
-    eligible_fen = 0
-    for code, n, fen in con.execute(
-        f"SELECT status, COUNT(*), SUM(amount_fen) FROM {table} GROUP BY status"
-    ).fetchall():
-        counts[STATUSES[int(code)]] = int(n)
-        if int(code) == ELIGIBLE:
-            eligible_fen = int(fen or 0)
-    not_eligible = enterprises - sum(counts.values())  # the rows not kept
-    if not_eligible:
-        counts["not_eligible"] = not_eligible
-    return Tally(counts, eligible_fen)
-
-
 def population_columns(
     cp: CompiledPolicy, previous: CompiledPolicy | None, dims: Sequence[FrameColumn]
 ) -> set[FrameColumn]:
@@ -154,35 +126,9 @@ def simulate_population(
     result = _aggregate(con, cp, dims)
     if previous is None:
         return result
-    _keys_into(con, cp, NEW)
-    _keys_into(con, previous, OLD)
-    result.previous = _tally(con, OLD, result.enterprises)
-    # Only the rows kept by either version can differ in eligibility; a row absent from
-    # one table was not eligible under that version. Rows are matched by their frame row
-    # (both versions read the same frame), in one join; USCCs are fetched for samples.
-    yes = ELIGIBLE
-    gained = f"n.status = {yes} AND o.status IS DISTINCT FROM {yes}"
-    lost = f"o.status = {yes} AND n.status IS DISTINCT FROM {yes}"
-    changed = f"n.status = {yes} AND o.status = {yes} AND n.amount_fen <> o.amount_fen"
-    joined = f"FROM {NEW} n FULL JOIN {OLD} o ON o.rid = n.rid"
-    row = con.execute(
-        f"SELECT COUNT(*) FILTER (WHERE {gained}), COUNT(*) FILTER (WHERE {lost}),"
-        f" COUNT(*) FILTER (WHERE {changed}) {joined}"
-    ).fetchone()
-    assert row is not None
-    result.gained, result.lost, result.amount_changed = int(row[0]), int(row[1]), int(row[2])
-    for condition, n, out in (
-        (gained, result.gained, result.gained_sample),
-        (lost, result.lost, result.lost_sample),
-    ):
-        if not n or not sample:
-            continue
-        out.extend(
-            str(r[0])
-            for r in con.execute(
-                f"SELECT f.uscc FROM {FRAME} f SEMI JOIN (SELECT COALESCE(n.rid, o.rid) AS rid"
-                f" {joined} WHERE {condition}) g ON g.rid = f.rowid ORDER BY f.uscc LIMIT ?",
-                [sample],
-            ).fetchall()
-        )
+    changes = compare_versions(con, cp, previous, enterprises=result.enterprises, sample=sample)
+    result.previous = Tally(changes.counts, changes.eligible_fen)
+    result.gained, result.lost = changes.gained, changes.lost
+    result.amount_changed = changes.amount_changed
+    result.gained_sample, result.lost_sample = changes.gained_sample, changes.lost_sample
     return result
