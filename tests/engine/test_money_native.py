@@ -1,4 +1,4 @@
-"""The amount in 64-bit decimals where the compiler's bound proves it fits (codes._native).
+"""The amount in 64-bit decimals where the compiler's bound proves it fits (duckdb/amount._native).
 
 DuckDB types ``LEAST(n, 8) * 12 * 969.80`` as DECIMAL(24, 2); clamping and rounding that
 in 128 bits made sh-startup-social-insurance-subsidy-2026's simulation over 3.5 M
@@ -16,7 +16,8 @@ from engine_factories import compile_yaml, policy_yaml
 from test_money import amount_fen, money_policy, profile
 
 from huiqi.engine import compile_policy
-from huiqi.engine.duckdb.codes import DIALECT, NARROW_YUAN, fen_expression, yuan_of
+from huiqi.engine.duckdb.amount import NARROW_YUAN, fen_expression, yuan_of
+from huiqi.engine.duckdb.codes import DIALECT
 from huiqi.policies.loader import library_dir, load_policy_text
 
 NATIVE = [

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.amount import amount_overflow, fen_expression, yuan_of
 from huiqi.engine.duckdb.codes import (
     DIALECT,
     Codes,
     alias,
-    amount_overflow,
     code_alias,
     coded_query,
     col,
@@ -26,13 +26,11 @@ from huiqi.engine.duckdb.codes import (
     crit_alias,
     criterion_value,
     dtype,
-    fen_expression,
     flags,
     ids_where,
     kept_filter,
     status_expression,
     sum_column,
-    yuan_of,
 )
 from huiqi.engine.duckdb.frame import FRAME
 from huiqi.engine.results import STATUSES
