@@ -435,7 +435,7 @@ def test_an_unknown_amount_alone_is_needs_data_without_unknown_criteria() -> Non
 
 
 def test_amounts_past_the_narrow_decimal_range_stay_exact() -> None:
-    from huiqi.engine.duckdb.codes import NARROW_YUAN
+    from huiqi.engine.duckdb.amount import NARROW_YUAN
 
     # Total assets, whose range (up to 10^14 yuan) lets half of it pass NARROW_YUAN.
     uncapped = compile_yaml(

@@ -2,7 +2,7 @@
 
 Clamp to [floor, cap] (floor 0 by default), round half up once to the fen, as
 integers scaled by a power of ten: no float ever touches money. Where the policy's
-amount can reach 10^16 yuan (``codes.amount_overflow`` is not FALSE itself), a row
+amount can reach 10^16 yuan (``duckdb.amount.amount_overflow`` is not FALSE itself), a row
 whose clamped amount reaches it is an error, exactly where DuckDB marks one.
 """
 
@@ -19,7 +19,7 @@ from huiqi.engine.array import values as V
 from huiqi.engine.array.evaluate import round_half_away
 from huiqi.engine.array.values import Unsupported, Val
 from huiqi.engine.compile.compiler import CompiledPolicy
-from huiqi.engine.duckdb.codes import AMOUNT_LIMIT_YUAN, amount_overflow, yuan_of
+from huiqi.engine.duckdb.amount import AMOUNT_LIMIT_YUAN, amount_overflow, yuan_of
 
 
 @dataclass
@@ -46,7 +46,7 @@ _OVERFLOW: dict[int, tuple[CompiledPolicy, bool]] = {}
 
 
 def may_overflow(cp: CompiledPolicy) -> bool:
-    """Whether a row's amount can reach the limit (the rule ``codes.amount_overflow`` uses)."""
+    """Whether a row's amount can reach the limit (the rule ``duckdb.amount.amount_overflow`` uses)."""
     found = _OVERFLOW.get(id(cp))
     if found is None or found[0] is not cp:
         found = _OVERFLOW[id(cp)] = (

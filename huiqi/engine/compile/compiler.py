@@ -95,7 +95,7 @@ class CompiledPolicy:
     amount_reads: tuple[FrameColumn, ...]
     source_hash: str | None = None
     # The rule type of the amount formula: 'integer' lets the fen conversion skip
-    # rounding and 128-bit decimals (see engine/duckdb/codes.fen_expression).
+    # rounding and 128-bit decimals (see engine/duckdb/amount.fen_expression).
     amount_kind: str = "decimal"
     requirements: frozenset[FrameColumn] = field(default_factory=frozenset)
     # At most this many digits before the decimal point in the formula's value, with the

@@ -19,25 +19,19 @@ whatever the number of criteria:
 * ``not_eligible`` otherwise.
 
 These pieces are built over the neutral trees of ``CompiledPolicy`` (the DuckDB
-backend's own pass: its types, its bit operations, its cheapest exact money path);
-``policy_sql`` assembles them into the evaluation and bulk queries.
+backend's own pass: its types, its bit operations; its cheapest exact money path is
+``amount``); ``policy_sql`` assembles them into the evaluation and bulk queries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 
 from sqlglot import exp
 
-from huiqi.engine.compile.compiler import (
-    MAX_AMOUNT_DIGITS,
-    MAX_CRITERIA,
-    CompiledCriterion,
-    CompiledPolicy,
-)
+from huiqi.engine.compile.compiler import MAX_CRITERIA, CompiledCriterion, CompiledPolicy
 
 DIALECT = "duckdb"
 
@@ -65,119 +59,6 @@ def crit_alias(i: int) -> str:
 def code_alias(i: int) -> str:
     """The column of criterion ``i``'s code."""
     return f"k{i}"
-
-
-def _num(value: Decimal | int) -> exp.Expression:
-    # Positional notation always: "1E+6" would be read by DuckDB as a DOUBLE.
-    return exp.Literal.number(format(Decimal(value), "f"))
-
-
-# Amounts below this many yuan are converted to fen in 64-bit decimals (see fen_expression):
-# rounded and times 100 they stay far below the 10^16 an 18-digit decimal of fen can hold.
-NARROW_YUAN = Decimal(10) ** 13
-
-
-def _integral(value: Decimal | None) -> bool:
-    return value is None or value == value.to_integral_value()
-
-
-# An amount at or above this many yuan is not recorded: the row's status is 'error'.
-AMOUNT_LIMIT_YUAN = Decimal(10) ** MAX_AMOUNT_DIGITS
-
-
-def _scale(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def _clamped(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
-    """The formula's value clamped to [floor, cap].
-
-    A formula computed in 128-bit decimals is clamped in one DECIMAL(38, s) with the
-    largest scale of the value and the bounds: DuckDB's common type of DECIMAL(38,0) and a
-    cap of 2500.55 is DECIMAL(38,0), which would round the cap to 2501.
-    """
-    spec = cp.policy.amount
-    floor = spec.floor if spec.floor is not None else Decimal(0)
-    bounds = [floor, *([spec.cap] if spec.cap is not None else [])]
-    value: exp.Expression = yuan.copy()
-    wide: exp.DataType | None = None
-    if cp.amount_digits + cp.amount_scale > 18:
-        wide = dtype(f"DECIMAL(38, {max(cp.amount_scale, *(_scale(b) for b in bounds))})")
-        value = exp.Cast(this=value, to=wide)
-
-    def bound(b: Decimal) -> exp.Expression:
-        return _num(b) if wide is None else exp.Cast(this=_num(b), to=wide.copy())
-
-    ifs = [exp.If(this=exp.LT(this=value.copy(), expression=bound(floor)), true=bound(floor))]
-    if spec.cap is not None:
-        ifs.append(
-            exp.If(this=exp.GT(this=value.copy(), expression=bound(spec.cap)), true=bound(spec.cap))
-        )
-    return exp.Case(ifs=ifs, default=value)
-
-
-def amount_overflow(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
-    """TRUE where the clamped amount reaches AMOUNT_LIMIT_YUAN (the row is an 'error').
-
-    FALSE itself when the formula's bound (``amount_digits``) or the cap keeps every
-    amount below the limit, which is every policy of the library.
-    """
-    cap = cp.policy.amount.cap
-    if cp.amount_digits <= MAX_AMOUNT_DIGITS or (cap is not None and cap < AMOUNT_LIMIT_YUAN):
-        return exp.false()
-    return exp.GTE(this=_clamped(cp, yuan), expression=_num(AMOUNT_LIMIT_YUAN))
-
-
-def fen_expression(cp: CompiledPolicy, yuan: exp.Expression) -> exp.Expression:
-    """Yuan -> fen: clamp to [floor, cap] (floor 0 by default), round half up once, BIGINT.
-
-    ``yuan`` is read three times, so the SQL passes the formula's value as a column
-    (a rate times a money field is 128-bit decimal arithmetic in DuckDB; computing it
-    once instead of five times cut the amount's cost by about a third). An unknown
-    amount stays unknown: both comparisons are then NULL and the CASE returns ``yuan``
-    itself (GREATEST/LEAST would skip the NULL and give the floor).
-
-    The conversion takes the cheapest exact path: a formula of whole yuan (an integer
-    times an integer field) with whole-yuan bounds needs no rounding and is widened to
-    BIGINT; any other amount is rounded to the fen and scaled in DuckDB's 64-bit
-    decimals, exact below NARROW_YUAN and about 15 times cheaper than 128-bit ones
-    (0.36 s -> 0.027 s for 3.4 M amounts); an amount that could reach NARROW_YUAN (no
-    cap below it) is tested per row and takes the 128-bit path there, never overflowing.
-    """
-    spec = cp.policy.amount
-    floor = spec.floor if spec.floor is not None else Decimal(0)
-    clamped = _clamped(cp, yuan)
-    hundred = exp.Literal.number(100)
-    overflow = amount_overflow(cp, yuan)
-    if not isinstance(overflow, exp.Boolean):
-        # Never convert an amount that does not fit: the row is an error, its fen NULL.
-        guarded = _fen(cp, clamped, floor, hundred)
-        return exp.Case(ifs=[exp.If(this=overflow, true=exp.Null())], default=guarded)
-    return _fen(cp, clamped, floor, hundred)
-
-
-def _fen(
-    cp: CompiledPolicy, clamped: exp.Expression, floor: Decimal, hundred: exp.Expression
-) -> exp.Expression:
-    spec = cp.policy.amount
-    if cp.amount_kind == "integer" and _integral(floor) and _integral(spec.cap):
-        return exp.Mul(this=exp.Cast(this=clamped, to=dtype("BIGINT")), expression=hundred)
-
-    def to_fen(wide: bool) -> exp.Expression:
-        fen: exp.Expression = exp.Round(this=clamped.copy(), decimals=exp.Literal.number(2))
-        if wide:
-            fen = exp.Cast(this=fen, to=dtype("DECIMAL(38, 2)"))
-        return exp.Cast(this=exp.Mul(this=fen, expression=hundred.copy()), to=dtype("BIGINT"))
-
-    if spec.cap is not None and spec.cap < NARROW_YUAN:
-        return to_fen(wide=False)
-    narrow = exp.LT(this=clamped.copy(), expression=_num(NARROW_YUAN))
-    return exp.Case(ifs=[exp.If(this=narrow, true=to_fen(wide=False))], default=to_fen(wide=True))
-
-
-def yuan_of(cp: CompiledPolicy) -> exp.Expression:
-    return exp.Paren(this=cp.amount.copy())
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.duckdb.amount import amount_overflow, fen_expression, yuan_of
 from huiqi.engine.duckdb.codes import (
     DIALECT,
     Codes,
     alias,
-    amount_overflow,
     code_alias,
     coded_query,
     col,
@@ -26,13 +26,11 @@ from huiqi.engine.duckdb.codes import (
     crit_alias,
     criterion_value,
     dtype,
-    fen_expression,
     flags,
     ids_where,
     kept_filter,
     status_expression,
     sum_column,
-    yuan_of,
 )
 from huiqi.engine.duckdb.frame import FRAME
 from huiqi.engine.results import STATUSES
@@ -93,7 +91,12 @@ def evaluation_query(
 
 
 def compact_query(
-    cp: CompiledPolicy, index: int | None = None, *, frame: str = FRAME, rid_range: bool = False
+    cp: CompiledPolicy,
+    index: int | None = None,
+    *,
+    frame: str = FRAME,
+    rid_range: bool = False,
+    carry: Sequence[tuple[str, str]] = (),
 ) -> exp.Select:
     """The rows bulk matching keeps for one policy, as four integers (15 bytes a row).
 
@@ -110,7 +113,8 @@ def compact_query(
     NULL. The status is the same expression as in ``evaluation_query``; the matcher's
     ``matches`` view decodes ``detail`` and joins the strings back. With ``rid_range``,
     only the frame rows ``rowid BETWEEN $lo AND $hi`` (``isolate``; ``index`` is then
-    given, as named and positional parameters do not mix).
+    given, as named and positional parameters do not mix). ``carry``: frame columns passed
+    through as (column, alias) after the four (a simulation's dimensions).
     """
     codes = Codes.for_policy(cp)
     aliases = [code_alias(i) for i in range(len(cp.checked))]
@@ -121,9 +125,9 @@ def compact_query(
     # conversion to fen run on those rows alone. A formula that reads no field is left
     # inline, where DuckDB folds it to one constant.
     may_be_eligible = exp.EQ(this=sum_column(), expression=exp.Literal.number(0))
-    coded = coded_query(cp, keep_all=False, frame=frame, row_id=True, rid_range=rid_range).subquery(
-        "k", copy=False
-    )
+    coded = coded_query(
+        cp, keep_all=False, frame=frame, row_id=True, rid_range=rid_range, carry=carry
+    ).subquery("k", copy=False)
     if cp.amount_reads:
         yuan: exp.Expression = col("amount_yuan")
         kept = exp.select(
@@ -196,6 +200,7 @@ def compact_query(
         ),
         status.copy(),
         alias(detail, "detail"),
+        *[col(name) for _, name in carry],
     ).from_(statused.subquery("w", copy=False), copy=False)
 
 
