@@ -137,6 +137,21 @@ def policy_scope_filter(actor: Actor, *roles: Role) -> list[str | None] | None:
     return scopes
 
 
+def policy_scope_terms(actor: Actor, officers: Iterable[Role]) -> list[tuple[str, str]] | None:
+    """The policy scopes ``actor`` reads as one of ``officers``, as (``district``, code) and
+    (``department``, name) terms; None when it reads every policy."""
+    scopes = policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES])
+    if scopes is None:
+        return None
+    terms: list[tuple[str, str]] = []
+    for scope in scopes:
+        if scope and scope.startswith("district:"):
+            terms.append(("district", scope.removeprefix("district:")))
+        elif scope and scope.startswith("department:"):
+            terms.append(("department", scope.removeprefix("department:")))
+    return terms
+
+
 def reads_every_policy(actor: Actor, officers: Iterable[Role]) -> bool:
     """Whether ``actor`` reads every policy as one of ``officers`` (a policy role of them
     held with the scope ``*``)."""

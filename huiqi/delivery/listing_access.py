@@ -7,9 +7,15 @@ through the database driver.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from huiqi.accounts.access import AccessDenied, Actor, reads_every_policy, require_enterprise
+from huiqi.accounts.access import (
+    AccessDenied,
+    Actor,
+    policy_scope_terms,
+    reads_every_policy,
+    require_enterprise,
+)
 from huiqi.accounts.roles import Role
 
 if TYPE_CHECKING:
@@ -41,3 +47,19 @@ def check_versions_reader(actor: Actor) -> None:
     """Who may list published versions: anyone signed in who holds a role."""
     if not actor.grants:
         raise AccessDenied(f"{actor.describe()} holds no role")
+
+
+class ReaderScope(NamedTuple):
+    """What an actor who does not read every row reads of a listing."""
+
+    own: list[str] | None  # the enterprises it is (None: it holds no enterprise role)
+    parks: list[str]  # the parks whose enterprises it reads as their operator
+    policies: list[tuple[str, str]]  # its policy scopes (huiqi.accounts.access)
+
+
+def reader_scope(actor: Actor, officers: tuple[Role, ...]) -> ReaderScope:
+    """The scope of an actor for whom :func:`check_reader` said it does not read every row."""
+    own = actor.scopes(Role.ENTERPRISE)
+    parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
+    policies = policy_scope_terms(actor, officers) or []
+    return ReaderScope([s for s in own if s] if own else None, parks, policies)

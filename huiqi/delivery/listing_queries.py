@@ -17,7 +17,7 @@ from sqlalchemy import Connection, false, func, or_, select
 
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import POLICY_ROLES, Role
-from huiqi.delivery.listing_access import check_reader, clamp_limit
+from huiqi.delivery.listing_access import check_reader, clamp_limit, reader_scope
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
 from huiqi.delivery.tables import enterprise_directory as directory
@@ -40,12 +40,12 @@ def _scoped(
     if check_reader(session, actor, officers, uscc):
         return query
     clauses = []
-    own = actor.scopes(Role.ENTERPRISE)
-    if own:
-        clauses.append(uscc_col.in_([s for s in own if s]))
-    parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
-    if parks:
-        clauses.append(uscc_col.in_(select(directory.c.uscc).where(directory.c.park.in_(parks))))
+    scope = reader_scope(actor, officers)
+    if scope.own is not None:
+        clauses.append(uscc_col.in_(scope.own))
+    if scope.parks:
+        parks = select(directory.c.uscc).where(directory.c.park.in_(scope.parks))
+        clauses.append(uscc_col.in_(parks))
     policies = policy_scope_clauses(actor, officers)
     assert policies is not None  # check_reader said so
     clauses.extend(policies)

@@ -16,9 +16,11 @@ from cliutil import run
 from huiqi.cli.demo_accounts import DEMO_PASSWORD
 from huiqi.cli.quick import listings as quick_listings
 from huiqi.cli.quick import read as quick_read
-from huiqi.cli.quick.generate import SENTINELS, compiled, statements
+from huiqi.cli.quick.generate import LIST_SENTINELS, SENTINELS, compiled, statements
 from huiqi.cli.quick.statements import STATEMENTS
 from huiqi.config import get_settings
+from huiqi.delivery.statuses import RecordStatus
+from huiqi.profiles.uscc import make
 
 LIBRARY = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
 REFUND = "sh-stable-jobs-refund-2026"
@@ -36,9 +38,43 @@ def test_the_precompiled_statements_are_the_full_paths() -> None:
 
 def test_every_bind_is_an_input_or_a_constant() -> None:
     for name, (sql, binds, _converters) in STATEMENTS.items():
-        assert sql.count("?") == len(binds), name
-        for source, constant in binds:
-            assert source in SENTINELS or (source == "" and constant == 0), (name, source)
+        lists = [bind for bind, source, _ in binds if source in LIST_SENTINELS]
+        assert sql.count("?") == len(binds) - len(lists), name
+        assert all(f"IN (__[POSTCOMPILE_{bind}])" in sql for bind in lists), name
+        for _bind, source, constant in binds:
+            known = source in SENTINELS or source in LIST_SENTINELS
+            assert known or (source == "" and constant == 0), (name, source)
+
+
+@pytest.mark.parametrize("listing", ["grants", "records"])
+@pytest.mark.parametrize("shape", ["own", "parks", "own+parks"])
+def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(listing: str, shape: str) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from huiqi.accounts.access import Actor
+    from huiqi.delivery.listing_queries import Page, grants_query, records_query
+
+    own = [make("91310000MA1FL4XR3"), make("91310115MA1H7RG38")]
+    grants = [f"enterprise={u}" for u in own] if "own" in shape else []
+    grants += ["park_operator=张江", "park_operator=临港", "park_operator=漕河泾"] * (
+        "parks" in shape
+    )
+    actor = Actor.of("someone", *grants)
+    page = Page(None, "p", "granted", 5, 20)
+    if listing == "grants":
+        query = grants_query(None, actor=actor, page=page, postgresql=False)
+    else:
+        query = records_query(None, actor=actor, page=page, flagged=True, postgresql=False)
+    done = query.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
+    name, inputs = quick_listings._page(
+        listing, actor, quick_listings.GrantStatus if listing == "grants" else RecordStatus,
+        uscc=None, policy_id="p", status="granted", after_id=5, limit=20,
+    )  # fmt: skip
+    if listing == "records":
+        name += "+flagged"
+    sql, values = quick_read.expand(name, inputs)
+    assert sql == done.string
+    assert values == [done.params[p] for p in done.positiontup]
 
 
 def _token(data: Path, user: str) -> str:
@@ -191,29 +227,50 @@ def test_a_listing_cut_to_one_enterprise_is_quick_and_the_same(
 
 
 @pytest.mark.parametrize(
-    ("user", "args"),
+    ("user", "args", "quick"),
     [
-        ("ent", ["grants"]),
-        ("ent", ["records", "--json"]),
-        ("park", ["grants", "--json"]),
-        ("park", ["records"]),
-        ("district", ["records", "--limit", "5"]),
-        ("desk", ["grants"]),  # no ledger role: refused (by the full path)
+        ("ent", ["grants"], True),
+        ("ent", ["records", "--json"], True),
+        ("ent", ["records", "--status", "granted", "--json"], True),  # its claimed offer
+        ("park", ["grants", "--json"], True),
+        ("park", ["records", "--policy", OFFER], True),
+        ("district", ["records", "--limit", "5"], False),  # a district's policies
+        ("desk", ["grants"], False),  # no ledger role: refused (by the full path)
     ],
-    ids=lambda v: v if isinstance(v, str) else " ".join(v),
+    ids=lambda v: v if isinstance(v, str) else " ".join(v) if isinstance(v, list) else None,
 )
-def test_an_actor_cut_to_a_scope_takes_the_full_path(
+def test_an_actor_cut_to_a_scope_gets_the_full_paths_output(
     ledger: tuple[Path, dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
     quick_reads: list[str],
     user: str,
     args: list[str],
+    quick: bool,
+) -> None:
+    """Enterprises and park operators quickly (their rows cut by the same IN lists),
+    officers of a district or a department by the full path; the same output."""
+    data, tokens = ledger
+    quick_out, full = _both(data, tokens[user], args, monkeypatch, quick_reads)
+    assert quick_out == full
+    assert quick_out[0] == (5 if user == "desk" else 0), quick_out
+    assert len(quick_reads) == (3 if quick else 2), quick_reads  # else signed in, declined
+    if quick:
+        assert "@own" in quick_reads[-1] or "@parks" in quick_reads[-1], quick_reads
+    if user in ("ent", "park") and "--json" in args:
+        assert json.loads(quick_out[1]), "no rows: the test shows nothing"
+
+
+def test_an_enterprise_reads_its_own_rows_quickly_a_park_operator_after_a_lookup(
+    ledger: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch, quick_reads: list[str]
 ) -> None:
     data, tokens = ledger
-    quick, full = _both(data, tokens[user], args, monkeypatch, quick_reads)
-    assert quick == full
-    assert quick_reads == ["token", "roles"]  # signed in, then declined
-    assert quick[0] == (5 if user == "desk" else 0), quick
+    uscc = _ok(data)("whoami", token=tokens["ent"]).split("enterprise=")[1].split(")")[0]
+    for user, quick in (("ent", True), ("park", False)):
+        quick_reads.clear()
+        args = ["records", "--uscc", uscc, "--json"]
+        quick_out, full = _both(data, tokens[user], args, monkeypatch, quick_reads)
+        assert quick_out == full and quick_out[0] == 0 and uscc in quick_out[1], quick_out
+        assert len(quick_reads) == (3 if quick else 2), quick_reads
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """The quick path of ``huiqi versions``, ``grants`` and ``records``: the service's access
 checks, then its statement (precompiled) through the driver, as the same typed rows.
 
-Only an actor who reads every row of the listing is served here (finance officers,
-admins, policy officers whose scope is ``*``); for anyone whose rows are cut to a scope
-the full path runs, which builds the scoped statement.
+Served here: actors who read every row (finance officers, admins, policy officers whose
+scope is ``*``), enterprises and park operators (their rows are cut by lists of their
+enterprises and parks). Policy officers scoped to districts or departments, and any
+check that would read the database (a park operator's ``--uscc``), take the full path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.cli.quick.read import Declined, fetch, quick_reading
-from huiqi.delivery.listing_access import check_reader, check_versions_reader, clamp_limit
+from huiqi.delivery.listing_access import (
+    check_reader,
+    check_versions_reader,
+    clamp_limit,
+    reader_scope,
+)
 from huiqi.delivery.rows import GrantRow, RecordRow, VersionRow
 from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
 
@@ -34,8 +40,10 @@ class _NoReads:
         raise Declined(f"the access check reads the database ({name})")
 
 
-def _key(listing: str, **present: object) -> str:
-    return "+".join([listing, *(name for name, value in present.items() if value)])
+def _key(listing: str, shape: str = "", **present: object) -> str:
+    """As :func:`huiqi.cli.quick.generate.key_of` (tests/cli/test_quick.py)."""
+    head = f"{listing}@{shape}" if shape else listing
+    return "+".join([head, *(name for name, value in present.items() if value)])
 
 
 def versions(ctx: click.Context, *, policy_id: str | None) -> Sequence[VersionRow] | None:
@@ -63,17 +71,28 @@ def _page(
     """As :func:`huiqi.delivery.listing_queries.scoped_listing`: the status parsed, then the
     access check; the statement's name and its inputs."""
     parsed = parse_status(statuses, status) if status else None
-    if not check_reader(_NoReads(), actor, (*POLICY_ROLES,), uscc):  # type: ignore[arg-type]
-        raise Declined("rows cut to the actor's scope")
+    officers = (*POLICY_ROLES,)
+    inputs: dict[str, Any] = {}
+    shape = ""
+    if not check_reader(_NoReads(), actor, officers, uscc):  # type: ignore[arg-type]
+        scope = reader_scope(actor, officers)
+        if scope.policies:
+            raise Declined("a policy officer's district or department scope")
+        if scope.own is None and not scope.parks:
+            raise Declined("no scope: the full path refuses")
+        inputs.update(own=scope.own, parks=scope.parks)
+        shape = "+".join(
+            n for n, v in (("own", scope.own is not None), ("parks", scope.parks)) if v
+        )
     filters = {"uscc": uscc, "policy_id": policy_id, "status": parsed is not None}
-    inputs = {
+    inputs |= {
         "uscc": uscc,
         "policy_id": policy_id,
         "status": parsed.value if parsed is not None else None,
         "after_id": after_id,
         "limit": clamp_limit(limit),
     }
-    return _key(listing, **filters), inputs
+    return _key(listing, shape, **filters), inputs
 
 
 def grants(ctx: click.Context, **page: Any) -> Sequence[GrantRow] | None:

@@ -58,11 +58,30 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def expand(name: str, inputs: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The precompiled statement ``name``'s SQL and parameters for ``inputs``: an IN of a
+    list gets one ``?`` per value, as SQLAlchemy expands it when it runs the statement."""
+    if name not in STATEMENTS:
+        raise Declined(f"no statement {name} compiled ahead")
+    sql, binds, _converters = STATEMENTS[name]
+    values: list[Any] = []
+    for bind, source, constant in binds:
+        value = inputs[source] if source else constant
+        if isinstance(value, list):
+            if not value:  # SQLAlchemy writes an empty IN another way
+                raise Declined("an empty list")
+            sql = sql.replace(f"__[POSTCOMPILE_{bind}]", ", ".join("?" * len(value)))
+            values.extend(value)
+        else:
+            values.append(value)
+    return sql, values
+
+
 def fetch(conn: sqlite3.Connection, name: str, inputs: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Run the precompiled statement ``name`` with ``inputs``; rows converted as SQLAlchemy
     converts them (SQLite keeps dates and times as text, booleans as integers)."""
-    sql, binds, converters = STATEMENTS[name]
-    values = [inputs[source] if source else constant for source, constant in binds]
+    sql, values = expand(name, inputs)
+    converters = STATEMENTS[name][2]
     convert = [(i, _CONVERT[c]) for i, c in enumerate(converters) if c]
     rows = []
     for raw in conn.execute(sql, values):
