@@ -376,3 +376,20 @@ def test_the_stored_tokens_key_is_sqlalchemys(folder: str) -> None:
 def test_a_path_sqlalchemy_escapes_is_declined(folder: str) -> None:
     with pytest.raises(quick_read.Declined):
         quick_read.sqlite_key(get_settings(folder))
+
+
+def test_the_quick_path_makes_a_wide_data_dir_and_ledger_owner_only(
+    ledger: tuple[Path, dict[str, str]], quick_reads: list[str]
+) -> None:
+    """Regression: the quick path skipped what opening the database does first, so a data
+    directory and a ledger found readable by others stayed so (the full path tightens
+    them on every command)."""
+    import stat
+
+    data, tokens = ledger
+    data.chmod(0o755)
+    (data / "huiqi.db").chmod(0o644)
+    assert run(data, "versions", token=tokens["officer"])[0] == 0
+    assert quick_reads  # the quick path ran
+    assert stat.S_IMODE(data.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE((data / "huiqi.db").stat().st_mode) & 0o077 == 0

@@ -23,6 +23,7 @@ from huiqi.cli.signin import token_for_key
 from huiqi.db.clock import utcnow
 from huiqi.db.revision import CURRENT_REVISION_SQL, head_revision
 from huiqi.delivery.fields_in_use import office_fields_to_check
+from huiqi.fsmode import create_private_file
 
 if TYPE_CHECKING:
     import click
@@ -105,6 +106,10 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Acto
     path = settings.data_dir / "huiqi.db"
     if not path.is_file():
         raise Declined("no database yet: the full path creates it")
+    # As the full path (database_url, make_engine): a data directory or a ledger found
+    # readable by others is made owner-only before anything is read.
+    settings.ensure_data_dir()
+    create_private_file(path)
     if office_fields_to_check(settings) is not None:
         raise Declined("the office dictionary changed: the full path checks it")
     key = sqlite_key(settings)
