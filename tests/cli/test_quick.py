@@ -393,3 +393,11 @@ def test_the_quick_path_makes_a_wide_data_dir_and_ledger_owner_only(
     assert quick_reads  # the quick path ran
     assert stat.S_IMODE(data.stat().st_mode) & 0o077 == 0
     assert stat.S_IMODE((data / "huiqi.db").stat().st_mode) & 0o077 == 0
+
+
+def test_the_quick_paths_settings_are_the_engines() -> None:
+    """Kept apart (huiqi.db imports SQLAlchemy): the same variable, the same busy wait."""
+    from huiqi.db.engine import DATABASE_URL_ENV, SQLITE_BUSY_SECONDS
+
+    assert quick_read.DATABASE_URL_ENV == DATABASE_URL_ENV
+    assert quick_read.BUSY_SECONDS == SQLITE_BUSY_SECONDS
