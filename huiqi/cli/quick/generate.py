@@ -3,8 +3,9 @@
 Each statement is built by the function the full path calls (the service's listing
 statements, the sign-in check's queries) with a sentinel for each input, compiled for
 SQLite, and written as its SQL text, which input feeds each bind parameter, and how
-each column is converted as SQLAlchemy converts it. Run it after changing one of those
-statements; tests/cli/test_quick.py fails until it is run.
+each column is converted as SQLAlchemy converts it. Run it (then ``ruff format`` the
+module) after changing one of those statements; tests/cli/test_quick.py fails until it
+is run.
 """
 
 from __future__ import annotations
