@@ -401,3 +401,33 @@ def test_the_quick_paths_settings_are_the_engines() -> None:
 
     assert quick_read.DATABASE_URL_ENV == DATABASE_URL_ENV
     assert quick_read.BUSY_SECONDS == SQLITE_BUSY_SECONDS
+
+
+def test_a_locked_database_is_busy_at_once_not_after_a_second_wait(
+    ledger: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock not had within the busy timeout: the quick path says what the full path says
+    (DatabaseBusy) instead of declining, which would wait the busy timeout a second time."""
+    data, tokens = ledger
+    real = sqlite3.connect
+    locked: list[bool] = []
+
+    class Locked:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.conn = real(*args, **kwargs)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "PRAGMA query_only=ON":  # the first statement after the BEGIN
+                locked.append(True)
+                raise sqlite3.OperationalError("database is locked")
+            return self.conn.execute(sql, *args)
+
+        def close(self) -> None:
+            self.conn.close()
+
+    monkeypatch.setattr(quick_read.sqlite3, "connect", Locked)
+    code, out = run(data, "versions", token=tokens["officer"])
+    assert locked and code == 1, (code, out)
+    assert "the database is busy: another process held the SQLite database's write lock" in (
+        " ".join(out.split())
+    )

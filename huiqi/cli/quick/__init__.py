@@ -8,7 +8,8 @@ tests/cli/test_quick.py compiles them again and fails when the text differs, so 
 cannot drift. The access checks are the service's own functions
 (:mod:`huiqi.delivery.listing_access`, :mod:`huiqi.accounts.tokencheck`), run before each
 read as on the full path. Whatever the quick path does not cover (PostgreSQL or another
-``--database-url``, a database to migrate, an office dictionary to check, an actor whose
-rows are cut to a scope, any driver error) it declines, and the command takes the full
-path: same output, only slower.
+``--database-url``, a database to migrate, an office dictionary to check, an officer
+scoped to districts or departments, a check that needs a lookup, any driver error but a
+lock not had in time, which is the full path's DatabaseBusy) it declines, and the command
+takes the full path: same output, only slower.
 """

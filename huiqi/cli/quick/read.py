@@ -116,7 +116,7 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Acto
     try:
         conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
-        raise Declined(str(exc)) from exc
+        raise _declined_or_busy(exc) from exc
     try:
         conn.execute("BEGIN")
         conn.execute("PRAGMA query_only=ON")
@@ -126,9 +126,21 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Acto
         yield conn, _actor(conn, key)
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
-        raise Declined(str(exc)) from exc
+        raise _declined_or_busy(exc) from exc
     finally:
         conn.close()
+
+
+def _declined_or_busy(exc: sqlite3.Error) -> Exception:
+    """A lock not had within the busy timeout is the full path's DatabaseBusy (the full path
+    would wait as long again, then say the same); any other driver error declines, and the
+    full path meets it and reports it its own way."""
+    text = str(exc).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        from huiqi.db.busy import SQLITE, busy_error  # SQLAlchemy: only here
+
+        return busy_error(SQLITE)
+    return Declined(str(exc))
 
 
 def _actor(conn: sqlite3.Connection, key: str) -> Actor:
