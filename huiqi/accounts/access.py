@@ -12,9 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from huiqi.accounts.roles import Role, RoleGrant, policy_in_scope
+from huiqi.accounts.roles import POLICY_ROLES, Role, RoleGrant, policy_in_scope
 from huiqi.errors import HuiqiError
 
 if TYPE_CHECKING:
@@ -67,6 +65,10 @@ def require_role(actor: Actor, what: str, *roles: Role) -> None:
 
 def park_of(session: Reads, uscc: str) -> str | None:
     """The park an enterprise is registered in, as the ledger's directory knows it."""
+    # SQLAlchemy is imported here: the actor and the checks are also what the command
+    # line's quick listings use, which read through the driver (huiqi.cli.quick).
+    from sqlalchemy import select
+
     from huiqi.delivery.tables import enterprise_directory as directory
 
     park: str | None = session.scalar(select(directory.c.park).where(directory.c.uscc == uscc))
@@ -133,3 +135,24 @@ def policy_scope_filter(actor: Actor, *roles: Role) -> list[str | None] | None:
     if "*" in scopes:
         return None
     return scopes
+
+
+def policy_scope_terms(actor: Actor, officers: Iterable[Role]) -> list[tuple[str, str]] | None:
+    """The policy scopes ``actor`` reads as one of ``officers``, as (``district``, code) and
+    (``department``, name) terms; None when it reads every policy."""
+    scopes = policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES])
+    if scopes is None:
+        return None
+    terms: list[tuple[str, str]] = []
+    for scope in scopes:
+        if scope and scope.startswith("district:"):
+            terms.append(("district", scope.removeprefix("district:")))
+        elif scope and scope.startswith("department:"):
+            terms.append(("department", scope.removeprefix("department:")))
+    return terms
+
+
+def reads_every_policy(actor: Actor, officers: Iterable[Role]) -> bool:
+    """Whether ``actor`` reads every policy as one of ``officers`` (a policy role of them
+    held with the scope ``*``)."""
+    return policy_scope_filter(actor, *[r for r in officers if r in POLICY_ROLES]) is None

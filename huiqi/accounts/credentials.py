@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from huiqi.accounts.tokencheck import token_digest
 from huiqi.errors import HuiqiError
+
+__all__ = ["hash_password", "needs_rehash", "new_token", "token_digest", "verify_password"]
 
 TOKEN_PREFIX = "hq_"
 MIN_PASSWORD = 10
@@ -51,7 +53,3 @@ def needs_rehash(stored: str) -> bool:
 def new_token() -> str:
     """A bearer token with 256 bits of randomness."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()

@@ -184,7 +184,16 @@ def signed_in_reading(ctx: click.Context) -> Iterator[tuple[Connection, Actor]]:
 
 def signed_in_actor(ctx: click.Context) -> Actor:
     """The signed-in actor, checked as :func:`signed_in_reading` does (without the ORM),
-    for a command that reads nothing else from the operational database."""
+    for a command that reads nothing else from the operational database. On the embedded
+    SQLite database the check goes through the driver (:mod:`huiqi.cli.quick`), without
+    SQLAlchemy, unless that path declines."""
+    from huiqi.cli.quick.read import Declined, quick_reading
+
+    try:
+        with quick_reading(ctx) as (_quick_conn, quick_actor):
+            return quick_actor
+    except Declined:
+        pass
     with signed_in_reading(ctx) as (_conn, actor):
         return actor
 
@@ -245,15 +254,19 @@ def show_listing(
     ctx: click.Context,
     fetch: Callable[[Reads, Actor], Sequence[Any]],
     *,
+    quick: Callable[[], Sequence[Any] | None] | None = None,
     as_json: bool,
     columns: list[str],
     row: Callable[[Any], list[str]],
 ) -> None:
     """Sign in, fetch rows through one service call written in SQLAlchemy Core (the sign-in
     check and the query in one read-only transaction, no ORM loaded), print them as JSON
-    or as a table."""
-    with signed_in_reading(ctx) as (conn, actor):
-        rows = fetch(conn, actor)
+    or as a table. ``quick``: the same listing through the driver (:mod:`huiqi.cli.quick`),
+    tried first; None when it declines."""
+    rows = quick() if quick is not None else None
+    if rows is None:
+        with signed_in_reading(ctx) as (conn, actor):
+            rows = fetch(conn, actor)
     _print_rows(rows, as_json=as_json, columns=columns, row=row)
 
 

@@ -10,15 +10,12 @@ import click
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
-    JSON_OPTION,
     console,
-    emit_json,
     err_console,
     handle_errors,
     progress_bars,
     settings_from,
     signed_in,
-    signed_in_actor,
 )
 from huiqi.db.engine import transaction
 from huiqi.errors import ConfigError, NotFoundError
@@ -149,27 +146,6 @@ def import_cmd(
         rejected += r.rows_rejected
     if rejected:
         raise SystemExit(EXIT_FINDINGS)
-
-
-@click.command()
-@JSON_OPTION
-@click.pass_context
-@handle_errors
-def snapshots(ctx: click.Context, as_json: bool) -> None:
-    """List data snapshots (one per import or generation)."""
-    from huiqi.profiles.service import list_snapshots
-
-    actor = signed_in_actor(ctx)
-    found = list_snapshots(settings_from(ctx), actor=actor)
-    if as_json:
-        emit_json(found)
-        return
-    for s in found:
-        console.print(
-            f"{s.snapshot_id:>4}  {s.created_at:%Y-%m-%d %H:%M:%S}  {s.kind:<8} {s.registry or '':<16}"
-            f" read {s.rows_read:,} accepted {s.rows_accepted:,} rejected {s.rows_rejected:,}"
-            f"  {s.source_file or ''}"
-        )
 
 
 @click.command()

@@ -16,6 +16,7 @@ from huiqi.cli.lazy import LazyCommand, LazyGroup
 
 _A, _D, _L = "huiqi.cli.accounts", "huiqi.cli.delivery", "huiqi.cli.ledger"
 _DATA = "huiqi.cli.data"
+_LIST = "huiqi.cli.listings"
 # name → (module, attribute, the first paragraph of its help); tests/cli/test_lazy.py
 # checks each against the command itself.
 COMMANDS = {
@@ -74,7 +75,7 @@ COMMANDS = {
         "Generate a synthetic Shanghai population as registry files (and import them).",
     ),
     "grants": LazyCommand(
-        _L, "grants", "Grants with their status and amount (cut to what you may see)."
+        _LIST, "grants", "Grants with their status and amount (cut to what you may see)."
     ),
     "import": LazyCommand(
         _DATA,
@@ -118,7 +119,7 @@ COMMANDS = {
         "Publish policy versions (frozen by hash) and deliver them: grants, offers, applications.",
     ),
     "records": LazyCommand(
-        _L, "records", "Delivery records (offers, applications, grants, refusals, review flags)."
+        _LIST, "records", "Delivery records (offers, applications, grants, refusals, review flags)."
     ),
     "retire": LazyCommand(
         _D, "retire", "Retire a published policy version: no longer matched, offered or listed."
@@ -132,7 +133,7 @@ COMMANDS = {
         "Serve the web portal and the JSON API (/api/v1) with several worker processes.",
     ),
     "snapshots": LazyCommand(
-        _DATA, "snapshots", "List data snapshots (one per import or generation)."
+        "huiqi.cli.snapshots", "snapshots", "List data snapshots (one per import or generation)."
     ),
     "token": LazyCommand(
         _A, "token", "API tokens for machine clients (other government systems, scheduled jobs)."
@@ -146,7 +147,7 @@ COMMANDS = {
         _A, "user", "Users and their roles (admins only; every change is an audit event)."
     ),
     "versions": LazyCommand(
-        _L, "versions", "Published policy versions, with hash, budget and what is committed."
+        _LIST, "versions", "Published policy versions, with hash, budget and what is committed."
     ),
     "whoami": LazyCommand(
         "huiqi.cli.whoami", "whoami", "Who you are signed in as, and your roles."

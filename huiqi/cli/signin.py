@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.engine import make_url
-
-from huiqi.accounts.access import Actor
-from huiqi.accounts.bearer import actor_from_token
 
 if TYPE_CHECKING:
+    from huiqi.accounts.access import Actor
     from huiqi.db.engine import Reads
+
+# SQLAlchemy and the token check are imported where used: the quick listings
+# (huiqi.cli.quick) read the stored token here and check it without them.
 
 TOKEN_ENV = "HUIQI_TOKEN"
 CONFIG_ENV = "HUIQI_CONFIG_DIR"
@@ -38,6 +38,8 @@ def config_dir() -> Path:
 
 def database_key(url: str) -> str:
     """Which database a stored token belongs to (the URL without its password)."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -83,15 +85,23 @@ def forget_token(url: str) -> str | None:
 
 
 def token_for(url: str) -> str | None:
+    return token_for_key(database_key(url))
+
+
+def token_for_key(key: str) -> str | None:
+    """``HUIQI_TOKEN``, else the token ``huiqi login`` stored for the database named ``key``
+    (its URL without the password, :func:`database_key`)."""
     env = os.environ.get(TOKEN_ENV)
     if env:
         return env.strip()
-    entry = _load().get(database_key(url))
+    entry = _load().get(key)
     return str(entry["token"]) if isinstance(entry, dict) and entry.get("token") else None
 
 
 def current_actor(session: Reads, url: str) -> Actor:
     """The signed-in actor for this database (NotSignedIn, exit 5, when there is none)."""
+    from huiqi.accounts.bearer import actor_from_token
+
     return actor_from_token(session, token_for(url))
 
 

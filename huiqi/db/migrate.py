@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from huiqi.db.revision import CURRENT_REVISION_SQL, head_revision
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-_REVISION = re.compile(r"^(down_revision|revision) = ['\"]?([0-9A-Za-z_]+)", re.M)
+__all__ = ["alembic_config", "current", "head_revision", "is_current", "upgrade"]
 
 
 def alembic_config() -> Config:
@@ -24,31 +24,13 @@ def alembic_config() -> Config:
     return cfg
 
 
-@functools.cache
-def head_revision() -> str:
-    """The newest migration's revision, read from the migration files' own text (the one
-    that no other revises), so checking a database that is up to date needs no Alembic."""
-    revisions, revised = set(), set()
-    versions = resources.files("huiqi.db").joinpath("migrations", "versions")
-    for entry in versions.iterdir():
-        if entry.name.endswith(".py"):
-            found = {m.group(1): m.group(2) for m in _REVISION.finditer(entry.read_text("utf-8"))}
-            if "revision" in found:
-                revisions.add(found["revision"])
-                revised.add(found.get("down_revision"))
-    heads = revisions - revised
-    if len(heads) != 1:
-        raise RuntimeError(f"the migrations should have one head, not {sorted(heads)}")
-    return heads.pop()
-
-
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration: one read, no write lock."""
     from huiqi.db.engine import READ_ONLY
 
     try:
         with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            version = conn.execute(text(CURRENT_REVISION_SQL)).scalar()
     except DBAPIError:  # no table yet: a new database
         return False
     return version == head_revision()

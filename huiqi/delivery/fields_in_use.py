@@ -23,14 +23,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
 from huiqi.config import Settings
 from huiqi.errors import DictionaryError
 from huiqi.fsmode import write_private_text
 from huiqi.profiles.datadir import office_file
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from huiqi.profiles.dictionary import Dictionary
@@ -114,11 +113,11 @@ def guard_office_dictionary(settings: Settings, factory: sessionmaker[Session] |
     The office fields last found complete are kept in ``<data dir>/.dictionary-fields.json``;
     only a change (a field added or removed, the file created or deleted) runs the check.
     """
-    stamp = settings.data_dir / STAMP
-    names = _office_names(settings.data_dir)
-    before = _read_stamp(stamp)
-    if before == names or (before is None and not names):
+    names = office_fields_to_check(settings)
+    if names is None:
         return
+    from sqlalchemy import Engine
+
     if isinstance(factory, Engine):  # a listing's engine: sessions only for the check
         from huiqi.db.engine import session_factory
 
@@ -127,7 +126,18 @@ def guard_office_dictionary(settings: Settings, factory: sessionmaker[Session] |
 
     require_fields_in_use(factory, load_dictionary(settings.data_dir))
     if settings.data_dir.exists():
-        write_private_text(stamp, json.dumps(names, ensure_ascii=False))
+        write_private_text(settings.data_dir / STAMP, json.dumps(names, ensure_ascii=False))
+
+
+def office_fields_to_check(settings: Settings) -> list[str] | None:
+    """The office's fields when they changed since the last check (then
+    :func:`guard_office_dictionary` checks them); None when nothing changed. Without
+    SQLAlchemy: the command line's quick listings ask this first (huiqi.cli.quick)."""
+    names = _office_names(settings.data_dir)
+    before = _read_stamp(settings.data_dir / STAMP)
+    if before == names or (before is None and not names):
+        return None
+    return names
 
 
 def _read_stamp(path: Path) -> list[str] | None:

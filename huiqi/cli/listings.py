@@ -1,0 +1,131 @@
+"""The ledger's listings: ``huiqi versions``, ``grants`` and ``records``.
+
+Each checks the sign-in and calls one service function as the signed-in user; every
+access check is inside it. On the embedded SQLite database they first try the quick
+path (:mod:`huiqi.cli.quick`: the same statements and checks through the driver,
+without importing SQLAlchemy), which declines whatever it does not cover.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import click
+
+from huiqi.cli.common import JSON_OPTION, handle_errors, listing_filters, show_listing, yuan
+from huiqi.cli.quick import listings as quick
+
+
+def _service() -> ModuleType:
+    """The ledger's service (SQLAlchemy): imported when the full path runs."""
+    from huiqi.delivery import service
+
+    return service
+
+
+@click.command()
+@click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
+@listing_filters
+@click.pass_context
+@handle_errors
+def grants(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Grants with their status and amount (cut to what you may see)."""
+    page = {
+        "uscc": uscc,
+        "policy_id": policy_id,
+        "status": status,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    show_listing(
+        ctx,
+        lambda s, actor: _service().list_grants(s, actor=actor, **page),
+        quick=lambda: quick.grants(ctx, **page),
+        as_json=as_json,
+        columns=["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
+        row=lambda g: [
+            str(g.id),
+            g.uscc,
+            f"{g.policy_id} v{g.version}",
+            g.benefit_period,
+            yuan(g.amount_fen),
+            g.status,
+        ],
+    )
+
+
+@click.command("records")
+@click.option("--status", help="offered, granted, application_open, submitted, expired …")
+@click.option("--flagged", is_flag=True, default=None, help="Only records flagged for review.")
+@listing_filters
+@click.pass_context
+@handle_errors
+def records(
+    ctx: click.Context,
+    uscc: str | None,
+    policy_id: str | None,
+    status: str | None,
+    flagged: bool | None,
+    after_id: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Delivery records (offers, applications, grants, refusals, review flags)."""
+    page = {
+        "uscc": uscc,
+        "policy_id": policy_id,
+        "status": status,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    show_listing(
+        ctx,
+        lambda s, actor: _service().list_records(s, actor=actor, flagged=flagged, **page),
+        quick=lambda: quick.records(ctx, flagged=flagged, **page),
+        as_json=as_json,
+        columns=["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
+        row=lambda r: [
+            str(r.id),
+            r.uscc,
+            f"{r.policy_id} v{r.version}",
+            r.mode,
+            r.status,
+            yuan(r.amount_fen),
+            "⚑" if r.review_flag else "",
+            r.reason or "",
+        ],
+    )
+
+
+@click.command()
+@click.option("--policy", "policy_id")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
+    """Published policy versions, with hash, budget and what is committed."""
+    show_listing(
+        ctx,
+        lambda s, actor: _service().list_versions(s, actor=actor, policy_id=policy_id),
+        quick=lambda: quick.versions(ctx, policy_id=policy_id),
+        as_json=as_json,
+        columns=["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
+        row=lambda v: [
+            str(v.id),
+            f"{v.policy_id} v{v.version}",
+            v.delivery,
+            f"{v.level} {v.region}",
+            v.content_hash[:12],
+            yuan(v.budget_fen),
+            yuan(v.committed_fen),
+            v.published_by,
+        ],
+    )

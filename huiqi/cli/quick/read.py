@@ -1,0 +1,159 @@
+"""The quick path's read transaction and sign-in check, through the sqlite3 driver.
+
+Mirrors :func:`huiqi.db.engine.reading_connection` on SQLite: a deferred BEGIN (in WAL
+mode a reader waits for no writer) and ``query_only``, SQLite's busy timeout; then the
+sign-in check of :func:`huiqi.accounts.bearer.actor_from_token` (the same SQL, the same
+rules from :mod:`huiqi.accounts.tokencheck`). Anything it does not cover raises
+:class:`Declined`, and the command takes the full path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from huiqi.accounts.tokencheck import NO_TOKEN, actor_of, check_token_row, token_digest
+from huiqi.cli.quick.statements import STATEMENTS
+from huiqi.cli.signin import token_for_key
+from huiqi.db.clock import utcnow
+from huiqi.db.revision import CURRENT_REVISION_SQL, head_revision
+from huiqi.delivery.fields_in_use import office_fields_to_check
+from huiqi.fsmode import create_private_file
+
+if TYPE_CHECKING:
+    import click
+
+    from huiqi.accounts.access import Actor
+    from huiqi.config import Settings
+
+# As huiqi.db.engine: DATABASE_URL_ENV, SQLITE_BUSY_SECONDS (not imported: SQLAlchemy).
+DATABASE_URL_ENV = "HUIQI_DATABASE_URL"
+BUSY_SECONDS = 30.0
+# A path SQLAlchemy renders as it is in the URL that names the stored token (others are
+# %-escaped there: the full path works them out).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/._ -]+")
+
+
+class Declined(Exception):
+    """The quick path does not cover this case; the full path runs instead."""
+
+
+def sqlite_key(settings: Settings) -> str:
+    """The name of the default SQLite database as ``huiqi login`` stored its token
+    (:func:`huiqi.cli.signin.database_key` of its URL)."""
+    path = str(settings.data_dir / "huiqi.db")
+    if not _PLAIN_PATH.fullmatch(path):
+        raise Declined("a path SQLAlchemy would escape")
+    return "sqlite:///" + path
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "bool": bool,
+}
+
+
+def expand(name: str, inputs: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The precompiled statement ``name``'s SQL and parameters for ``inputs``: an IN of a
+    list gets one ``?`` per value, as SQLAlchemy expands it when it runs the statement."""
+    if name not in STATEMENTS:
+        raise Declined(f"no statement {name} compiled ahead")
+    sql, binds, _converters = STATEMENTS[name]
+    values: list[Any] = []
+    for bind, source, constant in binds:
+        value = inputs[source] if source else constant
+        if isinstance(value, list):
+            if not value:  # SQLAlchemy writes an empty IN another way
+                raise Declined("an empty list")
+            sql = sql.replace(f"__[POSTCOMPILE_{bind}]", ", ".join("?" * len(value)))
+            values.extend(value)
+        else:
+            values.append(value)
+    return sql, values
+
+
+def fetch(conn: sqlite3.Connection, name: str, inputs: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Run the precompiled statement ``name`` with ``inputs``; rows converted as SQLAlchemy
+    converts them (SQLite keeps dates and times as text, booleans as integers)."""
+    sql, values = expand(name, inputs)
+    converters = STATEMENTS[name][2]
+    convert = [(i, _CONVERT[c]) for i, c in enumerate(converters) if c]
+    rows = []
+    for raw in conn.execute(sql, values):
+        row = list(raw)
+        for i, fn in convert:
+            if row[i] is not None:
+                row[i] = fn(row[i])
+        rows.append(tuple(row))
+    return rows
+
+
+@contextmanager
+def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Actor]]:
+    """A read-only transaction on the default SQLite database and the signed-in actor
+    (NotSignedIn, exit 5, as on the full path); Declined where the full path must run."""
+    from huiqi.cli.common import settings_from
+
+    if (ctx.obj and ctx.obj.get("database_url")) or os.environ.get(DATABASE_URL_ENV):
+        raise Declined("an explicit database")
+    settings = settings_from(ctx)
+    path = settings.data_dir / "huiqi.db"
+    if not path.is_file():
+        raise Declined("no database yet: the full path creates it")
+    # As the full path (database_url, make_engine): a data directory or a ledger found
+    # readable by others is made owner-only before anything is read.
+    settings.ensure_data_dir()
+    create_private_file(path)
+    if office_fields_to_check(settings) is not None:
+        raise Declined("the office dictionary changed: the full path checks it")
+    key = sqlite_key(settings)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _declined_or_busy(exc) from exc
+    try:
+        conn.execute("BEGIN")
+        conn.execute("PRAGMA query_only=ON")
+        revision = conn.execute(CURRENT_REVISION_SQL).fetchone()
+        if revision is None or revision[0] != head_revision():
+            raise Declined("the database needs migrating: the full path upgrades it")
+        yield conn, _actor(conn, key)
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise _declined_or_busy(exc) from exc
+    finally:
+        conn.close()
+
+
+def _declined_or_busy(exc: sqlite3.Error) -> Exception:
+    """A lock not had within the busy timeout is the full path's DatabaseBusy (the full path
+    would wait as long again, then say the same); any other driver error declines, and the
+    full path meets it and reports it its own way."""
+    text = str(exc).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        from huiqi.db.busy import SQLITE, busy_error  # SQLAlchemy: only here
+
+        return busy_error(SQLITE)
+    return Declined(str(exc))
+
+
+def _actor(conn: sqlite3.Connection, key: str) -> Actor:
+    """:func:`huiqi.accounts.bearer.actor_from_token` on a reading connection."""
+    from huiqi.accounts.access import NotSignedIn
+
+    secret = token_for_key(key)
+    if not secret:
+        raise NotSignedIn(NO_TOKEN)
+    rows = fetch(conn, "token", {"digest": token_digest(secret)})
+    if len(rows) > 1:
+        raise Declined("more than one token row")
+    _token_id, user_id, username, _stale = check_token_row(rows[0] if rows else None, utcnow())
+    # A read leaves the token's last use to the next write, as the full path's reads do.
+    roles = fetch(conn, "roles", {"user_id": user_id})
+    return actor_of(username, user_id, roles)
