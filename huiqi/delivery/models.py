@@ -179,6 +179,9 @@ class Application(Base):
 # predicate and a term of the sender's query, so both databases use the index and a
 # poll reads only unsent rows, however many were sent before.
 UNSENT = f"status IN ('{NotificationStatus.PENDING}', '{NotificationStatus.SENDING}')"
+# An enterprise's inbox rows: every query by USCC reads the inbox (each message has its
+# inbox row), so rows of external channels are not in the USCC index (migration 0014).
+INBOX_ROWS = "channel = 'inbox'"
 
 
 class Notification(Base):
@@ -187,7 +190,7 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(400))
@@ -206,6 +209,12 @@ class Notification(Base):
             "id",
             sqlite_where=text(UNSENT),
             postgresql_where=text(UNSENT),
+        ),
+        Index(
+            "ix_notifications_inbox_uscc",
+            "uscc",
+            sqlite_where=text(INBOX_ROWS),
+            postgresql_where=text(INBOX_ROWS),
         ),
     )
 

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +56,7 @@ from huiqi.delivery.channels import (
     PermanentDeliveryError,
     channels_from_env,
 )
-from huiqi.delivery.models import DirectoryEntry, Notification, table_of, utcnow
+from huiqi.delivery.models import INBOX_ROWS, DirectoryEntry, Notification, table_of, utcnow
 from huiqi.delivery.statuses import NotificationStatus
 from huiqi.errors import NotFoundError
 
@@ -221,7 +221,8 @@ def inbox(
 ) -> list[Notification]:
     """An enterprise's in-app messages, newest first (at most ``limit``)."""
     require_enterprise(session, actor, uscc, "read this inbox")
-    stmt = select(Notification).where(Notification.uscc == uscc, Notification.channel == INBOX)
+    # The partial index's own text (a bound 'inbox' would not let either database use it).
+    stmt = select(Notification).where(Notification.uscc == uscc, text(INBOX_ROWS))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
@@ -229,7 +230,10 @@ def inbox(
     known = rows or session.get(DirectoryEntry, uscc) is not None
     if (
         not known
-        and session.scalar(select(Notification.id).where(Notification.uscc == uscc).limit(1))
+        # Every message has its inbox row (the USCC index holds only those).
+        and session.scalar(
+            select(Notification.id).where(Notification.uscc == uscc, text(INBOX_ROWS)).limit(1)
+        )
         is None
     ):
         raise NotFoundError(
