@@ -153,7 +153,6 @@ def bench_bulk(
 ) -> dict[str, Any]:
     with fresh_database(backend, workdir) as engine:
         factory = session_factory(engine)
-        # A first-come budget (the default) makes the chunks write one after the other.
         text_ = h.policy_yaml("bench-auto", budget=10**10 if budget else None)
         # BENCH_PROFILE_CPU=1: the profile in CPU seconds (what a loaded machine leaves
         # comparable), not wall seconds.
@@ -267,7 +266,7 @@ def main() -> None:
     ap.add_argument(
         "--no-budget",
         action="store_true",
-        help="the bulk policy without a budget (PostgreSQL then writes two chunks at once)",
+        help="the bulk policy without its first-come budget",
     )
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b]
