@@ -16,8 +16,8 @@ from cliutil import run
 from huiqi.cli.demo_accounts import DEMO_PASSWORD
 from huiqi.cli.quick import listings as quick_listings
 from huiqi.cli.quick import read as quick_read
-from huiqi.cli.quick.generate import LIST_SENTINELS, SENTINELS, compiled, statements
-from huiqi.cli.quick.statements import STATEMENTS
+from huiqi.cli.quick.generate import LIST_SENTINELS, SENTINELS, as_json, compiled, statements
+from huiqi.cli.quick.read import STATEMENTS
 from huiqi.config import get_settings
 from huiqi.delivery.statuses import RecordStatus
 from huiqi.profiles.uscc import make
@@ -33,7 +33,7 @@ def test_the_precompiled_statements_are_the_full_paths() -> None:
     fresh = {name: compiled(statement) for name, statement in statements()}
     assert sorted(STATEMENTS) == sorted(fresh)
     for name, entry in fresh.items():
-        assert STATEMENTS[name] == entry, name
+        assert STATEMENTS[name] == as_json(entry), name
 
 
 def test_every_bind_is_an_input_or_a_constant() -> None:

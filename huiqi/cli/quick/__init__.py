@@ -3,7 +3,7 @@ of ``snapshots`` on the embedded SQLite database without importing SQLAlchemy.
 
 SQLAlchemy's import alone took about 0.14 s of each listing's start (issue 11's target
 is 0.3 s). The statements are the service's own SQLAlchemy Core statements, compiled
-ahead into :mod:`huiqi.cli.quick.statements` by ``python -m huiqi.cli.quick.generate``;
+ahead into ``statements.json`` by ``python -m huiqi.cli.quick.generate``;
 tests/cli/test_quick.py compiles them again and fails when the text differs, so the two
 cannot drift. The access checks are the service's own functions
 (:mod:`huiqi.delivery.listing_access`, :mod:`huiqi.accounts.tokencheck`), run before each

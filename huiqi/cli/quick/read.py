@@ -10,15 +10,16 @@ rules from :mod:`huiqi.accounts.tokencheck`). Anything it does not cover raises
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from huiqi.accounts.tokencheck import NO_TOKEN, actor_of, check_token_row, token_digest
-from huiqi.cli.quick.statements import STATEMENTS
 from huiqi.cli.signin import token_for_key
 from huiqi.db.clock import utcnow
 from huiqi.db.revision import CURRENT_REVISION_SQL, head_revision
@@ -37,6 +38,12 @@ BUSY_SECONDS = 30.0
 # A path SQLAlchemy renders as it is in the URL that names the stored token (others are
 # %-escaped there: the full path works them out).
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9/._ -]+")
+
+
+# The statements compiled ahead (``huiqi.cli.quick.generate``): name -> [SQL, binds, converters].
+STATEMENTS: dict[str, Any] = json.loads(
+    Path(__file__).with_name("statements.json").read_text(encoding="utf-8")
+)
 
 
 class Declined(Exception):
