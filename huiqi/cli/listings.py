@@ -23,6 +23,19 @@ def _service() -> ModuleType:
     return service
 
 
+def _page(
+    uscc: str | None, policy_id: str | None, status: str | None, after_id: int, limit: int
+) -> dict[str, object]:
+    """A listing's filters and page, as both paths take them."""
+    return {
+        "uscc": uscc,
+        "policy_id": policy_id,
+        "status": status,
+        "after_id": after_id,
+        "limit": limit,
+    }
+
+
 @click.command()
 @click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
 @listing_filters
@@ -38,13 +51,7 @@ def grants(
     as_json: bool,
 ) -> None:
     """Grants with their status and amount (cut to what you may see)."""
-    page = {
-        "uscc": uscc,
-        "policy_id": policy_id,
-        "status": status,
-        "after_id": after_id,
-        "limit": limit,
-    }
+    page = _page(uscc, policy_id, status, after_id, limit)
     show_listing(
         ctx,
         lambda s, actor: _service().list_grants(s, actor=actor, **page),
@@ -79,13 +86,7 @@ def records(
     as_json: bool,
 ) -> None:
     """Delivery records (offers, applications, grants, refusals, review flags)."""
-    page = {
-        "uscc": uscc,
-        "policy_id": policy_id,
-        "status": status,
-        "after_id": after_id,
-        "limit": limit,
-    }
+    page = _page(uscc, policy_id, status, after_id, limit)
     show_listing(
         ctx,
         lambda s, actor: _service().list_records(s, actor=actor, flagged=flagged, **page),
