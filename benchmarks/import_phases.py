@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--min-seconds", type=float, default=0.05, help="hide faster statements")
+    parser.add_argument("--dump", type=Path, default=None, help="write each statement in full here")
     args = parser.parse_args()
     data = args.data_dir or Path(tempfile.mkdtemp(prefix="huiqi-phases-"))
     shutil.rmtree(data, ignore_errors=True)
@@ -89,6 +90,10 @@ def main() -> None:
     for w, c, what in log:
         if w >= args.min_seconds:
             print(f"{w:7.2f} {c:7.2f}  {what[:110]}")
+    if args.dump is not None:
+        args.dump.write_text(
+            "".join(f"-- {w:.2f} s wall, {c:.2f} s CPU\n{what};\n\n" for w, c, what in log), "utf-8"
+        )
     logged_w, logged_c = sum(t[0] for t in log), sum(t[1] for t in log)
     print(f"{wall - logged_w:7.2f} {cpu - logged_c:7.2f}  (between statements: Python)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

@@ -39,7 +39,7 @@ from sqlglot import exp
 from huiqi.fsmode import open_private
 from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
-from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
+from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
 
 # Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
 # last is U+3000); a test checks this against all of Unicode. Looking at 65,536 code
@@ -268,8 +268,9 @@ def _parquet(
         *(col(f"c{p}") for p in positions),
     ).from_(table)
     types = {p: schema.field(p).type for p in positions}
-    select = stage_select(types, positions, source.headers, numbered.subquery("n"))
-    create_stage(con, list(positions.values()))
+    twins = typed_twins(types, positions)
+    select = stage_select(types, positions, source.headers, numbered.subquery("n"), twins)
+    create_stage(con, list(positions.values()), {positions[p]: t for p, t in twins.items()})
     try:
         con.execute(sql(exp.insert(select, STAGE)), [str(source.path)])
     except duckdb.Error:

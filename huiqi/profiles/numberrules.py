@@ -120,17 +120,24 @@ def decimal_rule(
 
 
 def integer_rule_with_shortcut(
-    f: Field, v: exp.Expression
+    f: Field, v: exp.Expression, typed: exp.Expression | None = None
 ) -> tuple[exp.Expression, Checks, Shortcut]:
     """The parsed value, every check in order, and the shortcut for plain digits.
 
     Most cells are plain digits, which pass every check on how the text is written;
     one pattern match lets them skip those checks and go to the size and range
     checks, so the first failing check (and its reason) stays the same.
+
+    ``typed``: the cell's value as the file typed it (a Parquet integer column; its
+    text ``v`` is that value's digits): the value is cast from it, not parsed again.
     """
     digits = ungrouped(v)
     # Plain digits cast at once; only a cell that does not is looked at for separators.
-    parsed = fn("coalesce", try_cast(v, "BIGINT"), try_cast(digits, "BIGINT"))
+    parsed = (
+        try_cast(typed, "BIGINT")
+        if typed is not None
+        else fn("coalesce", try_cast(v, "BIGINT"), try_cast(digits, "BIGINT"))
+    )
     values = [
         (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
         *_range(f, v, parsed),
@@ -144,14 +151,22 @@ def integer_rule_with_shortcut(
 
 
 def decimal_rule_with_shortcut(
-    f: Field, v: exp.Expression, unit: str, places: int, factor: int
+    f: Field,
+    v: exp.Expression,
+    unit: str,
+    places: int,
+    factor: int,
+    typed: exp.Expression | None = None,
 ) -> tuple[exp.Expression, Checks, Shortcut]:
     """The parsed value, every check in order, and the shortcut for plain numbers
-    (as for :func:`integer_rule_with_shortcut`)."""
+    (as for :func:`integer_rule_with_shortcut`; ``typed`` a Parquet integer or decimal
+    column with at most ``places`` decimals)."""
     target = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
     digits = ungrouped(v)
 
     def cast_to(to: str) -> exp.Expression:
+        if typed is not None:
+            return try_cast(typed, to)
         # Plain digits cast at once; only a cell that does not is looked at for separators.
         return fn("coalesce", try_cast(v, to), try_cast(digits, to))
 

@@ -25,6 +25,8 @@ Rules:
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
@@ -33,7 +35,7 @@ from huiqi.profiles import uscc as uscc_mod
 from huiqi.profiles.cellchecks import uscc_ok
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import case, cast, col, concat, fn, lit, num, sql
-from huiqi.profiles.stagesql import STAGE
+from huiqi.profiles.stagesql import STAGE, typed_name
 from huiqi.profiles.validate import USCC_PENDING, rules_for
 
 # Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
@@ -121,9 +123,13 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
     by the outer level's reasons in place of the same expression repeated.
     """
     once = _check_usccs_once(con, mapping, fields)
+    twins = staged_twins(con, fields)
+    # A typed twin's text is digits: nothing to trim, never empty.
+    spaced = [f for f in fields if f not in twins]
     facts = exp.select(
         *(col(c, "s") for c in ("_line", "_cells", "_problem", *fields)),
-        exp.alias_(_blank_somewhere(fields), "_blank"),
+        *(col(typed_name(f), "s") for f in twins),
+        exp.alias_(_blank_somewhere(spaced) if spaced else exp.false(), "_blank"),
     ).from_(exp.to_table(STAGE).as_("s"))
     if once:
         facts = facts.select(
@@ -134,13 +140,18 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
             join_type="left",
         )
     texts = [col("_line"), col("_cells"), col("_problem"), *([col(USCC_VALID)] if once else [])]
-    texts += [exp.alias_(_cell_text(f, col(f), col("_blank")), f, quoted=True) for f in fields]
+    texts += [
+        exp.alias_(col(f) if f in twins else _cell_text(f, col(f), col("_blank")), f, quoted=True)
+        for f in fields
+    ]
+    texts += [col(typed_name(f)) for f in twins]
     trimmed = exp.select(*texts).from_(facts.subquery("f"))
     values = {f: col(f, "n") for f in fields}
+    typed = {f: (col(typed_name(f), "n"), places) for f, places in twins.items()}
     uscc_valid = col(USCC_VALID, "n") if once else None
     # Fields sharing a shortcut pattern (amounts, counts) are matched together, once per row.
     groups: dict[str, list[str]] = {}
-    for rule in rules_for(mapping, fields, values, uscc_valid=uscc_valid):
+    for rule in rules_for(mapping, fields, values, uscc_valid=uscc_valid, typed=typed):
         if rule.plain is not None:
             groups.setdefault(rule.plain, []).append(rule.field)
     flagged = exp.select(exp.Star())
@@ -153,7 +164,7 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
         fits = fn("regexp_full_match", joined, lit(f"(({pattern})(\\|({pattern}))*)?"))
         flagged = flagged.select(exp.alias_(fits, f"_plain{k}"))
         plain[pattern] = col(f"_plain{k}", "n")
-    rules = rules_for(mapping, fields, values, plain, uscc_valid)
+    rules = rules_for(mapping, fields, values, plain, uscc_valid, typed)
     # Each parsed value once: a reason repeats its field's parse (is it NULL, below
     # the minimum, above the maximum), and DuckDB does not share it inside a CASE.
     parses: list[exp.Expression] = [exp.Star()]
@@ -161,9 +172,9 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
     for k, rule in enumerate(rules):
         if isinstance(rule.parsed, exp.Column) or rule.parsed in computed:
             continue
-        parses.append(exp.alias_(rule.parsed, f"_parsed{k}"))
+        parses.append(exp.alias_(rule.parsed, f"_parsed{k}", copy=False))
         computed[rule.parsed] = col(f"_parsed{k}", "n")
-    parsed_once = exp.select(*parses)
+    parsed_once = exp.select(*parses, copy=False)
 
     def shared(node: exp.Expression) -> exp.Expression:
         return computed.get(node, node)
@@ -175,13 +186,30 @@ def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list
             exp.alias_(shared(rule.parsed), rule.field, quoted=True),
             exp.alias_(rule.reason.transform(shared), why(rule.field), quoted=True),
         ]
-    select = exp.select(*outputs)
-    inner = flagged.from_(trimmed.subquery("t")).subquery("n")
-    select = select.from_(parsed_once.from_(inner).subquery("n"))
+    # The tree is built once and rendered once: no builder needs to copy what it is given
+    # (copying the whole statement at each step was most of a large file's Python time).
+    select = exp.select(*outputs, copy=False)
+    inner = flagged.from_(trimmed.subquery("t", copy=False), copy=False).subquery("n", copy=False)
+    select = select.from_(
+        parsed_once.from_(inner, copy=False).subquery("n", copy=False), copy=False
+    )
     con.execute(_temp_table("_checked", select))
     if once:
         con.execute(f"DROP TABLE {USCC_VALID}")  # our own name, never a file's
     _explain_bad_usccs(con)
+
+
+def staged_twins(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dict[str, int]:
+    """The staged fields with a typed twin (``stagesql``), and the twin's decimal places."""
+    # DESCRIBE of our own table name; a twin is BIGINT (0 places) or DECIMAL(p,s).
+    types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {STAGE}").fetchall()}
+    twins = {}
+    for f in fields:
+        kind = types.get(typed_name(f))
+        if kind is not None:
+            scale = re.fullmatch(r"DECIMAL\(\d+,(\d+)\)", kind)
+            twins[f] = int(scale.group(1)) if scale else 0
+    return twins
 
 
 def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:

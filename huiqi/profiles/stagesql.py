@@ -7,6 +7,11 @@ shape) and one VARCHAR column per mapped field, named after the dictionary field
 SQL: floating-point numbers are rounded to 15 significant digits (what Excel
 shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12";
 timestamps at midnight become dates; lists become ``;``-separated tags.
+
+A Parquet column of integers or decimals that feeds a number field is also kept as it
+is, in a *typed twin* ``_typed__<field>`` beside its text: its text is plain digits by
+construction, so the checks can take the value from the twin instead of parsing the
+text again (``rowcheck``); the text stays for the messages and the rejects file.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
 
 STAGE = "_stage"
+TYPED_PREFIX = "_typed__"
+# Field types whose checks can read a typed twin (see ``validate``).
+NUMBER_FIELDS = ("integer", "money", "decimal")
 
 
 def _float_text(x: exp.Expression) -> exp.Expression:
@@ -89,7 +97,34 @@ def wrong_shape(arrow_type: pa.DataType, field: str, header: str) -> str | None:
     )
 
 
-def create_stage(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
+def typed_name(field: str) -> str:
+    return TYPED_PREFIX + field
+
+
+def twin_type(arrow_type: pa.DataType, field: str) -> str | None:
+    """The SQL type of the typed twin of a column of this Arrow type feeding ``field``
+    (None: the column is staged as text only)."""
+    f = load_dictionary().get(field)
+    if f is None or f.type not in NUMBER_FIELDS:
+        return None
+    if pa.types.is_integer(arrow_type) and not pa.types.is_uint64(arrow_type):
+        return "BIGINT"  # every other integer type fits
+    if pa.types.is_decimal128(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    return None
+
+
+def typed_twins(types: dict[int, pa.DataType], positions: dict[int, str]) -> dict[int, str]:
+    """Position -> SQL type, for each mapped column that gets a typed twin."""
+    twins = {p: twin_type(types[p], f) for p, f in positions.items()}
+    return {p: t for p, t in twins.items() if t is not None}
+
+
+def create_stage(
+    con: duckdb.DuckDBPyConnection, fields: list[str], twins: dict[str, str] | None = None
+) -> None:
+    """The staging table: a text column per field, then a typed twin per ``twins``
+    entry (field -> SQL type), in that order."""
     columns = [
         exp.ColumnDef(this=exp.to_identifier("_line"), kind=exp.DataType.build("BIGINT")),
         exp.ColumnDef(this=exp.to_identifier("_cells"), kind=exp.DataType.build("INTEGER")),
@@ -99,6 +134,10 @@ def create_stage(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
                 this=exp.to_identifier(f, quoted=True), kind=exp.DataType.build("VARCHAR")
             )
             for f in fields
+        ),
+        *(
+            exp.ColumnDef(this=exp.to_identifier(typed_name(f)), kind=exp.DataType.build(t))
+            for f, t in (twins or {}).items()
         ),
     ]
     schema = exp.Schema(this=exp.to_table(STAGE), expressions=columns)
@@ -119,10 +158,13 @@ def stage_select(
     positions: dict[int, str],
     headers: list[str],
     table: exp.Expression,
+    twins: dict[int, str] | None = None,
 ) -> exp.Select:
     """Rows of ``table`` (``_line, _cells, _problem, c0...``) as staged rows.
 
-    ``types`` gives the Arrow type of each mapped position's column ``c<position>``.
+    ``types`` gives the Arrow type of each mapped position's column ``c<position>``;
+    ``twins`` (position -> SQL type) the columns also staged as typed twins, after the
+    text columns (as :func:`create_stage` orders them).
     """
     rendered: list[exp.Expression] = []
     problems: list[exp.Expression] = [col("_problem")]
@@ -133,5 +175,11 @@ def stage_select(
         if wrong is not None:
             problems.append(case((exp.not_(col(f"c{position}").is_(exp.null())), lit(wrong))))
     problem = problems[0] if len(problems) == 1 else fn("coalesce", *problems)
-    select = exp.select(col("_line"), col("_cells"), exp.alias_(problem, "_problem"), *rendered)
+    typed = [
+        exp.alias_(cast(col(f"c{p}"), t), typed_name(positions[p]))
+        for p, t in (twins or {}).items()
+    ]
+    select = exp.select(
+        col("_line"), col("_cells"), exp.alias_(problem, "_problem"), *rendered, *typed
+    )
     return select.from_(table)

@@ -244,15 +244,21 @@ def _rule(
     required: bool,
     shortcut: Shortcut | None = None,
     plain: dict[str, exp.Expression] | None = None,
+    typed: bool = False,
 ) -> Rule:
     """The reason is the first failing check's; a value that fits ``shortcut``'s
     pattern passes every check before its remaining ones, and runs only those.
 
     ``plain`` maps a pattern to a condition computed beforehand that holds when the
     value fits it (one match for several fields of a row, see ``rowcheck``).
+    ``typed``: the value comes from a typed column whose text passes every check on how
+    a number is written, so only the shortcut's remaining checks apply.
     """
     branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
     pattern = None
+    if shortcut is not None and typed:
+        remaining = shortcut[1]
+        return Rule(name, sql_type, parsed, case(*branches, *remaining))
     if shortcut is not None:
         pattern, remaining = shortcut
         fits = (plain or {}).get(pattern, matches(v, pattern))
@@ -275,11 +281,14 @@ def rules_for(
     values: dict[str, exp.Expression],
     plain: dict[str, exp.Expression] | None = None,
     uscc_valid: exp.Expression | None = None,
+    typed: dict[str, tuple[exp.Expression, int]] | None = None,
 ) -> list[Rule]:
     """One rule per field the file carries, reading the trimmed text in ``values``;
     ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``);
     ``uscc_valid``: the USCC check computed beforehand (once per distinct code, see
-    ``rowcheck``), TRUE exactly where :func:`uscc_ok` of the code would be."""
+    ``rowcheck``), TRUE exactly where :func:`uscc_ok` of the code would be;
+    ``typed``: field -> (its typed twin, the twin's decimal places) for the number
+    columns a Parquet file typed (``stagesql``)."""
     if mapping.layout in LINK_LAYOUTS:
         from huiqi.profiles.linkrules import link_rules  # it builds on this module's rules
 
@@ -335,23 +344,42 @@ def rules_for(
                 )
             rules.append(_rule(name, "DATE", v, parsed, checks, required=True))
         else:
-            rules.append(_field_rule(d.field(name), mapping, v, plain))
+            twin = (typed or {}).get(name)
+            rules.append(_field_rule(d.field(name), mapping, v, plain, twin))
     return rules
 
 
 def _field_rule(
-    f: Field, mapping: Mapping, v: exp.Expression, plain: dict[str, exp.Expression] | None
+    f: Field,
+    mapping: Mapping,
+    v: exp.Expression,
+    plain: dict[str, exp.Expression] | None,
+    twin: tuple[exp.Expression, int] | None = None,
 ) -> Rule:
     match f.type:
         case "integer":
-            parsed, checks, shortcut = integer_rule_with_shortcut(f, v)
+            # A twin with decimals ('30.00') is not a whole number: its text says so.
+            t = twin[0] if twin is not None and twin[1] == 0 else None
+            parsed, checks, shortcut = integer_rule_with_shortcut(f, v, t)
             return _rule(
-                f.name, "BIGINT", v, parsed, checks, required=False, shortcut=shortcut, plain=plain
+                f.name,
+                "BIGINT",
+                v,
+                parsed,
+                checks,
+                required=False,
+                shortcut=shortcut,
+                plain=plain,
+                typed=t is not None,
             )
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
-            parsed, checks, shortcut = decimal_rule_with_shortcut(f, v, unit, 2 + extra, factor)
+            places = 2 + extra
+            # A twin with more decimals than the field keeps goes through its text (and
+            # is refused there with the count of decimals).
+            t = twin[0] if twin is not None and twin[1] <= places else None
+            parsed, checks, shortcut = decimal_rule_with_shortcut(f, v, unit, places, factor, t)
             return _rule(
                 f.name,
                 "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",
@@ -361,6 +389,7 @@ def _field_rule(
                 required=False,
                 shortcut=shortcut,
                 plain=plain,
+                typed=t is not None,
             )
         case "date":
             parsed, checks = date_rule(v)

@@ -194,3 +194,102 @@ def test_a_utf8_header_decides_over_gbk_rows(tmp_path: Path) -> None:
     assert fast.encoding == "utf-8"
     assert fast_outcome == slow_outcome
     assert fast.rows_rejected == 2 and "line 3" in fast.messages[0]
+
+
+# Numbers as a Parquet file types them: the fast path reads them from a typed twin
+# (stagesql), the row-group reader from their text; both must store and refuse alike.
+AMOUNT = st.one_of(
+    st.none(),
+    st.decimals(min_value=-(10**4), max_value=10**4, places=2),
+    st.decimals(min_value=0, max_value=10**16 - 1, places=2),
+    st.sampled_from([Decimal("10000000000000.00"), Decimal("10000000000000.01"), Decimal(0)]),
+)
+WHOLE = st.one_of(st.none(), st.integers(min_value=-(2**40), max_value=2**40), st.integers(10, 110))
+TYPED_COLUMNS = {
+    "decimal(18,2)": (pa.decimal128(18, 2), AMOUNT),
+    "decimal(38,2)": (pa.decimal128(38, 2), AMOUNT),
+    "decimal(20,1)": (
+        pa.decimal128(20, 1),
+        AMOUNT.map(lambda d: None if d is None else round(d, 1)),
+    ),
+    "decimal(18,4)": (pa.decimal128(18, 4), AMOUNT),  # more places than yuan keep
+    "int64": (pa.int64(), WHOLE),
+    "int32": (pa.int32(), WHOLE.map(lambda i: None if i is None else i % 2**31)),
+}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    capital_type=st.sampled_from(sorted(TYPED_COLUMNS)),
+    age_type=st.sampled_from(["int64", "int32", "decimal(18,2)"]),
+    rows=st.integers(min_value=1, max_value=8),
+)
+def test_typed_parquet_numbers_import_as_their_text_would(
+    data: st.DataObject, capital_type: str, age_type: str, rows: int
+) -> None:
+    capital_arrow, capital_values = TYPED_COLUMNS[capital_type]
+    age_arrow, age_values = TYPED_COLUMNS[age_type]
+    capitals = [data.draw(capital_values) for _ in range(rows)]
+    ages = [data.draw(age_values) for _ in range(rows)]
+    if pa.types.is_integer(capital_arrow):
+        capitals = [None if c is None else int(c) for c in capitals]
+    if pa.types.is_decimal(age_arrow):
+        ages = [None if a is None else Decimal(a) for a in ages]
+    path = Path(tempfile.mkdtemp()) / "market.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": CODES[:rows],
+            "企业名称": [f"企业{i}" for i in range(rows)],
+            "注册资本(元)": pa.array(capitals, capital_arrow),
+            "创业者年龄": pa.array(ages, age_arrow),
+        }
+    )
+    pq.write_table(table, path)
+
+    fast, fast_outcome, slow, slow_outcome = both(path)
+
+    assert (fast.reader, slow.reader) == ("duckdb", "recovering")
+    assert fast_outcome == slow_outcome
+    assert fast.rows_accepted + fast.rows_rejected == rows
+
+
+def test_typed_parquet_amounts_in_ten_thousand_yuan(tmp_path: Path) -> None:
+    """A unit factor applies to the typed value as to its text."""
+    data = tmp_path / "data"
+    (data / "mappings").mkdir(parents=True)
+    (data / "mappings" / "office_tax.yaml").write_text(
+        "name: office_tax\nregistry: tax\nlayout: yearly\ncolumns:\n"
+        "  统一社会信用代码: uscc\n  年度: year\n  营业收入(万元): revenue\n"
+        "units:\n  revenue: wan_yuan\n",
+        "utf-8",
+    )
+    path = tmp_path / "tax.parquet"
+    revenue = [Decimal("12.345678"), Decimal("0.0001"), Decimal("1000000000.500000"), None]
+    pq.write_table(
+        pa.table(
+            {
+                "统一社会信用代码": CODES[:4],
+                "年度": pa.array([2023] * 4, pa.int32()),
+                "营业收入(万元)": pa.array(revenue, pa.decimal128(20, 6)),
+            }
+        ),
+        path,
+    )
+    outcomes = []
+    for fast in (True, False):
+        settings_ = Settings(data if fast else tmp_path / "slow")
+        if not fast:
+            (tmp_path / "slow").mkdir()
+            (tmp_path / "slow" / "mappings").symlink_to(data / "mappings")
+        report = import_file(settings_, path, fast=fast)
+        with duckdb.connect(str(settings_.profiles_db), read_only=True) as con:
+            stored = con.execute(
+                "SELECT uscc, revenue FROM enterprise_years ORDER BY uscc"
+            ).fetchall()
+        outcomes.append((report.rows_accepted, report.messages, stored))
+    assert outcomes[0] == outcomes[1]
+    accepted, messages, stored = outcomes[0]
+    assert accepted == 3
+    assert "is above the maximum" in messages[0]  # 10,000,000,000,000 yuan at most
+    assert stored[:2] == [(CODES[0], Decimal("123456.78")), (CODES[1], Decimal("1.00"))]
