@@ -299,3 +299,20 @@ def test_on_postgresql_the_quick_path_loads_no_sqlalchemy(
     modules = eval([x for x in out.splitlines() if x.startswith("MODULES ")][-1][8:])
     assert "psycopg" in modules and "huiqi.cli.quick.postgres" in modules
     assert [m for m in modules if m.split(".")[0] in ("sqlalchemy", "alembic")] == []
+
+
+def test_on_postgresql_the_quick_read_is_a_read_only_transaction(
+    pg_ledger: tuple[Path, dict[str, str]],
+) -> None:
+    """As reading_connection on PostgreSQL: BEGIN READ ONLY, so a stray write fails."""
+    import psycopg
+
+    _data, tokens = pg_ledger
+    _key, args = quick_postgres.connection_of(tokens["url"])
+    with quick_postgres.reading(args) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SHOW transaction_read_only")
+            assert cur.fetchone() == ("on",)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), conn.cursor() as cur:
+            cur.execute("UPDATE users SET disabled = false WHERE false")
+        conn.rollback()  # the failed transaction: the context commits an empty one after
