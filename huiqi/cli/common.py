@@ -185,8 +185,8 @@ def signed_in_reading(ctx: click.Context) -> Iterator[tuple[Connection, Actor]]:
 def signed_in_actor(ctx: click.Context) -> Actor:
     """The signed-in actor, checked as :func:`signed_in_reading` does (without the ORM),
     for a command that reads nothing else from the operational database. On the embedded
-    SQLite database the check goes through the driver (:mod:`huiqi.cli.quick`), without
-    SQLAlchemy, unless that path declines."""
+    SQLite database and on PostgreSQL the check goes through the driver
+    (:mod:`huiqi.cli.quick`), without SQLAlchemy, unless that path declines."""
     from huiqi.cli.quick.read import Declined, quick_reading
 
     try:

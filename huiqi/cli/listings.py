@@ -1,9 +1,9 @@
 """The ledger's listings: ``huiqi versions``, ``grants`` and ``records``.
 
 Each checks the sign-in and calls one service function as the signed-in user; every
-access check is inside it. On the embedded SQLite database they first try the quick
-path (:mod:`huiqi.cli.quick`: the same statements and checks through the driver,
-without importing SQLAlchemy), which declines whatever it does not cover.
+access check is inside it. On the embedded SQLite database and on PostgreSQL they first
+try the quick path (:mod:`huiqi.cli.quick`: the same statements and checks through the
+driver, without importing SQLAlchemy), which declines whatever it does not cover.
 """
 
 from __future__ import annotations

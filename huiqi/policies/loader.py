@@ -19,16 +19,26 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from huiqi.errors import Location, PolicyError
+from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
 
-POLICY_SUFFIXES = (".yaml", ".yml")
+__all__ = [
+    "POLICY_SUFFIXES",
+    "Library",
+    "LoadedPolicy",
+    "library_dir",
+    "load_library",
+    "load_policy",
+    "load_policy_text",
+    "parse_policy",
+    "policy_files",
+]
 
 
 @dataclass(frozen=True)
@@ -104,25 +114,6 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise PolicyError("policy files must be UTF-8 text", location=Location(str(p))) from exc
     loaded = load_policy_text(text, str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
-
-
-def library_dir() -> Path:
-    """The folder of the policy library shipped with huiqi."""
-    return Path(str(resources.files("huiqi.policies").joinpath("library")))
-
-
-def policy_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of policy files."""
-    out: list[Path] = []
-    for entry in paths:
-        p = Path(entry)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in POLICY_SUFFIXES))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise PolicyError("no such file or folder", location=Location(str(p)))
-    return out
 
 
 @dataclass(frozen=True)

@@ -124,12 +124,25 @@ def test_a_command_runs_after_a_lazy_load() -> None:
     assert result.exit_code == 0 and "lint" in result.output
 
 
-def test_policy_list_reads_the_files_without_the_engine_or_the_database() -> None:
+def test_policy_list_reads_the_files_without_the_engine_or_the_database(tmp_path: Path) -> None:
     """Regression: 'huiqi policy list' compiled every policy (SQLGlot, DuckDB, NumPy) and
     loaded SQLAlchemy to list ids and titles: 1.3 s of start-up."""
-    modules = _modules_after(["policy", "list"])
+    modules = _modules_after(["--data-dir", str(tmp_path), "policy", "list"])
     assert "huiqi.policies.loader" in modules
     assert _loaded(modules, (*NOT_FOR_LISTINGS, "sqlalchemy")) == []
+
+
+def test_policy_list_of_files_listed_before_loads_neither_pydantic_nor_yaml(
+    tmp_path: Path,
+) -> None:
+    """Regression: every 'huiqi policy list' imported the pydantic model (0.11-0.15 s) and
+    validated every file to print seven header fields; unchanged files' headers are now
+    kept under their hashes (huiqi.policies.summaries)."""
+    _modules_after(["--data-dir", str(tmp_path), "policy", "list"])  # validates, keeps
+    modules = _modules_after(["--data-dir", str(tmp_path), "policy", "list"])
+    assert "huiqi.policies.summaries" in modules
+    unwanted = (*NOT_FOR_LISTINGS, "sqlalchemy", "pydantic", "yaml", "huiqi.policies.model")
+    assert _loaded(modules, unwanted) == []
 
 
 # What a listing of the ledger must not load either: it reads through SQLAlchemy Core, so

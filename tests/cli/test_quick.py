@@ -4,6 +4,7 @@ full path, on a demo ledger; and the cases the quick path declines."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,9 @@ from cliutil import run
 
 from huiqi.cli.demo_accounts import DEMO_PASSWORD
 from huiqi.cli.quick import listings as quick_listings
+from huiqi.cli.quick import postgres as quick_postgres
 from huiqi.cli.quick import read as quick_read
-from huiqi.cli.quick.generate import LIST_SENTINELS, SENTINELS, as_json, compiled, statements
+from huiqi.cli.quick.generate import LIST_SENTINELS, SENTINELS, as_json, compiled_table
 from huiqi.cli.quick.read import STATEMENTS
 from huiqi.config import get_settings
 from huiqi.delivery.statuses import RecordStatus
@@ -27,29 +29,41 @@ REFUND = "sh-stable-jobs-refund-2026"
 OFFER = "sh-startup-opening-subsidy-2026"
 
 
-def test_the_precompiled_statements_are_the_full_paths() -> None:
+@pytest.mark.parametrize("postgresql", [False, True], ids=["sqlite", "postgresql"])
+def test_the_precompiled_statements_are_the_full_paths(postgresql: bool) -> None:
     """Regenerate with ``python -m huiqi.cli.quick.generate`` when this fails: a statement
     of the service (or the sign-in check) changed and the quick path would drift."""
-    fresh = {name: compiled(statement) for name, statement in statements()}
-    assert sorted(STATEMENTS) == sorted(fresh)
+    fresh = compiled_table(postgresql)
+    stored = quick_postgres.statements() if postgresql else STATEMENTS
+    assert sorted(stored) == sorted(fresh)
     for name, entry in fresh.items():
-        assert STATEMENTS[name] == as_json(entry), name
+        assert stored[name] == as_json(entry), name
 
 
-def test_every_bind_is_an_input_or_a_constant() -> None:
-    for name, (sql, binds, _converters) in STATEMENTS.items():
+@pytest.mark.parametrize("postgresql", [False, True], ids=["sqlite", "postgresql"])
+def test_every_bind_is_an_input_or_a_constant(postgresql: bool) -> None:
+    stored = quick_postgres.statements() if postgresql else STATEMENTS
+    for name, (sql, binds, _converters) in stored.items():
         lists = [bind for bind, source, _ in binds if source in LIST_SENTINELS]
-        assert sql.count("?") == len(binds) - len(lists), name
+        if postgresql:
+            singles = {bind for bind, source, _ in binds if source not in LIST_SENTINELS}
+            assert set(re.findall(r"%\((\w+)\)s", sql)) == singles, name
+        else:
+            assert sql.count("?") == len(binds) - len(lists), name
         assert all(f"IN (__[POSTCOMPILE_{bind}])" in sql for bind in lists), name
         for _bind, source, constant in binds:
             known = source in SENTINELS or source in LIST_SENTINELS
             assert known or (source == "" and constant == 0), (name, source)
 
 
+@pytest.mark.parametrize("postgresql", [False, True], ids=["sqlite", "postgresql"])
 @pytest.mark.parametrize("listing", ["grants", "records"])
 @pytest.mark.parametrize("shape", ["own", "parks", "own+parks"])
-def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(listing: str, shape: str) -> None:
+def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(
+    listing: str, shape: str, postgresql: bool
+) -> None:
     from sqlalchemy.dialects import sqlite
+    from sqlalchemy.dialects.postgresql import psycopg
 
     from huiqi.accounts.access import Actor
     from huiqi.delivery.listing_queries import Page, grants_query, records_query
@@ -62,16 +76,23 @@ def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(listing: str, shape: st
     actor = Actor.of("someone", *grants)
     page = Page(None, "p", "granted", 5, 20)
     if listing == "grants":
-        query = grants_query(None, actor=actor, page=page, postgresql=False)
+        query = grants_query(None, actor=actor, page=page, postgresql=postgresql)
     else:
-        query = records_query(None, actor=actor, page=page, flagged=True, postgresql=False)
-    done = query.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
+        query = records_query(None, actor=actor, page=page, flagged=True, postgresql=postgresql)
+    dialect = psycopg.dialect() if postgresql else sqlite.dialect()
+    done = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     name, inputs = quick_listings._page(
         listing, actor, quick_listings.GrantStatus if listing == "grants" else RecordStatus,
         uscc=None, policy_id="p", status="granted", after_id=5, limit=20,
     )  # fmt: skip
     if listing == "records":
         name += "+flagged"
+    if postgresql:
+        sql, named = quick_postgres.expand(name, inputs)
+        assert sql == done.string
+        assert named == {p: done.params[p] for p in re.findall(r"%\((\w+)\)s", sql)}
+        assert len(named) == sum(1 for v in done.params.values() if not isinstance(v, list))
+        return
     sql, values = quick_read.expand(name, inputs)
     assert sql == done.string
     assert values == [done.params[p] for p in done.positiontup]

@@ -24,12 +24,12 @@ from huiqi.delivery.rows import GrantRow, RecordRow, VersionRow
 from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
 
 if TYPE_CHECKING:
-    import sqlite3
     from enum import StrEnum
 
     import click
 
     from huiqi.accounts.access import Actor
+    from huiqi.cli.quick.read import Conn
 
 
 class _NoReads:
@@ -49,7 +49,7 @@ def _key(listing: str, shape: str = "", **present: object) -> str:
 def versions(ctx: click.Context, *, policy_id: str | None) -> Sequence[VersionRow] | None:
     """:func:`huiqi.delivery.service.list_versions`, or None where the full path must run."""
 
-    def read(conn: sqlite3.Connection, actor: Actor) -> list[VersionRow]:
+    def read(conn: Conn, actor: Actor) -> list[VersionRow]:
         check_versions_reader(actor)
         name = _key("versions", policy_id=policy_id)
         return [VersionRow(*r) for r in fetch(conn, name, {"policy_id": policy_id})]
@@ -98,7 +98,7 @@ def _page(
 def grants(ctx: click.Context, **page: Any) -> Sequence[GrantRow] | None:
     """:func:`huiqi.delivery.service.list_grants`, or None where the full path must run."""
 
-    def read(conn: sqlite3.Connection, actor: Actor) -> list[GrantRow]:
+    def read(conn: Conn, actor: Actor) -> list[GrantRow]:
         name, inputs = _page("grants", actor, GrantStatus, **page)
         return [GrantRow(*r) for r in fetch(conn, name, inputs)]
 
@@ -108,7 +108,7 @@ def grants(ctx: click.Context, **page: Any) -> Sequence[GrantRow] | None:
 def records(ctx: click.Context, *, flagged: bool | None, **page: Any) -> Sequence[RecordRow] | None:
     """:func:`huiqi.delivery.service.list_records`, or None where the full path must run."""
 
-    def read(conn: sqlite3.Connection, actor: Actor) -> list[RecordRow]:
+    def read(conn: Conn, actor: Actor) -> list[RecordRow]:
         name, inputs = _page("records", actor, RecordStatus, **page)
         if flagged is not None:
             name += "+flagged" if flagged else "+unflagged"

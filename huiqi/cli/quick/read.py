@@ -1,10 +1,11 @@
-"""The quick path's read transaction and sign-in check, through the sqlite3 driver.
+"""The quick path's read transaction and sign-in check, through the database's driver.
 
-Mirrors :func:`huiqi.db.engine.reading_connection` on SQLite: a deferred BEGIN (in WAL
-mode a reader waits for no writer) and ``query_only``, SQLite's busy timeout; then the
-sign-in check of :func:`huiqi.accounts.bearer.actor_from_token` (the same SQL, the same
-rules from :mod:`huiqi.accounts.tokencheck`). Anything it does not cover raises
-:class:`Declined`, and the command takes the full path.
+On SQLite (the sqlite3 driver) it mirrors :func:`huiqi.db.engine.reading_connection`: a
+deferred BEGIN (in WAL mode a reader waits for no writer) and ``query_only``, SQLite's
+busy timeout; on PostgreSQL (psycopg, :mod:`huiqi.cli.quick.postgres`) a READ ONLY
+transaction. Then the sign-in check of :func:`huiqi.accounts.bearer.actor_from_token`
+(the same SQL, the same rules from :mod:`huiqi.accounts.tokencheck`). Anything it does
+not cover raises :class:`Declined`, and the command takes the full path.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ from huiqi.delivery.fields_in_use import office_fields_to_check
 from huiqi.fsmode import create_private_file
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import click
+    import psycopg
 
     from huiqi.accounts.access import Actor
     from huiqi.config import Settings
+
+    # A connection of the quick path: SQLite's or PostgreSQL's.
+    Conn: TypeAlias = sqlite3.Connection | psycopg.Connection[Any]
 
 # As huiqi.db.engine: DATABASE_URL_ENV, SQLITE_BUSY_SECONDS (not imported: SQLAlchemy).
 DATABASE_URL_ENV = "HUIQI_DATABASE_URL"
@@ -85,9 +92,13 @@ def expand(name: str, inputs: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return sql, values
 
 
-def fetch(conn: sqlite3.Connection, name: str, inputs: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def fetch(conn: Conn, name: str, inputs: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Run the precompiled statement ``name`` with ``inputs``; rows converted as SQLAlchemy
     converts them (SQLite keeps dates and times as text, booleans as integers)."""
+    if not isinstance(conn, sqlite3.Connection):
+        from huiqi.cli.quick import postgres
+
+        return postgres.fetch(conn, name, inputs)
     sql, values = expand(name, inputs)
     converters = STATEMENTS[name][2]
     convert = [(i, _CONVERT[c]) for i, c in enumerate(converters) if c]
@@ -102,14 +113,18 @@ def fetch(conn: sqlite3.Connection, name: str, inputs: Mapping[str, Any]) -> lis
 
 
 @contextmanager
-def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Actor]]:
-    """A read-only transaction on the default SQLite database and the signed-in actor
+def quick_reading(ctx: click.Context) -> Iterator[tuple[Conn, Actor]]:
+    """A read-only transaction on the operational database (the default SQLite database, or
+    PostgreSQL by ``--database-url`` or ``HUIQI_DATABASE_URL``) and the signed-in actor
     (NotSignedIn, exit 5, as on the full path); Declined where the full path must run."""
     from huiqi.cli.common import settings_from
 
-    if (ctx.obj and ctx.obj.get("database_url")) or os.environ.get(DATABASE_URL_ENV):
-        raise Declined("an explicit database")
+    url = (ctx.obj and ctx.obj.get("database_url")) or os.environ.get(DATABASE_URL_ENV)
     settings = settings_from(ctx)
+    if url:
+        with _postgres_reading(settings, url) as read:
+            yield read
+        return
     path = settings.data_dir / "huiqi.db"
     if not path.is_file():
         raise Declined("no database yet: the full path creates it")
@@ -138,6 +153,18 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[sqlite3.Connection, Acto
         conn.close()
 
 
+@contextmanager
+def _postgres_reading(settings: Settings, url: str) -> Iterator[tuple[Conn, Actor]]:
+    """As the SQLite path, on the PostgreSQL database at ``url`` (psycopg; others decline)."""
+    from huiqi.cli.quick import postgres
+
+    key, args = postgres.connection_of(url)  # before the driver's import: it may decline
+    if office_fields_to_check(settings) is not None:
+        raise Declined("the office dictionary changed: the full path checks it")
+    with postgres.reading(args) as conn:
+        yield conn, _actor(conn, key)
+
+
 def _declined_or_busy(exc: sqlite3.Error) -> Exception:
     """A lock not had within the busy timeout is the full path's DatabaseBusy (the full path
     would wait as long again, then say the same); any other driver error declines, and the
@@ -150,7 +177,7 @@ def _declined_or_busy(exc: sqlite3.Error) -> Exception:
     return Declined(str(exc))
 
 
-def _actor(conn: sqlite3.Connection, key: str) -> Actor:
+def _actor(conn: Conn, key: str) -> Actor:
     """:func:`huiqi.accounts.bearer.actor_from_token` on a reading connection."""
     from huiqi.accounts.access import NotSignedIn
 
