@@ -247,8 +247,11 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
     below it are tried (``readers.HEADER_ROWS`` non-empty rows in all): an office's
     sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
     such as "单位：元" above the header. The first row that fits is the header, the
-    rows above it are skipped (the report lists them). When none fits, the first
-    row's error stands: it names the headers found and what was expected.
+    rows above it are skipped (the report lists them). When none fits, the error is
+    that of the row with the most filled cells (the first such row): below a one-cell
+    title that is the header that did not fit, and its error names the columns that
+    stopped it, where the title's ("no mapping matches ['2023年度企业纳税情况表']")
+    said nothing useful.
     """
     try:
         return source, _fits(source, source.headers, named, folder)
@@ -262,7 +265,25 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
             except HuiqiError:
                 continue
             return source.with_header(line, cells, rows[:i]), chosen
+        widest = max(range(len(rows)), key=lambda i: (_filled(rows[i][1]), -i), default=0)
+        if widest == 0:
+            raise
+        line, cells = rows[widest]
+        try:
+            _fits(source, cells, named, folder)
+        except HuiqiError as exc:
+            file = str(source.path)
+            raise ImportFileError(
+                f"{file}, line {line}: "
+                + exc.message.removeprefix(f"{file}: ")
+                + f" (line {line} is taken for the header: of the first rows it has the most "
+                "filled cells; a title or a unit line may stand above it)"
+            ) from None
         raise
+
+
+def _filled(cells: list[str]) -> int:
+    return sum(1 for c in cells if c.strip())
 
 
 def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
@@ -277,7 +298,9 @@ def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[S
         try:
             fits.append(fit_header(source.on_sheet(name), named, folder))
         except HuiqiError as exc:
-            why.append(f"sheet '{name}': {exc.message.split(': ', 1)[-1]}")
+            path = str(source.path)
+            detail = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}, ")
+            why.append(f"sheet '{name}': {detail}")
     if len(fits) == 1:
         return fits[0]
     if not fits:

@@ -153,6 +153,33 @@ def test_no_header_in_the_first_rows_keeps_the_first_rows_error(tmp_path: Path) 
         import_file(Settings(tmp_path / "data"), path)
 
 
+def test_a_header_below_a_title_that_fits_no_mapping_is_the_one_the_error_names(
+    tmp_path: Path,
+) -> None:
+    """The error was the title's ("no mapping matches the headers ['2025年度纳税情况表']"),
+    which hid the header below it and the one column that stopped it."""
+    path = tmp_path / "tax.csv"
+    rows = [
+        ["2025年度纳税情况表", "", "", ""],
+        ["单位：元", "", "", ""],
+        ["统一社会信用代码", "年度", "营业收入(元)", "经办人"],
+        [A, "2025", "1", "王"],
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(ImportFileError) as named:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    message = named.value.message
+    assert message.startswith(f"{path}, line 3: headers ['经办人'] are not in mapping 'tax'")
+    assert f"'huiqi mapping new {path}' drafts it" in message
+    assert "2025年度纳税情况表" not in message
+    with pytest.raises(ImportFileError) as detected:
+        import_file(Settings(tmp_path / "data"), path)
+    message = detected.value.message
+    assert message.startswith(f"{path}, line 3: no mapping matches the headers [")
+    assert "the closest is 'tax' (3 of 4 headers): headers ['经办人'] are not in mapping" in message
+
+
 def test_unit_declarations_are_read_in_full_and_half_width() -> None:
     assert declared_unit([(2, ["单位：万元"])]) == (2, "wan_yuan")
     assert declared_unit([(1, ["x"]), (2, ["", "金额单位: 亿元"])]) == (2, "yi_yuan")

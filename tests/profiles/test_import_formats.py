@@ -211,7 +211,11 @@ def test_unknown_header_names_file_expected_and_found(tmp_path: Path):
         f"{path}: headers ['营收'] are not in mapping 'tax'; expected headers ["
     )
     assert "found ['统一社会信用代码', '年度', '营收']" in message
-    assert message.endswith("or add them under 'aliases:' in huiqi/profiles/mappings/tax.yaml")
+    # A built-in mapping is not the user's to edit (an upgrade would undo it).
+    assert message.endswith(
+        f"or describe this layout in a mapping file of your own: 'huiqi mapping new {path}' "
+        "drafts it from the header"
+    )
     assert not (tmp_path / "data" / "imports").exists()  # nothing recorded
 
 
