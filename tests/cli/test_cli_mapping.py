@@ -126,3 +126,41 @@ def test_a_utf16_export_is_drafted_and_imported(tmp_path: Path) -> None:
     assert code == 0 and "3 of 3 columns matched" in out, out
     code, out = run(data, "import", str(path), token=steward)
     assert code == 0 and "(csv, utf-16)" in out, out
+
+
+def test_a_workbook_with_its_data_on_a_second_sheet_is_drafted_from_that_sheet(
+    tmp_path: Path,
+) -> None:
+    """Offices' workbooks open with a notes sheet; 'mapping new' drafted from the first
+    sheet (one null column, the note), while the import reads the sheet whose header
+    fits: the draft could never import that workbook."""
+    import openpyxl
+
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    a = make("91310115MA0000011")
+    path = tmp_path / "registry.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由区市场监管局导出"])
+    sheet = wb.create_sheet("企业名录")
+    sheet.merge_cells("A1:C1")
+    sheet["A1"] = "2025年企业登记信息"
+    sheet.append(["单位：万元"])
+    sheet.append(["统一社会信用代码", "企业名称", "注册资本（万元）"])
+    sheet.append([a, "上海甲有限公司", 100.5])
+    wb.save(path)
+    draft = tmp_path / "registry.yaml"
+
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+
+    assert code == 0, out
+    assert "3 of 3 columns matched; from sheet '企业名录'; the header is on line 3" in " ".join(
+        out.split()
+    )
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 0, out
+    with duckdb.connect(str(data / "profiles.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT uscc, registered_capital FROM enterprises").fetchall() == [
+            (a, Decimal("1005000.00"))
+        ]
