@@ -50,7 +50,9 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
             # Data on a second sheet, behind notes or a cover sheet, is common; the
             # import reads the sheet whose header fits, so the draft is made from the
             # sheet whose header matches the most columns (the first on a tie).
-            sheets = [(s, source.on_sheet(s).header_rows()) for s in source.sheets]
+            sheets: list[tuple[str | None, list[tuple[int, list[str]]]]] = [
+                (s, source.on_sheet(s).header_rows()) for s in source.sheets
+            ]
         else:
             one = source.on_sheet(sheet) if sheet is not None else source
             sheets = [(one.sheet, one.header_rows())]
