@@ -68,7 +68,27 @@ class ImportFileError(HuiqiError):
 
 
 class PolicyError(HuiqiError):
-    """A policy file is malformed or fails a check."""
+    """A policy file is malformed or fails a check.
+
+    ``more`` holds the file's other problems found in the same pass (every invalid
+    field, every criterion that does not compile), so that ``huiqi policy lint``
+    lists them all at once instead of one per run.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        more: tuple[PolicyError, ...] = (),
+    ) -> None:
+        super().__init__(message, location=location)
+        self.more = more
+
+    @property
+    def all(self) -> tuple[PolicyError, ...]:
+        """This problem and the others found with it, in file order."""
+        return (self, *self.more)
 
 
 class RuleCompileError(PolicyError):

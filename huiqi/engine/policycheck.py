@@ -101,7 +101,7 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
     try:
         loaded = load_policy_text(text, filename)
     except PolicyError as exc:
-        return TextCheck([_problem(exc)])
+        return TextCheck([_problem(one) for one in exc.all])
     except Exception as exc:  # a text that breaks the loader is reported, never a crash
         return TextCheck(
             [
@@ -116,7 +116,7 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         if lib.compiled
         else []
     )
-    problems = [_problem(e) for e in [*lib.errors, *edges]]
+    problems = [_problem(one) for e in [*lib.errors, *edges] for one in e.all]
     # The warnings of policies.lint on this policy alone (an exclusivity group's other
     # members are not in a one-policy library: that warning would be noise here).
     problems += [

@@ -22,7 +22,9 @@ class Finding:
 
 
 def lint_library(lib: Library) -> list[Finding]:
-    findings = [Finding("error", str(e.location or ""), e.message) for e in lib.errors]
+    findings = [
+        Finding("error", str(one.location or ""), one.message) for e in lib.errors for one in e.all
+    ]
     groups: dict[str, list[str]] = defaultdict(list)
     for lp in lib.policies:
         p = lp.policy
