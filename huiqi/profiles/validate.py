@@ -43,6 +43,7 @@ from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
     Shortcut,
     decimal_rule_with_shortcut,
+    half_width,
     integer_rule_with_shortcut,
     is_,
     quoted,
@@ -300,12 +301,15 @@ def rules_for(
                 )
             )
         elif name == "year":
-            parsed = try_cast(v, "INTEGER")
+            # Offices' sheets write the year as 2025, 2025年 or 2025年度, some in
+            # full-width digits (２０２５), as numbers may be.
+            digits = fn("regexp_replace", half_width(v), lit(r"^([0-9]{4})\s*年度?$"), lit(r"\1"))
+            parsed = try_cast(digits, "INTEGER")
             now = dt.date.today().year
             checks = [
                 (
-                    exp.not_(matches(v, r"[0-9]{4}")),
-                    concat(quoted(v), " is not a year; write 4 digits, e.g. 2023"),
+                    exp.not_(matches(digits, r"[0-9]{4}")),
+                    concat(quoted(v), " is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
                 ),
                 (
                     exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
