@@ -63,7 +63,7 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     ]
 
     # Kept in the data directory's mappings/, the layout is found from the header alone.
-    (data / "mappings").mkdir()
+    (data / "mappings").mkdir(exist_ok=True)  # the first import made it
     (data / "mappings" / "district-tax.yaml").write_text(confirmed, encoding="utf-8")
     code, out = run(data, "import", str(path), token=steward)
     assert code == 0 and "with mapping 'district-tax-2025'" in out, out
@@ -164,3 +164,13 @@ def test_a_workbook_with_its_data_on_a_second_sheet_is_drafted_from_that_sheet(
         assert con.execute("SELECT uscc, registered_capital FROM enterprises").fetchall() == [
             (a, Decimal("1005000.00"))
         ]
+
+
+def test_the_data_directory_has_its_mappings_folder_for_the_readmes_cp(tmp_path: Path) -> None:
+    """README: 'cp district-tax.yaml $HUIQI_DATA_DIR/mappings/' failed with "Not a
+    directory" in a data directory made by 'huiqi init', 'make demo' or an import."""
+    data = tmp_path / "data"
+    code, out = run(data, "init")
+    assert code == 0, out
+    assert (data / "mappings").is_dir()
+    assert (data / "mappings").stat().st_mode & 0o777 == 0o700
