@@ -198,6 +198,18 @@ def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> N
     assert rows_of(settings, "contracts")[0][4] == Decimal("123456.00")
 
 
+def test_a_drafted_mapping_of_a_contracts_file_is_a_contracts_layout(tmp_path: Path) -> None:
+    """'huiqi mapping new' drafted a contracts file as 'static' and marked every contract
+    column null ("not in a static file"): a contracts export in 万元 could not be mapped."""
+    from huiqi.profiles.mappingdraft import draft_mapping
+
+    draft = draft_mapping([*CON_HEADER[:4], "合同金额（万元）", "签订日期"], name="c")
+    assert (draft.layout, draft.registry, draft.unmatched) == ("contracts", "ai_platform", [])
+    assert draft.units == {"amount": "wan_yuan"}
+    relations = draft_mapping(REL_HEADER, name="r")
+    assert (relations.layout, relations.unmatched) == ("relations", [])
+
+
 def test_a_link_mapping_refuses_dictionary_fields(tmp_path: Path) -> None:
     from huiqi.errors import MappingError
     from huiqi.profiles.mapping import parse_mapping
