@@ -69,7 +69,12 @@ SHARE = Field(
 
 def _choice(v: exp.Expression, codes: str, what: str) -> tuple[exp.Expression, list]:
     listed = load_codelist(codes).codes
-    parsed = case(*((in_list(v, [c, str(e.get("zh", c))]), lit(c)) for c, e in listed.items()))
+    parsed = case(
+        *(
+            (in_list(v, [c, str(e.get("zh", c)), *map(str, e.get("also", ()))]), lit(c))
+            for c, e in listed.items()
+        )
+    )
     listing = ", ".join(f"{c} ({e.get('zh', c)})" for c, e in listed.items())
     reason = concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}")
     return parsed, [(parsed.is_(exp.null()), reason)]
