@@ -221,6 +221,22 @@ def test_contract_types_as_the_readme_writes_them_are_read(tmp_path: Path) -> No
     ]
 
 
+def test_a_share_written_with_a_per_cent_sign_is_read(tmp_path: Path) -> None:
+    """持股比例(%) is in per cent; a registry that writes "30%" had the row refused as
+    "not a number"."""
+    rows = [
+        [BUYER, "企业", PARENT, "股东", "30%", "2020-01-01", ""],
+        [PARENT, "企业", VENDOR, "股东", "25.5 ％", "2020-01-01", ""],
+        [VENDOR, "企业", BUYER, "股东", "%", "2020-01-01", ""],
+    ]
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, write_csv(tmp_path / "r.csv", REL_HEADER, rows))
+    assert report.rows_accepted == 2 and len(report.messages) == 1, report.messages
+    assert "line 4" in report.messages[0]
+    shares = {r[0]: r[4] for r in rows_of(settings, "relations")}
+    assert shares == {BUYER: Decimal("30"), PARENT: Decimal("25.5")}
+
+
 def test_a_drafted_mapping_of_a_contracts_file_is_a_contracts_layout(tmp_path: Path) -> None:
     """'huiqi mapping new' drafted a contracts file as 'static' and marked every contract
     column null ("not in a static file"): a contracts export in 万元 could not be mapped."""
