@@ -120,7 +120,14 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError("policy files must be UTF-8 text", location=Location(str(p))) from exc
+        try:
+            raw.decode("gb18030")
+            hint = ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
+        except UnicodeDecodeError:
+            hint = ""
+        raise PolicyError(
+            f"policy files must be UTF-8 text{hint}", location=Location(str(p))
+        ) from exc
     loaded = load_policy_text(text, str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 

@@ -83,3 +83,21 @@ def test_every_mistake_of_a_file_is_listed_at_its_line_with_what_to_write(tmp_pa
     assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in text
     assert "write a percentage as a decimal fraction: 0.5 for 50%" in text
     assert "0 policies checked: 3 errors" in text
+
+
+def test_a_policy_saved_as_gbk_or_indented_with_tabs_says_how_to_save_it(tmp_path: Path) -> None:
+    """Written in a Windows editor: GBK, or a tab in the indentation. Both were refused
+    ('must be UTF-8 text', "found character '\\t'") without saying what to do."""
+    text = EXAMPLE_POLICY.replace("id: example", "id: gbk-policy")
+    gbk = tmp_path / "gbk-policy.yaml"
+    gbk.write_bytes(text.encode("gbk"))
+    tabbed = tmp_path / "tab-policy.yaml"
+    tabbed.write_text(
+        text.replace("id: gbk-policy", "id: tab-policy").replace("\n  - id:", "\n\t- id:"),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "lint", str(gbk), str(tabbed))
+    assert code == 4, out
+    text_out = " ".join(out.split())
+    assert "this one reads as GBK; save it as UTF-8" in text_out
+    assert "(indent with spaces: YAML does not allow tabs)" in text_out
