@@ -156,6 +156,20 @@ def test_bad_year_is_rejected(tmp_path: Path, value: str, reason: str):
     assert report.messages == [f"tax.csv, line 2, column '年度' (field 'year'): {reason}"]
 
 
+@pytest.mark.parametrize("text", ["1,234.5万元", "￥1234.00", "1234元", "¥ 5"])
+def test_an_amount_with_a_unit_or_a_currency_sign_says_to_write_the_number_alone(
+    tmp_path: Path, text: str
+):
+    """'1,234.5万元' in a yuan column was refused as 'not a number; write digits', which
+    did not say why, nor that 万元 needs a mapping's units:."""
+    report = one_cell(tmp_path, "tax", "营业收入(元)", text, year=True)
+    assert report.messages == [
+        f"tax.csv, line 2, column '营业收入(元)' (field 'revenue'): '{text}' carries a unit or a"
+        " currency sign; write the number alone: this column is read in 元 (a column in"
+        " another unit needs units: in its mapping)"
+    ]
+
+
 @pytest.mark.parametrize("text", ["2023年", "2023年度", "2023 年", "２０２３", "２０２３年度"])
 def test_a_year_written_with_nian_or_in_full_width_digits_is_read(tmp_path: Path, text: str):
     """Offices' sheets head yearly rows 2023年 or 2023年度: every row was refused."""
