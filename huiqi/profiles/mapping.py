@@ -84,7 +84,13 @@ LAYOUT_COLUMNS = {
 # Multiplier to yuan, and how many more decimals the file may carry because of it.
 # Bookkeeping columns of offices' sheets that no dictionary field holds: every mapping
 # skips them, as if they were under its 'ignore:'.
-ALWAYS_IGNORED = ("序号", "备注")
+ALWAYS_IGNORED = (
+    "序号",
+    "备注",
+    # The index pandas writes into a Parquet file (DataFrame.to_parquet of a frame whose
+    # index is not the default one): row labels, not data.
+    *(f"__index_level_{i}__" for i in range(10)),
+)
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
 
 

@@ -133,6 +133,29 @@ def test_a_usccs_stored_as_an_excel_number_is_refused_as_such_never_with_invente
         assert con.execute("SELECT uscc FROM enterprise_years").fetchall() == [(PUDONG,)]
 
 
+def test_the_index_pandas_writes_into_a_parquet_file_is_skipped(tmp_path: Path):
+    """DataFrame.to_parquet of a filtered frame writes its index as '__index_level_0__':
+    the file fitted no mapping ("headers ['__index_level_0__'] are not in mapping")."""
+    path = tmp_path / "tax.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [PUDONG, XUHUI],
+            "年度": pa.array([2023, 2023], pa.int64()),
+            "营业收入(元)": ["1000.50", "1234567890123.45"],
+            "研发费用(元)": ["0.30", "7"],
+            "__index_level_0__": pa.array([17, 42], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.rows_accepted) == ("tax", 2)
+    assert report.ignored_columns == ["__index_level_0__"]
+    assert stored_years(settings) == EXPECTED
+
+
 def test_parquet_reports_row_index_plus_one_and_rounds_doubles_like_excel(tmp_path: Path):
     path = tmp_path / "tax.parquet"
     table = pa.table(
