@@ -70,7 +70,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except HuiqiError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            for one in exc.all:
+                err_console.print(f"[bold red]error:[/] {one}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
         except OSError as exc:
             # A file the command was told to read or write: missing folder, no

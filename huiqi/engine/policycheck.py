@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from huiqi.engine.casetest import CaseResult, run_policy_tests
 from huiqi.engine.compile.compiler import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
-from huiqi.errors import PolicyError
+from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library
 from huiqi.policies.loader import Library, LoadedPolicy, load_policy_text
 
@@ -85,7 +85,7 @@ class TextCheck:
         }
 
 
-def _problem(exc: PolicyError, severity: str = "error") -> Problem:
+def _problem(exc: HuiqiError, severity: str = "error") -> Problem:
     loc = exc.location
     if loc is None:
         return Problem(severity, exc.message)
