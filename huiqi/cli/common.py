@@ -70,8 +70,11 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except HuiqiError as exc:
+            from rich.markup import escape
+
             for one in exc.all:
-                err_console.print(f"[bold red]error:[/] {one}", soft_wrap=True)
+                # Escaped: a message's own brackets ("range: [min, max]") are not markup.
+                err_console.print(f"[bold red]error:[/] {escape(str(one))}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
         except OSError as exc:
             # A file the command was told to read or write: missing folder, no
