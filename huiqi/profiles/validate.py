@@ -83,7 +83,8 @@ DATE_SHAPE = (
 
 
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
-    day = fn("regexp_replace", v, lit(f"(?:{_MIDNIGHT}|日)$"), lit(""))
+    # '2023年1月5日 0:00:00' ends in both: drop the time, then the 日 before it.
+    day = fn("regexp_replace", v, lit(f"日?(?:{_MIDNIGHT})?$"), lit(""))
     dashed = fn("regexp_replace", day, lit("[/.年月]"), lit("-"), lit("g"))
     month, mday = (
         fn("lpad", fn("split_part", dashed, lit("-"), num(n)), num(2), lit("0")) for n in (2, 3)

@@ -294,6 +294,9 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         "20230105",
         "2023-01-05 00:00:00",  # a database export's timestamp at midnight
         "2023/1/5 0:00",
+        # Both a 日 and a midnight time: refused as "not a real calendar date".
+        "2023年1月5日 0:00:00",
+        "2023年1月5日 00:00",
     ],
 )
 def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: str):
