@@ -134,7 +134,7 @@ class _RowError(Exception):
 # Excel's writing), 2026.3.31, 2026年3月31日, 20260331; a midnight time may follow.
 _PAID_DATE = re.compile(
     r"(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})日?|(\d{2})(\d{2}))"
-    r"(?:[ T]00:00(?::00)?)?"
+    r"(?:[ T]0?0:00(?::00)?)?"
 )
 
 

@@ -282,7 +282,15 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
 
 @pytest.mark.parametrize(
     "written",
-    ["2026-03-31", "2026/3/31", "2026.3.31", "2026年3月31日", "20260331", "2026/03/31 00:00"],
+    [
+        "2026-03-31",
+        "2026/3/31",
+        "2026.3.31",
+        "2026年3月31日",
+        "20260331",
+        "2026/03/31 00:00",
+        "2026/3/31 0:00",
+    ],
 )
 def test_a_paid_date_in_any_year_first_writing_is_read(
     sessions: sessionmaker[Session], tmp_path: Path, written: str
