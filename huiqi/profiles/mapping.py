@@ -149,7 +149,10 @@ class Mapping:
                 "or describe this layout in a mapping file of your own: "
                 f"'huiqi mapping new {file}' drafts it from the header"
             )
-        return f"or add them under 'aliases:' in {self.source}"
+        return (
+            f"or add them in {self.source}: under 'aliases:' (another name of a column it "
+            "maps) or under 'ignore:' (a column not to import)"
+        )
 
     def unit_of(self, field: str) -> tuple[int, int]:
         return UNITS[self.units.get(field, "yuan")]

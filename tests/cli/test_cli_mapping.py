@@ -174,3 +174,25 @@ def test_the_data_directory_has_its_mappings_folder_for_the_readmes_cp(tmp_path:
     assert code == 0, out
     assert (data / "mappings").is_dir()
     assert (data / "mappings").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_column_left_out_of_an_own_mapping_is_refused_with_ignore_as_a_way_out(
+    tmp_path: Path,
+) -> None:
+    """A clerk who deletes the null line of a draft instead of moving its header under
+    'ignore:' was told to add it under 'aliases:', which is for other names of a mapped
+    column, not for a column to leave out."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    path, _ = registry_file(tmp_path)
+    draft = tmp_path / "d.yaml"
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+    assert code == 0, out
+    draft.write_text(
+        "".join(line for line in draft.read_text("utf-8").splitlines(True) if "经办人" not in line),
+        encoding="utf-8",
+    )
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 1, out
+    assert "headers ['经办人'] are not in mapping" in out
+    assert "under 'ignore:' (a column not to import)" in " ".join(out.split())
