@@ -122,7 +122,11 @@ def _import(
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
     check_declared_unit(
-        str(file_path), source.above, chosen, {f: source.headers[i] for i, f in positions.items()}
+        str(file_path),
+        source.above,
+        chosen,
+        {f: source.headers[i] for i, f in positions.items()},
+        {f: i for i, f in positions.items()},
     )
     missing = [h for h, f in chosen.columns.items() if f not in fields]
 

@@ -151,12 +151,20 @@ def _fits(target: str, layout: str) -> bool:
     )
 
 
-def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = None) -> Draft:
+def draft_mapping(
+    headers: list[str],
+    *,
+    name: str,
+    sheet_unit: str | None = None,
+    column_units: dict[int, str] | None = None,
+) -> Draft:
     """Match a header row against the dictionary (see the module docstring).
 
     ``sheet_unit`` is the unit the sheet declares above its header (``yuan``,
     ``wan_yuan``, ``yi_yuan``): it is the unit of the money columns whose header names
-    none; a unit in a header is that column's own.
+    none; a unit in a header is that column's own. ``column_units``: column → the unit a
+    group title above it declares ("财务数据（万元）" over merged cells), which stands
+    before the sheet's.
     """
     known = _known()
     found: dict[str, tuple[str, str, str | None] | None] = {}
@@ -192,7 +200,8 @@ def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = Non
         money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
         if not money:
             continue
-        column_unit = UNIT_WORDS.get(unit or "", sheet_unit)
+        above = (column_units or {}).get(headers.index(header), sheet_unit)
+        column_unit = UNIT_WORDS.get(unit or "", above)
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
@@ -214,12 +223,18 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     on a tie): a title or a "单位：万元" line above it matches none. A unit declared
     above the header applies to the money columns that name no unit of their own.
     """
-    from huiqi.profiles.declared_unit import declared_unit
+    from huiqi.profiles.declared_unit import declared_unit, group_units
 
     best: tuple[int, Draft] | None = None
     for i, (line, cells) in enumerate(rows):
         declared = declared_unit(rows[:i])
-        draft = draft_mapping(cells, name=name, sheet_unit=declared[1] if declared else None)
+        groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
+        draft = draft_mapping(
+            cells,
+            name=name,
+            sheet_unit=declared[1] if declared else None,
+            column_units=groups,
+        )
         matched = len(draft.columns) - len(draft.unmatched)
         if best is None or matched > len(best[1].columns) - len(best[1].unmatched):
             best = (line, draft)

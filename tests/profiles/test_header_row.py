@@ -180,6 +180,50 @@ def test_a_header_below_a_title_that_fits_no_mapping_is_the_one_the_error_names(
     assert "the closest is 'tax' (3 of 4 headers): headers ['经办人'] are not in mapping" in message
 
 
+def test_a_group_title_naming_a_unit_holds_for_the_columns_under_it(tmp_path: Path) -> None:
+    """A two-row header: "财务数据（万元）" over merged cells, the field names below. The
+    draft read the amounts as yuan and the import stored them 10,000 times too small,
+    with no word of it; the unit of a group title now holds for its columns."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["企业信息", None, "收入（万元）", "资产（亿元）", "人员"])
+    ws.merge_cells("A1:B1")
+    ws.append(["统一社会信用代码", "年度", "营业收入", "资产总额", "从业人员"])
+    ws.append([A, 2023, 123.45, 1.5, 30])
+    path = tmp_path / "grouped.xlsx"
+    wb.save(path)
+    line, draft = draft_from_rows(open_source(path).header_rows(), name="grouped")
+    assert line == 2 and draft.unmatched == []
+    assert draft.units == {"revenue": "wan_yuan", "total_assets": "yi_yuan"}
+
+    settings = Settings(tmp_path / "data")
+    yuan = tmp_path / "yuan.yaml"
+    yuan.write_text(
+        "\n".join(
+            line
+            for line in draft.to_yaml().splitlines()
+            if not line.startswith(("units:", "  revenue: ", "  total_assets: "))
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFileError) as refused:
+        import_file(settings, path, mapping=str(yuan))
+    assert refused.value.message.startswith(
+        f"{path}, line 1: '收入（万元）' declares the amounts below it in wan_yuan, but mapping "
+        "'grouped' reads '营业收入' in yuan; nothing was imported"
+    )
+    assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
+
+    good = tmp_path / "good.yaml"
+    good.write_text(draft.to_yaml(), encoding="utf-8")
+    report = import_file(settings, path, mapping=str(good))
+    assert report.rows_accepted == 1
+    files = str(settings.snapshots_dir / str(report.snapshot_id) / "enterprise_years*.parquet")
+    assert duckdb.sql(f"SELECT revenue, total_assets, employees FROM '{files}'").fetchall() == [
+        (Decimal("1234500.00"), Decimal("150000000.00"), 30)
+    ]
+
+
 def test_unit_declarations_are_read_in_full_and_half_width() -> None:
     assert declared_unit([(2, ["单位：万元"])]) == (2, "wan_yuan")
     assert declared_unit([(1, ["x"]), (2, ["", "金额单位: 亿元"])]) == (2, "yi_yuan")
