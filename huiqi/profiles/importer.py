@@ -51,7 +51,13 @@ from huiqi.profiles.import_report import (
     write_report,
 )
 from huiqi.profiles.importdb import configure, import_scratch
-from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping, normalise_header
+from huiqi.profiles.mapping import (
+    Mapping,
+    all_mappings,
+    detect_mapping,
+    get_mapping,
+    normalise_header,
+)
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -207,7 +213,9 @@ def _import(
                 reader=reader,
                 header_line=source.header_line,
                 ignored_columns=[
-                    h for h in source.headers if normalise_header(h) in chosen.skipped
+                    h or f"column {i + 1} (no header)"
+                    for i, h in enumerate(source.headers)
+                    if normalise_header(h) in chosen.skipped
                 ],
                 skipped_above=[
                     f"line {line}: {' | '.join(c for c in cells if c.strip())}"
@@ -252,10 +260,10 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
     sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
     such as "单位：元" above the header. The first row that fits is the header, the
     rows above it are skipped (the report lists them). When none fits, the error is
-    that of the row with the most filled cells (the first such row): below a one-cell
-    title that is the header that did not fit, and its error names the columns that
-    stopped it, where the title's ("no mapping matches ['2023年度企业纳税情况表']")
-    said nothing useful.
+    that of the row naming the most headers a mapping knows (then the most filled
+    cells, then the first): the header that did not fit, whose error names the
+    columns that stopped it, where the title's ("no mapping matches
+    ['2023年度企业纳税情况表']") said nothing useful.
     """
     try:
         return source, _fits(source, source.headers, named, folder)
@@ -269,10 +277,19 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
             except HuiqiError:
                 continue
             return source.with_header(line, cells, rows[:i]), chosen
-        widest = max(range(len(rows)), key=lambda i: (_filled(rows[i][1]), -i), default=0)
-        if widest == 0:
+        known: set[str] = set()
+        for m in [named] if named else all_mappings(folder).values():
+            known |= set(m.headers) | m.skipped
+        known.discard("")
+
+        def likeness(i: int) -> tuple[int, int, int]:
+            cells = rows[i][1]
+            return (sum(normalise_header(c) in known for c in cells), _filled(cells), -i)
+
+        likeliest = max(range(len(rows)), key=likeness, default=0)
+        if likeliest == 0:
             raise
-        line, cells = rows[widest]
+        line, cells = rows[likeliest]
         try:
             _fits(source, cells, named, folder)
         except HuiqiError as exc:
@@ -280,8 +297,8 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
             raise ImportFileError(
                 f"{file}, line {line}: "
                 + exc.message.removeprefix(f"{file}: ")
-                + f" (line {line} is taken for the header: of the first rows it has the most "
-                "filled cells; a title or a unit line may stand above it)"
+                + f" (line {line} is taken for the header: of the first rows it names the "
+                "most known headers; a title or a unit line may stand above it)"
             ) from None
         raise
 

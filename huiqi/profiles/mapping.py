@@ -132,8 +132,10 @@ class Mapping:
 
     @property
     def skipped(self) -> set[str]:
-        """The (normalised) headers whose columns are not imported."""
-        return {normalise_header(h) for h in (*self.ignore, *ALWAYS_IGNORED)}
+        """The (normalised) headers whose columns are not imported: those under
+        'ignore:', the bookkeeping columns every mapping skips, and a column with no
+        header (a sheet's empty margin column A; the report lists it)."""
+        return {normalise_header(h) for h in (*self.ignore, *ALWAYS_IGNORED)} | {""}
 
     @property
     def builtin(self) -> bool:

@@ -171,8 +171,8 @@ def draft_mapping(
     always = {normalise_header(h) for h in ALWAYS_IGNORED}
     skipped = [h for h in headers if normalise_header(h) in always]
     for header in headers:
-        if header in skipped:
-            continue
+        if header in skipped or not normalise_header(header):
+            continue  # a column with no header is skipped by every mapping
         key, unit = _key(header)
         known_as = known.get(key)
         found[header] = (known_as[0], known_as[1], unit) if known_as else None

@@ -224,6 +224,35 @@ def test_a_group_title_naming_a_unit_holds_for_the_columns_under_it(tmp_path: Pa
     ]
 
 
+def test_a_sheet_whose_table_starts_in_column_b_imports(tmp_path: Path) -> None:
+    """Offices leave column A empty as a margin: the header's empty first cell fitted no
+    mapping, and the error then named a data row (it had more filled cells) as the
+    header. A column without a header is skipped, and the report says so."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B2"], ws["C2"], ws["D2"], ws["E2"] = HEADER
+    ws["B3"], ws["C3"], ws["D3"], ws["E3"] = A, 2023, 100, 5
+    wb.save(tmp_path / "margin.xlsx")
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, tmp_path / "margin.xlsx")
+    assert (report.mapping, report.rows_accepted) == ("tax", 1)
+    assert report.ignored_columns == ["column 1 (no header)"]
+    assert stored(settings, report.snapshot_id) == {A: (Decimal("100.00"), Decimal("5.00"))}
+
+
+def test_when_no_row_fits_the_error_names_the_header_not_a_wider_data_row(tmp_path: Path) -> None:
+    path = tmp_path / "tax.csv"
+    rows = [
+        ["统一社会信用代码", "年度", "营业收入(元)", "经办人"],
+        [A, "2023", "1", "王", "", "核实中", "x"],
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(ImportFileError) as refused:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    assert refused.value.message.startswith(f"{path}: headers ['经办人'] are not in mapping")
+
+
 def test_unit_declarations_are_read_in_full_and_half_width() -> None:
     assert declared_unit([(2, ["单位：万元"])]) == (2, "wan_yuan")
     assert declared_unit([(1, ["x"]), (2, ["", "金额单位: 亿元"])]) == (2, "yi_yuan")
