@@ -37,10 +37,24 @@ class HuiqiError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, location: Location | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        more: tuple[HuiqiError, ...] = (),
+    ) -> None:
         self.message = message
         self.location = location
+        # The input's other problems found in the same pass (every invalid field of a
+        # policy or a dictionary file), so that one run lists them all.
+        self.more = more
         super().__init__(f"{location}: {message}" if location and str(location) else message)
+
+    @property
+    def all(self) -> tuple[HuiqiError, ...]:
+        """This problem and the others found with it, in file order."""
+        return (self, *self.more)
 
 
 class ConfigError(HuiqiError):
@@ -68,7 +82,12 @@ class ImportFileError(HuiqiError):
 
 
 class PolicyError(HuiqiError):
-    """A policy file is malformed or fails a check."""
+    """A policy file is malformed or fails a check.
+
+    ``more`` holds the file's other problems found in the same pass (every invalid
+    field, every criterion that does not compile), so that ``huiqi policy lint``
+    lists them all at once instead of one per run.
+    """
 
 
 class RuleCompileError(PolicyError):

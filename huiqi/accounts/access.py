@@ -53,8 +53,16 @@ class Actor:
         return f"{self.username} ({', '.join(map(str, self.grants)) or 'no roles'})"
 
 
+def _role_rank(text: str) -> int:
+    """Where a role named at the start of ``text`` stands in ``Role`` (-1: no role)."""
+    return next((i for i, r in enumerate(Role) if text == r or text.startswith(f"{r} ")), -1)
+
+
 def _deny(actor: Actor, what: str, allowed: Iterable[str]) -> AccessDenied:
-    return AccessDenied(f"{actor.describe()} may not {what}; allowed: {', '.join(allowed)}")
+    # Roles in Role's order, whatever order a set of them was unpacked in (the message
+    # was different from one process to the next); other texts first, as given.
+    names = sorted(dict.fromkeys(map(str, allowed)), key=_role_rank)
+    return AccessDenied(f"{actor.describe()} may not {what}; allowed: {', '.join(names)}")
 
 
 def require_role(actor: Actor, what: str, *roles: Role) -> None:

@@ -70,7 +70,11 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except HuiqiError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            from rich.markup import escape
+
+            for one in exc.all:
+                # Escaped: a message's own brackets ("range: [min, max]") are not markup.
+                err_console.print(f"[bold red]error:[/] {escape(str(one))}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
         except OSError as exc:
             # A file the command was told to read or write: missing folder, no

@@ -28,7 +28,9 @@ def mapping() -> None:
     help="Write the draft here (default: print it).",
 )
 @click.option(
-    "--sheet", help="For a workbook: the sheet whose header to read (default: the first)."
+    "--sheet",
+    help="For a workbook: the sheet whose header to read (default: the sheet whose header "
+    "matches the most columns, as an import picks the sheet whose header fits).",
 )
 @click.option("--name", help="The mapping's name (default: from the file name).")
 @handle_errors
@@ -44,8 +46,18 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     with tempfile.TemporaryDirectory(prefix="huiqi-mapping-") as scratch:  # 0700
         # A UTF-16 file is read from a UTF-8 copy, removed once the header is read.
         source = open_source(file, Path(scratch))
-        rows = (source.on_sheet(sheet) if sheet is not None else source).header_rows()
-    line, draft = draft_from_rows(rows, name=name or draft_name(file.stem))
+        if sheet is None and len(source.sheets) > 1:
+            # Data on a second sheet, behind notes or a cover sheet, is common; the
+            # import reads the sheet whose header fits, so the draft is made from the
+            # sheet whose header matches the most columns (the first on a tie).
+            sheets: list[tuple[str | None, list[tuple[int, list[str]]]]] = [
+                (s, source.on_sheet(s).header_rows()) for s in source.sheets
+            ]
+        else:
+            one = source.on_sheet(sheet) if sheet is not None else source
+            sheets = [(one.sheet, one.header_rows())]
+    drafts = [(s, *draft_from_rows(rows, name=name or draft_name(file.stem))) for s, rows in sheets]
+    picked, line, draft = max(drafts, key=lambda d: len(d[2].columns) - len(d[2].unmatched))
     text = draft.to_yaml(file.name)
     if out is None:
         click.echo(text, nl=False)
@@ -57,6 +69,7 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     err_console.print(
         f"mapping '{draft.name}' ({draft.layout}, registry {draft.registry}): {matched} of "
         f"{len(draft.columns)} columns matched"
+        + (f"; from sheet '{picked}'" if len(source.sheets) > 1 else "")
         + (f"; the header is on line {line}" if line > 1 else "")
         + (f"; confirm {draft.unmatched} (marked null)" if draft.unmatched else ""),
         soft_wrap=True,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,14 @@ class _RowError(Exception):
         self.message = message
 
 
+# Year first, as registry imports read dates: 2026-03-31, 2026/3/31 (a Chinese-locale
+# Excel's writing), 2026.3.31, 2026年3月31日, 20260331; a midnight time may follow.
+_PAID_DATE = re.compile(
+    r"(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})日?|(\d{2})(\d{2}))"
+    r"(?:[ T]0?0:00(?::00)?)?"
+)
+
+
 def _paid_date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
@@ -136,10 +145,18 @@ def _paid_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    found = _PAID_DATE.fullmatch(_text(value))
     try:
-        return dt.date.fromisoformat(_text(value))
+        if found is None:
+            raise ValueError(value)
+        year, _, m1, d1, m2, d2, m3, d3 = found.groups()
+        return dt.date(int(year), int(m1 or m2 or m3), int(d1 or d2 or d3))
     except ValueError:
-        raise _RowError("paid_date", f"paid date '{value}' is not a date like 2026-03-31") from None
+        raise _RowError(
+            "paid_date",
+            f"paid date '{value}' is not a date; write it year first, e.g. 2026-03-31,"
+            " 2026/3/31 or 2026年3月31日",
+        ) from None
 
 
 def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from huiqi.engine.casetest import CaseResult, run_policy_tests
 from huiqi.engine.compile.compiler import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
-from huiqi.errors import PolicyError
+from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library
 from huiqi.policies.loader import Library, LoadedPolicy, load_policy_text
 
@@ -85,7 +85,7 @@ class TextCheck:
         }
 
 
-def _problem(exc: PolicyError, severity: str = "error") -> Problem:
+def _problem(exc: HuiqiError, severity: str = "error") -> Problem:
     loc = exc.location
     if loc is None:
         return Problem(severity, exc.message)
@@ -101,7 +101,7 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
     try:
         loaded = load_policy_text(text, filename)
     except PolicyError as exc:
-        return TextCheck([_problem(exc)])
+        return TextCheck([_problem(one) for one in exc.all])
     except Exception as exc:  # a text that breaks the loader is reported, never a crash
         return TextCheck(
             [
@@ -116,7 +116,7 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         if lib.compiled
         else []
     )
-    problems = [_problem(e) for e in [*lib.errors, *edges]]
+    problems = [_problem(one) for e in [*lib.errors, *edges] for one in e.all]
     # The warnings of policies.lint on this policy alone (an exclusivity group's other
     # members are not in a one-policy library: that warning would be noise here).
     problems += [

@@ -3,15 +3,27 @@
 Errors: a file that does not load (format, unknown field, type error, forbidden
 construct), the same id and version twice. Warnings: fewer than two test cases,
 no eligible case, no failing case, an exclusivity group with a single member,
-policies of one group that disagree on level or data year.
+policies of one group that disagree on level or data year, and a figure the text
+gives in 万元 or as a percentage that the rule or an amount writes as the bare
+number (``revenue >= 1000`` under the label "营业收入不低于1000万元").
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
-from huiqi.policies.loader import Library
+from huiqi.policies.loader import Library, LoadedPolicy
+from huiqi.policies.yamlmarks import locate
+
+# "1000万元", "2亿元", "50万" in a label or title; "3%", "20％".
+_TEXT_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)")
+_TEXT_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+# A number in a rule, outside quotes and year offsets ([-1]).
+_RULE_NUMBER = re.compile(r"(?<![\w.\[-])(\d+(?:\.\d+)?)(?![\w.\]])")
+_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,9 @@ class Finding:
 
 
 def lint_library(lib: Library) -> list[Finding]:
-    findings = [Finding("error", str(e.location or ""), e.message) for e in lib.errors]
+    findings = [
+        Finding("error", str(one.location or ""), one.message) for e in lib.errors for one in e.all
+    ]
     groups: dict[str, list[str]] = defaultdict(list)
     for lp in lib.policies:
         p = lp.policy
@@ -40,6 +54,7 @@ def lint_library(lib: Library) -> list[Finding]:
             findings.append(Finding("warning", where, "no test case that fails a criterion"))
         if p.exclusivity_group:
             groups[p.exclusivity_group].append(p.id)
+        findings.extend(unit_slips(lp))
     for group, members in sorted(groups.items()):
         if len(members) < 2:
             findings.append(
@@ -48,3 +63,90 @@ def lint_library(lib: Library) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _rule_numbers(text: str) -> set[Decimal]:
+    unquoted = re.sub(r"'[^']*'", "''", text)
+    return {Decimal(m) for m in _RULE_NUMBER.findall(unquoted)}
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def unit_slips(lp: LoadedPolicy) -> list[Finding]:
+    """Warnings for a figure written in the text's unit instead of the rule's.
+
+    Amounts in rules and in ``cap``, ``floor``, ``budget`` and ``per_enterprise_cap``
+    are yuan, and shares are fractions (docs/policies.md §6): a label that says
+    "1000万元" over ``revenue >= 1000``, or "3%" over ``rd_expense >= 3 * revenue``,
+    is almost surely the text's figure copied as it stands. Only a warning: the test
+    cases decide, and a number can be right by coincidence.
+    """
+    p = lp.policy
+    name = str(lp.path or lp.filename)
+    found: list[Finding] = []
+
+    def where(path: tuple[str | int, ...]) -> str:
+        return str(locate(lp.marks, path, name))
+
+    def amounts(text: str) -> list[tuple[Decimal, str, Decimal]]:
+        return [(Decimal(n), u, Decimal(n) * _UNITS[u]) for n, u in _TEXT_AMOUNT.findall(text)]
+
+    for i, c in enumerate(p.criteria):
+        if c.expr is None:
+            continue
+        numbers = _rule_numbers(c.expr)
+        label = c.label.zh
+        for n, unit, yuan in amounts(label):
+            if n in numbers and yuan not in numbers and n != yuan:
+                found.append(
+                    Finding(
+                        "warning",
+                        where(("criteria", i, "expr")),
+                        f"criterion '{c.id}': the label says {_plain(n)}{unit}元 but the rule "
+                        f"compares with {_plain(n)}; amounts in rules are yuan: write "
+                        f"{_plain(yuan)}",
+                    )
+                )
+        for n in {Decimal(x) for x in _TEXT_PERCENT.findall(label)}:
+            share = n / 100
+            if n in numbers and share not in numbers and n > 1:
+                found.append(
+                    Finding(
+                        "warning",
+                        where(("criteria", i, "expr")),
+                        f"criterion '{c.id}': the label says {_plain(n)}% but the rule uses "
+                        f"{_plain(n)}; a share is a fraction in a rule: write {_plain(share)}",
+                    )
+                )
+    texts = " ".join(
+        t
+        for t in (p.title.zh, p.summary.zh if p.summary else "", *(c.label.zh for c in p.criteria))
+        if t
+    )
+    stated = amounts(texts)
+    figures: list[tuple[tuple[str | int, ...], str, set[Decimal]]] = [
+        (("amount", "formula"), "the amount formula", _rule_numbers(p.amount.formula)),
+    ]
+    for key, value in (
+        (("amount", "cap"), p.amount.cap),
+        (("amount", "floor"), p.amount.floor),
+        (("budget",), p.budget),
+        (("per_enterprise_cap",), p.per_enterprise_cap),
+    ):
+        if value is not None:
+            figures.append((key, ".".join(map(str, key)), {Decimal(value)}))
+    for path, what, numbers in figures:
+        for n, unit, yuan in stated:
+            if n in numbers and yuan not in numbers and n != yuan:
+                found.append(
+                    Finding(
+                        "warning",
+                        where(path),
+                        f"{what} has {_plain(n)} where the policy's text says {_plain(n)}{unit}元;"
+                        f" amounts are yuan: write {_plain(yuan)}",
+                    )
+                )
+                break
+    return found

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -57,7 +58,17 @@ class LoadedPolicy:
 
 
 def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> PolicyError:
-    first = exc.errors()[0]
+    """The first problem, with the others in ``more`` (lint lists every one)."""
+    problems = [_one_problem(e, marks, filename) for e in exc.errors()]
+    more = len(problems) - 1
+    suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+    first = problems[0]
+    return PolicyError(
+        f"{first.message}{suffix}", location=first.location, more=tuple(problems[1:])
+    )
+
+
+def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
     hinted = re.match(r"@([\w.]+): ", msg)
@@ -71,12 +82,20 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
         msg = f"'{path[-1]}' is required here"
     elif first["type"] == "extra_forbidden":
         msg = f"'{path[-1]}' is not a policy field; see docs/policies.md for the fields"
-    more = len(exc.errors()) - 1
-    suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
-    return PolicyError(
-        f"{msg}{suffix}",
-        location=Location(loc.file, loc.line, loc.column, dotted),
-    )
+        if len(path) > 1 and isinstance(path[-1], str) and " " in path[-1].strip():
+            # {zh: 某委, en: Science, Technology and Economy}: the comma ended the text.
+            msg += (
+                "; inside { … } a comma ends the value: put a text that contains a comma in"
+                ' quotes ("…, …")'
+            )
+    elif first["type"].startswith(("date_", "datetime_")):
+        msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
+    elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
+        msg = (
+            f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
+            f'e.g. "{first["input"]}"'
+        )
+    return PolicyError(msg, location=Location(loc.file, loc.line, loc.column, dotted))
 
 
 def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
@@ -111,7 +130,14 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError("policy files must be UTF-8 text", location=Location(str(p))) from exc
+        try:
+            raw.decode("gb18030")
+            hint = ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
+        except UnicodeDecodeError:
+            hint = ""
+        raise PolicyError(
+            f"policy files must be UTF-8 text{hint}", location=Location(str(p))
+        ) from exc
     loaded = load_policy_text(text, str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 

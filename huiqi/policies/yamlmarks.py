@@ -120,8 +120,11 @@ def _load(loader_class: type[Any], text: str, filename: str) -> tuple[Any, Marks
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        hint = ""
+        if exc.problem and "'\\t'" in exc.problem:
+            hint = " (indent with spaces: YAML does not allow tabs)"
         raise PolicyError(
-            f"not valid YAML: {exc.problem}", location=Location(filename, line, col)
+            f"not valid YAML: {exc.problem}{hint}", location=Location(filename, line, col)
         ) from exc
     finally:
         loader.dispose()

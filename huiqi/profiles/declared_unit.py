@@ -32,6 +32,25 @@ def declared_unit(rows: list[tuple[int, list[str]]]) -> tuple[int, str] | None:
     return None
 
 
+def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tuple[int, str, str]]:
+    """Column → (line, unit, the cell's text) for the columns under a cell above the
+    header that names a unit in brackets: a group title over merged cells,
+    "财务数据（万元）", whose text stands in the group's first column and covers the
+    columns up to the next filled cell of its row (a one-cell title, the whole row).
+    """
+    found: dict[int, tuple[int, str, str]] = {}
+    for line, cells in above:
+        filled = [i for i, c in enumerate(cells) if c.strip()]
+        for k, i in enumerate(filled):
+            unit = header_unit(cells[i])
+            if unit is None:
+                continue
+            end = filled[k + 1] if k + 1 < len(filled) else max(width, i + 1)
+            for column in range(i, end):
+                found.setdefault(column, (line, unit, cells[i].strip()))
+    return found
+
+
 def header_unit(header: str) -> str | None:
     """The unit a header names in brackets ("营业收入（万元）" → wan_yuan), if any."""
     from huiqi.profiles.mappingdraft import UNIT_SUFFIX, UNIT_WORDS
@@ -41,21 +60,34 @@ def header_unit(header: str) -> str | None:
 
 
 def check_declared_unit(
-    file: str, above: list[tuple[int, list[str]]], mapping: Mapping, headers: dict[str, str]
+    file: str,
+    above: list[tuple[int, list[str]]],
+    mapping: Mapping,
+    headers: dict[str, str],
+    columns: dict[str, int] | None = None,
 ) -> None:
     """ImportFileError when a line above the header declares a unit that a money column
     would not be read in: its header names another unit (the file contradicts itself),
     or it names none and the mapping reads it in another unit. ``headers``: field →
-    the file's header for it."""
+    the file's header for it; ``columns``: field → its column, for the units that group
+    titles above the header declare (:func:`group_units`)."""
     declared = declared_unit(above)
-    if declared is None:
+    groups = group_units(above, max(columns.values(), default=-1) + 1) if columns else {}
+    if declared is None and not groups:
         return
-    line, unit = declared
     dictionary = load_dictionary()
-    where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
     for field, header in headers.items():
         known = dictionary.get(field)
         if known is None or known.type != "money":
+            continue
+        column = (columns or {}).get(field)
+        if column is not None and column in groups:
+            line, unit, text = groups[column]
+            where = f"{file}, line {line}: '{text}' declares the amounts below it in {unit}"
+        elif declared is not None:
+            line, unit = declared
+            where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
+        else:
             continue
         own = header_unit(header)
         if own is not None and own != unit:

@@ -153,34 +153,42 @@ def _fields(
         raise parse._fail("'fields' is a list of field entries", marks, ("fields",), filename)
     out: list[Field] = []
     seen: set[str] = set()
+    refused: list[DictionaryError] = []  # every entry is checked: one run lists them all
     for i, entry in enumerate(entries):
-        kw = parse.field_entry(
-            entry,
-            i,
-            marks,
-            filename,
-            standard=standard,
-            registries=registries,
-            code_lists=code_lists,
-        )
-        name = kw["name"]
-        if name in taken:
-            raise parse._fail(
-                f"'{name}' is a standard field ({taken[name].label.zh}); an office file adds"
-                " fields and cannot change or replace one: choose another name",
+        try:
+            kw = parse.field_entry(
+                entry,
+                i,
                 marks,
-                ("fields", i, "name"),
                 filename,
+                standard=standard,
+                registries=registries,
+                code_lists=code_lists,
             )
-        if name in seen:
-            raise parse._fail(
-                f"field '{name}' is declared twice; keep one",
-                marks,
-                ("fields", i, "name"),
-                filename,
-            )
+            name = kw["name"]
+            if name in taken:
+                raise parse._fail(
+                    f"'{name}' is a standard field ({taken[name].label.zh}); an office file"
+                    " adds fields and cannot change or replace one: choose another name",
+                    marks,
+                    ("fields", i, "name"),
+                    filename,
+                )
+            if name in seen:
+                raise parse._fail(
+                    f"field '{name}' is declared twice; keep one",
+                    marks,
+                    ("fields", i, "name"),
+                    filename,
+                )
+        except DictionaryError as exc:
+            refused.append(exc)
+            continue
         seen.add(name)
         out.append(Field(**{**kw, "label": Label(**kw["label"]), "office": not standard}))
+    if refused:
+        first, *rest = refused
+        raise DictionaryError(first.message, location=first.location, more=tuple(rest))
     return out
 
 

@@ -42,6 +42,7 @@ import yaml
 
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import open_private, private_dir, private_file
+from huiqi.profiles import uscc as uscc_mod
 from huiqi.profiles.dictionary import load_codelist, load_dictionary
 from huiqi.profiles.industry import known_classes
 from huiqi.profiles.synth_links import draw_links
@@ -52,6 +53,13 @@ from huiqi.profiles.synth_yearly import draw_years
 
 CHUNK = 100_000  # ~650 MB peak RSS; larger chunks are no faster
 YEARS = (2022, 2023, 2024, 2025)
+# The README's example enterprise ("huiqi explain 91310115MA1H8R7C41"): the first
+# Pudong company of every generated population carries this code, so that the
+# README's commands run as written after 'make demo' (see readme_enterprise).
+README_USCC = "91310115MA1H8R7C41"
+# ... an enterprise with staff, registered before the first data year: it has a row in
+# every yearly file, so explanations read figures rather than "missing".
+EXAMPLE_BEFORE = (dt.date(YEARS[0], 1, 1) - dt.date(1970, 1, 1)).days
 AS_OF = dt.date(2026, 6, 30)
 FORMATS = {"parquet": ".parquet", "csv-gbk": ".csv", "csv-utf8": ".utf8.csv", "xlsx": ".xlsx"}
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -154,6 +162,7 @@ def generate(
     body_a = int(body.integers(1, 31**6 // 31)) * 31 + int(body.integers(1, 31))  # coprime to 31
     body_b = int(body.integers(0, 31**6))
     chunk_seeds = np.random.SeedSequence([seed, 1]).spawn(max(1, -(-n // CHUNK)))
+    readme = ReadmeEnterprise(body_a, body_b)
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiqi-generate-writer")
     pending: Future[None] | None = None
     try:
@@ -166,6 +175,8 @@ def generate(
             static = static_columns(
                 rng, pop, serial_start=start, as_of=AS_OF, body_a=body_a, body_b=body_b
             )
+            established = (pop.registration_day < EXAMPLE_BEFORE) & (pop.employees_base > 0)
+            static["uscc"] = readme.apply(static["uscc"], start, established)
             yearly = draw_years(rng, pop, static["uscc"], YEARS)
             certs = draw_certificates(rng, pop, static["uscc"], as_of=AS_OF)
             link_rng = np.random.default_rng(np.random.SeedSequence([seed, 2, k]))
@@ -212,6 +223,52 @@ def generate(
             w.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+class ReadmeEnterprise:
+    """Gives the first Pudong company (``91310115…``) of the population the README's
+    example code, :data:`README_USCC`, keeping every code unique.
+
+    Codes are "MA" + a body that an affine bijection makes from the enterprise's
+    serial, so exactly one serial ``s`` would draw the README's body. The chosen
+    enterprise takes that body; the enterprise at ``s``, if the population reaches
+    it, takes the chosen one's old body (with its own prefix and region). Chunks are
+    drawn in order, and the chosen one is in the first, before ``s`` is reached.
+    """
+
+    def __init__(self, body_a: int, body_b: int) -> None:
+        space = 31**6
+        body = 0
+        for ch in README_USCC[10:16]:
+            body = body * 31 + uscc_mod.VALUES[ch]
+        self.serial = (body - body_b) * pow(body_a, -1, space) % space
+        self.taken: str | None = None  # the chosen enterprise's code before the change
+        self.chosen = -1  # its serial
+
+    def apply(self, codes: pa.Array, start: int, candidates: np.ndarray) -> pa.Array:
+        """The chunk's codes (its first serial is ``start``) with the change made; the
+        chosen enterprise is the first Pudong company among ``candidates`` (a mask)."""
+        values: list[str] | None = None
+        if start == 0:
+            values = codes.to_pylist()
+            chosen = next(
+                (
+                    i
+                    for i, c in enumerate(values)
+                    if c[:8] == README_USCC[:8] and bool(candidates[i])
+                ),
+                None,
+            )
+            if chosen is None:
+                self.taken = None  # no Pudong company in the first chunk: nothing planted
+                return codes
+            self.taken, self.chosen = values[chosen], chosen
+            values[chosen] = README_USCC
+        k = self.serial - start
+        if self.taken is not None and 0 <= k < len(codes) and self.serial != self.chosen:
+            values = values if values is not None else codes.to_pylist()
+            values[k] = uscc_mod.make(values[k][:8] + self.taken[8:17])
+        return codes if values is None else pa.array(values, type=codes.type)
 
 
 def _write_all(tables: list[tuple[_Writer, pa.Table]]) -> None:

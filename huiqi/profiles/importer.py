@@ -51,7 +51,13 @@ from huiqi.profiles.import_report import (
     write_report,
 )
 from huiqi.profiles.importdb import configure, import_scratch
-from huiqi.profiles.mapping import Mapping, detect_mapping, get_mapping, normalise_header
+from huiqi.profiles.mapping import (
+    Mapping,
+    all_mappings,
+    detect_mapping,
+    get_mapping,
+    normalise_header,
+)
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -122,7 +128,11 @@ def _import(
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
     check_declared_unit(
-        str(file_path), source.above, chosen, {f: source.headers[i] for i, f in positions.items()}
+        str(file_path),
+        source.above,
+        chosen,
+        {f: source.headers[i] for i, f in positions.items()},
+        {f: i for i, f in positions.items()},
     )
     missing = [h for h, f in chosen.columns.items() if f not in fields]
 
@@ -203,7 +213,9 @@ def _import(
                 reader=reader,
                 header_line=source.header_line,
                 ignored_columns=[
-                    h for h in source.headers if normalise_header(h) in chosen.skipped
+                    h or f"column {i + 1} (no header)"
+                    for i, h in enumerate(source.headers)
+                    if normalise_header(h) in chosen.skipped
                 ],
                 skipped_above=[
                     f"line {line}: {' | '.join(c for c in cells if c.strip())}"
@@ -247,8 +259,11 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
     below it are tried (``readers.HEADER_ROWS`` non-empty rows in all): an office's
     sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
     such as "单位：元" above the header. The first row that fits is the header, the
-    rows above it are skipped (the report lists them). When none fits, the first
-    row's error stands: it names the headers found and what was expected.
+    rows above it are skipped (the report lists them). When none fits, the error is
+    that of the row naming the most headers a mapping knows (then the most filled
+    cells, then the first): the header that did not fit, whose error names the
+    columns that stopped it, where the title's ("no mapping matches
+    ['2023年度企业纳税情况表']") said nothing useful.
     """
     try:
         return source, _fits(source, source.headers, named, folder)
@@ -262,7 +277,34 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
             except HuiqiError:
                 continue
             return source.with_header(line, cells, rows[:i]), chosen
+        known: set[str] = set()
+        for m in [named] if named else all_mappings(folder).values():
+            known |= set(m.headers) | m.skipped
+        known.discard("")
+
+        def likeness(i: int) -> tuple[int, int, int]:
+            cells = rows[i][1]
+            return (sum(normalise_header(c) in known for c in cells), _filled(cells), -i)
+
+        likeliest = max(range(len(rows)), key=likeness, default=0)
+        if likeliest == 0:
+            raise
+        line, cells = rows[likeliest]
+        try:
+            _fits(source, cells, named, folder)
+        except HuiqiError as exc:
+            file = str(source.path)
+            raise ImportFileError(
+                f"{file}, line {line}: "
+                + exc.message.removeprefix(f"{file}: ")
+                + f" (line {line} is taken for the header: of the first rows it names the "
+                "most known headers; a title or a unit line may stand above it)"
+            ) from None
         raise
+
+
+def _filled(cells: list[str]) -> int:
+    return sum(1 for c in cells if c.strip())
 
 
 def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
@@ -277,7 +319,9 @@ def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[S
         try:
             fits.append(fit_header(source.on_sheet(name), named, folder))
         except HuiqiError as exc:
-            why.append(f"sheet '{name}': {exc.message.split(': ', 1)[-1]}")
+            path = str(source.path)
+            detail = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}, ")
+            why.append(f"sheet '{name}': {detail}")
     if len(fits) == 1:
         return fits[0]
     if not fits:

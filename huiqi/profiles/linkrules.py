@@ -69,7 +69,12 @@ SHARE = Field(
 
 def _choice(v: exp.Expression, codes: str, what: str) -> tuple[exp.Expression, list]:
     listed = load_codelist(codes).codes
-    parsed = case(*((in_list(v, [c, str(e.get("zh", c))]), lit(c)) for c, e in listed.items()))
+    parsed = case(
+        *(
+            (in_list(v, [c, str(e.get("zh", c)), *map(str, e.get("also", ()))]), lit(c))
+            for c, e in listed.items()
+        )
+    )
     listing = ", ".join(f"{c} ({e.get('zh', c)})" for c, e in listed.items())
     reason = concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}")
     return parsed, [(parsed.is_(exp.null()), reason)]
@@ -115,7 +120,9 @@ def link_rules(
             parsed, checks = _choice(v, "relation_types", "a relation type")
             out.append(rule(name, "VARCHAR", v, parsed, checks, required=True))
         elif name == "share_pct":
-            parsed, checks = decimal_rule(SHARE, v, "per cent", 4, 1)
+            # The column is in per cent: "30%" (or a full-width "30％") is 30.
+            bare = fn("regexp_replace", v, lit(r"\s*[%％]$"), lit(""))
+            parsed, checks = decimal_rule(SHARE, bare, "per cent", 4, 1)
             out.append(rule(name, "DECIMAL(18,6)", v, parsed, checks, required=False))
         elif name in ("valid_from", "valid_to"):
             out.append(_period(name, v, values))

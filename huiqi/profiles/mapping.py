@@ -84,7 +84,13 @@ LAYOUT_COLUMNS = {
 # Multiplier to yuan, and how many more decimals the file may carry because of it.
 # Bookkeeping columns of offices' sheets that no dictionary field holds: every mapping
 # skips them, as if they were under its 'ignore:'.
-ALWAYS_IGNORED = ("序号", "备注")
+ALWAYS_IGNORED = (
+    "序号",
+    "备注",
+    # The index pandas writes into a Parquet file (DataFrame.to_parquet of a frame whose
+    # index is not the default one): row labels, not data.
+    *(f"__index_level_{i}__" for i in range(10)),
+)
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
 
 
@@ -126,8 +132,29 @@ class Mapping:
 
     @property
     def skipped(self) -> set[str]:
-        """The (normalised) headers whose columns are not imported."""
-        return {normalise_header(h) for h in (*self.ignore, *ALWAYS_IGNORED)}
+        """The (normalised) headers whose columns are not imported: those under
+        'ignore:', the bookkeeping columns every mapping skips, and a column with no
+        header (a sheet's empty margin column A; the report lists it)."""
+        return {normalise_header(h) for h in (*self.ignore, *ALWAYS_IGNORED)} | {""}
+
+    @property
+    def builtin(self) -> bool:
+        """Shipped with huiqi (``huiqi/profiles/mappings/``): not the user's to edit."""
+        return self.source.startswith(PACKAGED_PREFIX)
+
+    def extend_advice(self, file: str) -> str:
+        """How to make this mapping read another header: an office's own mapping file
+        takes aliases; a built-in one is not edited (an upgrade would undo it): the
+        layout gets a mapping file of its own."""
+        if self.builtin:
+            return (
+                "or describe this layout in a mapping file of your own: "
+                f"'huiqi mapping new {file}' drafts it from the header"
+            )
+        return (
+            f"or add them in {self.source}: under 'aliases:' (another name of a column it "
+            "maps) or under 'ignore:' (a column not to import)"
+        )
 
     def unit_of(self, field: str) -> tuple[int, int]:
         return UNITS[self.units.get(field, "yuan")]
@@ -144,7 +171,7 @@ class Mapping:
             raise ImportFileError(
                 f"{file}: headers {unknown} are not in mapping '{self.name}'; "
                 f"expected headers {list(self.columns)}, found {found}. Rename the columns, "
-                f"or add them under 'aliases:' in {self.source}",
+                + self.extend_advice(file),
             )
         by_position = {i: known[n] for i, n in enumerate(normalised) if n in known}
         fields = list(by_position.values())
@@ -163,6 +190,7 @@ class Mapping:
         return by_position
 
 
+PACKAGED_PREFIX = "huiqi/profiles/mappings/"
 KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "values", "ignore")
 UNCONFIRMED = "?"
 
@@ -306,7 +334,7 @@ def packaged_mappings() -> dict[str, Mapping]:
     found: dict[str, Mapping] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            m = parse_mapping(entry.read_text("utf-8"), f"huiqi/profiles/mappings/{entry.name}")
+            m = parse_mapping(entry.read_text("utf-8"), f"{PACKAGED_PREFIX}{entry.name}")
             found[m.name] = m
     return found
 
@@ -352,6 +380,26 @@ def get_mapping(name: str, folder: Path | None = None) -> Mapping:
     )
 
 
+def _closest(file: str, headers: list[str], found: set[str], mappings: dict[str, Mapping]) -> str:
+    """Why the mapping that knows most of the headers does not fit them ("" when none
+    knows any): "the closest is 'tax': required headers ['年度'] are missing"."""
+    known = {
+        name: len(found & set(m.headers)) for name, m in mappings.items() if found & set(m.headers)
+    }
+    if not known:
+        return ""
+    best = max(known.values())
+    leaders = [name for name, n in known.items() if n == best]
+    if len(leaders) > 1:
+        return ""
+    try:
+        mappings[leaders[0]].resolve(file, headers)
+    except ImportFileError as exc:
+        why = exc.message.removeprefix(f"{file}: ").split("; expected headers")[0]
+        return f"the closest is '{leaders[0]}' ({best} of {len(headers)} headers): {why}; "
+    return ""
+
+
 def detect_mapping(file: str, headers: list[str], folder: Path | None = None) -> Mapping:
     """The one mapping that fits a header row, or ImportFileError saying why none does.
 
@@ -373,8 +421,11 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
         return candidates[0]
     if not candidates:
         raise ImportFileError(
-            f"{file}: no mapping matches the headers {headers}; name one with --mapping "
-            f"(known: {sorted(mappings)}) or rename the columns to a mapping's headers"
+            f"{file}: no mapping matches the headers {headers}; "
+            + _closest(file, headers, found, mappings)
+            + f"name one with --mapping (known: {sorted(mappings)}), rename the columns to a "
+            f"mapping's headers, or draft a mapping for this layout with "
+            f"'huiqi mapping new {file}'"
         )
     raise ImportFileError(
         f"{file}: the headers {headers} fit several mappings "

@@ -5,8 +5,9 @@ trailing unit in brackets (``营业收入（万元）``), with what the data dic
 knows: field names, zh and en labels, and the headers and aliases of the
 built-in mappings. A unit of 万元 or 亿元 on a money column becomes a
 ``units:`` entry. The layout follows from the fields found (a qualification
-column → qualifications; a yearly field or a year column → yearly; else
-static), the registry from the fields' most common source.
+column → qualifications; a contract's or a relation's own column → contracts or
+relations; a yearly field or a year column → yearly; else static), the registry from
+the fields' most common source.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
 ``ignore:``. The draft is YAML with a comment on every column saying how it was matched. A
@@ -117,8 +118,19 @@ def _known() -> dict[str, tuple[str, str]]:
     return known
 
 
+# Columns only a layout of records between enterprises has (valid_from, valid_to and
+# the USCC are shared with others): one of them decides the layout.
+_LINK_LAYOUTS = {
+    "contracts": ("contract_id", "seller_uscc", "contract_type", "signed_on", "amount"),
+    "relations": ("party_kind", "party", "relation", "share_pct"),
+}
+
+
 def _layout(fields: list[str]) -> str:
     d = load_dictionary()
+    for layout, own in _LINK_LAYOUTS.items():
+        if any(f in own for f in fields):
+            return layout
     if "qualification" in fields:
         return "qualifications"
     if "year" in fields or any((f := d.get(n)) is not None and f.yearly for n in fields):
@@ -129,6 +141,8 @@ def _layout(fields: list[str]) -> str:
 def _fits(target: str, layout: str) -> bool:
     if target == "uscc" or target in LAYOUT_COLUMNS[layout]:
         return True
+    if layout in _LINK_LAYOUTS:
+        return False
     f = load_dictionary().get(target)
     return (
         f is not None
@@ -137,20 +151,28 @@ def _fits(target: str, layout: str) -> bool:
     )
 
 
-def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = None) -> Draft:
+def draft_mapping(
+    headers: list[str],
+    *,
+    name: str,
+    sheet_unit: str | None = None,
+    column_units: dict[int, str] | None = None,
+) -> Draft:
     """Match a header row against the dictionary (see the module docstring).
 
     ``sheet_unit`` is the unit the sheet declares above its header (``yuan``,
     ``wan_yuan``, ``yi_yuan``): it is the unit of the money columns whose header names
-    none; a unit in a header is that column's own.
+    none; a unit in a header is that column's own. ``column_units``: column → the unit a
+    group title above it declares ("财务数据（万元）" over merged cells), which stands
+    before the sheet's.
     """
     known = _known()
     found: dict[str, tuple[str, str, str | None] | None] = {}
     always = {normalise_header(h) for h in ALWAYS_IGNORED}
     skipped = [h for h in headers if normalise_header(h) in always]
     for header in headers:
-        if header in skipped:
-            continue
+        if header in skipped or not normalise_header(header):
+            continue  # a column with no header is skipped by every mapping
         key, unit = _key(header)
         known_as = known.get(key)
         found[header] = (known_as[0], known_as[1], unit) if known_as else None
@@ -175,13 +197,16 @@ def draft_mapping(headers: list[str], *, name: str, sheet_unit: str | None = Non
         taken.add(target)
         columns[header], how[header] = target, f"matched {reason}"
         f = d.get(target)
-        if f is None or f.type != "money":
+        money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
+        if not money:
             continue
-        column_unit = UNIT_WORDS.get(unit or "", sheet_unit)
+        above = (column_units or {}).get(headers.index(header), sheet_unit)
+        column_unit = UNIT_WORDS.get(unit or "", above)
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
-    registry = sources.most_common(1)[0][0] if sources else "market"
+    fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
+    registry = sources.most_common(1)[0][0] if sources else fallback
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
 
 
@@ -198,12 +223,18 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     on a tie): a title or a "单位：万元" line above it matches none. A unit declared
     above the header applies to the money columns that name no unit of their own.
     """
-    from huiqi.profiles.declared_unit import declared_unit
+    from huiqi.profiles.declared_unit import declared_unit, group_units
 
     best: tuple[int, Draft] | None = None
     for i, (line, cells) in enumerate(rows):
         declared = declared_unit(rows[:i])
-        draft = draft_mapping(cells, name=name, sheet_unit=declared[1] if declared else None)
+        groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
+        draft = draft_mapping(
+            cells,
+            name=name,
+            sheet_unit=declared[1] if declared else None,
+            column_units=groups,
+        )
         matched = len(draft.columns) - len(draft.unmatched)
         if best is None or matched > len(best[1].columns) - len(best[1].unmatched):
             best = (line, draft)

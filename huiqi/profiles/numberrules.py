@@ -183,8 +183,28 @@ def decimal_rule_with_shortcut(
         (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
         *_range(f, v, parsed),
     ]
+    in_words = {"yuan": "元", "wan_yuan": "万元", "yi_yuan": "亿元"}
+    unit_sign = (
+        [
+            (
+                matches(
+                    v,
+                    r"[￥¥]\s*[+-]?[0-9０-９][0-9０-９,.]*|[+-]?[0-9０-９][0-9０-９,.]*\s*(元|万元?|亿元?)",
+                ),
+                concat(
+                    quoted(v),
+                    f" carries a unit or a currency sign; write the number alone: this column"
+                    f" is read in {in_words.get(unit, unit)} (a column in another unit needs"
+                    " units: in its mapping)",
+                ),
+            )
+        ]
+        if f.type == "money"
+        else []
+    )
     checks = [
         *_number_text(v),
+        *unit_sign,
         (
             exp.not_(matches(digits, r"[+-]?[0-9]+(\.[0-9]+)?")),
             concat(

@@ -280,8 +280,11 @@ class ProfileStore:
         return self.path.exists()
 
     def init(self) -> None:
-        """Create the data directory (0700) and an empty store (idempotent)."""
+        """Create the data directory (0700) and an empty store (idempotent), with the
+        folder for the office's own mappings (``mappings/``): the README's
+        ``cp district-tax.yaml $HUIQI_DATA_DIR/mappings/`` needs it to exist."""
         self.settings.ensure_data_dir()
+        private_dir(self.settings.mappings_dir)
         with self.connect(create=True) as con:
             create_schema(con)
 

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from huiqi.errors import HuiqiError
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -23,6 +25,11 @@ WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 KNOWN_PREFIXES = frozenset(
     {"11", "12", "13", "19", "51", "52", "53", "54", "59", "91", "92", "93", "Y1"}
 )
+
+
+# A code a spreadsheet stored as a number: "9.13100001234568E+17" (Excel, a CSV saved
+# from it, a Parquet double). Only 15 digits survive, so the code cannot be recovered.
+_SCIENTIFIC = re.compile(r"[0-9]+(?:\.[0-9]*)?E[+-]?[0-9]+")
 
 
 class USCCError(HuiqiError):
@@ -38,6 +45,13 @@ def check_character(first17: str) -> str:
 def validate(code: str, *, prefixes: frozenset[str] | None = KNOWN_PREFIXES) -> str:
     """Return the normalised code, or raise USCCError saying exactly what is wrong."""
     value = code.strip().upper()
+    if _SCIENTIFIC.fullmatch(value):
+        raise USCCError(
+            f"'{code}' is a number in scientific notation: the spreadsheet stored the code as "
+            "a number and kept only 15 of its digits, so it cannot be read back; format the "
+            "column as text, enter the codes again (or export them again from the registry) "
+            "and import the file again"
+        )
     if len(value) != 18:
         raise USCCError(f"'{code}' has {len(value)} characters; a USCC has exactly 18")
     for pos, ch in enumerate(value, start=1):

@@ -43,6 +43,7 @@ from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
     Shortcut,
     decimal_rule_with_shortcut,
+    half_width,
     integer_rule_with_shortcut,
     is_,
     quoted,
@@ -82,7 +83,8 @@ DATE_SHAPE = (
 
 
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
-    day = fn("regexp_replace", v, lit(f"(?:{_MIDNIGHT}|日)$"), lit(""))
+    # '2023年1月5日 0:00:00' ends in both: drop the time, then the 日 before it.
+    day = fn("regexp_replace", v, lit(f"日?(?:{_MIDNIGHT})?$"), lit(""))
     dashed = fn("regexp_replace", day, lit("[/.年月]"), lit("-"), lit("g"))
     month, mday = (
         fn("lpad", fn("split_part", dashed, lit("-"), num(n)), num(2), lit("0")) for n in (2, 3)
@@ -309,12 +311,15 @@ def rules_for(
                 )
             )
         elif name == "year":
-            parsed = try_cast(v, "INTEGER")
+            # Offices' sheets write the year as 2025, 2025年 or 2025年度, some in
+            # full-width digits (２０２５), as numbers may be.
+            digits = fn("regexp_replace", half_width(v), lit(r"^([0-9]{4})\s*年度?$"), lit(r"\1"))
+            parsed = try_cast(digits, "INTEGER")
             now = dt.date.today().year
             checks = [
                 (
-                    exp.not_(matches(v, r"[0-9]{4}")),
-                    concat(quoted(v), " is not a year; write 4 digits, e.g. 2023"),
+                    exp.not_(matches(digits, r"[0-9]{4}")),
+                    concat(quoted(v), " is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
                 ),
                 (
                     exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),

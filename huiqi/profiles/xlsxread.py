@@ -13,6 +13,7 @@ the batches is the same.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,13 +31,19 @@ def excel_text(value: object) -> str | None:
     """A cell value as the text a person sees in Excel.
 
     Floats are rounded to 15 significant digits, as Excel displays them, so that a
-    computed 0.1 + 0.2 arrives as "0.3" rather than "0.30000000000000004".
+    computed 0.1 + 0.2 arrives as "0.3" rather than "0.30000000000000004". A float of
+    16 or more integer digits has already lost its last digits (Excel keeps 15): an
+    18-digit USCC typed into a number cell is stored as 9.13100001234568E+17. It
+    arrives in that scientific notation, which the checks refuse with their reason,
+    never as "913100001234568000", digits the registry never wrote.
     """
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if math.isfinite(value) and abs(value) >= 1e15:
+            return format(value, ".15G")
         return format(Decimal(format(value, ".15g")).normalize(), "f")
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")

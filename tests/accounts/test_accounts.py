@@ -225,3 +225,24 @@ def test_role_grant_parsing_never_crashes(text: str) -> None:
     except RoleError:
         return
     assert RoleGrant.parse(str(grant)) == grant
+
+
+def test_a_refusal_names_the_allowed_roles_in_one_order_in_every_process() -> None:
+    """'allowed:' listed a set of roles in the order it was unpacked in, which changes with
+    each process's hash seed: the same refusal read differently from one run to the next."""
+    from huiqi.accounts.access import require_role
+    from huiqi.accounts.roles import Role
+
+    ent = Actor.of("ent", "enterprise=91310115MA1H8R7C41")
+    messages = set()
+    for roles in (
+        (Role.POLICY_REVIEWER, Role.DATA_STEWARD, Role.POLICY_AUTHOR),
+        (Role.DATA_STEWARD, Role.POLICY_AUTHOR, Role.POLICY_REVIEWER),
+    ):
+        with pytest.raises(AccessDenied) as denied:
+            require_role(ent, "list data snapshots", *roles)
+        messages.add(str(denied.value))
+    assert messages == {
+        "ent (enterprise=91310115MA1H8R7C41) may not list data snapshots; allowed: "
+        "policy_author, policy_reviewer, data_steward"
+    }

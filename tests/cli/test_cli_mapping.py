@@ -63,7 +63,7 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     ]
 
     # Kept in the data directory's mappings/, the layout is found from the header alone.
-    (data / "mappings").mkdir()
+    (data / "mappings").mkdir(exist_ok=True)  # the first import made it
     (data / "mappings" / "district-tax.yaml").write_text(confirmed, encoding="utf-8")
     code, out = run(data, "import", str(path), token=steward)
     assert code == 0 and "with mapping 'district-tax-2025'" in out, out
@@ -126,3 +126,73 @@ def test_a_utf16_export_is_drafted_and_imported(tmp_path: Path) -> None:
     assert code == 0 and "3 of 3 columns matched" in out, out
     code, out = run(data, "import", str(path), token=steward)
     assert code == 0 and "(csv, utf-16)" in out, out
+
+
+def test_a_workbook_with_its_data_on_a_second_sheet_is_drafted_from_that_sheet(
+    tmp_path: Path,
+) -> None:
+    """Offices' workbooks open with a notes sheet; 'mapping new' drafted from the first
+    sheet (one null column, the note), while the import reads the sheet whose header
+    fits: the draft could never import that workbook."""
+    import openpyxl
+
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    a = make("91310115MA0000011")
+    path = tmp_path / "registry.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由区市场监管局导出"])
+    sheet = wb.create_sheet("企业名录")
+    sheet.merge_cells("A1:C1")
+    sheet["A1"] = "2025年企业登记信息"
+    sheet.append(["单位：万元"])
+    sheet.append(["统一社会信用代码", "企业名称", "注册资本（万元）"])
+    sheet.append([a, "上海甲有限公司", 100.5])
+    wb.save(path)
+    draft = tmp_path / "registry.yaml"
+
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+
+    assert code == 0, out
+    assert "3 of 3 columns matched; from sheet '企业名录'; the header is on line 3" in " ".join(
+        out.split()
+    )
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 0, out
+    with duckdb.connect(str(data / "profiles.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT uscc, registered_capital FROM enterprises").fetchall() == [
+            (a, Decimal("1005000.00"))
+        ]
+
+
+def test_the_data_directory_has_its_mappings_folder_for_the_readmes_cp(tmp_path: Path) -> None:
+    """README: 'cp district-tax.yaml $HUIQI_DATA_DIR/mappings/' failed with "Not a
+    directory" in a data directory made by 'huiqi init', 'make demo' or an import."""
+    data = tmp_path / "data"
+    code, out = run(data, "init")
+    assert code == 0, out
+    assert (data / "mappings").is_dir()
+    assert (data / "mappings").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_column_left_out_of_an_own_mapping_is_refused_with_ignore_as_a_way_out(
+    tmp_path: Path,
+) -> None:
+    """A clerk who deletes the null line of a draft instead of moving its header under
+    'ignore:' was told to add it under 'aliases:', which is for other names of a mapped
+    column, not for a column to leave out."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    path, _ = registry_file(tmp_path)
+    draft = tmp_path / "d.yaml"
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+    assert code == 0, out
+    draft.write_text(
+        "".join(line for line in draft.read_text("utf-8").splitlines(True) if "经办人" not in line),
+        encoding="utf-8",
+    )
+    code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
+    assert code == 1, out
+    assert "headers ['经办人'] are not in mapping" in out
+    assert "under 'ignore:' (a column not to import)" in " ".join(out.split())

@@ -205,6 +205,30 @@ def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
     assert "'revenue' is a standard field (营业收入)" in flat(out)
 
 
+def test_every_bad_field_of_the_dictionary_is_listed_with_its_brackets_intact(
+    tmp_path: Path,
+) -> None:
+    """An office's first dictionary.yaml: 'dictionary check' showed its first mistake only,
+    and printed 'range: [minimum, maximum]' as 'range: ' (the terminal's markup took the
+    brackets for a style)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    broken = (
+        DICTIONARY.replace("name: green_factory_level", "name: revenue")
+        .replace("    range: [0, 1000000]\n", "")
+        .replace("type: decimal", "type: money")
+    )
+    _write(data / "dictionary.yaml", broken)
+    code, out = run(data, "dictionary", "check")
+    assert code == 1, out
+    text = flat(out)
+    assert "line 8, column 11, field 'fields[0].name': 'revenue' is a standard field" in text
+    assert (
+        "field 'fields[1]': a money field needs a plausible range: range: [minimum, maximum]"
+        in (text)
+    )
+
+
 def test_mapping_new_drafts_an_office_field_from_its_label(tmp_path: Path) -> None:
     """A header naming an office field (its zh label) is matched by `huiqi mapping new`,
     and the drafted mapping imports without editing."""

@@ -37,3 +37,67 @@ def test_lint_passes_the_shipped_library_on_the_edge_frame() -> None:
     code, out = run(Path("."), "policy", "lint")
     assert code == 0, out
     assert " 0 errors" in out
+
+
+def test_every_mistake_of_a_file_is_listed_at_its_line_with_what_to_write(tmp_path: Path) -> None:
+    """A policy author's first draft: lint showed one problem and "(2 more problems after
+    this one)", so each fix took another run; the messages said what was wrong (pydantic's
+    "Input should be a valid string") but not what to write."""
+    path = tmp_path / "pd-draft-2026.yaml"
+    path.write_text(
+        EXAMPLE_POLICY.replace('region: "310000"', "region: 310000")
+        .replace("valid_from: 2025-01-01", "valid_from: 2025/01/01")
+        .replace("en: Example bureau", "en: Science, Technology and Economy Commission")
+        .replace("revenue >= 1000000", "revnue >= 1000000")
+        .replace(
+            'amount: {formula: "10000"}',
+            "  - id: rd\n    label: {zh: 研发, en: R&D}\n    expr: rd_expence > 0\n"
+            'amount: {formula: "50% * revenue"}',
+        ),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "lint", str(path))
+    assert code == 4, out
+    text = " ".join(out.split())
+    assert (
+        f"{path}, line 5, column 69, field 'department.Technology and Economy Commission'" in text
+    )
+    assert "inside { … } a comma ends the value: put a text that contains a comma in quotes" in text
+    assert f"{path}, line 7, column 9, field 'region'" in text
+    assert 'YAML read 310000 as a number; put a code in quotes, e.g. "310000"' in text
+    assert f"{path}, line 9, column 13, field 'valid_from'" in text
+    assert "write dates as YYYY-MM-DD, e.g. 2026-01-01" in text
+    # Fixed, the fields load; then every rule that does not compile is listed.
+    fixed = (
+        path.read_text("utf-8")
+        .replace("region: 310000", 'region: "310000"')
+        .replace("2025/01/01", "2025-01-01")
+        .replace("en: Science, Technology and Economy Commission", "en: Example bureau")
+    )
+    path.write_text(fixed, encoding="utf-8")
+    code, out = run(tmp_path, "policy", "lint", str(path))
+    assert code == 4, out
+    text = " ".join(out.split())
+    assert f"{path}, line 16, column 11, field 'criteria[0].expr'" in text
+    assert "unknown field 'revnue'; did you mean 'revenue'?" in text
+    assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in text
+    assert "write a percentage as a decimal fraction: 0.5 for 50%" in text
+    assert "0 policies checked: 3 errors" in text
+
+
+def test_a_policy_saved_as_gbk_or_indented_with_tabs_says_how_to_save_it(tmp_path: Path) -> None:
+    """Written in a Windows editor: GBK, or a tab in the indentation. Both were refused
+    ('must be UTF-8 text', "found character '\\t'") without saying what to do."""
+    text = EXAMPLE_POLICY.replace("id: example", "id: gbk-policy")
+    gbk = tmp_path / "gbk-policy.yaml"
+    gbk.write_bytes(text.encode("gbk"))
+    tabbed = tmp_path / "tab-policy.yaml"
+    tabbed.write_text(
+        text.replace("id: gbk-policy", "id: tab-policy").replace("\n  - id:", "\n\t- id:"),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "lint", str(gbk), str(tabbed))
+    assert code == 4, out
+    text_out = " ".join(out.split())
+    assert "this one reads as GBK; save it as UTF-8" in text_out
+    assert "(indent with spaces: YAML does not allow tabs)" in text_out

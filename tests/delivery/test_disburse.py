@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import threading
 from pathlib import Path
@@ -260,7 +261,12 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         (6, 2, "result 'ok' is not one of paid, failed"),
         (7, 3, "a failed payment needs a reason (the bank's message)"),
         (8, 1, "grant id 'abc' is not a whole number"),
-        (9, 4, "paid date '31/03/2026' is not a date like 2026-03-31"),
+        (
+            9,
+            4,
+            "paid date '31/03/2026' is not a date; write it year first, e.g. 2026-03-31,"
+            " 2026/3/31 or 2026年3月31日",
+        ),
         (10, 1, f"grant {a} already appears on line 2"),
         (12, 1, f"grant {b} already appears on line 5"),
     ]
@@ -272,6 +278,36 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
             "in_batch",
             "granted",
         ]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026-03-31",
+        "2026/3/31",
+        "2026.3.31",
+        "2026年3月31日",
+        "20260331",
+        "2026/03/31 00:00",
+        "2026/3/31 0:00",
+    ],
+)
+def test_a_paid_date_in_any_year_first_writing_is_read(
+    sessions: sessionmaker[Session], tmp_path: Path, written: str
+) -> None:
+    """A finance system (or a clerk's Excel) writes 2026/3/31: the row was refused as
+    "not a date like 2026-03-31", though registry imports read that writing."""
+    (a,) = _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [["grant_id", "result", "reason", "paid_date"], [str(a), "paid", "", written]],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert (report.paid, report.errors) == (1, [])
+    with transaction(sessions) as s:
+        assert s.get(Grant, a).paid_at.date() == dt.date(2026, 3, 31)  # type: ignore[union-attr]
 
 
 def test_contradicting_result_needs_an_officer(

@@ -5,11 +5,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from huiqi.profiles.generate import GenerateError, generate, load_mappings
+from huiqi.profiles.generate import (
+    README_USCC,
+    GenerateError,
+    ReadmeEnterprise,
+    generate,
+    load_mappings,
+)
 from huiqi.profiles.size_class import classify
 from huiqi.profiles.uscc import is_valid
 
@@ -49,6 +57,38 @@ def test_every_uscc_is_valid_unique_and_mostly_91(population: Path) -> None:
     assert prefixes["91"] > 0.85 and prefixes["92"] > 0.01 and sum(prefixes.values()) == 1
     regions = {c[2:8] for c in codes}
     assert {"310108", "310230", "310115"} <= regions
+
+
+def test_the_readme_enterprise_is_in_every_population(population: Path, tmp_path: Path) -> None:
+    """README: 'huiqi explain 91310115MA1H8R7C41' after 'make demo' said "no enterprise
+    with USCC 91310115MA1H8R7C41 in this snapshot" (exit 3)."""
+    for folder in (population, tmp_path):
+        if folder == tmp_path:
+            generate(200, seed=2026, out_dir=tmp_path)  # the demo's seed, a small population
+        market = pq.read_table(folder / "market.parquet")
+        codes = market.column("统一社会信用代码").to_pylist()
+        assert codes.count(README_USCC) == 1 and len(set(codes)) == len(codes)
+        tax = pq.read_table(folder / "tax.parquet").column("统一社会信用代码").to_pylist()
+        assert README_USCC in tax  # the yearly files and the others follow
+
+
+def test_the_enterprise_that_would_draw_the_readme_code_gets_the_chosen_ones_old_code() -> None:
+    """Exactly one serial draws the README's body; when the population reaches it, that
+    enterprise takes the body the chosen one gave up, so no two share a code."""
+    body = 0
+    for ch in README_USCC[10:16]:
+        body = body * 31 + "0123456789ABCDEFGHJKLMNPQRTUWXY".index(ch)
+    a = 32  # coprime with 31
+    b = (body - 3 * a) % 31**6  # serial 3 draws the README's body
+    plant = ReadmeEnterprise(a, b)
+    assert plant.serial == 3
+    other = "91310104MA1H8R7C4"
+    first = ["92310101MA0000011", "91310115MA0000022", "93310101MA0000033", other]
+    codes = pa.array([c + "0" for c in first])  # check characters do not matter here
+    out = plant.apply(codes, 0, np.ones(4, dtype=bool)).to_pylist()
+    assert out[1] == README_USCC
+    assert out[3][:8] == "91310104" and out[3][8:17] == "MA0000022" and is_valid(out[3])
+    assert out[0] == codes[0].as_py() and out[2] == codes[2].as_py()
 
 
 def test_proportions_are_plausible(population: Path) -> None:

@@ -153,6 +153,106 @@ def test_no_header_in_the_first_rows_keeps_the_first_rows_error(tmp_path: Path) 
         import_file(Settings(tmp_path / "data"), path)
 
 
+def test_a_header_below_a_title_that_fits_no_mapping_is_the_one_the_error_names(
+    tmp_path: Path,
+) -> None:
+    """The error was the title's ("no mapping matches the headers ['2025年度纳税情况表']"),
+    which hid the header below it and the one column that stopped it."""
+    path = tmp_path / "tax.csv"
+    rows = [
+        ["2025年度纳税情况表", "", "", ""],
+        ["单位：元", "", "", ""],
+        ["统一社会信用代码", "年度", "营业收入(元)", "经办人"],
+        [A, "2025", "1", "王"],
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(ImportFileError) as named:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    message = named.value.message
+    assert message.startswith(f"{path}, line 3: headers ['经办人'] are not in mapping 'tax'")
+    assert f"'huiqi mapping new {path}' drafts it" in message
+    assert "2025年度纳税情况表" not in message
+    with pytest.raises(ImportFileError) as detected:
+        import_file(Settings(tmp_path / "data"), path)
+    message = detected.value.message
+    assert message.startswith(f"{path}, line 3: no mapping matches the headers [")
+    assert "the closest is 'tax' (3 of 4 headers): headers ['经办人'] are not in mapping" in message
+
+
+def test_a_group_title_naming_a_unit_holds_for_the_columns_under_it(tmp_path: Path) -> None:
+    """A two-row header: "财务数据（万元）" over merged cells, the field names below. The
+    draft read the amounts as yuan and the import stored them 10,000 times too small,
+    with no word of it; the unit of a group title now holds for its columns."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["企业信息", None, "收入（万元）", "资产（亿元）", "人员"])
+    ws.merge_cells("A1:B1")
+    ws.append(["统一社会信用代码", "年度", "营业收入", "资产总额", "从业人员"])
+    ws.append([A, 2023, 123.45, 1.5, 30])
+    path = tmp_path / "grouped.xlsx"
+    wb.save(path)
+    line, draft = draft_from_rows(open_source(path).header_rows(), name="grouped")
+    assert line == 2 and draft.unmatched == []
+    assert draft.units == {"revenue": "wan_yuan", "total_assets": "yi_yuan"}
+
+    settings = Settings(tmp_path / "data")
+    yuan = tmp_path / "yuan.yaml"
+    yuan.write_text(
+        "\n".join(
+            line
+            for line in draft.to_yaml().splitlines()
+            if not line.startswith(("units:", "  revenue: ", "  total_assets: "))
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFileError) as refused:
+        import_file(settings, path, mapping=str(yuan))
+    assert refused.value.message.startswith(
+        f"{path}, line 1: '收入（万元）' declares the amounts below it in wan_yuan, but mapping "
+        "'grouped' reads '营业收入' in yuan; nothing was imported"
+    )
+    assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
+
+    good = tmp_path / "good.yaml"
+    good.write_text(draft.to_yaml(), encoding="utf-8")
+    report = import_file(settings, path, mapping=str(good))
+    assert report.rows_accepted == 1
+    files = str(settings.snapshots_dir / str(report.snapshot_id) / "enterprise_years*.parquet")
+    assert duckdb.sql(f"SELECT revenue, total_assets, employees FROM '{files}'").fetchall() == [
+        (Decimal("1234500.00"), Decimal("150000000.00"), 30)
+    ]
+
+
+def test_a_sheet_whose_table_starts_in_column_b_imports(tmp_path: Path) -> None:
+    """Offices leave column A empty as a margin: the header's empty first cell fitted no
+    mapping, and the error then named a data row (it had more filled cells) as the
+    header. A column without a header is skipped, and the report says so."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B2"], ws["C2"], ws["D2"], ws["E2"] = HEADER
+    ws["B3"], ws["C3"], ws["D3"], ws["E3"] = A, 2023, 100, 5
+    wb.save(tmp_path / "margin.xlsx")
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, tmp_path / "margin.xlsx")
+    assert (report.mapping, report.rows_accepted) == ("tax", 1)
+    assert report.ignored_columns == ["column 1 (no header)"]
+    assert stored(settings, report.snapshot_id) == {A: (Decimal("100.00"), Decimal("5.00"))}
+
+
+def test_when_no_row_fits_the_error_names_the_header_not_a_wider_data_row(tmp_path: Path) -> None:
+    path = tmp_path / "tax.csv"
+    rows = [
+        ["统一社会信用代码", "年度", "营业收入(元)", "经办人"],
+        [A, "2023", "1", "王", "", "核实中", "x"],
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(ImportFileError) as refused:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    assert refused.value.message.startswith(f"{path}: headers ['经办人'] are not in mapping")
+
+
 def test_unit_declarations_are_read_in_full_and_half_width() -> None:
     assert declared_unit([(2, ["单位：万元"])]) == (2, "wan_yuan")
     assert declared_unit([(1, ["x"]), (2, ["", "金额单位: 亿元"])]) == (2, "yi_yuan")

@@ -106,6 +106,56 @@ def test_xlsx_reports_sheet_rows_and_keeps_amounts_exact(tmp_path: Path):
     assert (reject["line"], reject["reason"]) == ("5", BAD_CHECK)
 
 
+def test_a_usccs_stored_as_an_excel_number_is_refused_as_such_never_with_invented_digits(
+    tmp_path: Path,
+):
+    """An 18-digit code typed into a number cell is a float that kept 15 digits: read as
+    "913100001234568000" it failed its check character as "probably mistyped" (and 1 in
+    31 such codes would pass it, under someone else's code)."""
+    digits = uscc.make("91310000123456789")  # a real code of digits only
+    path = tmp_path / "tax.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(TAX_HEADER)
+    ws.append([PUDONG, 2023, 1000.5, 0.3])
+    ws.append([float(digits), 2023, 1, 2])
+    wb.save(path)
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="tax")
+
+    assert (report.rows_read, report.rows_accepted) == (2, 1)
+    [reject] = rejects_of(report)
+    assert reject["line"] == "3"
+    assert reject["value"] == "9.13100001234568E+17"
+    assert reject["reason"].startswith("'9.13100001234568E+17' is a number in scientific notation")
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT uscc FROM enterprise_years").fetchall() == [(PUDONG,)]
+
+
+def test_the_index_pandas_writes_into_a_parquet_file_is_skipped(tmp_path: Path):
+    """DataFrame.to_parquet of a filtered frame writes its index as '__index_level_0__':
+    the file fitted no mapping ("headers ['__index_level_0__'] are not in mapping")."""
+    path = tmp_path / "tax.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [PUDONG, XUHUI],
+            "年度": pa.array([2023, 2023], pa.int64()),
+            "营业收入(元)": ["1000.50", "1234567890123.45"],
+            "研发费用(元)": ["0.30", "7"],
+            "__index_level_0__": pa.array([17, 42], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.mapping, report.rows_accepted) == ("tax", 2)
+    assert report.ignored_columns == ["__index_level_0__"]
+    assert stored_years(settings) == EXPECTED
+
+
 def test_parquet_reports_row_index_plus_one_and_rounds_doubles_like_excel(tmp_path: Path):
     path = tmp_path / "tax.parquet"
     table = pa.table(
@@ -184,7 +234,11 @@ def test_unknown_header_names_file_expected_and_found(tmp_path: Path):
         f"{path}: headers ['营收'] are not in mapping 'tax'; expected headers ["
     )
     assert "found ['统一社会信用代码', '年度', '营收']" in message
-    assert message.endswith("or add them under 'aliases:' in huiqi/profiles/mappings/tax.yaml")
+    # A built-in mapping is not the user's to edit (an upgrade would undo it).
+    assert message.endswith(
+        f"or describe this layout in a mapping file of your own: 'huiqi mapping new {path}' "
+        "drafts it from the header"
+    )
     assert not (tmp_path / "data" / "imports").exists()  # nothing recorded
 
 

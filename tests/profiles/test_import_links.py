@@ -147,7 +147,7 @@ def test_contracts_are_imported_exactly_and_bad_rows_rejected(tmp_path: Path) ->
             [BUYER, "HT-1", VENDOR, "语料采购", "1000000.05", "2025-04-01"],
             [BUYER, "HT-2", VENDOR.lower(), "model", "9999999999999.99", "20250501"],
             [BUYER, "HT-3", "91440300MA5G7K2P10", "model", "10", "2025-05-01"],
-            [BUYER, "HT-4", VENDOR, "模型", "10", "2025-05-01"],
+            [BUYER, "HT-4", VENDOR, "模型训练", "10", "2025-05-01"],
             [BUYER, "HT-5", VENDOR, "model", "1e6", "2025-05-01"],
             [BUYER, "HT-6", VENDOR, "model", "0", "2025-05-01"],
             [BUYER, "HT-7", VENDOR, "model", "10", ""],
@@ -162,7 +162,9 @@ def test_contracts_are_imported_exactly_and_bad_rows_rejected(tmp_path: Path) ->
     assert by_line["line 4"] == (
         "'91440300MA5G7K2P10' is not a valid unified social credit code (the seller, GB 32100-2015)"
     )
-    assert by_line["line 5"].startswith("'模型' is not a contract type; use a code or its Chinese")
+    assert by_line["line 5"].startswith(
+        "'模型训练' is not a contract type; use a code or its Chinese"
+    )
     assert by_line["line 6"].startswith("'1e6' is in scientific notation")
     assert by_line["line 7"].startswith("'0' is below the minimum 0.01")
     assert by_line["line 8"] == "a value is required"
@@ -196,6 +198,55 @@ def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> N
     settings = Settings(tmp_path / "data")
     import_file(settings, path, mapping=str(mapping))
     assert rows_of(settings, "contracts")[0][4] == Decimal("123456.00")
+
+
+def test_contract_types_as_the_readme_writes_them_are_read(tmp_path: Path) -> None:
+    """README: 合同类型 (模型, 算力, 语料, 数据, 技术服务…). A file written so had every
+    模型/算力/语料/数据 row refused: only the code and the list's long name were read."""
+    written = ["模型", "算力", "语料", "数据", "技术服务", "模型券", "corpus", "大模型调用或部署"]
+    rows = [[BUYER, f"HT-{i}", VENDOR, kind, "100", "2025-03-01"] for i, kind in enumerate(written)]
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, write_csv(tmp_path / "c.csv", CON_HEADER, rows))
+    assert (report.rows_accepted, report.messages) == (len(written), [])
+    stored = {r[1]: r[3] for r in rows_of(settings, "contracts")}
+    assert [stored[f"HT-{i}"] for i in range(len(written))] == [
+        "model",
+        "compute",
+        "corpus",
+        "data",
+        "tech_service",
+        "model",
+        "corpus",
+        "model",
+    ]
+
+
+def test_a_share_written_with_a_per_cent_sign_is_read(tmp_path: Path) -> None:
+    """持股比例(%) is in per cent; a registry that writes "30%" had the row refused as
+    "not a number"."""
+    rows = [
+        [BUYER, "企业", PARENT, "股东", "30%", "2020-01-01", ""],
+        [PARENT, "企业", VENDOR, "股东", "25.5 ％", "2020-01-01", ""],
+        [VENDOR, "企业", BUYER, "股东", "%", "2020-01-01", ""],
+    ]
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, write_csv(tmp_path / "r.csv", REL_HEADER, rows))
+    assert report.rows_accepted == 2 and len(report.messages) == 1, report.messages
+    assert "line 4" in report.messages[0]
+    shares = {r[0]: r[4] for r in rows_of(settings, "relations")}
+    assert shares == {BUYER: Decimal("30"), PARENT: Decimal("25.5")}
+
+
+def test_a_drafted_mapping_of_a_contracts_file_is_a_contracts_layout(tmp_path: Path) -> None:
+    """'huiqi mapping new' drafted a contracts file as 'static' and marked every contract
+    column null ("not in a static file"): a contracts export in 万元 could not be mapped."""
+    from huiqi.profiles.mappingdraft import draft_mapping
+
+    draft = draft_mapping([*CON_HEADER[:4], "合同金额（万元）", "签订日期"], name="c")
+    assert (draft.layout, draft.registry, draft.unmatched) == ("contracts", "ai_platform", [])
+    assert draft.units == {"amount": "wan_yuan"}
+    relations = draft_mapping(REL_HEADER, name="r")
+    assert (relations.layout, relations.unmatched) == ("relations", [])
 
 
 def test_a_link_mapping_refuses_dictionary_fields(tmp_path: Path) -> None:

@@ -141,7 +141,8 @@ def test_bad_market_cell_is_rejected_with_its_reason(
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("20x3", "'20x3' is not a year; write 4 digits, e.g. 2023"),
+        ("20x3", "'20x3' is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
+        ("23年", "'23年' is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
         ("1970", f"'1970' is outside the accepted data years 1980-{NOW}"),
         (str(NOW + 1), f"'{NOW + 1}' is outside the accepted data years 1980-{NOW}"),
         ("", "a value is required"),
@@ -153,6 +154,35 @@ def test_bad_year_is_rejected(tmp_path: Path, value: str, reason: str):
     report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
 
     assert report.messages == [f"tax.csv, line 2, column '年度' (field 'year'): {reason}"]
+
+
+@pytest.mark.parametrize("text", ["1,234.5万元", "￥1234.00", "1234元", "¥ 5"])
+def test_an_amount_with_a_unit_or_a_currency_sign_says_to_write_the_number_alone(
+    tmp_path: Path, text: str
+):
+    """'1,234.5万元' in a yuan column was refused as 'not a number; write digits', which
+    did not say why, nor that 万元 needs a mapping's units:."""
+    report = one_cell(tmp_path, "tax", "营业收入(元)", text, year=True)
+    assert report.messages == [
+        f"tax.csv, line 2, column '营业收入(元)' (field 'revenue'): '{text}' carries a unit or a"
+        " currency sign; write the number alone: this column is read in 元 (a column in"
+        " another unit needs units: in its mapping)"
+    ]
+
+
+@pytest.mark.parametrize("text", ["2023年", "2023年度", "2023 年", "２０２３", "２０２３年度"])
+def test_a_year_written_with_nian_or_in_full_width_digits_is_read(tmp_path: Path, text: str):
+    """Offices' sheets head yearly rows 2023年 or 2023年度: every row was refused."""
+    path = write_csv(
+        tmp_path / "tax.csv", ["统一社会信用代码", "年度", "营业收入(元)"], [[PUDONG, text, "5"]]
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path, mapping="tax")
+    assert (report.rows_accepted, report.messages) == (1, [])
+    with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT uscc, year, revenue FROM enterprise_years").fetchall() == [
+            (PUDONG, 2023, Decimal("5.00"))
+        ]
 
 
 @pytest.mark.parametrize(
@@ -264,6 +294,9 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         "20230105",
         "2023-01-05 00:00:00",  # a database export's timestamp at midnight
         "2023/1/5 0:00",
+        # Both a 日 and a midnight time: refused as "not a real calendar date".
+        "2023年1月5日 0:00:00",
+        "2023年1月5日 00:00",
     ],
 )
 def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: str):

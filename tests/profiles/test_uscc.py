@@ -47,6 +47,16 @@ def test_wrong_length_is_reported(code: str) -> None:
         validate(code)
 
 
+@pytest.mark.parametrize("code", ["9.13100001234568E+17", "9.13100001234568e+17", "9E+17"])
+def test_a_code_stored_as_a_number_says_so(code: str) -> None:
+    """Excel keeps 15 digits of a number: "has 20 characters" would send the user hunting
+    for a typo in a code whose digits are already gone."""
+    with pytest.raises(USCCError) as info:
+        validate(code)
+    assert str(info.value).startswith(f"'{code}' is a number in scientific notation")
+    assert "format the column as text" in str(info.value)
+
+
 @pytest.mark.parametrize("bad", ["I", "O", "S", "V", "Z"])
 def test_excluded_letters_are_named_with_their_position(bad: str) -> None:
     code = "91310115MA1H8R7C4" + bad

@@ -275,7 +275,8 @@ def compile_policy(
     marks: dict[tuple[str | int, ...], tuple[int, int]] | None = None,
     source_hash: str | None = None,
 ) -> CompiledPolicy:
-    """Compile every criterion and the amount; raise RuleCompileError at the first refusal.
+    """Compile every criterion and the amount; raise RuleCompileError for the first refusal,
+    with every other criterion's and the amount's refusal in its ``more``.
 
     ``source`` is a loaded policy file (its file name, positions and hash are used) or a
     bare ``Policy`` (with the optional ``filename``, ``marks`` and ``source_hash``).
@@ -291,6 +292,7 @@ def compile_policy(
     marks = marks or {}
     criteria: list[CompiledCriterion] = []
     requirements: set[FrameColumn] = set()
+    refused: list[RuleCompileError] = []  # every criterion is compiled: lint lists them all
     checked = sum(1 for c in policy.criteria if not c.attested)
     if checked > MAX_CRITERIA:
         raise _error(
@@ -318,19 +320,26 @@ def compile_policy(
                 want="boolean",
             )
         except CheckError as exc:
-            raise _error(
-                exc.message,
-                filename=filename,
-                at=marks.get(("criteria", i, "expr")),
-                offset=exc.offset,
-                what=f"criterion '{crit.id}'",
-                path=f"criteria[{i}].expr",
-            ) from None
+            refused.append(
+                _error(
+                    exc.message,
+                    filename=filename,
+                    at=marks.get(("criteria", i, "expr")),
+                    offset=exc.offset,
+                    what=f"criterion '{crit.id}'",
+                    path=f"criteria[{i}].expr",
+                )
+            )
+            continue
         requirements.update(reads)
         scope = crit.scope if crit.scope is not None else is_scope(reads, checker.dictionary)
-        nearness, near, margin = _nearness(
-            crit, i, reads, scope, policy, checker, filename=filename, marks=marks
-        )
+        try:
+            nearness, near, margin = _nearness(
+                crit, i, reads, scope, policy, checker, filename=filename, marks=marks
+            )
+        except RuleCompileError as exc:
+            refused.append(exc)
+            continue
         criteria.append(
             CompiledCriterion(
                 crit.id,
@@ -355,14 +364,19 @@ def compile_policy(
             want="amount",
         )
     except CheckError as exc:
-        raise _error(
-            exc.message,
-            filename=filename,
-            at=marks.get(("amount", "formula")),
-            offset=exc.offset,
-            what="amount formula",
-            path="amount.formula",
-        ) from None
+        refused.append(
+            _error(
+                exc.message,
+                filename=filename,
+                at=marks.get(("amount", "formula")),
+                offset=exc.offset,
+                what="amount formula",
+                path="amount.formula",
+            )
+        )
+    if refused:
+        first, *rest = refused
+        raise RuleCompileError(first.message, location=first.location, more=tuple(rest))
     requirements.update(amount_reads)
     bounds = [b for b in (policy.amount.floor, policy.amount.cap) if b is not None]
     scale = max([amount_shape.scale if amount_shape else 0, *(_scale(b) for b in bounds)])

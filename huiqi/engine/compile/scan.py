@@ -87,6 +87,7 @@ _ADVICE = {
     ".": "refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5",
     "SYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
     "ASYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
+    "%": "write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%",
 }
 _PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, TokenType.THEN}
 
