@@ -77,6 +77,22 @@ def test_me_records_and_grants_are_the_enterprises_own(portal: Portal) -> None:
     assert grants[0]["amount_yuan"] == format_yuan(300_000)
 
 
+def test_a_usccs_case_does_not_matter_to_any_listing(portal: Portal) -> None:
+    """Regression: /records, /grants and /applications compared ``uscc`` as typed, so an
+    enterprise asking for its own rows in lower case was refused (403), and /corrections
+    answered an empty list, while the inbox and my-data upper-cased it."""
+    client, token = portal.client(), portal.token("ent1")
+    own = portal.usccs[1]
+    for path in ("/api/v1/records", "/api/v1/grants", "/api/v1/applications"):
+        upper = client.get(path, params={"uscc": own}, headers=bearer(token))
+        lower = client.get(path, params={"uscc": own.lower()}, headers=bearer(token))
+        assert upper.status_code == lower.status_code == 200, (path, lower.text)
+        assert upper.json() == lower.json() and upper.json(), path
+    other = portal.usccs[2].lower()
+    refused = client.get("/api/v1/records", params={"uscc": other}, headers=bearer(token))
+    assert refused.status_code == 403
+
+
 def test_claiming_twice_and_at_once_gives_one_grant(portal: Portal) -> None:
     client, token = portal.client(), portal.token("ent2")
     offer = client.get(
