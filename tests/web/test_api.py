@@ -151,6 +151,19 @@ def test_explain_gives_each_criterion_with_its_value_source_and_year(portal: Por
     assert body["amount"]["amount_fen"] == 7 * 1000 * 100
 
 
+def test_an_officer_explains_only_the_policies_its_scope_covers(portal: Portal) -> None:
+    """Regression: any policy officer, whatever its district, was shown an enterprise's
+    values against any policy (the near misses were already cut to the officer's scope)."""
+    client = portal.client()
+    path = f"/api/v1/policies/{OFFER}/explain"  # a policy of district 310115
+    params = {"uscc": portal.usccs[5]}
+    elsewhere = client.get(path, params=params, headers=bearer(portal.token("reviewer-elsewhere")))
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert "insured_employees" not in elsewhere.text
+    everywhere = client.get(path, params=params, headers=bearer(portal.token("officer")))
+    assert everywhere.status_code == 200 and everywhere.json()["uscc"] == portal.usccs[5]
+
+
 def test_a_session_cookie_works_for_reads_and_needs_the_csrf_header_for_writes(
     portal: Portal,
 ) -> None:
