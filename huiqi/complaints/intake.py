@@ -9,6 +9,7 @@ queue and decisions are in ``complaints.service``.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import os
@@ -150,12 +151,26 @@ def file_complaints(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([headers[f] for f in FIELDS if f in headers])
+    # The line each complaint starts on: a text with line breaks spans several lines of
+    # the file, so a refused row's line says which complaint it was only through this.
+    starts: list[int] = []
+    line = 2
     for c in complaints:
-        writer.writerow([c.get(f) or "" for f in FIELDS if f in headers])
+        starts.append(line)
+        before = out.tell()
+        writer.writerow([_one_line_break(c.get(f) or "") for f in FIELDS if f in headers])
+        line += out.getvalue()[before:].count("\n")
     report = import_uploaded_complaints(
         settings, session, actor=actor, filename="complaints.csv", content=out.getvalue().encode()
     )
     for r in report.rejects:
         if isinstance(r.get("line"), int):
-            r["item"] = r["line"] - 2
+            item = bisect.bisect_right(starts, r["line"]) - 1
+            r["item"], r["line"] = item, item + 2
     return report
+
+
+def _one_line_break(value: str) -> str:
+    """A value with its line breaks written one way ("\\n"): the file's reader ends a row at
+    a lone carriage return even inside quotes, which split one complaint in two."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")

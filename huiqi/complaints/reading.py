@@ -23,7 +23,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from huiqi.complaints import duck, identity
-from huiqi.complaints.mapping import ComplaintMapping, load_mapping
+from huiqi.complaints.mapping import FIELDS, ComplaintMapping, load_mapping
 from huiqi.errors import ImportFileError
 from huiqi.profiles.faststage import stage_fast
 from huiqi.profiles.readers import open_source
@@ -51,6 +51,11 @@ class ReadResult:
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+
+# Control characters other than tab, line feed and carriage return (RE2 syntax): a cell
+# holding one is refused, as an import refuses it (PostgreSQL cannot even store NUL).
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 def _cell(name: str) -> str:
@@ -106,6 +111,13 @@ def _checks(width: int) -> list[tuple[str, str]]:
     return [
         ("_problem IS NULL", "_problem"),
         (f"_cells = {width}", f"'the row has ' || _cells || ' cells; the header has {width}'"),
+        *(
+            (
+                f"NOT regexp_matches(coalesce(\"{name}\", ''), '{CONTROL}')",
+                f"'the {name} cell holds a control character (such as NUL); remove it'",
+            )
+            for name in FIELDS
+        ),
         (f"{_cell('ref')} IS NOT NULL", "'the complaint number (ref) is empty'"),
         ("length(trim(ref)) <= 64", "'the complaint number is longer than 64 characters'"),
         (f"{_cell('id_number')} IS NOT NULL", "'the ID number is empty'"),

@@ -27,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from huiqi.config import Settings
 from huiqi.db.busy import SQLITE, busy_error, busy_kind
 from huiqi.db.jsontext import compact_json
+from huiqi.db.nul import refuse_nul
 from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_password
 from huiqi.errors import DatabaseUnavailable
 from huiqi.fsmode import create_private_file
@@ -204,7 +205,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     # hash the list and turns each delivery chunk into a scan per value (measured: a
     # 100,000-grant run went from 27 s to 200 s once psycopg started preparing).
     connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
-    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    event.listen(engine, "before_cursor_execute", refuse_nul)  # a clear refusal, not a 500
+    return engine
 
 
 def is_sqlite(engine: Engine) -> bool:

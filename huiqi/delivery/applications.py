@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -32,14 +33,21 @@ class Decision:
     message: str
 
 
-def _load(s: Session, entitlement_id: int) -> tuple[Entitlement, Application, PolicyVersion]:
+def _load(
+    s: Session, entitlement_id: int, allowed: Callable[[Entitlement, PolicyVersion], None]
+) -> tuple[Entitlement, Application, PolicyVersion]:
+    """The application of a record, locked; ``allowed`` (which raises AccessDenied) is asked
+    first, so that nothing about another's record (its kind, its status) is told."""
     ent = find_entitlement(s, entitlement_id=entitlement_id)
     ent = s.execute(
         select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
     ).scalar_one()
-    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     pv = s.get(PolicyVersion, ent.policy_version_id)
-    if app is None or pv is None or ent.mode != DeliveryMode.APPLY:
+    if pv is None:
+        raise ClaimError(f"record {entitlement_id} is not an application (申报)")
+    allowed(ent, pv)
+    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+    if app is None or ent.mode != DeliveryMode.APPLY:
         raise ClaimError(f"record {entitlement_id} is not an application (申报)")
     return ent, app, pv
 
@@ -49,8 +57,11 @@ def submit(
 ) -> Decision:
     """The enterprise checks its pre-filled form and submits it."""
     with transaction(factory) as s:
-        ent, app, pv = _load(s, entitlement_id)
-        require_own_enterprise(s, actor, ent.uscc, "submit this application")
+        ent, app, pv = _load(
+            s,
+            entitlement_id,
+            lambda ent, _: require_own_enterprise(s, actor, ent.uscc, "submit this application"),
+        )
         if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
         if ent.status != RecordStatus.APPLICATION_OPEN:
@@ -76,8 +87,13 @@ def submit(
 def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor) -> Decision:
     """An officer approves a submitted application: it becomes a grant (budget, cap, group permitting)."""
     with transaction(factory) as s:
-        ent, app, pv = _load(s, entitlement_id)
-        require_policy_scope(actor, policy_ref(pv), "approve applications", Role.POLICY_REVIEWER)
+        ent, app, pv = _load(
+            s,
+            entitlement_id,
+            lambda _, pv: require_policy_scope(
+                actor, policy_ref(pv), "approve applications", Role.POLICY_REVIEWER
+            ),
+        )
         if ent.status != RecordStatus.SUBMITTED:
             raise ClaimError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
@@ -125,8 +141,13 @@ def reject(
     assert text is not None  # required
     reason = text
     with transaction(factory) as s:
-        ent, app, pv = _load(s, entitlement_id)
-        require_policy_scope(actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER)
+        ent, app, pv = _load(
+            s,
+            entitlement_id,
+            lambda _, pv: require_policy_scope(
+                actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER
+            ),
+        )
         if ent.status not in (RecordStatus.SUBMITTED, RecordStatus.APPLICATION_OPEN):
             raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
         app.decided_at, app.decided_by, app.decision, app.reason = (

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -63,8 +63,14 @@ def _row(a: Attachment, record_id: int) -> AttachmentRow:
 
 
 def _application(
-    s: Session, record_id: int, *, lock: bool = False
+    s: Session,
+    record_id: int,
+    *,
+    lock: bool = False,
+    allowed: Callable[[Entitlement, PolicyVersion], None] | None = None,
 ) -> tuple[Entitlement, Application, PolicyVersion]:
+    """The application of a record; ``allowed`` (raising AccessDenied) is asked before the
+    record's kind is told, so that another's record stays as unknown as a missing one."""
     ent = find_entitlement(s, entitlement_id=record_id)
     if lock:
         ent = s.execute(
@@ -73,9 +79,13 @@ def _application(
             .with_for_update()
             .execution_options(populate_existing=True)
         ).scalar_one()
-    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     pv = s.get(PolicyVersion, ent.policy_version_id)
-    if app is None or pv is None or ent.mode != DeliveryMode.APPLY:
+    if pv is None:
+        raise NotFoundError(f"record {record_id} is not an application (申报)")
+    if allowed is not None:
+        allowed(ent, pv)
+    app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
+    if app is None or ent.mode != DeliveryMode.APPLY:
         raise NotFoundError(f"record {record_id} is not an application (申报)")
     return ent, app, pv
 
@@ -113,12 +123,15 @@ def add_attachment(
     """Attach a file to the enterprise's open application: its type sniffed from the
     content (PDF, PNG, JPEG, xlsx, docx), at most ``max_bytes``, kept under a safe name
     with its SHA-256; audit event ``attach``."""
-    ent, app, pv = _application(session, record_id, lock=True)
-    if not acts_for(session, actor, ent.uscc):
-        raise AccessDenied(
-            f"{actor.describe()} may not attach files to application {ent.id}; allowed: the"
-            " enterprise itself, its park operator"
-        )
+
+    def attacher(ent: Entitlement, _: PolicyVersion) -> None:
+        if not acts_for(session, actor, ent.uscc):
+            raise AccessDenied(
+                f"{actor.describe()} may not attach files to application {ent.id}; allowed:"
+                " the enterprise itself, its park operator"
+            )
+
+    ent, app, pv = _application(session, record_id, lock=True, allowed=attacher)
     _require_open(ent)
     if len(content) > max_bytes:
         raise AttachmentError(
@@ -165,8 +178,9 @@ def add_attachment(
 
 def list_attachments(session: Session, *, actor: Actor, record_id: int) -> list[AttachmentRow]:
     """The files attached to an application, oldest first."""
-    ent, app, pv = _application(session, record_id)
-    _require_reader(session, actor, ent, pv)
+    ent, app, _ = _application(
+        session, record_id, allowed=lambda ent, pv: _require_reader(session, actor, ent, pv)
+    )
     rows = session.scalars(
         select(Attachment).where(Attachment.application_id == app.id).order_by(Attachment.id)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from openpyxl.utils.exceptions import InvalidFileException
@@ -70,6 +71,9 @@ def apply_uploaded_results(
         write_private_bytes(path, content)
         try:
             report = import_payment_results(session, path, actor=actor)
+        except ImportFileError as exc:  # named by the upload, not the server's temporary copy
+            where = replace(exc.location or Location(), file=name)
+            raise ImportFileError(exc.message, location=where) from None
         except (
             UnicodeDecodeError,
             zipfile.BadZipFile,

@@ -32,6 +32,7 @@ from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
 
+MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
 _HEADER_ALIASES = {
     "grant_id": ("grant_id", "grant", "补贴编号", "发放编号"),
     "result": ("result", "结果", "支付结果"),
@@ -226,9 +227,12 @@ def _apply_row(
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = _text(cells["grant_id"])
-    if not raw_id.isdigit():
-        raise _RowError("grant_id", f"grant id '{raw_id}' is not a whole number")
+    # ASCII digits only ('²' is a digit to str.isdigit), and no more than an id column holds.
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 19:
+        raise _RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
     grant_id = int(raw_id)
+    if not 1 <= grant_id <= MAX_ID:
+        raise _RowError("grant_id", f"unknown grant {grant_id}")
     raw_result = _text(cells["result"])
     result = _RESULTS.get(raw_result.lower())
     if result is None:

@@ -111,29 +111,35 @@ def _row(r: Rating, pv: PolicyVersion) -> RatingRow:
 
 def _target(
     session: Session, grant_id: int | None, entitlement_id: int | None
-) -> tuple[str, int, str]:
-    """(USCC, policy version id, audit entity) of the grant or decided record rated."""
+) -> tuple[str, int, str, str | None]:
+    """(USCC, policy version id, audit entity, why it cannot be rated yet or None) of the
+    grant or decided record rated. The refusal is returned, not raised: it names the
+    record's status, which only those who may rate it are told."""
     if (grant_id is None) == (entitlement_id is None):
         raise RatingError("rate either a grant (grant_id) or a decided record (entitlement_id)")
     if grant_id is not None:
         grant = session.get(Grant, grant_id)
         if grant is None:
             raise NotFoundError(f"no grant {grant_id}")
-        if grant.status not in RATED_GRANTS:
-            raise RatingError(f"grant {grant_id} is '{grant.status}': rate it once it is granted")
-        return grant.uscc, grant.policy_version_id, f"grant:{grant_id}"
+        refusal = (
+            None
+            if grant.status in RATED_GRANTS
+            else f"grant {grant_id} is '{grant.status}': rate it once it is granted"
+        )
+        return grant.uscc, grant.policy_version_id, f"grant:{grant_id}", refusal
     ent = session.get(Entitlement, entitlement_id)
     if ent is None:
         raise NotFoundError(f"no delivery record {entitlement_id}")
     grant_of = session.scalar(select(Grant.id).where(Grant.entitlement_id == ent.id))
+    refusal = None
     if grant_of is not None:
-        raise RatingError(f"record {ent.id} was granted: rate grant {grant_of} instead")
-    if ent.status not in RATED_RECORDS:
-        raise RatingError(
+        refusal = f"record {ent.id} was granted: rate grant {grant_of} instead"
+    elif ent.status not in RATED_RECORDS:
+        refusal = (
             f"record {ent.id} is '{ent.status}': it can be rated once decided"
             f" ({', '.join(RATED_RECORDS)})"
         )
-    return ent.uscc, ent.policy_version_id, f"entitlement:{ent.id}"
+    return ent.uscc, ent.policy_version_id, f"entitlement:{ent.id}", refusal
 
 
 def rate(
@@ -146,8 +152,10 @@ def rate(
     entitlement_id: int | None = None,
 ) -> RatingRow:
     """The enterprise (or its park operator) rates a grant or a decided record, once."""
-    uscc, pv_id, entity = _target(session, grant_id, entitlement_id)
+    uscc, pv_id, entity, refusal = _target(session, grant_id, entitlement_id)
     require_own_enterprise(session, actor, uscc, f"rate {entity}")
+    if refusal is not None:
+        raise RatingError(refusal)
     stars, text = check_stars(stars), check_comment(comment)
     rating = Rating(
         uscc=uscc,

@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import AccessDenied, Actor, require_role
+from huiqi.accounts.access import AccessDenied, Actor, in_policy_scope, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
+from huiqi.matching.nearmiss import policy_ref
 from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
 
@@ -56,13 +57,21 @@ def explain_enterprise(
     policies: list[CompiledPolicy],
     snapshot_id: int | None = None,
 ) -> list[PolicyTrace]:
-    """Criterion by criterion, what one enterprise qualifies for and why."""
+    """Criterion by criterion, what one enterprise qualifies for and why. A policy officer
+    (not acting for the enterprise) is shown the policies its scope covers, and refused
+    when none of ``policies`` is."""
     code = validate(uscc.strip().upper(), prefixes=None)
-    if not (
-        actor.has(*POLICY_ROLES) or acts_for_enterprise(settings, session, actor, code, snapshot_id)
-    ):
-        raise AccessDenied(
-            f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
-            " its park operator, policy officers"
-        )
+    if not acts_for_enterprise(settings, session, actor, code, snapshot_id):
+        if not actor.has(*POLICY_ROLES):
+            raise AccessDenied(
+                f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
+                " its park operator, policy officers (for the policies in their scope)"
+            )
+        covered = [cp for cp in policies if in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
+        if policies and not covered:
+            names = ", ".join(cp.policy.id for cp in policies[:3])
+            raise AccessDenied(
+                f"{actor.describe()} may not explain {names}: outside the policies its scope covers"
+            )
+        policies = covered
     return explain(settings, code, policies, snapshot_id=snapshot_id)

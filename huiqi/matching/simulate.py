@@ -196,6 +196,7 @@ def simulate(
     for a draft that does not load or compile, AccessDenied outside the actor's scope.
     """
     started = time.perf_counter()
+    require_simulator(actor)  # before the draft is read: no one else learns how it parses
     loaded = load_policy_text(text, filename)
     p = loaded.policy
     require_policy_scope(

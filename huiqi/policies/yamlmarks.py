@@ -41,7 +41,21 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
         ) from exc
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """A date (or date and time) as YAML reads it, or a PolicyError at its position when
+    it has the shape of one but is no such day (``2026-02-30``, ``2025-13-01``)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError as exc:
+        mark = node.start_mark
+        raise PolicyError(
+            f"'{node.value}' is not a date: {exc}",
+            location=Location(mark.name, mark.line + 1, mark.column + 1),
+        ) from exc
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 _FastLoader: type[Any] | None = None
 if getattr(yaml, "__with_libyaml__", False):
@@ -50,6 +64,7 @@ if getattr(yaml, "__with_libyaml__", False):
         """:class:`_Loader` on libyaml."""
 
     _CLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+    _CLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
     _FastLoader = _CLoader
 
 

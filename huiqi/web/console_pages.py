@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import DESK_ROLES, POLICY_ROLES, Role
 from huiqi.web.i18n import N_
 
@@ -90,6 +91,16 @@ PAGES: tuple[ConsolePage, ...] = (
 )
 
 STAFF_ROLES: frozenset[Role] = frozenset().union(*(p.roles for p in PAGES))
+
+
+def require_page(actor: Actor, path: str) -> None:
+    """AccessDenied unless the console offers ``actor`` the page at ``path``: a queue
+    page (review queues, the desk's) is for staff, even where the service behind it would
+    list an enterprise's own rows (its applications, its requests) for the API."""
+    opened = next((p for p in PAGES if p.path == path), None)
+    if opened is not None and not actor.has(*opened.roles):
+        allowed = ", ".join(sorted(str(r) for r in opened.roles))
+        raise AccessDenied(f"{actor.describe()} may not open {path}; allowed: {allowed}")
 
 
 def pages_for(roles: Iterable[Role]) -> list[ConsolePage]:

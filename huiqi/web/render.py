@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from huiqi.accounts.roles import Role
 from huiqi.money import format_yuan
+from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
 from huiqi.web.console_pages import pages_for
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
@@ -38,6 +39,34 @@ def _pick(language: str) -> Any:
         return str(value.en if language == "en" else value.zh)
 
     return pick
+
+
+def _held(language: str) -> Any:
+    gettext = i18n.translations(language).gettext
+    lang = "en" if language == "en" else "zh"
+
+    def held(value: Any, info: dict[str, Any] | None = None) -> Any:
+        """A value of an explanation as a person reads it: yes or no, a code's name in
+        this language (``hukou`` → 本市户籍); anything else as it is."""
+        if value is True or value is False:
+            return gettext("Yes") if value else gettext("No")
+        field = load_dictionary().get(str((info or {}).get("field") or ""))
+        if field is not None and field.codes and isinstance(value, str):
+            return load_dictionary().codelist(field.codes).label(value, lang)
+        return value
+
+    return held
+
+
+def _registry(language: str) -> Any:
+    def registry(code: str | None) -> str:
+        """A source registry's name in this language (``market`` → 市场监管局 企业登记)."""
+        label = load_dictionary().registries.get(code or "")
+        if label is None:
+            return code or "—"
+        return str(label.en if language == "en" else label.zh)
+
+    return registry
 
 
 def _yuan(fen: int | None) -> str:
@@ -69,6 +98,8 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["yuan"] = _yuan
     env.filters["day"] = _date
     env.filters["figure"] = _figure
+    env.filters["held"] = _held(language)
+    env.filters["registry"] = _registry(language)
     # A field's unit in the page's language, looked up without formatting: the newstyle
     # ``_()`` %-formats what it returns, and a ratio's unit is "%".
     env.filters["unit"] = i18n.translations(language).gettext

@@ -26,6 +26,29 @@ def test_a_control_character_is_refused_with_its_line_and_column() -> None:
     assert str(refused.value).startswith("draft.yaml, line 3, column 9:")
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("2025-13-45", "line 1, column 1"),
+        ("id: x\nvalid_from: 2026-02-30\n", "line 2, column 13"),
+        ("a:\n  - 2025-01-01 25:00:00\n", "line 2, column 5"),
+    ],
+)
+def test_a_date_that_is_no_day_is_refused_with_its_line_and_column(text: str, where: str) -> None:
+    """Regression: a date-shaped value that is no such day (month 13, 30 February) raised
+    ValueError from PyYAML's timestamp constructor, which the simulation page (and
+    `huiqi policy lint`) answered with a server error and a traceback."""
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, "draft.yaml")
+    assert str(refused.value).startswith(f"draft.yaml, {where}:")
+    assert "is not a date" in str(refused.value)
+
+
+def test_a_real_date_still_loads_as_a_date() -> None:
+    data, _ = yamlmarks.load_with_marks("a: 2026-02-28\n", "x.yaml")
+    assert data["a"].isoformat() == "2026-02-28"
+
+
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=200))
 def test_any_text_loads_or_is_refused_as_a_policy_error(text: str) -> None:

@@ -77,6 +77,22 @@ def test_me_records_and_grants_are_the_enterprises_own(portal: Portal) -> None:
     assert grants[0]["amount_yuan"] == format_yuan(300_000)
 
 
+def test_a_usccs_case_does_not_matter_to_any_listing(portal: Portal) -> None:
+    """Regression: /records, /grants and /applications compared ``uscc`` as typed, so an
+    enterprise asking for its own rows in lower case was refused (403), and /corrections
+    answered an empty list, while the inbox and my-data upper-cased it."""
+    client, token = portal.client(), portal.token("ent1")
+    own = portal.usccs[1]
+    for path in ("/api/v1/records", "/api/v1/grants", "/api/v1/applications"):
+        upper = client.get(path, params={"uscc": own}, headers=bearer(token))
+        lower = client.get(path, params={"uscc": own.lower()}, headers=bearer(token))
+        assert upper.status_code == lower.status_code == 200, (path, lower.text)
+        assert upper.json() == lower.json() and upper.json(), path
+    other = portal.usccs[2].lower()
+    refused = client.get("/api/v1/records", params={"uscc": other}, headers=bearer(token))
+    assert refused.status_code == 403
+
+
 def test_claiming_twice_and_at_once_gives_one_grant(portal: Portal) -> None:
     client, token = portal.client(), portal.token("ent2")
     offer = client.get(
@@ -133,6 +149,19 @@ def test_explain_gives_each_criterion_with_its_value_source_and_year(portal: Por
     assert criterion["state"] == "met" and criterion["values"] == {"insured_employees__2025": 7}
     assert body["fields"]["insured_employees__2025"]["year"] == 2025
     assert body["amount"]["amount_fen"] == 7 * 1000 * 100
+
+
+def test_an_officer_explains_only_the_policies_its_scope_covers(portal: Portal) -> None:
+    """Regression: any policy officer, whatever its district, was shown an enterprise's
+    values against any policy (the near misses were already cut to the officer's scope)."""
+    client = portal.client()
+    path = f"/api/v1/policies/{OFFER}/explain"  # a policy of district 310115
+    params = {"uscc": portal.usccs[5]}
+    elsewhere = client.get(path, params=params, headers=bearer(portal.token("reviewer-elsewhere")))
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert "insured_employees" not in elsewhere.text
+    everywhere = client.get(path, params=params, headers=bearer(portal.token("officer")))
+    assert everywhere.status_code == 200 and everywhere.json()["uscc"] == portal.usccs[5]
 
 
 def test_a_session_cookie_works_for_reads_and_needs_the_csrf_header_for_writes(

@@ -61,6 +61,34 @@ def test_complaints_are_stored_once_and_a_bad_one_is_listed_by_position(
     assert held(portal, "F-") == 2
 
 
+def test_a_refused_complaint_is_named_by_its_position_after_texts_with_line_breaks(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    """Regression: a complaint whose text had line breaks spans several lines of the file
+    the complaints are checked as, so the refusals after it named the wrong item (and line);
+    a lone carriage return ended the row inside its quotes, refusing a good complaint and
+    adding a bogus one."""
+    body = {
+        "complaints": [
+            row("L-1", text="第一行\n第二行\n第三行"),
+            row("L-2", filed_on="2026-02-30"),
+            row("L-3", text="旧式换行\r第二行\r\n第三行"),
+            row("L-4", filed_on="2026-13-01"),
+        ]
+    }
+    answer = portal.client().post(URL, json=body, headers=filer)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert [(r["item"], r["line"], r["ref"]) for r in report["rejects"]] == [
+        (1, 3, "L-2"),
+        (3, 5, "L-4"),
+    ]
+    assert report["stored"] == 2
+    with portal.factory() as s:
+        text = s.scalar(select(Complaint.text).where(Complaint.ref == "L-3"))
+    assert text == "旧式换行\n第二行\n第三行"
+
+
 @pytest.mark.parametrize("username", ["finance", "officer", "ent0", "desk-policy"])
 def test_other_roles_are_refused(portal: Portal, username: str) -> None:
     headers = {"Authorization": f"Bearer {portal.token(username)}"}

@@ -150,3 +150,32 @@ def test_any_uploaded_file_is_a_clear_answer_never_a_server_error(
     assert got.status_code in (200, 400, 422), got.text[:500]
     if got.status_code == 200:
         assert set(got.json()) == {"file", "rows", "paid", "failed", "unchanged", "errors"}
+
+
+def test_a_grant_id_no_database_holds_is_a_refused_row_and_no_path_is_shown(
+    portal: Portal, finance: dict[str, str]
+) -> None:
+    """Regression: a grant id over 64 bits reached the query (OverflowError: a 500), a
+    superscript digit passed str.isdigit and failed int() (the whole file refused), and a
+    file refused at its header was named by the server's temporary copy (/tmp/huiqi-...)."""
+    client = portal.client()
+    rows = "grant_id,result\n99999999999999999999,paid\n²,paid\n9223372036854775808,paid\n"
+    before = counts(portal)
+    got = client.post(
+        "/api/v1/finance/payments",
+        headers=finance,
+        files={"file": ("r.csv", rows.encode(), "text/csv")},
+    )
+    assert got.status_code == 200, got.text[:500]
+    report = got.json()
+    assert report["paid"] == 0 and [e["line"] for e in report["errors"]] == [2, 3, 4]
+    assert all(e["field"] == "grant_id" for e in report["errors"])
+    assert counts(portal)[1] == before[1]
+    header = client.post(
+        "/api/v1/finance/payments",
+        headers=finance,
+        files={"file": ("results.csv", b"id,outcome\n1,paid\n", "text/csv")},
+    )
+    assert header.status_code == 400
+    assert header.json()["detail"].startswith("results.csv, line 1:")
+    assert "/tmp" not in header.text and "huiqi-results" not in header.text

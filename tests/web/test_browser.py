@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from huiqi.delivery.models import CorrectionRequest, Grant, PolicyVersion, Rating
+from huiqi.money import format_yuan
 
 pytestmark = needs_chromium
 SHOTS = ROOT / "docs" / "screenshots"
@@ -76,6 +77,10 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
             page.wait_for_url(f"{server}/policies/{OFFER}")
             assert page.locator(".checklist li.state-met").count() == 1
             assert "1 项条件中的 1 项" in page.inner_text("section.mine")
+            # Each value with its registry's name and its unit, as a person reads them.
+            checklist = page.inner_text(".checklist")
+            assert "人社局 社会保险" in checklist and " 人" in checklist
+            assert "social_insurance" not in checklist and "persons" not in checklist
             if shots:
                 page.screenshot(path=str(SHOTS / "policy.png"), full_page=True)
 
@@ -222,3 +227,22 @@ def test_an_author_simulates_a_draft_and_sees_its_charts(portal: Portal, server:
             expect(page.locator("#sim-size_class")).to_have_attribute("data-drawn", "1")
         finally:
             browser.close()
+
+
+def test_the_charts_write_yuan_exactly_as_the_server_does(server: str) -> None:
+    """Regression: the grants chart and the dashboard wrote (fen / 100).toLocaleString(),
+    so 2,000.50 yuan read '2,000.5'; the pages' scripts now format whole fen the way
+    huiqi.money.format_yuan does."""
+    from playwright.sync_api import sync_playwright
+
+    amounts = [0, 5, 99, 100, 200_050, -1_234_567, 123_456_789_012_345, 1_000_000_00]
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/policies")
+            page.wait_for_function("typeof window.huiqiYuan === 'function'")
+            shown = page.evaluate("(xs) => xs.map((x) => window.huiqiYuan(x))", amounts)
+        finally:
+            browser.close()
+    assert shown == [format_yuan(a) for a in amounts]

@@ -55,3 +55,16 @@ def test_an_enterprise_is_offered_no_console(officers: Portal) -> None:
     assert 'href="/console"' not in client.get("/home").text
     index = client.get("/console")
     assert index.status_code == 200 and not LINK.findall(index.text)
+
+
+def test_an_enterprise_is_refused_every_console_page(
+    officers: Portal,
+) -> None:
+    """Regression: /console/applications opened (200) for an enterprise and listed its own
+    submitted application in the reviewers' queue, with the reject form; the services let
+    an enterprise read its own applications, so the queue page itself now asks for the
+    roles the console offers it to."""
+    client = sign_in(officers.client(), "ent0")
+    for p in PAGES:
+        status = client.get(p.path).status_code
+        assert status == 403, (p.path, status)

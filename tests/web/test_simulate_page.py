@@ -61,6 +61,20 @@ def test_only_authors_and_publishers_in_scope_may_simulate(portal: Portal) -> No
     assert client.post("/console/simulate", data={"text": text}).status_code == 403  # no CSRF
 
 
+def test_a_user_who_may_not_simulate_learns_nothing_about_how_a_text_parses(
+    portal: Portal,
+) -> None:
+    """Regression: the draft was parsed before the role was checked, so an enterprise's
+    session got the parser's verdict (400 with line and column) instead of a refusal."""
+    for user in ("ent0", "finance"):
+        client = sign_in(portal.client(), user)
+        token = page_token(client, "/policies")
+        for text in ("id: [", "id: x\nvalid_from: 2026-02-30\n", " "):
+            refused = client.post("/console/simulate", data={"text": text, "csrf_token": token})
+            assert refused.status_code == 403, (user, text, refused.status_code)
+            assert "line 1" not in refused.text and "line 2" not in refused.text
+
+
 def test_how_long_the_frame_is_held_comes_from_the_environment() -> None:
     import pytest
 

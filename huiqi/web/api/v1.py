@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
@@ -37,7 +38,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Text = Annotated[str | None, Query(max_length=200)]
-Uscc = Annotated[str | None, Query(max_length=18, description="the enterprise (default: your own)")]
+
+
+def _uscc(text: str | None) -> str | None:
+    """A USCC as stored (upper case), whichever case it was typed in; empty: none."""
+    return (text or "").strip().upper() or None
+
+
+Uscc = Annotated[
+    str | None,
+    Query(max_length=18, description="the enterprise (default: your own)"),
+    AfterValidator(_uscc),
+]
 Page = Annotated[int, Query(ge=0, le=2**62, description="the last id of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Id = Annotated[int, Path(ge=1, le=2**62)]

@@ -15,3 +15,14 @@ document.addEventListener("htmx:configRequest", function (event) {
   var meta = document.querySelector('meta[name="csrf-token"]');
   if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
 });
+// An amount of integer fen as yuan, exactly as the server writes it (huiqi.money.format_yuan):
+// grouped by thousands, always two decimals ("2,000.50", never "2,000.5"), computed in
+// whole numbers so that no floating-point artefact can show.
+window.huiqiYuan = function (fen) {
+  var whole = Math.round(Number(fen));
+  var sign = whole < 0 ? "-" : "";
+  whole = Math.abs(whole);
+  var cents = whole % 100;
+  var yuan = String((whole - cents) / 100).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return sign + yuan + "." + (cents < 10 ? "0" : "") + cents;
+};

@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (key === "district" && names[value]) return english ? names[value].en : names[value].zh;
     return String(value);
   }
-  function yuan(fen) { return (fen / 100).toLocaleString(); }
+  function yuan(fen) { return window.huiqiYuan(fen); }
   holder.querySelectorAll(".chart[data-source]").forEach(function (box) {
     fetch(box.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : []; })

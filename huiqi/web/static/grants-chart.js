@@ -19,7 +19,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var chart = echarts.init(box);
       chart.setOption({
         title: { text: box.dataset.title, textStyle: { fontSize: 15 } },
-        tooltip: { trigger: "axis", valueFormatter: function (fen) { return (fen / 100).toLocaleString() + " " + box.dataset.unit; } },
+        tooltip: { trigger: "axis", valueFormatter: function (fen) { return window.huiqiYuan(fen) + " " + box.dataset.unit; } },
         xAxis: { type: "category", data: months },
         yAxis: { type: "value", axisLabel: { formatter: function (fen) { return (fen / 100).toLocaleString(); } } },
         series: [{ type: "bar", name: box.dataset.title, data: months.map(function (m) { return byMonth[m]; }), itemStyle: { color: "#b4232a" } }]

@@ -19,7 +19,7 @@ from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, read_upload, refuse_oversized
-from huiqi.web.views.forms import Form, local_path
+from huiqi.web.views.forms import Form, form_id, local_path
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -59,10 +59,9 @@ async def upload_page(
     if not csrf_ok(request, fields.get(CSRF_FIELD)):
         raise CsrfRefused("this form has expired or did not come from this site; reload the page")
     uscc = fields.get("uscc") or None
-    try:
-        record_id = int(fields.get("record_id", ""))
-    except ValueError:
-        raise HuiqiError("the form names no application; reload the page") from None
+    record_id = form_id(fields.get("record_id"))
+    if record_id is None:
+        raise HuiqiError("the form names no application; reload the page")
     try:
         name, content = await read_upload(form.get("file"), limit)
 

@@ -20,7 +20,7 @@ from huiqi.web.filters import parse_filter
 from huiqi.web.portal import enterprise_of, explain_policy
 from huiqi.web.render import page
 from huiqi.web.views.attachments import ERRORS as ATTACH_ERRORS
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, form_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,10 +128,9 @@ def policy_page(
 @router.post("/policies/{policy_id}/submit")
 def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
     """Submit the pre-filled application (申报); submitting again changes nothing."""
-    try:
-        record_id = int(form.get("record_id", ""))
-    except ValueError:
-        raise HuiqiError("the form names no application; reload the page") from None
+    record_id = form_id(form.get("record_id"))
+    if record_id is None:
+        raise HuiqiError("the form names no application; reload the page")
     applications.submit(factory, record_id, actor=actor_of(who), attest=form.get("attest") == "yes")
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
     return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
@@ -140,10 +139,9 @@ def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> 
 @router.post("/policies/{policy_id}/claim")
 def claim_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
     """One click: claim, then show the policy page again (a reload repeats nothing)."""
-    try:
-        record_id = int(form.get("record_id", ""))
-    except ValueError:
-        raise HuiqiError("the form names no offer; reload the page") from None
+    record_id = form_id(form.get("record_id"))
+    if record_id is None:
+        raise HuiqiError("the form names no offer; reload the page")
     result = claim(
         factory, actor=actor_of(who), entitlement_id=record_id, attest=form.get("attest") == "yes"
     )

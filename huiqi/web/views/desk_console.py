@@ -23,6 +23,7 @@ from huiqi.desk.stats import desk_stats
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
 from huiqi.errors import HuiqiError
+from huiqi.web.console_pages import require_page
 from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -42,6 +43,7 @@ def _today() -> dt.date:
 def desk_queue(request: Request, factory: Factory, who: SignedIn, status: str = "") -> Response:
     """The requests of the officer's departments still waiting for them."""
     actor = actor_of(who)
+    require_page(actor, "/console/requests")
     chosen = status if status in ("open", "acknowledged", "reopened", "answered", "closed") else ""
     with reading(factory) as s:
         if chosen:

@@ -22,6 +22,19 @@ async def checked_form(request: Request) -> dict[str, str]:
 Form = Annotated[dict[str, str], Depends(checked_form)]
 
 
+ID_MAX = 2**62  # the largest id a path or a form may name (id columns are 64-bit integers)
+
+
+def form_id(text: str | None) -> int | None:
+    """The id a form field names: ASCII digits from 1 to ``ID_MAX``, else None (a stale or
+    tampered form), so that nothing a database cannot hold ever reaches a query."""
+    value = (text or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= ID_MAX else None
+
+
 def local_path(target: str | None, default: str = "/") -> str:
     """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.catalogue.service import list_policies
@@ -18,6 +19,7 @@ from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
 router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("/home")
@@ -38,7 +40,7 @@ def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> 
 
 
 @router.post("/inbox/{message_id}/read")
-def mark_read(factory: Factory, who: SignedIn, message_id: int, form: Form) -> Response:
+def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Response:
     code = enterprise_of(who.enterprise, form.get("uscc"))
     with transaction(factory) as s:
         notify.mark_read(s, message_id, code, actor=actor_of(who))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import Actor
 from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
+from huiqi.web.console_pages import require_page
 from huiqi.web.deps import Factory, Who, actor_of
 from huiqi.web.render import page
 
@@ -39,9 +40,13 @@ class Queue:
         reasons: dict[int, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        """The queue, with the error and the typed reason of a refused decision, if any."""
+        """The queue, with the error and the typed reason of a refused decision, if any.
+        Only for the staff the console offers it to: an enterprise, whose own rows the
+        services would list, is not shown an officer's queue with its decision forms."""
+        actor = actor_of(who)
+        require_page(actor, self.path)
         with reading(factory) as s:
-            context = self.read(s, actor_of(who))
+            context = self.read(s, actor)
         context |= {
             "errors": errors or {},
             "reasons": reasons or {},

@@ -16,7 +16,7 @@ from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, form_id
 
 router = APIRouter(include_in_schema=False)
 STARS = (5, 4, 3, 2, 1)
@@ -86,8 +86,8 @@ def rate_record_form(
 def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -> Response:
     """Record the rating, or show the form again with the refusal next to its field."""
     kind = "grant" if form.get("kind") == "grant" else "record"
-    target = int(form["target"]) if form.get("target", "").isdigit() else 0
-    if not 1 <= target <= 2**62:
+    target = form_id(form.get("target"))
+    if target is None:
         raise HuiqiError("the form names nothing to rate; reload the page")
     errors: dict[str, str] = {}
     stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None

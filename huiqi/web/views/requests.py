@@ -24,7 +24,7 @@ from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, refuse_oversized
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, form_id
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -125,8 +125,9 @@ async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn)
         await form.close()
     shown = {k: fields.get(k, "") for k in ("category", "text", "policy_id", "grant_id")}
     grant = fields.get("grant_id", "").strip()
+    grant_id = form_id(grant)
     errors: dict[str, str] = {}
-    if grant and not grant.isdigit():
+    if grant and grant_id is None:
         errors["grant_id"] = N_("A grant is named by its number.")
     else:
 
@@ -139,7 +140,7 @@ async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn)
                     category=fields.get("category", ""),
                     text=fields.get("text", ""),
                     policy_id=fields.get("policy_id", "").strip() or None,
-                    grant_id=int(grant) if grant else None,
+                    grant_id=grant_id,
                     files=files,
                 ).id
 

@@ -99,6 +99,7 @@ def simulate_draft(
     lang: Lang,
     form: Form,
 ) -> Response:
+    require_simulator(actor_of(who))
     text = form.get("text", "")
     if not text.strip():
         return _page(

@@ -1,0 +1,44 @@
+"""The policy page's checklist shows each value as a person reads it: the source registry
+by its name, the unit in the page's language, yes or no, a code by its name; never the
+dictionary's internal words ('social_insurance', 'persons', 'True', 'hukou')."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import OFFER, Portal, sign_in
+
+from huiqi.web.render import environment
+
+
+def _checklist(html: str) -> str:
+    found = re.search(r'<ul class="checklist">(.*?)</ul>\s*<h3>', html, re.S)
+    assert found, html[-2000:]
+    return found.group(1)
+
+
+def test_the_checklist_names_the_registry_and_the_unit_in_each_language(portal: Portal) -> None:
+    """Regression: the checklist read '3 persons (来源：social_insurance, 2025 年度)'."""
+    client = sign_in(portal.client(), "ent3")
+    zh = _checklist(client.get(f"/policies/{OFFER}").text)
+    assert "人社局 社会保险" in zh and " 人" in zh
+    assert "social_insurance" not in zh and "persons" not in zh
+    client.get("/lang/en")
+    en = _checklist(client.get(f"/policies/{OFFER}").text)
+    assert "Human resources &amp; social security (social insurance)" in en
+    assert "persons" in en and "social_insurance" not in en
+
+
+def test_yes_no_and_codes_read_as_words() -> None:
+    for language, yes, hukou, market in (
+        ("zh-CN", "是", "本市户籍", "市场监管局 企业登记"),
+        ("en", "Yes", "Shanghai hukou", "Market regulation (business registry)"),
+    ):
+        env = environment(language)
+        held, registry = env.filters["held"], env.filters["registry"]
+        assert held(True, {"field": "founder_first_business"}) == yes
+        assert held("hukou", {"field": "legal_rep_residency"}) == hukou
+        assert held(7, {"field": "insured_employees"}) == 7
+        assert held("x", {}) == "x"
+        assert registry("market") == market
+        assert registry("no_such_registry") == "no_such_registry"
