@@ -83,7 +83,7 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     lines = [f"formula: {a.formula}"]
     lines += [f"  {fmt_read(r)}" for r in a.reads]
     if a.computed_yuan is not None:
-        lines.append(f"computed: {a.computed_yuan} yuan")
+        lines.append(f"computed: {a.computed_yuan:,} yuan")  # exact, before rounding
     if a.floor is not None:
         lines.append(f"floor: {a.floor:,} yuan")
     if a.cap is not None:

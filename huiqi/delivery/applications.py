@@ -24,6 +24,10 @@ from huiqi.money import format_yuan as yuan_text
 MAX_REASON = 1000  # a rejection's reason, as the enterprise reads it in its inbox
 
 
+class ApplicationError(ClaimError):
+    """An application cannot be submitted or decided as asked (its kind or its status)."""
+
+
 @dataclass(frozen=True)
 class Decision:
     entitlement_id: int
@@ -44,11 +48,11 @@ def _load(
     ).scalar_one()
     pv = s.get(PolicyVersion, ent.policy_version_id)
     if pv is None:
-        raise ClaimError(f"record {entitlement_id} is not an application (申报)")
+        raise ApplicationError(f"record {entitlement_id} is not an application (申报)")
     allowed(ent, pv)
     app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     if app is None or ent.mode != DeliveryMode.APPLY:
-        raise ClaimError(f"record {entitlement_id} is not an application (申报)")
+        raise ApplicationError(f"record {entitlement_id} is not an application (申报)")
     return ent, app, pv
 
 
@@ -65,10 +69,12 @@ def submit(
         if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
         if ent.status != RecordStatus.APPLICATION_OPEN:
-            raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be submitted")
+            raise ApplicationError(
+                f"application {ent.id} is '{ent.status}' and cannot be submitted"
+            )
         to_attest = app.prefilled.get("to_attest", [])
         if to_attest and not attest:
-            raise ClaimError(f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}")
+            raise ApplicationError(f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}")
         app.attested = to_attest
         app.submitted_at = utcnow()
         ent.status = RecordStatus.SUBMITTED
@@ -95,11 +101,11 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             ),
         )
         if ent.status != RecordStatus.SUBMITTED:
-            raise ClaimError(
+            raise ApplicationError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
             )
         if ent.match_status != MatchStatus.ELIGIBLE:
-            raise ClaimError(
+            raise ApplicationError(
                 f"application {ent.id} was a near miss on the data; update the data (new snapshot)"
                 " before approving, so the grant stays reproducible"
             )
@@ -136,7 +142,7 @@ def reject(
     cleaned as every other (stripped, at most ``MAX_REASON`` characters, no control
     characters other than newline and tab)."""
     text = clean_text(
-        reason, "a rejection's reason", ClaimError, required=True, max_length=MAX_REASON
+        reason, "a rejection's reason", ApplicationError, required=True, max_length=MAX_REASON
     )
     assert text is not None  # required
     reason = text
@@ -149,7 +155,7 @@ def reject(
             ),
         )
         if ent.status not in (RecordStatus.SUBMITTED, RecordStatus.APPLICATION_OPEN):
-            raise ClaimError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
+            raise ApplicationError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
         app.decided_at, app.decided_by, app.decision, app.reason = (
             utcnow(),
             actor.username,

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import AccessDenied, NotSignedIn
 from huiqi.accounts.throttle import SignInThrottled
+from huiqi.delivery.applications import ApplicationError
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
@@ -37,6 +38,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (CsrfRefused, 403, N_("The form has expired")),
     (AccessDenied, 403, N_("Not allowed")),
     (NotFoundError, 404, N_("Not found")),
+    (ApplicationError, 409, N_("Cannot do that")),
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),
     (ReviewError, 409, N_("Cannot resolve the flag")),

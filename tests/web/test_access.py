@@ -329,6 +329,13 @@ def test_every_officer_action_is_refused_to_the_wrong_role_or_scope(
         follow_redirects=False,
     )
     assert approved.status_code == 303
+    # Regression: deciding it again was refused under the title "Cannot claim".
+    again = portal.client().post(
+        f"/api/v1/applications/{pending['record']}/approve",
+        headers={"Authorization": f"Bearer {portal.token('officer')}"},
+    )
+    assert again.status_code == 409
+    assert again.json()["error"] == "Cannot do that", again.json()
     steward = {"Authorization": f"Bearer {portal.token('steward')}"}
     decided = portal.client().post(
         f"/api/v1/corrections/{pending['correction']}/decide",

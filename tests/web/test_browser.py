@@ -246,3 +246,29 @@ def test_the_charts_write_yuan_exactly_as_the_server_does(server: str) -> None:
         finally:
             browser.close()
     assert shown == [format_yuan(a) for a in amounts]
+
+
+def test_a_signed_in_page_loads_without_a_failed_request_or_console_error(
+    portal: Portal, server: str
+) -> None:
+    """Regression: every page asked for /favicon.ico, which the portal does not serve: a
+    404 and a console error on each page. The pages link the portal's own icon."""
+    from playwright.sync_api import sync_playwright
+
+    failed: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            context = browser.new_context()
+            page = sign_in_page(context, server, "author")
+            page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(f"{server}/")
+            page.wait_for_load_state("networkidle")
+            icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+            status = context.request.get(icon).status
+        finally:
+            browser.close()
+    assert (failed, errors) == ([], [])
+    assert status == 200

@@ -1,0 +1,57 @@
+"""How ``huiqi explain`` prints a trace (``huiqi.cli.render``)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from huiqi.cli.render import render_explanation
+from huiqi.engine.trace import PolicyTrace
+
+
+def trace(computed: str, amount_fen: int) -> PolicyTrace:
+    return PolicyTrace.from_json(
+        {
+            "format": 1,
+            "policy_id": "sh-test",
+            "version": 1,
+            "content_hash": "0" * 64,
+            "title": {"zh": "测试", "en": "Test"},
+            "delivery": "auto",
+            "uscc": "91310115MA1H8R7C41",
+            "name": "甲公司",
+            "snapshot_id": 1,
+            "status": "eligible",
+            "met": 0,
+            "total": 0,
+            "failed": [],
+            "unknown": [],
+            "criteria": [],
+            "amount": {
+                "formula": "0.06 * revenue",
+                "values": {},
+                "computed_yuan": computed,
+                "floor": None,
+                "cap": "500000",
+                "amount_fen": amount_fen,
+            },
+            "fields": {},
+            "missing": [],
+        }
+    )
+
+
+def printed(t: PolicyTrace) -> str:
+    out = io.StringIO()
+    render_explanation(Console(file=out, width=200, color_system=None), t)
+    return out.getvalue()
+
+
+def test_the_computed_amount_is_grouped_and_keeps_every_digit() -> None:
+    """Regression: 'computed: 16204.6542 yuan' was printed without grouping, unlike the
+    cap and the amount beside it; every decimal stays (it is before rounding)."""
+    text = printed(trace("16204.6542", 1_620_465))
+    assert "computed: 16,204.6542 yuan" in text
+    assert "cap: 500,000 yuan" in text
+    assert "16,204.65 yuan" in text
