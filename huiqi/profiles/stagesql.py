@@ -5,7 +5,8 @@ row cannot be imported at all: the reader's reason, or a column of the wrong
 shape) and one VARCHAR column per mapped field, named after the dictionary field
 (never after the file's header). Typed Parquet columns are turned into text in
 SQL: floating-point numbers are rounded to 15 significant digits (what Excel
-shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12";
+shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12", and
+NaN (pandas' missing float) is an empty cell;
 timestamps at midnight become dates; lists become ``;``-separated tags.
 
 A Parquet column of integers or decimals that feeds a number field is also kept as it
@@ -42,6 +43,8 @@ def _float_text(x: exp.Expression) -> exp.Expression:
     plain = fn("regexp_replace", rounded, lit(r"\.0$"), lit(""))
     magnitude = fn("abs", x)
     return case(
+        # NaN is how pandas and numpy write a missing float: an empty cell, not a value.
+        (fn("isnan", x), exp.null()),
         (exp.EQ(this=x, expression=num(0)), lit("0")),
         (
             exp.and_(

@@ -293,3 +293,29 @@ def test_typed_parquet_amounts_in_ten_thousand_yuan(tmp_path: Path) -> None:
     assert accepted == 3
     assert "is above the maximum" in messages[0]  # 10,000,000,000,000 yuan at most
     assert stored[:2] == [(CODES[0], Decimal("123456.78")), (CODES[1], Decimal("1.00"))]
+
+
+def test_a_nan_in_a_parquet_float_column_is_a_missing_value(tmp_path: Path) -> None:
+    """pandas writes a missing float as NaN: it was refused as "'nan' is not a number";
+    it is an empty cell, read alike by both readers. Infinity is still refused."""
+    path = tmp_path / "market.parquet"
+    capital = [float("nan"), 1000.5, float("inf"), None]
+    pq.write_table(
+        pa.table(
+            {
+                "统一社会信用代码": CODES[:4],
+                "企业名称": ["甲", "乙", "丙", "丁"],
+                "注册资本(元)": pa.array(capital, pa.float64()),
+            }
+        ),
+        path,
+    )
+
+    fast, fast_outcome, _, slow_outcome = both(path)
+
+    assert fast.reader == "duckdb"
+    assert fast_outcome == slow_outcome
+    assert fast_outcome["counts"] == (4, 3, 1, 3)
+    stored = dict((u, c) for u, _, c in fast_outcome["stored"])  # type: ignore[attr-defined]
+    assert stored[CODES[0]] is None and stored[CODES[1]] == Decimal("1000.50")
+    assert "inf" in fast.messages[0]
