@@ -344,6 +344,6 @@ def allocate_pro_rata(
         allocated,
         shares,
         changed=True,
-        message=f"allocated {format_yuan(allocated, grouping=False)} yuan among {len(shares)} grant(s) of"
-        f" {pv.policy_id} v{pv.version} (claimed {format_yuan(claimed, grouping=False)} yuan)",
+        message=f"allocated {format_yuan(allocated)} yuan among {len(shares)} grant(s) of"
+        f" {pv.policy_id} v{pv.version} (claimed {format_yuan(claimed)} yuan)",
     )

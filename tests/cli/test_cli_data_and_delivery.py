@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from cliutil import accounts, run
@@ -135,6 +136,8 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     assert pending, "the pro-rata policy made no provisional grants"
     allocated = ok("allocate", pool)
     assert f"among {len(pending)} grant(s) of {pool} v1" in allocated, allocated
+    # Amounts as every other listing shows them (they were printed without grouping).
+    assert re.search(r"allocated \d{1,3}(,\d{3})*\.\d\d yuan", allocated), allocated
     assert not json.loads(
         ok("records", "--policy", pool, "--status", "pending_allocation", "--json")
     )
