@@ -268,4 +268,8 @@ def field_entry(
             filename,
         )
     entry = {k: v for k, v in raw.items() if k not in ("label", "range")}
+    if ftype == "money":
+        # Money is stored in yuan whatever unit a file sends it in (a mapping's
+        # ``units:``): shown as such in explanations even where the entry says nothing.
+        entry.setdefault("unit", "yuan")
     return {**entry, "label": label, "min": low, "max": high}

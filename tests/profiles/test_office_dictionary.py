@@ -34,6 +34,16 @@ def test_an_office_field_joins_the_standard_ones(tmp_path: Path) -> None:
     assert load_dictionary().get("green_area") is not None
 
 
+def test_an_office_money_field_is_in_yuan_without_saying_so() -> None:
+    """Regression: an office's money field without 'unit' was explained without 元."""
+    d = _extend(
+        "fields:\n  - {name: canteen_subsidy_paid, type: money, range: [0, 100000000],"
+        " label: {zh: 已付租金, en: Rent paid}, source: park}\n"
+    )
+    assert d.field("canteen_subsidy_paid").unit == "yuan"
+    assert {f.unit for f in STANDARD.fields if f.type == "money"} == {"yuan"}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
