@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from cliutil import accounts, run
 from sqlalchemy import select
 
 from huiqi.accounts.models import User, UserRole
@@ -12,7 +13,6 @@ from huiqi.config import get_settings
 from huiqi.db.engine import open_database, transaction
 from huiqi.delivery.models import Notification
 from huiqi.delivery.notify import enqueue
-from tests.cli.cliutil import accounts, run
 
 USCC = "91310115MA1H8R7C41"
 
