@@ -163,7 +163,8 @@ def import_cmd(
     default="numpy",
     show_default=True,
     help="Where to match: numpy (the array backend, fastest on one machine), duckdb, spark"
-    " (a Spark cluster or local mode), postgres (HUIQI_POSTGRES_URL), cupy (a GPU).",
+    " (a Spark cluster or local mode), postgres (HUIQI_POSTGRES_URL, else the operational"
+    " database when it is PostgreSQL), cupy (a GPU).",
 )
 @click.option("--master", help="Spark master URL, e.g. spark://host:7077 (default local[2]).")
 @click.option(
@@ -198,6 +199,7 @@ def match(
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
     _factory, actor = signed_in(ctx)
+    postgres_url = _postgres_url(ctx) if backend == "postgres" else None
     with progress_bars(not as_json) as progress:
         run = match_population(
             settings,
@@ -208,6 +210,7 @@ def match(
             memory_limit=memory_limit,
             backend=backend,
             master=master,
+            postgres_url=postgres_url,
         )
     exported = None
     if export_format is not None:
@@ -225,6 +228,27 @@ def match(
     console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
     if exported is not None:
         console.print(f"export: {exported.path} ({exported.rows:,} rows)")
+
+
+def _postgres_url(ctx: click.Context) -> str | None:
+    """Where ``--backend postgres`` matches: ``HUIQI_POSTGRES_URL``, else the operational
+    database when it is PostgreSQL (a small deployment keeps everything there)."""
+    import os
+
+    from huiqi.db.engine import database_url
+    from huiqi.engine.postgres.backend import URL_SETTING
+
+    if os.environ.get(URL_SETTING):
+        return None  # the backend reads it
+    explicit = ctx.obj.get("database_url") if ctx.obj else None
+    url = database_url(settings_from(ctx), explicit)
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError(
+            f"--backend postgres matches in a PostgreSQL database, and the operational"
+            f" database is {url.get_backend_name()}: set {URL_SETTING} to a PostgreSQL URL"
+            " (postgresql://user@host:5432/name), or use --backend numpy or duckdb"
+        )
+    return url.render_as_string(hide_password=False)
 
 
 @click.command("export-matches")

@@ -27,6 +27,7 @@ from huiqi.cli.demo_accounts import (
     OFFER_POLICY,
     create_enterprise_accounts,
     create_staff,
+    refuse_foreign_accounts,
     render_accounts,
     wipe_demo_data,
 )
@@ -62,6 +63,12 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     every role can be tried; see the README.
     """
     settings = settings_from(ctx)
+    if _ledger_elsewhere(ctx, settings):
+        # Checked before the data directory is wiped: a deployment's database is refused
+        # (and its data directory kept) before anything is changed.
+        factory, url = database(ctx)
+        with transaction(factory) as s:
+            refuse_foreign_accounts(s, url)
     if fresh:
         wipe_demo_data(settings)
     ProfileStore(settings).init()
@@ -73,7 +80,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
     with transaction(factory) as s:
-        staff = create_staff(s)
+        staff = create_staff(s, url)
     with progress_bars() as progress, transaction(factory) as s:
         _, reports = generate_population(
             settings,
@@ -116,6 +123,15 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
             f"\nTry: huiqi --data-dir {settings.data_dir} login officer"
             f"\n     huiqi --data-dir {settings.data_dir} explain {example}"
         )
+
+
+def _ledger_elsewhere(ctx: click.Context, settings: Settings) -> bool:
+    """Whether the operational database is not the data directory's own SQLite file."""
+    from huiqi.db.engine import database_url
+
+    explicit = ctx.obj.get("database_url") if ctx.obj else None
+    url = database_url(settings, explicit)
+    return url.get_backend_name() != "sqlite" or url.database != str(settings.data_dir / "huiqi.db")
 
 
 def publish_for_portal(settings: Settings, factory: sessionmaker[Session], officer: Actor) -> int:

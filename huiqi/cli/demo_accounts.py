@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts import service as accounts
 from huiqi.accounts import tokens
 from huiqi.accounts.access import Actor
+from huiqi.accounts.credentials import verify_password
 from huiqi.accounts.models import User
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.config import Settings
@@ -53,12 +54,15 @@ class DemoAccount:
 def wipe_demo_data(settings: Settings) -> None:
     """Start a demo afresh. A ledger that is not a demo's is never deleted."""
     data = settings.data_dir
-    ledger = data / "huiqi.db"
-    if ledger.exists() and not (data / MARKER).exists():
-        raise ConfigError(
-            f"{data} holds a ledger (huiqi.db) that the demo did not make; run the demo with"
-            " another --data-dir, or --reuse to keep this one"
-        )
+    if not (data / MARKER).exists():
+        # With the ledger in PostgreSQL a deployment's data directory holds no huiqi.db,
+        # but its profile store and snapshots are as much its own.
+        for name in ("huiqi.db", "profiles.duckdb", "snapshots"):
+            if (data / name).exists():
+                raise ConfigError(
+                    f"{data} holds {name}, which the demo did not make; run the demo with"
+                    " another --data-dir, or --reuse to keep this one"
+                )
     for sub in ("profiles.duckdb", "snapshots", "imports", "runs", "generated", "disbursements"):
         target = data / sub
         if target.is_dir():
@@ -71,8 +75,13 @@ def wipe_demo_data(settings: Settings) -> None:
     (data / MARKER).write_text("made by 'huiqi demo'; its accounts use demo passwords\n")
 
 
-def create_staff(session: Session) -> dict[str, Actor]:
-    """The admin and the officers of the demo (kept if they exist, with --reuse)."""
+def create_staff(session: Session, where: str) -> dict[str, Actor]:
+    """The admin and the officers of the demo (kept if they exist, with --reuse).
+
+    A database whose accounts the demo did not make (``where`` names it) is refused: the
+    demo would add officers, finance and admin-made accounts with the published demo
+    password to it, and publish and grant on a deployment's books."""
+    refuse_foreign_accounts(session, where)
     if not accounts.has_admin(session):
         accounts.init_admin(session, username="admin", password=DEMO_PASSWORD)
     admin = _actor(session, "admin")
@@ -84,6 +93,21 @@ def create_staff(session: Session) -> dict[str, Actor]:
             )
         actors[name] = _actor(session, name)
     return actors
+
+
+def refuse_foreign_accounts(session: Session, where: str) -> None:
+    """Refuse a database whose accounts the demo did not make (its admin, if any, does
+    not use the demo password)."""
+    if accounts.has_admin(session):
+        demo_admin = session.scalar(select(User).where(User.username == "admin"))
+        if demo_admin is None or not verify_password(demo_admin.password_hash, DEMO_PASSWORD):
+            raise ConfigError(
+                f"the database {where} has accounts that the demo did not make (its admin"
+                " does not use the demo password); the demo adds accounts with a published"
+                " password and grants money, so it runs only on an empty database or a demo's:"
+                " unset HUIQI_DATABASE_URL (SQLite in the data directory) or point it at a new"
+                " database"
+            )
 
 
 def _actor(session: Session, username: str) -> Actor:

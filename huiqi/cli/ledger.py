@@ -137,12 +137,18 @@ def notify_send(ctx: click.Context) -> None:
     factory, actor = signed_in(ctx)
     channels = channels_from_env()
     totals: dict[str, int] = {}
-    while True:  # one batch per call; keep going until the outbox is empty
-        report = send_pending(factory, channels, actor=actor)
+    after = 0
+    # One batch per call, in id order, until every waiting row was tried once: a row
+    # put back to pending is retried by the next run, not again at once (which would
+    # use up its attempts while the server is down or a setting is wrong).
+    while True:
+        report = send_pending(factory, channels, actor=actor, after_id=after)
         for key, value in vars(report).items():
-            totals[key] = totals.get(key, 0) + value
+            if key != "last_id":
+                totals[key] = totals.get(key, 0) + value
         if report.claimed == 0:
             break
+        after = report.last_id
     names = "; ".join(_where(c) for c in channels)
     console.print(f"through {names}: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
 

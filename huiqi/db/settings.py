@@ -33,6 +33,10 @@ DEFAULT_MAX_OVERFLOW = 5
 DEFAULT_POOL_TIMEOUT = 10.0
 
 
+# What huiqi connects with: psycopg 3 for PostgreSQL, the standard library for SQLite.
+SUPPORTED_DRIVERS = ("postgresql+psycopg", "sqlite", "sqlite+pysqlite")
+
+
 def parse_url(url: str | URL) -> URL:
     """A URL object; plain ``postgresql://`` (or ``postgres://``) URLs get the psycopg 3 driver."""
     try:
@@ -45,6 +49,14 @@ def parse_url(url: str | URL) -> URL:
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        # The scheme only: the rest may hold a password.
+        raise ConfigError(
+            f"the database URL (HUIQI_DATABASE_URL or --database-url) starts with"
+            f" '{parsed.drivername}://', and huiqi runs on PostgreSQL or SQLite only; write"
+            " postgresql://user@host:5432/name (huiqi connects with psycopg 3) or"
+            " sqlite:////absolute/path/huiqi.db, or unset it for SQLite in the data directory"
+        )
     return parsed
 
 

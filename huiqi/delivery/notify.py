@@ -77,6 +77,9 @@ class SendReport:
     pending), ``failed``, or ``lost`` (its claim expired and another sender took
     it over before this one recorded the outcome). ``expired`` rows were found
     abandoned after their last allowed attempt and marked failed without sending.
+    ``last_id`` is the highest id claimed (0 when none): a sender that drains the outbox
+    passes it as the next call's ``after_id``, so a row put back to pending waits for the
+    next run instead of using up its attempts in this one.
     """
 
     claimed: int = 0
@@ -85,6 +88,7 @@ class SendReport:
     failed: int = 0
     lost: int = 0
     expired: int = 0
+    last_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ def send_pending(
     batch: int = 100,
     now: dt.datetime | None = None,
     lease: dt.timedelta = DEFAULT_LEASE,
+    after_id: int = 0,
 ) -> SendReport:
     """Claim up to ``batch`` pending rows of the given channels and deliver them.
 
@@ -284,7 +289,10 @@ def send_pending(
     by one sender. A transient failure puts the row back to pending with
     ``attempts`` and ``last_error``; at ``max_attempts`` (or on a permanent
     failure) it is ``failed``. Rows of channels not given here stay pending.
-    Call again (e.g. in a loop) until ``claimed`` is 0 to drain the outbox.
+    Call again (e.g. in a loop) until ``claimed`` is 0 to drain the outbox, each time
+    with ``after_id`` set to the previous report's ``last_id``: only rows with a higher
+    id are claimed, so one run tries each row once and a server that is down (or a
+    setting to fix) costs each message one attempt per run, not all of them at once.
     Each outcome is committed before the next message is sent
     (:mod:`huiqi.delivery.outbox`).
     """
@@ -297,7 +305,9 @@ def send_pending(
     if not by_name:
         return SendReport()
     clock = now or utcnow()
-    rows, expired, emails = outbox.claim(factory, list(by_name), max_attempts, batch, clock, lease)
+    rows, expired, emails = outbox.claim(
+        factory, list(by_name), max_attempts, batch, clock, lease, after_id
+    )
     if not rows:
         return SendReport(expired=expired)
     counts = {"sent": 0, "retrying": 0, "failed": 0, "lost": 0}
@@ -339,7 +349,7 @@ def send_pending(
                     status,
                 )
             counts[_BUCKETS[status] if written else "lost"] += 1
-    return SendReport(claimed=len(rows), expired=expired, **counts)
+    return SendReport(claimed=len(rows), expired=expired, last_id=rows[-1].id, **counts)
 
 
 _BUCKETS = {

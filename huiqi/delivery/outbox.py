@@ -81,8 +81,10 @@ def claim(
     batch: int,
     clock: dt.datetime,
     lease: dt.timedelta,
+    after_id: int = 0,
 ) -> tuple[list[Claimed], int, dict[str, tuple[str, ...]]]:
-    """Move claimable rows to 'sending' in one short transaction.
+    """Move claimable rows with an id above ``after_id`` to 'sending' in one short
+    transaction, lowest ids first.
 
     Returns the claimed rows; how many abandoned rows had used their last attempt (marked
     failed without sending); and the e-mail addresses of the claimed rows' enterprises.
@@ -95,7 +97,7 @@ def claim(
     with transaction(factory) as session:
         rows = session.execute(
             select(*cols, _T.c.dedupe_key, _T.c.attempts, _T.c.status)
-            .where(text(UNSENT), _T.c.channel.in_(channels), claimable)
+            .where(text(UNSENT), _T.c.channel.in_(channels), claimable, _T.c.id > after_id)
             .order_by(_T.c.id)
             .limit(batch)
             .with_for_update(skip_locked=True)

@@ -49,18 +49,23 @@ BULK_DEFAULT = "numpy"
 
 
 def bulk_backend(
-    name: str = BULK_DEFAULT, *, memory_limit: str | None = None, master: str | None = None
+    name: str = BULK_DEFAULT,
+    *,
+    memory_limit: str | None = None,
+    master: str | None = None,
+    url: str | None = None,
 ) -> Backend:
     """The backend ``name`` for a bulk run, with the options that apply to it: DuckDB's
     memory limit (also the array backend's, whose columns DuckDB builds), Spark's master
-    URL (default: local mode)."""
+    URL (default: local mode), the database the postgres backend matches in (default:
+    ``HUIQI_POSTGRES_URL``)."""
     if master and name != "spark":
         raise ConfigError("--master is the Spark master URL; give it with --backend spark")
     if memory_limit and name not in ("duckdb", "numpy"):
         raise ConfigError(
             f"--memory-limit is DuckDB's; the {name} backend's memory is set where it runs"
         )
-    options = {"master": master, "memory_limit": memory_limit}
+    options = {"master": master, "memory_limit": memory_limit, "url": url}
     backend = get_backend(name, **{k: v for k, v in options.items() if v})
     if not backend.supports_bulk:
         raise ConfigError(f"the {name} backend does not match in bulk; use numpy, duckdb or spark")

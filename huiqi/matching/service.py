@@ -32,13 +32,15 @@ def match_population(
     memory_limit: str | None = None,
     backend: str = BULK_DEFAULT,
     master: str | None = None,
+    postgres_url: str | None = None,
 ) -> MatchRun:
     """Every policy × every enterprise of a snapshot (policy officers, data stewards), on
-    ``backend`` (Spark on ``master``, default local mode). Writes the run's rows
+    ``backend`` (Spark on ``master``, default local mode; PostgreSQL in ``postgres_url``,
+    default ``HUIQI_POSTGRES_URL``). Writes the run's rows
     (``matches.parquet``) and an analysis file of views over them and the snapshot
     (``analysis.duckdb``, ``huiqi.matching.analysis``)."""
     require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
-    engine = bulk_backend(backend, memory_limit=memory_limit, master=master)
+    engine = bulk_backend(backend, memory_limit=memory_limit, master=master, url=postgres_url)
     run = run_matching(
         settings, policies, snapshot_id=snapshot_id, progress=progress, backend=engine
     )

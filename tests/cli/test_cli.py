@@ -183,3 +183,10 @@ def test_match_and_explain_need_a_signed_in_user(populated: Path) -> None:
     assert code == 5 and "huiqi login" in out
     code, out = run(populated, "match", token=TOKENS["finance"])
     assert code == 5 and "may not match the whole population" in out
+
+
+def test_a_mysql_database_url_is_an_explained_error_not_a_traceback(tmp_path: Path) -> None:
+    code, out = run(tmp_path, "whoami", HUIQI_DATABASE_URL="mysql://huiqi@db/huiqi")
+    assert code == 1, out
+    assert "huiqi runs on PostgreSQL or SQLite only" in out
+    assert "Traceback" not in out

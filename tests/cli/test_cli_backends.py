@@ -85,3 +85,40 @@ def test_match_refuses_options_that_do_not_fit_the_backend(
     code, out = run(populated, "match", *args, token=TOKENS["officer"])
     assert code != 0
     assert said in out
+
+
+def test_postgres_backend_on_a_sqlite_ledger_says_what_to_set(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: the error named the Python API's argument ("give url=...").
+    monkeypatch.delenv("HUIQI_POSTGRES_URL", raising=False)
+    code, out = run(populated, "match", "--backend", "postgres", token=TOKENS["officer"])
+    assert code == 1, out
+    assert "set HUIQI_POSTGRES_URL" in out and "the operational database is sqlite" in out
+    assert "url=" not in out
+
+
+def test_postgres_backend_matches_in_a_postgresql_ledger_without_postgres_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: a deployment whose operational database is PostgreSQL (the postgres
+    # backend's "keep everything in the operational database") was refused unless it
+    # repeated the URL in HUIQI_POSTGRES_URL.
+    from huiqi.db.testing import fresh_database, postgres_server_url
+
+    if postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    monkeypatch.delenv("HUIQI_POSTGRES_URL", raising=False)
+    with fresh_database("postgresql", tmp_path) as engine:
+        monkeypatch.setenv("HUIQI_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        data = tmp_path / "data"
+        tokens = accounts(data)
+        code, out = run(data, "generate", "-n", "200", "--seed", "3", token=tokens["steward"])
+        assert code == 0, out
+
+        def match(*args: str) -> dict[str, object]:
+            code, out = run(data, "match", "--json", *args, token=tokens["officer"])
+            assert code == 0, out
+            return dict(json.loads(out))
+
+        assert _rows(match("--backend", "postgres")) == _rows(match("--backend", "duckdb")) != []

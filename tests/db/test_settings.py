@@ -110,3 +110,30 @@ def test_pool_defaults_are_small_and_settable() -> None:
 def test_bad_pool_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="HUIQI_DB_"):
         pool_options(env)
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme"),
+    [
+        ("mysql://huiqi:hunter2@db/huiqi", "mysql"),
+        ("postgresq://huiqi@db/huiqi", "postgresq"),  # a typo
+        ("postgresql+psycopg2://huiqi@db/huiqi", "postgresql+psycopg2"),
+        ("postgresql+asyncpg://huiqi@db/huiqi", "postgresql+asyncpg"),
+    ],
+)
+def test_a_database_huiqi_does_not_run_on_is_refused_by_its_scheme(
+    tmp_path: Path, url: str, scheme: str
+) -> None:
+    # Regression: these ended in a traceback (NoSuchModuleError, or MySQLdb / psycopg2 /
+    # asyncpg not installed) from deep inside SQLAlchemy.
+    with pytest.raises(ConfigError, match="PostgreSQL or SQLite only") as err:
+        database_url(get_settings(tmp_path), url)
+    assert f"'{scheme}://'" in str(err.value)
+    assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://huiqi@db/huiqi", "sqlite:////tmp/huiqi.db", "sqlite+pysqlite:///x.db"]
+)
+def test_the_urls_huiqi_runs_on_are_accepted(tmp_path: Path, url: str) -> None:
+    assert database_url(get_settings(tmp_path), url).get_backend_name() in ("postgresql", "sqlite")

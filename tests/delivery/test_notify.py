@@ -461,3 +461,22 @@ def test_a_busy_inbox_shows_only_its_newest_messages(sessions) -> None:
         newest = s.scalar(select(func.max(Notification.id)).where(Notification.uscc == USCC))
         assert shown[0].id == newest
         assert len(inbox(s, USCC, actor=enterprise(USCC), limit=3)) == 3
+
+
+def test_after_id_claims_only_later_rows(sessions, smtp) -> None:
+    controller, handler = smtp
+    add_enterprise_user(sessions)
+    notify(sessions, "grant:a")
+    notify(sessions, "grant:b")
+    first_id = row(sessions, "grant:a:email").id
+    channel = email_channel(controller)
+    report = send_pending(sessions, [channel], actor=SCHEDULER, after_id=first_id)
+    assert (report.claimed, report.sent, report.last_id) == (
+        1,
+        1,
+        row(sessions, "grant:b:email").id,
+    )
+    assert row(sessions, "grant:a:email").status == "pending"
+    assert send_pending(sessions, [channel], actor=SCHEDULER, after_id=report.last_id).claimed == 0
+    assert send_pending(sessions, [channel], actor=SCHEDULER).last_id == first_id
+    assert len(handler.messages) == 2

@@ -61,7 +61,8 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         url = url or os.environ.get(URL_SETTING)
         if not url:
             raise ConfigError(
-                f"the postgres backend needs a database: give url=... or set {URL_SETTING}"
+                f"the postgres backend needs a PostgreSQL database to match in: set {URL_SETTING}"
+                " to its URL (postgresql://user@host:5432/name)"
             )
         self.url = libpq_url(url)
         self.batch = batch

@@ -1,0 +1,78 @@
+"""`huiqi demo` never runs on a deployment's database or data directory.
+
+Regression: with the ledger in PostgreSQL (HUIQI_DATABASE_URL exported, as the README's
+PostgreSQL section says), `huiqi demo` added officer, finance and other accounts with the
+published demo password to the deployment's database, published the library and granted
+money on its books; and, its data directory holding no huiqi.db, wiped that directory's
+profile store and snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cliutil import run
+from sqlalchemy import func, select
+
+from huiqi.accounts import service as accounts_service
+from huiqi.accounts.models import User
+from huiqi.db.engine import make_engine, session_factory, transaction
+from huiqi.db.migrate import upgrade
+from huiqi.db.testing import fresh_database, postgres_server_url
+
+REFUSED = "has accounts that the demo did not make"
+
+
+def _deployment(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with transaction(session_factory(engine)) as s:
+            accounts_service.init_admin(s, username="root", password="a-real-admin-pass-2026")
+    finally:
+        engine.dispose()
+
+
+def _users(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            return int(s.scalar(select(func.count()).select_from(User)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_demo_refuses_a_deployments_database_and_keeps_its_data_dir(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'deployment.db'}"
+    _deployment(url)
+    before = _users(url)
+    data = tmp_path / "data"
+    (data / "snapshots" / "1").mkdir(parents=True)
+    code, out = run(data, "demo", "-n", "100", HUIQI_DATABASE_URL=url)
+    assert code == 1, out
+    assert REFUSED in out and "unset HUIQI_DATABASE_URL" in out
+    assert _users(url) == before
+    assert (data / "snapshots" / "1").is_dir()  # checked before anything is wiped
+
+
+def test_demo_keeps_a_data_dir_it_did_not_make_even_without_a_ledger(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "snapshots" / "1").mkdir(parents=True)
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, out = run(data, "demo", "-n", "100", HUIQI_DATABASE_URL=url)
+    assert code == 1, out
+    assert "holds snapshots, which the demo did not make" in out
+    assert (data / "snapshots" / "1").is_dir()
+
+
+def test_demo_refuses_a_postgresql_deployment(tmp_path: Path) -> None:
+    if postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    with fresh_database("postgresql", tmp_path) as engine:
+        url = engine.url.render_as_string(hide_password=False)
+        with transaction(session_factory(engine)) as s:
+            accounts_service.init_admin(s, username="admin", password="a-real-admin-pass-2026")
+        code, out = run(tmp_path / "data", "demo", "-n", "100", HUIQI_DATABASE_URL=url)
+        assert code == 1, out
+        assert REFUSED in out
+        assert _users(url) == 2  # admin and the scheduler service account, nothing added
