@@ -45,7 +45,7 @@ def run_case(
 ) -> CaseResult:
     where = _where(cp)
     try:
-        prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq)
+        prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq, written=True)
         (got,) = (backend or get_backend()).evaluate([prof], [cp])
     except HuiqiError as exc:
         return CaseResult(
