@@ -59,3 +59,15 @@ def test_a_certificate_with_one_date_fails_the_case_without_crashing() -> None:
     (message,) = _messages('["2025-01-01"]', "1000")
     assert "profile field 'high_tech'" in message
     assert "pair of dates" in message
+
+
+def test_lint_points_at_the_profile_value() -> None:
+    from huiqi.engine.policycheck import check_text
+
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01"]').replace("RD", "1000.00")
+    problems = [p for p in check_text(text, "p.yaml").problems if p.severity == "error"]
+    assert [(p.line, p.column, p.field) for p in problems] == [
+        (20, 18, "tests[0].profile.high_tech"),
+        (21, 19, "tests[0].profile.rd_expense"),
+    ]
+    assert 'write "1000.00"' in problems[1].message
