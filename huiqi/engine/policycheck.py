@@ -129,7 +129,7 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
     problems += [
         Problem("warning", f.message)
         for f in lint_library(Library(lib.loaded, []))
-        if not f.where.startswith("group ")
+        if f.kind != "lonely_group"
     ]
     cases = [_case(r) for r in run_policy_tests(lib.compiled)]
     return TextCheck(problems, cases, loaded)
