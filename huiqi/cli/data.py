@@ -333,7 +333,11 @@ def _explained_policies(
     if policy_id:
         chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
         if not chosen:
-            raise NotFoundError(f"no policy '{policy_id}'; 'huiqi policy list' shows the ids")
+            raise NotFoundError(
+                f"no policy '{policy_id}' in the library (or the --policies files);"
+                " 'huiqi policy list' shows their ids. To explain a published version,"
+                " add --version N ('huiqi versions' lists them)"
+            )
         return chosen
     return lib.compiled
 

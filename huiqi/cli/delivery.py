@@ -7,6 +7,8 @@ is inside the service function.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -27,6 +29,7 @@ from huiqi.cli.progress import TerminalProgress
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
+from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.claims import claim as claim_offer
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.publish import deliver as deliver_version
@@ -152,14 +155,15 @@ def claim(
     if offer_id is None and not (policy_id and uscc):
         raise click.UsageError("give an OFFER_ID, or --policy and --uscc")
     factory, actor = signed_in(ctx)
-    result = claim_offer(
-        factory,
-        actor=actor,
-        entitlement_id=offer_id,
-        policy_id=policy_id,
-        uscc=uscc,
-        attest=attest,
-    )
+    with _attest_hint():
+        result = claim_offer(
+            factory,
+            actor=actor,
+            entitlement_id=offer_id,
+            policy_id=policy_id,
+            uscc=uscc,
+            attest=attest,
+        )
     if result.grant_id is None:
         console.print(f"offer {result.entitlement_id}: {result.status} — {result.message}")
         raise SystemExit(EXIT_FINDINGS)
@@ -167,6 +171,20 @@ def claim(
         f"offer {result.entitlement_id}: grant {result.grant_id}, {yuan(result.amount_fen)} yuan"
         f" ({result.message})"
     )
+
+
+@contextmanager
+def _attest_hint() -> Iterator[None]:
+    """A refusal for want of the enterprise's commitments says how to give them here."""
+    try:
+        yield
+    except ClaimError as exc:
+        if not exc.to_attest:
+            raise
+        raise type(exc)(
+            f"{exc.message}; run the command again with --attest to confirm them",
+            to_attest=exc.to_attest,
+        ) from None
 
 
 @click.group()
@@ -232,7 +250,8 @@ def application_list(
 def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None:
     """Submit a pre-filled application (as the enterprise or its park operator)."""
     factory, actor = signed_in(ctx)
-    d = apps.submit(factory, record_id, actor=actor, attest=attest)
+    with _attest_hint():
+        d = apps.submit(factory, record_id, actor=actor, attest=attest)
     console.print(f"application {d.entitlement_id}: {d.status}")
 
 

@@ -74,7 +74,10 @@ def submit(
             )
         to_attest = app.prefilled.get("to_attest", [])
         if to_attest and not attest:
-            raise ApplicationError(f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}")
+            raise ApplicationError(
+                f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}",
+                to_attest=tuple(to_attest),
+            )
         app.attested = to_attest
         app.submitted_at = utcnow()
         ent.status = RecordStatus.SUBMITTED

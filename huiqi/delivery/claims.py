@@ -25,7 +25,14 @@ from huiqi.money import format_yuan as yuan_text
 
 
 class ClaimError(HuiqiError):
-    """The offer cannot be claimed (expired, not an offer, budget spent...)."""
+    """The offer cannot be claimed (expired, not an offer, budget spent...).
+
+    ``to_attest``: the attested criteria the enterprise must confirm first, when that is
+    the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes)."""
+
+    def __init__(self, message: str, *, to_attest: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.to_attest = to_attest
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,8 @@ def claim(
         if to_attest and not attest:
             raise ClaimError(
                 f"this offer needs the enterprise's commitment (告知承诺) on: {', '.join(to_attest)};"
-                " confirm them to claim"
+                " confirm them to claim",
+                to_attest=tuple(to_attest),
             )
         if ent.expires_on is not None and day > ent.expires_on:
             ent.status = RecordStatus.EXPIRED

@@ -15,8 +15,9 @@ from decimal import Decimal
 from huiqi.engine.backend import Backend, get_backend
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.profile import profile_from_case
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, Location, PolicyError
 from huiqi.policies.model import TestCase
+from huiqi.policies.yamlmarks import Marks, locate
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def run_case(
 ) -> CaseResult:
     where = _where(cp)
     try:
-        prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq)
+        prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq, written=True)
         (got,) = (backend or get_backend()).evaluate([prof], [cp])
     except HuiqiError as exc:
         return CaseResult(
@@ -75,3 +76,28 @@ def run_policy_tests(
         for i, case in enumerate(cp.policy.tests, start=1):
             results.append(run_case(cp, case, seq=i, backend=engine))
     return results
+
+
+def case_profile_errors(cp: CompiledPolicy, marks: Marks) -> list[PolicyError]:
+    """Each test-case profile value that cannot be read (an unquoted decimal for money, a
+    certificate that is not a pair of dates, an unknown field …), at its file, line and
+    column, for ``huiqi policy lint``: the case itself only fails with its name."""
+    filename = cp.filename or cp.policy.id
+    errors: list[PolicyError] = []
+    for i, case in enumerate(cp.policy.tests):
+        for name, value in case.profile.items():
+            if name == "uscc":
+                continue
+            try:
+                profile_from_case({name: value}, data_year=cp.policy.data_year, written=True)
+            except HuiqiError as exc:
+                path = ("tests", i, "profile", name)
+                at = locate(marks, path, filename)
+                dotted = f"tests[{i}].profile.{name}"
+                errors.append(
+                    PolicyError(
+                        f"test case '{case.name}': {exc.message}",
+                        location=Location(at.file, at.line, at.column, dotted),
+                    )
+                )
+    return errors

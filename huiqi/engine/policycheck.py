@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from huiqi.engine.casetest import CaseResult, run_policy_tests
+from huiqi.engine.casetest import CaseResult, case_profile_errors, run_policy_tests
 from huiqi.engine.compile.compiler import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
 from huiqi.errors import HuiqiError, PolicyError
@@ -27,8 +27,10 @@ from huiqi.policies.loader import Library, LoadedPolicy, load_policy_text
 
 def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     """Every finding of ``huiqi policy lint`` on a compiled library."""
-    ran = edge_errors([(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)])
-    return lint_library(Library(lib.loaded, [*lib.errors, *ran]))
+    pairs = list(zip(lib.loaded, lib.compiled, strict=True))
+    ran = edge_errors([(cp, lp.marks) for lp, cp in pairs])
+    cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
+    return lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,18 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         if lib.compiled
         else []
     )
-    problems = [_problem(one) for e in [*lib.errors, *edges] for one in e.all]
+    cases_read = [
+        e
+        for lp, cp in zip(lib.loaded, lib.compiled, strict=True)
+        for e in case_profile_errors(cp, lp.marks)
+    ]
+    problems = [_problem(one) for e in [*lib.errors, *edges, *cases_read] for one in e.all]
     # The warnings of policies.lint on this policy alone (an exclusivity group's other
     # members are not in a one-policy library: that warning would be noise here).
     problems += [
         Problem("warning", f.message)
         for f in lint_library(Library(lib.loaded, []))
-        if not f.where.startswith("group ")
+        if f.kind != "lonely_group"
     ]
     cases = [_case(r) for r in run_policy_tests(lib.compiled)]
     return TextCheck(problems, cases, loaded)

@@ -42,6 +42,18 @@ def _date(value: Any, where: str) -> dt.date:
         raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
 
 
+def _certificate(value: Any, where: str) -> tuple[Any, Any]:
+    """The ``(valid_from, valid_to)`` of one certificate as a test case writes it."""
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return value["from"], value["to"]
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return value[0], value[1]
+    raise PolicyError(
+        f"{where}: a certificate is a pair of dates (valid from, valid to), not {value!r};"
+        ' write e.g. ["2025-11-20", "2028-11-19"], or a list of such pairs'
+    )
+
+
 def _in_range(value: Any, f: Field, where: str) -> Any:
     """``value``, or a refusal when it is outside the field's dictionary range: the compiled
     rules are bounded by it, and an import would refuse the value too."""
@@ -54,14 +66,27 @@ def _in_range(value: Any, f: Field, where: str) -> Any:
     )
 
 
-def _coerce(value: Any, ftype: str, where: str) -> Any:
+def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any:
     if value is None:
         return None
     if ftype in ("money", "decimal"):
-        if isinstance(value, float):
+        # The policy loader reads a YAML float (12345.67 without quotes) as a Decimal;
+        # docs/policies.md §6 refuses it in a test case's profile (``written``).
+        if isinstance(value, float | bool) or (written and isinstance(value, Decimal)):
             raise PolicyError(
-                f"{where}: write money as an integer or a quoted decimal, not {value!r}"
+                f"{where}: write money as an integer or a quoted decimal, not {value}:"
+                f' write "{value}"'
             )
+        if isinstance(value, str):
+            try:
+                number = Decimal(value.strip())
+            except ArithmeticError:
+                raise PolicyError(f"{where}: '{value}' is not a number") from None
+            if not number.is_finite():
+                raise PolicyError(f"{where}: '{value}' is not a number")
+            if ftype == "money" and number != number.quantize(Decimal("0.01")):
+                raise PolicyError(f"{where}: money has at most two decimals (fen), not '{value}'")
+            return number
         return Decimal(str(value))
     if ftype == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
@@ -87,13 +112,16 @@ def profile_from_case(
     seq: int = 1,
     dictionary: Dictionary | None = None,
     check_ranges: bool = True,
+    written: bool = False,
 ) -> RawProfile:
     """Build a profile from a test case's ``profile:`` mapping.
 
     Yearly fields take ``{year: value}`` or a single value (meaning the data year);
     qualifications take a list of ``[valid_from, valid_to]`` pairs. A number outside its
     field's dictionary range is refused (``check_ranges=False`` lets tests build the data
-    an old snapshot may hold).
+    an old snapshot may hold). ``written``: the mapping is a policy file's test case, read
+    from YAML, where money is an integer or a quoted decimal (an unquoted ``12345.67``,
+    which the loader reads as a Decimal, is refused).
     """
     d = dictionary or load_dictionary()
     uscc = str(data.get("uscc") or make(f"91310115MA{seq:07d}"))
@@ -119,17 +147,17 @@ def profile_from_case(
             if periods and not isinstance(periods[0], list | tuple | dict):
                 periods = [periods]
             for p in periods:
-                start, end = (p["from"], p["to"]) if isinstance(p, dict) else p
+                start, end = _certificate(p, where)
                 prof.qualifications.append((name, _date(start, where), _date(end, where)))
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
             for year, v in per_year.items():
-                value_of_year = _coerce(v, f.type, f"{where} {year}")
+                value_of_year = _coerce(v, f.type, f"{where} {year}", written=written)
                 if check_ranges:
                     _in_range(value_of_year, f, f"{where} {year}")
                 prof.years.setdefault(int(year), {})[name] = value_of_year
         else:
-            prof.static[name] = _coerce(value, f.type, where)
+            prof.static[name] = _coerce(value, f.type, where, written=written)
             if check_ranges:
                 _in_range(prof.static[name], f, where)
     return prof

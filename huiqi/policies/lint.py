@@ -31,13 +31,16 @@ class Finding:
     severity: str  # error | warning
     where: str
     message: str
+    # What the finding is about, for callers that filter: "lonely_group" for an
+    # exclusivity group with one member among the files linted together.
+    kind: str = ""
 
 
 def lint_library(lib: Library) -> list[Finding]:
     findings = [
         Finding("error", str(one.location or ""), one.message) for e in lib.errors for one in e.all
     ]
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, list[LoadedPolicy]] = defaultdict(list)
     for lp in lib.policies:
         p = lp.policy
         where = str(lp.path or p.id)
@@ -53,13 +56,20 @@ def lint_library(lib: Library) -> list[Finding]:
         if not any(s in ("near_miss", "not_eligible") for s in statuses):
             findings.append(Finding("warning", where, "no test case that fails a criterion"))
         if p.exclusivity_group:
-            groups[p.exclusivity_group].append(p.id)
+            groups[p.exclusivity_group].append(lp)
         findings.extend(unit_slips(lp))
     for group, members in sorted(groups.items()):
         if len(members) < 2:
+            (lp,) = members
+            at = locate(lp.marks, ("exclusivity_group",), str(lp.path or lp.filename))
             findings.append(
                 Finding(
-                    "warning", f"group {group}", f"only {members[0]} is in this exclusivity group"
+                    "warning",
+                    f"{at}, field 'exclusivity_group'",
+                    f"only {lp.policy.id} is in exclusivity group '{group}' among the files"
+                    " checked: check the name against the group's other policies, and lint"
+                    " them together (huiqi policy lint FILE... or a folder)",
+                    kind="lonely_group",
                 )
             )
     return findings

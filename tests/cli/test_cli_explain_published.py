@@ -120,3 +120,11 @@ def test_explain_published_refusals(
     got, out = run(ledger.data, "explain", ledger.uscc, *args)
     assert got == code, out
     assert message in out and "Traceback" not in out
+
+
+def test_a_published_only_policy_without_version_says_to_add_it(ledger: Ledger) -> None:
+    """Without --version, explain reads the library: a policy published from another
+    folder is not there, and the refusal says how to explain the published version."""
+    code, out = run(ledger.data, "explain", ledger.uscc, "published-only")
+    assert code != 0
+    assert "add --version N" in " ".join(out.split())

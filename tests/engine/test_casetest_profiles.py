@@ -1,0 +1,73 @@
+"""A test case's profile is checked as docs/policies.md §6 and §9 write it: money as an
+integer or a quoted decimal (an unquoted YAML float is refused, not silently accepted),
+and a certificate as a pair of dates (a malformed one is a failing case, not a crash)."""
+
+from __future__ import annotations
+
+from huiqi.engine import compile_library, run_policy_tests
+from huiqi.policies.loader import load_policy_text
+
+POLICY = """\
+id: xx-case-profiles-2026
+version: 1
+title: {zh: 示例, en: Example}
+department: {zh: 示例, en: Example}
+level: city
+region: "310000"
+source: {document: 示例政策（示例）}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: auto
+data_year: 2025
+criteria:
+  - id: hte
+    label: {zh: 高新技术企业, en: High-tech}
+    expr: holds(high_tech)
+amount: {formula: "0.1 * rd_expense"}
+tests:
+  - name: case
+    profile:
+      high_tech: HIGH_TECH
+      rd_expense: RD
+    expect: {status: eligible, amount: "100.00"}
+"""
+
+
+def _messages(high_tech: str, rd: str) -> list[str]:
+    text = POLICY.replace("HIGH_TECH", high_tech).replace("RD", rd)
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    return [r.message for r in run_policy_tests(lib.compiled)]
+
+
+def test_quoted_and_integer_money_pass() -> None:
+    assert _messages('["2025-01-01", "2027-12-31"]', '"1000.00"') == ["ok"]
+    assert _messages('["2025-01-01", "2027-12-31"]', "1000") == ["ok"]
+
+
+def test_unquoted_decimal_money_is_refused() -> None:
+    (message,) = _messages('["2025-01-01", "2027-12-31"]', "1000.00")
+    assert "profile field 'rd_expense'" in message
+    assert 'write "1000.00"' in message
+
+
+def test_money_with_three_decimals_is_refused() -> None:
+    (message,) = _messages('["2025-01-01", "2027-12-31"]', '"1000.005"')
+    assert "at most two decimals" in message
+
+
+def test_a_certificate_with_one_date_fails_the_case_without_crashing() -> None:
+    (message,) = _messages('["2025-01-01"]', "1000")
+    assert "profile field 'high_tech'" in message
+    assert "pair of dates" in message
+
+
+def test_lint_points_at_the_profile_value() -> None:
+    from huiqi.engine.policycheck import check_text
+
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01"]').replace("RD", "1000.00")
+    problems = [p for p in check_text(text, "p.yaml").problems if p.severity == "error"]
+    assert [(p.line, p.column, p.field) for p in problems] == [
+        (20, 18, "tests[0].profile.high_tech"),
+        (21, 19, "tests[0].profile.rd_expense"),
+    ]
+    assert 'write "1000.00"' in problems[1].message
