@@ -22,12 +22,8 @@ from huiqi.engine.api import (
 )
 from huiqi.engine.backend import Backend, backend_names, get_backend, register_backend
 from huiqi.engine.casetest import CaseResult, run_case, run_policy_tests
-from huiqi.engine.compile.compiler import (
-    CompiledLibrary,
-    CompiledPolicy,
-    compile_library,
-    compile_policy,
-)
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
+from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.results import ERROR, KEPT, STATUSES, Evaluation, MatchRun, PolicySummary
 from huiqi.engine.snapshot import Snapshot, open_snapshot
 from huiqi.engine.trace import AmountTrace, CriterionTrace, PolicyTrace, ValueRead

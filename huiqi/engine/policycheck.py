@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from huiqi.engine.casetest import CaseResult, case_profile_errors, run_policy_tests
-from huiqi.engine.compile.compiler import CompiledLibrary, compile_library
+from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library

@@ -354,6 +354,29 @@ def rules_for(
     return rules
 
 
+def _number_rule(
+    name: str,
+    sql_type: str,
+    v: exp.Expression,
+    built: tuple[exp.Expression, list, Shortcut],
+    plain: dict[str, exp.Expression] | None,
+    typed: exp.Expression | None,
+) -> Rule:
+    """A number field's rule from its builder's (parsed value, checks, shortcut)."""
+    parsed, checks, shortcut = built
+    return _rule(
+        name,
+        sql_type,
+        v,
+        parsed,
+        checks,
+        required=False,
+        shortcut=shortcut,
+        plain=plain,
+        typed=typed is not None,
+    )
+
+
 def _field_rule(
     f: Field,
     mapping: Mapping,
@@ -365,18 +388,7 @@ def _field_rule(
         case "integer":
             # A twin with decimals ('30.00') is not a whole number: its text says so.
             t = twin[0] if twin is not None and twin[1] == 0 else None
-            parsed, checks, shortcut = integer_rule_with_shortcut(f, v, t)
-            return _rule(
-                f.name,
-                "BIGINT",
-                v,
-                parsed,
-                checks,
-                required=False,
-                shortcut=shortcut,
-                plain=plain,
-                typed=t is not None,
-            )
+            return _number_rule(f.name, "BIGINT", v, integer_rule_with_shortcut(f, v, t), plain, t)
         case "money" | "decimal":
             factor, extra = mapping.unit_of(f.name) if f.type == "money" else (1, 4)
             unit = mapping.units.get(f.name, "yuan")
@@ -384,18 +396,9 @@ def _field_rule(
             # A twin with more decimals than the field keeps goes through its text (and
             # is refused there with the count of decimals).
             t = twin[0] if twin is not None and twin[1] <= places else None
-            parsed, checks, shortcut = decimal_rule_with_shortcut(f, v, unit, places, factor, t)
-            return _rule(
-                f.name,
-                "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)",
-                v,
-                parsed,
-                checks,
-                required=False,
-                shortcut=shortcut,
-                plain=plain,
-                typed=t is not None,
-            )
+            sql_type = "DECIMAL(18,2)" if f.type == "money" else "DECIMAL(18,6)"
+            built = decimal_rule_with_shortcut(f, v, unit, places, factor, t)
+            return _number_rule(f.name, sql_type, v, built, plain, t)
         case "date":
             parsed, checks = date_rule(v)
             return _rule(f.name, "DATE", v, parsed, checks, required=False)

@@ -15,7 +15,8 @@ import random
 
 from engine_factories import policy_yaml
 
-from huiqi.engine.compile.compiler import CompiledPolicy, compile_library, compile_policy
+from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
+from huiqi.engine.compile.library import compile_library
 from huiqi.errors import PolicyError
 from huiqi.policies.loader import load_library, load_policy_text
 from huiqi.policies.synth import policy_yaml as synth_yaml

@@ -8,7 +8,8 @@ from decimal import Decimal
 import sqlglot
 from engine_factories import policy_yaml
 
-from huiqi.engine.compile.compiler import compile_library, compile_policy
+from huiqi.engine.compile.compiler import compile_policy
+from huiqi.engine.compile.library import compile_library
 from huiqi.engine.edges import edge_errors, edge_profiles
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.policies.loader import load_library, load_policy_text

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.engine.backend import get_backend
-from huiqi.engine.compile.compiler import CompiledPolicy, compile_library
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.compile.library import compile_library
 from huiqi.engine.duckdb.frame import build_frame
 from huiqi.engine.duckdb.isolate import failing_rows
 from huiqi.engine.duckdb.matcher import match_frame

@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +32,8 @@ from huiqi.engine.compile.numeric import Shape
 from huiqi.engine.compile.parse import parse_rule
 from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.errors import Location, PolicyError, RuleCompileError
-from huiqi.policies.loader import Library, LoadedPolicy
+from huiqi.errors import Location, RuleCompileError
+from huiqi.policies.loader import LoadedPolicy
 from huiqi.policies.model import Criterion, Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
@@ -404,49 +403,3 @@ def compile_policy(
         filename=filename,
     )
     return compiled
-
-
-@dataclass(frozen=True)
-class CompiledLibrary:
-    """The policies of a library that compiled, and every error of loading and compiling."""
-
-    loaded: list[LoadedPolicy]
-    compiled: list[CompiledPolicy]
-    errors: list[PolicyError]
-
-    @property
-    def library(self) -> Library:
-        """The policies that compiled and every error, as the linter reads them."""
-        return Library(self.loaded, self.errors)
-
-
-def compile_library(library: Library | Iterable[LoadedPolicy]) -> CompiledLibrary:
-    """Compile every loaded policy; a refusal joins the library's loading errors.
-
-    Example:
-        >>> from huiqi.policies.loader import load_library
-        >>> lib = compile_library(load_library())
-        >>> len(lib.compiled) == len(lib.loaded) and not lib.errors
-        True
-    """
-    loaded = library.policies if isinstance(library, Library) else list(library)
-    errors: list[PolicyError] = list(library.errors) if isinstance(library, Library) else []
-    ok: list[LoadedPolicy] = []
-    compiled: list[CompiledPolicy] = []
-    for lp in loaded:
-        try:
-            compiled.append(compile_policy(lp))
-        except PolicyError as exc:
-            errors.append(exc)
-            continue
-        except Exception as exc:  # one file that breaks the compiler must not stop the others
-            errors.append(
-                RuleCompileError(
-                    f"the compiler failed on this policy ({type(exc).__name__}: {exc});"
-                    " please report it with the file",
-                    location=Location(str(lp.path) if lp.path else lp.filename),
-                )
-            )
-            continue
-        ok.append(lp)
-    return CompiledLibrary(ok, compiled, errors)
