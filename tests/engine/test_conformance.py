@@ -30,6 +30,7 @@ from huiqi.engine import CompiledPolicy, Evaluation, get_backend
 from huiqi.engine.backend import backend_names
 from huiqi.engine.profile import RawProfile
 from huiqi.engine.snapshot import Snapshot
+from huiqi.engine.sql.backend import SqlBackend
 from huiqi.engine.sql.sources import source_files
 
 N_PROFILES = 300
@@ -186,3 +187,31 @@ def test_bulk_backend_writes_the_duckdb_matchers_matches(
     assert pq.read_table(got_dir / "near_misses.parquet") == pq.read_table(
         want_dir / "near_misses.parquet"
     )
+
+
+def test_bulk_statements_keep_exactly_the_rows_that_are_not_not_eligible(
+    backend_name: str, snapshot: Snapshot, policies: list[CompiledPolicy]
+) -> None:
+    """The statements bulk matching runs skip hopeless rows before computing a policy's
+    columns (``sql.evaluation.hopeless``); what they keep must be every row, and only
+    the rows, the full statements give that are not 'not eligible', with the same
+    columns: over every generated and library policy."""
+    backend = backend_or_skip_reason(backend_name)
+    assert not isinstance(backend, str)
+    if not isinstance(backend, SqlBackend):
+        pytest.skip(f"the {backend_name} backend runs no SQL statements of its own")
+    with backend.frame(snapshot, policies) as frame:
+        full = [
+            row
+            for _, query in backend.batches(policies)
+            for row in backend.batch_rows(frame, query)
+            if row["status"] != "not_eligible"
+        ]
+        kept = [
+            row
+            for _, query in backend.batches(policies, kept_only=True)
+            for row in backend.batch_rows(frame, query)
+        ]
+    assert len(full) > 0
+    assert {r["status"] for r in full} >= {"eligible", "near_miss", "needs_data"}
+    assert sorted(kept, key=repr) == sorted(full, key=repr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from backends_available import backend_or_skip_reason
 from conformance_policies import library_policies
@@ -75,6 +76,26 @@ def test_postgres_matches_without_jit(tmp_path: Path) -> None:
     with ready.frame(Snapshot(1, files), library_policies()[:2]) as conn:
         row = conn.execute("SHOW jit").fetchone()
     assert row == {"jit": "off"}
+
+
+def test_postgres_frame_is_unlogged_uncommitted_and_gone_after(tmp_path: Path) -> None:
+    """The frame is an UNLOGGED table (parallel workers scan it; a temporary table they
+    cannot), created in the connection's transaction and never committed: another
+    session never sees it, and nothing is left in the database after the block."""
+    ready = backend_or_skip_reason("postgres")
+    if isinstance(ready, str):
+        pytest.skip(ready)
+    assert isinstance(ready, PostgresBackend)
+    files = source_files(PROFILES[:5], tmp_path)
+    seen = "SELECT relpersistence FROM pg_class WHERE relname = %s"
+    with psycopg.connect(ready.url) as other:
+        with ready.frame(Snapshot(1, files), library_policies()[:2]) as conn:
+            mine = conn.execute(seen, [ready.frame_table]).fetchall()
+            theirs = other.execute(seen, [ready.frame_table]).fetchall()
+            other.rollback()
+        after = other.execute(seen, [ready.frame_table]).fetchall()
+    assert mine == [{"relpersistence": "u"}]
+    assert theirs == [] and after == []
 
 
 def test_postgres_needs_a_postgresql_url() -> None:

