@@ -46,14 +46,17 @@ def lint_library(lib: Library) -> list[Finding]:
         p = lp.policy
         where = str(lp.path or p.id)
         statuses = [t.expect.status for t in p.tests]
-        if lp.path is not None and lp.path.stem != p.id:
-            # A copied file keeps its old name: the next reader looks for <id>.yaml.
+        if lp.path is not None and lp.path.stem not in (p.id, f"{p.id}-v{p.version}"):
+            # A copied file keeps its old name: the next reader looks for <id>.yaml (or,
+            # for a later version beside the first, <id>-v<version>.yaml).
             findings.append(
                 Finding(
                     "warning",
                     where,
                     f"the file is named '{lp.path.name}' but the policy's id is '{p.id}';"
-                    f" rename the file to '{p.id}{lp.path.suffix}' (or change the id)",
+                    f" rename the file to '{p.id}{lp.path.suffix}' (or"
+                    f" '{p.id}-v{p.version}{lp.path.suffix}' beside an earlier version),"
+                    " or change the id",
                     kind="file_name",
                 )
             )

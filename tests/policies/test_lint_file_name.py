@@ -29,7 +29,8 @@ def test_a_copied_file_that_keeps_the_wrong_name_is_a_warning(tmp_path: Path) ->
             "warning",
             str(copy),
             "the file is named 'copy of award.yaml' but the policy's id is 'jd-hte-award-2026';"
-            " rename the file to 'jd-hte-award-2026.yaml' (or change the id)",
+            " rename the file to 'jd-hte-award-2026.yaml' (or 'jd-hte-award-2026-v1.yaml'"
+            " beside an earlier version), or change the id",
         )
     ]
 
@@ -38,7 +39,7 @@ def test_a_yml_file_is_told_to_keep_its_suffix(tmp_path: Path) -> None:
     copy = tmp_path / "draft.yml"
     shutil.copy(SHIPPED, copy)
     [(_, _, message)] = _file_name_findings(copy)
-    assert message.endswith("rename the file to 'jd-hte-award-2026.yml' (or change the id)")
+    assert "rename the file to 'jd-hte-award-2026.yml' (or 'jd-hte-award-2026-v1.yml'" in message
 
 
 def test_a_file_named_after_its_id_is_not_warned(tmp_path: Path) -> None:
@@ -46,3 +47,16 @@ def test_a_file_named_after_its_id_is_not_warned(tmp_path: Path) -> None:
     same = tmp_path / "jd-hte-award-2026.yml"
     shutil.copy(SHIPPED, same)
     assert _file_name_findings(same) == []
+
+
+def test_a_later_version_beside_the_first_may_carry_its_version(tmp_path: Path) -> None:
+    """docs/policies.md: a new version goes in a new file beside the first; both cannot be
+    <id>.yaml, so <id>-v<version>.yaml is a name lint accepts (and only the right one)."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert "\nversion: 1\n" in text
+    later = tmp_path / "jd-hte-award-2026-v2.yaml"
+    later.write_text(text.replace("\nversion: 1\n", "\nversion: 2\n"), encoding="utf-8")
+    assert _file_name_findings(later) == []
+    wrong = tmp_path / "jd-hte-award-2026-v3.yaml"
+    wrong.write_text(text.replace("\nversion: 1\n", "\nversion: 2\n"), encoding="utf-8")
+    assert [kind for kind, _, _ in _file_name_findings(wrong)] == ["warning"]
