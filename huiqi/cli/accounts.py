@@ -91,9 +91,28 @@ def login(ctx: click.Context, username: str, days: int) -> None:
         except AccessDenied as err:
             refused = err  # commit the 'login_failed' event, then refuse
     if refused is not None:
-        raise refused
+        raise AccessDenied(f"{refused.message}; {_refusal_hint(username)}") from None
     path = store_token(url, actor.username, token)
     console.print(f"signed in as {actor.describe()}; token stored in {path}")
+
+
+def _refusal_hint(username: str) -> str:
+    """What to do after a refused sign-in, from the name typed alone: whether the account
+    exists, has a password or is disabled is not said, so that no one learns user names by
+    trying them (the web sign-in gives the same refusal)."""
+    if username.strip() == accounts.SCHEDULER:
+        return (
+            f"'{accounts.SCHEDULER}' is the service account of scheduled jobs, which has no"
+            " password unless an admin set one: give the jobs an API token instead (an admin"
+            f" runs 'huiqi token create NAME --user {accounts.SCHEDULER}') and set it as"
+            " HUIQI_TOKEN"
+        )
+    return (
+        "check the user name and the password; without an account, or with a disabled one,"
+        " ask an admin: 'huiqi user list' shows the accounts, 'huiqi user add NAME --role"
+        " ROLE' adds one, 'huiqi user enable NAME' enables one again and 'huiqi user change"
+        " NAME --password' sets a new password"
+    )
 
 
 @click.command()

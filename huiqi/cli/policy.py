@@ -68,7 +68,9 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
 
     lib = compile_library(load_library(_paths(paths)))
     for e in lib.errors:
-        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+        # Every problem of a file, as lint lists them, not the first with a count.
+        for one in e.all:
+            err_console.print(f"[red]error[/]: {one}", soft_wrap=True)
     results = run_policy_tests(lib.compiled)
     for r in results:
         if not r.ok:

@@ -1,7 +1,8 @@
 """The policy linter: what loading already refuses, plus what a reviewer would flag.
 
 Errors: a file that does not load (format, unknown field, type error, forbidden
-construct), the same id and version twice. Warnings: fewer than two test cases,
+construct), the same id and version twice. Warnings: a file not named after its
+policy's id (``<id>.yaml``), fewer than two test cases,
 no eligible case, no failing case, an exclusivity group with a single member,
 policies of one group that disagree on level or data year, and a figure the text
 gives in 万元 or as a percentage that the rule or an amount writes as the bare
@@ -45,6 +46,20 @@ def lint_library(lib: Library) -> list[Finding]:
         p = lp.policy
         where = str(lp.path or p.id)
         statuses = [t.expect.status for t in p.tests]
+        if lp.path is not None and lp.path.stem not in (p.id, f"{p.id}-v{p.version}"):
+            # A copied file keeps its old name: the next reader looks for <id>.yaml (or,
+            # for a later version beside the first, <id>-v<version>.yaml).
+            findings.append(
+                Finding(
+                    "warning",
+                    where,
+                    f"the file is named '{lp.path.name}' but the policy's id is '{p.id}';"
+                    f" rename the file to '{p.id}{lp.path.suffix}' (or"
+                    f" '{p.id}-v{p.version}{lp.path.suffix}' beside an earlier version),"
+                    " or change the id",
+                    kind="file_name",
+                )
+            )
         if len(p.tests) < 2:
             findings.append(
                 Finding("warning", where, f"{len(p.tests)} test case(s); write at least two")

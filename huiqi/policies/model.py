@@ -133,7 +133,12 @@ class Amount(_Strict):
     @model_validator(mode="after")
     def _floor_below_cap(self) -> Amount:
         if self.cap is not None and self.floor is not None and self.floor > self.cap:
-            raise ValueError(f"floor {self.floor} is above cap {self.cap}")
+            # At the floor's line: the amount as a whole is fine, one of its bounds is not.
+            raise ValueError(
+                f"@floor: floor {self.floor} exceeds cap {self.cap}: no amount is at least the"
+                f" floor and at most the cap; lower the floor to at most {self.cap}, or raise"
+                f" the cap to at least {self.floor}"
+            )
         return self
 
 

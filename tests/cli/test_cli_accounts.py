@@ -108,3 +108,26 @@ def test_inbox_of_an_unknown_enterprise_is_not_found(tmp_path: Path) -> None:
     secret = run(data, "token", "create", "t", "--user", "ent")[1].split()[-1]
     code, out = run(data, "inbox", "91310115MA1H8R7C41", token=secret)
     assert code == 3 and "not in the ledger" in out, out
+
+
+def test_a_refused_login_says_what_to_do_without_telling_which_accounts_exist(
+    tmp_path: Path,
+) -> None:
+    """'huiqi login scheduler' (a service account, no password) and a name that does not
+    exist answered only "wrong user name or password, or the account is disabled"; the
+    refusal now says what to do: for 'scheduler', use an API token; for any other name,
+    ask an admin (user list/add/enable/change). It is the same for an existing account
+    with a wrong password and for a name nobody has, so names cannot be found by trying."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    code, out = run(data, "login", "scheduler", HUIQI_PASSWORD=PASSWORD)
+    assert code == 5
+    assert "'scheduler' is the service account of scheduled jobs" in out
+    assert "'huiqi token create NAME --user scheduler'" in out and "HUIQI_TOKEN" in out
+    code, unknown = run(data, "login", "nobody", HUIQI_PASSWORD=PASSWORD)
+    assert code == 5
+    assert "ask an admin: 'huiqi user list' shows the accounts" in unknown
+    assert "'huiqi user add NAME --role ROLE' adds one" in unknown
+    code, wrong = run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")
+    assert code == 5 and wrong == unknown
+    assert PASSWORD not in out + unknown + wrong and "root" not in unknown

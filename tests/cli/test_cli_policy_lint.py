@@ -101,3 +101,21 @@ def test_a_policy_saved_as_gbk_or_indented_with_tabs_says_how_to_save_it(tmp_pat
     text_out = " ".join(out.split())
     assert "this one reads as GBK; save it as UTF-8" in text_out
     assert "(indent with spaces: YAML does not allow tabs)" in text_out
+
+
+def test_policy_test_lists_every_problem_of_a_file_as_lint_does(tmp_path: Path) -> None:
+    """Regression: `huiqi policy test` printed a file's first problem and "(2 more problems
+    after this one)", where lint listed all three: each fix took another run."""
+    path = tmp_path / "pd-draft-2026.yaml"
+    path.write_text(
+        EXAMPLE_POLICY.replace('region: "310000"', "region: 310000").replace(
+            "valid_from: 2025-01-01", "valid_from: 2025/01/01"
+        ),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "test", str(path))
+    assert code == 4, out
+    text = " ".join(out.split())
+    assert f"{path}, line 7, column 9, field 'region'" in text
+    assert f"{path}, line 9, column 13, field 'valid_from'" in text
+    assert "(0 policies, 1 not loaded)" in text

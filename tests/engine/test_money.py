@@ -152,9 +152,10 @@ def test_amount_fen_column_is_bigint() -> None:
     assert types["amount_fen"] == "BIGINT"
 
 
-def test_floor_above_cap_is_refused_where_the_amount_is() -> None:
+def test_floor_above_cap_is_refused_at_the_floor() -> None:
     with pytest.raises(PolicyError) as info:
         compile_yaml(policy_yaml(formula="1", cap="100", floor="200"))
-    assert info.value.message == "floor 200 is above cap 100"
+    assert info.value.message.startswith("floor 200 exceeds cap 100")
     assert info.value.location is not None
-    assert (info.value.location.line, info.value.location.column) == (16, 9)
+    assert (info.value.location.line, info.value.location.column) == (16, 41)
+    assert info.value.location.field == "amount.floor"

@@ -1,0 +1,39 @@
+"""An amount whose ``floor`` exceeds its ``cap`` is refused at the floor, saying both
+figures and what to change. It broke: the refusal pointed at ``amount`` as a whole
+("field 'amount': floor 900000 is above cap 50000") and said nothing of what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from huiqi.errors import PolicyError
+from huiqi.policies.loader import library_dir, load_policy, load_policy_text
+
+SHIPPED = library_dir() / "yp-tech-sme-award-2026.yaml"  # floor: 10000, cap: 50000
+
+
+def _floor_line(text: str) -> int:
+    return next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("  floor:"))
+
+
+def test_a_floor_above_the_cap_is_refused_at_the_floor(tmp_path: Path) -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace("  floor: 10000\n", "  floor: 900000\n")
+    path = tmp_path / SHIPPED.name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert str(info.value.location) == (
+        f"{path}, line {_floor_line(text)}, column 10, field 'amount.floor'"
+    )
+    assert info.value.message == (
+        "floor 900000 exceeds cap 50000: no amount is at least the floor and at most the cap;"
+        " lower the floor to at most 50000, or raise the cap to at least 900000"
+    )
+
+
+def test_a_floor_equal_to_the_cap_loads() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace("  floor: 10000\n", "  floor: 50000\n")
+    amount = load_policy_text(text, SHIPPED.name).policy.amount
+    assert (amount.floor, amount.cap) == (50000, 50000)
