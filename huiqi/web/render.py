@@ -20,6 +20,7 @@ from huiqi.money import format_yuan
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
 from huiqi.web.console_pages import pages_for
+from huiqi.web.formula import readable
 from huiqi.web.refusals import localise
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 
@@ -101,6 +102,9 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)
     env.filters["registry"] = _registry(language)
+    env.filters["formula"] = functools.partial(
+        readable, catalogue=i18n.translations(language), language=language
+    )
     # A field's unit in the page's language, looked up without formatting: the newstyle
     # ``_()`` %-formats what it returns, and a ratio's unit is "%".
     env.filters["unit"] = i18n.translations(language).gettext
