@@ -20,6 +20,8 @@ from huiqi.money import format_yuan
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
 from huiqi.web.console_pages import pages_for
+from huiqi.web.formula import readable
+from huiqi.web.refusals import localise
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
@@ -100,6 +102,9 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)
     env.filters["registry"] = _registry(language)
+    env.filters["formula"] = functools.partial(
+        readable, catalogue=i18n.translations(language), language=language
+    )
     # A field's unit in the page's language, looked up without formatting: the newstyle
     # ``_()`` %-formats what it returns, and a ratio's unit is "%".
     env.filters["unit"] = i18n.translations(language).gettext
@@ -107,7 +112,7 @@ def environment(language: str) -> jinja2.Environment:
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     # A message that may come from a service (a user's text inside it, '%' included): the
     # catalogue's translation when it has one, else the text as it is, never %-formatted.
-    env.globals["message"] = i18n.translations(language).gettext
+    env.globals["message"] = functools.partial(localise, i18n.translations(language))
     return env
 
 

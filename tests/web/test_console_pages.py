@@ -59,7 +59,7 @@ def test_an_officer_approves_an_application_and_it_leaves_the_queue(portal: Port
     assert any("申报已批准" in m["subject"] for m in inbox)
     # Approving again (a second tab): refused, and said so on the page.
     again = officer.post(f"/console/applications/{record_id}/approve", data={"csrf_token": token})
-    assert again.status_code == 409 and "only submitted ones are decided" in again.text
+    assert again.status_code == 409 and "只能审核已提交的申报" in again.text
     with portal.factory() as s:
         assert s.scalar(select(func.count()).where(Grant.entitlement_id == record_id)) == 1
 

@@ -112,7 +112,7 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
     [
         ("", "", "value", "请填写您认为正确的数值"),
         ("很多", "", "value", "insured_employees"),
-        ("12", "x" * 2001, "comment", "at most 2000 characters"),
+        ("12", "x" * 2001, "comment", "最多 2000 个字符"),
     ],
 )
 def test_a_refused_report_says_why_next_to_its_field_and_keeps_the_input(

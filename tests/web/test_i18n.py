@@ -3,11 +3,12 @@ shows has its Chinese translation in the catalogue."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from portal_data import OFFER, Portal, sign_in
+from portal_data import OFFER, Portal, page_token, sign_in
 
 import huiqi.web
 
@@ -105,3 +106,45 @@ def test_a_message_is_escaped_and_never_formatted() -> None:
 
     page = environment("en").from_string("{{ message(m) }}")
     assert page.render(m="<i>50%</i>") == "&lt;i&gt;50%&lt;/i&gt;"
+
+
+def test_a_service_refusal_reads_in_chinese_on_a_chinese_page(portal: Portal) -> None:
+    """Regression: a refused form showed the service's English text on a zh page (an
+    officer's reject, an enterprise's request)."""
+    officer = sign_in(portal.client(), "officer")
+    token = page_token(officer, "/console/applications")
+    page = officer.post(
+        "/console/applications/999999/reject", data={"csrf_token": token, "reason": "no"}
+    )
+    assert page.status_code == 404 and "没有编号为 999999 的待领取或兑现记录" in page.text
+    assert "no offer or delivery record" not in page.text
+    enterprise = sign_in(portal.client(), "ent5")
+    token = page_token(enterprise, "/requests")
+    page = enterprise.post(
+        "/requests", data={"csrf_token": token, "category": "policy", "text": "x\x07"}
+    )
+    assert page.status_code == 400 and "诉求内容不能包含控制字符" in page.text
+    enterprise.get("/lang/en")
+    page = enterprise.post(
+        "/requests", data={"csrf_token": token, "category": "policy", "text": "x\x07"}
+    )
+    assert "the request&#39;s text cannot contain control characters" in page.text
+
+
+SAMPLES = {"code": "'50%'", "version": "web-auto v2", "known": "a, b", "what": "the reason"}
+
+
+def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> None:
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import REFUSALS, localise
+
+    zh = translations("zh-CN")
+    for pattern, template in REFUSALS:
+        names = set(pattern.groupindex)
+        assert set(re.findall(r"%\((\w+)\)s", template)) == names, template
+        assert set(re.findall(r"%\((\w+)\)s", zh.gettext(template))) == names, template
+        text = template % {name: SAMPLES.get(name, "7") for name in names}
+        assert pattern.fullmatch(text), template  # the template is the service's text
+        assert localise(translations("en"), text) == text
+        assert localise(zh, text) != text
+    assert localise(zh, "a visitor's 100% own text") == "a visitor's 100% own text"

@@ -4,10 +4,18 @@ throttling counted in the database (so it holds across worker processes), sign-o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from portal_data import PASSWORD, Portal, page_token, sign_in
+from sqlalchemy import func, select
 
+from huiqi.accounts import service as accounts
 from huiqi.accounts.throttle import ThrottlePolicy
+from huiqi.db.engine import session_factory, transaction
+from huiqi.db.testing import TEST_URL_ENV, fresh_database, postgres_server_url
+from huiqi.delivery.models import Event
 from huiqi.web.settings import WebSettings
 
 
@@ -141,3 +149,33 @@ def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal
     home = client.get("/home", follow_redirects=False)
     assert home.status_code == 303 and home.headers["location"] == "/policies"
     assert 'href="/inbox"' not in client.get("/policies").text
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bare_portal(request: pytest.FixtureRequest, portal: Portal, tmp_path: Path) -> Iterator[Portal]:
+    """The portal's store on an empty database of each backend, with only its admin."""
+    if request.param == "postgresql" and postgres_server_url() is None:
+        pytest.skip(f"set {TEST_URL_ENV} to run PostgreSQL tests")
+    with fresh_database(request.param, tmp_path) as engine:
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            accounts.init_admin(s, username="admin", password=PASSWORD)
+        yield Portal(portal.settings, engine, factory, [])
+
+
+@pytest.mark.parametrize("username", ["adm\x00in", "\x00", "admin\x00"])
+def test_a_user_name_with_a_nul_is_a_wrong_user_name(bare_portal: Portal, username: str) -> None:
+    """Regression: on PostgreSQL, which cannot compare a NUL, such a name answered the
+    generic error page ("Cannot do that", the database's reason) instead of the sign-in
+    form's refusal."""
+    client = bare_portal.client()
+    token = page_token(client)
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert 'id="password-error"' in response.text and "用户名或密码错误" in response.text
+    assert "huiqi_session" not in client.cookies
+    with bare_portal.factory() as s:  # refused and counted as any other wrong name
+        failed = select(func.count()).where(Event.kind == "login_failed")
+        assert s.scalar(failed) == 2  # by name and by address

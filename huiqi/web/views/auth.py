@@ -29,7 +29,9 @@ def login_page(request: Request, who: Viewer, next: str = "/") -> Response:
 
 @router.post("/login")
 def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
-    username = form.get("username", "").strip()[:64]
+    # No user name holds a NUL, and PostgreSQL cannot even compare one (huiqi.db.nul would
+    # refuse the look-up): such a name is a wrong one, refused and counted like any other.
+    username = form.get("username", "").strip()[:64].replace("\x00", "\ufffd")
     password = form.get("password", "")
     target = local_path(form.get("next"))
     errors: dict[str, str] = {}

@@ -1,0 +1,90 @@
+"""Service refusals in the page's language.
+
+The services word their refusals in English for every shell (the CLI, the API, the
+logs), often with values inside ("application 12 is 'rejected' and cannot be
+rejected"). A page shows such a text through ``message()``: the catalogue's translation
+of the whole text when it has one, else the first pattern below that matches it, its
+template translated and the matched values put back (each one translated when the
+catalogue knows it, such as "the reason"), else the text as it is.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+
+from huiqi.web.i18n import N_
+
+# (the service's English text, with its values as named groups; the same text as a
+# catalogue template). Each template reproduces the English text exactly.
+REFUSALS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?P<what>.+) is required"), N_("%(what)s is required")),
+    (
+        re.compile(r"(?P<what>.+) has at most (?P<n>\d+) characters, not (?P<length>\d+)"),
+        N_("%(what)s has at most %(n)s characters, not %(length)s"),
+    ),
+    (
+        re.compile(r"(?P<what>.+) cannot contain control characters"),
+        N_("%(what)s cannot contain control characters"),
+    ),
+    (
+        re.compile(r"(?P<code>'.*') is not a request category; categories: (?P<known>.+)"),
+        N_("%(code)s is not a request category; categories: %(known)s"),
+    ),
+    (
+        re.compile(r"no offer or delivery record id (?P<id>\d+)"),
+        N_("no offer or delivery record id %(id)s"),
+    ),
+    (
+        re.compile(r"record (?P<id>\d+) is not an application \(申报\)"),
+        N_("record %(id)s is not an application (申报)"),
+    ),
+    (
+        re.compile(r"application (?P<id>\d+) is '(?P<status>\w+)' and cannot be rejected"),
+        N_("application %(id)s is '%(status)s' and cannot be rejected"),
+    ),
+    (
+        re.compile(r"application (?P<id>\d+) is '(?P<status>\w+)' and cannot be submitted"),
+        N_("application %(id)s is '%(status)s' and cannot be submitted"),
+    ),
+    (
+        re.compile(
+            r"application (?P<id>\d+) is '(?P<status>\w+)'; only submitted ones are decided"
+        ),
+        N_("application %(id)s is '%(status)s'; only submitted ones are decided"),
+    ),
+    (
+        re.compile(r"(?P<version>\S+ v\d+) is (?P<status>\w+); only a published one is retired"),
+        N_("%(version)s is %(status)s; only a published one is retired"),
+    ),
+    (
+        re.compile(r"a rating is a whole number of stars from 1 to 5, not (?P<stars>.*)"),
+        N_("a rating is a whole number of stars from 1 to 5, not %(stars)s"),
+    ),
+]
+
+# Refusals without values: the catalogue translates them whole.
+N_("give the value you believe is right")
+N_("give the reason for retiring this version")
+N_("this form has expired or did not come from this site; reload the page")
+# The values a refusal names that the catalogue translates (what the field is).
+N_("the request's text")
+N_("the reason")
+N_("the reply")
+N_("the comment")
+N_("a comment")
+N_("the department")
+
+
+def localise(catalogue: gettext.NullTranslations, text: str) -> str:
+    """``text`` (a refusal, or a visitor's own words) in the catalogue's language; never
+    %-formats ``text`` itself, only a template of the catalogue."""
+    found = catalogue.gettext(text)
+    if found != text:
+        return found
+    for pattern, template in REFUSALS:
+        match = pattern.fullmatch(text)
+        if match:
+            values = {k: catalogue.gettext(v) for k, v in match.groupdict().items()}
+            return catalogue.gettext(template) % values
+    return text
