@@ -8,6 +8,7 @@ records what it changed as an audit event.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -69,8 +70,16 @@ def find_user(session: Session, username: str) -> User:
 
 def _check_username(username: str) -> str:
     name = username.strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise AccountError(f"'{username}' is not a user name: 1–64 characters, no spaces")
+    # No spaces and no control or unassigned characters (a NUL cannot even be stored on
+    # PostgreSQL, and no sign-in form lets anyone type one): a name is typed at sign-in.
+    if (
+        not name
+        or len(name) > 64
+        or any(c.isspace() or unicodedata.category(c).startswith("C") for c in name)
+    ):
+        raise AccountError(
+            f"{username!r} is not a user name: 1–64 characters, no spaces or control characters"
+        )
     return name
 
 

@@ -246,3 +246,32 @@ def test_a_refusal_names_the_allowed_roles_in_one_order_in_every_process() -> No
         "ent (enterprise=91310115MA1H8R7C41) may not list data snapshots; allowed: "
         "policy_author, policy_reviewer, data_steward"
     }
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "tab\tname", "bell\x07", "del\x7f", "zw\u200bsp"])
+def test_a_user_name_with_a_control_character_is_refused(
+    sessions: sessionmaker[Session], name: str
+) -> None:
+    """Regression: a name with a NUL or another control character was created on SQLite
+    and could then never sign in through the web (a form cannot send it; PostgreSQL
+    cannot even store a NUL)."""
+    admin = _admin(sessions)
+    with transaction(sessions) as s, pytest.raises(accounts.AccountError, match="control"):
+        accounts.add_user(
+            s,
+            actor=admin,
+            username=name,
+            roles=[RoleGrant(Role.ENTERPRISE, USCC)],
+            password=PASSWORD,
+        )
+    with transaction(sessions) as s:
+        assert name not in {u.username for u in accounts.list_users(s, actor=admin)}
+
+
+@given(st.text(min_size=1, max_size=64))
+def test_an_accepted_user_name_is_printable_and_unspaced(name: str) -> None:
+    try:
+        kept = accounts._check_username(name)
+    except accounts.AccountError:
+        return
+    assert kept == name.strip() and kept.isprintable() and not any(c.isspace() for c in kept)
