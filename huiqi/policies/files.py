@@ -22,8 +22,10 @@ def library_dir() -> Path:
 
 
 def policy_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of policy files."""
+    """Expand files and folders into a sorted list of policy files; refused, naming every
+    path that does not exist, when any does not."""
     out: list[Path] = []
+    missing: list[PolicyError] = []
     for entry in paths:
         p = Path(entry)
         if p.is_dir():
@@ -31,5 +33,8 @@ def policy_files(paths: Iterable[str | Path]) -> list[Path]:
         elif p.exists():
             out.append(p)
         else:
-            raise PolicyError("no such file or folder", location=Location(str(p)))
+            missing.append(PolicyError("no such file or folder", location=Location(str(p))))
+    if missing:
+        first = missing[0]
+        raise PolicyError(first.message, location=first.location, more=tuple(missing[1:]))
     return out

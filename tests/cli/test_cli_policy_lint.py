@@ -119,3 +119,17 @@ def test_policy_test_lists_every_problem_of_a_file_as_lint_does(tmp_path: Path) 
     assert f"{path}, line 7, column 9, field 'region'" in text
     assert f"{path}, line 9, column 13, field 'valid_from'" in text
     assert "(0 policies, 1 not loaded)" in text
+
+
+def test_every_missing_path_is_named_not_only_the_first(tmp_path: Path) -> None:
+    """Regression: with two mistyped paths, lint and test named the first and stopped, so
+    the second surfaced only on the next run."""
+    good = _write(tmp_path, "c-good.yaml", "revenue >= 1000000")
+    for command in ("lint", "test"):
+        code, out = run(
+            tmp_path, "policy", command, str(tmp_path / "nope-1.yaml"), str(good), "nope-2"
+        )
+        assert code == 1, out
+        text = " ".join(out.split())
+        assert f"{tmp_path / 'nope-1.yaml'}: no such file or folder" in text
+        assert "nope-2: no such file or folder" in text
