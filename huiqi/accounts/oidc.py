@@ -251,4 +251,11 @@ class OidcClient:
                 f"the ID token has no '{self.settings.username_claim}' claim to name the huiqi"
                 " account (HUIQI_OIDC_USERNAME_CLAIM)"
             )
+        if not name.strip().isprintable():
+            # No huiqi account has such a name (accounts refuse them), and PostgreSQL cannot
+            # even look up a NUL: refused here, as any other unusable identity.
+            raise OidcRefused(
+                f"the ID token's '{self.settings.username_claim}' claim holds a control"
+                " character, which no huiqi account name has"
+            )
         return Identity(name.strip()[:64], str(claims["sub"]), str(claims["iss"]))

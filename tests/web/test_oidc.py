@@ -157,6 +157,18 @@ def test_an_identity_without_a_huiqi_account_is_refused_and_none_is_created(
     assert done.status_code == 403 and "preferred_username" in done.text
 
 
+@pytest.mark.parametrize("name", ["ent\x000", "ent0\x07", "ent\u200b0"])
+def test_a_user_name_claim_with_a_control_character_is_refused_not_an_error_page(
+    portal: Portal, provider: Provider, name: str
+) -> None:
+    """Regression: a NUL in the provider's user name reached the account look-up, which
+    PostgreSQL refuses: the generic error page instead of the sign-on's own refusal."""
+    provider.user = {"preferred_username": name, "sub": "gov-9996"}
+    done = sso(portal.client(web_of(provider), address="10.9.1.2"))
+    assert done.status_code == 403, done.text
+    assert "control character" in done.text
+
+
 def test_a_refusal_shows_the_providers_text_escaped_and_unformatted(
     portal: Portal, provider: Provider
 ) -> None:
