@@ -200,6 +200,11 @@ def test_bulk_statements_keep_exactly_the_rows_that_are_not_not_eligible(
     assert not isinstance(backend, str)
     if not isinstance(backend, SqlBackend):
         pytest.skip(f"the {backend_name} backend runs no SQL statements of its own")
+    if backend_name == "spark":
+        # ``hopeless`` is the same tree on every backend and checked above on all of them
+        # (PostgreSQL); Spark's own part is how it guards a policy's columns, which a third
+        # of the policies shows (all of them took 160 s of Spark planning).
+        policies = policies[::3]
     with backend.frame(snapshot, policies) as frame:
         full = [
             row
