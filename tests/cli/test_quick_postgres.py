@@ -272,14 +272,11 @@ def test_on_postgresql_a_driver_error_takes_the_full_path(
     assert quick_reads == []
 
 
-def test_on_postgresql_the_quick_path_loads_no_sqlalchemy(
-    pg_ledger: tuple[Path, dict[str, str]],
-) -> None:
-    """Regression: a listing on PostgreSQL imported SQLAlchemy (0.2 s) to run statements
-    that can be compiled ahead; psycopg alone reads them."""
-    data, tokens = pg_ledger
+def _modules_of_a_listing(data: Path, tokens: dict[str, str], prelude: str = "") -> list[str]:
+    """The modules a ``records`` listing on the ledger's database loaded, in a fresh process."""
     code = (
         "import sys\n"
+        f"{prelude}"
         "from huiqi.cli.main import cli\n"
         "try:\n"
         f"    cli({['--data-dir', str(data), 'records', '--limit', '3']!r})\n"
@@ -296,23 +293,112 @@ def test_on_postgresql_the_quick_path_loads_no_sqlalchemy(
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
-    modules = eval([x for x in out.splitlines() if x.startswith("MODULES ")][-1][8:])
+    modules: list[str] = eval([x for x in out.splitlines() if x.startswith("MODULES ")][-1][8:])
+    return modules
+
+
+def test_on_postgresql_the_quick_path_loads_no_sqlalchemy_and_no_psycopg(
+    pg_ledger: tuple[Path, dict[str, str]],
+) -> None:
+    """Regressions: a listing on PostgreSQL imported SQLAlchemy (0.2 s) to run statements
+    that can be compiled ahead, then psycopg (0.13-0.15 s of the 0.3 s a listing may
+    take) to run them: libpq itself reads them."""
+    data, tokens = pg_ledger
+    modules = _modules_of_a_listing(data, tokens)
+    assert "huiqi.cli.quick.libpq" in modules and "huiqi.cli.quick.postgres" in modules
+    unwanted = ("sqlalchemy", "alembic", "psycopg", "psycopg_binary")
+    assert [m for m in modules if m.split(".")[0] in unwanted] == []
+
+
+def test_on_postgresql_without_libpq_the_quick_path_reads_through_psycopg(
+    pg_ledger: tuple[Path, dict[str, str]],
+) -> None:
+    """Where no libpq is found (a psycopg that brings its own, a platform this does not
+    know), psycopg reads the statements, still without SQLAlchemy."""
+    data, tokens = pg_ledger
+    prelude = "import huiqi.cli.quick.libpq as L\nL.library = lambda: None\n"
+    modules = _modules_of_a_listing(data, tokens, prelude)
     assert "psycopg" in modules and "huiqi.cli.quick.postgres" in modules
     assert [m for m in modules if m.split(".")[0] in ("sqlalchemy", "alembic")] == []
 
 
+@pytest.fixture(params=["libpq", "psycopg"])
+def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each of the quick path's PostgreSQL clients in turn."""
+    if request.param == "psycopg":
+        monkeypatch.setattr(quick_postgres.libpq, "library", lambda: None)
+    elif quick_postgres.libpq.library() is None:
+        pytest.skip("no libpq found here")
+    return str(request.param)
+
+
 def test_on_postgresql_the_quick_read_is_a_read_only_transaction(
-    pg_ledger: tuple[Path, dict[str, str]],
+    pg_ledger: tuple[Path, dict[str, str]], client: str
 ) -> None:
     """As reading_connection on PostgreSQL: BEGIN READ ONLY, so a stray write fails."""
-    import psycopg
-
     _data, tokens = pg_ledger
     _key, args = quick_postgres.connection_of(tokens["url"])
-    with quick_postgres.reading(args) as conn:
-        with conn.cursor() as cur:
-            cur.execute("SHOW transaction_read_only")
-            assert cur.fetchone() == ("on",)
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), conn.cursor() as cur:
-            cur.execute("UPDATE users SET disabled = false WHERE false")
-        conn.rollback()  # the failed transaction: the context commits an empty one after
+    if client == "psycopg":
+        import psycopg
+
+        with quick_postgres.reading(args) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SHOW transaction_read_only")
+                assert cur.fetchone() == ("on",)
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), conn.cursor() as cur:
+                cur.execute("UPDATE users SET disabled = false WHERE false")
+            conn.rollback()  # the failed transaction: the context commits an empty one after
+        return
+    with (
+        pytest.raises(quick_postgres.libpq.LibpqError) as failed,
+        quick_postgres.reading(args) as conn,
+    ):
+        assert conn.execute("SHOW transaction_read_only") == [("on",)]
+        conn.execute("UPDATE users SET disabled = false WHERE false")
+    assert failed.value.sqlstate == "25006"  # read_only_sql_transaction
+
+
+def test_on_postgresql_libpq_reads_every_statement_as_psycopg_does(
+    pg_ledger: tuple[Path, dict[str, str]],
+) -> None:
+    """Every precompiled statement, run with inputs that find rows, gives the same rows,
+    value for value and type for type, through libpq as through psycopg."""
+    import psycopg
+
+    if quick_postgres.libpq.library() is None:
+        pytest.skip("no libpq found here")
+    _data, tokens = pg_ledger
+    _key, args = quick_postgres.connection_of(tokens["url"])
+    with psycopg.connect(**args) as conn:
+        some = conn.execute(
+            "SELECT r.uscc, v.policy_id, r.status FROM entitlements r"
+            " JOIN policy_versions v ON v.id = r.policy_version_id ORDER BY r.id LIMIT 1"
+        ).fetchone()
+        assert some is not None
+        token = conn.execute("SELECT token_hash, user_id FROM api_tokens LIMIT 1").fetchone()
+        assert token is not None
+        park = conn.execute(
+            "SELECT park FROM enterprise_directory WHERE park IS NOT NULL LIMIT 1"
+        ).fetchone()
+        assert park is not None
+    inputs = {
+        "own": [some[0], "91310000000000000X"],
+        "parks": [park[0], "P-2"],
+        "after_id": 0,
+        "limit": 50,
+        "status": some[2],
+        "policy_id": some[1],
+        "uscc": some[0],
+        "digest": token[0],
+        "user_id": token[1],
+    }
+    found = 0
+    with quick_postgres.reading(args) as through_libpq, psycopg.connect(**args) as through_psycopg:
+        assert isinstance(through_libpq, quick_postgres.libpq.Connection)
+        for name in quick_postgres.statements():
+            rows = quick_postgres.fetch(through_libpq, name, inputs)
+            expected = quick_postgres.fetch(through_psycopg, name, inputs)
+            assert rows == expected, name
+            assert [list(map(type, r)) for r in rows] == [list(map(type, r)) for r in expected]
+            found += len(rows)
+    assert found > 100, "the statements found few rows: the test shows little"

@@ -34,10 +34,12 @@ if TYPE_CHECKING:
     import psycopg
 
     from huiqi.accounts.access import Actor
+    from huiqi.cli.quick.libpq import Connection as LibpqConnection
     from huiqi.config import Settings
 
-    # A connection of the quick path: SQLite's or PostgreSQL's.
-    Conn: TypeAlias = sqlite3.Connection | psycopg.Connection[Any]
+    # A connection of the quick path: SQLite's or PostgreSQL's (libpq's or psycopg's).
+
+    Conn: TypeAlias = sqlite3.Connection | psycopg.Connection[Any] | LibpqConnection
 
 # As huiqi.db.engine: DATABASE_URL_ENV, SQLITE_BUSY_SECONDS (not imported: SQLAlchemy).
 DATABASE_URL_ENV = "HUIQI_DATABASE_URL"
