@@ -182,6 +182,8 @@ def test_an_enterprise_rates_its_grant_once_from_the_grants_page(portal: Portal)
     assert f'href="/grants/{grant["id"]}/rate"' in listing
     form = client.get(f"/grants/{grant['id']}/rate")
     assert form.status_code == 200 and 'name="stars"' in form.text
+    # The policy by its title, as on the grants page, not by its id.
+    assert f'<a href="/policies/{grant["policy_id"]}">测试政策{grant["policy_id"]}</a>' in form.text
     token = page_token(client, "/grants")
     missing = client.post(
         "/rate", data={"kind": "grant", "target": str(grant["id"]), "csrf_token": token}
