@@ -9,6 +9,9 @@ Example:
     >>> import gettext
     >>> readable("0.5 * rent_paid[-1] + 100", gettext.NullTranslations(), "en")
     '50% × Rent paid for premises (the year before) + 100'
+
+A code compared with a coded field reads as its name: ``size_class = 'large'`` is
+"企业规模 = 大型".
 """
 
 from __future__ import annotations
@@ -67,12 +70,14 @@ def readable(formula: str, catalogue: gettext.NullTranslations, language: str) -
         return formula
     dictionary = load_dictionary()
     parts: list[str] = []
+    codes = None  # the code list of the last coded field read: 'large' reads 大型
     i = 0
     while i < len(tokens):
         token, after = tokens[i], i + 1
         text = formula[token.start : token.end + 1]
         field = dictionary.get(token.text) if token.token_type == TokenType.VAR else None
         if field is not None:
+            codes = dictionary.codelist(field.codes) if field.codes else None
             offset, after = _offset(tokens, i)
             text = field.label.en if language == "en" else field.label.zh
             if offset == -1:
@@ -80,6 +85,8 @@ def readable(formula: str, catalogue: gettext.NullTranslations, language: str) -
             elif offset < -1:
                 years = {"field": text, "n": -offset}
                 text = catalogue.gettext(N_("%(field)s (%(n)s years before)")) % years
+        elif token.token_type == TokenType.STRING and codes and token.text in codes.codes:
+            text = codes.label(token.text, "en" if language == "en" else "zh")
         elif token.token_type == TokenType.NUMBER:
             text = _rate(tokens, i) or text
         elif token.token_type in SYMBOLS:

@@ -23,6 +23,21 @@ from huiqi.web.i18n import translations
             "zh-CN",
             "若 研发人员 ≥ 10 则为 5000 否则为 2000",
         ),
+        (
+            "CASE WHEN size_class = 'large' THEN 0.3 * ui_premiums_paid ELSE 0 END",
+            "zh-CN",
+            "若 企业规模 = 大型 则为 30% × 实缴失业保险费 否则为 0",
+        ),  # a code by its name, not 'large' on a Chinese page
+        (
+            "CASE WHEN size_class = 'large' THEN 1 ELSE 2 END",
+            "en",
+            "if Size class = Large then 1 otherwise 2",
+        ),
+        (
+            "CASE WHEN name = 'large' THEN 1 ELSE 2 END",
+            "zh-CN",
+            "若 企业名称 = 'large' 则为 1 否则为 2",
+        ),
         ("0.000001 * revenue", "en", "0.0001% × Revenue"),
         ("100000.50", "zh-CN", "100000.50"),  # an amount, not a rate: as written
         ("0.5 * rent_paid; x", "zh-CN", "0.5 * rent_paid; x"),  # not the rule language
