@@ -32,6 +32,34 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         N_("%(code)s is not a request category; categories: %(known)s"),
     ),
     (
+        re.compile(r"policy '(?P<policy>.+)' is not published; the catalogue lists what is"),
+        N_("policy '%(policy)s' is not published; the catalogue lists what is"),
+    ),
+    (
+        re.compile(r"no grant (?P<id>\d+) of enterprise (?P<uscc>\w+)"),
+        N_("no grant %(id)s of enterprise %(uscc)s"),
+    ),
+    # A value refused on the correction form ("report as wrong"), shown next to the value
+    # without the field's name (huiqi.web.views.mydata).
+    (
+        re.compile(r"expected a whole number \(such as 25\), got (?P<value>.*)"),
+        N_("expected a whole number (such as 25), got %(value)s"),
+    ),
+    (
+        re.compile(r"expected a number such as 1234\.56, got (?P<value>.*)"),
+        N_("expected a number such as 1234.56, got %(value)s"),
+    ),
+    (
+        re.compile(
+            r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+) (?P<unit>\w+)"
+        ),
+        N_("%(value)s is outside the plausible range %(low)s..%(high)s %(unit)s"),
+    ),
+    (
+        re.compile(r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+)"),
+        N_("%(value)s is outside the plausible range %(low)s..%(high)s"),
+    ),
+    (
         re.compile(r"no offer or delivery record id (?P<id>\d+)"),
         N_("no offer or delivery record id %(id)s"),
     ),

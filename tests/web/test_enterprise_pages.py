@@ -111,7 +111,7 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
     ("value", "comment", "field", "says"),
     [
         ("", "", "value", "请填写您认为正确的数值"),
-        ("很多", "", "value", "insured_employees"),
+        ("很多", "", "value", "请填写整数（如 25）"),
         ("12", "x" * 2001, "comment", "最多 2000 个字符"),
     ],
 )

@@ -127,7 +127,9 @@ async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn)
     grant = fields.get("grant_id", "").strip()
     grant_id = form_id(grant)
     errors: dict[str, str] = {}
-    if grant and grant_id is None:
+    if not fields.get("category", "").strip():
+        errors["category"] = N_("Choose the category of your request.")
+    elif grant and grant_id is None:
         errors["grant_id"] = N_("A grant is named by its number.")
     else:
 
