@@ -33,6 +33,16 @@ def test_every_command_is_in_the_readme() -> None:
     assert not missing, f"document these commands in README.md: {missing}"
 
 
+def test_every_uscc_in_the_readme_is_valid() -> None:
+    """Regression: 'huiqi desk file 91310115MA1000001X …' was refused as mistyped (its
+    check character is 5), so the README's own example failed as written."""
+    from huiqi.profiles.uscc import is_valid
+
+    codes = set(re.findall(r"\b[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}\b", README))
+    assert "91310115MA1H8R7C41" in codes
+    assert not sorted(c for c in codes if not is_valid(c))
+
+
 def test_settings_are_documented() -> None:
     assert "HUIQI_DATA_DIR" in README
 
