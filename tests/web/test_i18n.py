@@ -75,6 +75,7 @@ def test_units_are_translated_without_formatting() -> None:
 # the newstyle ``_()`` marks its result safe (no escaping) and %-formats it.
 CATALOGUE_NAMES = {
     'attach_errors.get(attach_error, attach_errors["missing"]',
+    "channel_names[r.channel]",
     "heading",
     "name",
     "p.label",

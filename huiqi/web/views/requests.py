@@ -56,7 +56,8 @@ FILE_ERRORS = {
     ),
     "too_many": N_("At most 5 files go with a request."),
 }
-NAMES = {"status_names": STATUS_NAMES, "step_names": STEP_NAMES}
+CHANNEL_NAMES = {"portal": N_("online"), "hotline": N_("12345 hotline")}
+NAMES = {"status_names": STATUS_NAMES, "step_names": STEP_NAMES, "channel_names": CHANNEL_NAMES}
 
 
 def _requests_page(
