@@ -59,6 +59,48 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+)"),
         N_("%(value)s is outside the plausible range %(low)s..%(high)s"),
     ),
+    # A payment result file's rows and name (the finance console).
+    (
+        re.compile(r"grant id '(?P<value>.*)' is not a whole number"),
+        N_("grant id '%(value)s' is not a whole number"),
+    ),
+    (re.compile(r"unknown grant (?P<id>\d+)"), N_("unknown grant %(id)s")),
+    (
+        re.compile(r"result '(?P<value>.*)' is not one of paid, failed"),
+        N_("result '%(value)s' is not one of paid, failed"),
+    ),
+    (
+        re.compile(r"grant (?P<id>\d+) already appears on line (?P<line>\d+)"),
+        N_("grant %(id)s already appears on line %(line)s"),
+    ),
+    (
+        re.compile(r"grant (?P<id>\d+) is not in any disbursement batch; export it first"),
+        N_("grant %(id)s is not in any disbursement batch; export it first"),
+    ),
+    (
+        re.compile(
+            r"amount (?P<amount>\S+) yuan differs from the (?P<exported>\S+) yuan exported for"
+            r" grant (?P<id>\d+) in batch (?P<batch>\d+)"
+        ),
+        N_(
+            "amount %(amount)s yuan differs from the %(exported)s yuan exported for grant %(id)s"
+            " in batch %(batch)s"
+        ),
+    ),
+    (
+        re.compile(
+            r"paid date '(?P<value>.*)' is not a date; write it year first, e.g. 2026-03-31,"
+            r" 2026/3/31 or 2026年3月31日"
+        ),
+        N_(
+            "paid date '%(value)s' is not a date; write it year first, e.g. 2026-03-31,"
+            " 2026/3/31 or 2026年3月31日"
+        ),
+    ),
+    (
+        re.compile(r"'(?P<name>.*)' is not a payment result file; upload a \.csv or \.xlsx file"),
+        N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file"),
+    ),
     (
         re.compile(r"no offer or delivery record id (?P<id>\d+)"),
         N_("no offer or delivery record id %(id)s"),
@@ -93,6 +135,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 
 # Refusals without values: the catalogue translates them whole.
 N_("give the value you believe is right")
+N_("a failed payment needs a reason (the bank's message)")
 N_("give the reason for retiring this version")
 N_("this form has expired or did not come from this site; reload the page")
 # The values a refusal names that the catalogue translates (what the field is).
