@@ -39,8 +39,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"no grant (?P<id>\d+) of enterprise (?P<uscc>\w+)"),
         N_("no grant %(id)s of enterprise %(uscc)s"),
     ),
-    # A value refused on the correction form ("report as wrong"), shown next to the value
-    # without the field's name (huiqi.web.views.mydata).
+    # A value refused on the correction form ("report as wrong", shown next to the value
+    # without the field's name: huiqi.web.views.mydata) or on the policy calculator.
     (
         re.compile(r"expected a whole number \(such as 25\), got (?P<value>.*)"),
         N_("expected a whole number (such as 25), got %(value)s"),
@@ -58,6 +58,24 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+)"),
         N_("%(value)s is outside the plausible range %(low)s..%(high)s"),
+    ),
+    (
+        re.compile(r"expected a date YYYY-MM-DD, got (?P<value>.*)"),
+        N_("expected a date YYYY-MM-DD, got %(value)s"),
+    ),
+    (
+        re.compile(r"at most (?P<n>\d+) decimal places, got (?P<value>.*)"),
+        N_("at most %(n)s decimal places, got %(value)s"),
+    ),
+    (
+        re.compile(
+            r"(?P<code>'.*') is not a GB/T 4754-2017 class: expected 4 digits such as 6513,"
+            r" optionally after its section letter \(I6513\)"
+        ),
+        N_(
+            "%(code)s is not a GB/T 4754-2017 class: expected 4 digits such as 6513,"
+            " optionally after its section letter (I6513)"
+        ),
     ),
     # A payment result file's rows and name (the finance console).
     (
