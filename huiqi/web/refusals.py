@@ -77,6 +77,56 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " optionally after its section letter (I6513)"
         ),
     ),
+    # The professional-complainant score's reasons (huiqi.complaints.score), on the
+    # complaint officer's queue.
+    (
+        re.compile(
+            r"complained about (?P<n>\d+) different enterprises \(counts from (?P<least>\d+)\)"
+        ),
+        N_("complained about %(n)s different enterprises (counts from %(least)s)"),
+    ),
+    (
+        re.compile(
+            r"complained about (?P<n>\d+) different enterprises"
+            r" \(counts fully from (?P<least>\d+)\)"
+        ),
+        N_("complained about %(n)s different enterprises (counts fully from %(least)s)"),
+    ),
+    (
+        re.compile(
+            r"(?P<k>\d+) of (?P<n>\d+) complaints are about purchases of at most"
+            r" (?P<yuan>\d+) yuan \(purchase-then-complain\)"
+        ),
+        N_(
+            "%(k)s of %(n)s complaints are about purchases of at most %(yuan)s yuan"
+            " (purchase-then-complain)"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<k>\d+) of (?P<n>\d+) complaints demand punitive compensation"
+            r" \(十倍/三倍赔偿\) rather than redress of a harm"
+        ),
+        N_(
+            "%(k)s of %(n)s complaints demand punitive compensation (十倍/三倍赔偿) rather"
+            " than redress of a harm"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<n>\d+) complaints are near-identical texts sent to at least"
+            r" (?P<least>\d+) enterprises"
+        ),
+        N_("%(n)s complaints are near-identical texts sent to at least %(least)s enterprises"),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) complaints within (?P<days>\d+) days"),
+        N_("%(n)s complaints within %(days)s days"),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) identities share phones or bank accounts"),
+        N_("%(n)s identities share phones or bank accounts"),
+    ),
     # A payment result file's rows and name (the finance console).
     (
         re.compile(r"grant id '(?P<value>.*)' is not a whole number"),
