@@ -45,10 +45,11 @@ WORDS = {
 
 
 def _rate(tokens: list[Token], i: int) -> str | None:
-    """The percentage a decimal multiplier stands for (0.05 * x → 5%), else None."""
+    """The percentage a decimal multiplier below 1 stands for (0.05 * x → 5%), else None:
+    ``12 * 969.80`` is an amount in yuan, not 96980%."""
     text = tokens[i].text
     beside = {t.token_type for t in tokens[max(i - 1, 0) : i + 2] if t is not tokens[i]}
-    if "." not in text or TokenType.STAR not in beside:
+    if "." not in text or TokenType.STAR not in beside or Decimal(text) >= 1:
         return None
     return f"{format((Decimal(text) * 100).normalize(), 'f')}%"
 

@@ -39,6 +39,12 @@ from huiqi.web.i18n import translations
             "若 企业名称 = 'large' 则为 1 否则为 2",
         ),
         ("0.000001 * revenue", "en", "0.0001% × Revenue"),
+        # An amount with decimals is yuan, not a rate (it read "12 × 96980%").
+        (
+            "LEAST(insured_employees, 8) * 12 * 969.80",
+            "en",
+            "LEAST(Insured employees (December), 8) × 12 × 969.80",
+        ),
         ("100000.50", "zh-CN", "100000.50"),  # an amount, not a rate: as written
         ("0.5 * rent_paid; x", "zh-CN", "0.5 * rent_paid; x"),  # not the rule language
     ],
