@@ -40,6 +40,8 @@ def test_an_officer_decides_on_a_flagged_complainant_in_the_console_and_the_api(
     # The score's reasons read in Chinese (regression: "complained about 27 different …").
     reasons = "".join(re.findall(r'<ul class="reasons">(.*?)</ul>', page, re.S))
     assert "家不同的企业" in reasons and "complained about" not in reasons
+    shared = re.findall(r"共用： ([^<]*)</p>", page)
+    assert shared and all(not re.search(r"\b(phone|bank|address)\b", s) for s in shared)
     # The statistics above the queue: the figures the service counts.
     with portal.factory() as s:
         stats = complaint_stats(s, actor=reviewer)

@@ -76,6 +76,7 @@ def test_units_are_translated_without_formatting() -> None:
 CATALOGUE_NAMES = {
     'attach_errors.get(attach_error, attach_errors["missing"]',
     "channel_names[r.channel]",
+    "link_names[a.kind]",
     "heading",
     "name",
     "p.label",
