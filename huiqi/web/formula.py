@@ -43,6 +43,19 @@ WORDS = {
     TokenType.NOT: N_("not (in a formula)"),
 }
 
+# The rule language's own names (not dictionary fields) in words; a function keeps its
+# brackets: "取较小值(年末参保人数, 8)".
+NAMES = {
+    "data_year": N_("the data year (in a formula)"),
+    "as_of": N_("the assessment date (in a formula)"),
+    "least": N_("the smaller of (in a formula)"),
+    "greatest": N_("the larger of (in a formula)"),
+    "holds": N_("holds the qualification (in a formula)"),
+    "contract_total": N_("contracts' total (in a formula)"),
+    "unrelated_contract_total": N_("total of contracts with unrelated parties (in a formula)"),
+}
+CONTRACT_FUNCTIONS = {"contract_total", "unrelated_contract_total", "related_contract"}
+
 
 def _rate(tokens: list[Token], i: int) -> str | None:
     """The percentage a decimal multiplier below 1 stands for (0.05 * x → 5%), else None:
@@ -86,6 +99,19 @@ def readable(formula: str, catalogue: gettext.NullTranslations, language: str) -
             elif offset < -1:
                 years = {"field": text, "n": -offset}
                 text = catalogue.gettext(N_("%(field)s (%(n)s years before)")) % years
+        elif token.token_type == TokenType.VAR and token.text.lower() in NAMES:
+            text = catalogue.gettext(NAMES[token.text.lower()]).removesuffix(" (in a formula)")
+            if token.text.lower() in CONTRACT_FUNCTIONS:  # its type argument: 'corpus' → 语料
+                codes = dictionary.codelist("contract_types")
+        elif token.token_type in (TokenType.INTERVAL, TokenType.DATE):
+            text = ""  # INTERVAL 1 YEAR reads "1 年"; DATE '2025-01-01' the date itself
+        elif (
+            token.token_type == TokenType.VAR
+            and token.text.upper() == "YEAR"
+            and i >= 2
+            and (tokens[i - 2].token_type == TokenType.INTERVAL)
+        ):
+            text = catalogue.gettext(N_("year (in a formula)")).removesuffix(" (in a formula)")
         elif token.token_type == TokenType.STRING and codes and token.text in codes.codes:
             text = codes.label(token.text, "en" if language == "en" else "zh")
         elif token.token_type == TokenType.NUMBER:
@@ -99,4 +125,4 @@ def readable(formula: str, catalogue: gettext.NullTranslations, language: str) -
         if after < len(tokens):
             parts.append(formula[tokens[after - 1].end + 1 : tokens[after].start])
         i = after
-    return " ".join("".join(parts).split())
+    return " ".join("".join(parts).split()).replace("( ", "(")
