@@ -215,6 +215,15 @@ N_("a comment")
 N_("the department")
 
 
+# A record's status named in a refusal ("application 12 is 'application_open' …") reads
+# as the pages name it (the record_status macro), not as its code.
+STATUS_WORDS = {
+    "application_open": N_("application open"),
+    "in_batch": N_("in a payment batch"),
+    "payment_failed": N_("payment failed"),
+}
+
+
 def localise(catalogue: gettext.NullTranslations, text: str) -> str:
     """``text`` (a refusal, or a visitor's own words) in the catalogue's language; never
     %-formats ``text`` itself, only a template of the catalogue."""
@@ -224,6 +233,9 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
     for pattern, template in REFUSALS:
         match = pattern.fullmatch(text)
         if match:
-            values = {k: catalogue.gettext(v) for k, v in match.groupdict().items()}
+            groups = match.groupdict()
+            if groups.get("status") in STATUS_WORDS:
+                groups["status"] = STATUS_WORDS[groups["status"]]
+            values = {k: catalogue.gettext(v) for k, v in groups.items()}
             return catalogue.gettext(template) % values
     return text

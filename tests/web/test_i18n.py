@@ -174,6 +174,18 @@ def test_the_request_and_correction_forms_refuse_in_chinese_and_keep_the_input(
         assert "说明" in page.text
 
 
+def test_a_status_in_a_refusal_reads_as_the_pages_name_it() -> None:
+    """Regression: approving an unsubmitted application read "申报 12 的状态为
+    “application_open”" on the console."""
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    text = "application 12 is 'application_open'; only submitted ones are decided"
+    zh = localise(translations("zh-CN"), text)
+    assert "application_open" not in zh and "“可申报”" in zh, zh
+    assert "'application open'" in localise(translations("en"), text)
+
+
 SAMPLES = {"code": "'50%'", "version": "web-auto v2", "known": "a, b", "what": "the reason"}
 
 
