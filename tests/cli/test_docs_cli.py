@@ -43,6 +43,36 @@ def test_every_uscc_in_the_readme_is_valid() -> None:
     assert not sorted(c for c in codes if not is_valid(c))
 
 
+def test_the_listing_options_the_readme_names_exist() -> None:
+    """Regression: the README said every listing command takes ``--after ID``; only
+    records, grants and application list do ('huiqi versions --after 5': no such option)."""
+    sentence = re.search(
+        r"Every listing command\s*\((.*?)\) takes `--json`;(.*?)\. Each", README, re.S
+    )
+    assert sentence, "the README's sentence on listing commands"
+    listed = re.findall(r"`([a-z ]+)`", sentence.group(1))
+    assert len(listed) == 10
+    ctx = click.Context(cli)
+
+    def options(path: str) -> set[str]:
+        cmd: click.Command | None = cli
+        for word in path.split():
+            assert isinstance(cmd, click.Group)
+            cmd = cmd.get_command(ctx, word)
+        assert cmd is not None, path
+        return {o for p in cmd.params for o in getattr(p, "opts", [])}
+
+    for path in listed:
+        assert "--json" in options(path), path
+    paging = sentence.group(2)
+    for path in ("records", "grants", "application list"):
+        assert "--after" in options(path), path
+    assert "--before" in options("audit log")
+    for path in ("inbox", "disburse batches"):
+        assert "--limit" in options(path), path
+    assert "with `--after ID`" in paging and "`--before ID`" in paging
+
+
 def test_settings_are_documented() -> None:
     assert "HUIQI_DATA_DIR" in README
 
