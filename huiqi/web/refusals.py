@@ -213,6 +213,7 @@ N_("the reply")
 N_("the comment")
 N_("a comment")
 N_("the department")
+N_("a rejection's reason")
 
 
 # A record's status named in a refusal ("application 12 is 'application_open' …") reads
