@@ -127,6 +127,10 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"(?P<n>\d+) identities share phones or bank accounts"),
         N_("%(n)s identities share phones or bank accounts"),
     ),
+    (
+        re.compile(r"request (?P<id>\d+) about this value is still open: wait for its decision"),
+        N_("request %(id)s about this value is still open: wait for its decision"),
+    ),
     # A payment result file's rows and name (the finance console).
     (
         re.compile(r"grant id '(?P<value>.*)' is not a whole number"),

@@ -101,10 +101,12 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
         | {"csrf_token": token},
     )
     assert again.status_code == 400
-    assert f"request {request.id} about this value is still open" in field_error(
-        again.text, "value"
-    )
+    assert f"更正申请 {request.id} 仍在处理中" in field_error(again.text, "value")
     assert len(corrections_of(portal, uscc)) == 1
+    # The steward's queue names the registry (人社局 …), not its code 'social_insurance'.
+    steward = sign_in(portal.client(), "steward").get("/console/corrections").text
+    item = re.search(rf'<li class="correction" id="correction-{request.id}".*?</li>', steward, re.S)
+    assert item and "social_insurance" not in item.group(0), steward
 
 
 @pytest.mark.parametrize(
