@@ -131,6 +131,27 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"request (?P<id>\d+) about this value is still open: wait for its decision"),
         N_("request %(id)s about this value is still open: wait for its decision"),
     ),
+    # The policy catalogue's filters (huiqi.web.filters, huiqi.catalogue.service).
+    (
+        re.compile(r"deadline_after '(?P<value>.*)' is not a date; write it as YYYY-MM-DD"),
+        N_("deadline_after '%(value)s' is not a date; write it as YYYY-MM-DD"),
+    ),
+    (
+        re.compile(r"amount_min '(?P<value>.*)' is not an amount in yuan \(e\.g\. 50000\)"),
+        N_("amount_min '%(value)s' is not an amount in yuan (e.g. 50000)"),
+    ),
+    (
+        re.compile(r"district '(?P<value>.*)' is not a Shanghai district code \(e\.g\. 310115\)"),
+        N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)"),
+    ),
+    (
+        re.compile(r"level '(?P<value>.*)' is not one of (?P<known>.+)"),
+        N_("level '%(value)s' is not one of %(known)s"),
+    ),
+    (
+        re.compile(r"mode '(?P<value>.*)' is not one of (?P<known>.+)"),
+        N_("mode '%(value)s' is not one of %(known)s"),
+    ),
     # A payment result file's rows and name (the finance console).
     (
         re.compile(r"grant id '(?P<value>.*)' is not a whole number"),
@@ -218,6 +239,8 @@ N_("the comment")
 N_("a comment")
 N_("the department")
 N_("a rejection's reason")
+N_("amount_min must be an amount in yuan below 10^15")
+N_("the minimum amount cannot be negative")
 
 
 # A record's status named in a refusal ("application 12 is 'application_open' …") reads
