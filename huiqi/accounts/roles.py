@@ -101,6 +101,15 @@ def check_scope(role: Role, scope: str | None) -> str | None:
         raise RoleError(
             f"a policy scope is district:<6-digit code>, department:<name> or *; got '{scope}'"
         )
+    if role in POLICY_ROLES and _DISTRICT.match(scope):
+        # A mistyped district would hold a role that covers no policy at all.
+        from huiqi.profiles.dictionary import load_dictionary
+
+        districts = load_dictionary().codelist("districts")
+        code = scope.removeprefix("district:")
+        if code not in districts.codes:
+            known = ", ".join(f"{c} ({districts.label(c)})" for c in districts.codes)
+            raise RoleError(f"'{code}' is not a district code; the districts are {known}")
     if role in DESK_ROLES and not (scope == "*" or scope.startswith("department:")):
         raise RoleError(f"a desk scope is department:<name> or *; got '{scope}'")
     if scope.startswith("department:") and not scope.removeprefix("department:").strip():

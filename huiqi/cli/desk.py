@@ -15,6 +15,7 @@ import click
 
 from huiqi.cli.common import (
     AFTER_OPTION,
+    EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
     console,
@@ -264,7 +265,9 @@ def desk_rate(
 @click.pass_context
 @handle_errors
 def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: bool) -> None:
-    """Import a 12345-hotline export (CSV in UTF-8/GBK, .xlsx); bad rows are listed by line."""
+    """Import a 12345-hotline export (CSV in UTF-8/GBK, .xlsx); bad rows are listed by line.
+
+    Exit code 4 when rows were rejected (the good ones are imported)."""
     from huiqi.desk.hotline import import_hotline
     from huiqi.desk.hotline_mapping import load_hotline_mapping
 
@@ -272,15 +275,17 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
     report = _write(ctx, lambda s, actor: import_hotline(s, actor=actor, path=path, mapping=chosen))
     if as_json:
         emit_json({k: v for k, v in vars(report).items() if k != "ids"})
-        return
-    console.print(
-        f"{report.file}: {report.read:,} rows read, {report.imported:,} imported,"
-        f" {report.already:,} imported before, {len(report.rejects):,} rejected"
-    )
-    for r in report.rejects[:200]:
-        console.print(f"  line {r.line}: {r.reason}", markup=False)
-    if len(report.rejects) > 200:
-        console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
+    else:
+        console.print(
+            f"{report.file}: {report.read:,} rows read, {report.imported:,} imported,"
+            f" {report.already:,} imported before, {len(report.rejects):,} rejected"
+        )
+        for r in report.rejects[:200]:
+            console.print(f"  line {r.line}: {r.reason}", markup=False)
+        if len(report.rejects) > 200:
+            console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
+    if report.rejects:
+        raise SystemExit(EXIT_FINDINGS)  # as 'huiqi import' and 'huiqi complaints import'
 
 
 @desk.command("sweep")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.access import AccessDenied, Actor, PolicyRef, in_policy_scope, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.errors import ConfigError, NotFoundError
@@ -85,9 +85,10 @@ def export_matches(
     statuses: Sequence[str] = (),
 ) -> Export:
     """Write the run's rows (those of ``policies`` and ``statuses``, or all) as ``fmt``
-    to ``target`` (default ``run_dir/matches.<fmt>``); policy officers and data
-    stewards, as for the run itself."""
+    to ``target`` (default ``run_dir/matches.<fmt>``); policy officers (the policies their
+    scope covers) and data stewards."""
     require_role(actor, "export a bulk run's results", *POLICY_ROLES, Role.DATA_STEWARD)
+    policies = _in_scope(actor, policies)
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format '{fmt}'; use one of: {', '.join(FORMATS)}")
     matches = run_dir / MATCHES_FILE
@@ -106,6 +107,34 @@ def export_matches(
         rows = _write_csv(con, params, out) if fmt == "csv" else _write_xlsx(con, params, out)
     private_file(out)
     return Export(out, fmt, rows)
+
+
+def _in_scope(actor: Actor, policies: Sequence[str]) -> Sequence[str]:
+    """The policies whose rows ``actor`` may export: all for a data steward or a policy
+    officer of every policy (``*``); else those of the library its scope covers, as
+    'huiqi explain' shows it (refused when none of the ones asked for is)."""
+    if actor.has(Role.DATA_STEWARD) or any(
+        g.role in POLICY_ROLES and g.scope == "*" for g in actor.grants
+    ):
+        return policies
+    from huiqi.policies.loader import load_library
+
+    covered = [
+        lp.policy.id
+        for lp in load_library(None).policies
+        if in_policy_scope(
+            actor,
+            PolicyRef(lp.policy.level, lp.policy.region, lp.policy.department.zh),
+            *POLICY_ROLES,
+        )
+    ]
+    chosen = [p for p in policies if p in covered] if policies else covered
+    if not chosen:
+        asked = ", ".join(policies[:3]) if policies else "the run's policies"
+        raise AccessDenied(
+            f"{actor.describe()} may not export {asked}: outside the policies its scope covers"
+        )
+    return chosen
 
 
 def _snapshot_of(con: duckdb.DuckDBPyConnection, matches: Path) -> int | None:

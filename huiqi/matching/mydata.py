@@ -49,6 +49,9 @@ class HeldValue:
     source_zh: str
     source_en: str
     open_request: int | None = None  # an open correction request about it
+    # A coded value's name from its code list (中外合资 for 'foreign_invested'), else None.
+    value_zh: str | None = None
+    value_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def my_data(
 
     def value(f: Field, year: int | None, raw: Any) -> HeldValue:
         src = d.registries.get(f.source)
+        names = d.codelist(f.codes) if f.type == "enum" and f.codes and raw is not None else None
         return HeldValue(
             field=f.name,
             label_zh=f.label.zh,
@@ -140,6 +144,8 @@ def my_data(
             source_zh=src.zh if src else f.source,
             source_en=src.en if src else f.source,
             open_request=open_requests.get((f.name, year)),
+            value_zh=names.label(str(raw), "zh") if names else None,
+            value_en=names.label(str(raw), "en") if names else None,
         )
 
     values: list[HeldValue] = []

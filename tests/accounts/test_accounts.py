@@ -210,11 +210,14 @@ def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> 
         ("policy_publisher=310115", "a policy scope is district"),
         ("finance_officer=anything", "has no scope"),
         ("policy_author=department:", "needs the department's name"),
+        # A mistyped district covered no policy, silently (regression).
+        ("policy_author=district:999999", r"'999999' is not a district code.*310115 \(浦东新区\)"),
     ],
 )
 def test_role_grants_refuse_what_they_cannot_mean(text: str, message: str) -> None:
     with pytest.raises(RoleError, match=message):
         RoleGrant.parse(text)
+    assert RoleGrant.parse("policy_author=district:310115").scope == "district:310115"
 
 
 @given(st.text(max_size=60))

@@ -33,6 +33,46 @@ def test_every_command_is_in_the_readme() -> None:
     assert not missing, f"document these commands in README.md: {missing}"
 
 
+def test_every_uscc_in_the_readme_is_valid() -> None:
+    """Regression: 'huiqi desk file 91310115MA1000001X …' was refused as mistyped (its
+    check character is 5), so the README's own example failed as written."""
+    from huiqi.profiles.uscc import is_valid
+
+    codes = set(re.findall(r"\b[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}\b", README))
+    assert "91310115MA1H8R7C41" in codes
+    assert not sorted(c for c in codes if not is_valid(c))
+
+
+def test_the_listing_options_the_readme_names_exist() -> None:
+    """Regression: the README said every listing command takes ``--after ID``; only
+    records, grants and application list do ('huiqi versions --after 5': no such option)."""
+    sentence = re.search(
+        r"Every listing command\s*\((.*?)\) takes `--json`;(.*?)\. Each", README, re.S
+    )
+    assert sentence, "the README's sentence on listing commands"
+    listed = re.findall(r"`([a-z ]+)`", sentence.group(1))
+    assert len(listed) == 10
+    ctx = click.Context(cli)
+
+    def options(path: str) -> set[str]:
+        cmd: click.Command | None = cli
+        for word in path.split():
+            assert isinstance(cmd, click.Group)
+            cmd = cmd.get_command(ctx, word)
+        assert cmd is not None, path
+        return {o for p in cmd.params for o in getattr(p, "opts", [])}
+
+    for path in listed:
+        assert "--json" in options(path), path
+    paging = sentence.group(2)
+    for path in ("records", "grants", "application list"):
+        assert "--after" in options(path), path
+    assert "--before" in options("audit log")
+    for path in ("inbox", "disburse batches"):
+        assert "--limit" in options(path), path
+    assert "with `--after ID`" in paging and "`--before ID`" in paging
+
+
 def test_settings_are_documented() -> None:
     assert "HUIQI_DATA_DIR" in README
 

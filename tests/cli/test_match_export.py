@@ -124,6 +124,24 @@ def test_exports_need_an_officer_or_a_steward(matched: tuple[Path, Path]) -> Non
     assert "export a bulk run's results" in out
 
 
+def test_a_district_officer_exports_only_the_policies_of_its_district(
+    matched: tuple[Path, Path],
+) -> None:
+    """Regression: an officer of Jiading (district:310114), refused 'huiqi explain' of a
+    city policy, exported every enterprise's row of every policy with names and amounts."""
+    data, run_dir = matched
+    TOKENS.update(accounts(data, jiading=["policy_reviewer=district:310114"]))
+    target = data / "jd.csv"
+    code, out = run(data, "export-matches", "--to", str(target), token=TOKENS["jiading"])
+    assert code == 0, out
+    policies = {r["policy_id"] for r in csv_rows(target)}
+    assert policies and all(p.startswith("jd-") for p in policies), policies
+    assert len(csv_rows(target)) == len(parquet_rows(run_dir, "policy_id LIKE 'jd-%'"))
+    city = ["--policy", "sh-stable-jobs-refund-2026", "--to", str(target)]
+    code, out = run(data, "export-matches", *city, token=TOKENS["jiading"])
+    assert code == 5 and "outside the policies its scope covers" in out, out
+
+
 def test_an_unknown_run_is_a_clear_error(matched: tuple[Path, Path]) -> None:
     data, _ = matched
     for bad in ("nope", "../x"):

@@ -111,6 +111,30 @@ def test_one_process_runs_one_spark_master(spark: object) -> None:
         spark_session("spark://elsewhere:7077")
 
 
+def test_an_unreachable_spark_master_is_an_error_not_a_traceback(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Regression: 'huiqi match --backend spark --master spark://host:7077' with no such
+    host ended in a Py4JJavaError traceback after a minute of retries."""
+    from huiqi.engine.spark import session
+
+    if session.missing():
+        pytest.skip(session.missing())
+    from pyspark.sql import SparkSession
+
+    def refused(self: object) -> None:
+        raise RuntimeError(
+            "An error occurred while calling None.org.apache.spark.sql.SparkSession.\n"
+            ": java.lang.IllegalStateException: Cannot call methods on a stopped SparkContext."
+        )
+
+    monkeypatch.setattr(session, "_session", None)
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", refused)
+    with pytest.raises(
+        ConfigError, match=r"could not start Spark on spark://nowhere:7077; .*reachable"
+    ):
+        session.spark_session("spark://nowhere:7077")
+    assert session._session is None
+
+
 def test_loading_never_drops_a_table_of_the_database_itself(tmp_path: Path) -> None:
     """Regression: loading dropped 'enterprises' by name, which in an operational database
     is the database's own table when no temporary one exists yet."""

@@ -33,6 +33,7 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
                 insured_employees=8,
                 high_tech=["2025-11-20", "2028-11-19"],
                 founder_age=31,
+                registration_type="foreign_invested",
             ),
             profile(B, name="乙公司", district_code="310114", revenue=5),
         ],
@@ -66,6 +67,19 @@ def test_every_value_with_source_and_year(settings, sessions: sessionmaker[Sessi
     assert mine.values.index(values[("revenue", 2025)]) < mine.values.index(
         values[("revenue", 2024)]
     )  # newest year first
+
+
+def test_a_coded_value_carries_its_names(settings, sessions: sessionmaker[Session]) -> None:
+    # The page shows 外商投资企业 / 嘉定区, not the codes 'foreign_invested' / '310114'.
+    with sessions() as s:
+        values = {
+            (v.field, v.year): v for v in my_data(settings, s, actor=enterprise(A), uscc=A).values
+        }
+    kind = values[("registration_type", None)]
+    assert kind.value == "foreign_invested"
+    assert kind.value_zh and kind.value_zh != "foreign_invested" and kind.value_en
+    assert values[("district_code", None)].value_zh == "嘉定区"
+    assert values[("revenue", 2025)].value_zh is None
 
 
 def test_an_open_correction_is_marked(settings, sessions: sessionmaker[Session]) -> None:

@@ -36,6 +36,23 @@ def test_a_refused_answer_is_shown_next_to_its_field(portal: Portal) -> None:
     assert 'aria-invalid="true"' in response.text and 'class="field-error"' in response.text
     assert "<b>many</b>" not in response.text  # escaped wherever it is echoed
     assert 'class="results"' not in response.text
+    # In Chinese on the Chinese page (regression: the services' English text).
+    assert "请填写整数（如 25）" in response.text and "whole number" not in response.text
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    zh = translations("zh-CN")
+    for text, says in (  # the answers' other refusals, as huiqi.matching.answers words them
+        ("expected a date YYYY-MM-DD, got '2020-13-45'", "请按 YYYY-MM-DD 填写日期"),
+        (
+            "'12' is not a GB/T 4754-2017 class: expected 4 digits such as 6513, optionally"
+            " after its section letter (I6513)",
+            "不是国民经济行业小类代码",
+        ),
+        ("-5 is outside the plausible range 0..10000000000000 yuan", "-5 超出合理范围"),
+        ("at most 2 decimal places, got 1.234", "最多 2 位小数"),
+    ):
+        assert says in localise(zh, text)
 
 
 def test_the_calculator_page_in_english(portal: Portal) -> None:

@@ -37,6 +37,11 @@ def test_an_officer_decides_on_a_flagged_complainant_in_the_console_and_the_api(
     page = officer.get("/console/complaints").text
     ids = re.findall(r'data-complainant="(\d+)"', page)
     assert len(ids) == flagged > 1 and "****" in page
+    # The score's reasons read in Chinese (regression: "complained about 27 different …").
+    reasons = "".join(re.findall(r'<ul class="reasons">(.*?)</ul>', page, re.S))
+    assert "家不同的企业" in reasons and "complained about" not in reasons
+    shared = re.findall(r"共用： ([^<]*)</p>", page)
+    assert shared and all(not re.search(r"\b(phone|bank|address)\b", s) for s in shared)
     # The statistics above the queue: the figures the service counts.
     with portal.factory() as s:
         stats = complaint_stats(s, actor=reviewer)
@@ -68,3 +73,18 @@ def test_an_officer_decides_on_a_flagged_complainant_in_the_console_and_the_api(
     ent = {"Authorization": f"Bearer {portal.token('ent1')}"}
     assert api.get("/api/v1/complaints/queue", headers=ent).status_code == 403
     assert api.get("/api/v1/complaints/about-us", headers=ent).status_code == 200
+
+
+def test_every_score_reason_has_its_chinese_reading() -> None:
+    from huiqi.complaints.score import RULES
+    from huiqi.complaints.signals import Thresholds
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    zh, en = translations("zh-CN"), translations("en")
+    values = {
+        k: 3 for k in ("n", "enterprises", "small", "punitive", "templated", "burst", "identities")
+    }
+    for rule in RULES:
+        why = rule.explain(values, Thresholds())
+        assert localise(en, why) == why and localise(zh, why) != why, rule.name

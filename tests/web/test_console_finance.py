@@ -68,10 +68,33 @@ def test_a_finance_officer_exports_downloads_and_records_payments(
     )
     assert shown.status_code == 400, shown.text
     assert "2 行：1 笔已支付" in shown.text and "第 3 行" in shown.text
+    assert "支付失败须填写原因" in shown.text and "needs a reason" not in shown.text
     assert paid(portal) == before + 1
     with portal.factory() as s:
         kinds = set(s.scalars(select(Event.kind).where(Event.actor == "finance")))
     assert {"batch_exported", "batch_download", "payment_results"} <= kinds
+
+
+def test_a_results_files_refusals_read_in_chinese(finance: tuple[TestClient, str]) -> None:
+    """Regression: each refused row, and a file of another kind, showed the service's
+    English text on the Chinese finance page."""
+    client, token = finance
+    text = "grant_id,result,reason,paid_date\nabc,paid,,\n999999,maybe,,\n999998,paid,,2026/13/01\n"
+    shown = client.post(
+        "/console/finance/payments",
+        data={"csrf_token": token},
+        files={"file": ("r.csv", text.encode("utf-8"), "text/csv")},
+    ).text
+    assert "补贴编号“abc”不是整数" in shown
+    assert "结果“maybe”应为 paid（成功）或 failed（失败）" in shown
+    assert "支付日期“2026/13/01”不是日期" in shown
+    assert "whole number" not in shown and "not one of" not in shown
+    other = client.post(
+        "/console/finance/payments",
+        data={"csrf_token": token},
+        files={"file": ("r.txt", b"x", "text/plain")},
+    )
+    assert other.status_code == 400 and "“r.txt”不是支付结果文件" in other.text
 
 
 ROUTES = [

@@ -74,6 +74,9 @@ def test_a_rejection_needs_a_reason_and_the_enterprise_reads_it(portal: Portal) 
     error = re.search(rf'<p class="error" role="alert" id="error-{record_id}">([^<]*)<', blank.text)
     assert error and "请填写企业将看到的原因" in error.group(1)
     assert f'aria-describedby="error-{record_id}"' in blank.text
+    # Regression: "a rejection's reason不能包含控制字符", half English.
+    bell = officer.post(url, data={"reason": "原因\x07", "csrf_token": token})
+    assert "驳回原因不能包含控制字符" in bell.text and "rejection" not in bell.text
     reason = "社保缴纳记录不满 12 个月"
     done = officer.post(url, data={"reason": reason, "csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and status_of(portal, record_id) == "rejected"

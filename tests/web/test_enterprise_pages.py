@@ -101,17 +101,19 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
         | {"csrf_token": token},
     )
     assert again.status_code == 400
-    assert f"request {request.id} about this value is still open" in field_error(
-        again.text, "value"
-    )
+    assert f"更正申请 {request.id} 仍在处理中" in field_error(again.text, "value")
     assert len(corrections_of(portal, uscc)) == 1
+    # The steward's queue names the registry (人社局 …), not its code 'social_insurance'.
+    steward = sign_in(portal.client(), "steward").get("/console/corrections").text
+    item = re.search(rf'<li class="correction" id="correction-{request.id}".*?</li>', steward, re.S)
+    assert item and "social_insurance" not in item.group(0), steward
 
 
 @pytest.mark.parametrize(
     ("value", "comment", "field", "says"),
     [
         ("", "", "value", "请填写您认为正确的数值"),
-        ("很多", "", "value", "insured_employees"),
+        ("很多", "", "value", "请填写整数（如 25）"),
         ("12", "x" * 2001, "comment", "最多 2000 个字符"),
     ],
 )
@@ -182,6 +184,8 @@ def test_an_enterprise_rates_its_grant_once_from_the_grants_page(portal: Portal)
     assert f'href="/grants/{grant["id"]}/rate"' in listing
     form = client.get(f"/grants/{grant['id']}/rate")
     assert form.status_code == 200 and 'name="stars"' in form.text
+    # The policy by its title, as on the grants page, not by its id.
+    assert f'<a href="/policies/{grant["policy_id"]}">测试政策{grant["policy_id"]}</a>' in form.text
     token = page_token(client, "/grants")
     missing = client.post(
         "/rate", data={"kind": "grant", "target": str(grant["id"]), "csrf_token": token}

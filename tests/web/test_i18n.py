@@ -75,6 +75,8 @@ def test_units_are_translated_without_formatting() -> None:
 # the newstyle ``_()`` marks its result safe (no escaping) and %-formats it.
 CATALOGUE_NAMES = {
     'attach_errors.get(attach_error, attach_errors["missing"]',
+    "channel_names[r.channel]",
+    "link_names[a.kind]",
     "heading",
     "name",
     "p.label",
@@ -129,6 +131,59 @@ def test_a_service_refusal_reads_in_chinese_on_a_chinese_page(portal: Portal) ->
         "/requests", data={"csrf_token": token, "category": "policy", "text": "x\x07"}
     )
     assert "the request&#39;s text cannot contain control characters" in page.text
+
+
+def test_the_request_and_correction_forms_refuse_in_chinese_and_keep_the_input(
+    portal: Portal,
+) -> None:
+    """Regression: a request without a category read "'' 不是诉求类别；可选类别：financing,
+    funding, …", an unpublished policy or another's grant and a mistyped correction read
+    in English on a Chinese page."""
+    enterprise = sign_in(portal.client(), "ent5")
+    token = page_token(enterprise, "/requests")
+    text = "我的诉求内容"
+    page = enterprise.post("/requests", data={"csrf_token": token, "category": "", "text": text})
+    assert page.status_code == 400 and "请选择诉求类别" in page.text and text in page.text
+    assert "可选类别" not in page.text
+    page = enterprise.post(
+        "/requests",
+        data={"csrf_token": token, "category": "policy", "text": text, "policy_id": "no-such"},
+    )
+    assert page.status_code == 400 and "政策“no-such”未发布" in page.text and text in page.text
+    page = enterprise.post(
+        "/requests",
+        data={"csrf_token": token, "category": "funding", "text": text, "grant_id": "999999"},
+    )
+    assert page.status_code == 400 and "没有编号为 999999 的资金拨付" in page.text
+    for value, words in (
+        ("abc", "请填写整数（如 25），而不是 &#39;abc&#39;"),
+        ("-5", "-5 超出合理范围"),
+    ):
+        page = enterprise.post(
+            "/my-data/correct",
+            data={
+                "csrf_token": token,
+                "field": "insured_employees",
+                "year": "2025",
+                "value": value,
+                "comment": "说明",
+            },
+        )
+        assert page.status_code == 400 and words in page.text, page.text
+        assert "expected" not in page.text and "plausible" not in page.text
+        assert "说明" in page.text
+
+
+def test_a_status_in_a_refusal_reads_as_the_pages_name_it() -> None:
+    """Regression: approving an unsubmitted application read "申报 12 的状态为
+    “application_open”" on the console."""
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    text = "application 12 is 'application_open'; only submitted ones are decided"
+    zh = localise(translations("zh-CN"), text)
+    assert "application_open" not in zh and "“可申报”" in zh, zh
+    assert "'application open'" in localise(translations("en"), text)
 
 
 SAMPLES = {"code": "'50%'", "version": "web-auto v2", "known": "a, b", "what": "the reason"}

@@ -126,7 +126,15 @@ def test_the_enterprise_files_follows_and_rates_in_the_portal(portal: Portal) ->
     )
     assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
     officer = sign_in(portal.client(), "desk-finance")
-    assert f"/console/requests/{rid}" in officer.get("/console/requests").text
+    queue = officer.get("/console/requests").text
+    assert f"/console/requests/{rid}" in queue
+    # The category and channel by their names, not the codes 'funding' and 'portal'.
+    row = re.search(rf'<tr id="request-{rid}">(.*?)</tr>', queue, re.S)
+    assert row and "<td>资金兑付</td>" in row.group(1), queue
+    one = officer.get(f"/console/requests/{rid}").text
+    # The department that handles it (承办部门), not the policies' issuing one (发布部门).
+    assert "承办部门" in queue and "<dt>承办部门</dt>" in one and "<dt>发布部门</dt>" not in one
+    assert "<dd>资金兑付</dd>" in one and "(网上)" in one and "(portal)" not in one
     otoken = page_token(officer, f"/console/requests/{rid}")
     replied = officer.post(
         f"/console/requests/{rid}/reply",

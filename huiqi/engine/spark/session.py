@@ -61,7 +61,14 @@ def spark_session(master: str = LOCAL) -> SparkSession:
             builder = builder.config("spark.sql.shuffle.partitions", "4")
         for key, value in SparkDialect.session_conf.items():
             builder = builder.config(key, value)
-        session = builder.getOrCreate()
+        try:
+            session = builder.getOrCreate()
+        except Exception:  # py4j's Py4JJavaError, with the JVM's stack trace
+            # Spark's own log line above says why ("All masters are unresponsive").
+            raise ConfigError(
+                f"could not start Spark on {master}; check that the master URL is right and"
+                " the cluster reachable from this machine (docs/distributed.md)"
+            ) from None
         session.sparkContext.setLogLevel("ERROR")
         _session = (master, session)
         return session

@@ -29,6 +29,8 @@ class HeldValuePublic(_Row):
     source_zh: str
     source_en: str
     open_request: int | None
+    value_zh: str | None = None
+    value_en: str | None = None
 
 
 class HeldCertificatePublic(_Row):

@@ -29,12 +29,16 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 QUEUE = 200
 
 
+# What two complainants share (huiqi.complaints.graph.LINKS), by name on the page.
+LINK_NAMES = {"phone": N_("phone"), "address": N_("address"), "bank": N_("bank account")}
+
 COMPLAINANTS = Queue(
     "console_complaints.html",
     "/console/complaints",
     lambda s, actor: {
         "rows": review_queue(s, actor=actor, limit=QUEUE),
         "stats": complaint_stats(s, actor=actor),
+        "link_names": LINK_NAMES,
     },
 )
 

@@ -50,11 +50,19 @@ def _applications(s: Session, actor: Actor) -> dict[str, Any]:
 
 
 APPLICATIONS = Queue("console_applications.html", "/console/applications", _applications)
-CORRECTIONS = Queue(
-    "console_corrections.html",
-    "/console/corrections",
-    lambda s, actor: {"rows": list_corrections(s, actor=actor, status="open", limit=QUEUE)},
-)
+
+
+def _corrections(s: Session, actor: Actor) -> dict[str, Any]:
+    from huiqi.profiles.dictionary import load_dictionary
+
+    return {
+        "rows": list_corrections(s, actor=actor, status="open", limit=QUEUE),
+        # The registry by its name (统计局), not its code ('statistics').
+        "registries": load_dictionary().registries,
+    }
+
+
+CORRECTIONS = Queue("console_corrections.html", "/console/corrections", _corrections)
 FLAGGED = Queue(
     "console_flagged.html",
     "/console/flagged",

@@ -55,7 +55,14 @@ def desk_queue(request: Request, factory: Factory, who: SignedIn, status: str = 
                 for r in list_requests(s, actor=actor, status=st, limit=QUEUE)
             ]
             rows.sort(key=lambda r: r.id)
-    context: dict[str, Any] = {"rows": rows, "today": _today(), "status": chosen, **NAMES}
+        categories = list_categories(s)
+    context: dict[str, Any] = {
+        "rows": rows,
+        "categories": categories,
+        "today": _today(),
+        "status": chosen,
+        **NAMES,
+    }
     return page(request, "console_requests.html", context)
 
 
@@ -112,6 +119,7 @@ def _desk_page(
         require_handles(actor, load(s, request_id), "handle")
         row = get_request(s, actor=actor, request_id=request_id)
         targets = [d for d in departments(s) if d != row.department]
+        categories = list_categories(s)
         context_error = None
         try:
             linked = policy_context(settings, s, actor=actor, request_id=request_id)
@@ -119,6 +127,7 @@ def _desk_page(
             linked, context_error = None, str(exc)
     context: dict[str, Any] = {
         "r": row,
+        "categories": categories,
         "today": _today(),
         "departments": targets,
         "linked": linked,

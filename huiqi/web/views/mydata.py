@@ -125,7 +125,10 @@ def correction_submit(
                     comment=form.get("comment") or None,
                 )
         except CorrectionError as exc:
-            errors["comment" if "comment" in str(exc) else "value"] = str(exc)
+            # Shown next to the value: without the field's name ("'employees': …").
+            errors["comment" if "comment" in str(exc) else "value"] = str(exc).removeprefix(
+                f"'{field}': "
+            )
     if errors:
         held = _held(settings, factory, who, code, field, year)
         shown = {k: form.get(k, "") for k in ("field", "year", "uscc", "value", "comment")}

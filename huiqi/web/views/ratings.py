@@ -3,11 +3,12 @@ grants page. ``delivery.ratings.rate`` checks who may rate and that it is rated 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RatingError, RatingRow, list_ratings, rate
@@ -25,8 +26,9 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 def _subject(
     factory: Factory, who: Who, kind: str, target: int, uscc: str | None
-) -> tuple[GrantRow | RecordRow, RatingRow | None]:
-    """The grant or decided record to rate, as the actor may see it, and its rating if any."""
+) -> tuple[GrantRow | RecordRow, RatingRow | None, Any]:
+    """The grant or decided record to rate, as the actor may see it, its rating if any,
+    and its policy's title (zh/en), None for a policy no longer in the catalogue."""
     actor = actor_of(who)
     code = (uscc or "").strip().upper() or who.enterprise
     with reading(factory) as s:
@@ -42,8 +44,9 @@ def _subject(
                 f"no {'grant' if kind == 'grant' else 'decision'} {target} of yours"
             )
         ratings = list_ratings(s, actor=actor, uscc=found.uscc, limit=10_000)
+        title = next((c.title for c in list_policies(s) if c.policy_id == found.policy_id), None)
     key = "grant_id" if kind == "grant" else "entitlement_id"
-    return found, next((r for r in ratings if getattr(r, key) == target), None)
+    return found, next((r for r in ratings if getattr(r, key) == target), None), title
 
 
 def _form(
@@ -51,6 +54,7 @@ def _form(
     kind: str,
     subject: GrantRow | RecordRow,
     rating: RatingRow | None,
+    title: Any,
     form: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
@@ -59,6 +63,7 @@ def _form(
         "kind": kind,
         "subject": subject,
         "rating": rating,
+        "title": title,
         "form": form,
         "errors": errors,
         "stars": STARS,
@@ -70,16 +75,16 @@ def _form(
 def rate_grant_form(
     request: Request, factory: Factory, who: SignedIn, grant_id: Id, uscc: str = ""
 ) -> Response:
-    subject, rating = _subject(factory, who, "grant", grant_id, uscc)
-    return _form(request, "grant", subject, rating, {"uscc": uscc[:18]}, {})
+    subject, rating, title = _subject(factory, who, "grant", grant_id, uscc)
+    return _form(request, "grant", subject, rating, title, {"uscc": uscc[:18]}, {})
 
 
 @router.get("/records/{record_id}/rate")
 def rate_record_form(
     request: Request, factory: Factory, who: SignedIn, record_id: Id, uscc: str = ""
 ) -> Response:
-    subject, rating = _subject(factory, who, "record", record_id, uscc)
-    return _form(request, "record", subject, rating, {"uscc": uscc[:18]}, {})
+    subject, rating, title = _subject(factory, who, "record", record_id, uscc)
+    return _form(request, "record", subject, rating, title, {"uscc": uscc[:18]}, {})
 
 
 @router.post("/rate")
@@ -107,8 +112,8 @@ def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -
         except RatingError as exc:
             errors["comment" if "comment" in str(exc) else "stars"] = str(exc)
     if errors:
-        subject, rating = _subject(factory, who, kind, target, form.get("uscc"))
+        subject, rating, title = _subject(factory, who, kind, target, form.get("uscc"))
         shown = {k: form.get(k, "") for k in ("uscc", "stars", "comment")}
-        return _form(request, kind, subject, rating, shown, errors, status_code=400)
+        return _form(request, kind, subject, rating, title, shown, errors, status_code=400)
     suffix = f"uscc={form['uscc']}&" if form.get("uscc") else ""
     return RedirectResponse(f"/grants?{suffix}rated={kind}-{target}", status_code=303)

@@ -56,7 +56,8 @@ FILE_ERRORS = {
     ),
     "too_many": N_("At most 5 files go with a request."),
 }
-NAMES = {"status_names": STATUS_NAMES, "step_names": STEP_NAMES}
+CHANNEL_NAMES = {"portal": N_("online"), "hotline": N_("12345 hotline")}
+NAMES = {"status_names": STATUS_NAMES, "step_names": STEP_NAMES, "channel_names": CHANNEL_NAMES}
 
 
 def _requests_page(
@@ -127,7 +128,9 @@ async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn)
     grant = fields.get("grant_id", "").strip()
     grant_id = form_id(grant)
     errors: dict[str, str] = {}
-    if grant and grant_id is None:
+    if not fields.get("category", "").strip():
+        errors["category"] = N_("Choose the category of your request.")
+    elif grant and grant_id is None:
         errors["grant_id"] = N_("A grant is named by its number.")
     else:
 
