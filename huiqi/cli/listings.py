@@ -14,6 +14,7 @@ import click
 
 from huiqi.cli.common import JSON_OPTION, handle_errors, listing_filters, show_listing, yuan
 from huiqi.cli.quick import listings as quick
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 
 
 def _service() -> ModuleType:
@@ -37,7 +38,11 @@ def _page(
 
 
 @click.command()
-@click.option("--status", help="granted, in_batch, paid, payment_failed, provisional …")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in GrantStatus]),
+    help="Only grants in this status.",
+)
 @listing_filters
 @click.pass_context
 @handle_errors
@@ -70,7 +75,11 @@ def grants(
 
 
 @click.command("records")
-@click.option("--status", help="offered, granted, application_open, submitted, expired …")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in RecordStatus]),
+    help="Only records in this status.",
+)
 @click.option("--flagged", is_flag=True, default=None, help="Only records flagged for review.")
 @listing_filters
 @click.pass_context

@@ -5,6 +5,7 @@ Each is a ``StrEnum``, so it is stored and compared as its text value.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TypeVar
 
@@ -90,11 +91,17 @@ class UnknownStatus(HuiqiError):
     """A status filter names no status of its kind."""
 
 
+def _words(name: str) -> str:
+    """A class name as words: GrantStatus -> grant status."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
 def parse_status(kind: type[E], text: str) -> E:
     """``text`` as a member of ``kind``, or a clear error listing the valid values."""
     try:
         return kind(text.strip())
     except ValueError:
         raise UnknownStatus(
-            f"'{text}' is not a {kind.__name__}; use one of: {', '.join(m.value for m in kind)}"
+            f"'{text}' is not a {_words(kind.__name__)}; use one of:"
+            f" {', '.join(m.value for m in kind)}"
         ) from None

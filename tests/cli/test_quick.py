@@ -303,8 +303,8 @@ def test_an_enterprise_reads_its_own_rows_quickly_a_park_operator_after_a_lookup
         ("steward", ["records"], 5, "revoked or its user disabled"),
         ("none", ["versions"], 5, "sign in first"),
         ("ent", ["grants", "--uscc", "91310000000000000X"], 5, "may not read this enterprise"),
-        ("officer", ["grants", "--status", "nope"], 1, "'nope' is not a GrantStatus"),
-        ("officer", ["records", "--status", "paid"], 1, "'paid' is not a RecordStatus"),
+        ("officer", ["grants", "--status", "nope"], 2, "Invalid value for '--status': 'nope'"),
+        ("officer", ["records", "--status", "paid"], 2, "Invalid value for '--status': 'paid'"),
     ],
 )
 def test_refusals_are_the_full_paths(
