@@ -1,0 +1,58 @@
+"""Registry files written outside the project (QA round 2): typed Parquet columns an
+office's database export produces, and texts a spreadsheet writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiqi.config import Settings
+from huiqi.profiles import uscc
+from huiqi.profiles.importer import import_file
+
+CODE = uscc.make("91310115MA1H8R7C4")
+
+ZONES = st.sampled_from(["UTC", "Asia/Shanghai", "America/New_York", "+08:00", "-05:30", "+0545"])
+
+
+def _zone(name: str) -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    if name[0] in "+-":
+        digits = name[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + int(digits[2:])
+        return dt.timezone(dt.timedelta(minutes=-minutes if name[0] == "-" else minutes))
+    return ZoneInfo(name)
+
+
+@settings(max_examples=12)
+@given(day=st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)), zone=ZONES)
+def test_a_zoned_timestamp_at_local_midnight_is_its_own_zones_date(
+    tmp_path_factory, day: dt.date, zone: str
+):
+    """A database export writes dates as TIMESTAMP WITH TIME ZONE: the import died with
+    DuckDB's 'Unimplemented type for cast (TIMESTAMP WITH TIME ZONE -> TIME)'."""
+    tmp = tmp_path_factory.mktemp("tz")
+    moment = dt.datetime(day.year, day.month, day.day, tzinfo=_zone(zone))
+    path = tmp / "market.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [CODE],
+            "企业名称": ["甲"],
+            "成立日期": pa.array([moment], pa.timestamp("us", tz=zone)),
+        }
+    )
+    pq.write_table(table, path)
+    data = Settings(tmp / "data")
+
+    report = import_file(data, path)
+
+    assert report.rows_accepted == 1
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        stored = con.execute("SELECT registration_date FROM enterprises").fetchall()
+    assert stored == [(day,)]
