@@ -177,7 +177,9 @@ def decimal_rule_with_shortcut(
         if factor != 1
         else cast_to(target)
     )
-    decimals = fn("length", fn("split_part", digits, lit("."), num(2)))
+    # Trailing zeros are no precision: '1234.500' (a DECIMAL(18,3) column, an export
+    # formatted to 3 places) is 1234.50 yuan exactly.
+    decimals = fn("length", fn("rtrim", fn("split_part", digits, lit("."), num(2)), lit("0")))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
     values = [
         (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),

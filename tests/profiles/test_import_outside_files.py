@@ -4,6 +4,7 @@ office's database export produces, and texts a spreadsheet writes."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -56,3 +57,38 @@ def test_a_zoned_timestamp_at_local_midnight_is_its_own_zones_date(
     with duckdb.connect(str(data.profiles_db), read_only=True) as con:
         stored = con.execute("SELECT registration_date FROM enterprises").fetchall()
     assert stored == [(day,)]
+
+
+def _stored_revenue(data: Settings) -> list[tuple]:
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        return con.execute("SELECT revenue FROM enterprise_years").fetchall()
+
+
+@settings(max_examples=12)
+@given(
+    fen=st.integers(0, 10**13),
+    scale=st.integers(3, 6),
+    parquet=st.booleans(),
+)
+def test_trailing_zeros_past_the_fen_are_no_extra_decimals(
+    tmp_path_factory, fen: int, scale: int, parquet: bool
+):
+    """A DECIMAL(20,3) column of a database export (or a CSV formatted to 4 places) holds
+    1234.560: it was refused as "'1234.560' has 3 decimals; an amount in yuan takes at
+    most 2", though it is 1234.56 yuan exactly."""
+    tmp = tmp_path_factory.mktemp("dec")
+    amount = Decimal(fen).scaleb(-2).quantize(Decimal(1).scaleb(-scale))
+    header = ["统一社会信用代码", "年度", "营业收入(元)"]
+    if parquet:
+        path = tmp / "tax.parquet"
+        column = pa.array([amount], pa.decimal128(13 + scale, scale))
+        pq.write_table(pa.table(dict(zip(header, [[CODE], [2024], column], strict=True))), path)
+    else:
+        path = tmp / "tax.csv"
+        path.write_text(f"{','.join(header)}\n{CODE},2024,{amount}\n", encoding="utf-8")
+    data = Settings(tmp / "data")
+
+    report = import_file(data, path)
+
+    assert report.rows_accepted == 1
+    assert _stored_revenue(data) == [(Decimal(fen).scaleb(-2),)]
