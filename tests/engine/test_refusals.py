@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.engine.duckdb.evaluate import evaluate_in
 from huiqi.engine.duckdb.profile_rows import load_profiles_into
@@ -324,3 +326,55 @@ def test_attested_criterion_in_auto_policy_points_at_delivery() -> None:
     err = policy_refusal(policy_yaml(attested=("signed",)))
     assert err.location is not None
     assert (err.location.line, err.location.column, err.location.field) == (10, 11, "delivery")
+
+
+# Characters a Chinese input method types in place of the rule language's ASCII ones.
+_FULL_WIDTH = {
+    ">": "＞",
+    "<": "＜",
+    "=": "＝",
+    "(": "（",
+    ")": "）",
+    ",": "，",
+    "'": "‘",
+    "0": "０",
+    "5": "５",
+    "*": "＊",
+    "-": "－",
+}
+
+
+@given(
+    data=st.data(),
+    expr=st.sampled_from(
+        [
+            "employees >= 10",
+            "size_class IN ('small', 'micro')",
+            "LEAST(employees, 8) * 12 <= 500",
+            "employees - 5 > 0",
+            "district_code = '310115' AND employees >= 10",
+        ]
+    ),
+)
+def test_a_full_width_character_is_named_with_the_ascii_one_to_type(
+    data: st.DataObject, expr: str
+) -> None:
+    """'＞' is not part of the rule language" did not tell the author that the input method
+    was in Chinese mode; '（' was even reported as "IN takes a list in parentheses"."""
+    inside = [expr[:i].count("'") % 2 == 1 and ch != "'" for i, ch in enumerate(expr)]
+    places = [i for i, ch in enumerate(expr) if ch in _FULL_WIDTH and not inside[i]]
+    i = data.draw(st.sampled_from(places))
+    wrong = expr[:i] + _FULL_WIDTH[expr[i]] + expr[i + 1 :]
+    shown = "quote '" if expr[i] == "'" else f"'{expr[i]}'"
+
+    message = str(refusal(wrong))
+
+    assert (
+        f"'{_FULL_WIDTH[expr[i]]}' is a full-width (Chinese) character; write the ASCII {shown}"
+        f" instead (switch the input method to English for rules) (at character {i + 1} of"
+        " the expression)"
+    ) in message
+
+
+def test_full_width_text_inside_a_quoted_value_stays_allowed() -> None:
+    compile_yaml(policy_yaml([("c", "name <> '上海（集团）有限公司，１号'")]))
