@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
-from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
+from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
 
 __all__ = [
     "POLICY_SUFFIXES",
@@ -108,6 +108,14 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
     try:
         return Policy.model_validate(data), marks
     except ValidationError as exc:
+        colon = full_width_key(text, None)
+        if colon is not None:
+            # 'source：{document: …}' reads as an unknown key, and 'source' as missing.
+            raise PolicyError(
+                "'：' is a full-width colon, so this line is not a key; write ':' and a space"
+                " after the key",
+                location=Location(filename, *colon),
+            ) from None
         raise _validation_error(exc, marks, filename) from None
 
 

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -138,11 +139,37 @@ def _load(loader_class: type[Any], text: str, filename: str) -> tuple[Any, Marks
         hint = ""
         if exc.problem and "'\\t'" in exc.problem:
             hint = " (indent with spaces: YAML does not allow tabs)"
+        elif exc.problem == "mapping values are not allowed here":
+            hint = (
+                " (indent this key as the keys beside it are, or put a value that holds"
+                " ': ' in quotes)"
+            )
+        colon = full_width_key(text, mark.line if mark else None)
+        if colon is not None:
+            # "could not find expected ':'" on the line after the culprit said nothing useful.
+            line, col = colon
+            hint = (
+                f" (line {line}: '：' is a full-width colon; write ':' and a space after the key)"
+            )
         raise PolicyError(
             f"not valid YAML: {exc.problem}{hint}", location=Location(filename, line, col)
         ) from exc
     finally:
         loader.dispose()
+
+
+_FULL_WIDTH_KEY = re.compile(r"^(\s*(?:-\s+)?[A-Za-z_][\w-]*\s*)：")
+
+
+def full_width_key(text: str, last: int | None) -> tuple[int, int] | None:
+    """(line, column) of the first key ended by a full-width colon '：' (a Chinese input
+    method's) on the lines up to ``last`` (0-based), if any."""
+    lines = text.splitlines()
+    for n, line in enumerate(lines[: (last + 1) if last is not None else None], start=1):
+        found = _FULL_WIDTH_KEY.match(line)
+        if found:
+            return n, len(found.group(1)) + 1
+    return None
 
 
 def _line_column(text: str, position: int) -> tuple[int, int]:

@@ -279,7 +279,8 @@ POLICY_REFUSALS = [
     (
         "bad yaml: mapping in a scalar",
         BASE.replace("level: city", "level: city: x"),
-        "not valid YAML: mapping values are not allowed here",
+        "not valid YAML: mapping values are not allowed here (indent this key as the keys"
+        " beside it are, or put a value that holds ': ' in quotes)",
         (5, 12, None),
     ),
     (
@@ -378,3 +379,22 @@ def test_a_full_width_character_is_named_with_the_ascii_one_to_type(
 
 def test_full_width_text_inside_a_quoted_value_stays_allowed() -> None:
     compile_yaml(policy_yaml([("c", "name <> '上海（集团）有限公司，１号'")]))
+
+
+@given(line=st.integers(1, BASE.count("\n")))
+def test_a_key_ended_by_a_full_width_colon_is_named_on_its_line(line: int) -> None:
+    """'delivery：confirm' (a Chinese input method's colon) read "not valid YAML: could not
+    find expected ':'" at the start of the next line, which says nothing of the cause."""
+    lines = BASE.split("\n")
+    key = lines[line - 1]
+    if ": " not in key or key.startswith(" "):
+        return
+    lines[line - 1] = key.replace(": ", "：", 1)
+
+    err = policy_refusal("\n".join(lines))
+
+    assert "'：' is a full-width colon" in err.message
+    assert "write ':' and a space after the key" in err.message
+    assert err.location is not None
+    if err.location.line != line:  # YAML failed further down: the hint names the line
+        assert f"(line {line}: " in err.message
