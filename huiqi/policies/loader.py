@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,29 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
     )
 
 
+_UNIT_FIGURE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(万|亿)元?\s*")
+
+
+def _amount_hint(value: object) -> str:
+    """What to write instead of an amount that is not a plain number ('4.8万', '48,000')."""
+    text = str(value).strip()
+    unit = _UNIT_FIGURE.fullmatch(text)
+    if unit:
+        yuan = Decimal(unit.group(1)) * (10_000 if unit.group(2) == "万" else 100_000_000)
+        return (
+            f"amounts in a policy file are plain numbers of yuan: write {yuan.normalize():f}"
+            f" for {text}"
+        )
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", text):
+        return f"write the number without thousands separators: {text.replace(',', '')}"
+    if text.endswith(("%", "％")):
+        return (
+            "amounts in a policy file are yuan, not percentages; a rate belongs in the formula"
+            " (0.03 * revenue for 3 % of revenue)"
+        )
+    return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -88,6 +112,8 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
                 "; inside { … } a comma ends the value: put a text that contains a comma in"
                 ' quotes ("…, …")'
             )
+    elif first["type"] in ("decimal_parsing", "decimal_type"):
+        msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):

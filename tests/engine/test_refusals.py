@@ -6,6 +6,8 @@ Expressions are placed in the template of ``conftest.policy_yaml``; its criterio
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
@@ -398,3 +400,36 @@ def test_a_key_ended_by_a_full_width_colon_is_named_on_its_line(line: int) -> No
     assert err.location is not None
     if err.location.line != line:  # YAML failed further down: the hint names the line
         assert f"(line {line}: " in err.message
+
+
+@given(
+    wan=st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
+    key=st.sampled_from(["budget", "per_enterprise_cap"]),
+    unit=st.sampled_from(["万", "万元", "亿"]),
+)
+def test_an_amount_in_wan_yuan_is_refused_with_the_figure_in_yuan(
+    wan: Decimal, key: str, unit: str
+) -> None:
+    """'budget: 100万' read "Input should be a valid decimal", which does not say that
+    amounts are written in yuan, nor what to write."""
+    err = policy_refusal(BASE + f"{key}: {wan}{unit}\n")
+
+    yuan = wan * (100_000_000 if unit == "亿" else 10_000)
+    assert err.message == (
+        "Input should be a valid decimal; amounts in a policy file are plain numbers of yuan:"
+        f" write {yuan.normalize():f} for {wan}{unit}"
+    )
+    assert err.location is not None
+    assert (err.location.line, err.location.field) == (BASE.count("\n") + 1, key)
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("48,000", "write the number without thousands separators: 48000"),
+        ("50%", "amounts in a policy file are yuan, not percentages; a rate belongs in the"),
+        ("lots", "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"),
+    ],
+)
+def test_an_amount_that_is_not_a_number_says_what_to_write(value: str, hint: str) -> None:
+    assert hint in policy_refusal(BASE + f"budget: {value}\n").message
