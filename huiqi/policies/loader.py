@@ -69,6 +69,15 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
     )
 
 
+# What a value of each structured type looks like in YAML (docs/policies.md §2).
+_SHAPES = {
+    "Text": "a text in both languages: {zh: 中文, en: English}",
+    "Source": "the document as a mapping: {document: 《文件名》（文号）, article: 第三条}",
+    "Amount": 'a mapping: {formula: "0.5 * rd_expense", cap: 500000}',
+    "Criterion": "a mapping with id, label and expr (or attested: true)",
+    "TestCase": "a mapping with name, profile and expect",
+    "Expectation": 'a mapping such as {status: eligible, amount: "7407.40"}',
+}
 _UNIT_FIGURE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(万|亿)元?\s*")
 
 
@@ -112,6 +121,8 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
                 "; inside { … } a comma ends the value: put a text that contains a comma in"
                 ' quotes ("…, …")'
             )
+    elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
+        msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
     elif first["type"] in ("decimal_parsing", "decimal_type"):
         msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):

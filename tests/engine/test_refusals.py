@@ -433,3 +433,26 @@ def test_an_amount_in_wan_yuan_is_refused_with_the_figure_in_yuan(
 )
 def test_an_amount_that_is_not_a_number_says_what_to_write(value: str, hint: str) -> None:
     assert hint in policy_refusal(BASE + f"budget: {value}\n").message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shape"),
+    [
+        ("title: {zh: 测试, en: Test}", "title: 测试", "{zh: 中文, en: English}"),
+        (
+            "department: {zh: 测试局, en: Test bureau}",
+            "department: 测试局",
+            "{zh: 中文, en: English}",
+        ),
+        ("source: {document: 测试文件}", "source: 测试文件", "{document: 《文件名》（文号）"),
+    ],
+)
+def test_a_plain_text_where_a_mapping_belongs_shows_the_mapping(
+    old: str, new: str, shape: str
+) -> None:
+    """'title: 测试' read "Input should be a valid dictionary or instance of Text": the
+    writer of a policy knows no class Text."""
+    assert old in BASE
+    message = policy_refusal(BASE.replace(old, new)).message
+    assert f"; write {'a text in both languages: ' if 'zh' in shape else ''}" in message
+    assert shape in message
