@@ -71,3 +71,22 @@ def test_lint_points_at_the_profile_value() -> None:
         (21, 19, "tests[0].profile.rd_expense"),
     ]
     assert 'write "1000.00"' in problems[1].message
+
+
+def test_a_wrong_status_names_the_criteria_that_failed_or_were_unknown() -> None:
+    """ "expected status eligible, got not_eligible" alone did not say which criterion
+    made the difference; the writer had to run explain on an enterprise that does not
+    exist."""
+    (failing,) = _messages('["2020-01-01", "2021-12-31"]', "1000")
+    assert failing == (
+        "p.yaml: case 'case': expected status eligible, got not_eligible (failing ['hte'])"
+    )
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", ""
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    (result,) = run_policy_tests(lib.compiled)
+    assert result.message.startswith(
+        "p.yaml: case 'case': expected status eligible, got needs_data (the amount formula"
+        " reads a field the profile lacks)"
+    )
