@@ -92,3 +92,36 @@ def test_trailing_zeros_past_the_fen_are_no_extra_decimals(
 
     assert report.rows_accepted == 1
     assert _stored_revenue(data) == [(Decimal(fen).scaleb(-2),)]
+
+
+@settings(max_examples=10)
+@given(
+    fen=st.integers(0, 10**15 - 1),
+    precision=st.integers(17, 76),
+    half_float=st.booleans(),
+)
+def test_wide_decimals_and_half_floats_import_exactly(
+    tmp_path_factory, fen: int, precision: int, half_float: bool
+):
+    """A DECIMAL(40,2) column (Arrow decimal256) or a float16 one killed the import with
+    a traceback: "Unsupported Internal Arrow Type for Decimal d:40,2,256"."""
+    tmp = tmp_path_factory.mktemp("wide")
+    amount = Decimal(fen).scaleb(-2)
+    path = tmp / "tax.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [CODE],
+            "年度": [2024],
+            "营业收入(元)": pa.array([amount], pa.decimal256(precision, 2)),
+            "研发费用(元)": pa.array([1.5], pa.float16() if half_float else pa.float64()),
+        }
+    )
+    pq.write_table(table, path)
+    data = Settings(tmp / "data")
+
+    report = import_file(data, path)
+
+    assert report.rows_accepted == 1
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        stored = con.execute("SELECT revenue, rd_expense FROM enterprise_years").fetchall()
+    assert stored == [(amount, Decimal("1.50"))]
