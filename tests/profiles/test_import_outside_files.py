@@ -125,3 +125,44 @@ def test_wide_decimals_and_half_floats_import_exactly(
     with duckdb.connect(str(data.profiles_db), read_only=True) as con:
         stored = con.execute("SELECT revenue, rd_expense FROM enterprise_years").fetchall()
     assert stored == [(amount, Decimal("1.50"))]
+
+
+def _rejects(report) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    import csv
+
+    with open(report.rejects_path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@settings(max_examples=10)
+@given(day=st.dates(dt.date(1930, 1, 1), dt.date(2100, 12, 31)), xlsx=st.booleans())
+def test_an_excel_date_serial_is_refused_with_the_date_it_stands_for(
+    tmp_path_factory, day: dt.date, xlsx: bool
+):
+    """A date cell without a date format arrives as Excel's serial number (43831):
+    "'43831' is not a date; accepted formats: ..." did not say what the number is nor
+    how to fix the sheet."""
+    import openpyxl
+
+    tmp = tmp_path_factory.mktemp("serial")
+    serial = (day - dt.date(1899, 12, 30)).days
+    header = ["统一社会信用代码", "企业名称", "成立日期"]
+    if xlsx:
+        path = tmp / "market.xlsx"
+        wb = openpyxl.Workbook()
+        wb.active.append(header)
+        wb.active.append([CODE, "甲", serial])
+        wb.save(path)
+    else:
+        path = tmp / "market.csv"
+        path.write_text(f"{','.join(header)}\n{CODE},甲,{serial}\n", encoding="utf-8")
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    [reject] = _rejects(report)
+    assert (reject["line"], reject["field"]) == ("2", "registration_date")
+    assert reject["reason"] == (
+        f"'{serial}' is not a date but looks like an Excel date serial number"
+        f" ({day.isoformat()}): format the column as a date in Excel, or write the date as"
+        " YYYY-MM-DD, and import again"
+    )
