@@ -166,3 +166,75 @@ def test_an_excel_date_serial_is_refused_with_the_date_it_stands_for(
         f" ({day.isoformat()}): format the column as a date in Excel, or write the date as"
         " YYYY-MM-DD, and import again"
     )
+
+
+SI_HEADERS = ["统一社会信用代码", "年度", "年末参保人数", "实缴失业保险费(元)", "裁员人数"]
+
+
+@settings(max_examples=10)
+@given(
+    group=st.tuples(st.integers(2, 4), st.integers(1, 3)).filter(lambda g: g[0] + g[1] <= 5),
+    title=st.booleans(),
+    xlsx=st.booleans(),
+)
+def test_a_header_over_two_rows_with_merged_cells_imports_and_drafts(
+    tmp_path_factory, group: tuple[int, int], title: bool, xlsx: bool
+):
+    """A form's header over two rows: a group title over merged cells ("参保" over
+    年末参保人数 and 实缴失业保险费(元)) and the other columns merged down both rows.
+    No single row names every column, and the import failed with "no mapping matches
+    the headers [..., '参保', '', ...]"; 'huiqi mapping new' drafted '参保': null."""
+    import openpyxl
+
+    from huiqi.profiles.mappingdraft import draft_from_rows
+    from huiqi.profiles.readers import open_source
+
+    tmp = tmp_path_factory.mktemp("two")
+    start, size = group
+    upper = [h if not start <= i < start + size else "" for i, h in enumerate(SI_HEADERS)]
+    upper[start] = "参保情况"
+    lower = [h if start <= i < start + size else "" for i, h in enumerate(SI_HEADERS)]
+    rows: list[list[object]] = [["2024年参保情况表"]] if title else []
+    rows += [upper, lower, [CODE, "2024", "12", "1,000.50", "0"]]
+    first = len(rows) - 2  # the upper header row (sheet rows count from 1)
+    if xlsx:
+        path = tmp / "si.xlsx"
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for r in rows:
+            ws.append([c if c != "" else None for c in r])
+        for i in range(len(SI_HEADERS)):
+            if not start <= i < start + size:
+                ws.merge_cells(
+                    start_row=first, start_column=i + 1, end_row=first + 1, end_column=i + 1
+                )
+        ws.merge_cells(
+            start_row=first, start_column=start + 1, end_row=first, end_column=start + size
+        )
+        wb.save(path)
+    else:
+        path = tmp / "si.csv"
+        path.write_text(
+            "\n".join(",".join(map(str, r)) for r in rows).replace("1,000.50", '"1,000.50"') + "\n",
+            "utf-8",
+        )
+    data = Settings(tmp / "data")
+
+    report = import_file(data, path)
+
+    assert (report.mapping, report.rows_accepted, report.rows_rejected) == (
+        "social_insurance",
+        1,
+        0,
+    )
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        got = con.execute(
+            "SELECT insured_employees, ui_premiums_paid, layoffs FROM enterprise_years"
+        ).fetchall()
+    assert got == [(12, Decimal("1000.50"), 0)]
+    source = open_source(path)
+    if xlsx:
+        source = source.on_sheet(next(iter(source.sheets)))
+    line, draft = draft_from_rows(source.header_rows(), name="si")
+    assert line == first + 1
+    assert list(draft.columns) == SI_HEADERS and not draft.unmatched
