@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
-from huiqi.policies.yamlmarks import Marks, load_with_marks
+from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping_values import coded_values, fail, text_map
 
@@ -315,7 +315,18 @@ def parse_mapping(text: str, source: str) -> Mapping:
         raw, marks = load_with_marks(text, source)
     except PolicyError as exc:
         raise MappingError(exc.message, location=exc.location) from exc
-    return check_mapping(raw, marks, source, load_dictionary())
+    try:
+        return check_mapping(raw, marks, source, load_dictionary())
+    except MappingError:
+        colon = full_width_key(text, None)
+        if colon is None:
+            raise
+        # '营业收入（万元）： revenue' reads as a text, not as a key: say so, not what follows.
+        raise MappingError(
+            "'：' is a full-width colon, so this line is not a key; write ':' and a space"
+            " after the key",
+            location=Location(source, *colon),
+        ) from None
 
 
 def load_mapping_file(path: Path) -> Mapping:
