@@ -43,6 +43,7 @@ Rules the importer relies on:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import unicodedata
 from dataclasses import dataclass
@@ -296,9 +297,15 @@ def _check_field(
     f = dictionary.get(field)
     if f is None or f.derived or f.type == "qualification":
         extra = [c for c in LAYOUT_COLUMNS[layout]]
+        importable = [
+            g.name for g in dictionary.fields if not g.derived and g.type != "qualification"
+        ]
+        close = difflib.get_close_matches(field, [*importable, *extra], n=1)
         raise fail(
-            f"'{field}' is not an importable dictionary field; use a field of "
-            f"huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
+            f"'{field}' is not an importable dictionary field"
+            + (f" (did you mean '{close[0]}'?)" if close and close[0] != field else "")
+            + "; use a field of "
+            "huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
             + (f" or one of {extra}" if extra else ""),
             marks,
             where,

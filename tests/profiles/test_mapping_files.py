@@ -192,3 +192,17 @@ def test_a_key_ended_by_a_full_width_colon_is_named_at_its_line(line: int, quote
     assert f"(line {line}: '：' is a full-width colon; write ':' and a space after the key)" in str(
         err.value
     ) or str(err.value).startswith(f"m.yaml, line {line}, column {len(key) + 1}: '：'")
+
+
+@given(
+    field=st.sampled_from(["revenue", "rd_expense", "insured_employees", "tax_paid"]),
+    cut=st.integers(1, 3),
+)
+def test_a_misspelt_field_suggests_the_one_meant(field: str, cut: int) -> None:
+    """'revenu' read only "is not an importable dictionary field; use a field of
+    huiqi/profiles/dictionary.yaml", leaving the writer to search the dictionary."""
+    wrong = field[:-cut]
+    with pytest.raises(MappingError) as err:
+        parse_mapping(GOOD.replace(": revenue\nunits", f": {wrong}\nunits"), "m.yaml")
+    assert f"'{wrong}' is not an importable dictionary field (did you mean '" in str(err.value)
+    assert f"did you mean '{field}'?" in str(err.value) or cut > 1
