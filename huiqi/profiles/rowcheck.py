@@ -273,7 +273,8 @@ def build_rejects(
                 concat(
                     "the row has ",
                     cast(col("_cells"), "VARCHAR"),
-                    f" cells but the header has {width}",
+                    f" cells but the header has {width}; give it one cell per column (in a"
+                    " CSV, a value that holds the separator goes in double quotes)",
                 ),
                 "reason",
             ),

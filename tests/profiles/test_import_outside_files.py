@@ -238,3 +238,25 @@ def test_a_header_over_two_rows_with_merged_cells_imports_and_drafts(
     line, draft = draft_from_rows(source.header_rows(), name="si")
     assert line == first + 1
     assert list(draft.columns) == SI_HEADERS and not draft.unmatched
+
+
+@settings(max_examples=8)
+@given(thousands=st.integers(1, 999), fen=st.integers(0, 99))
+def test_an_unquoted_amount_with_a_comma_says_to_quote_it(
+    tmp_path_factory, thousands: int, fen: int
+):
+    """1,234.56 written without quotes in a comma-separated file splits the row:
+    "the row has 4 cells but the header has 3" did not say what to do."""
+    tmp = tmp_path_factory.mktemp("comma")
+    path = tmp / "tax.csv"
+    amount = f"{thousands},{fen:02d}0.00"
+    header = "统一社会信用代码,年度,营业收入(元)"
+    path.write_text(f'{header}\n{CODE},2024,{amount}\n{CODE},2023,"{amount}"\n', "utf-8")
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    assert report.rows_accepted == 1
+    assert report.messages == [
+        "tax.csv, line 2: the row has 4 cells but the header has 3; give it one cell per"
+        " column (in a CSV, a value that holds the separator goes in double quotes)"
+    ]
