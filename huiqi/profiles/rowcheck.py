@@ -94,6 +94,8 @@ def why(field: str) -> str:
 # their codes are checked once each, the static layout's (one row per code) row by row.
 _USCC_ONCE_PER_CODE = ("yearly", "qualifications")
 USCC_VALID = "_uscc_valid"
+# The first cell of a sheet's total row (合计, 总 计, 小计：, Total), where a code belongs.
+_TOTAL = re.compile(r"(?:[合总小]\s*计|总\s*合\s*计|total|sum)\s*[:：]?", re.IGNORECASE)
 
 
 def _check_usccs_once(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> bool:
@@ -231,6 +233,13 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
         return
     codes, reasons = [], []
     for (code,) in bad:
+        if _TOTAL.fullmatch(code.strip()):
+            codes.append(code)
+            reasons.append(
+                f"'{code}' starts a total row, not an enterprise's: delete the row (totals"
+                " are not imported; the other rows are)"
+            )
+            continue
         try:
             uscc_mod.validate(code)
             reason = f"'{code}' is not a valid unified social credit code"

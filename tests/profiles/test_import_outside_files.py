@@ -260,3 +260,31 @@ def test_an_unquoted_amount_with_a_comma_says_to_quote_it(
         "tax.csv, line 2: the row has 4 cells but the header has 3; give it one cell per"
         " column (in a CSV, a value that holds the separator goes in double quotes)"
     ]
+
+
+@settings(max_examples=8)
+@given(
+    word=st.sampled_from(["合计", "合 计", "总计", "小计：", "Total", "TOTAL:", "总合计"]),
+    yearly=st.booleans(),
+)
+def test_a_total_row_is_rejected_as_a_total_row(tmp_path_factory, word: str, yearly: bool):
+    """A sheet's trailing total row ('合计', the sums) was rejected as "'合计' has 2
+    characters; a USCC has exactly 18", which reads as a mistyped code to fix."""
+    tmp = tmp_path_factory.mktemp("total")
+    if yearly:
+        path = tmp / "tax.csv"
+        text = f"统一社会信用代码,年度,营业收入(元)\n{CODE},2024,100\n{word},2024,100\n"
+    else:
+        path = tmp / "market.csv"
+        text = f"统一社会信用代码,企业名称,注册资本(元)\n{CODE},甲,100\n{word},,100\n"
+    path.write_text(text, "utf-8")
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    assert report.rows_accepted == 1
+    [reject] = _rejects(report)
+    assert (reject["line"], reject["field"]) == ("3", "uscc")
+    assert reject["reason"] == (
+        f"'{word.upper()}' starts a total row, not an enterprise's: delete the row (totals are not"
+        " imported; the other rows are)"
+    )
