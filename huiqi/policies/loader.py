@@ -69,6 +69,33 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
     )
 
 
+# The Chinese words for a policy's coded values (BRIEF glossary), as a writer types them.
+_CHINESE_TERMS = {
+    "免申即享": "auto",
+    "直达快享": "confirm",
+    "申报": "apply",
+    "市级": "city",
+    "市": "city",
+    "区级": "district",
+    "区": "district",
+    "先到先得": "first_come",
+    "按比例": "pro_rata",
+    "符合": "eligible",
+    "不符合": "not_eligible",
+    "差一点": "near_miss",
+    "缺数据": "needs_data",
+}
+
+
+def _literal_meant(error: Any) -> str | None:
+    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm) or
+    another case of it (Confirm → confirm)."""
+    given = str(error.get("input")).strip()
+    allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+    meant = _CHINESE_TERMS.get(given) or given.lower()
+    return meant if meant in allowed and meant != given else None
+
+
 # What a value of each structured type looks like in YAML (docs/policies.md §2).
 _SHAPES = {
     "Text": "a text in both languages: {zh: 中文, en: English}",
@@ -121,6 +148,8 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
                 "; inside { … } a comma ends the value: put a text that contains a comma in"
                 ' quotes ("…, …")'
             )
+    elif first["type"] == "literal_error" and _literal_meant(first) is not None:
+        msg = f"{msg}: write {_literal_meant(first)!r}"
     elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
         msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
     elif first["type"] in ("decimal_parsing", "decimal_type"):

@@ -456,3 +456,26 @@ def test_a_plain_text_where_a_mapping_belongs_shows_the_mapping(
     message = policy_refusal(BASE.replace(old, new)).message
     assert f"; write {'a text in both languages: ' if 'zh' in shape else ''}" in message
     assert shape in message
+
+
+@given(
+    case=st.sampled_from(
+        [
+            ("delivery: auto", "delivery", "免申即享", "auto"),
+            ("delivery: auto", "delivery", "直达快享", "confirm"),
+            ("delivery: auto", "delivery", "申报", "apply"),
+            ("delivery: auto", "delivery", "Confirm", "confirm"),
+            ("level: city", "level", "市级", "city"),
+            ("level: city", "level", "CITY", "city"),
+        ]
+    )
+)
+def test_a_coded_value_in_chinese_or_another_case_names_the_code(
+    case: tuple[str, str, str, str],
+) -> None:
+    """'delivery: 直达快享' read only "Input should be 'auto', 'confirm' or 'apply'": the
+    writer knows the policy's mode by its Chinese name (BRIEF glossary)."""
+    old, key, given_value, meant = case
+    err = policy_refusal(BASE.replace(old, f"{key}: {given_value}"))
+    assert err.message.endswith(f": write '{meant}'")
+    assert err.location is not None and err.location.field == key
