@@ -51,8 +51,17 @@ def ungrouped(v: exp.Expression) -> exp.Expression:
 
 
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks shared by integer and decimal texts: exponents."""
+    """Checks shared by integer and decimal texts: exponents, and the marks a sheet puts
+    where it has no figure ('-', '—', '/', '无', 'N/A')."""
     return [
+        (
+            matches(v, r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"),
+            concat(
+                quoted(v),
+                " marks a missing figure, not a number: leave the cell empty when the value is"
+                " not known, or write 0 when it is zero",
+            ),
+        ),
         (
             matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
             concat(

@@ -288,3 +288,28 @@ def test_a_total_row_is_rejected_as_a_total_row(tmp_path_factory, word: str, yea
         f"'{word.upper()}' starts a total row, not an enterprise's: delete the row (totals are not"
         " imported; the other rows are)"
     )
+
+
+@settings(max_examples=8)
+@given(
+    mark=st.sampled_from(["-", "—", "--", "/", "无", "N/A", "－"]),
+    column=st.sampled_from(["营业收入(元)", "年末参保人数"]),
+)
+def test_a_no_figure_mark_says_to_leave_the_cell_empty_or_write_zero(
+    tmp_path_factory, mark: str, column: str
+):
+    """Chinese statements put '-' or '—' where there is no figure; it was refused as
+    "'-' is not a number; write digits with at most 2 decimals", as if a figure were
+    mistyped, without saying that an empty cell is how to write 'not known'."""
+    tmp = tmp_path_factory.mktemp("mark")
+    path = tmp / "data.csv"
+    path.write_text(f"统一社会信用代码,年度,{column}\n{CODE},2024,{mark}\n", "utf-8")
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    [reject] = _rejects(report)
+    assert reject["column"] == column
+    assert reject["reason"] == (
+        f"'{mark}' marks a missing figure, not a number: leave the cell empty when the value"
+        " is not known, or write 0 when it is zero"
+    )
