@@ -245,6 +245,13 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
             reason = f"'{code}' is not a valid unified social credit code"
         except uscc_mod.USCCError as exc:
             reason = exc.message
+            bare = code.strip().lstrip("'‘’`")
+            if bare != code.strip() and uscc_mod.is_valid(bare):
+                # '91310115... : the apostrophe a spreadsheet uses to keep digits as text.
+                reason = (
+                    f"'{code}' is the code {bare} behind an apostrophe (a spreadsheet's mark"
+                    " for text): remove the apostrophe and import again"
+                )
         codes.append(code)
         reasons.append(reason)
     con.register("_uscc_reasons", pa.table({"code": codes, "reason": reasons}))

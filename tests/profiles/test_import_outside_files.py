@@ -313,3 +313,25 @@ def test_a_no_figure_mark_says_to_leave_the_cell_empty_or_write_zero(
         f"'{mark}' marks a missing figure, not a number: leave the cell empty when the value"
         " is not known, or write 0 when it is zero"
     )
+
+
+@settings(max_examples=8)
+@given(
+    tail=st.text(alphabet=uscc.ALPHABET, min_size=9, max_size=9),
+    mark=st.sampled_from(["'", "‘", "`"]),
+)
+def test_a_code_behind_an_apostrophe_is_named_with_the_fix(tmp_path_factory, tail: str, mark: str):
+    """A code written '91310115… (the apostrophe a spreadsheet uses to keep digits as
+    text) was refused as "has 19 characters; a USCC has exactly 18"."""
+    tmp = tmp_path_factory.mktemp("apos")
+    code = uscc.make("91310115" + tail)
+    path = tmp / "tax.csv"
+    path.write_text(f"统一社会信用代码,年度,营业收入(元)\n{mark}{code},2024,1\n", "utf-8")
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    [reject] = _rejects(report)
+    assert reject["reason"] == (
+        f"'{mark}{code}' is the code {code} behind an apostrophe (a spreadsheet's mark for"
+        " text): remove the apostrophe and import again"
+    )
