@@ -96,8 +96,10 @@ UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "y
 
 
 def normalise_header(text: object) -> str:
-    """The form headers are compared in (NFKC, trimmed, BOM removed)."""
-    return unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip()
+    """The form headers are compared in (NFKC, BOM removed, no whitespace at all): a
+    sheet's header cell often breaks its text over two lines ("营业收入" Alt+Enter "(元)")
+    or spaces it out to fit ("年  度"), and Chinese headers hold no meaningful space."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").split())
 
 
 @dataclass(frozen=True)

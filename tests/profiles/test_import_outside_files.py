@@ -335,3 +335,29 @@ def test_a_code_behind_an_apostrophe_is_named_with_the_fix(tmp_path_factory, tai
         f"'{mark}{code}' is the code {code} behind an apostrophe (a spreadsheet's mark for"
         " text): remove the apostrophe and import again"
     )
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_headers_broken_over_lines_or_spaced_out_still_match(tmp_path_factory, data):
+    """A sheet's header cell broken over two lines ('统一社会' Alt+Enter '信用代码') or
+    spaced out to fit ('年  度') matched no mapping: "no mapping matches the headers
+    ['统一社会\\n信用代码', '年  度', ...]"."""
+    import openpyxl
+
+    tmp = tmp_path_factory.mktemp("ws")
+    header = []
+    for h in ["统一社会信用代码", "年度", "营业收入(元)"]:
+        at = data.draw(st.integers(1, len(h) - 1))
+        gap = data.draw(st.sampled_from(["\n", " ", "  ", "\u3000", "\r\n", "\t"]))
+        header.append(h[:at] + gap + h[at:])
+    path = tmp / "tax.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append([CODE, 2024, 7])
+    wb.save(path)
+    data_dir = Settings(tmp / "data")
+
+    report = import_file(data_dir, path)
+
+    assert (report.mapping, report.rows_accepted) == ("tax", 1)
