@@ -361,3 +361,27 @@ def test_headers_broken_over_lines_or_spaced_out_still_match(tmp_path_factory, d
     report = import_file(data_dir, path)
 
     assert (report.mapping, report.rows_accepted) == ("tax", 1)
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_a_csv_header_cell_written_over_two_lines_is_read(tmp_path_factory, data):
+    """Excel saves a header cell with a line break (营业收入 Alt+Enter (元)) as a quoted
+    cell spanning two lines; the import stopped at once: "the header cannot be read: a
+    quote opens a cell at column 18 and is not closed on this line"."""
+    tmp = tmp_path_factory.mktemp("nl")
+    breaks = data.draw(st.lists(st.booleans(), min_size=3, max_size=3))
+    newline = data.draw(st.sampled_from(["\n", "\r\n"]))
+    cells = []
+    for h, broken in zip(["统一社会信用代码", "年度", "营业收入(元)"], breaks, strict=True):
+        cells.append(f'"{h[:2]}{newline}{h[2:]}"' if broken else h)
+    extra = sum(breaks)
+    path = tmp / "tax.csv"
+    rows = [",".join(cells), f"{CODE},2024,5", f"{CODE},2023,abc"]
+    path.write_bytes((newline.join(rows) + newline).encode("utf-8-sig"))
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    assert (report.mapping, report.rows_read, report.rows_accepted) == ("tax", 2, 1)
+    [reject] = _rejects(report)
+    assert reject["line"] == str(3 + extra)
