@@ -51,9 +51,18 @@ def ungrouped(v: exp.Expression) -> exp.Expression:
 
 
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks shared by integer and decimal texts: exponents, and the marks a sheet puts
-    where it has no figure ('-', '—', '/', '无', 'N/A')."""
+    """Checks shared by integer and decimal texts: exponents, Excel's error values
+    (#N/A, #DIV/0!), and the marks a sheet puts where it has no figure ('-', '—', '/',
+    '无', 'N/A')."""
     return [
+        (
+            matches(v, r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!)"),
+            concat(
+                quoted(v),
+                " is an error of the sheet's formula, not a number: correct the formula (or"
+                " leave the cell empty when the value is not known) and import again",
+            ),
+        ),
         (
             matches(v, r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"),
             concat(

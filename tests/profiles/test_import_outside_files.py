@@ -385,3 +385,26 @@ def test_a_csv_header_cell_written_over_two_lines_is_read(tmp_path_factory, data
     assert (report.mapping, report.rows_read, report.rows_accepted) == ("tax", 2, 1)
     [reject] = _rejects(report)
     assert reject["line"] == str(3 + extra)
+
+
+@settings(max_examples=6)
+@given(error=st.sampled_from(["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!"]))
+def test_an_excel_error_value_says_to_correct_the_formula(tmp_path_factory, error: str):
+    """A formula that failed in the sheet (#DIV/0!) was refused as "'#DIV/0!' is not a
+    number; write digits with at most 2 decimals", as if a figure were mistyped."""
+    import openpyxl
+
+    tmp = tmp_path_factory.mktemp("err")
+    path = tmp / "tax.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["统一社会信用代码", "年度", "营业收入(元)"])
+    wb.active.append([CODE, 2024, error])
+    wb.save(path)
+
+    report = import_file(Settings(tmp / "data"), path)
+
+    [reject] = _rejects(report)
+    assert reject["reason"] == (
+        f"'{error}' is an error of the sheet's formula, not a number: correct the formula"
+        " (or leave the cell empty when the value is not known) and import again"
+    )
