@@ -55,7 +55,21 @@ def run_case(
     exp_ = case.expect
     problems: list[str] = []
     if got.status != exp_.status:
-        problems.append(f"expected status {exp_.status}, got {got.status}")
+        # Say why: "expected eligible, got not_eligible" alone sends the writer hunting.
+        why = [
+            f"{what} {sorted(ids)}"
+            for what, ids, listed in (
+                ("failing", got.failed, exp_.failing),
+                ("unknown", got.unknown, exp_.unknown),
+            )
+            if ids and not listed
+        ]
+        if got.status == "needs_data" and not got.unknown:
+            why.append("the amount formula reads a field the profile lacks")
+        if got.error:
+            why.append(got.error)
+        because = f" ({', '.join(why)})" if why else ""
+        problems.append(f"expected status {exp_.status}, got {got.status}{because}")
     if exp_.amount is not None and got.amount_fen != _fen(exp_.amount):
         problems.append(f"expected amount {exp_.amount:.2f}, got {_yuan(got.amount_fen)}")
     if exp_.failing and sorted(exp_.failing) != sorted(got.failed):

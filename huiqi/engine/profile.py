@@ -9,6 +9,7 @@ reference evaluator reads them as they are.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -141,7 +142,9 @@ def profile_from_case(
         f = d.get(name)
         where = f"profile field '{name}'"
         if f is None:
-            raise PolicyError(f"{where} is not in the data dictionary")
+            close = difflib.get_close_matches(str(name), [*d.names, "relations", "contracts"], n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise PolicyError(f"{where} is not in the data dictionary{hint}")
         if f.type == "qualification":
             periods = value if isinstance(value, list) else [value]
             if periods and not isinstance(periods[0], list | tuple | dict):

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
-from huiqi.policies.yamlmarks import Marks, load_with_marks, locate
+from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
 
 __all__ = [
     "POLICY_SUFFIXES",
@@ -68,6 +69,65 @@ def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> Poli
     )
 
 
+# The Chinese words for a policy's coded values (BRIEF glossary), as a writer types them.
+_CHINESE_TERMS = {
+    "免申即享": "auto",
+    "直达快享": "confirm",
+    "申报": "apply",
+    "市级": "city",
+    "市": "city",
+    "区级": "district",
+    "区": "district",
+    "先到先得": "first_come",
+    "按比例": "pro_rata",
+    "符合": "eligible",
+    "不符合": "not_eligible",
+    "差一点": "near_miss",
+    "缺数据": "needs_data",
+}
+
+
+def _literal_meant(error: Any) -> str | None:
+    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm) or
+    another case of it (Confirm → confirm)."""
+    given = str(error.get("input")).strip()
+    allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+    meant = _CHINESE_TERMS.get(given) or given.lower()
+    return meant if meant in allowed and meant != given else None
+
+
+# What a value of each structured type looks like in YAML (docs/policies.md §2).
+_SHAPES = {
+    "Text": "a text in both languages: {zh: 中文, en: English}",
+    "Source": "the document as a mapping: {document: 《文件名》（文号）, article: 第三条}",
+    "Amount": 'a mapping: {formula: "0.5 * rd_expense", cap: 500000}',
+    "Criterion": "a mapping with id, label and expr (or attested: true)",
+    "TestCase": "a mapping with name, profile and expect",
+    "Expectation": 'a mapping such as {status: eligible, amount: "7407.40"}',
+}
+_UNIT_FIGURE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(万|亿)元?\s*")
+
+
+def _amount_hint(value: object) -> str:
+    """What to write instead of an amount that is not a plain number ('4.8万', '48,000')."""
+    text = str(value).strip()
+    unit = _UNIT_FIGURE.fullmatch(text)
+    if unit:
+        yuan = Decimal(unit.group(1)) * (10_000 if unit.group(2) == "万" else 100_000_000)
+        return (
+            f"amounts in a policy file are plain numbers of yuan: write {yuan.normalize():f}"
+            f" for {text}"
+        )
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", text):
+        return f"write the number without thousands separators: {text.replace(',', '')}"
+    if text.endswith(("%", "％")):
+        return (
+            "amounts in a policy file are yuan, not percentages; a rate belongs in the formula"
+            " (0.03 * revenue for 3 % of revenue)"
+        )
+    return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -88,6 +148,12 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
                 "; inside { … } a comma ends the value: put a text that contains a comma in"
                 ' quotes ("…, …")'
             )
+    elif first["type"] == "literal_error" and _literal_meant(first) is not None:
+        msg = f"{msg}: write {_literal_meant(first)!r}"
+    elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
+        msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
+    elif first["type"] in ("decimal_parsing", "decimal_type"):
+        msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
@@ -108,6 +174,14 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
     try:
         return Policy.model_validate(data), marks
     except ValidationError as exc:
+        colon = full_width_key(text, None)
+        if colon is not None:
+            # 'source：{document: …}' reads as an unknown key, and 'source' as missing.
+            raise PolicyError(
+                "'：' is a full-width colon, so this line is not a key; write ':' and a space"
+                " after the key",
+                location=Location(filename, *colon),
+            ) from None
         raise _validation_error(exc, marks, filename) from None
 
 

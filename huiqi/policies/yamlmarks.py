@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -138,11 +139,76 @@ def _load(loader_class: type[Any], text: str, filename: str) -> tuple[Any, Marks
         hint = ""
         if exc.problem and "'\\t'" in exc.problem:
             hint = " (indent with spaces: YAML does not allow tabs)"
+        elif exc.problem == "mapping values are not allowed here":
+            hint = (
+                " (indent this key as the keys beside it are, or put a value that holds"
+                " ': ' in quotes)"
+            )
+        colon = full_width_key(text, mark.line if mark else None)
+        if colon is not None:
+            # "could not find expected ':'" on the line after the culprit said nothing useful.
+            line, col = colon
+            hint = (
+                f" (line {line}: '：' is a full-width colon; write ':' and a space after the key)"
+            )
         raise PolicyError(
             f"not valid YAML: {exc.problem}{hint}", location=Location(filename, line, col)
         ) from exc
     finally:
         loader.dispose()
+
+
+# A key ended by '：': a policy's ASCII key, or a header in quotes or not (a mapping's).
+_FULL_WIDTH_KEY = re.compile(r"""^(\s*(?:-\s+)?(?:"[^"]*"|'[^']*'|[^\s#'"\-:：][^:：#]*?)\s*)：""")
+
+
+def _error_line(text: str) -> int | None:
+    """The 0-based line of the first YAML error in ``text`` (None: it parses)."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        return exc.problem_mark.line if exc.problem_mark else -1
+    except yaml.YAMLError:
+        return -1
+    return None
+
+
+def full_width_key(text: str, last: int | None) -> tuple[int, int] | None:
+    """(line, column) of the first key ended by a full-width colon '：' (a Chinese input
+    method's) on the lines up to ``last`` (0-based; None: every line), if any, and only
+    when writing ':' there makes the YAML read further: a text such as "注意：…" in a
+    folded summary is no key."""
+    lines = text.splitlines(keepends=True)
+    for n, line in enumerate(lines[: (last + 1) if last is not None else None], start=1):
+        found = _FULL_WIDTH_KEY.match(line)
+        if not found:
+            continue
+        at = len(found.group(1))
+        fixed = "".join([*lines[: n - 1], line[:at] + ": " + line[at + 1 :], *lines[n:]])
+        after = _error_line(fixed)
+        if last is not None and (after is None or after > last):
+            return n, at + 1
+        if last is None and after is None and _keys(fixed) != _keys(text):
+            return n, at + 1
+    return None
+
+
+def _keys(text: str) -> set[str]:
+    """Every mapping key of a YAML text that parses (empty when it does not)."""
+    keys: set[str] = set()
+    try:
+        stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    except yaml.YAMLError:
+        return keys
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                keys.add(str(k.value))
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return keys
 
 
 def _line_column(text: str, position: int) -> tuple[int, int]:

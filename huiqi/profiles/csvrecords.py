@@ -11,7 +11,9 @@
   text: the line where the quote opened is rejected, saying at which column, and
   reading starts again at the next line, so a good line after it is not
   swallowed into the broken cell. A quoted cell that spans lines and gives the
-  header's number of cells is a real multi-line cell and is kept.
+  header's number of cells is a real multi-line cell and is kept; before the header
+  is known (``width`` -1), so is one that holds no delimiter and at most two line
+  breaks (a header cell written over two lines).
 
 Blank lines (and lines of only delimiters and spaces) are skipped. The CSV
 dialect is strict: ``"abc"x`` is an error, not the cell ``abcx``.
@@ -88,6 +90,14 @@ def _bad_lines(lines: Lines, delimiter: str) -> Iterator[Record]:
     lines.bad.clear()
 
 
+def _swallowed(row: list[str], delimiter: str) -> bool:
+    """Whether a record read before the width is known (the header, the rows above it)
+    looks like a quote left open rather than a header cell written over two lines
+    ("营业收入" Alt+Enter "(元)"): a cell that spans lines and holds the delimiter or
+    more than two line breaks swallowed the lines after it."""
+    return any("\n" in c and (delimiter in c or c.count("\n") > 2) for c in row)
+
+
 def records(lines: Lines, delimiter: str, width: int) -> Iterator[Record]:
     """Every non-blank record, in file order (see the module docstring)."""
     reader = csv.reader(lines.iterate(), delimiter=delimiter, strict=True)
@@ -113,7 +123,8 @@ def records(lines: Lines, delimiter: str, width: int) -> Iterator[Record]:
             continue
         if lines.bad:
             yield from _bad_lines(lines, delimiter)
-        if len(taken) > 1 and len(row) != width and open_quote(taken[0][1], delimiter):
+        wrong = len(row) != width if width >= 0 else _swallowed(row, delimiter)
+        if len(taken) > 1 and wrong and open_quote(taken[0][1], delimiter):
             # A quote left open swallowed the lines after it: give them back.
             number, first = taken[0]
             yield Record(number, [], _quote_problem(first, delimiter, "a quote is not closed"))

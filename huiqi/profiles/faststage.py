@@ -238,7 +238,7 @@ def same_type_both_ways(arrow_type: pa.DataType) -> bool:
         or pa.types.is_boolean(arrow_type)
         or pa.types.is_date32(arrow_type)
         or pa.types.is_timestamp(arrow_type)
-        or pa.types.is_decimal(arrow_type)
+        or pa.types.is_decimal128(arrow_type)
     )
 
 

@@ -58,7 +58,7 @@ from huiqi.profiles.mapping import (
     get_mapping,
     normalise_header,
 )
-from huiqi.profiles.readers import Source, open_source
+from huiqi.profiles.readers import Source, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 
@@ -277,6 +277,16 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
             except HuiqiError:
                 continue
             return source.with_header(line, cells, rows[:i]), chosen
+        # A header over two rows: group titles over merged cells above sub-headers.
+        for i in range(len(rows) - 1):
+            pair = two_row_header(rows[i], rows[i + 1])
+            if pair is None:
+                continue
+            try:
+                chosen = _fits(source, pair, named, folder)
+            except HuiqiError:
+                continue
+            return source.with_header(rows[i + 1][0], pair, rows[: i + 1]), chosen
         known: set[str] = set()
         for m in [named] if named else all_mappings(folder).values():
             known |= set(m.headers) | m.skipped

@@ -43,6 +43,7 @@ Rules the importer relies on:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import unicodedata
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
-from huiqi.policies.yamlmarks import Marks, load_with_marks
+from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping_values import coded_values, fail, text_map
 
@@ -95,8 +96,10 @@ UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "y
 
 
 def normalise_header(text: object) -> str:
-    """The form headers are compared in (NFKC, trimmed, BOM removed)."""
-    return unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip()
+    """The form headers are compared in (NFKC, BOM removed, no whitespace at all): a
+    sheet's header cell often breaks its text over two lines ("营业收入" Alt+Enter "(元)")
+    or spaces it out to fit ("年  度"), and Chinese headers hold no meaningful space."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").split())
 
 
 @dataclass(frozen=True)
@@ -296,9 +299,15 @@ def _check_field(
     f = dictionary.get(field)
     if f is None or f.derived or f.type == "qualification":
         extra = [c for c in LAYOUT_COLUMNS[layout]]
+        importable = [
+            g.name for g in dictionary.fields if not g.derived and g.type != "qualification"
+        ]
+        close = difflib.get_close_matches(field, [*importable, *extra], n=1)
         raise fail(
-            f"'{field}' is not an importable dictionary field; use a field of "
-            f"huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
+            f"'{field}' is not an importable dictionary field"
+            + (f" (did you mean '{close[0]}'?)" if close and close[0] != field else "")
+            + "; use a field of "
+            "huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
             + (f" or one of {extra}" if extra else ""),
             marks,
             where,
@@ -315,7 +324,18 @@ def parse_mapping(text: str, source: str) -> Mapping:
         raw, marks = load_with_marks(text, source)
     except PolicyError as exc:
         raise MappingError(exc.message, location=exc.location) from exc
-    return check_mapping(raw, marks, source, load_dictionary())
+    try:
+        return check_mapping(raw, marks, source, load_dictionary())
+    except MappingError:
+        colon = full_width_key(text, None)
+        if colon is None:
+            raise
+        # '营业收入（万元）： revenue' reads as a text, not as a key: say so, not what follows.
+        raise MappingError(
+            "'：' is a full-width colon, so this line is not a key; write ':' and a space"
+            " after the key",
+            location=Location(source, *colon),
+        ) from None
 
 
 def load_mapping_file(path: Path) -> Mapping:

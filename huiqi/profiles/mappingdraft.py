@@ -224,9 +224,17 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     above the header applies to the money columns that name no unit of their own.
     """
     from huiqi.profiles.declared_unit import declared_unit, group_units
+    from huiqi.profiles.readers import two_row_header
 
     best: tuple[int, Draft] | None = None
-    for i, (line, cells) in enumerate(rows):
+    # Each row alone, then each pair of rows that reads as a two-row header (group
+    # titles over merged cells above sub-headers), which wins only by matching more.
+    candidates = [(i, line, cells) for i, (line, cells) in enumerate(rows)]
+    for i in range(len(rows) - 1):
+        pair = two_row_header(rows[i], rows[i + 1])
+        if pair is not None:
+            candidates.append((i + 1, rows[i + 1][0], pair))
+    for i, line, cells in candidates:
         declared = declared_unit(rows[:i])
         groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
         draft = draft_mapping(

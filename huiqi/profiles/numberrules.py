@@ -51,8 +51,26 @@ def ungrouped(v: exp.Expression) -> exp.Expression:
 
 
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks shared by integer and decimal texts: exponents."""
+    """Checks shared by integer and decimal texts: exponents, Excel's error values
+    (#N/A, #DIV/0!), and the marks a sheet puts where it has no figure ('-', '—', '/',
+    '无', 'N/A')."""
     return [
+        (
+            matches(v, r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!)"),
+            concat(
+                quoted(v),
+                " is an error of the sheet's formula, not a number: correct the formula (or"
+                " leave the cell empty when the value is not known) and import again",
+            ),
+        ),
+        (
+            matches(v, r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"),
+            concat(
+                quoted(v),
+                " marks a missing figure, not a number: leave the cell empty when the value is"
+                " not known, or write 0 when it is zero",
+            ),
+        ),
         (
             matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
             concat(
@@ -177,7 +195,9 @@ def decimal_rule_with_shortcut(
         if factor != 1
         else cast_to(target)
     )
-    decimals = fn("length", fn("split_part", digits, lit("."), num(2)))
+    # Trailing zeros are no precision: '1234.500' (a DECIMAL(18,3) column, an export
+    # formatted to 3 places) is 1234.50 yuan exactly.
+    decimals = fn("length", fn("rtrim", fn("split_part", digits, lit("."), num(2)), lit("0")))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
     values = [
         (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),

@@ -41,13 +41,33 @@ def parquet_batches(
             )
             for start in range(0, n, batch_rows):
                 size = min(batch_rows, n - start)
-                columns = [pa.nulls(size, f.type) for f in schema]
+                columns = [pa.nulls(size, readable_type(f.type)) for f in schema]
                 yield _batch(offset + start, size, width, names, columns, problem)
             offset += n
             continue
         for batch in table.to_batches(max_chunksize=batch_rows):
-            yield _batch(offset, batch.num_rows, width, names, batch.columns, None)
+            columns = [_readable(c) for c in batch.columns]
+            yield _batch(offset, batch.num_rows, width, names, columns, None)
             offset += batch.num_rows
+
+
+def readable_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The type a column is handed to DuckDB in, which cannot take every Arrow type
+    ("Unsupported Internal Arrow Type for Decimal d:40,2,256", a half float): a 256-bit
+    decimal that fits 38 digits becomes a 128-bit one and a wider one text (both exact),
+    a half float a float."""
+    if isinstance(arrow_type, pa.Decimal256Type):
+        if arrow_type.precision <= 38:
+            return pa.decimal128(arrow_type.precision, arrow_type.scale)
+        return pa.string()
+    if pa.types.is_float16(arrow_type):
+        return pa.float32()
+    return arrow_type
+
+
+def _readable(column: pa.Array) -> pa.Array:
+    wanted = readable_type(column.type)
+    return column if wanted == column.type else column.cast(wanted)
 
 
 def _batch(

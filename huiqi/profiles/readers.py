@@ -146,6 +146,25 @@ class Source:
         )
 
 
+def two_row_header(upper: tuple[int, list[str]], lower: tuple[int, list[str]]) -> list[str] | None:
+    """The header of a sheet whose header takes two rows, or None when the rows do not
+    look like one: group titles over merged cells ("参保" over "年末参保人数" and
+    "实缴失业保险费(元)") above sub-headers, and the other columns' names merged down
+    across both rows, so that the lower row is empty where the upper names a column.
+    Each column is named by its lower cell, else by its upper one."""
+    (upper_line, top), (lower_line, bottom) = upper, lower
+    if lower_line != upper_line + 1:
+        return None
+    width = max(len(top), len(bottom))
+    top = [*top, *[""] * (width - len(top))]
+    bottom = [*bottom, *[""] * (width - len(bottom))]
+    named_above_only = any(t.strip() and not b.strip() for t, b in zip(top, bottom, strict=True))
+    named_below = any(b.strip() for b in bottom)
+    if not (named_above_only and named_below):
+        return None
+    return [b if b.strip() else t for t, b in zip(top, bottom, strict=True)]
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:

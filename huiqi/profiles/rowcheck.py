@@ -94,6 +94,8 @@ def why(field: str) -> str:
 # their codes are checked once each, the static layout's (one row per code) row by row.
 _USCC_ONCE_PER_CODE = ("yearly", "qualifications")
 USCC_VALID = "_uscc_valid"
+# The first cell of a sheet's total row (合计, 总 计, 小计：, Total), where a code belongs.
+_TOTAL = re.compile(r"(?:[合总小]\s*计|总\s*合\s*计|total|sum)\s*[:：]?", re.IGNORECASE)
 
 
 def _check_usccs_once(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> bool:
@@ -231,11 +233,25 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
         return
     codes, reasons = [], []
     for (code,) in bad:
+        if _TOTAL.fullmatch(code.strip()):
+            codes.append(code)
+            reasons.append(
+                f"'{code}' starts a total row, not an enterprise's: delete the row (totals"
+                " are not imported; the other rows are)"
+            )
+            continue
         try:
             uscc_mod.validate(code)
             reason = f"'{code}' is not a valid unified social credit code"
         except uscc_mod.USCCError as exc:
             reason = exc.message
+            bare = code.strip().lstrip("'‘’`")
+            if bare != code.strip() and uscc_mod.is_valid(bare):
+                # '91310115... : the apostrophe a spreadsheet uses to keep digits as text.
+                reason = (
+                    f"'{code}' is the code {bare} behind an apostrophe (a spreadsheet's mark"
+                    " for text): remove the apostrophe and import again"
+                )
         codes.append(code)
         reasons.append(reason)
     con.register("_uscc_reasons", pa.table({"code": codes, "reason": reasons}))
@@ -273,7 +289,8 @@ def build_rejects(
                 concat(
                     "the row has ",
                     cast(col("_cells"), "VARCHAR"),
-                    f" cells but the header has {width}",
+                    f" cells but the header has {width}; give it one cell per column (in a"
+                    " CSV, a value that holds the separator goes in double quotes)",
                 ),
                 "reason",
             ),

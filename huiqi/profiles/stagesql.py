@@ -7,7 +7,8 @@ shape) and one VARCHAR column per mapped field, named after the dictionary field
 SQL: floating-point numbers are rounded to 15 significant digits (what Excel
 shows), so a stored 0.1 + 0.2 becomes "0.3" and an integral 12.0 becomes "12", and
 NaN (pandas' missing float) is an empty cell;
-timestamps at midnight become dates; lists become ``;``-separated tags.
+timestamps at midnight become dates (one with a time zone is read as the wall
+time of its zone); lists become ``;``-separated tags.
 
 A Parquet column of integers or decimals that feeds a number field is also kept as it
 is, in a *typed twin* ``_typed__<field>`` beside its text: its text is plain digits by
@@ -17,6 +18,7 @@ text again (``rowcheck``); the text stays for the messages and the rejects file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import duckdb
@@ -58,6 +60,24 @@ def _float_text(x: exp.Expression) -> exp.Expression:
     )
 
 
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})")
+
+
+def _wall_time(x: exp.Expression, tz: str) -> exp.Expression:
+    """A time-zone-aware timestamp as the wall time of its own zone (a naive TIMESTAMP):
+    what the registry wrote. DuckDB cannot cast a TIMESTAMPTZ to TIME, and its DATE of
+    one is the session's zone's date, not the file's."""
+    offset = _OFFSET.fullmatch(tz)
+    if offset is None:
+        return fn("timezone", lit(tz), x)
+    sign, hours, minutes = offset.groups()
+    shift = exp.Interval(
+        this=lit(str((int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1))),
+        unit=exp.var("MINUTE"),
+    )
+    return exp.Add(this=fn("timezone", lit("UTC"), x), expression=shift)
+
+
 def _timestamp_text(x: exp.Expression) -> exp.Expression:
     midnight = exp.EQ(this=cast(x, "TIME"), expression=cast(lit("00:00:00"), "TIME"))
     return case((midnight, cast(cast(x, "DATE"), "VARCHAR")), default=cast(x, "VARCHAR"))
@@ -70,6 +90,9 @@ def as_text(arrow_type: pa.DataType) -> Callable[[exp.Expression], exp.Expressio
     if pa.types.is_floating(arrow_type):
         return _float_text
     if pa.types.is_timestamp(arrow_type):
+        tz = arrow_type.tz
+        if tz:
+            return lambda x: _timestamp_text(_wall_time(x, tz))
         return _timestamp_text
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return lambda x: fn("array_to_string", x, lit(";"))

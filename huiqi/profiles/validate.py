@@ -112,7 +112,24 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
             high=cast(lit(DATE_MAX.isoformat()), "DATE"),
         )
     )
+    # A date cell without a date format shows Excel's serial number (days from
+    # 1899-12-30): 43831 is 2020-01-01. Say so, with the date, rather than only "not a
+    # date" (whether it is Excel's count or another is the office's to confirm).
+    serial = exp.Add(
+        this=cast(lit("1899-12-30"), "DATE"),
+        expression=try_cast(fn("regexp_replace", v, lit(r"\.0+$"), lit("")), "INTEGER"),
+    )
     checks = [
+        (
+            matches(v, r"[1-7][0-9]{4}(\.0+)?"),
+            concat(
+                quoted(v),
+                " is not a date but looks like an Excel date serial number (",
+                cast(serial, "VARCHAR"),
+                "): format the column as a date in Excel, or write the date as YYYY-MM-DD,"
+                " and import again",
+            ),
+        ),
         (
             exp.not_(matches(v, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),

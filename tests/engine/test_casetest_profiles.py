@@ -4,6 +4,9 @@ and a certificate as a pair of dates (a malformed one is a failing case, not a c
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from huiqi.engine import compile_library, run_policy_tests
 from huiqi.policies.loader import load_policy_text
 
@@ -71,3 +74,45 @@ def test_lint_points_at_the_profile_value() -> None:
         (21, 19, "tests[0].profile.rd_expense"),
     ]
     assert 'write "1000.00"' in problems[1].message
+
+
+def test_a_wrong_status_names_the_criteria_that_failed_or_were_unknown() -> None:
+    """ "expected status eligible, got not_eligible" alone did not say which criterion
+    made the difference; the writer had to run explain on an enterprise that does not
+    exist."""
+    (failing,) = _messages('["2020-01-01", "2021-12-31"]', "1000")
+    assert failing == (
+        "p.yaml: case 'case': expected status eligible, got not_eligible (failing ['hte'])"
+    )
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", ""
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    (result,) = run_policy_tests(lib.compiled)
+    assert result.message.startswith(
+        "p.yaml: case 'case': expected status eligible, got needs_data (the amount formula"
+        " reads a field the profile lacks)"
+    )
+
+
+@given(
+    field=st.sampled_from(["rd_expense", "insured_employees", "registration_date", "layoffs"]),
+    typo=st.sampled_from(["drop_last", "swap", "double"]),
+)
+def test_a_misspelt_profile_field_suggests_the_field_meant(field: str, typo: str) -> None:
+    """'insured_employee: 10' in a test profile read "profile field 'insured_employee' is
+    not in the data dictionary", where a rule's misspelling already gets "did you mean"."""
+    wrong = {
+        "drop_last": field[:-1],
+        "swap": field[:2] + field[3] + field[2] + field[4:],
+        "double": field[:3] + field[3] + field[3:],
+    }[typo]
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", f"      rd_expense: 1000\n      {wrong}: 1\n"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    (result,) = run_policy_tests(lib.compiled)
+    assert f"profile field '{wrong}' is not in the data dictionary; did you mean '" in (
+        result.message
+    )
+    assert f"did you mean '{field}'?" in result.message

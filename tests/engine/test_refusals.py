@@ -6,9 +6,13 @@ Expressions are placed in the template of ``conftest.policy_yaml``; its criterio
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 import pytest
 from engine_factories import compile_yaml, policy_yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.engine.duckdb.evaluate import evaluate_in
 from huiqi.engine.duckdb.profile_rows import load_profiles_into
@@ -277,7 +281,8 @@ POLICY_REFUSALS = [
     (
         "bad yaml: mapping in a scalar",
         BASE.replace("level: city", "level: city: x"),
-        "not valid YAML: mapping values are not allowed here",
+        "not valid YAML: mapping values are not allowed here (indent this key as the keys"
+        " beside it are, or put a value that holds ': ' in quotes)",
         (5, 12, None),
     ),
     (
@@ -324,3 +329,153 @@ def test_attested_criterion_in_auto_policy_points_at_delivery() -> None:
     err = policy_refusal(policy_yaml(attested=("signed",)))
     assert err.location is not None
     assert (err.location.line, err.location.column, err.location.field) == (10, 11, "delivery")
+
+
+# Characters a Chinese input method types in place of the rule language's ASCII ones.
+_FULL_WIDTH = {
+    ">": "＞",
+    "<": "＜",
+    "=": "＝",
+    "(": "（",
+    ")": "）",
+    ",": "，",
+    "'": "‘",
+    "0": "０",
+    "5": "５",
+    "*": "＊",
+    "-": "－",
+}
+
+
+@given(
+    data=st.data(),
+    expr=st.sampled_from(
+        [
+            "employees >= 10",
+            "size_class IN ('small', 'micro')",
+            "LEAST(employees, 8) * 12 <= 500",
+            "employees - 5 > 0",
+            "district_code = '310115' AND employees >= 10",
+        ]
+    ),
+)
+def test_a_full_width_character_is_named_with_the_ascii_one_to_type(
+    data: st.DataObject, expr: str
+) -> None:
+    """'＞' is not part of the rule language" did not tell the author that the input method
+    was in Chinese mode; '（' was even reported as "IN takes a list in parentheses"."""
+    inside = [expr[:i].count("'") % 2 == 1 and ch != "'" for i, ch in enumerate(expr)]
+    places = [i for i, ch in enumerate(expr) if ch in _FULL_WIDTH and not inside[i]]
+    i = data.draw(st.sampled_from(places))
+    wrong = expr[:i] + _FULL_WIDTH[expr[i]] + expr[i + 1 :]
+    shown = "quote '" if expr[i] == "'" else f"'{expr[i]}'"
+
+    message = str(refusal(wrong))
+
+    assert (
+        f"'{_FULL_WIDTH[expr[i]]}' is a full-width (Chinese) character; write the ASCII {shown}"
+        f" instead (switch the input method to English for rules) (at character {i + 1} of"
+        " the expression)"
+    ) in message
+
+
+def test_full_width_text_inside_a_quoted_value_stays_allowed() -> None:
+    compile_yaml(policy_yaml([("c", "name <> '上海（集团）有限公司，１号'")]))
+
+
+@given(line=st.integers(1, BASE.count("\n")))
+def test_a_key_ended_by_a_full_width_colon_is_named_on_its_line(line: int) -> None:
+    """'delivery：confirm' (a Chinese input method's colon) read "not valid YAML: could not
+    find expected ':'" at the start of the next line, which says nothing of the cause."""
+    lines = BASE.split("\n")
+    key = lines[line - 1]
+    if ": " not in key or key.startswith(" "):
+        return
+    lines[line - 1] = key.replace(": ", "：", 1)
+
+    err = policy_refusal("\n".join(lines))
+
+    assert "'：' is a full-width colon" in err.message
+    assert "write ':' and a space after the key" in err.message
+    assert err.location is not None
+    if err.location.line != line:  # YAML failed further down: the hint names the line
+        assert f"(line {line}: " in err.message
+
+
+@given(
+    wan=st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
+    key=st.sampled_from(["budget", "per_enterprise_cap"]),
+    unit=st.sampled_from(["万", "万元", "亿"]),
+)
+def test_an_amount_in_wan_yuan_is_refused_with_the_figure_in_yuan(
+    wan: Decimal, key: str, unit: str
+) -> None:
+    """'budget: 100万' read "Input should be a valid decimal", which does not say that
+    amounts are written in yuan, nor what to write."""
+    err = policy_refusal(BASE + f"{key}: {wan}{unit}\n")
+
+    yuan = wan * (100_000_000 if unit == "亿" else 10_000)
+    assert err.message == (
+        "Input should be a valid decimal; amounts in a policy file are plain numbers of yuan:"
+        f" write {yuan.normalize():f} for {wan}{unit}"
+    )
+    assert err.location is not None
+    assert (err.location.line, err.location.field) == (BASE.count("\n") + 1, key)
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("48,000", "write the number without thousands separators: 48000"),
+        ("50%", "amounts in a policy file are yuan, not percentages; a rate belongs in the"),
+        ("lots", "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"),
+    ],
+)
+def test_an_amount_that_is_not_a_number_says_what_to_write(value: str, hint: str) -> None:
+    assert hint in policy_refusal(BASE + f"budget: {value}\n").message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shape"),
+    [
+        ("title: {zh: 测试, en: Test}", "title: 测试", "{zh: 中文, en: English}"),
+        (
+            "department: {zh: 测试局, en: Test bureau}",
+            "department: 测试局",
+            "{zh: 中文, en: English}",
+        ),
+        ("source: {document: 测试文件}", "source: 测试文件", "{document: 《文件名》（文号）"),
+    ],
+)
+def test_a_plain_text_where_a_mapping_belongs_shows_the_mapping(
+    old: str, new: str, shape: str
+) -> None:
+    """'title: 测试' read "Input should be a valid dictionary or instance of Text": the
+    writer of a policy knows no class Text."""
+    assert old in BASE
+    message = policy_refusal(BASE.replace(old, new)).message
+    assert f"; write {'a text in both languages: ' if 'zh' in shape else ''}" in message
+    assert shape in message
+
+
+@given(
+    case=st.sampled_from(
+        [
+            ("delivery: auto", "delivery", "免申即享", "auto"),
+            ("delivery: auto", "delivery", "直达快享", "confirm"),
+            ("delivery: auto", "delivery", "申报", "apply"),
+            ("delivery: auto", "delivery", "Confirm", "confirm"),
+            ("level: city", "level", "市级", "city"),
+            ("level: city", "level", "CITY", "city"),
+        ]
+    )
+)
+def test_a_coded_value_in_chinese_or_another_case_names_the_code(
+    case: tuple[str, str, str, str],
+) -> None:
+    """'delivery: 直达快享' read only "Input should be 'auto', 'confirm' or 'apply'": the
+    writer knows the policy's mode by its Chinese name (BRIEF glossary)."""
+    old, key, given_value, meant = case
+    err = policy_refusal(BASE.replace(old, f"{key}: {given_value}"))
+    assert err.message.endswith(f": write '{meant}'")
+    assert err.location is not None and err.location.field == key

@@ -288,7 +288,10 @@ def test_row_with_extra_cells_is_rejected_whole(tmp_path: Path):
 
     report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
 
-    assert report.messages == ["tax.csv, line 2: the row has 3 cells but the header has 2"]
+    assert report.messages == [
+        "tax.csv, line 2: the row has 3 cells but the header has 2; give it one cell per column"
+        " (in a CSV, a value that holds the separator goes in double quotes)"
+    ]
 
 
 def test_full_width_headers_and_tab_separated_gbk_are_understood(tmp_path: Path):

@@ -174,3 +174,35 @@ def test_draft_name_is_ascii_and_never_a_built_in_name() -> None:
     assert draft_name("区税务 Export 2025") == "export-2025"
     assert draft_name("tax") == "tax-office"
     assert draft_name("税务") == "office-layout"
+
+
+@given(line=st.sampled_from([2, 3, 5, 6, 7, 9]), quoted=st.booleans())
+def test_a_key_ended_by_a_full_width_colon_is_named_at_its_line(line: int, quoted: bool) -> None:
+    """'"统一社会信用代码"： uscc' (a Chinese input method's colon) read "not valid YAML:
+    expected <block end>, but found '<scalar>'", which names neither the line nor the cause."""
+    lines = GOOD.split("\n")
+    key, value = lines[line - 1].split(": ", 1)
+    if quoted and key.strip() not in ("name", "registry", "layout", "revenue"):
+        key = key.replace(key.strip(), f'"{key.strip()}"')
+    lines[line - 1] = f"{key}：{value}"
+
+    with pytest.raises(MappingError) as err:
+        parse_mapping("\n".join(lines), "m.yaml")
+
+    assert f"(line {line}: '：' is a full-width colon; write ':' and a space after the key)" in str(
+        err.value
+    ) or str(err.value).startswith(f"m.yaml, line {line}, column {len(key) + 1}: '：'")
+
+
+@given(
+    field=st.sampled_from(["revenue", "rd_expense", "insured_employees", "tax_paid"]),
+    cut=st.integers(1, 3),
+)
+def test_a_misspelt_field_suggests_the_one_meant(field: str, cut: int) -> None:
+    """'revenu' read only "is not an importable dictionary field; use a field of
+    huiqi/profiles/dictionary.yaml", leaving the writer to search the dictionary."""
+    wrong = field[:-cut]
+    with pytest.raises(MappingError) as err:
+        parse_mapping(GOOD.replace(": revenue\nunits", f": {wrong}\nunits"), "m.yaml")
+    assert f"'{wrong}' is not an importable dictionary field (did you mean '" in str(err.value)
+    assert f"did you mean '{field}'?" in str(err.value) or cut > 1

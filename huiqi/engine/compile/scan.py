@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlglot.errors import TokenError
@@ -118,6 +119,51 @@ def _uncovered(text: str, tokens: list[Token]) -> None:
                 i,
             )
         raise CheckError(f"'{ch}' is not part of the rule language", i)
+
+
+# Chinese punctuation an input method types where the rule language wants ASCII; the
+# full-width forms of ASCII characters (（，＞０％) are found through NFKC.
+_CHINESE_PUNCTUATION = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": "'",
+    "\u201d": "'",
+    "\u3001": ",",
+    "\u3002": ".",
+    "\u3010": "[",
+    "\u3011": "]",
+    "\u2014": "-",
+}
+
+
+def _half_width(ch: str) -> str | None:
+    """The ASCII character a full-width or Chinese punctuation character stands for."""
+    if ch in _CHINESE_PUNCTUATION:
+        return _CHINESE_PUNCTUATION[ch]
+    plain = unicodedata.normalize("NFKC", ch)
+    return plain if plain != ch and plain.isascii() and plain.strip() else None
+
+
+def _full_width(text: str, tokens: list[Token]) -> None:
+    """Refuse a full-width or Chinese punctuation character outside a quoted text, saying
+    which ASCII character to type: "'＞' is not part of the rule language" did not say
+    that the author's input method was in Chinese mode."""
+    quoted = [False] * len(text)
+    for t in tokens:
+        if t.token_type == TokenType.STRING:
+            for i in range(t.start, min(t.end + 1, len(text))):
+                quoted[i] = True
+    for i, ch in enumerate(text):
+        if quoted[i] or ch.isascii():
+            continue
+        plain = _half_width(ch)
+        if plain is not None:
+            shown = "quote '" if plain == "'" else f"'{plain}'"
+            raise CheckError(
+                f"'{ch}' is a full-width (Chinese) character; write the ASCII {shown} instead"
+                " (switch the input method to English for rules)",
+                i,
+            )
 
 
 def _refuse(token: Token, what: str | None = None) -> CheckError:
@@ -268,7 +314,13 @@ def scan(text: str) -> list[Token]:
     """The tokens of ``text``, or a CheckError at the first thing outside the rule language."""
     if not text.strip():
         raise CheckError("the expression is empty", None)
-    tokens = _tokenize(text)
+    try:
+        tokens = _tokenize(text)
+    except CheckError:
+        # A quote typed full-width leaves its ASCII partner unclosed: name the culprit.
+        _full_width(text, [])
+        raise
+    _full_width(text, tokens)
     _uncovered(text, tokens)
     if len(tokens) > L.MAX_TOKENS:
         raise CheckError(
