@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,15 +98,23 @@ class Source:
             return max(rows_so_far, round(rows_so_far * self.size / self.bytes_read))
         return rows_so_far
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The data rows as Arrow batches (see the module docstring)."""
+    def batches(self, used: Collection[int] | None = None) -> Iterator[pa.RecordBatch]:
+        """The data rows as Arrow batches (see the module docstring); ``used``: the
+        columns the mapping reads (all when None), where a workbook's cell that reads as
+        empty but holds an uncomputed formula rejects its row."""
         if self.format == "csv":
             return _csv_batches(self)
         width = len(self.headers)
         if self.format in WORKBOOKS:
             assert self.sheet is not None
             return sheet_batches(
-                self.path, self.sheet, width, _batch, BATCH_ROWS, header_line=self.header_line
+                self.path,
+                self.sheet,
+                width,
+                _batch,
+                BATCH_ROWS,
+                header_line=self.header_line,
+                used=used,
             )
         names = [*META, *(f"c{i}" for i in range(width))]
         return parquet_batches(self.path, width, names, BATCH_ROWS)

@@ -60,7 +60,7 @@ def load_stage(
     create_stage(con, fields)
     rows = 0
     insert: str | None = None
-    for batch in source.batches():
+    for batch in source.batches(used=positions):
         if insert is None:
             # The batch schema is the same for every batch of one file.
             types = {p: batch.schema.field(f"c{p}").type for p in positions}

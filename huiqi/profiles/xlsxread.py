@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,65 @@ def _open_workbook(path: Path) -> Any:
         raise ImportFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
 
 
+# A cell holding a formula and no stored result (``<c r="C2"><f>1+1</f></c>``): what a
+# program that writes workbooks without computing them leaves. openpyxl reads such a
+# cell as empty, which would clear the field's stored value.
+_UNCOMPUTED = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*'
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CHUNK = 1 << 20
+_OVERLAP = 1 << 15  # longer than any one cell the pattern matches (a formula: 8,192 chars)
+
+
+def uncomputed_cells(stream: Any) -> dict[int, list[str]]:
+    """The cells of a sheet's XML (a binary stream) that hold a formula whose result the
+    file does not keep, by sheet row: {2: ["C2"]}."""
+    found: dict[int, list[str]] = {}
+    seen: set[tuple[bytes, bytes]] = set()
+    tail = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        text = tail + chunk
+        for match in _UNCOMPUTED.finditer(text):
+            key = (match[1], match[2])
+            if key not in seen:
+                seen.add(key)
+                found.setdefault(int(match[2]), []).append((match[1] + match[2]).decode())
+        if not chunk:
+            return found
+        tail = text[-_OVERLAP:]
+
+
+def column_index(ref: str) -> int:
+    """The column of a cell reference, 0 for A: "C2" -> 2, "AA7" -> 26."""
+    index = 0
+    for ch in ref.rstrip("0123456789"):
+        index = index * 26 + ord(ch) - ord("A") + 1
+    return index - 1
+
+
+def uncomputed_problem(refs: list[str]) -> str:
+    """Why a row with formulas of no stored result is rejected, and what to do."""
+    cells = ", ".join(refs)
+    return (
+        f"cell {cells} holds a formula whose result the file does not keep (it was written"
+        " by a program that does not compute formulas); open the workbook in Excel or"
+        " LibreOffice and save it, so that every result is stored, or paste the values"
+    )
+
+
 class XlsxBook:
     """An ``.xlsx`` workbook's sheets and their rows (openpyxl, read-only)."""
 
     def __init__(self, path: Path) -> None:
         self._wb = _open_workbook(path)
+
+    def uncomputed(self, sheet: str) -> dict[int, list[str]]:
+        """:func:`uncomputed_cells` of ``sheet``."""
+        with self._wb[sheet]._get_source() as stream:
+            return uncomputed_cells(stream)
 
     def sheet_names(self) -> list[str]:
         return [sheet.title for sheet in self._wb.worksheets]
@@ -137,16 +192,28 @@ def sheet_batches(
     batch_rows: int,
     *,
     header_line: int | None = None,
+    used: Collection[int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The data rows of one sheet as batches built by ``batch``: the rows after the
-    header (the first non-empty row, or the sheet row ``header_line``)."""
+    header (the first non-empty row, or the sheet row ``header_line``). A row whose cell
+    in a ``used`` column (0 for A; every column when None) holds a formula with no stored
+    result is given that as its problem: read as empty, it would clear a stored value."""
     from huiqi.profiles.readers import count_cells, fit
 
     book = open_book(path)
     lines: list[int] = []
     cells: list[int] = []
     rows: list[list] = []
+    problems: list[str | None] = []
     try:
+        uncomputed = book.uncomputed(sheet) if isinstance(book, XlsxBook) else {}
+        if used is not None:
+            wanted = set(used)
+            uncomputed = {
+                row: kept
+                for row, refs in uncomputed.items()
+                if (kept := [r for r in refs if column_index(r) in wanted])
+            }
         seen_header = False
         for number, texts in _filled(book.rows(sheet)):
             if header_line is not None:
@@ -158,10 +225,12 @@ def sheet_batches(
             lines.append(number)
             cells.append(max(count_cells(texts, width), width))
             rows.append(fit(texts, width))
+            refs = uncomputed.get(number)
+            problems.append(uncomputed_problem(refs) if refs else None)
             if len(rows) >= batch_rows:
-                yield batch(width, lines, cells, rows, [None] * len(rows))
-                lines, cells, rows = [], [], []
+                yield batch(width, lines, cells, rows, problems)
+                lines, cells, rows, problems = [], [], [], []
     finally:
         book.close()
     if rows:
-        yield batch(width, lines, cells, rows, [None] * len(rows))
+        yield batch(width, lines, cells, rows, problems)

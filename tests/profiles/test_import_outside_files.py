@@ -408,3 +408,78 @@ def test_an_excel_error_value_says_to_correct_the_formula(tmp_path_factory, erro
         f"'{error}' is an error of the sheet's formula, not a number: correct the formula"
         " (or leave the cell empty when the value is not known) and import again"
     )
+
+
+def test_a_formula_without_a_stored_result_rejects_its_row_and_keeps_the_stored_value(
+    tmp_path_factory,
+):
+    """Regression: a workbook written by a program that does not compute formulas keeps
+    "=1+1" and no result; openpyxl reads the cell as empty, and the import cleared the
+    stored revenue ("1 accepted, 1 changed"). Now the row is rejected, naming the cell;
+    a formula in a column no field reads rejects nothing."""
+    import openpyxl
+
+    tmp = tmp_path_factory.mktemp("formula")
+    other = uscc.make("91310115MA1H8R7D5")
+    first = tmp / "tax.csv"
+    first.write_text(
+        f"统一社会信用代码,年度,营业收入(元)\n{CODE},2024,1000\n{other},2024,5\n", encoding="utf-8"
+    )
+    data = Settings(tmp / "data")
+    assert import_file(data, first).rows_accepted == 2
+    path = tmp / "tax.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["统一社会信用代码", "年度", "营业收入(元)", "备注"])
+    wb.active.append([CODE, 2024, "=1+1", "x"])
+    wb.active.append([other, 2024, 7, "=C3*2"])
+    wb.save(path)
+
+    report = import_file(data, path)
+
+    assert (report.rows_read, report.rows_accepted) == (2, 1)
+    [reject] = _rejects(report)
+    assert reject["line"] == "2"
+    assert reject["reason"].startswith("cell C2 holds a formula whose result the file does not")
+    assert "save it" in reject["reason"]
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        stored = con.execute("SELECT uscc, revenue FROM enterprise_years ORDER BY uscc").fetchall()
+    assert stored == sorted([(CODE, Decimal(1000)), (other, Decimal(7))])
+
+
+@settings(max_examples=40)
+@given(
+    before=st.integers(0, 3000),
+    refs=st.lists(
+        st.tuples(st.sampled_from(["A", "C", "AB", "XFD"]), st.integers(1, 999)),
+        unique=True,
+        max_size=5,
+    ),
+    prefix=st.sampled_from(["", "x:"]),
+    chunk=st.sampled_from([64, 256, 1 << 20]),
+)
+def test_uncomputed_cells_are_found_wherever_they_fall_in_the_sheets_xml(
+    before: int, refs: list[tuple[str, int]], prefix: str, chunk: int
+) -> None:
+    """The scan reads the sheet's XML in chunks: a cell across a chunk's end is found
+    once; a formula with its result stored is not an uncomputed one."""
+    import io
+
+    from huiqi.profiles import xlsxread
+
+    p = prefix
+    cells = [f'<{p}c r="{c}{r}" s="1"><{p}f>SUM(A1:A2)</{p}f></{p}c>' for c, r in refs]
+    cells.insert(0, f'<{p}c r="B1"><{p}f>1+1</{p}f><{p}v>2</{p}v></{p}c>' + " " * before)
+    cells.append(
+        f'<{p}c r="D9" t="s"><{p}v>3</{p}v></{p}c><{p}c r="E9"><{p}f t="shared" si="0"/></{p}c>'
+    )
+    xml = "<sheetData>" + "".join(cells) + "</sheetData>"
+    original = xlsxread._CHUNK, xlsxread._OVERLAP
+    xlsxread._CHUNK, xlsxread._OVERLAP = chunk, min(chunk, 1 << 15)
+    try:
+        found = xlsxread.uncomputed_cells(io.BytesIO(xml.encode()))
+    finally:
+        xlsxread._CHUNK, xlsxread._OVERLAP = original
+    expected: dict[int, list[str]] = {}
+    for c, r in [*refs, ("E", 9)]:
+        expected.setdefault(r, []).append(f"{c}{r}")
+    assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in expected.items()}
