@@ -190,6 +190,14 @@ def _enum(
             also.setdefault(code, []).append(str(entry["gb_code"]))
     for text, code in (texts or {}).items():
         also.setdefault(code, []).append(text)
+    # A code in another case ('a' for A, 'LARGE' for large) where that names one code only.
+    folded: dict[str, list[str]] = {}
+    for code in codes.codes:
+        folded.setdefault(code.casefold(), []).append(code)
+    for code in codes.codes:
+        if len(folded[code.casefold()]) == 1:
+            variants = {code.lower(), code.upper(), code.capitalize()} - {code} - set(texts or {})
+            also.setdefault(code, []).extend(sorted(variants))
     parsed, checks = _choice(
         v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
     )

@@ -483,3 +483,23 @@ def test_uncomputed_cells_are_found_wherever_they_fall_in_the_sheets_xml(
     for c, r in [*refs, ("E", 9)]:
         expected.setdefault(r, []).append(f"{c}{r}")
     assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in expected.items()}
+
+
+@settings(max_examples=8)
+@given(written=st.sampled_from(["a", "b", "m", "A", "B", "M"]))
+def test_a_code_in_another_case_is_the_code(tmp_path_factory, written: str):
+    """Regression: a tax credit rating written 'a' was refused with "'a' is not an allowed
+    value; use a code or its Chinese name: A (A级), …", the code it meant in the list."""
+    tmp = tmp_path_factory.mktemp("case")
+    path = tmp / "tax.csv"
+    path.write_text(
+        f"统一社会信用代码,年度,纳税信用等级\n{CODE},2024,{written}\n", encoding="utf-8"
+    )
+    data = Settings(tmp / "data")
+
+    report = import_file(data, path)
+
+    assert report.rows_accepted == 1, _rejects(report)
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        stored = con.execute("SELECT CAST(tax_credit_rating AS VARCHAR) FROM enterprise_years")
+        assert stored.fetchall() == [(written.upper(),)]
