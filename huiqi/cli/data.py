@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -313,13 +314,23 @@ def _explained_policies(
 ) -> list[CompiledPolicy]:
     """The policies ``explain`` explains: one published version, or the library's."""
     if version is not None or hash_prefix is not None:
+        # Options that do not go together are usage errors (exit 2), as click's own.
         if policy_paths:
-            raise ConfigError(
-                "--policies explains library files; leave it out with --version/--hash"
+            raise click.UsageError(
+                "--policies explains library files; leave it out with --version/--hash", ctx
             )
         if version is not None and (policy_id is None or hash_prefix is not None):
-            raise ConfigError("--version N needs a POLICY_ID (and no --hash)")
-        from huiqi.cli.published import published_policy
+            raise click.UsageError("--version N needs a POLICY_ID (and no --hash)", ctx)
+        from huiqi.cli.published import MIN_HASH_PREFIX, published_policy
+
+        if hash_prefix is not None and not re.fullmatch(
+            rf"[0-9a-fA-F]{{{MIN_HASH_PREFIX},64}}", hash_prefix
+        ):
+            raise click.UsageError(
+                f"--hash takes at least {MIN_HASH_PREFIX} hexadecimal characters of a"
+                " published version's SHA-256 (as 'huiqi publish' prints it)",
+                ctx,
+            )
         from huiqi.db.engine import open_database
 
         factory = open_database(settings_from(ctx), ctx.obj.get("database_url"))

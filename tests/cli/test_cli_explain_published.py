@@ -108,9 +108,11 @@ def test_explain_published_human_output(ledger: Ledger) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--version", "1"], 1, "--version N needs a POLICY_ID"),
+        (["--version", "1"], 2, "--version N needs a POLICY_ID"),
         (["sh-stable-jobs-refund-2026", "--version", "9"], 3, "no published policy version"),
-        (["--hash", "abc"], 1, "at least 6 hexadecimal characters"),
+        (["--hash", "abc"], 2, "at least 6 hexadecimal characters"),
+        (["--hash", "abcdeg"], 2, "at least 6 hexadecimal characters"),
+        (["--hash", "0000000000", "--policies", __file__], 2, "leave it out with --version"),
         (["--hash", "0000000000"], 3, "no published policy version with hash 0000000000"),
     ],
 )
