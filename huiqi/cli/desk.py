@@ -334,10 +334,11 @@ def desk_stats_cmd(
         return
     pct = lambda x: "–" if x is None else f"{x * 100:.1f} %"  # noqa: E731
     console.print(
-        f"{stats.requests:,} requests; answered {stats.answered:,}, on time"
-        f" {pct(stats.on_time_rate)}; {stats.ratings:,} ratings, average"
+        f"{_count(stats.requests, 'request')}; answered {stats.answered:,}, on time"
+        f" {pct(stats.on_time_rate)}; {_count(stats.ratings, 'rating')}, average"
         f" {stats.average_stars or '–'}, satisfied {pct(stats.satisfied_rate)};"
-        f" {stats.repeat_requests:,} repeat requests from {stats.repeat_enterprises:,} enterprises"
+        f" {_count(stats.repeat_requests, 'repeat request')} from"
+        f" {_count(stats.repeat_enterprises, 'enterprise')}"
     )
     for title, volumes in (("category", stats.by_category), ("department", stats.by_department)):
         console.print(
@@ -420,3 +421,8 @@ def desk_routes(ctx: click.Context, as_json: bool) -> None:
             ],
         )
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one: "1 request", "3 requests"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -106,6 +106,8 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         except HuiqiError as exc:
             problems += 1
             err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
-    console.print(f"{len(files)} mapping files checked: {problems} with errors")
+    console.print(
+        f"{len(files)} mapping file{'' if len(files) == 1 else 's'} checked: {problems} with errors"
+    )
     if problems:
         raise SystemExit(EXIT_FINDINGS)

@@ -44,7 +44,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, forwarded_allo
     if ctx.obj and ctx.obj.get("database_url"):
         os.environ["HUIQI_DATABASE_URL"] = ctx.obj["database_url"]
     click.echo(
-        f"huiqi portal on http://{host}:{port}/ ({workers} workers, data {settings.data_dir})"
+        f"huiqi portal on http://{host}:{port}/ ({workers} worker{'' if workers == 1 else 's'}, data {settings.data_dir})"
     )
     uvicorn.run(
         "huiqi.web.app:create_app",

@@ -73,7 +73,7 @@ def test_a_request_from_filing_to_rating(tmp_path: Path) -> None:
     assert (stats["requests"], stats["ratings"], stats["by_stars"]) == (1, 1, [0, 1, 0, 0, 0])
     assert run(data, "desk", "stats", token=tokens["ent"])[0] == 5
     code, out = run(data, "desk", "stats", token=tokens["centre"])
-    assert code == 0 and "1 requests" in out, out
+    assert code == 0 and "1 request;" in out and "0 repeat requests from 0 enterprises" in out, out
 
 
 def test_routes_and_a_hotline_import(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     confirmed += "\n"
     draft.write_text(confirmed, encoding="utf-8")
     code, out = run(data, "mapping", "check", str(draft))
-    assert code == 0 and "1 mapping files checked: 0 with errors" in out, out
+    assert code == 0 and "1 mapping file checked: 0 with errors" in out, out
 
     code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
     assert code == 0, out
