@@ -234,6 +234,20 @@ def section_of(industry_class: exp.Expression) -> exp.Expression:
 
 def _string(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
     checks: list = []
+    if f.name == "industry_class":
+        # 0651 kept as a number in a sheet or a Parquet integer column arrives as 651.
+        checks.append(
+            (
+                matches(v, "[0-9]{3}"),
+                concat(
+                    quoted(v),
+                    " has 3 digits; an industry class (GB/T 4754-2017) has 4: where the file"
+                    " kept the code as a number its leading zero was lost; write '0",
+                    v,
+                    "' and keep the column as text",
+                ),
+            )
+        )
     if f.pattern:
         pattern = f.pattern.removeprefix("^").removesuffix("$")
         checks.append(

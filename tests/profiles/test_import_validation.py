@@ -119,7 +119,14 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             "123456789012345678",
             "'123456789012345678' is too large for an amount in yuan",
         ),
-        ("行业代码", "651", "'651' does not match the pattern ^[0-9]{4}$"),
+        (
+            "行业代码",
+            "651",
+            "'651' has 3 digits; an industry class (GB/T 4754-2017) has 4: where the file kept"
+            " the code as a number its leading zero was lost; write '0651' and keep the"
+            " column as text",
+        ),
+        ("行业代码", "65", "'65' does not match the pattern ^[0-9]{4}$"),
         ("行业代码", "9912", "'9912': division 99 does not exist in GB/T 4754-2017 (01-97)"),
         (
             "是否首次创业",
