@@ -19,6 +19,7 @@ from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import is_valid, make
+from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 MONEY_MAX = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 
@@ -94,9 +95,13 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
             raise PolicyError(f"{where}: expected a whole number, got {value!r}")
         return value
     if ftype == "boolean":
-        if not isinstance(value, bool):
-            raise PolicyError(f"{where}: expected true or false, got {value!r}")
-        return value
+        if isinstance(value, bool):
+            return value
+        # As a registry file writes it (是/否), which the importer reads too.
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise PolicyError(f"{where}: expected true or false (or 是/否), got {value!r}")
     if ftype == "date":
         return _date(value, where)
     if ftype == "tags":

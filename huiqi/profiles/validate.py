@@ -49,12 +49,11 @@ from huiqi.profiles.numberrules import (
     quoted,
 )
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
+from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 YEAR_MIN = 1980
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
-TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
-FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
 TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
 # Marks a bad USCC whose message is filled in from uscc.validate afterwards.
 USCC_PENDING = "\x00uscc"
