@@ -223,3 +223,28 @@ def test_the_dashboard_shows_the_headline_indicators_of_the_api(portal: Portal) 
     [offers] = [c for c in ind["conversion"] if c["policy_id"] == OFFER]
     assert offers["claimed"] + offers["waiting"] + offers["expired"] > 0
     assert "直达快享" in page and OFFER in page
+
+
+def test_the_english_dashboard_names_policies_in_english(portal: Portal) -> None:
+    """Regression: the budget and ratings tables showed the Chinese title on the English
+    page (the ledger's rows keep title_zh only)."""
+    from html import escape
+
+    from huiqi.catalogue.service import list_policies
+    from huiqi.db.engine import reading
+
+    officer = sign_in(portal.client(), "officer")
+    officer.get("/lang/en")
+    page = officer.get("/console/dashboard").text
+    ind = (
+        portal.client()
+        .get("/api/v1/dashboard/indicators", headers=bearer(portal, "officer"))
+        .json()
+    )
+    assert ind["budgets"], "no policy with a budget: the test shows nothing"
+    with reading(portal.factory) as s:
+        titles = {c.policy_id: c.title for c in list_policies(s)}
+    for b in ind["budgets"]:
+        title = titles[b["policy_id"]]
+        assert f"<tr><td>{escape(title.en, quote=False)} <span" in page
+        assert f"<tr><td>{escape(title.zh, quote=False)} <span" not in page

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from huiqi.accounts.access import AccessDenied
-from huiqi.catalogue.service import districts
+from huiqi.catalogue.service import districts, list_policies
 from huiqi.db.engine import reading
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.indicators import indicators
@@ -43,6 +43,8 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
             ratings: list[Any] | None = rating_summary(s, actor=actor)
         except AccessDenied:  # finance officers read totals, not ratings
             ratings = None
+        # Titles in the page's language (the ledger's rows keep the Chinese one).
+        titles = {c.policy_id: c.title for c in list_policies(s)}
     names = {code: {"zh": b.zh, "en": b.en} for code, b in districts().items()}
     translate = i18n.translations(lang).gettext
     statuses = {key: translate(text) for key, text in GRANT_STATUSES.items()}
@@ -51,6 +53,7 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
         "grants_fen": sum(r.amount_fen for r in by_policy),
         "grants_n": sum(r.n for r in by_policy),
         "ratings": ratings,
+        "titles": titles,
         "ind": headline,
         "district_names": json.dumps(names, ensure_ascii=False),
         "status_names": json.dumps(statuses, ensure_ascii=False),
