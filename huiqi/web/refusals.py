@@ -198,6 +198,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"no offer or delivery record id (?P<id>\d+)"),
         N_("no offer or delivery record id %(id)s"),
     ),
+    (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
+    (re.compile(r"no complainant (?P<id>\d+)"), N_("no complainant %(id)s")),
+    (
+        re.compile(r"(?P<code>'.*') is not a department of the desk; departments: (?P<known>.+)"),
+        N_("%(code)s is not a department of the desk; departments: %(known)s"),
+    ),
     (
         re.compile(r"record (?P<id>\d+) is not an application \(申报\)"),
         N_("record %(id)s is not an application (申报)"),

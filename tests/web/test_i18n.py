@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from portal_data import OFFER, Portal, page_token, sign_in
@@ -203,3 +204,24 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
         assert localise(translations("en"), text) == text
         assert localise(zh, text) != text
     assert localise(zh, "a visitor's 100% own text") == "a visitor's 100% own text"
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        ("no request 999", "没有编号为 999 的诉求"),
+        ("no complainant 12", "没有编号为 12 的投诉人"),
+        (
+            "'外星局' is not a department of the desk; departments: 市财政局, 区科委",
+            "'外星局' 不是受理部门；可选部门：市财政局, 区科委",
+        ),
+    ],
+)
+def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
+    """Regression: a request or complainant that is not there, and a transfer to a
+    department the desk does not know, showed English on the Chinese console."""
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    assert localise(translations("zh-CN"), text) == chinese
+    assert localise(translations("en"), text) == text
