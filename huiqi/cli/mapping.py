@@ -74,6 +74,25 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
         + (f"; confirm {draft.unmatched} (marked null)" if draft.unmatched else ""),
         soft_wrap=True,
     )
+    header = next(
+        (cells for s, rows in sheets if s == picked for n, cells in rows if n == line), []
+    )
+    for text, columns in repeated_headers(header).items():
+        err_console.print(
+            f"warning: the header repeats '{text}' (columns {', '.join(map(str, columns))}); a"
+            " mapping names a header once, and an import refuses a file where two columns feed"
+            " one field: rename or remove all but one",
+            soft_wrap=True,
+        )
+
+
+def repeated_headers(cells: list[str]) -> dict[str, list[int]]:
+    """Header texts that name more than one column, with their columns (1 for the first)."""
+    seen: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells, start=1):
+        if cell.strip():
+            seen.setdefault(cell.strip(), []).append(i)
+    return {text: columns for text, columns in seen.items() if len(columns) > 1}
 
 
 @mapping.command("check")

@@ -196,3 +196,21 @@ def test_a_column_left_out_of_an_own_mapping_is_refused_with_ignore_as_a_way_out
     assert code == 1, out
     assert "headers ['经办人'] are not in mapping" in out
     assert "under 'ignore:' (a column not to import)" in " ".join(out.split())
+
+
+def test_a_header_that_repeats_a_column_name_is_warned_about(tmp_path: Path) -> None:
+    """Regression: a header naming 营业收入（元） twice was drafted as if it had one such
+    column, and the import then refused the file ("more than one column feeds field(s)
+    ['revenue']"); the draft now says which columns repeat and what to do."""
+    a = make("91310115MA0000011")
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        f"统一社会信用代码,年度,营业收入（元）,营业收入（元）\n{a},2024,1,2\n", encoding="utf-8"
+    )
+    code, out = run(
+        tmp_path / "data", "mapping", "new", str(path), "--out", str(tmp_path / "d.yaml")
+    )
+    said = " ".join(out.split())
+    assert code == 0, out
+    assert "warning: the header repeats '营业收入（元）' (columns 3, 4)" in said, out
+    assert "rename or remove all but one" in said
