@@ -199,6 +199,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         N_("no offer or delivery record id %(id)s"),
     ),
     (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
+    # An access refusal (accounts.access): the sentence in the page's language, the
+    # action and the roles as the service names them.
+    (
+        re.compile(r"(?P<who>\S+ \(.*\)) may not (?P<what>.+); allowed: (?P<allowed>.+)"),
+        N_("%(who)s may not %(what)s; allowed: %(allowed)s"),
+    ),
     (re.compile(r"no complainant (?P<id>\d+)"), N_("no complainant %(id)s")),
     (
         re.compile(r"(?P<code>'.*') is not a department of the desk; departments: (?P<known>.+)"),

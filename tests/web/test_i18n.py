@@ -187,7 +187,13 @@ def test_a_status_in_a_refusal_reads_as_the_pages_name_it() -> None:
     assert "'application open'" in localise(translations("en"), text)
 
 
-SAMPLES = {"code": "'50%'", "version": "web-auto v2", "known": "a, b", "what": "the reason"}
+SAMPLES = {
+    "code": "'50%'",
+    "version": "web-auto v2",
+    "known": "a, b",
+    "what": "the reason",
+    "who": "ent (enterprise=91310115MA1H8R7C41)",
+}
 
 
 def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> None:
@@ -224,4 +230,21 @@ def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) ->
     from huiqi.web.refusals import localise
 
     assert localise(translations("zh-CN"), text) == chinese
+    assert localise(translations("en"), text) == text
+
+
+def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() -> None:
+    """Regression: an enterprise claiming another's offer read "ent (enterprise=…) may not
+    claim this offer; allowed: …" in English on the Chinese page."""
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    text = (
+        "ent (enterprise=91310115MA1H8R7C41) may not claim this offer;"
+        " allowed: enterprise=91310115MA1H8R7C41, park_operator"
+    )
+    assert localise(translations("zh-CN"), text) == (
+        "ent (enterprise=91310115MA1H8R7C41) 无权执行此操作（claim this offer）；"
+        "有权限的角色：enterprise=91310115MA1H8R7C41, park_operator"
+    )
     assert localise(translations("en"), text) == text
