@@ -70,6 +70,27 @@ def test_auto_policy_grants_every_eligible_enterprise_with_its_explanation(
         assert events[1].data is not None and events[1].data["grants"] == 2
 
 
+@pytest.mark.parametrize("cap_group", [None, "shared"])
+def test_a_capped_auto_grant_tells_the_enterprise_the_capped_amount(
+    sessions: sessionmaker[Session], tmp_path: Path, cap_group: str | None
+) -> None:
+    """The 'granted' message states what the grant gives (5,000.00 under a cap of 5,000
+    yuan), not the uncapped computation (8,000.00); in bulk and one by one (a cap group)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 8})
+    text = policy_yaml("capped-note", per_person=1000, cap=5000, cap_group=cap_group)
+    publish(settings, sessions, text)
+    with sessions() as s:
+        grant = s.scalars(select(Grant).where(Grant.uscc == a)).one()
+        assert grant.amount_fen == 500_000
+        inbox = s.scalars(
+            select(Notification).where(Notification.uscc == a, Notification.channel == "inbox")
+        ).all()
+        assert [n.kind for n in inbox] == ["granted"]
+        assert "5,000.00" in inbox[0].subject and "8,000.00" not in inbox[0].subject
+        assert "已获得5,000.00元" in inbox[0].body
+
+
 def test_publishing_twice_creates_nothing_new(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
