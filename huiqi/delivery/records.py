@@ -108,6 +108,12 @@ def message_for(
     labelled = row.labelled_states()
     met, why = _criteria_text(labelled)
     total = len(labelled)
+    if kind == "provisional":
+        return (
+            f"「{pv.title_zh}」已登记申请金额{amount}元，待按比例分配",
+            f"免申即享：您满足全部{total}项条件，按政策测算{amount}元。本政策预算按比例分配，"
+            f"实际金额在申请期结束后确定并另行通知，可能低于测算金额。依据：{why}",
+        )
     if kind == "granted":
         capped = (
             f"（测算金额{yuan_text(row.amount_fen or 0)}元，按每户上限核定）"
@@ -136,7 +142,10 @@ def message_for(
 
 
 def granted_messages(
-    pv: PolicyVersion, rows: Iterable[ResultRow], granted: dict[str, int] | None = None
+    pv: PolicyVersion,
+    rows: Iterable[ResultRow],
+    granted: dict[str, int] | None = None,
+    kind: str = "granted",
 ) -> list[tuple[str, str]]:
     """``message_for(pv, row, "granted")`` of many rows (a bulk chunk's winners): each
     message is written once per amount and pattern of criteria, not once per enterprise.
@@ -148,7 +157,7 @@ def granted_messages(
         key = (r.amount_fen, given, r.labelled_states())
         message = written.get(key)
         if message is None:
-            message = written[key] = message_for(pv, r, "granted", given)
+            message = written[key] = message_for(pv, r, kind, given)
         out.append(message)
     return out
 

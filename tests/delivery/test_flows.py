@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.delivery import applications as apps
+from huiqi.delivery import budget
 from huiqi.delivery.claims import ClaimError, claim
 from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.lifecycle import expire_offers
@@ -89,6 +90,62 @@ def test_a_capped_auto_grant_tells_the_enterprise_the_capped_amount(
         assert [n.kind for n in inbox] == ["granted"]
         assert "5,000.00" in inbox[0].subject and "8,000.00" not in inbox[0].subject
         assert "已获得5,000.00元" in inbox[0].body
+
+
+def test_a_pro_rata_enterprise_is_told_provisional_then_its_allocated_amount(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Publishing a pro-rata policy must not tell an enterprise it 'has received' the full
+    computed amount (8,000.00) when the budget (2,000 yuan for 10,000 claimed) will cut
+    it; the allocation then tells each enterprise its allocated amount (1,600.00)."""
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 8, b: 2})
+    text = policy_yaml("pool-note", per_person=1000, budget=2000, budget_mode="pro_rata")
+    pv, _ = publish(settings, sessions, text)
+
+    def inbox(s: Session) -> list[Notification]:
+        return list(
+            s.scalars(
+                select(Notification)
+                .where(Notification.uscc == a, Notification.channel == "inbox")
+                .order_by(Notification.id)
+            )
+        )
+
+    with sessions() as s:
+        first = inbox(s)
+        assert len(first) == 1
+        assert "已获得" not in first[0].subject + first[0].body
+        assert "按比例分配" in first[0].body
+    with sessions.begin() as s:
+        budget.allocate_pro_rata(s, pv.id, actor=OFFICER)
+    with sessions() as s:
+        grant = s.scalars(select(Grant).where(Grant.uscc == a)).one()
+        assert grant.amount_fen == 160_000
+        after = inbox(s)
+        assert len(after) == 2 and "1,600.00" in after[1].subject
+
+
+def test_claiming_a_pro_rata_offer_does_not_promise_the_computed_amount(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 8})
+    text = policy_yaml(
+        "pool-offer", delivery="confirm", per_person=1000, budget=2000, budget_mode="pro_rata"
+    )
+    pv, _ = publish(settings, sessions, text)
+    offer = records(sessions, pv.id)[a]
+    claim(sessions, actor=enterprise(a), entitlement_id=offer.id, today=dt.date(2026, 6, 1))
+    with sessions() as s:
+        told = s.scalars(
+            select(Notification).where(
+                Notification.uscc == a,
+                Notification.channel == "inbox",
+                Notification.kind == "granted",
+            )
+        ).one()
+        assert "8,000.00 元，将按批次拨付" not in told.body and "按比例分配" in told.body
 
 
 def test_publishing_twice_creates_nothing_new(
