@@ -144,7 +144,10 @@ def make_grant(
     requested = ent.computed_fen or 0
     try:
         with savepoint(session):
-            _exclusivity(session, pv, ent, requested, actor)
+            # Compared at most at the policy's cap, as the bulk path's slots are
+            # (huiqi.delivery.derive): 就高不重复 keeps what the enterprise would receive.
+            cap = pv.per_enterprise_cap_fen
+            _exclusivity(session, pv, ent, requested if cap is None else min(requested, cap), actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
             grant = Grant(

@@ -300,6 +300,24 @@ def test_exclusivity_group_gives_only_the_highest(
         assert "就高不重复" in (low_ent.status_reason or "")
 
 
+@pytest.mark.parametrize("order", ["capped_first", "capped_last"])
+def test_exclusivity_compares_the_capped_amounts(
+    sessions: sessionmaker[Session], tmp_path: Path, order: str
+) -> None:
+    """就高不重复 picks the higher amount the enterprise would receive: 3,000 yuan capped at
+    1,000 loses to an uncapped 2,000, in either order (the bulk path compared capped
+    amounts, the one-by-one path the uncapped ones, so 'capped_last' granted 1,000)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    capped = policy_yaml("group-capped", per_person=3000, cap=1000, exclusivity_group="g")
+    plain = policy_yaml("group-plain", per_person=2000, exclusivity_group="g")
+    for text in [capped, plain] if order == "capped_first" else [plain, capped]:
+        publish(settings, sessions, text)
+    with sessions() as s:
+        live = s.scalars(select(Grant).where(Grant.status == "granted")).all()
+        assert [(g.uscc, g.amount_fen) for g in live] == [(a, 200_000)]
+
+
 def test_no_longer_eligible_is_flagged_not_revoked(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
