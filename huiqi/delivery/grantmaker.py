@@ -174,10 +174,15 @@ def make_grant(
                 and not provisional
                 and not budgets.reserve_first_come(session, pv.id, amount)
             ):
+                left = pv.budget_fen - (pv.committed_fen or 0)
                 raise _Refused(
                     RecordStatus.BUDGET_EXHAUSTED,
                     f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
-                    " grants are made in claim order",
+                    " grants are made in claim order"
+                    if left <= 0
+                    else f"the budget of {yuan_text(pv.budget_fen)} yuan has"
+                    f" {yuan_text(left)} yuan left, less than this grant's"
+                    f" {yuan_text(amount)} yuan; grants are made in claim order",
                 )
     except _Refused as refused:
         ent.status = refused.status

@@ -183,6 +183,25 @@ def test_first_come_budget_in_bulk_stops_at_the_budget(
     assert "budget of 2,000.00 yuan is spent" in (ents[uscc(2)].status_reason or "")
 
 
+def test_a_claim_larger_than_what_is_left_says_what_is_left(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A claim refused for budget when money is still left does not say 'the budget is
+    spent' (a smaller claim after it is granted): it says how much is left."""
+    small, big = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {small: 1, big: 5})
+    text = policy_yaml("left", delivery="confirm", per_person=1000, budget=3000)
+    pv, _ = publish(settings, sessions, text)
+    offers = records(sessions, pv.id)
+    day = dt.date(2026, 6, 1)
+    refused = claim(sessions, actor=enterprise(big), entitlement_id=offers[big].id, today=day)
+    assert refused.status == "budget_exhausted"
+    assert "is spent" not in (refused.message or "")
+    assert "3,000.00 yuan left" in (refused.message or "")
+    ok = claim(sessions, actor=enterprise(small), entitlement_id=offers[small].id, today=day)
+    assert ok.status == "granted"
+
+
 def test_offer_is_claimed_once_only_by_its_enterprise(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
