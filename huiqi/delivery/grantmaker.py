@@ -69,7 +69,7 @@ def _exclusivity(
     ):
         raise _Refused(
             RecordStatus.EXCLUDED,
-            f"就高不重复: group '{group}' already paid or batched {yuan_text(holder.amount_fen)} yuan"
+            f"就高不重复: group '{group}' already paid or batched {yuan_text(held_grant.amount_fen)} yuan"
             f" under {name}; this policy would give {yuan_text(amount)} yuan — flagged for an"
             " officer to decide",
         )

@@ -337,6 +337,27 @@ def test_exclusivity_compares_the_capped_amounts(
         assert [(g.uscc, g.amount_fen) for g in live] == [(a, 200_000)]
 
 
+def test_a_paid_group_grant_is_named_with_the_amount_paid(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """When a higher policy of the group arrives after the group's grant was paid, the
+    refusal names what was paid (400.00: the rest of a shared 1,000-yuan cap), not the
+    amount the slot was taken with (1,000.00)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    publish(settings, sessions, policy_yaml("paid-c", per_person=600, cap=1000, cap_group="c"))
+    text = policy_yaml("paid-a", per_person=3000, cap=1000, cap_group="c", exclusivity_group="g")
+    held, _ = publish(settings, sessions, text)
+    with sessions.begin() as s:
+        grant = s.scalars(select(Grant).where(Grant.policy_version_id == held.id)).one()
+        assert grant.amount_fen == 40_000
+        grant.status = "paid"
+    text = policy_yaml("paid-b", per_person=2000, exclusivity_group="g")
+    pv, _ = publish(settings, sessions, text)
+    reason = records(sessions, pv.id)[a].status_reason or ""
+    assert "already paid or batched 400.00 yuan" in reason, reason
+
+
 def test_no_longer_eligible_is_flagged_not_revoked(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
