@@ -185,7 +185,11 @@ def grant_in_bulk(
             body=body,
             dedupe_key=f"{prefix}{r.uscc}:{period}",
         )
-        for r, (subject, body) in zip(winners, granted_messages(pv, winners), strict=True)
+        for r, (subject, body) in zip(
+            winners,
+            granted_messages(pv, winners, amounts, "provisional" if provisional else "granted"),
+            strict=True,
+        )
     ]
     # The keys name records made in this savepoint: a duplicate falls back to one by one.
     notify.enqueue_many(s, messages, count=False, new_keys=True)
@@ -212,7 +216,9 @@ def grant_one_by_one(
         if out.grant is not None:
             rep.granted += 1
             rep.granted_fen += out.grant.amount_fen
-            subject, body = message_for(pv, r, "granted")
+            provisional = out.grant.status == GrantStatus.PROVISIONAL
+            kind = "provisional" if provisional else "granted"
+            subject, body = message_for(pv, r, kind, out.grant.amount_fen)
             notify.enqueue_many(
                 s,
                 [

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
+from huiqi.delivery import notify
 from huiqi.delivery.allocation import apply_cap, pro_rata
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import CapUsage, Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -336,6 +337,22 @@ def allocate_pro_rata(
                 "allocated_fen": share,
             },
         )
+    # The enterprises were told the amount was provisional: now tell each what it gets.
+    notify.enqueue_many(
+        session,
+        [
+            notify.Message(
+                uscc=g.uscc,
+                kind="granted",
+                subject=f"「{pv.title_zh}」按比例分配结果：{format_yuan(shares[g.id])}元",
+                body=f"「{pv.title_zh}」预算按比例分配：您的测算金额 {format_yuan(claims[g.id])} 元，"
+                f"实际核定 {format_yuan(shares[g.id])} 元，将按批次拨付。",
+                dedupe_key=f"allocated:{pv.id}:{g.uscc}:{g.benefit_period}",
+            )
+            for g in provisional
+        ],
+        count=False,
+    )
     session.flush()
     return AllocationResult(
         pv.id,

@@ -19,7 +19,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
-from huiqi.delivery.statuses import DeliveryMode, RecordStatus
+from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import format_yuan as yuan_text
 
@@ -145,12 +145,21 @@ def claim(
         )
 
         def tell(grant: Grant) -> None:
+            amount = yuan_text(grant.amount_fen)
+            body = (
+                f"您已确认领取「{pv.title_zh}」，测算金额 {amount} 元；本政策预算按比例分配，"
+                "实际金额在申请期结束后确定并另行通知。"
+                if grant.status == GrantStatus.PROVISIONAL
+                else f"您已确认领取「{pv.title_zh}」，金额 {amount} 元，将按批次拨付。"
+            )
             notify.enqueue_quietly(
                 s,
                 uscc=ent.uscc,
                 kind="granted",
-                subject=f"「{pv.title_zh}」已确认领取 {yuan_text(grant.amount_fen)} 元",
-                body=f"您已确认领取「{pv.title_zh}」，金额 {yuan_text(grant.amount_fen)} 元，将按批次拨付。",
+                subject=f"「{pv.title_zh}」已确认领取 {amount} 元"
+                if grant.status != GrantStatus.PROVISIONAL
+                else f"「{pv.title_zh}」已确认领取，待按比例分配",
+                body=body,
                 dedupe_key=f"granted:{pv.id}:{ent.uscc}:{ent.benefit_period}",
             )
 

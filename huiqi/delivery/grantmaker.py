@@ -69,7 +69,7 @@ def _exclusivity(
     ):
         raise _Refused(
             RecordStatus.EXCLUDED,
-            f"就高不重复: group '{group}' already paid or batched {yuan_text(holder.amount_fen)} yuan"
+            f"就高不重复: group '{group}' already paid or batched {yuan_text(held_grant.amount_fen)} yuan"
             f" under {name}; this policy would give {yuan_text(amount)} yuan — flagged for an"
             " officer to decide",
         )
@@ -144,7 +144,10 @@ def make_grant(
     requested = ent.computed_fen or 0
     try:
         with savepoint(session):
-            _exclusivity(session, pv, ent, requested, actor)
+            # Compared at most at the policy's cap, as the bulk path's slots are
+            # (huiqi.delivery.derive): 就高不重复 keeps what the enterprise would receive.
+            cap = pv.per_enterprise_cap_fen
+            _exclusivity(session, pv, ent, requested if cap is None else min(requested, cap), actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
             grant = Grant(
@@ -171,10 +174,15 @@ def make_grant(
                 and not provisional
                 and not budgets.reserve_first_come(session, pv.id, amount)
             ):
+                left = pv.budget_fen - (pv.committed_fen or 0)
                 raise _Refused(
                     RecordStatus.BUDGET_EXHAUSTED,
                     f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
-                    " grants are made in claim order",
+                    " grants are made in claim order"
+                    if left <= 0
+                    else f"the budget of {yuan_text(pv.budget_fen)} yuan has"
+                    f" {yuan_text(left)} yuan left, less than this grant's"
+                    f" {yuan_text(amount)} yuan; grants are made in claim order",
                 )
     except _Refused as refused:
         ent.status = refused.status

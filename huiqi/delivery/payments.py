@@ -251,6 +251,12 @@ def _apply_row(
         raise _RowError("grant_id", f"unknown grant {grant_id}")
     item = session.scalars(select(BatchItem).where(BatchItem.grant_id == grant_id)).one_or_none()
     if item is None:
+        if grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL):
+            # Superseded (就高不重复) or otherwise never payable: exporting cannot help.
+            raise _RowError(
+                "grant_id",
+                f"grant {grant_id} is {grant.status} and was never exported; it is not to be paid",
+            )
         raise _RowError(
             "grant_id", f"grant {grant_id} is not in any disbursement batch; export it first"
         )

@@ -95,18 +95,34 @@ class DeliveryReport:
         return f"; errors (not delivered) {self.errors:,}: {reasons}"
 
 
-def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]:
-    """Subject and body: the amount, and why — every criterion with its result."""
-    amount = yuan_text(row.amount_fen or 0)
+def message_for(
+    pv: PolicyVersion, row: ResultRow, kind: str, granted_fen: int | None = None
+) -> tuple[str, str]:
+    """Subject and body: the amount, and why — every criterion with its result.
+
+    ``granted_fen``: what a grant actually gives when it differs from the row's computed
+    amount (a per-enterprise cap): the message states the granted amount, never more."""
+    amount = yuan_text((row.amount_fen or 0) if granted_fen is None else granted_fen)
     # The rows of one delivery share their labels and mostly their states: the list of
     # criteria is written once per pattern, not once per enterprise.
     labelled = row.labelled_states()
     met, why = _criteria_text(labelled)
     total = len(labelled)
+    if kind == "provisional":
+        return (
+            f"「{pv.title_zh}」已登记申请金额{amount}元，待按比例分配",
+            f"免申即享：您满足全部{total}项条件，按政策测算{amount}元。本政策预算按比例分配，"
+            f"实际金额在申请期结束后确定并另行通知，可能低于测算金额。依据：{why}",
+        )
     if kind == "granted":
+        capped = (
+            f"（测算金额{yuan_text(row.amount_fen or 0)}元，按每户上限核定）"
+            if granted_fen is not None and granted_fen < (row.amount_fen or 0)
+            else ""
+        )
         return (
             f"您已获得「{pv.title_zh}」{amount}元",
-            f"免申即享：您满足全部{total}项条件，已获得{amount}元，无需申请。依据：{why}",
+            f"免申即享：您满足全部{total}项条件，已获得{amount}元{capped}，无需申请。依据：{why}",
         )
     if kind == "offer":
         return (
@@ -125,16 +141,23 @@ def message_for(pv: PolicyVersion, row: ResultRow, kind: str) -> tuple[str, str]
     )
 
 
-def granted_messages(pv: PolicyVersion, rows: Iterable[ResultRow]) -> list[tuple[str, str]]:
+def granted_messages(
+    pv: PolicyVersion,
+    rows: Iterable[ResultRow],
+    granted: dict[str, int] | None = None,
+    kind: str = "granted",
+) -> list[tuple[str, str]]:
     """``message_for(pv, row, "granted")`` of many rows (a bulk chunk's winners): each
-    message is written once per amount and pattern of criteria, not once per enterprise."""
+    message is written once per amount and pattern of criteria, not once per enterprise.
+    ``granted``: each USCC's granted amount in fen (after a per-enterprise cap)."""
     written: dict[tuple[Any, ...], tuple[str, str]] = {}
     out = []
     for r in rows:
-        key = (r.amount_fen, r.labelled_states())
+        given = None if granted is None else granted.get(r.uscc)
+        key = (r.amount_fen, given, r.labelled_states())
         message = written.get(key)
         if message is None:
-            message = written[key] = message_for(pv, r, "granted")
+            message = written[key] = message_for(pv, r, kind, given)
         out.append(message)
     return out
 

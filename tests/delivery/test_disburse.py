@@ -280,6 +280,26 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         ]
 
 
+def test_a_result_for_a_superseded_grant_does_not_say_to_export_it(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A grant superseded under 就高不重复 can never be exported: the error says so instead
+    of telling finance to 'export it first'."""
+    (gone,) = _grants(sessions, [500])
+    with transaction(sessions) as s:
+        grant = s.get(Grant, gone)
+        assert grant is not None
+        grant.status = "superseded"
+    path = _write_results(
+        tmp_path / "results.csv", [["grant_id", "result", "reason"], [str(gone), "paid", ""]]
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert [e.message for e in report.errors] == [
+        f"grant {gone} is superseded and was never exported; it is not to be paid"
+    ]
+
+
 @pytest.mark.parametrize(
     "written",
     [

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.delivery import applications as apps
+from huiqi.delivery import budget
 from huiqi.delivery.claims import ClaimError, claim
 from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.lifecycle import expire_offers
@@ -70,6 +71,83 @@ def test_auto_policy_grants_every_eligible_enterprise_with_its_explanation(
         assert events[1].data is not None and events[1].data["grants"] == 2
 
 
+@pytest.mark.parametrize("cap_group", [None, "shared"])
+def test_a_capped_auto_grant_tells_the_enterprise_the_capped_amount(
+    sessions: sessionmaker[Session], tmp_path: Path, cap_group: str | None
+) -> None:
+    """The 'granted' message states what the grant gives (5,000.00 under a cap of 5,000
+    yuan), not the uncapped computation (8,000.00); in bulk and one by one (a cap group)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 8})
+    text = policy_yaml("capped-note", per_person=1000, cap=5000, cap_group=cap_group)
+    publish(settings, sessions, text)
+    with sessions() as s:
+        grant = s.scalars(select(Grant).where(Grant.uscc == a)).one()
+        assert grant.amount_fen == 500_000
+        inbox = s.scalars(
+            select(Notification).where(Notification.uscc == a, Notification.channel == "inbox")
+        ).all()
+        assert [n.kind for n in inbox] == ["granted"]
+        assert "5,000.00" in inbox[0].subject and "8,000.00" not in inbox[0].subject
+        assert "已获得5,000.00元" in inbox[0].body
+
+
+def test_a_pro_rata_enterprise_is_told_provisional_then_its_allocated_amount(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Publishing a pro-rata policy must not tell an enterprise it 'has received' the full
+    computed amount (8,000.00) when the budget (2,000 yuan for 10,000 claimed) will cut
+    it; the allocation then tells each enterprise its allocated amount (1,600.00)."""
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 8, b: 2})
+    text = policy_yaml("pool-note", per_person=1000, budget=2000, budget_mode="pro_rata")
+    pv, _ = publish(settings, sessions, text)
+
+    def inbox(s: Session) -> list[Notification]:
+        return list(
+            s.scalars(
+                select(Notification)
+                .where(Notification.uscc == a, Notification.channel == "inbox")
+                .order_by(Notification.id)
+            )
+        )
+
+    with sessions() as s:
+        first = inbox(s)
+        assert len(first) == 1
+        assert "已获得" not in first[0].subject + first[0].body
+        assert "按比例分配" in first[0].body
+    with sessions.begin() as s:
+        budget.allocate_pro_rata(s, pv.id, actor=OFFICER)
+    with sessions() as s:
+        grant = s.scalars(select(Grant).where(Grant.uscc == a)).one()
+        assert grant.amount_fen == 160_000
+        after = inbox(s)
+        assert len(after) == 2 and "1,600.00" in after[1].subject
+
+
+def test_claiming_a_pro_rata_offer_does_not_promise_the_computed_amount(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 8})
+    text = policy_yaml(
+        "pool-offer", delivery="confirm", per_person=1000, budget=2000, budget_mode="pro_rata"
+    )
+    pv, _ = publish(settings, sessions, text)
+    offer = records(sessions, pv.id)[a]
+    claim(sessions, actor=enterprise(a), entitlement_id=offer.id, today=dt.date(2026, 6, 1))
+    with sessions() as s:
+        told = s.scalars(
+            select(Notification).where(
+                Notification.uscc == a,
+                Notification.channel == "inbox",
+                Notification.kind == "granted",
+            )
+        ).one()
+        assert "8,000.00 元，将按批次拨付" not in told.body and "按比例分配" in told.body
+
+
 def test_publishing_twice_creates_nothing_new(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -103,6 +181,25 @@ def test_first_come_budget_in_bulk_stops_at_the_budget(
     ents = records(sessions, pv.id)
     assert ents[uscc(2)].status == "budget_exhausted"
     assert "budget of 2,000.00 yuan is spent" in (ents[uscc(2)].status_reason or "")
+
+
+def test_a_claim_larger_than_what_is_left_says_what_is_left(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A claim refused for budget when money is still left does not say 'the budget is
+    spent' (a smaller claim after it is granted): it says how much is left."""
+    small, big = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {small: 1, big: 5})
+    text = policy_yaml("left", delivery="confirm", per_person=1000, budget=3000)
+    pv, _ = publish(settings, sessions, text)
+    offers = records(sessions, pv.id)
+    day = dt.date(2026, 6, 1)
+    refused = claim(sessions, actor=enterprise(big), entitlement_id=offers[big].id, today=day)
+    assert refused.status == "budget_exhausted"
+    assert "is spent" not in (refused.message or "")
+    assert "3,000.00 yuan left" in (refused.message or "")
+    ok = claim(sessions, actor=enterprise(small), entitlement_id=offers[small].id, today=day)
+    assert ok.status == "granted"
 
 
 def test_offer_is_claimed_once_only_by_its_enterprise(
@@ -220,6 +317,45 @@ def test_exclusivity_group_gives_only_the_highest(
         low_ent = s.scalar(select(Entitlement).where(Entitlement.policy_version_id == low_pv.id))
         assert low_ent is not None and low_ent.status in ("superseded", "excluded")
         assert "就高不重复" in (low_ent.status_reason or "")
+
+
+@pytest.mark.parametrize("order", ["capped_first", "capped_last"])
+def test_exclusivity_compares_the_capped_amounts(
+    sessions: sessionmaker[Session], tmp_path: Path, order: str
+) -> None:
+    """就高不重复 picks the higher amount the enterprise would receive: 3,000 yuan capped at
+    1,000 loses to an uncapped 2,000, in either order (the bulk path compared capped
+    amounts, the one-by-one path the uncapped ones, so 'capped_last' granted 1,000)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    capped = policy_yaml("group-capped", per_person=3000, cap=1000, exclusivity_group="g")
+    plain = policy_yaml("group-plain", per_person=2000, exclusivity_group="g")
+    for text in [capped, plain] if order == "capped_first" else [plain, capped]:
+        publish(settings, sessions, text)
+    with sessions() as s:
+        live = s.scalars(select(Grant).where(Grant.status == "granted")).all()
+        assert [(g.uscc, g.amount_fen) for g in live] == [(a, 200_000)]
+
+
+def test_a_paid_group_grant_is_named_with_the_amount_paid(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """When a higher policy of the group arrives after the group's grant was paid, the
+    refusal names what was paid (400.00: the rest of a shared 1,000-yuan cap), not the
+    amount the slot was taken with (1,000.00)."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    publish(settings, sessions, policy_yaml("paid-c", per_person=600, cap=1000, cap_group="c"))
+    text = policy_yaml("paid-a", per_person=3000, cap=1000, cap_group="c", exclusivity_group="g")
+    held, _ = publish(settings, sessions, text)
+    with sessions.begin() as s:
+        grant = s.scalars(select(Grant).where(Grant.policy_version_id == held.id)).one()
+        assert grant.amount_fen == 40_000
+        grant.status = "paid"
+    text = policy_yaml("paid-b", per_person=2000, exclusivity_group="g")
+    pv, _ = publish(settings, sessions, text)
+    reason = records(sessions, pv.id)[a].status_reason or ""
+    assert "already paid or batched 400.00 yuan" in reason, reason
 
 
 def test_no_longer_eligible_is_flagged_not_revoked(
