@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from importlib import resources
 from typing import Any
 
@@ -24,7 +24,7 @@ from huiqi.catalogue.search import SearchText, normalise, parse_query
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.statuses import VersionStatus
 from huiqi.errors import HuiqiError, NotFoundError
-from huiqi.money import fen_from_yuan
+from huiqi.money import FEN_PER_YUAN, fen_from_yuan
 from huiqi.policies.loader import parse_policy
 
 MODES = ("auto", "confirm", "apply")
@@ -218,13 +218,21 @@ def _newest_versions(session: Session, policy_id: str | None = None) -> list[Pol
     return [_CARDS[r.content_hash] for r in rows]
 
 
+def _fen_at_least(yuan: Decimal | None) -> int | None:
+    """The fewest whole fen that reach ``yuan``: a minimum of 0.001 yuan is 1 fen (caps are
+    whole fen), where fen_from_yuan refused it and the catalogue answered with a 500."""
+    if yuan is None:
+        return None
+    return int((yuan * FEN_PER_YUAN).to_integral_value(rounding=ROUND_CEILING))
+
+
 def list_policies(session: Session, *, filters: CatalogueFilter | None = None) -> list[PolicyCard]:
     """Published policies that pass the filters: the best search hits first, else by id."""
     chosen = filters or CatalogueFilter()
     chosen.check()
     query = parse_query(chosen.q)
     department = normalise(chosen.department.strip()) if chosen.department else None
-    floor = _fen(chosen.amount_min_yuan) if chosen.amount_min_yuan is not None else None
+    floor = _fen_at_least(chosen.amount_min_yuan)
     scored = []
     for card in _newest_versions(session):
         if chosen.level and card.level != chosen.level:

@@ -73,7 +73,8 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 
     Columns (English or Chinese headers): grant_id (补贴编号), result (结果: paid|failed,
     成功|失败), reason (原因; required when failed), optional paid_date (支付日期,
-    year first: 2026-03-31, 2026/3/31, 2026年3月31日) and amount_yuan (金额, checked against the batch). Bad rows are
+    year first: 2026-03-31, 2026/3/31, 2026年3月31日; not before the batch's export, not after
+    today) and amount_yuan (金额, checked against the batch). Bad rows are
     reported with line and column and skipped; re-importing a file changes nothing.
     """
     from huiqi.delivery.payments import import_payment_results

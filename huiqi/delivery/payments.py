@@ -2,8 +2,8 @@
 
 The file (CSV or xlsx) has a header row and, per grant, ``grant_id`` and
 ``result`` (``paid``/``failed``, or 成功/失败), with ``reason`` required for a
-failure and ``paid_date`` and ``amount_yuan`` optional (an amount must equal what
-was exported). A row that contradicts a recorded result needs an officer; a row
+failure and ``paid_date`` (from the batch's export to today, in China) and
+``amount_yuan`` optional (an amount must equal what was exported). A row that contradicts a recorded result needs an officer; a row
 repeating it changes nothing, so a file can be imported again safely. Bad rows
 are reported with their line and column and the good ones are kept.
 """
@@ -160,6 +160,29 @@ def _paid_date(value: Any) -> dt.date | None:
         ) from None
 
 
+_CHINA = dt.timedelta(hours=8)  # paid dates are dates in China; timestamps are UTC
+
+
+def _check_paid_on(session: Session, paid_on: dt.date, batch_id: int) -> None:
+    """A payment is made after its batch was exported and not after today (in China): a
+    paid date of 2020 or 2030 was recorded as it came and skewed time-to-money."""
+    batch = session.get(Batch, batch_id)
+    exported = (batch.created_at + _CHINA).date() if batch is not None else None
+    if exported is not None and paid_on < exported:
+        raise _RowError(
+            "paid_date",
+            f"paid date {paid_on} is before batch {batch_id} was exported ({exported});"
+            " check the date the bank paid",
+        )
+    today = (dt.datetime.now(dt.UTC) + _CHINA).date()
+    if paid_on > today:
+        raise _RowError(
+            "paid_date",
+            f"paid date {paid_on} is in the future (today is {today}); a result"
+            " is recorded once the bank has paid",
+        )
+
+
 def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:
     """Apply a finance system's payment results (CSV or xlsx) to batched grants.
 
@@ -260,6 +283,8 @@ def _apply_row(
         raise _RowError(
             "grant_id", f"grant {grant_id} is not in any disbursement batch; export it first"
         )
+    if paid_on is not None:
+        _check_paid_on(session, paid_on, item.batch_id)
     raw_amount = _text(cells.get("amount_yuan"))
     if raw_amount:
         try:

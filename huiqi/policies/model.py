@@ -122,6 +122,18 @@ class Criterion(_Strict):
         return self
 
 
+def _whole_fen(value: Decimal | None) -> Decimal | None:
+    """A yuan figure the ledger can hold: at most two decimals (the fen). A cap of
+    900000.555 yuan would be truncated in the ledger's budget or break the catalogue."""
+    if value is None:
+        return None
+    _sign, digits, exponent = value.as_tuple()
+    # Exact, whatever the size: the digits beyond the second decimal must all be 0.
+    if isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2 :]):
+        raise ValueError(f"{value} yuan has fractions of a fen: write at most two decimals")
+    return value
+
+
 class Amount(_Strict):
     """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
 
@@ -129,6 +141,8 @@ class Amount(_Strict):
     cap: Decimal | None = Field(default=None, ge=0)
     floor: Decimal | None = Field(default=None, ge=0)
     rounding: Literal["half_up"] = "half_up"
+
+    _fen = field_validator("cap", "floor")(_whole_fen)
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> Amount:
@@ -198,6 +212,8 @@ class Policy(_Strict):
     benefit_period: str | None = None
     tags: list[str] = Field(default_factory=list)
     tests: list[TestCase] = Field(default_factory=list)
+
+    _fen = field_validator("budget", "per_enterprise_cap")(_whole_fen)
 
     @field_validator("id")
     @classmethod

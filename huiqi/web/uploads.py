@@ -53,11 +53,12 @@ def _too_large(size: int, limit: int) -> UploadTooLarge:
     )
 
 
-def refuse_too_large(request: Request, limit: int) -> None:
+def refuse_too_large(request: Request, limit: int, *, extra: int = 0) -> None:
     """For the API: UploadTooLarge (413) when the body says it holds more than a file of
-    ``limit`` bytes."""
+    ``limit`` bytes and ``extra`` bytes of other parts (a mapping); the refusal names
+    ``limit``, the file's limit, which is what the sender can act on."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + SLACK:
+    if declared.isdigit() and int(declared) > limit + extra + SLACK:
         raise _too_large(int(declared), limit)
 
 

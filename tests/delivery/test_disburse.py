@@ -42,6 +42,12 @@ def _export(sessions: sessionmaker[Session], out: Path, **kw: object) -> Batch:
         return export_batch(s, out_dir=out, actor=FINANCE, **kw)  # type: ignore[arg-type]
 
 
+def _backdate(sessions: sessionmaker[Session], batch: Batch) -> None:
+    """The batch was exported on 2026-01-01, so the tests' paid dates follow it."""
+    with transaction(sessions) as s:
+        s.get(Batch, batch.id).created_at = dt.datetime(2026, 1, 1)  # type: ignore[union-attr]
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
@@ -196,6 +202,7 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
 ) -> None:
     a, b = _grants(sessions, [123450, 500])
     batch = _export(sessions, tmp_path)
+    _backdate(sessions, batch)
     path = _write_results(
         tmp_path / "results.csv",
         [
@@ -318,7 +325,7 @@ def test_a_paid_date_in_any_year_first_writing_is_read(
     """A finance system (or a clerk's Excel) writes 2026/3/31: the row was refused as
     "not a date like 2026-03-31", though registry imports read that writing."""
     (a,) = _grants(sessions, [1000])
-    _export(sessions, tmp_path)
+    _backdate(sessions, _export(sessions, tmp_path))
     path = _write_results(
         tmp_path / "results.csv",
         [["grant_id", "result", "reason", "paid_date"], [str(a), "paid", "", written]],
@@ -328,6 +335,39 @@ def test_a_paid_date_in_any_year_first_writing_is_read(
     assert (report.paid, report.errors) == (1, [])
     with transaction(sessions) as s:
         assert s.get(Grant, a).paid_at.date() == dt.date(2026, 3, 31)  # type: ignore[union-attr]
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(days=st.integers(min_value=1, max_value=20_000), after=st.booleans())
+def test_a_paid_date_before_the_export_or_in_the_future_is_refused(
+    sessions: sessionmaker[Session], tmp_path: Path, days: int, after: bool
+) -> None:
+    """Regression: paid dates of 2020-01-01 and 2030-01-01 for a batch exported today were
+    recorded as they came (grants 'paid' years before they existed or years ahead),
+    skewing the time-to-money indicator. The row is refused at its paid_date."""
+    (a,) = _grants(sessions, [1000])
+    batch = _export(sessions, tmp_path)
+    exported = (batch.created_at + dt.timedelta(hours=8)).date()
+    today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+    written = today + dt.timedelta(days=days) if after else exported - dt.timedelta(days=days)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [["grant_id", "result", "reason", "paid_date"], [str(a), "paid", "", written.isoformat()]],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert report.paid == 0
+    assert [e.location.field for e in report.errors if e.location] == ["paid_date"]
+    with transaction(sessions) as s:
+        assert s.get(Grant, a).status == "in_batch"  # type: ignore[union-attr]
+    ok = _write_results(
+        tmp_path / "ok.csv",
+        [["grant_id", "result", "reason", "paid_date"], [str(a), "paid", "", today.isoformat()]],
+    )
+    with transaction(sessions) as s:
+        assert import_payment_results(s, ok, actor=FINANCE).paid == 1
 
 
 def test_contradicting_result_needs_an_officer(

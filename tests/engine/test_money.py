@@ -58,7 +58,8 @@ AMOUNTS = [
     ("0.1 * rd_expense", None, "100", {"rd_expense": "1000.05"}, 10001),
     ("0.1 * rd_expense", "100", "100", {"rd_expense": "5"}, 10000),
     ("revenue - tax_paid", None, None, {"revenue": "1", "tax_paid": "5"}, 0),
-    ("0.1 * rd_expense", "0.005", None, {"rd_expense": "1"}, 1),
+    # a cap below the computed amount (a cap is whole fen: 0.005 is refused by the model)
+    ("0.1 * rd_expense", "0.01", None, {"rd_expense": "1"}, 1),
     # large values near 10^12 yuan
     ("revenue", None, None, {"revenue": "999999999999.99"}, 99999999999999),
     ("revenue * 1.5", None, None, {"revenue": "999999999999.99"}, 149999999999999),

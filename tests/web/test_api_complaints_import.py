@@ -205,3 +205,16 @@ def test_any_file_is_a_clear_answer_never_a_server_error(
         assert set(got.json()) == {"rows", "stored", "already_held", "rejects"}
     else:
         assert got.json()["detail"]
+
+
+def test_a_body_declared_above_the_limit_names_the_files_limit(
+    portal: Portal, officer: dict[str, str]
+) -> None:
+    """Regression: a file far above HUIQI_WEB_MAX_UPLOAD_MB was refused with "at most
+    10,551,296 bytes (10.0625 MB)": the file's limit plus the mapping's allowance, a
+    figure no setting has."""
+    api = portal.client(WebSettings(max_upload_bytes=2048))
+    big = b"x" * (2048 + 2 * 1024 * 1024)
+    sent = api.post(URL, headers=officer, files={"file": ("big.csv", big, "text/csv")})
+    assert sent.status_code == 413, sent.text
+    assert "at most 2,048 bytes " in sent.json()["detail"], sent.json()

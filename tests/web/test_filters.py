@@ -3,7 +3,9 @@ a CatalogueQueryError that says what is expected (never another exception)."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_data import Portal
 
@@ -39,3 +41,22 @@ def test_a_refused_filter_reads_in_chinese_on_the_catalogue(portal: Portal) -> N
         page = client.get("/policies", params=query)
         assert page.status_code == 200 and says in page.text, query
         assert "is not" not in page.text and "must be" not in page.text
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    fen=st.integers(min_value=0, max_value=10**9),
+    extra=st.integers(min_value=1, max_value=9999),
+)
+def test_a_minimum_with_fractions_of_a_fen_is_read_as_the_next_fen(
+    portal: Portal, fen: int, extra: int
+) -> None:
+    """Regression: '/api/v1/policies?amount_min=0.001' was a 500 (fen_from_yuan refused
+    fractions of a fen); a cap, in whole fen, reaches 0.001 yuan exactly when it reaches
+    0.01 yuan."""
+    client = portal.client()
+    text = f"{Decimal(fen) / 100 + Decimal(extra) / 1_000_000:f}"
+    got = client.get("/api/v1/policies", params={"amount_min": text})
+    assert got.status_code == 200, got.text
+    want = client.get("/api/v1/policies", params={"amount_min": f"{Decimal(fen + 1) / 100:f}"})
+    assert [p["policy_id"] for p in got.json()] == [p["policy_id"] for p in want.json()]

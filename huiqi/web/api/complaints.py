@@ -167,7 +167,7 @@ async def import_file(
     and data stewards): 200 with the rows stored, those already held and each rejected row
     with its line and reason; 400 when the file or mapping cannot be read; 413 above
     ``HUIQI_WEB_MAX_UPLOAD_MB``."""
-    refuse_too_large(request, web.max_upload_bytes + MAPPING_BYTES)
+    refuse_too_large(request, web.max_upload_bytes, extra=MAPPING_BYTES)
     name, content = await read_bounded(file, web.max_upload_bytes)
     mapping_text = None
     if mapping is not None:
