@@ -10,7 +10,8 @@ import click
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import write_private_text
-from huiqi.profiles.mapping import load_mapping_file, office_mappings
+from huiqi.profiles.mapping import load_mapping_file
+from huiqi.profiles.mapping_finder import office_mappings
 from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
 from huiqi.profiles.readers import open_source
 

@@ -51,13 +51,8 @@ from huiqi.profiles.import_report import (
     write_report,
 )
 from huiqi.profiles.importdb import configure, import_scratch
-from huiqi.profiles.mapping import (
-    Mapping,
-    all_mappings,
-    detect_mapping,
-    get_mapping,
-    normalise_header,
-)
+from huiqi.profiles.mapping import Mapping, normalise_header
+from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, get_mapping
 from huiqi.profiles.readers import Source, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore

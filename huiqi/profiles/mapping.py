@@ -44,11 +44,9 @@ Rules the importer relies on:
 from __future__ import annotations
 
 import difflib
-import functools
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -345,109 +343,3 @@ def load_mapping_file(path: Path) -> Mapping:
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: cannot read the mapping: {exc}") from exc
     return parse_mapping(text, str(path))
-
-
-@functools.cache
-def packaged_mappings() -> dict[str, Mapping]:
-    """The mappings shipped in ``huiqi/profiles/mappings``, by name."""
-    folder = resources.files("huiqi.profiles").joinpath("mappings")
-    found: dict[str, Mapping] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            m = parse_mapping(entry.read_text("utf-8"), f"{PACKAGED_PREFIX}{entry.name}")
-            found[m.name] = m
-    return found
-
-
-def office_mappings(folder: Path | None) -> dict[str, Mapping]:
-    """The mappings in a data directory's ``mappings/`` folder, by name.
-
-    A name may not repeat a built-in mapping's or another file's: which one
-    ``--mapping NAME`` meant would be a guess.
-    """
-    found: dict[str, Mapping] = {}
-    if folder is None or not folder.is_dir():
-        return found
-    builtin = packaged_mappings()
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        m = load_mapping_file(path)
-        other = builtin.get(m.name) or found.get(m.name)
-        if other is not None:
-            raise MappingError(
-                f"name '{m.name}' is already the name of mapping {other.source}; "
-                "give this mapping its own name",
-                location=Location(str(path)),
-            )
-        found[m.name] = m
-    return found
-
-
-def all_mappings(folder: Path | None = None) -> dict[str, Mapping]:
-    """Built-in mappings and a data directory's own, by name."""
-    return {**packaged_mappings(), **office_mappings(folder)}
-
-
-def get_mapping(name: str, folder: Path | None = None) -> Mapping:
-    """A mapping by name (built-in or in ``folder``), or a mapping YAML file by path."""
-    mappings = all_mappings(folder)
-    if name in mappings:
-        return mappings[name]
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_mapping_file(path)
-    raise ImportFileError(
-        f"no mapping named '{name}'; use one of {sorted(mappings)} or the path of a mapping YAML file"
-    )
-
-
-def _closest(file: str, headers: list[str], found: set[str], mappings: dict[str, Mapping]) -> str:
-    """Why the mapping that knows most of the headers does not fit them ("" when none
-    knows any): "the closest is 'tax': required headers ['年度'] are missing"."""
-    known = {
-        name: len(found & set(m.headers)) for name, m in mappings.items() if found & set(m.headers)
-    }
-    if not known:
-        return ""
-    best = max(known.values())
-    leaders = [name for name, n in known.items() if n == best]
-    if len(leaders) > 1:
-        return ""
-    try:
-        mappings[leaders[0]].resolve(file, headers)
-    except ImportFileError as exc:
-        why = exc.message.removeprefix(f"{file}: ").split("; expected headers")[0]
-        return f"the closest is '{leaders[0]}' ({best} of {len(headers)} headers): {why}; "
-    return ""
-
-
-def detect_mapping(file: str, headers: list[str], folder: Path | None = None) -> Mapping:
-    """The one mapping that fits a header row, or ImportFileError saying why none does.
-
-    The candidates are the built-in mappings and those in ``folder`` (a data
-    directory's ``mappings/``).
-    """
-    found = {normalise_header(h) for h in headers}
-    candidates = []
-    mappings = all_mappings(folder)
-    for m in mappings.values():
-        known = {**m.headers, **dict.fromkeys(m.skipped, "")}
-        keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
-        if found <= set(known) and keys_present:
-            candidates.append(m)
-    if len(candidates) > 1:
-        complete = [m for m in candidates if {normalise_header(h) for h in m.columns} <= found]
-        candidates = complete or candidates
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise ImportFileError(
-            f"{file}: no mapping matches the headers {headers}; "
-            + _closest(file, headers, found, mappings)
-            + f"name one with --mapping (known: {sorted(mappings)}), rename the columns to a "
-            f"mapping's headers, or draft a mapping for this layout with "
-            f"'huiqi mapping new {file}'"
-        )
-    raise ImportFileError(
-        f"{file}: the headers {headers} fit several mappings "
-        f"{sorted(m.name for m in candidates)}; choose one with --mapping"
-    )

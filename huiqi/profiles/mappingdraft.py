@@ -29,12 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.mapping import (
-    ALWAYS_IGNORED,
-    LAYOUT_COLUMNS,
-    normalise_header,
-    packaged_mappings,
-)
+from huiqi.profiles.mapping import ALWAYS_IGNORED, LAYOUT_COLUMNS, normalise_header
+from huiqi.profiles.mapping_finder import packaged_mappings
 
 UNIT_SUFFIX = re.compile(r"[(（\[【]\s*([^()（）\[\]【】]*?)\s*[)）\]】]$")
 UNIT_WORDS = {"万元": "wan_yuan", "亿元": "yi_yuan", "元": "yuan"}

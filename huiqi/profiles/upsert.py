@@ -23,9 +23,9 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
+from huiqi.profiles.coderules import section_of
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import col, fn, num, sql
-from huiqi.profiles.validate import section_of
 
 TABLES = {
     "static": "enterprises",

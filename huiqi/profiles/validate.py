@@ -32,13 +32,13 @@ line breaks inside a cell are kept), before any other check.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from huiqi.profiles.cellchecks import control_check, uscc_ok
-from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
+from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rule
+from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
     Shortcut,
@@ -48,8 +48,7 @@ from huiqi.profiles.numberrules import (
     is_,
     quoted,
 )
-from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
-from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
+from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, try_cast
 
 YEAR_MIN = 1980
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -140,138 +139,6 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
         ),
     ]
     return parsed, checks
-
-
-def _boolean(v: exp.Expression) -> tuple[exp.Expression, list]:
-    word = fn("lower", v)
-    parsed = case(
-        (in_list(word, list(TRUE_WORDS)), exp.true()),
-        (in_list(word, list(FALSE_WORDS)), exp.false()),
-    )
-    allowed = "是, 否, true, false, 1, 0, Y, N"
-    return parsed, [
-        (
-            parsed.is_(exp.null()),
-            concat(quoted(v), f" is not a yes/no value; use one of: {allowed}"),
-        )
-    ]
-
-
-def _choice(
-    v: exp.Expression, options: dict[str, str], what: str, also: dict[str, list[str]] | None = None
-) -> tuple[exp.Expression, list]:
-    """Code or Chinese name -> code; ``options`` is code -> Chinese name, ``also`` code ->
-    other texts that mean it."""
-    branches = [
-        (in_list(v, [code, zh, *(also or {}).get(code, [])]), lit(code))
-        for code, zh in options.items()
-    ]
-    parsed = case(*branches)
-    listing = ", ".join(f"{code} ({zh})" for code, zh in options.items())
-    return parsed, [
-        (
-            parsed.is_(exp.null()),
-            concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}"),
-        )
-    ]
-
-
-def _enum(
-    f: Field, v: exp.Expression, texts: dict[str, str] | None = None
-) -> tuple[exp.Expression, list]:
-    """A coded field: its code, its Chinese name, its national code where the list gives
-    one (``gb_code``: 159 for 有限责任公司), or a text the mapping's ``values:`` names."""
-    assert f.codes is not None
-    codes = load_codelist(f.codes)
-    also: dict[str, list[str]] = {}
-    for code, entry in codes.codes.items():
-        if entry.get("gb_code"):
-            also.setdefault(code, []).append(str(entry["gb_code"]))
-    for text, code in (texts or {}).items():
-        also.setdefault(code, []).append(text)
-    # A code in another case ('a' for A, 'LARGE' for large) where that names one code only.
-    folded: dict[str, list[str]] = {}
-    for code in codes.codes:
-        folded.setdefault(code.casefold(), []).append(code)
-    for code in codes.codes:
-        if len(folded[code.casefold()]) == 1:
-            variants = {code.lower(), code.upper(), code.capitalize()} - {code} - set(texts or {})
-            also.setdefault(code, []).extend(sorted(variants))
-    parsed, checks = _choice(
-        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
-    )
-    retired = codes.extra.get("retired") or {}
-    retired_checks = [
-        (
-            exp.EQ(this=v, expression=lit(str(old))),
-            concat(
-                quoted(v),
-                f" is a retired district code (now {new} {codes.label(str(new))}); use the current district: retired codes are valid only inside a USCC",
-            ),
-        )
-        for old, new in retired.items()
-    ]
-    return parsed, retired_checks + checks
-
-
-@functools.cache
-def _sections() -> dict[str, tuple[int, int]]:
-    raw = load_codelist("industry_sections").codes
-    return {code: (int(e["divisions"][0]), int(e["divisions"][1])) for code, e in raw.items()}
-
-
-def section_of(industry_class: exp.Expression) -> exp.Expression:
-    """GB/T 4754-2017 section letter of a 4-digit class, from the division ranges."""
-    division = try_cast(fn("substr", industry_class, num(1), num(2)), "INTEGER")
-    return case(
-        *(
-            (exp.Between(this=division, low=num(lo), high=num(hi)), lit(s))
-            for s, (lo, hi) in _sections().items()
-        )
-    )
-
-
-def _string(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
-    checks: list = []
-    if f.name == "industry_class":
-        # 0651 kept as a number in a sheet or a Parquet integer column arrives as 651.
-        checks.append(
-            (
-                matches(v, "[0-9]{3}"),
-                concat(
-                    quoted(v),
-                    " has 3 digits; an industry class (GB/T 4754-2017) has 4: where the file"
-                    " kept the code as a number its leading zero was lost; write '0",
-                    v,
-                    "' and keep the column as text",
-                ),
-            )
-        )
-    if f.pattern:
-        pattern = f.pattern.removeprefix("^").removesuffix("$")
-        checks.append(
-            (
-                exp.not_(matches(v, pattern)),
-                concat(quoted(v), f" does not match the pattern {f.pattern}"),
-            )
-        )
-    if f.name == "industry_class":
-        first, last = (
-            min(lo for lo, _ in _sections().values()),
-            max(hi for _, hi in _sections().values()),
-        )
-        checks.append(
-            (
-                section_of(v).is_(exp.null()),
-                concat(
-                    quoted(v),
-                    ": division ",
-                    fn("substr", v, num(1), num(2)),
-                    f" does not exist in GB/T 4754-2017 ({first:02d}-{last:02d})",
-                ),
-            )
-        )
-    return v, checks
 
 
 def _rule(
@@ -366,7 +233,7 @@ def rules_for(
             ]
             rules.append(_rule(name, "INTEGER", v, parsed, checks, required=True))
         elif name == "qualification":
-            parsed, checks = _choice(v, _qualifications(), "a qualification")
+            parsed, checks = choice(v, _qualifications(), "a qualification")
             rules.append(_rule(name, "VARCHAR", v, parsed, checks, required=True))
         elif name == "certificate_id":
             rules.append(_rule(name, "VARCHAR", v, v, [], required=False))
@@ -441,10 +308,10 @@ def _field_rule(
             parsed, checks = date_rule(v)
             return _rule(f.name, "DATE", v, parsed, checks, required=False)
         case "boolean":
-            parsed, checks = _boolean(v)
+            parsed, checks = boolean_rule(v)
             return _rule(f.name, "BOOLEAN", v, parsed, checks, required=False)
         case "enum":
-            parsed, checks = _enum(f, v, mapping.values.get(f.name))
+            parsed, checks = enum_rule(f, v, mapping.values.get(f.name))
             return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)
         case "tags":
             return _rule(
@@ -456,5 +323,5 @@ def _field_rule(
                 required=False,
             )
         case _:
-            parsed, checks = _string(f, v)
+            parsed, checks = string_rule(f, v)
             return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)

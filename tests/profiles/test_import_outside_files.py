@@ -54,14 +54,18 @@ def test_a_zoned_timestamp_at_local_midnight_is_its_own_zones_date(
     report = import_file(data, path)
 
     assert report.rows_accepted == 1
-    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
-        stored = con.execute("SELECT registration_date FROM enterprises").fetchall()
+    stored = _stored(data, "SELECT registration_date FROM enterprises")
     assert stored == [(day,)]
 
 
-def _stored_revenue(data: Settings) -> list[tuple]:
+def _stored(data: Settings, sql: str) -> list[tuple]:
+    """The rows ``sql`` reads from the data directory's profile store."""
     with duckdb.connect(str(data.profiles_db), read_only=True) as con:
-        return con.execute("SELECT revenue FROM enterprise_years").fetchall()
+        return con.execute(sql).fetchall()
+
+
+def _stored_revenue(data: Settings) -> list[tuple]:
+    return _stored(data, "SELECT revenue FROM enterprise_years")
 
 
 @settings(max_examples=12)
@@ -122,8 +126,7 @@ def test_wide_decimals_and_half_floats_import_exactly(
     report = import_file(data, path)
 
     assert report.rows_accepted == 1
-    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
-        stored = con.execute("SELECT revenue, rd_expense FROM enterprise_years").fetchall()
+    stored = _stored(data, "SELECT revenue, rd_expense FROM enterprise_years")
     assert stored == [(amount, Decimal("1.50"))]
 
 
@@ -441,8 +444,7 @@ def test_a_formula_without_a_stored_result_rejects_its_row_and_keeps_the_stored_
     assert reject["line"] == "2"
     assert reject["reason"].startswith("cell C2 holds a formula whose result the file does not")
     assert "save it" in reject["reason"]
-    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
-        stored = con.execute("SELECT uscc, revenue FROM enterprise_years ORDER BY uscc").fetchall()
+    stored = _stored(data, "SELECT uscc, revenue FROM enterprise_years ORDER BY uscc")
     assert stored == sorted([(CODE, Decimal(1000)), (other, Decimal(7))])
 
 
@@ -500,6 +502,5 @@ def test_a_code_in_another_case_is_the_code(tmp_path_factory, written: str):
     report = import_file(data, path)
 
     assert report.rows_accepted == 1, _rejects(report)
-    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
-        stored = con.execute("SELECT CAST(tax_credit_rating AS VARCHAR) FROM enterprise_years")
-        assert stored.fetchall() == [(written.upper(),)]
+    stored = _stored(data, "SELECT CAST(tax_credit_rating AS VARCHAR) FROM enterprise_years")
+    assert stored == [(written.upper(),)]

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.errors import MappingError
-from huiqi.profiles.mapping import detect_mapping, get_mapping, parse_mapping
+from huiqi.profiles.mapping import parse_mapping
+from huiqi.profiles.mapping_finder import detect_mapping, get_mapping
 from huiqi.profiles.mappingdraft import draft_mapping, draft_name
 
 GOOD = """name: district-tax

@@ -15,7 +15,7 @@ from huiqi.config import Settings
 from huiqi.profiles import rowcheck, uscc
 from huiqi.profiles.dictionary import NUMERIC_TYPES, Field, load_dictionary
 from huiqi.profiles.importer import import_file
-from huiqi.profiles.mapping import packaged_mappings
+from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.staging import create_stage
 
 PUDONG = uscc.make("91310115MA1H8R7C4")

@@ -1,0 +1,152 @@
+"""The rules of coded and text fields in an import: yes/no words, a code or its Chinese
+name from a code list (in any case where that names one code), and the industry class's
+shape and division, as vectorised SQL over the staging table (see
+:mod:`huiqi.profiles.validate`, which applies them field by field)."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlglot import exp
+
+from huiqi.profiles.dictionary import Field, load_codelist
+from huiqi.profiles.industry import division_sections
+from huiqi.profiles.numberrules import quoted
+from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num, try_cast
+from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
+
+
+def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
+    word = fn("lower", v)
+    parsed = case(
+        (in_list(word, list(TRUE_WORDS)), exp.true()),
+        (in_list(word, list(FALSE_WORDS)), exp.false()),
+    )
+    allowed = "是, 否, true, false, 1, 0, Y, N"
+    return parsed, [
+        (
+            parsed.is_(exp.null()),
+            concat(quoted(v), f" is not a yes/no value; use one of: {allowed}"),
+        )
+    ]
+
+
+def choice(
+    v: exp.Expression, options: dict[str, str], what: str, also: dict[str, list[str]] | None = None
+) -> tuple[exp.Expression, list]:
+    """Code or Chinese name -> code; ``options`` is code -> Chinese name, ``also`` code ->
+    other texts that mean it."""
+    branches = [
+        (in_list(v, [code, zh, *(also or {}).get(code, [])]), lit(code))
+        for code, zh in options.items()
+    ]
+    parsed = case(*branches)
+    listing = ", ".join(f"{code} ({zh})" for code, zh in options.items())
+    return parsed, [
+        (
+            parsed.is_(exp.null()),
+            concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}"),
+        )
+    ]
+
+
+def enum_rule(
+    f: Field, v: exp.Expression, texts: dict[str, str] | None = None
+) -> tuple[exp.Expression, list]:
+    """A coded field: its code, its Chinese name, its national code where the list gives
+    one (``gb_code``: 159 for 有限责任公司), or a text the mapping's ``values:`` names."""
+    assert f.codes is not None
+    codes = load_codelist(f.codes)
+    also: dict[str, list[str]] = {}
+    for code, entry in codes.codes.items():
+        if entry.get("gb_code"):
+            also.setdefault(code, []).append(str(entry["gb_code"]))
+    for text, code in (texts or {}).items():
+        also.setdefault(code, []).append(text)
+    # A code in another case ('a' for A, 'LARGE' for large) where that names one code only.
+    folded: dict[str, list[str]] = {}
+    for code in codes.codes:
+        folded.setdefault(code.casefold(), []).append(code)
+    for code in codes.codes:
+        if len(folded[code.casefold()]) == 1:
+            variants = {code.lower(), code.upper(), code.capitalize()} - {code} - set(texts or {})
+            also.setdefault(code, []).extend(sorted(variants))
+    parsed, checks = choice(
+        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
+    )
+    retired = codes.extra.get("retired") or {}
+    retired_checks = [
+        (
+            exp.EQ(this=v, expression=lit(str(old))),
+            concat(
+                quoted(v),
+                f" is a retired district code (now {new} {codes.label(str(new))}); use the current district: retired codes are valid only inside a USCC",
+            ),
+        )
+        for old, new in retired.items()
+    ]
+    return parsed, retired_checks + checks
+
+
+@functools.cache
+def _sections() -> dict[str, tuple[int, int]]:
+    """Each section's first and last division (industry.division_sections, inverted)."""
+    spans: dict[str, tuple[int, int]] = {}
+    for division, letter in sorted(division_sections().items()):
+        low, _ = spans.get(letter, (division, division))
+        spans[letter] = (low, division)
+    return spans
+
+
+def section_of(industry_class: exp.Expression) -> exp.Expression:
+    """GB/T 4754-2017 section letter of a 4-digit class, from the division ranges."""
+    division = try_cast(fn("substr", industry_class, num(1), num(2)), "INTEGER")
+    return case(
+        *(
+            (exp.Between(this=division, low=num(lo), high=num(hi)), lit(s))
+            for s, (lo, hi) in _sections().items()
+        )
+    )
+
+
+def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
+    checks: list = []
+    if f.name == "industry_class":
+        # 0651 kept as a number in a sheet or a Parquet integer column arrives as 651.
+        checks.append(
+            (
+                matches(v, "[0-9]{3}"),
+                concat(
+                    quoted(v),
+                    " has 3 digits; an industry class (GB/T 4754-2017) has 4: where the file"
+                    " kept the code as a number its leading zero was lost; write '0",
+                    v,
+                    "' and keep the column as text",
+                ),
+            )
+        )
+    if f.pattern:
+        pattern = f.pattern.removeprefix("^").removesuffix("$")
+        checks.append(
+            (
+                exp.not_(matches(v, pattern)),
+                concat(quoted(v), f" does not match the pattern {f.pattern}"),
+            )
+        )
+    if f.name == "industry_class":
+        first, last = (
+            min(lo for lo, _ in _sections().values()),
+            max(hi for _, hi in _sections().values()),
+        )
+        checks.append(
+            (
+                section_of(v).is_(exp.null()),
+                concat(
+                    quoted(v),
+                    ": division ",
+                    fn("substr", v, num(1), num(2)),
+                    f" does not exist in GB/T 4754-2017 ({first:02d}-{last:02d})",
+                ),
+            )
+        )
+    return v, checks
