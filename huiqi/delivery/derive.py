@@ -83,6 +83,7 @@ def derive_grants(
             [
                 "entitlement_id",
                 "policy_version_id",
+                "policy_id",
                 "uscc",
                 "benefit_period",
                 "requested_fen",
@@ -96,6 +97,7 @@ def derive_grants(
             select(
                 e.id,
                 e.policy_version_id,
+                literal(pv.policy_id),
                 e.uscc,
                 e.benefit_period,
                 func.coalesce(e.computed_fen, 0),

@@ -1,10 +1,11 @@
 """Turn one delivery record into a grant, or say exactly why not.
 
-The order of checks is fixed: exclusivity (就高不重复), the per-enterprise cap,
-then the budget. All of it happens in a savepoint inside the caller's
+The order of checks is fixed: one grant per policy and period whatever the version
+(:mod:`huiqi.delivery.once`), exclusivity (就高不重复), the per-enterprise cap, then the
+budget. All of it happens in a savepoint inside the caller's
 transaction, so a refusal undoes any partial reservation, and the grant row's
-unique constraint makes a second grant for the same (version, enterprise,
-period) impossible even if two callers race.
+unique indexes make a second grant for the same (policy, enterprise, period)
+impossible even if two callers race.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import budget as budgets
+from huiqi.delivery import once
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -146,13 +148,17 @@ def make_grant(
         with savepoint(session):
             # Compared at most at the policy's cap, as the bulk path's slots are
             # (huiqi.delivery.derive): 就高不重复 keeps what the enterprise would receive.
-            cap = pv.per_enterprise_cap_fen
-            _exclusivity(session, pv, ent, requested if cap is None else min(requested, cap), actor)
+            receivable = once.receivable(pv, requested)
+            earlier = once.earlier_grants(session, pv, {ent.uscc}).get(ent.uscc)
+            if earlier is not None:
+                raise _Refused(RecordStatus.EXCLUDED, once.refusal(pv, earlier, receivable))
+            _exclusivity(session, pv, ent, receivable, actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
             grant = Grant(
                 entitlement_id=ent.id,
                 policy_version_id=pv.id,
+                policy_id=pv.policy_id,
                 uscc=ent.uscc,
                 benefit_period=ent.benefit_period,
                 requested_fen=requested,

@@ -7,7 +7,9 @@ changed since the last delivery (``engine/single/changes``), evaluates them agai
 every published version in process (the ``single`` backend: each distinct criterion
 once per enterprise), and applies the same delivery rules as a full run, through the
 same code: the newly eligible get their grant, offer or pre-filled application (keyed
-by version, enterprise and benefit period, so nothing is delivered twice); records of
+by version, enterprise and benefit period, and granted once per policy and period
+whatever the version, so nothing is delivered twice; only each policy's newest published
+version delivers); records of
 enterprises no longer eligible are flagged for an officer's review, never revoked.
 
 The cost is proportional to the changed enterprises (and the versions that have
@@ -55,6 +57,7 @@ class ChangeReport:
     versions: int = 0
     full: list[str] = field(default_factory=list)  # versions delivered in full instead
     undelivered: list[str] = field(default_factory=list)  # never delivered: left alone
+    replaced: list[str] = field(default_factory=list)  # a newer version is published
     reports: list[DeliveryReport] = field(default_factory=list)
     flagged: int = 0
     match_seconds: float = 0.0
@@ -74,6 +77,10 @@ class ChangeReport:
         ]
         if self.full:
             lines.append(f"delivered in full: {', '.join(self.full)}")
+        if self.replaced:
+            lines.append(
+                f"replaced by a newer published version, left alone: {', '.join(self.replaced)}"
+            )
         if self.undelivered:
             lines.append(
                 f"never delivered, left alone (deliver them with 'huiqi deliver ID'):"
@@ -110,18 +117,26 @@ def deliver_changes(
     snapshot = open_snapshot(settings, snapshot_id)
     sid = snapshot.id
     with factory() as s:
-        versions = list(
+        published = list(
             s.scalars(
                 select(PolicyVersion)
                 .where(PolicyVersion.status == VersionStatus.PUBLISHED)
                 .order_by(PolicyVersion.id)
             )
         )
+        # Only each policy's newest published version delivers to newly eligible
+        # enterprises; an older one keeps what it delivered (huiqi.delivery.once).
+        newest: dict[str, int] = {}
+        for pv in published:
+            newest[pv.policy_id] = max(newest.get(pv.policy_id, 0), pv.version)
+        versions = [pv for pv in published if pv.version == newest[pv.policy_id]]
+        replaced = [f"{pv.policy_id} v{pv.version}" for pv in published if pv not in versions]
         last = _last_delivered(s, [pv.id for pv in versions])
         compiled = {pv.id: compiled_version(pv) for pv in versions if pv.id in last}
         modes = {pv.id: (pv.delivery, f"{pv.policy_id} v{pv.version}") for pv in versions}
     report = ChangeReport(sid, min(last.values()) if last else None)
     report.undelivered = [modes[pv.id][1] for pv in versions if pv.id not in last]
+    report.replaced = replaced
     behind = [pv.id for pv in versions if pv.id in last]
     program = program_for([compiled[v] for v in behind])
     if usccs is None and behind:

@@ -114,13 +114,15 @@ class Entitlement(Base):
 
 
 class Grant(Base):
-    """Money granted: at most one per (policy version, enterprise, benefit period)."""
+    """Money granted: at most one per (policy version, enterprise, benefit period), and one
+    live grant per (policy, enterprise, benefit period) whatever the version."""
 
     __table__ = tables.grants
 
     id: Mapped[int]
     entitlement_id: Mapped[int]
     policy_version_id: Mapped[int]
+    policy_id: Mapped[str]
     uscc: Mapped[str]
     benefit_period: Mapped[str]
     requested_fen: Mapped[int]

@@ -24,7 +24,7 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.db.statistics import refresh_after_bulk
-from huiqi.delivery import counts, directory
+from huiqi.delivery import counts, directory, once
 from huiqi.delivery.audit import record_events, savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one
 from huiqi.delivery.batchgc import paused_gc
@@ -79,6 +79,13 @@ def deliver_chunk(
                 .values(last_snapshot_id=sid)
             )
         fresh = [r for r in rows if r.uscc not in existing]
+        if fresh and once.other_versions_exist(s, pv):
+            # Enterprises another version of the policy has granted for this period.
+            earlier = once.earlier_grants(s, pv, {r.uscc for r in fresh})
+            if earlier:
+                covered = [r for r in fresh if r.uscc in earlier]
+                once.record_covered(s, pv, covered, earlier, sid, username, rep)
+                fresh = [r for r in fresh if r.uscc not in earlier]
         if not fresh:
             return
         if pv.delivery != DeliveryMode.AUTO:

@@ -24,11 +24,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from huiqi.db.clock import utcnow
 from huiqi.db.metadata import metadata
-from huiqi.delivery.statuses import BatchStatus, BudgetMode, VersionStatus
+from huiqi.delivery.statuses import BatchStatus, BudgetMode, GrantStatus, VersionStatus
 
 policy_versions = Table(
     "policy_versions",
@@ -94,7 +95,14 @@ entitlements = Table(
     Index("ix_entitlements_uscc_id", "uscc", "id"),
 )
 
-# Money granted: at most one per (policy version, enterprise, benefit period).
+# A grant that counts: every grant but one superseded under 就高不重复. The same text is the
+# partial unique index's predicate and a term of every query that looks a grant up by policy,
+# so both databases use the index (migration 0015).
+LIVE_GRANT = f"status <> '{GrantStatus.SUPERSEDED}'"
+
+# Money granted: at most one per (policy version, enterprise, benefit period), and at most
+# one live grant per (policy, enterprise, benefit period) whatever the version: publishing
+# version 2 of a policy never pays an enterprise again for a period version 1 paid.
 grants = Table(
     "grants",
     metadata,
@@ -102,6 +110,9 @@ grants = Table(
     Column("entitlement_id", ForeignKey("entitlements.id"), nullable=False, unique=True),
     # Queries by version use the (version, USCC, period) unique index below.
     Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
+    # The version's policy id, kept on the grant so the database enforces one live grant
+    # per policy and period across versions.
+    Column("policy_id", String(120), nullable=False),
     Column("uscc", String(18), nullable=False),
     Column("benefit_period", String(32), nullable=False),
     Column("requested_fen", BigInteger, nullable=False),
@@ -121,6 +132,15 @@ grants = Table(
     Index("ix_grants_status_id", "status", "id"),
     # An enterprise's grants in id order (keyset pages); also every lookup by USCC.
     Index("ix_grants_uscc_id", "uscc", "id"),
+    Index(
+        "uq_grants_policy_once",
+        "policy_id",
+        "uscc",
+        "benefit_period",
+        unique=True,
+        sqlite_where=text(LIVE_GRANT),
+        postgresql_where=text(LIVE_GRANT),
+    ),
 )
 
 # The enterprises the ledger has delivered to: name, district and park, from the snapshot

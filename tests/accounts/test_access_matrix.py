@@ -599,6 +599,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
         grant = Grant(
             entitlement_id=granted.id,
             policy_version_id=versions["auto"].id,
+            policy_id=versions["auto"].policy_id,
             uscc=A,
             benefit_period="2026",
             requested_fen=1000_00,

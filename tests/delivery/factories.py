@@ -97,6 +97,7 @@ def grant(
     g = Grant(
         entitlement_id=ent.id,
         policy_version_id=pv.id,
+        policy_id=pv.policy_id,
         uscc=ent.uscc,
         benefit_period=ent.benefit_period,
         requested_fen=requested_fen,
@@ -147,14 +148,18 @@ def bulk_records(
     return [(r[0], r[1]) for r in session.execute(query.order_by(Entitlement.id))]
 
 
-def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_000) -> list[Any]:
+def bulk_grants(
+    session: Session, pv: PolicyVersion, n: int, first: int = 900_000, *, revision: int = 15
+) -> list[Any]:
     """``n`` granted records and their grants for ``pv``, inserted in bulk (the disbursement
-    tests and benchmark); returns the grants' rows as inserted."""
+    tests and benchmark); returns the grants' rows as inserted. ``revision``: the ledger's
+    migration, for a ledger older than 0015 (whose grants do not name their policy)."""
     now = utcnow()
     grant_rows = [
         {
             "entitlement_id": ent_id,
             "policy_version_id": pv.id,
+            "policy_id": pv.policy_id,
             "uscc": code,
             "benefit_period": pv.benefit_period,
             "requested_fen": 1 + int(code[-6:]),
@@ -167,5 +172,8 @@ def bulk_grants(session: Session, pv: PolicyVersion, n: int, first: int = 900_00
         }
         for ent_id, code in bulk_records(session, pv, n, first)
     ]
+    if revision < 15:
+        for row in grant_rows:
+            del row["policy_id"]
     bulk_insert(session, table_of(Grant), grant_rows)
     return grant_rows

@@ -162,7 +162,7 @@ def test_the_migration_counts_the_rows_already_in_the_ledger(tmp_path: Path) -> 
                 [{**_version_row(), "policy_id": "before"}],
             )
             pv = s.scalars(select(PolicyVersion)).one()
-            make.bulk_grants(s, pv, 30)
+            make.bulk_grants(s, pv, 30, revision=4)
         upgrade(engine, "head")
         assert_counted(factory)
         with factory() as s:

@@ -147,6 +147,29 @@ def test_a_version_never_delivered_is_left_to_an_officer(
     assert deliver(settings, sessions, pv.id, actor=SCHEDULER).new_records == 5
 
 
+def test_only_the_newest_version_of_a_policy_delivers_changes(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: every published version delivered to a newly eligible enterprise, so
+    the older version (by id) granted at its old rate and the newer one was excluded."""
+    settings, _ = build_store(tmp_path, {uscc(i): 1 for i in range(1, 4)})
+    for version, rate in ((1, 1000), (2, 800)):
+        pv, _ = publish_text(
+            sessions,
+            policy_yaml("inc-v", per_person=rate, version=version),
+            f"v{version}.yaml",
+            actor=OFFICER,
+        )
+        deliver(settings, sessions, pv.id, actor=SCHEDULER)
+    newcomer = uscc(50)
+    change_store(tmp_path, {newcomer: 2})
+    rep = deliver_changes(settings, sessions, actor=SCHEDULER)
+    assert rep.replaced == ["inc-v v1"] and "inc-v v1" in rep.summary()
+    with sessions() as s:
+        grants = s.execute(select(Grant.policy_id, Grant.amount_fen).where(Grant.uscc == newcomer))
+        assert list(grants) == [("inc-v", 2 * 800 * 100)]
+
+
 def test_many_changes_fall_back_to_full_deliveries(
     sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

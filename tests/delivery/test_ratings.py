@@ -40,7 +40,7 @@ def _seed(factory: sessionmaker[Session]) -> dict[str, int]:
             "grant_b": grant(s, pudong, code=B).id,
             "provisional_a": grant(
                 s,
-                policy_version(s, policy_id="xh-award", version=2, region="310104"),
+                policy_version(s, policy_id="xh-pool", region="310104"),
                 code=A,
                 status="provisional",
             ).id,
