@@ -128,6 +128,20 @@ def reserve_cap(
     return granted if _rowcount(session.execute(stmt)) == 1 else 0
 
 
+def cap_left(session: Session, cap_group: str, uscc: str, period: str, cap_fen: int) -> int:
+    """What an enterprise may still receive under a shared cap (read, not reserved: the
+    reservation in :func:`reserve_cap` is what enforces the cap)."""
+    cu = CapUsage
+    row = session.execute(
+        select(cu.cap_fen, cu.used_fen).where(
+            cu.cap_group == cap_group, cu.uscc == uscc, cu.benefit_period == period
+        )
+    ).one_or_none()
+    if row is None:
+        return cap_fen
+    return max(0, min(cap_fen, row.cap_fen) - row.used_fen)
+
+
 def release_cap(session: Session, cap_group: str, uscc: str, period: str, amount_fen: int) -> None:
     """Give back ``amount_fen`` of an enterprise's cap usage (never below zero)."""
     if amount_fen <= 0:

@@ -39,9 +39,22 @@ class _Refused(Exception):
         self.reason = reason
 
 
+def _receivable(session: Session, pv: PolicyVersion, ent: Entitlement, requested: int) -> int:
+    """What this grant would give: the requested amount under the policy's cap and, for a
+    shared cap group, under what the enterprise has left of it."""
+    amount = once.receivable(pv, requested)
+    cap = pv.per_enterprise_cap_fen
+    if pv.cap_group and cap is not None:
+        left = budgets.cap_left(session, pv.cap_group, ent.uscc, ent.benefit_period, cap)
+        amount = min(amount, left)
+    return amount
+
+
 def _exclusivity(
     session: Session, pv: PolicyVersion, ent: Entitlement, amount: int, actor: str
 ) -> None:
+    """``amount``: what this grant would give (:func:`_receivable`), compared with what the
+    group's holder gives (就高不重复 keeps what the enterprise would receive)."""
     group = pv.exclusivity_group
     if not group:
         return
@@ -55,6 +68,10 @@ def _exclusivity(
     holder_ent = session.get(Entitlement, holder.entitlement_id)
     holder_pv = session.get(PolicyVersion, holder_ent.policy_version_id) if holder_ent else None
     assert holder_ent is not None and holder_pv is not None
+    if pv.cap_group and holder_pv.cap_group == pv.cap_group:
+        # Superseding the holder would give its share of the same cap back first.
+        requested = ent.computed_fen or 0
+        amount = min(once.receivable(pv, requested), amount + holder.amount_fen)
     name = f"{holder_pv.policy_id} v{holder_pv.version}"
     new = Candidate(pv.policy_id, pv.version, amount)
     held = Candidate(holder_pv.policy_id, holder_pv.version, holder.amount_fen)
@@ -146,9 +163,9 @@ def make_grant(
     requested = ent.computed_fen or 0
     try:
         with savepoint(session):
-            # Compared at most at the policy's cap, as the bulk path's slots are
-            # (huiqi.delivery.derive): 就高不重复 keeps what the enterprise would receive.
-            receivable = once.receivable(pv, requested)
+            # Compared at what it would give (the policy's cap, what is left of a shared
+            # cap), as the bulk path's slots are (huiqi.delivery.derive).
+            receivable = _receivable(session, pv, ent, requested)
             earlier = once.earlier_grants(session, pv, {ent.uscc}).get(ent.uscc)
             if earlier is not None:
                 raise _Refused(RecordStatus.EXCLUDED, once.refusal(pv, earlier, receivable))
