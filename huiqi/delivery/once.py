@@ -102,16 +102,19 @@ def record_covered(
     rep: DeliveryReport,
 ) -> None:
     """Record under ``pv`` the enterprises another version has already granted for the
-    period: ``excluded``, the earlier grant named, flagged where the amounts differ; one
-    audit event each, no message (nothing changes for the enterprise)."""
+    period: ``excluded``, the earlier grant named, flagged where the amounts differ (and
+    counted in the report's flagged); one audit event each, no message (nothing changes
+    for the enterprise)."""
     now = utcnow()
     values = []
     for r in rows:
         reason = refusal(pv, earlier[r.uscc], receivable(pv, r.amount_fen))
         v = record_values(pv, r, sid, RecordStatus.EXCLUDED, now=now)
-        v["status_reason"] = reason
-        if "flagged" in reason:
-            v["review_flag"], v["review_reason"] = True, reason
+        flagged = "flagged" in reason
+        # Every row names the same columns (one bulk insert), flagged or not.
+        v.update(
+            status_reason=reason, review_flag=flagged, review_reason=reason if flagged else None
+        )
         values.append(v)
     ids = insert_records(s, pv, values)
     record_events(
@@ -131,5 +134,6 @@ def record_covered(
         ],
     )
     rep.new_records += len(values)
+    rep.flagged += sum(1 for v in values if v["review_flag"])
     key = RecordStatus.EXCLUDED.value
     rep.refused[key] = rep.refused.get(key, 0) + len(values)

@@ -233,7 +233,7 @@ def _deliver(
             progress.delivering(rep, i + 1, chunks)
     if progress:
         progress.flagging(rep)
-    rep.flagged = _flag_lost(
+    rep.flagged += _flag_lost(
         factory,
         pv.id,
         # An enterprise in error is not known to have lost anything: not flagged.

@@ -84,7 +84,7 @@ def test_version_2_of_an_auto_policy_pays_nobody_twice(backend: str) -> None:
         _, rep1 = _publish(settings_, factory, h.policy_yaml("refund", per_person=600))
         assert rep1.granted == 2
         v2, rep2 = _publish(settings_, factory, h.policy_yaml("refund", per_person=500, version=2))
-        assert rep2.granted == 0 and rep2.refused == {"excluded": 2}
+        assert rep2.granted == 0 and rep2.refused == {"excluded": 2} and rep2.flagged == 2
         grants = _live_grants(factory)
         assert sorted(grants) == [
             ("refund", a, "2026", 1, 2 * 600 * 100),
@@ -96,6 +96,21 @@ def test_version_2_of_an_auto_policy_pays_nobody_twice(backend: str) -> None:
         assert "refund v1" in reason and "1,200.00" in reason
         # v2 would give less: an officer decides whether a correction is due.
         assert records[a].review_flag and "flagged" in reason and "1,000.00" in reason
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_chunk_with_flagged_and_unflagged_exclusions_is_recorded(backend: str) -> None:
+    """Regression: the excluded records of one chunk were inserted in bulk with different
+    columns (only the flagged ones named their review reason): KeyError."""
+    a, b = h.uscc(1), h.uscc(2)
+    formula = "CASE WHEN insured_employees > 2 THEN 900 ELSE 100 * insured_employees END"
+    with _world(backend, {a: 2, b: 3}) as (settings_, factory):
+        _publish(settings_, factory, h.policy_yaml("mixed", formula="100 * insured_employees"))
+        v2, rep = _publish(settings_, factory, h.policy_yaml("mixed", formula=formula, version=2))
+        assert rep.refused == {"excluded": 2} and rep.flagged == 1
+        records = _records(factory, v2.id)
+        assert not records[a].review_flag and records[a].review_reason is None
+        assert records[b].review_flag and "900.00" in (records[b].review_reason or "")
         with factory() as s:
             assert (
                 s.scalar(select(PolicyVersion.committed_fen).where(PolicyVersion.id == v2.id)) == 0
