@@ -7,9 +7,10 @@ a partial unique index allows one grant per (policy, enterprise, period) that is
 superseded under 就高不重复.
 
 A ledger that already holds two live grants of one policy for one enterprise and period
-(made before this revision) cannot take the index: the upgrade stops and names them, for
-a finance officer to settle (recover the second payment, or mark one grant superseded
-with an audit event) before upgrading again. Nothing is changed in that case.
+(made before this revision) cannot take the index: the upgrade stops with an error that
+names every such grant, for finance to settle (recover the second payment, or accept it)
+and the operator to mark all but one superseded before upgrading again. Nothing is
+changed in that case.
 
 Revision ID: 0015
 Revises: 0014
@@ -21,6 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from huiqi.errors import ConfigError
+
 revision = "0015"
 down_revision = "0014"
 branch_labels = None
@@ -31,27 +34,37 @@ _LIVE = "status <> 'superseded'"
 
 
 def _stop_on_duplicates() -> None:
-    twice = (
+    rows = (
         op.get_bind()
         .execute(
             sa.text(
-                "SELECT v.policy_id, g.uscc, g.benefit_period, count(*) AS n"
+                "SELECT v.policy_id, g.uscc, g.benefit_period, g.id, v.version, g.status"
                 " FROM grants g JOIN policy_versions v ON v.id = g.policy_version_id"
-                f" WHERE g.{_LIVE}"
-                " GROUP BY v.policy_id, g.uscc, g.benefit_period HAVING count(*) > 1"
-                " ORDER BY v.policy_id, g.uscc, g.benefit_period LIMIT 20"
+                f" WHERE g.{_LIVE} AND EXISTS (SELECT 1 FROM grants o"
+                " JOIN policy_versions ov ON ov.id = o.policy_version_id"
+                f" WHERE o.{_LIVE} AND o.id <> g.id AND ov.policy_id = v.policy_id"
+                " AND o.uscc = g.uscc AND o.benefit_period = g.benefit_period)"
+                " ORDER BY v.policy_id, g.uscc, g.benefit_period, g.id"
             )
         )
         .all()
     )
-    if twice:
-        named = "; ".join(f"{p} {u} {period} ({n} grants)" for p, u, period, n in twice)
-        raise RuntimeError(
-            "this ledger holds more than one live grant of one policy for one enterprise and"
-            f" period (made by different versions before revision 0015): {named}."
-            " Settle each with finance (recover the second payment, or mark one grant"
-            " 'superseded' with an audit event), then run the upgrade again; nothing was changed"
-        )
+    if not rows:
+        return
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for policy, uscc, period, gid, version, status in rows:
+        groups.setdefault((policy, uscc, period), []).append(f"grant {gid} (v{version}, {status})")
+    named = "; ".join(f"{p} {u} {period}: {', '.join(g)}" for (p, u, period), g in groups.items())
+    if len(groups) > 20:
+        named = "; ".join(named.split("; ")[:20]) + f"; and {len(groups) - 20} more"
+    raise ConfigError(
+        "this ledger holds more than one live grant of one policy for one enterprise and"
+        f" period, made by different versions before revision 0015 ({len(groups)} in all):"
+        f" {named}. Settle each with finance (recover the second payment, or accept it),"
+        " keep one grant of each and set the others' status to 'superseded'"
+        " (UPDATE grants SET status = 'superseded' WHERE id IN (...)), noting why in the"
+        " finance records; then run the upgrade again. Nothing was changed"
+    )
 
 
 def upgrade() -> None:
