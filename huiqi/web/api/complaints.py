@@ -9,11 +9,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.complaints import intake, service
 from huiqi.db.engine import reading, transaction
+from huiqi.web.api.amounts import yuan
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.portal import enterprise_of
@@ -75,6 +76,16 @@ class EnterpriseComplaintPublic(_Row):
     claim_fen: int | None
     text: str
     first_filed: dt.date
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str | None:
+        return yuan(self.amount_fen)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def claim_yuan(self) -> str | None:
+        return yuan(self.claim_fen)
 
 
 class ComplaintRejectPublic(BaseModel):

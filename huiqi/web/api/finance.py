@@ -21,6 +21,7 @@ from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.models import Batch
 from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.rows import BatchRow
+from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.uploads import read_bounded, refuse_too_large
@@ -40,6 +41,7 @@ class BatchPublic(BaseModel):
     status: str
     grants: int
     total_fen: int
+    total_yuan: str
     files: list[str]  # what GET .../files/{kind} can download: csv, xlsx
 
     @classmethod
@@ -52,6 +54,7 @@ class BatchPublic(BaseModel):
             status=str(b.status),
             grants=b.grants,
             total_fen=b.total_fen,
+            total_yuan=yuan_of(b.total_fen),
             files=[k for k, path in kinds.items() if path and FilePath(path).is_file()],
         )
 

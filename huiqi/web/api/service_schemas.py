@@ -2,7 +2,8 @@
 correction requests, ratings, near misses, the review queue and the dashboard's totals.
 
 Each ``XPublic`` is read from the service's frozen row (``from_attributes``); amounts are
-integer fen, figures exact decimals written as text, never floats."""
+integer fen with the exact yuan text beside them (``amounts.yuan``), figures exact
+decimals written as text, never floats."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from huiqi.web.api.amounts import yuan, yuan_of
 
 
 class _Row(BaseModel):
@@ -137,6 +140,11 @@ class NearMissPublic(_Row):
     total: int
     amount_fen: int | None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str | None:
+        return yuan(self.amount_fen)
+
 
 class ApplicationPublic(_Row):
     record_id: int
@@ -152,6 +160,11 @@ class ApplicationPublic(_Row):
     decision: str | None
     reason: str | None
     decidable: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_yuan(self) -> str | None:
+        return yuan(self.estimated_fen)
 
 
 class RejectRequest(BaseModel):
@@ -182,6 +195,11 @@ class TotalPublic(_Row):
     n: int
     amount_fen: int
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str:
+        return yuan_of(self.amount_fen)
+
 
 class ModeSharePublic(_Row):
     policies: int = Field(description="in force: each policy's newest published version")
@@ -198,6 +216,16 @@ class BudgetUsePublic(_Row):
     budget_fen: int
     committed_fen: int
     used: Decimal | None = Field(description="committed / budget, 0–1")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def budget_yuan(self) -> str:
+        return yuan_of(self.budget_fen)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def committed_yuan(self) -> str:
+        return yuan_of(self.committed_fen)
 
 
 class ConversionPublic(_Row):
