@@ -25,7 +25,7 @@ from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import find_entitlement
-from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
+from huiqi.delivery.filetypes import AttachmentConflict, AttachmentError, safe_filename, sniff
 from huiqi.delivery.models import Application, Attachment, Entitlement, PolicyVersion
 from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.delivery.versions import policy_ref
@@ -104,7 +104,7 @@ def _require_reader(s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersio
 
 def _require_open(ent: Entitlement) -> None:
     if ent.status != RecordStatus.APPLICATION_OPEN:
-        raise AttachmentError(
+        raise AttachmentConflict(
             f"application {ent.id} is '{ent.status}': attachments change only before it is"
             " submitted",
             "not_open",
@@ -142,7 +142,7 @@ def add_attachment(
     kind = sniff(content)
     count = session.scalar(select(func.count()).where(Attachment.application_id == app.id))
     if (count or 0) >= MAX_FILES:
-        raise AttachmentError(
+        raise AttachmentConflict(
             f"application {ent.id} has {MAX_FILES} attachments already; remove one first",
             "too_many",
         )
