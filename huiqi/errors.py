@@ -121,6 +121,11 @@ class NotFoundError(HuiqiError):
     exit_code = 3
 
 
+class TooLarge(HuiqiError):
+    """An input (an uploaded file, a request body) larger than is accepted; the message
+    names the limit (the web answers 413)."""
+
+
 class StateConflict(HuiqiError):
     """A well-formed request that the current state of what it acts on does not allow:
     an offer already claimed or expired, a record already decided, rated or submitted, an

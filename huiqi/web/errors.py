@@ -22,12 +22,18 @@ from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
 from huiqi.delivery.review import ReviewError
-from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StateConflict, StoreError
+from huiqi.errors import (
+    DatabaseBusy,
+    HuiqiError,
+    NotFoundError,
+    StateConflict,
+    StoreError,
+    TooLarge,
+)
 from huiqi.jobs.service import JobBusy, JobError
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
-from huiqi.web.uploads import UploadTooLarge
 
 log = logging.getLogger("huiqi.web")
 
@@ -44,7 +50,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (CsrfRefused, 403, N_("The form has expired")),
     (AccessDenied, 403, N_("Not allowed")),
     (NotFoundError, 404, N_("Not found")),
-    (UploadTooLarge, 413, N_("File too large")),
+    (TooLarge, 413, N_("File too large")),
     (ApplicationError, 409, N_("Cannot do that")),
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),

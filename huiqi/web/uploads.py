@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from huiqi.delivery.filetypes import AttachmentError
-from huiqi.errors import HuiqiError
+from huiqi.delivery.filetypes import AttachmentError, AttachmentTooLarge
+from huiqi.errors import TooLarge
 
 SLACK = 64 * 1024  # the multipart envelope and the form's other fields
 
@@ -25,10 +25,9 @@ def refuse_oversized(request: Request, limit: int) -> None:
     """Refuse a request whose declared length is beyond any file within ``limit``."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + SLACK:
-        raise AttachmentError(
+        raise AttachmentTooLarge(
             f"the upload is {int(declared):,} bytes; at most {limit:,} bytes"
-            f" ({limit / 1024 / 1024:g} MB) are accepted",
-            "too_big",
+            f" ({limit / 1024 / 1024:g} MB) are accepted"
         )
 
 
@@ -42,7 +41,7 @@ async def read_upload(upload: object, limit: int) -> tuple[str | None, bytes]:
     return upload.filename, content
 
 
-class UploadTooLarge(HuiqiError):
+class UploadTooLarge(TooLarge):
     """An uploaded file is larger than the API accepts (HTTP 413)."""
 
 

@@ -342,6 +342,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             )(w, a),
             _row(**SELF),
         ),
+        "huiqi.delivery.attachments.check_attachable": (
+            lambda w, a: _in_tx(attachments.check_attachable, record_id=w.application)(w, a),
+            _row(**SELF),
+        ),
         "huiqi.delivery.attachments.list_attachments": (
             lambda w, a: _in_tx(attachments.list_attachments, record_id=w.application)(w, a),
             _row(**SELF, policy_reviewer="own", admin="both"),

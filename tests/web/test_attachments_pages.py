@@ -116,7 +116,7 @@ def test_the_size_limit_is_configurable_and_worded(portal: Portal) -> None:
         headers=bearer(portal, "ent5"),
     )
     assert (
-        refused.status_code == 400 and "at most 1,048,576 bytes (1 MB)" in refused.json()["detail"]
+        refused.status_code == 413 and "at most 1,048,576 bytes (1 MB)" in refused.json()["detail"]
     )
 
 
