@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.complaints import intake, service
@@ -42,7 +42,7 @@ class FlaggedComplainantPublic(_Row):
 
 
 class ComplainantDecide(BaseModel):
-    professional: bool
+    professional: StrictBool
     reason: str = Field(min_length=1, max_length=2000)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from huiqi.catalogue.service import PolicyCard
 from huiqi.delivery.applications import Decision
@@ -169,7 +169,8 @@ class GrantPublic(BaseModel):
 
 
 class ClaimRequest(BaseModel):
-    attest: bool = False
+    # JSON true/false only: "yes", 1 or "0" are a 422 naming the field, never a guess.
+    attest: StrictBool = False
 
 
 class ClaimPublic(BaseModel):

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 
 from huiqi.web.api.amounts import yuan, yuan_of
 
@@ -62,12 +62,14 @@ class CorrectionCreate(BaseModel):
     uscc: Annotated[str | None, Field(max_length=18)] = None
     field: Annotated[str, Field(max_length=64)]
     year: Annotated[int | None, Field(ge=1900, le=2200)] = None
-    value: Annotated[str | int | bool, Field(description="as text, a whole number or yes/no")]
+    value: Annotated[
+        str | StrictInt | StrictBool, Field(description="as text, a whole number or true/false")
+    ]
     comment: Text | None = None
 
 
 class CorrectionDecide(BaseModel):
-    accept: bool
+    accept: StrictBool
     reason: Text
 
 
