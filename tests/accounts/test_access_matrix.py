@@ -410,6 +410,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _with_settings(intake.import_complaints, path=Path("missing.csv")),
             _row(complaint_officer="both", data_steward="both"),
         ),
+        "huiqi.complaints.intake.require_importer": (
+            lambda w, a: intake.require_importer(a),
+            _row(complaint_officer="both", data_steward="both"),
+        ),
         "huiqi.complaints.intake.import_uploaded_complaints": (
             _with_settings(intake.import_uploaded_complaints, filename="c.csv", content=b"ref\n"),
             _row(complaint_officer="both", data_steward="both"),
@@ -504,6 +508,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.delivery.batchfiles.batch_file": (
             _in_tx(batchfiles.batch_file, batch_id=1, kind="csv"),
+            _row(finance_officer="both"),
+        ),
+        "huiqi.delivery.batchfiles.require_results_uploader": (
+            lambda w, a: batchfiles.require_results_uploader(a),
             _row(finance_officer="both"),
         ),
         "huiqi.delivery.batchfiles.apply_uploaded_results": (

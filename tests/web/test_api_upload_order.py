@@ -85,3 +85,21 @@ def test_an_oversized_upload_by_the_enterprise_is_413_naming_the_limit(portal: P
         headers=headers,
     )
     assert fits.status_code == 200, fits.text
+
+
+def test_the_other_uploads_check_access_before_reading_too(portal: Portal) -> None:
+    """Regression: the payment results and complaint export uploads declared their files
+    as FastAPI File parameters, so the body was parsed before the role was checked."""
+    for path in ("/api/v1/finance/payments", "/api/v1/complaints/import"):
+        body = Body()
+        refused = portal.client().post(
+            path, content=iter(body), headers={**bearer(portal, "ent5"), **LYING}
+        )
+        assert refused.status_code == 403, (path, refused.text)
+        assert not body.read, path
+    finance = portal.client().post(
+        "/api/v1/finance/payments",
+        content=iter(Body()),
+        headers={**bearer(portal, "finance"), **LYING},
+    )
+    assert finance.status_code == 413, finance.text

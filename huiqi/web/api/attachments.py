@@ -22,39 +22,16 @@ from huiqi.delivery.attachments import (
 from huiqi.web.api.service_schemas import AttachmentPublic
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, Factory, SignedIn, Web, actor_of
-from huiqi.web.uploads import download, read_bounded, refuse_too_large
+from huiqi.web.uploads import download, multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
-# The body, for the OpenAPI document: the endpoint reads it itself, after the access check.
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "PDF, PNG, JPEG, xlsx or docx",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
-
-
 @router.post(
     "/records/{record_id}/attachments",
     tags=["enterprise"],
-    openapi_extra=UPLOAD_BODY,
+    openapi_extra=multipart_body({"file": "PDF, PNG, JPEG, xlsx or docx"}),
     responses={413: ERRORS[400]},
 )
 async def upload(
