@@ -119,3 +119,15 @@ class NotFoundError(HuiqiError):
     """An enterprise, policy or snapshot that was asked for does not exist."""
 
     exit_code = 3
+
+
+class TooLarge(HuiqiError):
+    """An input (an uploaded file, a request body) larger than is accepted; the message
+    names the limit (the web answers 413)."""
+
+
+class StateConflict(HuiqiError):
+    """A well-formed request that the current state of what it acts on does not allow:
+    an offer already claimed or expired, a record already decided, rated or submitted, an
+    application no longer open, a job already running. Asking again with other input does
+    not help; the state must change first (the web answers 409, always)."""

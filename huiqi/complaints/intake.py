@@ -38,12 +38,18 @@ class ImportReport:
     rejects: list[dict[str, Any]] = field(default_factory=list)  # line, reason, ref
 
 
+def require_importer(actor: Actor) -> None:
+    """AccessDenied unless the actor may import complaints (complaint officers, data
+    stewards): the API asks it before it reads an uploaded export."""
+    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
+
+
 def import_complaints(
     settings: Settings, session: Session, *, actor: Actor, path: Path, mapping: Path | None = None
 ) -> ImportReport:
     """Import a complaint export (CSV in UTF-8/GBK, or .xlsx) through a mapping file; bad
     rows come back with line and reason, good rows are stored (once per complaint number)."""
-    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
+    require_importer(actor)
     from huiqi.complaints.mapping import load_mapping
 
     return _import(settings, session, actor=actor, path=Path(path), mapping=load_mapping(mapping))
@@ -101,7 +107,7 @@ def import_uploaded_complaints(
     an optional mapping file's text: both are written to a private scratch folder, read,
     and removed. A file that cannot be read is an ImportFileError (or a MappingError) that
     says why; bad rows are in the report."""
-    require_role(actor, "import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
+    require_importer(actor)
     from huiqi.complaints.mapping import default_mapping, parse_mapping
     from huiqi.fsmode import private_dir, write_private_bytes
 

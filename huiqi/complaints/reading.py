@@ -12,6 +12,7 @@ which is dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ from huiqi.profiles.uscc import ALPHABET, WEIGHTS
 MAX_TEXT = 5000
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
+CHINA = dt.timezone(dt.timedelta(hours=8))  # a complaint's date is a date in China
+
+
+def china_today() -> dt.date:
+    """Today's date in China, the latest date a complaint can have been filed on."""
+    return dt.datetime.now(CHINA).date()
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,12 @@ def _checks(width: int) -> list[tuple[str, str]]:
             f"{_date('filed_on')} IS NOT NULL",
             "'the date ' || filed_on || ' is not a date such as 2026-03-05'",
         ),
+        (
+            f"{_date('filed_on')} <= (SELECT d FROM _today)",
+            "'the date (filed_on) ' || filed_on || ' is in the future: today is '"
+            " || strftime((SELECT d FROM _today), '%Y-%m-%d') || ' in China; give the day the"
+            " complaint was filed'",
+        ),
         (_yuan_ok("amount"), "'the amount ' || amount || ' is not yuan such as 59.90'"),
         (
             _yuan_ok("claim"),
@@ -182,8 +195,15 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, mapping: ComplaintMapping
     return len(source.headers)
 
 
-def read_complaints(path: Path, key: bytes, mapping: ComplaintMapping | None = None) -> ReadResult:
-    """Read, check and hash one export file (see the module docstring)."""
+def read_complaints(
+    path: Path,
+    key: bytes,
+    mapping: ComplaintMapping | None = None,
+    *,
+    today: dt.date | None = None,
+) -> ReadResult:
+    """Read, check and hash one export file (see the module docstring); a complaint dated
+    after ``today`` (default: today in China) is a reject."""
     mapping = mapping or load_mapping()
     con = duck.connect()
     laps: dict[str, float] = {}
@@ -192,6 +212,7 @@ def read_complaints(path: Path, key: bytes, mapping: ComplaintMapping | None = N
         width = _stage(con, path, mapping)
         laps["read"] = time.perf_counter() - start
         _bad_check_characters(con)
+        con.register("_today", pa.table({"d": pa.array([today or china_today()], pa.date32())}))
         checks = _checks(width)
         reason = (
             "CASE "

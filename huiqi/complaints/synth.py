@@ -29,7 +29,7 @@ import pyarrow as pa
 from huiqi.complaints import synth_text
 from huiqi.profiles.uscc import make
 
-START = dt.date(2026, 1, 1)
+START = dt.date(2025, 1, 1)  # a year of complaints, all before today
 DAYS = 365
 _DISTRICTS = (
     "310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112",

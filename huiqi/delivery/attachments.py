@@ -25,7 +25,7 @@ from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import find_entitlement
-from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
+from huiqi.delivery.filetypes import AttachmentConflict, AttachmentTooLarge, safe_filename, sniff
 from huiqi.delivery.models import Application, Attachment, Entitlement, PolicyVersion
 from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.delivery.versions import policy_ref
@@ -104,11 +104,31 @@ def _require_reader(s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersio
 
 def _require_open(ent: Entitlement) -> None:
     if ent.status != RecordStatus.APPLICATION_OPEN:
-        raise AttachmentError(
+        raise AttachmentConflict(
             f"application {ent.id} is '{ent.status}': attachments change only before it is"
             " submitted",
             "not_open",
         )
+
+
+def _attacher(session: Session, actor: Actor) -> Callable[[Entitlement, PolicyVersion], None]:
+    def attacher(ent: Entitlement, _: PolicyVersion) -> None:
+        if not acts_for(session, actor, ent.uscc):
+            raise AccessDenied(
+                f"{actor.describe()} may not attach files to application {ent.id}; allowed:"
+                " the enterprise itself, its park operator"
+            )
+
+    return attacher
+
+
+def check_attachable(session: Session, *, actor: Actor, record_id: int) -> None:
+    """Refuse, as ``add_attachment`` would, an actor who may not attach files to this
+    application (AccessDenied), a record that is not one (NotFoundError) or an application
+    no longer open (AttachmentConflict): asked before an upload is read, so that a refused
+    caller's file is never read."""
+    ent, _, _ = _application(session, record_id, allowed=_attacher(session, actor))
+    _require_open(ent)
 
 
 def add_attachment(
@@ -123,26 +143,17 @@ def add_attachment(
     """Attach a file to the enterprise's open application: its type sniffed from the
     content (PDF, PNG, JPEG, xlsx, docx), at most ``max_bytes``, kept under a safe name
     with its SHA-256; audit event ``attach``."""
-
-    def attacher(ent: Entitlement, _: PolicyVersion) -> None:
-        if not acts_for(session, actor, ent.uscc):
-            raise AccessDenied(
-                f"{actor.describe()} may not attach files to application {ent.id}; allowed:"
-                " the enterprise itself, its park operator"
-            )
-
-    ent, app, pv = _application(session, record_id, lock=True, allowed=attacher)
+    ent, app, pv = _application(session, record_id, lock=True, allowed=_attacher(session, actor))
     _require_open(ent)
     if len(content) > max_bytes:
-        raise AttachmentError(
+        raise AttachmentTooLarge(
             f"the file is {len(content):,} bytes; at most {max_bytes:,} bytes"
-            f" ({max_bytes / 1024 / 1024:g} MB) are accepted",
-            "too_big",
+            f" ({max_bytes / 1024 / 1024:g} MB) are accepted"
         )
     kind = sniff(content)
     count = session.scalar(select(func.count()).where(Attachment.application_id == app.id))
     if (count or 0) >= MAX_FILES:
-        raise AttachmentError(
+        raise AttachmentConflict(
             f"application {ent.id} has {MAX_FILES} attachments already; remove one first",
             "too_many",
         )

@@ -59,12 +59,18 @@ def _safe_name(filename: str | None) -> str:
     return (re.sub(r"[^\w.-]", "_", stem)[:80] or "results") + suffix
 
 
+def require_results_uploader(actor: Actor) -> None:
+    """AccessDenied unless the actor may record payment results (finance officers): the
+    API asks it before it reads an uploaded file."""
+    require_role(actor, "record payment results", Role.FINANCE_OFFICER)
+
+
 def apply_uploaded_results(
     session: Session, *, actor: Actor, filename: str | None, content: bytes
 ) -> ResultReport:
     """Apply an uploaded payment-result file (CSV in UTF-8 or GBK, or xlsx); a file that
     cannot be read at all is an ImportFileError that says so, never a crash."""
-    require_role(actor, "record payment results", Role.FINANCE_OFFICER)
+    require_results_uploader(actor)
     name = _safe_name(filename)
     with tempfile.TemporaryDirectory(prefix="huiqi-results-") as tmp:
         path = private_dir(Path(tmp)) / name

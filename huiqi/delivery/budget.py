@@ -23,11 +23,11 @@ from huiqi.delivery.allocation import apply_cap, pro_rata
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import CapUsage, Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import NotFoundError, StateConflict
 from huiqi.money import format_yuan
 
 
-class AllocationError(HuiqiError):
+class AllocationError(StateConflict):
     """A pro-rata allocation cannot run now (wrong mode, window still open, late claims)."""
 
 

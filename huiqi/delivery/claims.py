@@ -20,11 +20,11 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import NotFoundError, StateConflict
 from huiqi.money import format_yuan as yuan_text
 
 
-class ClaimError(HuiqiError):
+class ClaimError(StateConflict):
     """The offer cannot be claimed (expired, not an offer, budget spent...).
 
     ``to_attest``: the attested criteria the enterprise must confirm first, when that is

@@ -29,7 +29,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import CorrectionRequest, DirectoryEntry
 from huiqi.engine.trace import jsonable
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 from huiqi.matching.answers import check_answer, question_of
 from huiqi.matching.mydata import held_value, read_profile
 from huiqi.matching.visibility import require_sees_enterprise
@@ -44,6 +44,10 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 class CorrectionError(HuiqiError):
     """A correction request that cannot be recorded or decided as asked."""
+
+
+class CorrectionConflict(CorrectionError, StateConflict):
+    """A request about a value that has one open already, or a decision on a decided one."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def request_correction(
         )
     )
     if pending is not None:
-        raise CorrectionError(
+        raise CorrectionConflict(
             f"request {pending} about this value is still open: wait for its decision"
         )
     d = load_dictionary()
@@ -263,7 +267,7 @@ def decide_correction(
     if request is None:
         raise NotFoundError(f"no correction request {request_id}")
     if decided.rowcount != 1:  # type: ignore[attr-defined]
-        raise CorrectionError(f"correction request {request_id} is already {request.status}")
+        raise CorrectionConflict(f"correction request {request_id} is already {request.status}")
     record_event(
         session,
         actor=actor.username,

@@ -33,7 +33,7 @@ from huiqi.delivery import counts
 from huiqi.delivery.audit import ChainReport, record_event
 from huiqi.delivery.models import Batch, BatchItem, Entitlement, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import BatchStatus, GrantStatus
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, StateConflict
 from huiqi.fsmode import create_private_file, open_private, private_dir
 from huiqi.money import format_yuan
 from huiqi.sheetcells import safe_row
@@ -199,7 +199,7 @@ def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[st
         ]
 
 
-class NothingToPay(HuiqiError):
+class NothingToPay(StateConflict):
     """An export found no granted, unbatched money: no batch and no file is made."""
 
     exit_code = 0

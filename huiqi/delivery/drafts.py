@@ -36,7 +36,7 @@ from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import DeliveryReport
 from huiqi.delivery.versions import policy_ref
 from huiqi.engine.policycheck import Problem, TextCheck, check_text
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 from huiqi.policies.yamlmarks import locate
 
 EDITORS = (Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER)
@@ -46,6 +46,11 @@ MAX_ID = 120
 
 class DraftError(HuiqiError):
     """A draft cannot be saved or published as asked (the message says why)."""
+
+
+class DraftConflict(DraftError, StateConflict):
+    """The policy already has a draft, or its saved draft fails its lint or test cases and
+    so cannot be published until it is changed."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ def start_draft(
         raise NotFoundError(f"policy '{policy_id}' has no published version to start from")
     require_policy_scope(actor, policy_ref(pv), f"edit a draft of {policy_id}", *EDITORS)
     if _draft(session, policy_id) is not None:
-        raise DraftError(f"{policy_id} already has a draft: edit it, or delete it first")
+        raise DraftConflict(f"{policy_id} already has a draft: edit it, or delete it first")
     return save_draft(session, actor=actor, policy_id=policy_id, text=pv.source_yaml)
 
 
@@ -273,7 +278,7 @@ def publishable(session: Session, *, actor: Actor, policy_id: str) -> PolicyDraf
     )
     why = _refusal(lint)
     if why is not None:
-        raise DraftError(f"the draft of {policy_id} is not published: {why}")
+        raise DraftConflict(f"the draft of {policy_id} is not published: {why}")
     return draft
 
 

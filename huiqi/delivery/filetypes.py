@@ -17,7 +17,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, StateConflict, TooLarge
 
 
 class AttachmentError(HuiqiError):
@@ -27,6 +27,17 @@ class AttachmentError(HuiqiError):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code  # empty | too_big | wrong_type | too_many | not_open
+
+
+class AttachmentTooLarge(AttachmentError, TooLarge):
+    """A file above the size limit (code ``too_big``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "too_big")
+
+
+class AttachmentConflict(AttachmentError, StateConflict):
+    """The application cannot take this file now: no longer open, or its files are full."""
 
 
 @dataclass(frozen=True)

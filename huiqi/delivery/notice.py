@@ -24,7 +24,7 @@ from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.models import DirectoryEntry, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus
 from huiqi.delivery.versions import policy_ref
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import NotFoundError, StateConflict
 from huiqi.policies.loader import parse_policy
 
 # A notice is for money the enterprise has been given: not a provisional grant waiting
@@ -38,7 +38,7 @@ NOTICE_STATUSES = (
 _READ_ALL = (Role.FINANCE_OFFICER, Role.ADMIN)
 
 
-class NoticeError(HuiqiError):
+class NoticeError(StateConflict):
     """A grant that has no notice (yet): provisional, or superseded."""
 
 

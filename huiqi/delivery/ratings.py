@@ -31,7 +31,7 @@ from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion, Rating
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 MAX_COMMENT = 2000
 MAX_LIMIT = 10_000
@@ -54,6 +54,10 @@ RATED_RECORDS = (
 
 class RatingError(HuiqiError):
     """A rating that cannot be recorded (bad stars, nothing to rate, already rated)."""
+
+
+class RatingConflict(RatingError, StateConflict):
+    """Rated already, or not yet decided so that there is nothing to rate."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ def rate(
     uscc, pv_id, entity, refusal = _target(session, grant_id, entitlement_id)
     require_own_enterprise(session, actor, uscc, f"rate {entity}")
     if refusal is not None:
-        raise RatingError(refusal)
+        raise RatingConflict(refusal)
     stars, text = check_stars(stars), check_comment(comment)
     rating = Rating(
         uscc=uscc,
@@ -180,7 +184,7 @@ def rate(
                 data={"stars": stars, "rating_id": rating.id},
             )
     except IntegrityError:
-        raise RatingError(f"{entity} has already been rated by {uscc}") from None
+        raise RatingConflict(f"{entity} has already been rated by {uscc}") from None
     pv = session.get(PolicyVersion, pv_id)
     assert pv is not None
     return _row(rating, pv)

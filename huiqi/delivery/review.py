@@ -32,7 +32,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Application, Entitlement, Grant, PolicyVersion, utcnow
 from huiqi.delivery.statuses import RecordStatus
 from huiqi.delivery.versions import policy_ref
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 MAX_REASON = 2000
 # What a withdrawal changes: an offer not yet claimed, an application not yet decided.
@@ -40,7 +40,11 @@ WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatu
 
 
 class ReviewError(HuiqiError):
-    """A review flag cannot be resolved as asked (not flagged, no reason...)."""
+    """A review flag cannot be resolved as asked (no reason, an unknown decision...)."""
+
+
+class ReviewConflict(ReviewError, StateConflict):
+    """The record is not (or no longer) flagged: the flag was decided already."""
 
 
 class Outcome(StrEnum):
@@ -91,7 +95,7 @@ def resolve_flag(
             raise NotFoundError(f"no delivery record {record_id}")
         require_policy_scope(actor, policy_ref(pv), "resolve review flags", Role.POLICY_REVIEWER)
         if not ent.review_flag:
-            raise ReviewError(
+            raise ReviewConflict(
                 f"record {record_id} is not flagged for review (it may be decided already)"
             )
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))

@@ -17,11 +17,15 @@ from huiqi.delivery.models import (
     PolicyVersion,
 )
 from huiqi.delivery.statuses import VersionStatus
-from huiqi.errors import NotFoundError, PolicyError
+from huiqi.errors import NotFoundError, PolicyError, StateConflict
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
 
 if TYPE_CHECKING:
     from huiqi.engine import CompiledPolicy
+
+
+class VersionRetired(PolicyError, StateConflict):
+    """A version that is no longer published (retired, superseded) cannot be retired."""
 
 
 def compile_version(pv: PolicyVersion) -> CompiledPolicy:
@@ -127,7 +131,7 @@ def retire_version(
         actor, policy_ref(pv), f"retire {pv.policy_id} v{pv.version}", Role.POLICY_PUBLISHER
     )
     if pv.status != VersionStatus.PUBLISHED:
-        raise PolicyError(
+        raise VersionRetired(
             f"{pv.policy_id} v{pv.version} is {pv.status}; only a published one is retired"
         )
     reason = reason.strip()

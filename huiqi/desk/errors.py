@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, StateConflict
 
 
 class DeskError(HuiqiError):
     """A request, reply, transfer, rating or rule that cannot be recorded as asked."""
+
+
+class DeskConflict(DeskError, StateConflict):
+    """A request in a state that does not allow the step (acknowledged already, closed, rated
+    already, already with that department)."""
 
 
 class RoutingError(DeskError):

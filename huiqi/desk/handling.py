@@ -20,7 +20,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
-from huiqi.desk.errors import DeskError
+from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
 from huiqi.desk.queries import load
 from huiqi.desk.routing import departments
@@ -64,8 +64,8 @@ def tell(session: Session, req: DeskRequest, kind: str, subject: str, body: str,
     )
 
 
-def _refuse(req: DeskRequest, what: str, allowed: tuple[str, ...]) -> DeskError:
-    return DeskError(
+def _refuse(req: DeskRequest, what: str, allowed: tuple[str, ...]) -> DeskConflict:
+    return DeskConflict(
         f"request {req.id} is {req.status}: it can be {what} when it is {' or '.join(allowed)}"
     )
 
@@ -165,7 +165,7 @@ def transfer(
             f"{target!r} is not a department of the desk; departments: {', '.join(known)}"
         )
     if target == req.department:
-        raise DeskError(f"request {req.id} is already with {target}")
+        raise DeskConflict(f"request {req.id} is already with {target}")
     at = now or utcnow()
     before = req.department
     session.add(

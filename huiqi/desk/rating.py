@@ -16,7 +16,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery.audit import savepoint
 from huiqi.delivery.freetext import clean_text
 from huiqi.desk.categories import get_category
-from huiqi.desk.errors import DeskError
+from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import step, tell
 from huiqi.desk.models import DeskRating
 from huiqi.desk.queries import load
@@ -47,7 +47,7 @@ def rate(
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
     if req.status != "answered":
-        raise DeskError(f"request {req.id} is {req.status}: rate it once it is answered")
+        raise DeskConflict(f"request {req.id} is {req.status}: rate it once it is answered")
     at = now or utcnow()
     try:
         with savepoint(session):
@@ -63,7 +63,7 @@ def rate(
             )
             session.flush()
     except IntegrityError:
-        raise DeskError(f"the answer to request {req.id} is rated already") from None
+        raise DeskConflict(f"the answer to request {req.id} is rated already") from None
     step(session, req, "rated", actor.username, note, at, {"stars": n, "round": req.reopened})
     if n <= UNSATISFIED and req.reopened == 0:
         cat = get_category(session, req.category)

@@ -19,7 +19,7 @@ from huiqi.accounts.access import (
 )
 from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.db.clock import utcnow
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import NotFoundError, StateConflict
 from huiqi.jobs.models import Job
 
 HEARTBEAT = 5.0  # seconds between a running job's heartbeats
@@ -28,7 +28,7 @@ STALE = dt.timedelta(seconds=60)
 INTERRUPTED = "the worker process running this job stopped before it finished (a restart?)"
 
 
-class JobError(HuiqiError):
+class JobError(StateConflict):
     """A job cannot be started or resumed as asked (the message says why)."""
 
 

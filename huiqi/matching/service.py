@@ -17,6 +17,7 @@ from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
+from huiqi.matching.district_scope import scoped
 from huiqi.matching.nearmiss import policy_ref
 from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
@@ -34,12 +35,16 @@ def match_population(
     master: str | None = None,
     postgres_url: str | None = None,
 ) -> MatchRun:
-    """Every policy × every enterprise of a snapshot (policy officers, data stewards), on
+    """Every policy × every enterprise of a snapshot (data stewards; a policy officer: only
+    the policies its scope covers, ``_require_policies_in_scope``), on
     ``backend`` (Spark on ``master``, default local mode; PostgreSQL in ``postgres_url``,
     default ``HUIQI_POSTGRES_URL``). Writes the run's rows
     (``matches.parquet``) and an analysis file of views over them and the snapshot
     (``analysis.duckdb``, ``huiqi.matching.analysis``)."""
     require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
+    _require_policies_in_scope(actor, policies, "match")
+    # A district officer's run is over its district's enterprises (district_scope).
+    policies = [scoped(actor, cp, POLICY_ROLES) for cp in policies]
     engine = bulk_backend(backend, memory_limit=memory_limit, master=master, url=postgres_url)
     run = run_matching(
         settings, policies, snapshot_id=snapshot_id, progress=progress, backend=engine
@@ -48,6 +53,29 @@ def match_population(
 
     write_analysis_file(settings, run.output_dir, run.snapshot_id)
     return run
+
+
+def _require_policies_in_scope(actor: Actor, policies: list[CompiledPolicy], what: str) -> None:
+    """A policy officer runs only the policies its scope covers over the population.
+
+    A whole-population run tells, for every enterprise of the snapshot, whether it
+    qualifies, for how much and what it misses: data about enterprises that only the
+    officers of a policy need, and only for that policy. An officer scoped to a district
+    (``district:310115``) therefore matches its district's policies, never the city's or
+    another district's; what those report about enterprises elsewhere is that they are
+    not whom the policy is for (a scope criterion is never a near miss). Data stewards,
+    whose work is the data itself, run any policy."""
+    if actor.has(Role.DATA_STEWARD):
+        return
+    outside = [cp for cp in policies if not in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
+    if outside:
+        names = ", ".join(cp.policy.id for cp in outside[:5])
+        more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+        raise AccessDenied(
+            f"{actor.describe()} may not {what} {names}{more} over the population: outside the"
+            " policies its scope covers; name only your own policies' files"
+            " (huiqi match POLICY.yaml …)"
+        )
 
 
 def explain_enterprise(

@@ -38,6 +38,7 @@ from huiqi.engine.duckdb.population import (
 )
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.snapshot import Snapshot
+from huiqi.matching.district_scope import scoped
 from huiqi.matching.published import compiled_version, latest_published
 from huiqi.policies.loader import load_policy_text
 from huiqi.profiles.dictionary import load_dictionary
@@ -205,12 +206,15 @@ def simulate(
         f"simulate {p.id}",
         *SIMULATORS,
     )
-    cp = compile_policy(loaded)
+    # A district officer's simulation is over its district's enterprises (district_scope).
+    cp = scoped(actor, compile_policy(loaded), SIMULATORS)
     if not 0 <= sample <= MAX_SAMPLE:
         raise ValueError(f"sample is 0 to {MAX_SAMPLE} USCCs, not {sample}")
     published = latest_published(session, p.id)
     previous = published[0] if published and published[0].content_hash != cp.source_hash else None
-    previous_cp = compiled_version(previous) if previous is not None else None
+    previous_cp = (
+        scoped(actor, compiled_version(previous), SIMULATORS) if previous is not None else None
+    )
     snapshot = open_snapshot(settings, snapshot_id)
     dims = _dimensions(cp)
     columns = population_columns(cp, previous_cp, dims)

@@ -21,7 +21,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
 from huiqi.web import i18n
-from huiqi.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
+from huiqi.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok, from_this_site
 from huiqi.web.settings import WebSettings
 
 
@@ -103,7 +103,13 @@ SignedIn = Annotated[Who, Depends(signed_in)]
 
 def api_writer(request: Request, who: SignedIn) -> Who:
     """A signed-in caller allowed to change something: a bearer token, or a session cookie
-    with its CSRF token in the X-CSRF-Token header."""
+    with its CSRF token in the X-CSRF-Token header, from a page of this site (as a form)."""
+    if who.via == "cookie" and not from_this_site(request):
+        raise CsrfRefused(
+            "this request changes data with the session cookie but comes from another site"
+            " (its Origin header); call the API from the portal's pages, or with an API token"
+            " (Authorization: Bearer)"
+        )
     if who.via == "cookie" and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
         raise CsrfRefused(
             f"this request changes data: send the page's CSRF token in the {CSRF_HEADER} header"

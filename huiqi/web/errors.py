@@ -22,34 +22,48 @@ from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
 from huiqi.delivery.review import ReviewError
-from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
+from huiqi.errors import (
+    DatabaseBusy,
+    HuiqiError,
+    NotFoundError,
+    StateConflict,
+    StoreError,
+    TooLarge,
+)
 from huiqi.jobs.service import JobBusy, JobError
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
-from huiqi.web.uploads import UploadTooLarge
 
 log = logging.getLogger("huiqi.web")
 
-# exception class → (HTTP status, a title for the page, in the catalogue)
+# One rule for every endpoint, by the kind of refusal (docs/api.md "Status codes"):
+# 400 the input cannot be used (a service's own check; 422: the request's JSON or
+# parameters do not fit the schema), 401 no credential, 403 not allowed, 404 not found (or
+# not yours to see), 409 the state of what it acts on does not allow it (StateConflict:
+# already claimed, decided, rated, submitted; no longer open), 413 too large, 429
+# throttled, 503 busy. Exception class → (HTTP status, a title for the page, in the
+# catalogue); the first that matches wins.
 STATUSES: list[tuple[type[BaseException], int, str]] = [
     (SignInThrottled, 429, N_("Too many attempts")),
     (NotSignedIn, 401, N_("Please sign in")),
     (CsrfRefused, 403, N_("The form has expired")),
     (AccessDenied, 403, N_("Not allowed")),
     (NotFoundError, 404, N_("Not found")),
+    (TooLarge, 413, N_("File too large")),
     (ApplicationError, 409, N_("Cannot do that")),
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),
     (ReviewError, 409, N_("Cannot resolve the flag")),
-    (UploadTooLarge, 413, N_("File too large")),
     (NothingToPay, 409, N_("Nothing to pay")),
     (JobBusy, 409, N_("Already running")),
     (JobError, 409, N_("Cannot resume")),
+    (StateConflict, 409, N_("Cannot do that")),
     (DatabaseBusy, 503, N_("Busy, please retry")),
     (StoreError, 503, N_("No enterprise data yet")),
     (HuiqiError, 400, N_("Cannot do that")),
 ]
+CONFLICT = 409
 
 
 def wants_json(request: Request) -> bool:
@@ -62,8 +76,17 @@ def wants_json(request: Request) -> bool:
 def _classify(exc: BaseException) -> tuple[int, str]:
     for kind, status, title in STATUSES:
         if isinstance(exc, kind):
+            # A class whose refusals are of several kinds (ReviewError: a missing reason,
+            # or a flag decided already) answers by the kind of this one.
+            if status == CONFLICT and not isinstance(exc, StateConflict):
+                return 400, title
             return status, title
     return 500, N_("Something went wrong")
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of a refusal, for a page that shows it beside its form."""
+    return _classify(exc)[0]
 
 
 def respond(request: Request, status: int, title: str, message: str) -> Response:

@@ -23,6 +23,7 @@ from huiqi.web.console_pages import pages_for
 from huiqi.web.formula import readable
 from huiqi.web.refusals import localise
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
+from huiqi.web.status_names import grant_status_name, record_status_name
 
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
@@ -98,6 +99,9 @@ def environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["pick"] = _pick(language)
     env.filters["yuan"] = _yuan
+    catalogue = i18n.translations(language)
+    env.filters["record_status"] = lambda s: catalogue.gettext(record_status_name(str(s)))
+    env.filters["grant_status"] = lambda s: catalogue.gettext(grant_status_name(str(s)))
     env.filters["day"] = _date
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)

@@ -6,6 +6,13 @@ secret (an HMAC), so every worker process can check it with nothing stored; befo
 sign-in (the sign-in form itself) it is a random value also kept in a cookie
 (double submit). A page receives the token in a hidden field, and scripts send it as
 the ``X-CSRF-Token`` header.
+
+Every state-changing request that the cookie authenticates (a form, or an API call
+without a bearer token) must also come from this site: a browser names the page that
+made a request in its ``Origin`` header (else ``Referer``), and one naming another site
+(or ``null``: a sandboxed frame, a redirect chain) is refused whatever token it carries.
+A bearer token is not sent by a browser on its own, so API calls with one are not
+concerned.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
@@ -42,8 +50,25 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def from_this_site(request: Request) -> bool:
+    """Whether the page that made this request is one of this site's: its ``Origin`` (else
+    its ``Referer``) names the host the request was sent to. A request naming neither (not
+    from a browser) passes: the CSRF token is its check."""
+    named = request.headers.get("origin") or request.headers.get("referer")
+    if named is None:
+        return True
+    host = request.headers.get("host", "").lower()
+    # Scheme and host as the browser saw them; the scheme is not compared, so that a proxy
+    # ending TLS in front of huiqi changes nothing (cookies are Secure over https).
+    netloc = urlsplit(named.strip()).netloc.lower() if named.strip() != "null" else ""
+    return bool(netloc) and netloc == host
+
+
 def csrf_ok(request: Request, sent: str | None) -> bool:
-    """Whether ``sent`` is this request's token (constant-time comparison)."""
+    """Whether the request comes from this site (``from_this_site``) and ``sent`` is its
+    token (constant-time comparison)."""
+    if not from_this_site(request):
+        return False
     session = request.cookies.get(SESSION_COOKIE)
     expected = derive(session) if session else request.cookies.get(PRE_COOKIE)
     return bool(expected and sent) and hmac.compare_digest(str(expected), str(sent))

@@ -5,14 +5,16 @@ big") is ever read into memory. What the file is, and whether it may be attached
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from huiqi.delivery.filetypes import AttachmentError
-from huiqi.errors import HuiqiError
+from huiqi.delivery.filetypes import AttachmentError, AttachmentTooLarge
+from huiqi.errors import TooLarge
 
 SLACK = 64 * 1024  # the multipart envelope and the form's other fields
 
@@ -25,10 +27,9 @@ def refuse_oversized(request: Request, limit: int) -> None:
     """Refuse a request whose declared length is beyond any file within ``limit``."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + SLACK:
-        raise AttachmentError(
+        raise AttachmentTooLarge(
             f"the upload is {int(declared):,} bytes; at most {limit:,} bytes"
-            f" ({limit / 1024 / 1024:g} MB) are accepted",
-            "too_big",
+            f" ({limit / 1024 / 1024:g} MB) are accepted"
         )
 
 
@@ -42,7 +43,7 @@ async def read_upload(upload: object, limit: int) -> tuple[str | None, bytes]:
     return upload.filename, content
 
 
-class UploadTooLarge(HuiqiError):
+class UploadTooLarge(TooLarge):
     """An uploaded file is larger than the API accepts (HTTP 413)."""
 
 
@@ -62,13 +63,35 @@ def refuse_too_large(request: Request, limit: int, *, extra: int = 0) -> None:
         raise _too_large(int(declared), limit)
 
 
-async def read_bounded(upload: object, limit: int) -> tuple[str, bytes]:
+async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple[str, bytes]:
     """For the API: an uploaded file's name and content; UploadTooLarge (413) when it is
-    larger than ``limit``, AttachmentError (400) when no file came."""
+    larger than ``limit``; when no file came, the 422 a missing field of the request is
+    (as FastAPI answers it, naming ``field``)."""
+    if not isinstance(upload, UploadFile):
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body", field), "msg": "Field required", "input": None}]
+        )
     name, content = await read_upload(upload, limit)
     if len(content) > limit:
         raise _too_large(len(content), limit)
     return name or "", content
+
+
+def multipart_body(fields: dict[str, str], required: tuple[str, ...] = ("file",)) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an upload whose endpoint reads the form itself (after
+    its access check, so that FastAPI does not parse the body first): file fields by name,
+    with their descriptions."""
+    properties = {
+        name: {"type": "string", "format": "binary", "description": text}
+        for name, text in fields.items()
+    }
+    schema = {"type": "object", "required": list(required), "properties": properties}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
 
 
 def download(content: bytes, content_type: str, filename: str, attachment_id: int) -> Response:

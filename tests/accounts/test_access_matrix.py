@@ -342,6 +342,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             )(w, a),
             _row(**SELF),
         ),
+        "huiqi.delivery.attachments.check_attachable": (
+            lambda w, a: _in_tx(attachments.check_attachable, record_id=w.application)(w, a),
+            _row(**SELF),
+        ),
         "huiqi.delivery.attachments.list_attachments": (
             lambda w, a: _in_tx(attachments.list_attachments, record_id=w.application)(w, a),
             _row(**SELF, policy_reviewer="own", admin="both"),
@@ -404,6 +408,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         "huiqi.matching.mydata.my_data": (_with_settings(mydata.my_data, uscc=A), _row(**SELF)),
         "huiqi.complaints.intake.import_complaints": (
             _with_settings(intake.import_complaints, path=Path("missing.csv")),
+            _row(complaint_officer="both", data_steward="both"),
+        ),
+        "huiqi.complaints.intake.require_importer": (
+            lambda w, a: intake.require_importer(a),
             _row(complaint_officer="both", data_steward="both"),
         ),
         "huiqi.complaints.intake.import_uploaded_complaints": (
@@ -500,6 +508,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.delivery.batchfiles.batch_file": (
             _in_tx(batchfiles.batch_file, batch_id=1, kind="csv"),
+            _row(finance_officer="both"),
+        ),
+        "huiqi.delivery.batchfiles.require_results_uploader": (
+            lambda w, a: batchfiles.require_results_uploader(a),
             _row(finance_officer="both"),
         ),
         "huiqi.delivery.batchfiles.apply_uploaded_results": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -57,6 +58,7 @@ BAD = [
     ({"text": "  "}, "complaint text is empty"),
     ({"filed_on": "2026-02-30"}, "is not a date"),
     ({"filed_on": "昨天"}, "is not a date"),
+    ({"filed_on": "2999-01-01"}, "the date (filed_on) 2999-01-01 is in the future"),
     ({"amount": "-5"}, "is not yuan"),
     ({"claim": "1,000"}, "is not yuan"),
 ]
@@ -180,3 +182,22 @@ def test_the_sql_forms_of_normalise_mask_and_hash_are_the_python_ones(
         assert hashed != identity.keyed_hash(KEY + b"x", field, value)
     else:
         assert masked is None and hashed is None
+
+
+def test_a_complaint_dated_after_today_in_china_is_refused_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    """Regression: a filing date in the future was stored as it came."""
+    today = dt.date(2026, 3, 5)
+    rows = [
+        {**GOOD, "ref": "T0", "filed_on": "2026-03-05"},
+        {**GOOD, "ref": "T1", "filed_on": "2026年3月6日"},
+    ]
+    read = read_complaints(_csv(rows, tmp_path / "c.csv"), KEY, today=today)
+    assert read.complaints.column("ref").to_pylist() == ["T0"]
+    [reject] = read.rejects
+    assert (reject.line, reject.ref) == (3, "T1")
+    assert reject.reason == (
+        "the date (filed_on) 2026年3月6日 is in the future: today is 2026-03-05 in China;"
+        " give the day the complaint was filed"
+    )

@@ -32,9 +32,14 @@ def uscc(i: int) -> str:
 
 
 def build_store(
-    data_dir: Path, employees: Mapping[str, int], *, year: int = DATA_YEAR
+    data_dir: Path,
+    employees: Mapping[str, int],
+    *,
+    year: int = DATA_YEAR,
+    districts: bool = False,
 ) -> tuple[Settings, int]:
-    """Write a new snapshot holding exactly ``employees`` (USCC → insured employees).
+    """Write a new snapshot holding exactly ``employees`` (USCC → insured employees);
+    ``districts``: with each enterprise's registered district (its USCC's characters 3–8).
 
     Called again on the same directory, it replaces the data and freezes the next
     snapshot, which is how a test makes an enterprise lose eligibility.
@@ -54,6 +59,8 @@ def build_store(
                 "updated_snapshot": pa.array([sid] * len(codes), pa.int32()),
             }
         )
+        if districts:
+            static = static.append_column("district_code", pa.array([c[2:8] for c in codes]))
         yearly = pa.table(
             {
                 "uscc": pa.array(codes, pa.string()),

@@ -120,3 +120,17 @@ def test_any_values_get_a_report_or_a_422_never_a_server_error(
     body = {"complaints": [{**row("H-1"), **values}]}
     answer = portal.client().post(URL, json=body, headers=filer)
     assert answer.status_code in (200, 422), answer.text
+
+
+def test_a_complaint_filed_in_the_future_is_refused_and_not_stored(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    """Regression: a filing date in the future was stored."""
+    body = {"complaints": [row("FUT-1", filed_on="2999-12-31"), row("FUT-2")]}
+    report = portal.client().post(URL, json=body, headers=filer).json()
+    assert report["stored"] == 1
+    [reject] = report["rejects"]
+    assert (reject["item"], reject["ref"]) == (0, "FUT-1")
+    assert "filed_on" in reject["reason"] and "in the future" in reject["reason"]
+    with portal.factory() as s:
+        assert s.scalars(select(Complaint).where(Complaint.ref == "FUT-1")).all() == []

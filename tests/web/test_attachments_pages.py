@@ -116,7 +116,7 @@ def test_the_size_limit_is_configurable_and_worded(portal: Portal) -> None:
         headers=bearer(portal, "ent5"),
     )
     assert (
-        refused.status_code == 400 and "at most 1,048,576 bytes (1 MB)" in refused.json()["detail"]
+        refused.status_code == 413 and "at most 1,048,576 bytes (1 MB)" in refused.json()["detail"]
     )
 
 
@@ -168,7 +168,7 @@ def test_the_reviewer_sees_and_downloads_the_files_of_a_submitted_application(
     ).json()
     assert api.post(f"/api/v1/records/{record}/submit", headers=headers).status_code == 200
     late = api.delete(f"/api/v1/attachments/{made['id']}", headers=headers)
-    assert late.status_code == 400 and "'submitted'" in late.json()["detail"]
+    assert late.status_code == 409 and "'submitted'" in late.json()["detail"]
     officer = sign_in(portal.client(), "officer")
     queue = officer.get("/console/applications").text
     assert f'<a href="/attachments/{made["id"]}" download>合同.pdf</a>' in queue

@@ -22,7 +22,7 @@ from portal_data import PASSWORD, Portal, portal_world
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
-from helpers import policy_yaml
+from helpers import build_store, policy_yaml
 
 from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
@@ -59,6 +59,10 @@ def text(version: int, rule: str) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with portal_world(tmp_path_factory.mktemp("portal")) as portal:
+        # The registry's districts: the district publisher's simulation counts its own.
+        build_store(
+            portal.settings.data_dir, {c: 2 + i for i, c in enumerate(portal.usccs)}, districts=True
+        )
         pv, _ = publish_text(portal.factory, text(1, BEFORE), f"{POLICY}.yaml", actor=OFFICER)
         assert deliver(portal.settings, portal.factory, pv.id, actor=OFFICER).matched == 0
         with transaction(portal.factory) as s:

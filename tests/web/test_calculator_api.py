@@ -23,7 +23,7 @@ def test_the_calculator_answers_anyone_with_the_policies_rules(portal: Portal) -
     for policy in (AUTO, OFFER):
         assert outcomes[policy]["verdict"] == "may_apply", outcomes[policy]
         assert outcomes[policy]["amount_fen"] == 500_000  # 5 insured × 1,000 yuan
-        assert outcomes[policy]["amount_yuan"] == "5,000.00"
+        assert outcomes[policy]["amount_yuan"] == "5000.00"
     assert sum(body["counts"].values()) == len(body["outcomes"])
     none = client.post("/api/v1/calculator", json={"answers": {key: "0"}}).json()
     assert {o["policy_id"]: o["verdict"] for o in none["outcomes"]}[OFFER] == "does_not_apply"

@@ -269,7 +269,7 @@ def test_the_api_lists_saves_publishes_and_retires(staff: Portal) -> None:
     bad = client.put(url, json={"text": broken}, headers=bearer).json()
     assert not bad["lint"]["ok"] and isinstance(bad["lint"]["problems"][0]["line"], int)
     refused = client.post(f"{url}/publish", headers=bearer)
-    assert refused.status_code == 400 and "lint error" in refused.json()["detail"]
+    assert refused.status_code == 409 and "lint error" in refused.json()["detail"]
     client.put(url, json={"text": draft_text(pid, "auto", 1, 100)}, headers=bearer)
     published = client.post(f"{url}/publish", headers=bearer)
     assert published.status_code == 202, published.text  # a job, followed to its end

@@ -214,7 +214,7 @@ def test_an_enterprise_rates_its_grant_once_from_the_grants_page(portal: Portal)
         "/rate",
         data={"kind": "grant", "target": str(grant["id"]), "stars": "1", "csrf_token": token},
     )
-    assert twice.status_code == 400 and "already been rated" in twice.text
+    assert twice.status_code == 409 and "already been rated" in twice.text
     with portal.factory() as s:
         assert s.scalar(select(func.count()).where(Rating.grant_id == grant["id"])) == 1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +14,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery.attachments import (
     AttachmentRow,
     add_attachment,
+    check_attachable,
     get_attachment,
     list_attachments,
     remove_attachment,
@@ -21,36 +22,43 @@ from huiqi.delivery.attachments import (
 from huiqi.web.api.service_schemas import AttachmentPublic
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, Factory, SignedIn, Web, actor_of
-from huiqi.web.uploads import download, read_upload, refuse_oversized
+from huiqi.web.uploads import download, multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.post("/records/{record_id}/attachments", tags=["enterprise"])
+@router.post(
+    "/records/{record_id}/attachments",
+    tags=["enterprise"],
+    openapi_extra=multipart_body({"file": "PDF, PNG, JPEG, xlsx or docx"}),
+    responses={413: ERRORS[400]},
+)
 async def upload(
-    request: Request,
-    factory: Factory,
-    web: Web,
-    who: ApiWriter,
-    record_id: Id,
-    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, xlsx or docx")],
+    request: Request, factory: Factory, web: Web, who: ApiWriter, record_id: Id
 ) -> AttachmentPublic:
-    """Attach a file to your open application (before it is submitted); at most
-    ``HUIQI_WEB_MAX_UPLOAD_MB`` (default 10 MB); the type is read from the content."""
-    limit = web.max_upload_bytes
-    refuse_oversized(request, limit)
-    name, content = await read_upload(file, limit)
+    """Attach a file (multipart, field ``file``) to your open application (before it is
+    submitted); at most ``HUIQI_WEB_MAX_UPLOAD_MB`` (default 10 MB); the type is read from
+    the content. Who may attach is checked before the upload is read: 403/404 first, then
+    413 for a file above the limit."""
+    limit, actor = web.max_upload_bytes, actor_of(who)
+
+    def may_attach() -> None:
+        with reading(factory) as s:
+            check_attachable(s, actor=actor, record_id=record_id)
+
+    await run_in_threadpool(may_attach)
+    refuse_too_large(request, limit)
+    form = await request.form(max_files=1, max_fields=5)
+    try:
+        name, content = await read_bounded(form.get("file"), limit)
+    finally:
+        await form.close()
 
     def attach() -> AttachmentRow:
         with transaction(factory) as s:
             return add_attachment(
-                s,
-                actor=actor_of(who),
-                record_id=record_id,
-                filename=name,
-                content=content,
-                max_bytes=limit,
+                s, actor=actor, record_id=record_id, filename=name, content=content, max_bytes=limit
             )
 
     return AttachmentPublic.model_validate(await run_in_threadpool(attach))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from huiqi.db.engine import reading
 from huiqi.matching.answers import Question
 from huiqi.matching.calculator import PolicyOutcome, calculate, calculator_questions
-from huiqi.money import format_yuan
+from huiqi.web.api.amounts import yuan
 from huiqi.web.api.schemas import TextPublic
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import Factory
@@ -91,7 +91,7 @@ class OutcomePublic(BaseModel):
             delivery=o.delivery,
             verdict=o.verdict,
             amount_fen=o.amount_fen,
-            amount_yuan=None if o.amount_fen is None else format_yuan(o.amount_fen),
+            amount_yuan=yuan(o.amount_fen),
             met=o.met,
             total=o.total,
             needs=list(o.needs),

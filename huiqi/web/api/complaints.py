@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from huiqi.complaints import intake, service
 from huiqi.db.engine import reading, transaction
+from huiqi.web.api.amounts import yuan
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.portal import enterprise_of
-from huiqi.web.uploads import read_bounded, refuse_too_large
+from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1/complaints", responses=ERRORS, tags=["complaints"])
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -41,7 +43,7 @@ class FlaggedComplainantPublic(_Row):
 
 
 class ComplainantDecide(BaseModel):
-    professional: bool
+    professional: StrictBool
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -75,6 +77,16 @@ class EnterpriseComplaintPublic(_Row):
     claim_fen: int | None
     text: str
     first_filed: dt.date
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str | None:
+        return yuan(self.amount_fen)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def claim_yuan(self) -> str | None:
+        return yuan(self.claim_fen)
 
 
 class ComplaintRejectPublic(BaseModel):
@@ -150,29 +162,31 @@ def file_complaints(
     return ComplaintsFiledPublic.model_validate(report)
 
 
-@router.post("/import", responses={413: ERRORS[400]})
+UPLOAD = {
+    "file": "the export: CSV (UTF-8 or GBK) or .xlsx",
+    "mapping": "optional mapping (YAML, field: header) for another system's export",
+}
+
+
+@router.post("/import", responses={413: ERRORS[400]}, openapi_extra=multipart_body(UPLOAD))
 async def import_file(
-    request: Request,
-    settings: AppSettings,
-    factory: Factory,
-    web: Web,
-    who: ApiWriter,
-    file: Annotated[UploadFile, File(description="the export: CSV (UTF-8 or GBK) or .xlsx")],
-    mapping: Annotated[
-        UploadFile | None,
-        File(description="optional mapping (YAML, field: header) for another system's export"),
-    ] = None,
+    request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter
 ) -> ComplaintImportPublic:
     """Import a complaint system's export, as ``huiqi complaints import`` (complaint officers
     and data stewards): 200 with the rows stored, those already held and each rejected row
     with its line and reason; 400 when the file or mapping cannot be read; 413 above
-    ``HUIQI_WEB_MAX_UPLOAD_MB``."""
-    refuse_too_large(request, web.max_upload_bytes, extra=MAPPING_BYTES)
-    name, content = await read_bounded(file, web.max_upload_bytes)
-    mapping_text = None
-    if mapping is not None:
-        _, mapping_text = await read_bounded(mapping, MAPPING_BYTES)
+    ``HUIQI_WEB_MAX_UPLOAD_MB``; 403 before the upload is read for anyone else."""
     actor = actor_of(who)
+    intake.require_importer(actor)
+    refuse_too_large(request, web.max_upload_bytes, extra=MAPPING_BYTES)
+    form = await request.form(max_files=2, max_fields=5)
+    try:
+        name, content = await read_bounded(form.get("file"), web.max_upload_bytes)
+        mapping_text = None
+        if isinstance(form.get("mapping"), UploadFile):
+            _, mapping_text = await read_bounded(form.get("mapping"), MAPPING_BYTES, "mapping")
+    finally:
+        await form.close()
 
     def run() -> intake.ImportReport:
         with transaction(factory) as s:

@@ -9,21 +9,27 @@ import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
-from huiqi.delivery.batchfiles import KINDS, apply_uploaded_results, batch_file
+from huiqi.delivery.batchfiles import (
+    KINDS,
+    apply_uploaded_results,
+    batch_file,
+    require_results_uploader,
+)
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.models import Batch
 from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.rows import BatchRow
+from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
-from huiqi.web.uploads import read_bounded, refuse_too_large
+from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(
     prefix="/api/v1/finance",
@@ -40,6 +46,7 @@ class BatchPublic(BaseModel):
     status: str
     grants: int
     total_fen: int
+    total_yuan: str
     files: list[str]  # what GET .../files/{kind} can download: csv, xlsx
 
     @classmethod
@@ -52,6 +59,7 @@ class BatchPublic(BaseModel):
             status=str(b.status),
             grants=b.grants,
             total_fen=b.total_fen,
+            total_yuan=yuan_of(b.total_fen),
             files=[k for k, path in kinds.items() if path and FilePath(path).is_file()],
         )
 
@@ -129,20 +137,25 @@ def download(
     )
 
 
-@router.post("/payments")
+@router.post(
+    "/payments",
+    openapi_extra=multipart_body({"file": "the finance system's results: .csv or .xlsx"}),
+)
 async def upload_results(
-    request: Request,
-    factory: Factory,
-    web: Web,
-    who: ApiWriter,
-    file: Annotated[UploadFile, File(description="the finance system's results: .csv or .xlsx")],
+    request: Request, factory: Factory, web: Web, who: ApiWriter
 ) -> PaymentResultsPublic:
-    """Apply the finance system's payment results (as ``huiqi disburse results``): 200 with
-    the rows applied and each row refused (line, column, reason); 400 when the file cannot
-    be read at all; 413 above ``HUIQI_WEB_MAX_UPLOAD_MB``."""
-    refuse_too_large(request, web.max_upload_bytes)
-    name, content = await read_bounded(file, web.max_upload_bytes)
+    """Apply the finance system's payment results (multipart, field ``file``; as ``huiqi
+    disburse results``): 200 with the rows applied and each row refused (line, column,
+    reason); 403 before the upload is read for anyone but a finance officer; 413 above
+    ``HUIQI_WEB_MAX_UPLOAD_MB``; 400 when the file cannot be read at all."""
     actor = actor_of(who)
+    require_results_uploader(actor)
+    refuse_too_large(request, web.max_upload_bytes)
+    form = await request.form(max_files=1, max_fields=5)
+    try:
+        name, content = await read_bounded(form.get("file"), web.max_upload_bytes)
+    finally:
+        await form.close()
 
     def apply() -> ResultReport:
         with transaction(factory) as s:

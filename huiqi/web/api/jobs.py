@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from huiqi.db.engine import reading
 from huiqi.delivery.publishjob import resume_job
 from huiqi.jobs.service import JobView, get_job
-from huiqi.money import format_yuan
+from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
 
@@ -52,7 +52,7 @@ class JobPublic(BaseModel):
     def of(cls, job: JobView) -> JobPublic:
         return cls(
             **{k: getattr(job, k) for k in JobView.__dataclass_fields__ if k in cls.model_fields},
-            granted_yuan=format_yuan(job.granted_fen),
+            granted_yuan=yuan_of(job.granted_fen),
             url=f"/console/jobs/{job.id}",
         )
 

@@ -82,7 +82,8 @@ def publish_draft(
     """Start publishing a draft whose lint and test cases pass and delivering it to the
     eligible enterprises (a policy publisher of its scope), as a background job: the job
     comes back at once (202; follow it at ``/api/v1/console/jobs/{id}``). A failing draft
-    is refused (400), and so is a second publish while one is running (409), saying why."""
+    is refused (409: change it first), and so is a second publish while one is running
+    (409), saying why."""
     actor = actor_of(who)
     job_id = start_publish(settings, factory, actor=actor, policy_id=policy_id)
     response.headers["Location"] = f"/api/v1/console/jobs/{job_id}"

@@ -1,5 +1,5 @@
 """The console API's types for policies, drafts and versions (``XPublic``; amounts in fen
-with the yuan text beside them)."""
+with the exact yuan text beside them, ``amounts.yuan``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
-from huiqi.money import format_yuan
+from huiqi.web.api.amounts import yuan, yuan_of
 
 
 class DraftSave(BaseModel):
@@ -29,6 +29,7 @@ class VersionPublic(BaseModel):
     published_at: dt.datetime
     published_by: str
     budget_fen: int | None
+    budget_yuan: str | None
     committed_fen: int
     committed_yuan: str
     content_hash: str
@@ -43,8 +44,9 @@ class VersionPublic(BaseModel):
             published_at=v.published_at,
             published_by=v.published_by,
             budget_fen=v.budget_fen,
+            budget_yuan=yuan(v.budget_fen),
             committed_fen=v.committed_fen,
-            committed_yuan=format_yuan(v.committed_fen),
+            committed_yuan=yuan_of(v.committed_fen),
             content_hash=v.content_hash,
         )
 
@@ -112,7 +114,9 @@ class PolicyLinePublic(BaseModel):
     valid_to: dt.date | None
     status: str
     budget_fen: int | None
+    budget_yuan: str | None
     committed_fen: int
+    committed_yuan: str
     versions: list[VersionPublic]
     draft_updated_at: dt.datetime | None
 
@@ -129,7 +133,9 @@ class PolicyLinePublic(BaseModel):
             valid_to=line.valid_to,
             status=line.status,
             budget_fen=line.budget_fen,
+            budget_yuan=yuan(line.budget_fen),
             committed_fen=line.committed_fen,
+            committed_yuan=yuan_of(line.committed_fen),
             versions=[VersionPublic.of(v, line.policy_id) for v in line.versions],
             draft_updated_at=line.draft.updated_at if line.draft else None,
         )

@@ -1,17 +1,17 @@
 """The API's response types (``XPublic``): what callers see, amounts in fen with the
-yuan text beside them (``huiqi.money`` makes the text; nothing is a float)."""
+exact yuan text beside them (``amounts.yuan``: "1234.00"; nothing is a float)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from huiqi.catalogue.service import PolicyCard
 from huiqi.delivery.applications import Decision
 from huiqi.delivery.claims import ClaimResult
 from huiqi.delivery.rows import GrantRow, RecordRow
-from huiqi.money import format_yuan
+from huiqi.web.api.amounts import yuan, yuan_of
 
 
 class TextPublic(BaseModel):
@@ -67,7 +67,7 @@ class PolicyPublic(BaseModel):
             valid_from=card.valid_from,
             valid_to=card.valid_to,
             max_fen=card.max_fen,
-            max_yuan=format_yuan(card.max_fen) if card.max_fen is not None else None,
+            max_yuan=yuan(card.max_fen),
             source=SourcePublic(
                 document=card.source.document,
                 article=card.source.article,
@@ -132,7 +132,7 @@ class RecordPublic(BaseModel):
             status=r.status,
             match_status=r.match_status,
             amount_fen=r.amount_fen,
-            amount_yuan=format_yuan(r.amount_fen) if r.amount_fen is not None else None,
+            amount_yuan=yuan(r.amount_fen),
             expires_on=r.expires_on,
             review_flag=r.review_flag,
             reason=r.reason,
@@ -161,7 +161,7 @@ class GrantPublic(BaseModel):
             version=g.version,
             benefit_period=g.benefit_period,
             amount_fen=g.amount_fen,
-            amount_yuan=format_yuan(g.amount_fen),
+            amount_yuan=yuan_of(g.amount_fen),
             status=g.status,
             created_at=g.created_at,
             paid_at=g.paid_at,
@@ -169,7 +169,8 @@ class GrantPublic(BaseModel):
 
 
 class ClaimRequest(BaseModel):
-    attest: bool = False
+    # JSON true/false only: "yes", 1 or "0" are a 422 naming the field, never a guess.
+    attest: StrictBool = False
 
 
 class ClaimPublic(BaseModel):
@@ -188,7 +189,7 @@ class ClaimPublic(BaseModel):
             status=c.status,
             grant_id=c.grant_id,
             amount_fen=c.amount_fen,
-            amount_yuan=format_yuan(c.amount_fen) if c.amount_fen is not None else None,
+            amount_yuan=yuan(c.amount_fen),
             message=c.message,
             already=c.already,
         )
@@ -199,6 +200,7 @@ class DecisionPublic(BaseModel):
     status: str
     grant_id: int | None
     amount_fen: int | None
+    amount_yuan: str | None
     message: str
 
     @classmethod
@@ -208,6 +210,7 @@ class DecisionPublic(BaseModel):
             status=d.status,
             grant_id=d.grant_id,
             amount_fen=d.amount_fen,
+            amount_yuan=yuan(d.amount_fen),
             message=d.message,
         )
 

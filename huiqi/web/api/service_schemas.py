@@ -2,7 +2,8 @@
 correction requests, ratings, near misses, the review queue and the dashboard's totals.
 
 Each ``XPublic`` is read from the service's frozen row (``from_attributes``); amounts are
-integer fen, figures exact decimals written as text, never floats."""
+integer fen with the exact yuan text beside them (``amounts.yuan``), figures exact
+decimals written as text, never floats."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
+
+from huiqi.web.api.amounts import yuan, yuan_of
 
 
 class _Row(BaseModel):
@@ -59,12 +62,14 @@ class CorrectionCreate(BaseModel):
     uscc: Annotated[str | None, Field(max_length=18)] = None
     field: Annotated[str, Field(max_length=64)]
     year: Annotated[int | None, Field(ge=1900, le=2200)] = None
-    value: Annotated[str | int | bool, Field(description="as text, a whole number or yes/no")]
+    value: Annotated[
+        str | StrictInt | StrictBool, Field(description="as text, a whole number or true/false")
+    ]
     comment: Text | None = None
 
 
 class CorrectionDecide(BaseModel):
-    accept: bool
+    accept: StrictBool
     reason: Text
 
 
@@ -137,6 +142,11 @@ class NearMissPublic(_Row):
     total: int
     amount_fen: int | None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str | None:
+        return yuan(self.amount_fen)
+
 
 class ApplicationPublic(_Row):
     record_id: int
@@ -152,6 +162,11 @@ class ApplicationPublic(_Row):
     decision: str | None
     reason: str | None
     decidable: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_yuan(self) -> str | None:
+        return yuan(self.estimated_fen)
 
 
 class RejectRequest(BaseModel):
@@ -182,6 +197,11 @@ class TotalPublic(_Row):
     n: int
     amount_fen: int
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str:
+        return yuan_of(self.amount_fen)
+
 
 class ModeSharePublic(_Row):
     policies: int = Field(description="in force: each policy's newest published version")
@@ -198,6 +218,16 @@ class BudgetUsePublic(_Row):
     budget_fen: int
     committed_fen: int
     used: Decimal | None = Field(description="committed / budget, 0–1")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def budget_yuan(self) -> str:
+        return yuan_of(self.budget_fen)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def committed_yuan(self) -> str:
+        return yuan_of(self.committed_fen)
 
 
 class ConversionPublic(_Row):

@@ -23,6 +23,7 @@ from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
 from huiqi.delivery.review import ReviewError, resolve_flag
 from huiqi.web.deps import Factory, SignedIn, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
@@ -82,7 +83,9 @@ def approve_application(
     try:
         decision = applications.approve(factory, record_id, actor=actor_of(who))
     except ClaimError as exc:
-        return APPLICATIONS.page(request, factory, who, {record_id: str(exc)}, status_code=409)
+        return APPLICATIONS.page(
+            request, factory, who, {record_id: str(exc)}, status_code=status_of(exc)
+        )
     return APPLICATIONS.done("approved" if decision.grant_id else "not_granted", record_id)
 
 
@@ -98,7 +101,7 @@ def reject_application(
         applications.reject(factory, record_id, actor=actor_of(who), reason=reason)
     except ClaimError as exc:
         keep = {record_id: reason}
-        return APPLICATIONS.page(request, factory, who, {record_id: str(exc)}, keep, 409)
+        return APPLICATIONS.page(request, factory, who, {record_id: str(exc)}, keep, status_of(exc))
     return APPLICATIONS.done("rejected", record_id)
 
 

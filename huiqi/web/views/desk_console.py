@@ -25,6 +25,7 @@ from huiqi.desk.workdays import china_date
 from huiqi.errors import HuiqiError
 from huiqi.web.console_pages import require_page
 from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, Who, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
@@ -165,7 +166,7 @@ def desk_acknowledge(
             acknowledge(s, actor=actor_of(who), request_id=request_id)
     except DeskError as exc:
         errors = {"acknowledge": str(exc)}
-        return _desk_page(request, settings, factory, who, request_id, {}, errors, 409)
+        return _desk_page(request, settings, factory, who, request_id, {}, errors, status_of(exc))
     return _done(request_id, "acknowledged")
 
 
@@ -180,6 +181,7 @@ def desk_reply(
 ) -> Response:
     text = form.get("reply", "")
     error: str | None = None
+    status = 400
     if not text.strip():
         error = N_("Write the answer the enterprise will read.")
     else:
@@ -187,10 +189,10 @@ def desk_reply(
             with transaction(factory) as s:
                 reply(s, actor=actor_of(who), request_id=request_id, text=text)
         except DeskError as exc:
-            error = str(exc)
+            error, status = str(exc), status_of(exc)
     if error is not None:
-        shown = {"reply": text}
-        return _desk_page(request, settings, factory, who, request_id, shown, {"reply": error}, 400)
+        shown, errors = {"reply": text}, {"reply": error}
+        return _desk_page(request, settings, factory, who, request_id, shown, errors, status)
     return _done(request_id, "replied")
 
 
@@ -205,6 +207,7 @@ def desk_transfer(
 ) -> Response:
     department, reason = form.get("department", ""), form.get("reason", "")
     errors: dict[str, str] = {}
+    status = 400
     if not department:
         errors["department"] = N_("Choose the department that owns the request.")
     if not reason.strip():
@@ -221,7 +224,8 @@ def desk_transfer(
                 )
         except DeskError as exc:
             errors["department" if "department" in str(exc) else "reason"] = str(exc)
+            status = status_of(exc)
     if errors:
         shown = {"department": department, "reason": reason}
-        return _desk_page(request, settings, factory, who, request_id, shown, errors, 400)
+        return _desk_page(request, settings, factory, who, request_id, shown, errors, status)
     return RedirectResponse("/console/requests?transferred=" + str(request_id), status_code=303)

@@ -21,6 +21,7 @@ from huiqi.delivery.versions import retire_version
 from huiqi.errors import PolicyError
 from huiqi.jobs.service import JobBusy, recent_jobs
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
@@ -78,7 +79,7 @@ def retire(
             pv = retire_version(s, actor=actor_of(who), version_id=version_id, reason=reason)
             name = f"{pv.policy_id} v{pv.version}"
     except PolicyError as exc:
-        return _list_page(request, factory, who, {version_id: str(exc)}, status_code=409)
+        return _list_page(request, factory, who, {version_id: str(exc)}, status_code=status_of(exc))
     return RedirectResponse(f"/console/policies?done=retired&id={quote(name)}", status_code=303)
 
 
@@ -169,5 +170,5 @@ def publish(
             request, factory, who, policy_id, error=str(exc), busy=exc.job_id, status_code=409
         )
     except (drafts.DraftError, PolicyError) as exc:
-        return _editor(request, factory, who, policy_id, error=str(exc), status_code=409)
+        return _editor(request, factory, who, policy_id, error=str(exc), status_code=status_of(exc))
     return RedirectResponse(f"/console/jobs/{job_id}", status_code=303)

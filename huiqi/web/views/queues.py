@@ -21,6 +21,7 @@ from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
 from huiqi.web.console_pages import require_page
 from huiqi.web.deps import Factory, Who, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.render import page
 
 
@@ -75,10 +76,12 @@ class Queue:
         """One decision from the queue: ``choices`` maps each accepted ``decision`` to what
         the queue then says was done; ``act(actor, decision, reason)`` makes it. Without a
         choice or a reason (``unchosen``, ``no_reason``: messages in the catalogue), or when
-        the service refuses it, the queue again with the error beside the item (400)."""
+        the service refuses it, the queue again with the error beside the item (400; 409
+        when the item's state does not allow it, as the API answers)."""
         choice = form.get("decision", "")
         reason = form.get("reason", "").strip()
         error: str | None = None
+        status = 400
         if choice not in choices:
             error = unchosen
         elif not reason:
@@ -87,7 +90,7 @@ class Queue:
             try:
                 act(actor_of(who), choice, reason)
             except refused as exc:
-                error = str(exc)
+                error, status = str(exc), status_of(exc)
         if error is not None:
-            return self.page(request, factory, who, {item_id: error}, {item_id: reason}, 400)
+            return self.page(request, factory, who, {item_id: error}, {item_id: reason}, status)
         return self.done(choices[choice], item_id)

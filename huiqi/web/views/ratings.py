@@ -15,6 +15,7 @@ from huiqi.delivery.ratings import RatingError, RatingRow, list_ratings, rate
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form, form_id
@@ -95,6 +96,7 @@ def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -
     if target is None:
         raise HuiqiError("the form names nothing to rate; reload the page")
     errors: dict[str, str] = {}
+    status = 400
     stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None
     if stars is None:
         errors["stars"] = N_("Choose from 1 to 5 stars.")
@@ -111,9 +113,10 @@ def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -
                 )
         except RatingError as exc:
             errors["comment" if "comment" in str(exc) else "stars"] = str(exc)
+            status = status_of(exc)
     if errors:
         subject, rating, title = _subject(factory, who, kind, target, form.get("uscc"))
         shown = {k: form.get(k, "") for k in ("uscc", "stars", "comment")}
-        return _form(request, kind, subject, rating, title, shown, errors, status_code=400)
+        return _form(request, kind, subject, rating, title, shown, errors, status_code=status)
     suffix = f"uscc={form['uscc']}&" if form.get("uscc") else ""
     return RedirectResponse(f"/grants?{suffix}rated={kind}-{target}", status_code=303)

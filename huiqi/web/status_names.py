@@ -1,0 +1,50 @@
+"""What the pages call each status of the ledger, in the catalogue (one place).
+
+A record's status says what was decided; a grant's status says where the money is. The
+two are named apart so that a page never says money went out (已拨付) before it did: a
+grant ``granted`` is approved and waits for payment (已批准，待拨付), ``in_batch`` is in a
+payment file (已批准，拨付中), only ``paid`` is paid. Every status of
+``huiqi.delivery.statuses`` has a name here (a test keeps it so); a code never reaches a
+page as it is.
+"""
+
+from __future__ import annotations
+
+from huiqi.web.i18n import N_
+
+RECORD_STATUS = {
+    "granted": N_("granted"),
+    "offered": N_("offered"),
+    "claimed": N_("claimed"),
+    "expired": N_("expired"),
+    "application_open": N_("application open"),
+    "submitted": N_("submitted"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "excluded": N_("not granted: a higher amount in the same group"),
+    "superseded": N_("superseded"),
+    "withdrawn": N_("withdrawn"),
+    "budget_exhausted": N_("not granted: the budget is spent"),
+    "capped": N_("not granted: the cap is reached"),
+    "pending_allocation": N_("waiting for the budget's allocation"),
+    "pending": N_("being decided"),
+}
+
+GRANT_STATUS = {
+    "provisional": N_("provisional: waiting for the budget's allocation"),
+    "granted": N_("approved, awaiting payment"),
+    "in_batch": N_("approved, payment in progress"),
+    "paid": N_("paid"),
+    "payment_failed": N_("payment failed"),
+    "superseded": N_("superseded"),
+}
+
+
+def record_status_name(status: str) -> str:
+    """The catalogue's message for a record's status (the code itself when unknown)."""
+    return RECORD_STATUS.get(status, status)
+
+
+def grant_status_name(status: str) -> str:
+    """The catalogue's message for a grant's status (the code itself when unknown)."""
+    return GRANT_STATUS.get(status, status)

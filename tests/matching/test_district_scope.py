@@ -1,0 +1,92 @@
+"""A district officer's simulation and bulk match cover its district's enterprises only,
+and a bulk match only the policies its scope covers (huiqi.matching.district_scope)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from matching_helpers import code
+from sqlalchemy.orm import Session, sessionmaker
+from test_simulate import draft
+from test_simulate import settings as settings  # the five enterprises' store
+
+from huiqi.accounts.access import AccessDenied
+from huiqi.accounts.roles import Role
+from huiqi.accounts.testing import OFFICER, officer
+from huiqi.delivery.versions import publish_text
+from huiqi.engine import compile_policy
+from huiqi.matching.service import match_population
+from huiqi.matching.simulate import simulate
+from huiqi.policies.loader import load_policy_text
+
+JIADING = officer("district:310114")
+OUTSIDER = code(5, "310104")  # 9 % R&D: eligible but for the district
+
+
+def citywide() -> str:
+    """The draft without its own district criterion: nothing in the text keeps it to
+    Jiading's enterprises."""
+    return draft().replace(
+        "  - id: in_jiading\n    label: {zh: 注册在嘉定区, en: In Jiading}\n"
+        "    expr: district_code = '310114'\n",
+        "",
+    )
+
+
+def test_a_district_officers_simulation_counts_only_its_districts_enterprises(
+    settings: object, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a Jiading officer's draft without a district criterion was simulated
+    over the whole city: Xuhui's enterprise counted as eligible, in the district
+    breakdown and in the samples of USCCs."""
+    text = citywide()
+    assert "district_code" not in text
+    with sessions() as s:
+        city = simulate(settings, s, actor=OFFICER, text=text)  # type: ignore[arg-type]
+        mine = simulate(settings, s, actor=JIADING, text=text)  # type: ignore[arg-type]
+    assert city.eligible == 3 and {b.key for b in city.breakdowns["district_code"]} >= {"310104"}
+    assert (mine.eligible, mine.near_miss, mine.needs_data) == (2, 1, 1)
+    assert mine.total_fen == 4_000_000 + 3_500_000
+    shown = {b.key for b in mine.breakdowns["district_code"] if b.eligible or b.needs_data}
+    assert shown == {"310114"}
+
+
+def test_a_district_officers_comparison_samples_only_its_district(
+    settings: object, sessions: sessionmaker[Session]
+) -> None:
+    publish_text(sessions, draft(1, "0.05"), "v1.yaml", actor=OFFICER)
+    looser = citywide().replace("version: 1", "version: 2")
+    with sessions() as s:
+        sim = simulate(settings, s, actor=JIADING, text=looser)  # type: ignore[arg-type]
+    assert sim.comparison is not None
+    assert OUTSIDER not in sim.comparison.gained_sample
+    assert set(sim.comparison.gained_sample) == {code(1), code(2)}
+
+
+def test_a_district_officer_matches_only_its_policies_over_its_district(
+    settings: object, tmp_path: Path
+) -> None:
+    """Regression: `huiqi match` by a district officer ran every policy of the library over
+    every enterprise of the city."""
+    mine = compile_policy(load_policy_text(citywide(), "mine.yaml"))
+    city = compile_policy(
+        load_policy_text(
+            citywide().replace("level: district", "level: city").replace('"310114"', '"310000"'),
+            "city.yaml",
+        )
+    )
+    with pytest.raises(AccessDenied, match="jd-sim-rd"):
+        match_population(settings, actor=JIADING, policies=[mine, city])  # type: ignore[arg-type]
+    run = match_population(settings, actor=JIADING, policies=[mine])  # type: ignore[arg-type]
+    (summary,) = run.policies
+    assert (summary.eligible, summary.amount_fen) == (2, 4_000_000 + 3_500_000)
+    rows = duckdb.sql(
+        f"SELECT uscc, status FROM '{run.output_dir / 'matches.parquet'}' WHERE uscc = ?",
+        params=[OUTSIDER],
+    ).fetchall()
+    assert all(status != "eligible" for _, status in rows)
+    steward = officer("*", Role.DATA_STEWARD)
+    everyone = match_population(settings, actor=steward, policies=[mine, city])  # type: ignore[arg-type]
+    assert [p.eligible for p in everyone.policies] == [3, 3]
