@@ -40,6 +40,7 @@ STATUSES = ("open", "accepted", "rejected")
 MAX_TEXT = 2000
 MAX_LIMIT = 10_000
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+_CHINA = dt.timedelta(hours=8)  # what "today" is: the day in China (timestamps are UTC)
 
 
 class CorrectionError(HuiqiError):
@@ -90,11 +91,16 @@ def _text(value: Any, what: str, *, required: bool) -> str | None:
     return clean_text(value, what, CorrectionError, required=required, max_length=MAX_TEXT)
 
 
-def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, Any]:
+def check_request(
+    field: Any, year: Any, value: Any, *, today: dt.date | None = None
+) -> tuple[str, int | None, Any]:
     """The field, year and proposed value checked against the dictionary (typed value).
 
+    A year after ``today``'s (China's date), or a date (a qualification's: the day it was
+    obtained) after ``today``, is refused: no registry holds such a value to correct.
     Raises CorrectionError saying what is wrong and what is expected.
     """
+    day = today or (utcnow() + _CHINA).date()
     d = load_dictionary()
     f = d.get(field) if isinstance(field, str) else None
     if f is None:
@@ -107,6 +113,8 @@ def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, A
             raise CorrectionError(f"'{f.name}' is held per year: give the year (such as 2025)")
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise CorrectionError(f"the year is between {FIRST_YEAR} and {LAST_YEAR}, not {year}")
+        if year > day.year:
+            raise CorrectionError(f"the year {year} has not come yet: give a year up to {day.year}")
     elif year is not None:
         raise CorrectionError(f"'{f.name}' is not held per year: give no year")
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -115,6 +123,10 @@ def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, A
         typed = check_answer(question_of(f), value)
     except ValueError as exc:
         raise CorrectionError(f"'{f.name}': {exc}") from None
+    if isinstance(typed, dt.date) and typed > day:
+        raise CorrectionError(
+            f"'{f.name}': {typed} is after today, {day}: give the date it took effect"
+        )
     return f.name, year if f.yearly else None, typed
 
 

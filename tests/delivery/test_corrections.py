@@ -4,6 +4,7 @@ refusals by role, by enterprise and for bad input (property-tested)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,25 @@ def test_any_request_is_checked_or_refused_with_a_message(
     assert (checked_year is None) == (not f.yearly)
     if f.min is not None and f.type in ("integer", "money", "decimal"):
         assert f.min <= typed <= f.max  # type: ignore[operator]
+
+
+def test_a_year_or_a_date_still_to_come_is_refused(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a correction of 2099's figure, or a registration date in 2099, was
+    recorded and sent to the registry, which holds no such value to correct."""
+    today = dt.date(2026, 12, 2)
+    with pytest.raises(CorrectionError, match="2099 has not come yet: give a year up to 2026"):
+        check_request("insured_employees", 2099, "15", today=today)
+    with pytest.raises(
+        CorrectionError, match="'registration_date': 2099-01-01 is after today, 2026-12-02"
+    ):
+        check_request("registration_date", None, "2099-01-01", today=today)
+    assert check_request("insured_employees", 2026, "15", today=today)[1] == 2026
+    assert check_request("registration_date", None, "2026-12-02", today=today)[2] == today
+    # A qualification is reported by the date it was obtained.
+    with pytest.raises(CorrectionError, match="'high_tech': 2028-12-31 is after today"):
+        check_request("high_tech", None, "2028-12-31", today=today)
+    future = dt.date.today().year + 5
+    with pytest.raises(CorrectionError, match="has not come yet"):
+        _request(data, sessions, year=future)
