@@ -199,6 +199,16 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         N_("no offer or delivery record id %(id)s"),
     ),
     (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
+    (
+        re.compile(
+            r"request (?P<id>\d+) is closed: its answer is rated already, and a closed request"
+            r" takes no more ratings; file a new request if the problem remains"
+        ),
+        N_(
+            "request %(id)s is closed: its answer is rated already, and a closed request"
+            " takes no more ratings; file a new request if the problem remains"
+        ),
+    ),
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
     (

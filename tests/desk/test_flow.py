@@ -109,8 +109,14 @@ def test_an_unsatisfied_rating_reopens_once_then_closes(sessions: sessionmaker[S
     with transaction(sessions) as s:
         done = rate(s, actor=enterprise(A), request_id=req.id, stars=2)
     assert (done.status, done.reopened) == ("closed", 1)
-    with transaction(sessions) as s, pytest.raises(DeskError, match="is closed"):
+    # Regression: a closed request was refused with "rate it once it is answered", as if
+    # an answer were still to come; it is closed because its last answer was rated.
+    with transaction(sessions) as s, pytest.raises(DeskError) as refused:
         rate(s, actor=enterprise(A), request_id=req.id, stars=5)
+    assert refused.value.message == (
+        f"request {req.id} is closed: its answer is rated already, and a closed request"
+        " takes no more ratings; file a new request if the problem remains"
+    )
 
 
 def test_a_transfer_needs_a_reason_and_a_known_department_and_keeps_the_deadlines(

@@ -221,6 +221,11 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
             "'外星局' is not a department of the desk; departments: 市财政局, 区科委",
             "'外星局' 不是受理部门；可选部门：市财政局, 区科委",
         ),
+        (
+            "request 4 is closed: its answer is rated already, and a closed request takes no"
+            " more ratings; file a new request if the problem remains",
+            "诉求 4 已办结：答复已评价，办结的诉求不再接受评价；如问题仍未解决，请提交新的诉求",
+        ),
     ],
 )
 def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
