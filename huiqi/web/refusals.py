@@ -200,6 +200,14 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
     (
+        re.compile(r"the year (?P<year>\d+) has not come yet: give a year up to (?P<now>\d+)"),
+        N_("the year %(year)s has not come yet: give a year up to %(now)s"),
+    ),
+    (
+        re.compile(r"(?P<day>\S+) is after today, (?P<today>[^:]+): give the date it took effect"),
+        N_("%(day)s is after today, %(today)s: give the date it took effect"),
+    ),
+    (
         re.compile(
             r"request (?P<id>\d+) is closed: its answer is rated already, and a closed request"
             r" takes no more ratings; file a new request if the problem remains"

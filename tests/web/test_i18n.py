@@ -226,11 +226,20 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
             " more ratings; file a new request if the problem remains",
             "诉求 4 已办结：答复已评价，办结的诉求不再接受评价；如问题仍未解决，请提交新的诉求",
         ),
+        (
+            "the year 2099 has not come yet: give a year up to 2026",
+            "2099 年尚未到来：请填写 2026 年及以前的年份",
+        ),
+        (
+            "2099-01-01 is after today, 2026-12-02: give the date it took effect",
+            "2099-01-01 晚于今天（2026-12-02）：请填写实际生效的日期",
+        ),
     ],
 )
 def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
     """Regression: a request or complainant that is not there, and a transfer to a
-    department the desk does not know, showed English on the Chinese console."""
+    department the desk does not know, showed English on the Chinese console (and a
+    correction of a year or date still to come on the Chinese correction form)."""
     from huiqi.web.i18n import translations
     from huiqi.web.refusals import localise
 
