@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,13 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import CorrectionRequest, DirectoryEntry
 from huiqi.engine.trace import jsonable
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StoreError
 from huiqi.matching.answers import check_answer, question_of
 from huiqi.matching.mydata import held_value, read_profile
-from huiqi.matching.visibility import require_sees_enterprise
+from huiqi.matching.visibility import acts_for_enterprise, require_sees_enterprise
 from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.directory import identities
+from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.uscc import validate
 
 STATUSES = ("open", "accepted", "rejected")
@@ -212,6 +215,7 @@ def list_corrections(
     session: Session,
     *,
     actor: Actor,
+    settings: Settings | None = None,
     uscc: str | None = None,
     status: str | None = None,
     source: str | None = None,
@@ -219,7 +223,9 @@ def list_corrections(
     limit: int = 50,
 ) -> list[CorrectionRow]:
     """Correction requests in id order (keyset pages): a data steward sees every registry's
-    queue (``source``); an enterprise its own; a park operator its park's enterprises'."""
+    queue (``source``); an enterprise its own; a park operator its park's enterprises',
+    with ``settings`` also those the latest snapshot places in its park before the ledger
+    has delivered to them (as :func:`request_correction` lets it report them)."""
     if status is not None and status not in STATUSES:
         raise CorrectionError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     query = select(CorrectionRequest)
@@ -235,12 +241,21 @@ def list_corrections(
                     select(DirectoryEntry.uscc).where(DirectoryEntry.park.in_(parks))
                 )
             )
+            if settings is not None:
+                clauses.append(
+                    CorrectionRequest.uscc.in_(_undelivered_in(settings, session, parks))
+                )
         if not clauses:
             raise AccessDenied(
                 f"{actor.describe()} may not read correction requests; allowed: data stewards,"
                 " the enterprise itself, its park operator"
             )
-        if uscc and not acts_for(session, actor, uscc.strip().upper()):
+        code = uscc.strip().upper() if uscc else None
+        if code and not (
+            acts_for(session, actor, code)
+            if settings is None
+            else acts_for_enterprise(settings, session, actor, code, None)
+        ):
             raise AccessDenied(f"{actor.describe()} may not read {uscc}'s correction requests")
         query = query.where(or_(*clauses))
     if uscc:
@@ -255,6 +270,25 @@ def list_corrections(
         .limit(max(1, min(limit, MAX_LIMIT)))
     )
     return [_row(r) for r in session.scalars(query)]
+
+
+def _undelivered_in(settings: Settings, session: Session, parks: list[str]) -> list[str]:
+    """The enterprises with correction requests that the ledger's directory does not hold
+    (nothing delivered to them yet) and the latest snapshot places in one of ``parks``."""
+    outside = list(
+        session.scalars(
+            select(CorrectionRequest.uscc)
+            .distinct()
+            .where(CorrectionRequest.uscc.not_in(select(DirectoryEntry.uscc)))
+        )
+    )
+    if not outside:
+        return []
+    try:
+        found = identities(settings, ProfileStore(settings).latest_snapshot(), outside)
+    except (StoreError, duckdb.Error):
+        return []  # no data to say which park they are in
+    return [e.uscc for e in found if e.park in parks]
 
 
 def decide_correction(
