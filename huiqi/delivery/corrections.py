@@ -319,16 +319,26 @@ def decide_correction(
         reason=why,
         data={"field": request.field, "year": request.year, "source": request.source},
     )
-    f = load_dictionary().get(request.field)
+    d = load_dictionary()
+    f = d.get(request.field)
     label = f.label.zh if f else request.field
     year = f"（{request.year}年）" if request.year else ""
     verdict = "已受理更正" if accept else "未予更正"
+    # Accepting records the decision; the value itself comes with the registry's next
+    # import, so the enterprise is told when to look for it.
+    registry = d.registries.get(request.source)
+    when = (
+        f"新的数值将随{registry.zh if registry else request.source}下次报送的数据生效，"
+        "届时可在“我的数据”中查看。"
+        if accept
+        else ""
+    )
     notify.enqueue(
         session,
         uscc=request.uscc,
         kind="correction_decided",
         subject=f"数据更正申请：{label}{year}{verdict}",
-        body=f"您对「{label}」{year}的更正申请{verdict}。说明：{why}",
+        body=f"您对「{label}」{year}的更正申请{verdict}。{when}说明：{why}",
         dedupe_key=f"correction:{request.id}",
     )
     return _row(request)

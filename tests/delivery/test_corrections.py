@@ -84,6 +84,10 @@ def test_a_steward_decides_once_and_the_enterprise_is_told(
         inbox = s.scalars(select(Notification).where(Notification.uscc == A)).all()
         assert [n.kind for n in inbox if n.channel == "inbox"] == ["correction_decided"]
         assert "已核实社保缴费记录" in inbox[0].body
+        # Regression: the enterprise was told the correction was accepted and nothing
+        # more, then found the old value still in 'my data' (it changes with the
+        # registry's next import).
+        assert "新的数值将随人社局 社会保险下次报送的数据生效" in inbox[0].body
         kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
         assert kinds.count("correction_accepted") == 1
 
