@@ -82,3 +82,20 @@ def test_an_enterprise_home_opened_by_its_park_links_to_that_enterprise(park: Po
     for path in ("/almost", "/my-data"):
         assert f'href="{path}?uscc={code}"' in page
         assert client.get(f"{path}?uscc={code}").status_code == 200
+
+
+def test_a_park_larger_than_one_page_of_the_ledger_is_counted_whole(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the park home read one page of the ledger (10,000 records and grants):
+    a park with more showed each enterprise's received and waiting amounts, and the
+    year's totals, from the first page only, with nothing to say they were cut."""
+    import huiqi.web.portal as portal_module
+
+    with park.factory() as s:
+        operator = accounts.actor_of(accounts.find_user(s, "park-op"))
+        whole = portal_module.build_home(s, actor=operator, uscc=None)
+        monkeypatch.setattr(portal_module, "HOME_LIMIT", 1)
+        paged = portal_module.build_home(s, actor=operator, uscc=None)
+    assert sum(len(cards) for _, _, cards in whole.groups) > 1
+    assert paged == whole
