@@ -82,9 +82,11 @@ def list_requests(
     overdue_on: dt.date | None = None,
     after_id: int = 0,
     limit: int = 50,
+    newest_first: bool = False,
 ) -> list[RequestRow]:
-    """The requests the actor may read, in id order after ``after_id``; ``overdue_on``
-    keeps those whose awaited step's deadline is before that day."""
+    """The requests the actor may read, in id order after ``after_id`` (the newest
+    ``limit`` of them, newest first, with ``newest_first``); ``overdue_on`` keeps those
+    whose awaited step's deadline is before that day."""
     if status is not None and status not in STATUSES:
         raise DeskError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     where = request_filter(actor)
@@ -118,7 +120,7 @@ def list_requests(
         )
     query = (
         query.where(DeskRequest.id > after_id)
-        .order_by(DeskRequest.id)
+        .order_by(DeskRequest.id.desc() if newest_first else DeskRequest.id)
         .limit(max(1, min(limit, MAX_LIMIT)))
     )
     found = list(session.scalars(query))
