@@ -127,16 +127,17 @@ def group_of(record: RecordRow, grant: GrantRow | None) -> str:
     }.get(record.status, "other")
 
 
-def _every(listing: Any, session: Session, actor: Actor, uscc: str | None) -> list[Any]:
-    """Every row of a ledger listing, page after page: a park's records outnumber one page,
-    and its totals must count them all."""
+def every_row(listing: Any, session: Session, actor: Actor, uscc: str | None) -> list[Any]:
+    """Every row of a ledger listing (``list_records``, ``list_grants``), page after page
+    until one comes back empty: a park's rows outnumber one page, and its totals must
+    count them all."""
     rows: list[Any] = []
     while True:
         after = rows[-1].id if rows else 0
         page = listing(session, actor=actor, uscc=uscc, after_id=after, limit=HOME_LIMIT)
-        rows.extend(page)
-        if len(page) < HOME_LIMIT:
+        if not page:
             return rows
+        rows.extend(page)
 
 
 def build_home(
@@ -145,8 +146,8 @@ def build_home(
     """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
     the actor acts for when None (a park operator's park), with its grant."""
     day = today or dt.date.today()
-    records = _every(ledger.list_records, session, actor, uscc)
-    grants = _every(ledger.list_grants, session, actor, uscc)
+    records = every_row(ledger.list_records, session, actor, uscc)
+    grants = every_row(ledger.list_grants, session, actor, uscc)
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}

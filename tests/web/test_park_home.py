@@ -90,12 +90,29 @@ def test_a_park_larger_than_one_page_of_the_ledger_is_counted_whole(
     """Regression: the park home read one page of the ledger (10,000 records and grants):
     a park with more showed each enterprise's received and waiting amounts, and the
     year's totals, from the first page only, with nothing to say they were cut."""
-    import huiqi.web.portal as portal_module
+    import huiqi.delivery.listing_access as listing_access
+    from huiqi.web.portal import build_home
 
     with park.factory() as s:
         operator = accounts.actor_of(accounts.find_user(s, "park-op"))
-        whole = portal_module.build_home(s, actor=operator, uscc=None)
-        monkeypatch.setattr(portal_module, "HOME_LIMIT", 1)
-        paged = portal_module.build_home(s, actor=operator, uscc=None)
+        whole = build_home(s, actor=operator, uscc=None)
+        monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)  # one row per page of the ledger
+        paged = build_home(s, actor=operator, uscc=None)
     assert sum(len(cards) for _, _, cards in whole.groups) > 1
     assert paged == whole
+
+
+def test_the_grants_page_lists_every_grant_of_a_park_larger_than_one_page(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the grants page read the oldest 10,000 grants: a park with more never
+    saw its newest grants there, and the year's paid total counted the first page only."""
+    import huiqi.delivery.listing_access as listing_access
+
+    with park.factory() as s:
+        every = [g.id for c in park.usccs[:3] for g in list_grants(s, actor=OFFICER, uscc=c)]
+    assert len(every) > 1
+    monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)  # one grant per page of the ledger
+    page = sign_in(park.client(), "park-op").get("/grants").text
+    listed = [int(i) for i in re.findall(r'<tr data-grant="(\d+)">', page)]
+    assert sorted(listed) == sorted(every)

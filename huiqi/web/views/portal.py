@@ -14,7 +14,7 @@ from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.deps import Factory, SignedIn, actor_of
-from huiqi.web.portal import build_home, enterprise_of
+from huiqi.web.portal import build_home, enterprise_of, every_row
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
@@ -52,9 +52,10 @@ def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Re
 def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
     code = uscc.strip().upper() or who.enterprise
     with reading(factory) as s:
-        rows = ledger.list_grants(s, actor=actor_of(who), uscc=code, limit=10_000)
-        records = ledger.list_records(s, actor=actor_of(who), uscc=code, limit=10_000)
-        ratings = list_ratings(s, actor=actor_of(who), uscc=code, limit=10_000)
+        # Every page: a park's grants outnumber one page of the ledger.
+        rows = every_row(ledger.list_grants, s, actor_of(who), code)
+        records = every_row(ledger.list_records, s, actor_of(who), code)
+        ratings = every_row(list_ratings, s, actor_of(who), code)
         titles = {c.policy_id: c.title for c in list_policies(s)}
     granted = {(g.uscc, g.policy_id, g.version) for g in rows}
     year = dt.date.today().year
