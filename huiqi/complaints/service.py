@@ -295,21 +295,27 @@ def enterprise_complaints(
     require_enterprise(
         session, actor, code, f"read the complaints about {code}", Role.COMPLAINT_OFFICER
     )
-    rows = session.execute(
-        select(Complaint)
-        .where(Complaint.uscc == code)
-        .order_by(Complaint.filed_on, Complaint.id)
-        .limit(max(1, min(limit, MAX_LIMIT)) * 20)
-    ).scalars()
-    groups: dict[str, EnterpriseComplaint] = {}
-    for c in rows:
-        key = c.answer_group or c.ref
-        if key in groups:
-            groups[key].refs.append(c.ref)
-            continue
-        if len(groups) >= limit:
+    # The first ``limit`` groups by their first complaint, then every complaint of those
+    # groups: a group lists all the complaint numbers its one answer answers.
+    key = func.coalesce(Complaint.answer_group, Complaint.ref)
+    wanted: dict[str, None] = {}  # in order of their first complaint
+    for (k,) in session.execute(
+        select(key).where(Complaint.uscc == code).order_by(Complaint.filed_on, Complaint.id)
+    ):
+        wanted.setdefault(k)
+        if len(wanted) >= max(1, min(limit, MAX_LIMIT)):
             break
-        groups[key] = EnterpriseComplaint(
-            key, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
-        )
-    return list(groups.values())
+    groups: dict[str, EnterpriseComplaint] = {}
+    for c in session.scalars(
+        select(Complaint)
+        .where(Complaint.uscc == code, key.in_(list(wanted)))
+        .order_by(Complaint.filed_on, Complaint.id)
+    ):
+        k = c.answer_group or c.ref
+        if k in groups:
+            groups[k].refs.append(c.ref)
+        else:
+            groups[k] = EnterpriseComplaint(
+                k, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
+            )
+    return [groups[k] for k in wanted]

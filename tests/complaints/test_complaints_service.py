@@ -144,3 +144,44 @@ def test_an_uploaded_export_is_imported_as_a_file_is(
         intake.import_uploaded_complaints(
             settings, s, actor=Actor.of("desk", "desk_officer=*"), filename="c.csv", content=content
         )
+
+
+def test_an_enterprise_sees_every_complaint_number_of_each_group_it_answers(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: the enterprise's view read at most 20 complaints per group asked for, so
+    a ring's group of 25 near-identical complaints listed 20 numbers: the enterprise
+    answered the group without knowing five of the complaints it answered for."""
+    import datetime as dt
+
+    from huiqi.profiles.uscc import make
+
+    uscc = make("91310115MA1000009")
+    with transaction(sessions) as s:
+        who = Complainant(id_hash="h" * 32, id_masked="3101**********1234")
+        s.add(who)
+        s.flush()
+        for i in range(25):
+            s.add(
+                Complaint(
+                    ref=f"R{i:03d}",
+                    complainant_id=who.id,
+                    uscc=uscc,
+                    text="十倍赔偿",
+                    filed_on=dt.date(2026, 3, 1) + dt.timedelta(days=i),
+                    answer_group=None if i == 0 else "R000",
+                    imported_by="officer",
+                )
+            )
+        s.add(
+            Complaint(
+                ref="S001", complainant_id=who.id, uscc=uscc, text="另一件",
+                filed_on=dt.date(2026, 5, 1), imported_by="officer",
+            )
+        )  # fmt: skip
+    enterprise = Actor.of("ent", f"enterprise={uscc}")
+    with transaction(sessions) as s:
+        [group] = service.enterprise_complaints(s, actor=enterprise, uscc=uscc, limit=1)
+        both = service.enterprise_complaints(s, actor=enterprise, uscc=uscc, limit=2)
+    assert group.answer_group == "R000" and group.refs == [f"R{i:03d}" for i in range(25)]
+    assert [g.answer_group for g in both] == ["R000", "S001"]
