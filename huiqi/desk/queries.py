@@ -13,7 +13,7 @@ from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import STATUSES, DeskAttachment, DeskRating, DeskRequest, DeskStep
 from huiqi.desk.rows import AttachmentRow, RequestRow, StepRow, request_row
-from huiqi.desk.visibility import request_filter, require_reads
+from huiqi.desk.visibility import handles, request_filter, require_reads
 from huiqi.errors import NotFoundError
 
 MAX_LIMIT = 1000
@@ -37,12 +37,23 @@ def _latest_stars(session: Session, ids: list[int]) -> dict[int, int]:
     return {rid: stars for rid, stars in rows}
 
 
+def _by_enterprise(req: DeskRequest, step: DeskStep) -> bool:
+    """Whether the enterprise's side took this step (filed it online, rated it): the
+    enterprise and its park read those steps' account names, and an official's (an
+    officer, the scheduler, the hotline's importer) only as the department's step."""
+    return step.kind in ("rated", "reopened", "closed") or (
+        step.kind == "filed" and req.channel == "portal"
+    )
+
+
 def get_request(session: Session, *, actor: Actor, request_id: int) -> RequestRow:
-    """One request with its steps and files (the enterprise, its park, its department)."""
+    """One request with its steps and files (the enterprise, its park, its department);
+    who took an official's step is shown to the department's officers only."""
     req = load(session, request_id)
     require_reads(session, actor, req)
+    officer = actor.has(*DESK_ROLES) and handles(actor, req.department)
     steps = tuple(
-        StepRow(s.kind, s.actor, s.text, s.at)
+        StepRow(s.kind, s.actor if officer or _by_enterprise(req, s) else "", s.text, s.at)
         for s in session.scalars(
             select(DeskStep).where(DeskStep.request_id == req.id).order_by(DeskStep.id)
         )
