@@ -69,7 +69,8 @@ class CorrectionRow:
     decided_at: dt.datetime | None
 
 
-def _row(r: CorrectionRequest) -> CorrectionRow:
+def _row(r: CorrectionRequest, *, steward: bool = True) -> CorrectionRow:
+    """The request as shown; who decided it only to a data steward (``steward``)."""
     f = load_dictionary().get(r.field)
     return CorrectionRow(
         id=r.id,
@@ -85,7 +86,7 @@ def _row(r: CorrectionRequest) -> CorrectionRow:
         reason=r.reason,
         requested_by=r.requested_by,
         requested_at=r.requested_at,
-        decided_by=r.decided_by,
+        decided_by=r.decided_by if steward else None,
         decided_at=r.decided_at,
     )
 
@@ -223,7 +224,7 @@ def list_corrections(
     limit: int = 50,
 ) -> list[CorrectionRow]:
     """Correction requests in id order (keyset pages): a data steward sees every registry's
-    queue (``source``); an enterprise its own; a park operator its park's enterprises',
+    queue (``source``) and who decided each; an enterprise its own; a park operator its park's enterprises',
     with ``settings`` also those the latest snapshot places in its park before the ledger
     has delivered to them (as :func:`request_correction` lets it report them)."""
     if status is not None and status not in STATUSES:
@@ -269,7 +270,8 @@ def list_corrections(
         .order_by(CorrectionRequest.id)
         .limit(max(1, min(limit, MAX_LIMIT)))
     )
-    return [_row(r) for r in session.scalars(query)]
+    steward = actor.has(Role.DATA_STEWARD)
+    return [_row(r, steward=steward) for r in session.scalars(query)]
 
 
 def _undelivered_in(settings: Settings, session: Session, parks: list[str]) -> list[str]:

@@ -194,3 +194,19 @@ def test_a_year_or_a_date_still_to_come_is_refused(
     future = dt.date.today().year + 5
     with pytest.raises(CorrectionError, match="has not come yet"):
         _request(data, sessions, year=future)
+
+
+def test_the_enterprise_reads_the_decision_without_the_stewards_account_name(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: the enterprise's list of its correction requests named the data steward
+    who decided each one (``decided_by``); the registry's decision is the enterprise's to
+    read, the official's account is not. Data stewards still see who decided."""
+    row = _request(data, sessions)
+    with transaction(sessions) as s:
+        decide_correction(s, actor=STEWARD, request_id=row.id, accept=True, reason="已核实")
+    with sessions() as s:
+        [own] = list_corrections(s, actor=enterprise(A))
+        [queue] = list_corrections(s, actor=STEWARD)
+    assert (own.status, own.decided_by, own.decided_at) == ("accepted", None, queue.decided_at)
+    assert queue.decided_by == STEWARD.username
