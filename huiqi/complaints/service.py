@@ -189,14 +189,29 @@ def review_queue(
 def decide_complainant(
     session: Session, *, actor: Actor, complainant_id: int, professional: bool, reason: str
 ) -> Decision:
-    """Record an officer's decision (confirmed professional, or not) with a reason; an
-    audit event. A later decision revises the status; the complaints stay as they are."""
+    """Record an officer's decision (confirmed professional, or not) with a reason on a
+    complainant a run has flagged; an audit event. A later decision revises the status;
+    the complaints stay as they are."""
     require_role(actor, "decide on flagged complainants", Role.COMPLAINT_OFFICER)
     why = clean_text(reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON)
     assert why is not None
     complainant = session.get(Complainant, complainant_id)
     if complainant is None:
         raise NotFoundError(f"no complainant {complainant_id}")
+    ever_flagged = session.scalar(
+        select(ComplainantScore.id)
+        .where(
+            ComplainantScore.complainant_id == complainant_id,
+            ComplainantScore.flagged.is_(True),
+        )
+        .limit(1)
+    )
+    if ever_flagged is None:
+        raise ComplaintError(
+            f"complainant {complainant_id} has not been flagged for review: decide the"
+            " complainants of the review queue (huiqi complaints queue --all; its complainant"
+            " column, not a queue position)"
+        )
     run = _latest_run(session)
     score = (
         session.scalar(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.complaints import intake, service
 from huiqi.complaints.export import write_stream
-from huiqi.complaints.models import Complainant, Complaint
+from huiqi.complaints.models import Complainant, ComplainantScore, Complaint, DetectionRun
 from huiqi.complaints.synth import Scenario, generate
 from huiqi.config import get_settings
 from huiqi.db.engine import transaction
@@ -185,3 +185,40 @@ def test_an_enterprise_sees_every_complaint_number_of_each_group_it_answers(
         both = service.enterprise_complaints(s, actor=enterprise, uscc=uscc, limit=2)
     assert group.answer_group == "R000" and group.refs == [f"R{i:03d}" for i in range(25)]
     assert [g.answer_group for g in both] == ["R000", "S001"]
+
+
+def test_only_a_complainant_flagged_for_review_is_decided(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a decision on any complainant id was recorded, so a mistyped id (or a
+    queue position taken for one) confirmed a complainant no run had flagged as a
+    professional, and skewed the confirmation rate of the flags."""
+    with transaction(sessions) as s:
+        flagged, never = (Complainant(id_hash=h * 32, id_masked="3101**********1234") for h in "ab")
+        s.add_all([flagged, never])
+        run = DetectionRun(
+            run_by="officer", complaints=2, complainants=2, flagged=1, thresholds="{}"
+        )
+        s.add(run)
+        s.flush()
+        s.add(
+            ComplainantScore(
+                run_id=run.id, complainant_id=flagged.id, score=80, own_score=80,
+                cluster_score=0, flagged=True,
+            )
+        )  # fmt: skip
+        ids = flagged.id, never.id
+    with transaction(sessions) as s, pytest.raises(service.ComplaintError) as refused:
+        service.decide_complainant(
+            s, actor=OFFICER, complainant_id=ids[1], professional=True, reason="模板索赔"
+        )
+    assert refused.value.message == (
+        f"complainant {ids[1]} has not been flagged for review: decide the complainants of"
+        " the review queue (huiqi complaints queue --all; its complainant column, not a"
+        " queue position)"
+    )
+    with transaction(sessions) as s:
+        done = service.decide_complainant(
+            s, actor=OFFICER, complainant_id=ids[0], professional=True, reason="模板索赔"
+        )
+    assert done.decision == "professional"
