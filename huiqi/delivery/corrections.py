@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import duckdb
@@ -180,6 +181,12 @@ def request_correction(
         held = held_value(prof, f, year)
     except NotFoundError:
         sid, held = None, None  # nothing held: the request says so
+    if held is not None and _same(held, jsonable(typed)):
+        when = f" ({year})" if year is not None else ""
+        raise CorrectionError(
+            f"huiqi holds {held} for '{name}'{when} already: give the value you believe is"
+            " right, if it differs"
+        )
     request = CorrectionRequest(
         uscc=code,
         field=name,
@@ -210,6 +217,17 @@ def request_correction(
         },
     )
     return _row(request)
+
+
+def _same(held: Any, proposed: Any) -> bool:
+    """Whether the proposed value is the one held (numbers compared as numbers: a held
+    '2010000.00' is a proposed 2010000)."""
+    if isinstance(held, bool) or isinstance(proposed, bool):
+        return bool(held == proposed)
+    try:
+        return Decimal(str(held)) == Decimal(str(proposed))
+    except (InvalidOperation, ValueError):
+        return bool(held == proposed)
 
 
 def list_corrections(

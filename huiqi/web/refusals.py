@@ -200,6 +200,16 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
     (
+        re.compile(
+            r"huiqi holds (?P<value>.+) for '(?P<field>[^']+)'(?P<when>.*) already: give the"
+            r" value you believe is right, if it differs"
+        ),
+        N_(
+            "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you"
+            " believe is right, if it differs"
+        ),
+    ),
+    (
         re.compile(r"the year (?P<year>\d+) has not come yet: give a year up to (?P<now>\d+)"),
         N_("the year %(year)s has not come yet: give a year up to %(now)s"),
     ),

@@ -210,3 +210,18 @@ def test_the_enterprise_reads_the_decision_without_the_stewards_account_name(
         [queue] = list_corrections(s, actor=STEWARD)
     assert (own.status, own.decided_by, own.decided_at) == ("accepted", None, queue.decided_at)
     assert queue.decided_by == STEWARD.username
+
+
+def test_a_value_huiqi_already_holds_is_not_reported_as_wrong(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a request proposing the very value huiqi holds (12 insured employees
+    where 12 are held) was queued for a data steward to reject; it is refused, saying so."""
+    with pytest.raises(CorrectionError) as refused:
+        _request(data, sessions, value="12")
+    assert refused.value.message == (
+        "huiqi holds 12 for 'insured_employees' (2025) already: give the value you believe"
+        " is right, if it differs"
+    )
+    with sessions() as s:
+        assert list_corrections(s, actor=STEWARD) == []

@@ -234,6 +234,11 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
             "2099-01-01 is after today, 2026-12-02: give the date it took effect",
             "2099-01-01 晚于今天（2026-12-02）：请填写实际生效的日期",
         ),
+        (
+            "huiqi holds 12 for 'insured_employees' (2025) already: give the value you believe"
+            " is right, if it differs",
+            "惠企现有的数值即为 12（insured_employees (2025)）：请填写您认为正确且与之不同的数值",
+        ),
     ],
 )
 def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
