@@ -242,9 +242,10 @@ def list_corrections(
     limit: int = 50,
 ) -> list[CorrectionRow]:
     """Correction requests in id order (keyset pages): a data steward sees every registry's
-    queue (``source``) and who decided each; an enterprise its own; a park operator its park's enterprises',
-    with ``settings`` also those the latest snapshot places in its park before the ledger
-    has delivered to them (as :func:`request_correction` lets it report them)."""
+    queue (``source``) and who decided each; an enterprise its own; a park operator its
+    park's enterprises', with ``settings`` also those the latest snapshot places in its
+    park before the ledger has delivered to them (as :func:`request_correction` lets it
+    report them)."""
     if status is not None and status not in STATUSES:
         raise CorrectionError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     query = select(CorrectionRequest)
