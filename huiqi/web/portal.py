@@ -128,16 +128,20 @@ def group_of(record: RecordRow, grant: GrantRow | None) -> str:
 
 
 def every_row(listing: Any, session: Session, actor: Actor, uscc: str | None) -> list[Any]:
-    """Every row of a ledger listing (``list_records``, ``list_grants``), page after page
-    until one comes back empty: a park's rows outnumber one page, and its totals must
-    count them all."""
+    """Every row of a ledger listing (``list_records``, ``list_grants``) for one enterprise
+    or a park operator's park, page after page until one comes back empty: a park's rows
+    outnumber one page, and its totals must count them all. Anyone else listing without
+    ``uscc`` (an officer reads the whole ledger) gets one page, as before."""
+    bounded = uscc is not None or not any(
+        g.role not in (Role.ENTERPRISE, Role.PARK_OPERATOR) for g in actor.grants
+    )
     rows: list[Any] = []
     while True:
         after = rows[-1].id if rows else 0
         page = listing(session, actor=actor, uscc=uscc, after_id=after, limit=HOME_LIMIT)
-        if not page:
-            return rows
         rows.extend(page)
+        if not page or not bounded:
+            return rows
 
 
 def build_home(

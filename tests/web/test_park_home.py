@@ -116,3 +116,16 @@ def test_the_grants_page_lists_every_grant_of_a_park_larger_than_one_page(
     page = sign_in(park.client(), "park-op").get("/grants").text
     listed = [int(i) for i in re.findall(r'<tr data-grant="(\d+)">', page)]
     assert sorted(listed) == sorted(every)
+
+
+def test_an_officer_opening_the_grants_page_reads_one_page_not_the_whole_ledger(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading page after page is for an enterprise's or a park's rows: a policy officer
+    of every policy (who reads every grant) opening /grants gets one page, not millions
+    of rows."""
+    import huiqi.delivery.listing_access as listing_access
+
+    monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)
+    page = sign_in(park.client(), "officer").get("/grants").text
+    assert len(re.findall(r'<tr data-grant="(\d+)">', page)) == 1
