@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from huiqi.cli.common import (
-    AFTER_OPTION,
     EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
@@ -130,7 +129,14 @@ def detect(ctx: click.Context, as_json: bool) -> None:
 
 
 @complaints.command()
-@AFTER_OPTION
+@click.option(
+    "--after",
+    "after_id",
+    default=0,
+    show_default=True,
+    help="Only queue positions after this one: the number the 'next page' line gives (the"
+    " score id in --json), not a complainant id.",
+)
 @LIMIT_OPTION
 @click.option(
     "--all", "include_decided", is_flag=True, help="Include complainants already decided."
@@ -168,6 +174,12 @@ def queue(
     console.print(
         rich_table(["complainant", "ID", "name", "score", "complaints", "status", "signals"], rows)
     )
+    if items and len(items) == limit:
+        # The queue pages by position (score id), not by the complainant ids shown.
+        more = " --all" if include_decided else ""
+        console.print(
+            f"next page: huiqi complaints queue{more} --after {items[-1].score_id} --limit {limit}"
+        )
 
 
 @complaints.command()

@@ -53,9 +53,9 @@ def _show_request(row: Any, as_json: bool) -> None:
     if row.reply:
         console.print(f"  reply: {row.reply}", markup=False)
     for step in row.steps:
+        by = f" by {step.actor}" if step.actor else ""  # an official's step: no account name
         console.print(
-            f"  {step.at:%Y-%m-%d %H:%M} {step.kind} by {step.actor}: {step.text or ''}",
-            markup=False,
+            f"  {step.at:%Y-%m-%d %H:%M} {step.kind}{by}: {step.text or ''}", markup=False
         )
 
 

@@ -189,14 +189,29 @@ def review_queue(
 def decide_complainant(
     session: Session, *, actor: Actor, complainant_id: int, professional: bool, reason: str
 ) -> Decision:
-    """Record an officer's decision (confirmed professional, or not) with a reason; an
-    audit event. A later decision revises the status; the complaints stay as they are."""
+    """Record an officer's decision (confirmed professional, or not) with a reason on a
+    complainant a run has flagged; an audit event. A later decision revises the status;
+    the complaints stay as they are."""
     require_role(actor, "decide on flagged complainants", Role.COMPLAINT_OFFICER)
     why = clean_text(reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON)
     assert why is not None
     complainant = session.get(Complainant, complainant_id)
     if complainant is None:
         raise NotFoundError(f"no complainant {complainant_id}")
+    ever_flagged = session.scalar(
+        select(ComplainantScore.id)
+        .where(
+            ComplainantScore.complainant_id == complainant_id,
+            ComplainantScore.flagged.is_(True),
+        )
+        .limit(1)
+    )
+    if ever_flagged is None:
+        raise ComplaintError(
+            f"complainant {complainant_id} has not been flagged for review: decide the"
+            " complainants of the review queue (huiqi complaints queue --all; its complainant"
+            " column, not a queue position)"
+        )
     run = _latest_run(session)
     score = (
         session.scalar(
@@ -295,21 +310,27 @@ def enterprise_complaints(
     require_enterprise(
         session, actor, code, f"read the complaints about {code}", Role.COMPLAINT_OFFICER
     )
-    rows = session.execute(
-        select(Complaint)
-        .where(Complaint.uscc == code)
-        .order_by(Complaint.filed_on, Complaint.id)
-        .limit(max(1, min(limit, MAX_LIMIT)) * 20)
-    ).scalars()
-    groups: dict[str, EnterpriseComplaint] = {}
-    for c in rows:
-        key = c.answer_group or c.ref
-        if key in groups:
-            groups[key].refs.append(c.ref)
-            continue
-        if len(groups) >= limit:
+    # The first ``limit`` groups by their first complaint, then every complaint of those
+    # groups: a group lists all the complaint numbers its one answer answers.
+    key = func.coalesce(Complaint.answer_group, Complaint.ref)
+    wanted: dict[str, None] = {}  # in order of their first complaint
+    for (k,) in session.execute(
+        select(key).where(Complaint.uscc == code).order_by(Complaint.filed_on, Complaint.id)
+    ):
+        wanted.setdefault(k)
+        if len(wanted) >= max(1, min(limit, MAX_LIMIT)):
             break
-        groups[key] = EnterpriseComplaint(
-            key, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
-        )
-    return list(groups.values())
+    groups: dict[str, EnterpriseComplaint] = {}
+    for c in session.scalars(
+        select(Complaint)
+        .where(Complaint.uscc == code, key.in_(list(wanted)))
+        .order_by(Complaint.filed_on, Complaint.id)
+    ):
+        k = c.answer_group or c.ref
+        if k in groups:
+            groups[k].refs.append(c.ref)
+        else:
+            groups[k] = EnterpriseComplaint(
+                k, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
+            )
+    return [groups[k] for k in wanted]

@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import duckdb
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,17 +31,20 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import CorrectionRequest, DirectoryEntry
 from huiqi.engine.trace import jsonable
-from huiqi.errors import HuiqiError, NotFoundError, StateConflict
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict, StoreError
 from huiqi.matching.answers import check_answer, question_of
 from huiqi.matching.mydata import held_value, read_profile
-from huiqi.matching.visibility import require_sees_enterprise
+from huiqi.matching.visibility import acts_for_enterprise, require_sees_enterprise
 from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.directory import identities
+from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.uscc import validate
 
 STATUSES = ("open", "accepted", "rejected")
 MAX_TEXT = 2000
 MAX_LIMIT = 10_000
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+_CHINA = dt.timedelta(hours=8)  # what "today" is: the day in China (timestamps are UTC)
 
 
 class CorrectionError(HuiqiError):
@@ -69,7 +74,8 @@ class CorrectionRow:
     decided_at: dt.datetime | None
 
 
-def _row(r: CorrectionRequest) -> CorrectionRow:
+def _row(r: CorrectionRequest, *, steward: bool = True) -> CorrectionRow:
+    """The request as shown; who decided it only to a data steward (``steward``)."""
     f = load_dictionary().get(r.field)
     return CorrectionRow(
         id=r.id,
@@ -85,7 +91,7 @@ def _row(r: CorrectionRequest) -> CorrectionRow:
         reason=r.reason,
         requested_by=r.requested_by,
         requested_at=r.requested_at,
-        decided_by=r.decided_by,
+        decided_by=r.decided_by if steward else None,
         decided_at=r.decided_at,
     )
 
@@ -94,11 +100,16 @@ def _text(value: Any, what: str, *, required: bool) -> str | None:
     return clean_text(value, what, CorrectionError, required=required, max_length=MAX_TEXT)
 
 
-def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, Any]:
+def check_request(
+    field: Any, year: Any, value: Any, *, today: dt.date | None = None
+) -> tuple[str, int | None, Any]:
     """The field, year and proposed value checked against the dictionary (typed value).
 
+    A year after ``today``'s (China's date), or a date (a qualification's: the day it was
+    obtained) after ``today``, is refused: no registry holds such a value to correct.
     Raises CorrectionError saying what is wrong and what is expected.
     """
+    day = today or (utcnow() + _CHINA).date()
     d = load_dictionary()
     f = d.get(field) if isinstance(field, str) else None
     if f is None:
@@ -111,6 +122,8 @@ def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, A
             raise CorrectionError(f"'{f.name}' is held per year: give the year (such as 2025)")
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise CorrectionError(f"the year is between {FIRST_YEAR} and {LAST_YEAR}, not {year}")
+        if year > day.year:
+            raise CorrectionError(f"the year {year} has not come yet: give a year up to {day.year}")
     elif year is not None:
         raise CorrectionError(f"'{f.name}' is not held per year: give no year")
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -119,6 +132,10 @@ def check_request(field: Any, year: Any, value: Any) -> tuple[str, int | None, A
         typed = check_answer(question_of(f), value)
     except ValueError as exc:
         raise CorrectionError(f"'{f.name}': {exc}") from None
+    if isinstance(typed, dt.date) and typed > day:
+        raise CorrectionError(
+            f"'{f.name}': {typed} is after today, {day}: give the date it took effect"
+        )
     return f.name, year if f.yearly else None, typed
 
 
@@ -168,6 +185,12 @@ def request_correction(
         held = held_value(prof, f, year)
     except NotFoundError:
         sid, held = None, None  # nothing held: the request says so
+    if held is not None and _same(held, jsonable(typed)):
+        when = f" ({year})" if year is not None else ""
+        raise CorrectionError(
+            f"huiqi holds {held} for '{name}'{when} already: give the value you believe is"
+            " right, if it differs"
+        )
     request = CorrectionRequest(
         uscc=code,
         field=name,
@@ -200,10 +223,22 @@ def request_correction(
     return _row(request)
 
 
+def _same(held: Any, proposed: Any) -> bool:
+    """Whether the proposed value is the one held (numbers compared as numbers: a held
+    '2010000.00' is a proposed 2010000)."""
+    if isinstance(held, bool) or isinstance(proposed, bool):
+        return bool(held == proposed)
+    try:
+        return Decimal(str(held)) == Decimal(str(proposed))
+    except (InvalidOperation, ValueError):
+        return bool(held == proposed)
+
+
 def list_corrections(
     session: Session,
     *,
     actor: Actor,
+    settings: Settings | None = None,
     uscc: str | None = None,
     status: str | None = None,
     source: str | None = None,
@@ -211,7 +246,10 @@ def list_corrections(
     limit: int = 50,
 ) -> list[CorrectionRow]:
     """Correction requests in id order (keyset pages): a data steward sees every registry's
-    queue (``source``); an enterprise its own; a park operator its park's enterprises'."""
+    queue (``source``) and who decided each; an enterprise its own; a park operator its
+    park's enterprises', with ``settings`` also those the latest snapshot places in its
+    park before the ledger has delivered to them (as :func:`request_correction` lets it
+    report them)."""
     if status is not None and status not in STATUSES:
         raise CorrectionError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     query = select(CorrectionRequest)
@@ -227,12 +265,21 @@ def list_corrections(
                     select(DirectoryEntry.uscc).where(DirectoryEntry.park.in_(parks))
                 )
             )
+            if settings is not None:
+                clauses.append(
+                    CorrectionRequest.uscc.in_(_undelivered_in(settings, session, parks))
+                )
         if not clauses:
             raise AccessDenied(
                 f"{actor.describe()} may not read correction requests; allowed: data stewards,"
                 " the enterprise itself, its park operator"
             )
-        if uscc and not acts_for(session, actor, uscc.strip().upper()):
+        code = uscc.strip().upper() if uscc else None
+        if code and not (
+            acts_for(session, actor, code)
+            if settings is None
+            else acts_for_enterprise(settings, session, actor, code, None)
+        ):
             raise AccessDenied(f"{actor.describe()} may not read {uscc}'s correction requests")
         query = query.where(or_(*clauses))
     if uscc:
@@ -246,7 +293,27 @@ def list_corrections(
         .order_by(CorrectionRequest.id)
         .limit(max(1, min(limit, MAX_LIMIT)))
     )
-    return [_row(r) for r in session.scalars(query)]
+    steward = actor.has(Role.DATA_STEWARD)
+    return [_row(r, steward=steward) for r in session.scalars(query)]
+
+
+def _undelivered_in(settings: Settings, session: Session, parks: list[str]) -> list[str]:
+    """The enterprises with correction requests that the ledger's directory does not hold
+    (nothing delivered to them yet) and the latest snapshot places in one of ``parks``."""
+    outside = list(
+        session.scalars(
+            select(CorrectionRequest.uscc)
+            .distinct()
+            .where(CorrectionRequest.uscc.not_in(select(DirectoryEntry.uscc)))
+        )
+    )
+    if not outside:
+        return []
+    try:
+        found = identities(settings, ProfileStore(settings).latest_snapshot(), outside)
+    except (StoreError, duckdb.Error):
+        return []  # no data to say which park they are in
+    return [e.uscc for e in found if e.park in parks]
 
 
 def decide_correction(
@@ -277,16 +344,26 @@ def decide_correction(
         reason=why,
         data={"field": request.field, "year": request.year, "source": request.source},
     )
-    f = load_dictionary().get(request.field)
+    d = load_dictionary()
+    f = d.get(request.field)
     label = f.label.zh if f else request.field
     year = f"（{request.year}年）" if request.year else ""
     verdict = "已受理更正" if accept else "未予更正"
+    # Accepting records the decision; the value itself comes with the registry's next
+    # import, so the enterprise is told when to look for it.
+    registry = d.registries.get(request.source)
+    when = (
+        f"新的数值将随{registry.zh if registry else request.source}下次报送的数据生效，"
+        "届时可在“我的数据”中查看。"
+        if accept
+        else ""
+    )
     notify.enqueue(
         session,
         uscc=request.uscc,
         kind="correction_decided",
         subject=f"数据更正申请：{label}{year}{verdict}",
-        body=f"您对「{label}」{year}的更正申请{verdict}。说明：{why}",
+        body=f"您对「{label}」{year}的更正申请{verdict}。{when}说明：{why}",
         dedupe_key=f"correction:{request.id}",
     )
     return _row(request)

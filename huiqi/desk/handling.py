@@ -4,8 +4,10 @@ department that owns it, with a reason. Each step is a history row, an audit eve
 should know, a message in its inbox.
 
 A transfer keeps the deadlines: the enterprise's clock does not restart because the
-government passed its request on. The request row is locked while a step is recorded,
-so two officers cannot answer or move it at the same time.
+government passed its request on. The new department is reminded of them by the next
+sweep as the first was, and when it receives an escalated request whose deadline has
+passed, its heads are told at once (:mod:`huiqi.desk.inbox`). The request row is locked
+while a step is recorded, so two officers cannot answer or move it at the same time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.desk.errors import DeskConflict, DeskError
+from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
 from huiqi.desk.queries import load
 from huiqi.desk.routing import departments
@@ -179,6 +182,13 @@ def transfer(
         )
     )
     req.department = target or ""
+    # Reminders went to the first department: the new one is reminded by the next sweep.
+    req.ack_reminded_at = req.answer_reminded_at = None
+    acking = req.status == "open"
+    due = req.ack_due if acking else req.answer_due
+    if req.escalated_at is not None and china_date(at) > due:
+        task = "acknowledge" if acking else "answer"
+        notify_officers(session, req, kind="escalation", task=task, due=due, at=at)
     step(session, req, "transferred", actor.username, why, at, {"from": before, "to": target})
     count = session.query(DeskTransfer).filter(DeskTransfer.request_id == req.id).count()
     tell(

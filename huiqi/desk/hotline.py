@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import DESK_ROLES, Role
+from huiqi.db.clock import utcnow
 from huiqi.delivery.freetext import clean_text
 from huiqi.desk.errors import DeskError
 from huiqi.desk.filing import MAX_TEXT, check_uscc, filed_step, new_request
@@ -37,6 +38,7 @@ _TIME = re.compile(
 )
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _CHUNK = 1000
+CLOCK_SKEW = dt.timedelta(minutes=15)  # the hotline's clock may run a little ahead of ours
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,10 @@ class HotlineReport:
     ids: list[int] = field(default_factory=list)
 
 
-def parse_received(text: str) -> dt.datetime:
+def parse_received(text: str, *, now: dt.datetime | None = None) -> dt.datetime:
     """A hotline time (China time: ``2026-02-13 10:05``, ``2026/2/13``, ``2026年2月13日``) as
-    naive UTC; DeskError saying what is expected."""
+    naive UTC; DeskError saying what is expected. A time after ``now`` (naive UTC; the
+    clock's) is refused: the hotline received the work order before it was exported."""
     m = _TIME.match(text.strip())
     if not m:
         raise DeskError(f"the time {text!r} is not a date and time such as 2026-02-13 10:05")
@@ -69,7 +72,15 @@ def parse_received(text: str) -> dt.datetime:
     first, last = covered_years()
     if y < first:
         raise DeskError(f"the time {text!r} is before the holiday calendar's {first}–{last}")
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+    received = local.astimezone(dt.UTC).replace(tzinfo=None)
+    clock = now or utcnow()
+    if received > clock + CLOCK_SKEW:
+        china_now = clock.replace(tzinfo=dt.UTC).astimezone(CHINA)
+        raise DeskError(
+            f"the time {text!r} is in the future (it is {china_now:%Y-%m-%d %H:%M} in China"
+            " now); correct the time the hotline received the work order and import again"
+        )
+    return received
 
 
 def _require_importer(actor: Actor) -> None:

@@ -13,7 +13,7 @@ from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import STATUSES, DeskAttachment, DeskRating, DeskRequest, DeskStep
 from huiqi.desk.rows import AttachmentRow, RequestRow, StepRow, request_row
-from huiqi.desk.visibility import request_filter, require_reads
+from huiqi.desk.visibility import handles, request_filter, require_reads
 from huiqi.errors import NotFoundError
 
 MAX_LIMIT = 1000
@@ -37,12 +37,23 @@ def _latest_stars(session: Session, ids: list[int]) -> dict[int, int]:
     return {rid: stars for rid, stars in rows}
 
 
+def _by_enterprise(req: DeskRequest, step: DeskStep) -> bool:
+    """Whether the enterprise's side took this step (filed it online, rated it): the
+    enterprise and its park read those steps' account names, and an official's (an
+    officer, the scheduler, the hotline's importer) only as the department's step."""
+    return step.kind in ("rated", "reopened", "closed") or (
+        step.kind == "filed" and req.channel == "portal"
+    )
+
+
 def get_request(session: Session, *, actor: Actor, request_id: int) -> RequestRow:
-    """One request with its steps and files (the enterprise, its park, its department)."""
+    """One request with its steps and files (the enterprise, its park, its department);
+    who took an official's step is shown to the department's officers only."""
     req = load(session, request_id)
     require_reads(session, actor, req)
+    officer = actor.has(*DESK_ROLES) and handles(actor, req.department)
     steps = tuple(
-        StepRow(s.kind, s.actor, s.text, s.at)
+        StepRow(s.kind, s.actor if officer or _by_enterprise(req, s) else "", s.text, s.at)
         for s in session.scalars(
             select(DeskStep).where(DeskStep.request_id == req.id).order_by(DeskStep.id)
         )
@@ -82,9 +93,11 @@ def list_requests(
     overdue_on: dt.date | None = None,
     after_id: int = 0,
     limit: int = 50,
+    newest_first: bool = False,
 ) -> list[RequestRow]:
-    """The requests the actor may read, in id order after ``after_id``; ``overdue_on``
-    keeps those whose awaited step's deadline is before that day."""
+    """The requests the actor may read, in id order after ``after_id`` (the newest
+    ``limit`` of them, newest first, with ``newest_first``); ``overdue_on`` keeps those
+    whose awaited step's deadline is before that day."""
     if status is not None and status not in STATUSES:
         raise DeskError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     where = request_filter(actor)
@@ -118,7 +131,7 @@ def list_requests(
         )
     query = (
         query.where(DeskRequest.id > after_id)
-        .order_by(DeskRequest.id)
+        .order_by(DeskRequest.id.desc() if newest_first else DeskRequest.id)
         .limit(max(1, min(limit, MAX_LIMIT)))
     )
     found = list(session.scalars(query))

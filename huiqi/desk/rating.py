@@ -46,6 +46,11 @@ def rate(
     note = clean_text(comment, "the comment", DeskError, max_length=2000)
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
+    if req.status == "closed":
+        raise DeskError(
+            f"request {req.id} is closed: its answer is rated already, and a closed request"
+            " takes no more ratings; file a new request if the problem remains"
+        )
     if req.status != "answered":
         raise DeskConflict(f"request {req.id} is {req.status}: rate it once it is answered")
     at = now or utcnow()

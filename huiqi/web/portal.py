@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +48,7 @@ REASONS = {
     "expired": N_("The offer ended before it was confirmed."),
     "other": N_("See the policy page for the details."),
 }
-HOME_LIMIT = 10_000  # the ledger's largest page: an enterprise holds far fewer records
+HOME_LIMIT = 10_000  # the ledger's largest page; a park's home reads page after page
 
 
 class PortalError(HuiqiError):
@@ -126,14 +127,31 @@ def group_of(record: RecordRow, grant: GrantRow | None) -> str:
     }.get(record.status, "other")
 
 
+def every_row(listing: Any, session: Session, actor: Actor, uscc: str | None) -> list[Any]:
+    """Every row of a ledger listing (``list_records``, ``list_grants``) for one enterprise
+    or a park operator's park, page after page until one comes back empty: a park's rows
+    outnumber one page, and its totals must count them all. Anyone else listing without
+    ``uscc`` (an officer reads the whole ledger) gets one page, as before."""
+    bounded = uscc is not None or not any(
+        g.role not in (Role.ENTERPRISE, Role.PARK_OPERATOR) for g in actor.grants
+    )
+    rows: list[Any] = []
+    while True:
+        after = rows[-1].id if rows else 0
+        page = listing(session, actor=actor, uscc=uscc, after_id=after, limit=HOME_LIMIT)
+        rows.extend(page)
+        if not page or not bounded:
+            return rows
+
+
 def build_home(
     session: Session, *, actor: Actor, uscc: str | None, today: dt.date | None = None
 ) -> Home:
     """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
     the actor acts for when None (a park operator's park), with its grant."""
     day = today or dt.date.today()
-    records = ledger.list_records(session, actor=actor, uscc=uscc, limit=HOME_LIMIT)
-    grants = ledger.list_grants(session, actor=actor, uscc=uscc, limit=HOME_LIMIT)
+    records = every_row(ledger.list_records, session, actor, uscc)
+    grants = every_row(ledger.list_grants, session, actor, uscc)
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}

@@ -199,6 +199,34 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         N_("no offer or delivery record id %(id)s"),
     ),
     (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
+    (
+        re.compile(
+            r"huiqi holds (?P<value>.+) for '(?P<field>[^']+)'(?P<when>.*) already: give the"
+            r" value you believe is right, if it differs"
+        ),
+        N_(
+            "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you"
+            " believe is right, if it differs"
+        ),
+    ),
+    (
+        re.compile(r"the year (?P<year>\d+) has not come yet: give a year up to (?P<now>\d+)"),
+        N_("the year %(year)s has not come yet: give a year up to %(now)s"),
+    ),
+    (
+        re.compile(r"(?P<day>\S+) is after today, (?P<today>[^:]+): give the date it took effect"),
+        N_("%(day)s is after today, %(today)s: give the date it took effect"),
+    ),
+    (
+        re.compile(
+            r"request (?P<id>\d+) is closed: its answer is rated already, and a closed request"
+            r" takes no more ratings; file a new request if the problem remains"
+        ),
+        N_(
+            "request %(id)s is closed: its answer is rated already, and a closed request"
+            " takes no more ratings; file a new request if the problem remains"
+        ),
+    ),
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
     (

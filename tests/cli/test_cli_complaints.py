@@ -49,3 +49,16 @@ def test_complaints_from_generation_to_decision(tmp_path: Path) -> None:
     assert json.loads(text)["professional"] == 1
     code, text = run(data, "complaints", "queue", token=tokens["shop"])
     assert code == 5, text
+    # Regression: the table showed complainant ids, but --after pages by queue position
+    # (score id): paging with the last complainant shown skipped or repeated rows.
+    code, text = run(data, "complaints", "queue", "--all", "--json", token=tokens["reviewer"])
+    every = json.loads(text)
+    assert len(every) >= 3
+    code, text = run(data, "complaints", "queue", "--all", "--limit", "2", token=tokens["reviewer"])
+    last = every[1]["score_id"]
+    assert code == 0 and f"next page: huiqi complaints queue --all --after {last} --limit 2" in text
+    code, text = run(
+        data, "complaints", "queue", "--all", "--after", str(last), "--json",
+        token=tokens["reviewer"],
+    )  # fmt: skip
+    assert json.loads(text) == every[2:]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.complaints import intake, service
 from huiqi.complaints.export import write_stream
-from huiqi.complaints.models import Complainant, Complaint
+from huiqi.complaints.models import Complainant, ComplainantScore, Complaint, DetectionRun
 from huiqi.complaints.synth import Scenario, generate
 from huiqi.config import get_settings
 from huiqi.db.engine import transaction
@@ -144,3 +144,81 @@ def test_an_uploaded_export_is_imported_as_a_file_is(
         intake.import_uploaded_complaints(
             settings, s, actor=Actor.of("desk", "desk_officer=*"), filename="c.csv", content=content
         )
+
+
+def test_an_enterprise_sees_every_complaint_number_of_each_group_it_answers(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: the enterprise's view read at most 20 complaints per group asked for, so
+    a ring's group of 25 near-identical complaints listed 20 numbers: the enterprise
+    answered the group without knowing five of the complaints it answered for."""
+    import datetime as dt
+
+    from huiqi.profiles.uscc import make
+
+    uscc = make("91310115MA1000009")
+    with transaction(sessions) as s:
+        who = Complainant(id_hash="h" * 32, id_masked="3101**********1234")
+        s.add(who)
+        s.flush()
+        for i in range(25):
+            s.add(
+                Complaint(
+                    ref=f"R{i:03d}",
+                    complainant_id=who.id,
+                    uscc=uscc,
+                    text="十倍赔偿",
+                    filed_on=dt.date(2026, 3, 1) + dt.timedelta(days=i),
+                    answer_group=None if i == 0 else "R000",
+                    imported_by="officer",
+                )
+            )
+        s.add(
+            Complaint(
+                ref="S001", complainant_id=who.id, uscc=uscc, text="另一件",
+                filed_on=dt.date(2026, 5, 1), imported_by="officer",
+            )
+        )  # fmt: skip
+    enterprise = Actor.of("ent", f"enterprise={uscc}")
+    with transaction(sessions) as s:
+        [group] = service.enterprise_complaints(s, actor=enterprise, uscc=uscc, limit=1)
+        both = service.enterprise_complaints(s, actor=enterprise, uscc=uscc, limit=2)
+    assert group.answer_group == "R000" and group.refs == [f"R{i:03d}" for i in range(25)]
+    assert [g.answer_group for g in both] == ["R000", "S001"]
+
+
+def test_only_a_complainant_flagged_for_review_is_decided(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a decision on any complainant id was recorded, so a mistyped id (or a
+    queue position taken for one) confirmed a complainant no run had flagged as a
+    professional, and skewed the confirmation rate of the flags."""
+    with transaction(sessions) as s:
+        flagged, never = (Complainant(id_hash=h * 32, id_masked="3101**********1234") for h in "ab")
+        s.add_all([flagged, never])
+        run = DetectionRun(
+            run_by="officer", complaints=2, complainants=2, flagged=1, thresholds="{}"
+        )
+        s.add(run)
+        s.flush()
+        s.add(
+            ComplainantScore(
+                run_id=run.id, complainant_id=flagged.id, score=80, own_score=80,
+                cluster_score=0, flagged=True,
+            )
+        )  # fmt: skip
+        ids = flagged.id, never.id
+    with transaction(sessions) as s, pytest.raises(service.ComplaintError) as refused:
+        service.decide_complainant(
+            s, actor=OFFICER, complainant_id=ids[1], professional=True, reason="模板索赔"
+        )
+    assert refused.value.message == (
+        f"complainant {ids[1]} has not been flagged for review: decide the complainants of"
+        " the review queue (huiqi complaints queue --all; its complainant column, not a"
+        " queue position)"
+    )
+    with transaction(sessions) as s:
+        done = service.decide_complainant(
+            s, actor=OFFICER, complainant_id=ids[0], professional=True, reason="模板索赔"
+        )
+    assert done.decision == "professional"

@@ -4,6 +4,7 @@ refusals by role, by enterprise and for bad input (property-tested)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,10 @@ def test_a_steward_decides_once_and_the_enterprise_is_told(
         inbox = s.scalars(select(Notification).where(Notification.uscc == A)).all()
         assert [n.kind for n in inbox if n.channel == "inbox"] == ["correction_decided"]
         assert "已核实社保缴费记录" in inbox[0].body
+        # Regression: the enterprise was told the correction was accepted and nothing
+        # more, then found the old value still in 'my data' (it changes with the
+        # registry's next import).
+        assert "新的数值将随人社局 社会保险下次报送的数据生效" in inbox[0].body
         kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
         assert kinds.count("correction_accepted") == 1
 
@@ -167,3 +172,56 @@ def test_any_request_is_checked_or_refused_with_a_message(
     assert (checked_year is None) == (not f.yearly)
     if f.min is not None and f.type in ("integer", "money", "decimal"):
         assert f.min <= typed <= f.max  # type: ignore[operator]
+
+
+def test_a_year_or_a_date_still_to_come_is_refused(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a correction of 2099's figure, or a registration date in 2099, was
+    recorded and sent to the registry, which holds no such value to correct."""
+    today = dt.date(2026, 12, 2)
+    with pytest.raises(CorrectionError, match="2099 has not come yet: give a year up to 2026"):
+        check_request("insured_employees", 2099, "15", today=today)
+    with pytest.raises(
+        CorrectionError, match="'registration_date': 2099-01-01 is after today, 2026-12-02"
+    ):
+        check_request("registration_date", None, "2099-01-01", today=today)
+    assert check_request("insured_employees", 2026, "15", today=today)[1] == 2026
+    assert check_request("registration_date", None, "2026-12-02", today=today)[2] == today
+    # A qualification is reported by the date it was obtained.
+    with pytest.raises(CorrectionError, match="'high_tech': 2028-12-31 is after today"):
+        check_request("high_tech", None, "2028-12-31", today=today)
+    future = dt.date.today().year + 5
+    with pytest.raises(CorrectionError, match="has not come yet"):
+        _request(data, sessions, year=future)
+
+
+def test_the_enterprise_reads_the_decision_without_the_stewards_account_name(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: the enterprise's list of its correction requests named the data steward
+    who decided each one (``decided_by``); the registry's decision is the enterprise's to
+    read, the official's account is not. Data stewards still see who decided."""
+    row = _request(data, sessions)
+    with transaction(sessions) as s:
+        decide_correction(s, actor=STEWARD, request_id=row.id, accept=True, reason="已核实")
+    with sessions() as s:
+        [own] = list_corrections(s, actor=enterprise(A))
+        [queue] = list_corrections(s, actor=STEWARD)
+    assert (own.status, own.decided_by, own.decided_at) == ("accepted", None, queue.decided_at)
+    assert queue.decided_by == STEWARD.username
+
+
+def test_a_value_huiqi_already_holds_is_not_reported_as_wrong(
+    data: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a request proposing the very value huiqi holds (12 insured employees
+    where 12 are held) was queued for a data steward to reject; it is refused, saying so."""
+    with pytest.raises(CorrectionError) as refused:
+        _request(data, sessions, value="12")
+    assert refused.value.message == (
+        "huiqi holds 12 for 'insured_employees' (2025) already: give the value you believe"
+        " is right, if it differs"
+    )
+    with sessions() as s:
+        assert list_corrections(s, actor=STEWARD) == []

@@ -109,8 +109,14 @@ def test_an_unsatisfied_rating_reopens_once_then_closes(sessions: sessionmaker[S
     with transaction(sessions) as s:
         done = rate(s, actor=enterprise(A), request_id=req.id, stars=2)
     assert (done.status, done.reopened) == ("closed", 1)
-    with transaction(sessions) as s, pytest.raises(DeskError, match="is closed"):
+    # Regression: a closed request was refused with "rate it once it is answered", as if
+    # an answer were still to come; it is closed because its last answer was rated.
+    with transaction(sessions) as s, pytest.raises(DeskError) as refused:
         rate(s, actor=enterprise(A), request_id=req.id, stars=5)
+    assert refused.value.message == (
+        f"request {req.id} is closed: its answer is rated already, and a closed request"
+        " takes no more ratings; file a new request if the problem remains"
+    )
 
 
 def test_a_transfer_needs_a_reason_and_a_known_department_and_keeps_the_deadlines(
@@ -219,3 +225,36 @@ def test_bad_requests_are_refused_saying_why(
         filed(sessions, **kw)
     with sessions() as s:
         assert list_requests(s, actor=enterprise(A)) == []
+
+
+def test_the_enterprise_reads_its_history_without_the_officers_account_names(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a request's history gave every reader each step's account name, so the
+    enterprise (and its park, over the API) read which officer acknowledged, answered or
+    transferred it, and the scheduler's reminders; the department speaks for its officers.
+    The officers of the department still see who did what."""
+    science_rule(sessions)
+    req = filed(sessions)
+    officer = desk_officer(FINANCE_BUREAU)
+    with transaction(sessions) as s:
+        acknowledge(s, actor=officer, request_id=req.id, now=BEFORE_FESTIVAL)
+        transfer(s, actor=officer, request_id=req.id, department=SCIENCE, reason="属科技政策")
+        reply(s, actor=desk_officer(SCIENCE), request_id=req.id, text="已答复。")
+        rate(s, actor=enterprise(A), request_id=req.id, stars=5)
+    with sessions() as s:
+        own = get_request(s, actor=enterprise(A), request_id=req.id)
+        handled = get_request(s, actor=desk_officer(SCIENCE), request_id=req.id)
+    assert [(st.kind, st.actor) for st in own.steps] == [
+        ("filed", enterprise(A).username),
+        ("acknowledged", ""),
+        ("transferred", ""),
+        ("replied", ""),
+        ("rated", enterprise(A).username),
+        ("closed", enterprise(A).username),
+    ]
+    assert [st.actor for st in handled.steps][1:4] == [
+        officer.username,
+        officer.username,
+        desk_officer(SCIENCE).username,
+    ]

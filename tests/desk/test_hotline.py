@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import ADMIN, STEWARD
 from huiqi.db.engine import transaction
+from huiqi.desk.errors import DeskError
 from huiqi.desk.hotline import import_hotline, parse_received
 from huiqi.desk.hotline_mapping import load_hotline_mapping, parse_hotline_mapping
 from huiqi.desk.models import DeskRequest
@@ -177,3 +178,24 @@ def test_known_work_orders_are_looked_up_in_chunks(
         assert import_hotline(s, actor=STEWARD, path=path).imported == 5
     with transaction(sessions) as s:
         assert import_hotline(s, actor=STEWARD, path=path).already == 5
+
+
+def test_a_work_order_received_in_the_future_is_refused_at_its_line(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a 受理时间 after now (a typo such as 2062 for 2026) was imported, with
+    deadlines years ahead that no sweep would ever remind or escalate."""
+    rows = [
+        ["FUT1", A, "其他", "问题", "2062-03-02 09:00"],
+        ["FUT2", A, "其他", "问题", "2026-03-02 09:00"],
+    ]
+    path = write_csv(tmp_path / "future.csv", rows)
+    with transaction(sessions) as s:
+        report = import_hotline(s, actor=STEWARD, path=path)
+    assert report.imported == 1
+    [reject] = report.rejects
+    assert reject.line == 2
+    assert "'2062-03-02 09:00' is in the future" in reject.reason
+    assert "correct the time the hotline received the work order" in reject.reason
+    with pytest.raises(DeskError, match="in the future"):
+        parse_received("2062-03-02 09:00")

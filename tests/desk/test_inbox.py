@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from desk_helpers import FINANCE_BUREAU, SCIENCE, filed
+from desk_helpers import FINANCE_BUREAU, SCIENCE, filed, science_rule
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +16,7 @@ from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import RoleGrant
 from huiqi.accounts.testing import ADMIN, OFFICER, SCHEDULER
 from huiqi.db.engine import transaction
+from huiqi.desk.handling import transfer
 from huiqi.desk.inbox import mark_read, officer_inbox, unread_count
 from huiqi.desk.models import OfficerMessage
 from huiqi.desk.sweep import sweep
@@ -105,3 +106,41 @@ def test_an_officer_marks_only_their_own_messages_read(
             officer_inbox(s, actor=OFFICER)
     with transaction(sessions) as s, pytest.raises(AccessDenied):
         mark_read(s, actor=ADMIN, message_id=message.id)
+
+
+def test_a_transferred_request_reminds_and_escalates_its_new_department(
+    sessions: sessionmaker[Session], staff: dict[str, Actor]
+) -> None:
+    """Regression: the reminder and escalation marks stayed set when a request moved to
+    another department, so the department that now owed the answer was never reminded of
+    the deadline, and its head never heard that it had passed."""
+    science_rule(sessions)  # makes 市科委 a department of the desk
+    req = filed(sessions)  # funding → 市财政局: ack by Sat 14 Feb
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(13)).reminded == [req.id]
+        transfer(
+            s,
+            actor=staff["fin-officer"],
+            request_id=req.id,
+            department=SCIENCE,
+            reason="属科技政策",
+            now=_at(13),
+        )
+        assert sweep(s, actor=SCHEDULER, now=_at(13)).reminded == [req.id]
+    reminder = [("reminder", req.id, "acknowledge", "2026-02-14")]
+    assert inbox(sessions, staff["sci-officer"]) == reminder
+    assert inbox(sessions, staff["every-officer"]) == reminder  # told once, not twice
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(16)).escalated == [req.id]
+        transfer(
+            s,
+            actor=staff["sci-head"],
+            request_id=req.id,
+            department=FINANCE_BUREAU,
+            reason="属资金拨付",
+            now=_at(16),
+        )
+    escalation = [("escalation", req.id, "acknowledge", "2026-02-14")]
+    assert inbox(sessions, staff["sci-head"]) == escalation
+    # The escalated request came back overdue: the finance head is told at once.
+    assert inbox(sessions, staff["fin-head"]) == escalation

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, STEWARD, enterprise, park_operator
 from huiqi.db.engine import transaction
-from huiqi.delivery.corrections import request_correction
+from huiqi.delivery.corrections import list_corrections, request_correction
 from huiqi.matching.mydata import my_data
 
 A, B = code(1), code(2)
@@ -114,3 +114,24 @@ def test_personal_fields_are_for_the_enterprise_itself(
         }
     assert "founder_age" in own and "founder_age" not in park
     assert own - park == {"founder_age"}
+
+
+def test_a_park_operator_follows_the_corrections_it_reported_before_any_delivery(
+    settings, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: the park operator of an enterprise the ledger had not delivered to yet
+    could report its value as wrong (the snapshot places it in the park) but then not see
+    the request: listing it by USCC was refused and the park's list left it out."""
+    park = park_operator("嘉定工业园")
+    with transaction(sessions) as s:
+        made = request_correction(
+            settings, s, actor=park, uscc=A, field="insured_employees", year=2025, value="9"
+        )
+    with sessions() as s:
+        assert [r.id for r in list_corrections(s, actor=park, settings=settings)] == [made.id]
+        mine = list_corrections(s, actor=park, settings=settings, uscc=A)
+        assert [r.id for r in mine] == [made.id]
+        other = park_operator("别的园区")
+        assert list_corrections(s, actor=other, settings=settings) == []
+        with pytest.raises(AccessDenied):
+            list_corrections(s, actor=other, settings=settings, uscc=A)

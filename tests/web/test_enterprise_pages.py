@@ -302,3 +302,28 @@ def test_the_api_gives_the_notice_and_officers_in_scope_read_it(portal: Portal) 
         "/api/v1/grants/999999/notice.pdf", headers=bearer(portal, "ent3")
     )
     assert missing.status_code == 404 and missing.json()["detail"] == "no grant 999999"
+
+
+def test_a_new_enterprise_opens_its_empty_inbox(portal: Portal) -> None:
+    """Regression: an enterprise huiqi had told nothing yet (it may already file requests
+    and report values) opened its inbox to a 404 saying it "has received nothing from
+    huiqi (it is not in the ledger); check the USCC", about its own USCC."""
+    from portal_data import PASSWORD
+
+    from huiqi.accounts import service as accounts
+    from huiqi.accounts.roles import Role, RoleGrant
+    from huiqi.db.engine import transaction
+    from huiqi.profiles.uscc import make
+
+    code = make("91310115MA1000777")
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="brand-new",
+            roles=[RoleGrant(Role.ENTERPRISE, code)],
+            password=PASSWORD,
+        )
+    page = sign_in(portal.client(), "brand-new").get("/inbox")
+    assert page.status_code == 200 and 'class="empty"' in page.text

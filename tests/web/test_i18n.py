@@ -221,11 +221,30 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
             "'外星局' is not a department of the desk; departments: 市财政局, 区科委",
             "'外星局' 不是受理部门；可选部门：市财政局, 区科委",
         ),
+        (
+            "request 4 is closed: its answer is rated already, and a closed request takes no"
+            " more ratings; file a new request if the problem remains",
+            "诉求 4 已办结：答复已评价，办结的诉求不再接受评价；如问题仍未解决，请提交新的诉求",
+        ),
+        (
+            "the year 2099 has not come yet: give a year up to 2026",
+            "2099 年尚未到来：请填写 2026 年及以前的年份",
+        ),
+        (
+            "2099-01-01 is after today, 2026-12-02: give the date it took effect",
+            "2099-01-01 晚于今天（2026-12-02）：请填写实际生效的日期",
+        ),
+        (
+            "huiqi holds 12 for 'insured_employees' (2025) already: give the value you believe"
+            " is right, if it differs",
+            "惠企现有的数值即为 12（insured_employees (2025)）：请填写您认为正确且与之不同的数值",
+        ),
     ],
 )
 def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
     """Regression: a request or complainant that is not there, and a transfer to a
-    department the desk does not know, showed English on the Chinese console."""
+    department the desk does not know, showed English on the Chinese console (and a
+    correction of a year or date still to come on the Chinese correction form)."""
     from huiqi.web.i18n import translations
     from huiqi.web.refusals import localise
 

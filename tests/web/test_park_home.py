@@ -82,3 +82,50 @@ def test_an_enterprise_home_opened_by_its_park_links_to_that_enterprise(park: Po
     for path in ("/almost", "/my-data"):
         assert f'href="{path}?uscc={code}"' in page
         assert client.get(f"{path}?uscc={code}").status_code == 200
+
+
+def test_a_park_larger_than_one_page_of_the_ledger_is_counted_whole(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the park home read one page of the ledger (10,000 records and grants):
+    a park with more showed each enterprise's received and waiting amounts, and the
+    year's totals, from the first page only, with nothing to say they were cut."""
+    import huiqi.delivery.listing_access as listing_access
+    from huiqi.web.portal import build_home
+
+    with park.factory() as s:
+        operator = accounts.actor_of(accounts.find_user(s, "park-op"))
+        whole = build_home(s, actor=operator, uscc=None)
+        monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)  # one row per page of the ledger
+        paged = build_home(s, actor=operator, uscc=None)
+    assert sum(len(cards) for _, _, cards in whole.groups) > 1
+    assert paged == whole
+
+
+def test_the_grants_page_lists_every_grant_of_a_park_larger_than_one_page(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the grants page read the oldest 10,000 grants: a park with more never
+    saw its newest grants there, and the year's paid total counted the first page only."""
+    import huiqi.delivery.listing_access as listing_access
+
+    with park.factory() as s:
+        every = [g.id for c in park.usccs[:3] for g in list_grants(s, actor=OFFICER, uscc=c)]
+    assert len(every) > 1
+    monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)  # one grant per page of the ledger
+    page = sign_in(park.client(), "park-op").get("/grants").text
+    listed = [int(i) for i in re.findall(r'<tr data-grant="(\d+)">', page)]
+    assert sorted(listed) == sorted(every)
+
+
+def test_an_officer_opening_the_grants_page_reads_one_page_not_the_whole_ledger(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading page after page is for an enterprise's or a park's rows: a policy officer
+    of every policy (who reads every grant) opening /grants gets one page, not millions
+    of rows."""
+    import huiqi.delivery.listing_access as listing_access
+
+    monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)
+    page = sign_in(park.client(), "officer").get("/grants").text
+    assert len(re.findall(r'<tr data-grant="(\d+)">', page)) == 1

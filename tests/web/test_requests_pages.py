@@ -215,3 +215,23 @@ def test_the_statistics_page_counts_the_departments_requests_only(
     # Enterprises and officers without a desk role are refused.
     assert sign_in(portal.client(), "ent3").get("/console/requests/stats").status_code == 403
     assert sign_in(portal.client(), "finance").get("/console/requests/stats").status_code == 403
+
+
+def test_the_requests_page_shows_the_newest_requests_when_there_are_more_than_a_page(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the page listed the oldest 500 requests in id order, so a park (or an
+    enterprise) with more never saw its newest requests there."""
+    import huiqi.web.views.requests as requests_view
+
+    owner = bearer(portal, "ent2")
+    client = portal.client()
+    made = [
+        client.post(
+            "/api/v1/requests", json={"category": "policy", "text": text}, headers=owner
+        ).json()["id"]
+        for text in ("第一件", "第二件")
+    ]
+    monkeypatch.setattr(requests_view, "PAGE", 1)
+    page = sign_in(portal.client(), "ent2").get("/requests").text
+    assert f"/requests/{made[1]}" in page and f"/requests/{made[0]}" not in page

@@ -78,6 +78,7 @@ def create_correction(
 
 @router.get("/corrections", tags=["officer"])
 def corrections(
+    settings: AppSettings,
     factory: Factory,
     who: SignedIn,
     uscc: Uscc = None,
@@ -91,6 +92,7 @@ def corrections(
         rows = list_corrections(
             s,
             actor=actor_of(who),
+            settings=settings,
             uscc=uscc or None,
             status=status,
             source=source or None,

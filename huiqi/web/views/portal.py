@@ -8,13 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
+from huiqi.errors import NotFoundError
 from huiqi.web.deps import Factory, SignedIn, actor_of
-from huiqi.web.portal import build_home, enterprise_of
+from huiqi.web.portal import build_home, enterprise_of, every_row
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
@@ -34,8 +36,16 @@ def home(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> R
 @router.get("/inbox")
 def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
     code = enterprise_of(who.enterprise, uscc)
+    actor = actor_of(who)
     with reading(factory) as s:
-        messages = notify.inbox(s, code, actor=actor_of(who))
+        try:
+            messages = notify.inbox(s, code, actor=actor)
+        except NotFoundError:
+            # Nothing told to it yet: the enterprise's own inbox is empty, not unknown
+            # (a USCC typed by its park operator is still refused as not found).
+            if code not in actor.scopes(Role.ENTERPRISE):
+                raise
+            messages = []
     return page(request, "inbox.html", {"messages": messages, "uscc": code})
 
 
@@ -52,9 +62,10 @@ def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Re
 def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
     code = uscc.strip().upper() or who.enterprise
     with reading(factory) as s:
-        rows = ledger.list_grants(s, actor=actor_of(who), uscc=code, limit=10_000)
-        records = ledger.list_records(s, actor=actor_of(who), uscc=code, limit=10_000)
-        ratings = list_ratings(s, actor=actor_of(who), uscc=code, limit=10_000)
+        # Every page: a park's grants outnumber one page of the ledger.
+        rows = every_row(ledger.list_grants, s, actor_of(who), code)
+        records = every_row(ledger.list_records, s, actor_of(who), code)
+        ratings = every_row(list_ratings, s, actor_of(who), code)
         titles = {c.policy_id: c.title for c in list_policies(s)}
     granted = {(g.uscc, g.policy_id, g.version) for g in rows}
     year = dt.date.today().year

@@ -29,6 +29,7 @@ from huiqi.web.views.forms import Form, form_id
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
 STARS = (5, 4, 3, 2, 1)
+PAGE = 500  # the newest requests the page lists (a park's may be many more)
 STATUS_NAMES = {
     "open": N_("Waiting to be acknowledged"),
     "acknowledged": N_("Being handled"),
@@ -71,7 +72,7 @@ def _requests_page(
 ) -> Response:
     code = (uscc or "").strip().upper() or who.enterprise
     with reading(factory) as s:
-        rows = list_requests(s, actor=actor_of(who), uscc=code, limit=500)
+        rows = list_requests(s, actor=actor_of(who), uscc=code, limit=PAGE, newest_first=True)
         categories = list_categories(s)
     context: dict[str, Any] = {
         "rows": rows,
