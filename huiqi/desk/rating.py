@@ -47,7 +47,7 @@ def rate(
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
     if req.status == "closed":
-        raise DeskError(
+        raise DeskConflict(
             f"request {req.id} is closed: its answer is rated already, and a closed request"
             " takes no more ratings; file a new request if the problem remains"
         )
