@@ -47,19 +47,16 @@ def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None)
 
     Columns: batch_id, grant_id, uscc, enterprise_name, bank_account_name,
     bank_name, bank_account_number (left empty for the finance system),
-    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written.
+    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written and
+    the command exits 1 (the reason on stderr).
     """
-    from huiqi.delivery.disburse import NothingToPay, export_batch
+    from huiqi.delivery.disburse import export_batch
 
     factory, actor = signed_in(ctx)
     target = out or settings_from(ctx).data_dir / "disbursements"
-    try:
-        with transaction(factory) as s:
-            pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
-            batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
-    except NothingToPay as nothing:
-        console.print(str(nothing))
-        return
+    with transaction(factory) as s:
+        pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
+        batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
     console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
     console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
 

@@ -200,9 +200,8 @@ def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[st
 
 
 class NothingToPay(HuiqiError):
-    """An export found no granted, unbatched money: no batch and no file is made."""
-
-    exit_code = 0
+    """An export found no granted, unbatched money: no batch and no file is made (a refusal:
+    the CLI exits 1 with the message on stderr, so a script sees that no file came)."""
 
 
 def _write_files(csv_path: Path, xlsx_path: Path, rows: Iterable[list[str]]) -> None:
