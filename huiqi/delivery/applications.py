@@ -107,6 +107,11 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             raise ApplicationError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
             )
+        if ent.review_flag:
+            raise ApplicationError(
+                f"application {ent.id} is flagged for review: {ent.review_reason}; resolve the"
+                f" flag first ('huiqi review keep {ent.id} --reason …' or withdraw)"
+            )
         if ent.match_status != MatchStatus.ELIGIBLE:
             raise ApplicationError(
                 f"application {ent.id} was a near miss on the data; update the data (new snapshot)"
