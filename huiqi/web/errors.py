@@ -21,6 +21,7 @@ from huiqi.delivery.applications import ApplicationError
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
+from huiqi.delivery.repayment import RepaymentError
 from huiqi.delivery.review import ReviewError
 from huiqi.errors import DatabaseBusy, HuiqiError, NotFoundError, StoreError
 from huiqi.jobs.service import JobBusy, JobError
@@ -44,6 +45,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (ReviewError, 409, N_("Cannot resolve the flag")),
     (UploadTooLarge, 413, N_("File too large")),
     (NothingToPay, 409, N_("Nothing to pay")),
+    (RepaymentError, 409, N_("Cannot do that")),
     (JobBusy, 409, N_("Already running")),
     (JobError, 409, N_("Cannot resume")),
     (DatabaseBusy, 503, N_("Busy, please retry")),
