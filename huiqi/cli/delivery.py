@@ -77,8 +77,10 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
 def retire(ctx: click.Context, policy_id: str, version: int, reason: str, as_json: bool) -> None:
     """Retire a published policy version: no longer matched, offered or listed.
 
-    Needs the policy_publisher role for the policy's district or department. What was
-    granted or offered under it stays as it is; the reason goes to the audit log.
+    Needs the policy_publisher role for the policy's district or department. Its offers
+    not yet claimed and applications not yet submitted are withdrawn, each enterprise told
+    why; what was granted stays granted and submitted applications still wait for a
+    decision. The reason goes to the audit log. --json for scripts.
     """
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
