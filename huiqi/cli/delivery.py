@@ -18,6 +18,7 @@ from huiqi.cli.common import (
     JSON_OPTION,
     console,
     emit_json,
+    err_console,
     handle_errors,
     listing_filters,
     settings_from,
@@ -76,8 +77,10 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
 def retire(ctx: click.Context, policy_id: str, version: int, reason: str, as_json: bool) -> None:
     """Retire a published policy version: no longer matched, offered or listed.
 
-    Needs the policy_publisher role for the policy's district or department. What was
-    granted or offered under it stays as it is; the reason goes to the audit log.
+    Needs the policy_publisher role for the policy's district or department. Its offers
+    not yet claimed and applications not yet submitted are withdrawn, each enterprise told
+    why; what was granted stays granted and submitted applications still wait for a
+    decision. The reason goes to the audit log. --json for scripts.
     """
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
@@ -263,10 +266,21 @@ def application_approve(ctx: click.Context, record_id: int) -> None:
     """Approve a submitted application that is eligible on the data: it becomes a grant.
 
     A near miss (one criterion not met on the data) cannot be approved until new
-    data makes it eligible (import, then 'huiqi deliver'); reject it or wait.
+    data makes it eligible (import, then 'huiqi deliver'); reject it or wait. An approval
+    that makes no grant (the budget is spent, the enterprise's cap is reached, 就高不重复)
+    exits 4 with the reason on stderr, as a refused claim does.
     """
     factory, actor = signed_in(ctx)
     d = apps.approve(factory, record_id, actor=actor)
+    if d.grant_id is None:
+        from rich.markup import escape
+
+        err_console.print(
+            f"[bold red]refused:[/] application {d.entitlement_id} is {d.status}, no grant"
+            f" was made: {escape(d.message)}",
+            soft_wrap=True,
+        )
+        raise SystemExit(EXIT_FINDINGS)
     console.print(
         f"application {d.entitlement_id}: {d.status} {yuan(d.amount_fen)} yuan — {d.message}"
     )

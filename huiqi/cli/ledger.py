@@ -43,23 +43,21 @@ def disburse() -> None:
 @click.pass_context
 @handle_errors
 def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None) -> None:
-    """Export unpaid grants as a batch (CSV and Excel); a grant is never in two batches.
+    """Export unpaid grants as a batch (CSV and Excel); a grant is in one batch at a time,
+    in a later one only after a failed payment ('huiqi disburse repay'), never once paid.
 
     Columns: batch_id, grant_id, uscc, enterprise_name, bank_account_name,
     bank_name, bank_account_number (left empty for the finance system),
-    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written.
+    amount_yuan, policy_id, policy_version. With nothing to pay, no file is written and
+    the command exits 1 (the reason on stderr).
     """
-    from huiqi.delivery.disburse import NothingToPay, export_batch
+    from huiqi.delivery.disburse import export_batch
 
     factory, actor = signed_in(ctx)
     target = out or settings_from(ctx).data_dir / "disbursements"
-    try:
-        with transaction(factory) as s:
-            pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
-            batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
-    except NothingToPay as nothing:
-        console.print(str(nothing))
-        return
+    with transaction(factory) as s:
+        pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
+        batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
     console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
     console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
 
@@ -74,8 +72,9 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
     Columns (English or Chinese headers): grant_id (补贴编号), result (结果: paid|failed,
     成功|失败), reason (原因; required when failed), optional paid_date (支付日期,
     year first: 2026-03-31, 2026/3/31, 2026年3月31日; not before the batch's export, not after
-    today) and amount_yuan (金额, checked against the batch). Bad rows are
-    reported with line and column and skipped; re-importing a file changes nothing.
+    today), amount_yuan (金额, checked against the batch) and batch_id (批次; needed for a
+    grant paid again after a failure). Bad rows are reported with line and column and
+    skipped; re-importing a file changes nothing.
     """
     from huiqi.delivery.payments import import_payment_results
 
@@ -85,6 +84,34 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
     console.print(str(report))
     if report.errors:
         raise SystemExit(EXIT_FINDINGS)
+
+
+@disburse.command("repay")
+@click.argument("grant_id", type=int)
+@click.option(
+    "--reason",
+    required=True,
+    help="What was done about the failure (e.g. the corrected bank account); kept in the audit log.",
+)
+@click.pass_context
+@handle_errors
+def disburse_repay(ctx: click.Context, grant_id: int, reason: str) -> None:
+    """Release a grant whose payment failed, once its cause is addressed, so that the next
+    'huiqi disburse export' pays it again in a new batch.
+
+    Only a payment_failed grant is released (an audit event with your reason); a paid
+    grant is never paid again.
+    """
+    from huiqi.delivery.repayment import release_for_repayment
+
+    factory, actor = signed_in(ctx)
+    with transaction(factory) as s:
+        grant = release_for_repayment(s, actor=actor, grant_id=grant_id, reason=reason)
+        amount = grant.amount_fen
+    console.print(
+        f"grant {grant_id}: released for re-payment ({yuan(amount)} yuan);"
+        " 'huiqi disburse export' takes it into the next batch"
+    )
 
 
 @disburse.command("batches")

@@ -94,7 +94,11 @@ def records(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Delivery records (offers, applications, grants, refusals, review flags)."""
+    """Delivery records (offers, applications, grants, refusals, review flags).
+
+    With --json, match_status is eligible or near_miss as matched at delivery, and
+    not_eligible while a later snapshot has flagged the record as no longer eligible.
+    """
     page = _page(uscc, policy_id, status, after_id, limit)
     show_listing(
         ctx,

@@ -17,7 +17,8 @@ from huiqi.delivery.claims import ClaimError, find_entitlement
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
-from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
+from huiqi.delivery.retirement import retired_note
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus, VersionStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.money import format_yuan as yuan_text
 
@@ -68,9 +69,14 @@ def submit(
         )
         if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
-        if ent.status != RecordStatus.APPLICATION_OPEN:
+        if pv.status == VersionStatus.RETIRED:
             raise ApplicationError(
-                f"application {ent.id} is '{ent.status}' and cannot be submitted"
+                f"application {ent.id} can no longer be submitted: {retired_note(s, pv)}"
+            )
+        if ent.status != RecordStatus.APPLICATION_OPEN:
+            why = f": {ent.status_reason}" if ent.status_reason else ""
+            raise ApplicationError(
+                f"application {ent.id} is '{ent.status}' and cannot be submitted{why}"
             )
         to_attest = app.prefilled.get("to_attest", [])
         if to_attest and not attest:
@@ -106,6 +112,11 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
         if ent.status != RecordStatus.SUBMITTED:
             raise ApplicationError(
                 f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
+            )
+        if ent.review_flag:
+            raise ApplicationError(
+                f"application {ent.id} is flagged for review: {ent.review_reason}; resolve the"
+                f" flag first ('huiqi review keep {ent.id} --reason …' or withdraw)"
             )
         if ent.match_status != MatchStatus.ELIGIBLE:
             raise ApplicationError(

@@ -19,7 +19,8 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
-from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus
+from huiqi.delivery.retirement import retired_note
+from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus, VersionStatus
 from huiqi.errors import NotFoundError, StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -111,6 +112,8 @@ def claim(
             )
         pv = s.get(PolicyVersion, ent.policy_version_id)
         assert pv is not None
+        if pv.status == VersionStatus.RETIRED:
+            raise ClaimError(f"offer {ent.id} can no longer be claimed: {retired_note(s, pv)}")
         to_attest = [
             c["id"] for c in ent.explanation.get("criteria", []) if c["state"] == "to_confirm"
         ]

@@ -1,10 +1,13 @@
 """Disbursement: export batches of granted money for the finance system (what it
 paid comes back through ``huiqi.delivery.payments``).
 
-A grant enters at most one batch: ``batch_items.grant_id`` is unique and items
-are inserted with ON CONFLICT DO NOTHING, so when two exports race the loser
-simply gets fewer (or no) grants. Amounts leave as yuan strings with exactly
-two decimals made from integer fen; they come back parsed the same way.
+A grant is in one batch at a time: at most one of its ``batch_items`` is live (not yet
+settled, or paid: a partial unique index), and items are inserted with ON CONFLICT DO
+NOTHING, so when two exports race the loser simply gets fewer (or no) grants, and a paid
+grant is never exported again. A grant whose payment failed goes into a later batch once
+a finance officer has released it for re-payment (``huiqi.delivery.repayment``); its
+failed item stays in its batch with the bank's reason. Amounts leave as yuan strings with
+exactly two decimals made from integer fen; they come back parsed the same way.
 
 The export is one audit event, ``batch_exported``, whose data carries a SHA-256
 over the batch's members (grant id, USCC, amount, in grant order): the batch's
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, literal, select, update
+from sqlalchemy import Table, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,8 +34,15 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery import counts
 from huiqi.delivery.audit import ChainReport, record_event
-from huiqi.delivery.models import Batch, BatchItem, Entitlement, Event, Grant, PolicyVersion
-from huiqi.delivery.statuses import BatchStatus, GrantStatus
+from huiqi.delivery.models import (
+    Batch,
+    BatchItem,
+    Entitlement,
+    Event,
+    Grant,
+    PolicyVersion,
+)
+from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import HuiqiError, StateConflict
 from huiqi.fsmode import create_private_file, open_private, private_dir
 from huiqi.money import format_yuan
@@ -54,19 +64,25 @@ EXPORT_COLUMNS = (
 _READ_CHUNK = 5_000
 
 
+def live_item() -> Any:
+    """A batch item that still counts (models.LIVE_BATCH_ITEM): not settled, or paid."""
+    return or_(BatchItem.result.is_(None), BatchItem.result != PaymentResult.FAILED)
+
+
 def _take_grants(
     session: Session, batch_id: int, policy_version_id: int | None, limit: int | None
 ) -> tuple[int, int, int | None, int | None]:
-    """Put every granted, unbatched grant into the batch in one INSERT … SELECT; return
-    how many it took, their total in fen, and the first and last grant id. Grants go in id order, so racing exports take the unique-index
-    locks in the same order and cannot deadlock; the loser's conflicting rows are
-    skipped (ON CONFLICT DO NOTHING), so a grant is never in two batches."""
+    """Put every granted grant without a live batch item into the batch in one INSERT …
+    SELECT; return how many it took, their total in fen, and the first and last grant id.
+    Grants go in id order, so racing exports take the unique-index locks in the same order
+    and cannot deadlock; the loser's conflicting rows are skipped (ON CONFLICT DO NOTHING),
+    so a grant is never in two open batches, nor in any batch once paid."""
     wanted = (
         select(literal(batch_id), Grant.id, Grant.amount_fen)
         .where(
             Grant.status == GrantStatus.GRANTED,
             Grant.amount_fen > 0,
-            ~exists().where(BatchItem.grant_id == Grant.id),
+            ~exists().where(BatchItem.grant_id == Grant.id, live_item()),
         )
         .order_by(Grant.id)
     )
@@ -98,7 +114,8 @@ def export_batch(
     policy_version_id: int | None = None,
     limit: int | None = None,
 ) -> Batch:
-    """Put every granted, unbatched grant (optionally of one version) into a new batch.
+    """Put every granted, unbatched grant (optionally of one version) into a new batch; a
+    grant released for re-payment after a failed payment is granted and unbatched again.
 
     Writes ``batch-<id>.csv`` (UTF-8 with BOM, for Excel) and ``batch-<id>.xlsx``
     into ``out_dir``; bank columns are left empty for the finance system. Grants
@@ -115,7 +132,10 @@ def export_batch(
     session.flush()
     count, total, first_id, last_id = _take_grants(session, batch.id, policy_version_id, limit)
     if count == 0:
-        raise NothingToPay("nothing to pay: every granted amount is already in a batch or paid")
+        raise NothingToPay(
+            "nothing to pay: every granted amount is already in a batch or paid (a failed"
+            " payment is paid again once released: 'huiqi disburse repay GRANT_ID --reason …')"
+        )
     mine = select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)
     moved = session.execute(
         update(Grant)
@@ -200,9 +220,8 @@ def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[st
 
 
 class NothingToPay(StateConflict):
-    """An export found no granted, unbatched money: no batch and no file is made."""
-
-    exit_code = 0
+    """An export found no granted, unbatched money: no batch and no file is made (a refusal:
+    the CLI exits 1 with the message on stderr, so a script sees that no file came)."""
 
 
 def _write_files(csv_path: Path, xlsx_path: Path, rows: Iterable[list[str]]) -> None:

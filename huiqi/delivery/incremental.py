@@ -9,7 +9,8 @@ once per enterprise), and applies the same delivery rules as a full run, through
 same code: the newly eligible get their grant, offer or pre-filled application (keyed
 by version, enterprise and benefit period, and granted once per policy and period
 whatever the version, so nothing is delivered twice; only each policy's newest published
-version delivers); records of
+version delivers); an offer not yet claimed takes the amount the changed data give
+(``offer_refresh``: audited, the enterprise told); records of
 enterprises no longer eligible are flagged for an officer's review, never revoked.
 
 The cost is proportional to the changed enterprises (and the versions that have
@@ -34,6 +35,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.offer_refresh import refresh_offers
 from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
@@ -60,6 +62,7 @@ class ChangeReport:
     replaced: list[str] = field(default_factory=list)  # a newer version is published
     reports: list[DeliveryReport] = field(default_factory=list)
     flagged: int = 0
+    refreshed: int = 0  # open offers given the amount the changed data give
     match_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -75,6 +78,8 @@ class ChangeReport:
             f" {self.match_seconds:.2f} s; {self.new_records} new records,"
             f" {self.flagged} flagged for review; {self.seconds:.2f} s in all"
         ]
+        if self.refreshed:
+            lines.append(f"open offers given their new amount: {self.refreshed}")
         if self.full:
             lines.append(f"delivered in full: {', '.join(self.full)}")
         if self.replaced:
@@ -217,7 +222,12 @@ def _deliver_changed(
         rep = DeliveryReport(pv_id, cp.policy.id, cp.policy.version, modes[pv_id][0], sid)
         rep.matched = sum(1 for t in rows if t.status == MatchStatus.ELIGIBLE)
         for start in range(0, len(rows), CHUNK):
-            deliver_chunk(factory, pv_id, rows[start : start + CHUNK], sid, actor.username, rep)
+            part = rows[start : start + CHUNK]
+            deliver_chunk(factory, pv_id, part, sid, actor.username, rep)
+            with transaction(factory) as s:
+                pv = s.get(PolicyVersion, pv_id)
+                assert pv is not None
+                report.refreshed += refresh_offers(s, pv, part, sid, actor.username)
         report.reports.append(rep)
     report.flagged = _flag_changed(factory, behind, changed, keep, sid, actor.username)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, false, func, or_, select
+from sqlalchemy import Connection, and_, case, false, func, literal_column, or_, select
 
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.listing_access import check_reader, clamp_limit, reader_scope
 from huiqi.delivery.scopes import policy_scope_clauses
-from huiqi.delivery.statuses import GrantStatus, RecordStatus, parse_status
+from huiqi.delivery.statuses import GrantStatus, MatchStatus, RecordStatus, parse_status
 from huiqi.delivery.tables import enterprise_directory as directory
 from huiqi.delivery.tables import entitlements, grants
 from huiqi.delivery.tables import policy_versions as versions
@@ -109,6 +109,33 @@ def _is_postgresql(session: Reads) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def _constant(value: str) -> Any:
+    """A status as SQL text, not a bound parameter: the quick listings compiled ahead bind
+    only their inputs (huiqi.cli.quick.generate). A StrEnum's value, never user input."""
+    assert value.isidentifier()
+    return literal_column(f"'{value}'")
+
+
+def match_now() -> Any:
+    """A record's ``match_status`` as it is now, not only as it was at delivery: a record a
+    later snapshot found no longer eligible (its review flag, whose reason names the
+    snapshot) reads ``not_eligible`` while it is flagged; otherwise its match at delivery
+    (``eligible``, or ``near_miss`` for a pre-filled application). The other flag, 就高不重复
+    on an ``excluded`` record, says nothing about eligibility."""
+    e = entitlements.c
+    lost = and_(e.review_flag.is_(True), e.status != _constant(RecordStatus.EXCLUDED))
+    return case((lost, _constant(MatchStatus.NOT_ELIGIBLE)), else_=e.match_status).label(
+        "match_status"
+    )
+
+
+def match_now_of(match_status: str, review_flag: bool, status: str) -> str:
+    """:func:`match_now` of one record already read."""
+    if review_flag and status != RecordStatus.EXCLUDED:
+        return MatchStatus.NOT_ELIGIBLE
+    return match_status
+
+
 def records_query(
     session: Reads,
     *,
@@ -132,7 +159,7 @@ def records_query(
             v.title_zh,
             e.mode,
             e.status,
-            e.match_status,
+            match_now(),
             e.computed_fen,
             e.expires_on,
             e.review_flag,

@@ -4,7 +4,7 @@ applications and their attachments, notifications, disbursement batches, users a
 Money is integer fen everywhere (BIGINT). "Exactly once" is a database fact:
 unique constraints on (policy version, enterprise, benefit period) for delivery
 records and grants, on (group, enterprise, period) for exclusivity, and on the
-grant in a disbursement batch.
+grant's one live item in disbursement batches (paid, or not yet settled).
 """
 
 from __future__ import annotations
@@ -236,17 +236,34 @@ class Batch(Base):
     xlsx_path: Mapped[str | None]
 
 
+# A batch item that still counts: not yet settled, or paid. A grant has at most one (the
+# partial unique index below), so it is never in two open batches and never exported
+# again once paid; only a failed payment's item leaves room for a re-payment's.
+LIVE_BATCH_ITEM = "result IS NULL OR result <> 'failed'"
+
+
 class BatchItem(Base):
-    """A grant in a batch; a grant is in at most one batch (unique grant_id)."""
+    """A grant in a batch. A grant is in one batch at a time, and in a later one only after
+    a payment that failed (``huiqi.delivery.repayment``): at most one live item per grant."""
 
     __tablename__ = "batch_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
-    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), unique=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     result: Mapped[str | None] = mapped_column(String(16))  # paid | failed
     reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "ux_batch_items_live_grant",
+            "grant_id",
+            unique=True,
+            sqlite_where=text(LIVE_BATCH_ITEM),
+            postgresql_where=text(LIVE_BATCH_ITEM),
+        ),
+    )
 
 
 class Event(Base):

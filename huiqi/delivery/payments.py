@@ -3,7 +3,10 @@
 The file (CSV or xlsx) has a header row and, per grant, ``grant_id`` and
 ``result`` (``paid``/``failed``, or 成功/失败), with ``reason`` required for a
 failure and ``paid_date`` (from the batch's export to today, in China) and
-``amount_yuan`` optional (an amount must equal what was exported). A row that contradicts a recorded result needs an officer; a row
+``amount_yuan`` optional (an amount must equal what was exported), and ``batch_id`` (as
+exported), which names the batch a row answers for: a grant paid again after a failure
+(``huiqi.delivery.repayment``) has been in more than one batch, and a row for it must say
+which. A row that contradicts a recorded result is refused, saying what can be done; a row
 repeating it changes nothing, so a file can be imported again safely. Bad rows
 are reported with their line and column and the good ones are kept.
 """
@@ -39,6 +42,7 @@ _HEADER_ALIASES = {
     "reason": ("reason", "原因", "失败原因"),
     "paid_date": ("paid_date", "paid_on", "date", "支付日期"),
     "amount_yuan": ("amount_yuan", "amount", "金额", "金额(元)", "金额（元）"),
+    "batch_id": ("batch_id", "batch", "批次", "批次号"),
 }
 _RESULTS = {
     "paid": PaymentResult.PAID,
@@ -110,7 +114,8 @@ def _columns(path: Path, header: list[Any]) -> dict[str, int]:
     if missing:
         raise ImportFileError(
             f"the header has no {' or '.join(missing)} column; expected at least grant_id and"
-            f" result (paid|failed), optionally reason, paid_date, amount_yuan; got {header}",
+            " result (paid|failed), optionally reason, paid_date, amount_yuan, batch_id;"
+            f" got {header}",
             location=Location(file=str(path), line=1),
         )
     return found
@@ -272,7 +277,7 @@ def _apply_row(
     ).one_or_none()
     if grant is None:
         raise _RowError("grant_id", f"unknown grant {grant_id}")
-    item = session.scalars(select(BatchItem).where(BatchItem.grant_id == grant_id)).one_or_none()
+    item = _item_of(session, grant_id, _text(cells.get("batch_id")))
     if item is None:
         if grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL):
             # Superseded (就高不重复) or otherwise never payable: exporting cannot help.
@@ -297,18 +302,11 @@ def _apply_row(
                 f"amount {format_yuan(amount, grouping=False)} yuan differs from the {format_yuan(item.amount_fen, grouping=False)} yuan"
                 f" exported for grant {grant_id} in batch {item.batch_id}",
             )
-    recorded = {
-        GrantStatus.PAID: PaymentResult.PAID,
-        GrantStatus.PAYMENT_FAILED: PaymentResult.FAILED,
-    }.get(GrantStatus(grant.status))
+    recorded = item.result
     if recorded == result:
         return "unchanged", item.batch_id
     if recorded is not None:
-        raise _RowError(
-            "result",
-            f"grant {grant_id} is already recorded as {grant.status}; a contradicting result"
-            " needs an officer (record a recovery or a re-payment instead)",
-        )
+        raise _RowError("result", _contradiction(grant, item.batch_id, recorded))
     if grant.status != GrantStatus.IN_BATCH:
         raise _RowError(
             "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
@@ -338,3 +336,51 @@ def _apply_row(
         data=data,
     )
     return result, item.batch_id
+
+
+def _item_of(session: Session, grant_id: int, raw_batch: str) -> BatchItem | None:
+    """The batch item a row answers for: the named batch's, or the grant's only one."""
+    items = session.scalars(
+        select(BatchItem).where(BatchItem.grant_id == grant_id).order_by(BatchItem.id)
+    ).all()
+    if raw_batch:
+        if not (raw_batch.isascii() and raw_batch.isdigit()) or len(raw_batch) > 19:
+            raise _RowError("batch_id", f"batch id '{raw_batch[:40]}' is not a whole number")
+        named = [i for i in items if i.batch_id == int(raw_batch)]
+        if items and not named:
+            raise _RowError(
+                "batch_id",
+                f"grant {grant_id} is not in batch {raw_batch}; it is in batch"
+                f" {', '.join(str(i.batch_id) for i in items)}",
+            )
+        return named[0] if named else None
+    if len(items) > 1:
+        raise _RowError(
+            "batch_id",
+            f"grant {grant_id} was paid again after a failure and is in batches"
+            f" {', '.join(str(i.batch_id) for i in items)}; give the batch_id column"
+            " (as exported) so that the row says which payment it answers for",
+        )
+    return items[0] if items else None
+
+
+def _contradiction(grant: Grant, batch_id: int, recorded: str) -> str:
+    """Why a result contradicting the recorded one is refused, and what can be done."""
+    grant_id = grant.id
+    if recorded == PaymentResult.PAID:
+        return (
+            f"grant {grant_id} is already recorded as paid in batch {batch_id}; a payment"
+            " is never undone or made twice here: money the bank returned is recovered"
+            " through the department's procedure, outside huiqi"
+        )
+    if grant.status != GrantStatus.PAYMENT_FAILED:
+        return (
+            f"grant {grant_id}'s payment in batch {batch_id} is already recorded as failed,"
+            f" and the grant was released for re-payment since (it is {grant.status} now);"
+            " the re-payment's result names its own batch"
+        )
+    return (
+        f"grant {grant_id}'s payment in batch {batch_id} is already recorded as failed;"
+        " to pay it, release it once the cause is addressed ('huiqi disburse repay"
+        f" {grant_id} --reason …') and export it in a new batch"
+    )

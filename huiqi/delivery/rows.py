@@ -17,6 +17,8 @@ class RecordRow:
     title_zh: str
     mode: str
     status: str
+    # As it is now: 'not_eligible' while a later snapshot's re-match has flagged the record,
+    # else its match at delivery, 'eligible' or 'near_miss' (listing_queries.match_now).
     match_status: str
     amount_fen: int | None
     expires_on: dt.date | None

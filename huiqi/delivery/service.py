@@ -26,6 +26,7 @@ from huiqi.delivery.listing_access import READ_ALL, check_versions_reader, clamp
 from huiqi.delivery.listing_queries import (
     Page,
     grants_query,
+    match_now_of,
     records_query,
     scoped_listing,
     versions_query,
@@ -92,9 +93,11 @@ def list_applications(
     after_id: int = 0,
     limit: int = 50,
 ) -> list[ApplicationRow]:
-    """Pre-filled applications (申报) and their review state. ``decidable`` says whether an
-    officer can approve it now: submitted, and eligible on the data (a near miss needs
-    new data, in a new snapshot, before it can be granted)."""
+    """Pre-filled applications (申报) and their review state. ``match_status`` is as it is
+    now (``listing_queries.match_now``: not_eligible while flagged as no longer eligible).
+    ``decidable`` says whether an officer can approve it now: submitted, and eligible on
+    the data (a near miss needs new data, in a new snapshot, before it can be granted; a
+    flagged one needs its flag resolved)."""
     from huiqi.delivery.models import Application, Entitlement, PolicyVersion
 
     query = scoped_listing(
@@ -108,24 +111,27 @@ def list_applications(
         Page(uscc, policy_id, status, after_id, limit),
         (Role.POLICY_REVIEWER,),
     )
-    return [
-        ApplicationRow(
-            e.id,
-            a.id,
-            e.uscc,
-            pv.policy_id,
-            pv.version,
-            e.status,
-            e.match_status,
-            e.computed_fen,
-            list(a.prefilled.get("to_attest", [])),
-            a.submitted_at,
-            a.decision,
-            a.reason,
-            e.status == RecordStatus.SUBMITTED and e.match_status == MatchStatus.ELIGIBLE,
+    rows = []
+    for e, a, pv in session.execute(query).all():
+        now = match_now_of(e.match_status, e.review_flag, e.status)
+        rows.append(
+            ApplicationRow(
+                e.id,
+                a.id,
+                e.uscc,
+                pv.policy_id,
+                pv.version,
+                e.status,
+                now,
+                e.computed_fen,
+                list(a.prefilled.get("to_attest", [])),
+                a.submitted_at,
+                a.decision,
+                a.reason,
+                e.status == RecordStatus.SUBMITTED and now == MatchStatus.ELIGIBLE,
+            )
         )
-        for e, a, pv in session.execute(query).all()
-    ]
+    return rows
 
 
 def list_versions(

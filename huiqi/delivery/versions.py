@@ -13,9 +13,8 @@ from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.models import (
-    PolicyVersion,
-)
+from huiqi.delivery.models import PolicyVersion, utcnow
+from huiqi.delivery.retirement import withdraw_open
 from huiqi.delivery.statuses import VersionStatus
 from huiqi.errors import NotFoundError, PolicyError, StateConflict
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
@@ -123,7 +122,10 @@ def retire_version(
     session: Session, *, actor: Actor, version_id: int, reason: str
 ) -> PolicyVersion:
     """Retire a published version: it is no longer matched, offered or listed in the
-    catalogue; what was granted or offered under it stays as it is. One audit event."""
+    catalogue, and its offers not yet claimed and applications not yet submitted are
+    withdrawn, each enterprise told why (``huiqi.delivery.retirement``); what was granted
+    stays granted, and submitted applications wait for their decision. One audit event
+    for the retirement (with how many records it withdrew) and one per withdrawn record."""
     pv = session.get(PolicyVersion, version_id)
     if pv is None:
         raise NotFoundError(f"no published policy version with id {version_id}")
@@ -138,14 +140,16 @@ def retire_version(
     if not reason:
         raise PolicyError("give the reason for retiring this version")
     pv.status = VersionStatus.RETIRED
+    reason = reason[:500]
+    withdrawn = withdraw_open(session, pv, actor=actor.username, reason=reason, at=utcnow())
     record_event(
         session,
         actor=actor.username,
         kind="retire",
         policy_version_id=pv.id,
         entity=f"policy_version:{pv.id}",
-        reason=reason[:500],
-        data={"policy_id": pv.policy_id, "version": pv.version},
+        reason=reason,
+        data={"policy_id": pv.policy_id, "version": pv.version, "withdrawn": withdrawn},
     )
     return pv
 

@@ -21,6 +21,7 @@ from huiqi.delivery.applications import ApplicationError
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
+from huiqi.delivery.repayment import RepaymentError
 from huiqi.delivery.review import ReviewError
 from huiqi.errors import (
     DatabaseBusy,
@@ -56,6 +57,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (NoticeError, 409, N_("No notice yet")),
     (ReviewError, 409, N_("Cannot resolve the flag")),
     (NothingToPay, 409, N_("Nothing to pay")),
+    (RepaymentError, 409, N_("Cannot do that")),
     (JobBusy, 409, N_("Already running")),
     (JobError, 409, N_("Cannot resume")),
     (StateConflict, 409, N_("Cannot do that")),

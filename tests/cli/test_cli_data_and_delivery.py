@@ -154,7 +154,8 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     assert "granted" in ok("grants", "--limit", "10")
     out = ok("disburse", "export")
     assert "batch 1" in out, out
-    assert "nothing to pay" in ok("disburse", "export")
+    code, out = run(data, "disburse", "export")
+    assert code == 1 and "nothing to pay" in out, out
     batch = json.loads(ok("disburse", "batches", "--json"))[0]
     grant_id = read_csv(Path(batch["csv_path"]))[0]["grant_id"]
     payments = tmp_path / "payments.csv"

@@ -383,8 +383,9 @@ def test_contradicting_result_needs_an_officer(
     with transaction(sessions) as s:
         report = import_payment_results(s, second, actor=FINANCE)
     assert [e.message for e in report.errors] == [
-        f"grant {a} is already recorded as paid; a contradicting result needs an officer"
-        " (record a recovery or a re-payment instead)"
+        f"grant {a} is already recorded as paid in batch 1; a payment is never undone or"
+        " made twice here: money the bank returned is recovered through the department's"
+        " procedure, outside huiqi"
     ]
     with transaction(sessions) as s:
         assert s.get(Grant, a).status == "paid"  # type: ignore[union-attr]

@@ -97,11 +97,55 @@ def test_a_results_files_refusals_read_in_chinese(finance: tuple[TestClient, str
     assert other.status_code == 400 and "“r.txt”不是支付结果文件" in other.text
 
 
+def test_a_failed_payment_is_released_from_the_page_and_paid_in_the_next_batch(
+    portal: Portal, finance: tuple[TestClient, str]
+) -> None:
+    client, token = finance
+    with portal.factory() as s:
+        grant_id = s.scalar(select(func.min(Grant.id)).where(Grant.status == "in_batch"))
+    if grant_id is None:  # this test alone: export first
+        client.post("/console/finance/batches", data={"csrf_token": token})
+        with portal.factory() as s:
+            grant_id = s.scalar(select(func.min(Grant.id)).where(Grant.status == "in_batch"))
+    assert grant_id is not None
+    failed = f"grant_id,result,reason\n{grant_id},failed,账号错误\n".encode()
+    client.post(
+        "/console/finance/payments",
+        data={"csrf_token": token},
+        files={"file": ("r.csv", failed, "text/csv")},
+    )
+    listed = client.get("/console/finance").text
+    assert f'id="failed-{grant_id}"' in listed and "拨付失败" in listed
+    blank = client.post(
+        f"/console/finance/grants/{grant_id}/repay", data={"csrf_token": token, "reason": " "}
+    )
+    assert blank.status_code == 409
+    done = client.post(
+        f"/console/finance/grants/{grant_id}/repay",
+        data={"csrf_token": token, "reason": "企业已更正账号"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "done=repay" in done.headers["location"]
+    shown = client.get(done.headers["location"]).text
+    assert f"发放编号 {grant_id} 将在下一批次重新拨付" in shown
+    assert f'id="failed-{grant_id}"' not in shown
+    again = client.post(
+        f"/console/finance/grants/{grant_id}/repay", data={"csrf_token": token, "reason": "x"}
+    )
+    assert again.status_code == 409
+    with portal.factory() as s:
+        assert s.get(Grant, grant_id).status == "granted"  # type: ignore[union-attr]
+    client.post("/console/finance/batches", data={"csrf_token": token})
+    with portal.factory() as s:
+        assert s.get(Grant, grant_id).status == "in_batch"  # type: ignore[union-attr]
+
+
 ROUTES = [
     ("GET", "/console/finance"),
     ("POST", "/console/finance/batches"),
     ("GET", "/console/finance/batches/1.csv"),
     ("POST", "/console/finance/payments"),
+    ("POST", "/console/finance/grants/1/repay"),
 ]
 
 
@@ -132,6 +176,7 @@ def test_the_finance_forms_need_their_csrf_token(
 ) -> None:
     client, _ = finance
     assert client.post("/console/finance/batches").status_code == 403
+    assert client.post("/console/finance/grants/1/repay", data={"reason": "x"}).status_code == 403
     got = client.post(
         "/console/finance/payments",
         data={"csrf_token": "forged"},

@@ -1,7 +1,9 @@
-"""``/api/v1/finance``: disbursement batches (list, export a new one, download its files)
-and the upload of the finance system's payment results, for finance officers. The same
-service calls as the console's finance page (``delivery.service.list_batches``,
-``delivery.disburse.export_batch``, ``delivery.batchfiles``), which check the role."""
+"""``/api/v1/finance``: disbursement batches (list, export a new one, download its files),
+the upload of the finance system's payment results, and the release of a failed payment
+for re-payment, for finance officers. The same service calls as the console's finance
+page (``delivery.service.list_batches``, ``delivery.disburse.export_batch``,
+``delivery.batchfiles``) and ``huiqi disburse repay`` (``delivery.repayment``), which
+check the role."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.db.engine import reading, transaction
@@ -25,6 +27,7 @@ from huiqi.delivery.batchfiles import (
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.models import Batch
 from huiqi.delivery.payments import ResultReport
+from huiqi.delivery.repayment import MAX_REASON, release_for_repayment
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.v1 import ERRORS
@@ -162,3 +165,27 @@ async def upload_results(
             return apply_uploaded_results(s, actor=actor, filename=name, content=content)
 
     return PaymentResultsPublic.of(await run_in_threadpool(apply))
+
+
+class RepayRequest(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        description="what was done about the failure (e.g. the corrected account), for the audit log",
+    )
+
+
+class RepaidPublic(BaseModel):
+    grant_id: int
+    status: str
+    amount_fen: int
+
+
+@router.post("/grants/{grant_id}/repay")
+def repay(factory: Factory, who: ApiWriter, grant_id: Id, body: RepayRequest) -> RepaidPublic:
+    """Release a grant whose payment failed, once its cause is addressed, so that the next
+    export pays it again (as ``huiqi disburse repay``; an audit event); 409 when its payment
+    did not fail (a paid grant is never paid again), 404 for no such grant."""
+    with transaction(factory) as s:
+        grant = release_for_repayment(s, actor=actor_of(who), grant_id=grant_id, reason=body.reason)
+        return RepaidPublic(grant_id=grant.id, status=grant.status, amount_fen=grant.amount_fen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from huiqi.catalogue.service import PolicyCard
 from huiqi.delivery.applications import Decision
@@ -112,7 +112,10 @@ class RecordPublic(BaseModel):
     title_zh: str
     mode: str
     status: str
-    match_status: str
+    match_status: str = Field(
+        description="eligible or near_miss as matched at delivery; not_eligible while a later"
+        " snapshot's re-match has flagged the record as no longer eligible (review_flag)"
+    )
     amount_fen: int | None
     amount_yuan: str | None
     expires_on: dt.date | None

@@ -1,8 +1,10 @@
 """The officer console's finance page: disbursement batches (list, export a new one,
-download its files) and the upload of the finance system's payment results.
+download its files), the upload of the finance system's payment results, and the grants
+whose payment failed, each released for re-payment with a reason.
 
 Each action is one service call (``delivery.service.list_batches``,
-``delivery.disburse.export_batch``, ``delivery.batchfiles``), which checks the role."""
+``delivery.disburse.export_batch``, ``delivery.batchfiles``,
+``delivery.repayment.release_for_repayment``), which checks the role."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from huiqi.delivery.batchfiles import KINDS, apply_uploaded_results, batch_file
 from huiqi.delivery.disburse import NothingToPay, export_batch
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.delivery.payments import ResultReport
+from huiqi.delivery.repayment import release_for_repayment
+from huiqi.delivery.statuses import GrantStatus
 from huiqi.errors import ImportFileError
 from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.i18n import N_
@@ -29,6 +33,7 @@ from huiqi.web.views.forms import Form
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
 BATCHES = 100  # the newest batches on the page
+FAILED = 200  # the grants whose payment failed, oldest first
 
 
 def _page(
@@ -42,8 +47,12 @@ def _page(
 ) -> Response:
     with reading(factory) as s:
         batches = ledger.list_batches(s, actor=actor_of(who), limit=BATCHES)
+        failed = ledger.list_grants(
+            s, actor=actor_of(who), status=GrantStatus.PAYMENT_FAILED, limit=FAILED
+        )
     context: dict[str, Any] = {
         "batches": batches,
+        "failed": failed,
         "report": report,
         "error": error,
         "done": request.query_params.get("done"),
@@ -71,6 +80,16 @@ def export(
     except NothingToPay:
         return RedirectResponse("/console/finance?done=nothing", status_code=303)
     return RedirectResponse(f"/console/finance?done=exported&id={batch_id}", status_code=303)
+
+
+@router.post("/console/finance/grants/{grant_id}/repay")
+def repay(factory: Factory, who: SignedIn, grant_id: Id, form: Form) -> Response:
+    """Release a grant whose payment failed for the next batch (as ``huiqi disburse repay``)."""
+    with transaction(factory) as s:
+        release_for_repayment(
+            s, actor=actor_of(who), grant_id=grant_id, reason=form.get("reason", "")
+        )
+    return RedirectResponse(f"/console/finance?done=repay&id={grant_id}", status_code=303)
 
 
 @router.get("/console/finance/batches/{batch_id}.{kind}")

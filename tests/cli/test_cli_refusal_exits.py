@@ -1,0 +1,82 @@
+"""Refusals exit non-zero with the reason on stderr: an export with nothing to pay (1) and an
+approval that makes no grant (4, as a refused claim)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from click.testing import CliRunner
+from cliutil import accounts
+
+from huiqi.cli.main import cli
+from huiqi.config import get_settings
+from huiqi.db.engine import open_database, transaction
+from huiqi.delivery.models import Application, Entitlement, PolicyVersion
+
+
+def run_split(data: Path, *args: str, token: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr, apart."""
+    env = {"HUIQI_TOKEN": token, "HUIQI_CONFIG_DIR": str(data / ".config")}
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_export_with_nothing_to_pay_exits_1_on_stderr(tmp_path: Path) -> None:
+    """Regression: it printed 'nothing to pay' on stdout and exited 0, as a success would."""
+    data = tmp_path / "data"
+    finance = accounts(data)["finance"]
+    code, out, err = run_split(data, "disburse", "export", token=finance)
+    assert (code, out) == (1, ""), (out, err)
+    assert "nothing to pay: every granted amount is already in a batch or paid" in err
+    assert not (data / "disbursements").exists() or not list((data / "disbursements").iterdir())
+
+
+def _submitted_application_over_budget(data: Path) -> int:
+    with transaction(open_database(get_settings(data))) as s:
+        pv = PolicyVersion(
+            policy_id="test-apply",
+            version=1,
+            content_hash="0" * 64,
+            source_yaml="id: test-apply\n",
+            title_zh="测试申报",
+            delivery="apply",
+            level="district",
+            region="310115",
+            valid_from=dt.date(2026, 1, 1),
+            valid_to=dt.date(2026, 12, 31),
+            benefit_period="2026",
+            budget_fen=100_00,
+            budget_mode="first_come",
+            committed_fen=100_00,  # spent
+            published_by="officer",
+        )
+        s.add(pv)
+        s.flush()
+        ent = Entitlement(
+            policy_version_id=pv.id,
+            uscc="913100000000000001",
+            benefit_period="2026",
+            mode="apply",
+            match_status="eligible",
+            status="submitted",
+            computed_fen=50_00,
+            snapshot_id=1,
+            last_snapshot_id=1,
+            explanation={},
+        )
+        s.add(ent)
+        s.flush()
+        s.add(Application(entitlement_id=ent.id, prefilled={}))
+        return ent.id
+
+
+def test_an_approval_refused_for_budget_exits_4_on_stderr(tmp_path: Path) -> None:
+    """Regression: an approval the budget refused printed 'budget_exhausted' and exited 0."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    record = _submitted_application_over_budget(data)
+    code, out, err = run_split(data, "application", "approve", str(record), token=officer)
+    assert (code, out) == (4, ""), (out, err)
+    assert f"application {record} is budget_exhausted, no grant was made" in err
+    assert "the budget of 100.00 yuan is spent" in err
