@@ -56,6 +56,7 @@ from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, get_mapp
 from huiqi.profiles.readers import Source, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
+from huiqi.profiles.unit_row import check_unit_row, unit_row_below
 
 __all__ = ["ImportReport", "import_file"]
 
@@ -122,6 +123,16 @@ def _import(
         source, chosen = fit_header(source, named, folder)
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
+    units_below = unit_row_below(source)
+    if units_below is not None:
+        check_unit_row(
+            str(file_path),
+            units_below,
+            chosen,
+            {f: source.headers[i] for i, f in positions.items()},
+            {f: i for i, f in positions.items()},
+        )
+        source = source.with_unit_row(units_below[0])
     check_declared_unit(
         str(file_path),
         source.above,
@@ -207,6 +218,7 @@ def _import(
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
                 reader=reader,
                 header_line=source.header_line,
+                unit_line=source.unit_line,
                 ignored_columns=[
                     h or f"column {i + 1} (no header)"
                     for i, h in enumerate(source.headers)

@@ -217,10 +217,12 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
 
     The header is the row whose cells match the most dictionary fields (the earliest
     on a tie): a title or a "单位：万元" line above it matches none. A unit declared
-    above the header applies to the money columns that name no unit of their own.
+    above the header, or on a row of units under it, applies to the money columns that
+    name no unit of their own.
     """
     from huiqi.profiles.declared_unit import declared_unit, group_units
     from huiqi.profiles.readers import two_row_header
+    from huiqi.profiles.unit_row import MONEY, is_unit_row, unit_word
 
     best: tuple[int, Draft] | None = None
     # Each row alone, then each pair of rows that reads as a two-row header (group
@@ -233,6 +235,10 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     for i, line, cells in candidates:
         declared = declared_unit(rows[:i])
         groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
+        if i + 1 < len(rows) and is_unit_row(rows[i + 1][1]):
+            # A row of units under the header (营业收入 over 万元): each column's own.
+            below = [unit_word(c) for c in rows[i + 1][1]]
+            groups.update({c: MONEY[w] for c, w in enumerate(below) if w in MONEY})
         draft = draft_mapping(
             cells,
             name=name,
