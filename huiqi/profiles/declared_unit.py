@@ -52,11 +52,41 @@ def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tup
 
 
 def header_unit(header: str) -> str | None:
-    """The unit a header names in brackets ("营业收入（万元）" → wan_yuan), if any."""
-    from huiqi.profiles.mappingdraft import UNIT_SUFFIX, UNIT_WORDS
+    """The unit a header names ("营业收入（万元）", "资产总额(单位:万元)", "纳税总额/万元"
+    → wan_yuan), if any."""
+    from huiqi.profiles.mappingdraft import UNIT_WORDS, header_unit_word
 
-    found = UNIT_SUFFIX.search(unicodedata.normalize("NFKC", header).strip())
-    return UNIT_WORDS.get(found.group(1)) if found else None
+    return UNIT_WORDS.get(header_unit_word(header) or "")
+
+
+def check_header_units(
+    file: str, mapping: Mapping, headers: dict[str, str], money: set[str]
+) -> None:
+    """ImportFileError when a money column's own header names a unit the mapping does
+    not read it in ("营业收入（万元）" read in yuan: 10,000 times too small), or one huiqi
+    reads no amount in (千元, 美元). ``headers``: field → the file's header;
+    ``money``: the fields that are amounts."""
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
+
+    for field, header in headers.items():
+        if field not in money:
+            continue
+        word = header_unit_word(header)
+        if word in OTHER_MONEY:
+            raise ImportFileError(
+                f"{file}: the header '{header}' gives its amounts in {word}, which huiqi does"
+                " not read amounts in; nothing was imported. Convert the column to 元, 万元 or"
+                " 亿元 and name that unit in the header and the mapping's 'units:'"
+            )
+        own = header_unit(header)
+        if own is not None and mapping.unit_of(field) != UNITS[own]:
+            raise ImportFileError(
+                f"{file}: the header '{header}' gives its amounts in {own}, but mapping"
+                f" '{mapping.name}' reads them in {mapping.units.get(field, 'yuan')}; nothing"
+                f" was imported, since they would be stored in the wrong unit. Write"
+                f" 'units: {{{field}: {own}}}' in the mapping ('huiqi mapping new' drafts"
+                " it), or correct the header"
+            )
 
 
 def check_declared_unit(
@@ -102,3 +132,12 @@ def check_declared_unit(
                 f"whose 'units:' say {field}: {unit} ('huiqi mapping new' drafts one), or "
                 "correct the file"
             )
+
+
+def money_fields(mapping: Mapping) -> set[str]:
+    """The fields of a mapping that are amounts: the dictionary's money fields, and a
+    contract's amount."""
+    dictionary = load_dictionary()
+    fields = set(mapping.columns.values()) | set(mapping.aliases.values())
+    money = {f for f in fields if (k := dictionary.get(f)) is not None and k.type == "money"}
+    return money | ({"amount"} if mapping.layout == "contracts" else set())

@@ -40,7 +40,7 @@ from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck, size_class, upsert
-from huiqi.profiles.declared_unit import check_declared_unit
+from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
@@ -123,6 +123,8 @@ def _import(
         source, chosen = fit_header(source, named, folder)
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
+    by_field = {f: source.headers[i] for i, f in positions.items()}
+    check_header_units(str(file_path), chosen, by_field, money_fields(chosen))
     units_below = unit_row_below(source)
     if units_below is not None:
         check_unit_row(
