@@ -18,7 +18,11 @@ from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.mapping import UNITS, Mapping
 
 # The declaration's words, after NFKC (a full-width colon becomes ':'), and the unit.
-_DECLARED = re.compile(r"(?:单位|金额单位|计量单位)\s*:\s*(亿元|万元|元)")
+# "单位：万元", "金额单位：人民币万元", "单位（万元）"; a unit huiqi does not read amounts
+# in (千元, 美元) is kept as its word, so that the file is refused rather than read as 元.
+_DECLARED = re.compile(
+    r"单位\s*(?::|\()\s*(?:人民币)?\s*(千万元|百万元|万美元|美元|港元|欧元|日元|亿元|万元|千元|元)"
+)
 _NAMES = {"元": "yuan", "万元": "wan_yuan", "亿元": "yi_yuan"}
 
 
@@ -28,7 +32,7 @@ def declared_unit(rows: list[tuple[int, list[str]]]) -> tuple[int, str] | None:
         for cell in cells:
             found = _DECLARED.search(unicodedata.normalize("NFKC", cell))
             if found:
-                return line, _NAMES[found.group(1)]
+                return line, _NAMES.get(found.group(1), found.group(1))
     return None
 
 
@@ -42,13 +46,21 @@ def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tup
     for line, cells in above:
         filled = [i for i, c in enumerate(cells) if c.strip()]
         for k, i in enumerate(filled):
-            unit = header_unit(cells[i])
+            unit = header_unit(cells[i]) or _other_money(cells[i])
             if unit is None:
                 continue
             end = filled[k + 1] if k + 1 < len(filled) else max(width, i + 1)
             for column in range(i, end):
                 found.setdefault(column, (line, unit, cells[i].strip()))
     return found
+
+
+def _other_money(text: str) -> str | None:
+    """The money unit huiqi does not read amounts in (千元, 美元) a cell names, if any."""
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
+
+    word = header_unit_word(text)
+    return word if word in OTHER_MONEY else None
 
 
 def header_unit(header: str) -> str | None:
@@ -119,6 +131,11 @@ def check_declared_unit(
             where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
         else:
             continue
+        if unit not in UNITS:
+            raise ImportFileError(
+                f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
+                " the amounts to 元, 万元 or 亿元 and declare that unit"
+            )
         own = header_unit(header)
         if own is not None and own != unit:
             raise ImportFileError(

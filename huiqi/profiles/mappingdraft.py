@@ -212,17 +212,17 @@ def draft_mapping(
         money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
         if not money:
             continue
-        if unit in OTHER_MONEY:
+        above = (column_units or {}).get(headers.index(header), sheet_unit)
+        column_unit = UNIT_WORDS.get(unit or "", above)
+        if unit in OTHER_MONEY or column_unit in OTHER_MONEY:
             taken.discard(target)
             columns[header] = None
             how[header] = (
-                f"? looks like '{target}', but in {unit}: huiqi reads amounts in 元, 万元 or"
-                " 亿元; convert the column to one of them first"
+                f"? looks like '{target}', but in {unit if unit in OTHER_MONEY else column_unit}:"
+                " huiqi reads amounts in 元, 万元 or 亿元; convert the column to one of them first"
             )
             unmatched.append(header)
             continue
-        above = (column_units or {}).get(headers.index(header), sheet_unit)
-        column_unit = UNIT_WORDS.get(unit or "", above)
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)

@@ -34,13 +34,15 @@ def unit_word(cell: str) -> str:
     return found.group(1) if found else text
 
 
+def _money(word: str) -> bool:
+    from huiqi.profiles.mappingdraft import OTHER_MONEY
+
+    return word in MONEY or word in OTHER_MONEY
+
+
 def is_unit_row(cells: list[str]) -> bool:
     words = [unit_word(c) for c in cells if c.strip()]
-    return (
-        bool(words)
-        and all(w in MONEY or w in OTHER for w in words)
-        and any(w in MONEY for w in words)
-    )
+    return bool(words) and all(_money(w) or w in OTHER for w in words) and any(map(_money, words))
 
 
 def unit_row_below(source: Source) -> tuple[int, list[str]] | None:
@@ -74,10 +76,16 @@ def check_unit_row(
         column = columns.get(field)
         if known is None or known.type != "money" or column is None or column >= len(cells):
             continue
-        unit = MONEY.get(unit_word(cells[column]))
-        if unit is None:
+        word = unit_word(cells[column])
+        if not _money(word):
             continue
+        unit = MONEY.get(word, word)
         where = f"{file}, line {line}: the row under the header gives '{header}' in {unit}"
+        if unit not in UNITS:
+            raise ImportFileError(
+                f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
+                " the column to 元, 万元 or 亿元"
+            )
         own = header_unit(header)
         if own is not None and own != unit:
             raise ImportFileError(

@@ -85,3 +85,42 @@ def test_units_written_after_a_slash_a_space_or_unit_colon_are_drafted_and_read(
     assert duckdb.sql(f"SELECT revenue, rd_expense, total_assets FROM '{files}'").fetchall() == [
         (Decimal("1005000.00"), Decimal("20000.00"), Decimal("32500.00"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("above", "expected"),
+    [
+        # "人民币万元" was no declaration at all: the amounts were read in yuan.
+        (
+            ["单位：人民币万元"],
+            r"line 1: .* in wan_yuan, but mapping 'office' reads '营业收入' in yuan",
+        ),
+        (["金额单位：千元"], r"line 1: the sheet declares its amounts in 千元, which huiqi does"),
+        (["", "", "财务数据（千元）"], r"line 1: '财务数据（千元）' declares the amounts below"),
+    ],
+)
+def test_a_declaration_above_the_header_in_any_wording_is_held_against_the_mapping(
+    tmp_path: Path, above: list[str], expected: str
+) -> None:
+    path = tmp_path / "tax.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [above, ["统一社会信用代码", "年度", "营业收入"], [A, "2023", "100.5"]]
+        )
+    settings = Settings(tmp_path / "data")
+    mapping(settings.data_dir, {"营业收入": "revenue"})
+    with pytest.raises(ImportFileError, match=expected):
+        import_file(settings, path, mapping="office")
+    assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
+
+
+def test_a_unit_row_in_thousands_of_yuan_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "tax.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["统一社会信用代码", "年度", "营业收入"], ["", "", "千元"], [A, "2023", "100.5"]]
+        )
+    settings = Settings(tmp_path / "data")
+    mapping(settings.data_dir, {"营业收入": "revenue"})
+    with pytest.raises(ImportFileError, match=r"line 2: the row under the header gives '营业收入'"):
+        import_file(settings, path, mapping="office")
