@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from huiqi.errors import ImportFileError
-from huiqi.profiles.dictionary import load_dictionary
+from huiqi.policies.yamlmarks import Marks
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping import UNITS, Mapping
 
 # The declaration's words, after NFKC (a full-width colon becomes ':'), and the unit.
@@ -158,3 +160,45 @@ def money_fields(mapping: Mapping) -> set[str]:
     fields = set(mapping.columns.values()) | set(mapping.aliases.values())
     money = {f for f in fields if (k := dictionary.get(f)) is not None and k.type == "money"}
     return money | ({"amount"} if mapping.layout == "contracts" else set())
+
+
+def check_mapping_header_units(
+    sections: dict[str, dict[str, Any]],
+    units: dict[str, str],
+    layout: str,
+    marks: Marks,
+    source: str,
+    dictionary: Dictionary,
+) -> None:
+    """For ``huiqi mapping check``: a money column whose header names a unit
+    ("营业收入（万元）") must be read in it (without 'units:' it was read as yuan, 10,000
+    times too small), and never in 千元 or a foreign currency."""
+    from huiqi.profiles.mapping_values import fail
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, UNIT_WORDS, header_unit_word
+
+    for section, entries in sections.items():
+        for header, field in entries.items():
+            f = dictionary.get(str(field))
+            money = (f is not None and f.type == "money") or (layout, field) == (
+                "contracts",
+                "amount",
+            )
+            word = header_unit_word(str(header)) if money else None
+            if word in OTHER_MONEY:
+                raise fail(
+                    f"header '{header}' gives its amounts in {word}, which huiqi does not read"
+                    " amounts in; convert the column to 元, 万元 or 亿元 and name that unit",
+                    marks,
+                    (section, header),
+                    source,
+                )
+            own = UNIT_WORDS.get(word or "")
+            read = units.get(str(field), "yuan")
+            if own is not None and own != read:
+                raise fail(
+                    f"header '{header}' gives its amounts in {own}, but the mapping reads"
+                    f" '{field}' in {read}; write 'units: {{{field}: {own}}}'",
+                    marks,
+                    (section, header),
+                    source,
+                )

@@ -259,6 +259,9 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
                 ("units", field),
                 source,
             )
+    from huiqi.profiles.declared_unit import check_mapping_header_units
+
+    check_mapping_header_units(sections, units, layout, marks, source, dictionary)
     ignore = raw.get("ignore") or []
     if not isinstance(ignore, list):
         raise fail("'ignore' must be a list of headers", marks, ("ignore",), source)

@@ -61,6 +61,12 @@ ignore: [序号]
             "m.yaml, line 7, column 9: static field 'registration_date' cannot be in a yearly"
             " file; import the file's static columns with a second mapping of 'layout: static'",
         ),
+        # A header in 万元 read as yuan stored amounts 10,000 times too small.
+        (
+            GOOD.replace("units:\n  revenue: wan_yuan\n", ""),
+            "m.yaml, line 7, column 13: header '营业收入（万元）' gives its amounts in wan_yuan, but"
+            " the mapping reads 'revenue' in yuan; write 'units: {revenue: wan_yuan}'",
+        ),
         # A file mixing static and per-year columns (an office's list with a year): the
         # refusals said what was wrong but not what to write instead.
         (
