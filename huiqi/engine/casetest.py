@@ -65,7 +65,10 @@ def run_case(
             if ids and not listed
         ]
         if got.status == "needs_data" and not got.unknown:
-            why.append("the amount formula reads a field the profile lacks")
+            why.append(
+                "the amount formula reads a field the profile lacks; a case that means it"
+                " expects {status: needs_data, unknown: []}"
+            )
         if got.error:
             why.append(got.error)
         because = f" ({', '.join(why)})" if why else ""
@@ -74,7 +77,9 @@ def run_case(
         problems.append(f"expected amount {exp_.amount:.2f}, got {_yuan(got.amount_fen)}")
     if exp_.failing and sorted(exp_.failing) != sorted(got.failed):
         problems.append(f"expected failing {sorted(exp_.failing)}, got {sorted(got.failed)}")
-    if exp_.unknown and sorted(exp_.unknown) != sorted(got.unknown):
+    if (exp_.unknown or "unknown" in exp_.model_fields_set) and sorted(exp_.unknown) != sorted(
+        got.unknown
+    ):
         problems.append(f"expected unknown {sorted(exp_.unknown)}, got {sorted(got.unknown)}")
     message = f"{where}: case '{case.name}': " + "; ".join(problems) if problems else "ok"
     return CaseResult(cp.policy.id, where, case.name, not problems, message)

@@ -170,8 +170,14 @@ class Expectation(_Strict):
             raise ValueError("an eligible test case must state its exact 'amount'")
         if self.status in ("near_miss", "not_eligible") and not self.failing:
             raise ValueError(f"a '{self.status}' test case must name the 'failing' criteria")
-        if self.status == "needs_data" and not self.unknown:
-            raise ValueError("a 'needs_data' test case must name the 'unknown' criteria")
+        # An explicit 'unknown: []' is the case where every criterion is known and only
+        # the amount formula lacks data (a CASE over size_class, say).
+        if self.status == "needs_data" and "unknown" not in self.model_fields_set:
+            raise ValueError(
+                "a 'needs_data' test case must name the 'unknown' criteria, or write"
+                " 'unknown: []' when every criterion is known and only the amount formula"
+                " lacks data"
+            )
         return self
 
 

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from huiqi.errors import ImportFileError
-from huiqi.profiles.dictionary import load_dictionary
+from huiqi.policies.yamlmarks import Marks
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping import UNITS, Mapping
 
 # The declaration's words, after NFKC (a full-width colon becomes ':'), and the unit.
-_DECLARED = re.compile(r"(?:单位|金额单位|计量单位)\s*:\s*(亿元|万元|元)")
+# "单位：万元", "金额单位：人民币万元", "单位（万元）"; a unit huiqi does not read amounts
+# in (千元, 美元) is kept as its word, so that the file is refused rather than read as 元.
+_DECLARED = re.compile(
+    r"单位\s*(?::|\()\s*(?:人民币)?\s*(千万元|百万元|万美元|美元|港元|欧元|日元|亿元|万元|千元|元)"
+)
 _NAMES = {"元": "yuan", "万元": "wan_yuan", "亿元": "yi_yuan"}
 
 
@@ -28,7 +34,7 @@ def declared_unit(rows: list[tuple[int, list[str]]]) -> tuple[int, str] | None:
         for cell in cells:
             found = _DECLARED.search(unicodedata.normalize("NFKC", cell))
             if found:
-                return line, _NAMES[found.group(1)]
+                return line, _NAMES.get(found.group(1), found.group(1))
     return None
 
 
@@ -42,7 +48,7 @@ def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tup
     for line, cells in above:
         filled = [i for i, c in enumerate(cells) if c.strip()]
         for k, i in enumerate(filled):
-            unit = header_unit(cells[i])
+            unit = header_unit(cells[i]) or _other_money(cells[i])
             if unit is None:
                 continue
             end = filled[k + 1] if k + 1 < len(filled) else max(width, i + 1)
@@ -51,12 +57,50 @@ def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tup
     return found
 
 
-def header_unit(header: str) -> str | None:
-    """The unit a header names in brackets ("营业收入（万元）" → wan_yuan), if any."""
-    from huiqi.profiles.mappingdraft import UNIT_SUFFIX, UNIT_WORDS
+def _other_money(text: str) -> str | None:
+    """The money unit huiqi does not read amounts in (千元, 美元) a cell names, if any."""
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
 
-    found = UNIT_SUFFIX.search(unicodedata.normalize("NFKC", header).strip())
-    return UNIT_WORDS.get(found.group(1)) if found else None
+    word = header_unit_word(text)
+    return word if word in OTHER_MONEY else None
+
+
+def header_unit(header: str) -> str | None:
+    """The unit a header names ("营业收入（万元）", "资产总额(单位:万元)", "纳税总额/万元"
+    → wan_yuan), if any."""
+    from huiqi.profiles.mappingdraft import UNIT_WORDS, header_unit_word
+
+    return UNIT_WORDS.get(header_unit_word(header) or "")
+
+
+def check_header_units(
+    file: str, mapping: Mapping, headers: dict[str, str], money: set[str]
+) -> None:
+    """ImportFileError when a money column's own header names a unit the mapping does
+    not read it in ("营业收入（万元）" read in yuan: 10,000 times too small), or one huiqi
+    reads no amount in (千元, 美元). ``headers``: field → the file's header;
+    ``money``: the fields that are amounts."""
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
+
+    for field, header in headers.items():
+        if field not in money:
+            continue
+        word = header_unit_word(header)
+        if word in OTHER_MONEY:
+            raise ImportFileError(
+                f"{file}: the header '{header}' gives its amounts in {word}, which huiqi does"
+                " not read amounts in; nothing was imported. Convert the column to 元, 万元 or"
+                " 亿元 and name that unit in the header and the mapping's 'units:'"
+            )
+        own = header_unit(header)
+        if own is not None and mapping.unit_of(field) != UNITS[own]:
+            raise ImportFileError(
+                f"{file}: the header '{header}' gives its amounts in {own}, but mapping"
+                f" '{mapping.name}' reads them in {mapping.units.get(field, 'yuan')}; nothing"
+                f" was imported, since they would be stored in the wrong unit. Write"
+                f" 'units: {{{field}: {own}}}' in the mapping ('huiqi mapping new' drafts"
+                " it), or correct the header"
+            )
 
 
 def check_declared_unit(
@@ -89,6 +133,11 @@ def check_declared_unit(
             where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
         else:
             continue
+        if unit not in UNITS:
+            raise ImportFileError(
+                f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
+                " the amounts to 元, 万元 or 亿元 and declare that unit"
+            )
         own = header_unit(header)
         if own is not None and own != unit:
             raise ImportFileError(
@@ -102,3 +151,54 @@ def check_declared_unit(
                 f"whose 'units:' say {field}: {unit} ('huiqi mapping new' drafts one), or "
                 "correct the file"
             )
+
+
+def money_fields(mapping: Mapping) -> set[str]:
+    """The fields of a mapping that are amounts: the dictionary's money fields, and a
+    contract's amount."""
+    dictionary = load_dictionary()
+    fields = set(mapping.columns.values()) | set(mapping.aliases.values())
+    money = {f for f in fields if (k := dictionary.get(f)) is not None and k.type == "money"}
+    return money | ({"amount"} if mapping.layout == "contracts" else set())
+
+
+def check_mapping_header_units(
+    sections: dict[str, dict[str, Any]],
+    units: dict[str, str],
+    layout: str,
+    marks: Marks,
+    source: str,
+    dictionary: Dictionary,
+) -> None:
+    """For ``huiqi mapping check``: a money column whose header names a unit
+    ("营业收入（万元）") must be read in it (without 'units:' it was read as yuan, 10,000
+    times too small), and never in 千元 or a foreign currency."""
+    from huiqi.profiles.mapping_values import fail
+    from huiqi.profiles.mappingdraft import OTHER_MONEY, UNIT_WORDS, header_unit_word
+
+    for section, entries in sections.items():
+        for header, field in entries.items():
+            f = dictionary.get(str(field))
+            money = (f is not None and f.type == "money") or (layout, field) == (
+                "contracts",
+                "amount",
+            )
+            word = header_unit_word(str(header)) if money else None
+            if word in OTHER_MONEY:
+                raise fail(
+                    f"header '{header}' gives its amounts in {word}, which huiqi does not read"
+                    " amounts in; convert the column to 元, 万元 or 亿元 and name that unit",
+                    marks,
+                    (section, header),
+                    source,
+                )
+            own = UNIT_WORDS.get(word or "")
+            read = units.get(str(field), "yuan")
+            if own is not None and own != read:
+                raise fail(
+                    f"header '{header}' gives its amounts in {own}, but the mapping reads"
+                    f" '{field}' in {read}; write 'units: {{{field}: {own}}}'",
+                    marks,
+                    (section, header),
+                    source,
+                )

@@ -40,6 +40,7 @@ from huiqi.fsmode import open_private
 from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
+from huiqi.profiles.textlines import utf8_in_gbk
 
 # Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
 # last is U+3000); a test checks this against all of Unicode. Looking at 65,536 code
@@ -94,7 +95,9 @@ def _count(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> int:
 
 
 def transcode(path: Path, target: Path) -> bool:
-    """Copy a GB18030 file as UTF-8, chunk by whole lines; False if a chunk does not decode.
+    """Copy a GB18030 file as UTF-8, chunk by whole lines; False if a chunk does not decode
+    or holds a UTF-8 line (which GB18030 decodes, as mojibake): the recovering reader
+    rejects that line.
 
     An ASCII chunk is the same bytes in both encodings and is copied as it is: a tax
     or social-insurance file is codes and figures after its Chinese header, and
@@ -106,6 +109,8 @@ def transcode(path: Path, target: Path) -> bool:
             if chunk.isascii():
                 out.write(chunk)
                 continue
+            if any(utf8_in_gbk(line) for line in chunk.split(b"\n")):
+                return False
             try:
                 out.write(chunk.decode("gb18030").encode("utf-8"))
             except UnicodeDecodeError:

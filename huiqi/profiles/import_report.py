@@ -66,6 +66,8 @@ class ImportReport:
     # above it (a title, the unit), as "line N: cells".
     header_line: int | None = None
     skipped_above: list[str] = field(default_factory=list)
+    # The row under the header that gives the columns' units (skipped, not data).
+    unit_line: int | None = None
     # The file's columns that are not imported (the mapping's 'ignore:', 序号, 备注).
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -85,6 +87,11 @@ class ImportReport:
                 f"The header is on line {self.header_line}; skipped above it: "
                 + "; ".join(self.skipped_above)
                 + "."
+            )
+        if self.unit_line is not None:
+            lines.append(
+                f"Line {self.unit_line} under the header gives the columns' units; it is not"
+                " read as data."
             )
         if self.rows_changed == 0 and self.rows_accepted == 0:
             lines.append("No changes: no row was accepted.")

@@ -40,7 +40,7 @@ from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck, size_class, upsert
-from huiqi.profiles.declared_unit import check_declared_unit
+from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
@@ -56,6 +56,7 @@ from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, get_mapp
 from huiqi.profiles.readers import Source, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
+from huiqi.profiles.unit_row import check_unit_row, unit_row_below
 
 __all__ = ["ImportReport", "import_file"]
 
@@ -122,6 +123,18 @@ def _import(
         source, chosen = fit_header(source, named, folder)
     positions = chosen.resolve(str(file_path), source.headers)
     fields = list(positions.values())
+    by_field = {f: source.headers[i] for i, f in positions.items()}
+    check_header_units(str(file_path), chosen, by_field, money_fields(chosen))
+    units_below = unit_row_below(source)
+    if units_below is not None:
+        check_unit_row(
+            str(file_path),
+            units_below,
+            chosen,
+            {f: source.headers[i] for i, f in positions.items()},
+            {f: i for i, f in positions.items()},
+        )
+        source = source.with_unit_row(units_below[0])
     check_declared_unit(
         str(file_path),
         source.above,
@@ -207,6 +220,7 @@ def _import(
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
                 reader=reader,
                 header_line=source.header_line,
+                unit_line=source.unit_line,
                 ignored_columns=[
                     h or f"column {i + 1} (no header)"
                     for i, h in enumerate(source.headers)

@@ -45,6 +45,8 @@ from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, rule
 ENTERPRISE_WORDS = ("enterprise", "企业", "法人", "单位")
 PERSON_WORDS = ("person", "自然人", "个人")
 PERSON_ID = r"[0-9A-Za-z-]{4,40}"
+# An ID number a spreadsheet stored as a number: "1.10105E+17" keeps 15 digits at most.
+SCIENTIFIC = r"[0-9]+(\.[0-9]*)?[Ee][+-]?[0-9]+"
 CONTRACT_ID = r"[^\s].{0,63}"
 # A contract's amount, as a money field of the dictionary would declare it.
 AMOUNT = Field(
@@ -169,7 +171,23 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
             ),
         ),
         (
-            is_(exp.and_(person, exp.not_(matches(v, PERSON_ID)))),
+            is_(exp.and_(person.copy(), matches(v, SCIENTIFIC))),
+            # Said apart: the generic refusal left the steward guessing what was wrong.
+            lit(
+                "a person's ID number in scientific notation: the spreadsheet stored it as a"
+                " number and kept only 15 of its digits, so it cannot be read back; format the"
+                " column as text, export the numbers again from the registry and import the"
+                " file again"
+            ),
+        ),
+        (
+            is_(
+                exp.and_(
+                    person.copy(),
+                    exp.not_(matches(v, PERSON_ID)),
+                    exp.not_(matches(v, SCIENTIFIC)),
+                )
+            ),
             # The value is a person's identifier: the message says what is wrong, not what it is.
             lit(
                 "a person's identifier is 4 to 40 letters, digits or hyphens (ID number or registry key)"

@@ -259,6 +259,9 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
                 ("units", field),
                 source,
             )
+    from huiqi.profiles.declared_unit import check_mapping_header_units
+
+    check_mapping_header_units(sections, units, layout, marks, source, dictionary)
     ignore = raw.get("ignore") or []
     if not isinstance(ignore, list):
         raise fail("'ignore' must be a list of headers", marks, ("ignore",), source)
@@ -294,6 +297,14 @@ def _check_field(
             where,
             source,
         )
+    if field == "year" and layout == "static":
+        raise fail(
+            "'year' is the year column of a yearly file: write 'layout: yearly' when the"
+            " file's figures are per year, or move this header under 'ignore:'",
+            marks,
+            where,
+            source,
+        )
     f = dictionary.get(field)
     if f is None or f.derived or f.type == "qualification":
         extra = [c for c in LAYOUT_COLUMNS[layout]]
@@ -313,7 +324,27 @@ def _check_field(
         )
     if f.yearly != (layout == "yearly"):
         kind = "yearly" if f.yearly else "static"
-        raise fail(f"{kind} field '{field}' cannot be in a {layout} file", marks, where, source)
+        raise fail(
+            f"{kind} field '{field}' cannot be in a {layout} file; " + _LAYOUT_FIX[kind],
+            marks,
+            where,
+            source,
+        )
+
+
+# What to do with a field the mapping's layout cannot hold (mapping new drafts a file
+# that mixes them with one layout, and the office's sheets often do).
+_LAYOUT_FIX = {
+    "static": (
+        "import the file's static columns with a second mapping of 'layout: static' over"
+        " the same file (its yearly columns and the year under 'ignore:'; one row per"
+        " enterprise), or move this header under 'ignore:'"
+    ),
+    "yearly": (
+        "write 'layout: yearly' and map the file's year column to 'year', or move this"
+        " header under 'ignore:'"
+    ),
+}
 
 
 def parse_mapping(text: str, source: str) -> Mapping:

@@ -34,6 +34,12 @@ from huiqi.profiles.mapping_finder import packaged_mappings
 
 UNIT_SUFFIX = re.compile(r"[(（\[【]\s*([^()（）\[\]【】]*?)\s*[)）\]】]$")
 UNIT_WORDS = {"万元": "wan_yuan", "亿元": "yi_yuan", "元": "yuan"}
+# Money units a header may name that huiqi does not read amounts in: a column in one of
+# them read as 元 would be stored 1,000 times too small (千元), or in another currency.
+OTHER_MONEY = frozenset({"千元", "百万元", "千万元", "美元", "万美元", "港元", "欧元", "日元"})
+# Units written after the name without brackets: "营业收入/万元", "研发费用 万元".
+_MULTI = "|".join(["万元", "亿元", *sorted(OTHER_MONEY, key=len, reverse=True)])
+_BARE_UNIT = re.compile(rf"(?:/(元|{_MULTI})|(?<=[^\x00-\x7f])({_MULTI}))$")
 LAYOUT_WORDS = {
     # The taxpayer number of an enterprise is its USCC (since 2015).
     "uscc": ("纳税人识别号", "社会信用代码", "信用代码", "usci", "credit code"),
@@ -85,14 +91,24 @@ class Draft:
 
 
 def _key(text: str) -> tuple[str, str | None]:
-    """(comparable form, unit word) of a header or label."""
+    """(comparable form, unit word) of a header or label: the unit in brackets
+    ("营业收入（万元）", "资产总额(单位:万元)"), or a money unit after a slash or the
+    name ("纳税总额/万元", "研发费用 万元")."""
     base = normalise_header(text)
     unit = None
     match = UNIT_SUFFIX.search(base)
     if match:
-        unit = match.group(1)
+        unit = match.group(1).removeprefix("单位:").removeprefix("单位")
         base = base[: match.start()]
+    elif (bare := _BARE_UNIT.search(base)) and bare.start() > 0:
+        unit = bare.group(1) or bare.group(2)
+        base = base[: bare.start()].removesuffix("/")
     return re.sub(r"[\s_\-]+", " ", base.lower()).strip(), unit
+
+
+def header_unit_word(header: str) -> str | None:
+    """The unit word a header names ("万元" for "资产总额(单位:万元)"), if any."""
+    return _key(header)[1]
 
 
 def _known() -> dict[str, tuple[str, str]]:
@@ -198,6 +214,15 @@ def draft_mapping(
             continue
         above = (column_units or {}).get(headers.index(header), sheet_unit)
         column_unit = UNIT_WORDS.get(unit or "", above)
+        if unit in OTHER_MONEY or column_unit in OTHER_MONEY:
+            taken.discard(target)
+            columns[header] = None
+            how[header] = (
+                f"? looks like '{target}', but in {unit if unit in OTHER_MONEY else column_unit}:"
+                " huiqi reads amounts in 元, 万元 or 亿元; convert the column to one of them first"
+            )
+            unmatched.append(header)
+            continue
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
     sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
@@ -217,10 +242,12 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
 
     The header is the row whose cells match the most dictionary fields (the earliest
     on a tie): a title or a "单位：万元" line above it matches none. A unit declared
-    above the header applies to the money columns that name no unit of their own.
+    above the header, or on a row of units under it, applies to the money columns that
+    name no unit of their own.
     """
     from huiqi.profiles.declared_unit import declared_unit, group_units
     from huiqi.profiles.readers import two_row_header
+    from huiqi.profiles.unit_row import MONEY, is_unit_row, unit_word
 
     best: tuple[int, Draft] | None = None
     # Each row alone, then each pair of rows that reads as a two-row header (group
@@ -233,6 +260,10 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     for i, line, cells in candidates:
         declared = declared_unit(rows[:i])
         groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
+        if i + 1 < len(rows) and is_unit_row(rows[i + 1][1]):
+            # A row of units under the header (营业收入 over 万元): each column's own.
+            below = [unit_word(c) for c in rows[i + 1][1]]
+            groups.update({c: MONEY[w] for c, w in enumerate(below) if w in MONEY})
         draft = draft_mapping(
             cells,
             name=name,

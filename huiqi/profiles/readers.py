@@ -80,6 +80,9 @@ class Source:
     # the first non-empty one, with the rows above it that were skipped (title, unit).
     header_line: int | None = None
     above: list[tuple[int, list[str]]] = field(default_factory=list)
+    # A row right under the header that gives each column's unit ("万元", "人"), which
+    # is skipped with the header (``unit_row.unit_row_below``).
+    unit_line: int | None = None
     # A CSV received in UTF-16 is read from a UTF-8 copy (``text``); ``encoding`` is then
     # the copy's, ``received`` what the file was written in.
     text: Path | None = None
@@ -113,7 +116,7 @@ class Source:
                 width,
                 _batch,
                 BATCH_ROWS,
-                header_line=self.header_line,
+                header_line=self.unit_line or self.header_line,
                 used=used,
             )
         names = [*META, *(f"c{i}" for i in range(width))]
@@ -125,7 +128,14 @@ class Source:
             raise ImportFileError(
                 f"{self.path}: no sheet '{sheet}' with data; sheets with data: {list(self.sheets)}"
             )
-        return replace(self, sheet=sheet, headers=self.sheets[sheet], header_line=None, above=[])
+        return replace(
+            self,
+            sheet=sheet,
+            headers=self.sheets[sheet],
+            header_line=None,
+            above=[],
+            unit_line=None,
+        )
 
     def header_rows(self) -> list[tuple[int, list[str]]]:
         """The first HEADER_ROWS non-empty rows, (line or sheet row, cells): where the
@@ -137,6 +147,11 @@ class Source:
             assert self.sheet is not None
             return sheet_rows(self.path, self.sheet, HEADER_ROWS)
         return [(0, self.headers)]
+
+    def with_unit_row(self, line: int) -> Source:
+        """The same file whose data starts after the unit row on ``line``, below its
+        header; read line by line, as DuckDB's reader takes only a header above data."""
+        return replace(self, unit_line=line, plain=False)
 
     def with_header(
         self, line: int, cells: list[str], above: list[tuple[int, list[str]]]
@@ -366,10 +381,12 @@ def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
     with source.text_path.open("rb") as fh:
         text = textlines.Lines(fh, source.encoding)
         seen_header = False
+        last_skipped = source.unit_line or source.header_line
         for record in records(text, source.delimiter, width):
-            if source.header_line is not None:
-                # The rows above a chosen header (a title, the unit) and the header itself.
-                if record.line <= source.header_line:
+            if last_skipped is not None:
+                # The rows above a chosen header (a title, the unit), the header itself
+                # and a unit row under it.
+                if record.line <= last_skipped:
                     continue
             elif not seen_header and record.problem is None:
                 seen_header = True

@@ -45,6 +45,31 @@ class BadLine:
     text: str
 
 
+# What Chinese text written in UTF-8 holds: ASCII, CJK ideographs and punctuation,
+# full-width forms, general punctuation and the middle dot of foreign names.
+_NOT_CHINESE_TEXT = re.compile(
+    "[^\x00-\x7f\u00b7\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+)
+UTF8_IN_GBK = (
+    "the line is UTF-8, not GBK/GB18030 like the rest of the file (read as GBK it would be"
+    " stored garbled: 上海 as 涓婃捣); save the whole file in one encoding"
+)
+
+
+def utf8_in_gbk(raw: bytes) -> bool:
+    """Whether a line of a GBK/GB18030 file is UTF-8 Chinese text. GB18030 decodes almost
+    any bytes, so such a line decodes without error, as mojibake that would be stored;
+    a GBK line of common characters is practically never UTF-8 of Chinese text only (no
+    pair of GB2312 level-1 characters is)."""
+    if raw.isascii():
+        return False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return _NOT_CHINESE_TEXT.search(text) is None
+
+
 def other_encoding(encoding: str) -> str:
     return "gb18030" if encoding.startswith("utf-8") else "utf-8"
 
@@ -106,7 +131,8 @@ def detect(path: Path) -> tuple[str, str]:
 
 
 def _header_encoding(line: bytes) -> str | None:
-    """'utf-8' or 'gb18030' if the header line decodes in only that one, else None."""
+    """'utf-8' or 'gb18030' if the header line decodes in only that one (or is Chinese
+    text in UTF-8, which GB18030 decodes too), else None."""
     line = line[3:] if line.startswith(codecs.BOM_UTF8) else line
     readable = []
     for encoding in ("utf-8", "gb18030"):
@@ -115,6 +141,9 @@ def _header_encoding(line: bytes) -> str | None:
             readable.append(encoding)
         except UnicodeDecodeError:
             pass
+    if len(readable) == 2 and utf8_in_gbk(line):
+        # Chinese text in UTF-8 (GB18030 reads it too, as mojibake): UTF-8 it is.
+        return "utf-8"
     return readable[0] if len(readable) == 1 else None
 
 
@@ -248,6 +277,10 @@ class Lines:
             except UnicodeDecodeError:
                 reason, shown = undecodable(raw, self._file_encoding)
                 self.bad.append(BadLine(number, reason, shown))
+                continue
+            if encoding == "gb18030" and utf8_in_gbk(raw):
+                shown = raw.decode("utf-8").rstrip("\r\n")
+                self.bad.append(BadLine(number, UTF8_IN_GBK, shown))
                 continue
             self.number = number
             record.append((number, text))

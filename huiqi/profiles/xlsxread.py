@@ -53,6 +53,27 @@ def excel_text(value: object) -> str | None:
     return str(value)
 
 
+def percent_text(value: object) -> str | None:
+    """A number a cell shows as a percentage, as shown: "30%" for 0.3. Read as its
+    value, a 持股比例(%) of 30% was stored as 0.3 (per cent), and a 30 % shareholder
+    ceased to be a related party."""
+    text = excel_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or text is None:
+        return text
+    try:
+        shown = Decimal(text) * 100
+    except ArithmeticError:
+        return text
+    return format(shown.normalize(), "f") + "%"
+
+
+def _cell_text(cell: Any) -> str | None:
+    value = cell.value
+    if type(value) in (int, float) and "%" in (getattr(cell, "number_format", None) or ""):
+        return percent_text(value)
+    return excel_text(value)
+
+
 def _open_workbook(path: Path) -> Any:
     import openpyxl  # imported here: only Excel imports pay for it
 
@@ -128,8 +149,9 @@ class XlsxBook:
     def rows(self, sheet: str) -> SheetRows:
         # Read-only worksheets yield an empty tuple for rows missing from the XML, so
         # enumerating gives the true sheet row number.
-        for number, row in enumerate(self._wb[sheet].iter_rows(values_only=True), start=1):
-            yield number, [excel_text(v) for v in row]
+        # Cells, not values: a number shown as a percentage is read as shown.
+        for number, row in enumerate(self._wb[sheet].iter_rows(), start=1):
+            yield number, [_cell_text(c) for c in row]
 
     def close(self) -> None:
         self._wb.close()

@@ -4,10 +4,14 @@ and a certificate as a pair of dates (a malformed one is a failing case, not a c
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from huiqi.engine import compile_library, run_policy_tests
+from huiqi.errors import PolicyError
 from huiqi.policies.loader import load_policy_text
 
 POLICY = """\
@@ -91,8 +95,37 @@ def test_a_wrong_status_names_the_criteria_that_failed_or_were_unknown() -> None
     (result,) = run_policy_tests(lib.compiled)
     assert result.message.startswith(
         "p.yaml: case 'case': expected status eligible, got needs_data (the amount formula"
-        " reads a field the profile lacks)"
+        " reads a field the profile lacks; a case that means it expects {status: needs_data,"
+        " unknown: []})"
     )
+
+
+def test_a_case_where_only_the_amount_lacks_data_can_be_written() -> None:
+    """docs/policies.md §4.3: a formula over a field the criteria do not read (a CASE over
+    size_class) is unknown when it lacks that field, and the enterprise needs data. A case
+    for it was refused whatever it wrote: 'needs_data' had to name unknown criteria, and
+    none is unknown. 'unknown: []' now says so, and is held to it."""
+    base = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", ""
+    )
+    text = base.replace(
+        'expect: {status: eligible, amount: "100.00"}', "expect: {status: needs_data, unknown: []}"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    assert [r.message for r in run_policy_tests(lib.compiled)] == ["ok"]
+    # Held to it: a criterion that is unknown too fails the case.
+    unknown_too = text.replace("expr: holds(high_tech)", "expr: employees > 0").replace(
+        'high_tech: ["2025-01-01", "2027-12-31"]', "layoffs: 1"
+    )
+    lib = compile_library([load_policy_text(unknown_too, "p.yaml")])
+    (result,) = run_policy_tests(lib.compiled)
+    assert "expected unknown [], got ['hte']" in result.message
+    # Leaving 'unknown' out still says what to write.
+    bare = base.replace(
+        'expect: {status: eligible, amount: "100.00"}', "expect: {status: needs_data}"
+    )
+    with pytest.raises(PolicyError, match=re.escape("'unknown: []'")):
+        load_policy_text(bare, "p.yaml")
 
 
 @given(

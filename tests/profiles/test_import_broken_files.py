@@ -116,6 +116,36 @@ def test_utf8_file_with_one_gbk_row_rejects_that_row_with_its_line(tmp_path: Pat
     assert set(stored_names(settings)) == set(usccs) - {usccs[3]}
 
 
+def test_gbk_file_with_one_utf8_row_rejects_that_row_instead_of_storing_it_garbled(
+    tmp_path: Path,
+) -> None:
+    """Regression: GB18030 decodes UTF-8 bytes without error, so a UTF-8 row in a GBK file
+    was stored as mojibake (上海镕铖科技有限公司 as 涓婃捣闀曢摉...), where the README
+    promises that a line in another encoding costs that line."""
+    usccs = codes(4)
+    head = lines_text([MARKET, *([c, f"上海企业{i}", "30"] for i, c in enumerate(usccs[:2]))])
+    utf8 = lines_text([[usccs[2], "上海镕铖科技有限公司", "40"]])
+    tail = lines_text([[usccs[3], "上海企业3", "30"]])
+    path = tmp_path / "market.csv"
+    path.write_bytes(head.encode("gbk") + utf8.encode() + tail.encode("gbk"))
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path, mapping="market")
+
+    assert (report.encoding, report.rows_accepted, report.rows_rejected) == ("gb18030", 3, 1)
+    [reject] = rejects_of(report)
+    assert reject["line"] == "4"
+    assert reject["reason"].startswith(
+        "the line is UTF-8, not GBK/GB18030 like the rest of the file"
+    )
+    assert reject["企业名称"] == "上海镕铖科技有限公司"  # shown as UTF-8 reads it
+    assert stored_names(settings) == {
+        usccs[0]: "上海企业0",
+        usccs[1]: "上海企业1",
+        usccs[3]: "上海企业3",
+    }
+
+
 def test_gbk_file_is_still_read_as_gbk(tmp_path: Path) -> None:
     a, b = codes(2)
     path = tmp_path / "market.csv"

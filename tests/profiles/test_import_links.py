@@ -98,6 +98,53 @@ def test_relations_are_imported_and_bad_rows_rejected_with_their_place(tmp_path:
     ]
 
 
+def test_an_id_number_a_spreadsheet_stored_as_a_number_says_so(tmp_path: Path) -> None:
+    """'1.10105E+17' (Excel kept 15 digits of an ID number) was refused as "4 to 40
+    letters, digits or hyphens", which did not say what had happened nor what to do; and
+    the number is not echoed."""
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", ""],
+            [BUYER, "自然人", "3.10101E+17", "股东", "30", "2020-01-01", ""],
+            [PARENT, "自然人", "3.1010119900101E17", "法定代表人", "", "2020-01-01", ""],
+        ],
+    )
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 2)
+    for line, message in zip((3, 4), report.messages, strict=True):
+        assert message.startswith(
+            f"relations.csv, line {line}, column '关联方标识' (field 'party'): a person's ID"
+            " number in scientific notation: the spreadsheet stored it as a number"
+        ), message
+        assert "E+17" not in message and "E17" not in message
+
+
+def test_a_share_a_workbook_shows_as_a_percentage_is_read_as_shown(tmp_path: Path) -> None:
+    """Excel keeps 30% as 0.3: read as its value, a 30 % shareholder was stored with 0.3 %,
+    under the 25 % that makes two enterprises related parties."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(REL_HEADER)
+    sheet.append([BUYER, "企业", PARENT, "股东", 0.3, "2020-01-01", None])
+    sheet.append([PARENT, "企业", VENDOR, "股东", 0.255, "2020-01-01", None])
+    sheet.append([VENDOR, "企业", BUYER, "股东", 12.5, "2020-01-01", None])  # a plain number
+    sheet["E2"].number_format, sheet["E3"].number_format = "0%", "0.00%"
+    path = tmp_path / "relations.xlsx"
+    wb.save(path)
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.rows_accepted, report.rows_rejected) == (3, 0)
+    assert sorted(r[4] for r in rows_of(settings, "relations")) == [
+        Decimal("12.500000"),
+        Decimal("25.500000"),
+        Decimal("30.000000"),
+    ]
+
+
 def test_a_persons_identifier_is_written_nowhere_in_clear(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "relations.csv",

@@ -58,7 +58,28 @@ ignore: [序号]
         ("[]:", "m.yaml, line 1, column 1: a key must be a name, not a list or a mapping"),
         (
             GOOD.replace("营业收入（万元）: revenue", "登记日期: registration_date"),
-            "m.yaml, line 7, column 9: static field 'registration_date' cannot be in a yearly file",
+            "m.yaml, line 7, column 9: static field 'registration_date' cannot be in a yearly"
+            " file; import the file's static columns with a second mapping of 'layout: static'",
+        ),
+        # A header in 万元 read as yuan stored amounts 10,000 times too small.
+        (
+            GOOD.replace("units:\n  revenue: wan_yuan\n", ""),
+            "m.yaml, line 7, column 13: header '营业收入（万元）' gives its amounts in wan_yuan, but"
+            " the mapping reads 'revenue' in yuan; write 'units: {revenue: wan_yuan}'",
+        ),
+        # A file mixing static and per-year columns (an office's list with a year): the
+        # refusals said what was wrong but not what to write instead.
+        (
+            GOOD.replace("layout: yearly", "layout: static").replace("  所属年度: year\n", ""),
+            "m.yaml, line 6, column 13: yearly field 'revenue' cannot be in a static file; write"
+            " 'layout: yearly' and map the file's year column to 'year'",
+        ),
+        (
+            GOOD.replace("layout: yearly", "layout: static").replace(
+                "营业收入（万元）: revenue", "企业名称: name"
+            ),
+            "m.yaml, line 6, column 9: 'year' is the year column of a yearly file: write"
+            " 'layout: yearly'",
         ),
     ],
 )

@@ -4,6 +4,8 @@ header for writes). Each endpoint calls one service function, which checks acces
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
@@ -14,7 +16,7 @@ from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications, notify
 from huiqi.delivery import service as ledger
-from huiqi.delivery.claims import claim
+from huiqi.delivery.claims import ClaimError, claim
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -162,6 +164,21 @@ def grant_notice_pdf(factory: Factory, who: SignedIn, grant_id: Id) -> Response:
     return notice_response(factory, actor_of(who), grant_id)
 
 
+@contextmanager
+def _attest_hint() -> Iterator[None]:
+    """A refusal for want of the enterprise's commitments (告知承诺) says how to give them
+    through the API: the bare refusal named no way to confirm them here."""
+    try:
+        yield
+    except ClaimError as exc:
+        if not exc.to_attest:
+            raise
+        raise type(exc)(
+            f'{exc.message}; send the body {{"attest": true}} to confirm them',
+            to_attest=exc.to_attest,
+        ) from None
+
+
 @router.post("/records/{record_id}/claim", tags=["enterprise"])
 def claim_offer(
     factory: Factory,
@@ -169,9 +186,11 @@ def claim_offer(
     record_id: Id,
     body: Annotated[ClaimRequest | None, Body()] = None,
 ) -> ClaimPublic:
-    """Confirm an offer (直达快享) with one call; a second call returns the same grant."""
+    """Confirm an offer (直达快享) with one call; a second call returns the same grant.
+    ``attest: true`` confirms the commitments (告知承诺) the offer asks for."""
     attest = bool(body and body.attest)
-    result = claim(factory, actor=actor_of(who), entitlement_id=record_id, attest=attest)
+    with _attest_hint():
+        result = claim(factory, actor=actor_of(who), entitlement_id=record_id, attest=attest)
     return ClaimPublic.of(result)
 
 
@@ -184,7 +203,8 @@ def submit_application(
 ) -> DecisionPublic:
     """Submit a pre-filled application (申报); ``attest`` confirms its commitments (告知承诺)."""
     attest = bool(body and body.attest)
-    decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
+    with _attest_hint():
+        decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
     return DecisionPublic.of(decision)
 
 

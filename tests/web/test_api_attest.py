@@ -1,0 +1,62 @@
+"""An offer or application that asks for the enterprise's commitments (告知承诺): the API's
+refusal says how to give them there, and giving them claims or submits."""
+
+from __future__ import annotations
+
+from helpers import policy_yaml
+from portal_data import Portal
+
+from huiqi.accounts.testing import OFFICER
+from huiqi.db.engine import transaction
+from huiqi.delivery import service as ledger
+from huiqi.delivery.publish import deliver
+from huiqi.delivery.versions import publish_text
+
+COMMITMENT = (
+    "  - id: no_incident\n"
+    "    label: {zh: 承诺近三年未发生重大安全事故, en: No major incident in three years}\n"
+    "    attested: true\n"
+)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _with_commitment(policy_id: str, delivery: str) -> str:
+    text = policy_yaml(policy_id, delivery=delivery)
+    return text.replace("amount:\n", COMMITMENT + "amount:\n", 1)
+
+
+def _record(portal: Portal, policy_id: str, uscc: str) -> int:
+    delivery = "confirm" if "offer" in policy_id else "apply"
+    text = _with_commitment(policy_id, delivery)
+    pv, _ = publish_text(portal.factory, text, f"{policy_id}.yaml", actor=OFFICER)
+    deliver(portal.settings, portal.factory, pv.id, actor=OFFICER)
+    with transaction(portal.factory) as s:
+        (row,) = ledger.list_records(s, actor=OFFICER, uscc=uscc, policy_id=policy_id)
+    return row.id
+
+
+def test_a_claim_that_needs_commitments_says_to_send_attest(portal: Portal) -> None:
+    uscc, token = portal.usccs[6], portal.token("ent6")
+    record = _record(portal, "web-attest-offer", uscc)
+    client = portal.client()
+    url = f"/api/v1/records/{record}/claim"
+    refused = client.post(url, headers=bearer(token))
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert "no_incident" in detail and '{"attest": true}' in detail
+    claimed = client.post(url, headers=bearer(token), json={"attest": True})
+    assert claimed.status_code == 200 and claimed.json()["grant_id"]
+
+
+def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal) -> None:
+    uscc, token = portal.usccs[7], portal.token("ent7")
+    record = _record(portal, "web-attest-apply", uscc)
+    client = portal.client()
+    url = f"/api/v1/records/{record}/submit"
+    refused = client.post(url, headers=bearer(token))
+    assert refused.status_code == 409 and '{"attest": true}' in refused.json()["detail"]
+    submitted = client.post(url, headers=bearer(token), json={"attest": True})
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
