@@ -35,7 +35,6 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
-from huiqi.delivery.offer_refresh import refresh_offers
 from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
@@ -224,10 +223,7 @@ def _deliver_changed(
         for start in range(0, len(rows), CHUNK):
             part = rows[start : start + CHUNK]
             deliver_chunk(factory, pv_id, part, sid, actor.username, rep)
-            with transaction(factory) as s:
-                pv = s.get(PolicyVersion, pv_id)
-                assert pv is not None
-                report.refreshed += refresh_offers(s, pv, part, sid, actor.username)
+        report.refreshed += rep.refreshed
         report.reports.append(rep)
     report.flagged = _flag_changed(factory, behind, changed, keep, sid, actor.username)
 

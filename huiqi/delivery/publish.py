@@ -34,6 +34,7 @@ from huiqi.delivery.models import (
     PolicyVersion,
     utcnow,
 )
+from huiqi.delivery.offer_refresh import refresh_offers
 from huiqi.delivery.offers import offer_or_prefill, prefill  # noqa: F401 - prefill is part of this module's API
 from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
@@ -73,6 +74,10 @@ def deliver_chunk(
             )
         )
         if existing:
+            if pv.delivery == DeliveryMode.CONFIRM:
+                # An unclaimed offer shows what this snapshot's data give.
+                known = [r for r in rows if r.uscc in existing]
+                rep.refreshed += refresh_offers(s, pv, known, sid, username)
             s.execute(
                 update(Entitlement)
                 .where(Entitlement.policy_version_id == pv.id, Entitlement.uscc.in_(existing))

@@ -52,6 +52,8 @@ class DeliveryReport:
     provisional: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     flagged: int = 0
+    # Open offers given the amount this snapshot's data give (huiqi.delivery.offer_refresh).
+    refreshed: int = 0
     seconds: float = 0.0
     # Enterprises the engine could not evaluate (status 'error'): never delivered.
     errors: int = 0
@@ -73,6 +75,7 @@ class DeliveryReport:
             "offered",
             "applications",
             "provisional",
+            "refreshed",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, value in other.refused.items():
@@ -85,8 +88,12 @@ class DeliveryReport:
             f" {self.matched:,} matched, {self.new_records:,} new records; granted {self.granted:,}"
             f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
             f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"
-            f" flagged for review {self.flagged:,}{self._errors_text()} [{self.seconds:.1f}s]"
+            f" flagged for review {self.flagged:,}{self._refreshed_text()}{self._errors_text()}"
+            f" [{self.seconds:.1f}s]"
         )
+
+    def _refreshed_text(self) -> str:
+        return f"; open offers given their new amount {self.refreshed:,}" if self.refreshed else ""
 
     def _errors_text(self) -> str:
         if not self.errors:

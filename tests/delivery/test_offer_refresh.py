@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from helpers import build_store, policy_yaml, uscc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,11 +84,6 @@ def test_an_unclaimed_offer_takes_the_new_amount_and_a_claimed_one_keeps_its_own
     assert deliver_changes(settings, sessions, actor=SCHEDULER).refreshed == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a full delivery (publish.deliver_chunk) does not call offer_refresh.refresh_offers"
-    " yet: publish.py is being changed by another engineer",
-)
 def test_a_full_delivery_gives_open_offers_the_new_amount_too(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
