@@ -19,12 +19,12 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import BatchItem, Grant
 from huiqi.delivery.statuses import GrantStatus, PaymentResult
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import NotFoundError, StateConflict
 
 MAX_REASON = 1000
 
 
-class RepaymentError(HuiqiError):
+class RepaymentError(StateConflict):
     """A grant cannot be released for re-payment (not failed, paid, still in a batch...)."""
 
 

@@ -226,6 +226,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/complaints/stats",
         "/api/v1/finance/batches",
         "/api/v1/finance/batches/{batch_id}/files/{kind}",
+        "/api/v1/finance/grants/{grant_id}/repay",
         "/api/v1/finance/payments",
         "/api/v1/console/policies",
         "/api/v1/console/policies/{policy_id}/draft",

@@ -185,11 +185,15 @@ def test_a_failed_payment_is_released_through_the_api_and_paid_in_the_next_batch
     portal: Portal, finance: dict[str, str]
 ) -> None:
     api = portal.client()
-    with portal.factory() as s:
-        grant_id = s.scalar(select(func.min(Grant.id)).where(Grant.status == "in_batch"))
-        if grant_id is None:  # this test alone: export first
-            assert api.post("/api/v1/finance/batches", headers=finance).status_code == 200
-            grant_id = s.scalar(select(func.min(Grant.id)).where(Grant.status == "in_batch"))
+
+    def first_in_batch() -> int | None:
+        with portal.factory() as s:  # closed before the export writes (SQLite: one writer)
+            return s.scalar(select(func.min(Grant.id)).where(Grant.status == "in_batch"))
+
+    grant_id = first_in_batch()
+    if grant_id is None:  # this test alone: export first
+        assert api.post("/api/v1/finance/batches", headers=finance).status_code == 200
+        grant_id = first_in_batch()
     assert grant_id is not None
     failed = f"grant_id,result,reason\n{grant_id},failed,账号错误\n".encode()
     sent = api.post(

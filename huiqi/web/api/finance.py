@@ -179,6 +179,7 @@ class RepaidPublic(BaseModel):
     grant_id: int
     status: str
     amount_fen: int
+    amount_yuan: str
 
 
 @router.post("/grants/{grant_id}/repay")
@@ -188,4 +189,9 @@ def repay(factory: Factory, who: ApiWriter, grant_id: Id, body: RepayRequest) ->
     did not fail (a paid grant is never paid again), 404 for no such grant."""
     with transaction(factory) as s:
         grant = release_for_repayment(s, actor=actor_of(who), grant_id=grant_id, reason=body.reason)
-        return RepaidPublic(grant_id=grant.id, status=grant.status, amount_fen=grant.amount_fen)
+        return RepaidPublic(
+            grant_id=grant.id,
+            status=grant.status,
+            amount_fen=grant.amount_fen,
+            amount_yuan=yuan_of(grant.amount_fen),
+        )
