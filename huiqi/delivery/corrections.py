@@ -28,8 +28,9 @@ from huiqi.config import Settings
 from huiqi.db.clock import utcnow
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.feedback_models import CorrectionRequest
 from huiqi.delivery.freetext import clean_text
-from huiqi.delivery.models import CorrectionRequest, DirectoryEntry
+from huiqi.delivery.models import DirectoryEntry
 from huiqi.engine.trace import jsonable
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict, StoreError
 from huiqi.matching.answers import check_answer, question_of

@@ -27,8 +27,9 @@ from huiqi.accounts.access import (
 )
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import record_event, savepoint
+from huiqi.delivery.feedback_models import Rating
 from huiqi.delivery.freetext import clean_text
-from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion, Rating
+from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict

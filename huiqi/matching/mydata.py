@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
-from huiqi.delivery.models import CorrectionRequest
+from huiqi.delivery.feedback_models import CorrectionRequest
 from huiqi.engine import get_backend, open_snapshot
 from huiqi.engine.duckdb.backend import DuckDBBackend
 from huiqi.engine.duckdb.profile_rows import read_profiles

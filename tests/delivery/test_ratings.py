@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import FINANCE, enterprise, officer, park_operator
 from huiqi.db.engine import transaction
-from huiqi.delivery.models import DirectoryEntry, Event, Rating
+from huiqi.delivery.feedback_models import Rating
+from huiqi.delivery.models import DirectoryEntry, Event
 from huiqi.delivery.ratings import (
     RatingError,
     check_comment,

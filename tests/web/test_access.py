@@ -7,14 +7,8 @@ import pytest
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import (
-    Attachment,
-    CorrectionRequest,
-    Entitlement,
-    Grant,
-    Notification,
-    Rating,
-)
+from huiqi.delivery.feedback_models import CorrectionRequest, Rating
+from huiqi.delivery.models import Attachment, Entitlement, Grant, Notification
 
 OWNER, INTRUDER = 0, 7
 

@@ -23,7 +23,8 @@ from portal_data import APPLY, OFFER, PASSWORD, Portal
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import CorrectionRequest, Grant, PolicyVersion, Rating
+from huiqi.delivery.feedback_models import CorrectionRequest, Rating
+from huiqi.delivery.models import Grant, PolicyVersion
 from huiqi.money import format_yuan
 
 pytestmark = needs_chromium

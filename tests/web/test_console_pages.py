@@ -9,7 +9,8 @@ from decimal import Decimal
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import CorrectionRequest, Entitlement, Grant, PolicyVersion
+from huiqi.delivery.feedback_models import CorrectionRequest
+from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.money import format_yuan
 
 

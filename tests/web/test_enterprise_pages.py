@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from helpers import DATA_YEAR, policy_yaml
 
 from huiqi.accounts.testing import OFFICER
-from huiqi.delivery.models import CorrectionRequest, Event, Rating
+from huiqi.delivery.feedback_models import CorrectionRequest, Rating
+from huiqi.delivery.models import Event
 from huiqi.delivery.versions import publish_text
 
 NEAR = "web-near"  # needs 10 insured employees: ent7 has 9, ent6 has 8

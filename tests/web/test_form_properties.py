@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from portal_data import Portal, page_token, sign_in
 from sqlalchemy import func, select
 
-from huiqi.delivery.models import CorrectionRequest, Rating
+from huiqi.delivery.feedback_models import CorrectionRequest, Rating
 
 TEXT = st.text(max_size=40) | st.sampled_from(["", "0", "-1", "2025", "9" * 30, "true", "1.5"])
 RUNS = settings(
