@@ -254,10 +254,23 @@ def _attachment(
 def get_attachment(
     session: Session, *, actor: Actor, attachment_id: int
 ) -> tuple[AttachmentRow, bytes]:
-    """One attachment and its content, for the enterprise or a reviewer in scope."""
+    """One attachment and its content, for the enterprise or a reviewer in scope. An
+    official's read of an enterprise's document is an audit event (``attachment_read``,
+    in the caller's transaction); the enterprise's and its park's own reads are not."""
     found, ent, pv = _attachment(session, attachment_id)
     _require_reader(session, actor, ent, pv)
-    return _row(found, ent.id), bytes(found.content)
+    row = _row(found, ent.id)
+    if not acts_for(session, actor, ent.uscc):
+        record_event(
+            session,
+            actor=actor.username,
+            kind="attachment_read",
+            uscc=ent.uscc,
+            policy_version_id=pv.id,
+            entity=f"application:{found.application_id}",
+            data={"attachment_id": row.id, "filename": row.filename, "sha256": row.sha256},
+        )
+    return row, bytes(found.content)
 
 
 def remove_attachment(session: Session, *, actor: Actor, attachment_id: int) -> AttachmentRow:

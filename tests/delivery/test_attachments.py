@@ -131,7 +131,7 @@ def test_the_enterprise_attaches_lists_and_removes_files_until_it_submits(
     assert row.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
     assert (png.filename, png.content_type) == ("x.png", "image/png")
     reviewer = officer("district:310115", Role.POLICY_REVIEWER)
-    with sessions() as s:
+    with transaction(sessions) as s:  # reads by officials are audit events, at commit
         for reader in (me, reviewer, OFFICER):
             assert [r.id for r in list_attachments(s, actor=reader, record_id=record)] == [
                 row.id,
@@ -145,6 +145,12 @@ def test_the_enterprise_attaches_lists_and_removes_files_until_it_submits(
                 list_attachments(s, actor=intruder, record_id=record)
             with pytest.raises(AccessDenied):
                 get_attachment(s, actor=intruder, attachment_id=row.id)
+    # Regression: reading an enterprise's document left no trace. An official's read is
+    # an audit event; the enterprise's own is not.
+    with sessions() as s:
+        reads = s.scalars(select(Event).where(Event.kind == "attachment_read")).all()
+    assert sorted(e.actor for e in reads) == sorted([reviewer.username, OFFICER.username])
+    assert {e.data["sha256"] for e in reads} == {row.sha256}  # type: ignore[index]
     with transaction(sessions) as s, pytest.raises(AccessDenied):
         remove_attachment(s, actor=reviewer, attachment_id=png.id)
     with transaction(sessions) as s, pytest.raises(AccessDenied):

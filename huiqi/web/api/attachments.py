@@ -80,7 +80,7 @@ def attachments(factory: Factory, who: SignedIn, record_id: Id) -> list[Attachme
 )
 def attachment(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
     """One attached file, with the type sniffed when it was uploaded."""
-    with reading(factory) as s:
+    with transaction(factory) as s:  # an official's read is an audit event
         row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
     return download(content, row.content_type, row.filename, row.id)
 
