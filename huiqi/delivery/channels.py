@@ -191,7 +191,9 @@ class EmailChannel:
         if not message.emails:
             raise NoRecipientError(
                 f"no email address for enterprise {message.uscc}: no user with role "
-                "'enterprise' and an email is registered for it; add one and re-enqueue."
+                "'enterprise' and an email is registered for it. The message stays in its"
+                " inbox; for the messages that follow, register an address"
+                " ('huiqi user change USERNAME --email ADDRESS')."
             )
         mime = EmailMessage(policy=email.policy.SMTP)
         mime["From"] = self.sender

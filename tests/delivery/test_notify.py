@@ -205,6 +205,9 @@ def test_no_recipient_fails_with_clear_error(sessions, smtp) -> None:
     failed = row(sessions, "grant:5:email")
     assert failed.status == "failed"
     assert f"no email address for enterprise {USCC}" in (failed.last_error or "")
+    # Regression: the hint named a "re-enqueue" that no command does.
+    assert "re-enqueue" not in (failed.last_error or "")
+    assert "huiqi user change USERNAME --email" in (failed.last_error or "")
     assert handler.messages == []
 
 
