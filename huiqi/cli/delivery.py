@@ -7,8 +7,6 @@ is inside the service function.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -30,7 +28,7 @@ from huiqi.cli.progress import TerminalProgress
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
-from huiqi.delivery.claims import ClaimError
+from huiqi.delivery.claims import attest_hint
 from huiqi.delivery.claims import claim as claim_offer
 from huiqi.delivery.lifecycle import expire_offers
 from huiqi.delivery.publish import deliver as deliver_version
@@ -38,6 +36,9 @@ from huiqi.delivery.publish import publish as publish_file
 from huiqi.delivery.review import Outcome, resolve_flag
 from huiqi.delivery.versions import retire_named
 from huiqi.errors import NotFoundError
+
+# How a command-line user confirms the commitments (告知承诺) a claim or an application lacks.
+ATTEST = "run the command again with --attest to confirm them"
 
 
 @click.command()
@@ -158,7 +159,7 @@ def claim(
     if offer_id is None and not (policy_id and uscc):
         raise click.UsageError("give an OFFER_ID, or --policy and --uscc")
     factory, actor = signed_in(ctx)
-    with _attest_hint():
+    with attest_hint(ATTEST):
         result = claim_offer(
             factory,
             actor=actor,
@@ -174,20 +175,6 @@ def claim(
         f"offer {result.entitlement_id}: grant {result.grant_id}, {yuan(result.amount_fen)} yuan"
         f" ({result.message})"
     )
-
-
-@contextmanager
-def _attest_hint() -> Iterator[None]:
-    """A refusal for want of the enterprise's commitments says how to give them here."""
-    try:
-        yield
-    except ClaimError as exc:
-        if not exc.to_attest:
-            raise
-        raise type(exc)(
-            f"{exc.message}; run the command again with --attest to confirm them",
-            to_attest=exc.to_attest,
-        ) from None
 
 
 @click.group()
@@ -253,7 +240,7 @@ def application_list(
 def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None:
     """Submit a pre-filled application (as the enterprise or its park operator)."""
     factory, actor = signed_in(ctx)
-    with _attest_hint():
+    with attest_hint(ATTEST):
         d = apps.submit(factory, record_id, actor=actor, attest=attest)
     console.print(f"application {d.entitlement_id}: {d.status}")
 

@@ -8,6 +8,8 @@ make one grant; claiming again returns the same grant.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +36,19 @@ class ClaimError(StateConflict):
     def __init__(self, message: str, *, to_attest: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.to_attest = to_attest
+
+
+@contextmanager
+def attest_hint(how: str) -> Iterator[None]:
+    """Inside it, a refusal for want of the enterprise's commitments (告知承诺) ends with
+    ``how`` the shell confirms them (the API's body, the CLI's option); the bare refusal
+    names no way."""
+    try:
+        yield
+    except ClaimError as exc:
+        if not exc.to_attest:
+            raise
+        raise type(exc)(f"{exc.message}; {how}", to_attest=exc.to_attest) from None
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ header for writes). Each endpoint calls one service function, which checks acces
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
@@ -16,7 +14,7 @@ from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications, notify
 from huiqi.delivery import service as ledger
-from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.claims import attest_hint, claim
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -164,21 +162,6 @@ def grant_notice_pdf(factory: Factory, who: SignedIn, grant_id: Id) -> Response:
     return notice_response(factory, actor_of(who), grant_id)
 
 
-@contextmanager
-def _attest_hint() -> Iterator[None]:
-    """A refusal for want of the enterprise's commitments (告知承诺) says how to give them
-    through the API: the bare refusal named no way to confirm them here."""
-    try:
-        yield
-    except ClaimError as exc:
-        if not exc.to_attest:
-            raise
-        raise type(exc)(
-            f'{exc.message}; send the body {{"attest": true}} to confirm them',
-            to_attest=exc.to_attest,
-        ) from None
-
-
 @router.post("/records/{record_id}/claim", tags=["enterprise"])
 def claim_offer(
     factory: Factory,
@@ -189,7 +172,7 @@ def claim_offer(
     """Confirm an offer (直达快享) with one call; a second call returns the same grant.
     ``attest: true`` confirms the commitments (告知承诺) the offer asks for."""
     attest = bool(body and body.attest)
-    with _attest_hint():
+    with attest_hint('send the body {"attest": true} to confirm them'):
         result = claim(factory, actor=actor_of(who), entitlement_id=record_id, attest=attest)
     return ClaimPublic.of(result)
 
@@ -203,7 +186,7 @@ def submit_application(
 ) -> DecisionPublic:
     """Submit a pre-filled application (申报); ``attest`` confirms its commitments (告知承诺)."""
     attest = bool(body and body.attest)
-    with _attest_hint():
+    with attest_hint('send the body {"attest": true} to confirm them'):
         decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
     return DecisionPublic.of(decision)
 
