@@ -5,6 +5,7 @@ rows written are the DuckDB run's."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -42,13 +44,14 @@ def _spark_class() -> Path:
 
 
 def _master_state(webui: int) -> dict[str, Any]:
-    """The master's state as its web UI gives it (workers, applications); {} before it is up."""
+    """The master's state as its web UI gives it (workers, applications); {} before it is up.
+    A UI still starting answers with an empty or partial body: that is "not up" too."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{webui}/json/", timeout=5) as reply:
-            state: dict[str, Any] = json.load(reply)
-            return state
-    except OSError:
+            state = json.load(reply)
+    except (OSError, ValueError):
         return {}
+    return state if isinstance(state, dict) else {}
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +104,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
             except subprocess.TimeoutExpired:
                 os.killpg(daemon.pid, signal.SIGKILL)
         shutil.rmtree(work / "w", ignore_errors=True)
+
+
+@pytest.mark.parametrize("body", [b"", b'{"aliveworkers": ', b"[]"])
+def test_a_master_ui_still_starting_reads_as_not_up(body: bytes) -> None:
+    """Regression: the master's UI answered 200 with an empty body while starting, and the
+    fixture's poll ended in a JSONDecodeError instead of polling again."""
+
+    class Starting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    with http.server.HTTPServer(("127.0.0.1", 0), Starting) as server:
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        assert _master_state(server.server_address[1]) == {}
 
 
 def _rows(summary: dict[str, object]) -> list[tuple[object, ...]]:
