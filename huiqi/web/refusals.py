@@ -15,255 +15,158 @@ import re
 
 from huiqi.web.i18n import N_
 
-# (the service's English text, with its values as named groups; the same text as a
-# catalogue template). Each template reproduces the English text exactly.
+# What each value named in a refusal's English text looks like, as a pattern; a refusal
+# whose value has another shape says so where it is listed.
+VALUE_SHAPES = {
+    "allowed": r".+",
+    "amount": r"\S+",
+    "batch": r"\d+",
+    "code": r"'.*'",
+    "day": r"\S+",
+    "days": r"\d+",
+    "exported": r"\S+",
+    "field": r"[^']+",
+    "high": r"\S+",
+    "id": r"\d+",
+    "k": r"\d+",
+    "known": r".+",
+    "least": r"\d+",
+    "length": r"\d+",
+    "line": r"\d+",
+    "low": r"\S+",
+    "n": r"\d+",
+    "name": r".*",
+    "now": r"\d+",
+    "policy": r".+",
+    "stars": r".*",
+    "status": r"\w+",
+    "today": r"[^:]+",
+    "unit": r"\w+",
+    "uscc": r"\w+",
+    "value": r".*",
+    "version": r"\S+ v\d+",
+    "what": r".+",
+    "when": r".*",
+    "who": r"\S+ \(.*\)",
+    "year": r"\d+",
+    "yuan": r"\d+",
+}
+
+
+def _refusal(template: str, **shapes: str) -> tuple[re.Pattern[str], str]:
+    """The pattern that reads a service's refusal written from ``template`` (the
+    catalogue's template, which is the English text with its values as %(name)s), and the
+    template: the text's words taken literally, each value as a named group of its
+    shape."""
+    words = re.split(r"%\((\w+)\)s", template)
+    pattern = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>{shapes.get(part, VALUE_SHAPES[part])})"
+        for i, part in enumerate(words)
+    )
+    return re.compile(pattern), template
+
+
+# The services' refusals with values, each as its catalogue template (which reproduces
+# the English text exactly); the first whose pattern reads a text translates it.
 REFUSALS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(?P<what>.+) is required"), N_("%(what)s is required")),
-    (
-        re.compile(r"(?P<what>.+) has at most (?P<n>\d+) characters, not (?P<length>\d+)"),
-        N_("%(what)s has at most %(n)s characters, not %(length)s"),
-    ),
-    (
-        re.compile(r"(?P<what>.+) cannot contain control characters"),
-        N_("%(what)s cannot contain control characters"),
-    ),
-    (
-        re.compile(r"(?P<code>'.*') is not a request category; categories: (?P<known>.+)"),
-        N_("%(code)s is not a request category; categories: %(known)s"),
-    ),
-    (
-        re.compile(r"policy '(?P<policy>.+)' is not published; the catalogue lists what is"),
-        N_("policy '%(policy)s' is not published; the catalogue lists what is"),
-    ),
-    (
-        re.compile(r"no grant (?P<id>\d+) of enterprise (?P<uscc>\w+)"),
-        N_("no grant %(id)s of enterprise %(uscc)s"),
-    ),
+    _refusal(N_("%(what)s is required")),
+    _refusal(N_("%(what)s has at most %(n)s characters, not %(length)s")),
+    _refusal(N_("%(what)s cannot contain control characters")),
+    _refusal(N_("%(code)s is not a request category; categories: %(known)s")),
+    _refusal(N_("policy '%(policy)s' is not published; the catalogue lists what is")),
+    _refusal(N_("no grant %(id)s of enterprise %(uscc)s")),
     # A value refused on the correction form ("report as wrong", shown next to the value
     # without the field's name: huiqi.web.views.mydata) or on the policy calculator.
-    (
-        re.compile(r"expected a whole number \(such as 25\), got (?P<value>.*)"),
-        N_("expected a whole number (such as 25), got %(value)s"),
-    ),
-    (
-        re.compile(r"expected a number such as 1234\.56, got (?P<value>.*)"),
-        N_("expected a number such as 1234.56, got %(value)s"),
-    ),
-    (
-        re.compile(
-            r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+) (?P<unit>\w+)"
-        ),
+    _refusal(N_("expected a whole number (such as 25), got %(value)s")),
+    _refusal(N_("expected a number such as 1234.56, got %(value)s")),
+    _refusal(
         N_("%(value)s is outside the plausible range %(low)s..%(high)s %(unit)s"),
+        value=r"\S+",
     ),
-    (
-        re.compile(r"(?P<value>\S+) is outside the plausible range (?P<low>\S+)\.\.(?P<high>\S+)"),
-        N_("%(value)s is outside the plausible range %(low)s..%(high)s"),
-    ),
-    (
-        re.compile(r"expected a date YYYY-MM-DD, got (?P<value>.*)"),
-        N_("expected a date YYYY-MM-DD, got %(value)s"),
-    ),
-    (
-        re.compile(r"at most (?P<n>\d+) decimal places, got (?P<value>.*)"),
-        N_("at most %(n)s decimal places, got %(value)s"),
-    ),
-    (
-        re.compile(
-            r"(?P<code>'.*') is not a GB/T 4754-2017 class: expected 4 digits such as 6513,"
-            r" optionally after its section letter \(I6513\)"
-        ),
+    _refusal(N_("%(value)s is outside the plausible range %(low)s..%(high)s"), value=r"\S+"),
+    _refusal(N_("expected a date YYYY-MM-DD, got %(value)s")),
+    _refusal(N_("at most %(n)s decimal places, got %(value)s")),
+    _refusal(
         N_(
-            "%(code)s is not a GB/T 4754-2017 class: expected 4 digits such as 6513,"
-            " optionally after its section letter (I6513)"
+            "%(code)s is not a GB/T 4754-2017 class: expected 4 digits such as 6513, optionally "
+            "after its section letter (I6513)"
         ),
     ),
     # The professional-complainant score's reasons (huiqi.complaints.score), on the
     # complaint officer's queue.
-    (
-        re.compile(
-            r"complained about (?P<n>\d+) different enterprises \(counts from (?P<least>\d+)\)"
-        ),
-        N_("complained about %(n)s different enterprises (counts from %(least)s)"),
-    ),
-    (
-        re.compile(
-            r"complained about (?P<n>\d+) different enterprises"
-            r" \(counts fully from (?P<least>\d+)\)"
-        ),
-        N_("complained about %(n)s different enterprises (counts fully from %(least)s)"),
-    ),
-    (
-        re.compile(
-            r"(?P<k>\d+) of (?P<n>\d+) complaints are about purchases of at most"
-            r" (?P<yuan>\d+) yuan \(purchase-then-complain\)"
-        ),
+    _refusal(N_("complained about %(n)s different enterprises (counts from %(least)s)")),
+    _refusal(N_("complained about %(n)s different enterprises (counts fully from %(least)s)")),
+    _refusal(
         N_(
-            "%(k)s of %(n)s complaints are about purchases of at most %(yuan)s yuan"
-            " (purchase-then-complain)"
+            "%(k)s of %(n)s complaints are about purchases of at most %(yuan)s yuan "
+            "(purchase-then-complain)"
         ),
     ),
-    (
-        re.compile(
-            r"(?P<k>\d+) of (?P<n>\d+) complaints demand punitive compensation"
-            r" \(十倍/三倍赔偿\) rather than redress of a harm"
-        ),
+    _refusal(
         N_(
-            "%(k)s of %(n)s complaints demand punitive compensation (十倍/三倍赔偿) rather"
-            " than redress of a harm"
+            "%(k)s of %(n)s complaints demand punitive compensation (十倍/三倍赔偿) rather than redress"
+            " of a harm"
         ),
     ),
-    (
-        re.compile(
-            r"(?P<n>\d+) complaints are near-identical texts sent to at least"
-            r" (?P<least>\d+) enterprises"
-        ),
+    _refusal(
         N_("%(n)s complaints are near-identical texts sent to at least %(least)s enterprises"),
     ),
-    (
-        re.compile(r"(?P<n>\d+) complaints within (?P<days>\d+) days"),
-        N_("%(n)s complaints within %(days)s days"),
-    ),
-    (
-        re.compile(r"(?P<n>\d+) identities share phones or bank accounts"),
-        N_("%(n)s identities share phones or bank accounts"),
-    ),
-    (
-        re.compile(r"request (?P<id>\d+) about this value is still open: wait for its decision"),
-        N_("request %(id)s about this value is still open: wait for its decision"),
-    ),
+    _refusal(N_("%(n)s complaints within %(days)s days")),
+    _refusal(N_("%(n)s identities share phones or bank accounts")),
+    _refusal(N_("request %(id)s about this value is still open: wait for its decision")),
     # The policy catalogue's filters (huiqi.web.filters, huiqi.catalogue.service).
-    (
-        re.compile(r"deadline_after '(?P<value>.*)' is not a date; write it as YYYY-MM-DD"),
-        N_("deadline_after '%(value)s' is not a date; write it as YYYY-MM-DD"),
-    ),
-    (
-        re.compile(r"amount_min '(?P<value>.*)' is not an amount in yuan \(e\.g\. 50000\)"),
-        N_("amount_min '%(value)s' is not an amount in yuan (e.g. 50000)"),
-    ),
-    (
-        re.compile(r"district '(?P<value>.*)' is not a Shanghai district code \(e\.g\. 310115\)"),
-        N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)"),
-    ),
-    (
-        re.compile(r"level '(?P<value>.*)' is not one of (?P<known>.+)"),
-        N_("level '%(value)s' is not one of %(known)s"),
-    ),
-    (
-        re.compile(r"mode '(?P<value>.*)' is not one of (?P<known>.+)"),
-        N_("mode '%(value)s' is not one of %(known)s"),
-    ),
+    _refusal(N_("deadline_after '%(value)s' is not a date; write it as YYYY-MM-DD")),
+    _refusal(N_("amount_min '%(value)s' is not an amount in yuan (e.g. 50000)")),
+    _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
+    _refusal(N_("level '%(value)s' is not one of %(known)s")),
+    _refusal(N_("mode '%(value)s' is not one of %(known)s")),
     # A payment result file's rows and name (the finance console).
-    (
-        re.compile(r"grant id '(?P<value>.*)' is not a whole number"),
-        N_("grant id '%(value)s' is not a whole number"),
-    ),
-    (re.compile(r"unknown grant (?P<id>\d+)"), N_("unknown grant %(id)s")),
-    (
-        re.compile(r"result '(?P<value>.*)' is not one of paid, failed"),
-        N_("result '%(value)s' is not one of paid, failed"),
-    ),
-    (
-        re.compile(r"grant (?P<id>\d+) already appears on line (?P<line>\d+)"),
-        N_("grant %(id)s already appears on line %(line)s"),
-    ),
-    (
-        re.compile(r"grant (?P<id>\d+) is not in any disbursement batch; export it first"),
-        N_("grant %(id)s is not in any disbursement batch; export it first"),
-    ),
-    (
-        re.compile(
-            r"amount (?P<amount>\S+) yuan differs from the (?P<exported>\S+) yuan exported for"
-            r" grant (?P<id>\d+) in batch (?P<batch>\d+)"
-        ),
+    _refusal(N_("grant id '%(value)s' is not a whole number")),
+    _refusal(N_("unknown grant %(id)s")),
+    _refusal(N_("result '%(value)s' is not one of paid, failed")),
+    _refusal(N_("grant %(id)s already appears on line %(line)s")),
+    _refusal(N_("grant %(id)s is not in any disbursement batch; export it first")),
+    _refusal(
         N_(
-            "amount %(amount)s yuan differs from the %(exported)s yuan exported for grant %(id)s"
-            " in batch %(batch)s"
+            "amount %(amount)s yuan differs from the %(exported)s yuan exported for grant %(id)s "
+            "in batch %(batch)s"
         ),
     ),
-    (
-        re.compile(
-            r"paid date '(?P<value>.*)' is not a date; write it year first, e.g. 2026-03-31,"
-            r" 2026/3/31 or 2026年3月31日"
-        ),
+    _refusal(
         N_(
-            "paid date '%(value)s' is not a date; write it year first, e.g. 2026-03-31,"
-            " 2026/3/31 or 2026年3月31日"
+            "paid date '%(value)s' is not a date; write it year first, e.g. 2026-03-31, 2026/3/31"
+            " or 2026年3月31日"
         ),
     ),
-    (
-        re.compile(r"'(?P<name>.*)' is not a payment result file; upload a \.csv or \.xlsx file"),
-        N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file"),
-    ),
-    (
-        re.compile(r"no offer or delivery record id (?P<id>\d+)"),
-        N_("no offer or delivery record id %(id)s"),
-    ),
-    (re.compile(r"no request (?P<id>\d+)"), N_("no request %(id)s")),
-    (
-        re.compile(
-            r"huiqi holds (?P<value>.+) for '(?P<field>[^']+)'(?P<when>.*) already: give the"
-            r" value you believe is right, if it differs"
-        ),
+    _refusal(N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file")),
+    _refusal(N_("no offer or delivery record id %(id)s")),
+    _refusal(N_("no request %(id)s")),
+    _refusal(
         N_(
-            "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you"
-            " believe is right, if it differs"
+            "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you believe is"
+            " right, if it differs"
         ),
+        value=r".+",
     ),
-    (
-        re.compile(r"the year (?P<year>\d+) has not come yet: give a year up to (?P<now>\d+)"),
-        N_("the year %(year)s has not come yet: give a year up to %(now)s"),
-    ),
-    (
-        re.compile(r"(?P<day>\S+) is after today, (?P<today>[^:]+): give the date it took effect"),
-        N_("%(day)s is after today, %(today)s: give the date it took effect"),
-    ),
-    (
-        re.compile(
-            r"request (?P<id>\d+) is closed: its answer is rated already, and a closed request"
-            r" takes no more ratings; file a new request if the problem remains"
-        ),
+    _refusal(N_("the year %(year)s has not come yet: give a year up to %(now)s")),
+    _refusal(N_("%(day)s is after today, %(today)s: give the date it took effect")),
+    _refusal(
         N_(
-            "request %(id)s is closed: its answer is rated already, and a closed request"
-            " takes no more ratings; file a new request if the problem remains"
+            "request %(id)s is closed: its answer is rated already, and a closed request takes no"
+            " more ratings; file a new request if the problem remains"
         ),
     ),
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
-    (
-        re.compile(r"(?P<who>\S+ \(.*\)) may not (?P<what>.+); allowed: (?P<allowed>.+)"),
-        N_("%(who)s may not %(what)s; allowed: %(allowed)s"),
-    ),
-    (re.compile(r"no complainant (?P<id>\d+)"), N_("no complainant %(id)s")),
-    (
-        re.compile(r"(?P<code>'.*') is not a department of the desk; departments: (?P<known>.+)"),
-        N_("%(code)s is not a department of the desk; departments: %(known)s"),
-    ),
-    (
-        re.compile(r"record (?P<id>\d+) is not an application \(申报\)"),
-        N_("record %(id)s is not an application (申报)"),
-    ),
-    (
-        re.compile(r"application (?P<id>\d+) is '(?P<status>\w+)' and cannot be rejected"),
-        N_("application %(id)s is '%(status)s' and cannot be rejected"),
-    ),
-    (
-        re.compile(r"application (?P<id>\d+) is '(?P<status>\w+)' and cannot be submitted"),
-        N_("application %(id)s is '%(status)s' and cannot be submitted"),
-    ),
-    (
-        re.compile(
-            r"application (?P<id>\d+) is '(?P<status>\w+)'; only submitted ones are decided"
-        ),
-        N_("application %(id)s is '%(status)s'; only submitted ones are decided"),
-    ),
-    (
-        re.compile(r"(?P<version>\S+ v\d+) is (?P<status>\w+); only a published one is retired"),
-        N_("%(version)s is %(status)s; only a published one is retired"),
-    ),
-    (
-        re.compile(r"a rating is a whole number of stars from 1 to 5, not (?P<stars>.*)"),
-        N_("a rating is a whole number of stars from 1 to 5, not %(stars)s"),
-    ),
+    _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
+    _refusal(N_("no complainant %(id)s")),
+    _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
+    _refusal(N_("record %(id)s is not an application (申报)")),
+    _refusal(N_("application %(id)s is '%(status)s' and cannot be rejected")),
+    _refusal(N_("application %(id)s is '%(status)s' and cannot be submitted")),
+    _refusal(N_("application %(id)s is '%(status)s'; only submitted ones are decided")),
+    _refusal(N_("%(version)s is %(status)s; only a published one is retired")),
+    _refusal(N_("a rating is a whole number of stars from 1 to 5, not %(stars)s")),
 ]
 
 # Refusals without values: the catalogue translates them whole.
