@@ -176,28 +176,6 @@ class ClaimRequest(BaseModel):
     attest: StrictBool = False
 
 
-class ClaimPublic(BaseModel):
-    record_id: int
-    status: str
-    grant_id: int | None
-    amount_fen: int | None
-    amount_yuan: str | None
-    message: str
-    already: bool
-
-    @classmethod
-    def of(cls, c: ClaimResult) -> ClaimPublic:
-        return cls(
-            record_id=c.entitlement_id,
-            status=c.status,
-            grant_id=c.grant_id,
-            amount_fen=c.amount_fen,
-            amount_yuan=yuan(c.amount_fen),
-            message=c.message,
-            already=c.already,
-        )
-
-
 class DecisionPublic(BaseModel):
     record_id: int
     status: str
@@ -207,7 +185,7 @@ class DecisionPublic(BaseModel):
     message: str
 
     @classmethod
-    def of(cls, d: Decision) -> DecisionPublic:
+    def of(cls, d: Decision | ClaimResult) -> DecisionPublic:
         return cls(
             record_id=d.entitlement_id,
             status=d.status,
@@ -216,6 +194,17 @@ class DecisionPublic(BaseModel):
             amount_yuan=yuan(d.amount_fen),
             message=d.message,
         )
+
+
+class ClaimPublic(DecisionPublic):
+    """A claim's outcome: a decision's, and whether the grant was there already."""
+
+    already: bool
+
+    @classmethod
+    def of(cls, d: Decision | ClaimResult) -> ClaimPublic:
+        assert isinstance(d, ClaimResult)
+        return cls(**DecisionPublic.of(d).model_dump(), already=d.already)
 
 
 class MessagePublic(BaseModel):
