@@ -133,24 +133,31 @@ def check_declared_unit(
             where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
         else:
             continue
-        if unit not in UNITS:
-            raise ImportFileError(
-                f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
-                " the amounts to 元, 万元 or 亿元 and declare that unit"
-            )
-        own = header_unit(header)
-        if own is not None and own != unit:
-            raise ImportFileError(
-                f"{where}, but the header '{header}' says {own}; nothing was imported. "
-                "Correct the declaration or the header so that they agree"
-            )
-        if own is None and mapping.unit_of(field) != UNITS[unit]:
-            raise ImportFileError(
-                f"{where}, but mapping '{mapping.name}' reads '{header}' in "
-                f"{mapping.units.get(field, 'yuan')}; nothing was imported. Name a mapping "
-                f"whose 'units:' say {field}: {unit} ('huiqi mapping new' drafts one), or "
-                "correct the file"
-            )
+        refuse_disagreement(where, unit, header, field, mapping)
+
+
+def refuse_disagreement(where: str, unit: str, header: str, field: str, mapping: Mapping) -> None:
+    """Refuse the file when the unit a sheet gives a money column (``unit``, said at
+    ``where``) is one huiqi cannot read, or disagrees with the column's header or with
+    the unit the mapping reads the field in: its amounts would be stored wrong."""
+    if unit not in UNITS:
+        raise ImportFileError(
+            f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
+            " the amounts to 元, 万元 or 亿元 and give that unit"
+        )
+    own = header_unit(header)
+    if own is not None and own != unit:
+        raise ImportFileError(
+            f"{where}, but the header '{header}' says {own}; nothing was imported. Correct"
+            " the header or the unit given for it so that they agree"
+        )
+    if own is None and mapping.unit_of(field) != UNITS[unit]:
+        raise ImportFileError(
+            f"{where}, but mapping '{mapping.name}' reads '{header}' in"
+            f" {mapping.units.get(field, 'yuan')}; nothing was imported, since the amounts"
+            f" would be stored in the wrong unit. Name a mapping whose 'units:' say {field}:"
+            f" {unit} ('huiqi mapping new' drafts one), or correct the file"
+        )
 
 
 def money_fields(mapping: Mapping) -> set[str]:

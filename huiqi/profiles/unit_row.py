@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from huiqi.errors import ImportFileError
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.mapping import UNITS, Mapping
+from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.readers import Source
 
 MONEY = {"元": "yuan", "万元": "wan_yuan", "亿元": "yi_yuan"}
@@ -67,7 +66,7 @@ def check_unit_row(
     """ImportFileError when the unit row gives a money column a unit the mapping does not
     read it in (or that its own header contradicts). ``headers``: field → the file's
     header; ``columns``: field → its column."""
-    from huiqi.profiles.declared_unit import header_unit
+    from huiqi.profiles.declared_unit import refuse_disagreement
 
     line, cells = row
     dictionary = load_dictionary()
@@ -81,21 +80,4 @@ def check_unit_row(
             continue
         unit = MONEY.get(word, word)
         where = f"{file}, line {line}: the row under the header gives '{header}' in {unit}"
-        if unit not in UNITS:
-            raise ImportFileError(
-                f"{where}, which huiqi does not read amounts in; nothing was imported. Convert"
-                " the column to 元, 万元 or 亿元"
-            )
-        own = header_unit(header)
-        if own is not None and own != unit:
-            raise ImportFileError(
-                f"{where}, but the header says {own}; nothing was imported. Correct the"
-                " header or the unit row so that they agree"
-            )
-        if own is None and mapping.unit_of(field) != UNITS[unit]:
-            raise ImportFileError(
-                f"{where}, but mapping '{mapping.name}' reads it in "
-                f"{mapping.units.get(field, 'yuan')}; nothing was imported, since the amounts"
-                f" would be stored in the wrong unit. Name a mapping whose 'units:' say"
-                f" {field}: {unit} ('huiqi mapping new' drafts one), or correct the file"
-            )
+        refuse_disagreement(where, unit, header, field, mapping)
