@@ -30,7 +30,7 @@ from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint
 from huiqi.delivery.claims import claim as claim_offer
-from huiqi.delivery.lifecycle import expire_offers
+from huiqi.delivery.lifecycle import expire_offers, withdraw_retired_left_open
 from huiqi.delivery.publish import deliver as deliver_version
 from huiqi.delivery.publish import publish as publish_file
 from huiqi.delivery.review import Outcome, resolve_flag
@@ -306,10 +306,18 @@ def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> No
 @click.pass_context
 @handle_errors
 def expire(ctx: click.Context) -> None:
-    """Expire offers whose policy has ended (the scheduler's job)."""
+    """Expire offers whose policy has ended (the scheduler's job).
+
+    Also withdraws the offers and unsubmitted applications still open under retired
+    versions (versions retired before retiring withdrew them), telling each enterprise
+    why; running it again withdraws nothing more.
+    """
     factory, actor = signed_in(ctx)
     n = expire_offers(factory, actor=actor)
     console.print(f"{n:,} offers expired")
+    left = withdraw_retired_left_open(factory, actor=actor)
+    if left:
+        console.print(f"{left:,} offers and applications under retired versions withdrawn")
 
 
 @click.command()

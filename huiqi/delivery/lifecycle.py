@@ -1,4 +1,5 @@
-"""Time-driven steps: offers expire at their policy's end date."""
+"""Time-driven steps: offers expire at their policy's end date, and what versions retired
+before retiring withdrew left open is withdrawn."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Entitlement, utcnow
+from huiqi.delivery.retirement import withdraw_left_open
 from huiqi.delivery.statuses import RecordStatus
 
 
@@ -61,3 +63,12 @@ def expire_offers(
             ],
         )
         return len(rows)
+
+
+def withdraw_retired_left_open(factory: sessionmaker[Session], *, actor: Actor) -> int:
+    """Withdraw the offers and unsubmitted applications still open under retired versions
+    (left by versions retired before retiring withdrew them), each enterprise told why;
+    idempotent. Return how many were withdrawn."""
+    require_role(actor, "withdraw records left open under retired versions", Role.SCHEDULER)
+    with transaction(factory) as s:
+        return withdraw_left_open(s, actor=actor.username)

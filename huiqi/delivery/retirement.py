@@ -7,19 +7,23 @@ when and why), with one audit event (``retire_withdraw``) and one message to eac
 enterprise. Applications already submitted wait for an officer's decision as before, and
 what was granted stays granted. A claim or a submission under a retired version (one
 retired before retiring withdrew, or racing the retirement) is refused, saying the same.
+
+Versions retired before retiring withdrew left their open records open:
+:func:`withdraw_left_open` (run by the scheduler's ``huiqi expire``, idempotently) withdraws
+them the same way, with the reason and date of the version's own ``retire`` event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Application, Entitlement, Event, PolicyVersion, utcnow
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import RecordStatus, VersionStatus
 
 CHUNK = 5_000
 _CHINA = dt.timedelta(hours=8)  # the day a version was retired, as officers in China say it
@@ -44,6 +48,36 @@ def retired_note(session: Session, pv: PolicyVersion) -> str:
         .limit(1)
     ).first()
     return retired_text(pv, row[0] if row else None, row[1] if row else None)
+
+
+def withdraw_left_open(session: Session, *, actor: str) -> int:
+    """Withdraw what is still open under versions already retired (retired before retiring
+    withdrew, or reopened since): each as :func:`withdraw_open` with the reason and time of
+    the version's ``retire`` event. Running it again withdraws nothing more; returns how
+    many records it withdrew."""
+    left = session.scalars(
+        select(PolicyVersion)
+        .where(
+            PolicyVersion.status == VersionStatus.RETIRED,
+            exists().where(
+                Entitlement.policy_version_id == PolicyVersion.id,
+                Entitlement.status.in_(WITHDRAWN_ON_RETIRE),
+            ),
+        )
+        .order_by(PolicyVersion.id)
+    ).all()
+    withdrawn = 0
+    for pv in left:
+        row = session.execute(
+            select(Event.at, Event.reason)
+            .where(Event.kind == "retire", Event.policy_version_id == pv.id)
+            .order_by(Event.id.desc())
+            .limit(1)
+        ).first()
+        at = row[0] if row is not None and row[0] is not None else utcnow()
+        reason = (row[1] if row is not None else None) or "the version was retired"
+        withdrawn += withdraw_open(session, pv, actor=actor, reason=reason, at=at)
+    return withdrawn
 
 
 def withdraw_open(

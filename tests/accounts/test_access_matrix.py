@@ -294,6 +294,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: lifecycle.expire_offers(w.factory, actor=a, today=dt.date(2026, 1, 2)),
             _row(scheduler="both"),
         ),
+        "huiqi.delivery.lifecycle.withdraw_retired_left_open": (
+            lambda w, a: lifecycle.withdraw_retired_left_open(w.factory, actor=a),
+            _row(scheduler="both"),
+        ),
         "huiqi.delivery.budget.allocate_pro_rata": (
             lambda w, a: _in_tx(budget.allocate_pro_rata, policy_version_id=w.pro_rata_version)(
                 w, a

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 from helpers import build_store, policy_yaml, uscc
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.testing import OFFICER, enterprise
+from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery.applications import ApplicationError
 from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.lifecycle import withdraw_retired_left_open
 from huiqi.delivery.models import Application, Entitlement, Event, Notification
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.versions import retire_version
@@ -126,3 +127,58 @@ def test_retiring_closes_unsubmitted_applications_and_keeps_submitted_ones(
     ):
         apps.submit(sessions, ids[b], actor=enterprise(b))
     assert apps.approve(sessions, ids[a], actor=OFFICER).grant_id is not None
+
+
+def test_records_left_open_by_an_earlier_retirement_are_withdrawn_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: offers and applications left open under a version retired before
+    retiring withdrew stayed 'offered' for ever; the scheduler's sweep withdraws them with
+    the retirement's own reason, telling each enterprise, and a second sweep does nothing."""
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 4, b: 4})
+    offer, offers = _published(settings, sessions, "old-offer", "confirm")
+    apply, applied = _published(settings, sessions, "old-apply", "apply")
+    _retire(sessions, offer.id, "期满")
+    _retire(sessions, apply.id, "停止受理")
+    left = [offers[a], offers[b], applied[a], applied[b]]
+    with transaction(sessions) as s:  # as a ledger retired before this change left it
+        s.execute(
+            update(Entitlement)
+            .where(Entitlement.id.in_(left[:2]))
+            .values(status="offered", status_reason=None)
+        )
+        s.execute(
+            update(Entitlement)
+            .where(Entitlement.id.in_(left[2:]))
+            .values(status="application_open", status_reason=None)
+        )
+        s.execute(
+            update(Application)
+            .where(Application.entitlement_id.in_(left[2:]))
+            .values(decision=None, decided_by=None, decided_at=None, reason=None)
+        )
+        s.execute(delete(Notification).where(Notification.kind == "withdrawn"))
+    assert withdraw_retired_left_open(sessions, actor=SCHEDULER) == 4
+    for rid in left[:2]:
+        ent = _record(sessions, rid)
+        reason = ent.status_reason or ""
+        assert ent.status == "withdrawn" and "(old-offer v1) was retired on " in reason
+        assert reason.endswith(": 期满")
+    for rid in left[2:]:
+        ent = _record(sessions, rid)
+        assert ent.status == "withdrawn" and (ent.status_reason or "").endswith(": 停止受理")
+    with sessions() as s:
+        decided = s.scalars(
+            select(Application.decision).where(Application.entitlement_id.in_(left[2:]))
+        ).all()
+        assert decided == ["withdrawn", "withdrawn"]
+        told = s.scalars(
+            select(Notification.uscc).where(
+                Notification.kind == "withdrawn", Notification.channel == "inbox"
+            )
+        ).all()
+        assert sorted(told) == sorted([a, b, a, b])
+    assert withdraw_retired_left_open(sessions, actor=SCHEDULER) == 0
+    with pytest.raises(Exception, match="scheduler"):
+        withdraw_retired_left_open(sessions, actor=OFFICER)
