@@ -61,7 +61,7 @@ class ChangeReport:
     replaced: list[str] = field(default_factory=list)  # a newer version is published
     reports: list[DeliveryReport] = field(default_factory=list)
     flagged: int = 0
-    refreshed: int = 0  # open offers given the amount the changed data give
+    refreshed: int = 0  # open offers and applications given the amount the changed data give
     match_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -78,7 +78,7 @@ class ChangeReport:
             f" {self.flagged} flagged for review; {self.seconds:.2f} s in all"
         ]
         if self.refreshed:
-            lines.append(f"open offers given their new amount: {self.refreshed}")
+            lines.append(f"open offers and applications given their new amount: {self.refreshed}")
         if self.full:
             lines.append(f"delivered in full: {', '.join(self.full)}")
         if self.replaced:

@@ -8,18 +8,25 @@ and the snapshot move together, so the grant a claim makes is reproduced from th
 snapshot like any other (``huiqi audit recompute``). Each change is an audit event
 (``offer_amount``, from and to) and a message to the enterprise. A claimed offer has its
 grant and never changes; nor does any other record.
+
+A 申报 application not yet submitted is refreshed the same way: its record's amount and
+its pre-filled form (estimate, fields, criteria) take the new evaluation, with an
+``application_estimate`` event and message. A submitted application keeps the form the
+enterprise submitted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
-from huiqi.delivery.models import Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.offers import prefill
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
@@ -28,9 +35,14 @@ from huiqi.money import format_yuan as yuan_text
 def refresh_offers(
     s: Session, pv: PolicyVersion, rows: Sequence[ResultRow], sid: int, actor: str
 ) -> int:
-    """Give the version's open offers among ``rows`` (this snapshot's eligible results)
-    their current amount; return how many changed. In the caller's transaction."""
-    if pv.delivery != DeliveryMode.CONFIRM:
+    """Give the version's open offers, or unsubmitted applications, among ``rows`` (this
+    snapshot's eligible results) their current amount; return how many changed. In the
+    caller's transaction."""
+    if pv.delivery == DeliveryMode.CONFIRM:
+        open_status, kind = RecordStatus.OFFERED, "offer_amount"
+    elif pv.delivery == DeliveryMode.APPLY:
+        open_status, kind = RecordStatus.APPLICATION_OPEN, "application_estimate"
+    else:
         return 0
     now_of = {r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE}
     if not now_of:
@@ -41,7 +53,7 @@ def refresh_offers(
             Entitlement.policy_version_id == pv.id,
             Entitlement.benefit_period == pv.benefit_period,
             Entitlement.uscc.in_(sorted(now_of)),
-            Entitlement.status == RecordStatus.OFFERED,
+            Entitlement.status == open_status,
             Entitlement.snapshot_id != sid,
         )
         .with_for_update()
@@ -50,10 +62,11 @@ def refresh_offers(
     now = utcnow()
     for record_id, code, _ in changed:
         row = now_of[code]
-        # Still 'offered' in the same statement: a claim that got there first keeps its amount.
-        s.execute(
+        # Still open in the same statement: a claim (or submission) that got there first
+        # keeps its amount.
+        moved = s.execute(
             update(Entitlement)
-            .where(Entitlement.id == record_id, Entitlement.status == RecordStatus.OFFERED)
+            .where(Entitlement.id == record_id, Entitlement.status == open_status)
             .values(
                 computed_fen=row.amount_fen,
                 explanation=row.ledger,
@@ -63,18 +76,30 @@ def refresh_offers(
             )
             .execution_options(synchronize_session=False)
         )
+        if open_status == RecordStatus.APPLICATION_OPEN and cast(Any, moved).rowcount:
+            s.execute(
+                update(Application)
+                .where(Application.entitlement_id == record_id)
+                .values(prefilled=prefill(row))
+                .execution_options(synchronize_session=False)
+            )
     record_events(
         s,
         [
             {
                 "at": now,
                 "actor": actor,
-                "kind": "offer_amount",
+                "kind": kind,
                 "uscc": code,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{record_id}",
                 "reason": f"the data of snapshot {sid} give {yuan_text(now_of[code].amount_fen or 0)}"
-                f" yuan instead of {yuan_text(old or 0)} yuan; the offer is not yet claimed",
+                f" yuan instead of {yuan_text(old or 0)} yuan; "
+                + (
+                    "the offer is not yet claimed"
+                    if kind == "offer_amount"
+                    else "the application is not yet submitted"
+                ),
                 "data": {"from_fen": old, "to_fen": now_of[code].amount_fen, "snapshot_id": sid},
             }
             for record_id, code, old in changed
@@ -82,17 +107,29 @@ def refresh_offers(
     )
     notify.enqueue_many(
         s,
-        [
-            notify.Message(
-                uscc=code,
-                kind="offer_amount",
-                subject=f"「{pv.title_zh}」可领取金额已更新为{yuan_text(now_of[code].amount_fen or 0)}元",
-                body=f"根据贵企业的最新数据，「{pv.title_zh}」可领取金额由{yuan_text(old or 0)}元"
-                f"更新为{yuan_text(now_of[code].amount_fen or 0)}元，请于{pv.valid_to}前一键确认。",
-                dedupe_key=f"offer_amount:{pv.id}:{code}:{sid}",
-            )
-            for _, code, old in changed
-        ],
+        [_message(pv, kind, code, old, now_of[code].amount_fen, sid) for _, code, old in changed],
         count=False,
     )
     return len(changed)
+
+
+def _message(
+    pv: PolicyVersion, kind: str, code: str, old: int | None, new: int | None, sid: int
+) -> notify.Message:
+    """The enterprise's message: what the amount was, what it is now, what to do."""
+    was, now = yuan_text(old or 0), yuan_text(new or 0)
+    if kind == "offer_amount":
+        subject = f"「{pv.title_zh}」可领取金额已更新为{now}元"
+        body = (
+            f"根据贵企业的最新数据，「{pv.title_zh}」可领取金额由{was}元"
+            f"更新为{now}元，请于{pv.valid_to}前一键确认。"
+        )
+    else:
+        subject = f"「{pv.title_zh}」申报预估金额已更新为{now}元"
+        body = (
+            f"根据贵企业的最新数据，「{pv.title_zh}」预填申报的预估金额由{was}元"
+            f"更新为{now}元，预填内容已同步更新，请核对后于{pv.valid_to}前提交。"
+        )
+    return notify.Message(
+        uscc=code, kind=kind, subject=subject, body=body, dedupe_key=f"{kind}:{pv.id}:{code}:{sid}"
+    )

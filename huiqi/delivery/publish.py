@@ -74,8 +74,9 @@ def deliver_chunk(
             )
         )
         if existing:
-            if pv.delivery == DeliveryMode.CONFIRM:
-                # An unclaimed offer shows what this snapshot's data give.
+            if pv.delivery in (DeliveryMode.CONFIRM, DeliveryMode.APPLY):
+                # An unclaimed offer, or an unsubmitted application's estimate, shows what
+                # this snapshot's data give.
                 known = [r for r in rows if r.uscc in existing]
                 rep.refreshed += refresh_offers(s, pv, known, sid, username)
             s.execute(

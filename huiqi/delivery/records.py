@@ -93,7 +93,11 @@ class DeliveryReport:
         )
 
     def _refreshed_text(self) -> str:
-        return f"; open offers given their new amount {self.refreshed:,}" if self.refreshed else ""
+        return (
+            f"; open offers and applications given their new amount {self.refreshed:,}"
+            if self.refreshed
+            else ""
+        )
 
     def _errors_text(self) -> str:
         if not self.errors:

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_incremental import change_store
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
+from huiqi.delivery import applications as apps
 from huiqi.delivery.claims import claim
 from huiqi.delivery.incremental import deliver_changes
-from huiqi.delivery.models import Entitlement, Event, Grant, Notification
+from huiqi.delivery.models import Application, Entitlement, Event, Grant, Notification
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.recompute import recompute
 
@@ -52,7 +53,10 @@ def test_an_unclaimed_offer_takes_the_new_amount_and_a_claimed_one_keeps_its_own
 
     report = deliver_changes(settings, sessions, actor=SCHEDULER)
 
-    assert report.refreshed == 1 and "open offers given their new amount: 1" in report.summary()
+    assert (
+        report.refreshed == 1
+        and "open offers and applications given their new amount: 1" in report.summary()
+    )
     after = _records(sessions)
     moved = after[grows]
     assert (moved.status, moved.computed_fen, moved.snapshot_id) == ("offered", 7000, sid)
@@ -93,3 +97,51 @@ def test_a_full_delivery_gives_open_offers_the_new_amount_too(
     change_store(tmp_path, {grows: 7})
     deliver(settings, sessions, pv.id, actor=SCHEDULER)
     assert _records(sessions)[grows].computed_fen == 7000
+
+
+def test_an_open_application_takes_the_new_estimate_and_a_submitted_one_keeps_its_own(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: an open (unsubmitted) application kept the pre-filled estimate of the
+    snapshot it was made on after newer data gave another amount."""
+    grows, submitted = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {grows: 2, submitted: 2})
+    text = policy_yaml("refresh-apply", delivery="apply", per_person=10)
+    pv, _ = publish_text(sessions, text, "a.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=SCHEDULER)
+    before = _records(sessions)
+    apps.submit(sessions, before[submitted].id, actor=enterprise(submitted), attest=True)
+    sid = change_store(tmp_path, {grows: 7, submitted: 9})
+
+    report = deliver_changes(settings, sessions, actor=SCHEDULER)
+
+    assert report.refreshed == 1
+    after = _records(sessions)
+    moved = after[grows]
+    assert (moved.status, moved.computed_fen, moved.snapshot_id) == ("application_open", 7000, sid)
+    assert (after[submitted].status, after[submitted].computed_fen) == ("submitted", 2000)
+    with sessions() as s:
+        forms = {
+            e: a.prefilled
+            for e, a in s.execute(
+                select(Entitlement.uscc, Application).join(
+                    Application, Application.entitlement_id == Entitlement.id
+                )
+            ).all()
+        }
+        assert forms[grows]["estimated_fen"] == 7000
+        assert forms[submitted]["estimated_fen"] == 2000
+        event = s.scalars(select(Event).where(Event.kind == "application_estimate")).one()
+        assert (event.entity, event.data) == (
+            f"entitlement:{moved.id}",
+            {"from_fen": 2000, "to_fen": 7000, "snapshot_id": sid},
+        )
+        told = s.scalars(
+            select(Notification.subject).where(
+                Notification.uscc == grows,
+                Notification.kind == "application_estimate",
+                Notification.channel == "inbox",
+            )
+        ).all()
+        assert told == [f"「{pv.title_zh}」申报预估金额已更新为70.00元"]
+    assert deliver_changes(settings, sessions, actor=SCHEDULER).refreshed == 0
