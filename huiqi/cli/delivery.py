@@ -155,7 +155,11 @@ def claim(
     ctx: click.Context, offer_id: int | None, policy_id: str | None, uscc: str | None, attest: bool
 ) -> None:
     """Confirm an offer (直达快享) as the enterprise (or its park operator); claiming twice
-    returns the same grant."""
+    returns the same grant.
+
+    A claim that makes no grant (the budget is spent, the enterprise's cap is reached,
+    就高不重复) exits 4 with the reason on stderr.
+    """
     if offer_id is None and not (policy_id and uscc):
         raise click.UsageError("give an OFFER_ID, or --policy and --uscc")
     factory, actor = signed_in(ctx)
@@ -169,7 +173,14 @@ def claim(
             attest=attest,
         )
     if result.grant_id is None:
-        console.print(f"offer {result.entitlement_id}: {result.status} — {result.message}")
+        from rich.markup import escape
+
+        # On stderr, as every refusal: stdout carries only results a script can read.
+        err_console.print(
+            f"[bold red]refused:[/] offer {result.entitlement_id} is {result.status}, no grant"
+            f" was made: {escape(result.message)}",
+            soft_wrap=True,
+        )
         raise SystemExit(EXIT_FINDINGS)
     console.print(
         f"offer {result.entitlement_id}: grant {result.grant_id}, {yuan(result.amount_fen)} yuan"

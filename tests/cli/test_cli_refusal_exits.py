@@ -1,5 +1,5 @@
 """Refusals exit non-zero with the reason on stderr: an export with nothing to pay (1) and an
-approval that makes no grant (4, as a refused claim)."""
+approval or a claim that makes no grant (4)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_export_with_nothing_to_pay_exits_1_on_stderr(tmp_path: Path) -> None:
     assert not (data / "disbursements").exists() or not list((data / "disbursements").iterdir())
 
 
-def _submitted_application_over_budget(data: Path) -> int:
+def _submitted_application_over_budget(
+    data: Path, *, mode: str = "apply", status: str = "submitted", uscc: str = "913100000000000001"
+) -> int:
     with transaction(open_database(get_settings(data))) as s:
         pv = PolicyVersion(
             policy_id="test-apply",
@@ -40,7 +42,7 @@ def _submitted_application_over_budget(data: Path) -> int:
             content_hash="0" * 64,
             source_yaml="id: test-apply\n",
             title_zh="测试申报",
-            delivery="apply",
+            delivery=mode,
             level="district",
             region="310115",
             valid_from=dt.date(2026, 1, 1),
@@ -55,11 +57,11 @@ def _submitted_application_over_budget(data: Path) -> int:
         s.flush()
         ent = Entitlement(
             policy_version_id=pv.id,
-            uscc="913100000000000001",
+            uscc=uscc,
             benefit_period="2026",
-            mode="apply",
+            mode=mode,
             match_status="eligible",
-            status="submitted",
+            status=status,
             computed_fen=50_00,
             snapshot_id=1,
             last_snapshot_id=1,
@@ -67,7 +69,8 @@ def _submitted_application_over_budget(data: Path) -> int:
         )
         s.add(ent)
         s.flush()
-        s.add(Application(entitlement_id=ent.id, prefilled={}))
+        if mode == "apply":
+            s.add(Application(entitlement_id=ent.id, prefilled={}))
         return ent.id
 
 
@@ -79,4 +82,17 @@ def test_an_approval_refused_for_budget_exits_4_on_stderr(tmp_path: Path) -> Non
     code, out, err = run_split(data, "application", "approve", str(record), token=officer)
     assert (code, out) == (4, ""), (out, err)
     assert f"application {record} is budget_exhausted, no grant was made" in err
+    assert "the budget of 100.00 yuan is spent" in err
+
+
+def test_a_claim_refused_for_budget_exits_4_on_stderr(tmp_path: Path) -> None:
+    """Regression: a claim the budget refused printed its refusal on stdout, where a
+    script reads results, not on stderr as every other refusal."""
+    data = tmp_path / "data"
+    who = "91310115MA10000015"
+    record = _submitted_application_over_budget(data, mode="confirm", status="offered", uscc=who)
+    ent = accounts(data, ent=[f"enterprise={who}"])["ent"]
+    code, out, err = run_split(data, "claim", str(record), token=ent)
+    assert (code, out) == (4, ""), (out, err)
+    assert f"offer {record} is budget_exhausted, no grant was made" in err
     assert "the budget of 100.00 yuan is spent" in err
