@@ -338,19 +338,36 @@ def _explained_policies(
             published_policy(factory, policy_id=policy_id, version=version, hash_prefix=hash_prefix)
         ]
     from huiqi.engine import compile_library
-    from huiqi.policies.loader import load_library
+    from huiqi.policies.loader import Library, load_library
 
-    lib = compile_library(load_library(list(policy_paths) or None))
+    loaded = load_library(list(policy_paths) or None)
+    published: list[CompiledPolicy] = []
+    if not policy_paths:
+        # The policies in force here: the data directory's newest published version of
+        # each, in place of the library's text of the same policy, then the library's own
+        # (each compiled once).
+        from huiqi.cli.published import newest_published
+        from huiqi.db.engine import open_database
+
+        published = newest_published(open_database(settings_from(ctx), ctx.obj.get("database_url")))
+        ids = {cp.policy.id for cp in published}
+        loaded = Library([lp for lp in loaded.policies if lp.policy.id not in ids], loaded.errors)
+    policies = published + compile_library(loaded).compiled
     if policy_id:
-        chosen = [cp for cp in lib.compiled if cp.policy.id == policy_id]
+        chosen = [cp for cp in policies if cp.policy.id == policy_id]
         if not chosen:
+            where = (
+                "the --policies files"
+                if policy_paths
+                else "the library or this data directory's published versions"
+            )
             raise NotFoundError(
-                f"no policy '{policy_id}' in the library (or the --policies files);"
-                " 'huiqi policy list' shows their ids. To explain a published version,"
-                " add --version N ('huiqi versions' lists them)"
+                f"no policy '{policy_id}' in {where}; 'huiqi policy list' and"
+                " 'huiqi versions' show their ids. To explain a retired published version,"
+                " add --version N"
             )
         return chosen
-    return lib.compiled
+    return policies
 
 
 @click.command()
@@ -397,9 +414,11 @@ def explain(
 ) -> None:
     """Explain criterion by criterion what one enterprise qualifies for, and why.
 
-    By default the library's policies (or --policies files); with --version or
-    --hash, a version published to the operational database, from its frozen text
-    (read only). --json prints a list of traces in their documented JSON form.
+    By default the policies in force: the newest published version of each policy of
+    the data directory (from its frozen text), and the library's policies not published
+    here; --policies explains those files only. With --version or --hash, one version
+    published to the operational database, from its frozen text (read only). --json
+    prints a list of traces in their documented JSON form.
     """
     from huiqi.cli.render import render_explanation
     from huiqi.matching.service import explain_enterprise

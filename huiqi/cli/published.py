@@ -1,18 +1,20 @@
 """Find a published policy version in the operational database, for ``huiqi explain``.
 
 Reads only: the frozen text of a ``PolicyVersion`` (by policy id and version, or by
-a prefix of its content hash), checked against its hash and compiled.
+a prefix of its content hash, or the newest in force of each policy), checked against
+its hash and compiled.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.publish import compile_version
+from huiqi.delivery.statuses import VersionStatus
 from huiqi.engine import CompiledPolicy
 from huiqi.errors import ConfigError, NotFoundError
 
@@ -51,3 +53,25 @@ def published_policy(
             )
             raise ConfigError(f"{wanted} matches several versions ({names}); give more of the hash")
         return compile_version(found[0])
+
+
+def newest_published(factory: sessionmaker[Session]) -> list[CompiledPolicy]:
+    """The newest published (not retired) version of each policy of this data directory,
+    compiled from its frozen text, by policy id."""
+    with factory() as s:
+        newest = (
+            select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("version"))
+            .where(PolicyVersion.status == VersionStatus.PUBLISHED)
+            .group_by(PolicyVersion.policy_id)
+            .subquery()
+        )
+        found = s.scalars(
+            select(PolicyVersion)
+            .join(
+                newest,
+                (newest.c.policy_id == PolicyVersion.policy_id)
+                & (newest.c.version == PolicyVersion.version),
+            )
+            .order_by(PolicyVersion.policy_id)
+        ).all()
+        return [compile_version(pv) for pv in found]

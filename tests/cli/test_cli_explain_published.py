@@ -94,8 +94,6 @@ def test_explain_reads_the_frozen_text_not_the_library(ledger: Ledger) -> None:
     (e,) = _explained(ledger.data, uscc, "published-only", "--version", "1")
     assert (e["policy_id"], e["status"]) == ("published-only", "eligible")
     assert e["amount"]["amount_fen"] == 1_234_567
-    code, out = run(ledger.data, "explain", uscc, "published-only")
-    assert code == 3 and "no policy 'published-only'" in out
 
 
 def test_explain_published_human_output(ledger: Ledger) -> None:
@@ -124,9 +122,25 @@ def test_explain_published_refusals(
     assert message in out and "Traceback" not in out
 
 
-def test_a_published_only_policy_without_version_says_to_add_it(ledger: Ledger) -> None:
-    """Without --version, explain reads the library: a policy published from another
-    folder is not there, and the refusal says how to explain the published version."""
-    code, out = run(ledger.data, "explain", ledger.uscc, "published-only")
-    assert code != 0
-    assert "add --version N" in " ".join(out.split())
+def test_explain_without_version_finds_the_newest_published_version(ledger: Ledger) -> None:
+    """Regression: without --version, explain knew only the library, so a policy
+    published from another folder was 'not found' for every enterprise."""
+    uscc = ledger.uscc
+    (e,) = _explained(ledger.data, uscc, "published-only")
+    assert (e["policy_id"], e["status"], e["content_hash"]) == (
+        "published-only",
+        "eligible",
+        ledger.hashes["published-only"],
+    )
+    assert e["amount"]["amount_fen"] == 1_234_567
+    every = {t["policy_id"]: t for t in _explained(ledger.data, uscc, "--all")}
+    assert every["published-only"] == e  # among every policy, too
+    assert "jd-hte-award-2026" in every  # and the library's, not published here
+
+
+def test_a_policy_neither_in_the_library_nor_published_is_not_found(ledger: Ledger) -> None:
+    code, out = run(ledger.data, "explain", ledger.uscc, "never-published")
+    assert code == 3
+    assert "no policy 'never-published' in the library or this data directory's published" in (
+        " ".join(out.split())
+    )
