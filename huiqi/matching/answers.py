@@ -223,6 +223,23 @@ def _tags(value: Any) -> list[str]:
     return tags
 
 
+def _code(q: Question, text: str) -> str:
+    """A code of the question's list, given as the code or as the name the portal shows
+    (浦东新区 for 310115, in Chinese or in English); anything else is refused naming
+    every accepted code with its name."""
+    if any(c.code == text for c in q.codes):
+        return text
+    named = {
+        c.code
+        for c in q.codes
+        if text == c.label_zh or (c.label_en and text.casefold() == c.label_en.casefold())
+    }
+    if len(named) == 1:
+        return named.pop()
+    accepted = ", ".join(f"{c.code} {c.label_zh}" for c in q.codes)
+    raise ValueError(f"{text!r} is neither a code nor a name of the list; give one of: {accepted}")
+
+
 def check_answer(q: Question, value: Any) -> Any:
     """One answer as the typed value the engine reads, or ValueError saying what is wrong."""
     if q.type in ("integer", "money", "decimal"):
@@ -237,10 +254,7 @@ def check_answer(q: Question, value: Any) -> Any:
         raise ValueError(f"expected text, got {value!r}")
     text = value.strip()
     if q.type == "enum":
-        known = [c.code for c in q.codes]
-        if text not in known:
-            raise ValueError(f"{text!r} is not one of {', '.join(known)}")
-        return text
+        return _code(q, text)
     if q.field == "industry_class":
         try:
             return normalise_class(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal_data import AUTO, OFFER, Portal
+from portal_data import AUTO, LIBRARY_POLICY, OFFER, Portal
 
 
 def _insured_key(portal: Portal) -> str:
@@ -41,3 +41,22 @@ def test_a_refused_answer_names_its_question_and_nothing_is_stored(portal: Porta
         assert next(iter(wrong)) in response.json()["detail"], response.text
     # floats are refused by the schema itself: amounts are exact
     assert client.post("/api/v1/calculator", json={"answers": {key: 1.5}}).status_code == 422
+
+
+def test_a_district_is_answered_by_its_name_or_its_code(portal: Portal) -> None:
+    """Regression: the calculator refused the district names the portal shows (嘉定区)
+    and accepted only codes (310114), without saying which names it knew."""
+    client = portal.client()
+
+    def verdict(district: str) -> str:
+        response = client.post("/api/v1/calculator", json={"answers": {"district_code": district}})
+        assert response.status_code == 200, (district, response.text)
+        return {o["policy_id"]: o["verdict"] for o in response.json()["outcomes"]}[LIBRARY_POLICY]
+
+    assert verdict("嘉定区") == verdict("310114") == verdict("jiading")
+    assert verdict("浦东新区") == verdict("310115") == "does_not_apply"
+    refused = client.post("/api/v1/calculator", json={"answers": {"district_code": "嘉定"}})
+    assert refused.status_code == 400, refused.text
+    detail = refused.json()["detail"]
+    assert "district_code" in detail and "'嘉定' is neither a code nor a name" in detail
+    assert "310114 嘉定区" in detail and "310151 崇明区" in detail
