@@ -54,6 +54,11 @@ if not console.is_terminal:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless one: "1 policy", "3 policies", "0 errors"."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def settings_from(ctx: click.Context) -> Settings:
     """The settings of this command; the data directory's own dictionary takes effect."""
     settings = get_settings(ctx.obj.get("data_dir") if ctx.obj else None)

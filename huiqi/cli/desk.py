@@ -19,6 +19,7 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     console,
+    counted,
     emit_json,
     handle_errors,
     rich_table,
@@ -425,4 +426,4 @@ def desk_routes(ctx: click.Context, as_json: bool) -> None:
 
 def _count(n: int, noun: str) -> str:
     """``n`` and ``noun``, plural unless one: "1 request", "3 requests"."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return counted(n, noun)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors
+from huiqi.cli.common import EXIT_FINDINGS, console, counted, err_console, handle_errors
 
 # The engine (SQLGlot, DuckDB, NumPy) is imported by 'lint' and 'test' only: 'list'
 # reads the files and nothing else, so it starts in a fraction of a second; and when
@@ -48,7 +48,10 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
         err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
-    console.print(f"{len(lib.compiled)} policies checked: {errors} errors, {warnings} warnings")
+    console.print(
+        f"{counted(len(lib.compiled), 'policy', 'policies')} checked:"
+        f" {counted(errors, 'error')}, {counted(warnings, 'warning')}"
+    )
     if errors:
         raise SystemExit(EXIT_FINDINGS)
 
@@ -80,7 +83,7 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
     failed = sum(not r.ok for r in results)
     console.print(
         f"{len(results) - failed} passed, {failed} failed"
-        f" ({len(lib.compiled)} policies, {len(lib.errors)} not loaded)"
+        f" ({counted(len(lib.compiled), 'policy', 'policies')}, {len(lib.errors)} not loaded)"
     )
     if failed or lib.errors:
         raise SystemExit(EXIT_FINDINGS)
@@ -126,6 +129,6 @@ def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         )
     console.print(table)
     modes = Counter(p.delivery for p in found)
-    console.print(f"{len(found)} policies; delivery modes: {dict(modes)}")
+    console.print(f"{counted(len(found), 'policy', 'policies')}; delivery modes: {dict(modes)}")
     for e in errors:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)

@@ -30,7 +30,7 @@ def test_one_deep_file_does_not_stop_the_folder(tmp_path: Path) -> None:
     assert "Traceback" not in out and "RecursionError" not in out
     assert f"{deep}, line 16, column 11, field 'criteria[0].expr'" in out
     assert f"{comment}, line 16, column 11" in out and "comments are not allowed" in out
-    assert "1 policies checked: 2 errors" in out
+    assert "1 policy checked: 2 errors" in out
 
 
 def test_lint_passes_the_shipped_library_on_the_edge_frame() -> None:
@@ -133,3 +133,19 @@ def test_every_missing_path_is_named_not_only_the_first(tmp_path: Path) -> None:
         text = " ".join(out.split())
         assert f"{tmp_path / 'nope-1.yaml'}: no such file or folder" in text
         assert "nope-2: no such file or folder" in text
+
+
+def test_counts_of_one_are_singular(tmp_path: Path) -> None:
+    """Regression: lint said "1 policies checked: 1 errors", and 'policy test' and
+    'policy list' "(1 policies ...)"."""
+    _write(tmp_path, "one-policy.yaml", "revnue >= 1000000")
+    code, out = run(tmp_path, "policy", "lint", str(tmp_path))
+    assert code == 4, out
+    assert "0 policies checked: 1 error, 0 warnings" in out
+    _write(tmp_path, "one-policy.yaml", "revenue >= 1000000")
+    code, out = run(tmp_path, "policy", "lint", str(tmp_path))
+    assert "1 policy checked: 0 errors, " in out, out
+    code, out = run(tmp_path, "policy", "test", str(tmp_path))
+    assert "(1 policy, 0 not loaded)" in out, out
+    code, out = run(tmp_path, "policy", "list", str(tmp_path))
+    assert "1 policy; delivery modes" in out, out
