@@ -82,7 +82,10 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
     """Import a complaint export (CSV in UTF-8/GBK, or .xlsx): identities are stored only as
     keyed hashes and masks; bad rows are reported with line and reason, good rows kept.
 
-    Needs the complaint_officer or data_steward role. Exit code 4 when rows were rejected.
+    A complaint number already held is not stored again; one sent with other content
+    (text, amount, complainant…) is listed by line as a changed duplicate, the complaint
+    held kept. Needs the complaint_officer or data_steward role. Exit code 4 when rows
+    were rejected or changed duplicates found.
     """
     from huiqi.complaints.intake import import_complaints
     from huiqi.db.engine import transaction
@@ -93,13 +96,21 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
     if as_json:
         emit_json(report)
     else:
+        changed = f" ({len(report.changed):,} with changed content)" if report.changed else ""
         console.print(
             f"{report.rows:,} rows: {report.stored:,} complaints stored, {report.already_held:,}"
-            f" already held, {len(report.rejects):,} rejected"
+            f" already held{changed}, {len(report.rejects):,} rejected"
         )
         for r in report.rejects[:50]:
             console.print(f"  line {r['line']}: {r['reason']}")
-    if report.rejects:
+        for c in report.changed[:50]:
+            console.print(
+                f"  line {c['line']}: complaint {c['ref']} is already held with another"
+                f" {', '.join(c['fields'])}; the complaint held is kept, check the change"
+                " with the complaint system",
+                soft_wrap=True,
+            )
+    if report.rejects or report.changed:
         raise SystemExit(EXIT_FINDINGS)
 
 

@@ -1,7 +1,8 @@
 """Complaints coming in: an export file imported through a mapping, the same file sent
 over the API, or complaints filed one by one by another system. Every way in reads the
 rows with the same checks (``complaints.reading``), stores each complaint once by its
-number, and answers a report with each refused row's line and reason.
+number, and answers a report with each refused row's line and reason, and each row whose
+number is held with other content (``complaints.resent``: the held complaint is kept).
 
 Who may: complaint officers and data stewards (docs/complaints.md). Detection, the review
 queue and decisions are in ``complaints.service``.
@@ -36,6 +37,9 @@ class ImportReport:
     stored: int
     already_held: int
     rejects: list[dict[str, Any]] = field(default_factory=list)  # line, reason, ref
+    # Rows whose number is held with other content (line, ref, fields): not stored, the
+    # complaint held is kept (they are also counted in already_held).
+    changed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def require_importer(actor: Actor) -> None:
@@ -58,24 +62,34 @@ def import_complaints(
 def _import(
     settings: Settings, session: Session, *, actor: Actor, path: Path, mapping: ComplaintMapping
 ) -> ImportReport:
-    from huiqi.complaints.ledger import store_complaints
+    from huiqi.complaints.ledger import as_stored, store_complaints
     from huiqi.complaints.reading import read_complaints
+    from huiqi.complaints.resent import changed_duplicates
     from huiqi.profiles.persons import person_key
 
     read = read_complaints(path, person_key(settings), mapping)
     stored, held = store_complaints(session, read.complaints, imported_by=actor.username)
+    # Only where something was already held: a first import compares nothing.
+    changed = changed_duplicates(session, as_stored(read.complaints)) if held else []
     record_event(
         session,
         actor=actor.username,
         kind="complaints_imported",
         entity=f"complaints:{path.name}",
-        data={"rows": read.rows, "stored": stored, "held": held, "rejected": len(read.rejects)},
+        data={
+            "rows": read.rows,
+            "stored": stored,
+            "held": held,
+            "changed": len(changed),
+            "rejected": len(read.rejects),
+        },
     )
     return ImportReport(
         read.rows,
         stored,
         held,
         [{"line": r.line, "reason": r.reason, "ref": r.ref} for r in read.rejects],
+        changed,
     )
 
 
@@ -143,8 +157,9 @@ def file_complaints(
     """Complaints sent one by one by another system (each a mapping of the complaint
     fields, ``huiqi.complaints.mapping.FIELDS``, to text), stored exactly as a row of an
     imported export is: the same checks, keyed hashes and masks, and "already held" by
-    complaint number. A refused complaint is in the report with ``line`` = its position
-    in the list + 2 (as if it were a file under its header) and ``item`` = its position."""
+    complaint number. A refused complaint (and one held with other content) is in the
+    report with ``line`` = its position in the list + 2 (as if it were a file under its
+    header) and ``item`` = its position."""
     require_role(actor, "file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
     from huiqi.complaints.mapping import FIELDS, default_mapping
 
@@ -169,7 +184,7 @@ def file_complaints(
     report = import_uploaded_complaints(
         settings, session, actor=actor, filename="complaints.csv", content=out.getvalue().encode()
     )
-    for r in report.rejects:
+    for r in [*report.rejects, *report.changed]:
         if isinstance(r.get("line"), int):
             item = bisect.bisect_right(starts, r["line"]) - 1
             r["item"], r["line"] = item, item + 2

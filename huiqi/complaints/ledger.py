@@ -71,7 +71,7 @@ HELD = {
 }
 
 
-def _incoming(table: pa.Table) -> pa.Table:
+def as_stored(table: pa.Table) -> pa.Table:
     """A read export's good rows as stored: products cut to their column, dates as text."""
     product = table.column("product")
     product = pc.if_else(pc.equal(product, ""), pa.scalar(None, pa.string()), product)
@@ -91,7 +91,7 @@ def store_complaints(session: Session, table: pa.Table, *, imported_by: str) -> 
     """Store the complaints of a read export; (stored, already held). A complaint number
     already held is skipped by the unique constraint on ``ref``, never stored twice."""
     conn = session.connection()
-    rows = _incoming(table)
+    rows = as_stored(table)
     constants = {"imported_by": imported_by, "now": utcnow()}
     if transfer.is_postgres(conn):
         stored = _store_postgres(conn, rows, constants)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -62,3 +63,26 @@ def test_complaints_from_generation_to_decision(tmp_path: Path) -> None:
         token=tokens["reviewer"],
     )  # fmt: skip
     assert json.loads(text) == every[2:]
+
+
+def test_an_export_sent_again_with_a_changed_complaint_says_so(tmp_path: Path) -> None:
+    """Regression: a complaint number sent again with another text was counted 'already
+    held' and the import exited 0, the change dropped without a word."""
+    data = tmp_path / "data"
+    tokens = accounts(data, reviewer=["complaint_officer"])
+    out = tmp_path / "gen"
+    assert run(data, "complaints", "generate", "--complaints", "200", "--out", str(out))[0] == 0
+    export = out / "complaints.csv"
+    code, text = run(data, "complaints", "import", str(export), token=tokens["reviewer"])
+    assert code == 0, text
+    with export.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    # The third complaint (line 4, no line breaks in the generated texts) sent again, changed.
+    ref, column = rows[3][0], rows[0].index("投诉内容")
+    rows[3][column] = "补充：商家已拒绝退款"
+    with export.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, text = run(data, "complaints", "import", str(export), token=tokens["reviewer"])
+    assert code == 4, text
+    assert "already held (1 with changed content)" in text
+    assert f"line 4: complaint {ref} is already held with another text;" in " ".join(text.split())

@@ -222,3 +222,50 @@ def test_only_a_complainant_flagged_for_review_is_decided(
             s, actor=OFFICER, complainant_id=ids[0], professional=True, reason="模板索赔"
         )
     assert done.decision == "professional"
+
+
+def _filed(ref: str, **changes: str) -> dict[str, str | None]:
+    good: dict[str, str | None] = {
+        "ref": ref,
+        "id_number": "11010519491231002X",
+        "phone": "138-1234-5678",
+        "uscc": "91310115MA1H8R7C41",
+        "product": "蜂蜜",
+        "amount": "29.90",
+        "text": "标签不符合食品安全标准，要求十倍赔偿",
+        "filed_on": "2026-03-05",
+    }
+    return {**good, **changes}
+
+
+def test_a_complaint_sent_again_with_changed_content_is_reported(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a complaint number sent again with another text, amount or complainant
+    was counted 'already held' like an exact repeat: the change was dropped silently."""
+    settings = get_settings(tmp_path / "data")
+    with transaction(sessions) as s:
+        first = intake.file_complaints(
+            settings, s, actor=OFFICER, complaints=[_filed("R-1"), _filed("R-2"), _filed("R-3")]
+        )
+    assert (first.stored, first.already_held, first.changed) == (3, 0, [])
+    again = [
+        _filed("R-1"),  # the same: an exact repeat, not a change
+        _filed("R-2", text="标签不符，要求退一赔三", amount="39.90"),
+        _filed("R-4"),
+        _filed("R-3", id_number="110105198001010016"),
+    ]
+    with transaction(sessions) as s:
+        report = intake.file_complaints(settings, s, actor=OFFICER, complaints=again)
+    assert (report.stored, report.already_held) == (1, 3)
+    assert report.changed == [
+        {"line": 3, "item": 1, "ref": "R-2", "fields": ["amount", "text"]},
+        {"line": 5, "item": 3, "ref": "R-3", "fields": ["id_number"]},
+    ]
+    with sessions() as s:  # the complaint held is kept as it was
+        held = s.scalars(select(Complaint).where(Complaint.ref == "R-2")).one()
+        assert (held.text, held.amount_fen) == ("标签不符合食品安全标准，要求十倍赔偿", 2990)
+        event = s.scalars(
+            select(Event).where(Event.kind == "complaints_imported").order_by(Event.id.desc())
+        ).first()
+        assert event is not None and event.data is not None and event.data["changed"] == 2

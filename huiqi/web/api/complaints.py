@@ -95,11 +95,21 @@ class ComplaintRejectPublic(BaseModel):
     ref: str | None
 
 
+class ChangedDuplicatePublic(BaseModel):
+    """A row whose complaint number is held with other content: not stored, the complaint
+    held kept; ``fields`` names what differs (never the values)."""
+
+    line: int
+    ref: str
+    fields: list[str]
+
+
 class ComplaintImportPublic(_Row):
     rows: int
     stored: int
     already_held: int
     rejects: list[ComplaintRejectPublic]
+    changed: list[ChangedDuplicatePublic]
 
 
 Short = Annotated[str, Field(max_length=500)]
@@ -134,11 +144,16 @@ class FiledRejectPublic(ComplaintRejectPublic):
     item: int = Field(description="the complaint's position in the list, from 0")
 
 
+class FiledChangedPublic(ChangedDuplicatePublic):
+    item: int = Field(description="the complaint's position in the list, from 0")
+
+
 class ComplaintsFiledPublic(_Row):
     rows: int
     stored: int
     already_held: int
     rejects: list[FiledRejectPublic]
+    changed: list[FiledChangedPublic]
 
 
 MAPPING_BYTES = 64 * 1024  # a mapping file is a few lines of YAML
@@ -150,8 +165,9 @@ def file_complaints(
 ) -> ComplaintsFiledPublic:
     """File complaints one by one, as another government system does (complaint officers
     and data stewards, usually with an API token): each is checked and stored as a row of
-    an imported export; 200 with those stored, those already held (by number) and each
-    refused one with its position and reason."""
+    an imported export; 200 with those stored, those already held (by number), each
+    refused one with its position and reason, and each held with other content
+    (``changed``: not stored, the complaint held kept)."""
     with transaction(factory) as s:
         report = intake.file_complaints(
             settings,
@@ -173,8 +189,8 @@ async def import_file(
     request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter
 ) -> ComplaintImportPublic:
     """Import a complaint system's export, as ``huiqi complaints import`` (complaint officers
-    and data stewards): 200 with the rows stored, those already held and each rejected row
-    with its line and reason; 400 when the file or mapping cannot be read; 413 above
+    and data stewards): 200 with the rows stored, those already held, each rejected row
+    with its line and reason, and each row held with other content (``changed``); 400 when the file or mapping cannot be read; 413 above
     ``HUIQI_WEB_MAX_UPLOAD_MB``; 403 before the upload is read for anyone else."""
     actor = actor_of(who)
     intake.require_importer(actor)
