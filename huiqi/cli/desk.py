@@ -21,6 +21,7 @@ from huiqi.cli.common import (
     console,
     counted,
     emit_json,
+    err_console,
     handle_errors,
     rich_table,
     signed_in,
@@ -294,19 +295,25 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
 @click.pass_context
 @handle_errors
 def desk_sweep(ctx: click.Context, as_json: bool) -> None:
-    """Remind departments before deadlines and escalate overdue requests (the scheduler's job)."""
+    """Remind departments before deadlines and escalate overdue requests (the scheduler's job).
+
+    Exits 4 when the working-day calendar has problems (a deadline it cannot count, or
+    a year it does not know yet), each said on stderr; what could be swept is swept.
+    """
     from huiqi.desk.sweep import sweep
 
     report = _write(ctx, lambda s, actor: sweep(s, actor=actor))
     if as_json:
         emit_json(report)
-        return
-    console.print(
-        f"{report.today}: {len(report.reminded)} reminded, {len(report.escalated)} escalated,"
-        f" {report.messages} message(s) to officers' inboxes"
-    )
+    else:
+        console.print(
+            f"{report.today}: {len(report.reminded)} reminded, {len(report.escalated)} escalated,"
+            f" {report.messages} message(s) to officers' inboxes"
+        )
     for problem in report.problems:
-        console.print(f"  {problem}", markup=False)
+        err_console.print(f"problem: {problem}", markup=False, soft_wrap=True)
+    if report.problems:
+        raise SystemExit(EXIT_FINDINGS)
 
 
 @desk.command("stats")

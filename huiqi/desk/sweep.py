@@ -10,6 +10,10 @@ two sweeps at the same time remind and escalate once; each is a history step, an
 audit event (``desk_reminded``, ``desk_escalated``) and a message in the console inbox of
 each desk officer (a reminder) or desk head (an escalation) of the department
 (:mod:`huiqi.desk.inbox`).
+
+What the working-day calendar cannot answer is a problem in the report (a deadline
+before the calendar's first year; a sweep in a year after its last, the package out of
+date), and ``huiqi desk sweep`` exits 4 saying each.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.clock import utcnow
+from huiqi.desk import workdays
 from huiqi.desk.handling import step
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskCategory, DeskRequest
@@ -56,6 +61,15 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
     at = now or utcnow()
     today = china_date(at)
     report = SweepReport(today)
+    if workdays.is_provisional(today):
+        first, last = workdays.covered_years()
+        report.problems.append(
+            f"the holiday calendar installed covers {first}–{last}, not {today.year}: this"
+            " year's working days are counted Monday to Friday, without the State Council's"
+            " holidays and make-up days, so reminders and escalations may come on the wrong"
+            " day; update the chinesecalendar package (pip install -U chinesecalendar)"
+            " and sweep again"
+        )
     lead = dict(session.execute(select(DeskCategory.code, DeskCategory.remind_days)).all())
     waiting = session.scalars(
         select(DeskRequest).where(DeskRequest.status.in_(WAITING)).order_by(DeskRequest.id)

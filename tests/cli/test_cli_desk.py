@@ -4,9 +4,11 @@ command refuses those who may not use it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from cliutil import accounts, run
 
 from huiqi.profiles.uscc import make
@@ -116,3 +118,24 @@ def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
     assert "2 rows read, 1 imported" in out and "line 3: the category '投诉'" in out
     code, out = run(data, "desk", "import", str(export), token=tokens["admin"])
     assert code == 5, out
+
+
+def test_a_sweep_with_calendar_problems_exits_4_saying_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: 'huiqi desk sweep' printed calendar problems among its results and
+    exited 0, so the scheduler never noticed the holiday calendar was out of date."""
+    from huiqi.desk import workdays
+
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    code, out = run(data, "desk", "sweep", token=tokens["scheduler"])
+    assert code == 0, out
+    this_year = workdays.china_date(dt.datetime.now(dt.UTC)).year
+    monkeypatch.setattr(workdays, "covered_years", lambda: (2004, this_year - 1))
+    code, out = run(data, "desk", "sweep", token=tokens["scheduler"])
+    assert code == 4, out
+    said = " ".join(out.split())
+    assert f"problem: the holiday calendar installed covers 2004–{this_year - 1}" in said
+    code, out = run(data, "desk", "sweep", "--json", token=tokens["scheduler"])
+    assert code == 4 and len(json.loads(out.split("problem:")[0])["problems"]) == 1, out

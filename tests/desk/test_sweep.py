@@ -18,6 +18,7 @@ from huiqi.delivery.models import Event
 from huiqi.desk.handling import acknowledge
 from huiqi.desk.queries import list_requests
 from huiqi.desk.sweep import sweep
+from huiqi.desk.workdays import covered_years
 
 
 def _at(day: int, month: int = 2) -> dt.datetime:
@@ -61,3 +62,18 @@ def test_reminded_before_and_escalated_after_each_deadline_once(
 def test_only_the_scheduler_sweeps(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as s, pytest.raises(AccessDenied, match="scheduler"):
         sweep(s, actor=ADMIN, now=BEFORE_FESTIVAL)
+
+
+def test_a_sweep_after_the_calendar_s_last_year_says_the_calendar_is_out_of_date(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a sweep in a year the installed holiday calendar does not know counted
+    deadlines Monday to Friday without a word (and 'huiqi desk sweep' exited 0)."""
+    last = covered_years()[1]
+    with transaction(sessions) as s:
+        report = sweep(s, actor=SCHEDULER, now=dt.datetime(last + 1, 3, 2, 1, 0))
+        current = sweep(s, actor=SCHEDULER, now=dt.datetime(last, 3, 2, 1, 0))
+    assert len(report.problems) == 1
+    assert f"the holiday calendar installed covers 2004–{last}" in report.problems[0]
+    assert "update the chinesecalendar package" in report.problems[0]
+    assert current.problems == []
