@@ -150,6 +150,7 @@ def desk_list(
         )
     if as_json:
         emit_json(rows)
+        _more_hint(rows, limit)
         return
     columns = ["id", "enterprise", "category", "department", "status", "answer by", "text"]
     console.print(
@@ -169,6 +170,19 @@ def desk_list(
             ],
         )
     )
+    _more_hint(rows, limit)
+
+
+def _more_hint(rows: list[Any], limit: int) -> None:
+    """A full page says how to see the rest (on stderr: the table stays the table)."""
+    from huiqi.desk.queries import MAX_LIMIT
+
+    if rows and len(rows) >= min(limit, MAX_LIMIT):
+        err_console.print(
+            f"{_count(len(rows), 'request')} shown, more may follow: add --after {rows[-1].id}"
+            " for the next page",
+            soft_wrap=True,
+        )
 
 
 @desk.command("show")

@@ -89,6 +89,7 @@ def list_requests(
     uscc: str | None = None,
     department: str | None = None,
     status: str | None = None,
+    statuses: tuple[str, ...] = (),
     escalated: bool | None = None,
     overdue_on: dt.date | None = None,
     after_id: int = 0,
@@ -97,9 +98,11 @@ def list_requests(
 ) -> list[RequestRow]:
     """The requests the actor may read, in id order after ``after_id`` (the newest
     ``limit`` of them, newest first, with ``newest_first``); ``overdue_on`` keeps those
-    whose awaited step's deadline is before that day."""
-    if status is not None and status not in STATUSES:
-        raise DeskError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+    whose awaited step's deadline is before that day; ``statuses`` keeps those in any of
+    them (``status``, in one)."""
+    for one in (status, *statuses) if status is not None else statuses:
+        if one not in STATUSES:
+            raise DeskError(f"status is one of {', '.join(STATUSES)}, not {one!r}")
     where = request_filter(actor)
     query = select(DeskRequest)
     if where is not None:
@@ -115,6 +118,8 @@ def list_requests(
         query = query.where(DeskRequest.department == department)
     if status:
         query = query.where(DeskRequest.status == status)
+    if statuses:
+        query = query.where(DeskRequest.status.in_(statuses))
     if escalated is not None:
         query = query.where(
             DeskRequest.escalated_at.is_not(None)

@@ -139,3 +139,21 @@ def test_a_sweep_with_calendar_problems_exits_4_saying_them(
     assert f"problem: the holiday calendar installed covers 2004–{this_year - 1}" in said
     code, out = run(data, "desk", "sweep", "--json", token=tokens["scheduler"])
     assert code == 4 and len(json.loads(out.split("problem:")[0])["problems"]) == 1, out
+
+
+def test_a_full_page_of_the_desk_list_says_how_to_see_the_rest(tmp_path: Path) -> None:
+    """Regression: a full page of 'huiqi desk list' looked like the whole queue."""
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"], centre=["desk_head=*"])
+    ids = []
+    for n in range(3):
+        code, out = run(
+            data, "desk", "file", A, "--category", "funding", "--text", f"第{n}问", "--json",
+            token=tokens["ent"],
+        )  # fmt: skip
+        assert code == 0, out
+        ids.append(json.loads(out)["id"])
+    code, out = run(data, "desk", "list", "--limit", "2", token=tokens["centre"])
+    assert code == 0 and f"2 requests shown, more may follow: add --after {ids[1]}" in out, out
+    code, out = run(data, "desk", "list", "--after", str(ids[1]), token=tokens["centre"])
+    assert code == 0 and "more may follow" not in out, out

@@ -235,3 +235,37 @@ def test_the_requests_page_shows_the_newest_requests_when_there_are_more_than_a_
     monkeypatch.setattr(requests_view, "PAGE", 1)
     page = sign_in(portal.client(), "ent2").get("/requests").text
     assert f"/requests/{made[1]}" in page and f"/requests/{made[0]}" not in page
+
+
+def test_the_desk_queue_pages_through_every_waiting_request(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the queue showed the first 500 requests of each status and said
+    nothing of the rest, which no page could reach."""
+    from huiqi.web.views import desk_console
+
+    client = portal.client()
+    made = [
+        client.post(
+            "/api/v1/requests",
+            json={"category": "policy", "text": f"第{n}件咨询"},
+            headers=bearer(portal, "ent3"),
+        ).json()["id"]
+        for n in range(3)
+    ]
+    monkeypatch.setattr(desk_console, "QUEUE", 2)
+    officer = sign_in(portal.client(), "desk-policy")
+    seen: list[int] = []
+    where, pages = "/console/requests", 0
+    while where:
+        html = officer.get(where).text
+        shown = [int(i) for i in re.findall(r'<tr id="request-(\d+)">', html)]
+        assert 1 <= len(shown) <= 2, html
+        seen += shown
+        pages += 1
+        following = re.search(r'href="(/console/requests\?status=&amp;after=\d+)" rel="next"', html)
+        where = following.group(1).replace("&amp;", "&") if following else ""
+        if following:
+            assert "Showing 2 requests; more follow." in html or "本页显示 2 件诉求" in html
+    assert pages >= 2 and seen == sorted(set(seen))
+    assert set(made) <= set(seen)

@@ -33,7 +33,8 @@ from huiqi.web.views.requests import NAMES
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-QUEUE = 500
+QUEUE = 500  # requests a page of the queue shows; the next page follows the last number
+WAITING = ("open", "acknowledged", "reopened")  # the default view: waiting for the department
 
 
 def _today() -> dt.date:
@@ -41,27 +42,34 @@ def _today() -> dt.date:
 
 
 @router.get("/console/requests")
-def desk_queue(request: Request, factory: Factory, who: SignedIn, status: str = "") -> Response:
-    """The requests of the officer's departments still waiting for them."""
+def desk_queue(
+    request: Request, factory: Factory, who: SignedIn, status: str = "", after: int = 0
+) -> Response:
+    """The requests of the officer's departments still waiting for them (or in one
+    status), in number order, QUEUE a page: a full page links to the next one
+    (``after``: the last number shown), so no request is out of reach."""
     actor = actor_of(who)
     require_page(actor, "/console/requests")
     chosen = status if status in ("open", "acknowledged", "reopened", "answered", "closed") else ""
+    after = min(max(after, 0), 2**62)
     with reading(factory) as s:
-        if chosen:
-            rows = list_requests(s, actor=actor, status=chosen, limit=QUEUE)
-        else:
-            rows = [
-                r
-                for st in ("open", "acknowledged", "reopened")
-                for r in list_requests(s, actor=actor, status=st, limit=QUEUE)
-            ]
-            rows.sort(key=lambda r: r.id)
+        rows = list_requests(
+            s,
+            actor=actor,
+            statuses=(chosen,) if chosen else WAITING,
+            after_id=after,
+            limit=QUEUE + 1,
+        )
         categories = list_categories(s)
+    more = len(rows) > QUEUE
+    rows = rows[:QUEUE]
     context: dict[str, Any] = {
         "rows": rows,
         "categories": categories,
         "today": _today(),
         "status": chosen,
+        "after": after,
+        "next_after": rows[-1].id if more else None,
         **NAMES,
     }
     return page(request, "console_requests.html", context)
