@@ -89,11 +89,16 @@ class CatalogueFilter:
     ``district`` keeps the policies an enterprise of that district may receive: the
     city's and that district's own. ``amount_min_yuan`` keeps policies whose cap
     reaches it, and uncapped ones (their amount depends on the enterprise).
-    ``deadline_after`` keeps policies still valid on that day.
+    ``deadline_after`` keeps policies still valid on that day. ``department`` keeps the
+    policies of that issuing department, named exactly (in Chinese or English; case and
+    full-width forms aside): a department's sub-units, named after it with the unit in
+    brackets (上海市人力资源和社会保障局（市就业促进中心）), only with ``subunits``. A piece
+    of a name is what the search box (``q``) is for.
     """
 
     q: str | None = None
     department: str | None = None
+    subunits: bool = False
     level: str | None = None
     district: str | None = None
     mode: str | None = None
@@ -231,7 +236,7 @@ def list_policies(session: Session, *, filters: CatalogueFilter | None = None) -
     chosen = filters or CatalogueFilter()
     chosen.check()
     query = parse_query(chosen.q)
-    department = normalise(chosen.department.strip()) if chosen.department else None
+    department = " ".join(normalise(chosen.department).split()) if chosen.department else None
     floor = _fen_at_least(chosen.amount_min_yuan)
     scored = []
     for card in _newest_versions(session):
@@ -245,15 +250,25 @@ def list_policies(session: Session, *, filters: CatalogueFilter | None = None) -
             continue
         if floor is not None and card.max_fen is not None and card.max_fen < floor:
             continue
-        if department and department not in normalise(
-            card.department.zh + " " + card.department.en
-        ):
+        if department and not _issued_by(card.department, department, chosen.subunits):
             continue
         score = card.search.score(query)
         if score:
             scored.append((-score, card.policy_id, card))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [card for _, _, card in scored]
+
+
+def _issued_by(issuer: Bilingual, department: str, subunits: bool) -> bool:
+    """Whether ``issuer`` is ``department`` (normalised), or one of its sub-units: its
+    name followed by the unit's in brackets (full-width brackets fold to ASCII)."""
+    for name in (issuer.zh, issuer.en):
+        held = " ".join(normalise(name).split())
+        if held == department:
+            return True
+        if subunits and held.startswith(department) and held[len(department) :].lstrip()[:1] == "(":
+            return True
+    return False
 
 
 def get_policy(session: Session, policy_id: str) -> PolicyCard:

@@ -23,6 +23,7 @@ def parse_filter(
     mode: str | None = None,
     deadline_after: str | None = None,
     amount_min: str | None = None,
+    subunits: bool = False,
 ) -> CatalogueFilter:
     """Empty fields are no filter; a date or amount that cannot be read is refused with
     the format that is expected."""
@@ -52,6 +53,7 @@ def parse_filter(
         mode=_blank(mode),
         deadline_after=deadline,
         amount_min_yuan=amount,
+        subunits=subunits,
     )
     chosen.check()
     return chosen

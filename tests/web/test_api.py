@@ -43,6 +43,8 @@ def test_filters_narrow_the_catalogue_and_bad_values_say_what_is_expected(portal
 
     assert ids(mode="confirm") == {OFFER}
     assert ids(department="测试局") == {AUTO, OFFER, APPLY}
+    assert ids(department="测试局", subunits="true") == {AUTO, OFFER, APPLY}
+    assert ids(department="测试") == set()  # one department, named exactly
     assert ids(level="district", district="310115") >= {AUTO, OFFER, APPLY}
     assert LIBRARY_POLICY not in ids(district="310115")  # a Jiading district policy
     assert ids(deadline_after="2099-01-01") == set()

@@ -65,8 +65,11 @@ def policies(
     mode: Text = None,
     deadline_after: Text = None,
     amount_min: Text = None,
+    subunits: bool = False,
 ) -> list[PolicyPublic]:
-    """Published policies; ``q`` searches Chinese by character pairs ("研发" finds 研发费用)."""
+    """Published policies; ``q`` searches Chinese by character pairs ("研发" finds 研发费用).
+    ``department`` is one issuing department, named exactly; ``subunits=true`` adds its
+    sub-units (上海市人力资源和社会保障局（市就业促进中心）)."""
     chosen = parse_filter(
         q=q,
         department=department,
@@ -75,6 +78,7 @@ def policies(
         mode=mode,
         deadline_after=deadline_after,
         amount_min=amount_min,
+        subunits=subunits,
     )
     with reading(factory) as s:
         return [PolicyPublic.of(c) for c in list_policies(s, filters=chosen)]

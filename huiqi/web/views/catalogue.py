@@ -42,8 +42,9 @@ def catalogue(
     mode: str = "",
     deadline_after: str = "",
     amount_min: str = "",
+    subunits: bool = False,
 ) -> Response:
-    form = {
+    form: dict[str, Any] = {
         "q": q[:200],
         "department": department[:200],
         "level": level[:20],
@@ -51,6 +52,7 @@ def catalogue(
         "mode": mode[:20],
         "deadline_after": deadline_after[:20],
         "amount_min": amount_min[:30],
+        "subunits": subunits,
     }
     error = None
     try:
