@@ -223,7 +223,11 @@ def inbox(
     unread_only: bool = False,
     limit: int = INBOX_LIMIT,
 ) -> list[Notification]:
-    """An enterprise's in-app messages, newest first (at most ``limit``)."""
+    """An enterprise's in-app messages, newest first (at most ``limit``).
+
+    An enterprise told nothing yet has an empty inbox, whether or not huiqi knows it
+    from a snapshot; a USCC that its park operator names and huiqi has never heard of
+    is a NotFoundError (a mistyped code), not an empty list."""
     require_enterprise(session, actor, uscc, "read this inbox")
     # The partial index's own text (a bound 'inbox' would not let either database use it).
     stmt = select(Notification).where(Notification.uscc == uscc, text(INBOX_ROWS))
@@ -231,7 +235,9 @@ def inbox(
         stmt = stmt.where(Notification.read_at.is_(None))
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     rows = list(session.scalars(stmt))
-    known = rows or session.get(DirectoryEntry, uscc) is not None
+    # The enterprise's own inbox: empty is an answer, not "unknown".
+    known = rows or uscc in actor.scopes(Role.ENTERPRISE)
+    known = known or session.get(DirectoryEntry, uscc) is not None
     if (
         not known
         # Every message has its inbox row (the USCC index holds only those).

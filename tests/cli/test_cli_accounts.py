@@ -90,8 +90,10 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     assert {u["username"] for u in json.loads(out)} == {"root", "scheduler", "li"}
 
 
-def test_inbox_of_an_unknown_enterprise_is_not_found(tmp_path: Path) -> None:
-    """Regression: 'huiqi inbox' with an unknown USCC printed nothing and exited 0."""
+def test_the_empty_inbox_of_an_enterprise_says_so(tmp_path: Path) -> None:
+    """Regression: 'huiqi inbox' of an enterprise told nothing yet printed nothing and
+    exited 0; then it exited 3 saying the enterprise was "not in the ledger", about its
+    own USCC. An empty inbox is an answer: "no messages" (and [] with --json)."""
     data = tmp_path / "data"
     run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
     run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
@@ -107,7 +109,9 @@ def test_inbox_of_an_unknown_enterprise_is_not_found(tmp_path: Path) -> None:
     assert code == 0, out
     secret = run(data, "token", "create", "t", "--user", "ent")[1].split()[-1]
     code, out = run(data, "inbox", "91310115MA1H8R7C41", token=secret)
-    assert code == 3 and "not in the ledger" in out, out
+    assert code == 0 and out.strip() == "no messages", out
+    code, out = run(data, "inbox", "91310115MA1H8R7C41", "--json", token=secret)
+    assert code == 0 and json.loads(out) == [], out
 
 
 def test_a_refused_login_says_what_to_do_without_telling_which_accounts_exist(

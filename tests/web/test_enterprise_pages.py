@@ -328,3 +328,31 @@ def test_a_new_enterprise_opens_its_empty_inbox(portal: Portal) -> None:
         )
     page = sign_in(portal.client(), "brand-new").get("/inbox")
     assert page.status_code == 200 and 'class="empty"' in page.text
+
+
+def test_an_enterprise_told_nothing_yet_has_an_empty_inbox_in_the_api(portal: Portal) -> None:
+    """Regression: GET /api/v1/inbox answered 404 "has received nothing from huiqi (it is
+    not in the ledger)" to an enterprise that simply had no messages yet."""
+    from portal_data import PASSWORD
+
+    from huiqi.accounts import service as accounts
+    from huiqi.accounts.roles import Role, RoleGrant
+    from huiqi.db.engine import transaction
+    from huiqi.profiles.uscc import make
+
+    code = make("91310115MA1000778")
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="brand-new-api",
+            roles=[RoleGrant(Role.ENTERPRISE, code)],
+            password=PASSWORD,
+        )
+    got = portal.client().get("/api/v1/inbox", headers=bearer(portal, "brand-new-api"))
+    assert (got.status_code, got.json()) == (200, [])
+    unread = portal.client().get(
+        "/api/v1/inbox", params={"unread_only": "true"}, headers=bearer(portal, "brand-new-api")
+    )
+    assert (unread.status_code, unread.json()) == (200, [])

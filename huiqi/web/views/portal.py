@@ -8,13 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
-from huiqi.errors import NotFoundError
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.portal import build_home, enterprise_of, every_row
 from huiqi.web.render import page
@@ -38,14 +36,8 @@ def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> 
     code = enterprise_of(who.enterprise, uscc)
     actor = actor_of(who)
     with reading(factory) as s:
-        try:
-            messages = notify.inbox(s, code, actor=actor)
-        except NotFoundError:
-            # Nothing told to it yet: the enterprise's own inbox is empty, not unknown
-            # (a USCC typed by its park operator is still refused as not found).
-            if code not in actor.scopes(Role.ENTERPRISE):
-                raise
-            messages = []
+        # Nothing told to it yet is an empty inbox (huiqi.delivery.notify.inbox).
+        messages = notify.inbox(s, code, actor=actor)
     return page(request, "inbox.html", {"messages": messages, "uscc": code})
 
 
