@@ -149,3 +149,18 @@ def test_a_district_officers_export_of_a_citywide_run_keeps_its_district(
     assert out.rows == 1
     city = export_matches(store, actor=OFFICER, run_dir=run.output_dir, fmt="csv")
     assert city.rows == 3
+
+
+def test_a_city_officer_finds_the_enterprises_with_no_district(tmp_path: Path) -> None:
+    """Enterprises with no district code are in no district officer's run (above): a
+    city-level officer's run keeps them, and its analysis file finds them by
+    ``district_code IS NULL`` (the choice documented in huiqi.profiles.no_district)."""
+    store = _no_district_store(tmp_path)
+    mine = compile_policy(load_policy_text(citywide(), "mine.yaml"))
+    run = match_population(store, actor=OFFICER, policies=[mine])
+    with duckdb.connect(str(run.output_dir / "analysis.duckdb"), read_only=True) as con:
+        found = con.execute(
+            "SELECT e.uscc, m.status FROM enterprises e JOIN matches m USING (uscc)"
+            " WHERE e.district_code IS NULL"
+        ).fetchall()
+    assert found == [(NO_DISTRICT, "eligible")]
