@@ -22,6 +22,7 @@ from huiqi.cli.common import (
     emit_json,
     handle_errors,
     rich_table,
+    settings_from,
     signed_in,
 )
 
@@ -100,6 +101,7 @@ def desk_file(
             policy_id=policy_id,
             grant_id=grant_id,
             files=attached,
+            settings=settings_from(ctx),
         ),
     )
     _show_request(row, as_json)
