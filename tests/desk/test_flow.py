@@ -295,3 +295,30 @@ def test_a_park_operator_files_for_its_enterprise_before_anything_was_delivered_
         assert get_request(s, actor=park, request_id=req.id).id == req.id
     with pytest.raises(AccessDenied, match="may not file requests for"):
         filed(sessions, actor=park, uscc=B, settings=settings)
+
+
+def test_an_officials_read_of_a_request_file_is_an_audit_event(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a desk officer reading a file an enterprise filed with its request
+    left no trace (an application attachment's read is ``attachment_read``). The
+    enterprise's and its park operator's own reads are not events."""
+    with transaction(sessions) as s:
+        s.add(DirectoryEntry(uscc=A, name="甲", park="张江", snapshot_id=1))
+    req = filed(sessions, files=[("说明.pdf", PDF)])
+    [att] = req.attachments
+    park = Actor("op", (RoleGrant(Role.PARK_OPERATOR, "张江"),))
+    officer = desk_officer(FINANCE_BUREAU)
+    for reader in (enterprise(A), park, officer):
+        with transaction(sessions) as s:
+            get_attachment(s, actor=reader, attachment_id=att.id)
+    with sessions() as s:
+        reads = s.scalars(select(Event).where(Event.kind == "attachment_read")).all()
+    assert [(e.actor, e.uscc, e.entity) for e in reads] == [
+        (officer.username, A, f"desk_request:{req.id}")
+    ]
+    assert reads[0].data == {  # which file, by its hash
+        "desk_attachment_id": att.id,
+        "filename": att.filename,
+        "sha256": att.sha256,
+    }

@@ -222,6 +222,6 @@ def rate_page(
 @router.get("/request-files/{attachment_id}")
 def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
     """A file filed with a request, for those who may read the request."""
-    with reading(factory) as s:
+    with transaction(factory) as s:  # an official's read is an audit event
         row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
     return download(content, row.content_type, row.filename, row.id)
