@@ -24,6 +24,7 @@ from huiqi.cli.common import (
     err_console,
     handle_errors,
     rich_table,
+    settings_from,
     signed_in,
 )
 
@@ -102,6 +103,7 @@ def desk_file(
             policy_id=policy_id,
             grant_id=grant_id,
             files=attached,
+            settings=settings_from(ctx),
         ),
     )
     _show_request(row, as_json)

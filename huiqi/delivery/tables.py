@@ -145,7 +145,8 @@ grants = Table(
 
 # The enterprises the ledger has delivered to: name, district and park, from the snapshot
 # of their latest delivery. Scopes are checked against it (a park operator acts only for
-# the enterprises of its park).
+# the enterprises of its park). A desk request a park operator files for an enterprise
+# not delivered to yet adds it, from the latest snapshot (huiqi.desk.filing).
 enterprise_directory = Table(
     "enterprise_directory",
     metadata,

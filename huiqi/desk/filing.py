@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import Actor, require_own_enterprise
+from huiqi.accounts.access import Actor, acts_for, require_own_enterprise
+from huiqi.accounts.roles import Role
+from huiqi.config import Settings
 from huiqi.db.clock import utcnow
+from huiqi.delivery import directory
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
 from huiqi.delivery.freetext import clean_text
@@ -27,7 +30,8 @@ from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskSte
 from huiqi.desk.routing import Router
 from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
 from huiqi.desk.workdays import add_working_days, china_date, is_provisional
-from huiqi.errors import NotFoundError
+from huiqi.errors import NotFoundError, StoreError
+from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.uscc import USCCError, validate
 
 MAX_TEXT = 4000
@@ -72,6 +76,31 @@ def _concerns(session: Session, code: str, policy_id: object, grant_id: object) 
             raise NotFoundError(f"no grant {grant_id} of enterprise {code}")
 
 
+def _require_filer(session: Session, actor: Actor, code: str, settings: Settings | None) -> None:
+    """The enterprise itself, or the operator of its park: by the ledger's directory, or by
+    the profile data when the ledger has delivered nothing to it yet (the rule of
+    ``huiqi.matching.visibility``). Then the directory learns the enterprise from the data,
+    so that the operator reads and lists the request as it does its park's others."""
+    member, snapshot_id = None, None
+    if (
+        settings is not None
+        and actor.has(Role.PARK_OPERATOR)
+        and not acts_for(session, actor, code)
+    ):
+        from huiqi.matching.visibility import park_member  # reads the profile store
+
+        try:
+            snapshot_id = ProfileStore(settings).latest_snapshot()
+        except StoreError:
+            snapshot_id = None  # no data: the ledger's directory alone says
+        if snapshot_id is not None:
+            member = park_member(settings, actor, code, snapshot_id)
+    if member is None or snapshot_id is None:
+        require_own_enterprise(session, actor, code, f"file requests for {code}")
+        return
+    directory.refresh(session, [member], snapshot_id)
+
+
 def file_request(
     session: Session,
     *,
@@ -83,10 +112,13 @@ def file_request(
     grant_id: int | None = None,
     files: Sequence[tuple[str | None, bytes]] = (),
     now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> RequestRow:
-    """File a request for ``uscc``; it goes to one department with its deadlines."""
+    """File a request for ``uscc``; it goes to one department with its deadlines. With
+    ``settings`` (every shell gives them), a park operator files for the enterprises the
+    profile data puts in its park, delivered to or not."""
     code = check_uscc(uscc)
-    require_own_enterprise(session, actor, code, f"file requests for {code}")
+    _require_filer(session, actor, code, settings)
     cat = get_category(session, category)
     body = check_text(text)
     _concerns(session, code, policy_id, grant_id)

@@ -8,8 +8,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.accounts.access import AccessDenied, Actor, acts_for
 from huiqi.accounts.roles import DESK_ROLES, Role
+from huiqi.delivery.audit import record_event
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import STATUSES, DeskAttachment, DeskRating, DeskRequest, DeskStep
 from huiqi.desk.rows import AttachmentRow, RequestRow, StepRow, request_row
@@ -73,12 +74,25 @@ def get_request(session: Session, *, actor: Actor, request_id: int) -> RequestRo
 def get_attachment(
     session: Session, *, actor: Actor, attachment_id: int
 ) -> tuple[AttachmentRow, bytes]:
-    """A request's file and its content, for those who may read the request."""
+    """A request's file and its content, for those who may read the request. An
+    official's read of an enterprise's file is an audit event (``attachment_read``, as
+    for an application's attachments, in the caller's transaction); the enterprise's and
+    its park's own reads are not."""
     att = session.get(DeskAttachment, attachment_id)
     if att is None:
         raise NotFoundError(f"no request file {attachment_id}")
-    require_reads(session, actor, load(session, att.request_id))
+    req = load(session, att.request_id)
+    require_reads(session, actor, req)
     row = AttachmentRow(att.id, att.filename, att.content_type, att.size, att.sha256)
+    if not acts_for(session, actor, req.uscc):
+        record_event(
+            session,
+            actor=actor.username,
+            kind="attachment_read",
+            uscc=req.uscc,
+            entity=f"desk_request:{req.id}",
+            data={"desk_attachment_id": row.id, "filename": row.filename, "sha256": row.sha256},
+        )
     return row, att.content
 
 

@@ -12,6 +12,10 @@ either: every view reads the Parquet files in place.
   the snapshot the run matched, as it stood (base file less the changed enterprises,
   plus their rows: ``huiqi.profiles.frozen``).
 
+A district officer's run (``huiqi.matching.district_scope``) writes views of its
+districts' enterprises only: ``enterprises`` keeps those whose ``district_code`` is one of
+them, and every other view the rows of those enterprises.
+
 The file holds no data, so it is small and cheap to write on every run; moving the data
 directory breaks its views (paths are absolute), and writing the run again mends it.
 """
@@ -61,8 +65,22 @@ def view_sql(name: str, query: exp.Expression) -> str:
     return create.sql(dialect="duckdb")
 
 
-def write_analysis_file(settings: Settings, run_dir: Path, snapshot_id: int) -> Path:
-    """Write (or rewrite) ``run_dir/analysis.duckdb`` for a run over ``snapshot_id``."""
+def _within(query: exp.Expression, name: str, districts: list[str]) -> exp.Expression:
+    """``query`` kept to the enterprises of ``districts`` (digits only, as literals)."""
+    rows = exp.select(exp.Star()).from_(query.subquery("v"))
+    if name == "enterprises":
+        codes = [exp.Literal.string(d) for d in districts if d.isdigit()]
+        if not codes:
+            return rows.where(exp.false())
+        return rows.where(exp.column("district_code").isin(*codes))
+    return rows.where(exp.column("uscc").isin(query=exp.select("uscc").from_("enterprises")))
+
+
+def write_analysis_file(
+    settings: Settings, run_dir: Path, snapshot_id: int, *, districts: list[str] | None = None
+) -> Path:
+    """Write (or rewrite) ``run_dir/analysis.duckdb`` for a run over ``snapshot_id``; with
+    ``districts``, views of those districts' enterprises only."""
     views: dict[str, exp.Expression] = {}
     matches = run_dir / MATCHES_FILE
     if matches.exists():
@@ -76,6 +94,12 @@ def write_analysis_file(settings: Settings, run_dir: Path, snapshot_id: int) -> 
             None if frozen_table.delta is None else frozen_table.delta.resolve(),
         )
         views[table] = snapshot_view(resolved)
+    if districts is not None:
+        # enterprises first: the other views read it.
+        order = sorted(views, key=lambda n: n != "enterprises")
+        views = {
+            n: views[n] if n == "near_misses" else _within(views[n], n, districts) for n in order
+        }
     target = run_dir / ANALYSIS_FILE
     scratch = target.with_suffix(".duckdb.new")
     scratch.unlink(missing_ok=True)

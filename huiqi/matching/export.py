@@ -27,6 +27,7 @@ from huiqi.config import Settings
 from huiqi.errors import ConfigError, NotFoundError
 from huiqi.fsmode import private_file
 from huiqi.matching.analysis import MATCHES_FILE
+from huiqi.matching.district_scope import run_districts
 from huiqi.profiles.frozen import overlay
 from huiqi.profiles.store import ProfileStore
 from huiqi.xlsxwrite import write_text_workbook
@@ -57,7 +58,8 @@ SELECT m.uscc, e.name, m.policy_id, m.policy_version, m.snapshot_id, m.status,
        m.failed_criterion, m.unknown_criteria, m.error
 FROM read_parquet($matches) m
 LEFT JOIN names e USING (uscc)
-WHERE (len($policies) = 0 OR list_contains($policies, m.policy_id))
+WHERE (NOT $scoped OR list_contains($districts, e.district_code))
+  AND (len($policies) = 0 OR list_contains($policies, m.policy_id))
   AND (len($statuses) = 0 OR list_contains($statuses, m.status))
 ORDER BY m.policy_id, m.uscc
 """
@@ -86,9 +88,12 @@ def export_matches(
 ) -> Export:
     """Write the run's rows (those of ``policies`` and ``statuses``, or all) as ``fmt``
     to ``target`` (default ``run_dir/matches.<fmt>``); policy officers (the policies their
-    scope covers) and data stewards."""
+    scope covers; a district officer: of its districts' enterprises, whoever ran it) and
+    data stewards."""
     require_role(actor, "export a bulk run's results", *POLICY_ROLES, Role.DATA_STEWARD)
     policies = _in_scope(actor, policies)
+    # The run may be another's over the whole city (the latest run by default).
+    districts = run_districts(actor, (), POLICY_ROLES)
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format '{fmt}'; use one of: {', '.join(FORMATS)}")
     matches = run_dir / MATCHES_FILE
@@ -100,6 +105,8 @@ def export_matches(
         "matches": str(matches),
         "policies": list(policies),
         "statuses": list(statuses),
+        "scoped": districts is not None,
+        "districts": list(districts or ()),
     }
     with duckdb.connect() as con:
         snapshot_id = _snapshot_of(con, matches)
@@ -145,7 +152,8 @@ def _snapshot_of(con: duckdb.DuckDBPyConnection, matches: Path) -> int | None:
 
 
 def _names(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: int | None) -> None:
-    """``names`` (uscc, name) of the run's snapshot; empty when it is not available."""
+    """``names`` (uscc, name, district_code) of the run's snapshot; empty when it is not
+    available (a district officer's export then keeps no row)."""
     tables = {}
     if snapshot_id is not None:
         try:
@@ -153,9 +161,14 @@ def _names(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: int 
         except NotFoundError:
             tables = {}
     if "enterprises" in tables:
-        overlay(con, tables["enterprises"]).project("uscc, name").create_view("names")
+        overlay(con, tables["enterprises"]).project("uscc, name, district_code").create_view(
+            "names"
+        )
     else:
-        con.execute("CREATE VIEW names AS SELECT NULL::VARCHAR AS uscc, NULL::VARCHAR AS name")
+        con.execute(
+            "CREATE VIEW names AS SELECT NULL::VARCHAR AS uscc, NULL::VARCHAR AS name,"
+            " NULL::VARCHAR AS district_code"
+        )
 
 
 def _write_csv(con: duckdb.DuckDBPyConnection, params: dict[str, object], out: Path) -> int:

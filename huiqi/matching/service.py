@@ -17,7 +17,7 @@ from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
-from huiqi.matching.district_scope import scoped
+from huiqi.matching.district_scope import run_districts, scoped
 from huiqi.matching.nearmiss import policy_ref
 from huiqi.matching.visibility import acts_for_enterprise
 from huiqi.profiles.uscc import validate
@@ -43,7 +43,9 @@ def match_population(
     (``analysis.duckdb``, ``huiqi.matching.analysis``)."""
     require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
     _require_policies_in_scope(actor, policies, "match")
-    # A district officer's run is over its district's enterprises (district_scope).
+    # A district officer's run is over its district's enterprises (district_scope), and so
+    # are the analysis file's views of the snapshot.
+    districts = run_districts(actor, policies, POLICY_ROLES)
     policies = [scoped(actor, cp, POLICY_ROLES) for cp in policies]
     engine = bulk_backend(backend, memory_limit=memory_limit, master=master, url=postgres_url)
     run = run_matching(
@@ -51,7 +53,7 @@ def match_population(
     )
     from huiqi.matching.analysis import write_analysis_file  # DuckDB only where a run ends
 
-    write_analysis_file(settings, run.output_dir, run.snapshot_id)
+    write_analysis_file(settings, run.output_dir, run.snapshot_id, districts=districts)
     return run
 
 

@@ -11,7 +11,7 @@ from huiqi.accounts.access import AccessDenied, Actor, acts_for
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.errors import StoreError
-from huiqi.profiles.directory import identities
+from huiqi.profiles.directory import EnterpriseIdentity, identities
 from huiqi.profiles.store import ProfileStore
 
 
@@ -21,16 +21,24 @@ def acts_for_enterprise(
     """The enterprise itself, or its park's operator (by the ledger or the snapshot)."""
     if acts_for(session, actor, uscc):
         return True
+    return park_member(settings, actor, uscc, snapshot_id) is not None
+
+
+def park_member(
+    settings: Settings, actor: Actor, uscc: str, snapshot_id: int | None = None
+) -> EnterpriseIdentity | None:
+    """The enterprise, when the snapshot (default: the latest) puts it in a park the actor
+    operates: park membership is the data's, whether or not the ledger has delivered to it."""
     parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
     if not parks:
-        return False
+        return None
     store = ProfileStore(settings)
     try:
         sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
         found = identities(settings, sid, [uscc])
     except (StoreError, duckdb.Error):
-        return False  # no data to say which park the enterprise is in
-    return bool(found) and found[0].park in parks
+        return None  # no data to say which park the enterprise is in
+    return found[0] if found and found[0].park in parks else None
 
 
 def require_sees_enterprise(

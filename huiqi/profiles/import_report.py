@@ -25,6 +25,7 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.fsmode import open_private, write_private_text
+from huiqi.profiles.no_district import no_district_message
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.stagesql import STAGE
 from huiqi.sheetcells import safe_row
@@ -70,6 +71,10 @@ class ImportReport:
     unit_line: int | None = None
     # The file's columns that are not imported (the mapping's 'ignore:', 序号, 备注).
     ignored_columns: list[str] = field(default_factory=list)
+    # The store's enterprises with no district code after the import (huiqi.profiles.no_district).
+    no_district: int = 0
+    no_district_first: list[str] = field(default_factory=list)
+    no_district_path: Path | None = None
 
     def summary(self) -> str:
         """A few lines for a person: what was read, what went in, where the rejects are."""
@@ -118,6 +123,10 @@ class ImportReport:
                 " (size_class); both are kept. First:"
             )
             lines += [f"  {m}" for m in self.size_class_messages]
+        if self.no_district:
+            lines.append(
+                no_district_message(self.no_district, self.no_district_first, self.no_district_path)
+            )
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -125,6 +134,7 @@ class ImportReport:
         data["rejects_path"] = str(self.rejects_path)
         data["report_path"] = str(self.report_path)
         data["normalised_path"] = str(self.normalised_path) if self.normalised_path else None
+        data["no_district_path"] = str(self.no_district_path) if self.no_district_path else None
         return data
 
 

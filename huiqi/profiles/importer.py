@@ -53,6 +53,8 @@ from huiqi.profiles.import_report import (
 from huiqi.profiles.importdb import configure, import_scratch
 from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, get_mapping
+from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
+from huiqi.profiles.no_district import write_no_district
 from huiqi.profiles.readers import Source, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -195,6 +197,8 @@ def _import(
                 file=file_path.name,
                 uscc_header=source.headers[fields_at(positions, "uscc")],
             )
+            no_district_path = out / NO_DISTRICT_FILE
+            no_district, no_district_first = write_no_district(con, no_district_path)
             report = ImportReport(
                 snapshot_id=snapshot_id,
                 file=str(file_path.resolve()),
@@ -219,6 +223,9 @@ def _import(
                 size_class_disagreements=disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
                 reader=reader,
+                no_district=no_district,
+                no_district_first=no_district_first,
+                no_district_path=no_district_path,
                 header_line=source.header_line,
                 unit_line=source.unit_line,
                 ignored_columns=[

@@ -174,6 +174,8 @@ N_("give the value you believe is right")
 N_("a failed payment needs a reason (the bank's message)")
 N_("give the reason for retiring this version")
 N_("this form has expired or did not come from this site; reload the page")
+N_("the form names no application; reload the page")
+N_("the form names two applications; reload the page")
 # The values a refusal names that the catalogue translates (what the field is).
 N_("the request's text")
 N_("the reason")

@@ -5,6 +5,7 @@ reads it in its inbox; every step is an audit event; and who may do each step.""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from desk_helpers import (
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import ADMIN, OFFICER
+from huiqi.config import Settings, get_settings
 from huiqi.db.engine import transaction
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.delivery.models import DirectoryEntry, Event, Notification
@@ -31,7 +33,10 @@ from huiqi.desk.errors import DeskError
 from huiqi.desk.handling import acknowledge, reply, transfer
 from huiqi.desk.queries import get_attachment, get_request, list_requests
 from huiqi.desk.rating import rate
+from huiqi.engine.duckdb.profile_rows import load_profiles_into
+from huiqi.engine.profile import profile_from_case
 from huiqi.errors import NotFoundError
+from huiqi.profiles.store import ProfileStore
 
 D = dt.date
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -258,3 +263,62 @@ def test_the_enterprise_reads_its_history_without_the_officers_account_names(
         officer.username,
         desk_officer(SCIENCE).username,
     ]
+
+
+def _park_data(tmp_path: Path) -> Settings:
+    """A snapshot that puts A in 张江 and B in 漕河泾; the ledger has delivered to neither."""
+    settings = get_settings(tmp_path / "data")
+    store = ProfileStore(settings)
+    store.init()
+    with store.connect() as con:
+        sid = store.begin_snapshot(con, kind="test")
+        rows = [(A, "张江"), (B, "漕河泾")]
+        load_profiles_into(
+            con, [profile_from_case({"uscc": u, "park": p}, data_year=2025) for u, p in rows]
+        )
+        store.finish_snapshot(con, sid, rows_read=2, rows_accepted=2, rows_rejected=0)
+    return settings
+
+
+def test_a_park_operator_files_for_its_enterprise_before_anything_was_delivered_to_it(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: 'desk file' by a park operator was refused for an enterprise of its park
+    that had not been delivered anything: the park was read only from the ledger's
+    directory of delivered enterprises, not from the enterprise's data."""
+    settings = _park_data(tmp_path)
+    park = Actor("op", (RoleGrant(Role.PARK_OPERATOR, "张江"),))
+    req = filed(sessions, actor=park, settings=settings)
+    assert req.uscc == A
+    with sessions() as s:
+        assert [r.id for r in list_requests(s, actor=park)] == [req.id]
+        assert get_request(s, actor=park, request_id=req.id).id == req.id
+    with pytest.raises(AccessDenied, match="may not file requests for"):
+        filed(sessions, actor=park, uscc=B, settings=settings)
+
+
+def test_an_officials_read_of_a_request_file_is_an_audit_event(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a desk officer reading a file an enterprise filed with its request
+    left no trace (an application attachment's read is ``attachment_read``). The
+    enterprise's and its park operator's own reads are not events."""
+    with transaction(sessions) as s:
+        s.add(DirectoryEntry(uscc=A, name="甲", park="张江", snapshot_id=1))
+    req = filed(sessions, files=[("说明.pdf", PDF)])
+    [att] = req.attachments
+    park = Actor("op", (RoleGrant(Role.PARK_OPERATOR, "张江"),))
+    officer = desk_officer(FINANCE_BUREAU)
+    for reader in (enterprise(A), park, officer):
+        with transaction(sessions) as s:
+            get_attachment(s, actor=reader, attachment_id=att.id)
+    with sessions() as s:
+        reads = s.scalars(select(Event).where(Event.kind == "attachment_read")).all()
+    assert [(e.actor, e.uscc, e.entity) for e in reads] == [
+        (officer.username, A, f"desk_request:{req.id}")
+    ]
+    assert reads[0].data == {  # which file, by its hash
+        "desk_attachment_id": att.id,
+        "filename": att.filename,
+        "sha256": att.sha256,
+    }

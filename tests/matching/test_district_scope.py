@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from matching_helpers import code
+from matching_helpers import code, profile, snapshot_of
 from sqlalchemy.orm import Session, sessionmaker
 from test_simulate import draft
 from test_simulate import settings as settings  # the five enterprises' store
@@ -17,6 +17,7 @@ from huiqi.accounts.roles import Role
 from huiqi.accounts.testing import OFFICER, officer
 from huiqi.delivery.versions import publish_text
 from huiqi.engine import compile_policy
+from huiqi.matching.export import export_matches
 from huiqi.matching.service import match_population
 from huiqi.matching.simulate import simulate
 from huiqi.policies.loader import load_policy_text
@@ -90,3 +91,76 @@ def test_a_district_officer_matches_only_its_policies_over_its_district(
     steward = officer("*", Role.DATA_STEWARD)
     everyone = match_population(settings, actor=steward, policies=[mine, city])  # type: ignore[arg-type]
     assert [p.eligible for p in everyone.policies] == [3, 3]
+
+
+def _no_district_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Jiading's eligible enterprise, Xuhui's, and one with no district code recorded."""
+    rich = {"revenue": 10_000_000, "rd_expense": 900_000}
+    profiles = [
+        profile(code(1), district_code="310114", **rich),
+        profile(OUTSIDER, district_code="310104", **rich),
+        profile(NO_DISTRICT, **rich),
+    ]
+    settings_, _ = snapshot_of(tmp_path / "nodistrict", profiles)
+    return settings_
+
+
+NO_DISTRICT = code(6, "310101")
+
+
+def test_a_district_officers_run_writes_nothing_about_enterprises_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """Regression: a Jiading officer's run kept the enterprise with no district code as
+    'needs data' (its district criterion was unknown, not false) in matches.parquet, and
+    the run's analysis.duckdb had views of every enterprise of the snapshot."""
+    store = _no_district_store(tmp_path)
+    mine = compile_policy(load_policy_text(citywide(), "mine.yaml"))
+    run = match_population(store, actor=JIADING, policies=[mine])
+    (summary,) = run.policies
+    assert (summary.eligible, summary.needs_data) == (1, 0)
+    rows = duckdb.sql(f"SELECT uscc FROM '{run.output_dir / 'matches.parquet'}'").fetchall()
+    assert rows == [(code(1),)]
+    with duckdb.connect(str(run.output_dir / "analysis.duckdb"), read_only=True) as con:
+        for view in ("enterprises", "enterprise_years", "matches"):
+            seen = {u for (u,) in con.execute(f"SELECT DISTINCT uscc FROM {view}").fetchall()}
+            assert seen == {code(1)}, view
+    steward = officer("*", Role.DATA_STEWARD)
+    everyone = match_population(store, actor=steward, policies=[mine])
+    with duckdb.connect(str(everyone.output_dir / "analysis.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM enterprises").fetchone() == (3,)
+
+
+def test_a_district_officers_export_of_a_citywide_run_keeps_its_district(
+    tmp_path: Path,
+) -> None:
+    """Regression: 'huiqi export-matches' by a Jiading officer of the latest run, a data
+    steward's over the whole city, wrote Xuhui's enterprise's row for the officer's policy."""
+    store = _no_district_store(tmp_path)
+    # A policy of the library's that the Jiading officer may export, without its district
+    # criterion.
+    text = citywide().replace("id: jd-sim-rd", "id: jd-rd-expense-subsidy-2026")
+    mine = compile_policy(load_policy_text(text, "mine.yaml"))
+    steward = officer("*", Role.DATA_STEWARD)
+    run = match_population(store, actor=steward, policies=[mine])
+    out = export_matches(store, actor=JIADING, run_dir=run.output_dir, fmt="csv")
+    text = out.path.read_text(encoding="utf-8-sig")
+    assert code(1) in text and OUTSIDER not in text and NO_DISTRICT not in text
+    assert out.rows == 1
+    city = export_matches(store, actor=OFFICER, run_dir=run.output_dir, fmt="csv")
+    assert city.rows == 3
+
+
+def test_a_city_officer_finds_the_enterprises_with_no_district(tmp_path: Path) -> None:
+    """Enterprises with no district code are in no district officer's run (above): a
+    city-level officer's run keeps them, and its analysis file finds them by
+    ``district_code IS NULL`` (the choice documented in huiqi.profiles.no_district)."""
+    store = _no_district_store(tmp_path)
+    mine = compile_policy(load_policy_text(citywide(), "mine.yaml"))
+    run = match_population(store, actor=OFFICER, policies=[mine])
+    with duckdb.connect(str(run.output_dir / "analysis.duckdb"), read_only=True) as con:
+        found = con.execute(
+            "SELECT e.uscc, m.status FROM enterprises e JOIN matches m USING (uscc)"
+            " WHERE e.district_code IS NULL"
+        ).fetchall()
+    assert found == [(NO_DISTRICT, "eligible")]

@@ -137,7 +137,8 @@ def test_another_enterprises_session_is_refused_on_every_page_and_api_call(
         assert not any(s in response.text for s in secrets_of(victim)), path
     upload = client.post(  # a file into the owner's application, from the policy page's form
         f"/policies/{APPLY}/attachments",
-        data={"record_id": str(application["id"]), "csrf_token": token},
+        params={"record_id": str(application["id"])},
+        data={"csrf_token": token},
         files={"file": ("x.pdf", b"%PDF-1.4\n", "application/pdf")},
         follow_redirects=False,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from portal_data import APPLY, Portal
+from portal_data import APPLY, Portal, page_token, sign_in
 
 from huiqi.web.settings import WebSettings
 
@@ -103,3 +103,35 @@ def test_the_other_uploads_check_access_before_reading_too(portal: Portal) -> No
         headers={**bearer(portal, "finance"), **LYING},
     )
     assert finance.status_code == 413, finance.text
+
+
+def test_the_policy_pages_upload_form_checks_access_before_reading_the_upload(
+    portal: Portal,
+) -> None:
+    """Regression: the policy page's attachment form read the whole multipart body (the
+    application's id was one of its fields) before asking whether the user may attach
+    files to that application: another enterprise's upload was read, then refused."""
+    victims = application(portal, "ent1")
+    client = sign_in(portal.client(), "ent5")
+    body = Body()
+    refused = client.post(
+        f"/policies/{APPLY}/attachments",
+        params={"record_id": str(victims)},
+        content=iter(body),  # streamed: no length to refuse it by
+        headers={"Content-Type": LYING["Content-Type"]},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403, refused.text
+    assert not body.read
+    own = application(portal, "ent5")
+    token = page_token(client, f"/policies/{APPLY}")
+    page = client.get(f"/policies/{APPLY}").text
+    assert f'action="/policies/{APPLY}/attachments?record_id={own}"' in page
+    sent = client.post(
+        f"/policies/{APPLY}/attachments",
+        params={"record_id": str(own)},
+        data={"csrf_token": token},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and "attached=1" in sent.headers["location"], sent.text

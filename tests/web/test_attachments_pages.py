@@ -42,7 +42,8 @@ def upload_form(client, record: int, name: str, content: bytes, ctype: str = "ap
     token = page_token(client, f"/policies/{APPLY}")
     return client.post(
         f"/policies/{APPLY}/attachments",
-        data={"csrf_token": token, "record_id": str(record)},
+        params={"record_id": str(record)},
+        data={"csrf_token": token},
         files={"file": (name, content, ctype)},
         follow_redirects=False,
     )

@@ -59,7 +59,8 @@ def test_odd_ids_in_the_enterprise_forms_are_refused_not_errors(portal: Portal) 
             assert 400 <= answer.status_code < 500, (path, odd, answer.status_code)
         attached = client.post(
             f"/policies/{OFFER}/attachments",
-            data={"record_id": odd, "csrf_token": token},
+            params={"record_id": odd},
+            data={"csrf_token": token},
             files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
             follow_redirects=False,
         )

@@ -10,6 +10,9 @@ import re
 
 import pytest
 from portal_data import OFFER, Portal, page_token, sign_in
+from sqlalchemy import select
+
+from huiqi.delivery.models import Event
 
 POLICY_DESK = "市经济信息化委"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -269,3 +272,28 @@ def test_the_desk_queue_pages_through_every_waiting_request(
             assert "Showing 2 requests; more follow." in html or "本页显示 2 件诉求" in html
     assert pages >= 2 and seen == sorted(set(seen))
     assert set(made) <= set(seen)
+
+
+def test_the_officers_download_of_a_request_file_is_audited(portal: Portal) -> None:
+    """Regression: the desk officer's download of a file an enterprise filed with its
+    request was read in a read-only session and left no audit event."""
+    client = sign_in(portal.client(), "ent3")
+    made = client.post(
+        "/requests",
+        data={"csrf_token": page_token(client, "/requests"), "category": "funding", "text": "附件"},
+        files=[("files", ("凭证.pdf", PDF, "application/pdf"))],
+        follow_redirects=False,
+    )
+    rid = int(re.search(r"/requests/(\d+)", made.headers["location"]).group(1))  # type: ignore[union-attr]
+    officer = sign_in(portal.client(), "desk-finance")
+    page = officer.get(f"/console/requests/{rid}").text
+    fid = re.search(r'href="/request-files/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    assert client.get(f"/request-files/{fid}").content == PDF  # the enterprise's own read
+    assert officer.get(f"/request-files/{fid}").content == PDF
+    with portal.factory() as s:
+        reads = s.scalars(
+            select(Event).where(
+                Event.kind == "attachment_read", Event.entity == f"desk_request:{rid}"
+            )
+        ).all()
+    assert [e.actor for e in reads] == ["desk-finance"]

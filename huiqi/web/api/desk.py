@@ -29,7 +29,7 @@ from huiqi.web.api.desk_schemas import (
     TransferCreate,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.portal import enterprise_of
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -46,7 +46,9 @@ def categories(factory: Factory) -> list[CategoryPublic]:
 
 
 @router.post("/requests", tags=["requests"])
-def create_request(factory: Factory, who: ApiWriter, body: RequestCreate) -> RequestPublic:
+def create_request(
+    factory: Factory, who: ApiWriter, body: RequestCreate, settings: AppSettings
+) -> RequestPublic:
     """File a request as the enterprise (or its park operator); it is routed to a department."""
     code = enterprise_of(who.enterprise, body.uscc)
     with transaction(factory) as s:
@@ -58,6 +60,7 @@ def create_request(factory: Factory, who: ApiWriter, body: RequestCreate) -> Req
             text=body.text,
             policy_id=body.policy_id,
             grant_id=body.grant_id,
+            settings=settings,
         )
     return RequestPublic.model_validate(row)
 

@@ -11,8 +11,13 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from huiqi.db.engine import transaction
-from huiqi.delivery.attachments import add_attachment, get_attachment, remove_attachment
+from huiqi.db.engine import reading, transaction
+from huiqi.delivery.attachments import (
+    add_attachment,
+    check_attachable,
+    get_attachment,
+    remove_attachment,
+)
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.errors import HuiqiError
 from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, actor_of
@@ -48,28 +53,42 @@ def _back(policy_id: str, uscc: str | None, **query: str) -> RedirectResponse:
 async def upload_page(
     request: Request, factory: Factory, web: Web, who: SignedIn, policy_id: str
 ) -> Response:
-    """Attach a file to the enterprise's open application, then show the page again."""
-    limit = web.max_upload_bytes
-    try:
-        refuse_oversized(request, limit)
-    except AttachmentError as exc:
-        return _back(policy_id, None, attach_error=exc.code)
-    form = await request.form(max_files=1, max_fields=20)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not csrf_ok(request, fields.get(CSRF_FIELD)):
-        raise CsrfRefused("this form has expired or did not come from this site; reload the page")
-    uscc = fields.get("uscc") or None
-    record_id = form_id(fields.get("record_id"))
+    """Attach a file to the enterprise's open application, then show the page again.
+
+    The application is named in the form's address (``?record_id=``), not among its
+    fields, so that who may attach is checked before the upload is read, as the API
+    does: a refused user's file is never read."""
+    limit, actor = web.max_upload_bytes, actor_of(who)
+    uscc = request.query_params.get("uscc") or None
+    record_id = form_id(request.query_params.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
+
+    def may_attach() -> None:
+        with reading(factory) as s:
+            check_attachable(s, actor=actor, record_id=record_id)
+
     try:
+        await run_in_threadpool(may_attach)
+        refuse_oversized(request, limit)
+    except AttachmentError as exc:
+        return _back(policy_id, uscc, attach_error=exc.code)
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not csrf_ok(request, fields.get(CSRF_FIELD)):
+            raise CsrfRefused(
+                "this form has expired or did not come from this site; reload the page"
+            )
+        if fields.get("record_id") not in (None, str(record_id)):
+            raise HuiqiError("the form names two applications; reload the page")
         name, content = await read_upload(form.get("file"), limit)
 
         def attach() -> None:
             with transaction(factory) as s:
                 add_attachment(
                     s,
-                    actor=actor_of(who),
+                    actor=actor,
                     record_id=record_id,
                     filename=name,
                     content=content,

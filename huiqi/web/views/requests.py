@@ -19,7 +19,7 @@ from huiqi.desk.filing import MAX_FILES, file_request
 from huiqi.desk.queries import get_attachment, get_request, list_requests
 from huiqi.desk.rating import rate
 from huiqi.errors import HuiqiError, NotFoundError
-from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, Who, actor_of
+from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.security import CSRF_FIELD, csrf_ok
@@ -108,7 +108,9 @@ def _field_of(exc: HuiqiError) -> str:
 
 
 @router.post("/requests")
-async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn) -> Response:
+async def file_page(
+    request: Request, factory: Factory, web: Web, who: SignedIn, settings: AppSettings
+) -> Response:
     """File the request, then show it; a refusal is worded next to its field."""
     limit = 10 * 1024 * 1024
     refuse_oversized(request, limit * MAX_FILES)
@@ -146,6 +148,7 @@ async def file_page(request: Request, factory: Factory, web: Web, who: SignedIn)
                     policy_id=fields.get("policy_id", "").strip() or None,
                     grant_id=grant_id,
                     files=files,
+                    settings=settings,
                 ).id
 
         try:
@@ -219,6 +222,6 @@ def rate_page(
 @router.get("/request-files/{attachment_id}")
 def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
     """A file filed with a request, for those who may read the request."""
-    with reading(factory) as s:
+    with transaction(factory) as s:  # an official's read is an audit event
         row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
     return download(content, row.content_type, row.filename, row.id)
