@@ -103,7 +103,9 @@ def _key(text: str) -> tuple[str, str | None]:
     elif (bare := _BARE_UNIT.search(base)) and bare.start() > 0:
         unit = bare.group(1) or bare.group(2)
         base = base[: bare.start()].removesuffix("/")
-    return re.sub(r"[\s_\-]+", " ", base.lower()).strip(), unit
+    # normalise_header took out every space: underscores and hyphens go too, so that
+    # 'credit_code' meets 'credit code' and 'R&D_expense' the label 'R&D expense'.
+    return re.sub(r"[\s_\-]+", "", base.lower()), unit
 
 
 def header_unit_word(header: str) -> str | None:

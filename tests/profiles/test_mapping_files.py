@@ -228,3 +228,18 @@ def test_a_misspelt_field_suggests_the_one_meant(field: str, cut: int) -> None:
         parse_mapping(GOOD.replace(": revenue\nunits", f": {wrong}\nunits"), "m.yaml")
     assert f"'{wrong}' is not an importable dictionary field (did you mean '" in str(err.value)
     assert f"did you mean '{field}'?" in str(err.value) or cut > 1
+
+
+def test_draft_matches_english_headers_written_with_underscores():
+    """'credit_code' and 'data_year' (a database export's column names) were drafted as
+    'not matched', while 'Credit Code' and 'data year' matched: headers lose their spaces
+    before comparison, but underscores became spaces."""
+    draft = draft_mapping(
+        ["credit_code", "data_year", "unified_social_credit_code", "R&D_expense"], name="x"
+    )
+    assert draft.columns == {
+        "credit_code": "uscc",
+        "data_year": "year",
+        "unified_social_credit_code": None,  # a second USCC column
+        "R&D_expense": "rd_expense",
+    }
