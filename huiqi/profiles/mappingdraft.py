@@ -11,7 +11,8 @@ the fields' most common source.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
 ``ignore:``. The draft is YAML with a comment on every column saying how it was matched. A
-header nothing matched gets ``null`` and a comment asking for a field: the
+header nothing matched gets ``null`` and a comment asking for a field (naming the
+fields whose Chinese label it resembles, as a hint only): the
 mapping refuses to load until each one is given a field or moved under
 ``ignore:``, so an unconfirmed draft can never import.
 
@@ -23,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections import Counter
@@ -199,7 +201,7 @@ def draft_mapping(
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
-            columns[header], how[header] = None, "? not matched: write the field it feeds"
+            columns[header], how[header] = None, _not_matched(header)
             unmatched.append(header)
             continue
         target, reason, unit = match
@@ -231,6 +233,22 @@ def draft_mapping(
     fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
     registry = sources.most_common(1)[0][0] if sources else fallback
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
+
+
+def _not_matched(header: str) -> str:
+    """The comment on a header nothing matched: the fields whose zh label it most
+    resembles ("研发人员数" → rd_staff, 研发人员), never taken without a person's word."""
+    key = _key(header)[0]
+    labels: dict[str, str] = {}
+    for f in load_dictionary().fields:
+        if not (f.derived or f.type == "qualification"):
+            labels.setdefault(_key(f.label.zh)[0], f"{f.name} ({f.label.zh})")
+    within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
+    close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
+    if not close:
+        return "? not matched: write the field it feeds (docs/policies.md §12 lists them)"
+    maybe = " or ".join(labels[k] for k in sorted(close, key=len, reverse=True)[:2])
+    return f"? not matched: write the field it feeds, perhaps {maybe}"
 
 
 def draft_name(stem: str) -> str:

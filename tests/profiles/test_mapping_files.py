@@ -243,3 +243,17 @@ def test_draft_matches_english_headers_written_with_underscores():
         "unified_social_credit_code": None,  # a second USCC column
         "R&D_expense": "rd_expense",
     }
+
+
+def test_draft_suggests_the_fields_an_unmatched_header_resembles():
+    """A header worded a little differently from the dictionary ('研发人员数', '年末从业人员')
+    was drafted as 'write the field it feeds' without a hint of the field names, which a
+    new user has nowhere in the draft to find. The comment now names the closest fields;
+    the column stays null until a person confirms."""
+    draft = draft_mapping(
+        ["统一社会信用代码", "年度", "研发人员数", "年末从业人员", "xyz"], name="x"
+    )
+    assert draft.columns["研发人员数"] is None and draft.columns["年末从业人员"] is None
+    assert draft.how["研发人员数"].endswith("perhaps rd_staff (研发人员)")
+    assert draft.how["年末从业人员"].endswith("perhaps employees (从业人员)")
+    assert draft.how["xyz"].endswith("(docs/policies.md §12 lists them)")
