@@ -229,9 +229,20 @@ def draft_mapping(
             continue
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
-    sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
+    named = {"uscc", "name"}  # in nearly every file: they say nothing of its registry
+    sources = Counter(f.source for t in taken if t not in named and (f := d.get(t)) is not None)
     fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
     registry = sources.most_common(1)[0][0] if sources else fallback
+    if registry != "market" and "name" in taken:
+        # Another office's list names enterprises its own way (简称, old names); taken as
+        # 'name' it would replace the registered name that notices and payments carry.
+        header = next(h for h, t in columns.items() if t == "name")
+        columns[header] = None
+        how[header] = (
+            "? looks like 'name', but the registered name comes from the business registry"
+            " (market): move it under 'ignore:' unless this file is that registry's"
+        )
+        unmatched.append(header)
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
 
 

@@ -257,3 +257,14 @@ def test_draft_suggests_the_fields_an_unmatched_header_resembles():
     assert draft.how["研发人员数"].endswith("perhaps rd_staff (研发人员)")
     assert draft.how["年末从业人员"].endswith("perhaps employees (从业人员)")
     assert draft.how["xyz"].endswith("(docs/policies.md §12 lists them)")
+
+
+def test_draft_leaves_the_name_column_of_another_registrys_list_to_a_person():
+    """An office's list (绿色工厂名单: 企业名称, 统一社会信用代码, a qualification-like field)
+    was drafted with 企业名称 → name, and importing it replaced the registered names that
+    notices and disbursement files carry with the list's own short names."""
+    draft = draft_mapping(["企业名称", "统一社会信用代码", "生产厂房层数"], name="x")
+    assert (draft.registry, draft.columns["企业名称"]) == ("park", None)
+    assert "registered name comes from the business registry" in draft.how["企业名称"]
+    market = draft_mapping(["企业名称", "统一社会信用代码", "成立日期"], name="y")
+    assert (market.registry, market.columns["企业名称"]) == ("market", "name")
