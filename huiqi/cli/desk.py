@@ -299,7 +299,8 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
             f" {report.already:,} imported before, {len(report.rejects):,} rejected"
         )
         for r in report.rejects[:200]:
-            console.print(f"  line {r.line}: {r.reason}", markup=False)
+            where = f", column '{r.column}' (field '{r.field}')" if r.column else ""
+            console.print(f"  {path.name}, line {r.line}{where}: {r.reason}", markup=False)
         if len(report.rejects) > 200:
             console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
     if report.rejects:

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, Location, MappingError
 from huiqi.fsmode import write_private_text
 from huiqi.profiles.mapping import load_mapping_file
-from huiqi.profiles.mapping_finder import office_mappings
+from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
 from huiqi.profiles.readers import open_source
 
@@ -112,20 +112,25 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         folder = settings_from(ctx).mappings_dir
         files = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
     problems = 0
+    # In the data directory's folder a name may not repeat a built-in's or another file's
+    # (office_mappings): checked file by file, so that no file is called ok and refused.
+    names = {} if paths else dict(packaged_mappings())
     for path in files:
         try:
             m = load_mapping_file(path)
+            if m.name in names:
+                raise MappingError(
+                    f"name '{m.name}' is already the name of mapping {names[m.name].source};"
+                    " give this mapping its own name",
+                    location=Location(str(path)),
+                )
         except HuiqiError as exc:
             problems += 1
             err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
             continue
+        if not paths:
+            names[m.name] = m
         console.print(f"{path}: mapping '{m.name}' ({m.layout}, {len(m.columns)} columns) ok")
-    if not paths:
-        try:
-            office_mappings(settings_from(ctx).mappings_dir)
-        except HuiqiError as exc:
-            problems += 1
-            err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
     console.print(
         f"{len(files)} mapping file{'' if len(files) == 1 else 's'} checked: {problems} with errors"
     )

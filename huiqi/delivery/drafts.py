@@ -173,9 +173,18 @@ def save_draft(session: Session, *, actor: Actor, policy_id: str, text: str) -> 
         # Moving a policy outside one's own scope is refused (it would vanish from view).
         require_policy_scope(actor, ref, f"edit a draft of {policy_id}", *EDITORS)
     if ref is None:
+        if check.policy is not None:  # it loads, as another policy (a copied file)
+            other = check.policy.policy.id
+            raise DraftError(
+                f"the text's id is '{other}', but this is the draft of '{policy_id}': write"
+                f" 'id: {policy_id}' in the text (or start the draft of '{other}')"
+            )
+        first = next((p for p in check.problems if p.severity == "error"), None)
+        where = f"line {first.line}: " if first and first.line else ""
         raise DraftError(
             "a new policy's first draft must load (id, level, region and department say"
             " whose it is): fix the text and save again"
+            + (f"; first error: {where}{first.message}" if first else "")
         )
     lint = check_draft_result(session, check, policy_id)
     now = utcnow()

@@ -264,7 +264,8 @@ def _apply_row(
     raw_result = _text(cells["result"])
     result = _RESULTS.get(raw_result.lower())
     if result is None:
-        raise _RowError("result", f"result '{raw_result}' is not one of paid, failed")
+        # The Chinese words too: a file with Chinese headers is written in Chinese.
+        raise _RowError("result", f"result '{raw_result}' is not one of {', '.join(_RESULTS)}")
     reason = _text(cells.get("reason"))
     if result == PaymentResult.FAILED and not reason:
         raise _RowError("reason", "a failed payment needs a reason (the bank's message)")

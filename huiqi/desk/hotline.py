@@ -45,6 +45,9 @@ CLOCK_SKEW = dt.timedelta(minutes=15)  # the hotline's clock may run a little ah
 class Reject:
     line: int
     reason: str
+    # Where in the row: the file's header and the field it feeds ('' for the whole row).
+    column: str = ""
+    field: str = ""
 
 
 @dataclass
@@ -97,8 +100,10 @@ class _Row:
 
     def __init__(self, cells: dict[str, str | None]) -> None:
         self.cells = cells
+        self.field = ""  # the field read last: the one a refusal that follows is about
 
     def text(self, name: str) -> str:
+        self.field = name
         value = (self.cells.get(name) or "").strip()
         if not value:
             raise DeskError(f"{name} is empty")
@@ -133,10 +138,12 @@ def import_hotline(
             if problem is not None:
                 report.rejects.append(Reject(line, problem))
                 continue
+            row = _Row(cells)
             try:
-                req = _one(session, chosen, router, actor, cells, known, seen, line)
+                req = _one(session, chosen, router, actor, row, known, seen, line)
             except (DeskError, CalendarRangeError) as exc:
-                report.rejects.append(Reject(line, exc.message))
+                header = source.headers[columns[row.field]] if row.field in columns else ""
+                report.rejects.append(Reject(line, exc.message, header, row.field))
                 continue
             if req is None:
                 report.already += 1
@@ -168,12 +175,11 @@ def _one(
     mapping: HotlineMapping,
     router: Router,
     actor: Actor,
-    cells: dict[str, str | None],
+    row: _Row,
     known: set[str],
     seen: dict[str, int],
     line: int,
 ) -> DeskRequest | None:
-    row = _Row(cells)
     order = row.text("hotline_id")
     if not _ID.match(order):
         raise DeskError(f"the work order number {order!r} is not 1–64 letters, digits, - or _")
@@ -187,7 +193,8 @@ def _one(
     if category not in router.categories:
         raise DeskError(
             f"the category {label!r} is not in mapping {mapping.name}'s categories"
-            f" ({', '.join(mapping.categories)})"
+            f" ({', '.join(mapping.categories)}); write one of them, or name it under"
+            " 'categories:' in a mapping file of your own (--mapping)"
         )
     body = clean_text(row.text("text"), "the request's text", DeskError, max_length=MAX_TEXT)
     at = parse_received(row.text("received_at"))

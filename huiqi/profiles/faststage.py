@@ -13,7 +13,8 @@ its line number and every good row kept:
   reads it strictly (any line it cannot split into the header's cells, or longer
   than the per-line reader's cell limit, fails the read); then the rows it read
   must be the file's lines less the header, and the cells past the header's (an
-  export's padding) empty. A row's line is its position in the file + 1, as the
+  export's padding) empty; a line that ends with a separator and holds more of them
+  than the header goes back too (DuckDB drops such trailing empty cells silently). A row's line is its position in the file + 1, as the
   file was read in order. A GBK/GB18030 file is first copied as UTF-8 into
   ``scratch`` (DuckDB reads UTF-8 only); a chunk that does not decode sends it
   back too.
@@ -186,6 +187,8 @@ def _read_csv(
         expression=rows,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
+    if _trailing_overflow(con, source, path):
+        return None
     try:
         # Rows keep the file's order, so that a row's rowid gives its line.
         con.execute("SET preserve_insertion_order = true")
@@ -220,6 +223,61 @@ def _read_csv(
         if i not in positions:
             con.execute(f'ALTER TABLE {STAGE} DROP COLUMN "{name}"')  # our own "_c<i>"
     return staged
+
+
+def _trailing_overflow(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> bool:
+    """Whether a line ends with a separator and holds more separators than the header.
+
+    DuckDB's strict reader takes empty cells after a line's last column without a
+    word, and the per-line reader takes them for padding only up to the header's own
+    cells: past that they are the sign of a value with an unquoted separator
+    (``1,234``) that pushed the row's cells right. Such a file goes to the per-line
+    reader, which rejects the row; a quoted separator only costs that detour. Each
+    line is read whole here (a plain file holds no control character to split it).
+    """
+    line = col("l")
+    separators = exp.Sub(
+        this=fn("length", line),
+        expression=fn("length", fn("replace", line, exp.Placeholder(), lit(""))),
+    )
+    lines = exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            exp.Placeholder(),
+            _arg("auto_detect", exp.false()),
+            _arg("header", exp.false()),
+            _arg("skip", num(1)),
+            _arg("delim", lit("\x01")),
+            _arg("quote", lit("")),
+            _arg("escape", lit("")),
+            _arg("strict_mode", exp.true()),
+            _arg("max_line_size", num(csv.field_size_limit())),
+            _arg(
+                "columns",
+                exp.Struct(
+                    expressions=[
+                        exp.PropertyEQ(this=exp.to_identifier("l"), expression=lit("VARCHAR"))
+                    ]
+                ),
+            ),
+        ],
+    )
+    query = (
+        exp.select(exp.func("count", exp.Star()))
+        .from_(exp.Table(this=lines))
+        .where(
+            exp.and_(
+                fn("ends_with", line, exp.Placeholder()),
+                exp.GT(this=separators, expression=num(max(source.header_cells, 1) - 1)),
+            )
+        )
+    )
+    delimiter = source.delimiter
+    try:
+        row = con.execute(sql(query), [str(path), delimiter, delimiter]).fetchone()
+    except duckdb.Error:
+        return True
+    return bool(row and row[0])
 
 
 def same_type_both_ways(arrow_type: pa.DataType) -> bool:

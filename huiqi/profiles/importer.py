@@ -52,7 +52,12 @@ from huiqi.profiles.import_report import (
 )
 from huiqi.profiles.importdb import configure, import_scratch
 from huiqi.profiles.mapping import Mapping, normalise_header
-from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, get_mapping
+from huiqi.profiles.mapping_finder import (
+    all_mappings,
+    detect_mapping,
+    get_mapping,
+    office_mappings,
+)
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
 from huiqi.profiles.readers import Source, open_source, two_row_header
@@ -339,6 +344,8 @@ def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[S
     A workbook often carries notes or a cover sheet beside its data; reading the
     first sheet blindly reported "the file is empty".
     """
+    # A broken file in the data directory's mappings/ is no sheet's fault: say which.
+    office_mappings(folder)
     fits: list[tuple[Source, Mapping]] = []
     why: list[str] = []
     for name in source.sheets:

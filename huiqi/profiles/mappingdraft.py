@@ -11,7 +11,8 @@ the fields' most common source.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
 ``ignore:``. The draft is YAML with a comment on every column saying how it was matched. A
-header nothing matched gets ``null`` and a comment asking for a field: the
+header nothing matched gets ``null`` and a comment asking for a field (naming the
+fields whose Chinese label it resembles, as a hint only): the
 mapping refuses to load until each one is given a field or moved under
 ``ignore:``, so an unconfirmed draft can never import.
 
@@ -23,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections import Counter
@@ -103,7 +105,9 @@ def _key(text: str) -> tuple[str, str | None]:
     elif (bare := _BARE_UNIT.search(base)) and bare.start() > 0:
         unit = bare.group(1) or bare.group(2)
         base = base[: bare.start()].removesuffix("/")
-    return re.sub(r"[\s_\-]+", " ", base.lower()).strip(), unit
+    # normalise_header took out every space: underscores and hyphens go too, so that
+    # 'credit_code' meets 'credit code' and 'R&D_expense' the label 'R&D expense'.
+    return re.sub(r"[\s_\-]+", "", base.lower()), unit
 
 
 def header_unit_word(header: str) -> str | None:
@@ -197,7 +201,7 @@ def draft_mapping(
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
-            columns[header], how[header] = None, "? not matched: write the field it feeds"
+            columns[header], how[header] = None, _not_matched(header)
             unmatched.append(header)
             continue
         target, reason, unit = match
@@ -225,10 +229,37 @@ def draft_mapping(
             continue
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
-    sources = Counter(f.source for t in taken if t != "uscc" and (f := d.get(t)) is not None)
+    named = {"uscc", "name"}  # in nearly every file: they say nothing of its registry
+    sources = Counter(f.source for t in taken if t not in named and (f := d.get(t)) is not None)
     fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
     registry = sources.most_common(1)[0][0] if sources else fallback
+    if registry != "market" and "name" in taken:
+        # Another office's list names enterprises its own way (简称, old names); taken as
+        # 'name' it would replace the registered name that notices and payments carry.
+        header = next(h for h, t in columns.items() if t == "name")
+        columns[header] = None
+        how[header] = (
+            "? looks like 'name', but the registered name comes from the business registry"
+            " (market): move it under 'ignore:' unless this file is that registry's"
+        )
+        unmatched.append(header)
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
+
+
+def _not_matched(header: str) -> str:
+    """The comment on a header nothing matched: the fields whose zh label it most
+    resembles ("研发人员数" → rd_staff, 研发人员), never taken without a person's word."""
+    key = _key(header)[0]
+    labels: dict[str, str] = {}
+    for f in load_dictionary().fields:
+        if not (f.derived or f.type == "qualification"):
+            labels.setdefault(_key(f.label.zh)[0], f"{f.name} ({f.label.zh})")
+    within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
+    close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
+    if not close:
+        return "? not matched: write the field it feeds (docs/policies.md §12 lists them)"
+    maybe = " or ".join(labels[k] for k in sorted(close, key=len, reverse=True)[:2])
+    return f"? not matched: write the field it feeds, perhaps {maybe}"
 
 
 def draft_name(stem: str) -> str:

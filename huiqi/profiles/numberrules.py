@@ -162,7 +162,10 @@ def integer_rule_with_shortcut(
     ]
     checks = [
         *_number_text(v),
-        (exp.not_(matches(digits, r"[+-]?[0-9]+")), concat(quoted(v), " is not a whole number")),
+        (
+            exp.not_(matches(digits, r"[+-]?[0-9]+")),
+            concat(quoted(v), " is not a whole number; write digits without decimals, e.g. 12"),
+        ),
         *values,
     ]
     return parsed, checks, (INTEGER_PLAIN, values)

@@ -357,9 +357,16 @@ def _batch(
     return pa.RecordBatch.from_arrays(arrays, [*META, *(f"c{i}" for i in range(width))])
 
 
-def count_cells(row: list, width: int) -> int:
-    """Cells in a row, not counting blank cells past the header (export padding)."""
-    if len(row) > width and not any(c and str(c).strip() for c in row[width:]):
+def count_cells(row: list, width: int, padded: int | None = None) -> int:
+    """Cells in a row, not counting blank cells past the header (export padding).
+
+    ``padded``: in a CSV, the header line's own cell count with its trailing empty
+    cells. Blank cells past it are no padding: a value holding an unquoted separator
+    (``1,234``) split in two and pushed the row's later cells right, its last (an
+    empty remarks column) past the header, and reading the row would shift its values.
+    """
+    limit = len(row) if padded is None else max(padded, width)
+    if width < len(row) <= limit and not any(c and str(c).strip() for c in row[width:]):
         return width
     return len(row)
 
@@ -373,6 +380,7 @@ def fit(row: list, width: int) -> list:
 
 def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
     width = len(source.headers)
+    padded = source.header_cells
     assert source.encoding is not None
     lines: list[int] = []
     cells: list[int] = []
@@ -393,7 +401,7 @@ def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
                 continue
             row = record.cells
             lines.append(record.line)
-            cells.append(width if record.problem is not None else count_cells(row, width))
+            cells.append(width if record.problem is not None else count_cells(row, width, padded))
             rows.append(row if len(row) == width else fit(row, width))
             problems.append(record.problem)
             if len(rows) >= BATCH_ROWS:

@@ -123,7 +123,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # A payment result file's rows and name (the finance console).
     _refusal(N_("grant id '%(value)s' is not a whole number")),
     _refusal(N_("unknown grant %(id)s")),
-    _refusal(N_("result '%(value)s' is not one of paid, failed")),
+    _refusal(N_("result '%(value)s' is not one of paid, failed, 成功, 失败")),
     _refusal(N_("grant %(id)s already appears on line %(line)s")),
     _refusal(N_("grant %(id)s is not in any disbursement batch; export it first")),
     _refusal(

@@ -214,3 +214,28 @@ def test_a_header_that_repeats_a_column_name_is_warned_about(tmp_path: Path) -> 
     assert code == 0, out
     assert "warning: the header repeats '营业收入（元）' (columns 3, 4)" in said, out
     assert "rename or remove all but one" in said
+
+
+def test_mapping_check_never_calls_a_file_ok_that_it_then_refuses(tmp_path: Path) -> None:
+    """A mapping in <data dir>/mappings/ that reused a built-in name was listed as
+    'mapping 'tax' ... ok' and then refused below the list by the same check."""
+    data = tmp_path / "data"
+    folder = data / "mappings"
+    folder.mkdir(parents=True, mode=0o700)
+    layout = "registry: tax\nlayout: yearly\ncolumns:\n  纳税人识别号: uscc\n  所属年度: year\n"
+    (folder / "a.yaml").write_text("name: tax\n" + layout, encoding="utf-8")
+    (folder / "b.yaml").write_text("name: district\n" + layout, encoding="utf-8")
+    (folder / "c.yaml").write_text("name: district\n" + layout, encoding="utf-8")
+
+    code, out = run(data, "mapping", "check")
+
+    assert code == 4, out
+    assert "a.yaml: mapping 'tax'" not in out and "c.yaml: mapping" not in out, out
+    assert f"{folder / 'a.yaml'}: name 'tax' is already the name of mapping" in out.replace(
+        "\n", ""
+    )
+    assert f"{folder / 'c.yaml'}: name 'district' is already the name of mapping" in out.replace(
+        "\n", ""
+    )
+    assert "b.yaml: mapping 'district' (yearly, 2 columns) ok" in out.replace("\n", "")
+    assert "3 mapping files checked: 2 with errors" in out

@@ -265,7 +265,7 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         (3, 1, "unknown grant 999999"),
         (4, 1, f"grant {not_batched} is not in any disbursement batch; export it first"),
         (5, 5, f"amount 20.01 yuan differs from the 20.00 yuan exported for grant {b} in batch 1"),
-        (6, 2, "result 'ok' is not one of paid, failed"),
+        (6, 2, "result 'ok' is not one of paid, failed, 成功, 失败"),
         (7, 3, "a failed payment needs a reason (the bank's message)"),
         (8, 1, "grant id 'abc' is not a whole number"),
         (
@@ -486,3 +486,20 @@ def test_a_batch_larger_than_the_parameter_limit_exports(
         exported = s.scalars(select(Event.data).where(Event.kind == "batch_exported")).one()
         assert (exported["grants"], exported["total_fen"]) == (n, want_total)
         assert verify_batch_members(s).ok
+
+
+def test_an_unknown_result_in_a_chinese_file_names_the_chinese_words_too(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A results file with Chinese headers whose 结果 read '完成' was told the result was
+    not one of 'paid, failed', though 成功 and 失败 are what such a file is written with."""
+    (a,) = _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "回单.csv", [["补贴编号", "结果", "原因"], [str(a), "完成", ""]]
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert [e.message for e in report.errors] == [
+        "result '完成' is not one of paid, failed, 成功, 失败"
+    ]

@@ -200,3 +200,20 @@ def test_a_new_policys_draft_must_load_first(published: sessionmaker[Session]) -
     with published() as s:
         ids = [line.policy_id for line in drafts.list_policy_lines(s, actor=AUTHOR)]
         assert ids == ["brand-new", PID]
+
+
+def test_a_new_policys_draft_under_another_id_says_so(published: sessionmaker[Session]) -> None:
+    """A new policy's text saved as the draft of another id (a copy of another policy's
+    file, its id not changed) was refused as 'must load (id, level, region and department
+    say whose it is)', though it loaded: the refusal now names both ids, and a text that
+    does not load says its first error with its line."""
+    copied = policy_yaml("brand-new") + CASES
+    with transaction(published) as s, pytest.raises(drafts.DraftError) as refused:
+        drafts.save_draft(s, actor=AUTHOR, policy_id="other-new", text=copied)
+    assert refused.value.message == (
+        "the text's id is 'brand-new', but this is the draft of 'other-new': write"
+        " 'id: other-new' in the text (or start the draft of 'brand-new')"
+    )
+    with transaction(published) as s, pytest.raises(drafts.DraftError) as refused:
+        drafts.save_draft(s, actor=AUTHOR, policy_id="brand-new", text="id: brand-new\n")
+    assert "fix the text and save again; first error: line " in refused.value.message

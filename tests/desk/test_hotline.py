@@ -199,3 +199,25 @@ def test_a_work_order_received_in_the_future_is_refused_at_its_line(
     assert "correct the time the hotline received the work order" in reject.reason
     with pytest.raises(DeskError, match="in the future"):
         parse_received("2062-03-02 09:00")
+
+
+def test_a_refused_row_names_the_column_and_field_it_is_refused_for(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A refused work order was reported as 'line 5: the category '投诉' is not in …'
+    with no column, and 'text is empty' named a field the export has no header for: the
+    file's own header and the field now come with the line, and the category refusal
+    says what to do."""
+    path = write_csv(tmp_path / "12345.csv", GOOD + BAD)
+    with transaction(sessions) as s:
+        report = import_hotline(s, actor=STEWARD, path=path)
+    where = {r.line: (r.column, r.field) for r in report.rejects}
+    assert where == {
+        4: ("统一社会信用代码", "uscc"),
+        5: ("诉求类别", "category"),
+        6: ("诉求内容", "text"),
+        7: ("受理时间", "received_at"),
+        8: ("工单编号", "hotline_id"),
+    }
+    category = next(r.reason for r in report.rejects if r.line == 5)
+    assert category.endswith("in a mapping file of your own (--mapping)")

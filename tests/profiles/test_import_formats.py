@@ -466,3 +466,62 @@ def test_rejects_file_escapes_cells_a_spreadsheet_would_run(tmp_path: Path):
         cells = [c for row in csv.reader(fh) for c in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert '\'=HYPERLINK("http://x")' in cells and "'\r=2" in cells
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_row_shifted_by_an_unquoted_separator_is_rejected_not_stored_shifted(
+    tmp_path: Path, encoding: str
+):
+    """A thousands separator left unquoted (`1,234`) split one cell in two and pushed
+    every later cell one column right; the row's last cell (a remarks column, empty)
+    then lay past the header and was taken for an export's padding, so the row was
+    stored with revenue 1 and R&D 234: wrong figures, no word of it in the report.
+    Blank cells past the header are padding only where the header line has them too."""
+    path = tmp_path / "tax.csv"
+    header = ["统一社会信用代码", "年度", "营业收入(元)", "研发费用(元)", "备注"]
+    path.write_bytes(
+        "\r\n".join([",".join(header), f"{PUDONG},2023,1,234,56,", f"{XUHUI},2023,7,8,"]).encode(
+            encoding
+        )
+        + b"\r\n"
+    )
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert report.messages == [
+        "tax.csv, line 2: the row has 6 cells but the header has 5; give it one cell per column"
+        " (in a CSV, a value that holds the separator goes in double quotes)"
+    ]
+    assert stored_years(Settings(tmp_path / "data")) == [
+        (XUHUI, 2023, Decimal("7.00"), Decimal("8.00"))
+    ]
+
+
+def test_rows_padded_like_their_header_are_read(tmp_path: Path):
+    """An export that ends every line, the header's too, with empty cells is read."""
+    path = tmp_path / "tax.csv"
+    path.write_bytes(
+        f"统一社会信用代码,年度,营业收入(元),研发费用(元),,\r\n{PUDONG},2023,1000.50,0.30,,\r\n".encode(
+            "gbk"
+        )
+    )
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert report.rows_rejected == 0
+    assert stored_years(Settings(tmp_path / "data")) == [EXPECTED[1]]
+
+
+def test_rows_whose_last_cell_is_empty_keep_the_fast_reader(tmp_path: Path):
+    """A last column left empty ends the line with a separator; only a line with more
+    separators than the header sends the file to the per-line reader."""
+    path = tmp_path / "tax.csv"
+    path.write_bytes(
+        f"统一社会信用代码,年度,营业收入(元),研发费用(元)\r\n{PUDONG},2023,1000.50,\r\n".encode(
+            "gbk"
+        )
+    )
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
+
+    assert (report.reader, report.rows_rejected) == ("duckdb", 0)

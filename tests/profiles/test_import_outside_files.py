@@ -504,3 +504,37 @@ def test_a_code_in_another_case_is_the_code(tmp_path_factory, written: str):
     assert report.rows_accepted == 1, _rejects(report)
     stored = _stored(data, "SELECT CAST(tax_credit_rating AS VARCHAR) FROM enterprise_years")
     assert stored == [(written.upper(),)]
+
+
+def test_a_workbook_import_names_the_data_directorys_broken_mapping_file(tmp_path):
+    """With a mapping file in <data dir>/mappings/ that reuses a built-in name, a workbook
+    was refused as 'no sheet has a header that fits a mapping', the reason repeated for
+    every sheet without the mapping file's path, so the steward could not tell which file
+    to fix (a CSV import named it)."""
+    import openpyxl
+    import pytest
+
+    from huiqi.errors import HuiqiError
+
+    settings = Settings(tmp_path / "data")
+    settings.mappings_dir.mkdir(parents=True)
+    broken = settings.mappings_dir / "district.yaml"
+    broken.write_text(
+        "name: tax\nregistry: tax\nlayout: yearly\ncolumns:\n  统一社会信用代码: uscc\n  年度: year\n",
+        encoding="utf-8",
+    )
+    wb = openpyxl.Workbook()
+    wb.active.append(["说明"])
+    data = wb.create_sheet("数据")
+    data.append(["统一社会信用代码", "年度", "营业收入(元)"])
+    data.append([CODE, 2024, 100])
+    path = tmp_path / "tax.xlsx"
+    wb.save(path)
+
+    with pytest.raises(HuiqiError) as refused:
+        import_file(settings, path)
+
+    assert str(refused.value) == (
+        f"{broken}: name 'tax' is already the name of mapping huiqi/profiles/mappings/tax.yaml;"
+        " give this mapping its own name"
+    )

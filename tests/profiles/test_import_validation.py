@@ -77,7 +77,17 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             "101",
             "'101' is above the maximum 100 (plausible range of founder_age: 16..100 years)",
         ),
-        ("创业者年龄", "30.5", "'30.5' is not a whole number"),
+        # Regression: it said what was wrong, not what to write instead.
+        (
+            "创业者年龄",
+            "30.5",
+            "'30.5' is not a whole number; write digits without decimals, e.g. 12",
+        ),
+        (
+            "创业者年龄",
+            "三十",
+            "'三十' is not a whole number; write digits without decimals, e.g. 12",
+        ),
         (
             "创业者年龄",
             "99999999999999999999",

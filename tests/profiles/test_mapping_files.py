@@ -228,3 +228,43 @@ def test_a_misspelt_field_suggests_the_one_meant(field: str, cut: int) -> None:
         parse_mapping(GOOD.replace(": revenue\nunits", f": {wrong}\nunits"), "m.yaml")
     assert f"'{wrong}' is not an importable dictionary field (did you mean '" in str(err.value)
     assert f"did you mean '{field}'?" in str(err.value) or cut > 1
+
+
+def test_draft_matches_english_headers_written_with_underscores():
+    """'credit_code' and 'data_year' (a database export's column names) were drafted as
+    'not matched', while 'Credit Code' and 'data year' matched: headers lose their spaces
+    before comparison, but underscores became spaces."""
+    draft = draft_mapping(
+        ["credit_code", "data_year", "unified_social_credit_code", "R&D_expense"], name="x"
+    )
+    assert draft.columns == {
+        "credit_code": "uscc",
+        "data_year": "year",
+        "unified_social_credit_code": None,  # a second USCC column
+        "R&D_expense": "rd_expense",
+    }
+
+
+def test_draft_suggests_the_fields_an_unmatched_header_resembles():
+    """A header worded a little differently from the dictionary ('研发人员数', '年末从业人员')
+    was drafted as 'write the field it feeds' without a hint of the field names, which a
+    new user has nowhere in the draft to find. The comment now names the closest fields;
+    the column stays null until a person confirms."""
+    draft = draft_mapping(
+        ["统一社会信用代码", "年度", "研发人员数", "年末从业人员", "xyz"], name="x"
+    )
+    assert draft.columns["研发人员数"] is None and draft.columns["年末从业人员"] is None
+    assert draft.how["研发人员数"].endswith("perhaps rd_staff (研发人员)")
+    assert draft.how["年末从业人员"].endswith("perhaps employees (从业人员)")
+    assert draft.how["xyz"].endswith("(docs/policies.md §12 lists them)")
+
+
+def test_draft_leaves_the_name_column_of_another_registrys_list_to_a_person():
+    """An office's list (绿色工厂名单: 企业名称, 统一社会信用代码, a qualification-like field)
+    was drafted with 企业名称 → name, and importing it replaced the registered names that
+    notices and disbursement files carry with the list's own short names."""
+    draft = draft_mapping(["企业名称", "统一社会信用代码", "生产厂房层数"], name="x")
+    assert (draft.registry, draft.columns["企业名称"]) == ("park", None)
+    assert "registered name comes from the business registry" in draft.how["企业名称"]
+    market = draft_mapping(["企业名称", "统一社会信用代码", "成立日期"], name="y")
+    assert (market.registry, market.columns["企业名称"]) == ("market", "name")

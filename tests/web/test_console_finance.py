@@ -205,3 +205,19 @@ def test_any_uploaded_file_is_a_clear_answer_never_a_server_error(
         files={"file": (name, content, "application/octet-stream")},
     )
     assert got.status_code in (200, 400), got.text[:500]
+
+
+def test_an_admin_sees_the_batches_without_the_finance_officers_actions(
+    portal: Portal, finance: tuple[TestClient, str]
+) -> None:
+    """An admin may list the batches, but every link and form of the page (the batch
+    files, which hold bank accounts; export; pay again; the results upload) answered
+    it 403: the page offered what the admin's role does not open."""
+    client, token = finance
+    client.post("/console/finance/batches", data={"csrf_token": token})
+    admin = sign_in(portal.client(), "admin")
+    shown = admin.get("/console/finance")
+    assert shown.status_code == 200 and 'id="batch-' in shown.text
+    for action in (".csv", ".xlsx", 'action="/console/finance/batches"', "/repay", "/payments"):
+        assert action not in shown.text, action
+    assert 'action="/console/finance/batches"' in client.get("/console/finance").text

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.batchfiles import KINDS, apply_uploaded_results, batch_file
@@ -51,6 +52,9 @@ def _page(
             s, actor=actor_of(who), status=GrantStatus.PAYMENT_FAILED, limit=FAILED
         )
     context: dict[str, Any] = {
+        # An admin lists the batches; only a finance officer acts on them (the services
+        # refuse anyone else), so only a finance officer is offered the links and forms.
+        "pays": actor_of(who).has(Role.FINANCE_OFFICER),
         "batches": batches,
         "failed": failed,
         "report": report,
