@@ -44,10 +44,16 @@ def folder_size(path: Path) -> int:
 def timed_freeze(log: list[float]) -> Iterator[None]:
     original = ProfileStore.freeze
 
-    def freeze(self: ProfileStore, con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+    def freeze(
+        self: ProfileStore,
+        con: duckdb.DuckDBPyConnection,
+        snapshot_id: int,
+        *,
+        presorted: frozenset[str] = frozenset(),
+    ) -> None:
         started = time.perf_counter()
         try:
-            original(self, con, snapshot_id)
+            original(self, con, snapshot_id, presorted=presorted)
         finally:
             log.append(time.perf_counter() - started)
 
