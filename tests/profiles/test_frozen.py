@@ -90,6 +90,35 @@ def test_a_small_import_links_the_base_and_writes_only_the_changed_enterprise(
     assert size == ("medium",)
 
 
+def test_a_table_the_import_did_not_write_keeps_the_previous_snapshots_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table with no row written since the previous snapshot is that snapshot's base and
+    delta, linked: its delta was written again, a scan of the whole table for each table
+    at each import, whatever the import changed."""
+    monkeypatch.setattr(frozen, "REBASE_SHARE", 0.2)
+    data = Settings(tmp_path / "data")
+    population(tmp_path, data)
+    revenue = write_csv(tmp_path / "rich.csv", TAX, [[CODES[3], "2024", "70000", "1000000"]])
+    first = import_file(data, revenue)
+    # A new name only: the industry (and so the years' size classes) stays.
+    name = write_csv(tmp_path / "name.csv", MARKET, [[CODES[5], "新名称", "6513", "5000"]])
+    second = import_file(data, name)
+    assert (first.rows_changed, second.rows_changed) == (1, 1)
+
+    store = ProfileStore(data)
+    old, new = store.snapshot_tables(first.snapshot_id), store.snapshot_tables(second.snapshot_id)
+    years_old, years_new = old["enterprise_years"], new["enterprise_years"]
+    assert years_old.delta is not None and years_new.delta is not None
+    assert os.path.samefile(years_new.base, years_old.base)
+    assert os.path.samefile(years_new.delta, years_old.delta)
+    assert new["enterprises"].delta is not None
+    for table in DATA_TABLES:
+        assert as_frozen(data, second.snapshot_id, table) == stored(data, table), table
+    manifest = frozen.read_manifest(years_new.base.parent)["enterprise_years"]
+    assert manifest == frozen.read_manifest(years_old.base.parent)["enterprise_years"]
+
+
 def test_a_large_change_or_a_new_column_writes_a_new_base(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
