@@ -172,9 +172,12 @@ def _import(
             links.after_check(con, chosen, settings)  # persons hashed, never stored in clear
             if progress is not None:
                 progress(f"check {file_path.name}", rows_read, rows_read)
+            # A table this import fills from empty is written in USCC order, and frozen
+            # as stored (no second sort of the whole table).
+            empty = upsert.empty_tables(con, chosen)
             changed = upsert.collect_changes(con, chosen, fields)
             if changed:
-                upsert.write_changes(con, chosen, fields, snapshot_id)
+                upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)
             refreshed = upsert.refresh_derived(con, snapshot_id) if changed else False
             # The registry's own class against the derived one, for the years this file
             # touched: it sent the reported class, or figures that changed the derived one.
@@ -251,6 +254,7 @@ def _import(
                 rows_rejected=rejected,
                 rows_changed=changed,
                 report_path=str(report.report_path),
+                presorted=empty,
             )
             report.seconds = round(time.perf_counter() - started, 3)
             write_report(report)

@@ -337,22 +337,32 @@ class ProfileStore:
         rows_rejected: int,
         rows_changed: int = 0,
         report_path: str | None = None,
+        presorted: frozenset[str] = frozenset(),
     ) -> None:
-        """Store the counts and freeze the data tables to Parquet for this snapshot."""
+        """Store the counts and freeze the data tables to Parquet for this snapshot.
+        ``presorted``: tables whose rows are stored in USCC order (``freeze``)."""
         con.execute(
             "UPDATE snapshots SET rows_read = ?, rows_accepted = ?, rows_rejected = ?,"
             " rows_changed = ?, report_path = ? WHERE snapshot_id = ?",
             [rows_read, rows_accepted, rows_rejected, rows_changed, report_path, snapshot_id],
         )
-        self.freeze(con, snapshot_id)
+        self.freeze(con, snapshot_id, presorted=presorted)
 
     def snapshot_dir(self, snapshot_id: int) -> Path:
         return self.settings.snapshots_dir / str(snapshot_id)
 
-    def freeze(self, con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+    def freeze(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        snapshot_id: int,
+        *,
+        presorted: frozenset[str] = frozenset(),
+    ) -> None:
         """Freeze the data tables for ``snapshot_id``: each as a link to the newest frozen
         snapshot's base file plus the rows changed since that base, or as a new base
-        (``huiqi.profiles.frozen``)."""
+        (``huiqi.profiles.frozen``). A table in ``presorted`` holds its rows in USCC order
+        (an import that filled it from empty, ``upsert.write_changes``): its new base is
+        written as stored, without sorting it again."""
         target = self.snapshot_dir(snapshot_id)
         if target.exists():
             shutil.rmtree(target)
@@ -365,7 +375,9 @@ class ProfileStore:
         if row is not None and row[0] is not None and self.snapshot_dir(int(row[0])).exists():
             previous = (int(row[0]), self.snapshot_dir(int(row[0])))
         entries = {
-            table: frozen.freeze_table(con, table, snapshot_id, target, previous)
+            table: frozen.freeze_table(
+                con, table, snapshot_id, target, previous, presorted=table in presorted
+            )
             for table in DATA_TABLES
         }
         frozen.write_manifest(target, entries)

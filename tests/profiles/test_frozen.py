@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import random
 from pathlib import Path
 
 import duckdb
@@ -89,6 +90,35 @@ def test_a_small_import_links_the_base_and_writes_only_the_changed_enterprise(
     assert size == ("medium",)
 
 
+def test_a_table_the_import_did_not_write_keeps_the_previous_snapshots_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table with no row written since the previous snapshot is that snapshot's base and
+    delta, linked: its delta was written again, a scan of the whole table for each table
+    at each import, whatever the import changed."""
+    monkeypatch.setattr(frozen, "REBASE_SHARE", 0.2)
+    data = Settings(tmp_path / "data")
+    population(tmp_path, data)
+    revenue = write_csv(tmp_path / "rich.csv", TAX, [[CODES[3], "2024", "70000", "1000000"]])
+    first = import_file(data, revenue)
+    # A new name only: the industry (and so the years' size classes) stays.
+    name = write_csv(tmp_path / "name.csv", MARKET, [[CODES[5], "新名称", "6513", "5000"]])
+    second = import_file(data, name)
+    assert (first.rows_changed, second.rows_changed) == (1, 1)
+
+    store = ProfileStore(data)
+    old, new = store.snapshot_tables(first.snapshot_id), store.snapshot_tables(second.snapshot_id)
+    years_old, years_new = old["enterprise_years"], new["enterprise_years"]
+    assert years_old.delta is not None and years_new.delta is not None
+    assert os.path.samefile(years_new.base, years_old.base)
+    assert os.path.samefile(years_new.delta, years_old.delta)
+    assert new["enterprises"].delta is not None
+    for table in DATA_TABLES:
+        assert as_frozen(data, second.snapshot_id, table) == stored(data, table), table
+    manifest = frozen.read_manifest(years_new.base.parent)["enterprise_years"]
+    assert manifest == frozen.read_manifest(years_old.base.parent)["enterprise_years"]
+
+
 def test_a_large_change_or_a_new_column_writes_a_new_base(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,3 +180,46 @@ def test_every_snapshot_reads_as_the_store_stood_whatever_the_imports(
     assert {c: p.static.get("name") for c, p in profiles.items()} == names
     years = sorted((r[0], r[1]) for r in latest["enterprise_years"])
     assert sorted((c, y) for c, p in profiles.items() for y in p.years) == years
+
+
+def file_order(path: Path) -> list[str]:
+    with duckdb.connect() as con:
+        con.execute("SET preserve_insertion_order = true")
+        return [
+            r[0] for r in con.execute("SELECT uscc FROM read_parquet(?)", [str(path)]).fetchall()
+        ]
+
+
+def test_a_first_import_freezes_its_tables_sorted_by_uscc_as_it_stored_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table a first import fills is stored in USCC order and frozen as stored, without a
+    second sort (``upsert.empty_tables``): the bases must still be sorted whatever the
+    file's order, for later imports too, since a lookup decodes one row group per USCC."""
+    monkeypatch.setenv("HUIQI_IMPORT_THREADS", "2")
+    codes = [uscc.make(f"91310115MA{i:07d}") for i in range(1, 3001)]
+    order = list(codes)
+    random.Random(7).shuffle(order)
+    data = Settings(tmp_path / "data")
+    tax = [
+        [c, str(year), str(1000 * i), "1000000"]
+        for i, c in enumerate(order)
+        for year in (2023, 2024)
+    ]
+    first = import_file(data, write_csv(tmp_path / "tax.csv", TAX, tax))
+    assert first.rows_changed == 6000
+    market = [[c, f"企业{i}", "6513", "1000"] for i, c in enumerate(reversed(order))]
+    second = import_file(data, write_csv(tmp_path / "market.csv", MARKET, market))
+    store = ProfileStore(data)
+    for snapshot in (first.snapshot_id, second.snapshot_id):
+        tables = store.snapshot_tables(snapshot)
+        for table in ("enterprises", "enterprise_years"):
+            for path in (tables[table].base, tables[table].delta):
+                if path is not None:
+                    keys = file_order(path)
+                    assert keys == sorted(keys), (snapshot, path.name)
+    assert (
+        len(file_order(store.snapshot_tables(first.snapshot_id)["enterprise_years"].base)) == 6000
+    )
+    for table in ("enterprises", "enterprise_years"):
+        assert as_frozen(data, second.snapshot_id, table) == stored(data, table)
