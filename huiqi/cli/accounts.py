@@ -20,6 +20,7 @@ from huiqi.cli.common import (
     signed_in,
 )
 from huiqi.cli.signin import forget_token, prompt_password, store_token
+from huiqi.db.clock import shown
 from huiqi.db.engine import transaction
 
 ROLE_HELP = (
@@ -312,7 +313,7 @@ def token_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
             t.kind,
             t.prefix + "…",
             f"{t.expires_at:%Y-%m-%d}",
-            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+            shown(t.last_used_at) if t.last_used_at else "",
             "active" if t.active else ("revoked" if t.revoked_at else "expired"),
         )
     console.print(table)

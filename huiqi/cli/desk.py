@@ -27,6 +27,7 @@ from huiqi.cli.common import (
     settings_from,
     signed_in,
 )
+from huiqi.db.clock import shown
 
 
 @click.group()
@@ -57,9 +58,7 @@ def _show_request(row: Any, as_json: bool) -> None:
         console.print(f"  reply: {row.reply}", markup=False)
     for step in row.steps:
         by = f" by {step.actor}" if step.actor else ""  # an official's step: no account name
-        console.print(
-            f"  {step.at:%Y-%m-%d %H:%M} {step.kind}{by}: {step.text or ''}", markup=False
-        )
+        console.print(f"  {shown(step.at)} {step.kind}{by}: {step.text or ''}", markup=False)
 
 
 @desk.command("file")

@@ -24,6 +24,7 @@ from huiqi.cli.common import (
     signed_in_reading,
     yuan,
 )
+from huiqi.db.clock import shown
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 
@@ -132,7 +133,7 @@ def disburse_batches(ctx: click.Context, limit: int, as_json: bool) -> None:
             [
                 [
                     str(b.id),
-                    f"{b.created_at:%Y-%m-%d %H:%M}",
+                    shown(b.created_at),
                     b.created_by,
                     b.status,
                     f"{b.grants:,}",
@@ -290,7 +291,7 @@ def audit_log(
         return
     for e in rows:
         console.print(
-            f"{e.id:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.kind:<18}"
+            f"{e.id:>7} {shown(e.at, seconds=True)} {e.actor:<12} {e.kind:<18}"
             f" {e.entity or '':<18} {e.uscc or '':<18} {e.reason or ''}"
         )
 

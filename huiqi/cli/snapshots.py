@@ -16,6 +16,7 @@ from huiqi.cli.common import (
     settings_from,
     signed_in_actor,
 )
+from huiqi.db.clock import shown
 
 
 @click.command()
@@ -33,7 +34,7 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
         return
     for s in found:
         console.print(
-            f"{s.snapshot_id:>4}  {s.created_at:%Y-%m-%d %H:%M:%S}  {s.kind:<8} {s.registry or '':<16}"
+            f"{s.snapshot_id:>4}  {shown(s.created_at, seconds=True)}  {s.kind:<8} {s.registry or '':<16}"
             f" read {s.rows_read:,} accepted {s.rows_accepted:,} rejected {s.rows_rejected:,}"
             f"  {s.source_file or ''}"
         )

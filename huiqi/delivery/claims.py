@@ -31,7 +31,11 @@ class ClaimError(StateConflict):
     """The offer cannot be claimed (expired, not an offer, budget spent...).
 
     ``to_attest``: the attested criteria the enterprise must confirm first, when that is
-    the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes)."""
+    the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes).
+    On the command line a refused claim, submission or decision exits 4, as the README's
+    exit codes say (a refusal of the request, not an error of huiqi's)."""
+
+    exit_code = 4
 
     def __init__(self, message: str, *, to_attest: tuple[str, ...] = ()) -> None:
         super().__init__(message)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from huiqi.config import Settings
+from huiqi.db.clock import utcnow
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.fsmode import private_dir, private_file
 from huiqi.profiles import frozen
@@ -323,7 +324,7 @@ class ProfileStore:
         con.execute(
             "INSERT INTO snapshots (snapshot_id, created_at, kind, registry, source_file, file_sha256)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [snapshot_id, dt.datetime.now(), kind, registry, source_file, file_sha256],
+            [snapshot_id, utcnow(), kind, registry, source_file, file_sha256],
         )
         return snapshot_id
 

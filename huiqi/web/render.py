@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from huiqi.accounts.roles import Role
+from huiqi.db.clock import shown
 from huiqi.money import format_yuan
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
@@ -84,7 +85,8 @@ def _figure(value: Decimal) -> str:
 def _date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return "—"
-    return value.strftime("%Y-%m-%d %H:%M" if isinstance(value, dt.datetime) else "%Y-%m-%d")
+    # A timestamp (stored in UTC) as people in China read it; a date is a date.
+    return shown(value) if isinstance(value, dt.datetime) else value.strftime("%Y-%m-%d")
 
 
 @functools.cache

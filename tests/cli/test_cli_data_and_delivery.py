@@ -122,7 +122,7 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
         assert "granted" in ok("application", "approve", str(applicant["record_id"]))
     else:
         code, out = run(data, "application", "approve", str(applicant["record_id"]))
-        assert code == 1 and "near miss" in out, out
+        assert code == 4 and "near miss" in out, out
         assert "rejected" in ok(
             "application", "reject", str(applicant["record_id"]), "--reason", "合同未经审计"
         )

@@ -96,3 +96,18 @@ def test_a_claim_refused_for_budget_exits_4_on_stderr(tmp_path: Path) -> None:
     assert (code, out) == (4, ""), (out, err)
     assert f"offer {record} is budget_exhausted, no grant was made" in err
     assert "the budget of 100.00 yuan is spent" in err
+
+
+def test_approving_a_near_miss_exits_4_as_every_refused_decision(tmp_path: Path) -> None:
+    """Regression: approving an application that is a near miss on the data exited 1 (an
+    error of huiqi's), where the README's exit codes say a refused approval exits 4."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    record = _submitted_application_over_budget(data)
+    with transaction(open_database(get_settings(data))) as s:
+        ent = s.get(Entitlement, record)
+        assert ent is not None
+        ent.match_status = "near_miss"
+    code, out, err = run_split(data, "application", "approve", str(record), token=officer)
+    assert (code, out) == (4, ""), (out, err)
+    assert "near miss" in err
