@@ -180,7 +180,7 @@ def _more_hint(rows: list[Any], limit: int) -> None:
 
     if rows and len(rows) >= min(limit, MAX_LIMIT):
         err_console.print(
-            f"{_count(len(rows), 'request')} shown, more may follow: add --after {rows[-1].id}"
+            f"{counted(len(rows), 'request')} shown, more may follow: add --after {rows[-1].id}"
             " for the next page",
             soft_wrap=True,
         )
@@ -332,121 +332,5 @@ def desk_sweep(ctx: click.Context, as_json: bool) -> None:
         raise SystemExit(EXIT_FINDINGS)
 
 
-@desk.command("stats")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Filed on or after (YYYY-MM-DD).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Filed on or before (YYYY-MM-DD).")
-@JSON_OPTION
-@click.pass_context
-@handle_errors
-def desk_stats_cmd(
-    ctx: click.Context, since: dt.datetime | None, until: dt.datetime | None, as_json: bool
-) -> None:
-    """Volume by category and department, on-time rate, satisfaction, repeat requests."""
-    from huiqi.db.engine import reading
-    from huiqi.desk.stats import desk_stats
-
-    factory, actor = signed_in(ctx)
-    with reading(factory) as s:
-        stats = desk_stats(
-            s,
-            actor=actor,
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-        )
-    if as_json:
-        emit_json(stats)
-        return
-    pct = lambda x: "–" if x is None else f"{x * 100:.1f} %"  # noqa: E731
-    console.print(
-        f"{_count(stats.requests, 'request')}; answered {stats.answered:,}, on time"
-        f" {pct(stats.on_time_rate)}; {_count(stats.ratings, 'rating')}, average"
-        f" {stats.average_stars or '–'}, satisfied {pct(stats.satisfied_rate)};"
-        f" {_count(stats.repeat_requests, 'repeat request')} from"
-        f" {_count(stats.repeat_enterprises, 'enterprise')}"
-    )
-    for title, volumes in (("category", stats.by_category), ("department", stats.by_department)):
-        console.print(
-            rich_table(
-                [title, "requests", "waiting", "answered", "on time"],
-                [
-                    [v.key, str(v.requests), str(v.open), str(v.answered), str(v.on_time)]
-                    for v in volumes
-                ],
-            )
-        )
-
-
-@desk.command("route-add")
-@click.option("--department", required=True, help="Where matching requests go.")
-@click.option("--category", help="Only requests of this category.")
-@click.option("--keywords", default="", help="Words, separated by spaces or commas.")
-@click.option("--priority", type=int, default=100, show_default=True, help="Lower goes first.")
-@JSON_OPTION
-@click.pass_context
-@handle_errors
-def desk_route_add(
-    ctx: click.Context,
-    department: str,
-    category: str | None,
-    keywords: str,
-    priority: int,
-    as_json: bool,
-) -> None:
-    """Add a routing rule (an admin)."""
-    from huiqi.desk.routing import add_rule
-
-    rule = _write(
-        ctx,
-        lambda s, actor: add_rule(
-            s,
-            actor=actor,
-            department=department,
-            category=category,
-            keywords=keywords,
-            priority=priority,
-        ),
-    )
-    if as_json:
-        emit_json(rule)
-        return
-    console.print(
-        f"rule {rule.id}: {rule.category or '*'} {' '.join(rule.keywords)} → {rule.department}"
-    )
-
-
-@desk.command("routes")
-@JSON_OPTION
-@click.pass_context
-@handle_errors
-def desk_routes(ctx: click.Context, as_json: bool) -> None:
-    """The routing rules in the order they are tried."""
-    from huiqi.db.engine import reading
-    from huiqi.desk.routing import list_rules
-
-    factory, actor = signed_in(ctx)
-    with reading(factory) as s:
-        rules = list_rules(s, actor=actor)
-    if as_json:
-        emit_json(rules)
-        return
-    console.print(
-        rich_table(
-            ["id", "priority", "category", "keywords", "department", "active"],
-            [
-                [
-                    str(r.id),
-                    str(r.priority),
-                    r.category or "*",
-                    " ".join(r.keywords),
-                    r.department,
-                    "yes" if r.active else "no",
-                ]
-                for r in rules
-            ],
-        )
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless one: "1 request", "3 requests"."""
-    return counted(n, noun)
+# The desk's statistics and routing rules, on this group (imported last: it reads ``desk``).
+from huiqi.cli import desk_office as _office  # noqa: E402, F401

@@ -115,7 +115,8 @@ def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
     )
     code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
     assert code == 4, out  # a rejected row: exit 4, as every import (README's exit codes)
-    assert "2 rows read, 1 imported" in out and "line 3: the category '投诉'" in out
+    assert "2 rows read, 1 imported" in out
+    assert "line 3, column '诉求类别' (field 'category'): the category '投诉'" in out
     code, out = run(data, "desk", "import", str(export), token=tokens["admin"])
     assert code == 5, out
 
