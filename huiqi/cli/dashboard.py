@@ -23,7 +23,10 @@ from huiqi.cli.common import JSON_OPTION, handle_errors, show_session_listing, y
 )
 @click.option("--policy", "policy_id", help="Only this policy id.")
 @click.option("--status", help="Only this status.")
-@click.option("--district", help="Only this registration district (six digits, e.g. 310115).")
+@click.option(
+    "--district",
+    help="Only this district, as the data records it (six digits, e.g. 310115).",
+)
 @click.option("--from", "month_from", help="From this month on (YYYY-MM).")
 @click.option("--to", "month_to", help="Up to this month (YYYY-MM).")
 @JSON_OPTION

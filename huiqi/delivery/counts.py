@@ -1,6 +1,6 @@
 """The dashboards' counters: delivery records and grants per policy version, status,
-district and month, with their amounts, maintained by database triggers in the same
-transaction as the rows they count (migration 0005 explains how).
+district (the enterprise's recorded one) and month, with their amounts, maintained by database triggers in the same
+transaction as the rows they count (migrations 0005 and 0017 explain how).
 
 A reader sums ``ledger_counts`` and the deltas not yet folded in, so a figure is exact
 the moment the transaction that changed the ledger commits; :func:`compact` folds the
@@ -15,9 +15,18 @@ from typing import Any
 from sqlalchemy import BigInteger, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
-from huiqi.delivery.models import Entitlement, Grant, LedgerCount, LedgerCountDelta
+from huiqi.delivery.models import (
+    DirectoryEntry,
+    Entitlement,
+    Grant,
+    LedgerCount,
+    LedgerCountDelta,
+)
 
 KINDS = ("record", "grant")
+# The counters' district of an enterprise the ledger's directory records no district for:
+# never guessed from its USCC, whose region is the registering authority's (migration 0017).
+NO_DISTRICT = ""
 
 
 def counters(kind: str) -> Any:
@@ -86,7 +95,8 @@ def stored(session: Session, kind: str) -> dict[tuple[int, str, str, str], tuple
 
 def recount(session: Session, kind: str) -> dict[tuple[int, str, str, str], tuple[int, int]]:
     """The counters recomputed from the ledger's rows (a full scan: for checks and tests),
-    keyed by (policy version, status, district, month)."""
+    keyed by (policy version, status, district, month); the district is the one the
+    ledger's directory records for the enterprise, :data:`NO_DISTRICT` when none."""
     model: Any = Entitlement if kind == "record" else Grant
     amount = model.computed_fen if kind == "record" else model.amount_fen
     dialect = session.get_bind().dialect.name
@@ -95,13 +105,17 @@ def recount(session: Session, kind: str) -> dict[tuple[int, str, str, str], tupl
         if dialect == "sqlite"
         else func.to_char(model.created_at, literal("YYYY-MM"))
     )
-    district = func.substr(model.uscc, 3, 6)
-    query = select(
-        model.policy_version_id,
-        model.status,
-        district,
-        month,
-        func.count(),
-        func.coalesce(func.sum(amount), 0).cast(BigInteger),
-    ).group_by(model.policy_version_id, model.status, district, month)
+    district = func.coalesce(DirectoryEntry.district_code, NO_DISTRICT)
+    query = (
+        select(
+            model.policy_version_id,
+            model.status,
+            district,
+            month,
+            func.count(),
+            func.coalesce(func.sum(amount), 0).cast(BigInteger),
+        )
+        .outerjoin(DirectoryEntry, DirectoryEntry.uscc == model.uscc)
+        .group_by(model.policy_version_id, model.status, district, month)
+    )
     return {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in session.execute(query)}

@@ -324,7 +324,8 @@ class DirectoryEntry(Base):
 class LedgerCount(Base):
     """Maintained counters for the dashboards: how many delivery records (``kind``
     ``record``) or grants (``grant``) of a policy version are in a status, per district
-    (the registration district in the USCC, characters 3–8) and month of creation, and
+    (the district the ledger's directory records for the enterprise, '' when none: never
+    the USCC's characters 3–8, the registering authority) and month of creation, and
     their amount in fen (a record's computed amount, a grant's granted amount).
 
     Database triggers keep them: on SQLite each row written updates its counter in the

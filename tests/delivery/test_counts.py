@@ -27,7 +27,13 @@ from huiqi.db.testing import fresh_database
 from huiqi.delivery import claims, counts, dashboard
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.lifecycle import expire_offers
-from huiqi.delivery.models import Entitlement, Grant, LedgerCountDelta, PolicyVersion
+from huiqi.delivery.models import (
+    DirectoryEntry,
+    Entitlement,
+    Grant,
+    LedgerCountDelta,
+    PolicyVersion,
+)
 from huiqi.delivery.payments import import_payment_results
 from huiqi.delivery.publish import deliver, publish_text
 
@@ -209,8 +215,93 @@ def test_totals_group_and_scope(sessions: sessionmaker[Session]) -> None:
         ]
         assert mine[0].month == utcnow().strftime("%Y-%m")
         records = dashboard.totals(s, actor=ADMIN, kind="record", by=("district",))
-        assert [(r.district, r.n) for r in records] == [("310000", 8)]
+        # no district recorded for these enterprises: counted as such, not by USCC region
+        assert [(r.district, r.n) for r in records] == [(counts.NO_DISTRICT, 8)]
         with pytest.raises(AccessDenied):
             dashboard.totals(s, actor=enterprise(make.uscc(100)))
         with pytest.raises(ValueError, match="cannot group by 'uscc'"):
             dashboard.totals(s, actor=ADMIN, by=("uscc",))  # type: ignore[arg-type]
+
+
+def _districts(factory: sessionmaker[Session]) -> dict[str, int]:
+    with factory() as s:
+        found: dict[str, int] = {}
+        for (_pv, _status, district, _month), (n, _amount) in counts.stored(s, "grant").items():
+            found[district] = found.get(district, 0) + n
+        return {k: v for k, v in found.items() if v}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_districts_are_the_recorded_ones_not_the_uscc_region(backend: str) -> None:
+    """The counters took the district from the USCC's characters 3-8, the registering
+    authority: an enterprise registered in 闸北区 (310108, abolished 2015) counted there,
+    not in 静安区 where it is, and one that moved counted where it started. They now follow
+    the ledger's directory, whenever either is written; no district recorded is its own
+    bucket."""
+    from huiqi.db.testing import postgres_server_url
+
+    if backend == "postgresql" and postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    zhabei, moved, unknown = "91310108MA1K000011", "91310115MA1K000022", "91310104MA1K000033"
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as engine:
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            pv = make.policy_version(s)
+            s.add_all(
+                [
+                    DirectoryEntry(uscc=zhabei, district_code="310106", snapshot_id=1),
+                    DirectoryEntry(uscc=moved, district_code="310115", snapshot_id=1),
+                ]
+            )
+            s.flush()
+            rows = make.bulk_grants(s, pv, 3)
+            codes = {r["uscc"]: c for r, c in zip(rows, (zhabei, moved, unknown), strict=True)}
+            for old, new in codes.items():
+                s.execute(update(Grant).where(Grant.uscc == old).values(uscc=new))
+                s.execute(update(Entitlement).where(Entitlement.uscc == old).values(uscc=new))
+            counts.compact(s)
+        assert _districts(factory) == {"310106": 1, "310115": 1, counts.NO_DISTRICT: 1}
+        assert_counted(factory)
+        with transaction(factory) as s:  # it moved; the other gets its district recorded
+            s.execute(
+                update(DirectoryEntry)
+                .where(DirectoryEntry.uscc == moved)
+                .values(district_code="310104", snapshot_id=2)
+            )
+            s.add(DirectoryEntry(uscc=unknown, district_code="310104", snapshot_id=2))
+            s.flush()
+            assert counts.stored(s, "grant") == counts.recount(s, "grant")
+        assert _districts(factory) == {"310106": 1, "310104": 2}
+        assert_counted(factory)
+        with transaction(factory) as s:
+            s.execute(delete(DirectoryEntry).where(DirectoryEntry.uscc == zhabei))
+            counts.compact(s)
+        assert _districts(factory) == {counts.NO_DISTRICT: 1, "310104": 2}
+        assert_counted(factory)
+        with factory() as s:
+            jingan = dashboard.totals(s, actor=ADMIN, by=("district",), district="310104")
+            assert [(r.district, r.n) for r in jingan] == [("310104", 2)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_upgrade_recounts_the_ledger_by_recorded_district(backend: str) -> None:
+    from huiqi.db.testing import postgres_server_url
+
+    if backend == "postgresql" and postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(backend, Path(tmp), revision="0016") as engine,
+    ):
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            s.execute(
+                PolicyVersion.__table__.insert(),  # type: ignore[attr-defined]
+                [{**_version_row(), "policy_id": "before"}],
+            )
+            pv = s.scalars(select(PolicyVersion)).one()
+            rows = make.bulk_grants(s, pv, 4)
+            s.add(DirectoryEntry(uscc=rows[0]["uscc"], district_code="310151", snapshot_id=1))
+        upgrade(engine, "head")
+        assert _districts(factory) == {"310151": 1, counts.NO_DISTRICT: 3}
+        assert_counted(factory)

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from huiqi.accounts.access import AccessDenied
 from huiqi.catalogue.service import districts, list_policies
 from huiqi.db.engine import reading
+from huiqi.delivery.counts import NO_DISTRICT
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.indicators import indicators
 from huiqi.delivery.ratings import rating_summary
@@ -46,6 +47,8 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
         # Titles in the page's language (the ledger's rows keep the Chinese one).
         titles = {c.policy_id: c.title for c in list_policies(s)}
     names = {code: {"zh": b.zh, "en": b.en} for code, b in districts().items()}
+    # the counters' bucket of enterprises the ledger records no district for
+    names[NO_DISTRICT] = {"zh": "未登记所在区", "en": "No district recorded"}
     translate = i18n.translations(lang).gettext
     statuses = {key: translate(text) for key, text in GRANT_STATUSES.items()}
     context = {
