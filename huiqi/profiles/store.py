@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from huiqi.config import Settings
-from huiqi.db.clock import utcnow
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.fsmode import private_dir, private_file
 from huiqi.profiles import frozen
@@ -324,7 +323,14 @@ class ProfileStore:
         con.execute(
             "INSERT INTO snapshots (snapshot_id, created_at, kind, registry, source_file, file_sha256)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [snapshot_id, utcnow(), kind, registry, source_file, file_sha256],
+            [
+                snapshot_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                kind,
+                registry,
+                source_file,
+                file_sha256,
+            ],
         )
         return snapshot_id
 
