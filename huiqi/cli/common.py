@@ -81,6 +81,10 @@ def handle_errors(fn: F) -> F:
                 # Escaped: a message's own brackets ("range: [min, max]") are not markup.
                 err_console.print(f"[bold red]error:[/] {escape(str(one))}", soft_wrap=True)
             raise SystemExit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader of stdout went away ('| head -1'): what was asked is done; end
+            # quietly, as Click does with a closed pipe, not "error: Broken pipe".
+            raise
         except OSError as exc:
             # A file the command was told to read or write: missing folder, no
             # permission, a full disk. Say which file and why, not a traceback.

@@ -24,6 +24,7 @@ from huiqi.cli.common import (
     settings_from,
 )
 from huiqi.cli.demo_accounts import (
+    MARKER,
     OFFER_POLICY,
     create_enterprise_accounts,
     create_staff,
@@ -69,6 +70,17 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         factory, url = database(ctx)
         with transaction(factory) as s:
             refuse_foreign_accounts(s, url)
+    elif (settings.data_dir / "huiqi.db").exists() and not (settings.data_dir / MARKER).exists():
+        # A data directory made by 'huiqi admin init': refused here, before the wipe's
+        # "--reuse to keep this one", which would be refused as well.
+        factory, url = database(ctx)
+        with transaction(factory) as s:
+            refuse_foreign_accounts(
+                s,
+                url,
+                remedy=f"run it with a new --data-dir ({settings.data_dir} is kept as it is;"
+                " --reuse does not help, it keeps these accounts)",
+            )
     if fresh:
         wipe_demo_data(settings)
     ProfileStore(settings).init()

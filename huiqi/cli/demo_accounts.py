@@ -95,18 +95,22 @@ def create_staff(session: Session, where: str) -> dict[str, Actor]:
     return actors
 
 
-def refuse_foreign_accounts(session: Session, where: str) -> None:
+def refuse_foreign_accounts(session: Session, where: str, *, remedy: str | None = None) -> None:
     """Refuse a database whose accounts the demo did not make (its admin, if any, does
-    not use the demo password)."""
+    not use the demo password); ``remedy`` says what to do instead (default: another
+    database)."""
     if accounts.has_admin(session):
         demo_admin = session.scalar(select(User).where(User.username == "admin"))
         if demo_admin is None or not verify_password(demo_admin.password_hash, DEMO_PASSWORD):
             raise ConfigError(
                 f"the database {where} has accounts that the demo did not make (its admin"
                 " does not use the demo password); the demo adds accounts with a published"
-                " password and grants money, so it runs only on an empty database or a demo's:"
-                " unset HUIQI_DATABASE_URL (SQLite in the data directory) or point it at a new"
-                " database"
+                " password and grants money, so it runs only on an empty database or a demo's: "
+                + (
+                    remedy
+                    or "unset HUIQI_DATABASE_URL (SQLite in the data directory) or point it at a"
+                    " new database"
+                )
             )
 
 

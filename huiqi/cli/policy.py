@@ -48,8 +48,12 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
         err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
+    # A file that does not load (or compile) is counted: "0 policies checked" alone read
+    # as if nothing had been given.
+    unloaded = len({e.location.file if e.location else None for e in lib.errors})
+    not_loaded = f", {counted(unloaded, 'file')} not loaded" if unloaded else ""
     console.print(
-        f"{counted(len(lib.compiled), 'policy', 'policies')} checked:"
+        f"{counted(len(lib.compiled), 'policy', 'policies')} checked{not_loaded}:"
         f" {counted(errors, 'error')}, {counted(warnings, 'warning')}"
     )
     if errors:

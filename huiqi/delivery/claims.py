@@ -25,21 +25,30 @@ from huiqi.delivery.retirement import retired_note
 from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus, VersionStatus
 from huiqi.errors import NotFoundError, StateConflict
 from huiqi.money import format_yuan as yuan_text
+from huiqi.policies.loader import parse_policy
 
 
 class ClaimError(StateConflict):
     """The offer cannot be claimed (expired, not an offer, budget spent...).
 
     ``to_attest``: the attested criteria the enterprise must confirm first, when that is
-    the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes).
+    the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes);
+    ``labels``: their labels (Chinese, English), for a page that names them.
     On the command line a refused claim, submission or decision exits 4, as the README's
     exit codes say (a refusal of the request, not an error of huiqi's)."""
 
     exit_code = 4
 
-    def __init__(self, message: str, *, to_attest: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        to_attest: tuple[str, ...] = (),
+        labels: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__(message)
         self.to_attest = to_attest
+        self.labels = labels
 
 
 @contextmanager
@@ -52,7 +61,17 @@ def attest_hint(how: str) -> Iterator[None]:
     except ClaimError as exc:
         if not exc.to_attest:
             raise
-        raise type(exc)(f"{exc.message}; {how}", to_attest=exc.to_attest) from None
+        raise type(exc)(
+            f"{exc.message}; {how}", to_attest=exc.to_attest, labels=exc.labels
+        ) from None
+
+
+def _labels(pv: PolicyVersion, ids: list[str]) -> tuple[tuple[str, str], ...]:
+    """The (Chinese, English) labels of a version's criteria ``ids`` (the ledger keeps a
+    criterion's id and state, the version its label)."""
+    policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+    labels = {c.id: (c.label.zh, c.label.en) for c in policy.criteria}
+    return tuple(labels.get(i, (i, i)) for i in ids)
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,7 @@ def claim(
                 f"this offer needs the enterprise's commitment (告知承诺) on: {', '.join(to_attest)};"
                 " confirm them to claim",
                 to_attest=tuple(to_attest),
+                labels=_labels(pv, to_attest),
             )
         if ent.expires_on is not None and day > ent.expires_on:
             ent.status = RecordStatus.EXPIRED

@@ -36,6 +36,7 @@ from huiqi.errors import HuiqiError, NotFoundError, StateConflict, StoreError
 from huiqi.matching.answers import check_answer, question_of
 from huiqi.matching.mydata import held_value, read_profile
 from huiqi.matching.visibility import acts_for_enterprise, require_sees_enterprise
+from huiqi.profiles.coderules import code_named
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.directory import identities
 from huiqi.profiles.store import ProfileStore
@@ -129,6 +130,10 @@ def check_request(
         raise CorrectionError(f"'{f.name}' is not held per year: give no year")
     if value is None or (isinstance(value, str) and not value.strip()):
         raise CorrectionError("give the value you believe is right")
+    if f.type == "enum" and f.codes and isinstance(value, str):
+        # Every text an import reads as a code (有限责任公司, its national code 159, 'a' for
+        # A) is read here too; the import's own reading, so that the two cannot differ.
+        value = code_named(d.codelist(f.codes), value.strip()) or value
     try:
         typed = check_answer(question_of(f), value)
     except ValueError as exc:

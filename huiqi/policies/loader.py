@@ -58,14 +58,20 @@ class LoadedPolicy:
         return self.policy.id
 
 
-def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> PolicyError:
+def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> list[PolicyError]:
+    """Every problem validation found, one error each."""
+    return [_one_problem(e, marks, filename) for e in exc.errors()]
+
+
+def _first_of(problems: list[PolicyError]) -> PolicyError:
     """The first problem, with the others in ``more`` (lint lists every one)."""
-    problems = [_one_problem(e, marks, filename) for e in exc.errors()]
-    more = len(problems) - 1
-    suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
-    first = problems[0]
+    first, more = problems[0], len(problems) - 1
+    if not more:
+        return first
     return PolicyError(
-        f"{first.message}{suffix}", location=first.location, more=tuple(problems[1:])
+        f"{first.message} ({more} more problem{'s' if more > 1 else ''} after this one)",
+        location=first.location,
+        more=tuple(problems[1:]),
     )
 
 
@@ -165,14 +171,17 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
 
 
 def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
-    data, marks = load_with_marks(text, filename)
+    bad_values: list[PolicyError] = []
+    data, marks = load_with_marks(text, filename, bad_values=bad_values)
     if not isinstance(data, dict):
+        if bad_values:
+            raise _with_bad_values([], bad_values, marks)
         raise PolicyError(
             "a policy file is a mapping of fields (id:, version:, ...)",
             location=Location(filename, 1, 1),
         )
     try:
-        return Policy.model_validate(data), marks
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         colon = full_width_key(text, None)
         if colon is not None:
@@ -182,7 +191,35 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
                 " after the key",
                 location=Location(filename, *colon),
             ) from None
-        raise _validation_error(exc, marks, filename) from None
+        raise _with_bad_values(_validation_error(exc, marks, filename), bad_values, marks) from None
+    if bad_values:
+        raise _with_bad_values([], bad_values, marks)
+    return policy, marks
+
+
+def _with_bad_values(
+    found: list[PolicyError], bad_values: list[PolicyError], marks: Marks
+) -> PolicyError:
+    """The values YAML could not read (a date that is no day), then the validation problems
+    in file order, as one error: a value's own problem replaces what validation says of the
+    text kept in its place."""
+    if not bad_values:
+        return _first_of(found)
+    fields = {at: ".".join(str(p) for p in path) for path, at in marks.items() if path}
+    bad_values = [PolicyError(e.message, location=_located(e.location, fields)) for e in bad_values]
+    taken = {(e.location.line, e.location.column) for e in bad_values if e.location}
+    others = [
+        e for e in found if not e.location or (e.location.line, e.location.column) not in taken
+    ]
+
+    return _first_of([*bad_values, *others])
+
+
+def _located(at: Location | None, fields: dict[tuple[int, int], str]) -> Location | None:
+    """``at`` with the dotted name of the field whose value starts there, when known."""
+    if at is None or at.line is None or at.column is None:
+        return at
+    return Location(at.file, at.line, at.column, fields.get((at.line, at.column)))
 
 
 def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:

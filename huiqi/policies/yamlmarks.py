@@ -44,15 +44,26 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     """A date (or date and time) as YAML reads it, or a PolicyError at its position when
-    it has the shape of one but is no such day (``2026-02-30``, ``2025-13-01``)."""
+    it has the shape of one but is no such day (``2026-02-30``, ``2025-13-01``).
+
+    A loader given a list in ``bad_values`` (see :func:`load_with_marks`) records the error
+    there and keeps the text, so that the file's other problems are found in the same run.
+    """
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
     except ValueError as exc:
         mark = node.start_mark
-        raise PolicyError(
+        error = PolicyError(
             f"'{node.value}' is not a date: {exc}",
-            location=Location(mark.name, mark.line + 1, mark.column + 1),
-        ) from exc
+            location=Location(
+                getattr(loader, "name", None) or mark.name, mark.line + 1, mark.column + 1
+            ),
+        )
+        sink = getattr(loader, "bad_values", None)
+        if sink is None:
+            raise error from exc
+        sink.append(error)
+        return str(node.value)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
@@ -101,8 +112,14 @@ def _walk(loader: Any, node: yaml.Node, path: Path, marks: Marks) -> Any:
     return loader.construct_object(node, deep=True)
 
 
-def load_with_marks(text: str, filename: str) -> tuple[Any, Marks]:
+def load_with_marks(
+    text: str, filename: str, *, bad_values: list[PolicyError] | None = None
+) -> tuple[Any, Marks]:
     """Parse one YAML document; return (data, marks). Syntax errors become PolicyError.
+
+    A value YAML cannot construct (a date that is no day, ``2026-13-31``) is refused too;
+    given a list in ``bad_values``, its error goes there instead and its text stays in the
+    data, so that a caller can report it with the file's other problems.
 
     libyaml (when PyYAML was built with it) parses a valid file about ten times faster
     than the pure-Python parser, with the same nodes and positions; a file it refuses,
@@ -110,14 +127,24 @@ def load_with_marks(text: str, filename: str) -> tuple[Any, Marks]:
     messages and file names are the ones users and tests know.
     """
     if _FastLoader is not None:
+        found: list[PolicyError] | None = None if bad_values is None else []
         try:
-            return _load(_FastLoader, text, filename)
+            loaded = _load(_FastLoader, text, filename, found)
         except Exception:  # reported below by the pure-Python parser, in the usual words
             pass
-    return _load(_Loader, text, filename)
+        else:
+            if bad_values is not None and found:
+                bad_values.extend(found)
+            return loaded
+    return _load(_Loader, text, filename, bad_values)
 
 
-def _load(loader_class: type[Any], text: str, filename: str) -> tuple[Any, Marks]:
+def _load(
+    loader_class: type[Any],
+    text: str,
+    filename: str,
+    bad_values: list[PolicyError] | None = None,
+) -> tuple[Any, Marks]:
     try:
         loader = loader_class(text)
     except yaml.reader.ReaderError as exc:  # a control character: refused before parsing
@@ -127,6 +154,7 @@ def _load(loader_class: type[Any], text: str, filename: str) -> tuple[Any, Marks
             location=Location(filename, *_line_column(text, exc.position)),
         ) from exc
     loader.name = filename
+    loader.bad_values = bad_values
     try:
         node = loader.get_single_node()
         if node is None:

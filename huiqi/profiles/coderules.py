@@ -9,7 +9,7 @@ import functools
 
 from sqlglot import exp
 
-from huiqi.profiles.dictionary import Field, load_codelist
+from huiqi.profiles.dictionary import CodeList, Field, load_codelist
 from huiqi.profiles.industry import division_sections
 from huiqi.profiles.numberrules import quoted
 from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num, try_cast
@@ -50,13 +50,10 @@ def choice(
     ]
 
 
-def enum_rule(
-    f: Field, v: exp.Expression, texts: dict[str, str] | None = None
-) -> tuple[exp.Expression, list]:
-    """A coded field: its code, its Chinese name, its national code where the list gives
-    one (``gb_code``: 159 for 有限责任公司), or a text the mapping's ``values:`` names."""
-    assert f.codes is not None
-    codes = load_codelist(f.codes)
+def code_spellings(codes: CodeList, texts: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """Code -> the other texts an import reads as it, besides its Chinese name: its national
+    code where the list gives one (``gb_code``: 159 for 有限责任公司), a text the mapping's
+    ``values:`` (``texts``, text -> code) names, the code in another case ('a' for A)."""
     also: dict[str, list[str]] = {}
     for code, entry in codes.codes.items():
         if entry.get("gb_code"):
@@ -71,6 +68,27 @@ def enum_rule(
         if len(folded[code.casefold()]) == 1:
             variants = {code.lower(), code.upper(), code.capitalize()} - {code} - set(texts or {})
             also.setdefault(code, []).extend(sorted(variants))
+    return also
+
+
+def code_named(codes: CodeList, text: str) -> str | None:
+    """The code ``text`` stands for as an import reads it (the code, its Chinese name, or
+    one of :func:`code_spellings`); None when it names none (the first code, as the
+    import's CASE takes, when it names several)."""
+    also = code_spellings(codes)
+    for code, entry in codes.codes.items():
+        if text in (code, str(entry.get("zh", code)), *also.get(code, [])):
+            return code
+    return None
+
+
+def enum_rule(
+    f: Field, v: exp.Expression, texts: dict[str, str] | None = None
+) -> tuple[exp.Expression, list]:
+    """A coded field: its code, its Chinese name, or one of :func:`code_spellings`."""
+    assert f.codes is not None
+    codes = load_codelist(f.codes)
+    also = code_spellings(codes, texts)
     parsed, checks = choice(
         v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
     )

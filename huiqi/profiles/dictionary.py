@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from huiqi.errors import DictionaryError
+from huiqi.errors import DictionaryError, HuiqiError
 from huiqi.profiles import dictionary_parse as parse
 from huiqi.profiles.datadir import OFFICE_FILE, active_data_dir, office_file, use_data_dir
 from huiqi.profiles.dictionary_parse import FIELD_TYPES, NUMERIC_TYPES
@@ -153,7 +153,7 @@ def _fields(
         raise parse._fail("'fields' is a list of field entries", marks, ("fields",), filename)
     out: list[Field] = []
     seen: set[str] = set()
-    refused: list[DictionaryError] = []  # every entry is checked: one run lists them all
+    refused: list[HuiqiError] = []  # every entry is checked: one run lists them all
     for i, entry in enumerate(entries):
         try:
             kw = parse.field_entry(
@@ -182,7 +182,7 @@ def _fields(
                     filename,
                 )
         except DictionaryError as exc:
-            refused.append(exc)
+            refused.extend(exc.all)  # every problem of the entry, not only its first
             continue
         seen.add(name)
         out.append(Field(**{**kw, "label": Label(**kw["label"]), "office": not standard}))

@@ -181,92 +181,86 @@ def field_entry(
     registries: set[str] | frozenset[str],
     code_lists: set[str] | frozenset[str],
 ) -> dict[str, Any]:
-    """One checked field entry as keyword arguments for ``Field``."""
+    """One checked field entry as keyword arguments for ``Field``; a DictionaryError holds
+    every problem of the entry (the first, the others in ``more``), not only the first."""
     path: tuple[str | int, ...] = ("fields", index)
     if not isinstance(raw, dict):
         raise _fail("a field is a mapping with name, type, label and source", marks, path, filename)
+    problems: list[DictionaryError] = []
+
+    def bad(message: str, at: tuple[str | int, ...]) -> None:
+        problems.append(_fail(message, marks, at, filename))
+
     for key in raw:
         if key not in FIELD_KEYS or (not standard and key in STANDARD_ONLY):
             allowed = [k for k in FIELD_KEYS if standard or k not in STANDARD_ONLY]
-            raise _fail(
-                f"'{key}' is not a field key; use {', '.join(allowed)}",
-                marks,
-                (*path, key),
-                filename,
-            )
+            bad(f"'{key}' is not a field key; use {', '.join(allowed)}", (*path, key))
     for key in ("name", "type", "label", "source"):
         if key not in raw:
-            raise _fail(f"the field needs '{key}'", marks, path, filename)
-    name, ftype = raw["name"], raw["type"]
-    if not isinstance(name, str) or not NAME_RE.match(name) or "__" in name:
-        raise _fail(
+            bad(f"the field needs '{key}'", path)
+    name, ftype = raw.get("name"), raw.get("type")
+    if "name" in raw and (not isinstance(name, str) or not NAME_RE.match(name) or "__" in name):
+        bad(
             f"field name {name!r} must be snake_case (a-z, 0-9, single '_'), e.g. export_revenue",
-            marks,
             (*path, "name"),
-            filename,
         )
-    if name in RESERVED:
-        raise _fail(f"'{name}' is reserved; choose another name", marks, (*path, "name"), filename)
-    if ftype not in FIELD_TYPES:
-        raise _fail(
-            f"unknown type {ftype!r}; use one of {', '.join(FIELD_TYPES)}",
-            marks,
-            (*path, "type"),
-            filename,
-        )
-    label = _label(raw["label"], marks, (*path, "label"), filename)
-    if raw["source"] not in registries:
-        raise _fail(
+    elif name in RESERVED:
+        bad(f"'{name}' is reserved; choose another name", (*path, "name"))
+    if "type" in raw and (not isinstance(ftype, str) or ftype not in FIELD_TYPES):
+        bad(f"unknown type {ftype!r}; use one of {', '.join(FIELD_TYPES)}", (*path, "type"))
+        ftype = None  # the checks that depend on the type are left until it is known
+    label: dict[str, str] = {}
+    if "label" in raw:
+        try:
+            label = _label(raw["label"], marks, (*path, "label"), filename)
+        except DictionaryError as exc:
+            problems.append(exc)
+    source = raw.get("source")
+    if "source" in raw and (not isinstance(source, str) or source not in registries):
+        bad(
             f"unknown source registry {raw['source']!r}; use one of {', '.join(sorted(registries))}"
             " or add it under 'registries:'",
-            marks,
             (*path, "source"),
-            filename,
         )
     for flag in ("yearly", "key", "derived", "scope", "personal"):
         if flag in raw and not isinstance(raw[flag], bool):
-            raise _fail(f"'{flag}' is true or false", marks, (*path, flag), filename)
+            bad(f"'{flag}' is true or false", (*path, flag))
     for text in ("unit", "names", "pattern", "reference"):
         if text in raw and not isinstance(raw[text], str):
-            raise _fail(f"'{text}' is a text", marks, (*path, text), filename)
+            bad(f"'{text}' is a text", (*path, text))
     codes = raw.get("codes")
     if ftype == "enum":
-        if codes not in code_lists:
-            raise _fail(
+        if not isinstance(codes, str) or codes not in code_lists:
+            bad(
                 f"an enum field needs 'codes:' naming a code list ({', '.join(sorted(code_lists))})"
                 " or one under 'code_lists:'",
-                marks,
                 (*path, "codes") if "codes" in raw else path,
-                filename,
             )
     elif codes is not None:
-        raise _fail("only an enum field has 'codes'", marks, (*path, "codes"), filename)
+        bad("only an enum field has 'codes'", (*path, "codes"))
     low = high = None
     if "range" in raw:
         bounds = raw["range"]
         pair = [_number(b) for b in bounds] if isinstance(bounds, list) else []
         if ftype not in NUMERIC_TYPES:
-            raise _fail("only integer, money and decimal fields have a range", marks,
-                        (*path, "range"), filename)  # fmt: skip
-        if len(pair) != 2 or pair[0] is None or pair[1] is None or pair[0] > pair[1]:
-            raise _fail(
-                "range is [minimum, maximum], two numbers with minimum <= maximum",
-                marks,
-                (*path, "range"),
-                filename,
+            bad("only integer, money and decimal fields have a range", (*path, "range"))
+        elif len(pair) != 2 or pair[0] is None or pair[1] is None or pair[0] > pair[1]:
+            bad(
+                "range is [minimum, maximum], two numbers with minimum <= maximum", (*path, "range")
             )
-        low, high = pair[0], pair[1]
-        if ftype == "integer" and (low % 1 or high % 1):
-            raise _fail("an integer field's range is whole numbers", marks, (*path, "range"),
-                        filename)  # fmt: skip
+        else:
+            low, high = pair[0], pair[1]
+            if ftype == "integer" and (low % 1 or high % 1):
+                bad("an integer field's range is whole numbers", (*path, "range"))
     elif ftype in NUMERIC_TYPES and not raw.get("derived"):
-        raise _fail(
+        bad(
             f"a {ftype} field needs a plausible range: range: [minimum, maximum]; a value"
             " outside it is refused at import",
-            marks,
             path,
-            filename,
         )
+    if problems:
+        first, *rest = problems
+        raise DictionaryError(first.message, location=first.location, more=tuple(rest))
     entry = {k: v for k, v in raw.items() if k not in ("label", "range")}
     if ftype == "money":
         # Money is stored in yuan whatever unit a file sends it in (a mapping's

@@ -167,6 +167,13 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("application %(id)s is '%(status)s'; only submitted ones are decided")),
     _refusal(N_("%(version)s is %(status)s; only a published one is retired")),
     _refusal(N_("a rating is a whole number of stars from 1 to 5, not %(stars)s")),
+    # The portal's claim names the commitments by their labels (huiqi.web.views.catalogue).
+    _refusal(
+        N_(
+            "this offer needs the enterprise's commitment (告知承诺) on: %(what)s; confirm them"
+            " to claim"
+        ),
+    ),
 ]
 
 # Refusals without values: the catalogue translates them whole.
@@ -175,6 +182,7 @@ N_("a failed payment needs a reason (the bank's message)")
 N_("give the reason for retiring this version")
 N_("this form has expired or did not come from this site; reload the page")
 N_("the form names no application; reload the page")
+N_("the form names no offer; reload the page")
 N_("the form names two applications; reload the page")
 # The values a refusal names that the catalogue translates (what the field is).
 N_("the request's text")

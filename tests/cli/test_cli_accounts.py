@@ -6,6 +6,8 @@ import json
 import stat
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 from cliutil import run
 
@@ -135,3 +137,24 @@ def test_a_refused_login_says_what_to_do_without_telling_which_accounts_exist(
     code, wrong = run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")
     assert code == 5 and wrong == unknown
     assert PASSWORD not in out + unknown + wrong and "root" not in unknown
+
+
+def test_a_closed_stdout_pipe_ends_the_command_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: 'huiqi token create cron --user scheduler | head -1' printed
+    "error: Broken pipe" on stderr: head had gone after the first line, and the secret's
+    line met a closed pipe. The token is created all the same."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+
+    def reader_gone(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(click, "echo", reader_gone)
+        _, out = run(data, "token", "create", "cron", "--user", "scheduler")
+    assert "Broken pipe" not in out and "error" not in out, out
+    _, out = run(data, "token", "list", "--user", "scheduler", "--json")
+    assert [t["name"] for t in json.loads(out)] == ["cron"], out

@@ -76,3 +76,21 @@ def test_demo_refuses_a_postgresql_deployment(tmp_path: Path) -> None:
         assert code == 1, out
         assert REFUSED in out
         assert _users(url) == 2  # admin and the scheduler service account, nothing added
+
+
+@pytest.mark.parametrize("reuse", [[], ["--reuse"]])
+def test_demo_on_an_admin_init_data_dir_says_to_use_a_new_one(
+    tmp_path: Path, reuse: list[str]
+) -> None:
+    """Regression: on a data directory made by 'huiqi admin init' the demo said "run the
+    demo with another --data-dir, or --reuse to keep this one", and --reuse was refused in
+    turn (with advice about HUIQI_DATABASE_URL, which was not set)."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD="a-real-pass-2026")
+    before = sorted(p.name for p in data.iterdir())
+    code, out = run(data, "demo", "-n", "100", *reuse)
+    text = " ".join(out.split())
+    assert code == 1, out
+    assert REFUSED in text and "run it with a new --data-dir" in text
+    assert "or --reuse to keep this one" not in text and "HUIQI_DATABASE_URL" not in text
+    assert sorted(p.name for p in data.iterdir()) == before  # nothing made or wiped

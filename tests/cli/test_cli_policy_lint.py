@@ -30,7 +30,7 @@ def test_one_deep_file_does_not_stop_the_folder(tmp_path: Path) -> None:
     assert "Traceback" not in out and "RecursionError" not in out
     assert f"{deep}, line 16, column 11, field 'criteria[0].expr'" in out
     assert f"{comment}, line 16, column 11" in out and "comments are not allowed" in out
-    assert "1 policy checked: 2 errors" in out
+    assert "1 policy checked, 2 files not loaded: 2 errors" in out
 
 
 def test_lint_passes_the_shipped_library_on_the_edge_frame() -> None:
@@ -82,7 +82,7 @@ def test_every_mistake_of_a_file_is_listed_at_its_line_with_what_to_write(tmp_pa
     assert "unknown field 'revnue'; did you mean 'revenue'?" in text
     assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in text
     assert "write a percentage as a decimal fraction: 0.5 for 50%" in text
-    assert "0 policies checked: 3 errors" in text
+    assert "0 policies checked, 1 file not loaded: 3 errors" in text
 
 
 def test_a_policy_saved_as_gbk_or_indented_with_tabs_says_how_to_save_it(tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
     _write(tmp_path, "one-policy.yaml", "revnue >= 1000000")
     code, out = run(tmp_path, "policy", "lint", str(tmp_path))
     assert code == 4, out
-    assert "0 policies checked: 1 error, 0 warnings" in out
+    assert "0 policies checked, 1 file not loaded: 1 error, 0 warnings" in out
     _write(tmp_path, "one-policy.yaml", "revenue >= 1000000")
     code, out = run(tmp_path, "policy", "lint", str(tmp_path))
     assert "1 policy checked: 0 errors, " in out, out
@@ -149,3 +149,23 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
     assert "(1 policy, 0 not loaded)" in out, out
     code, out = run(tmp_path, "policy", "list", str(tmp_path))
     assert "1 policy; delivery modes" in out, out
+
+
+def test_a_date_that_is_no_day_does_not_hide_the_files_other_problems(tmp_path: Path) -> None:
+    """Regression: 'valid_to: 2026-13-31' was the only problem lint reported; the code
+    read as a number and the amount with thousands separators came only on the next run,
+    and the summary said "0 policies checked" as if no file had been given."""
+    path = tmp_path / "pd-draft-2026.yaml"
+    path.write_text(
+        EXAMPLE_POLICY.replace('region: "310000"', "region: 310000")
+        .replace("valid_to: 2025-12-31", "valid_to: 2025-13-31")
+        .replace('amount: {formula: "10000"}', 'amount:\n  formula: "10000"\n  cap: 48,000'),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "lint", str(path))
+    assert code == 4, out
+    text = " ".join(out.split())
+    assert f"{path}, line 7, column 9, field 'region'" in text
+    assert f"{path}, line 10, column 11, field 'valid_to': '2025-13-31' is not a date" in text
+    assert "write the number without thousands separators: 48000" in text
+    assert "0 policies checked, 1 file not loaded: 3 errors" in text

@@ -225,3 +225,21 @@ def test_a_value_huiqi_already_holds_is_not_reported_as_wrong(
     )
     with sessions() as s:
         assert list_corrections(s, actor=STEWARD) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "year", "value", "code"),
+    [
+        ("registration_type", None, "有限责任公司", "limited_company"),
+        ("registration_type", None, "159", "limited_company"),  # its national code
+        ("district_code", None, "浦东新区", "310115"),
+        ("tax_credit_rating", 2024, "a", "A"),  # the code in another case
+    ],
+)
+def test_a_coded_value_is_read_as_an_import_reads_it(
+    field: str, year: int | None, value: str, code: str
+) -> None:
+    """Regression: a correction took a code, and a name only where the calculator knew it;
+    the national code (159 for 有限责任公司) and a code in another case, which every import
+    accepts, were refused."""
+    assert check_request(field, year, value, today=dt.date(2026, 6, 1)) == (field, year, code)

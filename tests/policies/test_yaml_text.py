@@ -40,7 +40,7 @@ def test_a_date_that_is_no_day_is_refused_with_its_line_and_column(text: str, wh
     `huiqi policy lint`) answered with a server error and a traceback."""
     with pytest.raises(PolicyError) as refused:
         load_policy_text(text, "draft.yaml")
-    assert str(refused.value).startswith(f"draft.yaml, {where}:")
+    assert str(refused.value).startswith(f"draft.yaml, {where}")
     assert "is not a date" in str(refused.value)
 
 

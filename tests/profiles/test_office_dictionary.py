@@ -159,3 +159,27 @@ def test_a_well_formed_field_always_loads(
         return
     f = _extend(text).field(name)
     assert (f.type, f.yearly, f.office) == (ftype, yearly, True)
+
+
+def test_every_problem_of_every_field_is_listed_with_its_position() -> None:
+    """Regression: a field with an unknown source and no range showed only the source, and
+    the range surfaced on the next run."""
+    with pytest.raises(DictionaryError) as refused:
+        _extend(
+            "fields:\n"
+            "  - name: export_total\n    type: money\n    label: {zh: 出口额, en: Exports}\n"
+            "    source: customs\n"
+            "  - name: Bad_Name\n    type: colour\n    label: {zh: 乙, en: B}\n    source: park\n"
+        )
+    listed = [str(e) for e in refused.value.all]
+    assert listed[0].startswith(
+        "dictionary.yaml, line 5, column 13, field 'fields[0].source': unknown source registry"
+        " 'customs'"
+    )
+    assert listed[1].startswith(
+        "dictionary.yaml, line 2, column 5, field 'fields[0]': a money field needs a plausible"
+        " range"
+    )
+    assert listed[2].startswith("dictionary.yaml, line 6, column 11, field 'fields[1].name'")
+    assert listed[3].startswith("dictionary.yaml, line 7, column 11, field 'fields[1].type'")
+    assert len(listed) == 4

@@ -4,7 +4,7 @@ refusal says how to give them there, and giving them claims or submits."""
 from __future__ import annotations
 
 from helpers import policy_yaml
-from portal_data import Portal
+from portal_data import Portal, page_token, sign_in
 
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import transaction
@@ -60,3 +60,26 @@ def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal)
     assert refused.status_code == 409 and '{"attest": true}' in refused.json()["detail"]
     submitted = client.post(url, headers=bearer(token), json={"attest": True})
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+
+
+def test_the_zh_portal_names_a_missing_commitment_by_its_label_in_chinese(
+    portal: Portal,
+) -> None:
+    """Regression: the portal's claim refusals were in English on the zh-CN page ("the
+    form names no offer", "this offer needs the enterprise's commitment … on:
+    no_incident"), the second naming the criterion's id instead of its label."""
+    policy_id = "web-attest-offer-page"
+    record = _record(portal, policy_id, portal.usccs[6])
+    client = sign_in(portal.client(), "ent6")
+    token = page_token(client, "/policies")
+    url = f"/policies/{policy_id}/claim"
+    refused = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    assert refused.status_code == 409
+    assert "领取此项需企业作出告知承诺：承诺近三年未发生重大安全事故" in refused.text
+    assert "no_incident" not in refused.text and "commitment" not in refused.text
+    nameless = client.post(url, data={"csrf_token": token})
+    assert "表单未指明要领取的事项" in nameless.text
+    assert "names no offer" not in nameless.text
+    client.cookies.set("huiqi_lang", "en")
+    english = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    assert "commitment (告知承诺) on: No major incident in three years;" in english.text

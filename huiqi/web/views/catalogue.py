@@ -13,8 +13,9 @@ from huiqi.db.engine import reading
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import list_attachments
-from huiqi.delivery.claims import claim
+from huiqi.delivery.claims import ClaimError, claim
 from huiqi.errors import HuiqiError
+from huiqi.web import i18n
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import enterprise_of, explain_policy
@@ -139,14 +140,32 @@ def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> 
 
 
 @router.post("/policies/{policy_id}/claim")
-def claim_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
+def claim_page(
+    request: Request, factory: Factory, who: SignedIn, policy_id: str, form: Form
+) -> Response:
     """One click: claim, then show the policy page again (a reload repeats nothing)."""
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no offer; reload the page")
-    result = claim(
-        factory, actor=actor_of(who), entitlement_id=record_id, attest=form.get("attest") == "yes"
-    )
+    try:
+        result = claim(
+            factory,
+            actor=actor_of(who),
+            entitlement_id=record_id,
+            attest=form.get("attest") == "yes",
+        )
+    except ClaimError as exc:
+        if not exc.labels:
+            raise
+        # The commitments by their labels in the page's language, not by criterion ids.
+        zh = i18n.choose(request.cookies.get(i18n.COOKIE)).startswith("zh")
+        named = ("、" if zh else "; ").join(pair[0 if zh else 1] for pair in exc.labels)
+        raise ClaimError(
+            f"this offer needs the enterprise's commitment (告知承诺) on: {named};"
+            " confirm them to claim",
+            to_attest=exc.to_attest,
+            labels=exc.labels,
+        ) from None
     suffix = f"?uscc={form['uscc']}" if form.get("uscc") else ""
     status = "already" if result.already else ("claimed" if result.grant_id else "refused")
     sep = "&" if suffix else "?"
