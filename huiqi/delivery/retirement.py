@@ -41,13 +41,20 @@ def retired_text(pv: PolicyVersion, at: dt.datetime | None, reason: str | None) 
 def retired_note(session: Session, pv: PolicyVersion) -> str:
     """:func:`retired_text` of a retired version, its time and reason read from its
     ``retire`` event."""
+    at, reason = _retire_event(session, pv)
+    return retired_text(pv, at, reason)
+
+
+def _retire_event(session: Session, pv: PolicyVersion) -> tuple[dt.datetime | None, str | None]:
+    """When ``pv`` was retired and why, from its latest ``retire`` event (None, None
+    without one)."""
     row = session.execute(
         select(Event.at, Event.reason)
         .where(Event.kind == "retire", Event.policy_version_id == pv.id)
         .order_by(Event.id.desc())
         .limit(1)
     ).first()
-    return retired_text(pv, row[0] if row else None, row[1] if row else None)
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def withdraw_left_open(session: Session, *, actor: str) -> int:
@@ -68,15 +75,10 @@ def withdraw_left_open(session: Session, *, actor: str) -> int:
     ).all()
     withdrawn = 0
     for pv in left:
-        row = session.execute(
-            select(Event.at, Event.reason)
-            .where(Event.kind == "retire", Event.policy_version_id == pv.id)
-            .order_by(Event.id.desc())
-            .limit(1)
-        ).first()
-        at = row[0] if row is not None and row[0] is not None else utcnow()
-        reason = (row[1] if row is not None else None) or "the version was retired"
-        withdrawn += withdraw_open(session, pv, actor=actor, reason=reason, at=at)
+        at, reason = _retire_event(session, pv)
+        withdrawn += withdraw_open(
+            session, pv, actor=actor, reason=reason or "the version was retired", at=at or utcnow()
+        )
     return withdrawn
 
 
