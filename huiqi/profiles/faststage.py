@@ -142,6 +142,26 @@ def _csv(
     return _read_csv(con, source, positions, path)
 
 
+def _read_csv_call(columns: exp.Struct, *options: exp.Expression) -> exp.Anonymous:
+    """DuckDB's ``read_csv`` of the file (the statement's first parameter) past its header
+    line, as text ``columns``, nothing guessed, with ``options`` (the separator, quoting).
+    The per-line reader refuses a cell over csv.field_size_limit() characters: so does
+    this one."""
+    return exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            exp.Placeholder(),
+            _arg("auto_detect", exp.false()),
+            _arg("header", exp.false()),
+            _arg("skip", num(1)),
+            *options,
+            _arg("strict_mode", exp.true()),
+            _arg("max_line_size", num(csv.field_size_limit())),
+            _arg("columns", columns),
+        ],
+    )
+
+
 def _read_csv(
     con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], path: Path
 ) -> int | None:
@@ -152,22 +172,12 @@ def _read_csv(
             for i in range(cells)
         ]
     )
-    read = exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            exp.Placeholder(),
-            _arg("auto_detect", exp.false()),
-            _arg("header", exp.false()),
-            _arg("skip", num(1)),
-            _arg("delim", exp.Placeholder()),
-            _arg("quote", lit('"')),
-            _arg("escape", lit('"')),
-            _arg("strict_mode", exp.true()),
-            _arg("null_padding", exp.false()),
-            # The per-line reader refuses a cell over csv.field_size_limit() characters.
-            _arg("max_line_size", num(csv.field_size_limit())),
-            _arg("columns", columns),
-        ],
+    read = _read_csv_call(
+        columns,
+        _arg("delim", exp.Placeholder()),
+        _arg("quote", lit('"')),
+        _arg("escape", lit('"')),
+        _arg("null_padding", exp.false()),
     )
     # Straight into the staging table, a file column under its field's name (an
     # unmapped one under "_c<position>", dropped below): one copy of the file's cells.
@@ -240,27 +250,13 @@ def _trailing_overflow(con: duckdb.DuckDBPyConnection, source: Source, path: Pat
         this=fn("length", line),
         expression=fn("length", fn("replace", line, exp.Placeholder(), lit(""))),
     )
-    lines = exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            exp.Placeholder(),
-            _arg("auto_detect", exp.false()),
-            _arg("header", exp.false()),
-            _arg("skip", num(1)),
-            _arg("delim", lit("\x01")),
-            _arg("quote", lit("")),
-            _arg("escape", lit("")),
-            _arg("strict_mode", exp.true()),
-            _arg("max_line_size", num(csv.field_size_limit())),
-            _arg(
-                "columns",
-                exp.Struct(
-                    expressions=[
-                        exp.PropertyEQ(this=exp.to_identifier("l"), expression=lit("VARCHAR"))
-                    ]
-                ),
-            ),
-        ],
+    lines = _read_csv_call(
+        exp.Struct(
+            expressions=[exp.PropertyEQ(this=exp.to_identifier("l"), expression=lit("VARCHAR"))]
+        ),
+        _arg("delim", lit("\x01")),
+        _arg("quote", lit("")),
+        _arg("escape", lit("")),
     )
     query = (
         exp.select(exp.func("count", exp.Star()))

@@ -175,9 +175,8 @@ _REFERENCING = {
 }
 
 
-def _postgres_trigger(table: str, action: str, change: str) -> None:
-    """A statement trigger appending ``change``'s rows, summed per counter, to the deltas."""
-    function = f"huiqi_count_{table}_{action}"
+def _postgres_delta_function(function: str, change: str) -> None:
+    """A trigger function appending ``change``'s rows, summed per counter, to the deltas."""
     op.execute(
         f"CREATE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
         f"INSERT INTO ledger_count_deltas ({_KEY}, n, amount_fen) "
@@ -186,6 +185,12 @@ def _postgres_trigger(table: str, action: str, change: str) -> None:
         f"HAVING sum(n) <> 0 OR sum(amount_fen) <> 0; "
         f"RETURN NULL; END $$ LANGUAGE plpgsql"
     )
+
+
+def _postgres_trigger(table: str, action: str, change: str) -> None:
+    """A statement trigger appending ``change``'s rows, summed per counter, to the deltas."""
+    function = f"huiqi_count_{table}_{action}"
+    _postgres_delta_function(function, change)
     op.execute(
         f"CREATE TRIGGER {table}_count_{action} AFTER {action.upper()} ON {table} "
         f"REFERENCING {_REFERENCING[action]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
@@ -245,14 +250,7 @@ def _postgres_directory_triggers() -> None:
             of("NEW.uscc", new, ""),
         ]
     )
-    op.execute(
-        "CREATE FUNCTION huiqi_count_enterprise_directory_update() RETURNS trigger AS $$ BEGIN "
-        f"INSERT INTO ledger_count_deltas ({_KEY}, n, amount_fen) "
-        f"SELECT kind, policy_version_id, status, district, month, sum(n), "
-        f"sum(amount_fen) FROM ({change}) c GROUP BY 1, 2, 3, 4, 5 "
-        f"HAVING sum(n) <> 0 OR sum(amount_fen) <> 0; "
-        f"RETURN NULL; END $$ LANGUAGE plpgsql"
-    )
+    _postgres_delta_function("huiqi_count_enterprise_directory_update", change)
     op.execute(
         "CREATE TRIGGER enterprise_directory_count_update AFTER UPDATE OF uscc, district_code "
         "ON enterprise_directory FOR EACH ROW "
