@@ -69,7 +69,15 @@ def start_publish(
     when the actor may not publish it, the draft fails its checks, or a job is running."""
     with transaction(factory) as s:
         mark_stale(s)
-        draft = drafts.publishable(s, actor=actor, policy_id=policy_id)
+        busy = running_job(s, policy_id)
+        try:
+            draft = drafts.publishable(s, actor=actor, policy_id=policy_id)
+        except (drafts.DraftError, NotFoundError):
+            if busy is not None:  # the running job may have published the draft already
+                raise _busy(policy_id, busy) from None
+            raise
+        if busy is not None:
+            raise _busy(policy_id, busy)
         job = Job(
             kind="publish",
             policy_id=policy_id,
