@@ -101,6 +101,11 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
             f"{report.rows:,} rows: {report.stored:,} complaints stored, {report.already_held:,}"
             f" already held{changed}, {len(report.rejects):,} rejected"
         )
+        if report.absent:
+            console.print(
+                f"  the file has no column for {', '.join(report.absent)}: left empty",
+                soft_wrap=True,
+            )
         for r in report.rejects[:50]:
             console.print(f"  line {r['line']}: {r['reason']}")
         for c in report.changed[:50]:

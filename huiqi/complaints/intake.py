@@ -40,6 +40,8 @@ class ImportReport:
     # Rows whose number is held with other content (line, ref, fields): not stored, the
     # complaint held is kept (they are also counted in already_held).
     changed: list[dict[str, Any]] = field(default_factory=list)
+    # Optional fields whose mapped column the file lacks ("phone (联系电话)"): left empty.
+    absent: list[str] = field(default_factory=list)
 
 
 def require_importer(actor: Actor) -> None:
@@ -82,6 +84,7 @@ def _import(
             "held": held,
             "changed": len(changed),
             "rejected": len(read.rejects),
+            "absent": read.absent,
         },
     )
     return ImportReport(
@@ -90,6 +93,7 @@ def _import(
         held,
         [{"line": r.line, "reason": r.reason, "ref": r.ref} for r in read.rejects],
         changed,
+        read.absent,
     )
 
 

@@ -33,15 +33,25 @@ class ComplaintMapping:
     origin: str
 
     def positions(self, headers: list[str]) -> dict[int, str]:
-        """File column position → field; MappingError naming the headers the file lacks."""
+        """File column position → field, for the mapped headers the file has; MappingError
+        naming the required fields' headers the file lacks (an optional field's column
+        may be absent: :meth:`absent` names them, and their cells read as empty)."""
         where = {h.strip(): i for i, h in enumerate(headers)}
-        missing = [f"{f} ({h})" for f, h in self.columns.items() if h not in where]
+        missing = [
+            f"{f} ({h})" for f, h in self.columns.items() if h not in where and f in REQUIRED
+        ]
         if missing:
             raise MappingError(
                 f"{self.origin}: the file has no column for {', '.join(missing)}; its headers"
                 f" are {headers}. Give a mapping file with this file's headers (--mapping)."
             )
-        return {where[h]: f for f, h in self.columns.items()}
+        return {where[h]: f for f, h in self.columns.items() if h in where}
+
+    def absent(self, headers: list[str]) -> list[str]:
+        """The optional fields the mapping names a header for that the file lacks, as
+        "field (header)"."""
+        present = {h.strip() for h in headers}
+        return [f"{f} ({h})" for f, h in self.columns.items() if h not in present]
 
 
 def parse_mapping(text: str, origin: str) -> ComplaintMapping:

@@ -58,6 +58,8 @@ class ReadResult:
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    # Optional fields whose mapped column the file lacks, as "field (header)": left empty.
+    absent: list[str] = field(default_factory=list)
 
 
 # Control characters other than tab, line feed and carriage return (RE2 syntax): a cell
@@ -104,8 +106,18 @@ def _bad_check_characters(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_bad_usccs", pa.table({"v": pa.array(bad_codes, pa.string())}))
 
 
+# Yuan as an export writes them: 59.90, 1234.5, with thousands separators (1,234.50),
+# a currency sign (¥ or ￥) before or 元 after; at most 12 digits before the point.
+_YUAN = r"[¥￥]?\s*([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,2})?\s*元?"
+
+
 def _yuan_ok(name: str) -> str:
-    return f"({_cell(name)} IS NULL OR regexp_full_match({_cell(name)}, '[0-9]{{1,12}}(\\.[0-9]{{1,2}})?'))"
+    return f"({_cell(name)} IS NULL OR regexp_full_match({_cell(name)}, '{_YUAN}'))"
+
+
+def _yuan(name: str) -> str:
+    """The cell's yuan as DECIMAL(18, 2), the separators and signs taken away."""
+    return f"CAST(regexp_replace({_cell(name)}, '[,¥￥元\\s]', '', 'g') AS DECIMAL(18, 2))"
 
 
 def _date(name: str) -> str:
@@ -161,15 +173,19 @@ def _checks(width: int) -> list[tuple[str, str]]:
             " || strftime((SELECT d FROM _today), '%Y-%m-%d') || ' in China; give the day the"
             " complaint was filed'",
         ),
-        (_yuan_ok("amount"), "'the amount ' || amount || ' is not yuan such as 59.90'"),
+        (_yuan_ok("amount"), "'the amount ' || amount || ' is not yuan such as 59.90 or 1,234.50'"),
         (
             _yuan_ok("claim"),
-            "'the claimed compensation ' || claim || ' is not yuan such as 599.00'",
+            "'the claimed compensation ' || claim || ' is not yuan such as 599.00 or 1,200'",
         ),
     ]
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, mapping: ComplaintMapping) -> int:
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: ComplaintMapping
+) -> tuple[int, list[str]]:
+    """Stage the file's mapped columns: (how many columns its header has, the optional
+    fields whose column it lacks)."""
     source = open_source(path)
     positions = mapping.positions(source.headers)
     fields = [*positions.values()]
@@ -192,7 +208,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, mapping: ComplaintMapping
         if f not in fields
     ):
         con.execute(f'ALTER TABLE {STAGE} ADD COLUMN "{missing}" VARCHAR')
-    return len(source.headers)
+    return len(source.headers), mapping.absent(source.headers)
 
 
 def read_complaints(
@@ -209,7 +225,7 @@ def read_complaints(
     laps: dict[str, float] = {}
     start = time.perf_counter()
     try:
-        width = _stage(con, path, mapping)
+        width, absent = _stage(con, path, mapping)
         laps["read"] = time.perf_counter() - start
         _bad_check_characters(con)
         con.register("_today", pa.table({"d": pa.array([today or china_today()], pa.date32())}))
@@ -243,8 +259,8 @@ def read_complaints(
                 {_cell("name")} AS name, {_cell("id_number")} AS id_number,
                 {_cell("phone")} AS phone, {_cell("address")} AS address, {_cell("bank")} AS bank,
                 upper(trim(uscc)) AS uscc, {_cell("product")} AS product,
-                CAST(round(CAST({_cell("amount")} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_fen,
-                CAST(round(CAST({_cell("claim")} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS claim_fen,
+                CAST(round({_yuan("amount")} * 100) AS BIGINT) AS amount_fen,
+                CAST(round({_yuan("claim")} * 100) AS BIGINT) AS claim_fen,
                 trim(text) AS text, {_date("filed_on")} AS filed_on
             FROM _stage WHERE _reason IS NULL)""",
             key,
@@ -255,7 +271,8 @@ def read_complaints(
         raise ImportFileError(f"{path}: cannot be read as a complaint export ({exc})") from None
     finally:
         con.close()
-    return ReadResult(good, rejects, rows, {k: round(v, 3) for k, v in laps.items()})
+    timings = {k: round(v, 3) for k, v in laps.items()}
+    return ReadResult(good, rejects, rows, timings, absent)
 
 
 def _protected(con: duckdb.DuckDBPyConnection, table: str, key: bytes) -> pa.Table:

@@ -86,3 +86,28 @@ def test_an_export_sent_again_with_a_changed_complaint_says_so(tmp_path: Path) -
     assert code == 4, text
     assert "already held (1 with changed content)" in text
     assert f"line 4: complaint {ref} is already held with another text;" in " ".join(text.split())
+
+
+def test_an_export_without_optional_columns_and_with_grouped_yuan_is_imported(
+    tmp_path: Path,
+) -> None:
+    """Regression: an export lacking an optional column the built-in mapping names (here
+    the bank account) was refused whole, and "1,200" yuan was a rejected row."""
+    data = tmp_path / "data"
+    tokens = accounts(data, reviewer=["complaint_officer"])
+    out = tmp_path / "gen"
+    assert run(data, "complaints", "generate", "--complaints", "50", "--out", str(out))[0] == 0
+    export = out / "complaints.csv"
+    with export.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    bank, claim = rows[0].index("收款账号"), rows[0].index("诉求赔偿金额（元）")
+    rows[1][claim] = "1,200.50"
+    lean = [[cell for i, cell in enumerate(r) if i != bank] for r in rows]
+    with export.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(lean)
+    code, text = run(data, "complaints", "import", str(export), token=tokens["reviewer"])
+    assert code == 0, text
+    assert f"{len(rows) - 1} complaints stored" in text
+    assert "the file has no column for bank (收款账号): left empty" in " ".join(text.split())
+    code, text = run(data, "complaints", "import", str(export), "--json", token=tokens["reviewer"])
+    assert json.loads(text)["absent"] == ["bank (收款账号)"]

@@ -60,7 +60,10 @@ BAD = [
     ({"filed_on": "昨天"}, "is not a date"),
     ({"filed_on": "2999-01-01"}, "the date (filed_on) 2999-01-01 is in the future"),
     ({"amount": "-5"}, "is not yuan"),
-    ({"claim": "1,000"}, "is not yuan"),
+    ({"claim": "1,00"}, "is not yuan"),  # not thousands: a mistyped number
+    ({"claim": "12.345"}, "is not yuan"),  # a tenth of a fen
+    ({"amount": "1,2345.00"}, "is not yuan"),
+    ({"amount": "59.9 美元"}, "is not yuan"),
 ]
 
 
@@ -120,6 +123,72 @@ def test_another_systems_export_reads_through_its_own_mapping(tmp_path: Path) ->
     assert read.complaints.column("ref").to_pylist() == ["A1"] and not read.rejects
     with pytest.raises(MappingError, match="no column for"):
         read_complaints(_csv([GOOD], tmp_path / "c.csv"), KEY, load_mapping(mapping))
+
+
+@pytest.mark.parametrize(
+    ("written", "fen"),
+    [
+        ("1,000", 100_000),
+        ("1,234.50", 123_450),
+        ("12,345,678.9", 1_234_567_890),
+        ("¥59.90", 5_990),
+        ("￥ 1,200", 120_000),
+        ("88元", 8_800),
+        (" 0.01 ", 1),
+    ],
+)
+def test_yuan_as_exports_write_them_are_read_to_the_fen(
+    tmp_path: Path, written: str, fen: int
+) -> None:
+    # Exports written from spreadsheets group thousands and add a currency sign; the
+    # complaint is kept with the exact amount (a grouped "1,000" was refused before).
+    read = read_complaints(
+        _csv([{**GOOD, "amount": written, "claim": written}], tmp_path / "c.csv"), KEY
+    )
+    assert not read.rejects, read.rejects
+    row = read.complaints.to_pylist()[0]
+    assert row["amount_fen"] == fen and row["claim_fen"] == fen
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fen=st.integers(0, 10**14 - 1),
+    sign=st.sampled_from(["", "¥", "￥"]),
+    unit=st.sampled_from(["", "元"]),
+)
+def test_any_grouped_yuan_reads_back_to_its_fen(fen: int, sign: str, unit: str) -> None:
+    import tempfile
+
+    text = f"{sign}{fen // 100:,}.{fen % 100:02d}{unit}"
+    with tempfile.TemporaryDirectory() as folder:
+        read = read_complaints(_csv([{**GOOD, "amount": text}], Path(folder) / "c.csv"), KEY)
+    assert not read.rejects, (text, read.rejects)
+    assert read.complaints.column("amount_fen").to_pylist() == [fen]
+
+
+def test_an_export_without_optional_columns_is_read_and_says_what_it_lacks(
+    tmp_path: Path,
+) -> None:
+    # Another office's export of the same system leaves out the bank and address columns:
+    # the built-in mapping names them, but they are optional, so the rows are kept with
+    # those fields empty and the report says which columns were absent.
+    keep = [f for f in default_mapping().columns if f not in ("bank", "address")]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([default_mapping().columns[f] for f in keep])
+    w.writerow([GOOD[f] for f in keep])
+    path = tmp_path / "lean.csv"
+    path.write_text(out.getvalue(), "utf-8")
+    read = read_complaints(path, KEY)
+    assert not read.rejects and read.complaints.num_rows == 1
+    row = read.complaints.to_pylist()[0]
+    assert row["bank_masked"] is None and row["address_masked"] is None
+    assert row["phone_masked"] == "138****5678"
+    assert read.absent == ["address (联系地址)", "bank (收款账号)"]
+    # A required column stays required.
+    path.write_text(out.getvalue().replace("投诉内容", "备注"), "utf-8")
+    with pytest.raises(MappingError, match=r"no column for text \(投诉内容\)"):
+        read_complaints(path, KEY)
 
 
 cells = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

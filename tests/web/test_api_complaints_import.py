@@ -202,7 +202,7 @@ def test_any_file_is_a_clear_answer_never_a_server_error(
     )
     assert got.status_code in (200, 400, 422), got.text[:500]
     if got.status_code == 200:
-        assert set(got.json()) == {"rows", "stored", "already_held", "rejects", "changed"}
+        assert set(got.json()) == {"rows", "stored", "already_held", "rejects", "changed", "absent"}
     else:
         assert got.json()["detail"]
 

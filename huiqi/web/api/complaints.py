@@ -110,6 +110,11 @@ class ComplaintImportPublic(_Row):
     already_held: int
     rejects: list[ComplaintRejectPublic]
     changed: list[ChangedDuplicatePublic]
+    absent: list[str] = Field(
+        default_factory=list,
+        description="optional fields whose mapped column the file lacks, as 'field (header)'"
+        ": their cells are left empty",
+    )
 
 
 Short = Annotated[str, Field(max_length=500)]
