@@ -80,7 +80,26 @@ if getattr(yaml, "__with_libyaml__", False):
     _FastLoader = _CLoader
 
 
-def _walk(loader: Any, node: yaml.Node, path: Path, marks: Marks) -> Any:
+def _walk(
+    loader: Any,
+    node: yaml.Node,
+    path: Path,
+    marks: Marks,
+    seen: set[int] | None = None,
+    used_at: yaml.Mark | None = None,
+) -> Any:
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        # Only an alias (*name) reaches a node twice. A policy file needs none, and one
+        # that holds itself, or aliases of aliases ("a billion laughs"), would recurse
+        # without end or expand to billions of values.
+        mark = used_at or node.start_mark
+        raise PolicyError(
+            "anchors and aliases (&name, *name) are not allowed here: write the value out"
+            " in full where it is needed",
+            location=Location(mark.name, mark.line + 1, mark.column + 1),
+        )
+    seen.add(id(node))
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -105,10 +124,13 @@ def _walk(loader: Any, node: yaml.Node, path: Path, marks: Marks) -> Any:
                         key_node.start_mark.column + 1,
                     ),
                 )
-            out[key] = _walk(loader, value_node, (*path, key), marks)
+            out[key] = _walk(loader, value_node, (*path, key), marks, seen, key_node.start_mark)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(loader, child, (*path, i), marks) for i, child in enumerate(node.value)]
+        return [
+            _walk(loader, child, (*path, i), marks, seen, node.start_mark)
+            for i, child in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)
 
 
