@@ -164,6 +164,10 @@ class Expectation(_Strict):
     failing: list[str] = Field(default_factory=list)
     unknown: list[str] = Field(default_factory=list)
 
+    # An amount is granted to the fen: an expected 30000.001 could never be the result,
+    # and the runner would round it to 30000.00 and pass.
+    _fen = field_validator("amount")(_whole_fen)
+
     @model_validator(mode="after")
     def _consistent(self) -> Expectation:
         if self.status == "eligible" and self.amount is None:
