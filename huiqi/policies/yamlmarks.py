@@ -161,6 +161,10 @@ def load_with_marks(
     return _load(_Loader, text, filename, bad_values)
 
 
+# What PyYAML says of a line indented more, or less, than the block it is in.
+_BLOCK_END = "expected <block end>, but found '<block %s start>'"
+
+
 def _load(
     loader_class: type[Any],
     text: str,
@@ -189,6 +193,11 @@ def _load(
         hint = ""
         if exc.problem and "'\\t'" in exc.problem:
             hint = " (indent with spaces: YAML does not allow tabs)"
+        elif exc.problem in (_BLOCK_END % "mapping", _BLOCK_END % "sequence"):
+            hint = (
+                " (this line is indented differently from the lines of its block: line it"
+                " up, with spaces, with the keys or list items beside it)"
+            )
         elif exc.problem == "mapping values are not allowed here":
             hint = (
                 " (indent this key as the keys beside it are, or put a value that holds"

@@ -119,3 +119,19 @@ def test_an_alias_is_refused_with_its_line_and_column(text: str, where: str) -> 
         with pytest.raises(PolicyError) as refused:
             load()
         assert str(refused.value).startswith(f"draft.yaml, {where}: anchors and aliases")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("criteria:\n  - label: {zh: a}\n      expr: b > 1\n", "line 3, column 7"),  # too deep
+        ("id: x\nsource:\n    document: d\n   article: a\n", "line 4, column 4"),  # too shallow
+    ],
+)
+def test_a_line_indented_out_of_its_block_says_to_line_it_up(text: str, where: str) -> None:
+    """Regression: a line indented more or less than its neighbours was refused with
+    PyYAML's "expected <block end>, but found '<block mapping start>'" and nothing to do."""
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, "draft.yaml")
+    assert str(refused.value).startswith(f"draft.yaml, {where}: not valid YAML")
+    assert "line it up, with spaces" in str(refused.value)
