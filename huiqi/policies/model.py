@@ -255,6 +255,14 @@ class Policy(_Strict):
                 "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
                 " must confirm it; use delivery 'confirm' or 'apply'"
             )
+        if self.budget_mode == "pro_rata" and self.budget is None:
+            # Without a budget there is nothing to share: every claim was granted in full,
+            # silently, as first come.
+            raise ValueError(
+                "@budget_mode: budget_mode 'pro_rata' shares a budget out in proportion to"
+                " the amounts, and this policy has no budget: set 'budget', or remove"
+                " budget_mode"
+            )
         if self.cap_group and self.per_enterprise_cap is None:
             raise ValueError("@cap_group: a cap_group needs per_enterprise_cap, the cap it shares")
         if self.level == "city" and self.region != "310000":

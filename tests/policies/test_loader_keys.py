@@ -40,3 +40,15 @@ def test_a_key_like_no_field_gets_no_suggestion() -> None:
     assert refused.value.message == (
         "'frobnicate' is not a policy field; see docs/policies.md for the fields"
     )
+
+
+def test_a_pro_rata_pool_without_a_budget_is_refused_at_its_line() -> None:
+    """Regression: 'budget_mode: pro_rata' with no budget loaded, linted and published,
+    and then granted every claim in full as first come: the setting did nothing."""
+    text = TEXT + "budget_mode: pro_rata\n"
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert "has no budget: set 'budget'" in refused.value.message
+    assert refused.value.location is not None
+    assert refused.value.location.line == text.count("\n")
+    load_policy_text(text + "budget: 1000000\n", SHIPPED.name)
