@@ -288,7 +288,9 @@ def load_policy(path: str | Path) -> LoadedPolicy:
             f"cannot read the policy file: {exc.strerror}", location=Location(str(p))
         ) from exc
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Notepad's "UTF-8 with BOM") is not part of the
+        # text, so the file hashes as the same policy as without it.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         try:
             raw.decode("gb18030")
