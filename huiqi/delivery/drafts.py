@@ -161,7 +161,8 @@ def save_draft(session: Session, *, actor: Actor, policy_id: str, text: str) -> 
         raise DraftError(
             f"the draft has {len(text):,} characters; a policy file has at most {MAX_TEXT:,}"
         )
-    text = text.replace("\r\n", "\n")  # a browser's textarea sends CRLF
+    # A browser's textarea sends CRLF; a pasted byte-order mark is no part of the policy.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     check = check_text(text, f"{policy_id}.yaml")  # before the transaction writes anything
     draft, published = _draft(session, policy_id), _newest(session, policy_id)
     before = _ref(draft, published)

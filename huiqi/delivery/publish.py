@@ -275,7 +275,8 @@ def publish(
         from pathlib import Path
 
         path = Path(path_or_text)
-        text, filename = path.read_text(encoding="utf-8"), str(path)
+        # utf-8-sig: a file an editor saved with a byte-order mark is the same policy text.
+        text, filename = path.read_text(encoding="utf-8-sig"), str(path)
     else:
         text = path_or_text
     pv, _ = publish_text(factory, text, filename, actor=actor)

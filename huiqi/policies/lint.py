@@ -4,6 +4,7 @@ Errors: a file that does not load (format, unknown field, type error, forbidden
 construct), the same id and version twice. Warnings: a file not named after its
 policy's id (``<id>.yaml``), fewer than two test cases,
 no eligible case, no failing case, an exclusivity group with a single member,
+policies of one cap group that state different per-enterprise caps,
 policies of one group that disagree on level or data year, and a figure the text
 gives in 万元 or as a percentage that the rule or an amount writes as the bare
 number (``revenue >= 1000`` under the label "营业收入不低于1000万元").
@@ -42,6 +43,7 @@ def lint_library(lib: Library) -> list[Finding]:
         Finding("error", str(one.location or ""), one.message) for e in lib.errors for one in e.all
     ]
     groups: dict[str, list[LoadedPolicy]] = defaultdict(list)
+    cap_groups: dict[str, list[LoadedPolicy]] = defaultdict(list)
     for lp in lib.policies:
         p = lp.policy
         where = str(lp.path or p.id)
@@ -72,7 +74,10 @@ def lint_library(lib: Library) -> list[Finding]:
             findings.append(Finding("warning", where, "no test case that fails a criterion"))
         if p.exclusivity_group:
             groups[p.exclusivity_group].append(lp)
+        if p.cap_group:
+            cap_groups[p.cap_group].append(lp)
         findings.extend(unit_slips(lp))
+    findings.extend(_cap_disagreements(cap_groups))
     for group, members in sorted(groups.items()):
         if len(members) < 2:
             (lp,) = members
@@ -85,6 +90,33 @@ def lint_library(lib: Library) -> list[Finding]:
                     " checked: check the name against the group's other policies, and lint"
                     " them together (huiqi policy lint FILE... or a folder)",
                     kind="lonely_group",
+                )
+            )
+    return findings
+
+
+def _cap_disagreements(cap_groups: dict[str, list[LoadedPolicy]]) -> list[Finding]:
+    """Policies of one cap_group that state different per_enterprise_caps: each grant is
+    held to its own policy's cap, so what an enterprise receives in all would depend on the
+    order the policies are published or claimed in."""
+    findings: list[Finding] = []
+    for group, members in sorted(cap_groups.items()):
+        caps = {lp.policy.per_enterprise_cap for lp in members}
+        if len(caps) < 2:
+            continue
+        stated = ", ".join(
+            f"{lp.policy.id} {_plain(lp.policy.per_enterprise_cap or Decimal(0))}" for lp in members
+        )
+        for lp in members:
+            at = locate(lp.marks, ("per_enterprise_cap",), str(lp.path or lp.filename))
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{at}, field 'per_enterprise_cap'",
+                    f"the policies of cap group '{group}' state different caps ({stated}):"
+                    " each grant is held to its own policy's cap, so the total depends on"
+                    " the order of publishing and claims; state the same cap in each",
+                    kind="cap_disagreement",
                 )
             )
     return findings

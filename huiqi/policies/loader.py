@@ -15,15 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
@@ -134,6 +136,40 @@ def _amount_hint(value: object) -> str:
     return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
 
 
+def _close(word: str, candidates: Iterable[Any]) -> str | None:
+    """The candidate ``word`` is most likely a misspelling of, if any."""
+    names = [c for c in candidates if isinstance(c, str) and c != word]
+    close = difflib.get_close_matches(word, names, n=1)
+    return close[0] if close else None
+
+
+def _fields_at(path: tuple[str | int, ...]) -> list[str]:
+    """The field names the policy model allows in the mapping at ``path`` ([] if unknown)."""
+    model: type[BaseModel] = Policy
+    for step in path:
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(step)
+        if field is None:
+            return []
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (``Amount``, ``list[Criterion]``, ``X | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -146,8 +182,21 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     dotted = ".".join(str(p) for p in path) or "(top level)"
     if first["type"] == "missing":
         msg = f"'{path[-1]}' is required here"
+        typo = _close(
+            str(path[-1]),
+            [
+                p[-1]
+                for p in marks
+                if len(p) == len(path) and p[:-1] == path[:-1] and isinstance(p[-1], str)
+            ],
+        )
+        if typo:
+            msg += f"; is '{typo}' a misspelling of it?"
     elif first["type"] == "extra_forbidden":
         msg = f"'{path[-1]}' is not a policy field; see docs/policies.md for the fields"
+        meant = _close(str(path[-1]), _fields_at(path[:-1]))
+        if meant:
+            msg = f"'{path[-1]}' is not a policy field; did you mean '{meant}'?"
         if len(path) > 1 and isinstance(path[-1], str) and " " in path[-1].strip():
             # {zh: 某委, en: Science, Technology and Economy}: the comma ended the text.
             msg += (
@@ -239,7 +288,9 @@ def load_policy(path: str | Path) -> LoadedPolicy:
             f"cannot read the policy file: {exc.strerror}", location=Location(str(p))
         ) from exc
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Notepad's "UTF-8 with BOM") is not part of the
+        # text, so the file hashes as the same policy as without it.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         try:
             raw.decode("gb18030")

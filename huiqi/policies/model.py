@@ -164,6 +164,10 @@ class Expectation(_Strict):
     failing: list[str] = Field(default_factory=list)
     unknown: list[str] = Field(default_factory=list)
 
+    # An amount is granted to the fen: an expected 30000.001 could never be the result,
+    # and the runner would round it to 30000.00 and pass.
+    _fen = field_validator("amount")(_whole_fen)
+
     @model_validator(mode="after")
     def _consistent(self) -> Expectation:
         if self.status == "eligible" and self.amount is None:
@@ -250,6 +254,14 @@ class Policy(_Strict):
                 "@delivery: "
                 "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
                 " must confirm it; use delivery 'confirm' or 'apply'"
+            )
+        if self.budget_mode == "pro_rata" and self.budget is None:
+            # Without a budget there is nothing to share: every claim was granted in full,
+            # silently, as first come.
+            raise ValueError(
+                "@budget_mode: budget_mode 'pro_rata' shares a budget out in proportion to"
+                " the amounts, and this policy has no budget: set 'budget', or remove"
+                " budget_mode"
             )
         if self.cap_group and self.per_enterprise_cap is None:
             raise ValueError("@cap_group: a cap_group needs per_enterprise_cap, the cap it shares")

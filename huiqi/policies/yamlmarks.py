@@ -80,7 +80,26 @@ if getattr(yaml, "__with_libyaml__", False):
     _FastLoader = _CLoader
 
 
-def _walk(loader: Any, node: yaml.Node, path: Path, marks: Marks) -> Any:
+def _walk(
+    loader: Any,
+    node: yaml.Node,
+    path: Path,
+    marks: Marks,
+    seen: set[int] | None = None,
+    used_at: yaml.Mark | None = None,
+) -> Any:
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        # Only an alias (*name) reaches a node twice. A policy file needs none, and one
+        # that holds itself, or aliases of aliases ("a billion laughs"), would recurse
+        # without end or expand to billions of values.
+        mark = used_at or node.start_mark
+        raise PolicyError(
+            "anchors and aliases (&name, *name) are not allowed here: write the value out"
+            " in full where it is needed",
+            location=Location(mark.name, mark.line + 1, mark.column + 1),
+        )
+    seen.add(id(node))
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -105,10 +124,13 @@ def _walk(loader: Any, node: yaml.Node, path: Path, marks: Marks) -> Any:
                         key_node.start_mark.column + 1,
                     ),
                 )
-            out[key] = _walk(loader, value_node, (*path, key), marks)
+            out[key] = _walk(loader, value_node, (*path, key), marks, seen, key_node.start_mark)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(loader, child, (*path, i), marks) for i, child in enumerate(node.value)]
+        return [
+            _walk(loader, child, (*path, i), marks, seen, node.start_mark)
+            for i, child in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)
 
 
@@ -139,6 +161,10 @@ def load_with_marks(
     return _load(_Loader, text, filename, bad_values)
 
 
+# What PyYAML says of a line indented more, or less, than the block it is in.
+_BLOCK_END = "expected <block end>, but found '<block %s start>'"
+
+
 def _load(
     loader_class: type[Any],
     text: str,
@@ -167,6 +193,11 @@ def _load(
         hint = ""
         if exc.problem and "'\\t'" in exc.problem:
             hint = " (indent with spaces: YAML does not allow tabs)"
+        elif exc.problem in (_BLOCK_END % "mapping", _BLOCK_END % "sequence"):
+            hint = (
+                " (this line is indented differently from the lines of its block: line it"
+                " up, with spaces, with the keys or list items beside it)"
+            )
         elif exc.problem == "mapping values are not allowed here":
             hint = (
                 " (indent this key as the keys beside it are, or put a value that holds"

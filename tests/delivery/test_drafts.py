@@ -217,3 +217,18 @@ def test_a_new_policys_draft_under_another_id_says_so(published: sessionmaker[Se
     with transaction(published) as s, pytest.raises(drafts.DraftError) as refused:
         drafts.save_draft(s, actor=AUTHOR, policy_id="brand-new", text="id: brand-new\n")
     assert "fix the text and save again; first error: line " in refused.value.message
+
+
+def test_a_pasted_byte_order_mark_is_not_other_text(published: sessionmaker[Session]) -> None:
+    """Regression: the published text saved back with a byte-order mark in front (pasted
+    from a file Notepad saved as "UTF-8 with BOM") read as "already published with other
+    text", while the same text with CRLF line ends was the very text."""
+    with transaction(published) as s:
+        draft = drafts.save_draft(
+            s, actor=AUTHOR, policy_id=PID, text="\ufeff" + text().replace("\n", "\r\n")
+        )
+        assert draft.source_yaml == text()
+        lint = draft.lint
+    assert lint is not None
+    [problem] = [p for p in lint["problems"] if p["severity"] == "error"]
+    assert "published with this very text" in problem["message"]

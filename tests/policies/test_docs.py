@@ -106,3 +106,18 @@ def test_documented_keywords_are_exactly_the_allowed_ones() -> None:
     units = set(re.findall(r"`(\w+)`", keywords.group(2)))
     assert words == set(L.KEYWORDS)
     assert units == set(L.INTERVAL_UNITS)
+
+
+def test_the_annotated_example_passes_its_own_test_cases() -> None:
+    """Regression: §11's complete example, which officers copy, expected a near miss for
+    a layoff rate of 10 %; its criterion is an OR (never a near miss, §5.1), so a copy
+    failed `huiqi policy test` with 'expected status near_miss, got not_eligible'."""
+    from huiqi.engine import compile_policy, run_policy_tests
+    from huiqi.policies.loader import load_policy_text
+
+    section = DOC.read_text(encoding="utf-8").split("## 11. ")[1]
+    example = section.split("```yaml\n")[1].split("```")[0]
+    compiled = compile_policy(load_policy_text(example, "sh-stable-jobs-refund-2026.yaml"))
+    results = run_policy_tests([compiled])
+    assert len(results) == 4
+    assert [r.message for r in results if not r.ok] == []

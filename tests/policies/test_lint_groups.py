@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from huiqi.policies.lint import lint_library
 from huiqi.policies.loader import Library, library_dir, load_library
 
@@ -18,3 +20,26 @@ def test_a_lonely_group_points_at_the_field() -> None:
     )
     assert finding.where == f"{path}, line {line}, column 20, field 'exclusivity_group'"
     assert "lint them together" in finding.message
+
+
+def _capped(policy_id: str, cap: str) -> str:
+    text = (library_dir() / "yp-tech-sme-award-2026.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: yp-tech-sme-award-2026", f"id: {policy_id}", 1)
+    return text + f"per_enterprise_cap: {cap}\ncap_group: yp-tech-awards\n"
+
+
+def test_a_cap_group_whose_policies_state_different_caps_is_a_warning(tmp_path: Path) -> None:
+    """Regression: two policies of one cap_group stating 120000 and 50000 linted clean;
+    the ledger holds each grant to its own policy's cap (grantmaker.cap_left), so what an
+    enterprise received in all depended on which policy was granted first."""
+    (tmp_path / "yp-a-2026.yaml").write_text(_capped("yp-a-2026", "120000"), encoding="utf-8")
+    (tmp_path / "yp-b-2026.yaml").write_text(_capped("yp-b-2026", "50000"), encoding="utf-8")
+    found = [f for f in lint_library(load_library([tmp_path])) if f.kind == "cap_disagreement"]
+    assert [f.where.split(", field")[0].split(", line")[0] for f in found] == [
+        str(tmp_path / "yp-a-2026.yaml"),
+        str(tmp_path / "yp-b-2026.yaml"),
+    ]
+    assert all(f.where.endswith("field 'per_enterprise_cap'") for f in found)
+    assert "(yp-a-2026 120000, yp-b-2026 50000)" in found[0].message
+    (tmp_path / "yp-b-2026.yaml").write_text(_capped("yp-b-2026", "120000"), encoding="utf-8")
+    assert not [f for f in lint_library(load_library([tmp_path])) if f.kind == "cap_disagreement"]

@@ -52,3 +52,16 @@ def test_a_budget_with_fractions_of_a_fen_is_refused(value: Decimal, key: str) -
     with pytest.raises(PolicyError) as info:
         load_policy_text(text, SHIPPED.name)
     assert "fractions of a fen" in info.value.message
+
+
+@pytest.mark.parametrize("amount", ["2000.001", '"1999.995"', "1999.999999999999"])
+def test_an_expected_amount_with_fractions_of_a_fen_is_refused(amount: str) -> None:
+    """Regression: a test case expecting 30000.001 (or the YAML number 29999.999999999999)
+    passed against a result of 30000.00: the runner rounded the expectation to the fen
+    (half even) before comparing, so a case could assert an amount no grant can be."""
+    text = TEXT.replace('amount: "10000.00"', f"amount: {amount}", 1)
+    assert text != TEXT
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, SHIPPED.name)
+    assert "fractions of a fen" in info.value.message
+    assert info.value.location is not None and info.value.location.line is not None

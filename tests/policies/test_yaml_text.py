@@ -90,3 +90,48 @@ def test_the_shipped_library_parses_the_same_on_both_parsers() -> None:
         text = f.read_text(encoding="utf-8")
         fast = yamlmarks._load(yamlmarks._FastLoader, text, str(f))
         assert fast == yamlmarks._load(yamlmarks._Loader, text, str(f)), f
+
+
+def _laughs(levels: int) -> str:
+    """Each level a list of nine aliases of the level below: 9**levels values in all."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + f"\nid: *a{levels - 1}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("id: &a [*a]\n", "line 1, column 5"),  # a list that holds itself
+        ("id: &a {b: *a}\n", "line 1, column 9"),  # a mapping that holds itself
+        ("a: &x 1\nb: *x\n", "line 2, column 1"),
+        (_laughs(9), "line 2, column 5"),  # 9**9 values once expanded
+    ],
+)
+def test_an_alias_is_refused_with_its_line_and_column(text: str, where: str) -> None:
+    """Regression: an alias of the collection that holds it (`id: &a [*a]`) made
+    `huiqi policy lint` (and the console's draft editor) die with RecursionError and a
+    traceback, and nested aliases of aliases (a billion laughs) kept it busy without end."""
+    for load in (
+        lambda: yamlmarks.load_with_marks(text, "draft.yaml"),
+        lambda: yamlmarks._load(yamlmarks._Loader, text, "draft.yaml"),
+    ):
+        with pytest.raises(PolicyError) as refused:
+            load()
+        assert str(refused.value).startswith(f"draft.yaml, {where}: anchors and aliases")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("criteria:\n  - label: {zh: a}\n      expr: b > 1\n", "line 3, column 7"),  # too deep
+        ("id: x\nsource:\n    document: d\n   article: a\n", "line 4, column 4"),  # too shallow
+    ],
+)
+def test_a_line_indented_out_of_its_block_says_to_line_it_up(text: str, where: str) -> None:
+    """Regression: a line indented more or less than its neighbours was refused with
+    PyYAML's "expected <block end>, but found '<block mapping start>'" and nothing to do."""
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, "draft.yaml")
+    assert str(refused.value).startswith(f"draft.yaml, {where}: not valid YAML")
+    assert "line it up, with spaces" in str(refused.value)

@@ -1,0 +1,38 @@
+"""A policy file saved with a byte-order mark (Notepad's "UTF-8 with BOM") is the same
+policy as without it: lint, match and publish agree on its hash, so publishing it again
+is a no-op, as it already was for the same file with CRLF line ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cliutil import accounts, run
+
+from huiqi.policies.loader import load_policy
+
+POLICY = Path(__file__).parent.parent / "engine" / "hand_golden" / "qa-graduate-hiring-2026.yaml"
+
+
+def test_a_byte_order_mark_does_not_make_another_version(tmp_path: Path) -> None:
+    """Regression: `huiqi publish` of the published file re-saved with a BOM was refused
+    with "v1 is already published with different content" (the mark was hashed as text),
+    while lint and test took the file as it was."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    market = tmp_path / "market.csv"
+    market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
+    code, out = run(data, "import", str(market), token=tokens["steward"])
+    assert code == 0, out
+    code, out = run(data, "publish", str(POLICY), token=tokens["officer"])
+    assert code == 0, out
+
+    marked = tmp_path / "with-bom" / POLICY.name
+    marked.parent.mkdir()
+    text = POLICY.read_text(encoding="utf-8")
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_policy(marked).source_hash == load_policy(POLICY).source_hash
+    code, out = run(data, "publish", str(marked), token=tokens["officer"])
+    assert code == 0 and "0 new records" in out, out
+    marked.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    code, out = run(data, "publish", str(marked), token=tokens["officer"])
+    assert code == 0 and "0 new records" in out, out

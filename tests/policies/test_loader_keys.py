@@ -1,0 +1,54 @@
+"""A misspelt key in a policy file is named with the field it was meant to be."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiqi.errors import PolicyError
+from huiqi.policies.loader import library_dir, load_policy_text
+
+SHIPPED = library_dir() / "yp-tech-sme-award-2026.yaml"
+TEXT = SHIPPED.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("\ndelivery:", "\ndelivry:", "'delivry' is not a policy field; did you mean 'delivery'?"),
+        ("    expr:", "    exprr:", "'exprr' is not a policy field; did you mean 'expr'?"),
+        ("  cap: 50000", "  cpa: 50000", "'cpa' is not a policy field; did you mean 'cap'?"),
+    ],
+)
+def test_a_misspelt_key_is_named_with_the_field_it_resembles(old: str, new: str, says: str) -> None:
+    """Regression: 'delivry: auto' was refused as "'delivery' is required here" at line 1,
+    column 1, then "'delivry' is not a policy field" with no hint, although rule fields and
+    test profiles already suggest the close name."""
+    text = TEXT.replace(old, new, 1)
+    assert text != TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    found = [refused.value, *refused.value.more]
+    assert any(says in e.message for e in found), [e.message for e in found]
+    missing = [e for e in found if "is required here" in e.message]
+    assert all("a misspelling of it?" in e.message for e in missing)
+
+
+def test_a_key_like_no_field_gets_no_suggestion() -> None:
+    text = TEXT.replace("\ndelivery:", "\nfrobnicate: 1\ndelivery:", 1)
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert refused.value.message == (
+        "'frobnicate' is not a policy field; see docs/policies.md for the fields"
+    )
+
+
+def test_a_pro_rata_pool_without_a_budget_is_refused_at_its_line() -> None:
+    """Regression: 'budget_mode: pro_rata' with no budget loaded, linted and published,
+    and then granted every claim in full as first come: the setting did nothing."""
+    text = TEXT + "budget_mode: pro_rata\n"
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert "has no budget: set 'budget'" in refused.value.message
+    assert refused.value.location is not None
+    assert refused.value.location.line == text.count("\n")
+    load_policy_text(text + "budget: 1000000\n", SHIPPED.name)
