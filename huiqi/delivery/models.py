@@ -361,6 +361,17 @@ class LedgerCountDelta(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 
 
+class LedgerCountPause(Base):
+    """A one-row flag: while it is set, SQLite's insert triggers leave the new records and
+    grants uncounted, because a bulk chunk counts them itself, set-based, before it clears
+    the flag in the same savepoint (migration 0018, :func:`huiqi.delivery.counts.counted_per_chunk`).
+    Never set at a commit; unused on PostgreSQL."""
+
+    __tablename__ = "ledger_count_pause"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class Attachment(Base):
     """A file attached to a pre-filled application (申报) while it is open: its content is
     kept in the database, in the transaction that records its audit event (see
