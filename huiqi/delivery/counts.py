@@ -1,6 +1,6 @@
 """The dashboards' counters: delivery records and grants per policy version, status,
 district (the enterprise's recorded one) and month, with their amounts, maintained by database triggers in the same
-transaction as the rows they count (migrations 0005 and 0017 explain how).
+transaction as the rows they count (migrations 0005, 0017 and 0018 explain how).
 
 A reader sums ``ledger_counts`` and the deltas not yet folded in, so a figure is exact
 the moment the transaction that changed the ledger commits; :func:`compact` folds the

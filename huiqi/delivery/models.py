@@ -329,7 +329,8 @@ class LedgerCount(Base):
     their amount in fen (a record's computed amount, a grant's granted amount).
 
     Database triggers keep them: on SQLite each row written updates its counter in the
-    same statement; on PostgreSQL each statement appends its changes, summed per counter,
+    same statement (except a bulk chunk's inserts, which the chunk counts set-based in
+    its own savepoint: migration 0018); on PostgreSQL each statement appends its changes, summed per counter,
     to ``ledger_count_deltas`` (appending takes no lock another writer waits for), which
     :func:`huiqi.delivery.counts.compact` folds in here. A reader sums both.
     """
