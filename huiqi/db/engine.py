@@ -104,6 +104,12 @@ def _sqlite_pragmas(busy_seconds: float) -> Any:
         # are read: a delivery chunk's inserts into the ledger's indexes no longer spill
         # dirty pages to the WAL before commit (docs/benchmarks.md, Delivery, fifth round).
         cur.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
+        # A savepoint's journal (the original of each page it changes, kept to roll back
+        # to) in memory, not in a temporary file: a bulk chunk runs in a savepoint, and the
+        # file's writes cost it about a third of its database CPU (docs/benchmarks.md,
+        # 2026-12-02 evening). Temporary tables and transient indices go to memory too;
+        # large sorts still spill to files.
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     return pragmas

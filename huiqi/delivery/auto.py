@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import insert_tuples
 from huiqi.db.jsontext import compact_json
-from huiqi.delivery import notify
+from huiqi.delivery import counts, notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.chunkaudit import chunk_event
 from huiqi.delivery.derive import derive_grants, derive_slots
@@ -98,31 +98,33 @@ def grant_in_bulk(
         records.append((r.uscc, r.status, status, requested, compact_json(r.ledger), reason))
     if not records:
         return slow
-    before = max_id(s, Entitlement)
-    insert_tuples(
-        s,
-        table_of(Entitlement),
-        RECORD_COLUMNS,
-        records,
-        constants=record_constants(pv, sid, now),
-        json_text=("explanation",),
-    )
     winners = [r for r in rows if statuses[r.uscc] != RecordStatus.BUDGET_EXHAUSTED]
     won = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
-    if pv.exclusivity_group and winners:
-        derive_slots(s, pv, after=before, at=now, status=won)
     made: list[tuple[int, str, int, int]] = []
-    if winners:
-        made = derive_grants(
+    # The chunk's records and grants are counted once, set-based, at the block's end.
+    with counts.counted_per_chunk(s):
+        before = max_id(s, Entitlement)
+        insert_tuples(
             s,
-            pv,
-            after=before,
-            at=now,
-            status=won,
-            grant_status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
+            table_of(Entitlement),
+            RECORD_COLUMNS,
+            records,
+            constants=record_constants(pv, sid, now),
+            json_text=("explanation",),
         )
-        if len(made) != len(winners):  # pragma: no cover - the chunk's records are its own
-            raise IntegrityError("derived grants", {}, Exception("a chunk's grants went astray"))
+        if pv.exclusivity_group and winners:
+            derive_slots(s, pv, after=before, at=now, status=won)
+        if winners:
+            made = derive_grants(
+                s,
+                pv,
+                after=before,
+                at=now,
+                status=won,
+                grant_status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
+            )
+    if len(made) != len(winners):  # pragma: no cover - the chunk's records are its own
+        raise IntegrityError("derived grants", {}, Exception("a chunk's grants went astray"))
     grant_ids = {m[1]: m[0] for m in made}
     refused = [r.uscc for r in rows if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED]
     ids = ids_of(s, Entitlement, pv, refused, after=before) if refused else {}

@@ -1,15 +1,20 @@
 """The dashboards' counters: delivery records and grants per policy version, status,
 district (the enterprise's recorded one) and month, with their amounts, maintained by database triggers in the same
-transaction as the rows they count (migrations 0005 and 0017 explain how).
+transaction as the rows they count (migrations 0005, 0017 and 0018 explain how).
 
 A reader sums ``ledger_counts`` and the deltas not yet folded in, so a figure is exact
 the moment the transaction that changed the ledger commits; :func:`compact` folds the
 deltas (PostgreSQL only writes them) into the counters so that readers stay fast, and
 runs after each bulk delivery, each export and each payment import.
+
+On SQLite a bulk chunk counts the records and grants it inserts itself, one statement
+per table (:func:`counted_per_chunk`), instead of a row trigger's upsert per row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import BigInteger, func, literal, select, text, union_all
@@ -43,6 +48,56 @@ def counters(kind: str) -> Any:
         for model in (LedgerCount, LedgerCountDelta)
     ]
     return union_all(*parts).subquery("counters")
+
+
+# The tables a bulk chunk counts itself: (table, kind, amount column), as the triggers do.
+_COUNTED = (("entitlements", "record", "computed_fen"), ("grants", "grant", "amount_fen"))
+
+
+@contextmanager
+def counted_per_chunk(session: Session) -> Iterator[None]:
+    """Count the records and grants inserted inside the block with one ``INSERT … SELECT
+    … GROUP BY`` each when it ends, not with a row trigger's upsert per row (SQLite; on
+    PostgreSQL the block runs as it is: its triggers are set-based already).
+
+    The block runs in a savepoint of its own, which sets the one-row pause that the
+    insert triggers skip on (migration 0018) and clears it after counting every row above
+    the largest ids read before: a failure rolls the rows, the pause and the counts back
+    together. Inside the block new rows may only be inserted (ids chosen by the database),
+    never updated or deleted: the update and delete triggers still count those, and the
+    rows' final state is what the block's end counts.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with session.begin_nested():
+        after = [
+            int(session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) or 0)
+            for table, _kind, _amount in _COUNTED
+        ]
+        # A pause already set is a nested block: the primary key refuses it.
+        session.execute(text("INSERT INTO ledger_count_pause (id) VALUES (1)"))
+        yield
+        for (table, kind, amount), last in zip(_COUNTED, after, strict=True):
+            session.execute(text(chunk_count_sql(table, kind, amount)), {"after": last})
+        session.execute(text("DELETE FROM ledger_count_pause"))
+
+
+def chunk_count_sql(table: str, kind: str, amount: str) -> str:
+    """Add the rows of ``table`` with ids above ``:after`` to the counters (SQLite). The
+    grouped columns are written ``+r.…`` so that no index can serve the grouping: SQLite
+    otherwise scanned the whole table through its unique index to get the groups in order
+    instead of reading the id range (each chunk's count would grow with the ledger)."""
+    return (
+        "INSERT INTO ledger_counts (kind, policy_version_id, status, district, month, n,"
+        f" amount_fen) SELECT '{kind}', +r.policy_version_id, +r.status,"
+        " coalesce(d.district_code, ''), substr(r.created_at, 1, 7), count(*),"
+        f" coalesce(sum(r.{amount}), 0) FROM {table} r"
+        " LEFT JOIN enterprise_directory d ON d.uscc = r.uscc"
+        " WHERE r.id > :after GROUP BY 2, 3, 4, 5"
+        " ON CONFLICT (kind, policy_version_id, status, district, month)"
+        " DO UPDATE SET n = n + excluded.n, amount_fen = amount_fen + excluded.amount_fen"
+    )
 
 
 def compact(session: Session) -> int:

@@ -329,7 +329,8 @@ class LedgerCount(Base):
     their amount in fen (a record's computed amount, a grant's granted amount).
 
     Database triggers keep them: on SQLite each row written updates its counter in the
-    same statement; on PostgreSQL each statement appends its changes, summed per counter,
+    same statement (except a bulk chunk's inserts, which the chunk counts set-based in
+    its own savepoint: migration 0018); on PostgreSQL each statement appends its changes, summed per counter,
     to ``ledger_count_deltas`` (appending takes no lock another writer waits for), which
     :func:`huiqi.delivery.counts.compact` folds in here. A reader sums both.
     """
@@ -359,6 +360,17 @@ class LedgerCountDelta(Base):
     month: Mapped[str] = mapped_column(String(7))
     n: Mapped[int] = mapped_column(BigInteger)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerCountPause(Base):
+    """A one-row flag: while it is set, SQLite's insert triggers leave the new records and
+    grants uncounted, because a bulk chunk counts them itself, set-based, before it clears
+    the flag in the same savepoint (migration 0018, :func:`huiqi.delivery.counts.counted_per_chunk`).
+    Never set at a commit; unused on PostgreSQL."""
+
+    __tablename__ = "ledger_count_pause"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class Attachment(Base):

@@ -72,6 +72,17 @@ def test_a_sqlite_connection_keeps_a_page_cache_big_enough_for_a_delivery_chunk(
         assert SQLITE_CACHE_KIB <= -32_768  # at least 32 MiB
 
 
+def test_a_sqlite_connection_keeps_savepoint_journals_in_memory(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A bulk chunk runs in a savepoint; with journals in temporary files its database
+    CPU was about half as much again (docs/benchmarks.md, 2026-12-02 evening)."""
+    with reading(sessions) as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        assert s.connection().exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+
+
 def test_a_core_reading_connection_refuses_to_write(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:

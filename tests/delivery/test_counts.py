@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import AccessDenied
@@ -32,10 +33,12 @@ from huiqi.delivery.models import (
     Entitlement,
     Grant,
     LedgerCountDelta,
+    LedgerCountPause,
     PolicyVersion,
 )
 from huiqi.delivery.payments import import_payment_results
 from huiqi.delivery.publish import deliver, publish_text
+from huiqi.profiles.uscc import make as make_uscc
 
 
 def assert_counted(factory: sessionmaker[Session]) -> None:
@@ -305,3 +308,128 @@ def test_the_upgrade_recounts_the_ledger_by_recorded_district(backend: str) -> N
         upgrade(engine, "head")
         assert _districts(factory) == {"310151": 1, counts.NO_DISTRICT: 3}
         assert_counted(factory)
+
+
+def _pause_set(s: Session) -> bool:
+    return s.scalar(select(func.count()).select_from(LedgerCountPause)) != 0
+
+
+def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A bulk chunk counts its records and grants itself, set-based, while the insert
+    triggers skip them (migration 0018, on SQLite): between its chunks, single claims,
+    a one-by-one grant in the chunk's own transaction (an exclusivity slot held) and a
+    district changed in the directory go through the triggers; after every step the
+    counters equal a full recount, and no pause is left set."""
+    codes = [make_uscc(f"91{('310104', '310115', '310106')[i % 3]}MA{i:07d}") for i in range(12)]
+    # First two enterprises get the exclusivity group's slot from another policy.
+    holders = {codes[4], codes[9]}
+    first = {c: 2 if c in holders else 0 for c in codes}
+    settings_, _ = h.build_store(tmp_path / "data", first, districts=True)
+    held, _ = publish_text(
+        sessions,
+        h.policy_yaml("mix-held", per_person=5000, exclusivity_group="mix"),
+        "h.yaml",
+        actor=OFFICER,
+    )
+    deliver(settings_, sessions, held.id, actor=OFFICER)
+    settings_, _ = h.build_store(tmp_path / "data", dict.fromkeys(codes, 2), districts=True)
+    end = dt.date(2026, 6, 30)
+    offer_text = h.policy_yaml("mix-offer", delivery="confirm", valid_to=end)
+    offer, _ = publish_text(sessions, offer_text, "o.yaml", actor=OFFICER)
+    deliver(settings_, sessions, offer.id, actor=OFFICER)
+    assert_counted(sessions)
+    claimed: list[str] = []
+
+    def between_chunks(done: int, _total: int) -> None:
+        assert_counted(sessions)
+        code = codes[done]  # a claim of the offer: one grant through the row triggers
+        claims.claim(sessions, actor=enterprise(code), policy_id="mix-offer", uscc=code, today=end)
+        claimed.append(code)
+        with transaction(sessions) as s:  # and an enterprise moves
+            s.execute(
+                update(DirectoryEntry)
+                .where(DirectoryEntry.uscc == codes[-done])
+                .values(district_code="310151")
+            )
+        assert_counted(sessions)
+
+    auto, _ = publish_text(
+        sessions, h.policy_yaml("mix-auto", exclusivity_group="mix"), "a.yaml", actor=OFFICER
+    )
+    report = deliver(settings_, sessions, auto.id, actor=OFFICER, chunk=4, on_chunk=between_chunks)
+    assert report.granted == 10 and report.refused == {"excluded": 2}
+    assert len(claimed) == 3
+    assert_counted(sessions)
+    with sessions() as s:
+        assert not _pause_set(s)
+        granted = counts.stored(s, "grant")
+        assert sum(n for (pv, *_), (n, _a) in granted.items() if pv == auto.id) == 10
+        assert sum(n for (pv, *_), (n, _a) in granted.items() if pv == offer.id) == 3
+        districts = {d for (_pv, _st, d, _m) in granted}
+        assert {"310104", "310115", "310106", "310151"} <= districts
+
+
+def test_a_failed_chunk_rolls_its_counts_back_with_its_rows(
+    sessions: sessionmaker[Session],
+) -> None:
+    """What a chunk inserts inside ``counted_per_chunk`` is counted once when the block
+    ends, or not at all when it fails: on SQLite its savepoint takes the rows, the pause
+    and the counts back together (on PostgreSQL the block is the statement triggers' as
+    ever), and the transaction goes on counting through the triggers."""
+    with transaction(sessions) as s:
+        make.bulk_grants(s, make.policy_version(s), 3, first=10)
+    with transaction(sessions) as s:
+        with (
+            pytest.raises(RuntimeError, match="the chunk failed"),
+            counts.counted_per_chunk(s),
+        ):
+            make.bulk_grants(s, make.policy_version(s), 4, first=20)
+            raise RuntimeError("the chunk failed")
+        assert not _pause_set(s)
+        with counts.counted_per_chunk(s):
+            make.bulk_grants(s, make.policy_version(s), 5, first=30)
+        assert not _pause_set(s)
+        # after the block the triggers count again
+        make.bulk_records(s, make.policy_version(s), 2, first=40)
+        for kind in counts.KINDS:
+            assert counts.stored(s, kind) == counts.recount(s, kind), kind
+    assert_counted(sessions)
+    with sessions() as s:  # on SQLite the failed block's 4 grants went with its savepoint
+        grants = s.scalar(select(func.count()).select_from(Grant))
+        assert grants == (8 if s.get_bind().dialect.name == "sqlite" else 12)
+        assert sum(n for n, _ in counts.stored(s, "grant").values()) == grants
+
+
+def test_the_pause_cannot_nest(tmp_path: Path) -> None:
+    """A block inside a block would count the inner rows twice: the pause's key refuses it."""
+    with fresh_database("sqlite", tmp_path) as engine:
+        factory = session_factory(engine)
+        with (
+            transaction(factory) as s,
+            counts.counted_per_chunk(s),
+            pytest.raises(IntegrityError),
+            counts.counted_per_chunk(s),
+        ):
+            pass  # pragma: no cover - refused on entry
+
+
+def test_a_chunks_count_reads_only_its_own_rows(tmp_path: Path) -> None:
+    """SQLite scanned the whole table through its unique index to have the groups in
+    order, so each chunk's count grew with the ledger; it reads the id range."""
+    with fresh_database("sqlite", tmp_path) as engine, engine.connect() as conn:
+        for table, kind, amount in (
+            ("entitlements", "record", "computed_fen"),
+            ("grants", "grant", "amount_fen"),
+        ):
+            select_part = counts.chunk_count_sql(table, kind, amount).split(" ON CONFLICT")[0]
+            select_part = select_part[select_part.index("SELECT") :]
+            plan = " / ".join(
+                row[3]
+                for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {select_part.replace(':after', '?')}", (0,)
+                )
+            )
+            assert "INTEGER PRIMARY KEY (rowid>?)" in plan, plan
+            assert "SCAN r" not in plan, plan
