@@ -7,10 +7,14 @@ points at the character it is about.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from typing import Any
 
 import pytest
 from engine_factories import compile_yaml, policy_yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from huiqi.engine.backend import get_backend
 from huiqi.engine.compile.compiler import CompiledPolicy
@@ -355,3 +359,65 @@ def test_bulk_matching_counts_error_rows_and_matches_the_others() -> None:
     assert summary.error_reasons == [f"1 row: {AMOUNT_TOO_LARGE}"]
     rows = dict(con.execute("SELECT uscc, status FROM matches").fetchall())
     assert rows[profiles[0].uscc] == "error"
+
+
+def _civil_years(start: dt.date, as_of: dt.date) -> int:
+    """Whole years from ``start`` to ``as_of`` by the Civil Code's reckoning, written
+    independently of the compiler: the n-th anniversary is ``start``'s day in the month n
+    years on, or that month's last day where it has no such day."""
+    years = as_of.year - start.year
+    last = calendar.monthrange(as_of.year, start.month)[1]
+    anniversary = dt.date(as_of.year, start.month, min(start.day, last))
+    return years if as_of >= anniversary else years - 1
+
+
+@pytest.mark.parametrize(
+    ("founded", "as_of", "years"),
+    [
+        # Regression (QA, 2026-12-02): 2 on every backend; the third anniversary of a
+        # 29 February falls on 28 February of a common year (民法典 第二百零二条).
+        ("2024-02-29", "2027-02-28", 3),
+        ("2024-02-29", "2027-02-27", 2),
+        ("2024-02-29", "2028-02-28", 3),  # a leap year has its own 29 February
+        ("2024-02-29", "2028-02-29", 4),
+        ("2024-02-28", "2027-02-28", 3),
+        ("2024-03-01", "2027-02-28", 2),
+        ("2023-02-28", "2027-02-28", 4),
+    ],
+)
+def test_years_since_reaches_a_29_february_anniversary_on_the_months_last_day(
+    founded: str, as_of: str, years: int
+) -> None:
+    assert _civil_years(dt.date.fromisoformat(founded), dt.date.fromisoformat(as_of)) == years
+    cp = compile_yaml(
+        policy_yaml(
+            [("old", f"years_since(registration_date) >= {years}")],
+            formula="years_since(registration_date) * 1000",
+            as_of=as_of,
+        )
+    )
+    data = {"registration_date": founded}
+    assert run_everywhere(cp, data) == ("eligible", years * 100_000)
+    cp = compile_yaml(
+        policy_yaml([("old", f"years_since(registration_date) >= {years + 1}")], as_of=as_of)
+    )
+    assert run_everywhere(cp, data)[0] == "not_eligible"
+
+
+@settings(max_examples=60, deadline=None)
+@example(start=dt.date(2020, 2, 29), as_of=dt.date(2031, 2, 28))
+@given(
+    start=st.dates(dt.date(1990, 1, 1), dt.date(2026, 12, 31)),
+    as_of=st.dates(dt.date(2026, 1, 1), dt.date(2033, 12, 31)),
+)
+def test_years_since_is_the_civil_codes_whole_years(start: dt.date, as_of: dt.date) -> None:
+    years = _civil_years(start, as_of)
+    cp = compile_yaml(
+        policy_yaml(
+            [("any", "registration_date IS NOT NULL")],
+            formula="years_since(registration_date) * 1000 + 1000000",
+            as_of=as_of.isoformat(),
+        )
+    )
+    got = run_everywhere(cp, {"registration_date": start.isoformat()})
+    assert got == ("eligible", (years * 1000 + 1_000_000) * 100), (start, as_of, years)

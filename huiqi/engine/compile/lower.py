@@ -21,6 +21,7 @@ pasted into SQL.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,14 +96,28 @@ def const_int(node: exp.Expression, ctx: LowerContext) -> int:
     raise CheckError("this year must be a constant: 2024 or data_year - 1", offset_of(node))
 
 
+def anniversary_day(as_of: dt.date) -> int:
+    """The day of ``as_of``'s month up to which a date's anniversary has come by ``as_of``.
+
+    A period counted in years ends on the same day of the month; where that month has no
+    such day, on the month's last day (民法典 第二百零二条: a 29 February
+    reaches its anniversary on 28 February of a common year). So on 28 February of a common
+    year, dates of 29 February count as reached: the comparison takes the day as 29.
+    """
+    last_february = as_of.month == 2 and as_of.day == 28 and not calendar.isleap(as_of.year)
+    return 29 if last_february else as_of.day
+
+
 def years_since_sql(date_expr: exp.Expression, as_of: dt.date) -> exp.Expression:
-    """Whole years from ``date_expr`` to ``as_of``, as month/day arithmetic both engines share."""
+    """Whole years from ``date_expr`` to ``as_of``, as month/day arithmetic every engine
+    shares (an anniversary on a day the month lacks falls on its last day:
+    :func:`anniversary_day`)."""
     month, day = exp.Month(this=date_expr.copy()), exp.Day(this=date_expr.copy())
     not_yet = exp.or_(
         exp.GT(this=month, expression=exp.Literal.number(as_of.month)),
         exp.and_(
             exp.EQ(this=month.copy(), expression=exp.Literal.number(as_of.month)),
-            exp.GT(this=day, expression=exp.Literal.number(as_of.day)),
+            exp.GT(this=day, expression=exp.Literal.number(anniversary_day(as_of))),
         ),
     )
     full = exp.Sub(this=exp.Literal.number(as_of.year), expression=exp.Year(this=date_expr.copy()))
