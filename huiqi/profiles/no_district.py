@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
-import itertools
+import io
 from pathlib import Path
 
 import duckdb
@@ -38,33 +38,42 @@ def _safe(value: exp.Expression) -> exp.Expression:
 
 
 @functools.cache
-def _query() -> str:
-    # Fixed text: no value is pasted in.
-    return sql(
-        exp.select(
-            exp.alias_(_safe(col("uscc")), "uscc"),
-            exp.alias_(_safe(col("name")), "name"),
-            exp.alias_(col("uscc"), "code"),
-        )
+def _query(shown: int | None = None) -> str:
+    """The list's rows, made safe; or, with ``shown``, the first codes as they are."""
+    cells = (
+        [col("uscc")]
+        if shown is not None
+        else [exp.alias_(_safe(col(c)), c) for c in ("uscc", "name")]
+    )
+    query = (
+        exp.select(*cells)
         .from_("enterprises")
         .where(col("district_code").is_(exp.null()))
         .order_by(col("uscc"))
     )
+    # Fixed text: no value is pasted in.
+    return sql(query.limit(shown) if shown is not None else query)
 
 
 def write_no_district(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, list[str]]:
     """Write ``path`` (uscc, name) of the store's enterprises with no district code;
     returns their count and the first USCCs."""
-    count, first = 0, list[str]()
+    count = 0
     with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
+        # A chunk is written to the file at once: the BOM-writing encoder is Python code,
+        # which the csv writer would call once per row.
+        buffer = io.StringIO(newline="")
+        out = csv.writer(buffer)
         out.writerow(["uscc", "name"])
         result = con.execute(_query())
         while chunk := result.fetchmany(10_000):
-            out.writerows(row[:2] for row in chunk)
-            if len(first) < SHOWN:
-                first += [str(row[2]) for row in itertools.islice(chunk, SHOWN - len(first))]
+            out.writerows(chunk)
             count += len(chunk)
+            fh.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        fh.write(buffer.getvalue())
+    first = [str(r[0]) for r in con.execute(_query(SHOWN)).fetchall()] if count else []
     return count, first
 
 
