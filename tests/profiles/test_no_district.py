@@ -60,7 +60,17 @@ def test_the_list_is_made_safe_to_open_cell_by_cell_as_the_other_reports(tmp_pat
     csv writer: the file must be what ``sheetcells.safe_row`` per row wrote, byte for
     byte (a name that opens as a formula, quotes, separators, line breaks, no name), and
     the first USCCs named in the report are the codes themselves."""
-    names = ["=HYPERLINK(1)", "+86 公司", "-甲", "@乙", "\t丙", "\r丁", '"引号",逗号', "换\n行", None]
+    names = [
+        "=HYPERLINK(1)",
+        "+86 公司",
+        "-甲",
+        "@乙",
+        "\t丙",
+        "\r丁",
+        '"引号",逗号',
+        "换\n行",
+        None,
+    ]
     codes = sorted(uscc.make(f"91310104MA1K{i:05d}") for i in range(len(names) + 6000))
     con = duckdb.connect()
     con.execute("CREATE TABLE enterprises (uscc VARCHAR, name VARCHAR, district_code VARCHAR)")

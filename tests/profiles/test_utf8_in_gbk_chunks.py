@@ -17,7 +17,9 @@ from huiqi.profiles.faststage import transcode
 from huiqi.profiles.textlines import any_utf8_in_gbk, utf8_in_gbk
 
 CHINESE = st.text(
-    alphabet=st.sampled_from("上海市浦东新区科技有限公司级·、。（）０１镕铖〇㐀䶵龥ＡＺ"), min_size=1, max_size=8
+    alphabet=st.sampled_from("上海市浦东新区科技有限公司级·、。（）０１镕铖〇㐀䶵龥ＡＺ"),
+    min_size=1,
+    max_size=8,
 )
 ASCII = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=12).map(
     lambda t: t.replace("\n", " ")
@@ -47,7 +49,9 @@ def decoding_every_line(chunk: bytes) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(lines=st.lists(LINE, max_size=8), ending=st.sampled_from([b"\n", b"\r\n"]), last=st.booleans())
+@given(
+    lines=st.lists(LINE, max_size=8), ending=st.sampled_from([b"\n", b"\r\n"]), last=st.booleans()
+)
 def test_same_answer_as_decoding_every_line(lines: list[bytes], ending: bytes, last: bool) -> None:
     chunk = ending.join(lines) + (ending if last else b"")
     assert any_utf8_in_gbk(chunk) == decoding_every_line(chunk)
