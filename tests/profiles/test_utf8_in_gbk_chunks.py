@@ -24,7 +24,10 @@ CHINESE = st.text(
 ASCII = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=12).map(
     lambda t: t.replace("\n", " ")
 )
-OTHER = st.text(alphabet=st.characters(min_codepoint=0x80, max_codepoint=0x2FFFF), max_size=4)
+OTHER = st.text(
+    alphabet=st.characters(min_codepoint=0x80, max_codepoint=0x2FFFF, exclude_categories=("Cs",)),
+    max_size=4,
+)
 
 
 def _line(kind: str, text: str, ascii_text: str) -> bytes:
