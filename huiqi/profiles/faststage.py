@@ -41,7 +41,7 @@ from huiqi.fsmode import open_private
 from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
-from huiqi.profiles.textlines import utf8_in_gbk
+from huiqi.profiles.textlines import any_utf8_in_gbk
 
 # Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
 # last is U+3000); a test checks this against all of Unicode. Looking at 65,536 code
@@ -102,7 +102,8 @@ def transcode(path: Path, target: Path) -> bool:
 
     An ASCII chunk is the same bytes in both encodings and is copied as it is: a tax
     or social-insurance file is codes and figures after its Chinese header, and
-    decoding it cost most of this copy's time.
+    decoding it cost most of this copy's time. A UTF-8 line is looked for only where a
+    run of non-ASCII bytes opens as UTF-8 Chinese text would (``any_utf8_in_gbk``).
     """
     with path.open("rb") as fh, open_private(target, "wb") as out:
         while chunk := fh.read(CHUNK_BYTES):
@@ -110,7 +111,7 @@ def transcode(path: Path, target: Path) -> bool:
             if chunk.isascii():
                 out.write(chunk)
                 continue
-            if any(utf8_in_gbk(line) for line in chunk.split(b"\n")):
+            if any_utf8_in_gbk(chunk):
                 return False
             try:
                 out.write(chunk.decode("gb18030").encode("utf-8"))

@@ -12,34 +12,68 @@ Each import therefore tells the steward how many enterprises have none, lists th
 from __future__ import annotations
 
 import csv
+import functools
+import io
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from huiqi.fsmode import open_private
-from huiqi.sheetcells import safe_row
+from huiqi.profiles.sqlexpr import case, col, fn, lit, sql
+from huiqi.sheetcells import FORMULA_STARTS
 
 FILE = "no_district.csv"
 SHOWN = 5
 
-# Fixed text: no value is pasted in.
-QUERY = "SELECT uscc, name FROM enterprises WHERE district_code IS NULL ORDER BY uscc"
+
+def _safe(value: exp.Expression) -> exp.Expression:
+    """``sheetcells.cell_text`` in SQL: the text (NULL as empty) with an apostrophe in
+    front when it begins as a formula would. A tax file's first import lists every
+    enterprise it created here, so the cells are made safe by DuckDB, and Python's
+    csv writer takes whole chunks (one call per row cost seconds at 500,000 rows)."""
+    text = fn("coalesce", exp.cast(value, "VARCHAR"), lit(""))
+    formula = exp.or_(*(fn("starts_with", text, lit(c)) for c in FORMULA_STARTS))
+    return case((formula, fn("concat", lit("'"), text)), default=text)
+
+
+@functools.cache
+def _query(shown: int | None = None) -> str:
+    """The list's rows, made safe; or, with ``shown``, the first codes as they are."""
+    cells = (
+        [col("uscc")]
+        if shown is not None
+        else [exp.alias_(_safe(col(c)), c) for c in ("uscc", "name")]
+    )
+    query = (
+        exp.select(*cells)
+        .from_("enterprises")
+        .where(col("district_code").is_(exp.null()))
+        .order_by(col("uscc"))
+    )
+    # Fixed text: no value is pasted in.
+    return sql(query.limit(shown) if shown is not None else query)
 
 
 def write_no_district(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, list[str]]:
     """Write ``path`` (uscc, name) of the store's enterprises with no district code;
     returns their count and the first USCCs."""
-    count, first = 0, list[str]()
+    count = 0
     with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
+        # A chunk is written to the file at once: the BOM-writing encoder is Python code,
+        # which the csv writer would call once per row.
+        buffer = io.StringIO(newline="")
+        out = csv.writer(buffer)
         out.writerow(["uscc", "name"])
-        result = con.execute(QUERY)
+        result = con.execute(_query())
         while chunk := result.fetchmany(10_000):
-            for uscc, name in chunk:
-                out.writerow(safe_row([uscc, name or ""]))
-                count += 1
-                if len(first) < SHOWN:
-                    first.append(str(uscc))
+            out.writerows(chunk)
+            count += len(chunk)
+            fh.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        fh.write(buffer.getvalue())
+    first = [str(r[0]) for r in con.execute(_query(SHOWN)).fetchall()] if count else []
     return count, first
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 CHUNK_BYTES = 1 << 20
 # Lines one encoding must lead by before the rest of a file is no longer counted line by line.
 DECIDED = 10_000
@@ -68,6 +70,46 @@ def utf8_in_gbk(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return _NOT_CHINESE_TEXT.search(text) is None
+
+
+# The first byte of the UTF-8 form of each character beyond ASCII that _NOT_CHINESE_TEXT
+# allows: U+00B7 (C2), U+2000-U+206F (E2), U+3000-U+303F and U+3400-U+3FFF (E3),
+# U+4000-U+4DBF and U+4E00-U+4FFF (E4), U+5000-U+9FFF (E5-E9), U+FF00-U+FFEF (EF).
+_CHINESE_LEADS = np.zeros(256, dtype=np.bool_)
+_CHINESE_LEADS[[0xC2, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEF]] = True
+
+
+def any_utf8_in_gbk(chunk: bytes) -> bool:
+    """Whether any line of ``chunk`` (split at ``\\n``) is UTF-8 Chinese text
+    (:func:`utf8_in_gbk`), without calling it on every line.
+
+    Such a line's first run of non-ASCII bytes opens with the lead byte of a character
+    that :func:`utf8_in_gbk` allows, followed by a continuation byte (``10xxxxxx``).
+    Those places are found for the whole chunk at once (NumPy), and only the lines
+    holding one are decoded. A GBK registry file's runs rarely open so: in the tax
+    file, every line's ``A级`` opens with ``0xBC``, which no UTF-8 character does.
+    """
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    if data.size < 2:
+        return False
+    high = data >= 0x80
+    # Where a run of non-ASCII bytes opens (after an ASCII byte, or first in the chunk),
+    # short of the last byte, which no continuation byte follows.
+    opens = np.flatnonzero(high[1:-1] > high[:-2]) + 1
+    if high[0]:
+        opens = np.concatenate(([0], opens))
+    opens = opens[_CHINESE_LEADS[data[opens]] & ((data[opens + 1] & 0xC0) == 0x80)]
+    looked = -1  # the end of the last line decoded: one run per line is enough
+    for position in opens.tolist():
+        if position < looked:
+            continue
+        start = chunk.rfind(b"\n", 0, position) + 1
+        end = chunk.find(b"\n", position)
+        end = len(chunk) if end < 0 else end
+        if utf8_in_gbk(chunk[start:end]):
+            return True
+        looked = end
+    return False
 
 
 def other_encoding(encoding: str) -> str:

@@ -3,13 +3,19 @@ officer's run covers them (huiqi.profiles.no_district)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 from pathlib import Path
+
+import duckdb
 
 from huiqi.config import Settings
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
+from huiqi.profiles.no_district import FILE, SHOWN, write_no_district
+from huiqi.sheetcells import safe_row
 
 PUDONG = uscc.make("91310115MA1H8R7C4")
 NOWHERE = uscc.make("91310104MA1K00234")
@@ -47,3 +53,36 @@ def test_an_import_tells_the_steward_which_enterprises_have_no_district(tmp_path
     mended = import_file(settings, market_file(tmp_path / "mended.csv", "310104"))
     assert mended.no_district == 0
     assert "No district recorded" not in mended.summary()
+
+
+def test_the_list_is_made_safe_to_open_cell_by_cell_as_the_other_reports(tmp_path: Path) -> None:
+    """The list is written with its cells made safe in SQL and whole chunks handed to the
+    csv writer: the file must be what ``sheetcells.safe_row`` per row wrote, byte for
+    byte (a name that opens as a formula, quotes, separators, line breaks, no name), and
+    the first USCCs named in the report are the codes themselves."""
+    names = [
+        "=HYPERLINK(1)",
+        "+86 公司",
+        "-甲",
+        "@乙",
+        "\t丙",
+        "\r丁",
+        '"引号",逗号',
+        "换\n行",
+        None,
+    ]
+    codes = sorted(uscc.make(f"91310104MA1K{i:05d}") for i in range(len(names) + 6000))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE enterprises (uscc VARCHAR, name VARCHAR, district_code VARCHAR)")
+    rows = [(c, names[i % len(names)], None) for i, c in enumerate(codes)]
+    con.executemany("INSERT INTO enterprises VALUES (?, ?, ?)", [*rows, (PUDONG, "甲", "310115")])
+    path = tmp_path / FILE
+
+    count, first = write_no_district(con, path)
+
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected)
+    writer.writerow(["uscc", "name"])
+    writer.writerows(safe_row([c, n or ""]) for c, n, _ in rows)
+    assert path.read_bytes() == codecs.BOM_UTF8 + expected.getvalue().encode()
+    assert (count, first) == (len(codes), codes[:SHOWN])
