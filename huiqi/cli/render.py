@@ -101,7 +101,8 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
         Panel.fit(
             table,
             title=f"{e.title_zh} · {e.policy_id} v{e.version} · {e.delivery}",
-            subtitle=f"{STATUS[e.status]} · meets {e.met} of {e.total} conditions",
+            subtitle=f"{STATUS[e.status]} · meets {e.met} of {e.total} conditions"
+            + (f", {e.to_confirm} to confirm" if e.to_confirm else ""),
         )
     )
     console.print("\n".join(lines) + missing + "\n")

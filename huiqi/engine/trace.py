@@ -196,7 +196,7 @@ class PolicyTrace:
                 "snapshot_id": snapshot_id,
                 "status": status,
                 "met": sum(c.state == "met" for c in criteria),
-                "total": len(criteria),
+                "total": sum(c.state != "to_confirm" for c in criteria),
                 "failed": [c.id for c in criteria if c.state == "not_met"],
                 "unknown": [c.id for c in criteria if c.state == "unknown"],
                 "criteria": [
@@ -281,7 +281,14 @@ class PolicyTrace:
 
     @property
     def total(self) -> int:
-        return len(self._data["criteria"])
+        """The criteria checked from data: attested ones (to confirm) are not counted, so
+        an eligible enterprise meets all of them ("meets N of M" never reads as a miss)."""
+        return sum(c["state"] != "to_confirm" for c in self._data["criteria"])
+
+    @property
+    def to_confirm(self) -> int:
+        """The attested criteria the enterprise confirms itself when it accepts."""
+        return sum(c["state"] == "to_confirm" for c in self._data["criteria"])
 
     @property
     def error(self) -> str | None:

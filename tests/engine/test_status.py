@@ -157,7 +157,10 @@ def test_attested_criteria_show_as_to_confirm_in_explain() -> None:
         ("no_debt", "to_confirm"),
     ]
     assert ex.status == "eligible"
-    assert ex.met == 1 and ex.total == 3
+    # Regression (QA, 2026-12-02): total counted the attested criteria, so an eligible
+    # enterprise read "meets 1 of 3 conditions"; attested ones are left out of the count
+    # (docs/policies.md §5) and shown as to confirm.
+    assert (ex.met, ex.total, ex.to_confirm) == (1, 1, 2)
 
 
 def test_bulk_matching_keeps_near_miss_and_needs_data_but_drops_not_eligible() -> None:
