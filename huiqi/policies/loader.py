@@ -300,6 +300,10 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise PolicyError(
             f"policy files must be UTF-8 text{hint}", location=Location(str(p))
         ) from exc
+    # Line ends read as publishing reads the file (Python's universal newlines), so that a
+    # file saved with CRLF hashes the same here (lint, match, explain) as its published
+    # version; YAML counts lines alike either way.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     loaded = load_policy_text(text, str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 

@@ -36,3 +36,10 @@ def test_a_byte_order_mark_does_not_make_another_version(tmp_path: Path) -> None
     marked.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
     code, out = run(data, "publish", str(marked), token=tokens["officer"])
     assert code == 0 and "0 new records" in out, out
+    # Regression (QA, 2026-12-02): lint and match hashed the CRLF file with its carriage
+    # returns, publish without them, so the same policy had two hashes.
+    assert load_policy(marked).source_hash == load_policy(POLICY).source_hash
+    old_mac = tmp_path / "cr" / POLICY.name
+    old_mac.parent.mkdir()
+    old_mac.write_bytes(text.replace("\n", "\r").encode("utf-8"))
+    assert load_policy(old_mac).source_hash == load_policy(POLICY).source_hash
