@@ -372,3 +372,21 @@ def test_officer_actions_need_the_forms_csrf_token(portal: Portal, pending: dict
     api = client.post(f"/api/v1/applications/{pending['record']}/reject", json={"reason": "x"})
     assert api.status_code == 403 and "X-CSRF-Token" in api.json()["detail"]
     assert _decisions(portal, pending) == before
+
+
+@pytest.mark.parametrize("reason", ["   ", "\t\n", "\u3000"])
+def test_a_reason_of_spaces_is_a_422_naming_the_field(
+    portal: Portal, pending: dict[str, int], reason: str
+) -> None:
+    """Regression (QA, 2026-12-02): a rejection whose reason was only spaces passed the
+    body's check and came back from the service as a 409 'Cannot do that'."""
+    before = _decisions(portal, pending)
+    bearer = {"Authorization": f"Bearer {portal.token('officer')}"}
+    client = portal.client()
+    got = client.post(
+        f"/api/v1/applications/{pending['record']}/reject", json={"reason": reason}, headers=bearer
+    )
+    assert got.status_code == 422, got.text
+    (problem,) = got.json()["detail"]
+    assert problem["loc"][-1] == "reason" and "write the reason" in problem["msg"], problem
+    assert _decisions(portal, pending) == before

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from huiqi.complaints import intake, service
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
+from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.portal import enterprise_of
@@ -44,7 +45,7 @@ class FlaggedComplainantPublic(_Row):
 
 class ComplainantDecide(BaseModel):
     professional: StrictBool
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 
 class ComplainantDecisionPublic(_Row):

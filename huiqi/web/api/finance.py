@@ -30,6 +30,7 @@ from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.repayment import MAX_REASON, release_for_repayment
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
+from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
@@ -168,11 +169,15 @@ async def upload_results(
 
 
 class RepayRequest(BaseModel):
-    reason: str = Field(
-        min_length=1,
-        max_length=MAX_REASON,
-        description="what was done about the failure (e.g. the corrected account), for the audit log",
-    )
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_REASON,
+            description="what was done about the failure (e.g. the corrected account), for the audit log",
+        ),
+        NotBlank,
+    ]
 
 
 class RepaidPublic(BaseModel):

@@ -4,13 +4,14 @@ with the exact yuan text beside them, ``amounts.yuan``)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
 from huiqi.web.api.amounts import yuan, yuan_of
+from huiqi.web.api.fields import NotBlank
 
 
 class DraftSave(BaseModel):
@@ -18,7 +19,9 @@ class DraftSave(BaseModel):
 
 
 class RetireRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="why, for the audit log")
+    reason: Annotated[
+        str, Field(min_length=1, max_length=500, description="why, for the audit log"), NotBlank
+    ]
 
 
 class VersionPublic(BaseModel):

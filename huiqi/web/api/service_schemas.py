@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 
 from huiqi.web.api.amounts import yuan, yuan_of
+from huiqi.web.api.fields import NotBlank
 
 
 class _Row(BaseModel):
@@ -170,14 +171,14 @@ class ApplicationPublic(_Row):
 
 
 class RejectRequest(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    reason: Annotated[str, Field(min_length=1, max_length=1000), NotBlank]
 
 
 class ReviewRequest(BaseModel):
     """An officer's decision on a record flagged for review."""
 
     decision: Literal["keep", "withdraw"]
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 
 class ReviewPublic(_Row):
