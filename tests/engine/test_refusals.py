@@ -47,7 +47,27 @@ def refusal(expr: str) -> RuleCompileError:
     return info.value
 
 
+NEVER_CLOSED = "is never closed; add '{}' where its part of the expression ends"
+CLOSES_NOTHING = "closes no '{}' before it; remove it, or open its group where it starts"
 CRITERION_REFUSALS = [
+    # brackets and quotes, at the one that is open or stray (regression, QA 2026-12-02:
+    # "expected )" with no position)
+    ("(revenue > 0", f"this '(' {NEVER_CLOSED.format(')')} (at character 1 of the expression)"),
+    (
+        "revenue > 0 AND (employees > (1 + 2)",
+        f"this '(' {NEVER_CLOSED.format(')')} (at character 17 of the expression)",
+    ),
+    ("revenue[-1 > 0", f"this '[' {NEVER_CLOSED.format(']')} (at character 8 of the expression)"),
+    (
+        "revenue > 0 AND (employees > 1))",
+        f"this ')' {CLOSES_NOTHING.format('(')} (at character 32 of the expression)",
+    ),
+    (
+        "district_code = 'a''b' OR district_code = 'c",
+        "cannot read the expression: this quote opens a text that is never closed; add the"
+        " closing ' (a quote inside the text is written twice: '') (at character 43 of the"
+        " expression)",
+    ),
     # unknown fields
     (
         "revnue > 0",

@@ -310,16 +310,67 @@ def _nesting(tokens: list[Token]) -> None:
             )
 
 
+_PAIRS = {TokenType.R_PAREN: TokenType.L_PAREN, TokenType.R_BRACKET: TokenType.L_BRACKET}
+_OPENING = {TokenType.L_PAREN: "(", TokenType.L_BRACKET: "["}
+
+
+def _balanced(tokens: list[Token]) -> None:
+    """Refuse a bracket that closes nothing or is never closed, at that bracket (the parser
+    only says "expected )" at the end of the text, not which one is open)."""
+    open_at: list[Token] = []
+    for t in tokens:
+        if t.token_type in _OPENING:
+            open_at.append(t)
+        elif t.token_type in _PAIRS:
+            if not open_at or open_at[-1].token_type != _PAIRS[t.token_type]:
+                raise CheckError(
+                    f"this '{t.text}' closes no '{'(' if t.text == ')' else '['}' before it;"
+                    " remove it, or open its group where it starts",
+                    t.start,
+                )
+            open_at.pop()
+    if open_at:
+        first = open_at[-1]
+        close = ")" if first.token_type == TokenType.L_PAREN else "]"
+        raise CheckError(
+            f"this '{_OPENING[first.token_type]}' is never closed; add '{close}' where its"
+            " part of the expression ends",
+            first.start,
+        )
+
+
+def _open_quote(text: str) -> int | None:
+    """Where the text in quotes that is never closed opens ('' inside quotes is a quote)."""
+    at, i = None, 0
+    while i < len(text):
+        if text[i] == "'":
+            if at is None:
+                at = i
+            elif text[i + 1 : i + 2] == "'":
+                i += 1
+            else:
+                at = None
+        i += 1
+    return at
+
+
 def scan(text: str) -> list[Token]:
     """The tokens of ``text``, or a CheckError at the first thing outside the rule language."""
     if not text.strip():
         raise CheckError("the expression is empty", None)
     try:
         tokens = _tokenize(text)
-    except CheckError:
+    except CheckError as exc:
         # A quote typed full-width leaves its ASCII partner unclosed: name the culprit.
         _full_width(text, [])
-        raise
+        at = _open_quote(text)
+        if at is None:
+            raise
+        raise CheckError(
+            "cannot read the expression: this quote opens a text that is never closed; add"
+            " the closing ' (a quote inside the text is written twice: '')",
+            at,
+        ) from exc
     _full_width(text, tokens)
     _uncovered(text, tokens)
     if len(tokens) > L.MAX_TOKENS:
@@ -330,5 +381,6 @@ def scan(text: str) -> list[Token]:
         )
     for i in range(len(tokens)):
         _check_token(tokens, i)
+    _balanced(tokens)
     _nesting(tokens)
     return tokens
