@@ -90,3 +90,20 @@ def test_the_shipped_library_parses_the_same_on_both_parsers() -> None:
         text = f.read_text(encoding="utf-8")
         fast = yamlmarks._load(yamlmarks._FastLoader, text, str(f))
         assert fast == yamlmarks._load(yamlmarks._Loader, text, str(f)), f
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('id: x\nversion: 1\ntitle: {zh: "x, en: y}\nlevel: city\n', "line 3, column 13"),
+        ("id: x\ntitle: 'abc\n", "line 2, column 8"),
+    ],
+)
+def test_an_unclosed_quote_is_named_where_it_opens(text: str, where: str) -> None:
+    """Regression: a quote never closed was reported as "found unexpected end of stream" at
+    the line after the file's end, which named neither the quote nor where it stands."""
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, "draft.yaml")
+    message = str(refused.value)
+    assert message.startswith(f"draft.yaml, {where}:"), message
+    assert "the quote that opens here is never closed" in message
