@@ -134,6 +134,11 @@ def _amount_hint(value: object) -> str:
     return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
 
 
+def field_path(path: tuple[str | int, ...]) -> str:
+    """``criteria[1].expr``: a place in the file as every error names it (docs/policies.md)."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -143,7 +148,7 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         path = (*path, *(int(p) if p.isdigit() else p for p in hinted.group(1).split(".")))
         msg = msg[hinted.end() :]
     loc = locate(marks, path, filename)
-    dotted = ".".join(str(p) for p in path) or "(top level)"
+    dotted = field_path(path) or "(top level)"
     if first["type"] == "missing":
         msg = f"'{path[-1]}' is required here"
     elif first["type"] == "extra_forbidden":
@@ -205,7 +210,7 @@ def _with_bad_values(
     text kept in its place."""
     if not bad_values:
         return _first_of(found)
-    fields = {at: ".".join(str(p) for p in path) for path, at in marks.items() if path}
+    fields = {at: field_path(path) for path, at in marks.items() if path}
     bad_values = [PolicyError(e.message, location=_located(e.location, fields)) for e in bad_values]
     taken = {(e.location.line, e.location.column) for e in bad_values if e.location}
     others = [
