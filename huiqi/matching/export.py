@@ -14,6 +14,7 @@ and can keep only some policies or statuses.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from huiqi.xlsxwrite import write_text_workbook
 FORMATS = ("csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows less the header
 BOM = "\ufeff".encode()
+SUMMARY_FILE = "summary.json"  # written beside matches.parquet by huiqi.engine.api
 
 COLUMNS = (
     "uscc",
@@ -91,6 +93,7 @@ def export_matches(
     scope covers; a district officer: of its districts' enterprises, whoever ran it) and
     data stewards."""
     require_role(actor, "export a bulk run's results", *POLICY_ROLES, Role.DATA_STEWARD)
+    _matched_in(run_dir, policies)
     policies = _in_scope(actor, policies)
     # The run may be another's over the whole city (the latest run by default).
     districts = run_districts(actor, (), POLICY_ROLES)
@@ -114,6 +117,24 @@ def export_matches(
         rows = _write_csv(con, params, out) if fmt == "csv" else _write_xlsx(con, params, out)
     private_file(out)
     return Export(out, fmt, rows)
+
+
+def _matched_in(run_dir: Path, policies: Sequence[str]) -> None:
+    """Refuses a policy the run did not match: its export would hold no row, which reads as
+    "no enterprise qualifies" (a policy published but not in the library, a mistyped id)."""
+    summary = run_dir / SUMMARY_FILE
+    if not policies or not summary.exists():
+        return
+    matched = [p["policy_id"] for p in json.loads(summary.read_text("utf-8"))["policies"]]
+    missing = [p for p in policies if p not in matched]
+    if missing:
+        shown = ", ".join(matched[:10]) + (
+            f" … ({len(matched)} in all)" if len(matched) > 10 else ""
+        )
+        raise NotFoundError(
+            f"run {run_dir.name} did not match {', '.join(missing)} (it matched: {shown});"
+            " match it first with 'huiqi match --policies FILE', or name another run with --run"
+        )
 
 
 def _in_scope(actor: Actor, policies: Sequence[str]) -> Sequence[str]:
