@@ -94,7 +94,7 @@ def export_matches(
     data stewards."""
     require_role(actor, "export a bulk run's results", *POLICY_ROLES, Role.DATA_STEWARD)
     _matched_in(run_dir, policies)
-    policies = _in_scope(actor, policies)
+    policies = _in_scope(actor, policies, run_dir)
     # The run may be another's over the whole city (the latest run by default).
     districts = run_districts(actor, (), POLICY_ROLES)
     if fmt not in FORMATS:
@@ -137,25 +137,31 @@ def _matched_in(run_dir: Path, policies: Sequence[str]) -> None:
         )
 
 
-def _in_scope(actor: Actor, policies: Sequence[str]) -> Sequence[str]:
+def _in_scope(actor: Actor, policies: Sequence[str], run_dir: Path) -> Sequence[str]:
     """The policies whose rows ``actor`` may export: all for a data steward or a policy
-    officer of every policy (``*``); else those of the library its scope covers, as
-    'huiqi explain' shows it (refused when none of the ones asked for is)."""
+    officer of every policy (``*``); else those its scope covers, as 'huiqi explain' shows
+    them: the run's policies as their files said (summary.json's scopes), else the
+    library's (refused when none of the ones asked for is)."""
     if actor.has(Role.DATA_STEWARD) or any(
         g.role in POLICY_ROLES and g.scope == "*" for g in actor.grants
     ):
         return policies
     from huiqi.policies.loader import load_library
 
-    covered = [
-        lp.policy.id
+    refs = {
+        lp.policy.id: PolicyRef(lp.policy.level, lp.policy.region, lp.policy.department.zh)
         for lp in load_library(None).policies
-        if in_policy_scope(
-            actor,
-            PolicyRef(lp.policy.level, lp.policy.region, lp.policy.department.zh),
-            *POLICY_ROLES,
+    }
+    summary = run_dir / SUMMARY_FILE
+    if summary.exists():
+        scopes = json.loads(summary.read_text("utf-8")).get("scopes") or {}
+        refs.update(
+            {
+                pid: PolicyRef(str(s["level"]), str(s["region"]), str(s["department"]))
+                for pid, s in scopes.items()
+            }
         )
-    ]
+    covered = [pid for pid, ref in refs.items() if in_policy_scope(actor, ref, *POLICY_ROLES)]
     chosen = [p for p in policies if p in covered] if policies else covered
     if not chosen:
         asked = ", ".join(policies[:3]) if policies else "the run's policies"
