@@ -78,8 +78,10 @@ def test_a_district_officer_matches_only_its_policies_over_its_district(
             "city.yaml",
         )
     )
-    with pytest.raises(AccessDenied, match="jd-sim-rd"):
+    with pytest.raises(AccessDenied, match="jd-sim-rd") as refused:
         match_population(settings, actor=JIADING, policies=[mine, city])  # type: ignore[arg-type]
+    # Regression: the hint read 'huiqi match POLICY.yaml', which click refuses.
+    assert "(huiqi match --policies POLICY.yaml …)" in str(refused.value)
     run = match_population(settings, actor=JIADING, policies=[mine])  # type: ignore[arg-type]
     (summary,) = run.policies
     assert (summary.eligible, summary.amount_fen) == (2, 4_000_000 + 3_500_000)
