@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Iterable
@@ -247,8 +248,17 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         try:
-            raw.decode("gb18030")
-            hint = ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
+            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                hint = (
+                    ': this one is UTF-16 (Notepad\'s "Unicode"); save it as UTF-8 (in'
+                    " Notepad: Save as, Encoding UTF-8)"
+                )
+            else:
+                raw.decode("gb18030")
+                hint = (
+                    ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding"
+                    " UTF-8)"
+                )
         except UnicodeDecodeError:
             hint = ""
         raise PolicyError(
