@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
+from huiqi.textfiles import encoding_hint
 
 __all__ = [
     "POLICY_SUFFIXES",
@@ -247,20 +247,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        try:
-            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                hint = (
-                    ': this one is UTF-16 (Notepad\'s "Unicode"); save it as UTF-8 (in'
-                    " Notepad: Save as, Encoding UTF-8)"
-                )
-            else:
-                raw.decode("gb18030")
-                hint = (
-                    ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding"
-                    " UTF-8)"
-                )
-        except UnicodeDecodeError:
-            hint = ""
+        hint = encoding_hint(raw)
         raise PolicyError(
             f"policy files must be UTF-8 text{hint}", location=Location(str(p))
         ) from exc
