@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from huiqi.errors import MappingError
+from huiqi.textfiles import read_utf8
 
 FIELDS = (
     "ref", "name", "id_number", "phone", "address", "bank", "uscc", "product", "amount",
@@ -82,11 +83,7 @@ def load_mapping(path: Path | None = None) -> ComplaintMapping:
     """The mapping in ``path``, or the built-in one for the complaint system's export."""
     if path is None:
         return default_mapping()
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
-    return parse_mapping(text, str(path))
+    return parse_mapping(read_utf8(path, "mapping file", MappingError), str(path))
 
 
 def default_mapping() -> ComplaintMapping:

@@ -102,7 +102,7 @@ def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]
     )
 
 
-def _columns(path: Path, header: list[Any]) -> dict[str, int]:
+def _columns(path: Path, header: list[Any], line: int = 1) -> dict[str, int]:
     names = {str(h or "").strip().lower().replace(" ", "_"): i for i, h in enumerate(header)}
     found: dict[str, int] = {}
     for key, aliases in _HEADER_ALIASES.items():
@@ -116,9 +116,34 @@ def _columns(path: Path, header: list[Any]) -> dict[str, int]:
             f"the header has no {' or '.join(missing)} column; expected at least grant_id and"
             " result (paid|failed), optionally reason, paid_date, amount_yuan, batch_id;"
             f" got {header}",
-            location=Location(file=str(path), line=1),
+            location=Location(file=str(path), line=line),
         )
     return found
+
+
+HEADER_ROWS = 10  # the rows that may hold the header, as a registry import tries
+
+
+def _header_columns(
+    path: Path, header: list[Any], rows: Iterator[tuple[int, list[Any]]]
+) -> dict[str, int]:
+    """The columns of the file's header: its first row, or the first of the next non-empty
+    rows that names grant_id and result, since a finance system's file may open with a
+    title ("支付结果回盘") above the header; ``rows`` then goes on below it."""
+    try:
+        return _columns(path, header)
+    except ImportFileError as first:
+        tried = 1
+        for line, values in rows:
+            if all(_text(v) == "" for v in values):
+                continue
+            try:
+                return _columns(path, values, line)
+            except ImportFileError:
+                tried += 1
+                if tried >= HEADER_ROWS:
+                    break
+        raise first from None
 
 
 def _text(value: Any) -> str:
@@ -204,7 +229,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     """
     require_role(actor, "record payment results", Role.FINANCE_OFFICER)
     header, rows = _read_table(path)
-    cols = _columns(path, header)
+    cols = _header_columns(path, header, rows)
     report = ResultReport(file=str(path))
     seen: dict[int, int] = {}
     batches: set[int] = set()

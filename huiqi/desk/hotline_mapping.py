@@ -17,6 +17,7 @@ import yaml
 
 from huiqi.errors import ImportFileError, Location, MappingError
 from huiqi.profiles.mapping import normalise_header
+from huiqi.textfiles import read_utf8
 
 FIELDS = ("hotline_id", "uscc", "category", "text", "received_at")
 OPTIONAL = ("policy_id",)
@@ -93,7 +94,4 @@ def load_hotline_mapping(path: Path | None = None) -> HotlineMapping:
     if path is None:
         text = resources.files("huiqi.desk").joinpath("mappings", f"{PACKAGED}.yaml")
         return parse_hotline_mapping(text.read_text("utf-8"), f"{PACKAGED}.yaml")
-    try:
-        return parse_hotline_mapping(path.read_text("utf-8"), str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"{path}: cannot read the mapping file ({exc})") from None
+    return parse_hotline_mapping(read_utf8(path, "mapping file", ImportFileError), str(path))

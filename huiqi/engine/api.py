@@ -101,9 +101,18 @@ def run_matching(
         progress=progress,
         top_near_misses=top_near_misses,
     )
-    write_private_text(
-        out_dir / "summary.json", json.dumps(run.to_json(), ensure_ascii=False, indent=2)
-    )
+    summary = run.to_json()
+    # Whom each policy is for, as its file says: an export of the run checks an officer's
+    # scope against the policies matched, which need not be the library's.
+    summary["scopes"] = {
+        cp.policy.id: {
+            "level": cp.policy.level,
+            "region": cp.policy.region,
+            "department": cp.policy.department.zh,
+        }
+        for cp in policies
+    }
+    write_private_text(out_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
     write_private_text(settings.runs_dir / "LATEST", run_id)
     return run
 

@@ -44,6 +44,24 @@ def _date(value: Any, where: str) -> dt.date:
         raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
 
 
+def _shown(value: Any) -> str:
+    """A test case's value as its YAML reads (2025-11-01, {start: 2025-11-01}), never as
+    Python writes it (datetime.date(2025, 11, 1), Decimal('1.5'))."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_shown(k)}: {_shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def _certificate(value: Any, where: str) -> tuple[Any, Any]:
     """The ``(valid_from, valid_to)`` of one certificate as a test case writes it."""
     if isinstance(value, dict) and set(value) == {"from", "to"}:
@@ -51,7 +69,7 @@ def _certificate(value: Any, where: str) -> tuple[Any, Any]:
     if isinstance(value, list | tuple) and len(value) == 2:
         return value[0], value[1]
     raise PolicyError(
-        f"{where}: a certificate is a pair of dates (valid from, valid to), not {value!r};"
+        f"{where}: a certificate is a pair of dates (valid from, valid to), not {_shown(value)};"
         ' write e.g. ["2025-11-20", "2028-11-19"], or a list of such pairs'
     )
 
@@ -92,7 +110,7 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
         return Decimal(str(value))
     if ftype == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise PolicyError(f"{where}: expected a whole number, got {value!r}")
+            raise PolicyError(f"{where}: expected a whole number, got {_shown(value)}")
         return value
     if ftype == "boolean":
         if isinstance(value, bool):
@@ -101,7 +119,7 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
         word = value.strip().lower() if isinstance(value, str) else None
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-        raise PolicyError(f"{where}: expected true or false (or 是/否), got {value!r}")
+        raise PolicyError(f"{where}: expected true or false (or 是/否), got {_shown(value)}")
     if ftype == "date":
         return _date(value, where)
     if ftype == "tags":
@@ -190,7 +208,7 @@ def _decimal(value: Any, where: str, places: int, low: Decimal, high: Decimal) -
     if not re.fullmatch(rf"-?[0-9]+(\.[0-9]{{1,{places}}})?", text):
         raise PolicyError(
             f"{where}: write an integer or a quoted decimal with at most {places} decimals,"
-            f" not {value!r}"
+            f" not {_shown(value)}"
         )
     number = Decimal(text)
     if not low <= number <= high:
@@ -201,7 +219,7 @@ def _decimal(value: Any, where: str, places: int, low: Decimal, high: Decimal) -
 def _code(value: Any, codes: str, where: str) -> str:
     known = load_codelist(codes).codes
     if not isinstance(value, str) or value not in known:
-        raise PolicyError(f"{where}: {value!r} is not one of {', '.join(known)}")
+        raise PolicyError(f"{where}: {_shown(value)} is not one of {', '.join(known)}")
     return value
 
 
@@ -217,7 +235,7 @@ def relation_from_case(uscc: str, row: Any, where: str) -> Relation:
         raise PolicyError(f"{where}: party is a USCC, or a text standing for a person")
     kind = row.get("kind") or ("enterprise" if is_valid(party) else "person")
     if kind not in ("enterprise", "person"):
-        raise PolicyError(f"{where}: kind is enterprise or person, not {kind!r}")
+        raise PolicyError(f"{where}: kind is enterprise or person, not {_shown(kind)}")
     share = row.get("share_pct")
     start = _date(row["from"], where)
     end = None if row.get("to") is None else _date(row["to"], where)
@@ -241,7 +259,7 @@ def contract_from_case(uscc: str, row: Any, index: int, where: str) -> Contract:
     _keys(row, where, ("seller", "type", "amount", "signed_on"), ("id",))
     seller = row["seller"]
     if not isinstance(seller, str) or not is_valid(seller):
-        raise PolicyError(f"{where}: seller {seller!r} is not a valid USCC")
+        raise PolicyError(f"{where}: seller {_shown(seller)} is not a valid USCC")
     amount = _decimal(row["amount"], f"{where} amount", 2, Decimal("0.01"), MONEY_MAX)
     return Contract(
         uscc=uscc,

@@ -30,6 +30,7 @@ from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import HuiqiError
 from huiqi.profiles.dictionary import Dictionary, Field, load_dictionary
 from huiqi.profiles.industry import IndustryCodeError, normalise_class
+from huiqi.profiles.numberrules import FULL_WIDTH, HALF_WIDTH
 
 # Derived fields and the question that stands for them.
 ASKED_AS = {"industry_section": "industry_class"}
@@ -41,6 +42,12 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+# What an input method types ("１２", "１２３４．５"), read as the ASCII it stands for.
+_HALF_WIDTH = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+# A date year first, as people write it: 2025-01-05, 2025/1/5, 2025.1.5, 2025年1月5日.
+_YEAR_FIRST = re.compile(
+    r"^([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})$|^([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日?$"
+)
 _TAG = re.compile(r"^[a-z0-9_]{1,40}$")
 _TRUE = frozenset({"true", "1", "yes", "y", "是", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "否", "off"})
@@ -156,27 +163,30 @@ def _blank(value: Any) -> bool:
 def _number(value: Any, q: Question) -> Decimal | int:
     if isinstance(value, bool):
         raise ValueError("expected a number, not true/false")
+    shown = value
+    if isinstance(value, str):
+        value = value.translate(_HALF_WIDTH)
     if q.type == "integer":
         if isinstance(value, int):
             number: Decimal | int = value
         elif isinstance(value, str) and _INTEGER.match(value.strip()):
             number = int(value.strip())
         else:
-            raise ValueError(f"expected a whole number (such as 25), got {value!r}")
+            raise ValueError(f"expected a whole number (such as 25), got {shown!r}")
     else:
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(f"expected a number, got {value!r}")
+                raise ValueError(f"expected a number, got {shown!r}")
             value = repr(value)
         text = value.strip().replace(",", "") if isinstance(value, str) else value
         if isinstance(text, int | Decimal) and not isinstance(text, bool):
             text = str(text)
         if not isinstance(text, str) or not _DECIMAL.match(text):
-            raise ValueError(f"expected a number such as 1234.56, got {value!r}")
+            raise ValueError(f"expected a number such as 1234.56, got {shown!r}")
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"expected a number such as 1234.56, got {value!r}") from None
+            raise ValueError(f"expected a number such as 1234.56, got {shown!r}") from None
         places = _DECIMAL_PLACES.get(q.type, 6)
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places:
@@ -195,8 +205,14 @@ def _date(value: Any) -> dt.date:
     if not isinstance(value, dt.date):
         if not isinstance(value, str):
             raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+        text = value.strip().translate(_HALF_WIDTH)
+        found = _YEAR_FIRST.match(text)
         try:
-            value = dt.date.fromisoformat(value.strip())
+            if found is None:
+                value = dt.date.fromisoformat(text)
+            else:
+                year, _, month, day, year2, month2, day2 = found.groups()
+                value = dt.date(int(year or year2), int(month or month2), int(day or day2))
         except ValueError:
             raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
     if not EARLIEST_DATE <= value <= LATEST_DATE:

@@ -14,6 +14,7 @@ and can keep only some policies or statuses.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from huiqi.xlsxwrite import write_text_workbook
 FORMATS = ("csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows less the header
 BOM = "\ufeff".encode()
+SUMMARY_FILE = "summary.json"  # written beside matches.parquet by huiqi.engine.api
 
 COLUMNS = (
     "uscc",
@@ -91,7 +93,8 @@ def export_matches(
     scope covers; a district officer: of its districts' enterprises, whoever ran it) and
     data stewards."""
     require_role(actor, "export a bulk run's results", *POLICY_ROLES, Role.DATA_STEWARD)
-    policies = _in_scope(actor, policies)
+    _matched_in(run_dir, policies)
+    policies = _in_scope(actor, policies, run_dir)
     # The run may be another's over the whole city (the latest run by default).
     districts = run_districts(actor, (), POLICY_ROLES)
     if fmt not in FORMATS:
@@ -116,25 +119,49 @@ def export_matches(
     return Export(out, fmt, rows)
 
 
-def _in_scope(actor: Actor, policies: Sequence[str]) -> Sequence[str]:
+def _matched_in(run_dir: Path, policies: Sequence[str]) -> None:
+    """Refuses a policy the run did not match: its export would hold no row, which reads as
+    "no enterprise qualifies" (a policy published but not in the library, a mistyped id)."""
+    summary = run_dir / SUMMARY_FILE
+    if not policies or not summary.exists():
+        return
+    matched = [p["policy_id"] for p in json.loads(summary.read_text("utf-8"))["policies"]]
+    missing = [p for p in policies if p not in matched]
+    if missing:
+        shown = ", ".join(matched[:10]) + (
+            f" … ({len(matched)} in all)" if len(matched) > 10 else ""
+        )
+        raise NotFoundError(
+            f"run {run_dir.name} did not match {', '.join(missing)} (it matched: {shown});"
+            " match it first with 'huiqi match --policies FILE', or name another run with --run"
+        )
+
+
+def _in_scope(actor: Actor, policies: Sequence[str], run_dir: Path) -> Sequence[str]:
     """The policies whose rows ``actor`` may export: all for a data steward or a policy
-    officer of every policy (``*``); else those of the library its scope covers, as
-    'huiqi explain' shows it (refused when none of the ones asked for is)."""
+    officer of every policy (``*``); else those its scope covers, as 'huiqi explain' shows
+    them: the run's policies as their files said (summary.json's scopes), else the
+    library's (refused when none of the ones asked for is)."""
     if actor.has(Role.DATA_STEWARD) or any(
         g.role in POLICY_ROLES and g.scope == "*" for g in actor.grants
     ):
         return policies
     from huiqi.policies.loader import load_library
 
-    covered = [
-        lp.policy.id
+    refs = {
+        lp.policy.id: PolicyRef(lp.policy.level, lp.policy.region, lp.policy.department.zh)
         for lp in load_library(None).policies
-        if in_policy_scope(
-            actor,
-            PolicyRef(lp.policy.level, lp.policy.region, lp.policy.department.zh),
-            *POLICY_ROLES,
+    }
+    summary = run_dir / SUMMARY_FILE
+    if summary.exists():
+        scopes = json.loads(summary.read_text("utf-8")).get("scopes") or {}
+        refs.update(
+            {
+                pid: PolicyRef(str(s["level"]), str(s["region"]), str(s["department"]))
+                for pid, s in scopes.items()
+            }
         )
-    ]
+    covered = [pid for pid, ref in refs.items() if in_policy_scope(actor, ref, *POLICY_ROLES)]
     chosen = [p for p in policies if p in covered] if policies else covered
     if not chosen:
         asked = ", ".join(policies[:3]) if policies else "the run's policies"

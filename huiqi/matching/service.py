@@ -76,7 +76,7 @@ def _require_policies_in_scope(actor: Actor, policies: list[CompiledPolicy], wha
         raise AccessDenied(
             f"{actor.describe()} may not {what} {names}{more} over the population: outside the"
             " policies its scope covers; name only your own policies' files"
-            " (huiqi match POLICY.yaml …)"
+            " (huiqi match --policies POLICY.yaml …)"
         )
 
 

@@ -31,6 +31,7 @@ from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
+from huiqi.textfiles import encoding_hint
 
 __all__ = [
     "POLICY_SUFFIXES",
@@ -170,6 +171,11 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def field_path(path: tuple[str | int, ...]) -> str:
+    """``criteria[1].expr``: a place in the file as every error names it (docs/policies.md)."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -179,7 +185,7 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         path = (*path, *(int(p) if p.isdigit() else p for p in hinted.group(1).split(".")))
         msg = msg[hinted.end() :]
     loc = locate(marks, path, filename)
-    dotted = ".".join(str(p) for p in path) or "(top level)"
+    dotted = field_path(path) or "(top level)"
     if first["type"] == "missing":
         msg = f"'{path[-1]}' is required here"
         typo = _close(
@@ -254,7 +260,7 @@ def _with_bad_values(
     text kept in its place."""
     if not bad_values:
         return _first_of(found)
-    fields = {at: ".".join(str(p) for p in path) for path, at in marks.items() if path}
+    fields = {at: field_path(path) for path, at in marks.items() if path}
     bad_values = [PolicyError(e.message, location=_located(e.location, fields)) for e in bad_values]
     taken = {(e.location.line, e.location.column) for e in bad_values if e.location}
     others = [
@@ -292,11 +298,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         # text, so the file hashes as the same policy as without it.
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        try:
-            raw.decode("gb18030")
-            hint = ": this one reads as GBK; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
-        except UnicodeDecodeError:
-            hint = ""
+        hint = encoding_hint(raw)
         raise PolicyError(
             f"policy files must be UTF-8 text{hint}", location=Location(str(p))
         ) from exc

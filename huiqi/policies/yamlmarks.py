@@ -191,6 +191,7 @@ def _load(
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         hint = ""
+        problem = exc.problem
         if exc.problem and "'\\t'" in exc.problem:
             hint = " (indent with spaces: YAML does not allow tabs)"
         elif exc.problem in (_BLOCK_END % "mapping", _BLOCK_END % "sequence"):
@@ -198,6 +199,11 @@ def _load(
                 " (this line is indented differently from the lines of its block: line it"
                 " up, with spaces, with the keys or list items beside it)"
             )
+        elif exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+            # The end of the file said nothing of where the unclosed quote stands.
+            line, col = exc.context_mark.line + 1, exc.context_mark.column + 1
+            problem = "the quote that opens here is never closed"
+            hint = " (end the text with the same quote)"
         elif exc.problem == "mapping values are not allowed here":
             hint = (
                 " (indent this key as the keys beside it are, or put a value that holds"
@@ -211,7 +217,7 @@ def _load(
                 f" (line {line}: '：' is a full-width colon; write ':' and a space after the key)"
             )
         raise PolicyError(
-            f"not valid YAML: {exc.problem}{hint}", location=Location(filename, line, col)
+            f"not valid YAML: {problem}{hint}", location=Location(filename, line, col)
         ) from exc
     finally:
         loader.dispose()

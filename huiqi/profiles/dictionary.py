@@ -34,6 +34,7 @@ from huiqi.errors import DictionaryError, HuiqiError
 from huiqi.profiles import dictionary_parse as parse
 from huiqi.profiles.datadir import OFFICE_FILE, active_data_dir, office_file, use_data_dir
 from huiqi.profiles.dictionary_parse import FIELD_TYPES, NUMERIC_TYPES
+from huiqi.textfiles import read_utf8
 
 __all__ = [
     "FIELD_TYPES",
@@ -258,10 +259,7 @@ def extend(base: Dictionary, text: str, filename: str) -> Dictionary:
 
 @functools.lru_cache(maxsize=16)
 def _extended(path: str, mtime_ns: int, size: int) -> Dictionary:
-    try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DictionaryError(f"{path}: cannot read the dictionary file: {exc}") from None
+    text = read_utf8(Path(path), "dictionary file", DictionaryError)
     return extend(_standard(), text, path)
 
 

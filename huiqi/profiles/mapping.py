@@ -54,6 +54,7 @@ from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping_values import coded_values, fail, text_map
+from huiqi.textfiles import read_utf8
 
 LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
 # Layouts of records between enterprises (huiqi/profiles/links.py): their columns are
@@ -369,8 +370,4 @@ def parse_mapping(text: str, source: str) -> Mapping:
 
 def load_mapping_file(path: Path) -> Mapping:
     """Load a mapping from any YAML file (for registries not packaged with huiqi)."""
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot read the mapping: {exc}") from exc
-    return parse_mapping(text, str(path))
+    return parse_mapping(read_utf8(path, "mapping file", MappingError), str(path))

@@ -150,6 +150,22 @@ def test_an_unknown_run_is_a_clear_error(matched: tuple[Path, Path]) -> None:
         assert "no run" in out and "Traceback" not in out
 
 
+def test_a_policy_the_run_did_not_match_is_refused_not_exported_empty(
+    matched: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Regression: '--policy' naming a policy the run did not match (published from a file
+    outside the library, or mistyped) wrote "0 rows written" and exit 0, as if no enterprise
+    qualified."""
+    data, run_dir = matched
+    target = tmp_path / "none.csv"
+    args = ["export-matches", "--policy", "pd-stable-jobs-topup-2026", "--to", str(target)]
+    code, out = run(data, *args, token=TOKENS["officer"])
+    assert code == 3, out
+    assert f"run {run_dir.name} did not match pd-stable-jobs-topup-2026" in out
+    assert "huiqi match --policies" in out
+    assert not target.exists()
+
+
 def test_the_analysis_file_serves_the_run_and_its_snapshot_as_views(
     matched: tuple[Path, Path],
 ) -> None:

@@ -109,6 +109,30 @@ def test_gbk_and_xlsx_read_like_utf8(tmp_path: Path) -> None:
     assert utf8.equals(gbk) and utf8.equals(xlsx)
 
 
+def test_an_export_with_a_title_above_its_header(tmp_path: Path) -> None:
+    """Regression: a title line above the header ("投诉举报系统导出（2026年3月）", as exports
+    often open) refused the whole file: "the file has no column for ref (投诉编号), ...;
+    its headers are ['投诉举报系统导出（2026年3月）']"."""
+    plain = _csv([GOOD, {**GOOD, "ref": "TS2", "id_number": ""}], tmp_path / "plain.csv", "gbk")
+    titled = tmp_path / "titled.csv"
+    titled.write_bytes("投诉举报系统导出（2026年3月）\n".encode("gbk") + plain.read_bytes())
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["投诉举报系统导出（2026年3月）"])
+    sheet.merge_cells("A1:L1")
+    sheet.append(HEADERS)
+    sheet.append([GOOD[f] for f in default_mapping().columns])
+    book.save(tmp_path / "titled.xlsx")
+    read = read_complaints(titled, KEY)
+    # The same complaint, one line further down the file.
+    assert read.complaints["line"].to_pylist() == [3]
+    want = read_complaints(plain, KEY).complaints.drop_columns(["line"])
+    assert read.complaints.drop_columns(["line"]).equals(want)
+    assert [(r.line, r.reason) for r in read.rejects] == [(4, "the ID number is empty")]
+    assert read_complaints(tmp_path / "titled.xlsx", KEY).complaints.equals(read.complaints)
+
+
 def test_another_systems_export_reads_through_its_own_mapping(tmp_path: Path) -> None:
     mapping = tmp_path / "m.yaml"
     mapping.write_text(

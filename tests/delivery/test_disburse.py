@@ -409,6 +409,39 @@ def test_results_from_xlsx_with_chinese_headers(
     assert (report.paid, report.failed, report.errors) == (1, 1, [])
 
 
+def test_results_with_a_title_above_the_header(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a results file opening with a title ("支付结果回盘", merged across the
+    sheet) above its header was refused whole: "the header has no grant_id or result
+    column; ... got ['支付结果回盘', None, None]"."""
+    a, b, c = _grants(sessions, [1000, 2000, 3000])
+    _export(sessions, tmp_path)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["支付结果回盘"])
+    ws.merge_cells("A1:C1")
+    ws.append([])
+    ws.append(["补贴编号", "结果", "原因"])
+    ws.append([a, "成功", None])
+    ws.append([b, "失败", None])
+    book = tmp_path / "回盘.xlsx"
+    wb.save(book)
+    text = _write_results(
+        tmp_path / "回盘.csv",
+        [["支付结果回盘"], ["补贴编号", "结果", "原因"], [str(c), "成功", ""]],
+    )
+    with transaction(sessions) as s:
+        from_book = import_payment_results(s, book, actor=FINANCE)
+        from_text = import_payment_results(s, text, actor=FINANCE)
+    assert (from_book.paid, from_book.failed) == (1, 0)
+    assert [(e.location.line, e.location.field) for e in from_book.errors if e.location] == [
+        (5, "reason")
+    ]
+    assert (from_text.paid, from_text.errors) == (1, [])
+
+
 def test_unreadable_result_files_are_refused(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -93,6 +93,35 @@ def test_an_xlsx_export_with_alias_headers(sessions: sessionmaker[Session], tmp_
     assert (report.imported, report.rejects) == (1, [])
 
 
+def test_an_export_with_a_title_above_its_header(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a title row above the header ("12345热线工单导出", merged across the
+    sheet, as exports often open) refused the whole file: "no column for hotline_id, ...;
+    the file's header is ['12345热线工单导出']"."""
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["12345热线工单导出"])
+    sheet.merge_cells("A1:E1")
+    sheet.append(["导出时间：2026-03-02"])
+    sheet.append(HEADER)
+    sheet.append(GOOD[0])
+    sheet.append(BAD[0])
+    book = tmp_path / "titled.xlsx"
+    wb.save(book)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([["12345热线工单导出"], HEADER, GOOD[1]])
+    text = tmp_path / "titled.csv"
+    text.write_bytes(buffer.getvalue().encode("gbk"))
+    with transaction(sessions) as s:
+        from_book = import_hotline(s, actor=STEWARD, path=book)
+        from_text = import_hotline(s, actor=STEWARD, path=text)
+    assert (from_book.read, from_book.imported) == (2, 1)
+    assert [(r.line, r.field) for r in from_book.rejects] == [(5, "uscc")]
+    assert (from_text.read, from_text.imported, from_text.rejects) == (1, 1, [])
+    assert count(sessions) == 2
+
+
 def test_a_file_without_the_needed_columns_is_refused(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

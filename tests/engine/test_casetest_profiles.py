@@ -149,3 +149,11 @@ def test_a_misspelt_profile_field_suggests_the_field_meant(field: str, typo: str
         result.message
     )
     assert f"did you mean '{field}'?" in result.message
+
+
+def test_a_certificate_written_as_a_mapping_is_shown_as_written() -> None:
+    """Regression: '{start: 2025-11-01, end: 2028-10-31}' was echoed as Python wrote it,
+    "{'start': datetime.date(2025, 11, 1), ...}", which the policy author never typed."""
+    (message,) = _messages("{start: 2025-11-01, end: 2028-10-31}", "1000")
+    assert "not {'start': 2025-11-01, 'end': 2028-10-31};" in message
+    assert "datetime" not in message

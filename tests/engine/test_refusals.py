@@ -311,6 +311,14 @@ POLICY_REFUSALS = [
         "region '110000' must be a 6-digit Shanghai division code (310000 city)",
         (6, 9, "region"),
     ),
+    (
+        # Regression: the field was named 'criteria.0.label' here but 'criteria[0].expr' by
+        # the compiler and in docs/policies.md.
+        "criterion without a label",
+        BASE.replace("    label: {zh: c, en: c}\n", ""),
+        "'label' is required here",
+        (13, 5, "criteria[0].label"),
+    ),
     ("empty file", "", "the file is empty", (1, 1, None)),
     (
         "not a mapping",

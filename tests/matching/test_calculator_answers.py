@@ -109,3 +109,28 @@ def test_one_value_past_its_range_is_refused_alone(answers: dict[str, Any], key:
         assert set(exc.errors) == {key} and "range" in exc.errors[key]
     else:
         raise AssertionError(f"{key} = {answers[key]} was accepted")
+
+
+def test_answers_typed_as_people_write_them_are_read() -> None:
+    """Regression: '１２' typed with a Chinese input method, '2025/1/5' and '2025年1月5日'
+    (the dates registry imports read) were refused by the calculator and the portal's
+    "report as wrong" form ("expected a date YYYY-MM-DD, got '2025/1/5'")."""
+    got = check_answers(
+        {
+            "employees": "１２",
+            "revenue": "１，２３４．５",
+            "registration_date": "2025/1/5",
+            "relocated_in_date": "2025年1月5日",
+        },
+        QUESTIONS,
+    )
+    assert got == {
+        "employees": 12,
+        "revenue": Decimal("1234.5"),
+        "registration_date": dt.date(2025, 1, 5),
+        "relocated_in_date": dt.date(2025, 1, 5),
+    }
+    for same in ("2025-01-05", "20250105", "2025.1.5"):
+        assert check_answers({"registration_date": same}, QUESTIONS) == {
+            "registration_date": dt.date(2025, 1, 5)
+        }

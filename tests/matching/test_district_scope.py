@@ -78,8 +78,10 @@ def test_a_district_officer_matches_only_its_policies_over_its_district(
             "city.yaml",
         )
     )
-    with pytest.raises(AccessDenied, match="jd-sim-rd"):
+    with pytest.raises(AccessDenied, match="jd-sim-rd") as refused:
         match_population(settings, actor=JIADING, policies=[mine, city])  # type: ignore[arg-type]
+    # Regression: the hint read 'huiqi match POLICY.yaml', which click refuses.
+    assert "(huiqi match --policies POLICY.yaml …)" in str(refused.value)
     run = match_population(settings, actor=JIADING, policies=[mine])  # type: ignore[arg-type]
     (summary,) = run.policies
     assert (summary.eligible, summary.amount_fen) == (2, 4_000_000 + 3_500_000)
@@ -149,6 +151,35 @@ def test_a_district_officers_export_of_a_citywide_run_keeps_its_district(
     assert out.rows == 1
     city = export_matches(store, actor=OFFICER, run_dir=run.output_dir, fmt="csv")
     assert city.rows == 3
+
+
+def test_a_district_officer_exports_its_run_of_its_own_policy_file(tmp_path: Path) -> None:
+    """Regression: a Jiading officer who matched its own policy file (not in the library,
+    'huiqi match --policies jd-sim-rd.yaml') was refused its export ("may not export the
+    run's policies: outside the policies its scope covers"): the scope was checked against
+    the shipped library only. A city policy of the same run stays out of its export."""
+    store = _no_district_store(tmp_path)
+    mine = compile_policy(load_policy_text(citywide(), "mine.yaml"))
+    city = compile_policy(
+        load_policy_text(
+            citywide()
+            .replace("id: jd-sim-rd", "id: sh-sim-rd")
+            .replace("level: district", "level: city")
+            .replace('"310114"', '"310000"'),
+            "city.yaml",
+        )
+    )
+    own = match_population(store, actor=JIADING, policies=[mine])
+    out = export_matches(store, actor=JIADING, run_dir=own.output_dir, fmt="csv")
+    assert out.rows == 1 and code(1) in out.path.read_text(encoding="utf-8-sig")
+    steward = officer("*", Role.DATA_STEWARD)
+    both = match_population(store, actor=steward, policies=[mine, city])
+    out = export_matches(store, actor=JIADING, run_dir=both.output_dir, fmt="csv")
+    assert "sh-sim-rd" not in out.path.read_text(encoding="utf-8-sig")
+    with pytest.raises(AccessDenied, match="may not export sh-sim-rd"):
+        export_matches(
+            store, actor=JIADING, run_dir=both.output_dir, fmt="csv", policies=["sh-sim-rd"]
+        )
 
 
 def test_a_city_officer_finds_the_enterprises_with_no_district(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from huiqi.errors import PolicyError
 from huiqi.policies import yamlmarks
-from huiqi.policies.loader import library_dir, load_policy_text, policy_files
+from huiqi.policies.loader import library_dir, load_policy, load_policy_text, policy_files
 
 
 def test_a_control_character_is_refused_with_its_line_and_column() -> None:
@@ -135,3 +136,37 @@ def test_a_line_indented_out_of_its_block_says_to_line_it_up(text: str, where: s
         load_policy_text(text, "draft.yaml")
     assert str(refused.value).startswith(f"draft.yaml, {where}: not valid YAML")
     assert "line it up, with spaces" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('id: x\nversion: 1\ntitle: {zh: "x, en: y}\nlevel: city\n', "line 3, column 13"),
+        ("id: x\ntitle: 'abc\n", "line 2, column 8"),
+    ],
+)
+def test_an_unclosed_quote_is_named_where_it_opens(text: str, where: str) -> None:
+    """Regression: a quote never closed was reported as "found unexpected end of stream" at
+    the line after the file's end, which named neither the quote nor where it stands."""
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, "draft.yaml")
+    message = str(refused.value)
+    assert message.startswith(f"draft.yaml, {where}:"), message
+    assert "the quote that opens here is never closed" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_policy_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    """Regression: a policy saved as Notepad's "Unicode" (UTF-16 with a byte-order mark)
+    was refused as "policy files must be UTF-8 text", without saying what it was or what
+    to do."""
+    source = policy_files([library_dir()])[0]
+    path = tmp_path / source.name
+    text = source.read_text(encoding="utf-8")
+    path.write_bytes(
+        ("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding)
+    )
+    with pytest.raises(PolicyError) as refused:
+        load_policy(path)
+    assert "this one is UTF-16" in str(refused.value)
+    assert "save it as UTF-8" in str(refused.value)

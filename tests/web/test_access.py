@@ -341,6 +341,25 @@ def test_every_officer_action_is_refused_to_the_wrong_role_or_scope(
     assert _decisions(portal, pending)[:2] == ("granted", "rejected")
 
 
+def test_the_rating_form_is_refused_to_officers(portal: Portal, victim: dict[str, object]) -> None:
+    """Regression: a policy officer opening a grant's rating page in its scope was shown the
+    enterprise's form ("您的满意度如何？"), which its POST then refused."""
+    grant = victim["grant"]
+    assert isinstance(grant, dict)
+    for user in ("officer", "finance", "steward"):
+        client = sign_in(portal.client(), user)
+        response = client.get(f"/grants/{grant['id']}/rate", follow_redirects=False)
+        assert response.status_code == 403, (user, response.status_code)
+        assert 'name="stars"' not in response.text
+    # Nor does its grants page offer the link (the enterprise's does).
+    officer = sign_in(portal.client(), "officer").get("/grants")
+    assert officer.status_code == 200 and str(grant["id"]) in officer.text
+    assert 'class="rate"' not in officer.text
+    owner = sign_in(portal.client(), f"ent{OWNER}")
+    assert owner.get(f"/grants/{grant['id']}/rate").status_code == 200
+    assert 'class="rate"' in owner.get("/grants").text
+
+
 def test_officer_reads_are_refused_to_the_wrong_role(portal: Portal) -> None:
     """The queues and the dashboard: each listing refuses the roles it is not for."""
     refused = [

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
@@ -75,6 +76,8 @@ def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") ->
             "grant_stars": {r.grant_id: r.stars for r in ratings if r.grant_id},
             "record_stars": {r.entitlement_id: r.stars for r in ratings if r.entitlement_id},
             "rated": request.query_params.get("rated"),
+            # Only the enterprise and its park operator rate (an officer reads the page).
+            "can_rate": actor_of(who).has(Role.ENTERPRISE, Role.PARK_OPERATOR),
             "uscc": uscc.strip().upper(),
             "titles": titles,
             "year": year,

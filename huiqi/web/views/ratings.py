@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.accounts.access import require_role
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
@@ -31,6 +33,8 @@ def _subject(
     """The grant or decided record to rate, as the actor may see it, its rating if any,
     and its policy's title (zh/en), None for a policy no longer in the catalogue."""
     actor = actor_of(who)
+    # Only those who may rate see the form (an officer was shown one it could not send).
+    require_role(actor, "rate a grant or a decision", Role.ENTERPRISE, Role.PARK_OPERATOR)
     code = (uscc or "").strip().upper() or who.enterprise
     with reading(factory) as s:
         found: GrantRow | RecordRow | None
