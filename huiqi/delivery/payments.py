@@ -297,7 +297,6 @@ def _apply_row(
     paid_on = _paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
     if grant_id in seen:
         raise _RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
-    seen[grant_id] = line
     grant = session.scalars(
         select(Grant).where(Grant.id == grant_id).with_for_update()
     ).one_or_none()
@@ -330,6 +329,7 @@ def _apply_row(
             )
     recorded = item.result
     if recorded == result:
+        seen[grant_id] = line
         return "unchanged", item.batch_id
     if recorded is not None:
         raise _RowError("result", _contradiction(grant, item.batch_id, recorded))
@@ -337,6 +337,9 @@ def _apply_row(
         raise _RowError(
             "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
         )
+    # Only a row that answers for the grant holds its place: a refused row before it (a
+    # wrong amount, say) must not cost the file's correct row for the same grant.
+    seen[grant_id] = line
     item.result = result
     item.reason = reason or None
     data = {

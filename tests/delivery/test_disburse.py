@@ -275,7 +275,8 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
             " 2026/3/31 or 2026年3月31日",
         ),
         (10, 1, f"grant {a} already appears on line 2"),
-        (12, 1, f"grant {b} already appears on line 5"),
+        # Line 5 was refused, so it holds no place for grant b: line 12 is checked itself.
+        (12, 5, "'20.001' is not an amount in yuan with at most two decimals (e.g. 1234.50)"),
     ]
     assert str(report.errors[0]).startswith(f"{path}, line 3, column 1, field 'grant_id': ")
     with transaction(sessions) as s:
@@ -285,6 +286,35 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
             "in_batch",
             "granted",
         ]
+
+
+def test_a_refused_row_does_not_cost_the_correct_row_for_the_same_grant(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA, 2026-12-02): when a grant's first row was refused (a wrong amount),
+    its correct row further down was refused too, "already appears on line 2"."""
+    a, b = _grants(sessions, [1000, 2000])
+    _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [
+            ["grant_id", "result", "reason", "paid_date", "amount_yuan"],
+            [str(a), "paid", "", "", "100.00"],  # mistyped, refused
+            [str(b), "paid", "", "", "20.00"],
+            [str(a), "paid", "", "", "10.00"],  # the correction, applied
+            [str(b), "failed", "退票", "", "20.00"],  # contradicts line 3: still refused
+        ],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    got = [(e.location.line, e.message) for e in report.errors if e.location]
+    assert got == [
+        (2, f"amount 100.00 yuan differs from the 10.00 yuan exported for grant {a} in batch 1"),
+        (5, f"grant {b} already appears on line 3"),
+    ]
+    assert report.paid == 2
+    with transaction(sessions) as s:
+        assert {s.get(Grant, g).status for g in (a, b)} == {"paid"}  # type: ignore[union-attr]
 
 
 def test_a_result_for_a_superseded_grant_does_not_say_to_export_it(
