@@ -222,5 +222,5 @@ def enterprise_of(own: str | None, requested: str | None) -> str:
     """The enterprise a request is about: the one asked for, else the actor's own."""
     chosen = (requested or "").strip().upper() or own
     if not chosen:
-        raise PortalError("say which enterprise: give its USCC (uscc=...)")
+        raise PortalError(N_("say which enterprise: give its USCC (uscc=...)"))
     return chosen

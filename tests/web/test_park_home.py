@@ -129,3 +129,17 @@ def test_an_officer_opening_the_grants_page_reads_one_page_not_the_whole_ledger(
     monkeypatch.setattr(listing_access, "MAX_LIMIT", 1)
     page = sign_in(park.client(), "officer").get("/grants").text
     assert len(re.findall(r'<tr data-grant="(\d+)">', page)) == 1
+
+
+@pytest.mark.parametrize("path", ["/my-data", "/almost", "/inbox"])
+def test_a_page_asked_without_an_enterprise_says_so_in_the_pages_language(
+    park: Portal, path: str
+) -> None:
+    """Regression (QA, 2026-12-02): a park operator (no enterprise of its own) opening an
+    enterprise page without ?uscc= got a 400 whose message was English in a Chinese page."""
+    client = sign_in(park.client(), "park-op")
+    page = client.get(path)
+    assert page.status_code == 400
+    assert "请指明哪家企业" in page.text and "say which enterprise" not in page.text
+    client.get("/lang/en")
+    assert "say which enterprise: give its USCC" in client.get(path).text
