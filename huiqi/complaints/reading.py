@@ -27,7 +27,7 @@ from huiqi.complaints import duck, identity
 from huiqi.complaints.mapping import FIELDS, ComplaintMapping, load_mapping
 from huiqi.errors import ImportFileError, MappingError
 from huiqi.profiles.faststage import stage_fast
-from huiqi.profiles.readers import Source, open_source
+from huiqi.profiles.readers import open_source, with_fitting_header
 from huiqi.profiles.sqlexpr import sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
 from huiqi.profiles.uscc import ALPHABET, WEIGHTS
@@ -181,31 +181,12 @@ def _checks(width: int) -> list[tuple[str, str]]:
     ]
 
 
-def _with_header(source: Source, mapping: ComplaintMapping) -> tuple[Source, dict[int, str]]:
-    """The file with its header row and the mapping's columns in it: the first non-empty
-    row, or the first of the rows below it that the mapping fits, since an export often
-    opens with a title ("投诉举报系统导出") above the header, as registry files do."""
-    try:
-        return source, mapping.positions(source.headers)
-    except MappingError:
-        if source.format == "parquet":
-            raise
-        rows = source.header_rows()
-        for i, (line, cells) in enumerate(rows[1:], start=1):
-            try:
-                positions = mapping.positions(cells)
-            except MappingError:
-                continue
-            return source.with_header(line, cells, rows[:i]), positions
-        raise
-
-
 def _stage(
     con: duckdb.DuckDBPyConnection, path: Path, mapping: ComplaintMapping
 ) -> tuple[int, list[str]]:
     """Stage the file's mapped columns: (how many columns its header has, the optional
     fields whose column it lacks)."""
-    source, positions = _with_header(open_source(path), mapping)
+    source, positions = with_fitting_header(open_source(path), mapping.positions, MappingError)
     fields = [*positions.values()]
     with tempfile.TemporaryDirectory(prefix="huiqi-complaints-") as scratch:
         staged = stage_fast(con, source, positions, Path(scratch))

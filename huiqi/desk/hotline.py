@@ -32,7 +32,7 @@ from huiqi.desk.visibility import desk_departments
 from huiqi.desk.workdays import CHINA, CalendarRangeError, covered_years
 from huiqi.errors import ImportFileError
 from huiqi.profiles.mapping import normalise_header
-from huiqi.profiles.readers import Source, open_source
+from huiqi.profiles.readers import open_source, with_fitting_header
 
 _TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
@@ -121,7 +121,10 @@ def import_hotline(
     """Import the export at ``path``; return what was read, imported and rejected."""
     _require_importer(actor)
     chosen = mapping or load_hotline_mapping()
-    source, columns = _with_header(open_source(path), chosen)
+    source = open_source(path)
+    source, columns = with_fitting_header(
+        source, lambda cells: chosen.resolve(str(source.path), cells), ImportFileError
+    )
     router = Router(session)
     report = HotlineReport(str(path))
     seen: dict[str, int] = {}
@@ -156,25 +159,6 @@ def import_hotline(
         report.imported += len(made)
         session.flush()
     return report
-
-
-def _with_header(source: Source, mapping: HotlineMapping) -> tuple[Source, dict[str, int]]:
-    """The file with its header row and the mapping's columns in it: the first non-empty
-    row, or the first of the rows below it that the mapping fits, since an export often
-    opens with a title ("12345热线工单导出") above the header, as registry files do."""
-    try:
-        return source, mapping.resolve(str(source.path), source.headers)
-    except ImportFileError:
-        if source.format == "parquet":
-            raise
-        rows = source.header_rows()
-        for i, (line, cells) in enumerate(rows[1:], start=1):
-            try:
-                columns = mapping.resolve(str(source.path), cells)
-            except ImportFileError:
-                continue
-            return source.with_header(line, cells, rows[:i]), columns
-        raise
 
 
 def _known(session: Session, wanted: set[str]) -> set[str]:

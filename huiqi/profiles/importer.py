@@ -60,7 +60,7 @@ from huiqi.profiles.mapping_finder import (
 )
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
-from huiqi.profiles.readers import Source, open_source, two_row_header
+from huiqi.profiles.readers import Source, header_below, open_source, two_row_header
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
@@ -296,12 +296,11 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
         if source.format == "parquet":
             raise
         rows = source.header_rows()
-        for i, (line, cells) in enumerate(rows[1:], start=1):
-            try:
-                chosen = _fits(source, cells, named, folder)
-            except HuiqiError:
-                continue
-            return source.with_header(line, cells, rows[:i]), chosen
+        found = header_below(
+            source, rows, lambda cells: _fits(source, cells, named, folder), HuiqiError
+        )
+        if found is not None:
+            return found
         # A header over two rows: group titles over merged cells above sub-headers.
         for i in range(len(rows) - 1):
             pair = two_row_header(rows[i], rows[i + 1])

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -167,6 +168,45 @@ class Source:
             header_cells=len(cells),
             plain=False,
         )
+
+
+Fitted = TypeVar("Fitted")
+
+
+def header_below(
+    source: Source,
+    rows: list[tuple[int, list[str]]],
+    fits: Callable[[list[str]], Fitted],
+    refused: type[Exception],
+) -> tuple[Source, Fitted] | None:
+    """The file with its header on the first of ``rows`` (its ``header_rows``) below the
+    first that ``fits`` accepts (raising ``refused`` for a row it does not), and what
+    ``fits`` made of it; None when no row below fits. An export often opens with a title
+    ("2023年度企业纳税情况表", "12345热线工单导出") above its header."""
+    for i, (line, cells) in enumerate(rows[1:], start=1):
+        try:
+            fitted = fits(cells)
+        except refused:
+            continue
+        return source.with_header(line, cells, rows[:i]), fitted
+    return None
+
+
+def with_fitting_header(
+    source: Source, fits: Callable[[list[str]], Fitted], refused: type[Exception]
+) -> tuple[Source, Fitted]:
+    """The file with its header row and what ``fits`` made of it: the first non-empty
+    row, or the first row below it that fits (:func:`header_below`). When none fits, the
+    first row's refusal is raised: it names the columns the header lacks."""
+    try:
+        return source, fits(source.headers)
+    except refused:
+        if source.format == "parquet":
+            raise
+        found = header_below(source, source.header_rows(), fits, refused)
+        if found is None:
+            raise
+        return found
 
 
 def two_row_header(upper: tuple[int, list[str]], lower: tuple[int, list[str]]) -> list[str] | None:
