@@ -25,11 +25,13 @@ Whichever comes second waits for the first to commit and then, each statement of
 PL/pgSQL trigger reading with a fresh snapshot under READ COMMITTED (huiqi's isolation
 level), sees what the first wrote: a counting trigger reads the new district, or the
 directory's trigger moves the rows just committed. One key and not one per USCC: a bulk
-chunk of 5,000 enterprises would hold 5,000 entries of the server's shared lock table
-(``max_locks_per_transaction`` × ``max_connections`` = 6,400 by default), and a refresh of
-100,000 new enterprises 100,000; and keys taken one per row by the directory's update
-row trigger could not be taken in a fixed order, so two writers could deadlock. With one
-key there is no order to keep. The price: a directory write that moves counts waits for
+chunk of 5,000 enterprises would hold 5,000 entries of the server's shared lock table,
+which PostgreSQL 15's defaults (``max_locks_per_transaction`` 64, ``max_connections``
+100) size for 12,000-15,000 (measured: a third concurrent transaction of 5,000 keys, or
+one of 15,000, fails with "out of shared memory"), and a refresh recording 100,000
+enterprises would need 100,000; keys hashed into a few buckets would fit, but the
+directory's update row trigger takes them one row at a time, in no fixed order, so a
+refresh and a chunk could deadlock. With one key there is no order to keep. The price: a directory write that moves counts waits for
 the counting transactions in flight (a chunk is a fraction of a second) and holds new
 ones back until it commits.
 
