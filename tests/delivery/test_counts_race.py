@@ -20,7 +20,7 @@ from huiqi.db.migrate import alembic_config, upgrade
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import counts
 from huiqi.delivery.directory import refresh as directory_refresh
-from huiqi.delivery.models import DirectoryEntry, LedgerCountDelta, PolicyVersion
+from huiqi.delivery.models import DirectoryEntry, Grant, LedgerCountDelta, PolicyVersion
 from huiqi.profiles.directory import EnterpriseIdentity
 
 pytestmark = pytest.mark.skipif(
@@ -91,7 +91,7 @@ def _pid(s: Session) -> int:
 
 
 def _second(
-    factory: sessionmaker[Session], s: Session, write: Callable[[Session], None]
+    s: Session, write: Callable[[Session], None]
 ) -> tuple[threading.Thread, list[BaseException], int]:
     """Run ``write`` then commit in ``s`` on a thread; return the thread, where its error
     goes and its server process."""
@@ -128,34 +128,51 @@ def _blocked_or_done(factory: sessionmaker[Session], thread: threading.Thread, p
     pytest.fail(f"the second transaction neither waited on a lock nor finished in {WAIT} s")
 
 
+def _change_status(s: Session, pv_id: int) -> None:
+    """The status of CODE's grant changes (its counters move from one status to another)."""
+    s.execute(update(Grant).where(Grant.uscc == CODE).values(status="paid"))
+
+
+# What the ledger's transaction does: (a grant of CODE exists before, the write).
+LEDGER_WRITES: dict[str, tuple[bool, Callable[[Session, int], None]]] = {
+    "grant inserted": (False, _write_grant),
+    "grant's status changed": (True, _change_status),
+}
+
+
 @pytest.mark.parametrize("change", list(DIRECTORY_WRITES))
+@pytest.mark.parametrize("ledger_change", list(LEDGER_WRITES))
 @pytest.mark.parametrize("first", ["directory", "ledger"])
 def test_a_district_written_while_a_grant_is_written_keeps_the_counters_exact(
-    postgres: Engine, change: str, first: str
+    postgres: Engine, change: str, ledger_change: str, first: str
 ) -> None:
     """0017's triggers read a counted row's district under FOR SHARE, which locks rows
     that exist but not a key that has none yet: an enterprise's directory entry recorded
     (or renamed to its USCC) in one transaction while its grant was written in another
     left the grant counted under '' (no district) after both committed, whichever wrote
     first. Both now wait for each other on the district lock, in either order, for every
-    kind of directory write that moves counts."""
+    kind of directory write that moves counts and every kind of counted ledger write."""
     factory = session_factory(postgres)
     before, directory_write = DIRECTORY_WRITES[change]
+    granted_before, ledger_write = LEDGER_WRITES[ledger_change]
     with transaction(factory) as s:
         pv_id = make.policy_version(s).id
         for code, district in before.items():
             s.add(DirectoryEntry(uscc=code, district_code=district, snapshot_id=1))
+        if granted_before:
+            _write_grant(s, pv_id)
     directory, ledger = factory(), factory()
     try:
         if first == "directory":
             directory_write(directory)
             directory.flush()
-            thread, errors, pid = _second(factory, ledger, lambda s: _write_grant(s, pv_id))
+            thread, errors, pid = _second(ledger, lambda s: ledger_write(s, pv_id))
             waited = _blocked_or_done(factory, thread, pid)
             directory.commit()
         else:
-            _write_grant(ledger, pv_id)
-            thread, errors, pid = _second(factory, directory, directory_write)
+            ledger_write(ledger, pv_id)
+            ledger.flush()
+            thread, errors, pid = _second(directory, directory_write)
             waited = _blocked_or_done(factory, thread, pid)
             ledger.commit()
         thread.join(WAIT)
@@ -180,7 +197,7 @@ def test_two_transactions_writing_grants_do_not_wait_for_each_other(postgres: En
     one, two = factory(), factory()
     try:
         _write_grant(one, pv_id)
-        thread, errors, pid = _second(factory, two, lambda s: _write_grant(s, other_pv))
+        thread, errors, pid = _second(two, lambda s: _write_grant(s, other_pv))
         waited = _blocked_or_done(factory, thread, pid)
         thread.join(WAIT)
         one.commit()
@@ -211,7 +228,7 @@ def test_a_directory_refresh_that_moves_nothing_takes_no_lock(postgres: Engine) 
             ]
             directory_refresh(s, entries, snapshot_id=2)
 
-        thread, errors, pid = _second(factory, directory, refresh)
+        thread, errors, pid = _second(directory, refresh)
         waited = _blocked_or_done(factory, thread, pid)
         thread.join(WAIT)
         ledger.commit()
