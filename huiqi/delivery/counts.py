@@ -1,6 +1,11 @@
 """The dashboards' counters: delivery records and grants per policy version, status,
 district (the enterprise's recorded one) and month, with their amounts, maintained by database triggers in the same
-transaction as the rows they count (migrations 0005, 0017 and 0018 explain how).
+transaction as the rows they count (migrations 0005, 0017, 0018 and 0019 explain how).
+
+On PostgreSQL two transactions writing the same enterprise's directory entry and its
+records stay exact in either order: the counting triggers take one advisory "district
+lock" in shared mode, the directory's triggers in exclusive mode when they move counts,
+so the second waits for the first and then sees what it wrote (migration 0019).
 
 A reader sums ``ledger_counts`` and the deltas not yet folded in, so a figure is exact
 the moment the transaction that changed the ledger commits; :func:`compact` folds the

@@ -332,7 +332,9 @@ class LedgerCount(Base):
     same statement (except a bulk chunk's inserts, which the chunk counts set-based in
     its own savepoint: migration 0018); on PostgreSQL each statement appends its changes, summed per counter,
     to ``ledger_count_deltas`` (appending takes no lock another writer waits for), which
-    :func:`huiqi.delivery.counts.compact` folds in here. A reader sums both.
+    :func:`huiqi.delivery.counts.compact` folds in here. A reader sums both. Before it
+    reads districts, a PostgreSQL counting trigger takes the district lock in shared
+    mode, which only a directory write that moves counts takes exclusive (migration 0019).
     """
 
     __tablename__ = "ledger_counts"
