@@ -4,6 +4,7 @@ app's routing table read from the app itself."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,11 +16,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_data import APPLY, AUTO, OFFER, Portal, add_user, page_token, sign_in
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.complaints.models import Complainant
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import DirectoryEntry, PolicyVersion
+from huiqi.desk.models import DeskAttachment, OfficerMessage
 
 OWNER, INTRUDER = "ent0", "ent7"
 PARK, OTHER_PARK = "张江路由园", "临港路由园"
@@ -147,12 +151,35 @@ def build_cast(portal: Portal) -> Objects:
     made = client.post("/api/v1/finance/batches", headers=as_("finance"))
     assert made.status_code == 200, made.text
     ids["batch"] = made.json()["id"]
+    browser = sign_in(portal.client(), OWNER)  # a request with a file: the portal's form
+    form = {"category": "policy", "text": "附材料", "csrf_token": page_token(browser, "/requests")}
+    made = browser.post("/requests", data=form, files={"files": PDF}, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    with transaction(portal.factory) as s:
+        ids["request_file"] = s.scalars(select(DeskAttachment.id)).one()
+        ids["officer_message"] = _officer_message(s, "desk-policy", int(ids["request"]))
     with portal.factory() as s:
         ids["complainant"] = s.scalars(select(Complainant.id)).one()
         ids["version"] = s.scalars(
             select(PolicyVersion.id).where(PolicyVersion.policy_id == AUTO)
         ).one()
     return Objects(portal.usccs[0], ids)
+
+
+def _officer_message(s: Session, username: str, request_id: int) -> int:
+    """A reminder in an officer's console inbox, as the deadline sweep leaves one."""
+    user = accounts.find_user(s, username)
+    message = OfficerMessage(
+        user_id=user.id,
+        kind="reminder",
+        request_id=request_id,
+        department="市经济信息化委",
+        task="acknowledge",
+        due=dt.date(2026, 1, 9),
+    )
+    s.add(message)
+    s.flush()
+    return message.id
 
 
 def signed_in(portal: Portal, user: str | None) -> tuple[TestClient, dict[str, str], str]:
@@ -220,7 +247,9 @@ def path_value(path: str, name: str, objects: Objects) -> str:
         case "request_id":
             return str(ids["correction" if "corrections" in path else "request"])
         case "message_id":
-            return "1" if "console" in path else str(ids["message"])
+            return str(ids["officer_message" if "console" in path else "message"])
+        case "attachment_id" if path.startswith("/request-files/"):
+            return str(ids["request_file"])
         case "policy_id":
             if path.endswith(("/submit", "/attachments")):
                 return APPLY

@@ -114,7 +114,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     # Public, but not as the owner: a visitor sees the policy, another enterprise is refused.
     ("GET", "/policies/{policy_id}"): EVERYONE - {"park-other", INTRUDER},
     ("GET", "/records/{record_id}/rate"): PORTAL,
-    ("GET", "/request-files/{attachment_id}"): frozenset(),  # no request has a file
+    ("GET", "/request-files/{attachment_id}"): PORTAL | {"desk-policy"},
     ("GET", "/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
     ("GET", "/requests/{request_id}"): PORTAL | {"desk-policy"},
     ("POST", "/api/v1/applications/{record_id}/approve"): frozenset({"officer"}),
@@ -124,7 +124,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/api/v1/complaints"): frozenset({"steward", "complaints"}),
     ("POST", "/api/v1/complaints/complainants/{complainant_id}/decide"): frozenset({"complaints"}),
     ("POST", "/api/v1/complaints/import"): frozenset({"steward", "complaints"}),
-    ("POST", "/api/v1/console/inbox/{message_id}/read"): frozenset(),  # no officer message
+    ("POST", "/api/v1/console/inbox/{message_id}/read"): frozenset({"desk-policy"}),
     ("POST", "/api/v1/console/jobs/{job_id}/resume"): frozenset(),
     ("PUT", "/api/v1/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("DELETE", "/api/v1/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
@@ -155,7 +155,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/finance/grants/{grant_id}/repay"): frozenset({"finance"}),
     ("POST", "/console/finance/payments"): frozenset({"finance"}),
     ("POST", "/console/flagged/{record_id}/review"): frozenset({"officer"}),
-    ("POST", "/console/inbox/{message_id}/read"): frozenset(),
+    ("POST", "/console/inbox/{message_id}/read"): frozenset({"desk-policy"}),
     ("POST", "/console/jobs/{job_id}/resume"): frozenset(),
     ("POST", "/console/policies/versions/{version_id}/retire"): frozenset({"publisher"}),
     ("POST", "/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
