@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from helpers import policy_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_data import Portal, portal_world
@@ -268,3 +269,23 @@ def test_a_year_not_of_four_ascii_digits_is_refused_naming_the_year(
     form = {"field": "insured_employees", "year": year, "value": "5", "csrf_token": csrf}
     sent = browser.post("/my-data/correct", data=form, follow_redirects=False)
     assert sent.status_code == 400 and "the year is four digits" in sent.text, sent.text
+
+
+def test_a_draft_whose_test_profile_holds_a_number_beyond_any_precision_is_saved_with_why(
+    world: tuple[Portal, Objects],
+) -> None:
+    """Regression: saving a draft whose test case wrote revenue "1E+999999999999999999"
+    was a server error (decimal.InvalidOperation); it is saved, and its check names the
+    field, its line and column, and the range the field takes."""
+    portal, _ = world
+    browser, headers, _ = signed_in(portal, "author")
+    case = '  - name: huge\n    profile: {revenue: "1E+999999999999999999", insured_employees: 3}\n'
+    expect = '    expect: {status: eligible, amount: "3000.00"}\n'
+    text = policy_yaml("huge-revenue") + "tests:\n" + case + expect
+    url = "/api/v1/console/policies/huge-revenue/draft"
+    saved = browser.put(url, json={"text": text}, headers=headers)
+    assert saved.status_code == 200, saved.text
+    (problem,) = [p for p in saved.json()["lint"]["problems"] if p["severity"] == "error"]
+    assert problem["field"] == "tests[0].profile.revenue", problem
+    assert (problem["line"], problem["column"]) == (text.count("\n") - 1, 24), problem
+    assert "outside the field's plausible range" in problem["message"], problem
