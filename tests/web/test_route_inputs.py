@@ -289,3 +289,29 @@ def test_a_draft_whose_test_profile_holds_a_number_beyond_any_precision_is_saved
     assert problem["field"] == "tests[0].profile.revenue", problem
     assert (problem["line"], problem["column"]) == (text.count("\n") - 1, 24), problem
     assert "outside the field's plausible range" in problem["message"], problem
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("  floor: 1.0e+999\n", "less than 10000000000000000"),
+        ("version: 99999999999999999999999999999\n", "less than or equal to 2147483647"),
+    ],
+)
+def test_a_draft_with_a_number_the_ledger_cannot_hold_is_refused_at_its_line(
+    world: tuple[Portal, Objects], line: str, says: str
+) -> None:
+    """Regression: a draft with a floor of 10^999 yuan, or a version beyond the ledger's
+    integers, was a server error when saved (DuckDB 'out of range', SQLite 'int too
+    large'); the first draft of a policy is refused, naming the line."""
+    portal, _ = world
+    browser, headers, _ = signed_in(portal, "author")
+    text = policy_yaml("huge-figure")
+    key = line.split(":")[0]
+    text = "".join(line if s.startswith(f"{key}:") else s for s in text.splitlines(True))
+    if key == "  floor":
+        text = text.replace("amount:\n", "amount:\n" + line)
+    url = "/api/v1/console/policies/huge-figure/draft"
+    saved = browser.put(url, json={"text": text}, headers=headers)
+    assert saved.status_code == 400, saved.text
+    assert says in saved.json()["detail"] and "line " in saved.json()["detail"], saved.text
