@@ -42,6 +42,7 @@ CAST: tuple[str | None, ...] = (
     "finance",
     "desk-policy",  # desk officer of the department the owner's request is routed to
     "desk-finance",  # desk officer of another department
+    "desk-head",  # head of the department the owner's request is routed to
     "complaints",
     "park-op",  # operator of the owner's park
     "park-other",  # operator of another park
@@ -92,6 +93,7 @@ def build_cast(portal: Portal) -> Objects:
             RoleGrant(r, "district:310104") for r in (Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER)
         ],
         "complaints": [RoleGrant(Role.COMPLAINT_OFFICER)],
+        "desk-head": [RoleGrant(Role.DESK_HEAD, "department:市经济信息化委")],
         "park-op": [RoleGrant(Role.PARK_OPERATOR, PARK)],
         "park-other": [RoleGrant(Role.PARK_OPERATOR, OTHER_PARK)],
     }.items():

@@ -35,7 +35,8 @@ SIGNED_IN = EVERYONE - {None}
 PORTAL = frozenset({"park-op", OWNER})  # the owner enterprise and the operator of its park
 POLICY_OFFICERS = frozenset({"officer", "author", "publisher", "outsider", "reviewer-elsewhere"})
 LEDGER_READERS = POLICY_OFFICERS | {"admin", "finance"}
-DESKS = frozenset({"desk-policy", "desk-finance"})
+DESKS = frozenset({"desk-policy", "desk-finance", "desk-head"})
+REQUEST_DESK = frozenset({"desk-policy", "desk-head"})  # the desk of the owner's request
 OFF = "off"  # a route that exists only when configured (single sign-on): 404 for everyone
 
 # Who gets through each route when it names the owner's objects (ent0's records, grant,
@@ -76,7 +77,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     # Each lists its own: the other enterprise and park get their own (empty) lists.
     ("GET", "/api/v1/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
     ("GET", "/api/v1/requests/stats"): DESKS,
-    ("GET", "/api/v1/requests/{request_id}"): PORTAL | {"desk-policy"},
+    ("GET", "/api/v1/requests/{request_id}"): PORTAL | REQUEST_DESK,
     ("GET", "/attachments/{attachment_id}"): PORTAL | {"admin", "officer"},
     ("GET", "/calculator"): EVERYONE,
     ("GET", "/console"): SIGNED_IN,
@@ -96,7 +97,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("GET", "/console/requests"): DESKS,
     ("GET", "/console/requests/stats"): DESKS,
-    ("GET", "/console/requests/{request_id}"): frozenset({"desk-policy"}),
+    ("GET", "/console/requests/{request_id}"): REQUEST_DESK,
     ("GET", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
     ("GET", "/grants"): PORTAL | POLICY_OFFICERS,
     ("GET", "/grants/{grant_id}/notice.pdf"): PORTAL
@@ -114,9 +115,9 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     # Public, but not as the owner: a visitor sees the policy, another enterprise is refused.
     ("GET", "/policies/{policy_id}"): EVERYONE - {"park-other", INTRUDER},
     ("GET", "/records/{record_id}/rate"): PORTAL,
-    ("GET", "/request-files/{attachment_id}"): PORTAL | {"desk-policy"},
+    ("GET", "/request-files/{attachment_id}"): PORTAL | REQUEST_DESK,
     ("GET", "/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
-    ("GET", "/requests/{request_id}"): PORTAL | {"desk-policy"},
+    ("GET", "/requests/{request_id}"): PORTAL | REQUEST_DESK,
     ("POST", "/api/v1/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/api/v1/applications/{record_id}/reject"): frozenset({"officer"}),
     ("DELETE", "/api/v1/attachments/{attachment_id}"): PORTAL,
@@ -142,10 +143,10 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/api/v1/records/{record_id}/review"): frozenset({"officer"}),
     ("POST", "/api/v1/records/{record_id}/submit"): PORTAL,
     ("POST", "/api/v1/requests"): PORTAL,
-    ("POST", "/api/v1/requests/{request_id}/acknowledge"): frozenset({"desk-policy"}),
+    ("POST", "/api/v1/requests/{request_id}/acknowledge"): REQUEST_DESK,
     ("POST", "/api/v1/requests/{request_id}/rate"): PORTAL,
-    ("POST", "/api/v1/requests/{request_id}/reply"): frozenset({"desk-policy"}),
-    ("POST", "/api/v1/requests/{request_id}/transfer"): frozenset({"desk-policy"}),
+    ("POST", "/api/v1/requests/{request_id}/reply"): REQUEST_DESK,
+    ("POST", "/api/v1/requests/{request_id}/transfer"): REQUEST_DESK,
     ("POST", "/attachments/{attachment_id}/remove"): PORTAL,
     ("POST", "/console/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/console/applications/{record_id}/reject"): frozenset({"officer"}),
@@ -161,9 +162,9 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("POST", "/console/policies/{policy_id}/draft/delete"): frozenset({"author", "publisher"}),
     ("POST", "/console/policies/{policy_id}/draft/publish"): frozenset({"publisher"}),
-    ("POST", "/console/requests/{request_id}/acknowledge"): frozenset({"desk-policy"}),
-    ("POST", "/console/requests/{request_id}/reply"): frozenset({"desk-policy"}),
-    ("POST", "/console/requests/{request_id}/transfer"): frozenset({"desk-policy"}),
+    ("POST", "/console/requests/{request_id}/acknowledge"): REQUEST_DESK,
+    ("POST", "/console/requests/{request_id}/reply"): REQUEST_DESK,
+    ("POST", "/console/requests/{request_id}/transfer"): REQUEST_DESK,
     ("POST", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
     ("POST", "/inbox/{message_id}/read"): PORTAL,
     ("POST", "/login"): SIGNED_IN,  # the form is checked; signing in: test_signin.py
