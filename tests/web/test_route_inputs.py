@@ -181,7 +181,7 @@ def a_path(data: st.DataObject, path: str, objects: Objects) -> str:
 
 # A few examples per route in the suite; HUIQI_FUZZ_EXAMPLES=200 for a long hunt.
 FUZZ = settings(
-    max_examples=int(os.environ.get("HUIQI_FUZZ_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("HUIQI_FUZZ_EXAMPLES", "4")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
