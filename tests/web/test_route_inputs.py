@@ -315,3 +315,26 @@ def test_a_draft_with_a_number_the_ledger_cannot_hold_is_refused_at_its_line(
     saved = browser.put(url, json={"text": text}, headers=headers)
     assert saved.status_code == 400, saved.text
     assert says in saved.json()["detail"] and "line " in saved.json()["detail"], saved.text
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"answers": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nests arrays or objects deeper"),
+        (b'{"answers": {"insured_employees": ' + b"9" * 5000 + b"}}", "more than 4300 digits"),
+        (b'\xff\xfe{"answers": {}}', "not UTF-8"),
+    ],
+)
+def test_a_body_the_json_parser_cannot_read_is_a_400_saying_why(
+    world: tuple[Portal, Objects], body: bytes, says: str
+) -> None:
+    """Regression: such bodies were refused with FastAPI's 'There was an error parsing the
+    body', which says neither what is wrong nor what to send."""
+    portal, _ = world
+    browser, headers, _ = signed_in(portal, "ent0")
+    json_type = {"content-type": "application/json"}
+    for url, extra in (("/api/v1/calculator", {}), ("/api/v1/corrections", headers)):
+        got = browser.post(url, content=body, headers=json_type | extra)
+        assert got.status_code == 400, (url, got.text)
+        detail = got.json()["detail"]
+        assert says in detail and "/api/v1/openapi.json" in detail, (url, detail)
