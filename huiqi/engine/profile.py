@@ -86,6 +86,19 @@ def _in_range(value: Any, f: Field, where: str) -> Any:
     )
 
 
+def _fractions_of_a_fen(number: Decimal) -> bool:
+    """Whether a finite amount in yuan has a non-zero digit after its second decimal.
+
+    Read from its digits: ``quantize`` rounds in the decimal context and raised
+    InvalidOperation for a number beyond its precision ("1E+999999999999999999" in a test
+    profile was a server error when a draft was saved), before the range check could
+    refuse it.
+    """
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by the caller
+    return exponent < -2 and any(digits[exponent + 2 :])
+
+
 def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any:
     if value is None:
         return None
@@ -104,7 +117,7 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
                 raise PolicyError(f"{where}: '{value}' is not a number") from None
             if not number.is_finite():
                 raise PolicyError(f"{where}: '{value}' is not a number")
-            if ftype == "money" and number != number.quantize(Decimal("0.01")):
+            if ftype == "money" and _fractions_of_a_fen(number):
                 raise PolicyError(f"{where}: money has at most two decimals (fen), not '{value}'")
             return number
         return Decimal(str(value))

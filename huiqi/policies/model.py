@@ -134,12 +134,20 @@ def _whole_fen(value: Decimal | None) -> Decimal | None:
     return value
 
 
+# The largest amount huiqi records is below 10^16 yuan (10^18 fen fits a 64-bit integer).
+MAX_AMOUNT_DIGITS = 16
+# The largest version number: the ledger's version columns are 32-bit integers.
+MAX_VERSION = 2**31 - 1
+
+
 class Amount(_Strict):
     """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
 
     formula: str
     cap: Decimal | None = Field(default=None, ge=0)
-    floor: Decimal | None = Field(default=None, ge=0)
+    # Below the largest amount recorded: at or above it, every amount would be an error
+    # (and a floor beyond the rule's 38 digits could not even be compared with one).
+    floor: Decimal | None = Field(default=None, ge=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
     rounding: Literal["half_up"] = "half_up"
 
     _fen = field_validator("cap", "floor")(_whole_fen)
@@ -199,7 +207,7 @@ class Policy(_Strict):
     """One version of one policy, exactly as its YAML file declares it."""
 
     id: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: Text
     summary: Text | None = None
     department: Text

@@ -114,10 +114,34 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+# What FastAPI answers when a body it reads as JSON raises anything but a JSON syntax error.
+UNREADABLE_BODY = "There was an error parsing the body"
+
+
+def unreadable_body(cause: BaseException | None) -> str:
+    """Why a JSON body could not be read, and what to send instead: FastAPI's own words
+    ("There was an error parsing the body") say neither."""
+    if isinstance(cause, RecursionError):
+        why = "it nests arrays or objects deeper than the parser allows"
+    elif isinstance(cause, UnicodeDecodeError):
+        why = "it is not UTF-8 text"
+    elif isinstance(cause, ValueError) and "digits" in str(cause):
+        why = "it holds a number of more than 4300 digits"
+    else:
+        why = "it is not valid JSON"
+    return (
+        f"the request body cannot be read: {why}; send a JSON object as the endpoint's schema"
+        " in /api/v1/openapi.json describes"
+    )
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = N_("Not found") if exc.status_code == 404 else N_("Cannot do that")
-    response = respond(request, exc.status_code, title, str(exc.detail))
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == UNREADABLE_BODY:
+        detail = unreadable_body(exc.__cause__)
+    response = respond(request, exc.status_code, title, detail)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response

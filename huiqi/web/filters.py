@@ -43,7 +43,9 @@ def parse_filter(
             raise CatalogueQueryError(
                 f"amount_min '{text[:40]}' is not an amount in yuan (e.g. 50000)"
             ) from None
-        if not amount.is_finite() or abs(amount) > Decimal(10) ** 15:
+        # copy_abs, not abs(): abs() rounds in the context, where an exponent beyond its
+        # range ("1E+999999999999999999") raised decimal.Overflow (a server error).
+        if not amount.is_finite() or amount.copy_abs() > Decimal(10) ** 15:
             raise CatalogueQueryError("amount_min must be an amount in yuan below 10^15")
     chosen = CatalogueFilter(
         q=_blank(q),

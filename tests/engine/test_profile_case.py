@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,3 +31,42 @@ def test_any_other_value_is_refused_with_what_to_write(written: object) -> None:
         return
     with pytest.raises(PolicyError, match="expected true or false"):
         profile_from_case({"credit_dishonest": written}, data_year=2024)
+
+
+@given(
+    mantissa=st.decimals(allow_nan=False, allow_infinity=False, places=4),
+    exponent=st.integers(min_value=-(10**20), max_value=10**20),
+    check_ranges=st.booleans(),
+)
+def test_money_with_any_exponent_is_read_or_refused_as_a_policy_error(
+    mantissa: Decimal, exponent: int, check_ranges: bool
+) -> None:
+    """Regression: a test profile's money written "1E+999999999999999999" raised
+    decimal.InvalidOperation from the check for fractions of a fen (quantize cannot hold
+    it): saving such a draft in the console was a server error."""
+    text = f"{mantissa}E{exponent:+d}"
+    try:
+        prof = profile_from_case({"revenue": text}, data_year=2025, check_ranges=check_ranges)
+    except PolicyError as exc:
+        assert "revenue" in str(exc)
+    else:
+        value = prof.years[2025]["revenue"]
+        assert isinstance(value, Decimal) and value == Decimal(text)
+        assert not check_ranges or 0 <= value <= 10**13
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("1E+999999999999999999", "outside the field's plausible range"),
+        ("12.345", "at most two decimals"),
+        ("1.2300", None),
+        ("1e-999999999", "at most two decimals"),
+    ],
+)
+def test_money_beyond_any_precision_is_refused_by_its_range(written: str, says: str | None) -> None:
+    if says is None:
+        assert profile_from_case({"revenue": written}, data_year=2025).years[2025]["revenue"]
+        return
+    with pytest.raises(PolicyError, match=says):
+        profile_from_case({"revenue": written}, data_year=2025)

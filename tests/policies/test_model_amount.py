@@ -37,3 +37,38 @@ def test_a_floor_equal_to_the_cap_loads() -> None:
     text = SHIPPED.read_text(encoding="utf-8").replace("  floor: 10000\n", "  floor: 50000\n")
     amount = load_policy_text(text, SHIPPED.name).policy.amount
     assert (amount.floor, amount.cap) == (50000, 50000)
+
+
+@pytest.mark.parametrize(
+    "floor", ["10000000000000000", "1.0e+999", "99999999999999999999999999999"]
+)
+def test_a_floor_at_or_above_the_largest_amount_recorded_is_refused_at_the_floor(
+    floor: str,
+) -> None:
+    """Regression: a floor of 10^16 yuan or more (the largest amount huiqi records is below
+    it) loaded; its rule then compared amounts with a number of up to a thousand digits,
+    and saving such a draft in the console was a server error (DuckDB: 'out of range')."""
+    text = SHIPPED.read_text(encoding="utf-8").replace("  cap: 50000\n", "")
+    text = text.replace("  floor: 10000\n", f"  floor: {floor}\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, SHIPPED.name)
+    assert info.value.location is not None and info.value.location.line == _floor_line(text)
+    assert "less than 10000000000000000" in info.value.message, info.value.message
+
+
+def test_a_floor_just_below_the_largest_amount_loads() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace("  cap: 50000\n", "")
+    text = text.replace("  floor: 10000\n", "  floor: 9999999999999999.99\n")
+    assert str(load_policy_text(text, SHIPPED.name).policy.amount.floor) == "9999999999999999.99"
+
+
+@pytest.mark.parametrize("version", [2**31, 10**30])
+def test_a_version_beyond_the_ledgers_integers_is_refused_at_the_version(version: int) -> None:
+    """Regression: 'version: 99999999999999999999999999999' loaded, and saving the draft
+    was a server error (SQLite: 'Python int too large to convert to SQLite INTEGER')."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    text = text.replace("\nversion: 1\n", f"\nversion: {version}\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, SHIPPED.name)
+    assert info.value.location is not None and info.value.location.field == "version"
+    assert "less than or equal to 2147483647" in info.value.message, info.value.message

@@ -60,3 +60,32 @@ def test_a_minimum_with_fractions_of_a_fen_is_read_as_the_next_fen(
     assert got.status_code == 200, got.text
     want = client.get("/api/v1/policies", params={"amount_min": f"{Decimal(fen + 1) / 100:f}"})
     assert [p["policy_id"] for p in got.json()] == [p["policy_id"] for p in want.json()]
+
+
+@given(
+    mantissa=st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    exponent=st.integers(min_value=-(10**20), max_value=10**20),
+)
+def test_an_amount_with_any_exponent_is_read_or_refused_clearly(
+    mantissa: Decimal, exponent: int
+) -> None:
+    """Regression: amount_min=1E+999999999999999999 (an exponent beyond the decimal
+    context's range) raised decimal.Overflow from the range check: a server error on the
+    public catalogue and /api/v1/policies."""
+    text = f"{mantissa}E{exponent:+d}"
+    try:
+        chosen = parse_filter(amount_min=text)
+    except CatalogueQueryError as exc:
+        assert "amount" in str(exc)  # amount_min, or "the minimum amount"
+    else:
+        assert chosen.amount_min_yuan is not None
+        assert chosen.amount_min_yuan.copy_abs() <= Decimal(10) ** 15
+
+
+def test_a_huge_exponent_is_a_400_naming_the_field(portal: Portal) -> None:
+    client = portal.client()
+    huge = "1E+999999999999999999"
+    got = client.get("/api/v1/policies", params={"amount_min": huge})
+    assert got.status_code == 400 and "amount_min must be" in got.json()["detail"], got.text
+    page = client.get("/policies", params={"amount_min": huge})
+    assert page.status_code == 200 and "最低金额须小于" in page.text

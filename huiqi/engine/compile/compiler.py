@@ -34,11 +34,9 @@ from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import Location, RuleCompileError
 from huiqi.policies.loader import LoadedPolicy
+from huiqi.policies.model import MAX_AMOUNT_DIGITS as MAX_AMOUNT_DIGITS  # re-exported
 from huiqi.policies.model import Criterion, Policy
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
-
-# The largest amount huiqi records is below 10^16 yuan (10^18 fen fits a 64-bit integer).
-MAX_AMOUNT_DIGITS = 16
 
 # Bulk results keep the unknown criteria of a row as a bit mask; 32 keeps it far inside
 # the 64-bit detail column and a policy readable.

@@ -30,7 +30,8 @@ def parse_year(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) != 4:
+    # ASCII digits only: str.isdigit() also takes superscripts ("²⁰²⁵"), which int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) != 4:
         raise CorrectionError(f"the year is four digits such as 2025, not {text!r}")
     return int(text)
 
