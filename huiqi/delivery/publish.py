@@ -24,7 +24,7 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.db.statistics import refresh_after_bulk
-from huiqi.delivery import counts, directory, once
+from huiqi.delivery import counts, directory, once, zero
 from huiqi.delivery.audit import record_events, savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one
 from huiqi.delivery.batchgc import paused_gc
@@ -92,6 +92,9 @@ def deliver_chunk(
                 covered = [r for r in fresh if r.uscc in earlier]
                 once.record_covered(s, pv, covered, earlier, sid, username, rep)
                 fresh = [r for r in fresh if r.uscc not in earlier]
+        # Eligible with an amount of 0: recorded for officers, never granted or offered.
+        zero.record_zero(s, pv, [r for r in fresh if zero.is_zero(r)], sid, username, rep)
+        fresh = [r for r in fresh if not zero.is_zero(r)]
         if not fresh:
             return
         if pv.delivery != DeliveryMode.AUTO:
