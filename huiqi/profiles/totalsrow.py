@@ -1,56 +1,38 @@
-"""A registry sheet's totals row (合计, 总计, 小计 in the name column, no USCC).
+"""A registry sheet's total row with the word in the name column and no USCC.
 
-Offices' spreadsheets often end with a row that sums the columns above: its name cell
-says 合计 (or 总计, 小计, 共计) and its USCC cell is empty, or the USCC column itself
-holds the word. It is not an enterprise. It is still refused (never imported) and
-counted among the rejects, but its reason says what it is, instead of "a value is
-required", so that a data steward does not go looking for a missing code.
+Offices' sheets often end with a row that sums the columns above. When the word (合计,
+总计, 小计, Total) stands in the USCC column, the USCC check says it starts a total row
+(:mod:`huiqi.profiles.rowcheck`). When it stands in the name column and the USCC cell
+is empty, the row was refused as "a value is required", which sent a data steward
+looking for a missing code. It is still refused (never imported) and counted among the
+rejects, with a reason that says what it is.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from huiqi.profiles.sqlexpr import concat, fn, lit, num
+from huiqi.profiles.sqlexpr import concat, fn, lit
 
-# A cell that starts with one of the words (full-width spaces and colons may follow).
-WORDS = ("合计", "总计", "小计", "共计")
-_PATTERN = r"^\s*((?:合|总|小|共)\s*计)"
-
-
-def _word(value: exp.Expression) -> exp.Expression:
-    """The totals word at the start of ``value``, spaces removed ('' when none)."""
-    return fn("replace", fn("regexp_extract", value, lit(_PATTERN), num(1)), lit(" "), lit(""))
+# The whole name cell, as rowcheck's _TOTAL reads a USCC cell: 合计, 总 计, 小计：, Total.
+TOTAL_CELL = r"(?i)\s*(?:[合总小共]\s*计|总\s*合\s*计|total|sum)\s*[:：]?\s*"
 
 
-def totals_checks(
-    uscc: exp.Expression, name: exp.Expression | None, name_header: str | None
-) -> list[tuple[exp.Expression, exp.Expression]]:
-    """Checks of the USCC cell that come before every other: a totals word in the USCC cell,
-    or an empty USCC beside a totals word in the name cell (``name``: its trimmed text)."""
-    skipped = ": it is not an enterprise and was skipped (not imported); nothing to fix"
-    checks: list[tuple[exp.Expression, exp.Expression]] = [
-        (
-            exp.and_(exp.not_(uscc.is_(exp.null())), fn("regexp_matches", uscc, lit(_PATTERN))),
-            concat(
-                "this row looks like a totals row ('", _word(uscc), "' in the USCC column)", skipped
-            ),
-        )
-    ]
-    if name is not None:
-        checks.append(
-            (
-                exp.and_(
-                    uscc.is_(exp.null()),
-                    exp.not_(name.is_(exp.null())),
-                    fn("regexp_matches", name, lit(_PATTERN)),
-                ),
-                concat(
-                    "this row looks like a totals row ('",
-                    _word(name),
-                    f"' in column '{name_header}', no USCC)",
-                    skipped,
-                ),
-            )
-        )
-    return checks
+def total_row_check(
+    uscc: exp.Expression, name: exp.Expression, name_header: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """The check of the USCC cell that comes before "a value is required": an empty USCC
+    beside a total word in the name cell (``name``: its trimmed text)."""
+    return (
+        exp.and_(
+            uscc.is_(exp.null()),
+            exp.not_(name.is_(exp.null())),
+            fn("regexp_full_match", name, lit(TOTAL_CELL)),
+        ),
+        concat(
+            "'",
+            name,
+            f"' in column '{name_header}' with no USCC starts a total row, not an"
+            " enterprise's: delete the row (totals are not imported; the other rows are)",
+        ),
+    )

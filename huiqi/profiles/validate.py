@@ -49,7 +49,7 @@ from huiqi.profiles.numberrules import (
     quoted,
 )
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, try_cast
-from huiqi.profiles.totalsrow import totals_checks
+from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -216,11 +216,9 @@ def rules_for(
                     v,
                     [(exp.not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
-                    before=totals_checks(
-                        v,
-                        values.get("name"),
-                        mapping.header_for("name") if "name" in values else None,
-                    ),
+                    before=[total_row_check(v, values["name"], mapping.header_for("name"))]
+                    if "name" in values
+                    else None,
                 )
             )
         elif name == "year":
