@@ -33,7 +33,8 @@ def test_a_tax_like_file_is_said_closest_to_the_tax_mapping(tmp_path: Path) -> N
     )
     # 万元 is not the tax mapping's 元: the column is named among those it lacks.
     assert (
-        "Its headers do not include 纳税总额（万元）, 研发费用加计扣除额 as written here" in comments
+        "Its headers do not include 纳税总额（万元）, 研发费用加计扣除额 as written here"
+        in comments
     )
     uscc_line = next(line for line in text.splitlines() if line.startswith('  "统一社会信用代码"'))
     assert "'tax'" in uscc_line and "ai_platform" not in uscc_line
@@ -45,9 +46,7 @@ def test_a_file_the_closest_mapping_reads_as_it_is_says_so_and_it_does(tmp_path:
     assert "# It has every column: 'huiqi data import FILE --mapping tax' reads the file" in text
     data = tmp_path / "data"
     steward = accounts(data)["steward"]
-    code, out = run(
-        data, "import", str(tmp_path / "office.csv"), "--mapping", "tax", token=steward
-    )
+    code, out = run(data, "import", str(tmp_path / "office.csv"), "--mapping", "tax", token=steward)
     assert code == 0 and "Rows: 1 read, 1 accepted, 0 rejected" in out, out
 
 
