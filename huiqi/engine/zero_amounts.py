@@ -5,11 +5,14 @@ not granted, offered or invited to apply: delivery records it as ``zero_amount``
 (huiqi.delivery.zero). A policy that lets that happen usually lacks a criterion (the
 formula reads R&D spend, no criterion requires any) or a floor. This module runs each
 policy on the edge frame of :mod:`huiqi.engine.edges` (zeros, the smallest steps, the ends
-of each field's range) and reports the first eligible enterprise whose amount is 0, with
-the values the amount formula read, at the formula's line and column.
+of each field's range), then on a few eligible enterprises (its own eligible test cases,
+eligible edge ones) with each amount field at the values :mod:`huiqi.engine.zero_probes`
+tries (every code, the formula's numbers), and reports the first eligible enterprise
+whose amount is 0, with the values the amount formula read, at the formula's line and
+column.
 
 It is a search on chosen values, not a proof: a warning names a real enterprise profile
-that gives 0; no warning means none of the edge profiles did.
+that gives 0; no warning means none of the profiles tried did.
 
 Example:
     >>> from huiqi.engine.compile.compiler import compile_policy
@@ -23,15 +26,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from huiqi.engine.compile.compiler import CompiledPolicy
 from huiqi.engine.edges import Marks, edge_profiles, usable_backends
 from huiqi.engine.frame_columns import FrameColumn
-from huiqi.engine.profile import RawProfile
-from huiqi.errors import Location
+from huiqi.engine.profile import RawProfile, profile_from_case
+from huiqi.engine.results import Evaluation
+from huiqi.engine.zero_probes import probes
+from huiqi.errors import HuiqiError, Location
 from huiqi.policies.lint import Finding
 from huiqi.policies.yamlmarks import locate
 
@@ -51,6 +56,29 @@ def _read(profile: RawProfile, columns: Sequence[FrameColumn]) -> str:
             continue
         shown.append(f"{c.field}{f'[{c.year}]' if c.kind == 'yearly' else ''} = {value}")
     return ", ".join(shown)
+
+
+BASES = 3  # eligible enterprises whose amount fields are varied (zero_probes)
+
+
+def _first_zero(evaluations: Iterable[Evaluation]) -> Evaluation | None:
+    return next((e for e in evaluations if e.status == "eligible" and e.amount_fen == 0), None)
+
+
+def _eligible_cases(cp: CompiledPolicy) -> list[RawProfile]:
+    """The profiles of the policy's own eligible test cases (hand-made eligible enterprises,
+    which the edge frame rarely holds), those that read without error."""
+    out = []
+    for i, case in enumerate(cp.policy.tests, start=1):
+        if case.expect.status != "eligible":
+            continue
+        try:
+            out.append(
+                profile_from_case(case.profile, data_year=cp.policy.data_year, seq=i, written=True)
+            )
+        except HuiqiError:  # a case that does not read is case_profile_errors' finding
+            continue
+    return out
 
 
 @dataclass(frozen=True)
@@ -91,14 +119,23 @@ def zero_amounts(
         return []
     found: list[ZeroAmount] = []
     for cp, marks in policies:
-        zero = next(
-            (
-                e
-                for e in sorted(results, key=lambda e: e.uscc)
-                if e.policy_id == cp.policy.id and e.status == "eligible" and e.amount_fen == 0
-            ),
-            None,
-        )
+        own = sorted((e for e in results if e.policy_id == cp.policy.id), key=lambda e: e.uscc)
+        zero = _first_zero(own)
+        if zero is None:
+            # Eligible enterprises with one amount field at a value that often gives 0.
+            bases = [
+                *_eligible_cases(cp),
+                *(by_uscc[e.uscc] for e in own if e.status == "eligible"),
+            ]
+            bases = bases[:BASES]
+            more = probes(cp, bases)
+            if not more:
+                continue
+            by_uscc.update({p.uscc: p for p in more})
+            try:
+                zero = _first_zero(get_backend(name).evaluate(more, [cp]))
+            except Exception:  # pragma: no cover - the same policy ran on the edge frame
+                continue
         if zero is None:
             continue
         at = locate(marks, ("amount", "formula"), cp.filename or cp.policy.id)

@@ -74,6 +74,31 @@ def test_no_warning_when_no_eligible_enterprise_can_get_zero(
     assert _findings(_policy(formula, least, floor)) == []
 
 
+def test_a_code_that_gives_zero_is_found_though_the_edge_frame_lacks_it() -> None:
+    """Regression: 'CASE WHEN size_class = 'micro' THEN 0 …' gave 856 zero_amount records
+    on a generated population and lint said nothing: the edge frame holds the first and
+    last codes of a list, not 'micro'."""
+    formula = "CASE WHEN size_class = 'micro' THEN 0 ELSE 1000 * insured_employees END"
+    (warning,) = _findings(_policy(formula))
+    assert "size_class[2025] = micro" in warning
+
+
+def test_a_threshold_in_the_formula_is_tried_from_the_policys_own_eligible_case() -> None:
+    """No edge enterprise has 38 to 40 insured staff; the policy's eligible test case does,
+    and the formula's own number (38) is where it gives 0."""
+    text = _policy("1000 * (insured_employees - 38)").replace(
+        "expr: insured_employees > 0", "expr: insured_employees >= 38 AND insured_employees <= 40"
+    )
+    text += (
+        "tests:\n"
+        "  - name: forty\n"
+        "    profile: {insured_employees: 40}\n"
+        '    expect: {status: eligible, amount: "2000.00"}\n'
+    )
+    (warning,) = _findings(text)
+    assert "insured_employees[2025] = 38" in warning
+
+
 def test_the_console_check_places_the_warning_on_the_formula() -> None:
     report = check_text(_policy("insured_employees * 1000 - 1000"), "zero-check.yaml")
     (zero,) = [p for p in report.problems if "0.00 yuan" in p.message]
