@@ -95,14 +95,14 @@ class ZeroAmount:
 def zero_amount_findings(
     policies: Sequence[tuple[CompiledPolicy, Marks]], *, backend: str | None = None
 ) -> list[Finding]:
-    """A lint warning for each policy that gives an eligible edge enterprise 0.00 yuan."""
+    """A lint warning for each policy found to give an eligible enterprise 0.00 yuan."""
     return [z.finding() for z in zero_amounts(policies, backend=backend)]
 
 
 def zero_amounts(
     policies: Sequence[tuple[CompiledPolicy, Marks]], *, backend: str | None = None
 ) -> list[ZeroAmount]:
-    """Each policy that gives an eligible edge enterprise 0.00 yuan."""
+    """Each policy found to give an eligible enterprise 0.00 yuan (see the module docstring)."""
     if not policies:
         return []
     from huiqi.engine.backend import get_backend
