@@ -5,7 +5,9 @@ of nothing is not one.
 
 Its delivery record still exists, with status ``zero_amount`` and a reason, so that
 officers see and count these enterprises (records, dashboards, the audit log), and a
-re-delivery does not decide it twice (the record's key is the same as a grant's).
+re-delivery does not decide it twice (the record's key is the same as a grant's). A
+re-delivery whose data now give the enterprise an amount grants a 免申即享 record then
+(``huiqi.delivery.auto.regrant_zero``).
 """
 
 from __future__ import annotations

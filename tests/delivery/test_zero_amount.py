@@ -116,3 +116,33 @@ def test_claiming_an_offer_whose_amount_became_zero_grants_nothing(
         assert s.get_one(Entitlement, ent_id).status == "zero_amount"
         kinds = s.scalars(select(Notification.kind).where(Notification.uscc == code)).all()
         assert "granted" not in kinds
+
+
+@pytest.mark.parametrize("extra", [{}, {"budget": 100_000}], ids=["plain", "budget"])
+def test_a_zero_amount_that_new_data_make_positive_is_granted_on_the_next_delivery(
+    sessions: sessionmaker[Session], tmp_path: Path, extra: dict[str, object]
+) -> None:
+    """The 0 was what one snapshot's data gave: when a later snapshot gives an amount, the
+    next delivery grants it (once), from that snapshot's evaluation, with its message."""
+    a, b = h.uscc(1), h.uscc(2)
+    settings_, _ = h.build_store(tmp_path / "data", {a: 1, b: 2})
+    text = h.policy_yaml("zero-later", formula=BEYOND_FIRST, **extra)  # type: ignore[arg-type]
+    pv, _ = publish_text(sessions, text, "z.yaml", actor=OFFICER)
+    deliver(settings_, sessions, pv.id, actor=OFFICER)  # type: ignore[arg-type]
+    _, later = h.build_store(tmp_path / "data", {a: 4, b: 2})
+    rep = deliver(settings_, sessions, pv.id, actor=OFFICER)  # type: ignore[arg-type]
+    assert (rep.granted, rep.granted_fen, rep.new_records) == (1, 3000_00, 0)
+    with sessions() as s:
+        ent = s.scalars(select(Entitlement).where(Entitlement.uscc == a)).one()
+        assert (ent.status, ent.computed_fen, ent.snapshot_id) == ("granted", 3000_00, later)
+        assert ent.status_reason is None
+        grants = s.execute(select(Grant.uscc, Grant.amount_fen, Grant.snapshot_id)).all()
+        assert sorted(grants) == sorted([(a, 3000_00, later), (b, 1000_00, rep.snapshot_id - 1)])
+        told = s.scalars(select(Notification.kind).where(Notification.uscc == a)).all()
+        assert set(told) == {"granted"}
+        committed = s.scalar(select(PolicyVersion.committed_fen).where(PolicyVersion.id == pv.id))
+        assert committed == (4000_00 if extra else 0)
+        assert counts.stored(s, "record") == counts.recount(s, "record")
+        assert counts.stored(s, "grant") == counts.recount(s, "grant")
+    again = deliver(settings_, sessions, pv.id, actor=OFFICER)  # type: ignore[arg-type]
+    assert again.granted == 0
