@@ -89,6 +89,12 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     if a.cap is not None:
         lines.append(f"cap: {a.cap:,} yuan")
     lines.append(f"amount (rounded half up to the fen): {yuan(a.amount_fen)} yuan")
+    if e.status == "eligible" and a.amount_fen == 0:
+        # huiqi.delivery.zero: a grant of nothing is not a grant.
+        lines.append(
+            "eligible with nothing to receive: no grant, offer or application is made"
+            " (delivery records it as zero_amount)"
+        )
     missing = ""
     if e.missing:
         reg = load_dictionary().registries

@@ -33,7 +33,7 @@ from huiqi.delivery.records import (
     record_constants,
     record_values,
 )
-from huiqi.delivery.statuses import BudgetMode, GrantStatus, RecordStatus
+from huiqi.delivery.statuses import BudgetMode, GrantStatus, MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -214,24 +214,63 @@ def grant_one_by_one(
         s.add(ent)
         s.flush()
         rep.new_records += 1
-        out = make_grant(s, pv, ent, actor=actor)
-        if out.grant is not None:
-            rep.granted += 1
-            rep.granted_fen += out.grant.amount_fen
-            provisional = out.grant.status == GrantStatus.PROVISIONAL
-            kind = "provisional" if provisional else "granted"
-            subject, body = message_for(pv, r, kind, out.grant.amount_fen)
-            notify.enqueue_many(
-                s,
-                [
-                    notify.Message(
-                        uscc=r.uscc,
-                        kind="granted",
-                        subject=subject,
-                        body=body,
-                        dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
-                    )
-                ],
+        _grant_record(s, pv, ent, r, actor, rep)
+
+
+def regrant_zero(
+    s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
+) -> None:
+    """Grant the version's ``zero_amount`` records whose enterprise this snapshot's data
+    (``rows``, its results for enterprises that have a record) now give an amount: the 0
+    was what the data gave, not a decision about the enterprise. The record takes the
+    new evaluation (amount, explanation, snapshot) so that its grant is reproduced from
+    it, then is granted as any other (exclusivity, cap, budget), with its message."""
+    now_of = {
+        r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE and (r.amount_fen or 0) > 0
+    }
+    if not now_of:
+        return
+    records = s.scalars(
+        select(Entitlement)
+        .where(
+            Entitlement.policy_version_id == pv.id,
+            Entitlement.benefit_period == pv.benefit_period,
+            Entitlement.uscc.in_(sorted(now_of)),
+            Entitlement.status == RecordStatus.ZERO_AMOUNT,
+        )
+        .with_for_update()
+    ).all()
+    for ent in records:
+        r = now_of[ent.uscc]
+        ent.computed_fen, ent.explanation = r.amount_fen, r.ledger
+        ent.snapshot_id = ent.last_snapshot_id = sid
+        ent.status, ent.status_reason, ent.updated_at = RecordStatus.PENDING, None, utcnow()
+        s.flush()
+        _grant_record(s, pv, ent, r, actor, rep)
+
+
+def _grant_record(
+    s: Session, pv: PolicyVersion, ent: Entitlement, r: ResultRow, actor: str, rep: DeliveryReport
+) -> None:
+    """Grant one pending record (make_grant) and tell its enterprise, or count the refusal."""
+    out = make_grant(s, pv, ent, actor=actor)
+    if out.grant is None:
+        rep.refused[out.status] = rep.refused.get(out.status, 0) + 1
+        return
+    rep.granted += 1
+    rep.granted_fen += out.grant.amount_fen
+    provisional = out.grant.status == GrantStatus.PROVISIONAL
+    kind = "provisional" if provisional else "granted"
+    subject, body = message_for(pv, r, kind, out.grant.amount_fen)
+    notify.enqueue_many(
+        s,
+        [
+            notify.Message(
+                uscc=r.uscc,
+                kind="granted",
+                subject=subject,
+                body=body,
+                dedupe_key=f"granted:{pv.id}:{r.uscc}:{pv.benefit_period}",
             )
-        else:
-            rep.refused[out.status] = rep.refused.get(out.status, 0) + 1
+        ],
+    )

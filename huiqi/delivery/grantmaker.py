@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import budget as budgets
-from huiqi.delivery import once
+from huiqi.delivery import once, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -27,7 +27,7 @@ from huiqi.money import format_yuan as yuan_text
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # granted | provisional | excluded | capped | budget_exhausted
+    status: str  # granted | provisional | excluded | capped | budget_exhausted | zero_amount
     grant: Grant | None
     reason: str | None = None
 
@@ -163,6 +163,10 @@ def make_grant(
     requested = ent.computed_fen or 0
     try:
         with savepoint(session):
+            if requested == 0:
+                # An offer or application whose amount new data made 0: a grant of nothing
+                # is not a grant (huiqi.delivery.zero).
+                raise _Refused(RecordStatus.ZERO_AMOUNT, zero.REASON)
             # Compared at what it would give (the policy's cap, what is left of a shared
             # cap), as the bulk path's slots are (huiqi.delivery.derive).
             receivable = _receivable(session, pv, ent, requested)

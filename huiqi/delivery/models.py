@@ -93,7 +93,7 @@ class Entitlement(Base):
 
     status: granted | offered | claimed | expired | application_open | submitted |
     approved | rejected | excluded | budget_exhausted | capped | pending_allocation |
-    withdrawn
+    withdrawn | zero_amount
     """
 
     __table__ = tables.entitlements

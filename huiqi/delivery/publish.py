@@ -24,9 +24,9 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.db.statistics import refresh_after_bulk
-from huiqi.delivery import counts, directory, once
+from huiqi.delivery import counts, directory, once, zero
 from huiqi.delivery.audit import record_events, savepoint
-from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one
+from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
 from huiqi.delivery.models import (
     DeliveryRun,
@@ -74,11 +74,14 @@ def deliver_chunk(
             )
         )
         if existing:
+            known = [r for r in rows if r.uscc in existing]
             if pv.delivery in (DeliveryMode.CONFIRM, DeliveryMode.APPLY):
                 # An unclaimed offer, or an unsubmitted application's estimate, shows what
                 # this snapshot's data give.
-                known = [r for r in rows if r.uscc in existing]
                 rep.refreshed += refresh_offers(s, pv, known, sid, username)
+            else:
+                # An enterprise whose amount was 0 and is no longer: granted now.
+                regrant_zero(s, pv, known, sid, username, rep)
             s.execute(
                 update(Entitlement)
                 .where(Entitlement.policy_version_id == pv.id, Entitlement.uscc.in_(existing))
@@ -92,6 +95,9 @@ def deliver_chunk(
                 covered = [r for r in fresh if r.uscc in earlier]
                 once.record_covered(s, pv, covered, earlier, sid, username, rep)
                 fresh = [r for r in fresh if r.uscc not in earlier]
+        # Eligible with an amount of 0: recorded for officers, never granted or offered.
+        zero.record_zero(s, pv, [r for r in fresh if zero.is_zero(r)], sid, username, rep)
+        fresh = [r for r in fresh if not zero.is_zero(r)]
         if not fresh:
             return
         if pv.delivery != DeliveryMode.AUTO:

@@ -30,6 +30,9 @@ class RecordStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # an officer withdrew it after a review flag
     BUDGET_EXHAUSTED = "budget_exhausted"
     CAPPED = "capped"
+    # Eligible, but the amount formula gives 0: nothing to grant, offer or apply for; the
+    # record lets officers see and count it (huiqi.delivery.zero).
+    ZERO_AMOUNT = "zero_amount"
     PENDING_ALLOCATION = "pending_allocation"
     PENDING = "pending"  # inserted, about to be granted or refused in the same transaction
 

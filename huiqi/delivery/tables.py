@@ -66,7 +66,8 @@ policy_versions = Table(
 
 # A delivery record: what one enterprise is offered or given under one version.
 # status: granted | offered | claimed | expired | application_open | submitted | approved |
-# rejected | excluded | budget_exhausted | capped | pending_allocation | withdrawn
+# rejected | excluded | budget_exhausted | capped | pending_allocation | withdrawn |
+# zero_amount (eligible, the amount formula gives 0: no grant)
 entitlements = Table(
     "entitlements",
     metadata,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from huiqi.engine.casetest import CaseResult, case_profile_errors, run_policy_tests
 from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
+from huiqi.engine.zero_amounts import zero_amount_findings, zero_amounts
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library
 from huiqi.policies.loader import Library, LoadedPolicy, load_policy_text
@@ -30,7 +31,8 @@ def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     pairs = list(zip(lib.loaded, lib.compiled, strict=True))
     ran = edge_errors([(cp, lp.marks) for lp, cp in pairs])
     cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
-    return lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
+    found = lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
+    return found + zero_amount_findings([(cp, lp.marks) for lp, cp in pairs])
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,12 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         Problem("warning", f.message)
         for f in lint_library(Library(lib.loaded, []))
         if f.kind != "lonely_group"
+    ]
+    problems += [
+        Problem("warning", z.message, z.location.line, z.location.column, z.location.field)
+        for z in zero_amounts(
+            [(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)]
+        )
     ]
     cases = [_case(r) for r in run_policy_tests(lib.compiled)]
     return TextCheck(problems, cases, loaded)

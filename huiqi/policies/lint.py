@@ -7,7 +7,9 @@ no eligible case, no failing case, an exclusivity group with a single member,
 policies of one cap group that state different per-enterprise caps,
 policies of one group that disagree on level or data year, and a figure the text
 gives in 万元 or as a percentage that the rule or an amount writes as the bare
-number (``revenue >= 1000`` under the label "营业收入不低于1000万元").
+number (``revenue >= 1000`` under the label "营业收入不低于1000万元"). An eligible
+enterprise that can receive 0.00 yuan is warned about by huiqi.engine.zero_amounts, which
+runs the policies.
 """
 
 from __future__ import annotations

@@ -11,7 +11,14 @@ import re
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -140,6 +147,59 @@ MAX_AMOUNT_DIGITS = 16
 MAX_VERSION = 2**31 - 1
 
 
+_EXPONENT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$")
+
+
+def _plain_yuan(value: Any) -> Any:
+    """A yuan figure as plain digits: ``1e5`` (which YAML leaves as text) or ``1.0e+5``
+    (which it reads as a number) is scientific notation, refused with the digits to write;
+    ``true`` is no amount. Run before the type is checked."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{str(value).lower()} is not an amount; write a number of yuan, e.g. 500000"
+        )
+    exponent = value.as_tuple().exponent if isinstance(value, Decimal) else None
+    if (isinstance(value, str) and _EXPONENT.match(value)) or (
+        isinstance(exponent, int) and exponent > 0
+    ):
+        exact = Decimal(str(value).strip())
+        if abs(exact) >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+            raise ValueError(
+                f"{str(value).strip()} is scientific notation, and more than any amount: write"
+                f" the amount in plain digits, less than {10**MAX_AMOUNT_DIGITS} yuan"
+            )
+        raise ValueError(
+            f"{str(value).strip()} is scientific notation; money is exact: write the amount"
+            f" in plain digits, {exact:f}"
+        )
+    return value
+
+
+_EXAMPLES = {"version": 2, "data_year": 2025}
+
+
+def _whole_number(value: Any, info: ValidationInfo) -> Any:
+    """An integer key (``version``, ``data_year``) as YAML's integer: a quoted "2025" is
+    text and 2025.0 has a decimal point; both are refused with what to write instead."""
+    name = info.field_name
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        raise ValueError(
+            f'"{value}" is text (it is in quotes), and {name} is a whole number:'
+            f" write {name}: {value.strip()} without the quotes"
+        )
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        raise ValueError(
+            f"{value} is not a whole number as written: write {name}: {int(value)}"
+            " without a decimal point"
+        )
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    raise ValueError(
+        f"{name} must be a whole number written in digits, e.g. {name}: {_EXAMPLES.get(name or '', 1)}, not {shown}"
+    )
+
+
 class Amount(_Strict):
     """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
 
@@ -151,6 +211,7 @@ class Amount(_Strict):
     rounding: Literal["half_up"] = "half_up"
 
     _fen = field_validator("cap", "floor")(_whole_fen)
+    _plain = field_validator("cap", "floor", mode="before")(_plain_yuan)
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> Amount:
@@ -175,6 +236,7 @@ class Expectation(_Strict):
     # An amount is granted to the fen: an expected 30000.001 could never be the result,
     # and the runner would round it to 30000.00 and pass.
     _fen = field_validator("amount")(_whole_fen)
+    _plain = field_validator("amount", mode="before")(_plain_yuan)
 
     @model_validator(mode="after")
     def _consistent(self) -> Expectation:
@@ -232,6 +294,8 @@ class Policy(_Strict):
     tests: list[TestCase] = Field(default_factory=list)
 
     _fen = field_validator("budget", "per_enterprise_cap")(_whole_fen)
+    _plain = field_validator("budget", "per_enterprise_cap", mode="before")(_plain_yuan)
+    _whole = field_validator("version", "data_year", mode="before")(_whole_number)
 
     @field_validator("id")
     @classmethod

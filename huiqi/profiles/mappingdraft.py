@@ -10,7 +10,8 @@ relations; a yearly field or a year column → yearly; else static), the registr
 the fields' most common source.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
-``ignore:``. The draft is YAML with a comment on every column saying how it was matched. A
+``ignore:``. The draft is YAML with a comment on every column saying how it was matched,
+and one at the top naming the closest built-in mapping (``mapping_closest``). A
 header nothing matched gets ``null`` and a comment asking for a field (naming the
 fields whose Chinese label it resembles, as a hint only): the
 mapping refuses to load until each one is given a field or moved under
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.mapping import ALWAYS_IGNORED, LAYOUT_COLUMNS, normalise_header
+from huiqi.profiles.mapping_closest import NONE_CLOSE, closest_builtin, describe, holders
 from huiqi.profiles.mapping_finder import packaged_mappings
 
 UNIT_SUFFIX = re.compile(r"[(（\[【]\s*([^()（）\[\]【】]*?)\s*[)）\]】]$")
@@ -42,6 +44,7 @@ OTHER_MONEY = frozenset({"千元", "百万元", "千万元", "美元", "万美�
 # Units written after the name without brackets: "营业收入/万元", "研发费用 万元".
 _MULTI = "|".join(["万元", "亿元", *sorted(OTHER_MONEY, key=len, reverse=True)])
 _BARE_UNIT = re.compile(rf"(?:/(元|{_MULTI})|(?<=[^\x00-\x7f])({_MULTI}))$")
+BUILT_IN = "a header of a built-in mapping"
 LAYOUT_WORDS = {
     # The taxpayer number of an enterprise is its USCC (since 2015).
     "uscc": ("纳税人识别号", "社会信用代码", "信用代码", "usci", "credit code"),
@@ -66,6 +69,8 @@ class Draft:
     unmatched: list[str] = field(default_factory=list)
     # Headers every mapping skips (mapping.ALWAYS_IGNORED) found in the file.
     skipped: list[str] = field(default_factory=list)
+    # What the draft says of the closest built-in mapping (mapping_closest).
+    closest: list[str] = field(default_factory=list)
 
     def to_yaml(self, file_name: str = "") -> str:
         """The draft as a mapping file, with a comment on every column."""
@@ -75,6 +80,7 @@ class Draft:
             "# Check every column, give each 'null' a dictionary field (or move its header",
             "# under 'ignore:'), then import with --mapping this-file.yaml or keep it in",
             "# <data dir>/mappings/.",
+            *self.closest,
             f"name: {q(self.name)}",
             f"registry: {self.registry}",
             f"layout: {self.layout}",
@@ -124,7 +130,8 @@ def _known() -> dict[str, tuple[str, str]]:
             known.setdefault(_key(w)[0], (target, "a common header"))
     for m in packaged_mappings().values():
         for header, target in {**m.columns, **m.aliases}.items():
-            known.setdefault(_key(header)[0], (target, f"a header of built-in mapping '{m.name}'"))
+            # Which built-in mapping to name is decided per file (mapping_closest.describe).
+            known.setdefault(_key(header)[0], (target, BUILT_IN))
     for f in d.fields:
         if f.derived or f.type == "qualification":
             continue
@@ -193,6 +200,14 @@ def draft_mapping(
         known_as = known.get(key)
         found[header] = (known_as[0], known_as[1], unit) if known_as else None
     layout = _layout([h[0] for h in found.values() if h is not None])
+    comparable = lambda h: _key(h)[0]  # noqa: E731
+    near = closest_builtin({h: (m[0] if m else None) for h, m in found.items()}, layout, comparable)
+    held = holders(comparable)
+    every = len(packaged_mappings())
+    for header, match in found.items():
+        if match is not None and match[1] == BUILT_IN:
+            names = held.get(comparable(header), [])
+            found[header] = (match[0], describe(names, near, every), match[2])
     d = load_dictionary()
     columns: dict[str, str | None] = {}
     how: dict[str, str] = {}
@@ -243,7 +258,8 @@ def draft_mapping(
             " (market): move it under 'ignore:' unless this file is that registry's"
         )
         unmatched.append(header)
-    return Draft(name, registry, layout, columns, how, units, unmatched, skipped)
+    closest = near.comment() if near is not None else list(NONE_CLOSE)
+    return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest)
 
 
 def _not_matched(header: str) -> str:

@@ -49,6 +49,7 @@ from huiqi.profiles.numberrules import (
     quoted,
 )
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, try_cast
+from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -152,6 +153,7 @@ def _rule(
     shortcut: Shortcut | None = None,
     plain: dict[str, exp.Expression] | None = None,
     typed: bool = False,
+    before: list[tuple[exp.Expression, exp.Expression]] | None = None,
 ) -> Rule:
     """The reason is the first failing check's; a value that fits ``shortcut``'s
     pattern passes every check before its remaining ones, and runs only those.
@@ -160,8 +162,9 @@ def _rule(
     value fits it (one match for several fields of a row, see ``rowcheck``).
     ``typed``: the value comes from a typed column whose text passes every check on how
     a number is written, so only the shortcut's remaining checks apply.
+    ``before``: checks that come before the required check (a totals row's USCC).
     """
-    branches = [(v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
+    branches = [*(before or []), (v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
     pattern = None
     if shortcut is not None and typed:
         remaining = shortcut[1]
@@ -213,6 +216,9 @@ def rules_for(
                     v,
                     [(exp.not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
+                    before=[total_row_check(v, values["name"], mapping.header_for("name"))]
+                    if "name" in values
+                    else None,
                 )
             )
         elif name == "year":

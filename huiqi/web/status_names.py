@@ -26,6 +26,7 @@ RECORD_STATUS = {
     "withdrawn": N_("withdrawn"),
     "budget_exhausted": N_("not granted: the budget is spent"),
     "capped": N_("not granted: the cap is reached"),
+    "zero_amount": N_("eligible, amount 0: nothing to grant"),
     "pending_allocation": N_("waiting for the budget's allocation"),
     "pending": N_("being decided"),
 }

@@ -55,3 +55,10 @@ def test_the_computed_amount_is_grouped_and_keeps_every_digit() -> None:
     assert "computed: 16,204.6542 yuan" in text
     assert "cap: 500,000 yuan" in text
     assert "16,204.65 yuan" in text
+
+
+def test_an_eligible_zero_amount_says_nothing_is_granted() -> None:
+    """An eligible enterprise whose amount is 0.00 is not granted (huiqi.delivery.zero):
+    explain said only 'eligible … 0.00 yuan', as if a grant of nothing were coming."""
+    assert "no grant, offer or application is made" in printed(trace("0", 0))
+    assert "no grant, offer or application" not in printed(trace("16204.6542", 1_620_465))

@@ -1,0 +1,65 @@
+"""Eligible, amount 0: an enterprise that meets every criterion but whose amount formula
+gives 0.00 yuan (no floor) receives nothing, so it gets no grant, offer or application
+and no message saying it was granted 0.00 yuan: 免申即享 grants deliver money, and a grant
+of nothing is not one.
+
+Its delivery record still exists, with status ``zero_amount`` and a reason, so that
+officers see and count these enterprises (records, dashboards, the audit log), and a
+re-delivery does not decide it twice (the record's key is the same as a grant's). A
+re-delivery whose data now give the enterprise an amount grants a 免申即享 record then
+(``huiqi.delivery.auto.regrant_zero``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from huiqi.delivery.audit import record_events
+from huiqi.delivery.models import PolicyVersion, utcnow
+from huiqi.delivery.records import DeliveryReport, insert_records, record_values
+from huiqi.delivery.statuses import MatchStatus, RecordStatus
+from huiqi.engine import ResultRow
+
+REASON = (
+    "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
+    " nothing is granted, offered or notified"
+)
+
+
+def is_zero(row: ResultRow) -> bool:
+    """An eligible row whose amount is exactly 0 fen."""
+    return row.status == MatchStatus.ELIGIBLE and row.amount_fen == 0
+
+
+def record_zero(
+    s: Session, pv: PolicyVersion, rows: list[ResultRow], sid: int, actor: str, rep: DeliveryReport
+) -> None:
+    """Record ``rows`` (eligible, amount 0) as ``zero_amount``, with an audit event each."""
+    if not rows:
+        return
+    now = utcnow()
+    values = []
+    for r in rows:
+        v = record_values(pv, r, sid, RecordStatus.ZERO_AMOUNT, now=now)
+        v["status_reason"] = REASON
+        values.append(v)
+    ids = insert_records(s, pv, values)
+    record_events(
+        s,
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "kind": RecordStatus.ZERO_AMOUNT.value,
+                "uscc": r.uscc,
+                "policy_version_id": pv.id,
+                "entity": f"entitlement:{ids[r.uscc]}",
+                "reason": REASON,
+                "data": {"computed_fen": 0, "snapshot_id": sid},
+            }
+            for r in rows
+        ],
+    )
+    rep.new_records += len(rows)
+    key = RecordStatus.ZERO_AMOUNT.value
+    rep.refused[key] = rep.refused.get(key, 0) + len(rows)

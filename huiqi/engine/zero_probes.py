@@ -1,0 +1,78 @@
+"""More enterprises to look for a 0.00 amount on: eligible ones with one value the amount
+formula reads changed to each value where a formula typically reaches 0.
+
+The edge frame (:mod:`huiqi.engine.edges`) holds each field's ends and zero, which is
+where rules break, not where an amount formula gives 0: ``CASE WHEN size_class = 'micro'
+THEN 0 …`` needs the code ``micro``, ``GREATEST(revenue - 5000000, 0)`` needs revenue at
+5,000,000. Starting from enterprises the policy found eligible, each field the formula
+reads takes every code of its code list (enums), both truth values (booleans), or each
+number written in the formula and its neighbours (numbers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from huiqi.engine.compile.compiler import CompiledPolicy
+from huiqi.engine.frame_columns import FrameColumn
+from huiqi.engine.profile import RawProfile
+from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
+from huiqi.profiles.uscc import make
+
+MOST_CODES = 64  # a code list longer than this (industries) is left to the edge frame
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
+
+
+def _candidates(field: Field, formula: str) -> list[Any]:
+    """The values of ``field`` worth trying for a 0.00 amount under ``formula``."""
+    if field.type == "enum":
+        codes = sorted(load_codelist(field.codes).codes) if field.codes else []
+        return codes if len(codes) <= MOST_CODES else []
+    if field.type == "boolean":
+        return [False, True]
+    if field.type not in ("integer", "money", "decimal"):
+        return []
+    step = Decimal(1) if field.type == "integer" else Decimal("0.01")
+    values: set[Decimal] = set()
+    for text in _NUMBER.findall(formula):
+        n = Decimal(text)
+        values |= {n - step, n, n + step}
+    low = field.min if field.min is not None else None
+    high = field.max if field.max is not None else None
+    kept = sorted(v for v in values if (low is None or v >= low) and (high is None or v <= high))
+    if field.type == "integer":
+        return [int(v) for v in kept if v == v.to_integral_value()]
+    return [v.quantize(step) if field.type == "money" else v for v in kept]
+
+
+def _with(profile: RawProfile, column: FrameColumn, value: Any, uscc: str) -> RawProfile:
+    if column.kind == "static":
+        return dataclasses.replace(
+            profile, uscc=uscc, static={**profile.static, column.field: value}
+        )
+    assert column.year is not None
+    years = {y: dict(v) for y, v in profile.years.items()}
+    years.setdefault(column.year, {})[column.field] = value
+    return dataclasses.replace(profile, uscc=uscc, years=years)
+
+
+def probes(
+    cp: CompiledPolicy, eligible: Iterable[RawProfile], *, start: int = 0
+) -> list[RawProfile]:
+    """Variants of ``eligible`` (a few of the policy's eligible enterprises), one value
+    of one amount field changed each."""
+    d = load_dictionary()
+    formula = cp.policy.amount.formula
+    out: list[RawProfile] = []
+    for base in eligible:
+        for column in sorted(set(cp.amount_reads)):
+            if column.kind not in ("static", "yearly") or d.get(column.field) is None:
+                continue
+            for value in _candidates(d.field(column.field), formula):
+                uscc = make(f"91310115MA2X{start + len(out):05d}")
+                out.append(_with(base, column, value, uscc))
+    return out

@@ -1,0 +1,113 @@
+"""Which built-in mapping a drafted one is closest to, and why (``huiqi mapping new``).
+
+A draft says which built-in layout has the most of the file's headers, besides the USCC
+and the name that nearly every layout has (they tell nothing of the registry): a data
+steward then knows which shipped mapping to compare with, and that the import reads the
+file with it as it is when the file has no column it lacks. When no built-in mapping has
+any of those headers, the draft says so rather than naming one at random.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from huiqi.profiles.mapping import Mapping, normalise_header
+from huiqi.profiles.mapping_finder import packaged_mappings
+
+# Fields nearly every layout has: sharing them says nothing of the registry.
+COMMON = frozenset({"uscc", "name"})
+
+
+@dataclass(frozen=True)
+class Closest:
+    name: str
+    layout: str
+    registry: str
+    shared: tuple[str, ...]  # the file's headers it has (besides the USCC and the name)
+    missing: tuple[str, ...]  # the file's headers it does not have as written
+
+    def comment(self) -> list[str]:
+        """The draft's comment lines about it, wrapped as the draft's other comments."""
+        return [
+            line
+            for text in self._sentences()
+            for line in textwrap.wrap(text, 86, initial_indent="# ", subsequent_indent="# ")
+        ]
+
+    def _sentences(self) -> list[str]:
+        lines = [
+            f"Closest built-in mapping: '{self.name}' ({self.layout}, registry"
+            f" {self.registry}); it has {len(self.shared)} of this file's headers besides"
+            f" the USCC and name: {', '.join(self.shared)}."
+        ]
+        if self.missing:
+            lines.append(
+                f"Its headers do not include {', '.join(self.missing)} as written here"
+                " (name or unit): hence this draft."
+            )
+        else:
+            lines.append(
+                f"It has every column: 'huiqi data import FILE --mapping {self.name}'"
+                " reads the file without this draft."
+            )
+        return lines
+
+
+def _headers_of(m: Mapping, key: Callable[[str], str]) -> set[str]:
+    return {key(h) for h in (*m.columns, *m.aliases)}
+
+
+def holders(key: Callable[[str], str]) -> dict[str, list[str]]:
+    """Comparable header -> the built-in mappings that have it, by name."""
+    found: dict[str, list[str]] = {}
+    for m in packaged_mappings().values():
+        for k in sorted(_headers_of(m, key)):
+            found.setdefault(k, []).append(m.name)
+    return found
+
+
+def closest_builtin(
+    targets: dict[str, str | None], layout: str, key: Callable[[str], str]
+) -> Closest | None:
+    """The built-in mapping with the most of the file's headers (``targets``: header ->
+    the field drafted for it, None when unmatched), not counting the USCC and name; on a
+    tie the one of the draft's ``layout``, then by name. None when none has any."""
+    telling = [h for h, t in targets.items() if t not in COMMON]
+    best: tuple[tuple[int, bool], Mapping, list[str]] | None = None
+    for _, m in sorted(packaged_mappings().items()):
+        own = _headers_of(m, key)
+        shared = [h for h in telling if key(h) in own]
+        rank = (len(shared), m.layout == layout)
+        if shared and (best is None or rank > best[0]):
+            best = (rank, m, shared)
+    if best is None:
+        return None
+    _, m, shared = best
+    # As written, unit included: 纳税总额（万元） is not the 纳税总额(元) of a mapping in yuan.
+    known = {*m.headers, *m.skipped}
+    missing = tuple(h for h in targets if normalise_header(h) not in known)
+    return Closest(m.name, m.layout, m.registry, tuple(shared), missing)
+
+
+def describe(names: list[str], closest: Closest | None, every: int) -> str:
+    """How a header of built-in mappings ``names`` is known, for its column's comment:
+    the closest mapping when it has it, never one picked at random among many."""
+    if closest is not None and closest.name in names:
+        others = len(names) - 1
+        more = (
+            f" (and {others} other built-in mapping{'s' if others > 1 else ''})" if others else ""
+        )
+        return f"a header of built-in mapping '{closest.name}'{more}"
+    if len(names) == 1:
+        return f"a header of built-in mapping '{names[0]}'"
+    if len(names) == every:
+        return "a header every built-in mapping has"
+    return f"a header of {len(names)} built-in mappings ({', '.join(repr(n) for n in names)})"
+
+
+NONE_CLOSE = (
+    "# No built-in mapping is close: none has any of this file's headers besides the",
+    "# USCC and name.",
+)

@@ -1,0 +1,119 @@
+"""``huiqi policy lint`` (and the console's check) warns when an eligible enterprise can
+receive 0.00 yuan: such an enterprise is recorded as ``zero_amount`` and never granted, so
+the formula most likely lacks a criterion or a floor. Before, lint said nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from huiqi.cli.main import cli
+from huiqi.engine.compile.compiler import compile_policy
+from huiqi.engine.policycheck import check_text
+from huiqi.engine.zero_amounts import zero_amount_findings
+from huiqi.policies.loader import load_policy_text
+
+HEAD = """id: zero-check
+version: 1
+title: {zh: 测试, en: Test}
+department: {zh: 测试局, en: Test bureau}
+level: district
+region: "310115"
+source: {document: 测试文件}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: auto
+data_year: 2025
+criteria:
+  - id: insured
+    label: {zh: 参保, en: Insures staff}
+    expr: insured_employees > %(least)s
+amount:
+  formula: "%(formula)s"
+"""
+
+
+def _policy(formula: str, least: int = 0, floor: str | None = None) -> str:
+    text = HEAD % {"formula": formula, "least": least}
+    return text + (f"  floor: {floor}\n" if floor else "")
+
+
+def _findings(text: str) -> list[str]:
+    loaded = load_policy_text(text, "zero-check.yaml")
+    return [
+        f"{f.where}: {f.message}"
+        for f in zero_amount_findings([(compile_policy(loaded), loaded.marks)])
+    ]
+
+
+def test_a_formula_that_gives_zero_to_an_eligible_enterprise_is_warned_at_the_formula() -> None:
+    (warning,) = _findings(_policy("insured_employees * 1000 - 1000"))
+    assert warning.startswith("zero-check.yaml, line 17, column 12, field 'amount.formula'")
+    assert "can receive 0.00 yuan (for example with insured_employees[2025] = 1)" in warning
+    assert "gives 0 or less" in warning and "floor" in warning
+
+
+def test_an_amount_below_half_a_fen_is_warned_as_rounding_to_zero() -> None:
+    (warning,) = _findings(_policy("0.001 * insured_employees"))
+    assert "the formula gives 0.001 yuan, less than half a fen, which rounds to 0.00" in warning
+
+
+@pytest.mark.parametrize(
+    ("formula", "least", "floor"),
+    [
+        ("insured_employees * 1000 - 1000", 1, None),  # a criterion excludes the one who gets 0
+        ("insured_employees * 1000 - 1000", 0, "500"),  # a floor
+        ("insured_employees * 1000", 0, None),
+    ],
+)
+def test_no_warning_when_no_eligible_enterprise_can_get_zero(
+    formula: str, least: int, floor: str | None
+) -> None:
+    assert _findings(_policy(formula, least, floor)) == []
+
+
+def test_a_code_that_gives_zero_is_found_though_the_edge_frame_lacks_it() -> None:
+    """Regression: 'CASE WHEN size_class = 'micro' THEN 0 …' gave 856 zero_amount records
+    on a generated population and lint said nothing: the edge frame holds the first and
+    last codes of a list, not 'micro'."""
+    formula = "CASE WHEN size_class = 'micro' THEN 0 ELSE 1000 * insured_employees END"
+    (warning,) = _findings(_policy(formula))
+    assert "size_class[2025] = micro" in warning
+
+
+def test_a_threshold_in_the_formula_is_tried_from_the_policys_own_eligible_case() -> None:
+    """No edge enterprise has 38 to 40 insured staff; the policy's eligible test case does,
+    and the formula's own number (38) is where it gives 0."""
+    text = _policy("1000 * (insured_employees - 38)").replace(
+        "expr: insured_employees > 0", "expr: insured_employees >= 38 AND insured_employees <= 40"
+    )
+    text += (
+        "tests:\n"
+        "  - name: forty\n"
+        "    profile: {insured_employees: 40}\n"
+        '    expect: {status: eligible, amount: "2000.00"}\n'
+    )
+    (warning,) = _findings(text)
+    assert "insured_employees[2025] = 38" in warning
+
+
+def test_the_console_check_places_the_warning_on_the_formula() -> None:
+    report = check_text(_policy("insured_employees * 1000 - 1000"), "zero-check.yaml")
+    (zero,) = [p for p in report.problems if "0.00 yuan" in p.message]
+    assert (zero.severity, zero.line, zero.column, zero.field) == (
+        "warning",
+        17,
+        12,
+        "amount.formula",
+    )
+
+
+def test_policy_lint_prints_the_warning(tmp_path: Path) -> None:
+    path = tmp_path / "zero-check.yaml"
+    path.write_text(_policy("insured_employees * 1000 - 1000"), encoding="utf-8")
+    out = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "data"), "policy", "lint", str(path)]
+    )
+    assert "can receive 0.00 yuan" in out.output, out.output

@@ -1,0 +1,125 @@
+"""A policy's integer keys (``version``, ``data_year``) must be YAML integers, and its
+money keys (``amount.cap``, ``amount.floor``, ``budget``, ``per_enterprise_cap``, a test
+case's expected ``amount``) plain digits: ``data_year: "2025"`` and ``cap: 1e5`` were
+accepted (pydantic converted the text), so a year written as text or an amount in
+scientific notation went through unnoticed. Each is refused at its line and column with
+what to write instead."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huiqi.errors import PolicyError
+from huiqi.policies.loader import library_dir, load_policy_text
+
+SHIPPED = library_dir() / "yp-tech-sme-award-2026.yaml"  # floor: 10000, cap: 50000
+TEXT = SHIPPED.read_text(encoding="utf-8")
+
+
+def _refusal(old: str, new: str) -> PolicyError:
+    text = TEXT.replace(old, new, 1)
+    assert text != TEXT, old
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, SHIPPED.name)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "data_year: 2025",
+            'data_year: "2025"',
+            "data_year",
+            '"2025" is text (it is in quotes), and data_year is a whole number:'
+            " write data_year: 2025 without the quotes",
+        ),
+        (
+            "data_year: 2025",
+            "data_year: 2025.0",
+            "data_year",
+            "2025.0 is not a whole number as written: write data_year: 2025 without a decimal"
+            " point",
+        ),
+        (
+            "data_year: 2025",
+            "data_year: yes",
+            "data_year",
+            "data_year must be a whole number written in digits, e.g. data_year: 2025, not true",
+        ),
+        (
+            "version: 1",
+            'version: "1"',
+            "version",
+            '"1" is text (it is in quotes), and version is a whole number:'
+            " write version: 1 without the quotes",
+        ),
+        (
+            "  cap: 50000",
+            "  cap: 1e5",
+            "amount.cap",
+            "1e5 is scientific notation; money is exact: write the amount in plain digits, 100000",
+        ),
+        (
+            "  floor: 10000",
+            "  floor: 1.0e+4",
+            "amount.floor",
+            "1.0E+4 is scientific notation; money is exact: write the amount in plain digits,"
+            " 10000",
+        ),
+        (
+            'amount: "10000.00"',
+            "amount: 1E4",
+            "tests[1].expect.amount",
+            "1E4 is scientific notation; money is exact: write the amount in plain digits, 10000",
+        ),
+    ],
+)
+def test_a_number_written_otherwise_is_refused_with_what_to_write(
+    old: str, new: str, field: str, message: str
+) -> None:
+    error = _refusal(old, new)
+    assert error.message == message
+    loc = error.location
+    assert loc is not None and loc.file == SHIPPED.name and loc.field == field
+    # At the value itself: its line, and the column after "key: ".
+    text = TEXT.replace(old, new, 1)
+    before = text[: text.index(new)]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + len(new.split(":")[0]) + 3
+    assert (loc.line, loc.column) == (line, column)
+
+
+@pytest.mark.parametrize("key", ["budget", "per_enterprise_cap"])
+def test_a_budget_or_cap_in_scientific_notation_is_refused(key: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(TEXT + f"{key}: 2e6\n", SHIPPED.name)
+    assert info.value.message.endswith("write the amount in plain digits, 2000000")
+    assert info.value.location is not None and info.value.location.field == key
+
+
+@given(mantissa=st.integers(min_value=1, max_value=999), power=st.integers(0, 9))
+def test_every_scientific_cap_names_its_plain_digits(mantissa: int, power: int) -> None:
+    error = _refusal("  cap: 50000", f"  cap: {mantissa}e{power}")
+    assert error.message.endswith(f"plain digits, {Decimal(mantissa) * 10**power:f}")
+
+
+@pytest.mark.parametrize("cap", ["50000", "50000.00", '"50000"', '"49999.99"'])
+def test_plain_amounts_still_load(cap: str) -> None:
+    text = TEXT.replace("  cap: 50000", f"  cap: {cap}", 1)
+    assert load_policy_text(text, SHIPPED.name).policy.amount.cap == Decimal(cap.strip('"'))
+
+
+def test_scientific_notation_beyond_any_amount_is_not_written_out_in_full() -> None:
+    """Regression (merge of two fixes): '1.0e+999' was refused as scientific notation with
+    all thousand of its digits written out as the amount to write instead."""
+    text = SHIPPED.read_text(encoding="utf-8").replace("  cap: 50000\n", "")
+    text = text.replace("  floor: 10000\n", "  floor: 1.0e+999\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, SHIPPED.name)
+    assert "less than 10000000000000000 yuan" in info.value.message
+    assert len(info.value.message) < 200, info.value.message
