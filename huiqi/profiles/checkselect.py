@@ -176,7 +176,9 @@ def checked_select(
         if len(members) < 2:
             continue
         fits = fits_all({pattern: members}, {f: col(f) for f in members})
-        flagged = flagged.select(exp.alias_(exp.or_(plain, fits) if short else fits, f"_plain{k}"))
+        # A CASE, not OR: DuckDB evaluates both sides of an OR in a projection.
+        known = case((plain, exp.true()), default=fits) if short else fits
+        flagged = flagged.select(exp.alias_(known, f"_plain{k}"))
         conditions[pattern] = col(f"_plain{k}", "n")
     full = _rules(mapping, facts, conditions)
     shorter = _rules(mapping, facts, texts_typed=short) if short else full
