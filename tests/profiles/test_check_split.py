@@ -10,6 +10,7 @@ values and reasons in ``_checked`` and the same ``_rejects``.
 from __future__ import annotations
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -158,3 +159,41 @@ def test_the_short_way_is_taken_only_when_split(monkeypatch) -> None:
         rowcheck.build_checked(con, mapping, fields, split=split)
     made = [s for s in statements if "_checked AS" in s]
     assert [checkselect.PLAIN in s for s in made] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "text", "position"),
+    [
+        ("tax", "uscc", CODES[0] + "\x02", 19),  # checked once per distinct code
+        ("market", "uscc", "\x02" + CODES[0], 1),  # checked row by row
+        ("market", "district_code", "310115\x01", 7),
+        ("tax", "tax_credit_rating", "A\x1b", 2),
+        ("tax", "year", "2023\x0c年", 5),
+    ],
+)
+def test_a_valid_text_with_a_control_character_is_refused_for_it(
+    name: str, field: str, text: str, position: int
+) -> None:
+    """A valid code, listed enum text or plain year skips the control-character check;
+    the same text with a control character in it must not pass for valid."""
+    mapping = packaged_mappings()[name]
+    fields = list(dict.fromkeys(mapping.columns.values()))
+    row: list[object] = [2, len(fields), None]
+    for f in fields:
+        kind = load_dictionary().get(f)
+        plain = {"uscc": CODES[1], "year": "2024", "tax_credit_rating": "A"}.get(f, "")
+        if kind is not None and kind.type in ("integer", "money", "decimal"):
+            plain = "12"
+        row.append(text if f == field else plain)
+    con = duckdb.connect()
+    create_stage(con, fields)
+    con.execute(f"INSERT INTO _stage VALUES ({', '.join('?' * len(row))})", row)
+
+    rowcheck.build_checked(con, mapping, fields)
+
+    found = con.execute(f'SELECT "{rowcheck.why(field)}" FROM _checked').fetchone()
+    assert found is not None
+    assert found[0] is not None and found[0].startswith(
+        f"the value contains the control character U+{ord(next(c for c in text if c < ' ')):04X}"
+        f" at character {position};"
+    ), found
