@@ -6,14 +6,18 @@ shape and division, as vectorised SQL over the staging table (see
 from __future__ import annotations
 
 import functools
+import re
 
 from sqlglot import exp
 
+from huiqi.profiles.cellchecks import CONTROL
 from huiqi.profiles.dictionary import CodeList, Field, load_codelist
 from huiqi.profiles.industry import division_sections
 from huiqi.profiles.numberrules import quoted
 from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num, try_cast
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
+
+CONTROL_CHARACTER = re.compile(CONTROL)
 
 
 def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
@@ -84,15 +88,27 @@ def code_named(codes: CodeList, text: str) -> str | None:
 
 def enum_rule(
     f: Field, v: exp.Expression, texts: dict[str, str] | None = None
-) -> tuple[exp.Expression, list]:
-    """A coded field: its code, its Chinese name, or one of :func:`code_spellings`."""
+) -> tuple[exp.Expression, list, exp.Expression | None]:
+    """A coded field: its code, its Chinese name, or one of :func:`code_spellings`.
+
+    Returns the parsed value, the checks in order, and the condition under which a cell
+    passes them all (a text that names a code and is not a retired one), or None when a
+    code's text holds a control character (then the control check must run first)."""
     assert f.codes is not None
     codes = load_codelist(f.codes)
     also = code_spellings(codes, texts)
-    parsed, checks = choice(
-        v, {c: str(e.get("zh", c)) for c, e in codes.codes.items()}, "an allowed value", also
-    )
+    options = {c: str(e.get("zh", c)) for c, e in codes.codes.items()}
+    parsed, checks = choice(v, options, "an allowed value", also)
     retired = codes.extra.get("retired") or {}
+    spelled = [*options, *options.values(), *(t for ts in also.values() for t in ts)]
+    valid = (
+        None
+        if any(CONTROL_CHARACTER.search(t) for t in spelled)
+        else exp.and_(
+            exp.not_(parsed.is_(exp.null())),
+            *(exp.NEQ(this=v, expression=lit(str(old))) for old in retired),
+        )
+    )
     retired_checks = [
         (
             exp.EQ(this=v, expression=lit(str(old))),
@@ -103,7 +119,7 @@ def enum_rule(
         )
         for old, new in retired.items()
     ]
-    return parsed, retired_checks + checks
+    return parsed, retired_checks + checks, valid
 
 
 @functools.cache

@@ -33,13 +33,19 @@ from sqlglot import exp
 
 from huiqi.profiles import uscc as uscc_mod
 from huiqi.profiles.cellchecks import uscc_ok
+from huiqi.profiles.checkselect import (
+    USCC_VALID,
+    Facts,
+    blank_somewhere,
+    cell_text,
+    checked_select,
+    why,
+)
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.sqlexpr import case, cast, col, concat, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
-from huiqi.profiles.validate import USCC_PENDING, rules_for
+from huiqi.profiles.validate import USCC_PENDING
 
-# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
-BLANKS = " \t\r\n\u00a0\u3000"
 DUPLICATE_LIST = 10
 
 
@@ -55,45 +61,9 @@ def _temp_table(name: str, select: exp.Expression, *, view: bool = False) -> str
     )
 
 
-def trimmed_text(v: exp.Expression, maybe: exp.Expression | None = None) -> exp.Expression:
-    """``v`` without the blanks around it.
-
-    Trimming a set of characters that includes non-ASCII ones costs several times a
-    pattern search in DuckDB, and most cells have nothing to trim. ``maybe``, when
-    given, is FALSE for a row none of whose cells holds a blank anywhere (see
-    :func:`_blank_somewhere`): such a row's cells are not searched at all.
-    """
-    edge = fn("regexp_matches", v, lit(f"^[{BLANKS}]|[{BLANKS}]$"))
-    if maybe is not None:
-        edge = exp.and_(maybe, edge)
-    return case((edge, fn("trim", v, lit(BLANKS))), default=v)
-
-
-def _blank_somewhere(fields: list[str]) -> exp.Expression:
-    """TRUE when one of the row's cells holds a blank character anywhere.
-
-    One substring search per blank character over the row's cells joined (a few
-    hundred bytes) costs a fraction of one pattern search per cell, and a registry
-    row of codes and figures holds no blank at all.
-    """
-    joined = fn("concat_ws", lit(""), *(col(f) for f in fields))
-    return exp.or_(*(fn("contains", joined, lit(b)) for b in BLANKS))
-
-
-def _cell_text(field: str, v: exp.Expression, maybe: exp.Expression | None) -> exp.Expression:
-    """A staged cell as the checks read it: trimmed, empty as NULL, a USCC upper-cased."""
-    text = fn("nullif", trimmed_text(v, maybe), lit(""))
-    return fn("upper", text) if field == "uscc" else text
-
-
-def why(field: str) -> str:
-    return f"why__{field}"
-
-
 # Layouts whose rows repeat a USCC (several years, several certificates per enterprise):
 # their codes are checked once each, the static layout's (one row per code) row by row.
 _USCC_ONCE_PER_CODE = ("yearly", "qualifications")
-USCC_VALID = "_uscc_valid"
 # The first cell of a sheet's total row (合计, 总 计, 小计：, Total), where a code belongs.
 _TOTAL = re.compile(r"(?:[合总小]\s*计|总\s*合\s*计|total|sum)\s*[:：]?", re.IGNORECASE)
 
@@ -109,92 +79,42 @@ def _check_usccs_once(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: 
         return False
     code = col("code")
     distinct = exp.select(exp.alias_(col("uscc"), "code")).distinct().from_(STAGE)
-    select = exp.select(code, exp.alias_(uscc_ok(_cell_text("uscc", code, None)), "valid")).from_(
+    select = exp.select(code, exp.alias_(uscc_ok(cell_text("uscc", code, None)), "valid")).from_(
         distinct.subquery("d")
     )
     con.execute(_temp_table(USCC_VALID, select))
     return True
 
 
-def build_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> None:
+def build_checked(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], *, split: bool = True
+) -> None:
     """Parse and check every staged cell into ``_checked``.
 
-    The SELECT has four levels: the staged text with the row's facts computed once
-    (a blank somewhere; the USCC's validity, per distinct code); the trimmed text;
-    the row-wide shortcut matches; each field's parsed value, computed once and read
-    by the outer level's reasons in place of the same expression repeated.
+    The staged rows with the row's facts computed once (a blank somewhere; the USCC's
+    validity, per distinct code) go through :func:`checkselect.checked_select`: a row
+    whose amounts and counts are all written plainly takes the short way, the others
+    every rule (every row when ``split`` is False: the reference the short way is
+    tested against).
     """
     once = _check_usccs_once(con, mapping, fields)
     twins = staged_twins(con, fields)
     # A typed twin's text is digits: nothing to trim, never empty.
     spaced = [f for f in fields if f not in twins]
-    facts = exp.select(
+    source = exp.select(
         *(col(c, "s") for c in ("_line", "_cells", "_problem", *fields)),
         *(col(typed_name(f), "s") for f in twins),
-        exp.alias_(_blank_somewhere(spaced) if spaced else exp.false(), "_blank"),
+        exp.alias_(blank_somewhere(spaced) if spaced else exp.false(), "_blank"),
     ).from_(exp.to_table(STAGE).as_("s"))
     if once:
-        facts = facts.select(
+        source = source.select(
             exp.alias_(fn("coalesce", col("valid", "u"), exp.false()), USCC_VALID)
         ).join(
             exp.to_table(USCC_VALID).as_("u"),
             on=exp.EQ(this=col("code", "u"), expression=col("uscc", "s")),
             join_type="left",
         )
-    texts = [col("_line"), col("_cells"), col("_problem"), *([col(USCC_VALID)] if once else [])]
-    texts += [
-        exp.alias_(col(f) if f in twins else _cell_text(f, col(f), col("_blank")), f, quoted=True)
-        for f in fields
-    ]
-    texts += [col(typed_name(f)) for f in twins]
-    trimmed = exp.select(*texts).from_(facts.subquery("f"))
-    values = {f: col(f, "n") for f in fields}
-    typed = {f: (col(typed_name(f), "n"), places) for f, places in twins.items()}
-    uscc_valid = col(USCC_VALID, "n") if once else None
-    # Fields sharing a shortcut pattern (amounts, counts) are matched together, once per row.
-    groups: dict[str, list[str]] = {}
-    for rule in rules_for(mapping, fields, values, uscc_valid=uscc_valid, typed=typed):
-        if rule.plain is not None:
-            groups.setdefault(rule.plain, []).append(rule.field)
-    flagged = exp.select(exp.Star())
-    plain: dict[str, exp.Expression] = {}
-    for k, (pattern, members) in enumerate(groups.items()):
-        if len(members) < 2:
-            continue
-        # '|' is in no plain value, so the joined text fits only if every value fits.
-        joined = fn("concat_ws", lit("|"), *(col(f) for f in members))
-        fits = fn("regexp_full_match", joined, lit(f"(({pattern})(\\|({pattern}))*)?"))
-        flagged = flagged.select(exp.alias_(fits, f"_plain{k}"))
-        plain[pattern] = col(f"_plain{k}", "n")
-    rules = rules_for(mapping, fields, values, plain, uscc_valid, typed)
-    # Each parsed value once: a reason repeats its field's parse (is it NULL, below
-    # the minimum, above the maximum), and DuckDB does not share it inside a CASE.
-    parses: list[exp.Expression] = [exp.Star()]
-    computed: dict[exp.Expression, exp.Expression] = {}
-    for k, rule in enumerate(rules):
-        if isinstance(rule.parsed, exp.Column) or rule.parsed in computed:
-            continue
-        parses.append(exp.alias_(rule.parsed, f"_parsed{k}", copy=False))
-        computed[rule.parsed] = col(f"_parsed{k}", "n")
-    parsed_once = exp.select(*parses, copy=False)
-
-    def shared(node: exp.Expression) -> exp.Expression:
-        return computed.get(node, node)
-
-    # Columns are gathered first: each ``select`` call copies the statement built so far.
-    outputs = [col("_line", "n"), col("_cells", "n"), col("_problem", "n")]
-    for rule in rules:
-        outputs += [
-            exp.alias_(shared(rule.parsed), rule.field, quoted=True),
-            exp.alias_(rule.reason.transform(shared), why(rule.field), quoted=True),
-        ]
-    # The tree is built once and rendered once: no builder needs to copy what it is given
-    # (copying the whole statement at each step was most of a large file's Python time).
-    select = exp.select(*outputs, copy=False)
-    inner = flagged.from_(trimmed.subquery("t", copy=False), copy=False).subquery("n", copy=False)
-    select = select.from_(
-        parsed_once.from_(inner, copy=False).subquery("n", copy=False), copy=False
-    )
+    select = checked_select(mapping, Facts(fields, twins, once), source, split=split)
     con.execute(_temp_table("_checked", select))
     if once:
         con.execute(f"DROP TABLE {USCC_VALID}")  # our own name, never a file's

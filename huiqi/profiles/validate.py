@@ -52,6 +52,7 @@ from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, tr
 from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
+YEAR_PLAIN = "[0-9]{4}"
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
 TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
@@ -154,6 +155,7 @@ def _rule(
     plain: dict[str, exp.Expression] | None = None,
     typed: bool = False,
     before: list[tuple[exp.Expression, exp.Expression]] | None = None,
+    valid: exp.Expression | None = None,
 ) -> Rule:
     """The reason is the first failing check's; a value that fits ``shortcut``'s
     pattern passes every check before its remaining ones, and runs only those.
@@ -163,8 +165,13 @@ def _rule(
     ``typed``: the value comes from a typed column whose text passes every check on how
     a number is written, so only the shortcut's remaining checks apply.
     ``before``: checks that come before the required check (a totals row's USCC).
+    ``valid``: a condition that holds only for a value every check accepts (a valid
+    code cannot hold a control character): it is tested first, and such a cell runs
+    no other check.
     """
     branches = [*(before or []), (v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
+    if valid is not None:
+        branches.insert(0, (valid, exp.null()))
     pattern = None
     if shortcut is not None and typed:
         remaining = shortcut[1]
@@ -219,25 +226,42 @@ def rules_for(
                     before=[total_row_check(v, values["name"], mapping.header_for("name"))]
                     if "name" in values
                     else None,
+                    valid=uscc_valid or uscc_ok(v),
                 )
             )
         elif name == "year":
             # Offices' sheets write the year as 2025, 2025年 or 2025年度, some in
             # full-width digits (２０２５), as numbers may be.
             digits = fn("regexp_replace", half_width(v), lit(r"^([0-9]{4})\s*年度?$"), lit(r"\1"))
-            parsed = try_cast(digits, "INTEGER")
+            # Four ASCII digits (nearly every cell) pass every check on the writing: they
+            # are cast at once and only the range is checked (see ``_rule``).
+            twin = (typed or {}).get(name)
+            parsed = try_cast(twin[0] if twin else digits, "INTEGER")
             now = dt.date.today().year
+            in_range = (
+                exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
+                concat(quoted(v), f" is outside the accepted data years {YEAR_MIN}-{now}"),
+            )
             checks = [
                 (
                     exp.not_(matches(digits, r"[0-9]{4}")),
                     concat(quoted(v), " is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
                 ),
-                (
-                    exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
-                    concat(quoted(v), f" is outside the accepted data years {YEAR_MIN}-{now}"),
-                ),
+                in_range,
             ]
-            rules.append(_rule(name, "INTEGER", v, parsed, checks, required=True))
+            rules.append(
+                _rule(
+                    name,
+                    "INTEGER",
+                    v,
+                    parsed,
+                    checks,
+                    required=True,
+                    shortcut=(YEAR_PLAIN, [in_range]),
+                    plain=plain,
+                    typed=twin is not None,
+                )
+            )
         elif name == "qualification":
             parsed, checks = choice(v, _qualifications(), "a qualification")
             rules.append(_rule(name, "VARCHAR", v, parsed, checks, required=True))
@@ -317,8 +341,8 @@ def _field_rule(
             parsed, checks = boolean_rule(v)
             return _rule(f.name, "BOOLEAN", v, parsed, checks, required=False)
         case "enum":
-            parsed, checks = enum_rule(f, v, mapping.values.get(f.name))
-            return _rule(f.name, "VARCHAR", v, parsed, checks, required=False)
+            parsed, checks, valid = enum_rule(f, v, mapping.values.get(f.name))
+            return _rule(f.name, "VARCHAR", v, parsed, checks, required=False, valid=valid)
         case "tags":
             return _rule(
                 f.name,

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from huiqi.config import Settings
 from huiqi.profiles import uscc
+from huiqi.profiles.checkselect import BLANKS
 from huiqi.profiles.importer import import_file
-from huiqi.profiles.rowcheck import BLANKS
 
 CODES = [uscc.make(f"91310115MA{i:07d}") for i in range(1, 6)]
 BLANK = st.text(alphabet=st.sampled_from(list(BLANKS)), max_size=2)
