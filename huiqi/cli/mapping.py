@@ -130,7 +130,9 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             continue
         if not paths:
             names[m.name] = m
-        console.print(f"{path}: mapping '{m.name}' ({m.layout}, {len(m.columns)} columns) ok")
+        console.print(
+            f"{path}: mapping '{m.name}' ({m.layout}, {len(m.columns)} columns) ok", soft_wrap=True
+        )
     console.print(
         f"{len(files)} mapping file{'' if len(files) == 1 else 's'} checked: {problems} with errors"
     )
