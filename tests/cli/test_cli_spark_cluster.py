@@ -25,6 +25,7 @@ import pytest
 from cliutil import accounts, run
 
 from huiqi.engine.spark.session import missing
+from huiqi.policies.loader import library_dir
 
 # Starting two JVMs and the driver's takes most of this test's time.
 STARTED_WITHIN_S = 120.0
@@ -126,6 +127,20 @@ def test_a_master_ui_still_starting_reads_as_not_up(body: bytes) -> None:
         assert _master_state(server.server_address[1]) == {}
 
 
+# A few library policies of different kinds (yearly figures, qualifications, contracts,
+# a budget): the conformance suite runs every policy on Spark in local mode; this test is
+# about the cluster (an executor in its own JVM reading the snapshot), and each policy
+# more is one more Spark job on two loaded cores.
+POLICIES = [
+    "jd-rd-expense-subsidy-2026.yaml",
+    "mh-little-giant-award-2026.yaml",
+    "pd-hte-award-2026.yaml",
+    "sh-corpus-voucher-contracts-2026.yaml",
+    "sh-stable-jobs-refund-2026.yaml",
+    "yp-tech-sme-award-2026.yaml",
+]
+
+
 def _rows(summary: dict[str, object]) -> list[tuple[object, ...]]:
     table = pq.read_table(Path(str(summary["output_dir"])) / "matches.parquet")
     return sorted(zip(*(c.to_pylist() for c in table.columns), strict=True), key=repr)
@@ -139,7 +154,14 @@ def test_match_on_a_standalone_cluster_writes_the_duckdb_runs_matches(
     tokens = accounts(data)
     code, out = run(data, "generate", "-n", "300", "--seed", "4", token=tokens["steward"])
     assert code == 0, out
-    code, out = run(data, "match", "--json", "--backend", "duckdb", token=tokens["officer"])
+    chosen = tmp_path / "policies"
+    chosen.mkdir()
+    for name in POLICIES:
+        shutil.copy(library_dir() / name, chosen / name)
+    code, out = run(
+        data, "match", "--json", "--backend", "duckdb", "--policies", str(chosen),
+        token=tokens["officer"],
+    )  # fmt: skip
     assert code == 0, out
     duck = json.loads(out)
     # A process of its own, as a user runs it: one process holds one Spark master.
@@ -148,7 +170,7 @@ def test_match_on_a_standalone_cluster_writes_the_duckdb_runs_matches(
     command = "from huiqi.cli.main import cli; cli()"
     done = subprocess.run(
         [sys.executable, "-c", command, "--data-dir", str(data), "match", "--json",
-         "--backend", "spark", "--master", url],
+         "--policies", str(chosen), "--backend", "spark", "--master", url],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
