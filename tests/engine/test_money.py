@@ -100,9 +100,13 @@ def test_large_amount_with_three_decimal_rate_does_not_overflow() -> None:
 
 
 @pytest.mark.parametrize("cap", ["1.0e+6", '"1e6"'])
-def test_cap_in_scientific_notation_keeps_the_amount_exact(cap: str) -> None:
-    """Regression: a cap like 1.0e+6 was written as a DOUBLE literal and made the amount a float."""
-    sql, py = amount_fen(money_policy("0.001 * revenue", cap=cap), profile(revenue="1005.00"))
+def test_cap_in_scientific_notation_never_reaches_an_amount(cap: str) -> None:
+    """Regression: a cap like 1.0e+6 was written as a DOUBLE literal and made the amount a
+    float; it was then kept exact, and is now refused where it is written (money is
+    written in plain digits), so no amount is computed from it."""
+    with pytest.raises(PolicyError, match="scientific notation"):
+        money_policy("0.001 * revenue", cap=cap)
+    sql, py = amount_fen(money_policy("0.001 * revenue", cap="1000000"), profile(revenue="1005.00"))
     assert (sql, py) == (101, 101)
 
 
