@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from huiqi.accounts.access import (
     AccessDenied,
     Actor,
+    acts_for,
     policy_scope_terms,
     reads_every_policy,
     require_enterprise,
 )
+from huiqi.accounts.districts import district_of, officer_districts, require_in_districts
 from huiqi.accounts.roles import Role
 
 if TYPE_CHECKING:
@@ -37,9 +39,15 @@ def check_reader(
     cut to its scope). The command line's quick listings (:mod:`huiqi.cli.quick`) make this
     same check before they read."""
     if uscc is not None:
-        require_enterprise(
-            session, actor, uscc, "read this enterprise's records", *officers, *READ_ALL
-        )
+        what = "read this enterprise's records"
+        require_enterprise(session, actor, uscc, what, *officers, *READ_ALL)
+        if not actor.has(*READ_ALL) and not acts_for(session, actor, uscc):
+            # A district officer asking about an enterprise of another district is
+            # refused, not shown an empty list (huiqi.accounts.districts).
+            districts = officer_districts(actor, officers)
+            if districts is not None:
+                district = district_of(session, uscc)
+                require_in_districts(actor, uscc, district, districts, what)
     return actor.has(*READ_ALL) or reads_every_policy(actor, officers)
 
 

@@ -28,6 +28,7 @@ from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.offers import prefill
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
+from huiqi.delivery.zero_offers import withdraw_at_zero
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -59,6 +60,10 @@ def refresh_offers(
         .with_for_update()
     ).all()
     changed = [(i, u, old) for i, u, old in offers if old != now_of[u].amount_fen]
+    # Nothing to claim or apply for at 0: withdrawn, never "updated to 0.00 yuan".
+    zeroed = [c for c in changed if not now_of[c[1]].amount_fen]
+    changed = [c for c in changed if now_of[c[1]].amount_fen]
+    withdrawn = withdraw_at_zero(s, pv, open_status, zeroed, now_of, sid, actor)
     now = utcnow()
     for record_id, code, _ in changed:
         row = now_of[code]
@@ -110,7 +115,7 @@ def refresh_offers(
         [_message(pv, kind, code, old, now_of[code].amount_fen, sid) for _, code, old in changed],
         count=False,
     )
-    return len(changed)
+    return len(changed) + withdrawn
 
 
 def _message(

@@ -45,6 +45,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
     publish_text,
     published_versions,
 )
+from huiqi.delivery.zero_offers import reoffer_zero
 from huiqi.engine import ERROR, ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError
 from huiqi.profiles.directory import identities
@@ -79,6 +80,8 @@ def deliver_chunk(
                 # An unclaimed offer, or an unsubmitted application's estimate, shows what
                 # this snapshot's data give.
                 rep.refreshed += refresh_offers(s, pv, known, sid, username)
+                # An enterprise whose amount was 0 and is no longer: offered now.
+                reoffer_zero(s, pv, known, sid, username, rep)
             else:
                 # An enterprise whose amount was 0 and is no longer: granted now.
                 regrant_zero(s, pv, known, sid, username, rep)

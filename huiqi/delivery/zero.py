@@ -7,7 +7,9 @@ Its delivery record still exists, with status ``zero_amount`` and a reason, so t
 officers see and count these enterprises (records, dashboards, the audit log), and a
 re-delivery does not decide it twice (the record's key is the same as a grant's). A
 re-delivery whose data now give the enterprise an amount grants a 免申即享 record then
-(``huiqi.delivery.auto.regrant_zero``).
+(``huiqi.delivery.auto.regrant_zero``); a confirm or apply version's record is offered, or
+its application pre-filled, then (``huiqi.delivery.zero_offers.reoffer_zero``), which also
+withdraws an open offer that new data make 0.
 """
 
 from __future__ import annotations

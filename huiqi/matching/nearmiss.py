@@ -12,7 +12,8 @@ attainable. Here the failing threshold becomes the gap in numbers, "研发费用
 an attainable qualification has no gap (``gap`` None).
 
 Access: the enterprise itself and its park operator see every policy; a policy officer
-sees the near misses of the policies its scope covers.
+sees the near misses of the policies its scope covers, and an officer scoped to districts
+is refused an enterprise registered in another district (``accounts.districts``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from huiqi.engine import CompiledPolicy, PolicyTrace, explain
 from huiqi.engine.compile.compiler import CompiledCriterion
 from huiqi.matching.published import policies_in_force
 from huiqi.matching.thresholds import Gap, failing, gap_of, thresholds
-from huiqi.matching.visibility import acts_for_enterprise
+from huiqi.matching.visibility import acts_for_enterprise, require_officer_district
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.uscc import validate
 
@@ -134,7 +135,10 @@ def near_misses(
             " itself, its park operator, policy officers (for the policies in their scope)"
         )
     chosen = list(policies) if policies is not None else list(policies_in_force(session))
-    if not acting:  # an officer: the policies its scope covers
+    if not acting:  # an officer: of the enterprise's district, the policies its scope covers
+        require_officer_district(
+            settings, session, actor, code, "see this enterprise's near misses", snapshot_id
+        )
         chosen = [cp for cp in chosen if in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
     if not chosen:
         return []

@@ -19,7 +19,7 @@ from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_mat
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
 from huiqi.matching.district_scope import run_districts, scoped
 from huiqi.matching.nearmiss import policy_ref
-from huiqi.matching.visibility import acts_for_enterprise
+from huiqi.matching.visibility import acts_for_enterprise, require_officer_district
 from huiqi.profiles.uscc import validate
 
 
@@ -99,6 +99,8 @@ def explain_enterprise(
                 f"{actor.describe()} may not see {code}'s data; allowed: the enterprise itself,"
                 " its park operator, policy officers (for the policies in their scope)"
             )
+        what = "explain this enterprise's eligibility"
+        require_officer_district(settings, session, actor, code, what, snapshot_id)
         covered = [cp for cp in policies if in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
         if policies and not covered:
             names = ", ".join(cp.policy.id for cp in policies[:3])

@@ -8,7 +8,8 @@ import duckdb
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for
-from huiqi.accounts.roles import Role
+from huiqi.accounts.districts import district_of, officer_districts, require_in_districts
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
 from huiqi.errors import StoreError
 from huiqi.profiles.directory import EnterpriseIdentity, identities
@@ -32,13 +33,22 @@ def park_member(
     parks = [p for p in actor.scopes(Role.PARK_OPERATOR) if p]
     if not parks:
         return None
+    found = snapshot_identity(settings, uscc, snapshot_id)
+    return found if found and found.park in parks else None
+
+
+def snapshot_identity(
+    settings: Settings, uscc: str, snapshot_id: int | None = None
+) -> EnterpriseIdentity | None:
+    """The enterprise's name, district and park in the snapshot (default: the latest);
+    None when no data say (no snapshot, or the enterprise is not in it)."""
     store = ProfileStore(settings)
     try:
         sid = snapshot_id if snapshot_id is not None else store.latest_snapshot()
         found = identities(settings, sid, [uscc])
     except (StoreError, duckdb.Error):
-        return None  # no data to say which park the enterprise is in
-    return found[0] if found and found[0].park in parks else None
+        return None
+    return found[0] if found else None
 
 
 def require_sees_enterprise(
@@ -55,3 +65,24 @@ def require_sees_enterprise(
         return
     allowed = ["the enterprise itself", "its park operator", *map(str, officers)]
     raise AccessDenied(f"{actor.describe()} may not {what}; allowed: {', '.join(allowed)}")
+
+
+def require_officer_district(
+    settings: Settings,
+    session: Session,
+    actor: Actor,
+    uscc: str,
+    what: str,
+    snapshot_id: int | None = None,
+) -> None:
+    """Refuse a district officer ``what`` about an enterprise of another district, or of
+    none (huiqi.accounts.districts). The ledger's directory says which district, else the
+    snapshot: an officer also asks about enterprises the ledger has not delivered to."""
+    districts = officer_districts(actor, POLICY_ROLES)
+    if districts is None:
+        return
+    district = district_of(session, uscc)
+    if district is None:
+        found = snapshot_identity(settings, uscc, snapshot_id)
+        district = found.district_code if found else None
+    require_in_districts(actor, uscc, district, districts, what)

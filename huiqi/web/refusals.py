@@ -23,6 +23,7 @@ VALUE_SHAPES = {
     "batch": r"\d+",
     "code": r"'.*'",
     "day": r"\S+",
+    "district": r"\d{6}",
     "days": r"\d+",
     "exported": r"\S+",
     "field": r"[^']+",
@@ -159,6 +160,21 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
     _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
+    # A district officer asking about an enterprise of another district, or of none
+    # (accounts.districts).
+    _refusal(
+        N_(
+            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
+            " %(district)s, outside the districts you act for (%(known)s); an officer of"
+            " that district or a city-wide officer may"
+        )
+    ),
+    _refusal(
+        N_(
+            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it"
+            " is outside the districts you act for (%(known)s); a city-wide officer may"
+        )
+    ),
     _refusal(N_("no complainant %(id)s")),
     _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
     _refusal(N_("record %(id)s is not an application (申报)")),
@@ -192,6 +208,10 @@ N_("the comment")
 N_("a comment")
 N_("the department")
 N_("a rejection's reason")
+# What a district officer asked about an enterprise of another district (accounts.districts).
+N_("read this enterprise's records")
+N_("see this enterprise's near misses")
+N_("explain this enterprise's eligibility")
 N_("amount_min must be an amount in yuan below 10^15")
 N_("the minimum amount cannot be negative")
 

@@ -125,8 +125,9 @@ def test_who_may_see_near_misses(settings, sessions: sessionmaker[Session]) -> N
         assert near_misses(settings, s, actor=park_operator(PARK), uscc=A)
         in_scope = near_misses(settings, s, actor=officer("district:310114"), uscc=A)
         assert "jd-rd-expense-subsidy-2026" in _by_policy(in_scope)
-        # An officer of another district sees none of these Jiading policies.
-        assert near_misses(settings, s, actor=officer("district:310104"), uscc=A) == []
+        # An officer of another district is refused this enterprise, not shown nothing.
+        with pytest.raises(AccessDenied, match="registered in district 310114, outside"):
+            near_misses(settings, s, actor=officer("district:310104"), uscc=A)
         for actor in (enterprise(B), park_operator("别的园区"), FINANCE):
             with pytest.raises(AccessDenied):
                 near_misses(settings, s, actor=actor, uscc=A)

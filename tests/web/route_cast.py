@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_data import APPLY, AUTO, OFFER, Portal, add_user, page_token, sign_in
+from portal_data import APPLY, AUTO, DISTRICT, OFFER, Portal, add_user, page_token, sign_in
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -85,6 +85,9 @@ def build_cast(portal: Portal) -> Objects:
             s.execute(
                 update(DirectoryEntry).where(DirectoryEntry.uscc.in_(codes)).values(park=park)
             )
+        # Registered in the policies' district, where the district officers' scopes are
+        # told apart: "publisher" acts for it, "outsider" and "reviewer-elsewhere" do not.
+        s.execute(update(DirectoryEntry).values(district_code=DISTRICT))
     for name, grants in {
         "publisher": [
             RoleGrant(r, "district:310115") for r in (Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER)
