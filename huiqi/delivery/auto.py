@@ -33,7 +33,8 @@ from huiqi.delivery.records import (
     record_constants,
     record_values,
 )
-from huiqi.delivery.statuses import BudgetMode, GrantStatus, MatchStatus, RecordStatus
+from huiqi.delivery.statuses import BudgetMode, GrantStatus, RecordStatus
+from huiqi.delivery.zero import now_given_an_amount, zero_records_of
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -225,20 +226,11 @@ def regrant_zero(
     was what the data gave, not a decision about the enterprise. The record takes the
     new evaluation (amount, explanation, snapshot) so that its grant is reproduced from
     it, then is granted as any other (exclusivity, cap, budget), with its message."""
-    now_of = {
-        r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE and (r.amount_fen or 0) > 0
-    }
+    now_of = now_given_an_amount(rows)
     if not now_of:
         return
     records = s.scalars(
-        select(Entitlement)
-        .where(
-            Entitlement.policy_version_id == pv.id,
-            Entitlement.benefit_period == pv.benefit_period,
-            Entitlement.uscc.in_(sorted(now_of)),
-            Entitlement.status == RecordStatus.ZERO_AMOUNT,
-        )
-        .with_for_update()
+        select(Entitlement).where(*zero_records_of(pv, now_of)).with_for_update()
     ).all()
     for ent in records:
         r = now_of[ent.uscc]

@@ -14,10 +14,13 @@ withdraws an open offer that new data make 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from huiqi.delivery.audit import record_events
-from huiqi.delivery.models import PolicyVersion, utcnow
+from huiqi.delivery.models import Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.records import DeliveryReport, insert_records, record_values
 from huiqi.delivery.statuses import MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
@@ -26,6 +29,23 @@ REASON = (
     "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
     " nothing is granted, offered or notified"
 )
+
+
+def now_given_an_amount(rows: Sequence[ResultRow]) -> dict[str, ResultRow]:
+    """The eligible rows of ``rows`` with an amount above 0, by USCC: the enterprises whose
+    ``zero_amount`` record (if any) this snapshot's data now give something."""
+    return {r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE and (r.amount_fen or 0) > 0}
+
+
+def zero_records_of(pv: PolicyVersion, usccs: Iterable[str]) -> list[ColumnElement[bool]]:
+    """The conditions that pick the version's ``zero_amount`` records of ``usccs`` in its
+    benefit period (lock them with ``with_for_update`` before changing them)."""
+    return [
+        Entitlement.policy_version_id == pv.id,
+        Entitlement.benefit_period == pv.benefit_period,
+        Entitlement.uscc.in_(sorted(usccs)),
+        Entitlement.status == RecordStatus.ZERO_AMOUNT,
+    ]
 
 
 def is_zero(row: ResultRow) -> bool:

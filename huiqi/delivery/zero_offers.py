@@ -30,7 +30,8 @@ from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, table_of, utcnow
 from huiqi.delivery.offers import prefill
 from huiqi.delivery.records import DeliveryReport, message_for
-from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
+from huiqi.delivery.statuses import DeliveryMode, RecordStatus
+from huiqi.delivery.zero import now_given_an_amount, zero_records_of
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
@@ -143,19 +144,12 @@ def reoffer_zero(
         status, kind = RecordStatus.APPLICATION_OPEN, "application"
     else:
         return 0
-    now_of = {
-        r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE and (r.amount_fen or 0) > 0
-    }
+    now_of = now_given_an_amount(rows)
     if not now_of:
         return 0
     found = s.execute(
         select(Entitlement.id, Entitlement.uscc)
-        .where(
-            Entitlement.policy_version_id == pv.id,
-            Entitlement.benefit_period == pv.benefit_period,
-            Entitlement.uscc.in_(sorted(now_of)),
-            Entitlement.status == RecordStatus.ZERO_AMOUNT,
-        )
+        .where(*zero_records_of(pv, now_of))
         .with_for_update()
     ).all()
     now = utcnow()
