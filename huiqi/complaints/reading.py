@@ -27,7 +27,8 @@ from huiqi.complaints import duck, identity
 from huiqi.complaints.mapping import FIELDS, ComplaintMapping, load_mapping
 from huiqi.errors import ImportFileError, MappingError
 from huiqi.profiles.faststage import stage_fast
-from huiqi.profiles.readers import open_source, with_fitting_header
+from huiqi.profiles.headerfit import with_fitting_header
+from huiqi.profiles.readers import open_source
 from huiqi.profiles.sqlexpr import sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
 from huiqi.profiles.uscc import ALPHABET, WEIGHTS

@@ -59,21 +59,18 @@ def withdraw_at_zero(
     done: list[tuple[int, str, int | None]] = []
     for record_id, code, old in items:
         row = now_of[code]
-        moved = s.execute(
-            update(Entitlement)
-            .where(Entitlement.id == record_id, Entitlement.status == open_status)
-            .values(
-                status=RecordStatus.ZERO_AMOUNT,
-                status_reason=reason,
-                computed_fen=0,
-                explanation=row.ledger,
-                snapshot_id=sid,
-                last_snapshot_id=sid,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if cast(Any, moved).rowcount:
+        if _move(
+            s,
+            record_id,
+            open_status,
+            status=RecordStatus.ZERO_AMOUNT,
+            status_reason=reason,
+            computed_fen=0,
+            explanation=row.ledger,
+            snapshot_id=sid,
+            last_snapshot_id=sid,
+            updated_at=now,
+        ):
             done.append((record_id, code, old))
     record_events(
         s,
@@ -156,22 +153,19 @@ def reoffer_zero(
     done: list[tuple[int, str]] = []
     for record_id, code in found:
         row = now_of[code]
-        moved = s.execute(
-            update(Entitlement)
-            .where(Entitlement.id == record_id, Entitlement.status == RecordStatus.ZERO_AMOUNT)
-            .values(
-                status=status,
-                status_reason=None,
-                match_status=row.status,
-                computed_fen=row.amount_fen,
-                explanation=row.ledger,
-                snapshot_id=sid,
-                last_snapshot_id=sid,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if cast(Any, moved).rowcount:
+        if _move(
+            s,
+            record_id,
+            RecordStatus.ZERO_AMOUNT,
+            status=status,
+            status_reason=None,
+            match_status=row.status,
+            computed_fen=row.amount_fen,
+            explanation=row.ledger,
+            snapshot_id=sid,
+            last_snapshot_id=sid,
+            updated_at=now,
+        ):
             done.append((record_id, code))
     if not done:
         return 0
@@ -229,3 +223,15 @@ def _prefill(s: Session, made: list[tuple[int, ResultRow]]) -> None:
     fresh = [{"entitlement_id": i, "prefilled": prefill(r)} for i, r in made if i not in have]
     if fresh:
         bulk_insert(s, table_of(Application), fresh)
+
+
+def _move(s: Session, record_id: int, while_in: RecordStatus, **values: object) -> bool:
+    """Set ``values`` on the record if it is still in ``while_in`` (a claim or another
+    delivery may have moved it first); whether it was."""
+    moved = s.execute(
+        update(Entitlement)
+        .where(Entitlement.id == record_id, Entitlement.status == while_in)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(Any, moved).rowcount)

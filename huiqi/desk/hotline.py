@@ -31,8 +31,9 @@ from huiqi.desk.routing import Router
 from huiqi.desk.visibility import desk_departments
 from huiqi.desk.workdays import CHINA, CalendarRangeError, covered_years
 from huiqi.errors import ImportFileError
+from huiqi.profiles.headerfit import with_fitting_header
 from huiqi.profiles.mapping import normalise_header
-from huiqi.profiles.readers import open_source, with_fitting_header
+from huiqi.profiles.readers import open_source
 
 _TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"

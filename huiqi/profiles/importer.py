@@ -42,6 +42,7 @@ from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck, size_class, upsert
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import use_data_dir
+from huiqi.profiles.headerfit import header_below, two_row_header
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
     ImportReport,
@@ -60,7 +61,7 @@ from huiqi.profiles.mapping_finder import (
 )
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
-from huiqi.profiles.readers import Source, header_below, open_source, two_row_header
+from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below

@@ -293,7 +293,7 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     name no unit of their own.
     """
     from huiqi.profiles.declared_unit import declared_unit, group_units
-    from huiqi.profiles.readers import two_row_header
+    from huiqi.profiles.headerfit import two_row_header
     from huiqi.profiles.unit_row import MONEY, is_unit_row, unit_word
 
     best: tuple[int, Draft] | None = None

@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -168,64 +167,6 @@ class Source:
             header_cells=len(cells),
             plain=False,
         )
-
-
-Fitted = TypeVar("Fitted")
-
-
-def header_below(
-    source: Source,
-    rows: list[tuple[int, list[str]]],
-    fits: Callable[[list[str]], Fitted],
-    refused: type[Exception],
-) -> tuple[Source, Fitted] | None:
-    """The file with its header on the first of ``rows`` (its ``header_rows``) below the
-    first that ``fits`` accepts (raising ``refused`` for a row it does not), and what
-    ``fits`` made of it; None when no row below fits. An export often opens with a title
-    ("2023年度企业纳税情况表", "12345热线工单导出") above its header."""
-    for i, (line, cells) in enumerate(rows[1:], start=1):
-        try:
-            fitted = fits(cells)
-        except refused:
-            continue
-        return source.with_header(line, cells, rows[:i]), fitted
-    return None
-
-
-def with_fitting_header(
-    source: Source, fits: Callable[[list[str]], Fitted], refused: type[Exception]
-) -> tuple[Source, Fitted]:
-    """The file with its header row and what ``fits`` made of it: the first non-empty
-    row, or the first row below it that fits (:func:`header_below`). When none fits, the
-    first row's refusal is raised: it names the columns the header lacks."""
-    try:
-        return source, fits(source.headers)
-    except refused:
-        if source.format == "parquet":
-            raise
-        found = header_below(source, source.header_rows(), fits, refused)
-        if found is None:
-            raise
-        return found
-
-
-def two_row_header(upper: tuple[int, list[str]], lower: tuple[int, list[str]]) -> list[str] | None:
-    """The header of a sheet whose header takes two rows, or None when the rows do not
-    look like one: group titles over merged cells ("参保" over "年末参保人数" and
-    "实缴失业保险费(元)") above sub-headers, and the other columns' names merged down
-    across both rows, so that the lower row is empty where the upper names a column.
-    Each column is named by its lower cell, else by its upper one."""
-    (upper_line, top), (lower_line, bottom) = upper, lower
-    if lower_line != upper_line + 1:
-        return None
-    width = max(len(top), len(bottom))
-    top = [*top, *[""] * (width - len(top))]
-    bottom = [*bottom, *[""] * (width - len(bottom))]
-    named_above_only = any(t.strip() and not b.strip() for t, b in zip(top, bottom, strict=True))
-    named_below = any(b.strip() for b in bottom)
-    if not (named_above_only and named_below):
-        return None
-    return [b if b.strip() else t for t, b in zip(top, bottom, strict=True)]
 
 
 def _sha256(path: Path) -> str:
