@@ -36,7 +36,12 @@ def officer_districts(actor: Actor, officers: Iterable[Role]) -> list[str] | Non
     ['310104']
     """
     roles = set(officers)
-    scopes = [g.scope for g in actor.grants if g.role in roles]
+    return scoped_districts([g.scope for g in actor.grants if g.role in roles])
+
+
+def scoped_districts(scopes: list[str | None]) -> list[str] | None:
+    """The districts of ``scopes`` when every one is a district scope; None when one
+    covers more (a city-wide or department scope, no scope) or there is none."""
     found = [m.group(1) for s in scopes if s and (m := DISTRICT.match(s))]
     if not scopes or len(found) < len(scopes):
         return None

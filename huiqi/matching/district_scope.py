@@ -14,15 +14,14 @@ steward, see the whole population. The draft's own text and hash are unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
 from huiqi.accounts.access import Actor
+from huiqi.accounts.districts import DISTRICT, scoped_districts
 from huiqi.accounts.roles import Role, policy_in_scope
 from huiqi.engine import CompiledPolicy, compile_policy
 from huiqi.policies.model import Criterion, Policy, Text
 
-DISTRICT = re.compile(r"^district:(\d{6})$")
 CRITERION_ID = "officer_district"
 
 
@@ -35,10 +34,7 @@ def officer_districts(actor: Actor, policy: Policy, roles: Collection[Role]) -> 
     covering = [
         g.scope for g in actor.grants if g.role in roles and policy_in_scope(g.scope, **where)
     ]
-    districts = [m.group(1) for s in covering if s and (m := DISTRICT.match(s))]
-    if not covering or len(districts) < len(covering):
-        return None
-    return sorted(set(districts))
+    return scoped_districts(covering)
 
 
 def within(policy: Policy, districts: list[str]) -> Policy:
