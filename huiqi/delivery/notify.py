@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
-from huiqi.db.bulk import insert_tuples
+from huiqi.db.bulk import COPY_FROM, insert_tuples
 from huiqi.delivery import outbox
 from huiqi.delivery.channels import (
     INBOX,
@@ -166,7 +166,11 @@ def enqueue_many(
     if not count:
         # One bulk insert per channel, rows as tuples: no dict per row (100,000 grants).
         skip = None if new_keys else ["dedupe_key"]
+        copied = _copied_channels(session, names, len(listed), new_keys)
+        after = _largest_id(session) if copied else 0
         for name in names:
+            if name in copied:
+                continue
             inbox = name == INBOX
             insert_tuples(
                 session,
@@ -182,6 +186,8 @@ def enqueue_many(
                 },
                 ignore_conflicts_on=skip,
             )
+        for name in copied:
+            _copy_inbox_rows(session, name, after=after)
         return 0
     rows = [
         {
@@ -213,6 +219,41 @@ def enqueue_many(
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
         new += len(session.execute(stmt.returning(Notification.id)).all())
     return new
+
+
+def _copied_channels(session: Session, names: list[str], n: int, new_keys: bool) -> list[str]:
+    """The external channels whose rows SQLite copies from the inbox rows just inserted
+    (one ``INSERT … SELECT`` each) instead of taking them from Python: a bulk chunk's,
+    whose keys are new (a duplicate raises) so that every message has its inbox row."""
+    if not new_keys or n < COPY_FROM or session.get_bind().dialect.name != "sqlite":
+        return []
+    return [n for n in names if n != INBOX]
+
+
+def _largest_id(session: Session) -> int:
+    return int(session.scalar(text("SELECT coalesce(max(id), 0) FROM notifications")) or 0)
+
+
+def _copy_inbox_rows(session: Session, channel: str, *, after: int) -> None:
+    """Each inbox row above id ``after`` (this transaction's: SQLite has one writer) once
+    more for ``channel``: pending, its dedupe key's ``inbox`` suffix made ``channel``."""
+    session.execute(
+        text(
+            "INSERT INTO notifications (uscc, channel, kind, subject, body, dedupe_key,"
+            " status, attempts, created_at, sent_at)"
+            " SELECT uscc, :channel, kind, subject, body,"
+            " substr(dedupe_key, 1, length(dedupe_key) - :cut) || :channel,"
+            " :pending, 0, created_at, NULL FROM notifications"
+            " WHERE id > :after AND channel = :inbox ORDER BY id"
+        ),
+        {
+            "channel": channel,
+            "cut": len(INBOX),
+            "pending": NotificationStatus.PENDING.value,
+            "after": after,
+            "inbox": INBOX,
+        },
+    )
 
 
 def inbox(

@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.models import User, UserRole
 from huiqi.accounts.testing import SCHEDULER, enterprise
-from huiqi.db.engine import transaction
+from huiqi.db.engine import session_factory, transaction
 from huiqi.delivery.channels import (
     EmailChannel,
     LogChannel,
@@ -369,6 +370,53 @@ def test_enqueue_many_is_idempotent_in_bulk(sessions) -> None:
         assert enqueue_many(s, batch, channels=["email", "email", "inbox"]) == 3000
     with transaction(sessions) as s:
         assert enqueue_many(s, batch[1000:], channels=["email"]) == 0
+
+
+def _outbox(sessions: sessionmaker[Session]) -> list[tuple[Any, ...]]:
+    """The outbox in id order, without ids and times (which differ between two runs)."""
+    with sessions() as s:
+        rows = s.scalars(select(Notification).order_by(Notification.id)).all()
+        return [
+            (n.uscc, n.channel, n.kind, n.subject, n.body, n.dedupe_key, n.status, n.attempts,
+             n.last_error, n.sent_at is None, n.sent_at in (None, n.created_at), n.read_at)
+            for n in rows
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [1, 250])
+def test_a_bulk_chunks_new_keys_make_the_same_rows_as_one_insert_per_channel(
+    engine: Engine, tmp_path: Path, n: int
+) -> None:
+    """A bulk chunk's messages (``new_keys``): SQLite copies the external channels' rows from
+    the inbox rows it has just inserted; the outbox holds exactly the rows that one insert
+    per channel writes (each message on each channel, in the same order), and a key met
+    twice still fails the chunk."""
+    from huiqi.db.testing import fresh_database
+
+    batch = [
+        Message(uscc=f"9131000000000{i:04d}X", kind="granted", subject=f"{SUBJECT} {i % 3}",
+                body=f"{BODY}：{i % 7}", dedupe_key=f"granted:7:9131000000000{i:04d}X:2026")
+        for i in range(n)
+    ]  # fmt: skip
+    channels = ["email", "log"]
+    bulk = session_factory(engine)
+    with transaction(bulk) as s:
+        enqueue(s, uscc=USCC, kind="other", subject="s", body="b", dedupe_key="before",
+                channels=channels)  # fmt: skip
+        enqueue_many(s, batch, channels=channels, count=False, new_keys=True)
+    (tmp_path / "apart").mkdir()
+    with fresh_database(engine.dialect.name, tmp_path / "apart") as other:
+        apart = session_factory(other)
+        with transaction(apart) as s:
+            enqueue(s, uscc=USCC, kind="other", subject="s", body="b", dedupe_key="before",
+                channels=channels)  # fmt: skip
+            for channel in ["inbox", *channels]:
+                enqueue_many(s, batch, channels=[channel], count=False)
+        want = _outbox(apart)
+    assert _outbox(bulk) == want
+    assert len(want) == 3 * (n + 1)
+    with bulk() as s, pytest.raises(IntegrityError):
+        enqueue_many(s, batch[-1:] + batch, channels=channels, count=False, new_keys=True)
 
 
 def test_too_long_dedupe_key_is_refused(sessions) -> None:
