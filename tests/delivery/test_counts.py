@@ -287,6 +287,46 @@ def test_districts_are_the_recorded_ones_not_the_uscc_region(backend: str) -> No
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_recording_districts_moves_a_record_or_a_grant_of_its_own(backend: str) -> None:
+    """An enterprise recorded in the directory for the first time moves its rows to its
+    district's counters whether it has a record and a grant, a record only, or a grant only
+    (one whose record names another enterprise); one with no row moves nothing (SQLite's
+    insert trigger runs only for an enterprise with a row: migration 0020)."""
+    from huiqi.db.testing import postgres_server_url
+
+    if backend == "postgresql" and postgres_server_url() is None:
+        pytest.skip("PostgreSQL tests need HUIQI_TEST_DATABASE_URL")
+    both, record_only, grant_only, none = (make_uscc(f"91310115MA1K00{i:03d}") for i in range(4))
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as engine:
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            pv = make.policy_version(s)
+            rows = make.bulk_grants(s, pv, 2)
+            s.execute(update(Grant).where(Grant.uscc == rows[0]["uscc"]).values(uscc=both))
+            s.execute(
+                update(Entitlement).where(Entitlement.uscc == rows[0]["uscc"]).values(uscc=both)
+            )
+            s.execute(update(Grant).where(Grant.uscc == rows[1]["uscc"]).values(uscc=grant_only))
+            s.execute(
+                update(Entitlement)
+                .where(Entitlement.uscc == rows[1]["uscc"])
+                .values(uscc=record_only)
+            )
+        assert _districts(factory) == {counts.NO_DISTRICT: 2}
+        with transaction(factory) as s:
+            s.add_all(
+                DirectoryEntry(uscc=u, district_code=d, snapshot_id=1)
+                for u, d in ((both, "310104"), (record_only, "310106"), (grant_only, "310115"),
+                             (none, "310101"))
+            )  # fmt: skip
+            s.flush()
+            for kind in counts.KINDS:
+                assert counts.stored(s, kind) == counts.recount(s, kind), kind
+        assert _districts(factory) == {"310104": 1, "310115": 1}
+        assert_counted(factory)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_upgrade_recounts_the_ledger_by_recorded_district(backend: str) -> None:
     from huiqi.db.testing import postgres_server_url
 
