@@ -43,8 +43,11 @@ def member_line(grant_id: int, uscc: str, requested_fen: int, amount_fen: int) -
 
 def runs(ids: Iterable[int]) -> list[list[int]]:
     """Sorted ids as [first, last] runs of consecutive ids."""
+    listed = sorted(ids)
+    if listed and listed[-1] - listed[0] == len(listed) - 1 == len(set(listed)) - 1:
+        return [[listed[0], listed[-1]]]  # one run, as a bulk chunk's grants mostly are
     out: list[list[int]] = []
-    for i in sorted(ids):
+    for i in listed:
         if out and out[-1][1] == i - 1:
             out[-1][1] = i
         else:

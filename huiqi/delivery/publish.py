@@ -90,7 +90,7 @@ def deliver_chunk(
                 .where(Entitlement.policy_version_id == pv.id, Entitlement.uscc.in_(existing))
                 .values(last_snapshot_id=sid)
             )
-        fresh = [r for r in rows if r.uscc not in existing]
+        fresh = [r for r in rows if r.uscc not in existing] if existing else rows
         if fresh and once.other_versions_exist(s, pv):
             # Enterprises another version of the policy has granted for this period.
             earlier = once.earlier_grants(s, pv, {r.uscc for r in fresh})
@@ -98,9 +98,12 @@ def deliver_chunk(
                 covered = [r for r in fresh if r.uscc in earlier]
                 once.record_covered(s, pv, covered, earlier, sid, username, rep)
                 fresh = [r for r in fresh if r.uscc not in earlier]
-        # Eligible with an amount of 0: recorded for officers, never granted or offered.
-        zero.record_zero(s, pv, [r for r in fresh if zero.is_zero(r)], sid, username, rep)
-        fresh = [r for r in fresh if not zero.is_zero(r)]
+        # Eligible with an amount of 0: recorded for officers, never granted or offered
+        # (the amount compared first: one cheap test per row where none is 0).
+        zeros = [r for r in fresh if r.amount_fen == 0 and zero.is_zero(r)]
+        if zeros:
+            zero.record_zero(s, pv, zeros, sid, username, rep)
+            fresh = [r for r in fresh if not zero.is_zero(r)]
         if not fresh:
             return
         if pv.delivery != DeliveryMode.AUTO:

@@ -129,6 +129,7 @@ class TraceBuilder:
             for cid, _, _, attested, columns in self._criteria
         ]
         self.labels: tuple[str, ...] = tuple(c.label_zh for c in cp.criteria)
+        self._name = NAME.name  # a property that formats the name: read once, not per row
 
     def build(self, ev: Evaluation, values: Mapping[str, Any]) -> PolicyTrace:
         """The trace of ``ev``; ``values`` maps frame column names to what was read.
@@ -160,7 +161,7 @@ class TraceBuilder:
             )
         if ev.amount_fen is None:
             missing.update((c, None) for c in self._amount_columns if values.get(c) is None)
-        name = values.get(NAME.name)
+        name = values.get(self._name)
         ledger = {
             **self._ledger_head,
             "uscc": ev.uscc,
