@@ -57,6 +57,11 @@ def counters(kind: str) -> Any:
 
 # The tables a bulk chunk counts itself: (table, kind, amount column), as the triggers do.
 _COUNTED = (("entitlements", "record", "computed_fen"), ("grants", "grant", "amount_fen"))
+# Their insert triggers (migration 0018), as the database holds them.
+_INSERT_TRIGGERS = text(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    " AND name IN ('entitlements_count_insert', 'grants_count_insert') ORDER BY name"
+)
 
 
 @contextmanager
@@ -66,9 +71,10 @@ def counted_per_chunk(session: Session) -> Iterator[None]:
     PostgreSQL the block runs as it is: its triggers are set-based already).
 
     The block runs in a savepoint of its own, which sets the one-row pause that the
-    insert triggers skip on (migration 0018) and clears it after counting every row above
-    the largest ids read before: a failure rolls the rows, the pause and the counts back
-    together. Inside the block new rows may only be inserted (ids chosen by the database),
+    insert triggers skip on (migration 0018), drops those two triggers for the block and
+    creates them again from their own text at its end, and clears the pause after counting
+    every row above the largest ids read before: a failure rolls the rows, the pause, the
+    triggers and the counts back together. Inside the block new rows may only be inserted (ids chosen by the database),
     never updated or deleted: the update and delete triggers still count those, and the
     rows' final state is what the block's end counts.
     """
@@ -82,7 +88,17 @@ def counted_per_chunk(session: Session) -> Iterator[None]:
         ]
         # A pause already set is a nested block: the primary key refuses it.
         session.execute(text("INSERT INTO ledger_count_pause (id) VALUES (1)"))
+        conn = session.connection()
+        # The insert triggers, left out of the block: a trigger whose WHEN is false still
+        # runs a trigger program per row, 40 % of a chunk's record insert (docs/benchmarks.md,
+        # 2026-12-03 07:00). SQLite's DDL is transactional: no other connection sees them
+        # gone, and a failure in the block puts them back with the savepoint.
+        triggers = conn.execute(_INSERT_TRIGGERS).all()
+        for name, _sql in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         yield
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql)
         for (table, kind, amount), last in zip(_COUNTED, after, strict=True):
             session.execute(text(chunk_count_sql(table, kind, amount)), {"after": last})
         session.execute(text("DELETE FROM ledger_count_pause"))
