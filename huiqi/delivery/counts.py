@@ -1,6 +1,6 @@
 """The dashboards' counters: delivery records and grants per policy version, status,
 district (the enterprise's recorded one) and month, with their amounts, maintained by database triggers in the same
-transaction as the rows they count (migrations 0005, 0017, 0018 and 0019 explain how).
+transaction as the rows they count (migrations 0005, 0017, 0018, 0019 and 0020 explain how).
 
 On PostgreSQL two transactions writing the same enterprise's directory entry and its
 records stay exact in either order: the counting triggers take one advisory "district
@@ -91,7 +91,7 @@ def counted_per_chunk(session: Session) -> Iterator[None]:
         conn = session.connection()
         # The insert triggers, left out of the block: a trigger whose WHEN is false still
         # runs a trigger program per row, 40 % of a chunk's record insert (docs/benchmarks.md,
-        # 2026-12-03 07:00). SQLite's DDL is transactional: no other connection sees them
+        # 2026-12-03 07:20). SQLite's DDL is transactional: no other connection sees them
         # gone, and a failure in the block puts them back with the savepoint.
         triggers = conn.execute(_INSERT_TRIGGERS).all()
         for name, _sql in triggers:
