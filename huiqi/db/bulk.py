@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from huiqi.db.jsontext import compact_json
@@ -50,7 +52,8 @@ def bulk_insert(
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
     if postgres and len(rows) >= COPY_FROM:
-        _copy(conn, table, rows, ignore_conflicts_on, json_text)
+        with driver_errors(conn, f"COPY {table.name}"):
+            _copy(conn, table, rows, ignore_conflicts_on, json_text)
         return
     stmt: Any = insert(table)
     if ignore_conflicts_on:
@@ -112,7 +115,8 @@ def insert_tuples(
                 )
                 for r in rows
             ]
-        _copy_tuples(conn, table, names, rows, tail, ignore_conflicts_on)
+        with driver_errors(conn, f"COPY {table.name}"):
+            _copy_tuples(conn, table, names, rows, tail, ignore_conflicts_on)
         return
     # The statement in the rows' own column order (a compiled one follows the table's).
     quote = conn.dialect.identifier_preparer.quote
@@ -157,6 +161,19 @@ def _python_defaults(table: Table, given: Collection[str]) -> dict[str, Any]:
 
 def _is_json(table: Table, column: str) -> bool:
     return isinstance(table.c[column].type, JSON)
+
+
+@contextmanager
+def driver_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """Raise the driver's errors inside the block as SQLAlchemy's, as
+    ``session.execute`` does: a COPY through the raw connection would otherwise raise
+    psycopg's own ``UniqueViolation``, which the callers that fall back to the careful
+    path on ``IntegrityError`` (a record written meanwhile) would not catch."""
+    base = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(statement, None, exc, base) from exc
 
 
 def _processed(conn: Connection, table: Table, column: str, values: list[Any]) -> list[Any]:

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.db.bulk import COPY_FROM, copy_field, insert_tuples
+from huiqi.db.bulk import COPY_FROM, bulk_insert, copy_field, insert_tuples
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Notification, table_of
 
@@ -82,6 +83,27 @@ def test_rows_that_exist_are_skipped_when_asked(sessions: sessionmaker[Session])
     with sessions() as s:
         keys = s.scalars(select(table.c.dedupe_key).order_by(table.c.id)).all()
     assert keys == [r[2] for r in rows]
+
+
+@pytest.mark.parametrize("route", ["tuples", "dicts"])
+def test_a_key_met_twice_raises_integrity_error_on_every_route(
+    sessions: sessionmaker[Session], route: str
+) -> None:
+    """A duplicate key in a bulk insert is SQLAlchemy's IntegrityError on both databases,
+    which sends a delivery chunk to its careful path; PostgreSQL's COPY through the raw
+    connection raised psycopg's own UniqueViolation, which nobody caught."""
+    table = table_of(Notification)
+    fixed = {"channel": "inbox", "kind": "k", "subject": "s", "status": "sent", "attempts": 0}
+    rows = [(f"u{i}", "b", f"key:{i}") for i in range(COPY_FROM)]
+    rows.append(rows[7])  # the key met twice
+    columns = ("uscc", "body", "dedupe_key")
+    with transaction(sessions) as s:
+        s.execute(delete(table))
+    with sessions() as s, pytest.raises(IntegrityError):
+        if route == "tuples":
+            insert_tuples(s, table, columns, rows, constants=fixed)
+        else:
+            bulk_insert(s, table, [dict(zip(columns, r, strict=True)) | fixed for r in rows])
 
 
 def test_copy_text_fields() -> None:
