@@ -38,10 +38,14 @@ def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
 
 
 def choice(
-    v: exp.Expression, options: dict[str, str], what: str, also: dict[str, list[str]] | None = None
+    v: exp.Expression,
+    options: dict[str, str],
+    what: str,
+    also: dict[str, list[str]] | None = None,
+    hint: exp.Expression | None = None,
 ) -> tuple[exp.Expression, list]:
     """Code or Chinese name -> code; ``options`` is code -> Chinese name, ``also`` code ->
-    other texts that mean it."""
+    other texts that mean it; ``hint`` ends the refusal's message."""
     branches = [
         (in_list(v, [code, zh, *(also or {}).get(code, [])]), lit(code))
         for code, zh in options.items()
@@ -51,7 +55,11 @@ def choice(
     return parsed, [
         (
             parsed.is_(exp.null()),
-            concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}"),
+            concat(
+                quoted(v),
+                f" is not {what}; use a code or its Chinese name: {listing}",
+                *([hint] if hint is not None else []),
+            ),
         )
     ]
 
@@ -100,7 +108,15 @@ def enum_rule(
     codes = load_codelist(f.codes)
     also = code_spellings(codes, texts)
     options = {c: str(e.get("zh", c)) for c, e in codes.codes.items()}
-    parsed, checks = choice(v, options, "an allowed value", also)
+    # A registry's own wording (有限责任公司（自然人投资或控股）) cannot be rewritten by
+    # the steward in every file: the mapping says what it means (README, values:).
+    hint = concat(
+        f"; or, where the registry writes it its own way, say which code it means in the"
+        f" mapping: values: {{{f.name}: {{",
+        v,
+        ": <code>}}",
+    )
+    parsed, checks = choice(v, options, "an allowed value", also, hint)
     retired = codes.extra.get("retired") or {}
     spelled = [*options, *options.values(), *(t for ts in also.values() for t in ts)]
     valid = (

@@ -59,7 +59,9 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
         (
             "登记注册类型",
             "事业单位",
-            f"'事业单位' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES}",
+            f"'事业单位' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES};"
+            " or, where the registry writes it its own way, say which code it means in the"
+            " mapping: values: {registration_type: {事业单位: <code>}}",
         ),
         (
             "注册区划代码",
