@@ -18,6 +18,8 @@ from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num,
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 CONTROL_CHARACTER = re.compile(CONTROL)
+# A section letter (A-T) before a 4-digit class, as some registries write it: I6511, i-6511.
+_LETTERED = r"[A-Ta-t][\s\-_.]*[0-9]{4}"
 
 
 def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
@@ -36,10 +38,14 @@ def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
 
 
 def choice(
-    v: exp.Expression, options: dict[str, str], what: str, also: dict[str, list[str]] | None = None
+    v: exp.Expression,
+    options: dict[str, str],
+    what: str,
+    also: dict[str, list[str]] | None = None,
+    hint: exp.Expression | None = None,
 ) -> tuple[exp.Expression, list]:
     """Code or Chinese name -> code; ``options`` is code -> Chinese name, ``also`` code ->
-    other texts that mean it."""
+    other texts that mean it; ``hint`` ends the refusal's message."""
     branches = [
         (in_list(v, [code, zh, *(also or {}).get(code, [])]), lit(code))
         for code, zh in options.items()
@@ -49,7 +55,11 @@ def choice(
     return parsed, [
         (
             parsed.is_(exp.null()),
-            concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}"),
+            concat(
+                quoted(v),
+                f" is not {what}; use a code or its Chinese name: {listing}",
+                *([hint] if hint is not None else []),
+            ),
         )
     ]
 
@@ -98,7 +108,15 @@ def enum_rule(
     codes = load_codelist(f.codes)
     also = code_spellings(codes, texts)
     options = {c: str(e.get("zh", c)) for c, e in codes.codes.items()}
-    parsed, checks = choice(v, options, "an allowed value", also)
+    # A registry's own wording (有限责任公司（自然人投资或控股）) cannot be rewritten by
+    # the steward in every file: the mapping says what it means (README, values:).
+    hint = concat(
+        f"; or, where the registry writes it its own way, say which code it means in the"
+        f" mapping: values: {{{f.name}: {{",
+        v,
+        ": <code>}}",
+    )
+    parsed, checks = choice(v, options, "an allowed value", also, hint)
     retired = codes.extra.get("retired") or {}
     spelled = [*options, *options.values(), *(t for ts in also.values() for t in ts)]
     valid = (
@@ -159,14 +177,56 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
                 ),
             )
         )
-    if f.pattern:
-        pattern = f.pattern.removeprefix("^").removesuffix("$")
+        # Registries often write the section letter before the class (I6511, I 6511):
+        # the steward is told what to write, never a bare pattern.
+        digits = fn("regexp_extract", v, lit("[0-9]{4}"))
+        section = section_of(digits)
         checks.append(
             (
-                exp.not_(matches(v, pattern)),
-                concat(quoted(v), f" does not match the pattern {f.pattern}"),
+                matches(v, _LETTERED),
+                concat(
+                    quoted(v),
+                    " puts a section letter before the class; write the class's 4 digits alone, '",
+                    digits,
+                    "', and keep the column as text",
+                    case(
+                        (
+                            section.is_(exp.null()),
+                            concat(
+                                " (division ",
+                                fn("substr", digits, num(1), num(2)),
+                                " does not exist in GB/T 4754-2017: check the code)",
+                            ),
+                        ),
+                        (
+                            exp.NEQ(
+                                this=fn("upper", fn("substr", v, num(1), num(1))),
+                                expression=section,
+                            ),
+                            concat(
+                                " (class ",
+                                digits,
+                                " is in section ",
+                                section,
+                                ", not ",
+                                fn("upper", fn("substr", v, num(1), num(1))),
+                                ": check which is right)",
+                            ),
+                        ),
+                        default=lit(""),
+                    ),
+                ),
             )
         )
+    if f.pattern:
+        pattern = f.pattern.removeprefix("^").removesuffix("$")
+        what = (
+            " is not an industry class; write the 4 digits of its GB/T 4754-2017 class,"
+            " e.g. 6511, as text"
+            if f.name == "industry_class"
+            else f" does not match the pattern {f.pattern}"
+        )
+        checks.append((exp.not_(matches(v, pattern)), concat(quoted(v), what)))
     if f.name == "industry_class":
         first, last = (
             min(lo for lo, _ in _sections().values()),

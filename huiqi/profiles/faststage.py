@@ -75,11 +75,16 @@ def blank(cell: exp.Expression) -> exp.Expression:
 
 
 def stage_fast(
-    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    positions: dict[int, str],
+    scratch: Path | None,
+    passive: dict[int, str] | None = None,
 ) -> int | None:
-    """Stage the file through DuckDB's own reader; the rows staged, or None to fall back."""
+    """Stage the file through DuckDB's own reader; the rows staged, or None to fall back.
+    ``passive``: columns not imported but staged as text (CSV only, see ``staging``)."""
     if source.format == "csv":
-        return _csv(con, source, positions, scratch)
+        return _csv(con, source, positions, scratch, passive or {})
     if source.format == "parquet":
         return _parquet(con, source, positions)
     return None
@@ -125,7 +130,11 @@ def _arg(name: str, value: exp.Expression) -> exp.Expression:
 
 
 def _csv(
-    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    positions: dict[int, str],
+    scratch: Path | None,
+    passive: dict[int, str],
 ) -> int | None:
     if not source.plain or source.lines is None:
         return None
@@ -137,10 +146,10 @@ def _csv(
         try:
             if not transcode(source.path, path):
                 return None
-            return _read_csv(con, source, positions, path)
+            return _read_csv(con, source, positions, path, passive)
         finally:
             path.unlink(missing_ok=True)
-    return _read_csv(con, source, positions, path)
+    return _read_csv(con, source, positions, path, passive)
 
 
 def _read_csv_call(columns: exp.Struct, *options: exp.Expression) -> exp.Anonymous:
@@ -164,7 +173,11 @@ def _read_csv_call(columns: exp.Struct, *options: exp.Expression) -> exp.Anonymo
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], path: Path
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    positions: dict[int, str],
+    path: Path,
+    passive: dict[int, str],
 ) -> int | None:
     width, cells = len(source.headers), max(source.header_cells, len(source.headers))
     columns = exp.Struct(
@@ -182,7 +195,7 @@ def _read_csv(
     )
     # Straight into the staging table, a file column under its field's name (an
     # unmapped one under "_c<position>", dropped below): one copy of the file's cells.
-    names = {i: positions.get(i, f"_c{i}") for i in range(cells)}
+    names = {i: positions.get(i) or passive.get(i) or f"_c{i}" for i in range(cells)}
     rows = exp.select(
         exp.alias_(exp.cast(exp.null(), "BIGINT"), "_line"),
         exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
@@ -231,7 +244,7 @@ def _read_csv(
         con.execute(sql(exp.delete(STAGE, where=empty_row)))
         staged = _count(con, exp.select(total).from_(STAGE))
     for i, name in names.items():
-        if i not in positions:
+        if i not in positions and i not in passive:
             con.execute(f'ALTER TABLE {STAGE} DROP COLUMN "{name}"')  # our own "_c<i>"
     return staged
 

@@ -61,6 +61,7 @@ from huiqi.profiles.mapping_finder import (
 )
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
+from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -156,7 +157,10 @@ def _import(
     store.init()
     with store.connect() as con:
         configure(con, scratch)
-        rows_read, reader = load_stage(con, source, positions, progress, scratch=scratch, fast=fast)
+        passive = passive_columns(source.headers, chosen.skipped, positions)
+        rows_read, reader = load_stage(
+            con, source, positions, progress, scratch=scratch, fast=fast, passive=passive
+        )
         con.begin()
         out: Path | None = None
         try:
@@ -169,6 +173,7 @@ def _import(
             )
             rowcheck.build_checked(con, chosen, fields)
             rowcheck.build_rejects(con, chosen, fields, len(source.headers))
+            name_passive_rows(con, fields, passive, source.headers, len(source.headers))
             accepted, rejected = rowcheck.counts(con)
             links.after_check(con, chosen, settings)  # persons hashed, never stored in clear
             if progress is not None:

@@ -217,6 +217,9 @@ def draft_mapping(
     for header, match in found.items():
         if match is None:
             columns[header], how[header] = None, _not_matched(header)
+            how[header] += _unit_hint(
+                header, (column_units or {}).get(headers.index(header), sheet_unit)
+            )
             unmatched.append(header)
             continue
         target, reason, unit = match
@@ -260,6 +263,17 @@ def draft_mapping(
         unmatched.append(header)
     closest = near.comment() if near is not None else list(NONE_CLOSE)
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest)
+
+
+def _unit_hint(header: str, above: str | None) -> str:
+    """What the comment on an unmatched header adds when its column is in another unit
+    than yuan (its own header's, or one declared above it): the draft cannot know the
+    column is money, and without a ``units:`` entry the confirmed mapping refuses the
+    file (the sheet declares 万元 but the mapping reads yuan)."""
+    unit = UNIT_WORDS.get(header_unit_word(header) or "", above)
+    if unit is None or unit == "yuan" or unit in OTHER_MONEY:
+        return ""
+    return f"; if it is an amount, it is in {unit}: list its field under units: as <field>: {unit}"
 
 
 def _not_matched(header: str) -> str:

@@ -117,6 +117,8 @@ Checks = list[tuple[exp.Expression, exp.Expression]]
 # (the pattern of plainly written text, the checks left to run when the text fits it)
 Shortcut = tuple[str, Checks]
 INTEGER_PLAIN = r"[+-]?[0-9]{1,18}"
+# A whole number as written: digits, perhaps with a point and zeros only after it.
+WHOLE = r"[+-]?[0-9]+(\.0+)?"
 
 
 def decimal_plain(places: int) -> str:
@@ -162,8 +164,10 @@ def integer_rule_with_shortcut(
     ]
     checks = [
         *_number_text(v),
+        # Zero decimals are no fraction: '12.0' is what pandas writes for a count in a
+        # column with a gap, '30.00' a DECIMAL(10,2) export; both are whole numbers.
         (
-            exp.not_(matches(digits, r"[+-]?[0-9]+")),
+            exp.not_(matches(digits, WHOLE)),
             concat(quoted(v), " is not a whole number; write digits without decimals, e.g. 12"),
         ),
         *values,

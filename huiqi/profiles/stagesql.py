@@ -185,12 +185,15 @@ def stage_select(
     headers: list[str],
     table: exp.Expression,
     twins: dict[int, str] | None = None,
+    passive: dict[int, str] | None = None,
 ) -> exp.Select:
     """Rows of ``table`` (``_line, _cells, _problem, c0...``) as staged rows.
 
     ``types`` gives the Arrow type of each mapped position's column ``c<position>``;
     ``twins`` (position -> SQL type) the columns also staged as typed twins, after the
-    text columns (as :func:`create_stage` orders them).
+    text columns (as :func:`create_stage` orders them). ``passive`` (position -> staged
+    name) are columns not imported, staged as text after the mapped ones and never
+    checked (``types`` gives theirs too).
     """
     rendered: list[exp.Expression] = []
     problems: list[exp.Expression] = [col("_problem")]
@@ -200,6 +203,8 @@ def stage_select(
         wrong = wrong_shape(types[position], field, headers[position])
         if wrong is not None:
             problems.append(case((exp.not_(col(f"c{position}").is_(exp.null())), lit(wrong))))
+    for position, name in (passive or {}).items():
+        rendered.append(exp.alias_(as_text(types[position])(col(f"c{position}")), name))
     problem = problems[0] if len(problems) == 1 else fn("coalesce", *problems)
     typed = [
         exp.alias_(cast(col(f"c{p}"), t), typed_name(positions[p]))

@@ -36,6 +36,7 @@ def load_stage(
     *,
     scratch: Path | None = None,
     fast: bool = True,
+    passive: dict[int, str] | None = None,
 ) -> tuple[int, str]:
     """Stream the file into ``_stage``; returns the data rows read and which reader
     read them (``duckdb`` or ``recovering``).
@@ -48,23 +49,31 @@ def load_stage(
 
     ``progress(step, done, total)`` is called per batch with the rows read and the
     rows expected (exact for Parquet, estimated from the bytes read for CSV).
+
+    ``passive`` (position -> staged name): columns the mapping does not import, staged
+    as text after the fields and never checked, for what their cells say about the row
+    (a total row's 合计 in the 序号 column, :mod:`huiqi.profiles.totalsrow`). A Parquet
+    file's are not staged.
     """
     step = f"read {source.path.name}"
+    passive = {} if source.format == "parquet" else dict(passive or {})
     fields = list(positions.values())
-    rows = stage_fast(con, source, positions, scratch) if fast else None
+    rows = stage_fast(con, source, positions, scratch, passive) if fast else None
     if rows is not None:
         if progress is not None:
             progress(step, rows, rows)
             progress(step, rows, rows)
         return rows, "duckdb"
-    create_stage(con, fields)
+    create_stage(con, [*fields, *passive.values()])
     rows = 0
     insert: str | None = None
     for batch in source.batches(used=positions):
         if insert is None:
             # The batch schema is the same for every batch of one file.
-            types = {p: batch.schema.field(f"c{p}").type for p in positions}
-            select = stage_select(types, positions, source.headers, exp.to_table("_batch"))
+            types = {p: batch.schema.field(f"c{p}").type for p in [*positions, *passive]}
+            select = stage_select(
+                types, positions, source.headers, exp.to_table("_batch"), passive=passive
+            )
             insert = sql(exp.insert(select, STAGE))
         con.register("_batch", batch)
         try:

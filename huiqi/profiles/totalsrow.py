@@ -5,7 +5,8 @@ Offices' sheets often end with a row that sums the columns above. When the word 
 (:mod:`huiqi.profiles.rowcheck`). When it stands in the name column and the USCC cell
 is empty, the row was refused as "a value is required", which sent a data steward
 looking for a missing code. It is still refused (never imported) and counted among the
-rejects, with a reason that says what it is.
+rejects, with a reason that says what it is (a word in a column that is not imported:
+:mod:`huiqi.profiles.passive_rows`).
 """
 
 from __future__ import annotations

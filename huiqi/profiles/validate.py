@@ -232,7 +232,11 @@ def rules_for(
         elif name == "year":
             # Offices' sheets write the year as 2025, 2025年 or 2025年度, some in
             # full-width digits (２０２５), as numbers may be.
-            digits = fn("regexp_replace", half_width(v), lit(r"^([0-9]{4})\s*年度?$"), lit(r"\1"))
+            # A year column typed as a number elsewhere reads 2025.0 (pandas' float, a
+            # DECIMAL(6,1) column): zero decimals are the same year.
+            digits = fn(
+                "regexp_replace", half_width(v), lit(r"^([0-9]{4})(?:\.0+|\s*年度?)$"), lit(r"\1")
+            )
             # Four ASCII digits (nearly every cell) pass every check on the writing: they
             # are cast at once and only the range is checked (see ``_rule``).
             twin = (typed or {}).get(name)
@@ -321,7 +325,8 @@ def _field_rule(
 ) -> Rule:
     match f.type:
         case "integer":
-            # A twin with decimals ('30.00') is not a whole number: its text says so.
+            # A twin with decimals ('30.00', '30.50') goes through its text, which is read
+            # as a whole number only when its decimals are zeros.
             t = twin[0] if twin is not None and twin[1] == 0 else None
             return _number_rule(f.name, "BIGINT", v, integer_rule_with_shortcut(f, v, t), plain, t)
         case "money" | "decimal":

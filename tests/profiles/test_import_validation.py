@@ -59,7 +59,9 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
         (
             "登记注册类型",
             "事业单位",
-            f"'事业单位' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES}",
+            f"'事业单位' is not an allowed value; use a code or its Chinese name: {REGISTRATION_TYPES};"
+            " or, where the registry writes it its own way, say which code it means in the"
+            " mapping: values: {registration_type: {事业单位: <code>}}",
         ),
         (
             "注册区划代码",
@@ -136,7 +138,33 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             " the code as a number its leading zero was lost; write '0651' and keep the"
             " column as text",
         ),
-        ("行业代码", "65", "'65' does not match the pattern ^[0-9]{4}$"),
+        # Regression: these said "does not match the pattern ^[0-9]{4}$", not what to write.
+        (
+            "行业代码",
+            "65",
+            "'65' is not an industry class; write the 4 digits of its GB/T 4754-2017 class,"
+            " e.g. 6511, as text",
+        ),
+        (
+            "行业代码",
+            "I6511",
+            "'I6511' puts a section letter before the class; write the class's 4 digits alone,"
+            " '6511', and keep the column as text",
+        ),
+        (
+            "行业代码",
+            "c 6511",
+            "'c 6511' puts a section letter before the class; write the class's 4 digits alone,"
+            " '6511', and keep the column as text (class 6511 is in section I, not C: check"
+            " which is right)",
+        ),
+        (
+            "行业代码",
+            "T9912",
+            "'T9912' puts a section letter before the class; write the class's 4 digits alone,"
+            " '9912', and keep the column as text (division 99 does not exist in GB/T"
+            " 4754-2017: check the code)",
+        ),
         ("行业代码", "9912", "'9912': division 99 does not exist in GB/T 4754-2017 (01-97)"),
         (
             "是否首次创业",

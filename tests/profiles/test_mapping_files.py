@@ -259,6 +259,30 @@ def test_draft_suggests_the_fields_an_unmatched_header_resembles():
     assert draft.how["xyz"].endswith("(docs/policies.md §12 lists them)")
 
 
+@pytest.mark.parametrize(
+    ("header", "sheet_unit", "unit"),
+    [
+        ("销售收入", "wan_yuan", "wan_yuan"),  # 单位：万元 above the header
+        ("销售收入（亿元）", None, "yi_yuan"),  # the header's own unit
+        ("销售收入（万元）", "yuan", "wan_yuan"),  # the header's own unit first
+        ("销售收入", None, None),
+        ("销售收入", "yuan", None),
+    ],
+)
+def test_an_unmatched_column_in_another_unit_says_to_list_its_unit(
+    header: str, sheet_unit: str | None, unit: str | None
+) -> None:
+    """A sheet declaring 单位：万元 above headers the draft could not match was drafted with
+    no word of the unit: a steward who filled in 'revenue' as the README says had the
+    import refused ("the sheet declares its amounts in wan_yuan, but mapping ... reads
+    '销售收入' in yuan"). The comment on such a column now says what to add."""
+    draft = draft_mapping(["统一社会信用代码", "年度", header], name="x", sheet_unit=sheet_unit)
+
+    assert draft.columns[header] is None
+    hint = f"; if it is an amount, it is in {unit}: list its field under units: as <field>: {unit}"
+    assert draft.how[header].endswith(hint) if unit else "units:" not in draft.how[header]
+
+
 def test_draft_leaves_the_name_column_of_another_registrys_list_to_a_person():
     """An office's list (绿色工厂名单: 企业名称, 统一社会信用代码, a qualification-like field)
     was drafted with 企业名称 → name, and importing it replaced the registered names that
