@@ -118,6 +118,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # The policy catalogue's filters (huiqi.web.filters, huiqi.catalogue.service).
     _refusal(N_("deadline_after '%(value)s' is not a date; write it as YYYY-MM-DD")),
     _refusal(N_("amount_min '%(value)s' is not an amount in yuan (e.g. 50000)")),
+    _refusal(
+        N_(
+            "amount_min '%(value)s' is negative; write an amount of 0 yuan or more"
+            " (e.g. 50000), or leave it empty"
+        )
+    ),
     _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
     _refusal(N_("level '%(value)s' is not one of %(known)s")),
     _refusal(N_("mode '%(value)s' is not one of %(known)s")),
@@ -213,7 +219,6 @@ N_("read this enterprise's records")
 N_("see this enterprise's near misses")
 N_("explain this enterprise's eligibility")
 N_("amount_min must be an amount in yuan below 10^15")
-N_("the minimum amount cannot be negative")
 
 
 # A record's status named in a refusal ("application 12 is 'application_open' …") reads
