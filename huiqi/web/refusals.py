@@ -127,6 +127,14 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
     _refusal(N_("level '%(value)s' is not one of %(known)s")),
     _refusal(N_("mode '%(value)s' is not one of %(known)s")),
+    # An upload whose Content-Length header is not a length (huiqi.web.uploads).
+    _refusal(
+        N_(
+            "the Content-Length header %(value)s is not a length in bytes: send the body's"
+            " length as ASCII digits (at most %(n)s), e.g. 1024, or leave the header to the"
+            " HTTP client"
+        )
+    ),
     # A payment result file's rows and name (the finance console).
     _refusal(N_("grant id '%(value)s' is not a whole number")),
     _refusal(N_("unknown grant %(id)s")),
