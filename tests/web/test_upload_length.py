@@ -2,11 +2,15 @@
 most 19 of them. Anything else is a 400 that names the header and says what to send,
 never a server error. Before, ``str.isdigit()`` let superscript digits ("²", which
 ``int()`` refuses) and lengths of more than 4300 digits (which ``int()`` refuses) through
-to ``int()``: a 500 on every upload route."""
+to ``int()``: a server error on every upload route.
+
+A server hands the app a header's bytes read as Latin-1, where b"\xb2" is "²"; the test
+client sends a header's non-ASCII characters as UTF-8 (the app sees "Â²"), so the
+superscripts are tried on the request the app is given, the rest through the app."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +19,13 @@ from portal_data import Portal, page_token, sign_in
 from starlette.requests import Request
 from test_api_upload_order import PDF, application, bearer
 
-from huiqi.web.uploads import LENGTH_DIGITS, BadContentLength, declared_length
+from huiqi.web.uploads import (
+    LENGTH_DIGITS,
+    BadContentLength,
+    declared_length,
+    refuse_oversized,
+    refuse_too_large,
+)
 
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=b"}
 SAYS = "the Content-Length header"
@@ -85,6 +95,16 @@ def test_a_bad_content_length_on_an_upload_page_is_a_400_page(portal: Portal, va
         )
         assert sent.status_code == 400, (url, sent.text[:300])
         assert "Content-Length" in sent.text and "请求头" in sent.text, url
+
+
+@pytest.mark.parametrize("value", ["²", "¹²³", "³"])
+@pytest.mark.parametrize("refuse", [refuse_oversized, refuse_too_large])
+def test_a_length_in_superscript_digits_is_refused_as_a_bad_header(
+    value: str, refuse: Callable[[Request, int], None]
+) -> None:
+    with pytest.raises(BadContentLength) as info:
+        refuse(_request(value.encode("latin-1")), 1024)
+    assert str(info.value).startswith(f"{SAYS} '{value}' is not a length in bytes")
 
 
 def test_a_plain_length_is_read_and_no_header_is_none() -> None:
