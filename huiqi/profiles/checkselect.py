@@ -35,11 +35,12 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.sqlexpr import BLANKS, case, col, fn, lit
+from huiqi.profiles.sqlexpr import case, col, fn, lit
 from huiqi.profiles.stagesql import typed_name
-from huiqi.profiles.totalsrow import TOTAL_AT
 from huiqi.profiles.validate import Rule, rules_for
 
+# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
+BLANKS = " \t\r\n\u00a0\u3000"
 USCC_VALID = "_uscc_valid"
 PLAIN = "_plain_row"
 
@@ -101,12 +102,10 @@ class Facts:
     fields: list[str]
     twins: dict[str, int]  # field -> its typed twin's decimal places
     uscc_once: bool  # the source carries ``_uscc_valid``
-    total_at: bool = False  # the source carries ``_total_at`` (``totalsrow``)
 
 
 def _meta(facts: Facts) -> list[exp.Expression]:
     meta = [col("_line"), col("_cells"), col("_problem")]
-    meta += [col(TOTAL_AT)] if facts.total_at else []
     return meta + ([col(USCC_VALID)] if facts.uscc_once else [])
 
 
@@ -121,8 +120,7 @@ def _rules(
     # A plain text is its own typed value: digits that cast at once (see the module's doc).
     typed |= {f: (col(f, "n"), 0) for f in texts_typed or []}
     uscc_valid = col(USCC_VALID, "n") if facts.uscc_once else None
-    total_at = col(TOTAL_AT, "n") if facts.total_at else None
-    return rules_for(mapping, facts.fields, values, plain, uscc_valid, typed, total_at)
+    return rules_for(mapping, facts.fields, values, plain, uscc_valid, typed)
 
 
 def shortcut_groups(mapping: Mapping, facts: Facts) -> dict[str, list[str]]:

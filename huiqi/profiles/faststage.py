@@ -42,7 +42,6 @@ from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
 from huiqi.profiles.textlines import any_utf8_in_gbk
-from huiqi.profiles.totalsrow import TOTAL_AT, total_at
 
 # Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
 # last is U+3000); a test checks this against all of Unicode. Looking at 65,536 code
@@ -76,17 +75,11 @@ def blank(cell: exp.Expression) -> exp.Expression:
 
 
 def stage_fast(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    positions: dict[int, str],
-    scratch: Path | None,
-    skipped: dict[int, str] | None = None,
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
 ) -> int | None:
-    """Stage the file through DuckDB's own reader; the rows staged, or None to fall back.
-    ``skipped``: a CSV's columns not imported that ``_total_at`` is read from
-    (:mod:`huiqi.profiles.totalsrow`)."""
+    """Stage the file through DuckDB's own reader; the rows staged, or None to fall back."""
     if source.format == "csv":
-        return _csv(con, source, positions, scratch, skipped or {})
+        return _csv(con, source, positions, scratch)
     if source.format == "parquet":
         return _parquet(con, source, positions)
     return None
@@ -132,11 +125,7 @@ def _arg(name: str, value: exp.Expression) -> exp.Expression:
 
 
 def _csv(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    positions: dict[int, str],
-    scratch: Path | None,
-    skipped: dict[int, str],
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], scratch: Path | None
 ) -> int | None:
     if not source.plain or source.lines is None:
         return None
@@ -148,10 +137,10 @@ def _csv(
         try:
             if not transcode(source.path, path):
                 return None
-            return _read_csv(con, source, positions, path, skipped)
+            return _read_csv(con, source, positions, path)
         finally:
             path.unlink(missing_ok=True)
-    return _read_csv(con, source, positions, path, skipped)
+    return _read_csv(con, source, positions, path)
 
 
 def _read_csv_call(columns: exp.Struct, *options: exp.Expression) -> exp.Anonymous:
@@ -175,11 +164,7 @@ def _read_csv_call(columns: exp.Struct, *options: exp.Expression) -> exp.Anonymo
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    positions: dict[int, str],
-    path: Path,
-    skipped: dict[int, str],
+    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str], path: Path
 ) -> int | None:
     width, cells = len(source.headers), max(source.header_cells, len(source.headers))
     columns = exp.Struct(
@@ -198,17 +183,11 @@ def _read_csv(
     # Straight into the staging table, a file column under its field's name (an
     # unmapped one under "_c<position>", dropped below): one copy of the file's cells.
     names = {i: positions.get(i, f"_c{i}") for i in range(cells)}
-    totals = []
-    if skipped:
-        uscc = next(i for i, f in positions.items() if f == "uscc")
-        cells_skipped = [(where, col(f"c{i}")) for i, where in skipped.items()]
-        totals.append(exp.alias_(total_at(col(f"c{uscc}"), cells_skipped), TOTAL_AT))
     rows = exp.select(
         exp.alias_(exp.cast(exp.null(), "BIGINT"), "_line"),
         exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
         exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
         *(exp.alias_(col(f"c{i}"), name, quoted=True) for i, name in names.items()),
-        *totals,
     ).from_(exp.Table(this=read))
     # A table, not a view: later steps may rewrite staged cells (a relations import
     # masks persons before the rejects report is written).

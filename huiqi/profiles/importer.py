@@ -64,7 +64,6 @@ from huiqi.profiles.no_district import write_no_district
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
-from huiqi.profiles.totalsrow import skipped_columns
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
 
 __all__ = ["ImportReport", "import_file"]
@@ -157,15 +156,7 @@ def _import(
     store.init()
     with store.connect() as con:
         configure(con, scratch)
-        rows_read, reader = load_stage(
-            con,
-            source,
-            positions,
-            progress,
-            scratch=scratch,
-            fast=fast,
-            skipped=skipped_columns(chosen, source.headers, positions),
-        )
+        rows_read, reader = load_stage(con, source, positions, progress, scratch=scratch, fast=fast)
         con.begin()
         out: Path | None = None
         try:

@@ -44,7 +44,6 @@ from huiqi.profiles.checkselect import (
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
-from huiqi.profiles.totalsrow import TOTAL_AT
 from huiqi.profiles.validate import USCC_PENDING
 
 DUPLICATE_LIST = 10
@@ -100,12 +99,10 @@ def build_checked(
     """
     once = _check_usccs_once(con, mapping, fields)
     twins = staged_twins(con, fields)
-    total_at = TOTAL_AT in _staged_types(con)
     # A typed twin's text is digits: nothing to trim, never empty.
     spaced = [f for f in fields if f not in twins]
     source = exp.select(
         *(col(c, "s") for c in ("_line", "_cells", "_problem", *fields)),
-        *([col(TOTAL_AT, "s")] if total_at else []),
         *(col(typed_name(f), "s") for f in twins),
         exp.alias_(blank_somewhere(spaced) if spaced else exp.false(), "_blank"),
     ).from_(exp.to_table(STAGE).as_("s"))
@@ -117,23 +114,17 @@ def build_checked(
             on=exp.EQ(this=col("code", "u"), expression=col("uscc", "s")),
             join_type="left",
         )
-    select = checked_select(mapping, Facts(fields, twins, once, total_at), source, split=split)
+    select = checked_select(mapping, Facts(fields, twins, once), source, split=split)
     con.execute(_temp_table("_checked", select))
     if once:
         con.execute(f"DROP TABLE {USCC_VALID}")  # our own name, never a file's
     _explain_bad_usccs(con)
 
 
-def _staged_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """The staging table's columns and their types."""
-    # DESCRIBE of our own table name.
-    return {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {STAGE}").fetchall()}
-
-
 def staged_twins(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dict[str, int]:
     """The staged fields with a typed twin (``stagesql``), and the twin's decimal places."""
-    # A twin is BIGINT (0 places) or DECIMAL(p,s).
-    types = _staged_types(con)
+    # DESCRIBE of our own table name; a twin is BIGINT (0 places) or DECIMAL(p,s).
+    types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {STAGE}").fetchall()}
     twins = {}
     for f in fields:
         kind = types.get(typed_name(f))

@@ -10,8 +10,6 @@ from __future__ import annotations
 from sqlglot import exp
 
 DIALECT = "duckdb"
-# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
-BLANKS = " \t\r\n\u00a0\u3000"
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:

@@ -27,7 +27,6 @@ from sqlglot import exp
 
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
-from huiqi.profiles.totalsrow import TOTAL_AT, total_at
 
 STAGE = "_stage"
 TYPED_PREFIX = "_typed__"
@@ -148,15 +147,10 @@ def typed_twins(types: dict[int, pa.DataType], positions: dict[int, str]) -> dic
 
 
 def create_stage(
-    con: duckdb.DuckDBPyConnection,
-    fields: list[str],
-    twins: dict[str, str] | None = None,
-    *,
-    totals: bool = False,
+    con: duckdb.DuckDBPyConnection, fields: list[str], twins: dict[str, str] | None = None
 ) -> None:
     """The staging table: a text column per field, then a typed twin per ``twins``
-    entry (field -> SQL type), then ``_total_at`` if ``totals`` (``totalsrow``), in that
-    order."""
+    entry (field -> SQL type), in that order."""
     columns = [
         exp.ColumnDef(this=exp.to_identifier("_line"), kind=exp.DataType.build("BIGINT")),
         exp.ColumnDef(this=exp.to_identifier("_cells"), kind=exp.DataType.build("INTEGER")),
@@ -170,11 +164,6 @@ def create_stage(
         *(
             exp.ColumnDef(this=exp.to_identifier(typed_name(f)), kind=exp.DataType.build(t))
             for f, t in (twins or {}).items()
-        ),
-        *(
-            [exp.ColumnDef(this=exp.to_identifier(TOTAL_AT), kind=exp.DataType.build("VARCHAR"))]
-            if totals
-            else []
         ),
     ]
     schema = exp.Schema(this=exp.to_table(STAGE), expressions=columns)
@@ -196,15 +185,12 @@ def stage_select(
     headers: list[str],
     table: exp.Expression,
     twins: dict[int, str] | None = None,
-    skipped: dict[int, str] | None = None,
 ) -> exp.Select:
     """Rows of ``table`` (``_line, _cells, _problem, c0...``) as staged rows.
 
     ``types`` gives the Arrow type of each mapped position's column ``c<position>``;
     ``twins`` (position -> SQL type) the columns also staged as typed twins, after the
-    text columns (as :func:`create_stage` orders them); ``skipped`` (position -> name,
-    :func:`huiqi.profiles.totalsrow.skipped_columns`), when given, the text columns not
-    imported that ``_total_at`` is read from, last.
+    text columns (as :func:`create_stage` orders them).
     """
     rendered: list[exp.Expression] = []
     problems: list[exp.Expression] = [col("_problem")]
@@ -219,10 +205,6 @@ def stage_select(
         exp.alias_(cast(col(f"c{p}"), t), typed_name(positions[p]))
         for p, t in (twins or {}).items()
     ]
-    if skipped:
-        uscc = next(p for p, f in positions.items() if f == "uscc")
-        cells = [(where, col(f"c{p}")) for p, where in skipped.items()]
-        typed.append(exp.alias_(total_at(col(f"c{uscc}"), cells), TOTAL_AT))
     select = exp.select(
         col("_line"), col("_cells"), exp.alias_(problem, "_problem"), *rendered, *typed
     )

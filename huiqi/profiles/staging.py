@@ -36,7 +36,6 @@ def load_stage(
     *,
     scratch: Path | None = None,
     fast: bool = True,
-    skipped: dict[int, str] | None = None,
 ) -> tuple[int, str]:
     """Stream the file into ``_stage``; returns the data rows read and which reader
     read them (``duckdb`` or ``recovering``).
@@ -49,31 +48,23 @@ def load_stage(
 
     ``progress(step, done, total)`` is called per batch with the rows read and the
     rows expected (exact for Parquet, estimated from the bytes read for CSV).
-
-    ``skipped`` (:func:`huiqi.profiles.totalsrow.skipped_columns`): the columns not
-    imported in which a total word makes a total row, staged as ``_total_at``. A
-    Parquet file holds a database's rows, typed, with no total row: it has none.
     """
     step = f"read {source.path.name}"
     fields = list(positions.values())
-    if source.format == "parquet":
-        skipped = None
-    rows = stage_fast(con, source, positions, scratch, skipped) if fast else None
+    rows = stage_fast(con, source, positions, scratch) if fast else None
     if rows is not None:
         if progress is not None:
             progress(step, rows, rows)
             progress(step, rows, rows)
         return rows, "duckdb"
-    create_stage(con, fields, totals=bool(skipped))
+    create_stage(con, fields)
     rows = 0
     insert: str | None = None
     for batch in source.batches(used=positions):
         if insert is None:
             # The batch schema is the same for every batch of one file.
             types = {p: batch.schema.field(f"c{p}").type for p in positions}
-            select = stage_select(
-                types, positions, source.headers, exp.to_table("_batch"), skipped=skipped
-            )
+            select = stage_select(types, positions, source.headers, exp.to_table("_batch"))
             insert = sql(exp.insert(select, STAGE))
         con.register("_batch", batch)
         try:

@@ -49,7 +49,7 @@ from huiqi.profiles.numberrules import (
     quoted,
 )
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, try_cast
-from huiqi.profiles.totalsrow import total_row_checks
+from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
 YEAR_PLAIN = "[0-9]{4}"
@@ -199,15 +199,13 @@ def rules_for(
     plain: dict[str, exp.Expression] | None = None,
     uscc_valid: exp.Expression | None = None,
     typed: dict[str, tuple[exp.Expression, int]] | None = None,
-    total_at: exp.Expression | None = None,
 ) -> list[Rule]:
     """One rule per field the file carries, reading the trimmed text in ``values``;
     ``plain``: conditions computed beforehand for shortcut patterns (see ``_rule``);
     ``uscc_valid``: the USCC check computed beforehand (once per distinct code, see
     ``rowcheck``), TRUE exactly where :func:`uscc_ok` of the code would be;
     ``typed``: field -> (its typed twin, the twin's decimal places) for the number
-    columns a Parquet file typed (``stagesql``); ``total_at``: the staged ``_total_at``
-    (a total word in a column not imported, :mod:`huiqi.profiles.totalsrow`)."""
+    columns a Parquet file typed (``stagesql``)."""
     if mapping.layout in LINK_LAYOUTS:
         from huiqi.profiles.linkrules import link_rules  # it builds on this module's rules
 
@@ -225,11 +223,9 @@ def rules_for(
                     v,
                     [(exp.not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
-                    before=total_row_checks(
-                        v,
-                        (values["name"], mapping.header_for("name")) if "name" in values else None,
-                        total_at,
-                    ),
+                    before=[total_row_check(v, values["name"], mapping.header_for("name"))]
+                    if "name" in values
+                    else None,
                     valid=uscc_valid or uscc_ok(v),
                 )
             )

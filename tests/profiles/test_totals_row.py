@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,70 +68,3 @@ def test_only_a_total_word_makes_a_total_row(
         PREFIX.format(line=2) + f"'{word}{colon}{TOTAL}",
         PREFIX.format(line=3) + "a value is required",
     ]
-
-
-# The word in a column the mapping does not import (序号, or a first column with no
-# header), the enterprise's cells empty and only the totals filled: before, the row was
-# refused as "a value is required" for the USCC.
-SERIAL_HEAD = ["序号", *HEAD]
-BARE_HEAD = ["", *HEAD]
-
-
-def _write(path: Path, head: list[str], rows: list[list[object]]) -> Path:
-    if path.suffix == ".xlsx":
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        for row in [head, *rows]:
-            ws.append(row)
-        wb.save(path)
-    else:
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            csv.writer(fh).writerows([head, *rows])
-    return path
-
-
-def _rejects(report) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    with report.rejects_path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.reader(fh))[1:]
-
-
-@pytest.mark.parametrize(("suffix", "fast"), [(".csv", True), (".csv", False), (".xlsx", True)])
-@pytest.mark.parametrize(
-    ("head", "column"), [(SERIAL_HEAD, "column '序号'"), (BARE_HEAD, "column 1 (no header)")]
-)
-def test_a_total_word_in_a_column_not_imported_makes_a_total_row(
-    tmp_path: Path, suffix: str, fast: bool, head: list[str], column: str
-) -> None:
-    path = _write(
-        tmp_path / f"market{suffix}",
-        head,
-        [["1", PUDONG, "好公司", "100"], ["2", "", "", "50"], [" 合计 ", "", "", "150"]],
-    )
-    report = import_file(Settings(tmp_path / "data"), path, mapping="market", fast=fast)
-    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 1, 2)
-    assert report.reader == ("duckdb" if fast and suffix == ".csv" else "recovering")
-    where = f"market{suffix}, line {{line}}, column '统一社会信用代码' (field 'uscc'): "
-    total = TOTAL.replace("in column '企业名称'", f"in {column}")
-    assert report.messages == [
-        where.format(line=3) + "a value is required",
-        where.format(line=4) + f"'合计{total}",
-    ]
-    assert [r[1:6] for r in _rejects(report)] == [
-        ["3", "统一社会信用代码", "uscc", "", "a value is required"],
-        ["4", "统一社会信用代码", "uscc", "", f"'合计{total}"],
-    ]
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_a_total_word_beside_a_uscc_or_a_name_is_no_total_row(tmp_path: Path, suffix: str) -> None:
-    """A row with a USCC is an enterprise's wherever 合计 stands; a row naming an
-    enterprise without a USCC misses its code."""
-    path = _write(
-        tmp_path / f"market{suffix}",
-        SERIAL_HEAD,
-        [["合计", PUDONG, "好公司", "100"], ["总计", "", "上海好公司", "100"]],
-    )
-    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
-    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (2, 1, 1)
-    where = f"market{suffix}, line 3, column '统一社会信用代码' (field 'uscc'): "
-    assert report.messages == [where + "a value is required"]
