@@ -116,7 +116,10 @@ class CatalogueFilter:
                 f"district '{self.district}' is not a Shanghai district code (e.g. 310115)"
             )
         if self.amount_min_yuan is not None and self.amount_min_yuan < 0:
-            raise CatalogueQueryError("the minimum amount cannot be negative")
+            raise CatalogueQueryError(
+                f"amount_min '{self.amount_min_yuan}' is negative; write an amount of 0 yuan"
+                " or more (e.g. 50000), or leave it empty"
+            )
 
 
 @functools.cache

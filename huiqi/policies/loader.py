@@ -137,6 +137,21 @@ def _amount_hint(value: object) -> str:
     return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
 
 
+# The keys that hold an amount of yuan that cannot be negative (a budget or a per-enterprise
+# cap cannot be 0 either).
+_MONEY_KEYS = ("cap", "floor", "budget", "per_enterprise_cap")
+
+
+def _below_zero(key: str, value: object, above: bool) -> str:
+    """Why an amount of yuan below its least value is refused, and what to write."""
+    if above:
+        return (
+            f"{key} {value} is not an amount above 0 yuan; write the {key} in yuan, e.g."
+            f" 500000, or remove '{key}' for none"
+        )
+    return f"{key} {value} is negative; write the {key} as 0 yuan or more, e.g. 500000"
+
+
 def _close(word: str, candidates: Iterable[Any]) -> str | None:
     """The candidate ``word`` is most likely a misspelling of, if any."""
     names = [c for c in candidates if isinstance(c, str) and c != word]
@@ -213,6 +228,8 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         msg = f"{msg}: write {_literal_meant(first)!r}"
     elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
         msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
+    elif first["type"] in ("greater_than", "greater_than_equal") and path[-1] in _MONEY_KEYS:
+        msg = _below_zero(str(path[-1]), first["input"], first["type"] == "greater_than")
     elif first["type"] in ("decimal_parsing", "decimal_type"):
         msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):

@@ -118,9 +118,23 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # The policy catalogue's filters (huiqi.web.filters, huiqi.catalogue.service).
     _refusal(N_("deadline_after '%(value)s' is not a date; write it as YYYY-MM-DD")),
     _refusal(N_("amount_min '%(value)s' is not an amount in yuan (e.g. 50000)")),
+    _refusal(
+        N_(
+            "amount_min '%(value)s' is negative; write an amount of 0 yuan or more"
+            " (e.g. 50000), or leave it empty"
+        )
+    ),
     _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
     _refusal(N_("level '%(value)s' is not one of %(known)s")),
     _refusal(N_("mode '%(value)s' is not one of %(known)s")),
+    # An upload whose Content-Length header is not a length (huiqi.web.uploads).
+    _refusal(
+        N_(
+            "the Content-Length header %(value)s is not a length in bytes: send the body's"
+            " length as ASCII digits (at most %(n)s), e.g. 1024, or leave the header to the"
+            " HTTP client"
+        )
+    ),
     # A payment result file's rows and name (the finance console).
     _refusal(N_("grant id '%(value)s' is not a whole number")),
     _refusal(N_("unknown grant %(id)s")),
@@ -213,7 +227,6 @@ N_("read this enterprise's records")
 N_("see this enterprise's near misses")
 N_("explain this enterprise's eligibility")
 N_("amount_min must be an amount in yuan below 10^15")
-N_("the minimum amount cannot be negative")
 
 
 # A record's status named in a refusal ("application 12 is 'application_open' …") reads

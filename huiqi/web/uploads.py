@@ -1,7 +1,13 @@
 """Reading an uploaded file, bounded: a body that says it is far larger than the limit is
 refused before it is parsed, and no more than the limit (plus one byte, to tell "too
 big") is ever read into memory. What the file is, and whether it may be attached, is
-``delivery.attachments.add_attachment``'s to decide."""
+``delivery.attachments.add_attachment``'s to decide.
+
+The length a body declares is read strictly: ASCII digits only, at most
+``LENGTH_DIGITS`` of them. ``str.isdigit()`` also takes superscripts ("²", which ``int()``
+refuses: a server error) and other scripts' digits ("١٢٣", which ``int()`` reads), and
+``int()`` refuses more than 4300 digits; any such header is a 400 that says what to send.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,34 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from huiqi.delivery.filetypes import AttachmentError, AttachmentTooLarge
-from huiqi.errors import TooLarge
+from huiqi.errors import HuiqiError, TooLarge
 
 SLACK = 64 * 1024  # the multipart envelope and the form's other fields
+# The most digits a Content-Length may have: 19 digits are up to 10^19 bytes, beyond any
+# body a server takes (and within a 64-bit integer's range).
+LENGTH_DIGITS = 19
+
+
+class BadContentLength(HuiqiError):
+    """A request's Content-Length header is not a length in bytes (HTTP 400)."""
+
+
+def declared_length(request: Request) -> int | None:
+    """The body's length in bytes as its Content-Length header says (None: no header);
+    BadContentLength when the header is not ASCII digits, or more than ``LENGTH_DIGITS``
+    of them."""
+    header = request.headers.get("content-length")
+    if header is None:
+        return None
+    text = header.strip(" \t")  # the optional whitespace around a header's value
+    if not (text.isascii() and text.isdigit()) or len(text) > LENGTH_DIGITS:
+        shown = header if len(header) <= 40 else header[:40] + "…"
+        raise BadContentLength(
+            f"the Content-Length header {shown!r} is not a length in bytes: send the body's"
+            f" length as ASCII digits (at most {LENGTH_DIGITS}), e.g. 1024, or leave the"
+            " header to the HTTP client"
+        )
+    return int(text)
 
 
 def _missing() -> AttachmentError:
@@ -25,10 +56,10 @@ def _missing() -> AttachmentError:
 
 def refuse_oversized(request: Request, limit: int) -> None:
     """Refuse a request whose declared length is beyond any file within ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + SLACK:
+    declared = declared_length(request)
+    if declared is not None and declared > limit + SLACK:
         raise AttachmentTooLarge(
-            f"the upload is {int(declared):,} bytes; at most {limit:,} bytes"
+            f"the upload is {declared:,} bytes; at most {limit:,} bytes"
             f" ({limit / 1024 / 1024:g} MB) are accepted"
         )
 
@@ -58,9 +89,9 @@ def refuse_too_large(request: Request, limit: int, *, extra: int = 0) -> None:
     """For the API: UploadTooLarge (413) when the body says it holds more than a file of
     ``limit`` bytes and ``extra`` bytes of other parts (a mapping); the refusal names
     ``limit``, the file's limit, which is what the sender can act on."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + extra + SLACK:
-        raise _too_large(int(declared), limit)
+    declared = declared_length(request)
+    if declared is not None and declared > limit + extra + SLACK:
+        raise _too_large(declared, limit)
 
 
 async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple[str, bytes]:

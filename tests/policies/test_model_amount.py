@@ -72,3 +72,58 @@ def test_a_version_beyond_the_ledgers_integers_is_refused_at_the_version(version
         load_policy_text(text, SHIPPED.name)
     assert info.value.location is not None and info.value.location.field == "version"
     assert "less than or equal to 2147483647" in info.value.message, info.value.message
+
+
+def _line_of(text: str, start: str) -> int:
+    return next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "column", "says"),
+    [
+        (
+            "  floor: 10000\n",
+            "  floor: -10000\n",
+            "amount.floor",
+            10,
+            "floor -10000 is negative; write the floor as 0 yuan or more, e.g. 500000",
+        ),
+        (
+            "  cap: 50000\n",
+            "  cap: -0.01\n",
+            "amount.cap",
+            8,
+            "cap -0.01 is negative; write the cap as 0 yuan or more, e.g. 500000",
+        ),
+        (
+            "delivery: auto\n",
+            "delivery: auto\nbudget: -5000000\n",
+            "budget",
+            9,
+            "budget -5000000 is not an amount above 0 yuan; write the budget in yuan, e.g."
+            " 500000, or remove 'budget' for none",
+        ),
+        (
+            "delivery: auto\n",
+            "delivery: auto\nper_enterprise_cap: 0\n",
+            "per_enterprise_cap",
+            21,
+            "per_enterprise_cap 0 is not an amount above 0 yuan; write the per_enterprise_cap"
+            " in yuan, e.g. 500000, or remove 'per_enterprise_cap' for none",
+        ),
+    ],
+)
+def test_an_amount_below_zero_is_refused_naming_its_key_line_and_column(
+    tmp_path: Path, old: str, new: str, field: str, column: int, says: str
+) -> None:
+    """Regression: a negative floor or cap (or a budget of 0 or less) was refused at its
+    key with pydantic's "Input should be greater than or equal to 0", which said neither
+    the value nor what to write."""
+    text = SHIPPED.read_text(encoding="utf-8").replace(old, new)
+    path = tmp_path / SHIPPED.name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    line = _line_of(text, new.splitlines()[-1])
+    assert str(info.value.location) == f"{path}, line {line}, column {column}, field '{field}'"
+    assert info.value.message == says

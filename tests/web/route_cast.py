@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from huiqi.complaints.models import Complainant
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import DirectoryEntry, PolicyVersion
 from huiqi.desk.models import DeskAttachment, OfficerMessage
+from huiqi.jobs import runner
 
 OWNER, INTRUDER = "ent0", "ent7"
 PARK, OTHER_PARK = "张江路由园", "临港路由园"
@@ -187,15 +189,50 @@ def _officer_message(s: Session, username: str, request_id: int) -> int:
     return message.id
 
 
-def signed_in(portal: Portal, user: str | None) -> tuple[TestClient, dict[str, str], str]:
-    """A browser of ``user`` (signed in with the session cookie), the header its API
-    writes carry, and its pages' CSRF token."""
-    client = TestClient(portal.app(), raise_server_exceptions=False)
+Browser = tuple[TestClient, dict[str, str], str]
+
+
+def _browser(client: TestClient, user: str | None) -> Browser:
     if user is None:
         return client, {}, ""
     sign_in(client, user)
     token = page_token(client, "/policies")
     return client, {"X-CSRF-Token": token}, token
+
+
+def signed_in(portal: Portal, user: str | None, app: FastAPI | None = None) -> Browser:
+    """A browser of ``user`` (signed in with the session cookie), the header its API
+    writes carry, and its pages' CSRF token; ``app``: an app already made (see
+    :func:`browsers_of`), else a new one."""
+    return _browser(TestClient(app or portal.app(), raise_server_exceptions=False), user)
+
+
+@contextmanager
+def browsers_of(
+    portal: Portal, users: Iterable[str | None], app: FastAPI | None = None
+) -> Iterator[dict[str | None, Browser]]:
+    """A browser of each of ``users`` (as :func:`signed_in`), signed in once for a whole
+    test module, all on one app; on leaving, the jobs their requests started are waited
+    for. ``app``: the app to browse, else a new one.
+
+    One app: each new app loads and compiles every template again on first use, and a
+    browser per user on an app of its own compiled each page once per user. Each browser
+    is open (``with``) while it is used: a TestClient that is not starts an event loop
+    in a new thread for every request, and a worker thread for a route's blocking part.
+    Leaving a browser shuts the app down, which marks the jobs still running
+    interrupted: they are waited for first.
+    """
+    app = app or portal.app()
+    with ExitStack() as stack:
+        browsers = {
+            user: _browser(
+                stack.enter_context(TestClient(app, raise_server_exceptions=False)), user
+            )
+            for user in users
+        }
+        yield browsers
+        for job_id in runner.running():
+            runner.wait(job_id, timeout=120)
 
 
 PARAMETERS = re.compile(r"\{([a-z_]+)\}")

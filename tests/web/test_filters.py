@@ -76,7 +76,7 @@ def test_an_amount_with_any_exponent_is_read_or_refused_clearly(
     try:
         chosen = parse_filter(amount_min=text)
     except CatalogueQueryError as exc:
-        assert "amount" in str(exc)  # amount_min, or "the minimum amount"
+        assert "amount_min" in str(exc)
     else:
         assert chosen.amount_min_yuan is not None
         assert chosen.amount_min_yuan.copy_abs() <= Decimal(10) ** 15
@@ -89,3 +89,31 @@ def test_a_huge_exponent_is_a_400_naming_the_field(portal: Portal) -> None:
     assert got.status_code == 400 and "amount_min must be" in got.json()["detail"], got.text
     page = client.get("/policies", params={"amount_min": huge})
     assert page.status_code == 200 and "最低金额须小于" in page.text
+
+
+@given(yuan=st.decimals(max_value=Decimal("-0.01"), min_value=-(Decimal(10) ** 15), places=2))
+def test_a_negative_minimum_is_refused_naming_amount_min(yuan: Decimal) -> None:
+    """Regression: a negative amount_min was refused as "the minimum amount cannot be
+    negative", which named neither the field nor the value, unlike every other refusal of
+    the catalogue's filters."""
+    try:
+        parse_filter(amount_min=f"{yuan:f}")
+    except CatalogueQueryError as exc:
+        assert str(exc) == (
+            f"amount_min '{yuan:f}' is negative; write an amount of 0 yuan or more"
+            " (e.g. 50000), or leave it empty"
+        )
+    else:
+        raise AssertionError(f"amount_min {yuan} was read")
+
+
+def test_a_negative_minimum_is_a_400_naming_the_field_and_reads_in_chinese(
+    portal: Portal,
+) -> None:
+    client = portal.client()
+    got = client.get("/api/v1/policies", params={"amount_min": "-50,000"})
+    assert got.status_code == 400, got.text
+    assert got.json()["detail"].startswith("amount_min '-50000' is negative"), got.text
+    page = client.get("/policies", params={"amount_min": "-5"})
+    assert page.status_code == 200 and "最低金额“-5”为负数" in page.text
+    assert "negative" not in page.text

@@ -20,12 +20,13 @@ from route_cast import (
     CAST,
     INTRUDER,
     OWNER,
+    Browser,
     Objects,
+    browsers_of,
     build_cast,
     call_of,
     route_table,
     send,
-    signed_in,
 )
 
 from huiqi.jobs import runner
@@ -222,6 +223,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Portal, Ob
             runner.wait(job_id, timeout=120)
 
 
+@pytest.fixture(scope="module")
+def browsers(world: tuple[Portal, Objects]) -> Iterator[dict[str | None, Browser]]:
+    """A browser of every user of the cast, signed in once for the module."""
+    with browsers_of(world[0], CAST) as browsers:
+        yield browsers
+
+
 def refused(response: httpx.Response) -> bool:
     """Whether a response turns the caller away: 401, 403, 404, or the sign-in page."""
     location = response.headers.get("location", "")
@@ -248,11 +256,12 @@ def test_every_route_has_an_access_rule(world: tuple[Portal, Objects]) -> None:
     assert not gone, f"ACCESS names routes the app no longer has: {gone}"
 
 
-def test_every_route_as_every_role(world: tuple[Portal, Objects]) -> None:
+def test_every_route_as_every_role(
+    world: tuple[Portal, Objects], browsers: dict[str | None, Browser]
+) -> None:
     """Each route, with each user: refused users first, then those it is for (whose
     writes may change what the next route sees)."""
     portal, objects = world
-    browsers = {user: signed_in(portal, user) for user in CAST}
     problems: list[str] = []
     for method, path in ordered(route_table(portal.app())):
         rule = ACCESS[(method, path)]

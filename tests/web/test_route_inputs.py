@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from helpers import policy_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,10 @@ from route_cast import (
     CAST,
     INTRUDER,
     PARAMETERS,
+    UPLOADS,
+    Browser,
     Objects,
+    browsers_of,
     build_cast,
     path_value,
     route_table,
@@ -85,6 +89,13 @@ NASTY_JSON = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
 )
+# What an upload's Content-Length header may say (tests/web/test_upload_length.py): more
+# digits than int() reads was a server error. (The test client sends a header's
+# non-ASCII bytes as UTF-8, so "²" reaches the app as "Â²".)
+NASTY_LENGTH = st.one_of(
+    st.sampled_from([b"9" * 5000, b"9" * 20, b"-1", b"+1", b"1e6", b" 12 ", b"", b"0", b"\xb2"]),
+    st.binary(max_size=24),
+)
 # The fields the portal's forms and links carry.
 FORM_FIELDS = [
     "uscc",
@@ -125,6 +136,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Portal, Ob
         yield portal, build_cast(portal)
         for job_id in runner.running():
             runner.wait(job_id, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def app(world: tuple[Portal, Objects]) -> FastAPI:
+    """The module's one app (a new app compiles every template again)."""
+    return world[0].app()
+
+
+@pytest.fixture(scope="module")
+def browsers(world: tuple[Portal, Objects], app: FastAPI) -> Iterator[dict[str | None, Browser]]:
+    """A browser of every signed-in user of the cast, signed in once for the module."""
+    with browsers_of(world[0], [u for u in CAST if u], app) as browsers:
+        yield browsers
 
 
 def callers(method: str, path: str) -> list[str]:
@@ -188,11 +212,19 @@ FUZZ = settings(
 )
 
 
-Browsers = dict[str, tuple[Any, dict[str, str], str]]
+Browsers = dict[str | None, Browser]
+
+
+def a_length(data: st.DataObject, method: str, path: str) -> dict[str, bytes]:
+    """On an upload route, a Content-Length header of any kind."""
+    if method != "POST" or path not in UPLOADS:
+        return {}
+    return {"content-length": data.draw(NASTY_LENGTH)}
 
 
 def fuzz_api(browsers: Browsers, objects: Objects, method: str, path: str, spec: Any) -> None:
-    """Fuzz one operation: its query parameters, path parameters and JSON body."""
+    """Fuzz one operation: its query parameters, path parameters and JSON body (and an
+    upload's Content-Length)."""
     users = callers(method, path)
     parameters, fields = spec
 
@@ -211,14 +243,16 @@ def fuzz_api(browsers: Browsers, objects: Objects, method: str, path: str, spec:
             some = st.fixed_dictionaries({}, optional=dict.fromkeys([*fields, "extra"], NASTY_JSON))
             body = data.draw(st.one_of(some, NASTY_JSON))
         url = a_path(data, path, objects)
-        response = browser.request(method, url, params=query, json=body, headers=headers)
-        check(response, f"{method} {url} {query} {body!r} as {user}")
+        sent = {**headers, **a_length(data, method, path)}
+        response = browser.request(method, url, params=query, json=body, headers=sent)
+        check(response, f"{method} {url} {query} {body!r} {sent} as {user}")
 
     one()
 
 
 def fuzz_page(browsers: Browsers, objects: Objects, method: str, path: str) -> None:
-    """Fuzz one page: its query string (GET) or form (POST), and its path parameters."""
+    """Fuzz one page: its query string (GET) or form (POST, with an upload's
+    Content-Length), and its path parameters."""
     users = callers(method, path)
 
     @FUZZ
@@ -232,24 +266,26 @@ def fuzz_page(browsers: Browsers, objects: Objects, method: str, path: str) -> N
             response = browser.get(url, params=fields, follow_redirects=False)
         else:
             form = fields | {"csrf_token": csrf}
-            response = browser.request(method, url, data=form, follow_redirects=False)
+            length = a_length(data, method, path)
+            response = browser.request(
+                method, url, data=form, headers=length, follow_redirects=False
+            )
+            fields |= {str(k): repr(v) for k, v in length.items()}
         check(response, f"{method} {url} {fields} as {user}")
 
     one()
 
 
-def test_no_api_input_is_a_server_error(world: tuple[Portal, Objects]) -> None:
-    portal, objects = world
-    browsers = {u: signed_in(portal, u) for u in CAST if u}
+def test_no_api_input_is_a_server_error(world: tuple[Portal, Objects], browsers: Browsers) -> None:
+    _, objects = world
     client = browsers["admin"][0]
     for method, path, parameters in api_operations(client):
         spec = (parameters, body_fields(client, method, path))
         fuzz_api(browsers, objects, method, path, spec)
 
 
-def test_no_page_input_is_a_server_error(world: tuple[Portal, Objects]) -> None:
+def test_no_page_input_is_a_server_error(world: tuple[Portal, Objects], browsers: Browsers) -> None:
     portal, objects = world
-    browsers = {u: signed_in(portal, u) for u in CAST if u}
     for method, path in sorted(route_table(portal.app())):
         if not path.startswith("/api/") and (method, path) not in SIGN_IN_FORMS:
             fuzz_page(browsers, objects, method, path)
@@ -257,12 +293,12 @@ def test_no_page_input_is_a_server_error(world: tuple[Portal, Objects]) -> None:
 
 @pytest.mark.parametrize("year", ["²⁰²⁵", "¹⁹⁹⁹", "٢٠٢٥", "20250", "25"])
 def test_a_year_not_of_four_ascii_digits_is_refused_naming_the_year(
-    world: tuple[Portal, Objects], year: str
+    world: tuple[Portal, Objects], app: FastAPI, year: str
 ) -> None:
     """Regression: a correction's year in superscript digits ("²⁰²⁵", which str.isdigit()
     accepts and int() refuses) was a server error on the correction form and its POST."""
     portal, _ = world
-    browser, _, csrf = signed_in(portal, "ent0")
+    browser, _, csrf = signed_in(portal, "ent0", app)
     shown = browser.get("/my-data/correct", params={"field": "insured_employees", "year": year})
     assert shown.status_code == 400, shown.text
     assert "the year is four digits such as 2025" in shown.text
@@ -273,12 +309,13 @@ def test_a_year_not_of_four_ascii_digits_is_refused_naming_the_year(
 
 def test_a_draft_whose_test_profile_holds_a_number_beyond_any_precision_is_saved_with_why(
     world: tuple[Portal, Objects],
+    app: FastAPI,
 ) -> None:
     """Regression: saving a draft whose test case wrote revenue "1E+999999999999999999"
     was a server error (decimal.InvalidOperation); it is saved, and its check names the
     field, its line and column, and the range the field takes."""
     portal, _ = world
-    browser, headers, _ = signed_in(portal, "author")
+    browser, headers, _ = signed_in(portal, "author", app)
     case = '  - name: huge\n    profile: {revenue: "1E+999999999999999999", insured_employees: 3}\n'
     expect = '    expect: {status: eligible, amount: "3000.00"}\n'
     text = policy_yaml("huge-revenue") + "tests:\n" + case + expect
@@ -299,13 +336,13 @@ def test_a_draft_whose_test_profile_holds_a_number_beyond_any_precision_is_saved
     ],
 )
 def test_a_draft_with_a_number_the_ledger_cannot_hold_is_refused_at_its_line(
-    world: tuple[Portal, Objects], line: str, says: str
+    world: tuple[Portal, Objects], app: FastAPI, line: str, says: str
 ) -> None:
     """Regression: a draft with a floor of 10^999 yuan, or a version beyond the ledger's
     integers, was a server error when saved (DuckDB 'out of range', SQLite 'int too
     large'); the first draft of a policy is refused, naming the line."""
     portal, _ = world
-    browser, headers, _ = signed_in(portal, "author")
+    browser, headers, _ = signed_in(portal, "author", app)
     text = policy_yaml("huge-figure")
     key = line.split(":")[0]
     text = "".join(line if s.startswith(f"{key}:") else s for s in text.splitlines(True))
@@ -326,12 +363,12 @@ def test_a_draft_with_a_number_the_ledger_cannot_hold_is_refused_at_its_line(
     ],
 )
 def test_a_body_the_json_parser_cannot_read_is_a_400_saying_why(
-    world: tuple[Portal, Objects], body: bytes, says: str
+    world: tuple[Portal, Objects], app: FastAPI, body: bytes, says: str
 ) -> None:
     """Regression: such bodies were refused with FastAPI's 'There was an error parsing the
     body', which says neither what is wrong nor what to send."""
     portal, _ = world
-    browser, headers, _ = signed_in(portal, "ent0")
+    browser, headers, _ = signed_in(portal, "ent0", app)
     json_type = {"content-type": "application/json"}
     for url, extra in (("/api/v1/calculator", {}), ("/api/v1/corrections", headers)):
         got = browser.post(url, content=body, headers=json_type | extra)
