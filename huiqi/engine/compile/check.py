@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -29,6 +30,37 @@ __all__ = ["CheckError", "Checker", "offset_of"]
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _constant(node: exp.Expression) -> Decimal | dt.date | None:
+    """A number or DATE literal's value (``-5`` and ``DATE '2025-01-01'`` too), else None."""
+    negative = isinstance(node, exp.Neg)
+    inner = node.this if negative else node
+    if isinstance(inner, exp.Literal) and not inner.is_string:
+        try:
+            number = Decimal(inner.name)
+        except ArithmeticError:
+            return None
+        return -number if negative else number
+    if (
+        not negative
+        and isinstance(node, exp.Cast)
+        and node.to.is_type(exp.DataType.Type.DATE)
+        and isinstance(node.this, exp.Literal)
+    ):
+        try:
+            return dt.date.fromisoformat(node.this.name)
+        except ValueError:
+            return None
+    return None
+
+
+def _reversed(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
+    if isinstance(low, Decimal) and isinstance(high, Decimal):
+        return low > high
+    if isinstance(low, dt.date) and isinstance(high, dt.date):
+        return low > high
+    return False
 
 
 def _fail(node: exp.Expression, message: str) -> CheckError:
@@ -251,6 +283,18 @@ class Checker:
             or all(k.kind == "date" for k in kinds)
         ):
             raise _fail(node, f"BETWEEN needs numbers or dates, got {', '.join(map(str, kinds))}")
+        low, high = _constant(node.args["low"]), _constant(node.args["high"])
+        if _reversed(low, high):
+            # BETWEEN 100 AND 10 holds for no value: the bounds were written the wrong way round.
+            lo, hi = (
+                f"DATE '{v.isoformat()}'" if isinstance(v, dt.date) else n.sql()
+                for v, n in ((low, node.args["low"]), (high, node.args["high"]))
+            )
+            raise _fail(
+                node.args["low"],
+                f"BETWEEN {lo} AND {hi} holds for no value: the low bound comes first;"
+                f" write BETWEEN {hi} AND {lo}",
+            )
         return T.BOOLEAN
 
     def _is(self, node: exp.Expression) -> Ty:
