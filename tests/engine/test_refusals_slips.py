@@ -109,3 +109,31 @@ def test_between_with_its_bounds_reversed_is_refused(
 )
 def test_between_in_order_or_with_a_field_bound_compiles(expr: str) -> None:
     compile_yaml(policy_yaml([("c", expr)]))
+
+
+@pytest.mark.parametrize(
+    ("expr", "hint"),
+    [
+        ("registration_date > '2023-01-01'", "; write a date as DATE '2023-01-01'"),
+        ("'2023-01-01' <= registration_date", "; write a date as DATE '2023-01-01'"),
+        (
+            "industry_class >= 6500",
+            "; the field holds text (codes too): write the value in single quotes, '6500'",
+        ),
+        (
+            "industry_class IN ('6513', 6520)",
+            "; the field holds text (codes too): write the value in single quotes, '6520'",
+        ),
+    ],
+)
+def test_a_date_in_quotes_or_a_code_as_a_number_says_what_to_write(expr: str, hint: str) -> None:
+    """'registration_date > '2023-01-01'' was refused as "cannot compare date with string",
+    and 'industry_class >= 6500' as "cannot compare string with integer", without the
+    DATE '…' or the quotes an author needs to write."""
+    assert hint + " (at character" in _criterion_refusal(expr).message
+
+
+def test_a_quoted_text_that_is_no_date_gets_no_date_hint() -> None:
+    message = _criterion_refusal("registration_date > 'last year'").message
+    assert "cannot compare date with string" in message
+    assert "DATE '" not in message

@@ -55,6 +55,22 @@ def _constant(node: exp.Expression) -> Decimal | dt.date | None:
     return None
 
 
+def _literal_hint(ty: Ty, literal: exp.Expression) -> str:
+    """What to write when a literal of the wrong kind meets a date or a text: a date in
+    quotes ('2023-01-01') or a code written as a number (industry_class >= 6500)."""
+    if not isinstance(literal, exp.Literal):
+        return ""
+    if ty.kind == "date" and literal.is_string:
+        try:
+            day = dt.date.fromisoformat(literal.name)
+        except ValueError:
+            return ""
+        return f"; write a date as DATE '{day.isoformat()}'"
+    if ty.kind in ("string", "enum") and not literal.is_string:
+        return f"; the field holds text (codes too): write the value in single quotes, '{literal.name}'"
+    return ""
+
+
 def _reversed(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
     if isinstance(low, Decimal) and isinstance(high, Decimal):
         return low > high
@@ -241,7 +257,8 @@ class Checker:
                 )
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
-            raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'")
+            hint = _literal_hint(left, node.expression) or _literal_hint(right, node.this)
+            raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'{hint}")
         if "enum" in (left.kind, right.kind):
             if left.kind == right.kind == "enum" and left.codes != right.codes:
                 raise _fail(node, f"cannot compare {left} with {right}: they are different codes")
@@ -270,7 +287,8 @@ class Checker:
                     "IN takes a list of literal values, as in district_code IN ('310115', '310104')",
                 )
             if not T.comparable(left, self.type_of(item)):
-                raise _fail(item, f"'{item.sql()}' cannot be compared with {left}")
+                hint = _literal_hint(left, item)
+                raise _fail(item, f"'{item.sql()}' cannot be compared with {left}{hint}")
             self._check_enum_literal(left, item)
         return T.BOOLEAN
 
