@@ -137,3 +137,16 @@ def test_a_quoted_text_that_is_no_date_gets_no_date_hint() -> None:
     message = _criterion_refusal("registration_date > 'last year'").message
     assert "cannot compare date with string" in message
     assert "DATE '" not in message
+
+
+@pytest.mark.parametrize(
+    ("sign", "ascii_sign"), [("≥", ">="), ("≤", "<="), ("≠", "<>"), ("×", "*"), ("÷", "/")]
+)
+def test_a_mathematical_sign_copied_from_the_document_names_the_ascii_one(
+    sign: str, ascii_sign: str
+) -> None:
+    """'employees ≥ 10', copied from "职工人数≥10人", was refused with no hint, where a
+    full-width '（' is named with the '(' to type."""
+    message = _criterion_refusal(f"employees {sign} 10 > 0").message
+    assert f"'{sign}' is not part of the rule language: write '{ascii_sign}'" in message
+    assert message.endswith("(at character 11 of the expression)")
