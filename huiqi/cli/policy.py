@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from huiqi.cli.common import EXIT_FINDINGS, console, counted, err_console, handle_errors
@@ -45,7 +46,9 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
     findings = lint_compiled(lib)
     for f in findings:
         colour = "red" if f.severity == "error" else "yellow"
-        err_console.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", soft_wrap=True)
+        err_console.print(
+            f"[{colour}]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}", soft_wrap=True
+        )
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
     # A file that does not load (or compile) is counted: "0 policies checked" alone read
@@ -77,13 +80,14 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
     for e in lib.errors:
         # Every problem of a file, as lint lists them, not the first with a count.
         for one in e.all:
-            err_console.print(f"[red]error[/]: {one}", soft_wrap=True)
+            err_console.print(f"[red]error[/]: {escape(str(one))}", soft_wrap=True)
     results = run_policy_tests(lib.compiled)
     for r in results:
         if not r.ok:
-            err_console.print(f"[red]FAIL[/] {r.message}", soft_wrap=True)
+            err_console.print(f"[red]FAIL[/] {escape(r.message)}", soft_wrap=True)
         elif verbose:
-            console.print(f"[green]ok[/]   {r.file}: case '{r.case}'", soft_wrap=True)
+            passed = escape(f"{r.file}: case '{r.case}'")
+            console.print(f"[green]ok[/]   {passed}", soft_wrap=True)
     failed = sum(not r.ok for r in results)
     console.print(
         f"{len(results) - failed} passed, {failed} failed"
@@ -129,10 +133,10 @@ def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             p.delivery,
             p.exclusivity_group or "",
             f"{Decimal(p.budget):,.2f}" if p.budget is not None else "",
-            p.title_zh,
+            escape(p.title_zh),
         )
     console.print(table)
     modes = Counter(p.delivery for p in found)
     console.print(f"{counted(len(found), 'policy', 'policies')}; delivery modes: {dict(modes)}")
     for e in errors:
-        err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+        err_console.print(f"[red]error[/]: {escape(str(e))}", soft_wrap=True)

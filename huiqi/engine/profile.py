@@ -86,6 +86,24 @@ def _in_range(value: Any, f: Field, where: str) -> Any:
     )
 
 
+def _in_codes(value: Any, f: Field, where: str, d: Dictionary) -> None:
+    """Refuse an enum value that is not a code of its list (the store holds only codes; a
+    case with '浦东新区' for district_code was a database error, not a message)."""
+    if value is None or f.type != "enum" or not f.codes:
+        return
+    codes = d.codelist(f.codes)
+    if value in codes.codes:
+        return
+    named = [c for c, entry in codes.codes.items() if value in (entry.get("zh"), entry.get("en"))]
+    if named:
+        raise PolicyError(
+            f"{where}: '{value}' is the name of code {named[0]}: write \"{named[0]}\""
+        )
+    raise PolicyError(
+        f"{where}: '{value}' is not a code of {f.codes}; write one of {', '.join(codes.codes)}"
+    )
+
+
 def _fractions_of_a_fen(number: Decimal) -> bool:
     """Whether a finite amount in yuan has a non-zero digit after its second decimal.
 
@@ -187,18 +205,26 @@ def profile_from_case(
                 periods = [periods]
             for p in periods:
                 start, end = _certificate(p, where)
-                prof.qualifications.append((name, _date(start, where), _date(end, where)))
+                first, last = _date(start, where), _date(end, where)
+                if first > last:
+                    raise PolicyError(
+                        f"{where}: the certificate ends ({last}) before it starts ({first});"
+                        " write [valid_from, valid_to], the first date first"
+                    )
+                prof.qualifications.append((name, first, last))
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
             for year, v in per_year.items():
                 value_of_year = _coerce(v, f.type, f"{where} {year}", written=written)
                 if check_ranges:
                     _in_range(value_of_year, f, f"{where} {year}")
+                    _in_codes(value_of_year, f, f"{where} {year}", d)
                 prof.years.setdefault(int(year), {})[name] = value_of_year
         else:
             prof.static[name] = _coerce(value, f.type, where, written=written)
             if check_ranges:
                 _in_range(prof.static[name], f, where)
+                _in_codes(prof.static[name], f, where, d)
     return prof
 
 

@@ -191,6 +191,9 @@ def field_path(path: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
+_SNAKE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
 def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -218,8 +221,15 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         meant = _close(str(path[-1]), _fields_at(path[:-1]))
         if meant:
             msg = f"'{path[-1]}' is not a policy field; did you mean '{meant}'?"
-        if len(path) > 1 and isinstance(path[-1], str) and " " in path[-1].strip():
-            # {zh: 某委, en: Science, Technology and Economy}: the comma ended the text.
+        key = path[-1]
+        if (
+            len(path) > 1
+            and isinstance(key, str)
+            and (" " in key.strip() or (first.get("input") is None and not _SNAKE.match(key)))
+        ):
+            # {zh: 某委, en: Science, Technology and Economy}: the comma ended the text. The
+            # part after it is a key without a value ("Economy" or "example)" of
+            # "(2026, example)"), one word or several.
             msg += (
                 "; inside { … } a comma ends the value: put a text that contains a comma in"
                 ' quotes ("…, …")'

@@ -169,3 +169,35 @@ def test_a_date_that_is_no_day_does_not_hide_the_files_other_problems(tmp_path: 
     assert f"{path}, line 10, column 11, field 'valid_to': '2025-13-31' is not a date" in text
     assert "write the number without thousands separators: 48000" in text
     assert "0 policies checked, 1 file not loaded: 3 errors" in text
+
+
+def test_brackets_in_a_case_name_or_a_path_are_printed_as_written(tmp_path: Path) -> None:
+    """Regression: `huiqi policy test` and `lint` printed their messages as Rich markup. A
+    case named "capped [/b] at the cap" raised MarkupError (a traceback, no result), and
+    a folder named "[red]drafts" was shown as "drafts", a path that does not exist."""
+    folder = tmp_path / "[red]drafts"
+    folder.mkdir()
+    path = folder / "example-brackets.yaml"
+    path.write_text(
+        EXAMPLE_POLICY.replace("id: example", "id: example-brackets")
+        + "tests:\n"
+        + "  - name: capped [/b] at the cap\n"
+        + "    profile: {revenue: 2000000}\n"
+        + '    expect: {status: eligible, amount: "10000.01"}\n'
+        + "  - name: '[bold]small[/bold] firm'\n"
+        + "    profile: {revenue: 10}\n"
+        + "    expect: {status: not_eligible, failing: [big_enough]}\n",
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "policy", "test", "-v", str(folder))
+    assert code == 4, out
+    text = " ".join(out.split())
+    assert (
+        f"FAIL {path}: case 'capped [/b] at the cap': expected amount 10000.01, got 10000.00"
+        in text
+    )
+    assert f"ok {path}: case '[bold]small[/bold] firm'" in text
+    path.write_text(path.read_text("utf-8").replace('region: "310000"', "region: 310000"))
+    code, out = run(tmp_path, "policy", "lint", str(folder))
+    assert code == 4, out
+    assert f"{path}, line 7, column 9, field 'region'" in " ".join(out.split())

@@ -157,3 +157,47 @@ def test_a_certificate_written_as_a_mapping_is_shown_as_written() -> None:
     (message,) = _messages("{start: 2025-11-01, end: 2028-10-31}", "1000")
     assert "not {'start': 2025-11-01, 'end': 2028-10-31};" in message
     assert "datetime" not in message
+
+
+def test_a_certificate_that_ends_before_it_starts_is_refused() -> None:
+    """Regression: ["2027-11-30", "2024-12-01"] (the dates swapped) was accepted as a
+    certificate valid on no day, so the case failed on 'hte' with nothing said about why."""
+    (message,) = _messages('["2027-11-30", "2024-12-01"]', "1000")
+    assert "profile field 'high_tech'" in message
+    assert "ends (2024-12-01) before it starts (2027-11-30)" in message
+    assert _messages('["2025-12-31", "2025-12-31"]', "1000") == ["ok"]  # one day, as_of
+
+
+def _district_messages(value: str) -> list[str]:
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", f"      rd_expense: 1000\n      district_code: {value}\n"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    return [r.message for r in run_policy_tests(lib.compiled)]
+
+
+def test_a_district_written_by_name_is_refused_with_its_code() -> None:
+    """Regression: district_code: "浦东新区" in a test profile raised DuckDB's
+    ConversionException ("Could not convert string '浦东新区' to ENUM") out of `huiqi policy
+    test`, a traceback instead of the case's line."""
+    (message,) = _district_messages('"浦东新区"')
+    assert message.startswith("p.yaml: case 'case': ")
+    assert "profile field 'district_code': '浦东新区' is the name of code 310115" in message
+    assert 'write "310115"' in message
+    assert _district_messages('"310115"') == ["ok"]
+
+
+@given(value=st.text(min_size=1, max_size=12))
+def test_any_text_that_is_not_a_code_is_refused_with_the_codes(value: str) -> None:
+    from huiqi.engine.profile import profile_from_case
+    from huiqi.profiles.dictionary import load_codelist
+
+    codes = load_codelist("districts").codes
+    try:
+        profile_from_case({"district_code": value}, data_year=2025, written=True)
+    except PolicyError as exc:
+        assert value not in codes
+        assert "profile field 'district_code'" in exc.message
+        assert "310115" in exc.message
+    else:
+        assert value in codes

@@ -52,3 +52,37 @@ def test_a_pro_rata_pool_without_a_budget_is_refused_at_its_line() -> None:
     assert refused.value.location is not None
     assert refused.value.location.line == text.count("\n")
     load_policy_text(text + "budget: 1000000\n", SHIPPED.name)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Tech SME award (2026, example)", "example)"),
+        ("Tech SME award, Yangpu", "Yangpu"),
+        ("Award for SMEs, R&D", "R&D"),
+    ],
+)
+def test_a_comma_in_flow_text_is_named_whatever_follows_it(text: str, key: str) -> None:
+    """Regression: 'en: Example (2026, example)' inside { … } was refused as "'example)' is
+    not a policy field" without the hint about commas, which only a part holding a space
+    ("Technology and Economy") got: the author was left looking for a field 'example)'."""
+    lines = TEXT.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    lines[at] = f"title: {{zh: 示例, en: {text}}}\n"
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text("".join(lines), SHIPPED.name)
+    assert refused.value.message == (
+        f"'{key}' is not a policy field; see docs/policies.md for the fields; inside {{ … }} a"
+        ' comma ends the value: put a text that contains a comma in quotes ("…, …")'
+    )
+    assert refused.value.location is not None
+    assert refused.value.location.line == at + 1
+
+
+def test_a_misspelt_key_without_a_value_gets_no_comma_hint() -> None:
+    text = TEXT.replace("    expr:", "    margn:\n    expr:", 1)
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    found = [refused.value, *refused.value.more]
+    assert any(e.message == "'margn' is not a policy field; did you mean 'margin'?" for e in found)
+    assert not any("a comma ends the value" in e.message for e in found)

@@ -280,7 +280,10 @@ def unify(vals: list[Val]) -> tuple[str, int, Column | None]:
 def cast_to(v: Val, kind: str, scale: int) -> Any:
     """``v``'s data in the unified ``kind`` (see ``unify``)."""
     if v.kind == "null":
-        return np.zeros((), dtype=np.float64 if kind == "float" else np.int64)
+        # A boolean CASE's missing ELSE stays boolean: an int64 0 would turn its data into
+        # integers, and NOT (bitwise ~) of integer 1 is -2, which reads as true.
+        dtype = {"float": np.float64, "bool": np.bool_}.get(kind, np.int64)
+        return np.zeros((), dtype=dtype)
     if kind == "float":
         return as_float(v)
     if kind == "num":

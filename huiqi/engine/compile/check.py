@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -29,6 +30,53 @@ __all__ = ["CheckError", "Checker", "offset_of"]
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _constant(node: exp.Expression) -> Decimal | dt.date | None:
+    """A number or DATE literal's value (``-5`` and ``DATE '2025-01-01'`` too), else None."""
+    negative = isinstance(node, exp.Neg)
+    inner = node.this if negative else node
+    if isinstance(inner, exp.Literal) and not inner.is_string:
+        try:
+            number = Decimal(inner.name)
+        except ArithmeticError:
+            return None
+        return -number if negative else number
+    if (
+        not negative
+        and isinstance(node, exp.Cast)
+        and node.to.is_type(exp.DataType.Type.DATE)
+        and isinstance(node.this, exp.Literal)
+    ):
+        try:
+            return dt.date.fromisoformat(node.this.name)
+        except ValueError:
+            return None
+    return None
+
+
+def _literal_hint(ty: Ty, literal: exp.Expression) -> str:
+    """What to write when a literal of the wrong kind meets a date or a text: a date in
+    quotes ('2023-01-01') or a code written as a number (industry_class >= 6500)."""
+    if not isinstance(literal, exp.Literal):
+        return ""
+    if ty.kind == "date" and literal.is_string:
+        try:
+            day = dt.date.fromisoformat(literal.name)
+        except ValueError:
+            return ""
+        return f"; write a date as DATE '{day.isoformat()}'"
+    if ty.kind in ("string", "enum") and not literal.is_string:
+        return f"; the field holds text (codes too): write the value in single quotes, '{literal.name}'"
+    return ""
+
+
+def _reversed(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
+    if isinstance(low, Decimal) and isinstance(high, Decimal):
+        return low > high
+    if isinstance(low, dt.date) and isinstance(high, dt.date):
+        return low > high
+    return False
 
 
 def _fail(node: exp.Expression, message: str) -> CheckError:
@@ -209,7 +257,8 @@ class Checker:
                 )
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
-            raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'")
+            hint = _literal_hint(left, node.expression) or _literal_hint(right, node.this)
+            raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'{hint}")
         if "enum" in (left.kind, right.kind):
             if left.kind == right.kind == "enum" and left.codes != right.codes:
                 raise _fail(node, f"cannot compare {left} with {right}: they are different codes")
@@ -238,7 +287,8 @@ class Checker:
                     "IN takes a list of literal values, as in district_code IN ('310115', '310104')",
                 )
             if not T.comparable(left, self.type_of(item)):
-                raise _fail(item, f"'{item.sql()}' cannot be compared with {left}")
+                hint = _literal_hint(left, item)
+                raise _fail(item, f"'{item.sql()}' cannot be compared with {left}{hint}")
             self._check_enum_literal(left, item)
         return T.BOOLEAN
 
@@ -251,6 +301,18 @@ class Checker:
             or all(k.kind == "date" for k in kinds)
         ):
             raise _fail(node, f"BETWEEN needs numbers or dates, got {', '.join(map(str, kinds))}")
+        low, high = _constant(node.args["low"]), _constant(node.args["high"])
+        if _reversed(low, high):
+            # BETWEEN 100 AND 10 holds for no value: the bounds were written the wrong way round.
+            lo, hi = (
+                f"DATE '{v.isoformat()}'" if isinstance(v, dt.date) else n.sql()
+                for v, n in ((low, node.args["low"]), (high, node.args["high"]))
+            )
+            raise _fail(
+                node.args["low"],
+                f"BETWEEN {lo} AND {hi} holds for no value: the low bound comes first;"
+                f" write BETWEEN {hi} AND {lo}",
+            )
         return T.BOOLEAN
 
     def _is(self, node: exp.Expression) -> Ty:

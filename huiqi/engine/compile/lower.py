@@ -10,8 +10,10 @@ Passes, in order (each a small function over the SQLGlot tree):
 3. ``resolve_constants``  ``as_of`` and ``data_year`` become literals;
 4. ``resolve_periods``    ``revenue[-1]`` becomes the column ``revenue__2024``;
 5. ``resolve_fields``     static fields become quoted frame columns;
-6. ``guard_division``     ``a / b`` becomes ``a / NULLIF(b, 0)``: division by zero is unknown;
-7. ``widen_arithmetic``   arithmetic that could overflow runs in DECIMAL(38, s) (``numeric``).
+6. ``exact_ratios``       a comparison of ratios is compared without dividing (``ratios``), so
+                          a rate exactly at its threshold meets it;
+7. ``guard_division``     ``a / b`` becomes ``a / NULLIF(b, 0)``: division by zero is unknown;
+8. ``widen_arithmetic``   arithmetic that could overflow runs in DECIMAL(38, s) (``numeric``).
 
 The output tree reads only frame columns and literals, and holds only SQLGlot
 node types every dialect renders (no backend-only function, no ``rowid``); a
@@ -31,6 +33,7 @@ from sqlglot import exp
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.check import Checker, CheckError, offset_of
 from huiqi.engine.compile.numeric import Shape, Widener
+from huiqi.engine.compile.ratios import exact_comparisons
 from huiqi.engine.frame_columns import FrameColumn
 
 
@@ -217,6 +220,10 @@ def resolve_fields(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     return tree.transform(visit, copy=False)
 
 
+def exact_ratios(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
+    return exact_comparisons(tree, ctx.checker.dictionary)
+
+
 def guard_division(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     # Every division, nested ones included: a zero divisor makes the quotient unknown.
     for node in list(tree.find_all(exp.Div)):
@@ -286,6 +293,7 @@ PASSES: tuple[Callable[[exp.Expression, LowerContext], exp.Expression], ...] = (
     resolve_constants,
     resolve_periods,
     resolve_fields,
+    exact_ratios,
     guard_division,
     widen_arithmetic,
 )

@@ -22,6 +22,24 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _INTERNAL = re.compile(r"<class|Required keyword|sqlglot|Expression|'[A-Z_]+'")
 
 
+# A number written with thousands separators (10,000,000), outside quoted text. The parser
+# would read 5,000,000 inside LEAST(…) as three arguments, 5, 0 and 0, and pay nothing.
+_GROUPED = re.compile(r"'(?:[^']|'')*'|(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?)(?![\w.])")
+
+
+def _grouped_number(text: str) -> CheckError | None:
+    for m in _GROUPED.finditer(text):
+        if m.group(1):
+            plain = m.group(1).replace(",", "")
+            return CheckError(
+                f"'{m.group(1)}' reads as a number with thousands separators, which rules do not"
+                f" take: write {plain} (for a list of values, put a space after each comma:"
+                f" {m.group(1).replace(',', ', ')})",
+                m.start(1),
+            )
+    return None
+
+
 def _parse_error(exc: ParseError | TokenError) -> CheckError:
     errors = getattr(exc, "errors", None) or [{}]
     start = errors[0].get("start")
@@ -64,6 +82,9 @@ def parse_rule(text: str) -> exp.Expression:
         'employees > 10'
     """
     tokens = scan(text)
+    grouped = _grouped_number(text)
+    if grouped is not None:
+        raise grouped
     try:
         # The scanner's tokens, not a second tokenization of the text (a tenth of compiling).
         trees = _DIALECT.parser().parse(tokens, text)

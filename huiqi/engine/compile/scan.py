@@ -89,6 +89,12 @@ _ADVICE = {
     "SYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
     "ASYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
     "%": "write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%",
+    # Signs a policy document prints (不低于 ≥, 不高于 ≤) that a rule writes in ASCII.
+    "\u2265": "write '>='",
+    "\u2264": "write '<='",
+    "\u2260": "write '<>'",
+    "\u00d7": "write '*'",
+    "\u00f7": "write '/' (in a criterion; an amount formula multiplies by a rate instead)",
 }
 _PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, TokenType.THEN}
 

@@ -1,0 +1,152 @@
+"""Two slips of a policy author's hand that a rule used to mean something else by.
+
+* A number with thousands separators. ``LEAST(0.3 * revenue, 5,000,000)`` parsed as
+  ``LEAST(0.3 * revenue, 5, 0, 0)``, an amount of 0.00 for everyone; ``revenue >=
+  10,000,000`` was refused as "cannot read the expression: unexpected word or symbol",
+  with no position and nothing to write.
+* ``BETWEEN`` with its bounds the wrong way round. ``employees BETWEEN 100 AND 10``
+  holds for no value; it compiled, linted without an error, and matched no one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from engine_factories import compile_yaml, policy_yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huiqi.errors import RuleCompileError
+
+
+def _criterion_refusal(expr: str) -> RuleCompileError:
+    with pytest.raises(RuleCompileError) as info:
+        compile_yaml(policy_yaml([("c", expr)]))
+    return info.value
+
+
+def test_a_cap_with_thousands_separators_is_refused_not_read_as_more_arguments() -> None:
+    with pytest.raises(RuleCompileError) as info:
+        compile_yaml(policy_yaml(formula="LEAST(0.3 * revenue, 5,000,000)"))
+    assert info.value.message == (
+        "amount formula: '5,000,000' reads as a number with thousands separators, which rules"
+        " do not take: write 5000000 (for a list of values, put a space after each comma:"
+        " 5, 000, 000) (at character 22 of the expression)"
+    )
+    loc = info.value.location
+    assert loc is not None and loc.field == "amount.formula"
+
+
+@pytest.mark.parametrize(
+    ("expr", "written", "plain", "at"),
+    [
+        ("revenue >= 10,000,000", "10,000,000", "10000000", 12),
+        ("revenue >= 1,000,000.50 AND employees > 0", "1,000,000.50", "1000000.50", 12),
+        ("employees IN (1,200)", "1,200", "1200", 15),
+    ],
+)
+def test_a_grouped_number_in_a_criterion_says_what_to_write(
+    expr: str, written: str, plain: str, at: int
+) -> None:
+    message = _criterion_refusal(expr).message
+    assert f"'{written}' reads as a number with thousands separators" in message
+    assert f"write {plain} " in message
+    assert message.endswith(f"(at character {at} of the expression)")
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "employees IN (1, 200)",
+        "LEAST(revenue, 100) > 0",
+        "GREATEST(1, 2) < employees",
+        "name = '1,000'",
+        "name IN ('6,513', '6520')",
+    ],
+)
+def test_lists_with_spaces_and_commas_in_text_stay_allowed(expr: str) -> None:
+    compile_yaml(policy_yaml([("c", expr)]))
+
+
+@given(st.integers(min_value=1000, max_value=10**15))
+def test_any_number_written_with_separators_is_refused_with_its_plain_digits(n: int) -> None:
+    grouped = f"{n:,}"
+    message = _criterion_refusal(f"revenue >= {grouped}").message
+    assert f"'{grouped}' reads as a number with thousands separators" in message
+    assert f"write {n} " in message
+
+
+@pytest.mark.parametrize(
+    ("expr", "low", "high", "at"),
+    [
+        ("employees BETWEEN 100 AND 10", "100", "10", 19),
+        ("employees BETWEEN -1 AND -5", "-1", "-5", 20),
+        ("revenue BETWEEN 0.5 AND 0.25", "0.5", "0.25", 17),
+        (
+            "registration_date BETWEEN DATE '2025-12-31' AND DATE '2023-01-01'",
+            "DATE '2025-12-31'",
+            "DATE '2023-01-01'",
+            32,
+        ),
+    ],
+)
+def test_between_with_its_bounds_reversed_is_refused(
+    expr: str, low: str, high: str, at: int
+) -> None:
+    assert _criterion_refusal(expr).message == (
+        f"criterion 'c': BETWEEN {low} AND {high} holds for no value: the low bound comes"
+        f" first; write BETWEEN {high} AND {low} (at character {at} of the expression)"
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "employees BETWEEN 10 AND 10",
+        "employees BETWEEN 10 AND 100",
+        "registration_date BETWEEN as_of - INTERVAL 3 YEAR AND as_of",
+        "employees BETWEEN rd_staff AND 10",
+    ],
+)
+def test_between_in_order_or_with_a_field_bound_compiles(expr: str) -> None:
+    compile_yaml(policy_yaml([("c", expr)]))
+
+
+@pytest.mark.parametrize(
+    ("expr", "hint"),
+    [
+        ("registration_date > '2023-01-01'", "; write a date as DATE '2023-01-01'"),
+        ("'2023-01-01' <= registration_date", "; write a date as DATE '2023-01-01'"),
+        (
+            "industry_class >= 6500",
+            "; the field holds text (codes too): write the value in single quotes, '6500'",
+        ),
+        (
+            "industry_class IN ('6513', 6520)",
+            "; the field holds text (codes too): write the value in single quotes, '6520'",
+        ),
+    ],
+)
+def test_a_date_in_quotes_or_a_code_as_a_number_says_what_to_write(expr: str, hint: str) -> None:
+    """'registration_date > '2023-01-01'' was refused as "cannot compare date with string",
+    and 'industry_class >= 6500' as "cannot compare string with integer", without the
+    DATE '…' or the quotes an author needs to write."""
+    assert hint + " (at character" in _criterion_refusal(expr).message
+
+
+def test_a_quoted_text_that_is_no_date_gets_no_date_hint() -> None:
+    message = _criterion_refusal("registration_date > 'last year'").message
+    assert "cannot compare date with string" in message
+    assert "DATE '" not in message
+
+
+@pytest.mark.parametrize(
+    ("sign", "ascii_sign"), [("≥", ">="), ("≤", "<="), ("≠", "<>"), ("×", "*"), ("÷", "/")]
+)
+def test_a_mathematical_sign_copied_from_the_document_names_the_ascii_one(
+    sign: str, ascii_sign: str
+) -> None:
+    """'employees ≥ 10', copied from "职工人数≥10人", was refused with no hint, where a
+    full-width '（' is named with the '(' to type."""
+    message = _criterion_refusal(f"employees {sign} 10 > 0").message
+    assert f"'{sign}' is not part of the rule language: write '{ascii_sign}'" in message
+    assert message.endswith("(at character 11 of the expression)")
