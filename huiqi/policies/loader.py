@@ -238,6 +238,12 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         msg = f"{msg}: write {_literal_meant(first)!r}"
     elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
         msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
+    elif first["type"] == "greater_than_equal" and path[-2:] == ("expect", "amount"):
+        msg = (
+            f"expected amount {first['input']} is negative, and an amount is never below 0:"
+            " write the amount in yuan the case should receive, 0 or more, e.g. amount:"
+            ' "10000.00"'
+        )
     elif first["type"] in ("greater_than", "greater_than_equal") and path[-1] in _MONEY_KEYS:
         msg = _below_zero(str(path[-1]), first["input"], first["type"] == "greater_than")
     elif first["type"] in ("decimal_parsing", "decimal_type"):

@@ -229,7 +229,8 @@ class Expectation(_Strict):
     """What a test case expects."""
 
     status: Status
-    amount: Decimal | None = None
+    # An amount is never negative: no run can give -5.00, so the case could only fail.
+    amount: Decimal | None = Field(default=None, ge=0)
     failing: list[str] = Field(default_factory=list)
     unknown: list[str] = Field(default_factory=list)
 

@@ -4,9 +4,12 @@ figures and what to change. It broke: the refusal pointed at ``amount`` as a who
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huiqi.errors import PolicyError
 from huiqi.policies.loader import library_dir, load_policy, load_policy_text
@@ -127,3 +130,48 @@ def test_an_amount_below_zero_is_refused_naming_its_key_line_and_column(
     line = _line_of(text, new.splitlines()[-1])
     assert str(info.value.location) == f"{path}, line {line}, column {column}, field '{field}'"
     assert info.value.message == says
+
+
+_EXPECTED = '    expect: {status: eligible, amount: "22839.45"}\n'
+
+
+@pytest.mark.parametrize("written", ['"-5.00"', "-5", "-0.01", '"-22839.45"'])
+def test_a_negative_expected_amount_is_refused_at_its_line_and_column(
+    tmp_path: Path, written: str
+) -> None:
+    """Regression: a test case's ``expect: {amount: "-5.00"}`` loaded, although no
+    evaluation gives a negative amount; the case could only ever fail."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert _EXPECTED in text
+    text = text.replace(_EXPECTED, _EXPECTED.replace('"22839.45"', written))
+    path = tmp_path / SHIPPED.name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    line = _line_of(text, _EXPECTED.replace('"22839.45"', written).rstrip("\n"))
+    column = _EXPECTED.index('"22839.45"') + 1
+    assert str(info.value.location) == (
+        f"{path}, line {line}, column {column}, field 'tests[0].expect.amount'"
+    )
+    shown = written.strip('"')
+    assert info.value.message == (
+        f"expected amount {shown} is negative, and an amount is never below 0: write the"
+        ' amount in yuan the case should receive, 0 or more, e.g. amount: "10000.00"'
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(fen=st.integers(min_value=-(10**17), max_value=10**17))
+def test_an_expected_amount_is_refused_exactly_when_it_is_negative(fen: int) -> None:
+    yuan = Decimal(fen).scaleb(-2)
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        _EXPECTED, _EXPECTED.replace('"22839.45"', f'"{yuan}"')
+    )
+    try:
+        case = load_policy_text(text, SHIPPED.name).policy.tests[0]
+    except PolicyError as exc:
+        assert fen < 0, exc
+        assert exc.location is not None and exc.location.field == "tests[0].expect.amount"
+        assert exc.message.startswith(f"expected amount {yuan} is negative"), exc.message
+    else:
+        assert fen >= 0 and case.expect.amount == yuan
