@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -103,6 +104,9 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
             f"{reg[r.source].zh if r.source in reg else r.source}"
             for r in e.missing
         )
+    for z in e.zero_divisors:
+        # Not missing data: a known 0 the ratio cannot divide by (division by 0 is unknown).
+        missing += f"\n[yellow]cannot compute:[/] {escape(z.text_en)} [dim]({escape(z.text_zh)})[/]"
     console.print(
         Panel.fit(
             table,

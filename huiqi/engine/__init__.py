@@ -26,7 +26,7 @@ from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
 from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.results import ERROR, KEPT, STATUSES, Evaluation, MatchRun, PolicySummary
 from huiqi.engine.snapshot import Snapshot, open_snapshot
-from huiqi.engine.trace import AmountTrace, CriterionTrace, PolicyTrace, ValueRead
+from huiqi.engine.trace import AmountTrace, CriterionTrace, PolicyTrace, ValueRead, ZeroDivisor
 
 __all__ = [
     "ERROR",
@@ -45,6 +45,7 @@ __all__ = [
     "ResultRow",
     "Snapshot",
     "ValueRead",
+    "ZeroDivisor",
     "backend_names",
     "compile_library",
     "compile_policy",

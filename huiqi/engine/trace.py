@@ -30,6 +30,12 @@ The JSON form (``to_json``; ``FORMAT`` names its version)::
                 "label_en": "…", "type": "money", "year": 2025,
                 "source": "social_insurance"}},  # one entry per column read
      "missing": ["insured_employees__2025"],   # columns whose absence left it unknown
+     "zero_divisors": [                        # only when a ratio's divisor is 0 (needs data
+       {"criterion": "rd_ratio",               # with nothing missing: division by 0 is
+        "quotient": "rd_staff / employees",    # unknown); its text in both languages
+        "divisor": "employees", "columns": ["employees"],
+        "text": {"zh": "从业人员（employees）为0，无法计算 rd_staff / employees",
+                 "en": "employees is 0: rd_staff / employees cannot be computed"}}],
      "error": "…"}   # only with status 'error': why (the amount too large, or the
                      # database's reason for a row it could not evaluate)
 
@@ -78,6 +84,7 @@ from huiqi.engine.trace_parts import (
     AmountTrace,
     CriterionTrace,
     ValueRead,
+    ZeroDivisor,
     decimal_of,
     decimal_text,
     from_jsonable,
@@ -95,6 +102,7 @@ __all__ = [
     "CriterionTrace",
     "PolicyTrace",
     "ValueRead",
+    "ZeroDivisor",
     "from_jsonable",
     "jsonable",
 ]
@@ -356,6 +364,11 @@ class PolicyTrace:
         values.update(self._data["amount"].get("values") or {})
         return tuple(self._read(col, values.get(col)) for col in self._data.get("missing", ()))
 
+    @cached_property
+    def zero_divisors(self) -> tuple[ZeroDivisor, ...]:
+        """The ratios left unknown because their divisor is 0 (with status 'needs_data')."""
+        return tuple(ZeroDivisor.from_json(z) for z in self._data.get("zero_divisors", ()))
+
     def _key(self) -> tuple[Any, ...]:
         return (
             self.policy_id,
@@ -371,6 +384,7 @@ class PolicyTrace:
             self.criteria,
             self.amount,
             self.missing,
+            self.zero_divisors,
         )
 
     def __eq__(self, other: object) -> bool:

@@ -106,5 +106,55 @@ class AmountTrace:
     amount_fen: int | None
 
 
+@dataclass(frozen=True)
+class ZeroDivisor:
+    """A quotient an unknown criterion could not compute because its divisor is 0
+    (division by zero is unknown): not missing data, so nothing to ask the enterprise for."""
+
+    criterion: str
+    quotient: str  # the rule's text: "rd_staff / employees"
+    divisor: str  # "employees"
+    columns: tuple[str, ...]  # the frame columns the divisor read
+    text_zh: str  # "从业人员（employees）为0，无法计算 rd_staff / employees"
+    text_en: str  # "employees is 0: rd_staff / employees cannot be computed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion,
+            "quotient": self.quotient,
+            "divisor": self.divisor,
+            "columns": list(self.columns),
+            "text": {"zh": self.text_zh, "en": self.text_en},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ZeroDivisor:
+        text = data.get("text") or {}
+        return cls(
+            criterion=str(data["criterion"]),
+            quotient=str(data.get("quotient", "")),
+            divisor=str(data.get("divisor", "")),
+            columns=tuple(data.get("columns") or ()),
+            text_zh=str(text.get("zh", "")),
+            text_en=str(text.get("en", "")),
+        )
+
+    @classmethod
+    def of(
+        cls, criterion: str, quotient: str, divisor: str, columns: tuple[str, ...], label: str
+    ) -> ZeroDivisor:
+        """The texts of a divisor; ``label``: the field's Chinese label when the divisor
+        is one field (从业人员), else empty."""
+        named = f"{label}（{divisor}）" if label else divisor
+        return cls(
+            criterion,
+            quotient,
+            divisor,
+            columns,
+            text_zh=f"{named}为0，无法计算 {quotient}",
+            text_en=f"{divisor} is 0: {quotient} cannot be computed",
+        )
+
+
 def values_json(reads: Iterable[ValueRead]) -> dict[str, Any]:
     return {r.column: jsonable(r.value) for r in reads}

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from huiqi.engine.compile.divisors import Divisor, is_zero
 from huiqi.engine.frame_columns import FrameColumn, counted_ids
 from huiqi.engine.related import link_field_json
 from huiqi.engine.results import Evaluation
 from huiqi.engine.trace import FORMAT, NAME, STATE, PolicyTrace, jsonable
+from huiqi.engine.trace_parts import ZeroDivisor
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 if TYPE_CHECKING:
@@ -128,8 +130,21 @@ class TraceBuilder:
             (cid, None if attested else at[cid], columns)
             for cid, _, _, attested, columns in self._criteria
         ]
+        # Per criterion with quotients: each divisor and what the trace says when it is 0.
+        self._divisors: dict[str, tuple[tuple[Divisor, dict[str, Any]], ...]] = {
+            c.id: tuple((d, self._zero_json(c.id, d)) for d in c.divisors)
+            for c in cp.criteria
+            if c.divisors
+        }
         self.labels: tuple[str, ...] = tuple(c.label_zh for c in cp.criteria)
         self._name = NAME.name  # a property that formats the name: read once, not per row
+
+    def _zero_json(self, cid: str, d: Divisor) -> dict[str, Any]:
+        one = self._fields.get(d.columns[0], {}) if len(d.columns) == 1 else {}
+        # The field's label when the divisor is that field alone (employees, insured_employees[-1]).
+        alone = one.get("field") and d.divisor.split("[")[0] == one["field"]
+        label = str(one.get("label") or "") if alone else ""
+        return ZeroDivisor.of(cid, d.quotient, d.divisor, d.columns, label).to_json()
 
     def build(self, ev: Evaluation, values: Mapping[str, Any]) -> PolicyTrace:
         """The trace of ``ev``; ``values`` maps frame column names to what was read.
@@ -142,6 +157,7 @@ class TraceBuilder:
         failed: list[str] = []
         unknown: list[str] = []
         missing: dict[str, None] = {}
+        zeros: list[dict[str, Any]] = []
         met = 0
         for cid, at, columns in self._per_row:
             state = "to_confirm" if at is None else STATE[states[at]]
@@ -152,6 +168,10 @@ class TraceBuilder:
             elif state == "unknown":
                 unknown.append(cid)
                 missing.update((c, None) for c in columns if values.get(c) is None)
+                # Known values can leave a ratio unknown too: its divisor is 0.
+                for d, said in self._divisors.get(cid, ()):
+                    if is_zero(d, values):
+                        zeros.append(said)
             criteria.append(
                 {
                     "id": cid,
@@ -187,6 +207,8 @@ class TraceBuilder:
             # "Needs data" lists what is missing only when missing data is the
             # obstacle; a near miss or a failure is explained by its failed criteria.
             "missing": list(missing) if ev.status == "needs_data" else [],
+            # What is known but cannot be computed: a divisor that is 0 (only when present).
+            **({"zero_divisors": zeros} if zeros and ev.status == "needs_data" else {}),
             **({"error": ev.error} if ev.error else {}),
         }
         return PolicyTrace.in_ledger_form(ledger, self)
@@ -216,7 +238,7 @@ class TraceBuilder:
             },
             "fields": self._fields,
         }
-        for key in ("contracts", "missing", "error"):
+        for key in ("contracts", "missing", "zero_divisors", "error"):
             if key in ledger:
                 out[key] = ledger[key]
         return out

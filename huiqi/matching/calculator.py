@@ -28,7 +28,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from huiqi.engine import Backend, CompiledPolicy, PolicyTrace, ValueRead, get_backend
+from huiqi.engine import (
+    Backend,
+    CompiledPolicy,
+    PolicyTrace,
+    ValueRead,
+    ZeroDivisor,
+    get_backend,
+)
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.profile import RawProfile
 from huiqi.matching.answers import (
@@ -162,7 +169,7 @@ def _needs(reads: Sequence[ValueRead], data_year: int) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _criterion(c: Any, data_year: int) -> CriterionOutcome:
+def _criterion(c: Any, data_year: int, zeros: Sequence[ZeroDivisor] = ()) -> CriterionOutcome:
     reads = c.reads
     values_zh = "，".join(_read_text(r, "zh") for r in reads)
     values_en = ", ".join(_read_text(r, "en") for r in reads)
@@ -179,6 +186,9 @@ def _criterion(c: Any, data_year: int) -> CriterionOutcome:
         if needs:
             zh = "需要回答：" + "，".join(_read_text(r, "zh").removesuffix(" ?") for r in missing)
             en = "answer: " + ", ".join(_read_text(r, "en").removesuffix(" ?") for r in missing)
+        elif zeros:  # answered, but a ratio divides by the 0 given: nothing more to ask
+            zh = "；".join(z.text_zh for z in zeros)
+            en = "; ".join(z.text_en for z in zeros)
         else:
             zh = "需要登记数据（计算器无法提供），请登录后查看"
             en = "needs registry data the calculator cannot ask for; sign in to see it"
@@ -187,7 +197,10 @@ def _criterion(c: Any, data_year: int) -> CriterionOutcome:
 
 def _outcome(cp: CompiledPolicy, trace: PolicyTrace) -> PolicyOutcome:
     p = cp.policy
-    criteria = tuple(_criterion(c, p.data_year) for c in trace.criteria)
+    criteria = tuple(
+        _criterion(c, p.data_year, [z for z in trace.zero_divisors if z.criterion == c.id])
+        for c in trace.criteria
+    )
     verdict = _VERDICT.get(trace.status, "does_not_apply")
     needs: list[str] = []
     for c in criteria:
@@ -200,6 +213,13 @@ def _outcome(cp: CompiledPolicy, trace: PolicyTrace) -> PolicyOutcome:
     elif verdict == "needs_data" and needs:
         zh = f"符合 {trace.met}/{trace.total} 项，还需回答 {len(needs)} 个问题"
         en = f"meets {trace.met} of {trace.total}; answer {len(needs)} more question(s)"
+    elif verdict == "needs_data" and trace.zero_divisors:
+        zh = f"符合 {trace.met}/{trace.total} 项；" + "；".join(
+            z.text_zh for z in trace.zero_divisors
+        )
+        en = f"meets {trace.met} of {trace.total}; " + "; ".join(
+            z.text_en for z in trace.zero_divisors
+        )
     elif verdict == "needs_data":
         zh = f"符合 {trace.met}/{trace.total} 项，其余需要登记数据，请登录后查看"
         en = f"meets {trace.met} of {trace.total}; the rest needs registry data: sign in to see it"

@@ -13,7 +13,7 @@ from huiqi.delivery.versions import publish_text
 from huiqi.engine import compile_policy, get_backend
 from huiqi.matching.answers import AnswerErrors
 from huiqi.matching.calculator import calculate, calculator_questions
-from huiqi.policies.loader import library_dir, load_policy
+from huiqi.policies.loader import library_dir, load_policy, load_policy_text
 
 JIADING_HTE = dict(
     district_code="310114",
@@ -151,3 +151,37 @@ def test_given_policies_are_evaluated_alone() -> None:
     (o,) = result.outcomes
     assert (o.verdict, o.amount_fen) == ("may_apply", 300_000_00)
     assert isinstance(result.answers["revenue"], Decimal)
+
+
+RD_RATIO = """\
+id: rd-ratio-check
+version: 1
+title: {zh: 研发人员占比奖励, en: R&D staff ratio award}
+department: {zh: 某区科委, en: District Science Commission}
+source: {document: 某府规〔2026〕1号, article: 第一条}
+level: city
+region: "310000"
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+data_year: 2025
+delivery: auto
+criteria:
+  - id: rd_ratio
+    label: {zh: 研发人员占从业人员不低于10%, en: R&D staff at least 10 % of employees}
+    expr: rd_staff / employees >= 0.1
+amount: {formula: "10000"}
+"""
+
+
+def test_an_answer_of_zero_as_a_divisor_says_so_instead_of_asking_for_registry_data() -> None:
+    """Regression: a ratio over the 0 a visitor answered (rd_staff / employees with
+    employees 0) is unknown, and the calculator said it needed registry data the
+    calculator cannot ask for, although every question was answered."""
+    cp = compile_policy(load_policy_text(RD_RATIO, "rd-ratio-check.yaml"))
+    result = calculate(None, answers={"rd_staff": "2", "employees": "0"}, policies=[cp])
+    (o,) = result.outcomes
+    assert (o.verdict, o.needs) == ("needs_data", ())
+    (c,) = o.criteria
+    assert c.reason_en == "employees is 0: rd_staff / employees cannot be computed"
+    assert c.reason_zh == "从业人员（employees）为0，无法计算 rd_staff / employees"
+    assert o.reason_en == "meets 0 of 1; employees is 0: rd_staff / employees cannot be computed"

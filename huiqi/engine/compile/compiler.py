@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.engine.compile.check import Checker, CheckError
+from huiqi.engine.compile.divisors import Divisor
 from huiqi.engine.compile.lower import LowerContext, lower
 from huiqi.engine.compile.nearness import DEFAULT_MARGIN, Nearness, is_threshold, relaxed_rule
 from huiqi.engine.compile.numeric import Shape
@@ -78,6 +79,8 @@ class CompiledCriterion:
     nearness: Nearness = "never"
     near: exp.Expression | None = None
     margin: Decimal | None = None
+    # Its quotients' divisors: an explanation names the one that is 0 (compile/divisors).
+    divisors: tuple[Divisor, ...] = ()
 
     def sql(self, dialect: str) -> str:
         """The criterion as SQL text in a SQLGlot ``dialect`` ('duckdb', 'postgres', 'spark')."""
@@ -149,14 +152,21 @@ def compile_expression(
     data_year: int,
     as_of: object,
     want: str,
+    divisors: list[Divisor] | None = None,
 ) -> tuple[exp.Expression, Ty, tuple[FrameColumn, ...], Shape | None]:
     """Parse, check and lower one expression. ``want`` is 'boolean' or 'amount'.
 
     Returns the lowered tree, its rule type, the frame columns it reads and the bound of
-    its value when it is an exact number.
+    its value when it is an exact number; ``divisors``, when given, receives the divisor of
+    each of its quotients.
     """
     return compile_tree(
-        parse_rule(text), checker=checker, data_year=data_year, as_of=as_of, want=want
+        parse_rule(text),
+        checker=checker,
+        data_year=data_year,
+        as_of=as_of,
+        want=want,
+        divisors=divisors,
     )
 
 
@@ -167,6 +177,7 @@ def compile_tree(
     data_year: int,
     as_of: object,
     want: str,
+    divisors: list[Divisor] | None = None,
 ) -> tuple[exp.Expression, Ty, tuple[FrameColumn, ...], Shape | None]:
     """``compile_expression`` of a parsed rule tree."""
     checker.check_constructs(tree)
@@ -188,6 +199,8 @@ def compile_tree(
     assert isinstance(as_of, dt.date)
     ctx = LowerContext(data_year=data_year, as_of=as_of, checker=checker)
     lowered = lower(tree, ctx)
+    if divisors is not None:
+        divisors.extend(ctx.divisors)
     return lowered, ty, tuple(sorted(ctx.reads)), ctx.shape
 
 
@@ -308,6 +321,7 @@ def compile_policy(
             )
             continue
         assert crit.expr is not None
+        divisors: list[Divisor] = []
         try:
             tree, _, reads, _ = compile_expression(
                 crit.expr,
@@ -315,6 +329,7 @@ def compile_policy(
                 data_year=policy.data_year,
                 as_of=policy.evaluation_date,
                 want="boolean",
+                divisors=divisors,
             )
         except CheckError as exc:
             refused.append(
@@ -350,6 +365,7 @@ def compile_policy(
                 nearness,
                 near,
                 margin,
+                tuple(divisors),
             )
         )
     try:

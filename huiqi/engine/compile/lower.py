@@ -10,6 +10,8 @@ Passes, in order (each a small function over the SQLGlot tree):
 3. ``resolve_constants``  ``as_of`` and ``data_year`` become literals;
 4. ``resolve_periods``    ``revenue[-1]`` becomes the column ``revenue__2024``;
 5. ``resolve_fields``     static fields become quoted frame columns;
+   (``note_quotients`` before the first pass and ``note_divisors`` after this one keep
+   each quotient's text and divisor, for explanations: ``divisors``);
 6. ``exact_ratios``       a comparison of ratios is compared without dividing (``ratios``), so
                           a rate exactly at its threshold meets it;
 7. ``guard_division``     ``a / b`` becomes ``a / NULLIF(b, 0)``: division by zero is unknown;
@@ -32,6 +34,7 @@ from sqlglot import exp
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.check import Checker, CheckError, offset_of
+from huiqi.engine.compile.divisors import Divisor, divisors_of, mark_quotients
 from huiqi.engine.compile.numeric import Shape, Widener
 from huiqi.engine.compile.ratios import exact_comparisons
 from huiqi.engine.frame_columns import FrameColumn
@@ -45,6 +48,8 @@ class LowerContext:
     reads: set[FrameColumn] = field(default_factory=set)
     # The bound of the expression's value, when it is an exact number (widen_arithmetic).
     shape: Shape | None = None
+    # Each quotient's text and divisor over frame columns (note_divisors), for explanations.
+    divisors: list[Divisor] = field(default_factory=list)
 
 
 def date_literal(value: dt.date) -> exp.Expression:
@@ -220,6 +225,15 @@ def resolve_fields(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     return tree.transform(visit, copy=False)
 
 
+def note_quotients(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
+    return mark_quotients(tree)
+
+
+def note_divisors(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
+    ctx.divisors.extend(divisors_of(tree))
+    return tree
+
+
 def exact_ratios(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
     return exact_comparisons(tree, ctx.checker.dictionary)
 
@@ -287,12 +301,14 @@ def strip_comments(tree: exp.Expression, ctx: LowerContext) -> exp.Expression:
 
 
 PASSES: tuple[Callable[[exp.Expression, LowerContext], exp.Expression], ...] = (
+    note_quotients,
     strip_comments,
     three_valued,
     resolve_functions,
     resolve_constants,
     resolve_periods,
     resolve_fields,
+    note_divisors,
     exact_ratios,
     guard_division,
     widen_arithmetic,
