@@ -227,7 +227,7 @@ def _copied_channels(session: Session, names: list[str], n: int, new_keys: bool)
     whose keys are new (a duplicate raises) so that every message has its inbox row."""
     if not new_keys or n < COPY_FROM or session.get_bind().dialect.name != "sqlite":
         return []
-    return [n for n in names if n != INBOX]
+    return [name for name in names if name != INBOX]
 
 
 def _largest_id(session: Session) -> int:
