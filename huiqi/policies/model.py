@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from huiqi.policies.yamlmarks import OtherBaseNumeral
+
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -184,6 +186,9 @@ def _whole_number(value: Any, info: ValidationInfo) -> Any:
     name = info.field_name
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, OtherBaseNumeral):
+        digits = f": write {name}: {int(value)}" if value.isdigit() else ""
+        raise ValueError(f"{value} is not a whole number in plain digits (no leading zero){digits}")
     if isinstance(value, str) and value.strip().isdigit():
         raise ValueError(
             f'"{value}" is text (it is in quotes), and {name} is a whole number:'

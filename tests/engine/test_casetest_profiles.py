@@ -248,3 +248,13 @@ def test_lint_points_at_a_yearly_value_not_keyed_by_a_year() -> None:
         (21, 19, "tests[0].profile.rd_expense")
     ]
     assert "'2024年' is not a year" in problems[0].message
+
+
+def test_an_industry_class_with_a_leading_zero_is_the_class_written() -> None:
+    """Regression: `industry_class: 0610` (coal mining) unquoted in a test profile was read
+    by YAML 1.1 as the octal number 392, so the case compared '392' with '0610' and
+    failed (or a 'not in 0610' case passed for the wrong reason)."""
+    text = POLICY.replace("holds(high_tech)", "industry_class = '0610'")
+    text = text.replace("high_tech: HIGH_TECH", "industry_class: 0610").replace("RD", "1000")
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    assert [r.message for r in run_policy_tests(lib.compiled)] == ["ok"]
