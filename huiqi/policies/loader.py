@@ -317,8 +317,10 @@ def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:
     return LoadedPolicy(None, policy, digest, marks, filename)
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
-    """Load one policy file."""
+def read_policy_text(path: str | Path) -> str:
+    """The text of a policy file as lint, match and publish read it: UTF-8 (a byte-order
+    mark dropped), line ends as Python's universal newlines; a PolicyError naming the file
+    when it cannot be read or is in another encoding (GBK, UTF-16)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -338,8 +340,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     # Line ends read as publishing reads the file (Python's universal newlines), so that a
     # file saved with CRLF hashes the same here (lint, match, explain) as its published
     # version; YAML counts lines alike either way.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    loaded = load_policy_text(text, str(p))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load one policy file."""
+    p = Path(path)
+    loaded = load_policy_text(read_policy_text(p), str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 
 
