@@ -246,6 +246,11 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         )
     elif first["type"] in ("greater_than", "greater_than_equal") and path[-1] in _MONEY_KEYS:
         msg = _below_zero(str(path[-1]), first["input"], first["type"] == "greater_than")
+    elif first["type"] == "less_than" and path[-1] in _MONEY_KEYS:
+        msg = (
+            f"{path[-1]} {first['input']} yuan is more than huiqi records (amounts are less than"
+            f" {first['ctx']['lt']} yuan, 10^16): write the {path[-1]} in yuan, e.g. 500000"
+        )
     elif first["type"] in ("decimal_parsing", "decimal_type"):
         msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):

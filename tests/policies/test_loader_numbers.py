@@ -161,3 +161,33 @@ def test_any_cap_with_leading_zeros_means_its_decimal_digits(cap: int, zeros: in
         "  cap: 50000", f"  cap: {'0' * zeros}{cap}"
     )
     assert load_policy_text(text, SHIPPED.name).policy.amount.cap == cap
+
+
+@pytest.mark.parametrize("key", ["budget", "per_enterprise_cap", "cap"])
+def test_an_amount_beyond_what_the_ledger_records_is_refused(key: str) -> None:
+    """Regression: `budget: 99999999999999999999999` (and per_enterprise_cap) loaded, lint
+    said nothing, and `huiqi publish` ended in "OverflowError: Python int too large to
+    convert to SQLite INTEGER"."""
+    if key == "cap":
+        error = _refusal("  cap: 50000", "  cap: 10000000000000000")
+        field = "amount.cap"
+    else:
+        with pytest.raises(PolicyError) as info:
+            load_policy_text(TEXT + f"{key}: 10000000000000000\n", SHIPPED.name)
+        error, field = info.value, key
+    assert error.location is not None and error.location.field == field
+    assert error.message == (
+        f"{key} 10000000000000000 yuan is more than huiqi records (amounts are less than"
+        f" 10000000000000000 yuan, 10^16): write the {key} in yuan, e.g. 500000"
+    )
+
+
+@given(st.integers(min_value=1, max_value=10**30))
+def test_a_budget_loads_only_where_the_ledger_can_hold_it_in_fen(budget: int) -> None:
+    try:
+        policy = load_policy_text(TEXT + f"budget: {budget}\n", SHIPPED.name).policy
+    except PolicyError as exc:
+        assert exc.location is not None and exc.location.field == "budget"
+        assert budget >= 10**16
+    else:
+        assert policy.budget == budget and budget * 100 < 2**63
