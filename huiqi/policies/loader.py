@@ -61,9 +61,23 @@ class LoadedPolicy:
         return self.policy.id
 
 
-def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> list[PolicyError]:
-    """Every problem validation found, one error each."""
-    return [_one_problem(e, marks, filename) for e in exc.errors()]
+def _validation_error(
+    exc: ValidationError, marks: Marks, filename: str, text: str = ""
+) -> list[PolicyError]:
+    """Every problem validation found, one error each (``text``: the file's, to quote a
+    value as it was written)."""
+    return [_one_problem(e, marks, filename, text) for e in exc.errors()]
+
+
+def _written(text: str, line: int | None, column: int | None) -> str | None:
+    """The plain value written at (line, column) of ``text``: ``no`` where YAML read False."""
+    if line is None or column is None:
+        return None
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    found = re.match(r"[^\s,{}\[\]#]+", lines[line - 1][column - 1 :])
+    return found.group(0) if found else None
 
 
 def _first_of(problems: list[PolicyError]) -> PolicyError:
@@ -194,7 +208,7 @@ def field_path(path: tuple[str | int, ...]) -> str:
 _SNAKE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 
-def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
+def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
     hinted = re.match(r"@([\w.]+): ", msg)
@@ -255,6 +269,13 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
+    elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
+        # YAML 1.1 reads no, yes, on, off (any case) as booleans: `name: no` is False.
+        written = _written(text, loc.line, loc.column) or str(first["input"]).lower()
+        msg = (
+            f"{msg}: YAML reads {written} as {str(first['input']).lower()} (a yes/no value);"
+            f' put the text in quotes, e.g. "{written}"'
+        )
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
         msg = (
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
@@ -284,7 +305,9 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
                 " after the key",
                 location=Location(filename, *colon),
             ) from None
-        raise _with_bad_values(_validation_error(exc, marks, filename), bad_values, marks) from None
+        raise _with_bad_values(
+            _validation_error(exc, marks, filename, text), bad_values, marks
+        ) from None
     if bad_values:
         raise _with_bad_values([], bad_values, marks)
     return policy, marks
