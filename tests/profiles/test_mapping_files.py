@@ -333,3 +333,33 @@ def test_a_header_list_is_shown_in_full_or_cut_with_a_count(headers: list[str]) 
     else:
         assert shown.startswith(str(headers[:SHOWN_HEADERS])[:-1])
         assert shown.endswith(f", … and {len(headers) - SHOWN_HEADERS} more]")
+
+
+def test_a_contracts_draft_suggests_the_columns_of_a_contracts_file() -> None:
+    """Regression: in a contracts file whose amount matched, the draft suggested
+    "perhaps relocated_in_date (迁入日期) or registration_date (成立日期)" for 签约日期 and
+    pointed at docs/policies.md §12, fields a contracts file cannot feed (mapping check
+    refuses them); it now names the contracts layout's own columns."""
+    headers = ["采购方信用代码", "合同号", "合同类别", "合同金额（万元）", "签约日期", "经办人"]
+    draft = draft_mapping(headers, name="vendor-contracts")
+    assert draft.layout == "contracts"
+    assert draft.columns["合同金额（万元）"] == "amount"
+    text = draft.to_yaml()
+    assert "perhaps signed_on (签订日期)" in text
+    assert "perhaps contract_id (合同编号)" in text
+    assert "perhaps contract_type (合同类型)" in text
+    assert "registration_date" not in text and "relocated_in_date" not in text
+    assert (
+        "write the column it feeds in a contracts file: one of uscc, contract_id,"
+        " seller_uscc, contract_type, amount, signed_on"
+    ) in text
+
+
+def test_a_relations_draft_suggests_the_columns_of_a_relations_file() -> None:
+    draft = draft_mapping(
+        ["统一社会信用代码", "关联方类型", "股东名称或证件号", "持股比率", "开始日期"], name="r"
+    )
+    assert draft.layout == "relations"
+    text = draft.to_yaml()
+    assert "perhaps share_pct (持股比例" in text
+    assert "perhaps valid_from (起始日期)" in text
