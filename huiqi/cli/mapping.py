@@ -10,7 +10,7 @@ import click
 from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
 from huiqi.errors import HuiqiError, Location, MappingError
 from huiqi.fsmode import write_private_text
-from huiqi.profiles.mapping import load_mapping_file
+from huiqi.profiles.mapping import headers_shown, load_mapping_file
 from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
 from huiqi.profiles.readers import open_source
@@ -72,7 +72,7 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
         f"{len(draft.columns)} columns matched"
         + (f"; from sheet '{picked}'" if len(source.sheets) > 1 else "")
         + (f"; the header is on line {line}" if line > 1 else "")
-        + (f"; confirm {draft.unmatched} (marked null)" if draft.unmatched else ""),
+        + (f"; confirm {headers_shown(draft.unmatched)} (marked null)" if draft.unmatched else ""),
         soft_wrap=True,
     )
     header = next(

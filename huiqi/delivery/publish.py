@@ -48,6 +48,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
 from huiqi.delivery.zero_offers import reoffer_zero
 from huiqi.engine import ERROR, ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError
+from huiqi.policies.loader import read_policy_text
 from huiqi.profiles.directory import identities
 
 
@@ -284,11 +285,9 @@ def publish(
 ) -> tuple[PolicyVersion, DeliveryReport]:
     """Publish a policy file (path, or text with ``filename``) and deliver it."""
     if filename is None:
-        from pathlib import Path
-
-        path = Path(path_or_text)
-        # utf-8-sig: a file an editor saved with a byte-order mark is the same policy text.
-        text, filename = path.read_text(encoding="utf-8-sig"), str(path)
+        # A file in GBK or UTF-16 is refused naming the file, as lint refuses it; a byte-order
+        # mark is dropped, so the file is the same policy text as without it.
+        text, filename = read_policy_text(path_or_text), str(path_or_text)
     else:
         text = path_or_text
     pv, _ = publish_text(factory, text, filename, actor=actor)

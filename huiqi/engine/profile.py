@@ -62,6 +62,21 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _year(value: Any, name: str, where: str) -> int:
+    """The year a test case's yearly value is for: ``{2024: 50, 2025: 48}``. A year is a
+    whole number from 1900 to 2100, written as YAML reads an integer (``2024`` or
+    ``"2024"``); anything else is refused with what to write, never truncated (``2024.5``)
+    nor read as a rule's year offset (``-1``)."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if re.fullmatch(r"[0-9]{4}", text.strip()) and 1900 <= int(text) <= 2100:
+        return int(text)
+    offset = " (a year offset such as [-1] is for rules)" if re.fullmatch(r"-[0-9]+", text) else ""
+    raise PolicyError(
+        f"{where}: {_shown(value)} is not a year{offset}; key each value by its year"
+        f" from 1900 to 2100, e.g. {name}: {{2024: 50, 2025: 48}}"
+    )
+
+
 def _certificate(value: Any, where: str) -> tuple[Any, Any]:
     """The ``(valid_from, valid_to)`` of one certificate as a test case writes it."""
     if isinstance(value, dict) and set(value) == {"from", "to"}:
@@ -214,12 +229,13 @@ def profile_from_case(
                 prof.qualifications.append((name, first, last))
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
-            for year, v in per_year.items():
+            for key, v in per_year.items():
+                year = _year(key, name, where)
                 value_of_year = _coerce(v, f.type, f"{where} {year}", written=written)
                 if check_ranges:
                     _in_range(value_of_year, f, f"{where} {year}")
                     _in_codes(value_of_year, f, f"{where} {year}", d)
-                prof.years.setdefault(int(year), {})[name] = value_of_year
+                prof.years.setdefault(year, {})[name] = value_of_year
         else:
             prof.static[name] = _coerce(value, f.type, where, written=written)
             if check_ranges:

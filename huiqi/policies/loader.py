@@ -61,9 +61,23 @@ class LoadedPolicy:
         return self.policy.id
 
 
-def _validation_error(exc: ValidationError, marks: Marks, filename: str) -> list[PolicyError]:
-    """Every problem validation found, one error each."""
-    return [_one_problem(e, marks, filename) for e in exc.errors()]
+def _validation_error(
+    exc: ValidationError, marks: Marks, filename: str, text: str = ""
+) -> list[PolicyError]:
+    """Every problem validation found, one error each (``text``: the file's, to quote a
+    value as it was written)."""
+    return [_one_problem(e, marks, filename, text) for e in exc.errors()]
+
+
+def _written(text: str, line: int | None, column: int | None) -> str | None:
+    """The plain value written at (line, column) of ``text``: ``no`` where YAML read False."""
+    if line is None or column is None:
+        return None
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    found = re.match(r"[^\s,{}\[\]#]+", lines[line - 1][column - 1 :])
+    return found.group(0) if found else None
 
 
 def _first_of(problems: list[PolicyError]) -> PolicyError:
@@ -194,7 +208,7 @@ def field_path(path: tuple[str | int, ...]) -> str:
 _SNAKE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 
-def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
+def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> PolicyError:
     path: tuple[str | int, ...] = tuple(first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
     hinted = re.match(r"@([\w.]+): ", msg)
@@ -246,10 +260,22 @@ def _one_problem(first: Any, marks: Marks, filename: str) -> PolicyError:
         )
     elif first["type"] in ("greater_than", "greater_than_equal") and path[-1] in _MONEY_KEYS:
         msg = _below_zero(str(path[-1]), first["input"], first["type"] == "greater_than")
+    elif first["type"] == "less_than" and path[-1] in _MONEY_KEYS:
+        msg = (
+            f"{path[-1]} {first['input']} yuan is more than huiqi records (amounts are less than"
+            f" {first['ctx']['lt']} yuan, 10^16): write the {path[-1]} in yuan, e.g. 500000"
+        )
     elif first["type"] in ("decimal_parsing", "decimal_type"):
         msg = f"{msg}; {_amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
+    elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
+        # YAML 1.1 reads no, yes, on, off (any case) as booleans: `name: no` is False.
+        written = _written(text, loc.line, loc.column) or str(first["input"]).lower()
+        msg = (
+            f"{msg}: YAML reads {written} as {str(first['input']).lower()} (a yes/no value);"
+            f' put the text in quotes, e.g. "{written}"'
+        )
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
         msg = (
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
@@ -279,7 +305,9 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
                 " after the key",
                 location=Location(filename, *colon),
             ) from None
-        raise _with_bad_values(_validation_error(exc, marks, filename), bad_values, marks) from None
+        raise _with_bad_values(
+            _validation_error(exc, marks, filename, text), bad_values, marks
+        ) from None
     if bad_values:
         raise _with_bad_values([], bad_values, marks)
     return policy, marks
@@ -317,8 +345,10 @@ def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:
     return LoadedPolicy(None, policy, digest, marks, filename)
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
-    """Load one policy file."""
+def read_policy_text(path: str | Path) -> str:
+    """The text of a policy file as lint, match and publish read it: UTF-8 (a byte-order
+    mark dropped), line ends as Python's universal newlines; a PolicyError naming the file
+    when it cannot be read or is in another encoding (GBK, UTF-16)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -338,8 +368,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     # Line ends read as publishing reads the file (Python's universal newlines), so that a
     # file saved with CRLF hashes the same here (lint, match, explain) as its published
     # version; YAML counts lines alike either way.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    loaded = load_policy_text(text, str(p))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load one policy file."""
+    p = Path(path)
+    loaded = load_policy_text(read_policy_text(p), str(p))
     return LoadedPolicy(p, loaded.policy, loaded.source_hash, loaded.marks, str(p))
 
 

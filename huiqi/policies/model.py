@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from huiqi.policies.yamlmarks import OtherBaseNumeral
+
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -184,6 +186,9 @@ def _whole_number(value: Any, info: ValidationInfo) -> Any:
     name = info.field_name
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, OtherBaseNumeral):
+        digits = f": write {name}: {int(value)}" if value.isdigit() else ""
+        raise ValueError(f"{value} is not a whole number in plain digits (no leading zero){digits}")
     if isinstance(value, str) and value.strip().isdigit():
         raise ValueError(
             f'"{value}" is text (it is in quotes), and {name} is a whole number:'
@@ -204,7 +209,7 @@ class Amount(_Strict):
     """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
 
     formula: str
-    cap: Decimal | None = Field(default=None, ge=0)
+    cap: Decimal | None = Field(default=None, ge=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
     # Below the largest amount recorded: at or above it, every amount would be an error
     # (and a floor beyond the rule's 38 digits could not even be compared with one).
     floor: Decimal | None = Field(default=None, ge=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
@@ -285,9 +290,13 @@ class Policy(_Strict):
     as_of: dt.date | None = None
     criteria: list[Criterion] = Field(min_length=1)
     amount: Amount
-    budget: Decimal | None = Field(default=None, gt=0)
+    # Below the largest amount recorded: the ledger keeps fen in 64-bit integers, and
+    # 10^23 yuan ended publishing in an OverflowError traceback.
+    budget: Decimal | None = Field(default=None, gt=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
     budget_mode: Literal["first_come", "pro_rata"] = "first_come"
-    per_enterprise_cap: Decimal | None = Field(default=None, gt=0)
+    per_enterprise_cap: Decimal | None = Field(
+        default=None, gt=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS
+    )
     cap_group: str | None = None
     exclusivity_group: str | None = None
     benefit_period: str | None = None

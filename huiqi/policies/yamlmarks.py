@@ -42,6 +42,30 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
         ) from exc
 
 
+# What a person means by a whole number: digits, optionally signed and grouped with "_".
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+
+
+class OtherBaseNumeral(str):
+    """The text of a value YAML 1.1 would read as a whole number in another base (``0610``
+    octal, ``0x1E8480`` hex, ``190:20:30`` base 60), kept as written and unquoted."""
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.Node) -> int | str:
+    """A whole number as a person writes it, or the text itself.
+
+    YAML 1.1 reads ``0610`` as octal (392), ``190:20:30`` as base 60 (685230) and
+    ``0x1E8480`` as hex: an industry class ``0610`` in a test profile became '392', and a
+    cap written with a colon a number nobody wrote. Only plain decimal digits are a
+    number here; anything else stays the text as written, which a text field keeps
+    exactly and a number field reads as decimal digits or refuses with its position.
+    """
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if _DECIMAL_INT.fullmatch(text):
+        return int(text.replace("_", ""))
+    return OtherBaseNumeral(text)
+
+
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     """A date (or date and time) as YAML reads it, or a PolicyError at its position when
     it has the shape of one but is no such day (``2026-02-30``, ``2025-13-01``).
@@ -67,6 +91,7 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 _FastLoader: type[Any] | None = None
@@ -76,6 +101,7 @@ if getattr(yaml, "__with_libyaml__", False):
         """:class:`_Loader` on libyaml."""
 
     _CLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+    _CLoader.add_constructor("tag:yaml.org,2002:int", _int)
     _CLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
     _FastLoader = _CLoader
 

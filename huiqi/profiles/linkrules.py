@@ -39,7 +39,7 @@ from huiqi.profiles.cellchecks import uscc_ok
 from huiqi.profiles.dictionary import Field, Label, load_codelist
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.numberrules import decimal_rule, is_, quoted
-from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches
+from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, rule
 
 ENTERPRISE_WORDS = ("enterprise", "企业", "法人", "单位")
@@ -47,6 +47,31 @@ PERSON_WORDS = ("person", "自然人", "个人")
 PERSON_ID = r"[0-9A-Za-z-]{4,40}"
 # An ID number a spreadsheet stored as a number: "1.10105E+17" keeps 15 digits at most.
 SCIENTIFIC = r"[0-9]+(\.[0-9]*)?[Ee][+-]?[0-9]+"
+# A mainland resident ID number (GB 11643-1999): 17 digits and a check character.
+RESIDENT_ID = r"[0-9]{17}[0-9Xx]"
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECKS = "10X98765432"
+
+
+def resident_id_check(v: exp.Expression) -> exp.Expression:
+    """The check character (GB 11643-1999) that the first 17 digits of ``v`` call for:
+    the weighted sum of the digits modulo 11 indexes ``10X98765432``.
+
+    Example:
+        >>> from huiqi.profiles.sqlexpr import sql
+        >>> import duckdb
+        >>> duckdb.sql("SELECT " + sql(resident_id_check(lit("11010119900307123X")))).fetchall()
+        [('3',)]
+    """
+    total: exp.Expression = num(0)
+    for i, weight in enumerate(_ID_WEIGHTS, start=1):
+        # try_cast: the rule is computed for every party, an enterprise's USCC too.
+        digit = try_cast(fn("substr", v, num(i), num(1)), "INTEGER")
+        total = exp.Add(this=total, expression=exp.Mul(this=digit, expression=num(weight)))
+    at = exp.Add(this=exp.Mod(this=exp.paren(total), expression=num(11)), expression=num(1))
+    return fn("substr", lit(_ID_CHECKS), at, num(1))
+
+
 CONTRACT_ID = r"[^\s].{0,63}"
 # A contract's amount, as a money field of the dictionary would declare it.
 AMOUNT = Field(
@@ -191,6 +216,25 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
             # The value is a person's identifier: the message says what is wrong, not what it is.
             lit(
                 "a person's identifier is 4 to 40 letters, digits or hyphens (ID number or registry key)"
+            ),
+        ),
+        (
+            # A typo in an ID number would store another person: two enterprises with the
+            # same legal representative would not be seen as related parties.
+            is_(
+                exp.and_(
+                    person.copy(),
+                    matches(v, RESIDENT_ID),
+                    exp.NEQ(
+                        this=fn("upper", fn("substr", v, num(18), num(1))),
+                        expression=resident_id_check(v),
+                    ),
+                )
+            ),
+            lit(
+                "a resident ID number's last character does not match its first 17 digits"
+                " (GB 11643-1999 check): a digit was mistyped; correct the ID number from the"
+                " registry and import the file again"
             ),
         ),
     ]

@@ -171,9 +171,9 @@ class Mapping:
         ]
         if unknown:
             raise ImportFileError(
-                f"{file}: headers {unknown} are not in mapping '{self.name}'; "
-                f"expected headers {list(self.columns)}, found {found}. Rename the columns, "
-                + self.extend_advice(file),
+                f"{file}: headers {headers_shown(unknown)} are not in mapping '{self.name}'; "
+                f"expected headers {headers_shown(list(self.columns))}, found"
+                f" {headers_shown(found)}. Rename the columns, " + self.extend_advice(file),
             )
         by_position = {i: known[n] for i, n in enumerate(normalised) if n in known}
         fields = list(by_position.values())
@@ -181,15 +181,37 @@ class Mapping:
         if twice:
             raise ImportFileError(
                 f"{file}: more than one column feeds field(s) {twice}; expected headers "
-                f"{list(self.columns)}, found {found}. Keep one column per field"
+                f"{headers_shown(list(self.columns))}, found {headers_shown(found)}. Keep one"
+                " column per field"
             )
         missing = [self.header_for(k) for k in REQUIRED_FIELDS[self.layout] if k not in fields]
         if missing:
             raise ImportFileError(
                 f"{file}: required headers {missing} are missing for mapping '{self.name}'; "
-                f"expected headers {list(self.columns)}, found {found}. Add the columns"
+                f"expected headers {headers_shown(list(self.columns))}, found"
+                f" {headers_shown(found)}. Add the columns"
             )
         return by_position
+
+
+# Headers a message lists in full; a sheet hundreds of columns wide made a message of
+# thousands of characters that buried what to do.
+SHOWN_HEADERS = 20
+
+
+def headers_shown(headers: list[str]) -> str:
+    """A list of headers as a message writes it: in full up to :data:`SHOWN_HEADERS`, else
+    the first of them and how many more.
+
+    Example:
+        >>> headers_shown(["a", "b"])
+        "['a', 'b']"
+        >>> headers_shown([f"c{i}" for i in range(25)])[-27:]
+        "'c18', 'c19', … and 5 more]"
+    """
+    if len(headers) <= SHOWN_HEADERS:
+        return str(headers)
+    return f"{str(headers[:SHOWN_HEADERS])[:-1]}, … and {len(headers) - SHOWN_HEADERS} more]"
 
 
 PACKAGED_PREFIX = "huiqi/profiles/mappings/"

@@ -12,6 +12,7 @@ from huiqi.errors import ImportFileError, Location, MappingError
 from huiqi.profiles.mapping import (
     PACKAGED_PREFIX,
     Mapping,
+    headers_shown,
     load_mapping_file,
     normalise_header,
     parse_mapping,
@@ -112,13 +113,13 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
         return candidates[0]
     if not candidates:
         raise ImportFileError(
-            f"{file}: no mapping matches the headers {headers}; "
+            f"{file}: no mapping matches the headers {headers_shown(headers)}; "
             + _closest(file, headers, found, mappings)
             + f"name one with --mapping (known: {sorted(mappings)}), rename the columns to a "
             f"mapping's headers, or draft a mapping for this layout with "
             f"'huiqi mapping new {file}'"
         )
     raise ImportFileError(
-        f"{file}: the headers {headers} fit several mappings "
+        f"{file}: the headers {headers_shown(headers)} fit several mappings "
         f"{sorted(m.name for m in candidates)}; choose one with --mapping"
     )

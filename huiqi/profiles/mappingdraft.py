@@ -216,7 +216,7 @@ def draft_mapping(
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
-            columns[header], how[header] = None, _not_matched(header)
+            columns[header], how[header] = None, _not_matched(header, layout)
             how[header] += _unit_hint(
                 header, (column_units or {}).get(headers.index(header), sheet_unit)
             )
@@ -276,16 +276,27 @@ def _unit_hint(header: str, above: str | None) -> str:
     return f"; if it is an amount, it is in {unit}: list its field under units: as <field>: {unit}"
 
 
-def _not_matched(header: str) -> str:
+def _not_matched(header: str, layout: str = "static") -> str:
     """The comment on a header nothing matched: the fields whose zh label it most
-    resembles ("研发人员数" → rd_staff, 研发人员), never taken without a person's word."""
+    resembles ("研发人员数" → rd_staff, 研发人员), never taken without a person's word. In a
+    contracts or relations file, the columns of that layout ("签约日期" → signed_on, 签订日期),
+    not the dictionary's fields, which such a file cannot feed."""
     key = _key(header)[0]
     labels: dict[str, str] = {}
-    for f in load_dictionary().fields:
-        if not (f.derived or f.type == "qualification"):
-            labels.setdefault(_key(f.label.zh)[0], f"{f.name} ({f.label.zh})")
+    if layout in _LINK_LAYOUTS:
+        for m in packaged_mappings().values():
+            if m.layout == layout:
+                for written, target in {**m.columns, **m.aliases}.items():
+                    labels.setdefault(_key(written)[0], f"{target} ({written})")
+    else:
+        for f in load_dictionary().fields:
+            if not (f.derived or f.type == "qualification"):
+                labels.setdefault(_key(f.label.zh)[0], f"{f.name} ({f.label.zh})")
     within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
     close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
+    if not close and layout in _LINK_LAYOUTS:
+        own = ", ".join(["uscc", *LAYOUT_COLUMNS[layout]])
+        return f"? not matched: write the column it feeds in a {layout} file: one of {own}"
     if not close:
         return "? not matched: write the field it feeds (docs/policies.md §12 lists them)"
     maybe = " or ".join(labels[k] for k in sorted(close, key=len, reverse=True)[:2])

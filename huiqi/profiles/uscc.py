@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from huiqi.errors import HuiqiError
 
@@ -52,11 +53,27 @@ def validate(code: str, *, prefixes: frozenset[str] | None = KNOWN_PREFIXES) -> 
             "column as text, enter the codes again (or export them again from the registry) "
             "and import the file again"
         )
+    hidden = [(pos, ch) for pos, ch in enumerate(value, start=1) if not ch.isprintable()]
+    if hidden:
+        # A zero-width space or a control character pasted with the code: the message showed
+        # 18 visible characters and said there were 19.
+        pos, ch = hidden[0]
+        raise USCCError(
+            f"'{code}': character {pos} is invisible (U+{ord(ch):04X}); delete it and keep the"
+            " 18 letters and digits of the code"
+        )
     if len(value) != 18:
         raise USCCError(f"'{code}' has {len(value)} characters; a USCC has exactly 18")
     for pos, ch in enumerate(value, start=1):
         if ch not in VALUES:
             hint = " (I, O, S, V and Z are never used)" if ch in "IOSVZ" else ""
+            half = unicodedata.normalize("NFKC", ch)
+            if half != ch and half in VALUES:
+                # A Chinese input method's full-width '９' or 'Ｍ'.
+                hint = (
+                    f" ('{ch}' is a full-width character: write the code in half-width letters"
+                    f" and digits, '{half}')"
+                )
             raise USCCError(f"'{code}': character {pos} '{ch}' is not allowed in a USCC{hint}")
     if not value[2:8].isdigit():
         raise USCCError(f"'{code}': characters 3-8 must be a 6-digit region code")

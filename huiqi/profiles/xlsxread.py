@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from huiqi.errors import ImportFileError
+from huiqi.profiles.totalsrow import TOTAL_CELL
 
 # A sheet's rows: (sheet row, the cells as text, None where empty), every row included.
 SheetRows = Iterator[tuple[int, list[str | None]]]
@@ -130,6 +131,15 @@ def uncomputed_problem(refs: list[str]) -> str:
         " by a program that does not compute formulas); open the workbook in Excel or"
         " LibreOffice and save it, so that every result is stored, or paste the values"
     )
+
+
+def _total_row(texts: list[str | None]) -> bool:
+    """Whether a row opens with a total word (合计, 总计, 小计, Total) in its leftmost filled
+    cell: a sheet's total row, whose =SUM(...) cells a program that does not compute
+    formulas leaves without results. It is refused as a total row, never stored (the
+    importer's checks say so), not sent to be re-saved in Excel as if it held data."""
+    first = next((t for t in texts if t and t.strip()), None)
+    return first is not None and re.fullmatch(TOTAL_CELL, first) is not None
 
 
 class XlsxBook:
@@ -248,7 +258,7 @@ def sheet_batches(
             cells.append(max(count_cells(texts, width), width))
             rows.append(fit(texts, width))
             refs = uncomputed.get(number)
-            problems.append(uncomputed_problem(refs) if refs else None)
+            problems.append(uncomputed_problem(refs) if refs and not _total_row(texts) else None)
             if len(rows) >= batch_rows:
                 yield batch(width, lines, cells, rows, problems)
                 lines, cells, rows, problems = [], [], [], []

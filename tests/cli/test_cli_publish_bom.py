@@ -43,3 +43,20 @@ def test_a_byte_order_mark_does_not_make_another_version(tmp_path: Path) -> None
     old_mac.parent.mkdir()
     old_mac.write_bytes(text.replace("\n", "\r").encode("utf-8"))
     assert load_policy(old_mac).source_hash == load_policy(POLICY).source_hash
+
+
+def test_a_policy_file_saved_in_gbk_is_refused_naming_the_file(tmp_path: Path) -> None:
+    """Regression: `huiqi publish` of a policy file an office saved in GBK (or UTF-16) ended
+    in a UnicodeDecodeError traceback, while `huiqi policy lint` named the file and said to
+    save it as UTF-8."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    text = POLICY.read_text(encoding="utf-8")
+    for encoding, says in (("gbk", "this one reads as GBK"), ("utf-16", "this one is UTF-16")):
+        saved = tmp_path / encoding / POLICY.name
+        saved.parent.mkdir()
+        saved.write_bytes(text.encode(encoding))
+        code, out = run(data, "publish", str(saved), token=tokens["officer"])
+        assert code == 1, out
+        assert "Traceback" not in out
+        assert f"{saved}: policy files must be UTF-8 text: {says}" in out

@@ -201,3 +201,60 @@ def test_any_text_that_is_not_a_code_is_refused_with_the_codes(value: str) -> No
         assert "310115" in exc.message
     else:
         assert value in codes
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [("2024年", "'2024年' is not a year"), ("-1", "-1 is not a year (a year offset"), ("24", "24")],
+)
+def test_a_yearly_value_keyed_by_something_else_than_a_year_fails_the_case(
+    key: str, says: str
+) -> None:
+    """Regression: `rd_expense: {2024年: 5}` in a test profile crashed `huiqi policy lint`
+    and `huiqi policy test` with a ValueError traceback (int('2024年')), and a key of -1
+    (a rule's year offset) was silently taken as the year -1."""
+    (message,) = _messages('["2025-01-01", "2027-12-31"]', f"{{{key}: 1000, 2025: 1000}}")
+    assert "profile field 'rd_expense'" in message
+    assert says in message
+    assert "e.g. rd_expense: {2024: 50, 2025: 48}" in message
+
+
+@given(
+    key=st.integers(min_value=-3000, max_value=3000)
+    | st.text(max_size=8)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=1)
+    | st.booleans()
+    | st.none()
+)
+def test_a_test_profile_year_is_a_whole_year_or_refused(key: object) -> None:
+    from huiqi.engine.profile import profile_from_case
+
+    try:
+        prof = profile_from_case({"revenue": {key: 1000}}, data_year=2025, written=True)
+    except PolicyError as exc:
+        assert "profile field 'revenue'" in str(exc)
+    else:
+        (year,) = prof.years
+        assert 1900 <= year <= 2100
+        assert str(year) == str(key).strip()
+
+
+def test_lint_points_at_a_yearly_value_not_keyed_by_a_year() -> None:
+    from huiqi.engine.policycheck import check_text
+
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace("RD", "{2024年: 5}")
+    problems = [p for p in check_text(text, "p.yaml").problems if p.severity == "error"]
+    assert [(p.line, p.column, p.field) for p in problems] == [
+        (21, 19, "tests[0].profile.rd_expense")
+    ]
+    assert "'2024年' is not a year" in problems[0].message
+
+
+def test_an_industry_class_with_a_leading_zero_is_the_class_written() -> None:
+    """Regression: `industry_class: 0610` (coal mining) unquoted in a test profile was read
+    by YAML 1.1 as the octal number 392, so the case compared '392' with '0610' and
+    failed (or a 'not in 0610' case passed for the wrong reason)."""
+    text = POLICY.replace("holds(high_tech)", "industry_class = '0610'")
+    text = text.replace("high_tech: HIGH_TECH", "industry_class: 0610").replace("RD", "1000")
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    assert [r.message for r in run_policy_tests(lib.compiled)] == ["ok"]

@@ -123,3 +123,71 @@ def test_scientific_notation_beyond_any_amount_is_not_written_out_in_full() -> N
         load_policy_text(text, SHIPPED.name)
     assert "less than 10000000000000000 yuan" in info.value.message
     assert len(info.value.message) < 200, info.value.message
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("0500000", Decimal("500000")), ("050000", Decimal("50000")), ("2_000_000", 2000000)],
+)
+def test_a_cap_with_a_leading_zero_is_read_in_decimal(written: str, read: Decimal) -> None:
+    """Regression: YAML 1.1 reads 0500000 as octal, so `cap: 0500000` loaded as 163840
+    yuan without a word."""
+    text = TEXT.replace("  floor: 10000\n", "").replace("  cap: 50000", f"  cap: {written}", 1)
+    assert load_policy_text(text, SHIPPED.name).policy.amount.cap == read
+
+
+@pytest.mark.parametrize("written", ["190:20:30", "0x1E8480", "0b101"])
+def test_a_cap_in_another_base_is_refused_at_its_position(written: str) -> None:
+    """Regression: `cap: 190:20:30` (YAML 1.1 base 60) loaded as 685230 yuan and
+    `cap: 0x1E8480` as 2000000: numbers nobody wrote in digits."""
+    error = _refusal("  cap: 50000", f"  cap: {written}")
+    assert error.location is not None and error.location.field == "amount.cap"
+    assert "plain digits" in error.message
+
+
+@pytest.mark.parametrize(("written", "meant"), [("01", 1), ("02", 2), ("0x2", None)])
+def test_a_version_in_another_base_says_what_to_write(written: str, meant: int | None) -> None:
+    """Regression: `version: 010` loaded as version 8 (octal)."""
+    error = _refusal("version: 1", f"version: {written}")
+    assert error.location is not None and error.location.field == "version"
+    assert "plain digits" in error.message
+    if meant is not None:
+        assert error.message.endswith(f"write version: {meant}")
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=1, max_value=3))
+def test_any_cap_with_leading_zeros_means_its_decimal_digits(cap: int, zeros: int) -> None:
+    text = TEXT.replace("  floor: 10000\n", "").replace(
+        "  cap: 50000", f"  cap: {'0' * zeros}{cap}"
+    )
+    assert load_policy_text(text, SHIPPED.name).policy.amount.cap == cap
+
+
+@pytest.mark.parametrize("key", ["budget", "per_enterprise_cap", "cap"])
+def test_an_amount_beyond_what_the_ledger_records_is_refused(key: str) -> None:
+    """Regression: `budget: 99999999999999999999999` (and per_enterprise_cap) loaded, lint
+    said nothing, and `huiqi publish` ended in "OverflowError: Python int too large to
+    convert to SQLite INTEGER"."""
+    if key == "cap":
+        error = _refusal("  cap: 50000", "  cap: 10000000000000000")
+        field = "amount.cap"
+    else:
+        with pytest.raises(PolicyError) as info:
+            load_policy_text(TEXT + f"{key}: 10000000000000000\n", SHIPPED.name)
+        error, field = info.value, key
+    assert error.location is not None and error.location.field == field
+    assert error.message == (
+        f"{key} 10000000000000000 yuan is more than huiqi records (amounts are less than"
+        f" 10000000000000000 yuan, 10^16): write the {key} in yuan, e.g. 500000"
+    )
+
+
+@given(st.integers(min_value=1, max_value=10**30))
+def test_a_budget_loads_only_where_the_ledger_can_hold_it_in_fen(budget: int) -> None:
+    try:
+        policy = load_policy_text(TEXT + f"budget: {budget}\n", SHIPPED.name).policy
+    except PolicyError as exc:
+        assert exc.location is not None and exc.location.field == "budget"
+        assert budget >= 10**16
+    else:
+        assert policy.budget == budget and budget * 100 < 2**63

@@ -170,3 +170,23 @@ def test_a_utf16_policy_file_is_named_as_such(tmp_path: Path, encoding: str) -> 
         load_policy(path)
     assert "this one is UTF-16" in str(refused.value)
     assert "save it as UTF-8" in str(refused.value)
+
+
+@pytest.mark.parametrize("word", ["no", "No", "yes", "off", "ON"])
+def test_a_text_yaml_reads_as_yes_or_no_says_what_to_quote(word: str) -> None:
+    """Regression: a test case named `no` was refused with "YAML read False as a number;
+    put a code in quotes, e.g. "False"": False is no number, and quoting "False" would
+    have renamed the case. The message now quotes what was written."""
+    shipped = library_dir() / "yp-tech-sme-award-2026.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    old = "  - name: amount between floor and cap\n"
+    assert old in text
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text.replace(old, f"  - name: {word}\n", 1), shipped.name)
+    truth = "true" if word.lower() in ("yes", "on") else "false"
+    assert refused.value.message == (
+        f"Input should be a valid string: YAML reads {word} as {truth} (a yes/no value); put"
+        f' the text in quotes, e.g. "{word}"'
+    )
+    loc = refused.value.location
+    assert loc is not None and loc.field == "tests[0].name" and loc.column == 11

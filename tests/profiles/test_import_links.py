@@ -25,7 +25,7 @@ from huiqi.profiles.store import ProfileStore
 BUYER = uscc.make("91310115MA1H8R7C4")
 PARENT = uscc.make("91310104MA1FL8XQ0")
 VENDOR = uscc.make("91440300MA5G7K2P1")
-ID_NUMBER = "31010119900101123X"
+ID_NUMBER = "31010119900101104X"  # a valid check character (GB 11643-1999)
 REL_HEADER = [
     "统一社会信用代码",
     "关联方类型",
@@ -158,7 +158,7 @@ def test_a_persons_identifier_is_written_nowhere_in_clear(tmp_path: Path) -> Non
     report = import_file(settings, path)
     assert report.rows_rejected == 1
     rejects = report.rejects_path.read_text("utf-8-sig")
-    assert "3101**********123X" in rejects
+    assert "3101**********104X" in rejects
     for file in settings.data_dir.rglob("*"):
         if file.is_file():
             assert ID_NUMBER.encode() not in file.read_bytes(), file
@@ -380,3 +380,52 @@ def test_the_persons_module_examples_run() -> None:
 
     result = doctest.testmod(persons)
     assert result.attempted and not result.failed
+
+
+@pytest.mark.parametrize("typed", ["310101199001011041", "31010119900101204X"])
+def test_a_resident_id_number_with_a_wrong_check_character_is_refused(
+    tmp_path: Path, typed: str
+) -> None:
+    """Regression: an ID number with a mistyped digit (its GB 11643-1999 check character no
+    longer matches) was stored as another person, so two enterprises with the same legal
+    representative were not seen as related parties, and nothing was reported."""
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", ""],
+            [PARENT, "自然人", typed, "法定代表人", "", "2020-01-01", ""],
+            [VENDOR, "自然人", "P-000123", "董事", "", "2020-01-01", ""],  # a registry's own key
+        ],
+    )
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert (report.rows_accepted, report.rows_rejected) == (2, 1)
+    assert report.messages == [
+        "relations.csv, line 3, column '关联方标识' (field 'party'): a resident ID number's last"
+        " character does not match its first 17 digits (GB 11643-1999 check): a digit was"
+        " mistyped; correct the ID number from the registry and import the file again"
+    ]
+    assert typed[:10] not in " ".join(report.messages)
+
+
+def _check_character(first17: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first17=st.text(alphabet="0123456789", min_size=17, max_size=17),
+    last=st.sampled_from("0123456789X"),
+)
+def test_only_an_id_number_whose_check_character_fits_is_kept(
+    tmp_path_factory: pytest.TempPathFactory, first17: str, last: str
+) -> None:
+    tmp = tmp_path_factory.mktemp("ids")
+    path = write_csv(
+        tmp / "relations.csv",
+        REL_HEADER,
+        [[BUYER, "自然人", first17 + last, "法定代表人", "", "2020-01-01", ""]],
+    )
+    report = import_file(Settings(tmp / "data"), path)
+    assert report.rows_accepted == (1 if last == _check_character(first17) else 0)

@@ -292,3 +292,74 @@ def test_draft_leaves_the_name_column_of_another_registrys_list_to_a_person():
     assert "registered name comes from the business registry" in draft.how["企业名称"]
     market = draft_mapping(["企业名称", "统一社会信用代码", "成立日期"], name="y")
     assert (market.registry, market.columns["企业名称"]) == ("market", "name")
+
+
+def test_a_very_wide_sheet_that_fits_no_mapping_gets_a_short_error(tmp_path: Path) -> None:
+    """Regression: a sheet 303 columns wide with the tax columns in the middle was refused
+    with its 300 unknown headers listed twice in full (about 8,000 characters), which
+    buried what to do; the lists now show their first 20 headers and how many more."""
+    import csv
+
+    from huiqi.config import Settings
+    from huiqi.errors import ImportFileError
+    from huiqi.profiles.importer import import_file
+
+    extra = [f"附加列{i}" for i in range(300)]
+    path = tmp_path / "wide.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [[*extra[:150], "统一社会信用代码", "年度", "营业收入(元)", *extra[150:]]]
+        )
+    with pytest.raises(ImportFileError) as refused:
+        import_file(Settings(tmp_path / "data"), path)
+    message = refused.value.message
+    assert len(message) < 1500, message
+    assert message.startswith(f"{path}: no mapping matches the headers ['附加列0', ")
+    assert "'附加列19', … and 283 more]; the closest is 'tax' (3 of 303 headers)" in message
+    assert f"'huiqi mapping new {path}'" in message
+    with pytest.raises(ImportFileError) as named:
+        import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    assert len(named.value.message) < 2500
+    assert "'附加列19', … and 280 more] are not in mapping 'tax'" in named.value.message
+
+
+@given(st.lists(st.text(max_size=5), max_size=60))
+def test_a_header_list_is_shown_in_full_or_cut_with_a_count(headers: list[str]) -> None:
+    from huiqi.profiles.mapping import SHOWN_HEADERS, headers_shown
+
+    shown = headers_shown(headers)
+    if len(headers) <= SHOWN_HEADERS:
+        assert shown == str(headers)
+    else:
+        assert shown.startswith(str(headers[:SHOWN_HEADERS])[:-1])
+        assert shown.endswith(f", … and {len(headers) - SHOWN_HEADERS} more]")
+
+
+def test_a_contracts_draft_suggests_the_columns_of_a_contracts_file() -> None:
+    """Regression: in a contracts file whose amount matched, the draft suggested
+    "perhaps relocated_in_date (迁入日期) or registration_date (成立日期)" for 签约日期 and
+    pointed at docs/policies.md §12, fields a contracts file cannot feed (mapping check
+    refuses them); it now names the contracts layout's own columns."""
+    headers = ["采购方信用代码", "合同号", "合同类别", "合同金额（万元）", "签约日期", "经办人"]
+    draft = draft_mapping(headers, name="vendor-contracts")
+    assert draft.layout == "contracts"
+    assert draft.columns["合同金额（万元）"] == "amount"
+    text = draft.to_yaml()
+    assert "perhaps signed_on (签订日期)" in text
+    assert "perhaps contract_id (合同编号)" in text
+    assert "perhaps contract_type (合同类型)" in text
+    assert "registration_date" not in text and "relocated_in_date" not in text
+    assert (
+        "write the column it feeds in a contracts file: one of uscc, contract_id,"
+        " seller_uscc, contract_type, amount, signed_on"
+    ) in text
+
+
+def test_a_relations_draft_suggests_the_columns_of_a_relations_file() -> None:
+    draft = draft_mapping(
+        ["统一社会信用代码", "关联方类型", "股东名称或证件号", "持股比率", "开始日期"], name="r"
+    )
+    assert draft.layout == "relations"
+    text = draft.to_yaml()
+    assert "perhaps share_pct (持股比例" in text
+    assert "perhaps valid_from (起始日期)" in text

@@ -68,3 +68,34 @@ def test_only_a_total_word_makes_a_total_row(
         PREFIX.format(line=2) + f"'{word}{colon}{TOTAL}",
         PREFIX.format(line=3) + "a value is required",
     ]
+
+
+@pytest.mark.parametrize(
+    ("total", "column"),
+    [(["合计", "", "", "=SUM(D2:D3)"], "序号"), (["", "", "合计", "=SUM(D2:D3)"], "企业名称")],
+)
+def test_a_total_row_of_sums_a_program_wrote_is_refused_as_a_total_row(
+    tmp_path: Path, total: list[str], column: str
+) -> None:
+    """Regression: a sheet's total row written by openpyxl (合计 and =SUM(...) with no
+    stored result) was refused as "cell D4 holds a formula whose result the file does
+    not keep ... open the workbook in Excel and save it", as if it held an enterprise's
+    data; saved in Excel, it is a total row all the same."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "统一社会信用代码", "企业名称", "注册资本(元)"])
+    ws.append([1, PUDONG, "好公司", 100])
+    ws.append([2, uscc.make("91310104MA1K00234"), "另一公司", "=1+1"])
+    ws.append(total)
+    path = tmp_path / "market.xlsx"
+    wb.save(path)
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 1, 2)
+    assert report.messages[0].startswith("market.xlsx, line 3: cell D3 holds a formula")
+    assert report.messages[1] == (
+        "market.xlsx, line 4, column '统一社会信用代码' (field 'uscc'): '合计' in column"
+        f" '{column}' with no USCC starts a total row, not an enterprise's: delete the row"
+        " (totals are not imported; the other rows are)"
+    )

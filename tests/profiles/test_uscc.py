@@ -1,6 +1,8 @@
 """The USCC check character and validation messages (standards.md §1.2-1.3)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.profiles.uscc import USCCError, check_character, is_valid, make, validate
 
@@ -88,3 +90,37 @@ def test_unknown_prefix_is_refused_unless_prefixes_are_open() -> None:
 
 def test_lowercase_and_spaces_are_normalised() -> None:
     assert validate(" 91310115ma1h8r7c41 ") == "91310115MA1H8R7C41"
+
+
+def test_a_code_typed_in_full_width_says_to_write_it_in_half_width() -> None:
+    """Regression: a USCC typed with a Chinese input method ('９１３１…') was refused as
+    "character 1 '９' is not allowed in a USCC", which did not say what was wrong with a 9."""
+    wide = "９１３１０１１５ＭＡ１Ｈ８Ｒ７Ｃ４１"
+    with pytest.raises(USCCError) as refused:
+        validate(wide)
+    assert refused.value.message == (
+        f"'{wide}': character 1 '９' is not allowed in a USCC ('９' is a full-width character:"
+        " write the code in half-width letters and digits, '9')"
+    )
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\x07"])
+def test_an_invisible_character_in_a_code_is_named_by_its_position(hidden: str) -> None:
+    """Regression: '91310115MA1H8R7C41' with a zero-width space pasted after it was refused
+    as "has 19 characters; a USCC has exactly 18" while 18 characters showed."""
+    with pytest.raises(USCCError) as refused:
+        validate("91310115MA1H8R7C41" + hidden)
+    assert refused.value.message.endswith(
+        f"character 19 is invisible (U+{ord(hidden):04X}); delete it and keep the 18 letters"
+        " and digits of the code"
+    )
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_valid_code_or_refused_with_a_reason(text: str) -> None:
+    try:
+        code = validate(text)
+    except USCCError as exc:
+        assert exc.message
+    else:
+        assert len(code) == 18 and check_character(code[:17]) == code[17]
