@@ -221,6 +221,17 @@ def _deliver(
             Role.POLICY_PUBLISHER,
             also=(Role.SCHEDULER,),
         )
+        if today() < pv.valid_from:
+            # No grant, offer or application before the first day the policy can be
+            # granted: publishing ahead is allowed, delivering waits for the window.
+            return DeliveryReport(
+                pv.id,
+                pv.policy_id,
+                pv.version,
+                pv.delivery,
+                snapshot_id or 0,
+                opens_on=pv.valid_from,
+            )
         cp = compile_version(pv)
     if progress:
         progress.matching(pv.id, pv.version)
@@ -304,4 +315,5 @@ def publish(
 
 
 def today() -> dt.date:
+    """The day delivery takes as today (a policy delivers nothing before its valid_from)."""
     return dt.date.today()

@@ -58,6 +58,8 @@ class DeliveryReport:
     # Enterprises the engine could not evaluate (status 'error'): never delivered.
     errors: int = 0
     error_reasons: dict[str, int] = field(default_factory=dict)
+    # Set when nothing was delivered because the policy's window has not opened yet.
+    opens_on: dt.date | None = None
 
     def count_errors(self, reasons: Iterable[str | None]) -> None:
         """Count error rows by reason."""
@@ -82,6 +84,12 @@ class DeliveryReport:
             self.refused[key] = self.refused.get(key, 0) + value
 
     def summary(self) -> str:
+        if self.opens_on is not None:
+            return (
+                f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered, the"
+                f" policy opens on {self.opens_on.isoformat()} (its valid_from); the scheduler's"
+                " 'huiqi deliver' delivers it on or after that day"
+            )
         refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
         return (
             f"{self.policy_id} v{self.version} ({self.delivery}) on snapshot {self.snapshot_id}:"
