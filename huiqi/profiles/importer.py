@@ -184,7 +184,7 @@ def _import(
             changed = upsert.collect_changes(con, chosen, fields)
             if changed:
                 upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)
-            refreshed = upsert.refresh_derived(con, snapshot_id) if changed else False
+            refreshed = upsert.refresh_derived(con, snapshot_id, filled=empty) if changed else False
             # The registry's own class against the derived one, for the years this file
             # touched: it sent the reported class, or figures that changed the derived one.
             disagreeing, first = (

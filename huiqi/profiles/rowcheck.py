@@ -32,7 +32,6 @@ import pyarrow as pa
 from sqlglot import exp
 
 from huiqi.profiles import uscc as uscc_mod
-from huiqi.profiles.cellchecks import uscc_ok
 from huiqi.profiles.checkselect import (
     USCC_VALID,
     Facts,
@@ -44,6 +43,7 @@ from huiqi.profiles.checkselect import (
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
+from huiqi.profiles.uscc_many import valid_many
 from huiqi.profiles.validate import USCC_PENDING
 
 DUPLICATE_LIST = 10
@@ -79,10 +79,18 @@ def _check_usccs_once(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: 
         return False
     code = col("code")
     distinct = exp.select(exp.alias_(col("uscc"), "code")).distinct().from_(STAGE)
-    select = exp.select(code, exp.alias_(uscc_ok(cell_text("uscc", code, None)), "valid")).from_(
+    texts = exp.select(code, exp.alias_(cell_text("uscc", code, None), "text")).from_(
         distinct.subquery("d")
     )
-    con.execute(_temp_table(USCC_VALID, select))
+    # The codes as the checks read them, checked in NumPy (``uscc_many``: what
+    # ``uscc_ok`` accepts, at a tenth of its cost in SQL).
+    codes = con.sql(sql(texts)).to_arrow_table()
+    checked = pa.table({"code": codes["code"], "valid": valid_many(codes["text"])})
+    con.register("_uscc_checked", checked)
+    try:
+        con.execute(_temp_table(USCC_VALID, exp.select("code", "valid").from_("_uscc_checked")))
+    finally:
+        con.unregister("_uscc_checked")
     return True
 
 

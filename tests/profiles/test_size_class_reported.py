@@ -11,6 +11,7 @@ import duckdb
 from huiqi.config import Settings
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
+from huiqi.profiles.size_class import refresh_size_classes
 
 AGREES, DIFFERS, UNKNOWN = (uscc.make(f"91310115MA000000{i}") for i in (1, 2, 3))
 
@@ -97,3 +98,40 @@ def test_a_file_without_a_reported_class_reports_nothing(tmp_path: Path) -> None
     )
     report = import_file(Settings(tmp_path / "data"), stats)
     assert report.size_class_disagreements == 0 and "Size class" not in report.summary()
+
+
+def test_a_first_yearly_import_leaves_no_size_class_to_derive(tmp_path: Path) -> None:
+    """A first yearly import into an empty store does not run the size-class ``UPDATE``s
+    (``upsert.refresh_derived``): its enterprises are all stubs without an industry class,
+    so every class is unknown as inserted. Deriving them afterwards must change no year;
+    a market import that brings the industry then derives them."""
+    data = Settings(tmp_path / "data")
+    stats = write_csv(
+        tmp_path / "statistics.csv",
+        [
+            ["统一社会信用代码", "年度", "从业人员", "企业规模"],
+            [AGREES, "2024", "120", "中型"],
+            [DIFFERS, "2023", "8", "小型"],
+            [DIFFERS, "2024", "400", "大型"],
+        ],
+    )
+    first = import_file(data, stats)
+    assert (first.rows_changed, first.size_classes_refreshed) == (3, True)
+    assert first.size_class_disagreements == 0
+    with duckdb.connect(str(data.profiles_db)) as con:
+        assert refresh_size_classes(con, snapshot_id=first.snapshot_id + 1) == 0
+        assert con.execute(
+            "SELECT count(*) FROM enterprise_years WHERE size_class IS NOT NULL"
+        ).fetchone() == (0,)
+    market = write_csv(
+        tmp_path / "market.csv",
+        [["统一社会信用代码", "行业代码"], [AGREES, "8010"], [DIFFERS, "8010"]],
+    )
+    import_file(data, market)
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        classes = con.execute(
+            "SELECT uscc, year, size_class::VARCHAR FROM enterprise_years ORDER BY uscc, year"
+        ).fetchall()
+    assert classes == sorted(
+        [(AGREES, 2024, "medium"), (DIFFERS, 2023, "micro"), (DIFFERS, 2024, "large")]
+    )
