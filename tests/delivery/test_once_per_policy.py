@@ -8,6 +8,7 @@ corrected rate) granted every eligible enterprise a second time for the same per
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 from collections import Counter
@@ -28,6 +29,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import session_factory, transaction
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import claims
+from huiqi.delivery import publish as publishing
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion, table_of
 from huiqi.delivery.publish import publish
 
@@ -139,11 +141,13 @@ def test_version_2_pays_who_version_1_did_not_and_the_same_amount_is_not_flagged
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_new_benefit_period_is_paid_again(backend: str) -> None:
+def test_a_new_benefit_period_is_paid_again(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     a = h.uscc(1)
     with _world(backend, {a: 2}) as (settings_, factory):
         _publish(settings_, factory, h.policy_yaml("yearly"))
         text = h.policy_yaml("yearly", version=2).replace("2026-", "2027-")
+        # The 2027 version delivers from its valid_from on (test_validity_window).
+        monkeypatch.setattr(publishing, "today", lambda: dt.date(2027, 1, 1))
         _, rep = _publish(settings_, factory, text)
         assert rep.granted == 1
         assert sorted(p for _, _, p, _, _ in _live_grants(factory)) == ["2026", "2027"]
