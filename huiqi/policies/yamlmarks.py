@@ -26,8 +26,35 @@ Path = tuple[str | int, ...]
 Marks = dict[Path, tuple[int, int]]
 
 
+# How deep lists and mappings may nest. A policy file nests a few levels; PyYAML's composer
+# recurses once per level (libyaml stops at 1000), so a pasted "[[[[..." thousands deep
+# would end in RecursionError and a server error instead of a message.
+MAX_DEPTH = 100
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose floats are Decimals (exact money and rates)."""
+    """SafeLoader whose floats are Decimals (exact money and rates), and that refuses
+    lists and mappings nested deeper than ``MAX_DEPTH`` at the position of the first
+    one too deep."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _too_deep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep(mark: yaml.Mark) -> PolicyError:
+    return PolicyError(
+        f"not valid YAML: lists or mappings nest more than {MAX_DEPTH} levels deep here;"
+        " a policy needs only a few",
+        location=Location(mark.name, mark.line + 1, mark.column + 1),
+    )
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
@@ -100,6 +127,8 @@ def _walk(
             location=Location(mark.name, mark.line + 1, mark.column + 1),
         )
     seen.add(id(node))
+    if len(path) >= MAX_DEPTH:  # as the pure-Python loader's composer (libyaml allows more)
+        raise _too_deep(node.start_mark)
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
