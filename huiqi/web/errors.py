@@ -8,6 +8,8 @@ unexpected error shows nothing of its insides.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -151,15 +153,53 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
         return JSONResponse(
-            {"error": "invalid request", "detail": jsonable_errors(exc)}, status_code=422
+            {"error": "invalid request", "detail": jsonable_errors(exc, request)}, status_code=422
         )
     text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return respond(request, 400, N_("Cannot do that"), text)
 
 
-def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+SEND_JSON = "send a JSON object as the endpoint's schema in /api/v1/openapi.json describes"
+
+
+def body_refusal(error: Mapping[str, Any], content_type: str | None) -> str | None:
+    """What is wrong with a JSON body as a whole, in words that say what to send, where
+    pydantic's own say neither: "JSON decode error" for a syntax error (and not where), and
+    "Input should be a valid dictionary or object to extract fields from" for a body sent
+    with another Content-Type (text/plain, a form), which FastAPI then does not read as
+    JSON. None for any other error."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        why = str((error.get("ctx") or {}).get("error", "")) or "it does not parse"
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return f"the body is not valid JSON: {why}{at}; {SEND_JSON}"
+    if loc != ("body",):
+        return None
+    if error.get("type") == "missing":
+        return f"the body is empty; {SEND_JSON}"
+    media = (content_type or "").split(";")[0].strip().lower()
+    if not (media == "application/json" or media.endswith("+json")):
+        sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+        return (
+            f"the body was sent with {sent}, so it was not read as JSON; send it with"
+            f" Content-Type: application/json ({SEND_JSON})"
+        )
+    if error.get("type") in ("model_attributes_type", "dict_type", "model_type"):
+        got = type(error.get("input")).__name__
+        kind = {"list": "an array", "str": "a string", "NoneType": "null"}.get(got, "a value")
+        return f"the body is {kind}, not a JSON object ({{...}}); {SEND_JSON}"
+    return None
+
+
+def jsonable_errors(
+    exc: RequestValidationError, request: Request | None = None
+) -> list[dict[str, object]]:
+    content_type = request.headers.get("content-type") if request is not None else None
     return [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": body_refusal(e, content_type) or str(e.get("msg", "")),
+        }
         for e in exc.errors()
     ]
 
