@@ -111,6 +111,8 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
     response = respond(request, status, title, str(exc))
+    if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
+        response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, SignInThrottled):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

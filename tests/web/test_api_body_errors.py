@@ -51,3 +51,28 @@ def test_a_field_of_the_wrong_type_keeps_its_own_message(portal: Portal) -> None
             "msg": "Input should be a valid integer, unable to parse string as an integer",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "says"),
+    [
+        (None, "sign in first"),
+        ("Bearer hq_not-a-token", "the token is not known here"),
+        ("Basic ZW50MTpwYXNz", "uses the scheme 'Basic'; send the API token as"),
+        ("Token hq_abc", "uses the scheme 'Token'"),
+        ("Bearer", "holds no token"),
+    ],
+)
+def test_a_401_names_the_bearer_scheme_and_says_why(
+    portal: Portal, authorization: str | None, says: str
+) -> None:
+    """Regression: a 401 came without WWW-Authenticate (RFC 9110 requires it: it tells a
+    client which scheme to use), and a header with another scheme ("Basic …", "Token …")
+    was ignored without a word: "sign in first", as if nothing had been sent."""
+    headers = {"Authorization": authorization} if authorization else {}
+    got = portal.client().get("/api/v1/me", headers=headers)
+    assert got.status_code == 401
+    assert got.headers["WWW-Authenticate"] == "Bearer"
+    assert says in got.json()["detail"], got.json()
+    # The public catalogue needs no credential, and refuses none.
+    assert portal.client().get("/api/v1/policies", headers=headers).status_code == 200
