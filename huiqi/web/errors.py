@@ -139,12 +139,25 @@ def unreadable_body(cause: BaseException | None) -> str:
     )
 
 
+# Starlette's refusal of a form field above its 1 MB limit (a multipart "part" or a field of
+# an urlencoded form), in English whatever the page's language, and a 400: the body is too
+# large, a 413 (docs/api.md). No text field of huiqi's forms holds more than 200,000
+# characters; files go through huiqi.web.uploads, with their own limit.
+FIELD_TOO_LARGE = ("Part exceeded maximum size of", "Field exceeded maximum size of")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = N_("Not found") if exc.status_code == 404 else N_("Cannot do that")
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == UNREADABLE_BODY:
         detail = unreadable_body(exc.__cause__)
+    if exc.status_code == 400 and detail.startswith(FIELD_TOO_LARGE):
+        detail = N_(
+            "a field of this form holds more than 1 MB, the most one field may hold; shorten"
+            " it (a file goes in a file field)"
+        )
+        return respond(request, 413, N_("Too large"), detail)
     response = respond(request, exc.status_code, title, detail)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
