@@ -325,6 +325,7 @@ def test_a_step_sent_again_after_the_request_moved_on_says_why_with_409(portal: 
     assert officer("acknowledge").status_code == 303
     again = officer("acknowledge")
     assert again.status_code == 409 and _alerts(again.text), again.text
+    assert _alerts(again.text) == [f"诉求 {rid} 当前为“办理中”：只有待受理的诉求可以受理"]
     assert officer("reply", reply="已办").status_code == 303
     twice = officer("reply", reply="已办")
     assert twice.status_code == 409 and _alerts(twice.text), twice.text
@@ -335,6 +336,7 @@ def test_a_step_sent_again_after_the_request_moved_on_says_why_with_409(portal: 
     assert rated.status_code == 303  # 2 stars: reopened
     resent = ent.post(f"/requests/{rid}/rate", data=rating, follow_redirects=False)
     assert resent.status_code == 409  # as the API answers the same rating
+    assert _alerts(resent.text) == [f"诉求 {rid} 当前为“重新办理”：答复后才能评价"]
     assert (
         api.post(f"/api/v1/requests/{rid}/rate", json={"stars": 2}, headers=owner).status_code
         == 409
