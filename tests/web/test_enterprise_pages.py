@@ -286,6 +286,10 @@ def test_the_grants_page_links_each_grant_to_its_notice_pdf(portal: Portal) -> N
     page = client.get("/grants").text
     link = f'href="/grants/{grant["id"]}/notice.pdf" download'
     assert link in page
+    # What a screen reader hears after "下载告知书（PDF）" names the grant as the policy page
+    # does ("发放编号 N"; regression: "给予 N", "give N").
+    assert f'<span class="sr"> 发放编号 {grant["id"]}</span>' in page
+    assert "给予 " not in page
     pdf = client.get(f"/grants/{grant['id']}/notice.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"] == (
