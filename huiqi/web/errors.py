@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -105,11 +105,23 @@ def respond(request: Request, status: int, title: str, message: str) -> Response
     )
 
 
+def return_to(request: Request) -> str:
+    """Where a visitor sent to sign in comes back to: the page asked for, or, for a form
+    posted with a session that had ended, the page of this site that held the form (its
+    ``Referer``): the form's own address answers POST only, so coming back to it would be
+    a 405 "Method Not Allowed"."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", "").strip())
+    if referer.netloc.lower() == request.headers.get("host", "").lower() and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
 async def huiqi_error(request: Request, exc: Exception) -> Response:
     status, title = _classify(exc)
     if status == 401 and not wants_json(request):
-        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(return_to(request))}", status_code=303)
     response = respond(request, status, title, str(exc))
     if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
         response.headers["WWW-Authenticate"] = "Bearer"
