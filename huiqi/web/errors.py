@@ -164,6 +164,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == UNREADABLE_BODY:
         detail = unreadable_body(exc.__cause__)
+    if exc.status_code == 405:  # Starlette's bare "Method Not Allowed", in English
+        allowed = (exc.headers or {}).get("Allow", "")
+        if wants_json(request):
+            detail = f"{request.method} is not allowed here; use {allowed or 'another method'}"
+        else:  # an address typed or bookmarked that only a form's button sends to
+            detail = N_(
+                "this address only takes what a form of the portal sends; go back to the page"
+                " and use its button"
+            )
     if exc.status_code == 400 and detail.startswith(FIELD_TOO_LARGE):
         detail = N_(
             "a field of this form holds more than 1 MB, the most one field may hold; shorten"

@@ -46,3 +46,19 @@ def test_a_form_field_above_one_megabyte_is_a_413_that_reads_in_the_pages_langua
         assert refused.status_code == 413, refused.text[:300]
         assert "exceeded" not in refused.text
         assert "表单中有一项内容超过 1 MB" in refused.text
+
+
+def test_an_address_that_takes_forms_only_says_so_in_the_pages_language(portal: Portal) -> None:
+    """Regression: opening a form's address (a claim, a rating) in the browser answered 405
+    with Starlette's English "Method Not Allowed" on the Chinese page, and the API's 405
+    did not say which method to use."""
+    client = sign_in(portal.client(), "ent0")
+    opened = client.get("/rate")
+    assert opened.status_code == 405
+    assert "Method Not Allowed" not in opened.text
+    assert "此地址只接收本平台表单提交的内容" in opened.text
+    api = portal.client().get(
+        "/api/v1/records/1/claim", headers={"Authorization": f"Bearer {portal.token('ent0')}"}
+    )
+    assert api.status_code == 405 and api.headers["Allow"] == "POST"
+    assert api.json()["detail"] == "GET is not allowed here; use POST"
