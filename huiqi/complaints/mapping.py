@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from huiqi.errors import MappingError
+from huiqi.policies.yamlmarks import safe_load
 from huiqi.textfiles import read_utf8
 
 FIELDS = (
@@ -58,7 +59,7 @@ class ComplaintMapping:
 def parse_mapping(text: str, origin: str) -> ComplaintMapping:
     """A mapping from YAML text; MappingError saying what is wrong and what is expected."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise MappingError(f"{origin}: not YAML ({exc})") from None
     columns = data.get("columns") if isinstance(data, dict) else None

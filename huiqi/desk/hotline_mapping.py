@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from huiqi.errors import ImportFileError, Location, MappingError
+from huiqi.policies.yamlmarks import safe_load
 from huiqi.profiles.mapping import normalise_header
 from huiqi.textfiles import read_utf8
 
@@ -54,7 +55,7 @@ def _fail(source: str, message: str) -> MappingError:
 
 def parse_hotline_mapping(text: str, source: str) -> HotlineMapping:
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = safe_load(text)
     except yaml.YAMLError as exc:
         raise _fail(source, f"not valid YAML ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):

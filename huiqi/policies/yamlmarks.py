@@ -26,8 +26,47 @@ Path = tuple[str | int, ...]
 Marks = dict[Path, tuple[int, int]]
 
 
-class _Loader(yaml.SafeLoader):
+# How deep lists and mappings may nest. A policy or mapping file nests a few levels;
+# PyYAML's composer recurses once per level (libyaml stops at 1000), so a pasted "[[[[..."
+# thousands deep would end in RecursionError and a server error instead of a message.
+MAX_DEPTH = 100
+TOO_DEEP = (
+    f"lists or mappings nest more than {MAX_DEPTH} levels deep here; huiqi's files need only a few"
+)
+
+
+class SafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses lists and mappings nested deeper than ``MAX_DEPTH``
+    with a ``yaml.YAMLError`` at the first one too deep (every ``except yaml.YAMLError``
+    then says so), instead of recursing until RecursionError."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, TOO_DEEP, mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` over :class:`SafeLoader`: a text nested too deep is a YAMLError."""
+    return yaml.load(text, Loader=SafeLoader)  # a SafeLoader: no arbitrary objects
+
+
+class _Loader(SafeLoader):
     """SafeLoader whose floats are Decimals (exact money and rates)."""
+
+
+def _too_deep(mark: yaml.Mark) -> PolicyError:
+    return PolicyError(
+        f"not valid YAML: {TOO_DEEP}",
+        location=Location(mark.name, mark.line + 1, mark.column + 1),
+    )
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
@@ -126,6 +165,8 @@ def _walk(
             location=Location(mark.name, mark.line + 1, mark.column + 1),
         )
     seen.add(id(node))
+    if len(path) >= MAX_DEPTH:  # as the pure-Python loader's composer (libyaml allows more)
+        raise _too_deep(node.start_mark)
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -256,7 +297,7 @@ _FULL_WIDTH_KEY = re.compile(r"""^(\s*(?:-\s+)?(?:"[^"]*"|'[^']*'|[^\s#'"\-:：]
 def _error_line(text: str) -> int | None:
     """The 0-based line of the first YAML error in ``text`` (None: it parses)."""
     try:
-        yaml.compose(text, Loader=yaml.SafeLoader)
+        yaml.compose(text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as exc:
         return exc.problem_mark.line if exc.problem_mark else -1
     except yaml.YAMLError:
@@ -288,7 +329,7 @@ def _keys(text: str) -> set[str]:
     """Every mapping key of a YAML text that parses (empty when it does not)."""
     keys: set[str] = set()
     try:
-        stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+        stack = [yaml.compose(text, Loader=SafeLoader)]
     except yaml.YAMLError:
         return keys
     while stack:

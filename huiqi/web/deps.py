@@ -92,8 +92,19 @@ def current(request: Request, factory: Factory) -> Who:
 Viewer = Annotated[Who, Depends(current)]
 
 
-def signed_in(who: Viewer) -> Who:
+def signed_in(request: Request, who: Viewer) -> Who:
     if who.actor is None:
+        scheme = request.headers.get("authorization", "").strip().split(" ")[0]
+        if scheme:  # "Basic …", "Token …", "Bearer" alone: the caller should know why
+            said = (
+                "holds no token"
+                if scheme.lower() == "bearer"
+                else f"uses the scheme '{scheme[:20]}'"
+            )
+            raise NotSignedIn(
+                f"the Authorization header {said}; send the API token as"
+                " 'Authorization: Bearer <token>'"
+            )
         raise NotSignedIn("sign in first")
     return who
 

@@ -8,7 +8,9 @@ unexpected error shows nothing of its insides.
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -103,12 +105,26 @@ def respond(request: Request, status: int, title: str, message: str) -> Response
     )
 
 
+def return_to(request: Request) -> str:
+    """Where a visitor sent to sign in comes back to: the page asked for, or, for a form
+    posted with a session that had ended, the page of this site that held the form (its
+    ``Referer``): the form's own address answers POST only, so coming back to it would be
+    a 405 "Method Not Allowed"."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", "").strip())
+    if referer.netloc.lower() == request.headers.get("host", "").lower() and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
 async def huiqi_error(request: Request, exc: Exception) -> Response:
     status, title = _classify(exc)
     if status == 401 and not wants_json(request):
-        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(return_to(request))}", status_code=303)
     response = respond(request, status, title, str(exc))
+    if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
+        response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, SignInThrottled):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -135,12 +151,34 @@ def unreadable_body(cause: BaseException | None) -> str:
     )
 
 
+# Starlette's refusal of a form field above its 1 MB limit (a multipart "part" or a field of
+# an urlencoded form), in English whatever the page's language, and a 400: the body is too
+# large, a 413 (docs/api.md). No text field of huiqi's forms holds more than 200,000
+# characters; files go through huiqi.web.uploads, with their own limit.
+FIELD_TOO_LARGE = ("Part exceeded maximum size of", "Field exceeded maximum size of")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = N_("Not found") if exc.status_code == 404 else N_("Cannot do that")
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == UNREADABLE_BODY:
         detail = unreadable_body(exc.__cause__)
+    if exc.status_code == 405:  # Starlette's bare "Method Not Allowed", in English
+        allowed = (exc.headers or {}).get("Allow", "")
+        if wants_json(request):
+            detail = f"{request.method} is not allowed here; use {allowed or 'another method'}"
+        else:  # an address typed or bookmarked that only a form's button sends to
+            detail = N_(
+                "this address only takes what a form of the portal sends; go back to the page"
+                " and use its button"
+            )
+    if exc.status_code == 400 and detail.startswith(FIELD_TOO_LARGE):
+        detail = N_(
+            "a field of this form holds more than 1 MB, the most one field may hold; shorten"
+            " it (a file goes in a file field)"
+        )
+        return respond(request, 413, N_("Too large"), detail)
     response = respond(request, exc.status_code, title, detail)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
@@ -151,15 +189,53 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
         return JSONResponse(
-            {"error": "invalid request", "detail": jsonable_errors(exc)}, status_code=422
+            {"error": "invalid request", "detail": jsonable_errors(exc, request)}, status_code=422
         )
     text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return respond(request, 400, N_("Cannot do that"), text)
 
 
-def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+SEND_JSON = "send a JSON object as the endpoint's schema in /api/v1/openapi.json describes"
+
+
+def body_refusal(error: Mapping[str, Any], content_type: str | None) -> str | None:
+    """What is wrong with a JSON body as a whole, in words that say what to send, where
+    pydantic's own say neither: "JSON decode error" for a syntax error (and not where), and
+    "Input should be a valid dictionary or object to extract fields from" for a body sent
+    with another Content-Type (text/plain, a form), which FastAPI then does not read as
+    JSON. None for any other error."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        why = str((error.get("ctx") or {}).get("error", "")) or "it does not parse"
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return f"the body is not valid JSON: {why}{at}; {SEND_JSON}"
+    if loc != ("body",):
+        return None
+    if error.get("type") == "missing":
+        return f"the body is empty; {SEND_JSON}"
+    media = (content_type or "").split(";")[0].strip().lower()
+    if not (media == "application/json" or media.endswith("+json")):
+        sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+        return (
+            f"the body was sent with {sent}, so it was not read as JSON; send it with"
+            f" Content-Type: application/json ({SEND_JSON})"
+        )
+    if error.get("type") in ("model_attributes_type", "dict_type", "model_type"):
+        got = type(error.get("input")).__name__
+        kind = {"list": "an array", "str": "a string", "NoneType": "null"}.get(got, "a value")
+        return f"the body is {kind}, not a JSON object ({{...}}); {SEND_JSON}"
+    return None
+
+
+def jsonable_errors(
+    exc: RequestValidationError, request: Request | None = None
+) -> list[dict[str, object]]:
+    content_type = request.headers.get("content-type") if request is not None else None
     return [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": body_refusal(e, content_type) or str(e.get("msg", "")),
+        }
         for e in exc.errors()
     ]
 

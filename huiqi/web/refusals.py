@@ -189,6 +189,24 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " is outside the districts you act for (%(known)s); a city-wide officer may"
         )
     ),
+    # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
+    # after the request moved on (a second tab, the back button, a colleague).
+    _refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),
+    _refusal(
+        N_(
+            "request %(id)s is %(status)s: it can be answered when it is open or acknowledged or"
+            " reopened"
+        )
+    ),
+    _refusal(
+        N_(
+            "request %(id)s is %(status)s: it can be transferred when it is open or acknowledged"
+            " or reopened"
+        )
+    ),
+    _refusal(N_("request %(id)s is %(status)s: rate it once it is answered")),
+    _refusal(N_("the answer to request %(id)s is rated already")),
+    _refusal(N_("request %(id)s is already with %(name)s")),
     _refusal(N_("no complainant %(id)s")),
     _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
     _refusal(N_("record %(id)s is not an application (申报)")),
@@ -235,6 +253,12 @@ STATUS_WORDS = {
     "application_open": N_("application open"),
     "in_batch": N_("in a payment batch"),
     "payment_failed": N_("payment failed"),
+    # A request's (huiqi.desk), as its page names them.
+    "open": N_("waiting to be acknowledged"),
+    "acknowledged": N_("being handled"),
+    "answered": N_("answered"),
+    "reopened": N_("reopened"),
+    "closed": N_("closed"),
 }
 
 

@@ -145,6 +145,13 @@ def test_a_malformed_mapping_says_what_is_wrong() -> None:
     assert load_hotline_mapping().categories["补贴兑付"] == "funding"
 
 
+def test_a_hotline_mapping_nested_thousands_deep_is_a_mapping_error() -> None:
+    """Regression: "[[[[…" thousands deep made the YAML parser recurse until RecursionError
+    instead of a MappingError saying the file is not valid YAML."""
+    with pytest.raises(MappingError, match="more than 100 levels"):
+        parse_hotline_mapping("name: m\ncolumns: " + "[" * 5000 + "]" * 5000 + "\n", "m.yaml")
+
+
 @pytest.mark.parametrize(
     ("text", "utc"),
     [

@@ -190,3 +190,43 @@ def test_a_text_yaml_reads_as_yes_or_no_says_what_to_quote(word: str) -> None:
     )
     loc = refused.value.location
     assert loc is not None and loc.field == "tests[0].name" and loc.column == 11
+
+
+def _nested_block(levels: int) -> str:
+    """``levels`` mappings, each indented under the one before."""
+    return "".join(f"{' ' * i}k{i}:\n" for i in range(levels)) + f"{' ' * levels}x: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("id: " + "[" * 10_000 + "]" * 10_000 + "\n", "line 1, column 104"),
+        ("id: " + "[" * 100 + "]" * 100 + "\n", "line 1, column 104"),
+        # The key whose value is one level too deep: the 99th 'a', and k99.
+        ("id: " + "{a: " * 500 + "1" + "}" * 500 + "\n", "line 1, column 398"),
+        (_nested_block(300), "line 100, column 100"),
+    ],
+)
+def test_lists_nested_thousands_deep_are_refused_with_their_line_and_column(
+    text: str, where: str
+) -> None:
+    """Regression: a draft pasted on the simulation page as "[[[[…" ten thousand deep made
+    PyYAML's composer recurse until RecursionError, a server error (500) with a traceback
+    in the log, instead of a message at the position of the first list too deep."""
+    for load in (
+        lambda: yamlmarks.load_with_marks(text, "draft.yaml"),
+        lambda: yamlmarks._load(yamlmarks._Loader, text, "draft.yaml"),
+        lambda: load_policy_text(text, "draft.yaml"),
+    ):
+        with pytest.raises(PolicyError) as refused:
+            load()
+        assert str(refused.value).startswith(f"draft.yaml, {where}: not valid YAML: lists or")
+        assert "more than 100 levels" in str(refused.value)
+
+
+def test_a_policy_nested_a_hundred_levels_deep_still_loads() -> None:
+    """The depth limit is far above what a policy needs: 100 levels in all still load."""
+    text = "id: " + "[" * 99 + "]" * 99 + "\n"
+    for loader in (yamlmarks._Loader, yamlmarks._FastLoader or yamlmarks._Loader):
+        data, _ = yamlmarks._load(loader, text, "draft.yaml")
+        assert "id" in data

@@ -163,6 +163,25 @@ def test_another_systems_export_with_its_mapping(portal: Portal, officer: dict[s
     assert gbk.status_code == 400 and "not UTF-8" in gbk.json()["detail"]
 
 
+def test_a_mapping_nested_thousands_deep_is_a_400_never_a_server_error(
+    portal: Portal, officer: dict[str, str]
+) -> None:
+    """Regression: a mapping of "[[[[…" thousands deep made the YAML parser recurse until
+    RecursionError: a 500 (and a traceback in the log) instead of saying what is wrong."""
+    deep = "columns: " + "[" * 5000 + "]" * 5000 + "\n"
+    sent = portal.client().post(
+        URL,
+        headers=officer,
+        files={
+            "file": ("c.csv", export([row("DEEP-1")]).encode("utf-8"), "text/csv"),
+            "mapping": ("m.yaml", deep.encode("utf-8"), "application/yaml"),
+        },
+    )
+    assert sent.status_code == 400, sent.text[:300]
+    assert "not YAML" in sent.json()["detail"] and "more than 100 levels" in sent.json()["detail"]
+    assert held(portal, "DEEP-") == 0
+
+
 def test_a_file_above_the_limit_is_413_and_says_the_limit(
     portal: Portal, officer: dict[str, str]
 ) -> None:

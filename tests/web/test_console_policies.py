@@ -62,6 +62,22 @@ def test_the_list_shows_the_policies_in_scope_only(staff: Portal) -> None:
     assert "Budget used (yuan)" in english.get("/console/policies").text
 
 
+def test_the_english_list_names_policies_and_departments_in_english(staff: Portal) -> None:
+    """Regression: the English policies page showed every policy's Chinese title and
+    department (a line keeps the Chinese ones), as the dashboard once did."""
+    english = staff.client()
+    english.cookies.set("huiqi_lang", "en")
+    sign_in(english, "publisher")
+    page = english.get("/console/policies").text
+    for pid in (AUTO, OFFER, APPLY):
+        row = re.search(rf'<tr id="policy-{pid}".*?</tr>', page, re.S)
+        assert row, page
+        assert f"Test policy {pid}" in row.group(0) and "Test bureau" in row.group(0)
+        assert "测试" not in row.group(0), row.group(0)
+    chinese = sign_in(staff.client(), "publisher").get("/console/policies").text
+    assert f"测试政策{AUTO}" in chinese and "测试局" in chinese
+
+
 def test_an_officer_edits_saves_and_publishes_a_draft(staff: Portal) -> None:
     officer = sign_in(staff.client(), "publisher")
     editor = officer.get(f"/console/policies/{OFFER}/draft")

@@ -95,13 +95,21 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
                 Event.kind == "correction_requested", Event.entity == f"correction:{request.id}"
             )
         )
-    # The same value again, while the first request is open: refused next to the field.
+    # The same value again, while the first request is open: refused next to the field,
+    # with the API's status for it (409: the state of the value's request, not the input;
+    # regression: the page answered 400 where POST /api/v1/corrections answers 409).
     again = client.post(
         "/my-data/correct",
         data={"field": "insured_employees", "year": str(DATA_YEAR), "value": "31"}
         | {"csrf_token": token},
     )
-    assert again.status_code == 400
+    assert again.status_code == 409
+    api = portal.client().post(
+        "/api/v1/corrections",
+        json={"field": "insured_employees", "year": DATA_YEAR, "value": "31"},
+        headers={"Authorization": f"Bearer {portal.token('ent1')}"},
+    )
+    assert api.status_code == 409, api.text
     assert f"更正申请 {request.id} 仍在处理中" in field_error(again.text, "value")
     assert len(corrections_of(portal, uscc)) == 1
     # The steward's queue names the registry (人社局 …), not its code 'social_insurance'.
@@ -278,6 +286,10 @@ def test_the_grants_page_links_each_grant_to_its_notice_pdf(portal: Portal) -> N
     page = client.get("/grants").text
     link = f'href="/grants/{grant["id"]}/notice.pdf" download'
     assert link in page
+    # What a screen reader hears after "下载告知书（PDF）" names the grant as the policy page
+    # does ("发放编号 N"; regression: "给予 N", "give N").
+    assert f'<span class="sr"> 发放编号 {grant["id"]}</span>' in page
+    assert "给予 " not in page
     pdf = client.get(f"/grants/{grant['id']}/notice.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"] == (

@@ -228,6 +228,25 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
             "诉求 4 已办结：答复已评价，办结的诉求不再接受评价；如问题仍未解决，请提交新的诉求",
         ),
         (
+            "request 4 is reopened: rate it once it is answered",
+            "诉求 4 当前为“重新办理”：答复后才能评价",
+        ),
+        (
+            "request 4 is answered: it can be acknowledged when it is open",
+            "诉求 4 当前为“已答复”：只有待受理的诉求可以受理",
+        ),
+        (
+            "request 4 is closed: it can be answered when it is open or acknowledged or reopened",
+            "诉求 4 当前为“已办结”：只有待受理、办理中或重新办理的诉求可以答复",
+        ),
+        (
+            "request 4 is answered: it can be transferred when it is open or acknowledged or"
+            " reopened",
+            "诉求 4 当前为“已答复”：只有待受理、办理中或重新办理的诉求可以转办",
+        ),
+        ("the answer to request 4 is rated already", "诉求 4 的答复已经评价过"),
+        ("request 4 is already with 市财政局", "诉求 4 已由 市财政局 承办"),
+        (
             "the year 2099 has not come yet: give a year up to 2026",
             "2099 年尚未到来：请填写 2026 年及以前的年份",
         ),
@@ -245,7 +264,8 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
 def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) -> None:
     """Regression: a request or complainant that is not there, and a transfer to a
     department the desk does not know, showed English on the Chinese console (and a
-    correction of a year or date still to come on the Chinese correction form)."""
+    correction of a year or date still to come on the Chinese correction form); so did a
+    step sent again after the request moved on (acknowledged, answered, rated already)."""
     from huiqi.web.i18n import translations
     from huiqi.web.refusals import localise
 

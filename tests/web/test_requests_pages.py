@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from portal_data import OFFER, Portal, page_token, sign_in
 from sqlalchemy import select
@@ -297,3 +298,48 @@ def test_the_officers_download_of_a_request_file_is_audited(portal: Portal) -> N
             )
         ).all()
     assert [e.actor for e in reads] == ["desk-finance"]
+
+
+def _alerts(html: str) -> list[str]:
+    return re.findall(r'<p class="error" role="alert">([^<]*)<', html)
+
+
+def test_a_step_sent_again_after_the_request_moved_on_says_why_with_409(portal: Portal) -> None:
+    """Regression: a rating sent again (the back button, a second tab) once the request was
+    rated and reopened answered 400 with no message at all, since the refusal was put beside
+    the rating form the page no longer shows; the officer's second "acknowledge" (or an
+    answer sent again once answered) was a 409 page without a word either."""
+    api, owner = portal.client(), bearer(portal, "ent2")
+    made = api.post("/api/v1/requests", json={"category": "policy", "text": "咨询"}, headers=owner)
+    rid = made.json()["id"]
+    desk = sign_in(portal.client(), "desk-policy")
+    token = page_token(desk, f"/console/requests/{rid}")
+
+    def officer(step: str, **fields: str) -> httpx.Response:
+        return desk.post(
+            f"/console/requests/{rid}/{step}",
+            data={"csrf_token": token, **fields},
+            follow_redirects=False,
+        )
+
+    assert officer("acknowledge").status_code == 303
+    again = officer("acknowledge")
+    assert again.status_code == 409 and _alerts(again.text), again.text
+    assert _alerts(again.text) == [f"诉求 {rid} 当前为“办理中”：只有待受理的诉求可以受理"]
+    assert officer("reply", reply="已办").status_code == 303
+    twice = officer("reply", reply="已办")
+    assert twice.status_code == 409 and _alerts(twice.text), twice.text
+
+    ent = sign_in(portal.client(), "ent2")
+    rating = {"csrf_token": page_token(ent, f"/requests/{rid}"), "stars": "2", "comment": "未解决"}
+    rated = ent.post(f"/requests/{rid}/rate", data=rating, follow_redirects=False)
+    assert rated.status_code == 303  # 2 stars: reopened
+    resent = ent.post(f"/requests/{rid}/rate", data=rating, follow_redirects=False)
+    assert resent.status_code == 409  # as the API answers the same rating
+    assert _alerts(resent.text) == [f"诉求 {rid} 当前为“重新办理”：答复后才能评价"]
+    assert (
+        api.post(f"/api/v1/requests/{rid}/rate", json={"stars": 2}, headers=owner).status_code
+        == 409
+    )
+    assert _alerts(resent.text), resent.text
+    assert api.get(f"/api/v1/requests/{rid}", headers=owner).json()["stars"] == 2

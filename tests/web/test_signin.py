@@ -179,3 +179,50 @@ def test_a_user_name_with_a_nul_is_a_wrong_user_name(bare_portal: Portal, userna
     with bare_portal.factory() as s:  # refused and counted as any other wrong name
         failed = select(func.count()).where(Event.kind == "login_failed")
         assert s.scalar(failed) == 2  # by name and by address
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_sign_in(
+    portal: Portal,
+) -> None:
+    """Regression: a claim (or any form) posted once the session had ended was sent to
+    /login?next=/policies/…/claim, the form's own address, which answers POST only: after
+    signing in the visitor landed on a 405 "Method Not Allowed" page, in English."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from portal_data import OFFER
+
+    from huiqi.web.security import derive
+
+    stale = portal.client()
+    stale.cookies.set("huiqi_session", "a-session-that-ended")
+    page = f"/policies/{OFFER}?uscc={portal.usccs[6]}"
+    sent = stale.post(
+        f"/policies/{OFFER}/claim",
+        data={"csrf_token": derive("a-session-that-ended"), "record_id": "1"},
+        headers={"Referer": f"http://testserver{page}"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    back = parse_qs(urlsplit(sent.headers["location"]).query)["next"]
+    assert back == [page], sent.headers["location"]
+    client = portal.client()
+    token = page_token(client, "/login")
+    signed = client.post(
+        "/login",
+        data={"username": "ent6", "password": PASSWORD, "csrf_token": token, "next": back[0]},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == page
+    assert client.get(page).status_code == 200
+    # Without a page of this site to go back to (no Referer, or another site's): the start.
+    for headers in ({}, {"Referer": "https://elsewhere.example/policies"}):
+        elsewhere = stale.post(
+            "/requests/1/rate",
+            data={"csrf_token": derive("a-session-that-ended"), "stars": "5"},
+            headers=headers,
+            follow_redirects=False,
+        )
+        assert elsewhere.headers["location"] == "/login?next=/", headers
+    # A page asked for with GET comes back to itself, as before.
+    asked = stale.get("/grants?rated=1", follow_redirects=False)
+    assert parse_qs(urlsplit(asked.headers["location"]).query)["next"] == ["/grants?rated=1"]

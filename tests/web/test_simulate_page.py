@@ -49,6 +49,19 @@ def test_a_draft_that_does_not_compile_is_refused_next_to_the_text(portal: Porta
     assert empty.status_code == 400 and "请粘贴政策草案" in empty.text
 
 
+def test_a_draft_nested_thousands_deep_is_refused_next_to_the_text(portal: Portal) -> None:
+    """Regression: "[[[[…" ten thousand deep made the YAML parser recurse until
+    RecursionError: a server error (500) instead of the message beside the text."""
+    client = sign_in(portal.client(), "author")
+    token = page_token(client, "/console/simulate")
+    deep = "id: " + "[" * 10_000 + "]" * 10_000 + "\n"
+    refused = client.post("/console/simulate", data={"text": deep, "csrf_token": token})
+    assert refused.status_code == 400, refused.text[:300]
+    error = re.search(r'<p class="field-error" id="text-error">([^<]*)<', refused.text)
+    assert error and "draft.yaml, line 1, column 104" in error.group(1), refused.text[:300]
+    assert "more than 100 levels" in error.group(1)
+
+
 def test_only_authors_and_publishers_in_scope_may_simulate(portal: Portal) -> None:
     text = draft(portal, 4)
     for user in ("officer", "steward", "finance", "ent0"):  # reviewer, wrong roles

@@ -17,6 +17,7 @@ from huiqi.matching.answers import Question, question_of
 from huiqi.matching.mydata import HeldValue, my_data
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.portal import enterprise_of
 from huiqi.web.render import page
@@ -110,6 +111,7 @@ def correction_submit(
     year = parse_year(form.get("year"))
     value = form.get("value", "").strip()
     errors: dict[str, str] = {}
+    status = 400
     if not value:
         errors["value"] = N_("Enter the value you believe is right.")
     else:
@@ -130,9 +132,10 @@ def correction_submit(
             errors["comment" if "comment" in str(exc) else "value"] = str(exc).removeprefix(
                 f"'{field}': "
             )
+            status = status_of(exc)  # 409 for a request still open on the value: as the API
     if errors:
         held = _held(settings, factory, who, code, field, year)
         shown = {k: form.get(k, "") for k in ("field", "year", "uscc", "value", "comment")}
-        return _form_page(request, held, shown, errors, status_code=400)
+        return _form_page(request, held, shown, errors, status_code=status)
     suffix = f"uscc={code}&" if form.get("uscc") else ""
     return RedirectResponse(f"/my-data?{suffix}reported={made.id}", status_code=303)

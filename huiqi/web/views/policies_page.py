@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
@@ -42,8 +43,12 @@ def _list_page(
     with reading(factory) as s:
         lines = drafts.list_policy_lines(s, actor=actor_of(who))
         jobs = recent_jobs(s, actor=actor_of(who), limit=10)
+        # Titles and departments in the page's language (a line keeps the Chinese ones);
+        # a policy not in the catalogue (retired, or a draft only) keeps its Chinese title.
+        cards = {c.policy_id: c for c in list_policies(s)}
     context: dict[str, Any] = {
         "lines": lines,
+        "cards": cards,
         "jobs": jobs,
         "errors": errors or {},
         "done": request.query_params.get("done"),

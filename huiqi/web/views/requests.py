@@ -20,6 +20,7 @@ from huiqi.desk.queries import get_attachment, get_request, list_requests
 from huiqi.desk.rating import rate
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.security import CSRF_FIELD, csrf_ok
@@ -198,6 +199,7 @@ def rate_page(
     request: Request, factory: Factory, who: SignedIn, request_id: Id, form: Form
 ) -> Response:
     errors: dict[str, str] = {}
+    status = 400
     stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None
     if stars is None:
         errors["stars"] = N_("Choose from 1 to 5 stars.")
@@ -213,9 +215,10 @@ def rate_page(
                 )
         except DeskError as exc:
             errors["comment" if "comment" in str(exc) else "stars"] = str(exc)
+            status = status_of(exc)  # 409 when already rated or not answered: as the API
     if errors:
         shown = {k: form.get(k, "") for k in ("stars", "comment")}
-        return _request_page(request, factory, who, request_id, shown, errors, status_code=400)
+        return _request_page(request, factory, who, request_id, shown, errors, status_code=status)
     return RedirectResponse(f"/requests/{request_id}?rated=1", status_code=303)
 
 
