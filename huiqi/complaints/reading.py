@@ -26,6 +26,7 @@ from sqlglot import exp
 from huiqi.complaints import duck, identity
 from huiqi.complaints.mapping import FIELDS, ComplaintMapping, load_mapping
 from huiqi.errors import ImportFileError, MappingError
+from huiqi.profiles import resident_id
 from huiqi.profiles.faststage import stage_fast
 from huiqi.profiles.headerfit import with_fitting_header
 from huiqi.profiles.readers import open_source
@@ -34,7 +35,6 @@ from huiqi.profiles.stagesql import STAGE, create_stage, stage_select
 from huiqi.profiles.uscc import ALPHABET, WEIGHTS
 
 MAX_TEXT = 5000
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
 CHINA = dt.timezone(dt.timedelta(hours=8))  # a complaint's date is a date in China
 
@@ -88,8 +88,8 @@ def _bad_check_characters(con: duckdb.DuckDBPyConnection) -> None:
         " WHERE regexp_full_match(upper(trim(id_number)), '[0-9]{17}[0-9X]')",
         18,
     )
-    total = (raw[:, :17].astype(np.int64) - 48) @ np.asarray(_ID_WEIGHTS)
-    expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[total % 11]
+    total = (raw[:, :17].astype(np.int64) - 48) @ np.asarray(resident_id.WEIGHTS)
+    expected = np.frombuffer(resident_id.CHECKS.encode(), dtype=np.uint8)[total % 11]
     bad_ids = [v for v, ok in zip(ids, raw[:, 17] == expected, strict=True) if not ok]
     allowed = ALPHABET.replace("0123456789", "0-9")
     codes, raw = _fixed(

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from huiqi.complaints import synth_text
+from huiqi.profiles import resident_id
 from huiqi.profiles.uscc import make
 
 START = dt.date(2025, 1, 1)  # a year of complaints, all before today
@@ -42,8 +43,7 @@ _DISTRICT_NAMES = (
 _ROADS = tuple(f"{a}{b}路" for a in "长宁华山延安淮海南京中山浦东世纪" for b in "东西南北中")
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红梅"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_ID_CHECK = "10X98765432"
+_ID_WEIGHTS = np.array(resident_id.WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _id_numbers(rng: np.random.Generator, index: np.ndarray) -> list[str]:
     ]
     digits = np.frombuffer("".join(bodies).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
     checks = (digits.astype(np.int64) @ _ID_WEIGHTS) % 11
-    return [b + _ID_CHECK[c] for b, c in zip(bodies, checks, strict=True)]
+    return [b + resident_id.CHECKS[c] for b, c in zip(bodies, checks, strict=True)]
 
 
 def _phones(index: np.ndarray) -> list[str]:

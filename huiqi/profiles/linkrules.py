@@ -39,6 +39,7 @@ from huiqi.profiles.cellchecks import uscc_ok
 from huiqi.profiles.dictionary import Field, Label, load_codelist
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.numberrules import decimal_rule, is_, quoted
+from huiqi.profiles.resident_id import CHECKS, WEIGHTS
 from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
 from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, rule
 
@@ -49,8 +50,6 @@ PERSON_ID = r"[0-9A-Za-z-]{4,40}"
 SCIENTIFIC = r"[0-9]+(\.[0-9]*)?[Ee][+-]?[0-9]+"
 # A mainland resident ID number (GB 11643-1999): 17 digits and a check character.
 RESIDENT_ID = r"[0-9]{17}[0-9Xx]"
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECKS = "10X98765432"
 
 
 def resident_id_check(v: exp.Expression) -> exp.Expression:
@@ -64,12 +63,12 @@ def resident_id_check(v: exp.Expression) -> exp.Expression:
         [('3',)]
     """
     total: exp.Expression = num(0)
-    for i, weight in enumerate(_ID_WEIGHTS, start=1):
+    for i, weight in enumerate(WEIGHTS, start=1):
         # try_cast: the rule is computed for every party, an enterprise's USCC too.
         digit = try_cast(fn("substr", v, num(i), num(1)), "INTEGER")
         total = exp.Add(this=total, expression=exp.Mul(this=digit, expression=num(weight)))
     at = exp.Add(this=exp.Mod(this=exp.paren(total), expression=num(11)), expression=num(1))
-    return fn("substr", lit(_ID_CHECKS), at, num(1))
+    return fn("substr", lit(CHECKS), at, num(1))
 
 
 CONTRACT_ID = r"[^\s].{0,63}"

@@ -21,11 +21,10 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
+from huiqi.profiles import resident_id
 from huiqi.profiles.synth_population import Population
 from huiqi.profiles.uscc import make
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 SHARED_REP = 0.03
 SUBSIDIARY = 0.06
 MINOR_SHARE = 0.2
@@ -56,8 +55,8 @@ def person_ids(serials: np.ndarray) -> np.ndarray:
         for k in range(width):
             digits[:, at + k] = (np.asarray(value) // 10 ** (width - 1 - k)) % 10
         at += width
-    check = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)[
-        (digits[:, :17] @ np.array(ID_WEIGHTS)) % 11
+    check = np.frombuffer(resident_id.CHECKS.encode(), dtype=np.uint8)[
+        (digits[:, :17] @ np.array(resident_id.WEIGHTS)) % 11
     ]
     text = (digits + ord("0")).astype(np.uint8)
     text[:, 17] = check
