@@ -7,12 +7,14 @@ every policy against every enterprise → print the report and where outputs are
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import Actor
 from huiqi.cli.common import (
     EXIT_FINDINGS,
@@ -91,6 +93,12 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
+    as_of = settle_demo_day(settings, [cp.policy.valid_to for cp in lib.compiled])
+    if as_of is not None:
+        console.print(
+            f"Every library policy closed by {as_of}: this demo runs as of that day, so that"
+            f" it still delivers (set in {settings.data_dir / clock.FILE}; see README)."
+        )
     with transaction(factory) as s:
         staff = create_staff(s, url)
     with progress_bars() as progress, transaction(factory) as s:
@@ -135,6 +143,19 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
             f"\nTry: huiqi --data-dir {settings.data_dir} login officer"
             f"\n     huiqi --data-dir {settings.data_dir} explain {example}"
         )
+
+
+def settle_demo_day(settings: Settings, ends: list[dt.date]) -> dt.date | None:
+    """Fix the demo's day (``<data dir>/today``, :mod:`huiqi.clock`) at the library's last
+    valid_to when today is after it, else take the machine's date (removing a day an
+    earlier demo run fixed). A demo run after the library's year would otherwise deliver
+    nothing: a policy delivers only inside its window."""
+    (settings.data_dir / clock.FILE).unlink(missing_ok=True)
+    last = max(ends)
+    if clock.today() <= last:
+        return None
+    clock.fix_day(settings.data_dir, last)
+    return last
 
 
 def _ledger_elsewhere(ctx: click.Context, settings: Settings) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import Actor, require_own_enterprise
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
@@ -118,7 +119,7 @@ def claim(
     today: dt.date | None = None,
 ) -> ClaimResult:
     """Confirm an offer (直达快享). Idempotent: a second claim returns the same grant."""
-    day = today or dt.date.today()
+    day = today or clock.today()
     with transaction(factory) as s:
         if entitlement_id is None:
             entitlement_id = find_entitlement(s, policy_id=policy_id, uscc=uscc).id

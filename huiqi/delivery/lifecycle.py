@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
@@ -22,7 +23,7 @@ def expire_offers(
 ) -> int:
     """Mark offers past their end date as expired (one event each); return how many."""
     require_role(actor, "expire offers", Role.SCHEDULER)
-    day = today or dt.date.today()
+    day = today or clock.today()
     with transaction(factory) as s:
         # One statement that both chooses and changes the rows: a parameter per row would
         # break above PostgreSQL's 65,535, and an offer claimed between a SELECT and an

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import Actor, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
@@ -221,16 +222,19 @@ def _deliver(
             Role.POLICY_PUBLISHER,
             also=(Role.SCHEDULER,),
         )
-        if today() < pv.valid_from:
-            # No grant, offer or application before the first day the policy can be
-            # granted: publishing ahead is allowed, delivering waits for the window.
+        day = today()
+        if not pv.valid_from <= day <= pv.valid_to:
+            # No grant, offer or application outside the days the policy can be granted:
+            # publishing ahead is allowed, delivering waits for the window; after it closes
+            # what was delivered stays, and nothing new is made.
             return DeliveryReport(
                 pv.id,
                 pv.policy_id,
                 pv.version,
                 pv.delivery,
                 snapshot_id or 0,
-                opens_on=pv.valid_from,
+                opens_on=pv.valid_from if day < pv.valid_from else None,
+                closed_on=pv.valid_to if day > pv.valid_to else None,
             )
         cp = compile_version(pv)
     if progress:
@@ -315,5 +319,6 @@ def publish(
 
 
 def today() -> dt.date:
-    """The day delivery takes as today (a policy delivers nothing before its valid_from)."""
-    return dt.date.today()
+    """The day delivery takes as today (a policy delivers only from its valid_from to its
+    valid_to): :func:`huiqi.clock.today`."""
+    return clock.today()

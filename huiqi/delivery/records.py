@@ -58,8 +58,10 @@ class DeliveryReport:
     # Enterprises the engine could not evaluate (status 'error'): never delivered.
     errors: int = 0
     error_reasons: dict[str, int] = field(default_factory=dict)
-    # Set when nothing was delivered because the policy's window has not opened yet.
+    # Set when nothing was delivered because the policy's window has not opened yet, or
+    # has closed.
     opens_on: dt.date | None = None
+    closed_on: dt.date | None = None
 
     def count_errors(self, reasons: Iterable[str | None]) -> None:
         """Count error rows by reason."""
@@ -89,6 +91,13 @@ class DeliveryReport:
                 f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered, the"
                 f" policy opens on {self.opens_on.isoformat()} (its valid_from); the scheduler's"
                 " 'huiqi deliver' delivers it on or after that day"
+            )
+        if self.closed_on is not None:
+            return (
+                f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered, the"
+                f" policy closed on {self.closed_on.isoformat()} (its valid_to); what it"
+                " delivered before stays. To deliver again, publish a new version whose"
+                " window includes today"
             )
         refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
         return (

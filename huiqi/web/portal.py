@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import PolicyCard, list_policies
@@ -149,7 +150,7 @@ def build_home(
 ) -> Home:
     """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
     the actor acts for when None (a park operator's park), with its grant."""
-    day = today or dt.date.today()
+    day = today or clock.today()
     records = every_row(ledger.list_records, session, actor, uscc)
     grants = every_row(ledger.list_grants, session, actor, uscc)
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
+import pytest
 from cliutil import accounts, run
+from sqlalchemy import func, select
 
+from huiqi import clock
 from huiqi.cli.demo_accounts import DEMO_PASSWORD
+from huiqi.config import get_settings
+from huiqi.db.engine import open_database
+from huiqi.delivery.models import Entitlement
+from huiqi.profiles.datadir import use_data_dir
 from huiqi.profiles.uscc import make
 
 LIBRARY = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
@@ -39,6 +47,29 @@ def test_demo_runs_on_a_small_population(tmp_path: Path) -> None:
     assert code == 0, out
     assert "Matches per policy" in out and "Top near misses" in out
     assert (tmp_path / "profiles.duckdb").exists()
+    assert not (tmp_path / "today").exists()  # the suite's day is inside the library's year
+
+
+def test_a_demo_run_after_its_library_closed_runs_as_of_the_librarys_last_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every library policy closes on 2026-12-31 at the latest, and a policy delivers only
+    inside its window: run in 2027 on the machine's date, the demo would deliver nothing
+    and its enterprise would have no offer to claim."""
+    monkeypatch.setattr(clock, "machine_date", lambda: dt.date(2027, 3, 1))
+    code, out = run(tmp_path, "demo", "--enterprises", "500", HUIQI_TODAY="")
+    assert code == 0, out
+    assert "this demo runs as of that day" in out and "2026-12-31" in out
+    assert (tmp_path / "today").read_text("utf-8") == "2026-12-31\n"
+    with open_database(get_settings(tmp_path))() as s:
+        offered = s.scalar(
+            select(func.count()).select_from(Entitlement).where(Entitlement.status == "offered")
+        )
+    assert offered  # the demo enterprise's offer, as the README says
+    # Later commands in that data directory take the same day (``huiqi serve`` as well).
+    use_data_dir(tmp_path)
+    monkeypatch.delenv("HUIQI_TODAY")
+    assert clock.today() == dt.date(2026, 12, 31)
 
 
 def test_readme_delivery_workflow(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi import clock
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, STEWARD, enterprise, park_operator
 from huiqi.config import Settings
@@ -191,7 +192,7 @@ def test_a_year_or_a_date_still_to_come_is_refused(
     # A qualification is reported by the date it was obtained.
     with pytest.raises(CorrectionError, match="'high_tech': 2028-12-31 is after today"):
         check_request("high_tech", None, "2028-12-31", today=today)
-    future = dt.date.today().year + 5
+    future = clock.today().year + 5
     with pytest.raises(CorrectionError, match="has not come yet"):
         _request(data, sessions, year=future)
 

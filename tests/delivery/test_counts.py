@@ -48,10 +48,11 @@ def assert_counted(factory: sessionmaker[Session]) -> None:
 
 
 def test_every_delivery_step_keeps_the_counters_equal_to_a_recount(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings_, _ = h.numbered_store(tmp_path / "data", 6)
     end = dt.date(2026, 6, 30)
+    monkeypatch.setenv("HUIQI_TODAY", "2026-06-01")  # delivered inside the window
     auto, _ = publish_text(sessions, h.policy_yaml("count-auto"), "a.yaml", actor=OFFICER)
     deliver(settings_, sessions, auto.id, actor=OFFICER)
     assert_counted(sessions)
@@ -355,7 +356,7 @@ def _pause_set(s: Session) -> bool:
 
 
 def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bulk chunk counts its records and grants itself, set-based, while the insert
     triggers skip them (migration 0018, on SQLite): between its chunks, single claims,
@@ -376,6 +377,7 @@ def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
     deliver(settings_, sessions, held.id, actor=OFFICER)
     settings_, _ = h.build_store(tmp_path / "data", dict.fromkeys(codes, 2), districts=True)
     end = dt.date(2026, 6, 30)
+    monkeypatch.setenv("HUIQI_TODAY", "2026-06-01")  # delivered inside the window
     offer_text = h.policy_yaml("mix-offer", delivery="confirm", valid_to=end)
     offer, _ = publish_text(sessions, offer_text, "o.yaml", actor=OFFICER)
     deliver(settings_, sessions, offer.id, actor=OFFICER)

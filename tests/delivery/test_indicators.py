@@ -27,10 +27,11 @@ from huiqi.delivery.publish import deliver, publish_text
 
 
 def test_the_indicators_count_what_the_ledger_holds(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings_, _ = h.numbered_store(tmp_path / "data", 6)
     end = dt.date(2026, 6, 30)
+    monkeypatch.setenv("HUIQI_TODAY", "2026-06-01")  # delivered inside the window
     # 6 enterprises with 1-3 insured (1 + 7i mod 3): 1, 2, 3, 1, 2, 3 → 12 people x 1,000 yuan.
     auto_text = h.policy_yaml("ind-auto", budget=20_000)
     auto, _ = publish_text(sessions, auto_text, "a.yaml", actor=OFFICER)

@@ -412,10 +412,11 @@ def test_an_enterprise_no_longer_eligible_is_flagged_and_keeps_its_grant(
 
 
 def test_unclaimed_offers_expire_after_the_policy_ends(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings_, _ = h.numbered_store(tmp_path / "data", 3)
     end = dt.date(2026, 6, 30)
+    monkeypatch.setenv("HUIQI_TODAY", "2026-06-01")  # delivered inside the window
     text = h.policy_yaml("expiring", delivery="confirm", valid_to=end)
     pv, _ = _publish(settings_, sessions, text)
     ids = _entitlement_ids(sessions, pv.id)

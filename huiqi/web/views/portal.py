@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi import clock
 from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
@@ -61,7 +61,7 @@ def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") ->
         ratings = every_row(list_ratings, s, actor_of(who), code)
         titles = {c.policy_id: c.title for c in list_policies(s)}
     granted = {(g.uscc, g.policy_id, g.version) for g in rows}
-    year = dt.date.today().year
+    year = clock.today().year
     return page(
         request,
         "grants.html",
