@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from huiqi import clock
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rule
 from huiqi.profiles.dictionary import Field, load_dictionary
@@ -143,6 +144,26 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
     return parsed, checks
 
 
+# Dates of what has already happened: a registry cannot record a founding, or a move into
+# the city, after the day it is imported. (An office's own date fields may well lie ahead:
+# a lease's end, a certificate's expiry.)
+PAST_DATES = {"registration_date": "a registration", "relocated_in_date": "a move into the city"}
+
+
+def _not_after_today(
+    v: exp.Expression, parsed: exp.Expression, event: str
+) -> tuple[exp.Expression, exp.Expression]:
+    today = clock.today()
+    return (
+        is_(exp.GT(this=parsed, expression=cast(lit(today.isoformat()), "DATE"))),
+        concat(
+            quoted(v),
+            f" is after today ({today.isoformat()}): {event} cannot be dated in the future;"
+            " correct the date in the source and import again",
+        ),
+    )
+
+
 def _rule(
     name: str,
     sql_type: str,
@@ -241,7 +262,7 @@ def rules_for(
             # are cast at once and only the range is checked (see ``_rule``).
             twin = (typed or {}).get(name)
             parsed = try_cast(twin[0] if twin else digits, "INTEGER")
-            now = dt.date.today().year
+            now = clock.today().year
             in_range = (
                 exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
                 concat(quoted(v), f" is outside the accepted data years {YEAR_MIN}-{now}"),
@@ -341,6 +362,8 @@ def _field_rule(
             return _number_rule(f.name, sql_type, v, built, plain, t)
         case "date":
             parsed, checks = date_rule(v)
+            if f.name in PAST_DATES:
+                checks.append(_not_after_today(v, parsed, PAST_DATES[f.name]))
             return _rule(f.name, "DATE", v, parsed, checks, required=False)
         case "boolean":
             parsed, checks = boolean_rule(v)

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from huiqi import clock
 from huiqi.config import Settings
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
@@ -32,7 +33,7 @@ def _zone(name: str) -> dt.tzinfo:
 
 
 @settings(max_examples=12)
-@given(day=st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)), zone=ZONES)
+@given(day=st.dates(dt.date(1990, 1, 1), clock.today()), zone=ZONES)
 def test_a_zoned_timestamp_at_local_midnight_is_its_own_zones_date(
     tmp_path_factory, day: dt.date, zone: str
 ):
@@ -442,7 +443,11 @@ def test_a_formula_without_a_stored_result_rejects_its_row_and_keeps_the_stored_
     assert (report.rows_read, report.rows_accepted) == (2, 1)
     [reject] = _rejects(report)
     assert reject["line"] == "2"
-    assert reject["reason"].startswith("cell C2 holds a formula whose result the file does not")
+    # Where, down to the column and the field (the reject's own columns are the row's).
+    assert reject["reason"].startswith(
+        "cell C2 (column '营业收入(元)', field 'revenue') holds a formula whose result the file"
+        " does not keep"
+    )
     assert "save it" in reject["reason"]
     stored = _stored(data, "SELECT uscc, revenue FROM enterprise_years ORDER BY uscc")
     assert stored == sorted([(CODE, Decimal(1000)), (other, Decimal(7))])
@@ -537,4 +542,13 @@ def test_a_workbook_import_names_the_data_directorys_broken_mapping_file(tmp_pat
     assert str(refused.value) == (
         f"{broken}: name 'tax' is already the name of mapping huiqi/profiles/mappings/tax.yaml;"
         " give this mapping its own name"
+    )
+
+
+def test_several_uncomputed_formulas_in_a_row_are_named_each_with_its_column() -> None:
+    from huiqi.profiles.xlsxread import uncomputed_problem
+
+    problem = uncomputed_problem(["C2", "E2"], {2: "column '营业收入(元)', field 'revenue'"})
+    assert problem.startswith(
+        "cells C2 (column '营业收入(元)', field 'revenue'), E2 hold formulas whose result"
     )

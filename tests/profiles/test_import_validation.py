@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from sqlglot import exp
 
+from huiqi import clock
 from huiqi.config import Settings
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
@@ -19,7 +20,7 @@ from huiqi.profiles.sqlexpr import col, sql
 from huiqi.profiles.validate import uscc_ok
 
 PUDONG = uscc.make("91310115MA1H8R7C4")
-NOW = dt.date.today().year
+NOW = clock.today().year  # the suite's day (tests/conftest.py)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -181,6 +182,26 @@ def test_bad_market_cell_is_rejected_with_its_reason(
     assert (report.rows_accepted, report.rows_rejected) == (0, 1)
     field = report.messages[0].split("(field '")[1].split("'")[0]
     assert report.messages == [f"market.csv, line 2, column '{header}' (field '{field}'): {reason}"]
+
+
+def test_a_registration_or_move_dated_after_today_is_refused_and_today_is_not(
+    tmp_path: Path,
+) -> None:
+    """A founding dated 2030 was accepted (and an enterprise then counted minus years
+    since its founding)."""
+    today = clock.today()
+    tomorrow = today + dt.timedelta(days=1)
+    for header, event in (("成立日期", "a registration"), ("迁入日期", "a move into the city")):
+        for sub in (header, f"{header}-today"):
+            (tmp_path / sub).mkdir()
+        report = one_cell(tmp_path / header, "market", header, tomorrow.strftime("%Y/%m/%d"))
+        assert (report.rows_accepted, report.rows_rejected) == (0, 1)
+        assert report.messages[0].endswith(
+            f"'{tomorrow.strftime('%Y/%m/%d')}' is after today ({today.isoformat()}): {event}"
+            " cannot be dated in the future; correct the date in the source and import again"
+        ), report.messages
+        report = one_cell(tmp_path / f"{header}-today", "market", header, today.isoformat())
+        assert (report.rows_accepted, report.rows_rejected) == (1, 0), report.messages
 
 
 @pytest.mark.parametrize(

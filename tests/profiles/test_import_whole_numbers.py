@@ -4,7 +4,6 @@ headcount as DECIMAL(10,2) (30.00) and a year as DECIMAL(6,1) (2024.0)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from huiqi import clock
 from huiqi.config import Settings
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
@@ -42,7 +42,7 @@ def _file(tmp: Path, year: str, count: str, zeros: int, parquet: bool) -> Path:
 
 @settings(max_examples=12)
 @given(
-    year=st.integers(1980, dt.date.today().year),
+    year=st.integers(1980, clock.today().year),
     count=st.integers(0, 5_000_000),
     zeros=st.integers(1, 4),
     parquet=st.booleans(),
