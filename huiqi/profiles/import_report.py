@@ -59,6 +59,9 @@ class ImportReport:
     normalised_path: Path | None = None
     size_class_disagreements: int = 0
     size_class_messages: list[str] = field(default_factory=list)
+    # Enterprises holding two or more legal representatives over the same days (relations).
+    legal_rep_overlaps: int = 0
+    legal_rep_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     # "duckdb": DuckDB read the file itself; "recovering": huiqi's line-by-line (CSV) or
     # row-group-by-row-group (Parquet) readers did, as for any file with a broken part.
@@ -123,6 +126,13 @@ class ImportReport:
                 " (size_class); both are kept. First:"
             )
             lines += [f"  {m}" for m in self.size_class_messages]
+        if self.legal_rep_overlaps:
+            lines.append(
+                f"Legal representatives: {self.legal_rep_overlaps} enterprise(s) hold two or more"
+                " over the same days, where a registry records one at a time; every row is kept."
+                " Give the earlier one its end date (valid_to) and import again. First:"
+            )
+            lines += [f"  {m}" for m in self.legal_rep_messages]
         if self.no_district:
             lines.append(
                 no_district_message(self.no_district, self.no_district_first, self.no_district_path)

@@ -192,6 +192,11 @@ def _import(
                 if chosen.layout == "yearly" and ("size_class_reported" in fields or refreshed)
                 else (0, [])
             )
+            overlapping, overlaps_first = (
+                links.overlapping_legal_representatives(con, FIRST_MESSAGES)
+                if chosen.layout == "relations" and "relation" in fields
+                else (0, [])
+            )
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
@@ -236,6 +241,12 @@ def _import(
                 normalised_path=normalised_path,
                 size_class_disagreements=disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],
+                legal_rep_overlaps=overlapping,
+                legal_rep_messages=[
+                    f"{uscc}: from {since}, {file_path.name} line(s) "
+                    + ", ".join(str(n) for n in lines)
+                    for uscc, since, lines in overlaps_first
+                ],
                 reader=reader,
                 no_district=no_district,
                 no_district_first=no_district_first,

@@ -117,3 +117,35 @@ def _mask_stage(con: duckdb.DuckDBPyConnection) -> None:
         from_=exp.From(this=exp.to_table("_checked").as_("c")),
     )
     con.execute(sql(update))
+
+
+def overlapping_legal_representatives(
+    con: duckdb.DuckDBPyConnection, limit: int
+) -> tuple[int, list[tuple[str, object, list[int]]]]:
+    """Enterprises of a relations import (its ``_good`` rows naming a legal representative)
+    that, once the import is stored, hold two or more legal representatives over the same
+    days: (count, first ``limit`` as (uscc, the first day two hold, this file's lines)).
+    A registry records one at a time; the rows are all kept (the earlier one's end may come
+    in a later file) and the report says so."""
+    query = """
+        WITH touched AS (
+          SELECT uscc, list(_line ORDER BY _line) AS lines FROM _good
+          WHERE relation = 'legal_representative' GROUP BY uscc
+        ),
+        held AS (
+          SELECT r.uscc, r.party, r.valid_from,
+                 coalesce(r.valid_to, DATE '9999-12-31') AS valid_to
+          FROM relations r JOIN touched USING (uscc)
+          WHERE r.relation = 'legal_representative'
+        ),
+        clashes AS (
+          SELECT a.uscc, min(greatest(a.valid_from, b.valid_from)) AS since
+          FROM held a JOIN held b ON a.uscc = b.uscc AND a.party < b.party
+           AND a.valid_from <= b.valid_to AND b.valid_from <= a.valid_to
+          GROUP BY a.uscc
+        )
+        SELECT o.uscc, o.since, t.lines FROM clashes o JOIN touched t USING (uscc)
+        ORDER BY t.lines[1]"""
+    row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+    first = con.execute(f"{query} LIMIT ?", [limit]).fetchall()
+    return (int(row[0]) if row else 0), [(str(u), since, list(lines)) for u, since, lines in first]

@@ -429,3 +429,50 @@ def test_only_an_id_number_whose_check_character_fits_is_kept(
     )
     report = import_file(Settings(tmp / "data"), path)
     assert report.rows_accepted == (1 if last == _check_character(first17) else 0)
+
+
+def test_two_legal_representatives_at_once_are_reported_and_every_row_kept(
+    tmp_path: Path,
+) -> None:
+    """An enterprise holds one legal representative at a time; a file naming a second one
+    from 2024 without ending the first imported without a word."""
+    other_id = "110101198001010010"  # also a valid check character
+    settings = Settings(tmp_path / "data")
+    first = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", ""],
+            [PARENT, "自然人", ID_NUMBER, "法定代表人", "", "2019-01-01", "2023-12-31"],
+            [PARENT, "自然人", other_id, "法定代表人", "", "2024-01-01", ""],
+            [BUYER, "自然人", other_id, "董事", "", "2020-01-01", ""],
+        ],
+    )
+    report = import_file(settings, first)
+    assert (report.rows_accepted, report.legal_rep_overlaps) == (4, 0)  # one after the other
+    assert "Legal representatives" not in report.summary()
+
+    second = write_csv(
+        tmp_path / "relations-2024.csv",
+        REL_HEADER,
+        [[BUYER, "自然人", other_id, "法定代表人", "", "2024-03-01", ""]],
+    )
+    report = import_file(settings, second)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 0)  # kept
+    assert report.legal_rep_overlaps == 1
+    assert report.legal_rep_messages == [f"{BUYER}: from 2024-03-01, relations-2024.csv line(s) 2"]
+    assert "hold two or more over the same days" in report.summary()
+    held = [
+        r
+        for r in rows_of(settings, "relations")
+        if r[0] == BUYER and r[3] == "legal_representative"
+    ]
+    assert len(held) == 2
+
+    # Ending the first one the day before clears it.
+    ended = write_csv(
+        tmp_path / "relations-ended.csv",
+        REL_HEADER,
+        [[BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", "2024-02-29"]],
+    )
+    assert import_file(settings, ended).legal_rep_overlaps == 0
