@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -101,10 +101,11 @@ class Source:
             return max(rows_so_far, round(rows_so_far * self.size / self.bytes_read))
         return rows_so_far
 
-    def batches(self, used: Collection[int] | None = None) -> Iterator[pa.RecordBatch]:
+    def batches(self, used: Mapping[int, str] | None = None) -> Iterator[pa.RecordBatch]:
         """The data rows as Arrow batches (see the module docstring); ``used``: the
-        columns the mapping reads (all when None), where a workbook's cell that reads as
-        empty but holds an uncomputed formula rejects its row."""
+        columns the mapping reads and their fields (all columns when None), where a
+        workbook's cell that reads as empty but holds an uncomputed formula rejects its
+        row, naming the cell's column and field."""
         if self.format == "csv":
             return _csv_batches(self)
         width = len(self.headers)
@@ -118,6 +119,9 @@ class Source:
                 BATCH_ROWS,
                 header_line=self.unit_line or self.header_line,
                 used=used,
+                names=None
+                if used is None
+                else {i: f"column '{self.headers[i]}', field '{f}'" for i, f in used.items()},
             )
         names = [*META, *(f"c{i}" for i in range(width))]
         return parquet_batches(self.path, width, names, BATCH_ROWS)

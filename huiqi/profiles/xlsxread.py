@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -123,13 +123,18 @@ def column_index(ref: str) -> int:
     return index - 1
 
 
-def uncomputed_problem(refs: list[str]) -> str:
-    """Why a row with formulas of no stored result is rejected, and what to do."""
-    cells = ", ".join(refs)
+def uncomputed_problem(refs: list[str], names: Mapping[int, str] | None = None) -> str:
+    """Why a row with formulas of no stored result is rejected, and what to do; ``names``:
+    each column's "column '营业收入(元)', field 'revenue'", said after its cell."""
+    cells = ", ".join(
+        f"{r} ({names[column_index(r)]})" if names and column_index(r) in names else r for r in refs
+    )
+    one = len(refs) == 1
     return (
-        f"cell {cells} holds a formula whose result the file does not keep (it was written"
-        " by a program that does not compute formulas); open the workbook in Excel or"
-        " LibreOffice and save it, so that every result is stored, or paste the values"
+        f"{'cell' if one else 'cells'} {cells} {'holds a formula' if one else 'hold formulas'}"
+        f" whose result the file does not keep (it was written by a program that does not"
+        " compute formulas); open the workbook in Excel or LibreOffice and save it, so that"
+        " every result is stored, or paste the values"
     )
 
 
@@ -225,11 +230,13 @@ def sheet_batches(
     *,
     header_line: int | None = None,
     used: Collection[int] | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The data rows of one sheet as batches built by ``batch``: the rows after the
     header (the first non-empty row, or the sheet row ``header_line``). A row whose cell
     in a ``used`` column (0 for A; every column when None) holds a formula with no stored
-    result is given that as its problem: read as empty, it would clear a stored value."""
+    result is given that as its problem: read as empty, it would clear a stored value.
+    ``names``: how the problem names a column (its header and field)."""
     from huiqi.profiles.readers import count_cells, fit
 
     book = open_book(path)
@@ -258,7 +265,9 @@ def sheet_batches(
             cells.append(max(count_cells(texts, width), width))
             rows.append(fit(texts, width))
             refs = uncomputed.get(number)
-            problems.append(uncomputed_problem(refs) if refs and not _total_row(texts) else None)
+            problems.append(
+                uncomputed_problem(refs, names) if refs and not _total_row(texts) else None
+            )
             if len(rows) >= batch_rows:
                 yield batch(width, lines, cells, rows, problems)
                 lines, cells, rows, problems = [], [], [], []

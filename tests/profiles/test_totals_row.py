@@ -93,7 +93,10 @@ def test_a_total_row_of_sums_a_program_wrote_is_refused_as_a_total_row(
     wb.save(path)
     report = import_file(Settings(tmp_path / "data"), path, mapping="market")
     assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 1, 2)
-    assert report.messages[0].startswith("market.xlsx, line 3: cell D3 holds a formula")
+    assert report.messages[0].startswith(
+        "market.xlsx, line 3: cell D3 (column '注册资本(元)', field 'registered_capital') holds"
+        " a formula"
+    )
     assert report.messages[1] == (
         "market.xlsx, line 4, column '统一社会信用代码' (field 'uscc'): '合计' in column"
         f" '{column}' with no USCC starts a total row, not an enterprise's: delete the row"
