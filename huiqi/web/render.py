@@ -24,7 +24,7 @@ from huiqi.web.console_pages import pages_for
 from huiqi.web.formula import readable
 from huiqi.web.refusals import localise
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
-from huiqi.web.status_names import grant_status_name, record_status_name
+from huiqi.web.status_names import grant_status_name, message_kind_name, record_status_name
 
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
@@ -104,6 +104,7 @@ def environment(language: str) -> jinja2.Environment:
     catalogue = i18n.translations(language)
     env.filters["record_status"] = lambda s: catalogue.gettext(record_status_name(str(s)))
     env.filters["grant_status"] = lambda s: catalogue.gettext(grant_status_name(str(s)))
+    env.filters["message_kind"] = lambda s: catalogue.gettext(message_kind_name(str(s)))
     env.filters["day"] = _date
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)

@@ -49,3 +49,27 @@ def record_status_name(status: str) -> str:
 def grant_status_name(status: str) -> str:
     """The catalogue's message for a grant's status (the code itself when unknown)."""
     return GRANT_STATUS.get(status, status)
+
+
+# What each kind of inbox message is about. The messages themselves are written once, in
+# Chinese, as they are sent by mail and SMS; a page in another language says what each
+# one is, above the text as it was sent.
+MESSAGE_KIND = {
+    "granted": N_("Grant notice"),
+    "provisional": N_("Provisional grant: waiting for the budget's allocation"),
+    "offer": N_("Offer to confirm (one click)"),
+    "application": N_("Application prepared for you"),
+    "offer_amount": N_("The amount of your offer changed"),
+    "application_estimate": N_("The estimate of your application changed"),
+    "correction_decided": N_("Your data correction was decided"),
+}
+
+
+def message_kind_name(kind: str) -> str:
+    """What an inbox message of this kind is about: its own name, else its record status's
+    (approved, rejected, withdrawn, …), else a service-desk reply, else a plain message."""
+    if kind in MESSAGE_KIND:
+        return MESSAGE_KIND[kind]
+    if kind in RECORD_STATUS:
+        return RECORD_STATUS[kind]
+    return N_("Service desk") if kind.startswith("desk_") else N_("Message")

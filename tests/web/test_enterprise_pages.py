@@ -368,3 +368,26 @@ def test_an_enterprise_told_nothing_yet_has_an_empty_inbox_in_the_api(portal: Po
         "/api/v1/inbox", params={"unread_only": "true"}, headers=bearer(portal, "brand-new-api")
     )
     assert (unread.status_code, unread.json()) == (200, [])
+
+
+def test_an_english_inbox_says_what_each_message_is_above_its_chinese_text(
+    portal: Portal,
+) -> None:
+    """The messages are written once, in Chinese, as they are sent by mail and SMS: an
+    English inbox showed them without a word of English about what they were."""
+    client = sign_in(portal.client(), "ent1")
+    chinese = client.get("/inbox").text
+    assert 'lang="zh-CN"' in chinese and "message-kind" not in chinese
+    client.get("/lang/en")
+    english = client.get("/inbox").text
+    assert "Grant notice · the message as sent, in Chinese:" in english
+
+
+def test_every_message_kind_has_a_name_in_both_languages() -> None:
+    from huiqi.web.i18n import translations
+    from huiqi.web.status_names import MESSAGE_KIND, message_kind_name
+
+    chinese = translations("zh-CN").gettext
+    for kind in [*MESSAGE_KIND, "approved", "rejected", "withdrawn", "desk_reply", "new"]:
+        name = message_kind_name(kind)
+        assert name and chinese(name) != name, kind
