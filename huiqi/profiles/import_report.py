@@ -117,22 +117,23 @@ class ImportReport:
         if self.missing_columns:
             lines.append(f"Not in the file (left untouched): {', '.join(self.missing_columns)}.")
         if self.rows_rejected:
-            lines.append(f"Rejected rows are in {self.rejects_path}; first problems:")
-            lines += [f"  {m}" for m in self.messages]
+            lines += _listed(
+                f"Rejected rows are in {self.rejects_path}; first problems:", self.messages
+            )
         if self.size_class_disagreements:
-            lines.append(
+            lines += _listed(
                 f"Size class: {self.size_class_disagreements} enterprise-years where the registry's"
                 " class (size_class_reported) differs from the one derived by the 2017 rule"
-                " (size_class); both are kept. First:"
+                " (size_class); both are kept. First:",
+                self.size_class_messages,
             )
-            lines += [f"  {m}" for m in self.size_class_messages]
         if self.legal_rep_overlaps:
-            lines.append(
+            lines += _listed(
                 f"Legal representatives: {self.legal_rep_overlaps} enterprise(s) hold two or more"
                 " over the same days, where a registry records one at a time; every row is kept."
-                " Give the earlier one its end date (valid_to) and import again. First:"
+                " Give the earlier one its end date (valid_to) and import again. First:",
+                self.legal_rep_messages,
             )
-            lines += [f"  {m}" for m in self.legal_rep_messages]
         if self.no_district:
             lines.append(
                 no_district_message(self.no_district, self.no_district_first, self.no_district_path)
@@ -146,6 +147,11 @@ class ImportReport:
         data["normalised_path"] = str(self.normalised_path) if self.normalised_path else None
         data["no_district_path"] = str(self.no_district_path) if self.no_district_path else None
         return data
+
+
+def _listed(head: str, items: list[str]) -> list[str]:
+    """A report's line, then its first few cases indented under it."""
+    return [head, *(f"  {m}" for m in items)]
 
 
 def reject_message(file: str, line: int, column: str, field: str, reason: str) -> str:
