@@ -16,6 +16,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from huiqi import clock
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.statuses import VersionStatus
 from huiqi.delivery.versions import compile_version
@@ -63,8 +64,12 @@ def library_policies() -> tuple[CompiledPolicy, ...]:
 
 
 def policies_in_force(session: Session | None) -> Sequence[CompiledPolicy]:
-    """Every published policy (latest versions), or the library when the ledger has none."""
+    """Every published policy (latest versions), or the library when the ledger has none,
+    less those whose window has closed (``valid_to`` before today, :mod:`huiqi.clock`):
+    nobody can receive them any more, so neither the calculator nor "almost eligible"
+    offers them. One that opens later is kept: it can be prepared for."""
     versions = latest_published(session) if session is not None else []
+    today = clock.today()
     if not versions:
-        return library_policies()
-    return [compiled_version(pv) for pv in versions]
+        return [cp for cp in library_policies() if cp.policy.valid_to >= today]
+    return [compiled_version(pv) for pv in versions if pv.valid_to >= today]

@@ -185,3 +185,33 @@ def test_an_answer_of_zero_as_a_divisor_says_so_instead_of_asking_for_registry_d
     assert c.reason_en == "employees is 0: rd_staff / employees cannot be computed"
     assert c.reason_zh == "从业人员（employees）为0，无法计算 rd_staff / employees"
     assert o.reason_en == "meets 0 of 1; employees is 0: rd_staff / employees cannot be computed"
+
+
+def test_a_policy_whose_window_has_closed_is_offered_by_nobody(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calculator and "almost eligible" told a visitor in 2026 that the 2025 job-
+    retention refund might apply, a year after its last day."""
+    from huiqi.matching.published import policies_in_force
+
+    def in_force(s: Session | None) -> set[str]:
+        return {cp.policy.id for cp in policies_in_force(s)}
+
+    monkeypatch.setenv("HUIQI_TODAY", "2025-12-31")  # its last day
+    assert "sh-stable-jobs-refund-2025" in in_force(None)
+    monkeypatch.setenv("HUIQI_TODAY", "2026-01-01")
+    library = in_force(None)
+    assert "sh-stable-jobs-refund-2025" not in library
+    assert "sh-stable-jobs-refund-2026" in library
+    # The ledger's published versions, the same way.
+    text = (library_dir() / "jd-hte-award-2026.yaml").read_text(encoding="utf-8")
+    publish_text(sessions, text, "jd.yaml", actor=OFFICER)
+    with sessions() as s:
+        assert in_force(s) == {"jd-hte-award-2026"}
+        assert [o.policy_id for o in calculate(s, answers=JIADING_HTE).outcomes] == [
+            "jd-hte-award-2026"
+        ]
+        monkeypatch.setenv("HUIQI_TODAY", "2027-01-01")
+        assert in_force(s) == set()
+        assert calculate(s, answers={}).outcomes == ()
+        assert calculator_questions(s) == []
