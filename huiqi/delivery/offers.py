@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
@@ -11,6 +12,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import (
     Application,
+    Entitlement,
     PolicyVersion,
     table_of,
     utcnow,
@@ -25,6 +27,7 @@ def offer_or_prefill(
 ) -> None:
     confirm = pv.delivery == DeliveryMode.CONFIRM
     status = RecordStatus.OFFERED if confirm else RecordStatus.APPLICATION_OPEN
+    replace_older_open(s, pv, [r.uscc for r in rows], actor)
     now = utcnow()
     values = [record_values(pv, r, sid, status, now=now) for r in rows]
     ids = insert_records(s, pv, values)
@@ -70,6 +73,52 @@ def offer_or_prefill(
         rep.offered += len(rows)
     else:
         rep.applications += len(rows)
+
+
+def replace_older_open(s: Session, pv: PolicyVersion, usccs: list[str], actor: str) -> int:
+    """Supersede the offers and unsubmitted applications that earlier versions of this
+    policy left open, for the same period, to the enterprises this version now offers to
+    (``usccs``, one chunk): one policy gives one grant per period whatever the version, so
+    an enterprise shown both would see the policy twice and might confirm the older,
+    smaller one, which then refuses the newer. Submitted applications stay with their
+    reviewers. One event each; returns how many."""
+    if not usccs or pv.version <= 1:
+        return 0
+    older = select(PolicyVersion.id).where(
+        PolicyVersion.policy_id == pv.policy_id, PolicyVersion.version < pv.version
+    )
+    reason = f"replaced by {pv.policy_id} v{pv.version}, which is offered instead"
+    rows = s.execute(
+        update(Entitlement)
+        .where(
+            Entitlement.policy_version_id.in_(older.scalar_subquery()),
+            Entitlement.benefit_period == pv.benefit_period,
+            Entitlement.status.in_((RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN)),
+            Entitlement.uscc.in_(usccs),
+        )
+        .values(status=RecordStatus.SUPERSEDED, status_reason=reason, updated_at=utcnow())
+        .returning(Entitlement.id, Entitlement.uscc, Entitlement.policy_version_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if rows:
+        now = utcnow()
+        record_events(
+            s,
+            [
+                {
+                    "at": now,
+                    "actor": actor,
+                    "kind": "superseded",
+                    "uscc": u,
+                    "policy_version_id": old,
+                    "entity": f"entitlement:{i}",
+                    "reason": reason,
+                    "data": None,
+                }
+                for i, u, old in rows
+            ],
+        )
+    return len(rows)
 
 
 def prefill(row: ResultRow) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from huiqi.accounts.testing import OFFICER, enterprise
 from huiqi.config import Settings
 from huiqi.db.engine import session_factory, transaction
 from huiqi.db.testing import fresh_database, postgres_server_url
-from huiqi.delivery import claims
+from huiqi.delivery import applications, claims
 from huiqi.delivery import publish as publishing
-from huiqi.delivery.models import Entitlement, Grant, PolicyVersion, table_of
+from huiqi.delivery.models import Entitlement, Event, Grant, PolicyVersion, table_of
 from huiqi.delivery.publish import publish
 
 BACKENDS = [
@@ -161,22 +161,45 @@ def test_an_offer_of_version_1_claimed_after_version_2_granted_is_refused(backen
         v2, rep = _publish(
             settings_, factory, h.policy_yaml("click", delivery="confirm", version=2)
         )
-        assert rep.offered == 1  # nobody was granted yet: both versions offer
+        assert rep.offered == 1  # nobody was granted yet: version 2 offers
+        # ... and replaces version 1's open offer, which the enterprise saw beside it and
+        # could confirm for the older amount, losing the newer (QA, 2026-12-03).
+        old = _records(factory, v1.id)[a]
+        assert old.status == "superseded" and "click v2" in (old.status_reason or "")
         first = claims.claim(
             factory, actor=enterprise(a), entitlement_id=_records(factory, v2.id)[a].id
         )
         assert first.grant_id is not None
-        second = claims.claim(
-            factory, actor=enterprise(a), entitlement_id=_records(factory, v1.id)[a].id
-        )
-        assert second.grant_id is None and second.status == "excluded"
-        assert "click v2" in second.message
+        with pytest.raises(claims.ClaimError, match="superseded"):
+            claims.claim(factory, actor=enterprise(a), entitlement_id=old.id)
         assert len(_live_grants(factory)) == 1
         # A third version does not offer again.
         v3, rep3 = _publish(
             settings_, factory, h.policy_yaml("click", delivery="confirm", version=3)
         )
         assert rep3.offered == 0 and _records(factory, v3.id)[a].status == "excluded"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_version_2_replaces_the_open_applications_of_version_1_not_the_submitted(
+    backend: str,
+) -> None:
+    a, b, c = h.uscc(1), h.uscc(2), h.uscc(3)
+    with _world(backend, {a: 2, b: 3, c: 40}) as (settings_, factory):
+        v1, _ = _publish(settings_, factory, h.policy_yaml("form", delivery="apply"))
+        applications.submit(factory, _records(factory, v1.id)[b].id, actor=enterprise(b))
+        # Version 2 asks for fewer people: c (40) is far from it and keeps its v1 form.
+        text = h.policy_yaml("form", delivery="apply", version=2).replace(
+            "insured_employees > 0", "insured_employees < 4"
+        )
+        v2, _ = _publish(settings_, factory, text)
+        old = {u: e.status for u, e in _records(factory, v1.id).items()}
+        assert old == {a: "superseded", b: "submitted", c: "application_open"}
+        new = {u: e.status for u, e in _records(factory, v2.id).items()}
+        assert new[a] == "application_open"
+        with factory() as s:
+            events = s.scalars(select(Event.entity).where(Event.kind == "superseded")).all()
+        assert events == [f"entitlement:{_records(factory, v1.id)[a].id}"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
