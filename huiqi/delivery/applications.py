@@ -168,8 +168,12 @@ def reject(
                 actor, policy_ref(pv), "reject applications", Role.POLICY_REVIEWER
             ),
         )
-        if ent.status not in (RecordStatus.SUBMITTED, RecordStatus.APPLICATION_OPEN):
-            raise ApplicationError(f"application {ent.id} is '{ent.status}' and cannot be rejected")
+        # Only what the enterprise submitted is decided, as for approval: a form it has not
+        # sent yet is its own to complete (and an officer's rejection would shut it out).
+        if ent.status != RecordStatus.SUBMITTED:
+            raise ApplicationError(
+                f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
+            )
         app.decided_at, app.decided_by, app.decision, app.reason = (
             utcnow(),
             actor.username,

@@ -409,3 +409,17 @@ def test_an_amount_too_large_to_record_is_never_granted(
     assert "errors (not delivered) 1: 1: evaluating this enterprise failed" in rep.summary()
     with sessions() as s:
         assert {g.uscc for g in s.scalars(select(Grant))} == {small}
+
+
+def test_an_application_not_yet_submitted_cannot_be_rejected(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): 'huiqi application reject' on an application the enterprise had not
+    submitted rejected it, though approving one is refused."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 4})
+    pv, _ = publish(settings, sessions, policy_yaml("unsent", delivery="apply"))
+    ent = records(sessions, pv.id)[a]
+    with pytest.raises(apps.ApplicationError, match="'application_open'; only submitted ones"):
+        apps.reject(sessions, ent.id, actor=OFFICER, reason="材料不全")
+    assert records(sessions, pv.id)[a].status == "application_open"
