@@ -58,15 +58,26 @@ def _load(
 
 
 def submit(
-    factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor, attest: bool = False
+    factory: sessionmaker[Session],
+    entitlement_id: int,
+    *,
+    actor: Actor,
+    attest: bool = False,
+    policy_id: str | None = None,
 ) -> Decision:
-    """The enterprise checks its pre-filled form and submits it."""
+    """The enterprise checks its pre-filled form and submits it; ``policy_id``: the policy
+    the form was shown for (a record of another policy is refused)."""
     with transaction(factory) as s:
         ent, app, pv = _load(
             s,
             entitlement_id,
             lambda ent, _: require_own_enterprise(s, actor, ent.uscc, "submit this application"),
         )
+        if policy_id is not None and pv.policy_id != policy_id:
+            raise ApplicationError(
+                f"record {ent.id} is an application of {pv.policy_id}, not of {policy_id};"
+                " reload the policy's page"
+            )
         if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
         if pv.status == VersionStatus.RETIRED:

@@ -108,6 +108,18 @@ def find_entitlement(
     return ent
 
 
+def _of_policy(s: Session, ent: Entitlement, policy_id: str, what: str) -> None:
+    """Refuse a record named with one policy that belongs to another (a page of policy A
+    posting a record of policy B said it was claimed or submitted for A)."""
+    held = s.scalar(
+        select(PolicyVersion.policy_id).where(PolicyVersion.id == ent.policy_version_id)
+    )
+    if held != policy_id:
+        raise ClaimError(
+            f"record {ent.id} is {what} of {held}, not of {policy_id}; reload the policy's page"
+        )
+
+
 def claim(
     factory: sessionmaker[Session],
     *,
@@ -133,6 +145,8 @@ def claim(
         if ent is None:
             raise NotFoundError(f"no offer or delivery record id {entitlement_id}")
         require_own_enterprise(s, actor, ent.uscc, "claim this offer")
+        if policy_id is not None:
+            _of_policy(s, ent, policy_id, "an offer")
         # An offer still 'offered' has no grant (granting moves it on): look only otherwise.
         grant = (
             None

@@ -213,6 +213,20 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("application %(id)s is '%(status)s' and cannot be rejected")),
     _refusal(N_("application %(id)s is '%(status)s' and cannot be submitted")),
     _refusal(N_("application %(id)s is '%(status)s'; only submitted ones are decided")),
+    # A record posted to the page of another policy (huiqi.web.views.catalogue).
+    _refusal(
+        N_("record %(id)s is an offer of %(policy)s, not of %(code)s; reload the policy's page"),
+        policy=r"\S+",
+        code=r"\S+",
+    ),
+    _refusal(
+        N_(
+            "record %(id)s is an application of %(policy)s, not of %(code)s; reload the"
+            " policy's page"
+        ),
+        policy=r"\S+",
+        code=r"\S+",
+    ),
     _refusal(N_("%(version)s is %(status)s; only a published one is retired")),
     _refusal(N_("a rating is a whole number of stars from 1 to 5, not %(stars)s")),
     # The portal's claim names the commitments by their labels (huiqi.web.views.catalogue).

@@ -409,3 +409,25 @@ def test_a_reason_of_spaces_is_a_422_naming_the_field(
     (problem,) = got.json()["detail"]
     assert problem["loc"][-1] == "reason" and "write the reason" in problem["msg"], problem
     assert _decisions(portal, pending) == before
+
+
+def test_a_record_posted_to_another_policys_page_is_refused(portal: Portal) -> None:
+    """Regression (QA): POST /policies/<A>/submit with a record of policy B submitted it and
+    said so on A's page; /policies/<A>/claim claimed B's offer the same way."""
+    user = f"ent{INTRUDER}"
+    headers = {"Authorization": f"Bearer {portal.token(user)}"}
+    api = portal.client()
+    offer = api.get("/api/v1/records", params={"policy_id": OFFER}, headers=headers).json()[0]
+    form = api.get("/api/v1/records", params={"policy_id": APPLY}, headers=headers).json()[0]
+    client = sign_in(portal.client(), user)
+    token = page_token(client, "/policies")
+    before = _counts(portal)
+    for path, record in ((f"/policies/{APPLY}/claim", offer), (f"/policies/{OFFER}/submit", form)):
+        response = client.post(
+            path, data={"record_id": str(record["id"]), "csrf_token": token}, follow_redirects=False
+        )
+        assert response.status_code == 409, (path, response.status_code)
+        assert f"不属于 {path.split('/')[2]}" in response.text, (
+            response.text
+        )  # in the page's language
+    assert _counts(portal) == before

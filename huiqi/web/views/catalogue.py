@@ -134,7 +134,13 @@ def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> 
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
-    applications.submit(factory, record_id, actor=actor_of(who), attest=form.get("attest") == "yes")
+    applications.submit(
+        factory,
+        record_id,
+        actor=actor_of(who),
+        attest=form.get("attest") == "yes",
+        policy_id=policy_id,
+    )
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
     return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
 
@@ -152,6 +158,7 @@ def claim_page(
             factory,
             actor=actor_of(who),
             entitlement_id=record_id,
+            policy_id=policy_id,
             attest=form.get("attest") == "yes",
         )
     except ClaimError as exc:
