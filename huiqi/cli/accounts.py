@@ -19,7 +19,7 @@ from huiqi.cli.common import (
     handle_errors,
     signed_in,
 )
-from huiqi.cli.signin import forget_token, prompt_password, store_token
+from huiqi.cli.signin import forget_token, prompt_password, store_token, stored_token
 from huiqi.db.clock import shown
 from huiqi.db.engine import transaction
 
@@ -84,6 +84,7 @@ def login(ctx: click.Context, username: str, days: int) -> None:
     password = _password_from_env("HUIQI_PASSWORD") or prompt_password()
     factory, url = database(ctx)
     refused: AccessDenied | None = None
+    replaced = stored_token(url)
     with transaction(factory) as s:
         try:
             actor, token = tokens.sign_in(
@@ -91,6 +92,11 @@ def login(ctx: click.Context, username: str, days: int) -> None:
             )
         except AccessDenied as err:
             refused = err  # commit the 'login_failed' event, then refuse
+        else:
+            if replaced:
+                # The token this one replaces in the config file: revoked, not left active
+                # with nobody holding it any more (signing in as another user, or again).
+                tokens.sign_out(s, secret=replaced)
     if refused is not None:
         raise AccessDenied(f"{refused.message}; {_refusal_hint(username)}") from None
     path = store_token(url, actor.username, token)

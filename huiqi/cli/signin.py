@@ -74,6 +74,12 @@ def store_token(url: str, username: str, token: str) -> Path:
     return _save(data)
 
 
+def stored_token(url: str) -> str | None:
+    """The token ``huiqi login`` stored for this database (never ``HUIQI_TOKEN``)."""
+    entry = _load().get(database_key(url))
+    return str(entry.get("token") or "") or None if isinstance(entry, dict) else None
+
+
 def forget_token(url: str) -> str | None:
     """Remove the stored token for this database; return it (to revoke it too)."""
     data = _load()

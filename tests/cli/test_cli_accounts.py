@@ -45,6 +45,24 @@ def test_admin_init_login_whoami_logout(tmp_path: Path) -> None:
     assert code == 5
 
 
+def test_signing_in_again_revokes_the_token_it_replaces(tmp_path: Path) -> None:
+    """Regression (QA): 'huiqi login B' after 'huiqi login A' replaced A's token in the
+    config file but left it active in the database, held by nobody."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    credentials = data / ".config" / "credentials.json"
+    assert run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)[0] == 0
+    (first,) = json.loads(credentials.read_text()).values()
+    # A refused sign-in changes nothing: the stored token still works.
+    assert run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")[0] == 5
+    assert run(data, "whoami", token=first["token"])[0] == 0
+    assert run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)[0] == 0
+    (second,) = json.loads(credentials.read_text()).values()
+    code, out = run(data, "whoami", token=first["token"])
+    assert code == 5 and "revoked" in out, out
+    assert run(data, "whoami", token=second["token"])[0] == 0
+
+
 def test_admin_init_asks_interactively(tmp_path: Path) -> None:
     data = tmp_path / "data"
     result = CliRunner().invoke(
