@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
+from huiqi import clock
 from huiqi.accounts.access import AccessDenied, Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.counts import counters
@@ -131,7 +132,9 @@ def indicators(session: Session, *, actor: Actor) -> Indicators:
             (newest.c.policy_id == PolicyVersion.policy_id)
             & (newest.c.version == PolicyVersion.version),
         )
-        .where(within)
+        # In force: published, and its window not closed (huiqi.clock); one that opens
+        # later is counted, as the catalogue lists it.
+        .where(within, PolicyVersion.valid_to >= clock.today())
         .order_by(PolicyVersion.policy_id)
     ).all()
     modes = [r.delivery for r in in_force]

@@ -64,6 +64,12 @@ def test_the_indicators_count_what_the_ledger_holds(
         ind = indicators(s, actor=ADMIN)
     assert (ind.modes.policies, ind.modes.auto, ind.modes.confirm, ind.modes.apply) == (2, 1, 1, 0)
     assert ind.modes.share == Decimal("1.0000")
+    # The day after the offer's window closes it is no longer in force (it was counted so
+    # a year after its last day).
+    monkeypatch.setenv("HUIQI_TODAY", (end + dt.timedelta(days=1)).isoformat())
+    with sessions() as s:
+        closed = indicators(s, actor=ADMIN).modes
+    assert (closed.policies, closed.auto, closed.confirm) == (1, 1, 0)
     [budget] = ind.budgets
     assert (budget.policy_id, budget.budget_fen, budget.committed_fen) == (
         "ind-auto",

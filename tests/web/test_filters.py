@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_data import Portal
@@ -117,3 +118,15 @@ def test_a_negative_minimum_is_a_400_naming_the_field_and_reads_in_chinese(
     page = client.get("/policies", params={"amount_min": "-5"})
     assert page.status_code == 200 and "最低金额“-5”为负数" in page.text
     assert "negative" not in page.text
+
+
+def test_a_policy_past_its_valid_to_reads_as_closed_in_the_catalogue(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 2025 refund was listed a year later with only "截止 2025-12-31", like an open
+    one."""
+    client = portal.client()
+    assert "已于" not in client.get("/policies").text  # the test policies end 2026-12-31
+    monkeypatch.setenv("HUIQI_TODAY", "2027-01-01")
+    page = client.get("/policies").text
+    assert '<span class="closed">已于 2026-12-31 截止</span>' in page

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi import clock
 from huiqi.catalogue.service import MODES, departments, districts, get_policy, list_policies
 from huiqi.db.engine import reading
 from huiqi.delivery import applications
@@ -74,6 +75,7 @@ def catalogue(
             "districts": districts(),
             "modes": MODES,
             "total": len(every),
+            "today": clock.today(),  # a policy past its valid_to reads as closed
         },
     )
 
