@@ -187,9 +187,16 @@ SIGN_IN_FORMS = {("POST", "/login"), ("POST", "/logout")}
 # Routes that use up what they act on: once one user it is for got through, the next may
 # find nothing left (404).
 DRAFT = "/api/v1/console/policies/{policy_id}/draft"
-USED_UP = {
+DRAFT_DELETES = {
     ("DELETE", DRAFT),
     ("POST", "/console/policies/{policy_id}/draft/delete"),
+}
+# Routes that delete what they name: the first user they are for deletes it, the next
+# finds nothing (404). The owner's application attachment is removable while the
+# application is open, which it stays (only a submitted application is decided).
+USED_UP = DRAFT_DELETES | {
+    ("DELETE", "/api/v1/attachments/{attachment_id}"),
+    ("POST", "/attachments/{attachment_id}/remove"),
 }
 # Users of another scope than the owner's: whatever they may open, the owner's data is
 # not in it.
@@ -266,7 +273,7 @@ def test_every_route_as_every_role(
     for method, path in ordered(route_table(portal.app())):
         rule = ACCESS[(method, path)]
         through = 0
-        if (method, path) in USED_UP:  # a draft to discard, whatever discarded the last
+        if (method, path) in DRAFT_DELETES:  # a draft to discard, whatever discarded the last
             client, api_headers, csrf = browsers["author"]
             saved = send(client, call_of("PUT", DRAFT, objects, csrf), api_headers)
             assert saved.status_code == 200, saved.text
