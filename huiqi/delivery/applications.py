@@ -13,7 +13,7 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.claims import ClaimError, find_entitlement
+from huiqi.delivery.claims import ClaimError, criterion_labels, find_entitlement
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
@@ -94,6 +94,7 @@ def submit(
             raise ApplicationError(
                 f"confirm the commitments (告知承诺) on: {', '.join(to_attest)}",
                 to_attest=tuple(to_attest),
+                labels=criterion_labels(pv, to_attest),
             )
         app.attested = to_attest
         app.submitted_at = utcnow()

@@ -67,7 +67,7 @@ def attest_hint(how: str) -> Iterator[None]:
         ) from None
 
 
-def _labels(pv: PolicyVersion, ids: list[str]) -> tuple[tuple[str, str], ...]:
+def criterion_labels(pv: PolicyVersion, ids: list[str]) -> tuple[tuple[str, str], ...]:
     """The (Chinese, English) labels of a version's criteria ``ids`` (the ledger keeps a
     criterion's id and state, the version its label)."""
     policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
@@ -175,7 +175,7 @@ def claim(
                 f"this offer needs the enterprise's commitment (告知承诺) on: {', '.join(to_attest)};"
                 " confirm them to claim",
                 to_attest=tuple(to_attest),
-                labels=_labels(pv, to_attest),
+                labels=criterion_labels(pv, to_attest),
             )
         if ent.expires_on is not None and day > ent.expires_on:
             ent.status = RecordStatus.EXPIRED

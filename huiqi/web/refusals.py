@@ -236,6 +236,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " to claim"
         ),
     ),
+    _refusal(
+        N_(
+            "this application needs the enterprise's commitment (告知承诺) on: %(what)s;"
+            " confirm them to submit"
+        ),
+    ),
 ]
 
 # Refusals without values: the catalogue translates them whole.

@@ -83,3 +83,40 @@ def test_the_zh_portal_names_a_missing_commitment_by_its_label_in_chinese(
     client.cookies.set("huiqi_lang", "en")
     english = client.post(url, data={"record_id": str(record), "csrf_token": token})
     assert "commitment (告知承诺) on: No major incident in three years;" in english.text
+
+
+def test_the_zh_portal_names_a_submissions_missing_commitment_by_its_label(
+    portal: Portal,
+) -> None:
+    """Regression (QA): submitting an application without ticking its commitment answered
+    "无法完成 confirm the commitments (告知承诺) on: no_other_funding" on both languages'
+    pages: English, and the criterion's id instead of its label."""
+    policy_id = "web-attest-apply-page"
+    record = _record(portal, policy_id, portal.usccs[7])
+    client = sign_in(portal.client(), "ent7")
+    token = page_token(client, "/policies")
+    url = f"/policies/{policy_id}/submit"
+    refused = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    assert refused.status_code == 409
+    assert "提交此申报需企业作出告知承诺：承诺近三年未发生重大安全事故" in refused.text
+    assert "no_incident" not in refused.text and "commitment" not in refused.text
+    client.cookies.set("huiqi_lang", "en")
+    english = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    assert (
+        "this application needs the enterprise's commitment (告知承诺) on: No major incident"
+        in english.text.replace("&#39;", "'")
+    )
+
+
+def test_the_review_queue_names_the_commitments_by_their_labels(portal: Portal) -> None:
+    """Regression (QA): /console/applications showed "企业告知承诺事项：no_related_party",
+    the criterion's id."""
+    policy_id = "web-attest-apply-queue"
+    uscc, token = portal.usccs[5], portal.token("ent5")
+    record = _record(portal, policy_id, uscc)
+    sent = portal.client().post(
+        f"/api/v1/records/{record}/submit", headers=bearer(token), json={"attest": True}
+    )
+    assert sent.status_code == 200, sent.text
+    queue = sign_in(portal.client(), "officer").get("/console/applications").text
+    assert "承诺近三年未发生重大安全事故" in queue and "no_incident" not in queue

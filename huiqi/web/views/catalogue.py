@@ -3,6 +3,8 @@ checklist and its one-click claim when an enterprise (or its park operator) is s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -130,19 +132,41 @@ def policy_page(
     return page(request, "policy.html", context)
 
 
+@contextmanager
+def _commitments_named(request: Request, what: str, verb: str) -> Iterator[None]:
+    """A refusal for want of the enterprise's commitments (告知承诺) names them by their
+    labels in the page's language, not by criterion ids."""
+    try:
+        yield
+    except ClaimError as exc:
+        if not exc.labels:
+            raise
+        zh = i18n.choose(request.cookies.get(i18n.COOKIE)).startswith("zh")
+        named = ("、" if zh else "; ").join(pair[0 if zh else 1] for pair in exc.labels)
+        raise type(exc)(
+            f"{what} needs the enterprise's commitment (告知承诺) on: {named};"
+            f" confirm them to {verb}",
+            to_attest=exc.to_attest,
+            labels=exc.labels,
+        ) from None
+
+
 @router.post("/policies/{policy_id}/submit")
-def submit_page(factory: Factory, who: SignedIn, policy_id: str, form: Form) -> Response:
+def submit_page(
+    request: Request, factory: Factory, who: SignedIn, policy_id: str, form: Form
+) -> Response:
     """Submit the pre-filled application (申报); submitting again changes nothing."""
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
-    applications.submit(
-        factory,
-        record_id,
-        actor=actor_of(who),
-        attest=form.get("attest") == "yes",
-        policy_id=policy_id,
-    )
+    with _commitments_named(request, "this application", "submit"):
+        applications.submit(
+            factory,
+            record_id,
+            actor=actor_of(who),
+            attest=form.get("attest") == "yes",
+            policy_id=policy_id,
+        )
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
     return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
 
@@ -155,7 +179,7 @@ def claim_page(
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no offer; reload the page")
-    try:
+    with _commitments_named(request, "this offer", "claim"):
         result = claim(
             factory,
             actor=actor_of(who),
@@ -163,18 +187,6 @@ def claim_page(
             policy_id=policy_id,
             attest=form.get("attest") == "yes",
         )
-    except ClaimError as exc:
-        if not exc.labels:
-            raise
-        # The commitments by their labels in the page's language, not by criterion ids.
-        zh = i18n.choose(request.cookies.get(i18n.COOKIE)).startswith("zh")
-        named = ("、" if zh else "; ").join(pair[0 if zh else 1] for pair in exc.labels)
-        raise ClaimError(
-            f"this offer needs the enterprise's commitment (告知承诺) on: {named};"
-            " confirm them to claim",
-            to_attest=exc.to_attest,
-            labels=exc.labels,
-        ) from None
     suffix = f"?uscc={form['uscc']}" if form.get("uscc") else ""
     status = "already" if result.already else ("claimed" if result.grant_id else "refused")
     sep = "&" if suffix else "?"

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
@@ -19,9 +20,11 @@ from huiqi.db.engine import transaction
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import READERS, attachments_by_record
-from huiqi.delivery.claims import ClaimError
+from huiqi.delivery.claims import ClaimError, criterion_labels
 from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
+from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, resolve_flag
+from huiqi.delivery.rows import ApplicationRow
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
@@ -47,7 +50,28 @@ def _applications(s: Session, actor: Actor) -> dict[str, Any]:
         else {}
     )
     titles = {c.policy_id: c.title for c in list_policies(s)}
-    return {"rows": rows, "files": files, "titles": titles}
+    return {"rows": rows, "files": files, "titles": titles, "commitments": _commitments(s, rows)}
+
+
+def _commitments(s: Session, rows: list[ApplicationRow]) -> dict[int, list[dict[str, str]]]:
+    """Each application's commitments (告知承诺) by their labels ({"zh", "en"}), not by
+    criterion ids: the version's text holds the labels, read once per version."""
+    versions: dict[tuple[str, int], PolicyVersion | None] = {}
+    named: dict[int, list[dict[str, str]]] = {}
+    for r in rows:
+        if not r.to_attest:
+            continue
+        key = (r.policy_id, r.version)
+        if key not in versions:
+            versions[key] = s.scalar(
+                select(PolicyVersion).where(
+                    PolicyVersion.policy_id == r.policy_id, PolicyVersion.version == r.version
+                )
+            )
+        pv = versions[key]
+        pairs = criterion_labels(pv, r.to_attest) if pv else [(i, i) for i in r.to_attest]
+        named[r.record_id] = [{"zh": zh, "en": en} for zh, en in pairs]
+    return named
 
 
 APPLICATIONS = Queue("console_applications.html", "/console/applications", _applications)
