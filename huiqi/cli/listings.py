@@ -139,7 +139,9 @@ def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
             f"{v.level} {v.region}",
             v.content_hash[:12],
             yuan(v.budget_fen),
-            yuan(v.committed_fen),
+            # Only a budget's spending is kept as committed: without one, no figure (0.00
+            # read as "nothing granted" beside a policy that had granted millions).
+            yuan(v.committed_fen) if v.budget_fen is not None else "—",
             v.published_by,
         ],
     )

@@ -99,9 +99,12 @@ def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(
 
 
 def _token(data: Path, user: str) -> str:
-    code, out = run(data, "login", user, HUIQI_PASSWORD=DEMO_PASSWORD)
+    """``user``'s token, signed in from a config directory of its own: signing in again
+    from one directory revokes the token it replaces there."""
+    config = data / f".config-{user}"
+    code, out = run(data, "login", user, HUIQI_PASSWORD=DEMO_PASSWORD, HUIQI_CONFIG_DIR=str(config))
     assert code == 0, out
-    stored = json.loads((data / ".config" / "credentials.json").read_text("utf-8"))
+    stored = json.loads((config / "credentials.json").read_text("utf-8"))
     return str(next(iter(stored.values()))["token"])
 
 

@@ -115,11 +115,17 @@ def pg_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 
         tokens: dict[str, str] = {}
         for user in ("officer", "finance", "admin", "ent", "park", "desk", "steward"):
+            config = data / f".config-{user}"  # one each: a new sign-in revokes the last
             code, out = run(
-                data, "login", user, HUIQI_PASSWORD=DEMO_PASSWORD, HUIQI_DATABASE_URL=plain
+                data,
+                "login",
+                user,
+                HUIQI_PASSWORD=DEMO_PASSWORD,
+                HUIQI_DATABASE_URL=plain,
+                HUIQI_CONFIG_DIR=str(config),
             )
             assert code == 0, out
-            stored = json.loads((data / ".config" / "credentials.json").read_text("utf-8"))
+            stored = json.loads((config / "credentials.json").read_text("utf-8"))
             assert list(stored) == [full_url]  # the key: the URL with psycopg, no password
             tokens[user] = stored[full_url]["token"]
         assert "granted" in ok("publish", str(LIBRARY / f"{REFUND}.yaml"), token=tokens["officer"])
