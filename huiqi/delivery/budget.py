@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Table, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from huiqi import clock
 from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.delivery import notify
@@ -376,5 +377,19 @@ def allocate_pro_rata(
         shares,
         changed=True,
         message=f"allocated {format_yuan(allocated)} yuan among {len(shares)} grant(s) of"
-        f" {pv.policy_id} v{pv.version} (claimed {format_yuan(claimed)} yuan)",
+        f" {pv.policy_id} v{pv.version} (claimed {format_yuan(claimed)} yuan)" + _early_note(pv),
+    )
+
+
+def _early_note(pv: PolicyVersion) -> str:
+    """Said when the pool is shared before the policy's window closes (huiqi.clock): it is
+    allowed (an office may allocate at a date of its own), but an enterprise that qualifies
+    later gets no share, and its grant waits for an officer."""
+    today = clock.today()
+    if today > pv.valid_to:
+        return ""
+    return (
+        f"; note: allocated before the window closes on {pv.valid_to.isoformat()}: an"
+        " enterprise that qualifies after today gets no share of this pool, and its"
+        " provisional grant waits for an officer"
     )

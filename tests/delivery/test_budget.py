@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable
@@ -197,6 +198,28 @@ def test_allocate_pro_rata_sums_to_the_budget_and_runs_once(
         assert s.scalar(select(func.count()).select_from(Event)) == 3
     assert not again.changed
     assert str(again).startswith("nothing to allocate: 3 grant(s)")
+
+
+def test_allocating_before_the_window_closes_says_who_it_leaves_out(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: 'huiqi allocate' shared a pool on 2026-12-03 for a policy open to 2026-12-31
+    without a word; an enterprise qualifying later then gets nothing from it."""
+    pv_id, _ = _pro_rata_version(sessions, 100, [100, 200])
+    with sessions() as s:
+        closes = s.get(PolicyVersion, pv_id).valid_to  # type: ignore[union-attr]
+    monkeypatch.setenv("HUIQI_TODAY", closes.isoformat())
+    with transaction(sessions) as s:
+        early = str(budget.allocate_pro_rata(s, pv_id, actor=OFFICER))
+    assert early.endswith(
+        f"; note: allocated before the window closes on {closes.isoformat()}: an enterprise"
+        " that qualifies after today gets no share of this pool, and its provisional grant"
+        " waits for an officer"
+    )
+    pv_id, _ = _pro_rata_version(sessions, 100, [100, 200])
+    monkeypatch.setenv("HUIQI_TODAY", (closes + dt.timedelta(days=1)).isoformat())
+    with transaction(sessions) as s:
+        assert "note:" not in str(budget.allocate_pro_rata(s, pv_id, actor=OFFICER))
 
 
 def test_allocate_under_budget_grants_every_claim(sessions: sessionmaker[Session]) -> None:
