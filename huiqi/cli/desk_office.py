@@ -108,27 +108,40 @@ def desk_route_add(
 def desk_routes(ctx: click.Context, as_json: bool) -> None:
     """The routing rules in the order they are tried."""
     from huiqi.db.engine import reading
+    from huiqi.desk.categories import list_categories
     from huiqi.desk.routing import list_rules
 
     factory, actor = signed_in(ctx)
     with reading(factory) as s:
         rules = list_rules(s, actor=actor)
+        categories = list_categories(s)
     if as_json:
         emit_json(rules)
         return
+    if rules:
+        console.print(
+            rich_table(
+                ["id", "priority", "category", "keywords", "department", "active"],
+                [
+                    [
+                        str(r.id),
+                        str(r.priority),
+                        r.category or "*",
+                        " ".join(r.keywords),
+                        r.department,
+                        "yes" if r.active else "no",
+                    ]
+                    for r in rules
+                ],
+            )
+        )
+    else:
+        console.print("no routing rules of the office's own ('huiqi desk route-add' adds one)")
+    # What routes a request no rule claims: an empty table read as "nothing is routed".
+    console.print("When no rule matches, a request goes to its category's department:")
     console.print(
         rich_table(
-            ["id", "priority", "category", "keywords", "department", "active"],
-            [
-                [
-                    str(r.id),
-                    str(r.priority),
-                    r.category or "*",
-                    " ".join(r.keywords),
-                    r.department,
-                    "yes" if r.active else "no",
-                ]
-                for r in rules
-            ],
+            ["category", "label", "department"],
+            [[c.code, c.label_zh, c.department] for c in categories],
         )
     )

@@ -81,6 +81,12 @@ def test_a_request_from_filing_to_rating(tmp_path: Path) -> None:
 def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
     data = tmp_path / "data"
     tokens = accounts(data)
+    # Before any rule: not an empty table, but where requests go (QA: it read as "nothing
+    # is routed" while requests were routed by their category).
+    code, out = run(data, "desk", "routes", token=tokens["admin"])
+    assert code == 0 and "no routing rules of the office's own" in out, out
+    assert "When no rule matches, a request goes to its category's department" in out
+    assert "funding" in out
     code, out = run(
         data,
         "desk",
@@ -92,6 +98,8 @@ def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
         token=tokens["admin"],
     )
     assert code == 0 and "→ 市科委" in out, out
+    code, out = run(data, "desk", "routes", token=tokens["admin"])
+    assert code == 0 and "市科委" in out and "no routing rules" not in out, out
     assert (
         run(
             data,
