@@ -91,6 +91,22 @@ def fen_from_yuan(amount: Decimal | int) -> int:
     return int(scaled)
 
 
+def group_digits(value: object) -> str:
+    """A number's text with its whole part grouped by thousands, every decimal kept as it
+    is written (an explanation's exact figures are not rounded for show); any other text
+    as it is.
+
+    >>> group_digits("3000000.00"), group_digits("573172.5205"), group_digits(-1234), group_digits("x1")
+    ('3,000,000.00', '573,172.5205', '-1,234', 'x1')
+    """
+    text = str(value)
+    found = re.fullmatch(r"(-?)(\d+)(\.\d+)?", text)
+    if found is None:
+        return text
+    sign, whole, decimals = found.groups()
+    return f"{sign}{int(whole):,}{decimals or ''}"
+
+
 def yuan_from_fen(fen: int) -> Decimal:
     """Fen as an exact Decimal yuan (for JSON and templates that want a number).
 

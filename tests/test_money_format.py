@@ -138,3 +138,25 @@ def test_yuan_in_words_refuses_what_is_not_integer_fen() -> None:
     with pytest.raises(TypeError, match="integer fen"):
         yuan_in_words(1.5)  # type: ignore[arg-type]
     assert yuan_in_words(-1_00) == "负壹元整"
+
+
+@given(
+    st.decimals(min_value=-(10**15), max_value=10**15, allow_nan=False, places=4)
+    | st.integers(-(10**15), 10**15)
+)
+def test_grouping_digits_only_adds_separators(value: object) -> None:
+    from huiqi.money import group_digits
+
+    text = str(value)
+    shown = group_digits(text)
+    assert shown.replace(",", "") == text
+    whole = shown.lstrip("-").split(".")[0]
+    assert all(len(g) == 3 for g in whole.split(",")[1:]) and 1 <= len(whole.split(",")[0]) <= 3
+
+
+def test_grouping_leaves_other_text_alone() -> None:
+    from huiqi.money import group_digits
+
+    assert group_digits("3000000.00") == "3,000,000.00"
+    assert group_digits("573172.5205") == "573,172.5205"
+    assert [group_digits(t) for t in ("1e5", "12 万", "", "—")] == ["1e5", "12 万", "", "—"]

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from huiqi.accounts.roles import Role
 from huiqi.db.clock import shown
-from huiqi.money import format_yuan
+from huiqi.money import format_yuan, group_digits
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
 from huiqi.web.console_pages import pages_for
@@ -57,6 +57,8 @@ def _held(language: str) -> Any:
         field = load_dictionary().get(str((info or {}).get("field") or ""))
         if field is not None and field.codes and isinstance(value, str):
             return load_dictionary().codelist(field.codes).label(value, lang)
+        if field is not None and field.type == "money":
+            return group_digits(value)  # 3,000,000.00, as amounts read everywhere else
         return value
 
     return held
@@ -108,6 +110,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["day"] = _date
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)
+    env.filters["grouped"] = group_digits
     env.filters["registry"] = _registry(language)
     env.filters["formula"] = functools.partial(
         readable, catalogue=i18n.translations(language), language=language

@@ -391,3 +391,18 @@ def test_every_message_kind_has_a_name_in_both_languages() -> None:
     for kind in [*MESSAGE_KIND, "approved", "rejected", "withdrawn", "desk_reply", "new"]:
         name = message_kind_name(kind)
         assert name and chinese(name) != name, kind
+
+
+def test_an_explanations_amounts_read_grouped_with_every_decimal_kept() -> None:
+    """QA: the policy page showed "研发费用: 3000000.00 元" and "计算结果：300000.000 元 · 上限
+    200000 元" where every other page groups thousands."""
+    from huiqi.web.render import environment
+
+    env = environment("zh-CN")
+    held = env.filters["held"]
+    assert held("3000000.00", {"field": "rd_expense"}) == "3,000,000.00"
+    assert held("3000000", {"field": "insured_employees"}) == "3000000"  # not money
+    page = env.from_string("{{ a | grouped }} {{ b | grouped }} {{ c | grouped }}").render(
+        a="300000.000", b="573172.5205", c="200000"
+    )
+    assert page == "300,000.000 573,172.5205 200,000"
