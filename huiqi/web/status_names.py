@@ -21,7 +21,9 @@ RECORD_STATUS = {
     "submitted": N_("submitted"),
     "approved": N_("approved"),
     "rejected": N_("rejected"),
-    "excluded": N_("not granted: a higher amount in the same group"),
+    # Both ways a record is excluded: the policy granted the enterprise already for the
+    # period (under any version), or its group gives it a higher amount (就高不重复).
+    "excluded": N_("not granted: already granted under this policy, or more under its group"),
     "superseded": N_("superseded"),
     "withdrawn": N_("withdrawn"),
     "budget_exhausted": N_("not granted: the budget is spent"),
