@@ -61,6 +61,12 @@ def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None)
         batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
     console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
     console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
+    # The bank columns are empty on purpose: huiqi holds no bank details (QA: a finance
+    # officer read the empty columns as a broken file).
+    console.print(
+        "  the bank columns (bank_account_name, bank_name, bank_account_number) are left"
+        " empty: the finance system fills them from its own payee records by USCC"
+    )
 
 
 @disburse.command("results")

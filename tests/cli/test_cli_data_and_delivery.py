@@ -185,6 +185,7 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     assert "granted" in ok("grants", "--limit", "10")
     out = ok("disburse", "export")
     assert "batch 1" in out, out
+    assert "the finance system fills them from its own payee records" in out  # not broken
     code, out = run(data, "disburse", "export")
     assert code == 1 and "nothing to pay" in out, out
     batch = json.loads(ok("disburse", "batches", "--json"))[0]
