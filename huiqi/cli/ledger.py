@@ -65,7 +65,8 @@ def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None)
     # officer read the empty columns as a broken file).
     console.print(
         "  the bank columns (bank_account_name, bank_name, bank_account_number) are left"
-        " empty: the finance system fills them from its own payee records by USCC"
+        " empty: the finance system fills them from its own payee records by USCC",
+        soft_wrap=True,
     )
 
 
