@@ -82,6 +82,10 @@ def test_an_enterprise_home_opened_by_its_park_links_to_that_enterprise(park: Po
     for path in ("/almost", "/my-data"):
         assert f'href="{path}?uscc={code}"' in page
         assert client.get(f"{path}?uscc={code}").status_code == 200
+    # ... and each of its policies with the enterprise named (QA: the policy links lost
+    # it, and the park landed on the policy's general page).
+    links = re.findall(r'<h3><a href="(/policies/[^"]+)"', page)
+    assert links and all(link.endswith(f"?uscc={code}") for link in links), links
 
 
 def test_a_park_larger_than_one_page_of_the_ledger_is_counted_whole(

@@ -29,7 +29,9 @@ def home(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> R
         return RedirectResponse("/policies", status_code=303)
     with reading(factory) as s:
         view = build_home(s, actor=actor_of(who), uscc=(uscc.strip().upper() or who.enterprise))
-    return page(request, "home.html", {"home": view, "uscc": uscc or who.enterprise})
+    # "own": the enterprise the user is; a park operator's links name the enterprise shown.
+    context = {"home": view, "uscc": uscc or who.enterprise, "own": who.enterprise}
+    return page(request, "home.html", context)
 
 
 @router.get("/inbox")
