@@ -24,6 +24,7 @@ VALUE_SHAPES = {
     "code": r"'.*'",
     "day": r"\S+",
     "district": r"\d{6}",
+    "entity": r"\S+",
     "days": r"\d+",
     "exported": r"\S+",
     "field": r"[^']+",
@@ -229,6 +230,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     _refusal(N_("%(version)s is %(status)s; only a published one is retired")),
     _refusal(N_("a rating is a whole number of stars from 1 to 5, not %(stars)s")),
+    _refusal(N_("%(entity)s has already been rated by %(uscc)s")),
     # The portal's claim names the commitments by their labels (huiqi.web.views.catalogue).
     _refusal(
         N_(

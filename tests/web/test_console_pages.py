@@ -249,3 +249,9 @@ def test_the_english_dashboard_names_policies_in_english(portal: Portal) -> None
         title = titles[b["policy_id"]]
         assert f"<tr><td>{escape(title.en, quote=False)} <span" in page
         assert f"<tr><td>{escape(title.zh, quote=False)} <span" not in page
+    # The delivery modes' line too (QA: "免申即享 12 · 直达快享 15 · 申报 10" on English pages).
+    modes = ind["modes"]
+    assert (
+        f"automatic {modes['auto']} · one-click {modes['confirm']} · application {modes['apply']}"
+        in page
+    )
