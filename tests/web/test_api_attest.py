@@ -3,7 +3,9 @@ refusal says how to give them there, and giving them claims or submits."""
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from helpers import policy_yaml
+from httpx import Response
 from portal_data import Portal, page_token, sign_in
 
 from huiqi.accounts.testing import OFFICER
@@ -62,26 +64,36 @@ def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal)
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
 
 
+def _unticked(
+    portal: Portal, policy_id: str, n: int, action: str
+) -> tuple[TestClient, str, dict[str, str], Response]:
+    """Enterprise ``n``'s record of a new policy with a commitment, posted to the policy
+    page's ``action`` without ticking it: (its signed-in client, the URL, the form, the
+    refusal, a 409)."""
+    record = _record(portal, policy_id, portal.usccs[n])
+    client = sign_in(portal.client(), f"ent{n}")
+    form = {"record_id": str(record), "csrf_token": page_token(client, "/policies")}
+    url = f"/policies/{policy_id}/{action}"
+    refused = client.post(url, data=form)
+    assert refused.status_code == 409
+    return client, url, form, refused
+
+
 def test_the_zh_portal_names_a_missing_commitment_by_its_label_in_chinese(
     portal: Portal,
 ) -> None:
     """Regression: the portal's claim refusals were in English on the zh-CN page ("the
     form names no offer", "this offer needs the enterprise's commitment … on:
     no_incident"), the second naming the criterion's id instead of its label."""
-    policy_id = "web-attest-offer-page"
-    record = _record(portal, policy_id, portal.usccs[6])
-    client = sign_in(portal.client(), "ent6")
-    token = page_token(client, "/policies")
-    url = f"/policies/{policy_id}/claim"
-    refused = client.post(url, data={"record_id": str(record), "csrf_token": token})
-    assert refused.status_code == 409
+    client, url, form, refused = _unticked(portal, "web-attest-offer-page", 6, "claim")
+    token = form["csrf_token"]
     assert "领取此项需企业作出告知承诺：承诺近三年未发生重大安全事故" in refused.text
     assert "no_incident" not in refused.text and "commitment" not in refused.text
     nameless = client.post(url, data={"csrf_token": token})
     assert "表单未指明要领取的事项" in nameless.text
     assert "names no offer" not in nameless.text
     client.cookies.set("huiqi_lang", "en")
-    english = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    english = client.post(url, data=form)
     assert "commitment (告知承诺) on: No major incident in three years;" in english.text
 
 
@@ -91,17 +103,11 @@ def test_the_zh_portal_names_a_submissions_missing_commitment_by_its_label(
     """Regression (QA): submitting an application without ticking its commitment answered
     "无法完成 confirm the commitments (告知承诺) on: no_other_funding" on both languages'
     pages: English, and the criterion's id instead of its label."""
-    policy_id = "web-attest-apply-page"
-    record = _record(portal, policy_id, portal.usccs[7])
-    client = sign_in(portal.client(), "ent7")
-    token = page_token(client, "/policies")
-    url = f"/policies/{policy_id}/submit"
-    refused = client.post(url, data={"record_id": str(record), "csrf_token": token})
-    assert refused.status_code == 409
+    client, url, form, refused = _unticked(portal, "web-attest-apply-page", 7, "submit")
     assert "提交此申报需企业作出告知承诺：承诺近三年未发生重大安全事故" in refused.text
     assert "no_incident" not in refused.text and "commitment" not in refused.text
     client.cookies.set("huiqi_lang", "en")
-    english = client.post(url, data={"record_id": str(record), "csrf_token": token})
+    english = client.post(url, data=form)
     assert (
         "this application needs the enterprise's commitment (告知承诺) on: No major incident"
         in english.text.replace("&#39;", "'")
