@@ -74,10 +74,14 @@ def store_token(url: str, username: str, token: str) -> Path:
     return _save(data)
 
 
+def _token_of(entry: object) -> str | None:
+    """The token of one stored entry (``{"username", "token"}``), if it holds one."""
+    return str(entry.get("token") or "") or None if isinstance(entry, dict) else None
+
+
 def stored_token(url: str) -> str | None:
     """The token ``huiqi login`` stored for this database (never ``HUIQI_TOKEN``)."""
-    entry = _load().get(database_key(url))
-    return str(entry.get("token") or "") or None if isinstance(entry, dict) else None
+    return _token_of(_load().get(database_key(url)))
 
 
 def forget_token(url: str) -> str | None:
@@ -87,7 +91,7 @@ def forget_token(url: str) -> str | None:
     if entry is None:
         return None
     _save(data)
-    return str(entry.get("token") or "") or None
+    return _token_of(entry)
 
 
 def token_for(url: str) -> str | None:

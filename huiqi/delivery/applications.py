@@ -13,7 +13,12 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.claims import ClaimError, criterion_labels, find_entitlement
+from huiqi.delivery.claims import (
+    ClaimError,
+    criterion_labels,
+    find_entitlement,
+    refuse_other_policy,
+)
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
@@ -73,11 +78,7 @@ def submit(
             entitlement_id,
             lambda ent, _: require_own_enterprise(s, actor, ent.uscc, "submit this application"),
         )
-        if policy_id is not None and pv.policy_id != policy_id:
-            raise ApplicationError(
-                f"record {ent.id} is an application of {pv.policy_id}, not of {policy_id};"
-                " reload the policy's page"
-            )
+        refuse_other_policy(ent.id, pv.policy_id, policy_id, "an application", ApplicationError)
         if ent.status == RecordStatus.SUBMITTED:
             return Decision(ent.id, ent.status, None, None, "already submitted")
         if pv.status == VersionStatus.RETIRED:

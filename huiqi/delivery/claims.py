@@ -108,15 +108,19 @@ def find_entitlement(
     return ent
 
 
-def _of_policy(s: Session, ent: Entitlement, policy_id: str, what: str) -> None:
-    """Refuse a record named with one policy that belongs to another (a page of policy A
-    posting a record of policy B said it was claimed or submitted for A)."""
-    held = s.scalar(
-        select(PolicyVersion.policy_id).where(PolicyVersion.id == ent.policy_version_id)
-    )
-    if held != policy_id:
-        raise ClaimError(
-            f"record {ent.id} is {what} of {held}, not of {policy_id}; reload the policy's page"
+def refuse_other_policy(
+    record_id: int,
+    held: str,
+    wanted: str | None,
+    what: str,
+    error: type[ClaimError] = ClaimError,
+) -> None:
+    """Refuse a record named with one policy (``wanted``) that belongs to another
+    (``held``): a page of policy A posting a record of policy B said it was claimed or
+    submitted for A. ``what``: "an offer", "an application"."""
+    if wanted is not None and held != wanted:
+        raise error(
+            f"record {record_id} is {what} of {held}, not of {wanted}; reload the policy's page"
         )
 
 
@@ -146,7 +150,9 @@ def claim(
             raise NotFoundError(f"no offer or delivery record id {entitlement_id}")
         require_own_enterprise(s, actor, ent.uscc, "claim this offer")
         if policy_id is not None:
-            _of_policy(s, ent, policy_id, "an offer")
+            # The version is read once: the identity map serves the later s.get.
+            named = s.get(PolicyVersion, ent.policy_version_id)
+            refuse_other_policy(ent.id, named.policy_id if named else "", policy_id, "an offer")
         # An offer still 'offered' has no grant (granting moves it on): look only otherwise.
         grant = (
             None
