@@ -21,12 +21,21 @@ from huiqi.accounts.tokencheck import (
     token_digest,
 )
 from huiqi.db.clock import utcnow
-from huiqi.db.engine import is_reading
+from huiqi.db.engine import is_reading, write_if_free
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from huiqi.db.engine import Reads
 
-__all__ = ["LAST_USED_EVERY", "actor_from_token", "roles_query", "token_query"]
+__all__ = [
+    "LAST_USED_EVERY",
+    "actor_from_token",
+    "checked_token",
+    "record_use",
+    "roles_query",
+    "token_query",
+]
 
 
 def token_query(digest: str) -> Any:
@@ -53,13 +62,41 @@ def roles_query(user_id: int) -> Any:
 
 def actor_from_token(session: Reads, secret: str | None) -> Actor:
     """The actor a bearer token stands for; NotSignedIn if it is unknown, expired or revoked."""
+    return checked_token(session, secret)[0]
+
+
+def checked_token(session: Reads, secret: str | None) -> tuple[Actor, int | None]:
+    """The actor a bearer token stands for, and the token's id when its last use is due
+    to be written down and ``session`` only reads (the caller then calls
+    :func:`record_use` after its read); NotSignedIn if unknown, expired or revoked."""
     if not secret:
         raise NotSignedIn(NO_TOKEN)
     row = session.execute(token_query(token_digest(secret))).one_or_none()
     now = utcnow()
     token_id, user_id, username, stale = check_token_row(row, now)
-    if stale and not is_reading(session):  # a read leaves it to the next write
-        session.execute(
-            update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
+    due = None
+    if stale and is_reading(session):
+        due = token_id
+    elif stale:
+        session.execute(_used(token_id, now))
+    return actor_of(username, user_id, session.execute(roles_query(user_id))), due
+
+
+def _used(token_id: int, now: Any) -> Any:
+    return (
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id)
+        .where(
+            (api_tokens.c.last_used_at.is_(None))
+            | (api_tokens.c.last_used_at < now - LAST_USED_EVERY)
         )
-    return actor_of(username, user_id, session.execute(roles_query(user_id)))
+        .values(last_used_at=now)
+    )
+
+
+def record_use(engine: Engine, token_id: int) -> bool:
+    """Write down that a token was just used, if the database is free now: a reader
+    never waits for it behind a bulk write, and a skipped one is written at a later use
+    (last use is kept to within :data:`LAST_USED_EVERY`). Whether it was written."""
+    now = utcnow()
+    return write_if_free(engine, lambda conn: conn.execute(_used(token_id, now)))

@@ -179,7 +179,17 @@ def signed_in(ctx: click.Context) -> tuple[sessionmaker[Session], Actor]:
 
     factory, url = database(ctx)
     with reading(factory) as s:
-        return factory, current_actor(s, url)
+        actor, due = current_actor(s, url)
+    _record_use(factory.kw["bind"], due)
+    return factory, actor
+
+
+def _record_use(engine: Engine, due: int | None) -> None:
+    """The token's last use, when due and the database is free (a busy one skips it)."""
+    if due is not None:
+        from huiqi.accounts.bearer import record_use
+
+        record_use(engine, due)
 
 
 @contextmanager
@@ -192,7 +202,9 @@ def signed_in_reading(ctx: click.Context) -> Iterator[tuple[Connection, Actor]]:
 
     engine, url = database_engine(ctx)
     with reading_connection(engine) as conn:
-        yield conn, current_actor(conn, url)
+        actor, due = current_actor(conn, url)
+        yield conn, actor
+    _record_use(engine, due)
 
 
 def signed_in_actor(ctx: click.Context) -> Actor:

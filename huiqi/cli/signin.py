@@ -108,11 +108,13 @@ def token_for_key(key: str) -> str | None:
     return str(entry["token"]) if isinstance(entry, dict) and entry.get("token") else None
 
 
-def current_actor(session: Reads, url: str) -> Actor:
-    """The signed-in actor for this database (NotSignedIn, exit 5, when there is none)."""
-    from huiqi.accounts.bearer import actor_from_token
+def current_actor(session: Reads, url: str) -> tuple[Actor, int | None]:
+    """The signed-in actor for this database (NotSignedIn, exit 5, when there is none),
+    and its token's id when the token's last use is due to be written down
+    (:func:`huiqi.accounts.bearer.record_use`, after the read)."""
+    from huiqi.accounts.bearer import checked_token
 
-    return actor_from_token(session, token_for(url))
+    return checked_token(session, token_for(url))
 
 
 def prompt_password(confirm: bool = False) -> str:

@@ -29,7 +29,7 @@ from huiqi.db.busy import SQLITE, busy_error, busy_kind
 from huiqi.db.jsontext import compact_json
 from huiqi.db.nul import refuse_nul
 from huiqi.db.settings import DATABASE_URL_ENV, parse_url, pool_options, with_password
-from huiqi.errors import DatabaseUnavailable
+from huiqi.errors import DatabaseBusy, DatabaseUnavailable
 from huiqi.fsmode import create_private_file
 
 if TYPE_CHECKING:
@@ -64,6 +64,11 @@ SQLITE_BUSY_SECONDS = 30.0
 CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0)
 # Execution option of a connection opened by ``reading``: no write lock, no writes.
 READ_ONLY = "huiqi_read_only"
+# A write that is only worth doing if the database is free now (a token's last use):
+# it takes SQLite's write lock without waiting, and on PostgreSQL waits at most
+# NO_WAIT_LOCK_MS for a row lock; otherwise it is busy at once.
+NO_WAIT = "huiqi_no_wait"
+NO_WAIT_LOCK_MS = 200
 
 
 def database_url(settings: Settings, url: str | None = None) -> URL:
@@ -147,15 +152,23 @@ class _WriterGate:
             conn.info[self.READER] = True
             return
         me = threading.get_ident()
+        no_wait = bool(conn.get_execution_options().get(NO_WAIT))
         if self._holder != me:  # a second transaction of the holding thread: SQLite decides
-            if not self._lock.acquire(timeout=self._timeout):
+            if not self._lock.acquire(timeout=0 if no_wait else self._timeout):
                 raise busy_error(SQLITE)
             self._holder = me
             conn.info[self.KEY] = True
         try:
             # The write lock at BEGIN, so read-then-write transactions cannot deadlock into
             # "database is locked" halfway; concurrent claims queue on busy_timeout.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if no_wait:
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             self.end(conn)
             raise
@@ -341,6 +354,32 @@ def reading_connection(engine: Engine) -> Iterator[Connection]:
             if kind is None:
                 raise
             raise busy_error(kind, rolled_back=True) from exc
+
+
+def write_if_free(engine: Engine, work: Callable[[Connection], object]) -> bool:
+    """Run ``work`` in a write transaction of its own only if the database can take it
+    now; whether it ran. For bookkeeping a reader may skip (a token's last use): it never
+    makes the reader wait behind a bulk write, and a busy database only skips it."""
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{NO_WAIT: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {NO_WAIT_LOCK_MS}")
+                work(conn)
+        return True
+    except (DBAPIError, PoolTimeout) as exc:
+        if busy_kind(exc) is None and not _lock_timeout(exc):
+            raise
+    except DatabaseBusy:
+        pass
+    log.info("the database is busy; a bookkeeping write was skipped")
+    return False
+
+
+def _lock_timeout(exc: BaseException) -> bool:
+    # PostgreSQL's lock_timeout: SQLSTATE 55P03 (lock_not_available).
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03"
 
 
 def is_reading(session: Reads) -> bool:

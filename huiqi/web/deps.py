@@ -2,7 +2,7 @@
 
 Who is asking comes from a bearer API token (``Authorization: Bearer hq_…``) or the
 session cookie; either way the token is turned into an actor by
-``huiqi.accounts.tokens.actor_from_token``. What the actor may do is decided by the
+``huiqi.accounts.bearer.checked_token``. What the actor may do is decided by the
 service functions the views call, never here.
 """
 
@@ -15,8 +15,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, NotSignedIn
+from huiqi.accounts.bearer import checked_token, record_use
 from huiqi.accounts.roles import Role
-from huiqi.accounts.tokens import actor_from_token
 from huiqi.config import Settings
 from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
@@ -80,11 +80,13 @@ def current(request: Request, factory: Factory) -> Who:
         return Who(None)
     with reading(factory) as s:
         try:
-            actor = actor_from_token(s, secret)
+            actor, due = checked_token(s, secret)
         except NotSignedIn:
             if via == "bearer":
                 raise
             return Who(None)
+    if due is not None:  # the token's last use, every few minutes, if the database is free
+        record_use(factory.kw["bind"], due)
     request.state.actor = actor
     return Who(actor, via)
 

@@ -455,3 +455,31 @@ def test_a_locked_database_is_busy_at_once_not_after_a_second_wait(
     assert "the database is busy: another process held the SQLite database's write lock" in (
         " ".join(out.split())
     )
+
+
+@pytest.mark.parametrize("path", ["quick", "full"])
+def test_a_listing_writes_down_the_tokens_last_use(
+    ledger: tuple[Path, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    quick_reads: list[str],
+    path: str,
+) -> None:
+    """Regression: a listing reads in a read-only transaction and left the token's last use
+    to a write that never came (`huiqi token list` said a daily-used token was never used)."""
+    data, tokens = ledger
+    digest = quick_read.token_digest(tokens["desk"])
+    with sqlite3.connect(data / "huiqi.db") as db:
+        db.execute("UPDATE api_tokens SET last_used_at = NULL WHERE token_hash = ?", (digest,))
+    with _full_path_only(monkeypatch) if path == "full" else _nothing():
+        assert run(data, "whoami", token=tokens["desk"])[0] == 0
+    assert (quick_reads[:2] == ["token", "roles"]) == (path == "quick")
+    with sqlite3.connect(data / "huiqi.db") as db:
+        (used,) = db.execute(
+            "SELECT last_used_at FROM api_tokens WHERE token_hash = ?", (digest,)
+        ).fetchone()
+    assert used is not None
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

@@ -99,3 +99,46 @@ def test_a_core_reading_connection_refuses_to_write(
         s.add(Batch(created_by="finance", grants=1, total_fen=1))
     with reading_connection(engine) as conn:
         assert conn.scalar(select(func.count()).select_from(batches)) == 1
+
+
+def test_a_bookkeeping_write_is_skipped_not_waited_for_while_a_writer_holds_the_row(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A token's last use is written by ``write_if_free``: while another transaction holds
+    SQLite's write lock (or, on PostgreSQL, the row), it gives up at once instead of
+    making the reader wait; once the writer is done it writes."""
+    import time
+
+    from sqlalchemy import update
+
+    from huiqi.db.engine import write_if_free
+
+    with transaction(sessions) as s:
+        s.add(Batch(created_by="finance", grants=1, total_fen=1))
+    engine = sessions.kw["bind"]
+    touch = update(batches).where(batches.c.id == 1).values(grants=batches.c.grants + 1)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with transaction(sessions) as s:
+            s.execute(update(batches).where(batches.c.id == 1).values(total_fen=2))
+            holding.set()
+            release.wait(timeout=20)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(timeout=20)
+        started = time.monotonic()
+        assert write_if_free(engine, lambda conn: conn.execute(touch)) is False
+        assert time.monotonic() - started < 5  # the busy timeout is 30 s
+    finally:
+        release.set()
+        thread.join()
+    assert write_if_free(engine, lambda conn: conn.execute(touch)) is True
+    with reading(sessions) as s:
+        assert s.execute(select(batches.c.grants, batches.c.total_fen)).one() == (2, 2)
+    # The connection went back to the pool with its usual busy timeout.
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000

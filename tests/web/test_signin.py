@@ -226,3 +226,26 @@ def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_sign_i
     # A page asked for with GET comes back to itself, as before.
     asked = stale.get("/grants?rated=1", follow_redirects=False)
     assert parse_qs(urlsplit(asked.headers["location"]).query)["next"] == ["/grants?rated=1"]
+
+
+def test_an_api_token_used_only_for_reads_shows_its_last_use(portal: Portal) -> None:
+    """Regression: the sign-in check reads in a read-only transaction, which left a
+    token's last use to "the next write", and none came: an API token used for years
+    showed as never used in `huiqi token list`. Now it is written after the read, at
+    most every few minutes."""
+    from huiqi.accounts.models import ApiToken
+    from huiqi.accounts.tokencheck import token_digest
+
+    secret = portal.token("ent1")
+    used = select(ApiToken.last_used_at).where(ApiToken.token_hash == token_digest(secret))
+    with transaction(portal.factory) as s:
+        assert s.scalar(used) is None
+    client = portal.client()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).is_success
+    with transaction(portal.factory) as s:
+        first = s.scalar(used)
+    assert first is not None
+    # Within LAST_USED_EVERY nothing more is written.
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).is_success
+    with transaction(portal.factory) as s:
+        assert s.scalar(used) == first

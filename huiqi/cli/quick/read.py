@@ -147,12 +147,14 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[Conn, Actor]]:
         revision = conn.execute(CURRENT_REVISION_SQL).fetchone()
         if revision is None or revision[0] != head_revision():
             raise Declined("the database needs migrating: the full path upgrades it")
-        yield conn, _actor(conn, key)
+        actor, due = _actor(conn, key)
+        yield conn, actor
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         raise _declined_or_busy(exc) from exc
     finally:
         conn.close()
+    _record_use(f"sqlite:///{path}", due)
 
 
 @contextmanager
@@ -164,7 +166,9 @@ def _postgres_reading(settings: Settings, url: str) -> Iterator[tuple[Conn, Acto
     if office_fields_to_check(settings) is not None:
         raise Declined("the office dictionary changed: the full path checks it")
     with postgres.reading(args) as conn:
-        yield conn, _actor(conn, key)
+        actor, due = _actor(conn, key)
+        yield conn, actor
+    _record_use(url, due)
 
 
 def _declined_or_busy(exc: sqlite3.Error) -> Exception:
@@ -179,8 +183,9 @@ def _declined_or_busy(exc: sqlite3.Error) -> Exception:
     return Declined(str(exc))
 
 
-def _actor(conn: Conn, key: str) -> Actor:
-    """:func:`huiqi.accounts.bearer.actor_from_token` on a reading connection."""
+def _actor(conn: Conn, key: str) -> tuple[Actor, int | None]:
+    """:func:`huiqi.accounts.bearer.checked_token` on a reading connection: the actor, and
+    the token's id when its last use is due to be written down."""
     from huiqi.accounts.access import NotSignedIn
 
     secret = token_for_key(key)
@@ -189,7 +194,22 @@ def _actor(conn: Conn, key: str) -> Actor:
     rows = fetch(conn, "token", {"digest": token_digest(secret)})
     if len(rows) > 1:
         raise Declined("more than one token row")
-    _token_id, user_id, username, _stale = check_token_row(rows[0] if rows else None, utcnow())
-    # A read leaves the token's last use to the next write, as the full path's reads do.
+    token_id, user_id, username, stale = check_token_row(rows[0] if rows else None, utcnow())
     roles = fetch(conn, "roles", {"user_id": user_id})
-    return actor_of(username, user_id, roles)
+    return actor_of(username, user_id, roles), (token_id if stale else None)
+
+
+def _record_use(url: str, token_id: int | None) -> None:
+    """The token's last use, when due (every few minutes), written after the read as the
+    full path writes it (:func:`huiqi.accounts.bearer.record_use`: skipped if the database
+    is busy); SQLAlchemy is loaded only then."""
+    if token_id is None:
+        return
+    from huiqi.accounts.bearer import record_use
+    from huiqi.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        record_use(engine, token_id)
+    finally:
+        engine.dispose()
