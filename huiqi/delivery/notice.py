@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.chunkaudit import chunk_event_of
+from huiqi.delivery.commitments import CommitmentsMade, commitments_made
 from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.models import DirectoryEntry, Event, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus
@@ -59,6 +60,8 @@ class GrantNotice:
     basis: list[str]  # the labels of the criteria that held, in the policy's order
     event_id: int | None  # the grant's audit event (None: not written yet)
     event_hash: str | None
+    # What the enterprise vouched for (告知承诺) instead of the data proving it.
+    commitments: CommitmentsMade | None = None
 
 
 def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVersion) -> None:
@@ -114,4 +117,5 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         basis=[c.label.zh for c in policy.criteria if c.id in held],
         event_id=event[0] if event else None,
         event_hash=event[1] if event else None,
+        commitments=commitments_made(session, grant.entitlement_id),
     )

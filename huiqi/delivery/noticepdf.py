@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -110,6 +111,7 @@ def render_notice(notice: GrantNotice) -> bytes:
         Spacer(1, 5 * mm),
         Paragraph("核准依据（核准时满足的条件）：", st["body"]),
         *[Paragraph(f"{i}. {_text(label)}", st["body"]) for i, label in enumerate(basis, 1)],
+        *commitment_paragraphs(notice, st),
         Spacer(1, 6 * mm),
         Paragraph(_text(notice.department_zh), st["body"]),
         Paragraph(notice.granted_on.strftime("%Y年%m月%d日"), st["body"]),
@@ -132,6 +134,23 @@ def render_notice(notice: GrantNotice) -> bytes:
     )
     doc.build(story)
     return out.getvalue()
+
+
+def commitment_lines(notice: GrantNotice) -> list[str]:
+    """What the enterprise vouched for (告知承诺), when and by whom: the notice says it
+    beside the conditions the data proved."""
+    made = notice.commitments
+    if made is None:
+        return []
+    head = f"企业承诺（告知承诺，{made.made_at:%Y年%m月%d日}由用户 {made.by} 确认）："
+    return [head, *(f"{i}. {zh}" for i, (zh, _en) in enumerate(made.labels, 1))]
+
+
+def commitment_paragraphs(notice: GrantNotice, st: Any) -> list[Any]:
+    lines = commitment_lines(notice)
+    if not lines:
+        return []
+    return [Spacer(1, 3 * mm), *(Paragraph(_text(line), st["body"]) for line in lines)]
 
 
 def verification_lines(notice: GrantNotice) -> list[str]:

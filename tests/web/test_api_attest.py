@@ -3,10 +3,13 @@ refusal says how to give them there, and giving them claims or submits."""
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
 from helpers import policy_yaml
 from httpx import Response
 from portal_data import Portal, page_token, sign_in
+from pypdf import PdfReader
 
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import transaction
@@ -51,6 +54,14 @@ def test_a_claim_that_needs_commitments_says_to_send_attest(portal: Portal) -> N
     assert "no_incident" in detail and '{"attest": true}' in detail
     claimed = client.post(url, headers=bearer(token), json={"attest": True})
     assert claimed.status_code == 200 and claimed.json()["grant_id"]
+    # The policy page and the grant's notice say what the enterprise vouched for, when.
+    page = sign_in(portal.client(), "ent6").get("/policies/web-attest-offer")
+    assert "作出告知承诺，承诺符合：承诺近三年未发生重大安全事故" in page.text
+    notice = client.get(
+        f"/api/v1/grants/{claimed.json()['grant_id']}/notice.pdf", headers=bearer(token)
+    )
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(notice.content)).pages)
+    assert "企业承诺（告知承诺" in text and "承诺近三年未发生重大安全事故" in text.replace("\n", "")
 
 
 def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal) -> None:
@@ -62,6 +73,10 @@ def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal)
     assert refused.status_code == 409 and '{"attest": true}' in refused.json()["detail"]
     submitted = client.post(url, headers=bearer(token), json={"attest": True})
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    browser = sign_in(portal.client(), "ent7")
+    browser.get("/lang/en")
+    page = browser.get("/policies/web-attest-apply")
+    assert "your enterprise committed (告知承诺) that it meets: No major incident" in page.text
 
 
 def _unticked(

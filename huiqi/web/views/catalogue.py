@@ -17,6 +17,7 @@ from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import list_attachments
 from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.commitments import commitments_made
 from huiqi.errors import HuiqiError
 from huiqi.web import i18n
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
@@ -94,6 +95,8 @@ def _enterprise_view(
         grants = ledger.list_grants(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
         if records and records[-1].mode == "apply":  # the application's files (申报材料)
             view["attachments"] = list_attachments(s, actor=actor, record_id=records[-1].id)
+        if records:  # read through list_records, which checked the actor
+            view["commitments"] = commitments_made(s, records[-1].id)
     if records:
         record = records[-1]
         view["record"] = record
