@@ -14,6 +14,7 @@ from huiqi.profiles.cellchecks import CONTROL
 from huiqi.profiles.dictionary import CodeList, Field, load_codelist
 from huiqi.profiles.industry import division_sections
 from huiqi.profiles.numberrules import quoted
+from huiqi.profiles.provinces import PROVINCES, short_name
 from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num, try_cast
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
@@ -143,7 +144,42 @@ def enum_rule(
         )
         for old, new in retired.items()
     ]
-    return parsed, retired_checks + checks, valid
+    return parsed, retired_checks + _elsewhere(codes, v, parsed) + checks, valid
+
+
+def _elsewhere(codes: CodeList, v: exp.Expression, parsed: exp.Expression) -> list:
+    """A district list's refusal of a division code or a place name of another province
+    (GB/T 2260's first two digits; a name that starts with another province's), before
+    the list of this city's districts: such a row is not mistyped but another city's.
+    Two conditions per cell; the province's name is looked up in the message only."""
+    own_city = (codes.extra.get("city_prefixes") or [None])[0]
+    heads = {str(c)[:2] for c in codes.codes}
+    if not own_city or len(heads) != 1 or not all(str(c).isdigit() for c in codes.codes):
+        return []
+    (own,) = heads
+    others = {k: name for k, name in PROVINCES.items() if k != own}
+    unknown = parsed.is_(exp.null())
+    tail = (
+        f", not a district of {own_city}: an enterprise registered there is not this"
+        " city's to import; check the row, or leave it out of the file"
+    )
+    head = fn("substr", v, num(1), num(2))
+    province = case(*((exp.EQ(this=head, expression=lit(k)), lit(n)) for k, n in others.items()))
+    names = "|".join(sorted({short_name(n) for n in others.values()}, key=len, reverse=True))
+    said = fn("regexp_extract", v, lit(f"^({names})"))
+    place = case(
+        *((exp.EQ(this=said, expression=lit(short_name(n))), lit(n)) for n in others.values())
+    )
+    return [
+        (
+            exp.and_(unknown, matches(v, "[0-9]{6}"), in_list(head, list(others))),
+            concat(quoted(v), " is a division code of ", province, " (GB/T 2260)", tail),
+        ),
+        (
+            exp.and_(unknown, fn("regexp_matches", v, lit(f"^({names})"))),
+            concat(quoted(v), " names a place in ", place, tail),
+        ),
+    ]
 
 
 @functools.cache

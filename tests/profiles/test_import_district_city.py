@@ -49,9 +49,9 @@ def test_another_citys_name_or_the_city_alone_is_still_refused(tmp_path: Path) -
     _, report, _ = _import(tmp_path, ["北京市浦东新区", "上海市", "上海市上海浦东新区"])
 
     assert (report.rows_accepted, report.rows_rejected) == (0, 3)
-    for value, message in zip(
-        ["北京市浦东新区", "上海市", "上海市上海浦东新区"], report.messages, strict=True
-    ):
+    beijing, *shanghai = report.messages
+    assert "'北京市浦东新区' names a place in 北京市, not a district of 上海市" in beijing
+    for value, message in zip(["上海市", "上海市上海浦东新区"], shanghai, strict=True):
         assert (
             f"'{value}' is not an allowed value; use a code or its Chinese name: 310101 (黄浦区),"
             in message

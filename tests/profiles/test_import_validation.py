@@ -70,6 +70,22 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             "'310108' is a retired district code (now 310106 静安区); use the current district: "
             "retired codes are valid only inside a USCC",
         ),
+        # Regression: another city's code or name got the list of Shanghai's districts,
+        # as if it were mistyped.
+        (
+            "注册区划代码",
+            "110105",
+            "'110105' is a division code of 北京市 (GB/T 2260), not a district of 上海市: an"
+            " enterprise registered there is not this city's to import; check the row, or"
+            " leave it out of the file",
+        ),
+        (
+            "注册区划代码",
+            "广东省深圳市南山区",
+            "'广东省深圳市南山区' names a place in 广东省, not a district of 上海市: an"
+            " enterprise registered there is not this city's to import; check the row, or"
+            " leave it out of the file",
+        ),
         (
             "创业者年龄",
             "12",
