@@ -15,7 +15,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +39,7 @@ from huiqi.delivery.offer_refresh import refresh_offers
 from huiqi.delivery.offers import offer_or_prefill, prefill  # noqa: F401 - prefill is part of this module's API
 from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
-from huiqi.delivery.statuses import DeliveryMode, MatchStatus
+from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
 from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_versions: API
     compile_version,
     policy_ref,
@@ -222,6 +222,20 @@ def _deliver(
             Role.POLICY_PUBLISHER,
             also=(Role.SCHEDULER,),
         )
+        newer = s.scalar(
+            select(func.max(PolicyVersion.version)).where(
+                PolicyVersion.policy_id == pv.policy_id,
+                PolicyVersion.status == VersionStatus.PUBLISHED,
+                PolicyVersion.version > pv.version,
+            )
+        )
+        if newer is not None:
+            # Only a policy's newest published version delivers: an older one would make
+            # grants outside the newer one's budget and terms (and offer again what the
+            # newer one refused or an officer rejected).
+            return DeliveryReport(
+                pv.id, pv.policy_id, pv.version, pv.delivery, snapshot_id or 0, replaced_by=newer
+            )
         day = today()
         if not pv.valid_from <= day <= pv.valid_to:
             # No grant, offer or application outside the days the policy can be granted:

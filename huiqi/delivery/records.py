@@ -62,6 +62,8 @@ class DeliveryReport:
     # has closed.
     opens_on: dt.date | None = None
     closed_on: dt.date | None = None
+    # Set when nothing was delivered because a newer version of the policy is published.
+    replaced_by: int | None = None
 
     def count_errors(self, reasons: Iterable[str | None]) -> None:
         """Count error rows by reason."""
@@ -86,6 +88,12 @@ class DeliveryReport:
             self.refused[key] = self.refused.get(key, 0) + value
 
     def summary(self) -> str:
+        if self.replaced_by is not None:
+            return (
+                f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered,"
+                f" v{self.replaced_by} of the policy is published and delivers instead (its"
+                " budget and terms apply); what this version delivered before stays"
+            )
         if self.opens_on is not None:
             return (
                 f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered, the"
