@@ -28,6 +28,7 @@ VALUE_SHAPES = {
     "days": r"\d+",
     "exported": r"\S+",
     "field": r"[^']+",
+    "group": r"[^']+",
     "high": r"\S+",
     "id": r"\d+",
     "k": r"\d+",
@@ -39,8 +40,10 @@ VALUE_SHAPES = {
     "n": r"\d+",
     "name": r".*",
     "now": r"\d+",
+    "period": r"\S+",
     "policy": r".+",
     "stars": r".*",
+    "title": r".*",
     "status": r"\w+",
     "today": r"[^:]+",
     "unit": r"\w+",
@@ -245,6 +248,94 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
         ),
     ),
 ]
+
+# Why a record or grant stands as it does (a record's reason, a review flag's), as the
+# ledger stores it and the pages show it (policy page, home, grants, flagged records).
+REFUSALS += [
+    _refusal(N_("the offer ended on %(day)s")),
+    _refusal(N_("replaced by %(version)s, which is offered instead")),
+    _refusal(N_("capped from %(amount)s yuan")),
+    _refusal(N_("the budget of %(amount)s yuan is spent; grants are made in claim order")),
+    _refusal(N_("the budget of %(amount)s yuan is spent; grants are made in USCC order")),
+    _refusal(
+        N_(
+            "the budget of %(amount)s yuan has %(low)s yuan left, less than this grant's"
+            " %(high)s yuan; grants are made in claim order"
+        )
+    ),
+    _refusal(
+        N_(
+            "就高不重复: group '%(group)s' gives this enterprise %(amount)s yuan under"
+            " %(version)s; this policy's %(high)s yuan is not higher"
+        )
+    ),
+    _refusal(
+        N_(
+            "就高不重复: group '%(group)s' already paid or batched %(amount)s yuan under"
+            " %(version)s; this policy would give %(high)s yuan — flagged for an officer to"
+            " decide"
+        )
+    ),
+    _refusal(
+        N_(
+            "就高不重复: superseded by %(version)s, which gives %(amount)s yuan (more than"
+            " %(low)s yuan)"
+        )
+    ),
+    _refusal(
+        N_(
+            "cap group '%(group)s' is used up for %(period)s (at most %(amount)s yuan per"
+            " enterprise)"
+        )
+    ),
+    _refusal(
+        N_(
+            "already granted %(amount)s yuan for %(period)s under %(version)s (%(status)s);"
+            " one grant per policy and period, whatever the version — v%(n)s would give"
+            " %(high)s yuan: flagged for an officer to decide whether a correction is due"
+        )
+    ),
+    _refusal(
+        N_(
+            "already granted %(amount)s yuan for %(period)s under %(version)s (%(status)s);"
+            " one grant per policy and period, whatever the version"
+        )
+    ),
+    _refusal(
+        N_(
+            "no longer eligible on snapshot %(id)s; kept as granted or offered until an"
+            " officer reviews it"
+        )
+    ),
+    _refusal(N_("kept after review: %(what)s")),
+    _refusal(
+        N_(
+            "withdrawal decided after review: %(what)s; grant %(id)s (%(status)s) is not"
+            " revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
+        )
+    ),
+    _refusal(
+        N_(
+            "withdrawal decided after review: %(what)s; the record (%(status)s) is not"
+            " revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
+        )
+    ),
+    _refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s: %(what)s")),
+    _refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s")),
+    _refusal(N_("「%(title)s」 (%(version)s) was retired")),
+]
+N_("the offer ended unclaimed")
+N_("the version was retired")
+N_(
+    "eligible, amount 0: newer data make the policy's amount formula give 0.00 yuan;"
+    " the open offer is withdrawn and nothing is offered"
+)
+N_(
+    "eligible, amount 0: newer data make the policy's amount formula give 0.00 yuan;"
+    " the open application is withdrawn and nothing is offered"
+)
 
 # Refusals without values: the catalogue translates them whole.
 N_("give the value you believe is right")

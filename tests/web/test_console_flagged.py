@@ -29,7 +29,7 @@ def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Por
     report = deliver(portal.settings, portal.factory, pv.id, actor=OFFICER)
     assert report.flagged == 1
     page = officer.get("/console/flagged").text
-    assert f'<span class="uscc">{lost}</span>' in page and "no longer eligible" in page
+    assert f'<span class="uscc">{lost}</span>' in page and "已不再符合条件" in page
     assert page.count('<li class="flag"') == 1
     # The API's twin: the records flagged for review.
     headers = {"Authorization": f"Bearer {portal.token('officer')}"}
