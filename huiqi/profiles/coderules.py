@@ -67,13 +67,16 @@ def choice(
 
 def code_spellings(codes: CodeList, texts: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Code -> the other texts an import reads as it, besides its Chinese name: its national
-    code where the list gives one (``gb_code``: 159 for 有限责任公司), the Chinese name after
+    code where the list gives one (``gb_code``: 159 for 有限责任公司), its other names
+    (``also``), the Chinese name after
     one of the list's ``city_prefixes`` (上海市浦东新区 for 310115), a text the mapping's
     ``values:`` (``texts``, text -> code) names, the code in another case ('a' for A)."""
     also: dict[str, list[str]] = {}
     for code, entry in codes.codes.items():
         if entry.get("gb_code"):
             also.setdefault(code, []).append(str(entry["gb_code"]))
+        # Other names the list gives for the code (居住证 and 上海市居住证 for 持上海市居住证).
+        also.setdefault(code, []).extend(str(t) for t in entry.get("also") or ())
     # A district after its city's name (上海市浦东新区): the list's ``city_prefixes``.
     for prefix in codes.extra.get("city_prefixes") or ():
         for code, entry in codes.codes.items():

@@ -55,6 +55,8 @@ class ImportReport:
     size_classes_refreshed: bool = False
     sheet: str | None = None
     uscc_upper_cased: int = 0
+    # Stored values the file's empty cells left as they were (an empty cell clears nothing).
+    blanks_kept: int = 0
     uscc_upper_cased_lines: list[int] = field(default_factory=list)
     normalised_path: Path | None = None
     size_class_disagreements: int = 0
@@ -105,6 +107,11 @@ class ImportReport:
             lines.append("No changes: no row was accepted.")
         elif self.rows_changed == 0:
             lines.append("No changes: every accepted row was already in the store.")
+        if self.blanks_kept:
+            lines.append(
+                f"Kept {self.blanks_kept:,} stored value(s) where the file's cell is empty: an"
+                " empty cell never clears a value another import supplied."
+            )
         if self.uscc_upper_cased:
             shown = ", ".join(str(n) for n in self.uscc_upper_cased_lines)
             more = ", ..." if self.uscc_upper_cased > len(self.uscc_upper_cased_lines) else ""

@@ -181,6 +181,12 @@ def _import(
             # A table this import fills from empty is written in USCC order, and frozen
             # as stored (no second sort of the whole table).
             empty = upsert.empty_tables(con, chosen)
+            # Nothing to keep in a table this import fills from empty (a first import).
+            kept = (
+                0
+                if upsert.TABLES[chosen.layout] in empty
+                else upsert.blanks_kept(con, chosen, fields)
+            )
             changed = upsert.collect_changes(con, chosen, fields)
             if changed:
                 upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)
@@ -237,6 +243,7 @@ def _import(
                 size_classes_refreshed=refreshed,
                 sheet=source.sheet if len(source.sheets) > 1 else None,
                 uscc_upper_cased=upper_cased,
+                blanks_kept=kept,
                 uscc_upper_cased_lines=upper_lines,
                 normalised_path=normalised_path,
                 size_class_disagreements=disagreeing,

@@ -51,7 +51,7 @@ def coded_values(
         meanings = {
             str(t): c
             for c, e in codes.items()
-            for t in (c, e.get("zh"), e.get("gb_code"))
+            for t in (c, e.get("zh"), e.get("gb_code"), *(e.get("also") or ()))
             if t is not None
         }
         for text, code in texts.items():

@@ -7,6 +7,10 @@ mapped column are written (an ``UPDATE … FROM`` of the mapped columns alone fo
 stored keys, a plain ``INSERT`` for new ones), so:
 
 * importing the same file again changes nothing, not even ``updated_snapshot``;
+* an empty cell of an enterprise's or a year's row says nothing: it never clears a value
+  another import stored (a partial file, or a registry that left one figure out, would
+  otherwise erase it and turn eligible enterprises into "needs data"); the report counts
+  the values kept so (:func:`blanks_kept`);
 * a registry updates its own fields and leaves the other registries' columns of
   an existing row untouched; a new enterprise gets NULL in them;
 * a yearly or qualification row for an enterprise the store does not know yet
@@ -36,6 +40,9 @@ TABLES = {
     "contracts": "contracts",
 }
 CHANGED = "_changed"
+# The layouts whose empty cells never clear a stored value (a relation's or a
+# qualification's row is rewritten whole by ``links``).
+KEEP_ON_BLANK = ("static", "yearly")
 NEW = "_new"  # a column of CHANGED: the key is not in the table yet
 
 
@@ -83,7 +90,16 @@ def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: li
     joined = exp.and_(*(exp.EQ(this=col(k, "g"), expression=col(k, "t")) for k in mapping.keys))
     is_new = col("uscc", "t").is_(exp.null())
     differs: list[exp.Expression] = [is_new]
-    differs += [exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")) for f in values]
+    if mapping.layout in KEEP_ON_BLANK:  # an empty cell is no change
+        differs += [
+            exp.and_(
+                exp.not_(col(f, "g").is_(exp.null())),
+                exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")),
+            )
+            for f in values
+        ]
+    else:
+        differs += [exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")) for f in values]
     select = exp.select(*(col(f, "g") for f in fields))
     select = select.select(exp.alias_(is_new.copy(), NEW, quoted=True))
     for name, expression in derived.items():
@@ -102,6 +118,35 @@ def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: li
     )
     con.execute(sql(create))
     row = con.execute(sql(exp.select(exp.func("count", exp.Star())).from_(CHANGED))).fetchone()
+    return int(row[0]) if row else 0
+
+
+def blanks_kept(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> int:
+    """How many stored values the file's empty cells left as they were (its good rows of
+    stored keys, mapped columns only)."""
+    if mapping.layout not in KEEP_ON_BLANK:
+        return 0
+    table = TABLES[mapping.layout]
+    values = [f for f in fields if f not in mapping.keys]
+    if not values:
+        return 0
+    joined = exp.and_(*(exp.EQ(this=col(k, "g"), expression=col(k, "t")) for k in mapping.keys))
+    kept = [
+        exp.Cast(
+            this=exp.and_(col(f, "g").is_(exp.null()), exp.not_(col(f, "t").is_(exp.null()))),
+            to=exp.DataType.build("INTEGER"),
+        )
+        for f in values
+    ]
+    total = kept[0]
+    for term in kept[1:]:
+        total = exp.Add(this=total, expression=term)
+    query = (
+        exp.select(fn("coalesce", exp.func("sum", total), num(0)))
+        .from_(exp.to_table("_good").as_("g"))
+        .join(exp.to_table(table).as_("t"), on=joined)
+    )
+    row = con.execute(sql(query)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -146,7 +191,15 @@ def write_changes(
         exp.not_(col(NEW, "c")),
         *(exp.EQ(this=col(k, table), expression=col(k, "c")) for k in mapping.keys),
     )
-    assignments = [exp.EQ(this=col(c), expression=col(c, "c")) for c in updates]
+    assignments = [
+        exp.EQ(
+            this=col(c),
+            expression=fn("coalesce", col(c, "c"), col(c, table))
+            if mapping.layout in KEEP_ON_BLANK
+            else col(c, "c"),
+        )
+        for c in updates
+    ]
     assignments.append(exp.EQ(this=col("updated_snapshot"), expression=exp.Placeholder()))
     update = exp.Update(
         this=exp.to_table(table),

@@ -75,6 +75,39 @@ def test_a_changed_value_is_updated_and_counted(tmp_path: Path):
     ) == [(Decimal("3.00"), 2)]
 
 
+def test_an_empty_cell_never_clears_a_stored_value(tmp_path: Path):
+    """Regression: a later file with a figure left empty erased the stored one (the
+    enterprise's R&D award then read "needs data"), and the report said nothing."""
+    settings = Settings(tmp_path / "data")
+    header = ["统一社会信用代码", "年度", "营业收入(元)", "研发费用(元)"]
+    import_file(settings, write_csv(tmp_path / "a.csv", [header, [PUDONG, "2025", "9", "1"]]))
+    market = ["统一社会信用代码", "企业名称", "行业代码"]
+    import_file(settings, write_csv(tmp_path / "m.csv", [market, [PUDONG, "甲", "6513"]]))
+
+    later = import_file(
+        settings,
+        write_csv(
+            tmp_path / "b.csv", [header, [PUDONG, "2025", "8", ""], [XUHUI, "2025", "", "2"]]
+        ),
+    )
+    again = import_file(settings, write_csv(tmp_path / "n.csv", [market, [PUDONG, "", ""]]))
+
+    assert query(
+        settings, "SELECT uscc, revenue, rd_expense FROM enterprise_years ORDER BY uscc"
+    ) == [
+        (XUHUI, None, Decimal("2.00")),
+        (PUDONG, Decimal("8.00"), Decimal("1.00")),
+    ]
+    assert query(
+        settings,
+        "SELECT name, industry_class, industry_section FROM enterprises WHERE uscc = ?",
+        [PUDONG],
+    ) == [("甲", "6513", "I")]
+    assert (later.rows_changed, later.blanks_kept) == (2, 1)
+    assert "Kept 1 stored value(s) where the file's cell is empty" in later.summary()
+    assert (again.rows_changed, again.blanks_kept) == (0, 2)
+
+
 def test_a_registry_updates_only_its_own_fields(tmp_path: Path):
     settings = Settings(tmp_path / "data")
     market = write_csv(

@@ -553,3 +553,14 @@ def test_sql_uscc_check_agrees_with_uscc_validate():
     disagreements = [(c, ok) for c, ok in verdicts if ok != uscc.is_valid(c)]
     assert disagreements == []
     assert sum(ok for _, ok in verdicts) > 2000  # both outcomes are exercised
+
+
+@pytest.mark.parametrize("text", ["持上海市居住证", "上海市居住证", "居住证", "residence_permit"])
+def test_a_residence_permit_is_read_under_each_name_the_docs_give(tmp_path: Path, text: str):
+    """Regression: docs/policies.md named it 上海市居住证, and the import refused that name."""
+    report = one_cell(tmp_path, "market", "法定代表人户籍类型", text)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 0), report.messages
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        assert con.execute("SELECT legal_rep_residency FROM enterprises").fetchall() == [
+            ("residence_permit",)
+        ]
