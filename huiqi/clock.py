@@ -1,6 +1,6 @@
 """The day huiqi takes as today: when a policy's window is open, when an offer expires.
 
-It is the machine's local date, unless a training or demo environment fixes it:
+It is the date in China (UTC+8), unless a training or demo environment fixes it:
 
 * ``HUIQI_TODAY=YYYY-MM-DD`` in the environment (a whole process, its tests included);
 * else a file ``today`` in the data directory in effect, holding one ``YYYY-MM-DD`` line.
@@ -20,6 +20,7 @@ from pathlib import Path
 from huiqi.errors import ConfigError
 from huiqi.profiles.datadir import active_data_dir
 
+CHINA = dt.timezone(dt.timedelta(hours=8))
 ENV = "HUIQI_TODAY"
 FILE = "today"
 
@@ -38,8 +39,10 @@ def today() -> dt.date:
 
 
 def machine_date() -> dt.date:
-    """The machine's local date."""
-    return dt.date.today()
+    """Today's date in China (UTC+8), whatever the machine's time zone: a server on UTC
+    took 16:00-24:00 in China as the day before, while the desk, payments and complaints
+    already counted the next day."""
+    return dt.datetime.now(CHINA).date()
 
 
 def fixed_day(data_dir: Path) -> dt.date | None:

@@ -255,7 +255,10 @@ def _postgres_url(ctx: click.Context) -> str | None:
 @click.command("export-matches")
 @click.option("--run", "run_id", help="Run id (a folder of runs/; default: the latest run).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    help="csv or xlsx (default: from the --to file's extension, else csv).",
 )
 @click.option("--policy", "policies", multiple=True, help="Only this policy id (repeatable).")
 @click.option(
@@ -273,7 +276,7 @@ def _postgres_url(ctx: click.Context) -> str | None:
 def export_matches_command(
     ctx: click.Context,
     run_id: str | None,
-    fmt: str,
+    fmt: str | None,
     policies: tuple[str, ...],
     statuses: tuple[str, ...],
     target: Path | None,
@@ -281,6 +284,8 @@ def export_matches_command(
     """Write a bulk run's rows as a sheet (csv or xlsx), with enterprise names and yuan."""
     from huiqi.engine.api import latest_run_dir
     from huiqi.matching.export import export_matches
+
+    fmt = sheet_format(ctx, fmt, target)
 
     settings = settings_from(ctx)
     _factory, actor = signed_in(ctx)
@@ -303,6 +308,19 @@ def export_matches_command(
         statuses=statuses,
     )
     console.print(f"{done.rows:,} rows written to {done.path}")
+
+
+def sheet_format(ctx: click.Context, fmt: str | None, target: Path | None) -> str:
+    """The format to write: --format, else the --to file's extension (.xlsx, .csv), else
+    csv; a --format the extension contradicts is a usage error (a CSV file named .xlsx
+    does not open in Excel)."""
+    suffix = target.suffix.lower().lstrip(".") if target is not None else ""
+    known = suffix if suffix in ("csv", "xlsx") else None
+    if fmt is not None and known is not None and fmt != known:
+        raise click.UsageError(
+            f"--to {target} names a .{known} file but --format is {fmt}; make them agree", ctx
+        )
+    return fmt or known or "csv"
 
 
 def _explained_policies(

@@ -34,6 +34,8 @@ from huiqi.delivery.models import Batch, BatchItem, Grant, utcnow
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
+from huiqi.profiles.csvrecords import records
+from huiqi.profiles.textlines import Lines
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
 _HEADER_ALIASES = {
@@ -77,17 +79,31 @@ class ResultReport:
         return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
 
 
+class Broken(list[Any]):
+    """A record that could not be read (no cells), with why."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
+
+
 def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8-sig")
+            text, encoding = raw.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, [])
-        return header, ((reader.line_num, row) for row in reader)
+            text, encoding = raw.decode("gb18030"), "gb18030"
+        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline="")), [])
+        # As an import reads a CSV file: a quote never closed costs the line it opened on
+        # (reported there), not the good lines after it (huiqi.profiles.csvrecords).
+        found = records(Lines(io.BytesIO(raw), encoding), ",", len(first))
+        head = next(found, None)
+        header = head.cells if head is not None and head.problem is None else first
+        return header, (
+            (r.line, r.cells if r.problem is None else Broken(r.problem)) for r in found
+        )
     if suffix == ".xlsx":
         wb = load_workbook(path, read_only=True, data_only=True)
         ws = wb.active
@@ -204,6 +220,8 @@ def _check_paid_on(session: Session, paid_on: dt.date, batch_id: int) -> None:
             f"paid date {paid_on} is before batch {batch_id} was exported ({exported});"
             " check the date the bank paid",
         )
+    # The bank's calendar, not huiqi.clock's: a result is checked against real dates
+    # (its batch's export time is one), whatever day a training environment fixes.
     today = (dt.datetime.now(dt.UTC) + _CHINA).date()
     if paid_on > today:
         raise _RowError(
@@ -234,6 +252,11 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     seen: dict[int, int] = {}
     batches: set[int] = set()
     for line, values in rows:
+        if isinstance(values, Broken):
+            report.rows += 1
+            where = Location(file=str(path), line=line)
+            report.errors.append(ImportRowError(values.problem, location=where))
+            continue
         cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
         if all(_text(v) == "" for v in values):
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
@@ -27,6 +27,7 @@ from huiqi.web.api import desk as desk_api
 from huiqi.web.api import finance as finance_api
 from huiqi.web.api import jobs as jobs_api
 from huiqi.web.api import policies as policies_api
+from huiqi.web.api.queryparams import known_query
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -72,6 +73,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner.abandon(app.state.factory)
 
 
+API_CHECKS = [Depends(known_query)]  # every /api/v1 endpoint
+
+
 def create_app(
     settings: Settings | None = None,
     factory: sessionmaker[Session] | None = None,
@@ -101,15 +105,15 @@ def create_app(
     hold = app.state.web.simulation_hold_minutes
     app.state.held_frame = HeldFrame(idle_seconds=hold * 60) if hold else None
     errors.install(app)
-    app.include_router(v1.router)
-    app.include_router(services.router)
-    app.include_router(desk_api.router)
-    app.include_router(complaints_api.router)
-    app.include_router(finance_api.router)
-    app.include_router(attachments_api.router)
-    app.include_router(policies_api.router)
-    app.include_router(jobs_api.router)
-    app.include_router(calculator.router)
+    app.include_router(v1.router, dependencies=API_CHECKS)
+    app.include_router(services.router, dependencies=API_CHECKS)
+    app.include_router(desk_api.router, dependencies=API_CHECKS)
+    app.include_router(complaints_api.router, dependencies=API_CHECKS)
+    app.include_router(finance_api.router, dependencies=API_CHECKS)
+    app.include_router(attachments_api.router, dependencies=API_CHECKS)
+    app.include_router(policies_api.router, dependencies=API_CHECKS)
+    app.include_router(jobs_api.router, dependencies=API_CHECKS)
+    app.include_router(calculator.router, dependencies=API_CHECKS)
     app.include_router(auth.router)
     app.include_router(oidc.router)
     app.include_router(catalogue.router)

@@ -189,3 +189,21 @@ def test_the_analysis_file_serves_the_run_and_its_snapshot_as_views(
             " WHERE m.status = 'eligible'"
         ).fetchone()
         assert joined == (len(parquet_rows(run_dir, "status = 'eligible'")),)
+
+
+def test_the_to_files_extension_picks_the_format_and_a_contradiction_is_refused(
+    matched: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Regression: `--to out.xlsx` without --format wrote CSV text into out.xlsx, which
+    Excel could not open."""
+    data, _ = matched
+    target = tmp_path / "by-extension.xlsx"
+    code, out = run(data, "export-matches", "--to", str(target), token=TOKENS["officer"])
+    assert code == 0, out
+    assert zipfile.is_zipfile(target)
+    wrong = tmp_path / "wrong.xlsx"
+    code, out = run(
+        data, "export-matches", "--format", "csv", "--to", str(wrong), token=TOKENS["officer"]
+    )
+    assert code == 2 and "names a .xlsx file but --format is csv" in out, out
+    assert not wrong.exists()

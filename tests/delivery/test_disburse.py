@@ -566,3 +566,30 @@ def test_an_unknown_result_in_a_chinese_file_names_the_chinese_words_too(
     assert [e.message for e in report.errors] == [
         "result '完成' is not one of paid, failed, 成功, 失败"
     ]
+
+
+def test_a_quote_never_closed_costs_its_own_line_not_the_good_lines_after_it(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a quote opened on one line swallowed the next lines into its cell; the
+    import reported one error at the line where the record ended and paid neither of the
+    good lines after it."""
+    a, b, c = _grants(sessions, [1000, 2000, 3000])
+    batch = _export(sessions, tmp_path)
+    _backdate(sessions, batch)
+    path = tmp_path / "quote.csv"
+    path.write_text(
+        "grant_id,result,reason,paid_date\n"
+        f'{a},failed,"账户已销户,2026-03-31\n'
+        f"{b},paid,,2026-03-31\n"
+        f"{c},paid,,2026-03-31\n",
+        encoding="utf-8",
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert (report.rows, report.paid, report.failed) == (3, 2, 0)
+    (error,) = report.errors
+    assert error.location is not None and error.location.line == 2
+    assert "quote" in str(error)
+    with transaction(sessions) as s:
+        assert [s.get(Grant, g).status for g in (a, b, c)] == ["in_batch", "paid", "paid"]  # type: ignore[union-attr]

@@ -343,3 +343,24 @@ def test_a_step_sent_again_after_the_request_moved_on_says_why_with_409(portal: 
     )
     assert _alerts(resent.text), resent.text
     assert api.get(f"/api/v1/requests/{rid}", headers=owner).json()["stars"] == 2
+
+
+def test_the_requests_api_pages_with_after_id_and_refuses_a_parameter_it_does_not_take(
+    portal: Portal,
+) -> None:
+    """Regression: ``after_id`` (the other listings' name) was ignored by /api/v1/requests,
+    which answered the first page again: a paging script looped for ever."""
+    client = portal.client()
+    headers = bearer(portal, "ent2")
+    for text in ("第一个问题", "第二个问题"):
+        body = {"category": "policy", "text": text}
+        assert client.post("/api/v1/requests", json=body, headers=headers).status_code == 200
+    every = [r["id"] for r in client.get("/api/v1/requests", headers=headers).json()]
+    assert len(every) >= 2
+    after = client.get(f"/api/v1/requests?after_id={every[0]}", headers=headers).json()
+    assert [r["id"] for r in after] == every[1:]
+    old = client.get(f"/api/v1/requests?after={every[0]}", headers=headers).json()
+    assert [r["id"] for r in old] == every[1:]
+    wrong = client.get("/api/v1/requests?afterid=1", headers=headers)
+    assert wrong.status_code == 422
+    assert "takes no query parameter 'afterid'" in wrong.text and "after_id" in wrong.text

@@ -73,10 +73,12 @@ def requests(
     department: Department = None,
     status: Status = None,
     escalated: bool | None = None,
+    after_id: Page = 0,
     after: Page = 0,
     limit: Limit = 50,
 ) -> list[RequestPublic]:
-    """The requests you may read (your enterprise's, or your departments'), in id order."""
+    """The requests you may read (your enterprise's, or your departments'), in id order;
+    the next page starts after ``after_id`` (``after`` is its earlier name)."""
     with reading(factory) as s:
         rows = list_requests(
             s,
@@ -85,7 +87,7 @@ def requests(
             department=department,
             status=status,
             escalated=escalated,
-            after_id=after,
+            after_id=after_id or after,
             limit=limit,
         )
     return [RequestPublic.model_validate(r) for r in rows]
