@@ -208,6 +208,7 @@ def section_of(industry_class: exp.Expression) -> exp.Expression:
 
 def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
     checks: list = []
+    parsed = v
     if f.name == "industry_class":
         # 0651 kept as a number in a sheet or a Parquet integer column arrives as 651.
         checks.append(
@@ -223,12 +224,20 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
             )
         )
         # Registries often write the section letter before the class (I6511, I 6511):
-        # the steward is told what to write, never a bare pattern.
+        # a letter that agrees with the class's division is read as the class alone
+        # (and listed in normalised.csv); one that does not, or a division that does not
+        # exist, is refused saying what to check, never as a bare pattern.
         digits = fn("regexp_extract", v, lit("[0-9]{4}"))
         section = section_of(digits)
+        lettered = matches(v, _LETTERED)
+        agrees = exp.and_(
+            lettered,
+            exp.EQ(this=fn("upper", fn("substr", v, num(1), num(1))), expression=section),
+        )
+        parsed = case((agrees, digits), default=v)
         checks.append(
             (
-                matches(v, _LETTERED),
+                exp.and_(lettered, exp.not_(fn("coalesce", agrees, exp.false()))),
                 concat(
                     quoted(v),
                     " puts a section letter before the class; write the class's 4 digits alone, '",
@@ -271,7 +280,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
             if f.name == "industry_class"
             else f" does not match the pattern {f.pattern}"
         )
-        checks.append((exp.not_(matches(v, pattern)), concat(quoted(v), what)))
+        checks.append((exp.not_(matches(parsed, pattern)), concat(quoted(v), what)))
     if f.name == "industry_class":
         first, last = (
             min(lo for lo, _ in _sections().values()),
@@ -279,13 +288,13 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         )
         checks.append(
             (
-                section_of(v).is_(exp.null()),
+                section_of(parsed).is_(exp.null()),
                 concat(
                     quoted(v),
                     ": division ",
-                    fn("substr", v, num(1), num(2)),
+                    fn("substr", parsed, num(1), num(2)),
                     f" does not exist in GB/T 4754-2017 ({first:02d}-{last:02d})",
                 ),
             )
         )
-    return v, checks
+    return parsed, checks

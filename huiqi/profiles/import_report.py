@@ -58,6 +58,9 @@ class ImportReport:
     # Stored values the file's empty cells left as they were (an empty cell clears nothing).
     blanks_kept: int = 0
     uscc_upper_cased_lines: list[int] = field(default_factory=list)
+    # Industry classes written after their section letter (I6513), stored as the class.
+    industry_letters_removed: int = 0
+    industry_letters_removed_lines: list[int] = field(default_factory=list)
     normalised_path: Path | None = None
     size_class_disagreements: int = 0
     size_class_messages: list[str] = field(default_factory=list)
@@ -118,6 +121,18 @@ class ImportReport:
             lines.append(
                 f"Upper-cased {self.uscc_upper_cased} USCC(s) written in lower case (lines "
                 f"{shown}{more}); the original text is in {self.normalised_path}."
+            )
+        if self.industry_letters_removed:
+            shown = ", ".join(str(n) for n in self.industry_letters_removed_lines)
+            more = (
+                ", ..."
+                if self.industry_letters_removed > len(self.industry_letters_removed_lines)
+                else ""
+            )
+            lines.append(
+                f"Read {self.industry_letters_removed} industry class(es) written after their"
+                f" section letter as the class alone (I6513 as 6513; lines {shown}{more}); the"
+                f" original text is in {self.normalised_path}."
             )
         if self.ignored_columns:
             lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")
@@ -221,43 +236,73 @@ def write_rejects(
 
 
 def write_normalised(
-    con: duckdb.DuckDBPyConnection, path: Path, *, file: str, uscc_header: str
-) -> tuple[int, list[int]]:
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    file: str,
+    uscc_header: str,
+    industry_header: str | None = None,
+) -> dict[str, tuple[int, list[int]]]:
     """Write ``normalised.csv``: every value stored in another form than the file's text.
 
-    Today that is a USCC written in lower case, stored in upper case (GB 32100-2015
-    uses capitals only). Returns the count and the first line numbers.
+    That is a USCC written in lower case, stored in upper case (GB 32100-2015 uses
+    capitals only), and an industry class written after its section letter (I6513),
+    stored as the class alone (6513). Returns, per field, the count and the first line
+    numbers.
     """
-    query = (
-        exp.select(col("_line", "s"), col("uscc", "s"), col("uscc", "c"))
-        .from_(exp.to_table(STAGE).as_("s"))
-        .join(
-            exp.to_table("_checked").as_("c"),
-            on=exp.EQ(this=col("_line", "s"), expression=col("_line", "c")),
-        )
-        # The cheap comparison first: the pattern runs only on the few codes it lets through.
-        .where(
+    kinds = [
+        (
+            "uscc",
+            uscc_header,
+            "upper-cased",
+            # The cheap comparison first: the pattern runs only on the few codes it lets through.
             exp.and_(
                 exp.NEQ(this=col("uscc", "s"), expression=fn("upper", col("uscc", "s"))),
                 fn("regexp_matches", col("uscc", "s"), lit("[a-z]")),
+            ),
+        )
+    ]
+    if industry_header is not None:
+        kinds.append(
+            (
+                "industry_class",
+                industry_header,
+                "section letter removed",
+                exp.and_(
+                    fn("regexp_matches", col("industry_class", "s"), lit("^\\s*[A-Za-z]")),
+                    exp.NEQ(
+                        this=col("industry_class", "c"), expression=col("industry_class", "s")
+                    ),
+                ),
             )
         )
-        .order_by(col("_line", "s"))
-    )
-    count, first = 0, list[int]()
+    found: dict[str, tuple[int, list[int]]] = {}
     with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["file", "line", "column", "field", "original", "stored", "change"])
-        result = con.execute(sql(query))
-        while chunk := result.fetchmany(10_000):
-            for line, original, stored in chunk:
-                out.writerow(
-                    safe_row([file, line, uscc_header, "uscc", original, stored, "upper-cased"])
+        for field_name, header, change, condition in kinds:
+            query = (
+                exp.select(col("_line", "s"), col(field_name, "s"), col(field_name, "c"))
+                .from_(exp.to_table(STAGE).as_("s"))
+                .join(
+                    exp.to_table("_checked").as_("c"),
+                    on=exp.EQ(this=col("_line", "s"), expression=col("_line", "c")),
                 )
-                count += 1
-                if len(first) < FIRST_MESSAGES:
-                    first.append(int(line))
-    return count, first
+                .where(condition)
+                .order_by(col("_line", "s"))
+            )
+            count, first = 0, list[int]()
+            result = con.execute(sql(query))
+            while chunk := result.fetchmany(10_000):
+                for line, original, stored in chunk:
+                    out.writerow(
+                        safe_row([file, line, header, field_name, original, stored, change])
+                    )
+                    count += 1
+                    if len(first) < FIRST_MESSAGES:
+                        first.append(int(line))
+            found[field_name] = (count, first)
+    return found
 
 
 def size_class_message(file: str, row: tuple) -> str:

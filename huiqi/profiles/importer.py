@@ -216,12 +216,19 @@ def _import(
                 con, rejects_path, file=file_path.name, headers=source.headers, positions=positions
             )
             normalised_path = out / "normalised.csv"
-            upper_cased, upper_lines = write_normalised(
+            normalised = write_normalised(
                 con,
                 normalised_path,
                 file=file_path.name,
                 uscc_header=source.headers[fields_at(positions, "uscc")],
+                industry_header=(
+                    source.headers[fields_at(positions, "industry_class")]
+                    if "industry_class" in fields
+                    else None
+                ),
             )
+            upper_cased, upper_lines = normalised["uscc"]
+            lettered, lettered_lines = normalised.get("industry_class", (0, []))
             no_district_path = out / NO_DISTRICT_FILE
             no_district, no_district_first = write_no_district(con, no_district_path)
             report = ImportReport(
@@ -245,6 +252,8 @@ def _import(
                 uscc_upper_cased=upper_cased,
                 blanks_kept=kept,
                 uscc_upper_cased_lines=upper_lines,
+                industry_letters_removed=lettered,
+                industry_letters_removed_lines=lettered_lines,
                 normalised_path=normalised_path,
                 size_class_disagreements=disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in first],

@@ -164,12 +164,6 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
         ),
         (
             "行业代码",
-            "I6511",
-            "'I6511' puts a section letter before the class; write the class's 4 digits alone,"
-            " '6511', and keep the column as text",
-        ),
-        (
-            "行业代码",
             "c 6511",
             "'c 6511' puts a section letter before the class; write the class's 4 digits alone,"
             " '6511', and keep the column as text (class 6511 is in section I, not C: check"
@@ -564,3 +558,32 @@ def test_a_residence_permit_is_read_under_each_name_the_docs_give(tmp_path: Path
         assert con.execute("SELECT legal_rep_residency FROM enterprises").fetchall() == [
             ("residence_permit",)
         ]
+
+
+def test_an_industry_class_after_its_own_section_letter_is_read_and_listed(tmp_path: Path):
+    """Regression: 'I6513', as registries often write a class, was refused (the steward had
+    to edit the registry's file); the calculator already read it. A letter that agrees with
+    the division is read as the class alone and listed in normalised.csv."""
+    codes = [uscc.make(f"91310115MA1H8R7{i:02d}") for i in range(4)]
+    path = write_csv(
+        tmp_path / "market.csv",
+        ["统一社会信用代码", "行业代码"],
+        [[codes[0], "I6513"], [codes[1], "i-6513"], [codes[2], "6513"], [codes[3], "C6513"]],
+    )
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
+    assert (report.rows_accepted, report.rows_rejected) == (3, 1)
+    assert "class 6513 is in section I, not C" in report.messages[0]
+    assert (report.industry_letters_removed, report.industry_letters_removed_lines) == (2, [2, 3])
+    assert "Read 2 industry class(es) written after their section letter" in report.summary()
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        stored = con.execute(
+            "SELECT uscc, industry_class, industry_section FROM enterprises ORDER BY uscc"
+        ).fetchall()
+    assert sorted(stored) == sorted((c, "6513", "I") for c in codes[:3])
+    assert report.normalised_path is not None
+    with report.normalised_path.open(encoding="utf-8-sig") as fh:
+        listed = [(r["line"], r["original"], r["stored"], r["change"]) for r in csv.DictReader(fh)]
+    assert listed == [
+        ("2", "I6513", "6513", "section letter removed"),
+        ("3", "i-6513", "6513", "section letter removed"),
+    ]
