@@ -121,3 +121,16 @@ def test_input_errors_stay_400_or_422_and_a_missing_record_404(
 ) -> None:
     api = Api(portal)
     assert api.post("ent5", path, body).status_code == status
+
+
+def test_the_review_queue_names_each_application_by_the_id_its_decisions_take(
+    portal: Portal,
+) -> None:
+    """Regression: the queue gave both record_id and application_id while approve and
+    reject take the record id; an officer using application_id approved or rejected another
+    enterprise's application once the two numberings overlapped."""
+    client = portal.client()
+    headers = {"Authorization": f"Bearer {portal.token('officer')}"}
+    rows = client.get("/api/v1/applications", headers=headers).json()
+    assert rows, "the portal's world has applications"
+    assert all("application_id" not in r and "record_id" in r for r in rows)

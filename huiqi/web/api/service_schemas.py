@@ -150,8 +150,10 @@ class NearMissPublic(_Row):
 
 
 class ApplicationPublic(_Row):
+    # The record's id is the application's number everywhere (the API's
+    # /applications/{id}/approve, the CLI, the pages); the form's own row id is not shown,
+    # so it cannot be taken for it (an officer approved the wrong enterprise's that way).
     record_id: int
-    application_id: int
     uscc: str
     policy_id: str
     version: int
