@@ -65,6 +65,20 @@ def test_an_officer_approves_an_application_and_it_leaves_the_queue(portal: Port
         assert s.scalar(select(func.count()).where(Grant.entitlement_id == record_id)) == 1
 
 
+def test_finance_reads_the_review_queue_without_decision_forms(portal: Portal) -> None:
+    """Regression: finance officers and admins saw approve and reject buttons that answered
+    403; they read the queue, and only reviewers get the forms."""
+    record_id = submit_application(portal, "ent3")
+    finance = sign_in(portal.client(), "finance").get("/console/applications").text
+    assert in_queue(finance, record_id)
+    assert f"/console/applications/{record_id}/approve" not in finance
+    assert f"/console/applications/{record_id}/reject" not in finance
+    assert "只有政策审核人员可以批准或驳回申报" in finance
+    officer = sign_in(portal.client(), "officer").get("/console/applications").text
+    assert f"/console/applications/{record_id}/reject" in officer
+    assert "只有政策审核人员可以批准或驳回申报" not in officer
+
+
 def test_a_rejection_needs_a_reason_and_the_enterprise_reads_it(portal: Portal) -> None:
     record_id = submit_application(portal, "ent2")
     officer = sign_in(portal.client(), "officer")

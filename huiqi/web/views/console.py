@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications
@@ -50,7 +51,14 @@ def _applications(s: Session, actor: Actor) -> dict[str, Any]:
         else {}
     )
     titles = {c.policy_id: c.title for c in list_policies(s)}
-    return {"rows": rows, "files": files, "titles": titles, "commitments": _commitments(s, rows)}
+    return {
+        "rows": rows,
+        "files": files,
+        "titles": titles,
+        "commitments": _commitments(s, rows),
+        # Finance and admins read the queue; only reviewers get the decision forms.
+        "can_decide": actor.has(Role.POLICY_REVIEWER),
+    }
 
 
 def _commitments(s: Session, rows: list[ApplicationRow]) -> dict[int, list[dict[str, str]]]:
