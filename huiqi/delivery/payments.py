@@ -436,3 +436,21 @@ def _contradiction(grant: Grant, batch_id: int, recorded: str) -> str:
         " to pay it, release it once the cause is addressed ('huiqi disburse repay"
         f" {grant_id} --reason …') and export it in a new batch"
     )
+
+
+def failure_reasons(session: Session, *, actor: Actor, grant_ids: list[int]) -> dict[int, str]:
+    """The bank's reason for each of these grants' last failed payment (finance officers
+    and admins: the people who pay again), by grant id."""
+    require_role(actor, "read why payments failed", Role.FINANCE_OFFICER, Role.ADMIN)
+    found: dict[int, str] = {}
+    for start in range(0, len(grant_ids), 500):
+        rows = session.execute(
+            select(BatchItem.grant_id, BatchItem.reason)
+            .where(
+                BatchItem.grant_id.in_(grant_ids[start : start + 500]),
+                BatchItem.result == PaymentResult.FAILED,
+            )
+            .order_by(BatchItem.id)
+        ).all()
+        found.update({int(g): str(r or "") for g, r in rows})  # the last one wins
+    return found

@@ -116,6 +116,10 @@ def test_a_failed_payment_is_released_from_the_page_and_paid_in_the_next_batch(
     )
     listed = client.get("/console/finance").text
     assert f'id="failed-{grant_id}"' in listed and "拨付失败" in listed
+    # Regression: the bank's reason was in the audit log only (admins'), not where the
+    # finance officer decides whether to pay again.
+    row = listed.split(f'id="failed-{grant_id}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="reason">账号错误</td>' in row
     blank = client.post(
         f"/console/finance/grants/{grant_id}/repay", data={"csrf_token": token, "reason": " "}
     )

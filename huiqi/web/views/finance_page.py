@@ -20,7 +20,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.batchfiles import KINDS, apply_uploaded_results, batch_file
 from huiqi.delivery.disburse import NothingToPay, export_batch
 from huiqi.delivery.filetypes import AttachmentError
-from huiqi.delivery.payments import ResultReport
+from huiqi.delivery.payments import ResultReport, failure_reasons
 from huiqi.delivery.repayment import release_for_repayment
 from huiqi.delivery.statuses import GrantStatus
 from huiqi.errors import ImportFileError
@@ -51,12 +51,14 @@ def _page(
         failed = ledger.list_grants(
             s, actor=actor_of(who), status=GrantStatus.PAYMENT_FAILED, limit=FAILED
         )
+        why = failure_reasons(s, actor=actor_of(who), grant_ids=[g.id for g in failed])
     context: dict[str, Any] = {
         # An admin lists the batches; only a finance officer acts on them (the services
         # refuse anyone else), so only a finance officer is offered the links and forms.
         "pays": actor_of(who).has(Role.FINANCE_OFFICER),
         "batches": batches,
         "failed": failed,
+        "why": why,
         "report": report,
         "error": error,
         "done": request.query_params.get("done"),
