@@ -11,6 +11,7 @@ from huiqi.accounts import service as accounts
 from huiqi.accounts import tokens
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.roles import RoleGrant
+from huiqi.accounts.scopecheck import scope_warnings
 from huiqi.cli.common import (
     JSON_OPTION,
     console,
@@ -182,10 +183,13 @@ def user_add(
             email=email,
             display_name=display_name,
         )
+        warnings = scope_warnings(s, grants)
     if as_json:
         emit_json(added)
         return
     console.print(f"user {added.username} added: {', '.join(added.roles)}")
+    for line in warnings:
+        console.print(f"warning: {line}", markup=False)
 
 
 @user.command("change")
@@ -224,7 +228,10 @@ def user_change(
             email=email,
             display_name=display_name,
         )
+        warnings = scope_warnings(s, [RoleGrant.parse(r) for r in add])
     console.print(f"user {changed.username}: {', '.join(changed.roles)}")
+    for line in warnings:
+        console.print(f"warning: {line}", markup=False)
 
 
 @user.command("disable")

@@ -270,9 +270,7 @@ def write_normalised(
                 "section letter removed",
                 exp.and_(
                     fn("regexp_matches", col("industry_class", "s"), lit("^\\s*[A-Za-z]")),
-                    exp.NEQ(
-                        this=col("industry_class", "c"), expression=col("industry_class", "s")
-                    ),
+                    exp.NEQ(this=col("industry_class", "c"), expression=col("industry_class", "s")),
                 ),
             )
         )

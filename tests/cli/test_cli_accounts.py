@@ -110,6 +110,29 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     assert {u["username"] for u in json.loads(out)} == {"root", "scheduler", "li"}
 
 
+def test_a_scope_naming_no_known_department_or_park_is_granted_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    """Regression: a desk officer scoped to a mistyped department (市财政厅 for 市财政局), or
+    a park operator of a park nobody is registered in, was added silently and saw nothing."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    code, out = run(
+        data, "user", "add", "typo", "--no-password",
+        "--role", "desk_officer=department:市财政厅", "--role", "park_operator=不存在的园区",
+    )  # fmt: skip
+    said = " ".join(out.split())
+    assert code == 0, out
+    assert "warning: desk_officer=department:市财政厅: the desk has no department '市财政厅'" in said
+    assert "市财政局" in said  # the departments it has
+    assert "warning: park_operator=不存在的园区: no enterprise the ledger knows" in said
+    code, out = run(
+        data, "user", "add", "right", "--no-password", "--role", "desk_officer=department:市财政局"
+    )
+    assert code == 0 and "warning" not in out, out
+
+
 def test_the_empty_inbox_of_an_enterprise_says_so(tmp_path: Path) -> None:
     """Regression: 'huiqi inbox' of an enterprise told nothing yet printed nothing and
     exited 0; then it exited 3 saying the enterprise was "not in the ledger", about its
