@@ -124,7 +124,9 @@ def test_a_scope_naming_no_known_department_or_park_is_granted_with_a_warning(
     )  # fmt: skip
     said = " ".join(out.split())
     assert code == 0, out
-    assert "warning: desk_officer=department:市财政厅: the desk has no department '市财政厅'" in said
+    assert (
+        "warning: desk_officer=department:市财政厅: the desk has no department '市财政厅'" in said
+    )
     assert "市财政局" in said  # the departments it has
     assert "warning: park_operator=不存在的园区: no enterprise the ledger knows" in said
     code, out = run(
