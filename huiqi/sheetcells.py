@@ -12,9 +12,14 @@ escaped: they are inputs, not reports.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number alone ('-50', '+1,234.5') is read by a spreadsheet as that number and
+# runs nothing: it is written as it is, so that a rejected row fixed and imported again
+# carries the file's own text, not "'-50".
+PLAIN_NUMBER = re.compile(r"[+-][0-9][0-9,]*(?:\.[0-9]+)?")
 
 
 def cell_text(value: object) -> str:
@@ -22,11 +27,13 @@ def cell_text(value: object) -> str:
 
     >>> cell_text("=HYPERLINK(1)"), cell_text("\\t-1"), cell_text("上海某某科技有限公司")
     ("'=HYPERLINK(1)", "'\\t-1", '上海某某科技有限公司')
-    >>> cell_text(None), cell_text(42)
-    ('', '42')
+    >>> cell_text(None), cell_text(42), cell_text("-50"), cell_text("-1+1")
+    ('', '42', '-50', "'-1+1")
     """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def safe_row(values: Iterable[object]) -> list[str]:

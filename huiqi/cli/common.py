@@ -253,8 +253,18 @@ AFTER_OPTION = click.option(
 )
 
 
+# Identifiers are copied from a listing into the next command: never wrapped (the other
+# columns wrap first when the terminal is narrow).
+UNWRAPPED = frozenset({"id", "policy", "uscc", "enterprise", "sha256"})
+
+
 def rich_table(columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(*columns)
+    table = Table()
+    for name in columns:
+        if name in UNWRAPPED:
+            table.add_column(name, no_wrap=True)
+        else:  # a long word (an amount) folds onto the next line, never cut short
+            table.add_column(name, overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table

@@ -53,6 +53,32 @@ LAYOUT_WORDS = {
     "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
     "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),
     "valid_to": ("有效期止", "到期日期", "valid to"),
+    # Fields as registries' own sheets often head them.
+    "name": ("单位名称", "公司名称", "市场主体名称", "纳税人名称"),
+    "district_code": (
+        "所属区",
+        "所在区",
+        "所属区县",
+        "区县",
+        "注册地区",
+        "所属区域",
+        "行政区划",
+        "行政区划代码",
+        "注册区划",
+    ),
+    "industry_class": (
+        "所属行业",
+        "行业",
+        "行业代码",
+        "所属行业代码",
+        "国民经济行业",
+        "国民经济行业代码",
+        "行业分类代码",
+        "行业小类",
+        "行业小类代码",
+    ),
+    "employees": ("从业人数", "从业人员数", "职工人数", "员工人数"),
+    "registration_date": ("注册日期", "设立日期", "成立时间"),
 }
 
 
@@ -93,7 +119,10 @@ class Draft:
             lines.append("units:")
             lines += [f"  {f}: {u}" for f, u in self.units.items()]
         if self.skipped:
-            lines.append("# Row numbers and remarks are never imported; listed for the record.")
+            lines.append(
+                "# Row numbers, remarks and a yearly file's names are never imported;"
+                " listed for the record."
+            )
         lines.append(f"ignore: [{', '.join(q(h) for h in self.skipped)}]")
         return "\n".join(lines) + "\n"
 
@@ -161,6 +190,12 @@ def _layout(fields: list[str]) -> str:
     return "static"
 
 
+def _static_fields() -> frozenset[str]:
+    return frozenset(
+        f.name for f in load_dictionary().fields if not f.yearly and f.type != "qualification"
+    )
+
+
 def _fits(target: str, layout: str) -> bool:
     if target == "uscc" or target in LAYOUT_COLUMNS[layout]:
         return True
@@ -223,8 +258,23 @@ def draft_mapping(
             unmatched.append(header)
             continue
         target, reason, unit = match
+        if target == "name" and layout != "static":
+            # A yearly file's 纳税人名称 names the row for a person; the registered name
+            # comes from the business registry: not imported (README), so under ignore:.
+            skipped.append(header)
+            continue
         if target in taken or not _fits(target, layout):
-            why = "already fed by another column" if target in taken else f"not in a {layout} file"
+            why = (
+                "already fed by another column"
+                if target in taken
+                else (
+                    "a yearly file feeds yearly fields only: import this column with a"
+                    " second, static mapping of the same file (the yearly columns under"
+                    " its ignore:)"
+                )
+                if layout == "yearly" and target in _static_fields()
+                else f"not in a {layout} file"
+            )
             columns[header], how[header] = None, f"? looks like '{target}' ({reason}), but {why}"
             unmatched.append(header)
             continue

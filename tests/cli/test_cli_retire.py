@@ -65,6 +65,9 @@ def test_retire_prints_a_line_without_json(tmp_path: Path) -> None:
     tokens = published(data)
     code, out = run(data, "retire", POLICY, "1", "--reason", "ended", token=tokens["officer"])
     assert code == 0 and f"retired {POLICY} v1" in out, out
+    # Regression: 'huiqi versions' showed a retired version as a published one.
+    code, out = run(data, "versions", token=tokens["officer"])
+    assert code == 0 and f"{POLICY} v1 (retired)" in " ".join(out.split()), out
 
 
 def test_retire_is_refused_outside_the_publishers_scope(tmp_path: Path) -> None:

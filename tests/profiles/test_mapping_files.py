@@ -363,3 +363,21 @@ def test_a_relations_draft_suggests_the_columns_of_a_relations_file() -> None:
     text = draft.to_yaml()
     assert "perhaps share_pct (持股比例" in text
     assert "perhaps valid_from (起始日期)" in text
+
+
+def test_a_draft_knows_the_headers_registries_often_write_and_ignores_a_yearly_files_names():
+    """Regression: 所属行业, 从业人数 and 注册区划 were drafted as unmatched, a yearly file's
+    纳税人名称 as a null column to confirm, and a static column of a mixed file only as
+    'not in a yearly file'."""
+    static = draft_mapping(["统一社会信用代码", "单位名称", "所属行业", "所属区县"], name="s")
+    assert [static.columns[h] for h in ("单位名称", "所属行业", "所属区县")] == [
+        "name",
+        "industry_class",
+        "district_code",
+    ]
+    yearly = draft_mapping(
+        ["统一社会信用代码", "纳税人名称", "年度", "从业人数", "成立日期"], name="y"
+    )
+    assert yearly.columns["从业人数"] == "employees" and "纳税人名称" in yearly.skipped
+    assert "纳税人名称" not in yearly.columns
+    assert "second, static mapping of the same file" in yearly.how["成立日期"]

@@ -61,17 +61,18 @@ class Objects:
     ids: dict[str, int | str] = field(default_factory=dict)
 
 
+def walk(routes: list[Any]) -> Iterator[Any]:
+    """Every route of a routing table, those of included routers too."""
+    for route in routes:
+        if hasattr(route, "effective_route_contexts"):  # an included router
+            yield from route.effective_route_contexts()
+        elif getattr(route, "methods", None):
+            yield route
+
+
 def route_table(app: FastAPI) -> set[tuple[str, str]]:
     """(method, path template) of every route the app answers (HEAD aside), read from its
     routing table, included routers too."""
-
-    def walk(routes: list[Any]) -> Iterator[Any]:
-        for route in routes:
-            if hasattr(route, "effective_route_contexts"):  # an included router
-                yield from route.effective_route_contexts()
-            elif getattr(route, "methods", None):
-                yield route
-
     return {
         (method, str(route.path))
         for route in walk(list(app.routes))
@@ -305,11 +306,14 @@ def path_value(path: str, name: str, objects: Objects) -> str:
     return str(ids[name.removesuffix("_id")])
 
 
-def call_of(method: str, path: str, objects: Objects, csrf: str) -> Call:
+def call_of(
+    method: str, path: str, objects: Objects, csrf: str, takes: frozenset[str] | None = None
+) -> Call:
     """The request a route is tried with: its path naming the owner's objects, the owner's
-    USCC as a query parameter, and a well-formed body."""
+    USCC as a query parameter (where an API endpoint takes one: ``takes``, its query
+    parameters; it refuses others), and a well-formed body."""
     url = PARAMETERS.sub(lambda m: quote(path_value(path, m.group(1), objects), safe=""), path)
-    params = {"uscc": objects.uscc}
+    params = {"uscc": objects.uscc} if takes is None or "uscc" in takes else {}
     if path == "/policies/{policy_id}/attachments":  # the application, as its page names it
         params["record_id"] = str(objects.ids["application"])
     files = {"file": UPLOADS[path]} if path in UPLOADS and method == "POST" else None

@@ -20,7 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from huiqi.accounts.tokencheck import NO_TOKEN, actor_of, check_token_row, token_digest
+from huiqi.accounts.tokencheck import (
+    LAST_USED_EVERY,
+    NO_TOKEN,
+    actor_of,
+    check_token_row,
+    token_digest,
+)
 from huiqi.cli.signin import token_for_key
 from huiqi.db.clock import utcnow
 from huiqi.db.revision import CURRENT_REVISION_SQL, head_revision
@@ -150,11 +156,12 @@ def quick_reading(ctx: click.Context) -> Iterator[tuple[Conn, Actor]]:
         actor, due = _actor(conn, key)
         yield conn, actor
         conn.execute("COMMIT")
+        if due is not None:
+            _record_use_sqlite(conn, due)
     except sqlite3.Error as exc:
         raise _declined_or_busy(exc) from exc
     finally:
         conn.close()
-    _record_use(f"sqlite:///{path}", due)
 
 
 @contextmanager
@@ -197,6 +204,28 @@ def _actor(conn: Conn, key: str) -> tuple[Actor, int | None]:
     token_id, user_id, username, stale = check_token_row(rows[0] if rows else None, utcnow())
     roles = fetch(conn, "roles", {"user_id": user_id})
     return actor_of(username, user_id, roles), (token_id if stale else None)
+
+
+# As SQLAlchemy stores a DateTime in SQLite, so that both read it back alike.
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _record_use_sqlite(conn: sqlite3.Connection, token_id: int) -> None:
+    """:func:`huiqi.accounts.bearer.record_use` through the driver, after the read: only if
+    the write lock is free now (a busy database skips it; a later use writes it)."""
+    now = utcnow()
+    conn.execute("PRAGMA query_only=OFF")
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return  # another writer holds the lock
+    conn.execute(
+        "UPDATE api_tokens SET last_used_at = ? WHERE id = ?"
+        " AND (last_used_at IS NULL OR last_used_at < ?)",
+        (now.strftime(_SQLITE_STAMP), token_id, (now - LAST_USED_EVERY).strftime(_SQLITE_STAMP)),
+    )
+    conn.execute("COMMIT")
 
 
 def _record_use(url: str, token_id: int | None) -> None:

@@ -21,15 +21,15 @@ def _allowed(route: Any) -> frozenset[str] | None:
         return None
     key = id(route)
     if key not in _ALLOWED:
-        _ALLOWED[key] = frozenset(_query_names(dependant))
+        _ALLOWED[key] = frozenset(query_names(dependant))
     return _ALLOWED[key]
 
 
-def _query_names(dependant: Any) -> set[str]:
+def query_names(dependant: Any) -> set[str]:
     """The query parameters of an endpoint and of its dependencies, by their names."""
     names = {str(p.alias) for p in dependant.query_params}
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
+        names |= query_names(sub)
     return names
 
 
