@@ -220,12 +220,18 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
     dotted = field_path(path) or "(top level)"
     if first["type"] == "missing":
         msg = f"'{path[-1]}' is required here"
+        # Only a key that is not a field of its own can be the misspelt one: 'valid_from'
+        # beside a misspelt 'valid_until' is not a misspelling of 'valid_to'.
+        known = set(_fields_at(path[:-1]))
         typo = _close(
             str(path[-1]),
             [
                 p[-1]
                 for p in marks
-                if len(p) == len(path) and p[:-1] == path[:-1] and isinstance(p[-1], str)
+                if len(p) == len(path)
+                and p[:-1] == path[:-1]
+                and isinstance(p[-1], str)
+                and p[-1] not in known
             ],
         )
         if typo:

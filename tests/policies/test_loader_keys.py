@@ -86,3 +86,25 @@ def test_a_misspelt_key_without_a_value_gets_no_comma_hint() -> None:
     found = [refused.value, *refused.value.more]
     assert any(e.message == "'margn' is not a policy field; did you mean 'margin'?" for e in found)
     assert not any("a comma ends the value" in e.message for e in found)
+
+
+def test_a_missing_key_is_never_said_to_be_a_misspelling_of_another_field() -> None:
+    """Regression: 'valid_until:' for 'valid_to:' gave first "'valid_to' is required here; is
+    'valid_from' a misspelling of it?", valid_from being right where it was."""
+    text = TEXT.replace("\nvalid_to:", "\nvalid_until:", 1)
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    said = [e.message for e in (refused.value, *refused.value.more)]
+    required = next(m for m in said if "'valid_to' is required here" in m)
+    assert "valid_from" not in required and "is 'valid_until' a misspelling of it?" in required
+
+
+def test_an_operator_missing_its_value_is_placed_in_the_expression() -> None:
+    """Regression: 'rd_expense >= >= 1000000' said an operator lacked a value, but not where,
+    unlike every other expression error."""
+    from huiqi.engine.compile.parse import parse_rule
+    from huiqi.engine.compile.scan import CheckError
+
+    with pytest.raises(CheckError) as refused:
+        parse_rule("rd_expense >= >= 1000000")
+    assert refused.value.offset == 11

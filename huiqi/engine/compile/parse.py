@@ -40,9 +40,16 @@ def _grouped_number(text: str) -> CheckError | None:
     return None
 
 
-def _parse_error(exc: ParseError | TokenError) -> CheckError:
+# An operator with no value after it: another operator, a closing bracket or the end.
+_DANGLING = re.compile(r"(?:>=|<=|<>|!=|=|<|>|\+|-|\*|/)\s*(?=>=|<=|<>|!=|=|<|>|\)|$)")
+
+
+def _parse_error(exc: ParseError | TokenError, text: str = "") -> CheckError:
     errors = getattr(exc, "errors", None) or [{}]
     start = errors[0].get("start")
+    if start is None:  # sqlglot names no place for a missing value: the dangling operator
+        dangling = _DANGLING.search(text)
+        start = dangling.start() if dangling else None
     desc = (errors[0].get("description") or str(exc).splitlines()[0]).strip().rstrip(".")
     if "Required keyword" in desc or _INTERNAL.search(desc):
         desc = "an operator or a function is missing a value"
@@ -89,7 +96,7 @@ def parse_rule(text: str) -> exp.Expression:
         # The scanner's tokens, not a second tokenization of the text (a tenth of compiling).
         trees = _DIALECT.parser().parse(tokens, text)
     except (ParseError, TokenError) as exc:
-        raise _parse_error(exc) from None
+        raise _parse_error(exc, text) from None
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise CheckError("a rule is exactly one expression", None)
