@@ -157,6 +157,16 @@ def _fields(
     refused: list[HuiqiError] = []  # every entry is checked: one run lists them all
     for i, entry in enumerate(entries):
         try:
+            named = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(named, str) and named in taken:
+                # Said first: whatever else the entry lacks, this name cannot be used.
+                raise parse._fail(
+                    f"'{named}' is a standard field ({taken[named].label.zh}); an office file"
+                    " adds fields and cannot change or replace one: choose another name",
+                    marks,
+                    ("fields", i, "name"),
+                    filename,
+                )
             kw = parse.field_entry(
                 entry,
                 i,

@@ -203,6 +203,17 @@ def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
     code, out = run(data, "dictionary", "check")
     assert code == 1
     assert "'revenue' is a standard field (营业收入)" in flat(out)
+    # Regression: without its range the entry was refused for the range, and the name only
+    # once a range was added.
+    _write(
+        data / "dictionary.yaml",
+        DICTIONARY.replace("name: carbon_reduction", "name: revenue")
+        .replace("    range: [0, 1000000]\n", "")
+        .replace("type: decimal", "type: money"),
+    )
+    code, out = run(data, "dictionary", "check")
+    assert code == 1 and "'revenue' is a standard field (营业收入)" in flat(out), out
+    assert "needs a plausible range" not in flat(out)
 
 
 def test_every_bad_field_of_the_dictionary_is_listed_with_its_brackets_intact(
