@@ -52,6 +52,8 @@ class ImportReport:
     messages: list[str] = field(default_factory=list)
     rejects_by_field: dict[str, int] = field(default_factory=dict)
     missing_columns: list[str] = field(default_factory=list)
+    # Fields the file fed that the dictionary says another registry owns: 'field (registry)'.
+    other_registries: list[str] = field(default_factory=list)
     size_classes_refreshed: bool = False
     sheet: str | None = None
     uscc_upper_cased: int = 0
@@ -136,6 +138,13 @@ class ImportReport:
             )
         if self.ignored_columns:
             lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")
+        if self.other_registries:
+            lines.append(
+                f"Fields another registry owns, fed by this {self.mapping!r} file: "
+                + ", ".join(self.other_registries)
+                + ". Explanations and My data name that registry as their source, and"
+                " corrections go to it."
+            )
         if self.missing_columns:
             lines.append(f"Not in the file (left untouched): {', '.join(self.missing_columns)}.")
         if self.rows_rejected:

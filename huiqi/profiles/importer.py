@@ -41,7 +41,7 @@ from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck, size_class, upsert
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
-from huiqi.profiles.dictionary import use_data_dir
+from huiqi.profiles.dictionary import load_dictionary, use_data_dir
 from huiqi.profiles.headerfit import header_below, two_row_header
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
@@ -152,6 +152,7 @@ def _import(
         {f: i for i, f in positions.items()},
     )
     missing = [h for h, f in chosen.columns.items() if f not in fields]
+    foreign = other_registries(chosen, fields)
 
     store = ProfileStore(settings)
     store.init()
@@ -247,6 +248,7 @@ def _import(
                 messages=messages,
                 rejects_by_field=per_field,
                 missing_columns=missing,
+                other_registries=foreign,
                 size_classes_refreshed=refreshed,
                 sheet=source.sheet if len(source.sheets) > 1 else None,
                 uscc_upper_cased=upper_cased,
@@ -298,6 +300,21 @@ def _import(
                 shutil.rmtree(out, ignore_errors=True)
             raise
     return report
+
+
+def other_registries(mapping: Mapping, fields: list[str]) -> list[str]:
+    """The fields this file feeds that the dictionary says another registry owns, as
+    'field (registry)': explanations and My data name the owner as their source, and a
+    correction request goes to it, whichever file supplied the value."""
+    d = load_dictionary()
+    said = []
+    for name in fields:
+        f = d.get(name)
+        if name in mapping.keys or name in ("uscc", "name") or f is None or f.derived:
+            continue
+        if f.source and f.source != mapping.registry:
+            said.append(f"{name} ({f.source})")
+    return said
 
 
 def fields_at(positions: dict[int, str], field: str) -> int:

@@ -196,3 +196,30 @@ def test_each_import_is_a_frozen_snapshot_with_hash_counts_and_report(tmp_path: 
         "Imported tax.csv with mapping 'tax' (csv, utf-8) as snapshot 1.",
         "Rows: 2 read, 1 accepted, 1 rejected, 1 changed.",
     ]
+
+
+def test_a_field_another_registry_owns_is_named_in_the_report(tmp_path: Path):
+    """Regression: a tax file's 从业人数 was imported without a word, and explain and My data
+    then named the statistics bureau as the figure's source (and sent corrections there)."""
+    settings = Settings(tmp_path / "data")
+    path = write_csv(
+        tmp_path / "t.csv", [["统一社会信用代码", "年度", "从业人数"], [PUDONG, "2025", "5"]]
+    )
+    mapping = tmp_path / "t.yaml"
+    mapping.write_text(
+        "name: t\nregistry: tax\nlayout: yearly\ncolumns:\n"
+        "  统一社会信用代码: uscc\n  年度: year\n  从业人数: employees\n",
+        encoding="utf-8",
+    )
+    report = import_file(settings, path, mapping=str(mapping))
+    assert report.other_registries == ["employees (statistics)"]
+    assert "Fields another registry owns, fed by this 't' file: employees (statistics)" in (
+        report.summary()
+    )
+    clean = import_file(
+        settings,
+        write_csv(
+            tmp_path / "s.csv", [["统一社会信用代码", "年度", "从业人员"], [PUDONG, "2025", "6"]]
+        ),
+    )
+    assert clean.other_registries == []
