@@ -232,7 +232,7 @@ def build_rejects(
             .from_("_checked")
             .where(exp.and_(shape_ok, exp.not_(col(why(f)).is_(exp.null()))))
         )
-    parts.append(_duplicates(mapping, shape_ok))
+    parts.append(_duplicates(mapping, shape_ok, fields))
     union: exp.Expression = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
@@ -260,15 +260,32 @@ def build_rejects(
     con.execute(_temp_table("_good", clean, view=view))
 
 
-def _duplicates(mapping: Mapping, shape_ok: exp.Expression) -> exp.Select:
+def _of_checked(node: exp.Expression) -> exp.Expression:
+    """A bare column as ``_checked``'s (the duplicates' join names the keys twice)."""
+    if isinstance(node, exp.Column) and not node.table:
+        return col(node.name, "_checked")
+    return node
+
+
+def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -> exp.Select:
+    """Rows sharing a key. Where they are the same row repeated (every value alike, an
+    export that wrote a line twice), the first is kept and each repeat is rejected saying
+    so; where they differ, which is right cannot be told, and all are rejected."""
     keys = list(mapping.keys)
-    window = exp.Window(this=fn("list", col("_line")), partition_by=[col(k) for k in keys])
-    counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[col(k) for k in keys])
+    by = [col(k, "_checked") for k in keys]
+    window = exp.Window(this=fn("list", col("_line", "_checked")), partition_by=by)
+    counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[c.copy() for c in by])
     keys_ok = [col(why(k)).is_(exp.null()) for k in keys]
+    values = [f for f in fields if f not in keys]
+    row = fn("row", *(col(f) for f in values)) if values else lit("")
     # The lines are listed only for keys found more than once (a grouping, far cheaper
     # than the window over every row; most files have no duplicate at all).
     repeated = (
-        exp.select(*(col(k) for k in keys))
+        exp.select(
+            *(col(k) for k in keys),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[row])), "variants"),
+            exp.alias_(fn("min", col("_line")), "first"),
+        )
         .from_("_checked")
         .where(exp.and_(shape_ok, *keys_ok))
         .group_by(*(col(k) for k in keys))
@@ -278,14 +295,17 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression) -> exp.Select:
         *(exp.NullSafeEQ(this=col(k, "r"), expression=col(k, "_checked")) for k in keys)
     )
     inner = (
-        exp.select(col("_line"), exp.alias_(window, "lines"), exp.alias_(counted, "n"))
+        exp.select(
+            col("_line", "_checked"),
+            exp.alias_(window, "lines"),
+            exp.alias_(counted, "n"),
+            col("variants", "r"),
+            col("first", "r"),
+        )
         .from_("_checked")
+        .join(repeated.subquery("r"), on=same_key)
         .where(
-            exp.and_(
-                shape_ok,
-                *keys_ok,
-                exp.Exists(this=exp.select(num(1)).from_(repeated.subquery("r")).where(same_key)),
-            )
+            exp.and_(shape_ok.transform(_of_checked), *(k.transform(_of_checked) for k in keys_ok))
         )
     )
     listed = fn(
@@ -297,16 +317,33 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression) -> exp.Select:
         this=exp.GT(this=col("n"), expression=num(DUPLICATE_LIST)), true=lit(", ..."), false=lit("")
     )
     what = " and ".join(keys)
-    reason = concat(
+    differ = concat(
         "duplicate key: lines ",
         listed,
         more,
         f" have the same {what}; rows sharing a key are all rejected, keep one and import again",
     )
+    repeat = concat(
+        "repeats line ",
+        cast(col("first"), "VARCHAR"),
+        f" exactly (the same {what} and values); line ",
+        cast(col("first"), "VARCHAR"),
+        " is kept once",
+    )
+    alike = exp.EQ(this=col("variants"), expression=num(1))
+    reason = exp.If(this=alike, true=repeat, false=differ)
     return (
         exp.select(col("_line"), exp.alias_(lit(keys[0]), "field"), exp.alias_(reason, "reason"))
         .from_(inner.subquery("d"))
-        .where(exp.GT(this=col("n"), expression=num(1)))
+        .where(
+            exp.and_(
+                exp.GT(this=col("n"), expression=num(1)),
+                exp.or_(
+                    exp.not_(alike.copy()),
+                    exp.NEQ(this=col("_line"), expression=col("first")),
+                ),
+            )
+        )
     )
 
 

@@ -168,6 +168,34 @@ def test_duplicate_keys_in_one_file_are_all_rejected(tmp_path: Path):
     assert query(settings, "SELECT year FROM enterprise_years") == [(2022,)]
 
 
+def test_a_row_repeated_exactly_is_kept_once(tmp_path: Path):
+    """Regression: a line an export wrote twice (byte for byte) took the enterprise's year
+    out of the import: both lines were rejected as a duplicate key."""
+    settings = Settings(tmp_path / "data")
+    header = ["统一社会信用代码", "年度", "营业收入(元)"]
+    path = write_csv(
+        tmp_path / "tax.csv",
+        [
+            header,
+            [PUDONG, "2023", "1"],
+            [XUHUI, "2023", "5"],
+            [PUDONG, "2023", "1.00"],
+            [PUDONG, "2023", "1"],
+        ],
+    )
+    report = import_file(settings, path)
+    assert (report.rows_accepted, report.rows_rejected) == (2, 2)
+    assert report.messages == [
+        f"tax.csv, line {n}, column '统一社会信用代码' (field 'uscc'): repeats line 2 exactly"
+        " (the same uscc and year and values); line 2 is kept once"
+        for n in (4, 5)
+    ]
+    assert query(settings, "SELECT uscc, revenue FROM enterprise_years ORDER BY uscc") == [
+        (XUHUI, Decimal("5.00")),
+        (PUDONG, Decimal("1.00")),
+    ]
+
+
 def test_each_import_is_a_frozen_snapshot_with_hash_counts_and_report(tmp_path: Path):
     settings = Settings(tmp_path / "data")
     path = write_csv(
