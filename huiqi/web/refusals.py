@@ -37,6 +37,7 @@ VALUE_SHAPES = {
     "length": r"\d+",
     "line": r"\d+",
     "low": r"\S+",
+    "mode": r"\w+",
     "n": r"\d+",
     "name": r".*",
     "now": r"\d+",
@@ -325,6 +326,32 @@ REFUSALS += [
     _refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s: %(what)s")),
     _refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s")),
     _refusal(N_("「%(title)s」 (%(version)s) was retired")),
+]
+# A delivery that delivered nothing, as its summary says it (a job's page).
+REFUSALS += [
+    _refusal(
+        N_(
+            "%(policy)s (%(mode)s): nothing delivered, v%(n)s of the policy is published and"
+            " delivers instead (its budget and terms apply); what this version delivered before"
+            " stays"
+        ),
+        policy=r"\S+ v\d+",
+    ),
+    _refusal(
+        N_(
+            "%(policy)s (%(mode)s): nothing delivered, the policy opens on %(day)s (its"
+            " valid_from); the scheduler's 'huiqi deliver' delivers it on or after that day"
+        ),
+        policy=r"\S+ v\d+",
+    ),
+    _refusal(
+        N_(
+            "%(policy)s (%(mode)s): nothing delivered, the policy closed on %(day)s (its"
+            " valid_to); what it delivered before stays. To deliver again, publish a new"
+            " version whose window includes today"
+        ),
+        policy=r"\S+ v\d+",
+    ),
 ]
 N_("the offer ended unclaimed")
 N_("the version was retired")

@@ -116,7 +116,24 @@ def test_publishing_answers_at_once_and_the_job_page_shows_the_result(staff: Por
     english = staff.client()
     english.cookies.set("huiqi_lang", "en")
     sign_in(english, "publisher")
-    assert "Done: the version is published" in english.get(f"/console/jobs/{job_id}").text
+    english_page = english.get(f"/console/jobs/{job_id}").text
+    assert "Done: the version is published" in english_page
+    # Regression: the Chinese page showed the server's English summary; it shows the
+    # counts in its language, and the English page the summary too.
+    assert 'id="job-summary"' in english_page and "new records" in english_page
+    assert 'id="job-summary"' not in page.text and "new records" not in page.text
+
+
+def test_what_a_job_did_not_grant_is_read_from_its_summary() -> None:
+    from huiqi.web.views.jobs_page import not_granted
+
+    summary = (
+        "sh-x v2 (auto) on snapshot 14: 11,285 matched, 11,285 new records; granted 19"
+        " (99,794.32 yuan), offered 0, applications 0, provisional 0; not granted:"
+        " budget_exhausted 11,266, capped 3; flagged for review 0 [4.1s]"
+    )
+    assert not_granted(summary) == [("budget_exhausted", 11266), ("capped", 3)]
+    assert not_granted("…; not granted: none; flagged for review 0") == []
 
 
 def test_a_running_job_page_asks_for_itself_again(staff: Portal) -> None:

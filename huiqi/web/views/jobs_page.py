@@ -6,6 +6,7 @@ asks. A job that stopped after publishing its version has a button to deliver th
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -27,7 +28,23 @@ def job_page(request: Request, factory: Factory, who: SignedIn, job_id: Id) -> R
     """A job's progress; it refreshes itself while the job runs."""
     with reading(factory) as s:
         job = get_job(s, actor=actor_of(who), job_id=job_id)
-    return page(request, "console_job.html", {"job": job})
+    return page(
+        request, "console_job.html", {"job": job, "refused": not_granted(job.message or "")}
+    )
+
+
+# The delivery summary's "not granted: budget_exhausted 11,266, capped 3; flagged …".
+_NOT_GRANTED = re.compile(r"not granted: (.*?); flagged")
+_REFUSAL = re.compile(r"(\w+) ([\d,]+)")
+
+
+def not_granted(summary: str) -> list[tuple[str, int]]:
+    """(record status, count) of what a finished job did not grant, read from its summary
+    (the page names each status in its language; the summary itself is English)."""
+    found = _NOT_GRANTED.search(summary)
+    if found is None:
+        return []
+    return [(k, int(n.replace(",", ""))) for k, n in _REFUSAL.findall(found.group(1))]
 
 
 @router.post("/console/jobs/{job_id}/resume")
