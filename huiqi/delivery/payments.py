@@ -271,6 +271,14 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
         kind, batch_id = outcome
         batches.add(batch_id)
         setattr(report, kind, getattr(report, kind) + 1)
+    if report.rows == 0:
+        # A header alone, or the wrong file exported from the bank's system: nothing was
+        # recorded, and a finance officer must not read it as done.
+        raise ImportFileError(
+            "the file has a header but no result row; export the bank's results again, one"
+            " row per grant (grant_id, result, and reason when failed)",
+            location=Location(file=str(path)),
+        )
     for batch_id in batches:
         open_items = session.scalar(
             select(func.count())

@@ -593,3 +593,13 @@ def test_a_quote_never_closed_costs_its_own_line_not_the_good_lines_after_it(
     assert "quote" in str(error)
     with transaction(sessions) as s:
         assert [s.get(Grant, g).status for g in (a, b, c)] == ["in_batch", "paid", "paid"]  # type: ignore[union-attr]
+
+
+def test_a_results_file_with_a_header_only_is_refused(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a header-only file was reported as '0 rows' with exit 0 (the API: 200),
+    which a finance officer read as done."""
+    path = _write_results(tmp_path / "empty.csv", [["grant_id", "result", "reason"]])
+    with transaction(sessions) as s, pytest.raises(ImportFileError, match="no result row"):
+        import_payment_results(s, path, actor=FINANCE)

@@ -142,4 +142,10 @@ async def upload_results(request: Request, factory: Factory, web: Web, who: Sign
             return _page(request, factory, who, error=exc.message, status_code=400)
     finally:
         await form.close()
-    return _page(request, factory, who, report=report, status_code=400 if report.errors else 200)
+    return _page(
+        request,
+        factory,
+        who,
+        report=report,
+        status_code=400 if report.errors and not report.applied else 200,
+    )
