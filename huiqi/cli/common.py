@@ -245,11 +245,24 @@ def to_jsonable(value: Any) -> Any:
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
-LIMIT_OPTION = click.option("--limit", default=50, show_default=True, help="At most this many.")
+# At least one (0 or a negative number listed one row and exited 0), at most a page the
+# services allow.
+LIMIT_OPTION = click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="At most this many (1-10000).",
+)
 
 
 AFTER_OPTION = click.option(
-    "--after", "after_id", default=0, show_default=True, help="Only ids above this (next page)."
+    "--after",
+    "after_id",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Only ids above this (next page).",
 )
 
 

@@ -7,6 +7,7 @@ is inside the service function.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -282,6 +283,10 @@ def audit_log(
     as_json: bool,
 ) -> None:
     """The newest audit events (who, when, what, why); admins only."""
+    if entity is not None and not re.fullmatch(r"[a-z_]+:\S+", entity):
+        raise click.BadParameter(
+            f"{entity!r} names no object: write <kind>:<id>, e.g. grant:12", param_hint="--entity"
+        )
     factory, actor = signed_in(ctx)
     with reading(factory) as s:
         rows = ledger.audit_log(
@@ -292,6 +297,22 @@ def audit_log(
             kind=kind,
             before_id=before_id,
             limit=limit,
+        )
+        # An unknown kind found nothing: say which kinds the log holds (audit_log checked
+        # the actor may read it).
+        from sqlalchemy import select
+
+        from huiqi.delivery.models import Event
+
+        kinds = (
+            sorted(s.scalars(select(Event.kind).distinct()))
+            if kind is not None and not rows
+            else []
+        )
+    if kind is not None and not rows and kind not in kinds:
+        console.print(
+            f"no event of kind '{kind}'; the log holds: {', '.join(kinds) or 'nothing yet'}",
+            markup=False,
         )
     if as_json:
         emit_json(rows)

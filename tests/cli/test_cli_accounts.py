@@ -201,3 +201,19 @@ def test_a_closed_stdout_pipe_ends_the_command_quietly(
     assert "Broken pipe" not in out and "error" not in out, out
     _, out = run(data, "token", "list", "--user", "scheduler", "--json")
     assert [t["name"] for t in json.loads(out)] == ["cron"], out
+
+
+def test_the_audit_logs_filters_refuse_what_names_nothing(tmp_path: Path) -> None:
+    """Regression: --limit 0 or -3 listed one event and --entity foo or an unknown --kind an
+    empty list, all with exit 0 and no word."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    for limit in ("0", "-3"):
+        code, out = run(data, "audit", "log", "--limit", limit)
+        assert code == 2 and "is not in the range 1<=x<=10000" in out, out
+    code, out = run(data, "audit", "log", "--entity", "foo")
+    assert code == 2 and "write <kind>:<id>, e.g. grant:12" in " ".join(out.split()), out
+    code, out = run(data, "audit", "log", "--kind", "bogus_kind")
+    assert code == 0 and "no event of kind 'bogus_kind'; the log holds: " in out, out
+    assert "admin_init" in out
