@@ -25,9 +25,9 @@ from huiqi.delivery.freetext import clean_text
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
-from huiqi.desk.queries import load
+from huiqi.desk.queries import full_row, load
 from huiqi.desk.routing import departments
-from huiqi.desk.rows import RequestRow, request_row
+from huiqi.desk.rows import RequestRow
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
 
@@ -101,7 +101,7 @@ def acknowledge(
         "acknowledged",
     )
     session.flush()
-    return request_row(req)
+    return full_row(session, req, officer=True)
 
 
 def reply(
@@ -142,7 +142,7 @@ def reply(
         f"replied:{req.reopened}",
     )
     session.flush()
-    return request_row(req)
+    return full_row(session, req, officer=True)
 
 
 def transfer(
@@ -200,4 +200,4 @@ def transfer(
         f"transferred:{count}",
     )
     session.flush()
-    return request_row(req)
+    return full_row(session, req, officer=True)

@@ -53,6 +53,13 @@ def get_request(session: Session, *, actor: Actor, request_id: int) -> RequestRo
     req = load(session, request_id)
     require_reads(session, actor, req)
     officer = actor.has(*DESK_ROLES) and handles(actor, req.department)
+    return full_row(session, req, officer=officer)
+
+
+def full_row(session: Session, req: DeskRequest, *, officer: bool) -> RequestRow:
+    """A request with its steps (their officials named for ``officer``), files and rating;
+    the caller has checked who reads it."""
+    session.flush()  # a step just taken is listed
     steps = tuple(
         StepRow(s.kind, s.actor if officer or _by_enterprise(req, s) else "", s.text, s.at)
         for s in session.scalars(

@@ -19,8 +19,8 @@ from huiqi.desk.categories import get_category
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import step, tell
 from huiqi.desk.models import DeskRating
-from huiqi.desk.queries import load
-from huiqi.desk.rows import RequestRow, request_row
+from huiqi.desk.queries import full_row, load
+from huiqi.desk.rows import RequestRow
 from huiqi.desk.workdays import add_working_days, china_date
 
 UNSATISFIED = 2  # this many stars or fewer reopen the request (once)
@@ -98,4 +98,4 @@ def rate(
         req.status, req.closed_at = "closed", at
         step(session, req, "closed", actor.username, None, at, {"stars": n})
     session.flush()
-    return request_row(req, stars=n)
+    return full_row(session, req, officer=False)

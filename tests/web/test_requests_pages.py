@@ -364,3 +364,23 @@ def test_the_requests_api_pages_with_after_id_and_refuses_a_parameter_it_does_no
     wrong = client.get("/api/v1/requests?afterid=1", headers=headers)
     assert wrong.status_code == 422
     assert "takes no query parameter 'afterid'" in wrong.text and "after_id" in wrong.text
+
+
+def test_each_desk_action_answers_with_the_requests_history(portal: Portal) -> None:
+    """Regression: acknowledge, reply and transfer answered "steps": [] although the
+    request's page then showed the step just taken."""
+    client = portal.client()
+    officer = bearer(portal, "desk-policy")
+    rid = client.post(
+        "/api/v1/requests", json={"category": "policy", "text": "补贴何时发放"},
+        headers=bearer(portal, "ent3"),
+    ).json()["id"]  # fmt: skip
+    acked = client.post(f"/api/v1/requests/{rid}/acknowledge", headers=officer).json()
+    assert [s["kind"] for s in acked["steps"]][-1] == "acknowledged"
+    moved = client.post(
+        f"/api/v1/requests/{rid}/transfer",
+        json={"department": "市财政局", "reason": "属资金拨付"},
+        headers=officer,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["steps"][-1]["kind"] == "transferred"
