@@ -116,6 +116,16 @@ def _yuan_ok(name: str) -> str:
     return f"({_cell(name)} IS NULL OR regexp_full_match({_cell(name)}, '{_YUAN}'))"
 
 
+# Digits past the 12 a yuan amount here has (999,999,999,999.99 at most): said as such,
+# not as "not yuan".
+_LONG = r"[¥￥]?\s*[0-9][0-9,]{12,}(\.[0-9]*)?\s*元?"
+_TOO_LARGE = " is too large: at most 999,999,999,999.99 yuan"
+
+
+def _not_too_large(name: str) -> str:
+    return f"({_cell(name)} IS NULL OR NOT regexp_full_match(replace({_cell(name)}, ',', ''), '{_LONG}'))"
+
+
 def _yuan(name: str) -> str:
     """The cell's yuan as DECIMAL(18, 2), the separators and signs taken away."""
     return f"CAST(regexp_replace({_cell(name)}, '[,¥￥元\\s]', '', 'g') AS DECIMAL(18, 2))"
@@ -174,7 +184,9 @@ def _checks(width: int) -> list[tuple[str, str]]:
             " || strftime((SELECT d FROM _today), '%Y-%m-%d') || ' in China; give the day the"
             " complaint was filed'",
         ),
+        (_not_too_large("amount"), f"'the amount ' || amount || '{_TOO_LARGE}'"),
         (_yuan_ok("amount"), "'the amount ' || amount || ' is not yuan such as 59.90 or 1,234.50'"),
+        (_not_too_large("claim"), f"'the claimed compensation ' || claim || '{_TOO_LARGE}'"),
         (
             _yuan_ok("claim"),
             "'the claimed compensation ' || claim || ' is not yuan such as 599.00 or 1,200'",

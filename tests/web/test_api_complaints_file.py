@@ -134,3 +134,16 @@ def test_a_complaint_filed_in_the_future_is_refused_and_not_stored(
     assert "filed_on" in reject["reason"] and "in the future" in reject["reason"]
     with portal.factory() as s:
         assert s.scalars(select(Complaint).where(Complaint.ref == "FUT-1")).all() == []
+
+
+def test_an_amount_too_large_is_said_to_be_too_large(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    """Regression: 99999999999999999999 was refused as "not yuan such as 59.90"."""
+    body = {"complaints": [{**row("F-BIG"), "amount": "99999999999999999999"}]}
+    answer = portal.client().post(URL, json=body, headers=filer)
+    assert answer.status_code == 200, answer.text
+    [reject] = answer.json()["rejects"]
+    assert "is too large: at most 999,999,999,999.99 yuan" in reject["reason"], reject
+    fits = {"complaints": [{**row("F-FITS"), "amount": "999,999,999,999.99"}]}
+    assert portal.client().post(URL, json=fits, headers=filer).json()["stored"] == 1
