@@ -23,6 +23,7 @@ from huiqi.delivery.models import (
     table_of,
     utcnow,
 )
+from huiqi.delivery.outranked import exclude_outranked, others_may_be_open
 from huiqi.delivery.records import (
     RECORD_COLUMNS,
     DeliveryReport,
@@ -126,6 +127,9 @@ def grant_in_bulk(
             )
     if len(made) != len(winners):  # pragma: no cover - the chunk's records are its own
         raise IntegrityError("derived grants", {}, Exception("a chunk's grants went astray"))
+    if pv.exclusivity_group and winners and others_may_be_open(s, pv):
+        # After the counted block (it only inserts): open offers these grants outrank.
+        exclude_outranked(s, pv, [r.uscc for r in winners], actor=actor)
     grant_ids = {m[1]: m[0] for m in made}
     refused = [r.uscc for r in rows if statuses[r.uscc] == RecordStatus.BUDGET_EXHAUSTED]
     ids = ids_of(s, Entitlement, pv, refused, after=before) if refused else {}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import budget as budgets
-from huiqi.delivery import once, zero
+from huiqi.delivery import once, outranked, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -227,6 +227,8 @@ def make_grant(
             reason=refused.reason,
         )
         return Outcome(refused.status, None, refused.reason)
+    if pv.exclusivity_group and outranked.others_may_be_open(session, pv):
+        outranked.exclude_outranked(session, pv, [ent.uscc], actor=actor)
     record_event(
         session,
         actor=actor,

@@ -18,6 +18,7 @@ from huiqi.config import Settings
 from huiqi.errors import ImportFileError
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
+from huiqi.sheetcells import PLAIN_NUMBER
 
 PUDONG = uscc.make("91310115MA1H8R7C4")  # standards.md §1.3 (c)
 XUHUI = uscc.make("91310104MA1K00234")  # §1.3 (d): check character wraps to '0'
@@ -464,8 +465,10 @@ def test_rejects_file_escapes_cells_a_spreadsheet_would_run(tmp_path: Path):
     assert report.rows_rejected == 3
     with open(report.rejects_path, encoding="utf-8-sig", newline="") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
-    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    assert '\'=HYPERLINK("http://x")' in cells and "'\r=2" in cells
+    # A signed number alone runs nothing and is kept as the file wrote it (sheetcells).
+    runnable = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert runnable and all(PLAIN_NUMBER.fullmatch(c) for c in runnable), runnable
+    assert '\'=HYPERLINK("http://x")' in cells and "'\r=2" in cells and "'@2023" in cells
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])

@@ -37,7 +37,7 @@ def rows_of(data: Settings, sql: str) -> list[tuple[object, ...]]:
 
 
 # A file is a list of (enterprise, value) pairs; an enterprise listed twice in one file
-# has a repeated key there, and all its lines are rejected.
+# has a repeated key there: all its lines are rejected, unless they are the same row.
 FILE = st.tuples(
     st.sampled_from(["market", "tax"]),
     st.lists(st.tuples(st.integers(0, len(CODES) - 1), st.integers(1, 5)), max_size=6),
@@ -56,17 +56,19 @@ def test_keys_stay_unique_and_the_last_accepted_value_wins(
     names: dict[str, str] = {}
     revenue: dict[tuple[str, int], int] = {}
     for n, (kind, pairs) in enumerate(files):
-        counts: dict[int, int] = {}
-        for i, _ in pairs:
-            counts[i] = counts.get(i, 0) + 1
+        # An enterprise listed with different values is rejected; the same row repeated is
+        # kept once.
+        values: dict[int, set[int]] = {}
+        for i, v in pairs:
+            values.setdefault(i, set()).add(v)
         if kind == "market":
             lines = [[CODES[i], f"名{v}", "6513", "1000"] for i, v in pairs]
             import_file(data, write_csv(folder / f"m{n}.csv", MARKET, lines))
-            names.update({CODES[i]: f"名{v}" for i, v in pairs if counts[i] == 1})
+            names.update({CODES[i]: f"名{v}" for i, v in pairs if len(values[i]) == 1})
         else:
             lines = [[CODES[i], "2024", str(v * 1000), "5"] for i, v in pairs]
             import_file(data, write_csv(folder / f"t{n}.csv", TAX, lines))
-            revenue.update({(CODES[i], 2024): v * 1000 for i, v in pairs if counts[i] == 1})
+            revenue.update({(CODES[i], 2024): v * 1000 for i, v in pairs if len(values[i]) == 1})
     if not data.profiles_db.exists():
         return
     for table, keys in KEYS.items():

@@ -136,9 +136,7 @@ def test_a_complaint_filed_in_the_future_is_refused_and_not_stored(
         assert s.scalars(select(Complaint).where(Complaint.ref == "FUT-1")).all() == []
 
 
-def test_an_amount_too_large_is_said_to_be_too_large(
-    portal: Portal, filer: dict[str, str]
-) -> None:
+def test_an_amount_too_large_is_said_to_be_too_large(portal: Portal, filer: dict[str, str]) -> None:
     """Regression: 99999999999999999999 was refused as "not yuan such as 59.90"."""
     body = {"complaints": [{**row("F-BIG"), "amount": "99999999999999999999"}]}
     answer = portal.client().post(URL, json=body, headers=filer)
