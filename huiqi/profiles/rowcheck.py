@@ -281,11 +281,7 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -
     # The lines are listed only for keys found more than once (a grouping, far cheaper
     # than the window over every row; most files have no duplicate at all).
     repeated = (
-        exp.select(
-            *(col(k) for k in keys),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[row])), "variants"),
-            exp.alias_(fn("min", col("_line")), "first"),
-        )
+        exp.select(*(col(k) for k in keys))
         .from_("_checked")
         .where(exp.and_(shape_ok, *keys_ok))
         .group_by(*(col(k) for k in keys))
@@ -294,13 +290,22 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -
     same_key = exp.and_(
         *(exp.NullSafeEQ(this=col(k, "r"), expression=col(k, "_checked")) for k in keys)
     )
+    # Over the repeated keys' rows only (most files have none): how many different rows
+    # share each key, and its first line.
+    variants = exp.Window(
+        this=exp.Count(this=exp.Distinct(expressions=[row.transform(_of_checked)])),
+        partition_by=[c.copy() for c in by],
+    )
+    first = exp.Window(
+        this=fn("min", col("_line", "_checked")), partition_by=[c.copy() for c in by]
+    )
     inner = (
         exp.select(
             col("_line", "_checked"),
             exp.alias_(window, "lines"),
             exp.alias_(counted, "n"),
-            col("variants", "r"),
-            col("first", "r"),
+            exp.alias_(variants, "variants"),
+            exp.alias_(first, "first"),
         )
         .from_("_checked")
         .join(repeated.subquery("r"), on=same_key)
