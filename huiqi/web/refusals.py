@@ -353,6 +353,48 @@ REFUSALS += [
         policy=r"\S+ v\d+",
     ),
 ]
+# A policy text's most common mistakes, as the draft editor and the simulator list them.
+_RULE_WHAT = {"what": r".+?"}
+REFUSALS += [
+    _refusal(
+        N_(
+            "%(what)s: unknown field '%(field)s'; did you mean '%(name)s'? (at character"
+            " %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    _refusal(
+        N_(
+            "%(what)s: unknown field '%(field)s'; see the data dictionary (at character"
+            " %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    _refusal(
+        N_(
+            "%(what)s: cannot read the expression: an operator or a function is missing a"
+            " value (at character %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    # Uploads: a payment results file without its columns, a file over the size limit.
+    _refusal(
+        N_(
+            "the header has no %(what)s column; expected at least grant_id and result"
+            " (paid|failed), optionally reason, paid_date, amount_yuan, batch_id; got %(value)s"
+        ),
+        what=r"grant_id or result|grant_id|result",
+    ),
+    _refusal(
+        N_("the upload is %(amount)s bytes; at most %(high)s bytes (%(low)s MB) are accepted")
+    ),
+    _refusal(
+        N_(
+            "the upload is %(amount)s bytes or more; at most %(high)s bytes (%(low)s MB) are"
+            " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
+        )
+    ),
+]
 N_("the offer ended unclaimed")
 N_("the version was retired")
 N_(

@@ -88,3 +88,31 @@ def test_a_stored_reason_reads_in_chinese(stored: str, reads: str) -> None:
     # No English sentence is left (values such as policy ids, groups and codes stay).
     assert not re.search(r"\b(?:the|yuan|is|under|for|and)\b", zh), zh
     assert localise(translations("en"), stored) == stored
+
+
+def _rule_error(expr: str) -> str:
+    from huiqi.engine.compile.compiler import compile_policy
+    from huiqi.policies.loader import library_dir, load_policy_text
+
+    path = library_dir() / "yp-tech-sme-award-2026.yaml"
+    text = path.read_text("utf-8").replace("expr: district_code = '310110'", f"expr: {expr}", 1)
+    try:
+        compile_policy(load_policy_text(text, path.name))
+    except Exception as exc:  # the compiler's refusal, as the draft editor lists it
+        return str(getattr(exc, "message", exc))
+    raise AssertionError("compiled")
+
+
+def test_a_policy_texts_common_mistakes_and_upload_refusals_read_in_chinese() -> None:
+    """Regression: the draft editor listed these in English on its Chinese page."""
+    from huiqi.web.uploads import _too_large
+
+    zh = translations("zh-CN")
+    said = {
+        _rule_error("district_cod = '310110'"): "未知字段“district_cod”；是否应为“district_code”？",
+        _rule_error("zzzz_qqqq = '310110'"): "未知字段“zzzz_qqqq”；请查阅数据字典",
+        _rule_error("district_code = = '310110'"): "某个运算符或函数缺少取值",
+        str(_too_large(11_000_362, 10 * 1024 * 1024)): "上传文件不少于 11,000,362 字节",
+    }
+    for text, reads in said.items():
+        assert reads in localise(zh, text), (text, localise(zh, text))
