@@ -167,12 +167,15 @@ def _elsewhere(codes: CodeList, v: exp.Expression, parsed: exp.Expression) -> li
         " city's to import; check the row, or leave it out of the file"
     )
     head = fn("substr", v, num(1), num(2))
-    province = case(*((exp.EQ(this=head, expression=lit(k)), lit(n)) for k, n in others.items()))
-    names = "|".join(sorted({short_name(n) for n in others.values()}, key=len, reverse=True))
-    said = fn("regexp_extract", v, lit(f"^({names})"))
-    place = case(
-        *((exp.EQ(this=said, expression=lit(short_name(n))), lit(n)) for n in others.values())
-    )
+    # The province's name looked up in one literal ("11北京市|12天津市|…"): two small
+    # expressions, not a CASE of thirty branches copied into every cell's check.
+    codes_named = "|".join(f"{k}{n}" for k, n in others.items())
+    province = fn("regexp_extract", lit(codes_named), concat(head, "([^|]+)"), num(1))
+    shorts = {short_name(n): n for n in others.values()}
+    names = "|".join(sorted(shorts, key=len, reverse=True))
+    said = fn("regexp_extract", v, lit(f"^({names})"), num(1))
+    named_full = "|".join(f"{k}={n}" for k, n in shorts.items())
+    place = fn("regexp_extract", lit(named_full), concat("(?:^|\\|)", said, "=([^|]+)"), num(1))
     return [
         (
             exp.and_(unknown, matches(v, "[0-9]{6}"), in_list(head, list(others))),
@@ -234,7 +237,8 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
             lettered,
             exp.EQ(this=fn("upper", fn("substr", v, num(1), num(1))), expression=section),
         )
-        parsed = case((agrees, digits), default=v)
+        # A plain class (nearly every cell) is taken before the letter's test runs.
+        parsed = case((matches(v, "[0-9]{4}"), v), (agrees, digits), default=v)
         checks.append(
             (
                 exp.and_(lettered, exp.not_(fn("coalesce", agrees, exp.false()))),
@@ -280,7 +284,12 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
             if f.name == "industry_class"
             else f" does not match the pattern {f.pattern}"
         )
-        checks.append((exp.not_(matches(parsed, pattern)), concat(quoted(v), what)))
+        # A lettered class that reaches this check agrees with its division (the check
+        # before refused the others): only the plain text is held against the pattern.
+        plain = exp.not_(matches(v, pattern))
+        if f.name == "industry_class":
+            plain = exp.and_(plain, exp.not_(matches(v, _LETTERED)))
+        checks.append((plain, concat(quoted(v), what)))
     if f.name == "industry_class":
         first, last = (
             min(lo for lo, _ in _sections().values()),
@@ -288,11 +297,11 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         )
         checks.append(
             (
-                section_of(parsed).is_(exp.null()),
+                exp.and_(section_of(v).is_(exp.null()), exp.not_(matches(v, _LETTERED))),
                 concat(
                     quoted(v),
                     ": division ",
-                    fn("substr", parsed, num(1), num(2)),
+                    fn("substr", v, num(1), num(2)),
                     f" does not exist in GB/T 4754-2017 ({first:02d}-{last:02d})",
                 ),
             )
