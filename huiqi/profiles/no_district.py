@@ -86,5 +86,6 @@ def no_district_message(count: int, first: list[str], path: Path | None) -> str:
         f"No district recorded: {count} enterprise(s) ({', '.join(first)}{more}; all in {path})"
         " have no district_code, so no district officer's matching, simulation or export"
         " covers them (city-level officers' do). Import the market registry's rows for them"
-        " with their registered district (column 注册区划代码, field district_code) to mend it."
+        " with their registered district (field district_code: the built-in market"
+        " layout's column 注册区划代码, or the column your mapping reads it from) to mend it."
     )
