@@ -312,6 +312,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             results,
             _row(finance_officer="both"),
         ),
+        "huiqi.delivery.payments.failure_reasons": (
+            _in_tx(payments.failure_reasons, grant_ids=[1, 2]),
+            _row(finance_officer="both", admin="both"),
+        ),
         "huiqi.delivery.notify.send_pending": (
             lambda w, a: notify.send_pending(w.factory, [LogChannel()], actor=a),
             _row(scheduler="both"),
