@@ -117,6 +117,10 @@ def test_an_officer_edits_saves_and_publishes_a_draft(staff: Portal) -> None:
         assert offers and s.scalar(select(func.count()).select_from(PolicyDraft)) in (0, 1)
         kinds = set(s.scalars(select(Event.kind).where(Event.actor == "publisher")))
     assert {"draft_save", "draft_publish", "publish"} <= kinds
+    # v1 stays published, and says v2 delivers instead (huiqi.delivery.publish).
+    listed = officer.get("/console/policies").text
+    row = listed.split(f'id="policy-{OFFER}"', 1)[1].split("</tr>", 1)[0]
+    assert "已由第 2 版取代，由新版本推送" in row
 
 
 def test_retiring_needs_a_reason_and_a_publisher(staff: Portal) -> None:
