@@ -237,4 +237,5 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         emit_json(st)
         return
     for k, v in to_jsonable(st).items():
-        console.print(f"{k:>28}: {v}")
+        # None: nothing to compute yet (no decision made, for the confirmation rate).
+        console.print(f"{k:>28}: {'— (no decision yet)' if v is None else v}")

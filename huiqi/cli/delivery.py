@@ -279,9 +279,9 @@ def application_approve(ctx: click.Context, record_id: int) -> None:
             soft_wrap=True,
         )
         raise SystemExit(EXIT_FINDINGS)
-    console.print(
-        f"application {d.entitlement_id}: {d.status} {yuan(d.amount_fen)} yuan — {d.message}"
-    )
+    # The decision's message adds only what the status does not say already.
+    said = f" — {d.message}" if d.message and d.message != d.status else ""
+    console.print(f"application {d.entitlement_id}: {d.status} {yuan(d.amount_fen)} yuan{said}")
 
 
 @application.command("reject")

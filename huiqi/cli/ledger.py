@@ -7,6 +7,7 @@ is inside the service function.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from huiqi.cli.common import (
     signed_in_reading,
     yuan,
 )
-from huiqi.db.clock import shown
+from huiqi.db.clock import china_day, shown
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 
@@ -233,7 +234,9 @@ def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool
     if not rows:
         console.print("no messages")
     for n in rows:
-        console.print(f"[{n['created_at']:%Y-%m-%d}] {n['subject']}\n  {n['body']}")
+        at = n["created_at"]
+        day = china_day(at) if isinstance(at, dt.datetime) else at  # the day in China
+        console.print(f"[{day:%Y-%m-%d}] {n['subject']}\n  {n['body']}")
 
 
 @click.group()

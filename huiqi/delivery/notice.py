@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import POLICY_ROLES, Role
+from huiqi.db.clock import china_day
 from huiqi.delivery.chunkaudit import chunk_event_of
 from huiqi.delivery.commitments import CommitmentsMade, commitments_made
 from huiqi.delivery.explanations import of_grant
@@ -113,7 +114,7 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         benefit_period=grant.benefit_period,
         amount_fen=grant.amount_fen,
         status=grant.status,
-        granted_on=grant.created_at.date(),
+        granted_on=china_day(grant.created_at),  # the notice's date is China's
         basis=[c.label.zh for c in policy.criteria if c.id in held],
         event_id=event[0] if event else None,
         event_hash=event[1] if event else None,

@@ -24,6 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from huiqi.db.clock import china_day
 from huiqi.delivery.notice import GrantNotice
 from huiqi.money import format_yuan, yuan_in_words
 
@@ -142,7 +143,7 @@ def commitment_lines(notice: GrantNotice) -> list[str]:
     made = notice.commitments
     if made is None:
         return []
-    head = f"企业承诺（告知承诺，{made.made_at:%Y年%m月%d日}由用户 {made.by} 确认）："
+    head = f"企业承诺（告知承诺，{china_day(made.made_at):%Y年%m月%d日}由用户 {made.by} 确认）："
     return [head, *(f"{i}. {zh}" for i, (zh, _en) in enumerate(made.labels, 1))]
 
 

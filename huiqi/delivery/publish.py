@@ -222,6 +222,11 @@ def _deliver(
             Role.POLICY_PUBLISHER,
             also=(Role.SCHEDULER,),
         )
+        if pv.status == VersionStatus.RETIRED:
+            # Retired: no longer matched or offered (huiqi.delivery.retirement).
+            return DeliveryReport(
+                pv.id, pv.policy_id, pv.version, pv.delivery, snapshot_id or 0, retired=True
+            )
         newer = s.scalar(
             select(func.max(PolicyVersion.version)).where(
                 PolicyVersion.policy_id == pv.policy_id,

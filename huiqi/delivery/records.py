@@ -62,8 +62,10 @@ class DeliveryReport:
     # has closed.
     opens_on: dt.date | None = None
     closed_on: dt.date | None = None
-    # Set when nothing was delivered because a newer version of the policy is published.
+    # Set when nothing was delivered because a newer version of the policy is published,
+    # or because this one is retired.
     replaced_by: int | None = None
+    retired: bool = False
 
     def count_errors(self, reasons: Iterable[str | None]) -> None:
         """Count error rows by reason."""
@@ -88,6 +90,11 @@ class DeliveryReport:
             self.refused[key] = self.refused.get(key, 0) + value
 
     def summary(self) -> str:
+        if self.retired:
+            return (
+                f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered, the"
+                " version is retired; what it delivered before stays"
+            )
         if self.replaced_by is not None:
             return (
                 f"{self.policy_id} v{self.version} ({self.delivery}): nothing delivered,"
@@ -144,6 +151,11 @@ def message_for(
     labelled = row.labelled_states()
     met, why = _criteria_text(labelled)
     total = len(labelled)
+    # A commitment (告知承诺) is not unmet: the enterprise gives it when it confirms.
+    confirm = sum(state == "to_confirm" for _, state in labelled)
+    meets = f"您满足{met}/{total}项条件" + (
+        f"，另有{confirm}项由贵企业作出告知承诺即可" if confirm else ""
+    )
     if kind == "provisional":
         return (
             f"「{pv.title_zh}」已登记申请金额{amount}元，待按比例分配",
@@ -163,8 +175,7 @@ def message_for(
     if kind == "offer":
         return (
             f"您可领取「{pv.title_zh}」{amount}元",
-            f"直达快享：您满足{met}/{total}项条件，可领取{amount}元，请于{pv.valid_to}前一键确认。"
-            f"条件：{why}",
+            f"直达快享：{meets}，可领取{amount}元，请于{pv.valid_to}前一键确认。条件：{why}",
         )
     if row.status == MatchStatus.ELIGIBLE:
         outlook = f"预计可获{amount}元"
@@ -173,7 +184,7 @@ def message_for(
         outlook = f"尚差一项：{missing}"
     return (
         f"「{pv.title_zh}」申报表已为您预填",
-        f"申报：您满足{met}/{total}项条件，{outlook}。申报表已用政府已有数据预填，请核对后提交。条件：{why}",
+        f"申报：{meets}，{outlook}。申报表已用政府已有数据预填，请核对后提交。条件：{why}",
     )
 
 

@@ -339,6 +339,13 @@ REFUSALS += [
     ),
     _refusal(
         N_(
+            "%(policy)s (%(mode)s): nothing delivered, the version is retired; what it"
+            " delivered before stays"
+        ),
+        policy=r"\S+ v\d+",
+    ),
+    _refusal(
+        N_(
             "%(policy)s (%(mode)s): nothing delivered, the policy opens on %(day)s (its"
             " valid_from); the scheduler's 'huiqi deliver' delivers it on or after that day"
         ),

@@ -40,3 +40,20 @@ def test_an_older_version_delivers_nothing_once_a_newer_one_is_published(
             )
         ).all()
     assert dict(by_version) == {v2.id: 6}
+
+
+def test_a_retired_version_delivers_nothing(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: the scheduler's 'huiqi deliver' still matched retired versions."""
+    from huiqi.delivery.versions import retire_version
+
+    settings, _ = h.build_store(tmp_path / "data", {h.uscc(i): 2 for i in range(3)})
+    pv, _ = publish_text(sessions, h.policy_yaml("gone"), "gone.yaml", actor=OFFICER)
+    with sessions.begin() as s:
+        retire_version(s, actor=OFFICER, version_id=pv.id, reason="条款调整")
+    report = deliver(settings, sessions, pv.id, actor=SCHEDULER)
+    assert report.retired and (report.matched, report.new_records) == (0, 0)
+    assert "nothing delivered, the version is retired" in report.summary()
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Entitlement)) == 0

@@ -146,3 +146,25 @@ def test_any_names_and_amounts_render_and_the_amount_reads_back(
     # The name is all there, in order, wherever lines wrapped (control characters dropped).
     kept = re.sub(r"[\x00-\x1f\s\u200b]", "", name) or UNNAMED
     assert kept in re.sub(r"\s", "", text)
+
+
+def test_the_notices_date_is_the_day_in_china(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a grant made at 16:59 UTC (00:59 the next day in China) was dated the day
+    before on its notice, while every page showed the next day."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    grant = grant_world(sessions, tmp_path)
+    with sessions() as s:
+        s.execute(
+            update(Grant)
+            .where(Grant.id == grant.id)
+            .values(created_at=dt.datetime(2026, 12, 3, 16, 59))
+        )
+        s.commit()
+        notice = grant_notice(s, actor=enterprise(uscc(1)), grant_id=grant.id)
+    assert notice.granted_on == dt.date(2026, 12, 4)
+    assert "2026年12月04日" in text_of(render_notice(notice))

@@ -57,6 +57,12 @@ def test_a_claim_that_needs_commitments_says_to_send_attest(portal: Portal) -> N
     # The policy page and the grant's notice say what the enterprise vouched for, when.
     page = sign_in(portal.client(), "ent6").get("/policies/web-attest-offer")
     assert "作出告知承诺，承诺符合：承诺近三年未发生重大安全事故" in page.text
+    # Regression: the commitment was counted as a condition not met ("4 of 5"), in the
+    # offer's message and on the page, even once it was made.
+    assert "另有 1 项已由贵企业承诺" in page.text
+    inbox = client.get("/api/v1/inbox", headers=bearer(token)).json()
+    offer = next(m for m in inbox if m["kind"] == "offer" and "web-attest-offer" in m["subject"])
+    assert "另有1项由贵企业作出告知承诺即可" in offer["body"], offer
     notice = client.get(
         f"/api/v1/grants/{claimed.json()['grant_id']}/notice.pdf", headers=bearer(token)
     )
