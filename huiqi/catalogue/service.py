@@ -139,9 +139,45 @@ def _fen(value: Decimal | None) -> int | None:
     return None if value is None else fen_from_yuan(value)
 
 
+def fixed_most(formula: str) -> Decimal | None:
+    """The most a formula can give when every amount it can give is written in it: a
+    number, or a CASE whose every result is a number (开业费 2,000 or 5,000 yuan); None
+    when an amount depends on the enterprise's data."""
+    from sqlglot import exp
+
+    from huiqi.engine.compile.parse import parse_rule
+
+    def number(node: exp.Expression | None) -> Decimal | None:
+        if isinstance(node, exp.Paren):
+            return number(node.this)
+        if isinstance(node, exp.Neg):
+            inner = number(node.this)
+            return -inner if inner is not None else None
+        if isinstance(node, exp.Literal) and not node.is_string:
+            return Decimal(node.this)
+        return None
+
+    try:
+        tree = parse_rule(formula)
+    except Exception:  # a published formula parses; anything else is left uncapped
+        return None
+    if isinstance(tree, exp.Least):  # LEAST(…, 300000): at most its smallest number
+        bounds = [number(a) for a in [tree.this, *tree.expressions]]
+        known = [b for b in bounds if b is not None]
+        return min(known) if known else None
+    if isinstance(tree, exp.Case):
+        results = [number(branch.args.get("true")) for branch in tree.args.get("ifs") or []]
+        results.append(number(tree.args.get("default")) if tree.args.get("default") else Decimal(0))
+        return None if any(r is None for r in results) else max(r for r in results if r is not None)
+    return number(tree)
+
+
 def _card(pv: Any, text: str) -> PolicyCard:
     policy, _ = parse_policy(text, f"{pv.policy_id}@{pv.version}")
     caps = [c for c in (policy.amount.cap, policy.per_enterprise_cap) if c is not None]
+    fixed = fixed_most(policy.amount.formula)
+    if fixed is not None:  # "up to" what the formula itself writes, when it writes it
+        caps.append(fixed)
     summary = Bilingual(policy.summary.zh, policy.summary.en) if policy.summary else None
     title = Bilingual(policy.title.zh, policy.title.en)
     department = Bilingual(policy.department.zh, policy.department.en)

@@ -130,3 +130,20 @@ def test_a_policy_past_its_valid_to_reads_as_closed_in_the_catalogue(
     monkeypatch.setenv("HUIQI_TODAY", "2027-01-01")
     page = client.get("/policies").text
     assert '<span class="closed">已于 2026-12-31 截止</span>' in page
+
+
+def test_a_level_or_mode_the_catalogue_does_not_know_is_said_and_fixed_amounts_are_caps(
+    portal: Portal,
+) -> None:
+    """Regression: mode=xxx and level=zz listed every policy without a word; and a policy
+    whose formula can only give 2,000 or 5,000 yuan passed 'at least 1,000,000 yuan'."""
+    from huiqi.catalogue.service import fixed_most
+
+    client = portal.client()
+    for query in ({"mode": "xxx"}, {"level": "zz"}):
+        page = client.get("/policies", params=query)
+        assert page.status_code == 200 and 'role="alert"' in page.text, query
+        assert "xxx" in page.text or "zz" in page.text
+    assert fixed_most("CASE WHEN founder_first_business THEN 5000 ELSE 2000 END") == 5000
+    assert fixed_most("LEAST(rd_expense * 0.1, 300000)") == 300000
+    assert fixed_most("insured_employees * 1000") is None

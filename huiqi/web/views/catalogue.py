@@ -62,6 +62,7 @@ def catalogue(
     error = None
     try:
         chosen = parse_filter(**form)
+        chosen.check()  # a level or mode it does not know is said, not ignored
     except HuiqiError as exc:
         error, chosen = str(exc), parse_filter()
     with reading(factory) as s:
