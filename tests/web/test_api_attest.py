@@ -57,6 +57,8 @@ def test_a_claim_that_needs_commitments_says_to_send_attest(portal: Portal) -> N
     # The policy page and the grant's notice say what the enterprise vouched for, when.
     page = sign_in(portal.client(), "ent6").get("/policies/web-attest-offer")
     assert "作出告知承诺，承诺符合：承诺近三年未发生重大安全事故" in page.text
+    # Who confirmed it is said (a park operator may claim for its enterprises).
+    assert "（由用户 ent6 确认）" in page.text
     # Regression: the commitment was counted as a condition not met ("4 of 5"), in the
     # offer's message and on the page, even once it was made.
     assert "另有 1 项已由贵企业承诺" in page.text
