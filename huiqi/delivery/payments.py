@@ -13,16 +13,12 @@ are reported with their line and column and the good ones are kept.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,21 +27,12 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery import counts
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, utcnow
+from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_table
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
-from huiqi.profiles.csvrecords import records
-from huiqi.profiles.textlines import Lines
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
-_HEADER_ALIASES = {
-    "grant_id": ("grant_id", "grant", "补贴编号", "发放编号"),
-    "result": ("result", "结果", "支付结果"),
-    "reason": ("reason", "原因", "失败原因"),
-    "paid_date": ("paid_date", "paid_on", "date", "支付日期"),
-    "amount_yuan": ("amount_yuan", "amount", "金额", "金额(元)", "金额（元）"),
-    "batch_id": ("batch_id", "batch", "批次", "批次号"),
-}
 _RESULTS = {
     "paid": PaymentResult.PAID,
     "failed": PaymentResult.FAILED,
@@ -79,97 +66,6 @@ class ResultReport:
         return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
 
 
-class Broken(list[Any]):
-    """A record that could not be read (no cells), with why."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__()
-        self.problem = problem
-
-
-def _read_table(path: Path) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            text, encoding = raw.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError:
-            text, encoding = raw.decode("gb18030"), "gb18030"
-        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline="")), [])
-        # As an import reads a CSV file: a quote never closed costs the line it opened on
-        # (reported there), not the good lines after it (huiqi.profiles.csvrecords).
-        found = records(Lines(io.BytesIO(raw), encoding), ",", len(first))
-        head = next(found, None)
-        header = head.cells if head is not None and head.problem is None else first
-        return header, (
-            (r.line, r.cells if r.problem is None else Broken(r.problem)) for r in found
-        )
-    if suffix == ".xlsx":
-        wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.active
-        if ws is None:
-            raise ImportFileError("the workbook has no sheet", location=Location(file=str(path)))
-        lines = ws.iter_rows(values_only=True)
-        header = list(next(lines, ()))
-        return header, ((n, list(row)) for n, row in enumerate(lines, start=2))
-    raise ImportFileError(
-        f"cannot read '{path.suffix}' files; expected a .csv or .xlsx payment result file",
-        location=Location(file=str(path)),
-    )
-
-
-def _columns(path: Path, header: list[Any], line: int = 1) -> dict[str, int]:
-    names = {str(h or "").strip().lower().replace(" ", "_"): i for i, h in enumerate(header)}
-    found: dict[str, int] = {}
-    for key, aliases in _HEADER_ALIASES.items():
-        for alias in aliases:
-            if alias in names:
-                found[key] = names[alias]
-                break
-    missing = [k for k in ("grant_id", "result") if k not in found]
-    if missing:
-        raise ImportFileError(
-            f"the header has no {' or '.join(missing)} column; expected at least grant_id and"
-            " result (paid|failed), optionally reason, paid_date, amount_yuan, batch_id;"
-            f" got {header}",
-            location=Location(file=str(path), line=line),
-        )
-    return found
-
-
-HEADER_ROWS = 10  # the rows that may hold the header, as a registry import tries
-
-
-def _header_columns(
-    path: Path, header: list[Any], rows: Iterator[tuple[int, list[Any]]]
-) -> dict[str, int]:
-    """The columns of the file's header: its first row, or the first of the next non-empty
-    rows that names grant_id and result, since a finance system's file may open with a
-    title ("支付结果回盘") above the header; ``rows`` then goes on below it."""
-    try:
-        return _columns(path, header)
-    except ImportFileError as first:
-        tried = 1
-        for line, values in rows:
-            if all(_text(v) == "" for v in values):
-                continue
-            try:
-                return _columns(path, values, line)
-            except ImportFileError:
-                tried += 1
-                if tried >= HEADER_ROWS:
-                    break
-        raise first from None
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 class _RowError(Exception):
     def __init__(self, column: str, message: str) -> None:
         super().__init__(message)
@@ -192,7 +88,7 @@ def _paid_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    found = _PAID_DATE.fullmatch(_text(value))
+    found = _PAID_DATE.fullmatch(cell_text(value))
     try:
         if found is None:
             raise ValueError(value)
@@ -246,8 +142,8 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
         ImportFileError: the file cannot be read or lacks the required columns.
     """
     require_role(actor, "record payment results", Role.FINANCE_OFFICER)
-    header, rows = _read_table(path)
-    cols = _header_columns(path, header, rows)
+    header, rows = read_table(path)
+    cols = header_columns(path, header, rows)
     report = ResultReport(file=str(path))
     seen: dict[int, int] = {}
     batches: set[int] = set()
@@ -258,7 +154,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             report.errors.append(ImportRowError(values.problem, location=where))
             continue
         cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
-        if all(_text(v) == "" for v in values):
+        if all(cell_text(v) == "" for v in values):
             continue
         report.rows += 1
         try:
@@ -310,19 +206,19 @@ def _apply_row(
     actor: str,
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
-    raw_id = _text(cells["grant_id"])
+    raw_id = cell_text(cells["grant_id"])
     # ASCII digits only ('²' is a digit to str.isdigit), and no more than an id column holds.
     if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 19:
         raise _RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
     grant_id = int(raw_id)
     if not 1 <= grant_id <= MAX_ID:
         raise _RowError("grant_id", f"unknown grant {grant_id}")
-    raw_result = _text(cells["result"])
+    raw_result = cell_text(cells["result"])
     result = _RESULTS.get(raw_result.lower())
     if result is None:
         # The Chinese words too: a file with Chinese headers is written in Chinese.
         raise _RowError("result", f"result '{raw_result}' is not one of {', '.join(_RESULTS)}")
-    reason = _text(cells.get("reason"))
+    reason = cell_text(cells.get("reason"))
     if result == PaymentResult.FAILED and not reason:
         raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
     paid_on = _paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
@@ -333,7 +229,7 @@ def _apply_row(
     ).one_or_none()
     if grant is None:
         raise _RowError("grant_id", f"unknown grant {grant_id}")
-    item = _item_of(session, grant_id, _text(cells.get("batch_id")))
+    item = _item_of(session, grant_id, cell_text(cells.get("batch_id")))
     if item is None:
         if grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL):
             # Superseded (就高不重复) or otherwise never payable: exporting cannot help.
@@ -346,7 +242,7 @@ def _apply_row(
         )
     if paid_on is not None:
         _check_paid_on(session, paid_on, item.batch_id)
-    raw_amount = _text(cells.get("amount_yuan"))
+    raw_amount = cell_text(cells.get("amount_yuan"))
     if raw_amount:
         try:
             amount = parse_yuan(raw_amount, allow_negative=False)

@@ -1,0 +1,168 @@
+"""What the ledger and the policy tools store or say in English, as catalogue templates
+for the pages: why a record or grant stands as it does, a delivery that delivered
+nothing, a policy text's most common mistakes, refused uploads. Read with the services'
+refusals (:mod:`huiqi.web.refusals`), after them."""
+
+from __future__ import annotations
+
+import re
+
+from huiqi.web.i18n import N_
+from huiqi.web.patterns import refusal
+
+# Why a record or grant stands as it does (a record's reason, a review flag's), as the
+# ledger stores it and the pages show it (policy page, home, grants, flagged records).
+LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
+    refusal(N_("the offer ended on %(day)s")),
+    refusal(N_("replaced by %(version)s, which is offered instead")),
+    refusal(N_("capped from %(amount)s yuan")),
+    refusal(N_("the budget of %(amount)s yuan is spent; grants are made in claim order")),
+    refusal(N_("the budget of %(amount)s yuan is spent; grants are made in USCC order")),
+    refusal(
+        N_(
+            "the budget of %(amount)s yuan has %(low)s yuan left, less than this grant's"
+            " %(high)s yuan; grants are made in claim order"
+        )
+    ),
+    refusal(
+        N_(
+            "就高不重复: group '%(group)s' gives this enterprise %(amount)s yuan under"
+            " %(version)s; this policy's %(high)s yuan is not higher"
+        )
+    ),
+    refusal(
+        N_(
+            "就高不重复: group '%(group)s' already paid or batched %(amount)s yuan under"
+            " %(version)s; this policy would give %(high)s yuan — flagged for an officer to"
+            " decide"
+        )
+    ),
+    refusal(
+        N_(
+            "就高不重复: superseded by %(version)s, which gives %(amount)s yuan (more than"
+            " %(low)s yuan)"
+        )
+    ),
+    refusal(
+        N_(
+            "cap group '%(group)s' is used up for %(period)s (at most %(amount)s yuan per"
+            " enterprise)"
+        )
+    ),
+    refusal(
+        N_(
+            "already granted %(amount)s yuan for %(period)s under %(version)s (%(status)s);"
+            " one grant per policy and period, whatever the version — v%(n)s would give"
+            " %(high)s yuan: flagged for an officer to decide whether a correction is due"
+        )
+    ),
+    refusal(
+        N_(
+            "already granted %(amount)s yuan for %(period)s under %(version)s (%(status)s);"
+            " one grant per policy and period, whatever the version"
+        )
+    ),
+    refusal(
+        N_(
+            "no longer eligible on snapshot %(id)s; kept as granted or offered until an"
+            " officer reviews it"
+        )
+    ),
+    refusal(N_("kept after review: %(what)s")),
+    refusal(
+        N_(
+            "withdrawal decided after review: %(what)s; grant %(id)s (%(status)s) is not"
+            " revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
+        )
+    ),
+    refusal(
+        N_(
+            "withdrawal decided after review: %(what)s; the record (%(status)s) is not"
+            " revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
+        )
+    ),
+    refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s: %(what)s")),
+    refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s")),
+    refusal(N_("「%(title)s」 (%(version)s) was retired")),
+]
+# A delivery that delivered nothing, as its summary says it (a job's page).
+LEDGER_TEXTS += [
+    refusal(
+        N_(
+            "%(version)s (%(mode)s): nothing delivered, v%(n)s of the policy is published and"
+            " delivers instead (its budget and terms apply); what this version delivered before"
+            " stays"
+        ),
+    ),
+    refusal(
+        N_(
+            "%(version)s (%(mode)s): nothing delivered, the version is retired; what it"
+            " delivered before stays"
+        ),
+    ),
+    refusal(
+        N_(
+            "%(version)s (%(mode)s): nothing delivered, the policy opens on %(day)s (its"
+            " valid_from); the scheduler's 'huiqi deliver' delivers it on or after that day"
+        ),
+    ),
+    refusal(
+        N_(
+            "%(version)s (%(mode)s): nothing delivered, the policy closed on %(day)s (its"
+            " valid_to); what it delivered before stays. To deliver again, publish a new"
+            " version whose window includes today"
+        ),
+    ),
+]
+# A policy text's most common mistakes, as the draft editor and the simulator list them.
+_RULE_WHAT = {"what": r".+?"}
+LEDGER_TEXTS += [
+    refusal(
+        N_(
+            "%(what)s: unknown field '%(field)s'; did you mean '%(name)s'? (at character"
+            " %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    refusal(
+        N_(
+            "%(what)s: unknown field '%(field)s'; see the data dictionary (at character"
+            " %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    refusal(
+        N_(
+            "%(what)s: cannot read the expression: an operator or a function is missing a"
+            " value (at character %(n)s of the expression)"
+        ),
+        **_RULE_WHAT,
+    ),
+    # Uploads: a payment results file without its columns, a file over the size limit.
+    refusal(
+        N_(
+            "the header has no %(what)s column; expected at least grant_id and result"
+            " (paid|failed), optionally reason, paid_date, amount_yuan, batch_id; got %(value)s"
+        ),
+        what=r".+?",
+    ),
+    refusal(N_("the upload is %(amount)s bytes; at most %(high)s bytes (%(low)s MB) are accepted")),
+    refusal(
+        N_(
+            "the upload is %(amount)s bytes or more; at most %(high)s bytes (%(low)s MB) are"
+            " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
+        )
+    ),
+]
+N_("the offer ended unclaimed")
+N_("the version was retired")
+N_(
+    "eligible, amount 0: newer data make the policy's amount formula give 0.00 yuan;"
+    " the open offer is withdrawn and nothing is offered"
+)
+N_(
+    "eligible, amount 0: newer data make the policy's amount formula give 0.00 yuan;"
+    " the open application is withdrawn and nothing is offered"
+)

@@ -1,0 +1,63 @@
+"""The pattern that reads a service's English text written from a catalogue template,
+and the shapes of the values such texts name (:mod:`huiqi.web.refusals` and
+:mod:`huiqi.web.ledger_texts` list the templates)."""
+
+from __future__ import annotations
+
+import re
+
+# What each value named in a refusal's English text looks like, as a pattern; a refusal
+# whose value has another shape says so where it is listed.
+VALUE_SHAPES = {
+    "allowed": r".+",
+    "amount": r"\S+",
+    "batch": r"\d+",
+    "code": r"'.*'",
+    "day": r"\S+",
+    "district": r"\d{6}",
+    "entity": r"\S+",
+    "days": r"\d+",
+    "exported": r"\S+",
+    "field": r"[^']+",
+    "group": r"[^']+",
+    "high": r"\S+",
+    "id": r"\d+",
+    "k": r"\d+",
+    "known": r".+",
+    "least": r"\d+",
+    "length": r"\d+",
+    "line": r"\d+",
+    "low": r"\S+",
+    "mode": r"\w+",
+    "n": r"\d+",
+    "name": r".*",
+    "now": r"\d+",
+    "period": r"\S+",
+    "policy": r".+",
+    "stars": r".*",
+    "title": r".*",
+    "status": r"\w+",
+    "today": r"[^:]+",
+    "unit": r"\w+",
+    "uscc": r"\w+",
+    "value": r".*",
+    "version": r"\S+ v\d+",
+    "what": r".+",
+    "when": r".*",
+    "who": r"\S+ \(.*\)",
+    "year": r"\d+",
+    "yuan": r"\d+",
+}
+
+
+def refusal(template: str, **shapes: str) -> tuple[re.Pattern[str], str]:
+    """The pattern that reads a service's refusal written from ``template`` (the
+    catalogue's template, which is the English text with its values as %(name)s), and the
+    template: the text's words taken literally, each value as a named group of its
+    shape."""
+    words = re.split(r"%\((\w+)\)s", template)
+    pattern = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>{shapes.get(part, VALUE_SHAPES[part])})"
+        for i, part in enumerate(words)
+    )
+    return re.compile(pattern), template
