@@ -382,7 +382,7 @@ def _explained_policies(
             raise NotFoundError(
                 f"no policy '{policy_id}' in {where}; 'huiqi policy list' and"
                 " 'huiqi versions' show their ids. To explain a retired published version,"
-                " add --version N"
+                " add --version N; a policy file of your own, --policies PATH"
             )
         return chosen
     return policies

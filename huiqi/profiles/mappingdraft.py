@@ -48,7 +48,19 @@ BUILT_IN = "a header of a built-in mapping"
 LAYOUT_WORDS = {
     # The taxpayer number of an enterprise is its USCC (since 2015).
     "uscc": ("纳税人识别号", "社会信用代码", "信用代码", "usci", "credit code"),
-    "year": ("年度", "年份", "数据年度", "所属年度", "统计年度", "纳税年度", "year", "data year"),
+    "year": (
+        "年度",
+        "年份",
+        "数据年度",
+        "所属年度",
+        "统计年度",
+        "纳税年度",
+        "税款所属年度",
+        "会计年度",
+        "报告年度",
+        "year",
+        "data year",
+    ),
     "qualification": ("资质", "资质类型", "资质名称", "qualification"),
     "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
     "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),
@@ -79,6 +91,8 @@ LAYOUT_WORDS = {
     ),
     "employees": ("从业人数", "从业人员数", "职工人数", "员工人数"),
     "registration_date": ("注册日期", "设立日期", "成立时间"),
+    # The tax bureau's own word for the rating is 级别 as often as 等级.
+    "tax_credit_rating": ("纳税信用级别", "纳税信用评价等级", "纳税信用评价级别"),
 }
 
 
