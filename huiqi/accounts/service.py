@@ -94,15 +94,21 @@ def has_admin(session: Session) -> bool:
     )
 
 
-def init_admin(
-    session: Session, *, username: str, password: str, email: str | None = None
-) -> UserPublic:
-    """Create the first admin and the ``scheduler`` service account. Refused once an admin exists."""
+def check_first_admin(session: Session, username: str | None = None) -> str:
+    """Refuse a first admin where one exists (or a user name that cannot be one) before
+    anyone types a password for it; the name as it will be stored."""
     if has_admin(session):
         raise AccessDenied(
             "an admin already exists; sign in as an admin and use 'huiqi user add' instead"
         )
-    name = _check_username(username)
+    return _check_username(username) if username is not None else ""
+
+
+def init_admin(
+    session: Session, *, username: str, password: str, email: str | None = None
+) -> UserPublic:
+    """Create the first admin and the ``scheduler`` service account. Refused once an admin exists."""
+    name = check_first_admin(session, username)
     user = User(username=name, email=email, password_hash=hash_password(password))
     user.roles = [UserRole(role=Role.ADMIN, scope=None)]
     session.add(user)

@@ -48,9 +48,14 @@ def admin_init(ctx: click.Context, username: str | None, email: str | None) -> N
     Interactive by default. For automation, set HUIQI_ADMIN_USERNAME and
     HUIQI_ADMIN_PASSWORD (or HUIQI_ADMIN_PASSWORD_FILE, a file holding it).
     """
-    name = username or click.prompt("admin user name")
-    password = _password_from_env("HUIQI_ADMIN_PASSWORD") or prompt_password(confirm=True)
     factory, _url = database(ctx)
+    # Refused before any prompt: an existing admin, or a name that cannot be one.
+    with transaction(factory) as s:
+        accounts.check_first_admin(s, username)
+    name = username or click.prompt("admin user name")
+    with transaction(factory) as s:
+        accounts.check_first_admin(s, name)
+    password = _password_from_env("HUIQI_ADMIN_PASSWORD") or prompt_password(confirm=True)
     with transaction(factory) as s:
         user = accounts.init_admin(s, username=name, password=password, email=email)
     console.print(

@@ -117,12 +117,19 @@ class DeliveryReport:
         refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
         return (
             f"{self.policy_id} v{self.version} ({self.delivery}) on snapshot {self.snapshot_id}:"
-            f" {self.matched:,} matched, {self.new_records:,} new records; granted {self.granted:,}"
+            f" {self.matched:,} matched, {self.new_records:,} new records{self._before_text()};"
+            f" granted {self.granted:,}"
             f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
             f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"
             f" flagged for review {self.flagged:,}{self._refreshed_text()}{self._errors_text()}"
             f" [{self.seconds:.1f}s]"
         )
+
+    def _before_text(self) -> str:
+        # Publishing again (or the scheduler's deliver) finds most matches recorded: say so,
+        # or "granted 0, offered 0" reads as if the policy reached nobody.
+        before = self.matched - self.new_records
+        return f" ({before:,} recorded by an earlier delivery)" if before > 0 else ""
 
     def _refreshed_text(self) -> str:
         return (

@@ -8,6 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def shown_estimate(match_status: str, fen: int | None) -> int | None:
+    """The amount a record or an application shows. A near miss's formula may give nothing
+    on today's data, when the criterion it misses is what makes the amount (R&D that did
+    not grow has no increase to pay 10 % of): it has no estimate yet, never '0.00 yuan'."""
+    return None if match_status == "near_miss" and not fen else fen
+
+
 @dataclass(frozen=True)
 class RecordRow:
     id: int
@@ -25,6 +32,9 @@ class RecordRow:
     review_flag: bool
     reason: str | None
     updated_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount_fen", shown_estimate(self.match_status, self.amount_fen))
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,10 @@ class ApplicationRow:
     decision: str | None
     reason: str | None
     decidable: bool
+
+    def __post_init__(self) -> None:
+        estimate = shown_estimate(self.match_status, self.estimated_fen)
+        object.__setattr__(self, "estimated_fen", estimate)
 
 
 @dataclass(frozen=True)

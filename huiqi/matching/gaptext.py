@@ -4,7 +4,8 @@
 Money is shown in 万元 (or 亿元 from 一亿 up) when the threshold is that large, scaled
 exactly with Decimal; the enterprise's own figure is rounded to the hundredth *away*
 from the threshold, so a figure that fails never reads as if it met it (4,999.999 万元
-reads 4,999.99, not 5,000). Other units get their Chinese names (人, 项, 年 …).
+reads 4,999.99, not 5,000), and the threshold to the hundredth on the side that still
+meets it. Other units get their Chinese names (人, 项, 年 …).
 """
 
 from __future__ import annotations
@@ -56,12 +57,21 @@ def away_from(actual: Decimal, op: str) -> Decimal:
     return actual.quantize(CENT, rounding=ROUND_FLOOR if op in (">=", ">") else ROUND_CEILING)
 
 
+def toward(required: Decimal, op: str) -> Decimal:
+    """``required`` to the hundredth, rounded so that a figure reaching the shown value
+    meets the real one (a year-before figure of 1,234,567.89 元 reads 123.46 万元 in
+    "要求高于", not 123.456789)."""
+    if required == required.quantize(CENT):
+        return required
+    return required.quantize(CENT, rounding=ROUND_CEILING if op in (">=", ">") else ROUND_FLOOR)
+
+
 def gap_zh(label: str, actual: Decimal, required: Decimal, op: str, unit: str | None) -> str:
     """``label actual unit，要求 OP required unit`` in Chinese words and units."""
     scale = money_scale(unit, required)
     if scale is not None:
         divisor, unit_zh = scale
-        shown, wanted = away_from(actual / divisor, op), required / divisor
+        shown, wanted = away_from(actual / divisor, op), toward(required / divisor, op)
     else:
         unit_zh = UNITS_ZH.get(unit or "", unit or "")
         shown, wanted = actual, required

@@ -53,7 +53,8 @@ class NearMiss:
     gap: Gap | None
     met: int
     total: int
-    # What the amount would be, when the formula reads only figures already known.
+    # What the amount would be, when the formula reads only figures already known and
+    # gives more than nothing on them.
     amount_fen: int | None
 
     @property
@@ -97,7 +98,9 @@ def near_miss_of(cp: CompiledPolicy, trace: PolicyTrace) -> NearMiss | None:
         gap=_gap(cp, compiled, {(r.field, r.year): r.value for r in criterion.reads}),
         met=trace.met,
         total=trace.total,
-        amount_fen=trace.amount_fen,
+        # Nothing on today's figures (R&D that did not grow has no increase to pay a share
+        # of) is no estimate, not "about 0.00 yuan".
+        amount_fen=trace.amount_fen or None,
     )
 
 

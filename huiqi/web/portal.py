@@ -25,7 +25,7 @@ from huiqi.delivery.park import park_enterprises
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.delivery.versions import compile_version
 from huiqi.engine import CompiledPolicy, PolicyTrace
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.matching.service import explain_enterprise
 from huiqi.web.i18n import N_
 
@@ -207,7 +207,13 @@ def explain_policy(
     """The newest published version of a policy, explained for one enterprise (its
     criteria met or not with each value's source and year, and the amount's computation)."""
     with reading(factory) as s:
-        pv = ledger.latest_version(s, policy_id)
+        try:
+            pv = ledger.latest_version(s, policy_id)
+        except NotFoundError:
+            # The ledger's refusal names a CLI command; a page or API caller has the catalogue.
+            raise NotFoundError(
+                f"policy '{policy_id}' is not published; the catalogue lists what is"
+            ) from None
         compiled = _COMPILED.get(pv.content_hash)
         if compiled is None:
             compiled = compile_version(pv)

@@ -73,6 +73,25 @@ def test_admin_init_asks_interactively(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "admin 'chief' created" in result.output
+    # Regression: a second init asked for a name and a password twice, then refused.
+    again = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "admin", "init"],
+        input="",
+        env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
+    )
+    assert again.exit_code == 5 and "already exists" in again.output, again.output
+    assert "admin user name" not in again.output and "assword" not in again.output
+
+
+def test_admin_init_refuses_a_bad_name_before_the_password(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path / "data"), "admin", "init"],
+        input="bad name!\n",
+        env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
+    )
+    assert result.exit_code != 0 and "assword" not in result.output, result.output
 
 
 def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:

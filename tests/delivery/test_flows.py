@@ -157,6 +157,9 @@ def test_publishing_twice_creates_nothing_new(
     pv2, second = publish(settings, sessions, text)
     assert pv1.id == pv2.id
     assert (first.new_records, second.new_records, second.granted) == (5, 0, 0)
+    # Regression: the second publish said "granted 0" and nothing of the five it had found.
+    assert "5 matched, 5 new records; granted 5" in first.summary()
+    assert "5 matched, 0 new records (5 recorded by an earlier delivery);" in second.summary()
 
 
 def test_changed_text_under_the_same_version_is_refused(

@@ -89,4 +89,16 @@ def test_money_shown_fails_as_the_figure_fails(required: int, short: int, op: st
     assert unit == right.split(" ")[2] and unit in ("元", "万元", "亿元")
     assert (shown < wanted) if op == ">=" else (shown > wanted)
     scale = {"元": 1, "万元": 10_000, "亿元": 100_000_000}[unit]
-    assert wanted * scale == req  # the threshold itself is exact
+    # The threshold to the hundredth of its unit, on the side that still meets it.
+    assert wanted.as_tuple().exponent >= -2
+    gap = wanted * scale - req if op == ">=" else req - wanted * scale
+    assert 0 <= gap < Decimal("0.01") * scale
+
+
+def test_a_threshold_in_fen_reads_to_the_hundredth_of_its_unit() -> None:
+    """Regression: R&D 'higher than the year before' (1,234,567.89 yuan) read
+    '要求高于 123.456789 万元' on the enterprise's 'almost eligible' page."""
+    text = gap_zh("研发费用", Decimal("1100000"), Decimal("1234567.89"), ">", "yuan")
+    assert text == "研发费用 110 万元，要求高于 123.46 万元"
+    text = gap_zh("负债", Decimal("1300000"), Decimal("1234567.89"), "<=", "yuan")
+    assert text == "负债 130 万元，要求不高于 123.45 万元"

@@ -149,6 +149,9 @@ def test_explain_gives_each_criterion_with_its_value_source_and_year(portal: Por
     assert criterion["state"] == "met" and criterion["values"] == {"insured_employees__2025": 7}
     assert body["fields"]["insured_employees__2025"]["year"] == 2025
     assert body["amount"]["amount_fen"] == 7 * 1000 * 100
+    # Regression: an unknown policy was answered with the CLI's 'huiqi versions'.
+    missing = client.get("/api/v1/policies/no-such-policy/explain", headers=bearer(token))
+    assert missing.status_code == 404 and "huiqi" not in missing.text, missing.text
 
 
 def test_an_officer_explains_only_the_policies_its_scope_covers(portal: Portal) -> None:

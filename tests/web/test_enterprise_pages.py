@@ -200,6 +200,9 @@ def test_an_enterprise_rates_its_grant_once_from_the_grants_page(portal: Portal)
         "/rate", data={"kind": "grant", "target": str(grant["id"]), "csrf_token": token}
     )
     assert missing.status_code == 400 and "请选择 1 至 5 星" in field_error(missing.text, "stars")
+    # Regression: a kind the form never sends was taken as a decision and refused with 403.
+    odd = {"kind": "zzz", "target": str(grant["id"]), "stars": "4", "csrf_token": token}
+    assert client.post("/rate", data=odd).status_code == 400
     rated = client.post(
         "/rate",
         data={

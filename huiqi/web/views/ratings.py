@@ -95,9 +95,11 @@ def rate_record_form(
 @router.post("/rate")
 def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -> Response:
     """Record the rating, or show the form again with the refusal next to its field."""
-    kind = "grant" if form.get("kind") == "grant" else "record"
+    kind = form.get("kind", "")
     target = form_id(form.get("target"))
-    if target is None:
+    # A kind the form never sends is a broken form (it was rated as a decision, and the
+    # refusal was an access one, 403).
+    if target is None or kind not in ("grant", "record"):
         raise HuiqiError("the form names nothing to rate; reload the page")
     errors: dict[str, str] = {}
     status = 400
