@@ -19,7 +19,13 @@ from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_mat
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
 from huiqi.matching.district_scope import run_districts, scoped
 from huiqi.matching.nearmiss import policy_ref
-from huiqi.matching.visibility import acts_for_enterprise, require_officer_district
+from huiqi.matching.visibility import (
+    acts_for_enterprise,
+    city_wide,
+    enterprise_district,
+    reaches,
+    require_officer_district,
+)
 from huiqi.profiles.uscc import validate
 
 
@@ -107,5 +113,21 @@ def explain_enterprise(
             raise AccessDenied(
                 f"{actor.describe()} may not explain {names}: outside the policies its scope covers"
             )
+        if covered and not city_wide(actor):
+            # A department's officer reads the enterprises its department's policies are
+            # about (regression: a Jiading department's reviewer read a Minhang enterprise's
+            # tax figures through a Jiading policy; a district officer was refused).
+            district = enterprise_district(settings, session, code, snapshot_id)
+            covered = [cp for cp in covered if reaches(cp.policy.level, cp.policy.region, district)]
+            if not covered:
+                where = (
+                    f"is registered in district {district},"
+                    if district
+                    else "has no district recorded, so it is"
+                )
+                raise AccessDenied(
+                    f"{actor.describe()} may not {what}: enterprise {code} {where} outside"
+                    " the region of the policies its scope covers; a city-wide officer may"
+                )
         policies = covered
     return explain(settings, code, policies, snapshot_id=snapshot_id)

@@ -81,8 +81,29 @@ def require_officer_district(
     districts = officer_districts(actor, POLICY_ROLES)
     if districts is None:
         return
+    district = enterprise_district(settings, session, uscc, snapshot_id)
+    require_in_districts(actor, uscc, district, districts, what)
+
+
+def enterprise_district(
+    settings: Settings, session: Session, uscc: str, snapshot_id: int | None = None
+) -> str | None:
+    """The district the ledger's directory records for the enterprise, else the
+    snapshot's (an officer also asks about enterprises the ledger has not delivered to)."""
     district = district_of(session, uscc)
     if district is None:
         found = snapshot_identity(settings, uscc, snapshot_id)
         district = found.district_code if found else None
-    require_in_districts(actor, uscc, district, districts, what)
+    return district
+
+
+def city_wide(actor: Actor) -> bool:
+    """Whether the actor reads every enterprise of the city as a policy officer: it holds a
+    policy role of every policy (``*``, or no scope)."""
+    return any(g.role in POLICY_ROLES and g.scope in (None, "*") for g in actor.grants)
+
+
+def reaches(level: str, region: str, district: str | None) -> bool:
+    """Whether a policy of ``level`` and ``region`` is about an enterprise of ``district``:
+    a city policy about every enterprise, a district's about that district's."""
+    return level != "district" or (district is not None and region == district)

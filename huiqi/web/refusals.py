@@ -139,6 +139,19 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " is outside the districts you act for (%(known)s); a city-wide officer may"
         )
     ),
+    _refusal(
+        N_(
+            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
+            " %(district)s, outside the region of the policies its scope covers; a city-wide"
+            " officer may"
+        )
+    ),
+    _refusal(
+        N_(
+            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it is"
+            " outside the region of the policies its scope covers; a city-wide officer may"
+        )
+    ),
     # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
     # after the request moved on (a second tab, the back button, a colleague).
     _refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),

@@ -195,3 +195,34 @@ def test_a_city_officer_finds_the_enterprises_with_no_district(tmp_path: Path) -
             " WHERE e.district_code IS NULL"
         ).fetchall()
     assert found == [(NO_DISTRICT, "eligible")]
+
+
+def test_a_department_officer_explains_the_enterprises_its_policies_reach(
+    settings: object, sessions: sessionmaker[Session]
+) -> None:
+    """Regression (QA): a reviewer of Jiading's science commission (a department scope)
+    read a Minhang enterprise's figures through a Jiading policy; a district officer was
+    refused the same. A city policy of the department reaches every enterprise."""
+    from huiqi.matching.service import explain_enterprise
+
+    department = officer("department:嘉定区科学技术委员会", Role.POLICY_REVIEWER)
+    jiading = compile_policy(load_policy_text(draft(), "jd.yaml"))
+    city = compile_policy(
+        load_policy_text(
+            draft()
+            .replace("id: jd-sim-rd", "id: city-sim-rd")
+            .replace('level: district\nregion: "310114"', 'level: city\nregion: "310000"'),
+            "city.yaml",
+        )
+    )
+    with sessions() as s:
+        own = explain_enterprise(settings, s, actor=department, uscc=code(1), policies=[jiading])
+        assert [t.status for t in own] == ["eligible"]
+        with pytest.raises(AccessDenied, match="outside the region"):
+            explain_enterprise(settings, s, actor=department, uscc=OUTSIDER, policies=[jiading])
+        both = explain_enterprise(
+            settings, s, actor=department, uscc=OUTSIDER, policies=[jiading, city]
+        )
+        assert [t.policy_id for t in both] == ["city-sim-rd"]
+        everyone = explain_enterprise(settings, s, actor=OFFICER, uscc=OUTSIDER, policies=[jiading])
+        assert [t.policy_id for t in everyone] == ["jd-sim-rd"]

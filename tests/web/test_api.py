@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from portal_data import APPLY, AUTO, LIBRARY_POLICY, OFFER, Portal, page_token, sign_in
+from portal_data import (
+    APPLY,
+    AUTO,
+    LIBRARY_POLICY,
+    OFFER,
+    Portal,
+    add_user,
+    page_token,
+    sign_in,
+)
+
+from huiqi.accounts.roles import Role, RoleGrant
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -165,6 +176,21 @@ def test_an_officer_explains_only_the_policies_its_scope_covers(portal: Portal) 
     assert "insured_employees" not in elsewhere.text
     everywhere = client.get(path, params=params, headers=bearer(portal.token("officer")))
     assert everywhere.status_code == 200 and everywhere.json()["uscc"] == portal.usccs[5]
+
+
+def test_a_department_officer_explains_only_enterprises_its_policies_reach(
+    portal: Portal,
+) -> None:
+    """Regression (QA): a reviewer of Jiading's science commission read any enterprise's
+    tax figures through a Jiading policy, wherever the enterprise was registered."""
+    add_user(
+        portal, "jd-dept", [RoleGrant(Role.POLICY_REVIEWER, "department:嘉定区科学技术委员会")]
+    )
+    client, params = portal.client(), {"uscc": portal.usccs[5]}  # not of 310114
+    path = f"/api/v1/policies/{LIBRARY_POLICY}/explain"  # a policy of district 310114
+    refused = client.get(path, params=params, headers=bearer(portal.token("jd-dept")))
+    assert refused.status_code == 403, refused.text
+    assert "revenue" not in refused.text and "outside the region" in refused.text
 
 
 def test_a_session_cookie_works_for_reads_and_needs_the_csrf_header_for_writes(
