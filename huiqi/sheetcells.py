@@ -22,6 +22,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-][0-9][0-9,]*(?:\.[0-9]+)?")
 
 
+# The same rule for a file a database writes itself (DuckDB's COPY): a cell that starts as
+# a formula would, unless it is a signed number alone (SQL regular expressions, passed as
+# query parameters).
+FORMULA_START_SQL = "^[=+@\t\r-]"
+PLAIN_NUMBER_SQL = PLAIN_NUMBER.pattern
+
+
 def cell_text(value: object) -> str:
     """The text of one cell, with an apostrophe in front if a spreadsheet would run it.
 

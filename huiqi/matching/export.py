@@ -31,6 +31,7 @@ from huiqi.matching.analysis import MATCHES_FILE
 from huiqi.matching.district_scope import run_districts
 from huiqi.profiles.frozen import overlay
 from huiqi.profiles.store import ProfileStore
+from huiqi.sheetcells import FORMULA_START_SQL, PLAIN_NUMBER_SQL
 from huiqi.xlsxwrite import write_text_workbook
 
 FORMATS = ("csv", "xlsx")
@@ -51,10 +52,16 @@ COLUMNS = (
     "error",
 )
 
-# Amounts are whole fen (>= 0, BIGINT): yuan as text, exactly. The file and the filters
-# are parameters; the query text is fixed.
+# Amounts are whole fen (>= 0, BIGINT): yuan as text, exactly. A name from the registry
+# that a spreadsheet would run as a formula gets an apostrophe in front (huiqi.sheetcells,
+# as every other file huiqi writes for people). The file and the filters are parameters;
+# the query text is fixed.
 QUERY = """
-SELECT m.uscc, e.name, m.policy_id, m.policy_version, m.snapshot_id, m.status,
+SELECT m.uscc,
+       CASE WHEN regexp_matches(e.name, $formula_start)
+                 AND NOT regexp_full_match(e.name, $plain_number)
+            THEN chr(39) || e.name ELSE e.name END AS name,
+       m.policy_id, m.policy_version, m.snapshot_id, m.status,
        CASE WHEN m.amount_fen IS NOT NULL
             THEN printf('%d.%02d', m.amount_fen // 100, m.amount_fen % 100) END AS amount_yuan,
        m.failed_criterion, m.unknown_criteria, m.error
@@ -110,6 +117,8 @@ def export_matches(
         "statuses": list(statuses),
         "scoped": districts is not None,
         "districts": list(districts or ()),
+        "formula_start": FORMULA_START_SQL,
+        "plain_number": PLAIN_NUMBER_SQL,
     }
     with duckdb.connect() as con:
         snapshot_id = _snapshot_of(con, matches)

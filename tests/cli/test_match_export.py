@@ -13,8 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from cliutil import accounts, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from huiqi.matching import export as export_module
+from huiqi.sheetcells import FORMULA_START_SQL, PLAIN_NUMBER_SQL, cell_text
 
 TOKENS: dict[str, str] = {}
 
@@ -207,3 +210,41 @@ def test_the_to_files_extension_picks_the_format_and_a_contradiction_is_refused(
     )
     assert code == 2 and "names a .xlsx file but --format is csv" in out, out
     assert not wrong.exists()
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["=1+2", "+1", "-50", "-1+1", "@SUM(1)", "\t=1", "-2.5", "+1,234.5"]),
+    )
+)
+def test_an_exported_name_is_written_as_every_other_sheet_cell(name: str, tmp_path: Path) -> None:
+    """Regression (QA): names imported as '=HYPERLINK(...)' or '@SUM(1+1)' were written raw
+    into the csv export (DuckDB writes it), where every other file huiqi writes puts an
+    apostrophe before a cell a spreadsheet would run (huiqi.sheetcells.cell_text)."""
+    matches = tmp_path / "m.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT '91310115MA1H8R7C41' AS uscc, 'p' AS policy_id, 1 AS policy_version,"
+            " 1 AS snapshot_id, 'eligible' AS status, 100::BIGINT AS amount_fen,"
+            " NULL AS failed_criterion, NULL AS unknown_criteria, NULL AS error)"
+            " TO $path (FORMAT parquet)",
+            {"path": str(matches)},
+        )
+        con.execute(
+            "CREATE TABLE names AS SELECT '91310115MA1H8R7C41' AS uscc, $name::VARCHAR AS name,"
+            " '310115' AS district_code",
+            {"name": name},
+        )
+        params = {
+            "matches": str(matches),
+            "policies": [],
+            "statuses": [],
+            "scoped": False,
+            "districts": [],
+            "formula_start": FORMULA_START_SQL,
+            "plain_number": PLAIN_NUMBER_SQL,
+        }
+        ((written,),) = con.execute(f"SELECT name FROM ({export_module.QUERY})", params).fetchall()
+    assert written == cell_text(name)
