@@ -175,7 +175,8 @@ def change_user(
     email: str | None = None,
     display_name: str | None = None,
 ) -> UserPublic:
-    """An admin changes a user's roles, password, email or name (each change is an event)."""
+    """An admin changes a user's roles, password, email or name (each change is an event).
+    A new password revokes the user's sessions and API tokens."""
     require_role(actor, "change users", Role.ADMIN)
     user = find_user(session, username)
     changes: list[str] = []
@@ -197,6 +198,10 @@ def change_user(
     if password is not None:
         user.password_hash = hash_password(password)
         changes.append("password")
+        # A reset after a suspected compromise must end what the old password opened:
+        # every session and API token of the user (it signs in again with the new one).
+        if _revoke_tokens(session, user.id):
+            changes.append("tokens revoked")
     if email is not None:
         user.email = email or None
         changes.append("email")
@@ -219,6 +224,16 @@ def change_user(
     return _public(user)
 
 
+def _revoke_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live session and API token of a user; how many."""
+    done = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
 def set_disabled(
     session: Session, *, actor: Actor, username: str, disabled: bool = True
 ) -> UserPublic:
@@ -229,11 +244,7 @@ def set_disabled(
         raise AccountError("an admin cannot disable itself")
     user.disabled = disabled
     if disabled:
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        _revoke_tokens(session, user.id)
     record_event(
         session,
         actor=actor.username,

@@ -203,7 +203,12 @@ def user_add(
 @click.option("--remove-role", "remove", multiple=True, help="A role (with scope) to take away.")
 @click.option("--email")
 @click.option("--name", "display_name")
-@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked for).")
+@click.option(
+    "--password",
+    "new_password",
+    is_flag=True,
+    help="Set a new password (asked for); the user's sessions and API tokens are revoked.",
+)
 @click.pass_context
 @handle_errors
 def user_change(
@@ -235,6 +240,11 @@ def user_change(
         )
         warnings = scope_warnings(s, [RoleGrant.parse(r) for r in add])
     console.print(f"user {changed.username}: {', '.join(changed.roles)}")
+    if password is not None:
+        console.print(
+            "new password set; the user's sessions and API tokens are revoked (it signs in"
+            " again, and scripts that used its tokens need new ones)"
+        )
     for line in warnings:
         console.print(f"warning: {line}", markup=False)
 

@@ -156,6 +156,38 @@ def test_tokens_expire_are_revoked_and_die_with_a_disabled_user(
         tokens.actor_from_token(s, "hq_forged")
 
 
+def test_a_new_password_revokes_the_users_sessions_and_tokens(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression (QA): an admin's password reset after a suspected compromise left the
+    user's portal session and its API tokens working; only the old password stopped."""
+    admin = _admin(sessions)
+    with transaction(sessions) as s:
+        accounts.add_user(
+            s, actor=admin, username="cfo", roles=[RoleGrant.parse(f"enterprise={USCC}")],
+            password=PASSWORD,
+        )  # fmt: skip
+        _, signed_in = tokens.sign_in(s, username="cfo", password=PASSWORD)
+        _, minted = tokens.create_token(s, actor=admin, name="script", username="cfo")
+    with transaction(sessions) as s:
+        changed = accounts.change_user(s, actor=admin, username="cfo", password="new-pass-2026!")
+    assert changed.username == "cfo"
+    for secret in (signed_in, minted):
+        with transaction(sessions) as s, pytest.raises(NotSignedIn, match="revoked"):
+            tokens.actor_from_token(s, secret)
+    (event,) = _events(sessions, "user_changed")
+    assert event.data["changes"] == ["password", "tokens revoked"]
+    with transaction(sessions) as s:  # the new password opens a new session
+        actor, _ = tokens.sign_in(s, username="cfo", password="new-pass-2026!")
+    assert actor.username == "cfo"
+    # A change of email alone revokes nothing.
+    with transaction(sessions) as s:
+        _, fresh = tokens.create_token(s, actor=admin, name="script2", username="cfo")
+        accounts.change_user(s, actor=admin, username="cfo", email="cfo@example.com")
+    with transaction(sessions) as s:
+        assert tokens.actor_from_token(s, fresh).username == "cfo"
+
+
 def test_a_token_is_checked_alike_on_a_core_connection(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
