@@ -28,6 +28,7 @@ from huiqi.web.api import finance as finance_api
 from huiqi.web.api import jobs as jobs_api
 from huiqi.web.api import policies as policies_api
 from huiqi.web.api.queryparams import known_query
+from huiqi.web.bodylimit import BodyLimit
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(jobs_page.router)
     app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
+    app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
 
     @app.middleware("http")
     async def security_headers(

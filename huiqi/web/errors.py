@@ -173,6 +173,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
                 "this address only takes what a form of the portal sends; go back to the page"
                 " and use its button"
             )
+    if exc.status_code == 413:  # huiqi.web.bodylimit
+        return respond(request, 413, N_("Too large"), detail)
     if exc.status_code == 400 and detail.startswith(FIELD_TOO_LARGE):
         detail = N_(
             "a field of this form holds more than 1 MB, the most one field may hold; shorten"

@@ -152,6 +152,13 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " outside the region of the policies its scope covers; a city-wide officer may"
         )
     ),
+    # huiqi.web.bodylimit.TOO_LARGE
+    _refusal(
+        N_(
+            "the request body is %(size)s bytes or more; a body holds at most a file of"
+            " %(limit)s MB (HUIQI_WEB_MAX_UPLOAD_MB) and a few fields"
+        )
+    ),
     # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
     # after the request moved on (a second tab, the back button, a colleague).
     _refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),
