@@ -1,5 +1,6 @@
-"""Sign-in throttling: too many refused sign-ins for one user name, or from one network
-address, within a window stop further attempts for a while.
+"""Sign-in throttling: too many refused sign-ins for one user name (from one network
+address, or from all together), or from one address, within a window stop further
+attempts for a while. The portal and the command line (address ``local``) both check it.
 
 The count comes from the audit log's ``login_failed`` events (``sign_in`` records
 them), not from a process's memory, so it holds across the web server's worker
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
@@ -23,6 +25,7 @@ from huiqi.accounts.models import User
 from huiqi.accounts.tokens import client_entity
 from huiqi.db.clock import utcnow
 from huiqi.delivery.models import Event
+from huiqi.errors import ConfigError
 
 FAILED = "login_failed"
 # How far back an unknown name's refusals are looked for, in events (a bounded scan).
@@ -39,12 +42,41 @@ class SignInThrottled(AccessDenied):
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """At most ``per_user`` refusals per user name and ``per_address`` per network address
-    within ``window``; then attempts wait until the oldest refusal leaves the window."""
+    """At most ``per_user`` refusals for one user name from one network address,
+    ``per_user_total`` for it from all addresses together, and ``per_address`` from one
+    address, within ``window``; then attempts wait until the oldest refusal leaves the
+    window.
+
+    A user name is counted per address first: five wrong passwords from anyone's address
+    kept the user out everywhere (an anonymous caller could lock an officer out with five
+    requests every fifteen minutes); the total still stops a guesser spread over many
+    addresses."""
 
     per_user: int = 5
     per_address: int = 20
     window: dt.timedelta = dt.timedelta(minutes=15)
+    per_user_total: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ThrottlePolicy:
+        """``HUIQI_WEB_LOGIN_PER_USER``, ``HUIQI_WEB_LOGIN_PER_USER_TOTAL``,
+        ``HUIQI_WEB_LOGIN_PER_ADDRESS`` and ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``."""
+        base = cls()
+        return cls(
+            per_user=_setting(env, "HUIQI_WEB_LOGIN_PER_USER", base.per_user),
+            per_address=_setting(env, "HUIQI_WEB_LOGIN_PER_ADDRESS", base.per_address),
+            window=dt.timedelta(minutes=_setting(env, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
+            per_user_total=_setting(env, "HUIQI_WEB_LOGIN_PER_USER_TOTAL", base.per_user_total),
+        )
+
+
+def _setting(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name}={text!r}: give a whole number of at least 1")
+    return int(text)
 
 
 def _count(
@@ -90,7 +122,19 @@ def check_sign_in_allowed(
     since = at - rule.window
     checks: list[tuple[tuple[int, dt.datetime | None], int, str]] = []
     if username is not None:
-        checks.append((_by_user(session, since, username), rule.per_user, "this user name"))
+        name = username.strip()[:64] or "?"
+        if address:
+            from_here = _count(
+                session, since, Event.entity == client_entity(address), Event.actor == name
+            )
+            checks.append((from_here, rule.per_user, "this user name from this address"))
+        checks.append(
+            (
+                _by_user(session, since, username),
+                rule.per_user_total if address else rule.per_user,
+                "this user name",
+            )
+        )
     if address:
         checks.append(
             (

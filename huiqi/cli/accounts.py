@@ -12,6 +12,7 @@ from huiqi.accounts import tokens
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.roles import RoleGrant
 from huiqi.accounts.scopecheck import scope_warnings
+from huiqi.accounts.throttle import ThrottlePolicy, check_sign_in_allowed
 from huiqi.cli.common import (
     JSON_OPTION,
     console,
@@ -77,6 +78,10 @@ def _password_from_env(variable: str) -> str | None:
     return None
 
 
+# The address under which the command line's refused sign-ins are counted.
+CLI_ADDRESS = "local"
+
+
 @click.command()
 @click.argument("username")
 @click.option("--days", default=tokens.LOGIN_DAYS, show_default=True, help="Token lifetime.")
@@ -87,14 +92,25 @@ def login(ctx: click.Context, username: str, days: int) -> None:
 
     The password is asked for, or read from HUIQI_PASSWORD / HUIQI_PASSWORD_FILE.
     """
-    password = _password_from_env("HUIQI_PASSWORD") or prompt_password()
     factory, url = database(ctx)
+    # The portal's throttle, with this server's command line as one more address: checked
+    # before the password is asked for.
+    with transaction(factory) as s:
+        check_sign_in_allowed(
+            s, username=username, address=CLI_ADDRESS, policy=ThrottlePolicy.from_env(os.environ)
+        )
+    password = _password_from_env("HUIQI_PASSWORD") or prompt_password()
     refused: AccessDenied | None = None
     replaced = stored_token(url)
     with transaction(factory) as s:
         try:
             actor, token = tokens.sign_in(
-                s, username=username, password=password, client="cli", days=days
+                s,
+                username=username,
+                password=password,
+                client="cli",
+                days=days,
+                address=CLI_ADDRESS,
             )
         except AccessDenied as err:
             refused = err  # commit the 'login_failed' event, then refuse

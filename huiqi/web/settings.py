@@ -3,15 +3,15 @@ come from :mod:`huiqi.config` and :mod:`huiqi.db.engine`, as for every command).
 
 ``HUIQI_WEB_SECURE_COOKIES``: ``auto`` (default: Secure when the request came over
 https, as the proxy's ``X-Forwarded-Proto`` says when uvicorn trusts it), ``always``
-or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``HUIQI_WEB_LOGIN_PER_ADDRESS``: refused
-sign-ins allowed per user name / address within ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``.
+or ``never``. ``HUIQI_WEB_LOGIN_PER_USER`` / ``_PER_USER_TOTAL`` / ``_PER_ADDRESS``: refused
+sign-ins allowed per user name from one address / from all / per address within
+``HUIQI_WEB_LOGIN_WINDOW_MINUTES`` (:class:`huiqi.accounts.throttle.ThrottlePolicy`).
 ``HUIQI_WEB_MAX_UPLOAD_MB``: the largest attachment an application accepts (default 10).
 ``HUIQI_OIDC_*``: the optional single sign-on (:class:`huiqi.accounts.oidc.OidcSettings`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,11 +54,7 @@ class WebSettings:
             raise ConfigError(
                 f"HUIQI_WEB_SECURE_COOKIES={secure!r}: use one of {', '.join(SECURE_CHOICES)}"
             )
-        throttle = ThrottlePolicy(
-            per_user=_int(e, "HUIQI_WEB_LOGIN_PER_USER", 5),
-            per_address=_int(e, "HUIQI_WEB_LOGIN_PER_ADDRESS", 20),
-            window=dt.timedelta(minutes=_int(e, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
-        )
+        throttle = ThrottlePolicy.from_env(e)
         upload = _int(e, "HUIQI_WEB_MAX_UPLOAD_MB", 10) * 1024 * 1024
         return cls(
             secure_cookies=secure,

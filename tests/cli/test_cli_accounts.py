@@ -45,6 +45,20 @@ def test_admin_init_login_whoami_logout(tmp_path: Path) -> None:
     assert code == 5
 
 
+def test_the_command_line_is_throttled_as_the_portal_is(tmp_path: Path) -> None:
+    """Regression (QA): wrong passwords through 'huiqi login' were never refused however
+    many (they counted only against the portal)."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    for _ in range(3):
+        code, out = run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")
+        assert code == 5 and "wrong user name or password" in out, out
+    code, out = run(data, "login", "root", HUIQI_PASSWORD=PASSWORD, HUIQI_WEB_LOGIN_PER_USER="3")
+    assert code == 5 and "too many refused sign-ins" in out, out
+    code, out = run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)  # 5 allowed by default
+    assert code == 0, out
+
+
 def test_signing_in_again_revokes_the_token_it_replaces(tmp_path: Path) -> None:
     """Regression (QA): 'huiqi login B' after 'huiqi login A' replaced A's token in the
     config file but left it active in the database, held by nobody."""

@@ -98,6 +98,25 @@ def test_sign_in_is_throttled_per_user_name_across_app_instances(portal: Portal)
     sign_in(portal.client(web), "ent3")  # another user name is not affected
 
 
+def test_refusals_from_one_address_do_not_lock_the_user_out_elsewhere(portal: Portal) -> None:
+    """Regression (QA): five wrong passwords from any address kept the user out from every
+    address, so anyone could lock an officer out; the total over addresses still stops a
+    guesser spread across many."""
+    web = WebSettings(throttle=ThrottlePolicy(per_user=3, per_address=100, per_user_total=5))
+
+    def attempt(address: str, password: str) -> int:
+        client = portal.client(web, address=address)
+        token = page_token(client)
+        data = {"username": "ent6", "password": password, "csrf_token": token}
+        return client.post("/login", data=data, follow_redirects=False).status_code
+
+    assert [attempt("198.51.100.1", "nope") for _ in range(3)] == [400, 400, 400]
+    assert attempt("198.51.100.1", PASSWORD) == 429  # that address waits
+    assert attempt("198.51.100.2", PASSWORD) == 303  # the user, elsewhere, does not
+    assert [attempt(f"198.51.100.{i}", "nope") for i in (3, 4)] == [400, 400]
+    assert attempt("198.51.100.9", PASSWORD) == 429  # five in all: every address waits
+
+
 def test_sign_in_is_throttled_per_address_for_unknown_names_too(portal: Portal) -> None:
     web = WebSettings(throttle=ThrottlePolicy(per_user=100, per_address=4))
     client = portal.client(web, address="203.0.113.7")
