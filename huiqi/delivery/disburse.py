@@ -42,7 +42,7 @@ from huiqi.delivery.models import (
     Grant,
     PolicyVersion,
 )
-from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
+from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult, RecordStatus
 from huiqi.errors import HuiqiError, StateConflict
 from huiqi.fsmode import create_private_file, open_private, private_dir
 from huiqi.money import format_yuan
@@ -83,6 +83,15 @@ def _take_grants(
             Grant.status == GrantStatus.GRANTED,
             Grant.amount_fen > 0,
             ~exists().where(BatchItem.grant_id == Grant.id, live_item()),
+            # A grant whose record is flagged for review waits for the reviewer; one whose
+            # record was withdrawn after review is never paid (huiqi.delivery.review).
+            ~exists().where(
+                Entitlement.id == Grant.entitlement_id,
+                or_(
+                    Entitlement.review_flag.is_(True),
+                    Entitlement.status == RecordStatus.WITHDRAWN,
+                ),
+            ),
         )
         .order_by(Grant.id)
     )

@@ -247,7 +247,9 @@ def _flag_changed(
                     Entitlement.policy_version_id.in_(versions),
                     Entitlement.review_flag.is_(False),
                     Entitlement.status.in_(OPEN_STATUSES),
-                    Entitlement.snapshot_id != sid,
+                    # Checked against this snapshot already (delivered, flagged or decided
+                    # on it): a reviewer's decision is not asked for again on the same data.
+                    Entitlement.last_snapshot_id != sid,
                 )
             ).all()
             lost = [(i, u, v) for i, u, v in rows if (v, u) not in keep]

@@ -139,7 +139,10 @@ def _flag_lost(
                 Entitlement.policy_version_id == pv_id,
                 Entitlement.review_flag.is_(False),
                 Entitlement.status.in_(OPEN_STATUSES),
-                Entitlement.snapshot_id != sid,
+                # Checked against this snapshot already (delivered, flagged or decided on
+                # it): a reviewer who kept a record is not asked again on the same data
+                # (every scheduled deliver re-flagged what had been decided).
+                Entitlement.last_snapshot_id != sid,
             )
         ).all()
         lost = [(i, u, pv_id) for i, u in candidates if u not in eligible]
@@ -159,7 +162,9 @@ def flag_for_review(s: Session, lost: list[tuple[int, str, int]], sid: int, user
         s.execute(
             update(Entitlement)
             .where(Entitlement.id.in_([i for i, _, _ in part]))
-            .values(review_flag=True, review_reason=reason, updated_at=utcnow())
+            .values(
+                review_flag=True, review_reason=reason, last_snapshot_id=sid, updated_at=utcnow()
+            )
         )
         now = utcnow()
         record_events(

@@ -6,10 +6,13 @@ covers the policy then decides, with a reason:
 
 - *keep*: the offer, application or grant stands; the flag is cleared.
 - *withdraw*: an open offer is withdrawn and an open application (申报) is closed, and the
-  enterprise is told why. A grant is not undone: the ledger has no transition that
-  revokes a grant (money granted, batched or paid is recovered outside huiqi), so the
-  decision to withdraw is recorded on the record and in the audit log, and the grant
-  stays as it is.
+  enterprise is told why. So is a grant never sent for payment: its record is withdrawn,
+  which keeps it out of every disbursement export. A grant in a batch or paid is not
+  undone: the ledger has no transition that revokes it (money batched or paid is
+  recovered outside huiqi), so the decision is recorded on the record and in the audit
+  log, and the grant stays as it is.
+
+While a record is flagged, its grant waits: no export takes it until a reviewer keeps it.
 
 Every decision is one audit event (``review_keep`` or ``review_withdraw``, with the
 officer as its actor); the record keeps the decision and its reason in ``review_reason``
@@ -21,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor, require_policy_scope
@@ -29,8 +32,16 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.models import Application, Entitlement, Grant, PolicyVersion, utcnow
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.disburse import live_item
+from huiqi.delivery.models import (
+    Application,
+    BatchItem,
+    Entitlement,
+    Grant,
+    PolicyVersion,
+    utcnow,
+)
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
@@ -130,19 +141,41 @@ def _withdraw(
     actor: Actor,
     reason: str,
 ) -> str:
-    """Withdraw what can be withdrawn; for a grant, only record the decision."""
-    if grant is not None or ent.status not in WITHDRAWABLE:
-        what = f"grant {grant.id} ({grant.status})" if grant else f"the record ({ent.status})"
+    """Withdraw what can be withdrawn: an open offer or application, or a grant never sent
+    for payment (held back from every export); of a grant in a batch or paid, only record
+    the decision."""
+    if grant is not None and (
+        grant.status != GrantStatus.GRANTED
+        or s.scalar(select(exists().where(BatchItem.grant_id == grant.id, live_item())))
+    ):
         return (
-            f"withdrawal decided after review: {reason}; {what} is not revoked by huiqi"
-            " (the ledger has no revocation), recover it through the department's procedure"
+            f"withdrawal decided after review: {reason}; grant {grant.id} ({grant.status}) is"
+            " not revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
         )
+    if grant is None and ent.status not in WITHDRAWABLE:
+        return (
+            f"withdrawal decided after review: {reason}; the record ({ent.status}) is not"
+            " revoked by huiqi (the ledger has no revocation), recover it through the"
+            " department's procedure"
+        )
+    if grant is not None:
+        # Never exported: the money has not left. The record is withdrawn, which keeps
+        # the grant out of every disbursement export (huiqi.delivery.disburse).
+        ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
+        _tell_withdrawn(s, ent, pv, reason)
+        return f"withdrawn after review: {reason}; grant {grant.id} is never sent for payment"
     if ent.status != RecordStatus.OFFERED:
         app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
         if app is not None:
             app.decided_at, app.decided_by = utcnow(), actor.username
             app.decision, app.reason = "withdrawn", reason
     ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
+    _tell_withdrawn(s, ent, pv, reason)
+    return f"withdrawn after review: {reason}"
+
+
+def _tell_withdrawn(s: Session, ent: Entitlement, pv: PolicyVersion, reason: str) -> None:
     notify.enqueue(
         s,
         uscc=ent.uscc,
@@ -151,4 +184,3 @@ def _withdraw(
         body=f"根据最新数据，贵企业已不再符合条件。原因：{reason}",
         dedupe_key=f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )
-    return f"withdrawn after review: {reason}"

@@ -81,6 +81,7 @@ entitlements = Table(
     Column("status", String(24), nullable=False),
     Column("computed_fen", BigInteger, nullable=True),
     Column("snapshot_id", Integer, nullable=False),
+    # The last snapshot the record was checked against (delivered, re-matched or flagged).
     Column("last_snapshot_id", Integer, nullable=False),
     Column("explanation", JSON, nullable=False),
     Column("expires_on", Date, nullable=True),

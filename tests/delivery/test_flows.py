@@ -12,15 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import AccessDenied
-from huiqi.accounts.testing import OFFICER, SCHEDULER, enterprise
+from huiqi.accounts.testing import FINANCE, OFFICER, SCHEDULER, enterprise
+from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import budget
 from huiqi.delivery.claims import ClaimError, claim
+from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.lifecycle import expire_offers
-from huiqi.delivery.models import Entitlement, Event, Grant, Notification, PolicyVersion
+from huiqi.delivery.models import (
+    BatchItem,
+    Entitlement,
+    Event,
+    Grant,
+    Notification,
+    PolicyVersion,
+)
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.recompute import recompute
+from huiqi.delivery.review import resolve_flag
 from huiqi.errors import PolicyError
 
 
@@ -374,6 +384,56 @@ def test_no_longer_eligible_is_flagged_not_revoked(
     assert ents[a].status == "granted" and ents[a].review_flag
     assert "no longer eligible" in (ents[a].review_reason or "")
     assert not ents[b].review_flag
+
+
+def test_a_decided_flag_is_not_raised_again_on_the_same_data(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): a reviewer kept a flagged record, and the next publish or scheduled
+    deliver on the same snapshot flagged it again, refilling the queue with decisions made."""
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("reflag"))
+    build_store(tmp_path, {a: 0, b: 1})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+    record = records(sessions, pv.id)[a].id
+    resolve_flag(sessions, record, actor=OFFICER, outcome="keep", reason="数据有误，已核实")
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 0
+    assert not records(sessions, pv.id)[a].review_flag
+    build_store(tmp_path, {a: 0, b: 2})  # new data: asked again
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+
+
+def members(s: Session, batch_id: int) -> list[int]:
+    return list(s.scalars(select(BatchItem.grant_id).where(BatchItem.batch_id == batch_id)))
+
+
+def test_a_flagged_grant_waits_and_a_withdrawn_one_is_never_exported(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): grants were exported for payment while flagged 'no longer eligible',
+    and seconds after a reviewer decided to withdraw them."""
+    a, b, c = uscc(1), uscc(2), uscc(3)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1, c: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("hold"))
+    build_store(tmp_path, {a: 0, b: 0, c: 1})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 2
+    ents = records(sessions, pv.id)
+    with transaction(sessions) as s:
+        grant_of = {g.uscc: g.id for g in s.scalars(select(Grant))}
+        first = export_batch(s, out_dir=tmp_path / "out", actor=FINANCE)
+        assert members(s, first.id) == [grant_of[c]]  # a and b wait
+    resolve_flag(sessions, ents[a].id, actor=OFFICER, outcome="keep", reason="已核实")
+    decided = resolve_flag(
+        sessions, ents[b].id, actor=OFFICER, outcome="withdraw", reason="列入失信名单"
+    )
+    assert decided.status == "withdrawn" and "never sent for payment" in decided.message
+    with transaction(sessions) as s:
+        second = export_batch(s, out_dir=tmp_path / "out", actor=FINANCE)
+        assert members(s, second.id) == [grant_of[a]]  # b never
+    with sessions() as s:
+        told = s.scalars(select(Notification).where(Notification.kind == "withdrawn")).all()
+    assert [n.uscc for n in told if n.channel == "inbox"] == [b]
 
 
 def test_recompute_reproduces_the_decision(sessions: sessionmaker[Session], tmp_path: Path) -> None:

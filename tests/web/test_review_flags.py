@@ -157,18 +157,19 @@ def test_withdrawing_an_offer_and_an_application_tells_the_enterprise(
     assert rated.status_code == 200, rated.text
 
 
-def test_withdrawing_a_grant_records_the_decision_and_leaves_the_money(
+def test_withdrawing_a_grant_never_sent_for_payment_holds_it_back(
     portal: Portal, flags: dict[tuple[int, str], int]
 ) -> None:
-    """The ledger has no revocation: the grant stays, the decision is on record."""
+    """The ledger has no revocation: the grant row stays, the decision is on record, and a
+    grant never exported is never paid (its record is withdrawn; the export skips it)."""
     record = flags[(2, AUTO)]
     headers = {"Authorization": f"Bearer {portal.token('officer')}"}
     body = {"decision": "withdraw", "reason": "已不在本区经营"}
     response = portal.client().post(f"/api/v1/records/{record}/review", json=body, headers=headers)
     assert response.status_code == 200, response.text
     got = response.json()
-    assert (got["record_id"], got["outcome"], got["status"]) == (record, "withdraw", "granted")
-    assert "not revoked" in got["message"]
+    assert (got["record_id"], got["outcome"], got["status"]) == (record, "withdraw", "withdrawn")
+    assert "never sent for payment" in got["message"]
     with portal.factory() as s:
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == record))
         assert grant is not None and grant.status == "granted"
