@@ -22,6 +22,7 @@ from huiqi.delivery.claims import (
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
+from huiqi.delivery.outcome_text import refused_body_zh
 from huiqi.delivery.retirement import retired_note
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus, VersionStatus
 from huiqi.delivery.versions import policy_ref
@@ -149,7 +150,7 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             body=(
                 f"批准金额 {yuan_text(out.grant.amount_fen)} 元。"
                 if out.grant
-                else (out.reason or out.status)
+                else refused_body_zh(out.status)
             ),
             dedupe_key=f"decision:{pv.id}:{ent.uscc}:{ent.benefit_period}",
         )

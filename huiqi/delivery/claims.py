@@ -22,6 +22,7 @@ from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
+from huiqi.delivery.outcome_text import refused_body_zh
 from huiqi.delivery.retirement import retired_note
 from huiqi.delivery.statuses import DeliveryMode, GrantStatus, RecordStatus, VersionStatus
 from huiqi.errors import NotFoundError, StateConflict
@@ -237,7 +238,7 @@ def claim(
             uscc=ent.uscc,
             kind=out.status,
             subject=f"「{pv.title_zh}」未能发放",
-            body=out.reason or out.status,
+            body=refused_body_zh(out.status),
             dedupe_key=f"{out.status}:{pv.id}:{ent.uscc}:{ent.benefit_period}",
         )
         return ClaimResult(ent.id, ent.status, None, None, out.reason or out.status)

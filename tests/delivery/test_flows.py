@@ -211,6 +211,14 @@ def test_a_claim_larger_than_what_is_left_says_what_is_left(
     assert refused.status == "budget_exhausted"
     assert "is spent" not in (refused.message or "")
     assert "3,000.00 yuan left" in (refused.message or "")
+    # The enterprise is told in Chinese (regression: a refusal's English reason was the body
+    # of its inbox message and email); the figures stay on the policy page.
+    with sessions() as s:
+        told = s.scalars(select(Notification).where(Notification.uscc == big)).all()
+    bodies = {n.body for n in told if n.kind == "budget_exhausted"}
+    assert bodies == {
+        "本政策的预算已按申领先后顺序发放完毕，本项未能发放。具体原因和金额请在政策页面查看。"
+    }
     ok = claim(sessions, actor=enterprise(small), entitlement_id=offers[small].id, today=day)
     assert ok.status == "granted"
 
