@@ -38,3 +38,7 @@ def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Por
     # An officer of another district sees no flag of this district's policy.
     elsewhere = sign_in(portal.client(), "reviewer-elsewhere").get("/console/flagged").text
     assert lost not in elsewhere
+    # Finance reads the queue (its grants wait out of the exports) but is offered no form.
+    finance = sign_in(portal.client(), "finance").get("/console/flagged")
+    assert finance.status_code == 200 and lost in finance.text
+    assert 'class="decide"' not in finance.text and 'class="decide"' in page

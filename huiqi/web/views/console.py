@@ -99,7 +99,12 @@ CORRECTIONS = Queue("console_corrections.html", "/console/corrections", _correct
 FLAGGED = Queue(
     "console_flagged.html",
     "/console/flagged",
-    lambda s, actor: {"rows": ledger.list_records(s, actor=actor, flagged=True, limit=QUEUE)},
+    lambda s, actor: {
+        "rows": ledger.list_records(s, actor=actor, flagged=True, limit=QUEUE),
+        # Finance reads the queue (whose grants wait out of its exports); only a policy
+        # reviewer decides, so only a reviewer is offered the form.
+        "can_decide": actor.has(Role.POLICY_REVIEWER),
+    },
 )
 
 
