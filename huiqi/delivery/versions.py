@@ -13,6 +13,7 @@ from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import PolicyVersion, utcnow
 from huiqi.delivery.retirement import withdraw_open
 from huiqi.delivery.statuses import VersionStatus
@@ -136,11 +137,11 @@ def retire_version(
         raise VersionRetired(
             f"{pv.policy_id} v{pv.version} is {pv.status}; only a published one is retired"
         )
-    reason = reason.strip()
-    if not reason:
+    if not reason.strip():
         raise PolicyError("give the reason for retiring this version")
+    # Too long is refused, not cut: the enterprises whose offers it withdraws read it whole.
+    reason = clean_text(reason, "the reason", PolicyError, max_length=500) or ""
     pv.status = VersionStatus.RETIRED
-    reason = reason[:500]
     withdrawn = withdraw_open(session, pv, actor=actor.username, reason=reason, at=utcnow())
     record_event(
         session,

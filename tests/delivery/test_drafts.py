@@ -168,6 +168,11 @@ def test_delete_and_retire(published: sessionmaker[Session]) -> None:
         retire_version(s, actor=AUTHOR, version_id=pv_id, reason="superseded")
     with transaction(published) as s, pytest.raises(PolicyError, match="reason"):
         retire_version(s, actor=OFFICER, version_id=pv_id, reason=" ")
+    # Regression (QA): an 800-character reason was cut to 500 without a word.
+    with transaction(published) as s, pytest.raises(PolicyError, match="at most 500"):
+        retire_version(s, actor=OFFICER, version_id=pv_id, reason="因" * 501)
+    with published() as s:
+        assert s.scalar(select(PolicyVersion.status)) == "published"
     with transaction(published) as s:
         retire_version(s, actor=OFFICER, version_id=pv_id, reason="superseded by the 2027 policy")
     with transaction(published) as s, pytest.raises(PolicyError, match="only a published"):
