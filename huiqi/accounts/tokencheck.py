@@ -15,6 +15,7 @@ from typing import Any
 
 from huiqi.accounts.access import Actor, NotSignedIn
 from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.db.clock import shown
 
 # How often a token's last use is written down (a read leaves it to the next write).
 LAST_USED_EVERY = dt.timedelta(minutes=5)
@@ -36,7 +37,9 @@ def check_token_row(row: Any, now: dt.datetime) -> tuple[int, int, str, bool]:
     if revoked_at is not None or disabled:
         raise NotSignedIn("the token was revoked or its user disabled; sign in again")
     if expires_at <= now:
-        raise NotSignedIn(f"the token expired on {expires_at:%Y-%m-%d}; sign in again")
+        # In China time, as every listing shows times (the UTC date was a day early for
+        # eight hours of each day).
+        raise NotSignedIn(f"the token expired on {shown(expires_at)}; sign in again")
     stale = last_used_at is None or now - last_used_at > LAST_USED_EVERY
     return token_id, user_id, username, stale
 

@@ -330,7 +330,7 @@ def token_create(ctx: click.Context, name: str, username: str | None, days: int)
     with transaction(factory) as s:
         made, secret = tokens.create_token(s, actor=actor, name=name, days=days, username=username)
     console.print(
-        f"token {made.id} '{made.name}' for {made.username}, expires {made.expires_at:%Y-%m-%d}"
+        f"token {made.id} '{made.name}' for {made.username}, expires {shown(made.expires_at)}"
     )
     click.echo(secret)
 
@@ -356,7 +356,7 @@ def token_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
             t.name,
             t.kind,
             t.prefix + "…",
-            f"{t.expires_at:%Y-%m-%d}",
+            shown(t.expires_at),
             shown(t.last_used_at) if t.last_used_at else "",
             "active" if t.active else ("revoked" if t.revoked_at else "expired"),
         )

@@ -91,6 +91,12 @@ def _date(value: dt.date | dt.datetime | None) -> str:
     return shown(value) if isinstance(value, dt.datetime) else value.strftime("%Y-%m-%d")
 
 
+def _calendar_day(value: dt.date | dt.datetime | None) -> str:
+    """The day alone, in China, where a page's column is a date (拨付日期): a payment
+    date the bank gave as a day was shown with an 08:00 nobody wrote."""
+    return "—" if value is None else _date(value)[:10]
+
+
 @functools.cache
 def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -108,6 +114,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["grant_status"] = lambda s: catalogue.gettext(grant_status_name(str(s)))
     env.filters["message_kind"] = lambda s: catalogue.gettext(message_kind_name(str(s)))
     env.filters["day"] = _date
+    env.filters["calendar_day"] = _calendar_day
     env.filters["figure"] = _figure
     env.filters["held"] = _held(language)
     env.filters["grouped"] = group_digits
