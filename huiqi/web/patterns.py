@@ -59,7 +59,9 @@ def refusal(template: str, **shapes: str) -> tuple[re.Pattern[str], str]:
     shape."""
     words = re.split(r"%\((\w+)\)s", template)
     pattern = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>{shapes.get(part, VALUE_SHAPES[part])})"
+        re.escape(part)
+        if i % 2 == 0
+        else f"(?P<{part}>{shapes[part] if part in shapes else VALUE_SHAPES[part]})"
         for i, part in enumerate(words)
     )
     return re.compile(pattern), template

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gettext
 import re
 
+from huiqi.web import refusal_values
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
@@ -267,6 +268,15 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
             groups = match.groupdict()
             if groups.get("status") in STATUS_WORDS:
                 groups["status"] = STATUS_WORDS[groups["status"]]
-            values = {k: catalogue.gettext(v) for k, v in groups.items()}
+            values = {
+                k: (
+                    refusal_values.action(catalogue, v)
+                    if k == "what"
+                    else refusal_values.allowed(catalogue, v)
+                    if k == "allowed"
+                    else catalogue.gettext(v)
+                )
+                for k, v in groups.items()
+            }
             return catalogue.gettext(template) % values
     return text

@@ -284,7 +284,45 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
         " allowed: enterprise=91310115MA1H8R7C41, park_operator"
     )
     assert localise(translations("zh-CN"), text) == (
-        "ent (enterprise=91310115MA1H8R7C41) 无权执行此操作（claim this offer）；"
-        "有权限的角色：enterprise=91310115MA1H8R7C41, park_operator"
+        "ent (enterprise=91310115MA1H8R7C41) 无权执行此操作（领取此项补贴）；"
+        "有权限的角色：企业 91310115MA1H8R7C41、园区运营方"
     )
+    assert localise(translations("en"), text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        (
+            "ent (enterprise=91310115MA1H8R7C41) may not claim this offer; allowed: the"
+            " enterprise itself, its park operator",
+            "领取此项补贴）；有权限的角色：企业本身、其所在园区运营方",
+        ),
+        (
+            "finance (finance_officer) may not resolve review flags; allowed: policy_reviewer"
+            " with a scope covering city 310000, 上海市人力资源和社会保障局",
+            "处理复核标记）；有权限的角色：政策审核人员（职权范围包括 全市, 上海市人力资源和社会保障局）",
+        ),
+        (
+            "ent2 (enterprise=91310115MA1H8R7C41) may not list disbursement batches; allowed:"
+            " finance_officer, admin",
+            "查看拨付批次）；有权限的角色：财务人员、系统管理员",
+        ),
+        (
+            "ent (enterprise=91310115MA1H8R7C41) may not read request 1; allowed: the"
+            " enterprise itself, its park operator, desk officers of 市经济信息化委",
+            "查看诉求 1）；有权限的角色：企业本身、其所在园区运营方、市经济信息化委 的诉求受理人员",
+        ),
+    ],
+)
+def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
+    text: str, chinese: str
+) -> None:
+    """Regression (QA): Chinese refusal pages read '无权执行此操作（claim this offer）；
+    有权限的角色：the enterprise itself, its park operator'."""
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    shown = localise(translations("zh-CN"), text)
+    assert shown.endswith(chinese), shown
     assert localise(translations("en"), text) == text
