@@ -153,6 +153,17 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " outside the region of the policies its scope covers; a city-wide officer may"
         )
     ),
+    _refusal(N_("no grant %(id)s of yours")),
+    _refusal(N_("no decision %(id)s of yours")),
+    _refusal(N_("the reason is %(length)s characters; at most %(n)s")),
+    _refusal(
+        N_(
+            "paid date %(day)s is in the future (today is %(today)s); a result is recorded"
+            " once the bank has paid"
+        )
+    ),
+    _refusal(N_("%(code)s is not a field of the data dictionary")),
+    _refusal(N_("the year is four digits such as 2025, not %(code)s")),
     # huiqi.web.bodylimit.TOO_LARGE
     _refusal(
         N_(
@@ -219,6 +230,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 REFUSALS += LEDGER_TEXTS
 
 # Refusals without values: the catalogue translates them whole.
+N_("Not Found")
 N_("give the value you believe is right")
 N_("a failed payment needs a reason (the bank's message)")
 N_("give the reason for retiring this version")

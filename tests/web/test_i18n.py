@@ -326,3 +326,27 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
     shown = localise(translations("zh-CN"), text)
     assert shown.endswith(chinese), shown
     assert localise(translations("en"), text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        ("no grant 4805 of yours", "您名下没有编号为 4805 的资金"),
+        ("the reason is 3000 characters; at most 2000", "理由有 3000 个字符；最多 2000 个"),
+        (
+            "paid date 2026-12-05 is in the future (today is 2026-12-04); a result is recorded"
+            " once the bank has paid",
+            "支付日期 2026-12-05 晚于今天（2026-12-04）；银行实际支付后才能登记结果",
+        ),
+        (
+            "'nosuchfield' is not a field of the data dictionary",
+            "'nosuchfield' 不是数据字典中的字段",
+        ),
+        ("Not Found", "页面不存在"),
+    ],
+)
+def test_refusals_the_qa_pass_found_in_english_read_in_chinese(text: str, chinese: str) -> None:
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    assert localise(translations("zh-CN"), text) == chinese
