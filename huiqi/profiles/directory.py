@@ -36,3 +36,21 @@ def identities(
             " FROM enterprises AS e JOIN _wanted AS w ON e.uscc = w.uscc"
         ).fetchall()
     return [EnterpriseIdentity(*row) for row in rows]
+
+
+def park_members(
+    settings: Settings, snapshot_id: int, parks: Sequence[str], limit: int
+) -> list[EnterpriseIdentity]:
+    """The enterprises a frozen snapshot registers in these parks (at most ``limit``), by
+    park, then USCC: every one, whether or not anything was delivered to it."""
+    if not parks:
+        return []
+    table = ProfileStore(settings).snapshot_tables(snapshot_id)["enterprises"]
+    with duckdb.connect() as con:
+        overlay(con, table).create_view("enterprises")
+        rows = con.execute(
+            "SELECT e.uscc, e.name, CAST(e.district_code AS VARCHAR), e.park FROM enterprises"
+            " AS e WHERE list_contains($parks, e.park) ORDER BY e.park, e.uscc LIMIT $limit",
+            {"parks": list(parks), "limit": limit},
+        ).fetchall()
+    return [EnterpriseIdentity(*row) for row in rows]

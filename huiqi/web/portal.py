@@ -91,7 +91,11 @@ class Home:
 
 
 def park_lines(
-    session: Session, actor: Actor, records: list[RecordRow], grants: list[GrantRow]
+    session: Session,
+    actor: Actor,
+    records: list[RecordRow],
+    grants: list[GrantRow],
+    settings: Settings | None = None,
 ) -> list[ParkLine]:
     """Every enterprise of the actor's parks (those with nothing delivered too)."""
     lines: dict[str, list[int]] = {}
@@ -109,7 +113,7 @@ def park_lines(
             line[4] += 1
     return [
         ParkLine(e.uscc, e.name, *lines.get(e.uscc, [0, 0, 0, 0, 0]))
-        for e in park_enterprises(session, actor=actor)
+        for e in park_enterprises(session, actor=actor, settings=settings)
     ]
 
 
@@ -146,7 +150,12 @@ def every_row(listing: Any, session: Session, actor: Actor, uscc: str | None) ->
 
 
 def build_home(
-    session: Session, *, actor: Actor, uscc: str | None, today: dt.date | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    uscc: str | None,
+    today: dt.date | None = None,
+    settings: Settings | None = None,
 ) -> Home:
     """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
     the actor acts for when None (a park operator's park), with its grant."""
@@ -175,7 +184,7 @@ def build_home(
         )
     live = [g for g in grants if g.status != "superseded"]
     park = (
-        park_lines(session, actor, records, grants)
+        park_lines(session, actor, records, grants, settings)
         if uscc is None and actor.has(Role.PARK_OPERATOR)
         else None
     )

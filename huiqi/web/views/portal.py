@@ -14,7 +14,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
-from huiqi.web.deps import Factory, SignedIn, actor_of
+from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.portal import build_home, enterprise_of, every_row
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
@@ -24,11 +24,14 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("/home")
-def home(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+def home(
+    request: Request, settings: AppSettings, factory: Factory, who: SignedIn, uscc: str = ""
+) -> Response:
     if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
         return RedirectResponse("/policies", status_code=303)
     with reading(factory) as s:
-        view = build_home(s, actor=actor_of(who), uscc=(uscc.strip().upper() or who.enterprise))
+        code = uscc.strip().upper() or who.enterprise
+        view = build_home(s, actor=actor_of(who), uscc=code, settings=settings)
     # "own": the enterprise the user is; a park operator's links name the enterprise shown.
     context = {"home": view, "uscc": uscc or who.enterprise, "own": who.enterprise}
     return page(request, "home.html", context)
