@@ -207,7 +207,12 @@ def _outcome(cp: CompiledPolicy, trace: PolicyTrace) -> PolicyOutcome:
         needs.extend(k for k in c.needs if k not in needs)
     needs.extend(k for k in _needs(trace.missing, p.data_year) if k not in needs)
     amount = trace.amount_fen if verdict == "may_apply" else None
-    if verdict == "may_apply":
+    if verdict == "may_apply" and amount == 0:
+        # A grant of nothing is no grant (huiqi.delivery.zero): not "may apply, 0.00 yuan".
+        verdict, amount = "does_not_apply", None
+        zh = "按您的回答计算金额为 0 元，不予发放"
+        en = "the amount on your answers is 0 yuan: nothing would be granted"
+    elif verdict == "may_apply":
         zh = f"可能符合全部 {trace.total} 项条件，预计金额 {format_yuan(amount)} 元"
         en = f"may meet all {trace.total} criteria; about {format_yuan(amount)} yuan"
     elif verdict == "needs_data" and needs:

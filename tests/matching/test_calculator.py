@@ -215,3 +215,35 @@ def test_a_policy_whose_window_has_closed_is_offered_by_nobody(
         assert in_force(s) == set()
         assert calculate(s, answers={}).outcomes == ()
         assert calculator_questions(s) == []
+
+
+TINY = """\
+id: tiny-share
+version: 1
+title: {zh: 极小比例补贴, en: A tiny share}
+department: {zh: 测试局, en: Test bureau}
+level: city
+region: "310000"
+source: {document: 测试文件}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: auto
+data_year: 2025
+criteria:
+  - id: has_revenue
+    label: {zh: 有营业收入, en: Has revenue}
+    expr: revenue > 0
+amount:
+  formula: "0.001 * revenue"
+"""
+
+
+def test_an_amount_of_nothing_is_not_offered_as_may_apply() -> None:
+    """Regression (QA): a contract of 0.01 yuan listed the compute voucher as '可能适用 …
+    预计金额 0.00 元'; a grant of nothing is never made."""
+    cp = compile_policy(load_policy_text(TINY, "tiny.yaml"))
+    nothing = _outcome(calculate(None, answers={"revenue": "1"}, policies=[cp]), "tiny-share")
+    assert nothing.verdict == "does_not_apply" and nothing.amount_fen is None
+    assert "0 元" in nothing.reason_zh and "0 yuan" in nothing.reason_en
+    some = _outcome(calculate(None, answers={"revenue": "100000"}, policies=[cp]), "tiny-share")
+    assert some.verdict == "may_apply" and some.amount_fen == 100_00
