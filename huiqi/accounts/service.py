@@ -189,6 +189,13 @@ def change_user(
         user.roles.remove(held.pop(g))
         changes.append(f"-{g}")
     for g in add_roles:
+        if user.username == SCHEDULER and g.role is not Role.SCHEDULER:
+            # Its token lies in a file for cron (scheduler.token): a role beyond the
+            # scheduled work would hand that file everything the role opens.
+            raise AccountError(
+                f"the '{SCHEDULER}' service account runs scheduled work only; give {g} to a"
+                " person's account ('huiqi user add NAME --role ...')"
+            )
         if g not in held:
             user.roles.append(UserRole(role=g.role, scope=g.scope))
             held[g] = user.roles[-1]

@@ -188,6 +188,22 @@ def test_a_new_password_revokes_the_users_sessions_and_tokens(
         assert tokens.actor_from_token(s, fresh).username == "cfo"
 
 
+def test_the_scheduler_account_takes_no_other_role(sessions: sessionmaker[Session]) -> None:
+    """Regression (QA): 'huiqi user change scheduler --add-role admin' was allowed, and
+    the scheduler's token lies in a file for cron."""
+    admin = _admin(sessions)
+    with (
+        transaction(sessions) as s,
+        pytest.raises(accounts.AccountError, match="scheduled work only"),
+    ):
+        accounts.change_user(
+            s, actor=admin, username="scheduler", add_roles=[RoleGrant(Role.ADMIN)]
+        )
+    with sessions() as s:
+        (user,) = [u for u in accounts.list_users(s, actor=admin) if u.username == "scheduler"]
+    assert list(user.roles) == ["scheduler"]
+
+
 def test_a_token_is_checked_alike_on_a_core_connection(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
