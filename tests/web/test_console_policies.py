@@ -62,6 +62,19 @@ def test_the_list_shows_the_policies_in_scope_only(staff: Portal) -> None:
     assert "Budget used (yuan)" in english.get("/console/policies").text
 
 
+def test_an_id_that_cannot_be_a_policys_is_said_next_to_the_field(staff: Portal) -> None:
+    """Regression (QA): 'Bad ID!' sent the officer back to the list without a word."""
+    publisher = sign_in(staff.client(), "publisher")
+    refused = publisher.get("/console/policies/new", params={"id": "Bad ID!"})
+    assert refused.status_code == 400
+    assert 'id="new-id-error"' in refused.text and "政策编号以小写字母开头" in refused.text
+    assert 'value="Bad ID!"' in refused.text
+    fine = publisher.get(
+        "/console/policies/new", params={"id": "pd-new-2027"}, follow_redirects=False
+    )
+    assert fine.status_code == 303 and fine.headers["location"].endswith("/pd-new-2027/draft")
+
+
 def test_the_english_list_names_policies_and_departments_in_english(staff: Portal) -> None:
     """Regression: the English policies page showed every policy's Chinese title and
     department (a line keeps the Chinese ones), as the dashboard once did."""

@@ -39,6 +39,7 @@ def _list_page(
     who: Who,
     errors: dict[int, str] | None = None,
     status_code: int = 200,
+    new_id: str | None = None,
 ) -> Response:
     with reading(factory) as s:
         lines = drafts.list_policy_lines(s, actor=actor_of(who))
@@ -53,6 +54,7 @@ def _list_page(
         "errors": errors or {},
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
+        "new_id": new_id,  # an id refused for a new policy, shown again with the rule
     }
     return page(request, "console_policies.html", context, status_code=status_code)
 
@@ -64,10 +66,13 @@ def policies_list(request: Request, factory: Factory, who: SignedIn) -> Response
 
 
 @router.get("/console/policies/new")
-def new_policy(who: SignedIn, id: str = "") -> Response:
-    """The editor of a new policy, by the id typed on the list."""
-    if not POLICY_ID.match(id) or len(id) > 120:
+def new_policy(request: Request, factory: Factory, who: SignedIn, id: str = "") -> Response:
+    """The editor of a new policy, by the id typed on the list; an id that cannot be one
+    is said next to the field (it sent the officer back to the list without a word)."""
+    if not id:
         return RedirectResponse("/console/policies", status_code=303)
+    if not POLICY_ID.match(id) or len(id) > 120:
+        return _list_page(request, factory, who, status_code=400, new_id=id[:200])
     return RedirectResponse(f"/console/policies/{id}/draft", status_code=303)
 
 
