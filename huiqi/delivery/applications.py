@@ -35,6 +35,11 @@ class ApplicationError(ClaimError):
     """An application cannot be submitted or decided as asked (its kind or its status)."""
 
 
+class ReasonRefused(ApplicationError):
+    """A rejection's reason cannot be used (missing, too long, control characters): the
+    officer's input, not the application's state (HTTP 400 where the others are 409)."""
+
+
 @dataclass(frozen=True)
 class Decision:
     entitlement_id: int
@@ -170,7 +175,7 @@ def reject(
     cleaned as every other (stripped, at most ``MAX_REASON`` characters, no control
     characters other than newline and tab)."""
     text = clean_text(
-        reason, "a rejection's reason", ApplicationError, required=True, max_length=MAX_REASON
+        reason, "a rejection's reason", ReasonRefused, required=True, max_length=MAX_REASON
     )
     assert text is not None  # required
     reason = text

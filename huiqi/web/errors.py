@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import AccessDenied, NotSignedIn
 from huiqi.accounts.throttle import SignInThrottled
-from huiqi.delivery.applications import ApplicationError
+from huiqi.delivery.applications import ApplicationError, ReasonRefused
 from huiqi.delivery.claims import ClaimError
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.notice import NoticeError
@@ -54,6 +54,7 @@ STATUSES: list[tuple[type[BaseException], int, str]] = [
     (AccessDenied, 403, N_("Not allowed")),
     (NotFoundError, 404, N_("Not found")),
     (TooLarge, 413, N_("File too large")),
+    (ReasonRefused, 400, N_("Cannot do that")),
     (ApplicationError, 409, N_("Cannot do that")),
     (ClaimError, 409, N_("Cannot claim")),
     (NoticeError, 409, N_("No notice yet")),

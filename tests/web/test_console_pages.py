@@ -92,6 +92,9 @@ def test_a_rejection_needs_a_reason_and_the_enterprise_reads_it(portal: Portal) 
     # Regression: "a rejection's reason不能包含控制字符", half English.
     bell = officer.post(url, data={"reason": "原因\x07", "csrf_token": token})
     assert "驳回原因不能包含控制字符" in bell.text and "rejection" not in bell.text
+    # Regression (QA): a reason too long was a 409 (a state conflict) where a blank one is 400.
+    long = officer.post(url, data={"reason": "理" * 1001, "csrf_token": token})
+    assert long.status_code == 400 and bell.status_code == 400
     reason = "社保缴纳记录不满 12 个月"
     done = officer.post(url, data={"reason": reason, "csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and status_of(portal, record_id) == "rejected"
