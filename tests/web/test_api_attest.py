@@ -85,6 +85,8 @@ def test_a_submission_that_needs_commitments_says_to_send_attest(portal: Portal)
     browser.get("/lang/en")
     page = browser.get("/policies/web-attest-apply")
     assert "your enterprise committed (告知承诺) that it meets: No major incident" in page.text
+    # Regression (QA): the checklist still showed the commitment as one to confirm (☐).
+    assert "state-committed" in page.text and "state-to_confirm" not in page.text
 
 
 def _unticked(
