@@ -181,6 +181,15 @@ def sign_out(session: Session, *, secret: str) -> bool:
     if token is None or token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()
+    # A sign-out is in the audit log as a sign-in is (the portal's and the CLI's).
+    user = session.get(User, token.user_id)
+    record_event(
+        session,
+        actor=user.username if user else "?",
+        kind="logout",
+        entity=f"user:{token.user_id}",
+        reason=f"signed out ({token.name})",
+    )
     return True
 
 

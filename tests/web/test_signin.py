@@ -154,6 +154,14 @@ def test_sign_out_revokes_the_token(portal: Portal) -> None:
     stale = portal.client()
     stale.cookies.set("huiqi_session", secret or "")
     assert stale.get("/api/v1/me").status_code == 401
+    # Regression (QA): a sign-out left no audit event, where a sign-in leaves one.
+    from sqlalchemy import select
+
+    from huiqi.delivery.models import Event
+
+    with portal.factory() as s:
+        kinds = s.scalars(select(Event.kind).where(Event.actor == "ent5")).all()
+    assert "logout" in kinds
 
 
 def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal) -> None:
