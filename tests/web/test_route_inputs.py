@@ -301,10 +301,10 @@ def test_a_year_not_of_four_ascii_digits_is_refused_naming_the_year(
     browser, _, csrf = signed_in(portal, "ent0", app)
     shown = browser.get("/my-data/correct", params={"field": "insured_employees", "year": year})
     assert shown.status_code == 400, shown.text
-    assert "the year is four digits such as 2025" in shown.text
+    assert "年度应为四位数字（如 2025）" in shown.text  # in the page's language
     form = {"field": "insured_employees", "year": year, "value": "5", "csrf_token": csrf}
     sent = browser.post("/my-data/correct", data=form, follow_redirects=False)
-    assert sent.status_code == 400 and "the year is four digits" in sent.text, sent.text
+    assert sent.status_code == 400 and "年度应为四位数字" in sent.text, sent.text
 
 
 def test_a_draft_whose_test_profile_holds_a_number_beyond_any_precision_is_saved_with_why(
