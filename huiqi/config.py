@@ -56,6 +56,29 @@ def get_settings(data_dir: str | os.PathLike[str] | None = None) -> Settings:
     return Settings(data_dir=Path(chosen).expanduser().resolve())
 
 
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """A whole-number setting: ``default`` when unset or blank, else ASCII digits giving at
+    least ``minimum`` (a sign, a decimal point or full-width digits are refused by name).
+
+    >>> env_int({"HUIQI_X": " 25 "}, "HUIQI_X", 10)
+    25
+    >>> env_int({}, "HUIQI_X", 10)
+    10
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(
+            f"{name}={raw!r} is not a whole number of at least {minimum}; write digits, e.g."
+            f" {max(default, minimum)}, or unset it for the default."
+        )
+    value = int(raw)
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
 def read_secret(env: Mapping[str, str], name: str) -> str | None:
     """A secret from ``NAME``, or from the file named by ``NAME_FILE`` (without its trailing
     newline), so that it need not appear on a command line; None when neither is set.

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.models import User
 from huiqi.accounts.tokens import client_entity
+from huiqi.config import env_int
 from huiqi.db.clock import utcnow
 from huiqi.delivery.models import Event
-from huiqi.errors import ConfigError
 
 FAILED = "login_failed"
 # How far back an unknown name's refusals are looked for, in events (a bounded scan).
@@ -63,20 +63,11 @@ class ThrottlePolicy:
         ``HUIQI_WEB_LOGIN_PER_ADDRESS`` and ``HUIQI_WEB_LOGIN_WINDOW_MINUTES``."""
         base = cls()
         return cls(
-            per_user=_setting(env, "HUIQI_WEB_LOGIN_PER_USER", base.per_user),
-            per_address=_setting(env, "HUIQI_WEB_LOGIN_PER_ADDRESS", base.per_address),
-            window=dt.timedelta(minutes=_setting(env, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
-            per_user_total=_setting(env, "HUIQI_WEB_LOGIN_PER_USER_TOTAL", base.per_user_total),
+            per_user=env_int(env, "HUIQI_WEB_LOGIN_PER_USER", base.per_user),
+            per_address=env_int(env, "HUIQI_WEB_LOGIN_PER_ADDRESS", base.per_address),
+            window=dt.timedelta(minutes=env_int(env, "HUIQI_WEB_LOGIN_WINDOW_MINUTES", 15)),
+            per_user_total=env_int(env, "HUIQI_WEB_LOGIN_PER_USER_TOTAL", base.per_user_total),
         )
-
-
-def _setting(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{name}={text!r}: give a whole number of at least 1")
-    return int(text)
 
 
 def _count(

@@ -148,17 +148,9 @@ def _withdraw(
         grant.status != GrantStatus.GRANTED
         or s.scalar(select(exists().where(BatchItem.grant_id == grant.id, live_item())))
     ):
-        return (
-            f"withdrawal decided after review: {reason}; grant {grant.id} ({grant.status}) is"
-            " not revoked by huiqi (the ledger has no revocation), recover it through the"
-            " department's procedure"
-        )
+        return _kept_by_the_ledger(reason, f"grant {grant.id} ({grant.status})")
     if grant is None and ent.status not in WITHDRAWABLE:
-        return (
-            f"withdrawal decided after review: {reason}; the record ({ent.status}) is not"
-            " revoked by huiqi (the ledger has no revocation), recover it through the"
-            " department's procedure"
-        )
+        return _kept_by_the_ledger(reason, f"the record ({ent.status})")
     if grant is not None:
         # Never exported: the money has not left. The record is withdrawn, which keeps
         # the grant out of every disbursement export (huiqi.delivery.disburse).
@@ -173,6 +165,14 @@ def _withdraw(
     ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
     _tell_withdrawn(s, ent, pv, reason)
     return f"withdrawn after review: {reason}"
+
+
+def _kept_by_the_ledger(reason: str, subject: str) -> str:
+    """The decision's message when what was given cannot be taken back by huiqi."""
+    return (
+        f"withdrawal decided after review: {reason}; {subject} is not revoked by huiqi"
+        " (the ledger has no revocation), recover it through the department's procedure"
+    )
 
 
 def _tell_withdrawn(s: Session, ent: Entitlement, pv: PolicyVersion, reason: str) -> None:

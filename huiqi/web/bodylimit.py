@@ -15,7 +15,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from huiqi.web.uploads import LENGTH_DIGITS, SLACK
+from huiqi.web.uploads import SLACK, parse_length
 
 TOO_LARGE = (
     "the request body is %(size)s bytes or more; a body holds at most a file of"
@@ -31,10 +31,8 @@ def too_large(size: int, files: int) -> HTTPException:
 def _declared(scope: Scope) -> int | None:
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
-            text = value.strip(b" \t")
             # A malformed header is huiqi.web.uploads' to refuse where a route reads it.
-            if text.isdigit() and len(text) <= LENGTH_DIGITS:
-                return int(text)
+            return parse_length(value.decode("latin-1"))
     return None
 
 

@@ -18,22 +18,10 @@ from dataclasses import dataclass, field
 
 from huiqi.accounts.oidc import OidcSettings
 from huiqi.accounts.throttle import ThrottlePolicy
+from huiqi.config import env_int
 from huiqi.errors import ConfigError
 
 SECURE_CHOICES = ("auto", "always", "never")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}; got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -55,11 +43,11 @@ class WebSettings:
                 f"HUIQI_WEB_SECURE_COOKIES={secure!r}: use one of {', '.join(SECURE_CHOICES)}"
             )
         throttle = ThrottlePolicy.from_env(e)
-        upload = _int(e, "HUIQI_WEB_MAX_UPLOAD_MB", 10) * 1024 * 1024
+        upload = env_int(e, "HUIQI_WEB_MAX_UPLOAD_MB", 10) * 1024 * 1024
         return cls(
             secure_cookies=secure,
             throttle=throttle,
             max_upload_bytes=upload,
             oidc=OidcSettings.from_env(e),
-            simulation_hold_minutes=_int(e, "HUIQI_WEB_SIMULATION_HOLD_MINUTES", 15, minimum=0),
+            simulation_hold_minutes=env_int(e, "HUIQI_WEB_SIMULATION_HOLD_MINUTES", 15, minimum=0),
         )

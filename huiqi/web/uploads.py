@@ -39,14 +39,23 @@ def declared_length(request: Request) -> int | None:
     header = request.headers.get("content-length")
     if header is None:
         return None
-    text = header.strip(" \t")  # the optional whitespace around a header's value
-    if not (text.isascii() and text.isdigit()) or len(text) > LENGTH_DIGITS:
+    length = parse_length(header)
+    if length is None:
         shown = header if len(header) <= 40 else header[:40] + "…"
         raise BadContentLength(
             f"the Content-Length header {shown!r} is not a length in bytes: send the body's"
             f" length as ASCII digits (at most {LENGTH_DIGITS}), e.g. 1024, or leave the"
             " header to the HTTP client"
         )
+    return length
+
+
+def parse_length(header: str) -> int | None:
+    """A Content-Length value in bytes: ASCII digits, at most ``LENGTH_DIGITS`` of them,
+    with the optional whitespace around a header's value; None when it is anything else."""
+    text = header.strip(" \t")
+    if not (text.isascii() and text.isdigit()) or len(text) > LENGTH_DIGITS:
+        return None
     return int(text)
 
 
