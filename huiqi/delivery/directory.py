@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from huiqi.config import Settings
 from huiqi.db.bulk import write_copy_text
 from huiqi.delivery.models import DirectoryEntry, table_of
-from huiqi.profiles.directory import EnterpriseIdentity
+from huiqi.profiles.directory import EnterpriseIdentity, written_identities
 
 _CHUNK = 20_000
 
@@ -58,6 +59,29 @@ def refresh(session: Session, entries: Sequence[EnterpriseIdentity], snapshot_id
         if at != sorted(at):
             rows = [tuple(r[i] for i in at) for r in rows]
         conn.exec_driver_sql(str(compiled), rows)
+
+
+def follow_import(session: Session, settings: Settings, snapshot_id: int) -> int:
+    """After an import, the directory's enterprises whose registry row the new snapshot
+    wrote take its name, district and park; return how many did.
+
+    Park operators' and district officers' access reads the directory: without this an
+    enterprise that moved to another park stayed reachable by its old park's operator,
+    new data included, until the next delivery refreshed it. Only enterprises already
+    in the directory are touched (it lists those the ledger delivers to)."""
+    if session.scalar(select(DirectoryEntry.uscc).limit(1)) is None:
+        return 0
+    followed = 0
+    for batch in written_identities(settings, snapshot_id):
+        known = set(
+            session.scalars(
+                select(DirectoryEntry.uscc).where(DirectoryEntry.uscc.in_([e.uscc for e in batch]))
+            )
+        )
+        moved = [e for e in batch if e.uscc in known]
+        refresh(session, moved, snapshot_id)
+        followed += len(moved)
+    return followed
 
 
 def _refresh_by_copy(

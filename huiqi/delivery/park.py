@@ -3,6 +3,7 @@ register in its parks, with their names."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -47,12 +48,25 @@ def park_enterprises(
 def _from_snapshot(settings: Settings, parks: list[str]) -> list[ParkEnterprise]:
     """The latest snapshot's members of ``parks`` (none without a snapshot)."""
     from huiqi.errors import StoreError
-    from huiqi.profiles.directory import park_members
     from huiqi.profiles.store import ProfileStore
 
+    store = ProfileStore(settings)
     try:
-        latest = ProfileStore(settings).latest_snapshot()
-        members = park_members(settings, latest, parks, PARK_LIMIT)
-    except StoreError:
+        latest = store.latest_snapshot()
+        stamp = store.snapshot_dir(latest).stat().st_mtime_ns
+        return list(_members(settings, latest, stamp, tuple(sorted(parks))))
+    except (StoreError, OSError):
         return []
-    return [ParkEnterprise(m.uscc, m.name, m.park or "") for m in members]
+
+
+@functools.lru_cache(maxsize=64)
+def _members(
+    settings: Settings, snapshot_id: int, stamp: int, parks: tuple[str, ...]
+) -> tuple[ParkEnterprise, ...]:
+    """A frozen snapshot's park members, kept: a park operator's every home page asked
+    DuckDB again. ``stamp`` (the snapshot folder's time) keys out a data directory rebuilt
+    with the same snapshot ids."""
+    from huiqi.profiles.directory import park_members
+
+    members = park_members(settings, snapshot_id, parks, PARK_LIMIT)
+    return tuple(ParkEnterprise(m.uscc, m.name, m.park or "") for m in members)

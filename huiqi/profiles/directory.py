@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -54,3 +54,22 @@ def park_members(
             {"parks": list(parks), "limit": limit},
         ).fetchall()
     return [EnterpriseIdentity(*row) for row in rows]
+
+
+def written_identities(
+    settings: Settings, snapshot_id: int, batch: int = 10_000
+) -> Iterator[list[EnterpriseIdentity]]:
+    """Name, district and park of the enterprises whose registry row this snapshot wrote
+    (its import changed them), in batches of at most ``batch``."""
+    tables = ProfileStore(settings).snapshot_tables(snapshot_id)
+    if "enterprises" not in tables:
+        return
+    with duckdb.connect() as con:
+        overlay(con, tables["enterprises"]).create_view("enterprises")
+        cursor = con.execute(
+            "SELECT uscc, name, CAST(district_code AS VARCHAR), park FROM enterprises"
+            " WHERE updated_snapshot = $sid",
+            {"sid": snapshot_id},
+        )
+        while rows := cursor.fetchmany(batch):
+            yield [EnterpriseIdentity(*row) for row in rows]

@@ -47,6 +47,14 @@ def _record_import(session: Session, actor: Actor, report: ImportReport) -> None
     )
 
 
+def _follow(settings: Settings, session: Session, reports: Sequence[ImportReport]) -> None:
+    """The ledger's directory follows the enterprises the imports moved (park, district)."""
+    from huiqi.delivery.directory import follow_import
+
+    for report in reports:
+        follow_import(session, settings, report.snapshot_id)
+
+
 def import_files(
     settings: Settings,
     session: Session,
@@ -66,6 +74,7 @@ def import_files(
         report = import_file(settings, path, mapping=mapping, sheet=sheet, progress=progress)
         _record_import(session, actor, report)
         reports.append(report)
+    _follow(settings, session, reports)
     return reports
 
 
@@ -102,6 +111,7 @@ def generate_population(
             reports.append(report)
             if progress:
                 progress("import registry files", i + 1, len(files))
+        _follow(settings, session, reports)
     return result, reports
 
 
