@@ -36,6 +36,11 @@ class Actor:
     username: str
     grants: tuple[RoleGrant, ...] = field(default_factory=tuple)
     user_id: int | None = None
+    # The token (a session cookie, a CLI sign-in or an API token) the request came with,
+    # which the audit log records beside the user's name: an admin can create a token for
+    # another user, and the events must show which credential acted. Not part of who the
+    # actor is (equality, hashing).
+    token_id: int | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, username: str, *grants: str | RoleGrant, user_id: int | None = None) -> Actor:

@@ -79,7 +79,8 @@ def checked_token(session: Reads, secret: str | None) -> tuple[Actor, int | None
         due = token_id
     elif stale:
         session.execute(_used(token_id, now))
-    return actor_of(username, user_id, session.execute(roles_query(user_id))), due
+    roles = session.execute(roles_query(user_id))
+    return actor_of(username, user_id, roles, token_id), due
 
 
 def _used(token_id: int, now: Any) -> Any:

@@ -155,7 +155,7 @@ def add_user(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="user_added",
         entity=f"user:{user.id}",
         reason=f"added '{name}' with {', '.join(map(str, sorted(set(roles))))}",
@@ -222,7 +222,7 @@ def change_user(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="user_changed",
         entity=f"user:{user.id}",
         reason=f"changed '{user.username}': {', '.join(changes)}",
@@ -254,7 +254,7 @@ def set_disabled(
         _revoke_tokens(session, user.id)
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="user_disabled" if disabled else "user_enabled",
         entity=f"user:{user.id}",
         reason=f"{'disabled' if disabled else 'enabled'} '{user.username}'",

@@ -44,6 +44,13 @@ def check_token_row(row: Any, now: dt.datetime) -> tuple[int, int, str, bool]:
     return token_id, user_id, username, stale
 
 
-def actor_of(username: str, user_id: int, roles: Iterable[tuple[str, str | None]]) -> Actor:
-    """The actor of a user holding ``roles`` (rows of role and scope)."""
-    return Actor(username, tuple(sorted({RoleGrant(Role(r), s) for r, s in roles})), user_id)
+def actor_of(
+    username: str,
+    user_id: int,
+    roles: Iterable[tuple[str, str | None]],
+    token_id: int | None = None,
+) -> Actor:
+    """The actor of a user holding ``roles`` (rows of role and scope), signed in with the
+    token ``token_id``."""
+    grants = tuple(sorted({RoleGrant(Role(r), s) for r, s in roles}))
+    return Actor(username, grants, user_id, token_id)

@@ -216,7 +216,7 @@ def create_token(
     assert token is not None
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="token_created",
         entity=f"token:{token.id}",
         reason=f"API token '{name}' for '{target}', {days} days",
@@ -253,7 +253,7 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPubli
         token.revoked_at = utcnow()
         record_event(
             session,
-            actor=actor.username,
+            actor=actor,
             kind="token_revoked",
             entity=f"token:{token.id}",
             reason=f"token '{token.name}' of '{owner}' revoked",

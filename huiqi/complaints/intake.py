@@ -75,7 +75,7 @@ def _import(
     changed = changed_duplicates(session, as_stored(read.complaints)) if held else []
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="complaints_imported",
         entity=f"complaints:{path.name}",
         data={

@@ -119,7 +119,7 @@ def detect_complaints(session: Session, *, actor: Actor) -> RunReport:
     run, detection = run_detection(session, run_by=actor.username)
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="complaints_detected",
         entity=f"complaint_run:{run.id}",
         data={
@@ -236,7 +236,7 @@ def decide_complainant(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind=f"complainant_{decision}",
         entity=f"complainant:{complainant_id}",
         reason=why,

@@ -108,7 +108,7 @@ def submit(
         ent.status = RecordStatus.SUBMITTED
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind="submit",
             uscc=ent.uscc,
             policy_version_id=pv.id,
@@ -143,7 +143,7 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
                 " before approving, so the grant stays reproducible"
             )
         app.decided_at, app.decided_by, app.decision = utcnow(), actor.username, "approved"
-        out = make_grant(s, pv, ent, actor=actor.username)
+        out = make_grant(s, pv, ent, actor=actor)
         if out.grant is None:
             app.decision = out.status
             app.reason = out.reason
@@ -202,7 +202,7 @@ def reject(
         ent.status, ent.status_reason = RecordStatus.REJECTED, reason
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind="reject",
             uscc=ent.uscc,
             policy_version_id=pv.id,

@@ -171,7 +171,7 @@ def add_attachment(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="attach",
         uscc=ent.uscc,
         policy_version_id=pv.id,
@@ -263,7 +263,7 @@ def get_attachment(
     if not acts_for(session, actor, ent.uscc):
         record_event(
             session,
-            actor=actor.username,
+            actor=actor,
             kind="attachment_read",
             uscc=ent.uscc,
             policy_version_id=pv.id,
@@ -287,7 +287,7 @@ def remove_attachment(session: Session, *, actor: Actor, attachment_id: int) -> 
     session.delete(found)
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="detach",
         uscc=ent.uscc,
         policy_version_id=pv.id,

@@ -30,6 +30,7 @@ from sqlalchemy import case, select, tuple_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from huiqi.accounts.access import Actor
 from huiqi.db.bulk import bulk_insert
 from huiqi.db.clock import utcnow
 from huiqi.db.jsontext import canonical_json
@@ -73,6 +74,8 @@ def _staged(session: Session) -> list[dict[str, Any]]:
     return staged
 
 
+# The key of an event's data naming the token its actor came with (record_event).
+TOKEN_KEY = "token_id"
 _EVENT_KEYS = ("actor", "kind", "uscc", "policy_version_id", "entity", "reason", "data")
 
 
@@ -91,10 +94,15 @@ def record_events(session: Session, rows: Iterable[dict[str, Any]]) -> None:
         staged.append(row)
 
 
+def actor_name(actor: str | Actor) -> str:
+    """The user name an event records for ``actor``."""
+    return actor.username if isinstance(actor, Actor) else actor
+
+
 def record_event(
     session: Session,
     *,
-    actor: str,
+    actor: str | Actor,
     kind: str,
     uscc: str | None = None,
     policy_version_id: int | None = None,
@@ -102,7 +110,16 @@ def record_event(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event in the caller's transaction (it commits or rolls back with it)."""
+    """Append one event in the caller's transaction (it commits or rolls back with it).
+
+    An :class:`Actor` that came with a token is recorded with the token's id in the
+    event's data (``token_id``): who acted is the user, and through which credential is
+    the token (an admin may create one for another user; its ``token_created`` event
+    names the admin)."""
+    if isinstance(actor, Actor):
+        if actor.token_id is not None:
+            data = {**(data or {}), TOKEN_KEY: actor.token_id}
+        actor = actor.username
     record_events(
         session,
         [

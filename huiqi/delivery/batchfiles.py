@@ -39,7 +39,7 @@ def batch_file(session: Session, *, actor: Actor, batch_id: int, kind: str) -> t
         raise NotFoundError(f"no {kind} file of disbursement batch {batch_id}")
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="batch_download",
         entity=f"batch:{batch_id}",
         reason=f"downloaded the {kind} file of batch {batch_id}",

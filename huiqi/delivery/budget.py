@@ -340,7 +340,7 @@ def allocate_pro_rata(
             ent.status_reason = reason
         record_event(
             session,
-            actor=actor.username,
+            actor=actor,
             kind="allocated",
             uscc=g.uscc,
             policy_version_id=pv.id,

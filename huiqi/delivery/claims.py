@@ -189,7 +189,7 @@ def claim(
             ent.status_reason = f"the offer ended on {ent.expires_on}"
             record_event(
                 s,
-                actor=actor.username,
+                actor=actor,
                 kind="expired",
                 uscc=ent.uscc,
                 policy_version_id=pv.id,
@@ -199,7 +199,7 @@ def claim(
             return ClaimResult(ent.id, ent.status, None, None, ent.status_reason)
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind="claim",
             uscc=ent.uscc,
             policy_version_id=pv.id,
@@ -228,7 +228,7 @@ def claim(
             )
 
         # The notification goes in with the grant, before the policy's budget row is locked.
-        out = make_grant(s, pv, ent, actor=actor.username, known_new=True, on_granted=tell)
+        out = make_grant(s, pv, ent, actor=actor, known_new=True, on_granted=tell)
         if out.grant is not None:
             return ClaimResult(
                 ent.id, ent.status, out.grant.id, out.grant.amount_fen, out.reason or "granted"

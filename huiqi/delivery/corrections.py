@@ -213,7 +213,7 @@ def request_correction(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="correction_requested",
         uscc=code,
         entity=f"correction:{request.id}",
@@ -343,7 +343,7 @@ def decide_correction(
         raise CorrectionConflict(f"correction request {request_id} is already {request.status}")
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind=f"correction_{status}",
         uscc=request.uscc,
         entity=f"correction:{request.id}",

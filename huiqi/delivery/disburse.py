@@ -166,7 +166,7 @@ def export_batch(
     batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="batch_exported",
         entity=f"batch:{batch.id}",
         reason=f"{batch.grants} grant(s), {format_yuan(batch.total_fen, grouping=False)} yuan",

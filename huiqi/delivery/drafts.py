@@ -205,7 +205,7 @@ def save_draft(session: Session, *, actor: Actor, policy_id: str, text: str) -> 
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="draft_save",
         entity=f"policy_draft:{draft.id}",
         reason=f"saved the draft of {policy_id}",
@@ -252,7 +252,7 @@ def delete_draft(session: Session, *, actor: Actor, policy_id: str) -> None:
     session.execute(delete(PolicyDraft).where(PolicyDraft.id == draft.id))
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="draft_delete",
         entity=f"policy_draft:{draft.id}",
         reason=f"deleted the draft of {policy_id}",
@@ -314,7 +314,7 @@ def publish_draft(
         s.execute(delete(PolicyDraft).where(PolicyDraft.id == draft_id))
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind="draft_publish",
             policy_version_id=pv.id,
             entity=f"policy_draft:{draft_id}",

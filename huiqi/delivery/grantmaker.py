@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi.accounts.access import Actor
 from huiqi.delivery import budget as budgets
 from huiqi.delivery import once, outranked, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
-from huiqi.delivery.audit import record_event, savepoint
+from huiqi.delivery.audit import actor_name, record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.money import format_yuan as yuan_text
@@ -51,7 +52,7 @@ def _receivable(session: Session, pv: PolicyVersion, ent: Entitlement, requested
 
 
 def _exclusivity(
-    session: Session, pv: PolicyVersion, ent: Entitlement, amount: int, actor: str
+    session: Session, pv: PolicyVersion, ent: Entitlement, amount: int, actor: str | Actor
 ) -> None:
     """``amount``: what this grant would give (:func:`_receivable`), compared with what the
     group's holder gives (就高不重复 keeps what the enterprise would receive)."""
@@ -141,7 +142,7 @@ def make_grant(
     pv: PolicyVersion,
     ent: Entitlement,
     *,
-    actor: str,
+    actor: str | Actor,
     known_new: bool = False,
     on_granted: Callable[[Grant], None] | None = None,
 ) -> Outcome:
@@ -228,7 +229,7 @@ def make_grant(
         )
         return Outcome(refused.status, None, refused.reason)
     if pv.exclusivity_group and outranked.others_may_be_open(session, pv):
-        outranked.exclude_outranked(session, pv, [ent.uscc], actor=actor)
+        outranked.exclude_outranked(session, pv, [ent.uscc], actor=actor_name(actor))
     record_event(
         session,
         actor=actor,

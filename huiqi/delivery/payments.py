@@ -186,7 +186,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             batch.status = BatchStatus.SETTLED
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="payment_results",
         entity=f"file:{path.name}"[:64],
         reason=report.summary(),

@@ -177,7 +177,7 @@ def rate(
             session.flush()
             record_event(
                 session,
-                actor=actor.username,
+                actor=actor,
                 kind="rate",
                 uscc=uscc,
                 policy_version_id=pv_id,

@@ -64,7 +64,7 @@ def release_for_repayment(session: Session, *, actor: Actor, grant_id: int, reas
     grant.status = GrantStatus.GRANTED
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="repayment_released",
         uscc=grant.uscc,
         policy_version_id=grant.policy_version_id,

@@ -119,7 +119,7 @@ def resolve_flag(
         ent.updated_at = utcnow()
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind=f"review_{decided.value}",
             uscc=ent.uscc,
             policy_version_id=pv.id,

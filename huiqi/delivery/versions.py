@@ -99,7 +99,7 @@ def publish_text(
         s.flush()
         record_event(
             s,
-            actor=actor.username,
+            actor=actor,
             kind="publish",
             policy_version_id=pv.id,
             entity=f"policy_version:{pv.id}",
@@ -145,7 +145,7 @@ def retire_version(
     withdrawn = withdraw_open(session, pv, actor=actor.username, reason=reason, at=utcnow())
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="retire",
         policy_version_id=pv.id,
         entity=f"policy_version:{pv.id}",

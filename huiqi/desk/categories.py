@@ -96,7 +96,7 @@ def set_category(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="desk_category_set",
         entity=f"desk_category:{code}",
         data={

@@ -94,7 +94,7 @@ def get_attachment(
     if not acts_for(session, actor, req.uscc):
         record_event(
             session,
-            actor=actor.username,
+            actor=actor,
             kind="attachment_read",
             uscc=req.uscc,
             entity=f"desk_request:{req.id}",

@@ -160,7 +160,7 @@ def add_rule(
     session.flush()
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="desk_route_added",
         entity=f"desk_route:{rule.id}",
         data={
@@ -180,8 +180,6 @@ def disable_rule(session: Session, *, actor: Actor, rule_id: int) -> RouteRow:
     if rule is None:
         raise RoutingError(f"no routing rule {rule_id}")
     rule.active = False
-    record_event(
-        session, actor=actor.username, kind="desk_route_disabled", entity=f"desk_route:{rule.id}"
-    )
+    record_event(session, actor=actor, kind="desk_route_disabled", entity=f"desk_route:{rule.id}")
     session.flush()
     return _row(rule)

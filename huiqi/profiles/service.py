@@ -32,7 +32,7 @@ def _record_import(session: Session, actor: Actor, report: ImportReport) -> None
 
     record_event(
         session,
-        actor=actor.username,
+        actor=actor,
         kind="data_import",
         entity=f"snapshot:{report.snapshot_id}",
         reason=report.summary().splitlines()[0][:500],

@@ -14,8 +14,14 @@ from portal_data import (
     page_token,
     sign_in,
 )
+from sqlalchemy import select
 
+from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
+from huiqi.accounts.models import ApiToken
 from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.db.engine import transaction
+from huiqi.delivery.models import Event
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -275,3 +281,32 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "application/pdf"
         in paths["/api/v1/grants/{grant_id}/notice.pdf"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_an_action_with_a_token_an_admin_made_names_the_token_in_the_audit_log(
+    portal: Portal,
+) -> None:
+    """Regression (QA, session 29): an admin can create a token for another user, and what
+    was done with it was logged as that user alone. Each event now carries the token's id,
+    whose own ``token_created`` event names the admin."""
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        made, secret = tokens.create_token(s, actor=admin, name="for ent7", username="ent7")
+    client, own = portal.client(), portal.token("ent7")
+    offer = client.get(
+        "/api/v1/records", params={"policy_id": OFFER}, headers=bearer(secret)
+    ).json()[0]
+    claimed = client.post(f"/api/v1/records/{offer['id']}/claim", headers=bearer(secret))
+    assert claimed.status_code == 200, claimed.text
+    with portal.factory() as s:
+        created = s.scalars(select(Event).where(Event.entity == f"token:{made.id}")).one()
+        by_token = s.scalars(
+            select(Event).where(Event.uscc == portal.usccs[7], Event.kind.in_(("claim", "grant")))
+        ).all()
+        own_id = s.scalars(select(ApiToken.id).where(ApiToken.name == "api test")).all()
+    assert (created.actor, created.kind) == ("admin", "token_created")
+    assert {e.kind for e in by_token} == {"claim", "grant"}
+    assert {(e.actor, (e.data or {}).get("token_id")) for e in by_token} == {
+        ("ent7", made.id)
+    }
+    assert made.id not in own_id and own  # the user's own token is another credential

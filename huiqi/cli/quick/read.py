@@ -203,7 +203,7 @@ def _actor(conn: Conn, key: str) -> tuple[Actor, int | None]:
         raise Declined("more than one token row")
     token_id, user_id, username, stale = check_token_row(rows[0] if rows else None, utcnow())
     roles = fetch(conn, "roles", {"user_id": user_id})
-    return actor_of(username, user_id, roles), (token_id if stale else None)
+    return actor_of(username, user_id, roles, token_id), (token_id if stale else None)
 
 
 # As SQLAlchemy stores a DateTime in SQLite, so that both read it back alike.
