@@ -60,9 +60,9 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1
     """A whole-number setting: ``default`` when unset or blank, else ASCII digits giving at
     least ``minimum`` (a sign, a decimal point or full-width digits are refused by name).
 
-    >>> env_int({"HUIQI_X": " 25 "}, "HUIQI_X", 10)
+    >>> env_int({"HUIQI_WEB_MAX_UPLOAD_MB": " 25 "}, "HUIQI_WEB_MAX_UPLOAD_MB", 10)
     25
-    >>> env_int({}, "HUIQI_X", 10)
+    >>> env_int({}, "HUIQI_WEB_MAX_UPLOAD_MB", 10)
     10
     """
     raw = env.get(name, "").strip()

@@ -17,9 +17,11 @@ from huiqi.web.settings import WebSettings
 def test_a_setting_is_taken_only_as_ascii_digits_at_or_above_its_minimum(raw: str) -> None:
     text = raw.strip()
     try:
-        value = env_int({"HUIQI_X": raw}, "HUIQI_X", 7, minimum=1)
+        value = env_int(
+            {"HUIQI_WEB_LOGIN_PER_ADDRESS": raw}, "HUIQI_WEB_LOGIN_PER_ADDRESS", 7, minimum=1
+        )
     except ConfigError as refused:
-        assert "HUIQI_X" in str(refused)
+        assert "HUIQI_WEB_LOGIN_PER_ADDRESS" in str(refused)
         assert text and (not (text.isascii() and text.isdigit()) or int(text) < 1)
         return
     assert value == (int(text) if text else 7)

@@ -65,7 +65,7 @@ COMMANDS = {
         _D, "expire", "Expire offers whose policy has ended (the scheduler's job)."
     ),
     "explain": LazyCommand(
-        _DATA,
+        "huiqi.cli.explain",
         "explain",
         "Explain criterion by criterion what one enterprise qualifies for, and why.",
     ),

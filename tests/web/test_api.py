@@ -306,7 +306,5 @@ def test_an_action_with_a_token_an_admin_made_names_the_token_in_the_audit_log(
         own_id = s.scalars(select(ApiToken.id).where(ApiToken.name == "api test")).all()
     assert (created.actor, created.kind) == ("admin", "token_created")
     assert {e.kind for e in by_token} == {"claim", "grant"}
-    assert {(e.actor, (e.data or {}).get("token_id")) for e in by_token} == {
-        ("ent7", made.id)
-    }
+    assert {(e.actor, (e.data or {}).get("token_id")) for e in by_token} == {("ent7", made.id)}
     assert made.id not in own_id and own  # the user's own token is another credential
