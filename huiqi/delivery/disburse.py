@@ -34,6 +34,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery import counts
 from huiqi.delivery.audit import ChainReport, record_event
+from huiqi.delivery.batchmove import write_while_moving
 from huiqi.delivery.models import (
     Batch,
     BatchItem,
@@ -145,23 +146,32 @@ def export_batch(
             "nothing to pay: every granted amount is already in a batch or paid (a failed"
             " payment is paid again once released: 'huiqi disburse repay GRANT_ID --reason …')"
         )
-    mine = select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)
-    moved = session.execute(
-        update(Grant)
-        .where(Grant.id.in_(mine), Grant.status == GrantStatus.GRANTED)
-        .values(status=GrantStatus.IN_BATCH)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(Any, moved).rowcount != count:
-        raise HuiqiError(
-            f"batch {batch.id}: some grants changed status while being exported;"
-            " nothing was exported, run the export again"
-        )
     private_dir(out_dir, tighten=False)
     csv_path = out_dir / f"batch-{batch.id:06d}.csv"
     xlsx_path = out_dir / f"batch-{batch.id:06d}.xlsx"
     digest = hashlib.sha256()
-    _write_files(csv_path, xlsx_path, _file_rows(session, batch.id, digest))
+    if session.get_bind().dialect.name == "postgresql":
+        # The grants are moved chunk by chunk while a thread writes the files.
+        moved = write_while_moving(
+            session,
+            file_parts(session, batch.id, digest),
+            lambda rows: _write_files(csv_path, xlsx_path, rows),
+        )
+        if moved != count:
+            csv_path.unlink(missing_ok=True)
+            xlsx_path.unlink(missing_ok=True)
+            raise _changed(batch.id)
+    else:
+        mine = select(BatchItem.grant_id).where(BatchItem.batch_id == batch.id)
+        result = session.execute(
+            update(Grant)
+            .where(Grant.id.in_(mine), Grant.status == GrantStatus.GRANTED)
+            .values(status=GrantStatus.IN_BATCH)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(Any, result).rowcount != count:
+            raise _changed(batch.id)
+        _write_files(csv_path, xlsx_path, _file_rows(session, batch.id, digest))
     batch.grants, batch.total_fen = count, total
     batch.csv_path, batch.xlsx_path = str(csv_path), str(xlsx_path)
     record_event(
@@ -184,6 +194,13 @@ def export_batch(
     return batch
 
 
+def _changed(batch_id: int) -> HuiqiError:
+    return HuiqiError(
+        f"batch {batch_id}: some grants changed status while being exported;"
+        " nothing was exported, run the export again"
+    )
+
+
 def membership_line(grant_id: int, uscc: str, amount_fen: int) -> bytes:
     """One grant's line in a batch's membership digest (grants in id order)."""
     return f"{grant_id},{uscc},{amount_fen}\n".encode("ascii")
@@ -192,6 +209,15 @@ def membership_line(grant_id: int, uscc: str, amount_fen: int) -> bytes:
 def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[str]]:
     """The batch's file rows in grant order, read in chunks; each grant's membership line
     goes into ``digest`` (a hashlib object) as its row goes by."""
+    for _ids, rows in file_parts(session, batch_id, digest):
+        yield from rows
+
+
+def file_parts(
+    session: Session, batch_id: int, digest: Any
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The batch's file rows in grant order, a chunk at a time with the chunk's grant ids;
+    each grant's membership line goes into ``digest`` (a hashlib object) in order."""
     # The grant's own explanation, or else its record's (huiqi.delivery.explanations).
     name = func.coalesce(
         Grant.explanation["name"].as_string(), Entitlement.explanation["name"].as_string()
@@ -212,20 +238,28 @@ def _file_rows(session: Session, batch_id: int, digest: Any) -> Iterator[list[st
         .order_by(BatchItem.grant_id)
         .execution_options(yield_per=_READ_CHUNK)
     )
-    for grant_id, uscc, enterprise, amount, policy_id, version in session.execute(query):
-        digest.update(membership_line(grant_id, uscc, amount))
-        yield [
-            str(batch_id),
-            str(grant_id),
-            uscc,
-            enterprise or "",
-            "",
-            "",
-            "",
-            format_yuan(amount, grouping=False),
-            policy_id,
-            str(version),
-        ]
+    batch = str(batch_id)
+    for part in session.execute(query).partitions():
+        ids: list[int] = []
+        rows: list[list[str]] = []
+        for grant_id, uscc, enterprise, amount, policy_id, version in part:
+            digest.update(membership_line(grant_id, uscc, amount))
+            ids.append(grant_id)
+            rows.append(
+                [
+                    batch,
+                    str(grant_id),
+                    uscc,
+                    enterprise or "",
+                    "",
+                    "",
+                    "",
+                    format_yuan(amount, grouping=False),
+                    policy_id,
+                    str(version),
+                ]
+            )
+        yield ids, rows
 
 
 class NothingToPay(StateConflict):
