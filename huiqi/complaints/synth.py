@@ -149,6 +149,8 @@ def _ordinary(
         take = int(np.searchsorted(cum, n_target)) + 1
         counts_list.extend(batch[:take].tolist())
         total = int(cum[min(take, len(cum)) - 1])
+    if total > n_target:  # the last complainant files only what is left of the target
+        counts_list[-1] -= total - n_target
     counts = np.asarray(counts_list)
     persons = len(counts)
     person = np.repeat(np.arange(persons), counts)
@@ -205,12 +207,14 @@ def _rings(
         if members > 1 and not any(u.any() for u in uses.values()):
             uses["bank"][:] = True
         for m in range(members):
+            if total >= n_target:
+                break  # the ring's last members file nothing: the target is reached
             person = first_person + len(ring_of)
             ring_of.append(ring)
             for f, u in uses.items():
                 if u[m]:
                     shared[f].append(person)
-            k = int(rng.integers(3, 40))
+            k = min(int(rng.integers(3, 40)), n_target - total)
             template = rng.choice(templates, size=k)
             day = np.clip(rng.choice(bursts, size=k) + rng.integers(0, 6, k), 0, DAYS - 1)
             amount = np.clip(rng.lognormal(np.log(3_000), 0.8, k), 300, 30_000).astype(np.int64)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huiqi.complaints.synth import Scenario, generate
 from huiqi.profiles.uscc import is_valid
@@ -36,3 +38,15 @@ def test_rings_complain_a_lot_in_templates_and_ordinary_people_mostly_once() -> 
     assert pc.max(shared_banks["id_number_count_distinct"]).as_py() >= 2
     assert all(is_valid(u) for u in c["uscc"].to_pylist()[:500])
     assert s.truth.num_rows == len(set(c["id_number"].to_pylist()))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4_000), st.integers(0, 2**16))
+def test_the_stream_holds_exactly_the_complaints_asked_for(n: int, seed: int) -> None:
+    """Regression (QA): `complaints generate --complaints 3000` wrote 3,027 (the last
+    complainant, and the last ring member, filed their whole draw past the target)."""
+    stream = generate(Scenario(complaints=n, seed=seed))
+    assert stream.complaints.num_rows == n
+    assert set(stream.complaints["id_number"].to_pylist()) <= set(
+        stream.truth["id_number"].to_pylist()
+    )
