@@ -8,6 +8,7 @@ records what it changed as an audit event.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -80,7 +81,49 @@ def _check_username(username: str) -> str:
         raise AccountError(
             f"{username!r} is not a user name: 1–64 characters, no spaces or control characters"
         )
+    plain = unicodedata.normalize("NFKC", name)
+    if plain != name:
+        # 'ａｄｍｉｎ' (full-width) reads as 'admin' on a page or in the audit log.
+        raise AccountError(
+            f"{username!r} holds full-width or compatibility characters that read as"
+            f" {plain!r}; write the name as {plain!r}"
+        )
     return name
+
+
+def _check_new_name(session: Session, name: str) -> None:
+    """Refuse a name taken, or one that differs from a user's only in letter case ('Admin'
+    beside 'admin' would read as the same person in the audit log)."""
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise AccountError(f"user '{name}' exists; change it with 'huiqi user change'")
+    # A scan of the users, once per user added by an admin: no index for this.
+    like = session.scalar(select(User.username).where(func.lower(User.username) == name.lower()))
+    if like is not None:
+        raise AccountError(
+            f"'{name}' differs from the user '{like}' only in letter case; choose a name that"
+            " cannot be mistaken for it"
+        )
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _check_email(email: str | None) -> str | None:
+    """An address as it will be stored (None when empty), or AccountError."""
+    if email is None:
+        return None
+    text = email.strip()
+    if not text:
+        return None
+    if (
+        len(text) > 254
+        or not EMAIL.fullmatch(text)
+        or any(unicodedata.category(c).startswith("C") for c in text)
+    ):
+        raise AccountError(
+            f"{email[:80]!r} is not an email address; write it as name@example.gov.cn"
+        )
+    return text
 
 
 def has_admin(session: Session) -> bool:
@@ -109,7 +152,8 @@ def init_admin(
 ) -> UserPublic:
     """Create the first admin and the ``scheduler`` service account. Refused once an admin exists."""
     name = check_first_admin(session, username)
-    user = User(username=name, email=email, password_hash=hash_password(password))
+    _check_new_name(session, name)
+    user = User(username=name, email=_check_email(email), password_hash=hash_password(password))
     user.roles = [UserRole(role=Role.ADMIN, scope=None)]
     session.add(user)
     if session.scalar(select(User.id).where(User.username == SCHEDULER)) is None:
@@ -142,8 +186,8 @@ def add_user(
     name = _check_username(username)
     if not roles:
         raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
-    if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(f"user '{name}' exists; change it with 'huiqi user change'")
+    _check_new_name(session, name)
+    email = _check_email(email)
     user = User(
         username=name,
         email=email,
@@ -210,7 +254,7 @@ def change_user(
         if _revoke_tokens(session, user.id):
             changes.append("tokens revoked")
     if email is not None:
-        user.email = email or None
+        user.email = _check_email(email)
         changes.append("email")
     if display_name is not None:
         user.display_name = display_name or None

@@ -326,3 +326,45 @@ def test_an_accepted_user_name_is_printable_and_unspaced(name: str) -> None:
     except accounts.AccountError:
         return
     assert kept == name.strip() and kept.isprintable() and not any(c.isspace() for c in kept)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Root", "differs from the user 'root' only in letter case"),
+        ("ＲＯＯＴ", "full-width or compatibility characters that read as 'ROOT'"),
+        ("ｒｏｏｔ", "write the name as 'root'"),
+        ("Scheduler", "differs from the user 'scheduler' only in letter case"),
+    ],
+)
+def test_a_name_that_reads_as_an_existing_user_is_refused(
+    sessions: sessionmaker[Session], name: str, message: str
+) -> None:
+    """Regression (QA, session 29): 'Admin' and full-width 'ａｄｍｉｎ' were accepted beside
+    'admin', and read as the same person in listings and the audit log."""
+    admin = _admin(sessions)
+    with transaction(sessions) as s, pytest.raises(accounts.AccountError, match=message):
+        accounts.add_user(s, actor=admin, username=name, roles=[RoleGrant(Role.ADMIN)])
+    with transaction(sessions) as s:  # a different name is fine, Chinese included
+        accounts.add_user(s, actor=admin, username="财政局-李", roles=[RoleGrant(Role.ADMIN)])
+
+
+@pytest.mark.parametrize(
+    "email", ["cfo", "cfo@", "@example.gov.cn", "cfo@example", "a b@example.cn", "x@y.cn\u202e"]
+)
+def test_an_email_that_is_no_address_is_refused(
+    sessions: sessionmaker[Session], email: str
+) -> None:
+    admin = _admin(sessions)
+    with transaction(sessions) as s, pytest.raises(accounts.AccountError, match="not an email"):
+        accounts.add_user(
+            s, actor=admin, username="cfo", roles=[RoleGrant(Role.ADMIN)], email=email
+        )
+    with transaction(sessions) as s:
+        accounts.add_user(
+            s, actor=admin, username="cfo", roles=[RoleGrant(Role.ADMIN)], email=" cfo@czj.sh.cn "
+        )
+        with pytest.raises(accounts.AccountError, match="not an email"):
+            accounts.change_user(s, actor=admin, username="cfo", email="cfo at czj")
+        changed = accounts.change_user(s, actor=admin, username="cfo", email="")
+    assert changed.email is None
