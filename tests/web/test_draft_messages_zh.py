@@ -282,6 +282,40 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             "Input should be 'auto', 'confirm' or 'apply': write 'confirm'",
             "取值只能是 'auto', 'confirm' 或 'apply'：请改为 'confirm'",
         ),
+        (
+            "criterion 'a': '≥' is not part of the rule language: write '>=' (at character 3 of"
+            " the expression)",
+            "条件“a”：规则中不能使用“≥”：请改为 '>='（表达式第 3 个字符处）",
+        ),
+        (
+            "criterion 'a': '（' is a full-width (Chinese) character; write the ASCII '(' instead"
+            " (switch the input method to English for rules) (at character 5 of the expression)",
+            "条件“a”：“（”是全角（中文）字符；请改用半角的 '('（编写规则时请切换到英文输入法）"
+            "（表达式第 5 个字符处）",
+        ),
+        (
+            "amount formula: '%' is not part of the rule language: write a percentage as a"
+            " decimal fraction: 0.5 for 50%, 0.03 for 3% (at character 9 of the expression)",
+            "金额公式：规则中不能使用“%”：百分比请写成小数：50% 写作 0.5，3% 写作 0.03"
+            "（表达式第 9 个字符处）",
+        ),
+        (
+            "criterion 'a': cannot compare string with integer in 'industry_class = 6513'; the"
+            " field holds text (codes too): write the value in single quotes, '6513' (at"
+            " character 16 of the expression)",
+            "条件“a”：“industry_class = 6513”中的文字不能与整数比较；该字段存放的是文字"
+            "（代码也是文字）：请给值加单引号，写作 '6513'（表达式第 16 个字符处）",
+        ),
+        (
+            "not valid YAML: could not find expected ':' (line 8: '：' is a full-width colon;"
+            " write ':' and a space after the key)",
+            "YAML 格式有误：找不到应有的“:”（第 8 行：“：”是全角冒号；请在键后写半角冒号“:”和一个空格）",
+        ),
+        (
+            "Input should be a valid decimal; amounts in a policy file are plain numbers of"
+            " yuan: write 500000000 for 5亿",
+            "应为数字；政策文件中的金额一律写以元为单位的数字：5亿 请写作 500000000",
+        ),
         # A text no pattern knows stays as it is, inside a frame too.
         ("not valid YAML: something new", "YAML 格式有误：something new"),
     ],
