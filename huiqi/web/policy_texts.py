@@ -1,7 +1,8 @@
 """What the draft editor lists about a policy's text, as catalogue templates: the loader's
 and the model's refusals (YAML, fields, types, dates), the rule compiler's, the linter's
-warnings and the failures of the policy's own test cases. Read with the services'
-refusals (:mod:`huiqi.web.refusals`), after the ledger's texts.
+warnings and the failures of the policy's own test cases (the rule compiler's are in
+:mod:`huiqi.web.rule_texts`). Read with the services' refusals (:mod:`huiqi.web.refusals`),
+after the ledger's texts.
 
 Many of these texts are a frame around another text ("criterion 'x': …", "not valid
 YAML: …", "… (2 more problems after this one)"): the frame's value ``%(detail)s`` is
@@ -14,6 +15,7 @@ import re
 
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
+from huiqi.web.rule_texts import CODE_LISTS, RULE_TEXTS, RULE_TYPES
 
 _WORD = {"value": r"[^']*", "name": r"[^']+"}  # a value or a name inside '…'
 _FIGURE = r"-?[\d.]+"
@@ -123,6 +125,51 @@ POLICY_TEXTS += [
     refusal(
         N_("test case '%(name)s' names unknown criterion '%(value)s'"), name=r".+?", value=r"[^']*"
     ),
+    refusal(N_("a '%(expected)s' test case must name the 'failing' criteria"), expected=r"\w+"),
+    refusal(N_("%(value)s yuan has fractions of a fen: write at most two decimals"), value=r"\S+"),
+    refusal(
+        N_(
+            "%(value)s is scientific notation; money is exact: write the amount in plain"
+            " digits, %(yuan)s"
+        ),
+        value=r"\S+",
+        yuan=_FIGURE,
+    ),
+    refusal(N_("%(value)s is not an amount; write a number of yuan, e.g. 500000"), value=r"\S+"),
+    refusal(
+        N_(
+            "floor %(low)s exceeds cap %(high)s: no amount is at least the floor and at most"
+            " the cap; lower the floor to at most %(value)s, or raise the cap to at least"
+            " %(name)s"
+        ),
+        value=_FIGURE,
+        name=_FIGURE,
+    ),
+    refusal(N_("%(value)s is not a whole number in plain digits (no leading zero)"), value=r"\S+"),
+    refusal(
+        N_(
+            "%(value)s is not a whole number in plain digits (no leading zero): write"
+            " %(field)s: %(n)s"
+        ),
+        value=r"\S+",
+        field=r"\w+",
+    ),
+    refusal(
+        N_(
+            '"%(value)s" is text (it is in quotes), and %(field)s is a whole number: write'
+            " %(name)s: %(n)s without the quotes"
+        ),
+        value=r"[^\"]*",
+        field=r"\w+",
+        name=r"\w+",
+    ),
+    refusal(
+        N_(
+            "%(value)s is not a whole number as written: write %(field)s: %(n)s without a decimal point"
+        ),
+        value=r"\S+",
+        field=r"\w+",
+    ),
     # An amount below its least value, for each key of yuan (loader._below_zero).
     refusal(N_("cap %(value)s is negative; write the cap as 0 yuan or more, e.g. 500000")),
     refusal(N_("floor %(value)s is negative; write the floor as 0 yuan or more, e.g. 500000")),
@@ -141,114 +188,21 @@ POLICY_TEXTS += [
     ),
     refusal(
         N_(
+            "budget %(value)s is not an amount above 0 yuan; write the budget in yuan, e.g."
+            " 500000, or remove 'budget' for none"
+        )
+    ),
+    refusal(
+        N_(
             "per_enterprise_cap %(value)s is not an amount above 0 yuan; write the"
             " per_enterprise_cap in yuan, e.g. 500000, or remove 'per_enterprise_cap' for none"
         )
     ),
 ]
 
-# The rule compiler's refusals (inside "criterion '…': … (at character …)").
+# A test case's profile value (inside "test case '…': …"), then the rule compiler's
+# refusals (inside "criterion '…': … (at character …)").
 POLICY_TEXTS += [
-    refusal(N_("'%(value)s' is not a code of %(codes)s; allowed: %(known)s"), **_WORD),
-    refusal(
-        N_(
-            "'%(value)s' is not part of the rule language (see docs/policies.md §4 for what a"
-            " rule may contain)"
-        ),
-        **_WORD,
-    ),
-    refusal(
-        N_(
-            "'%(value)s' follows a complete expression; join the two with an operator (AND,"
-            " OR, =, +, ...)"
-        ),
-        **_WORD,
-    ),
-    refusal(N_("cannot compare %(left)s with %(right)s in '%(value)s'"), value=r".*"),
-    refusal(N_("function '%(name)s' is not allowed; allowed functions: %(known)s"), **_WORD),
-    refusal(N_("'%(value)s' is not part of the rule language"), **_WORD),
-    refusal(
-        N_(
-            "this '%(value)s' is never closed; add '%(name)s' where its part of the expression ends"
-        ),
-        **_WORD,
-    ),
-    refusal(
-        N_(
-            "this '%(value)s' closes no '%(name)s' before it; remove it, or open its group where"
-            " it starts"
-        ),
-        **_WORD,
-    ),
-    refusal(
-        N_(
-            "BETWEEN %(low)s AND %(high)s holds for no value: the low bound comes first; write"
-            " BETWEEN %(value)s AND %(name)s"
-        ),
-        low=r".+?",
-        high=r".+?",
-        value=r".+?",
-        name=r".+",
-    ),
-    refusal(
-        N_(
-            "'%(value)s' is a full-width (Chinese) character; write the ASCII %(name)s instead"
-            " (switch the input method to English for rules)"
-        ),
-        value=r"[^']*",
-        name=r"quote '|\S+",
-    ),
-    refusal(
-        N_(
-            "'%(value)s' is not a number as rules write them: digits with an optional decimal"
-            " part (1000000, 0.055), no exponent"
-        ),
-        **_WORD,
-    ),
-    refusal(
-        N_(
-            "'%(value)s' reads as a number with thousands separators, which rules do not take:"
-            " write %(low)s (for a list of values, put a space after each comma: %(high)s)"
-        ),
-        value=r"[^']*",
-        high=r".+",
-    ),
-    refusal(
-        N_(
-            "'%(value)s' is left over: the expression ends before it; join it with an operator"
-            " (AND, OR, =, +, ...)"
-        ),
-        **_WORD,
-    ),
-    refusal(N_("unknown field '%(field)s'; did you mean '%(name)s'?"), **_WORD),
-    refusal(N_("unknown field '%(field)s'; see the data dictionary")),
-    refusal(N_("'%(name)s' identifies the enterprise and cannot be tested by a rule"), **_WORD),
-    refusal(N_("'%(field)s' is not a yearly field; write it without [..]")),
-    refusal(
-        N_("offset [%(value)s] looks past the policy's data year; use 0 or a negative number"),
-        value=r"-?\d+",
-    ),
-    refusal(
-        N_("%(operator)s needs a %(left)s value but '%(value)s' is %(right)s"),
-        operator=r"\S+",
-        value=r".*",
-    ),
-    refusal(
-        N_(
-            "cannot compute %(left)s %(operator)s %(right)s in '%(value)s'; add numbers to"
-            " numbers, or an INTERVAL to a date (registration_date + INTERVAL 3 YEAR)"
-        ),
-        operator=r"\S+",
-        value=r".*",
-    ),
-    refusal(N_("cannot compare %(left)s with %(right)s: they are different codes")),
-    refusal(N_("'%(value)s' cannot be compared with %(left)s"), **_WORD),
-    refusal(N_("'%(value)s' is not a date; write DATE 'YYYY-MM-DD'"), **_WORD),
-    refusal(N_("'%(value)s' is not allowed in a rule"), value=r".*"),
-    refusal(N_("a criterion must be true or false, but this expression is %(left)s")),
-    refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
-    refusal(N_("'%(value)s' is not a qualification; qualifications: %(known)s"), **_WORD),
-    # A test case's profile value (inside "test case '…': …").
     refusal(
         N_("profile field '%(field)s' is not in the data dictionary; did you mean '%(name)s'?"),
         **_WORD,
@@ -263,6 +217,7 @@ POLICY_TEXTS += [
         code=r"[^\"]*",
     ),
 ]
+POLICY_TEXTS += RULE_TEXTS
 
 # The linter's warnings.
 POLICY_TEXTS += [
@@ -353,6 +308,27 @@ N_("the file is empty")
 N_("a policy file is a mapping of fields (id:, version:, ...)")
 N_("an eligible test case must state its exact 'amount'")
 N_("a district-level policy names its district code as region")
+N_("a city-level policy has region 310000")
+N_("a criterion is either checked by 'expr' or 'attested', not both")
+N_("a criterion needs an 'expr', or 'attested: true' if no registry holds it")
+N_("an attested criterion is never a near miss: remove 'margin' and 'attainable'")
+N_(
+    "'margin' is for a numeric threshold, 'attainable' for a qualification: a criterion has"
+    " one or the other"
+)
+N_(
+    "a scope criterion (whom the policy is for) is never a near miss: remove 'margin' and"
+    " 'attainable', or 'scope: true'"
+)
+N_(
+    "a 'needs_data' test case must name the 'unknown' criteria, or write 'unknown: []' when"
+    " every criterion is known and only the amount formula lacks data"
+)
+N_(
+    "budget_mode 'pro_rata' shares a budget out in proportion to the amounts, and this policy"
+    " has no budget: set 'budget', or remove budget_mode"
+)
+N_("a cap_group needs per_enterprise_cap, the cap it shares")
 N_("no eligible test case with its exact amount")
 N_("no test case that fails a criterion")
 N_("'==' is not part of the rule language: write '=' to compare")
@@ -381,39 +357,6 @@ N_("expected <block end>, but found '<block mapping start>'")
 N_("found character '\\t' that cannot start any token")
 N_("the quote that opens here is never closed (end the text with the same quote)")
 N_("the amount formula")
-# The rule compiler's advice, inside the frames above.
-N_("write '=' to compare")
-N_("write NOT")
-N_("a rule is exactly one expression; remove the ';'")
-N_("refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5")
-N_("write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%")
-N_("write '/' (in a criterion; an amount formula multiplies by a rate instead)")
-N_("BETWEEN takes the low bound first: x BETWEEN low AND high")
-N_("unexpected word or symbol")
-N_("an operator or a function is missing a value")
-N_("check that every text in quotes ('...') is closed")
-N_(
-    "comments are not allowed in a rule: the whole text is the rule; put explanations in the"
-    " criterion's label"
-)
-N_("IN takes a list in parentheses, as in district_code IN ('310115', '310104')")
-N_("IN takes a list of literal values, as in district_code IN ('310115', '310104')")
-N_("IN () is an empty list; name at least one value")
-N_(
-    "'[' only follows a yearly field, as in revenue[-1]; a list is written in parentheses:"
-    " IN ('C', 'I')"
-)
-N_("codes have no order; compare them with =, <> or IN (...)")
-N_("a comparison with NULL is always unknown; write IS NULL or IS NOT NULL")
-N_("only a yearly field can take a year offset, as in revenue[-1]")
-N_(
-    "comparisons do not chain: 'a > b = c' is ambiguous; write each comparison on its own,"
-    " joined by AND, or put one in parentheses"
-)
-N_(
-    "an amount formula cannot divide: division gives a binary fraction and money must be"
-    " exact; write rates as multipliers (0.3 * model_contract) or test ratios in criteria"
-)
 N_("could not find expected ':'")
 N_("amount formula")
 # How the parts of a failing test case are joined: "; " in English, "；" in Chinese.
@@ -427,28 +370,9 @@ CASE_STATUS = {
     "not_eligible": N_("not eligible"),
     "error": N_("error in evaluation"),
 }
-CODE_LISTS = {
-    "districts": N_("the districts"),
-    "industry_sections": N_("the industry sections"),
-    "size_classes": N_("the size classes"),
-    "registration_types": N_("the registration types"),
-    "tax_credit_ratings": N_("the tax credit ratings"),
-    "listing_boards": N_("the listing boards"),
-    "residency_types": N_("the residency types"),
-    "genders": N_("the genders"),
-}
-RULE_TYPES = {
-    "integer": N_("a whole number"),
-    "decimal": N_("an amount"),
-    "float": N_("a number"),
-    "boolean": N_("a yes/no value"),
-    "date": N_("a date"),
-    "string": N_("a text"),
-    "numeric": N_("a number"),
-}
 # Which value of a text is a code, and the words for its codes.
 VALUE_WORDS = {
-    "expected": CASE_STATUS,
+    "expected": CASE_STATUS,  # also "a 'near_miss' test case must name …"
     "got": CASE_STATUS,
     "codes": CODE_LISTS,
     "left": RULE_TYPES,

@@ -316,6 +316,19 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             " yuan: write 500000000 for 5亿",
             "应为数字；政策文件中的金额一律写以元为单位的数字：5亿 请写作 500000000",
         ),
+        (
+            "a 'not_eligible' test case must name the 'failing' criteria",
+            "预期为“不符合条件”的测试用例须写明不满足的条件（failing）",
+        ),
+        (
+            '"1" is text (it is in quotes), and version is a whole number: write version: 1'
+            " without the quotes",
+            "“1”加了引号，是文字，而 version 应为整数：请去掉引号，写作 version: 1",
+        ),
+        (
+            "3e4 is scientific notation; money is exact: write the amount in plain digits, 30000",
+            "3e4 是科学计数法；金额须精确：请直接写出数字 30000",
+        ),
         # A text no pattern knows stays as it is, inside a frame too.
         ("not valid YAML: something new", "YAML 格式有误：something new"),
     ],
