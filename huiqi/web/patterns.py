@@ -17,8 +17,9 @@ VALUE_SHAPES = {
     "code": r"'.*'",
     "codes": r"\w+",
     # A text inside a text (huiqi.web.policy_texts), translated in its turn: whole, or
-    # (details) part by part.
+    # (details) part by part; advice is a second one.
     "detail": r".+",
+    "advice": r".+",
     "details": r".+",
     "day": r"\S+",
     "district": r"\d{6}",

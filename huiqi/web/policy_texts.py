@@ -251,6 +251,26 @@ POLICY_TEXTS += [
 
 # What only the ledger knows of a draft (huiqi.delivery.drafts).
 POLICY_TEXTS += [
+    # Why a draft is not published: its first lint error and its first failing test case.
+    refusal(
+        N_(
+            "the draft of %(policy)s is not published: %(n)s lint error(s), the first:"
+            " %(detail)s; %(k)s failing test case(s), the first: %(advice)s"
+        ),
+        policy=r"\S+",
+    ),
+    refusal(
+        N_("the draft of %(policy)s is not published: %(n)s lint error(s), the first: %(detail)s"),
+        policy=r"\S+",
+    ),
+    refusal(
+        N_(
+            "the draft of %(policy)s is not published: %(k)s failing test case(s), the first:"
+            " %(detail)s"
+        ),
+        policy=r"\S+",
+    ),
+    refusal(N_("the draft of %(policy)s is not published: the draft does not load"), policy=r"\S+"),
     refusal(
         N_(
             "this draft is for policy '%(policy)s' but its text says id '%(value)s'; a draft"
@@ -277,6 +297,39 @@ POLICY_TEXTS += [
         )
     ),
 ]
+
+# An eligible enterprise that can receive 0.00 yuan (huiqi.engine.zero_amounts): why, and
+# what to do.
+POLICY_TEXTS += [
+    refusal(
+        N_(
+            "an enterprise that meets every criterion can receive 0.00 yuan (for example with"
+            " %(value)s): %(detail)s; it is not granted, offered or notified, only recorded as"
+            " 'eligible, amount 0' (zero_amount); %(advice)s"
+        ),
+        value=r".+?",
+    ),
+    refusal(
+        N_(
+            "an enterprise that meets every criterion can receive 0.00 yuan: %(detail)s; it is"
+            " not granted, offered or notified, only recorded as 'eligible, amount 0'"
+            " (zero_amount); %(advice)s"
+        )
+    ),
+    refusal(
+        N_("the formula gives %(value)s yuan, less than half a fen, which rounds to 0.00"),
+        value=r"\S+",
+    ),
+]
+N_("the formula gives 0 or less, which is 0.00 without a floor")
+N_(
+    "add a criterion on the least amount worth granting (e.g. the field at least 1 yuan) or a"
+    " floor (amount.floor)"
+)
+N_(
+    "add a criterion that excludes it (e.g. require the field to be above 0) or a floor"
+    " (amount.floor)"
+)
 
 # What differs in a failing test case (one part of "…; …" each).
 _STATUS = r"\w+"

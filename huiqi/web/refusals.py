@@ -289,11 +289,11 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
 
 def _value(catalogue: gettext.NullTranslations, name: str, value: str) -> str:
     """A value a refusal names, in the catalogue's language: a text inside the text
-    (``detail``; ``details`` whole, else part by part) read as a refusal in its turn, an
+    (``detail``, ``advice``; ``details`` whole, else part by part) read as a refusal in its turn, an
     action, a list of who may, a code by its word, else the catalogue's translation."""
     if not value:
         return value  # gettext("") is the catalogue's header
-    if name == "detail":
+    if name in ("detail", "advice"):
         return localise(catalogue, value)
     if name == "details":
         whole = localise(catalogue, value)

@@ -329,6 +329,22 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             "3e4 is scientific notation; money is exact: write the amount in plain digits, 30000",
             "3e4 是科学计数法；金额须精确：请直接写出数字 30000",
         ),
+        (
+            "the draft of p is not published: 2 lint error(s), the first: line 4: 'title' is"
+            " required here; 1 failing test case(s), the first: p.yaml: case 'c': expected"
+            " amount 10.00, got 20.00",
+            "p 的草稿未发布：有 2 处检查错误，第一处：第 4 行：此处缺少必填字段“title”；"
+            "有 1 个测试用例未通过，第一个：p.yaml：测试用例“c”：预期金额为 10.00 元，实际为 20.00 元",
+        ),
+        (
+            "an enterprise that meets every criterion can receive 0.00 yuan: the formula gives"
+            " 0 or less, which is 0.00 without a floor; it is not granted, offered or notified,"
+            " only recorded as 'eligible, amount 0' (zero_amount); add a criterion that excludes"
+            " it (e.g. require the field to be above 0) or a floor (amount.floor)",
+            "满足全部条件的企业可能只得到 0.00 元：公式算得 0 或负数，未设下限时即为 0.00；"
+            "这样的结果不会发放、推送或通知，只记为“符合条件，金额为 0”（zero_amount）；"
+            "请增加一个条件将其排除（例如要求该字段大于 0），或设置下限（amount.floor）",
+        ),
         # A text no pattern knows stays as it is, inside a frame too.
         ("not valid YAML: something new", "YAML 格式有误：something new"),
     ],
