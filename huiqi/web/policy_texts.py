@@ -33,6 +33,8 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # What a rule's text is about, as the ledger's texts name it ("%(what)s: unknown field").
     refusal(N_("criterion '%(name)s'"), **_WORD),
     refusal(N_("test case '%(name)s': %(detail)s"), name=r".+?"),
+    refusal(N_("profile field '%(field)s': %(detail)s")),
+    refusal(N_("profile field '%(field)s' %(year)s: %(detail)s")),
     # A test case that fails: "<file>: case '<name>': <what differs>; <what differs>".
     refusal(N_("%(file)s: case '%(name)s': %(details)s"), name=r".+?"),
     # Hints the loader adds to what YAML or validation says.
@@ -209,13 +211,17 @@ POLICY_TEXTS += [
     ),
     refusal(N_("profile field '%(field)s' is not in the data dictionary")),
     refusal(
-        N_(
-            "profile field '%(field)s' %(year)s: write money as an integer or a quoted"
-            ' decimal, not %(value)s: write "%(code)s"'
-        ),
+        N_('write money as an integer or a quoted decimal, not %(value)s: write "%(code)s"'),
         value=r"\S+",
         code=r"[^\"]*",
     ),
+    refusal(N_("'%(value)s' is not a date (YYYY-MM-DD)"), value=r".*"),
+    refusal(N_("'%(value)s' is not a number"), value=r".*"),
+    refusal(N_("money has at most two decimals (fen), not '%(value)s'"), value=r".*"),
+    refusal(N_("expected a whole number, got %(value)s")),
+    refusal(N_("expected true or false (or 是/否), got %(value)s")),
+    refusal(N_("%(value)s is outside %(low)s..%(high)s"), value=r"\S+"),
+    refusal(N_("%(value)s is not one of %(known)s"), value=r".+?"),
 ]
 POLICY_TEXTS += RULE_TEXTS
 
@@ -271,6 +277,21 @@ POLICY_TEXTS += [
         policy=r"\S+",
     ),
     refusal(N_("the draft of %(policy)s is not published: the draft does not load"), policy=r"\S+"),
+    # A save refused (huiqi.delivery.drafts.DraftError).
+    refusal(
+        N_(
+            "the text's id is '%(value)s', but this is the draft of '%(policy)s': write 'id:"
+            " %(name)s' in the text (or start the draft of '%(title)s')"
+        ),
+        value=r"[^']*",
+        policy=r"[^']*",
+        name=r"[^']*",
+        title=r"[^']*",
+    ),
+    refusal(
+        N_("the draft has %(size)s characters; a policy file has at most %(limit)s"),
+        limit=r"[\d,]+",
+    ),
     refusal(
         N_(
             "this draft is for policy '%(policy)s' but its text says id '%(value)s'; a draft"
@@ -382,6 +403,7 @@ N_(
     " has no budget: set 'budget', or remove budget_mode"
 )
 N_("a cap_group needs per_enterprise_cap, the cap it shares")
+N_("tags are a list, as in [ai, regional_hq]")
 N_("no eligible test case with its exact amount")
 N_("no test case that fails a criterion")
 N_("'==' is not part of the rule language: write '=' to compare")

@@ -345,6 +345,16 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             "这样的结果不会发放、推送或通知，只记为“符合条件，金额为 0”（zero_amount）；"
             "请增加一个条件将其排除（例如要求该字段大于 0），或设置下限（amount.floor）",
         ),
+        (
+            "test case 'a': profile field 'registration_date': '2023-02-30' is not a date"
+            " (YYYY-MM-DD)",
+            "测试用例“a”：企业数据字段“registration_date”：“2023-02-30”不是日期（YYYY-MM-DD）",
+        ),
+        (
+            "the text's id is 'b', but this is the draft of 'a': write 'id: a' in the text (or"
+            " start the draft of 'b')",
+            "文本中的 id 是“b”，而这是“a”的草稿：请在文本中写 id: a（或另行起草“b”）",
+        ),
         # A text no pattern knows stays as it is, inside a frame too.
         ("not valid YAML: something new", "YAML 格式有误：something new"),
     ],
