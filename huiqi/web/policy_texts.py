@@ -85,6 +85,17 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         name=r"[^\"]*",
     ),
     refusal(N_("%(detail)s: write %(quoted)s")),
+    # A mapping expected (loader._SHAPES), and what to write.
+    refusal(N_("%(detail)s; write a text in both languages: {zh: 中文, en: English}")),
+    refusal(
+        N_(
+            "%(detail)s; write the document as a mapping: {document: 《文件名》（文号）, article: 第三条}"
+        )
+    ),
+    refusal(N_('%(detail)s; write a mapping: {formula: "0.5 * rd_expense", cap: 500000}')),
+    refusal(N_("%(detail)s; write a mapping with id, label and expr (or attested: true)")),
+    refusal(N_("%(detail)s; write a mapping with name, profile and expect")),
+    refusal(N_('%(detail)s; write a mapping such as {status: eligible, amount: "7407.40"}')),
     refusal(
         N_(
             "%(detail)s (line %(line)s: '：' is a full-width colon; write ':' and a space after"
@@ -421,6 +432,17 @@ N_("Input should be a valid decimal")
 N_("Decimal input should be an integer, float, string or Decimal object")
 N_("Input should be a valid string")
 N_("Input should be a valid integer")
+N_("Input should be a valid list")
+N_("Input should be a valid dictionary")
+N_("Input should be a valid boolean")
+N_("Input should be a valid number")
+# A value where a mapping belongs (pydantic names the model it expected).
+N_("Input should be a valid dictionary or instance of Text")
+N_("Input should be a valid dictionary or instance of Source")
+N_("Input should be a valid dictionary or instance of Amount")
+N_("Input should be a valid dictionary or instance of Criterion")
+N_("Input should be a valid dictionary or instance of TestCase")
+N_("Input should be a valid dictionary or instance of Expectation")
 N_("Input should be a valid date or datetime, invalid date separator, expected `-`")
 N_("Input should be a valid date or datetime, input is too short")
 N_("month must be in 1..12")
