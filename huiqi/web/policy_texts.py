@@ -1,8 +1,8 @@
 """What the draft editor lists about a policy's text, as catalogue templates: the loader's
-and the model's refusals (YAML, fields, types, dates), the rule compiler's, the linter's
-warnings and the failures of the policy's own test cases (the rule compiler's are in
-:mod:`huiqi.web.rule_texts`). Read with the services' refusals (:mod:`huiqi.web.refusals`),
-after the ledger's texts.
+and the model's refusals (YAML, fields, types, dates). The rule compiler's texts are in
+:mod:`huiqi.web.rule_texts`, the linter's, the ledger's and the test cases' in
+:mod:`huiqi.web.check_texts`; all are read here, after the services' refusals
+(:mod:`huiqi.web.refusals`) and the ledger's texts.
 
 Many of these texts are a frame around another text ("criterion 'x': …", "not valid
 YAML: …", "… (2 more problems after this one)"): the frame's value ``%(detail)s`` is
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from huiqi.web.check_texts import CASE_STATUS, CHECK_TEXTS
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 from huiqi.web.rule_texts import CODE_LISTS, RULE_TEXTS, RULE_TYPES
@@ -236,157 +237,7 @@ POLICY_TEXTS += [
 ]
 POLICY_TEXTS += RULE_TEXTS
 
-# The linter's warnings.
-POLICY_TEXTS += [
-    refusal(N_("%(n)s test case(s); write at least two")),
-    refusal(
-        N_(
-            "the label says %(percent)s but the rule uses %(value)s; a share is a fraction in a"
-            " rule: write %(low)s"
-        ),
-        value=_FIGURE,
-        low=_FIGURE,
-    ),
-    refusal(
-        N_(
-            "the label says %(wan)s元 but the rule compares with %(value)s; amounts in"
-            " rules are yuan: write %(yuan)s"
-        ),
-        value=_FIGURE,
-        yuan=_FIGURE,
-    ),
-    refusal(
-        N_(
-            "%(part)s has %(value)s where the policy's text says %(wan)s元; amounts are"
-            " yuan: write %(yuan)s"
-        ),
-        part=r"the amount formula|[\w.]+",
-        value=_FIGURE,
-        yuan=_FIGURE,
-    ),
-]
-
-# What only the ledger knows of a draft (huiqi.delivery.drafts).
-POLICY_TEXTS += [
-    # Why a draft is not published: its first lint error and its first failing test case.
-    refusal(
-        N_(
-            "the draft of %(policy)s is not published: %(n)s lint error(s), the first:"
-            " %(detail)s; %(k)s failing test case(s), the first: %(advice)s"
-        ),
-        policy=r"\S+",
-    ),
-    refusal(
-        N_("the draft of %(policy)s is not published: %(n)s lint error(s), the first: %(detail)s"),
-        policy=r"\S+",
-    ),
-    refusal(
-        N_(
-            "the draft of %(policy)s is not published: %(k)s failing test case(s), the first:"
-            " %(detail)s"
-        ),
-        policy=r"\S+",
-    ),
-    refusal(N_("the draft of %(policy)s is not published: the draft does not load"), policy=r"\S+"),
-    # A save refused (huiqi.delivery.drafts.DraftError).
-    refusal(
-        N_(
-            "the text's id is '%(value)s', but this is the draft of '%(policy)s': write 'id:"
-            " %(name)s' in the text (or start the draft of '%(title)s')"
-        ),
-        value=r"[^']*",
-        policy=r"[^']*",
-        name=r"[^']*",
-        title=r"[^']*",
-    ),
-    refusal(
-        N_("the draft has %(size)s characters; a policy file has at most %(limit)s"),
-        limit=r"[\d,]+",
-    ),
-    refusal(
-        N_(
-            "this draft is for policy '%(policy)s' but its text says id '%(value)s'; a draft"
-            " keeps its policy's id"
-        ),
-        policy=r"[^']+",
-        value=r"[^']*",
-    ),
-    refusal(
-        N_(
-            "version %(n)s is published with this very text; change it and raise 'version' to"
-            " publish"
-        )
-    ),
-    refusal(
-        N_(
-            "version %(n)s is already published with other text; raise 'version' to publish a change"
-        )
-    ),
-    refusal(
-        N_(
-            "a new policy's first draft must load (id, level, region and department say whose"
-            " it is): fix the text and save again; first error: %(detail)s"
-        )
-    ),
-]
-
-# An eligible enterprise that can receive 0.00 yuan (huiqi.engine.zero_amounts): why, and
-# what to do.
-POLICY_TEXTS += [
-    refusal(
-        N_(
-            "an enterprise that meets every criterion can receive 0.00 yuan (for example with"
-            " %(value)s): %(detail)s; it is not granted, offered or notified, only recorded as"
-            " 'eligible, amount 0' (zero_amount); %(advice)s"
-        ),
-        value=r".+?",
-    ),
-    refusal(
-        N_(
-            "an enterprise that meets every criterion can receive 0.00 yuan: %(detail)s; it is"
-            " not granted, offered or notified, only recorded as 'eligible, amount 0'"
-            " (zero_amount); %(advice)s"
-        )
-    ),
-    refusal(
-        N_("the formula gives %(value)s yuan, less than half a fen, which rounds to 0.00"),
-        value=r"\S+",
-    ),
-]
-N_("the formula gives 0 or less, which is 0.00 without a floor")
-N_(
-    "add a criterion on the least amount worth granting (e.g. the field at least 1 yuan) or a"
-    " floor (amount.floor)"
-)
-N_(
-    "add a criterion that excludes it (e.g. require the field to be above 0) or a floor"
-    " (amount.floor)"
-)
-
-# What differs in a failing test case (one part of "…; …" each).
-_STATUS = r"\w+"
-POLICY_TEXTS += [
-    refusal(N_("expected status %(expected)s, got %(got)s"), expected=_STATUS, got=_STATUS),
-    refusal(
-        N_("expected status %(expected)s, got %(got)s (failing %(ids)s)"),
-        expected=_STATUS,
-        got=_STATUS,
-    ),
-    refusal(
-        N_("expected status %(expected)s, got %(got)s (unknown %(ids)s)"),
-        expected=_STATUS,
-        got=_STATUS,
-    ),
-    refusal(
-        N_("expected status %(expected)s, got %(got)s (failing %(ids)s, unknown %(more_ids)s)"),
-        expected=_STATUS,
-        got=_STATUS,
-    ),
-    refusal(N_("expected amount %(expected)s, got none"), expected=_FIGURE),
-    refusal(N_("expected amount %(expected)s, got %(got)s"), expected=_FIGURE, got=_FIGURE),
-    refusal(N_("expected failing %(ids)s, got %(got_ids)s")),
-    refusal(N_("expected unknown %(ids)s, got %(got_ids)s")),
-]
+POLICY_TEXTS += CHECK_TEXTS
 
 # Texts without values: the catalogue translates them whole.
 N_("the file is empty")
@@ -415,8 +266,6 @@ N_(
 )
 N_("a cap_group needs per_enterprise_cap, the cap it shares")
 N_("tags are a list, as in [ai, regional_hq]")
-N_("no eligible test case with its exact amount")
-N_("no test case that fails a criterion")
 N_("'==' is not part of the rule language: write '=' to compare")
 N_("cannot read the expression: an operator or a function is missing a value")
 N_("'：' is a full-width colon, so this line is not a key; write ':' and a space after the key")
@@ -453,20 +302,7 @@ N_("expected <block end>, but found '<block sequence start>'")
 N_("expected <block end>, but found '<block mapping start>'")
 N_("found character '\\t' that cannot start any token")
 N_("the quote that opens here is never closed (end the text with the same quote)")
-N_("the amount formula")
 N_("could not find expected ':'")
-N_("amount formula")
-# How the parts of a failing test case are joined: "; " in English, "；" in Chinese.
-PARTS_SEPARATOR = N_("; ")
-
-# Values a text names by their code, as the pages name them.
-CASE_STATUS = {
-    "eligible": N_("eligible"),
-    "near_miss": N_("near miss"),
-    "needs_data": N_("needs data"),
-    "not_eligible": N_("not eligible"),
-    "error": N_("error in evaluation"),
-}
 # Which value of a text is a code, and the words for its codes.
 VALUE_WORDS = {
     "expected": CASE_STATUS,  # also "a 'near_miss' test case must name …"

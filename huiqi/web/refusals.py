@@ -14,10 +14,11 @@ import gettext
 import re
 
 from huiqi.web import refusal_values
+from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
-from huiqi.web.policy_texts import PARTS_SEPARATOR, POLICY_TEXTS, VALUE_WORDS
+from huiqi.web.policy_texts import POLICY_TEXTS, VALUE_WORDS
 
 # The services' refusals with values, each as its catalogue template (which reproduces
 # the English text exactly); the first whose pattern reads a text translates it.
