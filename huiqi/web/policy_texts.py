@@ -118,6 +118,11 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
 
 # The loader's and the model's refusals.
 POLICY_TEXTS += [
+    # What YAML says, inside "not valid YAML: …".
+    refusal(N_("expected ',' or '}', but got %(quoted)s")),
+    refusal(N_("expected ',' or ']', but got %(quoted)s")),
+    refusal(N_("expected <block end>, but found %(quoted)s")),
+    refusal(N_("found character %(quoted)s that cannot start any token")),
     refusal(N_("'%(field)s' is not a policy field; did you mean '%(name)s'?"), **_WORD),
     refusal(N_("'%(field)s' is not a policy field; see docs/policies.md for the fields")),
     refusal(N_("'%(field)s' is required here")),

@@ -355,6 +355,10 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             " start the draft of 'b')",
             "文本中的 id 是“b”，而这是“a”的草稿：请在文本中写 id: a（或另行起草“b”）",
         ),
+        (
+            "not valid YAML: expected ',' or '}', but got ':'",
+            "YAML 格式有误：此处应为“,”或“}”，却读到 ':'",
+        ),
         # A text no pattern knows stays as it is, inside a frame too.
         ("not valid YAML: something new", "YAML 格式有误：something new"),
     ],
