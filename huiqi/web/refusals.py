@@ -14,9 +14,11 @@ import gettext
 import re
 
 from huiqi.web import refusal_values
+from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
+from huiqi.web.policy_texts import POLICY_TEXTS, VALUE_WORDS
 
 # The services' refusals with values, each as its catalogue template (which reproduces
 # the English text exactly); the first whose pattern reads a text translates it.
@@ -228,6 +230,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 REFUSALS += LEDGER_TEXTS
+REFUSALS += POLICY_TEXTS
 
 # Refusals without values: the catalogue translates them whole.
 N_("Not Found")
@@ -280,15 +283,32 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
             groups = match.groupdict()
             if groups.get("status") in STATUS_WORDS:
                 groups["status"] = STATUS_WORDS[groups["status"]]
-            values = {
-                k: (
-                    refusal_values.action(catalogue, v)
-                    if k == "what"
-                    else refusal_values.allowed(catalogue, v)
-                    if k == "allowed"
-                    else catalogue.gettext(v)
-                )
-                for k, v in groups.items()
-            }
+            values = {k: _value(catalogue, k, v) for k, v in groups.items()}
             return catalogue.gettext(template) % values
     return text
+
+
+def _value(catalogue: gettext.NullTranslations, name: str, value: str) -> str:
+    """A value a refusal names, in the catalogue's language: a text inside the text
+    (``detail``, ``advice``; ``details`` whole, else part by part) read as a refusal in its turn, an
+    action, a list of who may, a code by its word, else the catalogue's translation."""
+    if not value:
+        return value  # gettext("") is the catalogue's header
+    if name in ("detail", "advice"):
+        return localise(catalogue, value)
+    if name == "details":
+        whole = localise(catalogue, value)
+        if whole != value:
+            return whole
+        parts = [localise(catalogue, part) for part in value.split("; ")]
+        return catalogue.gettext(PARTS_SEPARATOR).join(parts)
+    if name == "what":
+        # An action an actor may not do; else what a text is about ("criterion 'x'").
+        found = refusal_values.action(catalogue, value)
+        return found if found != value else localise(catalogue, value)
+    if name == "allowed":
+        return refusal_values.allowed(catalogue, value)
+    word = VALUE_WORDS.get(name, {}).get(value)
+    if word is not None and catalogue.gettext(word) != word:
+        return catalogue.gettext(word)  # a code by its word; in English, as written
+    return catalogue.gettext(value)

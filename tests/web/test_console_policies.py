@@ -107,7 +107,7 @@ def test_an_officer_edits_saves_and_publishes_a_draft(staff: Portal) -> None:
     saved = officer.post(url, data={"text": wrong, "csrf_token": token})
     assert "测试用例：1 个通过，1 个未通过" in saved.text, saved.text
     refused = officer.post(f"{url}/publish", data={"csrf_token": token})
-    assert refused.status_code == 409 and "1 failing test case" in refused.text
+    assert refused.status_code == 409 and "有 1 个测试用例未通过" in refused.text
     good = draft_text(OFFER, "confirm", 2, 1500)
     saved = officer.post(url, data={"text": good, "csrf_token": token})
     assert 'id="check-summary" class="ok"' in saved.text and "aria-invalid" not in saved.text
@@ -332,7 +332,7 @@ def test_a_refusal_quoting_the_users_text_is_shown_as_it_is(
     text = policy_yaml(APPLY, delivery="apply", version=2) + '"100%": 1\n'
     officer.post(url, data={"text": text, "csrf_token": token})
     refused = officer.post(f"{url}/publish", data={"csrf_token": token})
-    assert refused.status_code == 409 and "&#39;100%&#39; is not a policy field" in refused.text
+    assert refused.status_code == 409 and "“100%”不是政策文件的字段" in refused.text
 
 
 def test_the_simulate_page_shows_a_draft_error_quoting_a_percent_sign(

@@ -194,6 +194,15 @@ SAMPLES = {
     "known": "a, b",
     "what": "the reason",
     "who": "ent (enterprise=91310115MA1H8R7C41)",
+    # The policy texts' values (huiqi.web.policy_texts).
+    "boolean": "true",
+    "choices": "'auto', 'confirm'",
+    "quoted": "'apply'",
+    "percent": "10%",
+    "wan": "3.6万",
+    "ids": "['a']",
+    "got_ids": "['a', 'b']",
+    "more_ids": "['c']",
 }
 
 

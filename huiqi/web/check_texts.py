@@ -1,0 +1,183 @@
+"""What the checks of a saved draft say besides loading it, as catalogue templates for the
+draft editor: the linter's warnings, what only the ledger knows (the draft's id and
+version, why it is not published), an amount that can be 0.00 yuan, and how a policy's
+own test case fails. Read after :mod:`huiqi.web.policy_texts`' frames."""
+
+from __future__ import annotations
+
+import re
+
+from huiqi.web.i18n import N_
+from huiqi.web.patterns import refusal
+
+_FIGURE = r"-?[\d.]+"
+
+# The linter's warnings.
+CHECK_TEXTS: list[tuple[re.Pattern[str], str]] = [
+    refusal(N_("%(n)s test case(s); write at least two")),
+    refusal(
+        N_(
+            "the label says %(percent)s but the rule uses %(value)s; a share is a fraction in a"
+            " rule: write %(low)s"
+        ),
+        value=_FIGURE,
+        low=_FIGURE,
+    ),
+    refusal(
+        N_(
+            "the label says %(wan)s元 but the rule compares with %(value)s; amounts in"
+            " rules are yuan: write %(yuan)s"
+        ),
+        value=_FIGURE,
+        yuan=_FIGURE,
+    ),
+    refusal(
+        N_(
+            "%(part)s has %(value)s where the policy's text says %(wan)s元; amounts are"
+            " yuan: write %(yuan)s"
+        ),
+        part=r"the amount formula|[\w.]+",
+        value=_FIGURE,
+        yuan=_FIGURE,
+    ),
+]
+
+# What only the ledger knows of a draft (huiqi.delivery.drafts).
+CHECK_TEXTS += [
+    # Why a draft is not published: its first lint error and its first failing test case.
+    refusal(
+        N_(
+            "the draft of %(policy)s is not published: %(n)s lint error(s), the first:"
+            " %(detail)s; %(k)s failing test case(s), the first: %(advice)s"
+        ),
+        policy=r"\S+",
+    ),
+    refusal(
+        N_("the draft of %(policy)s is not published: %(n)s lint error(s), the first: %(detail)s"),
+        policy=r"\S+",
+    ),
+    refusal(
+        N_(
+            "the draft of %(policy)s is not published: %(k)s failing test case(s), the first:"
+            " %(detail)s"
+        ),
+        policy=r"\S+",
+    ),
+    refusal(N_("the draft of %(policy)s is not published: the draft does not load"), policy=r"\S+"),
+    # A save refused (huiqi.delivery.drafts.DraftError).
+    refusal(
+        N_(
+            "the text's id is '%(value)s', but this is the draft of '%(policy)s': write 'id:"
+            " %(name)s' in the text (or start the draft of '%(title)s')"
+        ),
+        value=r"[^']*",
+        policy=r"[^']*",
+        name=r"[^']*",
+        title=r"[^']*",
+    ),
+    refusal(
+        N_("the draft has %(size)s characters; a policy file has at most %(limit)s"),
+        limit=r"[\d,]+",
+    ),
+    refusal(
+        N_(
+            "this draft is for policy '%(policy)s' but its text says id '%(value)s'; a draft"
+            " keeps its policy's id"
+        ),
+        policy=r"[^']+",
+        value=r"[^']*",
+    ),
+    refusal(
+        N_(
+            "version %(n)s is published with this very text; change it and raise 'version' to"
+            " publish"
+        )
+    ),
+    refusal(
+        N_(
+            "version %(n)s is already published with other text; raise 'version' to publish a change"
+        )
+    ),
+    refusal(
+        N_(
+            "a new policy's first draft must load (id, level, region and department say whose"
+            " it is): fix the text and save again; first error: %(detail)s"
+        )
+    ),
+]
+
+# An eligible enterprise that can receive 0.00 yuan (huiqi.engine.zero_amounts): why, and
+# what to do.
+CHECK_TEXTS += [
+    refusal(
+        N_(
+            "an enterprise that meets every criterion can receive 0.00 yuan (for example with"
+            " %(value)s): %(detail)s; it is not granted, offered or notified, only recorded as"
+            " 'eligible, amount 0' (zero_amount); %(advice)s"
+        ),
+        value=r".+?",
+    ),
+    refusal(
+        N_(
+            "an enterprise that meets every criterion can receive 0.00 yuan: %(detail)s; it is"
+            " not granted, offered or notified, only recorded as 'eligible, amount 0'"
+            " (zero_amount); %(advice)s"
+        )
+    ),
+    refusal(
+        N_("the formula gives %(value)s yuan, less than half a fen, which rounds to 0.00"),
+        value=r"\S+",
+    ),
+]
+N_("the formula gives 0 or less, which is 0.00 without a floor")
+N_(
+    "add a criterion on the least amount worth granting (e.g. the field at least 1 yuan) or a"
+    " floor (amount.floor)"
+)
+N_(
+    "add a criterion that excludes it (e.g. require the field to be above 0) or a floor"
+    " (amount.floor)"
+)
+
+# What differs in a failing test case (one part of "…; …" each).
+_STATUS = r"\w+"
+CHECK_TEXTS += [
+    refusal(N_("expected status %(expected)s, got %(got)s"), expected=_STATUS, got=_STATUS),
+    refusal(
+        N_("expected status %(expected)s, got %(got)s (failing %(ids)s)"),
+        expected=_STATUS,
+        got=_STATUS,
+    ),
+    refusal(
+        N_("expected status %(expected)s, got %(got)s (unknown %(ids)s)"),
+        expected=_STATUS,
+        got=_STATUS,
+    ),
+    refusal(
+        N_("expected status %(expected)s, got %(got)s (failing %(ids)s, unknown %(more_ids)s)"),
+        expected=_STATUS,
+        got=_STATUS,
+    ),
+    refusal(N_("expected amount %(expected)s, got none"), expected=_FIGURE),
+    refusal(N_("expected amount %(expected)s, got %(got)s"), expected=_FIGURE, got=_FIGURE),
+    refusal(N_("expected failing %(ids)s, got %(got_ids)s")),
+    refusal(N_("expected unknown %(ids)s, got %(got_ids)s")),
+]
+
+# The linter's warnings without values.
+N_("no eligible test case with its exact amount")
+N_("no test case that fails a criterion")
+# What a text names (the linter: "the amount formula has …").
+N_("the amount formula")
+N_("amount formula")
+# How the parts of a failing test case are joined: "; " in English, "；" in Chinese.
+PARTS_SEPARATOR = N_("; ")
+
+# Values a text names by their code, as the pages name them.
+CASE_STATUS = {
+    "eligible": N_("eligible"),
+    "near_miss": N_("near miss"),
+    "needs_data": N_("needs data"),
+    "not_eligible": N_("not eligible"),
+    "error": N_("error in evaluation"),
+}

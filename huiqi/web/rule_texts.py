@@ -1,0 +1,170 @@
+"""What the rule compiler says of a criterion's or an amount formula's expression, as
+catalogue templates for the draft editor (:mod:`huiqi.web.policy_texts` reads them inside
+its frame "criterion '…': … (at character … of the expression)"), and the words for the
+types and code lists such a text names."""
+
+from __future__ import annotations
+
+import re
+
+from huiqi.web.i18n import N_
+from huiqi.web.patterns import refusal
+
+_WORD = {"value": r"[^']*", "name": r"[^']+"}  # a value or a name inside '…'
+
+RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
+    refusal(N_("'%(value)s' is not a code of %(codes)s; allowed: %(known)s"), **_WORD),
+    refusal(
+        N_(
+            "'%(value)s' is not part of the rule language (see docs/policies.md §4 for what a"
+            " rule may contain)"
+        ),
+        **_WORD,
+    ),
+    refusal(
+        N_(
+            "'%(value)s' follows a complete expression; join the two with an operator (AND,"
+            " OR, =, +, ...)"
+        ),
+        **_WORD,
+    ),
+    refusal(N_("cannot compare %(left)s with %(right)s in '%(value)s'"), value=r".*"),
+    refusal(N_("function '%(name)s' is not allowed; allowed functions: %(known)s"), **_WORD),
+    refusal(N_("'%(value)s' is not part of the rule language"), **_WORD),
+    refusal(
+        N_(
+            "this '%(value)s' is never closed; add '%(name)s' where its part of the expression ends"
+        ),
+        **_WORD,
+    ),
+    refusal(
+        N_(
+            "this '%(value)s' closes no '%(name)s' before it; remove it, or open its group where"
+            " it starts"
+        ),
+        **_WORD,
+    ),
+    refusal(
+        N_(
+            "BETWEEN %(low)s AND %(high)s holds for no value: the low bound comes first; write"
+            " BETWEEN %(value)s AND %(name)s"
+        ),
+        low=r".+?",
+        high=r".+?",
+        value=r".+?",
+        name=r".+",
+    ),
+    refusal(
+        N_(
+            "'%(value)s' is a full-width (Chinese) character; write the ASCII %(name)s instead"
+            " (switch the input method to English for rules)"
+        ),
+        value=r"[^']*",
+        name=r"quote '|\S+",
+    ),
+    refusal(
+        N_(
+            "'%(value)s' is not a number as rules write them: digits with an optional decimal"
+            " part (1000000, 0.055), no exponent"
+        ),
+        **_WORD,
+    ),
+    refusal(
+        N_(
+            "'%(value)s' reads as a number with thousands separators, which rules do not take:"
+            " write %(low)s (for a list of values, put a space after each comma: %(high)s)"
+        ),
+        value=r"[^']*",
+        high=r".+",
+    ),
+    refusal(
+        N_(
+            "'%(value)s' is left over: the expression ends before it; join it with an operator"
+            " (AND, OR, =, +, ...)"
+        ),
+        **_WORD,
+    ),
+    refusal(N_("unknown field '%(field)s'; did you mean '%(name)s'?"), **_WORD),
+    refusal(N_("unknown field '%(field)s'; see the data dictionary")),
+    refusal(N_("'%(name)s' identifies the enterprise and cannot be tested by a rule"), **_WORD),
+    refusal(N_("'%(field)s' is not a yearly field; write it without [..]")),
+    refusal(
+        N_("offset [%(value)s] looks past the policy's data year; use 0 or a negative number"),
+        value=r"-?\d+",
+    ),
+    refusal(
+        N_("%(operator)s needs a %(left)s value but '%(value)s' is %(right)s"),
+        operator=r"\S+",
+        value=r".*",
+    ),
+    refusal(
+        N_(
+            "cannot compute %(left)s %(operator)s %(right)s in '%(value)s'; add numbers to"
+            " numbers, or an INTERVAL to a date (registration_date + INTERVAL 3 YEAR)"
+        ),
+        operator=r"\S+",
+        value=r".*",
+    ),
+    refusal(N_("cannot compare %(left)s with %(right)s: they are different codes")),
+    refusal(N_("'%(value)s' cannot be compared with %(left)s"), **_WORD),
+    refusal(N_("'%(value)s' is not a date; write DATE 'YYYY-MM-DD'"), **_WORD),
+    refusal(N_("'%(value)s' is not allowed in a rule"), value=r".*"),
+    refusal(N_("a criterion must be true or false, but this expression is %(left)s")),
+    refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
+    refusal(N_("'%(value)s' is not a qualification; qualifications: %(known)s"), **_WORD),
+]
+
+# The rule compiler's advice, inside the frames above.
+N_("write '=' to compare")
+N_("write NOT")
+N_("a rule is exactly one expression; remove the ';'")
+N_("refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5")
+N_("write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%")
+N_("write '/' (in a criterion; an amount formula multiplies by a rate instead)")
+N_("BETWEEN takes the low bound first: x BETWEEN low AND high")
+N_("unexpected word or symbol")
+N_("an operator or a function is missing a value")
+N_("check that every text in quotes ('...') is closed")
+N_(
+    "comments are not allowed in a rule: the whole text is the rule; put explanations in the"
+    " criterion's label"
+)
+N_("IN takes a list in parentheses, as in district_code IN ('310115', '310104')")
+N_("IN takes a list of literal values, as in district_code IN ('310115', '310104')")
+N_("IN () is an empty list; name at least one value")
+N_(
+    "'[' only follows a yearly field, as in revenue[-1]; a list is written in parentheses:"
+    " IN ('C', 'I')"
+)
+N_("codes have no order; compare them with =, <> or IN (...)")
+N_("a comparison with NULL is always unknown; write IS NULL or IS NOT NULL")
+N_("only a yearly field can take a year offset, as in revenue[-1]")
+N_(
+    "comparisons do not chain: 'a > b = c' is ambiguous; write each comparison on its own,"
+    " joined by AND, or put one in parentheses"
+)
+N_(
+    "an amount formula cannot divide: division gives a binary fraction and money must be"
+    " exact; write rates as multipliers (0.3 * model_contract) or test ratios in criteria"
+)
+
+# The types and code lists a text names, as the pages name them.
+RULE_TYPES = {
+    "integer": N_("a whole number"),
+    "decimal": N_("an amount"),
+    "float": N_("a number"),
+    "boolean": N_("a yes/no value"),
+    "date": N_("a date"),
+    "string": N_("a text"),
+    "numeric": N_("a number"),
+}
+CODE_LISTS = {
+    "districts": N_("the districts"),
+    "industry_sections": N_("the industry sections"),
+    "size_classes": N_("the size classes"),
+    "registration_types": N_("the registration types"),
+    "tax_credit_ratings": N_("the tax credit ratings"),
+    "listing_boards": N_("the listing boards"),
+    "residency_types": N_("the residency types"),
+    "genders": N_("the genders"),
+}
