@@ -7,10 +7,13 @@ a test fails when a field here is not documented there.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
+from importlib import resources
 from typing import Any, Literal
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -271,6 +274,13 @@ class TestCase(_Strict):
     expect: Expectation
 
 
+@functools.cache
+def district_codes() -> frozenset[str]:
+    """The division codes of Shanghai's districts today (huiqi/reference/districts.yaml)."""
+    text = resources.files("huiqi.reference").joinpath("districts.yaml").read_text("utf-8")
+    return frozenset(str(code) for code in yaml.safe_load(text)["codes"])
+
+
 class Policy(_Strict):
     """One version of one policy, exactly as its YAML file declares it."""
 
@@ -351,6 +361,12 @@ class Policy(_Strict):
             raise ValueError("@region: a city-level policy has region 310000")
         if self.level == "district" and self.region == "310000":
             raise ValueError("@region: a district-level policy names its district code as region")
+        if self.level == "district" and self.region not in district_codes():
+            # 310199 matched no enterprise and reached no officer's scope, without a word.
+            raise ValueError(
+                f"@region: region '{self.region}' is not one of Shanghai's 16 districts;"
+                f" district codes: {', '.join(sorted(district_codes()))}"
+            )
         known = set(ids)
         for case in self.tests:
             for cid in [*case.expect.failing, *case.expect.unknown]:

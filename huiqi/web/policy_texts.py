@@ -138,6 +138,10 @@ POLICY_TEXTS += [
     refusal(
         N_("region '%(value)s' must be a 6-digit Shanghai division code (310000 city)"), **_WORD
     ),
+    refusal(
+        N_("region '%(value)s' is not one of Shanghai's 16 districts; district codes: %(known)s"),
+        **_WORD,
+    ),
     refusal(N_("criterion ids must be unique; repeated: %(known)s")),
     refusal(N_("criterion id '%(value)s' must be snake_case (a-z, 0-9, _)"), **_WORD),
     refusal(N_("policy id '%(value)s' must be lower-case letters, digits, '-' or '_'"), **_WORD),

@@ -108,3 +108,21 @@ def test_an_operator_missing_its_value_is_placed_in_the_expression() -> None:
     with pytest.raises(CheckError) as refused:
         parse_rule("rd_expense >= >= 1000000")
     assert refused.value.offset == 11
+
+
+def test_a_district_policy_names_one_of_the_sixteen_districts() -> None:
+    """Regression (helper, session 30): region 310199 was accepted; the policy then matched
+    no enterprise and reached no district officer's scope, without a word."""
+    region = next(line for line in TEXT.splitlines() if line.startswith("region:"))
+    for code in ("310199", "310102", "310100"):  # no district, a retired one, the city's
+        text = TEXT.replace(region, f'region: "{code}"', 1)
+        with pytest.raises(PolicyError) as refused:
+            load_policy_text(text, SHIPPED.name)
+        found = [refused.value, *refused.value.more]
+        assert any(
+            f"region '{code}' is not one of Shanghai's 16 districts" in e.message
+            and "310115" in e.message
+            and e.location.line == TEXT.splitlines().index(region) + 1
+            for e in found
+        ), [(e.message, e.location) for e in found]
+    load_policy_text(TEXT.replace(region, 'region: "310151"', 1), SHIPPED.name)  # 崇明
