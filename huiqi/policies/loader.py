@@ -151,8 +151,8 @@ def _amount_hint(value: object) -> str:
     return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
 
 
-# The keys that hold an amount of yuan that cannot be negative (a budget or a per-enterprise
-# cap cannot be 0 either).
+# The keys that hold an amount of yuan that cannot be negative (a budget and a cap, of the
+# policy's amount or per enterprise, cannot be 0 either).
 _MONEY_KEYS = ("cap", "floor", "budget", "per_enterprise_cap")
 
 

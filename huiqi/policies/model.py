@@ -212,7 +212,9 @@ class Amount(_Strict):
     """How much an eligible enterprise receives, in yuan; rounded once to the fen (half up)."""
 
     formula: str
-    cap: Decimal | None = Field(default=None, ge=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
+    # Above 0: a cap of 0 cuts every amount to 0.00, so the policy never pays (it was taken,
+    # and lint then blamed the formula for giving "less than half a fen").
+    cap: Decimal | None = Field(default=None, gt=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)
     # Below the largest amount recorded: at or above it, every amount would be an error
     # (and a floor beyond the rule's 38 digits could not even be compared with one).
     floor: Decimal | None = Field(default=None, ge=0, lt=Decimal(10) ** MAX_AMOUNT_DIGITS)

@@ -184,7 +184,7 @@ MONEY_EDGES = st.decimals(
 )
 @given(
     rate=st.decimals(min_value=Decimal("0.001"), max_value=Decimal("3"), places=3),
-    cap=st.none() | st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2),
+    cap=st.none() | st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2),
     floor=st.none() | st.decimals(min_value=Decimal("0"), max_value=Decimal("500"), places=2),
     revenues=st.lists(st.none() | MONEY_EDGES, min_size=1, max_size=8),
 )

@@ -96,7 +96,16 @@ def _line_of(text: str, start: str) -> int:
             "  cap: -0.01\n",
             "amount.cap",
             8,
-            "cap -0.01 is negative; write the cap as 0 yuan or more, e.g. 500000",
+            "cap -0.01 is not an amount above 0 yuan; write the cap in yuan, e.g. 500000,"
+            " or remove 'cap' for none",
+        ),
+        (
+            "  cap: 50000\n",
+            "  cap: 0\n",
+            "amount.cap",
+            8,
+            "cap 0 is not an amount above 0 yuan; write the cap in yuan, e.g. 500000, or"
+            " remove 'cap' for none",
         ),
         (
             "delivery: auto\n",
