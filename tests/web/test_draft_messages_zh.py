@@ -360,8 +360,7 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             "YAML 格式有误：此处应为“,”或“}”，却读到 ':'",
         ),
         (
-            "region '310199' is not one of Shanghai's 16 districts; district codes: 310101,"
-            " 310104",
+            "region '310199' is not one of Shanghai's 16 districts; district codes: 310101, 310104",
             "区域“310199”不是上海市现有的 16 个区之一；各区代码：310101, 310104",
         ),
         # A text no pattern knows stays as it is, inside a frame too.
