@@ -46,6 +46,27 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             "after its section letter (I6513)"
         ),
     ),
+    _refusal(
+        N_(
+            "%(code)s: division %(division)s belongs to no GB/T 4754-2017 section (divisions"
+            " run from 01 to 97)"
+        ),
+        division=r"\d{2}",
+    ),
+    _refusal(
+        N_(
+            "%(code)s: section prefix %(prefix)s does not match division %(division)s, which"
+            " belongs to section %(section)s"
+        ),
+        division=r"\d{2}",
+        prefix=r"[A-Z]",
+        section=r"[A-Z]",
+    ),
+    # Starlette's refusals of a multipart form it will not read (its own English).
+    _refusal(N_("Too many fields. Maximum number of fields is %(n)s.")),
+    _refusal(N_("Too many files. Maximum number of files is %(n)s.")),
+    _refusal(N_("Part exceeded maximum size of %(n)sKB.")),
+    _refusal(N_("Field exceeded maximum size of %(n)sKB.")),
     # The professional-complainant score's reasons (huiqi.complaints.score), on the
     # complaint officer's queue.
     _refusal(N_("complained about %(n)s different enterprises (counts from %(least)s)")),
@@ -234,6 +255,8 @@ REFUSALS += POLICY_TEXTS
 
 # Refusals without values: the catalogue translates them whole.
 N_("Not Found")
+N_("Invalid multipart data.")
+N_("Missing boundary in multipart.")
 N_("give the value you believe is right")
 N_("a failed payment needs a reason (the bank's message)")
 N_("give the reason for retiring this version")

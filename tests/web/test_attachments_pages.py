@@ -239,3 +239,19 @@ def test_the_upload_limit_comes_from_the_environment() -> None:
     assert WebSettings.from_env({"HUIQI_WEB_MAX_UPLOAD_MB": "25"}).max_upload_bytes == 25 << 20
     with pytest.raises(ConfigError, match="HUIQI_WEB_MAX_UPLOAD_MB must be at least 1"):
         WebSettings.from_env({"HUIQI_WEB_MAX_UPLOAD_MB": "0"})
+
+
+def test_a_form_of_too_many_fields_is_refused_in_the_pages_language(portal: Portal) -> None:
+    """Regression (QA, session 29): starlette's "Too many fields. Maximum number of fields
+    is 20." was shown as it is on a Chinese page."""
+    client = sign_in(portal.client(), "ent5")
+    token = page_token(client, f"/policies/{APPLY}")
+    sent = client.post(
+        f"/policies/{APPLY}/attachments",
+        params={"record_id": str(application_of(portal, 5))},
+        data={"csrf_token": token, **{f"x{i}": "1" for i in range(30)}},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 400
+    assert "表单字段过多：最多 20 个。" in sent.text and "Too many fields" not in sent.text

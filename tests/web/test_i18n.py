@@ -203,7 +203,30 @@ SAMPLES = {
     "ids": "['a']",
     "got_ids": "['a', 'b']",
     "more_ids": "['c']",
+    # An industry class refused (huiqi.profiles.industry).
+    "division": "99",
+    "prefix": "C",
+    "section": "I",
 }
+
+
+@pytest.mark.parametrize(
+    ("code", "chinese"),
+    [
+        ("9912", "'9912'：国民经济行业分类（GB/T 4754-2017）中没有大类 99（大类代码为 01 至 97）"),
+        ("C6513", "'C6513'：门类字母 C 与大类 65 不符，该大类属于门类 I"),
+    ],
+)
+def test_an_industry_class_refused_reads_in_chinese(code: str, chinese: str) -> None:
+    """Regression (QA, session 29): the calculator said "division 99 belongs to no …
+    section" in English on a Chinese page."""
+    from huiqi.profiles.industry import IndustryCodeError, normalise_class
+    from huiqi.web.i18n import translations
+    from huiqi.web.refusals import localise
+
+    with pytest.raises(IndustryCodeError) as refused:
+        normalise_class(code)
+    assert localise(translations("zh-CN"), str(refused.value)) == chinese
 
 
 def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> None:
