@@ -28,6 +28,7 @@ from huiqi.cli.common import (
 from huiqi.cli.demo_accounts import (
     MARKER,
     OFFER_POLICY,
+    command_prefix,
     create_enterprise_accounts,
     create_staff,
     refuse_foreign_accounts,
@@ -136,13 +137,11 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
         f"  published          {published} policy versions (the portal's catalogue);"
         f" {OFFER_POLICY} delivered"
     )
-    render_accounts(console, accounts, settings)
+    render_accounts(console, accounts, settings, url)
     example = _example_uscc(run.output_dir / "matches.parquet")
     if example:
-        console.print(
-            f"\nTry: huiqi --data-dir {settings.data_dir} login officer"
-            f"\n     huiqi --data-dir {settings.data_dir} explain {example}"
-        )
+        prefix = command_prefix(settings, url)
+        console.print(f"\nTry: {prefix} login officer\n     {prefix} explain {example}")
 
 
 def settle_demo_day(settings: Settings, ends: list[dt.date]) -> dt.date | None:

@@ -8,6 +8,7 @@ token written to ``<data dir>/scheduler.token`` (mode 0600) for its jobs.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from dataclasses import dataclass
 
@@ -171,7 +172,20 @@ def create_enterprise_accounts(
     return made
 
 
-def render_accounts(console: Console, made: list[DemoAccount], settings: Settings) -> None:
+def command_prefix(settings: Settings, url: str | None = None) -> str:
+    """``huiqi`` with the options that reach this demo's data and ledger: the data
+    directory, and the database URL when the ledger is not the data directory's SQLite
+    file (its password hidden: give it, or HUIQI_DATABASE_PASSWORD, as when running the
+    demo). Without the URL, a command made an empty SQLite ledger and refused the sign-in."""
+    words = ["huiqi", "--data-dir", shlex.quote(str(settings.data_dir))]
+    if url is not None and url != f"sqlite:///{settings.data_dir / 'huiqi.db'}":
+        words += ["--database-url", shlex.quote(url)]
+    return " ".join(words)
+
+
+def render_accounts(
+    console: Console, made: list[DemoAccount], settings: Settings, url: str | None = None
+) -> None:
     table = Table(title=f"Demo accounts (password {DEMO_PASSWORD}; demo data only)")
     for column in ("user", "roles", "for"):
         table.add_column(column)
@@ -179,6 +193,6 @@ def render_accounts(console: Console, made: list[DemoAccount], settings: Setting
         table.add_row(a.username, "\n".join(a.roles), a.note)
     console.print(table)
     console.print(
-        f"Sign in with 'huiqi --data-dir {settings.data_dir} login officer';"
+        f"Sign in with '{command_prefix(settings, url)} login officer';"
         f" scheduled jobs: export HUIQI_TOKEN=$(cat {settings.data_dir / 'scheduler.token'})"
     )

@@ -94,3 +94,19 @@ def test_demo_on_an_admin_init_data_dir_says_to_use_a_new_one(
     assert REFUSED in text and "run it with a new --data-dir" in text
     assert "or --reuse to keep this one" not in text and "HUIQI_DATABASE_URL" not in text
     assert sorted(p.name for p in data.iterdir()) == before  # nothing made or wiped
+
+
+def test_the_demos_hints_name_the_database_it_used(tmp_path: Path) -> None:
+    """Regression (QA, session 30): a demo on PostgreSQL printed "Sign in with 'huiqi
+    --data-dir D login officer'"; followed as printed it made an empty SQLite ledger in D
+    and refused the password."""
+    from huiqi.cli.demo_accounts import command_prefix
+    from huiqi.config import get_settings
+
+    settings = get_settings(tmp_path / "my data")
+    own = f"sqlite:///{settings.data_dir / 'huiqi.db'}"
+    assert command_prefix(settings, own) == f"huiqi --data-dir '{settings.data_dir}'"
+    pg = "postgresql+psycopg://huiqi:***@db.example:5432/huiqi"
+    assert command_prefix(settings, pg) == (
+        f"huiqi --data-dir '{settings.data_dir}' --database-url '{pg}'"
+    )
