@@ -52,6 +52,9 @@ class HeldValue:
     # A coded value's name from its code list (中外合资 for 'foreign_invested'), else None.
     value_zh: str | None = None
     value_en: str | None = None
+    # False for the identifier and fields huiqi works out from others (the region in the
+    # USCC, the industry section, the size class): their source is what can be wrong.
+    correctable: bool = True
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ def my_data(
             open_request=open_requests.get((f.name, year)),
             value_zh=names.label(str(raw), "zh") if names else None,
             value_en=names.label(str(raw), "en") if names else None,
+            correctable=not (f.key or f.derived),
         )
 
     values: list[HeldValue] = []

@@ -67,6 +67,14 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("Too many files. Maximum number of files is %(n)s.")),
     _refusal(N_("Part exceeded maximum size of %(n)sKB.")),
     _refusal(N_("Field exceeded maximum size of %(n)sKB.")),
+    # A correction asked of a field that is no registry's value (huiqi.delivery.corrections).
+    _refusal(N_("'%(field)s' is the identifier: report the field it comes from instead")),
+    _refusal(
+        N_(
+            "'%(field)s' is derived by huiqi from other fields: report the field it comes from"
+            " instead"
+        )
+    ),
     # The professional-complainant score's reasons (huiqi.complaints.score), on the
     # complaint officer's queue.
     _refusal(N_("complained about %(n)s different enterprises (counts from %(least)s)")),

@@ -410,3 +410,23 @@ def test_an_explanations_amounts_read_grouped_with_every_decimal_kept() -> None:
         a="300000.000", b="573172.5205", c="200000"
     )
     assert page == "300,000.000 573,172.5205 200,000"
+
+
+def test_a_derived_field_is_not_offered_for_correction_and_its_refusal_reads_in_chinese(
+    portal: Portal,
+) -> None:
+    """Regression (QA, session 30): /my-data offered "report as wrong" for 登记机关区划码,
+    which huiqi works out from the USCC, and the refusal came in English on a Chinese page."""
+    client = sign_in(portal.client(), "ent2")
+    token = page_token(client, "/my-data")
+    refused = client.post(
+        "/my-data/correct",
+        data={"field": "uscc_region", "year": "", "value": "310104", "csrf_token": token},
+    )
+    assert refused.status_code == 400
+    assert "由系统根据其他字段推算得出" in refused.text and "derived by huiqi" not in refused.text
+    api = portal.client().get(
+        "/api/v1/my-data", headers={"Authorization": f"Bearer {portal.token('ent2')}"}
+    )
+    held = {v["field"]: v["correctable"] for v in api.json()["values"]}
+    assert held["insured_employees"] is True and held["name"] is True

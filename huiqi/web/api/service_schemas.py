@@ -35,6 +35,7 @@ class HeldValuePublic(_Row):
     open_request: int | None
     value_zh: str | None = None
     value_en: str | None = None
+    correctable: bool = True
 
 
 class HeldCertificatePublic(_Row):
