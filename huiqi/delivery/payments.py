@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
-from huiqi.delivery import counts
+from huiqi.delivery import counts, notify
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.models import Batch, BatchItem, Grant, utcnow
+from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_table
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
@@ -145,6 +145,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     header, rows = read_table(path)
     cols = header_columns(path, header, rows)
     report = ResultReport(file=str(path))
+    told: list[notify.Message] = []
     seen: dict[int, int] = {}
     batches: set[int] = set()
     for line, values in rows:
@@ -158,7 +159,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             continue
         report.rows += 1
         try:
-            outcome = _apply_row(session, path, line, cells, seen, actor.username)
+            outcome = _apply_row(session, path, line, cells, seen, actor.username, told)
         except _RowError as err:
             column = cols[err.column] + 1 if err.column in cols else None
             location = Location(file=str(path), line=line, column=column, field=err.column)
@@ -175,6 +176,9 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             " row per grant (grant_id, result, and reason when failed)",
             location=Location(file=str(path)),
         )
+    # The enterprise learns what became of its money: paid, or not paid and why (an
+    # account frozen or closed is the enterprise's to put right before it is paid again).
+    notify.enqueue_many(session, told)
     for batch_id in batches:
         open_items = session.scalar(
             select(func.count())
@@ -204,6 +208,7 @@ def _apply_row(
     cells: dict[str, Any],
     seen: dict[int, int],
     actor: str,
+    told: list[notify.Message],
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = cell_text(cells["grant_id"])
@@ -281,6 +286,7 @@ def _apply_row(
         data["paid_at"] = grant.paid_at.isoformat()
     else:
         grant.status = GrantStatus.PAYMENT_FAILED
+    told.append(payment_message(session, grant, item.batch_id, result, reason))
     record_event(
         session,
         actor=actor,
@@ -292,6 +298,33 @@ def _apply_row(
         data=data,
     )
     return result, item.batch_id
+
+
+def payment_message(
+    session: Session, grant: Grant, batch_id: int, result: str, reason: str
+) -> notify.Message:
+    """The enterprise's inbox message about a payment result (once per grant and batch)."""
+    pv = session.get(PolicyVersion, grant.policy_version_id)
+    title = pv.title_zh if pv is not None else grant.policy_id
+    amount = format_yuan(grant.amount_fen)
+    if result == PaymentResult.PAID:
+        return notify.Message(
+            uscc=grant.uscc,
+            kind="paid",
+            subject=f"「{title}」资金 {amount} 元已拨付",
+            body=f"「{title}」的资金 {amount} 元已拨付至贵企业账户，请注意查收。",
+            dedupe_key=f"paid:{grant.id}:{batch_id}",
+        )
+    return notify.Message(
+        uscc=grant.uscc,
+        kind="payment_failed",
+        subject=f"「{title}」资金 {amount} 元拨付未成功",
+        body=(
+            f"「{title}」的资金 {amount} 元拨付未成功，银行反馈：{reason}。"
+            "请核对并更正企业的收款账户信息后联系主管部门，资金将重新拨付。"
+        ),
+        dedupe_key=f"payment_failed:{grant.id}:{batch_id}",
+    )
 
 
 def _item_of(session: Session, grant_id: int, raw_batch: str) -> BatchItem | None:

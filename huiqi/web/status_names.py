@@ -64,6 +64,8 @@ MESSAGE_KIND = {
     "offer_amount": N_("The amount of your offer changed"),
     "application_estimate": N_("The estimate of your application changed"),
     "correction_decided": N_("Your data correction was decided"),
+    "paid": N_("Money paid"),
+    "payment_failed": N_("Payment failed: check your bank account"),
 }
 
 

@@ -25,7 +25,7 @@ from huiqi.delivery.disburse import (
     export_batch,
     verify_batch_members,
 )
-from huiqi.delivery.models import Batch, BatchItem, Event, Grant
+from huiqi.delivery.models import Batch, BatchItem, Event, Grant, Notification
 from huiqi.delivery.payments import import_payment_results
 from huiqi.errors import ImportFileError
 from huiqi.sheetcells import FORMULA_STARTS, PLAIN_NUMBER
@@ -225,6 +225,17 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
         events_before = s.scalar(select(func.count()).select_from(Event))
         kinds = s.scalars(select(Event.kind).where(Event.entity.in_([f"grant:{a}", f"grant:{b}"])))
         assert sorted(kinds) == ["paid", "payment_failed"]
+        # The enterprise is told (regression, QA session 30: a frozen account's owner never
+        # learnt that it had to act).
+        told = {
+            n.kind: n
+            for n in s.scalars(select(Notification).where(Notification.channel == "inbox"))
+            if n.kind in ("paid", "payment_failed")
+        }
+        assert told["paid"].uscc == paid.uscc and "1,234.50 元已拨付" in told["paid"].subject
+        assert "账户已销户 account closed" in told["payment_failed"].body
+        assert "拨付未成功" in told["payment_failed"].subject
+        messages_before = s.scalar(select(func.count()).select_from(Notification))
     with transaction(sessions) as s:
         again = import_payment_results(s, path, actor=FINANCE)
     assert (again.paid, again.failed, again.unchanged, again.errors) == (0, 0, 2, [])
@@ -232,6 +243,7 @@ def test_payment_results_are_applied_and_reimport_changes_nothing(
         # only the import's own summary event is added
         assert s.scalar(select(func.count()).select_from(Event)) == (events_before or 0) + 1
         assert s.get(Grant, a).paid_at == paid.paid_at  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(Notification)) == messages_before
 
 
 def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
