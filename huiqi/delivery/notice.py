@@ -63,6 +63,9 @@ class GrantNotice:
     event_hash: str | None
     # What the enterprise vouched for (告知承诺) instead of the data proving it.
     commitments: CommitmentsMade | None = None
+    # A reviewer's decision to withdraw, taken after the money left (its reason): the
+    # notice says so rather than read as a valid award.
+    withdrawal: str | None = None
 
 
 def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVersion) -> None:
@@ -88,6 +91,19 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         raise NoticeError(
             f"grant {grant_id} is '{grant.status}': a notice is issued once the money is"
             f" granted ({', '.join(NOTICE_STATUSES)})"
+        )
+    withdrawal = session.scalar(
+        select(Event.reason)
+        .where(
+            Event.entity == f"entitlement:{grant.entitlement_id}", Event.kind == "review_withdraw"
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    if withdrawal is not None and grant.status == GrantStatus.GRANTED:
+        # Withdrawn before it was exported: it is never paid (huiqi.delivery.review).
+        raise NoticeError(
+            f"grant {grant_id} was withdrawn after review before it was paid: it has no notice"
         )
     policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
     explanation = of_grant(session, grant)
@@ -119,4 +135,5 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         event_id=event[0] if event else None,
         event_hash=event[1] if event else None,
         commitments=commitments_made(session, grant.entitlement_id),
+        withdrawal=withdrawal,
     )

@@ -85,6 +85,13 @@ def render_notice(notice: GrantNotice) -> bytes:
         ("状态", STATUS_ZH.get(notice.status, notice.status)),
         ("授予编号", str(notice.grant_id)),
     ]
+    if notice.withdrawal is not None:
+        rows.append(
+            (
+                "复核结论",
+                f"经复核已决定撤回（{notice.withdrawal}）；已发放的资金由主管部门按规定程序处理",
+            )
+        )
     table = Table(
         [[Paragraph(_text(k), st["cell"]), Paragraph(_text(v), st["cell"])] for k, v in rows],
         colWidths=[38 * mm, 122 * mm],

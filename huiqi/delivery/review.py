@@ -148,6 +148,7 @@ def _withdraw(
         grant.status != GrantStatus.GRANTED
         or s.scalar(select(exists().where(BatchItem.grant_id == grant.id, live_item())))
     ):
+        _tell_withdrawn(s, ent, pv, reason, kept=True)
         return _kept_by_the_ledger(reason, f"grant {grant.id} ({grant.status})")
     if grant is None and ent.status not in WITHDRAWABLE:
         return _kept_by_the_ledger(reason, f"the record ({ent.status})")
@@ -175,12 +176,20 @@ def _kept_by_the_ledger(reason: str, subject: str) -> str:
     )
 
 
-def _tell_withdrawn(s: Session, ent: Entitlement, pv: PolicyVersion, reason: str) -> None:
+def _tell_withdrawn(
+    s: Session, ent: Entitlement, pv: PolicyVersion, reason: str, *, kept: bool = False
+) -> None:
+    """Tell the enterprise. ``kept``: the money was already sent for payment or paid, which
+    huiqi cannot take back: the department will be in touch (the enterprise was told
+    nothing, and its award notice still read as valid; QA, session 30)."""
+    body = f"根据最新数据，贵企业已不再符合条件。原因：{reason}"
+    if kept:
+        body += "。已发放的资金由主管部门按规定程序处理，部门将与贵企业联系。"
     notify.enqueue(
         s,
         uscc=ent.uscc,
         kind="withdrawn",
-        subject=f"「{pv.title_zh}」已撤回",
-        body=f"根据最新数据，贵企业已不再符合条件。原因：{reason}",
+        subject=f"「{pv.title_zh}」经复核已撤回" if kept else f"「{pv.title_zh}」已撤回",
+        body=body,
         dedupe_key=f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )

@@ -67,6 +67,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("Too many files. Maximum number of files is %(n)s.")),
     _refusal(N_("Part exceeded maximum size of %(n)sKB.")),
     _refusal(N_("Field exceeded maximum size of %(n)sKB.")),
+    _refusal(N_("grant %(id)s was withdrawn after review before it was paid: it has no notice")),
     # A correction asked of a field that is no registry's value (huiqi.delivery.corrections).
     _refusal(N_("'%(field)s' is the identifier: report the field it comes from instead")),
     _refusal(

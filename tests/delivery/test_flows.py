@@ -494,3 +494,38 @@ def test_an_application_not_yet_submitted_cannot_be_rejected(
     with pytest.raises(apps.ApplicationError, match="'application_open'; only submitted ones"):
         apps.reject(sessions, ent.id, actor=OFFICER, reason="材料不全")
     assert records(sessions, pv.id)[a].status == "application_open"
+
+
+def test_a_withdrawal_after_payment_is_told_and_written_on_the_notice(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA, session 30): a reviewer withdrew a grant already exported for
+    payment; the enterprise was told nothing and its award notice still read as valid. A
+    grant withdrawn before export had a notice too, for money never to be paid."""
+    from huiqi.delivery.notice import NoticeError, grant_notice
+    from huiqi.delivery.noticepdf import render_notice
+
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path, {a: 1, b: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("late"))
+    with transaction(sessions) as s:
+        grant_of = {g.uscc: g.id for g in s.scalars(select(Grant))}
+        export_batch(s, out_dir=tmp_path / "out", actor=FINANCE, limit=1)  # a's grant only
+    build_store(tmp_path, {a: 0, b: 0})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 2
+    ents = records(sessions, pv.id)
+    for code in (a, b):
+        resolve_flag(sessions, ents[code].id, actor=OFFICER, outcome="withdraw", reason="虚报数据")
+    with sessions() as s:
+        told = {
+            n.uscc: n
+            for n in s.scalars(select(Notification).where(Notification.kind == "withdrawn"))
+            if n.channel == "inbox"
+        }
+        assert set(told) == {a, b}
+        assert "部门将与贵企业联系" in told[a].body and "部门将与贵企业联系" not in told[b].body
+        notice = grant_notice(s, actor=enterprise(a), grant_id=grant_of[a])
+        assert notice.withdrawal == "虚报数据"
+        with pytest.raises(NoticeError, match="withdrawn after review before it was paid"):
+            grant_notice(s, actor=enterprise(b), grant_id=grant_of[b])
+    assert render_notice(notice)[:4] == b"%PDF"
