@@ -136,17 +136,20 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     skipped; good rows are applied. A result already recorded is left as it is,
     so importing the same file again changes nothing; a result that contradicts
     the recorded one (paid then failed, or failed then paid) is an error for an
-    officer to resolve.
+    officer to resolve, and so is every row of a grant the file itself reports both
+    paid and failed (none is applied). Each enterprise paid, or not paid, is told.
 
     Raises:
         ImportFileError: the file cannot be read or lacks the required columns.
     """
     require_role(actor, "record payment results", Role.FINANCE_OFFICER)
-    header, rows = read_table(path)
-    cols = header_columns(path, header, rows)
+    header, reader = read_table(path)
+    cols = header_columns(path, header, reader)
+    rows = list(reader)  # read twice: once for the grants reported both ways
     report = ResultReport(file=str(path))
     told: list[notify.Message] = []
     seen: dict[int, int] = {}
+    both_ways = _reported_both_ways(rows, cols)
     batches: set[int] = set()
     for line, values in rows:
         if isinstance(values, Broken):
@@ -159,7 +162,9 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             continue
         report.rows += 1
         try:
-            outcome = _apply_row(session, path, line, cells, seen, actor.username, told)
+            outcome = _apply_row(
+                session, path, line, cells, (seen, both_ways), actor.username, told
+            )
         except _RowError as err:
             column = cols[err.column] + 1 if err.column in cols else None
             location = Location(file=str(path), line=line, column=column, field=err.column)
@@ -201,12 +206,36 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     return report
 
 
+def _reported_both_ways(rows: list[tuple[int, Any]], cols: dict[str, int]) -> dict[int, list[int]]:
+    """The grants that rows of the file report both paid and failed (a failure with its
+    reason), with those rows' lines: a file that contradicts itself about a grant says
+    nothing sure of it."""
+    results: dict[int, dict[str, list[int]]] = {}
+    for line, values in rows:
+        if isinstance(values, Broken):
+            continue
+        cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
+        raw_id = cell_text(cells.get("grant_id"))
+        result = _RESULTS.get(cell_text(cells.get("result")).lower())
+        if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 19 or result is None:
+            continue
+        if result == PaymentResult.FAILED and not cell_text(cells.get("reason")):
+            continue
+        by_result = results.setdefault(int(raw_id), {})
+        by_result.setdefault(result, []).append(line)
+    return {
+        grant: sorted(line for lines in by_result.values() for line in lines)
+        for grant, by_result in results.items()
+        if len(by_result) > 1
+    }
+
+
 def _apply_row(
     session: Session,
     path: Path,
     line: int,
     cells: dict[str, Any],
-    seen: dict[int, int],
+    lines: tuple[dict[int, int], dict[int, list[int]]],
     actor: str,
     told: list[notify.Message],
 ) -> tuple[str, int]:
@@ -227,6 +256,14 @@ def _apply_row(
     if result == PaymentResult.FAILED and not reason:
         raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
     paid_on = _paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
+    seen, both_ways = lines
+    if grant_id in both_ways:
+        raise _RowError(
+            "result",
+            f"grant {grant_id} is reported both paid and failed in this file (lines"
+            f" {', '.join(map(str, both_ways[grant_id]))}); none of its rows is applied: ask"
+            " the finance system which is right and import that row alone",
+        )
     if grant_id in seen:
         raise _RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
     grant = session.scalars(

@@ -123,6 +123,14 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("unknown grant %(id)s")),
     _refusal(N_("result '%(value)s' is not one of paid, failed, 成功, 失败")),
     _refusal(N_("grant %(id)s already appears on line %(line)s")),
+    _refusal(
+        N_(
+            "grant %(id)s is reported both paid and failed in this file (lines %(lines)s); none"
+            " of its rows is applied: ask the finance system which is right and import that row"
+            " alone"
+        ),
+        lines=r"[\d, ]+",
+    ),
     _refusal(N_("grant %(id)s is not in any disbursement batch; export it first")),
     _refusal(
         N_(

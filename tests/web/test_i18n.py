@@ -207,6 +207,7 @@ SAMPLES = {
     "division": "99",
     "prefix": "C",
     "section": "I",
+    "lines": "3, 5",
 }
 
 
