@@ -8,11 +8,11 @@ import html
 import re
 
 import pytest
-from portal_data import AUTO, Portal, sign_in
+from portal_data import AUTO, OFFER, Portal, sign_in
 from sqlalchemy import select, update
 
 from huiqi.db.engine import transaction
-from huiqi.delivery.models import Grant
+from huiqi.delivery.models import Entitlement, Grant
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.web.status_names import GRANT_STATUS, RECORD_STATUS
 
@@ -60,3 +60,20 @@ def test_the_zh_home_names_the_grants_status_truthfully(portal: Portal, status: 
     client.cookies.set("huiqi_lang", "en")
     english = client.get("/home").text
     assert GRANT_STATUS[status] in html.unescape(card_meta(english))
+
+
+def test_a_refused_offer_does_not_ask_to_be_confirmed(portal: Portal) -> None:
+    """Regression (QA, session 30): a claim refused for a spent budget showed "预算已用完 ·
+    请于 2026-12-31 前确认", asking the enterprise to confirm what confirming cannot give."""
+
+    uscc = portal.usccs[6]
+    with transaction(portal.factory) as s:
+        record = s.scalars(
+            select(Entitlement).where(Entitlement.uscc == uscc, Entitlement.mode == "confirm")
+        ).one()
+        offered = record.expires_on is not None and record.status == "offered"
+        record.status = "budget_exhausted"
+    assert offered  # the offer had a day to confirm by
+    client = sign_in(portal.client(), "ent6")
+    page = visible_text(client.get(f"/policies/{OFFER}").text)
+    assert "预算已用完" in page and "前确认" not in page
