@@ -60,6 +60,8 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     drafts = [(s, *draft_from_rows(rows, name=name or draft_name(file.stem))) for s, rows in sheets]
     picked, line, draft = max(drafts, key=lambda d: len(d[2].columns) - len(d[2].unmatched))
     text = draft.to_yaml(file.name)
+    if not text.endswith("\n"):  # the file's last line, and the message after it, apart
+        text += "\n"
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -35,6 +35,9 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     assert "4 of 5 columns matched; confirm ['经办人'] (marked null)" in out
     text = draft.read_text("utf-8")
     assert '"营业收入（万元）": revenue' in text and "revenue: wan_yuan" in text
+    assert text.endswith("\n")  # regression (QA): the draft had no last newline
+    code, shown = run(data, "mapping", "new", str(path))
+    assert code == 0 and '"备注"]\nmapping ' in shown  # not run onto the last line
     assert 'ignore: ["序号", "备注"]' in text
     code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
     assert code == 1 and "header '经办人' has no field yet" in out, out  # unconfirmed: refused
