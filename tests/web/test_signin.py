@@ -202,6 +202,7 @@ def test_a_user_name_with_a_nul_is_a_wrong_user_name(bare_portal: Portal, userna
     )
     assert response.status_code == 400
     assert 'id="password-error"' in response.text and "用户名或密码错误" in response.text
+    assert "联系系统管理员重新设置" in response.text  # what to do (QA, session 30)
     assert "huiqi_session" not in client.cookies
     with bare_portal.factory() as s:  # refused and counted as any other wrong name
         failed = select(func.count()).where(Event.kind == "login_failed")

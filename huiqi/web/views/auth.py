@@ -61,7 +61,11 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
                 retry_after = exc.retry_after
             except AccessDenied:
                 # The refusal's events commit with this transaction (the throttle counts them).
-                errors["password"] = N_("Wrong user name or password.")
+                errors["password"] = N_(
+                    "Wrong user name or password. Check both (letter case counts) and try"
+                    " again; if the password is forgotten, ask your administrator to set a"
+                    " new one."
+                )
     if secret is None:
         refused = page(
             request,
