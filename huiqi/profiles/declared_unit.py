@@ -26,6 +26,13 @@ _DECLARED = re.compile(
     r"单位\s*(?::|\()\s*(?:人民币)?\s*(千万元|百万元|万美元|美元|港元|欧元|日元|亿元|万元|千元|元)"
 )
 _NAMES = {"元": "yuan", "万元": "wan_yuan", "亿元": "yi_yuan"}
+_WORDS = {name: word for word, name in _NAMES.items()}
+
+
+def shown_unit(name: str) -> str:
+    """A unit as a message shows it: the word a file writes, with the name a mapping's
+    ``units:`` takes (万元 (wan_yuan)); a unit huiqi does not read, as its word."""
+    return f"{_WORDS[name]} ({name})" if name in _WORDS else name
 
 
 def declared_unit(rows: list[tuple[int, list[str]]]) -> tuple[int, str] | None:
@@ -127,10 +134,12 @@ def check_declared_unit(
         column = (columns or {}).get(field)
         if column is not None and column in groups:
             line, unit, text = groups[column]
-            where = f"{file}, line {line}: '{text}' declares the amounts below it in {unit}"
+            where = (
+                f"{file}, line {line}: '{text}' declares the amounts below it in {shown_unit(unit)}"
+            )
         elif declared is not None:
             line, unit = declared
-            where = f"{file}, line {line}: the sheet declares its amounts in {unit}"
+            where = f"{file}, line {line}: the sheet declares its amounts in {shown_unit(unit)}"
         else:
             continue
         refuse_disagreement(where, unit, header, field, mapping)
@@ -148,13 +157,14 @@ def refuse_disagreement(where: str, unit: str, header: str, field: str, mapping:
     own = header_unit(header)
     if own is not None and own != unit:
         raise ImportFileError(
-            f"{where}, but the header '{header}' says {own}; nothing was imported. Correct"
+            f"{where}, but the header '{header}' says {shown_unit(own)}; nothing was imported."
+            " Correct"
             " the header or the unit given for it so that they agree"
         )
     if own is None and mapping.unit_of(field) != UNITS[unit]:
         raise ImportFileError(
             f"{where}, but mapping '{mapping.name}' reads '{header}' in"
-            f" {mapping.units.get(field, 'yuan')}; nothing was imported, since the amounts"
+            f" {shown_unit(mapping.units.get(field, 'yuan'))}; nothing was imported, since the amounts"
             f" would be stored in the wrong unit. Name a mapping whose 'units:' say {field}:"
             f" {unit} ('huiqi mapping new' drafts one), or correct the file"
         )

@@ -66,7 +66,7 @@ def check_unit_row(
     """ImportFileError when the unit row gives a money column a unit the mapping does not
     read it in (or that its own header contradicts). ``headers``: field → the file's
     header; ``columns``: field → its column."""
-    from huiqi.profiles.declared_unit import refuse_disagreement
+    from huiqi.profiles.declared_unit import refuse_disagreement, shown_unit
 
     line, cells = row
     dictionary = load_dictionary()
@@ -79,5 +79,7 @@ def check_unit_row(
         if not _money(word):
             continue
         unit = MONEY.get(word, word)
-        where = f"{file}, line {line}: the row under the header gives '{header}' in {unit}"
+        where = (
+            f"{file}, line {line}: the row under the header gives '{header}' in {shown_unit(unit)}"
+        )
         refuse_disagreement(where, unit, header, field, mapping)

@@ -105,8 +105,8 @@ def test_a_declared_unit_the_mapping_would_misread_refuses_the_file(tmp_path: Pa
     office_mapping(settings.data_dir)
     with pytest.raises(
         ImportFileError,
-        match=r"tax\.xlsx, line 2: the sheet declares its amounts in wan_yuan, but mapping "
-        r"'district' reads '营业收入' in yuan",
+        match=r"tax\.xlsx, line 2: the sheet declares its amounts in 万元 \(wan_yuan\), but"
+        r" mapping 'district' reads '营业收入' in 元 \(yuan\)",
     ):
         import_file(settings, path)
     assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
@@ -116,7 +116,7 @@ def test_a_declaration_that_contradicts_a_header_refuses_the_file(tmp_path: Path
     path = workbook(
         tmp_path / "tax.xlsx", [["纳税情况"], ["单位：万元"], HEADER, [A, 2023, "34.86", "1"]]
     )
-    with pytest.raises(ImportFileError, match=r"the header '营业收入\(元\)' says yuan"):
+    with pytest.raises(ImportFileError, match=r"the header '营业收入\(元\)' says 元 \(yuan\)"):
         import_file(Settings(tmp_path / "data"), path)
 
 
@@ -209,8 +209,8 @@ def test_a_group_title_naming_a_unit_holds_for_the_columns_under_it(tmp_path: Pa
     with pytest.raises(ImportFileError) as refused:
         import_file(settings, path, mapping=str(yuan))
     assert refused.value.message.startswith(
-        f"{path}, line 1: '收入（万元）' declares the amounts below it in wan_yuan, but mapping "
-        "'grouped' reads '营业收入' in yuan; nothing was imported"
+        f"{path}, line 1: '收入（万元）' declares the amounts below it in 万元 (wan_yuan), but"
+        " mapping 'grouped' reads '营业收入' in 元 (yuan); nothing was imported"
     )
     assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
 

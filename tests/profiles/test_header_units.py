@@ -94,7 +94,7 @@ def test_units_written_after_a_slash_a_space_or_unit_colon_are_drafted_and_read(
         # "人民币万元" was no declaration at all: the amounts were read in yuan.
         (
             ["单位：人民币万元"],
-            r"line 1: .* in wan_yuan, but mapping 'office' reads '营业收入' in yuan",
+            r"line 1: .* in 万元 \(wan_yuan\), but mapping 'office' reads '营业收入' in 元 \(yuan\)",
         ),
         (["金额单位：千元"], r"line 1: the sheet declares its amounts in 千元, which huiqi does"),
         (["", "", "财务数据（千元）"], r"line 1: '财务数据（千元）' declares the amounts below"),

@@ -56,8 +56,8 @@ def test_a_unit_row_the_mapping_would_misread_refuses_the_file(tmp_path: Path) -
     office_mapping(settings.data_dir)
     with pytest.raises(
         ImportFileError,
-        match=r"tax\.xlsx, line 2: the row under the header gives '营业收入' in wan_yuan, but"
-        r" mapping 'district' reads '营业收入' in yuan; nothing was imported",
+        match=r"tax\.xlsx, line 2: the row under the header gives '营业收入' in 万元 \(wan_yuan\),"
+        r" but mapping 'district' reads '营业收入' in 元 \(yuan\); nothing was imported",
     ):
         import_file(settings, path)
     assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
