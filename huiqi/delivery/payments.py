@@ -162,9 +162,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
             continue
         report.rows += 1
         try:
-            outcome = _apply_row(
-                session, path, line, cells, (seen, both_ways), actor.username, told
-            )
+            outcome = _apply_row(session, path, line, cells, seen, both_ways, actor.username, told)
         except _RowError as err:
             column = cols[err.column] + 1 if err.column in cols else None
             location = Location(file=str(path), line=line, column=column, field=err.column)
@@ -206,6 +204,12 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     return report
 
 
+def _grant_id(text: str) -> int | None:
+    """A grant id as a results file writes it, or None: ASCII digits only ('²' is a digit
+    to str.isdigit), and no more than an id column holds."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
+
+
 def _reported_both_ways(rows: list[tuple[int, Any]], cols: dict[str, int]) -> dict[int, list[int]]:
     """The grants that rows of the file report both paid and failed (a failure with its
     reason), with those rows' lines: a file that contradicts itself about a grant says
@@ -215,13 +219,13 @@ def _reported_both_ways(rows: list[tuple[int, Any]], cols: dict[str, int]) -> di
         if isinstance(values, Broken):
             continue
         cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
-        raw_id = cell_text(cells.get("grant_id"))
+        grant_id = _grant_id(cell_text(cells.get("grant_id")))
         result = _RESULTS.get(cell_text(cells.get("result")).lower())
-        if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 19 or result is None:
+        if grant_id is None or result is None:
             continue
         if result == PaymentResult.FAILED and not cell_text(cells.get("reason")):
             continue
-        by_result = results.setdefault(int(raw_id), {})
+        by_result = results.setdefault(grant_id, {})
         by_result.setdefault(result, []).append(line)
     return {
         grant: sorted(line for lines in by_result.values() for line in lines)
@@ -235,16 +239,16 @@ def _apply_row(
     path: Path,
     line: int,
     cells: dict[str, Any],
-    lines: tuple[dict[int, int], dict[int, list[int]]],
+    seen: dict[int, int],
+    both_ways: dict[int, list[int]],
     actor: str,
     told: list[notify.Message],
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = cell_text(cells["grant_id"])
-    # ASCII digits only ('²' is a digit to str.isdigit), and no more than an id column holds.
-    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 19:
+    grant_id = _grant_id(raw_id)
+    if grant_id is None:
         raise _RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
-    grant_id = int(raw_id)
     if not 1 <= grant_id <= MAX_ID:
         raise _RowError("grant_id", f"unknown grant {grant_id}")
     raw_result = cell_text(cells["result"])
@@ -256,7 +260,6 @@ def _apply_row(
     if result == PaymentResult.FAILED and not reason:
         raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
     paid_on = _paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
-    seen, both_ways = lines
     if grant_id in both_ways:
         raise _RowError(
             "result",
