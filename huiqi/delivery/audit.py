@@ -116,15 +116,13 @@ def record_event(
     event's data (``token_id``): who acted is the user, and through which credential is
     the token (an admin may create one for another user; its ``token_created`` event
     names the admin)."""
-    if isinstance(actor, Actor):
-        if actor.token_id is not None:
-            data = {**(data or {}), TOKEN_KEY: actor.token_id}
-        actor = actor.username
+    if isinstance(actor, Actor) and actor.token_id is not None:
+        data = {**(data or {}), TOKEN_KEY: actor.token_id}
     record_events(
         session,
         [
             {
-                "actor": actor,
+                "actor": actor_name(actor),
                 "kind": kind,
                 "uscc": uscc,
                 "policy_version_id": policy_version_id,
