@@ -303,10 +303,12 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 @click.pass_context
 @handle_errors
 def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:
-    """Resolve a review flag: keep the record, or withdraw it (a policy reviewer).
+    """Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).
 
     'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer or
     closes an open application; a grant is not revoked, the decision is recorded.
+    top-up is for a record that 就高不重复 excluded because a lower policy of its group
+    was already sent for payment: the higher policy grants the difference.
     """
     factory, actor = signed_in(ctx)
     d = resolve_flag(factory, record_id, actor=actor, outcome=decision, reason=reason)

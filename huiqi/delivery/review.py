@@ -5,6 +5,9 @@ record (``publish.flag_for_review``) and never revokes it. A policy reviewer who
 covers the policy then decides, with a reason:
 
 - *keep*: the offer, application or grant stands; the flag is cleared.
+- *top-up*: for a record that 就高不重复 excluded because a lower policy of its group was
+  already sent for payment, the higher policy grants the difference
+  (:mod:`huiqi.delivery.topup`).
 - *withdraw*: an open offer is withdrawn and an open application (申报) is closed, and the
   enterprise is told why. So is a grant never sent for payment: its record is withdrawn,
   which keeps it out of every disbursement export. A grant in a batch or paid is not
@@ -30,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import Actor, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
-from huiqi.delivery import notify
+from huiqi.delivery import notify, topup
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.disburse import live_item
 from huiqi.delivery.models import (
@@ -61,6 +64,7 @@ class ReviewConflict(ReviewError, StateConflict):
 class Outcome(StrEnum):
     KEEP = "keep"
     WITHDRAW = "withdraw"
+    TOP_UP = "top-up"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,9 @@ def parse_outcome(text: str) -> Outcome:
     try:
         return Outcome(text.strip())
     except ValueError:
-        raise ReviewError(f"'{text}' is not a decision on a flag; use keep or withdraw") from None
+        raise ReviewError(
+            f"'{text}' is not a decision on a flag; use keep, withdraw or top-up"
+        ) from None
 
 
 def resolve_flag(
@@ -112,6 +118,13 @@ def resolve_flag(
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if decided is Outcome.KEEP:
             message = f"kept after review: {reason}"
+        elif decided is Outcome.TOP_UP:
+            try:
+                grant, note = topup.grant_top_up(s, ent, pv, actor=actor, reason=reason)
+            except topup.TopUpError as refused:
+                # The transaction is rolled back with it: nothing reserved stays.
+                raise ReviewConflict(str(refused)) from None
+            message = f"topped up after review: {reason}; {note}"
         else:
             message = _withdraw(s, ent, pv, grant, actor=actor, reason=reason)
         ent.review_flag = False
@@ -120,7 +133,7 @@ def resolve_flag(
         record_event(
             s,
             actor=actor,
-            kind=f"review_{decided.value}",
+            kind=f"review_{decided.value.replace('-', '_')}",
             uscc=ent.uscc,
             policy_version_id=pv.id,
             entity=f"entitlement:{ent.id}",

@@ -71,6 +71,21 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("kept after review: %(what)s")),
     refusal(
         N_(
+            "topped up after review: %(what)s; 就高不重复 top-up: %(version)s gives %(amount)s"
+            " yuan; the group has already given %(low)s yuan (the latest grant under"
+            " %(policy)s), so the difference of %(high)s yuan is granted"
+        ),
+        what=r".+?",
+    ),
+    refusal(
+        N_(
+            "就高不重复 top-up: %(version)s gives %(amount)s yuan; the group has already given"
+            " %(low)s yuan (the latest grant under %(policy)s), so the difference of %(high)s"
+            " yuan is granted"
+        )
+    ),
+    refusal(
+        N_(
             "withdrawal decided after review: %(what)s; grant %(id)s (%(status)s) is not"
             " revoked by huiqi (the ledger has no revocation), recover it through the"
             " department's procedure"

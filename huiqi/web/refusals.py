@@ -265,6 +265,21 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " confirm them to submit"
         ),
     ),
+    # A reviewer's top-up of a record 就高不重复 excluded (huiqi.delivery.topup).
+    _refusal(
+        N_(
+            "record %(id)s has no difference to pay: a top-up is for a record that 就高不重复"
+            " excluded because a lower policy of its group was already sent for payment;"
+            " keep or withdraw it instead"
+        )
+    ),
+    _refusal(N_("cap group '%(group)s' is used up for %(period)s; no difference can be granted")),
+    _refusal(
+        N_(
+            "the budget of %(amount)s yuan has %(low)s yuan left, less than the difference of"
+            " %(high)s yuan"
+        )
+    ),
 ]
 
 REFUSALS += LEDGER_TEXTS

@@ -180,7 +180,7 @@ class RejectRequest(BaseModel):
 class ReviewRequest(BaseModel):
     """An officer's decision on a record flagged for review."""
 
-    decision: Literal["keep", "withdraw"]
+    decision: Literal["keep", "withdraw", "top-up"]
     reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 

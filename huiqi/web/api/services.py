@@ -182,7 +182,9 @@ def review_flag(
     factory: Factory, who: ApiWriter, record_id: Id, body: ReviewRequest
 ) -> ReviewPublic:
     """Resolve a review flag: keep the record, or withdraw it (an open offer is withdrawn, an
-    open application closed; a grant is not revoked, the decision is recorded)."""
+    open application closed; a grant is not revoked, the decision is recorded), or top it
+    up (a record 就高不重复 excluded behind a lower grant already sent for payment: the
+    higher policy grants the difference)."""
     decision = resolve_flag(
         factory, record_id, actor=actor_of(who), outcome=body.decision, reason=body.reason
     )

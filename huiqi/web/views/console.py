@@ -26,6 +26,7 @@ from huiqi.delivery.corrections import CorrectionError, decide_correction, list_
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
+from huiqi.delivery.topup import top_ups
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
@@ -96,16 +97,22 @@ def _corrections(s: Session, actor: Actor) -> dict[str, Any]:
 
 
 CORRECTIONS = Queue("console_corrections.html", "/console/corrections", _corrections)
-FLAGGED = Queue(
-    "console_flagged.html",
-    "/console/flagged",
-    lambda s, actor: {
-        "rows": ledger.list_records(s, actor=actor, flagged=True, limit=QUEUE),
-        # Finance reads the queue (whose grants wait out of its exports); only a policy
-        # reviewer decides, so only a reviewer is offered the form.
-        "can_decide": actor.has(Role.POLICY_REVIEWER),
-    },
-)
+
+
+def _flagged(s: Session, actor: Actor) -> dict[str, Any]:
+    rows = ledger.list_records(s, actor=actor, flagged=True, limit=QUEUE)
+    # Finance reads the queue (whose grants wait out of its exports); only a policy
+    # reviewer decides, so only a reviewer is offered the form, and the difference a
+    # top-up would pay (就高不重复 behind a grant already sent for payment).
+    can_decide = actor.has(Role.POLICY_REVIEWER)
+    return {
+        "rows": rows,
+        "can_decide": can_decide,
+        "top_ups": top_ups(s, [(r.id, r.status) for r in rows]) if can_decide else {},
+    }
+
+
+FLAGGED = Queue("console_flagged.html", "/console/flagged", _flagged)
 
 
 @router.get("/console/applications")
@@ -180,14 +187,14 @@ def flagged_queue(request: Request, factory: Factory, who: SignedIn) -> Response
 def review_flag(
     request: Request, factory: Factory, who: SignedIn, record_id: Id, form: Form
 ) -> Response:
-    """Keep or withdraw one flagged record, with a reason (``delivery.review``)."""
+    """Keep, withdraw or top up one flagged record, with a reason (``delivery.review``)."""
     return FLAGGED.decide(
         request,
         factory,
         who,
         record_id,
         form,
-        choices={"keep": "kept", "withdraw": "withdrawn"},
+        choices={"keep": "kept", "withdraw": "withdrawn", "top-up": "topped_up"},
         unchosen=N_("Choose to keep or to withdraw it."),
         no_reason=N_("Give the reason for this decision."),
         act=lambda actor, decision, reason: resolve_flag(

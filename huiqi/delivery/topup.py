@@ -1,0 +1,218 @@
+"""就高不重复 after the money has left: paying the difference (补差).
+
+An enterprise that a lower policy of an exclusivity group has already paid (or sent for
+payment) and that then qualifies for a higher one is not granted the higher amount on top:
+its record under the higher policy is ``excluded`` and flagged for a policy reviewer
+(:mod:`huiqi.delivery.grantmaker`). The reviewer may then decide *top-up*: the higher
+policy grants the difference between what it gives and what the group's grant paid, so
+that the enterprise receives the higher amount once, never both. The difference is a
+grant like any other under the higher policy (its budget, its cap group, one grant per
+policy and period), and the group's slot moves to the higher policy at the higher amount,
+so that a third policy of the group compares with what the enterprise now receives.
+
+Nothing here is automatic: whether the difference is due (a policy's own wording, a
+payment still in doubt) is the reviewer's decision, recorded with their reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor
+from huiqi.delivery import budget as budgets
+from huiqi.delivery import notify, once, outranked
+from huiqi.delivery.audit import actor_name, record_event
+from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.errors import StateConflict
+from huiqi.money import format_yuan as yuan_text
+
+# The group's grant has left huiqi: only then is a difference paid instead of a supersession.
+SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID)
+
+
+class TopUpError(StateConflict):
+    """The difference cannot be granted (nothing paid below it, no money left...)."""
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """What a top-up of one record would grant."""
+
+    due_fen: int  # what the higher policy gives the enterprise in all
+    paid_fen: int  # what the group's grants gave so far (the lower policy's, earlier top-ups)
+    difference_fen: int
+    paid_grant_id: int
+    paid_under: str  # "<policy id> v<version>"
+
+
+def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
+    """The difference ``ent`` could be granted, or None where a top-up does not apply: the
+    record is not one that 就高不重复 excluded behind a grant already sent for payment, or
+    its policy gives no more than that grant."""
+    group = pv.exclusivity_group
+    if not group or ent.status != RecordStatus.EXCLUDED:
+        return None
+    if s.scalar(select(Grant.id).where(Grant.entitlement_id == ent.id)) is not None:
+        return None
+    slot = s.get(ExclusivitySlot, (group, ent.uscc, ent.benefit_period))
+    if slot is None or slot.entitlement_id == ent.id:
+        return None
+    held = s.scalar(select(Grant).where(Grant.entitlement_id == slot.entitlement_id))
+    if held is None or held.status not in SENT:
+        return None
+    due = once.receivable(pv, ent.computed_fen)
+    given = _given(s, group, ent)
+    if due <= given:
+        return None
+    held_pv = s.get(PolicyVersion, held.policy_version_id)
+    assert held_pv is not None
+    return TopUp(due, given, due - given, held.id, f"{held_pv.policy_id} v{held_pv.version}")
+
+
+def _given(s: Session, group: str, ent: Entitlement) -> int:
+    """What the group's policies have granted the enterprise for the period, in all: the
+    holder's grant, and when the holder is itself a top-up, the grants it topped up (a
+    grant superseded under 就高不重复 gave nothing)."""
+    total = s.scalar(
+        select(func.coalesce(func.sum(Grant.amount_fen), 0))
+        .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+        .where(
+            PolicyVersion.exclusivity_group == group,
+            Grant.uscc == ent.uscc,
+            Grant.benefit_period == ent.benefit_period,
+            Grant.status != GrantStatus.SUPERSEDED,
+        )
+    )
+    return int(total or 0)
+
+
+def top_ups(s: Session, rows: list[tuple[int, str]]) -> dict[int, int]:
+    """For a queue of ``(record id, status)`` rows: the difference each excluded record could
+    be granted, by record id (only those a top-up applies to)."""
+    found: dict[int, int] = {}
+    for record_id, status in rows:
+        if status != RecordStatus.EXCLUDED:
+            continue
+        ent = s.get(Entitlement, record_id)
+        pv = s.get(PolicyVersion, ent.policy_version_id) if ent is not None else None
+        if ent is None or pv is None:
+            continue
+        due = top_up_due(s, ent, pv)
+        if due is not None:
+            found[record_id] = due.difference_fen
+    return found
+
+
+def grant_top_up(
+    s: Session, ent: Entitlement, pv: PolicyVersion, *, actor: Actor, reason: str
+) -> tuple[Grant, str]:
+    """Grant ``ent`` the difference (in the caller's transaction, ``ent`` locked); return the
+    grant and the record's new status reason.
+
+    Raises:
+        TopUpError: a top-up does not apply, or the cap group or budget cannot take it.
+    """
+    group = pv.exclusivity_group
+    # The slot is locked before it is read: a claim under a third policy of the group
+    # compares with it.
+    slot = (
+        s.execute(
+            select(ExclusivitySlot)
+            .where(
+                ExclusivitySlot.group_name == group,
+                ExclusivitySlot.uscc == ent.uscc,
+                ExclusivitySlot.benefit_period == ent.benefit_period,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if group
+        else None
+    )
+    top = top_up_due(s, ent, pv)
+    if top is None or slot is None:
+        raise TopUpError(
+            f"record {ent.id} has no difference to pay: a top-up is for a record that"
+            " 就高不重复 excluded because a lower policy of its group was already sent for"
+            " payment; keep or withdraw it instead"
+        )
+    amount = top.difference_fen
+    if pv.cap_group and pv.per_enterprise_cap_fen is not None:
+        amount = budgets.reserve_cap(
+            s, pv.cap_group, ent.uscc, ent.benefit_period, pv.per_enterprise_cap_fen, amount
+        )
+        if amount <= 0:
+            raise TopUpError(
+                f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}; no difference"
+                " can be granted"
+            )
+    provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+    if (
+        pv.budget_fen is not None
+        and not provisional
+        and not budgets.reserve_first_come(s, pv.id, amount)
+    ):
+        left = pv.budget_fen - (pv.committed_fen or 0)
+        raise TopUpError(
+            f"the budget of {yuan_text(pv.budget_fen)} yuan has {yuan_text(max(left, 0))}"
+            f" yuan left, less than the difference of {yuan_text(amount)} yuan"
+        )
+    grant = Grant(
+        entitlement_id=ent.id,
+        policy_version_id=pv.id,
+        policy_id=pv.policy_id,
+        uscc=ent.uscc,
+        benefit_period=ent.benefit_period,
+        requested_fen=top.difference_fen,
+        amount_fen=amount,
+        status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
+        snapshot_id=ent.snapshot_id,
+        content_hash=pv.content_hash,
+        explanation=None,
+    )
+    s.add(grant)
+    note = (
+        f"就高不重复 top-up: {pv.policy_id} v{pv.version} gives {yuan_text(top.due_fen)} yuan;"
+        f" the group has already given {yuan_text(top.paid_fen)} yuan (the latest grant under"
+        f" {top.paid_under}), so the difference of {yuan_text(amount)} yuan is granted"
+    )
+    ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
+    ent.status_reason = note
+    slot.entitlement_id, slot.amount_fen = ent.id, top.paid_fen + amount
+    s.flush()
+    record_event(
+        s,
+        actor=actor,
+        kind="grant" if grant.status == GrantStatus.GRANTED else "provisional_grant",
+        uscc=ent.uscc,
+        policy_version_id=pv.id,
+        entity=f"grant:{grant.id}",
+        reason=note,
+        data={
+            "amount_fen": amount,
+            "requested_fen": top.difference_fen,
+            "snapshot_id": ent.snapshot_id,
+            "top_up_of_grant": top.paid_grant_id,
+            "review_reason": reason,
+        },
+    )
+    if outranked.others_may_be_open(s, pv):
+        outranked.exclude_outranked(s, pv, [ent.uscc], actor=actor_name(actor))
+    shown = yuan_text(amount)
+    notify.enqueue(
+        s,
+        uscc=ent.uscc,
+        kind="granted",
+        subject=f"「{pv.title_zh}」经复核补发差额 {shown} 元",
+        body=(
+            f"同组政策就高不重复：「{pv.title_zh}」金额 {yuan_text(top.due_fen)} 元，"
+            f"贵企业已获 {yuan_text(top.paid_fen)} 元，经复核补发差额 {shown} 元"
+            + ("，按比例分配后确定。" if provisional else "，将按批次拨付。")
+        ),
+        dedupe_key=f"top_up:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+    )
+    return grant, note
