@@ -77,6 +77,25 @@ def test_a_bad_row_is_reported_with_line_and_reason_and_the_good_rows_kept(
     assert [(r.line, reason in r.reason) for r in read.rejects] == [(3, True)], read.rejects
 
 
+@pytest.mark.parametrize(("change", "reason"), BAD)
+def test_a_bad_rows_reject_names_its_field_and_column(
+    tmp_path: Path, change: dict[str, str], reason: str
+) -> None:
+    """Regression (QA): a reject said the line and the reason but not which column of the
+    file held the value, as the hotline and registry imports do."""
+    [about] = change
+    read = read_complaints(_csv([{**GOOD, **change}], tmp_path / "c.csv"), KEY)
+    [reject] = read.rejects
+    assert (reject.field, reject.column) == (about, default_mapping().columns[about])
+
+
+def test_a_row_with_too_few_cells_is_about_the_whole_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(",".join(HEADERS) + "\nTS1,张三\n", encoding="utf-8")
+    [reject] = read_complaints(path, KEY).rejects
+    assert "cells" in reject.reason and (reject.field, reject.column) == (None, None)
+
+
 def test_a_repeated_complaint_number_is_a_reject_naming_the_first_line(tmp_path: Path) -> None:
     read = read_complaints(_csv([GOOD, GOOD], tmp_path / "c.csv"), KEY)
     assert read.rows == 2 and read.complaints.num_rows == 1

@@ -107,6 +107,18 @@ def test_a_gbk_export_keeps_the_good_rows_and_lists_the_bad_one(
     assert "complaints:投诉导出.csv" in kinds
 
 
+def test_a_rejected_rows_column_and_field_are_named(
+    portal: Portal, officer: dict[str, str]
+) -> None:
+    """Regression (QA): a rejected row named its line and reason, not its column."""
+    text = export([row("COL-1", filed_on="2026-02-30")])
+    sent = portal.client().post(
+        URL, headers=officer, files={"file": ("c.csv", text.encode("utf-8"), "text/csv")}
+    )
+    [reject] = sent.json()["rejects"]
+    assert (reject["line"], reject["field"], reject["column"]) == (2, "filed_on", "投诉日期")
+
+
 def test_an_xlsx_export_and_a_data_steward(portal: Portal) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
