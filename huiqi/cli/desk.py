@@ -293,10 +293,7 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
     if as_json:
         emit_json({k: v for k, v in vars(report).items() if k != "ids"})
     else:
-        console.print(
-            f"{report.file}: {report.read:,} rows read, {report.imported:,} imported,"
-            f" {report.already:,} imported before, {len(report.rejects):,} rejected"
-        )
+        console.print(f"{report.file}: {_import_counts(report)}", markup=False, soft_wrap=True)
         for r in report.rejects[:200]:
             where = f", column '{r.column}' (field '{r.field}')" if r.column else ""
             console.print(f"  {path.name}, line {r.line}{where}: {r.reason}", markup=False)
@@ -304,6 +301,19 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
             console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
     if report.rejects:
         raise SystemExit(EXIT_FINDINGS)  # as 'huiqi import' and 'huiqi complaints import'
+
+
+def _import_counts(report: Any) -> str:
+    """What an import did, counted: '2 rows read: 1 imported, none already imported, 1
+    rejected'. A work order imported by an earlier import is not imported again."""
+    read = f"{report.read:,} row{'' if report.read == 1 else 's'} read"
+    already = (
+        f"{report.already:,} already imported by an earlier import (not imported again)"
+        if report.already
+        else "none already imported"
+    )
+    rejected = f"{len(report.rejects):,} rejected" if report.rejects else "none rejected"
+    return f"{read}: {report.imported:,} imported, {already}, {rejected}"
 
 
 @desk.command("sweep")

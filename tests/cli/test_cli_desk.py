@@ -123,10 +123,33 @@ def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
     )
     code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
     assert code == 4, out  # a rejected row: exit 4, as every import (README's exit codes)
-    assert "2 rows read, 1 imported" in out
+    assert "2 rows read: 1 imported, none already imported, 1 rejected" in out
     assert "line 3, column '诉求类别' (field 'category'): the category '投诉'" in out
     code, out = run(data, "desk", "import", str(export), token=tokens["admin"])
     assert code == 5, out
+
+
+def test_a_hotline_reimport_says_what_was_imported_already(tmp_path: Path) -> None:
+    """Regression (QA): importing an export again said "1 rows read, 0 imported, 1
+    imported before": a wrong plural, and "imported before" read as a count of rows
+    imported before some other step, not as work orders skipped as already held."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"G1,{A},政策咨询,研发费用加计扣除怎么办理,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
+    assert code == 0 and "1 row read: 1 imported, none already imported, none rejected" in out
+    code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
+    assert code == 0, out
+    assert (
+        "1 row read: 0 imported, 1 already imported by an earlier import (not imported"
+        " again), none rejected"
+    ) in out
 
 
 def test_a_sweep_with_calendar_problems_exits_4_saying_them(
