@@ -384,3 +384,27 @@ def test_each_desk_action_answers_with_the_requests_history(portal: Portal) -> N
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["steps"][-1]["kind"] == "transferred"
+
+
+def test_the_history_shows_each_ratings_stars(portal: Portal) -> None:
+    """Regression (QA): the console's history of a request listed "Rated" with the
+    comment but not the stars given, for each of the two rounds a reopening allows."""
+    client = portal.client()
+    owner, officer = bearer(portal, "ent5"), bearer(portal, "desk-policy")
+    rid = client.post(
+        "/api/v1/requests", json={"category": "policy", "text": "星级"}, headers=owner
+    ).json()["id"]
+    client.post(f"/api/v1/requests/{rid}/reply", json={"text": "答复一"}, headers=officer)
+    client.post(
+        f"/api/v1/requests/{rid}/rate", json={"stars": 2, "comment": "没解决"}, headers=owner
+    )
+    client.post(f"/api/v1/requests/{rid}/reply", json={"text": "答复二"}, headers=officer)
+    shown = client.post(f"/api/v1/requests/{rid}/rate", json={"stars": 4}, headers=owner).json()
+    assert [s["stars"] for s in shown["steps"] if s["kind"] == "rated"] == [2, 4]
+    page = sign_in(portal.client(), "desk-policy").get(f"/console/requests/{rid}").text
+    history = re.search(r'<ol class="history">(.*?)</ol>', page, re.S)
+    assert history, page
+    rated = [line for line in history.group(1).split("</li>") if "已评价" in line]
+    assert len(rated) == 2, history.group(1)
+    assert 'aria-label="2 星">★★<' in rated[0] and "没解决" in rated[0]
+    assert 'aria-label="4 星">★★★★<' in rated[1]
