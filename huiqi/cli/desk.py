@@ -58,6 +58,9 @@ def _show_request(row: Any, as_json: bool) -> None:
         console.print(f"  reply: {row.reply}", markup=False)
     for step in row.steps:
         by = f" by {step.actor}" if step.actor else ""  # an official's step: no account name
+        if step.kind == "filed" and row.channel == "hotline":
+            # Its account is the importer's: the enterprise called the hotline.
+            by = " via the 12345 hotline" + (f" (imported by {step.actor})" if step.actor else "")
         console.print(f"  {shown(step.at)} {step.kind}{by}: {step.text or ''}", markup=False)
 
 

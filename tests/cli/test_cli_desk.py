@@ -189,3 +189,22 @@ def test_a_full_page_of_the_desk_list_says_how_to_see_the_rest(tmp_path: Path) -
     assert code == 0 and f"2 requests shown, more may follow: add --after {ids[1]}" in out, out
     code, out = run(data, "desk", "list", "--after", str(ids[1]), token=tokens["centre"])
     assert code == 0 and "more may follow" not in out, out
+
+
+def test_a_hotline_request_is_shown_as_filed_through_the_hotline(tmp_path: Path) -> None:
+    """Regression (QA): 'huiqi desk show' said a request imported from a 12345 export was
+    "filed by steward", the data steward who imported it, not the enterprise's call."""
+    data = tmp_path / "data"
+    tokens = accounts(data, centre=["desk_head=*"])
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"G1,{A},政策咨询,研发费用加计扣除怎么办理,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    assert run(data, "desk", "import", str(export), token=tokens["steward"])[0] == 0
+    [listed] = json.loads(run(data, "desk", "list", "--json", token=tokens["centre"])[1])
+    code, out = run(data, "desk", "show", str(listed["id"]), token=tokens["centre"])
+    assert code == 0 and "filed via the 12345 hotline (imported by steward)" in out, out
+    assert "filed by steward" not in out
