@@ -54,6 +54,8 @@ def _show_request(row: Any, as_json: bool) -> None:
         markup=False,
     )
     console.print(f"  {row.text}", markup=False)
+    for file in row.attachments:  # none: no line (an empty "files:" read as a lost list)
+        console.print(f"  file: {file.filename} ({file.size:,} bytes)", markup=False)
     if row.reply:
         console.print(f"  reply: {row.reply}", markup=False)
     for step in row.steps:
@@ -61,7 +63,10 @@ def _show_request(row: Any, as_json: bool) -> None:
         if step.kind == "filed" and row.channel == "hotline":
             # Its account is the importer's: the enterprise called the hotline.
             by = " via the 12345 hotline" + (f" (imported by {step.actor})" if step.actor else "")
-        console.print(f"  {shown(step.at)} {step.kind}{by}: {step.text or ''}", markup=False)
+        stars = f" {'★' * step.stars} ({step.stars} of 5)" if step.stars else ""
+        # A step without a note ends there: "acknowledged by x:" promised a note.
+        note = f": {step.text}" if step.text else ""
+        console.print(f"  {shown(step.at)} {step.kind}{by}{stars}{note}", markup=False)
 
 
 @desk.command("file")

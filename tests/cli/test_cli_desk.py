@@ -208,3 +208,35 @@ def test_a_hotline_request_is_shown_as_filed_through_the_hotline(tmp_path: Path)
     code, out = run(data, "desk", "show", str(listed["id"]), token=tokens["centre"])
     assert code == 0 and "filed via the 12345 hotline (imported by steward)" in out, out
     assert "filed by steward" not in out
+
+
+def test_desk_show_ends_a_step_without_a_note_and_lists_files_only_when_there_are(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): 'huiqi desk show' ended a step without a note with a colon
+    ("acknowledged by desk: "), showed no rating's stars, and never listed the files."""
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"], desk=["desk_officer=department:市财政局"])
+    filed = ["desk", "file", A, "--category", "funding", "--text", "何时到账？", "--json"]
+    rid = str(json.loads(run(data, *filed, token=tokens["ent"])[1])["id"])
+    assert run(data, "desk", "ack", rid, token=tokens["desk"])[0] == 0
+    assert run(data, "desk", "reply", rid, "--text", "已拨付", token=tokens["desk"])[0] == 0
+    assert run(data, "desk", "rate", rid, "--stars", "4", token=tokens["ent"])[0] == 0
+    code, out = run(data, "desk", "show", rid, token=tokens["desk"])
+    assert code == 0, out
+    lines = out.splitlines()
+    assert not [line for line in lines if line.rstrip().endswith(":")], out
+    assert any(line.endswith("acknowledged by desk") for line in lines), out
+    assert any("rated by ent ★★★★ (4 of 5)" in line for line in lines), out
+    assert "file:" not in out
+
+
+def test_desk_show_lists_a_requests_files(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"])
+    pdf = tmp_path / "说明.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    filed = ["desk", "file", A, "--category", "funding", "--text", "附件", "--file", str(pdf)]
+    rid = str(json.loads(run(data, *filed, "--json", token=tokens["ent"])[1])["id"])
+    code, out = run(data, "desk", "show", rid, token=tokens["ent"])
+    assert code == 0 and "  file: 说明.pdf (35 bytes)" in out, out
