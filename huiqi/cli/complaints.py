@@ -107,7 +107,8 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
                 soft_wrap=True,
             )
         for r in report.rejects[:50]:
-            console.print(f"  line {r['line']}: {r['reason']}")
+            where = f", column '{r['column']}' (field '{r['field']}')" if r.get("column") else ""
+            console.print(f"  line {r['line']}{where}: {r['reason']}", markup=False)
         for c in report.changed[:50]:
             console.print(
                 f"  line {c['line']}: complaint {c['ref']} is already held with another"

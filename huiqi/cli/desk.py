@@ -54,11 +54,19 @@ def _show_request(row: Any, as_json: bool) -> None:
         markup=False,
     )
     console.print(f"  {row.text}", markup=False)
+    for file in row.attachments:  # none: no line (an empty "files:" read as a lost list)
+        console.print(f"  file: {file.filename} ({file.size:,} bytes)", markup=False)
     if row.reply:
         console.print(f"  reply: {row.reply}", markup=False)
     for step in row.steps:
         by = f" by {step.actor}" if step.actor else ""  # an official's step: no account name
-        console.print(f"  {shown(step.at)} {step.kind}{by}: {step.text or ''}", markup=False)
+        if step.kind == "filed" and row.channel == "hotline":
+            # Its account is the importer's: the enterprise called the hotline.
+            by = " via the 12345 hotline" + (f" (imported by {step.actor})" if step.actor else "")
+        stars = f" {'★' * step.stars} ({step.stars} of 5)" if step.stars else ""
+        # A step without a note ends there: "acknowledged by x:" promised a note.
+        note = f": {step.text}" if step.text else ""
+        console.print(f"  {shown(step.at)} {step.kind}{by}{stars}{note}", markup=False)
 
 
 @desk.command("file")
@@ -293,10 +301,7 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
     if as_json:
         emit_json({k: v for k, v in vars(report).items() if k != "ids"})
     else:
-        console.print(
-            f"{report.file}: {report.read:,} rows read, {report.imported:,} imported,"
-            f" {report.already:,} imported before, {len(report.rejects):,} rejected"
-        )
+        console.print(f"{report.file}: {_import_counts(report)}", markup=False, soft_wrap=True)
         for r in report.rejects[:200]:
             where = f", column '{r.column}' (field '{r.field}')" if r.column else ""
             console.print(f"  {path.name}, line {r.line}{where}: {r.reason}", markup=False)
@@ -304,6 +309,19 @@ def desk_import(ctx: click.Context, path: Path, mapping: Path | None, as_json: b
             console.print(f"  … and {len(report.rejects) - 200:,} more (use --json for all)")
     if report.rejects:
         raise SystemExit(EXIT_FINDINGS)  # as 'huiqi import' and 'huiqi complaints import'
+
+
+def _import_counts(report: Any) -> str:
+    """What an import did, counted: '2 rows read: 1 imported, none already imported, 1
+    rejected'. A work order imported by an earlier import is not imported again."""
+    read = f"{report.read:,} row{'' if report.read == 1 else 's'} read"
+    already = (
+        f"{report.already:,} already imported by an earlier import (not imported again)"
+        if report.already
+        else "none already imported"
+    )
+    rejected = f"{len(report.rejects):,} rejected" if report.rejects else "none rejected"
+    return f"{read}: {report.imported:,} imported, {already}, {rejected}"
 
 
 @desk.command("sweep")

@@ -36,7 +36,9 @@ class ImportReport:
     rows: int
     stored: int
     already_held: int
-    rejects: list[dict[str, Any]] = field(default_factory=list)  # line, reason, ref
+    # line, reason, ref, and the field and the file's column the reason is about (None for
+    # the whole row)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
     # Rows whose number is held with other content (line, ref, fields): not stored, the
     # complaint held is kept (they are also counted in already_held).
     changed: list[dict[str, Any]] = field(default_factory=list)
@@ -91,7 +93,10 @@ def _import(
         read.rows,
         stored,
         held,
-        [{"line": r.line, "reason": r.reason, "ref": r.ref} for r in read.rejects],
+        [
+            {"line": r.line, "reason": r.reason, "ref": r.ref, "field": r.field, "column": r.column}
+            for r in read.rejects
+        ],
         changed,
         read.absent,
     )
@@ -162,8 +167,9 @@ def file_complaints(
     fields, ``huiqi.complaints.mapping.FIELDS``, to text), stored exactly as a row of an
     imported export is: the same checks, keyed hashes and masks, and "already held" by
     complaint number. A refused complaint (and one held with other content) is in the
-    report with ``line`` = its position in the list + 2 (as if it were a file under its
-    header) and ``item`` = its position."""
+    report by ``item``, its position in the list from 0, and no line: the complaints are
+    checked as the lines of a file, but the sender wrote no file (its line was reported
+    as the position + 2, a number that named nothing the sender had)."""
     require_role(actor, "file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)
     from huiqi.complaints.mapping import FIELDS, default_mapping
 
@@ -188,11 +194,23 @@ def file_complaints(
     report = import_uploaded_complaints(
         settings, session, actor=actor, filename="complaints.csv", content=out.getvalue().encode()
     )
+
+    def item_of(line: int) -> int:
+        return bisect.bisect_right(starts, line) - 1
+
     for r in [*report.rejects, *report.changed]:
-        if isinstance(r.get("line"), int):
-            item = bisect.bisect_right(starts, r["line"]) - 1
-            r["item"], r["line"] = item, item + 2
+        at = r.pop("line", None)
+        r.pop("column", None)  # the file's header: the sender named the field
+        if isinstance(at, int):
+            r["item"] = item_of(at)
+        repeated = _REPEATED.fullmatch(str(r.get("reason") or ""))
+        if repeated:
+            r["reason"] = f"{repeated[1]} is also item {item_of(int(repeated[2]))} of this list"
     return report
+
+
+# A complaint number on two rows (``complaints.reading``): the earlier row's line.
+_REPEATED = re.compile(r"(complaint .*) is already on line (\d+)", re.DOTALL)
 
 
 def _one_line_break(value: str) -> str:

@@ -49,6 +49,10 @@ class Reject:
     line: int
     reason: str
     ref: str | None = None
+    # Where in the row: the complaint field and the file's header it is read from (both
+    # None for the whole row: a line that cannot be read, a wrong number of cells).
+    field: str | None = None
+    column: str | None = None
 
 
 @dataclass
@@ -135,63 +139,87 @@ def _date(name: str) -> str:
     return f"try_strptime({_cell(name)}, {_DATE_FORMATS!r})::DATE"
 
 
-def _checks(width: int) -> list[tuple[str, str]]:
-    """(condition a good row meets, the reason when it does not), in the order reported."""
+def _checks(width: int) -> list[tuple[str, str, str]]:
+    """(condition a good row meets, the reason when it does not, the field it is about:
+    '' for the whole row), in the order reported."""
     allowed = ALPHABET.replace("0123456789", "0-9")
     return [
-        ("_problem IS NULL", "_problem"),
-        (f"_cells = {width}", f"'the row has ' || _cells || ' cells; the header has {width}'"),
+        ("_problem IS NULL", "_problem", ""),
+        (f"_cells = {width}", f"'the row has ' || _cells || ' cells; the header has {width}'", ""),
         *(
             (
                 f"NOT regexp_matches(coalesce(\"{name}\", ''), '{CONTROL}')",
                 f"'the {name} cell holds a control character (such as NUL); remove it'",
+                name,
             )
             for name in FIELDS
         ),
-        (f"{_cell('ref')} IS NOT NULL", "'the complaint number (ref) is empty'"),
-        ("length(trim(ref)) <= 64", "'the complaint number is longer than 64 characters'"),
-        (f"{_cell('id_number')} IS NOT NULL", "'the ID number is empty'"),
+        (f"{_cell('ref')} IS NOT NULL", "'the complaint number (ref) is empty'", "ref"),
+        ("length(trim(ref)) <= 64", "'the complaint number is longer than 64 characters'", "ref"),
+        (f"{_cell('id_number')} IS NOT NULL", "'the ID number is empty'", "id_number"),
         (
             "regexp_full_match(upper(trim(id_number)), '[0-9]{17}[0-9X]')",
             "'the ID number is not 17 digits and a check character (0-9 or X)'",
+            "id_number",
         ),
         (
             "upper(trim(id_number)) NOT IN (SELECT v FROM _bad_ids)",
             "'the ID number''s check character is wrong: probably mistyped'",
+            "id_number",
         ),
-        (f"{_cell('uscc')} IS NOT NULL", "'the enterprise''s USCC is empty'"),
+        (f"{_cell('uscc')} IS NOT NULL", "'the enterprise''s USCC is empty'", "uscc"),
         (
             f"regexp_full_match(upper(trim(uscc)), '[{allowed}]{{2}}[0-9]{{6}}[{allowed}]{{10}}')",
             "'the enterprise''s USCC is not 18 characters of the USCC alphabet'",
+            "uscc",
         ),
         (
             "upper(trim(uscc)) NOT IN (SELECT v FROM _bad_usccs)",
             "'the enterprise''s USCC check character is wrong: probably mistyped'",
+            "uscc",
         ),
-        (f"{_cell('text')} IS NOT NULL", "'the complaint text is empty'"),
+        (f"{_cell('text')} IS NOT NULL", "'the complaint text is empty'", "text"),
         (
             f"length(text) <= {MAX_TEXT}",
             f"'the complaint text is longer than {MAX_TEXT} characters'",
+            "text",
         ),
-        (f"{_cell('filed_on')} IS NOT NULL", "'the date is empty'"),
+        (f"{_cell('filed_on')} IS NOT NULL", "'the date is empty'", "filed_on"),
         (
             f"{_date('filed_on')} IS NOT NULL",
             "'the date ' || filed_on || ' is not a date such as 2026-03-05'",
+            "filed_on",
         ),
         (
             f"{_date('filed_on')} <= (SELECT d FROM _today)",
             "'the date (filed_on) ' || filed_on || ' is in the future: today is '"
             " || strftime((SELECT d FROM _today), '%Y-%m-%d') || ' in China; give the day the"
             " complaint was filed'",
+            "filed_on",
         ),
-        (_not_too_large("amount"), f"'the amount ' || amount || '{_TOO_LARGE}'"),
-        (_yuan_ok("amount"), "'the amount ' || amount || ' is not yuan such as 59.90 or 1,234.50'"),
-        (_not_too_large("claim"), f"'the claimed compensation ' || claim || '{_TOO_LARGE}'"),
+        (_not_too_large("amount"), f"'the amount ' || amount || '{_TOO_LARGE}'", "amount"),
+        (
+            _yuan_ok("amount"),
+            "'the amount ' || amount || ' is not yuan such as 59.90 or 1,234.50'",
+            "amount",
+        ),
+        (
+            _not_too_large("claim"),
+            f"'the claimed compensation ' || claim || '{_TOO_LARGE}'",
+            "claim",
+        ),
         (
             _yuan_ok("claim"),
             "'the claimed compensation ' || claim || ' is not yuan such as 599.00 or 1,200'",
+            "claim",
         ),
     ]
+
+
+def _quoted(text: str) -> str:
+    """A field name (our own identifiers) as an SQL string literal."""
+    assert text.replace("_", "").isalnum() or not text
+    return f"'{text}'"
 
 
 def _stage(
@@ -244,24 +272,32 @@ def read_complaints(
         checks = _checks(width)
         reason = (
             "CASE "
-            + " ".join(f"WHEN NOT coalesce({c}, false) THEN {r}" for c, r in checks)
+            + " ".join(f"WHEN NOT coalesce({c}, false) THEN {r}" for c, r, _ in checks)
+            + " END"
+        )
+        # The field of the first check a row fails, as the reason is that check's.
+        about = (
+            "CASE "
+            + " ".join(f"WHEN NOT coalesce({c}, false) THEN {_quoted(f)}" for c, _, f in checks)
             + " END"
         )
         # Rows keep the file's order from here on (the staging table is in it).
         con.execute("SET preserve_insertion_order = true")
         con.execute(f"ALTER TABLE {STAGE} ADD COLUMN _reason VARCHAR")
-        con.execute(f"UPDATE {STAGE} SET _reason = {reason}")
+        con.execute(f"ALTER TABLE {STAGE} ADD COLUMN _field VARCHAR")
+        con.execute(f"UPDATE {STAGE} SET _reason = {reason}, _field = nullif({about}, '')")
         # A complaint number seen on an earlier line of the file: the later rows are rejects.
         con.execute(
-            "UPDATE _stage SET _reason = 'complaint ' || trim(_stage.ref) || ' is already on line ' || f.first_line"
+            "UPDATE _stage SET _reason = 'complaint ' || trim(_stage.ref) || ' is already on line ' || f.first_line, _field = 'ref'"
             " FROM (SELECT trim(ref) AS r, min(_line) AS first_line FROM _stage WHERE _reason IS NULL"
             " GROUP BY 1 HAVING count(*) > 1) f"
             " WHERE _stage._reason IS NULL AND trim(_stage.ref) = f.r AND _stage._line > f.first_line"
         )
         rejects = [
-            Reject(int(line), str(reason_text), ref)
-            for line, reason_text, ref in con.execute(
-                "SELECT _line, _reason, nullif(trim(ref), '') FROM _stage c WHERE _reason IS NOT NULL ORDER BY _line"
+            Reject(int(line), str(reason_text), ref, about, mapping.columns.get(about or ""))
+            for line, reason_text, ref, about in con.execute(
+                "SELECT _line, _reason, nullif(trim(ref), ''), _field FROM _stage c"
+                " WHERE _reason IS NOT NULL ORDER BY _line"
             ).fetchall()
         ]
         laps["check"] = time.perf_counter() - start - laps["read"]

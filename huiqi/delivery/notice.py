@@ -79,6 +79,24 @@ def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVers
     )
 
 
+def _withdrawn_for(session: Session, entitlement_id: int) -> str | None:
+    """The reason of the record's newest review decision if that decision withdrew it.
+
+    A record flagged again after a withdrawal (a later snapshot) may be kept: the newest
+    decision of either kind is the one that stands, not the newest withdrawal.
+    """
+    newest = session.execute(
+        select(Event.kind, Event.reason)
+        .where(
+            Event.entity == f"entitlement:{entitlement_id}",
+            Event.kind.in_(("review_keep", "review_withdraw")),
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    return newest[1] if newest is not None and newest[0] == "review_withdraw" else None
+
+
 def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotice:
     """The notice of one grant, for the enterprise or an officer allowed to read it."""
     grant = session.get(Grant, grant_id)
@@ -92,14 +110,7 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
             f"grant {grant_id} is '{grant.status}': a notice is issued once the money is"
             f" granted ({', '.join(NOTICE_STATUSES)})"
         )
-    withdrawal = session.scalar(
-        select(Event.reason)
-        .where(
-            Event.entity == f"entitlement:{grant.entitlement_id}", Event.kind == "review_withdraw"
-        )
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
+    withdrawal = _withdrawn_for(session, grant.entitlement_id)
     if withdrawal is not None and grant.status == GrantStatus.GRANTED:
         # Withdrawn before it was exported: it is never paid (huiqi.delivery.review).
         raise NoticeError(

@@ -29,7 +29,13 @@ from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.delivery.audit import record_event, savepoint
 from huiqi.delivery.feedback_models import Rating
 from huiqi.delivery.freetext import clean_text
-from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion
+from huiqi.delivery.models import (
+    DirectoryEntry,
+    Entitlement,
+    ExclusivitySlot,
+    Grant,
+    PolicyVersion,
+)
 from huiqi.delivery.scopes import policy_scope_clauses
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
@@ -126,11 +132,12 @@ def _target(
         grant = session.get(Grant, grant_id)
         if grant is None:
             raise NotFoundError(f"no grant {grant_id}")
-        refusal = (
-            None
-            if grant.status in RATED_GRANTS
-            else f"grant {grant_id} is '{grant.status}': rate it once it is granted"
-        )
+        refusal = None
+        if grant.status == GrantStatus.SUPERSEDED:
+            # It will never be granted ("rate it once it is granted" said it would).
+            refusal = _superseded(session, grant)
+        elif grant.status not in RATED_GRANTS:
+            refusal = f"grant {grant_id} is '{grant.status}': rate it once it is granted"
         return grant.uscc, grant.policy_version_id, f"grant:{grant_id}", refusal
     ent = session.get(Entitlement, entitlement_id)
     if ent is None:
@@ -145,6 +152,30 @@ def _target(
             f" ({', '.join(RATED_RECORDS)})"
         )
     return ent.uscc, ent.policy_version_id, f"entitlement:{ent.id}", refusal
+
+
+def _superseded(session: Session, grant: Grant) -> str:
+    """The refusal to rate a grant superseded under 就高不重复: the grant that replaced it,
+    the one its exclusivity group now holds for the enterprise and period, is rated."""
+    pv = session.get(PolicyVersion, grant.policy_version_id)
+    ent = session.get(Entitlement, grant.entitlement_id)
+    holder = (
+        session.get(ExclusivitySlot, (pv.exclusivity_group, grant.uscc, ent.benefit_period))
+        if pv is not None and pv.exclusivity_group and ent is not None
+        else None
+    )
+    live = (
+        session.scalar(select(Grant.id).where(Grant.entitlement_id == holder.entitlement_id))
+        if holder is not None
+        else None
+    )
+    text = (
+        f"grant {grant.id} was superseded by a higher benefit of its group (就高不重复) and is"
+        " never paid"
+    )
+    if live is None or live == grant.id:
+        return f"{text}: rate the grant that replaced it"
+    return f"{text}: rate grant {live} instead"
 
 
 def rate(

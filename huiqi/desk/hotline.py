@@ -122,11 +122,12 @@ def import_hotline(
     """Import the export at ``path``; return what was read, imported and rejected."""
     _require_importer(actor)
     chosen = mapping or load_hotline_mapping()
+    router = Router(session)
+    chosen.check_categories(router.categories)  # before any row: a row cannot fix it
     source = open_source(path)
     source, columns = with_fitting_header(
         source, lambda cells: chosen.resolve(str(source.path), cells), ImportFileError
     )
-    router = Router(session)
     report = HotlineReport(str(path))
     seen: dict[str, int] = {}
     for batch in source.batches():

@@ -8,6 +8,8 @@ mapping that is not well formed is refused with the file and what is wrong.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import yaml
 
 from huiqi.errors import ImportFileError, Location, MappingError
-from huiqi.policies.yamlmarks import safe_load
+from huiqi.policies.yamlmarks import SafeLoader, safe_load
 from huiqi.profiles.mapping import normalise_header
 from huiqi.textfiles import read_utf8
 
@@ -31,6 +33,22 @@ class HotlineMapping:
     columns: dict[str, str]  # normalised header -> field
     categories: dict[str, str]  # the hotline's label -> desk category code
     source: str
+    # The hotline's label -> the line of its entry in the file (where a refusal points).
+    category_lines: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def check_categories(self, known: Collection[str]) -> None:
+        """MappingError at the first entry whose desk category is not one of ``known`` (the
+        desk's codes): parsing alone cannot know them, and each row with that label was
+        refused with a message naming the label as missing from this very mapping."""
+        for label, code in self.categories.items():
+            if code not in known:
+                raise MappingError(
+                    f"the hotline's category {label!r} maps to {code!r}, which is not a request"
+                    f" category; the desk's categories are {', '.join(sorted(known))}. Correct"
+                    " the code in the mapping file, or have an administrator add the category"
+                    " before importing",
+                    location=Location(file=self.source, line=self.category_lines.get(label)),
+                )
 
     def resolve(self, file: str, headers: list[str]) -> dict[str, int]:
         """field -> column position in ``headers``; ImportFileError naming what is missing."""
@@ -87,7 +105,21 @@ def parse_hotline_mapping(text: str, source: str) -> HotlineMapping:
         columns,
         {normalise_header(k): v for k, v in categories.items()},
         source,
+        _category_lines(text),
     )
+
+
+def _category_lines(text: str) -> dict[str, int]:
+    """The line of each entry under ``categories:`` (by normalised label), 1-based."""
+    root = yaml.compose(text, Loader=SafeLoader)  # parsed once already: it composes
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    lines: dict[str, int] = {}
+    for key, value in root.value:
+        if key.value == "categories" and isinstance(value, yaml.MappingNode):
+            for label, _code in value.value:
+                lines[normalise_header(str(label.value))] = label.start_mark.line + 1
+    return lines
 
 
 def load_hotline_mapping(path: Path | None = None) -> HotlineMapping:

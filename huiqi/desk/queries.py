@@ -60,8 +60,24 @@ def full_row(session: Session, req: DeskRequest, *, officer: bool) -> RequestRow
     """A request with its steps (their officials named for ``officer``), files and rating;
     the caller has checked who reads it."""
     session.flush()  # a step just taken is listed
+    # Each "rated" step with its stars: the ratings of the answer in order (round 0, and 1
+    # after the one reopening), as the steps were taken (the history showed the comment
+    # of a rating and not its stars).
+    stars = iter(
+        session.scalars(
+            select(DeskRating.stars)
+            .where(DeskRating.request_id == req.id)
+            .order_by(DeskRating.round)
+        ).all()
+    )
     steps = tuple(
-        StepRow(s.kind, s.actor if officer or _by_enterprise(req, s) else "", s.text, s.at)
+        StepRow(
+            s.kind,
+            s.actor if officer or _by_enterprise(req, s) else "",
+            s.text,
+            s.at,
+            next(stars, None) if s.kind == "rated" else None,
+        )
         for s in session.scalars(
             select(DeskStep).where(DeskStep.request_id == req.id).order_by(DeskStep.id)
         )
@@ -74,8 +90,8 @@ def full_row(session: Session, req: DeskRequest, *, officer: bool) -> RequestRow
             .order_by(DeskAttachment.id)
         )
     )
-    stars = _latest_stars(session, [req.id]).get(req.id)
-    return request_row(req, stars=stars, steps=steps, attachments=files)
+    latest = _latest_stars(session, [req.id]).get(req.id)
+    return request_row(req, stars=latest, steps=steps, attachments=files)
 
 
 def get_attachment(

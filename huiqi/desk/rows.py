@@ -15,6 +15,7 @@ class StepRow:
     actor: str
     text: str | None
     at: dt.datetime
+    stars: int | None = None  # a "rated" step's rating
 
 
 @dataclass(frozen=True)

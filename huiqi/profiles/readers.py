@@ -196,7 +196,8 @@ def open_source(path: Path, scratch: Path | None = None) -> Source:
         )
     if fmt == "csv":
         with path.open("rb") as fh:
-            start = fh.read(4)
+            start = fh.read(SNIFF_BYTES)
+        _refuse_binary(path, start)
         text, received = path, None
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             # Excel's "Unicode Text" export: its lines cannot be split byte by byte as
@@ -244,6 +245,32 @@ def open_source(path: Path, scratch: Path | None = None) -> Source:
         size=path.stat().st_size,
         total_rows=metadata.num_rows,
     )
+
+
+SNIFF_BYTES = 8  # the longest signature below
+# The first bytes of files people send named .csv (a PDF renamed, a workbook saved under
+# the wrong name), and what to call them.
+_SIGNATURES = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx workbook (named .xlsx, it is read)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office 97-2003 file, such as an Excel .xls workbook"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+)
+
+
+def _refuse_binary(path: Path, start: bytes) -> None:
+    """ImportFileError for a file named .csv that is no text file: each line of a PDF (or
+    a workbook, an image) was refused as "not GBK/GB18030", or its first line taken for a
+    header the mapping did not know. Only a known signature: a NUL byte in a line of a
+    real export costs that line alone."""
+    what = next((name for magic, name in _SIGNATURES if start.startswith(magic)), None)
+    if what is not None:
+        raise ImportFileError(
+            f"{path}: not a text (CSV) file whatever its name says: it looks like {what};"
+            " export the data as CSV (UTF-8 or GBK) or as an .xlsx workbook and import that"
+        )
 
 
 def utf16_as_utf8(path: Path, scratch: Path | None) -> Path:

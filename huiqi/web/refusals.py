@@ -195,6 +195,20 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     _refusal(N_("no grant %(id)s of yours")),
     _refusal(N_("no decision %(id)s of yours")),
+    _refusal(N_("grant %(id)s is '%(status)s': rate it once it is granted")),
+    _refusal(
+        N_(
+            "grant %(id)s was superseded by a higher benefit of its group (就高不重复) and is"
+            " never paid: rate grant %(replacement)s instead"
+        ),
+        replacement=r"\d+",
+    ),
+    _refusal(
+        N_(
+            "grant %(id)s was superseded by a higher benefit of its group (就高不重复) and is"
+            " never paid: rate the grant that replaced it"
+        )
+    ),
     _refusal(N_("the reason is %(length)s characters; at most %(n)s")),
     _refusal(
         N_(

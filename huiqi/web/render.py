@@ -10,10 +10,12 @@ import datetime as dt
 import functools
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from starlette.routing import Match
 
 from huiqi.accounts.roles import Role
 from huiqi.db.clock import shown
@@ -133,10 +135,42 @@ def environment(language: str) -> jinja2.Environment:
     return env
 
 
+def page_url(path: str, **params: str | None) -> str:
+    """A page's address with its query (blank values left out): where a form's page is
+    opened again, for a page rendered in answer to that form's POST."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{path}?{query}" if query else path
+
+
+def _opens(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` reaches a route of this application."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.routes)
+
+
+def here_of(request: Request) -> str:
+    """Where a page's language and sign-in links come back to: the page itself, or, for a
+    page answering a POST, the nearest page a GET opens (the form's own page, else the one
+    above it). A link back to the POST's address answered 405, or opened an empty form.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    path = request.url.path.rstrip("/")
+    while path:
+        if _opens(request, path):
+            return path
+        path = path.rsplit("/", 1)[0]
+    return "/"
+
+
 def page(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render a template in the visitor's language, with the CSRF token and the actor."""
+    """Render a template in the visitor's language, with the CSRF token and the actor.
+
+    ``context`` may name ``here``, the page a language or sign-in link comes back to,
+    where a form's page answering its POST is opened by a GET with a query (``page_url``).
+    """
     language = i18n.choose(request.cookies.get(i18n.COOKIE))
     actor = getattr(request.state, "actor", None)
     own = [s for s in actor.scopes(Role.ENTERPRISE) if s] if actor else []
@@ -151,7 +185,7 @@ def page(
         "lang": language,
         "csrf_token": csrf_token(request),
         "actor": actor,
-        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "here": here_of(request),
         **context,
     }
     html = environment(language).get_template(name).render(values)

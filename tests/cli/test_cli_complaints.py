@@ -26,7 +26,7 @@ def test_complaints_from_generation_to_decision(tmp_path: Path) -> None:
     report = json.loads(text)
     assert code == 4 and report["rejects"] == [
         {"line": 6, "reason": "the ID number's check character is wrong: probably mistyped",
-         "ref": report["rejects"][0]["ref"]}
+         "ref": report["rejects"][0]["ref"], "field": "id_number", "column": "证件号码"}
     ]  # fmt: skip
     assert report["stored"] == len(lines) - 2
     code, text = run(data, "complaints", "detect", token=tokens["reviewer"])

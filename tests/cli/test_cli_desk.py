@@ -123,10 +123,33 @@ def test_routes_and_a_hotline_import(tmp_path: Path) -> None:
     )
     code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
     assert code == 4, out  # a rejected row: exit 4, as every import (README's exit codes)
-    assert "2 rows read, 1 imported" in out
+    assert "2 rows read: 1 imported, none already imported, 1 rejected" in out
     assert "line 3, column '诉求类别' (field 'category'): the category '投诉'" in out
     code, out = run(data, "desk", "import", str(export), token=tokens["admin"])
     assert code == 5, out
+
+
+def test_a_hotline_reimport_says_what_was_imported_already(tmp_path: Path) -> None:
+    """Regression (QA): importing an export again said "1 rows read, 0 imported, 1
+    imported before": a wrong plural, and "imported before" read as a count of rows
+    imported before some other step, not as work orders skipped as already held."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"G1,{A},政策咨询,研发费用加计扣除怎么办理,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
+    assert code == 0 and "1 row read: 1 imported, none already imported, none rejected" in out
+    code, out = run(data, "desk", "import", str(export), token=tokens["steward"])
+    assert code == 0, out
+    assert (
+        "1 row read: 0 imported, 1 already imported by an earlier import (not imported"
+        " again), none rejected"
+    ) in out
 
 
 def test_a_sweep_with_calendar_problems_exits_4_saying_them(
@@ -166,3 +189,54 @@ def test_a_full_page_of_the_desk_list_says_how_to_see_the_rest(tmp_path: Path) -
     assert code == 0 and f"2 requests shown, more may follow: add --after {ids[1]}" in out, out
     code, out = run(data, "desk", "list", "--after", str(ids[1]), token=tokens["centre"])
     assert code == 0 and "more may follow" not in out, out
+
+
+def test_a_hotline_request_is_shown_as_filed_through_the_hotline(tmp_path: Path) -> None:
+    """Regression (QA): 'huiqi desk show' said a request imported from a 12345 export was
+    "filed by steward", the data steward who imported it, not the enterprise's call."""
+    data = tmp_path / "data"
+    tokens = accounts(data, centre=["desk_head=*"])
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"G1,{A},政策咨询,研发费用加计扣除怎么办理,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    assert run(data, "desk", "import", str(export), token=tokens["steward"])[0] == 0
+    [listed] = json.loads(run(data, "desk", "list", "--json", token=tokens["centre"])[1])
+    code, out = run(data, "desk", "show", str(listed["id"]), token=tokens["centre"])
+    assert code == 0 and "filed via the 12345 hotline (imported by steward)" in out, out
+    assert "filed by steward" not in out
+
+
+def test_desk_show_ends_a_step_without_a_note_and_lists_files_only_when_there_are(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): 'huiqi desk show' ended a step without a note with a colon
+    ("acknowledged by desk: "), showed no rating's stars, and never listed the files."""
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"], desk=["desk_officer=department:市财政局"])
+    filed = ["desk", "file", A, "--category", "funding", "--text", "何时到账？", "--json"]
+    rid = str(json.loads(run(data, *filed, token=tokens["ent"])[1])["id"])
+    assert run(data, "desk", "ack", rid, token=tokens["desk"])[0] == 0
+    assert run(data, "desk", "reply", rid, "--text", "已拨付", token=tokens["desk"])[0] == 0
+    assert run(data, "desk", "rate", rid, "--stars", "4", token=tokens["ent"])[0] == 0
+    code, out = run(data, "desk", "show", rid, token=tokens["desk"])
+    assert code == 0, out
+    lines = out.splitlines()
+    assert not [line for line in lines if line.rstrip().endswith(":")], out
+    assert any(line.endswith("acknowledged by desk") for line in lines), out
+    assert any("rated by ent ★★★★ (4 of 5)" in line for line in lines), out
+    assert "file:" not in out
+
+
+def test_desk_show_lists_a_requests_files(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"])
+    pdf = tmp_path / "说明.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    filed = ["desk", "file", A, "--category", "funding", "--text", "附件", "--file", str(pdf)]
+    rid = str(json.loads(run(data, *filed, "--json", token=tokens["ent"])[1])["id"])
+    code, out = run(data, "desk", "show", rid, token=tokens["ent"])
+    assert code == 0 and "  file: 说明.pdf (35 bytes)" in out, out

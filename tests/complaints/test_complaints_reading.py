@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from huiqi.complaints import identity
 from huiqi.complaints.mapping import default_mapping, load_mapping
 from huiqi.complaints.reading import read_complaints
-from huiqi.errors import MappingError
+from huiqi.errors import ImportFileError, MappingError
 from huiqi.profiles.uscc import make
 
 KEY = b"reading-test-key"
@@ -75,6 +75,47 @@ def test_a_bad_row_is_reported_with_line_and_reason_and_the_good_rows_kept(
     read = read_complaints(_csv(rows, tmp_path / "c.csv"), KEY)
     assert read.complaints.column("ref").to_pylist() == ["TS1", "TS3"]
     assert [(r.line, reason in r.reason) for r in read.rejects] == [(3, True)], read.rejects
+
+
+@pytest.mark.parametrize(("change", "reason"), BAD)
+def test_a_bad_rows_reject_names_its_field_and_column(
+    tmp_path: Path, change: dict[str, str], reason: str
+) -> None:
+    """Regression (QA): a reject said the line and the reason but not which column of the
+    file held the value, as the hotline and registry imports do."""
+    [about] = change
+    read = read_complaints(_csv([{**GOOD, **change}], tmp_path / "c.csv"), KEY)
+    [reject] = read.rejects
+    assert (reject.field, reject.column) == (about, default_mapping().columns[about])
+
+
+def test_a_row_with_too_few_cells_is_about_the_whole_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(",".join(HEADERS) + "\nTS1,张三\n", encoding="utf-8")
+    [reject] = read_complaints(path, KEY).rejects
+    assert "cells" in reject.reason and (reject.field, reject.column) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("start", "looks_like"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a PDF document"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "a ZIP archive, such as an Excel .xlsx workbook"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "a PNG image"),
+    ],
+)
+def test_a_file_named_csv_that_is_no_text_is_said_to_be_what_it_is(
+    tmp_path: Path, start: bytes, looks_like: str
+) -> None:
+    """Regression (QA): x.pdf.csv holding a PDF was refused as "not GBK" (or its first line
+    "%PDF-1.7" taken for a header without the mapping's columns)."""
+    path = tmp_path / "x.pdf.csv"
+    path.write_bytes(start + bytes(range(256)) * 8)
+    with pytest.raises(ImportFileError) as refused:
+        read_complaints(path, KEY)
+    message = str(refused.value)
+    assert "x.pdf.csv: not a text (CSV) file" in message and looks_like in message
+    assert "GBK/GB18030" not in message
 
 
 def test_a_repeated_complaint_number_is_a_reject_naming_the_first_line(tmp_path: Path) -> None:

@@ -259,8 +259,8 @@ def test_a_complaint_sent_again_with_changed_content_is_reported(
         report = intake.file_complaints(settings, s, actor=OFFICER, complaints=again)
     assert (report.stored, report.already_held) == (1, 3)
     assert report.changed == [
-        {"line": 3, "item": 1, "ref": "R-2", "fields": ["amount", "text"]},
-        {"line": 5, "item": 3, "ref": "R-3", "fields": ["id_number"]},
+        {"item": 1, "ref": "R-2", "fields": ["amount", "text"]},
+        {"item": 3, "ref": "R-3", "fields": ["id_number"]},
     ]
     with sessions() as s:  # the complaint held is kept as it was
         held = s.scalars(select(Complaint).where(Complaint.ref == "R-2")).one()

@@ -529,3 +529,52 @@ def test_a_withdrawal_after_payment_is_told_and_written_on_the_notice(
         with pytest.raises(NoticeError, match="withdrawn after review before it was paid"):
             grant_notice(s, actor=enterprise(b), grant_id=grant_of[b])
     assert render_notice(notice)[:4] == b"%PDF"
+
+
+def test_a_grant_kept_after_a_withdrawal_has_a_plain_notice(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): the notice read the newest ``review_withdraw`` event even when a
+    later review kept the grant, so a grant withdrawn and then kept still printed the
+    withdrawal. The newest review decision, keep or withdraw, is the one that counts."""
+    from huiqi.delivery.notice import grant_notice
+
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("rekept"))
+    with transaction(sessions) as s:
+        grant_id = s.scalars(select(Grant)).one().id
+        export_batch(s, out_dir=tmp_path / "out", actor=FINANCE)
+    build_store(tmp_path, {a: 0})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+    record = records(sessions, pv.id)[a].id
+    resolve_flag(sessions, record, actor=OFFICER, outcome="withdraw", reason="虚报数据")
+    with sessions() as s:
+        assert grant_notice(s, actor=enterprise(a), grant_id=grant_id).withdrawal == "虚报数据"
+    build_store(tmp_path, {a: 0})  # a new snapshot: the record is flagged again
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+    resolve_flag(sessions, record, actor=OFFICER, outcome="keep", reason="数据已核实")
+    with sessions() as s:
+        assert grant_notice(s, actor=enterprise(a), grant_id=grant_id).withdrawal is None
+
+
+def test_rating_a_superseded_grant_names_the_grant_that_replaced_it(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): rating a grant superseded under 就高不重复 was refused with "rate it
+    once it is granted", which it never will be."""
+    from huiqi.delivery.ratings import RatingError, rate
+
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    publish(settings, sessions, policy_yaml("sup-low", per_person=1000, exclusivity_group="g"))
+    publish(settings, sessions, policy_yaml("sup-high", per_person=3000, exclusivity_group="g"))
+    with sessions() as s:
+        by_status = {g.status: g.id for g in s.scalars(select(Grant))}
+    old, new = by_status["superseded"], by_status["granted"]
+    with pytest.raises(RatingError) as refused, transaction(sessions) as s:
+        rate(s, actor=enterprise(a), stars=4, grant_id=old)
+    assert str(refused.value) == (
+        f"grant {old} was superseded by a higher benefit of its group (就高不重复) and is never"
+        f" paid: rate grant {new} instead"
+    )

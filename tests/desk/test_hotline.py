@@ -257,3 +257,30 @@ def test_a_refused_row_names_the_column_and_field_it_is_refused_for(
     }
     category = next(r.reason for r in report.rejects if r.line == 5)
     assert category.endswith("in a mapping file of your own (--mapping)")
+
+
+def test_a_mapping_naming_an_unknown_desk_category_is_refused_before_any_row(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): a mapping whose category label pointed at a code the desk does not
+    have loaded fine; each row with that label was then refused as "not in the mapping's
+    categories" while the list that followed named it. The import now refuses the mapping
+    itself, with its file, the line of the entry and the code."""
+    text = (
+        "name: m\n"
+        "columns:\n  工单编号: hotline_id\n  统一社会信用代码: uscc\n  诉求类别: category\n"
+        "  诉求内容: text\n  受理时间: received_at\n"
+        "categories:\n  政策咨询: policy\n  补贴兑付: fundng\n"
+    )
+    mapping = parse_hotline_mapping(text, "m.yaml")  # parsing alone cannot know the desk
+    path = write_csv(tmp_path / "12345.csv", GOOD)
+    with (
+        transaction(sessions) as s,
+        pytest.raises(MappingError) as refused,
+    ):
+        import_hotline(s, actor=STEWARD, path=path, mapping=mapping)
+    message = str(refused.value)
+    assert message.startswith("m.yaml, line 10: ")
+    assert "'补贴兑付' maps to 'fundng', which is not a request category" in message
+    assert "funding" in message and "policy" in message  # the codes there are
+    assert count(sessions) == 0

@@ -79,14 +79,32 @@ def test_a_refused_complaint_is_named_by_its_position_after_texts_with_line_brea
     answer = portal.client().post(URL, json=body, headers=filer)
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert [(r["item"], r["line"], r["ref"]) for r in report["rejects"]] == [
-        (1, 3, "L-2"),
-        (3, 5, "L-4"),
+    assert [(r["item"], r["ref"], r["field"]) for r in report["rejects"]] == [
+        (1, "L-2", "filed_on"),
+        (3, "L-4", "filed_on"),
     ]
     assert report["stored"] == 2
     with portal.factory() as s:
         text = s.scalar(select(Complaint.text).where(Complaint.ref == "L-3"))
     assert text == "旧式换行\n第二行\n第三行"
+
+
+def test_a_refused_complaint_is_named_by_its_item_never_by_a_line(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    """Regression (QA): a complaint sent as JSON was reported with ``line`` = its position
+    + 2, a line of no file the sender had, and a number sent twice was "already on line 2"."""
+    body = {"complaints": [row("N-1"), row("N-2", uscc=""), row("N-1")]}
+    report = portal.client().post(URL, json=body, headers=filer).json()
+    assert report["rejects"] == [
+        {"item": 1, "ref": "N-2", "field": "uscc", "reason": "the enterprise's USCC is empty"},
+        {
+            "item": 2,
+            "ref": "N-1",
+            "field": "ref",
+            "reason": "complaint N-1 is also item 0 of this list",
+        },
+    ]
 
 
 @pytest.mark.parametrize("username", ["finance", "officer", "ent0", "desk-policy"])

@@ -107,6 +107,31 @@ def test_a_gbk_export_keeps_the_good_rows_and_lists_the_bad_one(
     assert "complaints:投诉导出.csv" in kinds
 
 
+def test_a_rejected_rows_column_and_field_are_named(
+    portal: Portal, officer: dict[str, str]
+) -> None:
+    """Regression (QA): a rejected row named its line and reason, not its column."""
+    text = export([row("COL-1", filed_on="2026-02-30")])
+    sent = portal.client().post(
+        URL, headers=officer, files={"file": ("c.csv", text.encode("utf-8"), "text/csv")}
+    )
+    [reject] = sent.json()["rejects"]
+    assert (reject["line"], reject["field"], reject["column"]) == (2, "filed_on", "投诉日期")
+
+
+def test_a_pdf_named_csv_is_said_to_be_no_text_file(
+    portal: Portal, officer: dict[str, str]
+) -> None:
+    """Regression (QA): x.pdf.csv holding a PDF was refused as "not GBK"."""
+    pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 4
+    sent = portal.client().post(
+        URL, headers=officer, files={"file": ("x.pdf.csv", pdf, "text/csv")}
+    )
+    assert sent.status_code == 400
+    detail = sent.json()["detail"]
+    assert detail.startswith("x.pdf.csv: not a text (CSV) file") and "a PDF document" in detail
+
+
 def test_an_xlsx_export_and_a_data_steward(portal: Portal) -> None:
     book = openpyxl.Workbook()
     sheet = book.active

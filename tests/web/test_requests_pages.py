@@ -7,13 +7,17 @@ every route."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from portal_data import OFFER, Portal, page_token, sign_in
 from sqlalchemy import select
 
+from huiqi.accounts.testing import STEWARD
+from huiqi.db.engine import transaction
 from huiqi.delivery.models import Event
+from huiqi.desk.hotline import import_hotline
 
 POLICY_DESK = "市经济信息化委"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -384,3 +388,50 @@ def test_each_desk_action_answers_with_the_requests_history(portal: Portal) -> N
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["steps"][-1]["kind"] == "transferred"
+
+
+def test_the_history_shows_each_ratings_stars(portal: Portal) -> None:
+    """Regression (QA): the console's history of a request listed "Rated" with the
+    comment but not the stars given, for each of the two rounds a reopening allows."""
+    client = portal.client()
+    owner, officer = bearer(portal, "ent5"), bearer(portal, "desk-policy")
+    rid = client.post(
+        "/api/v1/requests", json={"category": "policy", "text": "星级"}, headers=owner
+    ).json()["id"]
+    client.post(f"/api/v1/requests/{rid}/reply", json={"text": "答复一"}, headers=officer)
+    client.post(
+        f"/api/v1/requests/{rid}/rate", json={"stars": 2, "comment": "没解决"}, headers=owner
+    )
+    client.post(f"/api/v1/requests/{rid}/reply", json={"text": "答复二"}, headers=officer)
+    shown = client.post(f"/api/v1/requests/{rid}/rate", json={"stars": 4}, headers=owner).json()
+    assert [s["stars"] for s in shown["steps"] if s["kind"] == "rated"] == [2, 4]
+    page = sign_in(portal.client(), "desk-policy").get(f"/console/requests/{rid}").text
+    history = re.search(r'<ol class="history">(.*?)</ol>', page, re.S)
+    assert history, page
+    rated = [line for line in history.group(1).split("</li>") if "已评价" in line]
+    assert len(rated) == 2, history.group(1)
+    assert 'aria-label="2 星">★★<' in rated[0] and "没解决" in rated[0]
+    assert 'aria-label="4 星">★★★★<' in rated[1]
+
+
+def test_a_hotline_requests_history_says_it_came_from_the_hotline(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """Regression (QA): a request imported from a 12345 export was shown in the console's
+    history as filed by the data steward who imported it, as if the officer had filed it."""
+    export = tmp_path / "12345.csv"
+    export.write_bytes(
+        (
+            "工单编号,统一社会信用代码,诉求类别,诉求内容,受理时间\r\n"
+            f"HL-WEB-1,{portal.usccs[6]},政策咨询,来电咨询政策,2026-03-02 09:00\r\n"
+        ).encode("gbk")
+    )
+    with transaction(portal.factory) as s:
+        [rid] = import_hotline(s, actor=STEWARD, path=export).ids
+    page = sign_in(portal.client(), "desk-policy").get(f"/console/requests/{rid}").text
+    history = re.search(r'<ol class="history">(.*?)</ol>', page, re.S)
+    assert history, page
+    [filed] = [line for line in history.group(1).split("</li>") if "提交" in line]
+    assert "12345 热线来电，由 steward 导入" in filed, filed
+    own = sign_in(portal.client(), "ent6").get(f"/requests/{rid}").text
+    assert "steward" not in own

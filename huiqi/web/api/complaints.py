@@ -94,6 +94,12 @@ class ComplaintRejectPublic(BaseModel):
     line: int
     reason: str
     ref: str | None
+    field: str | None = Field(
+        default=None, description="the complaint field the reason is about (null: the whole row)"
+    )
+    column: str | None = Field(
+        default=None, description="the file's header that field is read from (null: none)"
+    )
 
 
 class ChangedDuplicatePublic(BaseModel):
@@ -146,12 +152,23 @@ class ComplaintsIn(BaseModel):
     complaints: list[ComplaintIn] = Field(min_length=1, max_length=intake.MAX_FILED)
 
 
-class FiledRejectPublic(ComplaintRejectPublic):
+class FiledRejectPublic(BaseModel):
+    """A refused complaint, by its position in the list sent (it has no line)."""
+
     item: int = Field(description="the complaint's position in the list, from 0")
+    reason: str
+    ref: str | None
+    field: str | None = Field(
+        default=None, description="the complaint field the reason is about (null: the whole one)"
+    )
 
 
-class FiledChangedPublic(ChangedDuplicatePublic):
+class FiledChangedPublic(BaseModel):
+    """A complaint whose number is held with other content: not stored, the one held kept."""
+
     item: int = Field(description="the complaint's position in the list, from 0")
+    ref: str
+    fields: list[str]
 
 
 class ComplaintsFiledPublic(_Row):

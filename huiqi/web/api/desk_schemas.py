@@ -49,6 +49,7 @@ class StepPublic(_Row):
     actor: str
     text: str | None
     at: dt.datetime
+    stars: int | None = Field(default=None, description="a 'rated' step's stars (1–5)")
 
 
 class RequestFilePublic(_Row):

@@ -20,7 +20,7 @@ from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.portal import enterprise_of
-from huiqi.web.render import page
+from huiqi.web.render import page, page_url
 from huiqi.web.views.forms import Form
 
 router = APIRouter(include_in_schema=False)
@@ -71,10 +71,19 @@ def _form_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
+    # The form's own page (a GET with its field), also where a refused POST's language
+    # link comes back to: the POST's address alone opened an empty form.
+    here = page_url("/my-data/correct", field=form["field"], year=form["year"], uscc=form["uscc"])
     return page(
         request,
         "correction.html",
-        {"held": held, "question": question_for(form["field"]), "form": form, "errors": errors},
+        {
+            "held": held,
+            "question": question_for(form["field"]),
+            "form": form,
+            "errors": errors,
+            "here": here,
+        },
         status_code=status_code,
     )
 

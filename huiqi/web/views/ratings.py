@@ -19,7 +19,7 @@ from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
-from huiqi.web.render import page
+from huiqi.web.render import page, page_url
 from huiqi.web.views.forms import Form, form_id
 
 router = APIRouter(include_in_schema=False)
@@ -72,6 +72,9 @@ def _form(
         "form": form,
         "errors": errors,
         "stars": STARS,
+        # The form's page, where a refused POST's language link comes back to (/rate
+        # answers POST only).
+        "here": page_url(f"/{kind}s/{subject.id}/rate", uscc=form.get("uscc")),
     }
     return page(request, "rate.html", context, status_code=status_code)
 

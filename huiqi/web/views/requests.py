@@ -22,7 +22,7 @@ from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
-from huiqi.web.render import page
+from huiqi.web.render import page, page_url
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, refuse_oversized
 from huiqi.web.views.forms import Form, form_id
@@ -84,6 +84,8 @@ def _requests_page(
         "max_files": MAX_FILES,
         **NAMES,
     }
+    if request.method == "POST":  # a refused filing: its language link opens this list again
+        context["here"] = page_url("/requests", uscc=uscc, policy=form.get("policy_id"))
     return page(request, "requests.html", context, status_code=status_code)
 
 
