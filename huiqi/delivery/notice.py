@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,6 +67,15 @@ class GrantNotice:
     # A reviewer's decision to withdraw, taken after the money left (its reason): the
     # notice says so rather than read as a valid award.
     withdrawal: str | None = None
+    # A difference granted under 就高不重复 after a lower grant of the group was paid.
+    top_up: TopUpMade | None = None
+
+
+@dataclass(frozen=True)
+class TopUpMade:
+    due_fen: int  # what the policy gives in all
+    given_fen: int  # what the group's earlier grants gave
+    of_grant: int  # the grant it tops up
 
 
 def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVersion) -> None:
@@ -120,7 +130,7 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
     explanation = of_grant(session, grant)
     held = {c.get("id") for c in explanation.get("criteria", []) if c.get("state") == "met"}
     own = session.execute(
-        select(Event.id, Event.hash)
+        select(Event.id, Event.hash, Event.data)
         .where(Event.entity == f"grant:{grant.id}")
         .order_by(Event.id)
         .limit(1)
@@ -147,4 +157,12 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         event_hash=event[1] if event else None,
         commitments=commitments_made(session, grant.entitlement_id),
         withdrawal=withdrawal,
+        top_up=_top_up(own[2] if own else None),
     )
+
+
+def _top_up(data: dict[str, Any] | None) -> TopUpMade | None:
+    """What a top-up grant's own event says it topped up (huiqi.delivery.topup)."""
+    if not data or "top_up_of_grant" not in data:
+        return None
+    return TopUpMade(int(data["due_fen"]), int(data["given_fen"]), int(data["top_up_of_grant"]))

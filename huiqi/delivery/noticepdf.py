@@ -85,6 +85,16 @@ def render_notice(notice: GrantNotice) -> bytes:
         ("状态", STATUS_ZH.get(notice.status, notice.status)),
         ("授予编号", str(notice.grant_id)),
     ]
+    if notice.top_up is not None:
+        made = notice.top_up
+        rows.append(
+            (
+                "补差说明",
+                f"同组政策就高不重复：本政策金额 {amount_text(made.due_fen)}，同组政策已发放"
+                f" {amount_text(made.given_fen)}（授予编号 {made.of_grant}），本次补发差额"
+                f" {amount_text(notice.amount_fen)}",
+            )
+        )
     if notice.withdrawal is not None:
         rows.append(
             (

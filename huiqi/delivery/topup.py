@@ -197,6 +197,8 @@ def grant_top_up(
             "requested_fen": top.difference_fen,
             "snapshot_id": ent.snapshot_id,
             "top_up_of_grant": top.paid_grant_id,
+            "due_fen": top.due_fen,
+            "given_fen": top.paid_fen,
             "review_reason": reason,
         },
     )

@@ -5,10 +5,12 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 from helpers import build_store, policy_yaml, uscc
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +28,8 @@ from huiqi.delivery.models import (
     Notification,
     PolicyVersion,
 )
+from huiqi.delivery.notice import TopUpMade, grant_notice
+from huiqi.delivery.noticepdf import render_notice
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.review import ReviewConflict, resolve_flag
 from huiqi.delivery.topup import top_ups
@@ -110,6 +114,13 @@ def test_a_claimed_higher_offer_is_topped_up_by_the_difference(
         assert top_ups(s, [(offer.id, "excluded")]) == {}
     with pytest.raises(ReviewConflict, match="not flagged"):
         resolve_flag(sessions, offer.id, actor=OFFICER, outcome="top-up", reason="再补")
+    # The grant's notice says what it tops up.
+    with sessions() as s:
+        notice = grant_notice(s, actor=enterprise(A), grant_id=top.id)
+    assert notice.top_up == TopUpMade(600_000, 200_000, grants["grp-low"].id)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_notice(notice))).pages)
+    flat = "".join(text.split())  # the table cell wraps its lines
+    assert "本次补发差额￥4,000.00元" in flat and "已发放￥2,000.00元" in flat, text
     batch = sent_for_payment(sessions, tmp_path)
     with sessions() as s:
         items = s.scalars(select(BatchItem.grant_id).where(BatchItem.batch_id == batch)).all()
