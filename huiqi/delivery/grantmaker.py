@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
 from huiqi.delivery import budget as budgets
-from huiqi.delivery import once, outranked, zero
+from huiqi.delivery import once, outranked, topup, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import actor_name, record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -87,11 +87,13 @@ def _exclusivity(
         GrantStatus.GRANTED,
         GrantStatus.PROVISIONAL,
     ):
+        given = topup.given_in_group(session, group, ent.uscc, ent.benefit_period)
         raise _Refused(
             RecordStatus.EXCLUDED,
-            f"就高不重复: group '{group}' already paid or batched {yuan_text(held_grant.amount_fen)} yuan"
-            f" under {name}; this policy would give {yuan_text(amount)} yuan — flagged for an"
-            " officer to decide",
+            f"就高不重复: group '{group}' has already given this enterprise {yuan_text(given)}"
+            f" yuan (its latest grant, under {name}, is {held_grant.status}); this policy would"
+            f" give {yuan_text(amount)} yuan — flagged for an officer to decide: keep it so, or"
+            " top up the difference",
         )
     reason = (
         f"就高不重复: superseded by {pv.policy_id} v{pv.version}, which gives"

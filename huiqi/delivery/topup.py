@@ -30,8 +30,9 @@ from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
-# The group's grant has left huiqi: only then is a difference paid instead of a supersession.
-SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID)
+# The group's grant has left huiqi (or failed to be paid, and is owed: ``disburse repay``):
+# only then is a difference paid instead of a supersession.
+SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID, GrantStatus.PAYMENT_FAILED)
 
 
 class TopUpError(StateConflict):
@@ -65,7 +66,7 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     if held is None or held.status not in SENT:
         return None
     due = once.receivable(pv, ent.computed_fen)
-    given = _given(s, group, ent)
+    given = given_in_group(s, group, ent.uscc, ent.benefit_period)
     if due <= given:
         return None
     held_pv = s.get(PolicyVersion, held.policy_version_id)
@@ -73,7 +74,7 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     return TopUp(due, given, due - given, held.id, f"{held_pv.policy_id} v{held_pv.version}")
 
 
-def _given(s: Session, group: str, ent: Entitlement) -> int:
+def given_in_group(s: Session, group: str, uscc: str, period: str) -> int:
     """What the group's policies have granted the enterprise for the period, in all: the
     holder's grant, and when the holder is itself a top-up, the grants it topped up (a
     grant superseded under 就高不重复 gave nothing)."""
@@ -82,8 +83,8 @@ def _given(s: Session, group: str, ent: Entitlement) -> int:
         .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
         .where(
             PolicyVersion.exclusivity_group == group,
-            Grant.uscc == ent.uscc,
-            Grant.benefit_period == ent.benefit_period,
+            Grant.uscc == uscc,
+            Grant.benefit_period == period,
             Grant.status != GrantStatus.SUPERSEDED,
         )
     )

@@ -39,6 +39,14 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     refusal(
         N_(
+            "就高不重复: group '%(group)s' has already given this enterprise %(amount)s yuan"
+            " (its latest grant, under %(version)s, is %(status)s); this policy would give"
+            " %(high)s yuan — flagged for an officer to decide: keep it so, or top up the"
+            " difference"
+        )
+    ),
+    refusal(
+        N_(
             "就高不重复: superseded by %(version)s, which gives %(amount)s yuan (more than"
             " %(low)s yuan)"
         )

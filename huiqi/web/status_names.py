@@ -23,7 +23,10 @@ RECORD_STATUS = {
     "rejected": N_("rejected"),
     # Both ways a record is excluded: the policy granted the enterprise already for the
     # period (under any version), or its group gives it a higher amount (就高不重复).
-    "excluded": N_("not granted: already granted under this policy, or more under its group"),
+    "excluded": N_(
+        "not granted: another grant of this policy or of its exclusivity group (就高不重复)"
+        " covers the period"
+    ),
     "superseded": N_("superseded"),
     "withdrawn": N_("withdrawn"),
     "budget_exhausted": N_("not granted: the budget is spent"),

@@ -376,7 +376,8 @@ def test_a_paid_group_grant_is_named_with_the_amount_paid(
     text = policy_yaml("paid-b", per_person=2000, exclusivity_group="g")
     pv, _ = publish(settings, sessions, text)
     reason = records(sessions, pv.id)[a].status_reason or ""
-    assert "already paid or batched 400.00 yuan" in reason, reason
+    assert "has already given this enterprise 400.00 yuan" in reason, reason
+    assert "its latest grant, under paid-a v1, is paid" in reason, reason
 
 
 def test_no_longer_eligible_is_flagged_not_revoked(

@@ -204,3 +204,22 @@ def test_a_second_top_up_counts_what_the_first_gave(
         assert granted is not None and granted.amount_fen == 200_000
         total = sum(g.amount_fen for g in s.scalars(select(Grant).where(Grant.uscc == A)))
         assert total == 800_000
+
+
+def test_a_lower_grant_whose_payment_failed_is_still_owed_so_only_the_difference_is_topped_up(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The flag said 'flagged for an officer' and the top-up refused (QA): the failed grant is
+    repaid through ``disburse repay``, so the higher policy still owes only the difference."""
+    _, high = lower_then_higher(sessions, tmp_path)
+    with transaction(sessions) as s:
+        low = s.scalars(select(Grant).where(Grant.policy_id == "grp-low")).one()
+        low.status = "payment_failed"
+    # Published again on the failed grant: the flag names it.
+    flagged = record(sessions, high)
+    with sessions() as s:
+        assert top_ups(s, [(flagged.id, "excluded")]) == {flagged.id: 400_000}
+    decided = resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="补差")
+    with sessions() as s:
+        top = s.get(Grant, decided.grant_id)
+        assert top is not None and top.amount_fen == 400_000

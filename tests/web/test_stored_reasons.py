@@ -59,6 +59,19 @@ STORED = [
         "已标记，由工作人员决定",
     ),
     (
+        f"就高不重复: group 'startup' has already given this enterprise {yuan(500_000)} yuan"
+        f" (its latest grant, under sh-a-2026 v1, is payment_failed); this policy would give"
+        f" {yuan(900_000)} yuan — flagged for an officer to decide: keep it so, or top up the"
+        " difference",
+        "已向该企业发放 5,000.00 元",
+    ),
+    (
+        "topped up after review: 按文件补足; 就高不重复 top-up: sh-b-2026 v1 gives"
+        f" {yuan(900_000)} yuan; the group has already given {yuan(500_000)} yuan (the latest"
+        f" grant under sh-a-2026 v1), so the difference of {yuan(400_000)} yuan is granted",
+        "补发差额 4,000.00 元",
+    ),
+    (
         f"就高不重复: superseded by sh-b-2026 v1, which gives {yuan(900_000)} yuan (more"
         f" than {yuan(500_000)} yuan)",
         "已由 sh-b-2026 v1 取代",
