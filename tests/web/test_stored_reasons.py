@@ -60,7 +60,7 @@ STORED = [
     ),
     (
         f"就高不重复: group 'startup' has already given this enterprise {yuan(500_000)} yuan"
-        f" (its latest grant, under sh-a-2026 v1, is payment_failed); this policy would give"
+        f" (its latest grant, under sh-a-2026 v1, is paid); this policy would give"
         f" {yuan(900_000)} yuan — flagged for an officer to decide: keep it so, or top up the"
         " difference",
         "已向该企业发放 5,000.00 元",
