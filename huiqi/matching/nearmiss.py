@@ -9,7 +9,10 @@ numeric threshold the enterprise is within the criterion's margin of (20 % of th
 threshold unless the policy says otherwise) or a qualification the policy marks
 attainable. Here the failing threshold becomes the gap in numbers, "研发费用占营业收入比例
 2.8 %，要求 >= 3 %", as data (field, label, actual, required, unit: ``thresholds``);
-an attainable qualification has no gap (``gap`` None).
+an attainable qualification has no gap (``gap`` None). The amount is what the enterprise
+could receive given the grants it holds (``delivery.obtainable``): none for a policy
+already granted for the period or outranked in its exclusivity group (就高不重复), which
+``held`` then names.
 
 Access: the enterprise itself and its park operator see every policy; a policy officer
 sees the near misses of the policies its scope covers, and an officer scoped to districts
@@ -19,7 +22,7 @@ is refused an enterprise registered in another district (``accounts.districts``)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +31,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import AccessDenied, Actor, PolicyRef, in_policy_scope
 from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.config import Settings
+from huiqi.delivery.obtainable import Held, obtainable
 from huiqi.engine import CompiledPolicy, PolicyTrace, explain
 from huiqi.engine.compile.compiler import CompiledCriterion
 from huiqi.matching.published import policies_in_force
@@ -53,9 +57,12 @@ class NearMiss:
     gap: Gap | None
     met: int
     total: int
-    # What the amount would be, when the formula reads only figures already known and
-    # gives more than nothing on them.
+    # What the enterprise could receive, when the formula reads only figures already
+    # known and gives more than nothing on them, and the grants it holds leave room for
+    # it (one per policy and period, 就高不重复, a shared cap): None otherwise.
     amount_fen: int | None
+    # What it already holds that makes the policy give less, or nothing (``held.kind``).
+    held: Held | None = None
 
     @property
     def text_zh(self) -> str:
@@ -148,4 +155,13 @@ def near_misses(
     traces = explain(settings, code, chosen, snapshot_id=snapshot_id)
     by_id = {cp.policy.id: cp for cp in chosen}
     found = [nm for t in traces if (nm := near_miss_of(by_id[t.policy_id], t))]
+    found = [_with_holdings(session, code, nm) for nm in found]
     return sorted(found, key=lambda n: (n.distance, n.policy_id))
+
+
+def _with_holdings(session: Session, uscc: str, nm: NearMiss) -> NearMiss:
+    """The near miss with what the enterprise could receive of it, given its grants: a
+    policy it already has a grant of for the period, or whose exclusivity group gives it
+    at least as much, is worth nothing more (QA: the page showed those amounts)."""
+    got = obtainable(session, uscc, nm.policy_id, nm.version, nm.amount_fen)
+    return replace(nm, amount_fen=got.amount_fen or None, held=got.held)

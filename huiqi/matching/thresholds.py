@@ -7,6 +7,7 @@ thresholds among its comparisons:
 
 * ``field OP number``          ``revenue >= 50000000``, ``COALESCE(x, 0) >= 100000``
 * ``field OP k * field``       ``rd_expense >= 0.03 * revenue`` (a ratio: 3 %)
+* ``field / field OP k``       ``rd_expense / revenue >= 0.03`` (the same ratio, k > 0)
 * ``field OP field``           ``rd_expense > rd_expense[-1]`` (more than the year before)
 
 and conjunctions of them (``rd_staff >= 20 AND rd_staff >= 0.1 * employees``), where the
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from huiqi.engine.compile.nearness import undivided
 from huiqi.engine.compile.parse import parse_rule
 from huiqi.matching.gaptext import gap_zh
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -134,6 +136,9 @@ def _ref(node: exp.Expression, data_year: int, d: Dictionary) -> Ref | None:
 
 
 def _comparison(node: exp.Expression, data_year: int, d: Dictionary) -> Threshold | None:
+    # ``rd_expense / revenue >= 0.03`` is the share ``rd_expense >= 0.03 * revenue``, as
+    # the engine's near-miss rule reads it.
+    node = undivided(node, d)
     op = _OPS.get(type(node))
     if op is None:
         return None

@@ -7,7 +7,9 @@ no eligible case, no failing case, an exclusivity group with a single member,
 policies of one cap group that state different per-enterprise caps,
 policies of one group that disagree on level or data year, and a figure the text
 gives in 万元 or as a percentage that the rule or an amount writes as the bare
-number (``revenue >= 1000`` under the label "营业收入不低于1000万元"). An eligible
+number (``revenue >= 1000`` under the label "营业收入不低于1000万元"), an amount written
+in fen (100 times a yuan figure the text gives), and a grant's cap or floor above the
+policy's whole budget. An eligible
 enterprise that can receive 0.00 yuan is warned about by huiqi.engine.zero_amounts, which
 runs the policies.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +28,9 @@ from huiqi.policies.yamlmarks import locate
 # "1000万元", "2亿元", "50万" in a label or title; "3%", "20％".
 _TEXT_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)")
 _TEXT_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+# "50000元" in a label or title: a figure in plain yuan (not "50万元").
+_TEXT_YUAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*元")
+_FEN_PER_YUAN = Decimal(100)
 # A number in a rule, outside quotes and year offsets ([-1]).
 _RULE_NUMBER = re.compile(r"(?<![\w.\[-])(\d+(?:\.\d+)?)(?![\w.\]])")
 _UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
@@ -196,6 +202,10 @@ def unit_slips(lp: LoadedPolicy) -> list[Finding]:
     ):
         if value is not None:
             figures.append((key, ".".join(map(str, key)), {Decimal(value)}))
+    in_yuan = [(Decimal(n), "", Decimal(n)) for n in _TEXT_YUAN.findall(texts)]
+    # A figure the text itself states in yuan is no slip, even when it is 100 times
+    # another (3000元 per person, at most 30万元: a cap of 300000).
+    said = {yuan for _, _, yuan in [*stated, *in_yuan]}
     for path, what, numbers in figures:
         for n, unit, yuan in stated:
             if n in numbers and yuan not in numbers and n != yuan:
@@ -208,4 +218,49 @@ def unit_slips(lp: LoadedPolicy) -> list[Finding]:
                     )
                 )
                 break
+        else:
+            for n, unit, yuan in [*stated, *in_yuan]:
+                fen = yuan * _FEN_PER_YUAN
+                if fen in numbers and yuan not in numbers and fen not in said:
+                    found.append(
+                        Finding(
+                            "warning",
+                            where(path),
+                            f"{what} has {_plain(fen)}, 100 times the {_plain(n)}{unit}元 the"
+                            " policy's text says: that is the amount in fen; amounts are"
+                            f" yuan: write {_plain(yuan)}",
+                            kind="fen_slip",
+                        )
+                    )
+                    break
+    found.extend(_beyond_budget(lp, where))
+    return found
+
+
+def _beyond_budget(
+    lp: LoadedPolicy, where: Callable[[tuple[str | int, ...]], str]
+) -> list[Finding]:
+    """A grant's cap or floor above the policy's whole budget: no grant can reach the cap
+    (a floor above the budget pays no one), which a figure written in fen (100 times
+    the yuan) or in yuan where the budget is in 万 makes. A per-enterprise cap may
+    exceed one policy's budget (it spans a cap group), so it is not compared."""
+    p = lp.policy
+    if p.budget is None:
+        return []
+    found: list[Finding] = []
+    for key, value, what in (
+        (("amount", "cap"), p.amount.cap, "no grant can reach it"),
+        (("amount", "floor"), p.amount.floor, "no grant can be paid"),
+    ):
+        if value is not None and value > p.budget:
+            found.append(
+                Finding(
+                    "warning",
+                    where(key),
+                    f"{'.'.join(key)} {_plain(value)} is more than the whole budget"
+                    f" {_plain(p.budget)}, so {what}; amounts are yuan, not fen: check the"
+                    f" unit of both",
+                    kind="beyond_budget",
+                )
+            )
     return found

@@ -55,9 +55,12 @@ def two_row_header(upper: tuple[int, list[str]], lower: tuple[int, list[str]]) -
     look like one: group titles over merged cells ("参保" over "年末参保人数" and
     "实缴失业保险费(元)") above sub-headers, and the other columns' names merged down
     across both rows, so that the lower row is empty where the upper names a column.
-    Each column is named by its lower cell, else by its upper one."""
+    Each column is named by its lower cell, else by its upper one. A row of units under
+    the header (营业收入 over 千元) names no column: it is not a lower header row."""
+    from huiqi.profiles.unit_row import is_unit_row
+
     (upper_line, top), (lower_line, bottom) = upper, lower
-    if lower_line != upper_line + 1:
+    if lower_line != upper_line + 1 or is_unit_row(bottom):
         return None
     width = max(len(top), len(bottom))
     top = [*top, *[""] * (width - len(top))]

@@ -1,6 +1,7 @@
 """The outcome of one import: the report object and the files a data steward reads.
 
-Under ``<imports_dir>/<snapshot_id>/`` each import leaves:
+Under ``<imports_dir>/<snapshot_id>/`` each import leaves (one that accepted no row, and
+so made no snapshot, under ``<imports_dir>/not-imported/<time>-<hash>/``):
 
 * ``rejects.csv``  UTF-8 with BOM (so Excel opens it correctly): one row per
   refused cell with ``file, line, column, field, value, reason``, then the whole
@@ -37,7 +38,7 @@ FIRST_MESSAGES = 10
 class ImportReport:
     """What an import did. ``summary()`` gives the text a CLI prints."""
 
-    snapshot_id: int
+    snapshot_id: int | None  # None: no row was accepted, so no snapshot was made
     file: str
     mapping: str
     format: str
@@ -92,8 +93,14 @@ class ImportReport:
         how = self.format if self.encoding is None else f"{self.format}, {self.encoding}"
         if self.sheet is not None:
             how += f", sheet '{self.sheet}'"
+        first = (
+            f"Imported {name} with mapping '{self.mapping}' ({how}) as snapshot {self.snapshot_id}."
+            if self.snapshot_id is not None
+            else f"Nothing imported from {name} with mapping '{self.mapping}' ({how}): no row"
+            " was accepted, so no snapshot was made and the stored data is as it was."
+        )
         lines = [
-            f"Imported {name} with mapping '{self.mapping}' ({how}) as snapshot {self.snapshot_id}.",
+            first,
             f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
             f"{self.rows_rejected} rejected, {self.rows_changed} changed.",
         ]
@@ -108,9 +115,7 @@ class ImportReport:
                 f"Line {self.unit_line} under the header gives the columns' units; it is not"
                 " read as data."
             )
-        if self.rows_changed == 0 and self.rows_accepted == 0:
-            lines.append("No changes: no row was accepted.")
-        elif self.rows_changed == 0:
+        if self.rows_changed == 0 and self.rows_accepted > 0:
             lines.append("No changes: every accepted row was already in the store.")
         if self.blanks_kept:
             lines.append(

@@ -18,9 +18,13 @@ The steps, each in its own module:
 6. ``import_report``  write ``rejects.csv``, ``report.json`` and ``report.txt``
    under ``<imports_dir>/<snapshot_id>/``; the store freezes the snapshot.
 
-Every import is a snapshot, even one that changes nothing (its report then
-says "No changes"), so the history of what was received is complete. Steps 4-6
-run in one transaction: an import is recorded entirely or not at all.
+An import that accepts rows is a snapshot, even one that changes nothing (its
+report then says "No changes"), so the history of what was received is complete.
+One that accepts no row (every row rejected, or a header alone) makes none: the
+data is as it was, nothing is frozen, and its report (rejects included) goes under
+``<imports_dir>/not-imported/<time>-<hash>/``; the audit log records it as any
+import. Steps 4-6 run in one transaction: an import is recorded entirely or not
+at all.
 
 Example:
     >>> report = import_file(settings, "tax_2023.csv")        # doctest: +SKIP
@@ -31,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
@@ -165,7 +170,7 @@ def _import(
         con.begin()
         out: Path | None = None
         try:
-            snapshot_id = store.begin_snapshot(
+            snapshot_id: int | None = store.begin_snapshot(
                 con,
                 kind="import",
                 registry=chosen.registry,
@@ -176,38 +181,52 @@ def _import(
             rowcheck.build_rejects(con, chosen, fields, len(source.headers))
             name_passive_rows(con, fields, passive, source.headers, len(source.headers))
             accepted, rejected = rowcheck.counts(con)
-            links.after_check(con, chosen, settings)  # persons hashed, never stored in clear
+            if accepted == 0:
+                # Nothing to store: no snapshot (the transaction is rolled back below).
+                snapshot_id = None
+            else:
+                links.after_check(con, chosen, settings)  # persons hashed, never in clear
             if progress is not None:
                 progress(f"check {file_path.name}", rows_read, rows_read)
             # A table this import fills from empty is written in USCC order, and frozen
             # as stored (no second sort of the whole table).
-            empty = upsert.empty_tables(con, chosen)
+            empty = upsert.empty_tables(con, chosen) if snapshot_id is not None else frozenset()
             # Nothing to keep in a table this import fills from empty (a first import).
             kept = (
                 0
-                if upsert.TABLES[chosen.layout] in empty
+                if snapshot_id is None or upsert.TABLES[chosen.layout] in empty
                 else upsert.blanks_kept(con, chosen, fields)
             )
-            changed = upsert.collect_changes(con, chosen, fields)
-            if changed:
+            changed = upsert.collect_changes(con, chosen, fields) if snapshot_id is not None else 0
+            if changed and snapshot_id is not None:
                 upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)
-            refreshed = upsert.refresh_derived(con, snapshot_id, filled=empty) if changed else False
+            refreshed = (
+                upsert.refresh_derived(con, snapshot_id, filled=empty)
+                if changed and snapshot_id is not None
+                else False
+            )
             # The registry's own class against the derived one, for the years this file
             # touched: it sent the reported class, or figures that changed the derived one.
             disagreeing, first = (
                 size_class.disagreements(con, FIRST_MESSAGES)
-                if chosen.layout == "yearly" and ("size_class_reported" in fields or refreshed)
+                if snapshot_id is not None
+                and chosen.layout == "yearly"
+                and ("size_class_reported" in fields or refreshed)
                 else (0, [])
             )
             overlapping, overlaps_first = (
                 links.overlapping_legal_representatives(con, FIRST_MESSAGES)
-                if chosen.layout == "relations" and "relation" in fields
+                if snapshot_id is not None and chosen.layout == "relations" and "relation" in fields
                 else (0, [])
             )
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
-            out = settings.imports_dir / str(snapshot_id)
+            out = (
+                settings.imports_dir / str(snapshot_id)
+                if snapshot_id is not None
+                else not_imported_dir(settings, source.sha256)
+            )
             if out.exists():
                 # A folder left by an import that was rolled back: it described nothing.
                 shutil.rmtree(out)
@@ -281,25 +300,35 @@ def _import(
                     for line, cells in source.above
                 ],
             )
-            store.finish_snapshot(
-                con,
-                snapshot_id,
-                rows_read=rows_read,
-                rows_accepted=accepted,
-                rows_rejected=rejected,
-                rows_changed=changed,
-                report_path=str(report.report_path),
-                presorted=empty,
-            )
+            if snapshot_id is not None:
+                store.finish_snapshot(
+                    con,
+                    snapshot_id,
+                    rows_read=rows_read,
+                    rows_accepted=accepted,
+                    rows_rejected=rejected,
+                    rows_changed=changed,
+                    report_path=str(report.report_path),
+                    presorted=empty,
+                )
             report.seconds = round(time.perf_counter() - started, 3)
             write_report(report)
-            con.commit()
+            if snapshot_id is None:
+                con.rollback()  # the snapshot row begun above, and nothing else
+            else:
+                con.commit()
         except BaseException:
             con.rollback()
             if out is not None and out.exists():
                 shutil.rmtree(out, ignore_errors=True)
             raise
     return report
+
+
+def not_imported_dir(settings: Settings, sha256: str) -> Path:
+    """Where the report of an import that accepted no row goes: no snapshot names it."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return settings.imports_dir / "not-imported" / f"{stamp}-{sha256[:12]}"
 
 
 def other_registries(mapping: Mapping, fields: list[str]) -> list[str]:

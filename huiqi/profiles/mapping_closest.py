@@ -25,7 +25,7 @@ class Closest:
     name: str
     layout: str
     registry: str
-    shared: tuple[str, ...]  # the file's headers it has (besides the USCC and the name)
+    shared: tuple[str, ...]  # the file's headers it names, unit aside (no USCC or name)
     missing: tuple[str, ...]  # the file's headers it does not have as written
 
     def comment(self) -> list[str]:
@@ -37,16 +37,24 @@ class Closest:
         ]
 
     def _sentences(self) -> list[str]:
+        # ``shared`` compares names with the unit set aside, ``missing`` headers as
+        # written: a header in both is named once, as written otherwise, so that the
+        # comment never says the mapping has a header and then that it has not.
+        otherwise = [h for h in self.shared if h in self.missing]
+        absent = [h for h in self.missing if h not in self.shared]
         lines = [
             f"Closest built-in mapping: '{self.name}' ({self.layout}, registry"
-            f" {self.registry}); it has {len(self.shared)} of this file's headers besides"
-            f" the USCC and name: {', '.join(self.shared)}."
+            f" {self.registry}); it has a column named as {len(self.shared)} of this file's"
+            f" headers besides the USCC and name: {', '.join(self.shared)}."
         ]
-        if self.missing:
+        if otherwise:
             lines.append(
-                f"Its headers do not include {', '.join(self.missing)} as written here"
-                " (name or unit): hence this draft."
+                f"It writes {', '.join(otherwise)} with another unit or spelling than here."
             )
+        if absent:
+            lines.append(f"It has no column headed {', '.join(absent)}.")
+        if self.missing:
+            lines.append("Hence this draft.")
         else:
             lines.append(
                 f"It has every column: 'huiqi data import FILE --mapping {self.name}'"

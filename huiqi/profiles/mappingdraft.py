@@ -90,6 +90,8 @@ LAYOUT_WORDS = {
         "行业小类代码",
     ),
     "employees": ("从业人数", "从业人员数", "职工人数", "员工人数"),
+    # The registry's 企业类型 column is the 登记注册类型 (有限责任公司, 股份有限公司…).
+    "registration_type": ("企业类型", "企业登记注册类型", "登记类型", "注册类型", "企业注册类型"),
     "registration_date": ("注册日期", "设立日期", "成立时间"),
     # The tax bureau's own word for the rating is 级别 as often as 等级.
     "tax_credit_rating": ("纳税信用级别", "纳税信用评价等级", "纳税信用评价级别"),
@@ -262,6 +264,9 @@ def draft_mapping(
     how: dict[str, str] = {}
     units: dict[str, str] = {}
     taken: set[str] = set()
+    # The fields recognised, those refused for their unit included: a tax file whose
+    # amounts are all in 千元 is still the tax bureau's.
+    recognised: set[str] = set()
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
@@ -293,6 +298,7 @@ def draft_mapping(
             unmatched.append(header)
             continue
         taken.add(target)
+        recognised.add(target)
         columns[header], how[header] = target, f"matched {reason}"
         f = d.get(target)
         money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
@@ -312,7 +318,9 @@ def draft_mapping(
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
     named = {"uscc", "name"}  # in nearly every file: they say nothing of its registry
-    sources = Counter(f.source for t in taken if t not in named and (f := d.get(t)) is not None)
+    sources = Counter(
+        f.source for t in recognised if t not in named and (f := d.get(t)) is not None
+    )
     fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
     registry = sources.most_common(1)[0][0] if sources else fallback
     if registry != "market" and "name" in taken:
@@ -383,7 +391,7 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     """
     from huiqi.profiles.declared_unit import declared_unit, group_units
     from huiqi.profiles.headerfit import two_row_header
-    from huiqi.profiles.unit_row import MONEY, is_unit_row, unit_word
+    from huiqi.profiles.unit_row import MONEY, is_money, is_unit_row, unit_word
 
     best: tuple[int, Draft] | None = None
     # Each row alone, then each pair of rows that reads as a two-row header (group
@@ -399,7 +407,9 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
         if i + 1 < len(rows) and is_unit_row(rows[i + 1][1]):
             # A row of units under the header (营业收入 over 万元): each column's own.
             below = [unit_word(c) for c in rows[i + 1][1]]
-            groups.update({c: MONEY[w] for c, w in enumerate(below) if w in MONEY})
+            # A unit huiqi does not read (千元) is kept as its word, so that the column
+            # is left for a person rather than drafted as read in 元.
+            groups.update({c: MONEY.get(w, w) for c, w in enumerate(below) if is_money(w)})
         draft = draft_mapping(
             cells,
             name=name,

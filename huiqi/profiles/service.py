@@ -34,7 +34,12 @@ def _record_import(session: Session, actor: Actor, report: ImportReport) -> None
         session,
         actor=actor,
         kind="data_import",
-        entity=f"snapshot:{report.snapshot_id}",
+        # An import that accepted no row made no snapshot: its report's folder names it.
+        entity=(
+            f"snapshot:{report.snapshot_id}"
+            if report.snapshot_id is not None
+            else f"import:{report.report_path.parent.name}"
+        ),
         reason=report.summary().splitlines()[0][:500],
         data={
             "file": report.file,
@@ -52,7 +57,8 @@ def _follow(settings: Settings, session: Session, reports: Sequence[ImportReport
     from huiqi.delivery.directory import follow_import
 
     for report in reports:
-        follow_import(session, settings, report.snapshot_id)
+        if report.snapshot_id is not None:  # else the data did not change
+            follow_import(session, settings, report.snapshot_id)
 
 
 def import_files(
@@ -65,7 +71,7 @@ def import_files(
     sheet: str | None = None,
     progress: Progress | None = None,
 ) -> list[ImportReport]:
-    """Import registry files, one snapshot each (data stewards)."""
+    """Import registry files, one snapshot each that accepts a row (data stewards)."""
     from huiqi.profiles.importer import import_file
 
     require_role(actor, "import registry files", Role.DATA_STEWARD)

@@ -33,7 +33,8 @@ def unit_word(cell: str) -> str:
     return found.group(1) if found else text
 
 
-def _money(word: str) -> bool:
+def is_money(word: str) -> bool:
+    """Whether a unit word is a money unit, one huiqi reads amounts in or not (千元)."""
     from huiqi.profiles.mappingdraft import OTHER_MONEY
 
     return word in MONEY or word in OTHER_MONEY
@@ -41,7 +42,9 @@ def _money(word: str) -> bool:
 
 def is_unit_row(cells: list[str]) -> bool:
     words = [unit_word(c) for c in cells if c.strip()]
-    return bool(words) and all(_money(w) or w in OTHER for w in words) and any(map(_money, words))
+    return (
+        bool(words) and all(is_money(w) or w in OTHER for w in words) and any(map(is_money, words))
+    )
 
 
 def unit_row_below(source: Source) -> tuple[int, list[str]] | None:
@@ -76,7 +79,7 @@ def check_unit_row(
         if known is None or known.type != "money" or column is None or column >= len(cells):
             continue
         word = unit_word(cells[column])
-        if not _money(word):
+        if not is_money(word):
             continue
         unit = MONEY.get(word, word)
         where = (

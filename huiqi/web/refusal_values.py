@@ -37,6 +37,8 @@ N_("the enterprise itself")
 N_("its park operator")
 N_("policy officers (for the policies in their scope)")
 N_("desk officers with scope *")
+# Actions named whole.
+N_("file requests")
 
 # Actions with values in them.
 ACTIONS: list[tuple[re.Pattern[str], str]] = [

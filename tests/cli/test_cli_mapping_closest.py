@@ -28,14 +28,13 @@ def test_a_tax_like_file_is_said_closest_to_the_tax_mapping(tmp_path: Path) -> N
     text = _draft(tmp_path, "统一社会信用代码,年度,纳税总额（万元）,研发费用加计扣除额")
     comments = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     assert (
-        "Closest built-in mapping: 'tax' (yearly, registry tax); it has 2 of this file's"
-        " headers besides the USCC and name: 年度, 纳税总额（万元）." in comments
+        "Closest built-in mapping: 'tax' (yearly, registry tax); it has a column named as 2"
+        " of this file's headers besides the USCC and name: 年度, 纳税总额（万元）." in comments
     )
-    # 万元 is not the tax mapping's 元: the column is named among those it lacks.
-    assert (
-        "Its headers do not include 纳税总额（万元）, 研发费用加计扣除额 as written here"
-        in comments
-    )
+    # 万元 is not the tax mapping's 元: the column is said to be written otherwise, and
+    # the header it has no column for, to be missing.
+    assert "It writes 纳税总额（万元） with another unit or spelling than here." in comments
+    assert "It has no column headed 研发费用加计扣除额. Hence this draft." in comments
     uscc_line = next(line for line in text.splitlines() if line.startswith('  "统一社会信用代码"'))
     assert "'tax'" in uscc_line and "ai_platform" not in uscc_line
 

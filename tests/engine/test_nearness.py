@@ -57,7 +57,12 @@ DATA_YEAR = 2024
         ("holds(high_tech)", None),
         ("revenue >= 1000000 OR employees >= 10", None),
         ("revenue >= 1000000 AND NOT credit_dishonest", None),
-        ("rd_expense / revenue >= 0.03", None),
+        # Regression (QA): a ratio written with a division was never a near miss.
+        ("rd_expense / revenue >= 0.03", "rd_expense >= 0.024 * revenue AND revenue > 0"),
+        ("0.1 < rd_staff / employees", "rd_staff >= 0.08 * employees AND employees > 0"),
+        ("rd_expense / revenue <= 0", None),  # a threshold of 0 has no margin
+        ("rd_expense / 2 >= 100", None),  # not a ratio of two figures
+        ("rd_expense / revenue >= -1", None),
     ],
 )
 def test_a_criterion_is_relaxed_only_when_it_is_a_numeric_threshold(
@@ -244,3 +249,18 @@ def test_near_miss_keys_that_contradict_are_refused(keys: dict[str, str], messag
     text, _ = _with_keys("revenue >= 1", keys)
     with pytest.raises(PolicyError, match=message):
         load_policy_text(text, "p.yaml")
+
+
+@pytest.mark.parametrize(
+    ("rd_expense", "status"),
+    [("30", "eligible"), ("24", "near_miss"), ("23.99", "not_eligible")],
+)
+def test_a_ratio_written_with_a_division_is_a_near_miss_within_its_margin(
+    rd_expense: str, status: str
+) -> None:
+    """QA: ``rd_expense / revenue >= 0.03`` (the share ``rd_expense >= 0.03 * revenue``
+    written as a ratio) was never actionable: 2.4 % of revenue was not_eligible."""
+    cp = _policy([("rd_intensity", "rd_expense / revenue >= 0.03")])
+    assert _both(cp, {"revenue": "1000", "rd_expense": rd_expense}) == status
+    # Revenue of 0: the ratio is unknown, never a near miss.
+    assert _both(cp, {"revenue": "0", "rd_expense": rd_expense}) == "needs_data"

@@ -140,6 +140,9 @@ def test_who_may_see_near_misses(settings, sessions: sessionmaker[Session]) -> N
         ("50000000 <= revenue", [("revenue", ">=", "50000000", None)]),
         ("COALESCE(model_contract, 0) >= 100000", [("model_contract", ">=", "100000", None)]),
         ("rd_expense >= 0.03 * revenue", [("rd_expense", ">=", "0.03", "revenue")]),
+        # Regression (QA): the same ratio written with a division was no threshold.
+        ("rd_expense / revenue >= 0.03", [("rd_expense", ">=", "0.03", "revenue")]),
+        ("0.03 < rd_expense / revenue", [("rd_expense", ">", "0.03", "revenue")]),
         ("rd_expense > rd_expense[-1]", [("rd_expense", ">", "1", "rd_expense")]),
         (
             "rd_staff >= 20 AND rd_staff >= 0.1 * employees",

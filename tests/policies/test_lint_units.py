@@ -52,3 +52,46 @@ def test_a_cap_in_wan_yuan_is_a_warning_and_the_right_figures_are_not() -> None:
 def test_the_shipped_library_has_no_such_warning() -> None:
     lib = load_library([library_dir()])
     assert [f for f in lint_library(lib) if "万" in f.message or "%" in f.message] == []
+
+
+def _kinds(text: str, kind: str) -> list[str]:
+    lp = load_policy_text(text, "p.yaml")
+    return [f"{f.where}: {f.message}" for f in lint_library(Library([lp], [])) if f.kind == kind]
+
+
+def test_a_cap_written_in_fen_is_a_warning() -> None:
+    """QA: a cap of 50000000 under a text saying 最高50万元 (the 500000 yuan in fen,
+    100 times too large) linted clean; so did 5000000 under "最高50000元"."""
+    wan = EXAMPLE_POLICY.replace("title: {zh: 示例,", "title: {zh: 示例（最高50万元）,").replace(
+        'amount: {formula: "10000"}', 'amount: {formula: "0.1 * revenue", cap: 50000000}'
+    )
+    [warning] = _kinds(wan, "fen_slip")
+    assert "amount.cap has 50000000, 100 times the 50万元 the policy's text says" in warning
+    assert warning.endswith("that is the amount in fen; amounts are yuan: write 500000")
+    plain = wan.replace("最高50万元", "最高50000元").replace("cap: 50000000", "cap: 5000000")
+    [warning] = _kinds(plain, "fen_slip")
+    assert "amount.cap has 5000000, 100 times the 50000元" in warning
+    assert warning.endswith("write 50000")
+    assert _kinds(wan.replace("cap: 50000000", "cap: 500000"), "fen_slip") == []
+
+
+def test_a_cap_or_floor_above_the_whole_budget_is_a_warning() -> None:
+    """QA: a cap in fen with no figure in the text to compare linted clean, although
+    above the policy's whole budget no grant can reach it."""
+    text = EXAMPLE_POLICY.replace(
+        'amount: {formula: "10000"}',
+        'amount: {formula: "0.1 * revenue", cap: 100000000, floor: 20000000}\nbudget: 10000000',
+    )
+    warnings = _kinds(text, "beyond_budget")
+    assert len(warnings) == 2
+    assert (
+        "amount.cap 100000000 is more than the whole budget 10000000, so no grant" in (warnings[0])
+    )
+    assert "amount.floor 20000000 is more than the whole budget" in warnings[1]
+    fine = text.replace("cap: 100000000, floor: 20000000", "cap: 1000000, floor: 2000")
+    assert _kinds(fine, "beyond_budget") == []
+
+
+def test_the_shipped_library_has_no_fen_or_budget_warning() -> None:
+    lib = load_library([library_dir()])
+    assert [f for f in lint_library(lib) if f.kind in ("fen_slip", "beyond_budget")] == []

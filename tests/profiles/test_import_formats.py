@@ -18,6 +18,7 @@ from huiqi.config import Settings
 from huiqi.errors import ImportFileError
 from huiqi.profiles import uscc
 from huiqi.profiles.importer import import_file
+from huiqi.profiles.store import ProfileStore
 from huiqi.sheetcells import PLAIN_NUMBER
 
 PUDONG = uscc.make("91310115MA1H8R7C4")  # standards.md §1.3 (c)
@@ -273,14 +274,35 @@ def test_empty_file_is_refused(tmp_path: Path):
     )
 
 
-def test_header_only_file_records_an_empty_snapshot(tmp_path: Path):
-    path = tmp_path / "tax.csv"
-    path.write_bytes(csv_bytes([TAX_HEADER], "utf-8-sig"))
+def test_a_file_with_no_row_accepted_makes_no_snapshot(tmp_path: Path):
+    """Regression (QA): a header-only file, or one whose every row is rejected, made a new
+    (empty) snapshot, frozen like any other, while its report said nothing changed."""
+    settings = Settings(tmp_path / "data")
+    header_only = tmp_path / "tax.csv"
+    header_only.write_bytes(csv_bytes([TAX_HEADER], "utf-8-sig"))
+    bad = tmp_path / "tax-bad.csv"
+    bad.write_bytes(csv_bytes([TAX_HEADER, ["91310115MA1H8R7C40", "2023", "x", "1"]], "utf-8"))
 
-    report = import_file(Settings(tmp_path / "data"), path)
+    for path, read, rejected in ((header_only, 0, 0), (bad, 1, 1)):
+        report = import_file(settings, path)
+        assert (report.rows_read, report.rows_rejected, report.snapshot_id) == (
+            read,
+            rejected,
+            None,
+        )
+        summary = report.summary()
+        assert summary.startswith(f"Nothing imported from {path.name} with mapping 'tax'")
+        assert "no row was accepted, so no snapshot was made" in summary
+        assert "No changes" not in summary and "as snapshot" not in summary
+        # The rejects are reported where a person finds them, under no snapshot's name.
+        assert report.report_path.parent.parent == settings.imports_dir / "not-imported"
+        assert report.rejects_path.exists() and report.report_path.exists()
+    assert ProfileStore(settings).snapshots() == []
+    assert not settings.snapshots_dir.exists() or not any(settings.snapshots_dir.iterdir())
 
-    assert (report.rows_read, report.rows_changed, report.snapshot_id) == (0, 0, 1)
-    assert "No changes: no row was accepted." in report.summary()
+    good = tmp_path / "tax-good.csv"
+    good.write_bytes(csv_bytes([TAX_HEADER, *TAX_ROWS], "utf-8"))
+    assert import_file(settings, good).snapshot_id == 1
 
 
 def test_row_with_extra_cells_is_rejected_whole(tmp_path: Path):

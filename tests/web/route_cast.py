@@ -291,7 +291,7 @@ def path_value(path: str, name: str, objects: Objects) -> str:
             return str(ids["correction" if "corrections" in path else "request"])
         case "message_id":
             return str(ids["officer_message" if "console" in path else "message"])
-        case "attachment_id" if path.startswith("/request-files/"):
+        case "attachment_id" if path.startswith(("/request-files/", "/api/v1/request-files/")):
             return str(ids["request_file"])
         case "policy_id":
             if path.endswith(("/submit", "/attachments")):

@@ -248,6 +248,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/records/{record_id}/attachments",
         "/api/v1/attachments/{attachment_id}",
         "/api/v1/request-categories",
+        "/api/v1/request-files/{attachment_id}",
         "/api/v1/requests",
         "/api/v1/requests/stats",
         "/api/v1/requests/{request_id}",

@@ -84,6 +84,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/api/v1/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
     ("GET", "/api/v1/requests/stats"): DESKS,
     ("GET", "/api/v1/requests/{request_id}"): PORTAL | REQUEST_DESK,
+    ("GET", "/api/v1/request-files/{attachment_id}"): PORTAL | REQUEST_DESK,
     ("GET", "/attachments/{attachment_id}"): PORTAL | {"admin", "officer"},
     ("GET", "/calculator"): EVERYONE,
     ("GET", "/console"): SIGNED_IN,

@@ -244,7 +244,8 @@ def _nearness(
             "its thresholds are 0, which no margin moves"
             if is_threshold(parse_rule(crit.expr), checker.dictionary)
             else "this criterion is not a numeric threshold (field >= number, field >= k *"
-            " field, BETWEEN, or an AND of them) over figures the enterprise can change"
+            " field, field / field >= k, BETWEEN, or an AND of them) over figures the"
+            " enterprise can change"
         )
         raise _error(
             f"'margin' applies to numeric thresholds, but {why}: remove 'margin'",

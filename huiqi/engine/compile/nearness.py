@@ -15,8 +15,9 @@ fields (a founder's age) and qualifications not marked attainable. A 失信 ente
 "not eligible", not "you miss only one thing".
 
 A threshold is recognised in the rule as written, before lowering: ``X OP number``,
-``X OP k * Y`` (a share of another figure: 3 % of revenue), ``X OP Y`` (more than the
-year before), ``X BETWEEN a AND b`` and ANDs of them, where ``X`` and ``Y`` are numeric
+``X OP k * Y`` (a share of another figure: 3 % of revenue), ``X / Y OP k`` (the same
+share written as a ratio, k > 0), ``X OP Y`` (more than the year before), ``X BETWEEN a
+AND b`` and ANDs of them, where ``X`` and ``Y`` are numeric
 fields of the dictionary (also ``COALESCE(field, n)`` and ``field[year]``) that are
 neither scope nor personal. Its *relaxed* rule moves every threshold by the margin,
 computed exactly in Decimal:
@@ -24,7 +25,7 @@ computed exactly in Decimal:
 * ``X >= c`` / ``X > c``       ->  ``X >= c - m·|c|``
 * ``X <= c`` / ``X < c``       ->  ``X <= c + m·|c|``
 * ``X >= k·Y`` / ``X > k·Y``   ->  ``X >= (k - m·k)·Y AND Y > 0`` (a ratio exists only
-  over a positive figure); ``<=`` / ``<`` with ``k + m·k``
+  over a positive figure); ``<=`` / ``<`` with ``k + m·k``; ``X / Y OP k`` alike
 * ``X BETWEEN a AND b``        ->  ``X BETWEEN a - m·|a| AND b + m·|b|``
 
 A failing threshold criterion is a near-miss candidate exactly where its relaxed rule
@@ -114,10 +115,32 @@ def _share(node: exp.Expression, d: Dictionary) -> tuple[Decimal, exp.Expression
     return None
 
 
+def undivided(node: exp.Expression, d: Dictionary) -> exp.Expression:
+    """``X / Y OP c`` (or ``c OP X / Y``) with c > 0 as the share ``X OP c * Y``, else
+    ``node``: the ratio written with a division is the same threshold as the share of
+    ``Y`` (they differ only where ``Y <= 0``, which the relaxed rule excludes)."""
+    kind = type(node)
+    if kind not in _FLIP:
+        return node
+    ratio, other = node.this.unnest(), node.expression
+    if not isinstance(ratio, exp.Div):
+        ratio, other, kind = other.unnest(), ratio, _FLIP[kind]
+        if not isinstance(ratio, exp.Div):
+            return node
+    c = _number(other)
+    x, y = ratio.this, ratio.expression
+    if c is None or c <= 0 or not _is_figure(x, d) or not _is_figure(y, d):
+        return node
+    return kind(
+        this=x.unnest().copy(), expression=exp.Mul(this=_literal(c), expression=y.unnest().copy())
+    )
+
+
 def _relax_comparison(
     node: exp.Expression, margin: Decimal, d: Dictionary
 ) -> tuple[exp.Expression, bool] | None:
     """The relaxed comparison and whether the margin widened it; None: not a threshold."""
+    node = undivided(node, d)
     if isinstance(node, exp.Between):
         x, low, high = node.this, _number(node.args["low"]), _number(node.args["high"])
         if low is None or high is None or not _is_figure(x, d):

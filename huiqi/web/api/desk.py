@@ -6,17 +6,25 @@ function, which checks access."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from huiqi.accounts.access import require_role
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading, transaction
 from huiqi.desk.categories import list_categories
-from huiqi.desk.filing import file_request
+from huiqi.desk.filing import MAX_BYTES, MAX_FILES, file_request
 from huiqi.desk.handling import acknowledge, reply, transfer
 from huiqi.desk.inbox import mark_read, officer_inbox
-from huiqi.desk.queries import get_request, list_requests
+from huiqi.desk.queries import get_attachment, get_request, list_requests
 from huiqi.desk.rating import rate
+from huiqi.desk.rows import RequestRow
 from huiqi.desk.stats import desk_stats
 from huiqi.web.api.desk_schemas import (
     CategoryPublic,
@@ -31,6 +39,7 @@ from huiqi.web.api.desk_schemas import (
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.portal import enterprise_of
+from huiqi.web.uploads import download, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -45,24 +54,107 @@ def categories(factory: Factory) -> list[CategoryPublic]:
         return [CategoryPublic.model_validate(c) for c in list_categories(s)]
 
 
-@router.post("/requests", tags=["requests"])
-def create_request(
-    factory: Factory, who: ApiWriter, body: RequestCreate, settings: AppSettings
+def _request_body() -> dict[str, Any]:
+    """The OpenAPI body of ``POST /requests``: JSON, or the same fields as a multipart
+    form with up to MAX_FILES files in ``files`` (the endpoint reads the body itself)."""
+    fields = RequestCreate.model_json_schema()
+    form = {
+        **fields,
+        "properties": {
+            **fields["properties"],
+            "files": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "maxItems": MAX_FILES,
+                "description": "PDF, PNG, JPEG, xlsx or docx; at most 10 MB each",
+            },
+        },
+    }
+    content = {"application/json": {"schema": fields}, "multipart/form-data": {"schema": form}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _checked(raw: Any) -> RequestCreate:
+    """The body's fields checked as a JSON body is, a refusal the same 422."""
+    try:
+        if isinstance(raw, bytes):
+            return RequestCreate.model_validate_json(raw)
+        return RequestCreate.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None, bytes]]]:
+    """A multipart body's fields and files (field ``files``), each file read up to
+    MAX_BYTES (413 above it, as the portal's form limits them)."""
+    refuse_too_large(request, MAX_BYTES, extra=MAX_BYTES * (MAX_FILES - 1))
+    form = await request.form(max_files=MAX_FILES + 1, max_fields=10)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "files"}
+        files: list[tuple[str | None, bytes]] = []
+        for upload in form.getlist("files"):
+            if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+                files.append(await read_bounded(upload, MAX_BYTES, "files"))
+    finally:
+        await form.close()
+    # An empty field is a field not given, as a form sends what it has.
+    return _checked({k: v for k, v in fields.items() if v.strip()}), files
+
+
+@router.post(
+    "/requests",
+    tags=["requests"],
+    openapi_extra=_request_body(),
+    responses={413: ERRORS[400], 422: {}},
+)
+async def create_request(
+    request: Request, factory: Factory, who: ApiWriter, settings: AppSettings
 ) -> RequestPublic:
-    """File a request as the enterprise (or its park operator); it is routed to a department."""
+    """File a request as the enterprise (or its park operator); it is routed to a
+    department. JSON, or ``multipart/form-data`` with the same fields and up to 5 files in
+    ``files`` (10 MB each; PDF, PNG, JPEG, xlsx or docx, read from the content), as the
+    portal's form takes them. Who may file is checked before a file is read."""
+    actor = actor_of(who)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    files: list[tuple[str | None, bytes]] = []
+    if media == "multipart/form-data":
+        require_role(actor, "file requests", Role.ENTERPRISE, Role.PARK_OPERATOR)
+        body, files = await _form(request)
+    else:
+        body = _checked(await request.body())
     code = enterprise_of(who.enterprise, body.uscc)
-    with transaction(factory) as s:
-        row = file_request(
-            s,
-            actor=actor_of(who),
-            uscc=code,
-            category=body.category,
-            text=body.text,
-            policy_id=body.policy_id,
-            grant_id=body.grant_id,
-            settings=settings,
-        )
-    return RequestPublic.model_validate(row)
+
+    def filing() -> RequestRow:
+        with transaction(factory) as s:
+            return file_request(
+                s,
+                actor=actor,
+                uscc=code,
+                category=body.category,
+                text=body.text,
+                policy_id=body.policy_id,
+                grant_id=body.grant_id,
+                files=files,
+                settings=settings,
+            )
+
+    return RequestPublic.model_validate(await run_in_threadpool(filing))
+
+
+@router.get(
+    "/request-files/{attachment_id}",
+    tags=["requests"],
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+)
+def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
+    """A file filed with a request (``attachments`` of ``GET /requests/{id}``), for those
+    who may read the request: the enterprise, its park operator, the department's desk
+    officers (whose read is an audit event). 404 for a file that does not exist."""
+    with transaction(factory) as s:  # an official's read is an audit event
+        row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
+    return download(content, row.content_type, row.filename, row.id)
 
 
 @router.get("/requests", tags=["requests"])

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Words = Annotated[str, Field(max_length=4000)]
 
@@ -19,7 +19,7 @@ class _Row(BaseModel):
 
 class RequestCreate(BaseModel):
     """A request: its category, text, and the policy or grant it concerns if any (files
-    are attached in the portal)."""
+    come with it in a multipart body, field ``files``)."""
 
     uscc: Annotated[str | None, Field(max_length=18)] = None
     category: Annotated[str, Field(max_length=32)]
@@ -58,6 +58,12 @@ class RequestFilePublic(_Row):
     content_type: str
     size: int
     sha256: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        """Where the API serves the file (to those who may read the request)."""
+        return f"/api/v1/request-files/{self.id}"
 
 
 class RequestPublic(_Row):

@@ -128,6 +128,23 @@ class GapPublic(_Row):
     source: str
 
 
+class NearMissHeldPublic(_Row):
+    """What the enterprise holds that makes a near miss give less, or nothing."""
+
+    kind: Literal["granted", "outranked", "capped", "replaces", "group"]
+    obtainable: bool  # replaces: yes, its amount; group: only if it gives more; else no
+    period: str
+    policy_id: str
+    title_zh: str
+    amount_fen: int
+    group: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_yuan(self) -> str | None:
+        return yuan(self.amount_fen)
+
+
 class NearMissPublic(_Row):
     policy_id: str
     version: int
@@ -142,7 +159,8 @@ class NearMissPublic(_Row):
     text_en: str
     met: int
     total: int
-    amount_fen: int | None
+    amount_fen: int | None  # what it could receive given the grants it holds
+    held: NearMissHeldPublic | None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,0 +1,74 @@
+"""``huiqi mapping new`` on files an outside QA pass drafted from (regressions)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from cliutil import run
+
+from huiqi.profiles.uscc import make
+
+CODE = make("91310115MA0000011")
+
+
+def _draft(tmp_path: Path, rows: list[list[str]]) -> tuple[str, str]:
+    path = tmp_path / "office.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    out = tmp_path / "office.yaml"
+    code, said = run(tmp_path / "data", "mapping", "new", str(path), "--out", str(out))
+    assert code == 0, said
+    return out.read_text("utf-8"), said
+
+
+def test_a_column_headed_qiye_leixing_feeds_the_registration_type(tmp_path: Path) -> None:
+    """企业类型, as the business registry's exports head the 登记注册类型, was left null."""
+    text, said = _draft(
+        tmp_path, [["统一社会信用代码", "企业名称", "企业类型"], [CODE, "某公司", "有限责任公司"]]
+    )
+    assert '"企业类型": registration_type  # matched a common header' in text
+    assert "3 of 3 columns matched" in said
+
+
+def test_a_yearly_file_in_thousands_of_yuan_under_a_unit_row_is_drafted_yearly(
+    tmp_path: Path,
+) -> None:
+    """A tax file with its units (千元) on a row under the header was drafted from the
+    header and unit rows read as one two-row header: a static market layout with a
+    column named 千元. Read from its own header, its 千元 columns were drafted in 元."""
+    text, said = _draft(
+        tmp_path,
+        [
+            ["统一社会信用代码", "纳税人名称", "营业收入", "研发费用"],
+            ["", "", "千元", "千元"],
+            [CODE, "某公司", "1000", "200"],
+        ],
+    )
+    drafted = yaml.safe_load(text)
+    assert (drafted["layout"], drafted["registry"]) == ("yearly", "tax")
+    assert drafted["columns"] == {"统一社会信用代码": "uscc", "营业收入": None, "研发费用": None}
+    assert "but in 千元" in text and "千元" not in drafted["columns"]
+    assert "mapping 'office' (yearly, registry tax)" in said
+
+
+def test_a_yearly_file_with_only_thousand_yuan_amounts_names_its_registry(tmp_path: Path) -> None:
+    """Its amounts left for a person (千元), the draft named the fallback 'market' as the
+    registry of a tax bureau's file."""
+    text, _ = _draft(
+        tmp_path, [["统一社会信用代码", "年度", "营业收入（千元）", "研发费用（千元）"]]
+    )
+    drafted = yaml.safe_load(text)
+    assert (drafted["layout"], drafted["registry"]) == ("yearly", "tax")
+
+
+def test_the_header_comment_never_says_a_header_is_both_had_and_not(tmp_path: Path) -> None:
+    """The comment said the tax mapping has 营业收入（千元）, then that its headers do not
+    include 营业收入（千元）."""
+    text, _ = _draft(tmp_path, [["统一社会信用代码", "年度", "营业收入（千元）", "经办人"]])
+    comments = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    assert "it has a column named as 2 of this file's headers" in comments
+    assert "It writes 营业收入（千元） with another unit or spelling than here." in comments
+    assert "It has no column headed 经办人. Hence this draft." in comments
+    assert "do not include" not in comments
