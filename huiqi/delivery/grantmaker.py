@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
 from huiqi.delivery import budget as budgets
-from huiqi.delivery import once, outranked, topup, zero
+from huiqi.delivery import notify, once, outranked, topup, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import actor_name, record_event, savepoint
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
@@ -108,6 +108,20 @@ def _exclusivity(
                 session, holder_pv.cap_group, ent.uscc, ent.benefit_period, held_grant.amount_fen
             )
         held_grant.status = GrantStatus.SUPERSEDED
+        # The enterprise was told it was granted the lower amount: tell it which grant
+        # replaces it, so that the two messages are not read as both to be paid.
+        notify.enqueue_quietly(
+            session,
+            uscc=ent.uscc,
+            kind="superseded",
+            subject=f"「{holder_pv.title_zh}」由同组较高政策替代",
+            body=(
+                f"按就高不重复，贵企业改为享受「{pv.title_zh}」{yuan_text(amount)} 元；"
+                f"「{holder_pv.title_zh}」的 {yuan_text(held_grant.amount_fen)} 元不再发放，"
+                "不重复享受。"
+            ),
+            dedupe_key=f"superseded:{holder_pv.id}:{ent.uscc}:{ent.benefit_period}",
+        )
     holder_ent.status = RecordStatus.SUPERSEDED
     holder_ent.status_reason = reason
     holder.entitlement_id = ent.id

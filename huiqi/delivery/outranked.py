@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, PolicyVersion, utcnow
 from huiqi.delivery.once import receivable
@@ -66,6 +67,7 @@ def exclude_outranked(
                 ExclusivitySlot.amount_fen,
                 holder_pv.policy_id,
                 holder_pv.version,
+                holder_pv.title_zh,
             )
             .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
             .join(
@@ -86,7 +88,8 @@ def exclude_outranked(
         ).all()
         now = utcnow()
         events = []
-        for rid, uscc, computed, its_pv, held, by_policy, by_version in rows:
+        told: list[notify.Message] = []
+        for rid, uscc, computed, its_pv, held, by_policy, by_version, by_title in rows:
             would = receivable(its_pv, computed)
             if would > held:
                 continue  # claiming it supersedes the lower grant
@@ -113,5 +116,19 @@ def exclude_outranked(
                         "reason": reason,
                     }
                 )
+                # The enterprise was offered it (or invited to apply): say why it is gone.
+                told.append(
+                    notify.Message(
+                        uscc=uscc,
+                        kind="outranked",
+                        subject=f"「{its_pv.title_zh}」不再重复享受",
+                        body=(
+                            f"贵企业已享受同组政策「{by_title}」{yuan_text(held)} 元。按就高不重复，"
+                            f"「{its_pv.title_zh}」（{yuan_text(would)} 元）不再发放，原领取或申报入口已关闭。"
+                        ),
+                        dedupe_key=f"outranked:{its_pv.id}:{uscc}:{its_pv.benefit_period}",
+                    )
+                )
         record_events(session, events)
+        notify.enqueue_many(session, told, count=False)
     return done

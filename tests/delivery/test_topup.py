@@ -223,3 +223,40 @@ def test_a_lower_grant_whose_payment_failed_is_still_owed_so_only_the_difference
     with sessions() as s:
         top = s.get(Grant, decided.grant_id)
         assert top is not None and top.amount_fen == 400_000
+
+
+def inbox(factory: sessionmaker[Session]) -> dict[str, Notification]:
+    with factory() as s:
+        rows = s.scalars(
+            select(Notification).where(Notification.uscc == A, Notification.channel == "inbox")
+        ).all()
+    return {n.kind: n for n in rows}
+
+
+def test_a_superseded_grant_is_explained_to_the_enterprise(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """QA: the inbox said 'granted 2,000' and 'granted 6,000', read as 8,000 to be paid."""
+    settings, _ = build_store(tmp_path, {A: 2})
+    publish(settings, sessions, policy_yaml("grp-low", per_person=1000, exclusivity_group="g"))
+    publish(settings, sessions, policy_yaml("grp-high", per_person=3000, exclusivity_group="g"))
+    told = inbox(sessions)["superseded"]
+    assert "测试政策grp-low" in told.subject
+    assert "改为享受「测试政策grp-high」6,000.00 元" in told.body
+    assert "2,000.00 元不再发放" in told.body
+
+
+def test_an_outranked_offer_is_explained_to_the_enterprise(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings, _ = build_store(tmp_path, {A: 2})
+    low = publish(
+        settings,
+        sessions,
+        policy_yaml("grp-low", delivery="confirm", per_person=1000, exclusivity_group="g"),
+    )
+    publish(settings, sessions, policy_yaml("grp-high", per_person=3000, exclusivity_group="g"))
+    assert record(sessions, low).status == "excluded"
+    told = inbox(sessions)["outranked"]
+    assert "测试政策grp-low" in told.subject
+    assert "已享受同组政策「测试政策grp-high」6,000.00 元" in told.body
