@@ -252,6 +252,8 @@ def _grant_record(
     out = make_grant(s, pv, ent, actor=actor)
     if out.grant is None:
         rep.refused[out.status] = rep.refused.get(out.status, 0) + 1
+        # 就高不重复 behind a grant already sent for payment: flagged for a reviewer.
+        rep.flagged += 1 if ent.review_flag else 0
         return
     rep.granted += 1
     rep.granted_fen += out.grant.amount_fen

@@ -160,7 +160,8 @@ def grant_top_up(
         left = pv.budget_fen - (pv.committed_fen or 0)
         raise TopUpError(
             f"the budget of {yuan_text(pv.budget_fen)} yuan has {yuan_text(max(left, 0))}"
-            f" yuan left, less than the difference of {yuan_text(amount)} yuan"
+            f" yuan left, less than the difference of {yuan_text(amount)} yuan; keep the record"
+            " as it is, or publish a version with a larger budget and top it up there"
         )
     grant = Grant(
         entitlement_id=ent.id,

@@ -189,7 +189,8 @@ class Mapping:
             raise ImportFileError(
                 f"{file}: required headers {missing} are missing for mapping '{self.name}'; "
                 f"expected headers {headers_shown(list(self.columns))}, found"
-                f" {headers_shown(found)}. Add the columns"
+                f" {headers_shown(found)}. Add the missing columns to the file, or import it"
+                " with a mapping whose headers name its columns (--mapping FILE)"
             )
         return by_position
 

@@ -56,6 +56,7 @@ ACTIONS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("deliver %(policy)s")),
     refusal(N_("publish %(policy)s")),
     refusal(N_("simulate %(policy)s")),
+    refusal(N_("open %(what)s")),
 ]
 # Scoped roles as require_policy_scope names them.
 SCOPED = refusal(N_("%(role)s with a scope covering %(where)s"), role=r"[a-z_]+", where=r".+")

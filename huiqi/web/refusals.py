@@ -279,6 +279,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " confirm them to submit"
         ),
     ),
+    _refusal(N_("record %(id)s is not flagged for review (it may be decided already)")),
+    # An answer to "what if" or a correction naming a code list's entry (matching.answers).
+    _refusal(N_("%(quoted)s is neither a code nor a name of the list; give one of: %(known)s")),
     # A reviewer's top-up of a record 就高不重复 excluded (huiqi.delivery.topup).
     _refusal(
         N_(
@@ -291,7 +294,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(
         N_(
             "the budget of %(amount)s yuan has %(low)s yuan left, less than the difference of"
-            " %(high)s yuan"
+            " %(high)s yuan; keep the record as it is, or publish a version with a larger"
+            " budget and top it up there"
         )
     ),
 ]

@@ -248,8 +248,13 @@ def test_missing_key_header_is_refused(tmp_path: Path):
     path = tmp_path / "tax.csv"
     path.write_bytes(csv_bytes([["统一社会信用代码", "营业收入(元)"], [PUDONG, "1"]], "utf-8"))
 
-    with pytest.raises(ImportFileError, match=r"required headers \['年度'\] are missing"):
+    with pytest.raises(ImportFileError, match=r"required headers \['年度'\] are missing") as e:
         import_file(Settings(tmp_path / "data"), path, mapping="tax")
+    # It says what to do (QA: "… Add the columns" read as cut off).
+    assert str(e.value).endswith(
+        "Add the missing columns to the file, or import it with a mapping whose headers name"
+        " its columns (--mapping FILE)"
+    )
 
 
 def test_header_that_fits_several_mappings_asks_for_one(tmp_path: Path):

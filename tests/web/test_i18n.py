@@ -189,6 +189,7 @@ def test_a_status_in_a_refusal_reads_as_the_pages_name_it() -> None:
 
 SAMPLES = {
     "code": "'50%'",
+    "hex": "0000",
     "district": "310115",
     "version": "web-auto v2",
     "known": "a, b",

@@ -133,6 +133,13 @@ def test_the_enterprise_files_follows_and_rates_in_the_portal(portal: Portal) ->
         "/requests", data={"csrf_token": token, "category": "", "text": ""}, follow_redirects=False
     )
     assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
+    # A grant number too long to be one says so (QA: it said to write digits).
+    long = client.post(
+        "/requests",
+        data={"csrf_token": token, "category": "funding", "text": "x", "grant_id": "9" * 20},
+        follow_redirects=False,
+    )
+    assert long.status_code == 400 and "没有这么长的发放编号" in long.text
     officer = sign_in(portal.client(), "desk-finance")
     queue = officer.get("/console/requests").text
     assert f"/console/requests/{rid}" in queue

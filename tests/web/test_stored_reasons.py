@@ -129,3 +129,19 @@ def test_a_policy_texts_common_mistakes_and_upload_refusals_read_in_chinese() ->
     }
     for text, reads in said.items():
         assert reads in localise(zh, text), (text, localise(zh, text))
+
+
+def test_the_qa_pass_english_left_on_chinese_pages_reads_in_chinese() -> None:
+    """Regression (QA, session 31): these read in English on Chinese pages."""
+    zh = translations("zh-CN")
+    said = {
+        "record 7582 is not flagged for review (it may be decided already)": "不在待复核之列",
+        "'北京市朝阳区' is neither a code nor a name of the list; give one of: 310101 黄浦区": (
+            "既不是代码表中的代码"
+        ),
+        "not valid YAML: character #x0000 is not allowed (remove control characters)": (
+            "不允许出现字符 #x0000"
+        ),
+    }
+    for text, reads in said.items():
+        assert reads in localise(zh, text), (text, localise(zh, text))

@@ -195,7 +195,7 @@ def review_flag(
         record_id,
         form,
         choices={"keep": "kept", "withdraw": "withdrawn", "top-up": "topped_up"},
-        unchosen=N_("Choose to keep or to withdraw it."),
+        unchosen=N_("Choose to keep it, to withdraw it or, where offered, to top it up."),
         no_reason=N_("Give the reason for this decision."),
         act=lambda actor, decision, reason: resolve_flag(
             factory, record_id, actor=actor, outcome=decision, reason=reason

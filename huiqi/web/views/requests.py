@@ -137,7 +137,11 @@ async def file_page(
     if not fields.get("category", "").strip():
         errors["category"] = N_("Choose the category of your request.")
     elif grant and grant_id is None:
-        errors["grant_id"] = N_("A grant is named by its number.")
+        errors["grant_id"] = (
+            N_("No grant has a number that long: copy it from your grants page.")
+            if grant.isdigit() and len(grant) > 18
+            else N_("A grant is named by its number.")
+        )
     else:
 
         def filing() -> int:
