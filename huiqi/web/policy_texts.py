@@ -119,9 +119,7 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
 # The loader's and the model's refusals.
 POLICY_TEXTS += [
     # What YAML says, inside "not valid YAML: …".
-    refusal(
-        N_("character #x%(hex)s is not allowed (remove control characters)"), hex=r"[0-9a-f]+"
-    ),
+    refusal(N_("character #x%(hex)s is not allowed (remove control characters)"), hex=r"[0-9a-f]+"),
     refusal(N_("expected ',' or '}', but got %(quoted)s")),
     refusal(N_("expected ',' or ']', but got %(quoted)s")),
     refusal(N_("expected <block end>, but found %(quoted)s")),
