@@ -98,6 +98,9 @@ def records(
 
     With --json, match_status is eligible or near_miss as matched at delivery, and
     not_eligible while a later snapshot has flagged the record as no longer eligible.
+    The amount is what the record's grant gives where it has one (under a cap, or a
+    就高不重复 top-up's difference); --json has the policy's amount (amount_fen) and
+    the grant's (granted_fen).
     """
     page = _page(uscc, policy_id, status, after_id, limit)
     show_listing(
@@ -106,13 +109,15 @@ def records(
         quick=lambda: quick.records(ctx, flagged=flagged, **page),
         as_json=as_json,
         columns=["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
+        # A record with a grant shows what the grant gives (capped, or a top-up's
+        # difference); --json has both (amount_fen, granted_fen).
         row=lambda r: [
             str(r.id),
             r.uscc,
             f"{r.policy_id} v{r.version}",
             r.mode,
             r.status,
-            yuan(r.amount_fen),
+            yuan(r.amount_fen if r.granted_fen is None else r.granted_fen),
             "⚑" if r.review_flag else "",
             r.reason or "",
         ],

@@ -165,6 +165,14 @@ def records_query(
             e.review_flag,
             func.coalesce(e.review_reason, e.status_reason),
             e.updated_at,
+            # The live grant's amount, by the grants' unique index on their record.
+            select(grants.c.amount_fen)
+            .where(
+                grants.c.entitlement_id == e.id,
+                # A constant of the statement, not a bind (the quick listings' contract).
+                grants.c.status != literal_column(f"'{GrantStatus.SUPERSEDED.value}'"),
+            )
+            .scalar_subquery(),
         ).join(versions, v.id == e.policy_version_id),
         entitlements,
         RecordStatus,

@@ -32,6 +32,9 @@ class RecordRow:
     review_flag: bool
     reason: str | None
     updated_at: dt.datetime
+    # What the record's live grant gives, where it has one: less than ``amount_fen`` under
+    # a cap, a shared cap or a 就高不重复 top-up (the difference only).
+    granted_fen: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount_fen", shown_estimate(self.match_status, self.amount_fen))

@@ -32,6 +32,7 @@ from huiqi.delivery.notice import TopUpMade, grant_notice
 from huiqi.delivery.noticepdf import render_notice
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.review import ReviewConflict, resolve_flag
+from huiqi.delivery.service import list_records
 from huiqi.delivery.topup import top_ups
 
 A = uscc(1)
@@ -112,6 +113,11 @@ def test_a_claimed_higher_offer_is_topped_up_by_the_difference(
         assert any("补发差额 4,000.00 元" in n.subject for n in told)
         # Nothing more to top up, and the difference goes to the next export.
         assert top_ups(s, [(offer.id, "excluded")]) == {}
+    # The record lists the policy's amount and what its grant gives (QA: 'granted 6,000').
+    with sessions() as s:
+        listed = {r.policy_id: r for r in list_records(s, actor=OFFICER)}
+    assert (listed["grp-high"].amount_fen, listed["grp-high"].granted_fen) == (600_000, 400_000)
+    assert listed["grp-low"].granted_fen == 200_000
     with pytest.raises(ReviewConflict, match="not flagged"):
         resolve_flag(sessions, offer.id, actor=OFFICER, outcome="top-up", reason="再补")
     # The grant's notice says what it tops up.

@@ -122,6 +122,12 @@ class RecordPublic(BaseModel):
     review_flag: bool
     reason: str | None
     updated_at: dt.datetime
+    granted_fen: int | None = Field(
+        None,
+        description="what the record's live grant gives, where it has one: less than"
+        " amount_fen under a cap or for a 就高不重复 top-up (the difference only)",
+    )
+    granted_yuan: str | None = None
 
     @classmethod
     def of(cls, r: RecordRow) -> RecordPublic:
@@ -140,6 +146,8 @@ class RecordPublic(BaseModel):
             review_flag=r.review_flag,
             reason=r.reason,
             updated_at=r.updated_at,
+            granted_fen=r.granted_fen,
+            granted_yuan=yuan(r.granted_fen),
         )
 
 
