@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from huiqi.engine.casetest import CaseResult, case_profile_errors, run_policy_tests
 from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.edges import edge_errors
+from huiqi.engine.group_overlap import group_overlaps
 from huiqi.engine.zero_amounts import zero_amount_findings, zero_amounts
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library
@@ -32,7 +33,8 @@ def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     ran = edge_errors([(cp, lp.marks) for lp, cp in pairs])
     cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
     found = lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
-    return found + zero_amount_findings([(cp, lp.marks) for lp, cp in pairs])
+    marked = [(cp, lp.marks) for lp, cp in pairs]
+    return found + zero_amount_findings(marked) + group_overlaps(marked)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ def lint_library(lib: Library) -> list[Finding]:
             groups[p.exclusivity_group].append(lp)
         if p.cap_group:
             cap_groups[p.cap_group].append(lp)
+        findings.extend(_group_names(lp))
         findings.extend(unit_slips(lp))
     findings.extend(_cap_disagreements(cap_groups))
     for group, members in sorted(groups.items()):
@@ -101,6 +102,34 @@ def lint_library(lib: Library) -> list[Finding]:
                 )
             )
     return findings
+
+
+GROUP_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _group_names(lp: LoadedPolicy) -> list[Finding]:
+    """A group named otherwise than in lower case with hyphens (docs/policies.md §8): groups
+    join policies by the very same name, so one written 'QA_Excl' by one author and
+    'qa-excl' by another are two groups, and 就高不重复 silently does not apply."""
+    found = []
+    for key in ("exclusivity_group", "cap_group"):
+        name = getattr(lp.policy, key)
+        if not name or GROUP_NAME.fullmatch(name):
+            continue
+        hyphened = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        example = f" such as '{hyphened}'" if hyphened else ""
+        at = locate(lp.marks, (key,), str(lp.path or lp.filename))
+        found.append(
+            Finding(
+                "warning",
+                f"{at}, field '{key}'",
+                f"the group name '{name}' is not in lower-case letters, digits and hyphens:"
+                " a group joins only the policies that write its name exactly alike, so"
+                f" write it in that form{example}, as its other policies do",
+                kind="group_name",
+            )
+        )
+    return found
 
 
 def _cap_disagreements(cap_groups: dict[str, list[LoadedPolicy]]) -> list[Finding]:

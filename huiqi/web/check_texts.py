@@ -17,6 +17,20 @@ CHECK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("%(n)s test case(s); write at least two")),
     refusal(
         N_(
+            "the group name %(quoted)s is not in lower-case letters, digits and hyphens: a"
+            " group joins only the policies that write its name exactly alike, so write it in"
+            " that form such as %(code)s, as its other policies do"
+        )
+    ),
+    refusal(
+        N_(
+            "the group name %(quoted)s is not in lower-case letters, digits and hyphens: a"
+            " group joins only the policies that write its name exactly alike, so write it in"
+            " that form, as its other policies do"
+        )
+    ),
+    refusal(
+        N_(
             "the label says %(percent)s but the rule uses %(value)s; a share is a fraction in a"
             " rule: write %(low)s"
         ),

@@ -43,3 +43,15 @@ def test_a_cap_group_whose_policies_state_different_caps_is_a_warning(tmp_path: 
     assert "(yp-a-2026 120000, yp-b-2026 50000)" in found[0].message
     (tmp_path / "yp-b-2026.yaml").write_text(_capped("yp-b-2026", "120000"), encoding="utf-8")
     assert not [f for f in lint_library(load_library([tmp_path])) if f.kind == "cap_disagreement"]
+
+
+def test_a_group_name_not_in_lower_case_with_hyphens_is_a_warning(tmp_path: Path) -> None:
+    """Regression (QA): 'QA_Excl 组' was accepted without a word; another author's
+    'qa-excl' would be a second group, and 就高不重复 would not apply between them."""
+    text = (library_dir() / "yp-tech-sme-award-2026.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "yp-tech-sme-award-2026.yaml"
+    path.write_text(text + "exclusivity_group: QA_Excl 组\n", "utf-8")
+    found = [f for f in lint_library(load_library([path])) if f.kind == "group_name"]
+    assert [f.where.rsplit(", field ", 1)[1] for f in found] == ["'exclusivity_group'"]
+    assert "'QA_Excl 组' is not in lower-case letters" in found[0].message
+    assert "such as 'qa-excl'" in found[0].message

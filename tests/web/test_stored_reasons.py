@@ -145,3 +145,13 @@ def test_the_qa_pass_english_left_on_chinese_pages_reads_in_chinese() -> None:
     }
     for text, reads in said.items():
         assert reads in localise(zh, text), (text, localise(zh, text))
+
+
+def test_the_group_name_warning_reads_in_chinese() -> None:
+    zh = translations("zh-CN")
+    text = (
+        "the group name 'QA_Excl 组' is not in lower-case letters, digits and hyphens: a group"
+        " joins only the policies that write its name exactly alike, so write it in that form"
+        " such as 'qa-excl', as its other policies do"
+    )
+    assert "组名 'QA_Excl 组' 不是由小写字母" in localise(zh, text), localise(zh, text)
