@@ -147,3 +147,29 @@ def test_a_page_asked_without_an_enterprise_says_so_in_the_pages_language(
     assert "请指明哪家企业" in page.text and "say which enterprise" not in page.text
     client.get("/lang/en")
     assert "say which enterprise: give its USCC" in client.get(path).text
+
+
+def test_a_large_park_is_shown_a_page_at_a_time_with_its_cards(
+    park: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (QA): a park of 2,639 enterprises made a 2 MB home page. Two per page here:
+    each page lists its enterprises and their cards only; the count is the park's."""
+    import huiqi.web.portal as portal_module
+
+    monkeypatch.setattr(portal_module, "PARK_PAGE", 2)
+    client = sign_in(park.client(), "park-op")
+    first = client.get("/home").text
+    second = client.get("/home?page=2").text
+    ours = sorted(park.usccs[:3])
+    assert re.findall(r'<tr id="park-([0-9A-Z]{18})">', first) == ours[:2]
+    assert re.findall(r'<tr id="park-([0-9A-Z]{18})">', second) == ours[2:]
+    assert 'rel="next" href="/home?page=2"' in first and 'rel="prev"' not in first
+    assert 'rel="prev" href="/home?page=1"' in second and 'rel="next"' not in second
+    for shown in (first, second):  # the park's count on every page
+        count = shown.split('id="park-heading"', 1)[1].split("</h2>", 1)[0]
+        assert "3" in count, count
+    cards = re.findall(r'<li class="card" data-policy="[^"]+">.*?</li>', second, re.S)
+    assert cards and all(ours[2] in c for c in cards)
+    # A page past the last shows the last; a page that is not a number is refused.
+    assert re.findall(r'<tr id="park-([0-9A-Z]{18})">', client.get("/home?page=9").text) == ours[2:]
+    assert client.get("/home?page=x").status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi import clock
@@ -15,7 +15,7 @@ from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
-from huiqi.web.portal import build_home, enterprise_of, every_row
+from huiqi.web.portal import build_home, enterprise_of, every_row, park_page
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
@@ -25,15 +25,26 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 @router.get("/home")
 def home(
-    request: Request, settings: AppSettings, factory: Factory, who: SignedIn, uscc: str = ""
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    uscc: str = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
     if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
         return RedirectResponse("/policies", status_code=303)
     with reading(factory) as s:
         code = uscc.strip().upper() or who.enterprise
         view = build_home(s, actor=actor_of(who), uscc=code, settings=settings)
+    view, park = park_page(view, page_number)
     # "own": the enterprise the user is; a park operator's links name the enterprise shown.
-    context = {"home": view, "uscc": uscc or who.enterprise, "own": who.enterprise}
+    context = {
+        "home": view,
+        "uscc": uscc or who.enterprise,
+        "own": who.enterprise,
+        "park_page": park,
+    }
     return page(request, "home.html", context)
 
 
