@@ -150,7 +150,14 @@ def list_requests(
             " desk officers"
         )
     if uscc:
-        query = query.where(DeskRequest.uscc == uscc.strip().upper())
+        code = uscc.strip().upper()
+        if not actor.has(*DESK_ROLES) and not acts_for(session, actor, code):
+            # As every other listing answers an enterprise naming another (QA: 200 []).
+            raise AccessDenied(
+                f"{actor.describe()} may not read the requests of {code}; allowed: the"
+                " enterprise itself, its park operator, desk officers"
+            )
+        query = query.where(DeskRequest.uscc == code)
     if department:
         query = query.where(DeskRequest.department == department)
     if status:

@@ -57,6 +57,7 @@ ACTIONS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("publish %(policy)s")),
     refusal(N_("simulate %(policy)s")),
     refusal(N_("open %(what)s")),
+    refusal(N_("read the requests of %(uscc)s")),
 ]
 # Scoped roles as require_policy_scope names them.
 SCOPED = refusal(N_("%(role)s with a scope covering %(where)s"), role=r"[a-z_]+", where=r".+")

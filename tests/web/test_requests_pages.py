@@ -104,6 +104,11 @@ def test_another_enterprise_or_department_is_refused_on_every_api_route(
     if intruder == "ent7":
         listed = client.get("/api/v1/requests", headers=bearer(portal, intruder)).json()
         assert filed["id"] not in [r["id"] for r in listed]
+        # Naming the other enterprise is refused, as every other listing refuses it.
+        other = client.get(
+            "/api/v1/requests", params={"uscc": portal.usccs[0]}, headers=bearer(portal, intruder)
+        )
+        assert other.status_code == 403, other.text
         assert (
             client.post(
                 "/api/v1/requests",
