@@ -86,6 +86,14 @@ def _figure(value: Decimal) -> str:
     return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:,f}"
 
 
+def _plain(value: Any) -> Any:
+    """A held number as written, without a stored scale's trailing zeros (8.420000 m² is
+    8.42); anything else as it is."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return f"{value.normalize():f}"
+    return value
+
+
 def _date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return "—"
@@ -118,6 +126,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["day"] = _date
     env.filters["calendar_day"] = _calendar_day
     env.filters["figure"] = _figure
+    env.filters["plain"] = _plain
     env.filters["held"] = _held(language)
     env.filters["grouped"] = group_digits
     env.filters["registry"] = _registry(language)

@@ -69,6 +69,9 @@ MESSAGE_KIND = {
     "correction_decided": N_("Your data correction was decided"),
     "paid": N_("Money paid"),
     "payment_failed": N_("Payment failed: check your bank account"),
+    # 就高不重复 (huiqi.delivery.grantmaker, huiqi.delivery.outranked).
+    "superseded": N_("Replaced by a higher grant of its exclusivity group (就高不重复)"),
+    "outranked": N_("No longer offered: its exclusivity group already grants you more"),
 }
 
 

@@ -42,3 +42,15 @@ def test_yes_no_and_codes_read_as_words() -> None:
         assert held("x", {}) == "x"
         assert registry("market") == market
         assert registry("no_such_registry") == "no_such_registry"
+
+
+def test_a_held_number_reads_without_its_stored_scale() -> None:
+    """Regression (QA): /my-data showed an office's floor area as 8.420000 平方米."""
+    from decimal import Decimal
+
+    from huiqi.web.render import _plain
+
+    assert _plain(Decimal("8.420000")) == "8.42"
+    assert _plain(Decimal("1200.000")) == "1200"
+    assert _plain(Decimal("0.000")) == "0"
+    assert _plain(7) == 7 and _plain("x") == "x"
