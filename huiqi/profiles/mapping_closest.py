@@ -44,8 +44,8 @@ class Closest:
         absent = [h for h in self.missing if h not in self.shared]
         lines = [
             f"Closest built-in mapping: '{self.name}' ({self.layout}, registry"
-            f" {self.registry}); it has a column named as {len(self.shared)} of this file's"
-            f" headers besides the USCC and name: {', '.join(self.shared)}."
+            f" {self.registry}); not counting a USCC or name column, it shares"
+            f" {len(self.shared)} of this file's headers: {', '.join(self.shared)}."
         ]
         if otherwise:
             lines.append(
@@ -57,7 +57,7 @@ class Closest:
             lines.append("Hence this draft.")
         else:
             lines.append(
-                f"It has every column: 'huiqi data import FILE --mapping {self.name}'"
+                f"It has every column: 'huiqi import FILE --mapping {self.name}'"
                 " reads the file without this draft."
             )
         return lines

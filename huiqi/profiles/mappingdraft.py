@@ -47,7 +47,15 @@ _BARE_UNIT = re.compile(rf"(?:/(元|{_MULTI})|(?<=[^\x00-\x7f])({_MULTI}))$")
 BUILT_IN = "a header of a built-in mapping"
 LAYOUT_WORDS = {
     # The taxpayer number of an enterprise is its USCC (since 2015).
-    "uscc": ("纳税人识别号", "社会信用代码", "信用代码", "usci", "credit code"),
+    "uscc": (
+        "纳税人识别号",
+        "社会信用代码",
+        "信用代码",
+        "企业代码",
+        "统一代码",
+        "usci",
+        "credit code",
+    ),
     "year": (
         "年度",
         "年份",

@@ -68,7 +68,7 @@ def test_the_header_comment_never_says_a_header_is_both_had_and_not(tmp_path: Pa
     include 营业收入（千元）."""
     text, _ = _draft(tmp_path, [["统一社会信用代码", "年度", "营业收入（千元）", "经办人"]])
     comments = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
-    assert "it has a column named as 2 of this file's headers" in comments
+    assert "it shares 2 of this file's headers" in comments
     assert "It writes 营业收入（千元） with another unit or spelling than here." in comments
     assert "It has no column headed 经办人. Hence this draft." in comments
     assert "do not include" not in comments
