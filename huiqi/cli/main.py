@@ -125,7 +125,9 @@ COMMANDS = {
         _D, "retire", "Retire a published policy version: no longer matched, offered or listed."
     ),
     "review": LazyCommand(
-        _D, "review", "Resolve a review flag: keep the record, or withdraw it (a policy reviewer)."
+        _D,
+        "review",
+        "Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).",
     ),
     "serve": LazyCommand(
         "huiqi.cli.serve",
