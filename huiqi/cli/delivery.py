@@ -183,7 +183,7 @@ def claim(
         )
         raise SystemExit(EXIT_FINDINGS)
     console.print(
-        f"offer {result.entitlement_id}: grant {result.grant_id}, {yuan(result.amount_fen)} yuan"
+        f"record {result.entitlement_id}: grant {result.grant_id}, {yuan(result.amount_fen)} yuan"
         f" ({result.message})"
     )
 

@@ -161,9 +161,13 @@ def claim(
             else s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         )
         if grant is not None:
-            return ClaimResult(
-                ent.id, ent.status, grant.id, grant.amount_fen, "already claimed", already=True
-            )
+            # An automatic grant (免申即享) or an approved application was never claimed:
+            # say how it was granted rather than "already claimed" (QA).
+            how = {
+                DeliveryMode.AUTO: "granted automatically (免申即享); nothing to claim",
+                DeliveryMode.APPLY: "granted on its application; nothing to claim",
+            }.get(DeliveryMode(ent.mode), "already claimed")
+            return ClaimResult(ent.id, ent.status, grant.id, grant.amount_fen, how, already=True)
         if ent.mode != DeliveryMode.CONFIRM:
             raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
         if ent.status != RecordStatus.OFFERED:

@@ -579,3 +579,14 @@ def test_rating_a_superseded_grant_names_the_grant_that_replaced_it(
         f"grant {old} was superseded by a higher benefit of its group (就高不重复) and is never"
         f" paid: rate grant {new} instead"
     )
+
+
+def test_claiming_an_automatic_grant_says_it_was_granted_automatically(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): 'huiqi claim' on a 免申即享 grant answered 'already claimed'."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("auto-claim"))
+    got = claim(sessions, actor=enterprise(a), entitlement_id=records(sessions, pv.id)[a].id)
+    assert got.grant_id is not None and "granted automatically (免申即享)" in got.message
