@@ -83,15 +83,19 @@ def _exclusivity(
             f" under {name}; this policy's {yuan_text(amount)} yuan is not higher",
         )
     held_grant = session.scalar(select(Grant).where(Grant.entitlement_id == holder_ent.id))
-    if held_grant is not None and held_grant.status not in (
-        GrantStatus.GRANTED,
-        GrantStatus.PROVISIONAL,
-    ):
+    if (
+        held_grant is not None
+        and held_grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL)
+    ) or topup.money_sent(session, group, ent.uscc, ent.benefit_period):
+        # Money of the group has left (the holder's grant, or the lower grant an unsent
+        # top-up adds to): superseding would pay this policy's whole amount on top of it.
+        # An officer decides; a top-up then adds only the difference (huiqi.delivery.topup).
         given = topup.given_in_group(session, group, ent.uscc, ent.benefit_period)
+        held_status = held_grant.status if held_grant is not None else RecordStatus.PENDING.value
         raise _Refused(
             RecordStatus.EXCLUDED,
             f"就高不重复: group '{group}' has already given this enterprise {yuan_text(given)}"
-            f" yuan (its latest grant, under {name}, is {held_grant.status}); this policy would"
+            f" yuan (its latest grant, under {name}, is {held_status}); this policy would"
             f" give {yuan_text(amount)} yuan — flagged for an officer to decide: keep it so, or"
             " top up the difference",
         )

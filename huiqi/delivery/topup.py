@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
@@ -63,7 +63,7 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     if slot is None or slot.entitlement_id == ent.id:
         return None
     held = s.scalar(select(Grant).where(Grant.entitlement_id == slot.entitlement_id))
-    if held is None or held.status not in SENT:
+    if held is None or not money_sent(s, group, ent.uscc, ent.benefit_period):
         return None
     due = once.receivable(pv, ent.computed_fen)
     given = given_in_group(s, group, ent.uscc, ent.benefit_period)
@@ -74,21 +74,34 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     return TopUp(due, given, due - given, held.id, f"{held_pv.policy_id} v{held_pv.version}")
 
 
-def given_in_group(s: Session, group: str, uscc: str, period: str) -> int:
-    """What the group's policies have granted the enterprise for the period, in all: the
-    holder's grant, and when the holder is itself a top-up, the grants it topped up (a
-    grant superseded under 就高不重复 gave nothing)."""
-    total = s.scalar(
-        select(func.coalesce(func.sum(Grant.amount_fen), 0))
+def _group_grants(group: str, uscc: str, period: str) -> Select[int, str]:
+    """The enterprise's grants under the group's policies for the period that pay or will
+    pay: not superseded under 就高不重复, and not held back by a reviewer's withdrawal
+    (a withdrawn record's grant never leaves for payment)."""
+    return (
+        select(Grant.amount_fen, Grant.status)
         .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+        .join(Entitlement, Entitlement.id == Grant.entitlement_id)
         .where(
             PolicyVersion.exclusivity_group == group,
             Grant.uscc == uscc,
             Grant.benefit_period == period,
             Grant.status != GrantStatus.SUPERSEDED,
+            Entitlement.status != RecordStatus.WITHDRAWN,
         )
     )
-    return int(total or 0)
+
+
+def given_in_group(s: Session, group: str, uscc: str, period: str) -> int:
+    """What the group's policies have granted the enterprise for the period, in all: the
+    holder's grant, and when the holder is itself a top-up, the grants it topped up."""
+    return sum(int(amount) for amount, _ in s.execute(_group_grants(group, uscc, period)))
+
+
+def money_sent(s: Session, group: str, uscc: str, period: str) -> bool:
+    """Whether any of those grants has left huiqi (or failed to be paid, and is owed): then
+    a higher policy of the group may only add the difference, never supersede them."""
+    return any(status in SENT for _, status in s.execute(_group_grants(group, uscc, period)))
 
 
 def top_ups(s: Session, rows: list[tuple[int, str]]) -> dict[int, int]:
@@ -152,6 +165,17 @@ def grant_top_up(
                 " can be granted"
             )
     provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+    if provisional and s.scalar(
+        select(Grant.id)
+        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
+        .limit(1)
+    ):
+        # A provisional grant made after the allocation would never be allocated.
+        raise TopUpError(
+            f"{pv.policy_id} v{pv.version} shares its budget pro rata and was allocated"
+            " already: a difference granted now would never be paid; keep the record as it"
+            " is, or publish a version with a budget for it and top it up there"
+        )
     if (
         pv.budget_fen is not None
         and not provisional
