@@ -28,6 +28,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import budget as budgets
+from huiqi.delivery import topup
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.once import receivable
@@ -134,12 +135,18 @@ def obtainable(
         slot.amount_fen,
         pv.exclusivity_group or "",
     )
-    settled = held_grant is not None and held_grant.status not in (
-        GrantStatus.GRANTED,
-        GrantStatus.PROVISIONAL,
-    )
+    group = pv.exclusivity_group or ""
+    settled = (
+        held_grant is not None
+        and held_grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL)
+    ) or topup.money_sent(session, group, uscc, period)
     if settled:
-        # A grant already batched or paid is never superseded by the ledger itself.
+        # Money of the group has left: it is never superseded, and a higher policy adds
+        # at most the difference, on a reviewer's top-up (huiqi.delivery.topup).
+        given = topup.given_in_group(session, group, uscc, period)
+        if amount is not None and amount > given:
+            more = Held("group", period, holder.policy_id, holder.title_zh, given, group)
+            return Obtainable(amount - given, more)
         return Obtainable(None, said)
     if amount is None:  # no estimate to compare: only the higher of the two is granted
         return Obtainable(None, Held("group", *_fields(said)))

@@ -267,3 +267,17 @@ def test_an_outranked_offer_is_explained_to_the_enterprise(
     told = inbox(sessions)["outranked"]
     assert "测试政策grp-low" in told.subject
     assert "已享受同组政策「测试政策grp-high」6,000.00 元" in told.body
+
+
+def test_almost_eligible_counts_only_the_difference_once_the_group_has_paid(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """/almost's estimate of a higher policy of a group whose lower grant left for payment is
+    the difference a top-up could add, not the whole amount (review, session 31)."""
+    from huiqi.delivery.obtainable import obtainable
+
+    _, high = lower_then_higher(sessions, tmp_path)
+    with sessions() as s:
+        found = obtainable(s, A, "grp-high", high.version, 600_000)
+    assert found.amount_fen == 400_000 and found.held is not None
+    assert (found.held.kind, found.held.amount_fen) == ("group", 200_000)
