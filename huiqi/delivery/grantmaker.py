@@ -21,6 +21,7 @@ from huiqi.delivery import budget as budgets
 from huiqi.delivery import notify, once, outranked, topup, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import actor_name, record_event, savepoint
+from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.money import format_yuan as yuan_text
@@ -197,19 +198,7 @@ def make_grant(
             _exclusivity(session, pv, ent, receivable, actor)
             amount = _cap(session, pv, ent, requested)
             provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
-            grant = Grant(
-                entitlement_id=ent.id,
-                policy_version_id=pv.id,
-                policy_id=pv.policy_id,
-                uscc=ent.uscc,
-                benefit_period=ent.benefit_period,
-                requested_fen=requested,
-                amount_fen=amount,
-                status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
-                snapshot_id=ent.snapshot_id,
-                content_hash=pv.content_hash,
-                explanation=None,  # its record's (huiqi.delivery.explanations)
-            )
+            grant = new_grant(pv, ent, requested, amount, provisional=provisional)
             session.add(grant)
             ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
             note = f"capped from {yuan_text(requested)} yuan" if amount < requested else None

@@ -25,6 +25,7 @@ from huiqi.accounts.access import Actor
 from huiqi.delivery import budget as budgets
 from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
+from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.errors import StateConflict
@@ -187,19 +188,7 @@ def grant_top_up(
             f" yuan left, less than the difference of {yuan_text(amount)} yuan; keep the record"
             " as it is, or publish a version with a larger budget and top it up there"
         )
-    grant = Grant(
-        entitlement_id=ent.id,
-        policy_version_id=pv.id,
-        policy_id=pv.policy_id,
-        uscc=ent.uscc,
-        benefit_period=ent.benefit_period,
-        requested_fen=top.difference_fen,
-        amount_fen=amount,
-        status=GrantStatus.PROVISIONAL if provisional else GrantStatus.GRANTED,
-        snapshot_id=ent.snapshot_id,
-        content_hash=pv.content_hash,
-        explanation=None,
-    )
+    grant = new_grant(pv, ent, top.difference_fen, amount, provisional=provisional)
     s.add(grant)
     note = (
         f"就高不重复 top-up: {pv.policy_id} v{pv.version} gives {yuan_text(top.due_fen)} yuan;"

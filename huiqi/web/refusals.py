@@ -293,6 +293,13 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("cap group '%(group)s' is used up for %(period)s; no difference can be granted")),
     _refusal(
         N_(
+            "%(version)s shares its budget pro rata and was allocated already: a difference"
+            " granted now would never be paid; keep the record as it is, or publish a version"
+            " with a budget for it and top it up there"
+        )
+    ),
+    _refusal(
+        N_(
             "the budget of %(amount)s yuan has %(low)s yuan left, less than the difference of"
             " %(high)s yuan; keep the record as it is, or publish a version with a larger"
             " budget and top it up there"

@@ -103,8 +103,9 @@ def rows(
             readers,
         ),
         "huiqi.desk.queries.list_requests": (
+            # Naming another enterprise is refused, as every listing refuses it.
             tx(queries.list_requests, uscc=uscc),
-            {"enterprise": "both", "park_operator": "both", **DESK_BOTH},
+            {"enterprise": "own", "park_operator": "own", **DESK_BOTH},
         ),
         "huiqi.desk.context.policy_context": (
             tx(context.policy_context, settings=True, request_id="desk_open"),
