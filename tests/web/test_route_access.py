@@ -81,7 +81,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/api/v1/records/{record_id}/attachments"): PORTAL | {"admin", "officer"},
     ("GET", "/api/v1/request-categories"): EVERYONE,
     # Each lists its own: the other enterprise and park get their own (empty) lists.
-    ("GET", "/api/v1/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
+    ("GET", "/api/v1/requests"): PORTAL | DESKS,  # another enterprise named: 403
     ("GET", "/api/v1/requests/stats"): DESKS,
     ("GET", "/api/v1/requests/{request_id}"): PORTAL | REQUEST_DESK,
     ("GET", "/api/v1/request-files/{attachment_id}"): PORTAL | REQUEST_DESK,
@@ -123,7 +123,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/policies/{policy_id}"): EVERYONE - {"park-other", INTRUDER},
     ("GET", "/records/{record_id}/rate"): PORTAL,
     ("GET", "/request-files/{attachment_id}"): PORTAL | REQUEST_DESK,
-    ("GET", "/requests"): PORTAL | DESKS | {"park-other", INTRUDER},
+    ("GET", "/requests"): PORTAL | DESKS,  # another enterprise named: 403
     ("GET", "/requests/{request_id}"): PORTAL | REQUEST_DESK,
     ("POST", "/api/v1/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/api/v1/applications/{record_id}/reject"): frozenset({"officer"}),
