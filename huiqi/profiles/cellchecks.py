@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from huiqi.profiles import uscc as uscc_mod
-from huiqi.profiles.sqlexpr import cast, concat, fn, in_list, lit, matches, num
+from huiqi.profiles.sqlexpr import and_, cast, concat, fn, in_list, lit, matches, num
 
 USCC_SHAPE = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Never part of a
@@ -61,4 +61,4 @@ def uscc_ok(v: exp.Expression) -> exp.Expression:
         conditions.insert(
             1, in_list(fn("substr", v, num(1), num(2)), sorted(uscc_mod.KNOWN_PREFIXES))
         )
-    return fn("coalesce", exp.and_(*conditions), exp.false())
+    return fn("coalesce", and_(*conditions), exp.false())

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.sqlexpr import case, col, fn, lit
+from huiqi.profiles.sqlexpr import and_, case, col, fn, lit, or_
 from huiqi.profiles.stagesql import typed_name
 from huiqi.profiles.validate import Rule, rules_for
 
@@ -59,7 +59,7 @@ def trimmed_text(v: exp.Expression, maybe: exp.Expression | None = None) -> exp.
     """
     edge = fn("regexp_matches", v, lit(f"^[{BLANKS}]|[{BLANKS}]$"))
     if maybe is not None:
-        edge = exp.and_(maybe, edge)
+        edge = and_(maybe, edge)
     return case((edge, fn("trim", v, lit(BLANKS))), default=v)
 
 
@@ -71,7 +71,7 @@ def blank_somewhere(fields: list[str]) -> exp.Expression:
     row of codes and figures holds no blank at all.
     """
     joined = fn("concat_ws", lit(""), *(col(f) for f in fields))
-    return exp.or_(*(fn("contains", joined, lit(b)) for b in BLANKS))
+    return or_(*(fn("contains", joined, lit(b)) for b in BLANKS))
 
 
 def cell_text(field: str, v: exp.Expression, maybe: exp.Expression | None) -> exp.Expression:
@@ -92,7 +92,7 @@ def fits_all(groups: dict[str, list[str]], text: dict[str, exp.Expression]) -> e
     for pattern, members in groups.items():
         joined = fn("concat_ws", lit("|"), *(text[f] for f in members))
         fits.append(fn("regexp_full_match", joined, lit(f"(({pattern})(\\|({pattern}))*)?")))
-    return exp.and_(*fits)
+    return and_(*fits)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,18 @@ from huiqi.profiles.dictionary import CodeList, Field, load_codelist
 from huiqi.profiles.industry import division_sections
 from huiqi.profiles.numberrules import quoted
 from huiqi.profiles.provinces import PROVINCES, short_name
-from huiqi.profiles.sqlexpr import case, concat, fn, in_list, lit, matches, num, try_cast
+from huiqi.profiles.sqlexpr import (
+    and_,
+    case,
+    concat,
+    fn,
+    in_list,
+    lit,
+    matches,
+    not_,
+    num,
+    try_cast,
+)
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 CONTROL_CHARACTER = re.compile(CONTROL)
@@ -132,8 +143,8 @@ def enum_rule(
     valid = (
         None
         if any(CONTROL_CHARACTER.search(t) for t in spelled)
-        else exp.and_(
-            exp.not_(parsed.is_(exp.null())),
+        else and_(
+            not_(parsed.is_(exp.null())),
             *(exp.NEQ(this=v, expression=lit(str(old))) for old in retired),
         )
     )
@@ -178,11 +189,11 @@ def _elsewhere(codes: CodeList, v: exp.Expression, parsed: exp.Expression) -> li
     place = fn("regexp_extract", lit(named_full), concat("(?:^|\\|)", said, "=([^|]+)"), num(1))
     return [
         (
-            exp.and_(unknown, matches(v, "[0-9]{6}"), in_list(head, list(others))),
+            and_(unknown, matches(v, "[0-9]{6}"), in_list(head, list(others))),
             concat(quoted(v), " is a division code of ", province, " (GB/T 2260)", tail),
         ),
         (
-            exp.and_(unknown, fn("regexp_matches", v, lit(f"^({names})"))),
+            and_(unknown, fn("regexp_matches", v, lit(f"^({names})"))),
             concat(quoted(v), " names a place in ", place, tail),
         ),
     ]
@@ -233,7 +244,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         digits = fn("regexp_extract", v, lit("[0-9]{4}"))
         section = section_of(digits)
         lettered = matches(v, _LETTERED)
-        agrees = exp.and_(
+        agrees = and_(
             lettered,
             exp.EQ(this=fn("upper", fn("substr", v, num(1), num(1))), expression=section),
         )
@@ -241,7 +252,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         parsed = case((matches(v, "[0-9]{4}"), v), (agrees, digits), default=v)
         checks.append(
             (
-                exp.and_(lettered, exp.not_(fn("coalesce", agrees, exp.false()))),
+                and_(lettered, not_(fn("coalesce", agrees, exp.false()))),
                 concat(
                     quoted(v),
                     " puts a section letter before the class; write the class's 4 digits alone, '",
@@ -286,9 +297,9 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         )
         # A lettered class that reaches this check agrees with its division (the check
         # before refused the others): only the plain text is held against the pattern.
-        plain = exp.not_(matches(v, pattern))
+        plain = not_(matches(v, pattern))
         if f.name == "industry_class":
-            plain = exp.and_(plain, exp.not_(matches(v, _LETTERED)))
+            plain = and_(plain, not_(matches(v, _LETTERED)))
         checks.append((plain, concat(quoted(v), what)))
     if f.name == "industry_class":
         first, last = (
@@ -297,7 +308,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         )
         checks.append(
             (
-                exp.and_(section_of(v).is_(exp.null()), exp.not_(matches(v, _LETTERED))),
+                and_(section_of(v).is_(exp.null()), not_(matches(v, _LETTERED))),
                 concat(
                     quoted(v),
                     ": division ",

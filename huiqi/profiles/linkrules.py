@@ -40,7 +40,19 @@ from huiqi.profiles.dictionary import Field, Label, load_codelist
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.numberrules import decimal_rule, is_, quoted
 from huiqi.profiles.resident_id import CHECKS, WEIGHTS
-from huiqi.profiles.sqlexpr import case, cast, concat, fn, in_list, lit, matches, num, try_cast
+from huiqi.profiles.sqlexpr import (
+    and_,
+    case,
+    cast,
+    concat,
+    fn,
+    in_list,
+    lit,
+    matches,
+    not_,
+    num,
+    try_cast,
+)
 from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, rule
 
 ENTERPRISE_WORDS = ("enterprise", "企业", "法人", "单位")
@@ -116,7 +128,7 @@ def _kind(v: exp.Expression) -> exp.Expression:
 
 def _uscc_check(v: exp.Expression, what: str) -> tuple[exp.Expression, exp.Expression]:
     return (
-        exp.not_(uscc_ok(fn("upper", v))),
+        not_(uscc_ok(fn("upper", v))),
         concat(quoted(v), f" is not a valid unified social credit code ({what}, GB 32100-2015)"),
     )
 
@@ -129,7 +141,7 @@ def link_rules(
     for name in fields:
         v = values[name]
         if name == "uscc":
-            checks = [(exp.not_(uscc_ok(v)), lit(USCC_PENDING))]
+            checks = [(not_(uscc_ok(v)), lit(USCC_PENDING))]
             out.append(rule(name, "VARCHAR", v, v, checks, required=True))
         elif name == "party_kind":
             parsed = _kind(v)
@@ -155,7 +167,7 @@ def link_rules(
         elif name == "contract_id":
             checks = [
                 (
-                    exp.not_(matches(v, CONTRACT_ID)),
+                    not_(matches(v, CONTRACT_ID)),
                     lit("a contract number has at most 64 characters"),
                 )
             ]
@@ -189,13 +201,13 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
     person = exp.EQ(this=kind.copy(), expression=lit("person"))
     checks = [
         (
-            is_(exp.and_(enterprise, exp.not_(uscc_ok(up)))),
+            is_(and_(enterprise, not_(uscc_ok(up)))),
             concat(
                 quoted(v), " is not a valid unified social credit code (the related enterprise)"
             ),
         ),
         (
-            is_(exp.and_(person.copy(), matches(v, SCIENTIFIC))),
+            is_(and_(person.copy(), matches(v, SCIENTIFIC))),
             # Said apart: the generic refusal left the steward guessing what was wrong.
             lit(
                 "a person's ID number in scientific notation: the spreadsheet stored it as a"
@@ -206,10 +218,10 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
         ),
         (
             is_(
-                exp.and_(
+                and_(
                     person.copy(),
-                    exp.not_(matches(v, PERSON_ID)),
-                    exp.not_(matches(v, SCIENTIFIC)),
+                    not_(matches(v, PERSON_ID)),
+                    not_(matches(v, SCIENTIFIC)),
                 )
             ),
             # The value is a person's identifier: the message says what is wrong, not what it is.
@@ -221,7 +233,7 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
             # A typo in an ID number would store another person: two enterprises with the
             # same legal representative would not be seen as related parties.
             is_(
-                exp.and_(
+                and_(
                     person.copy(),
                     matches(v, RESIDENT_ID),
                     exp.NEQ(
@@ -266,7 +278,7 @@ def _share_required(r: Rule, values: dict[str, exp.Expression]) -> Rule:
     relation, _ = _choice(values["relation"], "relation_types", "")
     shareholder = is_(exp.EQ(this=relation, expression=lit("shareholder")))
     if r.field == "share_pct":
-        missing = exp.and_(values["share_pct"].is_(exp.null()), shareholder)
+        missing = and_(values["share_pct"].is_(exp.null()), shareholder)
         text = "a shareholder needs its share in per cent (持股比例)"
     else:
         missing = shareholder

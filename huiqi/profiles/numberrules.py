@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.profiles.dictionary import Field
-from huiqi.profiles.sqlexpr import cast, concat, fn, lit, matches, num, try_cast
+from huiqi.profiles.sqlexpr import and_, cast, concat, fn, lit, matches, not_, num, try_cast
 
 
 def quoted(v: exp.Expression) -> exp.Expression:
@@ -46,7 +46,7 @@ def ungrouped(v: exp.Expression) -> exp.Expression:
     is a correctly grouped number; any other text as it is (``1,5`` or ``12,34`` stay and
     are refused as not a number)."""
     v = half_width(v)
-    grouped = exp.and_(fn("contains", v, lit(",")), matches(v, GROUPED))
+    grouped = and_(fn("contains", v, lit(",")), matches(v, GROUPED))
     return exp.Case(ifs=[exp.If(this=grouped, true=fn("replace", v, lit(","), lit("")))], default=v)
 
 
@@ -167,7 +167,7 @@ def integer_rule_with_shortcut(
         # Zero decimals are no fraction: '12.0' is what pandas writes for a count in a
         # column with a gap, '30.00' a DECIMAL(10,2) export; both are whole numbers.
         (
-            exp.not_(matches(digits, WHOLE)),
+            not_(matches(digits, WHOLE)),
             concat(quoted(v), " is not a whole number; write digits without decimals, e.g. 12"),
         ),
         *values,
@@ -233,7 +233,7 @@ def decimal_rule_with_shortcut(
         *_number_text(v),
         *unit_sign,
         (
-            exp.not_(matches(digits, r"[+-]?[0-9]+(\.[0-9]+)?")),
+            not_(matches(digits, r"[+-]?[0-9]+(\.[0-9]+)?")),
             concat(
                 quoted(v),
                 f" is not a number; write digits with at most {places} decimals, e.g. 1234.5",

@@ -54,8 +54,33 @@ def case(
     Built in one go: ``Case.when`` copies the whole CASE on every branch, which made
     building a file's checks (a few hundred branches) cost seconds of Python.
     """
-    ifs = [exp.If(this=condition.copy(), true=value.copy()) for condition, value in branches]
-    return exp.Case(ifs=ifs, default=default.copy() if default is not None else None)
+    ifs = [exp.If(this=own(condition), true=own(value)) for condition, value in branches]
+    return exp.Case(ifs=ifs, default=own(default) if default is not None else None)
+
+
+def own(node: exp.Expression) -> exp.Expression:
+    """``node`` itself when no tree holds it yet, else a copy of it.
+
+    A node placed in a second tree would be re-parented away from the first; a fresh
+    one (most of a rule's values and messages) needs no copy, and deep-copying every
+    branch was most of the Python time of building a file's checks.
+    """
+    return node if node.parent is None else node.copy()
+
+
+def and_(*conditions: exp.Expression) -> exp.Expression:
+    """``c1 AND c2 ...``, taking fresh operands as they are (see :func:`own`)."""
+    return exp.and_(*(own(c) for c in conditions), copy=False)
+
+
+def or_(*conditions: exp.Expression) -> exp.Expression:
+    """``c1 OR c2 ...``, taking fresh operands as they are (see :func:`own`)."""
+    return exp.or_(*(own(c) for c in conditions), copy=False)
+
+
+def not_(condition: exp.Expression) -> exp.Expression:
+    """``NOT c``, taking a fresh operand as it is (see :func:`own`)."""
+    return exp.not_(own(condition), copy=False)
 
 
 def in_list(value: exp.Expression, options: list[str]) -> exp.Expression:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from huiqi.profiles.sqlexpr import concat, fn, lit
+from huiqi.profiles.sqlexpr import and_, concat, fn, lit, not_
 
 # The whole name cell, as rowcheck's _TOTAL reads a USCC cell: 合计, 总 计, 小计：, Total.
 TOTAL_CELL = r"(?i)\s*(?:[合总小共]\s*计|总\s*合\s*计|total|sum)\s*[:：]?\s*"
@@ -25,9 +25,9 @@ def total_row_check(
     """The check of the USCC cell that comes before "a value is required": an empty USCC
     beside a total word in the name cell (``name``: its trimmed text)."""
     return (
-        exp.and_(
+        and_(
             uscc.is_(exp.null()),
-            exp.not_(name.is_(exp.null())),
+            not_(name.is_(exp.null())),
             fn("regexp_full_match", name, lit(TOTAL_CELL)),
         ),
         concat(

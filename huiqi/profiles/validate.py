@@ -49,7 +49,7 @@ from huiqi.profiles.numberrules import (
     is_,
     quoted,
 )
-from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, num, try_cast
+from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, not_, num, try_cast
 from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
@@ -106,7 +106,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
         default=concat(fn("split_part", dashed, lit("-"), num(1)), "-", month, "-", mday),
     )
     parsed = try_cast(iso, "DATE")
-    out_of_range = exp.not_(
+    out_of_range = not_(
         exp.Between(
             this=parsed,
             low=cast(lit(DATE_MIN.isoformat()), "DATE"),
@@ -132,7 +132,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
             ),
         ),
         (
-            exp.not_(matches(v, DATE_SHAPE)),
+            not_(matches(v, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
         ),
         (parsed.is_(exp.null()), concat(quoted(v), " is not a real calendar date")),
@@ -242,7 +242,7 @@ def rules_for(
                     "VARCHAR",
                     v,
                     v,
-                    [(exp.not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
+                    [(not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
                     before=[total_row_check(v, values["name"], mapping.header_for("name"))]
                     if "name" in values
@@ -264,12 +264,12 @@ def rules_for(
             parsed = try_cast(twin[0] if twin else digits, "INTEGER")
             now = clock.today().year
             in_range = (
-                exp.not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
+                not_(exp.Between(this=parsed, low=num(YEAR_MIN), high=num(now))),
                 concat(quoted(v), f" is outside the accepted data years {YEAR_MIN}-{now}"),
             )
             checks = [
                 (
-                    exp.not_(matches(digits, r"[0-9]{4}")),
+                    not_(matches(digits, r"[0-9]{4}")),
                     concat(quoted(v), " is not a year; write 4 digits, e.g. 2023 (or 2023年)"),
                 ),
                 in_range,
