@@ -14,7 +14,8 @@ The steps, each in its own module:
 4. ``validate`` / ``rowcheck``  check every cell in vectorised SQL; a row with
    any bad cell is rejected whole and reported (file, line, column, field,
    value, reason); duplicate keys in one file are rejected on every line.
-5. ``upsert``    write the good rows that are new or changed, mapped columns only.
+5. ``storerows`` write the good rows that are new or changed, mapped columns only
+   (``upsert``), and what derives from them (size classes).
 6. ``import_report``  write ``rejects.csv``, ``report.json`` and ``report.txt``
    under ``<imports_dir>/<snapshot_id>/``; the store freezes the snapshot.
 
@@ -44,12 +45,11 @@ from pathlib import Path
 from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
-from huiqi.profiles import links, rowcheck, size_class, upsert
+from huiqi.profiles import rowcheck
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import load_dictionary, use_data_dir
 from huiqi.profiles.headerfit import header_below, two_row_header
 from huiqi.profiles.import_report import (
-    FIRST_MESSAGES,
     ImportReport,
     size_class_message,
     write_normalised,
@@ -70,6 +70,7 @@ from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
+from huiqi.profiles.storerows import Stored, store_rows
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
 
 __all__ = ["ImportReport", "import_file"]
@@ -184,41 +185,14 @@ def _import(
             if accepted == 0:
                 # Nothing to store: no snapshot (the transaction is rolled back below).
                 snapshot_id = None
-            else:
-                links.after_check(con, chosen, settings)  # persons hashed, never in clear
             if progress is not None:
                 progress(f"check {file_path.name}", rows_read, rows_read)
-            # A table this import fills from empty is written in USCC order, and frozen
-            # as stored (no second sort of the whole table).
-            empty = upsert.empty_tables(con, chosen) if snapshot_id is not None else frozenset()
-            # Nothing to keep in a table this import fills from empty (a first import).
-            kept = (
-                0
-                if snapshot_id is None or upsert.TABLES[chosen.layout] in empty
-                else upsert.blanks_kept(con, chosen, fields)
+            stored = (
+                Stored()
+                if snapshot_id is None
+                else store_rows(con, settings, chosen, fields, snapshot_id)
             )
-            changed = upsert.collect_changes(con, chosen, fields) if snapshot_id is not None else 0
-            if changed and snapshot_id is not None:
-                upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)
-            refreshed = (
-                upsert.refresh_derived(con, snapshot_id, filled=empty)
-                if changed and snapshot_id is not None
-                else False
-            )
-            # The registry's own class against the derived one, for the years this file
-            # touched: it sent the reported class, or figures that changed the derived one.
-            disagreeing, first = (
-                size_class.disagreements(con, FIRST_MESSAGES)
-                if snapshot_id is not None
-                and chosen.layout == "yearly"
-                and ("size_class_reported" in fields or refreshed)
-                else (0, [])
-            )
-            overlapping, overlaps_first = (
-                links.overlapping_legal_representatives(con, FIRST_MESSAGES)
-                if snapshot_id is not None and chosen.layout == "relations" and "relation" in fields
-                else (0, [])
-            )
+            changed = stored.changed
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
 
@@ -268,21 +242,21 @@ def _import(
                 rejects_by_field=per_field,
                 missing_columns=missing,
                 other_registries=foreign,
-                size_classes_refreshed=refreshed,
+                size_classes_refreshed=stored.refreshed,
                 sheet=source.sheet if len(source.sheets) > 1 else None,
                 uscc_upper_cased=upper_cased,
-                blanks_kept=kept,
+                blanks_kept=stored.blanks_kept,
                 uscc_upper_cased_lines=upper_lines,
                 industry_letters_removed=lettered,
                 industry_letters_removed_lines=lettered_lines,
                 normalised_path=normalised_path,
-                size_class_disagreements=disagreeing,
-                size_class_messages=[size_class_message(file_path.name, r) for r in first],
-                legal_rep_overlaps=overlapping,
+                size_class_disagreements=stored.disagreeing,
+                size_class_messages=[size_class_message(file_path.name, r) for r in stored.first],
+                legal_rep_overlaps=stored.overlapping,
                 legal_rep_messages=[
                     f"{uscc}: from {since}, {file_path.name} line(s) "
                     + ", ".join(str(n) for n in lines)
-                    for uscc, since, lines in overlaps_first
+                    for uscc, since, lines in stored.overlaps_first
                 ],
                 reader=reader,
                 no_district=no_district,
@@ -309,7 +283,7 @@ def _import(
                     rows_rejected=rejected,
                     rows_changed=changed,
                     report_path=str(report.report_path),
-                    presorted=empty,
+                    presorted=stored.presorted,
                 )
             report.seconds = round(time.perf_counter() - started, 3)
             write_report(report)
