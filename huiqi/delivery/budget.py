@@ -48,6 +48,27 @@ def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> boo
     return _rowcount(session.execute(stmt)) == 1
 
 
+def shared_pro_rata(pv: PolicyVersion) -> bool:
+    """The version shares its budget pro rata: its grants are provisional until the
+    allocation (``huiqi.delivery.allocation``)."""
+    return pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+
+
+def take_first_come(session: Session, pv: PolicyVersion, amount_fen: int) -> int | None:
+    """Reserve ``amount_fen`` of a first-come budget for one grant under ``pv``.
+
+    None when it is reserved, or when nothing is to be reserved now (no budget; a budget
+    shared pro rata). Otherwise what the budget has left, less than the amount: nothing
+    was reserved, and the caller refuses the grant (first come, first served: no partial
+    grants).
+    """
+    if pv.budget_fen is None or shared_pro_rata(pv):
+        return None
+    if reserve_first_come(session, pv.id, amount_fen):
+        return None
+    return max(pv.budget_fen - (pv.committed_fen or 0), 0)
+
+
 def reserve_first_come(session: Session, policy_version_id: int, amount_fen: int) -> bool:
     """Add ``amount_fen`` to the version's committed money if the budget allows.
 

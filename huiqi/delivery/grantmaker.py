@@ -197,7 +197,7 @@ def make_grant(
                 raise _Refused(RecordStatus.EXCLUDED, once.refusal(pv, earlier, receivable))
             _exclusivity(session, pv, ent, receivable, actor)
             amount = _cap(session, pv, ent, requested)
-            provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+            provisional = budgets.shared_pro_rata(pv)
             grant = new_grant(pv, ent, requested, amount, provisional=provisional)
             session.add(grant)
             ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
@@ -206,18 +206,14 @@ def make_grant(
             session.flush()
             if on_granted is not None:
                 on_granted(grant)
-            if (
-                pv.budget_fen is not None
-                and not provisional
-                and not budgets.reserve_first_come(session, pv.id, amount)
-            ):
-                left = pv.budget_fen - (pv.committed_fen or 0)
+            left = budgets.take_first_come(session, pv, amount)
+            if left is not None:
                 raise _Refused(
                     RecordStatus.BUDGET_EXHAUSTED,
-                    f"the budget of {yuan_text(pv.budget_fen)} yuan is spent;"
+                    f"the budget of {yuan_text(pv.budget_fen or 0)} yuan is spent;"
                     " grants are made in claim order"
                     if left <= 0
-                    else f"the budget of {yuan_text(pv.budget_fen)} yuan has"
+                    else f"the budget of {yuan_text(pv.budget_fen or 0)} yuan has"
                     f" {yuan_text(left)} yuan left, less than this grant's"
                     f" {yuan_text(amount)} yuan; grants are made in claim order",
                 )

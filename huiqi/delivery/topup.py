@@ -165,7 +165,7 @@ def grant_top_up(
                 f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}; no difference"
                 " can be granted"
             )
-    provisional = pv.budget_fen is not None and pv.budget_mode == "pro_rata"
+    provisional = budgets.shared_pro_rata(pv)
     if provisional and s.scalar(
         select(Grant.id)
         .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
@@ -177,14 +177,10 @@ def grant_top_up(
             " already: a difference granted now would never be paid; keep the record as it"
             " is, or publish a version with a budget for it and top it up there"
         )
-    if (
-        pv.budget_fen is not None
-        and not provisional
-        and not budgets.reserve_first_come(s, pv.id, amount)
-    ):
-        left = pv.budget_fen - (pv.committed_fen or 0)
+    left = budgets.take_first_come(s, pv, amount)
+    if left is not None:
         raise TopUpError(
-            f"the budget of {yuan_text(pv.budget_fen)} yuan has {yuan_text(max(left, 0))}"
+            f"the budget of {yuan_text(pv.budget_fen or 0)} yuan has {yuan_text(left)}"
             f" yuan left, less than the difference of {yuan_text(amount)} yuan; keep the record"
             " as it is, or publish a version with a larger budget and top it up there"
         )
