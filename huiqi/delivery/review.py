@@ -30,7 +30,7 @@ from enum import StrEnum
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor, require_policy_scope
+from huiqi.accounts.access import Actor, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify, topup
@@ -83,6 +83,14 @@ def parse_outcome(text: str) -> Outcome:
         raise ReviewError(
             f"'{text}' is not a decision on a flag; use keep, withdraw or top-up"
         ) from None
+
+
+def require_reviewer(actor: Actor) -> None:
+    """Refuse an actor who may resolve no review flag at all: one without the policy
+    reviewer's role in any scope. :func:`resolve_flag` checks the record's own scope; the
+    API asks this first, so that such a caller is refused (403) before its decision's
+    body is read (400 for an unknown decision told a finance officer to fix the body)."""
+    require_role(actor, "resolve review flags", Role.POLICY_REVIEWER)
 
 
 def resolve_flag(

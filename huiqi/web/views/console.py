@@ -22,9 +22,14 @@ from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import READERS, attachments_by_record
 from huiqi.delivery.claims import ClaimError, criterion_labels
-from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
+from huiqi.delivery.corrections import (
+    CorrectionError,
+    decide_correction,
+    list_corrections,
+    require_steward,
+)
 from huiqi.delivery.models import PolicyVersion
-from huiqi.delivery.review import ReviewError, resolve_flag
+from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
 from huiqi.delivery.topup import top_ups
 from huiqi.web.deps import Factory, SignedIn, actor_of
@@ -137,6 +142,7 @@ def approve_application(
 def reject_application(
     request: Request, factory: Factory, who: SignedIn, record_id: Id, form: Form
 ) -> Response:
+    applications.require_decider(actor_of(who))  # 403 for the role before 400 for the form
     reason = form.get("reason", "").strip()
     if not reason:
         error = {record_id: N_("Give the reason the enterprise will read.")}
@@ -174,6 +180,7 @@ def decide(
         no_reason=N_("Give the reason the enterprise will read."),
         act=act,
         refused=(CorrectionError,),
+        allowed=require_steward,
     )
 
 
@@ -201,4 +208,5 @@ def review_flag(
             factory, record_id, actor=actor, outcome=decision, reason=reason
         ),
         refused=(ReviewError,),
+        allowed=require_reviewer,
     )
