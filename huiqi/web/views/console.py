@@ -112,6 +112,8 @@ def _flagged(s: Session, actor: Actor) -> dict[str, Any]:
     can_decide = actor.has(Role.POLICY_REVIEWER)
     return {
         "rows": rows,
+        # A record holds its policy's Chinese title only: the catalogue's has both.
+        "titles": {c.policy_id: c.title for c in list_policies(s)},
         "can_decide": can_decide,
         "top_ups": top_ups(s, [(r.id, r.status) for r in rows]) if can_decide else {},
     }
