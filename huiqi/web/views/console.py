@@ -94,10 +94,15 @@ APPLICATIONS = Queue("console_applications.html", "/console/applications", _appl
 def _corrections(s: Session, actor: Actor) -> dict[str, Any]:
     from huiqi.profiles.dictionary import load_dictionary
 
+    rows = list_corrections(s, actor=actor, status="open", limit=QUEUE)
+    d = load_dictionary()
     return {
-        "rows": list_corrections(s, actor=actor, status="open", limit=QUEUE),
+        "rows": rows,
         # The registry by its name (统计局), not its code ('statistics').
-        "registries": load_dictionary().registries,
+        "registries": d.registries,
+        # Each field's label and unit, so that its values read as everywhere else in the
+        # console (3,000,000.00 元, 本市户籍, 是), not as their stored JSON.
+        "fields": {r.field: f for r in rows if (f := d.get(r.field)) is not None},
     }
 
 
