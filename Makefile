@@ -36,7 +36,7 @@ bench: $(STAMP)
 # The portal's messages: extract from code and templates, merge into the catalogues
 # (then translate the new entries of huiqi/web/locale/zh_CN/LC_MESSAGES/messages.po).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o huiqi/web/locale/messages.pot huiqi/web
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k N_plural:1,2 --no-location --omit-header --sort-output -o huiqi/web/locale/messages.pot huiqi/web
 	$(BIN)/pybabel update --no-fuzzy-matching -i huiqi/web/locale/messages.pot -d huiqi/web/locale -l zh_CN
 
 clean:

@@ -15,6 +15,7 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     console,
+    counted,
     emit_json,
     handle_errors,
     rich_table,
@@ -63,8 +64,9 @@ def generate(n: int, seed: int, professional_share: float, encoding: str, out: P
     path, truth = write_stream(stream, out, encoding=encoding)
     rings = int(stream.truth.column("professional").to_numpy().sum())
     console.print(
-        f"wrote {stream.complaints.num_rows:,} complaints to {path} ({encoding});"
-        f" {rings:,} of {stream.truth.num_rows:,} complainants are ring members ({truth})"
+        f"wrote {counted(stream.complaints.num_rows, 'complaint')} to {path} ({encoding});"
+        f" {rings:,} of {counted(stream.truth.num_rows, 'complainant')} are ring members"
+        f" ({truth})"
     )
 
 
@@ -98,7 +100,8 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
     else:
         changed = f" ({len(report.changed):,} with changed content)" if report.changed else ""
         console.print(
-            f"{report.rows:,} rows: {report.stored:,} complaints stored, {report.already_held:,}"
+            f"{counted(report.rows, 'row')}: {counted(report.stored, 'complaint')} stored,"
+            f" {report.already_held:,}"
             f" already held{changed}, {len(report.rejects):,} rejected"
         )
         if report.absent:
@@ -140,8 +143,9 @@ def detect(ctx: click.Context, as_json: bool) -> None:
         emit_json(report)
         return
     console.print(
-        f"run {report.run_id}: {report.complaints:,} complaints, {report.complainants:,}"
-        f" complainants, {report.clusters:,} clusters, {report.flagged:,} flagged for review"
+        f"run {report.run_id}: {counted(report.complaints, 'complaint')},"
+        f" {counted(report.complainants, 'complainant')},"
+        f" {counted(report.clusters, 'cluster')}, {report.flagged:,} flagged for review"
     )
 
 

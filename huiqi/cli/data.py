@@ -12,6 +12,7 @@ import click
 from huiqi.cli.common import (
     EXIT_FINDINGS,
     console,
+    counted,
     err_console,
     handle_errors,
     progress_bars,
@@ -97,7 +98,9 @@ def generate(
             do_import=do_import,
             progress=progress,
         )
-    console.print(f"wrote {enterprises:,} enterprises to {out or settings.data_dir / 'generated'}")
+    console.print(
+        f"wrote {counted(enterprises, 'enterprise')} to {out or settings.data_dir / 'generated'}"
+    )
     for r in reports:
         console.print(r.summary())
 
@@ -228,7 +231,7 @@ def match(
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
     console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
     if exported is not None:
-        console.print(f"export: {exported.path} ({exported.rows:,} rows)")
+        console.print(f"export: {exported.path} ({counted(exported.rows, 'row')})")
 
 
 def _postgres_url(ctx: click.Context) -> str | None:
@@ -307,7 +310,7 @@ def export_matches_command(
         policies=policies,
         statuses=statuses,
     )
-    console.print(f"{done.rows:,} rows written to {done.path}")
+    console.print(f"{counted(done.rows, 'row')} written to {done.path}")
 
 
 def sheet_format(ctx: click.Context, fmt: str | None, target: Path | None) -> str:

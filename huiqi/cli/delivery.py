@@ -15,6 +15,7 @@ from huiqi.cli.common import (
     EXIT_FINDINGS,
     JSON_OPTION,
     console,
+    counted,
     emit_json,
     err_console,
     handle_errors,
@@ -327,10 +328,13 @@ def expire(ctx: click.Context) -> None:
     """
     factory, actor = signed_in(ctx)
     n = expire_offers(factory, actor=actor)
-    console.print(f"{n:,} offers expired")
+    console.print(f"{counted(n, 'offer')} expired")
     left = withdraw_retired_left_open(factory, actor=actor)
     if left:
-        console.print(f"{left:,} offers and applications under retired versions withdrawn")
+        console.print(
+            f"{counted(left, 'offer or application', 'offers and applications')} under retired"
+            " versions withdrawn"
+        )
 
 
 @click.command()

@@ -19,6 +19,7 @@ from huiqi.accounts.access import Actor
 from huiqi.cli.common import (
     EXIT_FINDINGS,
     console,
+    counted,
     database,
     err_console,
     handle_errors,
@@ -122,7 +123,8 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
     published = publish_for_portal(settings, factory, staff["officer"])
     rejected = sum(r.rows_rejected for r in reports)
     console.print(
-        f"\nImported {len(reports)} registry files: {sum(r.rows_accepted for r in reports):,} rows accepted,"
+        f"\nImported {counted(len(reports), 'registry file')}:"
+        f" {counted(sum(r.rows_accepted for r in reports), 'row')} accepted,"
         f" {rejected:,} rejected."
     )
     render_match_report(console, run, [cp.policy for cp in lib.compiled])

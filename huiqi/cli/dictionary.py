@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
+from huiqi.cli.common import (
+    EXIT_FINDINGS,
+    console,
+    counted,
+    err_console,
+    handle_errors,
+    settings_from,
+)
 from huiqi.profiles.dictionary import load_dictionary, office_file
 
 
@@ -28,7 +35,9 @@ def check_cmd(ctx: click.Context) -> None:
     path = office_file(settings.data_dir)
     d = load_dictionary(settings.data_dir)
     if d.extension is None:
-        console.print(f"No {path}: the standard dictionary ({len(d.fields)} fields) is in effect.")
+        console.print(
+            f"No {path}: the standard dictionary ({counted(len(d.fields), 'field')}) is in effect."
+        )
     else:
         table = Table("field", "type", "yearly", "unit / codes", "range", "source", "label")
         for f in d.office_fields:
@@ -44,8 +53,8 @@ def check_cmd(ctx: click.Context) -> None:
             )
         console.print(table)
         console.print(
-            f"{path}: {len(d.office_fields)} fields added to the {len(d.fields) - len(d.office_fields)}"
-            " standard fields."
+            f"{path}: {counted(len(d.office_fields), 'field')} added to the"
+            f" {counted(len(d.fields) - len(d.office_fields), 'standard field')}."
         )
     # The database (SQLAlchemy) only here: 'huiqi dictionary --help' does not load it.
     from huiqi.db.engine import open_database

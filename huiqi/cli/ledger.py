@@ -18,6 +18,7 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     console,
+    counted,
     emit_json,
     handle_errors,
     rich_table,
@@ -61,7 +62,9 @@ def disburse_export(ctx: click.Context, policy_id: str | None, out: Path | None)
     with transaction(factory) as s:
         pv_id = ledger.latest_version(s, policy_id).id if policy_id else None
         batch = export_batch(s, out_dir=target, actor=actor, policy_version_id=pv_id)
-    console.print(f"batch {batch.id}: {batch.grants:,} grants, {yuan(batch.total_fen)} yuan")
+    console.print(
+        f"batch {batch.id}: {counted(batch.grants, 'grant')}, {yuan(batch.total_fen)} yuan"
+    )
     console.print(f"  {batch.csv_path}\n  {batch.xlsx_path}")
     # The bank columns are empty on purpose: huiqi holds no bank details (QA: a finance
     # officer read the empty columns as a broken file).
@@ -339,10 +342,10 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json({**vars(report), "ok": report.ok})
     elif report.ok:
-        console.print(f"[green]audit chain intact[/]: {report.checked:,} events")
+        console.print(f"[green]audit chain intact[/]: {counted(report.checked, 'event')}")
     else:
         console.print(
-            f"[red]audit chain broken[/] after {report.checked:,} events: {report.problem}"
+            f"[red]audit chain broken[/] after {counted(report.checked, 'event')}: {report.problem}"
         )
     if not report.ok:
         raise SystemExit(EXIT_FINDINGS)

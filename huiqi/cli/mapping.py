@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from huiqi.cli.common import EXIT_FINDINGS, console, err_console, handle_errors, settings_from
+from huiqi.cli.common import (
+    EXIT_FINDINGS,
+    console,
+    counted,
+    err_console,
+    handle_errors,
+    settings_from,
+)
 from huiqi.errors import HuiqiError, Location, MappingError
 from huiqi.fsmode import write_private_text
 from huiqi.profiles.mapping import headers_shown, load_mapping_file
@@ -71,7 +78,7 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     matched = len(draft.columns) - len(draft.unmatched)
     err_console.print(
         f"mapping '{draft.name}' ({draft.layout}, registry {draft.registry}): {matched} of "
-        f"{len(draft.columns)} columns matched"
+        f"{counted(len(draft.columns), 'column')} matched"
         + (f"; from sheet '{picked}'" if len(source.sheets) > 1 else "")
         + (f"; the header is on line {line}" if line > 1 else "")
         + (f"; confirm {headers_shown(draft.unmatched)} (marked null)" if draft.unmatched else ""),
@@ -133,7 +140,8 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         if not paths:
             names[m.name] = m
         console.print(
-            f"{path}: mapping '{m.name}' ({m.layout}, {len(m.columns)} columns) ok", soft_wrap=True
+            f"{path}: mapping '{m.name}' ({m.layout}, {counted(len(m.columns), 'column')}) ok",
+            soft_wrap=True,
         )
     console.print(
         f"{len(files)} mapping file{'' if len(files) == 1 else 's'} checked: {problems} with errors"

@@ -4,7 +4,7 @@ tenth of the chunks."""
 
 from __future__ import annotations
 
-from huiqi.cli.common import err_console
+from huiqi.cli.common import counted, err_console
 from huiqi.delivery.records import DeliveryReport
 
 
@@ -24,8 +24,9 @@ class TerminalProgress:
             return
         self.shown = tenth
         err_console.print(
-            f"{self.label}: delivering, chunk {chunk} of {chunks} ({report.granted:,} grants,"
-            f" {report.offered:,} offers, {report.applications:,} applications so far)",
+            f"{self.label}: delivering, chunk {chunk} of {chunks}"
+            f" ({counted(report.granted, 'grant')}, {counted(report.offered, 'offer')},"
+            f" {counted(report.applications, 'application')} so far)",
             soft_wrap=True,
         )
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from huiqi.cli.common import yuan
+from huiqi.cli.common import counted, yuan
 from huiqi.engine import MatchRun, PolicyTrace, ValueRead
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import load_dictionary
@@ -111,7 +111,7 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
         Panel.fit(
             table,
             title=f"{e.title_zh} · {e.policy_id} v{e.version} · {e.delivery}",
-            subtitle=f"{STATUS[e.status]} · meets {e.met} of {e.total} conditions"
+            subtitle=f"{STATUS[e.status]} · meets {e.met} of {counted(e.total, 'condition')}"
             + (f", {e.to_confirm} to confirm" if e.to_confirm else ""),
         )
     )
@@ -121,7 +121,7 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
 def render_match_report(console: Console, run: MatchRun, policies: Iterable[Policy]) -> None:
     by_id = {p.id: p for p in policies}
     table = Table(
-        title=f"Matches per policy (snapshot {run.snapshot_id}, {run.enterprises:,} enterprises)"
+        title=f"Matches per policy (snapshot {run.snapshot_id}, {counted(run.enterprises, 'enterprise')})"
     )
     for col in (
         "policy",

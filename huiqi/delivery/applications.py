@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor, require_own_enterprise, require_policy_scope
+from huiqi.accounts.access import Actor, require_own_enterprise, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify
@@ -166,6 +166,14 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             out.grant.amount_fen if out.grant else None,
             out.reason or out.status,
         )
+
+
+def require_decider(actor: Actor) -> None:
+    """Refuse an actor who may decide no application at all (no policy reviewer's role in
+    any scope): the API asks this before it reads a rejection's body, so that such a
+    caller is refused (403), not told to fix the body (400). Each decision checks the
+    policy's scope itself."""
+    require_role(actor, "decide applications", Role.POLICY_REVIEWER)
 
 
 def reject(

@@ -322,12 +322,18 @@ def _undelivered_in(settings: Settings, session: Session, parks: list[str]) -> l
     return [e.uscc for e in found if e.park in parks]
 
 
+def require_steward(actor: Actor) -> None:
+    """Refuse an actor who may not decide correction requests (the API asks this before it
+    reads a decision's body: 403 for the role, not 400 for the body)."""
+    require_role(actor, "decide correction requests", Role.DATA_STEWARD)
+
+
 def decide_correction(
     session: Session, *, actor: Actor, request_id: int, accept: bool, reason: str
 ) -> CorrectionRow:
     """A data steward accepts or rejects an open request with a reason the enterprise reads;
     decided once (a second decision is refused, even by a concurrent steward)."""
-    require_role(actor, "decide correction requests", Role.DATA_STEWARD)
+    require_steward(actor)
     why = _text(reason, "the reason", required=True)
     status = "accepted" if accept else "rejected"
     decided = session.execute(

@@ -4,7 +4,8 @@ A new snapshot or policy version in which an enterprise no longer qualifies flag
 record (``publish.flag_for_review``) and never revokes it. A policy reviewer whose scope
 covers the policy then decides, with a reason:
 
-- *keep*: the offer, application or grant stands; the flag is cleared.
+- *keep*: the offer, application or grant stands; the flag is cleared. The enterprise
+  is told only where keeping changes what it was told (see :func:`_tell_kept`).
 - *top-up*: for a record that 就高不重复 excluded because a lower policy of its group was
   already sent for payment, the higher policy grants the difference
   (:mod:`huiqi.delivery.topup`).
@@ -30,17 +31,20 @@ from enum import StrEnum
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor, require_policy_scope
+from huiqi.accounts.access import Actor, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import notify, topup
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.channels import INBOX
 from huiqi.delivery.disburse import live_item
 from huiqi.delivery.models import (
     Application,
     BatchItem,
     Entitlement,
+    Event,
     Grant,
+    Notification,
     PolicyVersion,
     utcnow,
 )
@@ -49,6 +53,7 @@ from huiqi.delivery.versions import policy_ref
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 MAX_REASON = 2000
+DECISIONS = ("review_keep", "review_withdraw", "review_top_up")  # the audit events' kinds
 # What a withdrawal changes: an offer not yet claimed, an application not yet decided.
 WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatus.SUBMITTED)
 
@@ -85,6 +90,14 @@ def parse_outcome(text: str) -> Outcome:
         ) from None
 
 
+def require_reviewer(actor: Actor) -> None:
+    """Refuse an actor who may resolve no review flag at all: one without the policy
+    reviewer's role in any scope. :func:`resolve_flag` checks the record's own scope; the
+    API asks this first, so that such a caller is refused (403) before its decision's
+    body is read (400 for an unknown decision told a finance officer to fix the body)."""
+    require_role(actor, "resolve review flags", Role.POLICY_REVIEWER)
+
+
 def resolve_flag(
     factory: sessionmaker[Session],
     record_id: int,
@@ -118,6 +131,7 @@ def resolve_flag(
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
         if decided is Outcome.KEEP:
             message = f"kept after review: {reason}"
+            _tell_kept(s, ent, pv, reason)
         elif decided is Outcome.TOP_UP:
             try:
                 grant, note = topup.grant_top_up(s, ent, pv, actor=actor, reason=reason)
@@ -189,6 +203,66 @@ def _kept_by_the_ledger(reason: str, subject: str) -> str:
     )
 
 
+def _earlier_decisions(s: Session, ent: Entitlement) -> list[tuple[int, str]]:
+    """The record's earlier review decisions (event id, kind), the newest first."""
+    rows = s.execute(
+        select(Event.id, Event.kind)
+        .where(Event.entity == f"entitlement:{ent.id}", Event.kind.in_(DECISIONS))
+        .order_by(Event.id.desc())
+    ).all()
+    return [(i, k) for i, k in rows]
+
+
+def _withdrawn_key(s: Session, ent: Entitlement, pv: PolicyVersion) -> str:
+    """The withdrawal message's dedupe key: the first one keeps the key it always had; a
+    record withdrawn again after a later review kept it gets a key of its own, or the
+    outbox would drop that message as a repeat and leave the enterprise believing the
+    grant stands."""
+    key = f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}"
+    earlier = len(_earlier_decisions(s, ent))
+    return f"{key}:{earlier}" if earlier else key
+
+
+def _tell_kept(s: Session, ent: Entitlement, pv: PolicyVersion, reason: str) -> None:
+    """Tell the enterprise that a withdrawal it was told of no longer applies.
+
+    Keeping a record usually leaves the enterprise exactly where it was told it stood: a
+    flag is an officer's question, never told to the enterprise (``flag_for_review``
+    sends nothing), so its grant, offer or application is as its last message said, and
+    a message would only announce a review it never heard of. Keep sends nothing then.
+
+    The exception is a record whose previous review *withdrew* it while the money had
+    already left (a grant in a batch or paid, which huiqi cannot take back): the record
+    stays open, the enterprise was told "「…」经复核已撤回 … 部门将与贵企业联系", and a
+    later snapshot may flag it again. Keeping it then reverses what the enterprise was
+    told (its grant notice reads as valid again, :mod:`huiqi.delivery.notice`), so it
+    is told, once per withdrawal reversed.
+    """
+    earlier = _earlier_decisions(s, ent)
+    if not earlier or earlier[0][1] != "review_withdraw":
+        return
+    told = s.scalar(
+        select(
+            exists().where(
+                Notification.dedupe_key.like(
+                    f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}:%"
+                ),
+                Notification.channel == INBOX,
+            )
+        )
+    )
+    if not told:
+        return
+    notify.enqueue(
+        s,
+        uscc=ent.uscc,
+        kind="review_kept",
+        subject=f"「{pv.title_zh}」经复核予以保留",
+        body=f"经复核，贵企业的「{pv.title_zh}」予以保留，此前的撤回通知不再适用。原因：{reason}",
+        dedupe_key=f"review_kept:{ent.id}:{earlier[0][0]}",
+    )
+
+
 def _tell_withdrawn(
     s: Session, ent: Entitlement, pv: PolicyVersion, reason: str, *, kept: bool = False
 ) -> None:
@@ -204,5 +278,5 @@ def _tell_withdrawn(
         kind="withdrawn",
         subject=f"「{pv.title_zh}」经复核已撤回" if kept else f"「{pv.title_zh}」已撤回",
         body=body,
-        dedupe_key=f"withdrawn:{pv.id}:{ent.uscc}:{ent.benefit_period}",
+        dedupe_key=_withdrawn_key(s, ent, pv),
     )

@@ -3,13 +3,16 @@
 Who is asking comes from a bearer API token (``Authorization: Bearer hq_…``) or the
 session cookie; either way the token is turned into an actor by
 ``huiqi.accounts.bearer.checked_token``. What the actor may do is decided by the
-service functions the views call, never here.
+service functions the views call, never here: a route that reads a body may ask a
+service's own role check first (:func:`checked_first`), so that a caller who may not
+do the thing at all is refused (403) before its body is validated (400).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -131,6 +134,19 @@ def api_writer(request: Request, who: SignedIn) -> Who:
 
 
 ApiWriter = Annotated[Who, Depends(api_writer)]
+
+
+def checked_first(check: Callable[[Actor], None]) -> Any:
+    """An :data:`ApiWriter` dependency that runs ``check`` (a service's role check, which
+    raises ``AccessDenied``) before the body is validated: FastAPI calls dependencies
+    before it reports the body's errors, so a role that may not act at all reads 403,
+    not the 400 of a body it should never have sent."""
+
+    def writer(who: ApiWriter) -> Who:
+        check(actor_of(who))
+        return who
+
+    return Depends(writer)
 
 
 def language(request: Request) -> str:

@@ -27,6 +27,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular and plural pair for extraction (``make messages``: ``-k
+    N_plural:1,2``), translated later with ``ngettext`` by a count."""
+    return singular, plural
+
+
 def choose(requested: str | None) -> str:
     """The language to use: a known one that was asked for, else zh-CN."""
     return requested if requested in LANGUAGES else DEFAULT

@@ -29,6 +29,14 @@ from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 from huiqi.web.status_names import grant_status_name, message_kind_name, record_status_name
 
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+# Dictionary units that follow a count: singular for exactly one ("1 person", not
+# "1 persons"); the others (yuan, %, m2, tce) read the same for any number.
+COUNTED_UNITS = {
+    "persons": i18n.N_plural("person", "persons"),
+    "items": i18n.N_plural("item", "items"),
+    "years": i18n.N_plural("year", "years"),
+    "floors": i18n.N_plural("floor", "floors"),
+}
 
 
 def _pick(language: str) -> Any:
@@ -75,6 +83,32 @@ def _registry(language: str) -> Any:
         return str(label.en if language == "en" else label.zh)
 
     return registry
+
+
+def _unit(language: str) -> Any:
+    catalogue = i18n.translations(language)
+
+    def unit(name: str, count: Any = None) -> str:
+        """A field's unit in this language, looked up without formatting (the newstyle
+        ``_()`` %-formats what it returns, and a ratio's unit is "%"); after a ``count``,
+        in its number: one is singular (1 person), anything else plural (0, 1.5 persons).
+        Without a count (a form's label: "(persons)"), the plural."""
+        forms = COUNTED_UNITS.get(name)
+        if forms is None or count is None:
+            return catalogue.gettext(name)
+        return catalogue.ngettext(*forms, 1 if _is_one(count) else 2)
+
+    return unit
+
+
+def _is_one(value: Any) -> bool:
+    """Whether a held value (a number, or its JSON text: "1", "1.00") is exactly one."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return Decimal(str(value)) == 1
+    except ArithmeticError:
+        return False
 
 
 def _yuan(fen: int | None) -> str:
@@ -133,9 +167,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["formula"] = functools.partial(
         readable, catalogue=i18n.translations(language), language=language
     )
-    # A field's unit in the page's language, looked up without formatting: the newstyle
-    # ``_()`` %-formats what it returns, and a ratio's unit is "%".
-    env.filters["unit"] = i18n.translations(language).gettext
+    env.filters["unit"] = _unit(language)
     env.globals["LANGUAGES"] = LANGUAGE_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     # A message that may come from a service (a user's text inside it, '%' included): the

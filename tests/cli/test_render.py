@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from huiqi.cli.render import render_explanation
@@ -62,3 +63,18 @@ def test_an_eligible_zero_amount_says_nothing_is_granted() -> None:
     explain said only 'eligible … 0.00 yuan', as if a grant of nothing were coming."""
     assert "no grant, offer or application is made" in printed(trace("0", 0))
     assert "no grant, offer or application" not in printed(trace("16204.6542", 1_620_465))
+
+
+def test_delivery_progress_counts_in_the_singular_for_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Regression (QA): the CLI printed "1 grants", "1 offers" (``huiqi publish``'s
+    progress; likewise "1 offers expired", "1 rows written", "1 enterprises"): each count
+    now goes through ``counted``."""
+    from huiqi.cli.progress import TerminalProgress
+    from huiqi.delivery.records import DeliveryReport
+
+    report = DeliveryReport(1, "sh-test", 1, "auto", 1, granted=1, offered=0, applications=2)
+    TerminalProgress("sh-test").delivering(report, 1, 1)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(1 grant, 0 offers, 2 applications so far)" in err, err

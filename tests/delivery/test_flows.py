@@ -559,6 +559,45 @@ def test_a_grant_kept_after_a_withdrawal_has_a_plain_notice(
         assert grant_notice(s, actor=enterprise(a), grant_id=grant_id).withdrawal is None
 
 
+def test_keeping_a_grant_after_a_told_withdrawal_tells_the_enterprise(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): a reviewer who kept a flagged record sent no message, unlike the
+    other decisions. Keeping leaves a record as the enterprise was told, except after a
+    withdrawal it was told of ("经复核已撤回", the money already sent): keeping it then
+    reverses that, so it is told. A first keep tells nothing (nothing changed for the
+    enterprise), and a withdrawal after a keep is told again, not dropped as a repeat."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1})
+    pv, _ = publish(settings, sessions, policy_yaml("told-kept"))
+    with transaction(sessions) as s:
+        export_batch(s, out_dir=tmp_path / "out", actor=FINANCE)
+    record = records(sessions, pv.id)[a].id
+
+    def decide(outcome: str, reason: str) -> list[tuple[str, str]]:
+        build_store(tmp_path, {a: 0})  # a new snapshot: the record is flagged (again)
+        assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+        resolve_flag(sessions, record, actor=OFFICER, outcome=outcome, reason=reason)
+        with sessions() as s:
+            inbox = s.scalars(
+                select(Notification)
+                .where(Notification.uscc == a, Notification.channel == "inbox")
+                .where(Notification.kind.in_(("withdrawn", "review_kept")))
+                .order_by(Notification.id)
+            )
+            return [(n.kind, n.body) for n in inbox]
+
+    assert decide("keep", "数据晚报") == []  # nothing it was told has changed
+    told = decide("withdraw", "虚报数据")
+    assert [k for k, _ in told] == ["withdrawn"]
+    told = decide("keep", "数据已核实")
+    assert [k for k, _ in told] == ["withdrawn", "review_kept"]
+    assert "此前的撤回通知不再适用" in told[1][1] and "数据已核实" in told[1][1]
+    told = decide("withdraw", "再次核查不符")
+    assert [k for k, _ in told] == ["withdrawn", "review_kept", "withdrawn"]
+    assert "再次核查不符" in told[2][1]
+
+
 def test_rating_a_superseded_grant_names_the_grant_that_replaced_it(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

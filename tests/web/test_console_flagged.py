@@ -42,3 +42,20 @@ def test_a_record_flagged_after_a_data_change_is_in_the_review_queue(portal: Por
     finance = sign_in(portal.client(), "finance").get("/console/flagged")
     assert finance.status_code == 200 and lost in finance.text
     assert 'class="decide"' not in finance.text and 'class="decide"' in page
+
+
+def test_the_flagged_queue_names_the_policy_in_the_page_language(portal: Portal) -> None:
+    """Regression (QA): the queue showed each record's Chinese title in English too (a
+    record holds only title_zh); it names the policy as the other console pages do, in
+    English where the policy has an English title."""
+    lost = portal.usccs[0]
+    employees = {code: 2 + i for i, code in enumerate(portal.usccs)} | {lost: 0}
+    build_store(portal.settings.data_dir, employees)
+    with reading(portal.factory) as s:
+        pv = ledger.latest_version(s, AUTO)
+    deliver(portal.settings, portal.factory, pv.id, actor=OFFICER)  # flagged, once
+    officer = sign_in(portal.client(), "officer")
+    assert f"<h2>测试政策{AUTO} " in officer.get("/console/flagged").text
+    officer.get("/lang/en")
+    page = officer.get("/console/flagged").text
+    assert f"<h2>Test policy {AUTO} " in page and f"测试政策{AUTO}" not in page

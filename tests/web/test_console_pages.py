@@ -155,7 +155,7 @@ def test_a_data_steward_decides_correction_requests_from_the_queue(portal: Porta
     assert queue.status_code == 200
     for request_id in (accepted, rejected):
         assert f'id="correction-{request_id}"' in queue.text
-    assert "现有值：7 → 申请更正为：70" in queue.text and "以此为准" in queue.text
+    assert "现有值：7 人 → 申请更正为：70 人" in queue.text and "以此为准" in queue.text
     token = page_token(steward, "/console/corrections")
     no_reason = steward.post(
         f"/console/corrections/{accepted}/decide",

@@ -118,6 +118,35 @@ def test_reporting_a_wrong_value_opens_a_correction_request_and_shows_it(portal:
     assert item and "social_insurance" not in item.group(0), steward
 
 
+def test_the_stewards_queue_shows_values_as_the_console_does(portal: Portal) -> None:
+    """Regression (QA): the data-correction queue printed values as stored
+    ("12345678.50", "true") where the rest of the console groups money and names its
+    unit (12,345,678.5 元) and reads yes/no; and it named the field in Chinese on the
+    English page."""
+    made = portal.client().post(
+        "/api/v1/corrections",
+        json={"field": "revenue", "year": DATA_YEAR, "value": "12345678.5"},
+        headers=bearer(portal, "ent6"),
+    )
+    assert made.status_code == 200, made.text
+    request_id = made.json()["id"]
+    steward = sign_in(portal.client(), "steward")
+
+    def item() -> str:
+        page = steward.get("/console/corrections").text
+        found = re.search(
+            rf'<li class="correction" id="correction-{request_id}".*?</li>', page, re.S
+        )
+        assert found, page
+        return found.group(0)
+
+    assert "营业收入" in item() and "申请更正为：12,345,678.5" in item() and "元</p>" in item()
+    steward.get("/lang/en")
+    shown = item()
+    assert "<h2>Revenue" in shown and "proposed: 12,345,678.5" in shown, shown
+    assert "yuan</p>" in shown and "营业收入" not in shown
+
+
 @pytest.mark.parametrize(
     ("value", "comment", "field", "says"),
     [

@@ -98,6 +98,42 @@ def test_the_wrong_role_or_scope_cannot_decide_a_flag(
     assert _events(portal, record) == []
 
 
+@pytest.mark.parametrize(
+    "body", [{"decision": "revoke", "reason": "x"}, {"decision": "keep"}, {}, []]
+)
+def test_a_role_that_may_not_decide_is_refused_before_its_body_is_read(
+    portal: Portal, flags: dict[tuple[int, str], int], body: object
+) -> None:
+    """Regression (QA): a finance officer posting an invalid decision to
+    POST /api/v1/records/{id}/review was told to fix the body (422) where a valid one got 403: a
+    role that may not review at all is refused first, on the API and the console form,
+    as are the other decisions whose body it should never send (an application's
+    rejection, a correction's decision). A reviewer's bad body still reads 422."""
+    record = flags[(1, OFFER)]
+    api = portal.client()
+    for user in ("finance", "author", "steward", "ent1"):
+        headers = {"Authorization": f"Bearer {portal.token(user)}"}
+        refused = api.post(f"/api/v1/records/{record}/review", json=body, headers=headers)
+        assert refused.status_code == 403, (user, refused.text)
+        assert "may not resolve review flags" in refused.json()["detail"], refused.text
+        client = sign_in(portal.client(), user)
+        form = {"decision": "revoke", "reason": "", "csrf_token": page_token(client, "/policies")}
+        page = client.post(f"/console/flagged/{record}/review", data=form)
+        assert page.status_code == 403, (user, page.status_code)
+    finance = {"Authorization": f"Bearer {portal.token('finance')}"}
+    reject = api.post(f"/api/v1/applications/{record}/reject", json=body, headers=finance)
+    assert reject.status_code == 403, reject.text
+    decide = api.post("/api/v1/corrections/1/decide", json=body, headers=finance)
+    assert decide.status_code == 403, decide.text
+    client = sign_in(portal.client(), "finance")
+    form = {"reason": "", "csrf_token": page_token(client, "/policies")}
+    assert client.post(f"/console/applications/{record}/reject", data=form).status_code == 403
+    officer = {"Authorization": f"Bearer {portal.token('officer')}"}
+    bad = api.post(f"/api/v1/records/{record}/review", json=body, headers=officer)
+    assert bad.status_code == 422, bad.text
+    assert _record(portal, record).review_flag and _events(portal, record) == []
+
+
 def test_keeping_a_grant_clears_its_flag_with_an_audit_event(
     portal: Portal, flags: dict[tuple[int, str], int]
 ) -> None:

@@ -11,11 +11,16 @@ from fastapi import APIRouter, Path, Query
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
-from huiqi.delivery.corrections import decide_correction, list_corrections, request_correction
+from huiqi.delivery.corrections import (
+    decide_correction,
+    list_corrections,
+    request_correction,
+    require_steward,
+)
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.indicators import indicators
 from huiqi.delivery.ratings import rate
-from huiqi.delivery.review import resolve_flag
+from huiqi.delivery.review import require_reviewer, resolve_flag
 from huiqi.matching.mydata import my_data
 from huiqi.matching.nearmiss import near_misses
 from huiqi.web.api.schemas import DecisionPublic
@@ -35,7 +40,7 @@ from huiqi.web.api.service_schemas import (
     TotalPublic,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Who, actor_of, checked_first
 from huiqi.web.portal import enterprise_of
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -43,6 +48,11 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 Short = Annotated[str | None, Query(max_length=200)]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Dimension = Literal["policy", "status", "district", "department", "month"]
+# Deciders, refused (403) before their decision's body is validated when their role may
+# not decide at all (a finance officer's invalid review decision read 400).
+Reviewer = Annotated[Who, checked_first(require_reviewer)]
+Decider = Annotated[Who, checked_first(applications.require_decider)]
+Steward = Annotated[Who, checked_first(require_steward)]
 
 
 @router.get("/my-data", tags=["enterprise"])
@@ -104,7 +114,7 @@ def corrections(
 
 @router.post("/corrections/{request_id}/decide", tags=["officer"])
 def decide(
-    factory: Factory, who: ApiWriter, request_id: Id, body: CorrectionDecide
+    factory: Factory, who: Steward, request_id: Id, body: CorrectionDecide
 ) -> CorrectionPublic:
     """A data steward accepts or rejects an open request, with a reason the enterprise reads."""
     with transaction(factory) as s:
@@ -171,7 +181,7 @@ def approve(factory: Factory, who: ApiWriter, record_id: Id) -> DecisionPublic:
 
 
 @router.post("/applications/{record_id}/reject", tags=["officer"])
-def reject(factory: Factory, who: ApiWriter, record_id: Id, body: RejectRequest) -> DecisionPublic:
+def reject(factory: Factory, who: Decider, record_id: Id, body: RejectRequest) -> DecisionPublic:
     """Reject an application with a reason the enterprise reads."""
     decision = applications.reject(factory, record_id, actor=actor_of(who), reason=body.reason)
     return DecisionPublic.of(decision)
@@ -179,7 +189,7 @@ def reject(factory: Factory, who: ApiWriter, record_id: Id, body: RejectRequest)
 
 @router.post("/records/{record_id}/review", tags=["officer"])
 def review_flag(
-    factory: Factory, who: ApiWriter, record_id: Id, body: ReviewRequest
+    factory: Factory, who: Reviewer, record_id: Id, body: ReviewRequest
 ) -> ReviewPublic:
     """Resolve a review flag: keep the record, or withdraw it (an open offer is withdrawn, an
     open application closed; a grant is not revoked, the decision is recorded), or top it

@@ -22,9 +22,14 @@ from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import READERS, attachments_by_record
 from huiqi.delivery.claims import ClaimError, criterion_labels
-from huiqi.delivery.corrections import CorrectionError, decide_correction, list_corrections
+from huiqi.delivery.corrections import (
+    CorrectionError,
+    decide_correction,
+    list_corrections,
+    require_steward,
+)
 from huiqi.delivery.models import PolicyVersion
-from huiqi.delivery.review import ReviewError, resolve_flag
+from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
 from huiqi.delivery.topup import top_ups
 from huiqi.web.deps import Factory, SignedIn, actor_of
@@ -89,10 +94,15 @@ APPLICATIONS = Queue("console_applications.html", "/console/applications", _appl
 def _corrections(s: Session, actor: Actor) -> dict[str, Any]:
     from huiqi.profiles.dictionary import load_dictionary
 
+    rows = list_corrections(s, actor=actor, status="open", limit=QUEUE)
+    d = load_dictionary()
     return {
-        "rows": list_corrections(s, actor=actor, status="open", limit=QUEUE),
+        "rows": rows,
         # The registry by its name (统计局), not its code ('statistics').
-        "registries": load_dictionary().registries,
+        "registries": d.registries,
+        # Each field's label and unit, so that its values read as everywhere else in the
+        # console (3,000,000.00 元, 本市户籍, 是), not as their stored JSON.
+        "fields": {r.field: f for r in rows if (f := d.get(r.field)) is not None},
     }
 
 
@@ -107,6 +117,8 @@ def _flagged(s: Session, actor: Actor) -> dict[str, Any]:
     can_decide = actor.has(Role.POLICY_REVIEWER)
     return {
         "rows": rows,
+        # A record holds its policy's Chinese title only: the catalogue's has both.
+        "titles": {c.policy_id: c.title for c in list_policies(s)},
         "can_decide": can_decide,
         "top_ups": top_ups(s, [(r.id, r.status) for r in rows]) if can_decide else {},
     }
@@ -137,6 +149,7 @@ def approve_application(
 def reject_application(
     request: Request, factory: Factory, who: SignedIn, record_id: Id, form: Form
 ) -> Response:
+    applications.require_decider(actor_of(who))  # 403 for the role before 400 for the form
     reason = form.get("reason", "").strip()
     if not reason:
         error = {record_id: N_("Give the reason the enterprise will read.")}
@@ -174,6 +187,7 @@ def decide(
         no_reason=N_("Give the reason the enterprise will read."),
         act=act,
         refused=(CorrectionError,),
+        allowed=require_steward,
     )
 
 
@@ -201,4 +215,5 @@ def review_flag(
             factory, record_id, actor=actor, outcome=decision, reason=reason
         ),
         refused=(ReviewError,),
+        allowed=require_reviewer,
     )

@@ -72,12 +72,18 @@ class Queue:
         no_reason: str,
         act: Callable[[Actor, str, str], object],
         refused: tuple[type[HuiqiError], ...],
+        allowed: Callable[[Actor], None] | None = None,
     ) -> Response:
         """One decision from the queue: ``choices`` maps each accepted ``decision`` to what
         the queue then says was done; ``act(actor, decision, reason)`` makes it. Without a
         choice or a reason (``unchosen``, ``no_reason``: messages in the catalogue), or when
         the service refuses it, the queue again with the error beside the item (400; 409
-        when the item's state does not allow it, as the API answers)."""
+        when the item's state does not allow it, as the API answers). ``allowed(actor)``,
+        the service's role check, comes first for a queue whose readers are not all
+        deciders: a role that may not decide at all is refused (403) whatever it posted,
+        not shown the form's error (400)."""
+        if allowed is not None:
+            allowed(actor_of(who))
         choice = form.get("decision", "")
         reason = form.get("reason", "").strip()
         error: str | None = None
