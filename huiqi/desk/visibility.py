@@ -69,5 +69,5 @@ def require_handles(actor: Actor, req: DeskRequest, what: str) -> None:
     if not (actor.has(*DESK_ROLES) and handles(actor, req.department)):
         raise AccessDenied(
             f"{actor.describe()} may not {what} request {req.id}; allowed: desk officers"
-            f" (desk_officer, desk_head) of {req.department}"
+            f" of {req.department}"
         )

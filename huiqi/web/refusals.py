@@ -29,6 +29,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("%(code)s is not a request category; categories: %(known)s")),
     _refusal(N_("policy '%(policy)s' is not published; the catalogue lists what is")),
     _refusal(N_("no grant %(id)s of enterprise %(uscc)s")),
+    _refusal(N_("no request file %(id)s")),
+    _refusal(N_("no attachment %(id)s")),
     # A value refused on the correction form ("report as wrong", shown next to the value
     # without the field's name: huiqi.web.views.mydata) or on the policy calculator.
     _refusal(N_("expected a whole number (such as 25), got %(value)s")),

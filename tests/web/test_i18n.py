@@ -347,6 +347,41 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
             " enterprise itself, its park operator, desk officers of 市经济信息化委",
             "查看诉求 1）；有权限的角色：企业本身、其所在园区运营方、市经济信息化委 的诉求受理人员",
         ),
+        # Found in English on Chinese pages by an outside QA pass: a desk step on another
+        # department's request, another enterprise's inbox, grant notice or attachments.
+        (
+            "ent (enterprise=91310000MA4159R09U) may not handle request 2; allowed: desk"
+            " officers of 市财政局",
+            "办理诉求 2）；有权限的角色：市财政局 的诉求受理人员",
+        ),
+        (
+            "deskfin (desk_officer=department:市财政局) may not reply to request 3; allowed:"
+            " desk officers of 市经济信息化委",
+            "答复诉求 3）；有权限的角色：市经济信息化委 的诉求受理人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read this inbox; allowed: the"
+            " enterprise itself, its park operator",
+            "查看此消息箱）；有权限的角色：企业本身、其所在园区运营方",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read the notice of grant 1; allowed:"
+            " the enterprise itself, its park operator, officers whose scope covers the policy",
+            "查看资金 1 的告知书）；有权限的角色：企业本身、其所在园区运营方、"
+            "职权范围包括该政策的政策官员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read the attachments of application"
+            " 12029; allowed: the enterprise itself, its park operator, reviewers whose scope"
+            " covers the policy",
+            "查看申报 12029 的附件）；有权限的角色：企业本身、其所在园区运营方、"
+            "职权范围包括该政策的政策审核人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not rate grant:1; allowed: the enterprise"
+            " itself, its park operator",
+            "评价资金 1）；有权限的角色：企业本身、其所在园区运营方",
+        ),
     ],
 )
 def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
@@ -377,6 +412,8 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
             "'nosuchfield' 不是数据字典中的字段",
         ),
         ("Not Found", "页面不存在"),
+        ("no request file 1", "没有编号为 1 的诉求附件"),
+        ("no attachment 7", "没有编号为 7 的申报附件"),
     ],
 )
 def test_refusals_the_qa_pass_found_in_english_read_in_chinese(text: str, chinese: str) -> None:
