@@ -414,6 +414,12 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
         ("Not Found", "页面不存在"),
         ("no request file 1", "没有编号为 1 的诉求附件"),
         ("no attachment 7", "没有编号为 7 的申报附件"),
+        (
+            "test case 'x': profile field 'energy_consumption' 2025: write a number as an"
+            ' integer or a quoted decimal, not 120.5: write "120.5"',
+            "测试用例“x”：企业数据字段“energy_consumption”（2025）："
+            '数值请写整数或加引号的小数，不要写 120.5：请改为 "120.5"',
+        ),
     ],
 )
 def test_refusals_the_qa_pass_found_in_english_read_in_chinese(text: str, chinese: str) -> None:
