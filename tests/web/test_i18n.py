@@ -415,6 +415,15 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
         ("no request file 1", "没有编号为 1 的诉求附件"),
         ("no attachment 7", "没有编号为 7 的申报附件"),
         (
+            "'college_staff' is held per year: give the year (such as 2025)",
+            "“college_staff”按年度记录：请填写年度（如 2025）",
+        ),
+        ("'name' is not held per year: give no year", "“name”不按年度记录：请不要填写年度"),
+        (
+            "the year is between 1990 and 2100, not 1800",
+            "年度应在 1990 至 2100 之间，而不是 1800",
+        ),
+        (
             "test case 'x': profile field 'energy_consumption' 2025: write a number as an"
             ' integer or a quoted decimal, not 120.5: write "120.5"',
             "测试用例“x”：企业数据字段“energy_consumption”（2025）："
