@@ -39,6 +39,7 @@ N_("policy officers (for the policies in their scope)")
 N_("desk officers with scope *")
 N_("officers whose scope covers the policy")
 N_("reviewers whose scope covers the policy")
+N_("the desk officers of the request's department")  # huiqi.desk.visibility.NOT_YOURS
 # Actions named whole.
 N_("file requests")
 

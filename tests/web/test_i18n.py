@@ -360,6 +360,12 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
             "答复诉求 3）；有权限的角色：市经济信息化委 的诉求受理人员",
         ),
         (
+            "ent (enterprise=91310000MA4159R09U) may not read request 2; allowed: the"
+            " enterprise itself, its park operator, the desk officers of the request's"
+            " department",
+            "查看诉求 2）；有权限的角色：企业本身、其所在园区运营方、该诉求承办部门的诉求受理人员",
+        ),
+        (
             "ent (enterprise=91310000MA4159R09U) may not read this inbox; allowed: the"
             " enterprise itself, its park operator",
             "查看此消息箱）；有权限的角色：企业本身、其所在园区运营方",
