@@ -29,7 +29,7 @@ ROLE_HELP = (
     "ROLE or ROLE=SCOPE, repeatable: enterprise=<USCC>, park_operator=<park>,"
     " policy_author|policy_publisher|policy_reviewer=district:<code>|department:<name>|*,"
     " desk_officer|desk_head=department:<name>|*,"
-    " finance_officer, data_steward, scheduler, admin"
+    " finance_officer, data_steward, complaint_officer, scheduler, admin"
 )
 
 

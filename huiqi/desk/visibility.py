@@ -57,17 +57,27 @@ def may_read(session: Session, actor: Actor, req: DeskRequest) -> bool:
     )
 
 
+# Which department holds a request is the request's own: a refusal names it to a desk
+# officer (who may turn to that department), never to an enterprise or park operator
+# asking for a request that is not its own, which learnt where another's request went
+# (docs/api.md: a 403 for another's record tells nothing about it).
+NOT_YOURS = "the desk officers of the request's department"
+
+
+def _desk_of(actor: Actor, req: DeskRequest) -> str:
+    return f"desk officers of {req.department}" if actor.has(*DESK_ROLES) else NOT_YOURS
+
+
 def require_reads(session: Session, actor: Actor, req: DeskRequest) -> None:
     if not may_read(session, actor, req):
         raise AccessDenied(
             f"{actor.describe()} may not read request {req.id}; allowed: the enterprise itself,"
-            f" its park operator, desk officers of {req.department}"
+            f" its park operator, {_desk_of(actor, req)}"
         )
 
 
 def require_handles(actor: Actor, req: DeskRequest, what: str) -> None:
     if not (actor.has(*DESK_ROLES) and handles(actor, req.department)):
         raise AccessDenied(
-            f"{actor.describe()} may not {what} request {req.id}; allowed: desk officers"
-            f" (desk_officer, desk_head) of {req.department}"
+            f"{actor.describe()} may not {what} request {req.id}; allowed: {_desk_of(actor, req)}"
         )

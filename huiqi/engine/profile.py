@@ -139,8 +139,10 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
         # The policy loader reads a YAML float (12345.67 without quotes) as a Decimal;
         # docs/policies.md §6 refuses it in a test case's profile (``written``).
         if isinstance(value, float | bool) or (written and isinstance(value, Decimal)):
+            # A decimal field (an area, tonnes of coal) is no money: it was called money.
+            what = "money" if ftype == "money" else "a number"
             raise PolicyError(
-                f"{where}: write money as an integer or a quoted decimal, not {value}:"
+                f"{where}: write {what} as an integer or a quoted decimal, not {value}:"
                 f' write "{value}"'
             )
         if isinstance(value, str):

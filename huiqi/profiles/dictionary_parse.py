@@ -253,9 +253,10 @@ def field_entry(
             if ftype == "integer" and (low % 1 or high % 1):
                 bad("an integer field's range is whole numbers", (*path, "range"))
     elif ftype in NUMERIC_TYPES and not raw.get("derived"):
+        article = "an" if ftype[0] in "aeiou" else "a"  # "an integer field", not "a integer"
         bad(
-            f"a {ftype} field needs a plausible range: range: [minimum, maximum]; a value"
-            " outside it is refused at import",
+            f"{article} {ftype} field needs a plausible range: range: [minimum, maximum]; a"
+            " value outside it is refused at import",
             path,
         )
     if problems:

@@ -237,6 +237,11 @@ POLICY_TEXTS += [
         value=r"\S+",
         code=r"[^\"]*",
     ),
+    refusal(
+        N_('write a number as an integer or a quoted decimal, not %(value)s: write "%(code)s"'),
+        value=r"\S+",
+        code=r"[^\"]*",
+    ),
     refusal(N_("'%(value)s' is not a date (YYYY-MM-DD)"), value=r".*"),
     refusal(N_("'%(value)s' is not a number"), value=r".*"),
     refusal(N_("money has at most two decimals (fen), not '%(value)s'"), value=r".*"),

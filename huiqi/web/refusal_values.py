@@ -37,6 +37,9 @@ N_("the enterprise itself")
 N_("its park operator")
 N_("policy officers (for the policies in their scope)")
 N_("desk officers with scope *")
+N_("officers whose scope covers the policy")
+N_("reviewers whose scope covers the policy")
+N_("the desk officers of the request's department")  # huiqi.desk.visibility.NOT_YOURS
 # Actions named whole.
 N_("file requests")
 
@@ -58,6 +61,19 @@ ACTIONS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("simulate %(policy)s")),
     refusal(N_("open %(what)s")),
     refusal(N_("read the requests of %(uscc)s")),
+    # Found in English on Chinese pages (QA): a desk step on another department's request,
+    # another enterprise's grant notice, application attachments, ratings and complaints.
+    refusal(N_("handle request %(id)s")),
+    refusal(N_("acknowledge request %(id)s")),
+    refusal(N_("reply to request %(id)s")),
+    refusal(N_("transfer request %(id)s")),
+    refusal(N_("read the notice of grant %(id)s")),
+    refusal(N_("read the attachments of application %(id)s")),
+    refusal(N_("remove attachments of application %(id)s")),
+    refusal(N_("rate grant:%(id)s")),
+    refusal(N_("rate entitlement:%(id)s")),
+    refusal(N_("read %(uscc)s's ratings")),
+    refusal(N_("read the complaints about %(uscc)s")),
 ]
 # Scoped roles as require_policy_scope names them.
 SCOPED = refusal(N_("%(role)s with a scope covering %(where)s"), role=r"[a-z_]+", where=r".+")
@@ -115,6 +131,15 @@ N_("simulate policies")
 N_("sweep the requests desk")
 N_("verify the audit log")
 N_("withdraw records left open under retired versions")
+N_("read this inbox")
+N_("mark this inbox's messages read")
+N_("read application attachments")
+N_("read correction requests")
+N_("read delivery records")
+N_("read ratings")
+N_("read requests")
+N_("read the ratings dashboard")
+N_("import hotline requests")
 
 # How the items of a list are joined: ", " in English, "、" in Chinese.
 SEPARATOR = N_(", ")

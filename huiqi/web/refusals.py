@@ -29,6 +29,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("%(code)s is not a request category; categories: %(known)s")),
     _refusal(N_("policy '%(policy)s' is not published; the catalogue lists what is")),
     _refusal(N_("no grant %(id)s of enterprise %(uscc)s")),
+    _refusal(N_("no request file %(id)s")),
+    _refusal(N_("no attachment %(id)s")),
     # A value refused on the correction form ("report as wrong", shown next to the value
     # without the field's name: huiqi.web.views.mydata) or on the policy calculator.
     _refusal(N_("expected a whole number (such as 25), got %(value)s")),
@@ -70,6 +72,10 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("grant %(id)s was withdrawn after review before it was paid: it has no notice")),
     # A correction asked of a field that is no registry's value (huiqi.delivery.corrections).
     _refusal(N_("'%(field)s' is the identifier: report the field it comes from instead")),
+    # The year of a correction (found in English on the Chinese correction form by QA).
+    _refusal(N_("'%(field)s' is held per year: give the year (such as 2025)")),
+    _refusal(N_("'%(field)s' is not held per year: give no year")),
+    _refusal(N_("the year is between %(low)s and %(high)s, not %(year)s"), year=r"-?\d+"),
     _refusal(
         N_(
             "'%(field)s' is derived by huiqi from other fields: report the field it comes from"

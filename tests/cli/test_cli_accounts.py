@@ -250,3 +250,13 @@ def test_the_audit_logs_filters_refuse_what_names_nothing(tmp_path: Path) -> Non
     code, out = run(data, "audit", "log", "--kind", "bogus_kind")
     assert code == 0 and "no event of kind 'bogus_kind'; the log holds: " in out, out
     assert "admin_init" in out
+
+
+def test_the_role_help_names_every_role() -> None:
+    """Regression (QA): 'huiqi user add --help' and 'user change --help' listed every role
+    but complaint_officer, the role of docs/complaints.md's officers."""
+    from huiqi.accounts.roles import Role
+    from huiqi.cli.accounts import ROLE_HELP
+
+    named = set(ROLE_HELP.replace("|", " ").replace("=", " ").replace(",", " ").split())
+    assert {r.value for r in Role} <= named, {r.value for r in Role} - named

@@ -166,6 +166,28 @@ def test_each_reader_sees_only_its_own_requests(sessions: sessionmaker[Session])
                 list_requests(s, actor=nobody)
 
 
+def test_a_refusal_names_the_department_to_desk_officers_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression (QA): an enterprise opening request ids that were not its own learnt from
+    each 403 which department held another enterprise's request ("allowed: …, desk
+    officers of 市科委")."""
+    science_rule(sessions)
+    mine = filed(sessions, text="研发费用加计扣除咨询")
+    assert mine.department == SCIENCE
+    with sessions() as s:
+        with pytest.raises(AccessDenied) as seen:
+            get_request(s, actor=enterprise(B), request_id=mine.id)
+        assert SCIENCE not in str(seen.value)
+        assert "the desk officers of the request's department" in str(seen.value)
+        with pytest.raises(AccessDenied) as handled:
+            acknowledge(s, actor=enterprise(B), request_id=mine.id)
+        assert SCIENCE not in str(handled.value)
+        with pytest.raises(AccessDenied) as officer:
+            get_request(s, actor=desk_officer(FINANCE_BUREAU), request_id=mine.id)
+        assert f"desk officers of {SCIENCE}" in str(officer.value)
+
+
 @pytest.mark.parametrize(
     ("who", "what"),
     [

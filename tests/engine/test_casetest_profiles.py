@@ -57,6 +57,21 @@ def test_unquoted_decimal_money_is_refused() -> None:
     assert 'write "1000.00"' in message
 
 
+def test_an_unquoted_decimal_of_a_decimal_field_is_not_called_money() -> None:
+    """Regression (QA): a bare 120.5 for energy_consumption (tce, type decimal) was refused
+    with "write money as an integer or a quoted decimal"; the field holds no money."""
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "rd_expense: RD", "rd_expense: 1000\n      energy_consumption: 120.5"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    (message,) = [r.message for r in run_policy_tests(lib.compiled)]
+    assert "profile field 'energy_consumption'" in message
+    assert 'write a number as an integer or a quoted decimal, not 120.5: write "120.5"' in message
+    assert "money" not in message
+    (money,) = _messages('["2025-01-01", "2027-12-31"]', "1000.00")
+    assert "write money as" in money
+
+
 def test_money_with_three_decimals_is_refused() -> None:
     (message,) = _messages('["2025-01-01", "2027-12-31"]', '"1000.005"')
     assert "at most two decimals" in message

@@ -49,7 +49,7 @@ def test_an_office_money_field_is_in_yuan_without_saying_so() -> None:
     [
         (
             "fields:\n  - {name: x1, type: integer, label: {zh: 甲, en: A}, source: park}\n",
-            "dictionary.yaml, line 2, column 5, field 'fields[0]': a integer field needs a"
+            "dictionary.yaml, line 2, column 5, field 'fields[0]': an integer field needs a"
             " plausible range: range: [minimum, maximum]; a value outside it is refused at import",
         ),
         (
@@ -183,3 +183,15 @@ def test_every_problem_of_every_field_is_listed_with_its_position() -> None:
     assert listed[2].startswith("dictionary.yaml, line 6, column 11, field 'fields[1].name'")
     assert listed[3].startswith("dictionary.yaml, line 7, column 11, field 'fields[1].type'")
     assert len(listed) == 4
+
+
+def test_an_integer_field_without_a_range_is_named_with_its_article() -> None:
+    """Regression (QA): the refusal read "a integer field needs a plausible range"."""
+    with pytest.raises(DictionaryError) as refused:
+        _extend(
+            "fields:\n"
+            "  - name: green_staff\n    type: integer\n    label: {zh: 甲, en: A}\n"
+            "    source: park\n"
+        )
+    (problem,) = [str(e) for e in refused.value.all]
+    assert "an integer field needs a plausible range" in problem, problem

@@ -8,8 +8,11 @@ import pytest
 from portal_data import Portal
 
 URL = "/api/v1/corrections"
+# POST /api/v1/requests reads its body itself (JSON, or a multipart form with files).
+URLS = [URL, "/api/v1/requests"]
 
 
+@pytest.mark.parametrize("url", URLS)
 @pytest.mark.parametrize(
     ("body", "content_type", "says"),
     [
@@ -24,15 +27,17 @@ URL = "/api/v1/corrections"
     ],
 )
 def test_a_body_that_is_no_json_object_says_what_to_send(
-    portal: Portal, body: bytes, content_type: str | None, says: str
+    portal: Portal, url: str, body: bytes, content_type: str | None, says: str
 ) -> None:
     """Regression: these answered pydantic's "JSON decode error" (not where, nor why) or
     "Input should be a valid dictionary or object to extract fields from", which does not
-    say that the Content-Type was the problem or that an object was expected."""
+    say that the Content-Type was the problem or that an object was expected. And
+    POST /api/v1/requests parsed a body of any Content-Type as JSON (text/plain or none
+    filed a request) and answered an empty one "not valid JSON: EOF while parsing"."""
     headers = {"Authorization": f"Bearer {portal.token('ent1')}"}
     if content_type:
         headers["Content-Type"] = content_type
-    sent = portal.client().post(URL, content=body, headers=headers)
+    sent = portal.client().post(url, content=body, headers=headers)
     assert sent.status_code == 422, sent.text
     [error] = sent.json()["detail"]
     assert says in error["msg"], error

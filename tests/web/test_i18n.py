@@ -347,6 +347,47 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
             " enterprise itself, its park operator, desk officers of 市经济信息化委",
             "查看诉求 1）；有权限的角色：企业本身、其所在园区运营方、市经济信息化委 的诉求受理人员",
         ),
+        # Found in English on Chinese pages by an outside QA pass: a desk step on another
+        # department's request, another enterprise's inbox, grant notice or attachments.
+        (
+            "ent (enterprise=91310000MA4159R09U) may not handle request 2; allowed: desk"
+            " officers of 市财政局",
+            "办理诉求 2）；有权限的角色：市财政局 的诉求受理人员",
+        ),
+        (
+            "deskfin (desk_officer=department:市财政局) may not reply to request 3; allowed:"
+            " desk officers of 市经济信息化委",
+            "答复诉求 3）；有权限的角色：市经济信息化委 的诉求受理人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read request 2; allowed: the"
+            " enterprise itself, its park operator, the desk officers of the request's"
+            " department",
+            "查看诉求 2）；有权限的角色：企业本身、其所在园区运营方、该诉求承办部门的诉求受理人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read this inbox; allowed: the"
+            " enterprise itself, its park operator",
+            "查看此消息箱）；有权限的角色：企业本身、其所在园区运营方",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read the notice of grant 1; allowed:"
+            " the enterprise itself, its park operator, officers whose scope covers the policy",
+            "查看资金 1 的告知书）；有权限的角色：企业本身、其所在园区运营方、"
+            "职权范围包括该政策的政策官员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not read the attachments of application"
+            " 12029; allowed: the enterprise itself, its park operator, reviewers whose scope"
+            " covers the policy",
+            "查看申报 12029 的附件）；有权限的角色：企业本身、其所在园区运营方、"
+            "职权范围包括该政策的政策审核人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not rate grant:1; allowed: the enterprise"
+            " itself, its park operator",
+            "评价资金 1）；有权限的角色：企业本身、其所在园区运营方",
+        ),
     ],
 )
 def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
@@ -377,6 +418,23 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
             "'nosuchfield' 不是数据字典中的字段",
         ),
         ("Not Found", "页面不存在"),
+        ("no request file 1", "没有编号为 1 的诉求附件"),
+        ("no attachment 7", "没有编号为 7 的申报附件"),
+        (
+            "'college_staff' is held per year: give the year (such as 2025)",
+            "“college_staff”按年度记录：请填写年度（如 2025）",
+        ),
+        ("'name' is not held per year: give no year", "“name”不按年度记录：请不要填写年度"),
+        (
+            "the year is between 1990 and 2100, not 1800",
+            "年度应在 1990 至 2100 之间，而不是 1800",
+        ),
+        (
+            "test case 'x': profile field 'energy_consumption' 2025: write a number as an"
+            ' integer or a quoted decimal, not 120.5: write "120.5"',
+            "测试用例“x”：企业数据字段“energy_consumption”（2025）："
+            '数值请写整数或加引号的小数，不要写 120.5：请改为 "120.5"',
+        ),
     ],
 )
 def test_refusals_the_qa_pass_found_in_english_read_in_chinese(text: str, chinese: str) -> None:

@@ -43,7 +43,11 @@ def test_a_draft_that_does_not_compile_is_refused_next_to_the_text(portal: Porta
     refused = client.post("/console/simulate", data={"text": broken, "csrf_token": token})
     assert refused.status_code == 400
     error = re.search(r'<p class="field-error" id="text-error">([^<]*)<', refused.text)
-    assert error and "no_such_field" in error.group(1) and "draft.yaml" in error.group(1)
+    # Regression (QA): it read "draft.yaml, line 15, column 11, field 'criteria[0].expr':
+    # criterion 'insured'：…" on the Chinese page; now as the draft editor lists a problem.
+    assert error and error.group(1) == (
+        "第 15 行，第 11 列: 条件“insured”：未知字段“no_such_field”；请查阅数据字典（表达式第 1 个字符处）"
+    )
     assert "no_such_field &gt; 0" in refused.text  # the text is kept for fixing
     empty = client.post("/console/simulate", data={"text": " ", "csrf_token": token})
     assert empty.status_code == 400 and "请粘贴政策草案" in empty.text
@@ -58,7 +62,7 @@ def test_a_draft_nested_thousands_deep_is_refused_next_to_the_text(portal: Porta
     refused = client.post("/console/simulate", data={"text": deep, "csrf_token": token})
     assert refused.status_code == 400, refused.text[:300]
     error = re.search(r'<p class="field-error" id="text-error">([^<]*)<', refused.text)
-    assert error and "draft.yaml, line 1, column 104" in error.group(1), refused.text[:300]
+    assert error and "第 1 行，第 104 列" in error.group(1), refused.text[:300]
     assert "more than 100 levels" in error.group(1)
 
 

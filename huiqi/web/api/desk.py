@@ -6,6 +6,7 @@ function, which checks access."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -85,6 +86,29 @@ def _checked(raw: Any) -> RequestCreate:
         raise RequestValidationError(errors) from None
 
 
+def _json_body(media: str, raw: bytes) -> RequestCreate:
+    """A body that is not multipart, read as JSON when it is sent as JSON: refused as every
+    other endpoint refuses a body of another Content-Type or an empty one (the wording is
+    huiqi.web.errors.body_refusal's). It was parsed whatever its type, so text/plain or no
+    Content-Type filed a request, an empty body was "not valid JSON: EOF ...", and a syntax
+    error was worded by pydantic's parser, not as the other endpoints word it."""
+    if not (media == "application/json" or media.endswith("+json")):
+        kind = "model_attributes_type"  # FastAPI's error for a body it did not read as JSON
+        raise RequestValidationError([{"type": kind, "loc": ("body",), "msg": "", "input": None}])
+    if not raw.strip():
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "", "input": None}]
+        )
+    try:  # parsed as FastAPI parses the other endpoints' bodies, for the same message
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        error = {"type": "json_invalid", "loc": ("body", where), "msg": "", "input": {}}
+        raise RequestValidationError([{**error, "ctx": {"error": why}}]) from None
+    return _checked(parsed)
+
+
 async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None, bytes]]]:
     """A multipart body's fields and files (field ``files``), each file read up to
     MAX_BYTES (413 above it, as the portal's form limits them)."""
@@ -122,7 +146,7 @@ async def create_request(
         require_role(actor, "file requests", Role.ENTERPRISE, Role.PARK_OPERATOR)
         body, files = await _form(request)
     else:
-        body = _checked(await request.body())
+        body = _json_body(media, await request.body())
     code = enterprise_of(who.enterprise, body.uscc)
 
     def filing() -> RequestRow:

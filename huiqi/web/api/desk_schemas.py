@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from huiqi.web.api.fields import NotBoolean
+
 Words = Annotated[str, Field(max_length=4000)]
 
 
@@ -25,7 +27,7 @@ class RequestCreate(BaseModel):
     category: Annotated[str, Field(max_length=32)]
     text: Words
     policy_id: Annotated[str | None, Field(max_length=120)] = None
-    grant_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+    grant_id: Annotated[int | None, Field(ge=1, le=2**62), NotBoolean] = None
 
 
 class ReplyCreate(BaseModel):
@@ -40,7 +42,7 @@ class TransferCreate(BaseModel):
 class RequestRating(BaseModel):
     """1–5 stars; 1 or 2 reopen the request once."""
 
-    stars: Annotated[int, Field(ge=1, le=5)]
+    stars: Annotated[int, Field(ge=1, le=5), NotBoolean]
     comment: Annotated[str | None, Field(max_length=2000)] = None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 
 def _written(value: str) -> str:
@@ -14,3 +14,15 @@ def _written(value: str) -> str:
 # A free-text reason (a rejection, a decision, a correction) must say something: text of
 # spaces only is a 422 naming the field, as an empty one is (it was a 409 from the service).
 NotBlank = AfterValidator(_written)
+
+
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("write a whole number, not true or false")
+    return value
+
+
+# A whole number in a JSON body is a JSON number: pydantic's lax mode read true as 1 and
+# false as 0, so {"stars": true} rated an answer 1 star (which reopens a request) and
+# {"grant_id": true} named grant 1. Text such as "4" (a multipart form's field) stays read.
+NotBoolean = BeforeValidator(_not_a_boolean)

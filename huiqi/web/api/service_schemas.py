@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, NotBoolean
 
 
 class _Row(BaseModel):
@@ -63,7 +63,7 @@ class CorrectionCreate(BaseModel):
 
     uscc: Annotated[str | None, Field(max_length=18)] = None
     field: Annotated[str, Field(max_length=64)]
-    year: Annotated[int | None, Field(ge=1900, le=2200)] = None
+    year: Annotated[int | None, Field(ge=1900, le=2200), NotBoolean] = None
     value: Annotated[
         str | StrictInt | StrictBool, Field(description="as text, a whole number or true/false")
     ]
@@ -96,10 +96,10 @@ class CorrectionPublic(_Row):
 class RatingCreate(BaseModel):
     """Rate a grant (``grant_id``) or a decision without a grant (``entitlement_id``)."""
 
-    stars: Annotated[int, Field(ge=1, le=5)]
+    stars: Annotated[int, Field(ge=1, le=5), NotBoolean]
     comment: Text | None = None
-    grant_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
-    entitlement_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+    grant_id: Annotated[int | None, Field(ge=1, le=2**62), NotBoolean] = None
+    entitlement_id: Annotated[int | None, Field(ge=1, le=2**62), NotBoolean] = None
 
 
 class RatingPublic(_Row):

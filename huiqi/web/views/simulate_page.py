@@ -57,6 +57,7 @@ def _page(
     *,
     result: Simulation | None = None,
     error: str | None = None,
+    problems: list[dict[str, Any]] | None = None,
     lang: str = "zh-CN",
     status_code: int = 200,
 ) -> Response:
@@ -66,6 +67,7 @@ def _page(
         "text": text,
         "result": result,
         "error": error,
+        "problems": problems or [],
         "policies": policies,
         "headings": HEADINGS,
         "charts": _charts(result, lang) if result else {},
@@ -120,6 +122,17 @@ def simulate_draft(
             )
     except AccessDenied:
         raise
-    except HuiqiError as exc:  # the draft does not load or compile: file, line and column
-        return _page(request, factory, text, error=str(exc), status_code=400)
+    except HuiqiError as exc:  # the draft does not load or compile: line and column
+        # Each problem as the draft editor lists it (its line and column, then its message
+        # in the page's language); str(exc) led with "draft.yaml, line L, column C, field
+        # '…': ", which the catalogue cannot read, so the Chinese page showed English.
+        problems = [
+            {
+                "line": one.location.line if one.location else None,
+                "column": one.location.column if one.location else None,
+                "message": one.message,
+            }
+            for one in exc.all
+        ]
+        return _page(request, factory, text, problems=problems, status_code=400)
     return _page(request, factory, text, result=result, lang=lang)
