@@ -44,7 +44,9 @@ def store_rows(
     empty = upsert.empty_tables(con, chosen)
     # Nothing to keep in a table this import fills from empty (a first import).
     kept = 0 if upsert.TABLES[chosen.layout] in empty else upsert.blanks_kept(con, chosen, fields)
-    changed = upsert.collect_changes(con, chosen, fields)
+    changed = upsert.collect_changes(
+        con, chosen, fields, empty=upsert.TABLES[chosen.layout] in empty
+    )
     refreshed = False
     if changed:
         upsert.write_changes(con, chosen, fields, snapshot_id, ordered=empty)

@@ -82,10 +82,22 @@ def empty_tables(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> frozenset[
     return frozenset(empty)
 
 
-def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str]) -> int:
-    """Build ``_changed`` (good rows that are new or differ) and return its size."""
+def collect_changes(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], *, empty: bool = False
+) -> int:
+    """Build ``_changed`` (good rows that are new or differ) and return its size.
+
+    ``empty``: the layout's table holds no row yet (``empty_tables``), so every good row is
+    new and ``_changed`` is a view of them: a copy of millions of rows compared with an
+    empty table spilled to disk under the import's memory limit for nothing.
+    """
     table = TABLES[mapping.layout]
     derived = _derived(mapping, fields)
+    if empty:
+        every = exp.select(*(col(f) for f in fields), exp.alias_(exp.true(), NEW, quoted=True))
+        for name, expression in derived.items():
+            every = every.select(exp.alias_(expression, name, quoted=True))
+        return _create_changed(con, every.from_("_good"), view=True)
     values = [f for f in fields if f not in mapping.keys]
     joined = exp.and_(*(exp.EQ(this=col(k, "g"), expression=col(k, "t")) for k in mapping.keys))
     is_new = col("uscc", "t").is_(exp.null())
@@ -109,9 +121,13 @@ def collect_changes(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: li
         .join(exp.to_table(table).as_("t"), on=joined, join_type="left")
         .where(exp.or_(*differs))
     )
+    return _create_changed(con, select, view=False)
+
+
+def _create_changed(con: duckdb.DuckDBPyConnection, select: exp.Select, *, view: bool) -> int:
     create = exp.Create(
         this=exp.to_table(CHANGED),
-        kind="TABLE",
+        kind="VIEW" if view else "TABLE",
         replace=True,
         expression=select,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),

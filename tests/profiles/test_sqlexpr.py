@@ -3,9 +3,16 @@ tree already holds it, so building a file's checks does not deep-copy every bran
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlglot import exp
 
-from huiqi.profiles.sqlexpr import and_, case, col, lit, not_, or_, own, sql
+from huiqi.profiles.checkselect import Facts, checked_select
+from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.mapping import Mapping
+from huiqi.profiles.mapping_finder import all_mappings
+from huiqi.profiles.sqlexpr import and_, case, col, lit, not_, num, or_, own, sql
 
 
 def test_own_takes_a_fresh_node_and_copies_a_held_one() -> None:
@@ -34,3 +41,41 @@ def test_a_node_used_twice_renders_in_both_places() -> None:
     # Building the second tree left the first as it was.
     assert first.parent is eq_first
     assert sql(first) == 'CASE WHEN "v" IS NULL THEN \'missing\' ELSE "v" END'
+
+
+def test_a_shared_node_renders_as_its_own_tree_holds_it() -> None:
+    # The renderer brackets a % by what holds it; a node held by two trees knows only its
+    # last parent. Rendered without care, 100 * (a % 31) would read (100 * a) % 31.
+    m = exp.Mod(this=col("a"), expression=num(31))
+    product = exp.Mul(this=num(100), expression=m)
+    exp.EQ(this=m, expression=num(0))  # m's parent is now this EQ
+    assert product.sql(dialect="duckdb", copy=False) == '100 * "a" % 31'  # the hazard
+    assert sql(product) == '100 * ("a" % 31)'
+    assert sql(product) == '100 * ("a" % 31)'  # and again: rendering changes nothing
+
+
+def _check_statement(mapping: Mapping, facts: Facts, split: bool) -> exp.Select:
+    return checked_select(mapping, facts, exp.select("*").from_("s"), split=split)
+
+
+@pytest.mark.parametrize("name", sorted(all_mappings(Path("/nonexistent"))))
+def test_check_statements_render_as_sqlglot_renders_a_copy(name: str) -> None:
+    """Every built-in layout's check statement (text and typed numbers, USCCs checked once
+    or per row, with and without the short way) reads the same as SQLGlot's own copy."""
+    d = load_dictionary()
+    mapping = all_mappings(Path("/nonexistent"))[name]
+    fields = sorted(set(mapping.columns.values()))
+    types = {f: field.type for f in fields if (field := d.get(f)) is not None}
+    numbers = {
+        f: 0 if kind == "integer" else 2
+        for f, kind in types.items()
+        if kind in ("integer", "money", "decimal")
+    }
+    for twins in ({}, numbers):
+        for once in (True, False):
+            for split in (True, False):
+                facts = Facts(fields, twins, once)
+                expected = _check_statement(mapping, facts, split).sql(dialect="duckdb")
+                statement = _check_statement(mapping, facts, split)
+                assert sql(statement) == expected, (twins, once, split)
+                assert sql(statement) == expected
