@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from huiqi.engine.casetest import CaseResult, case_profile_errors, run_policy_tests
 from huiqi.engine.compile.library import CompiledLibrary, compile_library
+from huiqi.engine.district_reach import district_reach_errors
 from huiqi.engine.edges import edge_errors
 from huiqi.engine.group_overlap import group_overlaps
 from huiqi.engine.zero_amounts import zero_amount_findings, zero_amounts
@@ -30,10 +31,10 @@ from huiqi.policies.loader import Library, LoadedPolicy, load_policy_text
 def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     """Every finding of ``huiqi policy lint`` on a compiled library."""
     pairs = list(zip(lib.loaded, lib.compiled, strict=True))
-    ran = edge_errors([(cp, lp.marks) for lp, cp in pairs])
+    marked = [(cp, lp.marks) for lp, cp in pairs]
+    ran = edge_errors(marked) + district_reach_errors(marked)
     cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
     found = lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
-    marked = [(cp, lp.marks) for lp, cp in pairs]
     return found + zero_amount_findings(marked) + group_overlaps(marked)
 
 
@@ -117,11 +118,8 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
             ]
         )
     lib = compile_library([loaded])
-    edges = (
-        edge_errors([(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)])
-        if lib.compiled
-        else []
-    )
+    marked = [(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)]
+    edges = edge_errors(marked) + district_reach_errors(marked) if lib.compiled else []
     cases_read = [
         e
         for lp, cp in zip(lib.loaded, lib.compiled, strict=True)

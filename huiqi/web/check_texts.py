@@ -31,6 +31,13 @@ CHECK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     refusal(
         N_(
+            "a district policy of %(district)s would also deliver to enterprises registered in"
+            " other districts (%(districts)s): no criterion limits it to its own; add a scope"
+            " criterion such as district_code = %(code)s, or make it a city policy"
+        )
+    ),
+    refusal(
+        N_(
             "the label says %(percent)s but the rule uses %(value)s; a share is a fraction in a"
             " rule: write %(low)s"
         ),

@@ -23,6 +23,7 @@ VALUE_SHAPES = {
     "details": r".+",
     "day": r"\S+",
     "district": r"\d{6}",
+    "districts": r"\d{6}(?:, \d{6})*",
     "entity": r"\S+",
     "days": r"\d+",
     "exported": r"\S+",

@@ -82,6 +82,9 @@ criteria:
   - id: insured
     label: {zh: 参保, en: Insures staff}
     expr: insured_employees > 0
+  - id: district
+    label: {zh: 浦东新区企业, en: Registered in Pudong}
+    expr: COALESCE(district_code, '310115') = '310115'
 amount:
   formula: "insured_employees * 1000"
 """
@@ -530,6 +533,14 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
                 batchfiles.apply_uploaded_results, filename="r.csv", content=b"grant_id,result\n"
             ),
             _row(finance_officer="both"),
+        ),
+        "huiqi.delivery.applications.require_decider": (
+            lambda w, a: applications.require_decider(a),
+            _row(policy_reviewer="both"),
+        ),
+        "huiqi.delivery.corrections.require_steward": (
+            lambda w, a: corrections.require_steward(a),
+            _row(data_steward="both"),
         ),
         "huiqi.matching.simulate.require_simulator": (
             lambda w, a: simulate.require_simulator(a),

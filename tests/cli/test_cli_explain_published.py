@@ -100,7 +100,7 @@ def test_explain_published_human_output(ledger: Ledger) -> None:
     uscc = ledger.uscc
     code, out = run(ledger.data, "explain", uscc, "published-only", "--version", "1")
     assert code == 0, out
-    assert "published-only v1" in out and "meets 1 of 1 conditions" in out
+    assert "published-only v1" in out and "meets 1 of 1 condition" in out
 
 
 @pytest.mark.parametrize(

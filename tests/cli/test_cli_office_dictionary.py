@@ -72,13 +72,16 @@ criteria:
   - id: carbon
     label: {zh: 年度碳减排量不低于100吨标准煤, en: At least 100 tce saved in the year}
     expr: carbon_reduction >= 100
+  - id: district
+    label: {zh: 本区企业, en: Registered in the district}
+    expr: district_code = '310104'
 amount: {formula: "20 * carbon_reduction", cap: 500000}
 tests:
   - name: national green factory
-    profile: {green_factory_level: national, carbon_reduction: "250.5"}
+    profile: {green_factory_level: national, carbon_reduction: "250.5", district_code: "310104"}
     expect: {status: eligible, amount: "5010.00"}
   - name: too little saved
-    profile: {green_factory_level: municipal, carbon_reduction: 99}
+    profile: {green_factory_level: municipal, carbon_reduction: 99, district_code: "310104"}
     expect: {status: near_miss, failing: [carbon]}
 """
 

@@ -35,4 +35,4 @@ def test_a_failed_payment_is_released_and_exported_again(tmp_path: Path) -> None
     code, out = run(data, "disburse", "repay", str(failed), "--reason", "账号已更正", token=finance)
     assert code == 0 and f"grant {failed}: released for re-payment (20.00 yuan)" in out, out
     code, out = run(data, "disburse", "export", token=finance)
-    assert code == 0 and "batch 2: 1 grants, 20.00 yuan" in out, out
+    assert code == 0 and "batch 2: 1 grant, 20.00 yuan" in out, out

@@ -46,9 +46,9 @@ POLICY = """\
 id: carbon-award
 version: 1
 title: {zh: 减碳奖励（示例）, en: Carbon award (example)}
-department: {zh: 某区经济委员会, en: A district economy commission}
-level: district
-region: "310104"
+department: {zh: 市经济信息化委, en: The city's economy commission}
+level: city
+region: "310000"
 source: {document: 示例文件}
 valid_from: 2026-01-01
 valid_to: 2026-12-31

@@ -99,16 +99,18 @@ def policy_yaml(
     exclusivity_group: str | None = None,
     valid_from: dt.date = dt.date(2026, 1, 1),
     valid_to: dt.date = dt.date(2026, 12, 31),
+    city: bool = False,
 ) -> str:
     """A minimal policy: eligible when insured_employees > 0; by default ``per_person`` yuan per
-    insured person, or any amount ``formula`` over the profile."""
+    insured person, or any amount ``formula`` over the profile. A Pudong policy, or with
+    ``city`` the city's, for enterprises of every district."""
     lines = [
         f"id: {policy_id}",
         f"version: {version}",
         f"title: {{zh: 测试政策{policy_id}, en: Test policy {policy_id}}}",
         "department: {zh: 测试局, en: Test bureau}",
-        "level: district",
-        'region: "310115"',
+        "level: city" if city else "level: district",
+        'region: "310000"' if city else 'region: "310115"',
         "source: {document: 测试文件}",
         f"valid_from: {valid_from.isoformat()}",
         f"valid_to: {valid_to.isoformat()}",
@@ -118,6 +120,16 @@ def policy_yaml(
         "  - id: insured",
         "    label: {zh: 参保, en: Insures staff}",
         "    expr: insured_employees > 0",
+    ]
+    if not city:
+        # A district policy keeps to its district (engine.district_reach). The test stores
+        # record no district unless asked (build_store): none recorded counts as Pudong's.
+        lines += [
+            "  - id: district",
+            "    label: {zh: 浦东新区企业, en: Registered in Pudong}",
+            "    expr: COALESCE(district_code, '310115') = '310115'",
+        ]
+    lines += [
         "amount:",
         f'  formula: "{formula or f"insured_employees * {per_person}"}"',
     ]

@@ -370,7 +370,7 @@ def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
     settings_, _ = h.build_store(tmp_path / "data", first, districts=True)
     held, _ = publish_text(
         sessions,
-        h.policy_yaml("mix-held", per_person=5000, exclusivity_group="mix"),
+        h.policy_yaml("mix-held", per_person=5000, exclusivity_group="mix", city=True),
         "h.yaml",
         actor=OFFICER,
     )
@@ -378,7 +378,7 @@ def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
     settings_, _ = h.build_store(tmp_path / "data", dict.fromkeys(codes, 2), districts=True)
     end = dt.date(2026, 6, 30)
     monkeypatch.setenv("HUIQI_TODAY", "2026-06-01")  # delivered inside the window
-    offer_text = h.policy_yaml("mix-offer", delivery="confirm", valid_to=end)
+    offer_text = h.policy_yaml("mix-offer", delivery="confirm", valid_to=end, city=True)
     offer, _ = publish_text(sessions, offer_text, "o.yaml", actor=OFFICER)
     deliver(settings_, sessions, offer.id, actor=OFFICER)
     assert_counted(sessions)
@@ -398,7 +398,10 @@ def test_bulk_chunks_and_single_claims_interleaved_keep_the_counters_exact(
         assert_counted(sessions)
 
     auto, _ = publish_text(
-        sessions, h.policy_yaml("mix-auto", exclusivity_group="mix"), "a.yaml", actor=OFFICER
+        sessions,
+        h.policy_yaml("mix-auto", exclusivity_group="mix", city=True),
+        "a.yaml",
+        actor=OFFICER,
     )
     report = deliver(settings_, sessions, auto.id, actor=OFFICER, chunk=4, on_chunk=between_chunks)
     assert report.granted == 10 and report.refused == {"excluded": 2}

@@ -67,7 +67,8 @@ def test_auto_policy_grants_every_eligible_enterprise_with_its_explanation(
         assert g.explanation is None
         explanation = of_grant(s, g)
         assert explanation["criteria"] == [
-            {"id": "insured", "state": "met", "values": {"insured_employees__2025": 5}}
+            {"id": "insured", "state": "met", "values": {"insured_employees__2025": 5}},
+            {"id": "district", "state": "met", "values": {"district_code": None}},
         ]
         assert "fields" not in explanation and explanation["amount"]["amount_fen"] == 500_000
         inbox = s.scalars(
@@ -272,7 +273,10 @@ def test_application_is_prefilled_submitted_and_approved(
         from huiqi.delivery.models import Application
 
         app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
-        assert app is not None and app.prefilled["fields"] == {"insured_employees__2025": 4}
+        assert app is not None and app.prefilled["fields"] == {
+            "insured_employees__2025": 4,
+            "district_code": None,
+        }
 
 
 def test_rejection_reason_reaches_the_enterprise(

@@ -61,7 +61,7 @@ def test_the_notice_says_who_what_how_much_and_why(
         "测试局",
         "测试文件",
     )
-    assert notice.basis == ["参保"]
+    assert notice.basis == ["参保", "浦东新区企业"]
     assert (notice.event_id, notice.event_hash) == (event.id, event.hash)
     text = text_of(render_notice(notice))
     for expected in (

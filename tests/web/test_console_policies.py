@@ -343,4 +343,5 @@ def test_the_simulate_page_shows_a_draft_error_quoting_a_percent_sign(
     officer, token = publisher
     text = policy_yaml("web-sim", version=1) + '"100%": 1\n'
     shown = officer.post("/console/simulate", data={"text": text, "csrf_token": token})
-    assert shown.status_code == 400 and "&#39;100%&#39; is not a policy field" in shown.text
+    # Shown as the draft editor shows it: in the page's language, the '%' as written.
+    assert shown.status_code == 400 and "“100%”不是政策文件的字段" in shown.text

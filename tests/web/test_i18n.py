@@ -191,6 +191,7 @@ SAMPLES = {
     "code": "'50%'",
     "hex": "0000",
     "district": "310115",
+    "districts": "310101, 310104",
     "version": "web-auto v2",
     "known": "a, b",
     "what": "the reason",
