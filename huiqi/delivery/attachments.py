@@ -90,15 +90,22 @@ def _application(
     return ent, app, pv
 
 
-def _require_reader(s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersion) -> None:
-    """The enterprise (or its park operator) and the reviewers of the policy's applications."""
+def _require_reader(
+    s: Session, actor: Actor, ent: Entitlement, pv: PolicyVersion, what: str | None = None
+) -> None:
+    """The enterprise (or its park operator) and the reviewers of the policy's applications.
+
+    ``what`` is the refused read as the caller asked for it (an attachment's id): a refusal
+    names only the id the caller gave, never the application behind it, which is another
+    enterprise's record (docs/api.md: a 403 for another's record tells nothing about it)."""
     if acts_for(s, actor, ent.uscc) or actor.has(Role.ADMIN):
         return
     if in_policy_scope(actor, policy_ref(pv), Role.POLICY_REVIEWER):
         return
+    what = what or f"read the attachments of application {ent.id}"
     raise AccessDenied(
-        f"{actor.describe()} may not read the attachments of application {ent.id}; allowed:"
-        " the enterprise itself, its park operator, reviewers whose scope covers the policy"
+        f"{actor.describe()} may not {what}; allowed: the enterprise itself, its park"
+        " operator, reviewers whose scope covers the policy"
     )
 
 
@@ -258,7 +265,7 @@ def get_attachment(
     official's read of an enterprise's document is an audit event (``attachment_read``,
     in the caller's transaction); the enterprise's and its park's own reads are not."""
     found, ent, pv = _attachment(session, attachment_id)
-    _require_reader(session, actor, ent, pv)
+    _require_reader(session, actor, ent, pv, f"read attachment {attachment_id}")
     row = _row(found, ent.id)
     if not acts_for(session, actor, ent.uscc):
         record_event(
@@ -279,7 +286,7 @@ def remove_attachment(session: Session, *, actor: Actor, attachment_id: int) -> 
     found, ent, pv = _attachment(session, attachment_id, lock=True)
     if not acts_for(session, actor, ent.uscc):
         raise AccessDenied(
-            f"{actor.describe()} may not remove attachments of application {ent.id}; allowed:"
+            f"{actor.describe()} may not remove attachment {attachment_id}; allowed:"
             " the enterprise itself, its park operator"
         )
     _require_open(ent)

@@ -180,6 +180,32 @@ def test_the_enterprise_attaches_lists_and_removes_files_until_it_submits(
         assert len(list_attachments(s, actor=reviewer, record_id=record)) == 1
 
 
+def test_a_refusal_of_an_attachment_does_not_name_its_application(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (QA): enterprise B asking for enterprise A's attachment by its id got a
+    403 naming A's application ("may not read the attachments of application 12029"),
+    an id B had not given and should not learn (docs/api.md)."""
+    record = open_application(sessions, tmp_path)
+    with transaction(sessions) as s:
+        row = add_attachment(
+            s, actor=enterprise(uscc(1)), record_id=record, filename="a.pdf", content=PDF_BYTES
+        )
+    other = enterprise(uscc(2))
+    with sessions() as s:
+        with pytest.raises(AccessDenied) as read:
+            get_attachment(s, actor=other, attachment_id=row.id)
+        with pytest.raises(AccessDenied) as removed:
+            remove_attachment(s, actor=other, attachment_id=row.id)
+    assert str(read.value).endswith(
+        f"may not read attachment {row.id}; allowed: the enterprise itself, its park"
+        " operator, reviewers whose scope covers the policy"
+    )
+    assert str(removed.value).endswith(
+        f"may not remove attachment {row.id}; allowed: the enterprise itself, its park operator"
+    )
+
+
 def test_too_big_empty_and_wrong_type_are_refused_with_their_reason(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

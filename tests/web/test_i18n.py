@@ -385,6 +385,17 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
             "职权范围包括该政策的政策审核人员",
         ),
         (
+            "ent (enterprise=91310000MA4159R09U) may not read attachment 7; allowed: the"
+            " enterprise itself, its park operator, reviewers whose scope covers the policy",
+            "查看附件 7）；有权限的角色：企业本身、其所在园区运营方、"
+            "职权范围包括该政策的政策审核人员",
+        ),
+        (
+            "ent (enterprise=91310000MA4159R09U) may not remove attachment 7; allowed: the"
+            " enterprise itself, its park operator",
+            "删除附件 7）；有权限的角色：企业本身、其所在园区运营方",
+        ),
+        (
             "ent (enterprise=91310000MA4159R09U) may not rate grant:1; allowed: the enterprise"
             " itself, its park operator",
             "评价资金 1）；有权限的角色：企业本身、其所在园区运营方",
