@@ -39,6 +39,32 @@ _SPACE = re.compile("[\t\n\v\f\r \u00a0\u3000]+")
 _SPACE_SQL = "[\\t\\n\\v\\f\\r \\x{a0}\\x{3000}]+"
 
 
+# A complainant's phone as the complaint API takes it: a mainland mobile number (11 digits
+# from 13-19, after an optional +86, 0086 or 86) or a landline with its area code (0, two or
+# three digits, then seven or eight: 10 to 12 digits), written with spaces, hyphens or
+# brackets as people write them.
+PHONE_RULE = (
+    "a mobile number (11 digits starting with 1, such as 13812345678 or +86 138 1234 5678)"
+    " or a landline with its area code (such as 021-12345678)"
+)
+_PHONE_TEXT = re.compile(r"(\+86|0086|86(?=[ -]?1))?[0-9 ()\-]+")
+_PHONE_DIGITS = re.compile(r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}")
+
+
+def is_phone(value: str) -> bool:
+    """Whether ``value`` is a phone number by :data:`PHONE_RULE`.
+
+    Example:
+        >>> is_phone("138-1234-5678"), is_phone("021-12345678"), is_phone("138001380001234567")
+        (True, True, False)
+    """
+    written = _PHONE_TEXT.fullmatch(value.strip())
+    if written is None:
+        return False
+    digits = _NOT_DIGIT.sub("", value.strip()[len(written[1] or "") :])
+    return _PHONE_DIGITS.fullmatch(digits) is not None
+
+
 def normalise(field: str, value: str) -> str:
     """The form a field is compared in: digits only for phones and bank accounts, upper
     case ASCII for ID numbers (the check character x), no blanks in names and addresses."""

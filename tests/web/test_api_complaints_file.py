@@ -125,6 +125,23 @@ def test_an_unknown_field_or_an_empty_list_is_a_clear_422(
     assert answer.status_code == 422 and "iban" in answer.text
 
 
+def test_a_phone_that_is_no_phone_number_is_a_422_naming_the_field(
+    portal: Portal, filer: dict[str, str]
+) -> None:
+    """Regression (QA): any text was taken as the complainant's phone, such as
+    "138001380001234567" (18 digits), and stored hashed as if it were one."""
+    client = portal.client()
+    body = {"complaints": [row("PH-1"), row("PH-2", phone="138001380001234567")]}
+    answer = client.post(URL, json=body, headers=filer)
+    assert answer.status_code == 422, answer.text
+    assert "phone" in answer.text and "138001380001234567" in answer.text
+    assert "11 digits starting with 1" in answer.text and "021-12345678" in answer.text
+    assert held(portal, "PH-") == 0
+    for phone in ("+86 138 1234 5678", "021-12345678", ""):
+        body = {"complaints": [row(f"PH-{phone}", phone=phone)]}
+        assert client.post(URL, json=body, headers=filer).json()["stored"] == 1
+
+
 FIELD = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 
 

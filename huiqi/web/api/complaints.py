@@ -9,11 +9,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, computed_field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from huiqi.complaints import intake, service
+from huiqi.complaints.identity import PHONE_RULE, is_phone
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
 from huiqi.web.api.fields import NotBlank
@@ -127,6 +128,17 @@ class ComplaintImportPublic(_Row):
 Short = Annotated[str, Field(max_length=500)]
 
 
+def _phone(value: str) -> str:
+    if value.strip() and not is_phone(value):
+        raise ValueError(f"phone {value!r} is not a phone number: write {PHONE_RULE}")
+    return value
+
+
+# Regression (QA): any text was taken as a complainant's phone ("138001380001234567", 18
+# digits), hashed and linked on; now a 422 naming the field. An empty phone is no phone.
+Phone = Annotated[str, Field(max_length=500), AfterValidator(_phone)]
+
+
 class ComplaintIn(BaseModel):
     """One complaint as the complaint system records it; amounts in yuan as exact text
     ("39.90"), the date as YYYY-MM-DD. Identities are stored only as keyed hashes and
@@ -139,7 +151,7 @@ class ComplaintIn(BaseModel):
     text: str = Field(max_length=20_000)
     filed_on: Short = Field(description="YYYY-MM-DD")
     name: Short | None = None
-    phone: Short | None = None
+    phone: Phone | None = Field(default=None, description=f"the complainant's: {PHONE_RULE}")
     address: Short | None = None
     bank: Short | None = None
     product: Short | None = None
