@@ -26,7 +26,7 @@ contracts (one row per buyer and contract number):
 * ``contract_type``  a code of ``huiqi/reference/contract_types.yaml`` or its Chinese name;
 * ``amount``         yuan, exact, more than 0 and at most 10^13 (a mapping may
   declare the column in 万元: ``units: {amount: wan_yuan}``);
-* ``signed_on``      the signing date.
+* ``signed_on``      the signing date, not after the day of the import.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from huiqi.profiles.sqlexpr import (
     num,
     try_cast,
 )
-from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, rule
+from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, not_after_today, rule
 
 ENTERPRISE_WORDS = ("enterprise", "企业", "法人", "单位")
 PERSON_WORDS = ("person", "自然人", "个人")
@@ -184,7 +184,10 @@ def link_rules(
             parsed, checks = decimal_rule(AMOUNT, v, unit, 2 + extra, factor)
             out.append(rule(name, "DECIMAL(18,2)", v, parsed, checks, required=True))
         elif name == "signed_on":
+            # A contract is imported once signed (QA: one "signed" in 2030 was kept), as a
+            # registration is refused when dated in the future (validate.PAST_DATES).
             parsed, checks = date_rule(v)
+            checks.append(not_after_today(v, parsed, "a contract's signing"))
             out.append(rule(name, "DATE", v, parsed, checks, required=True))
     if mapping.layout == "relations" and "relation" in values:
         out = [

@@ -150,7 +150,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
 PAST_DATES = {"registration_date": "a registration", "relocated_in_date": "a move into the city"}
 
 
-def _not_after_today(
+def not_after_today(
     v: exp.Expression, parsed: exp.Expression, event: str
 ) -> tuple[exp.Expression, exp.Expression]:
     today = clock.today()
@@ -363,7 +363,7 @@ def _field_rule(
         case "date":
             parsed, checks = date_rule(v)
             if f.name in PAST_DATES:
-                checks.append(_not_after_today(v, parsed, PAST_DATES[f.name]))
+                checks.append(not_after_today(v, parsed, PAST_DATES[f.name]))
             return _rule(f.name, "DATE", v, parsed, checks, required=False)
         case "boolean":
             parsed, checks = boolean_rule(v)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from huiqi import clock
 from huiqi.config import Settings
 from huiqi.engine.backend import get_backend
 from huiqi.engine.compile.compiler import compile_policy
@@ -221,6 +222,39 @@ def test_contracts_are_imported_exactly_and_bad_rows_rejected(tmp_path: Path) ->
     assert rows_of(settings, "contracts") == [
         (BUYER, "HT-2", VENDOR, "model", Decimal("9999999999999.99"), dt.date(2025, 5, 1), 1)
     ]
+
+
+def test_a_contract_signed_after_today_is_refused_and_the_others_kept(tmp_path: Path) -> None:
+    """Regression (QA): a contract "signed" in 2030 was imported (and counted as bought),
+    while a registration dated in the future is refused."""
+    today = clock.today()
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    path = write_csv(
+        tmp_path / "contracts.csv",
+        CON_HEADER,
+        [
+            [BUYER, "HT-1", VENDOR, "model", "10", "2030-06-01"],
+            [BUYER, "HT-2", VENDOR, "model", "10", tomorrow],
+            [BUYER, "HT-3", VENDOR, "model", "10", today.isoformat()],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 2)
+    reason = (
+        f"is after today ({today.isoformat()}): a contract's signing cannot be dated in the"
+        " future; correct the date in the source and import again"
+    )
+    assert report.messages == [
+        f"contracts.csv, line 2, column '签订日期' (field 'signed_on'): '2030-06-01' {reason}",
+        f"contracts.csv, line 3, column '签订日期' (field 'signed_on'): '{tomorrow}' {reason}",
+    ]
+    rejects = list(csv.reader(report.rejects_path.open(encoding="utf-8-sig")))[1:]
+    assert [r[1:5] for r in rejects] == [
+        ["2", "签订日期", "signed_on", "2030-06-01"],
+        ["3", "签订日期", "signed_on", tomorrow],
+    ]
+    assert [r[1] for r in rows_of(settings, "contracts")] == ["HT-3"]
 
 
 def test_contract_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path) -> None:
