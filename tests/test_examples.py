@@ -115,6 +115,6 @@ def test_the_banks_answer_marks_grants_one_to_three_as_the_readme_says(tmp_path:
     code, out = run(data, "disburse", "export", token=finance)
     assert code == 0 and "batch 1: 3 grants" in out, out
     code, out = run(data, "disburse", "results", str(EXAMPLES / "payments.csv"), token=finance)
-    assert code == 0 and "3 row(s): 2 paid, 1 failed, 0 unchanged, 0 error(s)" in out, out
+    assert code == 0 and "3 rows: 2 paid, 1 failed, 0 unchanged, 0 errors" in out, out
     code, out = run(data, "disburse", "repay", "3", "--reason", "收款账户已更正", token=finance)
     assert code == 0 and "grant 3: released for re-payment (3,000.00 yuan)" in out, out

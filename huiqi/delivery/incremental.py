@@ -36,7 +36,7 @@ from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
-from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
+from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport, counted
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
 from huiqi.engine import ERROR, CompiledPolicy, PolicyTrace, get_backend, open_snapshot
 from huiqi.engine.single.backend import program_for
@@ -72,9 +72,10 @@ class ChangeReport:
     def summary(self) -> str:
         since = "never delivered" if self.since is None else f"since snapshot {self.since}"
         lines = [
-            f"snapshot {self.snapshot_id} ({since}): {self.changed} enterprises changed,"
-            f" re-matched against {self.versions} published versions in"
-            f" {self.match_seconds:.2f} s; {self.new_records} new records,"
+            f"snapshot {self.snapshot_id} ({since}):"
+            f" {counted(self.changed, 'enterprise')} changed, re-matched against"
+            f" {counted(self.versions, 'published version')} in"
+            f" {self.match_seconds:.2f} s; {counted(self.new_records, 'new record')},"
             f" {self.flagged} flagged for review; {self.seconds:.2f} s in all"
         ]
         if self.refreshed:

@@ -27,6 +27,7 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery import counts, notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
+from huiqi.delivery.records import counted
 from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_table
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
@@ -58,8 +59,9 @@ class ResultReport:
 
     def summary(self) -> str:
         return (
-            f"{self.file}: {self.rows} row(s): {self.paid} paid, {self.failed} failed,"
-            f" {self.unchanged} unchanged, {len(self.errors)} error(s)"
+            f"{self.file}: {counted(self.rows, 'row')}: {self.paid:,} paid,"
+            f" {self.failed:,} failed, {self.unchanged:,} unchanged,"
+            f" {counted(len(self.errors), 'error')}"
         )
 
     def __str__(self) -> str:

@@ -24,6 +24,19 @@ from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless one, for the delivery package's summaries ("1
+    enterprise changed" read "1 enterprises changed"); the CLI has its own, which this
+    package may not import.
+
+    Example:
+        >>> counted(1, "new record"), counted(1_200, "enterprise"), counted(0, "entry", "entries")
+        ('1 new record', '1,200 enterprises', '0 entries')
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
 CHUNK = 5_000
 
 
@@ -117,7 +130,8 @@ class DeliveryReport:
         refused = ", ".join(f"{k} {v:,}" for k, v in sorted(self.refused.items())) or "none"
         return (
             f"{self.policy_id} v{self.version} ({self.delivery}) on snapshot {self.snapshot_id}:"
-            f" {self.matched:,} matched, {self.new_records:,} new records{self._before_text()};"
+            f" {self.matched:,} matched, {counted(self.new_records, 'new record')}"
+            f"{self._before_text()};"
             f" granted {self.granted:,}"
             f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
             f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"

@@ -511,7 +511,7 @@ def test_report_prints_summary_and_errors(sessions: sessionmaker[Session], tmp_p
     with transaction(sessions) as s:
         report = import_payment_results(s, path, actor=FINANCE)
     assert str(report).splitlines() == [
-        f"{path}: 1 row(s): 0 paid, 0 failed, 0 unchanged, 1 error(s)",
+        f"{path}: 1 row: 0 paid, 0 failed, 0 unchanged, 1 error",
         f"  {path}, line 2, column 1, field 'grant_id': unknown grant 5",
     ]
 

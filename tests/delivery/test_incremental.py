@@ -23,6 +23,7 @@ from huiqi.delivery import incremental
 from huiqi.delivery.incremental import deliver_changes
 from huiqi.delivery.models import Entitlement, Grant
 from huiqi.delivery.publish import deliver, publish_text
+from huiqi.delivery.records import DeliveryReport
 from huiqi.engine import open_snapshot
 from huiqi.engine.single.changes import changed_enterprises
 from huiqi.profiles.store import ProfileStore
@@ -231,3 +232,18 @@ def test_incremental_rounds_leave_the_ledger_a_full_delivery_would(
             runs[mode] = ledger(factory)
     # Open offers included: both paths give an unclaimed offer the amount of the new data.
     assert runs["incremental"] == runs["full"]
+
+
+def test_the_summary_counts_one_in_the_singular() -> None:
+    """Regression (QA): `huiqi deliver --changed` printed "1 enterprises changed,
+    re-matched against 1 published versions; 1 new records"."""
+    one = DeliveryReport(1, "inc", 1, "auto", 7, matched=1, new_records=1)
+    rep = incremental.ChangeReport(snapshot_id=7, since=6, changed=1, versions=1, reports=[one])
+    assert rep.summary().startswith(
+        "snapshot 7 (since snapshot 6): 1 enterprise changed, re-matched against 1 published"
+        " version in 0.00 s; 1 new record, 0 flagged for review;"
+    )
+    assert "1 matched, 1 new record;" in one.summary()
+    many = incremental.ChangeReport(snapshot_id=7, since=None, changed=1_200, versions=3)
+    assert "1,200 enterprises changed, re-matched against 3 published versions" in many.summary()
+    assert "; 0 new records," in many.summary()
