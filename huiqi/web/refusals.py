@@ -41,6 +41,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     _refusal(N_("%(value)s is outside the plausible range %(low)s..%(high)s"), value=r"\S+"),
     _refusal(N_("expected a date YYYY-MM-DD, got %(value)s")),
+    _refusal(N_("%(day)s is after today, %(today)s: give a date that has passed")),
     _refusal(N_("at most %(n)s decimal places, got %(value)s")),
     _refusal(
         N_(

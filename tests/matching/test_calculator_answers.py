@@ -11,8 +11,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from huiqi import clock
 from huiqi.matching.answers import AnswerErrors, Question, check_answers
 from huiqi.matching.calculator import calculator_questions
+from huiqi.profiles.validate import PAST_DATES
 
 QUESTIONS = calculator_questions(None)
 BY_KEY = {q.key: q for q in QUESTIONS}
@@ -40,7 +42,9 @@ def _valid_value(q: Question) -> st.SearchStrategy[Any]:
         low, high = q.minimum or Decimal(0), q.maximum or Decimal(10**9)
         return st.decimals(low, high, places=2).map(str)
     if q.type in ("date", "qualification"):
-        return st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat)
+        # What has happened (a registration, a move into the city) is not in the future.
+        latest = clock.today() if q.field in PAST_DATES else dt.date(2030, 12, 31)
+        return st.dates(dt.date(1990, 1, 1), latest).map(dt.date.isoformat)
     if q.type == "boolean":
         return st.sampled_from(["是", "否", "true", "false", True, False])
     if q.type == "enum":
@@ -134,3 +138,21 @@ def test_answers_typed_as_people_write_them_are_read() -> None:
         assert check_answers({"registration_date": same}, QUESTIONS) == {
             "registration_date": dt.date(2025, 1, 5)
         }
+
+
+def test_a_registration_or_move_after_today_is_refused_and_today_is_not() -> None:
+    """Regression (QA): the calculator took a registration dated 2030 and evaluated the
+    policies for an enterprise founded in the future; the importer refuses such a date."""
+    today = clock.today()
+    tomorrow = today + dt.timedelta(days=1)
+    for key in ("registration_date", "relocated_in_date"):
+        for future in ("2030-01-01", tomorrow.isoformat()):
+            try:
+                check_answers({key: future, "employees": "12"}, QUESTIONS)
+            except AnswerErrors as exc:
+                assert exc.errors == {
+                    key: f"{future} is after today, {today}: give a date that has passed"
+                }
+            else:
+                raise AssertionError(f"{key} = {future} was accepted")
+        assert check_answers({key: today.isoformat()}, QUESTIONS) == {key: today}

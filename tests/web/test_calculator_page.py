@@ -51,6 +51,10 @@ def test_a_refused_answer_is_shown_next_to_its_field(portal: Portal) -> None:
         ),
         ("-5 is outside the plausible range 0..10000000000000 yuan", "-5 超出合理范围"),
         ("at most 2 decimal places, got 1.234", "最多 2 位小数"),
+        (
+            "2030-01-01 is after today, 2026-12-04: give a date that has passed",
+            "2030-01-01 晚于今天（2026-12-04）：请填写已经过去的日期",
+        ),
     ):
         assert says in localise(zh, text)
 
