@@ -76,8 +76,8 @@ def test_an_enterprise_claims_its_offer_once_in_a_real_browser(portal: Portal, s
 
             card.locator("a").click()
             page.wait_for_url(f"{server}/policies/{OFFER}")
-            assert page.locator(".checklist li.state-met").count() == 1
-            assert "1 项条件中的 1 项" in page.inner_text("section.mine")
+            assert page.locator(".checklist li.state-met").count() == 2  # staff, district
+            assert "2 项条件中的 2 项" in page.inner_text("section.mine")
             # Each value with its registry's name and its unit, as a person reads them.
             checklist = page.inner_text(".checklist")
             assert "人社局 社会保险" in checklist and " 人" in checklist
