@@ -31,6 +31,7 @@ from huiqi.config import Settings, get_settings
 from huiqi.errors import HuiqiError
 from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
 from huiqi.profiles.datadir import use_data_dir
+from huiqi.wording import counted  # noqa: F401 - the CLI's counts
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -52,11 +53,6 @@ if not console.is_terminal:
     console.width = max(console.width, 132)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural unless one: "1 policy", "3 policies", "0 errors"."""
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def settings_from(ctx: click.Context) -> Settings:

@@ -36,13 +36,14 @@ from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
-from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport, counted
+from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
 from huiqi.engine import ERROR, CompiledPolicy, PolicyTrace, get_backend, open_snapshot
 from huiqi.engine.single.backend import program_for
 from huiqi.engine.single.changes import changed_enterprises
 from huiqi.matching.published import compiled_version
 from huiqi.profiles.directory import identities
+from huiqi.wording import counted
 
 # Above this many changed enterprises, a full delivery of each version is cheaper.
 BULK_ABOVE = 200_000

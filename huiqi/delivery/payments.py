@@ -27,11 +27,11 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery import counts, notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
-from huiqi.delivery.records import counted
 from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_table
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
+from huiqi.wording import counted
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
 _RESULTS = {

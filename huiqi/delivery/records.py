@@ -23,19 +23,7 @@ from huiqi.delivery.models import (
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural unless one, for the delivery package's summaries ("1
-    enterprise changed" read "1 enterprises changed"); the CLI has its own, which this
-    package may not import.
-
-    Example:
-        >>> counted(1, "new record"), counted(1_200, "enterprise"), counted(0, "entry", "entries")
-        ('1 new record', '1,200 enterprises', '0 entries')
-    """
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
-
+from huiqi.wording import counted
 
 CHUNK = 5_000
 

@@ -35,10 +35,11 @@ FIELD = "district_code"
 
 def other_districts(region: str) -> list[str]:
     """The district codes of the dictionary's list, but ``region``."""
-    codes = load_dictionary().field(FIELD).codes
+    dictionary = load_dictionary()
+    codes = dictionary.field(FIELD).codes
     if codes is None:
         return []
-    return [c for c in load_dictionary().codelist(codes).codes if c != region]
+    return [c for c in dictionary.codelist(codes).codes if c != region]
 
 
 def districts_reached(cp: CompiledPolicy, *, backend: Backend | None = None) -> list[str]:
