@@ -13,13 +13,12 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from importlib import resources
 from typing import Any
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from huiqi import reference
 from huiqi.catalogue.search import SearchText, normalise, parse_query
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.statuses import VersionStatus
@@ -125,8 +124,7 @@ class CatalogueFilter:
 @functools.cache
 def districts() -> dict[str, Bilingual]:
     """Shanghai's district codes and names (the reference list)."""
-    text = resources.files("huiqi.reference").joinpath("districts.yaml").read_text("utf-8")
-    codes = yaml.safe_load(text)["codes"]
+    codes = reference.load("districts")["codes"]
     return {str(code): Bilingual(v["zh"], v["en"]) for code, v in codes.items()}
 
 

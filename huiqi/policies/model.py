@@ -10,10 +10,8 @@ import datetime as dt
 import functools
 import re
 from decimal import Decimal
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from huiqi import reference
 from huiqi.policies.yamlmarks import OtherBaseNumeral
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -279,8 +278,7 @@ class TestCase(_Strict):
 @functools.cache
 def district_codes() -> frozenset[str]:
     """The division codes of Shanghai's districts today (huiqi/reference/districts.yaml)."""
-    text = resources.files("huiqi.reference").joinpath("districts.yaml").read_text("utf-8")
-    return frozenset(str(code) for code in yaml.safe_load(text)["codes"])
+    return frozenset(str(code) for code in reference.load("districts")["codes"])
 
 
 class Policy(_Strict):

@@ -28,8 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from huiqi import reference
 from huiqi.errors import DictionaryError, HuiqiError
 from huiqi.profiles import dictionary_parse as parse
 from huiqi.profiles.datadir import OFFICE_FILE, active_data_dir, office_file, use_data_dir
@@ -293,8 +292,7 @@ def load_codelist(name: str) -> CodeList:
 
 @functools.cache
 def _reference_names() -> frozenset[str]:
-    folder = resources.files("huiqi.reference")
-    return frozenset(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".yaml"))
+    return reference.names()
 
 
 @functools.cache
@@ -302,8 +300,7 @@ def _reference_codelist(name: str) -> CodeList:
     """A code list from ``huiqi/reference/<name>.yaml``."""
     if name not in _reference_names():
         raise DictionaryError(f"code list '{name}' not found in huiqi/reference")
-    text = resources.files("huiqi.reference").joinpath(f"{name}.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = reference.load(name)
     codes = {str(k): (v or {}) for k, v in raw["codes"].items()}
     extra = {k: v for k, v in raw.items() if k not in ("codes",)}
     return CodeList(name=name, codes=codes, extra=extra)

@@ -38,13 +38,12 @@ import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 
 import duckdb
 import numpy as np
-import yaml
 from sqlglot import exp
 
+from huiqi import reference
 from huiqi.errors import DictionaryError
 from huiqi.profiles.industry import division_sections, divisions_of
 
@@ -78,8 +77,7 @@ class SizeGroup:
 @functools.cache
 def load_size_groups() -> tuple[SizeGroup, ...]:
     """Read ``size_thresholds.yaml`` (cached), converting 万元 to yuan."""
-    text = resources.files("huiqi.reference").joinpath("size_thresholds.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = reference.load("size_thresholds")
     groups: list[SizeGroup] = []
     for entry in raw["groups"]:
         divisions = {int(d) for d in entry.get("divisions", [])}
