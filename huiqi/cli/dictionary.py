@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from huiqi.cli.common import (
@@ -13,6 +14,7 @@ from huiqi.cli.common import (
     handle_errors,
     settings_from,
 )
+from huiqi.errors import DictionaryError
 from huiqi.profiles.dictionary import load_dictionary, office_file
 
 
@@ -27,13 +29,21 @@ def dictionary() -> None:
 def check_cmd(ctx: click.Context) -> None:
     """Check <data dir>/dictionary.yaml and list the fields it adds.
 
-    Errors name the file, line, column and field. Exits 4 when a published policy
+    Errors name the file, line, column and field. Exits 4 when the file has errors (as
+    'huiqi mapping check' and 'huiqi policy lint' do), and when a published policy
     version reads a field the dictionary no longer declares (put it back: published
     versions must stay explainable and recomputable).
     """
     settings = settings_from(ctx)
     path = office_file(settings.data_dir)
-    d = load_dictionary(settings.data_dir)
+    try:
+        d = load_dictionary(settings.data_dir)
+    except DictionaryError as exc:
+        for one in exc.all:
+            # Escaped: a message's own brackets ("range: [min, max]") are not markup.
+            err_console.print(f"[bold red]error:[/] {escape(str(one))}", soft_wrap=True)
+        err_console.print(f"{path}: {counted(len(exc.all), 'error')} to fix", soft_wrap=True)
+        raise SystemExit(EXIT_FINDINGS) from None
     if d.extension is None:
         console.print(
             f"No {path}: the standard dictionary ({counted(len(d.fields), 'field')}) is in effect."

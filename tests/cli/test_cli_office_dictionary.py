@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cliutil import accounts, run
 
+from huiqi.cli.common import EXIT_FINDINGS
 from huiqi.profiles.uscc import make
 
 GREEN, GREY, BAD = make("91310115MA0000001"), make("91310115MA0000002"), make("91310115MA0000003")
@@ -197,14 +198,14 @@ def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
     data.mkdir(mode=0o700)
     _write(data / "dictionary.yaml", broken)
     code, out = run(data, "dictionary", "check")
-    assert code == 1
+    assert code == EXIT_FINDINGS
     assert (
         "dictionary.yaml, line 14, column 11, field 'fields[1].type': unknown type 'float'"
         in flat(out)
     )
     _write(data / "dictionary.yaml", DICTIONARY.replace("name: carbon_reduction", "name: revenue"))
     code, out = run(data, "dictionary", "check")
-    assert code == 1
+    assert code == EXIT_FINDINGS
     assert "'revenue' is a standard field (营业收入)" in flat(out)
     # Regression: without its range the entry was refused for the range, and the name only
     # once a range was added.
@@ -215,7 +216,7 @@ def test_dictionary_file_errors_name_line_and_column(tmp_path: Path) -> None:
         .replace("type: decimal", "type: money"),
     )
     code, out = run(data, "dictionary", "check")
-    assert code == 1 and "'revenue' is a standard field (营业收入)" in flat(out), out
+    assert code == EXIT_FINDINGS and "'revenue' is a standard field (营业收入)" in flat(out), out
     assert "needs a plausible range" not in flat(out)
 
 
@@ -234,8 +235,9 @@ def test_every_bad_field_of_the_dictionary_is_listed_with_its_brackets_intact(
     )
     _write(data / "dictionary.yaml", broken)
     code, out = run(data, "dictionary", "check")
-    assert code == 1, out
+    assert code == EXIT_FINDINGS, out
     text = flat(out)
+    assert "dictionary.yaml: 2 errors to fix" in text
     assert "line 8, column 11, field 'fields[0].name': 'revenue' is a standard field" in text
     assert (
         "field 'fields[1]': a money field needs a plausible range: range: [minimum, maximum]"
