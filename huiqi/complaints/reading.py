@@ -111,6 +111,20 @@ def _bad_check_characters(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_bad_usccs", pa.table({"v": pa.array(bad_codes, pa.string())}))
 
 
+def _bad_phones(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``_bad_phones``: the file's phones (trimmed, distinct) that are no phone number
+    by the rule the complaint API applies (``identity.is_phone``): a wrong one would link
+    complainants who share nothing, or hide the link of those who share a phone."""
+    phones = [
+        str(v)
+        for (v,) in con.execute(
+            f"SELECT DISTINCT trim(phone) FROM {STAGE} WHERE {_cell('phone')} IS NOT NULL"
+        ).fetchall()
+    ]
+    bad = [v for v in phones if not identity.is_phone(v)]
+    con.register("_bad_phones", pa.table({"v": pa.array(bad, pa.string())}))
+
+
 # Yuan as an export writes them: 59.90, 1234.5, with thousands separators (1,234.50),
 # a currency sign (¥ or ￥) before or 元 after; at most 12 digits before the point.
 _YUAN = r"[¥￥]?\s*([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,2})?\s*元?"
@@ -166,6 +180,13 @@ def _checks(width: int) -> list[tuple[str, str, str]]:
             "upper(trim(id_number)) NOT IN (SELECT v FROM _bad_ids)",
             "'the ID number''s check character is wrong: probably mistyped'",
             "id_number",
+        ),
+        (
+            f"{_cell('phone')} IS NULL OR trim(phone) NOT IN (SELECT v FROM _bad_phones)",
+            "'the phone ' || trim(phone) || ' is not a phone number: give "
+            + identity.PHONE_RULE.replace("'", "''")
+            + "'",
+            "phone",
         ),
         (f"{_cell('uscc')} IS NOT NULL", "'the enterprise''s USCC is empty'", "uscc"),
         (
@@ -268,6 +289,7 @@ def read_complaints(
         width, absent = _stage(con, path, mapping)
         laps["read"] = time.perf_counter() - start
         _bad_check_characters(con)
+        _bad_phones(con)
         con.register("_today", pa.table({"d": pa.array([today or china_today()], pa.date32())}))
         checks = _checks(width)
         reason = (
