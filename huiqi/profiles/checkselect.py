@@ -147,6 +147,44 @@ def _guarded(plain: exp.Expression, short: exp.Expression, full: exp.Expression)
     return case((plain, short), default=full)
 
 
+def _replaced(
+    reason: exp.Expression, computed: dict[exp.Expression, exp.Expression]
+) -> exp.Expression:
+    """``reason`` with each parse it repeats read from its ``_parsed`` column instead.
+
+    Only the nodes on the way to a replaced parse are new; the rest of the tree is shared
+    with ``reason``, which stays as it was (the other path's reason may be the same tree).
+    ``sqlexpr.settled`` renders shared nodes correctly. SQLGlot's ``transform`` copied
+    every reason whole, which was most of building a small file's statement.
+    """
+    kinds = {type(k) for k in computed}
+    return _rebuilt(reason, computed, kinds) if kinds else reason
+
+
+def _rebuilt(
+    node: exp.Expression,
+    computed: dict[exp.Expression, exp.Expression],
+    kinds: set[type[exp.Expression]],
+) -> exp.Expression:
+    if type(node) in kinds and (hit := computed.get(node)) is not None:
+        return hit
+    changed: dict[str, object] = {}
+    for key, value in node.args.items():
+        if isinstance(value, exp.Expression):
+            new = _rebuilt(value, computed, kinds)
+            if new is not value:
+                changed[key] = new
+        elif isinstance(value, list):
+            items = [
+                _rebuilt(v, computed, kinds) if isinstance(v, exp.Expression) else v for v in value
+            ]
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                changed[key] = items
+    if not changed:
+        return node
+    return type(node)(**{**node.args, **changed})
+
+
 def checked_select(
     mapping: Mapping, facts: Facts, source: exp.Select, *, split: bool = True
 ) -> exp.Select:
@@ -208,8 +246,8 @@ def checked_select(
     for f_rule, s_rule in zip(full, shorter, strict=True):
         reason = _guarded(
             plain,
-            s_rule.reason.transform(lambda node: computed_short.get(node, node)),
-            f_rule.reason.transform(lambda node: computed_full.get(node, node)),
+            _replaced(s_rule.reason, computed_short),
+            _replaced(f_rule.reason, computed_full),
         )
         outputs += [
             exp.alias_(

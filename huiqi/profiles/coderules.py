@@ -21,6 +21,7 @@ from huiqi.profiles.sqlexpr import (
     concat,
     fn,
     in_list,
+    is_null,
     lit,
     matches,
     not_,
@@ -43,7 +44,7 @@ def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
     allowed = "是, 否, true, false, 1, 0, Y, N"
     return parsed, [
         (
-            parsed.is_(exp.null()),
+            is_null(parsed),
             concat(quoted(v), f" is not a yes/no value; use one of: {allowed}"),
         )
     ]
@@ -66,7 +67,7 @@ def choice(
     listing = ", ".join(f"{code} ({zh})" for code, zh in options.items())
     return parsed, [
         (
-            parsed.is_(exp.null()),
+            is_null(parsed),
             concat(
                 quoted(v),
                 f" is not {what}; use a code or its Chinese name: {listing}",
@@ -144,7 +145,7 @@ def enum_rule(
         None
         if any(CONTROL_CHARACTER.search(t) for t in spelled)
         else and_(
-            not_(parsed.is_(exp.null())),
+            not_(is_null(parsed)),
             *(exp.NEQ(this=v, expression=lit(str(old))) for old in retired),
         )
     )
@@ -172,7 +173,7 @@ def _elsewhere(codes: CodeList, v: exp.Expression, parsed: exp.Expression) -> li
         return []
     (own,) = heads
     others = {k: name for k, name in PROVINCES.items() if k != own}
-    unknown = parsed.is_(exp.null())
+    unknown = is_null(parsed)
     tail = (
         f", not a district of {own_city}: an enterprise registered there is not this"
         " city's to import; check the row, or leave it out of the file"
@@ -260,7 +261,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
                     "', and keep the column as text",
                     case(
                         (
-                            section.is_(exp.null()),
+                            is_null(section),
                             concat(
                                 " (division ",
                                 fn("substr", digits, num(1), num(2)),
@@ -308,7 +309,7 @@ def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
         )
         checks.append(
             (
-                and_(section_of(v).is_(exp.null()), not_(matches(v, _LETTERED))),
+                and_(is_null(section_of(v)), not_(matches(v, _LETTERED))),
                 concat(
                     quoted(v),
                     ": division ",

@@ -39,7 +39,7 @@ from sqlglot import exp
 
 from huiqi.fsmode import open_private
 from huiqi.profiles.readers import CHUNK_BYTES, Source
-from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import col, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
 from huiqi.profiles.textlines import any_utf8_in_gbk
 
@@ -223,7 +223,7 @@ def _read_csv(
     finally:
         con.execute("SET preserve_insertion_order = false")
     total = exp.func("count", exp.Star())
-    padded = [col(names[i]).is_(exp.null()) for i in range(width, cells)]
+    padded = [is_null(col(names[i])) for i in range(width, cells)]
     read = _count(con, exp.select(total).from_(STAGE))
     # Every line a record, and nothing in the cells past the header's.
     shape_ok = read == (source.lines or 0) - 1 and (

@@ -47,6 +47,7 @@ from huiqi.profiles.sqlexpr import (
     concat,
     fn,
     in_list,
+    is_null,
     lit,
     matches,
     not_,
@@ -115,7 +116,7 @@ def _choice(v: exp.Expression, codes: str, what: str) -> tuple[exp.Expression, l
     )
     listing = ", ".join(f"{c} ({e.get('zh', c)})" for c, e in listed.items())
     reason = concat(quoted(v), f" is not {what}; use a code or its Chinese name: {listing}")
-    return parsed, [(parsed.is_(exp.null()), reason)]
+    return parsed, [(is_null(parsed), reason)]
 
 
 def _kind(v: exp.Expression) -> exp.Expression:
@@ -149,9 +150,7 @@ def link_rules(
                 quoted(v),
                 " is not a kind of party; use enterprise (企业) or person (自然人)",
             )
-            out.append(
-                rule(name, "VARCHAR", v, parsed, [(parsed.is_(exp.null()), reason)], required=True)
-            )
+            out.append(rule(name, "VARCHAR", v, parsed, [(is_null(parsed), reason)], required=True))
         elif name == "party":
             out.append(_party(v, values.get("party_kind")))
         elif name == "relation":
@@ -281,7 +280,7 @@ def _share_required(r: Rule, values: dict[str, exp.Expression]) -> Rule:
     relation, _ = _choice(values["relation"], "relation_types", "")
     shareholder = is_(exp.EQ(this=relation, expression=lit("shareholder")))
     if r.field == "share_pct":
-        missing = and_(values["share_pct"].is_(exp.null()), shareholder)
+        missing = and_(is_null(values["share_pct"]), shareholder)
         text = "a shareholder needs its share in per cent (持股比例)"
     else:
         missing = shareholder

@@ -10,7 +10,18 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.profiles.dictionary import Field
-from huiqi.profiles.sqlexpr import and_, cast, concat, fn, lit, matches, not_, num, try_cast
+from huiqi.profiles.sqlexpr import (
+    and_,
+    cast,
+    concat,
+    fn,
+    is_null,
+    lit,
+    matches,
+    not_,
+    num,
+    try_cast,
+)
 
 
 def quoted(v: exp.Expression) -> exp.Expression:
@@ -159,7 +170,7 @@ def integer_rule_with_shortcut(
         else fn("coalesce", try_cast(v, "BIGINT"), try_cast(digits, "BIGINT"))
     )
     values = [
-        (parsed.is_(exp.null()), concat(quoted(v), " is too large for a whole number")),
+        (is_null(parsed), concat(quoted(v), " is too large for a whole number")),
         *_range(f, v, parsed),
     ]
     checks = [
@@ -207,7 +218,7 @@ def decimal_rule_with_shortcut(
     decimals = fn("length", fn("rtrim", fn("split_part", digits, lit("."), num(2)), lit("0")))
     kind = f"an amount in {unit}" if f.type == "money" else "a number"
     values = [
-        (parsed.is_(exp.null()), concat(quoted(v), f" is too large for {kind}")),
+        (is_null(parsed), concat(quoted(v), f" is too large for {kind}")),
         *_range(f, v, parsed),
     ]
     in_words = {"yuan": "元", "wan_yuan": "万元", "yi_yuan": "亿元"}

@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from huiqi.profiles.checkselect import BLANKS
 from huiqi.profiles.mapping import normalise_header
-from huiqi.profiles.sqlexpr import case, col, concat, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import case, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE
 from huiqi.profiles.totalsrow import TOTAL_CELL
 
@@ -79,15 +79,12 @@ def name_passive_rows(
         )
         for p, n in present.items()
     ]
-    nothing = exp.and_(*(text(f).is_(exp.null()) for f in fields))
+    nothing = exp.and_(*(is_null(text(f)) for f in fields))
     # The columns, not their text: an ignored column may hold personal data.
     filled = fn(
         "concat_ws",
         lit(", "),
-        *(
-            case((text(n).is_(exp.null()).not_(), lit(f"'{headers[p]}'")))
-            for p, n in present.items()
-        ),
+        *(case((is_null(text(n)).not_(), lit(f"'{headers[p]}'"))) for p, n in present.items()),
     )
     leftover = (
         exp.and_(nothing, exp.NEQ(this=filled, expression=lit(""))),
@@ -104,14 +101,14 @@ def name_passive_rows(
         .from_(exp.to_table(STAGE).as_("s"))
         .where(
             exp.and_(
-                text("uscc").is_(exp.null()),
-                col("_problem", "s").is_(exp.null()),
+                is_null(text("uscc")),
+                is_null(col("_problem", "s")),
                 exp.EQ(this=col("_cells", "s"), expression=num(width)),
                 exp.In(this=col("_line", "s"), query=rejected.subquery()),
             )
         )
     )
-    named = exp.select("*").from_(select.subquery("n")).where(col("reason").is_(exp.null()).not_())
+    named = exp.select("*").from_(select.subquery("n")).where(is_null(col("reason")).not_())
     con.execute(
         sql(
             exp.Create(

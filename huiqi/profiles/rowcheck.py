@@ -41,7 +41,7 @@ from huiqi.profiles.checkselect import (
     why,
 )
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.sqlexpr import cast, col, concat, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import cast, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
 from huiqi.profiles.uscc_many import valid_many
 from huiqi.profiles.validate import USCC_PENDING
@@ -202,7 +202,7 @@ def build_rejects(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], width: int
 ) -> None:
     """Collect ``_rejects`` (line, field, reason) and the clean rows into ``_good``."""
-    readable = col("_problem").is_(exp.null())
+    readable = is_null(col("_problem"))
     shape_ok = exp.and_(readable, exp.EQ(this=col("_cells"), expression=num(width)))
     parts: list[exp.Select] = [
         exp.select(
@@ -230,7 +230,7 @@ def build_rejects(
         parts.append(
             exp.select(col("_line"), exp.alias_(lit(f), "field"), exp.alias_(col(why(f)), "reason"))
             .from_("_checked")
-            .where(exp.and_(shape_ok, exp.not_(col(why(f)).is_(exp.null()))))
+            .where(exp.and_(shape_ok, exp.not_(is_null(col(why(f))))))
         )
     parts.append(_duplicates(mapping, shape_ok, fields))
     union: exp.Expression = parts[0]
@@ -275,7 +275,7 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -
     by = [col(k, "_checked") for k in keys]
     window = exp.Window(this=fn("list", col("_line", "_checked")), partition_by=by)
     counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[c.copy() for c in by])
-    keys_ok = [col(why(k)).is_(exp.null()) for k in keys]
+    keys_ok = [is_null(col(why(k))) for k in keys]
     values = [f for f in fields if f not in keys]
     row = fn("row", *(col(f) for f in values)) if values else lit("")
     # The lines are listed only for keys found more than once (a grouping, far cheaper

@@ -83,6 +83,12 @@ def not_(condition: exp.Expression) -> exp.Expression:
     return exp.not_(own(condition), copy=False)
 
 
+def is_null(value: exp.Expression) -> exp.Expression:
+    """``value IS NULL``, taking a fresh operand as it is (SQLGlot's ``is_`` copies it,
+    and a rule's parse is tested for NULL in most of its reasons)."""
+    return exp.Is(this=own(value), expression=exp.Null())
+
+
 def in_list(value: exp.Expression, options: list[str]) -> exp.Expression:
     return exp.In(this=value, expressions=[lit(o) for o in options])
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.sqlexpr import case, cast, col, fn, lit, num, sql
+from huiqi.profiles.sqlexpr import case, cast, col, fn, is_null, lit, num, sql
 
 STAGE = "_stage"
 TYPED_PREFIX = "_typed__"
@@ -202,7 +202,7 @@ def stage_select(
         rendered.append(exp.alias_(render(col(f"c{position}")), field, quoted=True))
         wrong = wrong_shape(types[position], field, headers[position])
         if wrong is not None:
-            problems.append(case((exp.not_(col(f"c{position}").is_(exp.null())), lit(wrong))))
+            problems.append(case((exp.not_(is_null(col(f"c{position}"))), lit(wrong))))
     for position, name in (passive or {}).items():
         rendered.append(exp.alias_(as_text(types[position])(col(f"c{position}")), name))
     problem = problems[0] if len(problems) == 1 else fn("coalesce", *problems)

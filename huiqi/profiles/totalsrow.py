@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from huiqi.profiles.sqlexpr import and_, concat, fn, lit, not_
+from huiqi.profiles.sqlexpr import and_, concat, fn, is_null, lit, not_
 
 # The whole name cell, as rowcheck's _TOTAL reads a USCC cell: 合计, 总 计, 小计：, Total.
 TOTAL_CELL = r"(?i)\s*(?:[合总小共]\s*计|总\s*合\s*计|total|sum)\s*[:：]?\s*"
@@ -26,8 +26,8 @@ def total_row_check(
     beside a total word in the name cell (``name``: its trimmed text)."""
     return (
         and_(
-            uscc.is_(exp.null()),
-            not_(name.is_(exp.null())),
+            is_null(uscc),
+            not_(is_null(name)),
             fn("regexp_full_match", name, lit(TOTAL_CELL)),
         ),
         concat(

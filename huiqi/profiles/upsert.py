@@ -30,7 +30,7 @@ from sqlglot import exp
 from huiqi.profiles.coderules import section_of
 from huiqi.profiles.frozen import keep_order
 from huiqi.profiles.mapping import Mapping
-from huiqi.profiles.sqlexpr import col, fn, num, sql
+from huiqi.profiles.sqlexpr import col, fn, is_null, num, sql
 
 TABLES = {
     "static": "enterprises",
@@ -100,12 +100,12 @@ def collect_changes(
         return _create_changed(con, every.from_("_good"), view=True)
     values = [f for f in fields if f not in mapping.keys]
     joined = exp.and_(*(exp.EQ(this=col(k, "g"), expression=col(k, "t")) for k in mapping.keys))
-    is_new = col("uscc", "t").is_(exp.null())
+    is_new = is_null(col("uscc", "t"))
     differs: list[exp.Expression] = [is_new]
     if mapping.layout in KEEP_ON_BLANK:  # an empty cell is no change
         differs += [
             exp.and_(
-                exp.not_(col(f, "g").is_(exp.null())),
+                exp.not_(is_null(col(f, "g"))),
                 exp.NullSafeNEQ(this=col(f, "g"), expression=col(f, "t")),
             )
             for f in values
@@ -149,7 +149,7 @@ def blanks_kept(con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[s
     joined = exp.and_(*(exp.EQ(this=col(k, "g"), expression=col(k, "t")) for k in mapping.keys))
     kept = [
         exp.Cast(
-            this=exp.and_(col(f, "g").is_(exp.null()), exp.not_(col(f, "t").is_(exp.null()))),
+            this=exp.and_(is_null(col(f, "g")), exp.not_(is_null(col(f, "t")))),
             to=exp.DataType.build("INTEGER"),
         )
         for f in values

@@ -49,7 +49,18 @@ from huiqi.profiles.numberrules import (
     is_,
     quoted,
 )
-from huiqi.profiles.sqlexpr import case, cast, concat, fn, lit, matches, not_, num, try_cast
+from huiqi.profiles.sqlexpr import (
+    case,
+    cast,
+    concat,
+    fn,
+    is_null,
+    lit,
+    matches,
+    not_,
+    num,
+    try_cast,
+)
 from huiqi.profiles.totalsrow import total_row_check
 
 YEAR_MIN = 1980
@@ -135,7 +146,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
             not_(matches(v, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
         ),
-        (parsed.is_(exp.null()), concat(quoted(v), " is not a real calendar date")),
+        (is_null(parsed), concat(quoted(v), " is not a real calendar date")),
         (
             out_of_range,
             concat(quoted(v), f" is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}"),
@@ -190,7 +201,7 @@ def _rule(
     code cannot hold a control character): it is tested first, and such a cell runs
     no other check.
     """
-    branches = [*(before or []), (v.is_(exp.null()), lit(REQUIRED) if required else exp.null())]
+    branches = [*(before or []), (is_null(v), lit(REQUIRED) if required else exp.null())]
     if valid is not None:
         branches.insert(0, (valid, exp.null()))
     pattern = None
