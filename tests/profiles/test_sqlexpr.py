@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlglot import exp
 
-from huiqi.profiles.checkselect import Facts, checked_select
+from huiqi.profiles.checkselect import Facts, _replaced, checked_select
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.mapping_finder import all_mappings
-from huiqi.profiles.sqlexpr import and_, case, col, lit, not_, num, or_, own, sql
+from huiqi.profiles.sqlexpr import and_, case, col, fn, is_null, lit, not_, num, or_, own, sql
 
 
 def test_own_takes_a_fresh_node_and_copies_a_held_one() -> None:
@@ -23,6 +23,33 @@ def test_own_takes_a_fresh_node_and_copies_a_held_one() -> None:
     copied = own(held)
     assert copied is not held and copied == held
     assert tree.this is held and held.parent is tree  # the first tree keeps its node
+
+
+def test_is_null_takes_a_fresh_operand_and_copies_a_held_one() -> None:
+    fresh = fn("try_cast_int", col("a"))
+    assert is_null(fresh).this is fresh
+    tree = exp.Paren(this=fresh)
+    again = is_null(fresh)
+    assert again.this is not fresh and tree.this is fresh
+    assert sql(again) == 'TRY_CAST_INT("a") IS NULL'
+
+
+def test_a_reason_reads_its_parse_from_the_column_and_stays_as_it_was() -> None:
+    """Only the nodes on the way to a replaced parse are new: the reason it was built from
+    (which the other path's reason may be) renders as before, and what is not on the way
+    is shared, not copied."""
+    parse = fn("try_strptime", col("d"), lit("%Y"))
+    other = fn("upper", col("e"))
+    reason = case((is_null(parse), lit("not a date")), default=fn("concat", other, lit("!")))
+    before = sql(reason)
+    replaced = _replaced(reason, {parse.copy(): col("_parsed1", "n")})
+    assert sql(replaced) == (
+        'CASE WHEN "n"."_parsed1" IS NULL THEN \'not a date\' ELSE CONCAT(UPPER("e"), \'!\') END'
+    )
+    assert replaced.args["default"] is reason.args["default"]  # off the way: shared
+    assert sql(reason) == before  # (rendering it settles its shared nodes as copies)
+    assert _replaced(reason, {fn("lower", col("x")): col("y")}) is reason  # nothing to replace
+    assert _replaced(reason, {}) is reason
 
 
 def test_a_node_used_twice_renders_in_both_places() -> None:
