@@ -312,6 +312,39 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " budget and top it up there"
         )
     ),
+    # A USCC refused (huiqi.profiles.uscc.validate): typed by a park operator or an
+    # officer into a form or an address.
+    _refusal(N_("%(code)s has %(length)s characters; a USCC has exactly 18")),
+    _refusal(N_("%(code)s: characters 3-8 must be a 6-digit region code")),
+    _refusal(N_("%(code)s: character %(n)s %(quoted)s is not allowed in a USCC")),
+    _refusal(
+        N_(
+            "%(code)s: character %(n)s %(quoted)s is not allowed in a USCC (I, O, S, V and Z"
+            " are never used)"
+        )
+    ),
+    _refusal(
+        N_(
+            "%(code)s: character %(n)s is invisible (U+%(hex)s); delete it and keep the 18"
+            " letters and digits of the code"
+        ),
+        hex=r"[0-9A-F]{4,}",
+    ),
+    _refusal(
+        N_(
+            "%(code)s: check character is %(quoted)s but should be %(should)s; the code was"
+            " probably mistyped"
+        ),
+        should=r"'[^']*'",
+    ),
+    # A page's address with a value its parameter cannot take (huiqi.web.errors).
+    _refusal(
+        N_(
+            "%(param)s=%(value)s in this page's address cannot be used; open the page from"
+            " the portal's links"
+        ),
+        param=r"[\w.]+",
+    ),
 ]
 
 REFUSALS += LEDGER_TEXTS

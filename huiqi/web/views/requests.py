@@ -74,7 +74,16 @@ def _requests_page(
 ) -> Response:
     code = (uscc or "").strip().upper() or who.enterprise
     with reading(factory) as s:
-        rows = list_requests(s, actor=actor_of(who), uscc=code, limit=PAGE, newest_first=True)
+        try:
+            rows = list_requests(s, actor=actor_of(who), uscc=code, limit=PAGE, newest_first=True)
+        except HuiqiError:
+            if request.method != "POST":
+                raise
+            # A USCC typed into the refused form (mistyped, or not of the park): the form
+            # says why beside it, above the requests the visitor may read (it was a 403).
+            rows = list_requests(
+                s, actor=actor_of(who), uscc=who.enterprise, limit=PAGE, newest_first=True
+            )
         categories = list_categories(s)
     context: dict[str, Any] = {
         "rows": rows,
