@@ -172,6 +172,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
     _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
+    # An account of no enterprise, park or policy scope (a desk officer, a data steward)
+    # opening the grants page (huiqi.delivery.listing_queries).
+    _refusal(N_("%(who)s may not read delivery records")),
     # A district officer asking about an enterprise of another district, or of none
     # (accounts.districts).
     _refusal(

@@ -88,3 +88,10 @@ def test_a_park_operator_filing_for_a_mistyped_uscc_reads_chinese(portal: Portal
     )
     assert made.status_code == 400, made.text[-1500:]
     assert "&#39;X&#39; 有 1 个字符；统一社会信用代码应为 18 位" in made.text
+
+
+def test_the_grants_page_refuses_a_desk_officer_in_chinese(portal: Portal) -> None:
+    """It said "desk-policy (desk_officer=…) may not read delivery records" in English."""
+    page = sign_in(portal.client(), "desk-policy").get("/grants")
+    assert page.status_code == 403
+    assert "无权查看发放记录" in page.text and "may not read" not in page.text
