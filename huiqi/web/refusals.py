@@ -372,6 +372,7 @@ N_("the comment")
 N_("a comment")
 N_("the department")
 N_("a rejection's reason")
+N_("the reason for paying again")  # huiqi.delivery.repayment (QA: read "请填写the reason …")
 # What a district officer asked about an enterprise of another district (accounts.districts).
 N_("read this enterprise's records")
 N_("see this enterprise's near misses")

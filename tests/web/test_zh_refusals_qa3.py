@@ -95,3 +95,11 @@ def test_the_grants_page_refuses_a_desk_officer_in_chinese(portal: Portal) -> No
     page = sign_in(portal.client(), "desk-policy").get("/grants")
     assert page.status_code == 403
     assert "无权查看发放记录" in page.text and "may not read" not in page.text
+
+
+def test_an_empty_reason_for_paying_again_reads_in_chinese() -> None:
+    """The finance page's re-payment form said "请填写the reason for paying again"."""
+    assert (
+        localise(translations("zh-CN"), "the reason for paying again is required")
+        == "请填写再次支付的原因"
+    )
