@@ -103,3 +103,10 @@ def test_an_empty_reason_for_paying_again_reads_in_chinese() -> None:
         localise(translations("zh-CN"), "the reason for paying again is required")
         == "请填写再次支付的原因"
     )
+
+
+def test_the_requests_of_a_mistyped_uscc_are_refused_in_chinese(portal: Portal) -> None:
+    """/requests?uscc=-1 read "无权执行此操作（read the requests of -1）"."""
+    page = sign_in(portal.client(), "ent0").get("/requests?uscc=-1")
+    assert page.status_code == 403
+    assert "查阅 -1 的诉求" in page.text and "read the requests" not in page.text
