@@ -196,7 +196,8 @@ class OidcClient:
 
     def finish(self, pending: Pending, *, state: str, code: str) -> Identity:
         """Check the returned state, redeem the code and verify the ID token."""
-        if not state or not secrets.compare_digest(state, pending.state):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a tampered state).
+        if not state or not secrets.compare_digest(state.encode(), pending.state.encode()):
             raise OidcRefused("the sign-on answer does not belong to this sign-in (state)")
         if not code:
             raise OidcRefused("the sign-on provider returned no authorization code")

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, acts_for, require_own_enterprise
@@ -27,6 +28,7 @@ from huiqi.delivery.models import Grant, PolicyVersion
 from huiqi.desk.categories import get_category
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskStep
+from huiqi.desk.queries import full_row
 from huiqi.desk.routing import Router
 from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
 from huiqi.desk.workdays import add_working_days, china_date, is_provisional
@@ -37,6 +39,7 @@ from huiqi.profiles.uscc import USCCError, validate
 MAX_TEXT = 4000
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
+MAX_KEY = 64  # an idempotency key's length (the form's are 32 hex characters)
 
 
 def check_uscc(uscc: object) -> str:
@@ -57,6 +60,32 @@ def check_text(text: object) -> str:
 def deadlines(cat: DeskCategory, filed_on: dt.date) -> tuple[dt.date, dt.date]:
     """(acknowledge by, answer by) for a request of ``cat`` filed on ``filed_on``."""
     return add_working_days(filed_on, cat.ack_days), add_working_days(filed_on, cat.answer_days)
+
+
+def check_key(key: object) -> str | None:
+    """An idempotency key: 1 to 64 visible ASCII characters; none (or empty) is no key."""
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or len(key) > MAX_KEY or not all("!" <= c <= "~" for c in key):
+        raise DeskError(
+            f"an idempotency key is 1 to {MAX_KEY} visible ASCII characters (no spaces);"
+            " send a new random one with each new request"
+        )
+    return key
+
+
+def _filed_before(session: Session, actor: Actor, key: str | None) -> RequestRow | None:
+    """The request ``actor`` filed with ``key`` already, in full; None when there is none."""
+    if key is None:
+        return None
+    req = session.scalar(
+        select(DeskRequest).where(
+            DeskRequest.filed_by == actor.username, DeskRequest.idempotency_key == key
+        )
+    )
+    if req is None:
+        return None
+    return full_row(session, req, officer=False)
 
 
 def _concerns(session: Session, code: str, policy_id: object, grant_id: object) -> None:
@@ -113,10 +142,19 @@ def file_request(
     files: Sequence[tuple[str | None, bytes]] = (),
     now: dt.datetime | None = None,
     settings: Settings | None = None,
+    idempotency_key: str | None = None,
 ) -> RequestRow:
     """File a request for ``uscc``; it goes to one department with its deadlines. With
     ``settings`` (every shell gives them), a park operator files for the enterprises the
-    profile data puts in its park, delivered to or not."""
+    profile data puts in its park, delivered to or not.
+
+    With ``idempotency_key``, a request this account already filed with the same key is
+    returned as it is and nothing is filed (a form sent twice, an API call retried); the
+    database's unique index decides between two submissions that race."""
+    key = check_key(idempotency_key)
+    again = _filed_before(session, actor, key)
+    if again is not None:
+        return again
     code = check_uscc(uscc)
     _require_filer(session, actor, code, settings)
     cat = get_category(session, category)
@@ -125,9 +163,16 @@ def file_request(
     if len(files) > MAX_FILES:
         raise AttachmentError(f"at most {MAX_FILES} files go with a request", "too_many")
     at = now or utcnow()
-    req = new_request(session, cat, code, body, at, filed_by=actor.username)
-    req.policy_id, req.grant_id = policy_id, grant_id
-    session.flush()
+    try:
+        with session.begin_nested():
+            req = new_request(session, cat, code, body, at, filed_by=actor.username)
+            req.policy_id, req.grant_id, req.idempotency_key = policy_id, grant_id, key
+            session.flush()
+    except IntegrityError:
+        again = _filed_before(session, actor, key)  # filed by a submission that raced this
+        if again is None:
+            raise
+        return again
     kept = tuple(_attach(session, req, name, content, actor.username) for name, content in files)
     filed_step(session, req, actor.username, {"files": len(kept)})
     return request_row(req, attachments=kept)

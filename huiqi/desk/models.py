@@ -100,6 +100,9 @@ class DeskRequest(Base):
     channel: Mapped[str] = mapped_column(String(16), default="portal")  # portal | hotline
     hotline_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     filed_by: Mapped[str] = mapped_column(String(64))
+    # The one-time key of the form or API call that filed it: a repeated submission with
+    # the same key by the same account finds this request instead of filing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     filed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     filed_on: Mapped[dt.date] = mapped_column(Date)  # the day in China
     ack_due: Mapped[dt.date] = mapped_column(Date)
@@ -122,6 +125,9 @@ class DeskRequest(Base):
         CheckConstraint("reopened IN (0, 1)", name="reopened_once"),
         # A department's queue: its unfinished requests in id order.
         Index("ix_desk_requests_department_status_id", "department", "status", "id"),
+        # A unique index, not a constraint: SQLite adds one to a filled table without
+        # copying it (migration 0021). Rows without a key (hotline, older) never collide.
+        Index("uq_desk_requests_once", "filed_by", "idempotency_key", unique=True),
     )
 
 

@@ -194,7 +194,19 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"error": "invalid request", "detail": jsonable_errors(exc, request)}, status_code=422
         )
-    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    # Pydantic's words ("query.page: Input should be greater than or equal to 1") read in
+    # English on every page: the page says which value of its address it cannot use, in
+    # its language (a template of huiqi.web.refusals).
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = first.get("loc") or ("",)
+    value = first.get("input")
+    shown = "" if value is None or isinstance(value, dict) else str(value)
+    shown = "".join(c for c in shown if c.isprintable())
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    text = (
+        f"{loc[-1]}={shown} in this page's address cannot be used; open the page from the"
+        " portal's links"
+    )
     return respond(request, 400, N_("Cannot do that"), text)
 
 

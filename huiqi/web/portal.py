@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi import clock
-from huiqi.accounts.access import Actor
+from huiqi.accounts.access import Actor, acts_for
 from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import PolicyCard, list_policies
 from huiqi.config import Settings
@@ -27,6 +27,7 @@ from huiqi.delivery.versions import compile_version
 from huiqi.engine import CompiledPolicy, PolicyTrace
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.matching.service import explain_enterprise
+from huiqi.matching.visibility import park_member
 from huiqi.web.i18n import N_
 
 # The home's groups, in the order shown: key → heading (in the catalogue).
@@ -183,6 +184,16 @@ def every_row(listing: Any, session: Session, actor: Actor, uscc: str | None) ->
             return rows
 
 
+def not_delivered_yet(settings: Settings, session: Session, actor: Actor, uscc: str) -> bool:
+    """Whether ``uscc`` is an enterprise of the actor's park by the latest snapshot that the
+    ledger's directory does not know (it has delivered nothing to it)."""
+    return (
+        actor.has(Role.PARK_OPERATOR)
+        and not acts_for(session, actor, uscc)
+        and park_member(settings, actor, uscc) is not None
+    )
+
+
 def build_home(
     session: Session,
     *,
@@ -194,8 +205,15 @@ def build_home(
     """The home's cards: every record of the enterprise (``uscc``), or of every enterprise
     the actor acts for when None (a park operator's park), with its grant."""
     day = today or clock.today()
-    records = every_row(ledger.list_records, session, actor, uscc)
-    grants = every_row(ledger.list_grants, session, actor, uscc)
+    if uscc and settings is not None and not_delivered_yet(settings, session, actor, uscc):
+        # One of its park's enterprises the ledger has delivered nothing to: the park's
+        # table links to it, and its home is empty (it was a 403: the ledger's listings
+        # know the park only from what they delivered).
+        records: list[RecordRow] = []
+        grants: list[GrantRow] = []
+    else:
+        records = every_row(ledger.list_records, session, actor, uscc)
+        grants = every_row(ledger.list_grants, session, actor, uscc)
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}

@@ -60,7 +60,8 @@ ACTIONS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("publish %(policy)s")),
     refusal(N_("simulate %(policy)s")),
     refusal(N_("open %(what)s")),
-    refusal(N_("read the requests of %(uscc)s")),
+    # Whatever was typed as the USCC (/requests?uscc=-1 read "read the requests of -1").
+    refusal(N_("read the requests of %(uscc)s"), uscc=r"\S+"),
     # Found in English on Chinese pages (QA): a desk step on another department's request,
     # another enterprise's grant notice, application attachments, ratings and complaints.
     refusal(N_("handle request %(id)s")),

@@ -172,6 +172,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     # An access refusal (accounts.access): the sentence in the page's language, the
     # action and the roles as the service names them.
     _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
+    # An account of no enterprise, park or policy scope (a desk officer, a data steward)
+    # opening the grants page (huiqi.delivery.listing_queries).
+    _refusal(N_("%(who)s may not read delivery records")),
     # A district officer asking about an enterprise of another district, or of none
     # (accounts.districts).
     _refusal(
@@ -312,6 +315,39 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " budget and top it up there"
         )
     ),
+    # A USCC refused (huiqi.profiles.uscc.validate): typed by a park operator or an
+    # officer into a form or an address.
+    _refusal(N_("%(code)s has %(length)s characters; a USCC has exactly 18")),
+    _refusal(N_("%(code)s: characters 3-8 must be a 6-digit region code")),
+    _refusal(N_("%(code)s: character %(n)s %(quoted)s is not allowed in a USCC")),
+    _refusal(
+        N_(
+            "%(code)s: character %(n)s %(quoted)s is not allowed in a USCC (I, O, S, V and Z"
+            " are never used)"
+        )
+    ),
+    _refusal(
+        N_(
+            "%(code)s: character %(n)s is invisible (U+%(hex)s); delete it and keep the 18"
+            " letters and digits of the code"
+        ),
+        hex=r"[0-9A-F]{4,}",
+    ),
+    _refusal(
+        N_(
+            "%(code)s: check character is %(quoted)s but should be %(should)s; the code was"
+            " probably mistyped"
+        ),
+        should=r"'[^']*'",
+    ),
+    # A page's address with a value its parameter cannot take (huiqi.web.errors).
+    _refusal(
+        N_(
+            "%(param)s=%(value)s in this page's address cannot be used; open the page from"
+            " the portal's links"
+        ),
+        param=r"[\w.]+",
+    ),
 ]
 
 REFUSALS += LEDGER_TEXTS
@@ -336,6 +372,7 @@ N_("the comment")
 N_("a comment")
 N_("the department")
 N_("a rejection's reason")
+N_("the reason for paying again")  # huiqi.delivery.repayment (QA: read "请填写the reason …")
 # What a district officer asked about an enterprise of another district (accounts.districts).
 N_("read this enterprise's records")
 N_("see this enterprise's near misses")

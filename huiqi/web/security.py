@@ -71,7 +71,11 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
         return False
     session = request.cookies.get(SESSION_COOKIE)
     expected = derive(session) if session else request.cookies.get(PRE_COOKIE)
-    return bool(expected and sent) and hmac.compare_digest(str(expected), str(sent))
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a
+    # tampered form's token with one was a 500.
+    return bool(expected and sent) and hmac.compare_digest(
+        str(expected).encode(), str(sent).encode()
+    )
 
 
 def secure(request: Request, mode: str) -> bool:

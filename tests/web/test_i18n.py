@@ -210,6 +210,8 @@ SAMPLES = {
     "prefix": "C",
     "section": "I",
     "lines": "3, 5",
+    # A USCC's check character refused (huiqi.profiles.uscc).
+    "should": "'K'",
 }
 
 

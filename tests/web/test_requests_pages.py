@@ -447,3 +447,48 @@ def test_a_hotline_requests_history_says_it_came_from_the_hotline(
     assert "12345 热线来电，由 steward 导入" in filed, filed
     own = sign_in(portal.client(), "ent6").get(f"/requests/{rid}").text
     assert "steward" not in own
+
+
+def test_the_request_form_sent_twice_files_one_request(portal: Portal) -> None:
+    """QA: a double click on 发送, or the browser sending the POST again, filed two
+    requests. The form's one-time key makes the second answer the first request."""
+    client = sign_in(portal.client(), "ent3")
+    page = client.get("/requests").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
+    assert key, page
+    assert key.group(1) not in client.get("/requests").text  # each form its own key
+    form = {
+        "csrf_token": page_token(client, "/requests"),
+        "idempotency_key": key.group(1),
+        "category": "funding",
+        "text": "重复提交的诉求",
+    }
+    sent = [client.post("/requests", data=form, follow_redirects=False) for _ in range(3)]
+    assert {r.status_code for r in sent} == {303}
+    assert len({r.headers["location"] for r in sent}) == 1
+    rows = client.get("/api/v1/requests", params={"limit": 500}).json()
+    assert sum(r["text"] == "重复提交的诉求" for r in rows) == 1
+    # A tampered key is not this site's form: refused, nothing filed.
+    bad = client.post(
+        "/requests", data={**form, "idempotency_key": "x" * 65}, follow_redirects=False
+    )
+    assert bad.status_code == 403
+    rows = client.get("/api/v1/requests", params={"limit": 500}).json()
+    assert sum(r["text"] == "重复提交的诉求" for r in rows) == 1
+
+
+def test_the_api_files_once_per_idempotency_key(portal: Portal) -> None:
+    client, owner = portal.client(), bearer(portal, "ent4")
+    body = {"category": "policy", "text": "接口重试"}
+    made = [
+        client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "r-1"})
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in made] == [200, 200, 200], made[0].text
+    assert len({r.json()["id"] for r in made}) == 1
+    other = client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "r-2"})
+    assert other.json()["id"] != made[0].json()["id"]
+    bad = client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "a b"})
+    assert bad.status_code == 400 and "idempotency key" in bad.json()["detail"]
+    rows = client.get("/api/v1/requests", params={"limit": 500}, headers=owner).json()
+    assert sum(r["text"] == "接口重试" for r in rows) == 2

@@ -138,7 +138,11 @@ async def create_request(
     """File a request as the enterprise (or its park operator); it is routed to a
     department. JSON, or ``multipart/form-data`` with the same fields and up to 5 files in
     ``files`` (10 MB each; PDF, PNG, JPEG, xlsx or docx, read from the content), as the
-    portal's form takes them. Who may file is checked before a file is read."""
+    portal's form takes them. Who may file is checked before a file is read.
+
+    With an ``Idempotency-Key`` header (1 to 64 visible ASCII characters, new for each
+    request), a call repeated with the same key by the same account answers the request
+    filed the first time and files nothing; the key is kept with the request."""
     actor = actor_of(who)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     files: list[tuple[str | None, bytes]] = []
@@ -161,6 +165,7 @@ async def create_request(
                 grant_id=body.grant_id,
                 files=files,
                 settings=settings,
+                idempotency_key=request.headers.get("idempotency-key"),
             )
 
     return RequestPublic.model_validate(await run_in_threadpool(filing))

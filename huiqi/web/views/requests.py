@@ -4,6 +4,7 @@ that the visitor is the enterprise or its park operator."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -15,7 +16,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.desk.categories import list_categories
 from huiqi.desk.errors import DeskError
-from huiqi.desk.filing import MAX_FILES, file_request
+from huiqi.desk.filing import MAX_FILES, check_key, file_request
 from huiqi.desk.queries import get_attachment, get_request, list_requests
 from huiqi.desk.rating import rate
 from huiqi.errors import HuiqiError, NotFoundError
@@ -73,7 +74,16 @@ def _requests_page(
 ) -> Response:
     code = (uscc or "").strip().upper() or who.enterprise
     with reading(factory) as s:
-        rows = list_requests(s, actor=actor_of(who), uscc=code, limit=PAGE, newest_first=True)
+        try:
+            rows = list_requests(s, actor=actor_of(who), uscc=code, limit=PAGE, newest_first=True)
+        except HuiqiError:
+            if request.method != "POST":
+                raise
+            # A USCC typed into the refused form (mistyped, or not of the park): the form
+            # says why beside it, above the requests the visitor may read (it was a 403).
+            rows = list_requests(
+                s, actor=actor_of(who), uscc=who.enterprise, limit=PAGE, newest_first=True
+            )
         categories = list_categories(s)
     context: dict[str, Any] = {
         "rows": rows,
@@ -82,6 +92,9 @@ def _requests_page(
         "errors": errors,
         "filed": request.query_params.get("filed"),
         "max_files": MAX_FILES,
+        # The form's one-time key: sent twice (a double click, the browser resending the
+        # POST), it files one request, and the second answer shows that one.
+        "idempotency_key": secrets.token_hex(16),
         **NAMES,
     }
     if request.method == "POST":  # a refused filing: its language link opens this list again
@@ -124,6 +137,12 @@ async def file_page(
             raise CsrfRefused(
                 "this form has expired or did not come from this site; reload the page"
             )
+        try:
+            key = check_key(fields.get("idempotency_key"))
+        except DeskError:  # the page writes 32 hex characters: this form is not its own
+            raise CsrfRefused(
+                "this form has expired or did not come from this site; reload the page"
+            ) from None
         files = []
         for upload in form.getlist("files"):
             if isinstance(upload, UploadFile) and (upload.filename or upload.size):
@@ -156,6 +175,7 @@ async def file_page(
                     grant_id=grant_id,
                     files=files,
                     settings=settings,
+                    idempotency_key=key,
                 ).id
 
         try:
