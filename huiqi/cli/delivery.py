@@ -23,6 +23,7 @@ from huiqi.cli.common import (
     settings_from,
     show_session_listing,
     signed_in,
+    uscc_param,
     yuan,
 )
 from huiqi.cli.progress import TerminalProgress
@@ -146,7 +147,7 @@ def deliver(
 @click.command()
 @click.argument("offer_id", type=int, required=False)
 @click.option("--policy", "policy_id", help="Policy id (with --uscc) instead of an offer id.")
-@click.option("--uscc", help="Enterprise USCC (with --policy).")
+@click.option("--uscc", callback=uscc_param, help="Enterprise USCC (with --policy).")
 @click.option(
     "--attest", is_flag=True, help="Confirm the commitments (告知承诺) the offer asks for."
 )
