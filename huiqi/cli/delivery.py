@@ -133,6 +133,14 @@ def deliver(
     with transaction(factory) as s:
         versions = ledger.list_versions(s, actor=actor)
     if policy_ids:
+        # An id with no published version in the actor's scope was skipped without a word,
+        # and when none was left the message said nothing was published at all.
+        unknown = sorted(set(policy_ids) - {v.policy_id for v in versions})
+        if unknown:
+            raise NotFoundError(
+                f"no published version of {', '.join(unknown)} that you may deliver;"
+                " 'huiqi versions' lists them"
+            )
         versions = [v for v in versions if v.policy_id in policy_ids]
     if not versions:
         raise NotFoundError("no published policy versions; use 'huiqi publish' first")
