@@ -137,6 +137,11 @@ def has_admin(session: Session) -> bool:
     )
 
 
+def has_users(session: Session) -> bool:
+    """Whether the database has any account (none before 'huiqi admin init')."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def check_first_admin(session: Session, username: str | None = None) -> str:
     """Refuse a first admin where one exists (or a user name that cannot be one) before
     anyone types a password for it; the name as it will be stored."""

@@ -215,6 +215,26 @@ def test_a_refused_login_says_what_to_do_without_telling_which_accounts_exist(
     assert PASSWORD not in out + unknown + wrong and "root" not in unknown
 
 
+def test_a_login_to_a_database_without_accounts_says_to_init_or_check_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): 'huiqi login officer' with a mistyped --data-dir made a new, empty
+    database and answered 'wrong user name or password ... ask an admin', when there was no
+    admin to ask: it now says the database has no accounts, 'huiqi admin init', and which
+    option names another data directory; no password is asked for."""
+    data = tmp_path / "typo"
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "login", "officer"],
+        env={"HUIQI_TOKEN": "", "HUIQI_PASSWORD": "", "HUIQI_CONFIG_DIR": str(tmp_path / "c")},
+        input="",
+    )
+    assert result.exit_code == 5, result.output
+    assert "has no accounts yet" in result.output
+    assert "'huiqi admin init'" in result.output and "--data-dir" in result.output
+    assert "password" not in result.output.lower().split("error")[0]  # never prompted
+
+
 def test_a_closed_stdout_pipe_ends_the_command_quietly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
