@@ -176,6 +176,24 @@ def init_admin(
     return _public(user)
 
 
+def check_new_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    roles: Sequence[RoleGrant],
+    email: str | None = None,
+) -> tuple[str, str | None]:
+    """Refuse what :func:`add_user` would refuse, before anyone types a password for the
+    new user; the name and the email address as they will be stored."""
+    require_role(actor, "add users", Role.ADMIN)
+    name = _check_username(username)
+    if not roles:
+        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
+    _check_new_name(session, name)
+    return name, _check_email(email)
+
+
 def add_user(
     session: Session,
     *,
@@ -187,12 +205,7 @@ def add_user(
     display_name: str | None = None,
 ) -> UserPublic:
     """An admin adds a user with its roles (a user without a password signs in by API token only)."""
-    require_role(actor, "add users", Role.ADMIN)
-    name = _check_username(username)
-    if not roles:
-        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
-    _check_new_name(session, name)
-    email = _check_email(email)
+    name, email = check_new_user(session, actor=actor, username=username, roles=roles, email=email)
     user = User(
         username=name,
         email=email,

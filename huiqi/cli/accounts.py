@@ -198,6 +198,11 @@ def user_add(
     """Add a user with one or more scoped roles."""
     grants = [RoleGrant.parse(r) for r in roles]
     factory, actor = signed_in(ctx)
+    if with_password:
+        # A name taken or mistyped, or a bad address, was refused only after the password
+        # had been typed twice.
+        with transaction(factory) as s:
+            accounts.check_new_user(s, actor=actor, username=username, roles=grants, email=email)
     password = (
         (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
         if with_password

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from cliutil import run
+from cliutil import accounts, run
 
 from huiqi.cli.main import cli
 
@@ -106,6 +106,35 @@ def test_admin_init_refuses_a_bad_name_before_the_password(tmp_path: Path) -> No
         env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
     )
     assert result.exit_code != 0 and "assword" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (["bad name!", "--role", "finance_officer"], "is not a user name"),
+        (["officer", "--role", "finance_officer"], "user 'officer' exists"),
+        (["cfo", "--role", "finance_officer", "--email", "cfo"], "is not an email address"),
+    ],
+)
+def test_user_add_refuses_before_asking_for_the_password(
+    tmp_path: Path, args: list[str], refusal: str
+) -> None:
+    """Regression (QA): 'huiqi user add' asked for the new password twice, then refused a
+    name taken or mistyped, or a bad email address."""
+    data = tmp_path / "data"
+    token = accounts(data)["admin"]
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "user", "add", *args],
+        input="",
+        env={
+            "HUIQI_TOKEN": token,
+            "HUIQI_CONFIG_DIR": str(data / ".config"),
+            "HUIQI_NEW_PASSWORD": "",
+        },
+    )
+    assert result.exit_code == 1, result.output
+    assert refusal in result.output and "assword" not in result.output, result.output
 
 
 def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
