@@ -309,3 +309,12 @@ def test_the_role_help_names_every_role() -> None:
 
     named = set(ROLE_HELP.replace("|", " ").replace("=", " ").replace(",", " ").split())
     assert {r.value for r in Role} <= named, {r.value for r in Role} - named
+
+
+def test_token_list_of_a_user_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    """Regression (QA): 'huiqi token list --user nosuch' printed an empty table and exited
+    0, as for a user without tokens; 'token create --user nosuch' said 'no user'."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, "token", "list", "--user", "nosuch", token=admin)
+    assert code == 3 and "no user 'nosuch'" in out, out
