@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from huiqi.cli.common import (
@@ -13,6 +14,8 @@ from huiqi.cli.common import (
     handle_errors,
     settings_from,
 )
+from huiqi.config import get_settings
+from huiqi.errors import HuiqiError
 from huiqi.profiles.dictionary import load_dictionary, office_file
 
 
@@ -27,13 +30,22 @@ def dictionary() -> None:
 def check_cmd(ctx: click.Context) -> None:
     """Check <data dir>/dictionary.yaml and list the fields it adds.
 
-    Errors name the file, line, column and field. Exits 4 when a published policy
-    version reads a field the dictionary no longer declares (put it back: published
-    versions must stay explainable and recomputable).
+    Errors name the file, line, column and field, and exit 4. Exits 4 too when a
+    published policy version reads a field the dictionary no longer declares (put it
+    back: published versions must stay explainable and recomputable).
     """
-    settings = settings_from(ctx)
-    path = office_file(settings.data_dir)
-    d = load_dictionary(settings.data_dir)
+    path = office_file(get_settings(ctx.obj.get("data_dir") if ctx.obj else None).data_dir)
+    try:
+        settings = settings_from(ctx)
+        d = load_dictionary(settings.data_dir)
+    except HuiqiError as exc:
+        if not path.exists() or exc.location is None:
+            raise
+        # The check found problems in the file: exit 4, as 'mapping check' and 'policy
+        # lint' do (it exited 1, as a command that could not run would).
+        for one in exc.all:
+            err_console.print(f"[bold red]error:[/] {escape(str(one))}", soft_wrap=True)
+        raise SystemExit(EXIT_FINDINGS) from None
     if d.extension is None:
         console.print(
             f"No {path}: the standard dictionary ({counted(len(d.fields), 'field')}) is in effect."
