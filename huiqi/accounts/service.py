@@ -137,6 +137,11 @@ def has_admin(session: Session) -> bool:
     )
 
 
+def has_users(session: Session) -> bool:
+    """Whether the database has any account (none before 'huiqi admin init')."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def check_first_admin(session: Session, username: str | None = None) -> str:
     """Refuse a first admin where one exists (or a user name that cannot be one) before
     anyone types a password for it; the name as it will be stored."""
@@ -171,6 +176,24 @@ def init_admin(
     return _public(user)
 
 
+def check_new_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    roles: Sequence[RoleGrant],
+    email: str | None = None,
+) -> tuple[str, str | None]:
+    """Refuse what :func:`add_user` would refuse, before anyone types a password for the
+    new user; the name and the email address as they will be stored."""
+    require_role(actor, "add users", Role.ADMIN)
+    name = _check_username(username)
+    if not roles:
+        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
+    _check_new_name(session, name)
+    return name, _check_email(email)
+
+
 def add_user(
     session: Session,
     *,
@@ -182,12 +205,7 @@ def add_user(
     display_name: str | None = None,
 ) -> UserPublic:
     """An admin adds a user with its roles (a user without a password signs in by API token only)."""
-    require_role(actor, "add users", Role.ADMIN)
-    name = _check_username(username)
-    if not roles:
-        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
-    _check_new_name(session, name)
-    email = _check_email(email)
+    name, email = check_new_user(session, actor=actor, username=username, roles=roles, email=email)
     user = User(
         username=name,
         email=email,

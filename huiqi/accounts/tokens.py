@@ -233,6 +233,7 @@ def list_tokens(
         require_role(actor, "list other users' tokens", Role.ADMIN)
     query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
     if target != "*":
+        find_user(session, target)  # a mistyped name listed no tokens, as if it had none
         query = query.where(User.username == target)
     return [_token_public(t, u) for t, u in session.execute(query.order_by(ApiToken.id))]
 

@@ -96,6 +96,15 @@ def login(ctx: click.Context, username: str, days: int) -> None:
     # The portal's throttle, with this server's command line as one more address: checked
     # before the password is asked for.
     with transaction(factory) as s:
+        if not accounts.has_users(s):
+            # A mistyped --data-dir makes a new, empty database: 'wrong user name or
+            # password' sent the user to an admin that does not exist.
+            raise AccessDenied(
+                f"the database {url} has no accounts yet, so nobody can sign in to it: a new"
+                " deployment starts with 'huiqi admin init'; if you meant another data"
+                " directory or database, name it with --data-dir (HUIQI_DATA_DIR) or"
+                " --database-url (HUIQI_DATABASE_URL)"
+            )
         check_sign_in_allowed(
             s, username=username, address=CLI_ADDRESS, policy=ThrottlePolicy.from_env(os.environ)
         )
@@ -189,6 +198,11 @@ def user_add(
     """Add a user with one or more scoped roles."""
     grants = [RoleGrant.parse(r) for r in roles]
     factory, actor = signed_in(ctx)
+    if with_password:
+        # A name taken or mistyped, or a bad address, was refused only after the password
+        # had been typed twice.
+        with transaction(factory) as s:
+            accounts.check_new_user(s, actor=actor, username=username, roles=grants, email=email)
     password = (
         (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
         if with_password

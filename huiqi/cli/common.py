@@ -252,6 +252,22 @@ LIMIT_OPTION = click.option(
 )
 
 
+def uscc_param(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A USCC given on the command line, trimmed and upper-cased as the stores hold it.
+
+    A mistyped code is refused with what is wrong with it: taken as given, it matched no
+    row, and a listing filtered by it showed nothing as if the enterprise had nothing.
+    """
+    if value is None:
+        return None
+    from huiqi.profiles.uscc import USCCError, validate
+
+    try:
+        return validate(value, prefixes=None)
+    except USCCError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
 AFTER_OPTION = click.option(
     "--after",
     "after_id",
@@ -283,7 +299,7 @@ def listing_filters(fn: F) -> F:
     """The options every ledger listing takes: --uscc, --policy, --after, --limit, --json."""
     for option in reversed(
         [
-            click.option("--uscc", help="Only this enterprise."),
+            click.option("--uscc", callback=uscc_param, help="Only this enterprise."),
             click.option("--policy", "policy_id", help="Only this policy."),
             AFTER_OPTION,
             LIMIT_OPTION,

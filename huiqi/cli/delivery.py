@@ -23,6 +23,7 @@ from huiqi.cli.common import (
     settings_from,
     show_session_listing,
     signed_in,
+    uscc_param,
     yuan,
 )
 from huiqi.cli.progress import TerminalProgress
@@ -132,6 +133,14 @@ def deliver(
     with transaction(factory) as s:
         versions = ledger.list_versions(s, actor=actor)
     if policy_ids:
+        # An id with no published version in the actor's scope was skipped without a word,
+        # and when none was left the message said nothing was published at all.
+        unknown = sorted(set(policy_ids) - {v.policy_id for v in versions})
+        if unknown:
+            raise NotFoundError(
+                f"no published version of {', '.join(unknown)} that you may deliver;"
+                " 'huiqi versions' lists them"
+            )
         versions = [v for v in versions if v.policy_id in policy_ids]
     if not versions:
         raise NotFoundError("no published policy versions; use 'huiqi publish' first")
@@ -146,7 +155,7 @@ def deliver(
 @click.command()
 @click.argument("offer_id", type=int, required=False)
 @click.option("--policy", "policy_id", help="Policy id (with --uscc) instead of an offer id.")
-@click.option("--uscc", help="Enterprise USCC (with --policy).")
+@click.option("--uscc", callback=uscc_param, help="Enterprise USCC (with --policy).")
 @click.option(
     "--attest", is_flag=True, help="Confirm the commitments (告知承诺) the offer asks for."
 )

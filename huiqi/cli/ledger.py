@@ -25,6 +25,7 @@ from huiqi.cli.common import (
     settings_from,
     signed_in,
     signed_in_reading,
+    uscc_param,
     yuan,
 )
 from huiqi.db.clock import china_day, shown
@@ -208,7 +209,7 @@ def _where(channel: object) -> str:
 
 
 @click.command()
-@click.argument("uscc")
+@click.argument("uscc", callback=uscc_param)
 @click.option("--unread", is_flag=True, help="Only unread messages.")
 @LIMIT_OPTION
 @JSON_OPTION
@@ -271,7 +272,7 @@ def audit_recompute(ctx: click.Context, grant_id: int) -> None:
 
 
 @audit.command("log")
-@click.option("--uscc")
+@click.option("--uscc", callback=uscc_param, help="Only events about this enterprise.")
 @click.option("--entity", help="e.g. grant:12, entitlement:7, user:3")
 @click.option("--kind", help="e.g. grant, claim, user_added")
 @click.option("--before", "before_id", type=int, help="Only events before this id (next page).")

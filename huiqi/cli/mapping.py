@@ -41,8 +41,9 @@ def mapping() -> None:
     "matches the most columns, as an import picks the sheet whose header fits).",
 )
 @click.option("--name", help="The mapping's name (default: from the file name).")
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
 @handle_errors
-def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -> None:
+def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, force: bool) -> None:
     """Draft a mapping from FILE's header, matching column names and zh/en labels against
     the data dictionary.
 
@@ -51,6 +52,13 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None) -
     in DATA_DIR/mappings/ so that imports find it from the header. Until every column
     is confirmed the mapping refuses to load.
     """
+    if out is not None and out.exists() and not force:
+        # Drafting again over a mapping the user had already completed replaced it without
+        # a word, and the null columns it had confirmed were back.
+        raise HuiqiError(
+            f"{out} exists (a draft you may have completed); write the new draft elsewhere"
+            " with --out, or add --force to replace it"
+        )
     with tempfile.TemporaryDirectory(prefix="huiqi-mapping-") as scratch:  # 0700
         # A UTF-16 file is read from a UTF-8 copy, removed once the header is read.
         source = open_source(file, Path(scratch))

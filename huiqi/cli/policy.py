@@ -137,6 +137,8 @@ def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         )
     console.print(table)
     modes = Counter(p.delivery for p in found)
-    console.print(f"{counted(len(found), 'policy', 'policies')}; delivery modes: {dict(modes)}")
+    # Read by people: "auto 12, confirm 15", not a Python dict's repr.
+    listed = ", ".join(f"{mode} {n}" for mode, n in sorted(modes.items()))
+    console.print(f"{counted(len(found), 'policy', 'policies')}; delivery modes: {listed}")
     for e in errors:
         err_console.print(f"[red]error[/]: {escape(str(e))}", soft_wrap=True)

@@ -90,6 +90,12 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     if a.cap is not None:
         lines.append(f"cap: {a.cap:,} yuan")
     lines.append(f"amount (rounded half up to the fen): {yuan(a.amount_fen)} yuan")
+    if e.status in ("near_miss", "not_eligible") and a.amount_fen:
+        # Printed under a 'not eligible' panel, the amount alone read as what was coming.
+        lines.append(
+            "not received: the enterprise does not meet every criterion; this is what it"
+            " would receive if it did"
+        )
     if e.status == "eligible" and a.amount_fen == 0:
         # huiqi.delivery.zero: a grant of nothing is not a grant.
         lines.append(

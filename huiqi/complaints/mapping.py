@@ -43,9 +43,11 @@ class ComplaintMapping:
             f"{f} ({h})" for f, h in self.columns.items() if h not in where and f in REQUIRED
         ]
         if missing:
+            # The mapping's name first read as if the mapping file lacked the columns.
             raise MappingError(
-                f"{self.origin}: the file has no column for {', '.join(missing)}; its headers"
-                f" are {headers}. Give a mapping file with this file's headers (--mapping)."
+                f"the file has no column for {', '.join(missing)}, which mapping"
+                f" {self.origin} reads; its headers are {headers}. Give a mapping file with"
+                " this file's headers (--mapping)."
             )
         return {where[h]: f for f, h in self.columns.items() if h in where}
 

@@ -213,6 +213,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _in_tx(accounts.add_user, username="new", roles=[]),
             _row(admin="both"),
         ),
+        "huiqi.accounts.service.check_new_user": (
+            _in_tx(accounts.check_new_user, username="new", roles=[]),
+            _row(admin="both"),
+        ),
         "huiqi.accounts.service.change_user": (
             _in_tx(accounts.change_user, username="owner", email="o@example.com"),
             _row(admin="both"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from cliutil import run
+from cliutil import accounts, run
 
 from huiqi.cli.main import cli
 
@@ -106,6 +106,35 @@ def test_admin_init_refuses_a_bad_name_before_the_password(tmp_path: Path) -> No
         env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
     )
     assert result.exit_code != 0 and "assword" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (["bad name!", "--role", "finance_officer"], "is not a user name"),
+        (["officer", "--role", "finance_officer"], "user 'officer' exists"),
+        (["cfo", "--role", "finance_officer", "--email", "cfo"], "is not an email address"),
+    ],
+)
+def test_user_add_refuses_before_asking_for_the_password(
+    tmp_path: Path, args: list[str], refusal: str
+) -> None:
+    """Regression (QA): 'huiqi user add' asked for the new password twice, then refused a
+    name taken or mistyped, or a bad email address."""
+    data = tmp_path / "data"
+    token = accounts(data)["admin"]
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "user", "add", *args],
+        input="",
+        env={
+            "HUIQI_TOKEN": token,
+            "HUIQI_CONFIG_DIR": str(data / ".config"),
+            "HUIQI_NEW_PASSWORD": "",
+        },
+    )
+    assert result.exit_code == 1, result.output
+    assert refusal in result.output and "assword" not in result.output, result.output
 
 
 def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
@@ -215,6 +244,26 @@ def test_a_refused_login_says_what_to_do_without_telling_which_accounts_exist(
     assert PASSWORD not in out + unknown + wrong and "root" not in unknown
 
 
+def test_a_login_to_a_database_without_accounts_says_to_init_or_check_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): 'huiqi login officer' with a mistyped --data-dir made a new, empty
+    database and answered 'wrong user name or password ... ask an admin', when there was no
+    admin to ask: it now says the database has no accounts, 'huiqi admin init', and which
+    option names another data directory; no password is asked for."""
+    data = tmp_path / "typo"
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "login", "officer"],
+        env={"HUIQI_TOKEN": "", "HUIQI_PASSWORD": "", "HUIQI_CONFIG_DIR": str(tmp_path / "c")},
+        input="",
+    )
+    assert result.exit_code == 5, result.output
+    assert "has no accounts yet" in result.output
+    assert "'huiqi admin init'" in result.output and "--data-dir" in result.output
+    assert "password" not in result.output.lower().split("error")[0]  # never prompted
+
+
 def test_a_closed_stdout_pipe_ends_the_command_quietly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,3 +309,12 @@ def test_the_role_help_names_every_role() -> None:
 
     named = set(ROLE_HELP.replace("|", " ").replace("=", " ").replace(",", " ").split())
     assert {r.value for r in Role} <= named, {r.value for r in Role} - named
+
+
+def test_token_list_of_a_user_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    """Regression (QA): 'huiqi token list --user nosuch' printed an empty table and exited
+    0, as for a user without tokens; 'token create --user nosuch' said 'no user'."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, "token", "list", "--user", "nosuch", token=admin)
+    assert code == 3 and "no user 'nosuch'" in out, out

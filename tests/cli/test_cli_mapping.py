@@ -246,3 +246,21 @@ def test_mapping_check_never_calls_a_file_ok_that_it_then_refuses(tmp_path: Path
     assert _squashed(f"{folder / 'c.yaml'}: name 'district' is already the name of mapping") in said
     assert _squashed("b.yaml: mapping 'district' (yearly, 2 columns) ok") in said, out
     assert "3 mapping files checked: 2 with errors" in out
+
+
+def test_drafting_again_over_an_existing_mapping_is_refused_without_force(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): 'huiqi mapping new FILE --out m.yaml' run a second time replaced the
+    mapping the user had completed with a new draft, its confirmed null columns null again."""
+    data = tmp_path / "data"
+    path = tmp_path / "district.csv"
+    path.write_text("纳税人识别号,税款所属年度,营业收入（万元）\n", "utf-8")
+    draft = tmp_path / "m.yaml"
+    draft.write_text("# completed by hand\n", "utf-8")
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft))
+    assert code == 1 and f"{draft} exists" in out and "--force" in out, out
+    assert draft.read_text("utf-8") == "# completed by hand\n"
+    code, out = run(data, "mapping", "new", str(path), "--out", str(draft), "--force")
+    assert code == 0, out
+    assert "纳税人识别号" in draft.read_text("utf-8")

@@ -5,6 +5,7 @@ fails to validate is reported every time, and is never kept."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -177,3 +178,14 @@ def test_the_fingerprint_covers_the_validating_code_and_libraries() -> None:
         Path(pydantic.__file__).with_name("version.py").read_text("utf-8")
     )
     assert f"__version__ = '{yaml.__version__}'" in (Path(yaml.__file__).read_text("utf-8"))
+
+
+def test_the_delivery_modes_line_is_words_not_a_python_dict(tmp_path: Path) -> None:
+    """Regression: the last line printed "delivery modes: {'confirm': 15, 'apply': 10, ...}",
+    a Python dict's repr."""
+    data = tmp_path / "data"
+    data.mkdir()
+    code, out, _ = _list(data)
+    assert code == 0
+    last = out.splitlines()[-1]
+    assert re.fullmatch(r"\d+ policies; delivery modes: apply \d+, auto \d+, confirm \d+", last)

@@ -11,7 +11,7 @@ from huiqi.cli.render import render_explanation
 from huiqi.engine.trace import PolicyTrace
 
 
-def trace(computed: str, amount_fen: int) -> PolicyTrace:
+def trace(computed: str, amount_fen: int, status: str = "eligible") -> PolicyTrace:
     return PolicyTrace.from_json(
         {
             "format": 1,
@@ -23,7 +23,7 @@ def trace(computed: str, amount_fen: int) -> PolicyTrace:
             "uscc": "91310115MA1H8R7C41",
             "name": "甲公司",
             "snapshot_id": 1,
-            "status": "eligible",
+            "status": status,
             "met": 0,
             "total": 0,
             "failed": [],
@@ -63,6 +63,17 @@ def test_an_eligible_zero_amount_says_nothing_is_granted() -> None:
     explain said only 'eligible … 0.00 yuan', as if a grant of nothing were coming."""
     assert "no grant, offer or application is made" in printed(trace("0", 0))
     assert "no grant, offer or application" not in printed(trace("16204.6542", 1_620_465))
+
+
+@pytest.mark.parametrize("status", ["not_eligible", "near_miss"])
+def test_the_amount_of_an_enterprise_that_does_not_qualify_says_it_is_not_received(
+    status: str,
+) -> None:
+    """Regression (QA): under a 'not eligible' panel explain printed 'amount (rounded half
+    up to the fen): 4,800.00 yuan' and nothing else, which read as money on its way."""
+    text = " ".join(printed(trace("4800", 480_000, status)).split())
+    assert "4,800.00 yuan not received: the enterprise does not meet every criterion" in text
+    assert "not received" not in printed(trace("4800", 480_000))
 
 
 def test_delivery_progress_counts_in_the_singular_for_one(

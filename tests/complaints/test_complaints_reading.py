@@ -365,3 +365,19 @@ def test_a_phone_is_kept_exactly_when_the_complaint_api_would_take_it(
     else:
         assert (read.complaints.num_rows == 1) is identity.is_phone(written), read.rejects
         assert all(r.field == "phone" for r in read.rejects)
+
+
+def test_a_file_without_the_mappings_columns_is_said_to_lack_them_not_the_mapping(
+    tmp_path: Path,
+) -> None:
+    """Regression (QA): a registry file given to 'huiqi complaints import' was refused with
+    "complaint_system.yaml: the file has no column for ...", which read as if the built-in
+    mapping file were broken."""
+    path = tmp_path / "tax.csv"
+    path.write_text("纳税人识别号,税款所属年度\n91310115MA1H8R7C41,2025\n", "utf-8")
+    with pytest.raises(MappingError) as refused:
+        read_complaints(path, KEY)
+    text = str(refused.value)
+    assert text.startswith("the file has no column for ref (投诉编号)"), text
+    assert "which mapping complaint_system.yaml reads" in text
+    assert "its headers are ['纳税人识别号', '税款所属年度']" in text
