@@ -21,7 +21,7 @@ from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.importer import import_file
 from huiqi.profiles.numberrules import decimal_rule
 from huiqi.profiles.sqlexpr import col, sql
-from huiqi.profiles.validate import uscc_ok
+from huiqi.profiles.validate import date_rule, uscc_ok
 
 PUDONG = uscc.make("91310115MA1H8R7C4")
 NOW = clock.today().year  # the suite's day (tests/conftest.py)
@@ -377,6 +377,12 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         # Both a 日 and a midnight time: refused as "not a real calendar date".
         "2023年1月5日 0:00:00",
         "2023年1月5日 00:00",
+        # Typed with a Chinese input method: refused as "not a date" (regression).
+        "２０２３－０１－０５",
+        "２０２３／１／５",
+        "２０２３年１月５日",
+        "２０２３０１０５",
+        "２０２３．１．５",
     ],
 )
 def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: str):
@@ -386,6 +392,42 @@ def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: 
         assert con.execute("SELECT registration_date FROM enterprises").fetchone() == (
             dt.date(2023, 1, 5),
         )
+
+
+_WRITINGS = [
+    "{y}-{m:02}-{d:02}",
+    "{y}/{m}/{d}",
+    "{y}.{m}.{d}",
+    "{y}年{m}月{d}日",
+    "{y}{m:02}{d:02}",
+]
+_WIDE = str.maketrans("0123456789-/.", "０１２３４５６７８９－／．")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
+    writing=st.sampled_from(_WRITINGS),
+    wide=st.lists(st.booleans(), min_size=12, max_size=12),
+)
+def test_a_date_in_full_width_characters_reads_as_its_ascii_twin(day, writing, wide) -> None:  # type: ignore[no-untyped-def]
+    """Property: an office's date cell with any of its characters typed full-width (an input
+    method's ２０２３／１／５) is the same date as the ASCII writing, and the shape check
+    passes it; it was refused as "not a date" while numbers and years so typed were read."""
+    ascii_text = writing.format(y=day.year, m=day.month, d=day.day)
+    text = "".join(
+        ch.translate(_WIDE) if wide[i % len(wide)] else ch for i, ch in enumerate(ascii_text)
+    )
+    parsed, checks = date_rule(col("v"))
+    failing = exp.Anonymous(
+        this="list_value", expressions=[exp.If(this=c, true=r) for c, r in checks]
+    )
+    query = exp.select(exp.alias_(parsed, "d"), exp.alias_(failing, "why")).from_("c")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c (v VARCHAR)")
+    con.execute("INSERT INTO c VALUES (?)", [text])
+    got, why = con.execute(sql(query)).fetchone()
+    assert (got, [r for r in why if r is not None]) == (day, []), text
 
 
 @pytest.mark.parametrize(
