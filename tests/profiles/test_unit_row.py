@@ -94,7 +94,7 @@ def test_only_a_row_of_unit_words_with_money_is_a_unit_row() -> None:
     assert not is_unit_row(["", "", ""])
 
 
-@pytest.mark.parametrize("label", ["单位", "单位：", "单位:", "（单位）"])
+@pytest.mark.parametrize("label", ["单位", "单位：", "单位:", "（单位）", "计量单位", "金额单位："])
 def test_a_unit_row_labelled_in_its_uscc_cell_is_still_a_unit_row(
     tmp_path: Path, label: str
 ) -> None:
