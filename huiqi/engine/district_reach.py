@@ -51,15 +51,32 @@ def districts_reached(cp: CompiledPolicy, *, backend: Backend | None = None) -> 
         return []
     engine = backend or get_backend()
     codes = other_districts(p.region)
+    # A qualification not on record is not held (FALSE, never unknown), so a probe known
+    # only by its district refused 'district_code = '310115' OR holds(high_tech)' while
+    # the policy granted every other district's high-tech enterprises (QA). Each district
+    # is probed a second time holding every qualification: throughout, and recognised in
+    # each year a rule is likely to name.
+    held = {
+        f.name: [
+            ["1900-01-01", "2100-12-31"],
+            *([f"{y}-01-01", f"{y}-12-31"] for y in range(p.data_year - 20, p.data_year + 2)),
+        ]
+        for f in load_dictionary().fields
+        if f.type == "qualification"
+    }
+    probes = [(code, extra) for code in codes for extra in ({}, held)]
     try:
         profiles = [
-            profile_from_case({FIELD: code}, data_year=p.data_year, seq=seq)
-            for seq, code in enumerate(codes, start=1)
+            profile_from_case({FIELD: code, **extra}, data_year=p.data_year, seq=seq)
+            for seq, (code, extra) in enumerate(probes, start=1)
         ]
         results = engine.evaluate(profiles, [cp])
     except HuiqiError:
         return []  # a rule the probes cannot run: its own error is reported elsewhere
-    return [code for code, got in zip(codes, results, strict=True) if got.status != "not_eligible"]
+    reached = {
+        code for (code, _), got in zip(probes, results, strict=True) if got.status != "not_eligible"
+    }
+    return [code for code in codes if code in reached]
 
 
 def reach_message(region: str, reached: list[str]) -> str:
