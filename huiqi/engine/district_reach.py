@@ -21,6 +21,7 @@ Example (no policy, no problem):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from huiqi.engine.backend import Backend, get_backend
@@ -29,6 +30,7 @@ from huiqi.engine.profile import profile_from_case
 from huiqi.errors import HuiqiError, Location, PolicyError
 from huiqi.policies.yamlmarks import Marks, locate
 from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.uscc import make
 
 FIELD = "district_code"
 
@@ -70,12 +72,32 @@ def districts_reached(cp: CompiledPolicy, *, backend: Backend | None = None) -> 
             profile_from_case({FIELD: code, **extra}, data_year=p.data_year, seq=seq)
             for seq, (code, extra) in enumerate(probes, start=1)
         ]
+        # A criterion that a known value makes true ('... OR revenue IS NOT NULL') is FALSE
+        # for a probe that knows nothing (QA): lint's edge enterprises (every field the
+        # policy reads at its edges) are probed in each other district too.
+        from huiqi.engine.edges import edge_profiles
+
+        edges = edge_profiles(cp.requirements)
+        for code in codes:
+            # Their own codes and links dropped: every probe is one enterprise of the run,
+            # and a contract function with no data is unknown, which reaches anyway.
+            for edge in edges:
+                probes.append((code, {}))
+                profiles.append(
+                    dataclasses.replace(
+                        edge,
+                        uscc=make(f"91310115MA2R{len(profiles):05d}"),
+                        static={**edge.static, FIELD: code},
+                        relations=[],
+                        contracts=[],
+                    )
+                )
         results = engine.evaluate(profiles, [cp])
     except HuiqiError:
         return []  # a rule the probes cannot run: its own error is reported elsewhere
-    reached = {
-        code for (code, _), got in zip(probes, results, strict=True) if got.status != "not_eligible"
-    }
+    # By USCC, not by position: a backend need not answer in the order it was asked.
+    district_of = {prof.uscc: code for prof, (code, _) in zip(profiles, probes, strict=True)}
+    reached = {district_of[got.uscc] for got in results if got.status != "not_eligible"}
     return [code for code in codes if code in reached]
 
 

@@ -73,6 +73,11 @@ def test_a_district_policy_without_a_district_criterion_reaches_every_other_dist
         ("employees >= 1 AND (district_code = '310115' OR NOT holds(tech_sme))", None),
         ("employees >= 1 AND district_code = '310115' AND holds(high_tech)", []),
         ("employees >= 1 AND (district_code = '310115' OR NOT holds(high_tech))", None),
+        # Regression (QA): a condition a known value makes true is FALSE for a probe that
+        # knows nothing; the edge enterprises of lint are probed in each district too.
+        ("employees >= 1 AND (district_code = '310115' OR revenue IS NOT NULL)", None),
+        ("employees >= 1 AND (district_code = '310115' OR COALESCE(revenue, 0) > 0)", None),
+        ("employees >= 1 AND COALESCE(district_code, '310115') = '310115'", []),
     ],
 )
 def test_what_a_district_criterion_limits(expr: str, expected: list[str] | None) -> None:
