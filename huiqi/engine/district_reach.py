@@ -21,6 +21,7 @@ Example (no policy, no problem):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from huiqi.engine.backend import Backend, get_backend
@@ -29,6 +30,7 @@ from huiqi.engine.profile import profile_from_case
 from huiqi.errors import HuiqiError, Location, PolicyError
 from huiqi.policies.yamlmarks import Marks, locate
 from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.uscc import make
 
 FIELD = "district_code"
 
@@ -51,15 +53,52 @@ def districts_reached(cp: CompiledPolicy, *, backend: Backend | None = None) -> 
         return []
     engine = backend or get_backend()
     codes = other_districts(p.region)
+    # A qualification not on record is not held (FALSE, never unknown), so a probe known
+    # only by its district refused 'district_code = '310115' OR holds(high_tech)' while
+    # the policy granted every other district's high-tech enterprises (QA). Each district
+    # is probed a second time holding every qualification: throughout, and recognised in
+    # each year a rule is likely to name.
+    held = {
+        f.name: [
+            ["1900-01-01", "2100-12-31"],
+            *([f"{y}-01-01", f"{y}-12-31"] for y in range(p.data_year - 20, p.data_year + 2)),
+        ]
+        for f in load_dictionary().fields
+        if f.type == "qualification"
+    }
+    probes = [(code, extra) for code in codes for extra in ({}, held)]
     try:
         profiles = [
-            profile_from_case({FIELD: code}, data_year=p.data_year, seq=seq)
-            for seq, code in enumerate(codes, start=1)
+            profile_from_case({FIELD: code, **extra}, data_year=p.data_year, seq=seq)
+            for seq, (code, extra) in enumerate(probes, start=1)
         ]
+        # A criterion that a known value makes true ('... OR revenue IS NOT NULL') is FALSE
+        # for a probe that knows nothing (QA): lint's edge enterprises (every field the
+        # policy reads at its edges) are probed in each other district too.
+        from huiqi.engine.edges import edge_profiles
+
+        edges = edge_profiles(cp.requirements)
+        for code in codes:
+            # Their own codes and links dropped: every probe is one enterprise of the run,
+            # and a contract function with no data is unknown, which reaches anyway.
+            for edge in edges:
+                probes.append((code, {}))
+                profiles.append(
+                    dataclasses.replace(
+                        edge,
+                        uscc=make(f"91310115MA2R{len(profiles):05d}"),
+                        static={**edge.static, FIELD: code},
+                        relations=[],
+                        contracts=[],
+                    )
+                )
         results = engine.evaluate(profiles, [cp])
     except HuiqiError:
         return []  # a rule the probes cannot run: its own error is reported elsewhere
-    return [code for code, got in zip(codes, results, strict=True) if got.status != "not_eligible"]
+    # By USCC, not by position: a backend need not answer in the order it was asked.
+    district_of = {prof.uscc: code for prof, (code, _) in zip(profiles, probes, strict=True)}
+    reached = {district_of[got.uscc] for got in results if got.status != "not_eligible"}
+    return [code for code in codes if code in reached]
 
 
 def reach_message(region: str, reached: list[str]) -> str:

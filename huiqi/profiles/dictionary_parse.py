@@ -40,6 +40,13 @@ FIELD_TYPES: tuple[str, ...] = (
     "qualification",
 )
 NUMERIC_TYPES = frozenset({"integer", "money", "decimal"})
+# What the store's column of each numeric type holds (profiles/store.duck_type: BIGINT,
+# DECIMAL(18,2), DECIMAL(18,6)): a range past it admits values no import can store.
+STORED_BELOW = {
+    "integer": Decimal(2**63),
+    "money": Decimal(10) ** 16,
+    "decimal": Decimal(10) ** 12,
+}
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 # Names the store, the importer or the rule language already use for something else.
 RESERVED = frozenset(
@@ -250,8 +257,18 @@ def field_entry(
             )
         else:
             low, high = pair[0], pair[1]
+            limit = STORED_BELOW[ftype]
             if ftype == "integer" and (low % 1 or high % 1):
                 bad("an integer field's range is whole numbers", (*path, "range"))
+            elif max(abs(low), abs(high)) >= limit:
+                # Declared, such a range let a value inside it be refused at import as
+                # "too large": the store's column has no room for it.
+                bad(
+                    f"range [{low}, {high}] goes past what {'an' if ftype[0] in 'aeiou' else 'a'}"
+                    f" {ftype} field can store (less than {limit} either side of 0): a value"
+                    " inside it would be refused at import as too large; narrow the range",
+                    (*path, "range"),
+                )
     elif ftype in NUMERIC_TYPES and not raw.get("derived"):
         article = "an" if ftype[0] in "aeiou" else "a"  # "an integer field", not "a integer"
         bad(

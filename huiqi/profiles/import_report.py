@@ -26,6 +26,7 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.fsmode import open_private, write_private_text
+from huiqi.profiles.checkselect import why
 from huiqi.profiles.no_district import no_district_message
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.stagesql import STAGE
@@ -270,9 +271,12 @@ def write_normalised(
             uscc_header,
             "upper-cased",
             # The cheap comparison first: the pattern runs only on the few codes it lets through.
+            # Only a cell that is a valid code once upper-cased: a total row's 'Total:' was
+            # listed (and counted) as a USCC upper-cased to 'TOTAL:'.
             exp.and_(
                 exp.NEQ(this=col("uscc", "s"), expression=fn("upper", col("uscc", "s"))),
                 fn("regexp_matches", col("uscc", "s"), lit("[a-z]")),
+                col(why("uscc"), "c").is_(exp.null()),
             ),
         )
     ]

@@ -289,6 +289,24 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     ignore = raw.get("ignore") or []
     if not isinstance(ignore, list):
         raise fail("'ignore' must be a list of headers", marks, ("ignore",), source)
+    # A header both mapped and ignored was imported while the report listed it among the
+    # columns not imported: which one the office meant cannot be told, so it says.
+    mapped = {
+        normalise_header(h): (f, section)
+        for section, entries in (("columns", columns), ("aliases", aliases))
+        for h, f in entries.items()
+    }
+    for i, header in enumerate(ignore):
+        if normalise_header(str(header)) in mapped:
+            field, section = mapped[normalise_header(str(header))]
+            raise fail(
+                f"'{header}' is under 'ignore:' and also feeds field '{field}': a column is"
+                " either imported or skipped; remove it from 'ignore:' to import it, or from"
+                f" '{section}:' to skip it",
+                marks,
+                ("ignore", i),
+                source,
+            )
     values = coded_values(raw, marks, source, dictionary)
     return Mapping(
         name,

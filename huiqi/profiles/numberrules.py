@@ -92,25 +92,33 @@ def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression
 
 
 def _range(
-    f: Field, v: exp.Expression, parsed: exp.Expression
+    f: Field, v: exp.Expression, parsed: exp.Expression, unit_words: str | None = None
 ) -> list[tuple[exp.Expression, exp.Expression]]:
-    """The plausible range of a numeric field (dictionary ``range: [min, max]``)."""
+    """The plausible range of a numeric field (dictionary ``range: [min, max]``).
+
+    ``unit_words``: the unit a column of another unit than the field's is read in
+    (万元): the bounds are in the field's unit, so the message gives the cell's value in
+    it too ("'10001' (万元: 100010000.00 yuan)"), not the bare '10001' beside a bound that
+    looks larger."""
     checks = []
     span = f" (plausible range of {f.name}: {_plain(f.min)}..{_plain(f.max)}"
     span += f" {f.unit})" if f.unit else ")"
     hint = "; check the unit (yuan or 10,000 yuan) and the column" if f.type == "money" else ""
+    shown: list[str | exp.Expression] = [quoted(v)]
+    if unit_words:
+        shown += [f" ({unit_words}: ", cast(parsed, "VARCHAR"), f" {f.unit})" if f.unit else ")"]
     if f.min is not None:
         checks.append(
             (
                 is_(exp.LT(this=parsed, expression=num(_plain(f.min)))),
-                concat(quoted(v), f" is below the minimum {_plain(f.min)}{span}"),
+                concat(*shown, f" is below the minimum {_plain(f.min)}{span}"),
             )
         )
     if f.max is not None:
         checks.append(
             (
                 is_(exp.GT(this=parsed, expression=num(_plain(f.max)))),
-                concat(quoted(v), f" is above the maximum {_plain(f.max)}{span}{hint}"),
+                concat(*shown, f" is above the maximum {_plain(f.max)}{span}{hint}"),
             )
         )
     return checks
@@ -216,12 +224,14 @@ def decimal_rule_with_shortcut(
     # Trailing zeros are no precision: '1234.500' (a DECIMAL(18,3) column, an export
     # formatted to 3 places) is 1234.50 yuan exactly.
     decimals = fn("length", fn("rtrim", fn("split_part", digits, lit("."), num(2)), lit("0")))
-    kind = f"an amount in {unit}" if f.type == "money" else "a number"
+    in_words = {"yuan": "元", "wan_yuan": "万元", "yi_yuan": "亿元"}
+    # A column read in 万元 or 亿元 is named so, not by the mapping's key (wan_yuan).
+    named = unit if unit == "yuan" else in_words.get(unit, unit)
+    kind = f"an amount in {named}" if f.type == "money" else "a number"
     values = [
         (is_null(parsed), concat(quoted(v), f" is too large for {kind}")),
-        *_range(f, v, parsed),
+        *_range(f, v, parsed, named if factor != 1 else None),
     ]
-    in_words = {"yuan": "元", "wan_yuan": "万元", "yi_yuan": "亿元"}
     unit_sign = (
         [
             (

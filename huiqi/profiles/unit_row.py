@@ -41,7 +41,11 @@ def is_money(word: str) -> bool:
 
 
 def is_unit_row(cells: list[str]) -> bool:
-    words = [unit_word(c) for c in cells if c.strip()]
+    # A cell that only labels the row ("单位", "单位：", "计量单位" in the USCC column) names
+    # no unit: counted as one, it made the row data, its amounts' 万元 unheeded (QA).
+    words = [
+        w for c in cells if c.strip() and not (w := unit_word(c)).rstrip(":").endswith("单位") and w
+    ]
     return (
         bool(words) and all(is_money(w) or w in OTHER for w in words) and any(map(is_money, words))
     )

@@ -42,6 +42,8 @@ from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rul
 from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
+    FULL_WIDTH,
+    HALF_WIDTH,
     Shortcut,
     decimal_rule_with_shortcut,
     half_width,
@@ -95,8 +97,13 @@ DATE_SHAPE = (
 
 
 def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
+    # A date typed with a Chinese input method's full-width digits and marks
+    # (２０２３／１／５, ２０２３－０１－０５) is read as its ASCII form, as a number or a year
+    # is; a plain translate, not the regex of ``half_width``, since every cell of a date
+    # column reaches the shape check.
+    w = fn("translate", v, lit(FULL_WIDTH + "／"), lit(HALF_WIDTH + "/"))
     # '2023年1月5日 0:00:00' ends in both: drop the time, then the 日 before it.
-    day = fn("regexp_replace", v, lit(f"日?(?:{_MIDNIGHT})?$"), lit(""))
+    day = fn("regexp_replace", w, lit(f"日?(?:{_MIDNIGHT})?$"), lit(""))
     dashed = fn("regexp_replace", day, lit("[/.年月]"), lit("-"), lit("g"))
     month, mday = (
         fn("lpad", fn("split_part", dashed, lit("-"), num(n)), num(2), lit("0")) for n in (2, 3)
@@ -105,13 +112,13 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
         # The usual writings first: they need no rewriting.
         (matches(v, r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), v),
         (
-            matches(v, r"[0-9]{8}"),
+            matches(w, r"[0-9]{8}"),
             concat(
-                fn("substr", v, num(1), num(4)),
+                fn("substr", w, num(1), num(4)),
                 "-",
-                fn("substr", v, num(5), num(2)),
+                fn("substr", w, num(5), num(2)),
                 "-",
-                fn("substr", v, num(7), num(2)),
+                fn("substr", w, num(7), num(2)),
             ),
         ),
         default=concat(fn("split_part", dashed, lit("-"), num(1)), "-", month, "-", mday),
@@ -143,7 +150,7 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
             ),
         ),
         (
-            not_(matches(v, DATE_SHAPE)),
+            not_(matches(w, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
         ),
         (is_null(parsed), concat(quoted(v), " is not a real calendar date")),

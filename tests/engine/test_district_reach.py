@@ -65,6 +65,19 @@ def test_a_district_policy_without_a_district_criterion_reaches_every_other_dist
         ("employees >= 1 AND district_code IN ('310115', '310112')", ["310112"]),
         # Reads the district, but does not limit to it: unknown staff keeps others open.
         ("employees >= 1 AND (district_code = '310115' OR employees > 100)", None),
+        # Regression (QA): a qualification not on record is not held, so the probe known
+        # only by its district refused these, and publishing then granted every other
+        # district's high-tech enterprises.
+        ("employees >= 1 AND (district_code = '310115' OR holds(high_tech))", None),
+        ("employees >= 1 AND (district_code = '310115' OR recognised_in(srdi_sme, 2025))", None),
+        ("employees >= 1 AND (district_code = '310115' OR NOT holds(tech_sme))", None),
+        ("employees >= 1 AND district_code = '310115' AND holds(high_tech)", []),
+        ("employees >= 1 AND (district_code = '310115' OR NOT holds(high_tech))", None),
+        # Regression (QA): a condition a known value makes true is FALSE for a probe that
+        # knows nothing; the edge enterprises of lint are probed in each district too.
+        ("employees >= 1 AND (district_code = '310115' OR revenue IS NOT NULL)", None),
+        ("employees >= 1 AND (district_code = '310115' OR COALESCE(revenue, 0) > 0)", None),
+        ("employees >= 1 AND COALESCE(district_code, '310115') = '310115'", []),
     ],
 )
 def test_what_a_district_criterion_limits(expr: str, expected: list[str] | None) -> None:

@@ -150,3 +150,60 @@ def test_a_mathematical_sign_copied_from_the_document_names_the_ascii_one(
     message = _criterion_refusal(f"employees {sign} 10 > 0").message
     assert f"'{sign}' is not part of the rule language: write '{ascii_sign}'" in message
     assert message.endswith("(at character 11 of the expression)")
+
+
+# A third slip: the AND left out between two conditions. Every such rule with a '>=' in
+# it was pointed at that '>=' (the dangling-operator fallback took its '>' for an operator
+# with no value), e.g. "unexpected word or symbol (at character 9 of the expression)" for
+# 'revenue >= 1000000 employees > 5', and the bracketed form said "expected )".
+CONDITIONS = [
+    "revenue >= 1000000",
+    "employees > 5",
+    "size_class = 'small'",
+    "rd_expense >= 0.03 * revenue",
+    "(employees <= 300)",
+    "holds(high_tech)",
+    "NOT credit_dishonest",
+    "registration_date >= DATE '2020-01-01'",
+]
+
+
+@pytest.mark.parametrize(
+    ("expr", "word", "at"),
+    [
+        ("revenue >= 1000000 employees > 5", "employees", 20),
+        ("(revenue >= 1000000) (employees > 5)", "(employees", 22),
+        ("revenue >= 1000000 AND employees > 5 size_class = 'small'", "size_class", 38),
+    ],
+)
+def test_a_missing_and_is_pointed_at_the_condition_it_should_join(
+    expr: str, word: str, at: int
+) -> None:
+    assert _criterion_refusal(expr).message == (
+        f"criterion 'c': '{word}' follows a complete expression; join the two with an operator"
+        f" (AND, OR, =, +, ...) (at character {at} of the expression)"
+    )
+
+
+def test_an_unreadable_rule_is_pointed_where_reading_stopped_not_at_its_first_operator() -> None:
+    assert _criterion_refusal("revenue >= 1 000 000").message == (
+        "criterion 'c': cannot read the expression: unexpected word or symbol '000' (at"
+        " character 14 of the expression)"
+    )
+
+
+@given(
+    first=st.sampled_from(CONDITIONS),
+    second=st.sampled_from(CONDITIONS),
+    gap=st.sampled_from([" ", "  "]),
+)
+def test_two_conditions_without_an_operator_are_refused_at_the_second(
+    first: str, second: str, gap: str
+) -> None:
+    """Property: two conditions side by side are refused, and the position given is where
+    the second one begins (where the AND goes), never inside the first."""
+    expr = f"{first}{gap}{second}"
+    err = _criterion_refusal(expr)
+    assert f"(at character {len(first) + len(gap) + 1} of the expression)" in err.message, (
+        err.message
+    )

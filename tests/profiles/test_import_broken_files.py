@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huiqi.config import Settings
 from huiqi.errors import ImportFileError
@@ -300,3 +303,35 @@ def test_lower_case_usccs_are_reported_with_their_original_text(tmp_path: Path) 
     [reject] = rejects_of(report)  # the rejected row keeps the file's own text
     assert (reject["line"], reject["统一社会信用代码"]) == ("4", c.lower())
     assert set(stored_names(settings)) == {a, b}
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    text=st.one_of(
+        st.sampled_from(["Total:", "total", "Sum", "合计: total", "subtotal"]),
+        st.text(alphabet="abcxyz0123456789 :-", min_size=1, max_size=20).filter(
+            lambda t: t.strip() and any(ch.isalpha() for ch in t)
+        ),
+    )
+)
+def test_only_a_valid_code_is_listed_as_an_upper_cased_uscc(text: str) -> None:
+    """Regression (QA): a sheet's "Total:" row, rejected as a total row, was counted in
+    "Upper-cased 1 USCC(s) written in lower case" and listed in normalised.csv as the USCC
+    'TOTAL:'. Property: whatever a USCC cell holds, only a lower-case text that is a valid
+    code once upper-cased is listed; the lower-case valid code beside it still is."""
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = codes(2)
+        path = Path(tmp) / "market.csv"
+        path.write_text(
+            lines_text([MARKET, [a.lower(), "甲", "30"], [text, "", "31"], [b, "乙", "32"]]),
+            encoding="utf-8",
+        )
+
+        report = import_file(Settings(Path(tmp) / "data"), path, mapping="market")
+
+        assert report.normalised_path is not None
+        with open(report.normalised_path, encoding="utf-8-sig", newline="") as fh:
+            listed = [(r["line"], r["original"]) for r in csv.DictReader(fh)]
+        valid = uscc.is_valid(text.strip().upper()) and text.strip() != text.strip().upper()
+        assert listed == [("2", a.lower()), *([("3", text)] if valid else [])]
+        assert report.uscc_upper_cased == len(listed)

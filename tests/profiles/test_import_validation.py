@@ -10,14 +10,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlglot import exp
 
 from huiqi import clock
 from huiqi.config import Settings
 from huiqi.profiles import uscc
+from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.importer import import_file
+from huiqi.profiles.numberrules import decimal_rule
 from huiqi.profiles.sqlexpr import col, sql
-from huiqi.profiles.validate import uscc_ok
+from huiqi.profiles.validate import date_rule, uscc_ok
 
 PUDONG = uscc.make("91310115MA1H8R7C4")
 NOW = clock.today().year  # the suite's day (tests/conftest.py)
@@ -373,6 +377,12 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         # Both a 日 and a midnight time: refused as "not a real calendar date".
         "2023年1月5日 0:00:00",
         "2023年1月5日 00:00",
+        # Typed with a Chinese input method: refused as "not a date" (regression).
+        "２０２３－０１－０５",
+        "２０２３／１／５",
+        "２０２３年１月５日",
+        "２０２３０１０５",
+        "２０２３．１．５",
     ],
 )
 def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: str):
@@ -382,6 +392,42 @@ def test_year_first_dates_in_every_usual_writing_are_read(tmp_path: Path, text: 
         assert con.execute("SELECT registration_date FROM enterprises").fetchone() == (
             dt.date(2023, 1, 5),
         )
+
+
+_WRITINGS = [
+    "{y}-{m:02}-{d:02}",
+    "{y}/{m}/{d}",
+    "{y}.{m}.{d}",
+    "{y}年{m}月{d}日",
+    "{y}{m:02}{d:02}",
+]
+_WIDE = str.maketrans("0123456789-/.", "０１２３４５６７８９－／．")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
+    writing=st.sampled_from(_WRITINGS),
+    wide=st.lists(st.booleans(), min_size=12, max_size=12),
+)
+def test_a_date_in_full_width_characters_reads_as_its_ascii_twin(day, writing, wide) -> None:  # type: ignore[no-untyped-def]
+    """Property: an office's date cell with any of its characters typed full-width (an input
+    method's ２０２３／１／５) is the same date as the ASCII writing, and the shape check
+    passes it; it was refused as "not a date" while numbers and years so typed were read."""
+    ascii_text = writing.format(y=day.year, m=day.month, d=day.day)
+    text = "".join(
+        ch.translate(_WIDE) if wide[i % len(wide)] else ch for i, ch in enumerate(ascii_text)
+    )
+    parsed, checks = date_rule(col("v"))
+    failing = exp.Anonymous(
+        this="list_value", expressions=[exp.If(this=c, true=r) for c, r in checks]
+    )
+    query = exp.select(exp.alias_(parsed, "d"), exp.alias_(failing, "why")).from_("c")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c (v VARCHAR)")
+    con.execute("INSERT INTO c VALUES (?)", [text])
+    got, why = con.execute(sql(query)).fetchone()
+    assert (got, [r for r in why if r is not None]) == (day, []), text
 
 
 @pytest.mark.parametrize(
@@ -477,12 +523,66 @@ def test_amounts_in_wan_yuan_are_converted_exactly(tmp_path: Path):
 
     assert report.messages == [
         "tax.csv, line 3, column '营业收入(万元)' (field 'revenue'): "
-        "'0.0000001' has 7 decimals; an amount in wan_yuan takes at most 6"
+        "'0.0000001' has 7 decimals; an amount in 万元 takes at most 6"
     ]
     with duckdb.connect(str(settings.profiles_db), read_only=True) as con:
         assert con.execute("SELECT revenue FROM enterprise_years").fetchone() == (
             Decimal("12345.67"),
         )
+
+
+def test_a_wan_yuan_cell_out_of_range_is_shown_in_yuan_beside_the_bound(tmp_path: Path):
+    """Regression: a 万元 column's cell above the field's range was refused as "'1000000001'
+    is above the maximum 10000000000000 (... yuan)", a number that reads smaller than the
+    bound it is said to pass; the message now gives the cell in yuan too, and the unit by
+    its Chinese name rather than the mapping's key (wan_yuan)."""
+    mapping = tmp_path / "tax_wan.yaml"
+    mapping.write_text(
+        "name: tax_wan\nregistry: tax\nlayout: yearly\ncolumns:\n  统一社会信用代码: uscc\n"
+        "  年度: year\n  营业收入(万元): revenue\nunits:\n  revenue: wan_yuan\n",
+        encoding="utf-8",
+    )
+    path = write_csv(
+        tmp_path / "tax.csv",
+        ["统一社会信用代码", "年度", "营业收入(万元)"],
+        [[PUDONG, "2023", "1000000001"], [uscc.make("91310104MA1K00234"), "2023", "1000000000"]],
+    )
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping=str(mapping))
+
+    assert report.rows_accepted == 1
+    assert report.messages == [
+        "tax.csv, line 2, column '营业收入(万元)' (field 'revenue'): '1000000001' (万元:"
+        " 10000000010000.00 yuan) is above the maximum 10000000000000 (plausible range of"
+        " revenue: 0..10000000000000 yuan); check the unit (yuan or 10,000 yuan) and the column"
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    value=st.decimals(min_value=0, max_value=Decimal("1e12"), places=6),
+    factor=st.sampled_from([("wan_yuan", 10_000, "万元"), ("yi_yuan", 100_000_000, "亿元")]),
+)
+def test_a_scaled_amount_outside_its_range_names_its_yuan_value(value: Decimal, factor) -> None:  # type: ignore[no-untyped-def]
+    """Property: whatever an office writes in a 万元 or 亿元 column, a refusal for the range
+    states the value the bound was compared with, the cell times the unit, in yuan."""
+    unit, times, words = factor
+    revenue = load_dictionary().field("revenue")
+    parsed, checks = decimal_rule(revenue, col("v"), unit, 2 + len(str(times)) - 1, times)
+    reasons = [
+        exp.alias_(reason, f"r{i}")
+        for i, (_, reason) in enumerate(checks)
+        if "maximum" in sql(reason)
+    ]
+    query = exp.select(exp.alias_(parsed, "yuan"), *reasons).from_("c")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c (v VARCHAR)")
+    con.execute("INSERT INTO c VALUES (?)", [format(value, "f")])
+    yuan, above = con.execute(sql(query)).fetchone()
+    if yuan is None:  # past the fen: refused earlier, for its decimals or size
+        return
+    assert yuan == (value * times).quantize(Decimal("0.01"))
+    assert above.startswith(f"'{format(value, 'f')}' ({words}: {yuan} yuan) is above the maximum")
 
 
 def test_qualification_dates_must_be_in_order(tmp_path: Path):

@@ -81,6 +81,19 @@ ignore: [序号]
             "m.yaml, line 6, column 9: 'year' is the year column of a yearly file: write"
             " 'layout: yearly'",
         ),
+        # Regression: a header both mapped and under 'ignore:' was imported while the
+        # report said "Columns not imported: 营业收入（万元）".
+        (
+            GOOD.replace("ignore: [序号]", "ignore: [序号, 营业收入(万元)]"),
+            "m.yaml, line 10, column 14: '营业收入(万元)' is under 'ignore:' and also feeds field"
+            " 'revenue': a column is either imported or skipped",
+        ),
+        (
+            GOOD.replace("ignore: [序号]", "aliases:\n  营收: revenue\nignore:\n  - 营收"),
+            "m.yaml, line 13, column 5: '营收' is under 'ignore:' and also feeds field 'revenue': a"
+            " column is either imported or skipped; remove it from 'ignore:' to import it, or"
+            " from 'aliases:' to skip it",
+        ),
     ],
 )
 def test_mapping_errors_say_file_line_and_column(text: str, expected: str) -> None:

@@ -195,3 +195,57 @@ def test_an_integer_field_without_a_range_is_named_with_its_article() -> None:
         )
     (problem,) = [str(e) for e in refused.value.all]
     assert "an integer field needs a plausible range" in problem, problem
+
+
+# What the store's columns hold (profiles/store.duck_type): BIGINT, DECIMAL(18,2),
+# DECIMAL(18,6).
+_STORABLE = {"integer": 2**63, "money": 10**16, "decimal": 10**12}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ftype=st.sampled_from(sorted(_STORABLE)),
+    low=st.integers(-(10**21), 10**21),
+    high=st.integers(-(10**21), 10**21),
+)
+def test_a_range_that_loads_holds_only_values_the_store_can_keep(
+    ftype: str, low: int, high: int
+) -> None:
+    """Regression (QA): an office's decimal field with range [0, 10^15] loaded, and its
+    values from 10^12 up were then refused at import as "too large for a number", though
+    inside the declared range; a range must fit the column that stores the field."""
+    text = yaml.safe_dump(
+        {
+            "fields": [
+                {
+                    "name": "office_figure",
+                    "type": ftype,
+                    "range": [low, high],
+                    "label": {"zh": "字段", "en": "A field"},
+                    "source": "park",
+                }
+            ]
+        }
+    )
+    try:
+        f = _extend(text).field("office_figure")
+    except DictionaryError as exc:
+        assert exc.location is not None and exc.location.field == "fields[0].range", str(exc)
+        assert low > high or max(abs(low), abs(high)) >= _STORABLE[ftype], str(exc)
+        return
+    assert f.min is not None and f.max is not None
+    assert max(abs(f.min), abs(f.max)) < _STORABLE[ftype]
+
+
+def test_a_range_past_the_stored_column_says_so_at_its_position() -> None:
+    with pytest.raises(DictionaryError) as caught:
+        _extend(
+            "fields:\n  - {name: big_figure, type: decimal, range: [0, 1000000000000000],"
+            " label: {zh: 甲, en: A}, source: park}\n"
+        )
+    assert str(caught.value).startswith(
+        "dictionary.yaml, line 2, column 46, field 'fields[0].range': range [0,"
+        " 1000000000000000] goes past what a decimal field can store (less than"
+        " 1000000000000 either side of 0): a value inside it would be refused at import as"
+        " too large; narrow the range"
+    ), str(caught.value)

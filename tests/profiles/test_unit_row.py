@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.config import Settings
 from huiqi.errors import ImportFileError
@@ -90,3 +92,45 @@ def test_only_a_row_of_unit_words_with_money_is_a_unit_row() -> None:
     assert not is_unit_row(["", "", "人", "%"])  # no money: nothing to misread
     assert not is_unit_row([A, "2023", "万元"])  # a data row
     assert not is_unit_row(["", "", ""])
+
+
+@pytest.mark.parametrize("label", ["单位", "单位：", "单位:", "（单位）", "计量单位", "金额单位："])
+def test_a_unit_row_labelled_in_its_uscc_cell_is_still_a_unit_row(
+    tmp_path: Path, label: str
+) -> None:
+    """Regression (QA): a unit row whose first cell says 单位 (as many sheets label it) was
+    read as data, rejected as "'单位' has 2 characters; a USCC has exactly 18", while the
+    amounts under its 万元 were stored as yuan, 10,000 times too small (the draft too read
+    them in yuan). It is a unit row: drafted as 万元, skipped, or refusing a yuan mapping."""
+    path = tmp_path / "district.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, [label, "", "万元", "人", "万元"], *ROWS])
+    assert is_unit_row([label, "", "万元", "人", "万元"])
+    line, draft = draft_from_rows(open_source(path).header_rows(), name="district")
+    assert line == 1 and draft.units == {"revenue": "wan_yuan", "tax_paid": "wan_yuan"}
+    settings = Settings(tmp_path / "data")
+    office_mapping(settings.data_dir)
+    with pytest.raises(ImportFileError, match=r"line 2: the row under the header gives '营业收入'"):
+        import_file(settings, path)
+
+
+@given(
+    cells=st.lists(
+        st.sampled_from(
+            ["", "单位", "单位：", "万元", "（万元）", "元", "人", "%", "吨", "2023", "甲"]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_unit_row_is_unit_words_around_labels_with_one_money_unit(cells: list[str]) -> None:
+    """Property: a row is a unit row exactly when, leaving out empty cells and a bare 单位
+    label, it has some cell, every one a unit word, one of them money."""
+    words = [c for c in cells if c not in ("", "单位", "单位：")]
+    money = {"万元", "（万元）", "元"}
+    expected = (
+        bool(words)
+        and all(w in money | {"人", "%", "吨"} for w in words)
+        and any(w in money for w in words)
+    )
+    assert is_unit_row(cells) == expected

@@ -41,23 +41,70 @@ def _grouped_number(text: str) -> CheckError | None:
 
 
 # An operator with no value after it: another operator, a closing bracket or the end.
-_DANGLING = re.compile(r"(?:>=|<=|<>|!=|=|<|>|\+|-|\*|/)\s*(?=>=|<=|<>|!=|=|<|>|\)|$)")
+# Never the first character of a two-character operator: the '>' of '>=' is followed by
+# '=', and was taken for a dangling operator, so every unreadable rule with a '>=' in it
+# was pointed at that '>=' (QA: 'revenue >= 1000000 employees > 5', at character 9).
+_DANGLING = re.compile(
+    r"(?<![<>!=])(?:>=|<=|<>|!=|=|<(?![=>])|>(?!=)|\+|-|\*|/)\s*(?=>=|<=|<>|!=|=|<|>|\)|$)"
+)
+
+
+def _highlighted(error: dict, text: str) -> int | None:
+    """Where the token sqlglot stopped at starts in ``text`` (its ``col`` is the token's
+    last character, counted from 1 on its ``line``), or None when that cannot be told."""
+    token, line, col = error.get("highlight"), error.get("line"), error.get("col")
+    if not token or not isinstance(line, int) or not isinstance(col, int):
+        return None
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    start = sum(len(ln) + 1 for ln in lines[: line - 1]) + col - len(token)
+    return start if start >= 0 and text[start : start + len(token)] == token else None
 
 
 def _parse_error(exc: ParseError | TokenError, text: str = "") -> CheckError:
     errors = getattr(exc, "errors", None) or [{}]
     start = errors[0].get("start")
+    desc = (errors[0].get("description") or str(exc).splitlines()[0]).strip().rstrip(".")
+    token = errors[0].get("highlight")
+    if start is None and (desc.startswith(("Expecting", "Invalid expression"))):
+        start = _highlighted(errors[0], text)
     if start is None:  # sqlglot names no place for a missing value: the dangling operator
         dangling = _DANGLING.search(text)
         start = dangling.start() if dangling else None
-    desc = (errors[0].get("description") or str(exc).splitlines()[0]).strip().rstrip(".")
     if "Required keyword" in desc or _INTERNAL.search(desc):
         desc = "an operator or a function is missing a value"
     elif desc.startswith("Expecting"):
         desc = desc.replace("Expecting", "expected", 1)
+        if token and start is not None:
+            desc += f" before '{token}'"
     elif desc.startswith("Invalid expression / Unexpected token"):
-        desc = "unexpected word or symbol"
+        desc = "unexpected word or symbol" + (f" '{token}'" if token and start is not None else "")
+    if start is not None and desc.startswith(("unexpected", "expected")):
+        # The AND left out between two conditions: SQLGlot reads the second one's first
+        # name as an alias of the first ('... >= 1000000 employees'), or its bracket as
+        # the alias's column list ('(...) (employees'), and stops further on.
+        left_out = _LEFT_OUT.search(text[:start])
+        before = text[: left_out.start(1)].rstrip() if left_out is not None else ""
+        if (
+            left_out is not None
+            and left_out.group(1).upper() not in _KEYWORDS
+            and before.rsplit(None, 1)[-1].upper() not in _KEYWORDS
+        ):
+            return CheckError(
+                f"'{left_out.group(1)}' follows a complete expression; join the two with an"
+                " operator (AND, OR, =, +, ...)",
+                left_out.start(1),
+            )
     return CheckError(f"cannot read the expression: {desc}", start)
+
+
+# A name or a bracket right after a value, a name or a closing bracket, with nothing else
+# up to where the parser stopped.
+_LEFT_OUT = re.compile(r"[\w')\]]\s+(\(?\s*[A-Za-z_]\w*|\()\s*$")
+_KEYWORDS = frozenset(
+    {"AND", "OR", "NOT", "IN", "IS", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END"}
+)
 
 
 def _depth(tree: exp.Expression) -> tuple[int, exp.Expression]:

@@ -213,9 +213,18 @@ def _check_token(tokens: list[Token], i: int) -> None:
             raise _refuse(t)
         if nxt is not None and nxt.token_type == TokenType.L_PAREN:
             if word.upper() not in L.BUILTIN_FUNCTIONS and word.lower() not in L.CUSTOM_FUNCTIONS:
+                # 'rd_expense >= 0.03 * revenue (employees <= 300)': a field, then a bracket
+                # after a space, is more likely a condition whose AND was left out.
+                spaced = nxt.start > t.end + 1
                 raise CheckError(
-                    f"function '{word}' is not allowed; allowed functions: {L.allowed_functions()}",
-                    t.start,
+                    f"function '{word}' is not allowed; allowed functions: {L.allowed_functions()}"
+                    + (
+                        f"; if '{word}' is a field, an operator (AND, OR, =, +, ...) is missing"
+                        " between it and the '(' after it"
+                        if spaced
+                        else ""
+                    ),
+                    nxt.start if spaced else t.start,
                 )
         elif word.upper() in L.INTERVAL_UNITS and not (
             prev is not None and prev.token_type == TokenType.NUMBER
