@@ -305,7 +305,7 @@ def test_an_enterprise_reads_its_own_rows_quickly_a_park_operator_after_a_lookup
         ("expired", ["grants"], 5, "the token expired on 2020-01-02"),
         ("steward", ["records"], 5, "revoked or its user disabled"),
         ("none", ["versions"], 5, "sign in first"),
-        ("ent", ["grants", "--uscc", "91310000000000000X"], 5, "may not read this enterprise"),
+        ("ent", ["grants", "--uscc", "91310000000000000U"], 5, "may not read this enterprise"),
         ("officer", ["grants", "--status", "nope"], 2, "Invalid value for '--status': 'nope'"),
         ("officer", ["records", "--status", "paid"], 2, "Invalid value for '--status': 'paid'"),
     ],

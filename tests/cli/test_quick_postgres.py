@@ -236,7 +236,7 @@ def test_on_postgresql_an_actor_cut_to_a_scope_sees_only_its_rows(
         ("expired", ["grants"], 5, "the token expired on 2020-01-02"),
         ("steward", ["records"], 5, "revoked or its user disabled"),
         ("none", ["versions"], 5, "sign in first"),
-        ("ent", ["grants", "--uscc", "91310000000000000X"], 5, "may not read this enterprise"),
+        ("ent", ["grants", "--uscc", "91310000000000000U"], 5, "may not read this enterprise"),
         ("officer", ["grants", "--status", "nope"], 2, "Invalid value for '--status': 'nope'"),
     ],
 )
