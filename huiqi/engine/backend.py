@@ -129,7 +129,7 @@ class Backend(ABC):
 _REGISTRY: dict[str, str | type[Backend]] = {
     "duckdb": "huiqi.engine.duckdb.backend:DuckDBBackend",
     "numpy": "huiqi.engine.array.backend:NumpyBackend",
-    "cupy": "huiqi.engine.array.backend:CupyBackend",
+    "cupy": "huiqi.engine.array.fused_match:CupyBackend",
     "python": "huiqi.engine.python.backend:PythonBackend",
     "single": "huiqi.engine.single.backend:SingleBackend",
     "spark": "huiqi.engine.spark.backend:SparkBackend",

@@ -14,9 +14,9 @@ A policy with a construct the array evaluator has no exact rule for (or a value
 beyond 64 bits) is matched by DuckDB instead, and the run lists it in
 ``MatchRun.fallbacks``. ``trace`` (explanations of a few enterprises) is DuckDB's.
 
-``cupy`` is registered for the GPU path: without CuPy and a GPU asking for it is a
-ConfigError that says so. The evaluator still calls NumPy itself; on a GPU the
-module ``namespace`` picks has to be passed through it (not done: no GPU to test on).
+The GPU path (``cupy``) is ``fused_match.CupyBackend``: the same frame columns, every
+policy evaluated at once by a fused plan on the GPU; without CuPy and a GPU asking for
+it is a ConfigError that says so.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.results import STATUSES, Evaluation, MatchRun, Progress
 from huiqi.engine.snapshot import Snapshot
 from huiqi.engine.trace import PolicyTrace
-from huiqi.errors import ConfigError
 
 
 def _ordered(keys: Sequence[FrameColumn]) -> str:
@@ -294,23 +293,3 @@ def _rows_of(frame: Frame, usccs: Sequence[str] | None) -> Any:
     rows = np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
     by_uscc = pc.sort_indices(frame.uscc.take(pa.array(rows))).to_numpy()
     return rows[by_uscc]
-
-
-class CupyBackend(NumpyBackend):
-    """The array backend on a GPU through CuPy; refused with a clear message without one.
-
-    Even with CuPy and a GPU it refuses for now rather than run on the CPU under the
-    GPU's name: the evaluator does not yet take its array module from ``namespace``.
-    """
-
-    name: ClassVar[str] = "cupy"
-    namespace: ClassVar[str] = "cupy"
-
-    def __init__(
-        self, *, memory_limit: str | None = None, threads: int | None = None, workers: int = 2
-    ) -> None:
-        array_namespace(self.namespace)  # no CuPy or no GPU: refused with that reason
-        raise ConfigError(
-            "CuPy and a GPU are available, but the array evaluator does not run on CuPy yet;"
-            " use the numpy backend"
-        )

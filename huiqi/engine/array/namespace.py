@@ -1,9 +1,8 @@
 """The one place the array backend picks its array library: NumPy on the CPU, CuPy on a GPU.
 
-The evaluator uses only functions both libraries share (``where``, ``flatnonzero``,
-``argsort``, boolean and integer indexing), but still calls NumPy itself: the
-module this returns is what it is to call on a GPU. CuPy is never faked: without
-it, or without a GPU it can see, asking for it is a ConfigError.
+The GPU backend (``fused_match.CupyBackend``) holds its fused plan on the device through
+the module this returns. CuPy is never faked: without it, or without a GPU it can see,
+asking for it is a ConfigError.
 """
 
 from __future__ import annotations

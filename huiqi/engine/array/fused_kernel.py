@@ -1,0 +1,563 @@
+"""Every policy of a run over every row in one pass: the fused evaluators (NumPy, CUDA).
+
+A ``FusedPlan`` (built by ``fused``) holds each frame column a run reads as a small
+integer per row, its *bucket*: rows in one bucket give the same value to every test of
+the run on that column. A test on one column (a *leaf*) is then a table of codes by
+bucket, read with one gather: 0 holds, 1 fails, 2 unknown (and, for a policy's amount,
+0 known, 2 unknown, 3 an error). A criterion is a short postfix program over leaves
+(Kleene AND, OR, NOT: SQL's three-valued logic); a policy is its criteria, most often
+failing first, and its amount's leaf.
+
+Per row and policy the outcome is what ``match_policy`` keeps. Without near misses: a
+criterion fails -> nothing; one is unknown -> needs data; all hold -> eligible where the
+amount is known, an error where it passes the limit, needs data where it is unknown.
+With near misses (what bulk matching keeps), a failure is first graded by the
+criterion's nearness (``compile/nearness``): 'never' makes it hard, 'margin' makes it
+hard unless the relaxed rule (another program) holds; a row with exactly one failure,
+not hard, and nothing unknown is a near miss; two failures, a hard one, or a failure
+and an unknown drop the row. Outcomes are bitmaps, one bit a row (row r in word r // 32,
+bit r % 32: a CUDA warp's ballot), for eligible, needs-data, error and near-miss rows,
+with counts per policy; which criteria are unknown or failed is read afterwards for those
+rows alone (``fused_match``).
+
+``run_numpy`` evaluates a plan with NumPy, criterion by criterion on the rows still
+alive; ``run_cuda`` evaluates it on a GPU with CuPy in one kernel launch for all
+policies: each warp takes 32 rows through every policy, a lane stops a policy at its
+first failing criterion, and the warp's outcomes are three ballots. Both give the same
+bitmaps (``tests/engine/test_fused.py``; on a GPU, ``benchmarks/bench_fused.py``).
+
+This module reads only NumPy (and CuPy where asked), so a GPU machine can load it alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HOLDS, FAILS, UNKNOWN, ERROR = 0, 1, 2, 3
+# A criterion's failure that is never a near miss (as ``criteria.HARD``).
+HARD = 3
+# Postfix operators; an operand >= 0 is a leaf.
+AND, OR, NOT = -1, -2, -3
+# Outcomes, in the order of the bitmaps and counts.
+OUTCOMES = ("eligible", "needs_data", "error", "near_miss")
+# A criterion's nearness (``FusedPlan.near_kind``): a failure may be a near miss, never is,
+# or is where the relaxed rule holds.
+ALWAYS, NEVER, MARGIN = 0, 1, 2
+# The deepest postfix program the CUDA kernel's stack holds.
+MAX_DEPTH = 16
+
+
+@dataclass
+class FusedPlan:
+    """What the fused evaluators read; arrays only, so it saves and loads as one file."""
+
+    n: int
+    # Per frame column read: the bucket of each row (int32; the last bucket is NULL).
+    buckets: list[Any]
+    columns: list[str]
+    # The leaves' code tables, one after another; leaf i is tables[table_start[i]:...].
+    tables: Any
+    table_start: Any
+    # The column index each leaf reads (-1: a constant, one entry).
+    leaf_column: Any
+    # Criterion c's program is ops[op_start[c]:op_start[c + 1]].
+    ops: Any
+    op_start: Any
+    # Policy p's criteria (in the order they are read) are crits[crit_start[p]:...].
+    crits: Any
+    crit_start: Any
+    # The leaf of each policy's amount (0 known, 2 unknown, 3 error).
+    amount_leaf: Any
+    # Per criterion: its nearness (ALWAYS, NEVER, MARGIN) and, for MARGIN, the criterion
+    # (a program like the others) of its relaxed rule.
+    near_kind: Any = None
+    near_crit: Any = None
+    # Per entry of ``crits``: the criterion's position among its policy's checked ones.
+    crit_pos: Any = None
+    policy_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        criteria = len(self.op_start) - 1
+        if self.near_kind is None:
+            self.near_kind = np.full(criteria, NEVER, dtype=np.int8)
+        if self.near_crit is None:
+            self.near_crit = np.full(criteria, -1, dtype=np.int32)
+        if self.crit_pos is None:
+            self.crit_pos = np.zeros(len(self.crits), dtype=np.int32)
+
+    @property
+    def words(self) -> int:
+        return (self.n + 31) // 32
+
+    def save(self, path: Path) -> None:
+        arrays = {f"bucket_{i}": b for i, b in enumerate(self.buckets)}
+        np.savez_compressed(
+            path,
+            n=np.int64(self.n),
+            columns=np.array(self.columns, dtype=object).astype(str),
+            policy_ids=np.array(self.policy_ids, dtype=object).astype(str),
+            tables=self.tables,
+            table_start=self.table_start,
+            leaf_column=self.leaf_column,
+            ops=self.ops,
+            op_start=self.op_start,
+            crits=self.crits,
+            crit_start=self.crit_start,
+            amount_leaf=self.amount_leaf,
+            near_kind=self.near_kind,
+            near_crit=self.near_crit,
+            crit_pos=self.crit_pos,
+            **arrays,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> FusedPlan:
+        with np.load(path) as z:
+            columns = [str(c) for c in z["columns"]]
+            return cls(
+                n=int(z["n"]),
+                buckets=[z[f"bucket_{i}"] for i in range(len(columns))],
+                columns=columns,
+                tables=z["tables"],
+                table_start=z["table_start"],
+                leaf_column=z["leaf_column"],
+                ops=z["ops"],
+                op_start=z["op_start"],
+                crits=z["crits"],
+                crit_start=z["crit_start"],
+                amount_leaf=z["amount_leaf"],
+                near_kind=z["near_kind"],
+                near_crit=z["near_crit"],
+                crit_pos=z["crit_pos"],
+                policy_ids=[str(p) for p in z["policy_ids"]],
+            )
+
+
+@dataclass
+class FusedResult:
+    """Bitmaps (outcome, policy, word) of uint32 and counts (policy, outcome)."""
+
+    bits: Any
+    counts: Any
+
+    def rows(self, outcome: str, policy: int) -> Any:
+        """The rows of one policy with one outcome, ascending."""
+        words = np.ascontiguousarray(self.bits[OUTCOMES.index(outcome), policy])
+        flags = np.unpackbits(words.view(np.uint8), bitorder="little")
+        return np.flatnonzero(flags)
+
+    def digest(self) -> str:
+        return hashlib.sha256(np.ascontiguousarray(self.bits).tobytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------- NumPy
+_NOT = np.array([FAILS, HOLDS, UNKNOWN], dtype=np.uint8)
+
+
+def and3(a: Any, b: Any) -> Any:
+    return np.where((a == FAILS) | (b == FAILS), np.uint8(FAILS), np.maximum(a, b))
+
+
+def or3(a: Any, b: Any) -> Any:
+    either = (a == UNKNOWN) | (b == UNKNOWN)
+    return np.where(
+        (a == HOLDS) | (b == HOLDS),
+        np.uint8(HOLDS),
+        np.where(either, np.uint8(UNKNOWN), np.uint8(FAILS)),
+    )
+
+
+class _NumpyRun:
+    def __init__(self, plan: FusedPlan) -> None:
+        self.plan = plan
+        self.full: dict[int, Any] = {}
+
+    def leaf(self, i: int, rows: Any) -> Any:
+        p = self.plan
+        table = p.tables[p.table_start[i] : p.table_start[i + 1]]
+        col = int(p.leaf_column[i])
+        if col < 0:
+            return np.full(p.n if rows is None else len(rows), table[0], dtype=np.uint8)
+        if rows is None:
+            found = self.full.get(i)
+            if found is None:
+                found = self.full[i] = table[p.buckets[col]]
+            return found
+        return table[p.buckets[col][rows]]
+
+    def criterion(self, c: int, rows: Any) -> Any:
+        p = self.plan
+        stack: list[Any] = []
+        for op in p.ops[p.op_start[c] : p.op_start[c + 1]].tolist():
+            if op >= 0:
+                stack.append(self.leaf(op, rows))
+            elif op == NOT:
+                stack.append(_NOT[stack.pop()])
+            else:
+                b, a = stack.pop(), stack.pop()
+                stack.append(and3(a, b) if op == AND else or3(a, b))
+        (codes,) = stack
+        return codes
+
+    def graded(self, c: int, rows: Any) -> Any:
+        """Criterion ``c``'s codes with its nearness: a failure that is never a near miss
+        is HARD (3), as ``criteria.criterion_codes`` grades it."""
+        p = self.plan
+        codes = self.criterion(c, rows)
+        kind = int(p.near_kind[c])
+        if kind == ALWAYS:
+            return codes
+        codes = codes.copy()
+        failing = np.flatnonzero(codes == FAILS)
+        if kind == NEVER:
+            codes[failing] = HARD
+        elif len(failing):
+            at = failing if rows is None else rows[failing]
+            near = self.criterion(int(p.near_crit[c]), at)
+            codes[failing[near != HOLDS]] = HARD
+        return codes
+
+    def policy(self, q: int) -> tuple[Any, Any, Any]:
+        """The rows of policy ``q`` that are eligible, need data, are in error."""
+        p = self.plan
+        rows: Any = None
+        unknown: Any = None
+        for c in p.crits[p.crit_start[q] : p.crit_start[q + 1]].tolist():
+            codes = self.criterion(c, rows)
+            keep = np.flatnonzero(codes != FAILS)
+            rows = keep if rows is None else rows[keep]
+            got = codes[keep] == UNKNOWN
+            unknown = got if unknown is None else unknown[keep] | got
+            if not len(rows):
+                break
+        if rows is None:
+            rows = np.arange(p.n)
+            unknown = np.zeros(p.n, dtype=bool)
+        return self._outcomes(q, rows, unknown, np.zeros(0, dtype=np.int64))
+
+    def policy_near(self, q: int) -> tuple[Any, Any, Any, Any]:
+        """As ``policy``, keeping near misses: every row's criteria are graded."""
+        p = self.plan
+        fails = np.zeros(p.n, dtype=np.int8)
+        unknown = np.zeros(p.n, dtype=bool)
+        for c in p.crits[p.crit_start[q] : p.crit_start[q + 1]].tolist():
+            codes = self.graded(c, None)
+            fails += (codes == FAILS).astype(np.int8) + 2 * (codes == HARD).astype(np.int8)
+            unknown |= codes == UNKNOWN
+        alive = np.flatnonzero(fails == 0)
+        near = np.flatnonzero((fails == 1) & ~unknown)
+        return self._outcomes(q, alive, unknown[alive], near)
+
+    def _outcomes(self, q: int, rows: Any, unknown: Any, near: Any) -> Any:
+        p = self.plan
+        clean = rows[~unknown]
+        amount = self.leaf(int(p.amount_leaf[q]), clean)
+        eligible = clean[amount == HOLDS]
+        error = clean[amount == ERROR]
+        needs = np.sort(np.concatenate([rows[unknown], clean[amount == UNKNOWN]]))
+        return eligible, needs, error, near
+
+
+def _bitmap(rows: Any, n: int, words: int) -> Any:
+    flags = np.zeros(words * 32, dtype=bool)
+    flags[rows] = True
+    return np.packbits(flags, bitorder="little").view(np.uint32)
+
+
+def run_numpy(plan: FusedPlan, *, near_misses: bool = False) -> FusedResult:
+    """The plan evaluated on the CPU, policy by policy (the fused kernel's reference)."""
+    run = _NumpyRun(plan)
+    policies = len(plan.crit_start) - 1
+    bits = np.zeros((len(OUTCOMES), policies, plan.words), dtype=np.uint32)
+    counts = np.zeros((policies, len(OUTCOMES)), dtype=np.int64)
+    for q in range(policies):
+        for k, rows in enumerate(run.policy_near(q) if near_misses else run.policy(q)):
+            bits[k, q] = _bitmap(rows, plan.n, plan.words)
+            counts[q, k] = len(rows)
+    return FusedResult(bits, counts)
+
+
+# ---------------------------------------------------------------------- CUDA
+KERNEL = r"""
+#define FULL 0xffffffffu
+
+__device__ __forceinline__ int program(
+    const int c, const long long row, const long long n,
+    const int* __restrict__ buckets, const unsigned char* __restrict__ tables,
+    const int* __restrict__ tstart, const int* __restrict__ lcol,
+    const int* __restrict__ ops, const int* __restrict__ ostart)
+{
+    unsigned char stack[16];
+    int top = 0;
+    for (int i = ostart[c]; i < ostart[c + 1]; ++i) {
+        const int op = ops[i];
+        if (op >= 0) {
+            const int col = lcol[op];
+            const int b = col < 0 ? 0 : buckets[(long long)col * n + row];
+            stack[top++] = tables[tstart[op] + b];
+        } else if (op == -3) {
+            const int a = stack[top - 1];
+            stack[top - 1] = a == 2 ? 2 : 1 - a;
+        } else {
+            const int b = stack[--top];
+            const int a = stack[top - 1];
+            if (op == -1) {
+                stack[top - 1] = (a == 1 || b == 1) ? 1 : (a > b ? a : b);
+            } else {
+                stack[top - 1] = (a == 0 || b == 0) ? 0 : ((a == 2 || b == 2) ? 2 : 1);
+            }
+        }
+    }
+    return stack[0];
+}
+
+/* One warp takes 32 rows through policies p0..p1-1; per policy four ballots at most:
+   eligible (every word written), needs data, error and near miss (only for a policy that
+   can have them: flags bits 0, 1 and 2; those planes are zeroed before the launch). A
+   criterion read from one leaf is (column, table) in ecol/etab; ecol -2 marks a program.
+   With near_misses a failure is graded by enear (0 always, 1 never, 2 margin: hard
+   unless the program enprog holds), a hard one counting two; a row leaves at two
+   failures, or a failure and an unknown. Without, it leaves at its first failure. */
+extern "C" __global__ void fused(
+    const long long n, const int p0, const int p1, const long long W, const int P,
+    const int* __restrict__ buckets, const unsigned char* __restrict__ tables,
+    const int* __restrict__ tstart, const int* __restrict__ lcol,
+    const int* __restrict__ ops, const int* __restrict__ ostart,
+    const int* __restrict__ cstart, const int* __restrict__ ecol,
+    const int* __restrict__ etab, const int* __restrict__ acol,
+    const int* __restrict__ atab, const int* __restrict__ flags,
+    const int* __restrict__ enear, const int* __restrict__ enprog, const int near_misses,
+    unsigned int* __restrict__ bits)
+{
+    const int lane = threadIdx.x & 31;
+    const long long per_block = blockDim.x >> 5;
+    const long long first = blockIdx.x * per_block + (threadIdx.x >> 5);
+    const long long stride = gridDim.x * per_block;
+    for (long long w = first; w < W; w += stride) {
+        const long long row = w * 32 + lane;
+        const bool live = row < n;
+        for (int p = p0; p < p1; ++p) {
+            int outcome = 4;  /* 0 eligible, 1 needs data, 2 error, 3 near miss, 4 none */
+            if (live) {
+                bool unknown = false;
+                int fails = 0;
+                const int end = cstart[p + 1];
+                for (int k = cstart[p]; k < end; ++k) {
+                    const int col = ecol[k];
+                    int code;
+                    if (col >= -1) {
+                        const int b = col < 0 ? 0 : buckets[(long long)col * n + row];
+                        code = tables[etab[k] + b];
+                    } else {
+                        code = program(etab[k], row, n, buckets, tables, tstart, lcol, ops, ostart);
+                    }
+                    if (code == 1) {
+                        if (!near_misses) { fails = 2; break; }
+                        const int kind = enear[k];
+                        if (kind == 1) { fails = 2; break; }
+                        if (kind == 2 && program(enprog[k], row, n, buckets, tables, tstart,
+                                                 lcol, ops, ostart) != 0) { fails = 2; break; }
+                        fails += 1;
+                    } else if (code == 2) {
+                        unknown = true;
+                    }
+                    if (fails >= 2 || (fails == 1 && unknown)) { fails = 2; break; }
+                }
+                if (fails == 1) {
+                    outcome = 3;
+                } else if (fails == 0) {
+                    if (unknown) {
+                        outcome = 1;
+                    } else {
+                        const int col = acol[p];
+                        const int b = col < 0 ? 0 : buckets[(long long)col * n + row];
+                        const int a = tables[atab[p] + b];
+                        outcome = a == 0 ? 0 : (a == 3 ? 2 : 1);
+                    }
+                }
+            }
+            const unsigned int e = __ballot_sync(FULL, outcome == 0);
+            if (lane == 0) bits[(long long)p * W + w] = e;
+            const int f = flags[p];
+            if (f & 1) {
+                const unsigned int d = __ballot_sync(FULL, outcome == 1);
+                if (lane == 0 && d) bits[((long long)P + p) * W + w] = d;
+            }
+            if (f & 2) {
+                const unsigned int x = __ballot_sync(FULL, outcome == 2);
+                if (lane == 0 && x) bits[((long long)2 * P + p) * W + w] = x;
+            }
+            if (f & 4) {
+                const unsigned int m = __ballot_sync(FULL, outcome == 3);
+                if (lane == 0 && m) bits[((long long)3 * P + p) * W + w] = m;
+            }
+        }
+    }
+}
+
+/* counts[p * planes + plane] = the set bits of one bitmap; one block per (plane, policy). */
+extern "C" __global__ void tally(
+    const unsigned int* __restrict__ bits, const long long W, const int P, const int planes,
+    unsigned long long* __restrict__ counts)
+{
+    const long long base = (long long)blockIdx.x * W;
+    unsigned long long s = 0;
+    for (long long i = threadIdx.x; i < W; i += blockDim.x) s += __popc(bits[base + i]);
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(FULL, s, o);
+    __shared__ unsigned long long part[32];
+    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = s;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        s = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : 0;
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(FULL, s, o);
+        if (threadIdx.x == 0) {
+            const int plane = blockIdx.x / P, p = blockIdx.x % P;
+            counts[p * planes + plane] = s;
+        }
+    }
+}
+"""
+
+# Policies per launch (a launch is short either way; the bound keeps one under a second).
+GROUP = 4096
+THREADS = 256
+
+
+def entries(plan: FusedPlan, *, near_misses: bool = False) -> tuple[Any, ...]:
+    """What the kernel reads per policy criterion and per policy: (column, table start)
+    of a criterion read from one leaf (column -2 and the criterion for a program), of
+    each amount, flags (1: the policy can need data, 2: it can be an error, 4: it can be
+    a near miss), and per criterion its nearness and relaxed rule."""
+    ts = np.asarray(plan.table_start, dtype=np.int64)
+    col = np.asarray(plan.leaf_column, dtype=np.int64)
+    op_start = np.asarray(plan.op_start, dtype=np.int64)
+    single = np.diff(op_start) == 1
+    leaf_of = np.where(
+        single, np.asarray(plan.ops)[np.minimum(op_start[:-1], len(plan.ops) - 1)], -1
+    )
+    crits = np.asarray(plan.crits, dtype=np.int64)
+    ecol = np.where(single[crits], col[leaf_of[crits]], -2) if len(crits) else crits
+    etab = np.where(single[crits], ts[leaf_of[crits]], crits) if len(crits) else crits
+    amount = np.asarray(plan.amount_leaf, dtype=np.int64)
+    # The NULL bucket (the last) counts only where some row is NULL.
+    top = [int(b.max()) if len(b) else -1 for b in plan.buckets]
+    has = {code: np.zeros(len(col), dtype=bool) for code in (UNKNOWN, ERROR)}
+    for i in range(len(col)):
+        table = plan.tables[ts[i] : ts[i + 1]]
+        seen = table if col[i] < 0 or top[col[i]] >= len(table) - 1 else table[:-1]
+        for code, found in has.items():
+            found[i] = bool((seen == code).any())
+    flags = np.zeros(len(amount), dtype=np.int32)
+    for q in range(len(amount)):
+        leaves = [int(amount[q])]
+        for c in plan.crits[plan.crit_start[q] : plan.crit_start[q + 1]].tolist():
+            leaves += [op for op in plan.ops[op_start[c] : op_start[c + 1]].tolist() if op >= 0]
+        own = plan.crits[plan.crit_start[q] : plan.crit_start[q + 1]]
+        near = near_misses and bool((np.asarray(plan.near_kind)[own] != NEVER).any())
+        flags[q] = int(has[UNKNOWN][leaves].any()) | 2 * int(has[ERROR][amount[q]]) | 4 * int(near)
+    acol = col[amount] if len(amount) else amount
+    atab = ts[amount] if len(amount) else amount
+    enear = np.asarray(plan.near_kind)[crits] if len(crits) else crits
+    enprog = np.asarray(plan.near_crit)[crits] if len(crits) else crits
+    return ecol, etab, acol, atab, flags, enear, enprog
+
+
+class CudaPlan:
+    """A plan held on the GPU, with its kernels compiled; ``run`` evaluates it."""
+
+    def __init__(self, plan: FusedPlan, cupy: Any, *, near_misses: bool = False) -> None:
+        self.cp = cupy
+        self.plan = plan
+        self.near_misses = near_misses
+        self.policies = len(plan.crit_start) - 1
+
+        def as32(a: Any) -> Any:
+            a = np.asarray(a, dtype=np.int32)
+            return cupy.asarray(a if len(a) else np.zeros(1, dtype=np.int32))
+
+        self.buckets = cupy.asarray(
+            np.stack([np.asarray(b, dtype=np.int32) for b in plan.buckets])
+            if plan.buckets
+            else np.zeros((1, max(plan.n, 1)), dtype=np.int32)
+        )
+        self.tables = cupy.asarray(np.asarray(plan.tables, dtype=np.uint8))
+        self.tstart = as32(plan.table_start)
+        self.lcol = as32(plan.leaf_column)
+        self.ops = as32(plan.ops)
+        self.ostart = as32(plan.op_start)
+        self.cstart = as32(plan.crit_start)
+        ecol, etab, acol, atab, flags, enear, enprog = entries(plan, near_misses=near_misses)
+        self.ecol, self.etab = as32(ecol), as32(etab)
+        self.acol, self.atab, self.flags = as32(acol), as32(atab), as32(flags)
+        self.enear, self.enprog = as32(enear), as32(enprog)
+        module = cupy.RawModule(code=KERNEL)
+        self.kernel = module.get_function("fused")
+        self.tally = module.get_function("tally")
+        self.bits = cupy.zeros((len(OUTCOMES), self.policies, plan.words), dtype=cupy.uint32)
+        self.counts = cupy.zeros((self.policies, len(OUTCOMES)), dtype=cupy.uint64)
+        sms = int(cupy.cuda.Device().attributes["MultiProcessorCount"])
+        self.blocks = max(1, min(sms * 8, (plan.words + THREADS // 32 - 1) // (THREADS // 32)))
+
+    def run(self) -> None:
+        """Evaluate every policy; the outcomes stay on the GPU (``bits``, ``counts``)."""
+        plan = self.plan
+        if not self.policies:
+            return
+        self.bits[1:].fill(0)
+        for p0 in range(0, self.policies, GROUP):
+            p1 = min(p0 + GROUP, self.policies)
+            self.kernel(
+                (self.blocks,),
+                (THREADS,),
+                (
+                    np.int64(plan.n),
+                    np.int32(p0),
+                    np.int32(p1),
+                    np.int64(plan.words),
+                    np.int32(self.policies),
+                    self.buckets,
+                    self.tables,
+                    self.tstart,
+                    self.lcol,
+                    self.ops,
+                    self.ostart,
+                    self.cstart,
+                    self.ecol,
+                    self.etab,
+                    self.acol,
+                    self.atab,
+                    self.flags,
+                    self.enear,
+                    self.enprog,
+                    np.int32(self.near_misses),
+                    self.bits,
+                ),
+            )
+        self.tally(
+            (len(OUTCOMES) * self.policies,),
+            (THREADS,),
+            (
+                self.bits,
+                np.int64(plan.words),
+                np.int32(self.policies),
+                np.int32(len(OUTCOMES)),
+                self.counts,
+            ),
+        )
+
+    def result(self) -> FusedResult:
+        return FusedResult(
+            self.cp.asnumpy(self.bits), self.cp.asnumpy(self.counts).astype(np.int64)
+        )
+
+
+def run_cuda(plan: FusedPlan, cupy: Any, *, near_misses: bool = False) -> FusedResult:
+    """The plan evaluated on a GPU (``cupy``: the module ``array.namespace`` returns)."""
+    held = CudaPlan(plan, cupy, near_misses=near_misses)
+    held.run()
+    return held.result()
