@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import textwrap
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
@@ -207,6 +208,21 @@ def load_fast(con: Any, profiles: list[Any]) -> None:
     load_profiles_into(BatchedInserts(con), profiles)
 
 
+def frozen_snapshot(where: Path, profiles: list[Any], snapshot_id: int) -> Any:
+    """``profiles`` frozen as a snapshot's Parquet files in ``where``, as the store writes them."""
+    import duckdb
+
+    from huiqi.engine.snapshot import SOURCES, Snapshot
+
+    con = duckdb.connect()
+    load_fast(con, profiles)
+    files = {}
+    for name in SOURCES:
+        files[name] = where / f"{name}.parquet"
+        con.table(name).write_parquet(str(files[name]))
+    return Snapshot(snapshot_id, files)
+
+
 # ---------------------------------------------------------------- policies for the oracle
 
 # Every construct of the rule language, each policy with its own edge cases.
@@ -349,6 +365,18 @@ POLICIES: dict[str, dict[str, object]] = {
         "cap": "99999.99",
     },
 }
+
+
+def every_policy(synth: int, seed: int) -> list[CompiledPolicy]:
+    """The oracle's policies, the library's and ``synth`` generated ones (every operator)."""
+    from huiqi.engine.compile.library import compile_library
+    from huiqi.policies.loader import load_library
+    from huiqi.policies.synth import synth_policies
+
+    out = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
+    out += compile_library(load_library()).compiled
+    out += [compile_policy(p) for p in synth_policies(synth, seed=seed)]
+    return out
 
 
 def compile_spec(policy_id: str, spec: dict[str, object]) -> CompiledPolicy:

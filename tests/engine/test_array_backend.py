@@ -25,13 +25,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from engine_factories import POLICIES, compile_spec, load_fast, policy_yaml, random_profiles
+from engine_factories import (
+    POLICIES,
+    compile_spec,
+    every_policy,
+    frozen_snapshot,
+    policy_yaml,
+    random_profiles,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 from test_fuzz_rules import BOOLEAN, NUMERIC
 
-from huiqi.engine import CompiledPolicy, Evaluation, compile_library, compile_policy, get_backend
+from huiqi.engine import CompiledPolicy, Evaluation, compile_policy, get_backend
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import column_from_arrow
 from huiqi.engine.array.criteria import CriterionStore, codes_of, key_of
@@ -42,19 +49,16 @@ from huiqi.engine.array.values import Overflow, Val, add_months, civil, days_fro
 from huiqi.engine.compile.lower import add_interval
 from huiqi.engine.duckdb.evaluate import requirements
 from huiqi.engine.profile import RawProfile
-from huiqi.engine.snapshot import SOURCES, Snapshot
+from huiqi.engine.snapshot import Snapshot
 from huiqi.errors import ConfigError, PolicyError
-from huiqi.policies.loader import load_library, load_policy_text
+from huiqi.policies.loader import load_policy_text
 from huiqi.policies.synth import synth_policies
 
 N_PROFILES = 1500
 
 
 def _policies() -> list[CompiledPolicy]:
-    out = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
-    out += compile_library(load_library()).compiled
-    out += [compile_policy(p) for p in synth_policies(80, seed=11)]
-    return out
+    return every_policy(80, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +74,7 @@ def compiled() -> list[CompiledPolicy]:
 @pytest.fixture(scope="module")
 def snapshot(profiles: list[RawProfile], tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     """The profiles frozen as a snapshot's Parquet files, as the profile store writes them."""
-    where = tmp_path_factory.mktemp("snapshot")
-    con = duckdb.connect()
-    load_fast(con, profiles)
-    files = {}
-    for name in SOURCES:
-        files[name] = where / f"{name}.parquet"
-        con.table(name).write_parquet(str(files[name]))
-    return Snapshot(41, files)
+    return frozen_snapshot(tmp_path_factory.mktemp("snapshot"), profiles, 41)
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 import sqlglot
-from engine_factories import POLICIES, compile_spec, load_fast, random_profiles
+from engine_factories import every_policy, frozen_snapshot, random_profiles
 
-from huiqi.engine import CompiledPolicy, compile_library, compile_policy
+from huiqi.engine import CompiledPolicy
 from huiqi.engine.array import values as V
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Column, Frame, column_from_arrow, compact
@@ -40,9 +39,6 @@ from huiqi.engine.array.money import clamped_fen
 from huiqi.engine.array.starts import tree_start
 from huiqi.engine.array.values import Overflow, Unsupported, Val, add, mul
 from huiqi.engine.duckdb.evaluate import requirements
-from huiqi.engine.snapshot import SOURCES, Snapshot
-from huiqi.policies.loader import load_library
-from huiqi.policies.synth import synth_policies
 
 
 def _tree(sql: str) -> Any:
@@ -138,9 +134,7 @@ def test_comparisons_beyond_a_narrow_type_are_exact(sql: str, holds: list[bool])
 # ---------------------------------------------------------------- no NULL, no NULL work
 @pytest.fixture(scope="module")
 def compiled() -> list[CompiledPolicy]:
-    out = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
-    out += compile_library(load_library()).compiled
-    return out + [compile_policy(p) for p in synth_policies(60, seed=17)]
+    return every_policy(60, seed=17)
 
 
 @pytest.fixture(scope="module")
@@ -150,14 +144,10 @@ def frames(
     """One frame read twice: with no NULL mask (every value taken as known: the NULL-free
     paths) and with a mask TRUE everywhere (the general paths, held to DuckDB's); and the
     frame itself (~15 % NULLs)."""
-    where = tmp_path_factory.mktemp("snapshot")
-    con = duckdb.connect()
-    load_fast(con, random_profiles(800, seed=23))
-    files = {}
-    for name in SOURCES:
-        files[name] = where / f"{name}.parquet"
-        con.table(name).write_parquet(str(files[name]))
-    frame = NumpyBackend().frame(Snapshot(43, files), requirements(compiled))
+    snapshot = frozen_snapshot(
+        tmp_path_factory.mktemp("snapshot"), random_profiles(800, seed=23), 43
+    )
+    frame = NumpyBackend().frame(snapshot, requirements(compiled))
 
     def copy(known: Any) -> Frame:
         cols: dict[str, Column] = {}

@@ -14,16 +14,15 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from engine_factories import POLICIES, compile_spec, load_fast, random_profiles
+from engine_factories import compile_spec, every_policy, frozen_snapshot, random_profiles
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from huiqi.engine import CompiledPolicy, compile_library, compile_policy
+from huiqi.engine import CompiledPolicy
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame, column_from_arrow
 from huiqi.engine.array.criteria import HARD, HOLDS, UNKNOWN, codes_of, criterion_codes
@@ -32,28 +31,19 @@ from huiqi.engine.array.index import value_codes
 from huiqi.engine.array.ranges import SORT_KEYS, policy_ranges, runs_of
 from huiqi.engine.array.starts import criterion_start, tree_start
 from huiqi.engine.duckdb.evaluate import requirements
-from huiqi.engine.snapshot import SOURCES, Snapshot
-from huiqi.policies.loader import load_library
-from huiqi.policies.synth import synth_policies
 
 
 @pytest.fixture(scope="module")
 def compiled() -> list[CompiledPolicy]:
-    out = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
-    out += compile_library(load_library()).compiled
-    return out + [compile_policy(p) for p in synth_policies(80, seed=5)]
+    return every_policy(80, seed=5)
 
 
 @pytest.fixture(scope="module")
 def frame(compiled: list[CompiledPolicy], tmp_path_factory: pytest.TempPathFactory) -> Frame:
-    where = tmp_path_factory.mktemp("snapshot")
-    con = duckdb.connect()
-    load_fast(con, random_profiles(1200, seed=3))
-    files = {}
-    for name in SOURCES:
-        files[name] = where / f"{name}.parquet"
-        con.table(name).write_parquet(str(files[name]))
-    return NumpyBackend().frame(Snapshot(42, files), requirements(compiled))
+    snapshot = frozen_snapshot(
+        tmp_path_factory.mktemp("snapshot"), random_profiles(1200, seed=3), 42
+    )
+    return NumpyBackend().frame(snapshot, requirements(compiled))
 
 
 def test_a_start_holds_every_row_a_scan_keeps(frame: Frame, compiled: list[CompiledPolicy]) -> None:
@@ -206,18 +196,13 @@ def test_a_policy_naming_values_no_row_holds_matches_nothing(tmp_path: Path) -> 
     profiles = random_profiles(50, seed=9)
     for p in profiles:
         p.static["district_code"] = "310115"
-    con = duckdb.connect()
-    load_fast(con, profiles)
-    files = {}
-    for name in SOURCES:
-        files[name] = tmp_path / f"{name}.parquet"
-        con.table(name).write_parquet(str(files[name]))
     cp = compile_spec("elsewhere", {"criteria": [("d", "district_code = '310104'")]})
     backend = NumpyBackend()
-    frame = backend.frame(Snapshot(7, files), requirements([cp]))
+    snapshot = frozen_snapshot(tmp_path, profiles, 7)
+    frame = backend.frame(snapshot, requirements([cp]))
     found = policy_ranges(cp, frame, near_misses=False)
     assert found is not None and found.count == 0 and len(found.rows()) == 0
     (tmp_path / "run").mkdir()
-    run = backend.match(Snapshot(7, files), [cp], run_id="r", out_dir=tmp_path / "run")
+    run = backend.match(snapshot, [cp], run_id="r", out_dir=tmp_path / "run")
     (summary,) = run.policies
     assert (summary.eligible, summary.needs_data) == (0, 0)

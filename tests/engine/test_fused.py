@@ -22,13 +22,18 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
-from engine_factories import POLICIES, compile_spec, load_fast, policy_yaml, random_profiles
+from engine_factories import (
+    every_policy,
+    frozen_snapshot,
+    policy_yaml,
+    random_profiles,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 from test_fuzz_rules import BOOLEAN, NUMERIC
 
-from huiqi.engine import CompiledPolicy, MatchRun, compile_library, compile_policy, get_backend
+from huiqi.engine import CompiledPolicy, MatchRun, compile_policy, get_backend
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.criteria import CriterionStore
@@ -52,32 +57,22 @@ from huiqi.engine.array.match import ELIGIBLE, ERROR, NEAR_MISS, NEEDS_DATA, mat
 from huiqi.engine.array.namespace import array_namespace
 from huiqi.engine.array.values import Unsupported
 from huiqi.engine.duckdb.evaluate import requirements
-from huiqi.engine.snapshot import SOURCES, Snapshot
+from huiqi.engine.snapshot import Snapshot
 from huiqi.errors import ConfigError, PolicyError
-from huiqi.policies.loader import load_library, load_policy_text
-from huiqi.policies.synth import synth_policies
+from huiqi.policies.loader import load_policy_text
 
 N_PROFILES = 1200
 
 
 @pytest.fixture(scope="module")
 def compiled() -> list[CompiledPolicy]:
-    out = [compile_spec(pid, spec) for pid, spec in POLICIES.items()]
-    out += compile_library(load_library()).compiled
-    out += [compile_policy(p) for p in synth_policies(120, seed=23)]
-    return out
+    return every_policy(120, seed=23)
 
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     where = tmp_path_factory.mktemp("snapshot")
-    con = duckdb.connect()
-    load_fast(con, random_profiles(N_PROFILES, seed=5))
-    files = {}
-    for name in SOURCES:
-        files[name] = where / f"{name}.parquet"
-        con.table(name).write_parquet(str(files[name]))
-    return Snapshot(52, files)
+    return frozen_snapshot(where, random_profiles(N_PROFILES, seed=5), 52)
 
 
 @pytest.fixture(scope="module")
