@@ -223,6 +223,19 @@ def gpu(args: argparse.Namespace) -> int:
             held.result()
             with_host.append(time.perf_counter() - started)
         out[f"{mode}_run_and_bitmaps_to_host_s"] = statistics.median(with_host)
+        with_rows = []
+        for _ in range(max(3, args.repeat // 5)):
+            started = time.perf_counter()
+            held.run()
+            gathered = held.rows()
+            with_rows.append(time.perf_counter() - started)
+        out[f"{mode}_run_and_rows_to_host_s"] = statistics.median(with_rows)
+        out[f"{mode}_rows_same"] = all(
+            np.array_equal(gathered.rows(o, q), again.rows(o, q))
+            for o in fk.OUTCOMES
+            for q in range(len(plan.amount_leaf))
+        )
+        ok = ok and out[f"{mode}_rows_same"]
         out[f"{mode}_totals"] = dict(
             zip(fk.OUTCOMES, (int(t) for t in again.counts.sum(axis=0)), strict=True)
         )
@@ -274,6 +287,8 @@ def report(args: argparse.Namespace) -> int:
             f" {k['min']:.4f}, max {k['max']:.4f}) | {g['gpu']} | **{k['median']:.4f}** |",
             f"| the same with the bitmaps copied to the host ({what}) | {g['gpu']}"
             f" | {g[f'{mode}_run_and_bitmaps_to_host_s']:.4f} |",
+            f"| the same with the rows gathered on the GPU and copied ({what}) | {g['gpu']}"
+            f" | {g.get(f'{mode}_run_and_rows_to_host_s', float('nan')):.4f} |",
         ]
     lines += [
         "",

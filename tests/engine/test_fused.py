@@ -43,6 +43,7 @@ from huiqi.engine.array.fused_kernel import (
     NOT,
     OR,
     OUTCOMES,
+    CudaPlan,
     FusedPlan,
     FusedResult,
     _NumpyRun,
@@ -244,6 +245,12 @@ def test_the_cuda_kernel_gives_the_numpy_bitmaps(
         got = run_cuda(plan, cupy, near_misses=near_misses)
         assert got.digest() == want.digest()
         assert got.counts.tolist() == want.counts.tolist()
+        held = CudaPlan(plan, cupy, near_misses=near_misses)
+        held.run()
+        gathered = held.rows()  # the rows gathered on the GPU, not the bitmaps
+        for q in range(len(plan.amount_leaf)):
+            for outcome in OUTCOMES:
+                assert gathered.rows(outcome, q).tolist() == want.rows(outcome, q).tolist()
 
 
 def _emulate(plan: FusedPlan, rows: Any, *, near_misses: bool) -> Any:
@@ -358,3 +365,20 @@ def test_a_column_null_on_every_row_is_one_bucket(
     assert int(build.plan.buckets[build.plan.columns.index(name)].max()) == 0
     for near_misses in (False, True):
         _same_as_match_policy(policies, frame, near_misses=near_misses)
+
+
+def test_rows_gathered_in_one_array_read_as_the_bitmaps(
+    backend: NumpyBackend, snapshot: Snapshot, compiled: list[CompiledPolicy]
+) -> None:
+    """The layout ``CudaPlan.rows`` returns: outcome-major, then policy, rows ascending."""
+    frame = backend.frame(snapshot, requirements(compiled))
+    plan = build_plan(frame, compiled[:40]).plan
+    bits = run_numpy(plan, near_misses=True)
+    policies = len(plan.amount_leaf)
+    parts = [bits.rows(o, q) for o in OUTCOMES for q in range(policies)]
+    offsets = np.concatenate([[0], np.cumsum(bits.counts.T.reshape(-1))])
+    flat = np.concatenate(parts).astype(np.int32)
+    gathered = FusedResult(None, bits.counts, flat, offsets)
+    for o in OUTCOMES:
+        for q in range(policies):
+            assert gathered.rows(o, q).tolist() == bits.rows(o, q).tolist()

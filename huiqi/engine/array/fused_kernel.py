@@ -140,16 +140,26 @@ class FusedPlan:
 
 @dataclass
 class FusedResult:
-    """Bitmaps (outcome, policy, word) of uint32 and counts (policy, outcome)."""
+    """Bitmaps (outcome, policy, word) of uint32 and counts (policy, outcome); or, in
+    place of the bitmaps, the rows themselves: those of (outcome k, policy p) are
+    ``flat[offsets[k * policies + p] : offsets[k * policies + p + 1]]``."""
 
     bits: Any
     counts: Any
+    flat: Any = None
+    offsets: Any = None
 
     def rows(self, outcome: str, policy: int) -> Any:
         """The rows of one policy with one outcome, ascending."""
+        if self.flat is not None:
+            i = OUTCOMES.index(outcome) * len(self.counts) + policy
+            return self.flat[self.offsets[i] : self.offsets[i + 1]]
         words = np.ascontiguousarray(self.bits[OUTCOMES.index(outcome), policy])
-        flags = np.unpackbits(words.view(np.uint8), bitorder="little")
-        return np.flatnonzero(flags)
+        # Only the words with a bit set are unpacked: most of a policy's words are empty.
+        full = np.flatnonzero(words)
+        flags = np.unpackbits(words[full].view(np.uint8), bitorder="little")
+        at = np.flatnonzero(flags)
+        return full[at // 32] * 32 + at % 32
 
     def digest(self) -> str:
         return hashlib.sha256(np.ascontiguousarray(self.bits).tobytes()).hexdigest()
@@ -400,6 +410,26 @@ extern "C" __global__ void fused(
     }
 }
 
+/* The rows of every bitmap, one after another: word i's set bits go to out from
+   before[i] (the set bits of the words before it), as row numbers (i % W) * 32 + bit. */
+extern "C" __global__ void scatter(
+    const unsigned int* __restrict__ bits, const long long words, const long long W,
+    const long long* __restrict__ before, int* __restrict__ out)
+{
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < words; i += stride) {
+        unsigned int w = bits[i];
+        if (!w) continue;
+        long long at = before[i];
+        const int row0 = (int)((i % W) * 32);
+        while (w) {
+            const int b = __ffs(w) - 1;
+            out[at++] = row0 + b;
+            w &= w - 1;
+        }
+    }
+}
+
 /* counts[p * planes + plane] = the set bits of one bitmap; one block per (plane, policy). */
 extern "C" __global__ void tally(
     const unsigned int* __restrict__ bits, const long long W, const int P, const int planes,
@@ -498,6 +528,8 @@ class CudaPlan:
         module = cupy.RawModule(code=KERNEL)
         self.kernel = module.get_function("fused")
         self.tally = module.get_function("tally")
+        self.scatter = module.get_function("scatter")
+        self.popcount = cupy.ElementwiseKernel("uint32 x", "int64 y", "y = __popc(x)", "popc")
         self.bits = cupy.zeros((len(OUTCOMES), self.policies, plan.words), dtype=cupy.uint32)
         self.counts = cupy.zeros((self.policies, len(OUTCOMES)), dtype=cupy.uint64)
         sms = int(cupy.cuda.Device().attributes["MultiProcessorCount"])
@@ -551,9 +583,30 @@ class CudaPlan:
         )
 
     def result(self) -> FusedResult:
+        """The bitmaps and counts, copied to the host."""
         return FusedResult(
             self.cp.asnumpy(self.bits), self.cp.asnumpy(self.counts).astype(np.int64)
         )
+
+    def rows(self) -> FusedResult:
+        """The counts and the rows themselves, gathered on the GPU: only the set bits
+        cross to the host (4 bytes a kept row), not the bitmaps."""
+        cp = self.cp
+        words = self.bits.reshape(-1)
+        set_bits = self.popcount(words)
+        before = cp.cumsum(set_bits)
+        total = int(before[-1]) if len(before) else 0
+        before -= set_bits  # each word's set bits before it
+        flat = cp.empty(max(total, 1), dtype=cp.int32)
+        blocks = max(1, min(65535, (len(words) + THREADS - 1) // THREADS))
+        self.scatter(
+            (blocks,),
+            (THREADS,),
+            (words, np.int64(len(words)), np.int64(self.plan.words), before, flat),
+        )
+        counts = cp.asnumpy(self.counts).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts.T.reshape(-1))])
+        return FusedResult(None, counts, cp.asnumpy(flat[:total]), offsets)
 
 
 def run_cuda(plan: FusedPlan, cupy: Any, *, near_misses: bool = False) -> FusedResult:
