@@ -69,3 +69,30 @@ def test_a_policy_filter_naming_no_published_policy_exits_3(
     for published in ("sh-startup-subsidy-2026", "jd-nothing-yet-2026"):
         code, out = run(data, *listing, "--policy", published, "--json", token=officer)
         assert code == 0, out
+
+
+def test_policy_commands_refuse_a_missing_path_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: 'huiqi policy lint/test/list' exited 1 for a path that does not exist,
+    where 'huiqi publish' and 'huiqi match --policies' exit 2."""
+    for command in ("lint", "test", "list"):
+        code, out = run(tmp_path, "policy", command, str(tmp_path / "nope.yaml"))
+        assert code == 2, (command, out)
+        assert f"no such file or folder: {tmp_path / 'nope.yaml'}" in " ".join(out.split())
+
+
+def test_application_list_refuses_an_unknown_status_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: '--status bogus' exited 1 here and 2 on 'huiqi records'."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    code, out = run(data, "application", "list", "--status", "bogus", token=officer)
+    assert code == 2, out
+    assert "Invalid value for '--status': 'bogus' is not one of" in out
+    assert "'application_open'" in out and "'submitted'" in out
+
+
+@pytest.mark.parametrize("stars", ["6", "0"])
+def test_desk_rate_refuses_stars_out_of_range_as_wrong_usage(tmp_path: Path, stars: str) -> None:
+    """Regression: '--stars 6' reached the service and exited 1."""
+    code, out = run(tmp_path / "data", "desk", "rate", "1", "--stars", stars)
+    assert code == 2, out
+    assert "Invalid value for '--stars'" in out and "1<=x<=5" in out
