@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cliutil import accounts, run
+from cliutil import PASSWORD, accounts, run
 
 from huiqi.cli.quick import listings as quick_listings
 from huiqi.cli.quick import read as quick_read
@@ -96,3 +96,16 @@ def test_desk_rate_refuses_stars_out_of_range_as_wrong_usage(tmp_path: Path, sta
     code, out = run(tmp_path / "data", "desk", "rate", "1", "--stars", stars)
     assert code == 2, out
     assert "Invalid value for '--stars'" in out and "1<=x<=5" in out
+
+
+def test_a_second_admin_init_is_an_error_not_a_refused_access(tmp_path: Path) -> None:
+    """Regression: it exited 5 (access denied) though no sign-in could change the answer."""
+    data = tmp_path / "data"
+    accounts(data)
+    code, out = run(
+        data, "admin", "init", HUIQI_ADMIN_USERNAME="second", HUIQI_ADMIN_PASSWORD=PASSWORD
+    )
+    assert code == 1, out
+    text = " ".join(out.split())
+    assert "an admin already exists in this database" in text
+    assert "add another with 'huiqi user add'" in text
