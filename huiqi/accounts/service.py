@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from huiqi.accounts.access import AccessDenied, Actor, require_role
+from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.credentials import hash_password
 from huiqi.accounts.models import ApiToken, User, UserRole
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.clock import utcnow
 from huiqi.delivery.audit import record_event
-from huiqi.errors import HuiqiError, NotFoundError
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 SCHEDULER = "scheduler"
 
@@ -144,10 +144,15 @@ def has_users(session: Session) -> bool:
 
 def check_first_admin(session: Session, username: str | None = None) -> str:
     """Refuse a first admin where one exists (or a user name that cannot be one) before
-    anyone types a password for it; the name as it will be stored."""
+    anyone types a password for it; the name as it will be stored.
+
+    An existing admin is a state the request does not fit (StateConflict, exit 1), not a
+    refused access (exit 5): nobody may run it a second time, signed in or not."""
     if has_admin(session):
-        raise AccessDenied(
-            "an admin already exists; sign in as an admin and use 'huiqi user add' instead"
+        raise StateConflict(
+            "an admin already exists in this database ('huiqi admin init' creates only the"
+            " first); sign in as an admin ('huiqi login NAME') and add another with"
+            " 'huiqi user add'"
         )
     return _check_username(username) if username is not None else ""
 

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from huiqi.config import Settings, get_settings
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import format_yuan as yuan  # noqa: F401 - the CLI's money formatter
 from huiqi.profiles.datadir import use_data_dir
 from huiqi.wording import counted  # noqa: F401 - the CLI's counts
@@ -318,15 +318,20 @@ def show_listing(
     as_json: bool,
     columns: list[str],
     row: Callable[[Any], list[str]],
+    policy_id: str | None = None,
 ) -> None:
     """Sign in, fetch rows through one service call written in SQLAlchemy Core (the sign-in
     check and the query in one read-only transaction, no ORM loaded), print them as JSON
     or as a table. ``quick``: the same listing through the driver (:mod:`huiqi.cli.quick`),
-    tried first; None when it declines."""
+    tried first; None when it declines. ``policy_id``: the listing's --policy filter, checked
+    when nothing is listed (:func:`require_published_policy`); None on a page after the
+    first (--after), which may be empty past the last row of a policy that exists."""
     rows = quick() if quick is not None else None
     if rows is None:
         with signed_in_reading(ctx) as (conn, actor):
             rows = fetch(conn, actor)
+    if not rows and policy_id:
+        require_published_policy(ctx, policy_id)
     _print_rows(rows, as_json=as_json, columns=columns, row=row)
 
 
@@ -337,6 +342,7 @@ def show_session_listing(
     as_json: bool,
     columns: list[str],
     row: Callable[[Any], list[str]],
+    policy_id: str | None = None,
 ) -> None:
     """As :func:`show_listing`, for a service call that reads through the ORM (a session)."""
     from huiqi.db.engine import reading
@@ -344,7 +350,32 @@ def show_session_listing(
     factory, actor = signed_in(ctx)
     with reading(factory) as s:
         rows = fetch(s, actor)
+    if not rows and policy_id:
+        require_published_policy(ctx, policy_id)
     _print_rows(rows, as_json=as_json, columns=columns, row=row)
+
+
+def require_published_policy(ctx: click.Context, policy_id: str) -> None:
+    """Exit 3 when a --policy filter names no published policy (any version, retired ones
+    included), with the closest published id: filtered by a mistyped id, a listing printed
+    an empty table and exited 0, as if the policy had nothing. Checked only once a listing
+    comes back empty; published policies are public (:func:`list_versions`), so naming
+    them tells a reader nothing they may not see."""
+    from huiqi.cli.quick import listings as quick
+    from huiqi.wording import did_you_mean
+
+    versions = quick.versions(ctx, policy_id=None)
+    if versions is None:
+        from huiqi.delivery.service import list_versions
+
+        with signed_in_reading(ctx) as (conn, actor):
+            versions = list_versions(conn, actor=actor)
+    published = {v.policy_id for v in versions}
+    if policy_id not in published:
+        raise NotFoundError(
+            f"no policy '{policy_id}' is published{did_you_mean(policy_id, sorted(published))};"
+            " 'huiqi versions' lists the policy ids"
+        )
 
 
 def _print_rows(

@@ -69,6 +69,7 @@ def totals(
             month_to=month_to,
         ),
         as_json=as_json,
+        policy_id=policy_id,
         columns=[*shown, "count", "amount (yuan)"],
         row=lambda t: [
             *(str(getattr(t, "policy_id" if d == "policy" else d) or "") for d in shown),

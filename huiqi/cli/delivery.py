@@ -36,6 +36,7 @@ from huiqi.delivery.lifecycle import expire_offers, withdraw_retired_left_open
 from huiqi.delivery.publish import deliver as deliver_version
 from huiqi.delivery.publish import publish as publish_file
 from huiqi.delivery.review import Outcome, resolve_flag
+from huiqi.delivery.statuses import RecordStatus
 from huiqi.delivery.versions import retire_named
 from huiqi.errors import NotFoundError
 
@@ -204,7 +205,11 @@ def application() -> None:
 
 
 @application.command("list")
-@click.option("--status", help="application_open, submitted, approved, rejected …")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in RecordStatus]),
+    help="Only applications in this status.",
+)
 @listing_filters
 @click.pass_context
 @handle_errors
@@ -230,6 +235,7 @@ def application_list(
             limit=limit,
         ),
         as_json=as_json,
+        policy_id=policy_id if not after_id else None,  # a later page may be past the end
         columns=[
             "record",
             "USCC",

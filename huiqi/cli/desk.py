@@ -261,7 +261,9 @@ def desk_transfer(
 
 @desk.command("rate")
 @click.argument("request_id", type=int)
-@click.option("--stars", type=int, required=True, help="1 to 5; 1 or 2 reopens it once.")
+@click.option(
+    "--stars", type=click.IntRange(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
+)
 @click.option("--comment", help="What the enterprise thinks of the answer.")
 @JSON_OPTION
 @click.pass_context

@@ -62,6 +62,7 @@ def grants(
         lambda s, actor: _service().list_grants(s, actor=actor, **page),
         quick=lambda: quick.grants(ctx, **page),
         as_json=as_json,
+        policy_id=policy_id if not after_id else None,  # a later page may be past the end
         columns=["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
         row=lambda g: [
             str(g.id),
@@ -108,6 +109,7 @@ def records(
         lambda s, actor: _service().list_records(s, actor=actor, flagged=flagged, **page),
         quick=lambda: quick.records(ctx, flagged=flagged, **page),
         as_json=as_json,
+        policy_id=policy_id if not after_id else None,  # a later page may be past the end
         columns=["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
         # A record with a grant shows what the grant gives (capped, or a top-up's
         # difference); --json has both (amount_fen, granted_fen).
@@ -136,6 +138,7 @@ def versions(ctx: click.Context, policy_id: str | None, as_json: bool) -> None:
         lambda s, actor: _service().list_versions(s, actor=actor, policy_id=policy_id),
         quick=lambda: quick.versions(ctx, policy_id=policy_id),
         as_json=as_json,
+        policy_id=policy_id,
         columns=["id", "policy", "mode", "region", "sha256", "budget (yuan)", "committed", "by"],
         row=lambda v: [
             str(v.id),

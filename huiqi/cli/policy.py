@@ -22,13 +22,30 @@ def _paths(paths: tuple[Path, ...]) -> list[Path] | None:
     return list(paths) if paths else None
 
 
+def _existing(
+    ctx: click.Context, param: click.Parameter, paths: tuple[Path, ...]
+) -> tuple[Path, ...]:
+    """PATHS that all exist; a mistyped one is wrong usage (exit 2, as 'huiqi publish' and
+    'huiqi match --policies' answer), and every missing path is named at once, not only
+    the first."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.BadParameter(
+            f"no such file or folder: {', '.join(missing)}; give policy files (.yaml, .yml) or"
+            " folders of them",
+            ctx=ctx,
+            param=param,
+        )
+    return paths
+
+
 @click.group()
 def policy() -> None:
     """Write, check and test policies as code."""
 
 
 @policy.command("lint")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), callback=_existing)
 @handle_errors
 def lint_cmd(paths: tuple[Path, ...]) -> None:
     """Check policy files: format, fields, types, rules, tests, exclusivity groups.
@@ -64,7 +81,7 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
 
 
 @policy.command("test")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), callback=_existing)
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
 @handle_errors
 def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
@@ -98,7 +115,7 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
 
 
 @policy.command("list")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), callback=_existing)
 @click.pass_context
 @handle_errors
 def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:

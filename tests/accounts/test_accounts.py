@@ -19,6 +19,7 @@ from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role, RoleError, RoleGrant
 from huiqi.db.engine import reading_connection, transaction
 from huiqi.delivery.models import Event
+from huiqi.errors import StateConflict
 from huiqi.profiles.uscc import make
 
 PASSWORD = "a-long-password-1"
@@ -39,7 +40,7 @@ def _events(factory: sessionmaker[Session], kind: str) -> list[Event]:
 
 def test_admin_init_once_then_only_admins_add_users(sessions: sessionmaker[Session]) -> None:
     admin = _admin(sessions)
-    with transaction(sessions) as s, pytest.raises(AccessDenied, match="already exists"):
+    with transaction(sessions) as s, pytest.raises(StateConflict, match="already exists"):
         accounts.init_admin(s, username="mallory", password=PASSWORD)
     with transaction(sessions) as s:
         names = {u.username: u.roles for u in accounts.list_users(s, actor=admin)}

@@ -25,7 +25,8 @@ def test_admin_init_login_whoami_logout(tmp_path: Path) -> None:
     )
     assert code == 0 and "admin 'root' created" in out, out
     code, out = run(data, "admin", "init", HUIQI_ADMIN_USERNAME="x", HUIQI_ADMIN_PASSWORD=PASSWORD)
-    assert code == 5 and "already exists" in out
+    # An admin existing is no refused access (5): nothing the caller signs in as changes it.
+    assert code == 1 and "already exists" in out and "huiqi user add" in out, out
     code, out = run(data, "login", "root", HUIQI_PASSWORD="wrong-password-1")
     assert code == 5 and "wrong user name or password" in out
     code, out = run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
@@ -94,7 +95,7 @@ def test_admin_init_asks_interactively(tmp_path: Path) -> None:
         input="",
         env={"HUIQI_CONFIG_DIR": str(tmp_path / "cfg"), "HUIQI_ADMIN_PASSWORD": ""},
     )
-    assert again.exit_code == 5 and "already exists" in again.output, again.output
+    assert again.exit_code == 1 and "already exists" in again.output, again.output
     assert "admin user name" not in again.output and "assword" not in again.output
 
 

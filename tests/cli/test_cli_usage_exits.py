@@ -1,0 +1,111 @@
+"""Exit codes as the README promises them: a --policy filter naming no published policy is
+not found (3), a missing path, a value outside an option's choices or range is wrong usage
+(2), and a second 'huiqi admin init' is an error huiqi explains (1), not a refused access."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cliutil import PASSWORD, accounts, run
+
+from huiqi.cli.quick import listings as quick_listings
+from huiqi.cli.quick import read as quick_read
+from huiqi.config import get_settings
+from huiqi.db.engine import open_database, transaction
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+import factories as make
+
+LISTINGS = [
+    ["grants"],
+    ["records"],
+    ["versions"],
+    ["application", "list"],
+    ["totals"],
+]
+
+
+def _full_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listings without their quick path (as tests/cli/test_cli_records_match.py)."""
+
+    @contextmanager
+    def declined(_ctx: Any) -> Iterator[Any]:
+        raise quick_read.Declined("test: the full path")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(quick_read, "quick_reading", declined)
+    monkeypatch.setattr(quick_listings, "quick_reading", declined)
+
+
+@pytest.mark.parametrize("full_path", [False, True])
+@pytest.mark.parametrize("listing", LISTINGS, ids=" ".join)
+def test_a_policy_filter_naming_no_published_policy_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listing: list[str], full_path: bool
+) -> None:
+    """Regression: '--policy nosuch' printed an empty table and exited 0, as if the policy
+    had nothing; a mistyped id now says so, with the closest published id."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    with transaction(open_database(get_settings(data))) as s:
+        make.grant(s, make.policy_version(s, policy_id="sh-startup-subsidy-2026"))
+        make.policy_version(s, policy_id="jd-nothing-yet-2026")
+    if full_path:
+        _full_path(monkeypatch)
+    code, out = run(data, *listing, "--policy", "sh-startup-subsidy-2025", token=officer)
+    assert code == 3, out
+    text = " ".join(out.split())
+    assert (
+        "no policy 'sh-startup-subsidy-2025' is published"
+        " (did you mean 'sh-startup-subsidy-2026'?); 'huiqi versions' lists the policy ids"
+    ) in text
+    code, out = run(data, *listing, "--policy", "nosuch", token=officer)
+    assert code == 3 and "no policy 'nosuch' is published;" in " ".join(out.split()), out
+    # A published policy with nothing to list is an empty listing, as before.
+    for published in ("sh-startup-subsidy-2026", "jd-nothing-yet-2026"):
+        code, out = run(data, *listing, "--policy", published, "--json", token=officer)
+        assert code == 0, out
+
+
+def test_policy_commands_refuse_a_missing_path_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: 'huiqi policy lint/test/list' exited 1 for a path that does not exist,
+    where 'huiqi publish' and 'huiqi match --policies' exit 2."""
+    for command in ("lint", "test", "list"):
+        code, out = run(tmp_path, "policy", command, str(tmp_path / "nope.yaml"))
+        assert code == 2, (command, out)
+        assert f"no such file or folder: {tmp_path / 'nope.yaml'}" in " ".join(out.split())
+
+
+def test_application_list_refuses_an_unknown_status_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: '--status bogus' exited 1 here and 2 on 'huiqi records'."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    code, out = run(data, "application", "list", "--status", "bogus", token=officer)
+    assert code == 2, out
+    assert "Invalid value for '--status': 'bogus' is not one of" in out
+    assert "'application_open'" in out and "'submitted'" in out
+
+
+@pytest.mark.parametrize("stars", ["6", "0"])
+def test_desk_rate_refuses_stars_out_of_range_as_wrong_usage(tmp_path: Path, stars: str) -> None:
+    """Regression: '--stars 6' reached the service and exited 1."""
+    code, out = run(tmp_path / "data", "desk", "rate", "1", "--stars", stars)
+    assert code == 2, out
+    assert "Invalid value for '--stars'" in out and "1<=x<=5" in out
+
+
+def test_a_second_admin_init_is_an_error_not_a_refused_access(tmp_path: Path) -> None:
+    """Regression: it exited 5 (access denied) though no sign-in could change the answer."""
+    data = tmp_path / "data"
+    accounts(data)
+    code, out = run(
+        data, "admin", "init", HUIQI_ADMIN_USERNAME="second", HUIQI_ADMIN_PASSWORD=PASSWORD
+    )
+    assert code == 1, out
+    text = " ".join(out.split())
+    assert "an admin already exists in this database" in text
+    assert "add another with 'huiqi user add'" in text
