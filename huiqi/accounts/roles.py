@@ -60,7 +60,10 @@ _DISTRICT = re.compile(r"^district:(\d{6})$")
 
 
 class RoleError(HuiqiError):
-    """A role or scope given for a user is not one huiqi knows."""
+    """A role or scope given for a user is not one huiqi knows: wrong usage (exit 2), as
+    any other mistyped option."""
+
+    exit_code = 2
 
 
 def parse_role(text: str) -> Role:

@@ -20,6 +20,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.credentials import hash_password
 from huiqi.accounts.models import ApiToken, User, UserRole
 from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.accounts.scopecheck import check_policy_departments
 from huiqi.db.clock import utcnow
 from huiqi.delivery.audit import record_event
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
@@ -188,15 +189,30 @@ def check_new_user(
     username: str,
     roles: Sequence[RoleGrant],
     email: str | None = None,
+    new_departments: bool = False,
 ) -> tuple[str, str | None]:
     """Refuse what :func:`add_user` would refuse, before anyone types a password for the
     new user; the name and the email address as they will be stored."""
+    name, email, _ = _checked_new_user(session, actor, username, roles, email, new_departments)
+    return name, email
+
+
+def _checked_new_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    roles: Sequence[RoleGrant],
+    email: str | None,
+    new_departments: bool,
+) -> tuple[str, str | None, list[str]]:
+    """:func:`check_new_user`'s checks; also the new departments accepted."""
     require_role(actor, "add users", Role.ADMIN)
     name = _check_username(username)
     if not roles:
         raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
     _check_new_name(session, name)
-    return name, _check_email(email)
+    email = _check_email(email)
+    return name, email, check_policy_departments(session, roles, new_departments=new_departments)
 
 
 def add_user(
@@ -208,9 +224,12 @@ def add_user(
     password: str | None = None,
     email: str | None = None,
     display_name: str | None = None,
+    new_departments: bool = False,
 ) -> UserPublic:
-    """An admin adds a user with its roles (a user without a password signs in by API token only)."""
-    name, email = check_new_user(session, actor=actor, username=username, roles=roles, email=email)
+    """An admin adds a user with its roles (a user without a password signs in by API token
+    only). A policy role scoped to a department no policy names is refused unless
+    ``new_departments`` (:func:`huiqi.accounts.scopecheck.check_policy_departments`)."""
+    name, email, new = _checked_new_user(session, actor, username, roles, email, new_departments)
     user = User(
         username=name,
         email=email,
@@ -226,7 +245,8 @@ def add_user(
         kind="user_added",
         entity=f"user:{user.id}",
         reason=f"added '{name}' with {', '.join(map(str, sorted(set(roles))))}",
-        data={"roles": [str(g) for g in sorted(set(roles))], "email": email},
+        data={"roles": [str(g) for g in sorted(set(roles))], "email": email}
+        | ({"new_departments": new} if new else {}),
     )
     return _public(user)
 
@@ -241,13 +261,19 @@ def change_user(
     password: str | None = None,
     email: str | None = None,
     display_name: str | None = None,
+    new_departments: bool = False,
 ) -> UserPublic:
     """An admin changes a user's roles, password, email or name (each change is an event).
-    A new password revokes the user's sessions and API tokens."""
+    A new password revokes the user's sessions and API tokens. A policy role scoped to a
+    department no policy names is refused unless ``new_departments``, as in :func:`add_user`."""
     require_role(actor, "change users", Role.ADMIN)
     user = find_user(session, username)
     changes: list[str] = []
     held = {RoleGrant(Role(r.role), r.scope): r for r in user.roles}
+    add_roles = list(add_roles)
+    new = check_policy_departments(
+        session, [g for g in add_roles if g not in held], new_departments=new_departments
+    )
     for g in remove_roles:
         if g not in held:
             raise AccountError(f"'{username}' does not hold {g}")
@@ -293,7 +319,7 @@ def change_user(
         kind="user_changed",
         entity=f"user:{user.id}",
         reason=f"changed '{user.username}': {', '.join(changes)}",
-        data={"changes": changes},
+        data={"changes": changes} | ({"new_departments": new} if new else {}),
     )
     return _public(user)
 

@@ -31,6 +31,15 @@ ROLE_HELP = (
     " desk_officer|desk_head=department:<name>|*,"
     " finance_officer, data_steward, complaint_officer, scheduler, admin"
 )
+NEW_DEPARTMENT_OPTION = click.option(
+    "--new-department",
+    "new_departments",
+    is_flag=True,
+    help=(
+        "Accept a policy role's department:<name> that no policy names yet (a department"
+        " about to issue its first policy); without it such a scope is refused as mistyped."
+    ),
+)
 
 
 @click.group()
@@ -183,6 +192,7 @@ def user() -> None:
     show_default=True,
     help="Ask for a password (or read HUIQI_NEW_PASSWORD); --no-password: API tokens only.",
 )
+@NEW_DEPARTMENT_OPTION
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -193,16 +203,24 @@ def user_add(
     email: str | None,
     display_name: str | None,
     with_password: bool,
+    new_departments: bool,
     as_json: bool,
 ) -> None:
     """Add a user with one or more scoped roles."""
     grants = [RoleGrant.parse(r) for r in roles]
     factory, actor = signed_in(ctx)
     if with_password:
-        # A name taken or mistyped, or a bad address, was refused only after the password
-        # had been typed twice.
+        # A name taken or mistyped, a bad address or an unknown department was refused only
+        # after the password had been typed twice.
         with transaction(factory) as s:
-            accounts.check_new_user(s, actor=actor, username=username, roles=grants, email=email)
+            accounts.check_new_user(
+                s,
+                actor=actor,
+                username=username,
+                roles=grants,
+                email=email,
+                new_departments=new_departments,
+            )
     password = (
         (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
         if with_password
@@ -217,6 +235,7 @@ def user_add(
             password=password,
             email=email,
             display_name=display_name,
+            new_departments=new_departments,
         )
         warnings = scope_warnings(s, grants)
     if as_json:
@@ -239,6 +258,7 @@ def user_add(
     is_flag=True,
     help="Set a new password (asked for); the user's sessions and API tokens are revoked.",
 )
+@NEW_DEPARTMENT_OPTION
 @click.pass_context
 @handle_errors
 def user_change(
@@ -249,6 +269,7 @@ def user_change(
     email: str | None,
     display_name: str | None,
     new_password: bool,
+    new_departments: bool,
 ) -> None:
     """Change a user's roles, email, name or password."""
     factory, actor = signed_in(ctx)
@@ -267,6 +288,7 @@ def user_change(
             password=password,
             email=email,
             display_name=display_name,
+            new_departments=new_departments,
         )
         warnings = scope_warnings(s, [RoleGrant.parse(r) for r in add])
     console.print(f"user {changed.username}: {', '.join(changed.roles)}")

@@ -190,10 +190,13 @@ def match(
     export_format: str | None,
     as_json: bool,
 ) -> None:
-    """Match every policy against every enterprise of a snapshot, in bulk."""
+    """Match every policy against every enterprise of a snapshot, in bulk.
+
+    Without --policies, the library's: all of them for a data steward or an officer of
+    every policy (*), those of its districts or departments for an officer scoped to them."""
     from huiqi.cli.render import render_match_report
     from huiqi.engine import compile_library
-    from huiqi.matching.service import match_population
+    from huiqi.matching.service import library_in_scope, match_population
     from huiqi.policies.loader import load_library
 
     settings = settings_from(ctx)
@@ -203,12 +206,24 @@ def match(
     if lib.errors:
         raise SystemExit(EXIT_FINDINGS)
     _factory, actor = signed_in(ctx)
+    policies = lib.compiled
+    if not policy_paths:
+        # A district officer was refused a plain 'huiqi match': the library holds the
+        # city's and other districts' policies too, which it may not run.
+        policies = library_in_scope(actor, lib.compiled)
+        if len(policies) < len(lib.compiled):
+            err_console.print(
+                f"matching the {len(policies)} of the library's {len(lib.compiled)} policies"
+                f" your scope covers: {', '.join(cp.policy.id for cp in policies)}",
+                soft_wrap=True,
+                markup=False,
+            )
     postgres_url = _postgres_url(ctx) if backend == "postgres" else None
     with progress_bars(not as_json) as progress:
         run = match_population(
             settings,
             actor=actor,
-            policies=lib.compiled,
+            policies=policies,
             snapshot_id=snapshot,
             progress=progress,
             memory_limit=memory_limit,
@@ -227,7 +242,7 @@ def match(
             out["export"] = {"path": str(exported.path), "rows": exported.rows}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    render_match_report(console, run, [cp.policy for cp in lib.compiled])
+    render_match_report(console, run, [cp.policy for cp in policies])
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
     console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
     if exported is not None:

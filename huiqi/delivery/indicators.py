@@ -65,6 +65,7 @@ class Conversion:
     claimed: int
     waiting: int  # still offered
     expired: int
+    title_zh: str  # of the policy's newest version (the page shows the catalogue's title)
 
     @property
     def rate(self) -> Decimal | None:
@@ -158,8 +159,23 @@ def indicators(session: Session, *, actor: Actor) -> Indicators:
     by_policy: dict[str, dict[str, int]] = {}
     for policy_id, status, n in counted:
         by_policy.setdefault(policy_id, {})[status] = int(n or 0)
+    # The Chinese title of each policy's newest version (ordered by version, the last wins):
+    # what a page shows for a policy no longer in the catalogue (every version retired).
+    titles = dict(
+        session.execute(
+            select(PolicyVersion.policy_id, PolicyVersion.title_zh)
+            .where(PolicyVersion.policy_id.in_(list(by_policy)))
+            .order_by(PolicyVersion.policy_id, PolicyVersion.version)
+        ).all()
+    )
     conversion = [
-        Conversion(p, sum(c.get(k, 0) for k in clicked), c.get("offered", 0), c.get("expired", 0))
+        Conversion(
+            p,
+            sum(c.get(k, 0) for k in clicked),
+            c.get("offered", 0),
+            c.get("expired", 0),
+            titles.get(p, p),
+        )
         for p, c in sorted(by_policy.items())
     ]
     paid = session.execute(

@@ -9,6 +9,7 @@ import pytest
 from cliutil import accounts, run
 
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY
+from huiqi.policies.files import library_dir
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +191,32 @@ def test_a_mysql_database_url_is_an_explained_error_not_a_traceback(tmp_path: Pa
     assert code == 1, out
     assert "huiqi runs on PostgreSQL or SQLite only" in out
     assert "Traceback" not in out
+
+
+def test_a_district_officer_matches_its_districts_library_policies(populated: Path) -> None:
+    """Regression: a plain 'huiqi match' was refused to a district officer (the library
+    holds the city's and other districts' policies, which it may not run), and the refusal
+    said to name 'your own policies' files' without saying which. It now matches the
+    library policies its scope covers and says so; naming others is still refused."""
+    tokens = accounts(
+        populated,
+        pudong=["policy_publisher=district:310115", "policy_reviewer=district:310115"],
+        huangpu=["policy_reviewer=district:310101"],  # no library policy is Huangpu's
+    )
+    code, out = run(populated, "match", "--json", token=tokens["pudong"])
+    assert code == 0, out
+    assert "matching the 4 of the library's 37 policies your scope covers" in out
+    summary = json.loads(out[out.index("{") :])
+    ran = {p["policy_id"] for p in summary["policies"]}
+    assert ran and all(p.startswith("pd-") for p in ran), ran
+    code, out = run(populated, "match", "--policies", str(library_dir()), token=tokens["pudong"])
+    said = " ".join(out.split())
+    assert code == 5 and "outside the policies its scope covers" in said, out
+    assert "run 'huiqi match' without --policies for the library policies" in said
+    code, out = run(populated, "match", token=tokens["huangpu"])
+    said = " ".join(out.split())
+    assert code == 5, out
+    assert "no policy of the library is in your scope" in said
+    assert "huiqi match --policies FILE.yaml or FOLDER" in said
+    code, out = run(populated, "match", "--json", token=officer())  # '*': the whole library
+    assert code == 0 and "your scope covers" not in out, out

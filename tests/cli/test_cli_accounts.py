@@ -168,7 +168,7 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     )
     assert code == 0 and "policy_publisher=district:310115" in out, out
     code, out = run(data, "user", "add", "x", "--role", "policy_publisher=310115", "--no-password")
-    assert code == 1 and "a policy scope is district" in out
+    assert code == 2 and "a policy scope is district" in out  # wrong usage: exit 2
     code, out = run(data, "user", "list", "--json")
     assert {u["username"] for u in json.loads(out)} == {"root", "scheduler", "li"}
 
@@ -196,6 +196,33 @@ def test_a_scope_naming_no_known_department_or_park_is_granted_with_a_warning(
         data, "user", "add", "right", "--no-password", "--role", "desk_officer=department:市财政局"
     )
     assert code == 0 and "warning" not in out, out
+
+
+def test_a_policy_scope_naming_no_policy_department_is_refused_unless_new(
+    tmp_path: Path,
+) -> None:
+    """Regression: 'huiqi user add x --role policy_publisher=department:NoSuchDepartment'
+    added the user silently; it saw no policy and nobody was told."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    role = "policy_publisher=department:市经济信息化委"  # the desk's name, not the policies'
+    code, out = run(data, "user", "add", "typo", "--role", role, HUIQI_NEW_PASSWORD="x")
+    said = " ".join(out.split())
+    assert code == 2, out
+    assert f"error: {role}: no policy names '市经济信息化委' as its issuing department" in said
+    assert "did you mean '上海市经济和信息化委员会'?" in said and "--new-department" in said
+    code, out = run(data, "user", "add", "typo", "--no-password", "--role", "admin")
+    assert code == 0, out  # nothing was added: the name is free
+    code, out = run(
+        data, "user", "change", "typo", "--add-role", "policy_author=department:NoSuchDepartment"
+    )
+    assert code == 2 and "departments: 上海市人力资源和社会保障局" in " ".join(out.split()), out
+    code, out = run(
+        data, "user", "add", "first", "--no-password", "--new-department",
+        "--role", "policy_author=department:新设局",
+    )  # fmt: skip
+    assert code == 0 and "policy_author=department:新设局" in out, out
 
 
 def test_the_empty_inbox_of_an_enterprise_says_so(tmp_path: Path) -> None:

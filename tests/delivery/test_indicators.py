@@ -85,6 +85,9 @@ def test_the_indicators_count_what_the_ledger_holds(
         4,
     )
     assert conversion.rate == Decimal("0.3333")
+    # The page names the policy by its title, never its id (the catalogue's, in the page's
+    # language; this one, of its newest version, for a policy the catalogue no longer lists).
+    assert conversion.title_zh == "测试政策ind-offer"
     assert ind.time_to_money.payments == 1
     assert ind.time_to_money.median_days == ind.time_to_money.p90_days
     assert ind.time_to_money.median_days == wait.quantize(Decimal("0.1"))

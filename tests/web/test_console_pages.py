@@ -272,3 +272,22 @@ def test_the_english_dashboard_names_policies_in_english(portal: Portal) -> None
         f"automatic {modes['auto']} · one-click {modes['confirm']} · application {modes['apply']}"
         in page
     )
+
+
+def test_the_dashboard_names_offers_and_grants_by_policy_title(portal: Portal) -> None:
+    """Regression: the 直达快享 claim-conversion table and the grants-by-policy table showed
+    the policy's id (``web-offer``) where the budget and ratings tables show its title in the
+    page's language."""
+    officer = sign_in(portal.client(), "officer")
+    for lang, offer, auto in (
+        ("zh", f"测试政策{OFFER}", f"测试政策{AUTO}"),
+        ("en", f"Test policy {OFFER}", f"Test policy {AUTO}"),
+    ):
+        officer.get(f"/lang/{lang}")
+        page = officer.get("/console/dashboard").text
+        conversion = page.split('class="totals-table conversion"')[1].split("</table>")[0]
+        assert f"<tr><td>{offer}</td>" in conversion, conversion
+        assert f"<td>{OFFER}</td>" not in conversion
+        grants = page.split('class="totals-table"')[1].split("</table>")[0]
+        assert f"<tr><td>{auto}</td>" in grants, grants
+        assert f"<td>{AUTO}</td>" not in grants

@@ -254,6 +254,7 @@ class BudgetUsePublic(_Row):
 
 class ConversionPublic(_Row):
     policy_id: str
+    title_zh: str = Field(description="the Chinese title of the policy's newest version")
     claimed: int
     waiting: int = Field(description="offers not yet claimed")
     expired: int
