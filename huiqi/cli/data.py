@@ -194,6 +194,7 @@ def match(
 
     Without --policies, the library's: all of them for a data steward or an officer of
     every policy (*), those of its districts or departments for an officer scoped to them."""
+    from huiqi.accounts.access import AccessDenied
     from huiqi.cli.render import render_match_report
     from huiqi.engine import compile_library
     from huiqi.matching.service import library_in_scope, match_population
@@ -211,6 +212,12 @@ def match(
         # A district officer was refused a plain 'huiqi match': the library holds the
         # city's and other districts' policies too, which it may not run.
         policies = library_in_scope(actor, lib.compiled)
+        if not policies:
+            raise AccessDenied(
+                f"{actor.describe()}: no policy of the library is in your scope, so there is"
+                " nothing of it to match; match your own policy files"
+                " (huiqi match --policies FILE.yaml or FOLDER), or publish one first"
+            )
         if len(policies) < len(lib.compiled):
             err_console.print(
                 f"matching the {len(policies)} of the library's {len(lib.compiled)} policies"

@@ -66,19 +66,13 @@ def match_population(
 def library_in_scope(actor: Actor, library: list[CompiledPolicy]) -> list[CompiledPolicy]:
     """The library policies a whole-population run by ``actor`` takes when it names no
     files: every one for a data steward or an officer of every policy (``*``); for an
-    officer scoped to districts or departments, those its scope covers, since it may run
-    no other (:func:`_require_policies_in_scope`). An actor with no policy role gets the
-    library as it is, and :func:`match_population`'s refusal."""
-    if actor.has(Role.DATA_STEWARD) or not actor.has(*POLICY_ROLES):
+    officer scoped to districts or departments, those its scope covers (possibly none),
+    since it may run no other (:func:`_require_policies_in_scope`). Anyone else is
+    refused, as :func:`match_population` refuses them."""
+    require_role(actor, "match the whole population", *POLICY_ROLES, Role.DATA_STEWARD)
+    if actor.has(Role.DATA_STEWARD):
         return library
-    covered = [cp for cp in library if in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
-    if not covered:
-        raise AccessDenied(
-            f"{actor.describe()}: no policy of the library is in your scope, so there is"
-            " nothing of it to match; match your own policy files"
-            " (huiqi match --policies FILE.yaml or FOLDER), or publish one first"
-        )
-    return covered
+    return [cp for cp in library if in_policy_scope(actor, policy_ref(cp), *POLICY_ROLES)]
 
 
 def _require_policies_in_scope(actor: Actor, policies: list[CompiledPolicy], what: str) -> None:

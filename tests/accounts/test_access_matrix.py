@@ -346,6 +346,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: matching.match_population(w.settings, actor=a, policies=[]),
             _row(**OFFICERS, data_steward="both"),
         ),
+        "huiqi.matching.service.library_in_scope": (
+            lambda w, a: matching.library_in_scope(a, []),
+            _row(**OFFICERS, data_steward="both"),
+        ),
         "huiqi.matching.service.explain_enterprise": (explain, _row(**SELF, **ITS_DISTRICT)),
         "huiqi.matching.nearmiss.near_misses": (
             _with_settings(nearmiss.near_misses, uscc=A, policies=[]),
