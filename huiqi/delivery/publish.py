@@ -48,7 +48,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
 )
 from huiqi.delivery.zero_offers import reoffer_zero
 from huiqi.engine import ERROR, ResultRow, snapshot_result_rows
-from huiqi.errors import NotFoundError
+from huiqi.errors import NotFoundError, StoreError
 from huiqi.policies.loader import read_policy_text
 from huiqi.profiles.directory import identities
 
@@ -330,15 +330,23 @@ def publish(
     else:
         text = path_or_text
     pv, _ = publish_text(factory, text, filename, actor=actor)
-    report = deliver(
-        settings,
-        factory,
-        pv.id,
-        actor=actor,
-        snapshot_id=snapshot_id,
-        chunk=chunk,
-        progress=progress,
-    )
+    try:
+        report = deliver(
+            settings,
+            factory,
+            pv.id,
+            actor=actor,
+            snapshot_id=snapshot_id,
+            chunk=chunk,
+            progress=progress,
+        )
+    except StoreError as exc:
+        # The version stays published (re-publishing the same text is a no-op): say so,
+        # and how it is delivered once there is data to match.
+        raise StoreError(
+            f"{pv.policy_id} v{pv.version} is published but not delivered: {exc}; then"
+            f" 'huiqi deliver {pv.policy_id}' delivers it"
+        ) from exc
     return pv, report
 
 
