@@ -382,3 +382,16 @@ def test_rows_gathered_in_one_array_read_as_the_bitmaps(
     for o in OUTCOMES:
         for q in range(policies):
             assert gathered.rows(o, q).tolist() == bits.rows(o, q).tolist()
+
+
+def test_a_plan_is_kept_for_the_same_policies_only(
+    backend: NumpyBackend, snapshot: Snapshot, compiled: list[CompiledPolicy]
+) -> None:
+    """Regression: the plan was kept by the ids of the policies, which a new policy can
+    take over once the old one is freed, and a run could read another run's plan."""
+    fused = FusedBackend()
+    frame = backend.frame(snapshot, requirements(compiled))
+    first = fused.plan(frame, compiled[:5])
+    assert fused.plan(frame, list(compiled[:5])) is first  # the same policies: kept
+    again = [dataclasses.replace(cp) for cp in compiled[:5]]  # equal, not the same objects
+    assert fused.plan(frame, again) is not first

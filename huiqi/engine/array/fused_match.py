@@ -88,14 +88,22 @@ class FusedBackend(NumpyBackend):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        # The plan of the last frame and policies (building one costs a sort per column).
-        self._built: tuple[Any, FusedBuild] | None = None
+        # The plan of the last frame and policies (building one costs a sort per column),
+        # with them: held, they are the same objects, never others at a reused address.
+        self._built: tuple[Frame, tuple[CompiledPolicy, ...], FusedBuild] | None = None
 
     def plan(self, frame: Frame, policies: Sequence[CompiledPolicy]) -> FusedBuild:
-        key = (id(frame), frame.rows, tuple(id(cp) for cp in policies))
-        if self._built is None or self._built[0] != key:
-            self._built = (key, build_plan(frame, policies))
-        return self._built[1]
+        built = self._built
+        same = (
+            built is not None
+            and built[0] is frame
+            and len(built[1]) == len(policies)
+            and all(a is b for a, b in zip(built[1], policies, strict=True))
+        )
+        if not same:
+            built = self._built = (frame, tuple(policies), build_plan(frame, policies))
+        assert built is not None
+        return built[2]
 
     def outcomes(self, build: FusedBuild) -> FusedResult:
         return run_numpy(build.plan, near_misses=True)
