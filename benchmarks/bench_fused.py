@@ -11,9 +11,9 @@ workers, as ``bench_array``) are the reference: the fused NumPy evaluator must k
 same rows with the same outcome. It writes ``plan.npz`` and ``expected.json`` (counts
 and a digest of the bitmaps) to ``--out``.
 
-``gpu`` (on the GPU machine; NumPy and CuPy only): loads ``array/fused_kernel.py`` by its
-path, holds the plan on the GPU, runs the kernel (one launch for all policies) ``--repeat``
-times timed with CUDA events, checks the bitmaps and counts against ``expected.json``,
+``gpu`` (on the GPU machine; NumPy and CuPy only): loads ``array/fused_plan.py`` and
+``array/fused_kernel.py`` by their paths, holds the plan on the GPU, runs the kernel (one
+launch for all policies) ``--repeat`` times timed with CUDA events, checks the bitmaps and counts against ``expected.json``,
 and times the fused NumPy evaluator on that machine's CPU for the ratio. Writes
 ``gpu.json``.
 
@@ -43,14 +43,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _kernel_module() -> Any:
-    """``huiqi/engine/array/fused_kernel.py`` alone (huiqi's package imports DuckDB)."""
-    path = ROOT / "huiqi" / "engine" / "array" / "fused_kernel.py"
-    spec = importlib.util.spec_from_file_location("fused_kernel", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fused_kernel"] = module
-    spec.loader.exec_module(module)
-    return module
+    """``array/fused_plan.py`` and ``array/fused_kernel.py`` as one namespace, loaded by
+    their paths where huiqi's package is not imported (its ``__init__`` needs DuckDB)."""
+    import types
+
+    loaded = []
+    for name in ("fused_plan", "fused_kernel"):
+        qualified = f"huiqi.engine.array.{name}"
+        module = sys.modules.get(qualified)
+        if module is None:
+            path = ROOT / "huiqi" / "engine" / "array" / f"{name}.py"
+            spec = importlib.util.spec_from_file_location(qualified, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[qualified] = module  # fused_kernel imports fused_plan by this name
+            spec.loader.exec_module(module)
+        loaded.append(module)
+    return types.SimpleNamespace(**{k: v for m in loaded for k, v in vars(m).items()})
 
 
 def _cpu() -> str:

@@ -1,4 +1,5 @@
-"""The fused plan (``array.fused``) and its evaluators (``array.fused_kernel``).
+"""The fused plan (``array.fused``) and its evaluators (``array.fused_plan``: NumPy;
+``array.fused_kernel``: CUDA).
 
 * Over one snapshot (random enterprises with every field type and ~15 % NULLs) and the
   library, the engine's test policies and generated policies (every operator), the
@@ -38,22 +39,20 @@ from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.criteria import CriterionStore
 from huiqi.engine.array.fused import build_plan, depth, program
-from huiqi.engine.array.fused_kernel import (
+from huiqi.engine.array.fused_kernel import CudaPlan, entries, run_cuda
+from huiqi.engine.array.fused_match import CupyBackend, FusedBackend
+from huiqi.engine.array.fused_plan import (
     AND,
     NOT,
     OR,
     OUTCOMES,
-    CudaPlan,
     FusedPlan,
     FusedResult,
     _NumpyRun,
     and3,
-    entries,
     or3,
-    run_cuda,
     run_numpy,
 )
-from huiqi.engine.array.fused_match import CupyBackend, FusedBackend
 from huiqi.engine.array.match import ELIGIBLE, ERROR, NEAR_MISS, NEEDS_DATA, match_policy
 from huiqi.engine.array.namespace import array_namespace
 from huiqi.engine.array.values import Unsupported

@@ -5,7 +5,7 @@ For every frame column the run's policies read, the tests on that column alone (
 that one column) are evaluated once by the array ``Evaluator`` over the column's
 distinct values plus one NULL, so each table means exactly what the array backend and
 DuckDB mean. Consecutive distinct values on which every leaf gives the same code are one
-bucket; a row's bucket is where its value falls (``fused_kernel`` reads buckets only).
+bucket; a row's bucket is where its value falls (``fused_plan`` evaluates buckets only).
 A list of tags is read as the set of tags it holds (its *mask*).
 
 A criterion that combines tests on several columns with AND, OR and NOT becomes a postfix
@@ -14,7 +14,8 @@ say) has no table, and its policy is matched by ``match_policy`` on the CPU inst
 (``FusedRun.others``). So is a policy whose amount reads more than one column.
 
 Building a plan costs a sort of each column and one evaluation per leaf over its distinct
-values, once per snapshot and policy set; evaluating it (``fused_kernel``) is the run.
+values, once per snapshot and policy set; evaluating it (``fused_plan`` with NumPy,
+``fused_kernel`` on a GPU) is the run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlglot import exp
 from huiqi.engine.array.columns import Column, Frame, compact
 from huiqi.engine.array.criteria import codes_of, key_of
 from huiqi.engine.array.evaluate import Evaluator
-from huiqi.engine.array.fused_kernel import (
+from huiqi.engine.array.fused_plan import (
     ALWAYS,
     AND,
     ERROR,
@@ -44,6 +45,7 @@ from huiqi.engine.array.fused_kernel import (
     OR,
     UNKNOWN,
     FusedPlan,
+    _NumpyRun,
 )
 from huiqi.engine.array.money import to_fen
 from huiqi.engine.array.values import Unsupported, everywhere
@@ -386,8 +388,6 @@ def _tabulate(
 def _order(plan: FusedPlan, crits: list[list[int]]) -> None:
     """Each policy's criteria, the most often failing first (on an even sample of rows),
     with their places among the policy's checked criteria (``crit_pos``)."""
-    from huiqi.engine.array.fused_kernel import _NumpyRun
-
     step = max(1, plan.n // SAMPLE)
     sample = np.arange(0, plan.n, step)
     run = _NumpyRun(plan)

@@ -22,11 +22,11 @@ from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Frame
 from huiqi.engine.array.evaluate import Evaluator
 from huiqi.engine.array.fused import FusedBuild, build_plan
-from huiqi.engine.array.fused_kernel import (
+from huiqi.engine.array.fused_kernel import CudaPlan
+from huiqi.engine.array.fused_plan import (
     FAILS,
     OUTCOMES,
     UNKNOWN,
-    CudaPlan,
     FusedResult,
     _NumpyRun,
     run_numpy,
