@@ -268,7 +268,7 @@ def build_plan(frame: Frame, policies: Sequence[CompiledPolicy]) -> FusedBuild:
         return crit_ops[key]
 
     for cp in policies:
-        mark = len(leaves.items), len(ops), dict(crit_ops)
+        mark = len(leaves.items), len(ops), dict(crit_ops), dict(derived.exprs)
         try:
             crits = []
             for crit in cp.checked:
@@ -291,6 +291,7 @@ def build_plan(frame: Frame, policies: Sequence[CompiledPolicy]) -> FusedBuild:
             del ops[mark[1] :]
             del nearness[mark[1] :]
             crit_ops = mark[2]
+            derived.exprs = mark[3]  # a left-out policy's values are not computed
             continue
         planned.append((cp, crits, amount))
     near_of = [c for _, c in nearness]
