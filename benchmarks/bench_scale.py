@@ -54,7 +54,6 @@ from bench_matching import (  # noqa: E402
     publish,
 )
 from bench_population import store_count  # noqa: E402
-from scale_chart import draw  # noqa: E402
 
 from huiqi.config import Settings  # noqa: E402
 from huiqi.engine import get_backend, open_snapshot  # noqa: E402
@@ -432,9 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     earlier = {(p["backend"], p["enterprises"]): p for p in (previous or {}).get("points", [])}
     sweep(args, res, save, earlier)
     res = save(res)
-    draw(res, args.chart)
+    try:
+        from scale_chart import draw  # matplotlib: the ``bench`` extra
+    except ImportError as exc:  # a GPU machine without it: draw the chart elsewhere
+        chart = f"not drawn ({exc}): python benchmarks/scale_chart.py {args.json} CHART.png"
+    else:
+        draw(res, args.chart)
+        chart = str(args.chart)
     publish(render(res), record=args.record)
-    print(f"results: {args.json}; chart: {args.chart}")
+    print(f"results: {args.json}; chart: {chart}")
     return 0
 
 

@@ -17,11 +17,13 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from engine_factories import (
     every_policy,
@@ -36,9 +38,17 @@ from test_fuzz_rules import BOOLEAN, NUMERIC
 
 from huiqi.engine import CompiledPolicy, MatchRun, compile_policy, get_backend
 from huiqi.engine.array.backend import NumpyBackend
-from huiqi.engine.array.columns import Frame
+from huiqi.engine.array.columns import Column, Frame
 from huiqi.engine.array.criteria import CriterionStore
-from huiqi.engine.array.fused import build_plan, depth, program
+from huiqi.engine.array.fused import (
+    _bucket,
+    _Leaf,
+    build_plan,
+    depth,
+    leaf_codes,
+    program,
+    sorted_distinct,
+)
 from huiqi.engine.array.fused_kernel import CudaPlan, entries, run_cuda
 from huiqi.engine.array.fused_match import CupyBackend, FusedBackend
 from huiqi.engine.array.fused_plan import (
@@ -394,3 +404,54 @@ def test_a_plan_is_kept_for_the_same_policies_only(
     assert fused.plan(frame, list(compiled[:5])) is first  # the same policies: kept
     again = [dataclasses.replace(cp) for cp in compiled[:5]]  # equal, not the same objects
     assert fused.plan(frame, again) is not first
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.one_of(
+        st.lists(st.integers(-(2**62), 2**62), max_size=60).map(
+            lambda v: np.array(v, dtype=np.int64)
+        ),
+        st.lists(st.integers(-128, 127), max_size=60).map(lambda v: np.array(v, dtype=np.int8)),
+        st.lists(st.integers(-5, 5), max_size=60).map(lambda v: np.array(v, dtype=np.int16)),
+        st.lists(st.floats(width=64) | st.just(float("nan")), max_size=60).map(
+            lambda v: np.array(v, dtype=np.float64)
+        ),
+    )
+)
+def test_sorted_distinct_is_numpy_unique(values: Any) -> None:
+    got = sorted_distinct(values)
+    assert got.dtype == values.dtype
+    assert np.array_equal(got, np.unique(values), equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.lists(st.integers(-50, 50) | st.none(), min_size=1, max_size=200),
+    thresholds=st.lists(
+        st.tuples(st.sampled_from(["<", "<=", ">", ">=", "=", "<>"]), st.integers(-60, 60)),
+        min_size=1,
+        max_size=6,
+    ),
+    spread=st.sampled_from([1, 10**7, 10**15]),
+)
+def test_a_row_reads_its_bucket_as_its_own_value(
+    data: list[int | None], thresholds: list[tuple[str, int]], spread: int
+) -> None:
+    """Rows of one numeric column in buckets (by the buckets' first values, whether the
+    distinct values were marked or sorted): per row, every test's table at its bucket is
+    the test's own code on the row's value."""
+    raw = np.array([0 if v is None else v * spread for v in data], dtype=np.int64)
+    known = np.array([v is not None for v in data])
+    col = Column("num", raw, None if known.all() else known)
+    frame = Frame(uscc=pa.nulls(len(data), pa.string()), columns={"x": col})
+    leaves = [_Leaf("x", exp.condition(f"x {op} {t * spread}")) for op, t in thresholds]
+    rows, tables = _bucket("x", col, leaves)
+    for leaf, table in zip(leaves, tables, strict=True):
+        assert np.array_equal(table[rows], leaf_codes(leaf, frame))
+    # Buckets are runs of values in order: no two neighbours that the tests cannot tell
+    # apart (NULL rows a bucket of their own, after them).
+    valued = np.unique(rows[known])
+    assert np.array_equal(valued, np.arange(len(valued)))
+    codes = [tuple(int(t[b]) for t in tables) for b in valued]
+    assert all(a != b for a, b in itertools.pairwise(codes))

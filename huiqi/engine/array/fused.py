@@ -13,15 +13,17 @@ program over their leaves; a test that reads two columns at once (a ratio of two
 say) has no table, and its policy is matched by ``match_policy`` on the CPU instead
 (``FusedRun.others``). So is a policy whose amount reads more than one column.
 
-Building a plan costs a sort of each column and one evaluation per leaf over its distinct
-values, once per snapshot and policy set; evaluating it (``fused_plan`` with NumPy,
+Building a plan costs the distinct values of each column (marked in a table where an
+integer column's values span little, else sorted), one evaluation per leaf over them
+and, per row, a search among its column's bucket boundaries; once per snapshot and
+policy set; evaluating it (``fused_plan`` with NumPy,
 ``fused_kernel`` on a GPU) is the run.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,9 +74,9 @@ class _Leaf:
 @dataclass
 class _Leaves:
     items: list[_Leaf] = field(default_factory=list)
-    by_key: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    by_key: dict[tuple[str | None, Hashable], int] = field(default_factory=dict)
 
-    def add(self, leaf: _Leaf, key: str) -> int:
+    def add(self, leaf: _Leaf, key: Hashable) -> int:
         k = (leaf.column, key)
         found = self.by_key.get(k)
         if found is None:
@@ -100,6 +102,23 @@ class _Derived:
         return exp.column(name)
 
 
+def shape(node: exp.Expression) -> tuple[Any, ...]:
+    """A tree as nested tuples of its node types and arguments: equal exactly where the
+    trees are (literal text compared as it is), and far cheaper than rendering SQL."""
+    items: list[tuple[str, Any]] = []
+    for key in sorted(node.args):
+        value = node.args[key]
+        if isinstance(value, exp.Expression):
+            items.append((key, shape(value)))
+        elif isinstance(value, list):
+            items.append(
+                (key, tuple(shape(v) if isinstance(v, exp.Expression) else v for v in value))
+            )
+        elif value is not None and value is not False:
+            items.append((key, value))
+    return (type(node), tuple(items))
+
+
 def program(node: exp.Expression, leaves: _Leaves, derived: _Derived | None = None) -> list[int]:
     """The postfix program of a criterion's tree (raises ``Unsupported``). A test that
     reads several columns reads a value ``derived`` from them instead (their sum, say),
@@ -107,7 +126,7 @@ def program(node: exp.Expression, leaves: _Leaves, derived: _Derived | None = No
     names = columns_of(node)
     if len(names) <= 1:
         column = next(iter(names), None)
-        return [leaves.add(_Leaf(column, node), node.sql())]
+        return [leaves.add(_Leaf(column, node), shape(node))]
     t = type(node)
     if t is exp.Paren:
         return program(node.this, leaves, derived)
@@ -130,7 +149,7 @@ def program(node: exp.Expression, leaves: _Leaves, derived: _Derived | None = No
         leaf.set("this", derived.add(node.this, boolean=False))
     else:
         leaf = derived.add(node, boolean=True)
-    return [leaves.add(_Leaf(columns_of(leaf).pop(), leaf), leaf.sql())]
+    return [leaves.add(_Leaf(columns_of(leaf).pop(), leaf), shape(leaf))]
 
 
 def depth(ops: Sequence[int]) -> int:
@@ -142,13 +161,54 @@ def depth(ops: Sequence[int]) -> int:
 
 
 # ---------------------------------------------------------------------- columns
+ORDERED = ("num", "date", "float")
+# An integer column whose values span at most this many (or twice its rows) is made
+# distinct by marking the values seen, not by sorting.
+DENSE_SPAN = 1 << 22
+
+
+def _known_of(col: Column) -> Any:
+    n = len(col.data) if col.kind != "list" else len(col.offsets) - 1
+    return np.ones(n, dtype=bool) if col.known is None else np.asarray(col.known, dtype=bool)
+
+
+def sorted_distinct(values: Any) -> Any:
+    """The distinct values of a numeric array, ascending (NaN last, once)."""
+    if not len(values):
+        return values[:0]
+    if values.dtype.kind in "iu":
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < max(DENSE_SPAN, 2 * len(values)):
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            seen[values.astype(np.int64) - lo] = True
+            return (np.flatnonzero(seen) + lo).astype(values.dtype)
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    if ordered.dtype.kind == "f":
+        keep[1:] &= ~(np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    return ordered[keep]
+
+
+def _like(col: Column, data: Any, known: Any) -> Column:
+    """A column of ``col``'s kind and scale holding ``data``."""
+    return Column(col.kind, data, known, scale=col.scale, labels=col.labels, text=col.text)
+
+
+def _mini_column(col: Column, values: Any) -> Column:
+    """A column of ``values`` (K rows) and one NULL row after them."""
+    k = len(values)
+    data = np.append(values, values[:1] if k else np.zeros(1, dtype=values.dtype))
+    return _like(col, data, np.append(np.ones(k, dtype=bool), False))
+
+
 def _distinct(col: Column) -> tuple[Column, Any]:
-    """The column's distinct values as a column of K + 1 rows (the last NULL), and per
-    frame row the index of its value (K where NULL)."""
+    """A label, boolean or tag-list column's distinct values as a column of K + 1 rows
+    (the last NULL), and per frame row the index of its value (K where NULL)."""
     if col.wide:
         raise Unsupported("a column of decimals beyond 64 bits")
-    n = len(col.data) if col.kind != "list" else len(col.offsets) - 1
-    known = np.ones(n, dtype=bool) if col.known is None else np.asarray(col.known, dtype=bool)
+    known = _known_of(col)
     if col.kind == "bool":
         values: Any = np.array([False, True])
         index = np.asarray(col.data, dtype=np.int64)
@@ -156,20 +216,11 @@ def _distinct(col: Column) -> tuple[Column, Any]:
         values = np.arange(len(col.labels), dtype=np.int64)
         index = np.asarray(col.data, dtype=np.int64)
         known = known & (index >= 0)
-    elif col.kind in ("num", "date", "float"):
-        data = np.asarray(col.data)
-        values = np.unique(data[known]) if not known.all() else np.unique(data)
-        index = np.minimum(np.searchsorted(values, data), max(len(values) - 1, 0))
     elif col.kind == "list":
         return _distinct_masks(col, known)
     else:
         raise Unsupported(f"a column of kind {col.kind}")
-    k = len(values)
-    index = np.where(known, index, k)
-    data = np.append(values, values[:1] if k else np.zeros(1, dtype=values.dtype))
-    mini_known = np.append(np.ones(k, dtype=bool), False)
-    mini = Column(col.kind, data, mini_known, scale=col.scale, labels=col.labels, text=col.text)
-    return mini, index
+    return _mini_column(col, values), np.where(known, index, len(values))
 
 
 def _distinct_masks(col: Column, known: Any) -> tuple[Column, Any]:
@@ -211,29 +262,53 @@ def leaf_codes(leaf: _Leaf, frame: Frame) -> Any:
 
 
 def _bucket(name: str, col: Column, leaves: list[_Leaf]) -> tuple[Any, list[Any]]:
-    """Per row its bucket (int32), and per leaf its table by bucket (NULL last)."""
-    mini, index = _distinct(col)
-    k = len(mini.known) - 1
-    frame = _mini_frame(name, mini, k + 1)
-    codes = [leaf_codes(leaf, frame) for leaf in leaves]
+    """Per row its bucket (compact ints), and per leaf its table by bucket (NULL last)."""
+    if col.kind in ORDERED:
+        return _bucket_ordered(name, col, leaves)
+    column, index = _distinct(col)
+    k = len(column.known) - 1
+    mini = _mini_frame(name, column, k + 1)
+    codes = [leaf_codes(leaf, mini) for leaf in leaves]
     if not k:  # every row NULL: one bucket
         return np.zeros(len(index), dtype=np.int8), [c[k:].astype(np.uint8) for c in codes]
-    if mini.kind in ("num", "date", "float"):
-        # Ordered values: a bucket is a run of neighbours the tests cannot tell apart.
-        change = np.zeros(k - 1, dtype=bool)
-        for c in codes:
-            change |= c[1:k] != c[: k - 1]
-        starts = np.concatenate([[0], np.flatnonzero(change) + 1])
-        segment: Any = np.concatenate([[0], np.cumsum(change)])
-        firsts = [c[starts] for c in codes]
-    else:
-        # Labels, booleans, sets of tags: a bucket is every value with the same codes.
-        matrix = np.stack([c[:k] for c in codes], axis=1)
-        unique, segment = np.unique(matrix, axis=0, return_inverse=True)
-        firsts = [unique[:, j] for j in range(len(codes))]
-    segment = np.append(np.asarray(segment).reshape(-1), len(firsts[0])).astype(np.int32)
+    # Labels, booleans, sets of tags: a bucket is every value with the same codes.
+    matrix = np.stack([c[:k] for c in codes], axis=1)
+    unique, segment = np.unique(matrix, axis=0, return_inverse=True)
+    firsts = [unique[:, j] for j in range(len(codes))]
+    segment = np.append(np.asarray(segment).reshape(-1), len(unique)).astype(np.int32)
     tables = [np.append(f, c[k]).astype(np.uint8) for f, c in zip(firsts, codes, strict=True)]
     return compact(segment[index].astype(np.int64)), tables
+
+
+def _bucket_ordered(name: str, col: Column, leaves: list[_Leaf]) -> tuple[Any, list[Any]]:
+    """``_bucket`` of a numeric or date column: its distinct values in order, a bucket a
+    run of neighbours the tests cannot tell apart, a row's bucket found by its value
+    among the buckets' first values (a few dozen), not among every distinct value."""
+    if col.wide:
+        raise Unsupported("a column of decimals beyond 64 bits")
+    data = np.asarray(col.data)
+    known: Any = None if col.known is None else np.asarray(col.known, dtype=bool)
+    every = known is None or bool(known.all())
+    values = sorted_distinct(data if every else data[known])
+    k = len(values)
+    # The distinct values, every one known (no NULL to carry through each test), then the
+    # NULL on its own.
+    null = _mini_frame(name, _like(col, np.zeros(1, data.dtype), np.zeros(1, dtype=bool)), 1)
+    if not k:  # every row NULL: one bucket
+        return np.zeros(len(data), dtype=np.int8), [
+            leaf_codes(leaf, null).astype(np.uint8) for leaf in leaves
+        ]
+    distinct = _mini_frame(name, _like(col, values, None), k)
+    codes = [np.append(leaf_codes(leaf, distinct), leaf_codes(leaf, null)) for leaf in leaves]
+    change = np.zeros(k - 1, dtype=bool)
+    for c in codes:
+        change |= c[1:k] != c[: k - 1]
+    starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    tables = [np.append(c[starts], c[k]).astype(np.uint8) for c in codes]
+    rows: Any = np.searchsorted(values[starts[1:]], data, side="right")
+    if not every:
+        rows = np.where(known, rows, len(starts))
+    return compact(rows.astype(np.int64, copy=False)), tables
 
 
 # ---------------------------------------------------------------------- plan
@@ -283,7 +358,7 @@ def build_plan(frame: Frame, policies: Sequence[CompiledPolicy]) -> FusedBuild:
             if len(columns_of(node)) > 1:
                 node = derived.add(node, boolean=False)
             column = next(iter(columns_of(node)), None)
-            amount = leaves.add(_Leaf(column, node, cp), f"{id(cp)}:{node.sql()}")
+            amount = leaves.add(_Leaf(column, node, cp), ("amount", id(cp)))
         except Unsupported as exc:
             others[cp.policy.id] = str(exc)
             del leaves.items[mark[0] :]
