@@ -324,8 +324,10 @@ def show_listing(
     check and the query in one read-only transaction, no ORM loaded), print them as JSON
     or as a table. ``quick``: the same listing through the driver (:mod:`huiqi.cli.quick`),
     tried first; None when it declines. ``policy_id``: the listing's --policy filter, checked
-    when nothing is listed (:func:`require_published_policy`); None on a page after the
-    first (--after), which may be empty past the last row of a policy that exists."""
+    when nothing is listed (:func:`require_published_policy`), on a page after the first
+    (--after) too: a page past the last row of a policy that exists is empty and passes the
+    check, a mistyped id is refused there as on the first page. A page with rows costs no
+    check (the common path reads nothing more)."""
     rows = quick() if quick is not None else None
     if rows is None:
         with signed_in_reading(ctx) as (conn, actor):

@@ -235,7 +235,7 @@ def application_list(
             limit=limit,
         ),
         as_json=as_json,
-        policy_id=policy_id if not after_id else None,  # a later page may be past the end
+        policy_id=policy_id,
         columns=[
             "record",
             "USCC",

@@ -33,12 +33,13 @@ from huiqi.cli.demo_accounts import (
     create_enterprise_accounts,
     create_staff,
     refuse_foreign_accounts,
+    refuse_wiping_added_accounts,
     render_accounts,
     wipe_demo_data,
 )
 from huiqi.cli.render import render_match_report
 from huiqi.config import Settings
-from huiqi.db.engine import transaction
+from huiqi.db.engine import reading, transaction
 from huiqi.engine import compile_library
 from huiqi.matching.service import match_population
 from huiqi.policies.loader import load_library
@@ -59,14 +60,23 @@ from huiqi.profiles.store import ProfileStore
 @click.option(
     "--fresh/--reuse", default=True, show_default=True, help="Start from an empty data directory."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --fresh, delete the demo's ledger even when it holds accounts added since.",
+)
 @click.pass_context
 @handle_errors
-def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
+def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool, force: bool) -> None:
     """Run the whole flow on a synthetic Shanghai population and print a report.
 
     Also creates the demo accounts (one per role, password huiqi-demo-2026) so that
-    every role can be tried; see the README.
+    every role can be tried; see the README. Run again, it starts afresh (--fresh), but
+    not over accounts added to its ledger since (huiqi user add): it names them and stops;
+    --reuse keeps the ledger and them, --fresh --force deletes them.
     """
+    if force and not fresh:
+        raise click.UsageError("--force deletes the demo's ledger: it goes with --fresh")
     settings = settings_from(ctx)
     if _ledger_elsewhere(ctx, settings):
         # Checked before the data directory is wiped: a deployment's database is refused
@@ -85,6 +95,14 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool) -> None:
                 remedy=f"run it with a new --data-dir ({settings.data_dir} is kept as it is;"
                 " --reuse does not help, it keeps these accounts)",
             )
+    elif fresh and not force and (settings.data_dir / "huiqi.db").exists():
+        # The demo's own ledger, which --fresh deletes: not over accounts added since.
+        factory, _ = database(ctx)
+        try:
+            with reading(factory) as s:
+                refuse_wiping_added_accounts(s, str(settings.data_dir / "huiqi.db"))
+        finally:
+            factory.kw["bind"].dispose()  # the file is deleted next: no connection left
     if fresh:
         wipe_demo_data(settings)
     ProfileStore(settings).init()

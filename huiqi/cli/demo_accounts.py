@@ -115,6 +115,32 @@ def refuse_foreign_accounts(session: Session, where: str, *, remedy: str | None 
             )
 
 
+def demo_usernames() -> frozenset[str]:
+    """The accounts the demo makes: its admin, the scheduler, its staff, ``ent`` and
+    ``park`` (:func:`create_staff`, :func:`create_enterprise_accounts`)."""
+    return frozenset({"admin", accounts.SCHEDULER, *STAFF, "ent", "park"})
+
+
+def refuse_wiping_added_accounts(session: Session, where: str, shown: int = 10) -> None:
+    """Refuse to start a demo afresh over a ledger that holds accounts added since the demo
+    made it (``huiqi user add`` as its admin): deleting the ledger deleted them, silently.
+    The message names them (the first ``shown``) and the options that keep or drop them."""
+    added = sorted(
+        session.scalars(select(User.username).where(User.username.not_in(demo_usernames())))
+    )
+    if not added:
+        return
+    names = ", ".join(added[:shown]) + (
+        f" and {len(added) - shown} more" if len(added) > shown else ""
+    )
+    raise ConfigError(
+        f"the demo's ledger {where} holds {len(added)} account(s) the demo did not make:"
+        f" {names}; a fresh demo (the default) deletes the ledger, and them with it. Run it"
+        " with --reuse to keep the ledger and its accounts, with --fresh --force to delete"
+        " them, or with another --data-dir"
+    )
+
+
 def _actor(session: Session, username: str) -> Actor:
     user = session.scalar(select(User).where(User.username == username))
     assert user is not None

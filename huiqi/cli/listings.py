@@ -62,7 +62,7 @@ def grants(
         lambda s, actor: _service().list_grants(s, actor=actor, **page),
         quick=lambda: quick.grants(ctx, **page),
         as_json=as_json,
-        policy_id=policy_id if not after_id else None,  # a later page may be past the end
+        policy_id=policy_id,
         columns=["grant", "USCC", "policy", "period", "amount (yuan)", "status"],
         row=lambda g: [
             str(g.id),
@@ -109,7 +109,7 @@ def records(
         lambda s, actor: _service().list_records(s, actor=actor, flagged=flagged, **page),
         quick=lambda: quick.records(ctx, flagged=flagged, **page),
         as_json=as_json,
-        policy_id=policy_id if not after_id else None,  # a later page may be past the end
+        policy_id=policy_id,
         columns=["id", "USCC", "policy", "mode", "status", "amount (yuan)", "flag", "reason"],
         # A record with a grant shows what the grant gives (capped, or a top-up's
         # difference); --json has both (amount_fen, granted_fen).

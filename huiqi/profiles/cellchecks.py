@@ -12,6 +12,8 @@ from sqlglot import exp
 from huiqi.profiles import uscc as uscc_mod
 from huiqi.profiles.sqlexpr import and_, cast, concat, fn, in_list, lit, matches, num
 
+# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
+BLANKS = " \t\r\n\u00a0\u3000"
 USCC_SHAPE = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Never part of a
 # registry value: a NUL or an escape code in a name is a broken export.

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from huiqi.profiles.cellchecks import BLANKS
+from huiqi.profiles.formulatext import unwrapped_text
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import and_, case, col, fn, lit, or_
 from huiqi.profiles.stagesql import typed_name
 from huiqi.profiles.validate import Rule, rules_for
 
-# Whitespace a spreadsheet leaves around values: ASCII, no-break and ideographic spaces.
-BLANKS = " \t\r\n\u00a0\u3000"
 USCC_VALID = "_uscc_valid"
 PLAIN = "_plain_row"
 
@@ -74,9 +74,17 @@ def blank_somewhere(fields: list[str]) -> exp.Expression:
     return or_(*(fn("contains", joined, lit(b)) for b in BLANKS))
 
 
-def cell_text(field: str, v: exp.Expression, maybe: exp.Expression | None) -> exp.Expression:
-    """A staged cell as the checks read it: trimmed, empty as NULL, a USCC upper-cased."""
-    text = fn("nullif", trimmed_text(v, maybe), lit(""))
+def cell_text(
+    field: str,
+    v: exp.Expression,
+    maybe: exp.Expression | None,
+    formula: exp.Expression | None = None,
+) -> exp.Expression:
+    """A staged cell as the checks read it: trimmed, the text inside Excel's text formula
+    (``="0610"``: :mod:`huiqi.profiles.formulatext`), empty as NULL, a USCC upper-cased.
+    ``maybe`` and ``formula``: the row's flags that spare a row with no blank, or no
+    formula, the searches."""
+    text = fn("nullif", unwrapped_text(trimmed_text(v, maybe), formula), lit(""))
     return fn("upper", text) if field == "uscc" else text
 
 
@@ -189,7 +197,7 @@ def checked_select(
     mapping: Mapping, facts: Facts, source: exp.Select, *, split: bool = True
 ) -> exp.Select:
     """``_line, _cells, _problem`` and each field's value and ``why__`` reason, over
-    ``source`` (the staged text, ``_blank``, and ``_uscc_valid`` where
+    ``source`` (the staged text, ``_blank``, ``_formula`` and ``_uscc_valid`` where
     ``facts.uscc_once``); the plain rows go the short way unless ``split`` is False."""
     groups = shortcut_groups(mapping, facts)
     short = sorted({f for members in groups.values() for f in members}) if split else []
@@ -200,7 +208,7 @@ def checked_select(
     twins = facts.twins
     texts = [*_meta(facts), *([plain] if short else [])]
     for f in facts.fields:
-        text = col(f) if f in twins else cell_text(f, col(f), col("_blank"))
+        text = col(f) if f in twins else cell_text(f, col(f), col("_blank"), col("_formula"))
         if f in short:
             # It fits a pattern without blanks: nothing to trim.
             text = _guarded(plain, _untrimmed(col(f)), text)

@@ -9,8 +9,9 @@ so made no snapshot, under ``<imports_dir>/not-imported/<time>-<hash>/``):
   that a spreadsheet would run as a formula gets an apostrophe in front
   (:mod:`huiqi.sheetcells`).
 * ``normalised.csv``  every value stored in another form than the file's text
-  (a lower-case USCC stored upper-cased): file, line, column, field, the
-  original text and what was stored. Written even when empty.
+  (a lower-case USCC stored upper-cased, a code written as Excel's text formula
+  ``="0610"`` read as 0610): file, line, column, field, the original text and what
+  was stored. Written even when empty.
 * ``report.json``  counts, encoding, hash, mapping, rejects per field, first messages.
 * ``report.txt``   the same as a short human-readable summary.
 """
@@ -27,6 +28,7 @@ from sqlglot import exp
 
 from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.checkselect import why
+from huiqi.profiles.formulatext import write_unwrapped
 from huiqi.profiles.no_district import no_district_message
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.stagesql import STAGE
@@ -65,6 +67,10 @@ class ImportReport:
     # Industry classes written after their section letter (I6513), stored as the class.
     industry_letters_removed: int = 0
     industry_letters_removed_lines: list[int] = field(default_factory=list)
+    # Cells written as Excel's text formula (="0610"), read as the text inside; the lines
+    # of the first ones, a line per cell.
+    formula_texts_unwrapped: int = 0
+    formula_texts_unwrapped_lines: list[int] = field(default_factory=list)
     normalised_path: Path | None = None
     size_class_disagreements: int = 0
     size_class_messages: list[str] = field(default_factory=list)
@@ -141,6 +147,20 @@ class ImportReport:
                 f"Read {self.industry_letters_removed} industry class(es) written after their"
                 f" section letter as the class alone (I6513 as 6513; lines {shown}{more}); the"
                 f" original text is in {self.normalised_path}."
+            )
+        if self.formula_texts_unwrapped:
+            # A line per cell: a row may hold several (its USCC and its industry class).
+            shown = ", ".join(str(n) for n in dict.fromkeys(self.formula_texts_unwrapped_lines))
+            more = (
+                ", ..."
+                if self.formula_texts_unwrapped > len(self.formula_texts_unwrapped_lines)
+                else ""
+            )
+            lines.append(
+                f"Read {self.formula_texts_unwrapped} cell(s) written as Excel's text formula"
+                " as the text inside the quotes, as Excel shows it"
+                f' (="0610" as 0610; lines {shown}{more});'
+                f" the original text is in {self.normalised_path}."
             )
         if self.ignored_columns:
             lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")
@@ -257,13 +277,16 @@ def write_normalised(
     file: str,
     uscc_header: str,
     industry_header: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, tuple[int, list[int]]]:
     """Write ``normalised.csv``: every value stored in another form than the file's text.
 
     That is a USCC written in lower case, stored in upper case (GB 32100-2015 uses
-    capitals only), and an industry class written after its section letter (I6513),
-    stored as the class alone (6513). Returns, per field, the count and the first line
-    numbers.
+    capitals only), an industry class written after its section letter (I6513),
+    stored as the class alone (6513), and a cell of any of ``headers``' fields (field ->
+    the file's header) written as Excel's text formula ``="0610"``, read as 0610
+    (:mod:`huiqi.profiles.formulatext`; under ``"formula_text"``). Returns, per field,
+    the count and the first line numbers.
     """
     kinds = [
         (
@@ -318,6 +341,14 @@ def write_normalised(
                     if len(first) < FIRST_MESSAGES:
                         first.append(int(line))
             found[field_name] = (count, first)
+        found["formula_text"] = write_unwrapped(
+            con,
+            out.writerow,
+            file=file,
+            stage=STAGE,
+            headers=headers or {},
+            shown=FIRST_MESSAGES,
+        )
     return found
 
 

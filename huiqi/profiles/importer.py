@@ -220,9 +220,11 @@ def _import(
                     if "industry_class" in fields
                     else None
                 ),
+                headers=by_field,
             )
             upper_cased, upper_lines = normalised["uscc"]
             lettered, lettered_lines = normalised.get("industry_class", (0, []))
+            unwrapped, unwrapped_lines = normalised["formula_text"]
             no_district_path = out / NO_DISTRICT_FILE
             no_district, no_district_first = write_no_district(con, no_district_path)
             report = ImportReport(
@@ -249,6 +251,8 @@ def _import(
                 uscc_upper_cased_lines=upper_lines,
                 industry_letters_removed=lettered,
                 industry_letters_removed_lines=lettered_lines,
+                formula_texts_unwrapped=unwrapped,
+                formula_texts_unwrapped_lines=unwrapped_lines,
                 normalised_path=normalised_path,
                 size_class_disagreements=stored.disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in stored.first],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
-from huiqi.profiles.checkselect import BLANKS
+from huiqi.profiles.cellchecks import BLANKS
 from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.sqlexpr import case, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE

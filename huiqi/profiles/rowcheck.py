@@ -40,6 +40,7 @@ from huiqi.profiles.checkselect import (
     checked_select,
     why,
 )
+from huiqi.profiles.formulatext import formula_somewhere
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import cast, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
@@ -107,12 +108,13 @@ def build_checked(
     """
     once = _check_usccs_once(con, mapping, fields)
     twins = staged_twins(con, fields)
-    # A typed twin's text is digits: nothing to trim, never empty.
+    # A typed twin's text is digits: nothing to trim or unwrap, never empty.
     spaced = [f for f in fields if f not in twins]
     source = exp.select(
         *(col(c, "s") for c in ("_line", "_cells", "_problem", *fields)),
         *(col(typed_name(f), "s") for f in twins),
         exp.alias_(blank_somewhere(spaced) if spaced else exp.false(), "_blank"),
+        exp.alias_(formula_somewhere(spaced) if spaced else exp.false(), "_formula"),
     ).from_(exp.to_table(STAGE).as_("s"))
     if once:
         source = source.select(

@@ -26,7 +26,10 @@ Accepted text, per type:
 * uscc: GB 32100-2015 (the check in SQL; the message from ``uscc.validate``).
 
 Every field refuses control characters (NUL, escape codes, C1 controls; tab and
-line breaks inside a cell are kept), before any other check.
+line breaks inside a cell are kept), before any other check. Every field reads a cell
+written as Excel's text formula (``="0610"``) as the text inside the quotes
+(:mod:`huiqi.profiles.formulatext`, before the checks); a field that checks its text
+refuses any other formula as one, a free-text field keeps it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from huiqi import clock
 from huiqi.profiles.cellchecks import control_check, uscc_ok
 from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rule
 from huiqi.profiles.dictionary import Field, load_dictionary
+from huiqi.profiles.formulatext import formula_check
 from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
     FULL_WIDTH,
@@ -219,7 +223,9 @@ def _rule(
         pattern, remaining = shortcut
         fits = (plain or {}).get(pattern, matches(v, pattern))
         branches.append((fits, case(*remaining) if remaining else exp.null()))
-    branches += [control_check(v), *checks]
+    # A field that checks its text refuses a formula saying what it is (a free-text one,
+    # with no checks, keeps any text); Excel's text formula ="0610" was read before.
+    branches += [control_check(v), *([formula_check(v)] if checks else []), *checks]
     return Rule(name, sql_type, parsed, case(*branches), pattern)
 
 

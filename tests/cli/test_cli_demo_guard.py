@@ -110,3 +110,72 @@ def test_the_demos_hints_name_the_database_it_used(tmp_path: Path) -> None:
     assert command_prefix(settings, pg) == (
         f"huiqi --data-dir '{settings.data_dir}' --database-url '{pg}'"
     )
+
+
+def _usernames(data: Path) -> set[str]:
+    engine = make_engine(f"sqlite:///{data / 'huiqi.db'}")
+    try:
+        with session_factory(engine)() as s:
+            return set(s.scalars(select(User.username)))
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_demo_over_accounts_added_since_refuses_and_names_them(tmp_path: Path) -> None:
+    """Regression: 'huiqi demo' run again defaults to --fresh, which deleted the demo's
+    ledger and with it the accounts added since ('huiqi user add'), silently. It now names
+    them and stops, changing nothing; --reuse keeps them, --fresh --force deletes them. A
+    ledger holding the demo's own accounts alone is started afresh as before."""
+    from huiqi.cli.demo_accounts import refuse_wiping_added_accounts
+
+    data = tmp_path / "data"
+    code, out = run(data, "demo", "-n", "100")
+    assert code == 0, out
+    engine = make_engine(f"sqlite:///{data / 'huiqi.db'}")
+    try:
+        with session_factory(engine)() as s:
+            refuse_wiping_added_accounts(s, "demo")  # the demo's own accounts: no refusal
+    finally:
+        engine.dispose()
+    admin = _token(data)
+    for name in ("alice", "bob"):
+        code, out = run(data, "user", "add", name, "--role", "finance_officer", "--no-password",
+                        token=admin)  # fmt: skip
+        assert code == 0, out
+    before = sorted(p.name for p in data.iterdir())
+
+    code, out = run(data, "demo", "-n", "100")
+
+    text = " ".join(out.split())
+    assert code == 1, out
+    assert (
+        f"the demo's ledger {data / 'huiqi.db'} holds 2 account(s) the demo did not make:"
+        " alice, bob; a fresh demo (the default) deletes the ledger, and them with it. Run it"
+        " with --reuse to keep the ledger and its accounts, with --fresh --force to delete"
+        " them, or with another --data-dir"
+    ) in text
+    assert sorted(p.name for p in data.iterdir()) == before
+    assert {"alice", "bob"} <= _usernames(data)
+    code, out = run(data, "demo", "-n", "100", "--reuse")
+    assert code == 0, out
+    assert {"alice", "bob"} <= _usernames(data)
+    code, out = run(data, "demo", "-n", "100", "--reuse", "--force")
+    assert code == 2 and "--force deletes the demo's ledger: it goes with --fresh" in out, out
+    code, out = run(data, "demo", "-n", "100", "--fresh", "--force")
+    assert code == 0, out
+    assert not {"alice", "bob"} & _usernames(data)
+
+
+def _token(data: Path) -> str:
+    """An API token of the demo's admin."""
+    from huiqi.accounts import tokens
+    from huiqi.cli.demo_accounts import DEMO_PASSWORD
+
+    engine = make_engine(f"sqlite:///{data / 'huiqi.db'}")
+    try:
+        with transaction(session_factory(engine)) as s:
+            admin, _ = tokens.sign_in(s, username="admin", password=DEMO_PASSWORD)
+            _, secret = tokens.create_token(s, actor=admin, name="test", username="admin")
+            return secret
+    finally:
+        engine.dispose()

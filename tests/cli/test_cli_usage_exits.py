@@ -71,6 +71,35 @@ def test_a_policy_filter_naming_no_published_policy_exits_3(
         assert code == 0, out
 
 
+PAGED = [listing for listing in LISTINGS if listing not in (["versions"], ["totals"])]
+
+
+@pytest.mark.parametrize("full_path", [False, True])
+@pytest.mark.parametrize("listing", PAGED, ids=" ".join)
+def test_a_policy_filter_naming_no_published_policy_exits_3_after_the_first_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listing: list[str], full_path: bool
+) -> None:
+    """Regression: with --after the check was skipped, so '--policy nosuch --after 5'
+    printed an empty page and exited 0; a page past the end of a published policy's rows
+    is still an empty listing."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    with transaction(open_database(get_settings(data))) as s:
+        make.grant(s, make.policy_version(s, policy_id="sh-startup-subsidy-2026"))
+    if full_path:
+        _full_path(monkeypatch)
+    code, out = run(
+        data, *listing, "--policy", "sh-startup-subsidy-2025", "--after", "5", token=officer
+    )
+    assert code == 3, out
+    text = " ".join(out.split())
+    assert "no policy 'sh-startup-subsidy-2025' is published" in text, out
+    assert "(did you mean 'sh-startup-subsidy-2026'?)" in text, out
+    past_the_end = ["--policy", "sh-startup-subsidy-2026", "--after", "999", "--json"]
+    code, out = run(data, *listing, *past_the_end, token=officer)
+    assert (code, out.strip()) == (0, "[]"), out
+
+
 def test_policy_commands_refuse_a_missing_path_as_wrong_usage(tmp_path: Path) -> None:
     """Regression: 'huiqi policy lint/test/list' exited 1 for a path that does not exist,
     where 'huiqi publish' and 'huiqi match --policies' exit 2."""

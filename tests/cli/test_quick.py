@@ -205,7 +205,8 @@ LISTINGS = [
     ["grants"],
     ["grants", "--json", "--limit", "7"],
     ["grants", "--status", "paid"],
-    ["grants", "--policy", REFUND, "--status", "granted", "--after", "3", "--limit", "4"],
+    # A page with rows: an empty one checks the --policy filter once more (a test below).
+    ["grants", "--policy", REFUND, "--status", "in_batch", "--after", "3", "--limit", "4"],
     ["records"],
     ["records", "--json", "--status", "offered", "--limit", "5"],
     ["records", "--status", "claimed"],
@@ -295,6 +296,27 @@ def test_an_enterprise_reads_its_own_rows_quickly_a_park_operator_after_a_lookup
         quick_out, full = _both(data, tokens[user], args, monkeypatch, quick_reads)
         assert quick_out == full and quick_out[0] == 0 and uscc in quick_out[1], quick_out
         assert len(quick_reads) == (3 if quick else 2), quick_reads
+
+
+def test_a_page_past_the_end_checks_the_policy_filter_once_a_page_with_rows_never(
+    ledger: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch, quick_reads: list[str]
+) -> None:
+    """Regression: with --after the --policy filter went unchecked, so a mistyped id listed
+    an empty page and exited 0. The check runs only when a page comes back empty: a page
+    with rows reads nothing more; one past the end reads the published versions."""
+    data, tokens = ledger
+    for policy, after, code, reads in (
+        (REFUND, "3", 0, 3),  # rows: the sign-in and the page
+        (REFUND, "999999", 0, 6),  # past the end: and the check, signed in again
+        (REFUND.replace("refund", "refnd"), "999999", 3, 6),  # a typo: refused
+    ):
+        quick_reads.clear()
+        args = ["grants", "--policy", policy, "--after", after, "--json"]
+        quick, full = _both(data, tokens["officer"], args, monkeypatch, quick_reads)
+        assert quick == full and quick[0] == code, (args, quick)
+        assert len(quick_reads) == reads, (args, quick_reads)
+        assert (quick_reads[-1] == "versions") == (reads == 6), quick_reads
+    assert f"(did you mean '{REFUND}'?)" in " ".join(quick[1].split()), quick
 
 
 @pytest.mark.parametrize(
