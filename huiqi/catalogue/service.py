@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -220,14 +221,23 @@ def _card(pv: Any, text: str) -> PolicyCard:
     )
 
 
-def _newest_versions(session: Session, policy_id: str | None = None) -> list[PolicyCard]:
-    newest = (  # a retired version is not in the catalogue
-        select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("v"))
-        .where(PolicyVersion.status == VersionStatus.PUBLISHED)
-        .group_by(PolicyVersion.policy_id)
-    )
+def _newest_versions(
+    session: Session,
+    policy_id: str | None = None,
+    *,
+    among: Collection[str] | None = None,
+    retired: bool = False,
+) -> list[PolicyCard]:
+    """The cards of each policy's newest published version (of ``policy_id`` alone, or of
+    the policies ``among``); with ``retired``, of its newest version whatever its status."""
+    newest = select(PolicyVersion.policy_id, func.max(PolicyVersion.version).label("v"))
+    if not retired:  # a retired version is not in the catalogue
+        newest = newest.where(PolicyVersion.status == VersionStatus.PUBLISHED)
+    newest = newest.group_by(PolicyVersion.policy_id)
     if policy_id is not None:
         newest = newest.where(PolicyVersion.policy_id == policy_id)
+    if among is not None:
+        newest = newest.where(PolicyVersion.policy_id.in_(sorted(among)))
     sub = newest.subquery()
     rows = session.execute(
         select(
@@ -306,6 +316,23 @@ def _issued_by(issuer: Bilingual, department: str, subunits: bool) -> bool:
         if subunits and held.startswith(department) and held[len(department) :].lstrip()[:1] == "(":
             return True
     return False
+
+
+def policy_titles(session: Session, policy_ids: Iterable[str]) -> dict[str, Bilingual]:
+    """The titles of these policies, by id, as the catalogue names them (its newest
+    published version); a policy the catalogue no longer lists (every version retired) by
+    its newest version's. An id no version was ever published under is left out.
+
+    For pages and charts that name policies the ledger counts by id (the dashboard)."""
+    wanted = set(policy_ids)
+    if not wanted:
+        return {}
+    titles = {c.policy_id: c.title for c in _newest_versions(session, among=wanted)}
+    retired = wanted - titles.keys()
+    if retired:
+        cards = _newest_versions(session, among=retired, retired=True)
+        titles.update({c.policy_id: c.title for c in cards})
+    return titles
 
 
 def get_policy(session: Session, policy_id: str) -> PolicyCard:

@@ -9,6 +9,11 @@ every ``huiqi serve`` worker (and a second machine on PostgreSQL) reads the same
 the ledger's backup holds the evidence of its applications; and no user-supplied name
 ever reaches a file system. The size limit (default 10 MB, ``HUIQI_WEB_MAX_UPLOAD_MB``
 in the portal) and the count per application bound what the database holds.
+
+An upload may carry an idempotency key (:mod:`huiqi.delivery.idempotency`; the portal's
+form always does): the same account uploading again with the same key (a double click, a
+retried call) gets the file stored the first time, and nothing is stored or recorded.
+The key is kept with the file, so once that file is removed the key stores again.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for, in_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import find_entitlement
-from huiqi.delivery.filetypes import AttachmentConflict, AttachmentTooLarge, safe_filename, sniff
+from huiqi.delivery.filetypes import (
+    AttachmentConflict,
+    AttachmentError,
+    AttachmentTooLarge,
+    safe_filename,
+    sniff,
+)
+from huiqi.delivery.idempotency import check_key as _check_key
 from huiqi.delivery.models import Application, Attachment, Entitlement, PolicyVersion
 from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.delivery.versions import policy_ref
@@ -129,13 +142,53 @@ def _attacher(session: Session, actor: Actor) -> Callable[[Entitlement, PolicyVe
     return attacher
 
 
-def check_attachable(session: Session, *, actor: Actor, record_id: int) -> None:
+def check_key(key: object) -> str | None:
+    """An upload's idempotency key (1 to 64 visible ASCII characters), None for none;
+    AttachmentError (code ``bad_key``) for anything else."""
+    return _check_key(key, lambda message: AttachmentError(message, "bad_key"))
+
+
+def _uploaded_before(
+    session: Session, actor: Actor, key: str | None, app: Application, ent: Entitlement
+) -> AttachmentRow | None:
+    """The file ``actor`` uploaded to this application with ``key`` already; None when there
+    is none. A key sent before with a file for another application is refused: it is not a
+    repeat of that upload, and storing this file would hide the mistake."""
+    if key is None:
+        return None
+    found = session.scalar(
+        select(Attachment).where(
+            Attachment.uploaded_by == actor.username, Attachment.idempotency_key == key
+        )
+    )
+    if found is None:
+        return None
+    if found.application_id != app.id:
+        raise AttachmentConflict(
+            f"the idempotency key {key!r} was sent before with a file for another"
+            " application; send a new random key with each upload",
+            "key_reused",
+        )
+    return _row(found, ent.id)
+
+
+def check_attachable(
+    session: Session, *, actor: Actor, record_id: int, idempotency_key: str | None = None
+) -> AttachmentRow | None:
     """Refuse, as ``add_attachment`` would, an actor who may not attach files to this
     application (AccessDenied), a record that is not one (NotFoundError) or an application
     no longer open (AttachmentConflict): asked before an upload is read, so that a refused
-    caller's file is never read."""
-    ent, _, _ = _application(session, record_id, allowed=_attacher(session, actor))
+    caller's file is never read.
+
+    With ``idempotency_key``, the file this actor already uploaded to the application with
+    that key, if any (the upload is a repeat and need not be read: it is answered with
+    this file, even once the application is submitted); None otherwise."""
+    ent, app, _ = _application(session, record_id, allowed=_attacher(session, actor))
+    again = _uploaded_before(session, actor, check_key(idempotency_key), app, ent)
+    if again is not None:
+        return again
     _require_open(ent)
+    return None
 
 
 def add_attachment(
@@ -146,11 +199,21 @@ def add_attachment(
     filename: str | None,
     content: bytes,
     max_bytes: int = MAX_BYTES,
+    idempotency_key: str | None = None,
 ) -> AttachmentRow:
     """Attach a file to the enterprise's open application: its type sniffed from the
     content (PDF, PNG, JPEG, xlsx, docx), at most ``max_bytes``, kept under a safe name
-    with its SHA-256; audit event ``attach``."""
+    with its SHA-256; audit event ``attach``.
+
+    With ``idempotency_key``, a file this account already uploaded to the application with
+    the same key is returned as it is and nothing is stored (a form sent twice, an API call
+    retried); the database's unique index decides between two uploads that race. The same
+    key sent with a file for another application is refused (AttachmentConflict)."""
     ent, app, pv = _application(session, record_id, lock=True, allowed=_attacher(session, actor))
+    key = check_key(idempotency_key)
+    again = _uploaded_before(session, actor, key, app, ent)
+    if again is not None:
+        return again
     _require_open(ent)
     if len(content) > max_bytes:
         raise AttachmentTooLarge(
@@ -173,9 +236,17 @@ def add_attachment(
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
         uploaded_by=actor.username,
+        idempotency_key=key,
     )
-    session.add(attachment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(attachment)
+            session.flush()
+    except IntegrityError:
+        again = _uploaded_before(session, actor, key, app, ent)  # stored by a racing upload
+        if again is None:
+            raise
+        return again
     record_event(
         session,
         actor=actor,

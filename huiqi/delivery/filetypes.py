@@ -21,12 +21,14 @@ from huiqi.errors import HuiqiError, StateConflict, TooLarge
 
 
 class AttachmentError(HuiqiError):
-    """An attachment refused: empty, too big, not an accepted type, one too many, or an
-    application no longer open; ``code`` says which (the portal words it by the field)."""
+    """An attachment refused: empty, too big, not an accepted type, one too many, an
+    application no longer open, or an idempotency key that is malformed or was sent with
+    another application's file; ``code`` says which (the portal words it by the field)."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
-        self.code = code  # empty | too_big | wrong_type | too_many | not_open
+        # empty | too_big | wrong_type | too_many | not_open | bad_key | key_reused
+        self.code = code
 
 
 class AttachmentTooLarge(AttachmentError, TooLarge):
@@ -37,7 +39,8 @@ class AttachmentTooLarge(AttachmentError, TooLarge):
 
 
 class AttachmentConflict(AttachmentError, StateConflict):
-    """The application cannot take this file now: no longer open, or its files are full."""
+    """The application cannot take this file now: no longer open, or its files are full; or
+    the upload's idempotency key was sent before with another application's file."""
 
 
 @dataclass(frozen=True)

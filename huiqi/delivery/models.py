@@ -393,8 +393,15 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when downloaded
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The upload's one-time key (the form's, or an API call's Idempotency-Key header).
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (CheckConstraint("size > 0", name="not_empty"),)
+    __table_args__ = (
+        CheckConstraint("size > 0", name="not_empty"),
+        # One file per account and key (migration 0022): a repeated upload finds the first.
+        # Files without a key never collide.
+        Index("uq_application_attachments_once", "uploaded_by", "idempotency_key", unique=True),
+    )
 
 
 class PolicyDraft(Base):

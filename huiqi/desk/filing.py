@@ -20,7 +20,7 @@ from huiqi.accounts.access import Actor, acts_for, require_own_enterprise
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.clock import utcnow
-from huiqi.delivery import directory
+from huiqi.delivery import directory, idempotency
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.filetypes import AttachmentError, safe_filename, sniff
 from huiqi.delivery.freetext import clean_text
@@ -39,7 +39,6 @@ from huiqi.profiles.uscc import USCCError, validate
 MAX_TEXT = 4000
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
-MAX_KEY = 64  # an idempotency key's length (the form's are 32 hex characters)
 
 
 def check_uscc(uscc: object) -> str:
@@ -64,14 +63,7 @@ def deadlines(cat: DeskCategory, filed_on: dt.date) -> tuple[dt.date, dt.date]:
 
 def check_key(key: object) -> str | None:
     """An idempotency key: 1 to 64 visible ASCII characters; none (or empty) is no key."""
-    if key is None or key == "":
-        return None
-    if not isinstance(key, str) or len(key) > MAX_KEY or not all("!" <= c <= "~" for c in key):
-        raise DeskError(
-            f"an idempotency key is 1 to {MAX_KEY} visible ASCII characters (no spaces);"
-            " send a new random one with each new request"
-        )
-    return key
+    return idempotency.check_key(key, DeskError)
 
 
 def _filed_before(session: Session, actor: Actor, key: str | None) -> RequestRow | None:

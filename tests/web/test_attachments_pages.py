@@ -9,6 +9,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -255,3 +256,102 @@ def test_a_form_of_too_many_fields_is_refused_in_the_pages_language(portal: Port
     )
     assert sent.status_code == 400
     assert "表单字段过多：最多 20 个。" in sent.text and "Too many fields" not in sent.text
+
+
+def files_of(portal: Portal, record: int) -> list[dict[str, object]]:
+    owner = bearer(portal, f"ent{record_owner(portal, record)}")
+    listed = portal.client().get(f"/api/v1/records/{record}/attachments", headers=owner)
+    assert listed.status_code == 200, listed.text
+    return listed.json()
+
+
+def record_owner(portal: Portal, record: int) -> int:
+    with portal.factory() as s:
+        found = s.get(Entitlement, record)
+        assert found is not None
+        return portal.usccs.index(found.uscc)
+
+
+def test_the_upload_form_sent_twice_stores_the_file_once(portal: Portal) -> None:
+    """Regression: the policy page's upload form had no idempotency key, so a double click
+    (or the browser sending the POST again) stored the file twice. The form's one-time key
+    makes the second answer as the first did, storing nothing."""
+    client = sign_in(portal.client(), "ent4")
+    record = application_of(portal, 4)
+    before = len(files_of(portal, record))
+    page = client.get(f"/policies/{APPLY}").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
+    assert key, page
+    assert key.group(1) not in client.get(f"/policies/{APPLY}").text  # each form its own key
+
+    def send(key: str, content: bytes = PDF) -> httpx.Response:
+        return client.post(
+            f"/policies/{APPLY}/attachments",
+            params={"record_id": str(record)},
+            data={"csrf_token": page_token(client, f"/policies/{APPLY}"), "idempotency_key": key},
+            files={"file": ("两次.pdf", content, "application/pdf")},
+            follow_redirects=False,
+        )
+
+    sent = [send(key.group(1)) for _ in range(3)]
+    assert {r.status_code for r in sent} == {303}
+    assert {r.headers["location"] for r in sent} == {f"/policies/{APPLY}?attached=1#attachments"}
+    assert len(files_of(portal, record)) == before + 1
+    # Another form (its own key) stores again; a tampered key is not this site's form.
+    assert send("f" * 32, PNG).status_code == 303
+    assert len(files_of(portal, record)) == before + 2
+    bad = send("x" * 65)
+    assert bad.status_code == 403
+    assert len(files_of(portal, record)) == before + 2
+    with portal.factory() as s:
+        keys = s.scalars(
+            select(Attachment.idempotency_key).where(Attachment.uploaded_by == "ent4")
+        ).all()
+    assert key.group(1) in keys and "f" * 32 in keys
+    # A key this account sent with another application's file is worded by the field.
+    refused = client.get(f"/policies/{APPLY}?attach_error=key_reused").text
+    assert "此表单已用于向另一份申报上传附件" in refused
+
+
+def test_the_api_stores_once_per_idempotency_key(portal: Portal) -> None:
+    """Regression: a retried upload (an API call whose answer was lost) stored the file
+    again. With the same ``Idempotency-Key`` header the repeat answers the first file (its
+    body is not read: a repeat of an accepted upload is answered even if it changed)."""
+    api, owner = portal.client(), bearer(portal, "ent6")
+    record = application_of(portal, 6)
+    before = len(files_of(portal, record))
+
+    def send(key: str, content: bytes = PDF) -> httpx.Response:
+        return api.post(
+            f"/api/v1/records/{record}/attachments",
+            files={"file": ("重试.pdf", content, "application/pdf")},
+            headers={**owner, "Idempotency-Key": key},
+        )
+
+    made = [send("u-1") for _ in range(3)] + [send("u-1", PNG)]
+    assert [r.status_code for r in made] == [200] * 4, made[0].text
+    assert len({r.text for r in made}) == 1
+    first = made[0].json()
+    assert first["content_type"] == "application/pdf"
+    other = send("u-2", PNG)
+    assert other.json()["id"] != first["id"]
+    assert len(files_of(portal, record)) == before + 2
+    bad = send("a b")
+    assert bad.status_code == 400
+    assert "idempotency key" in bad.json()["detail"]
+    # The key is the account's and the access is checked first: another enterprise is
+    # refused, never answered with this file.
+    intruder = api.post(
+        f"/api/v1/records/{record}/attachments",
+        files={"file": ("x.pdf", PDF, "application/pdf")},
+        headers={**bearer(portal, "ent7"), "Idempotency-Key": "u-1"},
+    )
+    assert intruder.status_code == 403 and first["sha256"] not in intruder.text
+    # Another enterprise's own upload with the same key is its own file.
+    theirs = api.post(
+        f"/api/v1/records/{application_of(portal, 7)}/attachments",
+        files={"file": ("x.pdf", PDF, "application/pdf")},
+        headers={**bearer(portal, "ent7"), "Idempotency-Key": "u-1"},
+    )
+    assert theirs.status_code == 200 and theirs.json()["id"] != first["id"]
+    assert len(files_of(portal, record)) == before + 2

@@ -211,6 +211,55 @@ def test_an_officer_approves_an_application_and_sees_the_dashboard_chart(
         assert s.scalar(select(func.count()).where(Grant.entitlement_id == record["id"])) == 1
 
 
+def test_the_policy_chart_names_policies_by_title_in_both_languages(
+    portal: Portal, server: str
+) -> None:
+    """Regression: the dashboard's grants-by-policy-and-status chart labelled its axis with
+    policy ids. Its axis now shows each title in the page's language, shortened when long,
+    and its tooltip the full title with the id (encoded: a title is an officer's text)."""
+    from playwright.sync_api import sync_playwright
+
+    read = """() => {
+      const chart = echarts.getInstanceByDom(document.getElementById("chart-policy-status"));
+      const option = chart.getOption(), axis = option.xAxis[0];
+      const tip = option.tooltip[0].formatter(
+        [{axisValue: "web-auto", marker: "", seriesName: "<i>granted</i>", value: 2}]);
+      return {ids: axis.data, labels: axis.data.map((c) => axis.axisLabel.formatter(c)), tip};
+    }"""
+    long_titles = [
+        "测试政策web-auto",
+        "上海市高新技术企业认定奖励资金管理办法实施细则",
+        "Subsidy for the certification of high-tech enterprises in Shanghai",
+        "A" * 30,
+    ]
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = sign_in_page(browser.new_context(), server, "officer")
+            seen = {}
+            for lang in ("zh", "en"):
+                page.goto(f"{server}/lang/{lang}")
+                page.goto(f"{server}/console/dashboard")
+                page.wait_for_selector("#chart-policy-status[data-drawn='1']")
+                seen[lang] = page.evaluate(read)
+            short = page.evaluate("(xs) => xs.map(window.huiqiShortLabel)", long_titles)
+        finally:
+            browser.close()
+    for lang, title in (("zh", "测试政策web-auto"), ("en", "Test policy web-auto")):
+        chart = seen[lang]
+        assert "web-auto" in chart["ids"], chart
+        assert chart["labels"][chart["ids"].index("web-auto")] == title
+        assert not set(chart["labels"]) & set(chart["ids"])  # every policy by its title
+        assert chart["tip"].startswith(f"<strong>{title} (web-auto)</strong>"), chart["tip"]
+        assert "&lt;i&gt;granted&lt;/i&gt;" in chart["tip"]
+    assert short == [
+        "测试政策web-auto",
+        "上海市高新技术企业认定…",
+        "Subsidy for the…",
+        "A" * 23 + "…",
+    ]
+
+
 def test_an_author_simulates_a_draft_and_sees_its_charts(portal: Portal, server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 

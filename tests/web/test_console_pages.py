@@ -9,6 +9,8 @@ from decimal import Decimal
 from portal_data import APPLY, AUTO, OFFER, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
+from huiqi.catalogue.service import list_policies
+from huiqi.db.engine import reading
 from huiqi.delivery.feedback_models import CorrectionRequest
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
 from huiqi.money import format_yuan
@@ -291,3 +293,33 @@ def test_the_dashboard_names_offers_and_grants_by_policy_title(portal: Portal) -
         grants = page.split('class="totals-table"')[1].split("</table>")[0]
         assert f"<tr><td>{auto}</td>" in grants, grants
         assert f"<td>{AUTO}</td>" not in grants
+
+
+def test_the_policy_chart_reads_titles_in_both_languages(portal: Portal) -> None:
+    """Regression: the grants-by-policy-and-status chart labelled its axis with policy ids
+    (``web-auto``), where the dashboard's tables name policies by title. The chart's JSON
+    (``/api/v1/dashboard/totals?by=policy&by=status``) now carries each policy's title in
+    both languages, and the page tells the chart which one to show."""
+    client, headers = portal.client(), bearer(portal, "officer")
+    rows = client.get(
+        "/api/v1/dashboard/totals", params=[("by", "policy"), ("by", "status")], headers=headers
+    ).json()
+    assert AUTO in {r["policy_id"] for r in rows}
+    with reading(portal.factory) as s:
+        titles = {c.policy_id: {"zh": c.title.zh, "en": c.title.en} for c in list_policies(s)}
+    assert all(r["title"] == titles[r["policy_id"]] for r in rows), rows
+    auto = next(r for r in rows if r["policy_id"] == AUTO)
+    assert auto["title"] == {"zh": f"测试政策{AUTO}", "en": f"Test policy {AUTO}"}
+    by_district = client.get(
+        "/api/v1/dashboard/totals", params={"by": "district"}, headers=headers
+    ).json()
+    assert by_district and all(r["title"] is None for r in by_district)
+    officer = sign_in(portal.client(), "officer")
+    for lang, shown in (("zh", "zh-CN"), ("en", "en")):
+        officer.get(f"/lang/{lang}")
+        page = officer.get("/console/dashboard").text
+        assert f'data-lang="{shown}"' in page  # the chart picks the title by it
+        chart = re.search(r'<div class="chart" id="chart-policy-status"[^>]*>', page)
+        assert chart, page
+        assert 'data-source="/api/v1/dashboard/totals?by=policy&amp;by=status"' in chart.group(0)
+        assert 'data-key="policy"' in chart.group(0)

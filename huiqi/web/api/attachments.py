@@ -40,14 +40,22 @@ async def upload(
     """Attach a file (multipart, field ``file``) to your open application (before it is
     submitted); at most ``HUIQI_WEB_MAX_UPLOAD_MB`` (default 10 MB); the type is read from
     the content. Who may attach is checked before the upload is read: 403/404 first, then
-    413 for a file above the limit."""
+    413 for a file above the limit.
+
+    With an ``Idempotency-Key`` header (1 to 64 visible ASCII characters, new for each
+    upload), a call repeated with the same key by the same account answers the file stored
+    the first time and stores nothing (the repeat's body is not read); the key is kept with
+    the file. The same key sent for another application is a 409."""
     limit, actor = web.max_upload_bytes, actor_of(who)
+    key = request.headers.get("idempotency-key")
 
-    def may_attach() -> None:
+    def may_attach() -> AttachmentRow | None:
         with reading(factory) as s:
-            check_attachable(s, actor=actor, record_id=record_id)
+            return check_attachable(s, actor=actor, record_id=record_id, idempotency_key=key)
 
-    await run_in_threadpool(may_attach)
+    first = await run_in_threadpool(may_attach)
+    if first is not None:  # a repeat: answered as the first upload was
+        return AttachmentPublic.model_validate(first)
     refuse_too_large(request, limit)
     form = await request.form(max_files=1, max_fields=5)
     try:
@@ -58,7 +66,13 @@ async def upload(
     def attach() -> AttachmentRow:
         with transaction(factory) as s:
             return add_attachment(
-                s, actor=actor, record_id=record_id, filename=name, content=content, max_bytes=limit
+                s,
+                actor=actor,
+                record_id=record_id,
+                filename=name,
+                content=content,
+                max_bytes=limit,
+                idempotency_key=key,
             )
 
     return AttachmentPublic.model_validate(await run_in_threadpool(attach))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, comput
 
 from huiqi.web.api.amounts import yuan, yuan_of
 from huiqi.web.api.fields import NotBlank, NotBoolean
+from huiqi.web.api.schemas import TextPublic
 
 
 class _Row(BaseModel):
@@ -212,6 +213,11 @@ class ReviewPublic(_Row):
 
 class TotalPublic(_Row):
     policy_id: str | None
+    title: TextPublic | None = Field(
+        default=None,
+        description="the policy's title (zh, en) as the catalogue names it, when grouped by"
+        " policy; its newest version's for a policy every version of which is retired",
+    )
     status: str | None
     district: str | None
     department: str | None

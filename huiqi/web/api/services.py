@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from huiqi.catalogue.service import Bilingual, policy_titles
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
@@ -23,7 +24,7 @@ from huiqi.delivery.ratings import rate
 from huiqi.delivery.review import require_reviewer, resolve_flag
 from huiqi.matching.mydata import my_data
 from huiqi.matching.nearmiss import near_misses
-from huiqi.web.api.schemas import DecisionPublic
+from huiqi.web.api.schemas import DecisionPublic, TextPublic
 from huiqi.web.api.service_schemas import (
     ApplicationPublic,
     CorrectionCreate,
@@ -236,4 +237,15 @@ def dashboard_totals(
             month_from=month_from,
             month_to=month_to,
         )
-    return [TotalPublic.model_validate(r) for r in rows]
+        # The counters keep policy ids; a chart names each policy by its title.
+        titles = policy_titles(s, {r.policy_id for r in rows if r.policy_id is not None})
+    return [
+        TotalPublic.model_validate(r).model_copy(
+            update={"title": _text(titles.get(r.policy_id)) if r.policy_id else None}
+        )
+        for r in rows
+    ]
+
+
+def _text(title: Bilingual | None) -> TextPublic | None:
+    return None if title is None else TextPublic(zh=title.zh, en=title.en)

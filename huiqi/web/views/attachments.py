@@ -15,6 +15,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery.attachments import (
     add_attachment,
     check_attachable,
+    check_key,
     get_attachment,
     remove_attachment,
 )
@@ -40,6 +41,10 @@ ERRORS = {
     ),
     "too_many": N_("This application holds as many files as it may; remove one first."),
     "not_open": N_("The application has been submitted: its files can no longer change."),
+    "key_reused": N_(
+        "This form was already used to attach a file to another application; reload the page"
+        " and choose the file again."
+    ),
 }
 
 
@@ -57,7 +62,8 @@ async def upload_page(
 
     The application is named in the form's address (``?record_id=``), not among its
     fields, so that who may attach is checked before the upload is read, as the API
-    does: a refused user's file is never read."""
+    does: a refused user's file is never read. The form's one-time ``idempotency_key``
+    makes a form sent twice store one file, the second answered as the first."""
     limit, actor = web.max_upload_bytes, actor_of(who)
     uscc = request.query_params.get("uscc") or None
     record_id = form_id(request.query_params.get("record_id"))
@@ -82,6 +88,12 @@ async def upload_page(
             )
         if fields.get("record_id") not in (None, str(record_id)):
             raise HuiqiError("the form names two applications; reload the page")
+        try:
+            key = check_key(fields.get("idempotency_key"))
+        except AttachmentError:  # the page writes 32 hex characters: this form is not its own
+            raise CsrfRefused(
+                "this form has expired or did not come from this site; reload the page"
+            ) from None
         name, content = await read_upload(form.get("file"), limit)
 
         def attach() -> None:
@@ -93,6 +105,7 @@ async def upload_page(
                     filename=name,
                     content=content,
                     max_bytes=limit,
+                    idempotency_key=key,
                 )
 
         await run_in_threadpool(attach)

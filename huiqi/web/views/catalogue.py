@@ -3,6 +3,7 @@ checklist and its one-click claim when an enterprise (or its park operator) is s
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -130,6 +131,9 @@ def policy_page(
         "mine": None,
         "max_upload_mb": f"{limit_mb:g}",
         "attach_errors": ATTACH_ERRORS,
+        # The upload form's one-time key: sent twice (a double click, the browser resending
+        # the POST), it stores one file, and the second answer shows that one.
+        "attach_key": secrets.token_hex(16),
     }
     if who.portal and (who.enterprise or uscc):
         context["mine"] = _enterprise_view(settings, factory, who, policy_id, uscc or None)

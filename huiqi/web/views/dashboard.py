@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from huiqi.accounts.access import AccessDenied
-from huiqi.catalogue.service import districts, list_policies
+from huiqi.catalogue.service import districts, policy_titles
 from huiqi.db.engine import reading
 from huiqi.delivery.counts import NO_DISTRICT
 from huiqi.delivery.dashboard import totals
@@ -44,8 +44,13 @@ def dashboard(request: Request, factory: Factory, who: SignedIn, lang: Lang) -> 
             ratings: list[Any] | None = rating_summary(s, actor=actor)
         except AccessDenied:  # finance officers read totals, not ratings
             ratings = None
-        # Titles in the page's language (the ledger's rows keep the Chinese one).
-        titles = {c.policy_id: c.title for c in list_policies(s)}
+        # Titles in the page's language (the ledger's rows keep the Chinese one), as the
+        # catalogue names them; a retired policy by its newest version's.
+        named = {r.policy_id for r in by_policy if r.policy_id is not None}
+        named |= {b.policy_id for b in headline.budgets}
+        named |= {c.policy_id for c in headline.conversion}
+        named |= {r.policy_id for r in ratings or []}
+        titles = policy_titles(s, named)
     names = {code: {"zh": b.zh, "en": b.en} for code, b in districts().items()}
     # the counters' bucket of enterprises the ledger records no district for
     names[NO_DISTRICT] = {"zh": "未登记所在区", "en": "No district recorded"}
