@@ -19,6 +19,9 @@ and times the fused NumPy evaluator on that machine's CPU for the ratio. Writes
 
 ``report`` renders both as the Markdown recorded in docs/benchmarks.md.
 
+``plan`` (here) times ``build_plan`` alone, with the plan's digest (what a change to the
+plan builder must keep unchanged).
+
     .venv/bin/python benchmarks/bench_fused.py prepare --out .gpu
     python3 benchmarks/bench_fused.py gpu --bundle .gpu --out $OUT      # on the GPU machine
     .venv/bin/python benchmarks/bench_fused.py report --bundle .gpu --gpu gpu.json
@@ -173,6 +176,36 @@ def prepare(args: argparse.Namespace) -> int:
     return 0 if out["same_as_numpy_backend"] else 1
 
 
+# ---------------------------------------------------------------------- plan
+def plan_step(args: argparse.Namespace) -> int:
+    """Time ``build_plan`` alone (wall and CPU) on the anchors' data, with the plan's
+    digest: what a change to the plan builder must keep."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_array import _policies, prepare_anchors
+
+    from huiqi.config import Settings
+    from huiqi.engine import get_backend, open_snapshot
+    from huiqi.engine.array.fused import build_plan
+    from huiqi.engine.duckdb.evaluate import requirements
+
+    n, p = args.anchors
+    store, folder = prepare_anchors(n, p, args.anchors_data)
+    policies = _policies(str(folder), 0, 0)
+    frame = get_backend("numpy").frame(open_snapshot(Settings(store)), requirements(policies))
+    for _ in range(args.repeat):
+        started, cpu = time.perf_counter(), time.process_time()
+        build = build_plan(frame, policies)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"{n:,} x {p}: plan {wall:.2f} s wall, {cpu:.2f} s CPU; {len(build.policies)}"
+            f" planned, {len(build.others)} left out; digest {build.plan.digest()[:16]};"
+            f" load average {os.getloadavg()[0]:.1f}; peak RSS {_peak_rss_gib():.2f} GiB",
+            flush=True,
+        )
+    return 0
+
+
 # ---------------------------------------------------------------------- gpu
 def gpu(args: argparse.Namespace) -> int:
     fk = _kernel_module()
@@ -318,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     pre.add_argument("--anchors", nargs=2, type=int, default=[3_500_000, 709])
     pre.add_argument("--anchors-data", type=Path, default=Path("/tmp/anchors-data"))
     pre.add_argument("--out", type=Path, default=ROOT / ".gpu")
+    pl = sub.add_parser("plan", help="time the plan build alone")
+    pl.add_argument("--anchors", nargs=2, type=int, default=[3_500_000, 709])
+    pl.add_argument("--anchors-data", type=Path, default=Path("/tmp/anchors-data"))
+    pl.add_argument("--repeat", type=int, default=1)
     g = sub.add_parser("gpu")
     g.add_argument("--bundle", type=Path, default=ROOT / ".gpu")
     g.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")))
@@ -327,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--bundle", type=Path, default=ROOT / ".gpu")
     rep.add_argument("--gpu", type=Path, required=True)
     args = ap.parse_args(argv)
-    return {"prepare": prepare, "gpu": gpu, "report": report}[args.step](args)
+    steps = {"prepare": prepare, "plan": plan_step, "gpu": gpu, "report": report}
+    return steps[args.step](args)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,28 @@ class FusedPlan:
     def words(self) -> int:
         return (self.n + 31) // 32
 
+    def digest(self) -> str:
+        """sha-256 over every array of the plan and its column and policy ids."""
+        h = hashlib.sha256("\0".join([*self.columns, "", *self.policy_ids]).encode())
+        for a in (
+            self.tables,
+            self.table_start,
+            self.leaf_column,
+            self.ops,
+            self.op_start,
+            self.crits,
+            self.crit_start,
+            self.crit_pos,
+            self.amount_leaf,
+            self.near_kind,
+            self.near_crit,
+            *self.buckets,
+        ):
+            arr = np.ascontiguousarray(a)
+            h.update(f"{arr.dtype.str}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        return h.hexdigest()
+
     def save(self, path: Path) -> None:
         arrays = {f"bucket_{i}": b for i, b in enumerate(self.buckets)}
         np.savez_compressed(
