@@ -1,0 +1,149 @@
+"""Criteria that can never all be TRUE: a policy no enterprise can ever be eligible for.
+
+``revenue > 10000000`` in one criterion and ``revenue < 5000000`` in another, ``x = 3 AND
+x <> 3``, ``industry_section IN ('C')`` beside ``industry_section = 'I'``, ``NOT (x > 5)``
+beside ``x > 7``: each criterion is read as the ways it can be TRUE
+(:mod:`huiqi.engine.rule_dnf`), and a search looks for one way of each that a single
+value per field satisfies (:mod:`huiqi.engine.constraints`). When none exists, the
+criteria can never all hold, so the policy is never eligible (a criterion unknown for an
+enterprise sends it to needs-data, never to eligible): an error at the first criterion,
+naming the fewest criteria that contradict each other (each one needed) and the fields.
+
+The check is sound: it reports only a proof. What the analysis cannot read is "no
+condition", an OR is impossible only when every branch is, and a search longer than
+``MAX_STEPS`` is given up (no error). Money is compared in yuan on both sides, as the
+compiler leaves it: a rule's literals and the money fields are both yuan.
+
+Example (no policy, no problem):
+    >>> contradiction_errors([])
+    []
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
+from huiqi.engine.constraints import Atom, Var, feasible
+from huiqi.engine.rule_dnf import DNF, criterion_dnf
+from huiqi.errors import Location, PolicyError
+from huiqi.policies.yamlmarks import Marks, locate
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
+
+MAX_STEPS = 20_000  # conjunctions tried per search; beyond, the criteria count as satisfiable
+_WHOLE_KINDS = ("static", "yearly", "group")
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def _search(dnfs: Sequence[DNF], conflicts: set[Var]) -> bool:
+    """Whether one conjunction of each DNF can hold together; adds to ``conflicts`` each
+    value whose conditions could not. Raises _GaveUp after MAX_STEPS conjunctions."""
+    order = sorted(dnfs, key=len)
+    steps = 0
+
+    def go(i: int, held: dict[str, tuple[Atom, ...]]) -> bool:
+        nonlocal steps
+        if i == len(order):
+            return True
+        for conj in order[i]:
+            steps += 1
+            if steps > MAX_STEPS:
+                raise _GaveUp
+            more = dict(held)
+            for atom in conj:
+                more[atom.var.key] = (*more.get(atom.var.key, ()), atom)
+            bad = [a.var for a in conj if not feasible(more[a.var.key])]
+            if bad:
+                conflicts.update(bad)
+                continue
+            if go(i + 1, more):
+                return True
+        return False
+
+    return go(0, {})
+
+
+def _impossible(dnfs: Sequence[DNF], conflicts: set[Var] | None = None) -> bool:
+    """Whether the DNFs can never all be TRUE (proved; False when not sure)."""
+    try:
+        return not _search(dnfs, conflicts if conflicts is not None else set())
+    except _GaveUp:
+        return False
+
+
+def _whole_columns(crit: CompiledCriterion, dictionary: Dictionary) -> frozenset[str]:
+    return frozenset(
+        c.name
+        for c in crit.reads
+        if c.kind in _WHOLE_KINDS
+        and (f := dictionary.get(c.field)) is not None
+        and f.type == "integer"
+    )
+
+
+def contradictions(
+    cp: CompiledPolicy, dictionary: Dictionary | None = None
+) -> list[tuple[list[int], list[str]]]:
+    """Each smallest set of the policy's checked criteria that can never all be TRUE, as
+    (indexes into ``cp.checked``, the fields they contradict each other on); disjoint sets,
+    found one after the other."""
+    d = dictionary or load_dictionary()
+    dnfs = {
+        i: criterion_dnf(c.tree, {r.name: r for r in c.reads}, _whole_columns(c, d))
+        for i, c in enumerate(cp.checked)
+        if c.tree is not None
+    }
+    found: list[tuple[list[int], list[str]]] = []
+    left = sorted(dnfs)
+    while left and _impossible([dnfs[i] for i in left]):
+        core = list(left)
+        for i in list(core):
+            rest = [j for j in core if j != i]
+            if _impossible([dnfs[j] for j in rest]):
+                core = rest
+        conflicts: set[Var] = set()
+        _impossible([dnfs[i] for i in core], conflicts)
+        fields = sorted({f for v in conflicts for f in v.fields})
+        found.append((core, fields))
+        left = [i for i in left if i not in core]
+    return sorted(found)
+
+
+def _message(crits: Sequence[CompiledCriterion], fields: Sequence[str]) -> str:
+    fix = "correct a threshold (amounts in rules are yuan) or the direction of a comparison"
+    on = ", ".join(fields)
+    if len(crits) == 1:
+        (c,) = crits
+        if not on:
+            return f"criterion '{c.id}': it is never true, so no enterprise can be eligible; {fix}"
+        return (
+            f"criterion '{c.id}': its conditions on {on} contradict each other, so it is never"
+            f" true and no enterprise can be eligible; {fix}"
+        )
+    named = ", ".join(f"'{c.id}' ({c.label_zh})" for c in crits)
+    return (
+        f"criteria {named} contradict each other{f' on {on}' if on else ''}: no enterprise can meet them all,"
+        f" so none can be eligible; {fix}, or remove the criterion that does not belong"
+    )
+
+
+def contradiction_errors(
+    pairs: Sequence[tuple[CompiledPolicy, Marks]], *, dictionary: Dictionary | None = None
+) -> list[PolicyError]:
+    """An error at the first criterion of each set of criteria that can never all hold."""
+    errors: list[PolicyError] = []
+    for cp, marks in pairs:
+        for core, fields in contradictions(cp, dictionary):
+            crits = [cp.checked[i] for i in core]
+            index = cp.criteria.index(crits[0])
+            at = locate(marks, ("criteria", index, "expr"), cp.filename or cp.policy.id)
+            errors.append(
+                PolicyError(
+                    _message(crits, fields),
+                    location=Location(at.file, at.line, at.column, f"criteria[{index}].expr"),
+                )
+            )
+    return errors
