@@ -178,7 +178,7 @@ class _Reader:
         if type(node) in _OPS:
             op = _OPS[type(node)]
             return self.compare(op if positive else _NEGATE[op], node.this, node.expression)
-        if isinstance(node, exp.Between):
+        if isinstance(node, exp.Between) and not node.args.get("symmetric"):
             low, high = node.args["low"], node.args["high"]
             if positive:
                 return _and(self.compare(">=", node.this, low), self.compare("<=", node.this, high))
@@ -198,7 +198,8 @@ class _Reader:
     def member(self, node: exp.In, positive: bool) -> DNF:
         items = [_constant(e) for e in node.expressions]
         var = self.var(node.this)
-        if var is None or node.args.get("query") or not items or any(i is None for i in items):
+        other = any(node.args.get(k) for k in ("query", "unnest", "field"))
+        if var is None or other or not items or any(i is None for i in items):
             return TOP
         kinds = {i.kind for i in items if i is not None}
         if len(kinds) != 1:

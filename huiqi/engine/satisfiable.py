@@ -30,7 +30,9 @@ from huiqi.errors import Location, PolicyError
 from huiqi.policies.yamlmarks import Marks, locate
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
-MAX_STEPS = 20_000  # conjunctions tried per search; beyond, the criteria count as satisfiable
+# Conjunctions tried for one policy, all searches together; beyond, what is not yet proved
+# counts as satisfiable (a set already proved stays reported, perhaps with a criterion more).
+MAX_STEPS = 100_000
 _WHOLE_KINDS = ("static", "yearly", "group")
 
 
@@ -38,19 +40,33 @@ class _GaveUp(Exception):
     pass
 
 
-def _search(dnfs: Sequence[DNF], conflicts: set[Var]) -> bool:
-    """Whether one conjunction of each DNF can hold together; adds to ``conflicts`` each
-    value whose conditions could not. Raises _GaveUp after MAX_STEPS conjunctions."""
-    order = sorted(dnfs, key=len)
-    steps = 0
+class _Prover:
+    """Searches for one conjunction of each DNF that can hold together, within a budget."""
 
-    def go(i: int, held: dict[str, tuple[Atom, ...]]) -> bool:
-        nonlocal steps
+    def __init__(self, steps: int | None = None) -> None:
+        self.steps = MAX_STEPS if steps is None else steps
+
+    def impossible(self, dnfs: Sequence[DNF]) -> set[Var] | None:
+        """The values whose conditions clashed, when the DNFs can never all be TRUE;
+        None when they can, or when the budget ran out first."""
+        conflicts: set[Var] = set()
+        try:
+            return None if self._search(sorted(dnfs, key=len), 0, {}, conflicts) else conflicts
+        except _GaveUp:
+            return None
+
+    def _search(
+        self,
+        order: Sequence[DNF],
+        i: int,
+        held: dict[str, tuple[Atom, ...]],
+        conflicts: set[Var],
+    ) -> bool:
         if i == len(order):
             return True
         for conj in order[i]:
-            steps += 1
-            if steps > MAX_STEPS:
+            self.steps -= 1
+            if self.steps < 0:
                 raise _GaveUp
             more = dict(held)
             for atom in conj:
@@ -58,20 +74,14 @@ def _search(dnfs: Sequence[DNF], conflicts: set[Var]) -> bool:
             bad = [a.var for a in conj if not feasible(more[a.var.key])]
             if bad:
                 conflicts.update(bad)
-                continue
-            if go(i + 1, more):
+            elif self._search(order, i + 1, more, conflicts):
                 return True
         return False
 
-    return go(0, {})
 
-
-def _impossible(dnfs: Sequence[DNF], conflicts: set[Var] | None = None) -> bool:
-    """Whether the DNFs can never all be TRUE (proved; False when not sure)."""
-    try:
-        return not _search(dnfs, conflicts if conflicts is not None else set())
-    except _GaveUp:
-        return False
+def never_all_true(dnfs: Sequence[DNF]) -> bool:
+    """Whether criteria read as ``dnfs`` can never all be TRUE (proved; False when not sure)."""
+    return _Prover().impossible(dnfs) is not None
 
 
 def _whole_columns(crit: CompiledCriterion, dictionary: Dictionary) -> frozenset[str]:
@@ -97,17 +107,16 @@ def contradictions(
         if c.tree is not None
     }
     found: list[tuple[list[int], list[str]]] = []
+    prover = _Prover()
     left = sorted(dnfs)
-    while left and _impossible([dnfs[i] for i in left]):
+    while left and (clash := prover.impossible([dnfs[i] for i in left])) is not None:
         core = list(left)
         for i in list(core):
             rest = [j for j in core if j != i]
-            if _impossible([dnfs[j] for j in rest]):
-                core = rest
-        conflicts: set[Var] = set()
-        _impossible([dnfs[i] for i in core], conflicts)
-        fields = sorted({f for v in conflicts for f in v.fields})
-        found.append((core, fields))
+            fewer = prover.impossible([dnfs[j] for j in rest])
+            if fewer is not None:
+                core, clash = rest, fewer
+        found.append((core, sorted({f for v in clash for f in v.fields})))
         left = [i for i in left if i not in core]
     return sorted(found)
 

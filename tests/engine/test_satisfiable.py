@@ -4,10 +4,17 @@ satisfiable ones (an OR with a way out, NULL, what the analysis cannot read) nev
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.testing import OFFICER
+from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.versions import publish_text
+from huiqi.engine import satisfiable
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY, compile_policy
 from huiqi.engine.policycheck import check_text
 from huiqi.engine.satisfiable import contradiction_errors, contradictions
+from huiqi.errors import PolicyError
 from huiqi.policies.loader import library_dir, load_library, load_policy_text
 
 CRITERION = "  - id: {id}\n    label: {{zh: {zh}, en: {id}}}\n    expr: {expr}\n"
@@ -115,6 +122,13 @@ def test_satisfiable_criteria_are_never_reported(exprs: tuple[str, ...]) -> None
     assert found(*exprs) == []
 
 
+def test_a_search_too_long_is_given_up_without_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    exprs = ("revenue < 5 OR revenue < 6 OR revenue < 7", "revenue > 10")
+    assert found(*exprs) == [(["c1", "c2"], ["revenue (2024)"])]
+    monkeypatch.setattr(satisfiable, "MAX_STEPS", 2)
+    assert found(*exprs) == []
+
+
 def test_the_message_names_the_criteria_their_labels_the_field_and_the_fix() -> None:
     text = policy(
         "NOT credit_dishonest",
@@ -150,3 +164,14 @@ def test_the_shipped_library_has_no_contradictory_criteria() -> None:
     lib = load_library([library_dir()])
     assert lib.policies and not lib.errors
     assert contradiction_errors([(compile_policy(lp), lp.marks) for lp in lib.policies]) == []
+
+
+def test_publishing_refuses_it_and_records_nothing(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(PolicyError, match="contradict each other on revenue"):
+        publish_text(sessions, policy("revenue > 10", "revenue < 5"), "p.yaml", actor=OFFICER)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 0
+    pv, new = publish_text(
+        sessions, policy("revenue > 10", "revenue < 50"), "p.yaml", actor=OFFICER
+    )
+    assert new and pv.version == 1

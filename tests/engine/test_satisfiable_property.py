@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from huiqi.engine.constraints import Atom, Var, feasible
 from huiqi.engine.rule_dnf import criterion_dnf
-from huiqi.engine.satisfiable import _impossible
+from huiqi.engine.satisfiable import never_all_true
 
 FIELDS = {"a": "number", "b": "number", "n": "whole", "s": "text", "f": "boolean"}
 WHOLE = frozenset({"n"})
@@ -151,7 +151,7 @@ def test_a_contradiction_is_reported_only_where_no_row_meets_every_criterion(
     criteria: list[exp.Expression],
 ) -> None:
     dnfs = [criterion_dnf(rule, {}, WHOLE) for rule in criteria]
-    if _impossible(dnfs):
+    if never_all_true(dnfs):
         assert not _brute_force_satisfiable(criteria), [r.sql() for r in criteria]
 
 
@@ -162,7 +162,7 @@ def test_conjunctions_of_simple_conditions_are_decided_exactly(
 ) -> None:
     # Without OR, NOT and discrete integers between halves, the reading is exact both ways.
     dnfs = [criterion_dnf(rule, {}, WHOLE) for rule in conditions]
-    assert _impossible(dnfs) == (not _brute_force_satisfiable(conditions)), [
+    assert never_all_true(dnfs) == (not _brute_force_satisfiable(conditions)), [
         r.sql() for r in conditions
     ]
 
