@@ -7,7 +7,7 @@ beside ``x > 7``: each criterion is read as the ways it can be TRUE
 value per field satisfies (:mod:`huiqi.engine.constraints`). When none exists, the
 criteria can never all hold, so the policy is never eligible (a criterion unknown for an
 enterprise sends it to needs-data, never to eligible): an error at the first criterion,
-naming the fewest criteria that contradict each other (each one needed) and the fields.
+naming the criteria that contradict each other (each one needed) and the fields.
 
 The check is sound: it reports only a proof. What the analysis cannot read is "no
 condition", an OR is impossible only when every branch is, and a search longer than
@@ -97,9 +97,9 @@ def _whole_columns(crit: CompiledCriterion, dictionary: Dictionary) -> frozenset
 def contradictions(
     cp: CompiledPolicy, dictionary: Dictionary | None = None
 ) -> list[tuple[list[int], list[str]]]:
-    """Each smallest set of the policy's checked criteria that can never all be TRUE, as
-    (indexes into ``cp.checked``, the fields they contradict each other on); disjoint sets,
-    found one after the other."""
+    """Each set of the policy's checked criteria that can never all be TRUE, with no
+    criterion it could do without, as (indexes into ``cp.checked``, the fields they
+    contradict each other on); disjoint sets, found one after the other."""
     d = dictionary or load_dictionary()
     dnfs = {
         i: criterion_dnf(c.tree, {r.name: r for r in c.reads}, _whole_columns(c, d))
@@ -133,9 +133,10 @@ def _message(crits: Sequence[CompiledCriterion], fields: Sequence[str]) -> str:
             f" true and no enterprise can be eligible; {fix}"
         )
     named = ", ".join(f"'{c.id}' ({c.label_zh})" for c in crits)
+    where = f" on {on}" if on else ""
     return (
-        f"criteria {named} contradict each other{f' on {on}' if on else ''}: no enterprise can meet them all,"
-        f" so none can be eligible; {fix}, or remove the criterion that does not belong"
+        f"criteria {named} contradict each other{where}: no enterprise can meet them all, so"
+        f" none can be eligible; {fix}, or remove the criterion that does not belong"
     )
 
 
