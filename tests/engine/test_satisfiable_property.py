@@ -145,7 +145,7 @@ def _brute_force_satisfiable(criteria: list[exp.Expression]) -> bool:
     return False
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.lists(rules(), min_size=1, max_size=3))
 def test_a_contradiction_is_reported_only_where_no_row_meets_every_criterion(
     criteria: list[exp.Expression],
@@ -155,7 +155,7 @@ def test_a_contradiction_is_reported_only_where_no_row_meets_every_criterion(
         assert not _brute_force_satisfiable(criteria), [r.sql() for r in criteria]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(atoms(), min_size=1, max_size=4))
 def test_conjunctions_of_simple_conditions_are_decided_exactly(
     conditions: list[exp.Expression],
