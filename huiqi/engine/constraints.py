@@ -101,7 +101,7 @@ class _Range:
             return True  # unbounded on one side: infinitely many values
         if discrete:
             first = _first_whole(self.low, self.low_strict)
-            last = -_first_whole(-self.high, self.high_strict)
+            last = -_first_whole(self.high.copy_negate(), self.high_strict)
             if last < first:
                 return False
             holes = {int(v) for v in excluded if _whole(v) and first <= int(v) <= last}

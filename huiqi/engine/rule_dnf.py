@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, localcontext
 
 from sqlglot import exp
 
@@ -37,6 +37,9 @@ DNF = tuple[Conjunction, ...]
 TOP: DNF = ((),)  # TRUE for some row whatever else: no condition
 BOTTOM: DNF = ()  # never TRUE
 MAX_TERMS = 64  # conjunctions kept per sub-expression; more is read as "no condition"
+# Constant arithmetic in exact decimals: a rule's numbers have at most 38 digits, so a sum
+# or a product of two needs at most 77 (a deeper one that would round is not folded).
+_EXACT = Context(prec=200)
 
 _FLIP = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NEGATE = {"=": "<>", "<>": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
@@ -99,7 +102,7 @@ def _constant(node: exp.Expression) -> _Const | None:
     if isinstance(node, exp.Neg):
         inner_const = _constant(node.this)
         if inner_const is not None and isinstance(inner_const.value, Decimal):
-            return _Const("number", -inner_const.value)
+            return _Const("number", inner_const.value.copy_negate())  # exact, unlike -x
         return None
     if isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval):
         base, step = _constant(node.this), _interval(node.expression)
@@ -121,9 +124,17 @@ def _constant(node: exp.Expression) -> _Const | None:
         a, b = left.value, right.value
         if not (isinstance(a, Decimal) and isinstance(b, Decimal)):
             return None
-        value = (
-            a + b if isinstance(node, exp.Add) else a - b if isinstance(node, exp.Sub) else a * b
-        )
+        with localcontext(_EXACT) as ctx:
+            ctx.clear_flags()
+            value = (
+                a + b
+                if isinstance(node, exp.Add)
+                else a - b
+                if isinstance(node, exp.Sub)
+                else a * b
+            )
+            if ctx.flags[Inexact]:
+                return None  # a rounded constant is not the rule's value
         return _Const("number", value)
     return None
 

@@ -116,6 +116,17 @@ def test_criteria_that_can_never_all_hold_are_found(
         ("COALESCE(rent_paid, 0) > 100", "rent_paid IS NULL"),
         ("years_since(registration_date) < 3", "years_since(registration_date) >= 2"),
         ("IF(revenue > 10, TRUE, FALSE)", "revenue < 20"),
+        # Constants the compiler widens (CAST ... AS DECIMAL) are not read: no condition.
+        (
+            "revenue >= 1000000000000000000000000000000 - 1",
+            "revenue < 1000000000000000000000000000000",
+        ),
+        # 38 digits, exactly: rounded to Python's 28, the upper bound fell to the lower and
+        # the whole numbers X + 1 and X + 2 between them were missed.
+        (
+            "employees > 12345678901234567890123456780000000000",
+            "employees < 12345678901234567890123456780000000003",
+        ),
     ],
 )
 def test_satisfiable_criteria_are_never_reported(exprs: tuple[str, ...]) -> None:
