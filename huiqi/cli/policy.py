@@ -52,7 +52,8 @@ def lint_cmd(paths: tuple[Path, ...]) -> None:
 
     Every criterion and amount is also run on enterprises with extreme data
     (missing values, zeros, the largest values a field admits) on every backend;
-    a failure or a disagreement is an error. PATHS are files or folders (default:
+    a failure or a disagreement is an error, and so are criteria that can never
+    all hold together. PATHS are files or folders (default:
     the shipped library). Exits 4 when an error is found; warnings alone exit 0.
     """
     from huiqi.engine import compile_library

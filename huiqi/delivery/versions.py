@@ -72,13 +72,18 @@ def publish_text(
     """Freeze a policy version. Re-publishing identical text is a no-op; changed text needs a new version."""
     from huiqi.engine import compile_policy
     from huiqi.engine.district_reach import district_reach_errors
+    from huiqi.engine.satisfiable import contradiction_errors
 
     lp = load_policy_text(text, filename)
     cp = compile_policy(lp)  # refuse a version the engine cannot run before freezing it
     p = lp.policy
     # A district policy that reaches other districts would spend the district's money on
     # their enterprises, which its district officer's simulation does not even show.
-    for error in district_reach_errors([(cp, lp.marks)]):
+    # Criteria that can never all hold make a policy no enterprise is ever eligible for.
+    for error in [
+        *district_reach_errors([(cp, lp.marks)]),
+        *contradiction_errors([(cp, lp.marks)]),
+    ]:
         raise error
     require_policy_scope(
         actor,

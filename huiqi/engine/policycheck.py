@@ -2,8 +2,8 @@
 of files, or on one policy's text (a draft in the officer console).
 
 ``lint``: loading and compiling errors, every criterion and amount run on enterprises with
-extreme data on every backend (``edges``), and the reviewer's warnings
-(``policies.lint``). ``test``: the policy's own test cases (``casetest``).
+extreme data on every backend (``edges``), criteria that can never all hold
+(``satisfiable``), and the reviewer's warnings (``policies.lint``). ``test``: the policy's own test cases (``casetest``).
 
 Example:
     >>> from huiqi.policies.loader import library_dir
@@ -22,6 +22,7 @@ from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.district_reach import district_reach_errors
 from huiqi.engine.edges import edge_errors
 from huiqi.engine.group_overlap import group_overlaps
+from huiqi.engine.satisfiable import contradiction_errors
 from huiqi.engine.zero_amounts import zero_amount_findings, zero_amounts
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.policies.lint import Finding, lint_library
@@ -32,7 +33,7 @@ def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     """Every finding of ``huiqi policy lint`` on a compiled library."""
     pairs = list(zip(lib.loaded, lib.compiled, strict=True))
     marked = [(cp, lp.marks) for lp, cp in pairs]
-    ran = edge_errors(marked) + district_reach_errors(marked)
+    ran = edge_errors(marked) + district_reach_errors(marked) + contradiction_errors(marked)
     cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
     found = lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
     return found + zero_amount_findings(marked) + group_overlaps(marked)
@@ -119,7 +120,11 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         )
     lib = compile_library([loaded])
     marked = [(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)]
-    edges = edge_errors(marked) + district_reach_errors(marked) if lib.compiled else []
+    edges = (
+        edge_errors(marked) + district_reach_errors(marked) + contradiction_errors(marked)
+        if lib.compiled
+        else []
+    )
     cases_read = [
         e
         for lp, cp in zip(lib.loaded, lib.compiled, strict=True)

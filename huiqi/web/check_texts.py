@@ -160,6 +160,40 @@ N_(
     " (amount.floor)"
 )
 
+# Criteria that can never all hold (huiqi.engine.satisfiable): which, on what, and the fix.
+_FIELDS = r".+?"
+CHECK_TEXTS += [
+    refusal(
+        N_(
+            "criteria %(known)s contradict each other on %(fields)s: no enterprise can meet"
+            " them all, so none can be eligible; correct a threshold (amounts in rules are"
+            " yuan) or the direction of a comparison, or remove the criterion that does not"
+            " belong"
+        ),
+        fields=_FIELDS,
+    ),
+    refusal(
+        N_(
+            "criteria %(known)s contradict each other: no enterprise can meet them all, so"
+            " none can be eligible; correct a threshold (amounts in rules are yuan) or the"
+            " direction of a comparison, or remove the criterion that does not belong"
+        )
+    ),
+    # Inside "criterion '…': …".
+    refusal(
+        N_(
+            "its conditions on %(fields)s contradict each other, so it is never true and no"
+            " enterprise can be eligible; correct a threshold (amounts in rules are yuan) or"
+            " the direction of a comparison"
+        ),
+        fields=_FIELDS,
+    ),
+]
+N_(
+    "it is never true, so no enterprise can be eligible; correct a threshold (amounts in rules"
+    " are yuan) or the direction of a comparison"
+)
+
 # What differs in a failing test case (one part of "…; …" each).
 _STATUS = r"\w+"
 CHECK_TEXTS += [

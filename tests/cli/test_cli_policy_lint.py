@@ -200,3 +200,20 @@ def test_brackets_in_a_case_name_or_a_path_are_printed_as_written(tmp_path: Path
     code, out = run(tmp_path, "policy", "lint", str(folder))
     assert code == 4, out
     assert f"{path}, line 7, column 9, field 'region'" in " ".join(out.split())
+
+
+def test_criteria_that_can_never_all_hold_are_an_error_at_the_first(tmp_path: Path) -> None:
+    """revenue above 10 million and below 5 million: no enterprise is ever eligible."""
+    path = tmp_path / "example.yaml"
+    two = (
+        "  - id: c1\n    label: {zh: 条件1, en: c1}\n    expr: revenue > 10000000\n"
+        "  - id: c2\n    label: {zh: 条件2, en: c2}\n    expr: revenue < 5000000\n"
+    )
+    head, tail = EXAMPLE_POLICY.split("criteria:\n")
+    path.write_text(head + "criteria:\n" + two + tail[tail.index("amount:") :], encoding="utf-8")
+    code, out = run(tmp_path, "policy", "lint", str(path))
+    assert code == 4, out
+    assert (
+        f"error: {path}, line 16, column 11, field 'criteria[0].expr': criteria 'c1' (条件1),"
+        " 'c2' (条件2) contradict each other on revenue (2024)"
+    ) in " ".join(out.split())

@@ -1,0 +1,159 @@
+"""Criteria that can never all be TRUE: a policy no enterprise can ever be eligible for.
+
+``revenue > 10000000`` in one criterion and ``revenue < 5000000`` in another, ``x = 3 AND
+x <> 3``, ``industry_section IN ('C')`` beside ``industry_section = 'I'``, ``NOT (x > 5)``
+beside ``x > 7``: each criterion is read as the ways it can be TRUE
+(:mod:`huiqi.engine.rule_dnf`), and a search looks for one way of each that a single
+value per field satisfies (:mod:`huiqi.engine.constraints`). When none exists, the
+criteria can never all hold, so the policy is never eligible (a criterion unknown for an
+enterprise sends it to needs-data, never to eligible): an error at the first criterion,
+naming the criteria that contradict each other (each one needed) and the fields.
+
+The check is sound: it reports only a proof. What the analysis cannot read is "no
+condition", an OR is impossible only when every branch is, and a search longer than
+``MAX_STEPS`` is given up (no error). Money is compared in yuan on both sides, as the
+compiler leaves it: a rule's literals and the money fields are both yuan.
+
+Example (no policy, no problem):
+    >>> contradiction_errors([])
+    []
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from huiqi.engine.compile.compiler import CompiledCriterion, CompiledPolicy
+from huiqi.engine.constraints import Atom, Var, feasible
+from huiqi.engine.rule_dnf import DNF, criterion_dnf
+from huiqi.errors import Location, PolicyError
+from huiqi.policies.yamlmarks import Marks, locate
+from huiqi.profiles.dictionary import Dictionary, load_dictionary
+
+# Conjunctions tried for one policy, all searches together; beyond, what is not yet proved
+# counts as satisfiable (a set already proved stays reported, perhaps with a criterion more).
+MAX_STEPS = 100_000
+_WHOLE_KINDS = ("static", "yearly", "group")
+
+
+class _GaveUp(Exception):
+    pass
+
+
+class _Prover:
+    """Searches for one conjunction of each DNF that can hold together, within a budget."""
+
+    def __init__(self, steps: int | None = None) -> None:
+        self.steps = MAX_STEPS if steps is None else steps
+
+    def impossible(self, dnfs: Sequence[DNF]) -> set[Var] | None:
+        """The values whose conditions clashed, when the DNFs can never all be TRUE;
+        None when they can, or when the budget ran out first."""
+        conflicts: set[Var] = set()
+        try:
+            return None if self._search(sorted(dnfs, key=len), 0, {}, conflicts) else conflicts
+        except _GaveUp:
+            return None
+
+    def _search(
+        self,
+        order: Sequence[DNF],
+        i: int,
+        held: dict[str, tuple[Atom, ...]],
+        conflicts: set[Var],
+    ) -> bool:
+        if i == len(order):
+            return True
+        for conj in order[i]:
+            self.steps -= 1
+            if self.steps < 0:
+                raise _GaveUp
+            more = dict(held)
+            for atom in conj:
+                more[atom.var.key] = (*more.get(atom.var.key, ()), atom)
+            bad = [a.var for a in conj if not feasible(more[a.var.key])]
+            if bad:
+                conflicts.update(bad)
+            elif self._search(order, i + 1, more, conflicts):
+                return True
+        return False
+
+
+def never_all_true(dnfs: Sequence[DNF]) -> bool:
+    """Whether criteria read as ``dnfs`` can never all be TRUE (proved; False when not sure)."""
+    return _Prover().impossible(dnfs) is not None
+
+
+def _whole_columns(crit: CompiledCriterion, dictionary: Dictionary) -> frozenset[str]:
+    return frozenset(
+        c.name
+        for c in crit.reads
+        if c.kind in _WHOLE_KINDS
+        and (f := dictionary.get(c.field)) is not None
+        and f.type == "integer"
+    )
+
+
+def contradictions(
+    cp: CompiledPolicy, dictionary: Dictionary | None = None
+) -> list[tuple[list[int], list[str]]]:
+    """Each set of the policy's checked criteria that can never all be TRUE, with no
+    criterion it could do without, as (indexes into ``cp.checked``, the fields they
+    contradict each other on); disjoint sets, found one after the other."""
+    d = dictionary or load_dictionary()
+    dnfs = {
+        i: criterion_dnf(c.tree, {r.name: r for r in c.reads}, _whole_columns(c, d))
+        for i, c in enumerate(cp.checked)
+        if c.tree is not None
+    }
+    found: list[tuple[list[int], list[str]]] = []
+    prover = _Prover()
+    left = sorted(dnfs)
+    while left and (clash := prover.impossible([dnfs[i] for i in left])) is not None:
+        core = list(left)
+        for i in list(core):
+            rest = [j for j in core if j != i]
+            fewer = prover.impossible([dnfs[j] for j in rest])
+            if fewer is not None:
+                core, clash = rest, fewer
+        found.append((core, sorted({f for v in clash for f in v.fields})))
+        left = [i for i in left if i not in core]
+    return sorted(found)
+
+
+def _message(crits: Sequence[CompiledCriterion], fields: Sequence[str]) -> str:
+    fix = "correct a threshold (amounts in rules are yuan) or the direction of a comparison"
+    on = ", ".join(fields)
+    if len(crits) == 1:
+        (c,) = crits
+        if not on:
+            return f"criterion '{c.id}': it is never true, so no enterprise can be eligible; {fix}"
+        return (
+            f"criterion '{c.id}': its conditions on {on} contradict each other, so it is never"
+            f" true and no enterprise can be eligible; {fix}"
+        )
+    named = ", ".join(f"'{c.id}' ({c.label_zh})" for c in crits)
+    where = f" on {on}" if on else ""
+    return (
+        f"criteria {named} contradict each other{where}: no enterprise can meet them all, so"
+        f" none can be eligible; {fix}, or remove the criterion that does not belong"
+    )
+
+
+def contradiction_errors(
+    pairs: Sequence[tuple[CompiledPolicy, Marks]], *, dictionary: Dictionary | None = None
+) -> list[PolicyError]:
+    """An error at the first criterion of each set of criteria that can never all hold."""
+    errors: list[PolicyError] = []
+    for cp, marks in pairs:
+        for core, fields in contradictions(cp, dictionary):
+            crits = [cp.checked[i] for i in core]
+            index = cp.criteria.index(crits[0])
+            at = locate(marks, ("criteria", index, "expr"), cp.filename or cp.policy.id)
+            errors.append(
+                PolicyError(
+                    _message(crits, fields),
+                    location=Location(at.file, at.line, at.column, f"criteria[{index}].expr"),
+                )
+            )
+    return errors
