@@ -144,11 +144,13 @@ def file_request(
     returned as it is and nothing is filed (a form sent twice, an API call retried); the
     database's unique index decides between two submissions that race."""
     key = check_key(idempotency_key)
+    code = check_uscc(uscc)
+    # Access first: an account that can no longer file for the enterprise (a park operator
+    # whose park it left) is refused, not answered with what it filed before.
+    _require_filer(session, actor, code, settings)
     again = _filed_before(session, actor, key)
     if again is not None:
         return again
-    code = check_uscc(uscc)
-    _require_filer(session, actor, code, settings)
     cat = get_category(session, category)
     body = check_text(text)
     _concerns(session, code, policy_id, grant_id)

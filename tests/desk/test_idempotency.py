@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from huiqi.accounts.access import AccessDenied, Actor
+from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import transaction
 from huiqi.desk import filing
 from huiqi.desk.errors import DeskError
@@ -119,3 +121,16 @@ def test_the_repeat_answers_for_the_uscc_the_key_filed_for(
 ) -> None:
     first = filed(sessions, idempotency_key="k")
     assert filed(sessions, idempotency_key="k", category="policy").uscc == A == first.uscc
+
+
+def test_a_repeat_from_an_account_that_lost_access_is_refused(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression (QA): the key was looked up before access was checked, so an account
+    that could no longer file for the enterprise still got its earlier request back."""
+    first = filed(sessions, idempotency_key="k")
+    moved = Actor(enterprise(A).username, (RoleGrant(Role.ENTERPRISE, B),))
+    with pytest.raises(AccessDenied):
+        filed(sessions, actor=moved, idempotency_key="k")
+    assert filed(sessions, idempotency_key="k").id == first.id
+    assert _count(sessions) == 1
