@@ -184,6 +184,9 @@ def test_codes_have_no_order() -> None:
         ("registration_date > DATE '2025W01'", "'2025W01' is not a date"),
         ("registration_date > DATE '1800-01-01'", "outside the dates huiqi holds"),
         ("employees = NULL", "a comparison with NULL is always unknown"),
+        ("employees BETWEEN 1 AND NULL", "BETWEEN with NULL is never true"),
+        ("employees BETWEEN NULL AND 10", "BETWEEN with NULL is never true"),
+        ("NULL BETWEEN 1 AND 10", "BETWEEN with NULL is never true"),
         ("registration_date > as_of - INTERVAL 3 YEARS", "write an interval as INTERVAL n YEAR"),
     ],
 )

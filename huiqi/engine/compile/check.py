@@ -295,6 +295,14 @@ class Checker:
     def _between(self, node: exp.Expression) -> Ty:
         if node.args.get("symmetric") is not None:
             raise _fail(node, "BETWEEN takes the low bound first: x BETWEEN low AND high")
+        for part in (node.this, node.args["low"], node.args["high"]):
+            if isinstance(part, exp.Null):
+                raise _fail(
+                    part,
+                    "BETWEEN with NULL is never true (a comparison with NULL is unknown);"
+                    " for one bound alone write x >= low or x <= high, for a missing value"
+                    " IS NULL",
+                )
         kinds = [self.type_of(n) for n in (node.this, node.args["low"], node.args["high"])]
         if not (
             all(k.numeric or k.kind == "null" for k in kinds)
