@@ -249,7 +249,15 @@ def match(
             out["export"] = {"path": str(exported.path), "rows": exported.rows}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    render_match_report(console, run, [cp.policy for cp in policies])
+    from huiqi.accounts.roles import POLICY_ROLES
+    from huiqi.matching.analysis import enterprises_in
+    from huiqi.matching.district_scope import run_districts
+
+    # A district officer's run is over its districts' enterprises: counted, and the share
+    # with a match taken, over those, not over the whole city's.
+    districts = run_districts(actor, policies, POLICY_ROLES)
+    population = (enterprises_in(run.output_dir), districts) if districts else None
+    render_match_report(console, run, [cp.policy for cp in policies], population)
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
     console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
     if exported is not None:

@@ -29,9 +29,11 @@ from huiqi.cli.common import (
 from huiqi.cli.demo_accounts import (
     MARKER,
     OFFER_POLICY,
+    added_accounts,
     command_prefix,
     create_enterprise_accounts,
     create_staff,
+    named,
     refuse_foreign_accounts,
     refuse_wiping_added_accounts,
     render_accounts,
@@ -78,6 +80,7 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool, force: bo
     if force and not fresh:
         raise click.UsageError("--force deletes the demo's ledger: it goes with --fresh")
     settings = settings_from(ctx)
+    deleted: list[str] = []
     if _ledger_elsewhere(ctx, settings):
         # Checked before the data directory is wiped: a deployment's database is refused
         # (and its data directory kept) before anything is changed.
@@ -95,16 +98,26 @@ def demo(ctx: click.Context, enterprises: int, seed: int, fresh: bool, force: bo
                 remedy=f"run it with a new --data-dir ({settings.data_dir} is kept as it is;"
                 " --reuse does not help, it keeps these accounts)",
             )
-    elif fresh and not force and (settings.data_dir / "huiqi.db").exists():
-        # The demo's own ledger, which --fresh deletes: not over accounts added since.
+    elif fresh and (settings.data_dir / "huiqi.db").exists():
+        # The demo's own ledger, which --fresh deletes: not over accounts added since,
+        # unless --force says so (and then the accounts deleted are named).
         factory, _ = database(ctx)
         try:
             with reading(factory) as s:
-                refuse_wiping_added_accounts(s, str(settings.data_dir / "huiqi.db"))
+                if force:
+                    deleted = added_accounts(s)
+                else:
+                    refuse_wiping_added_accounts(s, str(settings.data_dir / "huiqi.db"))
         finally:
             factory.kw["bind"].dispose()  # the file is deleted next: no connection left
     if fresh:
         wipe_demo_data(settings)
+    if deleted:
+        console.print(
+            f"Deleted the demo's ledger with {len(deleted)} account(s) added since"
+            f" (--force): {named(deleted)}.",
+            soft_wrap=True,
+        )
     ProfileStore(settings).init()
     factory, url = database(ctx)
     started = time.perf_counter()

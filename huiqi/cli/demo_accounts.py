@@ -121,18 +121,28 @@ def demo_usernames() -> frozenset[str]:
     return frozenset({"admin", accounts.SCHEDULER, *STAFF, "ent", "park"})
 
 
+def added_accounts(session: Session) -> list[str]:
+    """The accounts of a demo's ledger that the demo did not make, by name."""
+    return sorted(
+        session.scalars(select(User.username).where(User.username.not_in(demo_usernames())))
+    )
+
+
+def named(names: list[str], shown: int = 10) -> str:
+    """The first ``shown`` of ``names``, and how many more."""
+    return ", ".join(names[:shown]) + (
+        f" and {len(names) - shown} more" if len(names) > shown else ""
+    )
+
+
 def refuse_wiping_added_accounts(session: Session, where: str, shown: int = 10) -> None:
     """Refuse to start a demo afresh over a ledger that holds accounts added since the demo
     made it (``huiqi user add`` as its admin): deleting the ledger deleted them, silently.
     The message names them (the first ``shown``) and the options that keep or drop them."""
-    added = sorted(
-        session.scalars(select(User.username).where(User.username.not_in(demo_usernames())))
-    )
+    added = added_accounts(session)
     if not added:
         return
-    names = ", ".join(added[:shown]) + (
-        f" and {len(added) - shown} more" if len(added) > shown else ""
-    )
+    names = named(added, shown)
     raise ConfigError(
         f"the demo's ledger {where} holds {len(added)} account(s) the demo did not make:"
         f" {names}; a fresh demo (the default) deletes the ledger, and them with it. Run it"

@@ -38,6 +38,10 @@ def _explained_policies(
             raise click.UsageError("--version N needs a POLICY_ID (and no --hash)", ctx)
         from huiqi.cli.published import MIN_HASH_PREFIX, published_policy
 
+        if hash_prefix is not None:
+            # As 'huiqi publish' and 'huiqi versions' print it: '5b25475fe118…', copied
+            # with its ellipsis.
+            hash_prefix = hash_prefix.strip().removesuffix("…").removesuffix("...").strip()
         if hash_prefix is not None and not re.fullmatch(
             rf"[0-9a-fA-F]{{{MIN_HASH_PREFIX},64}}", hash_prefix
         ):

@@ -124,10 +124,24 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     console.print("\n".join(lines) + missing + "\n")
 
 
-def render_match_report(console: Console, run: MatchRun, policies: Iterable[Policy]) -> None:
+def render_match_report(
+    console: Console,
+    run: MatchRun,
+    policies: Iterable[Policy],
+    population: tuple[int, list[str]] | None = None,
+) -> None:
+    """The run's counts per policy. ``population``: a district officer's run, over the
+    enterprises of its districts (how many, which districts) rather than the snapshot's."""
     by_id = {p.id: p for p in policies}
+    enterprises = run.enterprises if population is None else population[0]
+    whose = (
+        ""
+        if population is None
+        else f" of district{'s' if len(population[1]) > 1 else ''} {', '.join(population[1])}"
+    )
     table = Table(
-        title=f"Matches per policy (snapshot {run.snapshot_id}, {counted(run.enterprises, 'enterprise')})"
+        title=f"Matches per policy (snapshot {run.snapshot_id},"
+        f" {counted(enterprises, 'enterprise')}{whose})"
     )
     for col in (
         "policy",
@@ -157,11 +171,7 @@ def render_match_report(console: Console, run: MatchRun, policies: Iterable[Poli
             budget,
         )
     console.print(table)
-    share = (
-        Decimal(run.enterprises_with_match * 100) / run.enterprises
-        if run.enterprises
-        else Decimal(0)
-    )
+    share = Decimal(run.enterprises_with_match * 100) / enterprises if enterprises else Decimal(0)
     console.print(
         f"Total amount: [bold]{yuan(run.total_amount_fen)}[/] yuan · enterprises with at least one match:"
         f" [bold]{run.enterprises_with_match:,}[/] ({share:.1f}%)"

@@ -109,3 +109,11 @@ def write_analysis_file(
     scratch.replace(target)
     private_file(target)
     return target
+
+
+def enterprises_in(run_dir: Path) -> int:
+    """How many enterprises a run's analysis file shows: those of its districts for a
+    district officer's run (:func:`write_analysis_file`), the snapshot's otherwise."""
+    with duckdb.connect(str(run_dir / ANALYSIS_FILE), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM enterprises").fetchone()
+    return int(row[0]) if row else 0

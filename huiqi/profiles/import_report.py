@@ -130,36 +130,25 @@ class ImportReport:
                 " empty cell never clears a value another import supplied."
             )
         if self.uscc_upper_cased:
-            shown = ", ".join(str(n) for n in self.uscc_upper_cased_lines)
-            more = ", ..." if self.uscc_upper_cased > len(self.uscc_upper_cased_lines) else ""
+            at = _lines_named(self.uscc_upper_cased_lines, self.uscc_upper_cased)
             lines.append(
-                f"Upper-cased {self.uscc_upper_cased} USCC(s) written in lower case (lines "
-                f"{shown}{more}); the original text is in {self.normalised_path}."
+                f"Upper-cased {self.uscc_upper_cased} USCC(s) written in lower case ({at});"
+                f" the original text is in {self.normalised_path}."
             )
         if self.industry_letters_removed:
-            shown = ", ".join(str(n) for n in self.industry_letters_removed_lines)
-            more = (
-                ", ..."
-                if self.industry_letters_removed > len(self.industry_letters_removed_lines)
-                else ""
-            )
+            at = _lines_named(self.industry_letters_removed_lines, self.industry_letters_removed)
             lines.append(
                 f"Read {self.industry_letters_removed} industry class(es) written after their"
-                f" section letter as the class alone (I6513 as 6513; lines {shown}{more}); the"
+                f" section letter as the class alone (I6513 as 6513; {at}); the"
                 f" original text is in {self.normalised_path}."
             )
         if self.formula_texts_unwrapped:
             # A line per cell: a row may hold several (its USCC and its industry class).
-            shown = ", ".join(str(n) for n in dict.fromkeys(self.formula_texts_unwrapped_lines))
-            more = (
-                ", ..."
-                if self.formula_texts_unwrapped > len(self.formula_texts_unwrapped_lines)
-                else ""
-            )
+            at = _lines_named(self.formula_texts_unwrapped_lines, self.formula_texts_unwrapped)
             lines.append(
                 f"Read {self.formula_texts_unwrapped} cell(s) written as Excel's text formula"
                 " as the text inside the quotes, as Excel shows it"
-                f' (="0610" as 0610; lines {shown}{more});'
+                f' (="0610" as 0610; {at});'
                 f" the original text is in {self.normalised_path}."
             )
         if self.ignored_columns:
@@ -268,6 +257,15 @@ def write_rejects(
                 if len(messages) < FIRST_MESSAGES:
                     messages.append(reject_message(file, line, column, field_name, reason))
     return messages, per_field
+
+
+def _lines_named(first: list[int], count: int) -> str:
+    """``line 3`` or ``lines 2, 4, ...``: the first lines of ``count`` cells (a line per
+    cell, a line listed once), with ``...`` when more cells follow."""
+    shown = list(dict.fromkeys(first))
+    more = ", ..." if count > len(first) else ""
+    word = "line" if len(shown) == 1 and not more else "lines"
+    return f"{word} {', '.join(str(n) for n in shown)}{more}"
 
 
 def write_normalised(

@@ -45,7 +45,7 @@ from pathlib import Path
 from huiqi.config import Settings
 from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
-from huiqi.profiles import rowcheck
+from huiqi.profiles import links, rowcheck
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import load_dictionary, use_data_dir
 from huiqi.profiles.headerfit import header_below, two_row_header
@@ -195,6 +195,9 @@ def _import(
             changed = stored.changed
             if progress is not None:
                 progress(f"store {file_path.name}", max(changed, 1), max(changed, 1))
+            # Persons' identifiers masked before any file quotes them, also where nothing
+            # was stored (store_rows masks them once it has hashed them).
+            links.mask_persons(con, chosen)
 
             out = (
                 settings.imports_dir / str(snapshot_id)

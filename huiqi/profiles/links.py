@@ -16,8 +16,10 @@ What makes two enterprises related parties, and how a rule reads contracts, is t
 engine's (``huiqi/engine/related.py``, docs/policies.md §4.5).
 
 After the rows are checked, :func:`after_check` replaces each person's identifier by
-its keyed hash in the rows to store, and masks it (``3101**********1234``) in the
-staged text that ``rejects.csv`` quotes: no clear identifier is written anywhere.
+its keyed hash in the rows to store, and :func:`mask_persons` masks it
+(``3101**********1234``) in the staged text that ``rejects.csv`` quotes and in the
+checked values that ``normalised.csv`` quotes, also for an import that stores nothing:
+no clear identifier is written anywhere.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def after_check(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Sett
             )
         finally:
             con.unregister("_persons")
-    _mask_stage(con)
+    mask_persons(con, mapping)
 
 
 def mask_sql(v: exp.Expression) -> exp.Expression:
@@ -101,7 +103,15 @@ def mask_sql(v: exp.Expression) -> exp.Expression:
     )
 
 
-def _mask_stage(con: duckdb.DuckDBPyConnection) -> None:
+def mask_persons(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """Mask every person's identifier in ``_stage`` (the file's text, which
+    ``rejects.csv`` and ``normalised.csv`` quote) and in ``_checked`` (the values read,
+    which ``normalised.csv`` quotes as stored), a relations import only. Called once the
+    rows to store are hashed (:func:`after_check`), and by the importer whatever it
+    stored: an import that accepts no row writes its ``rejects.csv`` too. Masking is
+    idempotent (a masked identifier masks to itself)."""
+    if mapping.layout != "relations":
+        return
     # Every party that is not certainly an enterprise is treated as a person's identifier.
     enterprise = exp.EQ(
         this=fn("coalesce", col("party_kind", "c"), lit("")), expression=lit("enterprise")
@@ -117,6 +127,20 @@ def _mask_stage(con: duckdb.DuckDBPyConnection) -> None:
         from_=exp.From(this=exp.to_table("_checked").as_("c")),
     )
     con.execute(sql(update))
+    checked = exp.update(
+        "_checked",
+        {"party": mask_sql(col("party", "_checked"))},
+        where=exp.and_(
+            exp.not_(
+                exp.EQ(
+                    this=fn("coalesce", col("party_kind", "_checked"), lit("")),
+                    expression=lit("enterprise"),
+                )
+            ),
+            exp.not_(col("party", "_checked").is_(exp.null())),
+        ),
+    )
+    con.execute(sql(checked))
 
 
 def overlapping_legal_representatives(

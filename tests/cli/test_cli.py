@@ -186,6 +186,29 @@ def test_match_and_explain_need_a_signed_in_user(populated: Path) -> None:
     assert code == 5 and "may not match the whole population" in out
 
 
+def test_a_district_officers_match_report_counts_its_districts_enterprises(
+    populated: Path,
+) -> None:
+    """Regression: a district officer's run (over its district's enterprises only) was
+    reported as over every enterprise of the snapshot, and the share with a match was
+    taken over the whole city's ('2 (0.0%)')."""
+    import duckdb
+
+    tokens = accounts(populated, pudong=["policy_reviewer=district:310115"])
+    code, out = run(populated, "match", token=tokens["pudong"])
+    assert code == 0, out
+    said = " ".join(out.split())
+    run_dir = Path(said.split("matches: ")[1].split()[0]).parent
+    with duckdb.connect(str(run_dir / "analysis.duckdb"), read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE district_code = '310115'), count(*) FROM enterprises"
+        ).fetchone()
+    assert row is not None and row[0] == row[1] > 0
+    assert f"{row[0]:,} enterprises of district 310115)" in said, said
+    code, out = run(populated, "match", token=officer())
+    assert code == 0 and " of district" not in " ".join(out.split()), out
+
+
 def test_a_mysql_database_url_is_an_explained_error_not_a_traceback(tmp_path: Path) -> None:
     code, out = run(tmp_path, "whoami", HUIQI_DATABASE_URL="mysql://huiqi@db/huiqi")
     assert code == 1, out

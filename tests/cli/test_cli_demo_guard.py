@@ -164,6 +164,11 @@ def test_a_fresh_demo_over_accounts_added_since_refuses_and_names_them(tmp_path:
     code, out = run(data, "demo", "-n", "100", "--fresh", "--force")
     assert code == 0, out
     assert not {"alice", "bob"} & _usernames(data)
+    # Regression: --fresh --force deleted them silently; it names what it deleted.
+    assert (
+        "Deleted the demo's ledger with 2 account(s) added since (--force): alice, bob."
+        in " ".join(out.split())
+    ), out
 
 
 def _token(data: Path) -> str:

@@ -89,6 +89,15 @@ def test_explain_by_hash_prefix_gives_the_same_trace(ledger: Ledger) -> None:
     assert by_hash == by_version
 
 
+def test_explain_by_a_hash_copied_with_its_ellipsis(ledger: Ledger) -> None:
+    """Regression: the hash copied as 'huiqi publish' prints it ('5b25475fe118…') was
+    refused as not hexadecimal, saying to give it as 'huiqi publish' prints it."""
+    uscc, full = ledger.uscc, ledger.hashes["sh-stable-jobs-refund-2026"]
+    by_version = _explained(ledger.data, uscc, "sh-stable-jobs-refund-2026", "--version", "1")
+    assert _explained(ledger.data, uscc, "--hash", f"{full[:12]}…") == by_version
+    assert _explained(ledger.data, uscc, "--hash", f"{full[:12]}...") == by_version
+
+
 def test_explain_reads_the_frozen_text_not_the_library(ledger: Ledger) -> None:
     uscc = ledger.uscc
     (e,) = _explained(ledger.data, uscc, "published-only", "--version", "1")

@@ -55,7 +55,7 @@ def test_unknown_layout_imports_through_a_drafted_and_confirmed_mapping(tmp_path
     code, out = run(data, "import", str(path), "--mapping", str(draft), token=steward)
     assert code == 0, out
     assert "Rows: 2 read, 2 accepted, 0 rejected" in out
-    assert "Upper-cased 1 USCC(s) written in lower case (lines 3)" in out
+    assert "Upper-cased 1 USCC(s) written in lower case (line 3)" in out
     with duckdb.connect(str(data / "profiles.duckdb"), read_only=True) as con:
         stored = con.execute(
             "SELECT uscc, revenue, rd_expense FROM enterprise_years ORDER BY uscc"

@@ -33,6 +33,15 @@ def _listed(report) -> list[tuple[str, str, str, str, str]]:  # type: ignore[no-
         ]
 
 
+def test_cells_unwrapped_on_one_line_are_said_to_be_on_that_line(tmp_path: Path) -> None:
+    """Regression: the report said '(="0610" as 0610; lines 2)' for cells of one line."""
+    path = tmp_path / "market.csv"
+    path.write_text(f'{HEADER}\n{A},甲,="310115",="0610",100\n', encoding="utf-8")
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
+    assert report.formula_texts_unwrapped == 2
+    assert '(="0610" as 0610; line 2);' in report.summary()
+
+
 @pytest.mark.parametrize(("blank_line", "reader"), [(False, "duckdb"), (True, "recovering")])
 def test_codes_written_as_excels_text_formula_are_read_and_listed(
     tmp_path: Path, blank_line: bool, reader: str

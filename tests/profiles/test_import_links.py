@@ -166,6 +166,46 @@ def test_a_persons_identifier_is_written_nowhere_in_clear(tmp_path: Path) -> Non
             assert ID_NUMBER.lower().encode() not in file.read_bytes(), file
 
 
+def test_a_persons_identifier_is_not_in_clear_where_no_row_is_imported(tmp_path: Path) -> None:
+    """Regression: a relations file whose every row was refused (nothing imported) wrote
+    the persons' ID numbers in clear in its rejects.csv, since they were masked only
+    when rows were stored."""
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [[BUYER, "自然人", ID_NUMBER, "股东", "", "2020-01-01", ""]],  # rejected: no share
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.snapshot_id, report.rows_rejected) == (None, 1)
+    assert "3101**********104X" in report.rejects_path.read_text("utf-8-sig")
+    for file in settings.data_dir.rglob("*"):
+        if file.is_file():
+            assert ID_NUMBER.encode() not in file.read_bytes(), file
+
+
+def test_an_identifier_written_as_a_text_formula_is_masked_in_normalised_csv(
+    tmp_path: Path,
+) -> None:
+    """Regression: an ID number written as Excel's text formula (="3101...") was listed in
+    normalised.csv with the value read, the ID number, in clear."""
+    path = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [[BUYER, "自然人", f'="{ID_NUMBER}"', "法定代表人", "", "2020-01-01", ""]],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.rows_accepted, report.formula_texts_unwrapped) == (1, 1)
+    normalised = (report.rejects_path.parent / "normalised.csv").read_text("utf-8-sig")
+    assert "3101**********104X,formula text unwrapped" in normalised
+    for file in settings.data_dir.rglob("*"):
+        if file.is_file():
+            assert ID_NUMBER.encode() not in file.read_bytes(), file
+    [row] = rows_of(settings, "relations")
+    assert row[1] == persons.pseudonym(persons.person_key(settings), ID_NUMBER)
+
+
 def test_the_same_person_gets_the_same_pseudonym_in_two_imports(tmp_path: Path) -> None:
     settings = Settings(tmp_path / "data")
     for i, company in enumerate((BUYER, PARENT)):
