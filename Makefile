@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# ARGS: more options for `huiqi demo`, e.g. make demo ARGS=--reuse
 demo: $(STAMP)
-	$(BIN)/huiqi demo --enterprises $(N)
+	$(BIN)/huiqi demo --enterprises $(N) $(ARGS)
 
 test: $(STAMP) lint typecheck pytest
 

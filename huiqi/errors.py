@@ -90,6 +90,13 @@ class PolicyError(HuiqiError):
     """
 
 
+class PolicyChecksFailed(PolicyError):
+    """Publishing refused a policy that lint reports errors in (it reaches other
+    districts, its criteria can never all hold): the checks found problems (exit 4)."""
+
+    exit_code = 4
+
+
 class RuleCompileError(PolicyError):
     """A criterion or amount expression is refused by the compiler."""
 

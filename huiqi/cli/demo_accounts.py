@@ -147,7 +147,7 @@ def refuse_wiping_added_accounts(session: Session, where: str, shown: int = 10) 
         f"the demo's ledger {where} holds {len(added)} account(s) the demo did not make:"
         f" {names}; a fresh demo (the default) deletes the ledger, and them with it. Run it"
         " with --reuse to keep the ledger and its accounts, with --fresh --force to delete"
-        " them, or with another --data-dir"
+        " them, or with another --data-dir (through make: make demo ARGS=--reuse)"
     )
 
 

@@ -17,7 +17,7 @@ from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import PolicyVersion, utcnow
 from huiqi.delivery.retirement import withdraw_open
 from huiqi.delivery.statuses import VersionStatus
-from huiqi.errors import NotFoundError, PolicyError, StateConflict
+from huiqi.errors import NotFoundError, PolicyChecksFailed, PolicyError, StateConflict
 from huiqi.policies.loader import LoadedPolicy, load_policy_text
 
 if TYPE_CHECKING:
@@ -80,11 +80,13 @@ def publish_text(
     # A district policy that reaches other districts would spend the district's money on
     # their enterprises, which its district officer's simulation does not even show.
     # Criteria that can never all hold make a policy no enterprise is ever eligible for.
-    for error in [
+    found = [
         *district_reach_errors([(cp, lp.marks)]),
         *contradiction_errors([(cp, lp.marks)]),
-    ]:
-        raise error
+    ]
+    if found:
+        first = found[0]
+        raise PolicyChecksFailed(first.message, location=first.location, more=tuple(found[1:]))
     require_policy_scope(
         actor,
         PolicyRef(p.level, p.region, p.department.zh),

@@ -152,7 +152,7 @@ def test_a_fresh_demo_over_accounts_added_since_refuses_and_names_them(tmp_path:
         f"the demo's ledger {data / 'huiqi.db'} holds 2 account(s) the demo did not make:"
         " alice, bob; a fresh demo (the default) deletes the ledger, and them with it. Run it"
         " with --reuse to keep the ledger and its accounts, with --fresh --force to delete"
-        " them, or with another --data-dir"
+        " them, or with another --data-dir (through make: make demo ARGS=--reuse)"
     ) in text
     assert sorted(p.name for p in data.iterdir()) == before
     assert {"alice", "bob"} <= _usernames(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cliutil import run
+from cliutil import accounts, run
 
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY
 
@@ -217,3 +217,12 @@ def test_criteria_that_can_never_all_hold_are_an_error_at_the_first(tmp_path: Pa
         f"error: {path}, line 16, column 11, field 'criteria[0].expr': criteria 'c1' (条件1),"
         " 'c2' (条件2) contradict each other on revenue (2024)"
     ) in " ".join(out.split())
+
+    # Publishing it is refused with the same message and the exit code of failed checks
+    # (4, as lint), not 1; nothing is published.
+    tokens = accounts(tmp_path / "data")
+    code, out = run(tmp_path / "data", "publish", str(path), token=tokens["officer"])
+    assert code == 4, out
+    assert "contradict each other on revenue" in " ".join(out.split())
+    code, out = run(tmp_path / "data", "versions", token=tokens["officer"])
+    assert "example" not in out, out

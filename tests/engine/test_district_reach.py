@@ -12,7 +12,7 @@ from huiqi.delivery.versions import publish_text
 from huiqi.engine import compile_policy
 from huiqi.engine.district_reach import districts_reached, other_districts
 from huiqi.engine.policycheck import check_text
-from huiqi.errors import PolicyError
+from huiqi.errors import PolicyChecksFailed
 from huiqi.policies.loader import load_policy_text
 
 POLICY = """\
@@ -99,7 +99,7 @@ def test_lint_reports_it_at_region_and_the_draft_is_not_publishable() -> None:
 
 
 def test_publishing_refuses_it_and_records_nothing(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(PolicyError, match="would also deliver to enterprises registered in"):
+    with pytest.raises(PolicyChecksFailed, match="would also deliver to enterprises registered in"):
         publish_text(sessions, text("employees >= 1"), "p.yaml", actor=OFFICER)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 0

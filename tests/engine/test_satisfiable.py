@@ -14,7 +14,7 @@ from huiqi.engine import satisfiable
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY, compile_policy
 from huiqi.engine.policycheck import check_text
 from huiqi.engine.satisfiable import contradiction_errors, contradictions
-from huiqi.errors import PolicyError
+from huiqi.errors import PolicyChecksFailed
 from huiqi.policies.loader import library_dir, load_library, load_policy_text
 
 CRITERION = "  - id: {id}\n    label: {{zh: {zh}, en: {id}}}\n    expr: {expr}\n"
@@ -178,7 +178,7 @@ def test_the_shipped_library_has_no_contradictory_criteria() -> None:
 
 
 def test_publishing_refuses_it_and_records_nothing(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(PolicyError, match="contradict each other on revenue"):
+    with pytest.raises(PolicyChecksFailed, match="contradict each other on revenue"):
         publish_text(sessions, policy("revenue > 10", "revenue < 5"), "p.yaml", actor=OFFICER)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 0
