@@ -88,17 +88,25 @@ def retire(ctx: click.Context, policy_id: str, version: int, reason: str, as_jso
     """
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
-        pv = retire_named(s, actor=actor, policy_id=policy_id, version=version, reason=reason)
+        retired = retire_named(s, actor=actor, policy_id=policy_id, version=version, reason=reason)
+        pv = retired.version
         done = {
             "id": pv.id,
             "policy_id": pv.policy_id,
             "version": pv.version,
             "status": str(pv.status),
+            "withdrawn": retired.withdrawn,
         }
     if as_json:
         emit_json({**done, "reason": reason.strip()})
         return
-    console.print(f"retired {policy_id} v{version}")
+    n = retired.withdrawn
+    console.print(
+        f"retired {policy_id} v{version}; withdrew {n:,} open offer(s) and unsubmitted"
+        " application(s), each enterprise told why"
+        if n
+        else f"retired {policy_id} v{version}; it had no open offers or unsubmitted applications"
+    )
 
 
 @click.command()

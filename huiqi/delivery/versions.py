@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -131,9 +132,15 @@ def policy_ref(pv: PolicyVersion) -> PolicyRef:
     return PolicyRef(pv.level, pv.region, pv.department)
 
 
-def retire_version(
-    session: Session, *, actor: Actor, version_id: int, reason: str
-) -> PolicyVersion:
+@dataclass(frozen=True)
+class Retired:
+    """A retired version and how many of its open records retiring it withdrew."""
+
+    version: PolicyVersion
+    withdrawn: int
+
+
+def retire_version(session: Session, *, actor: Actor, version_id: int, reason: str) -> Retired:
     """Retire a published version: it is no longer matched, offered or listed in the
     catalogue, and its offers not yet claimed and applications not yet submitted are
     withdrawn, each enterprise told why (``huiqi.delivery.retirement``); what was granted
@@ -164,12 +171,12 @@ def retire_version(
         reason=reason,
         data={"policy_id": pv.policy_id, "version": pv.version, "withdrawn": withdrawn},
     )
-    return pv
+    return Retired(pv, withdrawn)
 
 
 def retire_named(
     session: Session, *, actor: Actor, policy_id: str, version: int, reason: str
-) -> PolicyVersion:
+) -> Retired:
     """Retire a published version named by policy id and version number (the CLI's way of
     naming it); otherwise as ``retire_version``."""
     version_id = session.scalar(

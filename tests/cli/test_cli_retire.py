@@ -51,6 +51,7 @@ def test_a_publisher_retires_a_version_once_with_its_reason(tmp_path: Path) -> N
         "policy_id": POLICY,
         "version": 1,
         "status": "retired",
+        "withdrawn": 0,
         "reason": "superseded",
     }
     assert state(data) == ("retired", 1)
@@ -65,6 +66,7 @@ def test_retire_prints_a_line_without_json(tmp_path: Path) -> None:
     tokens = published(data)
     code, out = run(data, "retire", POLICY, "1", "--reason", "ended", token=tokens["officer"])
     assert code == 0 and f"retired {POLICY} v1" in out, out
+    assert "it had no open offers or unsubmitted applications" in " ".join(out.split()), out
     # Regression: 'huiqi versions' showed a retired version as a published one.
     code, out = run(data, "versions", token=tokens["officer"])
     assert code == 0 and f"{POLICY} v1 (retired)" in " ".join(out.split()), out

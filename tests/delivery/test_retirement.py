@@ -34,9 +34,9 @@ def _published(settings, factory, name: str, mode: str):  # type: ignore[no-unty
         return pv, {e.uscc: e.id for e in rows}
 
 
-def _retire(factory: sessionmaker[Session], pv_id: int, reason: str) -> None:
+def _retire(factory: sessionmaker[Session], pv_id: int, reason: str) -> int:
     with transaction(factory) as s:
-        retire_version(s, actor=OFFICER, version_id=pv_id, reason=reason)
+        return retire_version(s, actor=OFFICER, version_id=pv_id, reason=reason).withdrawn
 
 
 def _record(factory: sessionmaker[Session], record_id: int) -> Entitlement:
@@ -55,7 +55,7 @@ def test_retiring_withdraws_open_offers_and_a_claim_is_refused(
     pv, ids = _published(settings, sessions, "offer", "confirm")
     kept = claim(sessions, actor=enterprise(a), entitlement_id=ids[a], today=DAY)
     assert kept.grant_id is not None
-    _retire(sessions, pv.id, "政策调整 replaced by v2")
+    assert _retire(sessions, pv.id, "政策调整 replaced by v2") == 1  # b's offer, not a's grant
     today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
     retired = f"「{pv.title_zh}」 (offer v1) was retired on {today}: 政策调整 replaced by v2"
     withdrawn = _record(sessions, ids[b])

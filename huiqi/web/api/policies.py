@@ -97,5 +97,7 @@ def retire(
 ) -> VersionPublic:
     """Retire a published version (a policy publisher of its scope), with the reason."""
     with transaction(factory) as s:
-        pv = retire_version(s, actor=actor_of(who), version_id=version_id, reason=body.reason)
+        pv = retire_version(
+            s, actor=actor_of(who), version_id=version_id, reason=body.reason
+        ).version
         return VersionPublic.of(pv)

@@ -86,7 +86,9 @@ def retire(
         return _list_page(request, factory, who, error, status_code=400)
     try:
         with transaction(factory) as s:
-            pv = retire_version(s, actor=actor_of(who), version_id=version_id, reason=reason)
+            pv = retire_version(
+                s, actor=actor_of(who), version_id=version_id, reason=reason
+            ).version
             name = f"{pv.policy_id} v{pv.version}"
     except PolicyError as exc:
         return _list_page(request, factory, who, {version_id: str(exc)}, status_code=status_of(exc))
