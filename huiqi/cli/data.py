@@ -208,6 +208,16 @@ def match(
         raise SystemExit(EXIT_FINDINGS)
     _factory, actor = signed_in(ctx)
     policies = lib.compiled
+    if policy_paths:  # the library's own are checked by its tests
+        from huiqi.engine.satisfiable import contradiction_errors
+
+        pairs = [(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)]
+        for e in contradiction_errors(pairs):
+            err_console.print(
+                f"[yellow]warning[/]: {e} (matched all the same: 'huiqi policy lint' reports"
+                " it as an error, and publishing refuses it)",
+                soft_wrap=True,
+            )
     if not policy_paths:
         # A district officer was refused a plain 'huiqi match': the library holds the
         # city's and other districts' policies too, which it may not run.

@@ -226,3 +226,23 @@ def test_criteria_that_can_never_all_hold_are_an_error_at_the_first(tmp_path: Pa
     assert "contradict each other on revenue" in " ".join(out.split())
     code, out = run(tmp_path / "data", "versions", token=tokens["officer"])
     assert "example" not in out, out
+
+
+def test_match_of_a_contradicting_policy_file_warns_and_runs(tmp_path: Path) -> None:
+    """QA: 'huiqi match --policies' ran a policy no enterprise can ever be eligible for
+    without a word; it now warns (lint's error, publishing's refusal) and matches."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    market = tmp_path / "market.csv"
+    market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
+    code, out = run(data, "import", str(market), token=tokens["steward"])
+    assert code == 0, out
+    path = _write(tmp_path, "never.yaml", "revenue >= 1000000 AND revenue < 500")
+    code, out = run(data, "match", "--policies", str(path), token=tokens["officer"])
+    text = " ".join(out.split())
+    assert code == 0, out
+    assert "warning:" in text and "contradict" in text and "publishing refuses it" in text
+    # A policy that can be met: no warning.
+    fine = _write(tmp_path, "fine.yaml", "revenue >= 1000000")
+    code, out = run(data, "match", "--policies", str(fine), token=tokens["officer"])
+    assert code == 0 and "warning:" not in out, out
