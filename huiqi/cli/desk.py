@@ -23,11 +23,13 @@ from huiqi.cli.common import (
     emit_json,
     err_console,
     handle_errors,
+    require_published_policy,
     rich_table,
     settings_from,
     signed_in,
 )
 from huiqi.db.clock import shown
+from huiqi.errors import NotFoundError
 
 
 @click.group()
@@ -99,20 +101,25 @@ def desk_file(
     from huiqi.desk.filing import file_request
 
     attached = [(p.name, p.read_bytes()) for p in files]
-    row = _write(
-        ctx,
-        lambda s, actor: file_request(
-            s,
-            actor=actor,
-            uscc=uscc,
-            category=category,
-            text=text,
-            policy_id=policy_id,
-            grant_id=grant_id,
-            files=attached,
-            settings=settings_from(ctx),
-        ),
-    )
+    try:
+        row = _write(
+            ctx,
+            lambda s, actor: file_request(
+                s,
+                actor=actor,
+                uscc=uscc,
+                category=category,
+                text=text,
+                policy_id=policy_id,
+                grant_id=grant_id,
+                files=attached,
+                settings=settings_from(ctx),
+            ),
+        )
+    except NotFoundError:
+        if policy_id:  # a mistyped --policy: name the closest published id
+            require_published_policy(ctx, policy_id)
+        raise
     _show_request(row, as_json)
 
 

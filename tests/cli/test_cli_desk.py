@@ -240,3 +240,25 @@ def test_desk_show_lists_a_requests_files(tmp_path: Path) -> None:
     rid = str(json.loads(run(data, *filed, "--json", token=tokens["ent"])[1])["id"])
     code, out = run(data, "desk", "show", rid, token=tokens["ent"])
     assert code == 0 and "  file: 说明.pdf (35 bytes)" in out, out
+
+
+def test_a_mistyped_policy_names_the_closest_published_one(tmp_path: Path) -> None:
+    """QA: 'huiqi desk file --policy' with a typo said only that the policy is not
+    published; it now names the closest published id, as the listings do (exit 3)."""
+    from huiqi.accounts.testing import OFFICER
+    from huiqi.config import get_settings
+    from huiqi.db.engine import open_database
+    from huiqi.delivery.versions import publish_text
+
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"])
+    policy = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
+    path = policy / "sh-stable-jobs-refund-2026.yaml"
+    factory = open_database(get_settings(data))
+    publish_text(factory, path.read_text("utf-8"), str(path), actor=OFFICER)
+    filed = ["desk", "file", A, "--category", "funding", "--text", "何时到账？"]
+    code, out = run(data, *filed, "--policy", "sh-stable-job-refund-2026", token=tokens["ent"])
+    assert code == 3, out
+    assert "sh-stable-jobs-refund-2026" in out and "is published" in out, out
+    code, out = run(data, *filed, "--policy", "sh-stable-jobs-refund-2026", token=tokens["ent"])
+    assert code == 0, out
