@@ -12,6 +12,7 @@ has no row here fails the test, so a new operation cannot ship unchecked.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,6 @@ from huiqi.delivery.models import (
     Attachment,
     DirectoryEntry,
     Entitlement,
-    Grant,
     Notification,
     PolicyVersion,
 )
@@ -41,6 +41,9 @@ from huiqi.jobs import service as jobs
 from huiqi.jobs.models import Job
 from huiqi.operations import operations
 from huiqi.profiles.uscc import make
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from factories import entitlement, grant_of, policy_version
 
 A, B = make("91310115MA1000001"), make("91310104MA1000002")
 PARK_A, PARK_B = "园区甲", "园区乙"
@@ -580,45 +583,28 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
             ("auto", "auto", "first_come"),
             ("pro_rata", "auto", "pro_rata"),
         ):
-            pv = PolicyVersion(
+            versions[key] = policy_version(
+                s,
                 policy_id=f"matrix-{key}",
-                version=1,
-                content_hash=f"{len(versions):064d}",
-                source_yaml="id: x\n",
                 title_zh="矩阵",
                 delivery=delivery,
-                level="district",
-                region="310115",
                 department="测试局",
-                valid_from=dt.date(2026, 1, 1),
-                valid_to=dt.date(2026, 12, 31),
-                benefit_period="2026",
                 budget_fen=100_000_00,
                 budget_mode=mode,
-                committed_fen=0,
                 published_by="seed",
             )
-            s.add(pv)
-            s.flush()
-            versions[key] = pv
 
         def record(key: str, status: str, mode: str) -> Entitlement:
-            ent = Entitlement(
-                policy_version_id=versions[key].id,
-                uscc=A,
-                benefit_period="2026",
-                mode=mode,
-                match_status="eligible",
+            return entitlement(
+                s,
+                versions[key],
+                code=A,
                 status=status,
                 computed_fen=1000_00,
-                snapshot_id=1,
-                last_snapshot_id=1,
+                mode=mode,
                 explanation={"criteria": []},
                 expires_on=dt.date(2026, 12, 31),
             )
-            s.add(ent)
-            s.flush()
-            return ent
 
         offer = record("confirm", "offered", "confirm")
         applied = record("apply", "submitted", "apply")
@@ -638,19 +624,7 @@ def _world(factory: sessionmaker[Session], data: Path) -> World:
         s.add(attachment)
         s.flush()
         granted = record("auto", "granted", "auto")
-        grant = Grant(
-            entitlement_id=granted.id,
-            policy_version_id=versions["auto"].id,
-            policy_id=versions["auto"].policy_id,
-            uscc=A,
-            benefit_period="2026",
-            requested_fen=1000_00,
-            amount_fen=1000_00,
-            status="granted",
-            snapshot_id=1,
-            content_hash=versions["auto"].content_hash,
-            explanation={"criteria": []},
-        )
+        grant = grant_of(s, versions["auto"], granted)
         message = Notification(
             uscc=A, channel="inbox", kind="granted", subject="s", body="b", dedupe_key="m:inbox"
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -11,49 +12,35 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.db.engine import reading_connection, transaction
 from huiqi.delivery import service as ledger
-from huiqi.delivery.models import DirectoryEntry, Entitlement, PolicyVersion
+from huiqi.delivery.models import DirectoryEntry
 from huiqi.profiles.uscc import make
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from factories import entitlement, policy_version
 
 A, B = make("91310115MA1000001"), make("91310104MA1000002")
 
 
 def _seed(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as s:
-        for n, (region, code, park) in enumerate(
-            [("310115", A, "园区甲"), ("310104", B, "园区乙")], start=1
-        ):
-            pv = PolicyVersion(
+        for region, code, park in [("310115", A, "园区甲"), ("310104", B, "园区乙")]:
+            pv = policy_version(
+                s,
                 policy_id=f"p{region}",
-                version=1,
-                content_hash=f"{n:064d}",
-                source_yaml="id: x\n",
                 title_zh="t",
                 delivery="confirm",
-                level="district",
                 region=region,
                 department="测试局",
-                valid_from=dt.date(2026, 1, 1),
-                valid_to=dt.date(2026, 12, 31),
-                benefit_period="2026",
-                budget_mode="first_come",
-                committed_fen=0,
                 published_by="seed",
             )
-            s.add(pv)
-            s.flush()
-            s.add(
-                Entitlement(
-                    policy_version_id=pv.id,
-                    uscc=code,
-                    benefit_period="2026",
-                    mode="confirm",
-                    match_status="eligible",
-                    status="offered",
-                    computed_fen=100,
-                    snapshot_id=1,
-                    last_snapshot_id=1,
-                    explanation={"criteria": []},
-                )
+            entitlement(
+                s,
+                pv,
+                code=code,
+                status="offered",
+                computed_fen=100,
+                mode="confirm",
+                explanation={"criteria": []},
             )
             s.add(DirectoryEntry(uscc=code, district_code=region, park=park, snapshot_id=1))
 

@@ -3,7 +3,8 @@ library's, or a version or draft in the ledger), unless the admin says it is new
 
 from __future__ import annotations
 
-import datetime as dt
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,10 @@ from huiqi.accounts import tokens
 from huiqi.accounts.access import Actor
 from huiqi.accounts.roles import Role, RoleError, RoleGrant
 from huiqi.db.engine import transaction
-from huiqi.delivery.models import Event, PolicyDraft, PolicyVersion
+from huiqi.delivery.models import Event, PolicyDraft
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from factories import policy_version
 
 PASSWORD = "a-long-password-1"
 LIBRARY = "上海市经济和信息化委员会"  # the issuer of six library policies
@@ -63,24 +67,15 @@ def test_a_department_no_policy_names_is_refused_with_the_close_ones(
 def test_library_ledger_and_draft_departments_are_known(sessions: sessionmaker[Session]) -> None:
     admin = _admin(sessions)
     with transaction(sessions) as s:
-        s.add(
-            PolicyVersion(
-                policy_id="p-elsewhere",
-                version=1,
-                content_hash="1" * 64,
-                source_yaml="id: p-elsewhere\n",
-                title_zh="t",
-                delivery="confirm",
-                level="city",
-                region="310000",
-                department="外来局",  # a policy written elsewhere, published here
-                valid_from=dt.date(2026, 1, 1),
-                valid_to=dt.date(2026, 12, 31),
-                benefit_period="2026",
-                budget_mode="first_come",
-                committed_fen=0,
-                published_by="seed",
-            )
+        policy_version(
+            s,
+            policy_id="p-elsewhere",
+            title_zh="t",
+            delivery="confirm",
+            level="city",
+            region="310000",
+            department="外来局",  # a policy written elsewhere, published here
+            published_by="seed",
         )
         s.add(
             PolicyDraft(

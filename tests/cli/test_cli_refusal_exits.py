@@ -3,7 +3,7 @@ approval or a claim that makes no grant (4)."""
 
 from __future__ import annotations
 
-import datetime as dt
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,7 +12,10 @@ from cliutil import accounts
 from huiqi.cli.main import cli
 from huiqi.config import get_settings
 from huiqi.db.engine import open_database, transaction
-from huiqi.delivery.models import Application, Entitlement, PolicyVersion
+from huiqi.delivery.models import Application, Entitlement
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+import factories as make
 
 
 def run_split(data: Path, *args: str, token: str) -> tuple[int, str, str]:
@@ -36,39 +39,15 @@ def _submitted_application_over_budget(
     data: Path, *, mode: str = "apply", status: str = "submitted", uscc: str = "913100000000000001"
 ) -> int:
     with transaction(open_database(get_settings(data))) as s:
-        pv = PolicyVersion(
+        pv = make.policy_version(
+            s,
             policy_id="test-apply",
-            version=1,
-            content_hash="0" * 64,
-            source_yaml="id: test-apply\n",
             title_zh="测试申报",
             delivery=mode,
-            level="district",
-            region="310115",
-            valid_from=dt.date(2026, 1, 1),
-            valid_to=dt.date(2026, 12, 31),
-            benefit_period="2026",
             budget_fen=100_00,
-            budget_mode="first_come",
             committed_fen=100_00,  # spent
-            published_by="officer",
         )
-        s.add(pv)
-        s.flush()
-        ent = Entitlement(
-            policy_version_id=pv.id,
-            uscc=uscc,
-            benefit_period="2026",
-            mode=mode,
-            match_status="eligible",
-            status=status,
-            computed_fen=50_00,
-            snapshot_id=1,
-            last_snapshot_id=1,
-            explanation={},
-        )
-        s.add(ent)
-        s.flush()
+        ent = make.entitlement(s, pv, code=uscc, status=status, computed_fen=50_00, mode=mode)
         if mode == "apply":
             s.add(Application(entitlement_id=ent.id, prefilled={}))
         return ent.id

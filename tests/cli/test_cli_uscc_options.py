@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,9 @@ from cliutil import accounts, run
 
 from huiqi.config import get_settings
 from huiqi.db.engine import open_database, transaction
-from huiqi.delivery.models import Entitlement, PolicyVersion
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+import factories as make
 
 USCC = "91310115MA1H8R7C41"
 MISTYPED = "91310115MA1H8R7C42"
@@ -19,37 +21,12 @@ MISTYPED = "91310115MA1H8R7C42"
 
 def _offer(data: Path) -> int:
     with transaction(open_database(get_settings(data))) as s:
-        pv = PolicyVersion(
-            policy_id="test-confirm",
-            version=1,
-            content_hash="1" * 64,
-            source_yaml="id: test-confirm\n",
-            title_zh="测试直达快享",
-            delivery="confirm",
-            level="district",
-            region="310115",
-            valid_from=dt.date(2026, 1, 1),
-            valid_to=dt.date(2026, 12, 31),
-            benefit_period="2026",
-            budget_mode="first_come",
-            published_by="officer",
+        pv = make.policy_version(
+            s, policy_id="test-confirm", title_zh="测试直达快享", delivery="confirm"
         )
-        s.add(pv)
-        s.flush()
-        ent = Entitlement(
-            policy_version_id=pv.id,
-            uscc=USCC,
-            benefit_period="2026",
-            mode="confirm",
-            match_status="eligible",
-            status="offered",
-            computed_fen=50_00,
-            snapshot_id=1,
-            last_snapshot_id=1,
-            explanation={},
+        ent = make.entitlement(
+            s, pv, code=USCC, status="offered", computed_fen=50_00, mode="confirm"
         )
-        s.add(ent)
-        s.flush()
         return ent.id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion, table_of
 
 _seq = itertools.count(1)
+Row = TypeVar("Row", PolicyVersion, Entitlement, Grant)
 
 
 def uscc(n: int | None = None) -> str:
@@ -22,6 +23,7 @@ def uscc(n: int | None = None) -> str:
 
 
 def policy_version(session: Session, **overrides: Any) -> PolicyVersion:
+    """A published version, unique per call; ``overrides`` set or replace any column."""
     n = next(_seq)
     values: dict[str, Any] = {
         "policy_id": f"test-policy-{n}",
@@ -40,11 +42,7 @@ def policy_version(session: Session, **overrides: Any) -> PolicyVersion:
         "committed_fen": 0,
         "published_by": "officer",
     }
-    values.update(overrides)
-    pv = PolicyVersion(**values)
-    session.add(pv)
-    session.flush()
-    return pv
+    return _added(session, PolicyVersion(**{**values, **overrides}))
 
 
 def entitlement(
@@ -57,22 +55,21 @@ def entitlement(
     name: str | None = None,
     **overrides: Any,
 ) -> Entitlement:
-    ent = Entitlement(
-        policy_version_id=pv.id,
-        uscc=code or uscc(),
-        benefit_period=pv.benefit_period,
-        mode="auto",
-        match_status="eligible",
-        status=status,
-        computed_fen=computed_fen,
-        snapshot_id=1,
-        last_snapshot_id=1,
-        explanation={"name": name} if name is not None else {},
-        **overrides,
-    )
-    session.add(ent)
-    session.flush()
-    return ent
+    """A delivery record of ``pv``; ``overrides`` set or replace any column (``mode``,
+    ``explanation``, ``expires_on``...)."""
+    values: dict[str, Any] = {
+        "policy_version_id": pv.id,
+        "uscc": code or uscc(),
+        "benefit_period": pv.benefit_period,
+        "mode": "auto",
+        "match_status": "eligible",
+        "status": status,
+        "computed_fen": computed_fen,
+        "snapshot_id": 1,
+        "last_snapshot_id": 1,
+        "explanation": {"name": name} if name is not None else {},
+    }
+    return _added(session, Entitlement(**{**values, **overrides}))
 
 
 def grant(
@@ -94,22 +91,42 @@ def grant(
         computed_fen=requested_fen,
         name=name,
     )
-    g = Grant(
-        entitlement_id=ent.id,
-        policy_version_id=pv.id,
-        policy_id=pv.policy_id,
-        uscc=ent.uscc,
-        benefit_period=ent.benefit_period,
-        requested_fen=requested_fen,
-        amount_fen=requested_fen if amount_fen is None else amount_fen,
-        status=status,
-        snapshot_id=1,
-        content_hash=pv.content_hash,
-        explanation=dict(ent.explanation),
+    return grant_of(session, pv, ent, amount_fen=amount_fen, status=status)
+
+
+def grant_of(
+    session: Session,
+    pv: PolicyVersion,
+    ent: Entitlement,
+    *,
+    amount_fen: int | None = None,
+    status: str = "granted",
+) -> Grant:
+    """The grant of ``pv``'s delivery record ``ent``: its computed amount unless
+    ``amount_fen``, its explanation."""
+    return _added(
+        session,
+        Grant(
+            entitlement_id=ent.id,
+            policy_version_id=pv.id,
+            policy_id=pv.policy_id,
+            uscc=ent.uscc,
+            benefit_period=ent.benefit_period,
+            requested_fen=ent.computed_fen,
+            amount_fen=ent.computed_fen if amount_fen is None else amount_fen,
+            status=status,
+            snapshot_id=1,
+            content_hash=pv.content_hash,
+            explanation=dict(ent.explanation),
+        ),
     )
-    session.add(g)
+
+
+def _added(session: Session, row: Row) -> Row:
+    """``row``, added to the session and flushed (so it has its id)."""
+    session.add(row)
     session.flush()
-    return g
+    return row
 
 
 def bulk_records(
