@@ -40,16 +40,10 @@ from huiqi.engine import CompiledPolicy, MatchRun, compile_policy, get_backend
 from huiqi.engine.array.backend import NumpyBackend
 from huiqi.engine.array.columns import Column, Frame
 from huiqi.engine.array.criteria import CriterionStore
-from huiqi.engine.array.fused import (
-    _bucket,
-    _Leaf,
-    build_plan,
-    depth,
-    leaf_codes,
-    program,
-    sorted_distinct,
-)
+from huiqi.engine.array.fused import build_plan
+from huiqi.engine.array.fused_buckets import bucket, leaf_codes, sorted_distinct
 from huiqi.engine.array.fused_kernel import CudaPlan, entries, run_cuda
+from huiqi.engine.array.fused_leaves import Leaf, depth, program
 from huiqi.engine.array.fused_match import CupyBackend, FusedBackend
 from huiqi.engine.array.fused_plan import (
     AND,
@@ -179,9 +173,9 @@ def test_a_construct_without_an_array_rule_goes_to_another_path(
 
 
 def test_programs_combine_leaves_with_three_valued_logic() -> None:
-    from huiqi.engine.array.fused import _Leaves
+    from huiqi.engine.array.fused_leaves import Leaves
 
-    leaves = _Leaves()
+    leaves = Leaves()
     tree = (
         compile_policy(
             load_policy_text(
@@ -358,9 +352,7 @@ def test_the_cupy_backend_writes_the_rows_duckdb_writes(
     _same_run_as_duckdb(backend, snapshot, compiled, tmp_path)
 
 
-def test_a_column_null_on_every_row_is_one_bucket(
-    backend: NumpyBackend, snapshot: Snapshot
-) -> None:
+def test_a_column_null_on_every_row_is_onebucket(backend: NumpyBackend, snapshot: Snapshot) -> None:
     policies = [
         _policy("rich", ["revenue > 100", "employees >= 3"]),
         _policy("either", ["revenue > 100 OR employees >= 3"], formula="0.1 * revenue"),
@@ -445,8 +437,8 @@ def test_a_row_reads_its_bucket_as_its_own_value(
     known = np.array([v is not None for v in data])
     col = Column("num", raw, None if known.all() else known)
     frame = Frame(uscc=pa.nulls(len(data), pa.string()), columns={"x": col})
-    leaves = [_Leaf("x", exp.condition(f"x {op} {t * spread}")) for op, t in thresholds]
-    rows, tables = _bucket("x", col, leaves)
+    leaves = [Leaf("x", exp.condition(f"x {op} {t * spread}")) for op, t in thresholds]
+    rows, tables = bucket("x", col, leaves)
     for leaf, table in zip(leaves, tables, strict=True):
         assert np.array_equal(table[rows], leaf_codes(leaf, frame))
     # Buckets are runs of values in order: no two neighbours that the tests cannot tell
