@@ -19,9 +19,7 @@ and times the fused NumPy evaluator on that machine's CPU for the ratio. Writes
 
 ``report`` renders both as the Markdown recorded in docs/benchmarks.md.
 
-``plan`` (here) times ``build_plan`` alone, with the plan's digest (what a change to the
-plan builder must keep unchanged). ``twin`` (here) times ``match`` end to end on the
-numpy backend and on ``CupyBackend``'s CPU twin, step by step, and compares their files.
+The plan build alone and ``match`` end to end on the host are ``bench_fused_host.py``.
 
     .venv/bin/python benchmarks/bench_fused.py prepare --out .gpu
     python3 benchmarks/bench_fused.py gpu --bundle .gpu --out $OUT      # on the GPU machine
@@ -177,119 +175,6 @@ def prepare(args: argparse.Namespace) -> int:
     return 0 if out["same_as_numpy_backend"] else 1
 
 
-# ---------------------------------------------------------------------- plan
-def plan_step(args: argparse.Namespace) -> int:
-    """Time ``build_plan`` alone (wall and CPU) on the anchors' data, with the plan's
-    digest: what a change to the plan builder must keep."""
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from bench_array import _policies, prepare_anchors
-
-    from huiqi.config import Settings
-    from huiqi.engine import get_backend, open_snapshot
-    from huiqi.engine.array.fused import build_plan
-    from huiqi.engine.duckdb.evaluate import requirements
-
-    n, p = args.anchors
-    store, folder = prepare_anchors(n, p, args.anchors_data)
-    policies = _policies(str(folder), 0, 0)
-    frame = get_backend("numpy").frame(open_snapshot(Settings(store)), requirements(policies))
-    for _ in range(args.repeat):
-        started, cpu = time.perf_counter(), time.process_time()
-        build = build_plan(frame, policies)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(
-            f"{n:,} x {p}: plan {wall:.2f} s wall, {cpu:.2f} s CPU; {len(build.policies)}"
-            f" planned, {len(build.others)} left out; digest {build.plan.digest()[:16]};"
-            f" load average {os.getloadavg()[0]:.1f}; peak RSS {_peak_rss_gib():.2f} GiB",
-            flush=True,
-        )
-    return 0
-
-
-# ---------------------------------------------------------------------- twin
-def _twin_run(name: str, store: str, folder: str, out_dir: str) -> dict[str, Any]:
-    """``match`` of the numpy backend, or of ``FusedBackend`` (``CupyBackend``'s host code
-    with the plan evaluated by NumPy) with each of its steps timed, in this process."""
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import shutil
-
-    from bench_array import _digest, _policies
-
-    from huiqi.config import Settings
-    from huiqi.engine import get_backend, open_snapshot
-    from huiqi.engine.array import fused_match
-
-    steps: dict[str, float] = {}
-
-    def timed(step: str, fn: Any) -> Any:
-        def run(*a: Any, **k: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                steps[step] = steps.get(step, 0.0) + time.perf_counter() - started
-
-        return run
-
-    class Timed(fused_match.FusedBackend):
-        plan = timed("plan", fused_match.FusedBackend.plan)
-        outcomes = timed("outcomes (the GPU's part)", fused_match.FusedBackend.outcomes)
-
-    fused_match.describe = timed("describe", fused_match.describe)
-    backend = Timed() if name == "fused" else get_backend("numpy")
-    snapshot = open_snapshot(Settings(Path(store)))
-    policies = _policies(folder, 0, 0)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    Path(out_dir).mkdir(parents=True)
-    started = time.perf_counter()
-    run = backend.match(snapshot, policies, run_id=f"twin-{name}", out_dir=Path(out_dir))
-    total = time.perf_counter() - started
-    out = {
-        "backend": name,
-        "total_s": total,
-        "frame_s": run.frame_seconds,
-        "match_s": run.match_seconds,
-        "write_s": total - run.frame_seconds - run.match_seconds,
-        "steps": steps,
-        "digest": _digest(Path(out_dir) / "matches.parquet"),
-        "peak_rss_gib": _peak_rss_gib(),
-    }
-    shutil.rmtree(out_dir, ignore_errors=True)
-    return out
-
-
-def twin(args: argparse.Namespace) -> int:
-    """``match`` end to end on the numpy backend and on ``CupyBackend``'s CPU twin, each
-    in its own process, back to back: the same ``matches.parquet`` (digest of every row),
-    and where the twin's time goes; the GPU's part measured on a GPU replaces
-    ``outcomes`` for an estimate of ``--backend cupy`` on this machine."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from bench_array import prepare_anchors
-    from bench_matching import in_child
-
-    n, p = args.anchors
-    store, folder = prepare_anchors(n, p, args.anchors_data)
-    runs = []
-    for name in ("numpy", "fused", "numpy", "fused")[: 2 * args.repeat]:
-        load = os.getloadavg()[0]
-        got = in_child(_twin_run, name, str(store), str(folder), str(args.scratch / name))
-        got["load"] = load
-        runs.append(got)
-        steps = ", ".join(f"{k} {v:.2f}" for k, v in got["steps"].items())
-        print(
-            f"{name}: total {got['total_s']:.2f} s (frame {got['frame_s']:.2f}, match"
-            f" {got['match_s']:.2f}{'; ' + steps if steps else ''}; writing"
-            f" {got['write_s']:.2f}); peak {got['peak_rss_gib']:.2f} GiB; load {load:.1f};"
-            f" digest {got['digest']}",
-            flush=True,
-        )
-    same = len({tuple(r["digest"]) for r in runs}) == 1
-    print(f"the same matches.parquet from both: {same}")
-    return 0 if same else 1
-
-
 # ---------------------------------------------------------------------- gpu
 def gpu(args: argparse.Namespace) -> int:
     fk = _kernel_module()
@@ -435,15 +320,6 @@ def main(argv: list[str] | None = None) -> int:
     pre.add_argument("--anchors", nargs=2, type=int, default=[3_500_000, 709])
     pre.add_argument("--anchors-data", type=Path, default=Path("/tmp/anchors-data"))
     pre.add_argument("--out", type=Path, default=ROOT / ".gpu")
-    pl = sub.add_parser("plan", help="time the plan build alone")
-    pl.add_argument("--anchors", nargs=2, type=int, default=[3_500_000, 709])
-    pl.add_argument("--anchors-data", type=Path, default=Path("/tmp/anchors-data"))
-    pl.add_argument("--repeat", type=int, default=1)
-    tw = sub.add_parser("twin", help="match end to end: numpy backend and cupy's CPU twin")
-    tw.add_argument("--anchors", nargs=2, type=int, default=[3_500_000, 709])
-    tw.add_argument("--anchors-data", type=Path, default=Path("/tmp/anchors-data"))
-    tw.add_argument("--scratch", type=Path, default=Path("/tmp/huiqi-twin"))
-    tw.add_argument("--repeat", type=int, default=1, choices=(1, 2))
     g = sub.add_parser("gpu")
     g.add_argument("--bundle", type=Path, default=ROOT / ".gpu")
     g.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")))
@@ -453,8 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--bundle", type=Path, default=ROOT / ".gpu")
     rep.add_argument("--gpu", type=Path, required=True)
     args = ap.parse_args(argv)
-    steps = {"prepare": prepare, "plan": plan_step, "twin": twin, "gpu": gpu, "report": report}
-    return steps[args.step](args)
+    return {"prepare": prepare, "gpu": gpu, "report": report}[args.step](args)
 
 
 if __name__ == "__main__":
