@@ -55,3 +55,12 @@ def accounts(data: Path, **extra: list[str]) -> dict[str, str]:
         for name in ["admin", "scheduler", *wanted]:
             _, tokens[name] = token_service.create_token(s, actor=admin, name="test", username=name)
     return tokens
+
+
+def one_enterprise(data: Path, steward: str) -> None:
+    """Import a market file of one enterprise into ``data`` (a store to match and publish
+    against), as the data steward whose token is ``steward``."""
+    market = data.parent / "one-enterprise.csv"
+    market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
+    code, out = run(data, "import", str(market), token=steward)
+    assert code == 0, out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cliutil import accounts, run
+from cliutil import accounts, one_enterprise, run
 
 from huiqi.engine.compile.compiler import EXAMPLE_POLICY
 
@@ -233,10 +233,7 @@ def test_match_of_a_contradicting_policy_file_warns_and_runs(tmp_path: Path) -> 
     without a word; it now warns (lint's error, publishing's refusal) and matches."""
     data = tmp_path / "data"
     tokens = accounts(data)
-    market = tmp_path / "market.csv"
-    market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
-    code, out = run(data, "import", str(market), token=tokens["steward"])
-    assert code == 0, out
+    one_enterprise(data, tokens["steward"])
     path = _write(tmp_path, "never.yaml", "revenue >= 1000000 AND revenue < 500")
     code, out = run(data, "match", "--policies", str(path), token=tokens["officer"])
     text = " ".join(out.split())

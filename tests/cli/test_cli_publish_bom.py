@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cliutil import accounts, run
+from cliutil import accounts, one_enterprise, run
 
 from huiqi.policies.loader import load_policy
 
@@ -19,10 +19,7 @@ def test_a_byte_order_mark_does_not_make_another_version(tmp_path: Path) -> None
     while lint and test took the file as it was."""
     data = tmp_path / "data"
     tokens = accounts(data)
-    market = tmp_path / "market.csv"
-    market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
-    code, out = run(data, "import", str(market), token=tokens["steward"])
-    assert code == 0, out
+    one_enterprise(data, tokens["steward"])
     code, out = run(data, "publish", str(POLICY), token=tokens["officer"])
     assert code == 0, out
 
