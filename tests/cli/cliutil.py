@@ -8,14 +8,20 @@ returns an API token for each; ``run(data, ..., token=...)`` passes it as
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from huiqi.accounts import service as accounts_service
 from huiqi.accounts import tokens as token_service
 from huiqi.accounts.roles import RoleGrant
 from huiqi.cli.main import cli
+from huiqi.cli.quick import listings as quick_listings
+from huiqi.cli.quick import read as quick_read
 from huiqi.config import get_settings
 from huiqi.db.engine import open_database, transaction
 
@@ -64,3 +70,15 @@ def one_enterprise(data: Path, steward: str) -> None:
     market.write_text("统一社会信用代码,企业名称\n91310115MA1QAP0154,企业\n", encoding="utf-8")
     code, out = run(data, "import", str(market), token=steward)
     assert code == 0, out
+
+
+def decline_quick_path(patch: pytest.MonkeyPatch) -> None:
+    """Make the listings decline their quick read path, so that they take the full one."""
+
+    @contextmanager
+    def declined(_ctx: Any) -> Iterator[Any]:
+        raise quick_read.Declined("test: the full path")
+        yield  # pragma: no cover
+
+    patch.setattr(quick_read, "quick_reading", declined)
+    patch.setattr(quick_listings, "quick_reading", declined)

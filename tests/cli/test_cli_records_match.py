@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cliutil import accounts, run
+from cliutil import accounts, decline_quick_path, run
 
-from huiqi.cli.quick import listings as quick_listings
-from huiqi.cli.quick import read as quick_read
 from huiqi.config import get_settings
 from huiqi.db.engine import open_database
 
@@ -31,14 +26,7 @@ def test_records_json_shows_not_eligible(
     finance = accounts(data)["finance"]
     ids = flagged_records(open_database(get_settings(data)))
     if full_path:
-
-        @contextmanager
-        def declined(_ctx: Any) -> Iterator[Any]:
-            raise quick_read.Declined("test: the full path")
-            yield  # pragma: no cover
-
-        monkeypatch.setattr(quick_read, "quick_reading", declined)
-        monkeypatch.setattr(quick_listings, "quick_reading", declined)
+        decline_quick_path(monkeypatch)
     code, out = run(data, "records", "--json", token=finance)
     assert code == 0, out
     listed = {r["id"]: r["match_status"] for r in json.loads(out)}

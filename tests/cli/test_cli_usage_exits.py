@@ -5,16 +5,11 @@ not found (3), a missing path, a value outside an option's choices or range is w
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cliutil import PASSWORD, accounts, run
+from cliutil import PASSWORD, accounts, decline_quick_path, run
 
-from huiqi.cli.quick import listings as quick_listings
-from huiqi.cli.quick import read as quick_read
 from huiqi.config import get_settings
 from huiqi.db.engine import open_database, transaction
 
@@ -30,18 +25,6 @@ LISTINGS = [
 ]
 
 
-def _full_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The listings without their quick path (as tests/cli/test_cli_records_match.py)."""
-
-    @contextmanager
-    def declined(_ctx: Any) -> Iterator[Any]:
-        raise quick_read.Declined("test: the full path")
-        yield  # pragma: no cover
-
-    monkeypatch.setattr(quick_read, "quick_reading", declined)
-    monkeypatch.setattr(quick_listings, "quick_reading", declined)
-
-
 @pytest.mark.parametrize("full_path", [False, True])
 @pytest.mark.parametrize("listing", LISTINGS, ids=" ".join)
 def test_a_policy_filter_naming_no_published_policy_exits_3(
@@ -55,7 +38,7 @@ def test_a_policy_filter_naming_no_published_policy_exits_3(
         make.grant(s, make.policy_version(s, policy_id="sh-startup-subsidy-2026"))
         make.policy_version(s, policy_id="jd-nothing-yet-2026")
     if full_path:
-        _full_path(monkeypatch)
+        decline_quick_path(monkeypatch)
     code, out = run(data, *listing, "--policy", "sh-startup-subsidy-2025", token=officer)
     assert code == 3, out
     text = " ".join(out.split())
@@ -87,7 +70,7 @@ def test_a_policy_filter_naming_no_published_policy_exits_3_after_the_first_page
     with transaction(open_database(get_settings(data))) as s:
         make.grant(s, make.policy_version(s, policy_id="sh-startup-subsidy-2026"))
     if full_path:
-        _full_path(monkeypatch)
+        decline_quick_path(monkeypatch)
     code, out = run(
         data, *listing, "--policy", "sh-startup-subsidy-2025", "--after", "5", token=officer
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cliutil import run
+from cliutil import decline_quick_path, run
 
 from huiqi.cli.demo_accounts import DEMO_PASSWORD
 from huiqi.cli.quick import listings as quick_listings
@@ -154,14 +154,8 @@ def _ok(data: Path) -> Any:
 
 @contextmanager
 def _full_path_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    @contextmanager
-    def declined(_ctx: Any) -> Iterator[Any]:
-        raise quick_read.Declined("test: the full path")
-        yield  # pragma: no cover
-
     with monkeypatch.context() as m:
-        m.setattr(quick_read, "quick_reading", declined)
-        m.setattr(quick_listings, "quick_reading", declined)
+        decline_quick_path(m)
         yield
 
 
