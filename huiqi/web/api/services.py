@@ -20,6 +20,7 @@ from huiqi.delivery.corrections import (
 )
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.indicators import indicators
+from huiqi.delivery.known_policies import require_published
 from huiqi.delivery.ratings import rate
 from huiqi.delivery.review import require_reviewer, resolve_flag
 from huiqi.matching.mydata import my_data
@@ -40,7 +41,7 @@ from huiqi.web.api.service_schemas import (
     ReviewRequest,
     TotalPublic,
 )
-from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
+from huiqi.web.api.v1 import ERRORS, POLICY_IDS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Who, actor_of, checked_first
 from huiqi.web.portal import enterprise_of
 
@@ -172,6 +173,8 @@ def list_applications(
             after_id=after_id,
             limit=limit,
         )
+        if not rows:  # a mistyped policy id is a 404, not an empty list
+            require_published(s, policy_id or None, hint=POLICY_IDS)
     return [ApplicationPublic.model_validate(r) for r in rows]
 
 
@@ -237,6 +240,8 @@ def dashboard_totals(
             month_from=month_from,
             month_to=month_to,
         )
+        if not rows:  # a mistyped policy id is a 404, not an empty list
+            require_published(s, policy_id or None, hint=POLICY_IDS)
         # The counters keep policy ids; a chart names each policy by its title.
         titles = policy_titles(s, {r.policy_id for r in rows if r.policy_id is not None})
     return [

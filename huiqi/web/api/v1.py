@@ -15,6 +15,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications, notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint, claim
+from huiqi.delivery.known_policies import require_published
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -38,6 +39,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Text = Annotated[str | None, Query(max_length=200)]
+# Where a caller who filtered by an unknown policy id finds the ids.
+POLICY_IDS = "GET /api/v1/policies lists the policy ids"
 
 
 def _uscc(text: str | None) -> str | None:
@@ -126,6 +129,8 @@ def records(
             after_id=after_id,
             limit=limit,
         )
+        if not rows:  # a mistyped policy id is a 404, not an empty list
+            require_published(s, policy_id or None, hint=POLICY_IDS)
     return [RecordPublic.of(r) for r in rows]
 
 
@@ -150,6 +155,8 @@ def grants(
             after_id=after_id,
             limit=limit,
         )
+        if not rows:  # a mistyped policy id is a 404, not an empty list
+            require_published(s, policy_id or None, hint=POLICY_IDS)
     return [GrantPublic.of(g) for g in rows]
 
 
