@@ -92,7 +92,8 @@ class PolicyError(HuiqiError):
 
 class PolicyChecksFailed(PolicyError):
     """Publishing refused a policy that lint reports errors in (it reaches other
-    districts, its criteria can never all hold): the checks found problems (exit 4)."""
+    districts, its criteria can never all hold) or whose own test cases fail: the checks
+    found problems (exit 4)."""
 
     exit_code = 4
 

@@ -67,6 +67,21 @@ def _version_row(lp: LoadedPolicy, text: str, actor: Actor) -> PolicyVersion:
     )
 
 
+def _require_cases_pass(cp: CompiledPolicy) -> None:
+    """Refuse a policy whose own test cases fail, as the console refuses such a draft
+    (``drafts.publishable``), in the same words; every failing case is listed."""
+    from huiqi.engine.casetest import run_policy_tests
+
+    failed = [r for r in run_policy_tests([cp]) if not r.ok]
+    if failed:
+        p = cp.policy
+        raise PolicyChecksFailed(
+            f"{p.id} v{p.version} is not published: {len(failed)} failing test case(s),"
+            f" the first: {failed[0].message}",
+            more=tuple(PolicyChecksFailed(r.message) for r in failed[1:]),
+        )
+
+
 def publish_text(
     factory: sessionmaker[Session], text: str, filename: str, *, actor: Actor
 ) -> tuple[PolicyVersion, bool]:
@@ -88,6 +103,7 @@ def publish_text(
     if found:
         first = found[0]
         raise PolicyChecksFailed(first.message, location=first.location, more=tuple(found[1:]))
+    _require_cases_pass(cp)
     require_policy_scope(
         actor,
         PolicyRef(p.level, p.region, p.department.zh),
