@@ -178,6 +178,10 @@ LEDGER_TEXTS += [
             " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
         )
     ),
+    # An attachment removed from a page opened before the application was submitted.
+    refusal(
+        N_("application %(id)s is '%(status)s': attachments change only before it is submitted")
+    ),
 ]
 N_("the offer ended unclaimed")
 N_("the version was retired")

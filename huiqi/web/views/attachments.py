@@ -40,7 +40,9 @@ ERRORS = {
         " content decides, not its name."
     ),
     "too_many": N_("This application holds as many files as it may; remove one first."),
-    "not_open": N_("The application has been submitted: its files can no longer change."),
+    # Shown only if the page still offers the form; a page of an application no longer
+    # open says so with its status (_attachments.html).
+    "not_open": N_("The application is no longer open: its files can no longer change."),
     "key_reused": N_(
         "This form was already used to attach a file to another application; reload the page"
         " and choose the file again."
