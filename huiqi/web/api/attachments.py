@@ -8,19 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery.attachments import (
-    AttachmentRow,
-    add_attachment,
-    check_attachable,
-    get_attachment,
-    list_attachments,
-    remove_attachment,
-)
+from huiqi.delivery.attachments import get_attachment, list_attachments, remove_attachment
 from huiqi.web.api.service_schemas import AttachmentPublic
 from huiqi.web.api.v1 import ERRORS
+from huiqi.web.attaching import attach, may_attach
 from huiqi.web.deps import ApiWriter, Factory, SignedIn, Web, actor_of
 from huiqi.web.uploads import download, multipart_body, read_bounded, refuse_too_large
 
@@ -48,12 +41,7 @@ async def upload(
     the file. The same key sent for another application is a 409."""
     limit, actor = web.max_upload_bytes, actor_of(who)
     key = request.headers.get("idempotency-key")
-
-    def may_attach() -> AttachmentRow | None:
-        with reading(factory) as s:
-            return check_attachable(s, actor=actor, record_id=record_id, idempotency_key=key)
-
-    first = await run_in_threadpool(may_attach)
+    first = await may_attach(factory, actor=actor, record_id=record_id, key=key)
     if first is not None:  # a repeat: answered as the first upload was
         return AttachmentPublic.model_validate(first)
     refuse_too_large(request, limit)
@@ -62,20 +50,16 @@ async def upload(
         name, content = await read_bounded(form.get("file"), limit)
     finally:
         await form.close()
-
-    def attach() -> AttachmentRow:
-        with transaction(factory) as s:
-            return add_attachment(
-                s,
-                actor=actor,
-                record_id=record_id,
-                filename=name,
-                content=content,
-                max_bytes=limit,
-                idempotency_key=key,
-            )
-
-    return AttachmentPublic.model_validate(await run_in_threadpool(attach))
+    row = await attach(
+        factory,
+        actor=actor,
+        record_id=record_id,
+        filename=name,
+        content=content,
+        max_bytes=limit,
+        key=key,
+    )
+    return AttachmentPublic.model_validate(row)
 
 
 @router.get("/records/{record_id}/attachments", tags=["enterprise"])

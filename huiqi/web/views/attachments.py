@@ -9,18 +9,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from huiqi.db.engine import reading, transaction
-from huiqi.delivery.attachments import (
-    add_attachment,
-    check_attachable,
-    check_key,
-    get_attachment,
-    remove_attachment,
-)
+from huiqi.db.engine import transaction
+from huiqi.delivery.attachments import check_key, get_attachment, remove_attachment
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.errors import HuiqiError
+from huiqi.web.attaching import attach, may_attach
 from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.security import CSRF_FIELD, csrf_ok
@@ -72,12 +66,8 @@ async def upload_page(
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
 
-    def may_attach() -> None:
-        with reading(factory) as s:
-            check_attachable(s, actor=actor, record_id=record_id)
-
     try:
-        await run_in_threadpool(may_attach)
+        await may_attach(factory, actor=actor, record_id=record_id)
         refuse_oversized(request, limit)
     except AttachmentError as exc:
         return _back(policy_id, uscc, attach_error=exc.code)
@@ -97,20 +87,15 @@ async def upload_page(
                 "this form has expired or did not come from this site; reload the page"
             ) from None
         name, content = await read_upload(form.get("file"), limit)
-
-        def attach() -> None:
-            with transaction(factory) as s:
-                add_attachment(
-                    s,
-                    actor=actor,
-                    record_id=record_id,
-                    filename=name,
-                    content=content,
-                    max_bytes=limit,
-                    idempotency_key=key,
-                )
-
-        await run_in_threadpool(attach)
+        await attach(
+            factory,
+            actor=actor,
+            record_id=record_id,
+            filename=name,
+            content=content,
+            max_bytes=limit,
+            key=key,
+        )
     except AttachmentError as exc:
         return _back(policy_id, uscc, attach_error=exc.code)
     finally:
