@@ -3,6 +3,8 @@ satisfiable ones (an OR with a way out, NULL, what the analysis cannot read) nev
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,11 +13,13 @@ from huiqi.accounts.testing import OFFICER
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.versions import publish_text
 from huiqi.engine import satisfiable
-from huiqi.engine.compile.compiler import EXAMPLE_POLICY, compile_policy
+from huiqi.engine.compile.compiler import EXAMPLE_POLICY, CompiledPolicy, compile_policy
+from huiqi.engine.constraints import Atom, Var, feasible
 from huiqi.engine.policycheck import check_text
 from huiqi.engine.satisfiable import contradiction_errors, contradictions
 from huiqi.errors import PolicyChecksFailed
 from huiqi.policies.loader import library_dir, load_library, load_policy_text
+from huiqi.policies.yamlmarks import Marks
 
 CRITERION = "  - id: {id}\n    label: {{zh: {zh}, en: {id}}}\n    expr: {expr}\n"
 
@@ -28,6 +32,11 @@ def policy(*exprs: str, labels: tuple[str, ...] = ()) -> str:
     )
     head, tail = EXAMPLE_POLICY.split("criteria:\n")
     return head + "criteria:\n" + block + tail[tail.index("amount:") :]
+
+
+def _compiled(text: str) -> tuple[CompiledPolicy, Marks]:
+    loaded = load_policy_text(text, "p.yaml")
+    return compile_policy(loaded), loaded.marks
 
 
 def found(*exprs: str) -> list[tuple[list[str], list[str]]]:
@@ -121,16 +130,56 @@ def test_criteria_that_can_never_all_hold_are_found(
             "revenue >= 1000000000000000000000000000000 - 1",
             "revenue < 1000000000000000000000000000000",
         ),
-        # 38 digits, exactly: rounded to Python's 28, the upper bound fell to the lower and
-        # the whole numbers X + 1 and X + 2 between them were missed.
-        (
-            "employees > 12345678901234567890123456780000000000",
-            "employees < 12345678901234567890123456780000000003",
-        ),
+        # A NULL is not bounded by the field's range.
+        ("revenue IS NULL",),
+        ("employees IS NULL OR employees < 0",),
+        # The range bounds a field's own value, not a group's total.
+        ("group_total(revenue) > 20000000000000",),
     ],
 )
 def test_satisfiable_criteria_are_never_reported(exprs: tuple[str, ...]) -> None:
     assert found(*exprs) == []
+
+
+def test_38_digit_bounds_are_compared_exactly() -> None:
+    # 38 digits, exactly: rounded to Python's 28, the upper bound fell to the lower and
+    # the whole numbers X + 1 and X + 2 between them were missed. (In a rule, employees
+    # this large are outside the dictionary's range: see the test below.)
+    x = Var("employees__2024", ("employees (2024)",), discrete=True)
+    low = Decimal(12345678901234567890123456780000000000)
+    high = Decimal(12345678901234567890123456780000000003)
+    assert feasible([Atom(x, ">", (low,), "number"), Atom(x, "<", (high,), "number")])
+    next_up = Decimal(12345678901234567890123456780000000001)
+    assert not feasible([Atom(x, ">", (low,), "number"), Atom(x, "<", (next_up,), "number")])
+
+
+@pytest.mark.parametrize(
+    ("exprs", "expected"),
+    [
+        (("employees < 0",), [(["c1"], ["employees (2024)"])]),
+        (("revenue > 10000000000001",), [(["c1"], ["revenue (2024)"])]),
+        (("founder_age < 16 OR founder_age > 100",), [(["c1"], ["founder_age"])]),
+        (("revenue > 5", "employees > 5000000"), [(["c2"], ["employees (2024)"])]),
+        (
+            ("employees > 12345678901234567890123456780000000000",),
+            [(["c1"], ["employees (2024)"])],
+        ),
+    ],
+)
+def test_criteria_outside_the_dictionarys_range_are_found(
+    exprs: tuple[str, ...], expected: list[tuple[list[str], list[str]]]
+) -> None:
+    assert found(*exprs) == expected
+
+
+def test_the_range_error_says_the_range_and_that_imports_refuse_values_outside() -> None:
+    text = policy("employees < 0 OR employees > 6000000")
+    (error,) = contradiction_errors([_compiled(text)])
+    assert "criterion 'c1': it is never true for data huiqi accepts" in error.message
+    assert "employees to 0..5000000 persons" in error.message
+    assert "an import refuses values outside" in error.message
+    # At the range's edges the criterion can hold: no error.
+    assert contradiction_errors([_compiled(policy("employees <= 0 OR employees >= 5000000"))]) == []
 
 
 def test_a_search_too_long_is_given_up_without_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

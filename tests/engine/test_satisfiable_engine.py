@@ -80,7 +80,9 @@ ATOMS = {
 }
 DOMAIN: dict[str, list[Any]] = {
     "revenue": [None, *(Decimal(k) / 4 for k in range(0, 19))],
-    "founder_age": [None, *range(14, 24)],
+    # An import refuses an age outside the dictionary's 16..100: the check's "never true"
+    # is about data huiqi holds.
+    "founder_age": [None, *range(16, 26)],
     "industry_section": [None, *CODES, "A"],
     "credit_dishonest": [None, True, False],
     "registration_date": [None, *(DAY + dt.timedelta(days=d) for d in range(12))],
