@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from huiqi.profiles.cellchecks import BLANKS
 from huiqi.profiles.sqlexpr import and_, case, col, concat, fn, lit, sql
+from huiqi.profiles.stagesql import STAGE
 from huiqi.sheetcells import safe_row
 
 # ="0610", or that cell written for a CSV and read back as text: "=""0610""". RE2 and
@@ -97,11 +98,15 @@ def write_unwrapped(
     text, the value read and the change. Returns the count of cells and the lines of
     the first ``shown`` cells (a line per cell: a row may hold several)."""
     from huiqi.profiles.checkselect import why  # it builds the checks on this module
+    from huiqi.profiles.rowcheck import staged_twins
 
     fields = list(headers)
-    if not fields:
+    # A field read from a typed Parquet number (a typed twin) is staged as its digits: no
+    # formula there, and no need to search 11 million rows' rendered amounts for one.
+    texts = [f for f in fields if f not in staged_twins(con, fields)] if stage == STAGE else fields
+    if not texts:
         return 0, []
-    marked = fn("contains", fn("concat_ws", lit(""), *(col(f, "s") for f in fields)), lit(MARK))
+    marked = fn("contains", fn("concat_ws", lit(""), *(col(f, "s") for f in texts)), lit(MARK))
     # Nearly every file has none: one scan of the staged text, not a join with the checks.
     anywhere = exp.select("1").from_(exp.to_table(stage).as_("s")).where(marked).limit(1)
     if not con.execute(sql(anywhere)).fetchall():

@@ -90,6 +90,45 @@ def test_codes_written_as_excels_text_formula_are_read_and_listed(
     assert stored == [(A, "310115", "0610"), (B, "310115", "0610"), (C, "310104", "0610")]
 
 
+def test_a_parquet_files_text_formulas_are_found_beside_typed_amounts(tmp_path: Path) -> None:
+    """The search for text formulas skips the amounts a Parquet file types as numbers (they
+    are staged as their digits, with no formula to find; at a city's scale the search over
+    them took seconds), and still finds and lists those in its text columns."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "market.parquet"
+    table = pa.table(
+        {
+            "统一社会信用代码": [A, B],
+            "企业名称": ["甲", "乙"],
+            "注册区划代码": ["310115", "310115"],
+            "行业代码": ['="0610"', "0610"],
+            "注册资本(元)": pa.array(
+                [decimal.Decimal("100.00"), decimal.Decimal("200.50")], pa.decimal128(18, 2)
+            ),
+        }
+    )
+    pq.write_table(table, path)
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
+    assert report.rows_accepted == 2
+    assert report.formula_texts_unwrapped == 1
+    # A Parquet file's "line" is its row; the listing's cell starts with ' (never a formula).
+    assert _listed(report) == [
+        ("1", "industry_class", '\'="0610"', "0610", "formula text unwrapped")
+    ]
+    # The amount was typed: nothing listed for it, and it was stored exactly.
+    with duckdb.connect() as con:
+        base = next((tmp_path / "data").rglob("enterprises.parquet"))
+        got = con.execute("SELECT registered_capital FROM read_parquet(?) ORDER BY 1", [str(base)])
+        assert [r[0] for r in got.fetchall()] == [
+            decimal.Decimal("100.00"),
+            decimal.Decimal("200.50"),
+        ]
+
+
 def test_a_formula_that_computes_its_code_is_refused_saying_what_it_is(tmp_path: Path) -> None:
     """Regression: ="06"&"10" (or =A1) keeps no result in a CSV; it was refused as 'not an
     industry class', as if mistyped. It is refused as a formula, with what to do; a
