@@ -80,6 +80,22 @@ def _written(text: str, line: int | None, column: int | None) -> str | None:
     return found.group(0) if found else None
 
 
+def _grouped_number(text: str, line: int | None, column: int | None) -> str | None:
+    """The number written with thousands separators (``1,234,000``) of which a group
+    stands at (line, column), without its separators; None when there is none."""
+    if line is None or column is None:
+        return None
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    for found in re.finditer(
+        r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w|[.,]\d)", lines[line - 1]
+    ):
+        if found.start() < column - 1 <= found.end():
+            return found.group(0).replace(",", "")
+    return None
+
+
 def _first_of(problems: list[PolicyError]) -> PolicyError:
     """The first problem, with the others in ``more`` (lint lists every one)."""
     first, more = problems[0], len(problems) - 1
@@ -282,6 +298,14 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             f"{msg}: YAML reads {written} as {str(first['input']).lower()} (a yes/no value);"
             f' put the text in quotes, e.g. "{written}"'
         )
+    elif (
+        first["type"] == "string_type"
+        and path[-1] == "[key]"
+        and (grouped := _grouped_number(text, loc.line, loc.column)) is not None
+    ):
+        # profile: {revenue: 1,234,000}: inside { … } the commas split the number, and its
+        # groups became keys (234, 000); "put a code in quotes" led nowhere.
+        msg = f"{msg}; write the number without thousands separators: {grouped}"
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
         msg = (
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
