@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
+from huiqi.policies.written import grouped_number_at, written_at
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
 from huiqi.textfiles import encoding_hint
 
@@ -67,33 +68,6 @@ def _validation_error(
     """Every problem validation found, one error each (``text``: the file's, to quote a
     value as it was written)."""
     return [_one_problem(e, marks, filename, text) for e in exc.errors()]
-
-
-def _written(text: str, line: int | None, column: int | None) -> str | None:
-    """The plain value written at (line, column) of ``text``: ``no`` where YAML read False."""
-    if line is None or column is None:
-        return None
-    lines = text.splitlines()
-    if not 0 < line <= len(lines):
-        return None
-    found = re.match(r"[^\s,{}\[\]#]+", lines[line - 1][column - 1 :])
-    return found.group(0) if found else None
-
-
-def _grouped_number(text: str, line: int | None, column: int | None) -> str | None:
-    """The number written with thousands separators (``1,234,000``) of which a group
-    stands at (line, column), without its separators; None when there is none."""
-    if line is None or column is None:
-        return None
-    lines = text.splitlines()
-    if not 0 < line <= len(lines):
-        return None
-    for found in re.finditer(
-        r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w|[.,]\d)", lines[line - 1]
-    ):
-        if found.start() < column - 1 <= found.end():
-            return found.group(0).replace(",", "")
-    return None
 
 
 def _first_of(problems: list[PolicyError]) -> PolicyError:
@@ -293,7 +267,7 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
     elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
         # YAML 1.1 reads no, yes, on, off (any case) as booleans: `name: no` is False.
-        written = _written(text, loc.line, loc.column) or str(first["input"]).lower()
+        written = written_at(text, loc.line, loc.column) or str(first["input"]).lower()
         msg = (
             f"{msg}: YAML reads {written} as {str(first['input']).lower()} (a yes/no value);"
             f' put the text in quotes, e.g. "{written}"'
@@ -301,7 +275,7 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
     elif (
         first["type"] == "string_type"
         and path[-1] == "[key]"
-        and (grouped := _grouped_number(text, loc.line, loc.column)) is not None
+        and (grouped := grouped_number_at(text, loc.line, loc.column)) is not None
     ):
         # profile: {revenue: 1,234,000}: inside { … } the commas split the number, and its
         # groups became keys (234, 000); "put a code in quotes" led nowhere.
