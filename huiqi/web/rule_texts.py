@@ -14,6 +14,7 @@ _WORD = {"value": r"[^']*", "name": r"[^']+"}  # a value or a name inside '…'
 
 RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("'%(value)s' is not a code of %(codes)s; allowed: %(known)s"), **_WORD),
+    refusal(N_("'%(value)s' is the name of code %(known)s in %(codes)s"), **_WORD),
     refusal(
         N_(
             "'%(value)s' is not part of the rule language (see docs/policies.md §4 for what a"

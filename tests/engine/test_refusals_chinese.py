@@ -56,3 +56,27 @@ def test_a_word_like_no_label_keeps_the_plain_refusal() -> None:
 )
 def test_a_documents_connectives_and_units_say_what_to_write(expr: str, advice: str) -> None:
     assert advice in _refusal(expr)
+
+
+@pytest.mark.parametrize(
+    ("expr", "says"),
+    [
+        (
+            "district_code = '浦东新区'",
+            "'浦东新区' is the name of code 310115 in districts: write '310115'",
+        ),
+        (
+            "district_code IN ('310104', '上海市浦东新区')",
+            "'上海市浦东新区' is the name of code 310115 in districts: write '310115'",
+        ),
+        ("size_class = '小型'", "'小型' is the name of code small in size_classes: write 'small'"),
+        (
+            "size_class = 'Micro'",
+            "'Micro' is the name of code micro in size_classes: write 'micro'",
+        ),
+    ],
+)
+def test_a_code_written_by_its_name_says_which_code(expr: str, says: str) -> None:
+    """Regression: district_code = '浦东新区' was refused with the list of all sixteen
+    codes, leaving the author to find which one is Pudong's."""
+    assert says in _refusal(expr)

@@ -294,6 +294,11 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             " (营业收入)？（表达式第 1 个字符处）",
         ),
         (
+            "criterion 'a': '浦东新区' is the name of code 310115 in districts: write '310115'"
+            " (at character 17 of the expression)",
+            "条件“a”：“浦东新区”是区划中代码 310115 的名称：请改为 '310115'（表达式第 17 个字符处）",
+        ),
+        (
             "criterion 'a': '万' is not part of the rule language: a rule's amounts are in yuan:"
             " write 5000000 for 500万 (at character 12 of the expression)",
             "条件“a”：规则中不能使用“万”：规则中的金额以元为单位：500万请写作 5000000"
