@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from huiqi.cli.common import console, handle_errors, settings_from, signed_in
+from huiqi.cli.common import VERSION, console, handle_errors, settings_from, signed_in
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
 
@@ -102,7 +102,7 @@ def _explained_policies(
 @click.option(
     "--version",
     "version",
-    type=int,
+    type=VERSION,
     help="Explain this published version of POLICY_ID, from the operational database.",
 )
 @click.option(

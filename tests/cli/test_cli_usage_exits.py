@@ -121,3 +121,37 @@ def test_a_second_admin_init_is_an_error_not_a_refused_access(tmp_path: Path) ->
     text = " ".join(out.split())
     assert "an admin already exists in this database" in text
     assert "add another with 'huiqi user add'" in text
+
+
+HUGE = "99999999999999999999"  # beyond a 64-bit integer
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["retire", "sh-startup-subsidy-2026", HUGE, "--reason", "x"], "'VERSION'"),
+        (
+            ["explain", "91310115MA1H8R7C41", "sh-startup-subsidy-2026", "--version", HUGE],
+            "'--version'",
+        ),
+        (["claim", HUGE], "'[OFFER_ID]'"),
+        (["application", "approve", HUGE], "'RECORD_ID'"),
+        (["desk", "show", HUGE], "'REQUEST_ID'"),
+        (["desk", "reply", HUGE, "--text", "x"], "'REQUEST_ID'"),
+        (["disburse", "repay", HUGE], "'GRANT_ID'"),
+        (["token", "revoke", HUGE], "'TOKEN_ID'"),
+        (["grants", "--after", HUGE], "'--after'"),
+        (["audit", "log", "--before", HUGE], "'--before'"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_an_id_beyond_the_ledgers_integers_is_wrong_usage(
+    tmp_path: Path, args: list[str], name: str
+) -> None:
+    """Regression: 'huiqi desk show 99999999999999999999' (and every id or version typed on
+    the command line) ended in an OverflowError traceback from the database driver."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, *args, token=admin)
+    assert code == 2, out
+    assert f"Invalid value for {name}: {HUGE} is not in the range" in out
