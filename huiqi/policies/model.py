@@ -48,11 +48,21 @@ def parse_margin(value: Any) -> Any:
         raise ValueError(f"margin must be a percentage such as '10%', or 0, not {value}")
     if isinstance(value, int | float | Decimal) and value == 0:
         return Decimal(0)
-    match = _PERCENT.match(value) if isinstance(value, str) else None
-    if match is None:
+    if isinstance(value, int | float | Decimal) and 0 < value <= 100:
+        # margin: 0.1 (a fraction) or margin: 10 (the % left out): say which percentage to
+        # write, not "not Decimal('0.1')".
+        number = Decimal(str(value))
+        percent = (number * 100 if number < 1 else number).normalize()
         raise ValueError(
             f"margin must be a percentage of the threshold such as '10%', or 0 for never a"
-            f" near miss, not {value!r}"
+            f" near miss, not {number}: write {percent:f}%"
+        )
+    match = _PERCENT.match(value) if isinstance(value, str) else None
+    if match is None:
+        shown = str(value) if isinstance(value, int | float | Decimal) else repr(value)
+        raise ValueError(
+            f"margin must be a percentage of the threshold such as '10%', or 0 for never a"
+            f" near miss, not {shown}"
         )
     share = Decimal(match.group(1)) / 100
     if share > 1:
