@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from huiqi import reference
+from huiqi.policies.benefit_period import check_benefit_period
 from huiqi.policies.yamlmarks import OtherBaseNumeral
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -326,6 +327,7 @@ class Policy(_Strict):
     _fen = field_validator("budget", "per_enterprise_cap")(_whole_fen)
     _plain = field_validator("budget", "per_enterprise_cap", mode="before")(_plain_yuan)
     _whole = field_validator("version", "data_year", mode="before")(_whole_number)
+    _period = field_validator("benefit_period")(check_benefit_period)
 
     @field_validator("id")
     @classmethod
