@@ -155,3 +155,23 @@ def test_an_id_beyond_the_ledgers_integers_is_wrong_usage(
     code, out = run(data, *args, token=admin)
     assert code == 2, out
     assert f"Invalid value for {name}: {HUGE} is not in the range" in out
+
+
+@pytest.mark.parametrize("policy_id", [[], ["yp-tech-sme-award-2026"]])
+def test_explain_names_a_policies_file_that_does_not_load(
+    tmp_path: Path, policy_id: list[str]
+) -> None:
+    """Regression: 'huiqi explain USCC --policies FILE' left a file with an error out in
+    silence: "no policy is within reach for this enterprise" and exit 0, or, naming the
+    policy, "no policy '…' in the --policies files" for the very policy the file holds."""
+    library = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
+    text = (library / "yp-tech-sme-award-2026.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "yp-tech-sme-award-2026.yaml"
+    bad.write_text(
+        text.replace("expr: rd_expense > 0", "expr: rd_expence > 0", 1), encoding="utf-8"
+    )
+    code, out = run(
+        tmp_path / "data", "explain", "91310115MA1H8R7C41", *policy_id, "--policies", str(bad)
+    )
+    assert code == 4, out
+    assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in " ".join(out.split())
