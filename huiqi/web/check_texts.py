@@ -213,6 +213,24 @@ CHECK_TEXTS += [
         expected=_STATUS,
         got=_STATUS,
     ),
+    refusal(
+        N_(
+            "expected status %(expected)s, got %(got)s ('%(name)s' misses its threshold by"
+            " more than its margin of %(percent)s: a near miss is within it)"
+        ),
+        expected=_STATUS,
+        got=_STATUS,
+        name=r"\w+",
+    ),
+    refusal(
+        N_(
+            "expected status %(expected)s, got %(got)s ('%(name)s' is never a near miss: only"
+            " a numeric threshold (within its margin) or an attainable qualification is)"
+        ),
+        expected=_STATUS,
+        got=_STATUS,
+        name=r"\w+",
+    ),
     refusal(N_("expected amount %(expected)s, got none"), expected=_FIGURE),
     refusal(N_("expected amount %(expected)s, got %(got)s"), expected=_FIGURE, got=_FIGURE),
     refusal(N_("expected failing %(ids)s, got %(got_ids)s")),
