@@ -246,6 +246,9 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             )
     elif first["type"] == "literal_error" and _literal_meant(first) is not None:
         msg = f"{msg}: write {_literal_meant(first)!r}"
+    elif first["type"] == "list_type" and isinstance(first.get("input"), str | int):
+        # failing: rd_intensity, tags: ai: one item where a list belongs.
+        msg = f"{msg}; write a list in brackets: [{first['input']}]"
     elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
         msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
     elif first["type"] == "greater_than_equal" and path[-2:] == ("expect", "amount"):

@@ -88,6 +88,7 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("%(detail)s: write %(quoted)s")),
     # A mapping expected (loader._SHAPES), and what to write.
     refusal(N_("%(detail)s; write a text in both languages: {zh: 中文, en: English}")),
+    refusal(N_("%(detail)s; write a list in brackets: [%(value)s]"), value=r"[^\]]*"),
     refusal(
         N_(
             "%(detail)s; write the document as a mapping: {document: 《文件名》（文号）, article: 第三条}"

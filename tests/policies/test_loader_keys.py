@@ -149,3 +149,22 @@ def test_a_grouped_number_in_a_flow_profile_says_to_drop_the_separators(
     )
     assert refused.value.location is not None
     assert refused.value.location.line == at + 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("failing: [first_entry]", "failing: first_entry", "[first_entry]"),
+        ("\namount:", "\ntags: 科技\namount:", "[科技]"),
+    ],
+)
+def test_one_item_where_a_list_belongs_says_to_write_the_list(
+    old: str, new: str, says: str
+) -> None:
+    """Regression: 'failing: first_entry' was refused as "Input should be a valid list" alone."""
+    assert old in TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(TEXT.replace(old, new, 1), SHIPPED.name)
+    assert refused.value.message == (
+        f"Input should be a valid list; write a list in brackets: {says}"
+    )
