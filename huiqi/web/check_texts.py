@@ -17,6 +17,13 @@ CHECK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("%(n)s test case(s); write at least two")),
     refusal(
         N_(
+            "data_year %(year)s is after the policy's last year (%(k)s): no registry has a"
+            " year's figures before the year has ended, so every enterprise would need data; a"
+            " policy usually judges the year before it starts (data_year: %(least)s)"
+        )
+    ),
+    refusal(
+        N_(
             "the group name %(quoted)s is not in lower-case letters, digits and hyphens: a"
             " group joins only the policies that write its name exactly alike, so write it in"
             " that form such as %(code)s, as its other policies do"
