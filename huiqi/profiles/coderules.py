@@ -94,6 +94,13 @@ def code_spellings(codes: CodeList, texts: dict[str, str] | None = None) -> dict
         for code, entry in codes.codes.items():
             if entry.get("zh"):
                 also.setdefault(code, []).append(f"{prefix}{entry['zh']}")
+    # A numeric code written with zero decimals (310115.0, 159.00): what pandas writes for
+    # an integer column with a gap, or a DECIMAL column of a database export, as a year or
+    # a count is read (README).
+    for code, entry in codes.codes.items():
+        for digits in (code, str(entry.get("gb_code") or "")):
+            if digits.isascii() and digits.isdigit() and not digits.startswith("0"):
+                also.setdefault(code, []).extend([f"{digits}.0", f"{digits}.00"])
     for text, code in (texts or {}).items():
         also.setdefault(code, []).append(text)
     # A code in another case ('a' for A, 'LARGE' for large) where that names one code only.
