@@ -127,3 +127,23 @@ def test_a_code_with_a_fraction_is_still_refused(tmp_path: Path) -> None:
     report = import_file(Settings(tmp_path / "data"), path, mapping="market")
     assert report.rows_accepted == 0
     assert "'310115.5' is not an allowed value" in report.messages[0]
+
+
+def test_an_industry_class_with_zero_decimals_is_its_class(tmp_path: Path) -> None:
+    """Regression: '6513.0' (pandas, a column with a gap) was refused as "not an industry
+    class"; '610.0' now says that its leading zero was lost, as '610' does."""
+    other = uscc.make("91310115MA1H8R7C5")
+    path = tmp_path / "market.csv"
+    path.write_text(
+        f"统一社会信用代码,企业名称,行业代码\n{CODE},甲,6513.0\n{other},乙,610.0\n",
+        encoding="utf-8",
+    )
+    data = Settings(tmp_path / "data")
+
+    report = import_file(data, path, mapping="market")
+
+    assert report.rows_accepted == 1
+    (message,) = report.messages
+    assert "'610' has 3 digits" in message and "write '0610'" in message
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT industry_class FROM enterprises").fetchall() == [("6513",)]
