@@ -37,9 +37,10 @@ _LETTERED = r"[A-Ta-t][\s\-_.]*[0-9]{4}"
 
 def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
     word = fn("lower", v)
+    # 1.0 and 0.0: a 0/1 column exported by pandas with a gap, as a count is read.
     parsed = case(
-        (in_list(word, list(TRUE_WORDS)), exp.true()),
-        (in_list(word, list(FALSE_WORDS)), exp.false()),
+        (in_list(word, [*TRUE_WORDS, "1.0", "1.00"]), exp.true()),
+        (in_list(word, [*FALSE_WORDS, "0.0", "0.00"]), exp.false()),
     )
     allowed = "是, 否, true, false, 1, 0, Y, N"
     return parsed, [

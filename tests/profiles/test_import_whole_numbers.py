@@ -147,3 +147,25 @@ def test_an_industry_class_with_zero_decimals_is_its_class(tmp_path: Path) -> No
     assert "'610' has 3 digits" in message and "write '0610'" in message
     with duckdb.connect(str(data.profiles_db), read_only=True) as con:
         assert con.execute("SELECT industry_class FROM enterprises").fetchall() == [("6513",)]
+
+
+def test_a_yes_no_and_a_gender_code_with_zero_decimals_are_read(tmp_path: Path) -> None:
+    """Regression: a 0/1 column exported by pandas with a gap ('1.0', '0.0') was refused as
+    "not a yes/no value", though 1 and 0 are read; the same for a gender's national code."""
+    other = uscc.make("91310115MA1H8R7C5")
+    path = tmp_path / "market.csv"
+    path.write_text(
+        "统一社会信用代码,企业名称,是否首次创业,创业者性别\n"
+        f"{CODE},甲,1.0,1.0\n{other},乙,0.00,2.0\n",
+        encoding="utf-8",
+    )
+    data = Settings(tmp_path / "data")
+
+    report = import_file(data, path, mapping="market")
+
+    assert (report.rows_accepted, report.messages) == (2, [])
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT founder_first_business, founder_gender FROM enterprises ORDER BY name"
+        ).fetchall()
+    assert sorted(rows) == [(False, "female"), (True, "male")]
