@@ -103,6 +103,7 @@ def check_scope(role: Role, scope: str | None) -> str | None:
     ):
         raise RoleError(
             f"a policy scope is district:<6-digit code>, department:<name> or *; got '{scope}'"
+            + _district_named(scope)
         )
     if role in POLICY_ROLES and _DISTRICT.match(scope):
         # A mistyped district would hold a role that covers no policy at all.
@@ -118,6 +119,22 @@ def check_scope(role: Role, scope: str | None) -> str | None:
     if scope.startswith("department:") and not scope.removeprefix("department:").strip():
         raise RoleError("department:<name> needs the department's name")
     return scope
+
+
+def _district_named(scope: str) -> str:
+    """'; did you mean district:310115 (浦东新区)?' for a district written by its name
+    (district:浦东新区, 浦东新区, 上海市浦东新区); else nothing."""
+    from huiqi.profiles.dictionary import load_dictionary
+
+    districts = load_dictionary().codelist("districts")
+    name = scope.removeprefix("district:").strip()
+    for prefix in districts.extra.get("city_prefixes") or []:
+        name = name.removeprefix(str(prefix))
+    for code, entry in districts.codes.items():
+        zh = str(entry.get("zh", ""))
+        if name and name in (zh, zh.removesuffix("区"), zh.removesuffix("新区")):
+            return f"; did you mean district:{code} ({zh})?"
+    return ""
 
 
 @dataclass(frozen=True, order=True)

@@ -15,6 +15,7 @@ from huiqi.accounts.scopecheck import scope_warnings
 from huiqi.accounts.throttle import ThrottlePolicy, check_sign_in_allowed
 from huiqi.cli.common import (
     JSON_OPTION,
+    RECORD_ID,
     console,
     database,
     emit_json,
@@ -400,7 +401,7 @@ def token_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=RECORD_ID)
 @click.pass_context
 @handle_errors
 def token_revoke(ctx: click.Context, token_id: int) -> None:

@@ -238,6 +238,12 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+# An id or a version typed on the command line, bounded as the ledger's integers are: a
+# larger one (99999999999999999999) was an OverflowError traceback from the database
+# driver, not a usage error.
+RECORD_ID = click.IntRange(1, 2**62)
+VERSION = click.IntRange(1, 2**31 - 1)
+
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
@@ -273,7 +279,7 @@ AFTER_OPTION = click.option(
     "after_id",
     default=0,
     show_default=True,
-    type=click.IntRange(0),
+    type=click.IntRange(0, 2**62),
     help="Only ids above this (next page).",
 )
 

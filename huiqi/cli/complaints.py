@@ -14,6 +14,7 @@ from huiqi.cli.common import (
     EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
+    RECORD_ID,
     console,
     counted,
     emit_json,
@@ -205,7 +206,7 @@ def queue(
 
 @complaints.command()
 @click.argument("decision", type=click.Choice(["professional", "not-professional"]))
-@click.argument("complainant_id", type=int)
+@click.argument("complainant_id", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors

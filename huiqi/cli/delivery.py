@@ -14,6 +14,8 @@ import click
 from huiqi.cli.common import (
     EXIT_FINDINGS,
     JSON_OPTION,
+    RECORD_ID,
+    VERSION,
     console,
     counted,
     emit_json,
@@ -73,7 +75,7 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
 
 @click.command()
 @click.argument("policy_id")
-@click.argument("version", type=int)
+@click.argument("version", type=VERSION)
 @click.option("--reason", required=True, help="Why it is retired (kept in the audit log).")
 @JSON_OPTION
 @click.pass_context
@@ -162,7 +164,7 @@ def deliver(
 
 
 @click.command()
-@click.argument("offer_id", type=int, required=False)
+@click.argument("offer_id", type=RECORD_ID, required=False)
 @click.option("--policy", "policy_id", help="Policy id (with --uscc) instead of an offer id.")
 @click.option("--uscc", callback=uscc_param, help="Enterprise USCC (with --policy).")
 @click.option(
@@ -266,7 +268,7 @@ def application_list(
 
 
 @application.command("submit")
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=RECORD_ID)
 @click.option(
     "--attest", is_flag=True, help="Confirm the commitments (告知承诺) the form asks for."
 )
@@ -281,7 +283,7 @@ def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None
 
 
 @application.command("approve")
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=RECORD_ID)
 @click.pass_context
 @handle_errors
 def application_approve(ctx: click.Context, record_id: int) -> None:
@@ -309,7 +311,7 @@ def application_approve(ctx: click.Context, record_id: int) -> None:
 
 
 @application.command("reject")
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why; the enterprise sees this text.")
 @click.pass_context
 @handle_errors
@@ -322,7 +324,7 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 
 @click.command()
 @click.argument("decision", type=click.Choice([o.value for o in Outcome]))
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors

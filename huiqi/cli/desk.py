@@ -18,6 +18,7 @@ from huiqi.cli.common import (
     EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
+    RECORD_ID,
     console,
     counted,
     emit_json,
@@ -76,7 +77,7 @@ def _show_request(row: Any, as_json: bool) -> None:
 @click.option("--category", required=True, help="policy, funding, financing, permits, space …")
 @click.option("--text", required=True, help="What the enterprise asks.")
 @click.option("--policy", "policy_id", help="The policy it concerns (its id).")
-@click.option("--grant", "grant_id", type=int, help="The grant it concerns (its id).")
+@click.option("--grant", "grant_id", type=RECORD_ID, help="The grant it concerns (its id).")
 @click.option(
     "--file",
     "files",
@@ -202,7 +203,7 @@ def _more_hint(rows: list[Any], limit: int) -> None:
 
 
 @desk.command("show")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=RECORD_ID)
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -218,7 +219,7 @@ def desk_show(ctx: click.Context, request_id: int, as_json: bool) -> None:
 
 
 @desk.command("ack")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=RECORD_ID)
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -231,7 +232,7 @@ def desk_ack(ctx: click.Context, request_id: int, as_json: bool) -> None:
 
 
 @desk.command("reply")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=RECORD_ID)
 @click.option("--text", required=True, help="The answer the enterprise reads.")
 @JSON_OPTION
 @click.pass_context
@@ -245,7 +246,7 @@ def desk_reply(ctx: click.Context, request_id: int, text: str, as_json: bool) ->
 
 
 @desk.command("transfer")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=RECORD_ID)
 @click.option("--to", "department", required=True, help="The department that owns it.")
 @click.option("--reason", required=True, help="Why it goes there.")
 @JSON_OPTION
@@ -267,7 +268,7 @@ def desk_transfer(
 
 
 @desk.command("rate")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=RECORD_ID)
 @click.option(
     "--stars", type=click.IntRange(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
 )

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from huiqi.cli.common import console, handle_errors, settings_from, signed_in
+from huiqi.cli.common import (
+    EXIT_FINDINGS,
+    VERSION,
+    console,
+    err_console,
+    handle_errors,
+    settings_from,
+    signed_in,
+)
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
 
@@ -71,7 +79,15 @@ def _explained_policies(
         published = newest_published(open_database(settings_from(ctx), ctx.obj.get("database_url")))
         ids = {cp.policy.id for cp in published}
         loaded = Library([lp for lp in loaded.policies if lp.policy.id not in ids], loaded.errors)
-    policies = published + compile_library(loaded).compiled
+    lib = compile_library(loaded)
+    if policy_paths and lib.errors:
+        # As 'huiqi match --policies': a file that does not load is named, not left out (it
+        # read "no policy is within reach" and exited 0, or "no policy '…' in the --policies
+        # files" for the very policy the file holds).
+        for e in lib.errors:
+            err_console.print(f"[red]error[/]: {e}", soft_wrap=True)
+        raise SystemExit(EXIT_FINDINGS)
+    policies = published + lib.compiled
     if policy_id:
         chosen = [cp for cp in policies if cp.policy.id == policy_id]
         if not chosen:
@@ -102,7 +118,7 @@ def _explained_policies(
 @click.option(
     "--version",
     "version",
-    type=int,
+    type=VERSION,
     help="Explain this published version of POLICY_ID, from the operational database.",
 )
 @click.option(

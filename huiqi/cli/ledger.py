@@ -17,6 +17,7 @@ from huiqi.cli.common import (
     EXIT_FINDINGS,
     JSON_OPTION,
     LIMIT_OPTION,
+    RECORD_ID,
     console,
     counted,
     emit_json,
@@ -101,7 +102,7 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 
 
 @disburse.command("repay")
-@click.argument("grant_id", type=int)
+@click.argument("grant_id", type=RECORD_ID)
 @click.option(
     "--reason",
     required=True,
@@ -249,7 +250,7 @@ def audit() -> None:
 
 
 @audit.command("recompute")
-@click.argument("grant_id", type=int)
+@click.argument("grant_id", type=RECORD_ID)
 @click.pass_context
 @handle_errors
 def audit_recompute(ctx: click.Context, grant_id: int) -> None:
@@ -275,7 +276,9 @@ def audit_recompute(ctx: click.Context, grant_id: int) -> None:
 @click.option("--uscc", callback=uscc_param, help="Only events about this enterprise.")
 @click.option("--entity", help="e.g. grant:12, entitlement:7, user:3")
 @click.option("--kind", help="e.g. grant, claim, user_added")
-@click.option("--before", "before_id", type=int, help="Only events before this id (next page).")
+@click.option(
+    "--before", "before_id", type=RECORD_ID, help="Only events before this id (next page)."
+)
 @LIMIT_OPTION
 @JSON_OPTION
 @click.pass_context

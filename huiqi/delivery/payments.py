@@ -249,6 +249,9 @@ def _apply_row(
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = cell_text(cells["grant_id"])
     grant_id = _grant_id(raw_id)
+    if grant_id is None and raw_id.isascii() and raw_id.isdigit():
+        # A whole number beyond any id (20 digits): it names no grant, as 999999 does not.
+        raise _RowError("grant_id", f"unknown grant {raw_id[:40]}")
     if grant_id is None:
         raise _RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
     if not 1 <= grant_id <= MAX_ID:

@@ -42,6 +42,20 @@ def _where(cp: CompiledPolicy) -> str:
     return cp.filename if cp.filename and cp.filename != "<policy>" else cp.policy.id
 
 
+def _not_near(cp: CompiledPolicy, failed: str) -> str:
+    """Why failing this criterion alone is no near miss (docs/policies.md §5.1)."""
+    crit = next(c for c in cp.criteria if c.id == failed)
+    if crit.nearness == "margin" and crit.margin is not None:
+        return (
+            f"'{failed}' misses its threshold by more than its margin of"
+            f" {(crit.margin * 100).normalize():f}%: a near miss is within it"
+        )
+    return (
+        f"'{failed}' is never a near miss: only a numeric threshold (within its margin) or"
+        " an attainable qualification is"
+    )
+
+
 def run_case(
     cp: CompiledPolicy, case: TestCase, seq: int = 1, *, backend: Backend | None = None
 ) -> CaseResult:
@@ -76,6 +90,8 @@ def _judged(cp: CompiledPolicy, case: TestCase, got: Evaluation) -> CaseResult:
                 "the amount formula reads a field the profile lacks; a case that means it"
                 " expects {status: needs_data, unknown: []}"
             )
+        if exp_.status == "near_miss" and got.status == "not_eligible" and len(got.failed) == 1:
+            why.append(_not_near(cp, got.failed[0]))
         if got.error:
             why.append(got.error)
         because = f" ({', '.join(why)})" if why else ""

@@ -132,6 +132,12 @@ def _fractions_of_a_fen(number: Decimal) -> bool:
     return exponent < -2 and any(digits[exponent + 2 :])
 
 
+_ONE_VALUE = (
+    "; write one value (a yearly field's for the data year), or a yearly field's values"
+    " by year: {2024: 50, 2025: 48}"
+)
+
+
 def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any:
     if value is None:
         return None
@@ -155,7 +161,11 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
             if ftype == "money" and _fractions_of_a_fen(number):
                 raise PolicyError(f"{where}: money has at most two decimals (fen), not '{value}'")
             return number
-        return Decimal(str(value))
+        if isinstance(value, int | Decimal):
+            return Decimal(value)
+        # A list, a mapping or a YAML date (revenue: [100], revenue: 2025-01-01) raised
+        # decimal.InvalidOperation: a traceback in 'policy test', a 500 when a draft was saved.
+        raise PolicyError(f"{where}: expected a number, got {_shown(value)}{_ONE_VALUE}")
     if ftype == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
             raise PolicyError(f"{where}: expected a whole number, got {_shown(value)}")
@@ -174,6 +184,8 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
         if not isinstance(value, list):
             raise PolicyError(f"{where}: tags are a list, as in [ai, regional_hq]")
         return [str(v) for v in value]
+    if isinstance(value, list | tuple | dict):
+        raise PolicyError(f"{where}: expected one value, got {_shown(value)}{_ONE_VALUE}")
     return str(value)
 
 

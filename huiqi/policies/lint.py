@@ -86,6 +86,7 @@ def lint_library(lib: Library) -> list[Finding]:
             cap_groups[p.cap_group].append(lp)
         findings.extend(_group_names(lp))
         findings.extend(unit_slips(lp))
+        findings.extend(_future_data_year(lp))
     findings.extend(_cap_disagreements(cap_groups))
     for group, members in sorted(groups.items()):
         if len(members) < 2:
@@ -102,6 +103,27 @@ def lint_library(lib: Library) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _future_data_year(lp: LoadedPolicy) -> list[Finding]:
+    """A data year after the policy's last day's year (data_year: 2030 in a 2026 policy, a
+    slip for 2025): a year's figures exist once it has ended, so while the policy is in
+    force every enterprise needs data and none is delivered anything."""
+    p = lp.policy
+    if p.data_year <= p.valid_to.year:
+        return []
+    at = locate(lp.marks, ("data_year",), str(lp.path or lp.filename))
+    return [
+        Finding(
+            "warning",
+            f"{at}, field 'data_year'",
+            f"data_year {p.data_year} is after the policy's last year ({p.valid_to.year}):"
+            " no registry has a year's figures before the year has ended, so every"
+            " enterprise would need data; a policy usually judges the year before it starts"
+            f" (data_year: {p.valid_from.year - 1})",
+            kind="data_year",
+        )
+    ]
 
 
 GROUP_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
+from huiqi.policies.written import grouped_number_at, written_at
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
 from huiqi.textfiles import encoding_hint
 
@@ -67,17 +68,6 @@ def _validation_error(
     """Every problem validation found, one error each (``text``: the file's, to quote a
     value as it was written)."""
     return [_one_problem(e, marks, filename, text) for e in exc.errors()]
-
-
-def _written(text: str, line: int | None, column: int | None) -> str | None:
-    """The plain value written at (line, column) of ``text``: ``no`` where YAML read False."""
-    if line is None or column is None:
-        return None
-    lines = text.splitlines()
-    if not 0 < line <= len(lines):
-        return None
-    found = re.match(r"[^\s,{}\[\]#]+", lines[line - 1][column - 1 :])
-    return found.group(0) if found else None
 
 
 def _first_of(problems: list[PolicyError]) -> PolicyError:
@@ -256,6 +246,9 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             )
     elif first["type"] == "literal_error" and _literal_meant(first) is not None:
         msg = f"{msg}: write {_literal_meant(first)!r}"
+    elif first["type"] == "list_type" and isinstance(first.get("input"), str | int):
+        # failing: rd_intensity, tags: ai: one item where a list belongs.
+        msg = f"{msg}; write a list in brackets: [{first['input']}]"
     elif first["type"] == "model_type" and first.get("ctx", {}).get("class_name") in _SHAPES:
         msg = f"{msg}; write {_SHAPES[first['ctx']['class_name']]}"
     elif first["type"] == "greater_than_equal" and path[-2:] == ("expect", "amount"):
@@ -277,11 +270,19 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
         msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
     elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
         # YAML 1.1 reads no, yes, on, off (any case) as booleans: `name: no` is False.
-        written = _written(text, loc.line, loc.column) or str(first["input"]).lower()
+        written = written_at(text, loc.line, loc.column) or str(first["input"]).lower()
         msg = (
             f"{msg}: YAML reads {written} as {str(first['input']).lower()} (a yes/no value);"
             f' put the text in quotes, e.g. "{written}"'
         )
+    elif (
+        first["type"] == "string_type"
+        and path[-1] == "[key]"
+        and (grouped := grouped_number_at(text, loc.line, loc.column)) is not None
+    ):
+        # profile: {revenue: 1,234,000}: inside { … } the commas split the number, and its
+        # groups became keys (234, 000); "put a code in quotes" led nowhere.
+        msg = f"{msg}; write the number without thousands separators: {grouped}"
     elif first["type"] == "string_type" and isinstance(first.get("input"), int | float):
         msg = (
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "

@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from huiqi import reference
+from huiqi.policies.benefit_period import check_benefit_period
+from huiqi.policies.margin import parse_margin
 from huiqi.policies.yamlmarks import OtherBaseNumeral
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -30,34 +32,6 @@ POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 Delivery = Literal["auto", "confirm", "apply"]
 Level = Literal["city", "district"]
 Status = Literal["eligible", "near_miss", "needs_data", "not_eligible"]
-
-
-_PERCENT = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,4})?)\s*%\s*$")
-
-
-def parse_margin(value: Any) -> Any:
-    """A criterion's ``margin``: ``"10%"`` (a share of its threshold) or ``0`` (never).
-
-    Example:
-        >>> parse_margin("12.5%"), parse_margin(0)
-        (Decimal('0.125'), Decimal('0'))
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"margin must be a percentage such as '10%', or 0, not {value}")
-    if isinstance(value, int | float | Decimal) and value == 0:
-        return Decimal(0)
-    match = _PERCENT.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(
-            f"margin must be a percentage of the threshold such as '10%', or 0 for never a"
-            f" near miss, not {value!r}"
-        )
-    share = Decimal(match.group(1)) / 100
-    if share > 1:
-        raise ValueError(f"margin is at most 100%, not {value!r}")
-    return share
 
 
 class _Strict(BaseModel):
@@ -316,6 +290,7 @@ class Policy(_Strict):
     _fen = field_validator("budget", "per_enterprise_cap")(_whole_fen)
     _plain = field_validator("budget", "per_enterprise_cap", mode="before")(_plain_yuan)
     _whole = field_validator("version", "data_year", mode="before")(_whole_number)
+    _period = field_validator("benefit_period")(check_benefit_period)
 
     @field_validator("id")
     @classmethod

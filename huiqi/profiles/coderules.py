@@ -37,9 +37,10 @@ _LETTERED = r"[A-Ta-t][\s\-_.]*[0-9]{4}"
 
 def boolean_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
     word = fn("lower", v)
+    # 1.0 and 0.0: a 0/1 column exported by pandas with a gap, as a count is read.
     parsed = case(
-        (in_list(word, list(TRUE_WORDS)), exp.true()),
-        (in_list(word, list(FALSE_WORDS)), exp.false()),
+        (in_list(word, [*TRUE_WORDS, "1.0", "1.00"]), exp.true()),
+        (in_list(word, [*FALSE_WORDS, "0.0", "0.00"]), exp.false()),
     )
     allowed = "是, 否, true, false, 1, 0, Y, N"
     return parsed, [
@@ -94,6 +95,13 @@ def code_spellings(codes: CodeList, texts: dict[str, str] | None = None) -> dict
         for code, entry in codes.codes.items():
             if entry.get("zh"):
                 also.setdefault(code, []).append(f"{prefix}{entry['zh']}")
+    # A numeric code written with zero decimals (310115.0, 159.00): what pandas writes for
+    # an integer column with a gap, or a DECIMAL column of a database export, as a year or
+    # a count is read (README).
+    for code, entry in codes.codes.items():
+        for digits in (code, str(entry.get("gb_code") or "")):
+            if digits.isascii() and digits.isdigit() and not digits.startswith("0"):
+                also.setdefault(code, []).extend([f"{digits}.0", f"{digits}.00"])
     for text, code in (texts or {}).items():
         also.setdefault(code, []).append(text)
     # A code in another case ('a' for A, 'LARGE' for large) where that names one code only.
@@ -223,6 +231,10 @@ def section_of(industry_class: exp.Expression) -> exp.Expression:
 
 def string_rule(f: Field, v: exp.Expression) -> tuple[exp.Expression, list]:
     checks: list = []
+    if f.name == "industry_class":
+        # A class exported by pandas from a column with a gap (6513.0), as a count is read;
+        # 610.0 (its leading zero lost) then meets the check below that says so.
+        v = fn("regexp_replace", v, lit("^([0-9]{3,4})\\.0+$"), lit("\\1"))
     parsed = v
     if f.name == "industry_class":
         # 0651 kept as a number in a sheet or a Parquet integer column arrives as 651.

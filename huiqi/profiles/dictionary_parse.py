@@ -252,8 +252,18 @@ def field_entry(
         if ftype not in NUMERIC_TYPES:
             bad("only integer, money and decimal fields have a range", (*path, "range"))
         elif len(pair) != 2 or pair[0] is None or pair[1] is None or pair[0] > pair[1]:
+            # 'range: [0, 1e12]' (YAML reads 1e12 as text) or '[0, 10,000]' was told only
+            # the shape, which it had; name the bound that is not a number as written.
+            unread = [b for b, n in zip(bounds, pair, strict=True) if n is None] if pair else []
             bad(
-                "range is [minimum, maximum], two numbers with minimum <= maximum", (*path, "range")
+                "range is [minimum, maximum], two numbers with minimum <= maximum"
+                + (
+                    f"; {unread[0]!r} is not a number as written: write it in digits, without"
+                    " an exponent or separators, e.g. 1000000"
+                    if unread
+                    else ""
+                ),
+                (*path, "range"),
             )
         else:
             low, high = pair[0], pair[1]

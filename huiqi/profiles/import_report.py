@@ -201,10 +201,12 @@ def _listed(head: str, items: list[str]) -> list[str]:
 
 
 def reject_message(file: str, line: int, column: str, field: str, reason: str) -> str:
-    """One reject as a single line: where, then why."""
+    """One reject as a single line: where, then why. A header typed on two lines in its
+    cell (Alt+Enter: '营业收入' over '（万元）') is shown on one, as Excel shows it in a row."""
     if not field:
         return f"{file}, line {line}: {reason}"
-    return f"{file}, line {line}, column '{column}' (field '{field}'): {reason}"
+    shown = " ".join(column.splitlines()) if "\n" in column or "\r" in column else column
+    return f"{file}, line {line}, column '{shown}' (field '{field}'): {reason}"
 
 
 def write_rejects(

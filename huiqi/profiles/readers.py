@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,6 +129,9 @@ class Source:
 
     def on_sheet(self, sheet: str) -> Source:
         """The same workbook, read from another of its sheets."""
+        # A tab named '2025年 数据 ' is typed as it looks, without the trailing space.
+        alike = [s for s in self.sheets if _plain(s) == _plain(sheet)]
+        sheet = sheet if sheet in self.sheets or len(alike) != 1 else alike[0]
         if sheet not in self.sheets:
             raise ImportFileError(
                 f"{self.path}: no sheet '{sheet}' with data; sheets with data: {list(self.sheets)}"
@@ -388,6 +392,10 @@ def fit(row: list, width: int) -> list:
     if len(row) < width:
         return row + [None] * (width - len(row))
     return row[:width]
+
+
+def _plain(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
 def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:

@@ -93,7 +93,7 @@ class Rule:
 # Year, month, day in that order (never day-first: '5/1/2023' stays refused): ISO dashes,
 # slashes (what a Chinese-locale Excel writes: 2023/1/5), dots, 2023年1月5日 and YYYYMMDD,
 # optionally followed by a midnight time (a database export's '2023-01-05 00:00:00').
-_MIDNIGHT = r"[ T]0?0:00(?::00)?"
+_MIDNIGHT = r"[ T]0?0:00(?::00(?:\.0+)?)?"
 DATE_SHAPE = (
     r"[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|\.[0-9]{1,2}\.[0-9]{1,2}"
     rf"|年[0-9]{{1,2}}月[0-9]{{1,2}}日?|[0-9]{{4}})(?:{_MIDNIGHT})?"

@@ -17,6 +17,13 @@ CHECK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("%(n)s test case(s); write at least two")),
     refusal(
         N_(
+            "data_year %(year)s is after the policy's last year (%(k)s): no registry has a"
+            " year's figures before the year has ended, so every enterprise would need data; a"
+            " policy usually judges the year before it starts (data_year: %(least)s)"
+        )
+    ),
+    refusal(
+        N_(
             "the group name %(quoted)s is not in lower-case letters, digits and hyphens: a"
             " group joins only the policies that write its name exactly alike, so write it in"
             " that form such as %(code)s, as its other policies do"
@@ -212,6 +219,24 @@ CHECK_TEXTS += [
         N_("expected status %(expected)s, got %(got)s (failing %(ids)s, unknown %(more_ids)s)"),
         expected=_STATUS,
         got=_STATUS,
+    ),
+    refusal(
+        N_(
+            "expected status %(expected)s, got %(got)s ('%(name)s' misses its threshold by"
+            " more than its margin of %(percent)s: a near miss is within it)"
+        ),
+        expected=_STATUS,
+        got=_STATUS,
+        name=r"\w+",
+    ),
+    refusal(
+        N_(
+            "expected status %(expected)s, got %(got)s ('%(name)s' is never a near miss: only"
+            " a numeric threshold (within its margin) or an attainable qualification is)"
+        ),
+        expected=_STATUS,
+        got=_STATUS,
+        name=r"\w+",
     ),
     refusal(N_("expected amount %(expected)s, got none"), expected=_FIGURE),
     refusal(N_("expected amount %(expected)s, got %(got)s"), expected=_FIGURE, got=_FIGURE),

@@ -88,6 +88,7 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("%(detail)s: write %(quoted)s")),
     # A mapping expected (loader._SHAPES), and what to write.
     refusal(N_("%(detail)s; write a text in both languages: {zh: 中文, en: English}")),
+    refusal(N_("%(detail)s; write a list in brackets: [%(value)s]"), value=r"[^\]]*"),
     refusal(
         N_(
             "%(detail)s; write the document as a mapping: {document: 《文件名》（文号）, article: 第三条}"
@@ -136,6 +137,14 @@ POLICY_TEXTS += [
     ),
     refusal(N_("'%(value)s' is not a date: %(detail)s"), **_WORD),
     refusal(N_("valid_to %(high)s is before valid_from %(low)s")),
+    refusal(
+        N_(
+            "benefit_period '%(value)s' is the year %(year)s written another way; periods are"
+            " compared as written, so it would pay again what a version with the default"
+            " period paid: write the year alone, in quotes"
+        ),
+        value=r"[^']*",
+    ),
     refusal(
         N_("region '%(value)s' must be a 6-digit Shanghai division code (310000 city)"), **_WORD
     ),

@@ -14,6 +14,7 @@ _WORD = {"value": r"[^']*", "name": r"[^']+"}  # a value or a name inside '…'
 
 RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("'%(value)s' is not a code of %(codes)s; allowed: %(known)s"), **_WORD),
+    refusal(N_("'%(value)s' is the name of code %(known)s in %(codes)s"), **_WORD),
     refusal(
         N_(
             "'%(value)s' is not part of the rule language (see docs/policies.md §4 for what a"
@@ -112,11 +113,19 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("a criterion must be true or false, but this expression is %(left)s")),
     refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
     refusal(N_("'%(value)s' is not a qualification; qualifications: %(known)s"), **_WORD),
+    refusal(N_("a rule names fields in English; did you mean %(fields)s?"), fields=r".+"),
 ]
 
 # The rule compiler's advice, inside the frames above.
 N_("write '=' to compare")
 N_("write NOT")
+N_("write AND")
+N_("write OR")
+N_("a rule's amounts are in yuan: write 5000000 for 500万")
+N_("a rule's amounts are in yuan: write 5000000 for 500万元")
+N_("a rule's amounts are in yuan: write 100000000 for 1亿")
+N_("a rule's amounts are in yuan: write 100000000 for 1亿元")
+N_("a rule's amounts are in yuan: write the number alone")
 N_("a rule is exactly one expression; remove the ';'")
 N_("refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5")
 N_("write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%")

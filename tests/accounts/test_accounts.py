@@ -261,6 +261,10 @@ def test_a_user_revokes_only_its_own_tokens(sessions: sessionmaker[Session]) -> 
         ("policy_author=department:", "needs the department's name"),
         # A mistyped district covered no policy, silently (regression).
         ("policy_author=district:999999", r"'999999' is not a district code.*310115 \(浦东新区\)"),
+        # A district written by its name was refused with the syntax alone (regression).
+        ("policy_author=district:浦东新区", r"did you mean district:310115 \(浦东新区\)\?$"),
+        ("policy_publisher=浦东", r"did you mean district:310115 \(浦东新区\)\?$"),
+        ("policy_reviewer=上海市徐汇区", r"did you mean district:310104 \(徐汇区\)\?$"),
     ],
 )
 def test_role_grants_refuse_what_they_cannot_mean(text: str, message: str) -> None:

@@ -121,3 +121,57 @@ def test_a_second_admin_init_is_an_error_not_a_refused_access(tmp_path: Path) ->
     text = " ".join(out.split())
     assert "an admin already exists in this database" in text
     assert "add another with 'huiqi user add'" in text
+
+
+HUGE = "99999999999999999999"  # beyond a 64-bit integer
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["retire", "sh-startup-subsidy-2026", HUGE, "--reason", "x"], "'VERSION'"),
+        (
+            ["explain", "91310115MA1H8R7C41", "sh-startup-subsidy-2026", "--version", HUGE],
+            "'--version'",
+        ),
+        (["claim", HUGE], "'[OFFER_ID]'"),
+        (["application", "approve", HUGE], "'RECORD_ID'"),
+        (["desk", "show", HUGE], "'REQUEST_ID'"),
+        (["desk", "reply", HUGE, "--text", "x"], "'REQUEST_ID'"),
+        (["disburse", "repay", HUGE], "'GRANT_ID'"),
+        (["token", "revoke", HUGE], "'TOKEN_ID'"),
+        (["grants", "--after", HUGE], "'--after'"),
+        (["audit", "log", "--before", HUGE], "'--before'"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_an_id_beyond_the_ledgers_integers_is_wrong_usage(
+    tmp_path: Path, args: list[str], name: str
+) -> None:
+    """Regression: 'huiqi desk show 99999999999999999999' (and every id or version typed on
+    the command line) ended in an OverflowError traceback from the database driver."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, *args, token=admin)
+    assert code == 2, out
+    assert f"Invalid value for {name}: {HUGE} is not in the range" in out
+
+
+@pytest.mark.parametrize("policy_id", [[], ["yp-tech-sme-award-2026"]])
+def test_explain_names_a_policies_file_that_does_not_load(
+    tmp_path: Path, policy_id: list[str]
+) -> None:
+    """Regression: 'huiqi explain USCC --policies FILE' left a file with an error out in
+    silence: "no policy is within reach for this enterprise" and exit 0, or, naming the
+    policy, "no policy '…' in the --policies files" for the very policy the file holds."""
+    library = Path(__file__).resolve().parents[2] / "huiqi" / "policies" / "library"
+    text = (library / "yp-tech-sme-award-2026.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "yp-tech-sme-award-2026.yaml"
+    bad.write_text(
+        text.replace("expr: rd_expense > 0", "expr: rd_expence > 0", 1), encoding="utf-8"
+    )
+    code, out = run(
+        tmp_path / "data", "explain", "91310115MA1H8R7C41", *policy_id, "--policies", str(bad)
+    )
+    assert code == 4, out
+    assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in " ".join(out.split())

@@ -300,6 +300,20 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         ]
 
 
+def test_a_grant_id_beyond_any_id_is_an_unknown_grant(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: a 20-digit grant id was refused as "is not a whole number", which it is."""
+    _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    huge = "99999999999999999999"
+    path = _write_results(tmp_path / "results.csv", [["grant_id", "result"], [huge, "paid"]])
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    got = [(e.location.line, e.location.column, e.message) for e in report.errors if e.location]
+    assert got == [(2, 1, f"unknown grant {huge}")]
+
+
 def test_a_refused_row_does_not_cost_the_correct_row_for_the_same_grant(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from engine_factories import policy_yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -274,3 +275,47 @@ def test_an_industry_class_with_a_leading_zero_is_the_class_written() -> None:
     text = text.replace("high_tech: HIGH_TECH", "industry_class: 0610").replace("RD", "1000")
     lib = compile_library([load_policy_text(text, "p.yaml")])
     assert [r.message for r in run_policy_tests(lib.compiled)] == ["ok"]
+
+
+@pytest.mark.parametrize(
+    ("rd_expense", "margin", "says"),
+    [
+        (
+            "100000",
+            None,
+            "('rd_intensity' misses its threshold by more than its margin of 20%: a near"
+            " miss is within it)",
+        ),
+        (
+            "100000",
+            "12.5%",
+            "('rd_intensity' misses its threshold by more than its margin of 12.5%: a near"
+            " miss is within it)",
+        ),
+        (
+            "290000",
+            "0",
+            "('rd_intensity' is never a near miss: only a numeric threshold (within its margin)"
+            " or an attainable qualification is)",
+        ),
+    ],
+)
+def test_a_near_miss_case_that_is_not_eligible_says_why(
+    rd_expense: str, margin: str | None, says: str
+) -> None:
+    """Regression: "expected status near_miss, got not_eligible" named nothing, though the
+    failing criterion was the one expected: the writer was left to find that the value
+    missed by more than the criterion's margin (docs/policies.md §5.1)."""
+    keys = {"rd_intensity": {"margin": margin}} if margin else None
+    text = policy_yaml([("rd_intensity", "rd_expense >= 0.03 * revenue")], keys=keys)
+    text += (
+        "tests:\n"
+        "  - name: low\n"
+        f"    profile: {{revenue: 10000000, rd_expense: {rd_expense}}}\n"
+        "    expect: {status: near_miss, failing: [rd_intensity]}\n"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    results = run_policy_tests(lib.compiled)
+    assert results[-1].message == (
+        f"p.yaml: case 'low': expected status near_miss, got not_eligible {says}"
+    )

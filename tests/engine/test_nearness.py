@@ -222,6 +222,11 @@ def test_a_near_miss_key_where_it_means_nothing_is_refused_with_its_place(
     ("value", "message"),
     [
         ("0.1", "margin must be a percentage of the threshold such as '10%'"),
+        # Regression: the value was shown as Python writes it, "not Decimal('0.1')".
+        ("0.1", "or 0 for never a near miss, not 0.1: write 10%"),
+        ("0.125", "not 0.125: write 12.5%"),
+        ("15", "not 15: write 15%"),
+        ("-0.5", "or 0 for never a near miss, not -0.5"),
         ("'150%'", "margin is at most 100%"),
         ("'-5%'", "margin must be a percentage"),
         ("true", "margin must be a percentage"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -70,3 +71,26 @@ def test_money_beyond_any_precision_is_refused_by_its_range(written: str, says: 
         return
     with pytest.raises(PolicyError, match=says):
         profile_from_case({"revenue": written}, data_year=2025)
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "says"),
+    [
+        ("revenue", [100], "profile field 'revenue' 2025: expected a number, got [100]"),
+        ("revenue", {2025: [100]}, "profile field 'revenue' 2025: expected a number, got [100]"),
+        ("registered_capital", {"a": 1}, "'registered_capital': expected a number, got {'a': 1}"),
+        ("revenue", dt.date(2025, 1, 1), "expected a number, got 2025-01-01"),
+        ("industry_class", ["6513"], "'industry_class': expected one value, got ['6513']"),
+        ("size_class", {2025: ["small"]}, "'size_class' 2025: expected one value, got ['small']"),
+    ],
+)
+def test_a_list_or_mapping_where_one_value_belongs_is_refused(
+    field: str, written: object, says: str
+) -> None:
+    """Regression: a test profile's 'revenue: [100]' (or a YAML date for money) raised
+    decimal.InvalidOperation: a traceback in 'huiqi policy test', a 500 when the console
+    saved the draft; a list for a text field was stored as the text "['6513']"."""
+    with pytest.raises(PolicyError) as caught:
+        profile_from_case({field: written}, data_year=2025)
+    assert says in caught.value.message
+    assert "{2024: 50, 2025: 48}" in caught.value.message

@@ -126,3 +126,45 @@ def test_a_district_policy_names_one_of_the_sixteen_districts() -> None:
             for e in found
         ), [(e.message, e.location) for e in found]
     load_policy_text(TEXT.replace(region, 'region: "310151"', 1), SHIPPED.name)  # 崇明
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [("1,234", "1234"), ("1,234,000.50, employees: 3", "1234000.50"), ("12,345,678", "12345678")],
+)
+def test_a_grouped_number_in_a_flow_profile_says_to_drop_the_separators(
+    written: str, number: str
+) -> None:
+    """Regression: 'profile: {revenue: 1,234}' was refused as "YAML read 234 as a number;
+    put a code in quotes": the comma had split the number into keys, and quoting "234"
+    only led to "'234' is not in the data dictionary"."""
+    lines = TEXT.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("profile:"))
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    lines[at] = f"{indent}profile: {{revenue: {written}}}\n"
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text("".join(lines), SHIPPED.name)
+    assert refused.value.message.startswith(
+        f"Input should be a valid string; write the number without thousands separators: {number}"
+    )
+    assert refused.value.location is not None
+    assert refused.value.location.line == at + 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("failing: [first_entry]", "failing: first_entry", "[first_entry]"),
+        ("\namount:", "\ntags: 科技\namount:", "[科技]"),
+    ],
+)
+def test_one_item_where_a_list_belongs_says_to_write_the_list(
+    old: str, new: str, says: str
+) -> None:
+    """Regression: 'failing: first_entry' was refused as "Input should be a valid list" alone."""
+    assert old in TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(TEXT.replace(old, new, 1), SHIPPED.name)
+    assert refused.value.message == (
+        f"Input should be a valid list; write a list in brackets: {says}"
+    )

@@ -277,6 +277,23 @@ def test_xlsx_sheet_can_be_named_and_a_wrong_name_is_explained(tmp_path: Path) -
     )
 
 
+@pytest.mark.parametrize("typed", ["企业名单", " 企业名单", "企业名单 "])
+def test_a_sheet_named_with_a_space_around_it_is_found_as_it_looks(
+    tmp_path: Path, typed: str
+) -> None:
+    """Regression: a tab named '企业名单 ' (a trailing space, invisible in Excel) could not
+    be named: '--sheet 企业名单' was refused with a list that showed the same-looking name."""
+    a = codes(1)[0]
+    path = tmp_path / "market.xlsx"
+    workbook_with_notes_first(path, [MARKET, [a, "甲公司", 30]])
+    wb = openpyxl.load_workbook(path)
+    wb["企业名单"].title = "企业名单 " if typed == "企业名单" else "企业名单"
+    wb.save(path)
+
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market", sheet=typed)
+    assert report.rows_accepted == 1
+
+
 def test_lower_case_usccs_are_reported_with_their_original_text(tmp_path: Path) -> None:
     """Regression: lower-case USCCs were upper-cased without a word."""
     a, b, c = codes(3)

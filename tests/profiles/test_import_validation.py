@@ -58,6 +58,11 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
         ("成立日期", "05.01.2023", f"'05.01.2023' is not a date; {DATE_FORMATS}"),
         ("成立日期", "2023-01/05", f"'2023-01/05' is not a date; {DATE_FORMATS}"),
         ("成立日期", "2023-01-05 09:30", f"'2023-01-05 09:30' is not a date; {DATE_FORMATS}"),
+        (
+            "成立日期",
+            "2023-01-05 00:00:00.5",
+            f"'2023-01-05 00:00:00.5' is not a date; {DATE_FORMATS}",
+        ),
         ("成立日期", "5/1/2023", f"'5/1/2023' is not a date; {DATE_FORMATS}"),
         ("成立日期", "2023-02-30", "'2023-02-30' is not a real calendar date"),
         ("成立日期", "18500101", "'18500101' is outside 1900-01-01..2100-12-31"),
@@ -373,6 +378,9 @@ def test_good_market_values_are_normalised(tmp_path: Path):
         "2023年01月05",
         "20230105",
         "2023-01-05 00:00:00",  # a database export's timestamp at midnight
+        # With zero fractions of a second: SQL Server's DATETIME, Java's Timestamp (regression).
+        "2023-01-05 00:00:00.000",
+        "2023-01-05 00:00:00.0",
         "2023/1/5 0:00",
         # Both a 日 and a midnight time: refused as "not a real calendar date".
         "2023年1月5日 0:00:00",

@@ -88,3 +88,84 @@ def test_a_fraction_is_still_refused(
 
     assert report.rows_accepted == 0
     assert [m.split("): ", 1)[1] for m in report.messages] == [reason]
+
+
+@pytest.mark.parametrize(
+    ("district", "registration", "stored"),
+    [
+        ("310115.0", "159.0", ("310115", "limited_company")),
+        ("310115.00", "有限责任公司", ("310115", "limited_company")),
+    ],
+)
+def test_a_numeric_code_with_zero_decimals_is_its_code(
+    tmp_path: Path, district: str, registration: str, stored: tuple[str, str]
+) -> None:
+    """Regression: a district code exported by pandas from a column with a gap ('310115.0')
+    was refused as "not an allowed value", every row of the file, though a year or a count
+    written so is read as its whole number."""
+    path = tmp_path / "market.csv"
+    path.write_text(
+        "统一社会信用代码,企业名称,注册区划代码,登记注册类型\n"
+        f"{CODE},甲,{district},{registration}\n",
+        encoding="utf-8",
+    )
+    data = Settings(tmp_path / "data")
+
+    report = import_file(data, path, mapping="market")
+
+    assert (report.rows_accepted, report.messages) == (1, [])
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        row = con.execute("SELECT district_code, registration_type FROM enterprises").fetchone()
+    assert row == stored
+
+
+def test_a_code_with_a_fraction_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "market.csv"
+    path.write_text(
+        f"统一社会信用代码,企业名称,注册区划代码\n{CODE},甲,310115.5\n", encoding="utf-8"
+    )
+    report = import_file(Settings(tmp_path / "data"), path, mapping="market")
+    assert report.rows_accepted == 0
+    assert "'310115.5' is not an allowed value" in report.messages[0]
+
+
+def test_an_industry_class_with_zero_decimals_is_its_class(tmp_path: Path) -> None:
+    """Regression: '6513.0' (pandas, a column with a gap) was refused as "not an industry
+    class"; '610.0' now says that its leading zero was lost, as '610' does."""
+    other = uscc.make("91310115MA1H8R7C5")
+    path = tmp_path / "market.csv"
+    path.write_text(
+        f"统一社会信用代码,企业名称,行业代码\n{CODE},甲,6513.0\n{other},乙,610.0\n",
+        encoding="utf-8",
+    )
+    data = Settings(tmp_path / "data")
+
+    report = import_file(data, path, mapping="market")
+
+    assert report.rows_accepted == 1
+    (message,) = report.messages
+    assert "'610' has 3 digits" in message and "write '0610'" in message
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        assert con.execute("SELECT industry_class FROM enterprises").fetchall() == [("6513",)]
+
+
+def test_a_yes_no_and_a_gender_code_with_zero_decimals_are_read(tmp_path: Path) -> None:
+    """Regression: a 0/1 column exported by pandas with a gap ('1.0', '0.0') was refused as
+    "not a yes/no value", though 1 and 0 are read; the same for a gender's national code."""
+    other = uscc.make("91310115MA1H8R7C5")
+    path = tmp_path / "market.csv"
+    path.write_text(
+        "统一社会信用代码,企业名称,是否首次创业,创业者性别\n"
+        f"{CODE},甲,1.0,1.0\n{other},乙,0.00,2.0\n",
+        encoding="utf-8",
+    )
+    data = Settings(tmp_path / "data")
+
+    report = import_file(data, path, mapping="market")
+
+    assert (report.rows_accepted, report.messages) == (2, [])
+    with duckdb.connect(str(data.profiles_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT founder_first_business, founder_gender FROM enterprises ORDER BY name"
+        ).fetchall()
+    assert sorted(rows) == [(False, "female"), (True, "male")]

@@ -80,6 +80,13 @@ def test_an_office_money_field_is_in_yuan_without_saying_so() -> None:
             " source: park}\n",
             "range is [minimum, maximum], two numbers with minimum <= maximum",
         ),
+        # Regression: a bound YAML reads as text was told only the shape, which it had.
+        (
+            "fields:\n  - {name: ok, type: decimal, range: [0, 1e12], label: {zh: 甲, en: A},"
+            " source: park}\n",
+            "minimum <= maximum; '1e12' is not a number as written: write it in digits, without"
+            " an exponent or separators, e.g. 1000000",
+        ),
         (
             "fields:\n  - {name: ok, type: boolean, derived: true, label: {zh: 甲, en: A},"
             " source: park}\n",

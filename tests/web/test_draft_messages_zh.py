@@ -288,6 +288,23 @@ def test_a_new_policys_first_draft_that_does_not_load_is_refused_in_chinese(
             "条件“a”：规则中不能使用“≥”：请改为 '>='（表达式第 3 个字符处）",
         ),
         (
+            "criterion 'a': '营业收入' is not part of the rule language: a rule names fields in"
+            " English; did you mean 'revenue' (营业收入)? (at character 1 of the expression)",
+            "条件“a”：规则中不能使用“营业收入”：规则中的字段须用英文字段名；是否指 'revenue'"
+            " (营业收入)？（表达式第 1 个字符处）",
+        ),
+        (
+            "criterion 'a': '浦东新区' is the name of code 310115 in districts: write '310115'"
+            " (at character 17 of the expression)",
+            "条件“a”：“浦东新区”是区划中代码 310115 的名称：请改为 '310115'（表达式第 17 个字符处）",
+        ),
+        (
+            "criterion 'a': '万' is not part of the rule language: a rule's amounts are in yuan:"
+            " write 5000000 for 500万 (at character 12 of the expression)",
+            "条件“a”：规则中不能使用“万”：规则中的金额以元为单位：500万请写作 5000000"
+            "（表达式第 12 个字符处）",
+        ),
+        (
             "criterion 'a': '（' is a full-width (Chinese) character; write the ASCII '(' instead"
             " (switch the input method to English for rules) (at character 5 of the expression)",
             "条件“a”：“（”是全角（中文）字符；请改用半角的 '('（编写规则时请切换到英文输入法）"

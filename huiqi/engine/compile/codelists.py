@@ -41,6 +41,19 @@ def string_outputs(node: exp.Expression) -> Iterator[exp.Literal]:
             yield from string_outputs(arg)
 
 
+def _named(text: str, codes: str) -> str | None:
+    """The code whose Chinese or English name ``text`` is (a district also with the city
+    before its name, 上海市浦东新区), or None."""
+    listed = load_codelist(codes)
+    word = text.strip().casefold()
+    for prefix in listed.extra.get("city_prefixes") or []:
+        word = word.removeprefix(str(prefix))
+    for code, entry in listed.codes.items():
+        if word in (str(entry.get("zh", "")).casefold(), str(entry.get("en", "")).casefold()):
+            return code
+    return None
+
+
 def check_codes(ty: Ty, other: exp.Expression) -> None:
     """Every text ``other`` can evaluate to must be a code of the enum ``ty``."""
     if ty.kind != "enum":
@@ -49,6 +62,13 @@ def check_codes(ty: Ty, other: exp.Expression) -> None:
     codes = load_codelist(ty.codes).codes
     for lit in string_outputs(other):
         if lit.name not in codes:
+            named = _named(lit.name, ty.codes)
+            if named is not None:
+                # district_code = '浦东新区': the store holds codes, so it matched no one.
+                raise CheckError(
+                    f"'{lit.name}' is the name of code {named} in {ty.codes}: write '{named}'",
+                    _offset(lit),
+                )
             allowed = ", ".join(sorted(codes))
             raise CheckError(
                 f"'{lit.name}' is not a code of {ty.codes}; allowed: {allowed}", _offset(lit)

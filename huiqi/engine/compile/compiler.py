@@ -161,7 +161,7 @@ def compile_expression(
     each of its quotients.
     """
     return compile_tree(
-        parse_rule(text),
+        parse_rule(text, checker.dictionary),
         checker=checker,
         data_year=data_year,
         as_of=as_of,

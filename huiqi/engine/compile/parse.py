@@ -16,7 +16,9 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from huiqi.engine.compile import language as L
+from huiqi.engine.compile.chinese_names import named_in_chinese
 from huiqi.engine.compile.scan import CheckError, scan
+from huiqi.profiles.dictionary import Dictionary
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _INTERNAL = re.compile(r"<class|Required keyword|sqlglot|Expression|'[A-Z_]+'")
@@ -128,14 +130,20 @@ def _start(node: exp.Expression) -> int | None:
     return int(meta["start"]) if "start" in meta else None
 
 
-def parse_rule(text: str) -> exp.Expression:
+def parse_rule(text: str, dictionary: Dictionary | None = None) -> exp.Expression:
     """Scan and parse one rule expression; refuse anything the tree would not say.
+    With the ``dictionary``, a field written by its Chinese label is named in the refusal.
 
     Example:
         >>> parse_rule("employees > 10").sql()
         'employees > 10'
     """
-    tokens = scan(text)
+    try:
+        tokens = scan(text)
+    except CheckError as exc:
+        if dictionary is None:
+            raise
+        raise named_in_chinese(exc, text, dictionary) from None
     grouped = _grouped_number(text)
     if grouped is not None:
         raise grouped

@@ -95,6 +95,16 @@ _ADVICE = {
     "\u2260": "write '<>'",
     "\u00d7": "write '*'",
     "\u00f7": "write '/' (in a criterion; an amount formula multiplies by a rate instead)",
+    # The words a policy document joins its conditions with, and its units of money.
+    "且": "write AND",
+    "并且": "write AND",
+    "或": "write OR",
+    "或者": "write OR",
+    "万": "a rule's amounts are in yuan: write 5000000 for 500万",
+    "万元": "a rule's amounts are in yuan: write 5000000 for 500万元",
+    "亿": "a rule's amounts are in yuan: write 100000000 for 1亿",
+    "亿元": "a rule's amounts are in yuan: write 100000000 for 1亿元",
+    "元": "a rule's amounts are in yuan: write the number alone",
 }
 _PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, TokenType.THEN}
 

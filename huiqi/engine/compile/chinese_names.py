@@ -1,0 +1,67 @@
+"""A field written by its Chinese label in a rule (``营业收入 >= 5000000``).
+
+The scanner refuses the word as outside the rule language, which does not tell a policy
+officer that rules name fields as the dictionary does (``revenue``). This names the field
+whose label the word is, or resembles, the way ``huiqi mapping new`` names the fields a
+header resembles.
+
+Example:
+    >>> from huiqi.profiles.dictionary import load_dictionary
+    >>> meant_fields("营业收入", load_dictionary())
+    "'revenue' (营业收入)"
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+from huiqi.engine.compile.scan import CheckError
+from huiqi.profiles.dictionary import Dictionary
+
+# The run of word characters a refusal's offset points at (Chinese characters are word
+# characters to ``re``).
+_WORD = re.compile(r"\w+")
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s()（）\"“”]+", "", unicodedata.normalize("NFKC", text))
+
+
+def meant_fields(word: str, dictionary: Dictionary) -> str | None:
+    """The one or two fields whose Chinese label ``word`` is or resembles, as
+    ``'revenue' (营业收入)``; None when no label is close."""
+    key = _plain(word)
+    labels = {_plain(f.label.zh): f for f in dictionary.fields if not f.key}
+    if key in labels:
+        close = [key]
+    else:
+        within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
+        close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
+        close = sorted(close, key=lambda k: abs(len(k) - len(key)))[:2]
+    if not close:
+        return None
+    return ", ".join(f"'{labels[k].name}' ({labels[k].label.zh})" for k in close)
+
+
+def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> CheckError:
+    """The scanner's refusal of a non-ASCII word, naming the field its author meant when
+    the word is (or resembles) a field's Chinese label; else the refusal as it was."""
+    if exc.offset is None:
+        return exc
+    found = _WORD.match(text, exc.offset)
+    if found is None or found.group(0).isascii():
+        return exc
+    word = found.group(0)
+    plain = f"'{word}' is not part of the rule language"
+    if not exc.message.startswith(plain) or exc.message.startswith(f"{plain}:"):
+        return exc  # another refusal, or one with its own advice (且: write AND)
+    fields = meant_fields(word, dictionary)
+    if fields is None:
+        return exc
+    return CheckError(
+        f"'{word}' is not part of the rule language: a rule names fields in English;"
+        f" did you mean {fields}?",
+        exc.offset,
+    )
