@@ -71,6 +71,9 @@ class ImportReport:
     # of the first ones, a line per cell.
     formula_texts_unwrapped: int = 0
     formula_texts_unwrapped_lines: list[int] = field(default_factory=list)
+    # Workbook cells under a range merged down several rows, read as its top cell.
+    merged_cells_filled: int = 0
+    merged_cells_filled_lines: list[int] = field(default_factory=list)
     normalised_path: Path | None = None
     size_class_disagreements: int = 0
     size_class_messages: list[str] = field(default_factory=list)
@@ -150,6 +153,13 @@ class ImportReport:
                 " as the text inside the quotes, as Excel shows it"
                 f' (="0610" as 0610; {at});'
                 f" the original text is in {self.normalised_path}."
+            )
+        if self.merged_cells_filled:
+            at = _lines_named(self.merged_cells_filled_lines, self.merged_cells_filled)
+            lines.append(
+                f"Read {self.merged_cells_filled} cell(s) under a merged cell as the merged"
+                f" cell's value, as Excel shows them ({at}); unmerge them in the sheet if a row"
+                " should have its own value."
             )
         if self.ignored_columns:
             lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")

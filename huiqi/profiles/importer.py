@@ -50,6 +50,7 @@ from huiqi.profiles.declared_unit import check_declared_unit, check_header_units
 from huiqi.profiles.dictionary import load_dictionary, use_data_dir
 from huiqi.profiles.headerfit import header_below, two_row_header
 from huiqi.profiles.import_report import (
+    FIRST_MESSAGES,
     ImportReport,
     size_class_message,
     write_normalised,
@@ -256,6 +257,8 @@ def _import(
                 industry_letters_removed_lines=lettered_lines,
                 formula_texts_unwrapped=unwrapped,
                 formula_texts_unwrapped_lines=unwrapped_lines,
+                merged_cells_filled=len(source.filled_down),
+                merged_cells_filled_lines=source.filled_down[:FIRST_MESSAGES],
                 normalised_path=normalised_path,
                 size_class_disagreements=stored.disagreeing,
                 size_class_messages=[size_class_message(file_path.name, r) for r in stored.first],

@@ -88,6 +88,9 @@ class Source:
     # the copy's, ``received`` what the file was written in.
     text: Path | None = None
     received: str | None = None
+    # A workbook's cells read from the top of a range merged down over them: their sheet
+    # rows, a cell each, once the rows have been read (``xlsxread.FilledDown``).
+    filled_down: list[int] = field(default_factory=list, compare=False)
 
     @property
     def text_path(self) -> Path:
@@ -123,6 +126,7 @@ class Source:
                 names=None
                 if used is None
                 else {i: f"column '{self.headers[i]}', field '{f}'" for i, f in used.items()},
+                filled=self.filled_down,
             )
         names = [*META, *(f"c{i}" for i in range(width))]
         return parquet_batches(self.path, width, names, BATCH_ROWS)

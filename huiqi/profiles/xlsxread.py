@@ -92,14 +92,28 @@ _UNCOMPUTED = re.compile(
     rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
 )
+# A merged range of cells (``<mergeCell ref="A2:A4"/>``): Excel shows the top-left cell's
+# value over the whole range; the file keeps it in that cell only.
+_MERGE = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"'
+)
 _CHUNK = 1 << 20
 _OVERLAP = 1 << 15  # longer than any one cell the pattern matches (a formula: 8,192 chars)
+# A merged range: first sheet row, first column (0 for A), last row, last column.
+Merge = tuple[int, int, int, int]
 
 
 def uncomputed_cells(stream: Any) -> dict[int, list[str]]:
     """The cells of a sheet's XML (a binary stream) that hold a formula whose result the
     file does not keep, by sheet row: {2: ["C2"]}."""
+    return scan_sheet(stream)[0]
+
+
+def scan_sheet(stream: Any) -> tuple[dict[int, list[str]], list[Merge]]:
+    """One pass over a sheet's XML (a binary stream): :func:`uncomputed_cells`, and the
+    merged ranges of cells."""
     found: dict[int, list[str]] = {}
+    merges: set[Merge] = set()
     seen: set[tuple[bytes, bytes]] = set()
     tail = b""
     while True:
@@ -110,9 +124,47 @@ def uncomputed_cells(stream: Any) -> dict[int, list[str]]:
             if key not in seen:
                 seen.add(key)
                 found.setdefault(int(match[2]), []).append((match[1] + match[2]).decode())
+        for m in _MERGE.finditer(text):
+            first, last = column_index(m[1].decode()), column_index(m[3].decode())
+            merges.add((int(m[2]), first, int(m[4]), last))
         if not chunk:
-            return found
+            return found, sorted(merges)
         tail = text[-_OVERLAP:]
+
+
+class FilledDown:
+    """Cells under the top of a range merged down several rows (a yearly sheet's USCC and
+    name merged over each enterprise's years): read as the top cell's value, as Excel shows
+    them, where the file keeps nothing. ``lines``: the sheet row of each cell so read."""
+
+    def __init__(self, merges: list[Merge]) -> None:
+        self._starting: dict[int, list[Merge]] = {}
+        self._under: dict[int, list[Merge]] = {}
+        for m in merges:
+            first, _, last, _ = m
+            if last > first:
+                self._starting.setdefault(first, []).append(m)
+                for row in range(first + 1, last + 1):
+                    self._under.setdefault(row, []).append(m)
+        self._tops: dict[tuple[int, int], str] = {}
+        self.lines: list[int] = []
+
+    def fill(self, number: int, texts: list[str | None]) -> list[str | None]:
+        """A data row's cells, those under a merged range's top cell filled from it."""
+        for first, left, _, right in self._starting.get(number, ()):
+            for c in range(left, right + 1):
+                top = texts[c] if c < len(texts) else None
+                if top is not None and top.strip():
+                    self._tops[(first, c)] = top
+        for first, left, _, right in self._under.get(number, ()):
+            for c in range(left, right + 1):
+                top = self._tops.get((first, c))
+                if top is None or (c < len(texts) and (texts[c] or "").strip()):
+                    continue
+                texts.extend([None] * (c + 1 - len(texts)))
+                texts[c] = top
+                self.lines.append(number)
+        return texts
 
 
 def column_index(ref: str) -> int:
@@ -153,10 +205,10 @@ class XlsxBook:
     def __init__(self, path: Path) -> None:
         self._wb = _open_workbook(path)
 
-    def uncomputed(self, sheet: str) -> dict[int, list[str]]:
-        """:func:`uncomputed_cells` of ``sheet``."""
+    def scan(self, sheet: str) -> tuple[dict[int, list[str]], list[Merge]]:
+        """:func:`scan_sheet` of ``sheet``."""
         with self._wb[sheet]._get_source() as stream:
-            return uncomputed_cells(stream)
+            return scan_sheet(stream)
 
     def sheet_names(self) -> list[str]:
         return [sheet.title for sheet in self._wb.worksheets]
@@ -231,12 +283,15 @@ def sheet_batches(
     header_line: int | None = None,
     used: Collection[int] | None = None,
     names: Mapping[int, str] | None = None,
+    filled: list[int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The data rows of one sheet as batches built by ``batch``: the rows after the
     header (the first non-empty row, or the sheet row ``header_line``). A row whose cell
     in a ``used`` column (0 for A; every column when None) holds a formula with no stored
     result is given that as its problem: read as empty, it would clear a stored value.
-    ``names``: how the problem names a column (its header and field)."""
+    ``names``: how the problem names a column (its header and field). Cells under the top
+    of a range merged down several rows read as its value (:class:`FilledDown`); their
+    sheet rows are appended to ``filled``, a cell each."""
     from huiqi.profiles.readers import count_cells, fit
 
     book = open_book(path)
@@ -244,8 +299,10 @@ def sheet_batches(
     cells: list[int] = []
     rows: list[list] = []
     problems: list[str | None] = []
+    down = FilledDown([])
     try:
-        uncomputed = book.uncomputed(sheet) if isinstance(book, XlsxBook) else {}
+        uncomputed, merges = book.scan(sheet) if isinstance(book, XlsxBook) else ({}, [])
+        down = FilledDown(merges)
         if used is not None:
             wanted = set(used)
             uncomputed = {
@@ -261,6 +318,7 @@ def sheet_batches(
             elif not seen_header:
                 seen_header = True
                 continue
+            texts = down.fill(number, texts)
             lines.append(number)
             cells.append(max(count_cells(texts, width), width))
             rows.append(fit(texts, width))
@@ -273,5 +331,7 @@ def sheet_batches(
                 lines, cells, rows, problems = [], [], [], []
     finally:
         book.close()
+        if filled is not None:
+            filled.extend(down.lines)
     if rows:
         yield batch(width, lines, cells, rows, problems)
