@@ -152,7 +152,7 @@ def link_rules(
             )
             out.append(rule(name, "VARCHAR", v, parsed, [(is_null(parsed), reason)], required=True))
         elif name == "party":
-            out.append(_party(v, values.get("party_kind")))
+            out.append(_party(v, values.get("party_kind"), values.get("uscc")))
         elif name == "relation":
             parsed, checks = _choice(v, "relation_types", "a relation type")
             out.append(rule(name, "VARCHAR", v, parsed, checks, required=True))
@@ -173,7 +173,10 @@ def link_rules(
             out.append(rule(name, "VARCHAR", v, v, checks, required=True))
         elif name == "seller_uscc":
             up = fn("upper", v)
-            out.append(rule(name, "VARCHAR", v, up, [_uscc_check(v, "the seller")], required=True))
+            checks = [_uscc_check(v, "the seller")]
+            if "uscc" in values:
+                checks.append(_itself(up, values["uscc"], "a contract's seller is its buyer"))
+            out.append(rule(name, "VARCHAR", v, up, checks, required=True))
         elif name == "contract_type":
             parsed, checks = _choice(v, "contract_types", "a contract type")
             out.append(rule(name, "VARCHAR", v, parsed, checks, required=True))
@@ -195,7 +198,24 @@ def link_rules(
     return out
 
 
-def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
+def _itself(
+    other: exp.Expression, uscc: exp.Expression, what: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """Refuse a row whose other enterprise is the row's own (a registry's slip: it relates
+    nothing, and would count the enterprise as its own related party)."""
+    same = exp.EQ(this=other, expression=fn("upper", fn("trim", uscc)))
+    return (
+        is_(same),
+        lit(
+            f"{what}: the row names the enterprise itself as the other party; correct the"
+            " party's code from the registry, or leave the row out"
+        ),
+    )
+
+
+def _party(
+    v: exp.Expression, kind_text: exp.Expression | None, uscc: exp.Expression | None
+) -> Rule:
     """The party: a USCC for an enterprise, a person's identifier (never quoted) otherwise."""
     kind = _kind(kind_text) if kind_text is not None else lit("person")
     up = fn("upper", v)
@@ -251,6 +271,9 @@ def _party(v: exp.Expression, kind_text: exp.Expression | None) -> Rule:
             ),
         ),
     ]
+    if uscc is not None:
+        where, text = _itself(up.copy(), uscc, "an enterprise is not its own related party")
+        checks.append((is_(and_(enterprise.copy(), where)), text))
     return rule("party", "VARCHAR", v, up, checks, required=True)
 
 

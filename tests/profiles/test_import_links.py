@@ -551,3 +551,39 @@ def test_two_legal_representatives_at_once_are_reported_and_every_row_kept(
         [[BUYER, "自然人", ID_NUMBER, "法定代表人", "", "2020-01-01", "2024-02-29"]],
     )
     assert import_file(settings, ended).legal_rep_overlaps == 0
+
+
+def test_an_enterprise_named_as_its_own_party_or_seller_is_refused(tmp_path: Path) -> None:
+    """Regression: a relation whose party is the enterprise itself (its own shareholder),
+    and a contract whose seller is its buyer, were stored: a registry's slip that relates
+    nothing. Each is refused on its row, saying so; the other rows are kept."""
+    relations = write_csv(
+        tmp_path / "relations.csv",
+        REL_HEADER,
+        [
+            [BUYER, "企业", BUYER.lower(), "股东", "30", "2020-01-01", ""],
+            [BUYER, "企业", PARENT, "股东", "30", "2020-01-01", ""],
+        ],
+    )
+    contracts = write_csv(
+        tmp_path / "contracts.csv",
+        CON_HEADER,
+        [
+            [BUYER, "HT-1", f" {BUYER} ", "model", "10", "2025-05-01"],
+            [BUYER, "HT-2", VENDOR, "model", "10", "2025-05-01"],
+        ],
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, relations)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 1)
+    assert report.messages == [
+        "relations.csv, line 2, column '关联方标识' (field 'party'): an enterprise is not its own"
+        " related party: the row names the enterprise itself as the other party; correct the"
+        " party's code from the registry, or leave the row out"
+    ]
+    report = import_file(settings, contracts)
+    assert (report.rows_accepted, report.rows_rejected) == (1, 1)
+    assert report.messages[0].startswith(
+        "contracts.csv, line 2, column '卖方统一社会信用代码' (field 'seller_uscc'): a contract's"
+        " seller is its buyer: the row names the enterprise itself"
+    )
