@@ -109,6 +109,11 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
     if len(candidates) > 1:
         complete = [m for m in candidates if {normalise_header(h) for h in m.columns} <= found]
         candidates = complete or candidates
+    if len(candidates) > 1:
+        # A mapping that imports a column beats one that only skips it: a file of codes and
+        # names is the business registry's (market maps 企业名称; the others skip it).
+        most = max(len(found & set(m.headers)) for m in candidates)
+        candidates = [m for m in candidates if len(found & set(m.headers)) == most]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:

@@ -695,3 +695,24 @@ def test_an_industry_class_after_its_own_section_letter_is_read_and_listed(tmp_p
         ("2", "I6513", "6513", "section letter removed"),
         ("3", "i-6513", "6513", "section letter removed"),
     ]
+
+
+def test_a_registry_file_with_the_enterprises_name_beside_its_code_imports(
+    tmp_path: Path,
+) -> None:
+    """Regression: a tax file with 纳税人名称 beside the code (as most extracts carry) was
+    refused ("headers ['纳税人名称'] are not in mapping 'tax'"). Every built-in layout but
+    market skips the name, listed as not imported; a file of codes and names alone is still
+    the market registry's (the layout that imports the name wins over those that skip it)."""
+    code = PUDONG
+    tax = tmp_path / "tax.csv"
+    tax.write_text(
+        f"统一社会信用代码,纳税人名称,年度,营业收入(元)\n{code},甲公司,2024,1000\n", "utf-8"
+    )
+    report = import_file(Settings(tmp_path / "data"), tax)
+    assert (report.mapping, report.rows_accepted) == ("tax", 1)
+    assert report.ignored_columns == ["纳税人名称"]
+    names = tmp_path / "names.csv"
+    names.write_text(f"统一社会信用代码,企业名称\n{code},甲公司\n", "utf-8")
+    report = import_file(Settings(tmp_path / "data"), names)
+    assert (report.mapping, report.rows_accepted) == ("market", 1)
