@@ -178,6 +178,18 @@ LEDGER_TEXTS += [
             " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
         )
     ),
+    # A draft published while a job already publishes it (huiqi.delivery.publishjob).
+    refusal(
+        N_(
+            "%(policy)s is already being published (job %(id)s, started by %(name)s at"
+            " %(time)s UTC): wait for it to finish, then publish again if there is anything"
+            " left to publish"
+        ),
+        policy=r"\S+",
+        name=r"\S+",
+        time=r"[\d:]+",
+    ),
+    refusal(N_("%(policy)s is already being published: wait for it to finish"), policy=r"\S+"),
     # An attachment removed from a page opened before the application was submitted.
     refusal(
         N_("application %(id)s is '%(status)s': attachments change only before it is submitted")
