@@ -22,7 +22,7 @@ def clean_text(
     """``value`` stripped, or None when blank; ``error`` says what is wrong with ``what``
     (e.g. "the reason") when it is missing but ``required``, not text, too long, or holds
     control characters."""
-    if value is None or (isinstance(value, str) and _blank(value)):
+    if value is None or (isinstance(value, str) and is_blank(value)):
         if required:
             raise error(f"{what} is required")
         return None
@@ -36,7 +36,7 @@ def clean_text(
     return text
 
 
-def _blank(value: str) -> bool:
+def is_blank(value: str) -> bool:
     """True when ``value`` shows nothing: only whitespace and invisible format characters
     (zero-width space U+200B, word joiner, byte-order mark...), which ``str.strip`` keeps,
     so a reason or a request of a zero-width space alone was accepted as written."""
