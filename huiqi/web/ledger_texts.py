@@ -178,6 +178,12 @@ LEDGER_TEXTS += [
             " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
         )
     ),
+    # A rating sent for what cannot be rated (huiqi.delivery.ratings): a form of the rating
+    # page posted again after the record was granted, or naming another number.
+    refusal(N_("record %(id)s was granted: rate grant %(grant)s instead"), grant=r"\d+"),
+    refusal(N_("record %(id)s is '%(status)s': it can be rated once decided (%(known)s)")),
+    refusal(N_("no grant %(id)s")),
+    refusal(N_("no delivery record %(id)s")),
     # A draft published while a job already publishes it (huiqi.delivery.publishjob).
     refusal(
         N_(
