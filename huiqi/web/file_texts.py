@@ -1,6 +1,7 @@
 """What the services say in English of an uploaded file they cannot read as a whole (a
-payment result file, a CSV line, an amount cell), as catalogue templates for the pages.
-Read with the services' refusals (:mod:`huiqi.web.refusals`), after them."""
+payment result file, a CSV line, an amount cell), and of a grant the finance page cannot
+release for re-payment, as catalogue templates for the pages. Read with the services'
+refusals (:mod:`huiqi.web.refusals`), after them."""
 
 from __future__ import annotations
 
@@ -27,6 +28,35 @@ FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     # huiqi.money: an amount cell (a payment result's amount_yuan).
     refusal(N_("%(quoted)s is not an amount in yuan with at most two decimals (e.g. 1234.50)")),
+    # huiqi.delivery.repayment: a grant released for re-payment that is not a failed one
+    # (a 'Pay again' form sent twice, or after a newer result file).
+    refusal(N_("no grant %(id)s; 'huiqi grants --status payment_failed' lists them")),
+    refusal(N_("grant %(id)s is paid in batch %(batch)s; a paid grant is never paid again")),
+    refusal(N_("grant %(id)s is paid; a paid grant is never paid again")),
+    refusal(
+        N_(
+            "grant %(id)s is in batch %(batch)s awaiting its payment result; import the result"
+            " ('huiqi disburse results FILE') before paying it again"
+        )
+    ),
+    refusal(
+        N_(
+            "grant %(id)s is granted and not in a batch (released for re-payment already);"
+            " 'huiqi disburse export' takes it into the next batch"
+        )
+    ),
+    refusal(
+        N_(
+            "grant %(id)s is granted and not in a batch; 'huiqi disburse export' takes it into"
+            " the next batch"
+        )
+    ),
+    refusal(
+        N_(
+            "grant %(id)s is %(status)s; only a grant whose payment failed is released for"
+            " re-payment"
+        )
+    ),
     # huiqi.profiles.csvrecords: a CSV line that cannot be split into cells.
     refusal(
         N_(
