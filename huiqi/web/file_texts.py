@@ -10,6 +10,8 @@ import re
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 
+_BATCHES = {"batch": r"\d+", "batches": r"\d+(?:, \d+)*"}
+
 FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # huiqi.delivery.batchfiles: a payment result file the reader gave up on.
     refusal(
@@ -28,6 +30,46 @@ FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     # huiqi.money: an amount cell (a payment result's amount_yuan).
     refusal(N_("%(quoted)s is not an amount in yuan with at most two decimals (e.g. 1234.50)")),
+    # huiqi.delivery.payments: a row of a payment result file refused (its line and column
+    # are put before it by the page).
+    refusal(
+        N_(
+            "paid date %(day)s is before batch %(batch)s was exported (%(exported)s); check the"
+            " date the bank paid"
+        )
+    ),
+    refusal(N_("grant %(id)s is %(status)s and was never exported; it is not to be paid")),
+    refusal(N_("grant %(id)s is %(status)s, not in_batch; cannot record payment")),
+    refusal(N_("batch id %(quoted)s is not a whole number")),
+    refusal(N_("grant %(id)s is not in batch %(batch)s; it is in batch %(batches)s"), **_BATCHES),
+    refusal(
+        N_(
+            "grant %(id)s was paid again after a failure and is in batches %(batches)s; give the"
+            " batch_id column (as exported) so that the row says which payment it answers for"
+        ),
+        **_BATCHES,
+    ),
+    refusal(
+        N_(
+            "grant %(id)s is already recorded as paid in batch %(batch)s; a payment is never"
+            " undone or made twice here: money the bank returned is recovered through the"
+            " department's procedure, outside huiqi"
+        )
+    ),
+    refusal(
+        N_(
+            "grant %(id)s's payment in batch %(batch)s is already recorded as failed, and the"
+            " grant was released for re-payment since (it is %(status)s now); the"
+            " re-payment's result names its own batch"
+        )
+    ),
+    refusal(
+        N_(
+            "grant %(id)s's payment in batch %(batch)s is already recorded as failed; to pay"
+            " it, release it once the cause is addressed ('huiqi disburse repay %(n)s --reason"
+            " …') and export it in a new batch"
+        )
+    ),
     # huiqi.delivery.repayment: a grant released for re-payment that is not a failed one
     # (a 'Pay again' form sent twice, or after a newer result file).
     refusal(N_("no grant %(id)s; 'huiqi grants --status payment_failed' lists them")),

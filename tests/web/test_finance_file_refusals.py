@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from portal_data import Portal, page_token, sign_in
 
+from huiqi.delivery.models import Grant
+from huiqi.delivery.payments import _contradiction
 from huiqi.money import parse_yuan
 from huiqi.profiles.csvrecords import _quote_problem
 from huiqi.web.i18n import translations
@@ -66,3 +68,46 @@ def test_the_service_texts_match_their_templates() -> None:
     assert localise(zh, _quote_problem("1,paid", ",", "bad")).startswith(
         "本行无法拆分为单元格（bad）"
     )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "status", "chinese"),
+    [
+        ("paid", "paid", "补贴 7 在批次 2 中已登记为支付成功；本系统不会撤销或重复支付"),
+        ("failed", "granted", "补贴 7 在批次 2 中的支付已登记为失败，此后已放行重新拨付"),
+        ("failed", "payment_failed", "huiqi disburse repay 7 --reason"),
+    ],
+)
+def test_a_result_contradicting_the_recorded_one_reads_in_chinese(
+    recorded: str, status: str, chinese: str
+) -> None:
+    """Regression (QA): a results file sent again with the other result showed its rows'
+    refusals in English on the Chinese finance page, as did the rows below."""
+    text = _contradiction(Grant(id=7, status=status), 2, recorded)
+    shown = localise(translations("zh-CN"), text)
+    assert chinese in shown and "grant 7" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        (
+            "grant 1 was paid again after a failure and is in batches 1, 2; give the batch_id"
+            " column (as exported) so that the row says which payment it answers for",
+            "补贴 1 支付失败后已重新拨付，出现在批次 1, 2 中",
+        ),
+        ("grant 2 is not in batch 99; it is in batch 2", "补贴 2 不在批次 99 中；它在批次 2 中"),
+        ("batch id 'abc' is not a whole number", "批次号 'abc' 不是整数"),
+        (
+            "paid date 2020-01-01 is before batch 2 was exported (2026-12-05); check the date"
+            " the bank paid",
+            "支付日期 2020-01-01 早于批次 2 的导出日期（2026-12-05）",
+        ),
+        (
+            "grant 3 is superseded and was never exported; it is not to be paid",
+            "补贴 3 当前为“",
+        ),
+    ],
+)
+def test_a_refused_row_reads_in_chinese(text: str, chinese: str) -> None:
+    assert localise(translations("zh-CN"), text).startswith(chinese)
