@@ -10,6 +10,14 @@ import re
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 
+# A background job's state, as a refusal names it (huiqi.jobs).
+JOB_STATES = {
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+
 # Why a record or grant stands as it does (a record's reason, a review flag's), as the
 # ledger stores it and the pages show it (policy page, home, grants, flagged records).
 LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
@@ -184,6 +192,15 @@ LEDGER_TEXTS += [
     refusal(N_("record %(id)s is '%(status)s': it can be rated once decided (%(known)s)")),
     refusal(N_("no grant %(id)s")),
     refusal(N_("no delivery record %(id)s")),
+    # A job resumed that did not stop after publishing (a job page opened before it ended).
+    refusal(
+        N_(
+            "job %(id)s is %(state)s: only a job that stopped after publishing its version is"
+            " delivered again"
+        ),
+        state=r"\w+",
+    ),
+    refusal(N_("no job %(id)s")),
     # A draft published while a job already publishes it (huiqi.delivery.publishjob).
     refusal(
         N_(
