@@ -192,6 +192,8 @@ LEDGER_TEXTS += [
     refusal(N_("record %(id)s is '%(status)s': it can be rated once decided (%(known)s)")),
     refusal(N_("no grant %(id)s")),
     refusal(N_("no delivery record %(id)s")),
+    # A version retired from a list page opened before it was deleted or renumbered.
+    refusal(N_("no published policy version with id %(id)s")),
     # An officer's message marked read from a page of another officer, or after a restart
     # of the numbering (huiqi.desk.inbox).
     refusal(N_("no message %(id)s in your inbox")),

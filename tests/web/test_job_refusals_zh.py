@@ -1,6 +1,6 @@
-"""Resuming a publish job that cannot be resumed reads in the page's language (QA: a job
-page opened while the job ran, its 'deliver the rest' button sent once the job was done,
-showed the service's English on the Chinese console)."""
+"""Console refusals about publishing read in the page's language (QA: a job resumed that
+cannot be resumed, such as a job page's 'deliver the rest' button sent once the job was
+done, or a version retired that names none, showed the service's English)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,10 @@ def test_a_job_not_resumed_reads_in_chinese(state: str, word: str) -> None:
 
 def test_an_unknown_job_reads_in_chinese() -> None:
     assert localise(translations("zh-CN"), "no job 999") == "没有编号为 999 的任务"
+
+
+def test_an_unknown_version_retired_reads_in_chinese() -> None:
+    """Regression (QA): retiring a version number that names none (a list page opened
+    long before) read "no published policy version with id 9999" on the Chinese console."""
+    text = "no published policy version with id 9999"  # huiqi.delivery.versions
+    assert localise(translations("zh-CN"), text) == "没有编号为 9999 的已发布政策版本"
