@@ -18,6 +18,9 @@ JOB_STATES = {
     "interrupted": N_("interrupted"),
 }
 
+# A correction request's decision, as a refusal names it (huiqi.delivery.corrections).
+CORRECTION_DECISIONS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
+
 # Why a record or grant stands as it does (a record's reason, a review flag's), as the
 # ledger stores it and the pages show it (policy page, home, grants, flagged records).
 LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
@@ -192,6 +195,13 @@ LEDGER_TEXTS += [
     refusal(N_("record %(id)s is '%(status)s': it can be rated once decided (%(known)s)")),
     refusal(N_("no grant %(id)s")),
     refusal(N_("no delivery record %(id)s")),
+    # A correction request decided from a page opened before another steward decided it
+    # (huiqi.delivery.corrections).
+    refusal(
+        N_("correction request %(id)s is already %(decision)s"),
+        decision=r"\w+",
+    ),
+    refusal(N_("no correction request %(id)s")),
     # A version retired from a list page opened before it was deleted or renumbered.
     refusal(N_("no published policy version with id %(id)s")),
     # An officer's message marked read from a page of another officer, or after a restart
