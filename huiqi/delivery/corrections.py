@@ -29,7 +29,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.feedback_models import CorrectionRequest
-from huiqi.delivery.freetext import clean_text
+from huiqi.delivery.freetext import clean_text, is_blank
 from huiqi.delivery.models import DirectoryEntry
 from huiqi.engine.trace import jsonable
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict, StoreError
@@ -128,7 +128,7 @@ def check_request(
             raise CorrectionError(f"the year {year} has not come yet: give a year up to {day.year}")
     elif year is not None:
         raise CorrectionError(f"'{f.name}' is not held per year: give no year")
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and is_blank(value)):  # a zero-width space too
         raise CorrectionError("give the value you believe is right")
     if f.type == "enum" and f.codes and isinstance(value, str):
         # Every text an import reads as a code (有限责任公司, its national code 159, 'a' for

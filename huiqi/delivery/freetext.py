@@ -3,6 +3,7 @@ length, and free of control characters other than newline and tab."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from huiqi.errors import HuiqiError
@@ -21,7 +22,7 @@ def clean_text(
     """``value`` stripped, or None when blank; ``error`` says what is wrong with ``what``
     (e.g. "the reason") when it is missing but ``required``, not text, too long, or holds
     control characters."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and is_blank(value)):
         if required:
             raise error(f"{what} is required")
         return None
@@ -30,6 +31,13 @@ def clean_text(
     text = value.strip()
     if len(text) > max_length:
         raise error(f"{what} has at most {max_length} characters, not {len(text)}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
         raise error(f"{what} cannot contain control characters")
     return text
+
+
+def is_blank(value: str) -> bool:
+    """True when ``value`` shows nothing: only whitespace and invisible format characters
+    (zero-width space U+200B, word joiner, byte-order mark...), which ``str.strip`` keeps,
+    so a reason or a request of a zero-width space alone was accepted as written."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in value)

@@ -14,7 +14,7 @@ from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_event
-from huiqi.delivery.freetext import clean_text
+from huiqi.delivery.freetext import clean_text, is_blank
 from huiqi.delivery.models import PolicyVersion, utcnow
 from huiqi.delivery.retirement import withdraw_open
 from huiqi.delivery.statuses import VersionStatus
@@ -172,7 +172,7 @@ def retire_version(session: Session, *, actor: Actor, version_id: int, reason: s
         raise VersionRetired(
             f"{pv.policy_id} v{pv.version} is {pv.status}; only a published one is retired"
         )
-    if not reason.strip():
+    if is_blank(reason):  # spaces, or a zero-width space, say nothing to the enterprises
         raise PolicyError("give the reason for retiring this version")
     # Too long is refused, not cut: the enterprises whose offers it withdraws read it whole.
     reason = clean_text(reason, "the reason", PolicyError, max_length=500) or ""

@@ -10,6 +10,17 @@ import re
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 
+# A background job's state, as a refusal names it (huiqi.jobs).
+JOB_STATES = {
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+
+# A correction request's decision, as a refusal names it (huiqi.delivery.corrections).
+CORRECTION_DECISIONS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
+
 # Why a record or grant stands as it does (a record's reason, a review flag's), as the
 # ledger stores it and the pages show it (policy page, home, grants, flagged records).
 LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
@@ -178,6 +189,45 @@ LEDGER_TEXTS += [
             " accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
         )
     ),
+    # A rating sent for what cannot be rated (huiqi.delivery.ratings): a form of the rating
+    # page posted again after the record was granted, or naming another number.
+    refusal(N_("record %(id)s was granted: rate grant %(grant)s instead"), grant=r"\d+"),
+    refusal(N_("record %(id)s is '%(status)s': it can be rated once decided (%(known)s)")),
+    refusal(N_("no grant %(id)s")),
+    refusal(N_("no delivery record %(id)s")),
+    # A correction request decided from a page opened before another steward decided it
+    # (huiqi.delivery.corrections).
+    refusal(
+        N_("correction request %(id)s is already %(decision)s"),
+        decision=r"\w+",
+    ),
+    refusal(N_("no correction request %(id)s")),
+    # A version retired from a list page opened before it was deleted or renumbered.
+    refusal(N_("no published policy version with id %(id)s")),
+    # An officer's message marked read from a page of another officer, or after a restart
+    # of the numbering (huiqi.desk.inbox).
+    refusal(N_("no message %(id)s in your inbox")),
+    # A job resumed that did not stop after publishing (a job page opened before it ended).
+    refusal(
+        N_(
+            "job %(id)s is %(state)s: only a job that stopped after publishing its version is"
+            " delivered again"
+        ),
+        state=r"\w+",
+    ),
+    refusal(N_("no job %(id)s")),
+    # A draft published while a job already publishes it (huiqi.delivery.publishjob).
+    refusal(
+        N_(
+            "%(policy)s is already being published (job %(id)s, started by %(name)s at"
+            " %(time)s UTC): wait for it to finish, then publish again if there is anything"
+            " left to publish"
+        ),
+        policy=r"\S+",
+        name=r"\S+",
+        time=r"[\d:]+",
+    ),
+    refusal(N_("%(policy)s is already being published: wait for it to finish"), policy=r"\S+"),
     # An attachment removed from a page opened before the application was submitted.
     refusal(
         N_("application %(id)s is '%(status)s': attachments change only before it is submitted")

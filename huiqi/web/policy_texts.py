@@ -15,6 +15,7 @@ import re
 
 from huiqi.web.check_texts import CASE_STATUS, CHECK_TEXTS
 from huiqi.web.i18n import N_
+from huiqi.web.ledger_texts import CORRECTION_DECISIONS, JOB_STATES
 from huiqi.web.patterns import refusal
 from huiqi.web.rule_texts import CODE_LISTS, RULE_TEXTS, RULE_TYPES
 
@@ -334,4 +335,6 @@ VALUE_WORDS = {
     "codes": CODE_LISTS,
     "left": RULE_TYPES,
     "right": RULE_TYPES,
+    "state": JOB_STATES,
+    "decision": CORRECTION_DECISIONS,
 }

@@ -204,3 +204,8 @@ def _item(catalogue: gettext.NullTranslations, text: str) -> str:
     if match:
         return _own(catalogue, ONE_ENTERPRISE[1], text, **match.groupdict())
     return catalogue.gettext(text)
+
+
+# A text answer over its length (huiqi.matching.answers.check_answer): a company name on
+# the correction form, a text on the policy calculator (QA: it read in English on zh pages).
+N_("at most 400 characters")

@@ -15,6 +15,7 @@ import re
 
 from huiqi.web import refusal_values
 from huiqi.web.check_texts import PARTS_SEPARATOR
+from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
@@ -352,6 +353,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 
 REFUSALS += LEDGER_TEXTS
 REFUSALS += POLICY_TEXTS
+REFUSALS += FILE_TEXTS
 
 # Refusals without values: the catalogue translates them whole.
 N_("Not Found")

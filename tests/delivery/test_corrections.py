@@ -244,3 +244,11 @@ def test_a_coded_value_is_read_as_an_import_reads_it(
     the national code (159 for 有限责任公司) and a code in another case, which every import
     accepts, were refused."""
     assert check_request(field, year, value, today=dt.date(2026, 6, 1)) == (field, year, code)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "\u200b", "\ufeff\u3000"])
+def test_a_value_that_shows_nothing_is_refused(value: str) -> None:
+    """Regression (QA): a company name of a zero-width space alone was queued as the right
+    value for a steward to decide; only a blank of spaces was refused."""
+    with pytest.raises(CorrectionError, match="give the value you believe is right"):
+        check_request("name", None, value)

@@ -168,6 +168,10 @@ def test_delete_and_retire(published: sessionmaker[Session]) -> None:
         retire_version(s, actor=AUTHOR, version_id=pv_id, reason="superseded")
     with transaction(published) as s, pytest.raises(PolicyError, match="reason"):
         retire_version(s, actor=OFFICER, version_id=pv_id, reason=" ")
+    # Regression (QA): a reason of a zero-width space alone retired the version, and every
+    # withdrawn offer told its enterprise nothing.
+    with transaction(published) as s, pytest.raises(PolicyError, match="give the reason"):
+        retire_version(s, actor=OFFICER, version_id=pv_id, reason="\u200b\ufeff")
     # Regression (QA): an 800-character reason was cut to 500 without a word.
     with transaction(published) as s, pytest.raises(PolicyError, match="at most 500"):
         retire_version(s, actor=OFFICER, version_id=pv_id, reason="因" * 501)

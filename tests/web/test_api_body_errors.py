@@ -81,3 +81,27 @@ def test_a_401_names_the_bearer_scheme_and_says_why(
     assert says in got.json()["detail"], got.json()
     # The public catalogue needs no credential, and refuses none.
     assert portal.client().get("/api/v1/policies", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests arrays or objects deeper"),
+        (b'{"category": "policy", "text": "x", "grant_id": ' + b"9" * 5000 + b"}", "4300 digits"),
+        (b'\xff\xfe{"text": "x"}', "not UTF-8"),
+    ],
+)
+def test_a_request_body_the_parser_cannot_read_is_a_400_as_elsewhere(
+    portal: Portal, body: bytes, says: str
+) -> None:
+    """Regression (QA): POST /api/v1/requests, which reads its JSON itself, answered a body
+    nested too deep with a 500 (a RecursionError) and one with a 5000-digit number with
+    Python's own advice (sys.set_int_max_str_digits); the other endpoints answer 400."""
+    headers = {
+        "Authorization": f"Bearer {portal.token('ent1')}",
+        "Content-Type": "application/json",
+    }
+    sent = portal.client().post("/api/v1/requests", content=body, headers=headers)
+    assert sent.status_code == 400, sent.text
+    detail = sent.json()["detail"]
+    assert says in detail and "/api/v1/openapi.json" in detail, detail

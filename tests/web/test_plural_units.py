@@ -66,3 +66,19 @@ def test_counted_messages_agree_with_their_count(template: str, n: int, en: str,
     source = "{{ " + template + " }}"
     assert environment("en").from_string(source).render(n=n) == en
     assert environment("zh-CN").from_string(source).render(n=n) == zh
+
+
+@pytest.mark.parametrize("template", ["request.html", "rate.html"])
+def test_one_star_is_singular_in_the_rating_forms(template: str) -> None:
+    """Regression (QA): the rating forms' screen-reader labels read "1 stars"."""
+    source = environment("en").loader.get_source(environment("en"), template)[0]  # type: ignore[union-attr]
+    assert "ngettext('%(num)s star', '%(num)s stars'" in source or (
+        'ngettext("%(num)s star", "%(num)s stars"' in source
+    )
+    en = environment("en").from_string(
+        "{{ ngettext('%(num)s star', '%(num)s stars', 1) }}|"
+        "{{ ngettext('%(num)s star', '%(num)s stars', 2) }}"
+    )
+    assert en.render() == "1 star|2 stars"
+    zh = environment("zh-CN").from_string("{{ ngettext('%(num)s star', '%(num)s stars', 1) }}")
+    assert zh.render() == "1 星"

@@ -182,7 +182,7 @@ def test_a_second_publish_while_one_runs_is_refused(staff: Portal) -> None:
         url = f"/console/policies/{AUTO}/draft"
         refused = client.post(f"{url}/publish", data={"csrf_token": page_token(client, url)})
         assert refused.status_code == 409
-        assert f"job {running}" in refused.text and "already being published" in refused.text
+        assert f"任务 {running}" in refused.text and "正在发布中" in refused.text  # in zh (QA)
         assert f'href="/console/jobs/{running}" id="busy-job"' in refused.text
         bearer = {"Authorization": f"Bearer {staff.token('publisher')}"}
         api = client.post(f"/api/v1/console/policies/{AUTO}/draft/publish", headers=bearer)

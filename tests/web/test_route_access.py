@@ -106,7 +106,8 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/console/requests/stats"): DESKS,
     ("GET", "/console/requests/{request_id}"): REQUEST_DESK,
     ("GET", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
-    ("GET", "/grants"): PORTAL | ITS_DISTRICT,
+    # As GET /api/v1/grants: the ledger's readers (an admin and a finance officer see no stars).
+    ("GET", "/grants"): PORTAL | ITS_DISTRICT | {"admin", "finance"},
     ("GET", "/grants/{grant_id}/notice.pdf"): PORTAL
     | {"admin", "officer", "author", "publisher", "finance"},
     ("GET", "/grants/{grant_id}/rate"): PORTAL,

@@ -110,3 +110,16 @@ def test_the_requests_of_a_mistyped_uscc_are_refused_in_chinese(portal: Portal) 
     page = sign_in(portal.client(), "ent0").get("/requests?uscc=-1")
     assert page.status_code == 403
     assert "查阅 -1 的诉求" in page.text and "read the requests" not in page.text
+
+
+def test_a_text_value_over_its_length_reads_in_chinese() -> None:
+    """Regression (QA): a company name of 5000 characters reported as the right value was
+    refused "at most 400 characters" in English on the Chinese correction form."""
+    from huiqi.matching.answers import check_answer, question_of
+    from huiqi.profiles.dictionary import load_dictionary
+
+    field = load_dictionary().get("name")
+    assert field is not None
+    with pytest.raises(ValueError) as refused:
+        check_answer(question_of(field), "长" * 401)
+    assert localise(translations("zh-CN"), str(refused.value)) == "最多 400 个字符"

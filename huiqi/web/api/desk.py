@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import require_role
 from huiqi.accounts.roles import Role
@@ -39,6 +40,7 @@ from huiqi.web.api.desk_schemas import (
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.errors import UNREADABLE_BODY
 from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import download, read_bounded, refuse_too_large
 
@@ -101,11 +103,14 @@ def _json_body(media: str, raw: bytes) -> RequestCreate:
         )
     try:  # parsed as FastAPI parses the other endpoints' bodies, for the same message
         parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        where = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
-        why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        error = {"type": "json_invalid", "loc": ("body", where), "msg": "", "input": {}}
-        raise RequestValidationError([{**error, "ctx": {"error": why}}]) from None
+    except json.JSONDecodeError as exc:
+        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "", "input": {}}
+        raise RequestValidationError([{**error, "ctx": {"error": exc.msg}}]) from None
+    except (RecursionError, ValueError) as exc:
+        # Nested too deep, a number of over 4300 digits, not UTF-8: FastAPI's 400 for the
+        # other endpoints, worded by huiqi.web.errors.unreadable_body (a RecursionError
+        # was a server error here, and the digits one Python's own advice).
+        raise StarletteHTTPException(400, UNREADABLE_BODY) from exc
     return _checked(parsed)
 
 

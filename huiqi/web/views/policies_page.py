@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
+from huiqi.delivery.freetext import is_blank
 from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
 from huiqi.errors import PolicyError
@@ -81,7 +82,7 @@ def retire(
     request: Request, factory: Factory, who: SignedIn, version_id: Id, form: Form
 ) -> Response:
     reason = form.get("reason", "").strip()
-    if not reason:
+    if is_blank(reason):
         error = {version_id: N_("Give the reason for retiring this version.")}
         return _list_page(request, factory, who, error, status_code=400)
     try:

@@ -1,0 +1,22 @@
+"""A correction request decided twice (two stewards, or a page opened before the
+decision) or unknown is refused in the page's language (QA: it read "correction request
+1 is already accepted" on the Chinese console)."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiqi.web.i18n import translations
+from huiqi.web.refusals import localise
+
+
+@pytest.mark.parametrize(("decision", "word"), [("accepted", "已采纳"), ("rejected", "未通过")])
+def test_a_correction_decided_already_reads_in_chinese(decision: str, word: str) -> None:
+    text = f"correction request 1 is already {decision}"  # huiqi.delivery.corrections
+    assert localise(translations("zh-CN"), text) == f"更正申请 1 已有结论（{word}），无需再次处理"
+    assert localise(translations("en"), text) == text
+
+
+def test_an_unknown_correction_reads_in_chinese() -> None:
+    text = "no correction request 999"
+    assert localise(translations("zh-CN"), text) == "没有编号为 999 的更正申请"
