@@ -6,6 +6,7 @@ its own and reported as before."""
 from __future__ import annotations
 
 import pytest
+from engine_factories import policy_yaml
 
 from huiqi.engine import casetest
 from huiqi.engine.backend import get_backend
@@ -25,23 +26,11 @@ def test_the_library_gives_the_same_results_in_one_call_as_one_by_one() -> None:
         assert run_policy_tests([cp]) == _one_by_one(cp), cp.policy.id
 
 
-POLICY = """\
-id: xx-batch-cases-2026
-version: 1
-title: {zh: 示例, en: Example}
-department: {zh: 示例, en: Example}
-level: city
-region: "310000"
-source: {document: 示例政策（示例）}
-valid_from: 2026-01-01
-valid_to: 2026-12-31
-delivery: auto
-data_year: 2025
-criteria:
-  - id: big
-    label: {zh: 收入, en: Revenue}
-    expr: revenue >= 1000
-amount: {formula: "0.1 * revenue"}
+POLICY = (
+    policy_yaml(
+        [("big", "revenue >= 1000")], policy_id="xx-batch-cases-2026", formula="0.1 * revenue"
+    )
+    + """\
 tests:
   - name: eligible
     profile: {revenue: 5000}
@@ -62,6 +51,7 @@ tests:
     profile: {uscc: 91310115MA1H8R7C41, revenue: 1}
     expect: {status: not_eligible, failing: [big]}
 """
+)
 
 
 @pytest.mark.parametrize("shared_code", [True, False])
