@@ -352,8 +352,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 REFUSALS += LEDGER_TEXTS
-REFUSALS += POLICY_TEXTS
 REFUSALS += FILE_TEXTS
+REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
 
 # Refusals without values: the catalogue translates them whole.
 N_("Not Found")
