@@ -49,30 +49,30 @@ class _GaveUp(Exception):
     pass
 
 
+def _fits(atoms: tuple[Atom, ...], domain: Domain) -> bool:
+    """Whether one value makes every atom TRUE; a known value within its domain (the range
+    bounds a value the row holds, not NULL)."""
+    if any(a.op == "null" for a in atoms):
+        return feasible(atoms)
+    return feasible((*atoms, *domain.get(atoms[0].var.key, ())))
+
+
 class _Prover:
     """Searches for one conjunction of each DNF that can hold together, within a budget."""
 
     def __init__(self, steps: int | None = None) -> None:
         self.steps = MAX_STEPS if steps is None else steps
-        self.domain: Domain = {}
-
-    def _fits(self, atoms: tuple[Atom, ...]) -> bool:
-        """Whether one value makes every atom TRUE; a known value within its domain (the
-        range bounds a value the row holds, not NULL)."""
-        if any(a.op == "null" for a in atoms):
-            return feasible(atoms)
-        return feasible((*atoms, *self.domain.get(atoms[0].var.key, ())))
 
     def impossible(self, dnfs: Sequence[DNF], domain: Domain | None = None) -> set[Var] | None:
         """The values whose conditions clashed, when the DNFs can never all be TRUE (each
         value also within its ``domain``); None when they can, or when the budget ran out
         first."""
         conflicts: set[Var] = set()
-        self.domain = domain or {}
         try:
-            return None if self._search(sorted(dnfs, key=len), 0, {}, conflicts) else conflicts
+            found = self._search(sorted(dnfs, key=len), 0, {}, conflicts, domain or {})
         except _GaveUp:
             return None
+        return None if found else conflicts
 
     def _search(
         self,
@@ -80,6 +80,7 @@ class _Prover:
         i: int,
         held: dict[str, tuple[Atom, ...]],
         conflicts: set[Var],
+        domain: Domain,
     ) -> bool:
         if i == len(order):
             return True
@@ -90,10 +91,10 @@ class _Prover:
             more = dict(held)
             for atom in conj:
                 more[atom.var.key] = (*more.get(atom.var.key, ()), atom)
-            bad = [a.var for a in conj if not self._fits(more[a.var.key])]
+            bad = [a.var for a in conj if not _fits(more[a.var.key], domain)]
             if bad:
                 conflicts.update(bad)
-            elif self._search(order, i + 1, more, conflicts):
+            elif self._search(order, i + 1, more, conflicts, domain):
                 return True
         return False
 

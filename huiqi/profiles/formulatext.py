@@ -103,7 +103,8 @@ def write_unwrapped(
     fields = list(headers)
     # A field read from a typed Parquet number (a typed twin) is staged as its digits: no
     # formula there, and no need to search 11 million rows' rendered amounts for one.
-    texts = [f for f in fields if f not in staged_twins(con, fields)] if stage == STAGE else fields
+    twins = staged_twins(con, fields) if stage == STAGE else {}
+    texts = [f for f in fields if f not in twins]
     if not texts:
         return 0, []
     marked = fn("contains", fn("concat_ws", lit(""), *(col(f, "s") for f in texts)), lit(MARK))
