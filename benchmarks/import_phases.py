@@ -9,6 +9,9 @@ Python, building the SQL) as the remainder.
     .venv/bin/python benchmarks/import_phases.py /tmp/huiqi-bench-import-500000/tax.csv
 
 The data directory is a fresh temporary one (``--data-dir`` to choose it; emptied first).
+``--explain START`` runs the statements that start so under ``EXPLAIN ANALYZE`` (once:
+the statement's writes happen as usual) and prints each operator's rows and time, e.g.
+``--explain "CREATE OR REPLACE TEMPORARY TABLE _rejects"``.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ Timing = tuple[float, float, str]
 class TimedConnection:
     """A DuckDB connection that records each ``execute`` and ``commit``."""
 
-    def __init__(self, con: Any, log: list[Timing]) -> None:
+    def __init__(self, con: Any, log: list[Timing], explain: list[str] | None = None) -> None:
         self._con = con
         self._log = log
+        self._explain = explain or []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
@@ -48,7 +52,14 @@ class TimedConnection:
             self._log.append((time.perf_counter() - wall, time.process_time() - cpu, what))
 
     def execute(self, query: str, *args: Any) -> TimedConnection:
-        self._timed(" ".join(str(query).split()), self._con.execute, query, *args)
+        text = " ".join(str(query).split())
+        if any(text.startswith(p) for p in self._explain):
+            # Run it once, profiled: EXPLAIN ANALYZE executes the statement (its
+            # writes included) and returns the plan with each operator's time.
+            self._timed(text, self._con.execute, "EXPLAIN ANALYZE " + str(query), *args)
+            print(f"-- {text[:110]}\n{self._con.fetchall()[0][1]}")
+            return self
+        self._timed(text, self._con.execute, query, *args)
         return self
 
     def commit(self) -> None:
@@ -70,6 +81,14 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--min-seconds", type=float, default=0.05, help="hide faster statements")
     parser.add_argument("--dump", type=Path, default=None, help="write each statement in full here")
+    parser.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="START",
+        help="print the analysed plan of statements that start so (repeatable), e.g."
+        " 'CREATE OR REPLACE TEMPORARY TABLE _rejects'",
+    )
     args = parser.parse_args()
     data = args.data_dir or Path(tempfile.mkdtemp(prefix="huiqi-phases-"))
     shutil.rmtree(data, ignore_errors=True)
@@ -79,7 +98,7 @@ def main() -> None:
     @contextlib.contextmanager
     def timed_connect(self: store_module.ProfileStore, **kwargs: bool) -> Iterator[Any]:
         with connect(self, **kwargs) as con:
-            yield TimedConnection(con, log)
+            yield TimedConnection(con, log, args.explain)
 
     store_module.ProfileStore.connect = timed_connect  # type: ignore[method-assign]
     wall, cpu = time.perf_counter(), time.process_time()
