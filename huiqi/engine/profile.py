@@ -213,6 +213,22 @@ def profile_from_case(
     for name, value in data.items():
         if name == "uscc":
             continue
+        if name == "qualifications" and name not in d.names:
+            # The qualifications registry's rows, as its file has them: one certificate
+            # per row, named by its qualification.
+            rows = value if isinstance(value, list) else [value]
+            for i, row in enumerate(rows):
+                where = f"profile qualifications[{i}]"
+                _keys(row, where, ("qualification", "valid_from", "valid_to"), ("certificate_id",))
+                kinds = [q.name for q in d.qualification_fields]
+                if row["qualification"] not in kinds:
+                    raise PolicyError(
+                        f"{where}: '{row['qualification']}' is not a qualification;"
+                        f" qualifications: {', '.join(kinds)}"
+                    )
+                period = [row["valid_from"], row["valid_to"]]
+                _add_certificate(prof, str(row["qualification"]), period, where)
+            continue
         if name in ("relations", "contracts"):
             rows = value if isinstance(value, list) else [value]
             for i, row in enumerate(rows):
@@ -225,7 +241,9 @@ def profile_from_case(
         f = d.get(name)
         where = f"profile field '{name}'"
         if f is None:
-            close = difflib.get_close_matches(str(name), [*d.names, "relations", "contracts"], n=1)
+            close = difflib.get_close_matches(
+                str(name), [*d.names, "relations", "contracts", "qualifications"], n=1
+            )
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise PolicyError(f"{where} is not in the data dictionary{hint}")
         if f.type == "qualification":
@@ -233,14 +251,7 @@ def profile_from_case(
             if periods and not isinstance(periods[0], list | tuple | dict):
                 periods = [periods]
             for p in periods:
-                start, end = _certificate(p, where)
-                first, last = _date(start, where), _date(end, where)
-                if first > last:
-                    raise PolicyError(
-                        f"{where}: the certificate ends ({last}) before it starts ({first});"
-                        " write [valid_from, valid_to], the first date first"
-                    )
-                prof.qualifications.append((name, first, last))
+                _add_certificate(prof, name, p, where)
         elif f.yearly:
             per_year = value if isinstance(value, dict) else {data_year: value}
             for key, v in per_year.items():
@@ -256,6 +267,17 @@ def profile_from_case(
                 _in_range(prof.static[name], f, where)
                 _in_codes(prof.static[name], f, where, d)
     return prof
+
+
+def _add_certificate(prof: RawProfile, name: str, period: Any, where: str) -> None:
+    start, end = _certificate(period, where)
+    first, last = _date(start, where), _date(end, where)
+    if first > last:
+        raise PolicyError(
+            f"{where}: the certificate ends ({last}) before it starts ({first});"
+            " write [valid_from, valid_to], the first date first"
+        )
+    prof.qualifications.append((name, first, last))
 
 
 def _keys(row: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> None:

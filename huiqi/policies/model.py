@@ -196,6 +196,17 @@ class Amount(_Strict):
     _fen = field_validator("cap", "floor")(_whole_fen)
     _plain = field_validator("cap", "floor", mode="before")(_plain_yuan)
 
+    @field_validator("formula", mode="before")
+    @classmethod
+    def _number_is_a_formula(cls, value: Any) -> Any:
+        """A fixed amount written as a YAML number (``formula: 200000``) is the formula
+        of that number: YAML loads it as an integer or a Decimal, never a float
+        (``yamlmarks``), so its text is the digits as written (``1e5`` then meets the
+        rule language's own refusal of exponents). ``true`` stays refused."""
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            return str(value)
+        return value
+
     @model_validator(mode="after")
     def _floor_below_cap(self) -> Amount:
         if self.cap is not None and self.floor is not None and self.floor > self.cap:

@@ -94,3 +94,53 @@ def test_a_list_or_mapping_where_one_value_belongs_is_refused(
         profile_from_case({field: written}, data_year=2025)
     assert says in caught.value.message
     assert "{2024: 50, 2025: 48}" in caught.value.message
+
+
+def test_certificates_as_the_qualifications_registry_writes_them() -> None:
+    """A case may list certificates as rows of the qualifications registry
+    (qualification, valid_from, valid_to): 'qualifications' was refused as "not in the
+    data dictionary; did you mean 'relations'?"."""
+    prof = profile_from_case(
+        {
+            "qualifications": [
+                {"qualification": "srdi_sme", "valid_from": "2025-03-01", "valid_to": "2028-02-28"},
+                {
+                    "qualification": "high_tech",
+                    "valid_from": dt.date(2024, 1, 1),
+                    "valid_to": dt.date(2026, 12, 31),
+                    "certificate_id": "GR202431000123",
+                },
+            ]
+        },
+        data_year=2025,
+    )
+    assert prof.qualifications == [
+        ("srdi_sme", dt.date(2025, 3, 1), dt.date(2028, 2, 28)),
+        ("high_tech", dt.date(2024, 1, 1), dt.date(2026, 12, 31)),
+    ]
+    # The same certificate written under its own name reads the same.
+    named = profile_from_case({"srdi_sme": ["2025-03-01", "2028-02-28"]}, data_year=2025)
+    assert named.qualifications == prof.qualifications[:1]
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        (
+            {"qualification": "gold_medal", "valid_from": "2025-01-01", "valid_to": "2026-01-01"},
+            r"qualifications\[0\]: 'gold_medal' is not a qualification; qualifications: .*srdi_sme",
+        ),
+        (
+            {"qualification": "srdi_sme", "valid_from": "2025-01-01"},
+            r"qualifications\[0\]: missing \['valid_to'\]",
+        ),
+        (
+            {"qualification": "srdi_sme", "valid_from": "2026-01-01", "valid_to": "2025-01-01"},
+            r"qualifications\[0\]: the certificate ends \(2025-01-01\) before it starts",
+        ),
+        ("srdi_sme", r"qualifications\[0\]: write a mapping with qualification"),
+    ],
+)
+def test_a_wrong_certificate_row_is_refused_with_its_place(row: object, says: str) -> None:
+    with pytest.raises(PolicyError, match=says):
+        profile_from_case({"qualifications": [row]}, data_year=2025)

@@ -184,3 +184,26 @@ def test_an_expected_amount_is_refused_exactly_when_it_is_negative(fen: int) -> 
         assert exc.message.startswith(f"expected amount {yuan} is negative"), exc.message
     else:
         assert fen >= 0 and case.expect.amount == yuan
+
+
+FIXED = library_dir() / "jd-little-giant-award-2026.yaml"  # formula: "300000"
+
+
+@pytest.mark.parametrize("written", ["300000", "300000.00"])
+def test_a_fixed_amount_written_as_a_yaml_number_is_its_formula(written: str) -> None:
+    """Regression: 'formula: 200000' was refused with "YAML read 200000 as a number; put
+    a code in quotes": a number is a formula, and its digits are kept as written."""
+    text = FIXED.read_text(encoding="utf-8")
+    assert '  formula: "300000"\n' in text
+    unquoted = text.replace('  formula: "300000"\n', f"  formula: {written}\n")
+    loaded = load_policy_text(unquoted, FIXED.name).policy
+    assert loaded.amount.formula == written
+    assert loaded.amount == load_policy_text(text, FIXED.name).policy.amount.model_copy(
+        update={"formula": written}
+    )
+
+
+def test_a_yes_no_word_is_still_no_formula() -> None:
+    text = FIXED.read_text(encoding="utf-8").replace('  formula: "300000"\n', "  formula: yes\n")
+    with pytest.raises(PolicyError, match="amount.formula"):
+        load_policy_text(text, FIXED.name)
