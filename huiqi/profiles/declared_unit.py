@@ -1,7 +1,7 @@
 """The unit a sheet declares above its header ("单位：万元"), held against the mapping.
 
 Offices' sheets often say once, above the header, what unit the amounts are in. When
-the importer skips such a line to find the header (``importer.fit_header``), reading
+the importer skips such a line to find the header (``headerchoice.fit_header``), reading
 the amounts in another unit than the one declared would store every figure 10,000
 times too small or too large. So the declaration is compared with the unit the
 mapping reads each money column in, and a mismatch refuses the file before anything

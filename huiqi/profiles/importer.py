@@ -43,12 +43,11 @@ import time
 from pathlib import Path
 
 from huiqi.config import Settings
-from huiqi.errors import HuiqiError, ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import load_dictionary, use_data_dir
-from huiqi.profiles.headerfit import header_below, two_row_header
+from huiqi.profiles.headerchoice import choose_sheet, fit_header
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
     ImportReport,
@@ -59,12 +58,7 @@ from huiqi.profiles.import_report import (
 )
 from huiqi.profiles.importdb import configure, import_scratch
 from huiqi.profiles.mapping import Mapping, normalise_header
-from huiqi.profiles.mapping_finder import (
-    all_mappings,
-    detect_mapping,
-    get_mapping,
-    office_mappings,
-)
+from huiqi.profiles.mapping_finder import get_mapping
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
 from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
@@ -332,105 +326,3 @@ def other_registries(mapping: Mapping, fields: list[str]) -> list[str]:
 
 def fields_at(positions: dict[int, str], field: str) -> int:
     return next(i for i, f in positions.items() if f == field)
-
-
-def _fits(source: Source, headers: list[str], named: Mapping | None, folder: Path) -> Mapping:
-    chosen = named or detect_mapping(str(source.path), headers, folder)
-    chosen.resolve(str(source.path), headers)
-    return chosen
-
-
-def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
-    """The file with its header row, and the mapping that fits that row.
-
-    The first non-empty row is the header when a mapping fits it. Otherwise the rows
-    below it are tried (``readers.HEADER_ROWS`` non-empty rows in all): an office's
-    sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
-    such as "单位：元" above the header. The first row that fits is the header, the
-    rows above it are skipped (the report lists them). When none fits, the error is
-    that of the row naming the most headers a mapping knows (then the most filled
-    cells, then the first): the header that did not fit, whose error names the
-    columns that stopped it, where the title's ("no mapping matches
-    ['2023年度企业纳税情况表']") said nothing useful.
-    """
-    try:
-        return source, _fits(source, source.headers, named, folder)
-    except HuiqiError:
-        if source.format == "parquet":
-            raise
-        rows = source.header_rows()
-        found = header_below(
-            source, rows, lambda cells: _fits(source, cells, named, folder), HuiqiError
-        )
-        if found is not None:
-            return found
-        # A header over two rows: group titles over merged cells above sub-headers.
-        for i in range(len(rows) - 1):
-            pair = two_row_header(rows[i], rows[i + 1])
-            if pair is None:
-                continue
-            try:
-                chosen = _fits(source, pair, named, folder)
-            except HuiqiError:
-                continue
-            return source.with_header(rows[i + 1][0], pair, rows[: i + 1]), chosen
-        known: set[str] = set()
-        for m in [named] if named else all_mappings(folder).values():
-            known |= set(m.headers) | m.skipped
-        known.discard("")
-
-        def likeness(i: int) -> tuple[int, int, int]:
-            cells = rows[i][1]
-            return (sum(normalise_header(c) in known for c in cells), _filled(cells), -i)
-
-        likeliest = max(range(len(rows)), key=likeness, default=0)
-        if likeliest == 0:
-            raise
-        line, cells = rows[likeliest]
-        try:
-            _fits(source, cells, named, folder)
-        except HuiqiError as exc:
-            file = str(source.path)
-            raise ImportFileError(
-                f"{file}, line {line}: "
-                + exc.message.removeprefix(f"{file}: ")
-                + f" (line {line} is taken for the header: of the first rows it names the "
-                "most known headers; a title or a unit line may stand above it)"
-            ) from None
-        raise
-
-
-def _filled(cells: list[str]) -> int:
-    return sum(1 for c in cells if c.strip())
-
-
-def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
-    """The one sheet of a workbook whose header fits the mapping (or detects one).
-
-    A workbook often carries notes or a cover sheet beside its data; reading the
-    first sheet blindly reported "the file is empty".
-    """
-    # A broken file in the data directory's mappings/ is no sheet's fault: say which.
-    office_mappings(folder)
-    fits: list[tuple[Source, Mapping]] = []
-    why: list[str] = []
-    for name in source.sheets:
-        try:
-            fits.append(fit_header(source.on_sheet(name), named, folder))
-        except HuiqiError as exc:
-            path = str(source.path)
-            detail = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}, ")
-            why.append(f"sheet '{name}': {detail}")
-    if len(fits) == 1:
-        return fits[0]
-    if not fits:
-        raise ImportFileError(
-            f"{source.path}: no sheet has a header that fits "
-            + (f"mapping '{named.name}'" if named else "a mapping")
-            + "; "
-            + "; ".join(why)
-            + ". Name the sheet with --sheet, or the layout with --mapping"
-        )
-    raise ImportFileError(
-        f"{source.path}: sheets {[s.sheet for s, _ in fits]} all fit; choose one with --sheet"
-    )
