@@ -33,14 +33,13 @@ import functools
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlglot import exp
 
 from huiqi.fsmode import open_private
+from huiqi.profiles.parquetstage import stage_parquet
 from huiqi.profiles.readers import CHUNK_BYTES, Source
 from huiqi.profiles.sqlexpr import col, fn, is_null, lit, num, sql
-from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
+from huiqi.profiles.stagesql import STAGE
 from huiqi.profiles.textlines import any_utf8_in_gbk
 
 # Every character ``str.isspace`` accepts lies in the Basic Multilingual Plane (the
@@ -80,13 +79,16 @@ def stage_fast(
     positions: dict[int, str],
     scratch: Path | None,
     passive: dict[int, str] | None = None,
+    *,
+    view: bool = False,
 ) -> int | None:
     """Stage the file through DuckDB's own reader; the rows staged, or None to fall back.
-    ``passive``: columns not imported but staged as text (CSV only, see ``staging``)."""
+    ``passive``: columns not imported but staged as text (CSV only, see ``staging``);
+    ``view``: a Parquet file's stage may be a view over the file (``parquetstage``)."""
     if source.format == "csv":
         return _csv(con, source, positions, scratch, passive or {})
     if source.format == "parquet":
-        return _parquet(con, source, positions)
+        return stage_parquet(con, source, positions, view=view)
     return None
 
 
@@ -288,65 +290,3 @@ def _trailing_overflow(con: duckdb.DuckDBPyConnection, source: Source, path: Pat
     except duckdb.Error:
         return True
     return bool(row and row[0])
-
-
-def same_type_both_ways(arrow_type: pa.DataType) -> bool:
-    """Whether DuckDB's Parquet reader gives a column of this type the type that Arrow
-    gives it. Arrow restores some types from its own metadata (a duration is stored as
-    an integer, for instance); columns of those go to the row-group reader."""
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return same_type_both_ways(arrow_type.value_type)
-    if pa.types.is_struct(arrow_type):
-        return all(same_type_both_ways(f.type) for f in arrow_type)
-    if pa.types.is_map(arrow_type):
-        return same_type_both_ways(arrow_type.key_type) and same_type_both_ways(
-            arrow_type.item_type
-        )
-    return (
-        pa.types.is_string(arrow_type)
-        or pa.types.is_large_string(arrow_type)
-        or pa.types.is_integer(arrow_type)
-        or pa.types.is_float32(arrow_type)
-        or pa.types.is_float64(arrow_type)
-        or pa.types.is_boolean(arrow_type)
-        or pa.types.is_date32(arrow_type)
-        or pa.types.is_timestamp(arrow_type)
-        or pa.types.is_decimal128(arrow_type)
-    )
-
-
-def _parquet(
-    con: duckdb.DuckDBPyConnection, source: Source, positions: dict[int, str]
-) -> int | None:
-    schema = pq.read_schema(source.path)
-    if not all(same_type_both_ways(schema.field(p).type) for p in positions):
-        return None
-    width = len(source.headers)
-    read = exp.Anonymous(
-        this="read_parquet",
-        expressions=[exp.Placeholder(), _arg("file_row_number", exp.true())],
-    )
-    # Columns by position (c0, c1...): the file's own names never enter the SQL text.
-    table = exp.Table(
-        this=read,
-        alias=exp.TableAlias(
-            this=exp.to_identifier("p"),
-            columns=[exp.to_identifier(f"c{i}") for i in range(width)],
-        ),
-    )
-    numbered = exp.select(
-        exp.alias_(exp.Add(this=col("file_row_number"), expression=num(1)), "_line"),
-        exp.alias_(exp.cast(num(width), "INTEGER"), "_cells"),
-        exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
-        *(col(f"c{p}") for p in positions),
-    ).from_(table)
-    types = {p: schema.field(p).type for p in positions}
-    twins = typed_twins(types, positions)
-    select = stage_select(types, positions, source.headers, numbered.subquery("n"), twins)
-    create_stage(con, list(positions.values()), {positions[p]: t for p, t in twins.items()})
-    try:
-        con.execute(sql(exp.insert(select, STAGE)), [str(source.path)])
-    except duckdb.Error:
-        _drop(con, STAGE)
-        return None
-    return _count(con, exp.select(exp.func("count", exp.Star())).from_(STAGE))

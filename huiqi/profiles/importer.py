@@ -24,8 +24,8 @@ report then says "No changes"), so the history of what was received is complete.
 One that accepts no row (every row rejected, or a header alone) makes none: the
 data is as it was, nothing is frozen, and its report (rejects included) goes under
 ``<imports_dir>/not-imported/<time>-<hash>/``; the audit log records it as any
-import. Steps 4-6 run in one transaction: an import is recorded entirely or not
-at all.
+import. Steps 4-6 run in one transaction (the checks before it, into temporary tables
+only): an import is recorded entirely or not at all.
 
 Example:
     >>> report = import_file(settings, "tax_2023.csv")        # doctest: +SKIP
@@ -41,6 +41,8 @@ import os
 import shutil
 import time
 from pathlib import Path
+
+import duckdb
 
 from huiqi.config import Settings
 from huiqi.fsmode import private_dir
@@ -61,6 +63,7 @@ from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import get_mapping
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
+from huiqi.profiles.parquetstage import drop_stage, is_view
 from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
 from huiqi.profiles.readers import Source, open_source
 from huiqi.profiles.staging import Progress, load_stage
@@ -160,9 +163,23 @@ def _import(
     with store.connect() as con:
         configure(con, scratch)
         passive = passive_columns(source.headers, chosen.skipped, positions)
+        # Relations rewrite their persons' cells in the stage (``links``): a table.
+        view = chosen.layout != "relations"
         rows_read, reader = load_stage(
-            con, source, positions, progress, scratch=scratch, fast=fast, passive=passive
+            con, source, positions, progress, scratch=scratch, fast=fast, passive=passive, view=view
         )
+        try:
+            rowcheck.build_checked(con, chosen, fields)
+        except duckdb.Error:
+            if not is_view(con):
+                raise
+            # A view's data pages are first decoded by the checks: a damaged one sends
+            # the file to the per-row-group reader, which keeps the readable row groups.
+            drop_stage(con)
+            rows_read, reader = load_stage(
+                con, source, positions, progress, scratch=scratch, fast=False
+            )
+            rowcheck.build_checked(con, chosen, fields)
         con.begin()
         out: Path | None = None
         try:
@@ -173,7 +190,6 @@ def _import(
                 source_file=str(file_path.resolve()),
                 file_sha256=source.sha256,
             )
-            rowcheck.build_checked(con, chosen, fields)
             rowcheck.build_rejects(con, chosen, fields, len(source.headers))
             name_passive_rows(con, fields, passive, source.headers, len(source.headers))
             accepted, rejected = rowcheck.counts(con)

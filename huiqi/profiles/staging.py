@@ -37,6 +37,7 @@ def load_stage(
     scratch: Path | None = None,
     fast: bool = True,
     passive: dict[int, str] | None = None,
+    view: bool = False,
 ) -> tuple[int, str]:
     """Stream the file into ``_stage``; returns the data rows read and which reader
     read them (``duckdb`` or ``recovering``).
@@ -54,11 +55,19 @@ def load_stage(
     as text after the fields and never checked, for what their cells say about the row
     (a total row's 合计 in the 序号 column, :mod:`huiqi.profiles.totalsrow`). A Parquet
     file's are not staged.
+
+    ``view``: the caller never rewrites a staged cell, so a Parquet file's stage may be a
+    view over the file (:mod:`huiqi.profiles.parquetstage`); its data pages are then
+    first decoded by the caller's first full read, which must send a damaged file back
+    here with ``fast=False``.
     """
     step = f"read {source.path.name}"
     passive = {} if source.format == "parquet" else dict(passive or {})
     fields = list(positions.values())
-    rows = stage_fast(con, source, positions, scratch, passive) if fast else None
+    rows = stage_fast(con, source, positions, scratch, passive, view=view) if fast else None
+    # The stage's last statement finished: the checks read through DuckDB's relations,
+    # which refuse to run beside an unfinished result.
+    con.complete()
     if rows is not None:
         if progress is not None:
             progress(step, rows, rows)
@@ -83,6 +92,7 @@ def load_stage(
         rows += batch.num_rows
         if progress is not None:
             progress(step, rows, source.estimated_rows(rows))
+    con.complete()
     if progress is not None:
         progress(step, rows, rows)
     return rows, "recovering"
