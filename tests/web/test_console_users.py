@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from portal_data import PASSWORD, Portal, page_token, sign_in
 from sqlalchemy import select
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.db.engine import transaction
 from huiqi.delivery.models import Event
 from huiqi.web.account_texts import ACCOUNT_TEXTS, account_message
 from huiqi.web.i18n import translations
@@ -136,7 +140,7 @@ def test_a_refused_add_reads_in_chinese_and_keeps_what_was_typed(
         PAGE, data={"csrf_token": token, "username": "x-author", "role": "policy_author"}
     )
     assert scope.status_code == 400
-    assert "政策起草人员 角色需要职权范围" in scope.text and "RoleError" not in scope.text
+    assert "政策起草人员角色需要职权范围" in scope.text and "RoleError" not in scope.text
     client.cookies.set("huiqi_lang", "en")
     try:
         english = client.post(PAGE, data={"csrf_token": token, "username": "x-author", "role": ""})
@@ -189,3 +193,62 @@ def test_every_account_refusal_reads_without_a_command_in_both_languages() -> No
     text = "no user 'bob'; 'huiqi user list' shows them"
     assert account_message(en, text) == "no user 'bob'; the list of users shows them"
     assert account_message(zh, text) == "没有用户“bob”；用户列表中列出了全部用户"
+
+
+def test_a_department_no_policy_names_is_refused_until_ticked_as_new(
+    portal: Portal, admin: tuple[TestClient, str]
+) -> None:
+    """The form's checkbox is the CLI's --new-department, and the refusal says so."""
+    client, token = admin
+    form = {
+        "csrf_token": token,
+        "username": "alien-author",
+        "role": "policy_author",
+        "scope": "department:外星局",
+    }
+    refused = client.post(PAGE, data=form)
+    assert refused.status_code == 400
+    assert "没有政策以“外星局”为发文部门" in refused.text and "尚无政策的部门" in refused.text
+    assert "--new-department" not in refused.text
+    added = client.post(PAGE, data=form | {"new_department": "yes"}, follow_redirects=False)
+    assert added.status_code == 303
+    assert roles_of(portal, "alien-author") == (("policy_author=department:外星局",), False)
+
+
+def test_the_users_are_listed_a_page_at_a_time_by_name(
+    portal: Portal, admin: tuple[TestClient, str]
+) -> None:
+    """A user per enterprise: the page lists 100 by name, then the next page by keyset
+    (after the last name shown), and finds names by their beginning."""
+    with transaction(portal.factory) as s:
+        actor = accounts.actor_of(accounts.find_user(s, "admin"))
+        for i in range(120):
+            accounts.add_user(
+                s, actor=actor, username=f"bulk{i:03d}", roles=[RoleGrant(Role.DATA_STEWARD)]
+            )
+    client, _ = admin
+    first = client.get(PAGE, params={"q": "bulk"}, headers={"Accept": "application/json"}).json()
+    names = [u["username"] for u in first["users"]]
+    assert names == [f"bulk{i:03d}" for i in range(100)]
+    assert first["next"] == f"{PAGE}?q=bulk&after=bulk099"
+    rest = client.get(first["next"], headers={"Accept": "application/json"}).json()
+    assert [u["username"] for u in rest["users"]] == [f"bulk{i:03d}" for i in range(100, 120)]
+    assert rest["next"] is None
+    page = client.get(first["next"]).text
+    assert 'id="first-page"' in page and "bulk119" in page and "bulk000" not in page
+    assert client.get(PAGE, params={"q": "bulk%"}).text.count('data-username="bulk') == 0
+    odd = client.get(PAGE, params={"q": "a\x00b"})
+    assert odd.status_code == 400 and "筛选条件不能包含控制字符" in odd.text
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(starting=st.text(max_size=80), after=st.text(max_size=80))
+def test_no_address_of_the_users_page_is_a_server_error(
+    admin: tuple[TestClient, str], starting: str, after: str
+) -> None:
+    response = admin[0].get(PAGE, params={"q": starting, "after": after})
+    assert response.status_code in (200, 400), (starting, after, response.status_code)

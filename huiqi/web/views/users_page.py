@@ -10,6 +10,7 @@ event. A refusal is shown beside its form in the page's language
 from __future__ import annotations
 
 import gettext
+import unicodedata
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +37,8 @@ router = APIRouter(include_in_schema=False)
 PATH = "/console/users"
 # What a refused add keeps of the form (the password is typed again).
 KEPT = ("username", "email", "role", "scope", "new_department")
+SHOWN = 100  # users a page lists (a keyset by name: there is a user per enterprise)
+LONGEST = 64  # the longest user name
 
 
 def _page(
@@ -50,10 +53,23 @@ def _page(
 ) -> Response:
     actor = actor_of(who)
     require_page(actor, PATH)
-    with reading(factory) as s:
-        users = accounts.list_users(s, actor=actor)
+    starting = request.query_params.get("q", "").strip()
+    after = request.query_params.get("after", "")
+    error = next((e for e in map(_unusable, (starting, after)) if e), None)
+    users: list[accounts.UserPublic] = []
+    if error is None:
+        with reading(factory) as s:
+            users = accounts.list_users(
+                s, actor=actor, starting=starting or None, after=after or None, limit=SHOWN + 1
+            )
+    more, users = len(users) > SHOWN, users[:SHOWN]
+    query = {"q": starting} if starting and error is None else {}
+    next_page = f"{PATH}?{urlencode(query | {'after': users[-1].username})}" if more else None
+    if error is not None:
+        status_code = max(status_code, 400)
     if wants_json(request):
-        return JSONResponse({"users": [asdict(u) for u in users]}, status_code=status_code)
+        body = {"users": [asdict(u) for u in users], "next": next_page}
+        return JSONResponse(body, status_code=status_code)
     names = {code: _catalogue(request).gettext(label) for code, label in ROLE_NAMES.items()}
     context: dict[str, Any] = {
         "users": users,
@@ -65,10 +81,24 @@ def _page(
         "add_error": add_error,
         "row_errors": row_errors or {},
         "typed": typed or {},
+        "starting": starting,
+        "filter_error": _catalogue(request).gettext(error) if error else None,
+        "next_page": next_page,
+        "first_page": f"{PATH}?{urlencode(query)}" if query else PATH,
+        "continued": bool(after) and error is None,
         "done": request.query_params.get("done"),
         "done_name": request.query_params.get("name", "")[:64],
     }
     return page(request, "console_users.html", context, status_code=status_code)
+
+
+def _unusable(value: str) -> str | None:
+    """Why a value of the page's address cannot be a user's name (a catalogue message)."""
+    if len(value) > LONGEST:
+        return N_("A filter holds at most 64 characters.")
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        return N_("A filter cannot hold control characters.")
+    return None
 
 
 def _split(grant: str) -> tuple[str, str, str]:
