@@ -252,3 +252,19 @@ def test_no_address_of_the_users_page_is_a_server_error(
 ) -> None:
     response = admin[0].get(PAGE, params={"q": starting, "after": after})
     assert response.status_code in (200, 400), (starting, after, response.status_code)
+
+
+def test_a_form_without_the_pages_csrf_token_changes_nothing(
+    portal: Portal, admin: tuple[TestClient, str]
+) -> None:
+    client, _ = admin
+    for path, form in [
+        (PAGE, {"username": "forged", "role": "admin"}),
+        (f"{PAGE}/disabled", {"username": "finance", "disabled": "yes"}),
+        (f"{PAGE}/roles", {"username": "finance", "role": "admin"}),
+    ]:
+        assert client.post(path, data=form).status_code == 403
+        assert client.post(path, data=form | {"csrf_token": "x" * 64}).status_code == 403
+    assert roles_of(portal, "finance") == (("finance_officer",), False)
+    with portal.factory() as s:
+        assert s.scalar(select(Event.id).where(Event.reason.contains("forged"))) is None
