@@ -268,3 +268,23 @@ def test_a_form_without_the_pages_csrf_token_changes_nothing(
     assert roles_of(portal, "finance") == (("finance_officer",), False)
     with portal.factory() as s:
         assert s.scalar(select(Event.id).where(Event.reason.contains("forged"))) is None
+
+
+def test_a_user_is_added_with_several_roles(portal: Portal, admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    form = {
+        "csrf_token": token,
+        "username": "two-roles",
+        "role": "policy_author",
+        "scope": "district:310115",
+        "more_roles": "policy_publisher=district:310115\r\n\r\npolicy_reviewer=nowhere",
+    }
+    refused = client.post(PAGE, data=form)
+    assert refused.status_code == 400 and "政策职权范围应为" in refused.text
+    assert "policy_reviewer=nowhere</textarea>" in refused.text  # kept to correct
+    form["more_roles"] = "policy_publisher=district:310115\r\n\r\n"
+    assert client.post(PAGE, data=form, follow_redirects=False).status_code == 303
+    assert roles_of(portal, "two-roles") == (
+        ("policy_author=district:310115", "policy_publisher=district:310115"),
+        False,
+    )

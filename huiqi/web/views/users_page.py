@@ -36,7 +36,7 @@ from huiqi.web.views.forms import Form
 router = APIRouter(include_in_schema=False)
 PATH = "/console/users"
 # What a refused add keeps of the form (the password is typed again).
-KEPT = ("username", "email", "role", "scope", "new_department")
+KEPT = ("username", "email", "role", "scope", "more_roles", "new_department")
 SHOWN = 100  # users a page lists (a keyset by name: there is a user per enterprise)
 LONGEST = 64  # the longest user name
 
@@ -127,6 +127,11 @@ def _grant(role: str, scope: str) -> list[RoleGrant]:
     return [RoleGrant(chosen, check_scope(chosen, scope or None))]
 
 
+def _more(text: str) -> list[RoleGrant]:
+    """Further roles, one a line as the command line takes them (role or role=scope)."""
+    return [RoleGrant.parse(line) for line in text.splitlines() if line.strip()]
+
+
 @router.get(PATH)
 def users(request: Request, factory: Factory, who: SignedIn) -> Response:
     return _page(request, factory, who)
@@ -134,7 +139,8 @@ def users(request: Request, factory: Factory, who: SignedIn) -> Response:
 
 @router.post(PATH)
 def add(request: Request, factory: Factory, who: SignedIn, form: Form) -> Response:
-    """Add a user with a role (as ``huiqi user add``); no password: API tokens only."""
+    """Add a user with its roles (as ``huiqi user add``): the one chosen, and any written
+    one a line; no password: API tokens only."""
     actor = actor_of(who)
     require_page(actor, PATH)
     name = form.get("username", "")
@@ -144,7 +150,8 @@ def add(request: Request, factory: Factory, who: SignedIn, form: Form) -> Respon
                 s,
                 actor=actor,
                 username=name,
-                roles=_grant(form.get("role", ""), form.get("scope", "")),
+                roles=_grant(form.get("role", ""), form.get("scope", ""))
+                + _more(form.get("more_roles", "")),
                 password=form.get("password") or None,
                 email=form.get("email") or None,
                 new_departments=bool(form.get("new_department")),
@@ -152,7 +159,7 @@ def add(request: Request, factory: Factory, who: SignedIn, form: Form) -> Respon
     except AccessDenied:
         raise
     except HuiqiError as exc:
-        typed = {k: form.get(k, "")[:300] for k in KEPT}
+        typed = {k: form.get(k, "")[:2000] for k in KEPT}
         return _page(
             request,
             factory,
