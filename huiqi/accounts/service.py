@@ -355,9 +355,26 @@ def set_disabled(
     return _public(user)
 
 
-def list_users(session: Session, *, actor: Actor) -> list[UserPublic]:
+def list_users(
+    session: Session,
+    *,
+    actor: Actor,
+    starting: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[UserPublic]:
+    """The users by name; those whose name starts with ``starting``, after the name
+    ``after`` (the next page: a keyset, as there is a user per enterprise), at most
+    ``limit`` of them."""
     require_role(actor, "list users", Role.ADMIN)
-    return [_public(u) for u in session.scalars(select(User).order_by(User.username))]
+    query = select(User).order_by(User.username)
+    if starting:
+        query = query.where(User.username.startswith(starting, autoescape=True))
+    if after is not None:
+        query = query.where(User.username > after)
+    if limit is not None:
+        query = query.limit(max(1, limit))
+    return [_public(u) for u in session.scalars(query)]
 
 
 def enterprise_emails(session: Session, usccs: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -165,10 +165,13 @@ def audit_log(
     uscc: str | None = None,
     entity: str | None = None,
     kind: str | None = None,
+    by: str | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[EventRow]:
-    """The newest audit events first (who did what, when, why); admins only.
+    """The newest audit events first (who did what, when, why); admins only. ``by`` keeps
+    the events of one actor (a user name); ``before_id`` the events older than that one,
+    for the next page (keyset: the id, never an offset).
 
     An enterprise's trail (``uscc``) and a grant's (``entity="grant:N"``) include the
     bulk-grant chunk events that hold its grants (:mod:`huiqi.delivery.chunkaudit`)."""
@@ -186,6 +189,8 @@ def audit_log(
         query = query.where(Event.entity.in_(_entities_of(session, entity)))
     if kind:
         query = query.where(Event.kind == kind)
+    if by:
+        query = query.where(Event.actor == by)
     if before_id is not None:
         query = query.where(Event.id < before_id)
     return [
@@ -202,7 +207,9 @@ def _entities_of(session: Session, entity: str) -> list[str]:
     from huiqi.delivery.models import BatchItem
 
     kind, _, key = entity.partition(":")
-    if kind != "grant" or not key.isdigit():
+    # ASCII digits only: '²'.isdigit() holds, and int('²') raises; and no more than an id
+    # column holds (a longer number overflows SQLite's integer).
+    if kind != "grant" or not (key.isascii() and key.isdigit() and len(key) <= 18):
         return [entity]
     chunk = chunkaudit.chunk_event_of(session, int(key))
     batches = session.scalars(select(BatchItem.batch_id).where(BatchItem.grant_id == int(key)))

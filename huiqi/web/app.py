@@ -32,6 +32,7 @@ from huiqi.web.bodylimit import BodyLimit
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
+    audit_page,
     auth,
     calculator_page,
     catalogue,
@@ -51,6 +52,7 @@ from huiqi.web.views import (
     ratings,
     requests,
     simulate_page,
+    users_page,
 )
 
 # Scripts and styles only from this site: htmx and ECharts are vendored under /static.
@@ -135,6 +137,8 @@ def create_app(
     app.include_router(policies_page.router)
     app.include_router(jobs_page.router)
     app.include_router(finance_page.router)
+    app.include_router(users_page.router)
+    app.include_router(audit_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
     app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
 

@@ -88,6 +88,18 @@ PAGES: tuple[ConsolePage, ...] = (
         N_("Finance: disbursement batches and payment results"),
         _READ_ALL,
     ),
+    ConsolePage(
+        "/console/users",
+        N_("Users"),
+        N_("Users: accounts, roles, disabling"),
+        frozenset({Role.ADMIN}),
+    ),
+    ConsolePage(
+        "/console/audit",
+        N_("Audit log"),
+        N_("Audit log: who did what, when and why"),
+        frozenset({Role.ADMIN}),
+    ),
 )
 
 STAFF_ROLES: frozenset[Role] = frozenset().union(*(p.roles for p in PAGES))

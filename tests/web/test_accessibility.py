@@ -218,6 +218,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/inbox",
             *(f"/console/jobs/{job}" for job in jobs),
         ],
+        "admin": ["/console/users", "/console/audit"],
     }
 
 

@@ -94,6 +94,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/console/complaints"): frozenset({"complaints"}),
     ("GET", "/console/corrections"): frozenset({"steward"}),
     ("GET", "/console/dashboard"): LEDGER_READERS,
+    ("GET", "/console/audit"): frozenset({"admin"}),
     ("GET", "/console/finance"): frozenset({"admin", "finance"}),
     ("GET", "/console/finance/batches/{batch_id}.{kind}"): frozenset({"finance"}),
     ("GET", "/console/flagged"): LEDGER_READERS,
@@ -106,6 +107,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/console/requests/stats"): DESKS,
     ("GET", "/console/requests/{request_id}"): REQUEST_DESK,
     ("GET", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
+    ("GET", "/console/users"): frozenset({"admin"}),
     # As GET /api/v1/grants: the ledger's readers (an admin and a finance officer see no stars).
     ("GET", "/grants"): PORTAL | ITS_DISTRICT | {"admin", "finance"},
     ("GET", "/grants/{grant_id}/notice.pdf"): PORTAL
@@ -161,6 +163,10 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/complaints/{complainant_id}/decide"): frozenset({"complaints"}),
     ("POST", "/console/corrections/{request_id}/decide"): frozenset({"steward"}),
     ("POST", "/console/finance/batches"): frozenset({"finance"}),
+    # The form names no user: an admin is told to choose one (400), not refused.
+    ("POST", "/console/users"): frozenset({"admin"}),
+    ("POST", "/console/users/disabled"): frozenset({"admin"}),
+    ("POST", "/console/users/roles"): frozenset({"admin"}),
     ("POST", "/console/finance/grants/{grant_id}/repay"): frozenset({"finance"}),
     ("POST", "/console/finance/payments"): frozenset({"finance"}),
     ("POST", "/console/flagged/{record_id}/review"): frozenset({"officer"}),
