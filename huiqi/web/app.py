@@ -40,6 +40,7 @@ from huiqi.web.views import (
     dashboard,
     desk_console,
     finance_page,
+    imports_page,
     jobs_page,
     mydata,
     nearmiss,
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(officer_inbox.router)
     app.include_router(policies_page.router)
     app.include_router(jobs_page.router)
+    app.include_router(imports_page.router)
     app.include_router(finance_page.router)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
     app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
