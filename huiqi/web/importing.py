@@ -80,7 +80,9 @@ def _as_uploaded(message: str, path: Path) -> str:
     where the command line's option is named."""
     for where in {str(path.resolve()), str(path)}:
         message = message.replace(where, path.name)
-    return message.replace("with --mapping", "in the form's Mapping field")
+    for option, field in (("--mapping", "Mapping"), ("--sheet", "Sheet")):
+        message = message.replace(f"with {option}", f"in the form's {field} field")
+    return message
 
 
 def import_upload(

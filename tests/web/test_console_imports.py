@@ -100,6 +100,11 @@ def test_the_report_reads_in_chinese(portal: Portal) -> None:
     text = client.get(f"/console/imports/{ref}").text
     assert "行数：读取 3，接受 2，拒绝 1，变更 2。" in text, text
     assert "导入历史（最新在前）" in client.get("/console/imports").text
+    # The importer's refusal, and the form's own, in the page's language.
+    status, page = upload(client, token, "空.csv", b"")
+    assert status == 400 and "空.csv：文件为空；应有一行表头，其后为数据行" in page
+    status, page = upload(client, token, "a.txt", b"x")
+    assert status == 400 and "&#39;a.txt&#39; 不是可导入的登记数据文件" in page
 
 
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:

@@ -56,6 +56,7 @@ def _page(
         "mappings": sorted(all_mappings(settings.mappings_dir).values(), key=lambda m: m.name),
         "error": error,
         "kept": kept or {},
+        "max_mb": f"{request.app.state.web.max_upload_bytes / 1024 / 1024:g}",
     }
     return page(request, "console_imports.html", context, status_code=status_code)
 
@@ -119,7 +120,10 @@ def _too_big(
     limit: int,
     kept: dict[str, str] | None = None,
 ) -> Response:
-    error = f"the file is larger than {limit:,} bytes ({limit / 1024 / 1024:g} MB); import it with 'huiqi import'"
+    error = (
+        f"the file is larger than {limit:,} bytes ({limit / 1024 / 1024:g} MB); import it with"
+        " the command 'huiqi import'"
+    )
     return _page(request, settings, who, error=error, kept=kept, status_code=413)
 
 
