@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from huiqi.delivery.models import Event
 from huiqi.profiles.uscc import make
+from huiqi.web.settings import WebSettings
 
 HEADER = "统一社会信用代码,企业名称,注册区划代码\n"
 
@@ -137,6 +138,16 @@ def test_a_file_the_importer_refuses_gives_its_message_on_the_page(
     error = re.search(r'<p class="error" role="alert" id="file-error">(.*?)</p>', text, re.S)
     assert error and said in error.group(1).lower(), error and error.group(1)
     assert "uploads" not in error.group(1) and "--mapping" not in error.group(1)
+
+
+def test_a_file_over_the_limit_is_refused_naming_it(portal: Portal) -> None:
+    client = sign_in(portal.client(WebSettings(max_upload_bytes=1024 * 1024)), "steward")
+    token = page_token(client, "/console/imports")
+    client.get("/lang/en")
+    assert "At most 1 MB" in client.get("/console/imports").text
+    big = (HEADER + "X,甲,310115\n" * 120_000).encode()  # 1.5 MB
+    status, text = upload(client, token, "big.csv", big)
+    assert status == 413 and "1 MB" in text and "huiqi import" in text
 
 
 def test_a_mapping_is_named_never_a_path(steward: tuple[TestClient, str]) -> None:
