@@ -47,6 +47,7 @@ class ImportEntry:
     rows_accepted: int | None
     rows_rejected: int | None
     rows_changed: int | None
+    reported: bool = True  # False: a snapshot made otherwise than by an import, no report
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def _from_snapshot(settings: Settings, s: SnapshotInfo) -> ImportEntry:
         rows_accepted=s.rows_accepted,
         rows_rejected=s.rows_rejected,
         rows_changed=_count(report, "rows_changed"),
+        reported=report is not None,
     )
 
 

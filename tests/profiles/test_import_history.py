@@ -82,7 +82,8 @@ def test_a_snapshot_made_without_an_import_has_no_report(settings: Settings) -> 
     (settings.imports_dir / "2" / "report.json").unlink()
     with pytest.raises(NotFoundError, match="left no report"):
         read_import(settings, actor=STEWARD, ref="2")
-    assert list_imports(settings, actor=STEWARD)[0].rows_changed is None
+    newest = list_imports(settings, actor=STEWARD)[0]
+    assert newest.rows_changed is None and not newest.reported
 
 
 def test_a_store_not_made_yet_has_no_imports(tmp_path: Path) -> None:

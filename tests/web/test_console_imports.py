@@ -82,6 +82,8 @@ def test_a_steward_imports_a_file_with_a_bad_row_and_reads_its_report(
     first = re.search(r'<tr data-import="([^"]+)">(.*?)</tr>', history, re.S)
     assert first and first.group(1) == ref and "<td>市场主体.csv</td>" in first.group(2)
     assert "uploads" not in history
+    # The test store's own snapshot was not imported: listed, with no report to open.
+    assert re.search(r'<tr data-import="1">\s*<th scope="row">1</th>', history)
     # The downloads: every rejected row whole, and the normalised values' file.
     file = client.get(f"/console/imports/{ref}/rejects.csv")
     assert file.status_code == 200 and "attachment" in file.headers["content-disposition"]
