@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.config import Settings
+from huiqi.profiles.import_history import ImportDetail, ImportEntry, detail, history, report_file
 from huiqi.profiles.store import ProfileStore, SnapshotInfo
 
 if TYPE_CHECKING:
@@ -125,3 +126,30 @@ def list_snapshots(settings: Settings, *, actor: Actor) -> list[SnapshotInfo]:
     """Data snapshots, one per import (data stewards, policy officers, admins)."""
     require_role(actor, "list data snapshots", Role.DATA_STEWARD, Role.ADMIN, *POLICY_ROLES)
     return ProfileStore(settings).snapshots()
+
+
+def _steward_snapshots(settings: Settings, actor: Actor, what: str) -> list[SnapshotInfo]:
+    # Reports quote the registries' rows (rejects.csv holds each refused row whole): for
+    # the data stewards who import them, not for every reader of the snapshot list.
+    require_role(actor, what, Role.DATA_STEWARD)
+    store = ProfileStore(settings)
+    return store.snapshots() if store.exists() else []
+
+
+def list_imports(settings: Settings, *, actor: Actor) -> list[ImportEntry]:
+    """The imports, newest first: each snapshot and each import that accepted no row
+    (data stewards)."""
+    return history(settings, _steward_snapshots(settings, actor, "list imports"))
+
+
+def read_import(settings: Settings, *, actor: Actor, ref: str) -> ImportDetail:
+    """An import's report and first rejects, by its reference (a snapshot id, or the
+    folder of one that made no snapshot; data stewards)."""
+    return detail(settings, ref, _steward_snapshots(settings, actor, "read import reports"))
+
+
+def import_report_file(settings: Settings, *, actor: Actor, ref: str, name: str) -> Path:
+    """The path of a file an import left (``rejects.csv``, ``normalised.csv``), looked up
+    by the import's reference and the file's name, never joined from them (data stewards)."""
+    snapshots = _steward_snapshots(settings, actor, "download import reports")
+    return report_file(settings, ref, name, snapshots)

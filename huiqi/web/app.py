@@ -41,6 +41,7 @@ from huiqi.web.views import (
     dashboard,
     desk_console,
     finance_page,
+    imports_page,
     jobs_page,
     mydata,
     nearmiss,
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(officer_inbox.router)
     app.include_router(policies_page.router)
     app.include_router(jobs_page.router)
+    app.include_router(imports_page.router)
     app.include_router(finance_page.router)
     app.include_router(users_page.router)
     app.include_router(audit_page.router)

@@ -47,6 +47,12 @@ PAGES: tuple[ConsolePage, ...] = (
         frozenset({Role.DATA_STEWARD}),
     ),
     ConsolePage(
+        "/console/imports",
+        N_("Imports"),
+        N_("Registry imports: history, reports, new import"),
+        frozenset({Role.DATA_STEWARD}),
+    ),
+    ConsolePage(
         "/console/requests",
         N_("Requests"),
         N_("Enterprises' requests (诉求)"),

@@ -17,6 +17,7 @@ from huiqi.web import refusal_values
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
+from huiqi.web.import_texts import IMPORT_TEXTS
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
 from huiqi.web.policy_texts import POLICY_TEXTS, VALUE_WORDS
@@ -353,6 +354,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
 
 REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
+REFUSALS += IMPORT_TEXTS
 REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
 
 # Refusals without values: the catalogue translates them whole.

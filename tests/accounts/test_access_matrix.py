@@ -345,6 +345,20 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: profiles.list_snapshots(w.settings, actor=a),
             _row(**OFFICERS, data_steward="both", admin="both"),
         ),
+        "huiqi.profiles.service.list_imports": (
+            lambda w, a: profiles.list_imports(w.settings, actor=a),
+            _row(data_steward="both"),
+        ),
+        "huiqi.profiles.service.read_import": (
+            lambda w, a: profiles.read_import(w.settings, actor=a, ref="1"),
+            _row(data_steward="both"),
+        ),
+        "huiqi.profiles.service.import_report_file": (
+            lambda w, a: profiles.import_report_file(
+                w.settings, actor=a, ref="1", name="rejects.csv"
+            ),
+            _row(data_steward="both"),
+        ),
         "huiqi.matching.service.match_population": (
             lambda w, a: matching.match_population(w.settings, actor=a, policies=[]),
             _row(**OFFICERS, data_steward="both"),

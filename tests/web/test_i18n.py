@@ -212,6 +212,10 @@ SAMPLES = {
     "lines": "3, 5",
     # A USCC's check character refused (huiqi.profiles.uscc).
     "should": "'K'",
+    # A registry file refused whole (huiqi.web.import_texts).
+    "headers": "['编号', '名称']",
+    "sheets": "['Sheet1']",
+    "suffixes": ".csv, .xlsx",
 }
 
 

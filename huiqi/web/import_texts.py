@@ -1,0 +1,57 @@
+"""What the importer and the console's import form say in English of a registry file they
+refuse as a whole, as catalogue templates for the steward's page (``/console/imports``).
+Read with the services' refusals (:mod:`huiqi.web.refusals`), after the file texts.
+
+The importer names the file as the steward chose it (``huiqi.web.importing``); its
+advice after the first words is a text in its turn (``advice``), kept as written where
+the catalogue has no translation of it."""
+
+from __future__ import annotations
+
+import re
+
+from huiqi.web.i18n import N_
+from huiqi.web.patterns import refusal
+
+IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
+    # huiqi.profiles.readers
+    refusal(N_("%(file)s: the file is empty; expected a header row followed by data rows")),
+    refusal(N_("%(file)s: not a readable .xlsx workbook (%(error)s)"), error=r".*"),
+    refusal(N_("%(file)s: not a readable Parquet file (%(error)s)"), error=r".*"),
+    refusal(
+        N_(
+            "%(file)s: the file is UTF-16 text (Excel's 'Unicode Text' export); save it from"
+            " Excel as 'CSV UTF-8 (comma delimited)', or import the .xlsx workbook"
+        )
+    ),
+    refusal(
+        N_("%(file)s: no sheet %(quoted)s with data; sheets with data: %(sheets)s"),
+        quoted=r"'.*'",
+        sheets=r"\[.*\]",
+    ),
+    # huiqi.profiles.mapping_finder: the headers, then what to do (a text of its own).
+    refusal(
+        N_("%(file)s: no mapping matches the headers %(headers)s; %(advice)s"),
+        headers=r"\[.*?\]",
+    ),
+    # huiqi.web.importing: the form's fields.
+    refusal(
+        N_("%(quoted)s is not a registry file the importer reads; choose a %(suffixes)s file"),
+        quoted=r"'.*'",
+        suffixes=r"[.\w, ]+",
+    ),
+    refusal(
+        N_(
+            "no mapping named %(quoted)s; choose one of %(known)s, or none to detect it from"
+            " the header"
+        ),
+        quoted=r"'.*'",
+    ),
+    refusal(N_("a sheet's name has at most %(n)s characters")),
+    refusal(
+        N_(
+            "the file is larger than %(size)s bytes (%(limit)s MB); import it with the"
+            " command 'huiqi import'"
+        )
+    ),
+]
