@@ -29,7 +29,7 @@ from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
-from huiqi.web.views.requests import NAMES
+from huiqi.web.views.requests import NAMES, STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -47,10 +47,12 @@ def desk_queue(
 ) -> Response:
     """The requests of the officer's departments still waiting for them (or in one
     status), in number order, QUEUE a page: a full page links to the next one
-    (``after``: the last number shown), so no request is out of reach."""
+    (``after``: the last number shown), so no request is out of reach. A status the desk
+    does not know is said, with the statuses it knows, above the default list (it showed
+    the default list as if the filter had been applied)."""
     actor = actor_of(who)
     require_page(actor, "/console/requests")
-    chosen = status if status in ("open", "acknowledged", "reopened", "answered", "closed") else ""
+    chosen = status if status in STATUS_NAMES else ""
     after = min(max(after, 0), 2**62)
     with reading(factory) as s:
         rows = list_requests(
@@ -68,11 +70,17 @@ def desk_queue(
         "categories": categories,
         "today": _today(),
         "status": chosen,
+        "unknown_status": _shown(status) if status != chosen else "",
         "after": after,
         "next_after": rows[-1].id if more else None,
         **NAMES,
     }
     return page(request, "console_requests.html", context)
+
+
+def _shown(value: str) -> str:
+    """A value of the address, shown back in a message: printable and short."""
+    return "".join(c for c in value[:40] if c.isprintable())
 
 
 def _day(text: str) -> dt.date | None:

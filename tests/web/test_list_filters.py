@@ -1,0 +1,46 @@
+"""A list page's filter value it does not know is said, in the page's language, with the
+values it takes, above the default list (QA: ``/console/requests?status=bogus`` showed
+the default list as if the filter had been applied)."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import Portal, sign_in
+
+
+def _alerts(html: str) -> list[str]:
+    return re.findall(r'<p class="error" role="alert">([^<]*)<', html)
+
+
+def test_an_unknown_request_status_is_said_with_the_statuses_in_chinese(portal: Portal) -> None:
+    officer = sign_in(portal.client(), "desk-policy")
+    shown = officer.get("/console/requests", params={"status": "bogus"})
+    assert shown.status_code == 200
+    (alert,) = _alerts(shown.text)
+    assert "“bogus”" in alert and "待受理" in alert and "已办结" in alert, alert
+    assert "<caption" in shown.text  # the default list still follows
+
+
+def test_an_unknown_request_status_is_said_in_english(portal: Portal) -> None:
+    officer = sign_in(portal.client(), "desk-policy")
+    officer.cookies.set("huiqi_lang", "en")
+    (alert,) = _alerts(officer.get("/console/requests?status=%3Cb%3Ex").text)
+    assert alert.startswith("There is no request status “&lt;b&gt;x”"), alert
+    assert "Waiting to be acknowledged, Being handled, Answered, Reopened, Closed" in alert
+
+
+def test_a_known_or_empty_request_status_says_nothing(portal: Portal) -> None:
+    officer = sign_in(portal.client(), "desk-policy")
+    for status in ("", "closed", "open"):
+        assert _alerts(officer.get("/console/requests", params={"status": status}).text) == []
+
+
+def test_the_officer_inbox_takes_unread_1_or_nothing(portal: Portal) -> None:
+    """Regression: any value of ``unread`` (``unread=0`` too) showed the unread messages
+    only; a value other than 1 is now said in the page's language."""
+    officer = sign_in(portal.client(), "desk-policy")
+    assert officer.get("/console/inbox?unread=1").status_code == 200
+    refused = officer.get("/console/inbox?unread=0")
+    assert refused.status_code == 400
+    assert "unread=0" in refused.text and "无法使用" in refused.text, refused.text
