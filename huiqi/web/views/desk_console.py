@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.db.engine import reading, transaction
+from huiqi.delivery.freetext import is_blank
 from huiqi.desk.categories import list_categories
 from huiqi.desk.context import policy_context
 from huiqi.desk.errors import DeskError
@@ -198,7 +199,7 @@ def desk_reply(
     text = form.get("reply", "")
     error: str | None = None
     status = 400
-    if not text.strip():
+    if is_blank(text):  # a zero-width space too, which strip() keeps
         error = N_("Write the answer the enterprise will read.")
     else:
         try:
@@ -226,7 +227,7 @@ def desk_transfer(
     status = 400
     if not department:
         errors["department"] = N_("Choose the department that owns the request.")
-    if not reason.strip():
+    if is_blank(reason):
         errors["reason"] = N_("Give the reason for the transfer.")
     if not errors:
         try:
