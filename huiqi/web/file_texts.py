@@ -63,36 +63,11 @@ FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " re-payment's result names its own batch"
         )
     ),
-    refusal(
-        N_(
-            "grant %(id)s's payment in batch %(batch)s is already recorded as failed; to pay"
-            " it, release it once the cause is addressed ('huiqi disburse repay %(n)s --reason"
-            " …') and export it in a new batch"
-        )
-    ),
     # huiqi.delivery.repayment: a grant released for re-payment that is not a failed one
-    # (a 'Pay again' form sent twice, or after a newer result file).
-    refusal(N_("no grant %(id)s; 'huiqi grants --status payment_failed' lists them")),
+    # (a 'Pay again' form sent twice, or after a newer result file); those whose text
+    # names a CLI command are read by huiqi.web.cli_texts.
     refusal(N_("grant %(id)s is paid in batch %(batch)s; a paid grant is never paid again")),
     refusal(N_("grant %(id)s is paid; a paid grant is never paid again")),
-    refusal(
-        N_(
-            "grant %(id)s is in batch %(batch)s awaiting its payment result; import the result"
-            " ('huiqi disburse results FILE') before paying it again"
-        )
-    ),
-    refusal(
-        N_(
-            "grant %(id)s is granted and not in a batch (released for re-payment already);"
-            " 'huiqi disburse export' takes it into the next batch"
-        )
-    ),
-    refusal(
-        N_(
-            "grant %(id)s is granted and not in a batch; 'huiqi disburse export' takes it into"
-            " the next batch"
-        )
-    ),
     refusal(
         N_(
             "grant %(id)s is %(status)s; only a grant whose payment failed is released for"

@@ -15,6 +15,7 @@ import re
 
 from huiqi.web import refusal_values
 from huiqi.web.check_texts import PARTS_SEPARATOR
+from huiqi.web.cli_texts import CLI_TEXTS, web_wording
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
@@ -351,6 +352,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 
+# First: a text naming a CLI command is read there, and worded for the web (see its module).
+REFUSALS[:0] = CLI_TEXTS
 REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
 REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
@@ -400,7 +403,7 @@ STATUS_WORDS = {
 def localise(catalogue: gettext.NullTranslations, text: str) -> str:
     """``text`` (a refusal, or a visitor's own words) in the catalogue's language; never
     %-formats ``text`` itself, only a template of the catalogue."""
-    found = catalogue.gettext(text)
+    found = catalogue.gettext(web_wording(text))
     if found != text:
         return found
     for pattern, template in REFUSALS:
@@ -410,7 +413,7 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
             if groups.get("status") in STATUS_WORDS:
                 groups["status"] = STATUS_WORDS[groups["status"]]
             values = {k: _value(catalogue, k, v) for k, v in groups.items()}
-            return catalogue.gettext(template) % values
+            return catalogue.gettext(web_wording(template)) % values
     return text
 
 

@@ -75,7 +75,7 @@ def test_the_service_texts_match_their_templates() -> None:
     [
         ("paid", "paid", "补贴 7 在批次 2 中已登记为支付成功；本系统不会撤销或重复支付"),
         ("failed", "granted", "补贴 7 在批次 2 中的支付已登记为失败，此后已放行重新拨付"),
-        ("failed", "payment_failed", "huiqi disburse repay 7 --reason"),
+        ("failed", "payment_failed", "请在问题解决后于“拨付失败”一栏放行重新拨付"),
     ],
 )
 def test_a_result_contradicting_the_recorded_one_reads_in_chinese(
