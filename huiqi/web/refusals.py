@@ -14,6 +14,7 @@ import gettext
 import re
 
 from huiqi.web import refusal_values
+from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.cli_texts import CLI_TEXTS, web_wording
 from huiqi.web.file_texts import FILE_TEXTS
@@ -171,40 +172,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " more ratings; file a new request if the problem remains"
         ),
     ),
-    # An access refusal (accounts.access): the sentence in the page's language, the
-    # action and the roles as the service names them.
-    _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
-    # An account of no enterprise, park or policy scope (a desk officer, a data steward)
-    # opening the grants page (huiqi.delivery.listing_queries).
-    _refusal(N_("%(who)s may not read delivery records")),
-    # A district officer asking about an enterprise of another district, or of none
-    # (accounts.districts).
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
-            " %(district)s, outside the districts you act for (%(known)s); an officer of"
-            " that district or a city-wide officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it"
-            " is outside the districts you act for (%(known)s); a city-wide officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
-            " %(district)s, outside the region of the policies its scope covers; a city-wide"
-            " officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it is"
-            " outside the region of the policies its scope covers; a city-wide officer may"
-        )
-    ),
+    *ACCESS_TEXTS,
     _refusal(N_("no grant %(id)s of yours")),
     _refusal(N_("no decision %(id)s of yours")),
     _refusal(N_("grant %(id)s is '%(status)s': rate it once it is granted")),
@@ -317,31 +285,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " budget and top it up there"
         )
     ),
-    # A USCC refused (huiqi.profiles.uscc.validate): typed by a park operator or an
-    # officer into a form or an address.
-    _refusal(N_("%(code)s has %(length)s characters; a USCC has exactly 18")),
-    _refusal(N_("%(code)s: characters 3-8 must be a 6-digit region code")),
-    _refusal(N_("%(code)s: character %(n)s %(quoted)s is not allowed in a USCC")),
-    _refusal(
-        N_(
-            "%(code)s: character %(n)s %(quoted)s is not allowed in a USCC (I, O, S, V and Z"
-            " are never used)"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(code)s: character %(n)s is invisible (U+%(hex)s); delete it and keep the 18"
-            " letters and digits of the code"
-        ),
-        hex=r"[0-9A-F]{4,}",
-    ),
-    _refusal(
-        N_(
-            "%(code)s: check character is %(quoted)s but should be %(should)s; the code was"
-            " probably mistyped"
-        ),
-        should=r"'[^']*'",
-    ),
+    *USCC_TEXTS,
     # A page's address with a value its parameter cannot take (huiqi.web.errors).
     _refusal(
         N_(

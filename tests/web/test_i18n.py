@@ -235,8 +235,8 @@ def test_an_industry_class_refused_reads_in_chinese(code: str, chinese: str) -> 
 
 
 def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> None:
-    from huiqi.web.i18n import translations
     from huiqi.web.cli_texts import web_wording
+    from huiqi.web.i18n import translations
     from huiqi.web.refusals import REFUSALS, localise
 
     zh = translations("zh-CN")
