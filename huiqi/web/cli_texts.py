@@ -1,6 +1,7 @@
 """Refusals whose service text says what to do with a command of the CLI ('huiqi disburse
-repay 12 --reason …', 'huiqi init') or names a path on the server: a visitor of the site
-has no command line, so a page says what to do on the site instead.
+repay 12 --reason …', 'huiqi init'), or names a path on the server or a Python exception
+class ('BadZipFile'): a visitor of the site has no command line and cannot act on the
+class, so a page says what to do on the site instead.
 
 Each entry is the service's English as a catalogue template (whose pattern reads the
 text, as :mod:`huiqi.web.refusals` reads every refusal) and the web's own wording of it,
@@ -130,6 +131,27 @@ _SAID: list[tuple[str, str, dict[str, str]]] = [
             " data is there"
         ),
         {"policy": r"\S+"},
+    ),
+]
+
+_SAID += [
+    # huiqi.delivery.batchfiles: a payment result file the reader gave up on.
+    (
+        N_(
+            "cannot read %(quoted)s as a %(kind)s file (%(error)s); export the results again"
+            " from the finance system"
+        ),
+        N_(
+            "cannot read %(quoted)s as a %(kind)s file: it is damaged, or not of that kind;"
+            " export the results again from the finance system"
+        ),
+        {"quoted": r"'.*'", "kind": r"\w*", "error": r"\w+"},
+    ),
+    # huiqi.engine.policycheck: a draft that breaks the loader (the draft editor).
+    (
+        N_("the policy could not be read (%(error)s); check its YAML"),
+        N_("the policy could not be read; check its YAML"),
+        {"error": r"\w+"},
     ),
 ]
 

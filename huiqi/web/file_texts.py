@@ -13,16 +13,8 @@ from huiqi.web.patterns import refusal
 _BATCHES = {"batch": r"\d+", "batches": r"\d+(?:, \d+)*"}
 
 FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
-    # huiqi.delivery.batchfiles: a payment result file the reader gave up on.
-    refusal(
-        N_(
-            "cannot read %(quoted)s as a %(kind)s file (%(error)s); export the results again"
-            " from the finance system"
-        ),
-        quoted=r"'.*'",
-        kind=r"\w*",
-        error=r"\w+",
-    ),
+    # huiqi.delivery.batchfiles: a payment result file the reader gave up on is read by
+    # huiqi.web.cli_texts (its text names a Python exception class).
     # huiqi.delivery.resultfile: a file of neither kind (the API takes any name).
     refusal(
         N_("cannot read %(quoted)s files; expected a .csv or .xlsx payment result file"),

@@ -62,6 +62,12 @@ def test_no_template_a_page_shows_names_a_command(language: str) -> None:
             "--all",
         ),
         (
+            "cannot read 'r.xlsx' as a xlsx file (BadZipFile); export the results again from"
+            " the finance system",
+            "BadZipFile",
+        ),
+        ("the policy could not be read (KeyError); check its YAML", "KeyError"),
+        (
             "p-1 v2 is published but not delivered: the store at /srv/x.duckdb holds no data"
             " yet; run 'huiqi generate' or 'huiqi import'; then 'huiqi deliver p-1' delivers it",
             "huiqi deliver",
