@@ -73,6 +73,13 @@ _SAID: list[tuple[str, str, dict[str, str]]] = [
         ),
         {},
     ),
+    # huiqi.delivery.service.latest_version: the simulator started from a policy that is
+    # not published (/console/simulate?start=…).
+    (
+        N_("policy '%(policy)s' is not published; 'huiqi versions' lists what is"),
+        N_("policy '%(policy)s' is not published; the catalogue lists what is"),
+        {},
+    ),
     # huiqi.delivery.records: a version published before its window opens (the console).
     (
         N_(

@@ -157,6 +157,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file")),
     _refusal(N_("no offer or delivery record id %(id)s")),
     _refusal(N_("no request %(id)s")),
+    # The finance page's download of a batch's file that does not exist (QA: in English).
+    _refusal(N_("no %(kind)s file of disbursement batch %(id)s"), kind=r".*"),
+    # The desk's statistics for a period that ends before it starts (QA: in English).
+    _refusal(
+        N_("the period starts (%(since)s) after it ends (%(until)s)"), since=r"\S+", until=r"\S+"
+    ),
     _refusal(
         N_(
             "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you believe is"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from portal_data import Portal, sign_in
 
 
@@ -44,3 +45,26 @@ def test_the_officer_inbox_takes_unread_1_or_nothing(portal: Portal) -> None:
     refused = officer.get("/console/inbox?unread=0")
     assert refused.status_code == 400
     assert "unread=0" in refused.text and "无法使用" in refused.text, refused.text
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "status", "chinese"),
+    [
+        # Regression (QA, demo): each read in English on the Chinese page; the first
+        # named the CLI's 'huiqi versions'.
+        ("author", "/console/simulate?start=nonexistent", 404, "政策“nonexistent”未发布"),
+        ("finance", "/console/finance/batches/999999.csv", 404, "拨付批次 999999 没有 csv 文件"),
+        (
+            "desk-policy",
+            "/console/requests/stats?since=2026-05-01&until=2026-01-01",
+            200,
+            "统计期间的开始日期（2026-05-01）晚于结束日期（2026-01-01）",
+        ),
+    ],
+)
+def test_a_page_refusal_reads_in_chinese(
+    portal: Portal, user: str, path: str, status: int, chinese: str
+) -> None:
+    shown = sign_in(portal.client(), user).get(path)
+    assert shown.status_code == status
+    assert chinese in shown.text and "huiqi versions" not in shown.text, shown.text[-2000:]
