@@ -159,6 +159,16 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("no request %(id)s")),
     # The finance page's download of a batch's file that does not exist (QA: in English).
     _refusal(N_("no %(kind)s file of disbursement batch %(id)s"), kind=r".*"),
+    # An enterprise's message marked read that is not in its inbox (a second tab).
+    _refusal(
+        N_(
+            "message %(id)s is not in the inbox of enterprise %(uscc)s; list the inbox for the"
+            " ids that can be marked read."
+        )
+    ),
+    # A draft deleted or published that is not there (deleted meanwhile, another tab).
+    _refusal(N_("%(policy)s has no draft"), policy=r"\S+"),
+    _refusal(N_("%(policy)s has no draft to publish"), policy=r"\S+"),
     # The desk's statistics for a period that ends before it starts (QA: in English).
     _refusal(
         N_("the period starts (%(since)s) after it ends (%(until)s)"), since=r"\S+", until=r"\S+"

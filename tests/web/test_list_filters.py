@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_data import Portal, sign_in
+from portal_data import Portal, page_token, sign_in
 
 
 def _alerts(html: str) -> list[str]:
@@ -68,3 +68,22 @@ def test_a_page_refusal_reads_in_chinese(
     shown = sign_in(portal.client(), user).get(path)
     assert shown.status_code == status
     assert chinese in shown.text and "huiqi versions" not in shown.text, shown.text[-2000:]
+
+
+def test_form_refusals_found_on_the_demo_read_in_chinese(staff: Portal) -> None:
+    """Regression (QA, demo): a rating form naming nothing, an enterprise's message marked
+    read that is not in its inbox, and a draft published or deleted that is not there
+    each read in English on the Chinese page."""
+    ent = sign_in(staff.client(), "ent1")
+    token = page_token(ent, "/grants")
+    rated = ent.post("/rate", data={"csrf_token": token, "kind": "x", "target": "1"})
+    assert rated.status_code == 400 and "表单未指明要评价的事项" in rated.text
+    read = ent.post("/inbox/987654/read", data={"csrf_token": token})
+    assert read.status_code == 404 and "的消息箱中没有编号为 987654 的消息" in read.text
+    author = sign_in(staff.client(), "publisher")
+    token = page_token(author, "/console/policies")
+    for action, chinese in (("publish", "没有可发布的草稿"), ("delete", "没有草稿")):
+        sent = author.post(
+            f"/console/policies/no-such-policy/draft/{action}", data={"csrf_token": token}
+        )
+        assert sent.status_code == 404 and f"no-such-policy {chinese}" in sent.text, sent.text
