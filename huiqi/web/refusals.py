@@ -17,6 +17,7 @@ from huiqi.web import refusal_values
 from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.cli_texts import CLI_TEXTS, web_wording
+from huiqi.web.desk_texts import DESK_TEXTS
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
 from huiqi.web.ledger_texts import LEDGER_TEXTS
@@ -221,24 +222,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " %(limit)s MB (HUIQI_WEB_MAX_UPLOAD_MB) and a few fields"
         )
     ),
-    # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
-    # after the request moved on (a second tab, the back button, a colleague).
-    _refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),
-    _refusal(
-        N_(
-            "request %(id)s is %(status)s: it can be answered when it is open or acknowledged or"
-            " reopened"
-        )
-    ),
-    _refusal(
-        N_(
-            "request %(id)s is %(status)s: it can be transferred when it is open or acknowledged"
-            " or reopened"
-        )
-    ),
-    _refusal(N_("request %(id)s is %(status)s: rate it once it is answered")),
-    _refusal(N_("the answer to request %(id)s is rated already")),
-    _refusal(N_("request %(id)s is already with %(name)s")),
+    *DESK_TEXTS,
     _refusal(N_("no complainant %(id)s")),
     _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
     _refusal(N_("record %(id)s is not an application (申报)")),
