@@ -87,3 +87,15 @@ def test_form_refusals_found_on_the_demo_read_in_chinese(staff: Portal) -> None:
             f"/console/policies/no-such-policy/draft/{action}", data={"csrf_token": token}
         )
         assert sent.status_code == 404 and f"no-such-policy {chinese}" in sent.text, sent.text
+
+
+def test_the_correction_form_of_a_field_the_dictionary_does_not_know_is_refused(
+    portal: Portal,
+) -> None:
+    """Regression (QA, demo): ``/my-data/correct?field=bogus`` showed the form for a field
+    "bogus" (refused only once sent), and without a field an empty form."""
+    ent = sign_in(portal.client(), "ent1")
+    refused = ent.get("/my-data/correct?field=bogus")
+    assert refused.status_code == 400 and "&#39;bogus&#39; 不是数据字典中的字段" in refused.text
+    bare = ent.get("/my-data/correct", follow_redirects=False)
+    assert bare.status_code == 303 and bare.headers["location"] == "/my-data"
