@@ -99,3 +99,14 @@ def test_the_correction_form_of_a_field_the_dictionary_does_not_know_is_refused(
     assert refused.status_code == 400 and "&#39;bogus&#39; 不是数据字典中的字段" in refused.text
     bare = ent.get("/my-data/correct", follow_redirects=False)
     assert bare.status_code == 303 and bare.headers["location"] == "/my-data"
+
+
+@pytest.mark.parametrize("path", ["/home", "/grants", "/inbox", "/requests", "/almost"])
+def test_a_mistyped_uscc_in_the_address_is_said_as_such(portal: Portal, path: str) -> None:
+    """Regression (QA, demo): on /home, /grants, /inbox and /requests a code that cannot be
+    a USCC was refused as another enterprise's ("may not read this enterprise's records",
+    403), where /almost and /my-data said what is wrong with it."""
+    ent = sign_in(portal.client(), "ent1")
+    shown = ent.get(path, params={"uscc": "x"})
+    assert shown.status_code == 400, shown.text[-1500:]
+    assert "统一社会信用代码应为 18 位" in shown.text
