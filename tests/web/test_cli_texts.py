@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from portal_data import OFFER, Portal, sign_in
 
 from huiqi.delivery.models import BatchItem, Grant
 from huiqi.delivery.repayment import _not_failed
@@ -101,3 +102,26 @@ def test_the_cli_texts_are_read_first() -> None:
     policy text's frame), so that the page gets the web's wording."""
     assert REFUSALS[: len(CLI_TEXTS)] == CLI_TEXTS
     assert all(web_wording(service) != service for service, _, _ in _SAID)
+
+
+def test_a_checklist_that_cannot_be_shown_says_why_without_the_server_path(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (QA): the policy page put the explanation's refusal on the page as it
+    was ("{{ mine.trace_error }}", not through ``message``): in English on the Chinese page,
+    with the server's store path and "run 'huiqi generate'"; the desk's request page did the
+    same with its linked policy's explanation."""
+    from huiqi.errors import StoreError
+    from huiqi.web.views import catalogue
+
+    def no_data(*args: object, **kwargs: object) -> None:
+        raise StoreError(
+            "the store at /srv/huiqi/profiles.duckdb holds no data yet; run 'huiqi generate'"
+            " or 'huiqi import'"
+        )
+
+    monkeypatch.setattr(catalogue, "explain_policy", no_data)
+    shown = sign_in(portal.client(), "ent2").get(f"/policies/{OFFER}")
+    assert shown.status_code == 200
+    assert "暂时无法显示条件核对： 尚无企业数据；请数据管理员先行导入" in shown.text
+    assert "/srv/huiqi" not in shown.text and "huiqi generate" not in shown.text
