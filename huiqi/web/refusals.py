@@ -120,6 +120,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
     _refusal(N_("level '%(value)s' is not one of %(known)s")),
+    _refusal(
+        N_("no published policy is issued by department '%(value)s'; choose one from the list")
+    ),
     _refusal(N_("mode '%(value)s' is not one of %(known)s")),
     # An upload whose Content-Length header is not a length (huiqi.web.uploads).
     _refusal(

@@ -110,3 +110,16 @@ def test_a_mistyped_uscc_in_the_address_is_said_as_such(portal: Portal, path: st
     shown = ent.get(path, params={"uscc": "x"})
     assert shown.status_code == 400, shown.text[-1500:]
     assert "统一社会信用代码应为 18 位" in shown.text
+
+
+def test_a_department_that_issued_no_policy_is_said_on_the_catalogue(portal: Portal) -> None:
+    """Regression (QA, demo): ``/policies?department=bogus`` showed "all departments"
+    selected above an empty catalogue, as if every department had been searched."""
+    client = portal.client()
+    (alert,) = _alerts(client.get("/policies", params={"department": "bogus"}).text)
+    assert alert == "部门“bogus”没有已发布的政策；请从列表中选择部门", alert
+    client.cookies.set("huiqi_lang", "en")
+    (alert,) = _alerts(client.get("/policies", params={"department": "bogus"}).text)
+    assert "no published policy is issued by department &#39;bogus&#39;" in alert
+    shown = client.get("/policies", params={"department": "bogus", "mode": "auto"}).text
+    assert _alerts(shown) != []
