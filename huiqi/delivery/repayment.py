@@ -19,13 +19,18 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import BatchItem, Grant
 from huiqi.delivery.statuses import GrantStatus, PaymentResult
-from huiqi.errors import NotFoundError, StateConflict
+from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 MAX_REASON = 1000
 
 
 class RepaymentError(StateConflict):
     """A grant cannot be released for re-payment (not failed, paid, still in a batch...)."""
+
+
+class RepaymentReasonError(HuiqiError):
+    """The reason for paying again cannot be used (missing, too long, control characters):
+    the officer's input, not the grant's state (HTTP 400 where RepaymentError is 409)."""
 
 
 def newest_item(session: Session, grant_id: int) -> BatchItem | None:
@@ -44,11 +49,16 @@ def release_for_repayment(session: Session, *, actor: Actor, grant_id: int, reas
     Raises:
         NotFoundError: no such grant.
         RepaymentError: the grant's payment did not fail (paid, in a batch, not exported,
-            released already), or no reason was given.
+            released already).
+        RepaymentReasonError: no reason was given, or one that cannot be kept.
     """
     require_role(actor, "release a failed payment for re-payment", Role.FINANCE_OFFICER)
     why = clean_text(
-        reason, "the reason for paying again", RepaymentError, required=True, max_length=MAX_REASON
+        reason,
+        "the reason for paying again",
+        RepaymentReasonError,
+        required=True,
+        max_length=MAX_REASON,
     )
     grant = session.scalars(
         select(Grant).where(Grant.id == grant_id).with_for_update()

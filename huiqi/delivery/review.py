@@ -38,6 +38,7 @@ from huiqi.delivery import notify, topup
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.channels import INBOX
 from huiqi.delivery.disburse import live_item
+from huiqi.delivery.freetext import is_blank
 from huiqi.delivery.models import (
     Application,
     BatchItem,
@@ -112,7 +113,7 @@ def resolve_flag(
     """
     decided = parse_outcome(outcome) if isinstance(outcome, str) else outcome
     reason = reason.strip()
-    if not reason:
+    if is_blank(reason):  # a zero-width space alone, which strip() keeps, says nothing
         raise ReviewError("give the reason for this decision; it is kept in the audit log")
     if len(reason) > MAX_REASON:
         raise ReviewError(f"the reason is {len(reason)} characters; at most {MAX_REASON}")

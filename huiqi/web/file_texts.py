@@ -13,16 +13,8 @@ from huiqi.web.patterns import refusal
 _BATCHES = {"batch": r"\d+", "batches": r"\d+(?:, \d+)*"}
 
 FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
-    # huiqi.delivery.batchfiles: a payment result file the reader gave up on.
-    refusal(
-        N_(
-            "cannot read %(quoted)s as a %(kind)s file (%(error)s); export the results again"
-            " from the finance system"
-        ),
-        quoted=r"'.*'",
-        kind=r"\w*",
-        error=r"\w+",
-    ),
+    # huiqi.delivery.batchfiles: a payment result file the reader gave up on is read by
+    # huiqi.web.cli_texts (its text names a Python exception class).
     # huiqi.delivery.resultfile: a file of neither kind (the API takes any name).
     refusal(
         N_("cannot read %(quoted)s files; expected a .csv or .xlsx payment result file"),
@@ -63,36 +55,11 @@ FILE_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " re-payment's result names its own batch"
         )
     ),
-    refusal(
-        N_(
-            "grant %(id)s's payment in batch %(batch)s is already recorded as failed; to pay"
-            " it, release it once the cause is addressed ('huiqi disburse repay %(n)s --reason"
-            " …') and export it in a new batch"
-        )
-    ),
     # huiqi.delivery.repayment: a grant released for re-payment that is not a failed one
-    # (a 'Pay again' form sent twice, or after a newer result file).
-    refusal(N_("no grant %(id)s; 'huiqi grants --status payment_failed' lists them")),
+    # (a 'Pay again' form sent twice, or after a newer result file); those whose text
+    # names a CLI command are read by huiqi.web.cli_texts.
     refusal(N_("grant %(id)s is paid in batch %(batch)s; a paid grant is never paid again")),
     refusal(N_("grant %(id)s is paid; a paid grant is never paid again")),
-    refusal(
-        N_(
-            "grant %(id)s is in batch %(batch)s awaiting its payment result; import the result"
-            " ('huiqi disburse results FILE') before paying it again"
-        )
-    ),
-    refusal(
-        N_(
-            "grant %(id)s is granted and not in a batch (released for re-payment already);"
-            " 'huiqi disburse export' takes it into the next batch"
-        )
-    ),
-    refusal(
-        N_(
-            "grant %(id)s is granted and not in a batch; 'huiqi disburse export' takes it into"
-            " the next batch"
-        )
-    ),
     refusal(
         N_(
             "grant %(id)s is %(status)s; only a grant whose payment failed is released for"

@@ -138,12 +138,6 @@ LEDGER_TEXTS += [
     ),
     refusal(
         N_(
-            "%(version)s (%(mode)s): nothing delivered, the policy opens on %(day)s (its"
-            " valid_from); the scheduler's 'huiqi deliver' delivers it on or after that day"
-        ),
-    ),
-    refusal(
-        N_(
             "%(version)s (%(mode)s): nothing delivered, the policy closed on %(day)s (its"
             " valid_to); what it delivered before stays. To deliver again, publish a new"
             " version whose window includes today"

@@ -28,6 +28,7 @@ from huiqi.engine import CompiledPolicy, PolicyTrace
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.matching.service import explain_enterprise
 from huiqi.matching.visibility import park_member
+from huiqi.profiles.uscc import validate
 from huiqi.web.i18n import N_
 
 # The home's groups, in the order shown: key → heading (in the catalogue).
@@ -286,9 +287,17 @@ def explain_policy(
     return traces[0]
 
 
+def asked_enterprise(requested: str | None) -> str | None:
+    """The USCC an address or form asks about, checked (None: none asked). A code that
+    cannot be one is said as such, not refused as another enterprise's (it was a 403,
+    "may not read this enterprise's records", for a mistyped code on some pages)."""
+    text = (requested or "").strip().upper()
+    return validate(text, prefixes=None) if text else None
+
+
 def enterprise_of(own: str | None, requested: str | None) -> str:
     """The enterprise a request is about: the one asked for, else the actor's own."""
-    chosen = (requested or "").strip().upper() or own
+    chosen = asked_enterprise(requested) or own
     if not chosen:
         raise PortalError(N_("say which enterprise: give its USCC (uscc=...)"))
     return chosen

@@ -14,7 +14,10 @@ import gettext
 import re
 
 from huiqi.web import refusal_values
+from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
+from huiqi.web.cli_texts import CLI_TEXTS, web_wording
+from huiqi.web.desk_texts import DESK_TEXTS
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
 from huiqi.web.import_texts import IMPORT_TEXTS
@@ -118,6 +121,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     _refusal(N_("district '%(value)s' is not a Shanghai district code (e.g. 310115)")),
     _refusal(N_("level '%(value)s' is not one of %(known)s")),
+    _refusal(
+        N_("no published policy is issued by department '%(value)s'; choose one from the list")
+    ),
     _refusal(N_("mode '%(value)s' is not one of %(known)s")),
     # An upload whose Content-Length header is not a length (huiqi.web.uploads).
     _refusal(
@@ -156,6 +162,22 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file")),
     _refusal(N_("no offer or delivery record id %(id)s")),
     _refusal(N_("no request %(id)s")),
+    # The finance page's download of a batch's file that does not exist (QA: in English).
+    _refusal(N_("no %(kind)s file of disbursement batch %(id)s"), kind=r".*"),
+    # An enterprise's message marked read that is not in its inbox (a second tab).
+    _refusal(
+        N_(
+            "message %(id)s is not in the inbox of enterprise %(uscc)s; list the inbox for the"
+            " ids that can be marked read."
+        )
+    ),
+    # A draft deleted or published that is not there (deleted meanwhile, another tab).
+    _refusal(N_("%(policy)s has no draft"), policy=r"\S+"),
+    _refusal(N_("%(policy)s has no draft to publish"), policy=r"\S+"),
+    # The desk's statistics for a period that ends before it starts (QA: in English).
+    _refusal(
+        N_("the period starts (%(since)s) after it ends (%(until)s)"), since=r"\S+", until=r"\S+"
+    ),
     _refusal(
         N_(
             "huiqi holds %(value)s for '%(field)s'%(when)s already: give the value you believe is"
@@ -171,40 +193,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " more ratings; file a new request if the problem remains"
         ),
     ),
-    # An access refusal (accounts.access): the sentence in the page's language, the
-    # action and the roles as the service names them.
-    _refusal(N_("%(who)s may not %(what)s; allowed: %(allowed)s")),
-    # An account of no enterprise, park or policy scope (a desk officer, a data steward)
-    # opening the grants page (huiqi.delivery.listing_queries).
-    _refusal(N_("%(who)s may not read delivery records")),
-    # A district officer asking about an enterprise of another district, or of none
-    # (accounts.districts).
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
-            " %(district)s, outside the districts you act for (%(known)s); an officer of"
-            " that district or a city-wide officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it"
-            " is outside the districts you act for (%(known)s); a city-wide officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s is registered in district"
-            " %(district)s, outside the region of the policies its scope covers; a city-wide"
-            " officer may"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(who)s may not %(what)s: enterprise %(uscc)s has no district recorded, so it is"
-            " outside the region of the policies its scope covers; a city-wide officer may"
-        )
-    ),
+    *ACCESS_TEXTS,
     _refusal(N_("no grant %(id)s of yours")),
     _refusal(N_("no decision %(id)s of yours")),
     _refusal(N_("grant %(id)s is '%(status)s': rate it once it is granted")),
@@ -237,24 +226,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " %(limit)s MB (HUIQI_WEB_MAX_UPLOAD_MB) and a few fields"
         )
     ),
-    # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
-    # after the request moved on (a second tab, the back button, a colleague).
-    _refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),
-    _refusal(
-        N_(
-            "request %(id)s is %(status)s: it can be answered when it is open or acknowledged or"
-            " reopened"
-        )
-    ),
-    _refusal(
-        N_(
-            "request %(id)s is %(status)s: it can be transferred when it is open or acknowledged"
-            " or reopened"
-        )
-    ),
-    _refusal(N_("request %(id)s is %(status)s: rate it once it is answered")),
-    _refusal(N_("the answer to request %(id)s is rated already")),
-    _refusal(N_("request %(id)s is already with %(name)s")),
+    *DESK_TEXTS,
     _refusal(N_("no complainant %(id)s")),
     _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
     _refusal(N_("record %(id)s is not an application (申报)")),
@@ -317,31 +289,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " budget and top it up there"
         )
     ),
-    # A USCC refused (huiqi.profiles.uscc.validate): typed by a park operator or an
-    # officer into a form or an address.
-    _refusal(N_("%(code)s has %(length)s characters; a USCC has exactly 18")),
-    _refusal(N_("%(code)s: characters 3-8 must be a 6-digit region code")),
-    _refusal(N_("%(code)s: character %(n)s %(quoted)s is not allowed in a USCC")),
-    _refusal(
-        N_(
-            "%(code)s: character %(n)s %(quoted)s is not allowed in a USCC (I, O, S, V and Z"
-            " are never used)"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(code)s: character %(n)s is invisible (U+%(hex)s); delete it and keep the 18"
-            " letters and digits of the code"
-        ),
-        hex=r"[0-9A-F]{4,}",
-    ),
-    _refusal(
-        N_(
-            "%(code)s: check character is %(quoted)s but should be %(should)s; the code was"
-            " probably mistyped"
-        ),
-        should=r"'[^']*'",
-    ),
+    *USCC_TEXTS,
     # A page's address with a value its parameter cannot take (huiqi.web.errors).
     _refusal(
         N_(
@@ -352,6 +300,8 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 
+# First: a text naming a CLI command is read there, and worded for the web (see its module).
+REFUSALS[:0] = CLI_TEXTS
 REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
 REFUSALS += IMPORT_TEXTS
@@ -402,7 +352,7 @@ STATUS_WORDS = {
 def localise(catalogue: gettext.NullTranslations, text: str) -> str:
     """``text`` (a refusal, or a visitor's own words) in the catalogue's language; never
     %-formats ``text`` itself, only a template of the catalogue."""
-    found = catalogue.gettext(text)
+    found = catalogue.gettext(web_wording(text))
     if found != text:
         return found
     for pattern, template in REFUSALS:
@@ -412,7 +362,7 @@ def localise(catalogue: gettext.NullTranslations, text: str) -> str:
             if groups.get("status") in STATUS_WORDS:
                 groups["status"] = STATUS_WORDS[groups["status"]]
             values = {k: _value(catalogue, k, v) for k, v in groups.items()}
-            return catalogue.gettext(template) % values
+            return catalogue.gettext(web_wording(template)) % values
     return text
 
 

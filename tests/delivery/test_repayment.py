@@ -21,7 +21,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.disburse import NothingToPay, export_batch, verify_batch_members
 from huiqi.delivery.models import Batch, BatchItem, Event, Grant
 from huiqi.delivery.payments import import_payment_results
-from huiqi.delivery.repayment import RepaymentError, release_for_repayment
+from huiqi.delivery.repayment import RepaymentError, RepaymentReasonError, release_for_repayment
 from huiqi.errors import NotFoundError
 
 
@@ -184,7 +184,7 @@ def test_release_is_refused_with_what_to_do(
     _export(sessions, tmp_path)
     rows = [["grant_id", "result", "reason"], [str(b), "failed", "closed account"]]
     assert _results(sessions, tmp_path / "r.csv", rows) == []
-    with pytest.raises(RepaymentError, match="the reason for paying again is required"):
+    with pytest.raises(RepaymentReasonError, match="the reason for paying again is required"):
         _release(sessions, b, "  ")
     with pytest.raises(AccessDenied), transaction(sessions) as s:
         release_for_repayment(s, actor=OFFICER, grant_id=b, reason="fixed")

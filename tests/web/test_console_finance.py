@@ -125,7 +125,9 @@ def test_a_failed_payment_is_released_from_the_page_and_paid_in_the_next_batch(
     blank = client.post(
         f"/console/finance/grants/{grant_id}/repay", data={"csrf_token": token, "reason": " "}
     )
-    assert blank.status_code == 409
+    # Regression (QA): a missing reason was a 409, as if the grant's state refused it; it
+    # is the officer's input (400), and says what to write.
+    assert blank.status_code == 400 and "请填写再次支付的原因" in blank.text
     done = client.post(
         f"/console/finance/grants/{grant_id}/repay",
         data={"csrf_token": token, "reason": "企业已更正账号"},

@@ -28,8 +28,17 @@ def finance(portal: Portal) -> tuple[TestClient, str]:
 @pytest.mark.parametrize(
     ("name", "content", "chinese"),
     [
-        ("r.csv", b"\x00\x01garbage\xff\xfe", "无法按 csv 文件读取 'r.csv'（UnicodeDecodeError）"),
-        ("r.xlsx", b"PK\x03\x04not a workbook", "无法按 xlsx 文件读取 'r.xlsx'（BadZipFile）"),
+        # Regression (QA): the Python exception's class was named ("BadZipFile").
+        (
+            "r.csv",
+            b"\x00\x01garbage\xff\xfe",
+            "无法按 csv 文件读取 'r.csv'：文件已损坏或并非该类型",
+        ),
+        (
+            "r.xlsx",
+            b"PK\x03\x04not a workbook",
+            "无法按 xlsx 文件读取 'r.xlsx'：文件已损坏或并非该类型",
+        ),
         ("r.csv", b"grant_id,result,reason\n", "文件只有表头，没有结果行"),
         ("r.csv", b"a,b\n1,2\n", "表头缺少 grant_id 或 result 列"),
         ("r.csv", b'grant_id,result,reason\n"1,paid,\n', "第 1 列的单元格以引号开头"),
@@ -54,6 +63,8 @@ def test_a_refused_results_file_reads_in_chinese(
         " or result",
         "a quote opens",
         "not an amount",
+        "Error",
+        "BadZipFile",
     ):
         assert english not in shown
 
@@ -75,7 +86,7 @@ def test_the_service_texts_match_their_templates() -> None:
     [
         ("paid", "paid", "补贴 7 在批次 2 中已登记为支付成功；本系统不会撤销或重复支付"),
         ("failed", "granted", "补贴 7 在批次 2 中的支付已登记为失败，此后已放行重新拨付"),
-        ("failed", "payment_failed", "huiqi disburse repay 7 --reason"),
+        ("failed", "payment_failed", "请在问题解决后于“拨付失败”一栏放行重新拨付"),
     ],
 )
 def test_a_result_contradicting_the_recorded_one_reads_in_chinese(

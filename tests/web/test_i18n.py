@@ -239,6 +239,7 @@ def test_an_industry_class_refused_reads_in_chinese(code: str, chinese: str) -> 
 
 
 def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> None:
+    from huiqi.web.cli_texts import web_wording
     from huiqi.web.i18n import translations
     from huiqi.web.refusals import REFUSALS, localise
 
@@ -247,9 +248,16 @@ def test_each_refusal_template_gives_back_the_service_text_and_its_values() -> N
         names = set(pattern.groupindex)
         assert set(re.findall(r"%\((\w+)\)s", template)) == names, template
         assert set(re.findall(r"%\((\w+)\)s", zh.gettext(template))) == names, template
+        # A text naming a CLI command reads in the web's wording (huiqi.web.cli_texts),
+        # with some of the values or all.
+        web = web_wording(template)
+        assert set(re.findall(r"%\((\w+)\)s", zh.gettext(web))) <= names, template
         text = template % {name: SAMPLES.get(name, "7") for name in names}
         assert pattern.fullmatch(text), template  # the template is the service's text
-        assert localise(translations("en"), text) == text
+        if web == template:
+            assert localise(translations("en"), text) == text
+        else:
+            assert localise(translations("en"), text) != text
         assert localise(zh, text) != text
     assert localise(zh, "a visitor's 100% own text") == "a visitor's 100% own text"
 

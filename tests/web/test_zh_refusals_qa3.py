@@ -8,6 +8,7 @@ has exactly 18"). Both now read in the page's language."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -106,10 +107,11 @@ def test_an_empty_reason_for_paying_again_reads_in_chinese() -> None:
 
 
 def test_the_requests_of_a_mistyped_uscc_are_refused_in_chinese(portal: Portal) -> None:
-    """/requests?uscc=-1 read "无权执行此操作（read the requests of -1）"."""
+    """/requests?uscc=-1 read "无权执行此操作（read the requests of -1）"; it now says what
+    is wrong with the code (a 400, as /almost and /my-data say it)."""
     page = sign_in(portal.client(), "ent0").get("/requests?uscc=-1")
-    assert page.status_code == 403
-    assert "查阅 -1 的诉求" in page.text and "read the requests" not in page.text
+    assert page.status_code == 400
+    assert "'-1' 有 2 个字符" in html.unescape(page.text) and "characters" not in page.text
 
 
 def test_a_text_value_over_its_length_reads_in_chinese() -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pydantic import AfterValidator, BeforeValidator
 
+from huiqi.delivery.freetext import is_blank
+
 
 def _written(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("only spaces: write the reason, which is kept in the audit trail")
     return value
 
 
 # A free-text reason (a rejection, a decision, a correction) must say something: text of
-# spaces only is a 422 naming the field, as an empty one is (it was a 409 from the service).
+# spaces only is a 422 naming the field, as an empty one is (it was a 409 from the service),
+# and so is one of invisible characters alone (a zero-width space), which str.strip keeps.
 NotBlank = AfterValidator(_written)
 
 

@@ -10,9 +10,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from huiqi import clock
-from huiqi.catalogue.service import MODES, departments, districts, get_policy, list_policies
+from huiqi.catalogue.service import (
+    MODES,
+    CatalogueFilter,
+    departments,
+    districts,
+    get_policy,
+    list_policies,
+)
 from huiqi.db.engine import reading
 from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
@@ -69,6 +77,8 @@ def catalogue(
     with reading(factory) as s:
         cards = list_policies(s, filters=chosen)
         every = list_policies(s)
+        if error is None and not cards and chosen.department:
+            error = _unknown_department(s, chosen.department)
     return page(
         request,
         "catalogue.html",
@@ -83,6 +93,16 @@ def catalogue(
             "today": clock.today(),  # a policy past its valid_to reads as closed
         },
     )
+
+
+def _unknown_department(s: Session, department: str) -> str | None:
+    """Why a department filter shows nothing when no published policy is issued by it or
+    its sub-units: the department list then showed "all" above an empty catalogue, as if
+    the filter had been applied to every department."""
+    if list_policies(s, filters=CatalogueFilter(department=department, subunits=True)):
+        return None
+    shown = "".join(c for c in department[:40] if c.isprintable())
+    return f"no published policy is issued by department '{shown}'; choose one from the list"
 
 
 def _enterprise_view(

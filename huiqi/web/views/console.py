@@ -28,6 +28,7 @@ from huiqi.delivery.corrections import (
     list_corrections,
     require_steward,
 )
+from huiqi.delivery.freetext import is_blank
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
@@ -151,7 +152,7 @@ def reject_application(
 ) -> Response:
     applications.require_decider(actor_of(who))  # 403 for the role before 400 for the form
     reason = form.get("reason", "").strip()
-    if not reason:
+    if is_blank(reason):  # a zero-width space too, which strip() keeps
         error = {record_id: N_("Give the reason the enterprise will read.")}
         return APPLICATIONS.page(request, factory, who, error, status_code=400)
     try:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.db.engine import reading, transaction
+from huiqi.delivery.freetext import is_blank
 from huiqi.desk.categories import list_categories
 from huiqi.desk.context import policy_context
 from huiqi.desk.errors import DeskError
@@ -29,7 +30,7 @@ from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
-from huiqi.web.views.requests import NAMES
+from huiqi.web.views.requests import NAMES, STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -47,10 +48,12 @@ def desk_queue(
 ) -> Response:
     """The requests of the officer's departments still waiting for them (or in one
     status), in number order, QUEUE a page: a full page links to the next one
-    (``after``: the last number shown), so no request is out of reach."""
+    (``after``: the last number shown), so no request is out of reach. A status the desk
+    does not know is said, with the statuses it knows, above the default list (it showed
+    the default list as if the filter had been applied)."""
     actor = actor_of(who)
     require_page(actor, "/console/requests")
-    chosen = status if status in ("open", "acknowledged", "reopened", "answered", "closed") else ""
+    chosen = status if status in STATUS_NAMES else ""
     after = min(max(after, 0), 2**62)
     with reading(factory) as s:
         rows = list_requests(
@@ -68,11 +71,17 @@ def desk_queue(
         "categories": categories,
         "today": _today(),
         "status": chosen,
+        "unknown_status": _shown(status) if status != chosen else "",
         "after": after,
         "next_after": rows[-1].id if more else None,
         **NAMES,
     }
     return page(request, "console_requests.html", context)
+
+
+def _shown(value: str) -> str:
+    """A value of the address, shown back in a message: printable and short."""
+    return "".join(c for c in value[:40] if c.isprintable())
 
 
 def _day(text: str) -> dt.date | None:
@@ -190,7 +199,7 @@ def desk_reply(
     text = form.get("reply", "")
     error: str | None = None
     status = 400
-    if not text.strip():
+    if is_blank(text):  # a zero-width space too, which strip() keeps
         error = N_("Write the answer the enterprise will read.")
     else:
         try:
@@ -218,7 +227,7 @@ def desk_transfer(
     status = 400
     if not department:
         errors["department"] = N_("Choose the department that owns the request.")
-    if not reason.strip():
+    if is_blank(reason):
         errors["reason"] = N_("Give the reason for the transfer.")
     if not errors:
         try:

@@ -104,8 +104,15 @@ def correction_form(
     year: str = "",
     uscc: str = "",
 ) -> Response:
+    """The form for one value of "My data". Without a field, "My data" itself, where each
+    value links here; a field the dictionary does not know is refused as the form's POST
+    refuses it (the form was shown for it, as if it were one)."""
     code = enterprise_of(who.enterprise, uscc)
-    held = _held(settings, factory, who, code, field[:64], parse_year(year))
+    held = _held(settings, factory, who, code, field[:64], parse_year(year))  # access first
+    if not field:
+        return RedirectResponse(page_url("/my-data", uscc=uscc[:18]), status_code=303)
+    if load_dictionary().get(field[:64]) is None:
+        raise CorrectionError(f"{field[:64]!r} is not a field of the data dictionary")
     form = {"field": field[:64], "year": year[:4], "uscc": uscc.strip().upper()[:18]}
     return _form_page(request, held, {**form, "value": "", "comment": ""}, {})
 

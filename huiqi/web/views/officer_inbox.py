@@ -4,7 +4,7 @@ by one. :mod:`huiqi.desk.inbox` checks the role and that a message is the reader
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +21,11 @@ SHOWN = 200  # the newest messages on the page
 
 
 @router.get("/console/inbox")
-def inbox_page(request: Request, factory: Factory, who: SignedIn, unread: str = "") -> Response:
+def inbox_page(
+    request: Request, factory: Factory, who: SignedIn, unread: Literal["", "1"] = ""
+) -> Response:
+    """The newest messages, or (``unread=1``) the unread ones: another value is refused
+    by the page's address check (``unread=0`` showed the unread ones only)."""
     with reading(factory) as s:
         rows = officer_inbox(s, actor=actor_of(who), unread_only=bool(unread), limit=SHOWN)
     context = {"messages": rows, "unread_only": bool(unread)}

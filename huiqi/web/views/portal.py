@@ -16,7 +16,7 @@ from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
-from huiqi.web.portal import build_home, enterprise_of, every_row, park_page
+from huiqi.web.portal import asked_enterprise, build_home, enterprise_of, every_row, park_page
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
@@ -35,8 +35,8 @@ def home(
 ) -> Response:
     if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
         return RedirectResponse("/policies", status_code=303)
+    code = asked_enterprise(uscc) or who.enterprise
     with reading(factory) as s:
-        code = uscc.strip().upper() or who.enterprise
         view = build_home(s, actor=actor_of(who), uscc=code, settings=settings)
     view, park = park_page(view, page_number)
     # "own": the enterprise the user is; a park operator's links name the enterprise shown.
@@ -70,7 +70,7 @@ def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Re
 
 @router.get("/grants")
 def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
-    code = uscc.strip().upper() or who.enterprise
+    code = asked_enterprise(uscc) or who.enterprise
     with reading(factory) as s:
         # Every page: a park's grants outnumber one page of the ledger.
         rows = every_row(ledger.list_grants, s, actor_of(who), code)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
 from huiqi.db.engine import reading
+from huiqi.delivery.freetext import is_blank
 from huiqi.errors import HuiqiError
 from huiqi.web.console_pages import require_page
 from huiqi.web.deps import Factory, Who, actor_of
@@ -90,7 +91,7 @@ class Queue:
         status = 400
         if choice not in choices:
             error = unchosen
-        elif not reason:
+        elif is_blank(reason):  # spaces, or a zero-width space: the service's refusal too
             error = no_reason
         else:
             try:

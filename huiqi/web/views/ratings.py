@@ -103,7 +103,7 @@ def rate_submit(request: Request, factory: Factory, who: SignedIn, form: Form) -
     # A kind the form never sends is a broken form (it was rated as a decision, and the
     # refusal was an access one, 403).
     if target is None or kind not in ("grant", "record"):
-        raise HuiqiError("the form names nothing to rate; reload the page")
+        raise HuiqiError(N_("the form names nothing to rate; reload the page"))
     errors: dict[str, str] = {}
     status = 400
     stars = int(form["stars"]) if form.get("stars", "") in {"1", "2", "3", "4", "5"} else None

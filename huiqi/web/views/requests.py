@@ -23,6 +23,7 @@ from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
+from huiqi.web.portal import asked_enterprise
 from huiqi.web.render import page, page_url
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, refuse_oversized
@@ -107,6 +108,7 @@ def requests_page(
     request: Request, factory: Factory, who: SignedIn, uscc: str = "", policy: str = ""
 ) -> Response:
     """The enterprise's requests, and the form to file a new one."""
+    asked_enterprise(uscc[:40])  # a code that cannot be one is said as such (it was a 403)
     return _requests_page(request, factory, who, uscc[:18], {"policy_id": policy[:120]}, {})
 
 

@@ -1,0 +1,31 @@
+"""What the requests desk (诉求) says in English when a step is sent again after the
+request moved on (a second tab, the back button, a colleague), as catalogue templates for
+the pages. :mod:`huiqi.web.refusals` reads them where they stand in its list."""
+
+from __future__ import annotations
+
+import re
+
+from huiqi.web.i18n import N_
+from huiqi.web.patterns import refusal
+
+DESK_TEXTS: list[tuple[re.Pattern[str], str]] = [
+    # The desk's state refusals (huiqi.desk.handling, huiqi.desk.rating): a step sent again
+    # after the request moved on (a second tab, the back button, a colleague).
+    refusal(N_("request %(id)s is %(status)s: it can be acknowledged when it is open")),
+    refusal(
+        N_(
+            "request %(id)s is %(status)s: it can be answered when it is open or acknowledged or"
+            " reopened"
+        )
+    ),
+    refusal(
+        N_(
+            "request %(id)s is %(status)s: it can be transferred when it is open or acknowledged"
+            " or reopened"
+        )
+    ),
+    refusal(N_("request %(id)s is %(status)s: rate it once it is answered")),
+    refusal(N_("the answer to request %(id)s is rated already")),
+    refusal(N_("request %(id)s is already with %(name)s")),
+]
