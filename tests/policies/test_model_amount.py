@@ -205,5 +205,5 @@ def test_a_fixed_amount_written_as_a_yaml_number_is_its_formula(written: str) ->
 
 def test_a_yes_no_word_is_still_no_formula() -> None:
     text = FIXED.read_text(encoding="utf-8").replace('  formula: "300000"\n', "  formula: yes\n")
-    with pytest.raises(PolicyError, match="amount.formula"):
+    with pytest.raises(PolicyError, match=r"amount.formula"):
         load_policy_text(text, FIXED.name)
