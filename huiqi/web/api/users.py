@@ -10,15 +10,15 @@ echoed."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import RoleGrant
 from huiqi.db.engine import reading, transaction
+from huiqi.web.api.fields import NoControl
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first
 
@@ -29,17 +29,10 @@ MAX_GRANTS = 50  # roles one request adds or removes
 Admin = Annotated[Who, checked_first(accounts.require_admin)]
 
 
-def _printable(value: str | None) -> str | None:
-    if value is not None and any(unicodedata.category(c).startswith("C") for c in value):
-        raise ValueError("cannot hold control characters")
-    return value
-
-
-Printable = AfterValidator(_printable)
 Name = Annotated[
     str,
     Path(min_length=1, max_length=LONGEST, description="the user's name"),
-    Printable,
+    NoControl,
 ]
 Grant = Annotated[
     StrictStr,
@@ -55,7 +48,7 @@ Password = Annotated[
     ),
 ]
 Email = Annotated[StrictStr | None, Field(max_length=254)]
-DisplayName = Annotated[StrictStr | None, Field(max_length=200), Printable]
+DisplayName = Annotated[StrictStr | None, Field(max_length=200), NoControl]
 
 
 class UserPublic(BaseModel):
@@ -120,7 +113,7 @@ def list_users(
     starting: Annotated[
         str | None,
         Query(max_length=LONGEST, description="only names that start with this"),
-        Printable,
+        NoControl,
     ] = None,
     after: Annotated[
         str | None,
@@ -128,7 +121,7 @@ def list_users(
             max_length=LONGEST,
             description="the last name of the previous page (a keyset, in name order)",
         ),
-        Printable,
+        NoControl,
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[UserPublic]:
