@@ -108,6 +108,19 @@ def test_an_upload_the_importer_cannot_take_is_a_400_saying_why(
     assert says in response.json()["detail"]
 
 
+def test_a_mapping_sent_as_a_file_is_refused_not_ignored(
+    api: TestClient, steward: dict[str, str]
+) -> None:
+    files = {
+        "file": ("m.csv", one_bad(6).encode(), "text/csv"),
+        "mapping": ("market.yaml", b"columns: {}", "text/yaml"),
+    }
+    response = api.post("/api/v1/imports", files=files, headers=steward)
+    # A mapping is a name: the form takes one file, the registry file.
+    assert response.status_code == 400, response.text
+    assert "Maximum number of files is 1" in response.json()["detail"]
+
+
 def test_an_upload_without_a_file_is_a_422(api: TestClient, steward: dict[str, str]) -> None:
     response = api.post("/api/v1/imports", data={"mapping": "market"}, headers=steward)
     assert response.status_code == 422, response.text
