@@ -63,6 +63,13 @@ def actor_of(user: User) -> Actor:
     )
 
 
+def require_admin(actor: Actor) -> None:
+    """AccessDenied for anyone but an admin: the API asks it before it reads a body that
+    adds or changes a user (403 for the role, not 422 for the body); the service
+    functions below ask it again."""
+    require_role(actor, "manage users", Role.ADMIN)
+
+
 def find_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

@@ -62,6 +62,12 @@ def _follow(settings: Settings, session: Session, reports: Sequence[ImportReport
             follow_import(session, settings, report.snapshot_id)
 
 
+def require_importer(actor: Actor) -> None:
+    """AccessDenied for anyone but a data steward: asked before an uploaded registry file
+    is read (the API's upload), as :func:`import_files` asks it again."""
+    require_role(actor, "import registry files", Role.DATA_STEWARD)
+
+
 def import_files(
     settings: Settings,
     session: Session,
@@ -75,7 +81,7 @@ def import_files(
     """Import registry files, one snapshot each that accepts a row (data stewards)."""
     from huiqi.profiles.importer import import_file
 
-    require_role(actor, "import registry files", Role.DATA_STEWARD)
+    require_importer(actor)
     reports = []
     for path in files:
         report = import_file(settings, path, mapping=mapping, sheet=sheet, progress=progress)

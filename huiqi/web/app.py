@@ -21,12 +21,15 @@ from huiqi.jobs import runner
 from huiqi.profiles.dictionary import use_data_dir
 from huiqi.web import errors
 from huiqi.web.api import attachments as attachments_api
+from huiqi.web.api import audit as audit_api
 from huiqi.web.api import calculator, services, v1
 from huiqi.web.api import complaints as complaints_api
 from huiqi.web.api import desk as desk_api
 from huiqi.web.api import finance as finance_api
+from huiqi.web.api import imports as imports_api
 from huiqi.web.api import jobs as jobs_api
 from huiqi.web.api import policies as policies_api
+from huiqi.web.api import users as users_api
 from huiqi.web.api.queryparams import known_query
 from huiqi.web.bodylimit import BodyLimit
 from huiqi.web.settings import WebSettings
@@ -114,6 +117,9 @@ def create_app(
     app.include_router(desk_api.router, dependencies=API_CHECKS)
     app.include_router(complaints_api.router, dependencies=API_CHECKS)
     app.include_router(finance_api.router, dependencies=API_CHECKS)
+    app.include_router(users_api.router, dependencies=API_CHECKS)
+    app.include_router(audit_api.router, dependencies=API_CHECKS)
+    app.include_router(imports_api.router, dependencies=API_CHECKS)
     app.include_router(attachments_api.router, dependencies=API_CHECKS)
     app.include_router(policies_api.router, dependencies=API_CHECKS)
     app.include_router(jobs_api.router, dependencies=API_CHECKS)

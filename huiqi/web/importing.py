@@ -15,10 +15,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import Actor
 from huiqi.config import Settings
+from huiqi.db.engine import transaction
 from huiqi.errors import HuiqiError
 from huiqi.fsmode import private_dir, write_private_bytes
 from huiqi.profiles import service as profiles
@@ -29,6 +30,10 @@ UPLOADS = "uploads"  # under the data directory; each upload in a folder of its 
 NAME_CHARS = 100
 SHEET_CHARS = 100
 _UNSAFE = re.compile(r"[^\w.()（）\- ]+")
+# An import's reference as a request names it (a snapshot id, or a not-imported report's
+# folder): only its characters are checked here; the service looks it up.
+REF_PATTERN = r"^[0-9A-Za-z-]+$"
+REF_CHARS = 40
 
 
 class UploadRefused(HuiqiError):
@@ -111,3 +116,17 @@ def import_upload(
     if report.snapshot_id is not None:
         return str(report.snapshot_id)
     return report.report_path.parent.name
+
+
+def import_committed(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    upload: Upload,
+    content: bytes,
+) -> str:
+    """:func:`import_upload` in a transaction of its own (its audit event committed with
+    it): what the console's form and the API's upload run, off the event loop."""
+    with transaction(factory) as s:
+        return import_upload(settings, s, actor=actor, upload=upload, content=content)

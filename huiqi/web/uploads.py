@@ -117,13 +117,21 @@ async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple
     return name or "", content
 
 
-def multipart_body(fields: dict[str, str], required: tuple[str, ...] = ("file",)) -> dict[str, Any]:
+def multipart_body(
+    fields: dict[str, str],
+    required: tuple[str, ...] = ("file",),
+    texts: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The OpenAPI ``requestBody`` of an upload whose endpoint reads the form itself (after
     its access check, so that FastAPI does not parse the body first): file fields by name,
-    with their descriptions."""
-    properties = {
+    with their descriptions, and ``texts``, the form's text fields."""
+    properties: dict[str, Any] = {
         name: {"type": "string", "format": "binary", "description": text}
         for name, text in fields.items()
+    }
+    properties |= {
+        name: {"type": "string", "maxLength": 200, "description": text}
+        for name, text in (texts or {}).items()
     }
     schema = {"type": "object", "required": list(required), "properties": properties}
     return {

@@ -340,6 +340,14 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _row(policy_reviewer="own", finance_officer="both", admin="both"),
         ),
         "huiqi.profiles.service.import_files": (import_files, _row(data_steward="both")),
+        "huiqi.accounts.service.require_admin": (
+            lambda w, a: accounts.require_admin(a),
+            _row(admin="both"),
+        ),
+        "huiqi.profiles.service.require_importer": (
+            lambda w, a: profiles.require_importer(a),
+            _row(data_steward="both"),
+        ),
         "huiqi.profiles.service.generate_population": (generate, _row(data_steward="both")),
         "huiqi.profiles.service.list_snapshots": (
             lambda w, a: profiles.list_snapshots(w.settings, actor=a),

@@ -269,11 +269,14 @@ API_BODIES: dict[str, object] = {
     "/api/v1/requests/{request_id}/reply": {"text": "已转办"},
     "/api/v1/requests/{request_id}/transfer": {"department": "市财政局", "reason": "职责"},
     "/api/v1/requests/{request_id}/rate": {"stars": 3},
+    "/api/v1/users": {"username": "route-added", "roles": ["data_steward"]},
+    "/api/v1/users/{username}": {"display_name": "路由测试"},
 }
 UPLOADS = {
     "/api/v1/records/{record_id}/attachments": PDF,
     "/api/v1/complaints/import": CSV,
     "/api/v1/finance/payments": CSV,
+    "/api/v1/imports": CSV,  # no registry's header: the importer refuses it (400)
     "/policies/{policy_id}/attachments": PDF,
     "/console/finance/payments": CSV,
     "/requests": PDF,
@@ -305,6 +308,10 @@ def path_value(path: str, name: str, objects: Objects) -> str:
             return "1"
         case "ref":  # snapshot 1: the test store's, written without an import (no report)
             return "1"
+        case "name" if "/imports/" in path:
+            return "rejects.csv"
+        case "username":  # a user of its own: disabling it signs no one of the cast out
+            return "ent3"
     return str(ids[name.removesuffix("_id")])
 
 

@@ -274,6 +274,16 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/console/jobs/{job_id}/resume",
         "/api/v1/console/inbox",
         "/api/v1/console/inbox/{message_id}/read",
+        "/api/v1/users",
+        "/api/v1/users/{username}",
+        "/api/v1/users/{username}/disable",
+        "/api/v1/users/{username}/enable",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+        "/api/v1/snapshots",
+        "/api/v1/imports",
+        "/api/v1/imports/{ref}",
+        "/api/v1/imports/{ref}/files/{name}",
     } == set(paths)
     assert set(paths["/api/v1/console/policies/{policy_id}/draft"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/attachments/{attachment_id}"]) == {"get", "delete"}

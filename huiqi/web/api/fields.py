@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import AfterValidator, BeforeValidator
 
 from huiqi.delivery.freetext import is_blank
@@ -29,3 +31,15 @@ def _not_a_boolean(value: object) -> object:
 # false as 0, so {"stars": true} rated an answer 1 star (which reopens a request) and
 # {"grant_id": true} named grant 1. Text such as "4" (a multipart form's field) stays read.
 NotBoolean = BeforeValidator(_not_a_boolean)
+
+
+def _no_control(value: str | None) -> str | None:
+    if value is not None and any(unicodedata.category(c).startswith("C") for c in value):
+        raise ValueError("cannot hold control characters")
+    return value
+
+
+# A name or filter the stores hold as typed (a user name, an audit log's kind or actor): a
+# control character is a 422 naming the field, not a lookup that finds nothing (or a NUL
+# that PostgreSQL refuses to compare: a server error).
+NoControl = AfterValidator(_no_control)

@@ -20,7 +20,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.accounts.access import AccessDenied
-from huiqi.db.engine import transaction
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.errors import HuiqiError
 from huiqi.profiles import service as profiles
@@ -29,7 +28,13 @@ from huiqi.web.console_pages import require_page
 from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
-from huiqi.web.importing import UploadRefused, import_upload, upload_fields
+from huiqi.web.importing import (
+    REF_CHARS,
+    REF_PATTERN,
+    UploadRefused,
+    import_committed,
+    upload_fields,
+)
 from huiqi.web.render import page
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import SLACK, declared_length, read_upload
@@ -37,7 +42,7 @@ from huiqi.web.uploads import SLACK, declared_length, read_upload
 router = APIRouter(include_in_schema=False)
 PATH = "/console/imports"
 # A snapshot id or a not-imported report's folder name; the service looks it up.
-Ref = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
+Ref = Annotated[str, Path(min_length=1, max_length=REF_CHARS, pattern=REF_PATTERN)]
 
 
 def _page(
@@ -97,12 +102,10 @@ async def import_page(
         except UploadRefused as exc:
             return _page(request, settings, who, error=exc.message, kept=kept, status_code=400)
 
-        def run() -> str:
-            with transaction(factory) as s:
-                return import_upload(settings, s, actor=actor, upload=upload, content=content)
-
         try:
-            ref = await run_in_threadpool(run)
+            ref = await run_in_threadpool(
+                import_committed, settings, factory, actor=actor, upload=upload, content=content
+            )
         except AccessDenied:
             raise
         except HuiqiError as exc:

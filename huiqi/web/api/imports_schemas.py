@@ -1,0 +1,191 @@
+"""The data steward's API responses: snapshots, the import history, one import's report
+and its first rejects. A file is named by its name alone, never by the path it was read
+from or written to (a report's JSON holds those paths; they are left out here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePath
+from typing import Any
+
+from pydantic import BaseModel
+
+from huiqi.profiles.import_history import ImportDetail, ImportEntry
+from huiqi.profiles.store import SnapshotInfo
+
+
+def _name(path: str | None) -> str | None:
+    return PurePath(path).name if path else None
+
+
+class SnapshotPublic(BaseModel):
+    snapshot_id: int
+    created_at: dt.datetime
+    kind: str  # "import", "generated", "test"
+    registry: str | None
+    file: str | None  # the source file's name only
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    frozen: bool
+
+    @classmethod
+    def of(cls, s: SnapshotInfo) -> SnapshotPublic:
+        return cls(
+            snapshot_id=s.snapshot_id,
+            created_at=s.created_at,
+            kind=s.kind,
+            registry=s.registry,
+            file=_name(s.source_file),
+            rows_read=s.rows_read,
+            rows_accepted=s.rows_accepted,
+            rows_rejected=s.rows_rejected,
+            frozen=s.frozen,
+        )
+
+
+class ImportEntryPublic(BaseModel):
+    ref: str  # what GET /api/v1/imports/{ref} takes: a snapshot id, or a report's folder
+    snapshot_id: int | None  # None: no row was accepted, no snapshot was made
+    at: dt.datetime
+    kind: str
+    registry: str | None
+    file: str | None
+    rows_read: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_changed: int | None
+    reported: bool  # False: a snapshot not made by an import, with no report
+
+    @classmethod
+    def of(cls, e: ImportEntry) -> ImportEntryPublic:
+        return cls(
+            ref=e.ref,
+            snapshot_id=e.snapshot_id,
+            at=e.at,
+            kind=e.kind,
+            registry=e.registry,
+            file=e.file,
+            rows_read=e.rows_read,
+            rows_accepted=e.rows_accepted,
+            rows_rejected=e.rows_rejected,
+            rows_changed=e.rows_changed,
+            reported=e.reported,
+        )
+
+
+class RejectPublic(BaseModel):
+    file: str
+    line: int | None
+    column: str
+    field: str
+    value: str
+    reason: str
+
+    @classmethod
+    def of(cls, row: dict[str, str]) -> RejectPublic:
+        line = row.get("line", "")
+        return cls(
+            file=row.get("file", ""),
+            line=int(line) if line.isascii() and line.isdigit() else None,
+            column=row.get("column", ""),
+            field=row.get("field", ""),
+            value=row.get("value", ""),
+            reason=row.get("reason", ""),
+        )
+
+
+# What a report's JSON holds besides paths, with the type each is shown as; a report
+# written by an older version without one of them shows its default.
+_TEXTS = ("mapping", "format", "encoding", "sheet", "sha256", "reader")
+_COUNTS = (
+    "rows_read",
+    "rows_accepted",
+    "rows_rejected",
+    "rows_changed",
+    "blanks_kept",
+    "uscc_upper_cased",
+    "industry_letters_removed",
+    "formula_texts_unwrapped",
+    "merged_cells_filled",
+    "size_class_disagreements",
+    "legal_rep_overlaps",
+    "no_district",
+)
+_LISTS = (
+    "messages",
+    "missing_columns",
+    "other_registries",
+    "ignored_columns",
+    "skipped_above",
+    "size_class_messages",
+    "legal_rep_messages",
+)
+
+
+class ImportReportPublic(BaseModel):
+    mapping: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    sha256: str | None = None
+    reader: str | None = None  # "duckdb", or "recovering" (huiqi's own readers)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_changed: int = 0
+    blanks_kept: int = 0
+    uscc_upper_cased: int = 0
+    industry_letters_removed: int = 0
+    formula_texts_unwrapped: int = 0
+    merged_cells_filled: int = 0
+    size_class_disagreements: int = 0
+    legal_rep_overlaps: int = 0
+    no_district: int = 0
+    header_line: int | None = None
+    unit_line: int | None = None
+    messages: list[str] = []  # the first rejects, one line each
+    missing_columns: list[str] = []
+    other_registries: list[str] = []
+    ignored_columns: list[str] = []
+    skipped_above: list[str] = []
+    size_class_messages: list[str] = []
+    legal_rep_messages: list[str] = []
+    rejects_by_field: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, report: dict[str, Any]) -> ImportReportPublic:
+        values: dict[str, Any] = {}
+        for key in _TEXTS:
+            if isinstance(report.get(key), str):
+                values[key] = report[key]
+        for key in (*_COUNTS, "header_line", "unit_line"):
+            value = report.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[key] = value
+        for key in _LISTS:
+            items = report.get(key)
+            if isinstance(items, list):
+                values[key] = [str(i) for i in items]
+        by_field = report.get("rejects_by_field")
+        if isinstance(by_field, dict):
+            values["rejects_by_field"] = {
+                str(k): v for k, v in by_field.items() if isinstance(v, int)
+            }
+        return cls(**values)
+
+
+class ImportDetailPublic(BaseModel):
+    entry: ImportEntryPublic
+    report: ImportReportPublic
+    rejects: list[RejectPublic]  # the first 50; every one is in rejects.csv
+    files: list[str]  # what GET .../files/{name} downloads: rejects.csv, normalised.csv
+
+    @classmethod
+    def of(cls, d: ImportDetail) -> ImportDetailPublic:
+        return cls(
+            entry=ImportEntryPublic.of(d.entry),
+            report=ImportReportPublic.of(d.report),
+            rejects=[RejectPublic.of(r) for r in d.rejects],
+            files=list(d.files),
+        )

@@ -1,0 +1,180 @@
+"""``/api/v1/users``: the admin lists the users by name a page at a time (keyset), adds
+one, changes its roles, disables and enables it; nobody else may (403, before a body is
+read); a password or its hash is never in an answer; no query or body is a server error."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from portal_data import Portal
+
+NEW_PASSWORD = "a-new-pass-2026"
+
+
+@pytest.fixture(scope="module")
+def api(portal: Portal) -> TestClient:
+    return portal.client()
+
+
+@pytest.fixture(scope="module")
+def admin(portal: Portal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {portal.token('admin')}"}
+
+
+def test_the_admin_lists_users_by_name_with_roles_and_no_secret(
+    api: TestClient, admin: dict[str, str]
+) -> None:
+    response = api.get("/api/v1/users", headers=admin)
+    assert response.status_code == 200, response.text
+    users = response.json()
+    names = [u["username"] for u in users]
+    assert names == sorted(names) and {"admin", "steward", "ent0"} <= set(names)
+    steward = next(u for u in users if u["username"] == "steward")
+    assert steward["roles"] == ["data_steward"] and steward["has_password"] is True
+    ent0 = next(u for u in users if u["username"] == "ent0")
+    assert ent0["roles"][0].startswith("enterprise=")
+    assert "argon2" not in response.text and "password_hash" not in response.text
+    assert set(steward) == {
+        "id",
+        "username",
+        "display_name",
+        "email",
+        "roles",
+        "disabled",
+        "has_password",
+    }
+
+
+def test_the_next_page_starts_after_the_last_name(api: TestClient, admin: dict[str, str]) -> None:
+    first = api.get("/api/v1/users", params={"starting": "ent", "limit": 3}, headers=admin).json()
+    assert [u["username"] for u in first] == ["ent0", "ent1", "ent2"]
+    after = first[-1]["username"]
+    params: dict[str, Any] = {"starting": "ent", "after": after, "limit": 3}
+    second = api.get("/api/v1/users", params=params, headers=admin).json()
+    assert [u["username"] for u in second] == ["ent3", "ent4", "ent5"]
+
+
+def test_the_admin_adds_changes_disables_and_enables_a_user(
+    api: TestClient, admin: dict[str, str], portal: Portal
+) -> None:
+    body = {
+        "username": "api-author",
+        "roles": ["policy_author=district:310115"],
+        "email": "author@example.gov.cn",
+        "password": NEW_PASSWORD,
+    }
+    added = api.post("/api/v1/users", json=body, headers=admin)
+    assert added.status_code == 200, added.text
+    assert added.json()["roles"] == ["policy_author=district:310115"]
+    assert added.json()["has_password"] is True and NEW_PASSWORD not in added.text
+    changed = api.patch(
+        "/api/v1/users/api-author",
+        json={
+            "add_roles": ["policy_reviewer=*"],
+            "remove_roles": ["policy_author=district:310115"],
+        },
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["roles"] == ["policy_reviewer=*"]
+    disabled = api.post("/api/v1/users/api-author/disable", headers=admin)
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    enabled = api.post("/api/v1/users/api-author/enable", headers=admin)
+    assert enabled.status_code == 200 and enabled.json()["disabled"] is False
+    kinds = [
+        e["kind"]
+        for e in api.get("/api/v1/audit", params={"by": "admin"}, headers=admin).json()
+        if e["entity"] == f"user:{added.json()['id']}"
+    ]
+    assert kinds == ["user_enabled", "user_disabled", "user_changed", "user_added"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "says"),
+    [
+        ("PATCH", "/api/v1/users/nobody-here", {"add_roles": ["admin"]}, 404, "no user"),
+        ("POST", "/api/v1/users/nobody-here/disable", None, 404, "no user"),
+        ("POST", "/api/v1/users/admin/disable", None, 400, "cannot disable itself"),
+        ("PATCH", "/api/v1/users/steward", {}, 400, "nothing to change"),
+        ("PATCH", "/api/v1/users/steward", {"remove_roles": ["admin"]}, 400, "does not hold"),
+        ("POST", "/api/v1/users", {"username": "steward", "roles": ["admin"]}, 400, "exists"),
+        ("POST", "/api/v1/users", {"username": "x1", "roles": ["king"]}, 400, "unknown role"),
+        ("POST", "/api/v1/users", {"username": "x2", "roles": ["enterprise"]}, 400, "USCC"),
+        ("POST", "/api/v1/users", {"username": "x3", "roles": []}, 422, "at least 1"),
+        ("POST", "/api/v1/users", {"username": "x4", "roles": ["admin"], "id": 1}, 422, "Extra"),
+        ("POST", "/api/v1/users", {"username": "x5", "roles": "admin"}, 422, "list"),
+        ("POST", "/api/v1/users", {"username": "x6", "roles": ["admin"], "password": "short"}, 400, "at least 10"),
+    ],
+)  # fmt: skip
+def test_refusals_say_why(
+    api: TestClient,
+    admin: dict[str, str],
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    says: str,
+) -> None:
+    response = api.request(method, path, json=body, headers=admin)
+    assert response.status_code == status, response.text
+    assert says in response.text
+
+
+@pytest.mark.parametrize("user", ["steward", "officer", "finance", "ent0"])
+def test_only_an_admin_may_list_or_change_users(api: TestClient, portal: Portal, user: str) -> None:
+    headers = {"Authorization": f"Bearer {portal.token(user)}"}
+    calls = [
+        api.get("/api/v1/users", headers=headers),
+        # An invalid body is refused for the role first (403), not for the body (422).
+        api.post("/api/v1/users", json={"nonsense": True}, headers=headers),
+        api.patch("/api/v1/users/steward", json={"add_roles": ["admin"]}, headers=headers),
+        api.post("/api/v1/users/ent1/disable", headers=headers),
+    ]
+    assert [c.status_code for c in calls] == [403] * 4
+    assert all(set(c.json()) == {"error", "detail"} for c in calls)
+
+
+def test_a_bad_filter_is_a_422_naming_it(api: TestClient, admin: dict[str, str]) -> None:
+    for params in ({"after": "x" * 65}, {"starting": "a\x00"}, {"limit": 0}, {"page": 2}):
+        response = api.get("/api/v1/users", params=params, headers=admin)
+        assert response.status_code == 422, (params, response.text)
+
+
+TEXT = st.text(max_size=80)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    params=st.fixed_dictionaries({}, optional={"starting": TEXT, "after": TEXT, "limit": TEXT}),
+    body=st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from(["username", "roles", "email", "password", "add_roles", "x"]),
+            st.one_of(TEXT, st.lists(TEXT, max_size=3), st.booleans(), st.integers()),
+        ),
+    ),
+    name=st.text(min_size=1, max_size=70).filter(
+        lambda n: "/" not in n and n not in (".", "..", "admin")
+    ),
+)
+def test_no_query_or_body_is_a_server_error(
+    api: TestClient, admin: dict[str, str], params: dict[str, str], body: Any, name: str
+) -> None:
+    listed = api.get("/api/v1/users", params=params, headers=admin)
+    assert listed.status_code in (200, 422), listed.text
+    for response in (
+        api.post("/api/v1/users", json=body, headers=admin),
+        api.patch(f"/api/v1/users/{quote(name, safe='')}", json=body, headers=admin),
+    ):
+        assert response.status_code < 500, response.text
