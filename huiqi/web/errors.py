@@ -7,6 +7,7 @@ unexpected error shows nothing of its insides.
 
 from __future__ import annotations
 
+import gettext
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -123,7 +124,15 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
     status, title = _classify(exc)
     if status == 401 and not wants_json(request):
         return RedirectResponse(f"/login?next={quote(return_to(request))}", status_code=303)
-    response = respond(request, status, title, str(exc))
+    message = str(exc)
+    if isinstance(exc, StoreError):
+        # The store's refusals name its path on the server and a command to run there:
+        # neither is a client's to see or do. Said as the pages say it (in English; a page
+        # translates it again in its own language).
+        from huiqi.web.refusals import localise
+
+        message = localise(gettext.NullTranslations(), message)
+    response = respond(request, status, title, message)
     if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, SignInThrottled):

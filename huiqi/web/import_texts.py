@@ -50,8 +50,9 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("a sheet's name has at most %(n)s characters")),
     refusal(
         N_(
-            "the file is larger than %(size)s bytes (%(limit)s MB); import it with the"
-            " command 'huiqi import'"
+            "the file is larger than %(size)s bytes (%(limit)s MB), the most this site takes;"
+            " split it into smaller files and import each (an import adds and changes only its"
+            " own rows), or have it imported on the server"
         )
     ),
 ]

@@ -124,8 +124,9 @@ def _too_big(
     kept: dict[str, str] | None = None,
 ) -> Response:
     error = (
-        f"the file is larger than {limit:,} bytes ({limit / 1024 / 1024:g} MB); import it with"
-        " the command 'huiqi import'"
+        f"the file is larger than {limit:,} bytes ({limit / 1024 / 1024:g} MB), the most this"
+        " site takes; split it into smaller files and import each (an import adds and changes"
+        " only its own rows), or have it imported on the server"
     )
     return _page(request, settings, who, error=error, kept=kept, status_code=413)
 
