@@ -75,8 +75,8 @@ def _not_decided(ent: Entitlement) -> ApplicationError:
     withdrew says so (its form is open again, for it to submit or not)."""
     if ent.status_reason and ent.status_reason.startswith(WITHDRAWN_NOTE):
         return ApplicationError(
-            f"application {ent.id} was {ent.status_reason}; only submitted ones are decided"
-            " (it is decided once the enterprise submits it again)"
+            f"application {ent.id} was withdrawn by the enterprise; only submitted ones are"
+            " decided (it is decided once the enterprise submits it again)"
         )
     return ApplicationError(
         f"application {ent.id} is '{ent.status}'; only submitted ones are decided"

@@ -32,6 +32,7 @@ from huiqi.delivery.applications import (
     _load,
 )
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.claims import refuse_other_policy
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import Entitlement, Event, utcnow
 from huiqi.delivery.statuses import RecordStatus
@@ -57,10 +58,12 @@ def withdraw(
     *,
     actor: Actor,
     reason: str | None = None,
+    policy_id: str | None = None,
 ) -> Decision:
     """The enterprise (or its park operator) withdraws its submitted application before it
     is decided; ``reason`` is optional free text. Withdrawing an application that is open
-    (never submitted, or withdrawn already) changes nothing and says so."""
+    (never submitted, or withdrawn already) changes nothing and says so. ``policy_id``: the
+    policy the form was shown for (a record of another policy is refused)."""
     why = clean_text(reason, "the reason", ReasonRefused, max_length=MAX_REASON)
     with transaction(factory) as s:
         ent, app, pv = _load(
@@ -68,6 +71,7 @@ def withdraw(
             entitlement_id,
             lambda ent, _: require_own_enterprise(s, actor, ent.uscc, "withdraw this application"),
         )
+        refuse_other_policy(ent.id, pv.policy_id, policy_id, "an application", ApplicationError)
         if ent.status == RecordStatus.APPLICATION_OPEN:
             said = "already withdrawn" if is_withdrawn_note(ent.status_reason) else "not submitted"
             return Decision(ent.id, ent.status, None, None, f"{said}; nothing to withdraw")

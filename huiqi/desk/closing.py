@@ -45,14 +45,16 @@ def _last_step(session: Session, req: DeskRequest) -> str | None:
     )
 
 
-def _refuse(req: DeskRequest, what: str) -> DeskConflict:
-    if req.status == "answered":
-        why = "it is answered already; rate the answer instead (a low rating reopens it once)"
-    else:
-        why = "it is closed already"
+def _refuse(req: DeskRequest, verb: str) -> DeskConflict:
+    if req.status != "answered":
+        return DeskConflict(f"request {req.id} is closed already")
+    if verb == "withdrawn":
+        return DeskConflict(
+            f"request {req.id} is answered: it can be withdrawn only before it is answered;"
+            " rate the answer instead (1 or 2 stars send it back once)"
+        )
     return DeskConflict(
-        f"request {req.id} cannot be {what}: {why}; only an unanswered request"
-        f" ({', '.join(UNANSWERED)}) can be"
+        f"request {req.id} is answered: it can be closed only before it is answered"
     )
 
 

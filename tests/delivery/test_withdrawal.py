@@ -86,7 +86,7 @@ def test_deciding_a_withdrawn_application_is_refused_saying_so(
     rid = ids[A]
     apps.submit(sessions, rid, actor=enterprise(A))
     withdraw(sessions, rid, actor=enterprise(A))
-    said = re.escape(f"application {rid} was withdrawn by the enterprise on")
+    said = re.escape(f"application {rid} was withdrawn by the enterprise; only submitted")
     with pytest.raises(ApplicationError, match=said):
         apps.approve(sessions, rid, actor=OFFICER)
     with pytest.raises(ApplicationError, match=said):

@@ -86,9 +86,9 @@ def test_an_answered_request_is_neither_withdrawn_nor_closed(
     req = filed(sessions)
     with transaction(sessions) as s:
         reply(s, actor=OFFICER, request_id=req.id, text="已到账", now=_at(13))
-    with transaction(sessions) as s, pytest.raises(DeskConflict, match="answered already"):
+    with transaction(sessions) as s, pytest.raises(DeskConflict, match="is answered: it can be"):
         withdraw(s, actor=ent(A), request_id=req.id)
-    with transaction(sessions) as s, pytest.raises(DeskConflict, match="answered already"):
+    with transaction(sessions) as s, pytest.raises(DeskConflict, match="is answered: it can be"):
         close(s, actor=OFFICER, request_id=req.id, reason="重复")
 
 
