@@ -175,9 +175,9 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         payments,
         publishjob,
         ratings,
+        withdrawal,
     )
     from huiqi.delivery import publish as publishing
-    from huiqi.delivery import withdrawal
     from huiqi.delivery import service as ledger
     from huiqi.delivery.channels import LogChannel
     from huiqi.delivery.recompute import recompute
