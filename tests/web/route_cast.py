@@ -268,6 +268,7 @@ API_BODIES: dict[str, object] = {
     "/api/v1/records/{record_id}/review": {"decision": "keep", "reason": "核实无误"},
     "/api/v1/requests/{request_id}/reply": {"text": "已转办"},
     "/api/v1/requests/{request_id}/transfer": {"department": "市财政局", "reason": "职责"},
+    "/api/v1/requests/{request_id}/close": {"reason": "重复诉求"},
     "/api/v1/requests/{request_id}/rate": {"stars": 3},
 }
 UPLOADS = {
@@ -343,6 +344,7 @@ def call_of(
         "year": "2025",
         "value": "11",
         "reason": "核实",
+        "close_reason": "重复诉求",
         "decision": "keep",
         "text": "咨询",
         "category": "policy",
