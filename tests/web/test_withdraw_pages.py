@@ -67,6 +67,9 @@ def test_the_policy_page_withdraws_a_submitted_application(portal: Portal) -> No
     shown = client.get(sent.headers["location"]).text
     assert "已撤回" in shown and 'id="submit-button"' in shown, shown
     assert "withdrawn by the enterprise" not in shown  # the note in the page's language
+    assert "企业已于" in shown and "撤回：补充材料" in shown, shown
+    home = client.get("/home").text
+    assert "企业已于" in home, home
     # Without the CSRF token, nothing happens.
     assert (
         client.post(
