@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import OFFICER, enterprise
+from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery.applications import ApplicationError, ReasonRefused
 from huiqi.delivery.channels import INBOX
 from huiqi.delivery.models import Entitlement, Event, Notification
 from huiqi.delivery.publish import deliver, publish_text
+from huiqi.delivery.versions import retire_version
 from huiqi.delivery.withdrawal import withdraw
 
 A, B = uscc(1), uscc(2)
@@ -107,6 +109,22 @@ def test_a_form_never_submitted_has_nothing_to_withdraw(
     sessions: sessionmaker[Session], ids: dict[str, int]
 ) -> None:
     assert withdraw(sessions, ids[A], actor=enterprise(A)).message.startswith("not submitted")
+
+
+def test_retiring_closes_a_withdrawn_application_as_any_open_form(
+    sessions: sessionmaker[Session], ids: dict[str, int]
+) -> None:
+    """Withdrawn, the form is open again: retiring its version closes it, and it can no
+    longer be submitted."""
+    rid = ids[A]
+    apps.submit(sessions, rid, actor=enterprise(A))
+    withdraw(sessions, rid, actor=enterprise(A))
+    pv_id = _record(sessions, rid).policy_version_id
+    with transaction(sessions) as s:
+        assert retire_version(s, actor=OFFICER, version_id=pv_id, reason="期满").withdrawn == 2
+    assert _record(sessions, rid).status == "withdrawn"
+    with pytest.raises(ApplicationError, match="can no longer be submitted"):
+        apps.submit(sessions, rid, actor=enterprise(A))
 
 
 def test_only_the_enterprise_withdraws_its_application(
