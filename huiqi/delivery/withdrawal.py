@@ -3,7 +3,9 @@
 Withdrawing returns the record to ``application_open``: it leaves the reviewers' queue
 (only ``submitted`` applications are decided), the form is the enterprise's again, and it
 may submit it again while the version is published (a retired version's open forms are
-closed by retirement, as every other). The record's ``status_reason`` says that and when
+closed by retirement, as every other). One submitted under a version retired since
+(retiring leaves submitted applications to be decided) could never be submitted again:
+withdrawing closes it for good (``withdrawn``). The record's ``status_reason`` says that and when
 it was withdrawn until it is submitted again; the withdrawal is one audit event
 (``application_withdraw``, the enterprise's user as its actor, its reason if it gave one)
 and one message in the enterprise's inbox.
@@ -35,7 +37,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import refuse_other_policy
 from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.models import Entitlement, Event, utcnow
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import RecordStatus, VersionStatus
 
 MAX_REASON = 1000
 KIND = "application_withdraw"  # the audit event's kind
@@ -72,28 +74,40 @@ def withdraw(
             lambda ent, _: require_own_enterprise(s, actor, ent.uscc, "withdraw this application"),
         )
         refuse_other_policy(ent.id, pv.policy_id, policy_id, "an application", ApplicationError)
+        if ent.status in (RecordStatus.APPLICATION_OPEN, RecordStatus.WITHDRAWN) and (
+            is_withdrawn_note(ent.status_reason)
+        ):
+            return Decision(ent.id, ent.status, None, None, "already withdrawn; nothing to do")
         if ent.status == RecordStatus.APPLICATION_OPEN:
-            said = "already withdrawn" if is_withdrawn_note(ent.status_reason) else "not submitted"
-            return Decision(ent.id, ent.status, None, None, f"{said}; nothing to withdraw")
+            return Decision(ent.id, ent.status, None, None, "not submitted; nothing to withdraw")
         if ent.status != RecordStatus.SUBMITTED:
             raise ApplicationError(
                 f"application {ent.id} is '{ent.status}' and cannot be withdrawn: only a"
                 " submitted application not yet decided can be"
             )
+        # Under a retired version the form cannot be submitted again: it is closed for good.
+        reopen = pv.status != VersionStatus.RETIRED
+        to = RecordStatus.APPLICATION_OPEN if reopen else RecordStatus.WITHDRAWN
         now = utcnow()
         note = withdrawn_note(why, clock.today().isoformat())
         result = s.execute(
             update(Entitlement)
             .where(Entitlement.id == ent.id, Entitlement.status == RecordStatus.SUBMITTED)
-            .values(status=RecordStatus.APPLICATION_OPEN, status_reason=note, updated_at=now)
+            .values(status=to, status_reason=note, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if (
-            int(getattr(result, "rowcount", 0) or 0) != 1
-        ):  # the row lock makes this unreachable; the database has the last word
+        changed = int(getattr(result, "rowcount", 0) or 0)
+        if changed != 1:  # the row lock makes this unreachable; the database has the last word
             raise ApplicationError(f"application {ent.id} was decided meanwhile; reload it")
         s.expire(ent)
         app.submitted_at = None
+        if not reopen:
+            app.decided_at, app.decided_by, app.decision, app.reason = (
+                now,
+                actor.username,
+                "withdrawn",
+                note,
+            )
         earlier = _withdrawals(s, app.id)
         record_event(
             s,
@@ -112,10 +126,10 @@ def withdraw(
             subject=f"「{pv.title_zh}」申报已撤回",
             body="贵企业已撤回提交的申报"
             + (f"（原因：{why}）" if why else "")
-            + "。申报期内可重新提交。",
+            + ("。申报期内可重新提交。" if reopen else "。该政策已停止受理，不能再次提交。"),
             dedupe_key=f"application_withdrawn:{app.id}:{earlier}",
         )
-        return Decision(ent.id, str(RecordStatus.APPLICATION_OPEN), None, None, "withdrawn")
+        return Decision(ent.id, str(to), None, None, "withdrawn")
 
 
 def _withdrawals(s: Session, application_id: int) -> int:

@@ -127,6 +127,26 @@ def test_retiring_closes_a_withdrawn_application_as_any_open_form(
         apps.submit(sessions, rid, actor=enterprise(A))
 
 
+def test_withdrawing_under_a_retired_version_closes_the_application_for_good(
+    sessions: sessionmaker[Session], ids: dict[str, int]
+) -> None:
+    rid = ids[A]
+    apps.submit(sessions, rid, actor=enterprise(A))
+    pv_id = _record(sessions, rid).policy_version_id
+    with transaction(sessions) as s:
+        retire_version(s, actor=OFFICER, version_id=pv_id, reason="期满")
+    done = withdraw(sessions, rid, actor=enterprise(A))
+    assert done.status == "withdrawn" and _record(sessions, rid).status == "withdrawn"
+    assert withdraw(sessions, rid, actor=enterprise(A)).message.startswith("already withdrawn")
+    with pytest.raises(ApplicationError, match="was withdrawn by the enterprise"):
+        apps.approve(sessions, rid, actor=OFFICER)
+    with sessions() as s:
+        body = s.scalar(
+            select(Notification.body).where(Notification.kind == "application_withdrawn")
+        )
+    assert body is not None and "不能再次提交" in body
+
+
 def test_only_the_enterprise_withdraws_its_application(
     sessions: sessionmaker[Session], ids: dict[str, int]
 ) -> None:
