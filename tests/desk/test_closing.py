@@ -4,6 +4,8 @@ a reason; neither is reminded nor escalated, and the figures count them sensibly
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 
 import pytest
 from desk_helpers import BEFORE_FESTIVAL, FINANCE_BUREAU, SCIENCE, A, B, desk_officer, filed
@@ -19,6 +21,7 @@ from huiqi.delivery.models import Event, Notification
 from huiqi.desk.closing import close, withdraw
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import acknowledge, reply
+from huiqi.desk.queries import get_request
 from huiqi.desk.rating import rate
 from huiqi.desk.stats import desk_stats
 from huiqi.desk.sweep import sweep
@@ -144,3 +147,44 @@ def test_figures_leave_withdrawn_out_and_count_a_late_closing_as_late(
         figures = desk_stats(s, actor=OFFICER)
     assert (figures.requests, figures.answered, figures.on_time) == (3, 2, 1)
     assert figures.by_department[0].open == 0
+
+
+def test_a_withdrawal_racing_an_answer_leaves_one_of_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Both lock the request: either it is answered and the withdrawal refused, or it is
+    withdrawn and the answer refused; never an answered request marked withdrawn."""
+    req = filed(sessions)
+    gate = threading.Barrier(2)
+    refused: list[str] = []
+
+    def run(name: str, work: Callable[[Session], object]) -> None:
+        gate.wait()
+        try:
+            with transaction(sessions) as s:
+                work(s)
+        except DeskConflict:
+            refused.append(name)
+
+    threads = [
+        threading.Thread(
+            target=run,
+            args=("withdraw", lambda s: withdraw(s, actor=ent(A), request_id=req.id)),
+        ),
+        threading.Thread(
+            target=run,
+            args=("reply", lambda s: reply(s, actor=OFFICER, request_id=req.id, text="已办")),
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(refused) == 1, refused
+    with sessions() as s:
+        row = get_request(s, actor=OFFICER, request_id=req.id)
+    kinds = [st.kind for st in row.steps]
+    if refused == ["reply"]:
+        assert row.status == "closed" and "replied" not in kinds
+    else:
+        assert row.status == "answered" and "withdrawn" not in kinds
