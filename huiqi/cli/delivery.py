@@ -211,7 +211,7 @@ def claim(
 
 @click.group()
 def application() -> None:
-    """Pre-filled applications (申报): list, submit, approve, reject."""
+    """Pre-filled applications (申报): list, submit, withdraw, approve, reject."""
 
 
 @application.command("list")
@@ -280,6 +280,21 @@ def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None
     with attest_hint(ATTEST):
         d = apps.submit(factory, record_id, actor=actor, attest=attest)
     console.print(f"application {d.entitlement_id}: {d.status}")
+
+
+@application.command("withdraw")
+@click.argument("record_id", type=RECORD_ID)
+@click.option("--reason", help="Why (optional); kept in the audit log.")
+@click.pass_context
+@handle_errors
+def application_withdraw(ctx: click.Context, record_id: int, reason: str | None) -> None:
+    """Withdraw a submitted application before it is decided (as the enterprise or its park
+    operator); it can be submitted again while the policy accepts applications."""
+    from huiqi.delivery.withdrawal import withdraw
+
+    factory, actor = signed_in(ctx)
+    d = withdraw(factory, record_id, actor=actor, reason=reason)
+    console.print(f"application {d.entitlement_id}: {d.status} — {d.message}")
 
 
 @application.command("approve")

@@ -35,7 +35,8 @@ from huiqi.errors import NotFoundError
 
 @click.group()
 def desk() -> None:
-    """Enterprises' requests (诉求): file, route, answer, transfer, rate, import, sweep, stats."""
+    """Enterprises' requests (诉求): file, route, answer, transfer, close, withdraw, rate, import,
+    sweep, stats."""
 
 
 def _write(ctx: click.Context, call: Callable[[Any, Any], Any]) -> Any:

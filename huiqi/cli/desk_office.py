@@ -1,5 +1,6 @@
-"""``huiqi desk stats``, ``route-add`` and ``routes``: the desk's figures and its routing
-rules (which department a new request goes to), commands of the ``desk`` group."""
+"""``huiqi desk stats``, ``route-add``, ``routes``, ``withdraw`` and ``close``: the desk's
+figures, its routing rules (which department a new request goes to), and ending a request
+unanswered, commands of the ``desk`` group."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 from huiqi.cli.common import (
     JSON_OPTION,
+    RECORD_ID,
     console,
     counted,
     emit_json,
@@ -16,7 +18,7 @@ from huiqi.cli.common import (
     rich_table,
     signed_in,
 )
-from huiqi.cli.desk import _write, desk
+from huiqi.cli.desk import _show_request, _write, desk
 
 
 @desk.command("stats")
@@ -145,3 +147,35 @@ def desk_routes(ctx: click.Context, as_json: bool) -> None:
             [[c.code, c.label_zh, c.department] for c in categories],
         )
     )
+
+
+@desk.command("withdraw")
+@click.argument("request_id", type=RECORD_ID)
+@click.option("--reason", help="Why (optional); kept in the request's history.")
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_withdraw(ctx: click.Context, request_id: int, reason: str | None, as_json: bool) -> None:
+    """Withdraw your enterprise's request before it is answered (it is closed; again: no change)."""
+    from huiqi.desk.closing import withdraw
+
+    row = _write(
+        ctx, lambda s, actor: withdraw(s, actor=actor, request_id=request_id, reason=reason)
+    )
+    _show_request(row, as_json)
+
+
+@desk.command("close")
+@click.argument("request_id", type=RECORD_ID)
+@click.option(
+    "--reason", required=True, help="Why (a duplicate, solved by phone); the enterprise reads it."
+)
+@JSON_OPTION
+@click.pass_context
+@handle_errors
+def desk_close(ctx: click.Context, request_id: int, reason: str, as_json: bool) -> None:
+    """Close an unanswered request of your department with a reason (counted as its answer)."""
+    from huiqi.desk.closing import close
+
+    row = _write(ctx, lambda s, actor: close(s, actor=actor, request_id=request_id, reason=reason))
+    _show_request(row, as_json)

@@ -27,7 +27,9 @@ COMMANDS = {
         "Pro-rata budgets: after the claim window, scale provisional grants to fit the budget.",
     ),
     "application": LazyCommand(
-        _D, "application", "Pre-filled applications (申报): list, submit, approve, reject."
+        _D,
+        "application",
+        "Pre-filled applications (申报): list, submit, withdraw, approve, reject.",
     ),
     "audit": LazyCommand(_L, "audit", "The audit log, its hash chain, and reproducibility checks."),
     "claim": LazyCommand(
@@ -38,7 +40,7 @@ COMMANDS = {
     "desk": LazyCommand(
         "huiqi.cli.desk",
         "desk",
-        "Enterprises' requests (诉求): file, route, answer, transfer, rate, import, sweep, stats.",
+        "Enterprises' requests (诉求): file, route, answer, transfer, close, withdraw, rate, import, sweep, stats.",
     ),
     "deliver": LazyCommand(
         _D,

@@ -28,6 +28,8 @@ from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus, Ver
 from huiqi.delivery.versions import policy_ref
 from huiqi.money import format_yuan as yuan_text
 
+# How an enterprise's withdrawal starts the record's status reason (huiqi.delivery.withdrawal).
+WITHDRAWN_NOTE = "withdrawn by the enterprise on"
 MAX_REASON = 1000  # a rejection's reason, as the enterprise reads it in its inbox
 
 
@@ -68,6 +70,19 @@ def _load(
     return ent, app, pv
 
 
+def _not_decided(ent: Entitlement) -> ApplicationError:
+    """The refusal to decide an application that is not submitted; one the enterprise
+    withdrew says so (its form is open again, for it to submit or not)."""
+    if ent.status_reason and ent.status_reason.startswith(WITHDRAWN_NOTE):
+        return ApplicationError(
+            f"application {ent.id} was withdrawn by the enterprise; only submitted ones are"
+            " decided (it is decided once the enterprise submits it again)"
+        )
+    return ApplicationError(
+        f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
+    )
+
+
 def submit(
     factory: sessionmaker[Session],
     entitlement_id: int,
@@ -106,6 +121,8 @@ def submit(
         app.attested = to_attest
         app.submitted_at = utcnow()
         ent.status = RecordStatus.SUBMITTED
+        if ent.status_reason and ent.status_reason.startswith(WITHDRAWN_NOTE):
+            ent.status_reason = None  # submitted again: the withdrawal is history (audit log)
         record_event(
             s,
             actor=actor,
@@ -129,9 +146,7 @@ def approve(factory: sessionmaker[Session], entitlement_id: int, *, actor: Actor
             ),
         )
         if ent.status != RecordStatus.SUBMITTED:
-            raise ApplicationError(
-                f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
-            )
+            raise _not_decided(ent)
         if ent.review_flag:
             raise ApplicationError(
                 f"application {ent.id} is flagged for review: {ent.review_reason}; resolve the"
@@ -198,9 +213,7 @@ def reject(
         # Only what the enterprise submitted is decided, as for approval: a form it has not
         # sent yet is its own to complete (and an officer's rejection would shut it out).
         if ent.status != RecordStatus.SUBMITTED:
-            raise ApplicationError(
-                f"application {ent.id} is '{ent.status}'; only submitted ones are decided"
-            )
+            raise _not_decided(ent)
         app.decided_at, app.decided_by, app.decision, app.reason = (
             utcnow(),
             actor.username,

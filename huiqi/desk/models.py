@@ -40,6 +40,8 @@ STEP_KINDS = (
     "rated",
     "reopened",
     "closed",
+    "withdrawn",  # the enterprise withdrew it unanswered (huiqi.desk.closing)
+    "dept_closed",  # its department closed it unanswered, with a reason
     "reminded",
     "escalated",
 )

@@ -42,7 +42,7 @@ def _by_enterprise(req: DeskRequest, step: DeskStep) -> bool:
     """Whether the enterprise's side took this step (filed it online, rated it): the
     enterprise and its park read those steps' account names, and an official's (an
     officer, the scheduler, the hotline's importer) only as the department's step."""
-    return step.kind in ("rated", "reopened", "closed") or (
+    return step.kind in ("rated", "reopened", "closed", "withdrawn") or (
         step.kind == "filed" and req.channel == "portal"
     )
 

@@ -46,6 +46,12 @@ def rate(
     note = clean_text(comment, "the comment", DeskError, max_length=2000)
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
+    if req.status == "closed" and req.answered_at is None:
+        raise DeskConflict(
+            f"request {req.id} was closed without an answer (withdrawn, or closed by its"
+            " department with a reason): there is no answer to rate; file a new request if"
+            " the problem remains"
+        )
     if req.status == "closed":
         raise DeskConflict(
             f"request {req.id} is closed: its answer is rated already, and a closed request"

@@ -120,6 +120,21 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s: %(what)s")),
     refusal(N_("「%(title)s」 (%(version)s) was retired on %(day)s")),
     refusal(N_("「%(title)s」 (%(version)s) was retired")),
+    # huiqi.delivery.withdrawal: the record's note, and what a withdrawal is refused.
+    refusal(N_("withdrawn by the enterprise on %(day)s: %(what)s")),
+    refusal(N_("withdrawn by the enterprise on %(day)s")),
+    refusal(
+        N_(
+            "application %(id)s was withdrawn by the enterprise; only submitted ones are"
+            " decided (it is decided once the enterprise submits it again)"
+        )
+    ),
+    refusal(
+        N_(
+            "application %(id)s is '%(status)s' and cannot be withdrawn: only a submitted"
+            " application not yet decided can be"
+        )
+    ),
 ]
 # A delivery that delivered nothing, as its summary says it (a job's page).
 LEDGER_TEXTS += [

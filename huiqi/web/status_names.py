@@ -67,6 +67,8 @@ MESSAGE_KIND = {
     "offer_amount": N_("The amount of your offer changed"),
     "application_estimate": N_("The estimate of your application changed"),
     "correction_decided": N_("Your data correction was decided"),
+    # The enterprise took back its submitted application (huiqi.delivery.withdrawal).
+    "application_withdrawn": N_("Application withdrawn by your enterprise"),
     # A withdrawal the enterprise was told of, reversed by a later review (delivery.review).
     "review_kept": N_("Kept after review: the earlier withdrawal no longer applies"),
     "paid": N_("Money paid"),

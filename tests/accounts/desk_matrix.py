@@ -64,6 +64,7 @@ def rows(
 ) -> dict[str, tuple[Callable[[Any, Actor], Any], dict[str, str]]]:
     from huiqi.desk import (
         categories,
+        closing,
         context,
         filing,
         handling,
@@ -122,6 +123,14 @@ def rows(
         "huiqi.desk.handling.transfer": (
             # To no department: refused after the access check, so the request stays put.
             tx(handling.transfer, request_id="desk_open", department="无此局", reason="转"),
+            DESK,
+        ),
+        "huiqi.desk.closing.withdraw": (
+            tx(closing.withdraw, request_id="desk_open"),
+            self_,
+        ),
+        "huiqi.desk.closing.close": (
+            tx(closing.close, request_id="desk_open", reason="重复诉求"),
             DESK,
         ),
         "huiqi.desk.rating.rate": (

@@ -175,6 +175,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         payments,
         publishjob,
         ratings,
+        withdrawal,
     )
     from huiqi.delivery import publish as publishing
     from huiqi.delivery import service as ledger
@@ -293,6 +294,10 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         ),
         "huiqi.delivery.applications.submit": (
             lambda w, a: applications.submit(w.factory, w.application, actor=a),
+            _row(**SELF),
+        ),
+        "huiqi.delivery.withdrawal.withdraw": (
+            lambda w, a: withdrawal.withdraw(w.factory, w.application, actor=a, reason="撤回"),
             _row(**SELF),
         ),
         "huiqi.delivery.applications.approve": (

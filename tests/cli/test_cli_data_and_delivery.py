@@ -145,8 +145,17 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     ok("user", "add", "applicant", "--role", f"enterprise={applicant['uscc']}", "--no-password")
     token = ok("token", "create", "readme", "--user", "applicant").split()[-1]
     ok("application", "submit", str(applicant["record_id"]), "--attest", token=token)
+    # Withdrawn before it is decided: out of the officers' queue, then submitted again.
+    rid = str(applicant["record_id"])
+    said = ok("application", "withdraw", rid, "--reason", "材料有误", token=token)
+    assert f"application {rid}: application_open — withdrawn" in said, said
+    assert "nothing to withdraw" in ok("application", "withdraw", rid, token=token)
 
     login("officer")
+    assert json.loads(ok("application", "list", "--status", "submitted", "--json")) == []
+    code, out = run(data, "application", "withdraw", rid)
+    assert code == 5 and "may not withdraw this application" in out, out
+    ok("application", "submit", rid, "--attest", token=token)
     submitted = json.loads(ok("application", "list", "--status", "submitted", "--json"))
     assert [a["record_id"] for a in submitted] == [applicant["record_id"]]
     if submitted[0]["decidable"]:

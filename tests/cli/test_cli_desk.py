@@ -262,3 +262,57 @@ def test_a_mistyped_policy_names_the_closest_published_one(tmp_path: Path) -> No
     assert "sh-stable-jobs-refund-2026" in out and "is published" in out, out
     code, out = run(data, *filed, "--policy", "sh-stable-jobs-refund-2026", token=tokens["ent"])
     assert code == 0, out
+
+
+def test_a_request_withdrawn_by_its_enterprise_or_closed_by_its_department(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    tokens = accounts(
+        data,
+        ent=[f"enterprise={A}"],
+        other=[f"enterprise={B}"],
+        finance_desk=["desk_officer=department:市财政局"],
+        science_desk=["desk_officer=department:市科委"],
+    )
+
+    def filed() -> str:
+        code, out = run(
+            data,
+            "desk",
+            "file",
+            A,
+            "--category",
+            "funding",
+            "--text",
+            "何时到账？",
+            "--json",
+            token=tokens["ent"],
+        )
+        assert code == 0, out
+        return str(json.loads(out)["id"])
+
+    first, second = filed(), filed()
+    assert run(data, "desk", "withdraw", first, token=tokens["other"])[0] == 5
+    code, out = run(data, "desk", "withdraw", first, "--reason", "已解决", token=tokens["ent"])
+    assert code == 0 and "[closed]" in out and "withdrawn" in out, out
+    assert run(data, "desk", "withdraw", first, token=tokens["ent"])[0] == 0  # no change
+    code, out = run(data, "desk", "close", second, "--reason", "重复", token=tokens["science_desk"])
+    assert code == 5, out
+    code, out = run(
+        data,
+        "desk",
+        "close",
+        second,
+        "--reason",
+        "重复诉求",
+        "--json",
+        token=tokens["finance_desk"],
+    )
+    assert code == 0, out
+    closed = json.loads(out)
+    assert closed["status"] == "closed" and closed["steps"][-1]["kind"] == "dept_closed"
+    code, out = run(
+        data, "desk", "close", second, "--reason", "again", token=tokens["finance_desk"]
+    )
+    assert code != 0 and "closed already" in out, out

@@ -166,11 +166,14 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/api/v1/records/{record_id}/claim"): PORTAL,
     ("POST", "/api/v1/records/{record_id}/review"): frozenset({"officer"}),
     ("POST", "/api/v1/records/{record_id}/submit"): PORTAL,
+    ("POST", "/api/v1/records/{record_id}/withdraw"): PORTAL,
     ("POST", "/api/v1/requests"): PORTAL,
     ("POST", "/api/v1/requests/{request_id}/acknowledge"): REQUEST_DESK,
+    ("POST", "/api/v1/requests/{request_id}/close"): REQUEST_DESK,
     ("POST", "/api/v1/requests/{request_id}/rate"): PORTAL,
     ("POST", "/api/v1/requests/{request_id}/reply"): REQUEST_DESK,
     ("POST", "/api/v1/requests/{request_id}/transfer"): REQUEST_DESK,
+    ("POST", "/api/v1/requests/{request_id}/withdraw"): PORTAL,
     ("POST", "/api/v1/users"): frozenset({"admin"}),
     ("PATCH", "/api/v1/users/{username}"): frozenset({"admin"}),
     ("POST", "/api/v1/users/{username}/disable"): frozenset({"admin"}),
@@ -196,6 +199,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/policies/{policy_id}/draft/delete"): frozenset({"author", "publisher"}),
     ("POST", "/console/policies/{policy_id}/draft/publish"): frozenset({"publisher"}),
     ("POST", "/console/requests/{request_id}/acknowledge"): REQUEST_DESK,
+    ("POST", "/console/requests/{request_id}/close"): REQUEST_DESK,
     ("POST", "/console/requests/{request_id}/reply"): REQUEST_DESK,
     ("POST", "/console/requests/{request_id}/transfer"): REQUEST_DESK,
     ("POST", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
@@ -206,9 +210,11 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/policies/{policy_id}/attachments"): PORTAL,
     ("POST", "/policies/{policy_id}/claim"): PORTAL,
     ("POST", "/policies/{policy_id}/submit"): PORTAL,
+    ("POST", "/policies/{policy_id}/withdraw"): PORTAL,
     ("POST", "/rate"): PORTAL,
     ("POST", "/requests"): PORTAL,
     ("POST", "/requests/{request_id}/rate"): PORTAL,
+    ("POST", "/requests/{request_id}/withdraw"): PORTAL,
 }
 
 # Forms a visitor posts without a session: refused for the missing CSRF token (403).
@@ -230,9 +236,17 @@ USED_UP = DRAFT_DELETES | {
 # Users of another scope than the owner's: whatever they may open, the owner's data is
 # not in it.
 OTHER_SCOPES = ("outsider", "reviewer-elsewhere", "desk-finance", "park-other", INTRUDER)
-# Run last, in this order: they end what the routes before them act on (a draft deleted
-# after it is saved, a version retired, the session signed out).
+# Run last, in this order: they end what the routes before them act on (an application
+# withdrawn, a request closed, a draft deleted after it is saved, a version retired, the
+# session signed out).
 LAST = [
+    # Withdrawing and closing end what the routes before them answer, rate or decide.
+    ("POST", "/api/v1/records/{record_id}/withdraw"),
+    ("POST", "/policies/{policy_id}/withdraw"),
+    ("POST", "/api/v1/requests/{request_id}/close"),
+    ("POST", "/console/requests/{request_id}/close"),
+    ("POST", "/api/v1/requests/{request_id}/withdraw"),
+    ("POST", "/requests/{request_id}/withdraw"),
     ("POST", "/api/v1/console/policies/{policy_id}/draft/publish"),
     ("POST", "/console/policies/{policy_id}/draft/publish"),
     ("DELETE", "/api/v1/console/policies/{policy_id}/draft"),

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huiqi.accounts.access import require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading, transaction
+from huiqi.desk import closing
 from huiqi.desk.categories import list_categories
 from huiqi.desk.filing import MAX_BYTES, MAX_FILES, file_request
 from huiqi.desk.handling import acknowledge, reply, transfer
@@ -33,9 +34,11 @@ from huiqi.web.api.desk_schemas import (
     DeskStatsPublic,
     OfficerMessagePublic,
     ReplyCreate,
+    RequestClose,
     RequestCreate,
     RequestPublic,
     RequestRating,
+    RequestWithdraw,
     TransferCreate,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
@@ -281,6 +284,33 @@ def rate_request(
         row = rate(
             s, actor=actor_of(who), request_id=request_id, stars=body.stars, comment=body.comment
         )
+    return RequestPublic.model_validate(row)
+
+
+@router.post("/requests/{request_id}/withdraw", tags=["requests"])
+def withdraw_request(
+    factory: Factory,
+    who: ApiWriter,
+    request_id: Id,
+    body: Annotated[RequestWithdraw | None, Body()] = None,
+) -> RequestPublic:
+    """Withdraw your request before it is answered (an optional ``reason``); it is closed,
+    and a second call changes nothing."""
+    with transaction(factory) as s:
+        row = closing.withdraw(
+            s, actor=actor_of(who), request_id=request_id, reason=body.reason if body else None
+        )
+    return RequestPublic.model_validate(row)
+
+
+@router.post("/requests/{request_id}/close", tags=["officer"])
+def close_request(
+    factory: Factory, who: ApiWriter, request_id: Id, body: RequestClose
+) -> RequestPublic:
+    """Close a request of your department unanswered, with a reason the enterprise reads
+    (a duplicate, resolved by phone); it counts as answered, late if past its deadline."""
+    with transaction(factory) as s:
+        row = closing.close(s, actor=actor_of(who), request_id=request_id, reason=body.reason)
     return RequestPublic.model_validate(row)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from huiqi.web.api.fields import NotBoolean
+from huiqi.web.api.fields import NotBlank, NotBoolean
 
 Words = Annotated[str, Field(max_length=4000)]
 
@@ -37,6 +37,18 @@ class ReplyCreate(BaseModel):
 class TransferCreate(BaseModel):
     department: Annotated[str, Field(max_length=200)]
     reason: Words
+
+
+class RequestWithdraw(BaseModel):
+    """Why the enterprise withdraws its request (optional)."""
+
+    reason: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class RequestClose(BaseModel):
+    """Why the department closes a request unanswered (the enterprise reads it)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 
 class RequestRating(BaseModel):

@@ -4,6 +4,7 @@ exact yuan text beside them (``amounts.yuan``: "1234.00"; nothing is a float).""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -182,6 +183,12 @@ class GrantPublic(BaseModel):
 class ClaimRequest(BaseModel):
     # JSON true/false only: "yes", 1 or "0" are a 422 naming the field, never a guess.
     attest: StrictBool = False
+
+
+class WithdrawRequest(BaseModel):
+    """Why the enterprise takes back what it sent (optional; the audit log keeps it)."""
+
+    reason: Annotated[str | None, Field(max_length=1000)] = None
 
 
 class DecisionPublic(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import AfterValidator
 
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import applications, notify
+from huiqi.delivery import applications, notify, withdrawal
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint, claim
 from huiqi.delivery.known_policies import require_published
@@ -27,6 +27,7 @@ from huiqi.web.api.schemas import (
     PolicyDetailPublic,
     PolicyPublic,
     RecordPublic,
+    WithdrawRequest,
 )
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.filters import parse_filter
@@ -199,6 +200,21 @@ def submit_application(
     attest = bool(body and body.attest)
     with attest_hint('send the body {"attest": true} to confirm them'):
         decision = applications.submit(factory, record_id, actor=actor_of(who), attest=attest)
+    return DecisionPublic.of(decision)
+
+
+@router.post("/records/{record_id}/withdraw", tags=["enterprise"])
+def withdraw_application(
+    factory: Factory,
+    who: ApiWriter,
+    record_id: Id,
+    body: Annotated[WithdrawRequest | None, Body()] = None,
+) -> DecisionPublic:
+    """Withdraw a submitted application (申报) before it is decided, with an optional
+    ``reason``: it leaves the reviewers' queue and may be submitted again; a second call,
+    or one for a form never submitted, changes nothing and says so."""
+    reason = body.reason if body else None
+    decision = withdrawal.withdraw(factory, record_id, actor=actor_of(who), reason=reason)
     return DecisionPublic.of(decision)
 
 

@@ -22,7 +22,7 @@ from huiqi.catalogue.service import (
     list_policies,
 )
 from huiqi.db.engine import reading
-from huiqi.delivery import applications
+from huiqi.delivery import applications, withdrawal
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import list_attachments
 from huiqi.delivery.claims import ClaimError, claim
@@ -197,6 +197,26 @@ def submit_page(
         )
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
     return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
+
+
+@router.post("/policies/{policy_id}/withdraw")
+def withdraw_page(
+    request: Request, factory: Factory, who: SignedIn, policy_id: str, form: Form
+) -> Response:
+    """Withdraw the submitted application before it is decided (an optional reason); the
+    form is open again to submit. Sending it twice changes nothing more."""
+    record_id = form_id(form.get("record_id"))
+    if record_id is None:
+        raise HuiqiError("the form names no application; reload the page")
+    withdrawal.withdraw(
+        factory,
+        record_id,
+        actor=actor_of(who),
+        reason=form.get("reason") or None,
+        policy_id=policy_id,
+    )
+    suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
+    return RedirectResponse(f"/policies/{policy_id}{suffix}withdrawn=1", status_code=303)
 
 
 @router.post("/policies/{policy_id}/claim")

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery.freetext import is_blank
+from huiqi.desk import closing
 from huiqi.desk.categories import list_categories
 from huiqi.desk.context import policy_context
 from huiqi.desk.errors import DeskError
@@ -246,3 +247,30 @@ def desk_transfer(
         shown = {"department": department, "reason": reason}
         return _desk_page(request, settings, factory, who, request_id, shown, errors, status)
     return RedirectResponse("/console/requests?transferred=" + str(request_id), status_code=303)
+
+
+@router.post("/console/requests/{request_id}/close")
+def desk_close(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    request_id: Id,
+    form: Form,
+) -> Response:
+    """Close the request without an answer, with a reason the enterprise reads."""
+    reason = form.get("close_reason", "")
+    error: str | None = None
+    status = 400
+    if is_blank(reason):
+        error = N_("Give the reason for closing the request; the enterprise reads it.")
+    else:
+        try:
+            with transaction(factory) as s:
+                closing.close(s, actor=actor_of(who), request_id=request_id, reason=reason)
+        except DeskError as exc:
+            error, status = str(exc), status_of(exc)
+    if error is not None:
+        shown, errors = {"close_reason": reason}, {"close": error}
+        return _desk_page(request, settings, factory, who, request_id, shown, errors, status)
+    return _done(request_id, "dept_closed")

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery.filetypes import AttachmentError
+from huiqi.desk import closing
 from huiqi.desk.categories import list_categories
 from huiqi.desk.errors import DeskError
 from huiqi.desk.filing import MAX_FILES, check_key, file_request
@@ -48,6 +49,8 @@ STEP_NAMES = {
     "rated": N_("Rated"),
     "reopened": N_("Reopened"),
     "closed": N_("Closed"),
+    "withdrawn": N_("Withdrawn by the enterprise"),
+    "dept_closed": N_("Closed by the department"),
     "reminded": N_("Deadline reminder"),
     "escalated": N_("Escalated as overdue"),
 }
@@ -211,6 +214,7 @@ def _request_page(
         "stars": STARS,
         "filed": request.query_params.get("filed"),
         "rated": request.query_params.get("rated"),
+        "withdrawn": request.query_params.get("withdrawn"),
         **NAMES,
     }
     return page(request, "request.html", context, status_code=status_code)
@@ -256,3 +260,19 @@ def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response
     with transaction(factory) as s:  # an official's read is an audit event
         row, content = get_attachment(s, actor=actor_of(who), attachment_id=attachment_id)
     return download(content, row.content_type, row.filename, row.id)
+
+
+@router.post("/requests/{request_id}/withdraw")
+def withdraw_page(
+    request: Request, factory: Factory, who: SignedIn, request_id: Id, form: Form
+) -> Response:
+    """Withdraw the request before it is answered (an optional reason)."""
+    try:
+        with transaction(factory) as s:
+            closing.withdraw(
+                s, actor=actor_of(who), request_id=request_id, reason=form.get("reason") or None
+            )
+    except DeskError as exc:
+        shown, errors = {"reason": form.get("reason", "")}, {"withdraw": str(exc)}
+        return _request_page(request, factory, who, request_id, shown, errors, status_of(exc))
+    return RedirectResponse(f"/requests/{request_id}?withdrawn=1", status_code=303)
