@@ -149,7 +149,7 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     rid = str(applicant["record_id"])
     said = ok("application", "withdraw", rid, "--reason", "材料有误", token=token)
     assert f"application {rid}: application_open — withdrawn" in said, said
-    assert "nothing to withdraw" in ok("application", "withdraw", rid, token=token)
+    assert "already withdrawn; nothing to do" in ok("application", "withdraw", rid, token=token)
 
     login("officer")
     assert json.loads(ok("application", "list", "--status", "submitted", "--json")) == []
