@@ -41,14 +41,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huiqi.errors import ImportFileError
-from huiqi.fsmode import open_private
 from huiqi.profiles import textlines
+from huiqi.profiles.csvhead import (
+    CHUNK_BYTES,
+    SNIFF_BYTES,
+    csv_header,
+    csv_rows,
+    empty_file,
+    refuse_binary,
+    utf16_as_utf8,
+)
 from huiqi.profiles.csvrecords import records
 from huiqi.profiles.parquetread import parquet_batches
 from huiqi.profiles.xlsxread import sheet_batches, sheet_headers, sheet_rows
 
 BATCH_ROWS = 100_000
-CHUNK_BYTES = 1 << 20
 # How far down a CSV or a sheet the importer looks for the header row: a title, a
 # subtitle, the reporting unit and a blank line or two is what offices put above it.
 HEADER_ROWS = 10
@@ -154,7 +161,7 @@ class Source:
         header may be. A Parquet file's header is its schema."""
         if self.format == "csv":
             assert self.encoding is not None
-            return _csv_rows(self.text_path, self.encoding, self.delimiter, HEADER_ROWS)
+            return csv_rows(self.text_path, self.encoding, self.delimiter, HEADER_ROWS)
         if self.format in WORKBOOKS:
             assert self.sheet is not None
             return sheet_rows(self.path, self.sheet, HEADER_ROWS)
@@ -205,14 +212,14 @@ def open_source(path: Path, scratch: Path | None = None) -> Source:
     if fmt == "csv":
         with path.open("rb") as fh:
             start = fh.read(SNIFF_BYTES)
-        _refuse_binary(path, start)
+        refuse_binary(path, start)
         text, received = path, None
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             # Excel's "Unicode Text" export: its lines cannot be split byte by byte as
             # UTF-8 and GBK lines are, so the whole file is copied as UTF-8 and read.
             text, received = utf16_as_utf8(path, scratch), "utf-16"
         facts = textlines.scan(text)
-        headers, delimiter, cells, first_line = _csv_header(text, facts.encoding)
+        headers, delimiter, cells, first_line = csv_header(text, facts.encoding)
         return Source(
             path,
             fmt,
@@ -230,7 +237,7 @@ def open_source(path: Path, scratch: Path | None = None) -> Source:
     if fmt in WORKBOOKS:
         sheets = sheet_headers(path)
         if not sheets:
-            raise _empty(path)
+            raise empty_file(path)
         first = next(iter(sheets))
         return Source(
             path,
@@ -253,115 +260,6 @@ def open_source(path: Path, scratch: Path | None = None) -> Source:
         size=path.stat().st_size,
         total_rows=metadata.num_rows,
     )
-
-
-SNIFF_BYTES = 8  # the longest signature below
-# The first bytes of files people send named .csv (a PDF renamed, a workbook saved under
-# the wrong name), and what to call them.
-_SIGNATURES = (
-    (b"%PDF-", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx workbook (named .xlsx, it is read)"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office 97-2003 file, such as an Excel .xls workbook"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-)
-
-
-def _refuse_binary(path: Path, start: bytes) -> None:
-    """ImportFileError for a file named .csv that is no text file: each line of a PDF (or
-    a workbook, an image) was refused as "not GBK/GB18030", or its first line taken for a
-    header the mapping did not know. Only a known signature: a NUL byte in a line of a
-    real export costs that line alone."""
-    what = next((name for magic, name in _SIGNATURES if start.startswith(magic)), None)
-    if what is not None:
-        raise ImportFileError(
-            f"{path}: not a text (CSV) file whatever its name says: it looks like {what};"
-            " export the data as CSV (UTF-8 or GBK) or as an .xlsx workbook and import that"
-        )
-
-
-def utf16_as_utf8(path: Path, scratch: Path | None) -> Path:
-    """A UTF-8 copy of a UTF-16 text file in ``scratch`` (line breaks kept as they are)."""
-    if scratch is None:
-        raise ImportFileError(
-            f"{path}: the file is UTF-16 text (Excel's 'Unicode Text' export); save it from "
-            "Excel as 'CSV UTF-8 (comma delimited)', or import the .xlsx workbook"
-        )
-    copy = scratch / "utf16-as-utf8.csv"
-    try:
-        with (
-            path.open("r", encoding="utf-16", newline="") as source,
-            open_private(copy, "w", encoding="utf-8", newline="") as out,
-        ):
-            while chunk := source.read(CHUNK_BYTES):
-                out.write(chunk)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"{path}: the file starts as UTF-16 text but is not UTF-16 throughout "
-            f"({exc.reason}); save it from Excel as 'CSV UTF-8 (comma delimited)'"
-        ) from exc
-    return copy
-
-
-def _empty(path: Path) -> ImportFileError:
-    return ImportFileError(
-        f"{path}: the file is empty; expected a header row followed by data rows"
-    )
-
-
-# ----------------------------------------------------------------------------- CSV
-def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int, bool]:
-    """The header's cells, the delimiter, the header's cell count with trailing empty
-    ones, and whether the header is the file's first line, on that line alone."""
-    with path.open("rb") as fh:
-        lines = textlines.Lines(fh, encoding)
-        first = next((line for line in lines.iterate() if line.strip()), None)
-        if first is None and lines.bad:
-            raise ImportFileError(f"{path}, line {lines.bad[0].number}: {lines.bad[0].reason}")
-    if first is None:
-        raise _empty(path)
-    delimiter = _delimiter(first)
-    with path.open("rb") as fh:
-        lines = textlines.Lines(fh, encoding)
-        header = next(records(lines, delimiter, -1), None)
-        first_line = header is not None and header.line == 1 and len(lines.record) == 1
-    if header is None:
-        raise _empty(path)
-    if header.problem is not None:
-        raise ImportFileError(
-            f"{path}, line {header.line}: the header cannot be read: {header.problem}"
-        )
-    cells = list(header.cells)
-    # Spreadsheet exports often end the header with empty cells.
-    while cells and not cells[-1].strip():
-        cells.pop()
-    return cells, delimiter, len(header.cells), first_line
-
-
-# Separators registries use, by precedence: a header holding commas is comma-separated
-# whatever else it holds; tab-separated exports are common, semicolons (a European-locale
-# Excel's CSV) and bars (some mainframe extracts) less so.
-DELIMITERS = (",", "\t", ";", "|")
-
-
-def _delimiter(header: str) -> str:
-    return next((d for d in DELIMITERS if d in header), ",")
-
-
-def _csv_rows(path: Path, encoding: str, delimiter: str, limit: int) -> list[tuple[int, list[str]]]:
-    found: list[tuple[int, list[str]]] = []
-    with path.open("rb") as fh:
-        for record in records(textlines.Lines(fh, encoding), delimiter, -1):
-            cells = list(record.cells)
-            while cells and not cells[-1].strip():
-                cells.pop()
-            if record.problem is not None or not cells:
-                continue
-            found.append((record.line, cells))
-            if len(found) >= limit:
-                break
-    return found
 
 
 def _batch(
