@@ -17,9 +17,8 @@ from huiqi.errors import HuiqiError
 from huiqi.web.attaching import attach, may_attach
 from huiqi.web.deps import CsrfRefused, Factory, SignedIn, Web, actor_of
 from huiqi.web.i18n import N_
-from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, read_upload, refuse_oversized
-from huiqi.web.views.forms import Form, form_id, local_path
+from huiqi.web.views.forms import FORM_EXPIRED, Form, csrf_fields, form_id, local_path
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -73,19 +72,13 @@ async def upload_page(
         return _back(policy_id, uscc, attach_error=exc.code)
     form = await request.form(max_files=1, max_fields=20)
     try:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not csrf_ok(request, fields.get(CSRF_FIELD)):
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            )
+        fields = csrf_fields(request, form)
         if fields.get("record_id") not in (None, str(record_id)):
             raise HuiqiError("the form names two applications; reload the page")
         try:
             key = check_key(fields.get("idempotency_key"))
         except AttachmentError:  # the page writes 32 hex characters: this form is not its own
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            ) from None
+            raise CsrfRefused(FORM_EXPIRED) from None
         name, content = await read_upload(form.get("file"), limit)
         await attach(
             factory,

@@ -24,12 +24,11 @@ from huiqi.delivery.payments import ResultReport, failure_reasons
 from huiqi.delivery.repayment import release_for_repayment
 from huiqi.delivery.statuses import GrantStatus
 from huiqi.errors import ImportFileError
-from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
+from huiqi.web.deps import AppSettings, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
-from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import read_upload, refuse_oversized
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, csrf_fields
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -116,11 +115,7 @@ async def upload_results(request: Request, factory: Factory, web: Web, who: Sign
     refuse_oversized(request, limit)
     form = await request.form(max_files=1, max_fields=20)
     try:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not csrf_ok(request, fields.get(CSRF_FIELD)):
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            )
+        csrf_fields(request, form)
         actor = actor_of(who)
         try:
             name, content = await read_upload(form.get("file"), limit)

@@ -5,18 +5,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from huiqi.web.deps import CsrfRefused
 from huiqi.web.security import CSRF_FIELD, csrf_ok
 
+# Said of a form whose CSRF token (or another mark of the page) is not this session's.
+FORM_EXPIRED = "this form has expired or did not come from this site; reload the page"
+
+
+def csrf_fields(request: Request, form: FormData) -> dict[str, str]:
+    """The text fields of a posted form (a multipart one's files left out), once its CSRF
+    token is found to be the session's."""
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not csrf_ok(request, fields.get(CSRF_FIELD)):
+        raise CsrfRefused(FORM_EXPIRED)
+    return fields
+
 
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form's fields, once its CSRF token is found to be the session's."""
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not csrf_ok(request, fields.get(CSRF_FIELD)):
-        raise CsrfRefused("this form has expired or did not come from this site; reload the page")
-    return fields
+    return csrf_fields(request, await request.form())
 
 
 Form = Annotated[dict[str, str], Depends(checked_form)]

@@ -25,7 +25,7 @@ from huiqi.errors import HuiqiError
 from huiqi.profiles import service as profiles
 from huiqi.profiles.mapping_finder import all_mappings
 from huiqi.web.console_pages import require_page
-from huiqi.web.deps import AppSettings, CsrfRefused, Factory, SignedIn, Web, Who, actor_of
+from huiqi.web.deps import AppSettings, Factory, SignedIn, Web, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.importing import (
@@ -36,8 +36,8 @@ from huiqi.web.importing import (
     upload_fields,
 )
 from huiqi.web.render import page
-from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import SLACK, declared_length, read_upload
+from huiqi.web.views.forms import csrf_fields
 
 router = APIRouter(include_in_schema=False)
 PATH = "/console/imports"
@@ -84,11 +84,7 @@ async def import_page(
         return _too_big(request, settings, who, limit)
     form = await request.form(max_files=1, max_fields=20)
     try:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not csrf_ok(request, fields.get(CSRF_FIELD)):
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            )
+        fields = csrf_fields(request, form)
         kept = {k: fields.get(k, "")[:200] for k in ("mapping", "sheet")}
         try:
             name, content = await read_upload(form.get("file"), limit)

@@ -26,9 +26,8 @@ from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.portal import asked_enterprise
 from huiqi.web.render import page, page_url
-from huiqi.web.security import CSRF_FIELD, csrf_ok
 from huiqi.web.uploads import download, refuse_oversized
-from huiqi.web.views.forms import Form, form_id
+from huiqi.web.views.forms import FORM_EXPIRED, Form, csrf_fields, form_id
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -137,17 +136,11 @@ async def file_page(
     refuse_oversized(request, limit * MAX_FILES)
     form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
     try:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not csrf_ok(request, fields.get(CSRF_FIELD)):
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            )
+        fields = csrf_fields(request, form)
         try:
             key = check_key(fields.get("idempotency_key"))
         except DeskError:  # the page writes 32 hex characters: this form is not its own
-            raise CsrfRefused(
-                "this form has expired or did not come from this site; reload the page"
-            ) from None
+            raise CsrfRefused(FORM_EXPIRED) from None
         files = []
         for upload in form.getlist("files"):
             if isinstance(upload, UploadFile) and (upload.filename or upload.size):
