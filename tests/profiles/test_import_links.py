@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -164,6 +166,29 @@ def test_a_persons_identifier_is_written_nowhere_in_clear(tmp_path: Path) -> Non
         if file.is_file():
             assert ID_NUMBER.encode() not in file.read_bytes(), file
             assert ID_NUMBER.lower().encode() not in file.read_bytes(), file
+
+
+def test_a_relations_parquet_file_has_its_persons_masked(tmp_path: Path) -> None:
+    """The relations layout rewrites its staged persons (masked before any file quotes
+    them): its stage stays a table, and no file of the data directory holds the number."""
+    path = tmp_path / "relations.parquet"
+    rows = [
+        [BUYER, "自然人", ID_NUMBER, "法定代表人", None, "2020-01-01", None],
+        [BUYER, "自然人", ID_NUMBER, "股东", None, "2020-01-01", None],  # rejected: no share
+    ]
+    pq.write_table(
+        pa.table(
+            {h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(REL_HEADER)}
+        ),
+        path,
+    )
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.reader, report.rows_accepted, report.rows_rejected) == ("duckdb", 1, 1)
+    assert "3101**********104X" in report.rejects_path.read_text("utf-8-sig")
+    for file in settings.data_dir.rglob("*"):
+        if file.is_file():
+            assert ID_NUMBER.encode() not in file.read_bytes(), file
 
 
 def test_a_persons_identifier_is_not_in_clear_where_no_row_is_imported(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """A Parquet file's stage: a view over the file where no staged cell is rewritten, a table
-where one is (a relations file's persons are masked in place)."""
+where one is (a relations file's persons are masked in place:
+``test_import_links.test_a_relations_parquet_file_has_its_persons_masked``)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,6 @@ from huiqi.profiles.readers import open_source
 from huiqi.profiles.stagesql import STAGE
 
 CODES = [uscc.make(f"91310115MA{i:07d}") for i in range(1, 4)]
-BUYER = CODES[0]
-ID_NUMBER = "31011519850312104X"
-REL = [
-    "统一社会信用代码",
-    "关联方类型",
-    "关联方标识",
-    "关系类型",
-    "持股比例(%)",
-    "起始日期",
-    "终止日期",
-]
 
 
 def _market(path: Path) -> Path:
@@ -57,24 +47,3 @@ def test_the_stage_is_a_view_over_the_file_and_drops_whole(tmp_path: Path) -> No
 def test_a_parquet_import_reads_the_file_through_duckdb(tmp_path: Path) -> None:
     report = import_file(Settings(tmp_path / "data"), _market(tmp_path / "market.parquet"))
     assert (report.reader, report.rows_accepted) == ("duckdb", 3)
-
-
-def test_a_relations_parquet_file_has_its_persons_masked(tmp_path: Path) -> None:
-    """The relations layout rewrites its staged persons (masked before any file quotes
-    them): its stage stays a table, and no file of the data directory holds the number."""
-    path = tmp_path / "relations.parquet"
-    rows = [
-        [BUYER, "自然人", ID_NUMBER, "法定代表人", None, "2020-01-01", None],
-        [BUYER, "自然人", ID_NUMBER, "股东", None, "2020-01-01", None],  # rejected: no share
-    ]
-    pq.write_table(
-        pa.table({h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(REL)}),
-        path,
-    )
-    settings = Settings(tmp_path / "data")
-    report = import_file(settings, path)
-    assert (report.reader, report.rows_accepted, report.rows_rejected) == ("duckdb", 1, 1)
-    assert "3101**********104X" in report.rejects_path.read_text("utf-8-sig")
-    for file in settings.data_dir.rglob("*"):
-        if file.is_file():
-            assert ID_NUMBER.encode() not in file.read_bytes(), file
