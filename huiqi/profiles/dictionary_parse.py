@@ -40,7 +40,7 @@ FIELD_TYPES: tuple[str, ...] = (
     "qualification",
 )
 NUMERIC_TYPES = frozenset({"integer", "money", "decimal"})
-# What the store's column of each numeric type holds (profiles/store.duck_type: BIGINT,
+# What the store's column of each numeric type holds (profiles/storeschema.duck_type: BIGINT,
 # DECIMAL(18,2), DECIMAL(18,6)): a range past it admits values no import can store.
 STORED_BELOW = {
     "integer": Decimal(2**63),

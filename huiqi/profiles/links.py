@@ -33,7 +33,7 @@ from huiqi.profiles import persons
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import case, col, concat, fn, lit, num, sql
 from huiqi.profiles.staging import STAGE
-from huiqi.profiles.store import LINK_TABLES
+from huiqi.profiles.storeschema import LINK_TABLES
 
 SCHEMA = {
     "relations": """

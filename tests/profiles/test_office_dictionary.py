@@ -204,7 +204,7 @@ def test_an_integer_field_without_a_range_is_named_with_its_article() -> None:
     assert "an integer field needs a plausible range" in problem, problem
 
 
-# What the store's columns hold (profiles/store.duck_type): BIGINT, DECIMAL(18,2),
+# What the store's columns hold (profiles/storeschema.duck_type): BIGINT, DECIMAL(18,2),
 # DECIMAL(18,6).
 _STORABLE = {"integer": 2**63, "money": 10**16, "decimal": 10**12}
 

@@ -19,7 +19,7 @@ from huiqi.profiles.size_class import (
     refresh_size_classes,
     size_class_sql,
 )
-from huiqi.profiles.store import create_schema
+from huiqi.profiles.storeschema import create_schema
 
 W = Decimal(10_000)  # one 万元 in yuan
 

@@ -46,7 +46,7 @@ from huiqi.profiles.dictionary import Dictionary, Field
 NATIVE_DIGITS = 18
 NARROW_LITERAL_DIGITS = 9
 
-# What a field's storage type holds (profiles/store.duck_type), in units of its last decimal.
+# What a field's storage type holds (profiles/storeschema.duck_type), in units of its last decimal.
 _STORAGE = {
     "integer": (2**63, 0),  # BIGINT: -2^63 .. 2^63 - 1
     "money": (10**18 - 1, 2),  # DECIMAL(18,2)

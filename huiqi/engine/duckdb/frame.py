@@ -20,7 +20,7 @@ from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.frozen import overlay
 from huiqi.profiles.links import create_link_tables
-from huiqi.profiles.store import LINK_TABLES, create_enum_types, enum_type_name
+from huiqi.profiles.storeschema import LINK_TABLES, create_enum_types, enum_type_name
 
 FRAME = "frame"
 

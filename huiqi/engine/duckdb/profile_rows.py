@@ -11,7 +11,7 @@ import pyarrow as pa
 from huiqi.engine.profile import RawProfile
 from huiqi.engine.related import Contract, Relation
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.store import create_schema
+from huiqi.profiles.storeschema import create_schema
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
