@@ -15,7 +15,7 @@ FLOW_MODULES = (
     "huiqi.accounts.tokens",
     "huiqi.delivery.applications",
     "huiqi.delivery.attachments",
-    "huiqi.delivery.budget",
+    "huiqi.delivery.sharing",
     "huiqi.delivery.corrections",
     "huiqi.delivery.claims",
     "huiqi.delivery.dashboard",

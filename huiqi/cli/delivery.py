@@ -383,7 +383,7 @@ def expire(ctx: click.Context) -> None:
 @handle_errors
 def allocate(ctx: click.Context, policy_id: str) -> None:
     """Pro-rata budgets: after the claim window, scale provisional grants to fit the budget."""
-    from huiqi.delivery.budget import allocate_pro_rata
+    from huiqi.delivery.sharing import allocate_pro_rata
 
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:

@@ -160,7 +160,6 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         applications,
         attachments,
         batchfiles,
-        budget,
         claims,
         corrections,
         dashboard,
@@ -175,6 +174,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         payments,
         publishjob,
         ratings,
+        sharing,
         withdrawal,
     )
     from huiqi.delivery import publish as publishing
@@ -316,8 +316,8 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: lifecycle.withdraw_retired_left_open(w.factory, actor=a),
             _row(scheduler="both"),
         ),
-        "huiqi.delivery.budget.allocate_pro_rata": (
-            lambda w, a: _in_tx(budget.allocate_pro_rata, policy_version_id=w.pro_rata_version)(
+        "huiqi.delivery.sharing.allocate_pro_rata": (
+            lambda w, a: _in_tx(sharing.allocate_pro_rata, policy_version_id=w.pro_rata_version)(
                 w, a
             ),
             _row(policy_publisher="own", finance_officer="both", scheduler="both"),

@@ -9,7 +9,8 @@ enterprise's insured employees, so a test controls every amount from the data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -179,3 +180,23 @@ def committed(factory: sessionmaker[Session], pv_id: int) -> int:
 def grant_count(factory: sessionmaker[Session]) -> int:
     with factory() as s:
         return s.scalar(select(func.count()).select_from(Grant)) or 0
+
+
+def race(workers: int, work: Callable[[int], None]) -> None:
+    """Run ``work(0..workers-1)`` in threads released together; re-raise what any raised."""
+    gate = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            gate.wait()
+            work(i)
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

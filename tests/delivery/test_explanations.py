@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.accounts.testing import ADMIN, FINANCE, OFFICER
 from huiqi.db.engine import transaction
-from huiqi.delivery import budget
+from huiqi.delivery import sharing
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.explanations import of_grant
 from huiqi.delivery.models import Entitlement, Grant
@@ -73,7 +73,7 @@ def test_allocation_writes_its_note_into_the_grants_own_explanation(
         g.explanation = None
         pv_id, grant_id, ent_id = pv.id, g.id, g.entitlement_id
     with transaction(sessions) as s:
-        budget.allocate_pro_rata(s, pv_id, actor=OFFICER)
+        sharing.allocate_pro_rata(s, pv_id, actor=OFFICER)
     with sessions() as s:
         grant = s.get(Grant, grant_id)
         ent = s.get(Entitlement, ent_id)

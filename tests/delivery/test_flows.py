@@ -15,7 +15,7 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.testing import FINANCE, OFFICER, SCHEDULER, enterprise
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
-from huiqi.delivery import budget
+from huiqi.delivery import sharing
 from huiqi.delivery.claims import ClaimError, claim
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.explanations import of_grant
@@ -129,7 +129,7 @@ def test_a_pro_rata_enterprise_is_told_provisional_then_its_allocated_amount(
         assert "已获得" not in first[0].subject + first[0].body
         assert "按比例分配" in first[0].body
     with sessions.begin() as s:
-        budget.allocate_pro_rata(s, pv.id, actor=OFFICER)
+        sharing.allocate_pro_rata(s, pv.id, actor=OFFICER)
     with sessions() as s:
         grant = s.scalars(select(Grant).where(Grant.uscc == a)).one()
         assert grant.amount_fen == 160_000

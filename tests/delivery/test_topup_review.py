@@ -15,10 +15,10 @@ from test_topup import DAY, A, publish, record, sent_for_payment
 
 from huiqi.accounts.testing import OFFICER, enterprise
 from huiqi.db.engine import transaction
-from huiqi.delivery.budget import allocate_pro_rata
 from huiqi.delivery.claims import claim
 from huiqi.delivery.models import Entitlement, Grant
 from huiqi.delivery.review import ReviewConflict, resolve_flag
+from huiqi.delivery.sharing import allocate_pro_rata
 
 
 def _grants(factory: sessionmaker[Session]) -> dict[str, tuple[int, str]]:
