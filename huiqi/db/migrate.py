@@ -26,7 +26,7 @@ def alembic_config() -> Config:
 
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration: one read, no write lock."""
-    from huiqi.db.engine import READ_ONLY
+    from huiqi.db.sqlitegate import READ_ONLY
 
     try:
         with engine.connect().execution_options(**{READ_ONLY: True}) as conn:

@@ -63,7 +63,7 @@ def test_a_sqlite_connection_keeps_a_page_cache_big_enough_for_a_delivery_chunk(
     """With SQLite's default 2 MiB cache, a 5,000-grant chunk outgrows the cache and spills
     dirty pages to the WAL before commit (bulk auto-grant of 50,000, two alternating
     pairs under load: 58 and 57 s wall against 46 and 45 s with 64 MiB)."""
-    from huiqi.db.engine import SQLITE_CACHE_KIB
+    from huiqi.db.sqlitegate import SQLITE_CACHE_KIB
 
     with reading(sessions) as s:
         if s.get_bind().dialect.name != "sqlite":
