@@ -14,7 +14,6 @@ are reported with their line and column and the good ones are kept.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,16 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery import counts, notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
+from huiqi.delivery.paymentrows import (
+    RESULTS,
+    RowError,
+    check_paid_on,
+    contradiction,
+    grant_id_of,
+    item_of,
+    paid_date,
+    reported_both_ways,
+)
 from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_table
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
@@ -34,12 +43,6 @@ from huiqi.money import format_yuan, parse_yuan
 from huiqi.wording import counted
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
-_RESULTS = {
-    "paid": PaymentResult.PAID,
-    "failed": PaymentResult.FAILED,
-    "成功": PaymentResult.PAID,
-    "失败": PaymentResult.FAILED,
-}
 
 
 @dataclass
@@ -68,67 +71,6 @@ class ResultReport:
         return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
 
 
-class _RowError(Exception):
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-
-
-# Year first, as registry imports read dates: 2026-03-31, 2026/3/31 (a Chinese-locale
-# Excel's writing), 2026.3.31, 2026年3月31日, 20260331; a midnight time may follow.
-_PAID_DATE = re.compile(
-    r"(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})日?|(\d{2})(\d{2}))"
-    r"(?:[ T]0?0:00(?::00)?)?"
-)
-
-
-def _paid_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    found = _PAID_DATE.fullmatch(cell_text(value))
-    try:
-        if found is None:
-            raise ValueError(value)
-        year, _, m1, d1, m2, d2, m3, d3 = found.groups()
-        return dt.date(int(year), int(m1 or m2 or m3), int(d1 or d2 or d3))
-    except ValueError:
-        raise _RowError(
-            "paid_date",
-            f"paid date '{value}' is not a date; write it year first, e.g. 2026-03-31,"
-            " 2026/3/31 or 2026年3月31日",
-        ) from None
-
-
-_CHINA = dt.timedelta(hours=8)  # paid dates are dates in China; timestamps are UTC
-
-
-def _check_paid_on(session: Session, paid_on: dt.date, batch_id: int) -> None:
-    """A payment is made after its batch was exported and not after today (in China): a
-    paid date of 2020 or 2030 was recorded as it came and skewed time-to-money."""
-    batch = session.get(Batch, batch_id)
-    exported = (batch.created_at + _CHINA).date() if batch is not None else None
-    if exported is not None and paid_on < exported:
-        raise _RowError(
-            "paid_date",
-            f"paid date {paid_on} is before batch {batch_id} was exported ({exported});"
-            " check the date the bank paid",
-        )
-    # The bank's calendar, not huiqi.clock's: a result is checked against real dates
-    # (its batch's export time is one), whatever day a training environment fixes.
-    today = (dt.datetime.now(dt.UTC) + _CHINA).date()
-    if paid_on > today:
-        raise _RowError(
-            "paid_date",
-            f"paid date {paid_on} is in the future (today is {today}); a result"
-            " is recorded once the bank has paid",
-        )
-
-
 def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:
     """Apply a finance system's payment results (CSV or xlsx) to batched grants.
 
@@ -151,7 +93,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     report = ResultReport(file=str(path))
     told: list[notify.Message] = []
     seen: dict[int, int] = {}
-    both_ways = _reported_both_ways(rows, cols)
+    both_ways = reported_both_ways(rows, cols)
     batches: set[int] = set()
     for line, values in rows:
         if isinstance(values, Broken):
@@ -165,7 +107,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
         report.rows += 1
         try:
             outcome = _apply_row(session, path, line, cells, seen, both_ways, actor.username, told)
-        except _RowError as err:
+        except RowError as err:
             column = cols[err.column] + 1 if err.column in cols else None
             location = Location(file=str(path), line=line, column=column, field=err.column)
             report.errors.append(ImportRowError(err.message, location=location))
@@ -206,36 +148,6 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     return report
 
 
-def _grant_id(text: str) -> int | None:
-    """A grant id as a results file writes it, or None: ASCII digits only ('²' is a digit
-    to str.isdigit), and no more than an id column holds."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
-
-
-def _reported_both_ways(rows: list[tuple[int, Any]], cols: dict[str, int]) -> dict[int, list[int]]:
-    """The grants that rows of the file report both paid and failed (a failure with its
-    reason), with those rows' lines: a file that contradicts itself about a grant says
-    nothing sure of it."""
-    results: dict[int, dict[str, list[int]]] = {}
-    for line, values in rows:
-        if isinstance(values, Broken):
-            continue
-        cells = {k: values[i] if i < len(values) else None for k, i in cols.items()}
-        grant_id = _grant_id(cell_text(cells.get("grant_id")))
-        result = _RESULTS.get(cell_text(cells.get("result")).lower())
-        if grant_id is None or result is None:
-            continue
-        if result == PaymentResult.FAILED and not cell_text(cells.get("reason")):
-            continue
-        by_result = results.setdefault(grant_id, {})
-        by_result.setdefault(result, []).append(line)
-    return {
-        grant: sorted(line for lines in by_result.values() for line in lines)
-        for grant, by_result in results.items()
-        if len(by_result) > 1
-    }
-
-
 def _apply_row(
     session: Session,
     path: Path,
@@ -248,58 +160,58 @@ def _apply_row(
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = cell_text(cells["grant_id"])
-    grant_id = _grant_id(raw_id)
+    grant_id = grant_id_of(raw_id)
     if grant_id is None and raw_id.isascii() and raw_id.isdigit():
         # A whole number beyond any id (20 digits): it names no grant, as 999999 does not.
-        raise _RowError("grant_id", f"unknown grant {raw_id[:40]}")
+        raise RowError("grant_id", f"unknown grant {raw_id[:40]}")
     if grant_id is None:
-        raise _RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
+        raise RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
     if not 1 <= grant_id <= MAX_ID:
-        raise _RowError("grant_id", f"unknown grant {grant_id}")
+        raise RowError("grant_id", f"unknown grant {grant_id}")
     raw_result = cell_text(cells["result"])
-    result = _RESULTS.get(raw_result.lower())
+    result = RESULTS.get(raw_result.lower())
     if result is None:
         # The Chinese words too: a file with Chinese headers is written in Chinese.
-        raise _RowError("result", f"result '{raw_result}' is not one of {', '.join(_RESULTS)}")
+        raise RowError("result", f"result '{raw_result}' is not one of {', '.join(RESULTS)}")
     reason = cell_text(cells.get("reason"))
     if result == PaymentResult.FAILED and not reason:
-        raise _RowError("reason", "a failed payment needs a reason (the bank's message)")
-    paid_on = _paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
+        raise RowError("reason", "a failed payment needs a reason (the bank's message)")
+    paid_on = paid_date(cells.get("paid_date")) if result == PaymentResult.PAID else None
     if grant_id in both_ways:
-        raise _RowError(
+        raise RowError(
             "result",
             f"grant {grant_id} is reported both paid and failed in this file (lines"
             f" {', '.join(map(str, both_ways[grant_id]))}); none of its rows is applied: ask"
             " the finance system which is right and import that row alone",
         )
     if grant_id in seen:
-        raise _RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
+        raise RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
     grant = session.scalars(
         select(Grant).where(Grant.id == grant_id).with_for_update()
     ).one_or_none()
     if grant is None:
-        raise _RowError("grant_id", f"unknown grant {grant_id}")
-    item = _item_of(session, grant_id, cell_text(cells.get("batch_id")))
+        raise RowError("grant_id", f"unknown grant {grant_id}")
+    item = item_of(session, grant_id, cell_text(cells.get("batch_id")))
     if item is None:
         if grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL):
             # Superseded (就高不重复) or otherwise never payable: exporting cannot help.
-            raise _RowError(
+            raise RowError(
                 "grant_id",
                 f"grant {grant_id} is {grant.status} and was never exported; it is not to be paid",
             )
-        raise _RowError(
+        raise RowError(
             "grant_id", f"grant {grant_id} is not in any disbursement batch; export it first"
         )
     if paid_on is not None:
-        _check_paid_on(session, paid_on, item.batch_id)
+        check_paid_on(session, paid_on, item.batch_id)
     raw_amount = cell_text(cells.get("amount_yuan"))
     if raw_amount:
         try:
             amount = parse_yuan(raw_amount, allow_negative=False)
         except ValueError as err:
-            raise _RowError("amount_yuan", str(err)) from None
+            raise RowError("amount_yuan", str(err)) from None
         if amount != item.amount_fen:
-            raise _RowError(
+            raise RowError(
                 "amount_yuan",
                 f"amount {format_yuan(amount, grouping=False)} yuan differs from the {format_yuan(item.amount_fen, grouping=False)} yuan"
                 f" exported for grant {grant_id} in batch {item.batch_id}",
@@ -309,9 +221,9 @@ def _apply_row(
         seen[grant_id] = line
         return "unchanged", item.batch_id
     if recorded is not None:
-        raise _RowError("result", _contradiction(grant, item.batch_id, recorded))
+        raise RowError("result", contradiction(grant, item.batch_id, recorded))
     if grant.status != GrantStatus.IN_BATCH:
-        raise _RowError(
+        raise RowError(
             "grant_id", f"grant {grant_id} is {grant.status}, not in_batch; cannot record payment"
         )
     # Only a row that answers for the grant holds its place: a refused row before it (a
@@ -369,54 +281,6 @@ def payment_message(
             "请核对并更正企业的收款账户信息后联系主管部门，资金将重新拨付。"
         ),
         dedupe_key=f"payment_failed:{grant.id}:{batch_id}",
-    )
-
-
-def _item_of(session: Session, grant_id: int, raw_batch: str) -> BatchItem | None:
-    """The batch item a row answers for: the named batch's, or the grant's only one."""
-    items = session.scalars(
-        select(BatchItem).where(BatchItem.grant_id == grant_id).order_by(BatchItem.id)
-    ).all()
-    if raw_batch:
-        if not (raw_batch.isascii() and raw_batch.isdigit()) or len(raw_batch) > 19:
-            raise _RowError("batch_id", f"batch id '{raw_batch[:40]}' is not a whole number")
-        named = [i for i in items if i.batch_id == int(raw_batch)]
-        if items and not named:
-            raise _RowError(
-                "batch_id",
-                f"grant {grant_id} is not in batch {raw_batch}; it is in batch"
-                f" {', '.join(str(i.batch_id) for i in items)}",
-            )
-        return named[0] if named else None
-    if len(items) > 1:
-        raise _RowError(
-            "batch_id",
-            f"grant {grant_id} was paid again after a failure and is in batches"
-            f" {', '.join(str(i.batch_id) for i in items)}; give the batch_id column"
-            " (as exported) so that the row says which payment it answers for",
-        )
-    return items[0] if items else None
-
-
-def _contradiction(grant: Grant, batch_id: int, recorded: str) -> str:
-    """Why a result contradicting the recorded one is refused, and what can be done."""
-    grant_id = grant.id
-    if recorded == PaymentResult.PAID:
-        return (
-            f"grant {grant_id} is already recorded as paid in batch {batch_id}; a payment"
-            " is never undone or made twice here: money the bank returned is recovered"
-            " through the department's procedure, outside huiqi"
-        )
-    if grant.status != GrantStatus.PAYMENT_FAILED:
-        return (
-            f"grant {grant_id}'s payment in batch {batch_id} is already recorded as failed,"
-            f" and the grant was released for re-payment since (it is {grant.status} now);"
-            " the re-payment's result names its own batch"
-        )
-    return (
-        f"grant {grant_id}'s payment in batch {batch_id} is already recorded as failed;"
-        " to pay it, release it once the cause is addressed ('huiqi disburse repay"
-        f" {grant_id} --reason …') and export it in a new batch"
     )
 
 

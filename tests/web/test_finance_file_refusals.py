@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from portal_data import Portal, page_token, sign_in
 
 from huiqi.delivery.models import Grant
-from huiqi.delivery.payments import _contradiction
+from huiqi.delivery.paymentrows import contradiction
 from huiqi.money import parse_yuan
 from huiqi.profiles.csvrecords import _quote_problem
 from huiqi.web.i18n import translations
@@ -94,7 +94,7 @@ def test_a_result_contradicting_the_recorded_one_reads_in_chinese(
 ) -> None:
     """Regression (QA): a results file sent again with the other result showed its rows'
     refusals in English on the Chinese finance page, as did the rows below."""
-    text = _contradiction(Grant(id=7, status=status), 2, recorded)
+    text = contradiction(Grant(id=7, status=status), 2, recorded)
     shown = localise(translations("zh-CN"), text)
     assert chinese in shown and "grant 7" not in shown, shown
 
