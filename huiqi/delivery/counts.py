@@ -25,13 +25,8 @@ from typing import Any
 from sqlalchemy import BigInteger, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
-from huiqi.delivery.models import (
-    DirectoryEntry,
-    Entitlement,
-    Grant,
-    LedgerCount,
-    LedgerCountDelta,
-)
+from huiqi.delivery.count_models import LedgerCount, LedgerCountDelta
+from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant
 
 KINDS = ("record", "grant")
 # The counters' district of an enterprise the ledger's directory records no district for:

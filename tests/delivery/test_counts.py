@@ -26,16 +26,10 @@ from huiqi.db.engine import session_factory, transaction
 from huiqi.db.migrate import upgrade
 from huiqi.db.testing import fresh_database
 from huiqi.delivery import claims, counts, dashboard
+from huiqi.delivery.count_models import LedgerCountDelta, LedgerCountPause
 from huiqi.delivery.disburse import export_batch
 from huiqi.delivery.lifecycle import expire_offers
-from huiqi.delivery.models import (
-    DirectoryEntry,
-    Entitlement,
-    Grant,
-    LedgerCountDelta,
-    LedgerCountPause,
-    PolicyVersion,
-)
+from huiqi.delivery.models import DirectoryEntry, Entitlement, Grant, PolicyVersion
 from huiqi.delivery.payments import import_payment_results
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.profiles.uscc import make as make_uscc

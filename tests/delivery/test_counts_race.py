@@ -19,8 +19,9 @@ from huiqi.db.engine import session_factory, transaction
 from huiqi.db.migrate import alembic_config, upgrade
 from huiqi.db.testing import fresh_database, postgres_server_url
 from huiqi.delivery import counts
+from huiqi.delivery.count_models import LedgerCountDelta
 from huiqi.delivery.directory import refresh as directory_refresh
-from huiqi.delivery.models import DirectoryEntry, Grant, LedgerCountDelta, PolicyVersion
+from huiqi.delivery.models import DirectoryEntry, Grant, PolicyVersion
 from huiqi.profiles.directory import EnterpriseIdentity
 
 pytestmark = pytest.mark.skipif(
