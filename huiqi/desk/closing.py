@@ -3,7 +3,9 @@ its department (or a desk head) closes it with a reason (a duplicate, solved by 
 
 Either way the request is ``closed`` (``closed_at`` set) with a history row and an audit
 event: ``desk_withdrawn`` (the enterprise's user, its reason if it gave one) or
-``desk_dept_closed`` (the officer and the reason, which the enterprise reads). A closed
+``desk_dept_closed`` (the officer and the reason, which the enterprise reads). The
+history row tells the two apart: a withdrawn request's rows (:mod:`huiqi.desk.queries`)
+read ``withdrawn``, not ``closed``, for the enterprise, the officers and the API. A closed
 request waits for nothing, so the sweep neither reminds nor escalates it, and it takes no
 rating (it has no answer to rate).
 

@@ -91,7 +91,7 @@ def test_requests_are_withdrawn_and_closed_over_the_api(portal: Portal) -> None:
         == 403
     )
     gone = api.post(f"/api/v1/requests/{first}/withdraw", json={"reason": "已解决"}, headers=owner)
-    assert gone.status_code == 200 and gone.json()["status"] == "closed", gone.text
+    assert gone.status_code == 200 and gone.json()["status"] == "withdrawn", gone.text
     assert gone.json()["steps"][-1]["kind"] == "withdrawn"
     assert api.post(f"/api/v1/requests/{first}/withdraw", headers=owner).status_code == 200
     wrong = bearer(portal, "desk-policy")

@@ -39,6 +39,7 @@ STATUS_NAMES = {
     "answered": N_("Answered"),
     "reopened": N_("Reopened"),
     "closed": N_("Closed"),
+    "withdrawn": N_("Withdrawn"),
 }
 STEP_NAMES = {
     "filed": N_("Filed"),
