@@ -53,6 +53,14 @@ def _withdrawn(session: Session, ids: list[int]) -> set[int]:
     )
 
 
+def read_status(session: Session, req: DeskRequest) -> str:
+    """The status ``req`` reads as, in its rows and in refusals: ``withdrawn`` for a closed
+    request the enterprise withdrew, else the stored one."""
+    if req.status == "closed" and _withdrawn(session, [req.id]):
+        return WITHDRAWN
+    return req.status
+
+
 def _status_is(status: str) -> ColumnElement[bool]:
     """The requests that read as ``status``: a withdrawn one is stored as closed."""
     withdrawn = exists().where(DeskStep.request_id == DeskRequest.id, DeskStep.kind == "withdrawn")

@@ -110,6 +110,40 @@ def test_a_withdrawn_request_reads_withdrawn_and_one_closed_by_its_department_cl
         list_requests(s, actor=OFFICER, status="x")
 
 
+def test_a_step_on_a_withdrawn_request_is_refused_as_withdrawn_not_closed(
+    sessions: sessionmaker[Session],
+) -> None:
+    """An officer acting on a request the enterprise withdrew read "request 5 is closed
+    already" (or "is closed: it can be answered…"), and the enterprise rating it "closed
+    without an answer (withdrawn, or closed by its department…)": neither said who ended it."""
+    gone, done = filed(sessions), filed(sessions)
+    with transaction(sessions) as s:
+        withdraw(s, actor=ent(A), request_id=gone.id, now=_at(13))
+        close(s, actor=OFFICER, request_id=done.id, reason="重复诉求", now=_at(13))
+    refusals = {
+        "close": lambda s: close(s, actor=OFFICER, request_id=gone.id, reason="重复"),
+        "acknowledge": lambda s: acknowledge(s, actor=OFFICER, request_id=gone.id),
+        "reply": lambda s: reply(s, actor=OFFICER, request_id=gone.id, text="已办"),
+        "rate": lambda s: rate(s, actor=ent(A), request_id=gone.id, stars=5),
+        "rate closed": lambda s: rate(s, actor=ent(A), request_id=done.id, stars=5),
+    }
+    said = {}
+    for name, act in refusals.items():
+        with transaction(sessions) as s, pytest.raises(DeskConflict) as refused:
+            act(s)
+        said[name] = str(refused.value)
+    assert said == {
+        "close": f"request {gone.id} was withdrawn by the enterprise already",
+        "acknowledge": f"request {gone.id} is withdrawn: it can be acknowledged when it is open",
+        "reply": f"request {gone.id} is withdrawn: it can be answered when it is open or"
+        " acknowledged or reopened",
+        "rate": f"request {gone.id} was withdrawn: there is no answer to rate; file a new"
+        " request if the problem remains",
+        "rate closed": f"request {done.id} was closed by its department with a reason: there"
+        " is no answer to rate; file a new request if the problem remains",
+    }
+
+
 def test_an_answered_request_is_neither_withdrawn_nor_closed(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_data import Portal, sign_in
+from portal_data import Portal, page_token, sign_in
 from test_requests_pages import bearer
 
 
@@ -94,3 +94,45 @@ def test_the_desk_console_says_withdrawn_and_filters_on_it(
     assert '<option value="withdrawn" selected>已撤回</option>' in queue.text
     done = desk.get("/console/requests?status=closed").text
     assert f'id="request-{withdrawn}"' not in done and "已办结" in _row(done, closed)
+
+
+def _alerts(html: str) -> list[str]:
+    return re.findall(r'<p class="(?:field-)?error"[^>]*>([^<]*)<', html)
+
+
+def test_steps_on_a_withdrawn_request_are_refused_as_withdrawn(
+    portal: Portal, ended: tuple[int, int]
+) -> None:
+    """The officer closing it read "诉求 N 已经办结" and the enterprise rating it "未经答复即
+    已办结（已撤回，或由部门说明原因后办结）": now each says the enterprise withdrew it."""
+    withdrawn, closed = ended
+    desk = sign_in(portal.client(), "desk-finance")
+    token = page_token(desk, f"/console/requests/{withdrawn}")
+    again = desk.post(
+        f"/console/requests/{withdrawn}/close",
+        data={"csrf_token": token, "close_reason": "重复"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409 and _alerts(again.text) == [f"诉求 {withdrawn} 已由企业撤回"]
+    ent = sign_in(portal.client(), "ent5")
+    token = page_token(ent, f"/requests/{withdrawn}")
+    for request_id, said in (
+        (withdrawn, f"诉求 {withdrawn} 已撤回：没有可评价的答复；如问题仍未解决，请重新提出诉求"),
+        (
+            closed,
+            f"诉求 {closed} 已由承办部门说明原因后办结：没有可评价的答复；如问题仍未解决，请重新提出诉求",
+        ),
+    ):
+        rated = ent.post(
+            f"/requests/{request_id}/rate",
+            data={"csrf_token": token, "stars": "5"},
+            follow_redirects=False,
+        )
+        assert rated.status_code == 409 and _alerts(rated.text) == [said], rated.text
+    api = portal.client()
+    answer = api.post(
+        f"/api/v1/requests/{withdrawn}/reply",
+        json={"text": "已办"},
+        headers=bearer(portal, "desk-finance"),
+    )
+    assert answer.status_code == 409 and f"request {withdrawn} is withdrawn:" in answer.text
