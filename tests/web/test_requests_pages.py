@@ -492,3 +492,30 @@ def test_the_api_files_once_per_idempotency_key(portal: Portal) -> None:
     assert bad.status_code == 400 and "idempotency key" in bad.json()["detail"]
     rows = client.get("/api/v1/requests", params={"limit": 500}, headers=owner).json()
     assert sum(r["text"] == "接口重试" for r in rows) == 2
+
+
+def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(portal: Portal) -> None:
+    """Regression: ``POST /api/v1/requests`` answered with no steps (its "filed" step
+    missing), while the same request read back, or answered again for a retry with the same
+    Idempotency-Key, had it: one request, two answers."""
+    client, owner = portal.client(), bearer(portal, "ent4")
+    body = {"category": "funding", "text": "补贴何时到账？"}
+    sent = [
+        client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "one"}),
+        client.post(
+            "/api/v1/requests",
+            data=body,
+            files={"files": ("证明.pdf", PDF, "application/pdf")},
+            headers=owner,
+        ),
+    ]
+    for made in sent:
+        assert made.status_code == 200, made.text
+        filed = made.json()
+        assert [st["kind"] for st in filed["steps"]] == ["filed"]
+        again = client.get(f"/api/v1/requests/{filed['id']}", headers=owner).json()
+        assert filed == again
+    retried = client.post(
+        "/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "one"}
+    ).json()
+    assert retried == sent[0].json()
