@@ -519,3 +519,25 @@ def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(portal: Portal) 
         "/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "one"}
     ).json()
     assert retried == sent[0].json()
+
+
+def test_text_of_several_lines_from_a_browser_is_filed_as_typed(portal: Portal) -> None:
+    """Regression: a browser sends a textarea's line breaks as CR LF, and the request form
+    refused any text of two lines: "诉求内容不能包含控制字符" (control characters)."""
+    ent = sign_in(portal.client(), "ent4")
+    page = ent.get("/requests").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
+    assert key
+    sent = ent.post(
+        "/requests",
+        data={
+            "csrf_token": page_token(ent, "/requests"),
+            "idempotency_key": key.group(1),
+            "category": "funding",
+            "text": "补贴何时到账？\r\n合同编号 A-1",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, re.findall(r'class="field-error"[^>]*>([^<]*)', sent.text)
+    shown = ent.get(sent.headers["location"]).text
+    assert '<p class="request-text">补贴何时到账？\n合同编号 A-1</p>' in shown
