@@ -128,7 +128,7 @@ def desk_file(
 @desk.command("list")
 @click.option("--uscc", help="Only this enterprise.")
 @click.option("--department", help="Only this department.")
-@click.option("--status", help="open, acknowledged, answered, reopened or closed.")
+@click.option("--status", help="open, acknowledged, answered, reopened, closed or withdrawn.")
 @click.option("--escalated", is_flag=True, help="Only requests escalated as overdue.")
 @click.option("--overdue", is_flag=True, help="Only requests whose awaited deadline has passed.")
 @AFTER_OPTION

@@ -1,5 +1,6 @@
 """Free text a user writes into the ledger (a comment, a reason): stripped, bounded in
-length, and free of control characters other than newline and tab."""
+length, and free of control characters other than newline and tab. A line break is kept
+as one newline, whoever sent it: a browser sends a textarea's as CR LF."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ def clean_text(
         return None
     if not isinstance(value, str):
         raise error(f"{what} is text, not {type(value).__name__}")
-    text = value.strip()
+    # A form's textarea sends each line break as CR LF (HTML's form submission), so a text
+    # of two lines typed in the portal was refused as holding a control character (CR).
+    # One newline, as the textarea's maxlength counts it.
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) > max_length:
         raise error(f"{what} has at most {max_length} characters, not {len(text)}")
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):

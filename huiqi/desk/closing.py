@@ -3,7 +3,9 @@ its department (or a desk head) closes it with a reason (a duplicate, solved by 
 
 Either way the request is ``closed`` (``closed_at`` set) with a history row and an audit
 event: ``desk_withdrawn`` (the enterprise's user, its reason if it gave one) or
-``desk_dept_closed`` (the officer and the reason, which the enterprise reads). A closed
+``desk_dept_closed`` (the officer and the reason, which the enterprise reads). The
+history row tells the two apart: a withdrawn request's rows (:mod:`huiqi.desk.queries`)
+read ``withdrawn``, not ``closed``, for the enterprise, the officers and the API. A closed
 request waits for nothing, so the sweep neither reminds nor escalates it, and it takes no
 rating (it has no answer to rate).
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_own_enterprise
@@ -25,9 +26,9 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery.freetext import clean_text
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import step, tell
-from huiqi.desk.models import DeskRequest, DeskStep
-from huiqi.desk.queries import full_row, load
-from huiqi.desk.rows import RequestRow
+from huiqi.desk.models import DeskRequest
+from huiqi.desk.queries import full_row, load, read_status
+from huiqi.desk.rows import WITHDRAWN, RequestRow
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
 
@@ -36,16 +37,9 @@ MAX_REASON = 2000
 UNANSWERED = ("open", "acknowledged", "reopened")
 
 
-def _last_step(session: Session, req: DeskRequest) -> str | None:
-    return session.scalar(
-        select(DeskStep.kind)
-        .where(DeskStep.request_id == req.id)
-        .order_by(DeskStep.id.desc())
-        .limit(1)
-    )
-
-
-def _refuse(req: DeskRequest, verb: str) -> DeskConflict:
+def _refuse(session: Session, req: DeskRequest, verb: str) -> DeskConflict:
+    if read_status(session, req) == WITHDRAWN:  # an officer closing it: the enterprise did
+        return DeskConflict(f"request {req.id} was withdrawn by the enterprise already")
     if req.status != "answered":
         return DeskConflict(f"request {req.id} is closed already")
     if verb == "withdrawn":
@@ -71,10 +65,10 @@ def withdraw(
     why = clean_text(reason, "the reason", DeskError, max_length=MAX_REASON)
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"withdraw request {req.id}")
-    if req.status == "closed" and _last_step(session, req) == "withdrawn":
+    if read_status(session, req) == WITHDRAWN:
         return full_row(session, req, officer=False)
     if req.status not in UNANSWERED:
-        raise _refuse(req, "withdrawn")
+        raise _refuse(session, req, "withdrawn")
     at = now or utcnow()
     req.status, req.closed_at = "closed", at
     step(session, req, "withdrawn", actor.username, why, at)
@@ -104,7 +98,7 @@ def close(
     require_handles(actor, req, "close")
     why = clean_text(reason, "the reason", DeskError, required=True, max_length=MAX_REASON)
     if req.status not in UNANSWERED:
-        raise _refuse(req, "closed")
+        raise _refuse(session, req, "closed")
     at = now or utcnow()
     req.status, req.closed_at = "closed", at
     req.acknowledged_at = req.acknowledged_at or at

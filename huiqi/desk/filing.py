@@ -30,7 +30,7 @@ from huiqi.desk.errors import DeskError
 from huiqi.desk.models import DeskAttachment, DeskCategory, DeskRequest, DeskStep
 from huiqi.desk.queries import full_row
 from huiqi.desk.routing import Router
-from huiqi.desk.rows import AttachmentRow, RequestRow, request_row
+from huiqi.desk.rows import AttachmentRow, RequestRow
 from huiqi.desk.workdays import add_working_days, china_date, is_provisional
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.profiles.store import ProfileStore
@@ -167,9 +167,11 @@ def file_request(
         if again is None:
             raise
         return again
-    kept = tuple(_attach(session, req, name, content, actor.username) for name, content in files)
+    kept = [_attach(session, req, name, content, actor.username) for name, content in files]
     filed_step(session, req, actor.username, {"files": len(kept)})
-    return request_row(req, attachments=kept)
+    # In full, as it reads back and as a retry with the same key answers it: the answer
+    # had no steps, its "filed" step missing until the request was read again.
+    return full_row(session, req, officer=False)
 
 
 def new_request(

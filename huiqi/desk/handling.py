@@ -25,7 +25,7 @@ from huiqi.delivery.freetext import clean_text
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
-from huiqi.desk.queries import full_row, load
+from huiqi.desk.queries import full_row, load, read_status
 from huiqi.desk.routing import departments
 from huiqi.desk.rows import RequestRow
 from huiqi.desk.visibility import require_handles
@@ -67,9 +67,12 @@ def tell(session: Session, req: DeskRequest, kind: str, subject: str, body: str,
     )
 
 
-def _refuse(req: DeskRequest, what: str, allowed: tuple[str, ...]) -> DeskConflict:
+def _refuse(
+    session: Session, req: DeskRequest, what: str, allowed: tuple[str, ...]
+) -> DeskConflict:
+    status = read_status(session, req)  # "withdrawn", not "closed", when the enterprise was
     return DeskConflict(
-        f"request {req.id} is {req.status}: it can be {what} when it is {' or '.join(allowed)}"
+        f"request {req.id} is {status}: it can be {what} when it is {' or '.join(allowed)}"
     )
 
 
@@ -80,7 +83,7 @@ def acknowledge(
     req = load(session, request_id, lock=True)
     require_handles(actor, req, "acknowledge")
     if req.status != "open":
-        raise _refuse(req, "acknowledged", ("open",))
+        raise _refuse(session, req, "acknowledged", ("open",))
     at = now or utcnow()
     req.status, req.acknowledged_at = "acknowledged", at
     step(
@@ -118,7 +121,7 @@ def reply(
     require_handles(actor, req, "reply to")
     allowed = ("open", "acknowledged", "reopened")
     if req.status not in allowed:
-        raise _refuse(req, "answered", allowed)
+        raise _refuse(session, req, "answered", allowed)
     body = clean_text(text, "the reply", DeskError, required=True, max_length=MAX_REPLY)
     at = now or utcnow()
     req.acknowledged_at = req.acknowledged_at or at
@@ -159,7 +162,7 @@ def transfer(
     require_handles(actor, req, "transfer")
     allowed = ("open", "acknowledged", "reopened")
     if req.status not in allowed:
-        raise _refuse(req, "transferred", allowed)
+        raise _refuse(session, req, "transferred", allowed)
     why = clean_text(reason, "the reason", DeskError, required=True, max_length=MAX_REPLY)
     target = clean_text(department, "the department", DeskError, required=True, max_length=200)
     known = departments(session)

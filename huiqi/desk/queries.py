@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import AccessDenied, Actor, acts_for
@@ -13,11 +13,13 @@ from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.delivery.audit import record_event
 from huiqi.desk.errors import DeskError
 from huiqi.desk.models import STATUSES, DeskAttachment, DeskRating, DeskRequest, DeskStep
-from huiqi.desk.rows import AttachmentRow, RequestRow, StepRow, request_row
+from huiqi.desk.rows import WITHDRAWN, AttachmentRow, RequestRow, StepRow, request_row
 from huiqi.desk.visibility import handles, request_filter, require_reads
 from huiqi.errors import NotFoundError
 
 MAX_LIMIT = 1000
+# The statuses a reader may ask for: the stored ones, and "withdrawn" (stored as closed).
+READ_STATUSES = (*STATUSES, WITHDRAWN)
 
 
 def load(session: Session, request_id: int, *, lock: bool = False) -> DeskRequest:
@@ -36,6 +38,37 @@ def _latest_stars(session: Session, ids: list[int]) -> dict[int, int]:
         .order_by(DeskRating.request_id, DeskRating.round)
     ).all()
     return {rid: stars for rid, stars in rows}
+
+
+def _withdrawn(session: Session, ids: list[int]) -> set[int]:
+    """Which of the requests the enterprise withdrew (those with a ``withdrawn`` step)."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(DeskStep.request_id).where(
+                DeskStep.request_id.in_(ids), DeskStep.kind == "withdrawn"
+            )
+        )
+    )
+
+
+def read_status(session: Session, req: DeskRequest) -> str:
+    """The status ``req`` reads as, in its rows and in refusals: ``withdrawn`` for a closed
+    request the enterprise withdrew, else the stored one."""
+    if req.status == "closed" and _withdrawn(session, [req.id]):
+        return WITHDRAWN
+    return req.status
+
+
+def _status_is(status: str) -> ColumnElement[bool]:
+    """The requests that read as ``status``: a withdrawn one is stored as closed."""
+    withdrawn = exists().where(DeskStep.request_id == DeskRequest.id, DeskStep.kind == "withdrawn")
+    if status == WITHDRAWN:
+        return (DeskRequest.status == "closed") & withdrawn
+    if status == "closed":
+        return (DeskRequest.status == "closed") & ~withdrawn
+    return DeskRequest.status == status
 
 
 def _by_enterprise(req: DeskRequest, step: DeskStep) -> bool:
@@ -91,7 +124,8 @@ def full_row(session: Session, req: DeskRequest, *, officer: bool) -> RequestRow
         )
     )
     latest = _latest_stars(session, [req.id]).get(req.id)
-    return request_row(req, stars=latest, steps=steps, attachments=files)
+    withdrawn = any(s.kind == "withdrawn" for s in steps)
+    return request_row(req, stars=latest, steps=steps, attachments=files, withdrawn=withdrawn)
 
 
 def get_attachment(
@@ -138,8 +172,8 @@ def list_requests(
     whose awaited step's deadline is before that day; ``statuses`` keeps those in any of
     them (``status``, in one)."""
     for one in (status, *statuses) if status is not None else statuses:
-        if one not in STATUSES:
-            raise DeskError(f"status is one of {', '.join(STATUSES)}, not {one!r}")
+        if one not in READ_STATUSES:
+            raise DeskError(f"status is one of {', '.join(READ_STATUSES)}, not {one!r}")
     where = request_filter(actor)
     query = select(DeskRequest)
     if where is not None:
@@ -161,9 +195,9 @@ def list_requests(
     if department:
         query = query.where(DeskRequest.department == department)
     if status:
-        query = query.where(DeskRequest.status == status)
+        query = query.where(_status_is(status))
     if statuses:
-        query = query.where(DeskRequest.status.in_(statuses))
+        query = query.where(or_(*(_status_is(one) for one in statuses)))
     if escalated is not None:
         query = query.where(
             DeskRequest.escalated_at.is_not(None)
@@ -185,4 +219,5 @@ def list_requests(
     )
     found = list(session.scalars(query))
     stars = _latest_stars(session, [r.id for r in found])
-    return [request_row(r, stars=stars.get(r.id)) for r in found]
+    withdrawn = _withdrawn(session, [r.id for r in found if r.status == "closed"])
+    return [request_row(r, stars=stars.get(r.id), withdrawn=r.id in withdrawn) for r in found]

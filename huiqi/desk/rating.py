@@ -19,8 +19,8 @@ from huiqi.desk.categories import get_category
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import step, tell
 from huiqi.desk.models import DeskRating
-from huiqi.desk.queries import full_row, load
-from huiqi.desk.rows import RequestRow
+from huiqi.desk.queries import full_row, load, read_status
+from huiqi.desk.rows import WITHDRAWN, RequestRow
 from huiqi.desk.workdays import add_working_days, china_date
 
 UNSATISFIED = 2  # this many stars or fewer reopen the request (once)
@@ -47,10 +47,14 @@ def rate(
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
     if req.status == "closed" and req.answered_at is None:
+        how = (
+            "was withdrawn"
+            if read_status(session, req) == WITHDRAWN
+            else "was closed by its department with a reason"
+        )
         raise DeskConflict(
-            f"request {req.id} was closed without an answer (withdrawn, or closed by its"
-            " department with a reason): there is no answer to rate; file a new request if"
-            " the problem remains"
+            f"request {req.id} {how}: there is no answer to rate; file a new request if the"
+            " problem remains"
         )
     if req.status == "closed":
         raise DeskConflict(

@@ -27,8 +27,17 @@ class AttachmentRow:
     sha256: str
 
 
+# The status a withdrawn request reads as. It is stored as ``closed`` (it waits for
+# nothing, as one its department closed), and its ``withdrawn`` step tells the two apart:
+# the enterprise that withdrew it read "Closed" (已办结), as if the department had handled it.
+WITHDRAWN = "withdrawn"
+
+
 @dataclass(frozen=True)
 class RequestRow:
+    """A request as its readers see it: ``status`` is the stored one, except that a request
+    the enterprise withdrew reads ``withdrawn`` rather than ``closed``."""
+
     id: int
     uscc: str
     category: str
@@ -70,7 +79,9 @@ def request_row(
     stars: int | None = None,
     steps: tuple[StepRow, ...] = (),
     attachments: tuple[AttachmentRow, ...] = (),
+    withdrawn: bool = False,
 ) -> RequestRow:
+    """``withdrawn``: the request has a ``withdrawn`` step (the enterprise ended it)."""
     return RequestRow(
         id=r.id,
         uscc=r.uscc,
@@ -79,7 +90,7 @@ def request_row(
         policy_id=r.policy_id,
         grant_id=r.grant_id,
         department=r.department,
-        status=r.status,
+        status=WITHDRAWN if withdrawn and r.status == "closed" else r.status,
         channel=r.channel,
         hotline_id=r.hotline_id,
         filed_by=r.filed_by,

@@ -29,6 +29,7 @@ DESK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("the answer to request %(id)s is rated already")),
     # huiqi.desk.closing: a withdrawal or a closing sent after the request moved on.
     refusal(N_("request %(id)s is closed already")),
+    refusal(N_("request %(id)s was withdrawn by the enterprise already")),
     refusal(
         N_(
             "request %(id)s is answered: it can be withdrawn only before it is answered;"
@@ -38,9 +39,14 @@ DESK_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("request %(id)s is answered: it can be closed only before it is answered")),
     refusal(
         N_(
-            "request %(id)s was closed without an answer (withdrawn, or closed by its"
-            " department with a reason): there is no answer to rate; file a new request if"
+            "request %(id)s was withdrawn: there is no answer to rate; file a new request if"
             " the problem remains"
+        )
+    ),
+    refusal(
+        N_(
+            "request %(id)s was closed by its department with a reason: there is no answer to"
+            " rate; file a new request if the problem remains"
         )
     ),
     refusal(N_("request %(id)s is already with %(name)s")),

@@ -7,6 +7,7 @@ unexpected error shows nothing of its insides.
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import logging
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import AccessDenied, NotSignedIn
@@ -35,9 +38,10 @@ from huiqi.errors import (
     TooLarge,
 )
 from huiqi.jobs.service import JobBusy, JobError
-from huiqi.web.deps import CsrfRefused
+from huiqi.web.deps import CsrfRefused, current
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
+from huiqi.web.security import SESSION_COOKIE
 
 log = logging.getLogger("huiqi.web")
 
@@ -168,8 +172,23 @@ def unreadable_body(cause: BaseException | None) -> str:
 FIELD_TOO_LARGE = ("Part exceeded maximum size of", "Field exceeded maximum size of")
 
 
+async def _know_visitor(request: Request) -> None:
+    """Who is signed in, for a page answered before any route ran (an address that does
+    not exist, a form's address opened by a link): its header offered a signed-in visitor
+    to sign in and no way to sign out, and on /logout that link led back to this page."""
+    if wants_json(request) or hasattr(request.state, "actor"):
+        return
+    if not request.cookies.get(SESSION_COOKIE):
+        return
+    # A token that cannot be read (or a database that cannot answer) leaves the visitor
+    # unknown: the refusal is shown all the same.
+    with contextlib.suppress(HuiqiError, SQLAlchemyError):
+        await run_in_threadpool(current, request, request.app.state.factory)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    await _know_visitor(request)
     title = N_("Not found") if exc.status_code == 404 else N_("Cannot do that")
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == UNREADABLE_BODY:

@@ -346,6 +346,7 @@ STATUS_WORDS = {
     "answered": N_("answered"),
     "reopened": N_("reopened"),
     "closed": N_("closed"),
+    "withdrawn": N_("withdrawn"),
 }
 
 

@@ -21,7 +21,7 @@ from huiqi.delivery.models import Event, Notification
 from huiqi.desk.closing import close, withdraw
 from huiqi.desk.errors import DeskConflict, DeskError
 from huiqi.desk.handling import acknowledge, reply
-from huiqi.desk.queries import get_request
+from huiqi.desk.queries import get_request, list_requests
 from huiqi.desk.rating import rate
 from huiqi.desk.stats import desk_stats
 from huiqi.desk.sweep import sweep
@@ -50,7 +50,7 @@ def test_the_enterprise_withdraws_its_request_once_and_is_told(
     with transaction(sessions) as s:
         row = withdraw(s, actor=ent(A), request_id=req.id, reason=" 已自行解决 ", now=_at(13))
         again = withdraw(s, actor=ent(A), request_id=req.id, now=_at(14))
-    assert (row.status, row.closed_at) == ("closed", _at(13))
+    assert (row.status, row.closed_at) == ("withdrawn", _at(13))
     assert [st.kind for st in row.steps] == ["filed", "withdrawn"]
     assert row.steps[-1].text == "已自行解决"
     assert again == row  # withdrawing again changes nothing
@@ -81,6 +81,67 @@ def test_an_officer_closes_an_unanswered_request_with_a_reason(
         close(s, actor=OFFICER, request_id=req.id, reason="again")
     with transaction(sessions) as s, pytest.raises(DeskConflict, match="no answer to rate"):
         rate(s, actor=ent(A), request_id=req.id, stars=5)
+
+
+def test_a_withdrawn_request_reads_withdrawn_and_one_closed_by_its_department_closed(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Both are stored as closed, and both read "closed" (已办结) to the enterprise that
+    withdrew its request, to the officers and in the API: as if the department had
+    handled it."""
+    gone, done, rated = filed(sessions), filed(sessions), filed(sessions)
+    with transaction(sessions) as s:
+        withdraw(s, actor=ent(A), request_id=gone.id, now=_at(13))
+        close(s, actor=OFFICER, request_id=done.id, reason="重复诉求", now=_at(13))
+        reply(s, actor=OFFICER, request_id=rated.id, text="已到账", now=_at(13))
+        rate(s, actor=ent(A), request_id=rated.id, stars=5)
+    for who in (ent(A), OFFICER):
+        with sessions() as s:
+            assert get_request(s, actor=who, request_id=gone.id).status == "withdrawn"
+            assert get_request(s, actor=who, request_id=done.id).status == "closed"
+            listed = {r.id: r.status for r in list_requests(s, actor=who)}
+            assert [listed[r.id] for r in (gone, done, rated)] == ["withdrawn", "closed", "closed"]
+            assert [r.id for r in list_requests(s, actor=who, status="withdrawn")] == [gone.id]
+            closed = list_requests(s, actor=who, statuses=("closed",))
+            assert [r.id for r in closed] == [done.id, rated.id]
+            both = list_requests(s, actor=who, statuses=("closed", "withdrawn"))
+            assert len(both) == 3
+    with sessions() as s, pytest.raises(DeskError, match="reopened, closed, withdrawn, not 'x'"):
+        list_requests(s, actor=OFFICER, status="x")
+
+
+def test_a_step_on_a_withdrawn_request_is_refused_as_withdrawn_not_closed(
+    sessions: sessionmaker[Session],
+) -> None:
+    """An officer acting on a request the enterprise withdrew read "request 5 is closed
+    already" (or "is closed: it can be answered…"), and the enterprise rating it "closed
+    without an answer (withdrawn, or closed by its department…)": neither said who ended it."""
+    gone, done = filed(sessions), filed(sessions)
+    with transaction(sessions) as s:
+        withdraw(s, actor=ent(A), request_id=gone.id, now=_at(13))
+        close(s, actor=OFFICER, request_id=done.id, reason="重复诉求", now=_at(13))
+    refusals = {
+        "close": lambda s: close(s, actor=OFFICER, request_id=gone.id, reason="重复"),
+        "acknowledge": lambda s: acknowledge(s, actor=OFFICER, request_id=gone.id),
+        "reply": lambda s: reply(s, actor=OFFICER, request_id=gone.id, text="已办"),
+        "rate": lambda s: rate(s, actor=ent(A), request_id=gone.id, stars=5),
+        "rate closed": lambda s: rate(s, actor=ent(A), request_id=done.id, stars=5),
+    }
+    said = {}
+    for name, act in refusals.items():
+        with transaction(sessions) as s, pytest.raises(DeskConflict) as refused:
+            act(s)
+        said[name] = str(refused.value)
+    assert said == {
+        "close": f"request {gone.id} was withdrawn by the enterprise already",
+        "acknowledge": f"request {gone.id} is withdrawn: it can be acknowledged when it is open",
+        "reply": f"request {gone.id} is withdrawn: it can be answered when it is open or"
+        " acknowledged or reopened",
+        "rate": f"request {gone.id} was withdrawn: there is no answer to rate; file a new"
+        " request if the problem remains",
+        "rate closed": f"request {done.id} was closed by its department with a reason: there"
+        " is no answer to rate; file a new request if the problem remains",
+    }
 
 
 def test_an_answered_request_is_neither_withdrawn_nor_closed(
@@ -185,6 +246,6 @@ def test_a_withdrawal_racing_an_answer_leaves_one_of_them(
         row = get_request(s, actor=OFFICER, request_id=req.id)
     kinds = [st.kind for st in row.steps]
     if refused == ["reply"]:
-        assert row.status == "closed" and "replied" not in kinds
+        assert row.status == "withdrawn" and "replied" not in kinds
     else:
         assert row.status == "answered" and "withdrawn" not in kinds

@@ -62,3 +62,18 @@ def test_an_address_that_takes_forms_only_says_so_in_the_pages_language(portal: 
     )
     assert api.status_code == 405 and api.headers["Allow"] == "POST"
     assert api.json()["detail"] == "GET is not allowed here; use POST"
+
+
+def test_a_page_answered_before_any_route_knows_who_is_signed_in(portal: Portal) -> None:
+    """Regression: an address that does not exist (404) or takes forms only (405, /logout
+    typed in) showed a signed-in enterprise the header of a visitor: "登录" (sign in) and no
+    "退出" (sign out), and on /logout the sign-in link led back to the same refusal."""
+    client = sign_in(portal.client(), "ent0")
+    for path, status in (("/no-such-page", 404), ("/logout", 405), ("/rate", 405)):
+        shown = client.get(path)
+        assert shown.status_code == status, path
+        assert 'action="/logout"' in shown.text and "/login?next=" not in shown.text, path
+        assert "ent0" in shown.text and 'href="/requests"' in shown.text, path
+    client.cookies.set("huiqi_session", "no-such-token")
+    stale = client.get("/no-such-page")
+    assert stale.status_code == 404 and "/login?next=/no-such-page" in stale.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_data import PASSWORD, Portal, sign_in
+from portal_data import PASSWORD, Portal, page_token, sign_in
 from sqlalchemy import update
 
 from huiqi.accounts import service as accounts
@@ -173,3 +173,24 @@ def test_a_large_park_is_shown_a_page_at_a_time_with_its_cards(
     # A page past the last shows the last; a page that is not a number is refused.
     assert re.findall(r'<tr id="park-([0-9A-Z]{18})">', client.get("/home?page=9").text) == ours[2:]
     assert client.get("/home?page=x").status_code == 400
+
+
+def test_a_park_operator_filing_a_request_without_a_uscc_is_asked_for_it(park: Portal) -> None:
+    """Regression: the request form of a park operator who left the enterprise's USCC empty
+    answered "'' has 0 characters; a USCC has exactly 18" beside the field."""
+    client = sign_in(park.client(), "park-op")
+    page = client.get("/requests").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
+    assert key
+    form = {"category": "funding", "text": "园区代企业询问", "idempotency_key": key.group(1)}
+    token = page_token(client, "/requests")
+    refused = client.post("/requests", data={**form, "csrf_token": token, "uscc": " "})
+    assert refused.status_code == 400
+    said = re.findall(r'<p class="field-error" id="uscc-error">([^<]*)<', refused.text)
+    assert said == ["请填写该诉求所涉及的本园区企业的统一社会信用代码。"]
+    filed = client.post(
+        "/requests",
+        data={**form, "csrf_token": token, "uscc": park.usccs[0]},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303 and filed.headers["location"].endswith("?filed=1")

@@ -492,3 +492,52 @@ def test_the_api_files_once_per_idempotency_key(portal: Portal) -> None:
     assert bad.status_code == 400 and "idempotency key" in bad.json()["detail"]
     rows = client.get("/api/v1/requests", params={"limit": 500}, headers=owner).json()
     assert sum(r["text"] == "接口重试" for r in rows) == 2
+
+
+def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(portal: Portal) -> None:
+    """Regression: ``POST /api/v1/requests`` answered with no steps (its "filed" step
+    missing), while the same request read back, or answered again for a retry with the same
+    Idempotency-Key, had it: one request, two answers."""
+    client, owner = portal.client(), bearer(portal, "ent4")
+    body = {"category": "funding", "text": "补贴何时到账？"}
+    sent = [
+        client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "one"}),
+        client.post(
+            "/api/v1/requests",
+            data=body,
+            files={"files": ("证明.pdf", PDF, "application/pdf")},
+            headers=owner,
+        ),
+    ]
+    for made in sent:
+        assert made.status_code == 200, made.text
+        filed = made.json()
+        assert [st["kind"] for st in filed["steps"]] == ["filed"]
+        again = client.get(f"/api/v1/requests/{filed['id']}", headers=owner).json()
+        assert filed == again
+    retried = client.post(
+        "/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "one"}
+    ).json()
+    assert retried == sent[0].json()
+
+
+def test_text_of_several_lines_from_a_browser_is_filed_as_typed(portal: Portal) -> None:
+    """Regression: a browser sends a textarea's line breaks as CR LF, and the request form
+    refused any text of two lines: "诉求内容不能包含控制字符" (control characters)."""
+    ent = sign_in(portal.client(), "ent4")
+    page = ent.get("/requests").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
+    assert key
+    sent = ent.post(
+        "/requests",
+        data={
+            "csrf_token": page_token(ent, "/requests"),
+            "idempotency_key": key.group(1),
+            "category": "funding",
+            "text": "补贴何时到账？\r\n合同编号 A-1",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, re.findall(r'class="field-error"[^>]*>([^<]*)', sent.text)
+    shown = ent.get(sent.headers["location"]).text
+    assert '<p class="request-text">补贴何时到账？\n合同编号 A-1</p>' in shown

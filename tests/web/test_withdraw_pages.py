@@ -91,7 +91,7 @@ def test_requests_are_withdrawn_and_closed_over_the_api(portal: Portal) -> None:
         == 403
     )
     gone = api.post(f"/api/v1/requests/{first}/withdraw", json={"reason": "已解决"}, headers=owner)
-    assert gone.status_code == 200 and gone.json()["status"] == "closed", gone.text
+    assert gone.status_code == 200 and gone.json()["status"] == "withdrawn", gone.text
     assert gone.json()["steps"][-1]["kind"] == "withdrawn"
     assert api.post(f"/api/v1/requests/{first}/withdraw", headers=owner).status_code == 200
     wrong = bearer(portal, "desk-policy")
@@ -207,3 +207,31 @@ def test_withdraw_and_close_never_fail_on_odd_input(portal: Portal) -> None:
             assert response.status_code < 500, (reason, record, number, response.text[-400:])
 
     forms()
+
+
+def test_a_withdrawal_sent_after_the_answer_says_why_it_is_refused(portal: Portal) -> None:
+    """Regression: withdrawing a request from a page opened before the department answered
+    it (an older tab) answered 409 without a word: the refusal was shown only inside the
+    withdraw form, which an answered request's page no longer has."""
+    api, owner = portal.client(), bearer(portal, "ent6")
+    rid = api.post(
+        "/api/v1/requests", json={"category": "funding", "text": "何时到账？"}, headers=owner
+    ).json()["id"]
+    ent = sign_in(portal.client(), "ent6")
+    token = page_token(ent, f"/requests/{rid}")
+    answered = api.post(
+        f"/api/v1/requests/{rid}/reply",
+        json={"text": "已到账"},
+        headers=bearer(portal, "desk-finance"),
+    )
+    assert answered.status_code == 200, answered.text
+    late = ent.post(
+        f"/requests/{rid}/withdraw",
+        data={"csrf_token": token, "reason": "已解决"},
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert _alerts(late.text) == [
+        f"诉求 {rid} 已答复：只有答复前的诉求可以撤回；请对答复进行评价（1 或 2 星可退回重新办理一次）"
+    ]
+    assert 'id="rate-button"' in late.text

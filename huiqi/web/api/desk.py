@@ -49,7 +49,13 @@ from huiqi.web.uploads import download, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-Status = Annotated[str | None, Query(pattern=r"^(open|acknowledged|answered|reopened|closed)$")]
+Status = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(open|acknowledged|answered|reopened|closed|withdrawn)$",
+        description="A withdrawn request (the enterprise withdrew it) is not listed as closed",
+    ),
+]
 Department = Annotated[str | None, Query(max_length=200)]
 
 
@@ -294,8 +300,8 @@ def withdraw_request(
     request_id: Id,
     body: Annotated[RequestWithdraw | None, Body()] = None,
 ) -> RequestPublic:
-    """Withdraw your request before it is answered (an optional ``reason``); it is closed,
-    and a second call changes nothing."""
+    """Withdraw your request before it is answered (an optional ``reason``); its status
+    reads ``withdrawn`` from then on, and a second call changes nothing."""
     with transaction(factory) as s:
         row = closing.withdraw(
             s, actor=actor_of(who), request_id=request_id, reason=body.reason if body else None

@@ -39,6 +39,7 @@ STATUS_NAMES = {
     "answered": N_("Answered"),
     "reopened": N_("Reopened"),
     "closed": N_("Closed"),
+    "withdrawn": N_("Withdrawn"),
 }
 STEP_NAMES = {
     "filed": N_("Filed"),
@@ -153,6 +154,11 @@ async def file_page(
     errors: dict[str, str] = {}
     if not fields.get("category", "").strip():
         errors["category"] = N_("Choose the category of your request.")
+    elif not (fields.get("uscc", "").strip() or who.enterprise):
+        # A park operator who left it empty read "'' has 0 characters; a USCC has exactly 18".
+        errors["uscc"] = N_(
+            "Enter the USCC of the enterprise of your park that the request is for."
+        )
     elif grant and grant_id is None:
         errors["grant_id"] = (
             N_("No grant has a number that long: copy it from your grants page.")
