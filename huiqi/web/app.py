@@ -32,6 +32,7 @@ from huiqi.web.api import policies as policies_api
 from huiqi.web.api import users as users_api
 from huiqi.web.api.queryparams import known_query
 from huiqi.web.bodylimit import BodyLimit
+from huiqi.web.deps import access_first
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -80,7 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner.abandon(app.state.factory)
 
 
-API_CHECKS = [Depends(known_query)]  # every /api/v1 endpoint
+API_CHECKS = [Depends(access_first), Depends(known_query)]  # every /api/v1 endpoint, in order
 
 
 def create_app(

@@ -13,13 +13,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, c
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from huiqi.accounts.roles import Role
 from huiqi.complaints import intake, service
 from huiqi.complaints.identity import PHONE_RULE, is_phone
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
 from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
@@ -248,7 +249,10 @@ async def import_file(
     return ComplaintImportPublic.model_validate(await run_in_threadpool(run))
 
 
-@router.get("/queue")
+@router.get(
+    "/queue",
+    dependencies=[role_gate("review flagged complainants", Role.COMPLAINT_OFFICER)],
+)
 def queue(
     factory: Factory, who: SignedIn, after_id: Page = 0, limit: Limit = 100
 ) -> list[FlaggedComplainantPublic]:
@@ -274,7 +278,7 @@ def decide(
     return ComplainantDecisionPublic.model_validate(d)
 
 
-@router.get("/stats")
+@router.get("/stats", dependencies=[role_gate("read complaint statistics", Role.COMPLAINT_OFFICER)])
 def stats(factory: Factory, who: SignedIn) -> ComplaintStatsPublic:
     """Flags, decisions, the confirmation rate and the answer groups."""
     with reading(factory) as s:

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import require_role
-from huiqi.accounts.roles import Role
+from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.db.engine import reading, transaction
 from huiqi.desk import closing
 from huiqi.desk.categories import list_categories
@@ -42,7 +42,7 @@ from huiqi.web.api.desk_schemas import (
     TransferCreate,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 from huiqi.web.errors import UNREADABLE_BODY
 from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import download, read_bounded, refuse_too_large
@@ -51,6 +51,9 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
 Status = Annotated[str | None, Query(pattern=r"^(open|acknowledged|answered|reopened|closed)$")]
 Department = Annotated[str | None, Query(max_length=200)]
+# Who reads requests at all (the service checks which: their own, their park's, their
+# departments'), refused before the query is read.
+READERS = role_gate("read requests", Role.ENTERPRISE, Role.PARK_OPERATOR, *sorted(DESK_ROLES))
 
 
 @router.get("/request-categories", tags=["requests"])
@@ -181,6 +184,7 @@ async def create_request(
 
 @router.get(
     "/request-files/{attachment_id}",
+    dependencies=[READERS],
     tags=["requests"],
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
@@ -194,7 +198,7 @@ def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response
     return download(content, row.content_type, row.filename, row.id)
 
 
-@router.get("/requests", tags=["requests"])
+@router.get("/requests", tags=["requests"], dependencies=[READERS])
 def requests(
     factory: Factory,
     who: SignedIn,
@@ -222,7 +226,11 @@ def requests(
     return [RequestPublic.model_validate(r) for r in rows]
 
 
-@router.get("/requests/stats", tags=["officer"])
+@router.get(
+    "/requests/stats",
+    tags=["officer"],
+    dependencies=[role_gate("read the desk's statistics", *DESK_ROLES)],
+)
 def stats(
     factory: Factory, who: SignedIn, since: dt.date | None = None, until: dt.date | None = None
 ) -> DeskStatsPublic:
@@ -232,7 +240,7 @@ def stats(
     return DeskStatsPublic.model_validate(found)
 
 
-@router.get("/requests/{request_id}", tags=["requests"])
+@router.get("/requests/{request_id}", tags=["requests"], dependencies=[READERS])
 def one_request(factory: Factory, who: SignedIn, request_id: Id) -> RequestPublic:
     """One request with its history and files."""
     with reading(factory) as s:
@@ -314,7 +322,11 @@ def close_request(
     return RequestPublic.model_validate(row)
 
 
-@router.get("/console/inbox", tags=["requests"])
+@router.get(
+    "/console/inbox",
+    tags=["requests"],
+    dependencies=[role_gate("read the officers' inbox", *DESK_ROLES)],
+)
 def inbox(
     factory: Factory, who: SignedIn, unread_only: bool = False, limit: Limit = 100
 ) -> list[OfficerMessagePublic]:

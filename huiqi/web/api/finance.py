@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.batchfiles import (
@@ -32,7 +33,7 @@ from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(
@@ -104,7 +105,10 @@ class PaymentResultsPublic(BaseModel):
         )
 
 
-@router.get("/batches")
+@router.get(
+    "/batches",
+    dependencies=[role_gate("list disbursement batches", Role.FINANCE_OFFICER, Role.ADMIN)],
+)
 def batches(
     factory: Factory, who: SignedIn, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[BatchPublic]:
@@ -124,6 +128,7 @@ def export(settings: AppSettings, factory: Factory, who: ApiWriter) -> BatchPubl
 
 @router.get(
     "/batches/{batch_id}/files/{kind}",
+    dependencies=[role_gate("download disbursement batches", Role.FINANCE_OFFICER)],
     response_class=Response,
     responses={200: {"content": {t: {} for t in KINDS.values()}, "description": "the file"}},
 )

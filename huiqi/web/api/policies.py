@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
+from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
@@ -23,14 +24,16 @@ from huiqi.web.api.policy_schemas import (
     VersionPublic,
 )
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 
 router = APIRouter(prefix="/api/v1/console", responses=ERRORS, tags=["console"])
 PolicyId = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z][a-z0-9_-]*$")]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.get("/policies")
+@router.get(
+    "/policies", dependencies=[role_gate("list policies and drafts", *sorted(POLICY_ROLES))]
+)
 def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
     """Every policy in your policy scope: versions (newest first) with their status
     (published, retired), department, delivery mode, validity, budget used, and its draft."""

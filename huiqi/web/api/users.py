@@ -16,11 +16,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from huiqi.accounts import service as accounts
-from huiqi.accounts.roles import RoleGrant
+from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.fields import NoControl
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first
+from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first, role_gate
 
 router = APIRouter(prefix="/api/v1/users", responses=ERRORS, tags=["users"])
 LONGEST = 64  # the longest user name (accounts.service._check_username)
@@ -106,7 +106,7 @@ def _grants(texts: list[str]) -> list[RoleGrant]:
     return [RoleGrant.parse(t) for t in texts]
 
 
-@router.get("")
+@router.get("", dependencies=[role_gate("manage users", Role.ADMIN)])
 def list_users(
     factory: Factory,
     who: SignedIn,
