@@ -195,7 +195,10 @@ class ComplaintsFiledPublic(_Row):
 MAPPING_BYTES = 64 * 1024  # a mapping file is a few lines of YAML
 
 
-@router.post("")
+@router.post(
+    "",
+    dependencies=[role_gate("file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)],
+)
 def file_complaints(
     body: ComplaintsIn, settings: AppSettings, factory: Factory, who: ApiWriter
 ) -> ComplaintsFiledPublic:
@@ -220,7 +223,12 @@ UPLOAD = {
 }
 
 
-@router.post("/import", responses={413: ERRORS[400]}, openapi_extra=multipart_body(UPLOAD))
+@router.post(
+    "/import",
+    responses={413: ERRORS[400]},
+    openapi_extra=multipart_body(UPLOAD),
+    dependencies=[role_gate("import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)],
+)
 async def import_file(
     request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter
 ) -> ComplaintImportPublic:
@@ -262,7 +270,10 @@ def queue(
     return [FlaggedComplainantPublic.model_validate(r) for r in rows]
 
 
-@router.post("/complainants/{complainant_id}/decide")
+@router.post(
+    "/complainants/{complainant_id}/decide",
+    dependencies=[role_gate("decide on flagged complainants", Role.COMPLAINT_OFFICER)],
+)
 def decide(
     factory: Factory, who: ApiWriter, complainant_id: Id, body: ComplainantDecide
 ) -> ComplainantDecisionPublic:

@@ -54,6 +54,8 @@ Department = Annotated[str | None, Query(max_length=200)]
 # Who reads requests at all (the service checks which: their own, their park's, their
 # departments'), refused before the query is read.
 READERS = role_gate("read requests", Role.ENTERPRISE, Role.PARK_OPERATOR, *sorted(DESK_ROLES))
+HANDLERS = role_gate("handle requests", *sorted(DESK_ROLES))  # of their departments
+PORTAL = role_gate("act for an enterprise", Role.ENTERPRISE, Role.PARK_OPERATOR)
 
 
 @router.get("/request-categories", tags=["requests"])
@@ -140,6 +142,7 @@ async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None,
 @router.post(
     "/requests",
     tags=["requests"],
+    dependencies=[PORTAL],
     openapi_extra=_request_body(),
     responses={413: ERRORS[400], 422: {}},
 )
@@ -249,7 +252,7 @@ def one_request(factory: Factory, who: SignedIn, request_id: Id) -> RequestPubli
         )
 
 
-@router.post("/requests/{request_id}/acknowledge", tags=["officer"])
+@router.post("/requests/{request_id}/acknowledge", tags=["officer"], dependencies=[HANDLERS])
 def acknowledge_request(factory: Factory, who: ApiWriter, request_id: Id) -> RequestPublic:
     """Acknowledge a request of your department."""
     with transaction(factory) as s:
@@ -257,7 +260,7 @@ def acknowledge_request(factory: Factory, who: ApiWriter, request_id: Id) -> Req
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/reply", tags=["officer"])
+@router.post("/requests/{request_id}/reply", tags=["officer"], dependencies=[HANDLERS])
 def reply_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: ReplyCreate
 ) -> RequestPublic:
@@ -267,7 +270,7 @@ def reply_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/transfer", tags=["officer"])
+@router.post("/requests/{request_id}/transfer", tags=["officer"], dependencies=[HANDLERS])
 def transfer_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: TransferCreate
 ) -> RequestPublic:
@@ -283,7 +286,7 @@ def transfer_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/rate", tags=["requests"])
+@router.post("/requests/{request_id}/rate", tags=["requests"], dependencies=[PORTAL])
 def rate_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: RequestRating
 ) -> RequestPublic:
@@ -295,7 +298,7 @@ def rate_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/withdraw", tags=["requests"])
+@router.post("/requests/{request_id}/withdraw", tags=["requests"], dependencies=[PORTAL])
 def withdraw_request(
     factory: Factory,
     who: ApiWriter,
@@ -311,7 +314,7 @@ def withdraw_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/close", tags=["officer"])
+@router.post("/requests/{request_id}/close", tags=["officer"], dependencies=[HANDLERS])
 def close_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: RequestClose
 ) -> RequestPublic:
@@ -337,7 +340,11 @@ def inbox(
     return [OfficerMessagePublic.model_validate(r) for r in rows]
 
 
-@router.post("/console/inbox/{message_id}/read", tags=["requests"])
+@router.post(
+    "/console/inbox/{message_id}/read",
+    tags=["requests"],
+    dependencies=[role_gate("read the officers' inbox", *sorted(DESK_ROLES))],
+)
 def read_message(factory: Factory, who: ApiWriter, message_id: Id) -> OfficerMessagePublic:
     """Mark one of your messages read (the first time is kept)."""
     with transaction(factory) as s:

@@ -117,7 +117,9 @@ def batches(
         return [BatchPublic.of(b) for b in ledger.list_batches(s, actor=actor_of(who), limit=limit)]
 
 
-@router.post("/batches")
+@router.post(
+    "/batches", dependencies=[role_gate("export disbursement batches", Role.FINANCE_OFFICER)]
+)
 def export(settings: AppSettings, factory: Factory, who: ApiWriter) -> BatchPublic:
     """Export every granted, unbatched grant as a new batch, with its CSV and xlsx file (as
     ``huiqi disburse export``); 409 when there is nothing to pay."""
@@ -149,6 +151,7 @@ def download(
 @router.post(
     "/payments",
     openapi_extra=multipart_body({"file": "the finance system's results: .csv or .xlsx"}),
+    dependencies=[role_gate("record payment results", Role.FINANCE_OFFICER)],
 )
 async def upload_results(
     request: Request, factory: Factory, web: Web, who: ApiWriter
@@ -192,7 +195,10 @@ class RepaidPublic(BaseModel):
     amount_yuan: str
 
 
-@router.post("/grants/{grant_id}/repay")
+@router.post(
+    "/grants/{grant_id}/repay",
+    dependencies=[role_gate("release a failed payment for re-payment", Role.FINANCE_OFFICER)],
+)
 def repay(factory: Factory, who: ApiWriter, grant_id: Id, body: RepayRequest) -> RepaidPublic:
     """Release a grant whose payment failed, once its cause is addressed, so that the next
     export pays it again (as ``huiqi disburse repay``; an audit event); 409 when its payment

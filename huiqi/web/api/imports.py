@@ -98,6 +98,7 @@ def import_file(
     "/imports",
     responses={413: ERRORS[400]},
     openapi_extra=multipart_body(UPLOAD, texts=UPLOAD_TEXTS),
+    dependencies=[role_gate("import registry files", Role.DATA_STEWARD)],
 )
 async def upload(
     request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter

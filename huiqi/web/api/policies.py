@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
-from huiqi.accounts.roles import POLICY_ROLES
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
@@ -74,7 +74,11 @@ def delete_draft(factory: Factory, who: ApiWriter, policy_id: PolicyId) -> Draft
         return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
 
 
-@router.post("/policies/{policy_id}/draft/publish", status_code=202)
+@router.post(
+    "/policies/{policy_id}/draft/publish",
+    status_code=202,
+    dependencies=[role_gate("publish policies", Role.POLICY_PUBLISHER)],
+)
 def publish_draft(
     settings: AppSettings,
     factory: Factory,
@@ -94,7 +98,10 @@ def publish_draft(
         return JobPublic.of(get_job(s, actor=actor, job_id=job_id))
 
 
-@router.post("/versions/{version_id}/retire")
+@router.post(
+    "/versions/{version_id}/retire",
+    dependencies=[role_gate("retire policy versions", Role.POLICY_PUBLISHER)],
+)
 def retire(
     factory: Factory, who: ApiWriter, version_id: Id, body: Annotated[RetireRequest, Body()]
 ) -> VersionPublic:

@@ -138,7 +138,11 @@ def decide(
     return CorrectionPublic.model_validate(row)
 
 
-@router.post("/ratings", tags=["enterprise"])
+@router.post(
+    "/ratings",
+    tags=["enterprise"],
+    dependencies=[role_gate("rate a grant or a decision", Role.ENTERPRISE, Role.PARK_OPERATOR)],
+)
 def create_rating(factory: Factory, who: ApiWriter, body: RatingCreate) -> RatingPublic:
     """Rate a grant or a decision without a grant, 1–5 stars with a comment; once."""
     with transaction(factory) as s:
@@ -191,7 +195,7 @@ def list_applications(
 
 
 @router.post("/applications/{record_id}/approve", tags=["officer"])
-def approve(factory: Factory, who: ApiWriter, record_id: Id) -> DecisionPublic:
+def approve(factory: Factory, who: Decider, record_id: Id) -> DecisionPublic:
     """Approve a submitted application: it becomes a grant (budget, cap, group permitting)."""
     return DecisionPublic.of(applications.approve(factory, record_id, actor=actor_of(who)))
 
