@@ -302,7 +302,7 @@ def query_names(app: Any) -> dict[tuple[str, str], frozenset[str]]:
     from huiqi.web.api.queryparams import query_names as names_of
 
     return {
-        (method, route.path): frozenset(names_of(route.dependant))
+        (method, route.path_format): frozenset(names_of(route.dependant))
         for route in walk(list(app.routes))
         if str(route.path).startswith("/api/") and hasattr(route, "dependant")
         for method in route.methods
