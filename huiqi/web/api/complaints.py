@@ -296,7 +296,17 @@ def stats(factory: Factory, who: SignedIn) -> ComplaintStatsPublic:
         return ComplaintStatsPublic.model_validate(service.complaint_stats(s, actor=actor_of(who)))
 
 
-@router.get("/about-us")
+@router.get(
+    "/about-us",
+    dependencies=[
+        role_gate(
+            "read the complaints about an enterprise",
+            Role.ENTERPRISE,
+            Role.PARK_OPERATOR,
+            Role.COMPLAINT_OFFICER,
+        )
+    ],
+)
 def about_enterprise(
     factory: Factory, who: SignedIn, uscc: Uscc = None, limit: Limit = 100
 ) -> list[EnterpriseComplaintPublic]:
