@@ -399,7 +399,6 @@ NOT_YET_GATED = {
     "/api/v1/corrections",
     "/api/v1/grants",
     "/api/v1/grants/{grant_id}/notice.pdf",
-    "/api/v1/inbox",
     "/api/v1/my-data",
     "/api/v1/near-misses",
     "/api/v1/policies/{policy_id}/explain",

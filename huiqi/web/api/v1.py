@@ -221,7 +221,11 @@ def withdraw_application(
     return DecisionPublic.of(decision)
 
 
-@router.get("/inbox", tags=["enterprise"])
+@router.get(
+    "/inbox",
+    tags=["enterprise"],
+    dependencies=[role_gate("read this inbox", Role.ENTERPRISE, Role.PARK_OPERATOR)],
+)
 def inbox(
     factory: Factory,
     who: SignedIn,
