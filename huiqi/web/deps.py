@@ -28,6 +28,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
 from huiqi.web import i18n
+from huiqi.web.console_pages import is_page, require_page
 from huiqi.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok, from_this_site
 from huiqi.web.settings import WebSettings
 
@@ -208,6 +209,17 @@ def access_first(request: Request, factory: Factory) -> None:
     who = signed_in(request, current(request, factory))
     for check in found:
         check(actor_of(who))
+
+
+def page_first(request: Request, factory: Factory) -> None:
+    """A console page's first dependency: its reader is signed in and holds a role the
+    page is for (:func:`huiqi.web.console_pages.require_page`) before its address is
+    read: a finance officer's ``/console/requests?after=abc`` was a 400 saying what the
+    desk's queue takes, not a 403."""
+    path = getattr(request.scope.get("route"), "path_format", None)
+    if path is None or not is_page(path):
+        return
+    require_page(actor_of(signed_in(request, current(request, factory))), path)
 
 
 def language(request: Request) -> str:

@@ -33,6 +33,7 @@ from route_cast import (
 )
 
 from huiqi.jobs import runner
+from huiqi.web.console_pages import PAGES
 
 EVERYONE = frozenset(CAST)
 SIGNED_IN = EVERYONE - {None}
@@ -435,4 +436,28 @@ def test_a_caller_refused_is_refused_before_the_query_is_read(
             status = send(client, garbled, tokens.get(user or "", {})).status_code
             if status not in ((401,) if user is None else (403, 404)):
                 problems.append(f"{method} {path}?… as {user or 'a visitor'}: {status}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_console_page_refuses_a_role_it_is_not_for_before_its_address_is_read(
+    world: tuple[Portal, Objects],
+) -> None:
+    """Regression: a finance officer opening ``/console/requests?after=abc``, or an
+    enterprise ``/console/inbox?unread=2``, read 400 saying what the page takes instead
+    of 403: a console page checks its roles before it reads its address."""
+    portal, _ = world
+    client = portal.client()
+    tokens = {u: {"Authorization": f"Bearer {portal.token(u)}"} for u in CAST if u}
+    problems = []
+    for page in PAGES:
+        rule = ACCESS[("GET", page.path)]
+        assert rule != OFF and rule
+        kinds = {KIND[u] for u in rule if u is not None}
+        for user in [u for u in CAST if u is not None and u not in rule]:
+            if KIND[user] in kinds:
+                continue
+            params = {"after": GARBAGE, "unread": "2", "status": GARBAGE, "since": "x"}
+            got = client.get(page.path, params=params, headers=tokens[user])
+            if got.status_code != 403:
+                problems.append(f"{page.path} as {user}: {got.status_code}")
     assert not problems, "\n".join(problems)
