@@ -129,7 +129,11 @@ def desk_file(
 @click.option("--uscc", help="Only this enterprise.")
 @click.option("--department", help="Only this department.")
 @click.option("--status", help="open, acknowledged, answered, reopened, closed or withdrawn.")
-@click.option("--escalated", is_flag=True, help="Only requests escalated as overdue.")
+@click.option(
+    "--escalated",
+    is_flag=True,
+    help="Only requests escalated as overdue and still waiting (with --status: in it).",
+)
 @click.option("--overdue", is_flag=True, help="Only requests whose awaited deadline has passed.")
 @AFTER_OPTION
 @LIMIT_OPTION

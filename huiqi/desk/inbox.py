@@ -6,6 +6,13 @@ counts for every department, a disabled account for none. Each officer gets a me
 once per request, kind and deadline: the sweep writes them only when its conditional
 UPDATE marked the request, and the table's unique key holds even so. An officer reads and
 marks read only their own messages.
+
+A message is *done* once its request no longer waits for that step of that department by
+that date: the request was acknowledged (a reminder to acknowledge), answered, closed or
+withdrawn, transferred away, or reopened with a new deadline. A done message stays in the
+list, marked so, but is no longer unread: officers were reminded of requests that had long
+been closed or withdrawn. It is decided when the inbox is read, so messages written before
+the request ended are done too.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
@@ -37,11 +44,35 @@ class OfficerMessageRow:
     due: dt.date
     created_at: dt.datetime
     read_at: dt.datetime | None
+    done: bool = False  # the request no longer waits for this step (see the module)
 
 
-def _row(m: OfficerMessage) -> OfficerMessageRow:
+# Whether the message's request still waits for its step, of its department, by its date.
+PENDING = exists().where(
+    DeskRequest.id == OfficerMessage.request_id,
+    DeskRequest.department == OfficerMessage.department,
+    or_(
+        and_(OfficerMessage.task == "acknowledge", DeskRequest.status == "open"),
+        and_(
+            OfficerMessage.task == "answer",
+            DeskRequest.status.in_(("acknowledged", "reopened")),
+            DeskRequest.answer_due == OfficerMessage.due,
+        ),
+    ),
+)
+
+
+def _row(m: OfficerMessage, pending: bool) -> OfficerMessageRow:
     return OfficerMessageRow(
-        m.id, m.kind, m.request_id, m.department, m.task, m.due, m.created_at, m.read_at
+        m.id,
+        m.kind,
+        m.request_id,
+        m.department,
+        m.task,
+        m.due,
+        m.created_at,
+        m.read_at,
+        done=not pending,
     )
 
 
@@ -93,20 +124,23 @@ def _mine(session: Session, actor: Actor) -> ColumnElement[bool]:
 def officer_inbox(
     session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 100
 ) -> list[OfficerMessageRow]:
-    """The actor's own messages, newest first (desk officers and heads)."""
+    """The actor's own messages, newest first (desk officers and heads); ``unread_only``
+    keeps those unread and not done."""
     mine = _mine(session, actor)
-    query = select(OfficerMessage).where(mine).order_by(OfficerMessage.id.desc())
+    query = select(OfficerMessage, PENDING).where(mine).order_by(OfficerMessage.id.desc())
     if unread_only:
-        query = query.where(OfficerMessage.read_at.is_(None))
-    return [_row(m) for m in session.scalars(query.limit(max(1, min(limit, MAX_LIMIT))))]
+        query = query.where(OfficerMessage.read_at.is_(None), PENDING)
+    found = session.execute(query.limit(max(1, min(limit, MAX_LIMIT)))).all()
+    return [_row(m, bool(pending)) for m, pending in found]
 
 
 def unread_count(session: Session, *, actor: Actor) -> int:
-    """How many of the actor's messages are unread (0 for anyone without a desk role)."""
+    """How many of the actor's messages are unread and not done (0 for anyone without a
+    desk role)."""
     if not actor.has(*DESK_ROLES):
         return 0
     mine = _mine(session, actor)
-    query = select(func.count()).where(mine, OfficerMessage.read_at.is_(None))
+    query = select(func.count()).where(mine, OfficerMessage.read_at.is_(None), PENDING)
     return session.scalar(query) or 0
 
 
@@ -116,10 +150,13 @@ def mark_read(
     """Mark one of the actor's messages read (the first time is kept); another officer's
     message is not found, as one that does not exist."""
     mine = _mine(session, actor)
-    message = session.scalar(select(OfficerMessage).where(mine, OfficerMessage.id == message_id))
-    if message is None:
+    found = session.execute(
+        select(OfficerMessage, PENDING).where(mine, OfficerMessage.id == message_id)
+    ).first()
+    if found is None:
         raise NotFoundError(f"no message {message_id} in your inbox")
+    message, pending = found
     if message.read_at is None:
         message.read_at = now or utcnow()
         session.flush()
-    return _row(message)
+    return _row(message, bool(pending))

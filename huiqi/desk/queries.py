@@ -20,6 +20,7 @@ from huiqi.errors import NotFoundError
 MAX_LIMIT = 1000
 # The statuses a reader may ask for: the stored ones, and "withdrawn" (stored as closed).
 READ_STATUSES = (*STATUSES, WITHDRAWN)
+WAITING = ("open", "acknowledged", "reopened")  # what waits for the department
 
 
 def load(session: Session, request_id: int, *, lock: bool = False) -> DeskRequest:
@@ -170,7 +171,10 @@ def list_requests(
     """The requests the actor may read, in id order after ``after_id`` (the newest
     ``limit`` of them, newest first, with ``newest_first``); ``overdue_on`` keeps those
     whose awaited step's deadline is before that day; ``statuses`` keeps those in any of
-    them (``status``, in one)."""
+    them (``status``, in one). ``escalated=True`` without a status is the heads' queue:
+    the escalated requests still waiting for the department (a request answered, closed
+    or withdrawn after its escalation stayed in it for ever); with a status, those
+    escalated in it."""
     for one in (status, *statuses) if status is not None else statuses:
         if one not in READ_STATUSES:
             raise DeskError(f"status is one of {', '.join(READ_STATUSES)}, not {one!r}")
@@ -198,6 +202,8 @@ def list_requests(
         query = query.where(_status_is(status))
     if statuses:
         query = query.where(or_(*(_status_is(one) for one in statuses)))
+    if escalated and status is None and not statuses:
+        query = query.where(DeskRequest.status.in_(WAITING))
     if escalated is not None:
         query = query.where(
             DeskRequest.escalated_at.is_not(None)

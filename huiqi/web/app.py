@@ -32,6 +32,7 @@ from huiqi.web.api import policies as policies_api
 from huiqi.web.api import users as users_api
 from huiqi.web.api.queryparams import known_query
 from huiqi.web.bodylimit import BodyLimit
+from huiqi.web.deps import access_first, page_first
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -80,7 +81,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner.abandon(app.state.factory)
 
 
-API_CHECKS = [Depends(known_query)]  # every /api/v1 endpoint
+API_CHECKS = [Depends(access_first), Depends(known_query)]  # every /api/v1 endpoint, in order
+PAGE_CHECKS = [Depends(page_first)]  # the console's pages: their roles before their address
 
 
 def create_app(
@@ -134,19 +136,19 @@ def create_app(
     app.include_router(notice.router)
     app.include_router(attachments.router)
     app.include_router(nearmiss.router)
-    app.include_router(console.router)
-    app.include_router(complaints_console.router)
-    app.include_router(dashboard.router)
-    app.include_router(simulate_page.router)
+    app.include_router(console.router, dependencies=PAGE_CHECKS)
+    app.include_router(complaints_console.router, dependencies=PAGE_CHECKS)
+    app.include_router(dashboard.router, dependencies=PAGE_CHECKS)
+    app.include_router(simulate_page.router, dependencies=PAGE_CHECKS)
     app.include_router(requests.router)
-    app.include_router(desk_console.router)
-    app.include_router(officer_inbox.router)
-    app.include_router(policies_page.router)
+    app.include_router(desk_console.router, dependencies=PAGE_CHECKS)
+    app.include_router(officer_inbox.router, dependencies=PAGE_CHECKS)
+    app.include_router(policies_page.router, dependencies=PAGE_CHECKS)
     app.include_router(jobs_page.router)
-    app.include_router(imports_page.router)
-    app.include_router(finance_page.router)
-    app.include_router(users_page.router)
-    app.include_router(audit_page.router)
+    app.include_router(imports_page.router, dependencies=PAGE_CHECKS)
+    app.include_router(finance_page.router, dependencies=PAGE_CHECKS)
+    app.include_router(users_page.router, dependencies=PAGE_CHECKS)
+    app.include_router(audit_page.router, dependencies=PAGE_CHECKS)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
     app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
 

@@ -121,6 +121,11 @@ def require_page(actor: Actor, path: str) -> None:
         raise AccessDenied(f"{actor.describe()} may not open {path}; allowed: {allowed}")
 
 
+def is_page(path: str) -> bool:
+    """Whether ``path`` is one of the console's pages (not one of its forms or files)."""
+    return any(p.path == path for p in PAGES)
+
+
 def pages_for(roles: Iterable[Role]) -> list[ConsolePage]:
     """The console pages someone holding ``roles`` is offered, in the console's order."""
     held = set(roles)

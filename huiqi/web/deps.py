@@ -5,7 +5,11 @@ session cookie; either way the token is turned into an actor by
 ``huiqi.accounts.bearer.checked_token``. What the actor may do is decided by the
 service functions the views call, never here: a route that reads a body may ask a
 service's own role check first (:func:`checked_first`), so that a caller who may not
-do the thing at all is refused (403) before its body is validated (400).
+do the thing at all is refused (403) before its body is validated (400), and a route
+may name the roles it is for (:func:`role_gate`). Every API endpoint checks both, and
+that its caller is signed in, before anything of its query or body is read
+(:func:`access_first`): a caller without the role got 422 for a malformed query, which
+named the endpoint's parameters, instead of 403.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from huiqi.accounts.access import Actor, NotSignedIn
+from huiqi.accounts.access import Actor, NotSignedIn, require_role
 from huiqi.accounts.bearer import checked_token, record_use
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import reading
 from huiqi.errors import HuiqiError
 from huiqi.web import i18n
+from huiqi.web.console_pages import is_page, require_page
 from huiqi.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok, from_this_site
 from huiqi.web.settings import WebSettings
 
@@ -79,6 +84,9 @@ def current(request: Request, factory: Factory) -> Who:
         secret, via = header[7:].strip(), "bearer"
     else:
         secret, via = request.cookies.get(SESSION_COOKIE, ""), "cookie"
+    known: Who | None = getattr(request.state, "who", None)
+    if known is not None:  # asked already by access_first
+        return known
     if not secret:
         return Who(None)
     with reading(factory) as s:
@@ -91,7 +99,8 @@ def current(request: Request, factory: Factory) -> Who:
     if due is not None:  # the token's last use, every few minutes, if the database is free
         record_use(factory.kw["bind"], due)
     request.state.actor = actor
-    return Who(actor, via)
+    request.state.who = Who(actor, via)
+    return request.state.who
 
 
 Viewer = Annotated[Who, Depends(current)]
@@ -146,7 +155,71 @@ def checked_first(check: Callable[[Actor], None]) -> Any:
         check(actor_of(who))
         return who
 
+    writer.first_check = check  # type: ignore[attr-defined]
     return Depends(writer)
+
+
+def role_gate(what: str, *roles: Role) -> Any:
+    """A route's dependency (``dependencies=[role_gate(...)]``): only actors holding one of
+    ``roles`` may call it (in any scope: the service checks the scope), refused as the
+    service refuses them (``may not <what>``), before the query is read."""
+
+    def check(actor: Actor) -> None:
+        require_role(actor, what, *roles)
+
+    def gate(who: SignedIn) -> None:
+        check(actor_of(who))
+
+    gate.first_check = check  # type: ignore[attr-defined]
+    return Depends(gate)
+
+
+_GATES: dict[int, tuple[bool, tuple[Callable[[Actor], None], ...]]] = {}
+
+
+def _gates(dependant: Any) -> tuple[bool, list[Callable[[Actor], None]]]:
+    """Whether an endpoint (its dependencies included) needs a signed-in caller, and the
+    role checks it declares (:func:`checked_first`, :func:`role_gate`)."""
+    signs_in, checks = False, []
+    for sub in dependant.dependencies:
+        check = getattr(sub.call, "first_check", None)
+        if check is not None:
+            checks.append(check)
+        needs, more = _gates(sub)
+        signs_in = signs_in or needs or sub.call is signed_in or check is not None
+        checks.extend(c for c in more if c not in checks)
+    return signs_in, checks
+
+
+def access_first(request: Request, factory: Factory) -> None:
+    """Every API endpoint's first dependency: its caller is signed in (401) and holds a
+    role it is for (403) before its query and body are read (422 named the parameters
+    of an endpoint to a caller who may not use it)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    key = id(route)
+    if key not in _GATES:
+        needs, checks = _gates(dependant)
+        _GATES[key] = (needs, tuple(checks))
+    needs, found = _GATES[key]
+    if not needs:
+        return
+    who = signed_in(request, current(request, factory))
+    for check in found:
+        check(actor_of(who))
+
+
+def page_first(request: Request, factory: Factory) -> None:
+    """A console page's first dependency: its reader is signed in and holds a role the
+    page is for (:func:`huiqi.web.console_pages.require_page`) before its address is
+    read: a finance officer's ``/console/requests?after=abc`` was a 400 saying what the
+    desk's queue takes, not a 403."""
+    path = getattr(request.scope.get("route"), "path_format", None)
+    if path is None or not is_page(path):
+        return
+    require_page(actor_of(signed_in(request, current(request, factory))), path)
 
 
 def language(request: Request) -> str:

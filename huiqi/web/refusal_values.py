@@ -142,6 +142,11 @@ N_("read ratings")
 N_("read requests")
 N_("read the ratings dashboard")
 N_("import hotline requests")
+N_("act for an enterprise")
+N_("read the complaints about an enterprise")
+N_("handle requests")
+N_("publish policies")
+N_("retire policy versions")
 
 # How the items of a list are joined: ", " in English, "、" in Chinese.
 SEPARATOR = N_(", ")

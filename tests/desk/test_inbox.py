@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from desk_helpers import FINANCE_BUREAU, SCIENCE, filed, science_rule
+from desk_helpers import FINANCE_BUREAU, SCIENCE, A, enterprise, filed, science_rule
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +16,8 @@ from huiqi.accounts.access import AccessDenied, Actor
 from huiqi.accounts.roles import RoleGrant
 from huiqi.accounts.testing import ADMIN, OFFICER, SCHEDULER
 from huiqi.db.engine import transaction
-from huiqi.desk.handling import transfer
+from huiqi.desk import closing
+from huiqi.desk.handling import acknowledge, reply, transfer
 from huiqi.desk.inbox import mark_read, officer_inbox, unread_count
 from huiqi.desk.models import OfficerMessage
 from huiqi.desk.sweep import sweep
@@ -144,3 +145,41 @@ def test_a_transferred_request_reminds_and_escalates_its_new_department(
     assert inbox(sessions, staff["sci-head"]) == escalation
     # The escalated request came back overdue: the finance head is told at once.
     assert inbox(sessions, staff["fin-head"]) == escalation
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "close", "reply", "acknowledge"])
+def test_a_request_that_no_longer_waits_leaves_no_unread_reminder(
+    sessions: sessionmaker[Session], staff: dict[str, Actor], ending: str
+) -> None:
+    """Regression: a desk officer's reminder (and a head's escalation) stayed unread after
+    the request was withdrawn, closed or answered, so officers kept being told about
+    requests that waited for nothing."""
+    req = filed(sessions)  # funding → 市财政局: ack by Sat 14 Feb
+    with transaction(sessions) as s:
+        sweep(s, actor=SCHEDULER, now=_at(13))
+        sweep(s, actor=SCHEDULER, now=_at(16))  # past the 14th: escalated to the head
+    officer, head = staff["fin-officer"], staff["fin-head"]
+    with sessions() as s:
+        assert unread_count(s, actor=officer) == unread_count(s, actor=head) == 1
+    with transaction(sessions) as s:
+        if ending == "withdraw":
+            closing.withdraw(s, actor=enterprise(A), request_id=req.id, now=_at(16))
+        elif ending == "close":
+            closing.close(s, actor=officer, request_id=req.id, reason="重复", now=_at(16))
+        elif ending == "reply":
+            reply(s, actor=officer, request_id=req.id, text="已拨付", now=_at(16))
+        else:
+            acknowledge(s, actor=officer, request_id=req.id, now=_at(16))
+    with sessions() as s:
+        for who in (officer, head, staff["every-officer"]):
+            assert unread_count(s, actor=who) == 0, who.username
+            assert officer_inbox(s, actor=who, unread_only=True) == [], who.username
+            (message,) = officer_inbox(s, actor=who)
+            assert message.done and message.read_at is None
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(17)).messages == 0
+        if ending == "acknowledge":  # now the answer is awaited: reminded of that
+            assert sweep(s, actor=SCHEDULER, now=_at(27)).reminded == [req.id]
+            (live, _) = officer_inbox(s, actor=officer)
+            assert (live.task, live.done) == ("answer", False)
+            assert unread_count(s, actor=officer) == 1

@@ -15,6 +15,7 @@ from huiqi.accounts.roles import Role
 from huiqi.accounts.testing import ADMIN, SCHEDULER
 from huiqi.db.engine import transaction
 from huiqi.delivery.models import Event
+from huiqi.desk import closing
 from huiqi.desk.handling import acknowledge
 from huiqi.desk.queries import list_requests
 from huiqi.desk.sweep import sweep
@@ -77,3 +78,22 @@ def test_a_sweep_after_the_calendar_s_last_year_says_the_calendar_is_out_of_date
     assert f"the holiday calendar installed covers 2004–{last}" in report.problems[0]
     assert "update the chinesecalendar package" in report.problems[0]
     assert current.problems == []
+
+
+def test_the_heads_escalated_queue_drops_a_request_once_it_is_closed(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression: a request escalated and then closed, withdrawn or answered stayed in the
+    heads' escalated queue (``huiqi desk list --escalated``, ``GET /api/v1/requests?
+    escalated=true``) for ever, as if it still waited for the department."""
+    kept, ended = filed(sessions), filed(sessions, text="补贴没到账")
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(16)).escalated == [kept.id, ended.id]
+    head = desk_officer(FINANCE_BUREAU, Role.DESK_HEAD)
+    with transaction(sessions) as s:
+        closing.close(s, actor=head, request_id=ended.id, reason="重复诉求", now=_at(16))
+    with sessions() as s:
+        assert [r.id for r in list_requests(s, actor=head, escalated=True)] == [kept.id]
+        closed = list_requests(s, actor=head, escalated=True, status="closed")
+        assert [r.id for r in closed] == [ended.id]  # its history is still there
+        assert {r.id for r in list_requests(s, actor=head)} == {kept.id, ended.id}

@@ -74,7 +74,7 @@ def route_table(app: FastAPI) -> set[tuple[str, str]]:
     """(method, path template) of every route the app answers (HEAD aside), read from its
     routing table, included routers too."""
     return {
-        (method, str(route.path))
+        (method, str(route.path_format))
         for route in walk(list(app.routes))
         for method in route.methods
         if method != "HEAD"

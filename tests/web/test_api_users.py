@@ -178,3 +178,29 @@ def test_no_query_or_body_is_a_server_error(
         api.patch(f"/api/v1/users/{quote(name, safe='')}", json=body, headers=admin),
     ):
         assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize("name", ["财政局/张三", "ops/disable", "a/b/enable"])
+def test_a_user_whose_name_holds_a_slash_is_changed_through_its_path(
+    api: TestClient, admin: dict[str, str], name: str
+) -> None:
+    """Regression: a user named with '/' (which ``huiqi user add`` and the console accept,
+    and a single sign-on's account names may hold) could not be changed, disabled or
+    enabled through the API: PATCH /api/v1/users/财政局%2F张三 was a 404."""
+    added = api.post(
+        "/api/v1/users", json={"username": name, "roles": ["data_steward"]}, headers=admin
+    )
+    assert added.status_code == 200, added.text
+    for path in (quote(name, safe=""), quote(name)):  # '/' written %2F, or as it is
+        changed = api.patch(
+            f"/api/v1/users/{path}", json={"display_name": f"改 {path}"}, headers=admin
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["username"] == name
+    disabled = api.post(f"/api/v1/users/{quote(name)}/disable", headers=admin)
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True, disabled.text
+    assert disabled.json()["username"] == name
+    enabled = api.post(f"/api/v1/users/{quote(name, safe='')}/enable", headers=admin)
+    assert enabled.status_code == 200 and enabled.json()["disabled"] is False, enabled.text
+    missing = api.patch("/api/v1/users/no/such", json={"display_name": "x"}, headers=admin)
+    assert missing.status_code == 404 and "no user 'no/such'" in missing.text

@@ -122,3 +122,41 @@ def test_another_officers_message_is_not_found_and_anonymous_signs_in(
     assert anonymous.get("/console/inbox", follow_redirects=False).status_code == 303
     assert anonymous.get("/api/v1/console/inbox").status_code == 401
     assert anonymous.post(f"/api/v1/console/inbox/{message['id']}/read").status_code == 401
+
+
+def test_a_withdrawn_requests_reminder_is_done_not_unread(portal: Portal) -> None:
+    """Regression: desk officers kept an unread reminder (in the page and the API's
+    ``unread_only``) for a request the enterprise had withdrawn or the department closed."""
+    api, officer = portal.client(), bearer(portal, "desk-finance")
+    ids = []
+    for text in ("补贴什么时候到账？", "拨付进度怎么查？"):
+        made = api.post(
+            "/api/v1/requests",
+            json={"category": "funding", "text": text},
+            headers=bearer(portal, "ent3"),
+        )
+        assert made.status_code == 200 and made.json()["department"] == "市财政局", made.text
+        ids.append(made.json()["id"])
+    due = dt.date.fromisoformat(made.json()["ack_due"])
+    with transaction(portal.factory) as s:
+        sweep(s, actor=SCHEDULER, now=dt.datetime.combine(due, dt.time(1)))
+    unread = api.get("/api/v1/console/inbox?unread_only=true", headers=officer).json()
+    assert {m["request_id"] for m in unread} >= set(ids)
+    withdrawn = api.post(f"/api/v1/requests/{ids[0]}/withdraw", headers=bearer(portal, "ent3"))
+    closed = api.post(
+        f"/api/v1/requests/{ids[1]}/close", json={"reason": "重复诉求"}, headers=officer
+    )
+    assert withdrawn.status_code == closed.status_code == 200, (withdrawn.text, closed.text)
+    unread = api.get("/api/v1/console/inbox?unread_only=true", headers=officer).json()
+    assert not {m["request_id"] for m in unread} & set(ids)
+    mine = [m for m in api.get("/api/v1/console/inbox", headers=officer).json()]
+    assert {m["request_id"]: m["done"] for m in mine if m["request_id"] in ids} == {
+        ids[0]: True,
+        ids[1]: True,
+    }
+    client = sign_in(portal.client(), "desk-finance")
+    page = client.get("/console/inbox").text
+    assert f'data-message="{mine[0]["id"]}"' in page and "已无需处理" in page
+    client.cookies.set("huiqi_lang", "en")
+    english = client.get("/console/inbox").text
+    assert "done: the request no longer waits for this" in english

@@ -15,13 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BaseModel
 
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading
 from huiqi.delivery import service as ledger
 from huiqi.delivery.audit import ChainReport
 from huiqi.delivery.rows import EventRow
 from huiqi.web.api.fields import NoControl
 from huiqi.web.api.v1 import ERRORS, Limit
-from huiqi.web.deps import Factory, SignedIn, actor_of
+from huiqi.web.deps import Factory, SignedIn, actor_of, role_gate
 
 router = APIRouter(prefix="/api/v1/audit", responses=ERRORS, tags=["audit"])
 LONGEST = 64  # the longest kind, actor or entity the log stores
@@ -100,7 +101,7 @@ class AuditCheckPublic(BaseModel):
         )
 
 
-@router.get("")
+@router.get("", dependencies=[role_gate("read the audit log", Role.ADMIN)])
 def audit_log(
     factory: Factory,
     who: SignedIn,
@@ -131,7 +132,7 @@ def audit_log(
     return [EventPublic.of(e) for e in rows]
 
 
-@router.get("/verify")
+@router.get("/verify", dependencies=[role_gate("verify the audit log", Role.ADMIN)])
 def verify(factory: Factory, who: SignedIn) -> AuditCheckPublic:
     """Recompute every event's hash along its chain, the bulk-grant chunks' and the
     disbursement batches' members (as ``huiqi audit verify``; admins): ``ok``, how many

@@ -13,13 +13,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, c
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from huiqi.accounts.roles import Role
 from huiqi.complaints import intake, service
 from huiqi.complaints.identity import PHONE_RULE, is_phone
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
 from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
@@ -194,7 +195,10 @@ class ComplaintsFiledPublic(_Row):
 MAPPING_BYTES = 64 * 1024  # a mapping file is a few lines of YAML
 
 
-@router.post("")
+@router.post(
+    "",
+    dependencies=[role_gate("file complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)],
+)
 def file_complaints(
     body: ComplaintsIn, settings: AppSettings, factory: Factory, who: ApiWriter
 ) -> ComplaintsFiledPublic:
@@ -219,7 +223,12 @@ UPLOAD = {
 }
 
 
-@router.post("/import", responses={413: ERRORS[400]}, openapi_extra=multipart_body(UPLOAD))
+@router.post(
+    "/import",
+    responses={413: ERRORS[400]},
+    openapi_extra=multipart_body(UPLOAD),
+    dependencies=[role_gate("import complaints", Role.COMPLAINT_OFFICER, Role.DATA_STEWARD)],
+)
 async def import_file(
     request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter
 ) -> ComplaintImportPublic:
@@ -248,7 +257,10 @@ async def import_file(
     return ComplaintImportPublic.model_validate(await run_in_threadpool(run))
 
 
-@router.get("/queue")
+@router.get(
+    "/queue",
+    dependencies=[role_gate("review flagged complainants", Role.COMPLAINT_OFFICER)],
+)
 def queue(
     factory: Factory, who: SignedIn, after_id: Page = 0, limit: Limit = 100
 ) -> list[FlaggedComplainantPublic]:
@@ -258,7 +270,10 @@ def queue(
     return [FlaggedComplainantPublic.model_validate(r) for r in rows]
 
 
-@router.post("/complainants/{complainant_id}/decide")
+@router.post(
+    "/complainants/{complainant_id}/decide",
+    dependencies=[role_gate("decide on flagged complainants", Role.COMPLAINT_OFFICER)],
+)
 def decide(
     factory: Factory, who: ApiWriter, complainant_id: Id, body: ComplainantDecide
 ) -> ComplainantDecisionPublic:
@@ -274,14 +289,24 @@ def decide(
     return ComplainantDecisionPublic.model_validate(d)
 
 
-@router.get("/stats")
+@router.get("/stats", dependencies=[role_gate("read complaint statistics", Role.COMPLAINT_OFFICER)])
 def stats(factory: Factory, who: SignedIn) -> ComplaintStatsPublic:
     """Flags, decisions, the confirmation rate and the answer groups."""
     with reading(factory) as s:
         return ComplaintStatsPublic.model_validate(service.complaint_stats(s, actor=actor_of(who)))
 
 
-@router.get("/about-us")
+@router.get(
+    "/about-us",
+    dependencies=[
+        role_gate(
+            "read the complaints about an enterprise",
+            Role.ENTERPRISE,
+            Role.PARK_OPERATOR,
+            Role.COMPLAINT_OFFICER,
+        )
+    ],
+)
 def about_enterprise(
     factory: Factory, who: SignedIn, uscc: Uscc = None, limit: Limit = 100
 ) -> list[EnterpriseComplaintPublic]:

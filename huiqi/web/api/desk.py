@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import require_role
-from huiqi.accounts.roles import Role
+from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.db.engine import reading, transaction
 from huiqi.desk import closing
 from huiqi.desk.categories import list_categories
@@ -42,7 +42,7 @@ from huiqi.web.api.desk_schemas import (
     TransferCreate,
 )
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 from huiqi.web.errors import UNREADABLE_BODY
 from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import download, read_bounded, refuse_too_large
@@ -57,6 +57,11 @@ Status = Annotated[
     ),
 ]
 Department = Annotated[str | None, Query(max_length=200)]
+# Who reads requests at all (the service checks which: their own, their park's, their
+# departments'), refused before the query is read.
+READERS = role_gate("read requests", Role.ENTERPRISE, Role.PARK_OPERATOR, *sorted(DESK_ROLES))
+HANDLERS = role_gate("handle requests", *sorted(DESK_ROLES))  # of their departments
+PORTAL = role_gate("act for an enterprise", Role.ENTERPRISE, Role.PARK_OPERATOR)
 
 
 @router.get("/request-categories", tags=["requests"])
@@ -143,6 +148,7 @@ async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None,
 @router.post(
     "/requests",
     tags=["requests"],
+    dependencies=[PORTAL],
     openapi_extra=_request_body(),
     responses={413: ERRORS[400], 422: {}},
 )
@@ -187,6 +193,7 @@ async def create_request(
 
 @router.get(
     "/request-files/{attachment_id}",
+    dependencies=[READERS],
     tags=["requests"],
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
@@ -200,7 +207,7 @@ def request_file(factory: Factory, who: SignedIn, attachment_id: Id) -> Response
     return download(content, row.content_type, row.filename, row.id)
 
 
-@router.get("/requests", tags=["requests"])
+@router.get("/requests", tags=["requests"], dependencies=[READERS])
 def requests(
     factory: Factory,
     who: SignedIn,
@@ -228,7 +235,11 @@ def requests(
     return [RequestPublic.model_validate(r) for r in rows]
 
 
-@router.get("/requests/stats", tags=["officer"])
+@router.get(
+    "/requests/stats",
+    tags=["officer"],
+    dependencies=[role_gate("read the desk's statistics", *DESK_ROLES)],
+)
 def stats(
     factory: Factory, who: SignedIn, since: dt.date | None = None, until: dt.date | None = None
 ) -> DeskStatsPublic:
@@ -238,7 +249,7 @@ def stats(
     return DeskStatsPublic.model_validate(found)
 
 
-@router.get("/requests/{request_id}", tags=["requests"])
+@router.get("/requests/{request_id}", tags=["requests"], dependencies=[READERS])
 def one_request(factory: Factory, who: SignedIn, request_id: Id) -> RequestPublic:
     """One request with its history and files."""
     with reading(factory) as s:
@@ -247,7 +258,7 @@ def one_request(factory: Factory, who: SignedIn, request_id: Id) -> RequestPubli
         )
 
 
-@router.post("/requests/{request_id}/acknowledge", tags=["officer"])
+@router.post("/requests/{request_id}/acknowledge", tags=["officer"], dependencies=[HANDLERS])
 def acknowledge_request(factory: Factory, who: ApiWriter, request_id: Id) -> RequestPublic:
     """Acknowledge a request of your department."""
     with transaction(factory) as s:
@@ -255,7 +266,7 @@ def acknowledge_request(factory: Factory, who: ApiWriter, request_id: Id) -> Req
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/reply", tags=["officer"])
+@router.post("/requests/{request_id}/reply", tags=["officer"], dependencies=[HANDLERS])
 def reply_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: ReplyCreate
 ) -> RequestPublic:
@@ -265,7 +276,7 @@ def reply_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/transfer", tags=["officer"])
+@router.post("/requests/{request_id}/transfer", tags=["officer"], dependencies=[HANDLERS])
 def transfer_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: TransferCreate
 ) -> RequestPublic:
@@ -281,7 +292,7 @@ def transfer_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/rate", tags=["requests"])
+@router.post("/requests/{request_id}/rate", tags=["requests"], dependencies=[PORTAL])
 def rate_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: RequestRating
 ) -> RequestPublic:
@@ -293,7 +304,7 @@ def rate_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/withdraw", tags=["requests"])
+@router.post("/requests/{request_id}/withdraw", tags=["requests"], dependencies=[PORTAL])
 def withdraw_request(
     factory: Factory,
     who: ApiWriter,
@@ -309,7 +320,7 @@ def withdraw_request(
     return RequestPublic.model_validate(row)
 
 
-@router.post("/requests/{request_id}/close", tags=["officer"])
+@router.post("/requests/{request_id}/close", tags=["officer"], dependencies=[HANDLERS])
 def close_request(
     factory: Factory, who: ApiWriter, request_id: Id, body: RequestClose
 ) -> RequestPublic:
@@ -320,7 +331,11 @@ def close_request(
     return RequestPublic.model_validate(row)
 
 
-@router.get("/console/inbox", tags=["requests"])
+@router.get(
+    "/console/inbox",
+    tags=["requests"],
+    dependencies=[role_gate("read the officers' inbox", *DESK_ROLES)],
+)
 def inbox(
     factory: Factory, who: SignedIn, unread_only: bool = False, limit: Limit = 100
 ) -> list[OfficerMessagePublic]:
@@ -331,7 +346,11 @@ def inbox(
     return [OfficerMessagePublic.model_validate(r) for r in rows]
 
 
-@router.post("/console/inbox/{message_id}/read", tags=["requests"])
+@router.post(
+    "/console/inbox/{message_id}/read",
+    tags=["requests"],
+    dependencies=[role_gate("read the officers' inbox", *sorted(DESK_ROLES))],
+)
 def read_message(factory: Factory, who: ApiWriter, message_id: Id) -> OfficerMessagePublic:
     """Mark one of your messages read (the first time is kept)."""
     with transaction(factory) as s:

@@ -144,7 +144,9 @@ class DeskStatsPublic(_Row):
 
 class OfficerMessagePublic(_Row):
     """A message of the officer's console inbox: a reminder (the deadline ``due`` is near)
-    or an escalation (it has passed) of the request to ``task`` (acknowledge or answer)."""
+    or an escalation (it has passed) of the request to ``task`` (acknowledge or answer);
+    ``done`` once the request no longer waits for that step (answered, closed, withdrawn,
+    transferred away, or given a new deadline): a done message is not unread."""
 
     id: int
     kind: str
@@ -154,3 +156,4 @@ class OfficerMessagePublic(_Row):
     due: dt.date
     created_at: dt.datetime
     read_at: dt.datetime | None
+    done: bool

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from huiqi.accounts.roles import Role
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import service as ledger
 from huiqi.delivery.batchfiles import (
@@ -32,7 +33,7 @@ from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.fields import NotBlank
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(
@@ -104,7 +105,10 @@ class PaymentResultsPublic(BaseModel):
         )
 
 
-@router.get("/batches")
+@router.get(
+    "/batches",
+    dependencies=[role_gate("list disbursement batches", Role.FINANCE_OFFICER, Role.ADMIN)],
+)
 def batches(
     factory: Factory, who: SignedIn, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[BatchPublic]:
@@ -113,7 +117,9 @@ def batches(
         return [BatchPublic.of(b) for b in ledger.list_batches(s, actor=actor_of(who), limit=limit)]
 
 
-@router.post("/batches")
+@router.post(
+    "/batches", dependencies=[role_gate("export disbursement batches", Role.FINANCE_OFFICER)]
+)
 def export(settings: AppSettings, factory: Factory, who: ApiWriter) -> BatchPublic:
     """Export every granted, unbatched grant as a new batch, with its CSV and xlsx file (as
     ``huiqi disburse export``); 409 when there is nothing to pay."""
@@ -124,6 +130,7 @@ def export(settings: AppSettings, factory: Factory, who: ApiWriter) -> BatchPubl
 
 @router.get(
     "/batches/{batch_id}/files/{kind}",
+    dependencies=[role_gate("download disbursement batches", Role.FINANCE_OFFICER)],
     response_class=Response,
     responses={200: {"content": {t: {} for t in KINDS.values()}, "description": "the file"}},
 )
@@ -144,6 +151,7 @@ def download(
 @router.post(
     "/payments",
     openapi_extra=multipart_body({"file": "the finance system's results: .csv or .xlsx"}),
+    dependencies=[role_gate("record payment results", Role.FINANCE_OFFICER)],
 )
 async def upload_results(
     request: Request, factory: Factory, web: Web, who: ApiWriter
@@ -187,7 +195,10 @@ class RepaidPublic(BaseModel):
     amount_yuan: str
 
 
-@router.post("/grants/{grant_id}/repay")
+@router.post(
+    "/grants/{grant_id}/repay",
+    dependencies=[role_gate("release a failed payment for re-payment", Role.FINANCE_OFFICER)],
+)
 def repay(factory: Factory, who: ApiWriter, grant_id: Id, body: RepayRequest) -> RepaidPublic:
     """Release a grant whose payment failed, once its cause is addressed, so that the next
     export pays it again (as ``huiqi disburse repay``; an audit event); 409 when its payment

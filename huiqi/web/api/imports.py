@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.profiles import service as profiles
 from huiqi.web.api.imports_schemas import (
     ImportDetailPublic,
@@ -25,7 +26,7 @@ from huiqi.web.api.imports_schemas import (
     SnapshotPublic,
 )
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.importing import REF_CHARS, REF_PATTERN, SUFFIXES, import_committed, upload_fields
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
@@ -47,21 +48,26 @@ UPLOAD_TEXTS = {
 }
 
 
-@router.get("/snapshots")
+@router.get(
+    "/snapshots",
+    dependencies=[
+        role_gate("list data snapshots", Role.DATA_STEWARD, Role.ADMIN, *sorted(POLICY_ROLES))
+    ],
+)
 def snapshots(settings: AppSettings, who: SignedIn) -> list[SnapshotPublic]:
     """Data snapshots, one per import, oldest first (data stewards, policy officers,
     admins): what each matching and simulation reads."""
     return [SnapshotPublic.of(s) for s in profiles.list_snapshots(settings, actor=actor_of(who))]
 
 
-@router.get("/imports")
+@router.get("/imports", dependencies=[role_gate("list imports", Role.DATA_STEWARD)])
 def imports(settings: AppSettings, who: SignedIn) -> list[ImportEntryPublic]:
     """The imports, newest first (the newest 500; data stewards): each snapshot, and each
     import that accepted no row and so made none."""
     return [ImportEntryPublic.of(e) for e in profiles.list_imports(settings, actor=actor_of(who))]
 
 
-@router.get("/imports/{ref}")
+@router.get("/imports/{ref}", dependencies=[role_gate("read import reports", Role.DATA_STEWARD)])
 def import_report(settings: AppSettings, who: SignedIn, ref: Ref) -> ImportDetailPublic:
     """One import's report (data stewards): counts, what was read how, the first 50
     rejects (file, line, column, field, value, reason), and the files it left; 404 for no
@@ -71,6 +77,7 @@ def import_report(settings: AppSettings, who: SignedIn, ref: Ref) -> ImportDetai
 
 @router.get(
     "/imports/{ref}/files/{name}",
+    dependencies=[role_gate("download import reports", Role.DATA_STEWARD)],
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "the file (UTF-8 CSV)"}},
 )
@@ -91,6 +98,7 @@ def import_file(
     "/imports",
     responses={413: ERRORS[400]},
     openapi_extra=multipart_body(UPLOAD, texts=UPLOAD_TEXTS),
+    dependencies=[role_gate("import registry files", Role.DATA_STEWARD)],
 )
 async def upload(
     request: Request, settings: AppSettings, factory: Factory, web: Web, who: ApiWriter

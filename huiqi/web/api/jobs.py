@@ -10,12 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
+from huiqi.accounts.roles import POLICY_ROLES
 from huiqi.db.engine import reading
 from huiqi.delivery.publishjob import resume_job
 from huiqi.jobs.service import JobView, get_job
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 
 router = APIRouter(prefix="/api/v1/console", responses=ERRORS, tags=["console"])
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -57,7 +58,9 @@ class JobPublic(BaseModel):
         )
 
 
-@router.get("/jobs/{job_id}")
+@router.get(
+    "/jobs/{job_id}", dependencies=[role_gate("see publishing jobs", *sorted(POLICY_ROLES))]
+)
 def job(factory: Factory, who: SignedIn, job_id: Id) -> JobPublic:
     """A background job and its progress (a policy officer whose scope covers its policy):
     its state, phase, chunk i of n and the counts delivered so far."""

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
@@ -23,14 +24,16 @@ from huiqi.web.api.policy_schemas import (
     VersionPublic,
 )
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 
 router = APIRouter(prefix="/api/v1/console", responses=ERRORS, tags=["console"])
 PolicyId = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z][a-z0-9_-]*$")]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.get("/policies")
+@router.get(
+    "/policies", dependencies=[role_gate("list policies and drafts", *sorted(POLICY_ROLES))]
+)
 def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
     """Every policy in your policy scope: versions (newest first) with their status
     (published, retired), department, delivery mode, validity, budget used, and its draft."""
@@ -71,7 +74,11 @@ def delete_draft(factory: Factory, who: ApiWriter, policy_id: PolicyId) -> Draft
         return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
 
 
-@router.post("/policies/{policy_id}/draft/publish", status_code=202)
+@router.post(
+    "/policies/{policy_id}/draft/publish",
+    status_code=202,
+    dependencies=[role_gate("publish policies", Role.POLICY_PUBLISHER)],
+)
 def publish_draft(
     settings: AppSettings,
     factory: Factory,
@@ -91,7 +98,10 @@ def publish_draft(
         return JobPublic.of(get_job(s, actor=actor, job_id=job_id))
 
 
-@router.post("/versions/{version_id}/retire")
+@router.post(
+    "/versions/{version_id}/retire",
+    dependencies=[role_gate("retire policy versions", Role.POLICY_PUBLISHER)],
+)
 def retire(
     factory: Factory, who: ApiWriter, version_id: Id, body: Annotated[RetireRequest, Body()]
 ) -> VersionPublic:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.catalogue.service import Bilingual, policy_titles
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications
@@ -42,7 +43,16 @@ from huiqi.web.api.service_schemas import (
     TotalPublic,
 )
 from huiqi.web.api.v1 import ERRORS, POLICY_IDS, Limit, Page, Uscc
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Who, actor_of, checked_first
+from huiqi.web.deps import (
+    ApiWriter,
+    AppSettings,
+    Factory,
+    SignedIn,
+    Who,
+    actor_of,
+    checked_first,
+    role_gate,
+)
 from huiqi.web.portal import enterprise_of
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -53,6 +63,8 @@ Dimension = Literal["policy", "status", "district", "department", "month"]
 # Deciders, refused (403) before their decision's body is validated when their role may
 # not decide at all (a finance officer's invalid review decision read 400).
 Reviewer = Annotated[Who, checked_first(require_reviewer)]
+# Who reads the dashboards (huiqi.delivery.dashboard, .indicators), refused before the query.
+DASHBOARD_READERS = (*sorted(POLICY_ROLES), Role.FINANCE_OFFICER, Role.ADMIN)
 Decider = Annotated[Who, checked_first(applications.require_decider)]
 Steward = Annotated[Who, checked_first(require_steward)]
 
@@ -126,7 +138,11 @@ def decide(
     return CorrectionPublic.model_validate(row)
 
 
-@router.post("/ratings", tags=["enterprise"])
+@router.post(
+    "/ratings",
+    tags=["enterprise"],
+    dependencies=[role_gate("rate a grant or a decision", Role.ENTERPRISE, Role.PARK_OPERATOR)],
+)
 def create_rating(factory: Factory, who: ApiWriter, body: RatingCreate) -> RatingPublic:
     """Rate a grant or a decision without a grant, 1–5 stars with a comment; once."""
     with transaction(factory) as s:
@@ -179,7 +195,7 @@ def list_applications(
 
 
 @router.post("/applications/{record_id}/approve", tags=["officer"])
-def approve(factory: Factory, who: ApiWriter, record_id: Id) -> DecisionPublic:
+def approve(factory: Factory, who: Decider, record_id: Id) -> DecisionPublic:
     """Approve a submitted application: it becomes a grant (budget, cap, group permitting)."""
     return DecisionPublic.of(applications.approve(factory, record_id, actor=actor_of(who)))
 
@@ -205,7 +221,11 @@ def review_flag(
     return ReviewPublic.model_validate(decision)
 
 
-@router.get("/dashboard/indicators", tags=["officer"])
+@router.get(
+    "/dashboard/indicators",
+    tags=["officer"],
+    dependencies=[role_gate("read the dashboards' indicators", *DASHBOARD_READERS)],
+)
 def dashboard_indicators(factory: Factory, who: SignedIn) -> IndicatorsPublic:
     """The headline indicators over the policies the officer reads: the share of 免申即享 and
     直达快享 among the policies in force, each budget's use, the claim conversion of
@@ -214,7 +234,11 @@ def dashboard_indicators(factory: Factory, who: SignedIn) -> IndicatorsPublic:
         return IndicatorsPublic.model_validate(indicators(s, actor=actor_of(who)))
 
 
-@router.get("/dashboard/totals", tags=["officer"])
+@router.get(
+    "/dashboard/totals",
+    tags=["officer"],
+    dependencies=[role_gate("read the dashboards' totals", *DASHBOARD_READERS)],
+)
 def dashboard_totals(
     factory: Factory,
     who: SignedIn,

@@ -6,7 +6,10 @@ which check the admin role and record the audit event.
 
 A user is shown with its roles as held (``role`` or ``role=scope``) and whether it has a
 password, never the password or its hash; a password sent is written once, never
-echoed."""
+echoed. A user's name is the rest of the path, '/' included (``huiqi user add`` and the
+console accept one, and a single sign-on's names may hold one): ``PATCH
+/users/财政局/张三`` or ``/users/财政局%2F张三`` changes ``财政局/张三``, and
+``POST /users/ops/disable/disable`` disables ``ops/disable``."""
 
 from __future__ import annotations
 
@@ -16,11 +19,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from huiqi.accounts import service as accounts
-from huiqi.accounts.roles import RoleGrant
+from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.fields import NoControl
 from huiqi.web.api.v1 import ERRORS
-from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first
+from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first, role_gate
 
 router = APIRouter(prefix="/api/v1/users", responses=ERRORS, tags=["users"])
 LONGEST = 64  # the longest user name (accounts.service._check_username)
@@ -106,7 +109,7 @@ def _grants(texts: list[str]) -> list[RoleGrant]:
     return [RoleGrant.parse(t) for t in texts]
 
 
-@router.get("")
+@router.get("", dependencies=[role_gate("manage users", Role.ADMIN)])
 def list_users(
     factory: Factory,
     who: SignedIn,
@@ -152,7 +155,7 @@ def add_user(factory: Factory, who: Admin, body: UserCreate) -> UserPublic:
     return UserPublic.of(added)
 
 
-@router.patch("/{username}")
+@router.patch("/{username:path}")
 def change_user(factory: Factory, who: Admin, username: Name, body: UserUpdate) -> UserPublic:
     """Add or remove roles, change the email, name or password (as ``huiqi user change``;
     an audit event ``user_changed``); 404 for no such user, 400 for nothing to change, a
@@ -178,14 +181,14 @@ def _set_disabled(factory: Factory, who: Who, username: str, disabled: bool) -> 
     return UserPublic.of(user)
 
 
-@router.post("/{username}/disable")
+@router.post("/{username:path}/disable")
 def disable(factory: Factory, who: Admin, username: Name) -> UserPublic:
     """Disable a user: its sessions and API tokens are revoked (an audit event
     ``user_disabled``); 400 for an admin disabling itself."""
     return _set_disabled(factory, who, username, True)
 
 
-@router.post("/{username}/enable")
+@router.post("/{username:path}/enable")
 def enable(factory: Factory, who: Admin, username: Name) -> UserPublic:
     """Enable a disabled user again (an audit event ``user_enabled``)."""
     return _set_disabled(factory, who, username, False)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
+from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications, notify, withdrawal
@@ -29,7 +30,7 @@ from huiqi.web.api.schemas import (
     RecordPublic,
     WithdrawRequest,
 )
-from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import enterprise_of, explain_policy
 from huiqi.web.views.notice import notice_response
@@ -57,6 +58,8 @@ Uscc = Annotated[
 Page = Annotated[int, Query(ge=0, le=2**62, description="the last id of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Id = Annotated[int, Path(ge=1, le=2**62)]
+# The portal's writes: for an enterprise and its park operator (the service checks which).
+ENTERPRISE_SIDE = role_gate("act for an enterprise", Role.ENTERPRISE, Role.PARK_OPERATOR)
 
 
 @router.get("/policies", tags=["catalogue"])
@@ -174,7 +177,7 @@ def grant_notice_pdf(factory: Factory, who: SignedIn, grant_id: Id) -> Response:
     return notice_response(factory, actor_of(who), grant_id)
 
 
-@router.post("/records/{record_id}/claim", tags=["enterprise"])
+@router.post("/records/{record_id}/claim", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def claim_offer(
     factory: Factory,
     who: ApiWriter,
@@ -189,7 +192,7 @@ def claim_offer(
     return ClaimPublic.of(result)
 
 
-@router.post("/records/{record_id}/submit", tags=["enterprise"])
+@router.post("/records/{record_id}/submit", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def submit_application(
     factory: Factory,
     who: ApiWriter,
@@ -203,7 +206,7 @@ def submit_application(
     return DecisionPublic.of(decision)
 
 
-@router.post("/records/{record_id}/withdraw", tags=["enterprise"])
+@router.post("/records/{record_id}/withdraw", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def withdraw_application(
     factory: Factory,
     who: ApiWriter,
@@ -218,7 +221,11 @@ def withdraw_application(
     return DecisionPublic.of(decision)
 
 
-@router.get("/inbox", tags=["enterprise"])
+@router.get(
+    "/inbox",
+    tags=["enterprise"],
+    dependencies=[role_gate("read this inbox", Role.ENTERPRISE, Role.PARK_OPERATOR)],
+)
 def inbox(
     factory: Factory,
     who: SignedIn,
@@ -233,7 +240,7 @@ def inbox(
         return [MessagePublic.model_validate(n) for n in rows]
 
 
-@router.post("/inbox/{message_id}/read", tags=["enterprise"])
+@router.post("/inbox/{message_id}/read", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = None) -> MessagePublic:
     """Mark one message read (the first time is kept)."""
     code = enterprise_of(who.enterprise, uscc)
