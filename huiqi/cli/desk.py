@@ -28,6 +28,7 @@ from huiqi.cli.common import (
     rich_table,
     settings_from,
     signed_in,
+    uscc_param,
 )
 from huiqi.db.clock import shown
 from huiqi.errors import NotFoundError
@@ -74,7 +75,7 @@ def _show_request(row: Any, as_json: bool) -> None:
 
 
 @desk.command("file")
-@click.argument("uscc")
+@click.argument("uscc", callback=uscc_param)
 @click.option("--category", required=True, help="policy, funding, financing, permits, space …")
 @click.option("--text", required=True, help="What the enterprise asks.")
 @click.option("--policy", "policy_id", help="The policy it concerns (its id).")
@@ -126,7 +127,7 @@ def desk_file(
 
 
 @desk.command("list")
-@click.option("--uscc", help="Only this enterprise.")
+@click.option("--uscc", callback=uscc_param, help="Only this enterprise.")
 @click.option("--department", help="Only this department.")
 @click.option("--status", help="open, acknowledged, answered, reopened or closed.")
 @click.option("--escalated", is_flag=True, help="Only requests escalated as overdue.")
