@@ -152,6 +152,26 @@ def import_cmd(
         raise SystemExit(EXIT_FINDINGS)
 
 
+def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """DuckDB's memory limit, tried on a scratch connection before anything is read: a
+    value DuckDB refuses ('lots', '1000') ended the run with its traceback."""
+    if value is None:
+        return None
+    import duckdb
+
+    try:
+        duckdb.connect().execute("SET memory_limit = ?", [value.strip()])
+    except duckdb.Error as e:
+        reason = str(e).removeprefix("Parser Error: ")
+        raise click.BadParameter(
+            f"{value!r} is not a memory size ({reason}); write a number and a unit,"
+            " e.g. 6GB or 800MB",
+            ctx=ctx,
+            param=param,
+        ) from None
+    return value.strip()
+
+
 @click.command()
 @click.option(
     "--policies",
@@ -161,7 +181,9 @@ def import_cmd(
     help="Policy files or folders (default: the shipped library).",
 )
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
-@click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
+@click.option(
+    "--memory-limit", callback=_memory_size, help="DuckDB memory limit, e.g. 6GB or 800MB."
+)
 @click.option(
     "--backend",
     default="numpy",

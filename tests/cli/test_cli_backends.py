@@ -122,3 +122,13 @@ def test_postgres_backend_matches_in_a_postgresql_ledger_without_postgres_url(
             return dict(json.loads(out))
 
         assert _rows(match("--backend", "postgres")) == _rows(match("--backend", "duckdb")) != []
+
+
+@pytest.mark.parametrize("limit", ["lots", "1000"])
+def test_a_memory_limit_that_is_no_size_is_refused_as_usage(populated: Path, limit: str) -> None:
+    """Regression: 'huiqi match --memory-limit lots' ended with DuckDB's traceback
+    (ParserException) once the frame was being built, exit 1."""
+    code, out = run(populated, "match", "--memory-limit", limit, token=TOKENS["officer"])
+    assert code == 2, out
+    assert f"Invalid value for '--memory-limit': '{limit}' is not a memory size" in out
+    assert "e.g. 6GB or 800MB" in out and "Traceback" not in out
