@@ -46,7 +46,7 @@ def init(ctx: click.Context) -> None:
 @click.option(
     "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
 )
-@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
 @click.option(
     "--format",
     "formats",

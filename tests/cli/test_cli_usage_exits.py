@@ -175,3 +175,38 @@ def test_explain_names_a_policies_file_that_does_not_load(
     )
     assert code == 4, out
     assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["complaints", "generate", "--complaints", "0"], "'--complaints': 0 is not in the range"),
+        (["complaints", "generate", "--complaints", "-5"], "'--complaints': -5 is not in"),
+        (["complaints", "generate", "--professional-share", "2"], "'--professional-share'"),
+        (["complaints", "generate", "--professional-share", "-1"], "'--professional-share'"),
+        (["complaints", "generate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+        (["generate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+        (["demo", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    ],
+)
+def test_generators_refuse_counts_shares_and_seeds_out_of_range_as_wrong_usage(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Regression: 'complaints generate --complaints 0' (or -5, or --professional-share 2)
+    ended in a numpy traceback, --professional-share -1 wrote twice the complaints asked
+    for, and a negative --seed was numpy's 'expected non-negative integer' traceback."""
+    code, out = run(tmp_path / "data", *args)
+    assert code == 2, out
+    assert said in out and "Traceback" not in out
+
+
+def test_complaints_generate_with_every_complaint_from_rings(tmp_path: Path) -> None:
+    """Regression: --professional-share 1 (no ordinary complainant) was a numpy TypeError."""
+    out_dir = tmp_path / "c"
+    code, out = run(
+        tmp_path / "data",
+        "complaints", "generate", "--complaints", "50", "--professional-share", "1",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "wrote 50 complaints" in out and (out_dir / "complaints.csv").exists()
