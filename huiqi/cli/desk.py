@@ -33,6 +33,9 @@ from huiqi.cli.common import (
 from huiqi.db.clock import shown
 from huiqi.errors import NotFoundError
 
+# huiqi.desk.models.STATUSES, not imported here: 'huiqi --help' loads no model (test_lazy).
+REQUEST_STATUSES = ("open", "acknowledged", "answered", "reopened", "closed")
+
 
 @click.group()
 def desk() -> None:
@@ -129,7 +132,11 @@ def desk_file(
 @desk.command("list")
 @click.option("--uscc", callback=uscc_param, help="Only this enterprise.")
 @click.option("--department", help="Only this department.")
-@click.option("--status", help="open, acknowledged, answered, reopened or closed.")
+@click.option(
+    "--status",
+    type=click.Choice(REQUEST_STATUSES),
+    help="Only requests in this status.",
+)
 @click.option("--escalated", is_flag=True, help="Only requests escalated as overdue.")
 @click.option("--overdue", is_flag=True, help="Only requests whose awaited deadline has passed.")
 @AFTER_OPTION

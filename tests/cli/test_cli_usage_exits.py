@@ -210,3 +210,15 @@ def test_complaints_generate_with_every_complaint_from_rings(tmp_path: Path) -> 
     )  # fmt: skip
     assert code == 0, out
     assert "wrote 50 complaints" in out and (out_dir / "complaints.csv").exists()
+
+
+def test_desk_list_refuses_an_unknown_status_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: 'desk list --status bogus' reached the service and exited 1, where
+    'application list' and 'records' exit 2; its choices are the desk's statuses."""
+    from huiqi.cli.desk import REQUEST_STATUSES
+    from huiqi.desk.models import STATUSES
+
+    assert REQUEST_STATUSES == STATUSES
+    code, out = run(tmp_path / "data", "desk", "list", "--status", "bogus")
+    assert code == 2, out
+    assert "Invalid value for '--status': 'bogus' is not one of" in out and "'reopened'" in out
