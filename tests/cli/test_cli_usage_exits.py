@@ -222,3 +222,29 @@ def test_desk_list_refuses_an_unknown_status_as_wrong_usage(tmp_path: Path) -> N
     code, out = run(tmp_path / "data", "desk", "list", "--status", "bogus")
     assert code == 2, out
     assert "Invalid value for '--status': 'bogus' is not one of" in out and "'reopened'" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--status", "bogus"], "'bogus' is not a grant's status: choose from provisional"),
+        (["--status", "offered"], "'offered' is not a grant's status"),
+        (["--kind", "record", "--status", "paid"], "'paid' is not a record's status"),
+        (["--from", "2026-13"], "'2026-13' is not a month; write YYYY-MM"),
+        (["--to", "2026/03"], "'2026/03' is not a month; write YYYY-MM"),
+        (["--district", "31"], "'31' is not a district code; write its six digits"),
+    ],
+)
+def test_totals_refuses_a_filter_the_counters_cannot_hold_as_wrong_usage(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Regression: 'totals --status bogus' (or a record's status for grants, a month
+    2026-13, a district '31') printed an empty table and exited 0, as if nothing had been
+    granted; the API refuses such a month (422)."""
+    data = tmp_path / "data"
+    finance = accounts(data)["finance"]
+    code, out = run(data, "totals", *args, token=finance)
+    assert code == 2, out
+    assert said in " ".join(out.split())
+    code, out = run(data, "totals", "--kind", "record", "--status", "offered", token=finance)
+    assert code == 0, out
