@@ -94,7 +94,13 @@ CLI_ADDRESS = "local"
 
 @click.command()
 @click.argument("username")
-@click.option("--days", default=tokens.LOGIN_DAYS, show_default=True, help="Token lifetime.")
+@click.option(
+    "--days",
+    default=tokens.LOGIN_DAYS,
+    show_default=True,
+    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    help="Token lifetime in days.",
+)
 @click.pass_context
 @handle_errors
 def login(ctx: click.Context, username: str, days: int) -> None:
@@ -358,7 +364,13 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--user", "username", help="For another user (admins), e.g. 'scheduler'.")
-@click.option("--days", default=tokens.API_DAYS, show_default=True, help="Lifetime in days.")
+@click.option(
+    "--days",
+    default=tokens.API_DAYS,
+    show_default=True,
+    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    help="Lifetime in days.",
+)
 @click.pass_context
 @handle_errors
 def token_create(ctx: click.Context, name: str, username: str | None, days: int) -> None:

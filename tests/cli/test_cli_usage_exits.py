@@ -248,3 +248,18 @@ def test_totals_refuses_a_filter_the_counters_cannot_hold_as_wrong_usage(
     assert said in " ".join(out.split())
     code, out = run(data, "totals", "--kind", "record", "--status", "offered", token=finance)
     assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["login", "officer", "--days", "0"], ["login", "officer", "--days", "400"],
+     ["token", "create", "cron", "--days", "-1"]],
+)  # fmt: skip
+def test_a_token_lifetime_out_of_range_is_wrong_usage(tmp_path: Path, args: list[str]) -> None:
+    """Regression: '--days 0' reached the token service and exited 1 ('a token lives 1 to
+    366 days'), where every other option out of its range is wrong usage (2)."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, *args, token=admin, HUIQI_PASSWORD=PASSWORD)
+    assert code == 2, out
+    assert "Invalid value for '--days'" in out and "1<=x<=366" in out
