@@ -77,15 +77,11 @@ def admin_init(ctx: click.Context, username: str | None, email: str | None) -> N
 
 
 def _password_from_env(variable: str) -> str | None:
-    """A password from ``variable``, or from the file named by ``variable``_FILE."""
-    direct = os.environ.get(variable)
-    if direct:
-        return direct
-    path = os.environ.get(variable + "_FILE")
-    if path:
-        with open(path, encoding="utf-8") as f:
-            return f.read().rstrip("\r\n")
-    return None
+    """A password from ``variable``, or from the file named by ``variable``_FILE: a file
+    that cannot be read said only "/path: No such file or directory", naming no setting."""
+    from huiqi.config import read_secret
+
+    return read_secret(os.environ, variable)
 
 
 # The address under which the command line's refused sign-ins are counted.
