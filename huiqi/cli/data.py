@@ -138,6 +138,8 @@ def import_cmd(
     """
     from huiqi.profiles.service import import_files
 
+    if sheet is not None:
+        not_workbook_sheet(files)
     settings = settings_from(ctx)
     factory, actor = signed_in(ctx)
     rejected = 0
@@ -150,6 +152,17 @@ def import_cmd(
         rejected += r.rows_rejected
     if rejected:
         raise SystemExit(EXIT_FINDINGS)
+
+
+def not_workbook_sheet(files: tuple[Path, ...]) -> None:
+    """Refuse --sheet for files none of which is a workbook: a CSV file was refused as
+    having "no sheet 'x' with data; sheets with data: []", as if the workbook were empty."""
+    if not any(f.suffix.lower() in (".xlsx", ".xls") for f in files):
+        raise click.BadParameter(
+            f"it picks a workbook's sheet (.xlsx or .xls), and {files[0].name} is no workbook;"
+            " leave --sheet out",
+            param_hint="--sheet",
+        )
 
 
 def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

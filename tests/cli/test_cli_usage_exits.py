@@ -263,3 +263,18 @@ def test_a_token_lifetime_out_of_range_is_wrong_usage(tmp_path: Path, args: list
     code, out = run(data, *args, token=admin, HUIQI_PASSWORD=PASSWORD)
     assert code == 2, out
     assert "Invalid value for '--days'" in out and "1<=x<=366" in out
+
+
+@pytest.mark.parametrize("command", [["import"], ["mapping", "new"]], ids=" ".join)
+def test_sheet_for_a_csv_file_is_wrong_usage(tmp_path: Path, command: list[str]) -> None:
+    """Regression: '--sheet x' with a CSV file said "no sheet 'x' with data; sheets with
+    data: []", as if the file were an empty workbook (exit 1)."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    csv = Path(__file__).resolve().parents[2] / "examples" / "district-tax.csv"
+    code, out = run(data, *command, str(csv), "--sheet", "x", token=steward)
+    assert code == 2, out
+    text = " ".join(out.split())
+    assert (
+        "it picks a workbook's sheet (.xlsx or .xls), and district-tax.csv is no workbook" in text
+    )
