@@ -195,7 +195,8 @@ def test_generators_refuse_counts_shares_and_seeds_out_of_range_as_wrong_usage(
     """Regression: 'complaints generate --complaints 0' (or -5, or --professional-share 2)
     ended in a numpy traceback, --professional-share -1 wrote twice the complaints asked
     for, and a negative --seed was numpy's 'expected non-negative integer' traceback."""
-    code, out = run(tmp_path / "data", *args)
+    out_dir = ["--out", str(tmp_path / "c")] if args[0] == "complaints" else []
+    code, out = run(tmp_path / "data", *args, *out_dir)  # never into the working folder
     assert code == 2, out
     assert said in out and "Traceback" not in out
 
