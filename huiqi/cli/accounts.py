@@ -77,15 +77,11 @@ def admin_init(ctx: click.Context, username: str | None, email: str | None) -> N
 
 
 def _password_from_env(variable: str) -> str | None:
-    """A password from ``variable``, or from the file named by ``variable``_FILE."""
-    direct = os.environ.get(variable)
-    if direct:
-        return direct
-    path = os.environ.get(variable + "_FILE")
-    if path:
-        with open(path, encoding="utf-8") as f:
-            return f.read().rstrip("\r\n")
-    return None
+    """A password from ``variable``, or from the file named by ``variable``_FILE: a file
+    that cannot be read said only "/path: No such file or directory", naming no setting."""
+    from huiqi.config import read_secret
+
+    return read_secret(os.environ, variable)
 
 
 # The address under which the command line's refused sign-ins are counted.
@@ -94,7 +90,13 @@ CLI_ADDRESS = "local"
 
 @click.command()
 @click.argument("username")
-@click.option("--days", default=tokens.LOGIN_DAYS, show_default=True, help="Token lifetime.")
+@click.option(
+    "--days",
+    default=tokens.LOGIN_DAYS,
+    show_default=True,
+    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    help="Token lifetime in days.",
+)
 @click.pass_context
 @handle_errors
 def login(ctx: click.Context, username: str, days: int) -> None:
@@ -358,7 +360,13 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--user", "username", help="For another user (admins), e.g. 'scheduler'.")
-@click.option("--days", default=tokens.API_DAYS, show_default=True, help="Lifetime in days.")
+@click.option(
+    "--days",
+    default=tokens.API_DAYS,
+    show_default=True,
+    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    help="Lifetime in days.",
+)
 @click.pass_context
 @handle_errors
 def token_create(ctx: click.Context, name: str, username: str | None, days: int) -> None:

@@ -32,14 +32,26 @@ def complaints() -> None:
 
 
 @complaints.command()
-@click.option("--complaints", "n", default=20_000, show_default=True, help="How many complaints.")
 @click.option(
-    "--seed", default=20260101, show_default=True, help="Random seed (same seed, same files)."
+    "--complaints",
+    "n",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many complaints.",
+)
+@click.option(
+    "--seed",
+    default=20260101,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Random seed (same seed, same files).",
 )
 @click.option(
     "--professional-share",
     default=0.12,
     show_default=True,
+    type=click.FloatRange(0, 1),
     help="Share of the complaints filed by planted professional-complainant rings.",
 )
 @click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True)

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from huiqi.cli.common import JSON_OPTION, handle_errors, show_session_listing, yuan
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
+
+# A filter value the counters cannot hold printed an empty table and exited 0, as if
+# nothing had been granted; the API refuses the same months (422).
+STATUSES = {"grant": [s.value for s in GrantStatus], "record": [s.value for s in RecordStatus]}
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+DISTRICT = re.compile(r"\d{6}")
+
+
+def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not MONTH.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a month; write YYYY-MM, e.g. 2026-03")
+    return value
+
+
+def _district(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value and not DISTRICT.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not a district code; write its six digits, e.g. 310115"
+            " ('' for the enterprises with no district recorded)"
+        )
+    return value
 
 
 @click.command()
@@ -22,13 +46,14 @@ from huiqi.cli.common import JSON_OPTION, handle_errors, show_session_listing, y
     help="Comma-separated groupings: policy, status, district, department, month.",
 )
 @click.option("--policy", "policy_id", help="Only this policy id.")
-@click.option("--status", help="Only this status.")
+@click.option("--status", help="Only this status (a grant's, or with --kind record a record's).")
 @click.option(
     "--district",
+    callback=_district,
     help="Only this district, as the data records it (six digits, e.g. 310115).",
 )
-@click.option("--from", "month_from", help="From this month on (YYYY-MM).")
-@click.option("--to", "month_to", help="Up to this month (YYYY-MM).")
+@click.option("--from", "month_from", callback=_month, help="From this month on (YYYY-MM).")
+@click.option("--to", "month_to", callback=_month, help="Up to this month (YYYY-MM).")
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -53,6 +78,11 @@ def totals(
     if unknown:
         raise click.BadParameter(
             f"{unknown[0]!r}: choose from {', '.join(dashboard.DIMENSIONS)}", param_hint="--by"
+        )
+    if status is not None and status not in STATUSES[kind]:
+        raise click.BadParameter(
+            f"{status!r} is not a {kind}'s status: choose from {', '.join(STATUSES[kind])}",
+            param_hint="--status",
         )
     shown = [d for d in dashboard.DIMENSIONS if d in groups]
     show_session_listing(

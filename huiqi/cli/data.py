@@ -46,7 +46,7 @@ def init(ctx: click.Context) -> None:
 @click.option(
     "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
 )
-@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
 @click.option(
     "--format",
     "formats",
@@ -138,6 +138,8 @@ def import_cmd(
     """
     from huiqi.profiles.service import import_files
 
+    if sheet is not None:
+        not_workbook_sheet(files)
     settings = settings_from(ctx)
     factory, actor = signed_in(ctx)
     rejected = 0
@@ -152,6 +154,37 @@ def import_cmd(
         raise SystemExit(EXIT_FINDINGS)
 
 
+def not_workbook_sheet(files: tuple[Path, ...]) -> None:
+    """Refuse --sheet for files none of which is a workbook: a CSV file was refused as
+    having "no sheet 'x' with data; sheets with data: []", as if the workbook were empty."""
+    if not any(f.suffix.lower() in (".xlsx", ".xls") for f in files):
+        raise click.BadParameter(
+            f"it picks a workbook's sheet (.xlsx or .xls), and {files[0].name} is no workbook;"
+            " leave --sheet out",
+            param_hint="--sheet",
+        )
+
+
+def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """DuckDB's memory limit, tried on a scratch connection before anything is read: a
+    value DuckDB refuses ('lots', '1000') ended the run with its traceback."""
+    if value is None:
+        return None
+    import duckdb
+
+    try:
+        duckdb.connect().execute("SET memory_limit = ?", [value.strip()])
+    except duckdb.Error as e:
+        reason = str(e).removeprefix("Parser Error: ")
+        raise click.BadParameter(
+            f"{value!r} is not a memory size ({reason}); write a number and a unit,"
+            " e.g. 6GB or 800MB",
+            ctx=ctx,
+            param=param,
+        ) from None
+    return value.strip()
+
+
 @click.command()
 @click.option(
     "--policies",
@@ -161,7 +194,9 @@ def import_cmd(
     help="Policy files or folders (default: the shipped library).",
 )
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest).")
-@click.option("--memory-limit", help="DuckDB memory limit, e.g. 6GB.")
+@click.option(
+    "--memory-limit", callback=_memory_size, help="DuckDB memory limit, e.g. 6GB or 800MB."
+)
 @click.option(
     "--backend",
     default="numpy",

@@ -58,7 +58,7 @@ from huiqi.profiles.store import ProfileStore
     type=click.IntRange(100, 10_000_000),
     help="Size of the synthetic population.",
 )
-@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
 @click.option(
     "--fresh/--reuse", default=True, show_default=True, help="Start from an empty data directory."
 )

@@ -28,9 +28,14 @@ from huiqi.cli.common import (
     rich_table,
     settings_from,
     signed_in,
+    uscc_param,
 )
 from huiqi.db.clock import shown
 from huiqi.errors import NotFoundError
+
+# huiqi.desk.queries.READ_STATUSES (the stored statuses and "withdrawn", stored as closed),
+# not imported here: 'huiqi --help' loads no model (test_lazy).
+REQUEST_STATUSES = ("open", "acknowledged", "answered", "reopened", "closed", "withdrawn")
 
 
 @click.group()
@@ -74,7 +79,7 @@ def _show_request(row: Any, as_json: bool) -> None:
 
 
 @desk.command("file")
-@click.argument("uscc")
+@click.argument("uscc", callback=uscc_param)
 @click.option("--category", required=True, help="policy, funding, financing, permits, space …")
 @click.option("--text", required=True, help="What the enterprise asks.")
 @click.option("--policy", "policy_id", help="The policy it concerns (its id).")
@@ -126,9 +131,13 @@ def desk_file(
 
 
 @desk.command("list")
-@click.option("--uscc", help="Only this enterprise.")
+@click.option("--uscc", callback=uscc_param, help="Only this enterprise.")
 @click.option("--department", help="Only this department.")
-@click.option("--status", help="open, acknowledged, answered, reopened, closed or withdrawn.")
+@click.option(
+    "--status",
+    type=click.Choice(REQUEST_STATUSES),
+    help="Only requests in this status.",
+)
 @click.option(
     "--escalated",
     is_flag=True,

@@ -18,6 +18,7 @@ from huiqi.cli.common import (
     handle_errors,
     settings_from,
     signed_in,
+    uscc_param,
 )
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
@@ -106,7 +107,7 @@ def _explained_policies(
 
 
 @click.command()
-@click.argument("uscc")
+@click.argument("uscc", callback=uscc_param)
 @click.argument("policy_id", required=False)
 @click.option(
     "--policies",

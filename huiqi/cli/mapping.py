@@ -52,6 +52,10 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
     in DATA_DIR/mappings/ so that imports find it from the header. Until every column
     is confirmed the mapping refuses to load.
     """
+    if sheet is not None:
+        from huiqi.cli.data import not_workbook_sheet
+
+        not_workbook_sheet((file,))
     if out is not None and out.exists() and not force:
         # Drafting again over a mapping the user had already completed replaced it without
         # a word, and the null columns it had confirmed were back.

@@ -7,6 +7,37 @@ import os
 import click
 
 from huiqi.cli.common import database, handle_errors, settings_from
+from huiqi.errors import HuiqiError
+
+
+def check_listenable(host: str, port: int) -> None:
+    """Refuse, before the workers start, an address this machine cannot listen on: a port
+    in use ended with uvicorn's "[Errno 98] Address already in use" and exit 3, which the
+    README gives to "not found"."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as e:
+        raise HuiqiError(f"--host {host}: no such address ({e.strerror}); give an address"
+                         " of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None  # fmt: skip
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise HuiqiError(
+                    f"port {port} on {host} is in use by another program (an earlier"
+                    " 'huiqi serve'?); stop it, or choose another port with --port"
+                ) from None
+            raise HuiqiError(
+                f"cannot listen on {host}:{port} ({e.strerror}); give an address of this"
+                " machine with --host (e.g. 127.0.0.1 or 0.0.0.0) and a free --port"
+            ) from None
 
 
 @click.command("serve")
@@ -37,6 +68,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, forwarded_allo
     import uvicorn
 
     settings = settings_from(ctx)
+    check_listenable(host, port)
     # The schema brought up to date (and the office dictionary checked) once, before the
     # workers start; each worker then opens the database itself.
     database(ctx)

@@ -151,7 +151,7 @@ def _ordinary(
         total = int(cum[min(take, len(cum)) - 1])
     if total > n_target:  # the last complainant files only what is left of the target
         counts_list[-1] -= total - n_target
-    counts = np.asarray(counts_list)
+    counts = np.asarray(counts_list, dtype=np.int64)  # empty when every complaint is a ring's
     persons = len(counts)
     person = np.repeat(np.arange(persons), counts)
     n = len(person)

@@ -201,6 +201,8 @@ class ProfileStore:
         folder = self.snapshot_dir(snapshot_id)
         files = {t: folder / f"{t}.parquet" for t in DATA_TABLES}
         missing = [str(p) for t, p in files.items() if not p.exists() and t not in OPTIONAL_TABLES]
+        if not folder.exists():  # a mistyped --snapshot: its files listed said nothing useful
+            raise NotFoundError(f"no snapshot {snapshot_id}; 'huiqi snapshots' lists them")
         if missing:
             raise NotFoundError(f"snapshot {snapshot_id} is not available: missing {missing}")
         return files

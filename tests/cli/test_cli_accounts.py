@@ -346,3 +346,26 @@ def test_token_list_of_a_user_that_does_not_exist_says_so(tmp_path: Path) -> Non
     admin = accounts(data)["admin"]
     code, out = run(data, "token", "list", "--user", "nosuch", token=admin)
     assert code == 3 and "no user 'nosuch'" in out, out
+
+
+def test_login_reads_the_password_file_and_names_the_setting_when_it_cannot(
+    tmp_path: Path,
+) -> None:
+    """Regression: HUIQI_PASSWORD_FILE naming no file said only "error: /path: No such
+    file or directory", naming no setting; an empty file asked for the password instead."""
+    data = tmp_path / "data"
+    accounts(data)  # admin, officer, … with cliutil's password
+    from cliutil import PASSWORD as ACCOUNT_PASSWORD
+
+    secret = tmp_path / "pw"
+    secret.write_text(ACCOUNT_PASSWORD + "\n", encoding="utf-8")
+    code, out = run(data, "login", "officer", HUIQI_PASSWORD_FILE=str(secret))
+    assert code == 0 and "signed in as officer" in out, out
+    missing = tmp_path / "nosuch"
+    code, out = run(data, "login", "officer", HUIQI_PASSWORD_FILE=str(missing))
+    assert code == 1, out
+    assert f"HUIQI_PASSWORD_FILE={missing} cannot be read" in " ".join(out.split())
+    empty = tmp_path / "empty"
+    empty.write_text("", encoding="utf-8")
+    code, out = run(data, "login", "officer", HUIQI_PASSWORD_FILE=str(empty))
+    assert code == 1 and f"HUIQI_PASSWORD_FILE={empty} is empty" in " ".join(out.split()), out

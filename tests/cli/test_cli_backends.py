@@ -122,3 +122,26 @@ def test_postgres_backend_matches_in_a_postgresql_ledger_without_postgres_url(
             return dict(json.loads(out))
 
         assert _rows(match("--backend", "postgres")) == _rows(match("--backend", "duckdb")) != []
+
+
+@pytest.mark.parametrize("limit", ["lots", "1000"])
+def test_a_memory_limit_that_is_no_size_is_refused_as_usage(populated: Path, limit: str) -> None:
+    """Regression: 'huiqi match --memory-limit lots' ended with DuckDB's traceback
+    (ParserException) once the frame was being built, exit 1."""
+    code, out = run(populated, "match", "--memory-limit", limit, token=TOKENS["officer"])
+    assert code == 2, out
+    assert f"Invalid value for '--memory-limit': '{limit}' is not a memory size" in out
+    assert "e.g. 6GB or 800MB" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    "args", [["match", "--snapshot", "999"], ["explain", "91310115MA1H8R7C41", "--snapshot", "999"]]
+)
+def test_a_snapshot_that_does_not_exist_is_not_found_naming_the_listing(
+    populated: Path, args: list[str]
+) -> None:
+    """Regression: '--snapshot 999' said "snapshot 999 is not available: missing [...]" with
+    the paths of three Parquet files it looked for, and not how to find the snapshots."""
+    code, out = run(populated, *args, token=TOKENS["officer"])
+    assert code == 3, out
+    assert "no snapshot 999; 'huiqi snapshots' lists them" in out and ".parquet" not in out

@@ -175,3 +175,108 @@ def test_explain_names_a_policies_file_that_does_not_load(
     )
     assert code == 4, out
     assert "unknown field 'rd_expence'; did you mean 'rd_expense'?" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["complaints", "generate", "--complaints", "0"], "'--complaints': 0 is not in the range"),
+        (["complaints", "generate", "--complaints", "-5"], "'--complaints': -5 is not in"),
+        (["complaints", "generate", "--professional-share", "2"], "'--professional-share'"),
+        (["complaints", "generate", "--professional-share", "-1"], "'--professional-share'"),
+        (["complaints", "generate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+        (["generate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+        (["demo", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    ],
+)
+def test_generators_refuse_counts_shares_and_seeds_out_of_range_as_wrong_usage(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Regression: 'complaints generate --complaints 0' (or -5, or --professional-share 2)
+    ended in a numpy traceback, --professional-share -1 wrote twice the complaints asked
+    for, and a negative --seed was numpy's 'expected non-negative integer' traceback."""
+    out_dir = ["--out", str(tmp_path / "c")] if args[0] == "complaints" else []
+    code, out = run(tmp_path / "data", *args, *out_dir)  # never into the working folder
+    assert code == 2, out
+    assert said in out and "Traceback" not in out
+
+
+def test_complaints_generate_with_every_complaint_from_rings(tmp_path: Path) -> None:
+    """Regression: --professional-share 1 (no ordinary complainant) was a numpy TypeError."""
+    out_dir = tmp_path / "c"
+    code, out = run(
+        tmp_path / "data",
+        "complaints", "generate", "--complaints", "50", "--professional-share", "1",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "wrote 50 complaints" in out and (out_dir / "complaints.csv").exists()
+
+
+def test_desk_list_refuses_an_unknown_status_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: 'desk list --status bogus' reached the service and exited 1, where
+    'application list' and 'records' exit 2; its choices are the desk's statuses."""
+    from huiqi.cli.desk import REQUEST_STATUSES
+    from huiqi.desk.queries import READ_STATUSES
+
+    assert REQUEST_STATUSES == READ_STATUSES
+    code, out = run(tmp_path / "data", "desk", "list", "--status", "bogus")
+    assert code == 2, out
+    assert "Invalid value for '--status': 'bogus' is not one of" in out and "'reopened'" in out
+    assert "'withdrawn'" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--status", "bogus"], "'bogus' is not a grant's status: choose from provisional"),
+        (["--status", "offered"], "'offered' is not a grant's status"),
+        (["--kind", "record", "--status", "paid"], "'paid' is not a record's status"),
+        (["--from", "2026-13"], "'2026-13' is not a month; write YYYY-MM"),
+        (["--to", "2026/03"], "'2026/03' is not a month; write YYYY-MM"),
+        (["--district", "31"], "'31' is not a district code; write its six digits"),
+    ],
+)
+def test_totals_refuses_a_filter_the_counters_cannot_hold_as_wrong_usage(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Regression: 'totals --status bogus' (or a record's status for grants, a month
+    2026-13, a district '31') printed an empty table and exited 0, as if nothing had been
+    granted; the API refuses such a month (422)."""
+    data = tmp_path / "data"
+    finance = accounts(data)["finance"]
+    code, out = run(data, "totals", *args, token=finance)
+    assert code == 2, out
+    assert said in " ".join(out.split())
+    code, out = run(data, "totals", "--kind", "record", "--status", "offered", token=finance)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["login", "officer", "--days", "0"], ["login", "officer", "--days", "400"],
+     ["token", "create", "cron", "--days", "-1"]],
+)  # fmt: skip
+def test_a_token_lifetime_out_of_range_is_wrong_usage(tmp_path: Path, args: list[str]) -> None:
+    """Regression: '--days 0' reached the token service and exited 1 ('a token lives 1 to
+    366 days'), where every other option out of its range is wrong usage (2)."""
+    data = tmp_path / "data"
+    admin = accounts(data)["admin"]
+    code, out = run(data, *args, token=admin, HUIQI_PASSWORD=PASSWORD)
+    assert code == 2, out
+    assert "Invalid value for '--days'" in out and "1<=x<=366" in out
+
+
+@pytest.mark.parametrize("command", [["import"], ["mapping", "new"]], ids=" ".join)
+def test_sheet_for_a_csv_file_is_wrong_usage(tmp_path: Path, command: list[str]) -> None:
+    """Regression: '--sheet x' with a CSV file said "no sheet 'x' with data; sheets with
+    data: []", as if the file were an empty workbook (exit 1)."""
+    data = tmp_path / "data"
+    steward = accounts(data)["steward"]
+    csv = Path(__file__).resolve().parents[2] / "examples" / "district-tax.csv"
+    code, out = run(data, *command, str(csv), "--sheet", "x", token=steward)
+    assert code == 2, out
+    text = " ".join(out.split())
+    assert (
+        "it picks a workbook's sheet (.xlsx or .xls), and district-tax.csv is no workbook" in text
+    )

@@ -50,11 +50,15 @@ def test_records_uscc_in_lower_case_finds_the_enterprise(tmp_path: Path) -> None
         ["audit", "log", "--uscc", MISTYPED],
         ["claim", "--policy", "test-confirm", "--uscc", MISTYPED],
         ["inbox", MISTYPED],
+        ["explain", MISTYPED],
+        ["desk", "list", "--uscc", MISTYPED],
+        ["desk", "file", MISTYPED, "--category", "funding", "--text", "何时到账？"],
     ],
 )
 def test_a_mistyped_uscc_is_refused_with_its_reason(tmp_path: Path, args: list[str]) -> None:
     """Regression: a mistyped code listed nothing and exited 0 (records, grants, application
-    list, audit log), was 'no offer' (claim) or 'may not read this inbox' (inbox)."""
+    list, audit log, desk list), was 'no offer' (claim) or 'may not read this inbox'
+    (inbox); explain and desk file refused it with exit 1 instead of 2, wrong usage."""
     data = tmp_path / "data"
     admin = accounts(data)["admin"]
     code, out = run(data, *args, token=admin)
