@@ -168,6 +168,7 @@ def detect(ctx: click.Context, as_json: bool) -> None:
     "after_id",
     default=0,
     show_default=True,
+    type=click.IntRange(0, 2**62),
     help="Only queue positions after this one: the number the 'next page' line gives (the"
     " score id in --json), not a complainant id.",
 )

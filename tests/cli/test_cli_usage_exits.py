@@ -280,3 +280,11 @@ def test_sheet_for_a_csv_file_is_wrong_usage(tmp_path: Path, command: list[str])
     assert (
         "it picks a workbook's sheet (.xlsx or .xls), and district-tax.csv is no workbook" in text
     )
+
+
+def test_complaints_queue_refuses_a_negative_position_as_wrong_usage(tmp_path: Path) -> None:
+    """Regression: 'complaints queue --after -5' was taken, where every other --after
+    takes 0 or more."""
+    code, out = run(tmp_path / "data", "complaints", "queue", "--after", "-5")
+    assert code == 2, out
+    assert "Invalid value for '--after'" in out
