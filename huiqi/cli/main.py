@@ -140,7 +140,9 @@ COMMANDS = {
         "huiqi.cli.snapshots", "snapshots", "List data snapshots (one per import or generation)."
     ),
     "token": LazyCommand(
-        _A, "token", "API tokens for machine clients (other government systems, scheduled jobs)."
+        "huiqi.cli.tokens",
+        "token",
+        "API tokens for machine clients (other government systems, scheduled jobs).",
     ),
     "totals": LazyCommand(
         "huiqi.cli.dashboard",

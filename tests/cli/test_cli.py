@@ -115,7 +115,7 @@ def test_explain_unknown_enterprise_exits_3(populated: Path) -> None:
 
 def test_explain_invalid_uscc_is_a_clear_error(populated: Path) -> None:
     code, out = run(populated, "explain", "91310115MA1H8R7C6D", token=officer())
-    assert code == 1
+    assert code == 2  # wrong usage, as every command taking a USCC says it
     assert "check character is 'D' but should be '7'" in out
 
 
