@@ -98,10 +98,19 @@ UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "y
 
 
 def normalise_header(text: object) -> str:
-    """The form headers are compared in (NFKC, BOM removed, no whitespace at all): a
-    sheet's header cell often breaks its text over two lines ("营业收入" Alt+Enter "(元)")
-    or spaces it out to fit ("年  度"), and Chinese headers hold no meaningful space."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").split())
+    """The form headers are compared in (NFKC, no whitespace at all, no invisible format
+    character): a sheet's header cell often breaks its text over two lines ("营业收入"
+    Alt+Enter "(元)") or spaces it out to fit ("年  度"), and Chinese headers hold no
+    meaningful space. A header pasted from a web page or a Word table brings invisible
+    characters along (a zero-width space U+200B, a byte-order mark U+FEFF, a direction
+    mark U+200E), which no one can see to remove.
+
+    Example:
+        >>> normalise_header(" 统一社会信用代码\u200b")
+        '统一社会信用代码'
+    """
+    plain = unicodedata.normalize("NFKC", str(text))
+    return "".join(c for c in plain if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
 @dataclass(frozen=True)
