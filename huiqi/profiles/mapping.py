@@ -58,6 +58,7 @@ from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping_values import coded_values, fail, text_map
 from huiqi.textfiles import read_utf8
+from huiqi.xlsxwrite import column_letters
 
 LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
 # Layouts of records between enterprises (huiqi/profiles/links.py): their columns are
@@ -189,12 +190,23 @@ class Mapping:
             )
         by_position = {i: known[n] for i, n in enumerate(normalised) if n in known}
         fields = list(by_position.values())
-        twice = sorted({f for f in fields if fields.count(f) > 1})
+        twice = sorted({f for f in fields if fields.count(f) > 1}, key=fields.index)
         if twice:
+            # Which columns, by position: two columns headed alike cannot be told apart by
+            # their header, and a list of every expected header did not say where they were.
+            clashes = "; ".join(
+                " and ".join(
+                    f"column {i + 1} ({column_letters(i)}) '{found[i]}'"
+                    for i, f in by_position.items()
+                    if f == field
+                )
+                + f" feed the same field '{field}'"
+                for field in twice
+            )
             raise ImportFileError(
-                f"{file}: more than one column feeds field(s) {twice}; expected headers "
-                f"{headers_shown(list(self.columns))}, found {headers_shown(found)}. Keep one"
-                " column per field"
+                f"{file}: {clashes}. A field is read from one column: delete the other"
+                " columns, or rename them and list them under 'ignore:' in a mapping file of"
+                " your own"
             )
         missing = [self.header_for(k) for k in REQUIRED_FIELDS[self.layout] if k not in fields]
         if missing:
