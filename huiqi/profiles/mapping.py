@@ -56,7 +56,7 @@ from typing import Any
 from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.mapping_values import coded_values, fail, text_map
+from huiqi.profiles.mapping_values import checked_units, coded_values, fail, text_map
 from huiqi.textfiles import read_utf8
 from huiqi.xlsxwrite import column_letters
 
@@ -296,17 +296,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             raise fail(
                 f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
             )
-    units = {k: str(v) for k, v in text_map(raw, "units", marks, source).items()}
-    for field, unit in units.items():
-        f = dictionary.get(field)
-        money = (f is not None and f.type == "money") or (layout, field) == ("contracts", "amount")
-        if unit not in UNITS or not money:
-            raise fail(
-                f"units: '{field}: {unit}' needs a money field and one of {list(UNITS)}",
-                marks,
-                ("units", field),
-                source,
-            )
+    units = checked_units(raw, marks, source, dictionary, layout, {**columns, **aliases})
     from huiqi.profiles.declared_unit import check_mapping_header_units
 
     check_mapping_header_units(sections, units, layout, marks, source, dictionary)
