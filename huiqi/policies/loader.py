@@ -101,11 +101,17 @@ _CHINESE_TERMS = {
 
 
 def _literal_meant(error: Any) -> str | None:
-    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm) or
-    another case of it (Confirm → confirm)."""
+    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm),
+    another case of it (Confirm → confirm), or another spelling of it (near-miss, prorata →
+    near_miss, pro_rata)."""
     given = str(error.get("input")).strip()
     allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
     meant = _CHINESE_TERMS.get(given) or given.lower()
+    if meant not in allowed:
+        # 'near-miss', 'pro rata', 'prorata': the value as a document or habit spells it.
+        joined = re.sub(r"[\s\-]+", "_", meant)
+        close = difflib.get_close_matches(joined, allowed, n=1, cutoff=0.85)
+        meant = joined if joined in allowed else (close[0] if close else meant)
     return meant if meant in allowed and meant != given else None
 
 
