@@ -31,7 +31,13 @@ from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.written import grouped_number_at, written_at
-from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
+from huiqi.policies.yamlmarks import (
+    Marks,
+    chinese_quotes,
+    full_width_key,
+    load_with_marks,
+    locate,
+)
 from huiqi.textfiles import encoding_hint
 
 __all__ = [
@@ -294,6 +300,8 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
             f'e.g. "{first["input"]}"'
         )
+    if quoted := chinese_quotes(first.get("input")):
+        msg = f"{msg}; {quoted}"
     return PolicyError(msg, location=Location(loc.file, loc.line, loc.column, dotted))
 
 

@@ -40,6 +40,16 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # A test case that fails: "<file>: case '<name>': <what differs>; <what differs>".
     refusal(N_("%(file)s: case '%(name)s': %(details)s"), name=r".+?"),
     # Hints the loader adds to what YAML or validation says.
+    refusal(
+        N_(
+            "%(detail)s; the value is in Chinese quotes %(opening)s…%(closing)s, which YAML"
+            " reads as part of the text: remove them, or type ASCII quotes (%(plain)s) where"
+            " the value must be quoted"
+        ),
+        opening=r"\S",
+        closing=r"\S",
+        plain=r".*?",
+    ),
     refusal(N_("%(detail)s (indent with spaces: YAML does not allow tabs)")),
     refusal(
         N_(
