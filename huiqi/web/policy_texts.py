@@ -167,6 +167,22 @@ POLICY_TEXTS += [
     refusal(N_("criterion id '%(value)s' must be snake_case (a-z, 0-9, _)"), **_WORD),
     refusal(N_("policy id '%(value)s' must be lower-case letters, digits, '-' or '_'"), **_WORD),
     refusal(
+        N_(
+            "test case '%(name)s' names unknown criterion '%(value)s'; '%(comma)s' is a"
+            " full-width comma: separate the ids with ', '"
+        ),
+        name=r".+?",
+        value=r"[^']*",
+        comma=r"\S",
+    ),
+    refusal(
+        N_("test case '%(name)s' names unknown criterion '%(value)s'; did you mean '%(meant)s'?"),
+        name=r".+?",
+        value=r"[^']*",
+        meant=r"\w+",
+    ),
+    # After its longer forms above: its name would take in their words.
+    refusal(
         N_("test case '%(name)s' names unknown criterion '%(value)s'"), name=r".+?", value=r"[^']*"
     ),
     refusal(N_("a '%(expected)s' test case must name the 'failing' criteria"), expected=r"\w+"),

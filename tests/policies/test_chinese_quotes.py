@@ -65,3 +65,17 @@ def test_only_a_value_wrapped_in_chinese_quotes_gets_the_hint(
     hint = chinese_quotes(pair[0] + inner + pair[1])
     assert hint is not None and f'("{inner}")' in hint
     assert chinese_quotes(inner) is None or inner[0] in "“‘「＂"
+
+
+def test_a_full_width_comma_between_test_case_ids_reads_in_chinese() -> None:
+    english = (
+        "test case 'x' names unknown criterion 'a，b'; '，' is a full-width comma: separate the"
+        " ids with ', '"
+    )
+    assert localise(translations("zh-CN"), english) == (
+        "测试用例“x”写了不存在的条件“a，b”：“，”是全角逗号；条件 id 之间请用半角逗号加空格“, ”分隔"
+    )
+    misspelt = "test case 'x' names unknown criterion 'a_'; did you mean 'a'?"
+    assert localise(translations("zh-CN"), misspelt) == (
+        "测试用例“x”写了不存在的条件“a_”；是否指“a”？"
+    )

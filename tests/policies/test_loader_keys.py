@@ -232,3 +232,38 @@ def test_any_case_and_separator_of_a_budget_mode_names_it(
         assert any(f"write '{mode}'" in m for m in messages), messages
     else:
         assert written == mode
+
+
+@pytest.mark.parametrize(
+    ("failing", "says"),
+    [
+        (
+            "[first_entry，does_rd]",
+            "names unknown criterion 'first_entry，does_rd'; '，' is a full-width comma:"
+            " separate the ids with ', '",
+        ),
+        ("[first_entry、does_rd]", "'、' is a full-width comma: separate the ids with ', '"),
+        ("[first_entri]", "names unknown criterion 'first_entri'; did you mean 'first_entry'?"),
+    ],
+)
+def test_an_unknown_criterion_in_a_test_case_says_what_it_likely_is(
+    failing: str, says: str
+) -> None:
+    """Regression: 'failing: [a，b]' (a Chinese comma, which YAML does not split on) was
+    refused as naming the unknown criterion 'a，b', and a misspelt id with no hint."""
+    text = TEXT.replace("failing: [first_entry]", f"failing: {failing}", 1)
+    assert text != TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert says in refused.value.message, refused.value.message
+
+
+@given(
+    ids=st.lists(st.sampled_from(["in_yangpu", "first_entry", "does_rd"]), min_size=2, max_size=3),
+    comma=st.sampled_from(["，", "、"]),
+)
+def test_ids_joined_by_any_chinese_comma_are_named_as_such(ids: list[str], comma: str) -> None:
+    text = TEXT.replace("failing: [first_entry]", f"failing: [{comma.join(ids)}]", 1)
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert f"'{comma}' is a full-width comma" in refused.value.message
