@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,8 +98,15 @@ def _explained_policies(
                 if policy_paths
                 else "the library or this data directory's published versions"
             )
+            # 'sh-stable-jobs-refund' for sh-stable-jobs-refund-2026: the year left out,
+            # or a letter slipped.
+            known = sorted({cp.policy.id for cp in policies})
+            close = [i for i in known if i.startswith(policy_id + "-")] or get_close_matches(
+                policy_id, known, n=3
+            )
+            meant = f" (did you mean {', '.join(repr(i) for i in close)}?)" if close else ""
             raise NotFoundError(
-                f"no policy '{policy_id}' in {where}; 'huiqi policy list' and"
+                f"no policy '{policy_id}' in {where}{meant}; 'huiqi policy list' and"
                 " 'huiqi versions' show their ids. To explain a retired published version,"
                 " add --version N; a policy file of your own, --policies PATH"
             )

@@ -31,7 +31,13 @@ from huiqi.errors import Location, PolicyError
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.written import grouped_number_at, written_at
-from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks, locate
+from huiqi.policies.yamlmarks import (
+    Marks,
+    chinese_quotes,
+    full_width_key,
+    load_with_marks,
+    locate,
+)
 from huiqi.textfiles import encoding_hint
 
 __all__ = [
@@ -101,11 +107,17 @@ _CHINESE_TERMS = {
 
 
 def _literal_meant(error: Any) -> str | None:
-    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm) or
-    another case of it (Confirm → confirm)."""
+    """The allowed value a refused one stands for: its Chinese term (直达快享 → confirm),
+    another case of it (Confirm → confirm), or another spelling of it (near-miss, prorata →
+    near_miss, pro_rata)."""
     given = str(error.get("input")).strip()
     allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
     meant = _CHINESE_TERMS.get(given) or given.lower()
+    if meant not in allowed:
+        # 'near-miss', 'pro rata', 'prorata': the value as a document or habit spells it.
+        joined = re.sub(r"[\s\-]+", "_", meant)
+        close = difflib.get_close_matches(joined, allowed, n=1, cutoff=0.85)
+        meant = joined if joined in allowed else (close[0] if close else meant)
     return meant if meant in allowed and meant != given else None
 
 
@@ -288,6 +300,8 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             f"{msg}: YAML read {first['input']!r} as a number; put a code in quotes, "
             f'e.g. "{first["input"]}"'
         )
+    if quoted := chinese_quotes(first.get("input")):
+        msg = f"{msg}; {quoted}"
     return PolicyError(msg, location=Location(loc.file, loc.line, loc.column, dotted))
 
 

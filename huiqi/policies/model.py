@@ -7,6 +7,7 @@ a test fails when a field here is not documented there.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 from decimal import Decimal
@@ -359,7 +360,7 @@ class Policy(_Strict):
                 if cid not in known:
                     raise ValueError(
                         f"@tests.{self.tests.index(case)}.expect: test case '{case.name}'"
-                        f" names unknown criterion '{cid}'"
+                        f" names unknown criterion '{cid}'" + _unknown_id_hint(cid, known)
                     )
         return self
 
@@ -376,3 +377,13 @@ class Policy(_Strict):
     @property
     def key(self) -> str:
         return f"{self.id}@{self.version}"
+
+
+def _unknown_id_hint(cid: str, known: set[str]) -> str:
+    """What an unknown criterion id in a test case most likely is: ids joined by a Chinese
+    input method's comma ([a，b] is one item in YAML), or a misspelling of one."""
+    comma = next((c for c in cid if c in "，、"), None)
+    if comma is not None:
+        return f"; '{comma}' is a full-width comma: separate the ids with ', '"
+    close = difflib.get_close_matches(cid, sorted(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

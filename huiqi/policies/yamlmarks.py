@@ -355,3 +355,29 @@ def locate(marks: Marks, path: Path, filename: str) -> Location:
             line, col = marks[path[:end]]
             return Location(filename, line, col)
     return Location(filename)
+
+
+# The quotes a Chinese input method types where YAML wants " or '.
+_CHINESE_QUOTES = {"“": "”", "‘": "’", "「": "」", "＂": "＂"}
+
+
+def chinese_quotes(value: object) -> str | None:
+    """What to write when a refused value is wrapped in Chinese quotes (“310115”): YAML
+    reads them as part of the text, and the refusal showed '“310115”' with no word of them.
+
+    Example:
+        >>> chinese_quotes("“310115”").endswith('ASCII quotes ("310115") where the value must be quoted')
+        True
+        >>> chinese_quotes("310115") is None
+        True
+    """
+    if not isinstance(value, str) or len(value) < 2:
+        return None
+    closing = _CHINESE_QUOTES.get(value[0])
+    if closing is None or value[-1] != closing:
+        return None
+    return (
+        f"the value is in Chinese quotes {value[0]}…{closing}, which YAML reads as part of the"
+        f' text: remove them, or type ASCII quotes ("{value[1:-1]}") where the value must be'
+        " quoted"
+    )

@@ -1,6 +1,7 @@
 """Checks on a cell's text that every import shares, as SQLGlot trees for DuckDB.
 
 * :func:`control_check`: a control character is never part of a registry value.
+* :func:`invisible_check`: nor is a zero-width space in a year, a number or a code.
 * :func:`uscc_ok`: the GB 32100-2015 check of a unified social credit code, in SQL,
   agreeing with :func:`huiqi.profiles.uscc.validate`.
 """
@@ -18,6 +19,9 @@ USCC_SHAPE = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Never part of a
 # registry value: a NUL or an escape code in a name is a broken export.
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# Invisible format characters text pasted from a web page or a document brings along: a
+# soft hyphen, zero-width spaces and joiners, direction marks, a byte-order mark.
+INVISIBLE = r"[\x{00AD}\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{2064}\x{FEFF}]"
 
 
 def control_check(v: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
@@ -32,6 +36,23 @@ def control_check(v: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
             " at character ",
             cast(fn("strpos", v, found), "VARCHAR"),
             "; remove it (the export probably broke the text)",
+        ),
+    )
+
+
+def invisible_check(v: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """Refuse an invisible character in a value that is checked (a year, a number, a
+    code), naming it and where it is: "'2025' is not a year" with the zero-width space
+    after 2025 unseen sent the steward looking for a mistake no one could see."""
+    found = fn("regexp_extract", v, lit(INVISIBLE))
+    return (
+        fn("regexp_matches", v, lit(INVISIBLE)),
+        concat(
+            "the value contains the invisible character U+",
+            fn("printf", lit("%04X"), fn("unicode", found)),
+            " at character ",
+            cast(fn("strpos", v, found), "VARCHAR"),
+            " (pasted with the text from a web page or a document); delete it",
         ),
     )
 

@@ -13,7 +13,7 @@ from sqlglot import exp
 from huiqi.profiles.cellchecks import CONTROL
 from huiqi.profiles.dictionary import CodeList, Field, load_codelist
 from huiqi.profiles.industry import division_sections
-from huiqi.profiles.numberrules import quoted
+from huiqi.profiles.numberrules import MISSING_MARKS, quoted
 from huiqi.profiles.provinces import PROVINCES, short_name
 from huiqi.profiles.sqlexpr import (
     and_,
@@ -167,7 +167,17 @@ def enum_rule(
         )
         for old, new in retired.items()
     ]
-    return parsed, retired_checks + _elsewhere(codes, v, parsed) + checks, valid
+    # '无', '/' or '—' where the sheet has no value, as number columns already say: it
+    # was refused as "not an allowed value" with the list of codes. Only a text that names
+    # no code: an office's list may call a code 无.
+    missing = (
+        and_(is_null(parsed), matches(v, MISSING_MARKS)),
+        concat(
+            quoted(v),
+            " marks a missing value, not a code: leave the cell empty when the value is not known",
+        ),
+    )
+    return parsed, [*retired_checks, *_elsewhere(codes, v, parsed), missing, *checks], valid
 
 
 def _elsewhere(codes: CodeList, v: exp.Expression, parsed: exp.Expression) -> list:

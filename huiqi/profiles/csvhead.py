@@ -108,6 +108,17 @@ def delimiter_of(header: str) -> str:
     return next((d for d in DELIMITERS if d in header), ",")
 
 
+def cells_on_line(path: Path, encoding: str, delimiter: str, line: int) -> int:
+    """How many cells the record on ``line`` has, trailing empty ones included (0 when
+    no record starts there): a header found below a title pads its line as the file's
+    rows do."""
+    with path.open("rb") as fh:
+        for record in records(textlines.Lines(fh, encoding), delimiter, -1):
+            if record.line >= line:
+                return len(record.cells) if record.line == line else 0
+    return 0
+
+
 def csv_rows(path: Path, encoding: str, delimiter: str, limit: int) -> list[tuple[int, list[str]]]:
     found: list[tuple[int, list[str]]] = []
     with path.open("rb") as fh:

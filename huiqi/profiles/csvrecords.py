@@ -11,7 +11,9 @@
   text: the line where the quote opened is rejected, saying at which column, and
   reading starts again at the next line, so a good line after it is not
   swallowed into the broken cell. A quoted cell that spans lines and gives the
-  header's number of cells is a real multi-line cell and is kept; before the header
+  header's number of cells (or more, all blank, up to ``padded``: the empty cells a
+  spreadsheet export ends its header and rows with) is a real multi-line cell and is
+  kept; before the header
   is known (``width`` -1), so is one that holds no delimiter and at most two line
   breaks (a header cell written over two lines).
 
@@ -98,8 +100,20 @@ def _swallowed(row: list[str], delimiter: str) -> bool:
     return any("\n" in c and (delimiter in c or c.count("\n") > 2) for c in row)
 
 
-def records(lines: Lines, delimiter: str, width: int) -> Iterator[Record]:
-    """Every non-blank record, in file order (see the module docstring)."""
+def _fits(row: list[str], width: int, padded: int) -> bool:
+    """Whether a row read over several lines has the header's cells: exactly, or with
+    blank cells past them no further than the header line's own trailing empty cells."""
+    if len(row) == width:
+        return True
+    return width < len(row) <= padded and not any(c.strip() for c in row[width:])
+
+
+def records(lines: Lines, delimiter: str, width: int, padded: int = -1) -> Iterator[Record]:
+    """Every non-blank record, in file order (see the module docstring).
+
+    ``padded``: the header line's cell count with its trailing empty cells, when it has
+    more than ``width``.
+    """
     reader = csv.reader(lines.iterate(), delimiter=delimiter, strict=True)
     taken = lines.record
     while True:
@@ -123,7 +137,7 @@ def records(lines: Lines, delimiter: str, width: int) -> Iterator[Record]:
             continue
         if lines.bad:
             yield from _bad_lines(lines, delimiter)
-        wrong = len(row) != width if width >= 0 else _swallowed(row, delimiter)
+        wrong = not _fits(row, width, padded) if width >= 0 else _swallowed(row, delimiter)
         if len(taken) > 1 and wrong and open_quote(taken[0][1], delimiter):
             # A quote left open swallowed the lines after it: give them back.
             number, first = taken[0]

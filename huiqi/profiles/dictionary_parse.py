@@ -21,6 +21,7 @@ A field entry::
 
 from __future__ import annotations
 
+import difflib
 import re
 from decimal import Decimal
 from typing import Any
@@ -237,7 +238,16 @@ def field_entry(
             bad(f"'{text}' is a text", (*path, text))
     codes = raw.get("codes")
     if ftype == "enum":
-        if not isinstance(codes, str) or codes not in code_lists:
+        if isinstance(codes, str) and codes not in code_lists:
+            # 'codes: green_levelz' was told that an enum field needs 'codes:', which it had.
+            close = difflib.get_close_matches(codes, sorted(code_lists), n=1)
+            bad(
+                f"unknown code list {codes!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; use one of {', '.join(sorted(code_lists))} or declare it under 'code_lists:'",
+                (*path, "codes"),
+            )
+        elif not isinstance(codes, str):
             bad(
                 f"an enum field needs 'codes:' naming a code list ({', '.join(sorted(code_lists))})"
                 " or one under 'code_lists:'",

@@ -56,8 +56,9 @@ from typing import Any
 from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.mapping_values import coded_values, fail, text_map
+from huiqi.profiles.mapping_values import checked_units, coded_values, fail, text_map
 from huiqi.textfiles import read_utf8
+from huiqi.xlsxwrite import column_letters
 
 LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
 # Layouts of records between enterprises (huiqi/profiles/links.py): their columns are
@@ -98,10 +99,19 @@ UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "y
 
 
 def normalise_header(text: object) -> str:
-    """The form headers are compared in (NFKC, BOM removed, no whitespace at all): a
-    sheet's header cell often breaks its text over two lines ("营业收入" Alt+Enter "(元)")
-    or spaces it out to fit ("年  度"), and Chinese headers hold no meaningful space."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").split())
+    """The form headers are compared in (NFKC, no whitespace at all, no invisible format
+    character): a sheet's header cell often breaks its text over two lines ("营业收入"
+    Alt+Enter "(元)") or spaces it out to fit ("年  度"), and Chinese headers hold no
+    meaningful space. A header pasted from a web page or a Word table brings invisible
+    characters along (a zero-width space U+200B, a byte-order mark U+FEFF, a direction
+    mark U+200E), which no one can see to remove.
+
+    Example:
+        >>> normalise_header(" 统一社会信用代码\u200b")
+        '统一社会信用代码'
+    """
+    plain = unicodedata.normalize("NFKC", str(text))
+    return "".join(c for c in plain if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
 @dataclass(frozen=True)
@@ -180,12 +190,23 @@ class Mapping:
             )
         by_position = {i: known[n] for i, n in enumerate(normalised) if n in known}
         fields = list(by_position.values())
-        twice = sorted({f for f in fields if fields.count(f) > 1})
+        twice = sorted({f for f in fields if fields.count(f) > 1}, key=fields.index)
         if twice:
+            # Which columns, by position: two columns headed alike cannot be told apart by
+            # their header, and a list of every expected header did not say where they were.
+            clashes = "; ".join(
+                " and ".join(
+                    f"column {i + 1} ({column_letters(i)}) '{found[i]}'"
+                    for i, f in by_position.items()
+                    if f == field
+                )
+                + f" feed the same field '{field}'"
+                for field in twice
+            )
             raise ImportFileError(
-                f"{file}: more than one column feeds field(s) {twice}; expected headers "
-                f"{headers_shown(list(self.columns))}, found {headers_shown(found)}. Keep one"
-                " column per field"
+                f"{file}: {clashes}. A field is read from one column: delete the other"
+                " columns, or rename them and list them under 'ignore:' in a mapping file of"
+                " your own"
             )
         missing = [self.header_for(k) for k in REQUIRED_FIELDS[self.layout] if k not in fields]
         if missing:
@@ -275,17 +296,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             raise fail(
                 f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
             )
-    units = {k: str(v) for k, v in text_map(raw, "units", marks, source).items()}
-    for field, unit in units.items():
-        f = dictionary.get(field)
-        money = (f is not None and f.type == "money") or (layout, field) == ("contracts", "amount")
-        if unit not in UNITS or not money:
-            raise fail(
-                f"units: '{field}: {unit}' needs a money field and one of {list(UNITS)}",
-                marks,
-                ("units", field),
-                source,
-            )
+    units = checked_units(raw, marks, source, dictionary, layout, {**columns, **aliases})
     from huiqi.profiles.declared_unit import check_mapping_header_units
 
     check_mapping_header_units(sections, units, layout, marks, source, dictionary)

@@ -1,6 +1,6 @@
 """The parts of a mapping file's check that read its values: the ``values:`` section
-(how a registry writes a coded field's values) and the helpers every section uses to
-refuse with the file, line and column (``huiqi.profiles.mapping``)."""
+(how a registry writes a coded field's values), the ``units:`` section, and the helpers
+every section uses to refuse with the file, line and column (``huiqi.profiles.mapping``)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,60 @@ def coded_values(
                 )
         found[field] = {str(t): str(c) for t, c in texts.items()}
     return found
+
+
+# A unit as a steward writes it in units:, by its Chinese name, and the name to write.
+UNIT_NAMES = {
+    "元": "yuan",
+    "万元": "wan_yuan",
+    "万": "wan_yuan",
+    "亿元": "yi_yuan",
+    "亿": "yi_yuan",
+}
+
+
+def checked_units(
+    raw: Any,
+    marks: Marks,
+    source: str,
+    dictionary: Dictionary,
+    layout: str,
+    headers: dict[str, str],
+) -> dict[str, str]:
+    """The ``units:`` section: money field -> unit name. ``headers``: the mapping's
+    header -> field, to say which field a header written as a key stands for."""
+    from huiqi.profiles.mapping import UNITS, normalise_header
+
+    units = {k: str(v) for k, v in text_map(raw, "units", marks, source).items()}
+    for field, unit in units.items():
+        f = dictionary.get(field)
+        money = (f is not None and f.type == "money") or (layout, field) == ("contracts", "amount")
+        if not money:
+            # 'units: {营业收入: wan_yuan}' names the column by its header.
+            meant = {normalise_header(h): f for h, f in headers.items()}.get(
+                normalise_header(field)
+            )
+            raise fail(
+                f"units: '{field}' is not a money field: units: says in which unit a column of"
+                " amounts is written (万元, 亿元); "
+                + (
+                    f"'{field}' is a header: write its field, {meant}: {unit}"
+                    if meant
+                    else "name the field of such a column"
+                ),
+                marks,
+                ("units", field),
+                source,
+            )
+        if unit not in UNITS:
+            # 'units: {revenue: 万元}', as the header writes it.
+            named = UNIT_NAMES.get(normalise_header(unit).removeprefix("单位:"))
+            advice = f"write {field}: {named} for {unit}; " if named else ""
+            raise fail(
+                f"units: '{unit}' is not a unit name; {advice}use one of {list(UNITS)}"
+                " (元, 万元, 亿元)",
+                marks,
+                ("units", field),
+                source,
+            )
+    return units

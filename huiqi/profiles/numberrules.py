@@ -61,6 +61,10 @@ def ungrouped(v: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=grouped, true=fn("replace", v, lit(","), lit("")))], default=v)
 
 
+# What a sheet writes where it has no value: dashes, a slash, 无 (none), 空 (empty), N/A.
+MISSING_MARKS = r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"
+
+
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
     """Checks shared by integer and decimal texts: exponents, Excel's error values
     (#N/A, #DIV/0!), and the marks a sheet puts where it has no figure ('-', '—', '/',
@@ -75,7 +79,7 @@ def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression
             ),
         ),
         (
-            matches(v, r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"),
+            matches(v, MISSING_MARKS),
             concat(
                 quoted(v),
                 " marks a missing figure, not a number: leave the cell empty when the value is"

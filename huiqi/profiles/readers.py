@@ -45,6 +45,7 @@ from huiqi.profiles import textlines
 from huiqi.profiles.csvhead import (
     CHUNK_BYTES,
     SNIFF_BYTES,
+    cells_on_line,
     csv_header,
     csv_rows,
     empty_file,
@@ -178,12 +179,17 @@ class Source:
         """The same file with its header ``cells`` on ``line`` (one of ``header_rows``);
         ``above`` are the non-empty rows before it, which are skipped. DuckDB's reader
         takes only a header on the first line, so a CSV is then read line by line."""
+        padded = len(cells)
+        if self.format == "csv":
+            assert self.encoding is not None
+            found = cells_on_line(self.text_path, self.encoding, self.delimiter, line)
+            padded = max(padded, found)
         return replace(
             self,
             headers=cells,
             header_line=line,
             above=above,
-            header_cells=len(cells),
+            header_cells=padded,
             plain=False,
         )
 
@@ -312,7 +318,7 @@ def _csv_batches(source: Source) -> Iterator[pa.RecordBatch]:
         text = textlines.Lines(fh, source.encoding)
         seen_header = False
         last_skipped = source.unit_line or source.header_line
-        for record in records(text, source.delimiter, width):
+        for record in records(text, source.delimiter, width, padded or -1):
             if last_skipped is not None:
                 # The rows above a chosen header (a title, the unit), the header itself
                 # and a unit row under it.

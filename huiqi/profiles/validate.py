@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from huiqi import clock
-from huiqi.profiles.cellchecks import control_check, uscc_ok
+from huiqi.profiles.cellchecks import control_check, invisible_check, uscc_ok
 from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rule
 from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.formulatext import formula_check
@@ -225,7 +225,9 @@ def _rule(
         branches.append((fits, case(*remaining) if remaining else exp.null()))
     # A field that checks its text refuses a formula saying what it is (a free-text one,
     # with no checks, keeps any text); Excel's text formula ="0610" was read before.
-    branches += [control_check(v), *([formula_check(v)] if checks else []), *checks]
+    # An invisible character in a USCC is named by the code's own check (uscc.validate).
+    invisible = [invisible_check(v)] if checks and name != "uscc" else []
+    branches += [control_check(v), *invisible, *([formula_check(v)] if checks else []), *checks]
     return Rule(name, sql_type, parsed, case(*branches), pattern)
 
 

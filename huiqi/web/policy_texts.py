@@ -40,6 +40,16 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # A test case that fails: "<file>: case '<name>': <what differs>; <what differs>".
     refusal(N_("%(file)s: case '%(name)s': %(details)s"), name=r".+?"),
     # Hints the loader adds to what YAML or validation says.
+    refusal(
+        N_(
+            "%(detail)s; the value is in Chinese quotes %(opening)s…%(closing)s, which YAML"
+            " reads as part of the text: remove them, or type ASCII quotes (%(plain)s) where"
+            " the value must be quoted"
+        ),
+        opening=r"\S",
+        closing=r"\S",
+        plain=r".*?",
+    ),
     refusal(N_("%(detail)s (indent with spaces: YAML does not allow tabs)")),
     refusal(
         N_(
@@ -156,6 +166,22 @@ POLICY_TEXTS += [
     refusal(N_("criterion ids must be unique; repeated: %(known)s")),
     refusal(N_("criterion id '%(value)s' must be snake_case (a-z, 0-9, _)"), **_WORD),
     refusal(N_("policy id '%(value)s' must be lower-case letters, digits, '-' or '_'"), **_WORD),
+    refusal(
+        N_(
+            "test case '%(name)s' names unknown criterion '%(value)s'; '%(comma)s' is a"
+            " full-width comma: separate the ids with ', '"
+        ),
+        name=r".+?",
+        value=r"[^']*",
+        comma=r"\S",
+    ),
+    refusal(
+        N_("test case '%(name)s' names unknown criterion '%(value)s'; did you mean '%(meant)s'?"),
+        name=r".+?",
+        value=r"[^']*",
+        meant=r"\w+",
+    ),
+    # After its longer forms above: its name would take in their words.
     refusal(
         N_("test case '%(name)s' names unknown criterion '%(value)s'"), name=r".+?", value=r"[^']*"
     ),

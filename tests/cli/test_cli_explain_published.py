@@ -153,3 +153,22 @@ def test_a_policy_neither_in_the_library_nor_published_is_not_found(ledger: Ledg
     assert "no policy 'never-published' in the library or this data directory's published" in (
         " ".join(out.split())
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("sh-stable-jobs-refund", "'sh-stable-jobs-refund-2025', 'sh-stable-jobs-refund-2026'"),
+        ("sh-stable-job-refund-2026", "'sh-stable-jobs-refund-2026'"),
+    ],
+)
+def test_a_policy_id_without_its_year_or_misspelt_names_the_ids_meant(
+    ledger: Ledger, written: str, meant: str
+) -> None:
+    """Regression: 'huiqi explain USCC sh-stable-jobs-refund' (the year left out, as the
+    policy is spoken of) said only that no such policy exists, and to list them all."""
+    code, out = run(ledger.data, "explain", ledger.uscc, written)
+    said = " ".join(out.split())
+    assert code == 3
+    assert f"no policy '{written}' in the library or this data directory's published" in said
+    assert f"(did you mean {meant}" in said, said

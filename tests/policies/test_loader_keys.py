@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.errors import PolicyError
 from huiqi.policies.loader import library_dir, load_policy_text
@@ -168,3 +170,100 @@ def test_one_item_where_a_list_belongs_says_to_write_the_list(
     assert refused.value.message == (
         f"Input should be a valid list; write a list in brackets: {says}"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "\ndelivery: auto",
+            "\ndelivery: auto\nbudget: 1000000\nbudget_mode: prorata",
+            "Input should be 'first_come' or 'pro_rata': write 'pro_rata'",
+        ),
+        (
+            "\ndelivery: auto",
+            "\ndelivery: auto\nbudget_mode: first-come",
+            "Input should be 'first_come' or 'pro_rata': write 'first_come'",
+        ),
+        (
+            "status: not_eligible",
+            "status: not-eligible",
+            "Input should be 'eligible', 'near_miss', 'needs_data' or 'not_eligible':"
+            " write 'not_eligible'",
+        ),
+        (
+            "status: not_eligible",
+            "status: Near Miss",
+            "Input should be 'eligible', 'near_miss', 'needs_data' or 'not_eligible':"
+            " write 'near_miss'",
+        ),
+    ],
+)
+def test_a_choice_spelt_another_way_says_the_spelling_to_write(
+    old: str, new: str, says: str
+) -> None:
+    """Regression: 'budget_mode: prorata' and 'status: near-miss' were refused with the
+    list of allowed values only, while 'delivery: Confirm' or '直达快享' already said
+    which to write."""
+    text = TEXT.replace(old, new, 1)
+    assert text != TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert any(says in e.message for e in [refused.value, *refused.value.more])
+
+
+@given(
+    mode=st.sampled_from(["first_come", "pro_rata"]),
+    joins=st.lists(st.sampled_from(["-", " ", "_", "  "]), min_size=1, max_size=1),
+    upper=st.booleans(),
+)
+def test_any_case_and_separator_of_a_budget_mode_names_it(
+    mode: str, joins: list[str], upper: bool
+) -> None:
+    written = mode.replace("_", joins[0])
+    written = written.upper() if upper else written
+    text = TEXT.replace(
+        "\ndelivery: auto", f"\ndelivery: auto\nbudget: 1000000\nbudget_mode: '{written}'", 1
+    )
+    try:
+        load_policy_text(text, SHIPPED.name)
+    except PolicyError as refused:
+        messages = [e.message for e in [refused, *refused.more]]
+        assert any(f"write '{mode}'" in m for m in messages), messages
+    else:
+        assert written == mode
+
+
+@pytest.mark.parametrize(
+    ("failing", "says"),
+    [
+        (
+            "[first_entry，does_rd]",
+            "names unknown criterion 'first_entry，does_rd'; '，' is a full-width comma:"
+            " separate the ids with ', '",
+        ),
+        ("[first_entry、does_rd]", "'、' is a full-width comma: separate the ids with ', '"),
+        ("[first_entri]", "names unknown criterion 'first_entri'; did you mean 'first_entry'?"),
+    ],
+)
+def test_an_unknown_criterion_in_a_test_case_says_what_it_likely_is(
+    failing: str, says: str
+) -> None:
+    """Regression: 'failing: [a，b]' (a Chinese comma, which YAML does not split on) was
+    refused as naming the unknown criterion 'a，b', and a misspelt id with no hint."""
+    text = TEXT.replace("failing: [first_entry]", f"failing: {failing}", 1)
+    assert text != TEXT
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert says in refused.value.message, refused.value.message
+
+
+@given(
+    ids=st.lists(st.sampled_from(["in_yangpu", "first_entry", "does_rd"]), min_size=2, max_size=3),
+    comma=st.sampled_from(["，", "、"]),
+)
+def test_ids_joined_by_any_chinese_comma_are_named_as_such(ids: list[str], comma: str) -> None:
+    text = TEXT.replace("failing: [first_entry]", f"failing: [{comma.join(ids)}]", 1)
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, SHIPPED.name)
+    assert f"'{comma}' is a full-width comma" in refused.value.message

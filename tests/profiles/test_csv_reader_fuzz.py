@@ -111,3 +111,36 @@ def test_random_bytes_never_raise_and_every_line_is_accounted_for(lines: list[by
     for cells, problem, _values in found.values():
         assert problem is None or problem.strip()
         assert cells >= 0
+
+
+MULTILINE = st.lists(PLAIN, min_size=1, max_size=3).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(PLAIN, MULTILINE, MULTILINE), min_size=1, max_size=8),
+    padding=st.integers(min_value=1, max_value=3),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+)
+def test_multiline_cells_are_kept_beside_trailing_empty_columns(
+    rows: list[tuple[str, str, str]], padding: int, delimiter: str, ending: str
+) -> None:
+    """A header and rows ending in empty cells (a spreadsheet's export) took every row
+    whose quoted cell spans lines for a quote left open, rejecting it and its lines."""
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "market.csv"
+    pad = delimiter * padding
+    lines = [delimiter.join(HEADER) + pad]
+    expected: dict[int, list[str | None]] = {}
+    number = 2
+    for first, name, remark in rows:
+        cells = ["上海" + first.strip(), name, remark]
+        expected[number] = list(cells)
+        lines.append(delimiter.join(f'"{c}"' for c in cells) + pad)
+        number += 1 + name.count("\n") + remark.count("\n")
+    path.write_bytes((ending.join(lines) + ending).encode("utf-8"))
+
+    found = rows_of(open_source(path))
+
+    assert found == {n: (3, None, cells) for n, cells in expected.items()}

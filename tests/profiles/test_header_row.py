@@ -286,3 +286,27 @@ def test_any_title_above_the_header_changes_only_the_line_numbers(
     assert report.header_line == (header if titles else None)
     assert (report.rows_accepted, report.rows_rejected) == (1, 1)
     assert report.messages[0].startswith(f"tax.csv, line {header + 2},")
+
+
+def test_padded_rows_below_a_title_are_read_as_the_header_pads_them(tmp_path: Path) -> None:
+    """A CSV export with a title above the header and two empty columns at the end of
+    every line: each padded row was refused as having 'more cells than the header', since
+    the header found below the title was measured without its trailing empty cells."""
+    path = tmp_path / "tax.csv"
+    path.write_text(
+        "2023年度企业纳税情况表;;;;;\n"
+        + ";".join(HEADER)
+        + ";;\n"
+        + f'{A};2023;"1,000.50";12;;\n'
+        + f'{B};2023;2000;"3";;\n',
+        encoding="utf-8",
+    )
+    settings = Settings(tmp_path / "data")
+
+    report = import_file(settings, path)
+
+    assert (report.rows_read, report.rows_accepted, report.messages) == (2, 2, [])
+    assert stored(settings, report.snapshot_id) == {
+        A: (Decimal("1000.50"), Decimal("12.00")),
+        B: (Decimal("2000.00"), Decimal("3.00")),
+    }

@@ -555,3 +555,24 @@ def test_rows_whose_last_cell_is_empty_keep_the_fast_reader(tmp_path: Path):
     report = import_file(Settings(tmp_path / "data"), path, mapping="tax")
 
     assert (report.reader, report.rows_rejected) == ("duckdb", 0)
+
+
+def test_multiline_cell_in_a_file_with_trailing_empty_columns_is_imported(tmp_path: Path):
+    """A GBK, semicolon-separated export whose header and rows end in empty cells (Excel
+    pads them) rejected every row with a multi-line name or remark as a quote 'not closed
+    on this line', and the lines inside the cell as rows of their own."""
+    path = tmp_path / "tax.csv"
+    text = (
+        "统一社会信用代码;纳税人名称;年度;营业收入(元);备注;;\r\n"
+        f'{PUDONG};"上海浦江\n示范科技";2023;"1,000.50";"第一行\n第二行";;\r\n'
+        f"{XUHUI};徐汇公司;2023;1234567890123.45;;;\r\n"
+    )
+    path.write_bytes(text.encode("gbk"))
+
+    report = import_file(Settings(tmp_path / "data"), path)
+
+    assert (report.rows_read, report.rows_accepted, report.messages) == (2, 2, [])
+    with duckdb.connect(str(Settings(tmp_path / "data").profiles_db), read_only=True) as con:
+        assert con.execute(
+            "SELECT uscc, revenue FROM enterprise_years ORDER BY uscc"
+        ).fetchall() == [(XUHUI, Decimal("1234567890123.45")), (PUDONG, Decimal("1000.50"))]

@@ -50,7 +50,7 @@ ignore: [序号]
         ),
         (
             GOOD.replace("revenue: wan_yuan", "revenue: thousands"),
-            "m.yaml, line 9, column 12: units: 'revenue: thousands'",
+            "m.yaml, line 9, column 12: units: 'thousands' is not a unit name",
         ),
         ("name: a\nlayout: [x\n", "m.yaml, line 3, column 1: not valid YAML: expected ','"),
         # A list as a key ended in "TypeError: unhashable type: 'list'" (found by the

@@ -55,8 +55,21 @@ def test_an_office_money_field_is_in_yuan_without_saying_so() -> None:
         (
             "fields:\n  - name: x1\n    type: enum\n    codes: colours\n"
             "    label: {zh: 甲, en: A}\n    source: park\n",
-            "dictionary.yaml, line 4, column 12, field 'fields[0].codes': an enum field needs"
-            " 'codes:' naming a code list",
+            "dictionary.yaml, line 4, column 12, field 'fields[0].codes': unknown code list"
+            " 'colours'; use one of contract_types, districts,",
+        ),
+        # Regression: a misspelt code list was told that the field needs 'codes:'.
+        (
+            "code_lists:\n  green_levels:\n    national: {zh: 国家级, en: National}\nfields:\n"
+            "  - {name: x1, type: enum, codes: green_levelz, label: {zh: 甲, en: A},"
+            " source: park}\n",
+            "field 'fields[0].codes': unknown code list 'green_levelz' (did you mean"
+            " 'green_levels'?); use one of",
+        ),
+        (
+            "fields:\n  - {name: x1, type: enum, label: {zh: 甲, en: A}, source: park}\n",
+            "dictionary.yaml, line 2, column 5, field 'fields[0]': an enum field needs 'codes:'"
+            " naming a code list",
         ),
         (
             "fields:\n  - {name: Revenue2, type: money, range: [0, 1], label: {zh: 甲, en: A},"

@@ -90,12 +90,30 @@ _ADVICE = {
     "ASYMMETRIC": "BETWEEN takes the low bound first: x BETWEEN low AND high",
     "%": "write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%",
     # Signs a policy document prints (不低于 ≥, 不高于 ≤) that a rule writes in ASCII.
+    "=>": "write '>='",
     "\u2265": "write '>='",
     "\u2264": "write '<='",
     "\u2260": "write '<>'",
     "\u00d7": "write '*'",
     "\u00f7": "write '/' (in a criterion; an amount formula multiplies by a rate instead)",
     # The words a policy document joins its conditions with, and its units of money.
+    # A document's comparison words, typed where the operator goes.
+    "大于等于": "write '>='",
+    "不低于": "write '>='",
+    "不少于": "write '>='",
+    "不小于": "write '>='",
+    "小于等于": "write '<='",
+    "不高于": "write '<='",
+    "不超过": "write '<='",
+    "不多于": "write '<='",
+    "不大于": "write '<='",
+    "大于": "write '>'",
+    "高于": "write '>'",
+    "超过": "write '>'",
+    "小于": "write '<'",
+    "低于": "write '<'",
+    "等于": "write '='",
+    "不等于": "write '<>'",
     "且": "write AND",
     "并且": "write AND",
     "或": "write OR",
@@ -281,6 +299,17 @@ def _check_token(tokens: list[Token], i: int) -> None:
     if tt in _OPERATOR_TYPES:
         if t.text not in L.OPERATORS:
             raise _refuse(t)
+        if (
+            tt == TokenType.EQ
+            and nxt is not None
+            and nxt.token_type in (TokenType.LT, TokenType.GT)
+            and nxt.start == t.end + 1
+        ):
+            # '=<' reads as '=' then '<', and was refused as "an operator or a function is
+            # missing a value", which did not say that the two signs were the wrong way round.
+            raise CheckError(
+                f"'={nxt.text}' is not part of the rule language: write '{nxt.text}='", t.start
+            )
         return
     if tt in _PUNCTUATION_TYPES:
         if tt == TokenType.L_BRACKET and (prev is None or prev.token_type != TokenType.VAR):
