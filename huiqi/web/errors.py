@@ -270,6 +270,29 @@ def body_refusal(error: Mapping[str, Any], content_type: str | None) -> str | No
     return None
 
 
+# What a parameter's pattern asks for, in words: pydantic's refusal quotes the regular
+# expression ("String should match pattern '^\\d{4}-(0[1-9]|1[0-2])$'").
+PATTERN_WORDS = {
+    r"^\d{4}-(0[1-9]|1[0-2])$": "a month written YYYY-MM, e.g. 2026-03",
+    r"^[a-z][a-z0-9_-]*$": "a policy id: lower-case letters, digits, '-' and '_',"
+    " beginning with a letter, e.g. sh-startup-subsidy-2026",
+    r"^[a-z_]+:[\x21-\x7e]+$": "an entity written kind:id, e.g. grant:42 or user:admin",
+    r"^[0-9A-Za-z-]+$": "letters, digits and '-' only",
+}
+
+
+def pattern_refusal(error: Mapping[str, Any]) -> str | None:
+    """A pattern's refusal in words, with the value sent; None for any other error."""
+    if error.get("type") != "string_pattern_mismatch":
+        return None
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    words = PATTERN_WORDS.get(pattern)
+    if words is None:
+        return None
+    sent = "".join(c for c in str(error.get("input", "")) if c.isprintable())[:40]
+    return f"'{sent}' cannot be used here: write {words}"
+
+
 def jsonable_errors(
     exc: RequestValidationError, request: Request | None = None
 ) -> list[dict[str, object]]:
@@ -277,7 +300,7 @@ def jsonable_errors(
     return [
         {
             "loc": [str(p) for p in e.get("loc", ())],
-            "msg": body_refusal(e, content_type) or str(e.get("msg", "")),
+            "msg": body_refusal(e, content_type) or pattern_refusal(e) or str(e.get("msg", "")),
         }
         for e in exc.errors()
     ]

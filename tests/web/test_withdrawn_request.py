@@ -136,3 +136,13 @@ def test_steps_on_a_withdrawn_request_are_refused_as_withdrawn(
         headers=bearer(portal, "desk-finance"),
     )
     assert answer.status_code == 409 and f"request {withdrawn} is withdrawn:" in answer.text
+
+
+def test_an_unknown_status_in_the_api_is_answered_with_the_statuses(portal: Portal) -> None:
+    """Regression: GET /api/v1/requests?status=bogus quoted the filter's regular
+    expression ('String should match pattern ...') instead of the statuses to write."""
+    got = portal.client().get(
+        "/api/v1/requests", params={"status": "bogus"}, headers=bearer(portal, "desk-finance")
+    )
+    assert got.status_code == 422, got.text
+    assert "pattern" not in got.text and "'withdrawn'" in got.text and "'reopened'" in got.text
