@@ -94,6 +94,11 @@ def test_the_desk_console_says_withdrawn_and_filters_on_it(
     assert '<option value="withdrawn" selected>已撤回</option>' in queue.text
     done = desk.get("/console/requests?status=closed").text
     assert f'id="request-{withdrawn}"' not in done and "已办结" in _row(done, closed)
+    # The step names no one but who took it: a park operator withdraws too, and read
+    # "Withdrawn by the enterprise · park-op".
+    desk.cookies.set("huiqi_lang", "en")
+    history = desk.get(f"/console/requests/{withdrawn}").text
+    assert "Withdrawn · ent5" in history and "by the enterprise" not in history
 
 
 def _alerts(html: str) -> list[str]:

@@ -49,7 +49,8 @@ STEP_NAMES = {
     "rated": N_("Rated"),
     "reopened": N_("Reopened"),
     "closed": N_("Closed"),
-    "withdrawn": N_("Withdrawn by the enterprise"),
+    # Who withdrew follows the step's name: the enterprise, or its park operator.
+    "withdrawn": N_("Withdrawn"),
     "dept_closed": N_("Closed by the department"),
     "reminded": N_("Deadline reminder"),
     "escalated": N_("Escalated as overdue"),
