@@ -41,6 +41,9 @@ from huiqi.delivery.statuses import RecordStatus, VersionStatus
 
 MAX_REASON = 1000
 KIND = "application_withdraw"  # the audit event's kind
+# What withdraw() says when it changed nothing (Decision.message), for the pages to tell apart.
+ALREADY = "already withdrawn; nothing to do"
+NOT_SUBMITTED = "not submitted; nothing to withdraw"
 NOTE = WITHDRAWN_NOTE
 
 
@@ -77,9 +80,9 @@ def withdraw(
         if ent.status in (RecordStatus.APPLICATION_OPEN, RecordStatus.WITHDRAWN) and (
             is_withdrawn_note(ent.status_reason)
         ):
-            return Decision(ent.id, ent.status, None, None, "already withdrawn; nothing to do")
+            return Decision(ent.id, ent.status, None, None, ALREADY)
         if ent.status == RecordStatus.APPLICATION_OPEN:
-            return Decision(ent.id, ent.status, None, None, "not submitted; nothing to withdraw")
+            return Decision(ent.id, ent.status, None, None, NOT_SUBMITTED)
         if ent.status != RecordStatus.SUBMITTED:
             raise ApplicationError(
                 f"application {ent.id} is '{ent.status}' and cannot be withdrawn: only a"

@@ -70,6 +70,15 @@ def test_the_policy_page_withdraws_a_submitted_application(portal: Portal) -> No
     assert "企业已于" in shown and "撤回：补充材料" in shown, shown
     home = client.get("/home").text
     assert "企业已于" in home, home
+    # A second press (a tab opened before the first) changes nothing, and says so.
+    again = client.post(
+        f"/policies/{APPLY}/withdraw",
+        data={"csrf_token": token, "record_id": str(record)},
+        follow_redirects=False,
+    )
+    assert again.headers["location"] == f"/policies/{APPLY}?withdrawn=already"
+    said = client.get(again.headers["location"]).text
+    assert "已经撤回，本次未做任何更改" in said and "部门不会审核" not in said, said
     # Without the CSRF token, nothing happens.
     assert (
         client.post(

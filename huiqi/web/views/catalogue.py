@@ -208,15 +208,19 @@ def withdraw_page(
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
-    withdrawal.withdraw(
+    done = withdrawal.withdraw(
         factory,
         record_id,
         actor=actor_of(who),
         reason=form.get("reason") or None,
         policy_id=policy_id,
     )
+    # A second press (a tab opened before the first) changed nothing, and says so.
+    said = {withdrawal.ALREADY: "already", withdrawal.NOT_SUBMITTED: "none"}
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
-    return RedirectResponse(f"/policies/{policy_id}{suffix}withdrawn=1", status_code=303)
+    return RedirectResponse(
+        f"/policies/{policy_id}{suffix}withdrawn={said.get(done.message, '1')}", status_code=303
+    )
 
 
 @router.post("/policies/{policy_id}/claim")
