@@ -80,6 +80,8 @@ class ImportReport:
     # Enterprises holding two or more legal representatives over the same days (relations).
     legal_rep_overlaps: int = 0
     legal_rep_messages: list[str] = field(default_factory=list)
+    # Every share of a relations file at most 1 (%): written as fractions, perhaps.
+    shares_at_most_one: int = 0
     seconds: float = 0.0
     # "duckdb": DuckDB read the file itself; "recovering": huiqi's line-by-line (CSV) or
     # row-group-by-row-group (Parquet) readers did, as for any file with a broken part.
@@ -189,6 +191,13 @@ class ImportReport:
                 " over the same days, where a registry records one at a time; every row is kept."
                 " Give the earlier one its end date (valid_to) and import again. First:",
                 self.legal_rep_messages,
+            )
+        if self.shares_at_most_one:
+            lines.append(
+                f"Shares: every one of the {self.shares_at_most_one:,} share(s) in this file is at"
+                " most 1 %, kept as written. If the file writes shares as fractions (0.3 for"
+                " 30 %), write them as percentages and import it again: a related-party"
+                " threshold such as 25 % reads them as per cent."
             )
         if self.no_district:
             lines.append(

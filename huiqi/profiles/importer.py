@@ -278,6 +278,7 @@ def _import(
                     + ", ".join(str(n) for n in lines)
                     for uscc, since, lines in stored.overlaps_first
                 ],
+                shares_at_most_one=stored.shares_at_most_one,
                 reader=reader,
                 no_district=no_district,
                 no_district_first=no_district_first,

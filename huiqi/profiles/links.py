@@ -173,3 +173,14 @@ def overlapping_legal_representatives(
     row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
     first = con.execute(f"{query} LIMIT ?", [limit]).fetchall()
     return (int(row[0]) if row else 0), [(str(u), since, list(lines)) for u, since, lines in first]
+
+
+def shares_at_most_one(con: duckdb.DuckDBPyConnection) -> int:
+    """How many shares a relations import (its ``_good`` rows) gives, when every one of
+    them is at most 1 (per cent): a file that writes shares as fractions (0.3 for 30 %)
+    under a header without its unit (持股比例) is stored as 0.3 %, and a related-party
+    threshold (25 %) then never holds. 0 when any share is above 1, or none is given."""
+    row = con.execute(
+        "SELECT count(share_pct), coalesce(max(share_pct) <= 1, FALSE) FROM _good"
+    ).fetchone()
+    return int(row[0]) if row and row[1] else 0

@@ -29,6 +29,7 @@ class Stored:
     first: list[tuple] = field(default_factory=list)
     overlapping: int = 0  # legal representatives whose periods overlap
     overlaps_first: list[tuple] = field(default_factory=list)
+    shares_at_most_one: int = 0  # every share of the file <= 1 %: fractions, perhaps
 
 
 def store_rows(
@@ -63,4 +64,11 @@ def store_rows(
         if chosen.layout == "relations" and "relation" in fields
         else (0, [])
     )
-    return Stored(changed, kept, refreshed, empty, disagreeing, first, overlapping, overlaps_first)
+    fractions = (
+        links.shares_at_most_one(con)
+        if chosen.layout == "relations" and "share_pct" in fields
+        else 0
+    )
+    return Stored(
+        changed, kept, refreshed, empty, disagreeing, first, overlapping, overlaps_first, fractions
+    )

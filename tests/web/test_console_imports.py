@@ -110,6 +110,19 @@ def test_the_report_reads_in_chinese(portal: Portal) -> None:
     assert status == 400 and "&#39;a.txt&#39; 不是可导入的登记数据文件" in page
 
 
+def test_a_relations_file_of_fractions_is_said_on_its_report(portal: Portal) -> None:
+    """Shares written as fractions (0.3 for 30 %) under 持股比例 are kept as written; the
+    report says so in the page's language."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    buyer, parent = make("91310115MA700000A"), make("91310104MA700000B")
+    body = f"统一社会信用代码,关联方类型,关联方标识,关系类型,持股比例,起始日期\n{buyer},企业,{parent},股东,0.3,2020-01-01\n"
+    status, ref = upload(client, token, "股东.csv", body.encode(), mapping="relations")
+    assert status == 303, ref
+    text = client.get(f"/console/imports/{ref}").text
+    assert "持股比例：本文件中的 1 个持股比例均不超过 1 %" in text, text
+
+
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:
     client, token = steward
     status, ref = upload(client, token, "bad.csv", f"{HEADER}X1,坏,310115\n".encode())

@@ -110,6 +110,7 @@ _COUNTS = (
     "merged_cells_filled",
     "size_class_disagreements",
     "legal_rep_overlaps",
+    "shares_at_most_one",
     "no_district",
 )
 _LISTS = (
@@ -141,6 +142,7 @@ class ImportReportPublic(BaseModel):
     merged_cells_filled: int = 0
     size_class_disagreements: int = 0
     legal_rep_overlaps: int = 0
+    shares_at_most_one: int = 0  # every share of a relations file <= 1 %: fractions?
     no_district: int = 0
     header_line: int | None = None
     unit_line: int | None = None
