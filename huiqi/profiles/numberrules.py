@@ -67,8 +67,8 @@ MISSING_MARKS = r"[-—–－/／]+|无|空|N/?A|n/?a|NULL|null|None"
 
 def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression]]:
     """Checks shared by integer and decimal texts: exponents, Excel's error values
-    (#N/A, #DIV/0!), and the marks a sheet puts where it has no figure ('-', '—', '/',
-    '无', 'N/A')."""
+    (#N/A, #DIV/0!), the marks a sheet puts where it has no figure ('-', '—', '/',
+    '无', 'N/A'), and an accounting export's brackets for a negative ((1,234.50))."""
     return [
         (
             matches(v, r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!)"),
@@ -90,6 +90,15 @@ def _number_text(v: exp.Expression) -> list[tuple[exp.Expression, exp.Expression
             matches(v, r"[+-]?[0-9.]+[eE][+-]?[0-9]+"),
             concat(
                 quoted(v), " is in scientific notation, which loses digits; write the full number"
+            ),
+        ),
+        (
+            # An accounting export's negative: (1,234.50) for -1234.50.
+            matches(v, r"\s*[(（]\s*[0-9][0-9,]*(\.[0-9]+)?\s*[)）]\s*"),
+            concat(
+                quoted(v),
+                " is a negative number in accounting brackets; write it with a minus sign,"
+                " e.g. -1234.5",
             ),
         ),
     ]

@@ -147,6 +147,19 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             "1.2E+07",
             "'1.2E+07' is in scientific notation, which loses digits; write the full number",
         ),
+        # Regression: an accounting export's negative was "not a number", no more said.
+        (
+            "注册资本(元)",
+            "(1,234.50)",
+            "'(1,234.50)' is a negative number in accounting brackets; write it with a minus"
+            " sign, e.g. -1234.5",
+        ),
+        (
+            "创业者年龄",
+            "（30）",
+            "'（30）' is a negative number in accounting brackets; write it with a minus"
+            " sign, e.g. -1234.5",
+        ),
         (
             "注册资本(元)",
             "一百万",
