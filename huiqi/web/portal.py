@@ -299,5 +299,11 @@ def enterprise_of(own: str | None, requested: str | None) -> str:
     """The enterprise a request is about: the one asked for, else the actor's own."""
     chosen = asked_enterprise(requested) or own
     if not chosen:
-        raise PortalError(N_("say which enterprise: give its USCC (uscc=...)"))
+        # Only a park operator (no enterprise of its own) gets here from the portal's links.
+        raise PortalError(
+            N_(
+                "say which enterprise: open it from your park's list on the home page (/home),"
+                " or give its USCC (uscc=...)"
+            )
+        )
     return chosen

@@ -145,8 +145,11 @@ def test_a_page_asked_without_an_enterprise_says_so_in_the_pages_language(
     page = client.get(path)
     assert page.status_code == 400
     assert "请指明哪家企业" in page.text and "say which enterprise" not in page.text
+    # Regression (QA, 2026-12-05): it named only the address's uscc=, not where the park's
+    # enterprises are listed.
+    assert "从首页（/home）的园区企业列表中打开" in page.text
     client.get("/lang/en")
-    assert "say which enterprise: give its USCC" in client.get(path).text
+    assert "list on the home page (/home), or give its USCC" in client.get(path).text
 
 
 def test_a_large_park_is_shown_a_page_at_a_time_with_its_cards(
