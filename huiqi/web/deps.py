@@ -174,7 +174,9 @@ def role_gate(what: str, *roles: Role) -> Any:
     return Depends(gate)
 
 
-_GATES: dict[int, tuple[bool, tuple[Callable[[Actor], None], ...]]] = {}
+# Kept on the route itself: a cache keyed by id(route) handed a route made after another
+# was collected (a second app in one process) the first one's gates.
+_GATES_ATTR = "huiqi_gates"
 
 
 def _gates(dependant: Any) -> tuple[bool, list[Callable[[Actor], None]]]:
@@ -199,11 +201,12 @@ def access_first(request: Request, factory: Factory) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    key = id(route)
-    if key not in _GATES:
+    cached = getattr(route, _GATES_ATTR, None)
+    if cached is None:
         needs, checks = _gates(dependant)
-        _GATES[key] = (needs, tuple(checks))
-    needs, found = _GATES[key]
+        cached = (needs, tuple(checks))
+        setattr(route, _GATES_ATTR, cached)
+    needs, found = cached
     if not needs:
         return
     who = signed_in(request, current(request, factory))
