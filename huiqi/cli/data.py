@@ -165,6 +165,21 @@ def not_workbook_sheet(files: tuple[Path, ...]) -> None:
         )
 
 
+def _backend_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A backend huiqi knows, checked before anything is read: a mistyped name is wrong
+    usage (exit 2, the names listed), as any other option's value."""
+    from huiqi.engine.backend import backend_names
+
+    name = value.strip()
+    if name not in backend_names():
+        raise click.BadParameter(
+            f"{value!r} is not a backend; the backends are {', '.join(backend_names())}",
+            ctx=ctx,
+            param=param,
+        )
+    return name
+
+
 def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """DuckDB's memory limit, tried on a scratch connection before anything is read: a
     value DuckDB refuses ('lots', '1000') ended the run with its traceback."""
@@ -201,6 +216,7 @@ def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) 
     "--backend",
     default="numpy",
     show_default=True,
+    callback=_backend_name,
     help="Where to match: numpy (the array backend, fastest on one machine), duckdb, spark"
     " (a Spark cluster or local mode), postgres (HUIQI_POSTGRES_URL, else the operational"
     " database when it is PostgreSQL), cupy (a GPU).",

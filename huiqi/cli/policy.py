@@ -122,8 +122,8 @@ def test_cmd(paths: tuple[Path, ...], verbose: bool) -> None:
 def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """List policies: id, version, level, delivery, group, budget, title.
 
-    Lists the files as read (a file that does not parse is reported); 'huiqi policy
-    lint' checks their rules.
+    Lists the files as read; a file that does not load is reported and the command exits
+    4, as 'huiqi policy lint' does, which also checks their rules.
     """
     from huiqi.config import get_settings
     from huiqi.policies import summaries
@@ -160,3 +160,5 @@ def list_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     console.print(f"{counted(len(found), 'policy', 'policies')}; delivery modes: {listed}")
     for e in errors:
         err_console.print(f"[red]error[/]: {escape(str(e))}", soft_wrap=True)
+    if errors:  # a file that is not a policy is a finding, as 'huiqi policy lint' says
+        raise SystemExit(EXIT_FINDINGS)

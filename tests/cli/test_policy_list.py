@@ -75,7 +75,7 @@ def test_a_file_that_fails_validation_is_reported_every_time_and_never_kept(
     data = tmp_path / "data"
     data.mkdir()
     cold = _list(data, folder)
-    assert cold[0] == 0, cold
+    assert cold[0] == 4, cold  # files that do not load are findings (as lint says)
     assert "3 policies; delivery modes:" in cold[1]
     errors = " ".join(cold[2].split())
     assert "bad.yaml, line 2, column 10, field 'version': Input should be greater than" in errors
@@ -106,7 +106,7 @@ def test_a_duplicate_of_kept_files_is_still_reported(
     shutil.copy(folder / "jd-hte-award-2026.yaml", folder / "zz-dup.yaml")
     loads.clear()
     code, _out, err = _list(data, folder)
-    assert code == 0 and "is also defined in" in err
+    assert code == 4 and "is also defined in" in err
     assert loads == [1]
 
 
@@ -121,7 +121,7 @@ def test_a_changed_file_is_validated_again_and_shown_as_it_is_now(
     path.write_text(text.replace("闵行区高新技术企业认定奖励", "闵行区改过的标题"), "utf-8")
     loads.clear()
     code, out, _err = _list(data, folder)
-    assert code == 0 and "闵行区改过的标题" in out
+    assert code == 4 and "闵行区改过的标题" in out  # bad.yaml and zz-dup.yaml: findings
     assert loads == [1]
     # Now invalid: reported, although its old text's summary is kept.
     assert "\nversion: 1\n" in text
@@ -189,3 +189,13 @@ def test_the_delivery_modes_line_is_words_not_a_python_dict(tmp_path: Path) -> N
     assert code == 0
     last = out.splitlines()[-1]
     assert re.fullmatch(r"\d+ policies; delivery modes: apply \d+, auto \d+, confirm \d+", last)
+
+
+def test_a_file_that_is_not_a_policy_exits_4_as_lint_does(tmp_path: Path) -> None:
+    """Regression: 'huiqi policy list README.md' printed an empty table and the YAML error
+    and exited 0, as if the listing had succeeded; lint of the same file exits 4."""
+    readme = tmp_path / "README.md"
+    readme.write_text("# Notes\n\nSee: the policies folder: here\n", "utf-8")
+    code, out, err = _list(tmp_path / "data", readme)
+    assert code == 4, (out, err)
+    assert "README.md" in err and "0 policies" in out

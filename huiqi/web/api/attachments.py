@@ -10,20 +10,28 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery.attachments import get_attachment, list_attachments, remove_attachment
+from huiqi.delivery.attachments import (
+    READERS,
+    get_attachment,
+    list_attachments,
+    remove_attachment,
+)
 from huiqi.web.api.service_schemas import AttachmentPublic
-from huiqi.web.api.v1 import ERRORS
+from huiqi.web.api.v1 import ENTERPRISE_SIDE, ERRORS
 from huiqi.web.attaching import attach, may_attach
-from huiqi.web.deps import ApiWriter, Factory, SignedIn, Web, actor_of
+from huiqi.web.deps import ApiWriter, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import download, multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2**62)]
+# The enterprise, its park, reviewers in scope and administrators (huiqi.delivery.attachments).
+ATTACHMENT_READERS = role_gate("read attachments", *READERS)
 
 
 @router.post(
     "/records/{record_id}/attachments",
     tags=["enterprise"],
+    dependencies=[ENTERPRISE_SIDE],
     openapi_extra=multipart_body({"file": "PDF, PNG, JPEG, xlsx or docx"}),
     responses={413: ERRORS[400]},
 )
@@ -62,7 +70,9 @@ async def upload(
     return AttachmentPublic.model_validate(row)
 
 
-@router.get("/records/{record_id}/attachments", tags=["enterprise"])
+@router.get(
+    "/records/{record_id}/attachments", tags=["enterprise"], dependencies=[ATTACHMENT_READERS]
+)
 def attachments(factory: Factory, who: SignedIn, record_id: Id) -> list[AttachmentPublic]:
     """The files attached to an application (the enterprise; reviewers in scope)."""
     with reading(factory) as s:
@@ -73,6 +83,7 @@ def attachments(factory: Factory, who: SignedIn, record_id: Id) -> list[Attachme
 @router.get(
     "/attachments/{attachment_id}",
     tags=["enterprise"],
+    dependencies=[ATTACHMENT_READERS],
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
 )
@@ -83,7 +94,7 @@ def attachment(factory: Factory, who: SignedIn, attachment_id: Id) -> Response:
     return download(content, row.content_type, row.filename, row.id)
 
 
-@router.delete("/attachments/{attachment_id}", tags=["enterprise"])
+@router.delete("/attachments/{attachment_id}", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def remove(factory: Factory, who: ApiWriter, attachment_id: Id) -> AttachmentPublic:
     """Remove a file from your application while it is not yet submitted."""
     with transaction(factory) as s:

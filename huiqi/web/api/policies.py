@@ -29,6 +29,8 @@ from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, 
 router = APIRouter(prefix="/api/v1/console", responses=ERRORS, tags=["console"])
 PolicyId = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z][a-z0-9_-]*$")]
 Id = Annotated[int, Path(ge=1, le=2**62)]
+# A draft is read, saved and deleted by its authors and publishers (huiqi.delivery.drafts).
+EDITORS = role_gate("edit policy drafts", *sorted(drafts.EDITORS))
 
 
 @router.get(
@@ -43,7 +45,7 @@ def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
         ]
 
 
-@router.get("/policies/{policy_id}/draft")
+@router.get("/policies/{policy_id}/draft", dependencies=[EDITORS])
 def get_draft(factory: Factory, who: SignedIn, policy_id: PolicyId) -> DraftPublic:
     """A policy's draft with the lint and test results of its last save (``saved`` false:
     no draft yet, the text is the newest published version's)."""
@@ -51,7 +53,7 @@ def get_draft(factory: Factory, who: SignedIn, policy_id: PolicyId) -> DraftPubl
         return DraftPublic.of(drafts.open_draft(s, actor=actor_of(who), policy_id=policy_id))
 
 
-@router.put("/policies/{policy_id}/draft")
+@router.put("/policies/{policy_id}/draft", dependencies=[EDITORS])
 def save_draft(
     factory: Factory, who: ApiWriter, policy_id: PolicyId, body: Annotated[DraftSave, Body()]
 ) -> DraftPublic:
@@ -64,7 +66,7 @@ def save_draft(
         return DraftPublic.of(drafts.open_draft(s, actor=actor, policy_id=policy_id))
 
 
-@router.delete("/policies/{policy_id}/draft")
+@router.delete("/policies/{policy_id}/draft", dependencies=[EDITORS])
 def delete_draft(factory: Factory, who: ApiWriter, policy_id: PolicyId) -> DraftPublic:
     """Discard a policy's draft; what comes back is the policy as published."""
     actor = actor_of(who)

@@ -22,6 +22,7 @@ from huiqi.delivery.corrections import (
 from huiqi.delivery.dashboard import totals
 from huiqi.delivery.indicators import indicators
 from huiqi.delivery.known_policies import require_published
+from huiqi.delivery.listing_access import READ_ALL
 from huiqi.delivery.ratings import rate
 from huiqi.delivery.review import require_reviewer, resolve_flag
 from huiqi.matching.mydata import my_data
@@ -42,7 +43,7 @@ from huiqi.web.api.service_schemas import (
     ReviewRequest,
     TotalPublic,
 )
-from huiqi.web.api.v1 import ERRORS, POLICY_IDS, Limit, Page, Uscc
+from huiqi.web.api.v1 import ERRORS, EXPLAIN_READERS, POLICY_IDS, Limit, Page, Uscc
 from huiqi.web.deps import (
     ApiWriter,
     AppSettings,
@@ -67,9 +68,14 @@ Reviewer = Annotated[Who, checked_first(require_reviewer)]
 DASHBOARD_READERS = (*sorted(POLICY_ROLES), Role.FINANCE_OFFICER, Role.ADMIN)
 Decider = Annotated[Who, checked_first(applications.require_decider)]
 Steward = Annotated[Who, checked_first(require_steward)]
+PORTAL_ROLES = (Role.ENTERPRISE, Role.PARK_OPERATOR)  # an enterprise and its park's operator
 
 
-@router.get("/my-data", tags=["enterprise"])
+@router.get(
+    "/my-data",
+    tags=["enterprise"],
+    dependencies=[role_gate("see the data held about an enterprise", *PORTAL_ROLES)],
+)
 def get_my_data(
     settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
 ) -> MyDataPublic:
@@ -80,7 +86,11 @@ def get_my_data(
     return MyDataPublic.model_validate(data)
 
 
-@router.post("/corrections", tags=["enterprise"])
+@router.post(
+    "/corrections",
+    tags=["enterprise"],
+    dependencies=[role_gate("report a held value as wrong", *PORTAL_ROLES)],
+)
 def create_correction(
     settings: AppSettings, factory: Factory, who: ApiWriter, body: CorrectionCreate
 ) -> CorrectionPublic:
@@ -100,7 +110,11 @@ def create_correction(
     return CorrectionPublic.model_validate(row)
 
 
-@router.get("/corrections", tags=["officer"])
+@router.get(
+    "/corrections",
+    tags=["officer"],
+    dependencies=[role_gate("read correction requests", *PORTAL_ROLES, Role.DATA_STEWARD)],
+)
 def corrections(
     settings: AppSettings,
     factory: Factory,
@@ -157,7 +171,7 @@ def create_rating(factory: Factory, who: ApiWriter, body: RatingCreate) -> Ratin
     return RatingPublic.model_validate(row)
 
 
-@router.get("/near-misses", tags=["enterprise"])
+@router.get("/near-misses", tags=["enterprise"], dependencies=[EXPLAIN_READERS])
 def get_near_misses(
     settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
 ) -> list[NearMissPublic]:
@@ -168,7 +182,11 @@ def get_near_misses(
     return [NearMissPublic.model_validate(n) for n in found]
 
 
-@router.get("/applications", tags=["officer"])
+@router.get(
+    "/applications",
+    tags=["officer"],
+    dependencies=[role_gate("read applications", *PORTAL_ROLES, Role.POLICY_REVIEWER, *READ_ALL)],
+)
 def list_applications(
     factory: Factory,
     who: SignedIn,

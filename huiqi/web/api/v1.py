@@ -10,13 +10,14 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
-from huiqi.accounts.roles import Role
+from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import applications, notify, withdrawal
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint, claim
 from huiqi.delivery.known_policies import require_published
+from huiqi.delivery.listing_access import READ_ALL
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -60,6 +61,20 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 # The portal's writes: for an enterprise and its park operator (the service checks which).
 ENTERPRISE_SIDE = role_gate("act for an enterprise", Role.ENTERPRISE, Role.PARK_OPERATOR)
+# The ledger's listings and a grant's notice: the enterprise, its park, policy officers in
+# their scope, and the city-wide readers (huiqi.delivery.listing_access), refused by role
+# before the query is read.
+LEDGER_READERS = role_gate(
+    "read delivery records",
+    Role.ENTERPRISE,
+    Role.PARK_OPERATOR,
+    *sorted(POLICY_ROLES),
+    *READ_ALL,
+)
+# One enterprise's explanations and near misses: the enterprise, its park, policy officers.
+EXPLAIN_READERS = role_gate(
+    "see an enterprise's eligibility", Role.ENTERPRISE, Role.PARK_OPERATOR, *sorted(POLICY_ROLES)
+)
 
 
 @router.get("/policies", tags=["catalogue"])
@@ -107,7 +122,7 @@ def me(who: SignedIn) -> MePublic:
     )
 
 
-@router.get("/records", tags=["enterprise"])
+@router.get("/records", tags=["enterprise"], dependencies=[LEDGER_READERS])
 def records(
     factory: Factory,
     who: SignedIn,
@@ -138,7 +153,7 @@ def records(
     return [RecordPublic.of(r) for r in rows]
 
 
-@router.get("/grants", tags=["enterprise"])
+@router.get("/grants", tags=["enterprise"], dependencies=[LEDGER_READERS])
 def grants(
     factory: Factory,
     who: SignedIn,
@@ -167,6 +182,7 @@ def grants(
 @router.get(
     "/grants/{grant_id}/notice.pdf",
     tags=["enterprise"],
+    dependencies=[LEDGER_READERS],
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the notice (PDF)"}},
 )
@@ -250,7 +266,7 @@ def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = Non
         )
 
 
-@router.get("/policies/{policy_id}/explain", tags=["enterprise"])
+@router.get("/policies/{policy_id}/explain", tags=["enterprise"], dependencies=[EXPLAIN_READERS])
 def explain(
     settings: AppSettings, factory: Factory, who: SignedIn, policy_id: str, uscc: Uscc = None
 ) -> dict[str, Any]:
