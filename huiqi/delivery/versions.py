@@ -90,8 +90,15 @@ def publish_text(
     from huiqi.engine.district_reach import district_reach_errors
     from huiqi.engine.satisfiable import contradiction_errors
 
-    lp = load_policy_text(text, filename)
-    cp = compile_policy(lp)  # refuse a version the engine cannot run before freezing it
+    try:
+        lp = load_policy_text(text, filename)
+        cp = compile_policy(lp)  # refuse a version the engine cannot run before freezing it
+    except PolicyChecksFailed:
+        raise
+    except PolicyError as exc:
+        # A text that does not load or compile is what lint reports as errors: the checks
+        # found problems (exit 4, as 'huiqi policy lint' of the same file), not a failure.
+        raise PolicyChecksFailed(exc.message, location=exc.location, more=exc.more) from exc
     p = lp.policy
     # A district policy that reaches other districts would spend the district's money on
     # their enterprises, which its district officer's simulation does not even show.

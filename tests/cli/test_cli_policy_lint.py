@@ -243,3 +243,21 @@ def test_match_of_a_contradicting_policy_file_warns_and_runs(tmp_path: Path) -> 
     fine = _write(tmp_path, "fine.yaml", "revenue >= 1000000")
     code, out = run(data, "match", "--policies", str(fine), token=tokens["officer"])
     assert code == 0 and "warning:" not in out, out
+
+
+def test_publishing_a_file_that_does_not_load_exits_4_as_lint_does(tmp_path: Path) -> None:
+    """Regression: 'huiqi publish README.md' (or a policy with a misspelt field) exited 1,
+    as a failure, where lint of the same file exits 4, 'checks found problems'; the
+    message is lint's, with its line and column, and nothing is published."""
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("# Notes\n\nSee: the policies folder: here\n", encoding="utf-8")
+    misspelt = tmp_path / "pd-draft-2026.yaml"
+    misspelt.write_text(EXAMPLE_POLICY.replace("valid_to:", "valid_untill:"), encoding="utf-8")
+    tokens = accounts(tmp_path / "data")
+    for path in (notes, misspelt):
+        lint_code, lint_out = run(tmp_path, "policy", "lint", str(path))
+        code, out = run(tmp_path / "data", "publish", str(path), token=tokens["officer"])
+        assert lint_code == code == 4, (lint_out, out)
+        assert f"error: {path}, line " in out, out
+    code, out = run(tmp_path / "data", "versions", token=tokens["officer"])
+    assert "pd-draft" not in out, out
