@@ -183,3 +183,67 @@ def web_wording(template: str) -> str:
     """The web's wording of a service's text (or template) that names a CLI command, else
     the text itself."""
     return _WEB.get(template, template)
+
+
+def _said(start: str) -> str:
+    """The one service text above that starts with ``start``."""
+    (found,) = [service for service, _, _ in _SAID if service.startswith(start)]
+    return found
+
+
+# The API's wording of the texts that name a CLI command: its caller is a program, whose
+# developer has the API, not the command line of the server (nor the pages' buttons).
+# A text without an entry here reads as the pages word it when that names no page.
+_API = {
+    _said("no grant "): "no grant %(id)s; GET /api/v1/grants?status=payment_failed lists the grants"
+    " whose payment failed",
+    _said(
+        "grant %(id)s is in batch "
+    ): "grant %(id)s is in batch %(batch)s awaiting its payment result; send the"
+    " bank's result file (POST /api/v1/finance/payments) before paying it again",
+    _said(
+        "grant %(id)s is granted and not in a batch (released"
+    ): "grant %(id)s is granted and not in a batch (released for re-payment"
+    " already); the next batch (POST /api/v1/finance/batches) takes it",
+    _said(
+        "grant %(id)s is granted and not in a batch;"
+    ): "grant %(id)s is granted and not in a batch; the next batch (POST"
+    " /api/v1/finance/batches) takes it",
+    _said(
+        "grant %(id)s's payment in batch "
+    ): "grant %(id)s's payment in batch %(batch)s is already recorded as failed; to"
+    " pay it, release it once the cause is addressed (POST"
+    " /api/v1/finance/grants/%(n)s/repay with a reason) and export it in a new batch",
+    _said(
+        "policy '%(policy)s' is not published"
+    ): "policy '%(policy)s' is not published; GET /api/v1/policies lists what is",
+    _said(
+        "application %(id)s is flagged"
+    ): "application %(id)s is flagged for review: %(flag)s; resolve the flag first"
+    " (POST /api/v1/records/%(n)s/review, to keep or withdraw it)",
+    _said(
+        "complainant %(id)s has not"
+    ): "complainant %(id)s has not been flagged for review: decide the complainants"
+    " of the review queue (GET /api/v1/complaints/queue gives their ids)",
+    next(iter(_WHOLE)): "nothing to pay: every granted amount is already in a batch or paid (a"
+    " failed payment is paid again once released: POST /api/v1/finance/grants/{grant_id}/repay)",
+}
+_PAGE_WORDS = re.compile(r"\bthis page\b|\bon the\b '|under '|\bpage\b")
+
+
+def api_wording(text: str) -> str:
+    """A refusal as the API says it: a service text that names a CLI command (or a path
+    on the server) in the API's words, else the text itself."""
+    if text in _API:
+        return _API[text]
+    for (pattern, service), (_, web, _shapes) in zip(CLI_TEXTS, _SAID, strict=True):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        wording = _API.get(service)
+        if wording is None:
+            if _PAGE_WORDS.search(web):
+                return text  # every text that words a page has its API wording above
+            wording = web
+        return wording % found.groupdict()
+    return text

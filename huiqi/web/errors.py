@@ -129,7 +129,13 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
     if status == 401 and not wants_json(request):
         return RedirectResponse(f"/login?next={quote(return_to(request))}", status_code=303)
     message = str(exc)
-    if isinstance(exc, StoreError):
+    if request.url.path.startswith("/api/"):
+        # A program's developer has the API, not the server's command line: a refusal
+        # that names a command ('huiqi disburse export') names the API's call instead.
+        from huiqi.web.cli_texts import api_wording
+
+        message = api_wording(message)
+    if isinstance(exc, StoreError) and message == str(exc):
         # The store's refusals name its path on the server and a command to run there:
         # neither is a client's to see or do. Said as the pages say it (in English; a page
         # translates it again in its own language).

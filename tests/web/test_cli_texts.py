@@ -14,7 +14,7 @@ from portal_data import OFFER, Portal, sign_in
 from huiqi.delivery.models import BatchItem, Grant
 from huiqi.delivery.repayment import _not_failed
 from huiqi.delivery.statuses import GrantStatus
-from huiqi.web.cli_texts import _SAID, _WHOLE, CLI_TEXTS, web_wording
+from huiqi.web.cli_texts import _SAID, _WHOLE, CLI_TEXTS, api_wording, web_wording
 from huiqi.web.i18n import translations
 from huiqi.web.refusals import REFUSALS, localise
 
@@ -125,3 +125,50 @@ def test_a_checklist_that_cannot_be_shown_says_why_without_the_server_path(
     assert shown.status_code == 200
     assert "暂时无法显示条件核对： 尚无企业数据；请数据管理员先行导入" in shown.text
     assert "/srv/huiqi" not in shown.text and "huiqi generate" not in shown.text
+
+
+# A value for each of the templates' names, of the shape its pattern reads.
+SAMPLE = {
+    "id": "12",
+    "n": "12",
+    "batch": "3",
+    "policy": "sh-demo-2026",
+    "version": "sh-demo-2026 v1",
+    "mode": "auto",
+    "day": "2027-01-01",
+    "flag": "营业收入 changed",
+    "path": "/srv/huiqi/p.duckdb",
+    "detail": "no data",
+    "quoted": "'r.csv'",
+    "kind": "csv",
+    "error": "BadZipFile",
+}
+
+
+@pytest.mark.parametrize("service", [s for s, _, _ in _SAID] + list(_WHOLE))
+def test_an_api_refusal_names_no_command_and_no_page(service: str) -> None:
+    """Regression (QA): 'POST /api/v1/finance/grants/999/repay' answered "no grant 999;
+    'huiqi grants --status payment_failed' lists them": the API's caller is a program
+    whose developer has the API, neither the server's command line nor the pages' buttons.
+    Every service text that names a command is said by the API in its own words, with
+    the text's values."""
+    text = service % SAMPLE if "%(" in service else service
+    said = api_wording(text)
+    assert not COMMAND.search(said), said
+    assert "this page" not in said and "/srv/huiqi" not in said, said
+    for name in ("id", "batch", "policy"):
+        if f"%({name})s" in service:
+            assert SAMPLE[name] in said, said
+
+
+def test_the_api_says_where_a_missing_grant_is_listed(portal: Portal) -> None:
+    finance = {"Authorization": f"Bearer {portal.token('finance')}"}
+    got = portal.client().post(
+        "/api/v1/finance/grants/999999/repay", headers=finance, json={"reason": "账号已更正"}
+    )
+    assert got.status_code == 404, got.text
+    detail = got.json()["detail"]
+    assert detail == (
+        "no grant 999999; GET /api/v1/grants?status=payment_failed lists the grants whose"
+        " payment failed"
+    )
