@@ -66,7 +66,7 @@ def group_units(above: list[tuple[int, list[str]]], width: int) -> dict[int, tup
 
 def _other_money(text: str) -> str | None:
     """The money unit huiqi does not read amounts in (千元, 美元) a cell names, if any."""
-    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
+    from huiqi.profiles.unitwords import OTHER_MONEY, header_unit_word
 
     word = header_unit_word(text)
     return word if word in OTHER_MONEY else None
@@ -75,7 +75,7 @@ def _other_money(text: str) -> str | None:
 def header_unit(header: str) -> str | None:
     """The unit a header names ("营业收入（万元）", "资产总额(单位:万元)", "纳税总额/万元"
     → wan_yuan), if any."""
-    from huiqi.profiles.mappingdraft import UNIT_WORDS, header_unit_word
+    from huiqi.profiles.unitwords import UNIT_WORDS, header_unit_word
 
     return UNIT_WORDS.get(header_unit_word(header) or "")
 
@@ -87,7 +87,7 @@ def check_header_units(
     not read it in ("营业收入（万元）" read in yuan: 10,000 times too small), or one huiqi
     reads no amount in (千元, 美元). ``headers``: field → the file's header;
     ``money``: the fields that are amounts."""
-    from huiqi.profiles.mappingdraft import OTHER_MONEY, header_unit_word
+    from huiqi.profiles.unitwords import OTHER_MONEY, header_unit_word
 
     for field, header in headers.items():
         if field not in money:
@@ -191,7 +191,7 @@ def check_mapping_header_units(
     ("营业收入（万元）") must be read in it (without 'units:' it was read as yuan, 10,000
     times too small), and never in 千元 or a foreign currency."""
     from huiqi.profiles.mapping_values import fail
-    from huiqi.profiles.mappingdraft import OTHER_MONEY, UNIT_WORDS, header_unit_word
+    from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS, header_unit_word
 
     for section, entries in sections.items():
         for header, field in entries.items():

@@ -15,10 +15,12 @@ from huiqi.profiles.headerfit import header_below, two_row_header
 from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, office_mappings
 from huiqi.profiles.readers import Source
+from huiqi.profiles.unit_variants import with_header_units
 
 
 def _fits(source: Source, headers: list[str], named: Mapping | None, folder: Path) -> Mapping:
-    chosen = named or detect_mapping(str(source.path), headers, folder)
+    chosen = with_header_units(named, headers) if named else None
+    chosen = chosen or detect_mapping(str(source.path), headers, folder)
     chosen.resolve(str(source.path), headers)
     return chosen
 

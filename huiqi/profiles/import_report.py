@@ -94,6 +94,9 @@ class ImportReport:
     unit_line: int | None = None
     # The file's columns that are not imported (the mapping's 'ignore:', 序号, 备注).
     ignored_columns: list[str] = field(default_factory=list)
+    # Money columns read in the unit their header names, not the mapping's ("注册资本（万元）
+    # (万元)": huiqi.profiles.unit_variants).
+    units_from_headers: list[str] = field(default_factory=list)
     # The store's enterprises with no district code after the import (huiqi.profiles.no_district).
     no_district: int = 0
     no_district_first: list[str] = field(default_factory=list)
@@ -191,6 +194,12 @@ class ImportReport:
                 " over the same days, where a registry records one at a time; every row is kept."
                 " Give the earlier one its end date (valid_to) and import again. First:",
                 self.legal_rep_messages,
+            )
+        if self.units_from_headers:
+            lines.append(
+                "Amounts read in the unit their header names: "
+                + ", ".join(self.units_from_headers)
+                + "."
             )
         if self.shares_at_most_one:
             lines.append(

@@ -285,6 +285,7 @@ def _import(
                 no_district_path=no_district_path,
                 header_line=source.header_line,
                 unit_line=source.unit_line,
+                units_from_headers=[f"{h} ({w})" for h, w in chosen.header_units.items()],
                 ignored_columns=[
                     h or f"column {i + 1} (no header)"
                     for i, h in enumerate(source.headers)

@@ -129,6 +129,9 @@ class Mapping:
     # Coded field -> {text as this registry writes it: code}, besides the code list's own
     # codes and names (a registry's own wording, e.g. 市场主体类型 for 登记注册类型).
     values: dict[str, dict[str, str]] = dataclass_field(default_factory=dict)
+    # The file's money headers read in the unit they name, not the mapping's header's
+    # (header -> unit word: "注册资本（万元）" -> "万元"; ``unit_variants``), for the report.
+    header_units: dict[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:

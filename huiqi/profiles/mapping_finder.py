@@ -92,6 +92,13 @@ def _closest(file: str, headers: list[str], found: set[str], mappings: dict[str,
     return ""
 
 
+def _with_units(headers: list[str], mapping: Mapping) -> Mapping:
+    """``mapping`` reading a money column headed in another unit in that unit."""
+    from huiqi.profiles.unit_variants import with_header_units
+
+    return with_header_units(mapping, headers)
+
+
 def detect_mapping(file: str, headers: list[str], folder: Path | None = None) -> Mapping:
     """The one mapping that fits a header row, or ImportFileError saying why none does.
 
@@ -101,7 +108,7 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
     found = {normalise_header(h) for h in headers}
     candidates = []
     mappings = all_mappings(folder)
-    for m in mappings.values():
+    for m in map(functools.partial(_with_units, headers), mappings.values()):
         known = {**m.headers, **dict.fromkeys(m.skipped, "")}
         keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
         if found <= set(known) and keys_present:

@@ -35,7 +35,7 @@ def unit_word(cell: str) -> str:
 
 def is_money(word: str) -> bool:
     """Whether a unit word is a money unit, one huiqi reads amounts in or not (千元)."""
-    from huiqi.profiles.mappingdraft import OTHER_MONEY
+    from huiqi.profiles.unitwords import OTHER_MONEY
 
     return word in MONEY or word in OTHER_MONEY
 

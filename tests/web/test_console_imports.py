@@ -123,6 +123,18 @@ def test_a_relations_file_of_fractions_is_said_on_its_report(portal: Portal) -> 
     assert "持股比例：本文件中的 1 个持股比例均不超过 1 %" in text, text
 
 
+def test_a_capital_in_wan_yuan_is_said_on_its_report(portal: Portal) -> None:
+    """A market file headed 注册资本（万元） imports with the built-in mapping, its amounts
+    read in 万元; the report says which columns were read in their header's unit."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = f"统一社会信用代码,企业名称,注册资本（万元）\n{make('91310115MA700000C')},丙公司,50\n"
+    status, ref = upload(client, token, "市场主体.csv", body.encode())
+    assert status == 303, ref
+    text = client.get(f"/console/imports/{ref}").text
+    assert "按表头所注单位读取的金额列：注册资本（万元） (万元)。" in text, text
+
+
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:
     client, token = steward
     status, ref = upload(client, token, "bad.csv", f"{HEADER}X1,坏,310115\n".encode())

@@ -118,6 +118,7 @@ _LISTS = (
     "missing_columns",
     "other_registries",
     "ignored_columns",
+    "units_from_headers",
     "skipped_above",
     "size_class_messages",
     "legal_rep_messages",
@@ -150,6 +151,7 @@ class ImportReportPublic(BaseModel):
     missing_columns: list[str] = []
     other_registries: list[str] = []
     ignored_columns: list[str] = []
+    units_from_headers: list[str] = []  # "注册资本（万元） (万元)": read in its header's unit
     skipped_above: list[str] = []
     size_class_messages: list[str] = []
     legal_rep_messages: list[str] = []
