@@ -45,11 +45,11 @@ def with_header_units(mapping: Mapping, headers: list[str]) -> Mapping:
             continue
         name, word = comparable(header)
         unit = UNIT_WORDS.get(word or "")
-        field = by_name.get(name)
-        if unit is None or field is None or field in present or field in units:
+        target = by_name.get(name)
+        if unit is None or target is None or target in present or target in units:
             continue  # not a unit variant, or the column is there already (the clash is said)
-        aliases[header] = field
-        units[field] = unit
+        aliases[header] = target
+        units[target] = unit
         words[header] = word or ""
     if not aliases:
         return mapping
