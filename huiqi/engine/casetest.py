@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from huiqi.engine.backend import Backend, get_backend
 from huiqi.engine.compile.compiler import CompiledPolicy
@@ -62,12 +63,32 @@ def run_case(
     where = _where(cp)
     try:
         prof = profile_from_case(case.profile, data_year=cp.policy.data_year, seq=seq, written=True)
-        (got,) = (backend or get_backend()).evaluate([prof], [cp])
+        others = _others(cp, case, prof.uscc)
+        rows = (backend or get_backend()).evaluate([prof, *others], [cp])
+        (got,) = [r for r in rows if r.uscc == prof.uscc]
     except HuiqiError as exc:
         return CaseResult(
             cp.policy.id, where, case.name, False, f"{where}: case '{case.name}': {exc}"
         )
     return _judged(cp, case, got)
+
+
+def _others(cp: CompiledPolicy, case: TestCase, own: str) -> list[RawProfile]:
+    """The case's other enterprises (``others:``), each named by its own USCC."""
+    found: list[RawProfile] = []
+    seen = {own}
+    for i, data in enumerate(case.others):
+        code = str(data.get("uscc") or "")
+        if not code:
+            raise PolicyError(
+                f"others[{i}] has no uscc: give each other enterprise the USCC its"
+                " relations or contracts name it by"
+            )
+        if code in seen:
+            raise PolicyError(f"others[{i}]: {code} is in the case twice; give it once")
+        seen.add(code)
+        found.append(profile_from_case(data, data_year=cp.policy.data_year, written=True))
+    return found
 
 
 def _judged(cp: CompiledPolicy, case: TestCase, got: Evaluation) -> CaseResult:
@@ -133,7 +154,7 @@ def _run_cases(cp: CompiledPolicy, engine: Backend) -> list[CaseResult]:
             )
         except HuiqiError:
             continue  # run_case reports it
-        if not prof.relations and not prof.contracts:
+        if not prof.relations and not prof.contracts and not case.others:
             alone[i] = prof
     got: dict[int, Evaluation] = {}
     codes = [p.uscc for p in alone.values()]
@@ -156,19 +177,37 @@ def case_profile_errors(cp: CompiledPolicy, marks: Marks) -> list[PolicyError]:
     filename = cp.filename or cp.policy.id
     errors: list[PolicyError] = []
     for i, case in enumerate(cp.policy.tests):
-        for name, value in case.profile.items():
-            if name == "uscc":
-                continue
-            try:
-                profile_from_case({name: value}, data_year=cp.policy.data_year, written=True)
-            except HuiqiError as exc:
-                path = ("tests", i, "profile", name)
-                at = locate(marks, path, filename)
-                dotted = f"tests[{i}].profile.{name}"
-                errors.append(
-                    PolicyError(
-                        f"test case '{case.name}': {exc.message}",
-                        location=Location(at.file, at.line, at.column, dotted),
-                    )
+        profiles: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [
+            (("profile",), case.profile)
+        ]
+        profiles += [(("others", j), other) for j, other in enumerate(case.others)]
+        for where, profile in profiles:
+            errors.extend(_value_errors(cp, case, marks, filename, ("tests", i, *where), profile))
+    return errors
+
+
+def _value_errors(
+    cp: CompiledPolicy,
+    case: TestCase,
+    marks: Marks,
+    filename: str,
+    path: tuple[str | int, ...],
+    profile: dict[str, Any],
+) -> list[PolicyError]:
+    errors: list[PolicyError] = []
+    for name, value in profile.items():
+        if name == "uscc":
+            continue
+        try:
+            profile_from_case({name: value}, data_year=cp.policy.data_year, written=True)
+        except HuiqiError as exc:
+            at = locate(marks, (*path, name), filename)
+            dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (*path, name))
+            dotted = dotted.removeprefix(".")
+            errors.append(
+                PolicyError(
+                    f"test case '{case.name}': {exc.message}",
+                    location=Location(at.file, at.line, at.column, dotted),
                 )
+            )
     return errors

@@ -258,6 +258,9 @@ class TestCase(_Strict):
 
     name: str = Field(min_length=1)
     profile: dict[str, Any]
+    # Other enterprises of the case (each with its uscc): those its relations or contracts
+    # name, with the figures a group total adds up. The case's result is the profile's.
+    others: list[dict[str, Any]] = []
     expect: Expectation
 
 
