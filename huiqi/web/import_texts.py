@@ -73,4 +73,12 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " imported; the other rows are)"
         )
     ),
+    # The report's size-class disagreements (huiqi.profiles.import_report).
+    refusal(
+        N_(
+            "%(file)s, line %(line)s: %(uscc)s %(year)s: reported %(quoted)s, derived"
+            " %(should)s from employees, revenue and total assets"
+        ),
+        should=r"'[^']*'",
+    ),
 ]

@@ -218,6 +218,8 @@ SAMPLES = {
     "suffixes": ".csv, .xlsx",
     # A rejected row's column (huiqi.web.import_texts: a total row).
     "header": "'序号'",
+    "uscc": "91310115MA1H8R7C41",
+    "year": "2025",
 }
 
 
@@ -478,6 +480,12 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
             "'合计' starts a total row, not an enterprise's: delete the row (totals are not"
             " imported; the other rows are)",
             "'合计' 表示这是合计行，不是企业的数据；请删除该行（合计行不导入，其他行照常导入）",
+        ),
+        (
+            "tax.csv, line 635: 91310114MADQ6PGG8L 2022: reported 'small', derived 'micro' from"
+            " employees, revenue and total assets",
+            "tax.csv，第 635 行：91310114MADQ6PGG8L 2022 年度：报送的规模为 'small'，"
+            "按从业人员、营业收入和资产总额划分应为 'micro'",
         ),
     ],
 )
