@@ -241,8 +241,19 @@ def to_jsonable(value: Any) -> Any:
 # An id or a version typed on the command line, bounded as the ledger's integers are: a
 # larger one (99999999999999999999) was an OverflowError traceback from the database
 # driver, not a usage error.
-RECORD_ID = click.IntRange(1, 2**62)
-VERSION = click.IntRange(1, 2**31 - 1)
+class WholeNumber(click.IntRange):
+    """A bounded whole number that a refusal calls one: Click's IntRange said "'abc' is not
+    a valid integer range", as if a range were expected (qa1)."""
+
+    name = "whole number"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        # An option's help shows INTEGER as before; an argument keeps its own name.
+        return "INTEGER" if isinstance(param, click.Option) else None
+
+
+RECORD_ID = WholeNumber(1, 2**62)
+VERSION = WholeNumber(1, 2**31 - 1)
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
@@ -253,7 +264,7 @@ LIMIT_OPTION = click.option(
     "--limit",
     default=50,
     show_default=True,
-    type=click.IntRange(1, 10_000),
+    type=WholeNumber(1, 10_000),
     help="At most this many (1-10000).",
 )
 

@@ -124,10 +124,11 @@ def import_cmd(ctx: click.Context, file: Path, mapping: Path | None, as_json: bo
             )
         for r in report.rejects[:50]:
             where = f", column '{r['column']}' (field '{r['field']}')" if r.get("column") else ""
-            console.print(f"  line {r['line']}{where}: {r['reason']}", markup=False)
+            # The file's name first, as every other import says where (qa1).
+            console.print(f"  {file.name}, line {r['line']}{where}: {r['reason']}", markup=False)
         for c in report.changed[:50]:
             console.print(
-                f"  line {c['line']}: complaint {c['ref']} is already held with another"
+                f"  {file.name}, line {c['line']}: complaint {c['ref']} is already held with another"
                 f" {', '.join(c['fields'])}; the complaint held is kept, check the change"
                 " with the complaint system",
                 soft_wrap=True,

@@ -147,7 +147,8 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
                 )
         except HuiqiError as exc:
             problems += 1
-            err_console.print(f"[red]error[/]: {exc}", soft_wrap=True)
+            for each in exc.all:
+                err_console.print(f"[red]error[/]: {each}", soft_wrap=True)
             continue
         if not paths:
             names[m.name] = m

@@ -14,6 +14,7 @@ are reported with their line and column and the good ones are kept.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_ta
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
+from huiqi.profiles.totalsrow import TOTAL_CELL
 from huiqi.wording import counted
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
@@ -148,6 +150,22 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     return report
 
 
+def _no_grant_id(cells: dict[str, Any]) -> str:
+    """Why a row without a grant id is refused: a sheet's total row (合计 in another cell)
+    is said to be one, never a grant id that "is not a whole number"."""
+    for value in cells.values():
+        text = cell_text(value)
+        if text and re.fullmatch(TOTAL_CELL, text):
+            return (
+                f"'{text}' starts a total row, not a payment result: delete the row (totals"
+                " are not read; the other rows are)"
+            )
+    return (
+        "the grant id is empty: write the grant's number as the batch file has it"
+        " (column grant_id, 补贴编号)"
+    )
+
+
 def _apply_row(
     session: Session,
     path: Path,
@@ -160,6 +178,8 @@ def _apply_row(
 ) -> tuple[str, int]:
     """Validate and apply one row; return ('paid'|'failed'|'unchanged', batch id)."""
     raw_id = cell_text(cells["grant_id"])
+    if not raw_id:
+        raise RowError("grant_id", _no_grant_id(cells))
     grant_id = grant_id_of(raw_id)
     if grant_id is None and raw_id.isascii() and raw_id.isdigit():
         # A whole number beyond any id (20 digits): it names no grant, as 999999 does not.

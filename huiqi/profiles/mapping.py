@@ -280,18 +280,26 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             source,
         )
     sections = {k: text_map(raw, k, marks, source) for k in ("columns", "aliases")}
+    # Every column's problem at once: a draft often leaves several columns to fill in, and
+    # 'huiqi mapping check' showed only the first, one run per column (qa1).
+    problems: list[MappingError] = []
     for section, entries in sections.items():
         for header, field in entries.items():
             where = (section, header)
-            if field is None or str(field).strip() in ("", UNCONFIRMED):
-                raise fail(
-                    f"header '{header}' has no field yet; write the dictionary field it feeds, "
-                    "or move the header under 'ignore:' to skip the column",
-                    marks,
-                    where,
-                    source,
-                )
-            _check_field(str(field), layout, marks, where, source, dictionary)
+            try:
+                if field is None or str(field).strip() in ("", UNCONFIRMED):
+                    raise fail(
+                        f"header '{header}' has no field yet; write the dictionary field it"
+                        " feeds, or move the header under 'ignore:' to skip the column",
+                        marks,
+                        where,
+                        source,
+                    )
+                _check_field(str(field), layout, marks, where, source, dictionary)
+            except MappingError as exc:
+                problems.append(exc)
+    if problems:
+        raise _first_of(problems)
     columns = {h: str(f) for h, f in sections["columns"].items()}
     aliases = {h: str(f) for h, f in sections["aliases"].items()}
     for field in REQUIRED_FIELDS[layout]:
@@ -335,6 +343,18 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
         source,
         tuple(str(h) for h in ignore),
         values,
+    )
+
+
+def _first_of(problems: list[MappingError]) -> MappingError:
+    """The first problem, saying how many follow, with the others in ``more``."""
+    first, more = problems[0], len(problems) - 1
+    if not more:
+        return first
+    return MappingError(
+        f"{first.message} ({more} more problem{'s' if more > 1 else ''} after this one)",
+        location=first.location,
+        more=tuple(problems[1:]),
     )
 
 

@@ -8,7 +8,7 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from huiqi.errors import ImportFileError, Location, MappingError
+from huiqi.errors import ImportFileError, Location, MappingError, NotFoundError
 from huiqi.profiles.mapping import (
     PACKAGED_PREFIX,
     Mapping,
@@ -67,6 +67,13 @@ def get_mapping(name: str, folder: Path | None = None) -> Mapping:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return load_mapping_file(path)
+    if path.suffix in (".yaml", ".yml") and not path.exists():
+        # A path, mistyped or relative to another folder: "no mapping named" read as if
+        # the file's name were taken for a mapping's name.
+        raise NotFoundError(
+            f"mapping file '{name}' does not exist (paths are read from {Path.cwd()}); give"
+            f" the path of a mapping YAML file, or a mapping's name: one of {sorted(mappings)}"
+        )
     raise ImportFileError(
         f"no mapping named '{name}'; use one of {sorted(mappings)} or the path of a mapping YAML file"
     )

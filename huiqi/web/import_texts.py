@@ -55,4 +55,30 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " own rows), or have it imported on the server"
         )
     ),
+    # A rejected row's reason in the report's table (huiqi.profiles.numberrules,
+    # passive_rows, rowcheck): qa1 found them in English on the Chinese import page.
+    refusal(
+        N_("%(quoted)s is not a number; write digits with at most %(n)s decimals, e.g. 1234.5")
+    ),
+    refusal(
+        N_(
+            "%(quoted)s in column %(header)s with no USCC starts a total row, not an"
+            " enterprise's: delete the row (totals are not imported; the other rows are)"
+        ),
+        header=r"'[^']*'",
+    ),
+    refusal(
+        N_(
+            "%(quoted)s starts a total row, not an enterprise's: delete the row (totals are not"
+            " imported; the other rows are)"
+        )
+    ),
+    # The report's size-class disagreements (huiqi.profiles.import_report).
+    refusal(
+        N_(
+            "%(file)s, line %(line)s: %(uscc)s %(year)s: reported %(quoted)s, derived"
+            " %(should)s from employees, revenue and total assets"
+        ),
+        should=r"'[^']*'",
+    ),
 ]

@@ -103,6 +103,13 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " yuan is granted"
         )
     ),
+    # huiqi.delivery.review: the record's note after a withdrawal, which the enterprise
+    # reads on its home and grants pages (qa1: it was English on the Chinese pages).
+    refusal(
+        N_("withdrawn after review: %(what)s; grant %(id)s is never sent for payment"),
+        what=r".+?",
+    ),
+    refusal(N_("withdrawn after review: %(what)s")),
     refusal(
         N_(
             "withdrawal decided after review: %(what)s; grant %(id)s (%(status)s) is not"

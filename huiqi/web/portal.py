@@ -153,6 +153,19 @@ def park_lines(
     ]
 
 
+def withdrawn_unpaid(records: list[RecordRow], grants: list[GrantRow]) -> set[int]:
+    """The grants a reviewer withdrew before they were exported (huiqi.delivery.review):
+    the grant row stays ``granted`` (the ledger has no revocation) but its record is
+    withdrawn, so no export takes it and it is never paid. A page must not call it
+    "approved, awaiting payment" nor count it among the year's grants."""
+    withdrawn = {(r.uscc, r.policy_id, r.version) for r in records if r.status == "withdrawn"}
+    return {
+        g.id
+        for g in grants
+        if g.status == "granted" and (g.uscc, g.policy_id, g.version) in withdrawn
+    }
+
+
 def group_of(record: RecordRow, grant: GrantRow | None) -> str:
     if grant is not None and grant.status == "paid":
         return "paid"
@@ -215,6 +228,9 @@ def build_home(
     else:
         records = every_row(ledger.list_records, session, actor, uscc)
         grants = every_row(ledger.list_grants, session, actor, uscc)
+        # Withdrawn after review before export: never paid, so the card shows the record.
+        unpaid = withdrawn_unpaid(records, grants)
+        grants = [g for g in grants if g.id not in unpaid]
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}

@@ -135,6 +135,12 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     ),
     # A payment result file's rows and name (the finance console).
     _refusal(N_("grant id '%(value)s' is not a whole number")),
+    _refusal(
+        N_(
+            "'%(value)s' starts a total row, not a payment result: delete the row (totals are"
+            " not read; the other rows are)"
+        )
+    ),
     _refusal(N_("unknown grant %(id)s")),
     _refusal(N_("result '%(value)s' is not one of paid, failed, 成功, 失败")),
     _refusal(N_("grant %(id)s already appears on line %(line)s")),
@@ -313,6 +319,10 @@ N_("Invalid multipart data.")
 N_("Missing boundary in multipart.")
 N_("give the value you believe is right")
 N_("a failed payment needs a reason (the bank's message)")
+N_(
+    "the grant id is empty: write the grant's number as the batch file has it"
+    " (column grant_id, 补贴编号)"
+)
 N_("give the reason for retiring this version")
 N_("this form has expired or did not come from this site; reload the page")
 N_("the form names no application; reload the page")

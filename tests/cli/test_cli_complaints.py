@@ -111,3 +111,25 @@ def test_an_export_without_optional_columns_and_with_grouped_yuan_is_imported(
     assert "the file has no column for bank (收款账号): left empty" in " ".join(text.split())
     code, text = run(data, "complaints", "import", str(export), "--json", token=tokens["reviewer"])
     assert json.loads(text)["absent"] == ["bank (收款账号)"]
+
+
+def test_a_rejected_row_is_reported_with_the_files_name(tmp_path: Path) -> None:
+    """Regression (qa1, 2026-12-05): a complaint import listed its rejected rows as "line 3,
+    column …" without the file's name, unlike every other import (registry files, payment
+    results, the 12345 export)."""
+    data = tmp_path / "data"
+    tokens = accounts(data, reviewer=["complaint_officer"])
+    out = tmp_path / "gen"
+    assert run(data, "complaints", "generate", "--complaints", "20", "--out", str(out))[0] == 0
+    export = out / "complaints.csv"
+    with export.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[2][rows[0].index("证件号码")] = ""
+    with export.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, text = run(data, "complaints", "import", str(export), token=tokens["reviewer"])
+    assert code == 4, text
+    assert (
+        "complaints.csv, line 3, column '证件号码' (field 'id_number'): the ID number is empty"
+        in " ".join(text.split())
+    )

@@ -264,3 +264,22 @@ def test_drafting_again_over_an_existing_mapping_is_refused_without_force(
     code, out = run(data, "mapping", "new", str(path), "--out", str(draft), "--force")
     assert code == 0, out
     assert "纳税人识别号" in draft.read_text("utf-8")
+
+
+def test_mapping_check_lists_every_columns_problem_in_one_run(tmp_path: Path) -> None:
+    """Regression (qa1, 2026-12-05): a mapping with a mistyped field and two columns left
+    null showed only the first problem, so a data steward ran 'huiqi mapping check' once
+    per column (docs/policies.md §12.1 says it prints every problem)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "name: m\nregistry: tax\nlayout: yearly\ncolumns:\n  纳税人识别号: uscc\n"
+        "  所属年度: year\n  研发人员: rd_staf\n  营业收入: null\n  利润: null\n",
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path / "data", "mapping", "check", str(mapping))
+    shown = " ".join(out.split())
+    assert code == 4, out
+    assert "line 7, column 9: 'rd_staf' is not an importable dictionary field" in shown
+    assert "(2 more problems after this one)" in shown
+    assert "line 8, column 9: header '营业收入' has no field yet" in shown
+    assert "line 9, column 7: header '利润' has no field yet" in shown

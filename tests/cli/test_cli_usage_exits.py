@@ -288,3 +288,21 @@ def test_complaints_queue_refuses_a_negative_position_as_wrong_usage(tmp_path: P
     code, out = run(tmp_path / "data", "complaints", "queue", "--after", "-5")
     assert code == 2, out
     assert "Invalid value for '--after'" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["claim", "abc"], "Invalid value for '[OFFER_ID]': 'abc' is not a valid whole number."),
+        (["retire", "p", "abc", "--reason", "x"], "'VERSION': 'abc' is not a valid whole number."),
+        (["records", "--limit", "x"], "'--limit': 'x' is not a valid whole number."),
+    ],
+)
+def test_an_id_that_is_not_a_number_is_called_so(
+    tmp_path: Path, args: list[str], shown: str
+) -> None:
+    """Regression (qa1, 2026-12-05): 'huiqi claim abc' said "'abc' is not a valid integer
+    range", as if a range were asked for; an id, a version or a limit is a whole number."""
+    code, out = run(tmp_path / "data", *args)
+    assert code == 2 and shown in out, out
+    assert "integer range" not in out

@@ -300,6 +300,43 @@ def test_bad_rows_are_reported_with_line_and_column_while_good_rows_apply(
         ]
 
 
+def test_a_total_row_or_an_empty_grant_id_says_what_it_is(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (qa1, 2026-12-05): a bank's file ending with a total row (合计 in the
+    batch column) was refused as "grant id '' is not a whole number", and so was a row
+    whose grant id was left empty: neither said what was wrong."""
+    (a,) = _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [
+            ["批次", "补贴编号", "结果", "原因", "金额"],
+            ["1", str(a), "成功", "", "10.00"],
+            ["1", "", "成功", "", "10.00"],
+            ["合计", "", "", "", "10.00"],
+        ],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert report.paid == 1
+    got = [(e.location.line, e.location.column, e.message) for e in report.errors if e.location]
+    assert got == [
+        (
+            3,
+            2,
+            "the grant id is empty: write the grant's number as the batch file has it"
+            " (column grant_id, 补贴编号)",
+        ),
+        (
+            4,
+            2,
+            "'合计' starts a total row, not a payment result: delete the row (totals are not"
+            " read; the other rows are)",
+        ),
+    ]
+
+
 def test_a_grant_id_beyond_any_id_is_an_unknown_grant(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huiqi.errors import MappingError
+from huiqi.errors import MappingError, NotFoundError
 from huiqi.profiles.mapping import parse_mapping
 from huiqi.profiles.mapping_finder import detect_mapping, get_mapping
 from huiqi.profiles.mappingdraft import draft_mapping, draft_name
@@ -161,6 +161,22 @@ def test_data_dir_mappings_are_detected_and_named(tmp_path: Path) -> None:
         2: "year",
         3: "revenue",
     }
+
+
+def test_a_mapping_path_that_does_not_exist_is_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (qa1, 2026-12-05): '--mapping district-tax.yaml' run from another folder
+    said "no mapping named 'district-tax.yaml'" (exit 1), as if a file's path were taken
+    for a mapping's name; it is a file not found (exit 3) and says where it was looked for."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotFoundError) as refused:
+        get_mapping("district-tax.yaml", tmp_path / "mappings")
+    assert refused.value.exit_code == 3
+    assert str(refused.value).startswith(
+        f"mapping file 'district-tax.yaml' does not exist (paths are read from {tmp_path});"
+    )
+    assert "'tax'" in str(refused.value)
 
 
 def test_data_dir_mapping_may_not_take_a_built_in_name(tmp_path: Path) -> None:

@@ -109,6 +109,17 @@ def test_a_result_contradicting_the_recorded_one_reads_in_chinese(
         ),
         ("grant 2 is not in batch 99; it is in batch 2", "补贴 2 不在批次 99 中；它在批次 2 中"),
         ("batch id 'abc' is not a whole number", "批次号 'abc' 不是整数"),
+        # Regression (qa1): a bank file's total row and an empty grant id (delivery.payments).
+        (
+            "'合计' starts a total row, not a payment result: delete the row (totals are not"
+            " read; the other rows are)",
+            "“合计”所在行是合计行，不是支付结果",
+        ),
+        (
+            "the grant id is empty: write the grant's number as the batch file has it"
+            " (column grant_id, 补贴编号)",
+            "补贴编号为空",
+        ),
         (
             "paid date 2020-01-01 is before batch 2 was exported (2026-12-05); check the date"
             " the bank paid",

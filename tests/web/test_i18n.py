@@ -216,6 +216,10 @@ SAMPLES = {
     "headers": "['编号', '名称']",
     "sheets": "['Sheet1']",
     "suffixes": ".csv, .xlsx",
+    # A rejected row's column (huiqi.web.import_texts: a total row).
+    "header": "'序号'",
+    "uscc": "91310115MA1H8R7C41",
+    "year": "2025",
 }
 
 
@@ -460,6 +464,28 @@ def test_an_access_refusal_names_the_action_and_the_roles_in_chinese(
             ' integer or a quoted decimal, not 120.5: write "120.5"',
             "测试用例“x”：企业数据字段“energy_consumption”（2025）："
             '数值请写整数或加引号的小数，不要写 120.5：请改为 "120.5"',
+        ),
+        # Regression (qa1, 2026-12-05): rejected rows' reasons on the console's import page.
+        (
+            "'abc' is not a number; write digits with at most 6 decimals, e.g. 1234.5",
+            "'abc' 不是数字：请只填写数字，最多 6 位小数，例如 1234.5",
+        ),
+        (
+            "'合计' in column '序号' with no USCC starts a total row, not an enterprise's:"
+            " delete the row (totals are not imported; the other rows are)",
+            "'序号' 列写有 '合计' 而统一社会信用代码为空：这是合计行，不是企业的数据；"
+            "请删除该行（合计行不导入，其他行照常导入）",
+        ),
+        (
+            "'合计' starts a total row, not an enterprise's: delete the row (totals are not"
+            " imported; the other rows are)",
+            "'合计' 表示这是合计行，不是企业的数据；请删除该行（合计行不导入，其他行照常导入）",
+        ),
+        (
+            "tax.csv, line 635: 91310114MADQ6PGG8L 2022: reported 'small', derived 'micro' from"
+            " employees, revenue and total assets",
+            "tax.csv，第 635 行：91310114MADQ6PGG8L 2022 年度：报送的规模为 'small'，"
+            "按从业人员、营业收入和资产总额划分应为 'micro'",
         ),
     ],
 )

@@ -25,6 +25,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.models import Application, Entitlement, Event, Grant, Notification
 from huiqi.delivery.publish import deliver
 from huiqi.delivery.review import ReviewError, resolve_flag
+from huiqi.web.portal import build_home
 
 LOST = (1, 2)  # enterprises that insure no one on the next snapshot: all their records flagged
 
@@ -218,6 +219,42 @@ def test_withdrawing_a_grant_never_sent_for_payment_holds_it_back(
         headers=headers,
     )
     assert bad.status_code == 422
+
+
+def test_a_grant_withdrawn_before_export_is_not_shown_as_awaiting_payment(
+    portal: Portal, flags: dict[tuple[int, str], int]
+) -> None:
+    """Regression (qa1, 2026-12-05): after a reviewer withdrew a claimed grant that was
+    never exported, the enterprise's grants page still listed it as 已批准，待拨付 with a
+    notice to download, its home counted it in the year's grants, and the reason read in
+    English on the Chinese pages; it is never paid."""
+    record = flags[(2, AUTO)]
+    if _record(portal, record).status != "withdrawn":
+        resolve_flag(
+            portal.factory,
+            record,
+            actor=_actor(portal, "officer"),
+            outcome="withdraw",
+            reason="已不在本区经营",
+        )
+    with portal.factory() as s:
+        grant = s.scalar(select(Grant).where(Grant.entitlement_id == record))
+        assert grant is not None and grant.status == "granted"
+    owner = sign_in(portal.client(), "ent2")
+    grants_page = owner.get("/grants").text
+    assert f'data-grant="{grant.id}"' not in grants_page
+    assert f'data-record="{record}"' in grants_page
+    assert f"经复核已撤回：已不在本区经营；补贴 {grant.id} 不再拨付" in grants_page
+    actor = _actor(portal, "ent2")
+    with reading(portal.factory) as s:
+        home = build_home(s, actor=actor, uscc=portal.usccs[2])
+        live = ledger.list_grants(s, actor=actor, uscc=portal.usccs[2], limit=1000)
+    cards = [c for _, _, group in home.groups for c in group]
+    withdrawn = [c for c in cards if c.record.id == record]
+    assert len(withdrawn) == 1 and withdrawn[0].grant is None
+    assert home.granted_this_year_fen == sum(
+        g.amount_fen for g in live if g.id != grant.id and g.status != "superseded"
+    )
 
 
 def test_the_console_page_has_a_form_per_flag_with_errors_next_to_the_field(

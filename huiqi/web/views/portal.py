@@ -16,7 +16,14 @@ from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
-from huiqi.web.portal import asked_enterprise, build_home, enterprise_of, every_row, park_page
+from huiqi.web.portal import (
+    asked_enterprise,
+    build_home,
+    enterprise_of,
+    every_row,
+    park_page,
+    withdrawn_unpaid,
+)
 from huiqi.web.render import page
 from huiqi.web.views.forms import Form
 
@@ -80,6 +87,10 @@ def grants(request: Request, factory: Factory, who: SignedIn, uscc: str = "") ->
         except AccessDenied:  # a finance officer reads the grants, not the ratings
             ratings = []
         titles = {c.policy_id: c.title for c in list_policies(s)}
+    # A grant withdrawn after review before export is never paid: its record is listed
+    # among the decisions (withdrawn, with the reason), not as a grant awaiting payment.
+    unpaid = withdrawn_unpaid(records, rows)
+    rows = [g for g in rows if g.id not in unpaid]
     granted = {(g.uscc, g.policy_id, g.version) for g in rows}
     year = clock.today().year
     return page(
