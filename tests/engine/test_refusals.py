@@ -326,6 +326,22 @@ POLICY_REFUSALS = [
         "a policy file is a mapping of fields (id:, version:, ...)",
         (1, 1, None),
     ),
+    (
+        # Regression: a mapping beside the policies ('huiqi policy test FOLDER') got 18 lines
+        # of "'id' is required here", "'columns' is not a policy field" ...
+        "an import mapping in a policy folder",
+        "name: green\nregistry: economy\nlayout: static\ncolumns:\n  统一社会信用代码: uscc\n",
+        "this is an import mapping file (columns:, layout:), not a policy: check it with"
+        " 'huiqi mapping check FILE', and keep it out of the folders of policy files",
+        (1, 1, None),
+    ),
+    (
+        "a data dictionary in a policy folder",
+        "fields:\n  - name: green_factory_level\n    type: boolean\n",
+        "this is a data dictionary (fields:), not a policy: check it with"
+        " 'huiqi dictionary check', and keep it out of the folders of policy files",
+        (1, 1, None),
+    ),
 ]
 
 
