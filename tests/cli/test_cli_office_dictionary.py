@@ -305,3 +305,20 @@ def test_a_field_added_after_the_latest_snapshot_is_unknown_when_matched(
         assert code == 0, out
         per_policy = {p["policy_id"]: p for p in json.loads(out)["policies"]}
         assert per_policy["xh-green-factory-award-2026"]["needs_data"] == 2, out
+
+
+def test_policy_test_under_a_broken_dictionary_names_the_dictionary(tmp_path: Path) -> None:
+    """With a dictionary.yaml that does not parse, 'huiqi policy test' blamed each policy:
+    "the compiler failed on this policy (DictionaryError: …); please report it with the
+    file". The dictionary's own error is given instead, with exit 1, as lint does."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    _write(
+        data / "dictionary.yaml",
+        DICTIONARY.replace("    type: enum\n", "    type: enum\n   x: [\n"),
+    )
+    policy = _write(tmp_path / "green-policy.yaml", POLICY)
+    code, out = run(data, "policy", "test", str(policy))
+    assert code == 1, out
+    assert "dictionary.yaml, line" in out and "not valid YAML" in out
+    assert "the compiler failed" not in out
