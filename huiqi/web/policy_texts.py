@@ -124,6 +124,7 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("%(detail)s; write a date as DATE %(quoted)s")),
+    refusal(N_("%(detail)s; test a tag with has_tag(tags, %(quoted)s)")),
     refusal(N_("%(detail)s (use holds(...) to test a qualification)")),
     refusal(N_("usage: %(detail)s")),
 ]

@@ -95,9 +95,17 @@ CRITERION_REFUSALS = [
         "OR needs a boolean value but 'employees' is integer (at character 9 of the expression)",
     ),
     ("revenue", "a criterion must be true or false, but this expression is decimal"),
+    # Regression: a bare qualification inside AND/OR/NOT, and a tag compared with '=', were
+    # refused without saying what to write, as a bare qualification criterion is told.
     (
         "holds(high_tech) AND high_tech",
-        "AND needs a boolean value but 'high_tech' is qualification (at character 22 of the expression)",
+        "AND needs a boolean value but 'high_tech' is qualification (use holds(...) to test a"
+        " qualification) (at character 22 of the expression)",
+    ),
+    (
+        "tags = 'ai'",
+        "cannot compare tags with string in 'tags = 'ai''; test a tag with has_tag(tags, 'ai')"
+        " (at character 8 of the expression)",
     ),
     (
         "high_tech",
