@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from rich.console import Console
@@ -124,6 +124,22 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     console.print("\n".join(lines) + missing + "\n")
 
 
+def budget_use(amount_fen: int, budget_fen: int) -> str:
+    """The share of the budget the eligible amounts take, in per cent to one decimal,
+    rounded up: a use that is not 0 never reads 0%, nor one over the budget 100.0%.
+
+    Example:
+        >>> budget_use(18263267, 2000000000), budget_use(100040, 100000), budget_use(0, 100)
+        ('1.0%', '100.1%', '0.0%')
+    """
+    if not budget_fen:
+        return ""
+    share = (Decimal(amount_fen) * 100 / Decimal(budget_fen)).quantize(
+        Decimal("0.1"), rounding=ROUND_CEILING
+    )
+    return f"{share}%"
+
+
 def render_match_report(
     console: Console,
     run: MatchRun,
@@ -159,7 +175,7 @@ def render_match_report(
         budget = ""
         if p is not None and p.budget is not None:
             budget_fen = int(p.budget * 100)
-            budget = f"{s.amount_fen * 100 // budget_fen}%" if budget_fen else ""
+            budget = budget_use(s.amount_fen, budget_fen)
         table.add_row(
             s.policy_id,
             p.delivery if p else "",

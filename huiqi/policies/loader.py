@@ -305,6 +305,25 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
     return PolicyError(msg, location=Location(loc.file, loc.line, loc.column, dotted))
 
 
+def _other_kind_of_file(data: dict[Any, Any]) -> str | None:
+    """What to say of an import mapping or a data dictionary read as a policy (one lying in
+    a folder of policies), instead of a line for every policy field it lacks."""
+    if "id" in data or "criteria" in data:
+        return None
+    keys = set(data)
+    if "columns" in keys and keys & {"layout", "registry"}:
+        return (
+            "this is an import mapping file (columns:, layout:), not a policy: check it with"
+            " 'huiqi mapping check FILE', and keep it out of the folders of policy files"
+        )
+    if "fields" in keys and keys <= {"fields", "registries", "code_lists"}:
+        return (
+            "this is a data dictionary (fields:), not a policy: check it with"
+            " 'huiqi dictionary check', and keep it out of the folders of policy files"
+        )
+    return None
+
+
 def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
     bad_values: list[PolicyError] = []
     data, marks = load_with_marks(text, filename, bad_values=bad_values)
@@ -315,6 +334,8 @@ def parse_policy(text: str, filename: str) -> tuple[Policy, Marks]:
             "a policy file is a mapping of fields (id:, version:, ...)",
             location=Location(filename, 1, 1),
         )
+    if (other := _other_kind_of_file(data)) is not None:
+        raise PolicyError(other, location=Location(filename, 1, 1))
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:

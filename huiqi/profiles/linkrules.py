@@ -127,13 +127,6 @@ def _kind(v: exp.Expression) -> exp.Expression:
     )
 
 
-def _uscc_check(v: exp.Expression, what: str) -> tuple[exp.Expression, exp.Expression]:
-    return (
-        not_(uscc_ok(fn("upper", v))),
-        concat(quoted(v), f" is not a valid unified social credit code ({what}, GB 32100-2015)"),
-    )
-
-
 def link_rules(
     mapping: Mapping, fields: list[str], values: dict[str, exp.Expression]
 ) -> list[Rule]:
@@ -173,7 +166,8 @@ def link_rules(
             out.append(rule(name, "VARCHAR", v, v, checks, required=True))
         elif name == "seller_uscc":
             up = fn("upper", v)
-            checks = [_uscc_check(v, "the seller")]
+            # Explained after the check (rowcheck), as the buyer's code is.
+            checks = [(not_(uscc_ok(up)), lit(USCC_PENDING))]
             if "uscc" in values:
                 checks.append(_itself(up, values["uscc"], "a contract's seller is its buyer"))
             out.append(rule(name, "VARCHAR", v, up, checks, required=True))
@@ -224,9 +218,7 @@ def _party(
     checks = [
         (
             is_(and_(enterprise, not_(uscc_ok(up)))),
-            concat(
-                quoted(v), " is not a valid unified social credit code (the related enterprise)"
-            ),
+            lit(USCC_PENDING),  # explained after the check (rowcheck), as the enterprise's is
         ),
         (
             is_(and_(person.copy(), matches(v, SCIENTIFIC))),

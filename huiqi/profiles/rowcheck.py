@@ -148,14 +148,23 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
     """Replace the SQL check's marker with uscc.validate's own message.
 
     SQL decides which codes fail (fast, vectorised); the few that fail get their
-    message from the one Python implementation, so the wording never diverges.
+    message from the one Python implementation, so the wording never diverges. The
+    enterprise's own code, and in a relations or contracts file the other party's and the
+    seller's, are explained alike.
     """
+    columns = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _checked)").fetchall()}
+    for name in ("uscc", "seller_uscc", "party"):
+        if name in columns and why(name) in columns:
+            _explain_bad_codes(con, name)
+
+
+def _explain_bad_codes(con: duckdb.DuckDBPyConnection, name: str) -> None:
     bad = con.execute(
         sql(
-            exp.select(col("uscc"))
+            exp.select(col(name))
             .distinct()
             .from_("_checked")
-            .where(exp.EQ(this=col(why("uscc")), expression=exp.Placeholder()))
+            .where(exp.EQ(this=col(why(name)), expression=exp.Placeholder()))
         ),
         [USCC_PENDING],
     ).fetchall()
@@ -163,7 +172,7 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
         return
     codes, reasons = [], []
     for (code,) in bad:
-        if _TOTAL.fullmatch(code.strip()):
+        if name == "uscc" and _TOTAL.fullmatch(code.strip()):
             codes.append(code)
             reasons.append(
                 f"'{code}' starts a total row, not an enterprise's: delete the row (totals"
@@ -190,8 +199,11 @@ def _explain_bad_usccs(con: duckdb.DuckDBPyConnection) -> None:
             sql(
                 exp.update(
                     "_checked",
-                    {why("uscc"): col("reason", "r")},
-                    where=exp.EQ(this=col("uscc", "_checked"), expression=col("code", "r")),
+                    {why(name): col("reason", "r")},
+                    where=exp.and_(
+                        exp.EQ(this=col(name, "_checked"), expression=col("code", "r")),
+                        exp.EQ(this=col(why(name), "_checked"), expression=lit(USCC_PENDING)),
+                    ),
                     from_=exp.From(this=exp.to_table("_uscc_reasons").as_("r")),
                 )
             )

@@ -154,6 +154,15 @@ def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
             ),
         ),
         (
+            # 05/06/2021: 5 June or 6 May? Said apart, as the refusal it is, not "not a date".
+            matches(w, r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4}"),
+            concat(
+                quoted(v),
+                " is written day or month first, which is ambiguous: write it year first"
+                f" from the source ({DATE_FORMATS}) and import again",
+            ),
+        ),
+        (
             not_(matches(w, DATE_SHAPE)),
             concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
         ),

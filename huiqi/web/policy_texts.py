@@ -124,6 +124,7 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("%(detail)s; write a date as DATE %(quoted)s")),
+    refusal(N_("%(detail)s; test a tag with has_tag(tags, %(quoted)s)")),
     refusal(N_("%(detail)s (use holds(...) to test a qualification)")),
     refusal(N_("usage: %(detail)s")),
 ]
@@ -293,6 +294,14 @@ POLICY_TEXTS += CHECK_TEXTS
 # Texts without values: the catalogue translates them whole.
 N_("the file is empty")
 N_("a policy file is a mapping of fields (id:, version:, ...)")
+N_(
+    "this is an import mapping file (columns:, layout:), not a policy: check it with"
+    " 'huiqi mapping check FILE', and keep it out of the folders of policy files"
+)
+N_(
+    "this is a data dictionary (fields:), not a policy: check it with"
+    " 'huiqi dictionary check', and keep it out of the folders of policy files"
+)
 N_("an eligible test case must state its exact 'amount'")
 N_("a district-level policy names its district code as region")
 N_("a city-level policy has region 310000")

@@ -269,3 +269,56 @@ def test_mapping_new_drafts_an_office_field_from_its_label(tmp_path: Path) -> No
     assert code == 0, out
     code, out = run(data, "import", str(green), "--mapping", str(draft), token=tokens["steward"])
     assert code == 0, out
+
+
+def test_a_field_added_after_the_latest_snapshot_is_unknown_when_matched(
+    tmp_path: Path,
+) -> None:
+    """A dictionary field added after the latest import has no column in that snapshot:
+    'huiqi match' of a policy reading it stopped with DuckDB's binder error and a
+    traceback (numpy and duckdb backends); its value is unknown, so needs data."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    market = _csv(
+        tmp_path / "market.csv",
+        [
+            ["统一社会信用代码", "企业名称", "注册区划代码"],
+            [GREEN, "上海绿色制造有限公司", "310104"],
+            [GREY, "上海灰色制造有限公司", "310104"],
+        ],
+    )
+    code, out = run(data, "import", str(market), "--mapping", "market", token=tokens["steward"])
+    assert code == 0, out
+    _write(data / "dictionary.yaml", DICTIONARY)
+    policy = _write(tmp_path / "green-policy.yaml", POLICY)
+    for backend in ("numpy", "duckdb"):
+        code, out = run(
+            data,
+            "match",
+            "--policies",
+            str(policy),
+            "--backend",
+            backend,
+            "--json",
+            token=tokens["officer"],
+        )
+        assert code == 0, out
+        per_policy = {p["policy_id"]: p for p in json.loads(out)["policies"]}
+        assert per_policy["xh-green-factory-award-2026"]["needs_data"] == 2, out
+
+
+def test_policy_test_under_a_broken_dictionary_names_the_dictionary(tmp_path: Path) -> None:
+    """With a dictionary.yaml that does not parse, 'huiqi policy test' blamed each policy:
+    "the compiler failed on this policy (DictionaryError: …); please report it with the
+    file". The dictionary's own error is given instead, with exit 1, as lint does."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    _write(
+        data / "dictionary.yaml",
+        DICTIONARY.replace("    type: enum\n", "    type: enum\n   x: [\n"),
+    )
+    policy = _write(tmp_path / "green-policy.yaml", POLICY)
+    code, out = run(data, "policy", "test", str(policy))
+    assert code == 1, out
+    assert "dictionary.yaml, line" in out and "not valid YAML" in out
+    assert "the compiler failed" not in out

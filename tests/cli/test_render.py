@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from huiqi.cli.render import render_explanation
+from huiqi.cli.render import budget_use, render_explanation
 from huiqi.engine.trace import PolicyTrace
 
 
@@ -89,3 +89,20 @@ def test_delivery_progress_counts_in_the_singular_for_one(
     TerminalProgress("sh-test").delivering(report, 1, 1)
     err = " ".join(capsys.readouterr().err.split())
     assert "(1 grant, 0 offers, 2 applications so far)" in err, err
+
+
+@pytest.mark.parametrize(
+    ("amount_fen", "budget_fen", "shown"),
+    [
+        (18263267, 2000000000, "1.0%"),  # 0.91 %: was "0%"
+        (100040, 100000, "100.1%"),  # over the budget: was "100%"
+        (100000, 100000, "100.0%"),
+        (0, 100000, "0.0%"),
+    ],
+)
+def test_budget_use_never_reads_zero_or_full_when_it_is_not(
+    amount_fen: int, budget_fen: int, shown: str
+) -> None:
+    """'huiqi match' showed budget use by whole per cent rounded down: 182,632.67 yuan of a
+    20 m budget read '0%', and a total 0.04 % over its budget read '100%'."""
+    assert budget_use(amount_fen, budget_fen) == shown

@@ -95,9 +95,17 @@ CRITERION_REFUSALS = [
         "OR needs a boolean value but 'employees' is integer (at character 9 of the expression)",
     ),
     ("revenue", "a criterion must be true or false, but this expression is decimal"),
+    # Regression: a bare qualification inside AND/OR/NOT, and a tag compared with '=', were
+    # refused without saying what to write, as a bare qualification criterion is told.
     (
         "holds(high_tech) AND high_tech",
-        "AND needs a boolean value but 'high_tech' is qualification (at character 22 of the expression)",
+        "AND needs a boolean value but 'high_tech' is qualification (use holds(...) to test a"
+        " qualification) (at character 22 of the expression)",
+    ),
+    (
+        "tags = 'ai'",
+        "cannot compare tags with string in 'tags = 'ai''; test a tag with has_tag(tags, 'ai')"
+        " (at character 8 of the expression)",
     ),
     (
         "high_tech",
@@ -324,6 +332,22 @@ POLICY_REFUSALS = [
         "not a mapping",
         "- a\n",
         "a policy file is a mapping of fields (id:, version:, ...)",
+        (1, 1, None),
+    ),
+    (
+        # Regression: a mapping beside the policies ('huiqi policy test FOLDER') got 18 lines
+        # of "'id' is required here", "'columns' is not a policy field" ...
+        "an import mapping in a policy folder",
+        "name: green\nregistry: economy\nlayout: static\ncolumns:\n  统一社会信用代码: uscc\n",
+        "this is an import mapping file (columns:, layout:), not a policy: check it with"
+        " 'huiqi mapping check FILE', and keep it out of the folders of policy files",
+        (1, 1, None),
+    ),
+    (
+        "a data dictionary in a policy folder",
+        "fields:\n  - name: green_factory_level\n    type: boolean\n",
+        "this is a data dictionary (fields:), not a policy: check it with"
+        " 'huiqi dictionary check', and keep it out of the folders of policy files",
         (1, 1, None),
     ),
 ]

@@ -79,8 +79,10 @@ def test_relations_are_imported_and_bad_rows_rejected_with_their_place(tmp_path:
     assert report.messages == [
         "relations.csv, line 4, column '持股比例(%)' (field 'share_pct'): a shareholder needs its"
         " share in per cent (持股比例)",
-        "relations.csv, line 5, column '关联方标识' (field 'party'): '91310115MA1H8R7C40' is not a"
-        " valid unified social credit code (the related enterprise)",
+        # Regression: the other party's code was only "not a valid unified social credit
+        # code", where the enterprise's own says which character is wrong.
+        "relations.csv, line 5, column '关联方标识' (field 'party'): '91310115MA1H8R7C40': check"
+        " character is '0' but should be '1'; the code was probably mistyped",
         "relations.csv, line 6, column '关联方类型' (field 'party_kind'): '合伙人' is not a kind of"
         " party; use enterprise (企业) or person (自然人)",
         "relations.csv, line 7, column '终止日期' (field 'valid_to'): valid_to 2020-04-30 is before"
@@ -272,8 +274,11 @@ def test_contracts_are_imported_exactly_and_bad_rows_rejected(tmp_path: Path) ->
     assert report.mapping == "contracts"
     assert (report.rows_accepted, report.rows_rejected) == (1, 7)
     by_line = {m.split(",")[1].strip(): m.split(": ", 1)[1] for m in report.messages}
+    # Regression: the seller's code was only "not a valid unified social credit code", where
+    # the buyer's says which character is wrong.
     assert by_line["line 4"] == (
-        "'91440300MA5G7K2P10' is not a valid unified social credit code (the seller, GB 32100-2015)"
+        "'91440300MA5G7K2P10': check character is '0' but should be 'F'; the code was probably"
+        " mistyped"
     )
     assert by_line["line 5"].startswith(
         "'模型训练' is not a contract type; use a code or its Chinese"

@@ -50,12 +50,22 @@ REGISTRATION_TYPES = (
     "cooperative (农民专业合作社), private_non_enterprise (民办非企业单位)"
 )
 DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
+YEAR_FIRST = (
+    "write it year first from the source (YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日,"
+    " YYYYMMDD) and import again"
+)
 
 
 @pytest.mark.parametrize(
     ("header", "value", "reason"),
     [
-        ("成立日期", "05.01.2023", f"'05.01.2023' is not a date; {DATE_FORMATS}"),
+        # Regression: a day- or month-first date was "not a date", though the docs call it
+        # refused as ambiguous; the steward was left to guess why 05.01.2023 is no date.
+        (
+            "成立日期",
+            "05.01.2023",
+            f"'05.01.2023' is written day or month first, which is ambiguous: {YEAR_FIRST}",
+        ),
         ("成立日期", "2023-01/05", f"'2023-01/05' is not a date; {DATE_FORMATS}"),
         ("成立日期", "2023-01-05 09:30", f"'2023-01-05 09:30' is not a date; {DATE_FORMATS}"),
         (
@@ -63,7 +73,11 @@ DATE_FORMATS = "accepted formats: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D�
             "2023-01-05 00:00:00.5",
             f"'2023-01-05 00:00:00.5' is not a date; {DATE_FORMATS}",
         ),
-        ("成立日期", "5/1/2023", f"'5/1/2023' is not a date; {DATE_FORMATS}"),
+        (
+            "成立日期",
+            "5/1/2023",
+            f"'5/1/2023' is written day or month first, which is ambiguous: {YEAR_FIRST}",
+        ),
         ("成立日期", "2023-02-30", "'2023-02-30' is not a real calendar date"),
         ("成立日期", "18500101", "'18500101' is outside 1900-01-01..2100-12-31"),
         (

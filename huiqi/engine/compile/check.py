@@ -66,6 +66,8 @@ def _literal_hint(ty: Ty, literal: exp.Expression) -> str:
         except ValueError:
             return ""
         return f"; write a date as DATE '{day.isoformat()}'"
+    if ty.kind == "tags" and literal.is_string:
+        return f"; test a tag with has_tag(tags, '{literal.name}')"
     if ty.kind in ("string", "enum") and not literal.is_string:
         return f"; the field holds text (codes too): write the value in single quotes, '{literal.name}'"
     return ""
@@ -206,7 +208,13 @@ class Checker:
         got = self.type_of(node)
         ok = got.kind == "null" or (got.numeric if want == "numeric" else got.kind == want)
         if not ok:
-            raise _fail(node, f"{what} needs a {want} value but '{node.sql()}' is {got}")
+            # A bare qualification read as a flag (high_tech OR tech_sme): say what to write.
+            hint = (
+                " (use holds(...) to test a qualification)"
+                if got.kind == "qualification" and want == "boolean"
+                else ""
+            )
+            raise _fail(node, f"{what} needs a {want} value but '{node.sql()}' is {got}{hint}")
         return got
 
     def _logic(self, node: exp.Expression) -> Ty:

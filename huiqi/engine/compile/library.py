@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from huiqi.engine.compile.compiler import CompiledPolicy, compile_policy
-from huiqi.errors import Location, PolicyError, RuleCompileError
+from huiqi.errors import DictionaryError, Location, PolicyError, RuleCompileError
 from huiqi.policies.loader import Library, LoadedPolicy
 
 
@@ -44,6 +44,10 @@ def compile_library(library: Library | Iterable[LoadedPolicy]) -> CompiledLibrar
         except PolicyError as exc:
             errors.append(exc)
             continue
+        except DictionaryError:
+            # The data directory's dictionary.yaml is broken: no policy is at fault, and
+            # its own message (file, line, column) says what to correct.
+            raise
         except Exception as exc:  # one file that breaks the compiler must not stop the others
             errors.append(
                 RuleCompileError(

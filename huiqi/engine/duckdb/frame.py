@@ -20,7 +20,12 @@ from huiqi.engine.snapshot import SOURCES, Snapshot
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.frozen import overlay
 from huiqi.profiles.links import create_link_tables
-from huiqi.profiles.storeschema import LINK_TABLES, create_enum_types, enum_type_name
+from huiqi.profiles.storeschema import (
+    LINK_TABLES,
+    create_enum_types,
+    duck_type,
+    enum_type_name,
+)
 
 FRAME = "frame"
 
@@ -32,11 +37,45 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
     Called from one place, ``DuckDBBackend.connect``; everything else receives a
     connection with the snapshot already attached.
     """
+    d = load_dictionary()
     for name in SOURCES:
         if name in snapshot.files:
-            overlay(con, snapshot.table(name)).create_view(name, replace=True)
+            _attach_view(con, name, overlay(con, snapshot.table(name)), d)
     # Empty, for a snapshot frozen before relations and contracts were kept.
     create_link_tables(con, tuple(t for t in LINK_TABLES if t not in snapshot.files))
+
+
+def _attach_view(
+    con: duckdb.DuckDBPyConnection, name: str, rel: duckdb.DuckDBPyRelation, d: Dictionary
+) -> None:
+    """Expose ``rel`` as the view ``name``, with a NULL column for each dictionary field
+    it lacks.
+
+    A field added to the data directory's ``dictionary.yaml`` after a snapshot was frozen
+    has no column in it; its value is unknown for every enterprise of that snapshot (a
+    policy reading it says "needs data"), as the next import would leave it for an
+    enterprise its file does not mention.
+    """
+    fields = {"enterprises": d.static_fields, "enterprise_years": d.yearly_fields}.get(name, [])
+    have = {c.lower() for c in rel.columns}
+    absent = [f for f in fields if f.name.lower() not in have]
+    if not absent:
+        rel.create_view(name, replace=True)
+        return
+    base = f"_{name}_frozen"
+    rel.create_view(base, replace=True)
+    nulls: list[exp.Expression] = [exp.Star()]
+    for f in absent:
+        kind = "VARCHAR" if f.type == "enum" else duck_type(f)
+        null = exp.Cast(this=exp.Null(), to=exp.DataType.build(kind))
+        nulls.append(exp.alias_(null, f.name, quoted=True))
+    view = exp.Create(
+        this=exp.to_table(name),
+        kind="VIEW",
+        expression=exp.select(*nulls).from_(exp.to_table(base)),
+        replace=True,
+    )
+    con.execute(view.sql(dialect="duckdb"))
 
 
 def _col(table: str, name: str) -> exp.Column:
