@@ -61,7 +61,15 @@ BATCH_ROWS = 100_000
 # subtitle, the reporting unit and a blank line or two is what offices put above it.
 HEADER_ROWS = 10
 META = ["_line", "_cells", "_problem"]
-FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".parquet": "parquet"}
+# Delimited text may come as .txt (Excel's "Unicode Text" and "Text (Tab delimited)") or .tsv.
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xls": "xls",
+    ".parquet": "parquet",
+}
 WORKBOOKS = ("xlsx", "xls")
 
 

@@ -24,8 +24,11 @@ from huiqi.errors import HuiqiError
 from huiqi.fsmode import private_dir, write_private_bytes
 from huiqi.profiles import service as profiles
 from huiqi.profiles.mapping_finder import all_mappings
+from huiqi.profiles.readers import FORMATS
 
-SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet")
+# What the importer reads (huiqi.profiles.readers): a file Excel saved as "Unicode Text"
+# (.txt) was refused here although `huiqi import` reads it.
+SUFFIXES = tuple(FORMATS)
 UPLOADS = "uploads"  # under the data directory; each upload in a folder of its own
 NAME_CHARS = 100
 SHEET_CHARS = 100

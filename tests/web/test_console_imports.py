@@ -106,8 +106,8 @@ def test_the_report_reads_in_chinese(portal: Portal) -> None:
     # The importer's refusal, and the form's own, in the page's language.
     status, page = upload(client, token, "空.csv", b"")
     assert status == 400 and "空.csv：文件为空；应有一行表头，其后为数据行" in page
-    status, page = upload(client, token, "a.txt", b"x")
-    assert status == 400 and "&#39;a.txt&#39; 不是可导入的登记数据文件" in page
+    status, page = upload(client, token, "a.doc", b"x")
+    assert status == 400 and "&#39;a.doc&#39; 不是可导入的登记数据文件" in page
 
 
 def test_a_relations_file_of_fractions_is_said_on_its_report(portal: Portal) -> None:
@@ -133,6 +133,20 @@ def test_a_capital_in_wan_yuan_is_said_on_its_report(portal: Portal) -> None:
     assert status == 303, ref
     text = client.get(f"/console/imports/{ref}").text
     assert "按表头所注单位读取的金额列：注册资本（万元） (万元)。" in text, text
+
+
+def test_excels_unicode_text_export_is_imported_from_the_page(portal: Portal) -> None:
+    """Regression: the page refused a .txt file ("not a registry file the importer reads")
+    that 'huiqi import' reads: Excel's "Unicode Text" export (UTF-16, tab-separated) is
+    named .txt, and a tab-separated file is often .tsv."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    for name, code in (("企业.txt", "91310115MA700000D"), ("企业.tsv", "91310115MA700000E")):
+        text = f"统一社会信用代码\t企业名称\r\n{make(code)}\t丁公司\r\n"
+        body = text.encode("utf-16") if name.endswith(".txt") else text.encode("utf-8")
+        status, ref = upload(client, token, name, body)
+        assert status == 303, ref
+        assert "行数：读取 1，接受 1，拒绝 0" in client.get(f"/console/imports/{ref}").text
 
 
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:
