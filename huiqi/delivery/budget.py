@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, case, or_, select, update
+from sqlalchemy import CursorResult, Table, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -188,6 +188,23 @@ def take_exclusivity_slot(
     if holder is None or holder.entitlement_id != entitlement_id:
         return None
     return holder
+
+
+def release_exclusivity_slot(
+    session: Session, group: str, uscc: str, period: str, entitlement_id: int
+) -> None:
+    """Free the (group, enterprise, period) slot if ``entitlement_id`` holds it (its grant
+    was withdrawn): the group's other policies may grant the enterprise again."""
+    session.execute(
+        delete(ExclusivitySlot)
+        .where(
+            ExclusivitySlot.group_name == group,
+            ExclusivitySlot.uscc == uscc,
+            ExclusivitySlot.benefit_period == period,
+            ExclusivitySlot.entitlement_id == entitlement_id,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def exclusivity_holder(

@@ -169,8 +169,13 @@ def records_query(
             select(grants.c.amount_fen)
             .where(
                 grants.c.entitlement_id == e.id,
-                # A constant of the statement, not a bind (the quick listings' contract).
-                grants.c.status != literal_column(f"'{GrantStatus.SUPERSEDED.value}'"),
+                # Constants of the statement, not binds (the quick listings' contract).
+                grants.c.status.not_in(
+                    [
+                        literal_column(f"'{GrantStatus.SUPERSEDED.value}'"),
+                        literal_column(f"'{GrantStatus.WITHDRAWN.value}'"),
+                    ]
+                ),
             )
             .scalar_subquery(),
         ).join(versions, v.id == e.policy_version_id),

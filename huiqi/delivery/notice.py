@@ -115,6 +115,10 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
     pv = session.get(PolicyVersion, grant.policy_version_id)
     assert pv is not None  # a foreign key
     _require_reader(session, actor, grant, pv)
+    if grant.status == GrantStatus.WITHDRAWN:
+        raise NoticeError(
+            f"grant {grant_id} was withdrawn after review before it was paid: it has no notice"
+        )
     if grant.status not in NOTICE_STATUSES:
         raise NoticeError(
             f"grant {grant_id} is '{grant.status}': a notice is issued once the money is"
@@ -122,7 +126,8 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         )
     withdrawal = _withdrawn_for(session, grant.entitlement_id)
     if withdrawal is not None and grant.status == GrantStatus.GRANTED:
-        # Withdrawn before it was exported: it is never paid (huiqi.delivery.review).
+        # Withdrawn before it was exported, before migration 0023 made such a grant
+        # 'withdrawn': it is never paid either (huiqi.delivery.review).
         raise NoticeError(
             f"grant {grant_id} was withdrawn after review before it was paid: it has no notice"
         )

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import Actor, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
+from huiqi.delivery import budget as budgets
 from huiqi.delivery import notify, topup
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.channels import INBOX
@@ -182,7 +183,9 @@ def _withdraw(
         return _kept_by_the_ledger(reason, f"the record ({ent.status})")
     if grant is not None:
         # Never exported: the money has not left. The record is withdrawn, which keeps
-        # the grant out of every disbursement export (huiqi.delivery.disburse).
+        # the grant out of every disbursement export (huiqi.delivery.disburse), and so is
+        # the grant: what it held is given back.
+        _release(s, ent, pv, grant)
         ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
         _tell_withdrawn(s, ent, pv, reason)
         return f"withdrawn after review: {reason}; grant {grant.id} is never sent for payment"
@@ -194,6 +197,22 @@ def _withdraw(
     ent.status, ent.status_reason = RecordStatus.WITHDRAWN, reason
     _tell_withdrawn(s, ent, pv, reason)
     return f"withdrawn after review: {reason}"
+
+
+def _release(s: Session, ent: Entitlement, pv: PolicyVersion, grant: Grant) -> None:
+    """Withdraw a grant never sent for payment: its amount goes back to the budget and to
+    the enterprise's cap group, its exclusivity slot is freed, and it no longer counts as
+    the enterprise's grant of the policy for the period (``tables.LIVE_GRANT``), so a
+    later version, or another policy of its group, may grant the enterprise again."""
+    if pv.budget_fen is not None:
+        budgets.release(s, pv.id, grant.amount_fen)
+    if pv.cap_group:
+        budgets.release_cap(s, pv.cap_group, ent.uscc, ent.benefit_period, grant.amount_fen)
+    if pv.exclusivity_group:
+        budgets.release_exclusivity_slot(
+            s, pv.exclusivity_group, ent.uscc, ent.benefit_period, ent.id
+        )
+    grant.status = GrantStatus.WITHDRAWN
 
 
 def _kept_by_the_ledger(reason: str, subject: str) -> str:

@@ -44,6 +44,9 @@ class GrantStatus(StrEnum):
     PAID = "paid"
     PAYMENT_FAILED = "payment_failed"
     SUPERSEDED = "superseded"
+    # Withdrawn after review before it was sent for payment: it never will be, and it no
+    # longer counts (budget, cap, exclusivity, one grant per policy and period).
+    WITHDRAWN = "withdrawn"
 
 
 class NotificationStatus(StrEnum):

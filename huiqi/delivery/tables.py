@@ -97,10 +97,11 @@ entitlements = Table(
     Index("ix_entitlements_uscc_id", "uscc", "id"),
 )
 
-# A grant that counts: every grant but one superseded under 就高不重复. The same text is the
-# partial unique index's predicate and a term of every query that looks a grant up by policy,
-# so both databases use the index (migration 0015).
-LIVE_GRANT = f"status <> '{GrantStatus.SUPERSEDED}'"
+# A grant that counts: every grant but one superseded under 就高不重复 or withdrawn after
+# review before it was paid. The same text is the partial unique index's predicate and a
+# term of every query that looks a grant up by policy, so both databases use the index
+# (migrations 0015 and 0023).
+LIVE_GRANT = f"status NOT IN ('{GrantStatus.SUPERSEDED}', '{GrantStatus.WITHDRAWN}')"
 
 # Money granted: at most one per (policy version, enterprise, benefit period), and at most
 # one live grant per (policy, enterprise, benefit period) whatever the version: publishing

@@ -106,6 +106,11 @@ class ParkPage:
     total: int
 
 
+# Grants that count for nothing: superseded under 就高不重复, or withdrawn after review
+# before they were paid (huiqi.delivery.statuses.GrantStatus).
+NOT_COUNTED = ("superseded", "withdrawn")
+
+
 def park_page(home: Home, number: int) -> tuple[Home, ParkPage | None]:
     """One page of a park operator's home: its enterprises' lines and their cards only (a
     park of 2,639 enterprises made a 2 MB page). The totals stay the whole park's."""
@@ -136,7 +141,7 @@ def park_lines(
     """Every enterprise of the actor's parks (those with nothing delivered too)."""
     lines: dict[str, list[int]] = {}
     for g in grants:
-        if g.status != "superseded":
+        if g.status not in NOT_COUNTED:
             line = lines.setdefault(g.uscc, [0, 0, 0, 0, 0])
             line[0] += g.amount_fen
             line[1] += g.amount_fen if g.status == "paid" else 0
@@ -155,14 +160,15 @@ def park_lines(
 
 def withdrawn_unpaid(records: list[RecordRow], grants: list[GrantRow]) -> set[int]:
     """The grants a reviewer withdrew before they were exported (huiqi.delivery.review):
-    the grant row stays ``granted`` (the ledger has no revocation) but its record is
-    withdrawn, so no export takes it and it is never paid. A page must not call it
-    "approved, awaiting payment" nor count it among the year's grants."""
+    ``withdrawn`` since migration 0023; one withdrawn before it stays ``granted`` with its
+    record withdrawn, so no export takes it either. Neither is ever paid: a page must not
+    call it "approved, awaiting payment" nor count it among the year's grants."""
     withdrawn = {(r.uscc, r.policy_id, r.version) for r in records if r.status == "withdrawn"}
     return {
         g.id
         for g in grants
-        if g.status == "granted" and (g.uscc, g.policy_id, g.version) in withdrawn
+        if g.status == "withdrawn"
+        or (g.status == "granted" and (g.uscc, g.policy_id, g.version) in withdrawn)
     }
 
 
@@ -231,7 +237,7 @@ def build_home(
         # Withdrawn after review before export: never paid, so the card shows the record.
         unpaid = withdrawn_unpaid(records, grants)
         grants = [g for g in grants if g.id not in unpaid]
-    by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status != "superseded"}
+    by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status not in NOT_COUNTED}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}
     for r in records:
@@ -251,7 +257,7 @@ def build_home(
                 reason=r.reason or REASONS[group],
             )
         )
-    live = [g for g in grants if g.status != "superseded"]
+    live = [g for g in grants if g.status not in NOT_COUNTED]
     park = (
         park_lines(session, actor, records, grants, settings)
         if uscc is None and actor.has(Role.PARK_OPERATOR)

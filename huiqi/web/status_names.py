@@ -43,6 +43,7 @@ GRANT_STATUS = {
     "paid": N_("paid"),
     "payment_failed": N_("payment failed"),
     "superseded": N_("superseded"),
+    "withdrawn": N_("withdrawn after review: not paid"),
 }
 
 

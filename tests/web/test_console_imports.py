@@ -166,7 +166,7 @@ def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClie
         ("x.csv", "编号,名称,金额\n1,甲,3\n".encode(), "mapping"),
         ("x.csv", b"", "empty"),
         ("x.csv", bytes(range(256)) * 3, "no mapping matches the headers"),
-        ("x.txt", HEADER.encode(), "not a registry file the importer reads"),
+        ("x.doc", HEADER.encode(), "not a registry file the importer reads"),
     ],
     ids=["header-fits-no-mapping", "empty", "binary", "wrong-type"],
 )

@@ -197,8 +197,8 @@ def test_withdrawing_an_offer_and_an_application_tells_the_enterprise(
 def test_withdrawing_a_grant_never_sent_for_payment_holds_it_back(
     portal: Portal, flags: dict[tuple[int, str], int]
 ) -> None:
-    """The ledger has no revocation: the grant row stays, the decision is on record, and a
-    grant never exported is never paid (its record is withdrawn; the export skips it)."""
+    """A grant never exported is withdrawn with its record (never paid; its budget given
+    back: tests/delivery/test_review_release.py), and the decision is on record."""
     record = flags[(2, AUTO)]
     headers = {"Authorization": f"Bearer {portal.token('officer')}"}
     body = {"decision": "withdraw", "reason": "已不在本区经营"}
@@ -209,7 +209,7 @@ def test_withdrawing_a_grant_never_sent_for_payment_holds_it_back(
     assert "never sent for payment" in got["message"]
     with portal.factory() as s:
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == record))
-        assert grant is not None and grant.status == "granted"
+        assert grant is not None and grant.status == "withdrawn"
     assert _events(portal, record) == [("review_withdraw", "officer", "已不在本区经营")]
     again = portal.client().post(f"/api/v1/records/{record}/review", json=body, headers=headers)
     assert again.status_code == 409 and "not flagged" in again.json()["detail"]
@@ -239,7 +239,7 @@ def test_a_grant_withdrawn_before_export_is_not_shown_as_awaiting_payment(
         )
     with portal.factory() as s:
         grant = s.scalar(select(Grant).where(Grant.entitlement_id == record))
-        assert grant is not None and grant.status == "granted"
+        assert grant is not None and grant.status == "withdrawn"
     owner = sign_in(portal.client(), "ent2")
     grants_page = owner.get("/grants").text
     assert f'data-grant="{grant.id}"' not in grants_page

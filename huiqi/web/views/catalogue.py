@@ -31,7 +31,7 @@ from huiqi.errors import HuiqiError
 from huiqi.web import i18n
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
 from huiqi.web.filters import parse_filter
-from huiqi.web.portal import enterprise_of, explain_policy
+from huiqi.web.portal import NOT_COUNTED, enterprise_of, explain_policy
 from huiqi.web.render import page
 from huiqi.web.views.attachments import ERRORS as ATTACH_ERRORS
 from huiqi.web.views.forms import Form, form_id
@@ -123,7 +123,8 @@ def _enterprise_view(
         record = records[-1]
         view["record"] = record
         view["grant"] = next(
-            (g for g in grants if g.version == record.version and g.status != "superseded"), None
+            (g for g in grants if g.version == record.version and g.status not in NOT_COUNTED),
+            None,
         )
     try:
         view["trace"] = explain_policy(

@@ -31,6 +31,7 @@ GRANT_STATUSES = {
     "paid": N_("paid"),
     "payment_failed": N_("payment failed"),
     "superseded": N_("superseded"),
+    "withdrawn": N_("withdrawn"),
 }
 
 
