@@ -26,6 +26,8 @@ from huiqi.delivery.audit import record_event
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 SCHEDULER = "scheduler"
+# The service account's display name, as huiqi writes it (the users page translates it).
+SCHEDULER_NAME = "scheduled work (service account)"
 
 
 class AccountError(HuiqiError):
@@ -175,7 +177,7 @@ def init_admin(
     user.roles = [UserRole(role=Role.ADMIN, scope=None)]
     session.add(user)
     if session.scalar(select(User.id).where(User.username == SCHEDULER)) is None:
-        service = User(username=SCHEDULER, display_name="scheduled work (service account)")
+        service = User(username=SCHEDULER, display_name=SCHEDULER_NAME)
         service.roles = [UserRole(role=Role.SCHEDULER, scope=None)]
         session.add(service)
     session.flush()

@@ -238,6 +238,14 @@ def list_tokens(
     return [_token_public(t, u) for t, u in session.execute(query.order_by(ApiToken.id))]
 
 
+def get_revoked_at(session: Session, token_id: int) -> dt.datetime | None:
+    """When a token was revoked (None: it was not, or there is no such token)."""
+    found: dt.datetime | None = session.scalar(
+        select(ApiToken.revoked_at).where(ApiToken.id == token_id)
+    )
+    return found
+
+
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPublic:
     """Revoke a token: one's own, or any (admins)."""
     row = session.execute(

@@ -82,5 +82,12 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token (your own, or any as an admin)."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
+        before = tokens.get_revoked_at(s, token_id)
         t = tokens.revoke_token(s, actor=actor, token_id=token_id)
+    if before is not None:  # a second call changes nothing, and says so
+        console.print(
+            f"token {t.id} '{t.name}' of {t.username} was already revoked ({shown(before)});"
+            " nothing changed"
+        )
+        return
     console.print(f"token {t.id} '{t.name}' of {t.username} revoked")

@@ -155,6 +155,9 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     )
     assert code == 5 and "may not add users" in out
     assert run(data, "token", "revoke", str(listed["id"]))[0] == 0
+    # Regression (QA): a second revoke said "revoked" again, as if it had done something.
+    code, out = run(data, "token", "revoke", str(listed["id"]))
+    assert code == 0 and "was already revoked (" in out and "nothing changed" in out, out
     code, out = run(data, "whoami", token=secret)
     assert code == 5 and "revoked" in out
     code, out = run(

@@ -149,6 +149,18 @@ def test_excels_unicode_text_export_is_imported_from_the_page(portal: Portal) ->
         assert "行数：读取 1，接受 1，拒绝 0" in client.get(f"/console/imports/{ref}").text
 
 
+def test_the_rows_above_the_header_read_in_chinese(portal: Portal) -> None:
+    """Regression (QA): the rows skipped above a header were listed as "line 1: …" on the
+    Chinese report."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = f"2024年度企业名单\n统一社会信用代码,企业名称\n{make('91310115MA700000F')},戊公司\n"
+    status, ref = upload(client, token, "名单.csv", body.encode())
+    assert status == 303, ref
+    text = client.get(f"/console/imports/{ref}").text
+    assert "第 1 行：2024年度企业名单" in text and "line 1:" not in text, text
+
+
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:
     client, token = steward
     status, ref = upload(client, token, "bad.csv", f"{HEADER}X1,坏,310115\n".encode())

@@ -59,6 +59,16 @@ def test_an_admin_lists_the_users_with_their_roles_and_scopes(
     assert by_name["admin"]["disabled"] is False
 
 
+def test_the_service_accounts_name_reads_in_the_pages_language(
+    admin: tuple[TestClient, str],
+) -> None:
+    """Regression (QA): the scheduler's display name, which huiqi wrote, stayed English
+    ("scheduled work (service account)") on the Chinese page."""
+    client, _ = admin
+    listing = client.get(PAGE, params={"q": "scheduler"}).text
+    assert "定时任务（服务账号）" in listing and "scheduled work (service" not in listing
+
+
 def test_an_admin_adds_changes_and_disables_a_user_through_the_forms(
     portal: Portal, admin: tuple[TestClient, str]
 ) -> None:

@@ -40,6 +40,9 @@ KEPT = ("username", "email", "role", "scope", "more_roles", "new_department")
 SHOWN = 100  # users a page lists (a keyset by name: there is a user per enterprise)
 LONGEST = 64  # the longest user name
 
+# huiqi.accounts.service.SCHEDULER_NAME, for the catalogue.
+SCHEDULER_NAME = N_("scheduled work (service account)")
+
 
 def _page(
     request: Request,
@@ -73,6 +76,8 @@ def _page(
     names = {code: _catalogue(request).gettext(label) for code, label in ROLE_NAMES.items()}
     context: dict[str, Any] = {
         "users": users,
+        # Names huiqi gave its own accounts, in the page's language; a person's as written.
+        "own_names": {accounts.SCHEDULER_NAME: _catalogue(request).gettext(SCHEDULER_NAME)},
         "grants": {u.username: [_split(g) for g in u.roles] for u in users},
         "roles": [(r.value, names[r.value]) for r in Role],
         "role_names": names,
