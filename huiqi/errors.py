@@ -7,7 +7,9 @@ error is in a file, ``location`` says where (file, line, column, field), and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,20 @@ class StateConflict(HuiqiError):
     an offer already claimed or expired, a record already decided, rated or submitted, an
     application no longer open, a job already running. Asking again with other input does
     not help; the state must change first (the web answers 409, always)."""
+
+
+_Problem = TypeVar("_Problem", bound=HuiqiError)
+
+
+def first_of(problems: Sequence[_Problem], kind: type[_Problem]) -> _Problem:
+    """The first of a file's problems, as a ``kind`` saying how many follow, with the others
+    in ``more`` (lint and 'huiqi mapping check' list every one); the problem itself when it
+    is the only one."""
+    first, more = problems[0], len(problems) - 1
+    if not more:
+        return first
+    return kind(
+        f"{first.message} ({more} more problem{'s' if more > 1 else ''} after this one)",
+        location=first.location,
+        more=tuple(problems[1:]),
+    )

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from huiqi.errors import Location, PolicyError
+from huiqi.errors import Location, PolicyError, first_of
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.written import grouped_number_at, written_at
@@ -74,18 +74,6 @@ def _validation_error(
     """Every problem validation found, one error each (``text``: the file's, to quote a
     value as it was written)."""
     return [_one_problem(e, marks, filename, text) for e in exc.errors()]
-
-
-def _first_of(problems: list[PolicyError]) -> PolicyError:
-    """The first problem, with the others in ``more`` (lint lists every one)."""
-    first, more = problems[0], len(problems) - 1
-    if not more:
-        return first
-    return PolicyError(
-        f"{first.message} ({more} more problem{'s' if more > 1 else ''} after this one)",
-        location=first.location,
-        more=tuple(problems[1:]),
-    )
 
 
 # The Chinese words for a policy's coded values (BRIEF glossary), as a writer types them.
@@ -362,7 +350,7 @@ def _with_bad_values(
     in file order, as one error: a value's own problem replaces what validation says of the
     text kept in its place."""
     if not bad_values:
-        return _first_of(found)
+        return first_of(found, PolicyError)
     fields = {at: field_path(path) for path, at in marks.items() if path}
     bad_values = [PolicyError(e.message, location=_located(e.location, fields)) for e in bad_values]
     taken = {(e.location.line, e.location.column) for e in bad_values if e.location}
@@ -370,7 +358,7 @@ def _with_bad_values(
         e for e in found if not e.location or (e.location.line, e.location.column) not in taken
     ]
 
-    return _first_of([*bad_values, *others])
+    return first_of([*bad_values, *others], PolicyError)
 
 
 def _located(at: Location | None, fields: dict[tuple[int, int], str]) -> Location | None:

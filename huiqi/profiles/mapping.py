@@ -53,7 +53,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
-from huiqi.errors import ImportFileError, Location, MappingError, PolicyError
+from huiqi.errors import ImportFileError, Location, MappingError, PolicyError, first_of
 from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 from huiqi.profiles.mapping_values import checked_units, coded_values, fail, text_map
@@ -299,7 +299,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             except MappingError as exc:
                 problems.append(exc)
     if problems:
-        raise _first_of(problems)
+        raise first_of(problems, MappingError)
     columns = {h: str(f) for h, f in sections["columns"].items()}
     aliases = {h: str(f) for h, f in sections["aliases"].items()}
     for field in REQUIRED_FIELDS[layout]:
@@ -343,18 +343,6 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
         source,
         tuple(str(h) for h in ignore),
         values,
-    )
-
-
-def _first_of(problems: list[MappingError]) -> MappingError:
-    """The first problem, saying how many follow, with the others in ``more``."""
-    first, more = problems[0], len(problems) - 1
-    if not more:
-        return first
-    return MappingError(
-        f"{first.message} ({more} more problem{'s' if more > 1 else ''} after this one)",
-        location=first.location,
-        more=tuple(problems[1:]),
     )
 
 
