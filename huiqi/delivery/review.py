@@ -65,7 +65,10 @@ class ReviewError(HuiqiError):
 
 
 class ReviewConflict(ReviewError, StateConflict):
-    """The record is not (or no longer) flagged: the flag was decided already."""
+    """The record is not (or no longer) flagged: the flag was decided already. A refused
+    decision exits 4 on the command line, as a refused claim or approval does."""
+
+    exit_code = 4
 
 
 class Outcome(StrEnum):

@@ -37,7 +37,10 @@ SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID, GrantStatus.PAYMENT_FAILED)
 
 
 class TopUpError(StateConflict):
-    """The difference cannot be granted (nothing paid below it, no money left...)."""
+    """The difference cannot be granted (nothing paid below it, no money left...): a
+    refused decision, exit 4 on the command line."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)

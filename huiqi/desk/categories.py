@@ -16,7 +16,7 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
-from huiqi.desk.errors import RoutingError
+from huiqi.desk.errors import RoutingError, UnknownCategory
 from huiqi.desk.models import DeskCategory
 from huiqi.desk.workdays import MAX_DAYS
 
@@ -46,11 +46,11 @@ def list_categories(session: Session) -> list[CategoryRow]:
 
 
 def get_category(session: Session, code: object) -> DeskCategory:
-    """The category ``code``, or RoutingError naming the categories there are."""
+    """The category ``code``, or UnknownCategory naming the categories there are."""
     found = session.get(DeskCategory, code) if isinstance(code, str) else None
     if found is None:
         known = ", ".join(c.code for c in list_categories(session))
-        raise RoutingError(f"{code!r} is not a request category; categories: {known}")
+        raise UnknownCategory(f"{code!r} is not a request category; categories: {known}")
     return found
 
 

@@ -16,3 +16,10 @@ class DeskConflict(DeskError, StateConflict):
 
 class RoutingError(DeskError):
     """A routing rule or category that is not well formed."""
+
+
+class UnknownCategory(RoutingError):
+    """A request filed under a category code the desk does not have: on the command line a
+    mistyped option value, wrong usage (exit 2, the categories named), as any other."""
+
+    exit_code = 2

@@ -316,3 +316,14 @@ def test_a_request_withdrawn_by_its_enterprise_or_closed_by_its_department(
         data, "desk", "close", second, "--reason", "again", token=tokens["finance_desk"]
     )
     assert code != 0 and "closed already" in out, out
+
+
+def test_a_mistyped_category_is_wrong_usage_naming_the_categories(tmp_path: Path) -> None:
+    """Regression: 'huiqi desk file --category nonsense' exited 1, an error of huiqi's; a
+    mistyped option value is wrong usage (exit 2), as '--backend nosuch' is."""
+    data = tmp_path / "data"
+    tokens = accounts(data, ent=[f"enterprise={A}"])
+    filed = ["desk", "file", A, "--category", "fundnig", "--text", "何时到账？"]
+    code, out = run(data, *filed, token=tokens["ent"])
+    assert code == 2, out
+    assert "'fundnig' is not a request category; categories:" in out and "funding" in out

@@ -90,3 +90,18 @@ def test_approving_a_near_miss_exits_4_as_every_refused_decision(tmp_path: Path)
     code, out, err = run_split(data, "application", "approve", str(record), token=officer)
     assert (code, out) == (4, ""), (out, err)
     assert "near miss" in err
+
+
+def test_a_review_decision_on_an_unflagged_record_exits_4(tmp_path: Path) -> None:
+    """Regression: withdrawing (or keeping) a record that carries no review flag exited 1,
+    an error of huiqi's, where approving an application twice exits 4: both are decisions
+    the record's state refuses."""
+    data = tmp_path / "data"
+    officer = accounts(data)["officer"]
+    record = _submitted_application_over_budget(data)
+    for decision in ("withdraw", "keep"):
+        code, out, err = run_split(
+            data, "review", decision, str(record), "--reason", "复核", token=officer
+        )
+        assert (code, out) == (4, ""), (decision, out, err)
+        assert f"record {record}" in err and "flag" in err, err
