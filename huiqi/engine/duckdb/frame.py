@@ -17,7 +17,7 @@ from sqlglot import exp
 from huiqi.engine.duckdb.frame_links import contracts_subquery, group_subquery
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.snapshot import SOURCES, Snapshot
-from huiqi.profiles.dictionary import Dictionary, load_dictionary
+from huiqi.profiles.dictionary import Dictionary, Field, load_dictionary
 from huiqi.profiles.frozen import overlay
 from huiqi.profiles.links import create_link_tables
 from huiqi.profiles.storeschema import (
@@ -45,6 +45,14 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
     create_link_tables(con, tuple(t for t in LINK_TABLES if t not in snapshot.files))
 
 
+def absent_fields(name: str, columns: Sequence[str], d: Dictionary) -> list[Field]:
+    """The dictionary's fields of the source relation ``name`` that ``columns`` (a frozen
+    file's) lack: fields added to the data directory's dictionary after it was frozen."""
+    fields = {"enterprises": d.static_fields, "enterprise_years": d.yearly_fields}.get(name, [])
+    have = {c.lower() for c in columns}
+    return [f for f in fields if f.name.lower() not in have]
+
+
 def _attach_view(
     con: duckdb.DuckDBPyConnection, name: str, rel: duckdb.DuckDBPyRelation, d: Dictionary
 ) -> None:
@@ -56,9 +64,7 @@ def _attach_view(
     policy reading it says "needs data"), as the next import would leave it for an
     enterprise its file does not mention.
     """
-    fields = {"enterprises": d.static_fields, "enterprise_years": d.yearly_fields}.get(name, [])
-    have = {c.lower() for c in rel.columns}
-    absent = [f for f in fields if f.name.lower() not in have]
+    absent = absent_fields(name, rel.columns, d)
     if not absent:
         rel.create_view(name, replace=True)
         return
