@@ -12,7 +12,6 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
-from decimal import Decimal
 
 from sqlglot import exp
 
@@ -20,6 +19,7 @@ from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
 from huiqi.engine.compile.codelists import check_codes, string_outputs
 from huiqi.engine.compile.functions import check_function
+from huiqi.engine.compile.literals import constant_value, literal_hint, reversed_range
 from huiqi.engine.compile.nodes import ALLOWED_NODES, describe, offset_of
 from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
@@ -30,55 +30,6 @@ __all__ = ["CheckError", "Checker", "offset_of"]
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
-
-
-def _constant(node: exp.Expression) -> Decimal | dt.date | None:
-    """A number or DATE literal's value (``-5`` and ``DATE '2025-01-01'`` too), else None."""
-    negative = isinstance(node, exp.Neg)
-    inner = node.this if negative else node
-    if isinstance(inner, exp.Literal) and not inner.is_string:
-        try:
-            number = Decimal(inner.name)
-        except ArithmeticError:
-            return None
-        return -number if negative else number
-    if (
-        not negative
-        and isinstance(node, exp.Cast)
-        and node.to.is_type(exp.DataType.Type.DATE)
-        and isinstance(node.this, exp.Literal)
-    ):
-        try:
-            return dt.date.fromisoformat(node.this.name)
-        except ValueError:
-            return None
-    return None
-
-
-def _literal_hint(ty: Ty, literal: exp.Expression) -> str:
-    """What to write when a literal of the wrong kind meets a date or a text: a date in
-    quotes ('2023-01-01') or a code written as a number (industry_class >= 6500)."""
-    if not isinstance(literal, exp.Literal):
-        return ""
-    if ty.kind == "date" and literal.is_string:
-        try:
-            day = dt.date.fromisoformat(literal.name)
-        except ValueError:
-            return ""
-        return f"; write a date as DATE '{day.isoformat()}'"
-    if ty.kind == "tags" and literal.is_string:
-        return f"; test a tag with has_tag(tags, '{literal.name}')"
-    if ty.kind in ("string", "enum") and not literal.is_string:
-        return f"; the field holds text (codes too): write the value in single quotes, '{literal.name}'"
-    return ""
-
-
-def _reversed(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
-    if isinstance(low, Decimal) and isinstance(high, Decimal):
-        return low > high
-    if isinstance(low, dt.date) and isinstance(high, dt.date):
-        return low > high
-    return False
 
 
 def _fail(node: exp.Expression, message: str) -> CheckError:
@@ -265,7 +216,7 @@ class Checker:
                 )
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
-            hint = _literal_hint(left, node.expression) or _literal_hint(right, node.this)
+            hint = literal_hint(left, node.expression) or literal_hint(right, node.this)
             raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'{hint}")
         if "enum" in (left.kind, right.kind):
             if left.kind == right.kind == "enum" and left.codes != right.codes:
@@ -295,7 +246,7 @@ class Checker:
                     "IN takes a list of literal values, as in district_code IN ('310115', '310104')",
                 )
             if not T.comparable(left, self.type_of(item)):
-                hint = _literal_hint(left, item)
+                hint = literal_hint(left, item)
                 raise _fail(item, f"'{item.sql()}' cannot be compared with {left}{hint}")
             self._check_enum_literal(left, item)
         return T.BOOLEAN
@@ -317,8 +268,8 @@ class Checker:
             or all(k.kind == "date" for k in kinds)
         ):
             raise _fail(node, f"BETWEEN needs numbers or dates, got {', '.join(map(str, kinds))}")
-        low, high = _constant(node.args["low"]), _constant(node.args["high"])
-        if _reversed(low, high):
+        low, high = constant_value(node.args["low"]), constant_value(node.args["high"])
+        if reversed_range(low, high):
             # BETWEEN 100 AND 10 holds for no value: the bounds were written the wrong way round.
             lo, hi = (
                 f"DATE '{v.isoformat()}'" if isinstance(v, dt.date) else n.sql()

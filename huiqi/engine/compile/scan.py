@@ -27,6 +27,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from huiqi.engine.compile import language as L
+from huiqi.engine.compile.brackets import too_deep, unbalanced
 
 
 @dataclass
@@ -124,7 +125,6 @@ _ADVICE = {
     "亿元": "a rule's amounts are in yuan: write 100000000 for 1亿元",
     "元": "a rule's amounts are in yuan: write the number alone",
 }
-_PREFIX_RESET = {TokenType.AND, TokenType.OR, TokenType.COMMA, TokenType.WHEN, TokenType.THEN}
 
 
 def _tokenize(text: str) -> list[Token]:
@@ -336,63 +336,6 @@ def _check_token(tokens: list[Token], i: int) -> None:
     raise _refuse(t)
 
 
-def _nesting(tokens: list[Token]) -> None:
-    """Refuse rules nested deeper than MAX_NESTING (parentheses, CASE, prefix NOT / minus)."""
-    prefix: list[int] = [0]
-    for i, t in enumerate(tokens):
-        tt = t.token_type
-        prev = tokens[i - 1].token_type if i else None
-        if tt in (TokenType.L_PAREN, TokenType.CASE):
-            prefix.append(0)
-        elif tt in (TokenType.R_PAREN, TokenType.END):
-            if len(prefix) > 1:
-                prefix.pop()
-        elif tt in _PREFIX_RESET:
-            prefix[-1] = 0
-        elif tt == TokenType.NOT or (
-            tt in (TokenType.DASH, TokenType.PLUS)
-            and (prev is None or prev not in (TokenType.VAR, TokenType.NUMBER, TokenType.R_PAREN))
-            and prev not in (TokenType.STRING, TokenType.R_BRACKET, TokenType.END)
-        ):
-            prefix[-1] += 1
-        depth = len(prefix) - 1 + sum(prefix)
-        if depth > L.MAX_NESTING:
-            raise CheckError(
-                f"the expression nests more than {L.MAX_NESTING} levels deep (parentheses, CASE,"
-                " NOT and minus signs inside each other); split it into several criteria",
-                t.start,
-            )
-
-
-_PAIRS = {TokenType.R_PAREN: TokenType.L_PAREN, TokenType.R_BRACKET: TokenType.L_BRACKET}
-_OPENING = {TokenType.L_PAREN: "(", TokenType.L_BRACKET: "["}
-
-
-def _balanced(tokens: list[Token]) -> None:
-    """Refuse a bracket that closes nothing or is never closed, at that bracket (the parser
-    only says "expected )" at the end of the text, not which one is open)."""
-    open_at: list[Token] = []
-    for t in tokens:
-        if t.token_type in _OPENING:
-            open_at.append(t)
-        elif t.token_type in _PAIRS:
-            if not open_at or open_at[-1].token_type != _PAIRS[t.token_type]:
-                raise CheckError(
-                    f"this '{t.text}' closes no '{'(' if t.text == ')' else '['}' before it;"
-                    " remove it, or open its group where it starts",
-                    t.start,
-                )
-            open_at.pop()
-    if open_at:
-        first = open_at[-1]
-        close = ")" if first.token_type == TokenType.L_PAREN else "]"
-        raise CheckError(
-            f"this '{_OPENING[first.token_type]}' is never closed; add '{close}' where its"
-            " part of the expression ends",
-            first.start,
-        )
-
-
 def _open_quote(text: str) -> int | None:
     """Where the text in quotes that is never closed opens ('' inside quotes is a quote)."""
     at, i = None, 0
@@ -435,6 +378,7 @@ def scan(text: str) -> list[Token]:
         )
     for i in range(len(tokens)):
         _check_token(tokens, i)
-    _balanced(tokens)
-    _nesting(tokens)
+    for problem in (unbalanced(tokens), too_deep(tokens)):
+        if problem is not None:
+            raise CheckError(*problem)
     return tokens
