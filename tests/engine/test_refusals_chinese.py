@@ -5,8 +5,12 @@ neither the field meant nor what to write instead."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from engine_factories import compile_yaml, policy_yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.errors import RuleCompileError
 
@@ -80,3 +84,54 @@ def test_a_code_written_by_its_name_says_which_code(expr: str, says: str) -> Non
     """Regression: district_code = '浦东新区' was refused with the list of all sixteen
     codes, leaving the author to find which one is Pudong's."""
     assert says in _refusal(expr)
+
+
+@pytest.mark.parametrize(
+    ("expr", "advice"),
+    [
+        ("revenue >= 1000万", "write 10000000 for 1000万"),
+        ("revenue >= 1.5亿", "write 150000000 for 1.5亿"),
+        ("revenue >= 2.25万元", "write 22500 for 2.25万元"),
+        (
+            "rd_expense / revenue >= 3.5%",
+            "write a percentage as a decimal fraction: 0.035 for 3.5%",
+        ),
+        ("rd_expense / revenue >= 60%", "0.6 for 60%"),
+    ],
+)
+def test_a_unit_or_percent_after_a_number_is_worked_out_for_that_number(
+    expr: str, advice: str
+) -> None:
+    """Regression: '1000万' was answered 'write 5000000 for 500万', the same example
+    whatever the author wrote; the advice now converts the author's own number."""
+    assert advice in _refusal(expr)
+
+
+@given(
+    whole=st.integers(min_value=0, max_value=99_999),
+    cents=st.integers(min_value=0, max_value=99),
+    unit=st.sampled_from(["万", "万元", "亿", "亿元"]),
+)
+def test_writing_what_the_advice_says_compiles(whole: int, cents: int, unit: str) -> None:
+    """The number the advice gives is the author's amount in yuan, and a rule with it in
+    place of the refused text compiles."""
+    number = f"{whole}.{cents:02d}"
+    said = _refusal(f"revenue >= {number}{unit}")
+    written = said.split("write ", 1)[1].split(" for ", 1)[0]
+    scale = 10_000 if unit.startswith("万") else 100_000_000
+    assert Decimal(written) == Decimal(number) * scale
+    compile_yaml(policy_yaml([("c", f"revenue >= {written}")]))
+
+
+@pytest.mark.parametrize(
+    ("formula", "says"),
+    [
+        ("MIN(0.1 * rd_expense, 500000)", "write LEAST(a, b, ...) for the smaller of values"),
+        ("max(rd_expense, 0)", "write GREATEST(a, b, ...) for the larger of values"),
+        ("IFNULL(rd_expense, 0)", "write COALESCE(a, b) for the first known value"),
+    ],
+)
+def test_a_function_from_elsewhere_names_the_rule_languages_own(formula: str, says: str) -> None:
+    with pytest.raises(RuleCompileError) as info:
+        compile_yaml(policy_yaml(formula=formula))
+    assert says in info.value.message

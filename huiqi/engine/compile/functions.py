@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
-from huiqi.engine.compile.scan import CheckError
+from huiqi.engine.compile.scan import CheckError, function_alias
 from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import load_codelist
 
@@ -40,7 +40,8 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
     if name not in L.CUSTOM_FUNCTIONS:
         raise _fail(
             node,
-            f"function '{node.name}' is not allowed; allowed functions: {L.allowed_functions()}",
+            f"function '{node.name}' is not allowed; allowed functions: {L.allowed_functions()}"
+            + function_alias(node.name),
         )
     usage = L.CUSTOM_FUNCTIONS[name]
     if name in ("holds", "recognised_in"):

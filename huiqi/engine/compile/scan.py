@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, Tokenizer, TokenType
@@ -200,9 +201,46 @@ def _full_width(text: str, tokens: list[Token]) -> None:
             )
 
 
-def _refuse(token: Token, what: str | None = None) -> CheckError:
+# What a number followed by one of these is in a rule's terms: 1000万 is 10000000 (yuan),
+# 5% is 0.05.
+_SCALES = {"万": 10_000, "万元": 10_000, "亿": 100_000_000, "亿元": 100_000_000, "%": "0.01"}
+# Functions of other SQL dialects and spreadsheets an author reaches for, and the rule
+# language's own.
+_FUNCTION_ALIASES = {
+    "MIN": "LEAST(a, b, ...) for the smaller of values",
+    "MAX": "GREATEST(a, b, ...) for the larger of values",
+    "IFNULL": "COALESCE(a, b) for the first known value",
+    "NVL": "COALESCE(a, b) for the first known value",
+    "ISNULL": "COALESCE(a, b) for the first known value, or 'x IS NULL' to test",
+    "IIF": "IF(condition, a, b)",
+}
+
+
+def _scaled(token: Token, prev: Token | None) -> str | None:
+    """'write 10000000 for 1000万': the advice for a unit or a percent sign after a number,
+    worked out for that number (exactly, in Decimal)."""
+    scale = _SCALES.get(token.text)
+    if scale is None or prev is None or prev.token_type != TokenType.NUMBER:
+        return None
+    try:
+        value = Decimal(prev.text) * Decimal(scale)
+    except ArithmeticError:
+        return None
+    written = f"{value.normalize():f}"
+    if token.text == "%":
+        return f"write a percentage as a decimal fraction: {written} for {prev.text}%"
+    return f"a rule's amounts are in yuan: write {written} for {prev.text}{token.text}"
+
+
+def function_alias(word: str) -> str:
+    """'; write LEAST(a, b, ...) ...' for a function name from elsewhere, else ''."""
+    alias = _FUNCTION_ALIASES.get(word.upper())
+    return f"; write {alias}" if alias else ""
+
+
+def _refuse(token: Token, what: str | None = None, prev: Token | None = None) -> CheckError:
     text = token.text
-    advice = _ADVICE.get(text.upper()) or _ADVICE.get(text)
+    advice = _scaled(token, prev) or _ADVICE.get(text.upper()) or _ADVICE.get(text)
     base = what or f"'{text}' is not part of the rule language"
     if advice:
         base = f"{base}: {advice}"
@@ -236,9 +274,9 @@ def _check_token(tokens: list[Token], i: int) -> None:
     if tt == TokenType.VAR:
         word = t.text
         if not _NAME.match(word):
-            raise _refuse(t)
+            raise _refuse(t, prev=prev)
         if word.upper() in _ADVICE:
-            raise _refuse(t)
+            raise _refuse(t, prev=prev)
         if nxt is not None and nxt.token_type == TokenType.L_PAREN:
             if word.upper() not in L.BUILTIN_FUNCTIONS and word.lower() not in L.CUSTOM_FUNCTIONS:
                 # 'rd_expense >= 0.03 * revenue (employees <= 300)': a field, then a bracket
@@ -246,10 +284,11 @@ def _check_token(tokens: list[Token], i: int) -> None:
                 spaced = nxt.start > t.end + 1
                 raise CheckError(
                     f"function '{word}' is not allowed; allowed functions: {L.allowed_functions()}"
+                    + function_alias(word)
                     + (
                         f"; if '{word}' is a field, an operator (AND, OR, =, +, ...) is missing"
                         " between it and the '(' after it"
-                        if spaced
+                        if spaced and not function_alias(word)
                         else ""
                     ),
                     nxt.start if spaced else t.start,
@@ -266,7 +305,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
         return
     if tt in _KEYWORD_TYPES:
         if t.text.upper() != _KEYWORD_TYPES[tt]:
-            raise _refuse(t)
+            raise _refuse(t, prev=prev)
         if tt == TokenType.DATE and (nxt is None or nxt.token_type != TokenType.STRING):
             raise CheckError("write a date as DATE 'YYYY-MM-DD'", t.start)
         if tt == TokenType.INTERVAL:
@@ -298,7 +337,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
         return
     if tt in _OPERATOR_TYPES:
         if t.text not in L.OPERATORS:
-            raise _refuse(t)
+            raise _refuse(t, prev=prev)
         if (
             tt == TokenType.EQ
             and nxt is not None
@@ -333,7 +372,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
             " single quotes",
             t.start,
         )
-    raise _refuse(t)
+    raise _refuse(t, prev=prev)
 
 
 def _open_quote(text: str) -> int | None:
