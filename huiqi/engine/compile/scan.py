@@ -203,7 +203,13 @@ def _full_width(text: str, tokens: list[Token]) -> None:
 
 # What a number followed by one of these is in a rule's terms: 1000万 is 10000000 (yuan),
 # 5% is 0.05.
-_SCALES = {"万": 10_000, "万元": 10_000, "亿": 100_000_000, "亿元": 100_000_000, "%": "0.01"}
+_SCALES = {
+    "万": Decimal(10_000),
+    "万元": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+    "亿元": Decimal(100_000_000),
+    "%": Decimal("0.01"),
+}
 # Functions of other SQL dialects and spreadsheets an author reaches for, and the rule
 # language's own.
 _FUNCTION_ALIASES = {
@@ -223,7 +229,7 @@ def _scaled(token: Token, prev: Token | None) -> str | None:
     if scale is None or prev is None or prev.token_type != TokenType.NUMBER:
         return None
     try:
-        value = Decimal(prev.text) * Decimal(scale)
+        value = Decimal(prev.text) * scale
     except ArithmeticError:
         return None
     written = f"{value.normalize():f}"
