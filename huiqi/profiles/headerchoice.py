@@ -11,18 +11,66 @@ from __future__ import annotations
 from pathlib import Path
 
 from huiqi.errors import HuiqiError, ImportFileError
-from huiqi.profiles.headerfit import header_below, two_row_header
+from huiqi.profiles.column_units import Declared, column_units
+from huiqi.profiles.headerfit import two_row_header
 from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, office_mappings
 from huiqi.profiles.readers import Source
-from huiqi.profiles.unit_variants import with_header_units
+from huiqi.profiles.unit_variants import no_unit_error, unit_less, with_header_units
 
 
-def _fits(source: Source, headers: list[str], named: Mapping | None, folder: Path) -> Mapping:
-    chosen = with_header_units(named, headers) if named else None
-    chosen = chosen or detect_mapping(str(source.path), headers, folder)
-    chosen.resolve(str(source.path), headers)
+def _fits(
+    source: Source,
+    headers: list[str],
+    named: Mapping | None,
+    folder: Path,
+    declared: dict[int, Declared] | None = None,
+) -> Mapping:
+    """The mapping that fits ``headers``; ``declared``: column → the unit the sheet
+    declares for it (``column_units``), in which a money header naming none is read."""
+    file = str(source.path)
+    chosen = with_header_units(named, headers, declared) if named else None
+    chosen = chosen or detect_mapping(file, headers, folder, declared)
+    try:
+        chosen.resolve(file, headers)
+    except ImportFileError:
+        # "headers ['营业收入'] are not in mapping 'tax'" hid that only their unit was.
+        missing = unit_less(named, headers, declared or {}) if named else []
+        if not (named and missing and _fits_with_units(file, named, headers, missing, declared)):
+            raise
+        raise no_unit_error(file, named.name, headers, missing) from None
     return chosen
+
+
+def _fits_with_units(
+    file: str,
+    named: Mapping,
+    headers: list[str],
+    missing: list[str],
+    declared: dict[int, Declared] | None,
+) -> bool:
+    """Whether ``named`` would read ``headers`` if the columns ``missing`` named a unit."""
+    guessed = {c: Declared("yuan", 0) for c, h in enumerate(headers) if h in missing}
+    guessed.update(declared or {})
+    try:
+        with_header_units(named, headers, guessed).resolve(file, headers)
+    except ImportFileError:
+        return False
+    return True
+
+
+def _with_units(
+    source: Source,
+    rows: list[tuple[int, list[str]]],
+    i: int,
+    named: Mapping | None,
+    folder: Path,
+    cells: list[str] | None = None,
+) -> Mapping:
+    """The mapping that fits ``rows[i]`` (or ``cells``, a header over two rows ending on
+    it) as the header, read in the units the rows around it declare."""
+    headers = rows[i][1] if cells is None else cells
+    return _fits(source, headers, named, folder, column_units(rows, i, len(headers)))
 
 
 def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
@@ -32,7 +80,10 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
     below it are tried (``readers.HEADER_ROWS`` non-empty rows in all): an office's
     sheet or CSV export often opens with a title ("2023年度企业纳税情况表") and a line
     such as "单位：元" above the header. The first row that fits is the header, the
-    rows above it are skipped (the report lists them). When none fits, the error is
+    rows above it are skipped (the report lists them). A row is fitted with the units
+    the rows around it declare (``column_units``): under "单位：万元" a money header
+    that names no unit ("营业收入") is a mapping's "营业收入(元)" read in 万元. When none
+    fits, the error is
     that of the row naming the most headers a mapping knows (then the most filled
     cells, then the first): the header that did not fit, whose error names the
     columns that stopped it, where the title's ("no mapping matches
@@ -44,18 +95,31 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
         if source.format == "parquet":
             raise
         rows = source.header_rows()
-        found = header_below(
-            source, rows, lambda cells: _fits(source, cells, named, folder), HuiqiError
-        )
-        if found is not None:
-            return found
+        if rows and column_units(rows, 0, len(source.headers)):
+            # The first row, whose money columns a row of units under it gives.
+            try:
+                return source, _fits(
+                    source,
+                    source.headers,
+                    named,
+                    folder,
+                    column_units(rows, 0, len(source.headers)),
+                )
+            except HuiqiError:
+                pass
+        for i in range(1, len(rows)):
+            try:
+                chosen = _with_units(source, rows, i, named, folder)
+            except HuiqiError:
+                continue
+            return source.with_header(rows[i][0], rows[i][1], rows[:i]), chosen
         # A header over two rows: group titles over merged cells above sub-headers.
         for i in range(len(rows) - 1):
             pair = two_row_header(rows[i], rows[i + 1])
             if pair is None:
                 continue
             try:
-                chosen = _fits(source, pair, named, folder)
+                chosen = _with_units(source, rows, i + 1, named, folder, pair)
             except HuiqiError:
                 continue
             return source.with_header(rows[i + 1][0], pair, rows[: i + 1]), chosen
@@ -71,9 +135,9 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
         likeliest = max(range(len(rows)), key=likeness, default=0)
         if likeliest == 0:
             raise
-        line, cells = rows[likeliest]
+        line = rows[likeliest][0]
         try:
-            _fits(source, cells, named, folder)
+            _with_units(source, rows, likeliest, named, folder)
         except HuiqiError as exc:
             file = str(source.path)
             raise ImportFileError(

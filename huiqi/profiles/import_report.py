@@ -97,6 +97,9 @@ class ImportReport:
     # Money columns read in the unit their header names, not the mapping's ("注册资本（万元）
     # (万元)": huiqi.profiles.unit_variants).
     units_from_headers: list[str] = field(default_factory=list)
+    # Money columns whose header names no unit, read in the unit the sheet declares for
+    # them above or under the header ("营业收入 (万元, line 1)": huiqi.profiles.column_units).
+    units_declared: list[str] = field(default_factory=list)
     # The store's enterprises with no district code after the import (huiqi.profiles.no_district).
     no_district: int = 0
     no_district_first: list[str] = field(default_factory=list)
@@ -200,6 +203,11 @@ class ImportReport:
                 "Amounts read in the unit their header names: "
                 + ", ".join(self.units_from_headers)
                 + "."
+            )
+        if self.units_declared:
+            lines.append(
+                "Amounts read in the unit the sheet declares for them (their header names"
+                " none): " + ", ".join(self.units_declared) + "."
             )
         if self.shares_at_most_one:
             lines.append(

@@ -286,6 +286,7 @@ def _import(
                 header_line=source.header_line,
                 unit_line=source.unit_line,
                 units_from_headers=[f"{h} ({w})" for h, w in chosen.header_units.items()],
+                units_declared=[f"{h} ({w})" for h, w in chosen.declared_units.items()],
                 ignored_columns=[
                     h or f"column {i + 1} (no header)"
                     for i, h in enumerate(source.headers)

@@ -132,6 +132,9 @@ class Mapping:
     # The file's money headers read in the unit they name, not the mapping's header's
     # (header -> unit word: "注册资本（万元）" -> "万元"; ``unit_variants``), for the report.
     header_units: dict[str, str] = dataclass_field(default_factory=dict)
+    # The file's money headers that name no unit, read in the unit the sheet declares for
+    # them (header -> "万元, line 1": ``column_units``), for the report.
+    declared_units: dict[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:

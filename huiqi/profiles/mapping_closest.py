@@ -13,8 +13,10 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from huiqi.profiles.mapping import Mapping, normalise_header
+from huiqi.profiles.column_units import Declared
+from huiqi.profiles.mapping import UNITS, Mapping, normalise_header
 from huiqi.profiles.mapping_finder import packaged_mappings
+from huiqi.profiles.unit_variants import with_header_units
 
 # Fields nearly every layout has: sharing them says nothing of the registry.
 COMMON = frozenset({"uscc", "name"})
@@ -77,11 +79,16 @@ def holders(key: Callable[[str], str]) -> dict[str, list[str]]:
 
 
 def closest_builtin(
-    targets: dict[str, str | None], layout: str, key: Callable[[str], str]
+    targets: dict[str, str | None],
+    layout: str,
+    key: Callable[[str], str],
+    declared: dict[str, str] | None = None,
 ) -> Closest | None:
     """The built-in mapping with the most of the file's headers (``targets``: header ->
     the field drafted for it, None when unmatched), not counting the USCC and name; on a
-    tie the one of the draft's ``layout``, then by name. None when none has any."""
+    tie the one of the draft's ``layout``, then by name. None when none has any.
+    ``declared``: header → the unit the sheet declares for its column (above or under
+    the header), in which the import reads a money header that names none."""
     telling = [h for h, t in targets.items() if t not in COMMON]
     best: tuple[tuple[int, bool], Mapping, list[str]] | None = None
     for _, m in sorted(packaged_mappings().items()):
@@ -93,8 +100,18 @@ def closest_builtin(
     if best is None:
         return None
     _, m, shared = best
-    # As written, unit included: 纳税总额（万元） is not the 纳税总额(元) of a mapping in yuan.
-    known = {*m.headers, *m.skipped}
+    # As the import reads them: a header with its unit (纳税总额（万元）, 纳税总额(千元)) or
+    # under a declared one (营业收入 below 单位：万元) is the mapping's header when the
+    # import reads it in that unit (``unit_variants``), not when its unit is one huiqi
+    # reads no amount in (千元).
+    headers = list(targets)
+    units = {
+        c: Declared(unit, 0)
+        for c, h in enumerate(headers)
+        if (unit := (declared or {}).get(h)) is not None and unit in UNITS
+    }
+    read = with_header_units(m, headers, units)
+    known = {*read.headers, *read.skipped}
     missing = tuple(h for h in targets if normalise_header(h) not in known)
     return Closest(m.name, m.layout, m.registry, tuple(shared), missing)
 

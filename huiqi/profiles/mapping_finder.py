@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from huiqi.errors import ImportFileError, Location, MappingError, NotFoundError
+from huiqi.profiles.column_units import Declared
 from huiqi.profiles.mapping import (
     PACKAGED_PREFIX,
     Mapping,
@@ -99,27 +100,63 @@ def _closest(file: str, headers: list[str], found: set[str], mappings: dict[str,
     return ""
 
 
-def _with_units(headers: list[str], mapping: Mapping) -> Mapping:
-    """``mapping`` reading a money column headed in another unit in that unit."""
+def _with_units(
+    headers: list[str], declared: dict[int, Declared] | None, mapping: Mapping
+) -> Mapping:
+    """``mapping`` reading a money column headed in another unit in that unit, and one
+    headed with no unit in the unit the sheet declares for it."""
     from huiqi.profiles.unit_variants import with_header_units
 
-    return with_header_units(mapping, headers)
+    return with_header_units(mapping, headers, declared)
 
 
-def detect_mapping(file: str, headers: list[str], folder: Path | None = None) -> Mapping:
+def _fits(m: Mapping, found: set[str]) -> bool:
+    """Whether mapping ``m`` knows every (normalised) header in ``found`` and finds its keys."""
+    known = {**m.headers, **dict.fromkeys(m.skipped, "")}
+    keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
+    return found <= set(known) and keys_present
+
+
+def _unit_less_refusal(
+    file: str, headers: list[str], declared: dict[int, Declared], mappings: dict[str, Mapping]
+) -> ImportFileError | None:
+    """The refusal of a header that a mapping fits but for the units its money columns do
+    not name ("营业收入" where the tax mapping has "营业收入(元)") and no line declares,
+    or None: the closest error then said only that no mapping matches."""
+    from huiqi.profiles.unit_variants import no_unit_error, unit_less
+
+    found = {normalise_header(h) for h in headers}
+    for m in mappings.values():
+        missing = unit_less(m, headers, declared)
+        if not missing:
+            continue
+        guessed = {c: Declared("yuan", 0) for c, h in enumerate(headers) if h in missing}
+        guessed.update(declared)
+        if _fits(_with_units(headers, guessed, m), found):
+            return no_unit_error(file, m.name, headers, missing)
+    return None
+
+
+def detect_mapping(
+    file: str,
+    headers: list[str],
+    folder: Path | None = None,
+    declared: dict[int, Declared] | None = None,
+) -> Mapping:
     """The one mapping that fits a header row, or ImportFileError saying why none does.
 
     The candidates are the built-in mappings and those in ``folder`` (a data
-    directory's ``mappings/``).
+    directory's ``mappings/``). ``declared``: column → the unit the sheet declares for
+    it (``column_units``), in which a money column whose header names none is read.
     """
     found = {normalise_header(h) for h in headers}
-    candidates = []
     mappings = all_mappings(folder)
-    for m in map(functools.partial(_with_units, headers), mappings.values()):
-        known = {**m.headers, **dict.fromkeys(m.skipped, "")}
-        keys_present = all(any(known[h] == k for h in found if h in known) for k in m.keys)
-        if found <= set(known) and keys_present:
-            candidates.append(m)
+    fitted = map(functools.partial(_with_units, headers, declared), mappings.values())
+    candidates = [m for m in fitted if _fits(m, found)]
+    if len(candidates) > 1:
+        # A mapping that has the file's headers as they are written (an office's own,
+        # "营业收入" with its 'units:') beats one read in the unit the sheet declares.
+        candidates = [m for m in candidates if not m.declared_units] or candidates
     if len(candidates) > 1:
         complete = [m for m in candidates if {normalise_header(h) for h in m.columns} <= found]
         candidates = complete or candidates
@@ -131,6 +168,9 @@ def detect_mapping(file: str, headers: list[str], folder: Path | None = None) ->
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
+        refusal = _unit_less_refusal(file, headers, declared or {}, mappings)
+        if refusal is not None:
+            raise refusal
         raise ImportFileError(
             f"{file}: no mapping matches the headers {headers_shown(headers)}; "
             + _closest(file, headers, found, mappings)

@@ -231,7 +231,14 @@ def draft_mapping(
         found[header] = (known_as[0], known_as[1], unit) if known_as else None
     layout = _layout([h[0] for h in found.values() if h is not None])
     comparable = lambda h: _key(h)[0]  # noqa: E731
-    near = closest_builtin({h: (m[0] if m else None) for h, m in found.items()}, layout, comparable)
+    sheet_units = {
+        h: unit
+        for i, h in enumerate(headers)
+        if (unit := (column_units or {}).get(i, sheet_unit)) is not None
+    }
+    near = closest_builtin(
+        {h: (m[0] if m else None) for h, m in found.items()}, layout, comparable, sheet_units
+    )
     held = holders(comparable)
     every = len(packaged_mappings())
     for header, match in found.items():
@@ -296,6 +303,12 @@ def draft_mapping(
             continue
         if column_unit is not None and column_unit != "yuan":
             units[target] = column_unit
+        if column_unit is None:
+            # 元 or 万元, 10,000 times apart: the draft reads 元 by default, a person says.
+            how[header] += (
+                "; its header names no unit, nor does the sheet: read in yuan unless you"
+                f" list it under units: as {target}: wan_yuan (or yi_yuan)"
+            )
     named = {"uscc", "name"}  # in nearly every file: they say nothing of its registry
     sources = Counter(
         f.source for t in recognised if t not in named and (f := d.get(t)) is not None
@@ -368,9 +381,8 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     above the header, or on a row of units under it, applies to the money columns that
     name no unit of their own.
     """
-    from huiqi.profiles.declared_unit import declared_unit, group_units
+    from huiqi.profiles.column_units import column_units
     from huiqi.profiles.headerfit import two_row_header
-    from huiqi.profiles.unit_row import MONEY, is_money, is_unit_row, unit_word
 
     best: tuple[int, Draft] | None = None
     # Each row alone, then each pair of rows that reads as a two-row header (group
@@ -381,19 +393,12 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
         if pair is not None:
             candidates.append((i + 1, rows[i + 1][0], pair))
     for i, line, cells in candidates:
-        declared = declared_unit(rows[:i])
-        groups = {c: u for c, (_, u, _) in group_units(rows[:i], len(cells)).items()}
-        if i + 1 < len(rows) and is_unit_row(rows[i + 1][1]):
-            # A row of units under the header (营业收入 over 万元): each column's own.
-            below = [unit_word(c) for c in rows[i + 1][1]]
-            # A unit huiqi does not read (千元) is kept as its word, so that the column
-            # is left for a person rather than drafted as read in 元.
-            groups.update({c: MONEY.get(w, w) for c, w in enumerate(below) if is_money(w)})
+        # A line above the header, a group title over the column, a row of units under
+        # it (营业收入 over 万元); a unit huiqi does not read (千元) is kept as its word, so
+        # that the column is left for a person rather than drafted as read in 元.
+        declared = column_units(rows, i, len(cells))
         draft = draft_mapping(
-            cells,
-            name=name,
-            sheet_unit=declared[1] if declared else None,
-            column_units=groups,
+            cells, name=name, column_units={c: d.unit for c, d in declared.items()}
         )
         matched = len(draft.columns) - len(draft.unmatched)
         if best is None or matched > len(best[1].columns) - len(best[1].unmatched):

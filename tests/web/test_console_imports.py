@@ -135,6 +135,20 @@ def test_a_capital_in_wan_yuan_is_said_on_its_report(portal: Portal) -> None:
     assert "按表头所注单位读取的金额列：注册资本（万元） (万元)。" in text, text
 
 
+def test_amounts_read_in_the_declared_unit_are_said_on_the_chinese_report(portal: Portal) -> None:
+    """A tax file with "单位：万元" above 营业收入 imports with the built-in mapping; the
+    report says, in the page's language, which columns were read in the declared unit."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = f"单位：万元\n统一社会信用代码,年度,营业收入\n{make('91310115MA700000G')},2024,1.5\n"
+    status, ref = upload(client, token, "纳税.csv", body.encode())
+    assert status == 303, ref
+    text = client.get(f"/console/imports/{ref}").text
+    assert "按表中声明的单位读取的金额列（表头未注明单位）：营业收入（万元，第 1 行）。" in text, (
+        text
+    )
+
+
 def test_excels_unicode_text_export_is_imported_from_the_page(portal: Portal) -> None:
     """Regression: the page refused a .txt file ("not a registry file the importer reads")
     that 'huiqi import' reads: Excel's "Unicode Text" export (UTF-16, tab-separated) is

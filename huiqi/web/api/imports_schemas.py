@@ -119,6 +119,7 @@ _LISTS = (
     "other_registries",
     "ignored_columns",
     "units_from_headers",
+    "units_declared",
     "skipped_above",
     "size_class_messages",
     "legal_rep_messages",
@@ -152,6 +153,7 @@ class ImportReportPublic(BaseModel):
     other_registries: list[str] = []
     ignored_columns: list[str] = []
     units_from_headers: list[str] = []  # "注册资本（万元） (万元)": read in its header's unit
+    units_declared: list[str] = []  # "营业收入 (万元, line 1)": in the unit the sheet declares
     skipped_above: list[str] = []
     size_class_messages: list[str] = []
     legal_rep_messages: list[str] = []
