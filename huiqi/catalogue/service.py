@@ -25,6 +25,7 @@ from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.statuses import VersionStatus
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.money import FEN_PER_YUAN, fen_from_yuan
+from huiqi.policies.documents import Document
 from huiqi.policies.loader import parse_policy
 
 MODES = ("auto", "confirm", "apply")
@@ -80,6 +81,8 @@ class PolicyCard:
     tags: tuple[str, ...]
     published_at: dt.datetime
     search: SearchText = field(repr=False, compare=False)
+    # The materials an applicant attaches (申报 policies only: policies.documents).
+    documents: tuple[Document, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ def _card(pv: Any, text: str) -> PolicyCard:
         criteria=criteria,
         tags=tuple(policy.tags),
         published_at=pv.published_at,
+        documents=tuple(policy.documents),
         search=SearchText.of(title=title.zh + " " + title.en, body=body),
     )
 

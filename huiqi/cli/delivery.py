@@ -28,6 +28,7 @@ from huiqi.cli.common import (
     uscc_param,
     yuan,
 )
+from huiqi.cli.documents import application_documents
 from huiqi.cli.progress import TerminalProgress
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
@@ -211,7 +212,7 @@ def claim(
 
 @click.group()
 def application() -> None:
-    """Pre-filled applications (申报): list, submit, withdraw, approve, reject."""
+    """Pre-filled applications (申报): list, documents, submit, withdraw, approve, reject."""
 
 
 @application.command("list")
@@ -389,3 +390,7 @@ def allocate(ctx: click.Context, policy_id: str) -> None:
     with transaction(factory) as s:
         result = allocate_pro_rata(s, ledger.latest_version(s, policy_id).id, actor=actor)
     console.print(str(result))
+
+
+# What an application must attach (its own module: huiqi/cli/documents.py).
+application.add_command(application_documents)

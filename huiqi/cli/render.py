@@ -110,6 +110,11 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
             f"{reg[r.source].zh if r.source in reg else r.source}"
             for r in e.missing
         )
+    for c in e.to_json()["criteria"]:
+        if c.get("gap"):
+            # A near miss by a figure: by how much (huiqi.matching.shortfall).
+            text = c["gap"]["text"]
+            missing += f"\n[yellow]gap:[/] {escape(text['en'])} [dim]({escape(text['zh'])})[/]"
     for z in e.zero_divisors:
         # Not missing data: a known 0 the ratio cannot divide by (division by 0 is unknown).
         missing += f"\n[yellow]cannot compute:[/] {escape(z.text_en)} [dim]({escape(z.text_zh)})[/]"

@@ -39,6 +39,10 @@ The JSON form (``to_json``; ``FORMAT`` names its version)::
      "error": "…"}   # only with status 'error': why (the amount too large, or the
                      # database's reason for a row it could not evaluate)
 
+An explanation of one enterprise (``matching.service.explain_enterprise``) adds to a
+near miss's failing criterion the key ``gap``: by how much it misses its threshold,
+exact, in the field's unit (``matching.shortfall.gap_json``; docs/api.md).
+
 Decimals (money included) are exact strings ("7407.360"), amounts integer fen,
 dates ISO strings, never floats; ``fields[column].type`` says how to read a value
 back. Keys are only ever added, never renamed or removed.

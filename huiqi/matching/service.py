@@ -18,6 +18,7 @@ from huiqi.config import Settings
 from huiqi.engine import CompiledPolicy, MatchRun, PolicyTrace, explain, run_matching
 from huiqi.engine.api import BULK_DEFAULT, bulk_backend
 from huiqi.matching.district_scope import run_districts, scoped
+from huiqi.matching.gaps import with_gaps
 from huiqi.matching.nearmiss import policy_ref
 from huiqi.matching.visibility import (
     acts_for_enterprise,
@@ -108,7 +109,8 @@ def explain_enterprise(
     policies: list[CompiledPolicy],
     snapshot_id: int | None = None,
 ) -> list[PolicyTrace]:
-    """Criterion by criterion, what one enterprise qualifies for and why. A policy officer
+    """Criterion by criterion, what one enterprise qualifies for and why, a near miss with
+    the gap of its failing threshold (``gaps.with_gaps``). A policy officer
     (not acting for the enterprise) is shown the policies its scope covers, and refused
     when none of ``policies`` is."""
     code = validate(uscc.strip().upper(), prefixes=None)
@@ -143,4 +145,5 @@ def explain_enterprise(
                     " the region of the policies its scope covers; a city-wide officer may"
                 )
         policies = covered
-    return explain(settings, code, policies, snapshot_id=snapshot_id)
+    # A near miss by a figure says by how much (the failing criterion's ``gap``).
+    return with_gaps(policies, explain(settings, code, policies, snapshot_id=snapshot_id))

@@ -76,11 +76,39 @@ class Gap:
     op: str  # the comparison that must hold: actual OP required
     unit: str | None  # the field's unit, or "%" for a ratio
     source: str
+    whole: bool = False  # a count in whole units (persons, items): never 0.5 of one
 
     @property
     def shortfall(self) -> Decimal:
-        """How much the figure must move (always positive)."""
+        """How far the figure is from the threshold (always positive)."""
         return abs(self.required - self.actual)
+
+    @property
+    def must_rise(self) -> bool:
+        """Whether the figure must rise (``>=``, ``>``) rather than come down."""
+        return self.op in (">=", ">")
+
+    @property
+    def direction(self) -> str:
+        """``short`` (the figure must rise) or ``over`` (it must come down)."""
+        return "short" if self.must_rise else "over"
+
+    @property
+    def needed(self) -> Decimal:
+        """How far the figure must move to meet the threshold, in its unit: the shortfall,
+        or for a whole count to the nearest count that meets it (320 employees against
+        ``< 300``: 21; 18 R&D staff against ``> 20``: 3)."""
+        if not self.whole:
+            return self.shortfall
+        if self.op in (">", "<"):
+            return self.shortfall.to_integral_value(rounding=ROUND_FLOOR) + 1
+        return self.shortfall.to_integral_value(rounding=ROUND_CEILING)
+
+    @property
+    def beyond(self) -> bool:
+        """Whether the figure must move by *more than* ``needed``: a strict comparison
+        (``>``, ``<``) of a figure that is not a whole count (revenue > 10,000,000)."""
+        return self.op in (">", "<") and not self.whole
 
     def text_zh(self) -> str:
         """In Chinese words and units: "研发费用占营业收入比例 2.8 %，要求不低于 3 %",
@@ -251,6 +279,7 @@ def gap_of(
         op=t.op,
         unit=unit,
         source=f.source,
+        whole=f.type == "integer" and unit != "%",
     )
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from huiqi import reference
 from huiqi.policies.benefit_period import check_benefit_period
+from huiqi.policies.documents import Document, check_documents, documents_list
 from huiqi.policies.margin import parse_margin
 from huiqi.policies.yamlmarks import OtherBaseNumeral
 
@@ -300,12 +301,15 @@ class Policy(_Strict):
     exclusivity_group: str | None = None
     benefit_period: str | None = None
     tags: list[str] = Field(default_factory=list)
+    # The materials an applicant attaches (申报材料); delivery 'apply' only (``documents``).
+    documents: list[Document] = Field(default_factory=list)
     tests: list[TestCase] = Field(default_factory=list)
 
     _fen = field_validator("budget", "per_enterprise_cap")(_whole_fen)
     _plain = field_validator("budget", "per_enterprise_cap", mode="before")(_plain_yuan)
     _whole = field_validator("version", "data_year", mode="before")(_whole_number)
     _period = field_validator("benefit_period")(check_benefit_period)
+    _documents = field_validator("documents", mode="before")(documents_list)
 
     @field_validator("id")
     @classmethod
@@ -337,6 +341,7 @@ class Policy(_Strict):
                 "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise"
                 " must confirm it; use delivery 'confirm' or 'apply'"
             )
+        check_documents(self.delivery, self.documents)
         if self.budget_mode == "pro_rata" and self.budget is None:
             # Without a budget there is nothing to share: every claim was granted in full,
             # silently, as first come.

@@ -286,6 +286,15 @@ POLICY_TEXTS += [
     refusal(N_("expected true or false (or 是/否), got %(value)s")),
     refusal(N_("%(value)s is outside %(low)s..%(high)s"), value=r"\S+"),
     refusal(N_("%(value)s is not one of %(known)s"), value=r".+?"),
+    # The materials of an application (policies.documents).
+    refusal(
+        N_(
+            "documents lists the materials attached to an application (申报), and delivery"
+            " '%(name)s' has no application: remove 'documents', or use delivery 'apply'"
+        ),
+        **_WORD,
+    ),
+    refusal(N_("the document '%(value)s' is listed twice; list each document once"), **_WORD),
 ]
 POLICY_TEXTS += RULE_TEXTS
 
@@ -333,6 +342,12 @@ N_(
     "delivery 'auto' (免申即享) is impossible with an attested criterion: the enterprise must"
     " confirm it; use delivery 'confirm' or 'apply'"
 )
+# The materials of an application (policies.documents).
+N_(
+    "write a document as 'label: {zh: …, en: …}' (and 'required: false' when it is"
+    " optional), not its name alone"
+)
+N_("documents is a list: write each document on its own line as '- label: {zh: …, en: …}'")
 N_(
     "a new policy's first draft must load (id, level, region and department say whose it is): fix the text and save again"
 )
@@ -352,6 +367,8 @@ N_("Input should be a valid dictionary or instance of Amount")
 N_("Input should be a valid dictionary or instance of Criterion")
 N_("Input should be a valid dictionary or instance of TestCase")
 N_("Input should be a valid dictionary or instance of Expectation")
+N_("Input should be a valid dictionary or instance of Document")
+N_("Input should be a valid dictionary or instance of DocumentLabel")
 N_("Input should be a valid date or datetime, invalid date separator, expected `-`")
 N_("Input should be a valid date or datetime, input is too short")
 N_("month must be in 1..12")

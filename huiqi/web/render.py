@@ -24,6 +24,7 @@ from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web import i18n
 from huiqi.web.console_pages import pages_for
 from huiqi.web.formula import readable
+from huiqi.web.gap_texts import shortfall_filter
 from huiqi.web.refusals import localise
 from huiqi.web.security import CSRF_FIELD, csrf_token, remember_pre_csrf
 from huiqi.web.status_names import grant_status_name, message_kind_name, record_status_name
@@ -168,6 +169,7 @@ def environment(language: str) -> jinja2.Environment:
         readable, catalogue=i18n.translations(language), language=language
     )
     env.filters["unit"] = _unit(language)
+    env.filters["shortfall"] = shortfall_filter(language, env.filters["unit"])
     env.globals["LANGUAGES"] = LANGUAGE_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     # A message that may come from a service (a user's text inside it, '%' included): the

@@ -33,6 +33,18 @@ class CriterionLabelPublic(BaseModel):
     attested: bool
 
 
+class DocumentLabelPublic(BaseModel):
+    zh: str
+    en: str | None  # a document may be named in Chinese only
+
+
+class DocumentPublic(BaseModel):
+    """One material the applicant attaches to an application (申报材料)."""
+
+    label: DocumentLabelPublic
+    required: bool
+
+
 class PolicyPublic(BaseModel):
     policy_id: str
     version: int
@@ -82,6 +94,8 @@ class PolicyDetailPublic(PolicyPublic):
     amount_formula: str
     criteria: list[CriterionLabelPublic]
     tags: list[str]
+    # The materials to attach to an application (申报 policies only; empty otherwise).
+    documents: list[DocumentPublic]
 
     @classmethod
     def detail(cls, card: PolicyCard) -> PolicyDetailPublic:
@@ -96,6 +110,12 @@ class PolicyDetailPublic(PolicyPublic):
                 for c in card.criteria
             ],
             tags=list(card.tags),
+            documents=[
+                DocumentPublic(
+                    label=DocumentLabelPublic(zh=d.label.zh, en=d.label.en), required=d.required
+                )
+                for d in card.documents
+            ],
         )
 
 

@@ -127,6 +127,12 @@ class GapPublic(_Row):
     op: str
     unit: str | None
     source: str
+    # How far the figure must move to meet the threshold, in its unit (exact): short by
+    # it (>=, >) or over by it (<=, <); beyond: by more than it (a strict comparison of
+    # a figure that is not a whole count).
+    shortfall: Decimal = Field(validation_alias="needed")
+    direction: Literal["short", "over"]
+    beyond: bool
 
 
 class NearMissHeldPublic(_Row):

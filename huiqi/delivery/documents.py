@@ -1,0 +1,49 @@
+"""An application's checklist of materials (申报材料): what its policy version lists in
+``documents`` (``huiqi.policies.documents``), beside the files attached so far.
+
+Files are not tagged with the item they are, so nothing here says which item a file
+is, and submitting is never refused for a missing one: the applicant reads what to
+attach, the reviewing officer checks the files against the list. Whoever may list an
+application's attachments (the enterprise, its park operator, the policy's reviewers)
+may read its checklist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.access import Actor
+from huiqi.delivery.attachments import AttachmentRow, list_attachments
+from huiqi.delivery.claims import find_entitlement
+from huiqi.delivery.models import PolicyVersion
+from huiqi.policies.documents import Document
+from huiqi.policies.loader import parse_policy
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The materials an application's policy version asks for, and the files attached."""
+
+    record_id: int
+    policy_id: str
+    version: int
+    documents: tuple[Document, ...]
+    files: tuple[AttachmentRow, ...]
+
+
+def application_documents(session: Session, *, actor: Actor, record_id: int) -> Checklist:
+    """The checklist of application ``record_id`` (refused as listing its files is)."""
+    files = list_attachments(session, actor=actor, record_id=record_id)  # checks access
+    ent = find_entitlement(session, entitlement_id=record_id)
+    pv = session.get(PolicyVersion, ent.policy_version_id)
+    assert pv is not None  # list_attachments found the application of this version
+    policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
+    return Checklist(
+        record_id=record_id,
+        policy_id=pv.policy_id,
+        version=pv.version,
+        documents=tuple(policy.documents),
+        files=tuple(files),
+    )
