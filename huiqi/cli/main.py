@@ -198,5 +198,5 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     ctx.call_on_close(lambda: use_data_dir(None))
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:  # the console script and `python -m huiqi`
     cli()

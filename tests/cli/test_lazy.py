@@ -256,3 +256,20 @@ def test_the_help_of_a_group_without_the_database_loads_no_database(group: str) 
     """Regression: 'huiqi dictionary --help' imported SQLAlchemy and the ledger's models."""
     modules = _modules_after([group, "--help"])
     assert _loaded(modules, (*NOT_FOR_LISTINGS, "sqlalchemy", "huiqi.delivery")) == []
+
+
+def test_python_dash_m_huiqi_runs_the_command(tmp_path: Path) -> None:
+    """Regression: 'python -m huiqi' had no __main__ module (and 'python -m huiqi.cli.main'
+    ran nothing), so a checkout without the console script on the PATH had no command."""
+    out = subprocess.run(
+        [sys.executable, "-m", "huiqi", "--data-dir", str(tmp_path / "data"), "whoami"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HUIQI_TOKEN": "", "HUIQI_CONFIG_DIR": str(tmp_path / "cfg")},
+    )
+    assert out.returncode == 5, (out.stdout, out.stderr)
+    assert "sign in first" in out.stderr
+    usage = subprocess.run(
+        [sys.executable, "-m", "huiqi", "--help"], capture_output=True, text=True
+    )
+    assert usage.returncode == 0 and "Usage:" in usage.stdout and "import" in usage.stdout
