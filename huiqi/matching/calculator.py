@@ -46,7 +46,9 @@ from huiqi.matching.answers import (
     check_answers,
     questions_for,
 )
+from huiqi.matching.nearmiss import near_miss_of
 from huiqi.matching.published import policies_in_force
+from huiqi.matching.shortfall import shortfall_en, shortfall_zh
 from huiqi.money import format_yuan
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.industry import section_of
@@ -232,6 +234,11 @@ def _outcome(cp: CompiledPolicy, trace: PolicyTrace) -> PolicyOutcome:
         failed = next((c for c in criteria if c.state == "not_met"), None)
         zh = f"不符合：{failed.label_zh}" if failed else "无法评估：" + (trace.error or "")
         en = f"not met: {failed.label_en}" if failed else "cannot evaluate: " + (trace.error or "")
+        near = near_miss_of(cp, trace)
+        if near is not None and near.gap is not None:
+            # A near miss on the visitor's answers says by how much, as explain does.
+            zh += f"（{shortfall_zh(near.gap)}）"
+            en += f" ({shortfall_en(near.gap)})"
     return PolicyOutcome(
         policy_id=p.id,
         version=p.version,

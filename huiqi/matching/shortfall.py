@@ -14,7 +14,8 @@ exact (Decimal, never float):
 
 Money is shown as the gap's threshold is (万元 or 亿元 when that large,
 ``gaptext.money_scale``), rounded up to the hundredth so that covering the figure shown
-always meets the threshold; a ratio's gap is in percentage points. ``gap_json`` is the
+always meets the threshold, and a gap of less than one such unit in 元 ("还差 1 元", not
+"0.01 万元"); a ratio's gap is in percentage points. ``gap_json`` is the
 form ``huiqi explain --json``, the API's explanation and the portal's pages read
 (``gaps.with_gaps`` puts it on the failing criterion of a near miss's trace).
 """
@@ -40,6 +41,9 @@ def amount_zh(needed: Decimal, unit: str | None, required: Decimal) -> str:
     """The distance in Chinese units, money scaled as its threshold ``required`` is:
     "150 万元", "20 人", "0.2 个百分点"."""
     scale = money_scale(unit, required)
+    if scale is not None and needed < scale[0]:
+        # Less than one 万 (or 亿) short: in 元, exactly, not "0.01 万元" for 1 yuan.
+        return f"{figure(_up(needed))} 元"
     if scale is not None:
         divisor, unit_zh = scale
         shown = _up(needed / divisor)

@@ -247,3 +247,16 @@ def test_an_amount_of_nothing_is_not_offered_as_may_apply() -> None:
     assert "0 元" in nothing.reason_zh and "0 yuan" in nothing.reason_en
     some = _outcome(calculate(None, answers={"revenue": "100000"}, policies=[cp]), "tiny-share")
     assert some.verdict == "may_apply" and some.amount_fen == 100_00
+
+
+def test_a_near_miss_on_the_answers_says_by_how_much() -> None:
+    """Explain and the portal say by how much a near miss misses; the calculator said only
+    'not met: R&D spending at least 1 M', on answers 1 yuan short."""
+    near = _outcome(
+        calculate(None, answers={**JIADING_HTE, "rd_expense": "999999"}), "jd-hte-award-2026"
+    )
+    assert near.reason_zh.startswith("不符合：") and "还差" in near.reason_zh, near.reason_zh
+    assert "short by 1" in near.reason_en and "yuan" in near.reason_en, near.reason_en
+    far = _outcome(calculate(None, answers={**JIADING_HTE, "rd_expense": "5"}), "jd-hte-award-2026")
+    assert far.verdict == "does_not_apply"
+    assert "还差" not in far.reason_zh and "short by" not in far.reason_en, far.reason_en

@@ -205,3 +205,15 @@ def test_the_explanation_an_enterprise_reads_has_the_gap(
         )
     (criterion,) = trace.to_json()["criteria"]
     assert criterion["gap"]["shortfall"] == "1500000.00"
+
+
+def test_a_gap_under_one_wan_is_in_yuan_exactly() -> None:
+    """Regression: 1 yuan short of a threshold of 100万元 read '还差 0.01 万元' (100 yuan),
+    rounded up to the hundredth of the threshold's unit."""
+    from huiqi.matching.shortfall import amount_zh
+
+    million = Decimal(1_000_000)
+    assert amount_zh(Decimal(1), "yuan", million) == "1 元"
+    assert amount_zh(Decimal("9999.99"), "yuan", million) == "9,999.99 元"
+    assert amount_zh(Decimal(10_000), "yuan", million) == "1 万元"
+    assert amount_zh(Decimal(1_500_000), "yuan", Decimal(10_000_000)) == "150 万元"
