@@ -13,8 +13,9 @@ the one an English reader has to hand in anyway) and whether it is required::
 The portal shows the list where the enterprise prepares its application (the policy
 page, above its attachments), the API gives it with the policy, and ``huiqi application
 documents RECORD`` prints it beside the files attached. Attached files are not tagged
-with the item they are, so submitting is not refused for a missing item: the list tells the applicant what to attach, and the officer
-reviewing the application checks the files against it.
+with the item they are, so submitting is not refused for a missing item: the list tells
+the applicant what to attach, and the officer reviewing the application checks the files
+against it.
 
 A list on a policy of another delivery mode is refused: ``auto`` and ``confirm`` have no
 application, so nobody would see it or attach anything (as ``attested`` is refused on
