@@ -295,15 +295,13 @@ def test_a_field_added_after_the_latest_snapshot_is_unknown_when_matched(
         # Spark and PostgreSQL read the snapshot's files themselves (no DuckDB view over
         # them): they died on the absent column too, until sources.py wrote such a file
         # with the field's column NULL.
-        options = {"spark": ["--master", "local[1]"]}.get(backend, [])
         code, out = run(
             data,
             "match",
             "--policies",
             str(policy),
             "--backend",
-            backend,
-            *options,
+            backend,  # spark on its default master, local[2], as every test process uses
             "--json",
             token=tokens["officer"],
             **_backend_env(backend),
