@@ -7,7 +7,11 @@ built-in mappings. A unit of 万元 or 亿元 on a money column becomes a
 ``units:`` entry. The layout follows from the fields found (a qualification
 column → qualifications; a contract's or a relation's own column → contracts or
 relations; a yearly field or a year column → yearly; else static), the registry from
-the fields' most common source.
+the fields' most common source (the dictionary's ``source``), or, for a file whose only
+fields are its layout's own columns, the registry of the built-in mapping of that layout.
+When no field says which registry the file is from (a USCC and unknown headers), the
+draft writes ``registry: null`` with a comment asking for it: the mapping refuses to load
+until it is given, so a draft never claims to be the business registry's.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
 ``ignore:``. The draft is YAML with a comment on every column saying how it was matched,
@@ -105,7 +109,7 @@ class Draft:
     """A drafted mapping: what matched, how, and what needs a person."""
 
     name: str
-    registry: str
+    registry: str | None  # None: no field said which registry; the user writes it
     layout: str
     columns: dict[str, str | None]
     how: dict[str, str]
@@ -126,7 +130,14 @@ class Draft:
             "# <data dir>/mappings/.",
             *self.closest,
             f"name: {q(self.name)}",
-            f"registry: {self.registry}",
+            *(
+                [f"registry: {self.registry}"]
+                if self.registry is not None
+                else [
+                    f"registry: null  # ? no column says which registry this file is from:"
+                    f" write one of {', '.join(sorted(load_dictionary().registries))}"
+                ]
+            ),
             f"layout: {self.layout}",
             "columns:",
         ]
@@ -300,9 +311,8 @@ def draft_mapping(
     sources = Counter(
         f.source for t in recognised if t not in named and (f := d.get(t)) is not None
     )
-    fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
-    registry = sources.most_common(1)[0][0] if sources else fallback
-    if registry != "market" and "name" in taken:
+    registry = sources.most_common(1)[0][0] if sources else _layout_registry(layout)
+    if registry is not None and registry != "market" and "name" in taken:
         # Another office's list names enterprises its own way (简称, old names); taken as
         # 'name' it would replace the registered name that notices and payments carry.
         header = next(h for h, t in columns.items() if t == "name")
@@ -314,6 +324,17 @@ def draft_mapping(
         unmatched.append(header)
     closest = near.comment() if near is not None else list(NONE_CLOSE)
     return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest)
+
+
+def _layout_registry(layout: str) -> str | None:
+    """The registry of the built-in mappings of ``layout`` when they all have the same one
+    (contracts: ai_platform, relations: market, qualifications: science): a file whose only
+    columns are that layout's own (contract_id, party, certificate_id …) names no field
+    with a source. None for static and yearly files, which every registry sends."""
+    if layout in ("static", "yearly"):
+        return None
+    registries = {m.registry for m in packaged_mappings().values() if m.layout == layout}
+    return registries.pop() if len(registries) == 1 else None
 
 
 def _unit_hint(header: str, above: str | None) -> str:
