@@ -351,6 +351,8 @@ def set_disabled(
     user = find_user(session, username)
     if disabled and user.username == actor.username:
         raise AccountError("an admin cannot disable itself")
+    if user.disabled == disabled:  # a second call changes nothing and records nothing
+        return _public(user)
     user.disabled = disabled
     if disabled:
         _revoke_tokens(session, user.id)

@@ -311,7 +311,12 @@ def user_disable(ctx: click.Context, username: str) -> None:
     """Disable a user and revoke its tokens."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
+        accounts.require_admin(actor)
+        before = accounts.find_user(s, username).disabled
         accounts.set_disabled(s, actor=actor, username=username, disabled=True)
+    if before:  # a second call changes nothing, and says so
+        console.print(f"user {username} was already disabled; nothing changed")
+        return
     console.print(f"user {username} disabled")
 
 
@@ -323,7 +328,12 @@ def user_enable(ctx: click.Context, username: str) -> None:
     """Enable a disabled user again (it signs in anew)."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
+        accounts.require_admin(actor)
+        before = accounts.find_user(s, username).disabled
         accounts.set_disabled(s, actor=actor, username=username, disabled=False)
+    if not before:  # a second call changes nothing, and says so
+        console.print(f"user {username} was already enabled; nothing changed")
+        return
     console.print(f"user {username} enabled")
 
 

@@ -372,3 +372,26 @@ def test_login_reads_the_password_file_and_names_the_setting_when_it_cannot(
     empty.write_text("", encoding="utf-8")
     code, out = run(data, "login", "officer", HUIQI_PASSWORD_FILE=str(empty))
     assert code == 1 and f"HUIQI_PASSWORD_FILE={empty} is empty" in " ".join(out.split()), out
+
+
+def test_disabling_or_enabling_twice_says_nothing_changed(tmp_path: Path) -> None:
+    """Regression (QA, README walk-through): a second 'user disable' said 'user cfo
+    disabled' again and recorded a second audit event, as if it had done something."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    assert run(data, "user", "add", "cfo", "--role", "finance_officer", "--no-password")[0] == 0
+    assert run(data, "user", "disable", "cfo") == (0, "user cfo disabled\n")
+    assert run(data, "user", "disable", "cfo") == (
+        0,
+        "user cfo was already disabled; nothing changed\n",
+    )
+    assert run(data, "user", "enable", "cfo") == (0, "user cfo enabled\n")
+    assert (
+        run(data, "user", "enable", "cfo")[1] == "user cfo was already enabled; nothing changed\n"
+    )
+    code, out = run(data, "audit", "log", "--json")
+    about = [e["kind"] for e in json.loads(out) if e["kind"] in ("user_disabled", "user_enabled")]
+    assert about == ["user_enabled", "user_disabled"], out
+    code, out = run(data, "user", "enable", "nosuch")
+    assert code == 3 and "no user 'nosuch'" in out
