@@ -279,6 +279,9 @@ def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None
     factory, actor = signed_in(ctx)
     with attest_hint(ATTEST):
         d = apps.submit(factory, record_id, actor=actor, attest=attest)
+    if d.message == apps.ALREADY_SUBMITTED:  # a second call changes nothing, and says so
+        console.print(f"application {d.entitlement_id} was already submitted; nothing changed")
+        return
     console.print(f"application {d.entitlement_id}: {d.status}")
 
 
