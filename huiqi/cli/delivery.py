@@ -349,8 +349,9 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:
     """Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).
 
-    'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer or
-    closes an open application; a grant is not revoked, the decision is recorded.
+    'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer,
+    closes an open application, and withdraws a grant not yet sent for payment (its amount
+    back in the budget); a grant in a batch or paid is not undone, the decision is recorded.
     top-up is for a record that 就高不重复 excluded because a lower policy of its group
     was already sent for payment: the higher policy grants the difference.
     """
