@@ -409,6 +409,12 @@ def sheet_format(ctx: click.Context, fmt: str | None, target: Path | None) -> st
     csv; a --format the extension contradicts is a usage error (a CSV file named .xlsx
     does not open in Excel)."""
     suffix = target.suffix.lower().lstrip(".") if target is not None else ""
+    if suffix == "xls":  # CSV text named .xls: Excel warns the file is not what it says
+        raise click.UsageError(
+            f"--to {target} names an Excel 97-2003 (.xls) file, which huiqi does not write;"
+            " name it .xlsx for a workbook, or .csv",
+            ctx,
+        )
     known = suffix if suffix in ("csv", "xlsx") else None
     if fmt is not None and known is not None and fmt != known:
         raise click.UsageError(
