@@ -274,6 +274,8 @@ def user_change(
     new_departments: bool,
 ) -> None:
     """Change a user's roles, email, name or password."""
+    if not (add or remove or new_password or email is not None or display_name is not None):
+        raise click.UsageError(accounts.NOTHING_TO_CHANGE, ctx)
     factory, actor = signed_in(ctx)
     password = (
         (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))

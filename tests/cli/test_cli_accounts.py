@@ -395,3 +395,19 @@ def test_disabling_or_enabling_twice_says_nothing_changed(tmp_path: Path) -> Non
     assert about == ["user_enabled", "user_disabled"], out
     code, out = run(data, "user", "enable", "nosuch")
     assert code == 3 and "no user 'nosuch'" in out
+
+
+def test_changing_a_user_to_what_it_is_says_so(tmp_path: Path) -> None:
+    """Regression (QA, README walk-through): 'user change li.wei --add-role R' with R held
+    already said "nothing to change; give --add-role, …", though --add-role was given; with
+    no option at all it exited 1, not as wrong usage, and did not name --name."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    assert run(data, "user", "add", "li", "--role", "data_steward", "--no-password")[0] == 0
+    code, out = run(data, "user", "change", "li", "--add-role", "data_steward")
+    assert (code, out) == (1, "error: 'li' already holds data_steward; nothing changed\n")
+    code, out = run(data, "user", "change", "li")
+    assert code == 2 and "nothing to change; give --add-role" in out and "--name" in out, out
+    code, out = run(data, "user", "change", "li", "--add-role", "finance_officer")
+    assert code == 0 and "data_steward, finance_officer" in out, out
