@@ -16,6 +16,7 @@ from huiqi.accounts.scopecheck import scope_warnings
 from huiqi.accounts.throttle import ThrottlePolicy, check_sign_in_allowed
 from huiqi.cli.common import (
     JSON_OPTION,
+    WholeNumber,
     console,
     database,
     emit_json,
@@ -93,7 +94,7 @@ CLI_ADDRESS = "local"
     "--days",
     default=tokens.LOGIN_DAYS,
     show_default=True,
-    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    type=WholeNumber(1, tokens.MAX_TOKEN_DAYS),
     help="Token lifetime in days.",
 )
 @click.pass_context

@@ -290,7 +290,7 @@ AFTER_OPTION = click.option(
     "after_id",
     default=0,
     show_default=True,
-    type=click.IntRange(0, 2**62),
+    type=WholeNumber(0, 2**62),
     help="Only ids above this (next page).",
 )
 

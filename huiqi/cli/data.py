@@ -11,6 +11,7 @@ import click
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    WholeNumber,
     console,
     counted,
     err_console,
@@ -44,9 +45,9 @@ def init(ctx: click.Context) -> None:
 
 @click.command()
 @click.option(
-    "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
+    "--enterprises", "-n", default=200_000, show_default=True, type=WholeNumber(1, 10_000_000)
 )
-@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=2026, show_default=True, type=WholeNumber(min=0))
 @click.option(
     "--format",
     "formats",

@@ -19,6 +19,7 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     RECORD_ID,
+    WholeNumber,
     console,
     counted,
     emit_json,
@@ -284,7 +285,7 @@ def desk_transfer(
 @desk.command("rate")
 @click.argument("request_id", type=RECORD_ID)
 @click.option(
-    "--stars", type=click.IntRange(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
+    "--stars", type=WholeNumber(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
 )
 @click.option("--comment", help="What the enterprise thinks of the answer.")
 @JSON_OPTION

@@ -296,6 +296,11 @@ def test_complaints_queue_refuses_a_negative_position_as_wrong_usage(tmp_path: P
         (["claim", "abc"], "Invalid value for '[OFFER_ID]': 'abc' is not a valid whole number."),
         (["retire", "p", "abc", "--reason", "x"], "'VERSION': 'abc' is not a valid whole number."),
         (["records", "--limit", "x"], "'--limit': 'x' is not a valid whole number."),
+        # The next page's id and the other numbers qa1's fix left to Click (QA):
+        (["records", "--after", "abc"], "'--after': 'abc' is not a valid whole number."),
+        (["complaints", "queue", "--after", "x"], "'--after': 'x' is not a valid whole number."),
+        (["desk", "rate", "1", "--stars", "x"], "'--stars': 'x' is not a valid whole number."),
+        (["token", "create", "c", "--days", "x"], "'--days': 'x' is not a valid whole number."),
     ],
 )
 def test_an_id_that_is_not_a_number_is_called_so(
