@@ -158,6 +158,9 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     # Regression (QA): a second revoke said "revoked" again, as if it had done something.
     code, out = run(data, "token", "revoke", str(listed["id"]))
     assert code == 0 and "was already revoked (" in out and "nothing changed" in out, out
+    # Regression (QA): a mistyped id said only "no token 99999".
+    code, out = run(data, "token", "revoke", "99999")
+    assert code == 3 and "no token 99999; 'huiqi token list' lists the token ids" in out, out
     code, out = run(data, "whoami", token=secret)
     assert code == 5 and "revoked" in out
     code, out = run(
