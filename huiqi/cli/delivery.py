@@ -29,6 +29,7 @@ from huiqi.cli.common import (
     yuan,
 )
 from huiqi.cli.progress import TerminalProgress
+from huiqi.db.clock import shown, utcnow
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
@@ -61,6 +62,7 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
     """
     factory, actor = signed_in(ctx)
     for f in files:
+        started = utcnow()
         pv, rep = publish_file(
             settings_from(ctx),
             factory,
@@ -69,7 +71,16 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
             snapshot_id=snapshot,
             progress=TerminalProgress(f.stem),
         )
-        console.print(f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)")
+        if pv.published_at < started:  # the same text again: nothing new is published
+            console.print(
+                f"{pv.policy_id} v{pv.version} was already published (sha256"
+                f" {pv.content_hash[:12]}…, {shown(pv.published_at)} by {pv.published_by});"
+                " delivered again: only missing records are made"
+            )
+        else:
+            console.print(
+                f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)"
+            )
         console.print(rep.summary())
 
 
