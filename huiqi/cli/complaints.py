@@ -20,6 +20,7 @@ from huiqi.cli.common import (
     counted,
     emit_json,
     handle_errors,
+    not_blank,
     rich_table,
     settings_from,
     signed_in,
@@ -222,7 +223,7 @@ def queue(
 @complaints.command()
 @click.argument("decision", type=click.Choice(["professional", "not-professional"]))
 @click.argument("complainant_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--reason", required=True, callback=not_blank, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors
 def decide(ctx: click.Context, decision: str, complainant_id: int, reason: str) -> None:

@@ -22,6 +22,7 @@ from huiqi.cli.common import (
     err_console,
     handle_errors,
     listing_filters,
+    not_blank,
     settings_from,
     show_session_listing,
     signed_in,
@@ -87,7 +88,12 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
 @click.command()
 @click.argument("policy_id")
 @click.argument("version", type=VERSION)
-@click.option("--reason", required=True, help="Why it is retired (kept in the audit log).")
+@click.option(
+    "--reason",
+    required=True,
+    callback=not_blank,
+    help="Why it is retired (kept in the audit log).",
+)
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -341,7 +347,9 @@ def application_approve(ctx: click.Context, record_id: int) -> None:
 
 @application.command("reject")
 @click.argument("record_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; the enterprise sees this text.")
+@click.option(
+    "--reason", required=True, callback=not_blank, help="Why; the enterprise sees this text."
+)
 @click.pass_context
 @handle_errors
 def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
@@ -354,7 +362,7 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 @click.command()
 @click.argument("decision", type=click.Choice([o.value for o in Outcome]))
 @click.argument("record_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--reason", required=True, callback=not_blank, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors
 def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:

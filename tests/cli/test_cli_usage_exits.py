@@ -311,3 +311,35 @@ def test_an_id_that_is_not_a_number_is_called_so(
     code, out = run(tmp_path / "data", *args)
     assert code == 2 and shown in out, out
     assert "integer range" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "what"),
+    [
+        (["application", "reject", "1", "--reason", "  "], "--reason", "reason"),
+        (["review", "keep", "1", "--reason", ""], "--reason", "reason"),
+        (["disburse", "repay", "1", "--reason", " "], "--reason", "reason"),
+        (["complaints", "decide", "professional", "1", "--reason", " "], "--reason", "reason"),
+        (
+            ["desk", "file", "91310115MA1H8R7C41", "--category", "funding", "--text", " "],
+            "--text",
+            "text",
+        ),
+        (["desk", "reply", "1", "--text", "\u3000"], "--text", "text"),
+        (["desk", "transfer", "1", "--to", " ", "--reason", "x"], "--to", "department"),
+        (["desk", "close", "1", "--reason", " "], "--reason", "reason"),
+        (
+            ["desk", "route-add", "--department", " ", "--keywords", "x"],
+            "--department",
+            "department",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_a_required_text_given_blank_is_wrong_usage(
+    tmp_path: Path, args: list[str], option: str, what: str
+) -> None:
+    """Regression (QA, README walk-through): '--reason " "' exited 4 on a rejection and 1 on
+    a review or a desk reply, though the option left out is wrong usage (2)."""
+    code, out = run(tmp_path / "data", *args)
+    assert code == 2 and f"'{option}': it is blank: give the {what}" in out, out
