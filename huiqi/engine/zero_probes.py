@@ -8,8 +8,8 @@ THEN 0 …`` needs the code ``micro``, ``GREATEST(revenue - 5000000, 0)`` needs 
 reads takes every code of its code list (enums), both truth values (booleans), or each
 number written in the formula and its neighbours and the smallest positive value the
 field holds (numbers: 1 for a count, 0.01 yuan for money, the stored step 0.000001 for a
-decimal), where an amount rounds down to 0.00 (``0.3 * compute_rent``), a cap or floor
-division leaves nothing (``FLOOR(employees / 10) * 1000``) or ``LEAST`` picks a tiny value.
+decimal), where an amount rounds down to 0.00 (``0.001 * rd_staff`` with one R&D person,
+``LEAST(0.001 * rd_staff, 5000)``) whatever the criteria let the edge frame hold.
 """
 
 from __future__ import annotations
