@@ -119,6 +119,18 @@ class Draft:
     skipped: list[str] = field(default_factory=list)
     # What the draft says of the closest built-in mapping (mapping_closest).
     closest: list[str] = field(default_factory=list)
+    # When the matched fields come from several registries: which, said on the registry line.
+    registry_note: str = ""
+
+    def _registry_line(self) -> str:
+        if self.registry is None:
+            known = ", ".join(sorted(load_dictionary().registries))
+            return (
+                "registry: null  # ? no column says which registry this file is from: write"
+                f" one of {known}"
+            )
+        note = f"  # {self.registry_note}" if self.registry_note else ""
+        return f"registry: {self.registry}{note}"
 
     def to_yaml(self, file_name: str = "") -> str:
         """The draft as a mapping file, with a comment on every column."""
@@ -130,14 +142,7 @@ class Draft:
             "# <data dir>/mappings/.",
             *self.closest,
             f"name: {q(self.name)}",
-            *(
-                [f"registry: {self.registry}"]
-                if self.registry is not None
-                else [
-                    f"registry: null  # ? no column says which registry this file is from:"
-                    f" write one of {', '.join(sorted(load_dictionary().registries))}"
-                ]
-            ),
+            self._registry_line(),
             f"layout: {self.layout}",
             "columns:",
         ]
@@ -256,7 +261,7 @@ def draft_mapping(
     taken: set[str] = set()
     # The fields recognised, those refused for their unit included: a tax file whose
     # amounts are all in 千元 is still the tax bureau's.
-    recognised: set[str] = set()
+    recognised: list[str] = []  # in the header's order: a tie goes to the first column
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
@@ -288,7 +293,7 @@ def draft_mapping(
             unmatched.append(header)
             continue
         taken.add(target)
-        recognised.add(target)
+        recognised.append(target)
         columns[header], how[header] = target, f"matched {reason}"
         f = d.get(target)
         money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
@@ -312,6 +317,13 @@ def draft_mapping(
         f.source for t in recognised if t not in named and (f := d.get(t)) is not None
     )
     registry = sources.most_common(1)[0][0] if sources else _layout_registry(layout)
+    mixed = (
+        f"the source of {sources[registry]} of the {sources.total()} fields matched"
+        f" ({', '.join(f'{r}: {n}' for r, n in sources.most_common() if r != registry)});"
+        " check it"
+        if registry is not None and len(sources) > 1
+        else ""
+    )
     if registry is not None and registry != "market" and "name" in taken:
         # Another office's list names enterprises its own way (简称, old names); taken as
         # 'name' it would replace the registered name that notices and payments carry.
@@ -323,7 +335,7 @@ def draft_mapping(
         )
         unmatched.append(header)
     closest = near.comment() if near is not None else list(NONE_CLOSE)
-    return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest)
+    return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest, mixed)
 
 
 def _layout_registry(layout: str) -> str | None:
