@@ -26,6 +26,9 @@ from huiqi.delivery.audit import record_event
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 SCHEDULER = "scheduler"
+NOTHING_TO_CHANGE = (
+    "nothing to change; give --add-role, --remove-role, --password, --email or --name"
+)
 # The service account's display name, as huiqi writes it (the users page translates it).
 SCHEDULER_NAME = "scheduled work (service account)"
 
@@ -318,9 +321,10 @@ def change_user(
         user.display_name = display_name or None
         changes.append("name")
     if not changes:
-        raise AccountError(
-            "nothing to change; give --add-role, --remove-role, --password or --email"
-        )
+        already = [str(g) for g in add_roles if g in held]
+        if already:  # a command run twice, or a role the user had: say so, not "give one"
+            raise AccountError(f"'{username}' already holds {', '.join(already)}; nothing changed")
+        raise AccountError(NOTHING_TO_CHANGE)
     session.flush()
     record_event(
         session,
@@ -351,6 +355,8 @@ def set_disabled(
     user = find_user(session, username)
     if disabled and user.username == actor.username:
         raise AccountError("an admin cannot disable itself")
+    if user.disabled == disabled:  # a second call changes nothing and records nothing
+        return _public(user)
     user.disabled = disabled
     if disabled:
         _revoke_tokens(session, user.id)

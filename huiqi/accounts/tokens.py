@@ -254,7 +254,10 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPubli
         .where(ApiToken.id == token_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no token {token_id}")
+        raise NotFoundError(
+            f"no token {token_id}; 'huiqi token list' lists the token ids (an admin adds"
+            " --user NAME for another user's)"
+        )
     token, owner = row
     if owner != actor.username:
         require_role(actor, "revoke other users' tokens", Role.ADMIN)

@@ -16,6 +16,7 @@ from huiqi.accounts.scopecheck import scope_warnings
 from huiqi.accounts.throttle import ThrottlePolicy, check_sign_in_allowed
 from huiqi.cli.common import (
     JSON_OPTION,
+    WholeNumber,
     console,
     database,
     emit_json,
@@ -93,7 +94,7 @@ CLI_ADDRESS = "local"
     "--days",
     default=tokens.LOGIN_DAYS,
     show_default=True,
-    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    type=WholeNumber(1, tokens.MAX_TOKEN_DAYS),
     help="Token lifetime in days.",
 )
 @click.pass_context
@@ -274,6 +275,8 @@ def user_change(
     new_departments: bool,
 ) -> None:
     """Change a user's roles, email, name or password."""
+    if not (add or remove or new_password or email is not None or display_name is not None):
+        raise click.UsageError(accounts.NOTHING_TO_CHANGE, ctx)
     factory, actor = signed_in(ctx)
     password = (
         (_password_from_env("HUIQI_NEW_PASSWORD") or prompt_password(confirm=True))
@@ -311,7 +314,12 @@ def user_disable(ctx: click.Context, username: str) -> None:
     """Disable a user and revoke its tokens."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
+        accounts.require_admin(actor)
+        before = accounts.find_user(s, username).disabled
         accounts.set_disabled(s, actor=actor, username=username, disabled=True)
+    if before:  # a second call changes nothing, and says so
+        console.print(f"user {username} was already disabled; nothing changed")
+        return
     console.print(f"user {username} disabled")
 
 
@@ -323,7 +331,12 @@ def user_enable(ctx: click.Context, username: str) -> None:
     """Enable a disabled user again (it signs in anew)."""
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
+        accounts.require_admin(actor)
+        before = accounts.find_user(s, username).disabled
         accounts.set_disabled(s, actor=actor, username=username, disabled=False)
+    if not before:  # a second call changes nothing, and says so
+        console.print(f"user {username} was already enabled; nothing changed")
+        return
     console.print(f"user {username} enabled")
 
 

@@ -255,6 +255,15 @@ class WholeNumber(click.IntRange):
 RECORD_ID = WholeNumber(1, 2**62)
 VERSION = WholeNumber(1, 2**31 - 1)
 
+
+def not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A required text option given blank (``--reason " "``): wrong usage (exit 2), as the
+    option left out is; the services refused it as their own error (exit 1, or 4)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(f"it is blank: give the {param.name}", ctx=ctx, param=param)
+    return value
+
+
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
@@ -290,7 +299,7 @@ AFTER_OPTION = click.option(
     "after_id",
     default=0,
     show_default=True,
-    type=click.IntRange(0, 2**62),
+    type=WholeNumber(0, 2**62),
     help="Only ids above this (next page).",
 )
 

@@ -15,10 +15,12 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     RECORD_ID,
+    WholeNumber,
     console,
     counted,
     emit_json,
     handle_errors,
+    not_blank,
     rich_table,
     settings_from,
     signed_in,
@@ -37,14 +39,14 @@ def complaints() -> None:
     "n",
     default=20_000,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     help="How many complaints.",
 )
 @click.option(
     "--seed",
     default=20260101,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=WholeNumber(min=0),
     help="Random seed (same seed, same files).",
 )
 @click.option(
@@ -169,7 +171,7 @@ def detect(ctx: click.Context, as_json: bool) -> None:
     "after_id",
     default=0,
     show_default=True,
-    type=click.IntRange(0, 2**62),
+    type=WholeNumber(0, 2**62),
     help="Only queue positions after this one: the number the 'next page' line gives (the"
     " score id in --json), not a complainant id.",
 )
@@ -221,7 +223,7 @@ def queue(
 @complaints.command()
 @click.argument("decision", type=click.Choice(["professional", "not-professional"]))
 @click.argument("complainant_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--reason", required=True, callback=not_blank, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors
 def decide(ctx: click.Context, decision: str, complainant_id: int, reason: str) -> None:

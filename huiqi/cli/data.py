@@ -11,6 +11,7 @@ import click
 
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    WholeNumber,
     console,
     counted,
     err_console,
@@ -44,9 +45,9 @@ def init(ctx: click.Context) -> None:
 
 @click.command()
 @click.option(
-    "--enterprises", "-n", default=200_000, show_default=True, type=click.IntRange(1, 10_000_000)
+    "--enterprises", "-n", default=200_000, show_default=True, type=WholeNumber(1, 10_000_000)
 )
-@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=2026, show_default=True, type=WholeNumber(min=0))
 @click.option(
     "--format",
     "formats",
@@ -409,6 +410,12 @@ def sheet_format(ctx: click.Context, fmt: str | None, target: Path | None) -> st
     csv; a --format the extension contradicts is a usage error (a CSV file named .xlsx
     does not open in Excel)."""
     suffix = target.suffix.lower().lstrip(".") if target is not None else ""
+    if suffix == "xls":  # CSV text named .xls: Excel warns the file is not what it says
+        raise click.UsageError(
+            f"--to {target} names an Excel 97-2003 (.xls) file, which huiqi does not write;"
+            " name it .xlsx for a workbook, or .csv",
+            ctx,
+        )
     known = suffix if suffix in ("csv", "xlsx") else None
     if fmt is not None and known is not None and fmt != known:
         raise click.UsageError(

@@ -22,6 +22,7 @@ from huiqi.cli.common import (
     err_console,
     handle_errors,
     listing_filters,
+    not_blank,
     settings_from,
     show_session_listing,
     signed_in,
@@ -30,6 +31,7 @@ from huiqi.cli.common import (
 )
 from huiqi.cli.documents import application_documents
 from huiqi.cli.progress import TerminalProgress
+from huiqi.db.clock import shown, utcnow
 from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
@@ -62,6 +64,7 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
     """
     factory, actor = signed_in(ctx)
     for f in files:
+        started = utcnow()
         pv, rep = publish_file(
             settings_from(ctx),
             factory,
@@ -70,14 +73,28 @@ def publish(ctx: click.Context, files: tuple[Path, ...], snapshot: int | None) -
             snapshot_id=snapshot,
             progress=TerminalProgress(f.stem),
         )
-        console.print(f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)")
+        if pv.published_at < started:  # the same text again: nothing new is published
+            console.print(
+                f"{pv.policy_id} v{pv.version} was already published (sha256"
+                f" {pv.content_hash[:12]}…, {shown(pv.published_at)} by {pv.published_by});"
+                " delivered again: only missing records are made"
+            )
+        else:
+            console.print(
+                f"published {pv.policy_id} v{pv.version} (sha256 {pv.content_hash[:12]}…)"
+            )
         console.print(rep.summary())
 
 
 @click.command()
 @click.argument("policy_id")
 @click.argument("version", type=VERSION)
-@click.option("--reason", required=True, help="Why it is retired (kept in the audit log).")
+@click.option(
+    "--reason",
+    required=True,
+    callback=not_blank,
+    help="Why it is retired (kept in the audit log).",
+)
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -280,6 +297,9 @@ def application_submit(ctx: click.Context, record_id: int, attest: bool) -> None
     factory, actor = signed_in(ctx)
     with attest_hint(ATTEST):
         d = apps.submit(factory, record_id, actor=actor, attest=attest)
+    if d.message == apps.ALREADY_SUBMITTED:  # a second call changes nothing, and says so
+        console.print(f"application {d.entitlement_id} was already submitted; nothing changed")
+        return
     console.print(f"application {d.entitlement_id}: {d.status}")
 
 
@@ -328,7 +348,9 @@ def application_approve(ctx: click.Context, record_id: int) -> None:
 
 @application.command("reject")
 @click.argument("record_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; the enterprise sees this text.")
+@click.option(
+    "--reason", required=True, callback=not_blank, help="Why; the enterprise sees this text."
+)
 @click.pass_context
 @handle_errors
 def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
@@ -341,14 +363,15 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 @click.command()
 @click.argument("decision", type=click.Choice([o.value for o in Outcome]))
 @click.argument("record_id", type=RECORD_ID)
-@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--reason", required=True, callback=not_blank, help="Why; kept in the audit log.")
 @click.pass_context
 @handle_errors
 def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:
     """Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).
 
-    'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer or
-    closes an open application; a grant is not revoked, the decision is recorded.
+    'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer,
+    closes an open application, and withdraws a grant not yet sent for payment (its amount
+    back in the budget); a grant in a batch or paid is not undone, the decision is recorded.
     top-up is for a record that 就高不重复 excluded because a lower policy of its group
     was already sent for payment: the higher policy grants the difference.
     """

@@ -18,6 +18,7 @@ from huiqi import clock
 from huiqi.accounts.access import Actor
 from huiqi.cli.common import (
     EXIT_FINDINGS,
+    WholeNumber,
     console,
     counted,
     database,
@@ -55,10 +56,10 @@ from huiqi.profiles.store import ProfileStore
     "-n",
     default=200_000,
     show_default=True,
-    type=click.IntRange(100, 10_000_000),
+    type=WholeNumber(100, 10_000_000),
     help="Size of the synthetic population.",
 )
-@click.option("--seed", default=2026, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=2026, show_default=True, type=WholeNumber(min=0))
 @click.option(
     "--fresh/--reuse", default=True, show_default=True, help="Start from an empty data directory."
 )

@@ -19,11 +19,13 @@ from huiqi.cli.common import (
     JSON_OPTION,
     LIMIT_OPTION,
     RECORD_ID,
+    WholeNumber,
     console,
     counted,
     emit_json,
     err_console,
     handle_errors,
+    not_blank,
     require_published_policy,
     rich_table,
     settings_from,
@@ -81,7 +83,7 @@ def _show_request(row: Any, as_json: bool) -> None:
 @desk.command("file")
 @click.argument("uscc", callback=uscc_param)
 @click.option("--category", required=True, help="policy, funding, financing, permits, space …")
-@click.option("--text", required=True, help="What the enterprise asks.")
+@click.option("--text", required=True, callback=not_blank, help="What the enterprise asks.")
 @click.option("--policy", "policy_id", help="The policy it concerns (its id).")
 @click.option("--grant", "grant_id", type=RECORD_ID, help="The grant it concerns (its id).")
 @click.option(
@@ -247,7 +249,7 @@ def desk_ack(ctx: click.Context, request_id: int, as_json: bool) -> None:
 
 @desk.command("reply")
 @click.argument("request_id", type=RECORD_ID)
-@click.option("--text", required=True, help="The answer the enterprise reads.")
+@click.option("--text", required=True, callback=not_blank, help="The answer the enterprise reads.")
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -261,8 +263,14 @@ def desk_reply(ctx: click.Context, request_id: int, text: str, as_json: bool) ->
 
 @desk.command("transfer")
 @click.argument("request_id", type=RECORD_ID)
-@click.option("--to", "department", required=True, help="The department that owns it.")
-@click.option("--reason", required=True, help="Why it goes there.")
+@click.option(
+    "--to",
+    "department",
+    required=True,
+    callback=not_blank,
+    help="The department that owns it.",
+)
+@click.option("--reason", required=True, callback=not_blank, help="Why it goes there.")
 @JSON_OPTION
 @click.pass_context
 @handle_errors
@@ -284,7 +292,7 @@ def desk_transfer(
 @desk.command("rate")
 @click.argument("request_id", type=RECORD_ID)
 @click.option(
-    "--stars", type=click.IntRange(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
+    "--stars", type=WholeNumber(1, 5), required=True, help="1 to 5; 1 or 2 reopens it once."
 )
 @click.option("--comment", help="What the enterprise thinks of the answer.")
 @JSON_OPTION

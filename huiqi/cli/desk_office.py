@@ -15,6 +15,7 @@ from huiqi.cli.common import (
     counted,
     emit_json,
     handle_errors,
+    not_blank,
     rich_table,
     signed_in,
 )
@@ -66,7 +67,7 @@ def desk_stats_cmd(
 
 
 @desk.command("route-add")
-@click.option("--department", required=True, help="Where matching requests go.")
+@click.option("--department", required=True, callback=not_blank, help="Where matching requests go.")
 @click.option("--category", help="Only requests of this category.")
 @click.option("--keywords", default="", help="Words, separated by spaces or commas.")
 @click.option("--priority", type=int, default=100, show_default=True, help="Lower goes first.")
@@ -168,7 +169,10 @@ def desk_withdraw(ctx: click.Context, request_id: int, reason: str | None, as_js
 @desk.command("close")
 @click.argument("request_id", type=RECORD_ID)
 @click.option(
-    "--reason", required=True, help="Why (a duplicate, solved by phone); the enterprise reads it."
+    "--reason",
+    required=True,
+    callback=not_blank,
+    help="Why (a duplicate, solved by phone); the enterprise reads it.",
 )
 @JSON_OPTION
 @click.pass_context

@@ -22,6 +22,7 @@ from huiqi.cli.common import (
     counted,
     emit_json,
     handle_errors,
+    not_blank,
     rich_table,
     settings_from,
     signed_in,
@@ -106,6 +107,7 @@ def disburse_results(ctx: click.Context, file: Path) -> None:
 @click.option(
     "--reason",
     required=True,
+    callback=not_blank,
     help="What was done about the failure (e.g. the corrected bank account); kept in the audit log.",
 )
 @click.pass_context

@@ -89,11 +89,13 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
         err_console.print(f"wrote {out}")
     matched = len(draft.columns) - len(draft.unmatched)
     err_console.print(
-        f"mapping '{draft.name}' ({draft.layout}, registry {draft.registry}): {matched} of "
-        f"{counted(len(draft.columns), 'column')} matched"
+        f"mapping '{draft.name}' ({draft.layout}, "
+        + (f"registry {draft.registry}" if draft.registry else "registry not known")
+        + f"): {matched} of {counted(len(draft.columns), 'column')} matched"
         + (f"; from sheet '{picked}'" if len(source.sheets) > 1 else "")
         + (f"; the header is on line {line}" if line > 1 else "")
-        + (f"; confirm {headers_shown(draft.unmatched)} (marked null)" if draft.unmatched else ""),
+        + (f"; confirm {headers_shown(draft.unmatched)} (marked null)" if draft.unmatched else "")
+        + ("; write its registry (marked null)" if draft.registry is None else ""),
         soft_wrap=True,
     )
     header = next(

@@ -46,7 +46,10 @@ def published_policy(
         found = list(s.scalars(query.order_by(PolicyVersion.id).limit(5)))
         wanted = f"hash {hash_prefix}" if hash_prefix is not None else f"{policy_id} v{version}"
         if not found:
-            raise NotFoundError(f"no published policy version with {wanted}")
+            raise NotFoundError(
+                f"no published policy version with {wanted}; 'huiqi versions' lists the"
+                " published ones, with their versions and hashes"
+            )
         if len(found) > 1:
             names = ", ".join(
                 f"{pv.policy_id} v{pv.version} {pv.content_hash[:12]}" for pv in found

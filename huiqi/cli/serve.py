@@ -6,7 +6,7 @@ import os
 
 import click
 
-from huiqi.cli.common import database, handle_errors, settings_from
+from huiqi.cli.common import WholeNumber, database, handle_errors, settings_from
 from huiqi.errors import HuiqiError
 
 
@@ -42,12 +42,12 @@ def check_listenable(host: str, port: int) -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8000, show_default=True, type=WholeNumber(1, 65535))
 @click.option(
     "--workers",
     default=min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 2,
     show_default="the CPU count, 2 to 4",
-    type=click.IntRange(1, 64),
+    type=WholeNumber(1, 64),
     help="Worker processes (each serves requests on its own; the database is shared).",
 )
 @click.option(

@@ -9,6 +9,7 @@ from huiqi.accounts import tokens
 from huiqi.cli.common import (
     JSON_OPTION,
     RECORD_ID,
+    WholeNumber,
     console,
     emit_json,
     handle_errors,
@@ -30,7 +31,7 @@ def token() -> None:
     "--days",
     default=tokens.API_DAYS,
     show_default=True,
-    type=click.IntRange(1, tokens.MAX_TOKEN_DAYS),
+    type=WholeNumber(1, tokens.MAX_TOKEN_DAYS),
     help="Lifetime in days.",
 )
 @click.pass_context

@@ -83,6 +83,9 @@ def _not_decided(ent: Entitlement) -> ApplicationError:
     )
 
 
+ALREADY_SUBMITTED = "already submitted"  # submit's message when it changed nothing
+
+
 def submit(
     factory: sessionmaker[Session],
     entitlement_id: int,
@@ -101,7 +104,7 @@ def submit(
         )
         refuse_other_policy(ent.id, pv.policy_id, policy_id, "an application", ApplicationError)
         if ent.status == RecordStatus.SUBMITTED:
-            return Decision(ent.id, ent.status, None, None, "already submitted")
+            return Decision(ent.id, ent.status, None, None, ALREADY_SUBMITTED)
         if pv.status == VersionStatus.RETIRED:
             raise ApplicationError(
                 f"application {ent.id} can no longer be submitted: {retired_note(s, pv)}"

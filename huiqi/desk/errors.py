@@ -23,3 +23,11 @@ class UnknownCategory(RoutingError):
     mistyped option value, wrong usage (exit 2, the categories named), as any other."""
 
     exit_code = 2
+
+
+class UnknownDepartment(DeskError):
+    """A transfer to a department the desk does not have: on the command line a mistyped
+    option value (``--to``), wrong usage (exit 2, the departments named), as a mistyped
+    category is."""
+
+    exit_code = 2

@@ -22,7 +22,7 @@ from huiqi.db.clock import utcnow
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
-from huiqi.desk.errors import DeskConflict, DeskError
+from huiqi.desk.errors import DeskConflict, DeskError, UnknownDepartment
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
 from huiqi.desk.queries import full_row, load, read_status
@@ -167,7 +167,7 @@ def transfer(
     target = clean_text(department, "the department", DeskError, required=True, max_length=200)
     known = departments(session)
     if target not in known:
-        raise DeskError(
+        raise UnknownDepartment(
             f"{target!r} is not a department of the desk; departments: {', '.join(known)}"
         )
     if target == req.department:

@@ -25,7 +25,7 @@ from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
 from huiqi.desk.categories import get_category
-from huiqi.desk.errors import RoutingError
+from huiqi.desk.errors import DeskConflict, RoutingError
 from huiqi.desk.models import DeskCategory, DeskRoute
 
 MAX_KEYWORDS = 50
@@ -148,6 +148,20 @@ def add_rule(
         raise RoutingError("a rule needs a category, keywords or both (else it takes everything)")
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 10_000:
         raise RoutingError(f"a priority is a whole number 0–10000, not {priority!r}")
+    same = session.scalar(
+        select(DeskRoute.id).where(
+            DeskRoute.active.is_(True),
+            DeskRoute.priority == priority,
+            DeskRoute.category.is_(None) if category is None else DeskRoute.category == category,
+            DeskRoute.keywords == " ".join(words),
+            DeskRoute.department == dept,
+        )
+    )
+    if same is not None:  # adding the same rule again (a command run twice) adds nothing
+        raise DeskConflict(
+            f"rule {same} is this rule already (the same category, keywords, priority and"
+            " department); nothing added: 'huiqi desk routes' lists the rules"
+        )
     rule = DeskRoute(
         priority=priority,
         category=category,

@@ -9,7 +9,8 @@ of each field's range), then on a few eligible enterprises (its own eligible tes
 eligible edge ones) with each amount field at the values :mod:`huiqi.engine.zero_probes`
 tries (every code, the formula's numbers), and reports the first eligible enterprise
 whose amount is 0, with the values the amount formula read, at the formula's line and
-column.
+column. An amount below half a fen is not reported when money the formula reads is under
+1 yuan (``0.3 * rent_paid`` at 1 fen): every share below 50 % of a fen rounds to 0.00.
 
 It is a search on chosen values, not a proof: a warning names a real enterprise profile
 that gives 0; no warning means none of the profiles tried did.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from huiqi.engine.compile.compiler import CompiledPolicy
@@ -39,20 +41,29 @@ from huiqi.engine.zero_probes import probes
 from huiqi.errors import HuiqiError, Location
 from huiqi.policies.lint import Finding
 from huiqi.policies.yamlmarks import locate
+from huiqi.profiles.dictionary import load_dictionary
 
 KIND = "zero_amount"
+
+
+_ABSENT = object()
+
+
+def _value(profile: RawProfile, c: FrameColumn) -> Any:
+    """The value column ``c`` holds in ``profile`` (``_ABSENT`` when it holds none)."""
+    if c.kind == "static" and c.field in profile.static:
+        return profile.static[c.field]
+    if c.kind == "yearly" and c.year is not None and c.field in profile.years.get(c.year, {}):
+        return profile.years[c.year][c.field]
+    return _ABSENT
 
 
 def _read(profile: RawProfile, columns: Sequence[FrameColumn]) -> str:
     """The values ``columns`` (the amount formula's) hold in ``profile``, as ``field = value``."""
     shown: list[str] = []
     for c in sorted(set(columns)):
-        value: Any
-        if c.kind == "static" and c.field in profile.static:
-            value = profile.static[c.field]
-        elif c.kind == "yearly" and c.year is not None and c.field in profile.years.get(c.year, {}):
-            value = profile.years[c.year][c.field]
-        else:
+        value = _value(profile, c)
+        if value is _ABSENT:
             continue
         shown.append(f"{c.field}{f'[{c.year}]' if c.kind == 'yearly' else ''} = {value}")
     return ", ".join(shown)
@@ -61,8 +72,41 @@ def _read(profile: RawProfile, columns: Sequence[FrameColumn]) -> str:
 BASES = 3  # eligible enterprises whose amount fields are varied (zero_probes)
 
 
-def _first_zero(evaluations: Iterable[Evaluation]) -> Evaluation | None:
-    return next((e for e in evaluations if e.status == "eligible" and e.amount_fen == 0), None)
+ONE_YUAN = Decimal(1)
+
+
+def _a_share_of_fen(e: Evaluation, profile: RawProfile, cp: CompiledPolicy) -> bool:
+    """Whether ``e``'s amount rounds to 0.00 only because money the formula reads is under
+    1 yuan: any share below 50 % of 1 fen rounds to 0.00 (``0.3 * rent_paid`` at 0.01
+    yuan gives 0.003), whatever the policy, so that is the fen rounding at work, not a
+    missing criterion or floor. A share of 1 yuan or more, or of a count (``0.001 *
+    insured_employees``), that rounds to 0.00 is still reported."""
+    if e.amount_yuan is None or e.amount_yuan <= 0:
+        return False
+    d = load_dictionary()
+    for c in cp.amount_reads:
+        f = d.get(c.field)
+        if f is None or f.type != "money":
+            continue
+        value = _value(profile, c)
+        if isinstance(value, Decimal | int) and 0 < value < ONE_YUAN:
+            return True
+    return False
+
+
+def _first_zero(
+    evaluations: Iterable[Evaluation], cp: CompiledPolicy, by_uscc: dict[str, RawProfile]
+) -> Evaluation | None:
+    return next(
+        (
+            e
+            for e in evaluations
+            if e.status == "eligible"
+            and e.amount_fen == 0
+            and not _a_share_of_fen(e, by_uscc[e.uscc], cp)
+        ),
+        None,
+    )
 
 
 def _eligible_cases(cp: CompiledPolicy) -> list[RawProfile]:
@@ -120,7 +164,7 @@ def zero_amounts(
     found: list[ZeroAmount] = []
     for cp, marks in policies:
         own = sorted((e for e in results if e.policy_id == cp.policy.id), key=lambda e: e.uscc)
-        zero = _first_zero(own)
+        zero = _first_zero(own, cp, by_uscc)
         if zero is None:
             # Eligible enterprises with one amount field at a value that often gives 0.
             bases = [
@@ -133,7 +177,7 @@ def zero_amounts(
                 continue
             by_uscc.update({p.uscc: p for p in more})
             try:
-                zero = _first_zero(get_backend(name).evaluate(more, [cp]))
+                zero = _first_zero(get_backend(name).evaluate(more, [cp]), cp, by_uscc)
             except Exception:  # pragma: no cover - the same policy ran on the edge frame
                 continue
         if zero is None:

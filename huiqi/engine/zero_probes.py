@@ -6,7 +6,10 @@ where rules break, not where an amount formula gives 0: ``CASE WHEN size_class =
 THEN 0 …`` needs the code ``micro``, ``GREATEST(revenue - 5000000, 0)`` needs revenue at
 5,000,000. Starting from enterprises the policy found eligible, each field the formula
 reads takes every code of its code list (enums), both truth values (booleans), or each
-number written in the formula and its neighbours (numbers).
+number written in the formula and its neighbours and the smallest positive value the
+field holds (numbers: 1 for a count, 0.01 yuan for money, the stored step 0.000001 for a
+decimal), where an amount rounds down to 0.00 (``0.001 * rd_staff`` with one R&D person,
+``LEAST(0.001 * rd_staff, 5000)``) whatever the criteria let the edge frame hold.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from huiqi.profiles.dictionary import Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import make
 
 MOST_CODES = 64  # a code list longer than this (industries) is left to the edge frame
+# The smallest positive value of each number type: a count of 1, one fen, and the step of
+# the DECIMAL(18,6) a decimal is stored as (huiqi.engine.edges.DECIMAL_MAX).
+SMALLEST = {"integer": Decimal(1), "money": Decimal("0.01"), "decimal": Decimal("0.000001")}
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 
 
@@ -37,12 +43,14 @@ def _candidates(field: Field, formula: str) -> list[Any]:
     if field.type not in ("integer", "money", "decimal"):
         return []
     step = Decimal(1) if field.type == "integer" else Decimal("0.01")
-    values: set[Decimal] = set()
+    values: set[Decimal] = {SMALLEST[field.type]}
     for text in _NUMBER.findall(formula):
         n = Decimal(text)
         values |= {n - step, n, n + step}
     low = field.min if field.min is not None else None
     high = field.max if field.max is not None else None
+    if low is not None and low > 0:
+        values.add(low)  # the smallest value a field whose range starts above 0 holds
     kept = sorted(v for v in values if (low is None or v >= low) and (high is None or v <= high))
     if field.type == "integer":
         return [int(v) for v in kept if v == v.to_integral_value()]

@@ -264,8 +264,22 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
             raise fail(
                 f"unknown key '{key}'; a mapping has {list(KNOWN_KEYS)}", marks, (key,), source
             )
+    problems: list[MappingError] = []
+    unset = raw.get("registry") in (None, "", UNCONFIRMED)
+    if "registry" in raw and unset:
+        # A draft of a file no column of which said its registry ('huiqi mapping new'):
+        # said with the columns left to fill, so that one check lists all of it.
+        problems.append(
+            fail(
+                "'registry' has no value yet: write the registry this file comes from, one of"
+                f" {sorted(dictionary.registries)}",
+                marks,
+                ("registry",),
+                source,
+            )
+        )
     for key in ("name", "registry", "layout", "columns"):
-        if raw.get(key) in (None, ""):
+        if raw.get(key) in (None, "") and not (key == "registry" and problems):
             raise fail(
                 f"'{key}' is missing; a mapping needs name, registry, layout and columns",
                 marks,
@@ -275,7 +289,7 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     name, registry, layout = str(raw["name"]), str(raw["registry"]), str(raw["layout"])
     if layout not in LAYOUTS:
         raise fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
-    if registry not in dictionary.registries:
+    if not unset and registry not in dictionary.registries:
         raise fail(
             f"registry '{registry}' is not one of {sorted(dictionary.registries)}",
             marks,
@@ -285,7 +299,6 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     sections = {k: text_map(raw, k, marks, source) for k in ("columns", "aliases")}
     # Every column's problem at once: a draft often leaves several columns to fill in, and
     # 'huiqi mapping check' showed only the first, one run per column (qa1).
-    problems: list[MappingError] = []
     for section, entries in sections.items():
         for header, field in entries.items():
             where = (section, header)

@@ -7,7 +7,11 @@ built-in mappings. A unit of 万元 or 亿元 on a money column becomes a
 ``units:`` entry. The layout follows from the fields found (a qualification
 column → qualifications; a contract's or a relation's own column → contracts or
 relations; a yearly field or a year column → yearly; else static), the registry from
-the fields' most common source.
+the fields' most common source (the dictionary's ``source``), or, for a file whose only
+fields are its layout's own columns, the registry of the built-in mapping of that layout.
+When no field says which registry the file is from (a USCC and unknown headers), the
+draft writes ``registry: null`` with a comment asking for it: the mapping refuses to load
+until it is given, so a draft never claims to be the business registry's.
 
 Row numbers and remarks (``序号``, ``备注``), which every mapping skips, go under
 ``ignore:``. The draft is YAML with a comment on every column saying how it was matched,
@@ -105,7 +109,7 @@ class Draft:
     """A drafted mapping: what matched, how, and what needs a person."""
 
     name: str
-    registry: str
+    registry: str | None  # None: no field said which registry; the user writes it
     layout: str
     columns: dict[str, str | None]
     how: dict[str, str]
@@ -115,6 +119,18 @@ class Draft:
     skipped: list[str] = field(default_factory=list)
     # What the draft says of the closest built-in mapping (mapping_closest).
     closest: list[str] = field(default_factory=list)
+    # When the matched fields come from several registries: which, said on the registry line.
+    registry_note: str = ""
+
+    def _registry_line(self) -> str:
+        if self.registry is None:
+            known = ", ".join(sorted(load_dictionary().registries))
+            return (
+                "registry: null  # ? no column says which registry this file is from: write"
+                f" one of {known}"
+            )
+        note = f"  # {self.registry_note}" if self.registry_note else ""
+        return f"registry: {self.registry}{note}"
 
     def to_yaml(self, file_name: str = "") -> str:
         """The draft as a mapping file, with a comment on every column."""
@@ -126,7 +142,7 @@ class Draft:
             "# <data dir>/mappings/.",
             *self.closest,
             f"name: {q(self.name)}",
-            f"registry: {self.registry}",
+            self._registry_line(),
             f"layout: {self.layout}",
             "columns:",
         ]
@@ -252,7 +268,7 @@ def draft_mapping(
     taken: set[str] = set()
     # The fields recognised, those refused for their unit included: a tax file whose
     # amounts are all in 千元 is still the tax bureau's.
-    recognised: set[str] = set()
+    recognised: list[str] = []  # in the header's order: a tie goes to the first column
     unmatched: list[str] = []
     for header, match in found.items():
         if match is None:
@@ -284,7 +300,7 @@ def draft_mapping(
             unmatched.append(header)
             continue
         taken.add(target)
-        recognised.add(target)
+        recognised.append(target)
         columns[header], how[header] = target, f"matched {reason}"
         f = d.get(target)
         money = target == "amount" if layout == "contracts" else f is not None and f.type == "money"
@@ -313,9 +329,15 @@ def draft_mapping(
     sources = Counter(
         f.source for t in recognised if t not in named and (f := d.get(t)) is not None
     )
-    fallback = {"contracts": "ai_platform"}.get(layout, "market")  # the built-in layouts'
-    registry = sources.most_common(1)[0][0] if sources else fallback
-    if registry != "market" and "name" in taken:
+    registry = sources.most_common(1)[0][0] if sources else _layout_registry(layout)
+    mixed = (
+        f"the source of {sources[registry]} of the {sources.total()} fields matched"
+        f" ({', '.join(f'{r}: {n}' for r, n in sources.most_common() if r != registry)});"
+        " check it"
+        if registry is not None and len(sources) > 1
+        else ""
+    )
+    if registry is not None and registry != "market" and "name" in taken:
         # Another office's list names enterprises its own way (简称, old names); taken as
         # 'name' it would replace the registered name that notices and payments carry.
         header = next(h for h, t in columns.items() if t == "name")
@@ -326,7 +348,18 @@ def draft_mapping(
         )
         unmatched.append(header)
     closest = near.comment() if near is not None else list(NONE_CLOSE)
-    return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest)
+    return Draft(name, registry, layout, columns, how, units, unmatched, skipped, closest, mixed)
+
+
+def _layout_registry(layout: str) -> str | None:
+    """The registry of the built-in mappings of ``layout`` when they all have the same one
+    (contracts: ai_platform, relations: market, qualifications: science): a file whose only
+    columns are that layout's own (contract_id, party, certificate_id …) names no field
+    with a source. None for static and yearly files, which every registry sends."""
+    if layout in ("static", "yearly"):
+        return None
+    registries = {m.registry for m in packaged_mappings().values() if m.layout == layout}
+    return registries.pop() if len(registries) == 1 else None
 
 
 def _unit_hint(header: str, above: str | None) -> str:

@@ -90,7 +90,12 @@ _TEXTS: list[tuple[str, str, dict[str, str]]] = [
         {},
     ),
     (
-        "nothing to change; give --add-role, --remove-role, --password or --email",
+        "'%(name)s' already holds %(grant)s; nothing changed",
+        N_("'%(name)s' already holds %(grant)s; nothing changed"),
+        {},
+    ),
+    (
+        "nothing to change; give --add-role, --remove-role, --password, --email or --name",
         N_("nothing to change: choose a role to add or one to remove"),
         {},
     ),

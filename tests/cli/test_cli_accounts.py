@@ -158,6 +158,9 @@ def test_api_token_for_the_scheduler_and_user_admin(tmp_path: Path) -> None:
     # Regression (QA): a second revoke said "revoked" again, as if it had done something.
     code, out = run(data, "token", "revoke", str(listed["id"]))
     assert code == 0 and "was already revoked (" in out and "nothing changed" in out, out
+    # Regression (QA): a mistyped id said only "no token 99999".
+    code, out = run(data, "token", "revoke", "99999")
+    assert code == 3 and "no token 99999; 'huiqi token list' lists the token ids" in out, out
     code, out = run(data, "whoami", token=secret)
     assert code == 5 and "revoked" in out
     code, out = run(
@@ -372,3 +375,42 @@ def test_login_reads_the_password_file_and_names_the_setting_when_it_cannot(
     empty.write_text("", encoding="utf-8")
     code, out = run(data, "login", "officer", HUIQI_PASSWORD_FILE=str(empty))
     assert code == 1 and f"HUIQI_PASSWORD_FILE={empty} is empty" in " ".join(out.split()), out
+
+
+def test_disabling_or_enabling_twice_says_nothing_changed(tmp_path: Path) -> None:
+    """Regression (QA, README walk-through): a second 'user disable' said 'user cfo
+    disabled' again and recorded a second audit event, as if it had done something."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    assert run(data, "user", "add", "cfo", "--role", "finance_officer", "--no-password")[0] == 0
+    assert run(data, "user", "disable", "cfo") == (0, "user cfo disabled\n")
+    assert run(data, "user", "disable", "cfo") == (
+        0,
+        "user cfo was already disabled; nothing changed\n",
+    )
+    assert run(data, "user", "enable", "cfo") == (0, "user cfo enabled\n")
+    assert (
+        run(data, "user", "enable", "cfo")[1] == "user cfo was already enabled; nothing changed\n"
+    )
+    code, out = run(data, "audit", "log", "--json")
+    about = [e["kind"] for e in json.loads(out) if e["kind"] in ("user_disabled", "user_enabled")]
+    assert about == ["user_enabled", "user_disabled"], out
+    code, out = run(data, "user", "enable", "nosuch")
+    assert code == 3 and "no user 'nosuch'" in out
+
+
+def test_changing_a_user_to_what_it_is_says_so(tmp_path: Path) -> None:
+    """Regression (QA, README walk-through): 'user change li.wei --add-role R' with R held
+    already said "nothing to change; give --add-role, …", though --add-role was given; with
+    no option at all it exited 1, not as wrong usage, and did not name --name."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    assert run(data, "user", "add", "li", "--role", "data_steward", "--no-password")[0] == 0
+    code, out = run(data, "user", "change", "li", "--add-role", "data_steward")
+    assert (code, out) == (1, "error: 'li' already holds data_steward; nothing changed\n")
+    code, out = run(data, "user", "change", "li")
+    assert code == 2 and "nothing to change; give --add-role" in out and "--name" in out, out
+    code, out = run(data, "user", "change", "li", "--add-role", "finance_officer")
+    assert code == 0 and "data_steward, finance_officer" in out, out

@@ -156,6 +156,9 @@ def test_readme_delivery_workflow(tmp_path: Path) -> None:
     code, out = run(data, "application", "withdraw", rid)
     assert code == 5 and "may not withdraw this application" in out, out
     ok("application", "submit", rid, "--attest", token=token)
+    # Regression (QA): a second submit said "submitted" again, as if it had done something.
+    again = ok("application", "submit", rid, "--attest", token=token)
+    assert again == f"application {rid} was already submitted; nothing changed\n", again
     submitted = json.loads(ok("application", "list", "--status", "submitted", "--json"))
     assert [a["record_id"] for a in submitted] == [applicant["record_id"]]
     if submitted[0]["decidable"]:

@@ -64,7 +64,9 @@ def test_a_request_from_filing_to_rating(tmp_path: Path) -> None:
         "属科技",
         token=tokens["finance_desk"],
     )
-    assert code == 1 and "not a department" in out, out
+    # A mistyped --to is wrong usage (exit 2), as a mistyped --category is; it exited 1.
+    assert code == 2 and "'市科委' is not a department of the desk; departments:" in out, out
+    assert "市经济信息化委" in out
     code, out = run(data, "desk", "show", rid, token=tokens["ent"])
     assert code == 0 and "reopened by" in out, out
     code, out = run(data, "desk", "sweep", "--json", token=tokens["scheduler"])

@@ -72,3 +72,16 @@ def test_the_header_comment_never_says_a_header_is_both_had_and_not(tmp_path: Pa
     assert "It writes 营业收入（千元） with another unit or spelling than here." in comments
     assert "It has no column headed 经办人. Hence this draft." in comments
     assert "do not include" not in comments
+
+
+def test_a_draft_of_an_unknown_layout_asks_for_its_registry(tmp_path: Path) -> None:
+    """Regression: with no built-in layout close and no field matched, the draft said
+    'registry: market' (the business registry's) and 'mapping check' passed it."""
+    text, said = _draft(tmp_path, [["统一社会信用代码", "奇怪列A"], [CODE, "1"]])
+    assert yaml.safe_load(text)["registry"] is None
+    assert "(static, registry not known): 1 of 2 columns matched" in said
+    assert "write its registry (marked null)" in said
+    code, out = run(tmp_path / "data", "mapping", "check", str(tmp_path / "office.yaml"))
+    assert code == 4, out
+    assert "line 8, column 11: 'registry' has no value yet: write the registry" in out
+    assert "header '奇怪列A' has no field yet" in out

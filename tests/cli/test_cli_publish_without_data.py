@@ -28,3 +28,21 @@ def test_publish_without_data_says_the_version_is_published_but_not_delivered(
     # Publishing the same file again is the same version, and says the same.
     code, out = run(data, "publish", str(LIBRARY / f"{POLICY}.yaml"), token=tokens["officer"])
     assert code == 1 and f"{POLICY} v1 is published but not delivered" in " ".join(out.split())
+
+
+def test_publishing_the_same_file_again_says_it_was_published_already(tmp_path: Path) -> None:
+    """Regression (QA, README walk-through): a second 'huiqi publish' of the same file said
+    "published … v1" again, as if a new version had been published."""
+    from cliutil import one_enterprise
+
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    one_enterprise(data, tokens["steward"])
+    file = str(LIBRARY / f"{POLICY}.yaml")
+    code, out = run(data, "publish", file, token=tokens["officer"])
+    assert code == 0 and f"published {POLICY} v1 (sha256 " in out, out
+    code, out = run(data, "publish", file, token=tokens["officer"])
+    said = " ".join(out.split())
+    assert code == 0 and f"published {POLICY} v1" not in said, out
+    assert f"{POLICY} v1 was already published (sha256 " in said and " by officer);" in said
+    assert "delivered again: only missing records are made" in said, out

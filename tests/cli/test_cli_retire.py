@@ -89,7 +89,8 @@ def test_retire_names_what_is_wrong(tmp_path: Path) -> None:
     code, out = run(data, "retire", POLICY, "7", "--reason", "x", token=officer)
     assert code == 3 and f"no published version 7 of policy '{POLICY}'" in out, out
     code, out = run(data, "retire", POLICY, "1", "--reason", "  ", token=officer)
-    assert code == 1 and "give the reason" in out, out
+    # Blank is wrong usage, as the option left out is (it exited 1: QA).
+    assert code == 2 and "'--reason': it is blank: give the reason" in out, out
     code, out = run(data, "retire", POLICY, "1", token=officer)
     assert code == 2 and "--reason" in out, out
     assert state(data) == ("published", 0)

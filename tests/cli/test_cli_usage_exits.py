@@ -296,6 +296,11 @@ def test_complaints_queue_refuses_a_negative_position_as_wrong_usage(tmp_path: P
         (["claim", "abc"], "Invalid value for '[OFFER_ID]': 'abc' is not a valid whole number."),
         (["retire", "p", "abc", "--reason", "x"], "'VERSION': 'abc' is not a valid whole number."),
         (["records", "--limit", "x"], "'--limit': 'x' is not a valid whole number."),
+        # The next page's id and the other numbers qa1's fix left to Click (QA):
+        (["records", "--after", "abc"], "'--after': 'abc' is not a valid whole number."),
+        (["complaints", "queue", "--after", "x"], "'--after': 'x' is not a valid whole number."),
+        (["desk", "rate", "1", "--stars", "x"], "'--stars': 'x' is not a valid whole number."),
+        (["token", "create", "c", "--days", "x"], "'--days': 'x' is not a valid whole number."),
     ],
 )
 def test_an_id_that_is_not_a_number_is_called_so(
@@ -306,3 +311,35 @@ def test_an_id_that_is_not_a_number_is_called_so(
     code, out = run(tmp_path / "data", *args)
     assert code == 2 and shown in out, out
     assert "integer range" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "what"),
+    [
+        (["application", "reject", "1", "--reason", "  "], "--reason", "reason"),
+        (["review", "keep", "1", "--reason", ""], "--reason", "reason"),
+        (["disburse", "repay", "1", "--reason", " "], "--reason", "reason"),
+        (["complaints", "decide", "professional", "1", "--reason", " "], "--reason", "reason"),
+        (
+            ["desk", "file", "91310115MA1H8R7C41", "--category", "funding", "--text", " "],
+            "--text",
+            "text",
+        ),
+        (["desk", "reply", "1", "--text", "\u3000"], "--text", "text"),
+        (["desk", "transfer", "1", "--to", " ", "--reason", "x"], "--to", "department"),
+        (["desk", "close", "1", "--reason", " "], "--reason", "reason"),
+        (
+            ["desk", "route-add", "--department", " ", "--keywords", "x"],
+            "--department",
+            "department",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_a_required_text_given_blank_is_wrong_usage(
+    tmp_path: Path, args: list[str], option: str, what: str
+) -> None:
+    """Regression (QA, README walk-through): '--reason " "' exited 4 on a rejection and 1 on
+    a review or a desk reply, though the option left out is wrong usage (2)."""
+    code, out = run(tmp_path / "data", *args)
+    assert code == 2 and f"'{option}': it is blank: give the {what}" in out, out

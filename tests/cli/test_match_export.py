@@ -210,6 +210,11 @@ def test_the_to_files_extension_picks_the_format_and_a_contradiction_is_refused(
     )
     assert code == 2 and "names a .xlsx file but --format is csv" in out, out
     assert not wrong.exists()
+    # Regression (QA): `--to out.xls` wrote CSV text into out.xls.
+    old = tmp_path / "old.xls"
+    code, out = run(data, "export-matches", "--to", str(old), token=TOKENS["officer"])
+    assert code == 2 and "names an Excel 97-2003 (.xls) file" in out and ".xlsx" in out, out
+    assert not old.exists()
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -25,7 +25,7 @@ from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.testing import ADMIN, OFFICER
 from huiqi.db.engine import transaction
 from huiqi.desk.categories import list_categories, set_category
-from huiqi.desk.errors import DeskError, RoutingError
+from huiqi.desk.errors import DeskConflict, DeskError, RoutingError
 from huiqi.desk.handling import reply
 from huiqi.desk.rating import rate
 from huiqi.desk.routing import add_rule, disable_rule, list_rules
@@ -116,3 +116,19 @@ def test_admins_edit_categories_and_rules(sessions: sessionmaker[Session]) -> No
                 ack_days=3,
                 answer_days=1,
             )
+
+
+def test_adding_the_same_rule_twice_adds_nothing(sessions: sessionmaker[Session]) -> None:
+    """Regression (QA, README walk-through): 'huiqi desk route-add' run twice added a second,
+    identical rule; disabling one left the other routing as before."""
+    with transaction(sessions) as s:
+        first = add_rule(s, actor=ADMIN, department=SCIENCE, keywords="算力 模型", priority=5)
+    with transaction(sessions) as s, pytest.raises(DeskConflict) as err:
+        add_rule(s, actor=ADMIN, department=SCIENCE, keywords="算力  模型", priority=5)
+    assert str(err.value).startswith(f"rule {first.id} is this rule already")
+    with transaction(sessions) as s:  # another priority, or the first disabled: a new rule
+        assert add_rule(s, actor=ADMIN, department=SCIENCE, keywords="算力 模型", priority=6).id
+        disable_rule(s, actor=ADMIN, rule_id=first.id)
+        assert add_rule(s, actor=ADMIN, department=SCIENCE, keywords="算力 模型", priority=5).id
+    with sessions() as s:
+        assert len(list_rules(s, actor=ADMIN)) == 3

@@ -13,7 +13,7 @@ from huiqi.cli.main import cli
 from huiqi.engine.compile.compiler import compile_policy
 from huiqi.engine.policycheck import check_text
 from huiqi.engine.zero_amounts import zero_amount_findings
-from huiqi.policies.loader import load_policy_text
+from huiqi.policies.loader import library_dir, load_library, load_policy_text
 
 HEAD = """id: zero-check
 version: 1
@@ -117,3 +117,64 @@ def test_policy_lint_prints_the_warning(tmp_path: Path) -> None:
         cli, ["--data-dir", str(tmp_path / "data"), "policy", "lint", str(path)]
     )
     assert "can receive 0.00 yuan" in out.output, out.output
+
+
+def _gated(formula: str, field: str, case: str, amount: str) -> str:
+    """A policy whose criteria no edge enterprise meets (10 to 100 insured staff), so only
+    its eligible test case's probes can find a 0.00 amount."""
+    text = _policy(formula).replace(
+        "expr: insured_employees > 0",
+        f"expr: insured_employees BETWEEN 10 AND 100 AND {field} > 0",
+    )
+    return text + (
+        "tests:\n"
+        "  - name: forty\n"
+        f"    profile: {{insured_employees: 40, {case}}}\n"
+        f'    expect: {{status: eligible, amount: "{amount}"}}\n'
+    )
+
+
+def test_the_smallest_count_is_tried() -> None:
+    """Regression: with one R&D person the award is 0.001 yuan, but the probes held only
+    the formula's numbers and their neighbours (0.001 ± 1: no whole number), so lint said
+    nothing while the edge frame had no eligible enterprise."""
+    (warning,) = _findings(_gated("0.001 * rd_staff", "rd_staff", "rd_staff: 5", "0.01"))
+    assert "rd_staff[2025] = 1" in warning and "gives 0.001 yuan" in warning
+
+
+def test_the_smallest_decimal_step_is_tried() -> None:
+    (warning,) = _findings(
+        _gated(
+            "10 * office_floor_area", "office_floor_area", 'office_floor_area: "120.5"', "1205.00"
+        )
+    )
+    assert "office_floor_area = 0.000001" in warning and "gives 0.00001 yuan" in warning
+
+
+@pytest.mark.parametrize(
+    ("formula", "amount"),
+    [
+        ("0.3 * rent_paid", "1200.00"),
+        ("LEAST(0.3 * rent_paid, 36000)", "1200.00"),
+        ("0.0002 * rent_paid", "0.80"),
+    ],
+)
+def test_a_share_of_a_few_fen_rounding_to_zero_is_not_warned(formula: str, amount: str) -> None:
+    """A share below 50 % of 1 fen of rent rounds to 0.00 under any such policy (the real
+    稳岗返还 refunds 30 % of premiums, with no minimum): that is the fen rounding, not a
+    missing criterion, and warning on it flagged 7 of the 37 library policies, 3 or 4 of
+    them depending on which probe happened to hold 1 fen."""
+    assert _findings(_gated(formula, "rent_paid", "rent_paid: 4000", amount)) == []
+
+
+def test_a_formula_that_gives_exactly_zero_on_a_few_fen_is_still_warned() -> None:
+    (warning,) = _findings(
+        _gated("GREATEST(rent_paid - 0.5, 0)", "rent_paid", "rent_paid: 4000", "3999.50")
+    )
+    assert "gives 0 or less" in warning
+
+
+def test_the_shipped_library_has_no_zero_amount_warning() -> None:
+    lib = load_library([library_dir()])
+    compiled = [(compile_policy(lp), lp.marks) for lp in lib.policies]
+    assert zero_amount_findings(compiled) == []

@@ -410,3 +410,63 @@ def test_a_draft_knows_the_headers_registries_often_write_and_ignores_a_yearly_f
     assert yearly.columns["从业人数"] == "employees" and "纳税人名称" in yearly.skipped
     assert "纳税人名称" not in yearly.columns
     assert "second, static mapping of the same file" in yearly.how["成立日期"]
+
+
+def test_a_draft_no_field_of_which_names_a_registry_leaves_it_to_a_person() -> None:
+    """Regression: a file of a USCC and headers nothing matched was drafted 'registry:
+    market', claiming to be the business registry's; the draft now writes null with a
+    comment, and the mapping refuses to load until a registry is written."""
+    draft = draft_mapping(["统一社会信用代码", "奇怪列A"], name="odd")
+    assert draft.registry is None
+    text = draft.to_yaml("odd.csv")
+    assert "registry: null  # ? no column says which registry this file is from: write one of" in (
+        text
+    )
+    filled = text.replace('"奇怪列A": null', '"奇怪列A": plant_floors')
+    with pytest.raises(MappingError) as err:
+        parse_mapping(filled, "odd.yaml")
+    assert str(err.value).startswith(
+        "odd.yaml, line 8, column 11: 'registry' has no value yet: write the registry this"
+        " file comes from, one of ['ai_platform',"
+    )
+    assert "park" in str(err.value) and "more problem" not in str(err.value)
+    assert parse_mapping(filled.replace("registry: null", "registry: park"), "o.yaml").registry
+
+
+@pytest.mark.parametrize(
+    ("headers", "layout", "registry"),
+    [
+        (["统一社会信用代码", "生产厂房层数"], "static", "park"),  # the field's source
+        (["统一社会信用代码", "年度", "出口额"], "yearly", "tax"),
+        (["统一社会信用代码", "资质类型", "证书编号", "有效期起"], "qualifications", "science"),
+        (["统一社会信用代码", "合同编号", "签订日期", "合同金额"], "contracts", "ai_platform"),
+        (["统一社会信用代码", "年度"], "yearly", None),
+    ],
+)
+def test_a_draft_names_the_registry_its_fields_come_from(
+    headers: list[str], layout: str, registry: str | None
+) -> None:
+    draft = draft_mapping(headers, name="x")
+    assert (draft.layout, draft.registry) == (layout, registry)
+
+
+def test_a_draft_of_fields_from_several_registries_says_so_and_ties_go_to_the_first() -> None:
+    """The registry was the most common source among a set of fields: a tie (one tax and
+    one statistics field) went either way from run to run (string hashing), and nothing
+    said the other registry's fields were there."""
+    mixed = draft_mapping(
+        ["统一社会信用代码", "年度", "营业收入", "从业人员", "研发费用"], name="m"
+    )
+    assert mixed.registry == "tax"
+    assert "registry: tax  # the source of 2 of the 3 fields matched (statistics: 1); check it" in (
+        mixed.to_yaml()
+    )
+    assert draft_mapping(
+        ["统一社会信用代码", "年度", "从业人员", "营业收入"], name="t"
+    ).registry == ("statistics")
+    assert (
+        draft_mapping(["统一社会信用代码", "年度", "营业收入", "从业人员"], name="t").registry
+        == "tax"
+    )
+    one = draft_mapping(["统一社会信用代码", "年度", "营业收入"], name="o").to_yaml()
+    assert "registry: tax\n" in one

@@ -203,6 +203,9 @@ def test_every_account_refusal_reads_without_a_command_in_both_languages() -> No
     text = "no user 'bob'; 'huiqi user list' shows them"
     assert account_message(en, text) == "no user 'bob'; the list of users shows them"
     assert account_message(zh, text) == "没有用户“bob”；用户列表中列出了全部用户"
+    held = "'bob' already holds data_steward; nothing changed"  # a role added twice (QA)
+    assert account_message(en, held) == held
+    assert account_message(zh, held) == "“bob”已有角色 data_steward，未作更改"
 
 
 def test_a_department_no_policy_names_is_refused_until_ticked_as_new(

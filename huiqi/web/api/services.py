@@ -230,7 +230,8 @@ def review_flag(
     factory: Factory, who: Reviewer, record_id: Id, body: ReviewRequest
 ) -> ReviewPublic:
     """Resolve a review flag: keep the record, or withdraw it (an open offer is withdrawn, an
-    open application closed; a grant is not revoked, the decision is recorded), or top it
+    open application closed, a grant not yet sent for payment withdrawn; one in a batch or
+    paid is not undone, the decision is recorded), or top it
     up (a record 就高不重复 excluded behind a lower grant already sent for payment: the
     higher policy grants the difference)."""
     decision = resolve_flag(
