@@ -41,10 +41,25 @@ def token_create(ctx: click.Context, name: str, username: str | None, days: int)
     factory, actor = signed_in(ctx)
     with transaction(factory) as s:
         made, secret = tokens.create_token(s, actor=actor, name=name, days=days, username=username)
+        # Two active tokens of one name are allowed (a new one made before the old one is
+        # revoked), but 'revoke the id on cron's row' is then ambiguous: name the others.
+        namesakes = [
+            t.id
+            for t in tokens.list_tokens(s, actor=actor, username=made.username)
+            if t.name == made.name and t.active and t.id != made.id and t.kind == made.kind
+        ]
     console.print(
         f"token {made.id} '{made.name}' for {made.username}, expires {shown(made.expires_at)}"
     )
     click.echo(secret)
+    if namesakes:
+        ids = ", ".join(str(i) for i in namesakes)
+        click.echo(
+            f"note: {made.username}'s token{'s' if len(namesakes) > 1 else ''} {ids} named"
+            f" '{made.name}' {'are' if len(namesakes) > 1 else 'is'} still active; once the new"
+            f" token {made.id} is in use, revoke the old: 'huiqi token revoke {namesakes[0]}'",
+            err=True,
+        )
 
 
 @token.command("list")

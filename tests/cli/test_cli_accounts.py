@@ -414,3 +414,39 @@ def test_changing_a_user_to_what_it_is_says_so(tmp_path: Path) -> None:
     assert code == 2 and "nothing to change; give --add-role" in out and "--name" in out, out
     code, out = run(data, "user", "change", "li", "--add-role", "finance_officer")
     assert code == 0 and "data_steward, finance_officer" in out, out
+
+
+def test_a_second_active_token_of_one_name_names_the_first(tmp_path: Path) -> None:
+    """QA: 'token create cron' twice made two active tokens named cron, and nothing said so,
+    so the README's 'revoke the id on cron's row' was ambiguous. Both are kept (a new token
+    is made before the old one is revoked), and the second says which to revoke."""
+    data = tmp_path / "data"
+    run(data, "admin", "init", HUIQI_ADMIN_USERNAME="root", HUIQI_ADMIN_PASSWORD=PASSWORD)
+    run(data, "login", "root", HUIQI_PASSWORD=PASSWORD)
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "token", "create", "cron", "--user", "scheduler"],
+        env={"HUIQI_CONFIG_DIR": str(data / ".config")},
+    )
+    assert result.exit_code == 0 and "note:" not in result.output, result.output
+    first = json.loads(run(data, "token", "list", "--user", "scheduler", "--json")[1])[0]["id"]
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "token", "create", "cron", "--user", "scheduler"],
+        env={"HUIQI_CONFIG_DIR": str(data / ".config")},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split()[-1].startswith("hq_"), result.stdout  # the secret stays last
+    assert f"token {first} named 'cron' is still active" in result.stderr, result.stderr
+    assert f"'huiqi token revoke {first}'" in result.stderr
+    second = max(
+        t["id"] for t in json.loads(run(data, "token", "list", "--user", "scheduler", "--json")[1])
+    )
+    run(data, "token", "revoke", str(first))
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data), "token", "create", "cron", "--user", "scheduler"],
+        env={"HUIQI_CONFIG_DIR": str(data / ".config")},
+    )
+    # A revoked namesake is no matter: only the second, still active, is named.
+    assert f"token {second} named 'cron' is still active" in result.stderr, result.stderr
