@@ -94,7 +94,23 @@ def _concerns(session: Session, code: str, policy_id: object, grant_id: object) 
     if grant_id is not None:
         grant = session.get(Grant, grant_id) if isinstance(grant_id, int) else None
         if grant is None or grant.uscc != code:
+            record = _records_grant(session, code, grant_id)
+            if record is not None:
+                # The number on an enterprise's record list, not its grant's: say which.
+                raise NotFoundError(
+                    f"no grant {grant_id} of enterprise {code}; {grant_id} is its delivery"
+                    f" record, whose grant is {record}"
+                )
             raise NotFoundError(f"no grant {grant_id} of enterprise {code}")
+
+
+def _records_grant(session: Session, code: str, record_id: object) -> int | None:
+    """The grant of the enterprise's delivery record ``record_id``, if it has one."""
+    if not isinstance(record_id, int):
+        return None
+    return session.scalar(
+        select(Grant.id).where(Grant.entitlement_id == record_id, Grant.uscc == code).limit(1)
+    )
 
 
 def _require_filer(session: Session, actor: Actor, code: str, settings: Settings | None) -> None:

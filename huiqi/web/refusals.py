@@ -33,6 +33,14 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("%(what)s cannot contain control characters")),
     _refusal(N_("%(code)s is not a request category; categories: %(known)s")),
     _refusal(N_("policy '%(policy)s' is not published; the catalogue lists what is")),
+    _refusal(
+        N_(
+            "no grant %(id)s of enterprise %(uscc)s; %(record)s is its delivery record, whose"
+            " grant is %(grant)s"
+        ),
+        record=r"\d+",
+        grant=r"\d+",
+    ),
     _refusal(N_("no grant %(id)s of enterprise %(uscc)s")),
     _refusal(N_("no request file %(id)s")),
     _refusal(N_("no attachment %(id)s")),

@@ -344,3 +344,28 @@ def test_an_officials_read_of_a_request_file_is_an_audit_event(
         "filename": att.filename,
         "sha256": att.sha256,
     }
+
+
+def test_a_record_number_given_as_the_grant_says_which_grant_it_is(
+    sessions: sessionmaker[Session],
+) -> None:
+    """QA: 'huiqi desk file --grant 154' with the number of the enterprise's delivery record
+    (the one its record list shows) said only 'no grant 154 of enterprise …'."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+    import factories as make
+
+    with transaction(sessions) as s:
+        pv = make.policy_version(s)
+        make.entitlement(s, pv, code=B)  # a record of another enterprise: ids part ways
+        g = make.grant(s, pv, code=A)
+        record, grant_id = g.entitlement_id, g.id
+    assert record != grant_id
+    with pytest.raises(NotFoundError) as info:
+        filed(sessions, grant_id=record)
+    assert info.value.message == (
+        f"no grant {record} of enterprise {A}; {record} is its delivery record, whose grant"
+        f" is {grant_id}"
+    )
+    assert filed(sessions, grant_id=grant_id).id  # the grant's own number files

@@ -20,3 +20,15 @@ def test_a_correction_decided_already_reads_in_chinese(decision: str, word: str)
 def test_an_unknown_correction_reads_in_chinese() -> None:
     text = "no correction request 999"
     assert localise(translations("zh-CN"), text) == "没有编号为 999 的更正申请"
+
+
+def test_a_record_number_given_as_a_grant_reads_in_chinese() -> None:
+    """The desk's refusal of a record number given as the grant (huiqi.desk.filing)."""
+    text = "no grant 7 of enterprise 91310115MA1000001X; 7 is its delivery record, whose grant is 3"
+    assert localise(translations("zh-CN"), text) == (
+        "企业 91310115MA1000001X 没有编号为 7 的资金拨付；7 是它的服务记录编号，对应的资金拨付编号为 3"
+    )
+    short = "no grant 7 of enterprise 91310115MA1000001X"
+    assert (
+        localise(translations("zh-CN"), short) == "企业 91310115MA1000001X 没有编号为 7 的资金拨付"
+    )
