@@ -413,3 +413,6 @@ def _print_rows(
         emit_json(rows)
         return
     console.print(rich_table(columns, [row(r) for r in rows]))
+    if not rows:
+        # An empty table under its headers read as if something had failed to show.
+        console.print("nothing to list (of what your roles may see, with the filters given)")

@@ -343,3 +343,14 @@ def test_a_required_text_given_blank_is_wrong_usage(
     a review or a desk reply, though the option left out is wrong usage (2)."""
     code, out = run(tmp_path / "data", *args)
     assert code == 2 and f"'{option}': it is blank: give the {what}" in out, out
+
+
+def test_an_empty_listing_says_there_is_nothing_to_list(tmp_path: Path) -> None:
+    """QA: 'huiqi application list' on a ledger with no application printed the headers of an
+    empty table and nothing else."""
+    data = tmp_path / "data"
+    tokens = accounts(data)
+    for listing in (["application", "list"], ["grants"], ["records"]):
+        code, out = run(data, *listing, token=tokens["officer"])
+        assert code == 0, out
+        assert "nothing to list (of what your roles may see" in out, (listing, out)
