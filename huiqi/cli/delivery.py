@@ -29,7 +29,7 @@ from huiqi.cli.common import (
     uscc_param,
     yuan,
 )
-from huiqi.cli.documents import application_documents
+from huiqi.cli.documents import application_attach, application_documents
 from huiqi.cli.progress import TerminalProgress
 from huiqi.db.clock import shown, utcnow
 from huiqi.db.engine import transaction
@@ -229,7 +229,7 @@ def claim(
 
 @click.group()
 def application() -> None:
-    """Pre-filled applications (申报): list, documents, submit, withdraw, approve, reject."""
+    """Pre-filled applications (申报): list, documents, attach, submit, withdraw, approve, reject."""
 
 
 @application.command("list")
@@ -417,3 +417,4 @@ def allocate(ctx: click.Context, policy_id: str) -> None:
 
 # What an application must attach (its own module: huiqi/cli/documents.py).
 application.add_command(application_documents)
+application.add_command(application_attach)

@@ -29,7 +29,7 @@ COMMANDS = {
     "application": LazyCommand(
         _D,
         "application",
-        "Pre-filled applications (申报): list, documents, submit, withdraw, approve, reject.",
+        "Pre-filled applications (申报): list, documents, attach, submit, withdraw, approve, reject.",
     ),
     "audit": LazyCommand(_L, "audit", "The audit log, its hash chain, and reproducibility checks."),
     "claim": LazyCommand(

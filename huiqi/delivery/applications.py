@@ -23,6 +23,7 @@ from huiqi.delivery.freetext import clean_text
 from huiqi.delivery.grantmaker import make_grant
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.outcome_text import refused_body_zh
+from huiqi.delivery.required_documents import missing_documents
 from huiqi.delivery.retirement import retired_note
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus, VersionStatus
 from huiqi.delivery.versions import policy_ref
@@ -113,6 +114,15 @@ def submit(
             why = f": {ent.status_reason}" if ent.status_reason else ""
             raise ApplicationError(
                 f"application {ent.id} is '{ent.status}' and cannot be submitted{why}"
+            )
+        missing = missing_documents(s, app.id, pv)
+        if missing:
+            names = ", ".join(d.label.zh for d in missing)
+            raise ApplicationError(
+                f"application {ent.id} lacks documents its policy requires: {names}; attach"
+                " each, naming the document it is (the upload form's document, or"
+                f" 'huiqi application attach {ent.id} FILE --document {missing[0].label.zh}'),"
+                " then submit"
             )
         to_attest = app.prefilled.get("to_attest", [])
         if to_attest and not attest:

@@ -40,6 +40,7 @@ from huiqi.delivery.filetypes import (
 )
 from huiqi.delivery.idempotency import check_key as _check_key
 from huiqi.delivery.models import Application, Attachment, Entitlement, PolicyVersion
+from huiqi.delivery.required_documents import UnknownDocument, resolve_document
 from huiqi.delivery.statuses import DeliveryMode, RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.errors import NotFoundError
@@ -59,6 +60,8 @@ class AttachmentRow:
     sha256: str
     uploaded_by: str
     created_at: dt.datetime
+    # The policy's listed document the file is (its Chinese name), or None.
+    document: str | None = None
 
 
 def _row(a: Attachment, record_id: int) -> AttachmentRow:
@@ -72,7 +75,16 @@ def _row(a: Attachment, record_id: int) -> AttachmentRow:
         a.sha256,
         a.uploaded_by,
         a.created_at,
+        a.document,
     )
+
+
+def _document(pv: PolicyVersion, document: str | None) -> str | None:
+    """The listed document the file is tagged with (``required_documents``), or refused."""
+    try:
+        return resolve_document(pv, document)
+    except UnknownDocument as exc:
+        raise AttachmentError(str(exc), "document") from None
 
 
 def _application(
@@ -173,7 +185,12 @@ def _uploaded_before(
 
 
 def check_attachable(
-    session: Session, *, actor: Actor, record_id: int, idempotency_key: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    record_id: int,
+    idempotency_key: str | None = None,
+    document: str | None = None,
 ) -> AttachmentRow | None:
     """Refuse, as ``add_attachment`` would, an actor who may not attach files to this
     application (AccessDenied), a record that is not one (NotFoundError) or an application
@@ -182,12 +199,14 @@ def check_attachable(
 
     With ``idempotency_key``, the file this actor already uploaded to the application with
     that key, if any (the upload is a repeat and need not be read: it is answered with
-    this file, even once the application is submitted); None otherwise."""
-    ent, app, _ = _application(session, record_id, allowed=_attacher(session, actor))
+    this file, even once the application is submitted); None otherwise. A ``document``
+    the policy does not list is refused here too, before the file is read."""
+    ent, app, pv = _application(session, record_id, allowed=_attacher(session, actor))
     again = _uploaded_before(session, actor, check_key(idempotency_key), app, ent)
     if again is not None:
         return again
     _require_open(ent)
+    _document(pv, document)
     return None
 
 
@@ -200,6 +219,7 @@ def add_attachment(
     content: bytes,
     max_bytes: int = MAX_BYTES,
     idempotency_key: str | None = None,
+    document: str | None = None,
 ) -> AttachmentRow:
     """Attach a file to the enterprise's open application: its type sniffed from the
     content (PDF, PNG, JPEG, xlsx, docx), at most ``max_bytes``, kept under a safe name
@@ -208,13 +228,18 @@ def add_attachment(
     With ``idempotency_key``, a file this account already uploaded to the application with
     the same key is returned as it is and nothing is stored (a form sent twice, an API call
     retried); the database's unique index decides between two uploads that race. The same
-    key sent with a file for another application is refused (AttachmentConflict)."""
+    key sent with a file for another application is refused (AttachmentConflict).
+
+    ``document``: which of the policy's listed materials the file is (its Chinese or
+    English name; kept as the Chinese one), so that the checklist counts it; a name the
+    policy does not list is refused (AttachmentError, code ``document``)."""
     ent, app, pv = _application(session, record_id, lock=True, allowed=_attacher(session, actor))
     key = check_key(idempotency_key)
     again = _uploaded_before(session, actor, key, app, ent)
     if again is not None:
         return again
     _require_open(ent)
+    listed = _document(pv, document)
     if len(content) > max_bytes:
         raise AttachmentTooLarge(
             f"the file is {len(content):,} bytes; at most {max_bytes:,} bytes"
@@ -237,6 +262,7 @@ def add_attachment(
         content=content,
         uploaded_by=actor.username,
         idempotency_key=key,
+        document=listed,
     )
     try:
         with session.begin_nested():
@@ -260,6 +286,7 @@ def add_attachment(
             "content_type": attachment.content_type,
             "size": attachment.size,
             "sha256": attachment.sha256,
+            **({"document": listed} if listed else {}),
         },
     )
     return _row(attachment, ent.id)

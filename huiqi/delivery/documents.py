@@ -1,11 +1,11 @@
 """An application's checklist of materials (申报材料): what its policy version lists in
 ``documents`` (``huiqi.policies.documents``), beside the files attached so far.
 
-Files are not tagged with the item they are, so nothing here says which item a file
-is, and submitting is never refused for a missing one: the applicant reads what to
-attach, the reviewing officer checks the files against the list. Whoever may list an
-application's attachments (the enterprise, its park operator, the policy's reviewers)
-may read its checklist.
+A file attached as one of the listed documents (``required_documents``) counts for it:
+the checklist says which documents have a file and which required ones are still
+missing (submitting is refused while one is). Whoever may list an application's
+attachments (the enterprise, its park operator, the policy's reviewers) may read its
+checklist.
 """
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ class Checklist:
     version: int
     documents: tuple[Document, ...]
     files: tuple[AttachmentRow, ...]
+
+    def files_of(self, document: Document) -> tuple[AttachmentRow, ...]:
+        """The files attached as ``document``."""
+        return tuple(f for f in self.files if f.document == document.label.zh.strip())
+
+    @property
+    def missing(self) -> tuple[Document, ...]:
+        """The required documents with no file yet."""
+        return tuple(d for d in self.documents if d.required and not self.files_of(d))
 
 
 def application_documents(session: Session, *, actor: Actor, record_id: int) -> Checklist:

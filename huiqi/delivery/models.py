@@ -343,6 +343,9 @@ class Attachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # The upload's one-time key (the form's, or an API call's Idempotency-Key header).
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # Which of the policy's listed documents (申报材料) the file is: its Chinese name as the
+    # policy lists it (migration 0024); NULL for a file that is none of them.
+    document: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         CheckConstraint("size > 0", name="not_empty"),

@@ -19,15 +19,23 @@ from huiqi.delivery.attachments import AttachmentRow, add_attachment, check_atta
 
 
 async def may_attach(
-    factory: sessionmaker[Session], *, actor: Actor, record_id: int, key: str | None = None
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    record_id: int,
+    key: str | None = None,
+    document: str | None = None,
 ) -> AttachmentRow | None:
     """Refuse, before the upload is read, an actor who may not attach files to this
-    application, a record that is not one, or an application no longer open; with ``key``,
-    the file this actor already uploaded with it (a repeat, answered with that file)."""
+    application, a record that is not one, an application no longer open, or a
+    ``document`` its policy does not list; with ``key``, the file this actor already
+    uploaded with it (a repeat, answered with that file)."""
 
     def check() -> AttachmentRow | None:
         with reading(factory) as s:
-            return check_attachable(s, actor=actor, record_id=record_id, idempotency_key=key)
+            return check_attachable(
+                s, actor=actor, record_id=record_id, idempotency_key=key, document=document
+            )
 
     return await run_in_threadpool(check)
 
@@ -41,6 +49,7 @@ async def attach(
     content: bytes,
     max_bytes: int,
     key: str | None,
+    document: str | None = None,
 ) -> AttachmentRow:
     """Store the file read from the upload (``add_attachment``, in its own transaction)."""
 
@@ -54,6 +63,7 @@ async def attach(
                 content=content,
                 max_bytes=max_bytes,
                 idempotency_key=key,
+                document=document,
             )
 
     return await run_in_threadpool(store)

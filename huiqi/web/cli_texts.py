@@ -154,6 +154,19 @@ _SAID += [
         ),
         {"quoted": r"'.*'", "kind": r"\w*", "error": r"\w+"},
     ),
+    # huiqi.delivery.applications.submit: a required document (申报材料) has no file.
+    (
+        N_(
+            "application %(id)s lacks documents its policy requires: %(names)s; attach each,"
+            " naming the document it is (the upload form's document, or 'huiqi application"
+            " attach %(n)s FILE --document %(first)s'), then submit"
+        ),
+        N_(
+            "application %(id)s lacks documents its policy requires: %(names)s; attach each"
+            " under 'Attachments' on this page, choosing which document it is, then submit"
+        ),
+        {"names": r".+?", "first": r".+?"},
+    ),
     # huiqi.engine.policycheck: a draft that breaks the loader (the draft editor).
     (
         N_("the policy could not be read (%(error)s); check its YAML"),
@@ -225,6 +238,11 @@ _API = {
         "complainant %(id)s has not"
     ): "complainant %(id)s has not been flagged for review: decide the complainants"
     " of the review queue (GET /api/v1/complaints/queue gives their ids)",
+    _said(
+        "application %(id)s lacks documents"
+    ): "application %(id)s lacks documents its policy requires: %(names)s; attach each"
+    " (POST /api/v1/records/%(n)s/attachments?document=… with the document's name), then"
+    " submit",
     next(iter(_WHOLE)): "nothing to pay: every granted amount is already in a batch or paid (a"
     " failed payment is paid again once released: POST /api/v1/finance/grants/{grant_id}/repay)",
 }

@@ -83,9 +83,10 @@ def test_the_checklist_of_an_application(data: Path) -> None:
     assert code == 0, out
     flat = " ".join(out.split())
     assert f"application {record} · docs-award v1" in flat
-    assert "申请表 (Application form) — required" in flat
-    assert "审计报告 — optional" in flat
-    assert "files attached (0): none" in flat
+    assert "申请表 (Application form) — required; MISSING" in flat
+    assert "审计报告 — optional; not attached" in flat
+    assert "other files (0): none" in flat
+    assert f"'huiqi application attach {record} FILE --document 申请表'" in flat
 
     code, out = cliutil.run(
         data / "data", "application", "documents", record, "--json", token=tokens["officer"]
@@ -93,13 +94,62 @@ def test_the_checklist_of_an_application(data: Path) -> None:
     assert code == 0, out
     body = json.loads(out)
     assert body["documents"] == [
-        {"label": {"zh": "申请表", "en": "Application form"}, "required": True},
-        {"label": {"zh": "审计报告", "en": None}, "required": False},
+        {"label": {"zh": "申请表", "en": "Application form"}, "required": True, "files": []},
+        {"label": {"zh": "审计报告", "en": None}, "required": False, "files": []},
     ]
     assert (body["policy_id"], body["version"], body["files"]) == ("docs-award", 1, [])
+    assert body["missing"] == ["申请表"]
 
     # The finance officer reads no application's files, nor its checklist: exit 5.
     code, out = cliutil.run(
         data / "data", "application", "documents", record, token=tokens["finance"]
     )
     assert code == 5, out
+
+
+def test_a_required_document_holds_back_the_submission_until_a_file_is_attached_as_it(
+    tmp_path: Path, data: Path
+) -> None:
+    """An application is not submitted while a document its policy requires has no file
+    attached as it (exit 4, naming the document and the command); 'huiqi application
+    attach … --document' attaches one (by its Chinese or English name), and then it is."""
+    tokens = cliutil.accounts(data / "data", ent=[f"enterprise={APPLICANT}"])
+    code, out = cliutil.run(
+        data / "data", "publish", str(data / "docs-award.yaml"), token=tokens["officer"]
+    )
+    assert code == 0, out
+    code, out = cliutil.run(data / "data", "application", "list", "--json", token=tokens["ent"])
+    (app,) = json.loads(out)
+    record = str(app["record_id"])
+    assert app["status"] == "application_open", app
+    ent = tokens["ent"]
+    code, out = cliutil.run(data / "data", "application", "submit", record, token=ent)
+    assert code == 4, out
+    flat = " ".join(out.split())
+    assert f"application {record} lacks documents its policy requires: 申请表" in flat, flat
+    assert f"'huiqi application attach {record} FILE --document 申请表'" in flat
+
+    pdf = tmp_path / "申请表.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% a form\n%%EOF\n")
+    other = tmp_path / "notes.pdf"
+    other.write_bytes(b"%PDF-1.4\n% notes\n%%EOF\n")
+    code, out = cliutil.run(
+        data / "data", "application", "attach", record, str(pdf), "--document", "营业执照",
+        token=ent,
+    )  # fmt: skip
+    assert code == 1 and "'营业执照' is not a document policy docs-award lists; it lists:" in out
+    code, out = cliutil.run(data / "data", "application", "attach", record, str(other), token=ent)
+    assert code == 0 and "attached notes.pdf" in out, out
+    code, out = cliutil.run(data / "data", "application", "submit", record, token=ent)
+    assert code == 4, out  # a file attached as no document counts for none
+    code, out = cliutil.run(
+        data / "data", "application", "attach", record, str(pdf), "--document", "APPLICATION FORM",
+        token=ent,
+    )  # fmt: skip
+    assert code == 0 and "as 申请表" in out, out
+    code, out = cliutil.run(data / "data", "application", "documents", record, "--json", token=ent)
+    body = json.loads(out)
+    assert body["missing"] == [] and len(body["documents"][0]["files"]) == 1
+    assert {f["document"] for f in body["files"]} == {"申请表", None}
+    code, out = cliutil.run(data / "data", "application", "submit", record, token=ent)
+    assert code == 0, out

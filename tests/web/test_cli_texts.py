@@ -142,6 +142,8 @@ SAMPLE = {
     "quoted": "'r.csv'",
     "kind": "csv",
     "error": "BadZipFile",
+    "names": "申请表, 营业执照复印件",
+    "first": "申请表",
 }
 
 

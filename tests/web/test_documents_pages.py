@@ -38,8 +38,8 @@ def docs_policy(portal: Portal) -> None:
 
 
 def _items(html: str) -> list[str]:
-    found = re.findall(r'<li class="document" data-required="(yes|no)">(.*?)</li>', html, re.S)
-    return [f"{need}: {re.sub(r'<[^>]+>', '', text).strip()}" for need, text in found]
+    found = re.findall(r'<li class="document" data-required="(yes|no)"[^>]*>(.*?)</li>', html, re.S)
+    return [f"{need}: {' '.join(re.sub(r'<[^>]+>', '', text).split())}" for need, text in found]
 
 
 def test_an_open_application_lists_what_to_attach_in_each_language(portal: Portal) -> None:
@@ -48,9 +48,10 @@ def test_an_open_application_lists_what_to_attach_in_each_language(portal: Porta
     section = re.search(r'<section class="attachments".*?</section>', page, re.S)
     assert section, page[-3000:]
     assert "本次申报需提交的材料：" in section.group(0)
+    # Above the application's files, each says whether it has one (none yet).
     assert _items(section.group(0)) == [
-        "yes: 申请表 (必交)",
-        "yes: 营业执照复印件 (必交)",
+        "yes: 申请表 (必交) · 缺少",
+        "yes: 营业执照复印件 (必交) · 缺少",
         "no: 审计报告 (选交)",
     ]
     # Listed once: not again under "How to receive it".
@@ -60,8 +61,8 @@ def test_an_open_application_lists_what_to_attach_in_each_language(portal: Porta
     assert "Materials to attach to this application:" in page
     # A document named in Chinese only keeps its Chinese name on the English page.
     assert _items(page) == [
-        "yes: Application form (required)",
-        "yes: 营业执照复印件 (required)",
+        "yes: Application form (required) · missing",
+        "yes: 营业执照复印件 (required) · missing",
         "no: Audit report (optional)",
     ]
 
@@ -107,3 +108,88 @@ def test_the_api_gives_the_documents_with_the_policy(portal: Portal) -> None:
 def test_the_draft_editor_says_the_refusals_in_chinese(english: str, chinese: str) -> None:
     assert localise(translations("zh-CN"), english) == chinese
     assert localise(translations("en"), english) == english
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _record(portal: Portal, username: str) -> int:
+    from sqlalchemy import select
+
+    from huiqi.delivery.models import Entitlement, PolicyVersion
+
+    index = int(username.removeprefix("ent"))
+    with portal.factory() as s:
+        return s.scalars(
+            select(Entitlement.id)
+            .join(PolicyVersion, PolicyVersion.id == Entitlement.policy_version_id)
+            .where(Entitlement.uscc == portal.usccs[index], PolicyVersion.policy_id == DOCS)
+        ).one()
+
+
+def test_files_attached_as_the_listed_documents_let_the_application_be_submitted(
+    portal: Portal,
+) -> None:
+    """The upload form asks which listed document a file is (the first required one still
+    missing chosen); submitting is refused in the page's words while a required one has no
+    file, and goes through once each has."""
+    from portal_data import page_token
+
+    client = sign_in(portal.client(), "ent3")
+    record = _record(portal, "ent3")
+    page = client.get(f"/policies/{DOCS}").text
+    chosen = re.search(
+        r'<select id="attachment-document" name="document">(.*?)</select>', page, re.S
+    )
+    assert chosen, page[-3000:]
+    assert '<option value="申请表" selected>申请表</option>' in chosen.group(0)
+
+    def submit() -> str:
+        token = page_token(client, f"/policies/{DOCS}")
+        sent = client.post(
+            f"/policies/{DOCS}/submit", data={"csrf_token": token, "record_id": str(record)}
+        )
+        return " ".join(sent.text.split())
+
+    said = submit()
+    assert f"申报 {record} 缺少政策要求的材料：申请表, 营业执照复印件；请在本页“附件”处" in said, (
+        said
+    )
+
+    token = page_token(client, f"/policies/{DOCS}")
+    sent = client.post(
+        f"/policies/{DOCS}/attachments",
+        params={"record_id": str(record)},
+        data={"csrf_token": token, "document": "申请表"},
+        files={"file": ("form.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    page = client.get(f"/policies/{DOCS}").text
+    assert "yes: 申请表 (必交) · 已上传：form.pdf" in _items(page), _items(page)
+    assert "yes: 营业执照复印件 (必交) · 缺少" in _items(page)
+    assert '<option value="营业执照复印件" selected>' in page  # the next one missing
+
+    # Over the API, by its English name; a name the policy does not list is refused first.
+    api = {"Authorization": f"Bearer {portal.token('ent3')}"}
+    url = f"/api/v1/records/{record}/attachments"
+    wrong = portal.client().post(
+        url, params={"document": "营业执照"}, headers=api, files={"file": ("a.pdf", PDF)}
+    )
+    assert wrong.status_code == 400, wrong.text
+    assert "'营业执照' is not a document policy web-docs lists; it lists: 申请表" in wrong.text
+    refused = portal.client().post(f"/api/v1/records/{record}/submit", headers=api)
+    assert refused.status_code == 409, refused.text
+    assert f"POST /api/v1/records/{record}/attachments?document=" in refused.text
+    made = portal.client().post(
+        url,
+        params={"document": "营业执照复印件"},
+        headers=api,
+        files={"file": ("licence.pdf", PDF)},
+    )
+    assert made.status_code == 200 and made.json()["document"] == "营业执照复印件", made.text
+    assert "已提交" in submit() or "submitted" in submit()
+    with portal.factory() as s:
+        from huiqi.delivery.models import Entitlement
+
+        assert s.get(Entitlement, record).status == "submitted"  # type: ignore[union-attr]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from huiqi.db.engine import reading, transaction
@@ -36,7 +36,12 @@ ATTACHMENT_READERS = role_gate("read attachments", *READERS)
     responses={413: ERRORS[400]},
 )
 async def upload(
-    request: Request, factory: Factory, web: Web, who: ApiWriter, record_id: Id
+    request: Request,
+    factory: Factory,
+    web: Web,
+    who: ApiWriter,
+    record_id: Id,
+    document: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AttachmentPublic:
     """Attach a file (multipart, field ``file``) to your open application (before it is
     submitted); at most ``HUIQI_WEB_MAX_UPLOAD_MB`` (default 10 MB); the type is read from
@@ -46,10 +51,16 @@ async def upload(
     With an ``Idempotency-Key`` header (1 to 64 visible ASCII characters, new for each
     upload), a call repeated with the same key by the same account answers the file stored
     the first time and stores nothing (the repeat's body is not read); the key is kept with
-    the file. The same key sent for another application is a 409."""
+    the file. The same key sent for another application is a 409.
+
+    ``?document=`` names which of the policy's listed materials the file is (its Chinese
+    or English name, as ``GET /api/v1/policies/{id}`` lists them under ``documents``), so
+    that the application's required documents count it; a name the policy does not list
+    is a 400 before the upload is read. An application is not submitted while a required
+    document has no file."""
     limit, actor = web.max_upload_bytes, actor_of(who)
     key = request.headers.get("idempotency-key")
-    first = await may_attach(factory, actor=actor, record_id=record_id, key=key)
+    first = await may_attach(factory, actor=actor, record_id=record_id, key=key, document=document)
     if first is not None:  # a repeat: answered as the first upload was
         return AttachmentPublic.model_validate(first)
     refuse_too_large(request, limit)
@@ -66,6 +77,7 @@ async def upload(
         content=content,
         max_bytes=limit,
         key=key,
+        document=document,
     )
     return AttachmentPublic.model_validate(row)
 

@@ -296,3 +296,5 @@ class AttachmentPublic(_Row):
     sha256: str
     uploaded_by: str
     created_at: dt.datetime
+    # Which of the policy's listed documents (申报材料) the file is, by its Chinese name.
+    document: str | None = None

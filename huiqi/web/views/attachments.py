@@ -36,6 +36,7 @@ ERRORS = {
     # Shown only if the page still offers the form; a page of an application no longer
     # open says so with its status (_attachments.html).
     "not_open": N_("The application is no longer open: its files can no longer change."),
+    "document": N_("Choose one of the documents the policy lists, or 'another file'."),
     "key_reused": N_(
         "This form was already used to attach a file to another application; reload the page"
         " and choose the file again."
@@ -88,6 +89,7 @@ async def upload_page(
             content=content,
             max_bytes=limit,
             key=key,
+            document=fields.get("document") or None,
         )
     except AttachmentError as exc:
         return _back(policy_id, uscc, attach_error=exc.code)
