@@ -299,6 +299,18 @@ def pattern_refusal(error: Mapping[str, Any]) -> str | None:
     return f"'{sent}' cannot be used here: write {words}"
 
 
+def extra_refusal(error: Mapping[str, Any]) -> str | None:
+    """A body's field the endpoint does not take, named, with where to find those it does
+    (pydantic says "Extra inputs are not permitted"); None for any other error."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") != "extra_forbidden" or len(loc) < 2 or loc[0] != "body":
+        return None
+    return (
+        f"this endpoint takes no field '{loc[-1]}'; the endpoint's schema in"
+        " /api/v1/openapi.json names the fields it takes"
+    )
+
+
 def jsonable_errors(
     exc: RequestValidationError, request: Request | None = None
 ) -> list[dict[str, object]]:
@@ -306,7 +318,10 @@ def jsonable_errors(
     return [
         {
             "loc": [str(p) for p in e.get("loc", ())],
-            "msg": body_refusal(e, content_type) or pattern_refusal(e) or str(e.get("msg", "")),
+            "msg": body_refusal(e, content_type)
+            or pattern_refusal(e)
+            or extra_refusal(e)
+            or str(e.get("msg", "")),
         }
         for e in exc.errors()
     ]

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from huiqi.web.api.fields import NotBlank, NotBoolean
+from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
 
 Words = Annotated[str, Field(max_length=4000)]
 
@@ -19,7 +19,7 @@ class _Row(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class RequestCreate(BaseModel):
+class RequestCreate(RequestBody):
     """A request: its category, text, and the policy or grant it concerns if any (files
     come with it in a multipart body, field ``files``)."""
 
@@ -30,28 +30,28 @@ class RequestCreate(BaseModel):
     grant_id: Annotated[int | None, Field(ge=1, le=2**62), NotBoolean] = None
 
 
-class ReplyCreate(BaseModel):
+class ReplyCreate(RequestBody):
     text: Words
 
 
-class TransferCreate(BaseModel):
+class TransferCreate(RequestBody):
     department: Annotated[str, Field(max_length=200)]
     reason: Words
 
 
-class RequestWithdraw(BaseModel):
+class RequestWithdraw(RequestBody):
     """Why the enterprise withdraws its request (optional)."""
 
     reason: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class RequestClose(BaseModel):
+class RequestClose(RequestBody):
     """Why the department closes a request unanswered (the enterprise reads it)."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 
-class RequestRating(BaseModel):
+class RequestRating(RequestBody):
     """1–5 stars; 1 or 2 reopen the request once."""
 
     stars: Annotated[int, Field(ge=1, le=5), NotBoolean]

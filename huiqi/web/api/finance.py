@@ -31,7 +31,7 @@ from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.repayment import MAX_REASON, release_for_repayment
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, RequestBody
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
@@ -176,7 +176,7 @@ async def upload_results(
     return PaymentResultsPublic.of(await run_in_threadpool(apply))
 
 
-class RepayRequest(BaseModel):
+class RepayRequest(RequestBody):
     reason: Annotated[
         str,
         Field(

@@ -11,14 +11,14 @@ from pydantic import BaseModel, Field
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, RequestBody
 
 
-class DraftSave(BaseModel):
+class DraftSave(RequestBody):
     text: str = Field(max_length=200_000, description="the policy's YAML")
 
 
-class RetireRequest(BaseModel):
+class RetireRequest(RequestBody):
     reason: Annotated[
         str, Field(min_length=1, max_length=500, description="why, for the audit log"), NotBlank
     ]

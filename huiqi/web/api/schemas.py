@@ -13,6 +13,7 @@ from huiqi.delivery.applications import Decision
 from huiqi.delivery.claims import ClaimResult
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.web.api.amounts import yuan, yuan_of
+from huiqi.web.api.fields import RequestBody
 
 
 class TextPublic(BaseModel):
@@ -200,12 +201,12 @@ class GrantPublic(BaseModel):
         )
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(RequestBody):
     # JSON true/false only: "yes", 1 or "0" are a 422 naming the field, never a guess.
     attest: StrictBool = False
 
 
-class WithdrawRequest(BaseModel):
+class WithdrawRequest(RequestBody):
     """Why the enterprise takes back what it sent (optional; the audit log keeps it)."""
 
     reason: Annotated[str | None, Field(max_length=1000)] = None

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank, NotBoolean
+from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
 from huiqi.web.api.schemas import TextPublic
 
 
@@ -59,7 +59,7 @@ class MyDataPublic(_Row):
 Text = Annotated[str, Field(max_length=2000)]
 
 
-class CorrectionCreate(BaseModel):
+class CorrectionCreate(RequestBody):
     """A value reported as wrong: the field, its year (yearly fields), the right value."""
 
     uscc: Annotated[str | None, Field(max_length=18)] = None
@@ -71,7 +71,7 @@ class CorrectionCreate(BaseModel):
     comment: Text | None = None
 
 
-class CorrectionDecide(BaseModel):
+class CorrectionDecide(RequestBody):
     accept: StrictBool
     reason: Text
 
@@ -94,7 +94,7 @@ class CorrectionPublic(_Row):
     decided_at: dt.datetime | None
 
 
-class RatingCreate(BaseModel):
+class RatingCreate(RequestBody):
     """Rate a grant (``grant_id``) or a decision without a grant (``entitlement_id``)."""
 
     stars: Annotated[int, Field(ge=1, le=5), NotBoolean]
@@ -198,11 +198,11 @@ class ApplicationPublic(_Row):
         return yuan(self.estimated_fen)
 
 
-class RejectRequest(BaseModel):
+class RejectRequest(RequestBody):
     reason: Annotated[str, Field(min_length=1, max_length=1000), NotBlank]
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(RequestBody):
     """An officer's decision on a record flagged for review."""
 
     decision: Literal["keep", "withdraw", "top-up"]
