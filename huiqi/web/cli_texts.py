@@ -228,6 +228,33 @@ _API = {
     next(iter(_WHOLE)): "nothing to pay: every granted amount is already in a batch or paid (a"
     " failed payment is paid again once released: POST /api/v1/finance/grants/{grant_id}/repay)",
 }
+# Texts of the accounts' services that only the API words anew (the users page has its
+# own wording, huiqi.web.account_texts): the CLI's options and commands, for the body's
+# fields and the API's calls. Regression (QA): PATCH /api/v1/users/NAME with {} answered
+# "give --add-role, --remove-role, --password, --email or --name", names no body takes.
+_API_ONLY: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            re.escape(
+                "nothing to change; give --add-role, --remove-role, --password, --email or --name"
+            )
+        ),
+        "nothing to change; send add_roles, remove_roles, password, email or display_name",
+    ),
+    (
+        re.compile(r"no user '(?P<name>.*)'; 'huiqi user list' shows them", re.S),
+        "no user '%(name)s'; GET /api/v1/users lists them",
+    ),
+    (
+        re.compile(r"user '(?P<name>.*)' exists; change it with 'huiqi user change'", re.S),
+        "user '%(name)s' exists; change it with PATCH /api/v1/users/{username}",
+    ),
+    (
+        re.compile(re.escape("the token is not known here; sign in again with 'huiqi login'")),
+        "the token is not known here (a typing error, or a token of another huiqi); send an"
+        " API token as an administrator created it",
+    ),
+]
 _PAGE_WORDS = re.compile(r"\bthis page\b|\bon the\b '|under '|\bpage\b")
 
 
@@ -246,4 +273,8 @@ def api_wording(text: str) -> str:
                 return text  # every text that words a page has its API wording above
             wording = web
         return wording % found.groupdict()
+    for pattern, wording in _API_ONLY:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return wording % found.groupdict()
     return text
