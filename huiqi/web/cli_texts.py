@@ -255,6 +255,19 @@ _API_ONLY: list[tuple[re.Pattern[str], str]] = [
         " API token as an administrator created it",
     ),
 ]
+# huiqi.complaints.mapping: POST /api/v1/complaints/import of a file the default mapping
+# does not read; the API takes the mapping as the form's field, not --mapping.
+_API_ONLY.append(
+    (
+        re.compile(
+            r"(?P<head>the file has no column for .*)\. Give a mapping file with this file's"
+            r" headers \(--mapping\)\.",
+            re.S,
+        ),
+        "%(head)s. Send a mapping of this file's headers as the form's file 'mapping' (YAML,"
+        " 'columns: {field: header}').",
+    )
+)
 _PAGE_WORDS = re.compile(r"\bthis page\b|\bon the\b '|under '|\bpage\b")
 
 
