@@ -148,9 +148,20 @@ def download(
     )
 
 
+# What the file holds (huiqi.delivery.payments): an integrator had only "results: .csv or
+# .xlsx" here and in docs/api.md, not its columns (QA).
+RESULTS_FILE = (
+    "the finance system's results: .csv (UTF-8 or GBK) or .xlsx, a header row, then a row per"
+    " grant: grant_id, result (paid or failed, or 成功/失败), reason (required when failed),"
+    " batch_id (as exported; required for a grant paid again after a failure, which was in"
+    " several batches), optional paid_date (e.g. 2026-03-31) and amount_yuan (must equal the"
+    " exported amount)"
+)
+
+
 @router.post(
     "/payments",
-    openapi_extra=multipart_body({"file": "the finance system's results: .csv or .xlsx"}),
+    openapi_extra=multipart_body({"file": RESULTS_FILE}),
     dependencies=[role_gate("record payment results", Role.FINANCE_OFFICER)],
 )
 async def upload_results(
