@@ -248,11 +248,20 @@ def inbox(
     uscc: Uscc = None,
     unread_only: bool = False,
     limit: Limit = 100,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> list[MessagePublic]:
-    """An enterprise's in-app messages, newest first."""
+    """An enterprise's in-app messages, newest first; the next page is
+    ``before_id=<the last id of this one>`` (a keyset)."""
     code = enterprise_of(who.enterprise, uscc)
     with reading(factory) as s:
-        rows = notify.inbox(s, code, actor=actor_of(who), unread_only=unread_only, limit=limit)
+        rows = notify.inbox(
+            s,
+            code,
+            actor=actor_of(who),
+            unread_only=unread_only,
+            limit=limit,
+            before_id=before_id,
+        )
         return [MessagePublic.model_validate(n) for n in rows]
 
 
