@@ -255,6 +255,20 @@ _API_ONLY: list[tuple[re.Pattern[str], str]] = [
         " API token as an administrator created it",
     ),
 ]
+# huiqi.web.portal.enterprise_of: a park operator that names no enterprise; the API has
+# no home page to open it from.
+_API_ONLY.append(
+    (
+        re.compile(
+            re.escape(
+                "say which enterprise: open it from your park's list on the home page (/home),"
+                " or give its USCC (uscc=...)"
+            )
+        ),
+        "say which enterprise: a park operator gives the enterprise's USCC (the query"
+        " parameter uscc, or the body's field uscc where the endpoint takes a body)",
+    )
+)
 # huiqi.complaints.mapping: POST /api/v1/complaints/import of a file the default mapping
 # does not read; the API takes the mapping as the form's field, not --mapping.
 _API_ONLY.append(

@@ -108,6 +108,7 @@ CASES: list[tuple[str | None, str, str, dict[str, Any], str]] = [
 @pytest.fixture(scope="module")
 def world(staff: Portal) -> Portal:
     add_user(staff, "complaints", [RoleGrant(Role.COMPLAINT_OFFICER)])
+    add_user(staff, "park-api", [RoleGrant(Role.PARK_OPERATOR, "漕河泾开发区")])
     return staff
 
 
@@ -146,3 +147,18 @@ def test_the_fields_an_endpoint_takes_are_still_taken(world: Portal) -> None:
     assert sent.status_code == 200, sent.text
     calc = world.client().post("/api/v1/calculator", json={"answers": {}})
     assert calc.status_code == 200, calc.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/inbox", "/api/v1/my-data", f"/api/v1/policies/{OFFER}/explain"]
+)
+def test_a_park_operator_naming_no_enterprise_is_told_the_api_s_parameter(
+    world: Portal, path: str
+) -> None:
+    """Regression (QA): the API said "open it from your park's list on the home page
+    (/home)", a page its caller does not have."""
+    sent = world.client().get(path, headers={"Authorization": f"Bearer {world.token('park-api')}"})
+    assert sent.status_code == 400, sent.text
+    detail = sent.json()["detail"]
+    assert detail.startswith("say which enterprise: a park operator gives the enterprise's USCC")
+    assert "/home" not in detail
