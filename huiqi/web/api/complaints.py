@@ -19,6 +19,7 @@ from huiqi.complaints.identity import PHONE_RULE, is_phone
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
 from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.portal import enterprise_of
@@ -56,7 +57,7 @@ class ComplainantDecisionPublic(_Row):
     decision: str
     reason: str
     decided_by: str
-    decided_at: dt.datetime
+    decided_at: Utc
 
 
 class ComplaintStatsPublic(_Row):

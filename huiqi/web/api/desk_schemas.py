@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
+from huiqi.web.api.times import Utc
 
 Words = Annotated[str, Field(max_length=4000)]
 
@@ -62,7 +63,7 @@ class StepPublic(_Row):
     kind: str
     actor: str
     text: str | None
-    at: dt.datetime
+    at: Utc
     stars: int | None = Field(default=None, description="a 'rated' step's stars (1–5)")
 
 
@@ -91,16 +92,16 @@ class RequestPublic(_Row):
     status: str
     channel: str
     hotline_id: str | None
-    filed_at: dt.datetime
+    filed_at: Utc
     filed_on: dt.date
     ack_due: dt.date
     answer_due: dt.date
-    acknowledged_at: dt.datetime | None
-    answered_at: dt.datetime | None
+    acknowledged_at: Utc | None
+    answered_at: Utc | None
     answered_on_time: bool | None
     reply: str | None
     reopened: int
-    closed_at: dt.datetime | None
+    closed_at: Utc | None
     escalated: bool
     stars: int | None
     steps: list[StepPublic]
@@ -154,6 +155,6 @@ class OfficerMessagePublic(_Row):
     department: str
     task: str
     due: dt.date
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Utc
+    read_at: Utc | None
     done: bool

@@ -7,7 +7,6 @@ check the role."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
@@ -32,6 +31,7 @@ from huiqi.delivery.repayment import MAX_REASON, release_for_repayment
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
@@ -46,7 +46,7 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 class BatchPublic(BaseModel):
     id: int
-    created_at: dt.datetime
+    created_at: Utc
     created_by: str
     status: str
     grants: int

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, comput
 from huiqi.web.api.amounts import yuan, yuan_of
 from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
 from huiqi.web.api.schemas import TextPublic
+from huiqi.web.api.times import Utc
 
 
 class _Row(BaseModel):
@@ -89,9 +90,9 @@ class CorrectionPublic(_Row):
     status: str
     reason: str | None
     requested_by: str
-    requested_at: dt.datetime
+    requested_at: Utc
     decided_by: str | None
-    decided_at: dt.datetime | None
+    decided_at: Utc | None
 
 
 class RatingCreate(RequestBody):
@@ -114,7 +115,7 @@ class RatingPublic(_Row):
     stars: int
     comment: str | None
     rated_by: str
-    created_at: dt.datetime
+    created_at: Utc
 
 
 class GapPublic(_Row):
@@ -187,7 +188,7 @@ class ApplicationPublic(_Row):
     match_status: str
     estimated_fen: int | None
     to_attest: list[str]
-    submitted_at: dt.datetime | None
+    submitted_at: Utc | None
     decision: str | None
     reason: str | None
     decidable: bool
@@ -295,4 +296,4 @@ class AttachmentPublic(_Row):
     size: int
     sha256: str
     uploaded_by: str
-    created_at: dt.datetime
+    created_at: Utc
