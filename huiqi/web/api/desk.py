@@ -149,7 +149,7 @@ async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None,
     tags=["requests"],
     dependencies=[PORTAL],
     openapi_extra=_request_body(),
-    responses={413: ERRORS[400], 422: {}},
+    responses={413: ERRORS[400]},
 )
 async def create_request(
     request: Request, factory: Factory, who: ApiWriter, settings: AppSettings
