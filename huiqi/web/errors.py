@@ -311,6 +311,14 @@ def extra_refusal(error: Mapping[str, Any]) -> str | None:
     )
 
 
+def _own_words(error: Mapping[str, Any]) -> str:
+    """The message, without the "Value error, " pydantic puts before a validator's own."""
+    msg = str(error.get("msg", ""))
+    if error.get("type") == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    return msg
+
+
 def jsonable_errors(
     exc: RequestValidationError, request: Request | None = None
 ) -> list[dict[str, object]]:
@@ -321,7 +329,7 @@ def jsonable_errors(
             "msg": body_refusal(e, content_type)
             or pattern_refusal(e)
             or extra_refusal(e)
-            or str(e.get("msg", "")),
+            or _own_words(e),
         }
         for e in exc.errors()
     ]

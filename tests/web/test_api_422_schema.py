@@ -86,3 +86,25 @@ def test_every_operation_declares_its_422(portal: Portal) -> None:
         "/api/v1/me?x=1", headers={"Authorization": f"Bearer {portal.token('ent1')}"}
     )
     assert sent.status_code == 422
+
+
+def test_a_validator_s_message_is_its_own(portal: Portal) -> None:
+    """Regression (QA): a reason of spaces was "Value error, only spaces: …", pydantic's
+    prefix before the validator's own words."""
+    sent = portal.client().post(
+        "/api/v1/applications/1/reject",
+        json={"reason": "   "},
+        headers={"Authorization": f"Bearer {portal.token('officer')}"},
+    )
+    assert sent.status_code == 422, sent.text
+    [error] = sent.json()["detail"]
+    assert error["loc"] == ["body", "reason"]
+    assert error["msg"].startswith("only spaces: write the reason"), error
+
+
+def test_the_requests_earlier_cursor_name_is_marked_deprecated(portal: Portal) -> None:
+    document = portal.client().get("/api/v1/openapi.json").json()
+    parameters = document["paths"]["/api/v1/requests"]["get"]["parameters"]
+    by_name = {p["name"]: p for p in parameters}
+    assert by_name["after"].get("deprecated") is True
+    assert not by_name["after_id"].get("deprecated")
