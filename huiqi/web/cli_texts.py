@@ -255,6 +255,20 @@ _API_ONLY: list[tuple[re.Pattern[str], str]] = [
         " API token as an administrator created it",
     ),
 ]
+# huiqi.accounts.tokencheck: "sign in again" alone, to a program whose API token (not a
+# session) expired or was revoked; the API makes no token, the CLI does.
+_API_ONLY += [
+    (
+        re.compile(r"the token expired on (?P<when>[^;]+); sign in again"),
+        "the token expired on %(when)s (China time); sign in again, or send a new API token"
+        " (an administrator makes one: huiqi token create NAME --user USER)",
+    ),
+    (
+        re.compile(re.escape("the token was revoked or its user disabled; sign in again")),
+        "the token was revoked or its user disabled; sign in again, or send a new API token"
+        " (an administrator makes one: huiqi token create NAME --user USER)",
+    ),
+]
 # huiqi.web.portal.enterprise_of: a park operator that names no enterprise; the API has
 # no home page to open it from.
 _API_ONLY.append(

@@ -4,6 +4,7 @@ read); a password or its hash is never in an answer; no query or body is a serve
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_data import Portal
+from sqlalchemy import update
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
+from huiqi.accounts.models import ApiToken
+from huiqi.db.engine import transaction
 
 NEW_PASSWORD = "a-new-pass-2026"
 
@@ -164,6 +171,28 @@ def test_an_unknown_token_is_not_told_to_run_the_cli(api: TestClient) -> None:
     assert response.status_code == 401
     detail = response.json()["detail"]
     assert detail.startswith("the token is not known here") and "huiqi login" not in detail
+
+
+def test_an_expired_or_revoked_token_is_told_how_to_get_a_new_one(
+    api: TestClient, portal: Portal
+) -> None:
+    """Regression (QA): "sign in again" alone, to a program holding an API token."""
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        made = [tokens.create_token(s, actor=admin, name=n, username="ent0") for n in "ab"]
+        (old, old_secret), (gone, gone_secret) = made
+        s.execute(
+            update(ApiToken).where(ApiToken.id == old.id).values(expires_at=dt.datetime(2026, 1, 1))
+        )
+        tokens.revoke_token(s, actor=admin, token_id=gone.id)
+    for secret, says in (
+        (old_secret, "the token expired on 2026-01-01 08:00 (China time); sign in again, or"),
+        (gone_secret, "the token was revoked or its user disabled; sign in again, or"),
+    ):
+        response = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 401
+        detail = response.json()["detail"]
+        assert detail.startswith(says) and "send a new API token" in detail, detail
 
 
 @pytest.mark.parametrize("user", ["steward", "officer", "finance", "ent0"])
