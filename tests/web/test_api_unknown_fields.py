@@ -162,3 +162,35 @@ def test_a_park_operator_naming_no_enterprise_is_told_the_api_s_parameter(
     detail = sent.json()["detail"]
     assert detail.startswith("say which enterprise: a park operator gives the enterprise's USCC")
     assert "/home" not in detail
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("officer", "/api/v1/records"),
+        ("officer", "/api/v1/grants"),
+        ("ent1", "/api/v1/records"),
+        ("ent1", "/api/v1/inbox"),
+        ("ent1", "/api/v1/my-data"),
+        ("desk-policy", "/api/v1/requests"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("abc", "'ABC' has 3 characters; a USCC has exactly 18"),
+        ("９１３１００００ＭＡＸ２５４ＹＹ１Ｐ", "full-width"),
+    ],
+)
+def test_a_uscc_that_cannot_be_one_is_a_422_naming_it(
+    world: Portal, user: str, path: str, typed: str, says: str
+) -> None:
+    """Regression (QA): ``?uscc=abc`` answered an officer ``[]`` (a typo read as an
+    enterprise with nothing) and an enterprise 403 "may not read this enterprise's
+    records", as if it had asked for another's."""
+    sent = world.client().get(
+        path, params={"uscc": typed}, headers={"Authorization": f"Bearer {world.token(user)}"}
+    )
+    assert sent.status_code == 422, sent.text
+    [error] = sent.json()["detail"]
+    assert error["loc"] == ["query", "uscc"] and says in error["msg"], error
