@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -263,8 +263,11 @@ def inbox(
     actor: Actor,
     unread_only: bool = False,
     limit: int = INBOX_LIMIT,
+    before_id: int | None = None,
 ) -> list[Notification]:
-    """An enterprise's in-app messages, newest first (at most ``limit``).
+    """An enterprise's in-app messages, newest first (at most ``limit``); the next page is
+    ``before_id=`` the last id of this one (a keyset on the order shown: the time, then
+    the id; a message of another inbox is a NotFoundError).
 
     An enterprise told nothing yet has an empty inbox, whether or not huiqi knows it
     from a snapshot; a USCC that its park operator names and huiqi has never heard of
@@ -274,6 +277,18 @@ def inbox(
     stmt = select(Notification).where(Notification.uscc == uscc, text(INBOX_ROWS))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
+    if before_id is not None:
+        # Regression (QA): the inbox had no cursor, so past `limit` (1000 at most over the
+        # API) an integrator could not reach its older messages.
+        last = session.get(Notification, before_id)
+        if last is None or last.uscc != uscc:
+            raise NotFoundError(f"no message {before_id} in the inbox of {uscc}")
+        stmt = stmt.where(
+            or_(
+                Notification.created_at < last.created_at,
+                and_(Notification.created_at == last.created_at, Notification.id < last.id),
+            )
+        )
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     rows = list(session.scalars(stmt))
     # The enterprise's own inbox: empty is an answer, not "unknown".

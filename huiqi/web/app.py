@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -114,6 +115,14 @@ def create_app(
     hold = app.state.web.simulation_hold_minutes
     app.state.held_frame = HeldFrame(idle_seconds=hold * 60) if hold else None
     errors.install(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.describe_422(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(v1.router, dependencies=API_CHECKS)
     app.include_router(services.router, dependencies=API_CHECKS)
     app.include_router(desk_api.router, dependencies=API_CHECKS)

@@ -246,6 +246,74 @@ _API = {
     next(iter(_WHOLE)): "nothing to pay: every granted amount is already in a batch or paid (a"
     " failed payment is paid again once released: POST /api/v1/finance/grants/{grant_id}/repay)",
 }
+# Texts of the accounts' services that only the API words anew (the users page has its
+# own wording, huiqi.web.account_texts): the CLI's options and commands, for the body's
+# fields and the API's calls. Regression (QA): PATCH /api/v1/users/NAME with {} answered
+# "give --add-role, --remove-role, --password, --email or --name", names no body takes.
+_API_ONLY: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            re.escape(
+                "nothing to change; give --add-role, --remove-role, --password, --email or --name"
+            )
+        ),
+        "nothing to change; send add_roles, remove_roles, password, email or display_name",
+    ),
+    (
+        re.compile(r"no user '(?P<name>.*)'; 'huiqi user list' shows them", re.S),
+        "no user '%(name)s'; GET /api/v1/users lists them",
+    ),
+    (
+        re.compile(r"user '(?P<name>.*)' exists; change it with 'huiqi user change'", re.S),
+        "user '%(name)s' exists; change it with PATCH /api/v1/users/{username}",
+    ),
+    (
+        re.compile(re.escape("the token is not known here; sign in again with 'huiqi login'")),
+        "the token is not known here (a typing error, or a token of another huiqi); send an"
+        " API token as an administrator created it",
+    ),
+]
+# huiqi.accounts.tokencheck: "sign in again" alone, to a program whose API token (not a
+# session) expired or was revoked; the API makes no token, the CLI does.
+_API_ONLY += [
+    (
+        re.compile(r"the token expired on (?P<when>[^;]+); sign in again"),
+        "the token expired on %(when)s (China time); sign in again, or send a new API token"
+        " (an administrator makes one: huiqi token create NAME --user USER)",
+    ),
+    (
+        re.compile(re.escape("the token was revoked or its user disabled; sign in again")),
+        "the token was revoked or its user disabled; sign in again, or send a new API token"
+        " (an administrator makes one: huiqi token create NAME --user USER)",
+    ),
+]
+# huiqi.web.portal.enterprise_of: a park operator that names no enterprise; the API has
+# no home page to open it from.
+_API_ONLY.append(
+    (
+        re.compile(
+            re.escape(
+                "say which enterprise: open it from your park's list on the home page (/home),"
+                " or give its USCC (uscc=...)"
+            )
+        ),
+        "say which enterprise: a park operator gives the enterprise's USCC (the query"
+        " parameter uscc, or the body's field uscc where the endpoint takes a body)",
+    )
+)
+# huiqi.complaints.mapping: POST /api/v1/complaints/import of a file the default mapping
+# does not read; the API takes the mapping as the form's field, not --mapping.
+_API_ONLY.append(
+    (
+        re.compile(
+            r"(?P<head>the file has no column for .*)\. Give a mapping file with this file's"
+            r" headers \(--mapping\)\.",
+            re.S,
+        ),
+        "%(head)s. Send a mapping of this file's headers as the form's file 'mapping' (YAML,"
+        " 'columns: {field: header}').",
+    )
+)
 _PAGE_WORDS = re.compile(r"\bthis page\b|\bon the\b '|under '|\bpage\b")
 
 
@@ -264,4 +332,8 @@ def api_wording(text: str) -> str:
                 return text  # every text that words a page has its API wording above
             wording = web
         return wording % found.groupdict()
+    for pattern, wording in _API_ONLY:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return wording % found.groupdict()
     return text

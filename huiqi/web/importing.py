@@ -113,6 +113,10 @@ def import_upload(
         )
     except HuiqiError as exc:
         exc.message = _as_uploaded(exc.message, path)
+        # str(exc) too, which the API answers (huiqi.web.errors.huiqi_error): it kept the
+        # upload folder's path on the server and the CLI's --mapping (QA: only the
+        # console's page, which reads .message, had the file's own name).
+        exc.args = (_as_uploaded(str(exc), path), *exc.args[1:])
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)

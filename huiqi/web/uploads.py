@@ -108,8 +108,20 @@ async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple
     larger than ``limit``; when no file came, the 422 a missing field of the request is
     (as FastAPI answers it, naming ``field``)."""
     if not isinstance(upload, UploadFile):
+        # Said what to send: "Field required" alone left a client that sent JSON, or the
+        # file's text as a plain field, to guess that a multipart file part was wanted (QA).
+        if isinstance(upload, str):
+            msg = (
+                f"the part '{field}' is text, not a file; send the file as a part named"
+                f" '{field}' with a filename (multipart/form-data)"
+            )
+        else:
+            msg = (
+                f"Field required: send a multipart/form-data body with the file in a part"
+                f" named '{field}'"
+            )
         raise RequestValidationError(
-            [{"type": "missing", "loc": ("body", field), "msg": "Field required", "input": None}]
+            [{"type": "missing", "loc": ("body", field), "msg": msg, "input": None}]
         )
     name, content = await read_upload(upload, limit)
     if len(content) > limit:

@@ -158,6 +158,25 @@ def test_the_inbox_lists_messages_and_marks_one_read(portal: Portal) -> None:
     assert first not in {m["id"] for m in unread.json()}
 
 
+def test_the_inbox_is_read_to_its_end_a_page_at_a_time(portal: Portal) -> None:
+    """Regression (QA): the inbox took a ``limit`` and no cursor, so an integrator could
+    not reach the messages past the first 1000; ``before_id`` is its keyset."""
+    client, token = portal.client(), portal.token("ent4")
+    whole = client.get("/api/v1/inbox", headers=bearer(token)).json()
+    assert len(whole) >= 2
+    paged: list[int] = []
+    params: dict[str, object] = {"limit": 1}
+    while page := client.get("/api/v1/inbox", params=params, headers=bearer(token)).json():
+        paged += [m["id"] for m in page]
+        params = {"limit": 1, "before_id": page[-1]["id"]}
+    assert paged == [m["id"] for m in whole]
+    # Another enterprise's message is no cursor of this inbox.
+    other = client.get("/api/v1/inbox", headers=bearer(portal.token("ent5"))).json()[0]["id"]
+    refused = client.get("/api/v1/inbox", params={"before_id": other}, headers=bearer(token))
+    assert refused.status_code == 404, refused.text
+    assert refused.json()["detail"] == f"no message {other} in the inbox of {portal.usccs[4]}"
+
+
 def test_explain_gives_each_criterion_with_its_value_source_and_year(portal: Portal) -> None:
     client, token = portal.client(), portal.token("ent5")
     body = client.get(f"/api/v1/policies/{OFFER}/explain", headers=bearer(token)).json()

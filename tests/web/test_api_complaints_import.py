@@ -168,6 +168,12 @@ def test_another_systems_export_with_its_mapping(portal: Portal, officer: dict[s
     )
     assert without.status_code == 400, without.text
     assert "投诉编号" in without.json()["detail"] and "/tmp" not in without.json()["detail"]
+    # Regression (QA): it ended "Give a mapping file with this file's headers (--mapping).",
+    # the CLI's option; the API takes the mapping as a file of the form.
+    assert without.json()["detail"].endswith(
+        "Send a mapping of this file's headers as the form's file 'mapping' (YAML,"
+        " 'columns: {field: header}')."
+    ), without.json()["detail"]
     broken = portal.client().post(
         URL,
         headers=officer,

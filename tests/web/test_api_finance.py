@@ -217,3 +217,14 @@ def test_a_failed_payment_is_released_through_the_api_and_paid_in_the_next_batch
     file = api.get(f"/api/v1/finance/batches/{batch.json()['id']}/files/csv", headers=finance)
     rows = list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
     assert str(grant_id) in {r["grant_id"] for r in rows}
+
+
+def test_the_openapi_document_names_the_result_files_columns(portal: Portal) -> None:
+    """Regression (QA): the upload's only description was "the finance system's results:
+    .csv or .xlsx"; an integrator had to find the columns in ``huiqi disburse results
+    --help`` on the server."""
+    schema = portal.client().get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/finance/payments"]["post"]["requestBody"]
+    described = body["content"]["multipart/form-data"]["schema"]["properties"]["file"]
+    for column in ("grant_id", "result", "paid or failed", "reason", "batch_id", "paid_date"):
+        assert column in described["description"], described

@@ -108,6 +108,38 @@ def test_an_upload_the_importer_cannot_take_is_a_400_saying_why(
     assert says in response.json()["detail"]
 
 
+def test_a_file_no_mapping_reads_is_refused_naming_it_as_sent_not_its_server_path(
+    api: TestClient, steward: dict[str, str]
+) -> None:
+    """Regression (QA): the 400 said "/srv/…/uploads/2ff155040e66661f/x.csv: no mapping
+    matches the headers ['a', 'b']; name one with --mapping …": the upload folder on the
+    server, twice, and the CLI's option; the console's page said it with the file's name."""
+    response = upload(api, steward, "x.csv", b"a,b\n1,2\n")
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("x.csv: no mapping matches the headers ['a', 'b']"), detail
+    assert "uploads" not in detail and "--mapping" not in detail, detail
+    assert "in the form's Mapping field" in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"json": {"file": "a,b"}}, "send a multipart/form-data body with the file in a part"),
+        ({"data": {"file": "a,b"}}, "the part 'file' is text, not a file"),
+    ],
+)
+def test_an_upload_without_a_file_part_says_what_to_send(
+    api: TestClient, steward: dict[str, str], kwargs: dict[str, Any], says: str
+) -> None:
+    """Regression (QA): JSON sent to an upload, or the file's text as a plain field, was
+    "Field required" alone, which did not say that a multipart file part was wanted."""
+    response = api.post("/api/v1/imports", headers=steward, **kwargs)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "file"] and says in error["msg"], error
+
+
 def test_a_mapping_sent_as_a_file_is_refused_not_ignored(
     api: TestClient, steward: dict[str, str]
 ) -> None:

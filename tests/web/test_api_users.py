@@ -4,6 +4,7 @@ read); a password or its hash is never in an answer; no query or body is a serve
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_data import Portal
+from sqlalchemy import update
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
+from huiqi.accounts.models import ApiToken
+from huiqi.db.engine import transaction
 
 NEW_PASSWORD = "a-new-pass-2026"
 
@@ -106,7 +113,7 @@ def test_the_admin_adds_changes_disables_and_enables_a_user(
         ("POST", "/api/v1/users", {"username": "x1", "roles": ["king"]}, 400, "unknown role"),
         ("POST", "/api/v1/users", {"username": "x2", "roles": ["enterprise"]}, 400, "USCC"),
         ("POST", "/api/v1/users", {"username": "x3", "roles": []}, 422, "at least 1"),
-        ("POST", "/api/v1/users", {"username": "x4", "roles": ["admin"], "id": 1}, 422, "Extra"),
+        ("POST", "/api/v1/users", {"username": "x4", "roles": ["admin"], "id": 1}, 422, "takes no field 'id'"),
         ("POST", "/api/v1/users", {"username": "x5", "roles": "admin"}, 422, "list"),
         ("POST", "/api/v1/users", {"username": "x6", "roles": ["admin"], "password": "short"}, 400, "at least 10"),
     ],
@@ -123,6 +130,69 @@ def test_refusals_say_why(
     response = api.request(method, path, json=body, headers=admin)
     assert response.status_code == status, response.text
     assert says in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "says"),
+    [
+        (
+            "PATCH",
+            "/api/v1/users/steward",
+            {},
+            "nothing to change; send add_roles, remove_roles, password, email or display_name",
+        ),
+        (
+            "PATCH",
+            "/api/v1/users/nobody-here",
+            {"email": "a@example.com"},
+            "no user 'nobody-here'; GET /api/v1/users lists them",
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            {"username": "steward", "roles": ["admin"]},
+            "user 'steward' exists; change it with PATCH /api/v1/users/{username}",
+        ),
+    ],
+)
+def test_a_refusal_names_the_api_s_fields_and_calls_not_the_cli_s(
+    api: TestClient, admin: dict[str, str], method: str, path: str, body: Any, says: str
+) -> None:
+    """Regression (QA): these said "give --add-role, --remove-role, --password, --email or
+    --name", "'huiqi user list' shows them" and "change it with 'huiqi user change'": the
+    options and commands of the CLI, which an API client has not, for the body's fields."""
+    response = api.request(method, path, json=body, headers=admin)
+    assert response.status_code in (400, 404), response.text
+    assert response.json()["detail"] == says
+
+
+def test_an_unknown_token_is_not_told_to_run_the_cli(api: TestClient) -> None:
+    response = api.get("/api/v1/me", headers={"Authorization": "Bearer hq_no-such-token"})
+    assert response.status_code == 401
+    detail = response.json()["detail"]
+    assert detail.startswith("the token is not known here") and "huiqi login" not in detail
+
+
+def test_an_expired_or_revoked_token_is_told_how_to_get_a_new_one(
+    api: TestClient, portal: Portal
+) -> None:
+    """Regression (QA): "sign in again" alone, to a program holding an API token."""
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        made = [tokens.create_token(s, actor=admin, name=n, username="ent0") for n in "ab"]
+        (old, old_secret), (gone, gone_secret) = made
+        s.execute(
+            update(ApiToken).where(ApiToken.id == old.id).values(expires_at=dt.datetime(2026, 1, 1))
+        )
+        tokens.revoke_token(s, actor=admin, token_id=gone.id)
+    for secret, says in (
+        (old_secret, "the token expired on 2026-01-01 08:00 (China time); sign in again, or"),
+        (gone_secret, "the token was revoked or its user disabled; sign in again, or"),
+    ):
+        response = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 401
+        detail = response.json()["detail"]
+        assert detail.startswith(says) and "send a new API token" in detail, detail
 
 
 @pytest.mark.parametrize("user", ["steward", "officer", "finance", "ent0"])

@@ -9,7 +9,6 @@ written ``kind:id``) is a 422 naming the parameter, never a server error."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -21,6 +20,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.audit import ChainReport
 from huiqi.delivery.rows import EventRow
 from huiqi.web.api.fields import NoControl
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS, Limit
 from huiqi.web.deps import Factory, SignedIn, actor_of, role_gate
 
@@ -59,7 +59,7 @@ class EventPublic(BaseModel):
     id: int
     chain: int
     seq: int
-    at: dt.datetime
+    at: Utc
     actor: str
     kind: str
     uscc: str | None

@@ -16,6 +16,7 @@ from huiqi.db.engine import reading
 from huiqi.matching.answers import Question
 from huiqi.matching.calculator import PolicyOutcome, calculate, calculator_questions
 from huiqi.web.api.amounts import yuan
+from huiqi.web.api.fields import RequestBody
 from huiqi.web.api.schemas import TextPublic
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import Factory
@@ -63,7 +64,7 @@ class QuestionPublic(BaseModel):
         )
 
 
-class CalculatorRequest(BaseModel):
+class CalculatorRequest(RequestBody):
     answers: dict[Annotated[str, Field(max_length=80)], Answer] = Field(max_length=200)
 
 

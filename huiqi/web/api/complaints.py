@@ -18,7 +18,8 @@ from huiqi.complaints import intake, service
 from huiqi.complaints.identity import PHONE_RULE, is_phone
 from huiqi.db.engine import reading, transaction
 from huiqi.web.api.amounts import yuan
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.portal import enterprise_of
@@ -45,7 +46,7 @@ class FlaggedComplainantPublic(_Row):
     evidence: dict[str, Any] | None
 
 
-class ComplainantDecide(BaseModel):
+class ComplainantDecide(RequestBody):
     professional: StrictBool
     reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
@@ -56,7 +57,7 @@ class ComplainantDecisionPublic(_Row):
     decision: str
     reason: str
     decided_by: str
-    decided_at: dt.datetime
+    decided_at: Utc
 
 
 class ComplaintStatsPublic(_Row):

@@ -149,7 +149,7 @@ async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None,
     tags=["requests"],
     dependencies=[PORTAL],
     openapi_extra=_request_body(),
-    responses={413: ERRORS[400], 422: {}},
+    responses={413: ERRORS[400]},
 )
 async def create_request(
     request: Request, factory: Factory, who: ApiWriter, settings: AppSettings
@@ -215,7 +215,10 @@ def requests(
     status: Status = None,
     escalated: bool | None = None,
     after_id: Page = 0,
-    after: Page = 0,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, deprecated=True, description="after_id's earlier name"),
+    ] = 0,
     limit: Limit = 50,
 ) -> list[RequestPublic]:
     """The requests you may read (your enterprise's, or your departments'), in id order;

@@ -10,7 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from huiqi.web.api.fields import NotBlank, NotBoolean
+from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
+from huiqi.web.api.times import Utc
 
 Words = Annotated[str, Field(max_length=4000)]
 
@@ -19,7 +20,7 @@ class _Row(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class RequestCreate(BaseModel):
+class RequestCreate(RequestBody):
     """A request: its category, text, and the policy or grant it concerns if any (files
     come with it in a multipart body, field ``files``)."""
 
@@ -30,28 +31,28 @@ class RequestCreate(BaseModel):
     grant_id: Annotated[int | None, Field(ge=1, le=2**62), NotBoolean] = None
 
 
-class ReplyCreate(BaseModel):
+class ReplyCreate(RequestBody):
     text: Words
 
 
-class TransferCreate(BaseModel):
+class TransferCreate(RequestBody):
     department: Annotated[str, Field(max_length=200)]
     reason: Words
 
 
-class RequestWithdraw(BaseModel):
+class RequestWithdraw(RequestBody):
     """Why the enterprise withdraws its request (optional)."""
 
     reason: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class RequestClose(BaseModel):
+class RequestClose(RequestBody):
     """Why the department closes a request unanswered (the enterprise reads it)."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 
-class RequestRating(BaseModel):
+class RequestRating(RequestBody):
     """1–5 stars; 1 or 2 reopen the request once."""
 
     stars: Annotated[int, Field(ge=1, le=5), NotBoolean]
@@ -62,7 +63,7 @@ class StepPublic(_Row):
     kind: str
     actor: str
     text: str | None
-    at: dt.datetime
+    at: Utc
     stars: int | None = Field(default=None, description="a 'rated' step's stars (1–5)")
 
 
@@ -91,16 +92,16 @@ class RequestPublic(_Row):
     status: str
     channel: str
     hotline_id: str | None
-    filed_at: dt.datetime
+    filed_at: Utc
     filed_on: dt.date
     ack_due: dt.date
     answer_due: dt.date
-    acknowledged_at: dt.datetime | None
-    answered_at: dt.datetime | None
+    acknowledged_at: Utc | None
+    answered_at: Utc | None
     answered_on_time: bool | None
     reply: str | None
     reopened: int
-    closed_at: dt.datetime | None
+    closed_at: Utc | None
     escalated: bool
     stars: int | None
     steps: list[StepPublic]
@@ -154,6 +155,6 @@ class OfficerMessagePublic(_Row):
     department: str
     task: str
     due: dt.date
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Utc
+    read_at: Utc | None
     done: bool

@@ -7,7 +7,6 @@ check the role."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
@@ -31,7 +30,8 @@ from huiqi.delivery.payments import ResultReport
 from huiqi.delivery.repayment import MAX_REASON, release_for_repayment
 from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
@@ -46,7 +46,7 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 class BatchPublic(BaseModel):
     id: int
-    created_at: dt.datetime
+    created_at: Utc
     created_by: str
     status: str
     grants: int
@@ -148,9 +148,20 @@ def download(
     )
 
 
+# What the file holds (huiqi.delivery.payments): an integrator had only "results: .csv or
+# .xlsx" here and in docs/api.md, not its columns (QA).
+RESULTS_FILE = (
+    "the finance system's results: .csv (UTF-8 or GBK) or .xlsx, a header row, then a row per"
+    " grant: grant_id, result (paid or failed, or 成功/失败), reason (required when failed),"
+    " batch_id (as exported; required for a grant paid again after a failure, which was in"
+    " several batches), optional paid_date (e.g. 2026-03-31) and amount_yuan (must equal the"
+    " exported amount)"
+)
+
+
 @router.post(
     "/payments",
-    openapi_extra=multipart_body({"file": "the finance system's results: .csv or .xlsx"}),
+    openapi_extra=multipart_body({"file": RESULTS_FILE}),
     dependencies=[role_gate("record payment results", Role.FINANCE_OFFICER)],
 )
 async def upload_results(
@@ -176,7 +187,7 @@ async def upload_results(
     return PaymentResultsPublic.of(await run_in_threadpool(apply))
 
 
-class RepayRequest(BaseModel):
+class RepayRequest(RequestBody):
     reason: Annotated[
         str,
         Field(

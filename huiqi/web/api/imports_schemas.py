@@ -4,7 +4,6 @@ from or written to (a report's JSON holds those paths; they are left out here)."
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import PurePath
 from typing import Any
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel
 
 from huiqi.profiles.import_history import ImportDetail, ImportEntry
 from huiqi.profiles.store import SnapshotInfo
+from huiqi.web.api.times import Utc
 
 
 def _name(path: str | None) -> str | None:
@@ -20,7 +20,7 @@ def _name(path: str | None) -> str | None:
 
 class SnapshotPublic(BaseModel):
     snapshot_id: int
-    created_at: dt.datetime
+    created_at: Utc
     kind: str  # "import", "generated", "test"
     registry: str | None
     file: str | None  # the source file's name only
@@ -47,7 +47,7 @@ class SnapshotPublic(BaseModel):
 class ImportEntryPublic(BaseModel):
     ref: str  # what GET /api/v1/imports/{ref} takes: a snapshot id, or a report's folder
     snapshot_id: int | None  # None: no row was accepted, no snapshot was made
-    at: dt.datetime
+    at: Utc
     kind: str
     registry: str | None
     file: str | None

@@ -4,7 +4,6 @@ Any worker process answers: the job's state is in the database (``huiqi.jobs``).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -15,6 +14,7 @@ from huiqi.db.engine import reading
 from huiqi.delivery.publishjob import resume_job
 from huiqi.jobs.service import JobView, get_job
 from huiqi.web.api.amounts import yuan_of
+from huiqi.web.api.times import Utc
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 
@@ -44,9 +44,9 @@ class JobPublic(BaseModel):
     errors: int = Field(description="enterprises the engine could not evaluate (not delivered)")
     message: str | None = Field(description="the summary when done; why, when it failed")
     started_by: str
-    created_at: dt.datetime
-    heartbeat_at: dt.datetime
-    finished_at: dt.datetime | None
+    created_at: Utc
+    heartbeat_at: Utc
+    finished_at: Utc | None
     url: str = Field(description="the job's page in the console")
 
     @classmethod

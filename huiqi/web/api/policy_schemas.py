@@ -11,14 +11,15 @@ from pydantic import BaseModel, Field
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank
+from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.times import Utc
 
 
-class DraftSave(BaseModel):
+class DraftSave(RequestBody):
     text: str = Field(max_length=200_000, description="the policy's YAML")
 
 
-class RetireRequest(BaseModel):
+class RetireRequest(RequestBody):
     reason: Annotated[
         str, Field(min_length=1, max_length=500, description="why, for the audit log"), NotBlank
     ]
@@ -29,7 +30,7 @@ class VersionPublic(BaseModel):
     policy_id: str
     version: int
     status: str
-    published_at: dt.datetime
+    published_at: Utc
     published_by: str
     budget_fen: int | None
     budget_yuan: str | None
@@ -88,7 +89,7 @@ class DraftPublic(BaseModel):
     published_version: int | None
     text: str
     author: str | None
-    updated_at: dt.datetime | None
+    updated_at: Utc | None
     lint: LintPublic | None
 
     @classmethod
@@ -121,7 +122,7 @@ class PolicyLinePublic(BaseModel):
     committed_fen: int
     committed_yuan: str
     versions: list[VersionPublic]
-    draft_updated_at: dt.datetime | None
+    draft_updated_at: Utc | None
 
     @classmethod
     def of(cls, line: PolicyLine) -> PolicyLinePublic:

@@ -13,6 +13,8 @@ from huiqi.delivery.applications import Decision
 from huiqi.delivery.claims import ClaimResult
 from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.web.api.amounts import yuan, yuan_of
+from huiqi.web.api.fields import RequestBody
+from huiqi.web.api.times import Utc
 
 
 class TextPublic(BaseModel):
@@ -142,7 +144,7 @@ class RecordPublic(BaseModel):
     expires_on: dt.date | None
     review_flag: bool
     reason: str | None
-    updated_at: dt.datetime
+    updated_at: Utc
     granted_fen: int | None = Field(
         None,
         description="what the record's live grant gives, where it has one: less than"
@@ -181,8 +183,8 @@ class GrantPublic(BaseModel):
     amount_fen: int
     amount_yuan: str
     status: str
-    created_at: dt.datetime
-    paid_at: dt.datetime | None
+    created_at: Utc
+    paid_at: Utc | None
 
     @classmethod
     def of(cls, g: GrantRow) -> GrantPublic:
@@ -200,12 +202,12 @@ class GrantPublic(BaseModel):
         )
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(RequestBody):
     # JSON true/false only: "yes", 1 or "0" are a 422 naming the field, never a guess.
     attest: StrictBool = False
 
 
-class WithdrawRequest(BaseModel):
+class WithdrawRequest(RequestBody):
     """Why the enterprise takes back what it sent (optional; the audit log keeps it)."""
 
     reason: Annotated[str | None, Field(max_length=1000)] = None
@@ -251,8 +253,8 @@ class MessagePublic(BaseModel):
     kind: str
     subject: str
     body: str
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Utc
+    read_at: Utc | None
 
 
 class ErrorPublic(BaseModel):

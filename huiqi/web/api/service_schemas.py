@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank, NotBoolean
+from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
 from huiqi.web.api.schemas import TextPublic
+from huiqi.web.api.times import Utc
 
 
 class _Row(BaseModel):
@@ -59,7 +60,7 @@ class MyDataPublic(_Row):
 Text = Annotated[str, Field(max_length=2000)]
 
 
-class CorrectionCreate(BaseModel):
+class CorrectionCreate(RequestBody):
     """A value reported as wrong: the field, its year (yearly fields), the right value."""
 
     uscc: Annotated[str | None, Field(max_length=18)] = None
@@ -71,7 +72,7 @@ class CorrectionCreate(BaseModel):
     comment: Text | None = None
 
 
-class CorrectionDecide(BaseModel):
+class CorrectionDecide(RequestBody):
     accept: StrictBool
     reason: Text
 
@@ -89,12 +90,12 @@ class CorrectionPublic(_Row):
     status: str
     reason: str | None
     requested_by: str
-    requested_at: dt.datetime
+    requested_at: Utc
     decided_by: str | None
-    decided_at: dt.datetime | None
+    decided_at: Utc | None
 
 
-class RatingCreate(BaseModel):
+class RatingCreate(RequestBody):
     """Rate a grant (``grant_id``) or a decision without a grant (``entitlement_id``)."""
 
     stars: Annotated[int, Field(ge=1, le=5), NotBoolean]
@@ -114,7 +115,7 @@ class RatingPublic(_Row):
     stars: int
     comment: str | None
     rated_by: str
-    created_at: dt.datetime
+    created_at: Utc
 
 
 class GapPublic(_Row):
@@ -187,7 +188,7 @@ class ApplicationPublic(_Row):
     match_status: str
     estimated_fen: int | None
     to_attest: list[str]
-    submitted_at: dt.datetime | None
+    submitted_at: Utc | None
     decision: str | None
     reason: str | None
     decidable: bool
@@ -198,11 +199,11 @@ class ApplicationPublic(_Row):
         return yuan(self.estimated_fen)
 
 
-class RejectRequest(BaseModel):
+class RejectRequest(RequestBody):
     reason: Annotated[str, Field(min_length=1, max_length=1000), NotBlank]
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(RequestBody):
     """An officer's decision on a record flagged for review."""
 
     decision: Literal["keep", "withdraw", "top-up"]
@@ -295,6 +296,6 @@ class AttachmentPublic(_Row):
     size: int
     sha256: str
     uploaded_by: str
-    created_at: dt.datetime
+    created_at: Utc
     # Which of the policy's listed documents (申报材料) the file is, by its Chinese name.
     document: str | None = None

@@ -18,6 +18,8 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint, claim
 from huiqi.delivery.known_policies import require_published
 from huiqi.delivery.listing_access import READ_ALL
+from huiqi.profiles.uscc import USCCError
+from huiqi.profiles.uscc import validate as validate_uscc
 from huiqi.web.api.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -47,8 +49,17 @@ POLICY_IDS = "GET /api/v1/policies lists the policy ids"
 
 
 def _uscc(text: str | None) -> str | None:
-    """A USCC as stored (upper case), whichever case it was typed in; empty: none."""
-    return (text or "").strip().upper() or None
+    """A USCC as stored (upper case), whichever case it was typed in; empty: none. One
+    that cannot be a USCC is a 422 naming the parameter and saying what is wrong with it
+    (QA: ``/records?uscc=abc`` answered an officer ``[]`` and an enterprise "may not read
+    this enterprise's records", as if the typo were a code of another enterprise)."""
+    code = (text or "").strip().upper()
+    if not code:
+        return None
+    try:
+        return validate_uscc(code, prefixes=None)
+    except USCCError as exc:
+        raise ValueError(str(exc)) from None
 
 
 Uscc = Annotated[
@@ -248,11 +259,20 @@ def inbox(
     uscc: Uscc = None,
     unread_only: bool = False,
     limit: Limit = 100,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> list[MessagePublic]:
-    """An enterprise's in-app messages, newest first."""
+    """An enterprise's in-app messages, newest first; the next page is
+    ``before_id=<the last id of this one>`` (a keyset)."""
     code = enterprise_of(who.enterprise, uscc)
     with reading(factory) as s:
-        rows = notify.inbox(s, code, actor=actor_of(who), unread_only=unread_only, limit=limit)
+        rows = notify.inbox(
+            s,
+            code,
+            actor=actor_of(who),
+            unread_only=unread_only,
+            limit=limit,
+            before_id=before_id,
+        )
         return [MessagePublic.model_validate(n) for n in rows]
 
 
