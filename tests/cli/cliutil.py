@@ -8,6 +8,7 @@ returns an API token for each; ``run(data, ..., token=...)`` passes it as
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,3 +83,10 @@ def decline_quick_path(patch: pytest.MonkeyPatch) -> None:
 
     patch.setattr(quick_read, "quick_reading", declined)
     patch.setattr(quick_listings, "quick_reading", declined)
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    """``rows`` as a UTF-8 CSV file at ``path`` (a registry file to import)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path

@@ -4,7 +4,6 @@ to whoever may not read the application."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -50,12 +49,6 @@ tests:
 """
 
 
-def _csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("docs")
@@ -63,7 +56,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     market = [["统一社会信用代码", "企业名称", "注册区划代码"], [APPLICANT, "甲公司", "310115"]]
     tax = [["统一社会信用代码", "年度", "营业收入(元)"], [APPLICANT, "2025", "2000000"]]
     for name, rows in (("market", market), ("tax", tax)):
-        assert import_file(settings, _csv(root / f"{name}.csv", rows)).rows_rejected == 0
+        assert (
+            import_file(settings, cliutil.write_csv(root / f"{name}.csv", rows)).rows_rejected == 0
+        )
     (root / "docs-award.yaml").write_text(POLICY, encoding="utf-8")
     return root
 

@@ -4,7 +4,6 @@ threshold (8.5 m of revenue against 10 m: short by 1.5 m)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -41,12 +40,6 @@ ZH = "营业收入 850 万元，要求不低于 1,000 万元，还差 150 万元
 EN = "Revenue 8,500,000 yuan, >= 10,000,000 yuan required: short by 1,500,000 yuan"
 
 
-def _csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("gap")
@@ -55,7 +48,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stats = [["统一社会信用代码", "年度", "从业人员"], [SMALL, "2025", "320"]]
     tax = [["统一社会信用代码", "年度", "营业收入(元)"], [SMALL, "2025", "8500000.00"]]
     for name, rows in (("market", market), ("statistics", stats), ("tax", tax)):
-        assert import_file(settings, _csv(root / f"{name}.csv", rows)).rows_rejected == 0
+        assert (
+            import_file(settings, cliutil.write_csv(root / f"{name}.csv", rows)).rows_rejected == 0
+        )
     (root / "revenue-award.yaml").write_text(POLICY, encoding="utf-8")
     return root
 

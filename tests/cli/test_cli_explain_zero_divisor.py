@@ -4,7 +4,6 @@ listed nothing missing, in the text, in ``--json`` and in what delivery stores."
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -41,12 +40,6 @@ SAYS_EN = "employees is 0: rd_staff / employees cannot be computed"
 SAYS_ZH = "从业人员（employees）为0，无法计算 rd_staff / employees"
 
 
-def _csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("zero")
@@ -57,7 +50,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [NO_STAFF, "2025", "0", "2"],
         [STAFFED, "2025", "20", "2"],
     ]
-    for f in (_csv(root / "market.csv", market), _csv(root / "statistics.csv", stats)):
+    for f in (
+        cliutil.write_csv(root / "market.csv", market),
+        cliutil.write_csv(root / "statistics.csv", stats),
+    ):
         assert import_file(settings, f).rows_rejected == 0
     (root / "rd-ratio-award.yaml").write_text(POLICY, encoding="utf-8")
     return root
