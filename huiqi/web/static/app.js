@@ -26,3 +26,21 @@ window.huiqiYuan = function (fen) {
   var yuan = String((whole - cents) / 100).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return sign + yuan + "." + (cents < 10 ? "0" : "") + cents;
 };
+// A refused htmx request (400, 409: an empty or wrong form) answers with the page and its
+// message next to the field: show it, as a plain form post would. htmx drops 4xx answers
+// by default, so the editor's "Save and check" did nothing at all. An answer without the
+// part the request swaps in (a sign-in or "not allowed" page) is still left out: swapping
+// it would blank that part.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  if (status < 400 || status >= 500) return;
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  var owner = source && source.closest("[hx-select]");
+  var wanted = owner && owner.getAttribute("hx-select");
+  if (!wanted) return;
+  var answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+  if (answer.querySelector(wanted)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -1,0 +1,81 @@
+"""In real headless Chromium against ``huiqi serve`` (QA, qa4): what only a browser shows.
+
+At a phone's width (375 px) the enterprise's pages scrolled sideways: the header's links
+did not wrap (in English the header was 619 px wide; in Chinese each link was squeezed
+to one character a line), the catalogue's department list was wider than the screen, and
+wide tables pushed the page. Now the page fits the screen; a wide table scrolls in its
+own box.
+
+The draft editor saves with htmx, which drops an answer of 400: emptying the text and
+saving did nothing at all, with no message. The refusal is now shown beside the text; and
+the line above it ("no draft yet") is the saved draft's after the first save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from browser_support import launch, needs_chromium, serving, sign_in_page
+from portal_data import OFFER, Portal
+
+pytestmark = needs_chromium
+PHONE = {"width": 375, "height": 800}
+PAGES = ["/home", "/grants", "/requests", "/my-data", "/policies", "/inbox"]
+
+
+@pytest.fixture(scope="module")
+def server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(portal, tmp_path_factory.mktemp("server")) as base:
+        yield base
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_the_enterprise_pages_fit_a_phone(server: str, lang: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            context = browser.new_context(viewport=PHONE)
+            context.add_cookies([{"name": "huiqi_lang", "value": lang, "url": server}])
+            page = sign_in_page(context, server, "ent0")
+            for path in PAGES:
+                page.goto(f"{server}{path}")
+                wide, seen = page.evaluate(
+                    "[document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                assert wide <= seen, f"{path} ({lang}) is {wide} px wide on a {seen} px screen"
+                # Each of the header's links reads on one line, never a character a line.
+                tallest = page.evaluate(
+                    "Math.max(...[...document.querySelectorAll('header nav a')]"
+                    ".map(a => a.getBoundingClientRect().height))"
+                )
+                assert tallest < 40, f"{path} ({lang}): a header link is {tallest} px tall"
+        finally:
+            browser.close()
+
+
+def test_an_emptied_draft_is_refused_beside_its_text(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            page = sign_in_page(context, server, "author")
+            page.goto(f"{server}/console/policies/{OFFER}/draft")
+            text = page.input_value("#text")
+            meta = page.locator("#editor p.meta")
+            expect(meta).to_contain_text("尚无草稿")
+            page.fill("#text", "")
+            page.click("#save-button")
+            expect(page.locator("#text-errors")).to_contain_text("请先填写政策文本（YAML）再保存。")
+            expect(page.locator("#text")).to_have_attribute("aria-invalid", "true")
+            page.fill("#text", text)
+            page.click("#save-button")
+            expect(page.locator("#saved")).to_be_visible()
+            expect(meta).to_contain_text("author")  # "Saved by author on …"
+            expect(meta).not_to_contain_text("尚无草稿")
+        finally:
+            browser.close()
