@@ -71,6 +71,8 @@ def _held(language: str) -> Any:
             return load_dictionary().codelist(field.codes).label(value, lang)
         if field is not None and field.type == "money":
             return group_digits(value)  # 3,000,000.00, as amounts read everywhere else
+        if field is not None and field.type == "decimal":
+            return _plain(value)  # 96.88 m², not the stored scale's 96.880000
         return value
 
     return held

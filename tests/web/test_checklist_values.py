@@ -77,3 +77,11 @@ def test_my_data_and_the_correction_form_show_a_held_decimal_as_written() -> Non
     assert (
         shown.render(v=held("name", "上海新程建设工程有限公司", "")) == "上海新程建设工程有限公司"
     )
+
+
+def test_a_held_decimal_reads_without_its_scale_in_a_checklist_and_the_corrections_queue() -> None:
+    """Regression (qa4): the steward's corrections queue read "现有值：96.880000 平方米"."""
+    held = environment("zh-CN").filters["held"]
+    assert held("96.880000", {"field": "office_floor_area"}) == "96.88"
+    assert held("100.5", {"field": "office_floor_area"}) == "100.5"
+    assert held("0.350000", {"field": "energy_consumption"}) == "0.35"
