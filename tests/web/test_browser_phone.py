@@ -14,10 +14,14 @@ the line above it ("no draft yet") is the saved draft's after the first save.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from browser_support import launch, needs_chromium, serving, sign_in_page
 from portal_data import OFFER, Portal
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = needs_chromium
 PHONE = {"width": 375, "height": 800}
@@ -51,7 +55,7 @@ def test_the_enterprise_pages_fit_a_phone(server: str, lang: str) -> None:
             browser.close()
 
 
-def _fit(page, server: str, paths: list[str], lang: str) -> None:  # type: ignore[no-untyped-def]
+def _fit(page: Page, server: str, paths: list[str], lang: str) -> None:
     for path in paths:
         page.goto(f"{server}{path}")
         wide, seen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
