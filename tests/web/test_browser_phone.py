@@ -8,7 +8,9 @@ own box.
 
 The draft editor saves with htmx, which drops an answer of 400: emptying the text and
 saving did nothing at all, with no message. The refusal is now shown beside the text; and
-the line above it ("no draft yet") is the saved draft's after the first save.
+the line above it ("no draft yet") is the saved draft's after the first save. After the
+session ended, saving swapped the sign-in page in for the editor: the editor and the text
+typed in it vanished. The editor now stays, with a link to the page that answered.
 """
 
 from __future__ import annotations
@@ -89,5 +91,14 @@ def test_an_emptied_draft_is_refused_beside_its_text(server: str) -> None:
             expect(page.locator("#saved")).to_be_visible()
             expect(meta).to_contain_text("author")  # "Saved by author on …"
             expect(meta).not_to_contain_text("尚无草稿")
+            # The session ends (signed out elsewhere): saving answers the sign-in page, which
+            # was swapped in for the editor, blanking it with the text typed in it.
+            context.clear_cookies()
+            page.fill("#text", text + "\n# typed after the session ended\n")
+            page.click("#save-button")
+            said = page.locator("#editor [data-unswapped] a")
+            expect(said).to_have_text("登录")
+            assert "/login?next=" in (said.get_attribute("href") or "")
+            assert "# typed after the session ended" in page.input_value("#text")
         finally:
             browser.close()
