@@ -76,7 +76,7 @@ def apply_uploaded_results(
         path = private_dir(Path(tmp)) / name
         write_private_bytes(path, content)
         try:
-            report = import_payment_results(session, path, actor=actor)
+            report = import_payment_results(session, path, actor=actor, shown_as=name)
         except ImportFileError as exc:  # named by the upload, not the server's temporary copy
             where = replace(exc.location or Location(), file=name)
             raise ImportFileError(exc.message, location=where) from None

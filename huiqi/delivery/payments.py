@@ -73,7 +73,9 @@ class ResultReport:
         return "\n".join([self.summary(), *(f"  {err}" for err in self.errors)])
 
 
-def import_payment_results(session: Session, path: Path, *, actor: Actor) -> ResultReport:
+def import_payment_results(
+    session: Session, path: Path, *, actor: Actor, shown_as: str | None = None
+) -> ResultReport:
     """Apply a finance system's payment results (CSV or xlsx) to batched grants.
 
     Columns: ``grant_id``, ``result`` (paid | failed), ``reason`` (required when
@@ -85,6 +87,9 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     officer to resolve, and so is every row of a grant the file itself reports both
     paid and failed (none is applied). Each enterprise paid, or not paid, is told.
 
+    ``shown_as``: the file's name as its uploader chose it, which the report and the
+    audit log say (an upload is read from a temporary copy whose path means nothing).
+
     Raises:
         ImportFileError: the file cannot be read or lacks the required columns.
     """
@@ -92,7 +97,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
     header, reader = read_table(path)
     cols = header_columns(path, header, reader)
     rows = list(reader)  # read twice: once for the grants reported both ways
-    report = ResultReport(file=str(path))
+    report = ResultReport(file=shown_as or str(path))
     told: list[notify.Message] = []
     seen: dict[int, int] = {}
     both_ways = reported_both_ways(rows, cols)
@@ -141,7 +146,7 @@ def import_payment_results(session: Session, path: Path, *, actor: Actor) -> Res
         session,
         actor=actor,
         kind="payment_results",
-        entity=f"file:{path.name}"[:64],
+        entity=f"file:{shown_as or path.name}"[:64],
         reason=report.summary(),
         data={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
     )

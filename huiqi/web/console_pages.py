@@ -130,3 +130,15 @@ def pages_for(roles: Iterable[Role]) -> list[ConsolePage]:
     """The console pages someone holding ``roles`` is offered, in the console's order."""
     held = set(roles)
     return [p for p in PAGES if p.roles & held]
+
+
+def landing(actor: Actor | None) -> str:
+    """Where a signed-in user lands (and the site's root sends them): an enterprise or its
+    park operator on its home, an officer on the console its roles open (qa4: officers
+    landed on the public catalogue and had to find the console), anyone else on the
+    catalogue."""
+    if actor is None:
+        return "/policies"
+    if actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR):
+        return "/home"
+    return "/console" if pages_for(g.role for g in actor.grants) else "/policies"

@@ -13,6 +13,10 @@ import re
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 
+# A plausible range's bound as numberrules writes it: plain digits, or * for none.
+_BOUND = r"-?[0-9]+(?:\.[0-9]+)?|\*"
+_RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+"}
+
 IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # huiqi.profiles.readers
     refusal(N_("%(file)s: the file is empty; expected a header row followed by data rows")),
@@ -33,6 +37,21 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(
         N_("%(file)s: no mapping matches the headers %(headers)s; %(advice)s"),
         headers=r"\[.*?\]",
+    ),
+    # ... and its advice (huiqi.profiles.mapping_finder, worded for the form by
+    # huiqi.web.importing): the closest mapping first where one is close, then what to do.
+    refusal(
+        N_("the closest is %(quoted)s (%(n)s of %(k)s headers): %(detail)s; %(advice)s"),
+        k=r"\d+",
+    ),
+    refusal(N_("headers %(headers)s are not in mapping %(quoted)s"), headers=r"\[.*?\]"),
+    refusal(
+        N_(
+            "name one in the form's Mapping field (known: %(known)s), rename the columns to a"
+            " mapping's headers, or draft a mapping for this layout with 'huiqi mapping new"
+            " %(file)s'"
+        ),
+        file=r".+",
     ),
     # huiqi.web.importing: the form's fields.
     refusal(
@@ -80,5 +99,42 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " %(should)s from employees, revenue and total assets"
         ),
         should=r"'[^']*'",
+    ),
+    # A value outside its field's plausible range (huiqi.profiles.numberrules): qa4 found
+    # "'-4' is below the minimum 0 (plausible range of …)" in English on the Chinese report.
+    refusal(
+        N_(
+            "%(quoted)s is below the minimum %(bound)s (plausible range of %(field)s:"
+            " %(low)s..%(high)s %(unit)s)"
+        ),
+        **_RANGE,
+    ),
+    refusal(
+        N_(
+            "%(quoted)s is below the minimum %(bound)s (plausible range of %(field)s:"
+            " %(low)s..%(high)s)"
+        ),
+        **_RANGE,
+    ),
+    refusal(
+        N_(
+            "%(quoted)s is above the maximum %(bound)s (plausible range of %(field)s:"
+            " %(low)s..%(high)s %(unit)s); check the unit (yuan or 10,000 yuan) and the column"
+        ),
+        **_RANGE,
+    ),
+    refusal(
+        N_(
+            "%(quoted)s is above the maximum %(bound)s (plausible range of %(field)s:"
+            " %(low)s..%(high)s %(unit)s)"
+        ),
+        **_RANGE,
+    ),
+    refusal(
+        N_(
+            "%(quoted)s is above the maximum %(bound)s (plausible range of %(field)s:"
+            " %(low)s..%(high)s)"
+        ),
+        **_RANGE,
     ),
 ]

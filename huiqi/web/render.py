@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -70,6 +71,8 @@ def _held(language: str) -> Any:
             return load_dictionary().codelist(field.codes).label(value, lang)
         if field is not None and field.type == "money":
             return group_digits(value)  # 3,000,000.00, as amounts read everywhere else
+        if field is not None and field.type == "decimal":
+            return _plain(value)  # 96.88 m², not the stored scale's 96.880000
         return value
 
     return held
@@ -121,9 +124,16 @@ def _figure(value: Decimal) -> str:
     return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:,f}"
 
 
+# A decimal written as digits with a point (a held decimal in its JSON form).
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
 def _plain(value: Any) -> Any:
     """A held number as written, without a stored scale's trailing zeros (8.420000 m² is
-    8.42); anything else as it is."""
+    8.42), also in its exact JSON form, a string ("8.420000": /my-data's values are);
+    anything else as it is."""
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
+        value = Decimal(value)
     if isinstance(value, Decimal) and value.is_finite():
         return f"{value.normalize():f}"
     return value

@@ -54,3 +54,34 @@ def test_a_held_number_reads_without_its_stored_scale() -> None:
     assert _plain(Decimal("1200.000")) == "1200"
     assert _plain(Decimal("0.000")) == "0"
     assert _plain(7) == 7 and _plain("x") == "x"
+
+
+def test_my_data_and_the_correction_form_show_a_held_decimal_as_written() -> None:
+    """Regression (qa4): /my-data still showed 96.880000 平方米, and the correction form's
+    "value held" 96.880000 平方米 and 34855573.45 元: my_data gives a value in its exact JSON
+    form, a decimal as a string, which the filter above let through as it was."""
+    from huiqi.matching.mydata import HeldValue
+
+    def held(field: str, value: object, unit: str) -> HeldValue:
+        return HeldValue(
+            field, "标签", "label", "decimal", None, value, unit, "park", "园区", "park"
+        )
+
+    shown = environment("zh-CN").from_string(
+        '{% from "_macros.html" import held_value %}{{ held_value(v, "zh-CN") }}'
+    )
+    assert shown.render(v=held("office_floor_area", "96.880000", "m2")) == "96.88 平方米"
+    assert shown.render(v=held("revenue", "34855573.45", "yuan")) == "34,855,573.45 元"
+    assert shown.render(v=held("energy_consumption", "0.350000", "tce")) == "0.35 吨标准煤"
+    assert shown.render(v=held("employees", 11, "persons")) == "11 人"
+    assert (
+        shown.render(v=held("name", "上海新程建设工程有限公司", "")) == "上海新程建设工程有限公司"
+    )
+
+
+def test_a_held_decimal_reads_without_its_scale_in_a_checklist_and_the_corrections_queue() -> None:
+    """Regression (qa4): the steward's corrections queue read "现有值：96.880000 平方米"."""
+    held = environment("zh-CN").filters["held"]
+    assert held("96.880000", {"field": "office_floor_area"}) == "96.88"
+    assert held("100.5", {"field": "office_floor_area"}) == "100.5"
+    assert held("0.350000", {"field": "energy_consumption"}) == "0.35"

@@ -74,7 +74,11 @@ def test_a_finance_officer_exports_downloads_and_records_payments(
     assert paid(portal) == before + 1
     with portal.factory() as s:
         kinds = set(s.scalars(select(Event.kind).where(Event.actor == "finance")))
+        said = s.scalars(select(Event.reason).where(Event.kind == "payment_results")).all()
     assert {"batch_exported", "batch_download", "payment_results"} <= kinds
+    # The audit log names the file as uploaded (qa4: it named the server's temporary copy,
+    # /tmp/huiqi-results-…/回单.csv).
+    assert said[-1] == "回单.csv: 2 rows: 1 paid, 0 failed, 0 unchanged, 1 error", said
 
 
 def test_a_results_files_refusals_read_in_chinese(finance: tuple[TestClient, str]) -> None:

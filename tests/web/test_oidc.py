@@ -99,10 +99,10 @@ def test_the_full_code_flow_signs_in_the_mapped_account(portal: Portal, provider
     assert "huiqi_oidc" not in client.cookies
 
 
-def test_an_officer_lands_on_the_policies(portal: Portal, provider: Provider) -> None:
+def test_an_officer_lands_on_the_console(portal: Portal, provider: Provider) -> None:
     provider.user = {"preferred_username": "officer", "sub": "gov-0002"}
     done = sso(portal.client(web_of(provider)))
-    assert done.status_code == 303 and done.headers["location"] == "/policies"
+    assert done.status_code == 303 and done.headers["location"] == "/console"
 
 
 @pytest.mark.parametrize(

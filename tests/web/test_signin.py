@@ -164,7 +164,8 @@ def test_sign_out_revokes_the_token(portal: Portal) -> None:
     assert "logout" in kinds
 
 
-def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal) -> None:
+def test_an_officer_lands_on_the_console_not_an_enterprise_home(portal: Portal) -> None:
+    """qa4: officers landed on the public catalogue, and had to find the console there."""
     client = portal.client()
     token = page_token(client)
     response = client.post(
@@ -172,10 +173,27 @@ def test_an_officer_lands_on_the_catalogue_not_an_enterprise_home(portal: Portal
         data={"username": "officer", "password": PASSWORD, "csrf_token": token},
         follow_redirects=False,
     )
-    assert response.headers["location"] == "/policies"
-    home = client.get("/home", follow_redirects=False)
-    assert home.status_code == 303 and home.headers["location"] == "/policies"
+    assert response.headers["location"] == "/console"
+    for path in ("/home", "/"):  # an enterprise's home, and the site's root (the brand)
+        home = client.get(path, follow_redirects=False)
+        assert home.status_code == 303 and home.headers["location"] == "/console"
+    console = client.get("/console")
+    assert console.status_code == 200 and 'href="/console/applications"' in console.text
     assert 'href="/inbox"' not in client.get("/policies").text
+    # A sign-in on the way to a page still lands there.
+    other = portal.client()
+    token = page_token(other)
+    response = other.post(
+        "/login",
+        data={
+            "username": "finance",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/policies",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/policies"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

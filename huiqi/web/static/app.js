@@ -26,3 +26,41 @@ window.huiqiYuan = function (fen) {
   var yuan = String((whole - cents) / 100).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return sign + yuan + "." + (cents < 10 ? "0" : "") + cents;
 };
+// A refused htmx request (400, 409: an empty or wrong form) answers with the page and its
+// message next to the field: show it, as a plain form post would. htmx drops 4xx answers
+// by default, so the editor's "Save and check" did nothing at all. An answer without the
+// part the request swaps in (the sign-in page after the session ended, a "not allowed"
+// page) is never swapped in: that blanked the part, and the draft typed in it was lost.
+// Its heading and first line are said above the form instead, linking to the page.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var xhr = event.detail.xhr;
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  var owner = source && source.closest("[hx-select]");
+  var wanted = owner && owner.getAttribute("hx-select");
+  if (!wanted || xhr.status >= 500) return;
+  var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+  if (answer.querySelector(wanted)) {
+    if (xhr.status >= 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+    return;
+  }
+  event.detail.shouldSwap = false;
+  var said = document.createElement("p");
+  said.className = "error";
+  said.setAttribute("role", "alert");
+  said.setAttribute("data-unswapped", "");
+  var link = document.createElement("a");
+  link.href = xhr.responseURL || window.location.href;
+  link.target = "_blank";
+  var heading = answer.querySelector("main h1");
+  var first = answer.querySelector("main h1 + p, main p");
+  link.textContent = [heading, first].filter(Boolean).map(function (e) {
+    return e.textContent.trim();
+  }).join(": ") || answer.title;
+  said.appendChild(link);
+  var old = owner.querySelector("[data-unswapped]");
+  if (old) old.remove();
+  owner.insertBefore(said, owner.firstChild);
+});

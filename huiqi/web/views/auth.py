@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.accounts.access import AccessDenied
-from huiqi.accounts.roles import Role
 from huiqi.accounts.throttle import SignInThrottled, check_sign_in_allowed
 from huiqi.accounts.tokens import sign_in, sign_out
 from huiqi.db.engine import transaction
 from huiqi.web import i18n
+from huiqi.web.console_pages import landing
 from huiqi.web.deps import Factory, Viewer, Web
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -41,7 +41,7 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
         errors["password"] = N_("Enter your password.")
     secret = None
     retry_after = None
-    portal_user = False
+    signed_in = None
     if not errors:
         address = request.client.host if request.client else None
         with transaction(factory) as s:
@@ -55,7 +55,7 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
                     days=web.session_days,
                     address=address,
                 )
-                portal_user = actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR)
+                signed_in = actor
             except SignInThrottled as exc:
                 errors["password"] = N_("Too many failed sign-ins. Please wait and try again.")
                 retry_after = exc.retry_after
@@ -76,7 +76,7 @@ def login(request: Request, factory: Factory, web: Web, form: Form) -> Response:
         if retry_after:
             refused.headers["Retry-After"] = str(retry_after)
         return refused
-    home = "/home" if portal_user else "/policies"
+    home = landing(signed_in)
     response = RedirectResponse(target if target != "/" else home, status_code=303)
     set_cookie(
         response,

@@ -29,6 +29,7 @@ from huiqi.delivery.claims import ClaimError, claim
 from huiqi.delivery.commitments import commitments_made
 from huiqi.errors import HuiqiError
 from huiqi.web import i18n
+from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import NOT_COUNTED, enterprise_of, explain_policy
@@ -41,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def root(who: Viewer) -> Response:
-    return RedirectResponse("/home" if who.portal else "/policies", status_code=303)
+    return RedirectResponse(landing(who.actor), status_code=303)
 
 
 @router.get("/policies")

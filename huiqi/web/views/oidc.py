@@ -19,11 +19,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.oidc import OidcClient, OidcRefused, Pending
-from huiqi.accounts.roles import Role
 from huiqi.accounts.throttle import SignInThrottled, check_sign_in_allowed
 from huiqi.accounts.tokens import record_refusal, sign_in_federated
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
+from huiqi.web.console_pages import landing
 from huiqi.web.deps import Factory, Viewer, Web
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
@@ -151,7 +151,7 @@ def oidc_callback(
         if retry_after:
             refused.headers["Retry-After"] = str(retry_after)
         return refused
-    home = "/home" if actor.has(Role.ENTERPRISE, Role.PARK_OPERATOR) else "/policies"
+    home = landing(actor)
     response = RedirectResponse(target if target != "/" else home, status_code=303)
     set_cookie(
         response,

@@ -15,6 +15,7 @@ from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
+from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
 from huiqi.web.portal import (
     asked_enterprise,
@@ -40,8 +41,8 @@ def home(
     uscc: str = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    if not who.portal:  # officers' pages are the console's (to come), not an enterprise's home
-        return RedirectResponse("/policies", status_code=303)
+    if not who.portal:  # an officer's pages are the console's, not an enterprise's home
+        return RedirectResponse(landing(who.actor), status_code=303)
     code = asked_enterprise(uscc) or who.enterprise
     with reading(factory) as s:
         view = build_home(s, actor=actor_of(who), uscc=code, settings=settings)
