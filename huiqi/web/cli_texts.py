@@ -167,6 +167,20 @@ _SAID += [
         ),
         {"names": r".+?", "first": r".+?"},
     ),
+    # huiqi.web.importing: what to do with a file no mapping fits, on the steward's page.
+    (
+        N_(
+            "name one in the form's Mapping field (known: %(known)s), rename the columns to a"
+            " mapping's headers, or draft a mapping for this layout with 'huiqi mapping new"
+            " %(file)s'"
+        ),
+        N_(
+            "name one in the form's Mapping field (known: %(known)s), rename the columns to a"
+            " mapping's headers, or have the administrator add a mapping for this layout to"
+            " the data directory's mappings"
+        ),
+        {"file": r".+"},
+    ),
     # huiqi.engine.policycheck: a draft that breaks the loader (the draft editor).
     (
         N_("the policy could not be read (%(error)s); check its YAML"),

@@ -45,14 +45,7 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
         k=r"\d+",
     ),
     refusal(N_("headers %(headers)s are not in mapping %(quoted)s"), headers=r"\[.*?\]"),
-    refusal(
-        N_(
-            "name one in the form's Mapping field (known: %(known)s), rename the columns to a"
-            " mapping's headers, or draft a mapping for this layout with 'huiqi mapping new"
-            " %(file)s'"
-        ),
-        file=r".+",
-    ),
+    # (What to do, worded for the form, is in huiqi.web.cli_texts: it names a command.)
     # huiqi.web.importing: the form's fields.
     refusal(
         N_("%(quoted)s is not a registry file the importer reads; choose a %(suffixes)s file"),

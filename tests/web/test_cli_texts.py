@@ -143,6 +143,8 @@ SAMPLE = {
     "kind": "csv",
     "error": "BadZipFile",
     "names": "申请表, 营业执照复印件",
+    "known": "['market', 'tax']",
+    "file": "x.csv",
     "first": "申请表",
 }
 
