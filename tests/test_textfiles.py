@@ -13,7 +13,7 @@ from huiqi.complaints.mapping import load_mapping as load_complaint_mapping
 from huiqi.desk.hotline_mapping import load_hotline_mapping
 from huiqi.errors import HuiqiError
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.mapping import load_mapping_file
+from huiqi.profiles.mapping_file import load_mapping_file
 
 MAPPING = "name: district-tax\nregistry: tax\nlayout: yearly\ncolumns:\n  统一社会信用代码: uscc\n"
 

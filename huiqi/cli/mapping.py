@@ -17,7 +17,8 @@ from huiqi.cli.common import (
 )
 from huiqi.errors import HuiqiError, Location, MappingError
 from huiqi.fsmode import write_private_text
-from huiqi.profiles.mapping import headers_shown, load_mapping_file
+from huiqi.profiles.mapping import headers_shown
+from huiqi.profiles.mapping_file import load_mapping_file
 from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
 from huiqi.profiles.readers import open_source

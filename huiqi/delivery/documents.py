@@ -18,8 +18,8 @@ from huiqi.accounts.access import Actor
 from huiqi.delivery.attachments import AttachmentRow, list_attachments
 from huiqi.delivery.claims import find_entitlement
 from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.required_documents import listed_documents
 from huiqi.policies.documents import Document
-from huiqi.policies.loader import parse_policy
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,10 @@ def application_documents(session: Session, *, actor: Actor, record_id: int) -> 
     ent = find_entitlement(session, entitlement_id=record_id)
     pv = session.get(PolicyVersion, ent.policy_version_id)
     assert pv is not None  # list_attachments found the application of this version
-    policy, _ = parse_policy(pv.source_yaml, f"{pv.policy_id}@{pv.version}")
     return Checklist(
         record_id=record_id,
         policy_id=pv.policy_id,
         version=pv.version,
-        documents=tuple(policy.documents),
+        documents=listed_documents(pv),
         files=tuple(files),
     )

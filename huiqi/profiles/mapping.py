@@ -42,22 +42,17 @@ Rules the importer relies on:
   of the file's columns (rather than skipping them); otherwise the file is refused.
   Every built-in layout but ``market`` skips the enterprise's name (企业名称,
   纳税人名称, 单位名称): the business registry holds names.
+
+Reading and checking a mapping file is :mod:`huiqi.profiles.mapping_file`.
 """
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from pathlib import Path
-from typing import Any
 
-from huiqi.errors import ImportFileError, Location, MappingError, PolicyError, first_of
-from huiqi.policies.yamlmarks import Marks, full_width_key, load_with_marks
-from huiqi.profiles.dictionary import Dictionary, load_dictionary
-from huiqi.profiles.mapping_values import checked_units, coded_values, fail, text_map
-from huiqi.textfiles import read_utf8
+from huiqi.errors import ImportFileError
 from huiqi.xlsxwrite import column_letters
 
 LAYOUTS = ("static", "yearly", "qualifications", "relations", "contracts")
@@ -95,6 +90,8 @@ ALWAYS_IGNORED = (
     # index is not the default one): row labels, not data.
     *(f"__index_level_{i}__" for i in range(10)),
 )
+# Where the built-in mapping files are, as their ``source`` names them.
+PACKAGED_PREFIX = "huiqi/profiles/mappings/"
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
 
 
@@ -243,213 +240,3 @@ def headers_shown(headers: list[str]) -> str:
     if len(headers) <= SHOWN_HEADERS:
         return str(headers)
     return f"{str(headers[:SHOWN_HEADERS])[:-1]}, … and {len(headers) - SHOWN_HEADERS} more]"
-
-
-PACKAGED_PREFIX = "huiqi/profiles/mappings/"
-KNOWN_KEYS = ("name", "registry", "layout", "columns", "aliases", "units", "values", "ignore")
-UNCONFIRMED = "?"
-
-
-def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -> Mapping:
-    """Validate a parsed mapping file; MappingError with file, line and column if wrong."""
-    if not isinstance(raw, dict):
-        raise fail(
-            "a mapping file must be a YAML mapping (name, registry, layout, columns)",
-            marks,
-            (),
-            source,
-        )
-    for key in raw:
-        if key not in KNOWN_KEYS:
-            raise fail(
-                f"unknown key '{key}'; a mapping has {list(KNOWN_KEYS)}", marks, (key,), source
-            )
-    problems: list[MappingError] = []
-    unset = raw.get("registry") in (None, "", UNCONFIRMED)
-    if "registry" in raw and unset:
-        # A draft of a file no column of which said its registry ('huiqi mapping new'):
-        # said with the columns left to fill, so that one check lists all of it.
-        problems.append(
-            fail(
-                "'registry' has no value yet: write the registry this file comes from, one of"
-                f" {sorted(dictionary.registries)}",
-                marks,
-                ("registry",),
-                source,
-            )
-        )
-    for key in ("name", "registry", "layout", "columns"):
-        if raw.get(key) in (None, "") and not (key == "registry" and problems):
-            raise fail(
-                f"'{key}' is missing; a mapping needs name, registry, layout and columns",
-                marks,
-                (),
-                source,
-            )
-    name, registry, layout = str(raw["name"]), str(raw["registry"]), str(raw["layout"])
-    if layout not in LAYOUTS:
-        raise fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
-    if not unset and registry not in dictionary.registries:
-        raise fail(
-            f"registry '{registry}' is not one of {sorted(dictionary.registries)}",
-            marks,
-            ("registry",),
-            source,
-        )
-    sections = {k: text_map(raw, k, marks, source) for k in ("columns", "aliases")}
-    # Every column's problem at once: a draft often leaves several columns to fill in, and
-    # 'huiqi mapping check' showed only the first, one run per column (qa1).
-    for section, entries in sections.items():
-        for header, field in entries.items():
-            where = (section, header)
-            try:
-                if field is None or str(field).strip() in ("", UNCONFIRMED):
-                    raise fail(
-                        f"header '{header}' has no field yet; write the dictionary field it"
-                        " feeds, or move the header under 'ignore:' to skip the column",
-                        marks,
-                        where,
-                        source,
-                    )
-                _check_field(str(field), layout, marks, where, source, dictionary)
-            except MappingError as exc:
-                problems.append(exc)
-    if problems:
-        raise first_of(problems, MappingError)
-    columns = {h: str(f) for h, f in sections["columns"].items()}
-    aliases = {h: str(f) for h, f in sections["aliases"].items()}
-    for field in REQUIRED_FIELDS[layout]:
-        if field not in columns.values():
-            raise fail(
-                f"a {layout} mapping needs a column for '{field}'", marks, ("columns",), source
-            )
-    units = checked_units(raw, marks, source, dictionary, layout, {**columns, **aliases})
-    from huiqi.profiles.declared_unit import check_mapping_header_units
-
-    check_mapping_header_units(sections, units, layout, marks, source, dictionary)
-    ignore = raw.get("ignore") or []
-    if not isinstance(ignore, list):
-        raise fail("'ignore' must be a list of headers", marks, ("ignore",), source)
-    # A header both mapped and ignored was imported while the report listed it among the
-    # columns not imported: which one the office meant cannot be told, so it says.
-    mapped = {
-        normalise_header(h): (f, section)
-        for section, entries in (("columns", columns), ("aliases", aliases))
-        for h, f in entries.items()
-    }
-    for i, header in enumerate(ignore):
-        if normalise_header(str(header)) in mapped:
-            field, section = mapped[normalise_header(str(header))]
-            raise fail(
-                f"'{header}' is under 'ignore:' and also feeds field '{field}': a column is"
-                " either imported or skipped; remove it from 'ignore:' to import it, or from"
-                f" '{section}:' to skip it",
-                marks,
-                ("ignore", i),
-                source,
-            )
-    values = coded_values(raw, marks, source, dictionary)
-    return Mapping(
-        name,
-        registry,
-        layout,
-        columns,
-        aliases,
-        units,
-        source,
-        tuple(str(h) for h in ignore),
-        values,
-    )
-
-
-def _check_field(
-    field: str,
-    layout: str,
-    marks: Marks,
-    where: tuple[str | int, ...],
-    source: str,
-    dictionary: Dictionary,
-) -> None:
-    if field in LAYOUT_COLUMNS[layout] or field == "uscc":
-        return
-    if layout in LINK_LAYOUTS:
-        raise fail(
-            f"'{field}' is not a column of a {layout} file; use one of "
-            f"{['uscc', *LAYOUT_COLUMNS[layout]]}",
-            marks,
-            where,
-            source,
-        )
-    if field == "year" and layout == "static":
-        raise fail(
-            "'year' is the year column of a yearly file: write 'layout: yearly' when the"
-            " file's figures are per year, or move this header under 'ignore:'",
-            marks,
-            where,
-            source,
-        )
-    f = dictionary.get(field)
-    if f is None or f.derived or f.type == "qualification":
-        extra = [c for c in LAYOUT_COLUMNS[layout]]
-        importable = [
-            g.name for g in dictionary.fields if not g.derived and g.type != "qualification"
-        ]
-        close = difflib.get_close_matches(field, [*importable, *extra], n=1)
-        raise fail(
-            f"'{field}' is not an importable dictionary field"
-            + (f" (did you mean '{close[0]}'?)" if close and close[0] != field else "")
-            + "; use a field of "
-            "huiqi/profiles/dictionary.yaml (not derived, not a qualification)"
-            + (f" or one of {extra}" if extra else ""),
-            marks,
-            where,
-            source,
-        )
-    if f.yearly != (layout == "yearly"):
-        kind = "yearly" if f.yearly else "static"
-        raise fail(
-            f"{kind} field '{field}' cannot be in a {layout} file; " + _LAYOUT_FIX[kind],
-            marks,
-            where,
-            source,
-        )
-
-
-# What to do with a field the mapping's layout cannot hold (mapping new drafts a file
-# that mixes them with one layout, and the office's sheets often do).
-_LAYOUT_FIX = {
-    "static": (
-        "import the file's static columns with a second mapping of 'layout: static' over"
-        " the same file (its yearly columns and the year under 'ignore:'; one row per"
-        " enterprise), or move this header under 'ignore:'"
-    ),
-    "yearly": (
-        "write 'layout: yearly' and map the file's year column to 'year', or move this"
-        " header under 'ignore:'"
-    ),
-}
-
-
-def parse_mapping(text: str, source: str) -> Mapping:
-    """Parse and validate the text of a mapping file."""
-    try:
-        raw, marks = load_with_marks(text, source)
-    except PolicyError as exc:
-        raise MappingError(exc.message, location=exc.location) from exc
-    try:
-        return check_mapping(raw, marks, source, load_dictionary())
-    except MappingError:
-        colon = full_width_key(text, None)
-        if colon is None:
-            raise
-        # '营业收入（万元）： revenue' reads as a text, not as a key: say so, not what follows.
-        raise MappingError(
-            "'：' is a full-width colon, so this line is not a key; write ':' and a space"
-            " after the key",
-            location=Location(source, *colon),
-        ) from None
-
-
-def load_mapping_file(path: Path) -> Mapping:
-    """Load a mapping from any YAML file (for registries not packaged with huiqi)."""
-    return parse_mapping(read_utf8(path, "mapping file", MappingError), str(path))

@@ -14,10 +14,9 @@ from huiqi.profiles.mapping import (
     PACKAGED_PREFIX,
     Mapping,
     headers_shown,
-    load_mapping_file,
     normalise_header,
-    parse_mapping,
 )
+from huiqi.profiles.mapping_file import load_mapping_file, parse_mapping
 
 
 @functools.cache

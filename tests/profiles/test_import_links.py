@@ -402,7 +402,7 @@ def test_a_drafted_mapping_of_a_contracts_file_is_a_contracts_layout(tmp_path: P
 
 def test_a_link_mapping_refuses_dictionary_fields(tmp_path: Path) -> None:
     from huiqi.errors import MappingError
-    from huiqi.profiles.mapping import parse_mapping
+    from huiqi.profiles.mapping_file import parse_mapping
 
     text = (
         "name: x\nregistry: ai_platform\nlayout: contracts\ncolumns:\n  买方: uscc\n  编号: contract_id\n"

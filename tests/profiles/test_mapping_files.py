@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.errors import MappingError, NotFoundError
-from huiqi.profiles.mapping import parse_mapping
+from huiqi.profiles.mapping_file import parse_mapping
 from huiqi.profiles.mapping_finder import detect_mapping, get_mapping
 from huiqi.profiles.mappingdraft import draft_mapping, draft_name
 

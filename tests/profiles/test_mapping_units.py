@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huiqi.errors import MappingError
-from huiqi.profiles.mapping import UNITS, parse_mapping
+from huiqi.profiles.mapping import UNITS
+from huiqi.profiles.mapping_file import parse_mapping
 
 HEAD = """name: district-tax
 registry: tax
