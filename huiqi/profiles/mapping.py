@@ -80,7 +80,6 @@ LAYOUT_COLUMNS = {
     "relations": ("party_kind", "party", "relation", "share_pct", "valid_from", "valid_to"),
     "contracts": ("contract_id", "seller_uscc", "contract_type", "amount", "signed_on"),
 }
-# Multiplier to yuan, and how many more decimals the file may carry because of it.
 # Bookkeeping columns of offices' sheets that no dictionary field holds: every mapping
 # skips them, as if they were under its 'ignore:'.
 ALWAYS_IGNORED = (
@@ -90,8 +89,35 @@ ALWAYS_IGNORED = (
     # index is not the default one): row labels, not data.
     *(f"__index_level_{i}__" for i in range(10)),
 )
+# The names registries other than the one a mapping was written from give their key
+# columns: a tax bureau's export heads the code 纳税人识别号 (a taxpayer's number is its
+# USCC since 2015) and the year 纳税年度 or 所属年度. Every mapping of one enterprise's
+# rows reads them as its key, besides the headers it names itself; a layout of records
+# between two enterprises (relations, contracts) does not, since there the code could
+# be either party's. A file that carries two of them is refused naming both columns.
+KEY_NAMES: dict[str, tuple[str, ...]] = {
+    "uscc": (
+        "社会信用代码",
+        "统一代码",
+        "信用代码",
+        "纳税人识别号",
+        "纳税人识别号/统一社会信用代码",
+    ),
+    "year": (
+        "年份",
+        "数据年度",
+        "所属年度",
+        "统计年度",
+        "纳税年度",
+        "税款所属年度",
+        "会计年度",
+        "报告年度",
+        "年度(年)",
+    ),
+}
 # Where the built-in mapping files are, as their ``source`` names them.
 PACKAGED_PREFIX = "huiqi/profiles/mappings/"
+# Multiplier to yuan, and how many more decimals the file may carry because of it.
 UNITS: dict[str, tuple[int, int]] = {"yuan": (1, 0), "wan_yuan": (10_000, 4), "yi_yuan": (10**8, 8)}
 
 
@@ -139,9 +165,18 @@ class Mapping:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Every accepted (normalised) header -> field, aliases included."""
+        """Every accepted (normalised) header -> field: aliases included, and the common
+        names of its key columns (:data:`KEY_NAMES`) that the mapping does not use for
+        another field or skip."""
         known = {normalise_header(h): f for h, f in self.columns.items()}
         known.update({normalise_header(h): f for h, f in self.aliases.items()})
+        if self.layout in LINK_LAYOUTS:
+            return known
+        skipped = self.skipped
+        for key in self.keys:
+            for name in map(normalise_header, KEY_NAMES.get(key, ())):
+                if name not in skipped:
+                    known.setdefault(name, key)
         return known
 
     def header_for(self, field: str) -> str:
