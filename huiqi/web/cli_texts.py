@@ -329,6 +329,22 @@ _API_ONLY.append(
     )
 )
 _PAGE_WORDS = re.compile(r"\bthis page\b|\bon the\b '|under '|\bpage\b")
+# Parts of a longer refusal that name a command on the server, as the API says them: an
+# import's advice ends a text that also quotes the file's headers and the closest
+# mapping, so no template covers it whole. (The steward's page words the same parts
+# through its templates above.)
+_API_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"draft a mapping for this layout with 'huiqi mapping new [^']*'"),
+        "have an administrator add a mapping for this layout to the data directory's mappings",
+    ),
+    (
+        re.compile(r"'huiqi mapping new [^']*' drafts it from the header"),
+        "an administrator adds it to the data directory's mappings",
+    ),
+    (re.compile(r" \('huiqi mapping new' drafts (?:it|one)\)"), ""),
+    (re.compile(re.escape("in the form's Mapping field")), "in the form's field 'mapping'"),
+]
 
 
 def api_wording(text: str) -> str:
@@ -350,4 +366,6 @@ def api_wording(text: str) -> str:
         found = pattern.fullmatch(text)
         if found is not None:
             return wording % found.groupdict()
+    for pattern, wording in _API_PHRASES:
+        text = pattern.sub(wording, text)
     return text

@@ -119,7 +119,30 @@ def test_a_file_no_mapping_reads_is_refused_naming_it_as_sent_not_its_server_pat
     detail = response.json()["detail"]
     assert detail.startswith("x.csv: no mapping matches the headers ['a', 'b']"), detail
     assert "uploads" not in detail and "--mapping" not in detail, detail
-    assert "in the form's Mapping field" in detail, detail
+    assert "in the form's field 'mapping'" in detail, detail
+    # ... nor a command to run on the server (QA, session 40: 'huiqi mapping new x.csv').
+    assert "huiqi" not in detail and "data directory's mappings" in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("content", "fields"),
+    [
+        # A header the named mapping does not know: its advice drafted a mapping by command.
+        ("统一社会信用代码,年度,营业外收入(元)\n91310115MA1H8R7C41,2024,1\n", {"mapping": "tax"}),
+        # A header in 万元 under a line declaring 元.
+        ("单位：元\n统一社会信用代码,年度,营业收入（万元）\n91310115MA1H8R7C41,2024,1\n", {}),
+    ],
+    ids=["header-not-in-mapping", "units-disagree"],
+)
+def test_an_import_refusal_names_no_command_of_the_server(
+    api: TestClient, steward: dict[str, str], content: str, fields: dict[str, str]
+) -> None:
+    response = upload(api, steward, "t.csv", content.encode(), **fields)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("t.csv"), detail
+    assert "huiqi " not in detail and "--" not in detail, detail
+    assert "mapping" in detail, detail
 
 
 @pytest.mark.parametrize(
