@@ -17,6 +17,8 @@ from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
 
 _STORE = {"path": r".+"}
+# A money column's header, and a unit as the importer shows it: 万元 (wan_yuan), or yuan.
+_UNIT_SHAPES = {"header": r"'[^']*'", "shown": r"\S+(?: \(\w+\))?", "field": r"\w+"}
 
 # (the service's text as a template, the web's wording, the shapes of its values)
 _SAID: list[tuple[str, str, dict[str, str]]] = [
@@ -181,6 +183,87 @@ _SAID += [
         ),
         {"file": r".+"},
     ),
+    # huiqi.profiles.mapping: a header the mapping does not know, its advice
+    # (Mapping.extend_advice): a built-in mapping is extended by a mapping file of one's
+    # own, an office's by its aliases (a file on the server).
+    (
+        N_(
+            "or describe this layout in a mapping file of your own: 'huiqi mapping new"
+            " %(file)s' drafts it from the header"
+        ),
+        N_(
+            "or have the administrator add a mapping for this layout to the data directory's mappings"
+        ),
+        {"file": r".+"},
+    ),
+    (
+        N_(
+            "or add them in %(path)s: under 'aliases:' (another name of a column it maps) or"
+            " under 'ignore:' (a column not to import)"
+        ),
+        N_(
+            "or have the administrator add them to the layout's mapping file: under 'aliases:'"
+            " (another name of a column it maps) or under 'ignore:' (a column not to import)"
+        ),
+        {"path": r".+"},
+    ),
+    (
+        N_(
+            "%(file)s: required headers %(missing)s are missing for mapping %(quoted)s;"
+            " expected headers %(wanted)s, found %(found)s. Add the missing columns to the"
+            " file, or import it with a mapping whose headers name its columns (--mapping FILE)"
+        ),
+        N_(
+            "%(file)s: required headers %(missing)s are missing for mapping %(quoted)s;"
+            " expected headers %(wanted)s, found %(found)s. Add the missing columns to the"
+            " file, or choose in the form's Mapping field a mapping whose headers name its"
+            " columns"
+        ),
+        {"missing": r"\[.*?\]", "wanted": r"\[.*?\]", "found": r"\[.*?\]"},
+    ),
+    (
+        N_(
+            "%(file)s: %(details)s. A field is read from one column: delete the other columns,"
+            " or rename them and list them under 'ignore:' in a mapping file of your own"
+        ),
+        N_(
+            "%(file)s: %(details)s. A field is read from one column: delete the other columns,"
+            " or rename them and have the administrator list them under 'ignore:' in the"
+            " layout's mapping file"
+        ),
+        {},
+    ),
+    # huiqi.profiles.declared_unit: a money column's unit that the mapping does not read.
+    (
+        N_(
+            "%(detail)s, but mapping %(quoted)s reads %(header)s in %(shown)s; nothing was"
+            " imported, since the amounts would be stored in the wrong unit. Name a mapping"
+            " whose 'units:' say %(field)s: %(unit)s ('huiqi mapping new' drafts one), or"
+            " correct the file"
+        ),
+        N_(
+            "%(detail)s, but mapping %(quoted)s reads %(header)s in %(shown)s; nothing was"
+            " imported, since the amounts would be stored in the wrong unit. Choose a mapping"
+            " whose 'units:' say %(field)s: %(unit)s (the administrator adds one), or correct"
+            " the file"
+        ),
+        _UNIT_SHAPES,
+    ),
+    (
+        N_(
+            "%(file)s: the header %(header)s gives its amounts in %(own)s, but mapping"
+            " %(quoted)s reads them in %(shown)s; nothing was imported, since they would be"
+            " stored in the wrong unit. Write 'units: {%(field)s: %(unit)s}' in the mapping"
+            " ('huiqi mapping new' drafts it), or correct the header"
+        ),
+        N_(
+            "%(file)s: the header %(header)s gives its amounts in %(own)s, but mapping"
+            " %(quoted)s reads them in %(shown)s; nothing was imported, since they would be"
+            " stored in the wrong unit. Have the administrator write 'units: {%(field)s:"
+            " %(unit)s}' in the mapping, or correct the header"
+        ),
+        {**_UNIT_SHAPES, "own": r"\w+"},
+    ),
     # huiqi.engine.policycheck: a draft that breaks the loader (the draft editor).
     (
         N_("the policy could not be read (%(error)s); check its YAML"),
@@ -257,6 +340,10 @@ _API = {
     ): "application %(id)s lacks documents its policy requires: %(names)s; attach each"
     " (POST /api/v1/records/%(n)s/attachments?document=… with the document's name), then"
     " submit",
+    _said(
+        "or add them in %(path)s"
+    ): "or have an administrator add them to the layout's mapping file: under 'aliases:'"
+    " (another name of a column it maps) or under 'ignore:' (a column not to import)",
     next(iter(_WHOLE)): "nothing to pay: every granted amount is already in a batch or paid (a"
     " failed payment is paid again once released: POST /api/v1/finance/grants/{grant_id}/repay)",
 }
@@ -350,6 +437,14 @@ _API_PHRASES: list[tuple[re.Pattern[str], str]] = [
 def api_wording(text: str) -> str:
     """A refusal as the API says it: a service text that names a CLI command (or a path
     on the server) in the API's words, else the text itself."""
+    said = _api_whole(text)
+    for pattern, wording in _API_PHRASES:
+        said = pattern.sub(wording, said)
+    return said
+
+
+def _api_whole(text: str) -> str:
+    """The API's wording of a whole service text, else the text itself."""
     if text in _API:
         return _API[text]
     for (pattern, service), (_, web, _shapes) in zip(CLI_TEXTS, _SAID, strict=True):
@@ -366,6 +461,4 @@ def api_wording(text: str) -> str:
         found = pattern.fullmatch(text)
         if found is not None:
             return wording % found.groupdict()
-    for pattern, wording in _API_PHRASES:
-        text = pattern.sub(wording, text)
     return text

@@ -16,6 +16,10 @@ from huiqi.web.patterns import refusal
 # A plausible range's bound as numberrules writes it: plain digits, or * for none.
 _BOUND = r"-?[0-9]+(?:\.[0-9]+)?|\*"
 _RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+"}
+# Lists of headers or of mappings' names, as the importer writes them (str of a list).
+_LISTS = {k: r"\[.*?\]" for k in ("headers", "wanted", "found", "names", "missing")}
+# A header, and a unit as the importer shows it: 万元 (wan_yuan), or 千元.
+_UNIT = {"header": r"'[^']*'", "shown": r"\S+(?: \(\w+\))?"}
 
 IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # huiqi.profiles.readers
@@ -45,6 +49,88 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
         k=r"\d+",
     ),
     refusal(N_("headers %(headers)s are not in mapping %(quoted)s"), headers=r"\[.*?\]"),
+    # huiqi.profiles.mapping: the file's headers against the mapping named (its advice,
+    # which names a command or a file on the server, is worded in huiqi.web.cli_texts).
+    refusal(
+        N_(
+            "%(file)s: headers %(headers)s are not in mapping %(quoted)s; expected headers"
+            " %(wanted)s, found %(found)s. Rename the columns, %(advice)s"
+        ),
+        **_LISTS,
+    ),
+    refusal(
+        N_(
+            "%(file)s: the headers %(headers)s fit several mappings %(names)s; choose one in"
+            " the form's Mapping field"
+        ),
+        **_LISTS,
+    ),
+    # ... two columns of one field (the text around them is in huiqi.web.cli_texts).
+    refusal(
+        N_(
+            "column %(n)s (%(letter)s) %(header)s and column %(k)s (%(other_letter)s)"
+            " %(other)s feed the same field '%(field)s'"
+        ),
+        letter=r"[A-Z]+",
+        other_letter=r"[A-Z]+",
+        header=r"'[^']*'",
+        other=r"'[^']*'",
+        k=r"\d+",
+    ),
+    # huiqi.profiles.unit_variants: money headers that name no unit, and none declared.
+    refusal(
+        N_(
+            "%(file)s: the headers %(headers)s are those of mapping %(quoted)s but for their"
+            " units: the money column %(missing)s names no unit, and none is declared above"
+            " or under the header; huiqi does not guess between 元 and 万元 (10,000 times"
+            " apart), so nothing was imported. Name the unit in the header (%(header)s or"
+            " %(other)s), or put a line such as '单位：元' or '单位：万元' above the header (or a"
+            " row of units under it)"
+        ),
+        **_LISTS,
+        header=r"'[^']*'",
+        other=r"'[^']*'",
+    ),
+    refusal(
+        N_(
+            "%(file)s: the headers %(headers)s are those of mapping %(quoted)s but for their"
+            " units: the money columns %(missing)s name no unit, and none is declared above"
+            " or under the header; huiqi does not guess between 元 and 万元 (10,000 times"
+            " apart), so nothing was imported. Name the unit in the header (%(header)s or"
+            " %(other)s), or put a line such as '单位：元' or '单位：万元' above the header (or a"
+            " row of units under it)"
+        ),
+        **_LISTS,
+        header=r"'[^']*'",
+        other=r"'[^']*'",
+    ),
+    # huiqi.profiles.declared_unit: a unit the sheet declares, where, and what is wrong.
+    refusal(N_("%(file)s, line %(line)s: the sheet declares its amounts in %(shown)s"), **_UNIT),
+    refusal(
+        N_("%(file)s, line %(line)s: %(header)s declares the amounts below it in %(shown)s"),
+        **_UNIT,
+    ),
+    refusal(
+        N_(
+            "%(detail)s, which huiqi does not read amounts in; nothing was imported. Convert"
+            " the amounts to 元, 万元 or 亿元 and give that unit"
+        )
+    ),
+    refusal(
+        N_(
+            "%(detail)s, but the header %(header)s says %(shown)s; nothing was imported."
+            " Correct the header or the unit given for it so that they agree"
+        ),
+        **_UNIT,
+    ),
+    refusal(
+        N_(
+            "%(file)s: the header %(header)s gives its amounts in %(unit)s, which huiqi does"
+            " not read amounts in; nothing was imported. Convert the column to 元, 万元 or 亿元"
+            " and name that unit in the header and the mapping's 'units:'"
+        ),
+        header=r"'[^']*'",
+    ),
     # (What to do, worded for the form, is in huiqi.web.cli_texts: it names a command.)
     # huiqi.web.importing: the form's fields.
     refusal(

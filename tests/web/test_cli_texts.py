@@ -146,6 +146,15 @@ SAMPLE = {
     "known": "['market', 'tax']",
     "file": "x.csv",
     "first": "申请表",
+    "missing": "['年度']",
+    "wanted": "['统一社会信用代码', '年度']",
+    "found": "['统一社会信用代码']",
+    "details": "column 3 (C) '营业收入(元)' and column 4 (D) '营业收入(元)' feed the same field 'revenue'",
+    "header": "'营业收入'",
+    "shown": "元 (yuan)",
+    "field": "revenue",
+    "unit": "wan_yuan",
+    "own": "wan_yuan",
 }
 
 

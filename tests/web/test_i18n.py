@@ -218,6 +218,17 @@ SAMPLES = {
     "suffixes": ".csv, .xlsx",
     # A rejected row's column (huiqi.web.import_texts: a total row).
     "header": "'序号'",
+    "other": "'营业收入(万元)'",
+    "missing": "['年度']",
+    "wanted": "['统一社会信用代码', '年度']",
+    "found": "['统一社会信用代码']",
+    "names": "['tax', 'statistics']",
+    "letter": "C",
+    "other_letter": "D",
+    "shown": "万元 (wan_yuan)",
+    "own": "wan_yuan",
+    "unit": "yuan",
+    "field": "revenue",
     "uscc": "91310115MA1H8R7C41",
     "year": "2025",
 }
