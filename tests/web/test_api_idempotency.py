@@ -24,6 +24,7 @@ from huiqi.accounts.idempotent_calls import Call
 from huiqi.accounts.tables import api_idempotency
 from huiqi.db.engine import transaction
 from huiqi.delivery.feedback_models import CorrectionRequest
+from huiqi.web.settings import WebSettings
 
 CORRECTIONS = "/api/v1/corrections"
 JSON = {"Content-Type": "application/json"}
@@ -168,6 +169,24 @@ def test_an_upload_repeated_with_a_new_multipart_boundary_is_the_same_request(
     first, again = send("first-boundary-0001"), send("other-boundary-99")
     assert first.status_code == 200, first.text
     assert again.headers.get("Idempotent-Replayed") == "true" and again.content == first.content
+
+
+def test_a_body_read_ahead_stays_within_the_body_limit(portal: Portal) -> None:
+    """The body of an upload with a key is read ahead (to compare it) before the route
+    reads it: above the limit it is refused (413) as it is read, and nothing is kept."""
+    client, owner = portal.client(WebSettings(max_upload_bytes=1024)), bearer(portal, "ent2")
+    [application] = [
+        r["id"] for r in client.get("/api/v1/records", headers=owner).json() if r["mode"] == "apply"
+    ]
+    refused = client.post(
+        f"/api/v1/records/{application}/attachments",
+        files={"file": ("big.pdf", b"%PDF-1.4\n" + b"0" * 300_000, "application/pdf")},
+        headers={**owner, "Idempotency-Key": "big-2"},
+    )
+    assert refused.status_code == 413, refused.text
+    with portal.factory() as s:
+        query = select(func.count()).where(api_idempotency.c.idempotency_key == "big-2")
+        assert not s.scalar(query.select_from(api_idempotency))
 
 
 def test_an_anonymous_call_keeps_nothing(portal: Portal) -> None:
