@@ -39,7 +39,7 @@ from huiqi.db.clock import utcnow
 from huiqi.errors import HuiqiError, StateConflict
 
 KEEP = dt.timedelta(hours=24)  # how long a key and its answer are kept
-IN_FLIGHT = dt.timedelta(minutes=10)  # a call unanswered for longer was abandoned
+IN_FLIGHT = dt.timedelta(minutes=30)  # a call unanswered for longer was abandoned
 
 
 class KeyReused(HuiqiError):

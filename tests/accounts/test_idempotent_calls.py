@@ -78,12 +78,12 @@ def test_a_call_in_flight_is_busy_until_answered_or_abandoned(
     first = claim(sessions, now=start)
     assert isinstance(first, int)
     with pytest.raises(KeyInFlight, match="still being answered"):
-        claim(sessions, now=start + dt.timedelta(minutes=9))
-    # A worker that stopped mid-call left its row: a repeat after 10 minutes takes it over.
-    taken = claim(sessions, now=start + dt.timedelta(minutes=11))
+        claim(sessions, now=start + dt.timedelta(minutes=29))
+    # A worker that stopped mid-call left its row: a repeat after 30 minutes takes it over.
+    taken = claim(sessions, now=start + dt.timedelta(minutes=31))
     assert taken == first
     with pytest.raises(KeyInFlight):
-        claim(sessions, now=start + dt.timedelta(minutes=12))
+        claim(sessions, now=start + dt.timedelta(minutes=32))
 
 
 def test_a_released_key_is_new_again(sessions: sessionmaker[Session]) -> None:

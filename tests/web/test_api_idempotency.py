@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portal_data import Portal
+from portal_data import Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 from huiqi.accounts import idempotent_calls as store
@@ -84,6 +84,21 @@ def test_a_retried_write_is_answered_again_and_done_once(portal: Portal) -> None
         headers={**bearer(portal, "ent2"), **JSON, "Idempotency-Key": "fix-1"},
     )
     assert theirs.status_code == 200 and "Idempotent-Replayed" not in theirs.headers
+
+
+def test_a_portal_page_s_call_is_checked_for_its_csrf_token_first(portal: Portal) -> None:
+    """With the session cookie, a write's CSRF token is checked before its key: a call
+    without it is a 403 and keeps nothing; with it, a repeat is answered again."""
+    client = sign_in(portal.client(), "ent0")
+    headers = {**JSON, "Idempotency-Key": "page-0"}
+    body = correction(portal, 0, 3)
+    forged = client.post(CORRECTIONS, content=body, headers=headers)
+    assert forged.status_code == 403, forged.text
+    token = {"X-CSRF-Token": page_token(client, "/policies")}
+    sent = [client.post(CORRECTIONS, content=body, headers={**headers, **token}) for _ in "ab"]
+    assert [r.status_code for r in sent] == [200, 200], sent[0].text
+    assert sent[1].headers.get("Idempotent-Replayed") == "true"
+    assert corrections_of(portal, 0) == 1
 
 
 def test_a_refused_call_keeps_nothing_and_its_key_may_be_sent_again(portal: Portal) -> None:
