@@ -133,7 +133,7 @@ class Exchange:
         """The body's SHA-256, reading what the route has not read yet ahead (it reads
         it again from here)."""
         if not self._received:
-            self._spool = SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed by close()
+            self._spool = SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed by abandon()
             while not self._received:
                 message = await self._receive()
                 if message["type"] == "http.disconnect":
