@@ -1,4 +1,5 @@
-"""Core tables of accounts, read without the ORM by the sign-in check of every command.
+"""Core tables of accounts, read without the ORM by the sign-in check of every command,
+and of the API calls an account made with an idempotency key.
 
 :mod:`huiqi.accounts.models` maps its classes onto these tables (declared once, here):
 a listing checks its token through SQLAlchemy Core and never imports the ORM
@@ -14,8 +15,10 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -60,4 +63,23 @@ api_tokens = Table(
     Column("expires_at", DateTime, nullable=False),
     Column("revoked_at", DateTime, nullable=True),
     Column("last_used_at", DateTime, nullable=True),
+)
+
+# An API call an account sent with an Idempotency-Key, and the answer it got, kept 24 hours
+# (huiqi.accounts.idempotent_calls): a repeat of the call is answered from here. A row
+# without a status is a call still being answered.
+api_idempotency = Table(
+    "api_idempotency",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("principal", String(64), nullable=False),  # the account's username
+    Column("idempotency_key", String(64), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", Text, nullable=False),  # with its query string, as sent
+    Column("body_sha256", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("headers", Text, nullable=True),  # the answer's kept headers, a JSON list of pairs
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", DateTime, nullable=False, index=True),
+    UniqueConstraint("principal", "idempotency_key"),
 )

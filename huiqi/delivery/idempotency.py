@@ -2,7 +2,9 @@
 stores something (``Idempotency-Key``), so that sending it again (a double click, a
 retried call) stores it once. The key is kept with what it stored, under a unique index
 on (account, key); a repeat finds the first instead of storing again. Requests to the
-desk (migration 0021) and files attached to applications (0022) use it."""
+desk (migration 0021) and files attached to applications (0022) use it. Over the API,
+every write also honours the header by the answer it got (``huiqi.web.idempotent``,
+``huiqi.accounts.idempotent_calls``), with the same rule for a key."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from huiqi.db.engine import open_database
 from huiqi.engine.duckdb.held import HeldFrame
 from huiqi.jobs import runner
 from huiqi.profiles.dictionary import use_data_dir
-from huiqi.web import errors
+from huiqi.web import errors, idempotent
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import audit as audit_api
 from huiqi.web.api import calculator, services, v1
@@ -34,6 +34,7 @@ from huiqi.web.api import users as users_api
 from huiqi.web.api.queryparams import known_query
 from huiqi.web.bodylimit import BodyLimit
 from huiqi.web.deps import access_first, page_first
+from huiqi.web.idempotent import idempotency_first
 from huiqi.web.settings import WebSettings
 from huiqi.web.views import (
     attachments,
@@ -82,7 +83,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner.abandon(app.state.factory)
 
 
-API_CHECKS = [Depends(access_first), Depends(known_query)]  # every /api/v1 endpoint, in order
+# Every /api/v1 endpoint's, in order: who may call it, its query, then its Idempotency-Key.
+API_CHECKS = [Depends(access_first), Depends(known_query), Depends(idempotency_first)]
 PAGE_CHECKS = [Depends(page_first)]  # the console's pages: their roles before their address
 
 
@@ -119,7 +121,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = errors.describe_422(generate())
+            app.openapi_schema = idempotent.describe(errors.describe_422(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -159,6 +161,7 @@ def create_app(
     app.include_router(users_page.router, dependencies=PAGE_CHECKS)
     app.include_router(audit_page.router, dependencies=PAGE_CHECKS)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
+    idempotent.install(app)  # inside the body limit: what it reads ahead is bounded
     app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
 
     @app.middleware("http")

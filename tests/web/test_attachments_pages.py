@@ -315,8 +315,10 @@ def test_the_upload_form_sent_twice_stores_the_file_once(portal: Portal) -> None
 
 def test_the_api_stores_once_per_idempotency_key(portal: Portal) -> None:
     """Regression: a retried upload (an API call whose answer was lost) stored the file
-    again. With the same ``Idempotency-Key`` header the repeat answers the first file (its
-    body is not read: a repeat of an accepted upload is answered even if it changed)."""
+    again. With the same ``Idempotency-Key`` header the repeat answers the first file
+    (marked ``Idempotent-Replayed``). The key stands for one upload: it answered the
+    first file to another file sent with it too, as if that had been stored (qa2); that
+    is now a 422 naming the header, and nothing is stored."""
     api, owner = portal.client(), bearer(portal, "ent6")
     record = application_of(portal, 6)
     before = len(files_of(portal, record))
@@ -328,17 +330,24 @@ def test_the_api_stores_once_per_idempotency_key(portal: Portal) -> None:
             headers={**owner, "Idempotency-Key": key},
         )
 
-    made = [send("u-1") for _ in range(3)] + [send("u-1", PNG)]
-    assert [r.status_code for r in made] == [200] * 4, made[0].text
+    made = [send("u-1") for _ in range(3)]
+    assert [r.status_code for r in made] == [200] * 3, made[0].text
     assert len({r.text for r in made}) == 1
+    assert [r.headers.get("Idempotent-Replayed") for r in made] == [None, "true", "true"]
     first = made[0].json()
     assert first["content_type"] == "application/pdf"
+    changed = send("u-1", PNG)
+    assert changed.status_code == 422
+    [said] = changed.json()["detail"]
+    assert said["loc"] == ["header", "Idempotency-Key"]
+    assert "used before for a different request" in said["msg"]
+    assert len(files_of(portal, record)) == before + 1
     other = send("u-2", PNG)
     assert other.json()["id"] != first["id"]
     assert len(files_of(portal, record)) == before + 2
     bad = send("a b")
-    assert bad.status_code == 400
-    assert "idempotency key" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert "idempotency key" in bad.json()["detail"][0]["msg"]
     # The key is the account's and the access is checked first: another enterprise is
     # refused, never answered with this file.
     intruder = api.post(

@@ -480,6 +480,9 @@ def test_the_request_form_sent_twice_files_one_request(portal: Portal) -> None:
 
 
 def test_the_api_files_once_per_idempotency_key(portal: Portal) -> None:
+    """A retry with the same key is answered as the first call (marked as a replay); the
+    key sent again with another text answered the first request as if the new one had
+    been filed (qa2): now a 422 that says the key was used for a different request."""
     client, owner = portal.client(), bearer(portal, "ent4")
     body = {"category": "policy", "text": "接口重试"}
     made = [
@@ -488,12 +491,23 @@ def test_the_api_files_once_per_idempotency_key(portal: Portal) -> None:
     ]
     assert [r.status_code for r in made] == [200, 200, 200], made[0].text
     assert len({r.json()["id"] for r in made}) == 1
+    assert [r.headers.get("Idempotent-Replayed") for r in made] == [None, "true", "true"]
+    changed = client.post(
+        "/api/v1/requests",
+        json={**body, "text": "另一个诉求"},
+        headers={**owner, "Idempotency-Key": "r-1"},
+    )
+    assert changed.status_code == 422
+    assert "different request" in changed.json()["detail"][0]["msg"]
     other = client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "r-2"})
     assert other.json()["id"] != made[0].json()["id"]
     bad = client.post("/api/v1/requests", json=body, headers={**owner, "Idempotency-Key": "a b"})
-    assert bad.status_code == 400 and "idempotency key" in bad.json()["detail"]
+    assert bad.status_code == 422
+    [said] = bad.json()["detail"]
+    assert said["loc"] == ["header", "Idempotency-Key"] and "idempotency key" in said["msg"]
     rows = client.get("/api/v1/requests", params={"limit": 500}, headers=owner).json()
     assert sum(r["text"] == "接口重试" for r in rows) == 2
+    assert not any(r["text"] == "另一个诉求" for r in rows)
 
 
 def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(portal: Portal) -> None:

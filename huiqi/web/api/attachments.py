@@ -48,10 +48,10 @@ async def upload(
     the content. Who may attach is checked before the upload is read: 403/404 first, then
     413 for a file above the limit.
 
-    With an ``Idempotency-Key`` header (1 to 64 visible ASCII characters, new for each
-    upload), a call repeated with the same key by the same account answers the file stored
-    the first time and stores nothing (the repeat's body is not read); the key is kept with
-    the file. The same key sent for another application is a 409.
+    With an ``Idempotency-Key`` header (:mod:`huiqi.web.idempotent`, as every write), a
+    call repeated with the same key by the same account answers the file stored the first
+    time and stores nothing; the key with another file or application is a 422. The key is
+    also kept with the file (a key the store forgot, sent for another application: 409).
 
     ``?document=`` names which of the policy's listed materials the file is (its Chinese
     or English name, as ``GET /api/v1/policies/{id}`` lists them under ``documents``), so

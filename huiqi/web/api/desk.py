@@ -159,9 +159,10 @@ async def create_request(
     ``files`` (10 MB each; PDF, PNG, JPEG, xlsx or docx, read from the content), as the
     portal's form takes them. Who may file is checked before a file is read.
 
-    With an ``Idempotency-Key`` header (1 to 64 visible ASCII characters, new for each
-    request), a call repeated with the same key by the same account answers the request
-    filed the first time and files nothing; the key is kept with the request."""
+    With an ``Idempotency-Key`` header (:mod:`huiqi.web.idempotent`, as every write), a
+    call repeated with the same key by the same account answers the request filed the
+    first time and files nothing, and the key with another body is a 422; the key is also
+    kept with the request, whose unique index files it once."""
     actor = actor_of(who)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     files: list[tuple[str | None, bytes]] = []

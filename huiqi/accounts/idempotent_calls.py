@@ -1,0 +1,160 @@
+"""The API calls an account made with an ``Idempotency-Key`` header, and their answers.
+
+A client that retries a call whose answer it lost (a timeout, a dropped connection)
+sends the same key again; the call is then answered as it was the first time and nothing
+is done twice. The key stands for one request: the same account, method, path (with its
+query string) and body. This module keeps, per account and key, what the request was
+(its body as a SHA-256) and, once answered, the answer (status, a few headers, body):
+
+* :func:`claim` before a call is carried out: the key is new (a row "in flight" is
+  written, the caller goes on), or the answer kept is returned (the caller answers it
+  again), or the call is refused: :class:`KeyReused` when the key was sent with another
+  request, :class:`KeyInFlight` while the first is still being answered;
+* :func:`keep` once answered successfully, :func:`release` otherwise (a refused or failed
+  call did nothing, and its key may be sent again).
+
+The unique index on (principal, idempotency_key) decides between two calls that race.
+Rows older than :data:`KEEP` are deleted as new keys are claimed, and an expired key is a
+new key. A call still "in flight" after :data:`IN_FLIGHT` was left by a worker that
+stopped: its key is taken over by the next repeat.
+
+The exactly-once guarantee of what a call stores is the call's own where it has one
+(a request to the desk and an attached file keep their key with the record,
+:mod:`huiqi.delivery.idempotency`); this store is the answer's memory on top of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from huiqi.accounts.tables import api_idempotency as calls
+from huiqi.db.clock import utcnow
+from huiqi.errors import HuiqiError, StateConflict
+
+KEEP = dt.timedelta(hours=24)  # how long a key and its answer are kept
+IN_FLIGHT = dt.timedelta(minutes=30)  # a call unanswered for longer was abandoned
+
+
+class KeyReused(HuiqiError):
+    """The key was sent before with another request (another endpoint or body)."""
+
+
+class KeyInFlight(StateConflict):
+    """The first call with this key is still being answered: repeat it in a moment."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request, as its key stands for it."""
+
+    principal: str  # the account's username
+    key: str
+    method: str
+    path: str  # with the query string, if any
+    body_sha256: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer a call got: its status, the headers kept, and its body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> int | Answer:
+    """Claim ``call``'s key: the id of the row now in flight for it (carry the call out,
+    then :func:`keep` or :func:`release`), or the answer kept for the same request.
+    Raises :class:`KeyReused` or :class:`KeyInFlight`. Deletes the expired rows."""
+    at = now or utcnow()
+    session.execute(delete(calls).where(calls.c.created_at < at - KEEP))
+    row = _found(session, call)
+    if row is None:
+        try:
+            with session.begin_nested():
+                return int(
+                    session.execute(
+                        insert(calls)
+                        .values(
+                            principal=call.principal,
+                            idempotency_key=call.key,
+                            method=call.method,
+                            path=call.path,
+                            body_sha256=call.body_sha256,
+                            created_at=at,
+                        )
+                        .returning(calls.c.id)
+                    ).scalar_one()
+                )
+        except IntegrityError:  # a call with the same key claimed it first
+            row = _found(session, call)
+            if row is None:
+                raise
+    if (row.method, row.path, row.body_sha256) != (call.method, call.path, call.body_sha256):
+        what = (
+            "with another body"
+            if (row.method, row.path) == (call.method, call.path)
+            else f"for {row.method} {row.path}"
+        )
+        raise KeyReused(
+            f"the Idempotency-Key {call.key!r} was used before for a different request"
+            f" ({what}), so this one was not carried out; a key stands for one request:"
+            " send a new key with each new request, and a key again only to repeat its"
+            " request exactly"
+        )
+    if row.status is not None:
+        return Answer(row.status, _headers(row.headers), bytes(row.body or b""))
+    if row.created_at < at - IN_FLIGHT and _take_over(session, row.id, row.created_at, at):
+        return int(row.id)
+    raise KeyInFlight(
+        f"the request first sent with the Idempotency-Key {call.key!r} is still being"
+        " answered; send it again in a moment to get its answer"
+    )
+
+
+def keep(session: Session, claimed: int, answer: Answer) -> None:
+    """Keep the answer of the call that claimed row ``claimed``."""
+    session.execute(
+        update(calls)
+        .where(calls.c.id == claimed, calls.c.status.is_(None))
+        .values(
+            status=answer.status,
+            headers=json.dumps([list(pair) for pair in answer.headers]),
+            body=answer.body,
+        )
+    )
+
+
+def release(session: Session, claimed: int) -> None:
+    """Forget the key of a call that was refused or failed: it did nothing."""
+    session.execute(delete(calls).where(calls.c.id == claimed, calls.c.status.is_(None)))
+
+
+def _found(session: Session, call: Call) -> Row[Any] | None:
+    return session.execute(
+        select(calls).where(
+            calls.c.principal == call.principal, calls.c.idempotency_key == call.key
+        )
+    ).one_or_none()
+
+
+def _take_over(session: Session, row_id: int, since: dt.datetime, at: dt.datetime) -> bool:
+    """Claim an abandoned call's row, unless another repeat took it over first."""
+    taken = session.execute(
+        update(calls)
+        .where(calls.c.id == row_id, calls.c.status.is_(None), calls.c.created_at == since)
+        .values(created_at=at)
+    )
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def _headers(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), str(value)) for name, value in json.loads(text or "[]"))
