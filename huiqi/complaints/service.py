@@ -193,7 +193,9 @@ def decide_complainant(
     complainant a run has flagged; an audit event. A later decision revises the status;
     the complaints stay as they are."""
     require_role(actor, "decide on flagged complainants", Role.COMPLAINT_OFFICER)
-    why = clean_text(reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON)
+    why = clean_text(
+        reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON, field="reason"
+    )
     assert why is not None
     complainant = session.get(Complainant, complainant_id)
     if complainant is None:
