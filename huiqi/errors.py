@@ -38,6 +38,10 @@ class HuiqiError(Exception):
     """Root of every error huiqi raises on purpose."""
 
     exit_code = 1
+    # The one field of a request the refusal is about (a body field or a query parameter,
+    # as the API names it: "reason", "amount_yuan", "uscc"), for a program to show the
+    # message beside it; None when it is about no single field. Not part of the message.
+    field: str | None = None
 
     def __init__(
         self,
@@ -45,9 +49,12 @@ class HuiqiError(Exception):
         *,
         location: Location | None = None,
         more: tuple[HuiqiError, ...] = (),
+        field: str | None = None,
     ) -> None:
         self.message = message
         self.location = location
+        if field is not None:
+            self.field = field
         # The input's other problems found in the same pass (every invalid field of a
         # policy or a dictionary file), so that one run lists them all.
         self.more = more

@@ -29,6 +29,8 @@ def _dummy() -> str:
 class WeakPassword(HuiqiError):
     """A new password is too short or too plain."""
 
+    field = "password"
+
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:

@@ -92,14 +92,16 @@ def _check_username(username: str) -> str:
         or any(c.isspace() or unicodedata.category(c).startswith("C") for c in name)
     ):
         raise AccountError(
-            f"{username!r} is not a user name: 1–64 characters, no spaces or control characters"
+            f"{username!r} is not a user name: 1–64 characters, no spaces or control characters",
+            field="username",
         )
     plain = unicodedata.normalize("NFKC", name)
     if plain != name:
         # 'ａｄｍｉｎ' (full-width) reads as 'admin' on a page or in the audit log.
         raise AccountError(
             f"{username!r} holds full-width or compatibility characters that read as"
-            f" {plain!r}; write the name as {plain!r}"
+            f" {plain!r}; write the name as {plain!r}",
+            field="username",
         )
     return name
 
@@ -108,13 +110,16 @@ def _check_new_name(session: Session, name: str) -> None:
     """Refuse a name taken, or one that differs from a user's only in letter case ('Admin'
     beside 'admin' would read as the same person in the audit log)."""
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(f"user '{name}' exists; change it with 'huiqi user change'")
+        raise AccountError(
+            f"user '{name}' exists; change it with 'huiqi user change'", field="username"
+        )
     # A scan of the users, once per user added by an admin: no index for this.
     like = session.scalar(select(User.username).where(func.lower(User.username) == name.lower()))
     if like is not None:
         raise AccountError(
             f"'{name}' differs from the user '{like}' only in letter case; choose a name that"
-            " cannot be mistaken for it"
+            " cannot be mistaken for it",
+            field="username",
         )
 
 
@@ -134,7 +139,8 @@ def _check_email(email: str | None) -> str | None:
         or any(unicodedata.category(c).startswith("C") for c in text)
     ):
         raise AccountError(
-            f"{email[:80]!r} is not an email address; write it as name@example.gov.cn"
+            f"{email[:80]!r} is not an email address; write it as name@example.gov.cn",
+            field="email",
         )
     return text
 
@@ -221,7 +227,9 @@ def _checked_new_user(
     require_role(actor, "add users", Role.ADMIN)
     name = _check_username(username)
     if not roles:
-        raise AccountError("a user needs at least one role (--role ROLE or --role ROLE=SCOPE)")
+        raise AccountError(
+            "a user needs at least one role (--role ROLE or --role ROLE=SCOPE)", field="roles"
+        )
     _check_new_name(session, name)
     email = _check_email(email)
     return name, email, check_policy_departments(session, roles, new_departments=new_departments)
@@ -288,9 +296,9 @@ def change_user(
     )
     for g in remove_roles:
         if g not in held:
-            raise AccountError(f"'{username}' does not hold {g}")
+            raise AccountError(f"'{username}' does not hold {g}", field="remove_roles")
         if g.role is Role.ADMIN and user.username == actor.username:
-            raise AccountError("an admin cannot remove its own admin role")
+            raise AccountError("an admin cannot remove its own admin role", field="remove_roles")
         user.roles.remove(held.pop(g))
         changes.append(f"-{g}")
     for g in add_roles:
@@ -299,7 +307,8 @@ def change_user(
             # scheduled work would hand that file everything the role opens.
             raise AccountError(
                 f"the '{SCHEDULER}' service account runs scheduled work only; give {g} to a"
-                " person's account ('huiqi user add NAME --role ...')"
+                " person's account ('huiqi user add NAME --role ...')",
+                field="add_roles",
             )
         if g not in held:
             user.roles.append(UserRole(role=g.role, scope=g.scope))
@@ -323,7 +332,10 @@ def change_user(
     if not changes:
         already = [str(g) for g in add_roles if g in held]
         if already:  # a command run twice, or a role the user had: say so, not "give one"
-            raise AccountError(f"'{username}' already holds {', '.join(already)}; nothing changed")
+            raise AccountError(
+                f"'{username}' already holds {', '.join(already)}; nothing changed",
+                field="add_roles",
+            )
         raise AccountError(NOTHING_TO_CHANGE)
     session.flush()
     record_event(

@@ -111,17 +111,23 @@ class CatalogueFilter:
     def check(self) -> None:
         """Refuse values the catalogue does not know, saying which are known."""
         if self.level and self.level not in LEVELS:
-            raise CatalogueQueryError(f"level '{self.level}' is not one of {', '.join(LEVELS)}")
+            raise CatalogueQueryError(
+                f"level '{self.level}' is not one of {', '.join(LEVELS)}", field="level"
+            )
         if self.mode and self.mode not in MODES:
-            raise CatalogueQueryError(f"mode '{self.mode}' is not one of {', '.join(MODES)}")
+            raise CatalogueQueryError(
+                f"mode '{self.mode}' is not one of {', '.join(MODES)}", field="mode"
+            )
         if self.district and self.district not in districts():
             raise CatalogueQueryError(
-                f"district '{self.district}' is not a Shanghai district code (e.g. 310115)"
+                f"district '{self.district}' is not a Shanghai district code (e.g. 310115)",
+                field="district",
             )
         if self.amount_min_yuan is not None and self.amount_min_yuan < 0:
             raise CatalogueQueryError(
                 f"amount_min '{self.amount_min_yuan}' is negative; write an amount of 0 yuan"
-                " or more (e.g. 50000), or leave it empty"
+                " or more (e.g. 50000), or leave it empty",
+                field="amount_min",
             )
 
 

@@ -24,8 +24,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from huiqi.accounts.access import Actor, require_enterprise, require_role
 from huiqi.accounts.roles import Role
@@ -99,8 +100,10 @@ class Stats:
 
 @dataclass(frozen=True)
 class EnterpriseComplaint:
-    """A complaint group as the enterprise sees it: no complainant identity."""
+    """A complaint group as the enterprise sees it: no complainant identity. ``id`` is its
+    first complaint's, the cursor of the next page (``after_id``)."""
 
+    id: int
     answer_group: str
     refs: list[str]
     product: str | None
@@ -193,7 +196,9 @@ def decide_complainant(
     complainant a run has flagged; an audit event. A later decision revises the status;
     the complaints stay as they are."""
     require_role(actor, "decide on flagged complainants", Role.COMPLAINT_OFFICER)
-    why = clean_text(reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON)
+    why = clean_text(
+        reason, "the reason", ComplaintError, required=True, max_length=MAX_REASON, field="reason"
+    )
     assert why is not None
     complainant = session.get(Complainant, complainant_id)
     if complainant is None:
@@ -302,10 +307,14 @@ def complaint_stats(session: Session, *, actor: Actor) -> Stats:
 
 
 def enterprise_complaints(
-    session: Session, *, actor: Actor, uscc: str, limit: int = 100
+    session: Session, *, actor: Actor, uscc: str, limit: int = 100, after_id: int | None = None
 ) -> list[EnterpriseComplaint]:
     """The complaints about one enterprise, grouped to answer once (no complainant
-    identity): the enterprise itself, its park operator, or a complaint officer."""
+    identity): the enterprise itself, its park operator, or a complaint officer. Groups
+    come in the order of their first complaint (filed on, then id); the next page is
+    ``after_id=`` the last group's ``id`` (a keyset; a complaint about another enterprise
+    is a NotFoundError). Regression (QA): a ``limit`` and no cursor left the groups past
+    the first 1000 out of reach."""
     code = validate(uscc.strip().upper(), prefixes=None)
     require_enterprise(
         session, actor, code, f"read the complaints about {code}", Role.COMPLAINT_OFFICER
@@ -313,13 +322,30 @@ def enterprise_complaints(
     # The first ``limit`` groups by their first complaint, then every complaint of those
     # groups: a group lists all the complaint numbers its one answer answers.
     key = func.coalesce(Complaint.answer_group, Complaint.ref)
-    wanted: dict[str, None] = {}  # in order of their first complaint
-    for (k,) in session.execute(
-        select(key).where(Complaint.uscc == code).order_by(Complaint.filed_on, Complaint.id)
-    ):
-        wanted.setdefault(k)
-        if len(wanted) >= max(1, min(limit, MAX_LIMIT)):
-            break
+    firsts = select(key, Complaint.id).where(Complaint.uscc == code)
+    if after_id is not None:
+        last = session.get(Complaint, after_id)
+        if last is None or last.uscc != code:
+            raise NotFoundError(f"no complaint {after_id} about {code}")
+
+        def later(c: type[Complaint]) -> ColumnElement[bool]:
+            return or_(
+                c.filed_on > last.filed_on, and_(c.filed_on == last.filed_on, c.id > last.id)
+            )
+
+        # A group with a complaint at or before the cursor began there: listed already (an
+        # alias, so that the subquery is not correlated with the outer query's rows).
+        seen = aliased(Complaint)
+        listed = select(func.coalesce(seen.answer_group, seen.ref)).where(
+            seen.uscc == code, not_(later(seen))
+        )
+        firsts = firsts.where(later(Complaint), key.not_in(listed))
+    wanted: dict[str, int] = {}  # each group's first complaint, in their order
+    for k, first in session.execute(firsts.order_by(Complaint.filed_on, Complaint.id)):
+        if k not in wanted:
+            if len(wanted) >= max(1, min(limit, MAX_LIMIT)):
+                break
+            wanted[k] = first
     groups: dict[str, EnterpriseComplaint] = {}
     for c in session.scalars(
         select(Complaint)
@@ -331,6 +357,6 @@ def enterprise_complaints(
             groups[k].refs.append(c.ref)
         else:
             groups[k] = EnterpriseComplaint(
-                k, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
+                wanted[k], k, [c.ref], c.product, c.amount_fen, c.claim_fen, c.text, c.filed_on
             )
     return [groups[k] for k in wanted]

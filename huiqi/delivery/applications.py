@@ -27,6 +27,7 @@ from huiqi.delivery.required_documents import missing_documents
 from huiqi.delivery.retirement import retired_note
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, RecordStatus, VersionStatus
 from huiqi.delivery.versions import policy_ref
+from huiqi.errors import NotFoundError
 from huiqi.money import format_yuan as yuan_text
 
 # How an enterprise's withdrawal starts the record's status reason (huiqi.delivery.withdrawal).
@@ -62,12 +63,15 @@ def _load(
         select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
     ).scalar_one()
     pv = s.get(PolicyVersion, ent.policy_version_id)
+    # A record that is no application is not found as one (404), as attaching to it is
+    # (delivery.attachments): regression (QA), submitting, withdrawing or deciding it was
+    # a 409, as if an application were there in a state that did not allow it.
     if pv is None:
-        raise ApplicationError(f"record {entitlement_id} is not an application (申报)")
+        raise NotFoundError(f"record {entitlement_id} is not an application (申报)")
     allowed(ent, pv)
     app = s.scalar(select(Application).where(Application.entitlement_id == ent.id))
     if app is None or ent.mode != DeliveryMode.APPLY:
-        raise ApplicationError(f"record {entitlement_id} is not an application (申报)")
+        raise NotFoundError(f"record {entitlement_id} is not an application (申报)")
     return ent, app, pv
 
 
@@ -211,7 +215,12 @@ def reject(
     cleaned as every other (stripped, at most ``MAX_REASON`` characters, no control
     characters other than newline and tab)."""
     text = clean_text(
-        reason, "a rejection's reason", ReasonRefused, required=True, max_length=MAX_REASON
+        reason,
+        "a rejection's reason",
+        ReasonRefused,
+        required=True,
+        max_length=MAX_REASON,
+        field="reason",
     )
     assert text is not None  # required
     reason = text

@@ -98,8 +98,10 @@ def _row(r: CorrectionRequest, *, steward: bool = True) -> CorrectionRow:
     )
 
 
-def _text(value: Any, what: str, *, required: bool) -> str | None:
-    return clean_text(value, what, CorrectionError, required=required, max_length=MAX_TEXT)
+def _text(value: Any, what: str, *, required: bool, field: str) -> str | None:
+    return clean_text(
+        value, what, CorrectionError, required=required, max_length=MAX_TEXT, field=field
+    )
 
 
 def check_request(
@@ -115,21 +117,29 @@ def check_request(
     d = load_dictionary()
     f = d.get(field) if isinstance(field, str) else None
     if f is None:
-        raise CorrectionError(f"{field!r} is not a field of the data dictionary")
+        raise CorrectionError(f"{field!r} is not a field of the data dictionary", field="field")
     if f.key or f.derived:
         what = "the identifier" if f.key else "derived by huiqi from other fields"
-        raise CorrectionError(f"'{f.name}' is {what}: report the field it comes from instead")
+        raise CorrectionError(
+            f"'{f.name}' is {what}: report the field it comes from instead", field="field"
+        )
     if f.yearly:
         if isinstance(year, bool) or not isinstance(year, int):
-            raise CorrectionError(f"'{f.name}' is held per year: give the year (such as 2025)")
+            raise CorrectionError(
+                f"'{f.name}' is held per year: give the year (such as 2025)", field="year"
+            )
         if not FIRST_YEAR <= year <= LAST_YEAR:
-            raise CorrectionError(f"the year is between {FIRST_YEAR} and {LAST_YEAR}, not {year}")
+            raise CorrectionError(
+                f"the year is between {FIRST_YEAR} and {LAST_YEAR}, not {year}", field="year"
+            )
         if year > day.year:
-            raise CorrectionError(f"the year {year} has not come yet: give a year up to {day.year}")
+            raise CorrectionError(
+                f"the year {year} has not come yet: give a year up to {day.year}", field="year"
+            )
     elif year is not None:
-        raise CorrectionError(f"'{f.name}' is not held per year: give no year")
+        raise CorrectionError(f"'{f.name}' is not held per year: give no year", field="year")
     if value is None or (isinstance(value, str) and is_blank(value)):  # a zero-width space too
-        raise CorrectionError("give the value you believe is right")
+        raise CorrectionError("give the value you believe is right", field="value")
     if f.type == "enum" and f.codes and isinstance(value, str):
         # Every text an import reads as a code (有限责任公司, its national code 159, 'a' for
         # A) is read here too; the import's own reading, so that the two cannot differ.
@@ -137,10 +147,11 @@ def check_request(
     try:
         typed = check_answer(question_of(f), value)
     except ValueError as exc:
-        raise CorrectionError(f"'{f.name}': {exc}") from None
+        raise CorrectionError(f"'{f.name}': {exc}", field="value") from None
     if isinstance(typed, dt.date) and typed > day:
         raise CorrectionError(
-            f"'{f.name}': {typed} is after today, {day}: give the date it took effect"
+            f"'{f.name}': {typed} is after today, {day}: give the date it took effect",
+            field="value",
         )
     return f.name, year if f.yearly else None, typed
 
@@ -168,7 +179,7 @@ def request_correction(
         snapshot_id=snapshot_id,
     )
     name, year, typed = check_request(field, year, value)
-    note = _text(comment, "the comment", required=False)
+    note = _text(comment, "the comment", required=False, field="comment")
     pending = session.scalar(
         select(CorrectionRequest.id).where(
             CorrectionRequest.uscc == code,
@@ -195,7 +206,8 @@ def request_correction(
         when = f" ({year})" if year is not None else ""
         raise CorrectionError(
             f"huiqi holds {held} for '{name}'{when} already: give the value you believe is"
-            " right, if it differs"
+            " right, if it differs",
+            field="value",
         )
     request = CorrectionRequest(
         uscc=code,
@@ -257,7 +269,9 @@ def list_corrections(
     park before the ledger has delivered to them (as :func:`request_correction` lets it
     report them)."""
     if status is not None and status not in STATUSES:
-        raise CorrectionError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+        raise CorrectionError(
+            f"status is one of {', '.join(STATUSES)}, not {status!r}", field="status"
+        )
     query = select(CorrectionRequest)
     if not actor.has(Role.DATA_STEWARD):
         clauses: list[Any] = []
@@ -334,7 +348,7 @@ def decide_correction(
     """A data steward accepts or rejects an open request with a reason the enterprise reads;
     decided once (a second decision is refused, even by a concurrent steward)."""
     require_steward(actor)
-    why = _text(reason, "the reason", required=True)
+    why = _text(reason, "the reason", required=True, field="reason")
     status = "accepted" if accept else "rejected"
     decided = session.execute(
         update(CorrectionRequest)

@@ -27,8 +27,19 @@ class AttachmentError(HuiqiError):
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
-        # empty | too_big | wrong_type | too_many | not_open | bad_key | key_reused
+        # empty | too_big | wrong_type | too_many | not_open | bad_key | key_reused | document
         self.code = code
+        self.field = _FIELDS.get(code)
+
+
+# The request's field each kind of refusal is about (the API's names; HuiqiError.field).
+_FIELDS = {
+    "empty": "file",
+    "wrong_type": "file",
+    "too_big": "file",
+    "document": "document",
+    "bad_key": "Idempotency-Key",
+}
 
 
 class AttachmentTooLarge(AttachmentError, TooLarge):

@@ -19,24 +19,32 @@ def clean_text(
     *,
     required: bool = False,
     max_length: int = MAX_LENGTH,
+    field: str | None = None,
 ) -> str | None:
     """``value`` stripped, or None when blank; ``error`` says what is wrong with ``what``
     (e.g. "the reason") when it is missing but ``required``, not text, too long, or holds
-    control characters."""
+    control characters. ``field``: the request's field the text came in (``reason``), which
+    the refusal names for a program (HuiqiError.field)."""
+
+    def refused(message: str) -> HuiqiError:
+        exc = error(message)
+        exc.field = field
+        return exc
+
     if value is None or (isinstance(value, str) and is_blank(value)):
         if required:
-            raise error(f"{what} is required")
+            raise refused(f"{what} is required")
         return None
     if not isinstance(value, str):
-        raise error(f"{what} is text, not {type(value).__name__}")
+        raise refused(f"{what} is text, not {type(value).__name__}")
     # A form's textarea sends each line break as CR LF (HTML's form submission), so a text
     # of two lines typed in the portal was refused as holding a control character (CR).
     # One newline, as the textarea's maxlength counts it.
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) > max_length:
-        raise error(f"{what} has at most {max_length} characters, not {len(text)}")
+        raise refused(f"{what} has at most {max_length} characters, not {len(text)}")
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise error(f"{what} cannot contain control characters")
+        raise refused(f"{what} cannot contain control characters")
     return text
 
 

@@ -21,8 +21,10 @@ def check_key(key: object, refused: Callable[[str], HuiqiError]) -> str | None:
     if key is None or key == "":
         return None
     if not isinstance(key, str) or len(key) > MAX_KEY or not all("!" <= c <= "~" for c in key):
-        raise refused(
+        exc = refused(
             f"an idempotency key is 1 to {MAX_KEY} visible ASCII characters (no spaces);"
             " send a new random one with each new request"
         )
+        exc.field = "Idempotency-Key"  # the header that carries it
+        raise exc
     return key

@@ -95,13 +95,15 @@ class RatingSummary:
 
 def check_stars(stars: Any) -> int:
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise RatingError(f"a rating is a whole number of stars from 1 to 5, not {stars!r}")
+        raise RatingError(
+            f"a rating is a whole number of stars from 1 to 5, not {stars!r}", field="stars"
+        )
     return stars
 
 
 def check_comment(comment: Any) -> str | None:
     """The comment stripped (None when blank), or RatingError when it is not text or too long."""
-    return clean_text(comment, "a comment", RatingError, max_length=MAX_COMMENT)
+    return clean_text(comment, "a comment", RatingError, max_length=MAX_COMMENT, field="comment")
 
 
 def _row(r: Rating, pv: PolicyVersion) -> RatingRow:

@@ -59,6 +59,7 @@ def release_for_repayment(session: Session, *, actor: Actor, grant_id: int, reas
         RepaymentReasonError,
         required=True,
         max_length=MAX_REASON,
+        field="reason",
     )
     grant = session.scalars(
         select(Grant).where(Grant.id == grant_id).with_for_update()

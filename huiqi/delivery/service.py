@@ -234,8 +234,12 @@ def verify_audit(session: Session, *, actor: Actor) -> ChainReport:
     return ChainReport(chain.checked, batches.broken_seq, batches.broken_id, batches.problem)
 
 
-def list_batches(session: Reads, *, actor: Actor, limit: int = 50) -> list[BatchRow]:
-    """Disbursement batches, newest first; finance officers and admins."""
+def list_batches(
+    session: Reads, *, actor: Actor, limit: int = 50, before_id: int | None = None
+) -> list[BatchRow]:
+    """Disbursement batches, newest first; finance officers and admins. The next page is
+    ``before_id=`` the last id of this one (a keyset on the primary key). Regression (QA):
+    a ``limit`` and no cursor left the batches past the newest 1000 out of reach."""
     require_role(actor, "list disbursement batches", *READ_ALL)
     b = batches.c
     query = (
@@ -252,4 +256,6 @@ def list_batches(session: Reads, *, actor: Actor, limit: int = 50) -> list[Batch
         .order_by(b.id.desc())
         .limit(clamp_limit(limit))
     )
+    if before_id is not None:
+        query = query.where(b.id < before_id)
     return [BatchRow(*row) for row in session.execute(query).all()]

@@ -182,7 +182,7 @@ def retire_version(session: Session, *, actor: Actor, version_id: int, reason: s
     if is_blank(reason):  # spaces, or a zero-width space, say nothing to the enterprises
         raise PolicyError("give the reason for retiring this version")
     # Too long is refused, not cut: the enterprises whose offers it withdraws read it whole.
-    reason = clean_text(reason, "the reason", PolicyError, max_length=500) or ""
+    reason = clean_text(reason, "the reason", PolicyError, max_length=500, field="reason") or ""
     pv.status = VersionStatus.RETIRED
     withdrawn = withdraw_open(session, pv, actor=actor.username, reason=reason, at=utcnow())
     record_event(

@@ -69,7 +69,7 @@ def withdraw(
     is decided; ``reason`` is optional free text. Withdrawing an application that is open
     (never submitted, or withdrawn already) changes nothing and says so. ``policy_id``: the
     policy the form was shown for (a record of another policy is refused)."""
-    why = clean_text(reason, "the reason", ReasonRefused, max_length=MAX_REASON)
+    why = clean_text(reason, "the reason", ReasonRefused, max_length=MAX_REASON, field="reason")
     with transaction(factory) as s:
         ent, app, pv = _load(
             s,

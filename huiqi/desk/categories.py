@@ -50,7 +50,9 @@ def get_category(session: Session, code: object) -> DeskCategory:
     found = session.get(DeskCategory, code) if isinstance(code, str) else None
     if found is None:
         known = ", ".join(c.code for c in list_categories(session))
-        raise UnknownCategory(f"{code!r} is not a request category; categories: {known}")
+        raise UnknownCategory(
+            f"{code!r} is not a request category; categories: {known}", field="category"
+        )
     return found
 
 

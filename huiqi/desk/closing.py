@@ -62,7 +62,7 @@ def withdraw(
 ) -> RequestRow:
     """The enterprise (or its park operator) withdraws its request before it is answered;
     ``reason`` is optional. Withdrawing a request withdrawn already changes nothing."""
-    why = clean_text(reason, "the reason", DeskError, max_length=MAX_REASON)
+    why = clean_text(reason, "the reason", DeskError, max_length=MAX_REASON, field="reason")
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"withdraw request {req.id}")
     if read_status(session, req) == WITHDRAWN:
@@ -96,7 +96,9 @@ def close(
     request with a reason the enterprise reads (a duplicate, resolved by phone…)."""
     req = load(session, request_id, lock=True)
     require_handles(actor, req, "close")
-    why = clean_text(reason, "the reason", DeskError, required=True, max_length=MAX_REASON)
+    why = clean_text(
+        reason, "the reason", DeskError, required=True, max_length=MAX_REASON, field="reason"
+    )
     if req.status not in UNANSWERED:
         raise _refuse(session, req, "closed")
     at = now or utcnow()

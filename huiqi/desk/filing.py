@@ -43,15 +43,17 @@ MAX_FILES = 5
 
 def check_uscc(uscc: object) -> str:
     if not isinstance(uscc, str):
-        raise DeskError("the enterprise is its 18-character USCC")
+        raise DeskError("the enterprise is its 18-character USCC", field="uscc")
     try:
         return validate(uscc, prefixes=None)
     except USCCError as exc:
-        raise DeskError(str(exc)) from None
+        raise DeskError(str(exc), field="uscc") from None
 
 
 def check_text(text: object) -> str:
-    found = clean_text(text, "the request's text", DeskError, required=True, max_length=MAX_TEXT)
+    found = clean_text(
+        text, "the request's text", DeskError, required=True, max_length=MAX_TEXT, field="text"
+    )
     assert found is not None
     return found
 
@@ -83,7 +85,9 @@ def _filed_before(session: Session, actor: Actor, key: str | None) -> RequestRow
 def _concerns(session: Session, code: str, policy_id: object, grant_id: object) -> None:
     if policy_id is not None:
         if not isinstance(policy_id, str) or not policy_id.strip():
-            raise DeskError("the policy is named by its id (as in the catalogue)")
+            raise DeskError(
+                "the policy is named by its id (as in the catalogue)", field="policy_id"
+            )
         found = session.scalar(
             select(PolicyVersion.id).where(PolicyVersion.policy_id == policy_id).limit(1)
         )

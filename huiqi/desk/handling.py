@@ -122,7 +122,9 @@ def reply(
     allowed = ("open", "acknowledged", "reopened")
     if req.status not in allowed:
         raise _refuse(session, req, "answered", allowed)
-    body = clean_text(text, "the reply", DeskError, required=True, max_length=MAX_REPLY)
+    body = clean_text(
+        text, "the reply", DeskError, required=True, max_length=MAX_REPLY, field="text"
+    )
     at = now or utcnow()
     req.acknowledged_at = req.acknowledged_at or at
     req.status, req.reply, req.answered_at = "answered", body, at
@@ -163,12 +165,17 @@ def transfer(
     allowed = ("open", "acknowledged", "reopened")
     if req.status not in allowed:
         raise _refuse(session, req, "transferred", allowed)
-    why = clean_text(reason, "the reason", DeskError, required=True, max_length=MAX_REPLY)
-    target = clean_text(department, "the department", DeskError, required=True, max_length=200)
+    why = clean_text(
+        reason, "the reason", DeskError, required=True, max_length=MAX_REPLY, field="reason"
+    )
+    target = clean_text(
+        department, "the department", DeskError, required=True, max_length=200, field="department"
+    )
     known = departments(session)
     if target not in known:
         raise UnknownDepartment(
-            f"{target!r} is not a department of the desk; departments: {', '.join(known)}"
+            f"{target!r} is not a department of the desk; departments: {', '.join(known)}",
+            field="department",
         )
     if target == req.department:
         raise DeskConflict(f"request {req.id} is already with {target}")

@@ -122,12 +122,21 @@ def _mine(session: Session, actor: Actor) -> ColumnElement[bool]:
 
 
 def officer_inbox(
-    session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 100
+    session: Session,
+    *,
+    actor: Actor,
+    unread_only: bool = False,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> list[OfficerMessageRow]:
     """The actor's own messages, newest first (desk officers and heads); ``unread_only``
-    keeps those unread and not done."""
+    keeps those unread and not done. The next page is ``before_id=`` the last id of this
+    one (a keyset on the index (user, id)). Regression (QA): a ``limit`` and no cursor left
+    the messages past the newest 500 out of reach."""
     mine = _mine(session, actor)
     query = select(OfficerMessage, PENDING).where(mine).order_by(OfficerMessage.id.desc())
+    if before_id is not None:
+        query = query.where(OfficerMessage.id < before_id)
     if unread_only:
         query = query.where(OfficerMessage.read_at.is_(None), PENDING)
     found = session.execute(query.limit(max(1, min(limit, MAX_LIMIT)))).all()

@@ -177,7 +177,9 @@ def list_requests(
     escalated in it."""
     for one in (status, *statuses) if status is not None else statuses:
         if one not in READ_STATUSES:
-            raise DeskError(f"status is one of {', '.join(READ_STATUSES)}, not {one!r}")
+            raise DeskError(
+                f"status is one of {', '.join(READ_STATUSES)}, not {one!r}", field="status"
+            )
     where = request_filter(actor)
     query = select(DeskRequest)
     if where is not None:

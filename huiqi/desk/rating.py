@@ -28,7 +28,9 @@ UNSATISFIED = 2  # this many stars or fewer reopen the request (once)
 
 def check_stars(stars: object) -> int:
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise DeskError(f"a rating is a whole number of stars from 1 to 5, not {stars!r}")
+        raise DeskError(
+            f"a rating is a whole number of stars from 1 to 5, not {stars!r}", field="stars"
+        )
     return stars
 
 
@@ -43,7 +45,7 @@ def rate(
 ) -> RequestRow:
     """Rate the answer; reopen the request once when ``stars`` ≤ 2, else close it."""
     n = check_stars(stars)
-    note = clean_text(comment, "the comment", DeskError, max_length=2000)
+    note = clean_text(comment, "the comment", DeskError, max_length=2000, field="comment")
     req = load(session, request_id, lock=True)
     require_own_enterprise(session, actor, req.uscc, f"rate the answer to request {req.id}")
     if req.status == "closed" and req.answered_at is None:

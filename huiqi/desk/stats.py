@@ -88,7 +88,7 @@ def desk_stats(
     """The figures over requests filed (China's date) from ``since`` to ``until``, inclusive."""
     require_role(actor, "read the desk's statistics", *DESK_ROLES)
     if since and until and since > until:
-        raise DeskError(f"the period starts ({since}) after it ends ({until})")
+        raise DeskError(f"the period starts ({since}) after it ends ({until})", field="since")
     if isinstance(repeat_days, bool) or not 1 <= repeat_days <= 3660:
         raise DeskError(f"repeat_days is 1–3660, not {repeat_days!r}")
     where: list[ColumnElement[bool]] = []

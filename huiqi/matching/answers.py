@@ -90,6 +90,8 @@ class AnswerErrors(HuiqiError):
         self.errors = dict(errors)
         listed = "; ".join(f"{k}: {v}" for k, v in sorted(self.errors.items()))
         super().__init__(f"{len(self.errors)} answer(s) refused: {listed}")
+        # The request's field: the one answer refused, else the answers as a whole.
+        self.field = f"answers.{next(iter(self.errors))}" if len(self.errors) == 1 else "answers"
 
 
 def key_of(field: str, offset: int | None) -> str:

@@ -20,7 +20,7 @@ from huiqi.db.engine import open_database
 from huiqi.engine.duckdb.held import HeldFrame
 from huiqi.jobs import runner
 from huiqi.profiles.dictionary import use_data_dir
-from huiqi.web import errors, idempotent
+from huiqi.web import error_schema, errors, idempotent
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import audit as audit_api
 from huiqi.web.api import calculator, services, v1
@@ -121,7 +121,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = idempotent.describe(errors.describe_422(generate()))
+            app.openapi_schema = idempotent.describe(error_schema.describe_422(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

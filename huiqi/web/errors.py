@@ -39,6 +39,7 @@ from huiqi.errors import (
 )
 from huiqi.jobs.service import JobBusy, JobError
 from huiqi.web.deps import CsrfRefused, current
+from huiqi.web.error_codes import ErrorCode, field_of, http_code
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
 from huiqi.web.security import SESSION_COOKIE
@@ -51,27 +52,27 @@ log = logging.getLogger("huiqi.web")
 # not yours to see), 409 the state of what it acts on does not allow it (StateConflict:
 # already claimed, decided, rated, submitted; no longer open), 413 too large, 429
 # throttled, 503 busy. Exception class → (HTTP status, a title for the page, in the
-# catalogue); the first that matches wins.
-STATUSES: list[tuple[type[BaseException], int, str]] = [
-    (SignInThrottled, 429, N_("Too many attempts")),
-    (NotSignedIn, 401, N_("Please sign in")),
-    (CsrfRefused, 403, N_("The form has expired")),
-    (AccessDenied, 403, N_("Not allowed")),
-    (NotFoundError, 404, N_("Not found")),
-    (TooLarge, 413, N_("File too large")),
-    (ReasonRefused, 400, N_("Cannot do that")),
-    (ApplicationError, 409, N_("Cannot do that")),
-    (ClaimError, 409, N_("Cannot claim")),
-    (NoticeError, 409, N_("No notice yet")),
-    (ReviewError, 409, N_("Cannot resolve the flag")),
-    (NothingToPay, 409, N_("Nothing to pay")),
-    (RepaymentError, 409, N_("Cannot do that")),
-    (JobBusy, 409, N_("Already running")),
-    (JobError, 409, N_("Cannot resume")),
-    (StateConflict, 409, N_("Cannot do that")),
-    (DatabaseBusy, 503, N_("Busy, please retry")),
-    (StoreError, 503, N_("No enterprise data yet")),
-    (HuiqiError, 400, N_("Cannot do that")),
+# catalogue, the JSON body's ``code``: huiqi.web.error_codes); the first that matches wins.
+STATUSES: list[tuple[type[BaseException], int, str, ErrorCode]] = [
+    (SignInThrottled, 429, N_("Too many attempts"), "throttled"),
+    (NotSignedIn, 401, N_("Please sign in"), "not_signed_in"),
+    (CsrfRefused, 403, N_("The form has expired"), "csrf_expired"),
+    (AccessDenied, 403, N_("Not allowed"), "forbidden"),
+    (NotFoundError, 404, N_("Not found"), "not_found"),
+    (TooLarge, 413, N_("File too large"), "too_large"),
+    (ReasonRefused, 400, N_("Cannot do that"), "invalid"),
+    (ApplicationError, 409, N_("Cannot do that"), "conflict"),
+    (ClaimError, 409, N_("Cannot claim"), "conflict"),
+    (NoticeError, 409, N_("No notice yet"), "conflict"),
+    (ReviewError, 409, N_("Cannot resolve the flag"), "conflict"),
+    (NothingToPay, 409, N_("Nothing to pay"), "conflict"),
+    (RepaymentError, 409, N_("Cannot do that"), "conflict"),
+    (JobBusy, 409, N_("Already running"), "conflict"),
+    (JobError, 409, N_("Cannot resume"), "conflict"),
+    (StateConflict, 409, N_("Cannot do that"), "conflict"),
+    (DatabaseBusy, 503, N_("Busy, please retry"), "busy"),
+    (StoreError, 503, N_("No enterprise data yet"), "no_data"),
+    (HuiqiError, 400, N_("Cannot do that"), "invalid"),
 ]
 CONFLICT = 409
 
@@ -83,15 +84,15 @@ def wants_json(request: Request) -> bool:
     )
 
 
-def _classify(exc: BaseException) -> tuple[int, str]:
-    for kind, status, title in STATUSES:
+def _classify(exc: BaseException) -> tuple[int, str, ErrorCode]:
+    for kind, status, title, code in STATUSES:
         if isinstance(exc, kind):
             # A class whose refusals are of several kinds (ReviewError: a missing reason,
             # or a flag decided already) answers by the kind of this one.
             if status == CONFLICT and not isinstance(exc, StateConflict):
-                return 400, title
-            return status, title
-    return 500, N_("Something went wrong")
+                return 400, title, "invalid"
+            return status, title, code
+    return 500, N_("Something went wrong"), "internal"
 
 
 def status_of(exc: BaseException) -> int:
@@ -99,10 +100,21 @@ def status_of(exc: BaseException) -> int:
     return _classify(exc)[0]
 
 
-def respond(request: Request, status: int, title: str, message: str) -> Response:
+def respond(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    code: ErrorCode,
+    field: str | None = None,
+) -> Response:
+    """The refusal: JSON ``{"error", "code", "field", "detail"}`` (``field``: the request's
+    field it is about, or null), or the error page."""
     headers = {"Retry-After": "5"} if status == 503 else {}
     if wants_json(request):
-        return JSONResponse({"error": title, "detail": message}, status, headers=headers)
+        body = {"error": title, "code": code, "field": field, "detail": message}
+        return JSONResponse(body, status, headers=headers)
     return page(
         request,
         "error.html",
@@ -125,7 +137,7 @@ def return_to(request: Request) -> str:
 
 
 async def huiqi_error(request: Request, exc: Exception) -> Response:
-    status, title = _classify(exc)
+    status, title, code = _classify(exc)
     if status == 401 and not wants_json(request):
         return RedirectResponse(f"/login?next={quote(return_to(request))}", status_code=303)
     message = str(exc)
@@ -142,7 +154,8 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
         from huiqi.web.refusals import localise
 
         message = localise(gettext.NullTranslations(), message)
-    response = respond(request, status, title, message)
+    field = exc.field if isinstance(exc, HuiqiError) else None
+    response = respond(request, status, title, message, code=code, field=field)
     if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, SignInThrottled):
@@ -209,14 +222,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
                 " and use its button"
             )
     if exc.status_code == 413:  # huiqi.web.bodylimit
-        return respond(request, 413, N_("Too large"), detail)
+        return respond(request, 413, N_("Too large"), detail, code="too_large")
     if exc.status_code == 400 and detail.startswith(FIELD_TOO_LARGE):
         detail = N_(
             "a field of this form holds more than 1 MB, the most one field may hold; shorten"
             " it (a file goes in a file field)"
         )
-        return respond(request, 413, N_("Too large"), detail)
-    response = respond(request, exc.status_code, title, detail)
+        return respond(request, 413, N_("Too large"), detail, code="too_large")
+    response = respond(request, exc.status_code, title, detail, code=http_code(exc.status_code))
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response
@@ -225,9 +238,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
-        return JSONResponse(
-            {"error": "invalid request", "detail": jsonable_errors(exc, request)}, status_code=422
-        )
+        body = {
+            "error": "invalid request",
+            "code": "invalid_request",
+            "field": field_of(exc.errors()),
+            "detail": jsonable_errors(exc, request),
+        }
+        return JSONResponse(body, status_code=422)
     # Pydantic's words ("query.page: Input should be greater than or equal to 1") read in
     # English on every page: the page says which value of its address it cannot use, in
     # its language (a template of huiqi.web.refusals).
@@ -241,7 +258,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         f"{loc[-1]}={shown} in this page's address cannot be used; open the page from the"
         " portal's links"
     )
-    return respond(request, 400, N_("Cannot do that"), text)
+    return respond(request, 400, N_("Cannot do that"), text, code="invalid_request")
 
 
 SEND_JSON = "send a JSON object as the endpoint's schema in /api/v1/openapi.json describes"
@@ -335,68 +352,10 @@ def jsonable_errors(
     ]
 
 
-# The 422 body as validation_error answers it, for the OpenAPI document: FastAPI's own
-# schema had no "error" and required a "type" in each item that the answer does not hold,
-# so a client generated from the document failed to read every 422 (QA).
-VALIDATION_ERROR = {
-    "title": "ValidationError",
-    "type": "object",
-    "properties": {
-        "loc": {
-            "title": "Location",
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "where: body, query, path or header, then the field's name (and"
-            " an item's position, as text)",
-        },
-        "msg": {"title": "Message", "type": "string", "description": "what is wrong"},
-    },
-    "required": ["loc", "msg"],
-}
-HTTP_VALIDATION_ERROR = {
-    "title": "HTTPValidationError",
-    "type": "object",
-    "properties": {
-        "error": {"title": "Error", "type": "string", "enum": ["invalid request"]},
-        "detail": {
-            "title": "Detail",
-            "type": "array",
-            "items": {"$ref": "#/components/schemas/ValidationError"},
-        },
-    },
-    "required": ["error", "detail"],
-}
-
-
-INVALID_RESPONSE = {
-    "description": "Validation Error",
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
-    },
-}
-
-
-def describe_422(schema: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the 422 body as this app answers it, on every operation of
-    the API: each refuses a query parameter it does not take (huiqi.web.api.queryparams),
-    and an upload without its file, with a 422 that the operations FastAPI saw no parameter
-    of (``GET /api/v1/me``, ``POST /api/v1/finance/payments``) did not declare (QA)."""
-    found = schema.setdefault("components", {}).setdefault("schemas", {})
-    found["HTTPValidationError"] = HTTP_VALIDATION_ERROR
-    found["ValidationError"] = VALIDATION_ERROR
-    for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            if "content" not in responses.get("422", {}):
-                responses["422"] = INVALID_RESPONSE
-    return schema
-
-
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return respond(request, 500, N_("Something went wrong"), N_("Please try again later."))
+    message = N_("Please try again later.")
+    return respond(request, 500, N_("Something went wrong"), message, code="internal")
 
 
 def install(app: FastAPI) -> None:

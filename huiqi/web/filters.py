@@ -33,7 +33,8 @@ def parse_filter(
             deadline = dt.date.fromisoformat(text)
         except ValueError:
             raise CatalogueQueryError(
-                f"deadline_after '{text[:40]}' is not a date; write it as YYYY-MM-DD"
+                f"deadline_after '{text[:40]}' is not a date; write it as YYYY-MM-DD",
+                field="deadline_after",
             ) from None
     amount = None
     if text := _blank(amount_min):
@@ -41,12 +42,15 @@ def parse_filter(
             amount = Decimal(text.replace(",", ""))
         except InvalidOperation:
             raise CatalogueQueryError(
-                f"amount_min '{text[:40]}' is not an amount in yuan (e.g. 50000)"
+                f"amount_min '{text[:40]}' is not an amount in yuan (e.g. 50000)",
+                field="amount_min",
             ) from None
         # copy_abs, not abs(): abs() rounds in the context, where an exponent beyond its
         # range ("1E+999999999999999999") raised decimal.Overflow (a server error).
         if not amount.is_finite() or amount.copy_abs() > Decimal(10) ** 15:
-            raise CatalogueQueryError("amount_min must be an amount in yuan below 10^15")
+            raise CatalogueQueryError(
+                "amount_min must be an amount in yuan below 10^15", field="amount_min"
+            )
     chosen = CatalogueFilter(
         q=_blank(q),
         department=_blank(department),

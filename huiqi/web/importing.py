@@ -67,18 +67,20 @@ def upload_fields(settings: Settings, filename: str | None, fields: dict[str, st
     if not name.lower().endswith(SUFFIXES):
         raise UploadRefused(
             f"'{name[:60] or '(no name)'}' is not a registry file the importer reads; choose a"
-            f" {', '.join(SUFFIXES)} file"
+            f" {', '.join(SUFFIXES)} file",
+            field="file",
         )
     mapping = fields.get("mapping", "").strip() or None
     known = all_mappings(settings.mappings_dir)
     if mapping is not None and mapping not in known:
         raise UploadRefused(
             f"no mapping named '{mapping[:60]}'; choose one of {', '.join(sorted(known))},"
-            " or none to detect it from the header"
+            " or none to detect it from the header",
+            field="mapping",
         )
     sheet = fields.get("sheet", "").strip() or None
     if sheet is not None and len(sheet) > SHEET_CHARS:
-        raise UploadRefused(f"a sheet's name has at most {SHEET_CHARS} characters")
+        raise UploadRefused(f"a sheet's name has at most {SHEET_CHARS} characters", field="sheet")
     return Upload(name=name, mapping=mapping, sheet=sheet)
 
 

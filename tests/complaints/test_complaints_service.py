@@ -269,3 +269,44 @@ def test_a_complaint_sent_again_with_changed_content_is_reported(
             select(Event).where(Event.kind == "complaints_imported").order_by(Event.id.desc())
         ).first()
         assert event is not None and event.data is not None and event.data["changed"] == 2
+
+
+def test_the_complaints_about_an_enterprise_are_paged_by_each_groups_first(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression (QA): the listing took a limit and no cursor, so the groups past the first
+    1000 could not be read. ``after_id`` (a group's first complaint) pages through them all,
+    once each, whichever order the complaints were stored in (on both databases: the groups
+    already listed are left out by a subquery)."""
+    import datetime as dt
+
+    from huiqi.profiles.uscc import make
+
+    uscc = make("91310115MA1000010")
+    # (ref, day of March, group): stored in an order that is not the order filed.
+    stored = [("G3", 9, None), ("G1", 2, None), ("G2", 4, None), ("G1b", 5, "G1")]
+    stored += [("G2b", 4, "G2"), ("G4", 4, None), ("G1c", 11, "G1"), ("G0", 1, None)]
+    with transaction(sessions) as s:
+        who = Complainant(id_hash="k" * 32, id_masked="3101**********1234")
+        s.add(who)
+        s.flush()
+        for ref, day, group in stored:
+            s.add(
+                Complaint(
+                    ref=ref, complainant_id=who.id, uscc=uscc, text=ref,
+                    filed_on=dt.date(2026, 3, day), answer_group=group, imported_by="officer",
+                )
+            )  # fmt: skip
+    enterprise = Actor.of("ent", f"enterprise={uscc}")
+    with transaction(sessions) as s:
+        whole = service.enterprise_complaints(s, actor=enterprise, uscc=uscc)
+        paged: list[service.EnterpriseComplaint] = []
+        after = None
+        while page := service.enterprise_complaints(
+            s, actor=enterprise, uscc=uscc, limit=2, after_id=after
+        ):
+            paged += page
+            after = page[-1].id
+    assert [g.answer_group for g in whole] == ["G0", "G1", "G2", "G4", "G3"]
+    assert [g.refs for g in whole][1:3] == [["G1", "G1b", "G1c"], ["G2", "G2b"]]
+    assert paged == whole

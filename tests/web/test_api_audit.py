@@ -81,7 +81,7 @@ def test_only_an_admin_reads_the_audit_log(api: TestClient, portal: Portal, user
     for path in ("/api/v1/audit", "/api/v1/audit/verify"):
         response = api.get(path, headers=headers)
         assert response.status_code == 403, response.text
-        assert set(response.json()) == {"error", "detail"}
+        assert set(response.json()) == {"error", "code", "field", "detail"}
 
 
 @pytest.mark.parametrize(

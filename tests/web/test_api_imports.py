@@ -87,12 +87,12 @@ def test_a_file_with_no_good_row_makes_no_snapshot_but_has_a_report(
 
 
 @pytest.mark.parametrize(
-    ("name", "fields", "status", "says"),
+    ("name", "fields", "status", "says", "field"),
     [
-        ("a.csv", {"mapping": "../../etc/passwd"}, 400, "no mapping named"),
-        ("a.csv", {"mapping": "no-such-mapping"}, 400, "choose one of"),
-        ("a.pdf", {}, 400, "not a registry file"),
-        ("a.csv", {"sheet": "s" * 150}, 400, "at most 100"),
+        ("a.csv", {"mapping": "../../etc/passwd"}, 400, "no mapping named", "mapping"),
+        ("a.csv", {"mapping": "no-such-mapping"}, 400, "choose one of", "mapping"),
+        ("a.pdf", {}, 400, "not a registry file", "file"),
+        ("a.csv", {"sheet": "s" * 150}, 400, "at most 100", "sheet"),
     ],
 )
 def test_an_upload_the_importer_cannot_take_is_a_400_saying_why(
@@ -102,10 +102,12 @@ def test_an_upload_the_importer_cannot_take_is_a_400_saying_why(
     fields: dict[str, str],
     status: int,
     says: str,
+    field: str,
 ) -> None:
     response = upload(api, steward, name, b"a,b\n1,2\n", **fields)
     assert response.status_code == status, response.text
     assert says in response.json()["detail"]
+    assert response.json()["field"] == field  # the form field to correct
 
 
 def test_a_file_no_mapping_reads_is_refused_naming_it_as_sent_not_its_server_path(

@@ -34,5 +34,7 @@ def test_a_store_with_no_data_is_a_503_without_the_path(said: str) -> None:
     assert answer.status_code == 503
     assert answer.json() == {
         "error": "No enterprise data yet",
+        "code": "no_data",
+        "field": None,
         "detail": "there is no enterprise data yet; a data steward imports it first",
     }

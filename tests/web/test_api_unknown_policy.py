@@ -32,6 +32,8 @@ def test_a_mistyped_policy_id_is_a_404_naming_the_closest(
     assert response.status_code == 404, response.text
     assert response.json() == {
         "error": "Not found",
+        "code": "not_found",
+        "field": None,
         "detail": "no policy 'web-aply' is published (did you mean 'web-apply'?);"
         " GET /api/v1/policies lists the policy ids",
     }

@@ -206,7 +206,8 @@ def test_only_an_admin_may_list_or_change_users(api: TestClient, portal: Portal,
         api.post("/api/v1/users/ent1/disable", headers=headers),
     ]
     assert [c.status_code for c in calls] == [403] * 4
-    assert all(set(c.json()) == {"error", "detail"} for c in calls)
+    assert all(set(c.json()) == {"error", "code", "field", "detail"} for c in calls)
+    assert {c.json()["code"] for c in calls} == {"forbidden"}
 
 
 def test_a_bad_filter_is_a_422_naming_it(api: TestClient, admin: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, computed_field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -26,6 +26,10 @@ from huiqi.web.portal import enterprise_of
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
 router = APIRouter(prefix="/api/v1/complaints", responses=ERRORS, tags=["complaints"])
+# The groups about an enterprise, oldest first: the next page is after the last one's id.
+After = Annotated[
+    int | None, Query(ge=1, le=2**62, description="the id of the previous page's last group")
+]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -74,6 +78,7 @@ class ComplaintStatsPublic(_Row):
 
 
 class EnterpriseComplaintPublic(_Row):
+    id: int = Field(description="the group's first complaint: the next page's after_id")
     answer_group: str
     refs: list[str]
     product: str | None
@@ -309,10 +314,14 @@ def stats(factory: Factory, who: SignedIn) -> ComplaintStatsPublic:
     ],
 )
 def about_enterprise(
-    factory: Factory, who: SignedIn, uscc: Uscc = None, limit: Limit = 100
+    factory: Factory, who: SignedIn, uscc: Uscc = None, limit: Limit = 100, after_id: After = None
 ) -> list[EnterpriseComplaintPublic]:
-    """The complaints about the enterprise, grouped to answer once (no complainant identity)."""
+    """The complaints about the enterprise, grouped to answer once (no complainant identity),
+    in the order of each group's first complaint; the next page is
+    ``after_id=<the last id of this one>`` (a keyset)."""
     code = enterprise_of(who.enterprise, uscc)
     with reading(factory) as s:
-        rows = service.enterprise_complaints(s, actor=actor_of(who), uscc=code, limit=limit)
+        rows = service.enterprise_complaints(
+            s, actor=actor_of(who), uscc=code, limit=limit, after_id=after_id
+        )
     return [EnterpriseComplaintPublic.model_validate(r) for r in rows]

@@ -41,7 +41,7 @@ from huiqi.web.api.desk_schemas import (
     RequestWithdraw,
     TransferCreate,
 )
-from huiqi.web.api.v1 import ERRORS, Limit, Page, Uscc
+from huiqi.web.api.v1 import ERRORS, Before, Limit, Page, Uscc
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, actor_of, role_gate
 from huiqi.web.errors import UNREADABLE_BODY
 from huiqi.web.portal import enterprise_of
@@ -340,12 +340,19 @@ def close_request(
     dependencies=[role_gate("read the officers' inbox", *DESK_ROLES)],
 )
 def inbox(
-    factory: Factory, who: SignedIn, unread_only: bool = False, limit: Limit = 100
+    factory: Factory,
+    who: SignedIn,
+    unread_only: bool = False,
+    limit: Limit = 100,
+    before_id: Before = None,
 ) -> list[OfficerMessagePublic]:
     """The desk officer's or head's own inbox, newest first: the sweep's reminders (to the
-    department's officers) and escalations (to its heads)."""
+    department's officers) and escalations (to its heads); the next page is
+    ``before_id=<the last id of this one>`` (a keyset)."""
     with reading(factory) as s:
-        rows = officer_inbox(s, actor=actor_of(who), unread_only=unread_only, limit=limit)
+        rows = officer_inbox(
+            s, actor=actor_of(who), unread_only=unread_only, limit=limit, before_id=before_id
+        )
     return [OfficerMessagePublic.model_validate(r) for r in rows]
 
 

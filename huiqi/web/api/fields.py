@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from huiqi.delivery.freetext import is_blank
+from huiqi.errors import HuiqiError
+from huiqi.web.errors import status_of
 
 
 class RequestBody(BaseModel):
@@ -53,3 +57,16 @@ def _no_control(value: str | None) -> str | None:
 # control character is a 422 naming the field, not a lookup that finds nothing (or a NUL
 # that PostgreSQL refuses to compare: a server error).
 NoControl = AfterValidator(_no_control)
+
+
+@contextmanager
+def refusing(field: str) -> Iterator[None]:
+    """Inside it, a service's refusal of a value (a 400 that names no field of its own) is
+    about the request's ``field``: the JSON refusal names it (docs/api.md "Status codes").
+    A refusal of another kind (403, 404, 409) is about no field and passes unchanged."""
+    try:
+        yield
+    except HuiqiError as exc:
+        if exc.field is None and status_of(exc) == 400:
+            exc.field = field
+        raise

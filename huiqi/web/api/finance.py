@@ -32,7 +32,7 @@ from huiqi.delivery.rows import BatchRow
 from huiqi.web.api.amounts import yuan_of
 from huiqi.web.api.fields import NotBlank, RequestBody
 from huiqi.web.api.times import Utc
-from huiqi.web.api.v1 import ERRORS
+from huiqi.web.api.v1 import ERRORS, Before
 from huiqi.web.deps import ApiWriter, AppSettings, Factory, SignedIn, Web, actor_of, role_gate
 from huiqi.web.uploads import multipart_body, read_bounded, refuse_too_large
 
@@ -110,11 +110,16 @@ class PaymentResultsPublic(BaseModel):
     dependencies=[role_gate("list disbursement batches", Role.FINANCE_OFFICER, Role.ADMIN)],
 )
 def batches(
-    factory: Factory, who: SignedIn, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    factory: Factory,
+    who: SignedIn,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Before = None,
 ) -> list[BatchPublic]:
-    """Disbursement batches, newest first (finance officers and admins)."""
+    """Disbursement batches, newest first (finance officers and admins); the next page is
+    ``before_id=<the last id of this one>`` (a keyset)."""
     with reading(factory) as s:
-        return [BatchPublic.of(b) for b in ledger.list_batches(s, actor=actor_of(who), limit=limit)]
+        rows = ledger.list_batches(s, actor=actor_of(who), limit=limit, before_id=before_id)
+        return [BatchPublic.of(b) for b in rows]
 
 
 @router.post(

@@ -15,6 +15,7 @@ from huiqi.delivery.rows import GrantRow, RecordRow
 from huiqi.web.api.amounts import yuan, yuan_of
 from huiqi.web.api.fields import RequestBody
 from huiqi.web.api.times import Utc
+from huiqi.web.error_codes import ErrorCode
 
 
 class TextPublic(BaseModel):
@@ -258,5 +259,13 @@ class MessagePublic(BaseModel):
 
 
 class ErrorPublic(BaseModel):
-    error: str
-    detail: str
+    """A refusal (docs/api.md "Status codes"): ``code`` is for a program, stable and the
+    same in every language; ``error`` (a title) and ``detail`` are for a person."""
+
+    error: str = Field(description="a title for the refusal")
+    code: ErrorCode = Field(description="what kind of refusal, for a program to test")
+    field: str | None = Field(
+        description="the request's field (body field or query parameter) the refusal is"
+        " about, or null when it is about no single one"
+    )
+    detail: str = Field(description="what is wrong and what to do")

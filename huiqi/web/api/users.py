@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from huiqi.accounts import service as accounts
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.db.engine import reading, transaction
-from huiqi.web.api.fields import NoControl
+from huiqi.web.api.fields import NoControl, refusing
 from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first, role_gate
 
@@ -104,9 +104,11 @@ class UserUpdate(BaseModel):
     new_departments: StrictBool = False
 
 
-def _grants(texts: list[str]) -> list[RoleGrant]:
-    """Grants as typed (``role`` or ``role=scope``); RoleError (400) naming the roles."""
-    return [RoleGrant.parse(t) for t in texts]
+def _grants(texts: list[str], field: str) -> list[RoleGrant]:
+    """Grants as typed (``role`` or ``role=scope``); RoleError (400) naming the roles, and
+    the body's ``field`` they came in."""
+    with refusing(field):
+        return [RoleGrant.parse(t) for t in texts]
 
 
 @router.get("", dependencies=[role_gate("manage users", Role.ADMIN)])
@@ -141,12 +143,13 @@ def list_users(
 def add_user(factory: Factory, who: Admin, body: UserCreate) -> UserPublic:
     """Add a user with its roles (as ``huiqi user add``; an audit event ``user_added``);
     400 for a name taken or not usable, an unknown role or a scope it does not take."""
-    with transaction(factory) as s:
+    # What the service refuses without naming a field of its own is a role's scope.
+    with transaction(factory) as s, refusing("roles"):
         added = accounts.add_user(
             s,
             actor=actor_of(who),
             username=body.username,
-            roles=_grants(body.roles),
+            roles=_grants(body.roles, "roles"),
             password=body.password or None,
             email=body.email,
             display_name=body.display_name,
@@ -165,8 +168,8 @@ def change_user(factory: Factory, who: Admin, username: Name, body: UserUpdate) 
             s,
             actor=actor_of(who),
             username=username,
-            add_roles=_grants(body.add_roles),
-            remove_roles=_grants(body.remove_roles),
+            add_roles=_grants(body.add_roles, "add_roles"),
+            remove_roles=_grants(body.remove_roles, "remove_roles"),
             password=body.password,
             email=body.email,
             display_name=body.display_name,

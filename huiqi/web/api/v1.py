@@ -69,6 +69,10 @@ Uscc = Annotated[
 ]
 Page = Annotated[int, Query(ge=0, le=2**62, description="the last id of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+# A listing newest first: the next page is before_id=<the last id of this one> (a keyset).
+Before = Annotated[
+    int | None, Query(ge=1, le=2**62, description="the last id of the previous page: older items")
+]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 # The portal's writes: for an enterprise and its park operator (the service checks which).
 ENTERPRISE_SIDE = role_gate("act for an enterprise", Role.ENTERPRISE, Role.PARK_OPERATOR)
