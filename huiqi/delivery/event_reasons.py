@@ -160,6 +160,19 @@ PAYMENT_RESULTS = EventReason(
     },
 )
 
+# Data (huiqi.profiles.import_report: the first line of an import's summary).
+IMPORTED = EventReason(
+    "Imported %(file)s with mapping '%(mapping)s' (%(how)s) as snapshot %(id)s.",
+    ("data_import",),
+    {"mapping": _NAME, "how": ".+", "id": r"\d+"},
+)
+NOTHING_IMPORTED = EventReason(
+    "Nothing imported from %(file)s with mapping '%(mapping)s' (%(how)s): no row was"
+    " accepted, so no snapshot was made and the stored data is as it was.",
+    ("data_import",),
+    {"mapping": _NAME, "how": ".+"},
+)
+
 REASONS: tuple[EventReason, ...] = tuple(
     value for value in list(globals().values()) if isinstance(value, EventReason)
 )

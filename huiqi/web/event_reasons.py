@@ -71,6 +71,11 @@ TEMPLATES = (
     N_("withdrawn by the enterprise"),
     N_("%(n)s grant(s), %(amount)s yuan"),
     N_("downloaded the %(file)s file of batch %(batch)s"),
+    N_("Imported %(file)s with mapping '%(mapping)s' (%(how)s) as snapshot %(id)s."),
+    N_(
+        "Nothing imported from %(file)s with mapping '%(mapping)s' (%(how)s): no row was"
+        " accepted, so no snapshot was made and the stored data is as it was."
+    ),
     N_("%(file)s: %(rows)s: %(paid)s paid, %(failed)s failed, %(unchanged)s unchanged, %(errors)s"),
 )
 
@@ -149,10 +154,8 @@ def _value(catalogue: gettext.NullTranslations, name: str, value: str) -> str:
     }.get(name)
     if words is not None:
         return catalogue.gettext(words[value]) if value in words else value
-    if name == "how":  # the client, then what the provider or the form said, as written
-        client, _, rest = value.partition(", ")
-        shown = catalogue.gettext(CLIENTS[client]) if client in CLIENTS else client
-        return f"{shown}, {rest}" if rest else shown
+    if name == "how":  # a sign-in's client and why; a file's format, encoding and sheet
+        return ", ".join(_how(catalogue, part) for part in value.split(", "))
     if name == "roles":
         return catalogue.gettext(_SEPARATOR).join(
             _role(catalogue, part) for part in value.split(", ")
@@ -182,3 +185,15 @@ def _change(catalogue: gettext.NullTranslations, change: str) -> str:
     if change[:1] in "+-" and len(change) > 1:
         return change[0] + _role(catalogue, change[1:])
     return catalogue.gettext(USER_CHANGES[change]) if change in USER_CHANGES else change
+
+
+_SHEET = re.compile(r"sheet '(?P<sheet>.*)'")
+
+
+def _how(catalogue: gettext.NullTranslations, part: str) -> str:
+    """A part of how a sign-in came or a file was read: a client or a sheet by its words,
+    anything else (a provider's answer, a format, an encoding) as written."""
+    if part in CLIENTS:
+        return catalogue.gettext(CLIENTS[part])
+    sheet = _SHEET.fullmatch(part)
+    return catalogue.gettext("sheet '%(sheet)s'") % sheet.groupdict() if sheet else part

@@ -62,7 +62,7 @@ PASSED_REASONS = {
     ("delivery/withdrawal.py", "why or reasons.WITHDRAWN_BY_ENTERPRISE()"): "the enterprise's",
     ("delivery/zero.py", "REASON"): "the record's note",
     ("desk/handling.py", "text"): "a person's text",
-    ("profiles/service.py", "report.summary().splitlines()[0][:500]"): "an import's summary",
+    ("profiles/service.py", "report.summary().splitlines()[0][:500]"): "IMPORTED, NOTHING_IMPORTED",
 }
 
 

@@ -25,7 +25,7 @@ SAMPLES = {
     "changes": "+admin, -data_steward, password, tokens revoked, email, name",
     "client": "web",
     "provider": "sso",
-    "how": "web, sso: the sign-on provider answered 'denied'",
+    "how": "web, sso: 'denied'",
     "token": "web",
     "user": "alice",
     "days": "30",
@@ -41,6 +41,7 @@ SAMPLES = {
     "what": "offer",
     "id": "7",
     "file": "csv",
+    "mapping": "shtax",
     "batch": "4",
     "rows": "1,203 rows",
     "paid": "1,200",
@@ -58,7 +59,7 @@ def _written(template: EventReason) -> str:
 def _english_words(template: EventReason) -> set[str]:
     """The template's own English words (its values left out)."""
     words = re.sub(r"%\(\w+\)s", " ", template.text)
-    return {w for w in re.findall(r"[a-z][a-z-]{2,}", words)}
+    return set(re.findall(r"\b[A-Za-z][a-z-]{2,}\b", words))
 
 
 def test_every_kind_has_a_name_in_both_languages() -> None:
@@ -101,6 +102,8 @@ def test_the_values_are_filled_in_by_their_words() -> None:
     )
     assert "7" in shown_reason("zh-CN", "review_flag", flagged)
     assert shown_reason("zh-CN", "login", "web") == "门户网站"
+    imported = "Imported tax.xlsx with mapping 'shtax' (xlsx, sheet '2025') as snapshot 4."
+    assert "（xlsx, 工作表“2025”）" in shown_reason("zh-CN", "data_import", imported)
     results = "results.csv: 1,203 rows: 1,200 paid, 2 failed, 1 unchanged, 1 error"
     assert "1,203 行" in shown_reason("zh-CN", "payment_results", results)
 
