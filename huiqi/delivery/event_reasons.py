@@ -136,6 +136,13 @@ NO_LONGER_ELIGIBLE = EventReason(
     ("review_flag",),
     {"id": r"\d+"},
 )
+# A record eligible for 0.00 yuan: its note, and the reason of its event (huiqi.delivery.zero,
+# huiqi.delivery.grantmaker).
+ZERO_AMOUNT = EventReason(
+    "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
+    " nothing is granted, offered or notified",
+    ("zero_amount",),
+)
 SUBMITTED = EventReason("pre-filled application submitted", ("submit",))
 WITHDRAWN_BY_ENTERPRISE = EventReason("withdrawn by the enterprise", ("application_withdraw",))
 

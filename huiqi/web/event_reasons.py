@@ -67,6 +67,10 @@ TEMPLATES = (
         "no longer eligible on snapshot %(id)s; kept as granted or offered until an officer"
         " reviews it"
     ),
+    N_(
+        "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
+        " nothing is granted, offered or notified"
+    ),
     N_("pre-filled application submitted"),
     N_("withdrawn by the enterprise"),
     N_("%(n)s grant(s), %(amount)s yuan"),

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from huiqi.delivery.event_kinds import KINDS
-from huiqi.delivery.event_reasons import PUBLISHED, REASONS, EventReason
+from huiqi.delivery.event_reasons import PUBLISHED, REASONS, ZERO_AMOUNT, EventReason
 from huiqi.web import i18n
 from huiqi.web.event_names import EVENT_NAMES, event_name
 from huiqi.web.event_reasons import TEMPLATES, shown_reason
@@ -137,3 +137,26 @@ def test_a_record_note_reads_as_the_ledger_pages_read_it() -> None:
     assert shown_reason("zh-CN", "allocated", both) == "按比例分配：申请 10.00 元"
     assert shown_reason("en", "allocated", both).startswith("pro rata: claimed")
     assert shown_reason("zh-CN", "grant", None) == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "note"),
+    [
+        ("zero_amount", ZERO_AMOUNT()),
+        ("expired", "the offer ended on 2026-01-01"),
+        ("superseded", "replaced by web-offer v2, which is offered instead"),
+        (
+            "outranked",
+            "就高不重复: group 'g' gives this enterprise 1,000.00 yuan under p v1; this"
+            " policy's 500.00 yuan is not higher",
+        ),
+        ("retire_withdraw", "「测试」 (p v1) was retired on 2026-01-01: 政策调整"),
+        ("capped", "cap group 'g' is used up for 2025 (at most 1,000.00 yuan per enterprise)"),
+        ("budget_exhausted", "the budget of 100.00 yuan is spent; grants are made in claim order"),
+    ],
+)
+def test_the_notes_of_refused_and_moved_records_read_in_chinese(kind: str, note: str) -> None:
+    """Regression: a record's note as its event's reason (zero_amount's was English on the
+    record pages too, having no catalogue entry)."""
+    shown = shown_reason("zh-CN", kind, note)
+    assert shown != note and not re.search(r"\b(?:the|is|yuan|by|on)\b", shown), shown
