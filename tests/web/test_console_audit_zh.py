@@ -153,3 +153,16 @@ def test_the_kind_filter_offers_every_kind_by_name(admin: TestClient) -> None:
     # a kind the log no longer writes can still be asked for by its code
     old = admin.get(PAGE, params={"kind": "a_kind_from_long_ago"}).text
     assert '<option value="a_kind_from_long_ago" selected>' in old
+
+
+def test_in_english_the_kinds_read_by_their_english_names(admin: TestClient) -> None:
+    admin.cookies.set("huiqi_lang", "en")
+    try:
+        page = admin.get(PAGE, params={"kind": "review_flag"}).text
+    finally:
+        del admin.cookies["huiqi_lang"]
+    assert '<option value="review_flag" selected>Flagged for review (review_flag)</option>' in page
+    names = {m["name"] for m in ROW.finditer(page)}
+    assert names == {"Flagged for review"}
+    reasons = {m["reason"] for m in ROW.finditer(page)}
+    assert all(r.startswith("no longer eligible on snapshot ") for r in reasons)
