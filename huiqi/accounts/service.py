@@ -22,6 +22,7 @@ from huiqi.accounts.models import ApiToken, User, UserRole
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.scopecheck import check_policy_departments
 from huiqi.db.clock import utcnow
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
@@ -195,7 +196,7 @@ def init_admin(
         actor=name,
         kind="admin_init",
         entity=f"user:{user.id}",
-        reason=f"first admin '{name}' and the '{SCHEDULER}' service account created",
+        reason=reasons.ADMIN_CREATED(name=name, service=SCHEDULER),
     )
     return _public(user)
 
@@ -264,7 +265,7 @@ def add_user(
         actor=actor,
         kind="user_added",
         entity=f"user:{user.id}",
-        reason=f"added '{name}' with {', '.join(map(str, sorted(set(roles))))}",
+        reason=reasons.USER_ADDED(name=name, roles=", ".join(map(str, sorted(set(roles))))),
         data={"roles": [str(g) for g in sorted(set(roles))], "email": email}
         | ({"new_departments": new} if new else {}),
     )
@@ -343,7 +344,7 @@ def change_user(
         actor=actor,
         kind="user_changed",
         entity=f"user:{user.id}",
-        reason=f"changed '{user.username}': {', '.join(changes)}",
+        reason=reasons.USER_CHANGED(name=user.username, changes=", ".join(changes)),
         data={"changes": changes} | ({"new_departments": new} if new else {}),
     )
     return _public(user)
@@ -377,7 +378,7 @@ def set_disabled(
         actor=actor,
         kind="user_disabled" if disabled else "user_enabled",
         entity=f"user:{user.id}",
-        reason=f"{'disabled' if disabled else 'enabled'} '{user.username}'",
+        reason=(reasons.USER_DISABLED if disabled else reasons.USER_ENABLED)(name=user.username),
     )
     return _public(user)
 

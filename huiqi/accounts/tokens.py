@@ -20,6 +20,7 @@ from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role
 from huiqi.accounts.service import AccountError, actor_of, find_user
 from huiqi.db.clock import utcnow
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.errors import NotFoundError
 
@@ -117,7 +118,7 @@ def sign_in_federated(
         actor=user.username,
         kind="login",
         entity=f"user:{user.id}",
-        reason=f"{client} ({provider})",
+        reason=reasons.SIGNED_IN_WITH(client=client, provider=provider),
         data=detail,
     )
     return actor_of(user), secret
@@ -140,7 +141,7 @@ def record_refusal(
         actor=name,
         kind="login_failed",
         entity=f"user:{user.id}" if user else None,
-        reason=f"sign-in refused ({how})",
+        reason=reasons.SIGN_IN_REFUSED(how=how),
     )
     if address:
         record_event(
@@ -148,7 +149,7 @@ def record_refusal(
             actor=name,
             kind="login_failed",
             entity=client_entity(address),
-            reason=f"sign-in refused ({how}) from this address",
+            reason=reasons.SIGN_IN_REFUSED_HERE(how=how),
         )
 
 
@@ -188,7 +189,7 @@ def sign_out(session: Session, *, secret: str) -> bool:
         actor=user.username if user else "?",
         kind="logout",
         entity=f"user:{token.user_id}",
-        reason=f"signed out ({token.name})",
+        reason=reasons.SIGNED_OUT(token=token.name),
     )
     return True
 
@@ -219,7 +220,7 @@ def create_token(
         actor=actor,
         kind="token_created",
         entity=f"token:{token.id}",
-        reason=f"API token '{name}' for '{target}', {days} days",
+        reason=reasons.TOKEN_CREATED(name=name, user=target, days=days),
     )
     return _token_public(token, user.username), secret
 
@@ -268,6 +269,6 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenPubli
             actor=actor,
             kind="token_revoked",
             entity=f"token:{token.id}",
-            reason=f"token '{token.name}' of '{owner}' revoked",
+            reason=reasons.TOKEN_REVOKED(name=token.name, user=owner),
         )
     return _token_public(token, owner)

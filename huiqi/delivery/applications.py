@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import Actor, require_own_enterprise, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.claims import (
@@ -147,7 +148,7 @@ def submit(
             uscc=ent.uscc,
             policy_version_id=pv.id,
             entity=f"application:{app.id}",
-            reason="pre-filled application submitted",
+            reason=reasons.SUBMITTED(),
         )
         return Decision(ent.id, ent.status, None, None, "submitted")
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from huiqi.db.bulk import insert_tuples
 from huiqi.db.jsontext import compact_json
 from huiqi.delivery import counts, notify
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.chunkaudit import chunk_event
 from huiqi.delivery.derive import derive_grants, derive_slots
@@ -166,9 +167,9 @@ def grant_in_bulk(
                 "uscc": r.uscc,
                 "policy_version_id": pv.id,
                 "entity": entity,
-                "reason": "all criteria met (免申即享)"
+                "reason": reasons.ALL_MET_AUTO()
                 if st != RecordStatus.BUDGET_EXHAUSTED
-                else "budget spent",
+                else reasons.BUDGET_SPENT(),
                 "data": {
                     "amount_fen": amounts[r.uscc],
                     "requested_fen": r.amount_fen,

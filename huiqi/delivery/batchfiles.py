@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch
 from huiqi.delivery.payments import ResultReport, import_payment_results
@@ -42,7 +43,7 @@ def batch_file(session: Session, *, actor: Actor, batch_id: int, kind: str) -> t
         actor=actor,
         kind="batch_download",
         entity=f"batch:{batch_id}",
-        reason=f"downloaded the {kind} file of batch {batch_id}",
+        reason=reasons.BATCH_DOWNLOADED(file=kind, batch=batch_id),
     )
     return Path(stored).name, Path(stored).read_bytes()
 

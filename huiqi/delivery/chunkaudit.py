@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import ChainReport
 from huiqi.delivery.models import Event, Grant
 from huiqi.money import format_yuan
@@ -83,8 +84,7 @@ def chunk_event(
         "uscc": None,
         "policy_version_id": policy_version_id,
         "entity": entity_of(policy_version_id, at),
-        "reason": f"all criteria met (免申即享): {len(ordered)} grant(s),"
-        f" {format_yuan(total, grouping=False)} yuan",
+        "reason": reasons.GRANTS_MADE(n=len(ordered), amount=format_yuan(total, grouping=False)),
         "data": {
             "grants": len(ordered),
             "total_fen": total,

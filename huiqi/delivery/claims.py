@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi import clock
 from huiqi.accounts.access import Actor, require_own_enterprise
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.grantmaker import make_grant
@@ -208,7 +209,7 @@ def claim(
             uscc=ent.uscc,
             policy_version_id=pv.id,
             entity=f"entitlement:{ent.id}",
-            reason="one-click confirmation (直达快享)",
+            reason=reasons.CONFIRMED(),
             data={"attested": to_attest},
         )
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery import counts
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import ChainReport, record_event
 from huiqi.delivery.batchmove import write_while_moving
 from huiqi.delivery.models import (
@@ -179,7 +180,9 @@ def export_batch(
         actor=actor,
         kind="batch_exported",
         entity=f"batch:{batch.id}",
-        reason=f"{batch.grants} grant(s), {format_yuan(batch.total_fen, grouping=False)} yuan",
+        reason=reasons.BATCH_EXPORTED(
+            n=batch.grants, amount=format_yuan(batch.total_fen, grouping=False)
+        ),
         data={
             "grants": batch.grants,
             "total_fen": batch.total_fen,

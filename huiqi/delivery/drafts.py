@@ -30,6 +30,7 @@ from huiqi.accounts.access import (
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import PolicyDraft, PolicyVersion, utcnow
 from huiqi.delivery.progress import Progress
@@ -208,7 +209,7 @@ def save_draft(session: Session, *, actor: Actor, policy_id: str, text: str) -> 
         actor=actor,
         kind="draft_save",
         entity=f"policy_draft:{draft.id}",
-        reason=f"saved the draft of {policy_id}",
+        reason=reasons.DRAFT_SAVED(policy=policy_id),
         data={"policy_id": policy_id, "ok": lint["ok"], "errors": lint["errors"]},
     )
     return draft
@@ -255,7 +256,7 @@ def delete_draft(session: Session, *, actor: Actor, policy_id: str) -> None:
         actor=actor,
         kind="draft_delete",
         entity=f"policy_draft:{draft.id}",
-        reason=f"deleted the draft of {policy_id}",
+        reason=reasons.DRAFT_DELETED(policy=policy_id),
         data={"policy_id": policy_id},
     )
 
@@ -318,7 +319,7 @@ def publish_draft(
             kind="draft_publish",
             policy_version_id=pv.id,
             entity=f"policy_draft:{draft_id}",
-            reason=f"published the draft of {policy_id} as v{pv.version}",
+            reason=reasons.DRAFT_PUBLISHED(policy=policy_id, version=pv.version),
             data={"policy_id": policy_id, "version": pv.version},
         )
     return pv, report

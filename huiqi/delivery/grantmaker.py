@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor
 from huiqi.delivery import budget as budgets
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify, once, outranked, topup, zero
 from huiqi.delivery.allocation import Candidate, choose_highest
 from huiqi.delivery.audit import actor_name, record_event, savepoint
@@ -242,7 +243,7 @@ def make_grant(
         uscc=ent.uscc,
         policy_version_id=pv.id,
         entity=f"grant:{grant.id}",
-        reason=note or "all criteria met",
+        reason=note or reasons.ALL_MET(),
         data={"amount_fen": amount, "requested_fen": requested, "snapshot_id": ent.snapshot_id},
     )
     return Outcome(grant.status, grant, note)

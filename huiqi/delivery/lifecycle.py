@@ -12,6 +12,7 @@ from huiqi import clock
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Entitlement, utcnow
 from huiqi.delivery.retirement import withdraw_left_open
@@ -57,7 +58,7 @@ def expire_offers(
                     "uscc": u,
                     "policy_version_id": pv,
                     "entity": f"entitlement:{i}",
-                    "reason": f"offer ended on {end} unclaimed",
+                    "reason": reasons.OFFER_ENDED(day=end),
                     "data": None,
                 }
                 for i, u, pv, end in rows

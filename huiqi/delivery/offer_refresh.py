@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, utcnow
@@ -98,12 +99,14 @@ def refresh_offers(
                 "uscc": code,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{record_id}",
-                "reason": f"the data of snapshot {sid} give {yuan_text(now_of[code].amount_fen or 0)}"
-                f" yuan instead of {yuan_text(old or 0)} yuan; "
-                + (
-                    "the offer is not yet claimed"
+                "reason": (
+                    reasons.OFFER_AMOUNT_CHANGED
                     if kind == "offer_amount"
-                    else "the application is not yet submitted"
+                    else reasons.ESTIMATE_CHANGED
+                )(
+                    snapshot=sid,
+                    amount=yuan_text(now_of[code].amount_fen or 0),
+                    was=yuan_text(old or 0),
                 ),
                 "data": {"from_fen": old, "to_fen": now_of[code].amount_fen, "snapshot_id": sid},
             }

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import (
@@ -49,7 +50,7 @@ def offer_or_prefill(
                 "uscc": r.uscc,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{ids[r.uscc]}",
-                "reason": f"{r.status}: offered under {pv.delivery}",
+                "reason": reasons.OFFERED(status=r.status, mode=pv.delivery),
                 "data": {"computed_fen": r.amount_fen, "snapshot_id": sid},
             }
             for r in rows

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery import counts, notify
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import Batch, BatchItem, Grant, PolicyVersion, utcnow
 from huiqi.delivery.paymentrows import (
@@ -63,10 +64,13 @@ class ResultReport:
         return self.paid + self.failed
 
     def summary(self) -> str:
-        return (
-            f"{self.file}: {counted(self.rows, 'row')}: {self.paid:,} paid,"
-            f" {self.failed:,} failed, {self.unchanged:,} unchanged,"
-            f" {counted(len(self.errors), 'error')}"
+        return reasons.PAYMENT_RESULTS(
+            file=self.file,
+            rows=counted(self.rows, "row"),
+            paid=f"{self.paid:,}",
+            failed=f"{self.failed:,}",
+            unchanged=f"{self.unchanged:,}",
+            errors=counted(len(self.errors), "error"),
         )
 
     def __str__(self) -> str:

@@ -26,6 +26,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.db.statistics import refresh_after_bulk
 from huiqi.delivery import counts, directory, once, zero
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_events, savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
@@ -153,10 +154,7 @@ def _flag_lost(
 def flag_for_review(s: Session, lost: list[tuple[int, str, int]], sid: int, username: str) -> None:
     """Flag these records (entitlement id, USCC, version id) for an officer's review, with
     an audit event each: the enterprise is no longer eligible on snapshot ``sid``."""
-    reason = (
-        f"no longer eligible on snapshot {sid};"
-        " kept as granted or offered until an officer reviews it"
-    )
+    reason = reasons.NO_LONGER_ELIGIBLE(id=sid)
     for start in range(0, len(lost), CHUNK):
         part = lost[start : start + CHUNK]
         s.execute(

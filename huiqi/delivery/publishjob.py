@@ -23,6 +23,7 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import drafts
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import PolicyDraft, PolicyVersion
 from huiqi.delivery.publish import deliver
@@ -153,7 +154,7 @@ def _forget_draft(factory: sessionmaker[Session], pv_id: int, username: str) -> 
             kind="draft_publish",
             policy_version_id=pv.id,
             entity=f"policy_draft:{draft.id}",
-            reason=f"delivered the draft of {pv.policy_id} as v{pv.version}",
+            reason=reasons.DRAFT_DELIVERED(policy=pv.policy_id, version=pv.version),
             data={"policy_id": pv.policy_id, "version": pv.version},
         )
 

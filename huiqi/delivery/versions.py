@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text, is_blank
 from huiqi.delivery.models import PolicyVersion, utcnow
@@ -139,7 +140,7 @@ def publish_text(
             kind="publish",
             policy_version_id=pv.id,
             entity=f"policy_version:{pv.id}",
-            reason=f"published {pv.policy_id} v{pv.version}",
+            reason=reasons.PUBLISHED(policy=pv.policy_id, version=pv.version),
             data={"content_hash": pv.content_hash},
         )
         return pv, True

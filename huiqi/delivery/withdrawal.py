@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi import clock
 from huiqi.accounts.access import Actor, require_own_enterprise
 from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.applications import (
     WITHDRAWN_NOTE,
@@ -119,7 +120,7 @@ def withdraw(
             uscc=ent.uscc,
             policy_version_id=pv.id,
             entity=f"application:{app.id}",
-            reason=why or "withdrawn by the enterprise",
+            reason=why or reasons.WITHDRAWN_BY_ENTERPRISE(),
             data={"was": str(RecordStatus.SUBMITTED)},
         )
         notify.enqueue(

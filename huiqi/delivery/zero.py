@@ -19,16 +19,14 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.records import DeliveryReport, insert_records, record_values
 from huiqi.delivery.statuses import MatchStatus, RecordStatus
 from huiqi.engine import ResultRow
 
-REASON = (
-    "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
-    " nothing is granted, offered or notified"
-)
+REASON = reasons.ZERO_AMOUNT()  # the record's note and its audit event's reason
 
 
 def now_given_an_amount(rows: Sequence[ResultRow]) -> dict[str, ResultRow]:

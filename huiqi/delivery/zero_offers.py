@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.db.bulk import bulk_insert
+from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Application, Entitlement, PolicyVersion, table_of, utcnow
@@ -82,8 +83,7 @@ def withdraw_at_zero(
                 "uscc": code,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{record_id}",
-                "reason": f"the data of snapshot {sid} give 0.00 yuan instead of"
-                f" {yuan_text(old or 0)} yuan; the {what} is withdrawn",
+                "reason": reasons.NOW_ZERO(snapshot=sid, was=yuan_text(old or 0), what=what),
                 "data": {"from_fen": old, "to_fen": 0, "snapshot_id": sid},
             }
             for record_id, code, old in done
@@ -181,9 +181,9 @@ def reoffer_zero(
                 "uscc": code,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{record_id}",
-                "reason": f"the data of snapshot {sid} give"
-                f" {yuan_text(now_of[code].amount_fen or 0)} yuan where they gave 0.00 yuan:"
-                f" offered under {pv.delivery}",
+                "reason": reasons.NO_LONGER_ZERO(
+                    snapshot=sid, amount=yuan_text(now_of[code].amount_fen or 0), mode=pv.delivery
+                ),
                 "data": {"computed_fen": now_of[code].amount_fen, "snapshot_id": sid},
             }
             for record_id, code in done

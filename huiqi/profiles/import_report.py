@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from huiqi.delivery import event_reasons as reasons
 from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.checkselect import why
 from huiqi.profiles.formulatext import write_unwrapped
@@ -111,11 +112,11 @@ class ImportReport:
         how = self.format if self.encoding is None else f"{self.format}, {self.encoding}"
         if self.sheet is not None:
             how += f", sheet '{self.sheet}'"
+        # The first line is the import's audit event's reason (huiqi.delivery.event_reasons).
         first = (
-            f"Imported {name} with mapping '{self.mapping}' ({how}) as snapshot {self.snapshot_id}."
+            reasons.IMPORTED(file=name, mapping=self.mapping, how=how, id=self.snapshot_id)
             if self.snapshot_id is not None
-            else f"Nothing imported from {name} with mapping '{self.mapping}' ({how}): no row"
-            " was accepted, so no snapshot was made and the stored data is as it was."
+            else reasons.NOTHING_IMPORTED(file=name, mapping=self.mapping, how=how)
         )
         lines = [
             first,
