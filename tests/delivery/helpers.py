@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,9 +39,11 @@ def build_store(
     *,
     year: int = DATA_YEAR,
     districts: bool = False,
+    revenue: Mapping[str, Decimal | None] | None = None,
 ) -> tuple[Settings, int]:
     """Write a new snapshot holding exactly ``employees`` (USCC → insured employees);
-    ``districts``: with each enterprise's registered district (its USCC's characters 3–8).
+    ``districts``: with each enterprise's registered district (its USCC's characters 3–8);
+    ``revenue``: with each enterprise's revenue of the year in yuan (None: not known).
 
     Called again on the same directory, it replaces the data and freezes the next
     snapshot, which is how a test makes an enterprise lose eligibility.
@@ -70,6 +73,11 @@ def build_store(
                 "updated_snapshot": pa.array([sid] * len(codes), pa.int32()),
             }
         )
+        if revenue is not None:
+            money = pa.decimal128(18, 2)
+            yearly = yearly.append_column(
+                "revenue", pa.array([revenue.get(c) for c in codes], money)
+            )
         con.register("_static", static)
         con.register("_yearly", yearly)
         con.execute("INSERT INTO enterprises BY NAME SELECT * FROM _static")
