@@ -18,7 +18,10 @@ threshold, and by how much it misses it, in both languages)::
                               "label_en": "Revenue", "type": "money", "year": 2025,
                               "source": "tax", "unit": "yuan"}},
                    "gap": {"field": "revenue", "op": ">=", "actual": "8500000.00",
-                           "required": "10000000", ...}}]}
+                           "required": "10000000", ...,
+                           "label": {"zh": "营业收入", "en": "Revenue"},
+                           "figures": {"zh": "营业收入 850 万元，要求不低于 1,000 万元",
+                                       "en": "Revenue 8,500,000 yuan, >= ..."}}}]}
 
 ``status`` is the trace's (``not_eligible``, ``needs_data``, ``near_miss`` for a
 pre-filled application whose one failing figure is close), or ``absent`` when the
@@ -107,7 +110,15 @@ class Conditions:
         if lost is None:
             return None
         gap = gap_of(lost, by_field, ANY_DISTANCE, self.dictionary)
-        return None if gap is None else gap_json(gap)
+        if gap is None:
+            return None
+        # The figure's label and the figure against the threshold without the distance,
+        # which a page words in its own language (web.gap_texts.shortfall_filter).
+        labels = {"zh": gap.label_zh, "en": gap.label_en}
+        return gap_json(gap) | {
+            "label": labels,
+            "figures": {"zh": gap.text_zh(), "en": gap.text_en()},
+        }
 
 
 def audit_summary(detail: dict[str, Any]) -> list[dict[str, Any]]:
