@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery.audit import record_events
-from huiqi.delivery.lost_criteria import Conditions, audit_summary
+from huiqi.delivery.lost_criteria import ABSENT, Conditions, audit_summary
 from huiqi.delivery.models import Entitlement, utcnow
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES
 from huiqi.delivery.tables import entitlements
@@ -135,12 +135,30 @@ def flag_for_review(
                     "uscc": u,
                     "policy_version_id": pv_id,
                     "entity": f"entitlement:{i}",
-                    "reason": reason,
+                    "reason": _event_reason(sid, found.get((pv_id, u))),
                     "data": _event_data(sid, found.get((pv_id, u))),
                 }
                 for i, u, pv_id in part
             ],
         )
+
+
+def _event_reason(sid: int, detail: dict[str, Any] | None) -> str:
+    """The record's reason, with the criteria that fail named in it (the audit log shows
+    an event's reason; the record's reason stays as it was, which pages translate)."""
+    named = ""
+    if detail is not None:
+        failing = [c["id"] for c in detail["criteria"] if c["state"] == "not_met"]
+        unknown = [c["id"] for c in detail["criteria"] if c["state"] == "unknown"]
+        parts = [f"fails {', '.join(failing)}"] if failing else []
+        parts += [f"no data for {', '.join(unknown)}"] if unknown else []
+        if detail["status"] == ABSENT:
+            parts = ["not in the snapshot"]
+        named = f" ({'; '.join(parts)})" if parts else ""
+    return (
+        f"no longer eligible on snapshot {sid}{named};"
+        " kept as granted or offered until an officer reviews it"
+    )
 
 
 def _event_data(sid: int, detail: dict[str, Any] | None) -> dict[str, Any]:

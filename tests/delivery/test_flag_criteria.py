@@ -100,11 +100,15 @@ def test_a_flag_names_the_revenue_threshold_the_enterprise_now_misses(
     assert "gap" not in no_data
 
     with sessions() as s:
-        event = s.scalars(select(Event).where(Event.kind == "review_flag", Event.uscc == a)).one()
-    # The audit event keeps its reason, and sums the conditions up.
-    assert event.reason is not None and event.reason.startswith(
-        f"no longer eligible on snapshot {sid}"
-    )
+        events = {e.uscc: e for e in s.scalars(select(Event).where(Event.kind == "review_flag"))}
+    # The audit event's reason names the criteria; its data sum the conditions up.
+    kept = "kept as granted or offered until an officer reviews it"
+    assert {u: e.reason for u, e in events.items()} == {
+        a: f"no longer eligible on snapshot {sid} (fails revenue); {kept}",
+        gone: f"no longer eligible on snapshot {sid} (not in the snapshot); {kept}",
+        unknown: f"no longer eligible on snapshot {sid} (no data for revenue); {kept}",
+    }
+    event = events[a]
     assert event.data is not None and event.data["criteria"] == [
         {
             "id": "revenue",
