@@ -40,6 +40,8 @@ def _criterion(c: Mapping[str, Any]) -> str:
         return f"{head}: {text.get('en', '')} ({text.get('zh', '')})"
     fields = c.get("fields") or {}
     values = [_value(fields.get(col) or {}, col, v) for col, v in (c.get("values") or {}).items()]
+    if c.get("withheld"):
+        values.append("a personal value, not shown")
     return f"{head}: {'; '.join(values)}" if values else head
 
 

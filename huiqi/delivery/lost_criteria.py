@@ -23,6 +23,10 @@ threshold, and by how much it misses it, in both languages)::
                            "figures": {"zh": "营业收入 850 万元，要求不低于 1,000 万元",
                                        "en": "Revenue 8,500,000 yuan, >= ..."}}}]}
 
+A personal value (a founder's age or gender, ``personal`` in the dictionary) is not
+copied: the criterion lists its column under ``withheld`` instead (a threshold on it has
+no gap: ``thresholds`` never reads a personal field).
+
 ``status`` is the trace's (``not_eligible``, ``needs_data``, ``near_miss`` for a
 pre-filled application whose one failing figure is close), or ``absent`` when the
 enterprise is no longer in the snapshot at all (no trace, no criteria).
@@ -78,15 +82,21 @@ class Conditions:
             if c["state"] not in LOST_STATES:
                 continue
             values = dict(c.get("values") or {})
+            # A founder's age or gender is not copied onto the flag, which finance and park
+            # operators read too: the criterion is named, its personal value withheld.
+            withheld = sorted(col for col in values if self._personal(col, fields))
+            shown = {col: v for col, v in values.items() if col not in withheld}
             entry: dict[str, Any] = {
                 "id": c["id"],
                 "label": c.get("label", ""),
                 "label_en": c.get("label_en", ""),
                 "expression": c.get("expression"),
                 "state": c["state"],
-                "values": values,
-                "fields": {col: fields[col] for col in values if col in fields},
+                "values": shown,
+                "fields": {col: fields[col] for col in shown if col in fields},
             }
+            if withheld:
+                entry["withheld"] = withheld
             gap = self._gap(c["id"], values, fields) if c["state"] == "not_met" else None
             if gap is not None:
                 entry["gap"] = gap
@@ -94,6 +104,11 @@ class Conditions:
                 entry["zero_divisor"] = zero[c["id"]]
             criteria.append(entry)
         return {"snapshot_id": snapshot_id, "status": trace.status, "criteria": criteria}
+
+    def _personal(self, column: str, fields: dict[str, Any]) -> bool:
+        name = str((fields.get(column) or {}).get("field", column.split("__")[0]))
+        f = self.dictionary.get(name)
+        return f is not None and f.personal
 
     def _gap(
         self, criterion_id: str, values: dict[str, Any], fields: dict[str, Any]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_incremental import change_store
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER
+from huiqi.cli.flagtext import flag_conditions
 from huiqi.delivery.incremental import deliver_changes
 from huiqi.delivery.models import Entitlement, Event
 from huiqi.delivery.publish import deliver, publish_text
@@ -157,3 +158,31 @@ def test_an_incremental_rematch_flag_names_the_threshold(
     gap = insured["gap"]
     assert (gap["op"], gap["actual"], gap["required"], gap["shortfall"]) == (">=", "1", "3", "2")
     assert gap["text"]["en"].endswith("short by 2 persons"), gap["text"]
+
+
+def test_a_personal_value_is_not_copied_onto_the_flag(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A founder's age is personal data: the flag names the criterion, not the age."""
+    a = uscc(1)
+    young = (
+        "criteria:\n"
+        "  - id: young_founder\n"
+        "    label: {zh: 创业者年龄不超过35岁, en: Founder aged 35 or under}\n"
+        "    expr: founder_age <= 35\n"
+    )
+    text = policy_yaml("flag-personal").replace("criteria:\n", young, 1)
+    settings, _ = build_store(tmp_path, {a: 1}, static={"founder_age": {a: 30}})
+    pv, _ = publish_text(sessions, text, "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    build_store(tmp_path, {a: 1}, static={"founder_age": {a: 41}})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+    lost = criteria(flagged(sessions, pv.id)[a])["young_founder"]
+    assert (lost["state"], lost["values"], lost["fields"]) == ("not_met", {}, {})
+    assert lost["withheld"] == ["founder_age"] and "gap" not in lost
+    stored = flagged(sessions, pv.id)[a].review_criteria
+    assert "41" not in str(stored)
+    # The CLI's listing says so.
+    assert flag_conditions("not_eligible", stored) == [
+        "fails young_founder · 创业者年龄不超过35岁: a personal value, not shown"
+    ]

@@ -158,6 +158,9 @@ class FlagCriterionPublic(BaseModel):
     fields: dict[str, Any]
     gap: FlagGapPublic | None = None
     zero_divisor: TextPublic | None = None
+    withheld: list[str] = Field(
+        [], description="columns read whose personal value (a founder's) is not shown"
+    )
 
 
 class FlagConditionsPublic(BaseModel):
