@@ -11,8 +11,10 @@ from __future__ import annotations
 from types import ModuleType
 
 import click
+from rich.markup import escape
 
 from huiqi.cli.common import JSON_OPTION, handle_errors, listing_filters, show_listing, yuan
+from huiqi.cli.flagtext import flag_conditions
 from huiqi.cli.quick import listings as quick
 from huiqi.delivery.statuses import GrantStatus, RecordStatus
 
@@ -101,7 +103,9 @@ def records(
     not_eligible while a later snapshot has flagged the record as no longer eligible.
     The amount is what the record's grant gives where it has one (under a cap, or a
     就高不重复 top-up's difference); --json has the policy's amount (amount_fen) and
-    the grant's (granted_fen).
+    the grant's (granted_fen). A record flagged as no longer eligible lists the
+    conditions its enterprise fails, with its figures against the thresholds
+    (--json: review_criteria).
     """
     page = _page(uscc, policy_id, status, after_id, limit)
     show_listing(
@@ -121,7 +125,10 @@ def records(
             r.status,
             yuan(r.amount_fen if r.granted_fen is None else r.granted_fen),
             "⚑" if r.review_flag else "",
-            r.reason or "",
+            # A flag "no longer eligible" says which conditions fail, under its reason.
+            escape(
+                "\n".join([r.reason or "", *flag_conditions(r.match_status, r.review_criteria)])
+            ),
         ],
     )
 

@@ -34,8 +34,9 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
+from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
-from huiqi.delivery.publish import deliver, deliver_chunk, flag_for_review
+from huiqi.delivery.publish import deliver, deliver_chunk
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
 from huiqi.engine import ERROR, CompiledPolicy, PolicyTrace, get_backend, open_snapshot
@@ -227,26 +228,30 @@ def _deliver_changed(
             deliver_chunk(factory, pv_id, part, sid, actor.username, rep)
         report.refreshed += rep.refreshed
         report.reports.append(rep)
-    report.flagged = _flag_changed(factory, behind, changed, keep, sid, actor.username)
+    report.flagged = _flag_changed(
+        settings, factory, {v: compiled[v] for v in behind}, changed, keep, sid, actor.username
+    )
 
 
 def _flag_changed(
+    settings: Settings,
     factory: sessionmaker[Session],
-    versions: list[int],
+    compiled: dict[int, CompiledPolicy],
     changed: list[str],
     keep: set[tuple[int, str]],
     sid: int,
     actor: str,
 ) -> int:
-    """Flag the open records of changed enterprises that are no longer eligible."""
-    flagged = 0
-    with transaction(factory) as s:
+    """Flag the open records of changed enterprises that are no longer eligible, each with
+    the conditions it now fails (``flags.flag_lost``: traced for the lost ones only)."""
+    lost: list[tuple[int, str, int]] = []
+    with factory() as s:
         for start in range(0, len(changed), CHUNK):
             part = changed[start : start + CHUNK]
             rows = s.execute(
                 select(Entitlement.id, Entitlement.uscc, Entitlement.policy_version_id).where(
                     Entitlement.uscc.in_(part),
-                    Entitlement.policy_version_id.in_(versions),
+                    Entitlement.policy_version_id.in_(list(compiled)),
                     Entitlement.review_flag.is_(False),
                     Entitlement.status.in_(OPEN_STATUSES),
                     # Checked against this snapshot already (delivered, flagged or decided
@@ -254,7 +259,5 @@ def _flag_changed(
                     Entitlement.last_snapshot_id != sid,
                 )
             ).all()
-            lost = [(i, u, v) for i, u, v in rows if (v, u) not in keep]
-            flag_for_review(s, lost, sid, actor)
-            flagged += len(lost)
-    return flagged
+            lost += [(i, u, v) for i, u, v in rows if (v, u) not in keep]
+    return flag_lost(settings, factory, compiled, lost, sid, actor)

@@ -178,6 +178,8 @@ def records_query(
                 ),
             )
             .scalar_subquery(),
+            # What a flag "no longer eligible" found failing (huiqi.delivery.lost_criteria).
+            e.review_criteria,
         ).join(versions, v.id == e.policy_version_id),
         entitlements,
         RecordStatus,

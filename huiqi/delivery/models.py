@@ -114,6 +114,7 @@ class Entitlement(Base):
     expires_on: Mapped[dt.date | None]
     review_flag: Mapped[bool]
     review_reason: Mapped[str | None]
+    review_criteria: Mapped[dict[str, Any] | None]
     status_reason: Mapped[str | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

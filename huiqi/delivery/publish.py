@@ -26,10 +26,10 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.db.statistics import refresh_after_bulk
 from huiqi.delivery import counts, directory, once, zero
-from huiqi.delivery import event_reasons as reasons
-from huiqi.delivery.audit import record_events, savepoint
+from huiqi.delivery.audit import savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
+from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import (
     DeliveryRun,
     Entitlement,
@@ -48,7 +48,7 @@ from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_ve
     published_versions,
 )
 from huiqi.delivery.zero_offers import reoffer_zero
-from huiqi.engine import ERROR, ResultRow, snapshot_result_rows
+from huiqi.engine import ERROR, CompiledPolicy, ResultRow, snapshot_result_rows
 from huiqi.errors import NotFoundError, StoreError
 from huiqi.policies.loader import read_policy_text
 from huiqi.profiles.directory import identities
@@ -131,10 +131,17 @@ def deliver_chunk(
 
 
 def _flag_lost(
-    factory: sessionmaker[Session], pv_id: int, eligible: set[str], sid: int, actor: str
+    settings: Settings,
+    factory: sessionmaker[Session],
+    cp: CompiledPolicy,
+    pv_id: int,
+    eligible: set[str],
+    sid: int,
+    actor: str,
 ) -> int:
-    """Flag records whose enterprise is no longer eligible on this snapshot (never revoke)."""
-    with transaction(factory) as s:
+    """Flag records whose enterprise is no longer eligible on this snapshot (never revoke),
+    each with the conditions it now fails (``flags.flag_lost``)."""
+    with factory() as s:
         candidates = s.execute(
             select(Entitlement.id, Entitlement.uscc).where(
                 Entitlement.policy_version_id == pv_id,
@@ -146,41 +153,8 @@ def _flag_lost(
                 Entitlement.last_snapshot_id != sid,
             )
         ).all()
-        lost = [(i, u, pv_id) for i, u in candidates if u not in eligible]
-        flag_for_review(s, lost, sid, actor)
-        return len(lost)
-
-
-def flag_for_review(s: Session, lost: list[tuple[int, str, int]], sid: int, username: str) -> None:
-    """Flag these records (entitlement id, USCC, version id) for an officer's review, with
-    an audit event each: the enterprise is no longer eligible on snapshot ``sid``."""
-    reason = reasons.NO_LONGER_ELIGIBLE(id=sid)
-    for start in range(0, len(lost), CHUNK):
-        part = lost[start : start + CHUNK]
-        s.execute(
-            update(Entitlement)
-            .where(Entitlement.id.in_([i for i, _, _ in part]))
-            .values(
-                review_flag=True, review_reason=reason, last_snapshot_id=sid, updated_at=utcnow()
-            )
-        )
-        now = utcnow()
-        record_events(
-            s,
-            [
-                {
-                    "at": now,
-                    "actor": username,
-                    "kind": "review_flag",
-                    "uscc": u,
-                    "policy_version_id": pv_id,
-                    "entity": f"entitlement:{i}",
-                    "reason": reason,
-                    "data": {"snapshot_id": sid},
-                }
-                for i, u, pv_id in part
-            ],
-        )
+    lost = [(i, u, pv_id) for i, u in candidates if u not in eligible]
+    return flag_lost(settings, factory, {pv_id: cp}, lost, sid, actor)
 
 
 def deliver(
@@ -290,7 +264,9 @@ def _deliver(
     if progress:
         progress.flagging(rep)
     rep.flagged += _flag_lost(
+        settings,
         factory,
+        cp,
         pv.id,
         # An enterprise in error is not known to have lost anything: not flagged.
         {r.uscc for r in found if r.status in (MatchStatus.ELIGIBLE, ERROR)},

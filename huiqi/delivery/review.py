@@ -1,7 +1,7 @@
 """Resolving review flags: an officer keeps or withdraws a record flagged after a data change.
 
 A new snapshot or policy version in which an enterprise no longer qualifies flags its
-record (``publish.flag_for_review``) and never revokes it. A policy reviewer whose scope
+record (``flags.flag_for_review``, with the conditions it fails) and never revokes it. A policy reviewer whose scope
 covers the policy then decides, with a reason:
 
 - *keep*: the offer, application or grant stands; the flag is cleared. The enterprise
@@ -148,6 +148,8 @@ def resolve_flag(
             message = _withdraw(s, ent, pv, grant, actor=actor, reason=reason)
         ent.review_flag = False
         ent.review_reason = message
+        # The conditions were the flag's question, now answered (its audit event keeps them).
+        ent.review_criteria = None
         ent.updated_at = utcnow()
         record_event(
             s,

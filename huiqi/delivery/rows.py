@@ -35,6 +35,10 @@ class RecordRow:
     # What the record's live grant gives, where it has one: less than ``amount_fen`` under
     # a cap, a shared cap or a 就高不重复 top-up (the difference only).
     granted_fen: int | None = None
+    # For a record flagged as no longer eligible, the conditions its enterprise fails on
+    # the snapshot that flagged it (huiqi.delivery.lost_criteria); None for a flag raised
+    # before they were recorded, for other flags and once the flag is decided.
+    review_criteria: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount_fen", shown_estimate(self.match_status, self.amount_fen))

@@ -87,6 +87,9 @@ entitlements = Table(
     Column("expires_on", Date, nullable=True),
     Column("review_flag", Boolean, nullable=False, default=False),
     Column("review_reason", Text, nullable=True),
+    # The conditions a flag "no longer eligible" found failing (huiqi.delivery.lost_criteria);
+    # NULL for other flags, for flags raised before migration 0026, and once decided.
+    Column("review_criteria", JSON(none_as_null=True), nullable=True),
     Column("status_reason", Text, nullable=True),
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),

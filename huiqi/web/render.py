@@ -119,8 +119,10 @@ def _yuan(fen: int | None) -> str:
     return format_yuan(fen)
 
 
-def _figure(value: Decimal) -> str:
-    """An exact figure as written (no exponent, no trailing zeros)."""
+def _figure(value: Decimal | str) -> str:
+    """An exact figure as written (no exponent, no trailing zeros), also from its exact
+    JSON text (a stored gap's "7000000.00")."""
+    value = Decimal(value) if isinstance(value, str) else value
     return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:,f}"
 
 

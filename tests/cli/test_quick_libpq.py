@@ -83,6 +83,18 @@ def test_values_are_read_as_psycopg_reads_them(both: Any) -> None:
     assert rows[0][3] == Decimal("1.50") and rows[0][7] is True and rows[0][9] is None
 
 
+def test_json_is_read_as_psycopg_reads_it(both: Any) -> None:
+    """A review flag's conditions (entitlements.review_criteria, a json column)."""
+    ours, theirs = both
+    sql = (
+        'SELECT \'{"criteria": [{"id": "revenue", "label": "营业收入",'
+        ' "values": {"revenue__2025": "7000000.00", "x": null}}]}\'::json, NULL::json'
+    )
+    rows = ours.execute(sql)
+    assert rows == _psycopg_rows(theirs, sql, {})
+    assert rows[0][0]["criteria"][0]["values"]["revenue__2025"] == "7000000.00"
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,9 +39,13 @@ def build_store(
     *,
     year: int = DATA_YEAR,
     districts: bool = False,
+    revenue: Mapping[str, Decimal | None] | None = None,
+    static: Mapping[str, Mapping[str, int]] | None = None,
 ) -> tuple[Settings, int]:
     """Write a new snapshot holding exactly ``employees`` (USCC → insured employees);
-    ``districts``: with each enterprise's registered district (its USCC's characters 3–8).
+    ``districts``: with each enterprise's registered district (its USCC's characters 3–8);
+    ``revenue``: with each enterprise's revenue of the year in yuan (None: not known);
+    ``static``: more whole-number static fields, field → USCC → value (founder_age).
 
     Called again on the same directory, it replaces the data and freezes the next
     snapshot, which is how a test makes an enterprise lose eligibility.
@@ -53,7 +58,7 @@ def build_store(
         sid = store.begin_snapshot(con, kind="test")
         con.execute("DELETE FROM enterprise_years")
         con.execute("DELETE FROM enterprises")
-        static = pa.table(
+        table = pa.table(
             {
                 "uscc": pa.array(codes, pa.string()),
                 "name": pa.array([f"测试企业{c[-6:]}" for c in codes], pa.string()),
@@ -61,7 +66,9 @@ def build_store(
             }
         )
         if districts:
-            static = static.append_column("district_code", pa.array([c[2:8] for c in codes]))
+            table = table.append_column("district_code", pa.array([c[2:8] for c in codes]))
+        for name, values in (static or {}).items():
+            table = table.append_column(name, pa.array([values.get(c) for c in codes], pa.int64()))
         yearly = pa.table(
             {
                 "uscc": pa.array(codes, pa.string()),
@@ -70,7 +77,12 @@ def build_store(
                 "updated_snapshot": pa.array([sid] * len(codes), pa.int32()),
             }
         )
-        con.register("_static", static)
+        if revenue is not None:
+            money = pa.decimal128(18, 2)
+            yearly = yearly.append_column(
+                "revenue", pa.array([revenue.get(c) for c in codes], money)
+            )
+        con.register("_static", table)
         con.register("_yearly", yearly)
         con.execute("INSERT INTO enterprises BY NAME SELECT * FROM _static")
         con.execute("INSERT INTO enterprise_years BY NAME SELECT * FROM _yearly")

@@ -52,7 +52,7 @@ PASSED_REASONS = {
     ("delivery/outranked.py", "reason"): "the record's note",
     ("delivery/payments.py", "report.summary()"): "PAYMENT_RESULTS",
     ("delivery/payments.py", "reason or None"): "the bank's or an officer's reason",
-    ("delivery/publish.py", "reason"): "NO_LONGER_ELIGIBLE",
+    ("delivery/flags.py", "reason"): "NO_LONGER_ELIGIBLE",
     ("delivery/repayment.py", "why"): "an officer's reason",
     ("delivery/retirement.py", "note"): "the record's note",
     ("delivery/review.py", "reason"): "an officer's reason",

@@ -13,8 +13,8 @@ from huiqi.db.engine import transaction
 from huiqi.delivery import applications as apps
 from huiqi.delivery import service as ledger
 from huiqi.delivery.applications import ApplicationError
+from huiqi.delivery.flags import flag_for_review
 from huiqi.delivery.models import Application
-from huiqi.delivery.publish import flag_for_review
 from huiqi.delivery.review import resolve_flag
 
 

@@ -224,7 +224,7 @@ def test_an_upload_names_its_document_and_idempotency_key(portal: Portal) -> Non
     unknown = api.post(path, params={"document": "营业执照"}, files=pdf, headers=headers)
     assert unknown.status_code == 400 and unknown.json()["field"] == "document", unknown.text
     key = api.post(path, files=pdf, headers={**headers, "Idempotency-Key": "has space"})
-    assert key.status_code == 400 and key.json()["field"] == "Idempotency-Key", key.text
+    assert key.status_code == 422 and key.json()["field"] == "Idempotency-Key", key.text
 
 
 def test_a_rejections_reason_refused_by_the_service_is_named(portal: Portal) -> None:

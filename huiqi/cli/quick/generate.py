@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime
+from sqlalchemy import JSON, Boolean, Date, DateTime
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 
@@ -98,7 +98,12 @@ def statements(postgresql: bool = False) -> Iterator[tuple[str, Any]]:
             yield key_of("records", shape, **f, **{name: bool(name)}), query
 
 
-_CONVERTERS: list[tuple[type, str]] = [(DateTime, "datetime"), (Date, "date"), (Boolean, "bool")]
+_CONVERTERS: list[tuple[type, str]] = [
+    (DateTime, "datetime"),
+    (Date, "date"),
+    (Boolean, "bool"),
+    (JSON, "json"),
+]
 
 
 def _converter(type_: Any) -> str | None:

@@ -16,6 +16,7 @@ import ctypes
 import datetime as dt
 import functools
 import importlib.util
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ _LOADERS: dict[int, Callable[[str], Any]] = {
     21: int,  # int2
     23: int,  # int4
     25: str,  # text
+    114: json.loads,  # json (a review flag's conditions), as psycopg loads it
     1043: str,  # varchar
     1082: dt.date.fromisoformat,  # date (DateStyle ISO)
     1114: dt.datetime.fromisoformat,  # timestamp without time zone (DateStyle ISO)

@@ -78,6 +78,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "datetime": dt.datetime.fromisoformat,
     "date": dt.date.fromisoformat,
     "bool": bool,
+    "json": json.loads,  # as SQLAlchemy's JSON on SQLite (a review flag's conditions)
 }
 
 

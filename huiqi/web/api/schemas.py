@@ -4,7 +4,7 @@ exact yuan text beside them (``amounts.yuan``: "1234.00"; nothing is a float).""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -128,6 +128,53 @@ class MePublic(BaseModel):
     enterprise: str | None
 
 
+class FlagGapPublic(BaseModel):
+    """A failing threshold: the enterprise's figure against it, exact, in the field's unit
+    (yuan for money, per cent for a ratio), as an explanation's ``gap``."""
+
+    field: str
+    year: int | None
+    unit: str | None
+    op: str
+    actual: str
+    required: str
+    shortfall: str
+    direction: str = Field(description="short: the figure must rise; over: come down")
+    beyond: bool = Field(description="it must move by more than the shortfall (> or <)")
+    text: TextPublic  # the figure, the threshold and the distance
+    label: TextPublic  # the figure's
+    figures: TextPublic  # the figure and the threshold, without the distance
+
+
+class FlagCriterionPublic(BaseModel):
+    """A criterion the enterprise fails (not_met) or lacks data for (unknown), as its
+    trace has it: labels, rule, the values read (column -> value) and their fields."""
+
+    id: str
+    label: str
+    label_en: str
+    expression: str | None
+    state: str
+    values: dict[str, Any]
+    fields: dict[str, Any]
+    gap: FlagGapPublic | None = None
+    zero_divisor: TextPublic | None = None
+    withheld: list[str] = Field(
+        [], description="columns read whose personal value (a founder's) is not shown"
+    )
+
+
+class FlagConditionsPublic(BaseModel):
+    """Why a record is flagged as no longer eligible, as found when it was flagged."""
+
+    snapshot_id: int
+    status: str = Field(
+        description="the enterprise's match on that snapshot: not_eligible, needs_data,"
+        " near_miss, or absent (no longer in the snapshot: no criteria)"
+    )
+    criteria: list[FlagCriterionPublic]
+
+
 class RecordPublic(BaseModel):
     id: int
     uscc: str
@@ -152,6 +199,13 @@ class RecordPublic(BaseModel):
         " amount_fen under a cap or for a 就高不重复 top-up (the difference only)",
     )
     granted_yuan: str | None = None
+    review_criteria: FlagConditionsPublic | None = Field(
+        None,
+        description="for a record flagged as no longer eligible, the conditions its"
+        " enterprise fails on the snapshot that flagged it; null for a flag raised before"
+        " they were recorded (the conditions were not recorded), for other flags, and once"
+        " the flag is decided",
+    )
 
     @classmethod
     def of(cls, r: RecordRow) -> RecordPublic:
@@ -172,6 +226,11 @@ class RecordPublic(BaseModel):
             updated_at=r.updated_at,
             granted_fen=r.granted_fen,
             granted_yuan=yuan(r.granted_fen),
+            review_criteria=(
+                None
+                if r.review_criteria is None
+                else FlagConditionsPublic.model_validate(r.review_criteria)
+            ),
         )
 
 

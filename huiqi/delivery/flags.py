@@ -1,0 +1,151 @@
+"""Flagging the records of enterprises no longer eligible, with the conditions they fail.
+
+A full delivery (``publish.deliver``) or an incremental one (``incremental``) finds the
+open records whose enterprise the new snapshot no longer makes eligible. Nothing is
+revoked: each is flagged for an officer's review (``huiqi.delivery.review``), and the
+flag records which criteria now fail or lack data, with the enterprise's values against
+the thresholds (``lost_criteria``), so that the officer need not look the enterprise up.
+
+Set-based: the conditions come from one trace of each policy version over the flagged
+enterprises only (``engine.snapshot_result_rows``: in process for a few, the bulk
+backend for many), not from an explanation per record, and neither the tracing nor the
+parsing of thresholds happens inside the transaction that flags.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from huiqi.config import Settings
+from huiqi.db.engine import transaction
+from huiqi.delivery import event_reasons as reasons
+from huiqi.delivery.audit import record_events
+from huiqi.delivery.lost_criteria import Conditions, audit_summary
+from huiqi.delivery.models import Entitlement, utcnow
+from huiqi.delivery.records import CHUNK, OPEN_STATUSES
+from huiqi.delivery.tables import entitlements
+from huiqi.engine import STATUSES, CompiledPolicy, snapshot_result_rows
+
+# (entitlement id, USCC, policy version id)
+Lost = tuple[int, str, int]
+
+
+def lost_conditions(
+    settings: Settings,
+    compiled: Mapping[int, CompiledPolicy],
+    lost: list[Lost],
+    sid: int,
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """What each lost record's flag records, by (version id, USCC): one trace of each
+    version over its lost enterprises on snapshot ``sid``."""
+    by_version: dict[int, set[str]] = defaultdict(set)
+    for _, u, pv_id in lost:
+        by_version[pv_id].add(u)
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for pv_id, usccs in by_version.items():
+        cp = compiled[pv_id]
+        _, traces = snapshot_result_rows(
+            settings, cp, snapshot_id=sid, statuses=STATUSES, usccs=sorted(usccs)
+        )
+        found = {t.uscc: t for t in traces}
+        conditions = Conditions(cp)
+        for u in usccs:
+            out[pv_id, u] = conditions.detail(found.get(u), sid)
+    return out
+
+
+def flag_lost(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    compiled: Mapping[int, CompiledPolicy],
+    lost: list[Lost],
+    sid: int,
+    actor: str,
+) -> int:
+    """Flag the ``lost`` records that are still open and unflagged, each with the
+    conditions its enterprise fails on snapshot ``sid``; how many were flagged."""
+    if not lost:
+        return 0
+    details = lost_conditions(settings, compiled, lost, sid)
+    flagged = 0
+    with transaction(factory) as s:
+        for start in range(0, len(lost), CHUNK):
+            part = lost[start : start + CHUNK]
+            # Read again: a reviewer or a claim may have changed a record while the
+            # conditions were traced (outside this transaction).
+            still = set(
+                s.scalars(
+                    select(Entitlement.id).where(
+                        Entitlement.id.in_([i for i, _, _ in part]),
+                        Entitlement.review_flag.is_(False),
+                        Entitlement.status.in_(OPEN_STATUSES),
+                        Entitlement.last_snapshot_id != sid,
+                    )
+                )
+            )
+            chosen = [row for row in part if row[0] in still]
+            flag_for_review(s, chosen, sid, actor, details)
+            flagged += len(chosen)
+    return flagged
+
+
+def flag_for_review(
+    s: Session,
+    lost: list[Lost],
+    sid: int,
+    username: str,
+    details: Mapping[tuple[int, str], dict[str, Any]] | None = None,
+) -> None:
+    """Flag these records (entitlement id, USCC, version id) for an officer's review, with
+    an audit event each: the enterprise is no longer eligible on snapshot ``sid``; with
+    ``details`` (by version id and USCC), the conditions it fails, kept on the record
+    (``review_criteria``) and summed up in the event."""
+    reason = reasons.NO_LONGER_ELIGIBLE(id=sid)
+    found = details or {}
+    for start in range(0, len(lost), CHUNK):
+        part = lost[start : start + CHUNK]
+        now = utcnow()
+        s.execute(
+            # One statement, a row of parameters per record (each its own conditions).
+            update(entitlements)
+            .where(entitlements.c.id == bindparam("record"))
+            .values(
+                review_flag=True,
+                review_reason=reason,
+                review_criteria=bindparam("criteria", type_=entitlements.c.review_criteria.type),
+                last_snapshot_id=sid,
+                updated_at=now,
+            ),
+            [{"record": i, "criteria": found.get((v, u))} for i, u, v in part],
+        )
+        record_events(
+            s,
+            [
+                {
+                    "at": now,
+                    "actor": username,
+                    "kind": "review_flag",
+                    "uscc": u,
+                    "policy_version_id": pv_id,
+                    "entity": f"entitlement:{i}",
+                    "reason": reason,
+                    "data": _event_data(sid, found.get((pv_id, u))),
+                }
+                for i, u, pv_id in part
+            ],
+        )
+
+
+def _event_data(sid: int, detail: dict[str, Any] | None) -> dict[str, Any]:
+    if detail is None:
+        return {"snapshot_id": sid}
+    return {
+        "snapshot_id": sid,
+        "status": detail["status"],
+        "criteria": audit_summary(detail),
+    }

@@ -1,0 +1,188 @@
+"""A review flag "no longer eligible" names the conditions the enterprise now fails, with
+its values against the thresholds (huiqi.delivery.flags, lost_criteria), on SQLite and
+PostgreSQL: after a full delivery on a new snapshot and after an incremental re-match."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from helpers import build_store, policy_yaml, uscc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from test_incremental import change_store
+
+from huiqi.accounts.testing import OFFICER, SCHEDULER
+from huiqi.cli.flagtext import flag_conditions
+from huiqi.delivery.incremental import deliver_changes
+from huiqi.delivery.models import Entitlement, Event
+from huiqi.delivery.publish import deliver, publish_text
+from huiqi.delivery.review import resolve_flag
+
+REVENUE = (
+    "criteria:\n"
+    "  - id: revenue\n"
+    "    label: {zh: 营业收入不低于1000万元, en: Revenue of at least 10 million yuan}\n"
+    "    expr: revenue >= 10000000\n"
+)
+
+
+def revenue_policy(policy_id: str) -> str:
+    """The test policy with one more criterion: revenue of at least 10,000,000 yuan."""
+    return policy_yaml(policy_id).replace("criteria:\n", REVENUE, 1)
+
+
+def flagged(factory: sessionmaker[Session], pv_id: int) -> dict[str, Entitlement]:
+    with factory() as s:
+        rows = s.scalars(
+            select(Entitlement).where(
+                Entitlement.policy_version_id == pv_id, Entitlement.review_flag.is_(True)
+            )
+        ).all()
+    return {e.uscc: e for e in rows}
+
+
+def criteria(e: Entitlement) -> dict[str, dict[str, Any]]:
+    assert e.review_criteria is not None
+    return {c["id"]: c for c in e.review_criteria["criteria"]}
+
+
+def test_a_flag_names_the_revenue_threshold_the_enterprise_now_misses(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b, gone, unknown = uscc(1), uscc(2), uscc(3), uscc(4)
+    big = Decimal("12000000")
+    everyone = {a: 1, b: 1, gone: 1, unknown: 1}
+    settings, _ = build_store(tmp_path, everyone, revenue=dict.fromkeys(everyone, big))
+    pv, _ = publish_text(sessions, revenue_policy("flag-rev"), "p.yaml", actor=OFFICER)
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).granted == 4
+    # a's revenue drops under the threshold; b keeps it; 3 leaves the registry; 4's
+    # revenue is no longer known.
+    _, sid = build_store(
+        tmp_path,
+        {a: 1, b: 1, unknown: 1},
+        revenue={a: Decimal("7000000"), b: big, unknown: None},
+    )
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 3
+
+    records = flagged(sessions, pv.id)
+    assert set(records) == {a, gone, unknown}
+    stored = records[a].review_criteria
+    assert stored is not None and (stored["snapshot_id"], stored["status"]) == (
+        sid,
+        "not_eligible",
+    )
+    revenue = criteria(records[a])
+    assert list(revenue) == ["revenue"]  # the criteria it still meets are not named
+    lost = revenue["revenue"]
+    assert (lost["state"], lost["label"], lost["label_en"]) == (
+        "not_met",
+        "营业收入不低于1000万元",
+        "Revenue of at least 10 million yuan",
+    )
+    assert Decimal(lost["values"]["revenue__2025"]) == Decimal("7000000")
+    assert lost["fields"]["revenue__2025"]["label"] == "营业收入"
+    gap = lost["gap"]
+    assert (gap["op"], Decimal(gap["actual"]), Decimal(gap["required"])) == (
+        ">=",
+        Decimal("7000000"),
+        Decimal("10000000"),
+    )
+    assert Decimal(gap["shortfall"]) == Decimal("3000000")
+    assert gap["text"]["zh"] == "营业收入 700 万元，要求不低于 1,000 万元，还差 300 万元"
+
+    absent = records[gone].review_criteria
+    assert absent == {"snapshot_id": sid, "status": "absent", "criteria": []}
+    missing = records[unknown].review_criteria
+    assert missing is not None and missing["status"] == "needs_data"
+    no_data = criteria(records[unknown])["revenue"]
+    assert no_data["state"] == "unknown" and no_data["values"] == {"revenue__2025": None}
+    assert "gap" not in no_data
+
+    with sessions() as s:
+        events = {e.uscc: e for e in s.scalars(select(Event).where(Event.kind == "review_flag"))}
+    # The audit event's reason is the record's (the audit page reads it as the ledger's
+    # note, in the page's language); its data sum the conditions up.
+    kept = "kept as granted or offered until an officer reviews it"
+    assert {u: e.reason for u, e in events.items()} == {
+        u: f"no longer eligible on snapshot {sid}; {kept}" for u in (a, gone, unknown)
+    }
+    assert events[gone].data is not None and events[gone].data["status"] == "absent"
+    event = events[a]
+    assert event.data is not None and event.data["criteria"] == [
+        {
+            "id": "revenue",
+            "state": "not_met",
+            "op": ">=",
+            "actual": gap["actual"],
+            "required": gap["required"],
+        }
+    ]
+
+
+def test_a_decided_flag_keeps_no_conditions_but_its_event_does(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1}, revenue={a: Decimal("20000000")})
+    pv, _ = publish_text(sessions, revenue_policy("flag-keep"), "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    build_store(tmp_path, {a: 1}, revenue={a: Decimal("100")})
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    record = flagged(sessions, pv.id)[a]
+    assert "revenue" in criteria(record)
+    resolve_flag(sessions, record.id, actor=OFFICER, outcome="keep", reason="已核实")
+    with sessions() as s:
+        kept = s.get(Entitlement, record.id)
+        assert kept is not None and not kept.review_flag and kept.review_criteria is None
+        event = s.scalars(select(Event).where(Event.kind == "review_flag")).one()
+        assert event.data is not None and event.data["criteria"][0]["id"] == "revenue"
+
+
+def test_an_incremental_rematch_flag_names_the_threshold(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    a, b = uscc(1), uscc(2)
+    text = policy_yaml("inc-flag").replace("insured_employees > 0", "insured_employees >= 3")
+    settings, _ = build_store(tmp_path, {a: 4, b: 5})
+    pv, _ = publish_text(sessions, text, "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=SCHEDULER)
+    sid = change_store(tmp_path, {a: 1})
+    assert deliver_changes(settings, sessions, actor=SCHEDULER).flagged == 1
+
+    record = flagged(sessions, pv.id)[a]
+    assert record.review_criteria is not None and record.review_criteria["snapshot_id"] == sid
+    insured = criteria(record)["insured"]
+    assert insured["values"] == {"insured_employees__2025": 1}
+    gap = insured["gap"]
+    assert (gap["op"], gap["actual"], gap["required"], gap["shortfall"]) == (">=", "1", "3", "2")
+    assert gap["text"]["en"].endswith("short by 2 persons"), gap["text"]
+
+
+def test_a_personal_value_is_not_copied_onto_the_flag(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A founder's age is personal data: the flag names the criterion, not the age."""
+    a = uscc(1)
+    young = (
+        "criteria:\n"
+        "  - id: young_founder\n"
+        "    label: {zh: 创业者年龄不超过35岁, en: Founder aged 35 or under}\n"
+        "    expr: founder_age <= 35\n"
+    )
+    text = policy_yaml("flag-personal").replace("criteria:\n", young, 1)
+    settings, _ = build_store(tmp_path, {a: 1}, static={"founder_age": {a: 30}})
+    pv, _ = publish_text(sessions, text, "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    build_store(tmp_path, {a: 1}, static={"founder_age": {a: 41}})
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 1
+    lost = criteria(flagged(sessions, pv.id)[a])["young_founder"]
+    assert (lost["state"], lost["values"], lost["fields"]) == ("not_met", {}, {})
+    assert lost["withheld"] == ["founder_age"] and "gap" not in lost
+    stored = flagged(sessions, pv.id)[a].review_criteria
+    assert "41" not in str(stored)
+    # The CLI's listing says so.
+    assert flag_conditions("not_eligible", stored) == [
+        "fails young_founder · 创业者年龄不超过35岁: a personal value, not shown"
+    ]
