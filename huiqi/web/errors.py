@@ -301,6 +301,8 @@ PATTERN_WORDS = {
     " beginning with a letter, e.g. sh-startup-subsidy-2026",
     r"^[a-z_]+:[\x21-\x7e]+$": "an entity written kind:id, e.g. grant:42 or user:admin",
     r"^[0-9A-Za-z-]+$": "letters, digits and '-' only",
+    # The Idempotency-Key header (huiqi.web.idempotent, which checks it with this text).
+    r"^[!-~]+$": "1 to 64 visible ASCII characters (no spaces), e.g. a UUID",
 }
 
 
