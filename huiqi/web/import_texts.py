@@ -15,7 +15,8 @@ from huiqi.web.patterns import refusal
 
 # A plausible range's bound as numberrules writes it: plain digits, or * for none.
 _BOUND = r"-?[0-9]+(?:\.[0-9]+)?|\*"
-_RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+"}
+# The unit: a word (yuan, persons), or per cent (a shareholder's share).
+_RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+", "unit": r"\w+|%"}
 
 IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # huiqi.profiles.readers

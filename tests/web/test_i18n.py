@@ -220,6 +220,11 @@ SAMPLES = {
     "header": "'序号'",
     "uscc": "91310115MA1H8R7C41",
     "year": "2025",
+    # A rejected row's reason (huiqi.web.import_row_texts).
+    "letter": "C",
+    "keys": "uscc and year",
+    "place": "北京市",
+    "city": "上海市",
 }
 
 
