@@ -114,6 +114,18 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
     refusal(N_("'%(value)s' is not a qualification; qualifications: %(known)s"), **_WORD),
     refusal(N_("a rule names fields in English; did you mean %(fields)s?"), fields=r".+"),
+    # The compiler's advice worked out for the figure written (QA, qa5: "2000万元" read
+    # "a rule's amounts are in yuan: write 20000000 for 2000万元" in a Chinese sentence).
+    refusal(
+        N_("a rule's amounts are in yuan: write %(yuan)s for %(figure)s%(unit)s"),
+        yuan=r"[\d.]+",
+        figure=r"[\d.]+",
+        unit=r"万元|万|亿元|亿",
+    ),
+    refusal(
+        N_("write a percentage as a decimal fraction: %(fraction)s for %(percent)s"),
+        fraction=r"[\d.]+",
+    ),
 ]
 
 # The rule compiler's advice, inside the frames above.
