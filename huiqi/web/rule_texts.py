@@ -117,10 +117,10 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     # The compiler's advice worked out for the figure written (QA, qa5: "2000万元" read
     # "a rule's amounts are in yuan: write 20000000 for 2000万元" in a Chinese sentence).
     refusal(
-        N_("a rule's amounts are in yuan: write %(yuan)s for %(figure)s%(unit)s"),
+        N_("a rule's amounts are in yuan: write %(yuan)s for %(figure)s%(scale)s"),
         yuan=r"[\d.]+",
         figure=r"[\d.]+",
-        unit=r"万元|万|亿元|亿",
+        scale=r"万元|万|亿元|亿",
     ),
     refusal(
         N_("write a percentage as a decimal fraction: %(fraction)s for %(percent)s"),

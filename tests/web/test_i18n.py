@@ -225,6 +225,8 @@ SAMPLES = {
     "keys": "uscc and year",
     "place": "北京市",
     "city": "上海市",
+    # The rule compiler's advice for a figure in 万元 (huiqi.web.rule_texts).
+    "scale": "万元",
 }
 
 
