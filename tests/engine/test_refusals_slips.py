@@ -120,6 +120,15 @@ def test_between_in_order_or_with_a_field_bound_compiles(expr: str) -> None:
             "industry_class >= 6500",
             "; the field holds text (codes too): write the value in single quotes, '6500'",
         ),
+        # QA (qa5): a threshold copied with its unit, in quotes, had no hint.
+        (
+            "rd_expense >= '100万'",
+            "; the field holds a number: write it without quotes, in yuan for an amount: 1000000",
+        ),
+        (
+            "'1,500' < employees",
+            "; the field holds a number: write it without quotes, in yuan for an amount: 1500",
+        ),
         (
             "industry_class IN ('6513', 6520)",
             "; the field holds text (codes too): write the value in single quotes, '6520'",

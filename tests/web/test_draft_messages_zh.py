@@ -93,6 +93,12 @@ BROKEN = [
         "amounts are in yuan",
     ),
     (
+        "a threshold in quotes with its unit",
+        replace("ui_premiums_paid > 0", "ui_premiums_paid > '100万'"),
+        "该字段是数值：请去掉引号，金额以元为单位：1000000",
+        "without quotes",
+    ),
+    (
         "a percentage in a rule",
         replace('formula: "1500 * graduate_hires"', 'formula: "15% * graduate_hires"'),
         "百分比请写成小数：15% 写作 0.15",

@@ -5,6 +5,7 @@ number, a tag compared as text)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from sqlglot import exp
@@ -50,7 +51,25 @@ def literal_hint(ty: Ty, literal: exp.Expression) -> str:
         return f"; test a tag with has_tag(tags, '{literal.name}')"
     if ty.kind in ("string", "enum") and not literal.is_string:
         return f"; the field holds text (codes too): write the value in single quotes, '{literal.name}'"
+    if ty.numeric and literal.is_string:
+        number = quoted_number(literal.name)
+        if number is not None:
+            return f"; the field holds a number: write it without quotes, in yuan for an amount: {number}"
     return ""
+
+
+# A figure in quotes as a policy's text writes it: 100, 1,000, 100万, 1.5亿元, 50元.
+_FIGURE = re.compile(r"\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|万|亿元|亿|元)?\s*")
+_SCALES = {None: 1, "元": 1, "万": 10_000, "万元": 10_000, "亿": 100_000_000, "亿元": 100_000_000}
+
+
+def quoted_number(text: str) -> str | None:
+    """The number a quoted figure means ('100万' -> '1000000'), else None."""
+    found = _FIGURE.fullmatch(text)
+    if found is None:
+        return None
+    value = Decimal(found.group(1).replace(",", "")) * _SCALES[found.group(2)]
+    return f"{value.normalize():f}"
 
 
 def reversed_range(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
