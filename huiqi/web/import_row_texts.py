@@ -213,6 +213,14 @@ IMPORT_ROW_TEXTS: list[tuple[re.Pattern[str], str]] = [
         kept=r"\d+",
         **_KEYS,
     ),
+    # A note or a signature below the table (huiqi.profiles.totalsrow).
+    refusal(
+        N_(
+            "%(quoted)s is a note below the table, not an enterprise's: delete the row (notes"
+            " are not imported; the other rows are)"
+        ),
+        quoted=r"'.*'",
+    ),
     # Relations and contracts (huiqi.profiles.linkrules).
     refusal(
         N_("%(quoted)s is not a kind of party; use enterprise (企业) or person (自然人)"),
