@@ -17,9 +17,10 @@ It is refused as a note (:data:`NOTE_CELL`, a word and a colon), as a total row 
 
 from __future__ import annotations
 
+import duckdb
 from sqlglot import exp
 
-from huiqi.profiles.sqlexpr import and_, concat, fn, is_null, lit, not_
+from huiqi.profiles.sqlexpr import and_, col, concat, fn, is_null, lit, not_, sql
 
 # The whole name cell, as rowcheck's _TOTAL reads a USCC cell: 合计, 总 计, 小计：, Total.
 TOTAL_CELL = r"(?i)\s*(?:[合总小共]\s*计|总\s*合\s*计|total|sum)\s*[:：]?\s*"
@@ -32,16 +33,15 @@ NOTE_CELL = (
     r"填报单位|报送日期)\s*[0-9０-９一二三四五六七八九十]*\s*[:：].*"
 )
 NOTE_SHOWN = 40  # characters of a note quoted in its reason
+# What a note's reason says after the note: the row's other cells are not read then.
+NOTE_SAID = "' is a note below the table, not an enterprise's: "
 
 
 def note_reason(text: str) -> str:
     """Why a row whose cell holds the note ``text`` is refused."""
     shown = text.strip()
     shown = shown if len(shown) <= NOTE_SHOWN else shown[:NOTE_SHOWN] + "…"
-    return (
-        f"'{shown}' is a note below the table, not an enterprise's: delete the row (notes are"
-        " not imported; the other rows are)"
-    )
+    return f"'{shown}{NOTE_SAID}delete the row (notes are not imported; the other rows are)"
 
 
 def note_reason_sql(text: exp.Expression) -> exp.Expression:
@@ -52,10 +52,7 @@ def note_reason_sql(text: exp.Expression) -> exp.Expression:
         false=text,
     )
     return concat(
-        "'",
-        shown,
-        "' is a note below the table, not an enterprise's: delete the row (notes are not"
-        " imported; the other rows are)",
+        "'", shown, f"{NOTE_SAID}delete the row (notes are not imported; the other rows are)"
     )
 
 
@@ -92,3 +89,24 @@ def total_row_check(
             " enterprise's: delete the row (totals are not imported; the other rows are)",
         ),
     )
+
+
+def only_the_note(con: duckdb.DuckDBPyConnection) -> None:
+    """In ``_rejects`` (:mod:`huiqi.profiles.rowcheck`), a row whose USCC cell is refused
+    as a note (注：…, 填表人：…) keeps that reason alone: the signatures beside it (审核人：…
+    under 营业收入) are not figures gone wrong."""
+    noted = (
+        exp.select(col("_line"))
+        .from_("_rejects")
+        .where(
+            exp.and_(
+                exp.EQ(this=col("field"), expression=lit("uscc")),
+                fn("contains", col("reason"), lit(NOTE_SAID)),
+            )
+        )
+    )
+    others = exp.and_(
+        exp.NEQ(this=col("field"), expression=lit("uscc")),
+        exp.In(this=col("_line"), query=noted.subquery()),
+    )
+    con.execute(sql(exp.delete("_rejects", where=others)))

@@ -98,3 +98,21 @@ def test_a_name_that_begins_like_a_note_without_a_colon_is_no_note(
     path = _csv(tmp_path, ["统一社会信用代码", "企业名称"], [["", name]])
     report = import_file(Settings(tmp_path / "data"), path, mapping="market")
     assert report.messages[-1].endswith("(field 'uscc'): a value is required"), report.messages
+
+
+def test_a_note_row_gives_one_reason_whatever_its_other_cells_hold(tmp_path: Path) -> None:
+    """A yearly sheet's notes: the year left empty and a signature under a figure were
+    refused beside the note, as if they were an enterprise's figures gone wrong."""
+    head = ["统一社会信用代码", "年度", "营业收入(元)"]
+    rows = [
+        [PUDONG, "2025", "1000"],
+        ["注：金额单位为元", "", ""],
+        ["填表人：张三", "", "审核人：李四"],
+    ]
+    report = import_file(Settings(tmp_path / "data"), _csv(tmp_path, head, rows), mapping="tax")
+    assert (report.rows_accepted, report.rows_rejected) == (1, 2)
+    prefix = "registry.csv, line {}, column '统一社会信用代码' (field 'uscc'): "
+    assert report.messages == [
+        prefix.format(3) + f"'注：金额单位为元{NOTE}",
+        prefix.format(4) + f"'填表人：张三{NOTE}",
+    ]
