@@ -120,7 +120,10 @@ def test_between_in_order_or_with_a_field_bound_compiles(expr: str) -> None:
             "industry_class >= 6500",
             "; the field holds text (codes too): write the value in single quotes, '6500'",
         ),
-        # QA (qa5): a threshold copied with its unit, in quotes, had no hint.
+        # QA (qa5): a date without quotes (a subtraction) and a threshold copied with its
+        # unit, in quotes, had no hint.
+        ("registration_date >= 2020-01-01", "; write a date as DATE '2020-01-01'"),
+        ("2019-6-30 < registration_date", "; write a date as DATE '2019-06-30'"),
         (
             "rd_expense >= '100万'",
             "; the field holds a number: write it without quotes, in yuan for an amount: 1000000",

@@ -99,6 +99,12 @@ BROKEN = [
         "without quotes",
     ),
     (
+        "a date without quotes",
+        replace("expr: NOT credit_dishonest", "expr: registration_date >= 2020-01-01"),
+        "中的日期不能与整数比较；日期请写作 DATE &#39;2020-01-01&#39;",
+        "cannot compare",
+    ),
+    (
         "a percentage in a rule",
         replace('formula: "1500 * graduate_hires"', 'formula: "15% * graduate_hires"'),
         "百分比请写成小数：15% 写作 0.15",

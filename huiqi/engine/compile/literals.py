@@ -39,6 +39,10 @@ def constant_value(node: exp.Expression) -> Decimal | dt.date | None:
 def literal_hint(ty: Ty, literal: exp.Expression) -> str:
     """What to write when a literal of the wrong kind meets a date or a text: a date in
     quotes ('2023-01-01') or a code written as a number (industry_class >= 6500)."""
+    if ty.kind == "date" and isinstance(literal, exp.Sub):
+        # registration_date >= 2020-01-01, without quotes: a subtraction (2018).
+        day = _unquoted_day(literal)
+        return f"; write a date as DATE '{day.isoformat()}'" if day else ""
     if not isinstance(literal, exp.Literal):
         return ""
     if ty.kind == "date" and literal.is_string:
@@ -56,6 +60,25 @@ def literal_hint(ty: Ty, literal: exp.Expression) -> str:
         if number is not None:
             return f"; the field holds a number: write it without quotes, in yuan for an amount: {number}"
     return ""
+
+
+def _unquoted_day(node: exp.Sub) -> dt.date | None:
+    """The day ``2020-01-01`` written without quotes means (read as 2020 - 01 - 01), else
+    None."""
+    parts = [node.expression]
+    inner = node.this
+    if not isinstance(inner, exp.Sub):
+        return None
+    parts[:0] = [inner.this, inner.expression]
+    if not all(isinstance(p, exp.Literal) and not p.is_string for p in parts):
+        return None
+    year, month, day = (p.name for p in parts)
+    if len(year) != 4 or not all(x.isdigit() for x in (year, month, day)):
+        return None
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 # A figure in quotes as a policy's text writes it: 100, 1,000, 100万, 1.5亿元, 50元.
