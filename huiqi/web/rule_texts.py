@@ -130,6 +130,7 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
 
 # The rule compiler's advice, inside the frames above.
 N_("write '=' to compare")
+N_("a coded field holds codes, written in quotes")  # then ": write '310115'" (a frame)
 N_("write NOT")
 N_("write AND")
 N_("write OR")

@@ -99,6 +99,12 @@ BROKEN = [
         "without quotes",
     ),
     (
+        "a district by its name without quotes",
+        replace("expr: NOT credit_dishonest", "expr: district_code = 浦东新区"),
+        "规则中不能使用“浦东新区”：代码字段存放的是代码，须加引号：请改为 &#39;310115&#39;",
+        "coded field",
+    ),
+    (
         "a date without quotes",
         replace("expr: NOT credit_dishonest", "expr: registration_date >= 2020-01-01"),
         "中的日期不能与整数比较；日期请写作 DATE &#39;2020-01-01&#39;",

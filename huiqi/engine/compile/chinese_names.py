@@ -17,6 +17,7 @@ import difflib
 import re
 import unicodedata
 
+from huiqi.engine.compile.codelists import code_named
 from huiqi.engine.compile.scan import CheckError
 from huiqi.profiles.dictionary import Dictionary
 
@@ -45,6 +46,16 @@ def meant_fields(word: str, dictionary: Dictionary) -> str | None:
     return ", ".join(f"'{labels[k].name}' ({labels[k].label.zh})" for k in close)
 
 
+def meant_code(word: str, dictionary: Dictionary) -> str | None:
+    """The code whose Chinese name ``word`` is, as ``'310115'``, in the first code list of
+    the dictionary's fields that names it; None when none does."""
+    for codes in dict.fromkeys(f.codes for f in dictionary.fields if f.codes):
+        code = code_named(word, codes)
+        if code is not None:
+            return f"'{code}'"
+    return None
+
+
 def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> CheckError:
     """The scanner's refusal of a non-ASCII word, naming the field its author meant when
     the word is (or resembles) a field's Chinese label; else the refusal as it was."""
@@ -57,6 +68,14 @@ def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> Chec
     plain = f"'{word}' is not part of the rule language"
     if not exc.message.startswith(plain) or exc.message.startswith(f"{plain}:"):
         return exc  # another refusal, or one with its own advice (且: write AND)
+    code = meant_code(word, dictionary)
+    if code is not None:
+        # district_code = 浦东新区: a code's name, without the quotes a text takes.
+        return CheckError(
+            f"'{word}' is not part of the rule language: a coded field holds codes, written"
+            f" in quotes: write {code}",
+            exc.offset,
+        )
     fields = meant_fields(word, dictionary)
     if fields is None:
         return exc
