@@ -15,6 +15,7 @@ import re
 
 from huiqi.web import refusal_values
 from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
+from huiqi.web.answer_texts import ANSWER_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.cli_texts import CLI_TEXTS, web_wording
 from huiqi.web.desk_texts import DESK_TEXTS
@@ -321,6 +322,7 @@ REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
 REFUSALS += IMPORT_TEXTS
 REFUSALS += IMPORT_ROW_TEXTS
+REFUSALS += ANSWER_TEXTS
 REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
 
 # What a value is called in the page's language, by the name of the value.
