@@ -16,6 +16,8 @@ ANSWER_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("expected yes or no (true/false), got %(value)s")),
     refusal(N_("expected a number, got %(value)s")),
     refusal(N_("%(value)s is not between %(low)s and %(high)s"), value=r"\S+"),
+    refusal(N_("tags are lower-case letters, digits and _; not %(ids)s")),
 ]
 
 N_("expected a number, not true/false")
+N_("expected tags as a list or comma-separated text, such as ai,regional_hq")

@@ -28,11 +28,14 @@ def _refused(kind: str, value: Any) -> str:
         ("money", float("nan"), "请填写数字，而不是 nan"),
         ("money", True, "请填写数字，而不是“是/否”"),
         ("date", EARLIEST_DATE - dt.timedelta(days=1), "不在"),
+        ("tags", "AI Chips", "['AI Chips']"),
+        ("tags", 7, "逗号"),
     ],
 )
 def test_an_answer_refused_reads_in_chinese_and_as_written_in_english(
     kind: str, value: Any, chinese: str
 ) -> None:
     text = _refused(kind, value)
-    assert chinese in localise(translations("zh-CN"), text), text
+    said = localise(translations("zh-CN"), text)
+    assert chinese in said and said != text, (text, said)
     assert localise(translations("en"), text) == text
