@@ -30,9 +30,8 @@ def _plain(text: str) -> str:
     return re.sub(r"[\s()（）\"“”]+", "", unicodedata.normalize("NFKC", text))
 
 
-def meant_fields(word: str, dictionary: Dictionary) -> str | None:
-    """The one or two fields whose Chinese label ``word`` is or resembles, as
-    ``'revenue' (营业收入)``; None when no label is close."""
+def meant_field_names(word: str, dictionary: Dictionary) -> list[str]:
+    """The one or two fields whose Chinese label ``word`` is or resembles, closest first."""
     key = _plain(word)
     labels = {_plain(f.label.zh): f for f in dictionary.fields if not f.key}
     if key in labels:
@@ -41,9 +40,16 @@ def meant_fields(word: str, dictionary: Dictionary) -> str | None:
         within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
         close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
         close = sorted(close, key=lambda k: abs(len(k) - len(key)))[:2]
-    if not close:
+    return [labels[k].name for k in close]
+
+
+def meant_fields(word: str, dictionary: Dictionary) -> str | None:
+    """The one or two fields whose Chinese label ``word`` is or resembles, as
+    ``'revenue' (营业收入)``; None when no label is close."""
+    names = meant_field_names(word, dictionary)
+    if not names:
         return None
-    return ", ".join(f"'{labels[k].name}' ({labels[k].label.zh})" for k in close)
+    return ", ".join(f"'{n}' ({dictionary.field(n).label.zh})" for n in names)
 
 
 def meant_code(word: str, dictionary: Dictionary) -> str | None:
