@@ -219,3 +219,16 @@ def test_two_conditions_without_an_operator_are_refused_at_the_second(
     assert f"(at character {len(first) + len(gap) + 1} of the expression)" in err.message, (
         err.message
     )
+
+
+@pytest.mark.parametrize("written", ["'high_tech'", "'高新技术企业'"])
+def test_a_qualification_in_quotes_names_the_call_to_write(written: str) -> None:
+    """QA (qa5): holds('高新技术企业') and holds('high_tech') were refused with the usage
+    alone, which did not say that a qualification is named without quotes."""
+    message = _criterion_refusal(f"holds({written})").message
+    assert "; a qualification is named without quotes: holds(high_tech) (at character" in message
+
+
+def test_a_text_that_names_no_qualification_keeps_the_usage() -> None:
+    message = _criterion_refusal("holds('innovation')").message
+    assert "usage: holds(qualification)" in message and "without quotes" not in message
