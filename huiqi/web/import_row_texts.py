@@ -221,6 +221,14 @@ IMPORT_ROW_TEXTS: list[tuple[re.Pattern[str], str]] = [
         ),
         quoted=r"'.*'",
     ),
+    # The same in a payment result file (huiqi.delivery.payments).
+    refusal(
+        N_(
+            "%(quoted)s is a note below the table, not a payment result: delete the row"
+            " (notes are not read; the other rows are)"
+        ),
+        quoted=r"'.*'",
+    ),
     # Relations and contracts (huiqi.profiles.linkrules).
     refusal(
         N_("%(quoted)s is not a kind of party; use enterprise (企业) or person (自然人)"),
