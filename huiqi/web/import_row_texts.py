@@ -229,6 +229,21 @@ IMPORT_ROW_TEXTS: list[tuple[re.Pattern[str], str]] = [
         ),
         quoted=r"'.*'",
     ),
+    # The same in a 12345-hotline export (huiqi.desk.hotline).
+    refusal(
+        N_(
+            "%(quoted)s starts a total row, not a request: delete the row (totals are not"
+            " imported; the other rows are)"
+        ),
+        quoted=r"'.*'",
+    ),
+    refusal(
+        N_(
+            "%(quoted)s is a note below the table, not a request: delete the row (notes are"
+            " not imported; the other rows are)"
+        ),
+        quoted=r"'.*'",
+    ),
     # Relations and contracts (huiqi.profiles.linkrules).
     refusal(
         N_("%(quoted)s is not a kind of party; use enterprise (企业) or person (自然人)"),

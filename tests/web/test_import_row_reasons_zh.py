@@ -137,6 +137,11 @@ def test_the_row_reasons_read_as_written_in_english() -> None:
         "'其他' is not an allowed value; use a code or its Chinese name: male (男), female (女);"
         " or, where the registry writes it its own way, say which code it means in the"
         " mapping: values: {founder_gender: {其他: <code>}}",
+        # A 12345-hotline export's total row and signature (huiqi.desk.hotline).
+        "'合计' starts a total row, not a request: delete the row (totals are not imported;"
+        " the other rows are)",
+        "'制表人：张三' is a note below the table, not a request: delete the row (notes are not"
+        " imported; the other rows are)",
     ):
         assert localise(en, text) == text
         assert localise(zh, text) != text
