@@ -63,6 +63,13 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("a sheet's name has at most %(n)s characters")),
     refusal(
         N_(
+            "a sheet names one of a workbook's sheets (.xlsx or .xls), and %(quoted)s is no"
+            " workbook; leave the sheet empty"
+        ),
+        quoted=r"'.*'",
+    ),
+    refusal(
+        N_(
             "the file is larger than %(size)s bytes (%(limit)s MB), the most this site takes;"
             " split it into smaller files and import each (an import adds and changes only its"
             " own rows), or have it imported on the server"
