@@ -42,7 +42,7 @@ from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_ta
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
-from huiqi.profiles.totalsrow import TOTAL_CELL
+from huiqi.profiles.totalsrow import NOTE_CELL, NOTE_SHOWN, TOTAL_CELL
 from huiqi.wording import counted
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
@@ -159,16 +159,31 @@ def import_payment_results(
     return report
 
 
+def _not_a_result(text: str) -> str | None:
+    """Why a row whose cell holds ``text`` is no payment result: a total word (合计) or a
+    note or signature below the table (注：…, 制表人：…); else None."""
+    if re.fullmatch(TOTAL_CELL, text):
+        return (
+            f"'{text}' starts a total row, not a payment result: delete the row (totals"
+            " are not read; the other rows are)"
+        )
+    if re.fullmatch(NOTE_CELL, text):
+        shown = text if len(text) <= NOTE_SHOWN else text[:NOTE_SHOWN] + "…"
+        return (
+            f"'{shown}' is a note below the table, not a payment result: delete the row"
+            " (notes are not read; the other rows are)"
+        )
+    return None
+
+
 def _no_grant_id(cells: dict[str, Any]) -> str:
     """Why a row without a grant id is refused: a sheet's total row (合计 in another cell)
     is said to be one, never a grant id that "is not a whole number"."""
     for value in cells.values():
         text = cell_text(value)
-        if text and re.fullmatch(TOTAL_CELL, text):
-            return (
-                f"'{text}' starts a total row, not a payment result: delete the row (totals"
-                " are not read; the other rows are)"
-            )
+        said = _not_a_result(text) if text else None
+        if said is not None:
+            return said
     return (
         "the grant id is empty: write the grant's number as the batch file has it"
         " (column grant_id, 补贴编号)"
@@ -194,7 +209,9 @@ def _apply_row(
         # A whole number beyond any id (20 digits): it names no grant, as 999999 does not.
         raise RowError("grant_id", f"unknown grant {raw_id[:40]}")
     if grant_id is None:
-        raise RowError("grant_id", f"grant id '{raw_id[:40]}' is not a whole number")
+        # 合计 or 制表人：… in the grant id's own column (QA, qa5): said as what it is.
+        said = _not_a_result(raw_id)
+        raise RowError("grant_id", said or f"grant id '{raw_id[:40]}' is not a whole number")
     if not 1 <= grant_id <= MAX_ID:
         raise RowError("grant_id", f"unknown grant {grant_id}")
     raw_result = cell_text(cells["result"])

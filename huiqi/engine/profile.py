@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from huiqi.engine.compile.chinese_names import meant_field_names
 from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
@@ -244,6 +245,9 @@ def profile_from_case(
             close = difflib.get_close_matches(
                 str(name), [*d.names, "relations", "contracts", "qualifications"], n=1
             )
+            if not close and not str(name).isascii():
+                # 研发费用: a profile written with the Chinese labels (QA, qa5).
+                close = meant_field_names(str(name), d)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise PolicyError(f"{where} is not in the data dictionary{hint}")
         if f.type == "qualification":

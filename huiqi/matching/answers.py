@@ -54,6 +54,10 @@ _TAG = re.compile(r"^[a-z0-9_]{1,40}$")
 _TRUE = frozenset({"true", "1", "yes", "y", "是", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "否", "off"})
 _DECIMAL_PLACES = {"money": 2, "decimal": 6}
+# An amount as people type it with its unit: 100万, 1.5亿元, 5000元 (QA, qa5: "100万" for
+# the registered capital was refused as not a number).
+_MONEY_WORDS = re.compile(r"^\s*([+-]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|万|亿元|亿|元)\s*$")
+_SCALES = {"元": 1, "万": 10_000, "万元": 10_000, "亿": 100_000_000, "亿元": 100_000_000}
 # More answers than any form has questions: refused before looking at them.
 MAX_ANSWERS = 500
 
@@ -183,6 +187,10 @@ def _number(value: Any, q: Question) -> Decimal | int:
                 raise ValueError(f"expected a number, got {shown!r}")
             value = repr(value)
         text = value.strip().replace(",", "") if isinstance(value, str) else value
+        worded = _MONEY_WORDS.match(value) if q.type == "money" and isinstance(value, str) else None
+        if worded is not None:
+            amount = Decimal(worded.group(1).replace(",", "")) * _SCALES[worded.group(2)]
+            text = f"{amount.normalize():f}"
         if isinstance(text, int | Decimal) and not isinstance(text, bool):
             text = str(text)
         if not isinstance(text, str) or not _DECIMAL.match(text):

@@ -5,7 +5,8 @@ group that cannot be read (a damaged data page behind an intact footer, for
 instance) does not end the import: each of its rows comes back with a
 ``_problem`` naming the file, the row group and the rows it held, so those rows
 are rejected and reported, and every readable row group is imported. Line
-numbers are row index + 1 (there is no header line).
+numbers are row index + 1 (there is no header line); empty rows are skipped
+(:mod:`huiqi.profiles.parquet_empty`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huiqi.errors import ImportFileError
+from huiqi.profiles.parquet_empty import may_hold_empty_rows, not_empty_mask
 
 
 def parquet_batches(
@@ -28,6 +30,7 @@ def parquet_batches(
     except (OSError, pa.ArrowException) as exc:
         raise ImportFileError(f"{path}: not a readable Parquet file ({exc})") from exc
     schema = pf.schema_arrow
+    skip_empty = may_hold_empty_rows(path)
     offset = 0
     for group in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(group).num_rows
@@ -47,8 +50,13 @@ def parquet_batches(
             continue
         for batch in table.to_batches(max_chunksize=batch_rows):
             columns = [_readable(c) for c in batch.columns]
-            yield _batch(offset, batch.num_rows, width, names, columns, None)
+            rows = _batch(offset, batch.num_rows, width, names, columns, None)
             offset += batch.num_rows
+            if skip_empty:
+                # Blank rows are skipped, as a CSV file's blank lines are (parquet_empty).
+                rows = rows.filter(not_empty_mask(columns))
+            if rows.num_rows:
+                yield rows
 
 
 def readable_type(arrow_type: pa.DataType) -> pa.DataType:

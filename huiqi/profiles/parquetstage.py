@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from huiqi.profiles.parquet_empty import may_hold_empty_rows, not_empty_sql
 from huiqi.profiles.readers import Source
 from huiqi.profiles.sqlexpr import col, num, sql
 from huiqi.profiles.stagesql import STAGE, create_stage, stage_select, typed_twins
@@ -94,6 +95,9 @@ def stage_parquet(
         exp.alias_(exp.cast(exp.null(), "VARCHAR"), "_problem"),
         *(col(f"c{p}") for p in positions),
     ).from_(table)
+    if may_hold_empty_rows(source.path):
+        # Blank rows under the table are skipped, as a CSV file's blank lines are.
+        numbered = numbered.where(not_empty_sql([schema.field(i).type for i in range(width)]))
     types = {p: schema.field(p).type for p in positions}
     twins = typed_twins(types, positions)
     select = stage_select(types, positions, source.headers, numbered.subquery("n"), twins)
@@ -115,7 +119,7 @@ def stage_parquet(
         except duckdb.Error:
             drop_stage(con)
             return None
-    # Counted from the file's footer: no data page is decoded.
+    # Counted from the file's footer (no data page decoded) unless empty rows are skipped.
     row = con.execute(sql(exp.select(exp.func("count", exp.Star())).from_(STAGE))).fetchone()
     return int(row[0]) if row else 0
 

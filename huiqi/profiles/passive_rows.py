@@ -20,7 +20,7 @@ from huiqi.profiles.cellchecks import BLANKS
 from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.sqlexpr import case, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE
-from huiqi.profiles.totalsrow import TOTAL_CELL
+from huiqi.profiles.totalsrow import NOTE_CELL, TOTAL_CELL, note_reason_sql
 
 # The columns a mapping does not import that are staged as text for what they say about
 # a row: at most this many, the leftmost (序号 and a name column stand at the left).
@@ -79,6 +79,13 @@ def name_passive_rows(
         )
         for p, n in present.items()
     ]
+    notes = [
+        (
+            fn("regexp_full_match", fn("coalesce", text(n), lit("")), lit(NOTE_CELL)),
+            note_reason_sql(text(n)),
+        )
+        for n in present.values()
+    ]
     nothing = exp.and_(*(is_null(text(f)) for f in fields))
     # The columns, not their text: an ignored column may hold personal data.
     filled = fn(
@@ -94,7 +101,7 @@ def name_passive_rows(
             ", which is not imported; delete the row, or fill in its cells",
         ),
     )
-    reason = case(*totals, leftover)
+    reason = case(*totals, *notes, leftover)
     rejected = exp.select(col("_line")).distinct().from_("_rejects")
     select = (
         exp.select(col("_line", "s"), exp.alias_(reason, "reason"))

@@ -44,6 +44,7 @@ from huiqi.profiles.formulatext import formula_somewhere
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.sqlexpr import cast, col, concat, fn, is_null, lit, num, sql
 from huiqi.profiles.stagesql import STAGE, typed_name
+from huiqi.profiles.totalsrow import NOTE_CELL, note_reason, only_the_note
 from huiqi.profiles.uscc_many import valid_many
 from huiqi.profiles.validate import USCC_PENDING
 
@@ -172,6 +173,10 @@ def _explain_bad_codes(con: duckdb.DuckDBPyConnection, name: str) -> None:
         return
     codes, reasons = [], []
     for (code,) in bad:
+        if name == "uscc" and re.fullmatch(NOTE_CELL, code):
+            codes.append(code)
+            reasons.append(note_reason(code))
+            continue
         if name == "uscc" and _TOTAL.fullmatch(code.strip()):
             codes.append(code)
             reasons.append(
@@ -251,6 +256,7 @@ def build_rejects(
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
     con.execute(_temp_table("_rejects", exp.select("*").from_(union.subquery("u"))))
+    only_the_note(con)
     clean = (
         exp.select(*(col(f) for f in ["_line", *fields]))
         .from_("_checked")

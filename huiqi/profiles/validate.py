@@ -67,7 +67,7 @@ from huiqi.profiles.sqlexpr import (
     num,
     try_cast,
 )
-from huiqi.profiles.totalsrow import total_row_check
+from huiqi.profiles.totalsrow import note_row_check, total_row_check
 
 YEAR_MIN = 1980
 YEAR_PLAIN = "[0-9]{4}"
@@ -279,7 +279,10 @@ def rules_for(
                     v,
                     [(not_(uscc_valid or uscc_ok(v)), lit(USCC_PENDING))],
                     required=True,
-                    before=[total_row_check(v, values["name"], mapping.header_for("name"))]
+                    before=[
+                        total_row_check(v, values["name"], mapping.header_for("name")),
+                        note_row_check(v, values["name"]),
+                    ]
                     if "name" in values
                     else None,
                     valid=uscc_valid or uscc_ok(v),

@@ -15,7 +15,8 @@ from huiqi.web.patterns import refusal
 
 # A plausible range's bound as numberrules writes it: plain digits, or * for none.
 _BOUND = r"-?[0-9]+(?:\.[0-9]+)?|\*"
-_RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+"}
+# The unit: a word (yuan, persons), or per cent (a shareholder's share).
+_RANGE = {"bound": _BOUND, "low": _BOUND, "high": _BOUND, "field": r"\w+", "unit": r"\w+|%"}
 # Lists of headers or of mappings' names, as the importer writes them (str of a list).
 _LISTS = {k: r"\[.*?\]" for k in ("headers", "wanted", "found", "names", "missing")}
 # A header, and a unit as the importer shows it: 万元 (wan_yuan), or 千元.
@@ -146,6 +147,13 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
         quoted=r"'.*'",
     ),
     refusal(N_("a sheet's name has at most %(n)s characters")),
+    refusal(
+        N_(
+            "a sheet names one of a workbook's sheets (.xlsx or .xls), and %(quoted)s is no"
+            " workbook; leave the sheet empty"
+        ),
+        quoted=r"'.*'",
+    ),
     refusal(
         N_(
             "the file is larger than %(size)s bytes (%(limit)s MB), the most this site takes;"

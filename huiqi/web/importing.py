@@ -81,6 +81,14 @@ def upload_fields(settings: Settings, filename: str | None, fields: dict[str, st
     sheet = fields.get("sheet", "").strip() or None
     if sheet is not None and len(sheet) > SHEET_CHARS:
         raise UploadRefused(f"a sheet's name has at most {SHEET_CHARS} characters", field="sheet")
+    if sheet is not None and not name.lower().endswith((".xlsx", ".xls")):
+        # A CSV with a sheet named was refused as "no sheet 'x' with data; sheets with
+        # data: []", as if the workbook were empty (QA, qa5; the command line says so too).
+        raise UploadRefused(
+            f"a sheet names one of a workbook's sheets (.xlsx or .xls), and '{name[:60]}' is"
+            " no workbook; leave the sheet empty",
+            field="sheet",
+        )
     return Upload(name=name, mapping=mapping, sheet=sheet)
 
 

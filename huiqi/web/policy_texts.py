@@ -124,6 +124,13 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("%(detail)s; write a date as DATE %(quoted)s")),
+    refusal(
+        N_(
+            "%(detail)s; the field holds a number: write it without quotes, in yuan for an"
+            " amount: %(number)s"
+        ),
+        number=r"[\d.]+",
+    ),
     refusal(N_("%(detail)s; test a tag with has_tag(tags, %(quoted)s)")),
     refusal(N_("%(detail)s (use holds(...) to test a qualification)")),
     refusal(N_("usage: %(detail)s")),

@@ -40,6 +40,11 @@ N_("desk officers with scope *")
 N_("officers whose scope covers the policy")
 N_("reviewers whose scope covers the policy")
 N_("the desk officers of the request's department")  # huiqi.desk.visibility.NOT_YOURS
+# Kinds of account named in the plural (huiqi.desk.queries, huiqi.delivery.ratings): QA
+# (qa5) read "enterprises、park operators、诉求受理人员" on a Chinese page.
+N_("enterprises")
+N_("park operators")
+N_("policy officers")
 # Actions named whole.
 N_("file requests")
 

@@ -15,11 +15,13 @@ import re
 
 from huiqi.web import refusal_values
 from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
+from huiqi.web.answer_texts import ANSWER_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.cli_texts import CLI_TEXTS, web_wording
 from huiqi.web.desk_texts import DESK_TEXTS
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
+from huiqi.web.import_row_texts import IMPORT_ROW_TEXTS, KEY_WORDS
 from huiqi.web.import_texts import IMPORT_TEXTS
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
@@ -319,7 +321,12 @@ REFUSALS[:0] = CLI_TEXTS
 REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
 REFUSALS += IMPORT_TEXTS
+REFUSALS += IMPORT_ROW_TEXTS
+REFUSALS += ANSWER_TEXTS
 REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
+
+# What a value is called in the page's language, by the name of the value.
+_WORDS = {**VALUE_WORDS, "keys": KEY_WORDS}
 
 # Refusals without values: the catalogue translates them whole.
 N_("Not Found")
@@ -405,7 +412,7 @@ def _value(catalogue: gettext.NullTranslations, name: str, value: str) -> str:
         return found if found != value else localise(catalogue, value)
     if name == "allowed":
         return refusal_values.allowed(catalogue, value)
-    word = VALUE_WORDS.get(name, {}).get(value)
+    word = _WORDS.get(name, {}).get(value)
     if word is not None and catalogue.gettext(word) != word:
         return catalogue.gettext(word)  # a code by its word; in English, as written
     return catalogue.gettext(value)

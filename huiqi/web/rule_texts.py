@@ -114,10 +114,57 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
     refusal(N_("'%(value)s' is not a qualification; qualifications: %(known)s"), **_WORD),
     refusal(N_("a rule names fields in English; did you mean %(fields)s?"), fields=r".+"),
+    refusal(
+        N_("%(detail)s; a qualification is named without quotes: holds(%(name)s)"),
+        name=r"\w+",
+    ),
+    # The compiler's advice worked out for the figure written (QA, qa5: "2000万元" read
+    # "a rule's amounts are in yuan: write 20000000 for 2000万元" in a Chinese sentence).
+    refusal(
+        N_("a rule's amounts are in yuan: write %(yuan)s for %(figure)s%(scale)s"),
+        yuan=r"[\d.]+",
+        figure=r"[\d.]+",
+        scale=r"万元|万|亿元|亿",
+    ),
+    refusal(
+        N_("write a percentage as a decimal fraction: %(fraction)s for %(percent)s"),
+        fraction=r"[\d.]+",
+    ),
 ]
 
 # The rule compiler's advice, inside the frames above.
 N_("write '=' to compare")
+N_("a coded field holds codes, written in quotes")  # then ": write '310115'" (a frame)
+# The functions' usages (huiqi.engine.compile.language), said after "usage:" when a call
+# is wrong (QA, qa5: they read in English on the Chinese draft editor).
+N_("COALESCE(a, b, ...): the first known value")
+N_("ABS(x): the absolute value of a number")
+N_("GREATEST(a, b, ...): the largest of numbers or dates; unknown if any is unknown")
+N_("LEAST(a, b, ...): the smallest of numbers or dates; unknown if any is unknown")
+N_("IF(condition, then, else): 'then' when the condition holds, 'else' when it does not")
+N_(
+    "holds(qualification) or holds(qualification, DATE 'YYYY-MM-DD'): the certificate is"
+    " valid on that date (default: the policy's as_of date)"
+)
+N_("recognised_in(qualification, YEAR): a certificate of that type starts in YEAR")
+N_("years_since(date): whole years from the date to the policy's as_of date")
+N_("has_tag(tags, 'tag'): the enterprise carries the tag")
+N_(
+    "contract_total(DATE 'from', DATE 'to', 'type', ...): yuan of the contracts the"
+    " enterprise bought, signed from..to, of those types (none: any)"
+)
+N_(
+    "unrelated_contract_total(DATE 'from', DATE 'to', 'type', ...): the same, without"
+    " contracts whose seller was a related party when signing"
+)
+N_(
+    "related_contract(DATE 'from', DATE 'to', 'type', ...): the enterprise bought such a"
+    " contract from a related party"
+)
+N_(
+    "group_total(field) or group_total(field, DATE 'YYYY-MM-DD'): the numeric field summed"
+    " over the enterprise and its related enterprises on that date (default: as_of)"
+)
 N_("write NOT")
 N_("write AND")
 N_("write OR")

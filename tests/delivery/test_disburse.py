@@ -337,6 +337,42 @@ def test_a_total_row_or_an_empty_grant_id_says_what_it_is(
     ]
 
 
+def test_a_total_or_a_note_in_the_grant_id_column_says_what_it_is(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """QA (qa5): a bank's file whose total row has 合计 in the grant id's own column (its
+    first) read "grant id '合计' is not a whole number", and so did its signature line."""
+    (a,) = _grants(sessions, [1000])
+    _export(sessions, tmp_path)
+    path = _write_results(
+        tmp_path / "results.csv",
+        [
+            ["补贴编号", "结果", "原因", "金额"],
+            [str(a), "成功", "", "10.00"],
+            ["合计", "", "", "10.00"],
+            ["制表人：王五", "", "复核人：赵六", ""],
+        ],
+    )
+    with transaction(sessions) as s:
+        report = import_payment_results(s, path, actor=FINANCE)
+    assert report.paid == 1
+    got = [(e.location.line, e.location.column, e.message) for e in report.errors if e.location]
+    assert got == [
+        (
+            3,
+            1,
+            "'合计' starts a total row, not a payment result: delete the row (totals are not"
+            " read; the other rows are)",
+        ),
+        (
+            4,
+            1,
+            "'制表人：王五' is a note below the table, not a payment result: delete the row"
+            " (notes are not read; the other rows are)",
+        ),
+    ]
+
+
 def test_a_grant_id_beyond_any_id_is_an_unknown_grant(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -237,6 +237,24 @@ def test_a_work_order_received_in_the_future_is_refused_at_its_line(
         parse_received("2062-03-02 09:00")
 
 
+def test_a_total_row_or_a_note_below_the_table_says_what_it_is(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """QA (qa5): an export ending with 合计 and the clerk's signature in the work order
+    column read "the work order number '合计' is not 1–64 letters, digits, - or _"."""
+    rows = [*GOOD, ["合计", "", "", "", ""], ["制表人：张三", "", "审核人：李四", "", ""]]
+    path = write_csv(tmp_path / "12345.csv", rows)
+    with transaction(sessions) as s:
+        report = import_hotline(s, actor=STEWARD, path=path)
+    assert report.imported == 2
+    assert {r.line: r.reason for r in report.rejects} == {
+        4: "'合计' starts a total row, not a request: delete the row (totals are not imported;"
+        " the other rows are)",
+        5: "'制表人：张三' is a note below the table, not a request: delete the row (notes are"
+        " not imported; the other rows are)",
+    }
+
+
 def test_a_refused_row_names_the_column_and_field_it_is_refused_for(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

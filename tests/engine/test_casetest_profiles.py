@@ -167,6 +167,30 @@ def test_a_misspelt_profile_field_suggests_the_field_meant(field: str, typo: str
     assert f"did you mean '{field}'?" in result.message
 
 
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("研发费用", "rd_expense"),
+        ("年末参保人数", "insured_employees"),
+        ("营业收入（元）", "revenue"),
+    ],
+)
+def test_a_profile_field_written_by_its_chinese_label_names_the_field(
+    label: str, field: str
+) -> None:
+    """QA (qa5): a test profile written with the Chinese labels ('研发费用: 200000') read
+    "is not in the data dictionary" with no field named, where a rule names it."""
+    text = POLICY.replace("HIGH_TECH", '["2025-01-01", "2027-12-31"]').replace(
+        "      rd_expense: RD\n", f"      rd_expense: 1000\n      {label}: 1\n"
+    )
+    lib = compile_library([load_policy_text(text, "p.yaml")])
+    (result,) = run_policy_tests(lib.compiled)
+    assert (
+        f"profile field '{label}' is not in the data dictionary; did you mean '{field}'?"
+        in result.message
+    )
+
+
 def test_a_certificate_written_as_a_mapping_is_shown_as_written() -> None:
     """Regression: '{start: 2025-11-01, end: 2028-10-31}' was echoed as Python wrote it,
     "{'start': datetime.date(2025, 11, 1), ...}", which the policy author never typed."""

@@ -42,6 +42,23 @@ def test_a_field_written_by_its_chinese_label_is_named(expr: str, says: str) -> 
     assert says in _refusal(expr)
 
 
+@pytest.mark.parametrize(
+    ("expr", "code"),
+    [
+        ("district_code = 浦东新区", "'310115'"),
+        ("district_code IN ('310104', 浦东新区)", "'310115'"),
+        ("registration_type = 有限责任公司", "'limited_company'"),
+    ],
+)
+def test_a_code_named_without_quotes_says_which_code_to_write(expr: str, code: str) -> None:
+    """QA (qa5): 'district_code = 浦东新区' was refused as a word outside the rule language,
+    where '浦东新区' in quotes names the code to write."""
+    assert (
+        f"is not part of the rule language: a coded field holds codes, written in quotes:"
+        f" write {code} (at character" in _refusal(expr)
+    )
+
+
 def test_a_word_like_no_label_keeps_the_plain_refusal() -> None:
     assert _refusal("天气 > 0").startswith(
         "criterion 'c': '天气' is not part of the rule language (see docs/policies.md §4"

@@ -120,6 +120,18 @@ def test_between_in_order_or_with_a_field_bound_compiles(expr: str) -> None:
             "industry_class >= 6500",
             "; the field holds text (codes too): write the value in single quotes, '6500'",
         ),
+        # QA (qa5): a date without quotes (a subtraction) and a threshold copied with its
+        # unit, in quotes, had no hint.
+        ("registration_date >= 2020-01-01", "; write a date as DATE '2020-01-01'"),
+        ("2019-6-30 < registration_date", "; write a date as DATE '2019-06-30'"),
+        (
+            "rd_expense >= '100万'",
+            "; the field holds a number: write it without quotes, in yuan for an amount: 1000000",
+        ),
+        (
+            "'1,500' < employees",
+            "; the field holds a number: write it without quotes, in yuan for an amount: 1500",
+        ),
         (
             "industry_class IN ('6513', 6520)",
             "; the field holds text (codes too): write the value in single quotes, '6520'",
@@ -207,3 +219,16 @@ def test_two_conditions_without_an_operator_are_refused_at_the_second(
     assert f"(at character {len(first) + len(gap) + 1} of the expression)" in err.message, (
         err.message
     )
+
+
+@pytest.mark.parametrize("written", ["'high_tech'", "'高新技术企业'"])
+def test_a_qualification_in_quotes_names_the_call_to_write(written: str) -> None:
+    """QA (qa5): holds('高新技术企业') and holds('high_tech') were refused with the usage
+    alone, which did not say that a qualification is named without quotes."""
+    message = _criterion_refusal(f"holds({written})").message
+    assert "; a qualification is named without quotes: holds(high_tech) (at character" in message
+
+
+def test_a_text_that_names_no_qualification_keeps_the_usage() -> None:
+    message = _criterion_refusal("holds('innovation')").message
+    assert "usage: holds(qualification)" in message and "without quotes" not in message

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -156,3 +157,27 @@ def test_a_registration_or_move_after_today_is_refused_and_today_is_not() -> Non
             else:
                 raise AssertionError(f"{key} = {future} was accepted")
         assert check_answers({key: today.isoformat()}, QUESTIONS) == {key: today}
+
+
+def test_an_amount_typed_with_its_unit_is_read_in_yuan() -> None:
+    """QA (qa5): "100万" for the registered capital was refused as not a number; an amount
+    is read with 元, 万(元) or 亿(元) after it, exactly, and another unit is still refused."""
+    q = BY_KEY["registered_capital"]
+    assert q.type == "money"
+    for typed, yuan in [
+        ("100万", Decimal(1_000_000)),
+        ("100 万元", Decimal(1_000_000)),
+        ("1.5亿元", Decimal(150_000_000)),
+        ("5,000元", Decimal(5000)),
+        ("１００万", Decimal(1_000_000)),
+        ("0.123456万", Decimal("1234.56")),
+    ]:
+        assert check_answers({q.key: typed}, QUESTIONS) == {q.key: yuan}, typed
+    for typed in ("100万美元", "0.1234567万", "100千元"):
+        with pytest.raises(AnswerErrors) as refused:
+            check_answers({q.key: typed}, QUESTIONS)
+        assert set(refused.value.errors) == {q.key}
+    employees = BY_KEY["employees"]
+    with pytest.raises(AnswerErrors) as refused:
+        check_answers({employees.key: "10万"}, QUESTIONS)  # a count takes no money unit
+    assert set(refused.value.errors) == {employees.key}

@@ -93,6 +93,14 @@ def test_a_file_with_no_good_row_makes_no_snapshot_but_has_a_report(
         ("a.csv", {"mapping": "no-such-mapping"}, 400, "choose one of", "mapping"),
         ("a.pdf", {}, 400, "not a registry file", "file"),
         ("a.csv", {"sheet": "s" * 150}, 400, "at most 100", "sheet"),
+        # QA (qa5): read as "no sheet 'Sheet1' with data; sheets with data: []".
+        (
+            "a.csv",
+            {"sheet": "Sheet1"},
+            400,
+            "'a.csv' is no workbook; leave the sheet empty",
+            "sheet",
+        ),
     ],
 )
 def test_an_upload_the_importer_cannot_take_is_a_400_saying_why(

@@ -86,6 +86,37 @@ BROKEN = [
         "whole number written in digits",
     ),
     (
+        # QA (qa5): the advice worked out for the figure stayed English in the sentence.
+        "a threshold in 万元 in a rule",
+        replace("ui_premiums_paid > 0", "ui_premiums_paid > 2.5万元"),
+        "条件“ui_paid”：规则中不能使用“万元”：规则中的金额以元为单位：2.5万元请写作 25000",
+        "amounts are in yuan",
+    ),
+    (
+        "a threshold in quotes with its unit",
+        replace("ui_premiums_paid > 0", "ui_premiums_paid > '100万'"),
+        "该字段是数值：请去掉引号，金额以元为单位：1000000",
+        "without quotes",
+    ),
+    (
+        "a district by its name without quotes",
+        replace("expr: NOT credit_dishonest", "expr: district_code = 浦东新区"),
+        "规则中不能使用“浦东新区”：代码字段存放的是代码，须加引号：请改为 &#39;310115&#39;",
+        "coded field",
+    ),
+    (
+        "a date without quotes",
+        replace("expr: NOT credit_dishonest", "expr: registration_date >= 2020-01-01"),
+        "中的日期不能与整数比较；日期请写作 DATE &#39;2020-01-01&#39;",
+        "cannot compare",
+    ),
+    (
+        "a percentage in a rule",
+        replace('formula: "1500 * graduate_hires"', 'formula: "15% * graduate_hires"'),
+        "百分比请写成小数：15% 写作 0.15",
+        "decimal fraction",
+    ),
+    (
         "a budget in words",
         replace("budget: 500000000", "budget: lots"),
         "应为数字；金额请以元为单位、只写数字，例如 500万元 写作 5000000",

@@ -115,6 +115,12 @@ def test_a_result_contradicting_the_recorded_one_reads_in_chinese(
             " read; the other rows are)",
             "“合计”所在行是合计行，不是支付结果",
         ),
+        # QA (qa5): a signature line below the bank's table.
+        (
+            "'制表人：王五' is a note below the table, not a payment result: delete the row"
+            " (notes are not read; the other rows are)",
+            "'制表人：王五' 是表格下方的注释，不是支付结果",
+        ),
         (
             "the grant id is empty: write the grant's number as the batch file has it"
             " (column grant_id, 补贴编号)",

@@ -231,6 +231,12 @@ SAMPLES = {
     "field": "revenue",
     "uscc": "91310115MA1H8R7C41",
     "year": "2025",
+    # A rejected row's reason (huiqi.web.import_row_texts).
+    "keys": "uscc and year",
+    "place": "北京市",
+    "city": "上海市",
+    # The rule compiler's advice for a figure in 万元 (huiqi.web.rule_texts).
+    "scale": "万元",
 }
 
 

@@ -118,3 +118,17 @@ def test_a_file_refused_whole_reads_in_chinese_and_names_no_command(
         if lang == "zh":
             assert says in said, said
             assert not ENGLISH_WORDS.search(said), said
+
+
+def test_a_sheet_named_for_a_csv_file_reads_in_chinese(portal: Portal) -> None:
+    """QA (qa5): a CSV uploaded with a sheet named read "no sheet '数据表' with data;
+    sheets with data: []", as if the file were an empty workbook."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    rows = f"{HEADER}{portal.usccs[0]},2025,12\n"
+    status, page = upload(client, token, "参保.csv", rows.encode(), sheet="数据表")
+    assert status == 400
+    said = re.search(r'id="file-error">(.*?)</p>', page, re.S)
+    assert said, page
+    assert "&#39;参保.csv&#39; 不是工作簿" in said.group(1), said.group(1)
+    assert 'value="数据表"' in page  # the form keeps what was typed

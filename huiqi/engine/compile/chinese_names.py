@@ -17,6 +17,7 @@ import difflib
 import re
 import unicodedata
 
+from huiqi.engine.compile.codelists import code_named
 from huiqi.engine.compile.scan import CheckError
 from huiqi.profiles.dictionary import Dictionary
 
@@ -29,9 +30,8 @@ def _plain(text: str) -> str:
     return re.sub(r"[\s()（）\"“”]+", "", unicodedata.normalize("NFKC", text))
 
 
-def meant_fields(word: str, dictionary: Dictionary) -> str | None:
-    """The one or two fields whose Chinese label ``word`` is or resembles, as
-    ``'revenue' (营业收入)``; None when no label is close."""
+def meant_field_names(word: str, dictionary: Dictionary) -> list[str]:
+    """The one or two fields whose Chinese label ``word`` is or resembles, closest first."""
     key = _plain(word)
     labels = {_plain(f.label.zh): f for f in dictionary.fields if not f.key}
     if key in labels:
@@ -40,9 +40,26 @@ def meant_fields(word: str, dictionary: Dictionary) -> str | None:
         within = [k for k in labels if len(k) >= 2 and (k in key or key in k)]
         close = within or difflib.get_close_matches(key, list(labels), n=2, cutoff=0.5)
         close = sorted(close, key=lambda k: abs(len(k) - len(key)))[:2]
-    if not close:
+    return [labels[k].name for k in close]
+
+
+def meant_fields(word: str, dictionary: Dictionary) -> str | None:
+    """The one or two fields whose Chinese label ``word`` is or resembles, as
+    ``'revenue' (营业收入)``; None when no label is close."""
+    names = meant_field_names(word, dictionary)
+    if not names:
         return None
-    return ", ".join(f"'{labels[k].name}' ({labels[k].label.zh})" for k in close)
+    return ", ".join(f"'{n}' ({dictionary.field(n).label.zh})" for n in names)
+
+
+def meant_code(word: str, dictionary: Dictionary) -> str | None:
+    """The code whose Chinese name ``word`` is, as ``'310115'``, in the first code list of
+    the dictionary's fields that names it; None when none does."""
+    for codes in dict.fromkeys(f.codes for f in dictionary.fields if f.codes):
+        code = code_named(word, codes)
+        if code is not None:
+            return f"'{code}'"
+    return None
 
 
 def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> CheckError:
@@ -57,6 +74,14 @@ def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> Chec
     plain = f"'{word}' is not part of the rule language"
     if not exc.message.startswith(plain) or exc.message.startswith(f"{plain}:"):
         return exc  # another refusal, or one with its own advice (且: write AND)
+    code = meant_code(word, dictionary)
+    if code is not None:
+        # district_code = 浦东新区: a code's name, without the quotes a text takes.
+        return CheckError(
+            f"'{word}' is not part of the rule language: a coded field holds codes, written"
+            f" in quotes: write {code}",
+            exc.offset,
+        )
     fields = meant_fields(word, dictionary)
     if fields is None:
         return exc

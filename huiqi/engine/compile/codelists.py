@@ -41,7 +41,7 @@ def string_outputs(node: exp.Expression) -> Iterator[exp.Literal]:
             yield from string_outputs(arg)
 
 
-def _named(text: str, codes: str) -> str | None:
+def code_named(text: str, codes: str) -> str | None:
     """The code whose Chinese or English name ``text`` is (a district also with the city
     before its name, 上海市浦东新区), or None."""
     listed = load_codelist(codes)
@@ -62,7 +62,7 @@ def check_codes(ty: Ty, other: exp.Expression) -> None:
     codes = load_codelist(ty.codes).codes
     for lit in string_outputs(other):
         if lit.name not in codes:
-            named = _named(lit.name, ty.codes)
+            named = code_named(lit.name, ty.codes)
             if named is not None:
                 # district_code = '浦东新区': the store holds codes, so it matched no one.
                 raise CheckError(

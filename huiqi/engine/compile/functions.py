@@ -73,12 +73,27 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
 
 
 def _qualification_arg(checker: Checker, node: exp.Expression, usage: str) -> None:
+    if isinstance(node, exp.Literal) and node.is_string:
+        # holds('high_tech') or holds('高新技术企业'): a qualification in quotes (QA, qa5).
+        meant = _qualification_named(checker, node.name)
+        if meant is not None:
+            raise _fail(
+                node, f"usage: {usage}; a qualification is named without quotes: holds({meant})"
+            )
     if not isinstance(node, exp.Column):
         raise _fail(node, f"usage: {usage}")
     ty = checker.type_of(node)
     if ty.kind != "qualification":
         quals = ", ".join(f.name for f in checker.dictionary.qualification_fields)
         raise _fail(node, f"'{node.name}' is not a qualification; qualifications: {quals}")
+
+
+def _qualification_named(checker: Checker, text: str) -> str | None:
+    """The qualification field ``text`` names, by its name or its Chinese label."""
+    for f in checker.dictionary.qualification_fields:
+        if text.strip() in (f.name, f.label.zh):
+            return f.name
+    return None
 
 
 def _contract_function(checker: Checker, node: exp.Expression, name: str, usage: str) -> Ty:

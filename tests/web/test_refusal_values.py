@@ -1,0 +1,33 @@
+"""Who may, as a refusal lists it, in the page's language (QA, qa5): a data steward
+opening the requests page read "有权限的角色：enterprises、park operators、诉求受理人员", and
+the ratings dashboard named "policy officers" in English."""
+
+from __future__ import annotations
+
+import pytest
+from portal_data import Portal, sign_in
+
+from huiqi.web.i18n import translations
+from huiqi.web.refusal_values import allowed
+
+
+@pytest.mark.parametrize(
+    ("written", "chinese"),
+    [
+        ("enterprises, park operators, desk officers", "企业、园区运营方、诉求受理人员"),
+        ("policy officers", "政策官员"),
+    ],
+)
+def test_the_kinds_of_account_read_in_chinese_and_as_written_in_english(
+    written: str, chinese: str
+) -> None:
+    assert allowed(translations("zh-CN"), written) == chinese
+    assert allowed(translations("en"), written) == written
+
+
+def test_a_steward_refused_the_requests_page_reads_who_may_in_chinese(portal: Portal) -> None:
+    client = sign_in(portal.client(), "steward")
+    page = client.get("/requests")
+    assert page.status_code == 403
+    assert "有权限的角色：企业、园区运营方、诉求受理人员" in page.text, page.text
+    assert "park operators" not in page.text and "enterprises" not in page.text
