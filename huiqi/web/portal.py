@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi import clock
-from huiqi.accounts.access import Actor, acts_for
+from huiqi.accounts.access import AccessDenied, Actor, acts_for
 from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import PolicyCard, list_policies
 from huiqi.config import Settings
@@ -317,15 +317,35 @@ def asked_enterprise(requested: str | None) -> str | None:
     return validate(text, prefixes=None) if text else None
 
 
-def enterprise_of(own: str | None, requested: str | None) -> str:
-    """The enterprise a request is about: the one asked for, else the actor's own."""
-    chosen = asked_enterprise(requested) or own
-    if not chosen:
-        # Only a park operator (no enterprise of its own) gets here from the portal's links.
-        raise PortalError(
+class Caller(Protocol):
+    """The signed-in caller as :func:`enterprise_of` reads it (``huiqi.web.deps.Who``)."""
+
+    @property
+    def enterprise(self) -> str | None: ...
+
+    @property
+    def portal(self) -> bool: ...
+
+
+def enterprise_of(who: Caller, requested: str | None) -> str:
+    """The enterprise a request is about: the one asked for, else the caller's own."""
+    chosen = asked_enterprise(requested) or who.enterprise
+    if chosen:
+        return chosen
+    if not who.portal:
+        # An officer (a steward, finance, the desk…) on an enterprise's own page: it has
+        # none. It read "say which enterprise: open it from your park's list", a park
+        # operator's advice (QA, qa5).
+        raise AccessDenied(
             N_(
-                "say which enterprise: open it from your park's list on the home page (/home),"
-                " or give its USCC (uscc=...)"
+                "this is an enterprise's own page (its records, data, inbox, near misses);"
+                " an officer reads an enterprise's through the console"
             )
         )
-    return chosen
+    # A park operator (no enterprise of its own) gets here from the portal's links.
+    raise PortalError(
+        N_(
+            "say which enterprise: open it from your park's list on the home page (/home),"
+            " or give its USCC (uscc=...)"
+        )
+    )

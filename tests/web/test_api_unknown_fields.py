@@ -194,3 +194,14 @@ def test_a_uscc_that_cannot_be_one_is_a_422_naming_it(
     assert sent.status_code == 422, sent.text
     [error] = sent.json()["detail"]
     assert error["loc"] == ["query", "uscc"] and says in error["msg"], error
+
+
+@pytest.mark.parametrize("path", ["/api/v1/inbox", "/api/v1/my-data"])
+def test_an_officer_on_an_enterprises_own_endpoint_is_refused_not_asked_which(
+    world: Portal, path: str
+) -> None:
+    """A steward is refused by the endpoint's role (the pages told it "say which
+    enterprise: open it from your park's list", a park operator's advice: test_park_home)."""
+    sent = world.client().get(path, headers={"Authorization": f"Bearer {world.token('steward')}"})
+    assert sent.status_code == 403, sent.text
+    assert "say which enterprise" not in sent.json()["detail"], sent.text

@@ -197,3 +197,15 @@ def test_a_park_operator_filing_a_request_without_a_uscc_is_asked_for_it(park: P
         follow_redirects=False,
     )
     assert filed.status_code == 303 and filed.headers["location"].endswith("?filed=1")
+
+
+@pytest.mark.parametrize("path", ["/almost", "/my-data", "/inbox"])
+def test_an_officer_opening_an_enterprises_own_page_is_refused_in_its_language(
+    park: Portal, path: str
+) -> None:
+    """Regression (QA, qa5): a steward got the park operator's "say which enterprise"."""
+    client = sign_in(park.client(), "steward")
+    client.get("/lang/zh")
+    shown = client.get(path)
+    assert shown.status_code == 403, shown.text
+    assert "园区" not in shown.text and "企业自己的页面" in shown.text, shown.text

@@ -319,7 +319,7 @@ def about_enterprise(
     """The complaints about the enterprise, grouped to answer once (no complainant identity),
     in the order of each group's first complaint; the next page is
     ``after_id=<the last id of this one>`` (a keyset)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         rows = service.enterprise_complaints(
             s, actor=actor_of(who), uscc=code, limit=limit, after_id=after_id

@@ -171,7 +171,7 @@ async def create_request(
         body, files = await _form(request)
     else:
         body = _json_body(media, await request.body())
-    code = enterprise_of(who.enterprise, body.uscc)
+    code = enterprise_of(who, body.uscc)
 
     def filing() -> RequestRow:
         with transaction(factory) as s:

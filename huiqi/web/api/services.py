@@ -80,7 +80,7 @@ def get_my_data(
     settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
 ) -> MyDataPublic:
     """Every value huiqi holds about the enterprise, with its source registry and year."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         data = my_data(settings, s, actor=actor_of(who), uscc=code)
     return MyDataPublic.model_validate(data)
@@ -95,7 +95,7 @@ def create_correction(
     settings: AppSettings, factory: Factory, who: ApiWriter, body: CorrectionCreate
 ) -> CorrectionPublic:
     """Report a held value as wrong: a correction request to the field's source registry."""
-    code = enterprise_of(who.enterprise, body.uscc)
+    code = enterprise_of(who, body.uscc)
     with transaction(factory) as s:
         row = request_correction(
             settings,
@@ -176,7 +176,7 @@ def get_near_misses(
     settings: AppSettings, factory: Factory, who: SignedIn, uscc: Uscc = None
 ) -> list[NearMissPublic]:
     """The policies the enterprise misses by one figure, with the gap (computed now)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         found = near_misses(settings, s, actor=actor_of(who), uscc=code)
     return [NearMissPublic.model_validate(n) for n in found]

@@ -267,7 +267,7 @@ def inbox(
 ) -> list[MessagePublic]:
     """An enterprise's in-app messages, newest first; the next page is
     ``before_id=<the last id of this one>`` (a keyset)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         rows = notify.inbox(
             s,
@@ -283,7 +283,7 @@ def inbox(
 @router.post("/inbox/{message_id}/read", tags=["enterprise"], dependencies=[ENTERPRISE_SIDE])
 def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = None) -> MessagePublic:
     """Mark one message read (the first time is kept)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with transaction(factory) as s:
         return MessagePublic.model_validate(
             notify.mark_read(s, message_id, code, actor=actor_of(who))
@@ -296,6 +296,6 @@ def explain(
 ) -> dict[str, Any]:
     """Criterion by criterion, whether the enterprise qualifies: each value with its source
     and year, and the amount's computation (the trace's JSON form)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     trace = explain_policy(settings, factory, actor=actor_of(who), uscc=code, policy_id=policy_id)
     return trace.explanation

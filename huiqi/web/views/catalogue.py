@@ -110,7 +110,7 @@ def _enterprise_view(
     settings: Any, factory: Any, who: Any, policy_id: str, uscc: str | None
 ) -> dict[str, Any]:
     """The checklist, the enterprise's record of this policy and its grant (signed in)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     actor = actor_of(who)
     view: dict[str, Any] = {"uscc": code, "trace": None, "record": None, "grant": None}
     with reading(factory) as s:

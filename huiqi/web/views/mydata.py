@@ -41,7 +41,7 @@ def parse_year(text: str | None) -> int | None:
 def my_data_page(
     request: Request, settings: AppSettings, factory: Factory, who: SignedIn, uscc: str = ""
 ) -> Response:
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         data = my_data(settings, s, actor=actor_of(who), uscc=code)
     return page(
@@ -107,7 +107,7 @@ def correction_form(
     """The form for one value of "My data". Without a field, "My data" itself, where each
     value links here; a field the dictionary does not know is refused as the form's POST
     refuses it (the form was shown for it, as if it were one)."""
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     held = _held(settings, factory, who, code, field[:64], parse_year(year))  # access first
     if not field:
         return RedirectResponse(page_url("/my-data", uscc=uscc[:18]), status_code=303)
@@ -122,7 +122,7 @@ def correction_submit(
     request: Request, settings: AppSettings, factory: Factory, who: SignedIn, form: Form
 ) -> Response:
     """Open a correction request; a refusal is shown next to the field it is about."""
-    code = enterprise_of(who.enterprise, form.get("uscc"))
+    code = enterprise_of(who, form.get("uscc"))
     field = form.get("field", "")[:64]
     year = parse_year(form.get("year"))
     value = form.get("value", "").strip()

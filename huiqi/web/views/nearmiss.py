@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 def almost_page(
     request: Request, settings: AppSettings, factory: Factory, who: SignedIn, uscc: str = ""
 ) -> Response:
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     with reading(factory) as s:
         found = near_misses(settings, s, actor=actor_of(who), uscc=code)
     return page(

@@ -59,7 +59,7 @@ def home(
 
 @router.get("/inbox")
 def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
-    code = enterprise_of(who.enterprise, uscc)
+    code = enterprise_of(who, uscc)
     actor = actor_of(who)
     with reading(factory) as s:
         # Nothing told to it yet is an empty inbox (huiqi.delivery.notify.inbox).
@@ -69,7 +69,7 @@ def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> 
 
 @router.post("/inbox/{message_id}/read")
 def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Response:
-    code = enterprise_of(who.enterprise, form.get("uscc"))
+    code = enterprise_of(who, form.get("uscc"))
     with transaction(factory) as s:
         notify.mark_read(s, message_id, code, actor=actor_of(who))
     suffix = f"?uscc={code}" if form.get("uscc") else ""
