@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portal_data import Portal, page_token, sign_in
+from portal_data import PASSWORD, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 from huiqi.accounts import idempotent_calls as store
@@ -313,3 +313,30 @@ def test_a_password_sent_with_a_key_cannot_be_guessed_from_the_store(portal: Por
     assert kept_key != key and kept_key == stored_key(key)
     assert kept_body != hashlib.sha256(body).hexdigest()
     assert kept_body != body_digest(kept_key, body)  # the table alone does not give it
+
+
+def test_a_repeat_is_refused_once_the_account_may_no_longer_call(portal: Portal) -> None:
+    """A repeat is answered only after the endpoint's role check, made again: an account
+    whose role was taken since the first call gets a 403, not the first answer."""
+    client, admin = portal.client(), bearer(portal, "admin")
+    made = client.post(
+        "/api/v1/users",
+        json={"username": "adm-9", "roles": ["admin"], "password": PASSWORD},
+        headers=admin,
+    )
+    assert made.status_code in (200, 201), made.text
+    second = bearer(portal, "adm-9")
+    headers = {**second, "Idempotency-Key": "add-10"}
+    body = {"username": "st-10", "roles": ["data_steward"]}
+    first = client.post("/api/v1/users", json=body, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    assert client.post("/api/v1/users", json=body, headers=headers).status_code == first.status_code
+    taken = client.patch(
+        "/api/v1/users/adm-9",
+        json={"add_roles": ["data_steward"], "remove_roles": ["admin"]},
+        headers=admin,
+    )
+    assert taken.status_code == 200, taken.text
+    again = client.post("/api/v1/users", json=body, headers=headers)
+    assert again.status_code == 403, again.text
+    assert "Idempotent-Replayed" not in again.headers
