@@ -4,7 +4,10 @@ A client that retries a call whose answer it lost (a timeout, a dropped connecti
 sends the same key again; the call is then answered as it was the first time and nothing
 is done twice. The key stands for one request: the same account, method, path (with its
 query string) and body. This module keeps, per account and key, what the request was
-(its body as a SHA-256) and, once answered, the answer (status, a few headers, body):
+(its body as an HMAC-SHA256 under the key, ``huiqi.web.idempotent``) and, once answered,
+the answer (status, a few headers, body). The key itself is kept only as its SHA-256
+(:func:`stored_key`): with the key in clear beside it, the body's keyed hash would be as
+easy to test guesses against as a plain one, and a body may hold a password.
 
 * :func:`claim` before a call is carried out: the key is new (a row "in flight" is
   written, the caller goes on), or the answer kept is returned (the caller answers it
@@ -26,6 +29,7 @@ The exactly-once guarantee of what a call stores is the call's own where it has 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +59,7 @@ class Call:
     """One API request, as its key stands for it."""
 
     principal: str  # the account's username
-    key: str
+    key: str  # as sent (kept as its hash, stored_key)
     method: str
     path: str  # with the query string, if any
     body_sha256: str
@@ -85,7 +89,7 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
                         insert(calls)
                         .values(
                             principal=call.principal,
-                            idempotency_key=call.key,
+                            idempotency_key=stored_key(call.key),
                             method=call.method,
                             path=call.path,
                             body_sha256=call.body_sha256,
@@ -138,10 +142,16 @@ def release(session: Session, claimed: int) -> None:
     session.execute(delete(calls).where(calls.c.id == claimed, calls.c.status.is_(None)))
 
 
+def stored_key(key: str) -> str:
+    """How a key is kept: its SHA-256 (hex, 64 characters), never the key as sent."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _found(session: Session, call: Call) -> Row[Any] | None:
     return session.execute(
         select(calls).where(
-            calls.c.principal == call.principal, calls.c.idempotency_key == call.key
+            calls.c.principal == call.principal,
+            calls.c.idempotency_key == stored_key(call.key),
         )
     ).one_or_none()
 

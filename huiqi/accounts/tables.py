@@ -73,7 +73,7 @@ api_idempotency = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("principal", String(64), nullable=False),  # the account's username
-    Column("idempotency_key", String(64), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),  # the key's SHA-256, hex
     Column("method", String(10), nullable=False),
     Column("path", Text, nullable=False),  # with its query string, as sent
     Column("body_sha256", String(64), nullable=False),

@@ -9,7 +9,13 @@ the thresholds (``lost_criteria``), so that the officer need not look the enterp
 Set-based: the conditions come from one trace of each policy version over the flagged
 enterprises only (``engine.snapshot_result_rows``: in process for a few, the bulk
 backend for many), not from an explanation per record, and neither the tracing nor the
-parsing of thresholds happens inside the transaction that flags.
+parsing of thresholds happens inside the transaction that flags. The lost records are
+traced and flagged a slice (:data:`SLICE`) at a time, each slice in its own transaction:
+a trace and a flag's conditions take some 5 KB of memory each, so a snapshot that flags
+10^6 records held gigabytes when all were traced before any was flagged. As the
+delivery's own chunks, each slice commits alone: the records of a slice a failure left
+unflagged still read as not checked against the snapshot (``last_snapshot_id``), so a
+delivery run again on it picks them.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from huiqi.engine import STATUSES, CompiledPolicy, snapshot_result_rows
 
 # (entitlement id, USCC, policy version id)
 Lost = tuple[int, str, int]
+# How many lost records are traced, then flagged, at a time (memory: about 5 KB each).
+SLICE = 50_000
 
 
 def lost_conditions(
@@ -69,28 +77,28 @@ def flag_lost(
 ) -> int:
     """Flag the ``lost`` records that are still open and unflagged, each with the
     conditions its enterprise fails on snapshot ``sid``; how many were flagged."""
-    if not lost:
-        return 0
-    details = lost_conditions(settings, compiled, lost, sid)
     flagged = 0
-    with transaction(factory) as s:
-        for start in range(0, len(lost), CHUNK):
-            part = lost[start : start + CHUNK]
-            # Read again: a reviewer or a claim may have changed a record while the
-            # conditions were traced (outside this transaction).
-            still = set(
-                s.scalars(
-                    select(Entitlement.id).where(
-                        Entitlement.id.in_([i for i, _, _ in part]),
-                        Entitlement.review_flag.is_(False),
-                        Entitlement.status.in_(OPEN_STATUSES),
-                        Entitlement.last_snapshot_id != sid,
+    for begin in range(0, len(lost), SLICE):
+        some = lost[begin : begin + SLICE]
+        details = lost_conditions(settings, compiled, some, sid)
+        with transaction(factory) as s:
+            for start in range(0, len(some), CHUNK):
+                part = some[start : start + CHUNK]
+                # Read again: a reviewer or a claim may have changed a record while the
+                # conditions were traced (outside this transaction).
+                still = set(
+                    s.scalars(
+                        select(Entitlement.id).where(
+                            Entitlement.id.in_([i for i, _, _ in part]),
+                            Entitlement.review_flag.is_(False),
+                            Entitlement.status.in_(OPEN_STATUSES),
+                            Entitlement.last_snapshot_id != sid,
+                        )
                     )
                 )
-            )
-            chosen = [row for row in part if row[0] in still]
-            flag_for_review(s, chosen, sid, actor, details)
-            flagged += len(chosen)
+                chosen = [row for row in part if row[0] in still]
+                flag_for_review(s, chosen, sid, actor, details)
+                flagged += len(chosen)
     return flagged
 
 

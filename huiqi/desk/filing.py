@@ -39,6 +39,7 @@ from huiqi.profiles.uscc import USCCError, validate
 MAX_TEXT = 4000
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
+FILES = "files"  # the request's field its files come in (the API's part, the form's input)
 
 
 def check_uscc(uscc: object) -> str:
@@ -175,7 +176,7 @@ def file_request(
     body = check_text(text)
     _concerns(session, code, policy_id, grant_id)
     if len(files) > MAX_FILES:
-        raise AttachmentError(f"at most {MAX_FILES} files go with a request", "too_many")
+        raise _of_files(AttachmentError(f"at most {MAX_FILES} files go with a request", "too_many"))
     at = now or utcnow()
     try:
         with session.begin_nested():
@@ -187,7 +188,11 @@ def file_request(
         if again is None:
             raise
         return again
-    kept = [_attach(session, req, name, content, actor.username) for name, content in files]
+    try:
+        kept = [_attach(session, req, name, content, actor.username) for name, content in files]
+    except AttachmentError as exc:
+        _of_files(exc)
+        raise
     filed_step(session, req, actor.username, {"files": len(kept)})
     # In full, as it reads back and as a retry with the same key answers it: the answer
     # had no steps, its "filed" step missing until the request was read again.
@@ -252,6 +257,13 @@ def filed_step(session: Session, req: DeskRequest, by: str, extra: dict[str, obj
             **extra,
         },
     )
+
+
+def _of_files(exc: AttachmentError) -> AttachmentError:
+    """A refused file of a request is about the request's field ``files`` (the API's and
+    the portal form's part), not an application's upload's ``file``."""
+    exc.field = FILES
+    return exc
 
 
 def _attach(

@@ -24,6 +24,7 @@ each request it encodes, a retry included.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from tempfile import SpooledTemporaryFile
 from typing import Any
@@ -58,11 +59,16 @@ _SCOPE = "huiqi.idempotent"  # the call's Exchange, in the ASGI scope
 
 
 class _Digest:
-    """SHA-256 of a body, fed in chunks; a multipart body's boundary is hashed as one
-    fixed token wherever it occurs (a chunk may end inside it)."""
+    """HMAC-SHA256 of a body under its idempotency key, fed in chunks; a multipart body's
+    boundary is hashed as one fixed token wherever it occurs (a chunk may end inside it).
 
-    def __init__(self, boundary: bytes | None) -> None:
-        self._sha = hashlib.sha256()
+    Keyed, not a plain SHA-256: a body may hold a password (``POST /api/v1/users``,
+    ``PATCH``), and the store keeps the fingerprint 24 hours beside the key only as a hash
+    (:func:`huiqi.accounts.idempotent_calls.stored_key`): whoever reads the table cannot
+    test guessed passwords against a fast unsalted hash of the body."""
+
+    def __init__(self, boundary: bytes | None, key: bytes = b"") -> None:
+        self._sha = hmac.new(key, digestmod=hashlib.sha256)
         self._mark = b"--" + boundary if boundary else b""
         self._tail = b""
 
@@ -83,6 +89,13 @@ class _Digest:
         self._sha.update(self._tail)
         self._tail = b""
         return self._sha.hexdigest()
+
+
+def body_digest(key: str, body: bytes, boundary: bytes | None = None) -> str:
+    """The fingerprint of a whole ``body`` sent with ``key``, as a call's is kept."""
+    digest = _Digest(boundary, key.encode("latin-1"))
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def _boundary(scope: Scope) -> bytes | None:
@@ -107,7 +120,9 @@ class Exchange:
         query = scope.get("query_string", b"").decode("latin-1")
         self.target = scope["path"] + (f"?{query}" if query else "")
         self._receive = receive
-        self._digest = _Digest(_boundary(scope))
+        # The key as sent (several headers, or one that is no key, are refused before the
+        # fingerprint is used).
+        self._digest = _Digest(_boundary(scope), keys[-1].encode("latin-1"))
         self._received = False  # the whole body has come in
         self._spool: Any = None  # the rest of the body, read ahead to fingerprint it
         self._ahead = 0  # how many bytes of it the route has still to read
@@ -130,7 +145,7 @@ class Exchange:
         return message
 
     async def fingerprint(self) -> str:
-        """The body's SHA-256, reading what the route has not read yet ahead (it reads
+        """The body's HMAC-SHA256 under its key, reading what the route has not read yet ahead (it reads
         it again from here)."""
         if not self._received:
             self._spool = SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed by abandon()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import build_store, policy_yaml, uscc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from test_incremental import change_store
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER
 from huiqi.cli.flagtext import flag_conditions
+from huiqi.delivery import flags
 from huiqi.delivery.incremental import deliver_changes
 from huiqi.delivery.models import Entitlement, Event
 from huiqi.delivery.publish import deliver, publish_text
@@ -186,3 +188,33 @@ def test_a_personal_value_is_not_copied_onto_the_flag(
     assert flag_conditions("not_eligible", stored) == [
         "fails young_founder · 创业者年龄不超过35岁: a personal value, not shown"
     ]
+
+
+def test_lost_records_are_traced_and_flagged_a_slice_at_a_time(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review): every lost record was traced, and its conditions held in
+    memory (some 5 KB each), before the first was flagged: gigabytes for a snapshot that
+    flags 10^6 records. They are traced and flagged a slice at a time, each one whole."""
+    codes = [uscc(i) for i in range(1, 6)]
+    big, small = Decimal("12000000"), Decimal("7000000")
+    settings, _ = build_store(tmp_path, dict.fromkeys(codes, 1), revenue=dict.fromkeys(codes, big))
+    pv, _ = publish_text(sessions, revenue_policy("flag-slices"), "p.yaml", actor=OFFICER)
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).granted == 5
+    build_store(tmp_path, dict.fromkeys(codes, 1), revenue=dict.fromkeys(codes, small))
+    traced: list[int] = []
+    real = flags.lost_conditions
+
+    def counted(*args: Any) -> dict[tuple[int, str], dict[str, Any]]:
+        found = real(*args)
+        traced.append(len(found))
+        return found
+
+    monkeypatch.setattr(flags, "SLICE", 2)
+    monkeypatch.setattr(flags, "lost_conditions", counted)
+    assert deliver(settings, sessions, pv.id, actor=OFFICER).flagged == 5
+    assert traced == [2, 2, 1]
+    records = flagged(sessions, pv.id)
+    assert set(records) == set(codes)
+    for e in records.values():
+        assert criteria(e)["revenue"]["gap"]["actual"] == "7000000.00"

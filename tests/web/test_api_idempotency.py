@@ -16,14 +16,15 @@ from collections.abc import Callable
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portal_data import Portal, page_token, sign_in
+from portal_data import PASSWORD, Portal, page_token, sign_in
 from sqlalchemy import func, select
 
 from huiqi.accounts import idempotent_calls as store
-from huiqi.accounts.idempotent_calls import Call
+from huiqi.accounts.idempotent_calls import Call, stored_key
 from huiqi.accounts.tables import api_idempotency
 from huiqi.db.engine import transaction
 from huiqi.delivery.feedback_models import CorrectionRequest
+from huiqi.web.idempotent import body_digest
 from huiqi.web.settings import WebSettings
 
 CORRECTIONS = "/api/v1/corrections"
@@ -117,7 +118,7 @@ def test_a_key_still_in_flight_is_a_409_to_retry(portal: Portal) -> None:
     """The first call with the key is still being answered (claimed here as a worker
     would, with the same request): the repeat is told to come back, and does nothing."""
     body = correction(portal, 4, 5)
-    call = Call("ent4", "busy-4", "POST", CORRECTIONS, hashlib.sha256(body).hexdigest())
+    call = Call("ent4", "busy-4", "POST", CORRECTIONS, body_digest("busy-4", body))
     with transaction(portal.factory) as s:
         assert isinstance(store.claim(s, call), int)
     busy = portal.client().post(
@@ -200,7 +201,7 @@ def test_a_body_read_ahead_stays_within_the_body_limit(portal: Portal) -> None:
     )
     assert refused.status_code == 413, refused.text
     with portal.factory() as s:
-        query = select(func.count()).where(api_idempotency.c.idempotency_key == "big-2")
+        query = select(func.count()).where(api_idempotency.c.idempotency_key == stored_key("big-2"))
         assert not s.scalar(query.select_from(api_idempotency))
 
 
@@ -216,7 +217,7 @@ def test_an_anonymous_call_keeps_nothing(portal: Portal) -> None:
         assert not s.scalar(
             select(func.count())
             .select_from(api_idempotency)
-            .where(api_idempotency.c.idempotency_key == "c")
+            .where(api_idempotency.c.idempotency_key == stored_key("c"))
         )
 
 
@@ -281,3 +282,61 @@ def test_any_header_value_is_a_key_or_a_4xx_naming_the_header(portal: Portal) ->
         assert "Idempotency-Key header" in said["msg"]
 
     check()
+
+
+def test_a_password_sent_with_a_key_cannot_be_guessed_from_the_store(portal: Portal) -> None:
+    """Regression (review): the store kept the key as sent beside a plain SHA-256 of the
+    body for 24 hours, so whoever read the table could test guessed passwords of a
+    ``PATCH /api/v1/users/{name}`` against a fast unsalted hash. The body's fingerprint is
+    keyed by the idempotency key, and the key is kept only as its hash."""
+    client, admin = portal.client(), bearer(portal, "admin")
+    added = client.post(
+        "/api/v1/users", json={"username": "pw-7", "roles": ["data_steward"]}, headers=admin
+    )
+    assert added.status_code in (200, 201), added.text
+    key, body = "reset-7f3a", json.dumps({"password": "Correct-Horse-42"}).encode()
+    sent = [
+        client.patch(
+            "/api/v1/users/pw-7", content=body, headers={**admin, **JSON, "Idempotency-Key": key}
+        )
+        for _ in "ab"
+    ]
+    assert [r.status_code for r in sent] == [200, 200], sent[0].text
+    assert sent[1].headers.get("Idempotent-Replayed") == "true"
+    with portal.factory() as s:
+        [(kept_key, kept_body)] = s.execute(
+            select(api_idempotency.c.idempotency_key, api_idempotency.c.body_sha256).where(
+                api_idempotency.c.principal == "admin",
+                api_idempotency.c.method == "PATCH",
+            )
+        ).all()
+    assert kept_key != key and kept_key == stored_key(key)
+    assert kept_body != hashlib.sha256(body).hexdigest()
+    assert kept_body != body_digest(kept_key, body)  # the table alone does not give it
+
+
+def test_a_repeat_is_refused_once_the_account_may_no_longer_call(portal: Portal) -> None:
+    """A repeat is answered only after the endpoint's role check, made again: an account
+    whose role was taken since the first call gets a 403, not the first answer."""
+    client, admin = portal.client(), bearer(portal, "admin")
+    made = client.post(
+        "/api/v1/users",
+        json={"username": "adm-9", "roles": ["admin"], "password": PASSWORD},
+        headers=admin,
+    )
+    assert made.status_code in (200, 201), made.text
+    second = bearer(portal, "adm-9")
+    headers = {**second, "Idempotency-Key": "add-10"}
+    body = {"username": "st-10", "roles": ["data_steward"]}
+    first = client.post("/api/v1/users", json=body, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    assert client.post("/api/v1/users", json=body, headers=headers).status_code == first.status_code
+    taken = client.patch(
+        "/api/v1/users/adm-9",
+        json={"add_roles": ["data_steward"], "remove_roles": ["admin"]},
+        headers=admin,
+    )
+    assert taken.status_code == 200, taken.text
+    again = client.post("/api/v1/users", json=body, headers=headers)
+    assert again.status_code == 403, again.text
+    assert "Idempotent-Replayed" not in again.headers

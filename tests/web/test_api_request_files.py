@@ -131,3 +131,27 @@ def test_who_may_not_file_is_refused_before_the_files_are_read(portal: Portal) -
         headers=bearer(portal, "ent7"),
     )
     assert other.status_code == 403, other.text
+
+
+# Regression (review): a request's refused file named the field ``file`` (an application's
+# upload's), but a request's files come in the part ``files``: a program that shows the
+# message beside the field it names had no such field on its form.
+REFUSED_FILES = [
+    ("empty", [("files", ("a.pdf", b"", "application/pdf"))]),
+    ("not a type taken", [("files", ("a.txt", b"plain words", "text/plain"))]),
+    ("too many", [("files", (f"{n}.pdf", PDF, "application/pdf")) for n in range(6)]),
+]
+
+
+@pytest.mark.parametrize(("why", "files"), REFUSED_FILES, ids=[w for w, _ in REFUSED_FILES])
+def test_a_refused_file_of_a_request_names_the_files_field(
+    portal: Portal, why: str, files: list[tuple[str, tuple[str, bytes, str]]]
+) -> None:
+    sent = portal.client().post(
+        "/api/v1/requests",
+        data={"category": "policy", "text": f"材料被拒：{why}"},
+        files=files,
+        headers=bearer(portal, "ent0"),
+    )
+    assert sent.status_code == 400, sent.text
+    assert (sent.json()["code"], sent.json()["field"]) == ("invalid", "files"), sent.text

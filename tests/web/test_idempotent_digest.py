@@ -5,6 +5,7 @@ body is cut into chunks as it arrives, and, for a multipart body, whatever its b
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,8 +21,8 @@ def multipart(parts: list[bytes], boundary: str) -> bytes:
     return b"".join(mark + b"\r\n" + p + b"\r\n" for p in parts) + mark + b"--\r\n"
 
 
-def digest(body: bytes, cuts: list[int], boundary: str | None) -> str:
-    found = _Digest(boundary.encode() if boundary else None)
+def digest(body: bytes, cuts: list[int], boundary: str | None, key: bytes = b"k-1") -> str:
+    found = _Digest(boundary.encode() if boundary else None, key)
     at = 0
     for cut in [*sorted(c % (len(body) + 1) for c in cuts), len(body)]:
         found.update(body[at:cut])
@@ -29,9 +30,16 @@ def digest(body: bytes, cuts: list[int], boundary: str | None) -> str:
     return found.hexdigest()
 
 
-@given(body=st.binary(max_size=200), cuts=st.lists(st.integers(0, 300), max_size=8))
-def test_a_plain_body_is_its_sha256_however_it_arrives(body: bytes, cuts: list[int]) -> None:
-    assert digest(body, cuts, None) == hashlib.sha256(body).hexdigest()
+@given(
+    body=st.binary(max_size=200),
+    cuts=st.lists(st.integers(0, 300), max_size=8),
+    key=st.binary(min_size=1, max_size=64),
+)
+def test_a_plain_body_is_its_hmac_under_the_key_however_it_arrives(
+    body: bytes, cuts: list[int], key: bytes
+) -> None:
+    assert digest(body, cuts, None, key) == hmac.new(key, body, hashlib.sha256).hexdigest()
+    assert digest(body, cuts, None, key + b"x") != digest(body, [], None, key)
 
 
 @given(

@@ -3,12 +3,13 @@
 Only filing a request to the desk (0021) and attaching a file (0022) honoured the
 ``Idempotency-Key`` header, by a key kept with the record; every other POST ignored it,
 and a key sent again with another body answered the first request as if it were the
-answer. ``api_idempotency`` keeps, per account and key, the request the key was first
-sent with (method, path, SHA-256 of the body) and its successful answer (status, a few
-headers, body), for 24 hours: a repeat is answered again from it, a key reused for
-another request is refused (422) and one still being answered is a 409. The unique
-index on (principal, idempotency_key) decides between two calls that race; the index on
-created_at serves the deletion of expired rows.
+answer. ``api_idempotency`` keeps, per account and key (the key as its SHA-256), the
+request the key was first sent with (method, path, HMAC-SHA256 of the body under the
+key) and its successful answer (status, a few headers, body), for 24 hours: a repeat is
+answered again from it, a key reused for another request is refused (422) and one still
+being answered is a 409. The unique index on (principal, idempotency_key) decides
+between two calls that race; the index on created_at serves the deletion of expired
+rows.
 
 Revision ID: 0025
 Revises: 0024
