@@ -41,10 +41,21 @@ class _Strict(BaseModel):
 
 
 class Text(_Strict):
-    """A text in Chinese and English."""
+    """A text in Chinese and English. A department writes its policy in Chinese: a text
+    written in Chinese alone (``{zh: …}``, or a plain string) is shown in Chinese on the
+    English pages too, as a document's name is (``documents.DocumentLabel``)."""
 
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chinese_alone(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"zh": value, "en": value}
+        if isinstance(value, dict) and "en" not in value and isinstance(value.get("zh"), str):
+            return {**value, "en": value["zh"]}
+        return value
 
 
 class Source(_Strict):
