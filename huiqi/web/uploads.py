@@ -87,20 +87,24 @@ class UploadTooLarge(TooLarge):
     """An uploaded file is larger than the API accepts (HTTP 413)."""
 
 
-def _too_large(size: int, limit: int) -> UploadTooLarge:
+def _too_large(size: int, limit: int, field: str | None = None) -> UploadTooLarge:
     return UploadTooLarge(
         f"the upload is {size:,} bytes or more; at most {limit:,} bytes"
-        f" ({limit / 1024 / 1024:g} MB) are accepted (HUIQI_WEB_MAX_UPLOAD_MB)"
+        f" ({limit / 1024 / 1024:g} MB) are accepted (HUIQI_WEB_MAX_UPLOAD_MB)",
+        field=field,
     )
 
 
-def refuse_too_large(request: Request, limit: int, *, extra: int = 0) -> None:
+def refuse_too_large(
+    request: Request, limit: int, *, extra: int = 0, field: str = "file"
+) -> None:
     """For the API: UploadTooLarge (413) when the body says it holds more than a file of
     ``limit`` bytes and ``extra`` bytes of other parts (a mapping); the refusal names
-    ``limit``, the file's limit, which is what the sender can act on."""
+    ``limit``, the file's limit, which is what the sender can act on, and the part the
+    file goes in (``field``)."""
     declared = declared_length(request)
     if declared is not None and declared > limit + extra + SLACK:
-        raise _too_large(declared, limit)
+        raise _too_large(declared, limit, field)
 
 
 async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple[str, bytes]:
@@ -125,7 +129,7 @@ async def read_bounded(upload: object, limit: int, field: str = "file") -> tuple
         )
     name, content = await read_upload(upload, limit)
     if len(content) > limit:
-        raise _too_large(len(content), limit)
+        raise _too_large(len(content), limit, field)
     return name or "", content
 
 

@@ -195,6 +195,8 @@ def test_an_upload_above_the_limit_is_a_413(portal: Portal, steward: dict[str, s
     response = upload(client, steward, "big.csv", b"x" * 2000, mapping="market")
     assert response.status_code == 413, response.text
     assert "HUIQI_WEB_MAX_UPLOAD_MB" in response.json()["detail"]
+    # The part it came in (qa6's review: a 413 named no field).
+    assert response.json()["field"] == "file", response.text
 
 
 @pytest.mark.parametrize(

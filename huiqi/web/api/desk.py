@@ -130,7 +130,7 @@ def _json_body(media: str, raw: bytes) -> RequestCreate:
 async def _form(request: Request) -> tuple[RequestCreate, list[tuple[str | None, bytes]]]:
     """A multipart body's fields and files (field ``files``), each file read up to
     MAX_BYTES (413 above it, as the portal's form limits them)."""
-    refuse_too_large(request, MAX_BYTES, extra=MAX_BYTES * (MAX_FILES - 1))
+    refuse_too_large(request, MAX_BYTES, extra=MAX_BYTES * (MAX_FILES - 1), field="files")
     form = await request.form(max_files=MAX_FILES + 1, max_fields=10)
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "files"}
