@@ -95,9 +95,7 @@ def _too_large(size: int, limit: int, field: str | None = None) -> UploadTooLarg
     )
 
 
-def refuse_too_large(
-    request: Request, limit: int, *, extra: int = 0, field: str = "file"
-) -> None:
+def refuse_too_large(request: Request, limit: int, *, extra: int = 0, field: str = "file") -> None:
     """For the API: UploadTooLarge (413) when the body says it holds more than a file of
     ``limit`` bytes and ``extra`` bytes of other parts (a mapping); the refusal names
     ``limit``, the file's limit, which is what the sender can act on, and the part the
