@@ -14,7 +14,6 @@ are reported with their line and column and the good ones are kept.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from huiqi.delivery.resultfile import Broken, cell_text, header_columns, read_ta
 from huiqi.delivery.statuses import BatchStatus, GrantStatus, PaymentResult
 from huiqi.errors import ImportFileError, ImportRowError, Location
 from huiqi.money import format_yuan, parse_yuan
-from huiqi.profiles.totalsrow import NOTE_CELL, NOTE_SHOWN, TOTAL_CELL
+from huiqi.profiles.totalsrow import not_a_row_of
 from huiqi.wording import counted
 
 MAX_ID = 2**62  # the largest grant id a row may name (ids are 64-bit integers)
@@ -162,18 +161,7 @@ def import_payment_results(
 def _not_a_result(text: str) -> str | None:
     """Why a row whose cell holds ``text`` is no payment result: a total word (合计) or a
     note or signature below the table (注：…, 制表人：…); else None."""
-    if re.fullmatch(TOTAL_CELL, text):
-        return (
-            f"'{text}' starts a total row, not a payment result: delete the row (totals"
-            " are not read; the other rows are)"
-        )
-    if re.fullmatch(NOTE_CELL, text):
-        shown = text if len(text) <= NOTE_SHOWN else text[:NOTE_SHOWN] + "…"
-        return (
-            f"'{shown}' is a note below the table, not a payment result: delete the row"
-            " (notes are not read; the other rows are)"
-        )
-    return None
+    return not_a_row_of(text, "a payment result", read="read")
 
 
 def _no_grant_id(cells: dict[str, Any]) -> str:

@@ -34,7 +34,7 @@ from huiqi.errors import ImportFileError
 from huiqi.profiles.headerfit import with_fitting_header
 from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.readers import open_source
-from huiqi.profiles.totalsrow import NOTE_CELL, NOTE_SHOWN, TOTAL_CELL
+from huiqi.profiles.totalsrow import not_a_row_of
 
 _TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
@@ -179,17 +179,9 @@ def _known(session: Session, wanted: set[str]) -> set[str]:
 def _not_an_order(order: str) -> str:
     """Why a work order number cannot be one: a sheet's total row (合计) or a note below
     the table (制表人：…) is said to be one (QA, qa5), else the number's shape."""
-    if re.fullmatch(TOTAL_CELL, order):
-        return (
-            f"'{order}' starts a total row, not a request: delete the row (totals are not"
-            " imported; the other rows are)"
-        )
-    if re.fullmatch(NOTE_CELL, order):
-        shown = order if len(order) <= NOTE_SHOWN else order[:NOTE_SHOWN] + "…"
-        return (
-            f"'{shown}' is a note below the table, not a request: delete the row (notes are"
-            " not imported; the other rows are)"
-        )
+    said = not_a_row_of(order, "a request")
+    if said is not None:
+        return said
     return f"the work order number {order!r} is not 1–64 letters, digits, - or _"
 
 

@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.profiles.mapping import ALWAYS_IGNORED, LAYOUT_COLUMNS, normalise_header
+from huiqi.profiles.mapping import ALWAYS_IGNORED, KEY_NAMES, LAYOUT_COLUMNS, normalise_header
 from huiqi.profiles.mapping_closest import NONE_CLOSE, closest_builtin, describe, holders
 from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS, header_unit_word
@@ -44,29 +44,11 @@ from huiqi.profiles.unitwords import comparable as _key
 
 BUILT_IN = "a header of a built-in mapping"
 LAYOUT_WORDS = {
-    # The taxpayer number of an enterprise is its USCC (since 2015).
-    "uscc": (
-        "纳税人识别号",
-        "社会信用代码",
-        "信用代码",
-        "企业代码",
-        "统一代码",
-        "usci",
-        "credit code",
-    ),
-    "year": (
-        "年度",
-        "年份",
-        "数据年度",
-        "所属年度",
-        "统计年度",
-        "纳税年度",
-        "税款所属年度",
-        "会计年度",
-        "报告年度",
-        "year",
-        "data year",
-    ),
+    # The key columns' other names, which every built-in layout reads too
+    # (mapping.KEY_NAMES; the taxpayer number of an enterprise is its USCC since 2015),
+    # and names a draft matches besides.
+    "uscc": (*KEY_NAMES["uscc"], "企业代码", "usci", "credit code"),
+    "year": ("年度", *KEY_NAMES["year"], "year", "data year"),
     "qualification": ("资质", "资质类型", "资质名称", "qualification"),
     "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
     "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),

@@ -17,6 +17,8 @@ It is refused as a note (:data:`NOTE_CELL`, a word and a colon), as a total row 
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 from sqlglot import exp
 
@@ -42,6 +44,25 @@ def note_reason(text: str) -> str:
     shown = text.strip()
     shown = shown if len(shown) <= NOTE_SHOWN else shown[:NOTE_SHOWN] + "…"
     return f"'{shown}{NOTE_SAID}delete the row (notes are not imported; the other rows are)"
+
+
+def not_a_row_of(text: str, what: str, read: str = "imported") -> str | None:
+    """Why a row whose key cell holds ``text`` is not one of a sheet's rows of ``what`` (a
+    payment result, a request): a total word (合计) or a note or signature below the table
+    (注：…, 制表人：…); None for any other text. ``read``: what is done with the sheet's
+    other rows ("imported", "read")."""
+    if re.fullmatch(TOTAL_CELL, text):
+        return (
+            f"'{text}' starts a total row, not {what}: delete the row (totals are not"
+            f" {read}; the other rows are)"
+        )
+    if re.fullmatch(NOTE_CELL, text):
+        shown = text if len(text) <= NOTE_SHOWN else text[:NOTE_SHOWN] + "…"
+        return (
+            f"'{shown}' is a note below the table, not {what}: delete the row (notes are"
+            f" not {read}; the other rows are)"
+        )
+    return None
 
 
 def note_reason_sql(text: exp.Expression) -> exp.Expression:
