@@ -90,6 +90,8 @@ class ImportReport:
     # The header's line when it is not the first non-empty row, and the rows skipped
     # above it (a title, the unit), as "line N: cells".
     header_line: int | None = None
+    # A wide sheet's years (a column group per year, read as one row per year).
+    wide_years: list[int] = field(default_factory=list)
     skipped_above: list[str] = field(default_factory=list)
     # The row under the header that gives the columns' units (skipped, not data).
     unit_line: int | None = None
@@ -123,6 +125,12 @@ class ImportReport:
             f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
             f"{self.rows_rejected} rejected, {self.rows_changed} changed.",
         ]
+        if self.wide_years:
+            lines.append(
+                "Read as a wide sheet with years "
+                + str(self.wide_years)
+                + ": one row per enterprise and year; rows count those, lines are the file's."
+            )
         if self.header_line is not None:
             lines.append(
                 f"The header is on line {self.header_line}; skipped above it: "
@@ -253,8 +261,14 @@ def write_rejects(
     file: str,
     headers: list[str],
     positions: dict[int, str],
+    wide: dict[tuple[str, int], str] | None = None,
 ) -> tuple[list[str], dict[str, int]]:
-    """Write ``rejects.csv``; return the first messages and the count per field."""
+    """Write ``rejects.csv``; return the first messages and the count per field.
+    ``wide``: (field, year) -> the file's header of that year's column, for a wide
+    sheet's long rows (:mod:`huiqi.profiles.wide`): each names the file's line and
+    the column of its year."""
+    from huiqi.profiles.wide import LINE_SCALE
+
     header_of = {f: headers[i] for i, f in positions.items()}
     fields = [positions[i] for i in sorted(positions)]
     index = {f: i for i, f in enumerate(fields)}
@@ -290,6 +304,9 @@ def write_rejects(
         while chunk := result.fetchmany(10_000):
             for line, field_name, reason, *cells in chunk:
                 column = header_of.get(field_name, "")
+                if wide is not None:
+                    column = wide.get((field_name, line % LINE_SCALE), column)
+                    line //= LINE_SCALE
                 value = cells[index[field_name]] if field_name in index else ""
                 out.writerow(safe_row([file, line, column, field_name, value, reason, *cells]))
                 per_field[field_name or "(row)"] = per_field.get(field_name or "(row)", 0) + 1
