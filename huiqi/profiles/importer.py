@@ -71,7 +71,7 @@ from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.storerows import Stored, store_rows
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
-from huiqi.profiles.wide import LINE_SCALE, WideHeader, file_lines, fit_wide, unpivot
+from huiqi.profiles.wide import LINE_SCALE, WideHeader, cell_at, fit_wide, unpivot
 
 __all__ = ["ImportReport", "import_file"]
 
@@ -176,6 +176,8 @@ def _import(
     with store.connect() as con:
         configure(con, scratch)
         staged = positions if wide is None else wide.positions(long_positions)
+        # (field, year) -> a wide sheet's column: where its cells are reported.
+        columns = None if wide is None else wide.column_of(long_positions)
         passive = passive_columns(source.headers, chosen.skipped, staged)
         # Relations rewrite their persons' cells in the stage (``links``): a table.
         view = chosen.layout != "relations"
@@ -250,7 +252,7 @@ def _import(
                 file=file_path.name,
                 headers=long_headers,
                 positions=long_positions,
-                wide=None if wide is None else wide.column_of(long_positions),
+                wide=columns,
             )
             normalised_path = out / "normalised.csv"
             normalised = write_normalised(
@@ -264,16 +266,12 @@ def _import(
                     else None
                 ),
                 headers=by_field,
+                wide=columns,
             )
             upper_cased, upper_lines = normalised["uscc"]
             lettered, lettered_lines = normalised.get("industry_class", (0, []))
             unwrapped, unwrapped_lines = normalised["formula_text"]
-            if wide is not None:
-                upper_lines, lettered_lines, unwrapped_lines = (
-                    file_lines(upper_lines),
-                    file_lines(lettered_lines),
-                    file_lines(unwrapped_lines),
-                )
+
             no_district_path = out / NO_DISTRICT_FILE
             no_district, no_district_first = write_no_district(con, no_district_path)
             report = ImportReport(
@@ -306,7 +304,10 @@ def _import(
                 merged_cells_filled_lines=source.filled_down[:FIRST_MESSAGES],
                 normalised_path=normalised_path,
                 size_class_disagreements=stored.disagreeing,
-                size_class_messages=[size_class_message(file_path.name, r) for r in stored.first],
+                size_class_messages=[
+                    size_class_message(file_path.name, (cell_at(r[0], "", "", columns)[0], *r[1:]))
+                    for r in stored.first
+                ],
                 legal_rep_overlaps=stored.overlapping,
                 legal_rep_messages=[
                     f"{uscc}: from {since}, {file_path.name} line(s) "

@@ -183,9 +183,15 @@ def unpivot(
     con.execute(f"DROP TABLE {WIDE}")
 
 
-def file_lines(lines: list[int]) -> list[int]:
-    """The file's lines of long rows' ``_line`` values, each once, in order."""
-    return list(dict.fromkeys(n // LINE_SCALE for n in lines))
+def cell_at(
+    line: int, field: str, header: str, wide: dict[tuple[str, int], str] | None
+) -> tuple[int, str]:
+    """(the file's line, the column's header) of a staged cell: for a wide sheet's long row
+    (``wide``: (field, year) -> the year's column header), the line its ``_line`` encodes
+    and its year's column; else ``line`` and ``header`` as they are."""
+    if wide is None:
+        return line, header
+    return line // LINE_SCALE, wide.get((field, line % LINE_SCALE), header)
 
 
 def fit_wide(

@@ -204,3 +204,22 @@ def test_a_wide_table_imports_as_its_long_table_does(
     assert w.rejects_by_field == lg.rejects_by_field
     if lg.snapshot_id is not None:
         assert stored(ws, w.snapshot_id) == stored(ls, lg.snapshot_id)
+
+
+def test_what_is_stored_in_another_form_names_the_files_line_and_the_years_column(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "wide.csv",
+        [HEADER, [B, "乙", "1", "2", "", ""], [A.lower(), "甲", "7", '="8"', "", ""]],
+    )
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert report.rows_accepted == 4
+    assert report.uscc_upper_cased_lines == [3]
+    assert report.formula_texts_unwrapped_lines == [3]
+    with report.normalised_path.open(encoding="utf-8-sig") as fh:
+        rows = [(r["line"], r["column"], r["field"]) for r in csv.DictReader(fh)]
+    assert sorted(rows) == [
+        ("3", "2024年营业收入(元)", "revenue"),
+        ("3", "统一社会信用代码", "uscc"),
+    ]
