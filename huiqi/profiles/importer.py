@@ -139,7 +139,7 @@ def _import(
         else:
             source, chosen = fit_header(source, named, folder)
     except ImportFileError as refused:
-        wide, chosen = fit_wide(str(file_path), source.headers, named, folder, refused)
+        source, wide, chosen = fit_wide(source, named, folder, refused)
     if wide is None:
         positions = chosen.resolve(str(file_path), source.headers)
         long_positions = positions
@@ -180,7 +180,7 @@ def _import(
         columns = None if wide is None else wide.column_of(long_positions)
         passive = passive_columns(source.headers, chosen.skipped, staged)
         # Relations rewrite their persons' cells in the stage (``links``): a table.
-        view = chosen.layout != "relations"
+        view = chosen.layout != "relations" and wide is None  # a wide stage is rebuilt
         rows_read, reader = load_stage(
             con, source, staged, progress, scratch=scratch, fast=fast, passive=passive, view=view
         )

@@ -24,9 +24,13 @@ from sqlglot import exp
 
 from huiqi.errors import ImportFileError
 from huiqi.profiles.faststage import blank
+from huiqi.profiles.headerfit import header_below
 from huiqi.profiles.mapping import Mapping, normalise_header
+from huiqi.profiles.mapping_finder import detect_mapping
+from huiqi.profiles.readers import Source
 from huiqi.profiles.sqlexpr import col, lit, num, sql
 from huiqi.profiles.stagesql import STAGE
+from huiqi.profiles.unit_variants import with_header_units
 
 # Years are below 10,000: a long row's _line keeps its year in its last four digits.
 LINE_SCALE = 10_000
@@ -195,29 +199,37 @@ def cell_at(
 
 
 def fit_wide(
-    file: str,
-    headers: list[str],
-    named: Mapping | None,
-    folder: Path,
-    refused: ImportFileError,
-) -> tuple[WideHeader, Mapping]:
-    """The long view of a wide header and the yearly mapping (``named``, or the one
-    detected) that fits it; ``refused`` (why the header as it is fits none) when it is
-    not a wide header or no yearly mapping fits its long view."""
-    from huiqi.profiles.mapping_finder import detect_mapping
-    from huiqi.profiles.unit_variants import with_header_units
+    source: Source, named: Mapping | None, folder: Path, refused: ImportFileError
+) -> tuple[Source, WideHeader, Mapping]:
+    """The file with its wide header (the first row, or the first below it that fits:
+    a title may open the sheet), that header's long view and the yearly mapping
+    (``named``, or the one detected) that fits it; ``refused`` (why the header as it is
+    fits none) when no row is a wide header that a yearly mapping fits."""
+    file = str(source.path)
 
-    wide = wide_header(file, headers)
-    if wide is None:
-        raise refused
+    def fits(headers: list[str]) -> tuple[WideHeader, Mapping]:
+        wide = wide_header(file, headers)
+        if wide is None:
+            raise refused
+        try:
+            if named is not None:
+                chosen = with_header_units(named, wide.long, None)
+            else:
+                chosen = detect_mapping(file, wide.long, folder)
+            chosen.resolve(file, wide.long)
+        except ImportFileError:
+            raise refused from None
+        if chosen.layout != "yearly":
+            raise refused
+        return wide, chosen
+
     try:
-        if named is not None:
-            chosen = with_header_units(named, wide.long, None)
-        else:
-            chosen = detect_mapping(file, wide.long, folder)
-        chosen.resolve(file, wide.long)
-    except ImportFileError:
-        raise refused from None
-    if chosen.layout != "yearly":
+        return source, *fits(source.headers)
+    except ImportFileError as exc:
+        if exc is not refused or source.format == "parquet":
+            raise
+    found = header_below(source, source.header_rows(), fits, ImportFileError)
+    if found is None:
         raise refused
-    return wide, chosen
+    below, (wide, chosen) = found
+    return below, wide, chosen

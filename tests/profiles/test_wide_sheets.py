@@ -223,3 +223,32 @@ def test_what_is_stored_in_another_form_names_the_files_line_and_the_years_colum
         ("3", "2024年营业收入(元)", "revenue"),
         ("3", "统一社会信用代码", "uscc"),
     ]
+
+
+def test_a_title_above_a_wide_header_is_skipped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "wide.csv",
+        [["2023-2024年度企业营收情况表"], HEADER, [A, "甲", "1", "2", "", "x"]],
+    )
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert (report.header_line, report.rows_accepted, report.rows_rejected) == (2, 1, 1)
+    assert report.messages == [
+        "wide.csv, line 3, column '2024年研发费用(元)' (field 'rd_expense'): 'x' is not a number;"
+        " write digits with at most 2 decimals, e.g. 1234.5"
+    ]
+
+
+def test_a_wide_parquet_file_is_read_as_a_wide_csv_is(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({HEADER[0]: [A, B], HEADER[2]: [100.25, None], HEADER[3]: [None, 7.0]})
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path)
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert report.wide_years == [2023, 2024]
+    assert stored(settings, report.snapshot_id) == [
+        (A, 2023, Decimal("100.25"), None),
+        (B, 2024, Decimal("7.00"), None),
+    ]
