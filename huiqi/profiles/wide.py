@@ -23,8 +23,8 @@ import duckdb
 from sqlglot import exp
 
 from huiqi.errors import ImportFileError
+from huiqi.profiles.column_units import Declared, column_units
 from huiqi.profiles.faststage import blank
-from huiqi.profiles.headerfit import header_below
 from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import detect_mapping
 from huiqi.profiles.readers import Source
@@ -202,20 +202,26 @@ def fit_wide(
     source: Source, named: Mapping | None, folder: Path, refused: ImportFileError
 ) -> tuple[Source, WideHeader, Mapping]:
     """The file with its wide header (the first row, or the first below it that fits:
-    a title may open the sheet), that header's long view and the yearly mapping
-    (``named``, or the one detected) that fits it; ``refused`` (why the header as it is
-    fits none) when no row is a wide header that a yearly mapping fits."""
+    a title and a line such as "单位：万元" may stand above it), that header's long view
+    and the yearly mapping (``named``, or the one detected) that fits it, reading a
+    money column in the unit the sheet declares for it (``column_units``); ``refused``
+    (why the header as it is fits none) when no row is a wide header that a yearly
+    mapping fits."""
     file = str(source.path)
 
-    def fits(headers: list[str]) -> tuple[WideHeader, Mapping]:
+    def fits(headers: list[str], declared: dict[int, Declared]) -> tuple[WideHeader, Mapping]:
         wide = wide_header(file, headers)
         if wide is None:
             raise refused
+        units: dict[int, Declared] = {}
+        for column, unit in declared.items():
+            if column in wide.base:
+                units.setdefault(wide.base[column], unit)
         try:
             if named is not None:
-                chosen = with_header_units(named, wide.long, None)
+                chosen = with_header_units(named, wide.long, units)
             else:
-                chosen = detect_mapping(file, wide.long, folder)
+                chosen = detect_mapping(file, wide.long, folder, units)
             chosen.resolve(file, wide.long)
         except ImportFileError:
             raise refused from None
@@ -223,13 +229,15 @@ def fit_wide(
             raise refused
         return wide, chosen
 
-    try:
-        return source, *fits(source.headers)
-    except ImportFileError as exc:
-        if exc is not refused or source.format == "parquet":
-            raise
-    found = header_below(source, source.header_rows(), fits, ImportFileError)
-    if found is None:
-        raise refused
-    below, (wide, chosen) = found
-    return below, wide, chosen
+    rows = [] if source.format == "parquet" else source.header_rows()
+    if not rows:
+        return source, *fits(source.headers, {})
+    for i, (line, cells) in enumerate(rows):
+        try:
+            wide, chosen = fits(cells, column_units(rows, i, len(cells)))
+        except ImportFileError as exc:
+            if exc is not refused and i == 0:
+                raise  # the first row's two columns for one header and year
+            continue
+        return (source if i == 0 else source.with_header(line, cells, rows[:i])), wide, chosen
+    raise refused

@@ -252,3 +252,17 @@ def test_a_wide_parquet_file_is_read_as_a_wide_csv_is(tmp_path: Path) -> None:
         (A, 2023, Decimal("100.25"), None),
         (B, 2024, Decimal("7.00"), None),
     ]
+
+
+def test_a_unit_declared_above_a_wide_header_reads_every_years_column_in_it(
+    tmp_path: Path,
+) -> None:
+    header = ["统一社会信用代码", "2023年营业收入", "2024年营业收入"]
+    path = write(tmp_path / "wide.csv", [["单位：万元"], header, [A, "1.5", "2"]])
+    settings = Settings(tmp_path / "data")
+    report = import_file(settings, path)
+    assert (report.mapping, report.header_line, report.wide_years) == ("tax", 2, [2023, 2024])
+    assert [r[2] for r in stored(settings, report.snapshot_id)] == [
+        Decimal("15000.00"),
+        Decimal("20000.00"),
+    ]
