@@ -132,8 +132,8 @@ def unpivot(
     con: duckdb.DuckDBPyConnection, wide: WideHeader, long_positions: dict[int, str]
 ) -> None:
     """Turn the staged wide rows into long ones (``_stage``), one per row and year whose
-    cells are not all empty; a row the reader could not read is kept once, for its
-    reason to be reported."""
+    cells are not all empty; a row the reader could not read (or of another width than
+    the header) is kept once, for its reason to be reported."""
     staged = wide.positions(long_positions)
     year_field = long_positions[len(wide.long) - 1]
     yearly = sorted({n.split("@")[0] for i, n in staged.items() if i in wide.year})
@@ -154,7 +154,12 @@ def unpivot(
     for y in wide.years:
         names = [f"{f}@{y}" for f in yearly if f"{f}@{y}" in staged.values()]
         filled = exp.not_(exp.and_(*(blank(col(n)) for n in names))) if names else exp.false()
-        problem = exp.not_(col("_problem").is_(exp.null()))
+        # A row the reader could not read, or of another width than the header: rejected
+        # once, with the first year (its cells cannot be told apart by year).
+        problem = exp.or_(
+            exp.not_(col("_problem").is_(exp.null())),
+            exp.NEQ(this=col("_cells"), expression=num(len(wide.headers))),
+        )
         keep = exp.or_(
             exp.and_(problem, exp.EQ(this=num(y), expression=num(first))),
             exp.and_(exp.not_(problem.copy()), filled),

@@ -266,3 +266,11 @@ def test_a_unit_declared_above_a_wide_header_reads_every_years_column_in_it(
         Decimal("15000.00"),
         Decimal("20000.00"),
     ]
+
+
+def test_a_row_with_more_cells_than_the_header_is_rejected_once(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(HEADER) + f"\n{A},甲,1,234,5,6,7\n{B},乙,1,2,3,4\n", encoding="utf-8")
+    report = import_file(Settings(tmp_path / "data"), path)
+    assert (report.rows_accepted, report.rows_rejected) == (2, 1)
+    assert len(report.messages) == 1 and report.messages[0].startswith("wide.csv, line 2:")
