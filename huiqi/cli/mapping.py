@@ -77,6 +77,10 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
         else:
             one = source.on_sheet(sheet) if sheet is not None else source
             sheets = [(one.sheet, one.header_rows())]
+    # A wide yearly sheet ("2023年营业收入(元)", a column group per year) is drafted from
+    # its headers without their years, and a year column: the import reads it so.
+    given = {(s, n): cells for s, rows in sheets for n, cells in rows}
+    sheets = [(s, [(n, long_view(file.name, cells)) for n, cells in rows]) for s, rows in sheets]
     drafts = [(s, *draft_from_rows(rows, name=name or draft_name(file.stem))) for s, rows in sheets]
     picked, line, draft = max(drafts, key=lambda d: len(d[2].columns) - len(d[2].unmatched))
     text = draft.to_yaml(file.name)
@@ -102,6 +106,13 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
     header = next(
         (cells for s, rows in sheets if s == picked for n, cells in rows if n == line), []
     )
+    if header != given.get((picked, line), header):
+        err_console.print(
+            "the header gives a column group per year: drafted from its headers without"
+            f" their years and a year column '{header[-1]}', as an import reads such a wide"
+            " sheet (one row per enterprise and year)",
+            soft_wrap=True,
+        )
     for text, columns in repeated_headers(header).items():
         err_console.print(
             f"warning: the header repeats '{text}' (columns {', '.join(map(str, columns))}); a"
@@ -109,6 +120,18 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
             " one field: rename or remove all but one",
             soft_wrap=True,
         )
+
+
+def long_view(file: str, cells: list[str]) -> list[str]:
+    """A header row, or the long view of a wide one (:mod:`huiqi.profiles.wide`)."""
+    from huiqi.errors import ImportFileError
+    from huiqi.profiles.wide import wide_header
+
+    try:
+        wide = wide_header(file, cells)
+    except ImportFileError:
+        return cells  # two columns for one header and year: the import refuses it
+    return cells if wide is None else wide.long
 
 
 def repeated_headers(cells: list[str]) -> dict[str, list[int]]:

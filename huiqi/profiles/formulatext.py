@@ -92,13 +92,16 @@ def write_unwrapped(
     stage: str,
     headers: dict[str, str],
     shown: int,
+    wide: dict[tuple[str, int], str] | None = None,
 ) -> tuple[int, list[int]]:
     """Write with ``write_row`` (``normalised.csv``'s) every cell read as the text inside
     its formula that its field's checks accepted: file, line, column, field, the file's
     text, the value read and the change. Returns the count of cells and the lines of
-    the first ``shown`` cells (a line per cell: a row may hold several)."""
+    the first ``shown`` cells (a line per cell: a row may hold several). ``wide``: a wide
+    sheet's (field, year) -> column header (:mod:`huiqi.profiles.wide`)."""
     from huiqi.profiles.checkselect import why  # it builds the checks on this module
     from huiqi.profiles.rowcheck import staged_twins
+    from huiqi.profiles.wide import cell_at
 
     fields = list(headers)
     # A field read from a typed Parquet number (a typed twin) is staged as its digits: no
@@ -127,14 +130,20 @@ def write_unwrapped(
     )
     n = len(fields)
     count, first = 0, list[int]()
+    seen: set[tuple[int, str]] = set()
     result = con.execute(sql(query))
     while chunk := result.fetchmany(10_000):
-        for line, *cells in chunk:
+        for staged_line, *cells in chunk:
             texts, stored, reasons = cells[:n], cells[n : 2 * n], cells[2 * n :]
             for f, text, value, reason in zip(fields, texts, stored, reasons, strict=True):
                 if text is None or reason is not None or unwrapped(text) is None:
                     continue
-                write_row(safe_row([file, line, headers[f], f, text, value or "", CHANGE]))
+                line, column = cell_at(staged_line, f, headers[f], wide)
+                if (line, column) in seen:
+                    continue  # a wide sheet's plain column: one cell for all its years
+                if wide is not None:
+                    seen.add((line, column))
+                write_row(safe_row([file, line, column, f, text, value or "", CHANGE]))
                 count += 1
                 if len(first) < shown:
                     first.append(int(line))

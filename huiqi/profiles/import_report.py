@@ -90,6 +90,8 @@ class ImportReport:
     # The header's line when it is not the first non-empty row, and the rows skipped
     # above it (a title, the unit), as "line N: cells".
     header_line: int | None = None
+    # A wide sheet's years (a column group per year, read as one row per year).
+    wide_years: list[int] = field(default_factory=list)
     skipped_above: list[str] = field(default_factory=list)
     # The row under the header that gives the columns' units (skipped, not data).
     unit_line: int | None = None
@@ -123,6 +125,12 @@ class ImportReport:
             f"Rows: {self.rows_read} read, {self.rows_accepted} accepted, "
             f"{self.rows_rejected} rejected, {self.rows_changed} changed.",
         ]
+        if self.wide_years:
+            lines.append(
+                "Read as a wide sheet with years "
+                + str(self.wide_years)
+                + ": one row per enterprise and year; rows count those, lines are the file's."
+            )
         if self.header_line is not None:
             lines.append(
                 f"The header is on line {self.header_line}; skipped above it: "
@@ -253,8 +261,14 @@ def write_rejects(
     file: str,
     headers: list[str],
     positions: dict[int, str],
+    wide: dict[tuple[str, int], str] | None = None,
 ) -> tuple[list[str], dict[str, int]]:
-    """Write ``rejects.csv``; return the first messages and the count per field."""
+    """Write ``rejects.csv``; return the first messages and the count per field.
+    ``wide``: (field, year) -> the file's header of that year's column, for a wide
+    sheet's long rows (:mod:`huiqi.profiles.wide`): each names the file's line and
+    the column of its year."""
+    from huiqi.profiles.wide import cell_at
+
     header_of = {f: headers[i] for i, f in positions.items()}
     fields = [positions[i] for i in sorted(positions)]
     index = {f: i for i, f in enumerate(fields)}
@@ -289,7 +303,7 @@ def write_rejects(
         result = con.execute(sql(query))
         while chunk := result.fetchmany(10_000):
             for line, field_name, reason, *cells in chunk:
-                column = header_of.get(field_name, "")
+                line, column = cell_at(line, field_name, header_of.get(field_name, ""), wide)
                 value = cells[index[field_name]] if field_name in index else ""
                 out.writerow(safe_row([file, line, column, field_name, value, reason, *cells]))
                 per_field[field_name or "(row)"] = per_field.get(field_name or "(row)", 0) + 1
@@ -315,6 +329,7 @@ def write_normalised(
     uscc_header: str,
     industry_header: str | None = None,
     headers: dict[str, str] | None = None,
+    wide: dict[tuple[str, int], str] | None = None,
 ) -> dict[str, tuple[int, list[int]]]:
     """Write ``normalised.csv``: every value stored in another form than the file's text.
 
@@ -323,8 +338,10 @@ def write_normalised(
     stored as the class alone (6513), and a cell of any of ``headers``' fields (field ->
     the file's header) written as Excel's text formula ``="0610"``, read as 0610
     (:mod:`huiqi.profiles.formulatext`; under ``"formula_text"``). Returns, per field,
-    the count and the first line numbers.
+    the count and the first line numbers. ``wide``: as :func:`write_rejects`'.
     """
+    from huiqi.profiles.wide import cell_at
+
     kinds = [
         (
             "uscc",
@@ -368,11 +385,16 @@ def write_normalised(
                 .order_by(col("_line", "s"))
             )
             count, first = 0, list[int]()
+            last: tuple[int, str] | None = None
             result = con.execute(sql(query))
             while chunk := result.fetchmany(10_000):
-                for line, original, stored in chunk:
+                for staged_line, original, stored in chunk:
+                    line, column = cell_at(staged_line, field_name, header, wide)
+                    if (line, column) == last:
+                        continue  # a wide sheet's plain column: one cell for all its years
+                    last = (line, column)
                     out.writerow(
-                        safe_row([file, line, header, field_name, original, stored, change])
+                        safe_row([file, line, column, field_name, original, stored, change])
                     )
                     count += 1
                     if len(first) < FIRST_MESSAGES:
@@ -385,6 +407,7 @@ def write_normalised(
             stage=STAGE,
             headers=headers or {},
             shown=FIRST_MESSAGES,
+            wide=wide,
         )
     return found
 

@@ -45,6 +45,7 @@ from pathlib import Path
 import duckdb
 
 from huiqi.config import Settings
+from huiqi.errors import ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
@@ -70,6 +71,7 @@ from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.storerows import Stored, store_rows
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
+from huiqi.profiles.wide import LINE_SCALE, WideHeader, cell_at, fit_wide, unpivot
 
 __all__ = ["ImportReport", "import_file"]
 
@@ -130,13 +132,24 @@ def _import(
     if sheet is not None:
         source = source.on_sheet(sheet)
     named = get_mapping(mapping, folder) if mapping else None
-    if sheet is None and len(source.sheets) > 1:
-        source, chosen = choose_sheet(source, named, folder)
+    wide: WideHeader | None = None
+    try:
+        if sheet is None and len(source.sheets) > 1:
+            source, chosen = choose_sheet(source, named, folder)
+        else:
+            source, chosen = fit_header(source, named, folder)
+    except ImportFileError as refused:
+        source, wide, chosen = fit_wide(source, named, folder, refused)
+    if wide is None:
+        positions = chosen.resolve(str(file_path), source.headers)
+        long_positions = positions
+        long_headers = source.headers
     else:
-        source, chosen = fit_header(source, named, folder)
-    positions = chosen.resolve(str(file_path), source.headers)
-    fields = list(positions.values())
-    by_field = {f: source.headers[i] for i, f in positions.items()}
+        long_positions = chosen.resolve(str(file_path), wide.long)
+        positions = {i: f for i, f in wide.positions(long_positions).items() if "@" not in f}
+        long_headers = wide.long
+    fields = list(long_positions.values())
+    by_field = {f: long_headers[i] for i, f in long_positions.items()}
     check_header_units(str(file_path), chosen, by_field, money_fields(chosen))
     units_below = unit_row_below(source)
     if units_below is not None:
@@ -162,12 +175,17 @@ def _import(
     store.init()
     with store.connect() as con:
         configure(con, scratch)
-        passive = passive_columns(source.headers, chosen.skipped, positions)
+        staged = positions if wide is None else wide.positions(long_positions)
+        # (field, year) -> a wide sheet's column: where its cells are reported.
+        columns = None if wide is None else wide.column_of(long_positions)
+        passive = passive_columns(source.headers, chosen.skipped, staged)
         # Relations rewrite their persons' cells in the stage (``links``): a table.
-        view = chosen.layout != "relations"
+        view = chosen.layout != "relations" and wide is None  # a wide stage is rebuilt
         rows_read, reader = load_stage(
-            con, source, positions, progress, scratch=scratch, fast=fast, passive=passive, view=view
+            con, source, staged, progress, scratch=scratch, fast=fast, passive=passive, view=view
         )
+        if wide is not None:
+            unpivot(con, wide, long_positions)
         try:
             rowcheck.build_checked(con, chosen, fields)
         except duckdb.Error:
@@ -177,8 +195,10 @@ def _import(
             # the file to the per-row-group reader, which keeps the readable row groups.
             drop_stage(con)
             rows_read, reader = load_stage(
-                con, source, positions, progress, scratch=scratch, fast=False
+                con, source, staged, progress, scratch=scratch, fast=False
             )
+            if wide is not None:
+                unpivot(con, wide, long_positions)
             rowcheck.build_checked(con, chosen, fields)
         con.begin()
         out: Path | None = None
@@ -190,7 +210,13 @@ def _import(
                 source_file=str(file_path.resolve()),
                 file_sha256=source.sha256,
             )
-            rowcheck.build_rejects(con, chosen, fields, len(source.headers))
+            rowcheck.build_rejects(
+                con,
+                chosen,
+                fields,
+                len(source.headers),
+                line_scale=1 if wide is None else LINE_SCALE,
+            )
             name_passive_rows(con, fields, passive, source.headers, len(source.headers))
             accepted, rejected = rowcheck.counts(con)
             if accepted == 0:
@@ -221,7 +247,12 @@ def _import(
             private_dir(out)
             rejects_path = out / "rejects.csv"
             messages, per_field = write_rejects(
-                con, rejects_path, file=file_path.name, headers=source.headers, positions=positions
+                con,
+                rejects_path,
+                file=file_path.name,
+                headers=long_headers,
+                positions=long_positions,
+                wide=columns,
             )
             normalised_path = out / "normalised.csv"
             normalised = write_normalised(
@@ -235,10 +266,12 @@ def _import(
                     else None
                 ),
                 headers=by_field,
+                wide=columns,
             )
             upper_cased, upper_lines = normalised["uscc"]
             lettered, lettered_lines = normalised.get("industry_class", (0, []))
             unwrapped, unwrapped_lines = normalised["formula_text"]
+
             no_district_path = out / NO_DISTRICT_FILE
             no_district, no_district_first = write_no_district(con, no_district_path)
             report = ImportReport(
@@ -271,7 +304,10 @@ def _import(
                 merged_cells_filled_lines=source.filled_down[:FIRST_MESSAGES],
                 normalised_path=normalised_path,
                 size_class_disagreements=stored.disagreeing,
-                size_class_messages=[size_class_message(file_path.name, r) for r in stored.first],
+                size_class_messages=[
+                    size_class_message(file_path.name, (cell_at(r[0], "", "", columns)[0], *r[1:]))
+                    for r in stored.first
+                ],
                 legal_rep_overlaps=stored.overlapping,
                 legal_rep_messages=[
                     f"{uscc}: from {since}, {file_path.name} line(s) "
@@ -284,6 +320,7 @@ def _import(
                 no_district_first=no_district_first,
                 no_district_path=no_district_path,
                 header_line=source.header_line,
+                wide_years=[] if wide is None else wide.years,
                 unit_line=source.unit_line,
                 units_from_headers=[f"{h} ({w})" for h, w in chosen.header_units.items()],
                 units_declared=[f"{h} ({w})" for h, w in chosen.declared_units.items()],

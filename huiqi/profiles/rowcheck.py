@@ -218,9 +218,16 @@ def _explain_bad_codes(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def build_rejects(
-    con: duckdb.DuckDBPyConnection, mapping: Mapping, fields: list[str], width: int
+    con: duckdb.DuckDBPyConnection,
+    mapping: Mapping,
+    fields: list[str],
+    width: int,
+    *,
+    line_scale: int = 1,
 ) -> None:
-    """Collect ``_rejects`` (line, field, reason) and the clean rows into ``_good``."""
+    """Collect ``_rejects`` (line, field, reason) and the clean rows into ``_good``.
+    ``line_scale``: a staged ``_line`` is the file's line times it (plus the year: a wide
+    sheet's long rows, :mod:`huiqi.profiles.wide`); the reasons name the file's lines."""
     readable = is_null(col("_problem"))
     shape_ok = exp.and_(readable, exp.EQ(this=col("_cells"), expression=num(width)))
     parts: list[exp.Select] = [
@@ -251,7 +258,7 @@ def build_rejects(
             .from_("_checked")
             .where(exp.and_(shape_ok, exp.not_(is_null(col(why(f))))))
         )
-    parts.append(_duplicates(mapping, shape_ok, fields))
+    parts.append(_duplicates(mapping, shape_ok, fields, line_scale))
     union: exp.Expression = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
@@ -287,13 +294,21 @@ def _of_checked(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -> exp.Select:
+def _file_line(line: exp.Expression, scale: int) -> exp.Expression:
+    return line if scale == 1 else exp.IntDiv(this=line, expression=num(scale))
+
+
+def _duplicates(
+    mapping: Mapping, shape_ok: exp.Expression, fields: list[str], line_scale: int = 1
+) -> exp.Select:
     """Rows sharing a key. Where they are the same row repeated (every value alike, an
     export that wrote a line twice), the first is kept and each repeat is rejected saying
     so; where they differ, which is right cannot be told, and all are rejected."""
     keys = list(mapping.keys)
     by = [col(k, "_checked") for k in keys]
-    window = exp.Window(this=fn("list", col("_line", "_checked")), partition_by=by)
+    window = exp.Window(
+        this=fn("list", _file_line(col("_line", "_checked"), line_scale)), partition_by=by
+    )
     counted = exp.Window(this=exp.func("count", exp.Star()), partition_by=[c.copy() for c in by])
     keys_ok = [is_null(col(why(k))) for k in keys]
     values = [f for f in fields if f not in keys]
@@ -350,9 +365,9 @@ def _duplicates(mapping: Mapping, shape_ok: exp.Expression, fields: list[str]) -
     )
     repeat = concat(
         "repeats line ",
-        cast(col("first"), "VARCHAR"),
+        cast(_file_line(col("first"), line_scale), "VARCHAR"),
         f" exactly (the same {what} and values); line ",
-        cast(col("first"), "VARCHAR"),
+        cast(_file_line(col("first"), line_scale), "VARCHAR"),
         " is kept once",
     )
     alike = exp.EQ(this=col("variants"), expression=num(1))

@@ -175,6 +175,22 @@ def test_the_rows_above_the_header_read_in_chinese(portal: Portal) -> None:
     assert "第 1 行：2024年度企业名单" in text and "line 1:" not in text, text
 
 
+def test_a_wide_sheet_is_said_on_the_chinese_report(portal: Portal) -> None:
+    """A wide yearly sheet (a column group per year) is read one row per year; the report
+    says so, and names the year's own column of a rejected cell."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = (
+        "统一社会信用代码,2023年营业收入(元),2024年营业收入(元)\n"
+        f"{make('91310115MA700001W')},100,abc\n"
+    )
+    status, ref = upload(client, token, "宽表.csv", body.encode())
+    assert status == 303, ref
+    text = client.get(f"/console/imports/{ref}").text
+    assert "按宽表读取，年份 2023, 2024：每家企业每年一行" in text, text
+    assert "2024年营业收入(元)" in text
+
+
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:
     client, token = steward
     status, ref = upload(client, token, "bad.csv", f"{HEADER}X1,坏,310115\n".encode())

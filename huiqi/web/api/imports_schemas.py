@@ -148,6 +148,7 @@ class ImportReportPublic(BaseModel):
     no_district: int = 0
     header_line: int | None = None
     unit_line: int | None = None
+    wide_years: list[int] = []  # a wide sheet's years (a column group per year)
     messages: list[str] = []  # the first rejects, one line each
     missing_columns: list[str] = []
     other_registries: list[str] = []
@@ -173,6 +174,9 @@ class ImportReportPublic(BaseModel):
             items = report.get(key)
             if isinstance(items, list):
                 values[key] = [str(i) for i in items]
+        years = report.get("wide_years")
+        if isinstance(years, list):
+            values["wide_years"] = [y for y in years if isinstance(y, int)]
         by_field = report.get("rejects_by_field")
         if isinstance(by_field, dict):
             values["rejects_by_field"] = {
