@@ -348,3 +348,21 @@ def test_the_simulate_page_shows_a_draft_error_quoting_a_percent_sign(
     shown = officer.post("/console/simulate", data={"text": text, "csrf_token": token})
     # Shown as the draft editor shows it: in the page's language, the '%' as written.
     assert shown.status_code == 400 and "“100%”不是政策文件的字段" in shown.text
+
+
+def test_a_draft_without_test_cases_is_not_said_to_pass_every_test_case(staff: Portal) -> None:
+    """Regression (qa8): a draft with no test case at all read "every test case passes"
+    (0 passed, 0 failed) above the warnings that it has none."""
+    officer = sign_in(staff.client(), "publisher")
+    url = "/console/policies/pd-untested-2026/draft"
+    token = page_token(officer, url)
+    untested = policy_yaml("pd-untested-2026")
+    saved = officer.post(url, data={"text": untested, "csrf_token": token})
+    summary = re.search(r'<p id="check-summary"[^>]*>(.*?)</p>', saved.text, re.S)
+    assert summary, saved.text
+    assert "全部测试用例通过" not in summary.group(1), summary.group(1)
+    assert "没有测试用例" in summary.group(1), summary.group(1)
+    tested = officer.post(
+        url, data={"text": draft_text("pd-untested-2026", "auto", 1, 1000), "csrf_token": token}
+    )
+    assert "全部测试用例通过" in tested.text
