@@ -366,3 +366,30 @@ def test_a_draft_without_test_cases_is_not_said_to_pass_every_test_case(staff: P
         url, data={"text": draft_text("pd-untested-2026", "auto", 1, 1000), "csrf_token": token}
     )
     assert "全部测试用例通过" in tested.text
+
+
+def test_a_new_draft_of_another_district_is_refused_next_to_the_text(staff: Portal) -> None:
+    """Regression (qa8): a district author whose new policy named another district's
+    region got a bare 403 page, and the text typed in the editor was lost."""
+    officer = sign_in(staff.client(), "outsider")  # author and publisher of 310104
+    url = "/console/policies/xh-mistyped-2026/draft"
+    token = page_token(officer, url)
+    text = draft_text("xh-mistyped-2026", "auto", 1, 1000)  # region 310115, not 310104
+    refused = officer.post(url, data={"text": text, "csrf_token": token})
+    assert refused.status_code == 403
+    assert 'id="text-errors"' in refused.text and "无权执行此操作" in refused.text
+    assert "id: xh-mistyped-2026" in refused.text and "insured_employees" in refused.text
+    with staff.factory() as s:
+        assert (
+            s.scalar(select(PolicyDraft).where(PolicyDraft.policy_id == "xh-mistyped-2026")) is None
+        )
+    fixed = officer.post(
+        url,
+        data={"text": text.replace('region: "310115"', 'region: "310104"'), "csrf_token": token},
+    )
+    assert fixed.status_code == 200 and 'id="check-summary"' in fixed.text
+    # A policy itself out of scope is still a plain 403 page, with no editor.
+    other = officer.post(
+        f"/console/policies/{AUTO}/draft", data={"text": text, "csrf_token": token}
+    )
+    assert other.status_code == 403 and 'id="text"' not in other.text
