@@ -393,3 +393,27 @@ def test_a_new_draft_of_another_district_is_refused_next_to_the_text(staff: Port
         f"/console/policies/{AUTO}/draft", data={"text": text, "csrf_token": token}
     )
     assert other.status_code == 403 and 'id="text"' not in other.text
+
+
+def test_the_pages_offer_each_role_only_what_it_may_do(staff: Portal) -> None:
+    """Regression (qa8): a reviewer's policies page offered "start a new policy", "start a
+    draft" and a retire form on every version, and an author's editor a publish button:
+    each refused with a bare 403 page once used."""
+    reviewer = sign_in(staff.client(), "officer").get("/console/policies").text
+    assert f'id="policy-{OFFER}"' in reviewer  # it still sees the policies of its scope
+    assert 'id="new-policy"' not in reviewer and 'class="retire"' not in reviewer
+    assert 'class="edit-draft"' not in reviewer
+    author = sign_in(staff.client(), "author")
+    listing = author.get("/console/policies").text
+    assert 'id="new-policy"' in listing and 'class="edit-draft"' in listing
+    assert 'class="retire"' not in listing
+    url = f"/console/policies/{OFFER}/draft"
+    token = page_token(author, url)
+    saved = author.post(
+        url, data={"text": draft_text(OFFER, "confirm", 7, 1500), "csrf_token": token}
+    )
+    assert 'id="check-summary"' in saved.text and 'id="publish-button"' not in saved.text
+    publisher = sign_in(staff.client(), "publisher")
+    assert 'class="retire"' in publisher.get("/console/policies").text
+    assert 'id="publish-button"' in publisher.get(url).text
+    author.post(f"{url}/delete", data={"csrf_token": token})

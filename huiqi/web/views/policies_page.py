@@ -57,6 +57,9 @@ def _list_page(
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
         "new_id": new_id,  # an id refused for a new policy, shown again with the rule
+        # A reviewer lists the policies of its scope, but starts none (the form is an
+        # author's or publisher's).
+        "may_start": any(g.role in drafts.EDITORS for g in actor_of(who).grants),
     }
     return page(request, "console_policies.html", context, status_code=status_code)
 
