@@ -63,6 +63,7 @@ class DraftView:
     draft: PolicyDraft | None
     published: PolicyVersion | None
     text: str
+    may_publish: bool = False  # the actor's roles cover publishing it (the page's button)
 
     @property
     def lint(self) -> dict[str, Any] | None:
@@ -105,6 +106,13 @@ def _require(actor: Actor, ref: PolicyRef | None, what: str, *roles: Role) -> No
         require_policy_scope(actor, ref, what, *roles)
 
 
+def _may(actor: Actor, ref: PolicyRef | None, *roles: Role) -> bool:
+    """Whether ``_require`` would let the actor through (what a page offers it to do)."""
+    if ref is None:
+        return any(g.role in roles for g in actor.grants)
+    return in_policy_scope(actor, ref, *roles)
+
+
 def open_draft(session: Session, *, actor: Actor, policy_id: str) -> DraftView:
     """The draft of a policy to edit, or the newest published text when none is started.
     A policy that is neither published nor drafted is a new one: an empty text."""
@@ -112,7 +120,8 @@ def open_draft(session: Session, *, actor: Actor, policy_id: str) -> DraftView:
     draft, published = _draft(session, policy_id), _newest(session, policy_id)
     _require(actor, _ref(draft, published), f"edit a draft of {policy_id}", *EDITORS)
     text = draft.source_yaml if draft else published.source_yaml if published else ""
-    return DraftView(policy_id, draft, published, text)
+    may_publish = _may(actor, _ref(draft, published), Role.POLICY_PUBLISHER)
+    return DraftView(policy_id, draft, published, text, may_publish)
 
 
 def _ledger_problems(session: Session, check: TextCheck, policy_id: str) -> list[Problem]:
@@ -351,6 +360,10 @@ class PolicyLine:
     valid_to: Any
     versions: tuple[VersionLine, ...]
     draft: PolicyDraft | None
+    # What the actor's roles let it do to this policy (what the list page offers it): a
+    # reviewer sees the policies of its scope, and neither edits nor retires them.
+    may_edit: bool = False
+    may_retire: bool = False
 
     @property
     def status(self) -> str:
@@ -394,6 +407,7 @@ def list_policy_lines(session: Session, *, actor: Actor) -> list[PolicyLine]:
         pvs = by_policy[pid]
         newest = pvs[0] if pvs else None
         draft = drafts.get(pid)
+        ref = _ref(draft, newest) if newest is None else policy_ref(newest)
         lines.append(
             PolicyLine(
                 policy_id=pid,
@@ -418,6 +432,8 @@ def list_policy_lines(session: Session, *, actor: Actor) -> list[PolicyLine]:
                     for v in pvs
                 ),
                 draft=draft,
+                may_edit=_may(actor, ref, *EDITORS),
+                may_retire=_may(actor, ref, Role.POLICY_PUBLISHER),
             )
         )
     return lines

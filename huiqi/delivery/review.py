@@ -58,6 +58,18 @@ MAX_REASON = 2000
 DECISIONS = ("review_keep", "review_withdraw", "review_top_up")  # the audit events' kinds
 # What a withdrawal changes: an offer not yet claimed, an application not yet decided.
 WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatus.SUBMITTED)
+# A record in one of these statuses gave the enterprise nothing (such as a new version's
+# record excluded behind the earlier version's grant): withdrawing it has nothing to undo,
+# and nothing is to be recovered from the enterprise.
+GAVE_NOTHING = (
+    RecordStatus.EXCLUDED,
+    RecordStatus.EXPIRED,
+    RecordStatus.REJECTED,
+    RecordStatus.SUPERSEDED,
+    RecordStatus.BUDGET_EXHAUSTED,
+    RecordStatus.CAPPED,
+    RecordStatus.ZERO_AMOUNT,
+)
 
 
 class ReviewError(HuiqiError):
@@ -184,6 +196,11 @@ def _withdraw(
     ):
         _tell_withdrawn(s, ent, pv, reason, kept=True)
         return _kept_by_the_ledger(reason, f"grant {grant.id} ({grant.status})")
+    if grant is None and ent.status in GAVE_NOTHING:
+        return (
+            f"withdrawal decided after review: {reason}; the record gave the enterprise nothing,"
+            " so there is nothing to recover"
+        )
     if grant is None and ent.status not in WITHDRAWABLE:
         return _kept_by_the_ledger(reason, f"the record ({ent.status})")
     if grant is not None:

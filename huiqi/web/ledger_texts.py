@@ -119,6 +119,12 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     refusal(
         N_(
+            "withdrawal decided after review: %(what)s; the record gave the enterprise nothing,"
+            " so there is nothing to recover"
+        )
+    ),
+    refusal(
+        N_(
             "withdrawal decided after review: %(what)s; the record (%(status)s) is not"
             " revoked by huiqi (the ledger has no revocation), recover it through the"
             " department's procedure"

@@ -348,3 +348,72 @@ def test_the_simulate_page_shows_a_draft_error_quoting_a_percent_sign(
     shown = officer.post("/console/simulate", data={"text": text, "csrf_token": token})
     # Shown as the draft editor shows it: in the page's language, the '%' as written.
     assert shown.status_code == 400 and "“100%”不是政策文件的字段" in shown.text
+
+
+def test_a_draft_without_test_cases_is_not_said_to_pass_every_test_case(staff: Portal) -> None:
+    """Regression (qa8): a draft with no test case at all read "every test case passes"
+    (0 passed, 0 failed) above the warnings that it has none."""
+    officer = sign_in(staff.client(), "publisher")
+    url = "/console/policies/pd-untested-2026/draft"
+    token = page_token(officer, url)
+    untested = policy_yaml("pd-untested-2026")
+    saved = officer.post(url, data={"text": untested, "csrf_token": token})
+    summary = re.search(r'<p id="check-summary"[^>]*>(.*?)</p>', saved.text, re.S)
+    assert summary, saved.text
+    assert "全部测试用例通过" not in summary.group(1), summary.group(1)
+    assert "没有测试用例" in summary.group(1), summary.group(1)
+    tested = officer.post(
+        url, data={"text": draft_text("pd-untested-2026", "auto", 1, 1000), "csrf_token": token}
+    )
+    assert "全部测试用例通过" in tested.text
+
+
+def test_a_new_draft_of_another_district_is_refused_next_to_the_text(staff: Portal) -> None:
+    """Regression (qa8): a district author whose new policy named another district's
+    region got a bare 403 page, and the text typed in the editor was lost."""
+    officer = sign_in(staff.client(), "outsider")  # author and publisher of 310104
+    url = "/console/policies/xh-mistyped-2026/draft"
+    token = page_token(officer, url)
+    text = draft_text("xh-mistyped-2026", "auto", 1, 1000)  # region 310115, not 310104
+    refused = officer.post(url, data={"text": text, "csrf_token": token})
+    assert refused.status_code == 403
+    assert 'id="text-errors"' in refused.text and "无权执行此操作" in refused.text
+    assert "id: xh-mistyped-2026" in refused.text and "insured_employees" in refused.text
+    with staff.factory() as s:
+        assert (
+            s.scalar(select(PolicyDraft).where(PolicyDraft.policy_id == "xh-mistyped-2026")) is None
+        )
+    fixed = officer.post(
+        url,
+        data={"text": text.replace('region: "310115"', 'region: "310104"'), "csrf_token": token},
+    )
+    assert fixed.status_code == 200 and 'id="check-summary"' in fixed.text
+    # A policy itself out of scope is still a plain 403 page, with no editor.
+    other = officer.post(
+        f"/console/policies/{AUTO}/draft", data={"text": text, "csrf_token": token}
+    )
+    assert other.status_code == 403 and 'id="text"' not in other.text
+
+
+def test_the_pages_offer_each_role_only_what_it_may_do(staff: Portal) -> None:
+    """Regression (qa8): a reviewer's policies page offered "start a new policy", "start a
+    draft" and a retire form on every version, and an author's editor a publish button:
+    each refused with a bare 403 page once used."""
+    reviewer = sign_in(staff.client(), "officer").get("/console/policies").text
+    assert f'id="policy-{OFFER}"' in reviewer  # it still sees the policies of its scope
+    assert 'id="new-policy"' not in reviewer and 'class="retire"' not in reviewer
+    assert 'class="edit-draft"' not in reviewer
+    author = sign_in(staff.client(), "author")
+    listing = author.get("/console/policies").text
+    assert 'id="new-policy"' in listing and 'class="edit-draft"' in listing
+    assert 'class="retire"' not in listing
+    url = f"/console/policies/{OFFER}/draft"
+    token = page_token(author, url)
+    saved = author.post(
+        url, data={"text": draft_text(OFFER, "confirm", 7, 1500), "csrf_token": token}
+    )
+    assert 'id="check-summary"' in saved.text and 'id="publish-button"' not in saved.text
+    publisher = sign_in(staff.client(), "publisher")
+    assert 'class="retire"' in publisher.get("/console/policies").text
+    assert 'id="publish-button"' in publisher.get(url).text
+    author.post(f"{url}/delete", data={"csrf_token": token})

@@ -9,6 +9,7 @@ from portal_data import Portal, sign_in
 
 from huiqi.web.i18n import translations
 from huiqi.web.refusal_values import allowed
+from huiqi.web.refusals import localise
 
 
 @pytest.mark.parametrize(
@@ -31,3 +32,16 @@ def test_a_steward_refused_the_requests_page_reads_who_may_in_chinese(portal: Po
     assert page.status_code == 403
     assert "有权限的角色：企业、园区运营方、诉求受理人员" in page.text, page.text
     assert "park operators" not in page.text and "enterprises" not in page.text
+
+
+def test_a_refused_retirement_names_the_action_as_the_page_does() -> None:
+    """Regression (qa8): the policies page's button reads 停用 (retire) but its refusal read
+    "无权执行此操作（停止 … v1）", another word for the same action."""
+    refused = (
+        "ja.author (policy_author=district:310106) may not retire ja-hte-award-2026 v1; allowed:"
+        " policy_publisher with a scope covering district 310106, 静安区科学技术委员会"
+    )
+    zh = localise(translations("zh-CN"), refused)
+    assert "（停用 ja-hte-award-2026 v1）" in zh, zh
+    assert "停止" not in zh
+    assert translations("zh-CN").gettext("retire policy versions") == "停用政策版本"

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from portal_data import AUTO, Portal, page_token, sign_in
+from portal_data import AUTO, Portal, add_user, page_token, sign_in
+
+from huiqi.accounts.roles import Role, RoleGrant
 
 
 def draft(portal: Portal, threshold: int) -> str:
@@ -105,3 +107,20 @@ def test_how_long_the_frame_is_held_comes_from_the_environment() -> None:
     )
     with pytest.raises(ConfigError, match="at least 0"):
         WebSettings.from_env({"HUIQI_WEB_SIMULATION_HOLD_MINUTES": "-1"})
+
+
+def test_a_text_of_another_district_is_refused_next_to_the_text_which_is_kept(
+    portal: Portal,
+) -> None:
+    """Regression (qa8): a district author who pasted another district's policy (or mistyped
+    the region) got a bare 403 page, and the pasted text was lost."""
+    add_user(portal, "xh-author", [RoleGrant(Role.POLICY_AUTHOR, "district:310104")])
+    client = sign_in(portal.client(), "xh-author")
+    token = page_token(client, "/console/simulate")
+    text = draft(portal, 4)
+    refused = client.post("/console/simulate", data={"text": text, "csrf_token": token})
+    assert refused.status_code == 403
+    error = re.search(r'<p class="field-error" id="text-error">([^<]*)<', refused.text)
+    assert error and "无权执行此操作" in error.group(1), refused.text[:400]
+    assert "insured_employees &gt; 4" in refused.text  # the text is kept for fixing
+    assert 'id="sim-eligible"' not in refused.text

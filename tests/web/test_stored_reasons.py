@@ -91,6 +91,11 @@ STORED = [
         " procedure",
         "兑现记录 5（已拨付）不由本系统撤销",
     ),
+    (
+        "withdrawal decided after review: 旧版已兑现; the record gave the enterprise nothing, so"
+        " there is nothing to recover",
+        "经复核决定撤回：旧版已兑现；该记录未向企业兑现任何款项，无需追回",
+    ),
 ]
 
 

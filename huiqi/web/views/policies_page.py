@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.accounts.access import AccessDenied
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts
@@ -56,6 +57,9 @@ def _list_page(
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
         "new_id": new_id,  # an id refused for a new policy, shown again with the rule
+        # A reviewer lists the policies of its scope, but starts none (the form is an
+        # author's or publisher's).
+        "may_start": any(g.role in drafts.EDITORS for g in actor_of(who).grants),
     }
     return page(request, "console_policies.html", context, status_code=status_code)
 
@@ -144,6 +148,19 @@ def save(
     try:
         with transaction(factory) as s:
             drafts.save_draft(s, actor=actor_of(who), policy_id=policy_id, text=text)
+    except AccessDenied as exc:
+        # A new policy's text whose region or department is not the officer's: said next
+        # to the text, which is kept to be corrected (a 403 page lost it, qa8). Where the
+        # policy itself is out of scope, the editor refuses again, as a 403 page.
+        return _editor(
+            request,
+            factory,
+            who,
+            policy_id,
+            text=text[: drafts.MAX_TEXT],
+            error=str(exc),
+            status_code=403,
+        )
     except drafts.DraftError as exc:
         return _editor(
             request,

@@ -120,8 +120,11 @@ def simulate_draft(
                 filename="draft.yaml",
                 held=request.app.state.held_frame,
             )
-    except AccessDenied:
-        raise
+    except AccessDenied as exc:
+        # The officer may simulate, but not this text's policy (its region or department,
+        # or its id, is another office's): said next to the text, which is kept to be
+        # corrected; a 403 page lost what was pasted (qa8).
+        return _page(request, factory, text, error=str(exc), status_code=403)
     except HuiqiError as exc:  # the draft does not load or compile: line and column
         # Each problem as the draft editor lists it (its line and column, then its message
         # in the page's language); str(exc) led with "draft.yaml, line L, column C, field
