@@ -64,3 +64,22 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   if (old) old.remove();
   owner.insertBefore(said, owner.firstChild);
 });
+// After a swap that removed the focused element (the inbox's "mark as read" button goes
+// with the message it marked), the focus fell to the page's top: a keyboard or screen
+// reader user lost their place. It goes to the part swapped in instead (its field marked
+// invalid, if any), so that the next Tab continues from there.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var active = document.activeElement;
+  if (active && active !== document.body && document.contains(active)) return;
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  var owner = source && source.closest("[hx-select]");
+  var wanted = owner && owner.getAttribute("hx-select");
+  var swapped = wanted && document.querySelector(wanted);
+  if (!swapped) return;
+  var target = swapped.querySelector("[aria-invalid=true]");
+  if (!target) {
+    target = swapped;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+});
