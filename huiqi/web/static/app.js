@@ -83,3 +83,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
   }
   target.focus();
 });
+// A form refused by the server comes back with its fields kept and the wrong ones marked
+// aria-invalid; the focus was at the page's top, far from the message (qa9). It goes to
+// the first field marked, so that the message beside it is read and the field fixed.
+document.addEventListener("DOMContentLoaded", function () {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  var invalid = document.querySelector("main [aria-invalid=true]");
+  if (invalid) invalid.focus();
+});
