@@ -557,3 +557,14 @@ def test_text_of_several_lines_from_a_browser_is_filed_as_typed(portal: Portal) 
     assert sent.status_code == 303, re.findall(r'class="field-error"[^>]*>([^<]*)', sent.text)
     shown = ent.get(sent.headers["location"]).text
     assert '<p class="request-text">补贴何时到账？\n合同编号 A-1</p>' in shown
+
+
+def test_the_request_pages_name_the_policy_by_its_title(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    """QA (qa9): the enterprise's and the officer's request pages named the policy by its
+    id ("政策 web-offer"); they now give its title, linking to its page."""
+    link = f'<a href="/policies/{OFFER}">测试政策{OFFER}</a>'
+    for user, path in (("ent0", "/requests"), ("desk-policy", "/console/requests")):
+        page = sign_in(portal.client(), user).get(f"{path}/{filed['id']}").text
+        assert link in page, (user, page[-3000:])

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.catalogue.service import policy_titles
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery.freetext import is_blank
 from huiqi.desk import closing
@@ -137,6 +138,8 @@ def _desk_page(
     with reading(factory) as s:
         require_handles(actor, load(s, request_id), "handle")
         row = get_request(s, actor=actor, request_id=request_id)
+        # The policy by its title, not its id (qa9: the page read "政策 jd-rd-…-2026").
+        titles = policy_titles(s, [row.policy_id] if row.policy_id else [])
         targets = [d for d in departments(s) if d != row.department]
         categories = list_categories(s)
         context_error = None
@@ -146,6 +149,7 @@ def _desk_page(
             linked, context_error = None, str(exc)
     context: dict[str, Any] = {
         "r": row,
+        "policy_title": titles.get(row.policy_id or ""),
         "categories": categories,
         "today": _today(),
         "departments": targets,
