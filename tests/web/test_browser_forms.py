@@ -1,5 +1,6 @@
 """In real headless Chromium against ``huiqi serve`` (QA, qa9): a form the server refuses
-comes back with what was typed in it, and the focus on the field it names.
+comes back with what was typed in it, and the focus on the field it names (the first
+field of a group it names).
 
 The focus was at the page's top after a refusal: a keyboard or screen-reader user had to
 find the message and the field again. It now goes to the first field marked invalid.
@@ -39,5 +40,13 @@ def test_a_refused_request_keeps_its_text_and_focuses_the_field_named(server: st
             # A page with nothing refused keeps the focus where the browser puts it.
             page.goto(f"{server}/requests")
             expect(page.locator("body")).to_be_focused()
+            # A group marked invalid (the stars' fieldset) focuses its first field.
+            page.goto(f"{server}/grants")
+            page.locator("a.rate").first.click()
+            page.fill("#comment", "到账很快")
+            page.click("#rate-button")  # no stars chosen
+            expect(page.locator("#stars-error")).to_be_visible()
+            expect(page.locator("#comment")).to_have_value("到账很快")
+            expect(page.locator("input[name=stars]").first).to_be_focused()
         finally:
             browser.close()

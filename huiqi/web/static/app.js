@@ -76,12 +76,10 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var wanted = owner && owner.getAttribute("hx-select");
   var swapped = wanted && document.querySelector(wanted);
   if (!swapped) return;
-  var target = swapped.querySelector("[aria-invalid=true]");
-  if (!target) {
-    target = swapped;
-    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-  }
-  target.focus();
+  var invalid = swapped.querySelector("[aria-invalid=true]");
+  if (invalid) { focusField(invalid); return; }
+  if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
+  swapped.focus();
 });
 // A form refused by the server comes back with its fields kept and the wrong ones marked
 // aria-invalid; the focus was at the page's top, far from the message (qa9). It goes to
@@ -89,5 +87,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
 document.addEventListener("DOMContentLoaded", function () {
   if (document.activeElement && document.activeElement !== document.body) return;
   var invalid = document.querySelector("main [aria-invalid=true]");
-  if (invalid) invalid.focus();
+  if (invalid) focusField(invalid);
 });
+// A field marked invalid, or the first field of a group marked so (the stars' fieldset).
+function focusField(marked) {
+  var field = marked.matches("input, select, textarea, button")
+    ? marked : marked.querySelector("input, select, textarea, button");
+  (field || marked).focus();
+}
