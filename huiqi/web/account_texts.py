@@ -15,6 +15,7 @@ import re
 
 from huiqi.web.i18n import N_
 from huiqi.web.patterns import refusal
+from huiqi.web.refusal_values import ROLE_NAMES
 from huiqi.web.refusals import localise
 
 # A value the services write with repr(): quoted in single quotes, or in double quotes
@@ -176,22 +177,6 @@ _TEXTS: list[tuple[str, str, dict[str, str]]] = [
         {"grant": r"\S+", "name": r"[^']*", "hint": r".*?"},
     ),
 ]
-
-# Roles by name, one holder's (the users page's roles column, a role named in a refusal).
-ROLE_NAMES = {
-    "enterprise": N_("enterprise"),
-    "park_operator": N_("park operator"),
-    "policy_author": N_("policy author"),
-    "policy_publisher": N_("policy publisher"),
-    "policy_reviewer": N_("policy reviewer"),
-    "desk_officer": N_("desk officer"),
-    "desk_head": N_("desk head"),
-    "finance_officer": N_("finance officer"),
-    "data_steward": N_("data steward"),
-    "complaint_officer": N_("complaint officer"),
-    "scheduler": N_("scheduler (service account)"),
-    "admin": N_("admin"),
-}
 
 # What a role's scope is, as huiqi.accounts.roles.check_scope names it.
 N_("the enterprise's USCC")

@@ -32,6 +32,30 @@ ROLES = {
     "admin": N_("admins"),
 }
 
+# Roles by name, one holder's (the users page's roles column, a role named in a refusal).
+ROLE_NAMES = {
+    "enterprise": N_("enterprise"),
+    "park_operator": N_("park operator"),
+    "policy_author": N_("policy author"),
+    "policy_publisher": N_("policy publisher"),
+    "policy_reviewer": N_("policy reviewer"),
+    "desk_officer": N_("desk officer"),
+    "desk_head": N_("desk head"),
+    "finance_officer": N_("finance officer"),
+    "data_steward": N_("data steward"),
+    "complaint_officer": N_("complaint officer"),
+    "scheduler": N_("scheduler (service account)"),
+    "admin": N_("admin"),
+}
+
+# The account a refusal names (huiqi.accounts.access.Actor.describe): its user name and
+# its roles, "complaints (complaint_officer)". QA (qa9): a Chinese page read the role's
+# code, "complaints (complaint_officer) 无权执行此操作".
+_WHO = re.compile(r"(?P<user>.+?) \((?P<grants>[^()]*)\)")
+WHO = N_("%(user)s (%(roles)s)")
+SCOPED_ROLE = N_("%(role)s: %(scope)s")
+NO_ROLES = N_("no roles")
+
 # Fixed phrases of the lists of who may (the catalogue translates them whole).
 N_("the enterprise itself")
 N_("its park operator")
@@ -171,6 +195,34 @@ def action(catalogue: gettext.NullTranslations, text: str) -> str:
         if match:
             return catalogue.gettext(template) % match.groupdict()
     return text
+
+
+def who(catalogue: gettext.NullTranslations, text: str) -> str:
+    """The account a refusal names, its roles by their names in the catalogue's language
+    (an English page keeps the codes, as the service wrote them)."""
+    match = _WHO.fullmatch(text)
+    if match is None:
+        return text
+    roles = [_grant(catalogue, grant) for grant in match["grants"].split(", ")]
+    joined = catalogue.gettext(SEPARATOR).join(roles)
+    return _own(catalogue, WHO, text, user=match["user"], roles=joined)
+
+
+def _grant(catalogue: gettext.NullTranslations, grant: str) -> str:
+    if grant == NO_ROLES:
+        return _own(catalogue, NO_ROLES, grant)
+    role, _, scope = grant.partition("=")
+    if role not in ROLE_NAMES:
+        return grant
+    name = _own(catalogue, ROLE_NAMES[role], role)
+    if not scope:
+        return name
+    kind, _, value = scope.partition(":")
+    if kind == "department" and value:
+        scope = value  # the department by its own name
+    elif kind == "district" and value:
+        scope = _own(catalogue, "district %(code)s", scope, code=value)
+    return _own(catalogue, SCOPED_ROLE, grant, role=name, scope=scope)
 
 
 def allowed(catalogue: gettext.NullTranslations, text: str) -> str:

@@ -412,6 +412,8 @@ def _value(catalogue: gettext.NullTranslations, name: str, value: str) -> str:
         return found if found != value else localise(catalogue, value)
     if name == "allowed":
         return refusal_values.allowed(catalogue, value)
+    if name == "who":
+        return refusal_values.who(catalogue, value)
     word = _WORDS.get(name, {}).get(value)
     if word is not None and catalogue.gettext(word) != word:
         return catalogue.gettext(word)  # a code by its word; in English, as written

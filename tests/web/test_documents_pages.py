@@ -193,3 +193,32 @@ def test_files_attached_as_the_listed_documents_let_the_application_be_submitted
         from huiqi.delivery.models import Entitlement
 
         assert s.get(Entitlement, record).status == "submitted"  # type: ignore[union-attr]
+
+
+def test_a_refused_file_keeps_the_document_it_was_chosen_for(portal: Portal) -> None:
+    """QA (qa9): after a refused file (its content not a PDF) the form came back with the
+    first missing document chosen again, not the one the enterprise had picked, and the
+    focus on the page's top; now it keeps the choice and the file field has the focus."""
+    from portal_data import page_token
+
+    client = sign_in(portal.client(), "ent6")
+    record = _record(portal, "ent6")
+    for chosen, option in (("营业执照复印件", '"营业执照复印件" selected'), ("", '"" selected')):
+        token = page_token(client, f"/policies/{DOCS}")
+        sent = client.post(
+            f"/policies/{DOCS}/attachments",
+            params={"record_id": str(record)},
+            data={"csrf_token": token, "document": chosen},
+            files={"file": ("a.pdf", b"GIF89a" + b"\x00" * 10, "application/pdf")},
+            follow_redirects=False,
+        )
+        assert "attach_error=wrong_type" in sent.headers["location"], sent.headers
+        page = client.get(sent.headers["location"]).text
+        select = re.search(r'<select id="attachment-document".*?</select>', page, re.S)
+        assert select and select.group(0).count(" selected") == 1, page[-3000:]
+        assert f"<option value={option}>" in select.group(0), select.group(0)
+        field = re.search(r'<input type="file" id="attachment-file"[^>]*>', page, re.S)
+        assert field and "autofocus" in field.group(0)
+    # Without a refusal the first required document still missing is chosen.
+    page = client.get(f"/policies/{DOCS}?document=审计报告").text
+    assert '<option value="申请表" selected>' in page and "autofocus" not in page

@@ -345,7 +345,8 @@ def test_desk_and_complaint_refusals_read_in_chinese(text: str, chinese: str) ->
 
 def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() -> None:
     """Regression: an enterprise claiming another's offer read "ent (enterprise=…) may not
-    claim this offer; allowed: …" in English on the Chinese page."""
+    claim this offer; allowed: …" in English on the Chinese page; the account's own roles
+    were still their codes (qa9)."""
     from huiqi.web.i18n import translations
     from huiqi.web.refusals import localise
 
@@ -354,7 +355,7 @@ def test_an_access_refusal_reads_in_chinese_with_the_action_and_roles_named() ->
         " allowed: enterprise=91310115MA1H8R7C41, park_operator"
     )
     assert localise(translations("zh-CN"), text) == (
-        "ent (enterprise=91310115MA1H8R7C41) 无权执行此操作（领取此项补贴）；"
+        "ent（企业：91310115MA1H8R7C41） 无权执行此操作（领取此项补贴）；"
         "有权限的角色：企业 91310115MA1H8R7C41、园区运营方"
     )
     assert localise(translations("en"), text) == text

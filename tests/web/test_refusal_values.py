@@ -8,7 +8,7 @@ import pytest
 from portal_data import Portal, sign_in
 
 from huiqi.web.i18n import translations
-from huiqi.web.refusal_values import allowed
+from huiqi.web.refusal_values import allowed, who
 from huiqi.web.refusals import localise
 
 
@@ -45,3 +45,30 @@ def test_a_refused_retirement_names_the_action_as_the_page_does() -> None:
     assert "（停用 ja-hte-award-2026 v1）" in zh, zh
     assert "停止" not in zh
     assert translations("zh-CN").gettext("retire policy versions") == "停用政策版本"
+
+
+@pytest.mark.parametrize(
+    ("written", "chinese"),
+    [
+        ("complaints (complaint_officer)", "complaints（投诉处理人员）"),
+        (
+            "d (desk_officer=department:市财政局, policy_author=district:310114, desk_head=*)",
+            "d（诉求受理人员：市财政局、政策起草人员：310114 区、诉求部门负责人：*）",
+        ),
+        ("x (no roles)", "x（无角色）"),
+        ("odd (someone)", "odd（someone）"),  # a role huiqi does not know: as written
+    ],
+)
+def test_the_refused_account_names_its_roles_in_chinese(written: str, chinese: str) -> None:
+    """QA (qa9): a complaints officer refused a page read "complaints (complaint_officer)
+    无权执行此操作": the account's roles were their codes. The English page keeps them."""
+    assert who(translations("zh-CN"), written) == chinese
+    assert who(translations("en"), written) == written
+
+
+def test_a_steward_refused_a_console_page_reads_its_own_role_in_chinese(portal: Portal) -> None:
+    client = sign_in(portal.client(), "steward")
+    page = client.get("/console/requests")
+    assert page.status_code == 403
+    assert "steward（数据管理员） 无权执行此操作" in page.text, page.text
+    assert "data_steward" not in page.text

@@ -557,3 +557,41 @@ def test_text_of_several_lines_from_a_browser_is_filed_as_typed(portal: Portal) 
     assert sent.status_code == 303, re.findall(r'class="field-error"[^>]*>([^<]*)', sent.text)
     shown = ent.get(sent.headers["location"]).text
     assert '<p class="request-text">补贴何时到账？\n合同编号 A-1</p>' in shown
+
+
+def test_the_request_pages_name_the_policy_by_its_title(
+    portal: Portal, filed: dict[str, object]
+) -> None:
+    """QA (qa9): the enterprise's and the officer's request pages named the policy by its
+    id ("政策 web-offer"); they now give its title, linking to its page."""
+    link = f'<a href="/policies/{OFFER}">测试政策{OFFER}</a>'
+    for user, path in (("ent0", "/requests"), ("desk-policy", "/console/requests")):
+        page = sign_in(portal.client(), user).get(f"{path}/{filed['id']}").text
+        assert link in page, (user, page[-3000:])
+
+
+def test_a_transfer_says_where_the_request_went(portal: Portal) -> None:
+    """QA (qa9): after a transfer the queue came back saying nothing (its address carried
+    ``transferred=`` and no page read it); the request just left the list. The queue now
+    says where it went; a department the desk does not know is never echoed."""
+    made = portal.client().post(
+        "/api/v1/requests",
+        json={"category": "policy", "text": "请问申报材料有哪些？", "policy_id": OFFER},
+        headers=bearer(portal, "ent2"),
+    )
+    assert made.status_code == 200, made.text
+    number = made.json()["id"]
+    officer = sign_in(portal.client(), "desk-policy")
+    token = page_token(officer, f"/console/requests/{number}")
+    sent = officer.post(
+        f"/console/requests/{number}/transfer",
+        data={"csrf_token": token, "department": "市财政局", "reason": "资金问题"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    queue = officer.get(sent.headers["location"])
+    assert queue.status_code == 200
+    said = f'<p class="notice" role="status" id="transferred">诉求 {number} 已转办至市财政局。</p>'
+    assert said in queue.text, queue.text[:3000]
+    forged = officer.get("/console/requests?transferred=1&to=请拨打电话领取").text
+    assert 'id="transferred"' not in forged and "请拨打电话领取" not in forged

@@ -64,3 +64,34 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   if (old) old.remove();
   owner.insertBefore(said, owner.firstChild);
 });
+// After a swap that removed the focused element (the inbox's "mark as read" button goes
+// with the message it marked), the focus fell to the page's top: a keyboard or screen
+// reader user lost their place. It goes to the part swapped in instead (its field marked
+// invalid, if any), so that the next Tab continues from there.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var active = document.activeElement;
+  if (active && active !== document.body && document.contains(active)) return;
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  var owner = source && source.closest("[hx-select]");
+  var wanted = owner && owner.getAttribute("hx-select");
+  var swapped = wanted && document.querySelector(wanted);
+  if (!swapped) return;
+  var invalid = swapped.querySelector("[aria-invalid=true]");
+  if (invalid) { focusField(invalid); return; }
+  if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
+  swapped.focus();
+});
+// A form refused by the server comes back with its fields kept and the wrong ones marked
+// aria-invalid; the focus was at the page's top, far from the message (qa9). It goes to
+// the first field marked, so that the message beside it is read and the field fixed.
+document.addEventListener("DOMContentLoaded", function () {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  var invalid = document.querySelector("main [aria-invalid=true]");
+  if (invalid) focusField(invalid);
+});
+// A field marked invalid, or the first field of a group marked so (the stars' fieldset).
+function focusField(marked) {
+  var field = marked.matches("input, select, textarea, button")
+    ? marked : marked.querySelector("input, select, textarea, button");
+  (field || marked).focus();
+}

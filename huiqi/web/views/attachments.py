@@ -45,7 +45,9 @@ ERRORS = {
 
 
 def _back(policy_id: str, uscc: str | None, **query: str) -> RedirectResponse:
-    params = ([f"uscc={quote(uscc)}"] if uscc else []) + [f"{k}={v}" for k, v in query.items()]
+    params = ([f"uscc={quote(uscc)}"] if uscc else []) + [
+        f"{k}={quote(v, safe='')}" for k, v in query.items()
+    ]
     suffix = ("?" + "&".join(params)) if params else ""
     return RedirectResponse(f"/policies/{quote(policy_id)}{suffix}#attachments", status_code=303)
 
@@ -92,7 +94,11 @@ async def upload_page(
             document=fields.get("document") or None,
         )
     except AttachmentError as exc:
-        return _back(policy_id, uscc, attach_error=exc.code)
+        # The file cannot come back, but the document it was chosen for does: the form
+        # shown again keeps that choice rather than the first one still missing.
+        chosen = fields.get("document")
+        kept = {} if chosen is None else {"document": str(chosen)[:200]}
+        return _back(policy_id, uscc, attach_error=exc.code, **kept)
     finally:
         await form.close()
     return _back(policy_id, uscc, attached="1")

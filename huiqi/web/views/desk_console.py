@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.catalogue.service import policy_titles
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery.freetext import is_blank
 from huiqi.desk import closing
@@ -30,7 +32,7 @@ from huiqi.web.deps import AppSettings, Factory, Lang, SignedIn, Who, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
 from huiqi.web.render import page
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, form_id
 from huiqi.web.views.requests import NAMES, STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +47,13 @@ def _today() -> dt.date:
 
 @router.get("/console/requests")
 def desk_queue(
-    request: Request, factory: Factory, who: SignedIn, status: str = "", after: int = 0
+    request: Request,
+    factory: Factory,
+    who: SignedIn,
+    status: str = "",
+    after: int = 0,
+    transferred: str = "",
+    to: str = "",
 ) -> Response:
     """The requests of the officer's departments still waiting for them (or in one
     status), in number order, QUEUE a page: a full page links to the next one
@@ -65,6 +73,11 @@ def desk_queue(
             limit=QUEUE + 1,
         )
         categories = list_categories(s)
+        # A transfer comes back here, saying where the request went (qa9: the page said
+        # nothing, and the request simply left the list). Only a department the desk
+        # knows is named: the address is not a place for any text to be shown.
+        moved = form_id(transferred)
+        gone_to = to if moved is not None and to in departments(s) else None
     more = len(rows) > QUEUE
     rows = rows[:QUEUE]
     context: dict[str, Any] = {
@@ -75,6 +88,7 @@ def desk_queue(
         "unknown_status": _shown(status) if status != chosen else "",
         "after": after,
         "next_after": rows[-1].id if more else None,
+        "transferred": (moved, gone_to) if gone_to else None,
         **NAMES,
     }
     return page(request, "console_requests.html", context)
@@ -137,6 +151,8 @@ def _desk_page(
     with reading(factory) as s:
         require_handles(actor, load(s, request_id), "handle")
         row = get_request(s, actor=actor, request_id=request_id)
+        # The policy by its title, not its id (qa9: the page read "政策 jd-rd-…-2026").
+        titles = policy_titles(s, [row.policy_id] if row.policy_id else [])
         targets = [d for d in departments(s) if d != row.department]
         categories = list_categories(s)
         context_error = None
@@ -146,6 +162,7 @@ def _desk_page(
             linked, context_error = None, str(exc)
     context: dict[str, Any] = {
         "r": row,
+        "policy_title": titles.get(row.policy_id or ""),
         "categories": categories,
         "today": _today(),
         "departments": targets,
@@ -246,7 +263,8 @@ def desk_transfer(
     if errors:
         shown = {"department": department, "reason": reason}
         return _desk_page(request, settings, factory, who, request_id, shown, errors, status)
-    return RedirectResponse("/console/requests?transferred=" + str(request_id), status_code=303)
+    query = urlencode({"transferred": request_id, "to": department})
+    return RedirectResponse(f"/console/requests?{query}", status_code=303)
 
 
 @router.post("/console/requests/{request_id}/close")

@@ -26,7 +26,7 @@ from huiqi.web.portal import (
     withdrawn_unpaid,
 )
 from huiqi.web.render import page
-from huiqi.web.views.forms import Form
+from huiqi.web.views.forms import Form, form_id
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -57,14 +57,37 @@ def home(
     return page(request, "home.html", context)
 
 
+# The messages one inbox page shows; older ones follow by keyset (``before``, the last id
+# shown), never by an offset. Regression (qa9): the page showed the newest 100 and no
+# more, with no way to the older ones (the API had ``before_id``; the page had nothing).
+INBOX_PAGE = 50
+Before = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+def _inbox_path(code: str, uscc: str, before: int | None) -> str:
+    params = ([f"uscc={code}"] if uscc else []) + ([f"before={before}"] if before else [])
+    return "/inbox" + ("?" + "&".join(params) if params else "")
+
+
 @router.get("/inbox")
-def inbox(request: Request, factory: Factory, who: SignedIn, uscc: str = "") -> Response:
+def inbox(
+    request: Request, factory: Factory, who: SignedIn, uscc: str = "", before: Before = None
+) -> Response:
     code = enterprise_of(who, uscc)
     actor = actor_of(who)
     with reading(factory) as s:
         # Nothing told to it yet is an empty inbox (huiqi.delivery.notify.inbox).
-        messages = notify.inbox(s, code, actor=actor)
-    return page(request, "inbox.html", {"messages": messages, "uscc": code})
+        messages = notify.inbox(s, code, actor=actor, limit=INBOX_PAGE + 1, before_id=before)
+    more = len(messages) > INBOX_PAGE
+    messages = messages[:INBOX_PAGE]
+    context = {
+        "messages": messages,
+        "uscc": code,
+        "before": before,
+        "next_page": _inbox_path(code, uscc, messages[-1].id) if more else None,
+        "first_page": _inbox_path(code, uscc, None) if before else None,
+    }
+    return page(request, "inbox.html", context)
 
 
 @router.post("/inbox/{message_id}/read")
@@ -72,8 +95,9 @@ def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Re
     code = enterprise_of(who, form.get("uscc"))
     with transaction(factory) as s:
         notify.mark_read(s, message_id, code, actor=actor_of(who))
-    suffix = f"?uscc={code}" if form.get("uscc") else ""
-    return RedirectResponse(f"/inbox{suffix}", status_code=303)
+    # Back to the page the message was on (an older page's message is not on the first).
+    path = _inbox_path(code, form.get("uscc") or "", form_id(form.get("before")))
+    return RedirectResponse(f"{path}#message-{message_id}", status_code=303)
 
 
 @router.get("/grants")

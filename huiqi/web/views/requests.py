@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from huiqi.catalogue.service import policy_titles
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery.filetypes import AttachmentError
 from huiqi.desk import closing
@@ -207,8 +208,11 @@ def _request_page(
 ) -> Response:
     with reading(factory) as s:
         row = get_request(s, actor=actor_of(who), request_id=request_id)
+        # The policy by its title, not its id (qa9: the page read "政策 jd-rd-…-2026").
+        titles = policy_titles(s, [row.policy_id] if row.policy_id else [])
     context: dict[str, Any] = {
         "r": row,
+        "policy_title": titles.get(row.policy_id or ""),
         "form": form,
         "errors": errors,
         "stars": STARS,

@@ -1,0 +1,62 @@
+"""The enterprise's inbox page, one page of messages at a time (QA, qa9): it showed the
+newest 100 and nothing older, with no link on; an enterprise told more than that could
+not read its older messages on the web. Older ones now follow by keyset (``before``), and
+marking a message read on an older page comes back to that page, where the message is."""
+
+from __future__ import annotations
+
+import re
+
+from portal_data import Portal, page_token, sign_in
+
+from huiqi.db.engine import transaction
+from huiqi.delivery.notify import enqueue
+from huiqi.web.views.portal import INBOX_PAGE
+
+ENTERPRISE = 7
+
+
+def _ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<li class="message [a-z]+" id="message-(\d+)"', html)]
+
+
+def test_older_messages_follow_on_further_pages(portal: Portal) -> None:
+    uscc = portal.usccs[ENTERPRISE]
+    with transaction(portal.factory) as s:
+        for n in range(INBOX_PAGE + 3):
+            enqueue(
+                s,
+                uscc=uscc,
+                kind="reminder",
+                subject=f"提醒 {n}",
+                body="请查看。",
+                dedupe_key=f"qa9-inbox:{uscc}:{n}",
+                channels=[],
+            )
+    client = sign_in(portal.client(), f"ent{ENTERPRISE}")
+    first = client.get("/inbox")
+    assert first.status_code == 200
+    shown = _ids(first.text)
+    assert len(shown) == INBOX_PAGE
+    older = re.search(r'<a href="([^"]+)" rel="next" id="next-page">更早的消息', first.text)
+    assert older, first.text[-2000:]
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    rest = _ids(second)
+    assert rest and not set(rest) & set(shown)
+    assert 'id="next-page"' not in second and 'id="first-page"' in second
+    assert "提醒 0" in second  # the oldest of all is reached
+    assert f'<input type="hidden" name="before" value="{shown[-1]}">' in second
+
+    # Marking one read there comes back to that page, with the message in it.
+    token = page_token(client, "/inbox")
+    sent = client.post(
+        f"/inbox/{rest[0]}/read",
+        data={"csrf_token": token, "uscc": uscc, "before": str(shown[-1])},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert f"before={shown[-1]}" in sent.headers["location"]
+    again = client.get(sent.headers["location"]).text
+    assert re.search(rf'<li class="message read" id="message-{rest[0]}"', again)
+    # A cursor that is not an id is refused, not a server error.
+    assert client.get("/inbox?before=x").status_code in (400, 422)
