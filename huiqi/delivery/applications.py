@@ -60,8 +60,14 @@ def _load(
     """The application of a record, locked; ``allowed`` (which raises AccessDenied) is asked
     first, so that nothing about another's record (its kind, its status) is told."""
     ent = find_entitlement(s, entitlement_id=entitlement_id)
+    # Locked and read again: find_entitlement put the record in the session as it was
+    # before the lock, and a plain select of it would keep that stale status (a withdrawal
+    # and an approval racing both went through on PostgreSQL: test_withdrawal).
     ent = s.execute(
-        select(Entitlement).where(Entitlement.id == ent.id).with_for_update()
+        select(Entitlement)
+        .where(Entitlement.id == ent.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     pv = s.get(PolicyVersion, ent.policy_version_id)
     # A record that is no application is not found as one (404), as attaching to it is

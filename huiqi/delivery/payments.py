@@ -221,7 +221,10 @@ def _apply_row(
     if grant_id in seen:
         raise RowError("grant_id", f"grant {grant_id} already appears on line {seen[grant_id]}")
     grant = session.scalars(
-        select(Grant).where(Grant.id == grant_id).with_for_update()
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if grant is None:
         raise RowError("grant_id", f"unknown grant {grant_id}")

@@ -62,7 +62,10 @@ def release_for_repayment(session: Session, *, actor: Actor, grant_id: int, reas
         field="reason",
     )
     grant = session.scalars(
-        select(Grant).where(Grant.id == grant_id).with_for_update()
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if grant is None:
         raise NotFoundError(
