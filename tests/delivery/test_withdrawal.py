@@ -202,3 +202,32 @@ def test_withdraw_racing_approve_one_wins(
         else:
             assert status != "application_open"
             return  # approved: nothing left to race
+
+
+def test_a_decision_reads_the_record_as_its_lock_finds_it(
+    sessions: sessionmaker[Session], ids: dict[str, int]
+) -> None:
+    """Regression (CI, PostgreSQL): ``_load`` found the record, then locked it with a
+    select that left the found object as it was: a status another transaction committed
+    in between (a withdrawal, while an approval waited for the lock) was not seen, and
+    both went through. The lock's read is the one the decision uses. (SQLite takes the
+    write lock when a transaction begins, so no other commit can come in between there.)"""
+    from sqlalchemy import text
+
+    from huiqi.delivery.claims import find_entitlement
+
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's transactions take the write lock as they begin")
+    rid = ids[A]
+    apps.submit(sessions, rid, actor=enterprise(A))
+    with transaction(sessions) as s:
+        held = find_entitlement(s, entitlement_id=rid)  # in the session, as _load found it
+        assert held.status == "submitted"
+        with engine.begin() as other:  # another transaction commits meanwhile
+            other.execute(
+                text("UPDATE entitlements SET status = 'application_open' WHERE id = :i"),
+                {"i": rid},
+            )
+        ent, _, _ = apps._load(s, rid, lambda e, pv: None)
+        assert ent is held and ent.status == "application_open"
