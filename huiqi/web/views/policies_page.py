@@ -148,10 +148,11 @@ def save(
     try:
         with transaction(factory) as s:
             drafts.save_draft(s, actor=actor_of(who), policy_id=policy_id, text=text)
-    except AccessDenied as exc:
-        # A new policy's text whose region or department is not the officer's: said next
-        # to the text, which is kept to be corrected (a 403 page lost it, qa8). Where the
-        # policy itself is out of scope, the editor refuses again, as a 403 page.
+    except (AccessDenied, drafts.DraftError) as exc:
+        # A new policy's text whose region or department is not the officer's (403) is
+        # said next to the text, which is kept to be corrected, as a refused draft is (a
+        # 403 page lost it, qa8). Where the policy itself is out of scope, the editor
+        # refuses again, as a 403 page.
         return _editor(
             request,
             factory,
@@ -159,17 +160,7 @@ def save(
             policy_id,
             text=text[: drafts.MAX_TEXT],
             error=str(exc),
-            status_code=403,
-        )
-    except drafts.DraftError as exc:
-        return _editor(
-            request,
-            factory,
-            who,
-            policy_id,
-            text=text[: drafts.MAX_TEXT],
-            error=str(exc),
-            status_code=400,
+            status_code=403 if isinstance(exc, AccessDenied) else 400,
         )
     return RedirectResponse(f"/console/policies/{policy_id}/draft?done=saved", status_code=303)
 
