@@ -144,7 +144,7 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         # A program's developer has the API, not the server's command line: a refusal
         # that names a command ('huiqi disburse export') names the API's call instead.
-        from huiqi.web.cli_texts import api_wording
+        from huiqi.web.api_texts import api_wording
 
         message = api_wording(message)
     if isinstance(exc, StoreError) and message == str(exc):

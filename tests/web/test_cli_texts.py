@@ -14,7 +14,8 @@ from portal_data import OFFER, Portal, sign_in
 from huiqi.delivery.models import BatchItem, Grant
 from huiqi.delivery.repayment import _not_failed
 from huiqi.delivery.statuses import GrantStatus
-from huiqi.web.cli_texts import _SAID, _WHOLE, CLI_TEXTS, api_wording, web_wording
+from huiqi.web.api_texts import api_wording
+from huiqi.web.cli_texts import _SAID, _WHOLE, CLI_TEXTS, web_wording
 from huiqi.web.i18n import translations
 from huiqi.web.refusals import REFUSALS, localise
 
