@@ -17,6 +17,7 @@ from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import all_mappings, detect_mapping, office_mappings
 from huiqi.profiles.readers import Source
 from huiqi.profiles.unit_variants import no_unit_error, unit_less, with_header_units
+from huiqi.profiles.wide import WideHeader, fit_wide
 
 
 def _fits(
@@ -149,23 +150,40 @@ def fit_header(source: Source, named: Mapping | None, folder: Path) -> tuple[Sou
         raise
 
 
+def fit_sheet(
+    source: Source, named: Mapping | None, folder: Path
+) -> tuple[Source, Mapping, WideHeader | None]:
+    """The file (or sheet) with its header and the mapping that fits it: a long header
+    (:func:`fit_header`), else a wide yearly one (``wide.fit_wide``: a column group per
+    year), whose long view comes third (None for a long header)."""
+    try:
+        return (*fit_header(source, named, folder), None)
+    except ImportFileError as refused:
+        source, wide, chosen = fit_wide(source, named, folder, refused)
+        return source, chosen, wide
+
+
 def _filled(cells: list[str]) -> int:
     return sum(1 for c in cells if c.strip())
 
 
-def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[Source, Mapping]:
-    """The one sheet of a workbook whose header fits the mapping (or detects one).
+def choose_sheet(
+    source: Source, named: Mapping | None, folder: Path
+) -> tuple[Source, Mapping, WideHeader | None]:
+    """The one sheet of a workbook whose header fits the mapping (or detects one), long
+    or wide (:func:`fit_sheet`), as ``fit_sheet`` gives it.
 
     A workbook often carries notes or a cover sheet beside its data; reading the
-    first sheet blindly reported "the file is empty".
+    first sheet blindly reported "the file is empty". A wide sheet was tried on the
+    first sheet only, so a workbook with a cover sheet before it was refused.
     """
     # A broken file in the data directory's mappings/ is no sheet's fault: say which.
     office_mappings(folder)
-    fits: list[tuple[Source, Mapping]] = []
+    fits: list[tuple[Source, Mapping, WideHeader | None]] = []
     why: list[str] = []
     for name in source.sheets:
         try:
-            fits.append(fit_header(source.on_sheet(name), named, folder))
+            fits.append(fit_sheet(source.on_sheet(name), named, folder))
         except HuiqiError as exc:
             path = str(source.path)
             detail = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}, ")
@@ -181,5 +199,5 @@ def choose_sheet(source: Source, named: Mapping | None, folder: Path) -> tuple[S
             + ". Name the sheet with --sheet, or the layout with --mapping"
         )
     raise ImportFileError(
-        f"{source.path}: sheets {[s.sheet for s, _ in fits]} all fit; choose one with --sheet"
+        f"{source.path}: sheets {[s.sheet for s, _, _ in fits]} all fit; choose one with --sheet"
     )

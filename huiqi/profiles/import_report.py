@@ -30,6 +30,7 @@ from huiqi.delivery import event_reasons as reasons
 from huiqi.fsmode import open_private, write_private_text
 from huiqi.profiles.checkselect import why
 from huiqi.profiles.formulatext import write_unwrapped
+from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.no_district import no_district_message
 from huiqi.profiles.sqlexpr import col, fn, lit, sql
 from huiqi.profiles.stagesql import STAGE
@@ -90,15 +91,21 @@ class ImportReport:
     # The header's line when it is not the first non-empty row, and the rows skipped
     # above it (a title, the unit), as "line N: cells".
     header_line: int | None = None
-    # A wide sheet's years (a column group per year, read as one row per year).
+    # A wide sheet's years (a column group per year, read as one row per year), the lines
+    # of the file read, and those with no value in any year (no row: counted, the first
+    # named). Every row count of a wide sheet's report is of enterprise-years.
     wide_years: list[int] = field(default_factory=list)
+    wide_lines: int = 0
+    wide_empty_lines: int = 0
+    wide_empty_first: list[int] = field(default_factory=list)
     skipped_above: list[str] = field(default_factory=list)
     # The row under the header that gives the columns' units (skipped, not data).
     unit_line: int | None = None
     # The file's columns that are not imported (the mapping's 'ignore:', 序号, 备注).
     ignored_columns: list[str] = field(default_factory=list)
-    # Money columns read in the unit their header names, not the mapping's ("注册资本（万元）
-    # (万元)": huiqi.profiles.unit_variants).
+    # Money columns read in the unit their header names, not the mapping's: the header as
+    # it is ("注册资本（万元）"), the unit added in brackets only where the header writes it
+    # otherwise (``unit_named``; huiqi.profiles.unit_variants).
     units_from_headers: list[str] = field(default_factory=list)
     # Money columns whose header names no unit, read in the unit the sheet declares for
     # them above or under the header ("营业收入 (万元, line 1)": huiqi.profiles.column_units).
@@ -129,7 +136,15 @@ class ImportReport:
             lines.append(
                 "Read as a wide sheet with years "
                 + str(self.wide_years)
-                + ": one row per enterprise and year; rows count those, lines are the file's."
+                + f": its {self.wide_lines} line(s) give one row per enterprise and year with a"
+                " value; every row count is of those (a line that could not be read is a"
+                " rejected row for each year), and a line named is the file's."
+            )
+        if self.wide_empty_lines:
+            at = _lines_named(self.wide_empty_first, self.wide_empty_lines)
+            lines.append(
+                f"{self.wide_empty_lines} line(s) have no value in any year's column and give"
+                f" no row ({at}): nothing of theirs was imported."
             )
         if self.header_line is not None:
             lines.append(
@@ -238,6 +253,24 @@ class ImportReport:
         data["normalised_path"] = str(self.normalised_path) if self.normalised_path else None
         data["no_district_path"] = str(self.no_district_path) if self.no_district_path else None
         return data
+
+
+def unit_named(header: str, word: str) -> str:
+    """A column read in the unit its header names, for the report: the header alone when
+    it shows the unit already ("注册资本（万元）"), else the header and the unit in
+    brackets. "注册资本（万元） (万元)" said it twice."""
+    if not word or word in normalise_header(header):
+        return header
+    return f"{header} ({word})"
+
+
+def once_named(shown: str) -> str:
+    """A ``units_from_headers`` entry with its unit said once: "注册资本（万元） (万元)", as
+    reports before :func:`unit_named` wrote it, as "注册资本（万元）"."""
+    header, bracket, word = shown.removesuffix(")").rpartition(" (")
+    if bracket and shown.endswith(")") and word and word in normalise_header(header):
+        return header
+    return shown
 
 
 def _listed(head: str, items: list[str]) -> list[str]:

@@ -45,16 +45,16 @@ from pathlib import Path
 import duckdb
 
 from huiqi.config import Settings
-from huiqi.errors import ImportFileError
 from huiqi.fsmode import private_dir
 from huiqi.profiles import links, rowcheck
 from huiqi.profiles.declared_unit import check_declared_unit, check_header_units, money_fields
 from huiqi.profiles.dictionary import load_dictionary, use_data_dir
-from huiqi.profiles.headerchoice import choose_sheet, fit_header
+from huiqi.profiles.headerchoice import choose_sheet, fit_sheet
 from huiqi.profiles.import_report import (
     FIRST_MESSAGES,
     ImportReport,
     size_class_message,
+    unit_named,
     write_normalised,
     write_rejects,
     write_report,
@@ -71,7 +71,7 @@ from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.storerows import Stored, store_rows
 from huiqi.profiles.unit_row import check_unit_row, unit_row_below
-from huiqi.profiles.wide import LINE_SCALE, WideHeader, cell_at, fit_wide, unpivot
+from huiqi.profiles.wide import LINE_SCALE, Unpivoted, cell_at, unpivot
 
 __all__ = ["ImportReport", "import_file"]
 
@@ -132,14 +132,10 @@ def _import(
     if sheet is not None:
         source = source.on_sheet(sheet)
     named = get_mapping(mapping, folder) if mapping else None
-    wide: WideHeader | None = None
-    try:
-        if sheet is None and len(source.sheets) > 1:
-            source, chosen = choose_sheet(source, named, folder)
-        else:
-            source, chosen = fit_header(source, named, folder)
-    except ImportFileError as refused:
-        source, wide, chosen = fit_wide(source, named, folder, refused)
+    if sheet is None and len(source.sheets) > 1:
+        source, chosen, wide = choose_sheet(source, named, folder)
+    else:
+        source, chosen, wide = fit_sheet(source, named, folder)
     if wide is None:
         positions = chosen.resolve(str(file_path), source.headers)
         long_positions = positions
@@ -184,8 +180,9 @@ def _import(
         rows_read, reader = load_stage(
             con, source, staged, progress, scratch=scratch, fast=fast, passive=passive, view=view
         )
+        lines = Unpivoted()
         if wide is not None:
-            unpivot(con, wide, long_positions)
+            lines = unpivot(con, wide, long_positions)
         try:
             rowcheck.build_checked(con, chosen, fields)
         except duckdb.Error:
@@ -198,7 +195,7 @@ def _import(
                 con, source, staged, progress, scratch=scratch, fast=False
             )
             if wide is not None:
-                unpivot(con, wide, long_positions)
+                lines = unpivot(con, wide, long_positions)
             rowcheck.build_checked(con, chosen, fields)
         con.begin()
         out: Path | None = None
@@ -219,6 +216,11 @@ def _import(
             )
             name_passive_rows(con, fields, passive, source.headers, len(source.headers))
             accepted, rejected = rowcheck.counts(con)
+            if wide is not None:
+                # Rows are enterprise-years: an unreadable line is rejected once but stands
+                # for every year of the sheet, none of which is imported.
+                rejected += lines.unreadable * (len(wide.years) - 1)
+                rows_read = accepted + rejected
             if accepted == 0:
                 # Nothing to store: no snapshot (the transaction is rolled back below).
                 snapshot_id = None
@@ -321,8 +323,11 @@ def _import(
                 no_district_path=no_district_path,
                 header_line=source.header_line,
                 wide_years=[] if wide is None else wide.years,
+                wide_lines=lines.lines,
+                wide_empty_lines=lines.empty,
+                wide_empty_first=list(lines.empty_first),
                 unit_line=source.unit_line,
-                units_from_headers=[f"{h} ({w})" for h, w in chosen.header_units.items()],
+                units_from_headers=[unit_named(h, w) for h, w in chosen.header_units.items()],
                 units_declared=[f"{h} ({w})" for h, w in chosen.declared_units.items()],
                 ignored_columns=[
                     h or f"column {i + 1} (no header)"

@@ -6,7 +6,20 @@ Such a file is read as the long file it stands for: its header is seen as the ba
 headers (the year taken off) and a year column, which a yearly mapping fits as any
 long file's; the file's columns are staged as they are (a year's column under
 ``<field>@<year>``), then :func:`unpivot` turns the stage into one row per
-(enterprise, year), in SQL. A year whose cells are all empty gives no row.
+(enterprise, year), in SQL. A year whose cells are all empty gives no row; a line
+whose every year is empty gives none at all, and the report counts such lines and names
+the first (:class:`Unpivoted`).
+
+Every count of the report is of those rows, one per enterprise and year: a line the
+reader could not read (or of another width than the header) is rejected once, with its
+first year, and counts as a rejected row for each of the sheet's years, since none of
+them is imported.
+
+A column with no year in its header that the mapping imports as a field other than a
+key ("纳税信用等级" beside "2023年营业收入" and "2024年营业收入") is refused,
+naming it: copied into every year's row, a rating given for one year would stand for
+all of them, and huiqi does not guess which year it is
+(:func:`refuse_year_less`).
 
 A staged row's ``_line`` is then ``line * LINE_SCALE + year``: the checks tell rows
 apart by it (a bad cell in 2024's column rejects that year's row only), and every
@@ -28,7 +41,7 @@ from huiqi.profiles.faststage import blank
 from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import detect_mapping
 from huiqi.profiles.readers import Source
-from huiqi.profiles.sqlexpr import col, lit, num, sql
+from huiqi.profiles.sqlexpr import col, fn, lit, num, sql
 from huiqi.profiles.stagesql import STAGE
 from huiqi.profiles.unit_variants import with_header_units
 
@@ -37,6 +50,8 @@ LINE_SCALE = 10_000
 WIDE = "_wide"
 # The header the year column gets in the long view: every yearly mapping knows it.
 YEAR_HEADER = "年度"
+# How many of the lines empty in every year the report names.
+FIRST_EMPTY = 10
 
 _YEAR = r"((?:19|20)\d\d)\s*(?:年度|年)?"
 _BEFORE = re.compile(rf"^\s*{_YEAR}\s*(?=[^\d\s])(.+?)\s*$")
@@ -128,12 +143,26 @@ def wide_header(file: str, headers: list[str]) -> WideHeader | None:
     return WideHeader(headers=headers, long=[*long, YEAR_HEADER], base=base, year=year)
 
 
+@dataclass(frozen=True)
+class Unpivoted:
+    """What :func:`unpivot` made of a wide sheet's lines: ``lines`` read, ``unreadable``
+    (the reader could not read them, or of another width than the header: each kept once,
+    with the sheet's first year), ``empty`` (no value in any year's column: no row) and
+    the first of those, by their line in the file."""
+
+    lines: int = 0
+    unreadable: int = 0
+    empty: int = 0
+    empty_first: tuple[int, ...] = ()
+
+
 def unpivot(
     con: duckdb.DuckDBPyConnection, wide: WideHeader, long_positions: dict[int, str]
-) -> None:
+) -> Unpivoted:
     """Turn the staged wide rows into long ones (``_stage``), one per row and year whose
     cells are not all empty; a row the reader could not read (or of another width than
-    the header) is kept once, for its reason to be reported."""
+    the header) is kept once, for its reason to be reported. Returns what became of the
+    lines."""
     staged = wide.positions(long_positions)
     year_field = long_positions[len(wide.long) - 1]
     yearly = sorted({n.split("@")[0] for i, n in staged.items() if i in wide.year})
@@ -150,18 +179,21 @@ def unpivot(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {WIDE} AS SELECT * FROM {STAGE}")
     con.execute(f"DROP {kind} {STAGE}")
     first = wide.years[0]
+    # A row the reader could not read, or of another width than the header: rejected
+    # once, with the first year (its cells cannot be told apart by year).
+    problem = exp.or_(
+        exp.not_(col("_problem").is_(exp.null())),
+        exp.NEQ(this=col("_cells"), expression=num(len(wide.headers))),
+    )
+    every = [n for f in yearly for y in wide.years if (n := f"{f}@{y}") in staged.values()]
+    empty = exp.and_(exp.not_(problem.copy()), *(blank(col(n)) for n in every))
+    found = _lines_of(con, problem, empty)
     parts = []
     for y in wide.years:
         names = [f"{f}@{y}" for f in yearly if f"{f}@{y}" in staged.values()]
         filled = exp.not_(exp.and_(*(blank(col(n)) for n in names))) if names else exp.false()
-        # A row the reader could not read, or of another width than the header: rejected
-        # once, with the first year (its cells cannot be told apart by year).
-        problem = exp.or_(
-            exp.not_(col("_problem").is_(exp.null())),
-            exp.NEQ(this=col("_cells"), expression=num(len(wide.headers))),
-        )
         keep = exp.or_(
-            exp.and_(problem, exp.EQ(this=num(y), expression=num(first))),
+            exp.and_(problem.copy(), exp.EQ(this=num(y), expression=num(first))),
             exp.and_(exp.not_(problem.copy()), filled),
         )
         line = exp.Add(
@@ -190,6 +222,30 @@ def unpivot(
     query = exp.select("*").from_(union.subquery("u")).order_by(col("_line"))
     con.execute(f"CREATE TEMP TABLE {STAGE} AS {sql(query)}")
     con.execute(f"DROP TABLE {WIDE}")
+    return found
+
+
+def _lines_of(
+    con: duckdb.DuckDBPyConnection, problem: exp.Expression, empty: exp.Expression
+) -> Unpivoted:
+    """Count the wide stage's lines, its unreadable ones and its empty ones (and name the
+    first of those)."""
+    counted = exp.select(
+        fn("count", exp.Star()),
+        fn("count_if", problem.copy()),
+        fn("count_if", empty.copy()),
+    ).from_(WIDE)
+    row = con.execute(sql(counted)).fetchone()
+    lines, unreadable, blank_lines = (int(v) for v in row) if row else (0, 0, 0)
+    first = (
+        exp.select(col("_line"))
+        .from_(WIDE)
+        .where(empty.copy())
+        .order_by(col("_line"))
+        .limit(FIRST_EMPTY)
+    )
+    shown = tuple(int(r[0]) for r in con.execute(sql(first)).fetchall()) if blank_lines else ()
+    return Unpivoted(lines=lines, unreadable=unreadable, empty=blank_lines, empty_first=shown)
 
 
 def cell_at(
@@ -211,7 +267,8 @@ def fit_wide(
     and the yearly mapping (``named``, or the one detected) that fits it, reading a
     money column in the unit the sheet declares for it (``column_units``); ``refused``
     (why the header as it is fits none) when no row is a wide header that a yearly
-    mapping fits."""
+    mapping fits. A fitting header with a column of no year that the mapping imports is
+    refused (:func:`refuse_year_less`)."""
     file = str(source.path)
 
     def fits(headers: list[str], declared: dict[int, Declared]) -> tuple[WideHeader, Mapping]:
@@ -236,7 +293,9 @@ def fit_wide(
 
     rows = [] if source.format == "parquet" else source.header_rows()
     if not rows:
-        return source, *fits(source.headers, {})
+        wide, chosen = fits(source.headers, {})
+        refuse_year_less(file, wide, chosen)
+        return source, wide, chosen
     for i, (line, cells) in enumerate(rows):
         try:
             wide, chosen = fits(cells, column_units(rows, i, len(cells)))
@@ -244,5 +303,32 @@ def fit_wide(
             if exc is not refused and i == 0:
                 raise  # the first row's two columns for one header and year
             continue
+        refuse_year_less(file, wide, chosen)
         return (source if i == 0 else source.with_header(line, cells, rows[:i])), wide, chosen
     raise refused
+
+
+def refuse_year_less(file: str, wide: WideHeader, chosen: Mapping) -> None:
+    """Refuse a wide sheet with a column that names no year and that ``chosen`` imports as
+    a field other than a key ("纳税信用等级" beside "2023年营业收入"): copied into every
+    year's row, one year's value would stand for all of them."""
+    positions = chosen.resolve(file, wide.long)
+    year_less = [
+        (wide.headers[i], field)
+        for i, j in sorted(wide.base.items())
+        if i not in wide.year
+        and (field := positions.get(j)) is not None
+        and field not in chosen.keys
+    ]
+    if not year_less:
+        return
+    named = ", ".join(f"'{h}' (field '{f}')" for h, f in year_less)
+    first = year_less[0][0]
+    raise ImportFileError(
+        f"{file}: a wide sheet (a column group per year: {', '.join(map(str, wide.years))}),"
+        f" but column{'s' if len(year_less) > 1 else ''} {named} name{'' if len(year_less) > 1 else 's'}"
+        " no year: huiqi does not guess which year's value a column is, and would not copy"
+        " one year's value into every year, so nothing was imported. Put the year in the"
+        f" header ('{wide.years[-1]}年{first}'), or take the column out of this sheet and"
+        " import it as a long file with a year column (年度)"
+    )

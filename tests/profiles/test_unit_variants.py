@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from huiqi.config import Settings
 from huiqi.errors import ImportFileError
 from huiqi.profiles import uscc
+from huiqi.profiles.import_report import once_named, unit_named
 from huiqi.profiles.importer import import_file
 from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.mapping_finder import get_mapping
@@ -50,10 +51,9 @@ def test_a_market_file_with_its_capital_in_wan_yuan_imports_in_yuan(tmp_path: Pa
     settings = Settings(tmp_path / "data")
     report = import_file(settings, path)
     assert report.mapping == "market" and report.rows_accepted == 2, report.summary()
-    assert report.units_from_headers == ["注册资本（万元） (万元)"]
-    assert (
-        "Amounts read in the unit their header names: 注册资本（万元） (万元)." in report.summary()
-    )
+    assert report.units_from_headers == ["注册资本（万元）"]
+    # Regression: the unit was said twice, "注册资本（万元） (万元)".
+    assert "Amounts read in the unit their header names: 注册资本（万元）." in report.summary()
     got = stored(settings, "SELECT uscc, registered_capital FROM enterprises ORDER BY uscc")
     assert got == [(A, Decimal("1005000.00")), (B, Decimal("100.00"))]
 
@@ -73,7 +73,27 @@ def test_a_tax_file_in_wan_and_yi_yuan_with_the_mapping_named(tmp_path: Path) ->
         settings, "SELECT revenue, total_assets, tax_paid FROM enterprise_years WHERE year = 2024"
     )
     assert got == [(Decimal("12345000.00"), Decimal("50000000.00"), Decimal("99.99"))]
-    assert sorted(report.units_from_headers) == ["营业收入/万元 (万元)", "资产总额(亿元) (亿元)"]
+    assert sorted(report.units_from_headers) == ["营业收入/万元", "资产总额(亿元)"]
+
+
+@pytest.mark.parametrize(
+    ("header", "word", "shown"),
+    [
+        ("注册资本（万元）", "万元", "注册资本（万元）"),
+        ("资产总额(单位:万元)", "万元", "资产总额(单位:万元)"),
+        ("营业收入（万 元）", "万元", "营业收入（万 元）"),
+        ("营业收入", "万元", "营业收入 (万元)"),
+    ],
+)
+def test_a_unit_its_header_shows_is_not_said_again(header: str, word: str, shown: str) -> None:
+    assert unit_named(header, word) == shown
+
+
+def test_a_report_that_said_the_unit_twice_reads_it_once() -> None:
+    """Reports written before the fix hold "注册资本（万元） (万元)"; pages show it once."""
+    assert once_named("注册资本（万元） (万元)") == "注册资本（万元）"
+    assert once_named("营业收入 (万元)") == "营业收入 (万元)"
+    assert once_named("营业收入（万元）") == "营业收入（万元）"
 
 
 def test_a_unit_huiqi_reads_no_amount_in_is_still_refused(tmp_path: Path) -> None:

@@ -72,9 +72,10 @@ def test_a_wide_sheet_imports_with_the_tax_mapping_one_row_per_year(tmp_path: Pa
     settings = Settings(tmp_path / "data")
     report = import_file(settings, path)
     assert report.mapping == "tax"
-    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (2, 4, 0)
-    assert report.wide_years == [2023, 2024]
-    assert "Read as a wide sheet with years [2023, 2024]" in report.summary()
+    # Every row count is of enterprise-years; the file's lines are counted apart.
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 4, 0)
+    assert (report.wide_years, report.wide_lines) == ([2023, 2024], 2)
+    assert "Read as a wide sheet with years [2023, 2024]: its 2 line(s)" in report.summary()
     assert stored(settings, report.snapshot_id) == [
         (A, 2023, Decimal("100.25"), Decimal("3.00")),
         (A, 2024, Decimal("200.00"), Decimal("4.50")),
@@ -200,7 +201,11 @@ def test_a_wide_table_imports_as_its_long_table_does(
     for name, path in (("w", wide), ("l", long)):
         reports.append((Settings(folder / name), import_file(Settings(folder / name), path)))
     (ws, w), (ls, lg) = reports
-    assert (w.rows_accepted, w.rows_rejected) == (lg.rows_accepted, lg.rows_rejected)
+    assert (w.rows_read, w.rows_accepted, w.rows_rejected) == (
+        lg.rows_read,
+        lg.rows_accepted,
+        lg.rows_rejected,
+    )
     assert w.rejects_by_field == lg.rejects_by_field
     if lg.snapshot_id is not None:
         assert stored(ws, w.snapshot_id) == stored(ls, lg.snapshot_id)
@@ -269,8 +274,11 @@ def test_a_unit_declared_above_a_wide_header_reads_every_years_column_in_it(
 
 
 def test_a_row_with_more_cells_than_the_header_is_rejected_once(tmp_path: Path) -> None:
+    """Its one reason is said once; it counts as a rejected row for each year, as any
+    other line counts a row per year (regression: it counted as one row)."""
     path = tmp_path / "wide.csv"
     path.write_text(",".join(HEADER) + f"\n{A},甲,1,234,5,6,7\n{B},乙,1,2,3,4\n", encoding="utf-8")
     report = import_file(Settings(tmp_path / "data"), path)
-    assert (report.rows_accepted, report.rows_rejected) == (2, 1)
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 2, 2)
+    assert report.wide_lines == 2
     assert len(report.messages) == 1 and report.messages[0].startswith("wide.csv, line 2:")

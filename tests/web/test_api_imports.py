@@ -258,3 +258,14 @@ def test_no_upload_field_or_reference_is_a_server_error(
     assert response.status_code < 500, response.text
     read = api.get(f"/api/v1/imports/{quote(ref, safe='')}", headers=steward)
     assert read.status_code < 500, read.text
+
+
+def test_a_report_written_with_its_unit_said_twice_says_it_once() -> None:
+    """Regression: reports said "注册资本（万元） (万元)"; one written so before the fix is
+    shown with the unit once, on the page and in the API."""
+    from huiqi.web.api.imports_schemas import ImportReportPublic
+
+    report = ImportReportPublic.of(
+        {"units_from_headers": ["注册资本（万元） (万元)", "营业收入 (万元)"]}
+    )
+    assert report.units_from_headers == ["注册资本（万元）", "营业收入 (万元)"]

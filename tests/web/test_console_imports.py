@@ -132,7 +132,11 @@ def test_a_capital_in_wan_yuan_is_said_on_its_report(portal: Portal) -> None:
     status, ref = upload(client, token, "市场主体.csv", body.encode())
     assert status == 303, ref
     text = client.get(f"/console/imports/{ref}").text
-    assert "按表头所注单位读取的金额列：注册资本（万元） (万元)。" in text, text
+    # Regression: the unit was said twice, "注册资本（万元） (万元)", in zh and en.
+    assert "按表头所注单位读取的金额列：注册资本（万元）。" in text, text
+    client.get("/lang/en")
+    text = client.get(f"/console/imports/{ref}").text
+    assert "Amounts read in the unit their header names: 注册资本（万元）." in text, text
 
 
 def test_amounts_read_in_the_declared_unit_are_said_on_the_chinese_report(portal: Portal) -> None:
@@ -182,13 +186,14 @@ def test_a_wide_sheet_is_said_on_the_chinese_report(portal: Portal) -> None:
     token = page_token(client, "/console/imports")
     body = (
         "统一社会信用代码,2023年营业收入(元),2024年营业收入(元)\n"
-        f"{make('91310115MA700001W')},100,abc\n"
+        f"{make('91310115MA700001W')},100,abc\n{make('91310115MA700002W')},,\n"
     )
     status, ref = upload(client, token, "宽表.csv", body.encode())
     assert status == 303, ref
     text = client.get(f"/console/imports/{ref}").text
-    assert "按宽表读取，年份 2023, 2024：每家企业每年一行" in text, text
+    assert "按宽表读取，年份 2023, 2024：文件的 2 行给出每家企业每个有值年份的一行" in text, text
     assert "2024年营业收入(元)" in text
+    assert "1 行在各年的列中都没有值，不产生任何行（第 3 行）：其内容均未导入。" in text, text
 
 
 def test_an_import_that_accepts_no_row_shows_its_rejects(steward: tuple[TestClient, str]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from huiqi.profiles.import_history import ImportDetail, ImportEntry
+from huiqi.profiles.import_report import once_named
 from huiqi.profiles.store import SnapshotInfo
 from huiqi.web.api.times import Utc
 
@@ -112,6 +113,8 @@ _COUNTS = (
     "legal_rep_overlaps",
     "shares_at_most_one",
     "no_district",
+    "wide_lines",
+    "wide_empty_lines",
 )
 _LISTS = (
     "messages",
@@ -149,6 +152,9 @@ class ImportReportPublic(BaseModel):
     header_line: int | None = None
     unit_line: int | None = None
     wide_years: list[int] = []  # a wide sheet's years (a column group per year)
+    wide_lines: int = 0  # a wide sheet's lines read (its row counts are enterprise-years)
+    wide_empty_lines: int = 0  # its lines with no value in any year: no row
+    wide_empty_first: list[int] = []  # the first of those, by their line in the file
     messages: list[str] = []  # the first rejects, one line each
     missing_columns: list[str] = []
     other_registries: list[str] = []
@@ -174,9 +180,12 @@ class ImportReportPublic(BaseModel):
             items = report.get(key)
             if isinstance(items, list):
                 values[key] = [str(i) for i in items]
-        years = report.get("wide_years")
-        if isinstance(years, list):
-            values["wide_years"] = [y for y in years if isinstance(y, int)]
+        for key in ("wide_years", "wide_empty_first"):
+            numbers = report.get(key)
+            if isinstance(numbers, list):
+                values[key] = [y for y in numbers if isinstance(y, int)]
+        # A report written before the unit was said once: "注册资本（万元） (万元)".
+        values["units_from_headers"] = [once_named(u) for u in values.get("units_from_headers", [])]
         by_field = report.get("rejects_by_field")
         if isinstance(by_field, dict):
             values["rejects_by_field"] = {
