@@ -29,10 +29,10 @@ from huiqi import clock
 from huiqi.engine import CompiledPolicy
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import HuiqiError
+from huiqi.profiles.daterules import PAST_DATES
 from huiqi.profiles.dictionary import Dictionary, Field, load_dictionary
 from huiqi.profiles.industry import IndustryCodeError, normalise_class
 from huiqi.profiles.numberrules import FULL_WIDTH, HALF_WIDTH
-from huiqi.profiles.validate import PAST_DATES
 
 # Derived fields and the question that stands for them.
 ASKED_AS = {"industry_section": "industry_class"}
@@ -298,7 +298,7 @@ def check_answer(q: Question, value: Any) -> Any:
 def _not_to_come(q: Question, typed: Any, today: dt.date) -> Any:
     """Regression (QA): the calculator took a registration dated 2030 and evaluated the
     policies for an enterprise founded in the future. What has happened is refused when
-    dated after today, as the importer refuses it (huiqi.profiles.validate.PAST_DATES); a
+    dated after today, as the importer refuses it (huiqi.profiles.daterules.PAST_DATES); a
     correction checks its dates against its own day (huiqi.delivery.corrections)."""
     if q.field in PAST_DATES and isinstance(typed, dt.date) and typed > today:
         raise ValueError(f"{typed} is after today, {today}: give a date that has passed")

@@ -3,39 +3,25 @@
 Under ``<imports_dir>/<snapshot_id>/`` each import leaves (one that accepted no row, and
 so made no snapshot, under ``<imports_dir>/not-imported/<time>-<hash>/``):
 
-* ``rejects.csv``  UTF-8 with BOM (so Excel opens it correctly): one row per
-  refused cell with ``file, line, column, field, value, reason``, then the whole
-  original row under the file's own headers. Written even when empty. A cell
-  that a spreadsheet would run as a formula gets an apostrophe in front
-  (:mod:`huiqi.sheetcells`).
+* ``rejects.csv``  every refused cell, then its whole row (:mod:`huiqi.profiles.rejects_csv`).
 * ``normalised.csv``  every value stored in another form than the file's text
-  (a lower-case USCC stored upper-cased, a code written as Excel's text formula
-  ``="0610"`` read as 0610): file, line, column, field, the original text and what
-  was stored. Written even when empty.
+  (:mod:`huiqi.profiles.normalised_csv`).
 * ``report.json``  counts, encoding, hash, mapping, rejects per field, first messages.
 * ``report.txt``   the same as a short human-readable summary.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
-from sqlglot import exp
-
 from huiqi.delivery import event_reasons as reasons
-from huiqi.fsmode import open_private, write_private_text
-from huiqi.profiles.checkselect import why
-from huiqi.profiles.formulatext import write_unwrapped
+from huiqi.fsmode import write_private_text
 from huiqi.profiles.mapping import normalise_header
 from huiqi.profiles.no_district import no_district_message
-from huiqi.profiles.sqlexpr import col, fn, lit, sql
-from huiqi.profiles.stagesql import STAGE
-from huiqi.sheetcells import safe_row
 
+# How many cases a report's line names (rejects, normalised cells, size classes...).
 FIRST_MESSAGES = 10
 
 
@@ -278,73 +264,6 @@ def _listed(head: str, items: list[str]) -> list[str]:
     return [head, *(f"  {m}" for m in items)]
 
 
-def reject_message(file: str, line: int, column: str, field: str, reason: str) -> str:
-    """One reject as a single line: where, then why. A header typed on two lines in its
-    cell (Alt+Enter: '营业收入' over '（万元）') is shown on one, as Excel shows it in a row."""
-    if not field:
-        return f"{file}, line {line}: {reason}"
-    shown = " ".join(column.splitlines()) if "\n" in column or "\r" in column else column
-    return f"{file}, line {line}, column '{shown}' (field '{field}'): {reason}"
-
-
-def write_rejects(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    *,
-    file: str,
-    headers: list[str],
-    positions: dict[int, str],
-    wide: dict[tuple[str, int], str] | None = None,
-) -> tuple[list[str], dict[str, int]]:
-    """Write ``rejects.csv``; return the first messages and the count per field.
-    ``wide``: (field, year) -> the file's header of that year's column, for a wide
-    sheet's long rows (:mod:`huiqi.profiles.wide`): each names the file's line and
-    the column of its year."""
-    from huiqi.profiles.wide import cell_at
-
-    header_of = {f: headers[i] for i, f in positions.items()}
-    fields = [positions[i] for i in sorted(positions)]
-    index = {f: i for i, f in enumerate(fields)}
-    query = (
-        exp.select(col("_line", "r"), col("field", "r"), col("reason", "r"))
-        .select(*(col(f, "s") for f in fields))
-        .from_(exp.to_table("_rejects").as_("r"))
-        .join(
-            exp.to_table(STAGE).as_("s"),
-            on=exp.EQ(this=col("_line", "s"), expression=col("_line", "r")),
-        )
-        .order_by(
-            col("_line", "r"),
-            fn(
-                "list_position",
-                exp.Array(expressions=[lit(f) for f in ["", *fields]]),
-                col("field", "r"),
-            ),
-        )
-    )
-    messages: list[str] = []
-    per_field: dict[str, int] = {}
-    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        # Every cell may hold the registry's text (values, headers): escaped against formulas.
-        out.writerow(
-            safe_row(
-                ["file", "line", "column", "field", "value", "reason"]
-                + [header_of[f] for f in fields]
-            )
-        )
-        result = con.execute(sql(query))
-        while chunk := result.fetchmany(10_000):
-            for line, field_name, reason, *cells in chunk:
-                line, column = cell_at(line, field_name, header_of.get(field_name, ""), wide)
-                value = cells[index[field_name]] if field_name in index else ""
-                out.writerow(safe_row([file, line, column, field_name, value, reason, *cells]))
-                per_field[field_name or "(row)"] = per_field.get(field_name or "(row)", 0) + 1
-                if len(messages) < FIRST_MESSAGES:
-                    messages.append(reject_message(file, line, column, field_name, reason))
-    return messages, per_field
-
-
 def _lines_named(first: list[int], count: int) -> str:
     """``line 3`` or ``lines 2, 4, ...``: the first lines of ``count`` cells (a line per
     cell, a line listed once), with ``...`` when more cells follow."""
@@ -352,97 +271,6 @@ def _lines_named(first: list[int], count: int) -> str:
     more = ", ..." if count > len(first) else ""
     word = "line" if len(shown) == 1 and not more else "lines"
     return f"{word} {', '.join(str(n) for n in shown)}{more}"
-
-
-def write_normalised(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    *,
-    file: str,
-    uscc_header: str,
-    industry_header: str | None = None,
-    headers: dict[str, str] | None = None,
-    wide: dict[tuple[str, int], str] | None = None,
-) -> dict[str, tuple[int, list[int]]]:
-    """Write ``normalised.csv``: every value stored in another form than the file's text.
-
-    That is a USCC written in lower case, stored in upper case (GB 32100-2015 uses
-    capitals only), an industry class written after its section letter (I6513),
-    stored as the class alone (6513), and a cell of any of ``headers``' fields (field ->
-    the file's header) written as Excel's text formula ``="0610"``, read as 0610
-    (:mod:`huiqi.profiles.formulatext`; under ``"formula_text"``). Returns, per field,
-    the count and the first line numbers. ``wide``: as :func:`write_rejects`'.
-    """
-    from huiqi.profiles.wide import cell_at
-
-    kinds = [
-        (
-            "uscc",
-            uscc_header,
-            "upper-cased",
-            # The cheap comparison first: the pattern runs only on the few codes it lets through.
-            # Only a cell that is a valid code once upper-cased: a total row's 'Total:' was
-            # listed (and counted) as a USCC upper-cased to 'TOTAL:'.
-            exp.and_(
-                exp.NEQ(this=col("uscc", "s"), expression=fn("upper", col("uscc", "s"))),
-                fn("regexp_matches", col("uscc", "s"), lit("[a-z]")),
-                col(why("uscc"), "c").is_(exp.null()),
-            ),
-        )
-    ]
-    if industry_header is not None:
-        kinds.append(
-            (
-                "industry_class",
-                industry_header,
-                "section letter removed",
-                exp.and_(
-                    fn("regexp_matches", col("industry_class", "s"), lit("^\\s*[A-Za-z]")),
-                    exp.NEQ(this=col("industry_class", "c"), expression=col("industry_class", "s")),
-                ),
-            )
-        )
-    found: dict[str, tuple[int, list[int]]] = {}
-    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["file", "line", "column", "field", "original", "stored", "change"])
-        for field_name, header, change, condition in kinds:
-            query = (
-                exp.select(col("_line", "s"), col(field_name, "s"), col(field_name, "c"))
-                .from_(exp.to_table(STAGE).as_("s"))
-                .join(
-                    exp.to_table("_checked").as_("c"),
-                    on=exp.EQ(this=col("_line", "s"), expression=col("_line", "c")),
-                )
-                .where(condition)
-                .order_by(col("_line", "s"))
-            )
-            count, first = 0, list[int]()
-            last: tuple[int, str] | None = None
-            result = con.execute(sql(query))
-            while chunk := result.fetchmany(10_000):
-                for staged_line, original, stored in chunk:
-                    line, column = cell_at(staged_line, field_name, header, wide)
-                    if (line, column) == last:
-                        continue  # a wide sheet's plain column: one cell for all its years
-                    last = (line, column)
-                    out.writerow(
-                        safe_row([file, line, column, field_name, original, stored, change])
-                    )
-                    count += 1
-                    if len(first) < FIRST_MESSAGES:
-                        first.append(int(line))
-            found[field_name] = (count, first)
-        found["formula_text"] = write_unwrapped(
-            con,
-            out.writerow,
-            file=file,
-            stage=STAGE,
-            headers=headers or {},
-            shown=FIRST_MESSAGES,
-            wide=wide,
-        )
-    return found
 
 
 def size_class_message(file: str, row: tuple) -> str:

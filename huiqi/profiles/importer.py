@@ -16,8 +16,9 @@ The steps, each in its own module:
    value, reason); duplicate keys in one file are rejected on every line.
 5. ``storerows`` write the good rows that are new or changed, mapped columns only
    (``upsert``), and what derives from them (size classes).
-6. ``import_report``  write ``rejects.csv``, ``report.json`` and ``report.txt``
-   under ``<imports_dir>/<snapshot_id>/``; the store freezes the snapshot.
+6. ``rejects_csv``, ``normalised_csv``, ``import_report``  write ``rejects.csv``,
+   ``normalised.csv``, ``report.json`` and ``report.txt`` under
+   ``<imports_dir>/<snapshot_id>/``; the store freezes the snapshot.
 
 An import that accepts rows is a snapshot, even one that changes nothing (its
 report then says "No changes"), so the history of what was received is complete.
@@ -55,8 +56,6 @@ from huiqi.profiles.import_report import (
     ImportReport,
     size_class_message,
     unit_named,
-    write_normalised,
-    write_rejects,
     write_report,
 )
 from huiqi.profiles.importdb import configure, import_scratch
@@ -64,9 +63,11 @@ from huiqi.profiles.mapping import Mapping, normalise_header
 from huiqi.profiles.mapping_finder import get_mapping
 from huiqi.profiles.no_district import FILE as NO_DISTRICT_FILE
 from huiqi.profiles.no_district import write_no_district
+from huiqi.profiles.normalised_csv import write_normalised
 from huiqi.profiles.parquetstage import drop_stage, is_view
 from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
 from huiqi.profiles.readers import Source, open_source
+from huiqi.profiles.rejects_csv import write_rejects
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
 from huiqi.profiles.storerows import Stored, store_rows

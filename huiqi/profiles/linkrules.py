@@ -36,6 +36,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.profiles.cellchecks import uscc_ok
+from huiqi.profiles.daterules import date_rule, not_after_today
 from huiqi.profiles.dictionary import Field, Label, load_codelist
 from huiqi.profiles.mapping import Mapping
 from huiqi.profiles.numberrules import decimal_rule, is_, quoted
@@ -54,7 +55,7 @@ from huiqi.profiles.sqlexpr import (
     num,
     try_cast,
 )
-from huiqi.profiles.validate import USCC_PENDING, Rule, date_rule, not_after_today, rule
+from huiqi.profiles.validate import USCC_PENDING, Rule, rule
 
 ENTERPRISE_WORDS = ("enterprise", "企业", "法人", "单位")
 PERSON_WORDS = ("person", "自然人", "个人")
@@ -181,7 +182,7 @@ def link_rules(
             out.append(rule(name, "DECIMAL(18,2)", v, parsed, checks, required=True))
         elif name == "signed_on":
             # A contract is imported once signed (QA: one "signed" in 2030 was kept), as a
-            # registration is refused when dated in the future (validate.PAST_DATES).
+            # registration is refused when dated in the future (daterules.PAST_DATES).
             parsed, checks = date_rule(v)
             checks.append(not_after_today(v, parsed, "a contract's signing"))
             out.append(rule(name, "DATE", v, parsed, checks, required=True))

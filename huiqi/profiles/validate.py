@@ -16,7 +16,8 @@ Accepted text, per type:
 * date: year, month and day in that order: ``2023-01-05``, ``2023/1/5`` (what a
   Chinese-locale Excel writes), ``2023.1.5``, ``2023年1月5日`` or ``20230105``,
   optionally with a midnight time; a real calendar date between 1900 and 2100.
-  A day-first or month-first date (``5/1/2023``) is refused: it is ambiguous.
+  A day-first or month-first date (``5/1/2023``) is refused: it is ambiguous
+  (:mod:`huiqi.profiles.daterules`).
 * boolean: 是/否, true/false, 1/0, Y/N, yes/no (any case).
 * enum: the code or its Chinese name from the code list. A district must be a
   current district: retired codes survive only inside USCCs (standards.md §1.1).
@@ -34,7 +35,6 @@ refuses any other formula as one, a free-text field keeps it.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -42,12 +42,11 @@ from sqlglot import exp
 from huiqi import clock
 from huiqi.profiles.cellchecks import control_check, invisible_check, uscc_ok
 from huiqi.profiles.coderules import boolean_rule, choice, enum_rule, string_rule
+from huiqi.profiles.daterules import PAST_DATES, date_rule, not_after_today
 from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.formulatext import formula_check
 from huiqi.profiles.mapping import LINK_LAYOUTS, Mapping
 from huiqi.profiles.numberrules import (
-    FULL_WIDTH,
-    HALF_WIDTH,
     Shortcut,
     decimal_rule_with_shortcut,
     half_width,
@@ -71,8 +70,6 @@ from huiqi.profiles.totalsrow import note_row_check, total_row_check
 
 YEAR_MIN = 1980
 YEAR_PLAIN = "[0-9]{4}"
-DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日, YYYYMMDD"
 TAG_PIECE = r"[^;；,，、|\s](?:[^;；,，、|]*[^;；,，、|\s])?"
 # Marks a bad USCC whose message is filled in from uscc.validate afterwards.
 USCC_PENDING = "\x00uscc"
@@ -88,111 +85,6 @@ class Rule:
     parsed: exp.Expression
     reason: exp.Expression
     plain: str | None = None  # the pattern of the shortcut, if the rule has one
-
-
-# Year, month, day in that order (never day-first: '5/1/2023' stays refused): ISO dashes,
-# slashes (what a Chinese-locale Excel writes: 2023/1/5), dots, 2023年1月5日 and YYYYMMDD,
-# optionally followed by a midnight time (a database export's '2023-01-05 00:00:00').
-_MIDNIGHT = r"[ T]0?0:00(?::00(?:\.0+)?)?"
-DATE_SHAPE = (
-    r"[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|\.[0-9]{1,2}\.[0-9]{1,2}"
-    rf"|年[0-9]{{1,2}}月[0-9]{{1,2}}日?|[0-9]{{4}})(?:{_MIDNIGHT})?"
-)
-
-
-def date_rule(v: exp.Expression) -> tuple[exp.Expression, list]:
-    # A date typed with a Chinese input method's full-width digits and marks
-    # (２０２３／１／５, ２０２３－０１－０５) is read as its ASCII form, as a number or a year
-    # is; a plain translate, not the regex of ``half_width``, since every cell of a date
-    # column reaches the shape check.
-    w = fn("translate", v, lit(FULL_WIDTH + "／"), lit(HALF_WIDTH + "/"))
-    # '2023年1月5日 0:00:00' ends in both: drop the time, then the 日 before it.
-    day = fn("regexp_replace", w, lit(f"日?(?:{_MIDNIGHT})?$"), lit(""))
-    dashed = fn("regexp_replace", day, lit("[/.年月]"), lit("-"), lit("g"))
-    month, mday = (
-        fn("lpad", fn("split_part", dashed, lit("-"), num(n)), num(2), lit("0")) for n in (2, 3)
-    )
-    iso = case(
-        # The usual writings first: they need no rewriting.
-        (matches(v, r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), v),
-        (
-            matches(w, r"[0-9]{8}"),
-            concat(
-                fn("substr", w, num(1), num(4)),
-                "-",
-                fn("substr", w, num(5), num(2)),
-                "-",
-                fn("substr", w, num(7), num(2)),
-            ),
-        ),
-        default=concat(fn("split_part", dashed, lit("-"), num(1)), "-", month, "-", mday),
-    )
-    parsed = try_cast(iso, "DATE")
-    out_of_range = not_(
-        exp.Between(
-            this=parsed,
-            low=cast(lit(DATE_MIN.isoformat()), "DATE"),
-            high=cast(lit(DATE_MAX.isoformat()), "DATE"),
-        )
-    )
-    # A date cell without a date format shows Excel's serial number (days from
-    # 1899-12-30): 43831 is 2020-01-01. Say so, with the date, rather than only "not a
-    # date" (whether it is Excel's count or another is the office's to confirm).
-    serial = exp.Add(
-        this=cast(lit("1899-12-30"), "DATE"),
-        expression=try_cast(fn("regexp_replace", v, lit(r"\.0+$"), lit("")), "INTEGER"),
-    )
-    checks = [
-        (
-            matches(v, r"[1-7][0-9]{4}(\.0+)?"),
-            concat(
-                quoted(v),
-                " is not a date but looks like an Excel date serial number (",
-                cast(serial, "VARCHAR"),
-                "): format the column as a date in Excel, or write the date as YYYY-MM-DD,"
-                " and import again",
-            ),
-        ),
-        (
-            # 05/06/2021: 5 June or 6 May? Said apart, as the refusal it is, not "not a date".
-            matches(w, r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4}"),
-            concat(
-                quoted(v),
-                " is written day or month first, which is ambiguous: write it year first"
-                f" from the source ({DATE_FORMATS}) and import again",
-            ),
-        ),
-        (
-            not_(matches(w, DATE_SHAPE)),
-            concat(quoted(v), f" is not a date; accepted formats: {DATE_FORMATS}"),
-        ),
-        (is_null(parsed), concat(quoted(v), " is not a real calendar date")),
-        (
-            out_of_range,
-            concat(quoted(v), f" is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}"),
-        ),
-    ]
-    return parsed, checks
-
-
-# Dates of what has already happened: a registry cannot record a founding, or a move into
-# the city, after the day it is imported. (An office's own date fields may well lie ahead:
-# a lease's end, a certificate's expiry.)
-PAST_DATES = {"registration_date": "a registration", "relocated_in_date": "a move into the city"}
-
-
-def not_after_today(
-    v: exp.Expression, parsed: exp.Expression, event: str
-) -> tuple[exp.Expression, exp.Expression]:
-    today = clock.today()
-    return (
-        is_(exp.GT(this=parsed, expression=cast(lit(today.isoformat()), "DATE"))),
-        concat(
-            quoted(v),
-            f" is after today ({today.isoformat()}): {event} cannot be dated in the future;"
-            " correct the date in the source and import again",
-        ),
-    )
 
 
 def _rule(

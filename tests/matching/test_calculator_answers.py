@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from huiqi import clock
 from huiqi.matching.answers import AnswerErrors, Question, check_answers
 from huiqi.matching.calculator import calculator_questions
-from huiqi.profiles.validate import PAST_DATES
+from huiqi.profiles.daterules import PAST_DATES
 
 QUESTIONS = calculator_questions(None)
 BY_KEY = {q.key: q for q in QUESTIONS}

@@ -17,11 +17,12 @@ from sqlglot import exp
 from huiqi import clock
 from huiqi.config import Settings
 from huiqi.profiles import uscc
+from huiqi.profiles.cellchecks import uscc_ok
+from huiqi.profiles.daterules import date_rule
 from huiqi.profiles.dictionary import load_dictionary
 from huiqi.profiles.importer import import_file
 from huiqi.profiles.numberrules import decimal_rule
 from huiqi.profiles.sqlexpr import col, sql
-from huiqi.profiles.validate import date_rule, uscc_ok
 
 PUDONG = uscc.make("91310115MA1H8R7C4")
 NOW = clock.today().year  # the suite's day (tests/conftest.py)
