@@ -322,13 +322,12 @@ def refuse_year_less(file: str, wide: WideHeader, chosen: Mapping) -> None:
     ]
     if not year_less:
         return
-    named = ", ".join(f"'{h}' (field '{f}')" for h, f in year_less)
-    first = year_less[0][0]
+    columns = ", ".join(f"'{h}' ({f})" for h, f in year_less)
+    example = f"'{wide.years[-1]}年{year_less[0][0]}'"
     raise ImportFileError(
-        f"{file}: a wide sheet (a column group per year: {', '.join(map(str, wide.years))}),"
-        f" but column{'s' if len(year_less) > 1 else ''} {named} name{'' if len(year_less) > 1 else 's'}"
-        " no year: huiqi does not guess which year's value a column is, and would not copy"
-        " one year's value into every year, so nothing was imported. Put the year in the"
-        f" header ('{wide.years[-1]}年{first}'), or take the column out of this sheet and"
-        " import it as a long file with a year column (年度)"
+        f"{file}: the column(s) {columns} of a wide sheet (a column group per year:"
+        f" {', '.join(map(str, wide.years))}) name no year; huiqi does not guess which year"
+        " such a column is of, nor copies one year's value into every year, so nothing was"
+        f" imported. Put the year in the header ({example}), or take the column out of this"
+        " sheet and import it as a long file with a year column (年度)"
     )

@@ -105,6 +105,19 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
         header=r"'[^']*'",
         other=r"'[^']*'",
     ),
+    # huiqi.profiles.wide: a wide sheet's imported column that names no year.
+    refusal(
+        N_(
+            "%(file)s: the column(s) %(columns)s of a wide sheet (a column group per year:"
+            " %(years)s) name no year; huiqi does not guess which year such a column is of,"
+            " nor copies one year's value into every year, so nothing was imported. Put the"
+            " year in the header (%(header)s), or take the column out of this sheet and import"
+            " it as a long file with a year column (年度)"
+        ),
+        columns=r".+",
+        years=r"[0-9, ]+",
+        header=r"'[^']*'",
+    ),
     # huiqi.profiles.declared_unit: a unit the sheet declares, where, and what is wrong.
     refusal(N_("%(file)s, line %(line)s: the sheet declares its amounts in %(shown)s"), **_UNIT),
     refusal(

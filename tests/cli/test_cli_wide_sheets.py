@@ -26,8 +26,9 @@ def test_a_wide_tax_sheet_imports_as_one_row_per_year(tmp_path: Path) -> None:
     code, out = run(data, "import", str(path), token=steward)
     said = " ".join(out.split())
     assert code == 4, out  # rows were rejected
-    assert "Rows: 1 read, 1 accepted, 1 rejected" in said
-    assert "Read as a wide sheet with years [2023, 2024]" in said
+    # Every count is of enterprise-years (it said "1 read, 1 accepted, 1 rejected").
+    assert "Rows: 2 read, 1 accepted, 1 rejected" in said
+    assert "Read as a wide sheet with years [2023, 2024]: its 1 line(s) give" in said
     assert "wide.csv, line 2, column '2024年营业收入(元)' (field 'revenue')" in said
 
 

@@ -78,21 +78,24 @@ def test_a_wide_sheet_and_a_long_one_both_fit_and_one_is_chosen(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("header", "named"),
+    ("header", "named", "example"),
     [
         (
             [*HEADER, "纳税信用等级"],
-            "column '纳税信用等级' (field 'tax_credit_rating') names no year",
+            "wide.csv: the column(s) '纳税信用等级' (tax_credit_rating) of a wide sheet (a"
+            " column group per year: 2023, 2024) name no year",
+            "'2024年纳税信用等级'",
         ),
         (
             ["统一社会信用代码", "纳税信用等级", "资产总额(元)", "2023年营业收入(元)"],
-            "columns '纳税信用等级' (field 'tax_credit_rating'), '资产总额(元)' (field"
-            " 'total_assets') name no year",
+            "the column(s) '纳税信用等级' (tax_credit_rating), '资产总额(元)' (total_assets)"
+            " of a wide sheet (a column group per year: 2023) name no year",
+            "'2023年纳税信用等级'",
         ),
     ],
 )
 def test_a_column_without_a_year_is_refused_naming_it(
-    tmp_path: Path, header: list[str], named: str
+    tmp_path: Path, header: list[str], named: str, example: str
 ) -> None:
     """Regression: a column with no year in a wide sheet ("纳税信用等级" beside 2023's and
     2024's revenue) was copied into every year's row, one rating standing for every year."""
@@ -102,7 +105,8 @@ def test_a_column_without_a_year_is_refused_naming_it(
         import_file(settings, path)
     message = refused.value.message
     assert named in message, message
-    assert "nothing was imported" in message and "Put the year in the header" in message
+    assert "nothing was imported" in message
+    assert f"Put the year in the header ({example})" in message
     assert "import it as a long file with a year column (年度)" in message
 
 

@@ -223,6 +223,9 @@ SAMPLES = {
     "wanted": "['统一社会信用代码', '年度']",
     "found": "['统一社会信用代码']",
     "names": "['tax', 'statistics']",
+    # A wide sheet's column with no year (huiqi.profiles.wide).
+    "columns": "'纳税信用等级' (tax_credit_rating)",
+    "years": "2023, 2024",
     "letter": "C",
     "other_letter": "D",
     "shown": "万元 (wan_yuan)",

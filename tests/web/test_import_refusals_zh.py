@@ -132,3 +132,19 @@ def test_a_sheet_named_for_a_csv_file_reads_in_chinese(portal: Portal) -> None:
     assert said, page
     assert "&#39;参保.csv&#39; 不是工作簿" in said.group(1), said.group(1)
     assert 'value="数据表"' in page  # the form keeps what was typed
+
+
+def test_a_wide_sheets_column_without_a_year_is_refused_in_chinese(portal: Portal) -> None:
+    """A wide sheet's column with no year (纳税信用等级 beside 2023's and 2024's revenue)
+    is refused, naming it, in the page's language (it was copied into every year)."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = (
+        "统一社会信用代码,2023年营业收入(元),2024年营业收入(元),纳税信用等级\n"
+        f"{portal.usccs[0]},1,2,A\n"
+    )
+    status, page = upload(client, token, "宽表.csv", body.encode())
+    assert status == 400
+    said = re.search(r'id="file-error">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert "宽表.csv：宽表（每年一组列：2023, 2024）中的列 &#39;纳税信用等级&#39;" in said, said
+    assert "&#39;2024年纳税信用等级&#39;" in said and "name no year" not in said, said
