@@ -187,6 +187,25 @@ SERVICE_FIELDS = [
         {"username": "ann", "roles": ["admin"], "email": "not-an-address"},
         "email",
     ),
+    (
+        "admin",
+        "POST",
+        "/api/v1/users",
+        {"username": "ann", "roles": ["policy_author=department:NoSuchDepartment"]},
+        "roles",
+    ),
+    # Regression (qa5): a change's unknown department, its last role removed and nothing to
+    # change named no field.
+    (
+        "admin",
+        "PATCH",
+        "/api/v1/users/steward",
+        {"add_roles": ["policy_author=department:NoSuchDepartment"]},
+        "add_roles",
+    ),
+    ("admin", "PATCH", "/api/v1/users/steward", {"remove_roles": ["data_steward"]}, "remove_roles"),
+    ("admin", "PATCH", "/api/v1/users/steward", {}, "add_roles"),
+    ("admin", "PATCH", "/api/v1/users/steward", {"new_departments": True}, "add_roles"),
     ("ent1", "POST", "/api/v1/corrections", {"field": "no_such_field", "value": "1"}, "field"),
     ("ent1", "POST", "/api/v1/requests", {"category": "no_such", "text": "x"}, "category"),
     ("ent1", "POST", "/api/v1/calculator", {"answers": {"insured_employees": "many"}}, None),
