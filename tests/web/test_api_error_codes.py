@@ -299,6 +299,32 @@ def test_a_record_that_is_no_application_is_not_found_as_one(
     assert body["detail"] == f"record {offer} is not an application (申报)"
 
 
+def test_a_record_that_is_no_offer_is_not_found_as_one(portal: Portal) -> None:
+    """Regression (qa5): claiming an application (申报) was a 409, as if an offer were there
+    in a state that did not allow it, where submitting an offer is a 404: a record
+    addressed as what it is not is not found as one, in both directions. Its enterprise is
+    told what it is; another enterprise is refused first (403), told nothing of it."""
+    client, records = portal.client(), _records(portal, "ent4")
+    application = records["web-apply"]
+    url = f"/api/v1/records/{application}/claim"
+    sent = client.post(url, headers=bearer(portal, "ent4"))
+    assert sent.status_code == 404, sent.text
+    assert sent.json() == {
+        "error": "Not found",
+        "code": "not_found",
+        "field": None,
+        "detail": f"record {application} is not an offer (直达快享) to claim: it is an"
+        " application (申报); submit it instead",
+    }
+    assert client.post(url, headers=bearer(portal, "ent5")).status_code == 403
+    # A record granted already (免申即享 here) answers its grant, nothing claimed, as before.
+    auto = client.post(
+        f"/api/v1/records/{records['web-auto']}/claim", headers=bearer(portal, "ent4")
+    )
+    assert auto.status_code == 200 and auto.json()["already"], auto.text
+    assert "granted automatically (免申即享); nothing to claim" in auto.json()["message"]
+
+
 JSONISH = st.one_of(
     st.binary(max_size=60),
     st.text(max_size=60).map(lambda t: t.encode("utf-8")),
