@@ -16,6 +16,13 @@ easy to test guesses against as a plain one, and a body may hold a password.
 * :func:`keep` once answered successfully, :func:`release` otherwise (a refused or failed
   call did nothing, and its key may be sent again).
 
+A kept answer is given again only while the account holds every role it held when the
+call was made (``Call.grants``; a role or scope taken away since, an officer moved to
+another district, may no longer see what the answer shows), and only if it was kept: an
+answer larger than :data:`MAX_ANSWER` keeps its status and headers but not its body. Either
+way a repeat is :class:`NotReplayed` (409): the first call was carried out, it is not
+carried out again, and its answer is not given.
+
 The unique index on (principal, idempotency_key) decides between two calls that race.
 Rows older than :data:`KEEP` are deleted as new keys are claimed, and an expired key is a
 new key. A call still "in flight" after :data:`IN_FLIGHT` was left by a worker that
@@ -44,6 +51,10 @@ from huiqi.errors import HuiqiError, StateConflict
 
 KEEP = dt.timedelta(hours=24)  # how long a key and its answer are kept
 IN_FLIGHT = dt.timedelta(minutes=30)  # a call unanswered for longer was abandoned
+# The largest answer body kept for a repeat (256 KiB): an API write's answer is a record, a
+# report or a page of refusals; a larger one is not held in the table for 24 hours.
+MAX_ANSWER = 256 * 1024
+HEADER = "Idempotency-Key"
 
 
 class KeyReused(HuiqiError):
@@ -52,6 +63,13 @@ class KeyReused(HuiqiError):
 
 class KeyInFlight(StateConflict):
     """The first call with this key is still being answered: repeat it in a moment."""
+
+
+class NotReplayed(StateConflict):
+    """The first call with this key was carried out, but its answer is not given again:
+    it was too large to keep, or the account no longer holds every role it held then."""
+
+    field = HEADER
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,9 @@ class Call:
     method: str
     path: str  # with the query string, if any
     body_sha256: str
+    # The account's roles as held when it calls ("role" or "role=scope"); not part of
+    # what the key stands for, but what a kept answer is bound to.
+    grants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +114,7 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
                             method=call.method,
                             path=call.path,
                             body_sha256=call.body_sha256,
+                            grants=json.dumps(sorted(set(call.grants)), ensure_ascii=False),
                             created_at=at,
                         )
                         .returning(calls.c.id)
@@ -115,7 +137,9 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
             " request exactly"
         )
     if row.status is not None:
-        return Answer(row.status, _headers(row.headers), bytes(row.body or b""))
+        answer = Answer(row.status, _headers(row.headers), bytes(row.body or b""))
+        _check_replay(call, row.grants, answer, kept=row.body is not None)
+        return answer
     if row.created_at < at - IN_FLIGHT and _take_over(session, row.id, row.created_at, at):
         return int(row.id)
     raise KeyInFlight(
@@ -125,16 +149,48 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
 
 
 def keep(session: Session, claimed: int, answer: Answer) -> None:
-    """Keep the answer of the call that claimed row ``claimed``."""
+    """Keep the answer of the call that claimed row ``claimed``: its status and headers,
+    and its body unless it is larger than :data:`MAX_ANSWER` (a repeat is then refused,
+    :class:`NotReplayed`, never carried out again)."""
     session.execute(
         update(calls)
         .where(calls.c.id == claimed, calls.c.status.is_(None))
         .values(
             status=answer.status,
             headers=json.dumps([list(pair) for pair in answer.headers]),
-            body=answer.body,
+            body=answer.body if len(answer.body) <= MAX_ANSWER else None,
         )
     )
+
+
+def _check_replay(call: Call, held: str | None, answer: Answer, *, kept: bool) -> None:
+    """Refuse to give ``answer`` again (:class:`NotReplayed`) when the account no longer
+    holds a role it held when the call was made (``held``: those roles, JSON; None for a
+    call made before they were recorded), or when the answer was too large to keep."""
+    first = f"it was answered {answer.status}" + "".join(
+        f", {name}: {value}" for name, value in answer.headers if name.lower() == "location"
+    )
+    then = set(json.loads(held)) if held is not None else None
+    if then is None or not then <= set(call.grants):
+        why = (
+            f"your account no longer holds {', '.join(sorted(then - set(call.grants)))},"
+            " which it held then, so it may no longer see what the answer shows"
+            if then is not None
+            else "the roles your account held then were not recorded (a call made before"
+            " huiqi kept them)"
+        )
+        raise NotReplayed(
+            f"the request first sent with the {HEADER} {call.key!r} was carried out ({first}),"
+            f" but its answer is not given again: {why}; it is not carried out again. Read"
+            " what it changed with a GET, which shows what your roles allow now"
+        )
+    if not kept:
+        raise NotReplayed(
+            f"the request first sent with the {HEADER} {call.key!r} was carried out ({first}),"
+            f" but its answer was larger than the {MAX_ANSWER:,} bytes kept for a repeat, so"
+            " it is not given again, and the request is not carried out again. Read what it"
+            " changed with a GET"
+        )
 
 
 def release(session: Session, claimed: int) -> None:

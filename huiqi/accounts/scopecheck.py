@@ -88,11 +88,16 @@ def _close(name: str, known: set[str], english: dict[str, str]) -> list[str]:
 
 
 def check_policy_departments(
-    session: Session, grants: Iterable[RoleGrant], *, new_departments: bool = False
+    session: Session,
+    grants: Iterable[RoleGrant],
+    *,
+    new_departments: bool = False,
+    field: str = "roles",
 ) -> list[str]:
     """Refuse (RoleError, exit 2) a policy role scoped to a department no policy names,
     saying which it was probably meant as; with ``new_departments`` accept it: the names
-    so accepted, for the audit event."""
+    so accepted, for the audit event. ``field``: the request's field the roles came in
+    (``roles`` of a new user, ``add_roles`` of a change), which the refusal names."""
     wanted = [
         (g, (g.scope or "").removeprefix("department:"))
         for g in grants
@@ -121,4 +126,4 @@ def check_policy_departments(
                 " issued no policy yet, add --new-department."
             )
         )
-    raise RoleError(problems[0].message, more=tuple(problems[1:]))
+    raise RoleError(problems[0].message, more=tuple(problems[1:]), field=field)

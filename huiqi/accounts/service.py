@@ -293,7 +293,10 @@ def change_user(
     held = {RoleGrant(Role(r.role), r.scope): r for r in user.roles}
     add_roles = list(add_roles)
     new = check_policy_departments(
-        session, [g for g in add_roles if g not in held], new_departments=new_departments
+        session,
+        [g for g in add_roles if g not in held],
+        new_departments=new_departments,
+        field="add_roles",
     )
     for g in remove_roles:
         if g not in held:
@@ -316,7 +319,9 @@ def change_user(
             held[g] = user.roles[-1]
             changes.append(f"+{g}")
     if not held:
-        raise AccountError(f"'{username}' would hold no role; disable the user instead")
+        raise AccountError(
+            f"'{username}' would hold no role; disable the user instead", field="remove_roles"
+        )
     if password is not None:
         user.password_hash = hash_password(password)
         changes.append("password")
@@ -337,7 +342,9 @@ def change_user(
                 f"'{username}' already holds {', '.join(already)}; nothing changed",
                 field="add_roles",
             )
-        raise AccountError(NOTHING_TO_CHANGE)
+        # About the change as a whole; named by its first field, a role to add, as the
+        # console's form says it ("choose a role to add or one to remove").
+        raise AccountError(NOTHING_TO_CHANGE, field="add_roles")
     session.flush()
     record_event(
         session,

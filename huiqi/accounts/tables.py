@@ -79,7 +79,11 @@ api_idempotency = Table(
     Column("body_sha256", String(64), nullable=False),
     Column("status", Integer, nullable=True),
     Column("headers", Text, nullable=True),  # the answer's kept headers, a JSON list of pairs
+    # NULL with a status: the answer was larger than idempotent_calls.MAX_ANSWER, not kept.
     Column("body", LargeBinary, nullable=True),
+    # The account's roles as held when the call was made, a JSON list of "role=scope"
+    # (0027): a repeat is answered only while the account still holds every one of them.
+    Column("grants", Text, nullable=True),
     Column("created_at", DateTime, nullable=False, index=True),
     UniqueConstraint("principal", "idempotency_key"),
 )

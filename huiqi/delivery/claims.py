@@ -32,7 +32,8 @@ from huiqi.policies.loader import parse_policy
 
 
 class ClaimError(StateConflict):
-    """The offer cannot be claimed (expired, not an offer, budget spent...).
+    """The offer cannot be claimed (expired, retired, commitments not given...); a record
+    that is no offer is a NotFoundError.
 
     ``to_attest``: the attested criteria the enterprise must confirm first, when that is
     the reason (a shell says how: the CLI's ``--attest``, the portal's check boxes);
@@ -170,7 +171,17 @@ def claim(
             }.get(DeliveryMode(ent.mode), "already claimed")
             return ClaimResult(ent.id, ent.status, grant.id, grant.amount_fen, how, already=True)
         if ent.mode != DeliveryMode.CONFIRM:
-            raise ClaimError(f"record {ent.id} is a '{ent.mode}' delivery, not an offer to confirm")
+            # A record that is no offer is not found as one (404), as a record that is no
+            # application is not found as one (delivery.applications): regression (qa5),
+            # claiming an application was a 409, as if an offer were there in a state that
+            # did not allow it. Said after the access check: only to its enterprise.
+            raise NotFoundError(
+                f"record {ent.id} is not an offer (直达快享) to claim: it is an application"
+                " (申报); submit it instead"
+                if ent.mode == DeliveryMode.APPLY
+                else f"record {ent.id} is not an offer (直达快享) to claim: it is delivered"
+                " automatically (免申即享), with nothing to claim"
+            )
         if ent.status != RecordStatus.OFFERED:
             raise ClaimError(
                 f"offer {ent.id} is '{ent.status}': {ent.status_reason or 'it cannot be claimed'}"

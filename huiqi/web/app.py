@@ -121,7 +121,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = idempotent.describe(error_schema.describe_422(generate()))
+            app.openapi_schema = idempotent.describe(error_schema.describe_errors(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

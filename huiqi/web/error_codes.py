@@ -21,6 +21,7 @@ ErrorCode = Literal[
     "invalid",
     "invalid_request",
     "conflict",
+    "not_replayed",
     "busy",
     "no_data",
     "internal",
@@ -39,6 +40,11 @@ CODES: dict[str, tuple[int, str]] = {
     "not_found": (404, "nothing with that id that is the caller's to see, or no such address"),
     "method_not_allowed": (405, "the address does not take this method"),
     "conflict": (409, "the state of what the request acts on does not allow it"),
+    "not_replayed": (
+        409,
+        "a repeat (its Idempotency-Key) of a call carried out before, whose answer is not"
+        " given again: too large to keep, or the account's roles changed since",
+    ),
     "too_large": (413, "a file or body above its limit"),
     "throttled": (429, "too many attempts; wait Retry-After seconds"),
     "busy": (503, "busy; retry after Retry-After seconds"),

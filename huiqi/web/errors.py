@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.accounts.access import AccessDenied, NotSignedIn
+from huiqi.accounts.idempotent_calls import NotReplayed
 from huiqi.accounts.throttle import SignInThrottled
 from huiqi.delivery.applications import ApplicationError, ReasonRefused
 from huiqi.delivery.claims import ClaimError
@@ -69,6 +70,7 @@ STATUSES: list[tuple[type[BaseException], int, str, ErrorCode]] = [
     (RepaymentError, 409, N_("Cannot do that"), "conflict"),
     (JobBusy, 409, N_("Already running"), "conflict"),
     (JobError, 409, N_("Cannot resume"), "conflict"),
+    (NotReplayed, 409, N_("Cannot do that"), "not_replayed"),
     (StateConflict, 409, N_("Cannot do that"), "conflict"),
     (DatabaseBusy, 503, N_("Busy, please retry"), "busy"),
     (StoreError, 503, N_("No enterprise data yet"), "no_data"),

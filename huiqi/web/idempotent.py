@@ -7,7 +7,11 @@ PATCH, DELETE under ``/api/v1``), one mechanism for all of them (docs/api.md
   nothing is done twice;
 * the same key with another body or another endpoint: 422, nothing done;
 * the same key while the first call is still being answered: 409, to retry in a moment;
-* a key that is not 1 to 64 visible ASCII characters: 422 naming the header.
+* a key that is not 1 to 64 visible ASCII characters: 422 naming the header;
+* a repeat whose answer was not kept (larger than
+  :data:`~huiqi.accounts.idempotent_calls.MAX_ANSWER`), or made by an account that no
+  longer holds every role it held then: 409 ``not_replayed``, the call not carried out
+  again.
 
 Three parts: :class:`Idempotent`, an ASGI wrapper, fingerprints the body as the route
 reads it and holds the answer of a claimed call until it is kept;
@@ -15,7 +19,8 @@ reads it and holds the answer of a claimed call until it is kept;
 of the body (spooled to disk beyond 1 MB, never held twice), claims the key for the
 signed-in account (:mod:`huiqi.accounts.idempotent_calls`) or answers from it; and the
 exception handler that answers a replay. Only a successful (2xx) answer is kept: a
-refused or failed call did nothing, and its key may be sent again.
+refused or failed call did nothing, and its key may be sent again. The account's roles are
+kept with the call, and a replay is answered only while it holds each of them still.
 
 A multipart body is compared without its boundary, which an HTTP client draws anew for
 each request it encodes, a retry included.
@@ -306,6 +311,7 @@ async def idempotency_first(request: Request) -> None:
         method=request.method,
         path=exchange.target,
         body_sha256=await exchange.fingerprint(),
+        grants=tuple(str(g) for g in who.actor.grants),
     )
     factory: sessionmaker[Session] = request.app.state.factory
 
@@ -347,8 +353,10 @@ HEADER_PARAMETER = {
     "description": "A new random key for each request (e.g. a UUID). Sent again with the"
     " same request (a retry), it is answered as the first time, with"
     f" `{REPLAYED}: true`, and nothing is done twice; with another body or endpoint it is"
-    " a 422; while the first is still being answered, a 409. Kept 24 hours per account."
-    " See docs/api.md, Idempotency keys.",
+    " a 422; while the first is still being answered, a 409. Kept 24 hours per account;"
+    " an answer above 256 KiB is not kept, and a repeat of it, or one by an account that"
+    " lost a role or scope since, is a 409 `not_replayed` (not carried out again). See"
+    " docs/api.md, Idempotency keys.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": "^[!-~]+$"},
 }
 

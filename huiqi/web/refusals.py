@@ -246,6 +246,18 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
     _refusal(N_("no complainant %(id)s")),
     _refusal(N_("%(code)s is not a department of the desk; departments: %(known)s")),
     _refusal(N_("record %(id)s is not an application (申报)")),
+    _refusal(
+        N_(
+            "record %(id)s is not an offer (直达快享) to claim: it is an application (申报);"
+            " submit it instead"
+        )
+    ),
+    _refusal(
+        N_(
+            "record %(id)s is not an offer (直达快享) to claim: it is delivered automatically"
+            " (免申即享), with nothing to claim"
+        )
+    ),
     _refusal(N_("application %(id)s is '%(status)s' and cannot be rejected")),
     _refusal(N_("application %(id)s is '%(status)s' and cannot be submitted")),
     _refusal(N_("application %(id)s is '%(status)s'; only submitted ones are decided")),

@@ -373,3 +373,30 @@ def test_an_email_that_is_no_address_is_refused(
             accounts.change_user(s, actor=admin, username="cfo", email="cfo at czj")
         changed = accounts.change_user(s, actor=admin, username="cfo", email="")
     assert changed.email is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "said"),
+    [
+        (
+            {"add_roles": [RoleGrant.parse("policy_author=department:NoSuchDepartment")]},
+            "add_roles",
+            "no policy names 'NoSuchDepartment' as its issuing department",
+        ),
+        ({"remove_roles": [RoleGrant(Role.DATA_STEWARD)]}, "remove_roles", "would hold no role"),
+        ({}, "add_roles", "nothing to change"),
+        ({"new_departments": True}, "add_roles", "nothing to change"),
+    ],
+)
+def test_a_refused_change_names_the_field_it_is_about(
+    sessions: sessionmaker[Session], change: dict[str, object], field: str, said: str
+) -> None:
+    """Regression (qa5): change_user's unknown department, its last role removed and
+    nothing to change named no field, where its other refusals name theirs."""
+    admin = _admin(sessions)
+    with transaction(sessions) as s:
+        accounts.add_user(s, actor=admin, username="st", roles=[RoleGrant(Role.DATA_STEWARD)])
+    with transaction(sessions) as s, pytest.raises((RoleError, accounts.AccountError)) as info:
+        accounts.change_user(s, actor=admin, username="st", **change)  # type: ignore[arg-type]
+    assert said in str(info.value)
+    assert info.value.field == field

@@ -126,13 +126,15 @@ def test_claiming_twice_and_at_once_gives_one_grant(portal: Portal) -> None:
     assert len(grants.json()) == 1
 
 
-def test_claiming_what_is_not_an_offer_is_a_conflict(portal: Portal) -> None:
+def test_claiming_what_is_not_an_offer_is_not_found_as_one(portal: Portal) -> None:
+    """An application claimed is no offer: a 404 (it was a 409 until qa5), as an offer
+    submitted is no application."""
     client, token = portal.client(), portal.token("ent3")
     record = client.get(
         "/api/v1/records", params={"policy_id": APPLY}, headers=bearer(token)
     ).json()[0]
     response = client.post(f"/api/v1/records/{record['id']}/claim", headers=bearer(token))
-    assert response.status_code == 409 and "not an offer" in response.json()["detail"]
+    assert response.status_code == 404 and "not an offer" in response.json()["detail"]
 
 
 def test_a_prefilled_application_is_submitted_once(portal: Portal) -> None:

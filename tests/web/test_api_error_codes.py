@@ -187,6 +187,25 @@ SERVICE_FIELDS = [
         {"username": "ann", "roles": ["admin"], "email": "not-an-address"},
         "email",
     ),
+    (
+        "admin",
+        "POST",
+        "/api/v1/users",
+        {"username": "ann", "roles": ["policy_author=department:NoSuchDepartment"]},
+        "roles",
+    ),
+    # Regression (qa5): a change's unknown department, its last role removed and nothing to
+    # change named no field.
+    (
+        "admin",
+        "PATCH",
+        "/api/v1/users/steward",
+        {"add_roles": ["policy_author=department:NoSuchDepartment"]},
+        "add_roles",
+    ),
+    ("admin", "PATCH", "/api/v1/users/steward", {"remove_roles": ["data_steward"]}, "remove_roles"),
+    ("admin", "PATCH", "/api/v1/users/steward", {}, "add_roles"),
+    ("admin", "PATCH", "/api/v1/users/steward", {"new_departments": True}, "add_roles"),
     ("ent1", "POST", "/api/v1/corrections", {"field": "no_such_field", "value": "1"}, "field"),
     ("ent1", "POST", "/api/v1/requests", {"category": "no_such", "text": "x"}, "category"),
     ("ent1", "POST", "/api/v1/calculator", {"answers": {"insured_employees": "many"}}, None),
@@ -278,6 +297,32 @@ def test_a_record_that_is_no_application_is_not_found_as_one(
     body = sent.json()
     assert body["code"] == "not_found"
     assert body["detail"] == f"record {offer} is not an application (申报)"
+
+
+def test_a_record_that_is_no_offer_is_not_found_as_one(portal: Portal) -> None:
+    """Regression (qa5): claiming an application (申报) was a 409, as if an offer were there
+    in a state that did not allow it, where submitting an offer is a 404: a record
+    addressed as what it is not is not found as one, in both directions. Its enterprise is
+    told what it is; another enterprise is refused first (403), told nothing of it."""
+    client, records = portal.client(), _records(portal, "ent4")
+    application = records["web-apply"]
+    url = f"/api/v1/records/{application}/claim"
+    sent = client.post(url, headers=bearer(portal, "ent4"))
+    assert sent.status_code == 404, sent.text
+    assert sent.json() == {
+        "error": "Not found",
+        "code": "not_found",
+        "field": None,
+        "detail": f"record {application} is not an offer (直达快享) to claim: it is an"
+        " application (申报); submit it instead",
+    }
+    assert client.post(url, headers=bearer(portal, "ent5")).status_code == 403
+    # A record granted already (免申即享 here) answers its grant, nothing claimed, as before.
+    auto = client.post(
+        f"/api/v1/records/{records['web-auto']}/claim", headers=bearer(portal, "ent4")
+    )
+    assert auto.status_code == 200 and auto.json()["already"], auto.text
+    assert "granted automatically (免申即享); nothing to claim" in auto.json()["message"]
 
 
 JSONISH = st.one_of(

@@ -80,9 +80,9 @@ def conflicts(api: Api) -> list[tuple[str, Call]]:
         )
 
     return [
-        ("claim an application", lambda: api.post("ent2", f"/api/v1/records/{api.record('ent2', APPLY)}/claim")),
-        # Submitting an offer is a 404, the record being no application
-        # (test_api_error_codes.test_a_record_that_is_no_application_is_not_found_as_one).
+        # Submitting an offer, or claiming an application, is a 404, the record being no
+        # application, no offer (test_api_error_codes.test_a_record_that_is_no_application_
+        # is_not_found_as_one, test_a_record_that_is_no_offer_is_not_found_as_one).
         ("approve an open application", lambda: api.post("officer", f"/api/v1/applications/{api.record('ent2', APPLY)}/approve")),
         ("resolve a record not flagged", lambda: api.post("officer", f"/api/v1/records/{api.record('ent2', AUTO)}/review", {"decision": "keep", "reason": "核实"})),
         ("rate an offer not yet decided", lambda: api.post("ent2", "/api/v1/ratings", {"entitlement_id": api.record("ent2", OFFER), "stars": 4})),
