@@ -53,21 +53,24 @@ def test_each_new_version_replaces_the_older_versions_open_question(
     """Regression: v2 and v3 of a policy, each giving a different amount, each flagged the
     enterprise v1 had granted ("v2 would give ...", "v3 would give ..."): the queue asked
     the officer once per version. The newest version's flag replaces the older one's."""
-    b = uscc(2)
-    settings, _ = build_store(tmp_path / "data", {b: 2})
-    _publish(settings, sessions, 1, 1000)
+    a, b = uscc(1), uscc(2)
+    settings, _ = build_store(tmp_path / "data", {a: 2, b: 2})
+    v1, _ = _publish(settings, sessions, 1, 1000)
+    build_store(tmp_path / "data", {a: 0, b: 2})  # a no longer qualifies: its grant flagged
+    assert deliver(settings, sessions, v1.id, actor=OFFICER).flagged == 1
     v2, second = _publish(settings, sessions, 2, 1001)
-    assert second.flagged == 1 and _queue(sessions) == [(b, 2)]
+    assert second.flagged == 1 and _queue(sessions) == [(a, 1), (b, 2)]
     v3, third = _publish(settings, sessions, 3, 1002)
     assert third.flagged == 1 and third.flags_closed == 1
     assert "older versions' flags closed, nothing left to decide: 1" in third.summary()
-    assert _queue(sessions) == [(b, 3)]
+    # One question each: a's grant under v1 (it waits), b's correction under v3.
+    assert _queue(sessions) == [(a, 1), (b, 3)]
 
     with sessions() as s:
         old = s.scalars(select(Entitlement).where(Entitlement.policy_version_id == v2.id)).one()
         assert (old.status, old.review_flag, old.review_reason) == ("excluded", False, None)
-        # One grant, v1's, whatever the versions asked.
-        assert s.scalar(select(func.count()).select_from(Grant)) == 1
+        # v1's grants, one each, whatever the versions asked.
+        assert s.scalar(select(func.count()).select_from(Grant)) == 2
     assert _closed(sessions) == {
         f"entitlement:{old.id}": "once-q v3 delivers instead and the record gave the enterprise"
         " nothing: no decision is left to take"
