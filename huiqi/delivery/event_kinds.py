@@ -69,6 +69,7 @@ _WRITTEN: tuple[str, ...] = (
     "superseded",
     "outranked",
     "review_flag",
+    "review_closed",
     "repayment_released",
     # applications (huiqi.delivery.applications, withdrawal, attachments)
     "submit",

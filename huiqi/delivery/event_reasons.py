@@ -136,6 +136,20 @@ NO_LONGER_ELIGIBLE = EventReason(
     ("review_flag",),
     {"id": r"\d+"},
 )
+# A flag no decision is left for, closed with its version (huiqi.delivery.flag_closing):
+# the record gave the enterprise nothing, under a version retired or replaced.
+FLAG_CLOSED_RETIRED = EventReason(
+    "%(policy)s v%(version)s is retired and the record gave the enterprise nothing:"
+    " no decision is left to take",
+    ("review_closed",),
+    {"version": r"\d+"},
+)
+FLAG_CLOSED_REPLACED = EventReason(
+    "%(policy)s v%(version)s delivers instead and the record gave the enterprise nothing:"
+    " no decision is left to take",
+    ("review_closed",),
+    {"version": r"\d+"},
+)
 # A record eligible for 0.00 yuan: its note, and the reason of its event (huiqi.delivery.zero,
 # huiqi.delivery.grantmaker).
 ZERO_AMOUNT = EventReason(

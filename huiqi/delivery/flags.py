@@ -31,7 +31,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_events
-from huiqi.delivery.lost_criteria import Conditions, audit_summary
+from huiqi.delivery.lost_criteria import Conditions, audit_summary, stored_form
 from huiqi.delivery.models import Entitlement, utcnow
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES
 from huiqi.delivery.tables import entitlements
@@ -112,7 +112,8 @@ def flag_for_review(
     """Flag these records (entitlement id, USCC, version id) for an officer's review, with
     an audit event each: the enterprise is no longer eligible on snapshot ``sid``; with
     ``details`` (by version id and USCC), the conditions it fails, kept on the record
-    (``review_criteria``) and summed up in the event."""
+    (``review_criteria``, in their stored form: ``lost_criteria.stored_form``) and
+    summed up in the event."""
     reason = reasons.NO_LONGER_ELIGIBLE(id=sid)
     found = details or {}
     for start in range(0, len(lost), CHUNK):
@@ -129,7 +130,7 @@ def flag_for_review(
                 last_snapshot_id=sid,
                 updated_at=now,
             ),
-            [{"record": i, "criteria": found.get((v, u))} for i, u, v in part],
+            [{"record": i, "criteria": _stored(found.get((v, u)))} for i, u, v in part],
         )
         record_events(
             s,
@@ -147,6 +148,11 @@ def flag_for_review(
                 for i, u, pv_id in part
             ],
         )
+
+
+def _stored(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the record keeps of its conditions: what its version cannot give back."""
+    return None if detail is None else stored_form(detail)
 
 
 def _event_data(sid: int, detail: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,6 +23,21 @@ threshold, and by how much it misses it, in both languages)::
                            "figures": {"zh": "营业收入 850 万元，要求不低于 1,000 万元",
                                        "en": "Revenue 8,500,000 yuan, >= ..."}}}]}
 
+That is the *full* form, which the flag's audit event sums up (``audit_summary``) and
+pages show. The record stores only what the version cannot give back (``stored_form``):
+each criterion's id and state, the enterprise's values, and a zero divisor's note, some
+100 bytes a flag where the full form took about 1 KB (labels, rule and field descriptions
+on every flagged record: a gigabyte at 10^6 flags)::
+
+    {"snapshot_id": 3, "status": "not_eligible",
+     "criteria": [{"id": "revenue", "state": "not_met",
+                   "values": {"revenue__2025": "8500000.00"}}]}
+
+:meth:`Conditions.complete` puts the rest back from the version's compiled criteria and
+the dictionary when a page, the API or the CLI shows the flag (the gap is worked out again
+from the values, by the same code as when flagging). A criterion stored whole, as flags
+raised before the stored form were, is shown as it was stored.
+
 A personal value (a founder's age or gender, ``personal`` in the dictionary) is not
 copied: the criterion lists its column under ``withheld`` instead (a threshold on it has
 no gap: ``thresholds`` never reads a personal field).
@@ -41,6 +56,7 @@ from decimal import Decimal
 from typing import Any
 
 from huiqi.engine import CompiledPolicy, PolicyTrace
+from huiqi.engine.tracing import field_descriptions
 from huiqi.matching.shortfall import gap_json
 from huiqi.matching.thresholds import Threshold, failing, gap_of, thresholds
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
@@ -50,6 +66,8 @@ LOST_STATES = ("not_met", "unknown")
 # A flag names the gap however far the figure is from its threshold (a near miss's margin
 # says whether it is worth showing an enterprise; an officer wants the figure anyway).
 ANY_DISTANCE = Decimal("Infinity")
+# What a stored criterion keeps: what the version cannot give back.
+STORED_KEYS = ("id", "state", "values", "withheld", "zero_divisor")
 
 
 class Conditions:
@@ -59,6 +77,7 @@ class Conditions:
         self.cp = cp
         self.dictionary = dictionary or load_dictionary()
         self._thresholds: dict[str, list[Threshold]] = {}
+        self._fields: dict[str, Any] | None = None
 
     def _of(self, criterion_id: str) -> list[Threshold]:
         found = self._thresholds.get(criterion_id)
@@ -105,6 +124,43 @@ class Conditions:
             criteria.append(entry)
         return {"snapshot_id": snapshot_id, "status": trace.status, "criteria": criteria}
 
+    def complete(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The full form of a flag's stored conditions (:func:`stored_form`): each
+        criterion's labels and rule from the version, its values' fields from the
+        dictionary, a failing threshold's gap worked out again from its values. A
+        criterion stored whole (a flag raised before the stored form) is left as it is."""
+        criteria = []
+        for c in stored.get("criteria") or ():
+            if "label" in c:
+                criteria.append(c)
+                continue
+            criteria.append(self._completed(c))
+        return {**stored, "criteria": criteria}
+
+    def _completed(self, c: dict[str, Any]) -> dict[str, Any]:
+        if self._fields is None:
+            self._fields = field_descriptions(self.cp, self.dictionary)
+        fields = self._fields
+        found = next((k for k in self.cp.criteria if k.id == c["id"]), None)
+        values = dict(c.get("values") or {})
+        entry: dict[str, Any] = {
+            "id": c["id"],
+            "label": found.label_zh if found else "",
+            "label_en": found.label_en if found else "",
+            "expression": found.source if found else None,
+            "state": c["state"],
+            "values": values,
+            "fields": {col: dict(fields[col]) for col in values if col in fields},
+        }
+        if c.get("withheld"):
+            entry["withheld"] = c["withheld"]
+        gap = self._gap(c["id"], values, fields) if c["state"] == "not_met" else None
+        if gap is not None:
+            entry["gap"] = gap
+        if c.get("zero_divisor") is not None:
+            entry["zero_divisor"] = c["zero_divisor"]
+        return entry
+
     def _personal(self, column: str, fields: dict[str, Any]) -> bool:
         name = str((fields.get(column) or {}).get("field", column.split("__")[0]))
         f = self.dictionary.get(name)
@@ -134,6 +190,17 @@ class Conditions:
             "label": labels,
             "figures": {"zh": gap.text_zh(), "en": gap.text_en()},
         }
+
+
+def stored_form(detail: dict[str, Any]) -> dict[str, Any]:
+    """What a flag's record stores of its conditions' full form: the rest is the version's
+    (:meth:`Conditions.complete` puts it back)."""
+    return {
+        **detail,
+        "criteria": [
+            {k: c[k] for k in STORED_KEYS if k in c} for c in detail.get("criteria") or ()
+        ],
+    }
 
 
 def audit_summary(detail: dict[str, Any]) -> list[dict[str, Any]]:

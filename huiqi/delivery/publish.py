@@ -29,6 +29,7 @@ from huiqi.delivery import counts, directory, once, zero
 from huiqi.delivery.audit import savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
+from huiqi.delivery.flag_closing import close_replaced_flags
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import (
     DeliveryRun,
@@ -275,6 +276,11 @@ def _deliver(
     )
     rep.seconds = time.perf_counter() - started
     with transaction(factory) as s:
+        # This version delivers instead of the older ones: their flags on records that gave
+        # nothing ask nothing more (its own records carry the questions still due).
+        current = s.get(PolicyVersion, pv.id)
+        assert current is not None
+        rep.flags_closed = close_replaced_flags(s, current, actor=actor.username)
         finished = s.get(DeliveryRun, run_id)
         assert finished is not None
         run = finished

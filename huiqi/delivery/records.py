@@ -53,6 +53,9 @@ class DeliveryReport:
     provisional: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     flagged: int = 0
+    # Flags of older versions on records that gave nothing, closed: this version delivers
+    # instead (huiqi.delivery.flag_closing).
+    flags_closed: int = 0
     # Open offers given the amount this snapshot's data give (huiqi.delivery.offer_refresh).
     refreshed: int = 0
     seconds: float = 0.0
@@ -123,7 +126,8 @@ class DeliveryReport:
             f" granted {self.granted:,}"
             f" ({yuan_text(self.granted_fen)} yuan), offered {self.offered:,}, applications"
             f" {self.applications:,}, provisional {self.provisional:,}; not granted: {refused};"
-            f" flagged for review {self.flagged:,}{self._refreshed_text()}{self._errors_text()}"
+            f" flagged for review {self.flagged:,}{self._closed_text()}{self._refreshed_text()}"
+            f"{self._errors_text()}"
             f" [{self.seconds:.1f}s]"
         )
 
@@ -132,6 +136,13 @@ class DeliveryReport:
         # or "granted 0, offered 0" reads as if the policy reached nobody.
         before = self.matched - self.new_records
         return f" ({before:,} recorded by an earlier delivery)" if before > 0 else ""
+
+    def _closed_text(self) -> str:
+        return (
+            f" (older versions' flags closed, nothing left to decide: {self.flags_closed:,})"
+            if self.flags_closed
+            else ""
+        )
 
     def _refreshed_text(self) -> str:
         return (

@@ -11,6 +11,11 @@ retired before retiring withdrew, or racing the retirement) is refused, saying t
 Versions retired before retiring withdrew left their open records open:
 :func:`withdraw_left_open` (run by the scheduler's ``huiqi expire``, idempotently) withdraws
 them the same way, with the reason and date of the version's own ``retire`` event.
+
+A retired version's review flags on records that gave the enterprise nothing (those it
+withdraws among them) leave the officers' queue, each with a ``review_closed`` event
+(``flag_closing``); a flag on a grant, or on an application still submitted, stays until
+an officer decides it: while it is flagged, its grant waits.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.delivery import notify
 from huiqi.delivery.audit import record_events
+from huiqi.delivery.flag_closing import close_left_on_retired
 from huiqi.delivery.models import Application, Entitlement, Event, PolicyVersion, utcnow
 from huiqi.delivery.statuses import RecordStatus, VersionStatus
 
@@ -60,8 +66,9 @@ def _retire_event(session: Session, pv: PolicyVersion) -> tuple[dt.datetime | No
 def withdraw_left_open(session: Session, *, actor: str) -> int:
     """Withdraw what is still open under versions already retired (retired before retiring
     withdrew, or reopened since): each as :func:`withdraw_open` with the reason and time of
-    the version's ``retire`` event. Running it again withdraws nothing more; returns how
-    many records it withdrew."""
+    the version's ``retire`` event, then close the flags left on their records that gave
+    nothing (``flag_closing``). Running it again withdraws nothing more; returns how many
+    records it withdrew."""
     left = session.scalars(
         select(PolicyVersion)
         .where(
@@ -79,6 +86,7 @@ def withdraw_left_open(session: Session, *, actor: str) -> int:
         withdrawn += withdraw_open(
             session, pv, actor=actor, reason=reason or "the version was retired", at=at or utcnow()
         )
+    close_left_on_retired(session, actor=actor)
     return withdrawn
 
 

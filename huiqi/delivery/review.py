@@ -50,7 +50,7 @@ from huiqi.delivery.models import (
     PolicyVersion,
     utcnow,
 )
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import GAVE_NOTHING, GrantStatus, RecordStatus
 from huiqi.delivery.versions import policy_ref
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
@@ -58,18 +58,6 @@ MAX_REASON = 2000
 DECISIONS = ("review_keep", "review_withdraw", "review_top_up")  # the audit events' kinds
 # What a withdrawal changes: an offer not yet claimed, an application not yet decided.
 WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatus.SUBMITTED)
-# A record in one of these statuses gave the enterprise nothing (such as a new version's
-# record excluded behind the earlier version's grant): withdrawing it has nothing to undo,
-# and nothing is to be recovered from the enterprise.
-GAVE_NOTHING = (
-    RecordStatus.EXCLUDED,
-    RecordStatus.EXPIRED,
-    RecordStatus.REJECTED,
-    RecordStatus.SUPERSEDED,
-    RecordStatus.BUDGET_EXHAUSTED,
-    RecordStatus.CAPPED,
-    RecordStatus.ZERO_AMOUNT,
-)
 
 
 class ReviewError(HuiqiError):

@@ -43,6 +43,15 @@ class RecordRow:
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount_fen", shown_estimate(self.match_status, self.amount_fen))
 
+    @property
+    def conditions_incomplete(self) -> bool:
+        """Whether the flag's conditions are in their stored form, a criterion without
+        its labels, which its version completes (``huiqi.delivery.flag_view``)."""
+        stored = self.review_criteria
+        if not isinstance(stored, dict):
+            return False
+        return any("label" not in c for c in stored.get("criteria") or ())
+
 
 @dataclass(frozen=True)
 class GrantRow:

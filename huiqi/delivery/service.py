@@ -22,6 +22,7 @@ from huiqi.accounts.access import (
     require_role,
 )
 from huiqi.accounts.roles import Role
+from huiqi.delivery.flag_view import complete_conditions
 from huiqi.delivery.listing_access import READ_ALL, check_versions_reader, clamp_limit
 from huiqi.delivery.listing_queries import (
     Page,
@@ -65,7 +66,9 @@ def list_records(
     """Delivery records (offers, applications, grants, refusals), oldest first, by id."""
     page = Page(uscc, policy_id, status, after_id, limit)
     query = records_query(session, actor=actor, page=page, flagged=flagged)
-    return [RecordRow(*row) for row in session.execute(query).all()]
+    rows = [RecordRow(*row) for row in session.execute(query).all()]
+    # A flag's conditions are stored without what their version gives back (labels...).
+    return complete_conditions(session, rows)
 
 
 def list_grants(

@@ -37,6 +37,20 @@ class RecordStatus(StrEnum):
     PENDING = "pending"  # inserted, about to be granted or refused in the same transaction
 
 
+# A record in one of these statuses gave the enterprise nothing (such as a new version's
+# record excluded behind the earlier version's grant): withdrawing it has nothing to undo,
+# and nothing is to be recovered from the enterprise (huiqi.delivery.review).
+GAVE_NOTHING = (
+    RecordStatus.EXCLUDED,
+    RecordStatus.EXPIRED,
+    RecordStatus.REJECTED,
+    RecordStatus.SUPERSEDED,
+    RecordStatus.BUDGET_EXHAUSTED,
+    RecordStatus.CAPPED,
+    RecordStatus.ZERO_AMOUNT,
+)
+
+
 class GrantStatus(StrEnum):
     PROVISIONAL = "provisional"
     GRANTED = "granted"

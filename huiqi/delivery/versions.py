@@ -15,6 +15,7 @@ from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
+from huiqi.delivery.flag_closing import close_retired_flags
 from huiqi.delivery.freetext import clean_text, is_blank
 from huiqi.delivery.models import PolicyVersion, utcnow
 from huiqi.delivery.retirement import withdraw_open
@@ -168,8 +169,10 @@ def retire_version(session: Session, *, actor: Actor, version_id: int, reason: s
     """Retire a published version: it is no longer matched, offered or listed in the
     catalogue, and its offers not yet claimed and applications not yet submitted are
     withdrawn, each enterprise told why (``huiqi.delivery.retirement``); what was granted
-    stays granted, and submitted applications wait for their decision. One audit event
-    for the retirement (with how many records it withdrew) and one per withdrawn record."""
+    stays granted, and submitted applications wait for their decision. Its review flags on
+    records that gave nothing are closed (``flag_closing``); a flagged grant stays flagged
+    and waits. One audit event for the retirement (with how many records it withdrew and
+    how many flags it closed) and one per withdrawn record and closed flag."""
     pv = session.get(PolicyVersion, version_id)
     if pv is None:
         raise NotFoundError(f"no published policy version with id {version_id}")
@@ -186,6 +189,7 @@ def retire_version(session: Session, *, actor: Actor, version_id: int, reason: s
     reason = clean_text(reason, "the reason", PolicyError, max_length=500, field="reason") or ""
     pv.status = VersionStatus.RETIRED
     withdrawn = withdraw_open(session, pv, actor=actor.username, reason=reason, at=utcnow())
+    closed = close_retired_flags(session, pv, actor=actor.username)
     record_event(
         session,
         actor=actor,
@@ -193,7 +197,12 @@ def retire_version(session: Session, *, actor: Actor, version_id: int, reason: s
         policy_version_id=pv.id,
         entity=f"policy_version:{pv.id}",
         reason=reason,
-        data={"policy_id": pv.policy_id, "version": pv.version, "withdrawn": withdrawn},
+        data={
+            "policy_id": pv.policy_id,
+            "version": pv.version,
+            "withdrawn": withdrawn,
+            "flags_closed": closed,
+        },
     )
     return Retired(pv, withdrawn)
 

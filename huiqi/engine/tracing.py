@@ -59,6 +59,16 @@ def _field_json(col: FrameColumn, d: Dictionary) -> dict[str, Any]:
     return described
 
 
+def field_descriptions(cp: CompiledPolicy, d: Dictionary | None = None) -> dict[str, Any]:
+    """A trace's ``fields`` of ``cp``: each column its criteria and formula read, described
+    (field, labels, type, year, source, unit), as every trace of the version has them."""
+    d = d or load_dictionary()
+    out: dict[str, Any] = {}
+    for col in [r for c in cp.criteria for r in c.reads] + list(cp.amount_reads):
+        out.setdefault(col.name, _field_json(col, d))
+    return out
+
+
 def trace_columns(cp: CompiledPolicy) -> set[FrameColumn]:
     """The frame columns a trace of ``cp`` reads: what its rules read, the enterprise's
     name, and the ids of the contracts each contract column counted."""
@@ -108,10 +118,7 @@ class TraceBuilder:
             for c in sorted(cp.requirements)
             if (ids := counted_ids(c)) is not None
         )
-        columns = [r for c in cp.criteria for r in c.reads] + list(cp.amount_reads)
-        self._fields: dict[str, Any] = {}
-        for col in columns:
-            self._fields.setdefault(col.name, _field_json(col, d))
+        self._fields: dict[str, Any] = field_descriptions(cp, d)
         spec = policy.amount
         self._amount = (spec.formula, _decimal_text(spec.floor), _decimal_text(spec.cap))
         self._head = {

@@ -43,6 +43,7 @@ EVENT_NAMES = {
     "superseded": N_("Superseded by a higher grant (就高不重复)"),
     "outranked": N_("Not offered: its exclusivity group gives more (就高不重复)"),
     "review_flag": N_("Flagged for review"),
+    "review_closed": N_("Review flag closed: nothing left to decide"),
     "repayment_released": N_("Repayment released"),
     "budget_exhausted": N_("Not granted: the budget is spent"),
     "capped": N_("Not granted: the cap is reached"),

@@ -68,6 +68,14 @@ TEMPLATES = (
         " reviews it"
     ),
     N_(
+        "%(policy)s v%(version)s is retired and the record gave the enterprise nothing:"
+        " no decision is left to take"
+    ),
+    N_(
+        "%(policy)s v%(version)s delivers instead and the record gave the enterprise nothing:"
+        " no decision is left to take"
+    ),
+    N_(
         "eligible, amount 0: the policy's amount formula gives 0.00 yuan on this data;"
         " nothing is granted, offered or notified"
     ),

@@ -4,23 +4,27 @@ PostgreSQL: after a full delivery on a new snapshot and after an incremental re-
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import build_store, policy_yaml, uscc
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from test_incremental import change_store
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER
 from huiqi.cli.flagtext import flag_conditions
+from huiqi.db.engine import transaction
 from huiqi.delivery import flags
 from huiqi.delivery.incremental import deliver_changes
-from huiqi.delivery.models import Entitlement, Event
-from huiqi.delivery.publish import deliver, publish_text
+from huiqi.delivery.models import Entitlement, Event, PolicyVersion
+from huiqi.delivery.publish import compile_version, deliver, publish_text
 from huiqi.delivery.review import resolve_flag
+from huiqi.delivery.rows import RecordRow
+from huiqi.delivery.service import list_records
 
 REVENUE = (
     "criteria:\n"
@@ -35,17 +39,27 @@ def revenue_policy(policy_id: str) -> str:
     return policy_yaml(policy_id).replace("criteria:\n", REVENUE, 1)
 
 
-def flagged(factory: sessionmaker[Session], pv_id: int) -> dict[str, Entitlement]:
+def flagged(factory: sessionmaker[Session], pv_id: int) -> dict[str, RecordRow]:
+    """The version's flagged records as the listings show them (conditions completed)."""
     with factory() as s:
-        rows = s.scalars(
-            select(Entitlement).where(
+        pv = s.get(PolicyVersion, pv_id)
+        assert pv is not None
+        rows = list_records(s, actor=OFFICER, policy_id=pv.policy_id, flagged=True)
+    return {r.uscc: r for r in rows if r.version == pv.version}
+
+
+def stored(factory: sessionmaker[Session], pv_id: int) -> dict[str, Any]:
+    """USCC → the conditions as the version's flagged records store them."""
+    with factory() as s:
+        rows = s.execute(
+            select(Entitlement.uscc, Entitlement.review_criteria).where(
                 Entitlement.policy_version_id == pv_id, Entitlement.review_flag.is_(True)
             )
         ).all()
-    return {e.uscc: e for e in rows}
+    return {u: c for u, c in rows}
 
 
-def criteria(e: Entitlement) -> dict[str, dict[str, Any]]:
+def criteria(e: RecordRow) -> dict[str, dict[str, Any]]:
     assert e.review_criteria is not None
     return {c["id"]: c for c in e.review_criteria["criteria"]}
 
@@ -218,3 +232,59 @@ def test_lost_records_are_traced_and_flagged_a_slice_at_a_time(
     assert set(records) == set(codes)
     for e in records.values():
         assert criteria(e)["revenue"]["gap"]["actual"] == "7000000.00"
+
+
+def test_a_flag_stores_only_what_its_version_cannot_give_back(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (review): every flagged record stored its criteria's labels, rules,
+    field descriptions and gap texts, about 1 KB a flag (a gigabyte at 10^6 flags). It
+    stores the criterion ids and states and the enterprise's values; the listings put
+    the rest back from the version, exactly as the flag's full conditions read."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1}, revenue={a: Decimal("12000000")})
+    pv, _ = publish_text(sessions, revenue_policy("flag-slim"), "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    _, sid = build_store(tmp_path, {a: 1}, revenue={a: Decimal("7000000")})
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+
+    kept = stored(sessions, pv.id)[a]
+    assert kept == {
+        "snapshot_id": sid,
+        "status": "not_eligible",
+        "criteria": [
+            {"id": "revenue", "state": "not_met", "values": {"revenue__2025": "7000000.00"}}
+        ],
+    }
+    assert len(json.dumps(kept, ensure_ascii=False).encode()) < 200
+    record = flagged(sessions, pv.id)[a]
+    full = flags.lost_conditions(
+        settings, {pv.id: compile_version(pv)}, [(record.id, a, pv.id)], sid
+    )
+    assert record.review_criteria == full[pv.id, a]
+
+
+def test_conditions_stored_whole_before_are_shown_as_stored(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A flag raised before the stored form kept its criteria whole: they are shown as
+    they were stored, nothing compiled again over them."""
+    a = uscc(1)
+    settings, _ = build_store(tmp_path, {a: 1}, revenue={a: Decimal("12000000")})
+    pv, _ = publish_text(sessions, revenue_policy("flag-old"), "p.yaml", actor=OFFICER)
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    build_store(tmp_path, {a: 1}, revenue={a: Decimal("7000000")})
+    deliver(settings, sessions, pv.id, actor=OFFICER)
+    record = flagged(sessions, pv.id)[a]
+    whole = record.review_criteria
+    assert whole is not None
+    whole["criteria"][0]["label"] = "旧版本记录的标签"
+    with transaction(sessions) as s:
+        s.execute(
+            update(Entitlement).where(Entitlement.id == record.id).values(review_criteria=whole)
+        )
+    shown = flagged(sessions, pv.id)[a].review_criteria
+    assert shown == whole and criteria(flagged(sessions, pv.id)[a])["revenue"]["label"] == (
+        "旧版本记录的标签"
+    )
+    assert flag_conditions("not_eligible", shown)[0].startswith("fails revenue · 旧版本记录的标签")

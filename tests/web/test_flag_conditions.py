@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from portal_data import Portal, sign_in
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from helpers import build_store, policy_yaml
@@ -90,6 +90,52 @@ def test_the_api_lists_the_conditions_of_a_flag(portal: Portal, flagged: int) ->
     gap = criterion["gap"]
     assert (gap["op"], gap["actual"], gap["required"], gap["shortfall"]) == (">=", "1", "3", "2")
     assert gap["label"] == {"zh": "年末参保人数", "en": "Insured employees (December)"}
+
+
+def test_the_queue_shows_the_labels_a_flag_no_longer_stores(portal: Portal, flagged: int) -> None:
+    """The record stores the criterion's id, state and values only; the queue takes its
+    label and the gap's wording from the policy version (huiqi.delivery.flag_view)."""
+    with portal.factory() as s:
+        stored = s.scalar(select(Entitlement.review_criteria).where(Entitlement.id == flagged))
+    assert stored is not None
+    assert stored["criteria"] == [
+        {"id": "insured", "state": "not_met", "values": {"insured_employees__2025": 1}}
+    ]
+    officer = sign_in(portal.client(), "officer")
+    shown = item(officer.get("/console/flagged").text, flagged)
+    assert "参保人数不少于3人" in shown and "还差 2 人" in shown
+
+
+def test_conditions_stored_whole_by_an_older_release_still_show(
+    portal: Portal, flagged: int
+) -> None:
+    """A flag raised before the slim form stored its criteria whole: shown as stored."""
+    with portal.factory() as s:
+        stored = s.scalar(select(Entitlement.review_criteria).where(Entitlement.id == flagged))
+    assert stored is not None
+    whole = dict(stored)
+    whole["criteria"] = [
+        {
+            **stored["criteria"][0],
+            "label": "旧格式记录的参保条件",
+            "label_en": "Insured staff, as stored whole",
+            "expression": "insured_employees >= 3",
+            "fields": {},
+        }
+    ]
+    with transaction(portal.factory) as s:
+        s.execute(
+            update(Entitlement).where(Entitlement.id == flagged).values(review_criteria=whole)
+        )
+    try:
+        officer = sign_in(portal.client(), "officer")
+        shown = item(officer.get("/console/flagged").text, flagged)
+        assert "旧格式记录的参保条件" in shown and "参保人数不少于3人" not in shown
+    finally:
+        with transaction(portal.factory) as s:
+            s.execute(
+                update(Entitlement).where(Entitlement.id == flagged).values(review_criteria=stored)
+            )
 
 
 def test_a_flag_without_recorded_conditions_says_so(portal: Portal, flagged: int) -> None:

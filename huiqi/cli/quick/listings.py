@@ -112,7 +112,11 @@ def records(ctx: click.Context, *, flagged: bool | None, **page: Any) -> Sequenc
         name, inputs = _page("records", actor, RecordStatus, **page)
         if flagged is not None:
             name += "+flagged" if flagged else "+unflagged"
-        return [RecordRow(*r) for r in fetch(conn, name, inputs)]
+        rows = [RecordRow(*r) for r in fetch(conn, name, inputs)]
+        if any(r.conditions_incomplete for r in rows):
+            # Its labels and gaps are its version's, compiled on the full path.
+            raise Declined("a flag's conditions are completed from its policy version")
+        return rows
 
     return _quick(ctx, read)
 
