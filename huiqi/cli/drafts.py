@@ -105,7 +105,7 @@ def list_cmd(ctx: click.Context, every: bool, as_json: bool) -> None:
     factory, actor = signed_in(ctx)
     with reading(factory) as s:
         lines = [x for x in list_policy_lines(s, actor=actor) if every or x.draft is not None]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "policy_id": x.policy_id,
             "status": x.status,
@@ -114,7 +114,7 @@ def list_cmd(ctx: click.Context, every: bool, as_json: bool) -> None:
             "base_version": x.draft.base_version if x.draft else None,
             "author": x.draft.author if x.draft else None,
             "updated_at": x.draft.updated_at if x.draft else None,
-            "ok": x.draft.lint["ok"] if x.draft else None,
+            "ok": x.draft.lint["ok"] if x.draft and x.draft.lint else None,
             "checks": _checks_line(x.draft.lint) if x.draft else "no draft",
         }
         for x in lines
@@ -162,7 +162,7 @@ def show(ctx: click.Context, policy_id: str, text_only: bool, as_json: bool) -> 
     with reading(factory) as s:
         view = open_draft(s, actor=actor, policy_id=policy_id)
         d = view.draft
-        found = {
+        found: dict[str, Any] = {
             "policy_id": view.policy_id,
             "saved": d is not None,
             "base_version": d.base_version if d else None,
@@ -270,16 +270,21 @@ def publish(ctx: click.Context, policy_id: str, as_json: bool) -> None:
     """Publish a policy's draft and deliver it, as the console's Publish button does.
 
     Needs the policy_publisher role for the policy's scope, and a draft whose lint and
-    test cases pass (else refused, saying why: change it and save it first). It runs as a
-    publishing job that the console's job page shows too; the command waits for it.
+    test cases pass (else refused, saying why, exit 4: change it and save it first). It
+    runs as a publishing job that the console's job page shows too; the command waits.
     """
     from huiqi.db.engine import reading
+    from huiqi.delivery.drafts import DraftConflict
     from huiqi.delivery.publishjob import start_publish
     from huiqi.jobs import runner
     from huiqi.jobs.service import get_job
 
     factory, actor = signed_in(ctx)
-    job_id = start_publish(settings_from(ctx), factory, actor=actor, policy_id=policy_id)
+    try:
+        job_id = start_publish(settings_from(ctx), factory, actor=actor, policy_id=policy_id)
+    except DraftConflict as exc:  # its checks fail: exit 4, as 'huiqi publish' says it
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(EXIT_FINDINGS) from None
     if not as_json:
         err_console.print(f"{policy_id}: publishing as job {job_id}…", soft_wrap=True)
     try:

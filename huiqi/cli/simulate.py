@@ -55,7 +55,7 @@ def _budget(sim: Simulation) -> str:
         return "no budget set"
     left = sim.budget_left_fen or 0
     verdict = f"over budget by {yuan(-left)}" if sim.over_budget else f"{yuan(left)} left"
-    return f"{yuan(sim.budget_fen)} yuan; {verdict}"
+    return f"{yuan(sim.budget_fen)}; {verdict}"
 
 
 def show(sim: Simulation) -> None:

@@ -267,8 +267,8 @@ def saved_text(
         view = open_draft(session, actor=actor, policy_id=policy_id)
         if view.draft is None and view.published is None:
             raise NotFoundError(
-                f"policy '{policy_id}' has neither a draft nor a published version;"
-                " simulate its YAML file instead"
+                f"policy '{policy_id}' has neither a draft nor a published version here;"
+                " simulate its YAML text instead"
             )
         return view.text, f"{policy_id}.yaml"
     pv = session.scalar(
@@ -278,7 +278,7 @@ def saved_text(
     )
     if pv is None:
         raise NotFoundError(
-            f"policy '{policy_id[:120]}' has no published version {version};"
-            " 'huiqi versions' lists the published ones"
+            f"policy '{policy_id[:120]}' has no published version {version}; leave the"
+            " version out to simulate its draft or its newest published version"
         )
     return pv.source_yaml, f"{policy_id}@{version}.yaml"

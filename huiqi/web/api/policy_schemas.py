@@ -248,8 +248,16 @@ class SimulationPublic(BaseModel):
             comparison=None
             if c is None
             else ComparisonPublic(
-                **{k: list(v) if isinstance(v, tuple) else v for k, v in c.__dict__.items()},
+                version=c.version,
+                content_hash=c.content_hash,
+                eligible_before=c.eligible_before,
+                eligible_fen_before=c.eligible_fen_before,
                 eligible_yuan_before=yuan_of(c.eligible_fen_before),
+                gained=c.gained,
+                lost=c.lost,
+                amount_changed=c.amount_changed,
+                gained_sample=list(c.gained_sample),
+                lost_sample=list(c.lost_sample),
             ),
             seconds=sim.seconds,
         )
