@@ -209,7 +209,7 @@ def _id_of(text: str, path: Path) -> str:
 
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # nested past the parser's depth: no id
         data = None
     found = data.get("id") if isinstance(data, dict) else None
     if not isinstance(found, str) or not POLICY_ID.match(found) or len(found) > 120:
