@@ -52,6 +52,11 @@ COMMANDS = {
         "complaints",
         "Complaints about enterprises (投诉举报) and professional complainants (职业举报).",
     ),
+    "draft": LazyCommand(
+        "huiqi.cli.drafts",
+        "draft",
+        "Policy drafts as the console keeps them: list, show, save (checked), publish, discard.",
+    ),
     "demo": LazyCommand(
         "huiqi.cli.demo",
         "demo",
@@ -135,6 +140,11 @@ COMMANDS = {
         "huiqi.cli.serve",
         "serve",
         "Serve the web portal and the JSON API (/api/v1) with several worker processes.",
+    ),
+    "simulate": LazyCommand(
+        "huiqi.cli.simulate",
+        "simulate",
+        "Simulate a draft policy on the latest data before publishing it: nothing is stored.",
     ),
     "snapshots": LazyCommand(
         "huiqi.cli.snapshots", "snapshots", "List data snapshots (one per import or generation)."

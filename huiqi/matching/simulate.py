@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, PolicyRef, require_policy_scope, require_role
@@ -38,6 +39,7 @@ from huiqi.engine.duckdb.population import (
 )
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.engine.snapshot import Snapshot
+from huiqi.errors import NotFoundError
 from huiqi.matching.district_scope import scoped
 from huiqi.matching.published import compiled_version, latest_published
 from huiqi.policies.loader import load_policy_text
@@ -104,7 +106,7 @@ class Simulation:
     total_fen: int
     budget_fen: int | None
     breakdowns: dict[str, tuple[Bucket, ...]]  # by DIMENSIONS
-    near_misses: tuple[CriterionCount, ...]  # every checked criterion, in policy order
+    near_misses: tuple[CriterionCount, ...]  # the draft's checked criteria, in policy order
     comparison: Comparison | None
     seconds: float
 
@@ -207,7 +209,8 @@ def simulate(
         *SIMULATORS,
     )
     # A district officer's simulation is over its district's enterprises (district_scope).
-    cp = scoped(actor, compile_policy(loaded), SIMULATORS)
+    own = compile_policy(loaded)
+    cp = scoped(actor, own, SIMULATORS)
     if not 0 <= sample <= MAX_SAMPLE:
         raise ValueError(f"sample is 0 to {MAX_SAMPLE} USCCs, not {sample}")
     published = latest_published(session, p.id)
@@ -220,7 +223,10 @@ def simulate(
     columns = population_columns(cp, previous_cp, dims)
     with _frame(snapshot, columns, backend, held) as con:
         r = simulate_population(con, cp, dims=dims, previous=previous_cp, sample=sample)
-    labels = {c.id: c for c in cp.checked}
+    # The draft's own criteria: the district criterion a district officer's run adds is
+    # never a near miss, and a row "in the district you act for: 0" told the officer
+    # nothing it could act on (qa2).
+    labels = {c.id: c for c in own.checked}
     counts = r.tally.counts
     return Simulation(
         policy_id=p.id,
@@ -244,3 +250,35 @@ def simulate(
         else _comparison(previous, r, r.previous),
         seconds=time.perf_counter() - started,
     )
+
+
+def saved_text(
+    session: Session, *, actor: Actor, policy_id: str, version: int | None = None
+) -> tuple[str, str]:
+    """The YAML a simulation of a policy kept in the ledger reads, and its file name: the
+    published ``version`` when given, else the policy's draft (the console's "simulate
+    this draft"), else its newest published version (``drafts.open_draft``, which checks
+    that the actor edits the policy's drafts). NotFoundError when there is none."""
+    from huiqi.delivery.drafts import open_draft
+    from huiqi.delivery.models import PolicyVersion
+
+    require_simulator(actor)
+    if version is None:
+        view = open_draft(session, actor=actor, policy_id=policy_id)
+        if view.draft is None and view.published is None:
+            raise NotFoundError(
+                f"policy '{policy_id}' has neither a draft nor a published version here;"
+                " simulate its YAML text instead"
+            )
+        return view.text, f"{policy_id}.yaml"
+    pv = session.scalar(
+        select(PolicyVersion).where(
+            PolicyVersion.policy_id == policy_id[:120], PolicyVersion.version == version
+        )
+    )
+    if pv is None:
+        raise NotFoundError(
+            f"policy '{policy_id[:120]}' has no published version {version}; leave the"
+            " version out to simulate its draft or its newest published version"
+        )
+    return pv.source_yaml, f"{policy_id}@{version}.yaml"

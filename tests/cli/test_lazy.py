@@ -251,7 +251,7 @@ def test_a_listing_that_is_refused_still_checks_the_sign_in_without_the_orm(
     assert out.returncode == 5 and "not known here" in out.stderr, out.stderr
 
 
-@pytest.mark.parametrize("group", ["policy", "dictionary"])
+@pytest.mark.parametrize("group", ["policy", "dictionary", "draft", "simulate"])
 def test_the_help_of_a_group_without_the_database_loads_no_database(group: str) -> None:
     """Regression: 'huiqi dictionary --help' imported SQLAlchemy and the ledger's models."""
     modules = _modules_after([group, "--help"])

@@ -54,6 +54,22 @@ def test_a_district_officers_simulation_counts_only_its_districts_enterprises(
     assert shown == {"310114"}
 
 
+def test_the_district_criterion_is_no_row_of_the_near_miss_table(
+    settings: object, sessions: sessionmaker[Session]
+) -> None:
+    """Regression: a district officer's simulation listed the built-in criterion "在您所辖的
+    区内" (officer_district, which its scope adds) among the near misses by criterion, with
+    0: never a near miss, so never anything to act on. Only the draft's own criteria are
+    listed, as for a city-wide officer."""
+    with sessions() as s:
+        city = simulate(settings, s, actor=OFFICER, text=draft())  # type: ignore[arg-type]
+        mine = simulate(settings, s, actor=JIADING, text=draft())  # type: ignore[arg-type]
+    assert [c.id for c in mine.near_misses] == [c.id for c in city.near_misses]
+    assert [c.id for c in mine.near_misses] == ["in_jiading", "rd_intensity"]
+    assert {c.id: c.near_misses for c in mine.near_misses}["rd_intensity"] == 1
+    assert all(c.label_zh != "在您所辖的区内" for c in mine.near_misses)
+
+
 def test_a_district_officers_comparison_samples_only_its_district(
     settings: object, sessions: sessionmaker[Session]
 ) -> None:

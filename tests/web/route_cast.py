@@ -262,6 +262,7 @@ API_BODIES: dict[str, object] = {
         "reason": "普通消费者",
     },
     "/api/v1/console/policies/{policy_id}/draft": {"text": "id: x\n"},
+    "/api/v1/console/policies/simulate": {"policy_id": AUTO},  # of the owner's district
     "/api/v1/console/versions/{version_id}/retire": {"reason": "停止执行"},
     "/api/v1/corrections/{request_id}/decide": {"accept": False, "reason": "以社保数据为准"},
     "/api/v1/finance/grants/{grant_id}/repay": {"reason": "账户已更正"},

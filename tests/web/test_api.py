@@ -291,6 +291,7 @@ def test_the_openapi_document_lists_every_endpoint(portal: Portal) -> None:
         "/api/v1/finance/grants/{grant_id}/repay",
         "/api/v1/finance/payments",
         "/api/v1/console/policies",
+        "/api/v1/console/policies/simulate",
         "/api/v1/console/policies/{policy_id}/draft",
         "/api/v1/console/policies/{policy_id}/draft/publish",
         "/api/v1/console/versions/{version_id}/retire",

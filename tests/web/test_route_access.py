@@ -152,6 +152,8 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/api/v1/complaints/import"): frozenset({"steward", "complaints"}),
     ("POST", "/api/v1/console/inbox/{message_id}/read"): frozenset({"desk-policy"}),
     ("POST", "/api/v1/console/jobs/{job_id}/resume"): frozenset(),
+    # Authors and publishers whose scope covers the policy (web-auto, of district 310115).
+    ("POST", "/api/v1/console/policies/simulate"): frozenset({"author", "publisher"}),
     ("PUT", "/api/v1/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("DELETE", "/api/v1/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("POST", "/api/v1/console/policies/{policy_id}/draft/publish"): frozenset({"publisher"}),

@@ -1,13 +1,15 @@
 """``/api/v1/console``: the officer console's policies as JSON, for the pages' scripts and
 other government systems: policies with their versions, a policy's draft (read, save with
-its lint and test results, delete, publish as a background job) and retiring a version. Each endpoint calls
-one service function (``delivery.drafts``, ``delivery.versions``), which checks access."""
+its lint and test results, delete, publish as a background job), simulating a draft before
+publishing and retiring a version. Each endpoint calls one service function
+(``delivery.drafts``, ``delivery.versions``, ``matching.simulate``), which checks access."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.db.engine import reading, transaction
@@ -15,12 +17,16 @@ from huiqi.delivery import drafts
 from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
 from huiqi.jobs.service import get_job
+from huiqi.matching.simulate import SIMULATORS, saved_text, simulate
+from huiqi.web.api.fields import refusing
 from huiqi.web.api.jobs import JobPublic
 from huiqi.web.api.policy_schemas import (
     DraftPublic,
     DraftSave,
     PolicyLinePublic,
     RetireRequest,
+    SimulateRequest,
+    SimulationPublic,
     VersionPublic,
 )
 from huiqi.web.api.v1 import ERRORS
@@ -43,6 +49,57 @@ def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
         return [
             PolicyLinePublic.of(line) for line in drafts.list_policy_lines(s, actor=actor_of(who))
         ]
+
+
+def _one_source(body: SimulateRequest) -> None:
+    """``text`` or ``policy_id``, not both, not neither: else a 422 naming the field."""
+    field, why = None, ""
+    if (body.text is None) == (body.policy_id is None):
+        field = "text"
+        why = "give the policy's YAML as 'text', or a policy kept here as 'policy_id', not both"
+    elif body.version is not None and body.policy_id is None:
+        field, why = "version", "'version' names a published version of 'policy_id'; give both"
+    if field is not None:
+        error = {"type": "value_error", "loc": ("body", field), "msg": why, "input": None}
+        raise RequestValidationError([error])
+
+
+@router.post(
+    "/policies/simulate", dependencies=[role_gate("simulate policies", *sorted(SIMULATORS))]
+)
+def simulate_policy(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: ApiWriter,
+    body: Annotated[SimulateRequest, Body()],
+) -> SimulationPublic:
+    """Simulate a draft before publishing (policy authors and publishers whose scope covers
+    it): its YAML (``text``) or a policy kept here (``policy_id``: its draft, else its
+    newest published version; ``version``: that published version) over every enterprise
+    of the latest snapshot (``snapshot_id``: another). What the console's simulation page
+    shows; nothing is stored. A text that does not load or compile is a 400 naming
+    ``text``, with its line and column."""
+    _one_source(body)
+    actor = actor_of(who)
+    with reading(factory) as s, refusing("text" if body.text is not None else "policy_id"):
+        text, filename = body.text, "draft.yaml"
+        if body.policy_id is not None:
+            text, filename = saved_text(
+                s, actor=actor, policy_id=body.policy_id, version=body.version
+            )
+        assert text is not None
+        result = simulate(
+            settings,
+            s,
+            actor=actor,
+            text=text,
+            filename=filename,
+            snapshot_id=body.snapshot_id,
+            sample=body.sample,
+            held=request.app.state.held_frame,
+        )
+    return SimulationPublic.of(result)
 
 
 @router.get("/policies/{policy_id}/draft", dependencies=[EDITORS])

@@ -1,5 +1,5 @@
-"""The console API's types for policies, drafts and versions (``XPublic``; amounts in fen
-with the exact yuan text beside them, ``amounts.yuan``)."""
+"""The console API's types for policies, drafts, versions and simulations (``XPublic``;
+amounts in fen with the exact yuan text beside them, ``amounts.yuan``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
 from huiqi.delivery.models import PolicyVersion
+from huiqi.matching.simulate import Simulation
 from huiqi.web.api.amounts import yuan, yuan_of
-from huiqi.web.api.fields import NotBlank, RequestBody
+from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody
 from huiqi.web.api.times import Utc
 
 
@@ -142,4 +143,121 @@ class PolicyLinePublic(BaseModel):
             committed_yuan=yuan_of(line.committed_fen),
             versions=[VersionPublic.of(v, line.policy_id) for v in line.versions],
             draft_updated_at=line.draft.updated_at if line.draft else None,
+        )
+
+
+class SimulateRequest(RequestBody):
+    """What to simulate: a policy's YAML (``text``), or a policy kept in the ledger
+    (``policy_id``: its draft, else its newest published version; with ``version``, that
+    published version). One of ``text`` and ``policy_id``."""
+
+    text: str | None = Field(default=None, max_length=200_000, description="a policy's YAML")
+    policy_id: str | None = Field(
+        default=None, min_length=1, max_length=120, pattern=r"^[a-z][a-z0-9_-]*$"
+    )
+    version: Annotated[int | None, Field(default=None, ge=1, le=2**31 - 1), NotBoolean]
+    snapshot_id: Annotated[int | None, Field(default=None, ge=1, le=2**62), NotBoolean]
+    sample: Annotated[
+        int,
+        Field(default=20, ge=0, le=1000, description="USCCs of those who gain or lose"),
+        NotBoolean,
+    ]
+
+
+class BucketPublic(BaseModel):
+    key: str | None
+    label_zh: str
+    label_en: str
+    eligible: int
+    needs_data: int
+    amount_fen: int
+    amount_yuan: str
+
+
+class CriterionCountPublic(BaseModel):
+    id: str
+    label_zh: str
+    label_en: str
+    near_misses: int
+
+
+class ComparisonPublic(BaseModel):
+    version: int
+    content_hash: str
+    eligible_before: int
+    eligible_fen_before: int
+    eligible_yuan_before: str
+    gained: int
+    lost: int
+    amount_changed: int
+    gained_sample: list[str]
+    lost_sample: list[str]
+
+
+class SimulationPublic(BaseModel):
+    """What the console's simulation shows (``matching.simulate.Simulation``)."""
+
+    policy_id: str
+    version: int
+    snapshot_id: int
+    enterprises: int
+    eligible: int
+    near_miss: int
+    needs_data: int
+    not_eligible: int
+    errors: int
+    total_fen: int
+    total_yuan: str
+    budget_fen: int | None
+    budget_yuan: str | None
+    over_budget: bool
+    budget_left_fen: int | None
+    budget_left_yuan: str | None
+    near_misses: list[CriterionCountPublic]
+    breakdowns: dict[str, list[BucketPublic]]
+    comparison: ComparisonPublic | None
+    seconds: float
+
+    @classmethod
+    def of(cls, sim: Simulation) -> SimulationPublic:
+        c = sim.comparison
+        return cls(
+            policy_id=sim.policy_id,
+            version=sim.version,
+            snapshot_id=sim.snapshot_id,
+            enterprises=sim.enterprises,
+            eligible=sim.eligible,
+            near_miss=sim.near_miss,
+            needs_data=sim.needs_data,
+            not_eligible=sim.not_eligible,
+            errors=sim.errors,
+            total_fen=sim.total_fen,
+            total_yuan=yuan_of(sim.total_fen),
+            budget_fen=sim.budget_fen,
+            budget_yuan=yuan(sim.budget_fen),
+            over_budget=sim.over_budget,
+            budget_left_fen=sim.budget_left_fen,
+            budget_left_yuan=yuan(sim.budget_left_fen),
+            near_misses=[CriterionCountPublic.model_validate(n.__dict__) for n in sim.near_misses],
+            breakdowns={
+                name: [
+                    BucketPublic(**b.__dict__, amount_yuan=yuan_of(b.amount_fen)) for b in buckets
+                ]
+                for name, buckets in sim.breakdowns.items()
+            },
+            comparison=None
+            if c is None
+            else ComparisonPublic(
+                version=c.version,
+                content_hash=c.content_hash,
+                eligible_before=c.eligible_before,
+                eligible_fen_before=c.eligible_fen_before,
+                eligible_yuan_before=yuan_of(c.eligible_fen_before),
+                gained=c.gained,
+                lost=c.lost,
+                amount_changed=c.amount_changed,
+                gained_sample=list(c.gained_sample),
+                lost_sample=list(c.lost_sample),
+            ),
+            seconds=sim.seconds,
         )
