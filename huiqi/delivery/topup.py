@@ -69,6 +69,10 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     held = s.scalar(select(Grant).where(Grant.entitlement_id == slot.entitlement_id))
     if held is None or not money_sent(s, group, ent.uscc, ent.benefit_period):
         return None
+    if held.policy_id == pv.policy_id:
+        # An earlier version of the same policy: a version correction's to decide (one
+        # grant per policy and period; huiqi.delivery.version_fix), never a top-up's.
+        return None
     due = once.receivable(pv, ent.computed_fen)
     given = given_in_group(s, group, ent.uscc, ent.benefit_period)
     if due <= given:

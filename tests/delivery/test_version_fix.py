@@ -19,17 +19,20 @@ from test_topup import publish, sent_for_payment
 
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import transaction
+from huiqi.delivery import counts
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.models import (
     BatchItem,
     Entitlement,
     Event,
+    ExclusivitySlot,
     Grant,
     Notification,
     PolicyVersion,
     table_of,
 )
 from huiqi.delivery.review import ReviewConflict, resolve_flag
+from huiqi.delivery.topup import top_ups
 from huiqi.delivery.version_fix import corrections
 
 E = uscc(1)
@@ -71,6 +74,13 @@ def _committed(factory: sessionmaker[Session], pv: PolicyVersion) -> int:
         return int(s.scalar(select(PolicyVersion.committed_fen).where(PolicyVersion.id == pv.id)))
 
 
+def _counters_match(factory: sessionmaker[Session]) -> None:
+    """The dashboards' counters (maintained by triggers) equal a recount of the ledger."""
+    with factory() as s:
+        for kind in counts.KINDS:
+            assert counts.stored(s, kind) == counts.recount(s, kind), kind
+
+
 def _exported(factory: sessionmaker[Session], tmp_path: Path) -> list[int]:
     """Export a batch; the amounts (fen) of its items (none: nothing to pay)."""
     try:
@@ -100,6 +110,7 @@ def test_an_unsent_grant_is_replaced_by_the_newer_versions_amount(
     d = resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="新版本标准")
     assert (d.outcome, d.status) == ("correct", "granted")
     assert _live(sessions) == [(2, yuan * 100, "granted", None)]
+    _counters_match(sessions)
     # v1's commitment is given back; v2's budget holds the new amount.
     assert (_committed(sessions, v1), _committed(sessions, v2)) == (0, yuan * 100)
     with sessions() as s:
@@ -138,6 +149,7 @@ def test_a_sent_grant_gets_the_difference_once(
     base = _base_grant(sessions)
     assert live == [(1, 35_000_000, "in_batch", None), (2, 5_000_000, "granted", base)]
     assert _committed(sessions, v2) == 5_000_000
+    _counters_match(sessions)
     assert _exported(sessions, tmp_path) == [5_000_000]  # the difference, once
     assert _exported(sessions, tmp_path) == []
     with pytest.raises(ReviewConflict, match="not flagged"):
@@ -249,3 +261,25 @@ def test_the_database_refuses_a_second_correction_or_a_second_base_grant(
         with pytest.raises(IntegrityError, match=index), transaction(sessions) as s:
             s.execute(insert(table_of(Grant)), [{**row, "corrects_grant_id": corrects}])
     assert len(_live(sessions)) == 2
+
+
+def test_a_grouped_policys_new_version_is_corrected_not_topped_up(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression: in an exclusivity group, version 1's grant holds the group's slot, and
+    the flagged version 2 record was offered a top-up, whose grant (naming no grant it
+    corrects) broke the one-grant-per-policy index: an IntegrityError, not a decision."""
+    _v1(sessions, tmp_path, exclusivity_group="g")
+    _exported(sessions, tmp_path)
+    _, ent = _v2(sessions, tmp_path, 400_000, exclusivity_group="g")
+    with sessions() as s:
+        assert top_ups(s, [(ent.id, "excluded")]) == {}
+        assert corrections(s, [(ent.id, "excluded")])[ent.id].grants_fen == 5_000_000
+    with pytest.raises(ReviewConflict, match="no difference to pay"):
+        resolve_flag(sessions, ent.id, actor=OFFICER, outcome="top-up", reason="补差")
+    resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="补差")
+    assert [amount for _, amount, _, _ in _live(sessions)] == [35_000_000, 5_000_000]
+    with sessions() as s:
+        slot = s.get(ExclusivitySlot, ("g", E, "2026"))
+        # The group compares a third policy with the 400,000 the enterprise now receives.
+        assert slot is not None and (slot.entitlement_id, slot.amount_fen) == (ent.id, 40_000_000)
