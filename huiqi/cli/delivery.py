@@ -367,13 +367,17 @@ def application_reject(ctx: click.Context, record_id: int, reason: str) -> None:
 @click.pass_context
 @handle_errors
 def review(ctx: click.Context, decision: str, record_id: int, reason: str) -> None:
-    """Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).
+    """Resolve a review flag: keep, withdraw, top up or correct the record (a policy reviewer).
 
     'huiqi records --flagged' lists the flags. Withdrawing withdraws an open offer,
     closes an open application, and withdraws a grant not yet sent for payment (its amount
     back in the budget); a grant in a batch or paid is not undone, the decision is recorded.
     top-up is for a record that 就高不重复 excluded because a lower policy of its group
-    was already sent for payment: the higher policy grants the difference.
+    was already sent for payment: the higher policy grants the difference. correct is for
+    a record that a newer version of its policy excluded behind an earlier version's grant
+    and that would give another amount: the newer amount replaces an earlier grant not yet
+    sent for payment, or its difference is granted on top of one sent (less than was sent
+    is refused: recover it outside huiqi and keep the record).
     """
     factory, actor = signed_in(ctx)
     d = resolve_flag(factory, record_id, actor=actor, outcome=decision, reason=reason)

@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from huiqi.delivery.allocation import apply_cap
-from huiqi.delivery.models import CapUsage, ExclusivitySlot, PolicyVersion
+from huiqi.delivery.models import CapUsage, ExclusivitySlot, Grant, PolicyVersion
+from huiqi.delivery.statuses import GrantStatus
 
 
 def _rowcount(result: Any) -> int:
@@ -103,6 +104,17 @@ def release(session: Session, policy_version_id: int, amount_fen: int) -> None:
             f"cannot release {amount_fen} fen from policy version {policy_version_id}:"
             " it does not exist or has less committed"
         )
+
+
+def give_back(session: Session, pv: PolicyVersion, grant: Grant) -> None:
+    """Release what a grant under ``pv`` never sent for payment holds, as it is superseded:
+    its first-come budget commitment (a provisional grant, pro rata, has none yet) and its
+    use of the enterprise's cap group."""
+    if grant.status == GrantStatus.GRANTED and pv.budget_fen is not None:
+        release(session, pv.id, grant.amount_fen)
+    if pv.cap_group:
+        # The superseded grant no longer counts against the shared cap.
+        release_cap(session, pv.cap_group, grant.uscc, grant.benefit_period, grant.amount_fen)
 
 
 def reserve_cap(

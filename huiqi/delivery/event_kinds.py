@@ -18,7 +18,7 @@ from huiqi.desk.models import STEP_KINDS
 # Kinds a writer builds as prefix + value: the prefix and every value it may take.
 FAMILIES: dict[str, tuple[str, ...]] = {
     # an officer's decision on a flagged record (huiqi.delivery.review.Outcome, '-' as '_')
-    "review_": ("keep", "withdraw", "top_up"),
+    "review_": ("keep", "withdraw", "top_up", "correct"),
     # a steward's decision on a correction request (huiqi.delivery.corrections)
     "correction_": ("accepted", "rejected"),
     # an officer's decision on a complainant (huiqi.complaints.service)

@@ -106,13 +106,7 @@ def _exclusivity(
         f" {yuan_text(amount)} yuan (more than {yuan_text(holder.amount_fen)} yuan)"
     )
     if held_grant is not None:
-        if held_grant.status == GrantStatus.GRANTED and holder_pv.budget_fen is not None:
-            budgets.release(session, holder_pv.id, held_grant.amount_fen)
-        if holder_pv.cap_group:
-            # The superseded grant no longer counts against the shared cap.
-            budgets.release_cap(
-                session, holder_pv.cap_group, ent.uscc, ent.benefit_period, held_grant.amount_fen
-            )
+        budgets.give_back(session, holder_pv, held_grant)
         held_grant.status = GrantStatus.SUPERSEDED
         # The enterprise was told it was granted the lower amount: tell it which grant
         # replaces it, so that the two messages are not read as both to be paid.

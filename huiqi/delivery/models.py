@@ -140,6 +140,7 @@ class Grant(Base):
     explanation: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime]
     paid_at: Mapped[dt.datetime | None]
+    corrects_grant_id: Mapped[int | None]
 
 
 class ExclusivitySlot(Base):

@@ -99,7 +99,7 @@ def _withdrawn_for(session: Session, entitlement_id: int) -> str | None:
         select(Event.kind, Event.reason)
         .where(
             Event.entity == f"entitlement:{entitlement_id}",
-            Event.kind.in_(("review_keep", "review_withdraw", "review_top_up")),
+            Event.kind.in_(("review_keep", "review_withdraw", "review_top_up", "review_correct")),
         )
         .order_by(Event.id.desc())
         .limit(1)

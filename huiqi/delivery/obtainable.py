@@ -81,6 +81,7 @@ def _granted(session: Session, pv: PolicyVersion, uscc: str) -> Grant | None:
             Grant.uscc == uscc,
             Grant.benefit_period == pv.benefit_period,
             text(f"grants.{LIVE_GRANT}"),
+            Grant.corrects_grant_id.is_(None),  # the base grant: the index's terms (0028)
         )
         .limit(1)
     )

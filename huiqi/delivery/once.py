@@ -20,20 +20,26 @@ from sqlalchemy.orm import Session
 from huiqi.delivery.audit import record_events
 from huiqi.delivery.models import Grant, PolicyVersion, utcnow
 from huiqi.delivery.records import DeliveryReport, insert_records, record_values
-from huiqi.delivery.statuses import RecordStatus
+from huiqi.delivery.statuses import GrantStatus, RecordStatus
 from huiqi.delivery.tables import LIVE_GRANT
 from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
+# Sent for payment, paid, or owed after a failed payment: money that huiqi cannot take
+# back, so a newer version may only add to it (huiqi.delivery.version_fix).
+SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID, GrantStatus.PAYMENT_FAILED)
+
 
 @dataclass(frozen=True)
 class EarlierGrant:
-    """A live grant of the same policy and period under another version."""
+    """The live grants of the same policy and period under other versions: the base grant
+    and the reviewer's corrections on top of it (huiqi.delivery.version_fix), as one."""
 
-    grant_id: int
-    version: int
-    amount_fen: int
-    status: str
+    grant_id: int  # the latest of them (a correction names it as the grant it corrects)
+    version: int  # the version of the latest
+    amount_fen: int  # what they give in all
+    status: str  # the latest's status
+    sent: bool = False  # whether any of them has been sent for payment (or paid)
 
 
 def other_versions_exist(s: Session, pv: PolicyVersion) -> bool:
@@ -51,11 +57,13 @@ def other_versions_exist(s: Session, pv: PolicyVersion) -> bool:
 
 def earlier_grants(s: Session, pv: PolicyVersion, usccs: set[str]) -> dict[str, EarlierGrant]:
     """The live grants of ``pv``'s policy and period under other versions, for these
-    enterprises (looked up by the range of their USCCs on the policy's unique index)."""
+    enterprises (looked up by the range of their USCCs on the policy's unique index, then
+    the corrections on top of each, which are rare)."""
     if not usccs:
         return {}
+    columns = (Grant.id, Grant.uscc, Grant.amount_fen, Grant.status, PolicyVersion.version)
     rows = s.execute(
-        select(Grant.id, Grant.uscc, Grant.amount_fen, Grant.status, PolicyVersion.version)
+        select(*columns)
         .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
         .where(
             and_(
@@ -63,11 +71,35 @@ def earlier_grants(s: Session, pv: PolicyVersion, usccs: set[str]) -> dict[str, 
                 Grant.benefit_period == pv.benefit_period,
                 Grant.uscc.between(min(usccs), max(usccs)),
                 text(f"grants.{LIVE_GRANT}"),
+                Grant.corrects_grant_id.is_(None),
                 Grant.policy_version_id != pv.id,
             )
         )
     ).all()
-    return {u: EarlierGrant(int(i), int(v), int(a), st) for i, u, a, st, v in rows if u in usccs}
+    found = {
+        u: EarlierGrant(int(i), int(v), int(a), st, st in SENT)
+        for i, u, a, st, v in rows
+        if u in usccs
+    }
+    tips = {e.grant_id: u for u, e in found.items()}
+    while tips:  # each grant is corrected at most once while live (uq_grants_corrected_once)
+        on_top = s.execute(
+            select(*columns, Grant.corrects_grant_id)
+            .join(PolicyVersion, PolicyVersion.id == Grant.policy_version_id)
+            .where(Grant.corrects_grant_id.in_(list(tips)), text(f"grants.{LIVE_GRANT}"))
+        ).all()
+        following: dict[int, str] = {}
+        for i, _, a, st, v, below in on_top:
+            assert below is not None  # the query's own term
+            u = tips[int(below)]
+            was = found[u]
+            found[u] = EarlierGrant(
+                int(i), int(v), was.amount_fen + int(a), st, was.sent or st in SENT
+            )
+            following[int(i)] = u
+        tips = following
+    # A chain whose latest grant is ``pv``'s own: ``pv`` has granted the enterprise already.
+    return {u: e for u, e in found.items() if e.version != pv.version}
 
 
 def refusal(pv: PolicyVersion, earlier: EarlierGrant, amount_fen: int | None) -> str:

@@ -1,4 +1,4 @@
-"""Resolving review flags: an officer keeps or withdraws a record flagged after a data change.
+"""Resolving review flags: an officer decides on a record flagged after a data change.
 
 A new snapshot or policy version in which an enterprise no longer qualifies flags its
 record (``flags.flag_for_review``, with the conditions it fails) and never revokes it. A policy reviewer whose scope
@@ -9,6 +9,10 @@ covers the policy then decides, with a reason:
 - *top-up*: for a record that 就高不重复 excluded because a lower policy of its group was
   already sent for payment, the higher policy grants the difference
   (:mod:`huiqi.delivery.topup`).
+- *correct*: for a record that a newer version of its policy excluded behind an earlier
+  version's grant and that would give another amount, the newer version's amount is
+  delivered once: in place of an earlier grant never sent for payment, or as the
+  difference on top of one sent (:mod:`huiqi.delivery.version_fix`).
 - *withdraw*: an open offer is withdrawn and an open application (申报) is closed, and the
   enterprise is told why. So is a grant never sent for payment: its record is withdrawn,
   which keeps it out of every disbursement export. A grant in a batch or paid is not
@@ -18,9 +22,9 @@ covers the policy then decides, with a reason:
 
 While a record is flagged, its grant waits: no export takes it until a reviewer keeps it.
 
-Every decision is one audit event (``review_keep`` or ``review_withdraw``, with the
-officer as its actor); the record keeps the decision and its reason in ``review_reason``
-(which the enterprise reads too, so it names no officer).
+Every decision is one audit event (``review_keep``, ``review_withdraw``, ``review_top_up``
+or ``review_correct``, with the officer as its actor); the record keeps the decision and
+its reason in ``review_reason`` (which the enterprise reads too, so it names no officer).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from huiqi.accounts.access import Actor, require_policy_scope, require_role
 from huiqi.accounts.roles import Role
 from huiqi.db.engine import transaction
 from huiqi.delivery import budget as budgets
-from huiqi.delivery import notify, topup
+from huiqi.delivery import notify, topup, version_fix
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.channels import INBOX
 from huiqi.delivery.disburse import live_item
@@ -55,7 +59,12 @@ from huiqi.delivery.versions import policy_ref
 from huiqi.errors import HuiqiError, NotFoundError, StateConflict
 
 MAX_REASON = 2000
-DECISIONS = ("review_keep", "review_withdraw", "review_top_up")  # the audit events' kinds
+DECISIONS = (
+    "review_keep",
+    "review_withdraw",
+    "review_top_up",
+    "review_correct",
+)  # the audit events' kinds
 # What a withdrawal changes: an offer not yet claimed, an application not yet decided.
 WITHDRAWABLE = (RecordStatus.OFFERED, RecordStatus.APPLICATION_OPEN, RecordStatus.SUBMITTED)
 
@@ -75,6 +84,7 @@ class Outcome(StrEnum):
     KEEP = "keep"
     WITHDRAW = "withdraw"
     TOP_UP = "top-up"
+    CORRECT = "correct"
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def parse_outcome(text: str) -> Outcome:
         return Outcome(text.strip())
     except ValueError:
         raise ReviewError(
-            f"'{text}' is not a decision on a flag; use keep, withdraw or top-up"
+            f"'{text}' is not a decision on a flag; use keep, withdraw, top-up or correct"
         ) from None
 
 
@@ -144,6 +154,12 @@ def resolve_flag(
                 # The transaction is rolled back with it: nothing reserved stays.
                 raise ReviewConflict(str(refused)) from None
             message = f"topped up after review: {reason}; {note}"
+        elif decided is Outcome.CORRECT:
+            try:
+                grant, note = version_fix.grant_correction(s, ent, pv, actor=actor, reason=reason)
+            except version_fix.CorrectionError as refused:
+                raise ReviewConflict(str(refused)) from None
+            message = f"corrected after review: {reason}; {note}"
         else:
             message = _withdraw(s, ent, pv, grant, actor=actor, reason=reason)
         ent.review_flag = False

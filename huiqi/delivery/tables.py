@@ -105,10 +105,20 @@ entitlements = Table(
 # term of every query that looks a grant up by policy, so both databases use the index
 # (migrations 0015 and 0023).
 LIVE_GRANT = f"status NOT IN ('{GrantStatus.SUPERSEDED}', '{GrantStatus.WITHDRAWN}')"
+# The enterprise's one grant of a policy for a period: a live grant that is not a
+# reviewer's version correction (``corrects_grant_id``, huiqi.delivery.version_fix). The
+# partial unique index's predicate, and the terms a lookup by policy adds to use it
+# (migration 0028).
+ONCE_GRANT = f"{LIVE_GRANT} AND corrects_grant_id IS NULL"
+# A live correction: at most one per grant it corrects (the chain v1 <- v2 <- v3 has one
+# tip, and two reviewers deciding at once cannot both add a difference to the same grant).
+LIVE_CORRECTION = f"corrects_grant_id IS NOT NULL AND {LIVE_GRANT}"
 
 # Money granted: at most one per (policy version, enterprise, benefit period), and at most
 # one live grant per (policy, enterprise, benefit period) whatever the version: publishing
-# version 2 of a policy never pays an enterprise again for a period version 1 paid.
+# version 2 of a policy never pays an enterprise again for a period version 1 paid. The
+# one exception is a reviewer's correction of a grant already sent for payment (the
+# difference a newer version gives), which names the grant it corrects, at most once.
 grants = Table(
     "grants",
     metadata,
@@ -132,6 +142,11 @@ grants = Table(
     Column("explanation", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("paid_at", DateTime, nullable=True),
+    # A reviewer's version correction (huiqi.delivery.version_fix): the difference a newer
+    # version of the policy gives, granted on top of this earlier grant of the same
+    # policy and period, which had already been sent for payment. NULL for every other
+    # grant.
+    Column("corrects_grant_id", ForeignKey("grants.id"), nullable=True),
     UniqueConstraint("policy_version_id", "uscc", "benefit_period"),
     CheckConstraint("amount_fen >= 0 AND requested_fen >= 0", name="amounts_nonnegative"),
     # Export candidates (granted, in id order) and the grant queues.
@@ -144,8 +159,15 @@ grants = Table(
         "uscc",
         "benefit_period",
         unique=True,
-        sqlite_where=text(LIVE_GRANT),
-        postgresql_where=text(LIVE_GRANT),
+        sqlite_where=text(ONCE_GRANT),
+        postgresql_where=text(ONCE_GRANT),
+    ),
+    Index(
+        "uq_grants_corrected_once",
+        "corrects_grant_id",
+        unique=True,
+        sqlite_where=text(LIVE_CORRECTION),
+        postgresql_where=text(LIVE_CORRECTION),
     ),
 )
 

@@ -33,7 +33,7 @@ from huiqi.money import format_yuan as yuan_text
 
 # The group's grant has left huiqi (or failed to be paid, and is owed: ``disburse repay``):
 # only then is a difference paid instead of a supersession.
-SENT = (GrantStatus.IN_BATCH, GrantStatus.PAID, GrantStatus.PAYMENT_FAILED)
+SENT = once.SENT
 
 
 class TopUpError(StateConflict):
@@ -68,6 +68,10 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
         return None
     held = s.scalar(select(Grant).where(Grant.entitlement_id == slot.entitlement_id))
     if held is None or not money_sent(s, group, ent.uscc, ent.benefit_period):
+        return None
+    if held.policy_id == pv.policy_id:
+        # An earlier version of the same policy: a version correction's to decide (one
+        # grant per policy and period; huiqi.delivery.version_fix), never a top-up's.
         return None
     due = once.receivable(pv, ent.computed_fen)
     given = given_in_group(s, group, ent.uscc, ent.benefit_period)
@@ -125,6 +129,49 @@ def top_ups(s: Session, rows: list[tuple[int, str]]) -> dict[int, int]:
     return found
 
 
+def reserve_difference(
+    s: Session, pv: PolicyVersion, ent: Entitlement, difference: int
+) -> tuple[int, bool]:
+    """Reserve a difference granted on top of money already sent (a top-up, or a version
+    correction: :mod:`huiqi.delivery.version_fix`) under ``pv``'s cap group and budget;
+    return what is granted and whether the grant is provisional (a budget shared pro rata).
+
+    Raises:
+        TopUpError: the cap group is used up, the pro-rata budget was allocated already, or
+            the first-come budget has less left than the difference.
+    """
+    amount = difference
+    if pv.cap_group and pv.per_enterprise_cap_fen is not None:
+        amount = budgets.reserve_cap(
+            s, pv.cap_group, ent.uscc, ent.benefit_period, pv.per_enterprise_cap_fen, amount
+        )
+        if amount <= 0:
+            raise TopUpError(
+                f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}; no difference"
+                " can be granted"
+            )
+    provisional = budgets.shared_pro_rata(pv)
+    if provisional and s.scalar(
+        select(Grant.id)
+        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
+        .limit(1)
+    ):
+        # A provisional grant made after the allocation would never be allocated.
+        raise TopUpError(
+            f"{pv.policy_id} v{pv.version} shares its budget pro rata and was allocated"
+            " already: a difference granted now would never be paid; keep the record as it"
+            " is, or publish a version with a budget for it and top it up there"
+        )
+    left = budgets.take_first_come(s, pv, amount)
+    if left is not None:
+        raise TopUpError(
+            f"the budget of {yuan_text(pv.budget_fen or 0)} yuan has {yuan_text(left)}"
+            f" yuan left, less than the difference of {yuan_text(amount)} yuan; keep the record"
+            " as it is, or publish a version with a larger budget and top it up there"
+        )
+    return amount, provisional
+
+
 def grant_top_up(
     s: Session, ent: Entitlement, pv: PolicyVersion, *, actor: Actor, reason: str
 ) -> tuple[Grant, str]:
@@ -158,35 +205,7 @@ def grant_top_up(
             " 就高不重复 excluded because a lower policy of its group was already sent for"
             " payment; keep or withdraw it instead"
         )
-    amount = top.difference_fen
-    if pv.cap_group and pv.per_enterprise_cap_fen is not None:
-        amount = budgets.reserve_cap(
-            s, pv.cap_group, ent.uscc, ent.benefit_period, pv.per_enterprise_cap_fen, amount
-        )
-        if amount <= 0:
-            raise TopUpError(
-                f"cap group '{pv.cap_group}' is used up for {ent.benefit_period}; no difference"
-                " can be granted"
-            )
-    provisional = budgets.shared_pro_rata(pv)
-    if provisional and s.scalar(
-        select(Grant.id)
-        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
-        .limit(1)
-    ):
-        # A provisional grant made after the allocation would never be allocated.
-        raise TopUpError(
-            f"{pv.policy_id} v{pv.version} shares its budget pro rata and was allocated"
-            " already: a difference granted now would never be paid; keep the record as it"
-            " is, or publish a version with a budget for it and top it up there"
-        )
-    left = budgets.take_first_come(s, pv, amount)
-    if left is not None:
-        raise TopUpError(
-            f"the budget of {yuan_text(pv.budget_fen or 0)} yuan has {yuan_text(left)}"
-            f" yuan left, less than the difference of {yuan_text(amount)} yuan; keep the record"
-            " as it is, or publish a version with a larger budget and top it up there"
-        )
+    amount, provisional = reserve_difference(s, pv, ent, top.difference_fen)
     grant = new_grant(pv, ent, top.difference_fen, amount, provisional=provisional)
     s.add(grant)
     note = (

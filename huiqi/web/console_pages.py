@@ -67,7 +67,7 @@ PAGES: tuple[ConsolePage, ...] = (
     ConsolePage(
         "/console/flagged",
         N_("Flagged records"),
-        N_("Records flagged after a data change"),
+        N_("Records flagged for review"),
         POLICY_ROLES | _READ_ALL,
     ),
     ConsolePage(

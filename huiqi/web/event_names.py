@@ -52,6 +52,7 @@ EVENT_NAMES = {
     "review_keep": N_("Review: kept"),
     "review_withdraw": N_("Review: withdrawn"),
     "review_top_up": N_("Review: topped up"),
+    "review_correct": N_("Review: corrected to the newer version's amount"),
     # applications
     "submit": N_("Application submitted"),
     "reject": N_("Application rejected"),

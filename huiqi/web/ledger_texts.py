@@ -103,6 +103,37 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " yuan is granted"
         )
     ),
+    # A reviewer's version correction (huiqi.delivery.version_fix): the record's note, the
+    # decision's message, and the earlier record's note once replaced.
+    refusal(
+        N_(
+            "corrected after review: %(what)s; version correction: %(version)s gives"
+            " %(amount)s yuan; %(low)s yuan was already sent for payment under %(policy)s, so"
+            " the difference of %(high)s yuan is granted"
+        ),
+        what=r".+?",
+    ),
+    refusal(
+        N_(
+            "corrected after review: %(what)s; version correction: %(version)s grants"
+            " %(amount)s yuan in place of the %(low)s yuan granted under %(policy)s, which was"
+            " never sent for payment"
+        ),
+        what=r".+?",
+    ),
+    refusal(
+        N_(
+            "version correction: %(version)s gives %(amount)s yuan; %(low)s yuan was already"
+            " sent for payment under %(policy)s, so the difference of %(high)s yuan is granted"
+        ),
+    ),
+    refusal(
+        N_(
+            "version correction: %(version)s grants %(amount)s yuan in place of the %(low)s"
+            " yuan granted under %(policy)s, which was never sent for payment"
+        ),
+    ),
+    refusal(N_("replaced after review by %(version)s, which grants %(amount)s yuan instead")),
     # huiqi.delivery.review: the record's note after a withdrawal, which the enterprise
     # reads on its home and grants pages (qa1: it was English on the Chinese pages).
     refusal(

@@ -317,6 +317,33 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " budget and top it up there"
         )
     ),
+    # A reviewer's version correction (huiqi.delivery.version_fix).
+    _refusal(
+        N_(
+            "record %(id)s has no version correction to make: a correction is for a record"
+            " that a newer version of its policy excluded behind an earlier version's grant"
+            " and that would give another amount; keep or withdraw it instead"
+        )
+    ),
+    _refusal(
+        N_(
+            "%(version)s gives %(amount)s yuan, less than the %(high)s yuan already sent for"
+            " payment under %(policy)s: huiqi takes no money back; recover the %(low)s yuan"
+            " through the department's procedure and keep the record"
+        ),
+    ),
+    _refusal(
+        N_(
+            "%(version)s cannot grant %(amount)s yuan in place of the earlier grant, so"
+            " nothing was changed: %(detail)s"
+        )
+    ),
+    _refusal(
+        N_(
+            "record %(id)s: another decision corrected the same grant at the same time;"
+            " reload the flagged records"
+        )
+    ),
     *USCC_TEXTS,
     # A page's address with a value its parameter cannot take (huiqi.web.errors).
     _refusal(

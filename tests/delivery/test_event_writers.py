@@ -58,6 +58,8 @@ PASSED_REASONS = {
     ("delivery/review.py", "reason"): "an officer's reason",
     ("delivery/sharing.py", "reason"): "the record's note (in Chinese and English)",
     ("delivery/topup.py", "note"): "the record's note",
+    ("delivery/version_fix.py", "note"): "the record's note",
+    ("delivery/version_fix.py", "old_ent.status_reason"): "the record's note",
     ("delivery/versions.py", "reason"): "an officer's reason",
     ("delivery/withdrawal.py", "why or reasons.WITHDRAWN_BY_ENTERPRISE()"): "the enterprise's",
     ("delivery/zero.py", "REASON"): "the record's note",

@@ -142,7 +142,7 @@ def test_keeping_a_grant_clears_its_flag_with_an_audit_event(
     officer = _actor(portal, "officer")
     with pytest.raises(ReviewError, match="reason"):
         resolve_flag(portal.factory, record, actor=officer, outcome="keep", reason="  ")
-    with pytest.raises(ReviewError, match="keep, withdraw or top-up"):
+    with pytest.raises(ReviewError, match="keep, withdraw, top-up or correct"):
         resolve_flag(portal.factory, record, actor=officer, outcome="revoke", reason="x")
     d = resolve_flag(portal.factory, record, actor=officer, outcome="keep", reason="年度内已发放")
     assert (d.outcome, d.status) == ("keep", "granted") and d.grant_id is not None

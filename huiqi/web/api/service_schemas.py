@@ -206,7 +206,7 @@ class RejectRequest(RequestBody):
 class ReviewRequest(RequestBody):
     """An officer's decision on a record flagged for review."""
 
-    decision: Literal["keep", "withdraw", "top-up"]
+    decision: Literal["keep", "withdraw", "top-up", "correct"]
     reason: Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 
 

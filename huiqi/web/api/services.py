@@ -231,9 +231,12 @@ def review_flag(
 ) -> ReviewPublic:
     """Resolve a review flag: keep the record, or withdraw it (an open offer is withdrawn, an
     open application closed, a grant not yet sent for payment withdrawn; one in a batch or
-    paid is not undone, the decision is recorded), or top it
-    up (a record 就高不重复 excluded behind a lower grant already sent for payment: the
-    higher policy grants the difference)."""
+    paid is not undone, the decision is recorded), top it up (a record 就高不重复
+    excluded behind a lower grant already sent for payment: the higher policy grants the
+    difference), or correct it (a record a newer version of its policy excluded behind an
+    earlier version's grant: the newer amount is granted in place of an earlier grant not
+    yet sent for payment, or as the difference on top of one sent; less than was sent is
+    refused, 409)."""
     decision = resolve_flag(
         factory, record_id, actor=actor_of(who), outcome=body.decision, reason=body.reason
     )

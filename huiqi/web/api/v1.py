@@ -151,7 +151,7 @@ def records(
     limit: Limit = 100,
 ) -> list[RecordPublic]:
     """Delivery records you may see (offers, applications, grants, refusals); ``flagged=true``:
-    the review queue of records flagged after a data change."""
+    the review queue of records flagged after a data change or a new policy version."""
     with reading(factory) as s:
         rows = ledger.list_records(
             s,

@@ -33,6 +33,7 @@ from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
 from huiqi.delivery.topup import top_ups
+from huiqi.delivery.version_fix import corrections
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
@@ -116,12 +117,26 @@ def _flagged(s: Session, actor: Actor) -> dict[str, Any]:
     # reviewer decides, so only a reviewer is offered the form, and the difference a
     # top-up would pay (就高不重复 behind a grant already sent for payment).
     can_decide = actor.has(Role.POLICY_REVIEWER)
+    queue = [(r.id, r.status) for r in rows]
     return {
         "rows": rows,
         # A record holds its policy's Chinese title only: the catalogue's has both.
         "titles": {c.policy_id: c.title for c in list_policies(s)},
         "can_decide": can_decide,
-        "top_ups": top_ups(s, [(r.id, r.status) for r in rows]) if can_decide else {},
+        "top_ups": top_ups(s, queue) if can_decide else {},
+        # A newer version's amount (huiqi.delivery.version_fix): what "correct" would grant,
+        # or that it cannot (less than was already sent). Explained to readers too.
+        "corrections": {
+            record_id: {
+                "due_fen": c.due_fen,
+                "given_fen": c.given_fen,
+                "grants_fen": c.grants_fen,
+                "sent": c.sent,
+                "refused": c.refused,
+                "earlier": c.earlier,
+            }
+            for record_id, c in corrections(s, queue).items()
+        },
     }
 
 
@@ -202,15 +217,23 @@ def flagged_queue(request: Request, factory: Factory, who: SignedIn) -> Response
 def review_flag(
     request: Request, factory: Factory, who: SignedIn, record_id: Id, form: Form
 ) -> Response:
-    """Keep, withdraw or top up one flagged record, with a reason (``delivery.review``)."""
+    """Keep, withdraw, top up or correct one flagged record, with a reason
+    (``delivery.review``)."""
     return FLAGGED.decide(
         request,
         factory,
         who,
         record_id,
         form,
-        choices={"keep": "kept", "withdraw": "withdrawn", "top-up": "topped_up"},
-        unchosen=N_("Choose to keep it, to withdraw it or, where offered, to top it up."),
+        choices={
+            "keep": "kept",
+            "withdraw": "withdrawn",
+            "top-up": "topped_up",
+            "correct": "corrected",
+        },
+        unchosen=N_(
+            "Choose to keep it, to withdraw it or, where offered, to top it up or correct it."
+        ),
         no_reason=N_("Give the reason for this decision."),
         act=lambda actor, decision, reason: resolve_flag(
             factory, record_id, actor=actor, outcome=decision, reason=reason
