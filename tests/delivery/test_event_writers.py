@@ -53,6 +53,7 @@ PASSED_REASONS = {
     ("delivery/payments.py", "report.summary()"): "PAYMENT_RESULTS",
     ("delivery/payments.py", "reason or None"): "the bank's or an officer's reason",
     ("delivery/flags.py", "reason"): "NO_LONGER_ELIGIBLE",
+    ("delivery/flag_closing.py", "reason"): "FLAG_CLOSED_REPLACED, FLAG_CLOSED_RETIRED",
     ("delivery/repayment.py", "why"): "an officer's reason",
     ("delivery/retirement.py", "note"): "the record's note",
     ("delivery/review.py", "reason"): "an officer's reason",
