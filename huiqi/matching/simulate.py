@@ -223,10 +223,11 @@ def simulate(
     columns = population_columns(cp, previous_cp, dims)
     with _frame(snapshot, columns, backend, held) as con:
         r = simulate_population(con, cp, dims=dims, previous=previous_cp, sample=sample)
-    # The draft's own criteria: the district criterion a district officer's run adds is
-    # never a near miss, and a row "in the district you act for: 0" told the officer
-    # nothing it could act on (qa2).
-    labels = {c.id: c for c in own.checked}
+    # The draft's own criteria that failing alone can make a near miss: the district
+    # criterion a district officer's run adds, and the policy's own scope and status
+    # criteria (engine/compile/nearness: 'never'), are never one, and a row "in the
+    # district you act for: 0" told the officer nothing it could act on (qa2).
+    labels = {c.id: c for c in own.checked if c.nearness != "never"}
     counts = r.tally.counts
     return Simulation(
         policy_id=p.id,

@@ -65,7 +65,8 @@ def test_the_district_criterion_is_no_row_of_the_near_miss_table(
         city = simulate(settings, s, actor=OFFICER, text=draft())  # type: ignore[arg-type]
         mine = simulate(settings, s, actor=JIADING, text=draft())  # type: ignore[arg-type]
     assert [c.id for c in mine.near_misses] == [c.id for c in city.near_misses]
-    assert [c.id for c in mine.near_misses] == ["in_jiading", "rd_intensity"]
+    # A scope criterion is never a near miss: not listed.
+    assert [c.id for c in mine.near_misses] == ["rd_intensity"]
     assert {c.id: c.near_misses for c in mine.near_misses}["rd_intensity"] == 1
     assert all(c.label_zh != "在您所辖的区内" for c in mine.near_misses)
 

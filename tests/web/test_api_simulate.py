@@ -48,7 +48,8 @@ def test_an_author_simulates_a_text_and_sees_who_would_lose(api: Portal) -> None
     assert (sim["eligible"], sim["near_miss"], sim["needs_data"]) == (5, 1, 0)
     assert (sim["total_fen"], sim["total_yuan"]) == (3_500_000, "35000.00")
     assert (sim["budget_fen"], sim["over_budget"]) == (None, False)
-    assert {n["id"]: n["near_misses"] for n in sim["near_misses"]} == {"insured": 1, "district": 0}
+    # district says whom the policy is for: never a near miss, never listed.
+    assert {n["id"]: n["near_misses"] for n in sim["near_misses"]} == {"insured": 1}
     assert set(sim["breakdowns"]) == {"district_code", "industry_section", "size_class"}
     assert sum(b["eligible"] for b in sim["breakdowns"]["size_class"]) == 5
     c = sim["comparison"]
@@ -120,7 +121,7 @@ def test_a_district_officers_simulation_lists_no_district_criterion(api: Portal)
     district officer's scope adds), with 0 near misses: never anything to act on."""
     answer = post(api, "publisher", {"text": auto_text(api, 4)})
     assert answer.status_code == 200, answer.text
-    assert [n["id"] for n in answer.json()["near_misses"]] == ["insured", "district"]
+    assert [n["id"] for n in answer.json()["near_misses"]] == ["insured"]
 
 
 def test_a_repeat_with_its_idempotency_key_is_answered_again(api: Portal) -> None:
