@@ -118,6 +118,17 @@ IMPORT_TEXTS: list[tuple[re.Pattern[str], str]] = [
         years=r"[0-9, ]+",
         header=r"'[^']*'",
     ),
+    # huiqi.profiles.wide: two columns of a wide sheet for the same field and year.
+    refusal(
+        N_(
+            "%(file)s: columns %(other)s and %(header)s both give %(quoted)s for %(year)s;"
+            " keep one of them and import again"
+        ),
+        other=r"'[^']*'",
+        header=r"'[^']*'",
+        quoted=r"'[^']*'",
+        year=r"[0-9]{4}",
+    ),
     # huiqi.profiles.declared_unit: a unit the sheet declares, where, and what is wrong.
     refusal(N_("%(file)s, line %(line)s: the sheet declares its amounts in %(shown)s"), **_UNIT),
     refusal(

@@ -148,3 +148,19 @@ def test_a_wide_sheets_column_without_a_year_is_refused_in_chinese(portal: Porta
     said = re.search(r'id="file-error">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
     assert "宽表.csv：宽表（每年一组列：2023, 2024）中的列 &#39;纳税信用等级&#39;" in said, said
     assert "&#39;2024年纳税信用等级&#39;" in said and "name no year" not in said, said
+
+
+def test_two_columns_of_one_field_and_year_are_refused_in_chinese(portal: Portal) -> None:
+    """qa6: a wide sheet with two columns for the same field and year was refused in
+    English on the Chinese page ("… both give …")."""
+    client = sign_in(portal.client(), "steward")
+    token = page_token(client, "/console/imports")
+    body = (
+        "统一社会信用代码,2023年营业收入(元),2024年营业收入(元),营业收入(元)(2024年)\n"
+        f"{portal.usccs[0]},1,2,3\n"
+    )
+    status, page = upload(client, token, "宽表.csv", body.encode())
+    assert status == 400
+    said = re.search(r'id="file-error">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert "都给出了 2024 年的" in said and "both give" not in said, said
+    assert "&#39;营业收入(元)(2024年)&#39;" in said, said
