@@ -171,3 +171,35 @@ def test_the_complaint_officers_navigation_links_both_pages(office: Portal) -> N
     console = client.get("/console/complaints").text
     assert f'href="{IMPORT}">Complaint imports</a>' in console
     assert "Complaints about an enterprise" in console
+
+
+def test_each_rejected_lines_reason_reads_in_chinese(office: Portal) -> None:
+    """A Chinese page listed the importer's reasons in English (qa4): every reason a
+    complaint row is refused for has its catalogue template (web/complaint_row_texts)."""
+    client = sign_in(office.client(), "complaints-office")
+    bad = [
+        row("", text="缺编号"),
+        row("QA4-R" + "9" * 64),
+        row("QA4-R2", id_number=""),
+        row("QA4-R3", id_number="1234"),
+        row("QA4-R4", id_number="110105194912310021"),
+        row("QA4-R5", phone="12345"),
+        row("QA4-R6", uscc=""),
+        row("QA4-R7", uscc="abc"),
+        row("QA4-R8", uscc=USCC[:-1] + ("0" if USCC[-1] != "0" else "1")),
+        row("QA4-R9", text=""),
+        row("QA4-R10", filed_on=""),
+        row("QA4-R11", filed_on="2026-02-30"),
+        row("QA4-R12", filed_on="2099-01-01"),
+        row("QA4-R13", amount="1e20"),
+        row("QA4-R14", amount="12 yuan"),
+        row("QA4-R15", claim="99999999999999"),
+        row("QA4-R16", claim="abc"),
+        row("QA4-R17", text="重复行"),
+        row("QA4-R17", text="重复行"),
+    ]
+    done = _upload(client, export(bad))
+    reasons = re.findall(r'<tr class="reject">(?:<td[^>]*>.*?</td>){4}<td>(.*?)</td>', done.text)
+    assert len(reasons) >= len(bad) - 1, done.text
+    english = [r for r in reasons if not re.search(r"[\u4e00-\u9fff]", r)]
+    assert not english, english
