@@ -232,7 +232,7 @@ def page(
     where a form's page answering its POST is opened by a GET with a query (``page_url``).
     A page answering a browser's POST is shown by a GET of ``here`` instead
     (:mod:`huiqi.web.refused_forms`: Post/Redirect/Get) when ``shown_by_get`` is True,
-    or, when it is None, for a refusal (4xx); never when it is False.
+    or, when it is None, for a refusal (4xx, not a server error); never when False.
     """
     language = i18n.choose(request.cookies.get(i18n.COOKIE))
     actor = getattr(request.state, "actor", None)
@@ -252,8 +252,8 @@ def page(
         **context,
     }
     html = environment(language).get_template(name).render(values)
-    if shown_by_get is None:
-        shown_by_get = status_code >= 400
+    if shown_by_get is None:  # a refusal; not a server error
+        shown_by_get = 400 <= status_code < 500
     if shown_by_get and request.method == "POST":
         refused_forms.mark(request, values["here"])
     response = HTMLResponse(html, status_code=status_code)
