@@ -26,7 +26,7 @@ from huiqi.desk.errors import DeskConflict, DeskError, UnknownDepartment
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
 from huiqi.desk.queries import full_row, load, read_status
-from huiqi.desk.routing import departments
+from huiqi.desk.routing import transfer_targets
 from huiqi.desk.rows import RequestRow
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
@@ -171,14 +171,14 @@ def transfer(
     target = clean_text(
         department, "the department", DeskError, required=True, max_length=200, field="department"
     )
-    known = departments(session)
+    if target == req.department:
+        raise DeskConflict(f"request {req.id} is already with {target}")
+    known = transfer_targets(session, req)  # with the department owning its policy
     if target not in known:
         raise UnknownDepartment(
             f"{target!r} is not a department of the desk; departments: {', '.join(known)}",
             field="department",
         )
-    if target == req.department:
-        raise DeskConflict(f"request {req.id} is already with {target}")
     at = now or utcnow()
     before = req.department
     session.add(

@@ -24,9 +24,10 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
+from huiqi.delivery.models import PolicyVersion
 from huiqi.desk.categories import get_category
 from huiqi.desk.errors import DeskConflict, RoutingError
-from huiqi.desk.models import DeskCategory, DeskRoute
+from huiqi.desk.models import DeskCategory, DeskRequest, DeskRoute
 
 MAX_KEYWORDS = 50
 _LOCK = threading.Lock()
@@ -102,6 +103,41 @@ def departments(session: Session) -> list[str]:
     """The departments requests can go to: the categories' and the active rules'."""
     found = set(session.scalars(select(DeskCategory.department)))
     found |= set(session.scalars(select(DeskRoute.department).where(DeskRoute.active.is_(True))))
+    return sorted(found)
+
+
+def policy_department(session: Session, policy_id: str | None) -> str | None:
+    """The department that owns a policy, as its newest version names it (a district's
+    own, for a district-level policy); None for no policy, or one never published."""
+    if not policy_id:
+        return None
+    return session.scalar(
+        select(PolicyVersion.department)
+        .where(PolicyVersion.policy_id == policy_id)
+        .order_by(PolicyVersion.version.desc())
+        .limit(1)
+    )
+
+
+def known_department(session: Session, name: str) -> bool:
+    """Whether ``name`` is a department of the desk or one that owns a published policy."""
+    if not name:
+        return False
+    owning = select(PolicyVersion.id).where(PolicyVersion.department == name).limit(1)
+    return name in departments(session) or session.scalar(owning) is not None
+
+
+def transfer_targets(session: Session, req: DeskRequest) -> list[str]:
+    """Where ``req`` may be transferred: the desk's departments (``departments``) and, for
+    a request about a policy, the department that owns that policy, less the one holding
+    it now. Regression (qa4): a request about a district-level policy could go only to
+    the city's departments (the categories' and rules'), never to the district department
+    that owns the policy. Who may transfer it is ``handling.transfer``'s check."""
+    found = set(departments(session))
+    owner = policy_department(session, req.policy_id)
+    if owner:
+        found.add(owner)
+    found.discard(req.department)
     return sorted(found)
 
 

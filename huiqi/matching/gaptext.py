@@ -5,7 +5,8 @@ Money is shown in 万元 (or 亿元 from 一亿 up) when the threshold is that l
 exactly with Decimal; the enterprise's own figure is rounded to the hundredth *away*
 from the threshold, so a figure that fails never reads as if it met it (4,999.999 万元
 reads 4,999.99, not 5,000), and the threshold to the hundredth on the side that still
-meets it. Other units get their Chinese names (人, 项, 年 …).
+meets it; the two amounts are written at the same precision (398.57 万元 against 469.40
+万元, not 469.4). Other units get their Chinese names (人, 项, 年 …).
 """
 
 from __future__ import annotations
@@ -50,6 +51,29 @@ def figure(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _places(value: Decimal) -> int:
+    """How many decimals ``value`` is written with, trailing zeros left out."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def figures(actual: Decimal, required: Decimal) -> tuple[str, str]:
+    """Two amounts of one comparison written at the same precision, exactly (Decimal): the
+    more decimals of the two, for both, and two when either has any (amounts are to the
+    hundredth: 0.90 万元, not 0.9). Regression (qa4): "398.57 万元，要求高于 469.4
+    万元" read as if the threshold were less precise than the figure; it is 469.40 万元."""
+    places = max(_places(actual), _places(required))
+    places = max(places, 2) if places else 0  # money: whole, or to the fen (hundredth)
+    step = Decimal(1).scaleb(-places)
+    return figure_at(actual.quantize(step), places), figure_at(required.quantize(step), places)
+
+
+def figure_at(value: Decimal, places: int) -> str:
+    """An exact figure with thousands separators and exactly ``places`` decimals."""
+    text = f"{value:,.{places}f}"
+    return text[1:] if text.startswith("-") and not value else text
+
+
 def away_from(actual: Decimal, op: str) -> Decimal:
     """``actual`` to the hundredth, rounded away from a threshold it fails."""
     if actual == actual.quantize(CENT):
@@ -71,10 +95,10 @@ def gap_zh(label: str, actual: Decimal, required: Decimal, op: str, unit: str | 
     scale = money_scale(unit, required)
     if scale is not None:
         divisor, unit_zh = scale
-        shown, wanted = away_from(actual / divisor, op), toward(required / divisor, op)
+        have, want = figures(away_from(actual / divisor, op), toward(required / divisor, op))
     else:
         unit_zh = UNITS_ZH.get(unit or "", unit or "")
-        shown, wanted = actual, required
+        have, want = figure(actual), figure(required)
     sep = " " if unit_zh else ""
     need = OPS_ZH.get(op, op)
-    return f"{label} {figure(shown)}{sep}{unit_zh}，要求{need} {figure(wanted)}{sep}{unit_zh}"
+    return f"{label} {have}{sep}{unit_zh}，要求{need} {want}{sep}{unit_zh}"

@@ -30,7 +30,7 @@ from sqlglot import exp
 
 from huiqi.engine.compile.nearness import undivided
 from huiqi.engine.compile.parse import parse_rule
-from huiqi.matching.gaptext import gap_zh
+from huiqi.matching.gaptext import figures, gap_zh
 from huiqi.profiles.dictionary import Dictionary, load_dictionary
 
 NUMERIC = frozenset({"integer", "money", "decimal"})
@@ -116,7 +116,11 @@ class Gap:
         return gap_zh(self.label_zh, self.actual, self.required, self.op, self.unit)
 
     def text_en(self) -> str:
-        return f"{self.label_en} {_num(self.actual)}{_u(self.unit)}, {self.op} {_num(self.required)}{_u(self.unit)} required"
+        if self.unit in ("yuan", "fen"):  # amounts at the same precision, as in Chinese
+            have, want = figures(self.actual, self.required)
+        else:
+            have, want = _num(self.actual), _num(self.required)
+        return f"{self.label_en} {have}{_u(self.unit)}, {self.op} {want}{_u(self.unit)} required"
 
 
 def _num(value: Decimal) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from huiqi import __version__
@@ -20,7 +21,7 @@ from huiqi.db.engine import open_database
 from huiqi.engine.duckdb.held import HeldFrame
 from huiqi.jobs import runner
 from huiqi.profiles.dictionary import use_data_dir
-from huiqi.web import error_schema, errors, idempotent
+from huiqi.web import error_schema, errors, idempotent, refused_forms
 from huiqi.web.api import attachments as attachments_api
 from huiqi.web.api import audit as audit_api
 from huiqi.web.api import calculator, services, v1
@@ -43,6 +44,7 @@ from huiqi.web.views import (
     calculator_page,
     catalogue,
     complaints_console,
+    complaints_pages,
     console,
     dashboard,
     desk_console,
@@ -149,6 +151,7 @@ def create_app(
     app.include_router(nearmiss.router)
     app.include_router(console.router, dependencies=PAGE_CHECKS)
     app.include_router(complaints_console.router, dependencies=PAGE_CHECKS)
+    app.include_router(complaints_pages.router, dependencies=PAGE_CHECKS)
     app.include_router(dashboard.router, dependencies=PAGE_CHECKS)
     app.include_router(simulate_page.router, dependencies=PAGE_CHECKS)
     app.include_router(requests.router)
@@ -163,6 +166,18 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
     idempotent.install(app)  # inside the body limit: what it reads ahead is bounded
     app.add_middleware(BodyLimit, files=app.state.web.max_upload_bytes)
+
+    @app.middleware("http")
+    async def refused_forms_by_get(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Post/Redirect/Get for every refused page form (huiqi.web.refused_forms).
+        if request.method == "GET" and refused_forms.PARAM in request.query_params:
+            return await run_in_threadpool(refused_forms.shown, request)
+        response = await call_next(request)
+        if request.method == "POST":
+            return await refused_forms.redirect_refused(request, response)
+        return response
 
     @app.middleware("http")
     async def security_headers(

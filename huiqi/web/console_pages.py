@@ -77,6 +77,18 @@ PAGES: tuple[ConsolePage, ...] = (
         frozenset({Role.COMPLAINT_OFFICER}),
     ),
     ConsolePage(
+        "/console/complaints/import",
+        N_("Complaint imports"),
+        N_("Import a complaint system's export"),
+        frozenset({Role.COMPLAINT_OFFICER}),
+    ),
+    ConsolePage(
+        "/console/complaints/about",
+        N_("Complaints about an enterprise"),
+        N_("Complaints about an enterprise, grouped to answer once"),
+        frozenset({Role.COMPLAINT_OFFICER}),
+    ),
+    ConsolePage(
         "/console/dashboard",
         N_("Dashboard"),
         N_("Dashboard"),

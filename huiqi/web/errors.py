@@ -110,9 +110,11 @@ def respond(
     *,
     code: ErrorCode,
     field: str | None = None,
+    shown_by_get: bool | None = None,
 ) -> Response:
     """The refusal: JSON ``{"error", "code", "field", "detail"}`` (``field``: the request's
-    field it is about, or null), or the error page."""
+    field it is about, or null), or the error page (a POST's shown by a GET, unless
+    ``shown_by_get`` is False: ``render.page``)."""
     headers = {"Retry-After": "5"} if status == 503 else {}
     if wants_json(request):
         body = {"error": title, "code": code, "field": field, "detail": message}
@@ -122,6 +124,7 @@ def respond(
         "error.html",
         {"title": title, "detail": message, "status": status},
         status_code=status,
+        shown_by_get=shown_by_get,
     )
 
 
@@ -157,7 +160,10 @@ async def huiqi_error(request: Request, exc: Exception) -> Response:
 
         message = localise(gettext.NullTranslations(), message)
     field = exc.field if isinstance(exc, HuiqiError) else None
-    response = respond(request, status, title, message, code=code, field=field)
+    # A form whose CSRF token is not the session's says to reload its page: a kept copy of
+    # the refusal would be what the reload shows.
+    again = False if isinstance(exc, CsrfRefused) else None
+    response = respond(request, status, title, message, code=code, field=field, shown_by_get=again)
     if status == 401:  # RFC 9110: a 401 names the scheme that would authenticate
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, SignInThrottled):

@@ -18,6 +18,7 @@ from huiqi.web.access_texts import ACCESS_TEXTS, USCC_TEXTS
 from huiqi.web.answer_texts import ANSWER_TEXTS
 from huiqi.web.check_texts import PARTS_SEPARATOR
 from huiqi.web.cli_texts import CLI_TEXTS, web_wording
+from huiqi.web.complaint_row_texts import COMPLAINT_ROW_TEXTS
 from huiqi.web.desk_texts import DESK_TEXTS
 from huiqi.web.file_texts import FILE_TEXTS
 from huiqi.web.i18n import N_
@@ -361,6 +362,7 @@ REFUSALS += LEDGER_TEXTS
 REFUSALS += FILE_TEXTS
 REFUSALS += IMPORT_TEXTS
 REFUSALS += IMPORT_ROW_TEXTS
+REFUSALS += COMPLAINT_ROW_TEXTS
 REFUSALS += ANSWER_TEXTS
 REFUSALS += POLICY_TEXTS  # last: their frames ("… (2 more problems after this one)") are wide
 

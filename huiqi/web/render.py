@@ -22,7 +22,7 @@ from huiqi.accounts.roles import Role
 from huiqi.db.clock import shown
 from huiqi.money import format_yuan, group_digits
 from huiqi.profiles.dictionary import load_dictionary
-from huiqi.web import i18n
+from huiqi.web import i18n, refused_forms
 from huiqi.web.console_pages import pages_for
 from huiqi.web.formula import readable
 from huiqi.web.gap_texts import shortfall_filter
@@ -219,12 +219,20 @@ def here_of(request: Request) -> str:
 
 
 def page(
-    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    shown_by_get: bool | None = None,
 ) -> HTMLResponse:
     """Render a template in the visitor's language, with the CSRF token and the actor.
 
     ``context`` may name ``here``, the page a language or sign-in link comes back to,
     where a form's page answering its POST is opened by a GET with a query (``page_url``).
+    A page answering a browser's POST is shown by a GET of ``here`` instead
+    (:mod:`huiqi.web.refused_forms`: Post/Redirect/Get) when ``shown_by_get`` is True,
+    or, when it is None, for a refusal (4xx, not a server error); never when False.
     """
     language = i18n.choose(request.cookies.get(i18n.COOKIE))
     actor = getattr(request.state, "actor", None)
@@ -244,6 +252,10 @@ def page(
         **context,
     }
     html = environment(language).get_template(name).render(values)
+    if shown_by_get is None:  # a refusal; not a server error
+        shown_by_get = 400 <= status_code < 500
+    if shown_by_get and request.method == "POST":
+        refused_forms.mark(request, values["here"])
     response = HTMLResponse(html, status_code=status_code)
     remember_pre_csrf(response, request, request.app.state.web.secure_cookies)
     return response

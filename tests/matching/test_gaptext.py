@@ -42,11 +42,11 @@ def gap(actual: str, required: str, unit: str | None, op: str = ">=") -> Gap:
         ),
         (
             gap("149999999.50", "150000000", "yuan"),
-            "营业收入 1.49 亿元，要求不低于 1.5 亿元",
-            "Revenue 149,999,999.50 yuan, >= 150,000,000 yuan required",
+            "营业收入 1.49 亿元，要求不低于 1.50 亿元",
+            "Revenue 149,999,999.50 yuan, >= 150,000,000.00 yuan required",
         ),
         (gap("9000", "9500", "yuan"), "营业收入 9,000 元，要求不低于 9,500 元", None),
-        (gap("900000", "1000000", "fen"), "营业收入 0.9 万元，要求不低于 1 万元", None),
+        (gap("900000", "1000000", "fen"), "营业收入 0.90 万元，要求不低于 1.00 万元", None),
         (gap("18", "20", "persons"), "营业收入 18 人，要求不低于 20 人", None),
         (
             gap("5100.5", "5000", "tce", "<="),
@@ -59,6 +59,37 @@ def gap(actual: str, required: str, unit: str | None, op: str = ">=") -> Gap:
 def test_gap_reads_in_chinese_words_and_units(g: Gap, zh: str, en: str | None) -> None:
     assert g.text_zh() == zh
     if en is not None:  # the English text is unchanged
+        assert g.text_en() == en
+
+
+@pytest.mark.parametrize(
+    ("actual", "required", "op", "zh", "en"),
+    [
+        (
+            "3985712.34",
+            "4694000",
+            ">",
+            "营业收入 398.57 万元，要求高于 469.40 万元",
+            "Revenue 3,985,712.34 yuan, > 4,694,000.00 yuan required",
+        ),
+        (
+            "46940000",
+            "39857123.4",
+            "<",
+            "营业收入 4,694.00 万元，要求低于 3,985.71 万元",
+            "Revenue 46,940,000.00 yuan, < 39,857,123.40 yuan required",
+        ),
+        ("120000000", "150000000", ">=", "营业收入 1.20 亿元，要求不低于 1.50 亿元", None),
+    ],
+)
+def test_a_figure_and_its_threshold_read_at_the_same_precision(
+    actual: str, required: str, op: str, zh: str, en: str | None
+) -> None:
+    """Regression (qa4): "398.57 万元，要求高于 469.4 万元": the figure to the hundredth,
+    its threshold with its trailing zero dropped, as if the two were of unlike precision."""
+    g = gap(actual, required, "yuan", op)
+    assert g.text_zh() == zh
+    if en is not None:
         assert g.text_en() == en
 
 
@@ -99,6 +130,6 @@ def test_a_threshold_in_fen_reads_to_the_hundredth_of_its_unit() -> None:
     """Regression: R&D 'higher than the year before' (1,234,567.89 yuan) read
     '要求高于 123.456789 万元' on the enterprise's 'almost eligible' page."""
     text = gap_zh("研发费用", Decimal("1100000"), Decimal("1234567.89"), ">", "yuan")
-    assert text == "研发费用 110 万元，要求高于 123.46 万元"
+    assert text == "研发费用 110.00 万元，要求高于 123.46 万元"
     text = gap_zh("负债", Decimal("1300000"), Decimal("1234567.89"), "<=", "yuan")
-    assert text == "负债 130 万元，要求不高于 123.45 万元"
+    assert text == "负债 130.00 万元，要求不高于 123.45 万元"

@@ -18,7 +18,8 @@ from huiqi.web.console_pages import PAGES
 SCOPED = {Role.POLICY_AUTHOR, Role.POLICY_PUBLISHER, Role.POLICY_REVIEWER}
 SCOPED |= {Role.DESK_OFFICER, Role.DESK_HEAD}
 ROLES = [r for r in Role if r not in (Role.ENTERPRISE, Role.PARK_OPERATOR, Role.SCHEDULER)]
-LINK = re.compile(r'<a href="(/console/[a-z]+)"')
+# A console page, a level down too (/console/complaints/import).
+LINK = re.compile(r'<a href="(/console/[a-z]+(?:/[a-z]+)?)"')
 
 
 @pytest.fixture(scope="module")

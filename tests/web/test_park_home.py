@@ -209,3 +209,24 @@ def test_an_officer_opening_an_enterprises_own_page_is_refused_in_its_language(
     shown = client.get(path)
     assert shown.status_code == 403, shown.text
     assert "园区" not in shown.text and "企业自己的页面" in shown.text, shown.text
+
+
+def _heading(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html.split("<h1>", 1)[1].split("</h1>", 1)[0]).strip()
+
+
+def test_a_park_operators_home_is_headed_as_its_park_not_my_policies(park: Portal) -> None:
+    """Regression (qa4): a park operator's home was headed "我的政策" (my policies), as an
+    enterprise's is, and so was its menu's link; it shows its park's enterprises."""
+    client = sign_in(park.client(), "park-op")
+    home = client.get("/home").text
+    assert _heading(home) == "本园区：企业及其政策"
+    assert "我的政策" not in home
+    one = client.get("/home", params={"uscc": park.usccs[0]}).text
+    assert _heading(one).startswith("本园区企业的政策")
+    client.get("/lang/en")
+    home = client.get("/home").text
+    assert _heading(home) == "Our park: its enterprises and their policies"
+    assert ">Our park</a>" in home and "My policies" not in home
+    # An enterprise's own home still reads as its own.
+    assert _heading(sign_in(park.client(), "ent0").get("/home").text).startswith("我的政策")

@@ -22,7 +22,7 @@ from huiqi.desk.context import policy_context
 from huiqi.desk.errors import DeskError
 from huiqi.desk.handling import acknowledge, reply, transfer
 from huiqi.desk.queries import get_request, list_requests, load
-from huiqi.desk.routing import departments
+from huiqi.desk.routing import known_department, transfer_targets
 from huiqi.desk.stats import desk_stats
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
@@ -75,9 +75,10 @@ def desk_queue(
         categories = list_categories(s)
         # A transfer comes back here, saying where the request went (qa9: the page said
         # nothing, and the request simply left the list). Only a department the desk
-        # knows is named: the address is not a place for any text to be shown.
+        # knows is named (or one owning a policy: a district's, qa4): the address is not a
+        # place for any text to be shown.
         moved = form_id(transferred)
-        gone_to = to if moved is not None and to in departments(s) else None
+        gone_to = to if moved is not None and known_department(s, to) else None
     more = len(rows) > QUEUE
     rows = rows[:QUEUE]
     context: dict[str, Any] = {
@@ -153,7 +154,8 @@ def _desk_page(
         row = get_request(s, actor=actor, request_id=request_id)
         # The policy by its title, not its id (qa9: the page read "政策 jd-rd-…-2026").
         titles = policy_titles(s, [row.policy_id] if row.policy_id else [])
-        targets = [d for d in departments(s) if d != row.department]
+        # With the department that owns its policy (a district's own, for a district policy).
+        targets = transfer_targets(s, load(s, request_id))
         categories = list_categories(s)
         context_error = None
         try:

@@ -17,6 +17,7 @@ from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
+from huiqi.web.i18n import N_
 from huiqi.web.portal import (
     asked_enterprise,
     build_home,
@@ -44,6 +45,8 @@ def home(
     if not who.portal:  # an officer's pages are the console's, not an enterprise's home
         return RedirectResponse(landing(who.actor), status_code=303)
     code = asked_enterprise(uscc) or who.enterprise
+    # A park operator (no enterprise of its own) sees its park's enterprises, not "mine".
+    operator = who.enterprise is None and bool(who.actor and who.actor.has(Role.PARK_OPERATOR))
     with reading(factory) as s:
         view = build_home(s, actor=actor_of(who), uscc=code, settings=settings)
     view, park = park_page(view, page_number)
@@ -53,8 +56,23 @@ def home(
         "uscc": uscc or who.enterprise,
         "own": who.enterprise,
         "park_page": park,
+        "operator": operator,
+        "heading": _home_heading(operator, bool(uscc)),
     }
     return page(request, "home.html", context)
+
+
+def _home_heading(operator: bool, one: bool) -> str:
+    """The home page's heading: an enterprise's own policies; a park operator's park (its
+    enterprises), or one enterprise of that park. Regression (qa4): a park operator's home
+    was headed "My policies" (我的政策), as if the park were an enterprise."""
+    if not operator:
+        return N_("My policies")
+    return (
+        N_("Policies of an enterprise in our park")
+        if one
+        else N_("Our park: its enterprises and their policies")
+    )
 
 
 # The messages one inbox page shows; older ones follow by keyset (``before``, the last id
