@@ -130,6 +130,44 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         N_("write a percentage as a decimal fraction: %(fraction)s for %(percent)s"),
         fraction=r"[\d.]+",
     ),
+    # A newcomer's slips (QA, qa7): LIKE, a unit after a number, a year as an offset, a
+    # tiered amount without ELSE.
+    refusal(
+        N_(
+            "a rule has no pattern matching; for the 4-digit classes that start with"
+            " %(prefix)s, write industry_class >= '%(low)s' AND industry_class <= '%(high)s'"
+        ),
+        prefix=r"\w+",
+        low=r"\d+",
+        high=r"\d+",
+    ),
+    refusal(
+        N_("a rule's numbers carry no unit: write %(count)s for %(figure)s%(unit)s"),
+        count=r"[\d.]+",
+        figure=r"[\d.]+",
+        unit=r"\S+",
+    ),
+    refusal(
+        N_(
+            "[%(value)s] is a year, but a rule names a year by its offset from the policy's"
+            " data_year: %(field)s for the data year, %(name)s for the year before it"
+        ),
+        value=r"\d+",
+        field=r"\w+",
+        name=r"\S+",
+    ),
+    refusal(
+        N_(
+            "a CASE in an amount formula needs an ELSE: an enterprise that no WHEN fits would"
+            " have no amount and be told it needs data; write ELSE 0 when it receives nothing"
+        )
+    ),
+    refusal(
+        N_(
+            "an IF in an amount formula needs its third argument, the amount when the"
+            " condition does not hold: IF(condition, amount, 0)"
+        )
+    ),
 ]
 
 # The rule compiler's advice, inside the frames above.
@@ -173,6 +211,10 @@ N_("a rule's amounts are in yuan: write 5000000 for 500万元")
 N_("a rule's amounts are in yuan: write 100000000 for 1亿")
 N_("a rule's amounts are in yuan: write 100000000 for 1亿元")
 N_("a rule's amounts are in yuan: write the number alone")
+N_(
+    "a rule has no pattern matching; list the values, industry_class IN ('6511', '6513'),"
+    " or compare the range they share, industry_class >= '6500' AND industry_class <= '6599'"
+)
 N_("a rule is exactly one expression; remove the ';'")
 N_("refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5")
 N_("write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%")
@@ -213,6 +255,10 @@ RULE_TYPES = {
     "date": N_("a date"),
     "string": N_("a text"),
     "numeric": N_("a number"),
+    # high_tech = TRUE: "中的qualification不能与是/否值比较" (QA, qa7).
+    "qualification": N_("a qualification"),
+    "tags": N_("a list of tags"),
+    "interval": N_("an interval"),
 }
 CODE_LISTS = {
     "districts": N_("the districts"),

@@ -28,6 +28,17 @@ from huiqi.profiles.dictionary import Dictionary
 __all__ = ["CheckError", "Checker", "offset_of"]
 
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
+# What an author appends to a yearly field's name for last year's figure.
+_LAST_YEAR_WORDS = frozenset(
+    ("last_year", "lastyear", "prev", "previous", "prev_year", "previous_year", "prior_year", "ly")
+)
+
+
+def col_name(node: exp.Expression) -> str:
+    """The field a ``field[k]`` node reads."""
+    return node.this.name if isinstance(node.this, exp.Column) else node.this.sql()
+
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 
@@ -118,12 +129,28 @@ class Checker:
             return CONSTANTS[name]
         field = self.dictionary.get(name)
         if field is None:
-            close = difflib.get_close_matches(name, self.dictionary.names, n=1)
+            last = self._last_year(name)
+            close = [last] if last else difflib.get_close_matches(name, self.dictionary.names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "; see the data dictionary"
             raise _fail(node, f"unknown field '{name}'{hint}")
         if field.key:
             raise _fail(node, f"'{name}' identifies the enterprise and cannot be tested by a rule")
         return T.field_type(field.type, field.codes)
+
+    def _last_year(self, name: str) -> str | None:
+        """``revenue[-1]`` for ``revenue_last_year`` (or ``last_year_revenue``, ``_prev``):
+        a yearly field named with its year in words. "see the data dictionary" did not
+        say that a rule reads last year's figure with a year offset (QA, qa7)."""
+        for field in self.dictionary.fields:
+            if not field.yearly:
+                continue
+            rest = name.removeprefix(f"{field.name}_") if name.startswith(f"{field.name}_") else ""
+            rest = rest or (
+                name.removesuffix(f"_{field.name}") if name.endswith(f"_{field.name}") else ""
+            )
+            if rest in _LAST_YEAR_WORDS:
+                return f"{field.name}[-1]"
+        return None
 
     def _bracket(self, node: exp.Expression) -> Ty:
         col = node.this
@@ -145,6 +172,14 @@ class Checker:
         if not isinstance(lit, exp.Literal) or lit.is_string or not lit.name.isdigit():
             raise _fail(node, "a year offset is an integer literal, as in revenue[-1]")
         value = sign * int(lit.name)
+        if value >= L.DATE_MIN.year:
+            # revenue[2025]: a year where the offset goes (QA, qa7).
+            raise _fail(
+                node,
+                f"[{value}] is a year, but a rule names a year by its offset from the policy's"
+                f" data_year: {col_name(node)} for the data year, {col_name(node)}[-1] for the"
+                " year before it",
+            )
         if value > 0:
             raise _fail(
                 node,
@@ -217,6 +252,9 @@ class Checker:
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
             hint = literal_hint(left, node.expression) or literal_hint(right, node.this)
+            if "qualification" in (left.kind, right.kind):
+                # high_tech = TRUE (QA, qa7): the hint a bare qualification gets elsewhere.
+                hint = " (use holds(...) to test a qualification)"
             raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'{hint}")
         if "enum" in (left.kind, right.kind):
             if left.kind == right.kind == "enum" and left.codes != right.codes:
