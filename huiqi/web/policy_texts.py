@@ -64,6 +64,9 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("%(detail)s; write dates as YYYY-MM-DD, e.g. 2026-01-01")),
+    # The day a document's date stands for, worked out (QA, qa7: 2027年1月1日).
+    refusal(N_("%(detail)s; write dates as YYYY-MM-DD: %(day)s for %(value)s"), value=r".+"),
+    refusal(N_("YAML read %(value)s as a number, not a date"), value=r"\d+"),
     refusal(N_("%(detail)s; write an amount of yuan as plain digits, e.g. 5000000 for 500万元")),
     refusal(
         N_(
