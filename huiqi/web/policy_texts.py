@@ -135,6 +135,15 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         number=r"[\d.]+",
     ),
     refusal(N_("%(detail)s; test a tag with has_tag(tags, %(quoted)s)")),
+    # A newcomer's slips (QA, qa7): size_class = 'small' OR 'micro'; credit_dishonest = 'no'.
+    refusal(
+        N_("%(detail)s; to test several values of one field write %(listed)s"),
+        listed=r"\S+ IN \(.+\)",
+    ),
+    refusal(
+        N_("%(detail)s; a yes/no field takes TRUE or FALSE, without quotes: write %(word)s"),
+        word=r"TRUE|FALSE",
+    ),
     refusal(N_("%(detail)s (use holds(...) to test a qualification)")),
     refusal(N_("usage: %(detail)s")),
 ]

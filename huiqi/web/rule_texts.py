@@ -109,6 +109,7 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("cannot compare %(left)s with %(right)s: they are different codes")),
     refusal(N_("'%(value)s' cannot be compared with %(left)s"), **_WORD),
     refusal(N_("'%(value)s' is not a date; write DATE 'YYYY-MM-DD'"), **_WORD),
+    refusal(N_("'%(value)s' is not a date; write DATE '%(day)s'"), value=r"[^']*", day=r"[\d-]+"),
     refusal(N_("'%(value)s' is not allowed in a rule"), value=r".*"),
     refusal(N_("a criterion must be true or false, but this expression is %(left)s")),
     refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
@@ -204,6 +205,8 @@ N_(
     " over the enterprise and its related enterprises on that date (default: as_of)"
 )
 N_("write NOT")
+N_("write TRUE")
+N_("write FALSE")
 N_("write AND")
 N_("write OR")
 N_("a rule's amounts are in yuan: write 5000000 for 500万")

@@ -64,9 +64,31 @@ def _refusal(expr: str | None = None, formula: str | None = None) -> str:
             "group_total(revenue, 2025-12-31) < 500000000",
             "is not a date; write a date as DATE '2025-12-31'",
         ),
+        (
+            "size_class = 'small' OR 'micro'",
+            "to test several values of one field write size_class IN ('small', 'micro')",
+        ),
+        (
+            "district_code = '310115' OR '310104' OR '310112'",
+            "write district_code IN ('310115', '310104', '310112')",
+        ),
+        (
+            "credit_dishonest = 'no'",
+            "a yes/no field takes TRUE or FALSE, without quotes: write FALSE",
+        ),
+        ("credit_dishonest = '是'", "without quotes: write TRUE"),
+        ("credit_dishonest = 否", "'否' is not part of the rule language: write FALSE"),
+        (
+            "registration_date >= DATE '2023/01/01'",
+            "'2023/01/01' is not a date; write DATE '2023-01-01'",
+        ),
+        ("registration_date >= DATE '2023年1月1日'", "write DATE '2023-01-01'"),
+        ("AVG(revenue, revenue[-1]) > 0", "write (a + b) / 2 for the mean of two years"),
+        ("SUM(rd_expense) > 0", "write a + b for a total over years"),
     ],
 )
 def test_a_newcomers_slip_is_told_what_to_write(expr: str, advice: str) -> None:
+    """Each was refused with nothing to write instead, or with the wrong thing (QA, qa7)."""
     assert advice in _refusal(expr)
 
 

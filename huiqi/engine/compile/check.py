@@ -23,6 +23,7 @@ from huiqi.engine.compile.literals import constant_value, literal_hint, reversed
 from huiqi.engine.compile.nodes import ALLOWED_NODES, describe, offset_of
 from huiqi.engine.compile.scan import CheckError
 from huiqi.engine.compile.types import Ty
+from huiqi.policies.date_hint import day_meant
 from huiqi.profiles.dictionary import Dictionary
 
 __all__ = ["CheckError", "Checker", "offset_of"]
@@ -32,6 +33,20 @@ CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
 _LAST_YEAR_WORDS = frozenset(
     ("last_year", "lastyear", "prev", "previous", "prev_year", "previous_year", "prior_year", "ly")
 )
+
+
+def _listed(node: exp.Expression) -> str | None:
+    """``size_class IN ('small', 'micro')`` for ``size_class = 'small' OR 'micro'``."""
+    values: list[exp.Expression] = []
+    while isinstance(node, exp.Or) and isinstance(node.expression, exp.Literal):
+        values.insert(0, node.expression)
+        node = node.this
+    if not values or not isinstance(node, exp.EQ) or not isinstance(node.expression, exp.Literal):
+        return None
+    if isinstance(node.this, exp.Literal):
+        return None
+    items = ", ".join(v.sql() for v in [node.expression, *values])
+    return f"{node.this.sql()} IN ({items})"
 
 
 def col_name(node: exp.Expression) -> str:
@@ -205,6 +220,15 @@ class Checker:
 
     def _logic(self, node: exp.Expression) -> Ty:
         word = "AND" if isinstance(node, exp.And) else "OR"
+        listed = _listed(node) if word == "OR" else None
+        if listed is not None:
+            # size_class = 'small' OR 'micro' (QA, qa7): one field, several values.
+            got = self.type_of(node.expression)
+            raise _fail(
+                node.expression,
+                f"OR needs a boolean value but '{node.expression.sql()}' is {got}; to test"
+                f" several values of one field write {listed}",
+            )
         self._expect(node.this, "boolean", f"{word}")
         self._expect(node.expression, "boolean", f"{word}")
         return T.BOOLEAN
@@ -399,6 +423,12 @@ class Checker:
                 raise ValueError(text)
             value = dt.date.fromisoformat(text)
         except ValueError:
+            day = day_meant(text)
+            if day is not None and not _ISO_DATE.match(text):
+                # DATE '2023/01/01' (QA, qa7): the day it stands for, worked out.
+                raise _fail(
+                    node, f"'{text}' is not a date; write DATE '{day.isoformat()}'"
+                ) from None
             raise _fail(node, f"'{text}' is not a date; write DATE 'YYYY-MM-DD'") from None
         if not L.DATE_MIN <= value <= L.DATE_MAX:
             raise _fail(

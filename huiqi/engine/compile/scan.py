@@ -120,6 +120,8 @@ _ADVICE = {
     "低于": "write '<'",
     "等于": "write '='",
     "不等于": "write '<>'",
+    "是": "write TRUE",
+    "否": "write FALSE",
     "且": "write AND",
     "并且": "write AND",
     "或": "write OR",
@@ -231,6 +233,10 @@ _FUNCTION_ALIASES = {
     "NVL": "COALESCE(a, b) for the first known value",
     "ISNULL": "COALESCE(a, b) for the first known value, or 'x IS NULL' to test",
     "IIF": "IF(condition, a, b)",
+    # A document's "近两年平均" and "合计" (QA, qa7).
+    "AVG": "(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2",
+    "AVERAGE": "(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2",
+    "SUM": "a + b for a total over years, e.g. rd_expense + rd_expense[-1]",
 }
 
 
