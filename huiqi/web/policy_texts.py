@@ -201,6 +201,15 @@ POLICY_TEXTS += [
         value=r"[^']*",
         meant=r"\w+",
     ),
+    refusal(
+        N_(
+            "test case '%(name)s' names unknown criterion '%(value)s'; a test case names"
+            " criteria by their ids: %(known)s"
+        ),
+        name=r".+?",
+        value=r"[^']*",
+        known=r"[\w, ]+",
+    ),
     # After its longer forms above: its name would take in their words.
     refusal(
         N_("test case '%(name)s' names unknown criterion '%(value)s'"), name=r".+?", value=r"[^']*"
