@@ -142,6 +142,7 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         low=r"\d+",
         high=r"\d+",
     ),
+    refusal(N_("a tag is written in quotes: has_tag(tags, %(quoted)s)")),
     refusal(
         N_("a rule's numbers carry no unit: write %(count)s for %(figure)s%(unit)s"),
         count=r"[\d.]+",

@@ -85,6 +85,11 @@ def _refusal(expr: str | None = None, formula: str | None = None) -> str:
         ("registration_date >= DATE '2023年1月1日'", "write DATE '2023-01-01'"),
         ("AVG(revenue, revenue[-1]) > 0", "write (a + b) / 2 for the mean of two years"),
         ("SUM(rd_expense) > 0", "write a + b for a total over years"),
+        (
+            "has_tag(tags, 人工智能)",
+            "'人工智能' is not part of the rule language: a tag is written in quotes:"
+            " has_tag(tags, '人工智能')",
+        ),
     ],
 )
 def test_a_newcomers_slip_is_told_what_to_write(expr: str, advice: str) -> None:

@@ -52,6 +52,7 @@ def test_a_quoted_qualification_reads_in_chinese() -> None:
         ("size_class = 'small' OR 'micro'", None, "检验同一字段的多个取值请写 size_class IN"),
         ("credit_dishonest = 'no'", None, "是/否字段取 TRUE 或 FALSE，不加引号：请写 FALSE"),
         ("credit_dishonest = 否", None, "规则中不能使用“否”：请写 FALSE"),
+        ("has_tag(tags, 人工智能)", None, "标签须加引号：has_tag(tags, '人工智能')"),
         ("registration_date >= DATE '2023/01/01'", None, "不是日期；请写作 DATE '2023-01-01'"),
     ],
 )
