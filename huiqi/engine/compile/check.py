@@ -22,6 +22,7 @@ from huiqi.engine.compile.functions import check_function
 from huiqi.engine.compile.literals import constant_value, literal_hint, reversed_range
 from huiqi.engine.compile.nodes import ALLOWED_NODES, describe, offset_of
 from huiqi.engine.compile.scan import CheckError
+from huiqi.engine.compile.tree_slips import col_name, last_year_name, listed
 from huiqi.engine.compile.types import Ty
 from huiqi.policies.date_hint import day_meant
 from huiqi.profiles.dictionary import Dictionary
@@ -29,31 +30,6 @@ from huiqi.profiles.dictionary import Dictionary
 __all__ = ["CheckError", "Checker", "offset_of"]
 
 CONSTANTS = {"as_of": T.DATE, "data_year": T.INTEGER}
-# What an author appends to a yearly field's name for last year's figure.
-_LAST_YEAR_WORDS = frozenset(
-    ("last_year", "lastyear", "prev", "previous", "prev_year", "previous_year", "prior_year", "ly")
-)
-
-
-def _listed(node: exp.Expression) -> str | None:
-    """``size_class IN ('small', 'micro')`` for ``size_class = 'small' OR 'micro'``."""
-    values: list[exp.Expression] = []
-    while isinstance(node, exp.Or) and isinstance(node.expression, exp.Literal):
-        values.insert(0, node.expression)
-        node = node.this
-    if not values or not isinstance(node, exp.EQ) or not isinstance(node.expression, exp.Literal):
-        return None
-    if isinstance(node.this, exp.Literal):
-        return None
-    items = ", ".join(v.sql() for v in [node.expression, *values])
-    return f"{node.this.sql()} IN ({items})"
-
-
-def col_name(node: exp.Expression) -> str:
-    """The field a ``field[k]`` node reads."""
-    return node.this.name if isinstance(node.this, exp.Column) else node.this.sql()
-
-
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 
@@ -144,28 +120,13 @@ class Checker:
             return CONSTANTS[name]
         field = self.dictionary.get(name)
         if field is None:
-            last = self._last_year(name)
+            last = last_year_name(name, self.dictionary)
             close = [last] if last else difflib.get_close_matches(name, self.dictionary.names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "; see the data dictionary"
             raise _fail(node, f"unknown field '{name}'{hint}")
         if field.key:
             raise _fail(node, f"'{name}' identifies the enterprise and cannot be tested by a rule")
         return T.field_type(field.type, field.codes)
-
-    def _last_year(self, name: str) -> str | None:
-        """``revenue[-1]`` for ``revenue_last_year`` (or ``last_year_revenue``, ``_prev``):
-        a yearly field named with its year in words. "see the data dictionary" did not
-        say that a rule reads last year's figure with a year offset (QA, qa7)."""
-        for field in self.dictionary.fields:
-            if not field.yearly:
-                continue
-            rest = name.removeprefix(f"{field.name}_") if name.startswith(f"{field.name}_") else ""
-            rest = rest or (
-                name.removesuffix(f"_{field.name}") if name.endswith(f"_{field.name}") else ""
-            )
-            if rest in _LAST_YEAR_WORDS:
-                return f"{field.name}[-1]"
-        return None
 
     def _bracket(self, node: exp.Expression) -> Ty:
         col = node.this
@@ -220,14 +181,14 @@ class Checker:
 
     def _logic(self, node: exp.Expression) -> Ty:
         word = "AND" if isinstance(node, exp.And) else "OR"
-        listed = _listed(node) if word == "OR" else None
-        if listed is not None:
+        in_list = listed(node) if word == "OR" else None
+        if in_list is not None:
             # size_class = 'small' OR 'micro' (QA, qa7): one field, several values.
             got = self.type_of(node.expression)
             raise _fail(
                 node.expression,
                 f"OR needs a boolean value but '{node.expression.sql()}' is {got}; to test"
-                f" several values of one field write {listed}",
+                f" several values of one field write {in_list}",
             )
         self._expect(node.this, "boolean", f"{word}")
         self._expect(node.expression, "boolean", f"{word}")

@@ -29,9 +29,9 @@ from huiqi.engine.compile.check import Checker, CheckError
 from huiqi.engine.compile.divisors import Divisor
 from huiqi.engine.compile.lower import LowerContext, lower
 from huiqi.engine.compile.nearness import DEFAULT_MARGIN, Nearness, is_threshold, relaxed_rule
-from huiqi.engine.compile.nodes import offset_of
 from huiqi.engine.compile.numeric import Shape
 from huiqi.engine.compile.parse import parse_rule
+from huiqi.engine.compile.tree_slips import refuse_open_branches
 from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import Location, RuleCompileError
@@ -171,30 +171,6 @@ def compile_expression(
     )
 
 
-def _refuse_open_branches(tree: exp.Expression) -> None:
-    """Refuse a CASE without ELSE (an IF without its third argument) in an amount formula.
-
-    An enterprise that no WHEN fits got an unknown amount: "needs data", which no data
-    could give, and a test case expecting 0.00 was told "the amount formula reads a field
-    the profile lacks" (QA, qa7: tiers "5000万元以上30万元，1亿元以上50万元" with no ELSE)."""
-    for node in tree.walk():
-        if isinstance(node, exp.Case) and node.args.get("default") is None:
-            raise CheckError(
-                "a CASE in an amount formula needs an ELSE: an enterprise that no WHEN fits"
-                " would have no amount and be told it needs data; write ELSE 0 when it"
-                " receives nothing",
-                offset_of(node),
-            )
-        # A CASE's WHEN branches are If nodes too, without a false branch of their own.
-        is_branch = isinstance(node.parent, exp.Case)
-        if isinstance(node, exp.If) and node.args.get("false") is None and not is_branch:
-            raise CheckError(
-                "an IF in an amount formula needs its third argument, the amount when the"
-                " condition does not hold: IF(condition, amount, 0)",
-                offset_of(node),
-            )
-
-
 def compile_tree(
     tree: exp.Expression,
     *,
@@ -221,7 +197,7 @@ def compile_tree(
             )
         if not (ty.numeric or ty.kind == "null"):
             raise CheckError(f"an amount formula must be a number of yuan, but this is {ty}", None)
-        _refuse_open_branches(tree)
+        refuse_open_branches(tree)
     assert isinstance(as_of, dt.date)
     ctx = LowerContext(data_year=data_year, as_of=as_of, checker=checker)
     lowered = lower(tree, ctx)

@@ -29,6 +29,7 @@ from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.brackets import too_deep, unbalanced
+from huiqi.engine.compile.slips import PATTERN_WORDS, pattern_advice, unit_advice
 
 
 @dataclass
@@ -83,10 +84,6 @@ _PUNCTUATION_TYPES = {
     TokenType.R_BRACKET,
 }
 # Advice for tokens an author coming from another SQL or a programming language tries.
-_NO_PATTERNS = (
-    "a rule has no pattern matching; list the values, industry_class IN ('6511', '6513'),"
-    " or compare the range they share, industry_class >= '6500' AND industry_class <= '6599'"
-)
 _ADVICE = {
     "==": "write '=' to compare",
     "!": "write NOT",
@@ -131,14 +128,7 @@ _ADVICE = {
     "亿": "a rule's amounts are in yuan: write 100000000 for 1亿",
     "亿元": "a rule's amounts are in yuan: write 100000000 for 1亿元",
     "元": "a rule's amounts are in yuan: write the number alone",
-    # Pattern matching, which a rule does not have; the industry-class prefix an author
-    # means by it is worked out in _pattern (QA, qa7).
-    "LIKE": _NO_PATTERNS,
-    "ILIKE": _NO_PATTERNS,
-    "GLOB": _NO_PATTERNS,
-    "REGEXP": _NO_PATTERNS,
-    "RLIKE": _NO_PATTERNS,
-    "SIMILAR": _NO_PATTERNS,
+    **PATTERN_WORDS,
 }
 
 
@@ -256,53 +246,6 @@ def _scaled(token: Token, prev: Token | None) -> str | None:
     return f"a rule's amounts are in yuan: write {written} for {prev.text}{token.text}"
 
 
-# The units a document writes after a count or a span (3年, 6个月, 50人): a rule's numbers
-# carry none. "'年' is not part of the rule language: did you mean 'founder_age'?" sent
-# the author to a field (QA, qa7).
-_UNITS = frozenset(
-    (
-        "年",
-        "周年",
-        "年度",
-        "个月",
-        "月",
-        "天",
-        "日",
-        "人",
-        "名",
-        "个",
-        "家",
-        "项",
-        "件",
-        "岁",
-        "周岁",
-        "倍",
-    )
-)
-
-
-def _unit(token: Token, prev: Token | None) -> str | None:
-    """'write 3 for 3年': the advice for a unit word after a number."""
-    if token.text not in _UNITS or prev is None or prev.token_type != TokenType.NUMBER:
-        return None
-    return f"a rule's numbers carry no unit: write {prev.text} for {prev.text}{token.text}"
-
-
-def _pattern(token: Token, nxt: Token | None) -> str | None:
-    """The range an ``industry_class LIKE '65%'`` stands for: a prefix of digits, worked
-    out to the 4-digit classes it covers."""
-    if token.token_type not in (TokenType.LIKE, TokenType.ILIKE) or nxt is None:
-        return None
-    prefix = nxt.text[:-1] if nxt.token_type == TokenType.STRING else ""
-    if not (nxt.text.endswith("%") and prefix.isdigit() and 1 <= len(prefix) < 4):
-        return None
-    low, high = prefix.ljust(4, "0"), prefix.ljust(4, "9")
-    return (
-        f"a rule has no pattern matching; for the 4-digit classes that start with {prefix},"
-        f" write industry_class >= '{low}' AND industry_class <= '{high}'"
-    )
-
-
 def function_alias(word: str) -> str:
     """'; write LEAST(a, b, ...) ...' for a function name from elsewhere, else ''."""
     alias = _FUNCTION_ALIASES.get(word.upper())
@@ -315,8 +258,8 @@ def _refuse(
     text = token.text
     advice = (
         _scaled(token, prev)
-        or _unit(token, prev)
-        or _pattern(token, nxt)
+        or unit_advice(token, prev)
+        or pattern_advice(token, nxt)
         or _ADVICE.get(text.upper())
         or _ADVICE.get(text)
     )
