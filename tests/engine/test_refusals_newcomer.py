@@ -144,3 +144,25 @@ def test_the_range_advised_for_a_prefix_holds_exactly_its_classes(prefix: str) -
         code = f"{number:04d}"
         assert (low <= code <= high) == code.startswith(prefix)
     compile_yaml(policy_yaml([("c", found.group(1))]))
+
+
+@pytest.mark.parametrize(
+    ("expr", "message", "at"),
+    [
+        (
+            "revenue >= 10000000 AND",
+            "cannot read the expression: an operator or a function is missing a value",
+            21,
+        ),
+        ("(revenue >= 1 OR) AND employees > 0", "is missing a value", 15),
+        ("revenue[-1 year] > 0", "a year offset is one integer, as in revenue[-1]", 8),
+    ],
+)
+def test_a_dangling_word_or_a_worded_offset_is_refused_at_its_place(
+    expr: str, message: str, at: int
+) -> None:
+    """Regression (QA, qa7): a condition left unfinished ('… AND') was refused with no
+    place, and 'revenue[-1 year]' with sqlglot's "Expected ]" and no place."""
+    refused = _refusal(expr)
+    assert message in refused
+    assert refused.endswith(f"(at character {at} of the expression)"), refused
