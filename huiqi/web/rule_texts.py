@@ -30,7 +30,16 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         **_WORD,
     ),
     refusal(N_("cannot compare %(left)s with %(right)s in '%(value)s'"), value=r".*"),
+    # A function of another dialect, with the rule language's own to write (QA, qa7: the
+    # advice read in English after the Chinese list).
+    refusal(
+        N_("function '%(name)s' is not allowed; allowed functions: %(known)s; write %(advice)s"),
+        name=r"[^']+",
+        known=r"[\w, ]+",
+    ),
     refusal(N_("function '%(name)s' is not allowed; allowed functions: %(known)s"), **_WORD),
+    refusal(N_("a year offset is one integer, as in revenue[-1]")),
+    refusal(N_("a year offset is an integer literal, as in revenue[-1]")),
     refusal(N_("'%(value)s' is not part of the rule language"), **_WORD),
     refusal(
         N_(
@@ -206,6 +215,14 @@ N_(
     " over the enterprise and its related enterprises on that date (default: as_of)"
 )
 N_("write NOT")
+# The functions of other dialects an author reaches for (engine/compile/scan.py).
+N_("LEAST(a, b, ...) for the smaller of values")
+N_("GREATEST(a, b, ...) for the larger of values")
+N_("COALESCE(a, b) for the first known value")
+N_("COALESCE(a, b) for the first known value, or 'x IS NULL' to test")
+N_("IF(condition, a, b)")
+N_("(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2")
+N_("a + b for a total over years, e.g. rd_expense + rd_expense[-1]")
 N_("write TRUE")
 N_("write FALSE")
 N_("write AND")

@@ -53,6 +53,9 @@ def test_a_quoted_qualification_reads_in_chinese() -> None:
         ("credit_dishonest = 'no'", None, "是/否字段取 TRUE 或 FALSE，不加引号：请写 FALSE"),
         ("credit_dishonest = 否", None, "规则中不能使用“否”：请写 FALSE"),
         ("has_tag(tags, 人工智能)", None, "标签须加引号：has_tag(tags, '人工智能')"),
+        ("revenue[-1 year] > 0", None, "年度偏移是一个整数，例如 revenue[-1]"),
+        ("revenue > 0", "AVG(revenue, revenue[-1])", "；请写 (a + b) / 2 求两年平均值"),
+        ("revenue > 0", "MIN(0.3 * revenue, 500000)", "；请写 LEAST(a, b, ...) 取较小值"),
         ("registration_date >= DATE '2023/01/01'", None, "不是日期；请写作 DATE '2023-01-01'"),
     ],
 )
