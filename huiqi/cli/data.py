@@ -320,6 +320,10 @@ def match(
     districts = run_districts(actor, policies, POLICY_ROLES)
     population = (enterprises_in(run.output_dir), districts) if districts else None
     render_match_report(console, run, [cp.policy for cp in policies], population)
+    from huiqi.matching.missing_years import lacking_notes, snapshot_years
+
+    for note in lacking_notes(policies, snapshot_years(run.output_dir)):
+        err_console.print(f"[yellow]note[/]: {note}", soft_wrap=True)
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")
     console.print(f"analysis (DuckDB views): {run.output_dir / 'analysis.duckdb'}")
     if exported is not None:

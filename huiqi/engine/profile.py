@@ -18,6 +18,7 @@ from typing import Any
 from huiqi.engine.compile.chinese_names import meant_field_names
 from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
+from huiqi.policies.figures import amount_hint
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import is_valid, make
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
@@ -156,7 +157,9 @@ def _coerce(value: Any, ftype: str, where: str, *, written: bool = False) -> Any
             try:
                 number = Decimal(value.strip())
             except ArithmeticError:
-                raise PolicyError(f"{where}: '{value}' is not a number") from None
+                # revenue: 2000万 (QA, qa7): say the yuan to write.
+                hint = f"; {amount_hint(value)}" if ftype == "money" else ""
+                raise PolicyError(f"{where}: '{value}' is not a number{hint}") from None
             if not number.is_finite():
                 raise PolicyError(f"{where}: '{value}' is not a number")
             if ftype == "money" and _fractions_of_a_fen(number):

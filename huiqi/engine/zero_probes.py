@@ -83,4 +83,26 @@ def probes(
             for value in _candidates(d.field(column.field), formula):
                 uscc = make(f"91310115MA2X{start + len(out):05d}")
                 out.append(_with(base, column, value, uscc))
+                if column.kind == "yearly" and _other_years(base, column):
+                    # Every year of the field at the value: 'revenue >= 1.1 * revenue[-1]'
+                    # holds at 0 and 0, where LEAST(0.01 * revenue, 200000) pays 0.00; one
+                    # year changed alone fails the growth (QA, qa7).
+                    uscc = make(f"91310115MA2X{start + len(out):05d}")
+                    out.append(_every_year(base, column, value, uscc))
     return out
+
+
+def _other_years(profile: RawProfile, column: FrameColumn) -> bool:
+    return any(
+        column.field in values and year != column.year for year, values in profile.years.items()
+    )
+
+
+def _every_year(profile: RawProfile, column: FrameColumn, value: Any, uscc: str) -> RawProfile:
+    years = {
+        y: {**v, column.field: value} if column.field in v or y == column.year else dict(v)
+        for y, v in profile.years.items()
+    }
+    assert column.year is not None
+    years.setdefault(column.year, {})[column.field] = value
+    return dataclasses.replace(profile, uscc=uscc, years=years)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from huiqi.policies.close_groups import close_group_hint, known_groups
 from huiqi.policies.loader import Library, LoadedPolicy
 from huiqi.policies.yamlmarks import locate
 
@@ -88,9 +89,12 @@ def lint_library(lib: Library) -> list[Finding]:
         findings.extend(unit_slips(lp))
         findings.extend(_future_data_year(lp))
     findings.extend(_cap_disagreements(cap_groups))
+    known: dict[str, list[str]] | None = None
     for group, members in sorted(groups.items()):
         if len(members) < 2:
             (lp,) = members
+            if known is None:
+                known = known_groups([m for ms in groups.values() for m in ms])
             at = locate(lp.marks, ("exclusivity_group",), str(lp.path or lp.filename))
             findings.append(
                 Finding(
@@ -98,7 +102,8 @@ def lint_library(lib: Library) -> list[Finding]:
                     f"{at}, field 'exclusivity_group'",
                     f"only {lp.policy.id} is in exclusivity group '{group}' among the files"
                     " checked: check the name against the group's other policies, and lint"
-                    " them together (huiqi policy lint FILE... or a folder)",
+                    " them together (huiqi policy lint FILE... or a folder)"
+                    + close_group_hint(group, lp.policy.id, known),
                     kind="lonely_group",
                 )
             )

@@ -21,13 +21,14 @@ import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from huiqi.errors import Location, PolicyError, first_of
+from huiqi.policies.date_hint import date_hint, day_meant
+from huiqi.policies.figures import amount_hint
 from huiqi.policies.files import POLICY_SUFFIXES, library_dir, policy_files
 from huiqi.policies.model import Policy
 from huiqi.policies.written import grouped_number_at, written_at
@@ -118,29 +119,6 @@ _SHAPES = {
     "TestCase": "a mapping with name, profile and expect",
     "Expectation": 'a mapping such as {status: eligible, amount: "7407.40"}',
 }
-_UNIT_FIGURE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(万|亿)元?\s*")
-
-
-def _amount_hint(value: object) -> str:
-    """What to write instead of an amount that is not a plain number ('4.8万', '48,000')."""
-    text = str(value).strip()
-    unit = _UNIT_FIGURE.fullmatch(text)
-    if unit:
-        yuan = Decimal(unit.group(1)) * (10_000 if unit.group(2) == "万" else 100_000_000)
-        return (
-            f"amounts in a policy file are plain numbers of yuan: write {yuan.normalize():f}"
-            f" for {text}"
-        )
-    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", text):
-        return f"write the number without thousands separators: {text.replace(',', '')}"
-    if text.endswith(("%", "％")):
-        return (
-            "amounts in a policy file are yuan, not percentages; a rate belongs in the formula"
-            " (0.03 * revenue for 3 % of revenue)"
-        )
-    return "write an amount of yuan as plain digits, e.g. 5000000 for 500万元"
-
-
 # The keys that hold an amount of yuan that cannot be negative (a budget and a cap, of the
 # policy's amount or per enterprise, cannot be 0 either).
 _MONEY_KEYS = ("cap", "floor", "budget", "per_enterprise_cap")
@@ -265,9 +243,14 @@ def _one_problem(first: Any, marks: Marks, filename: str, text: str = "") -> Pol
             f" {first['ctx']['lt']} yuan, 10^16): write the {path[-1]} in yuan, e.g. 500000"
         )
     elif first["type"] in ("decimal_parsing", "decimal_type"):
-        msg = f"{msg}; {_amount_hint(first.get('input'))}"
+        msg = f"{msg}; {amount_hint(first.get('input'))}"
     elif first["type"].startswith(("date_", "datetime_")):
-        msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-01-01"
+        given = first.get("input")
+        if isinstance(given, int) and day_meant(given) is not None:
+            # valid_from: 20270101: YAML read a number, which pydantic took for seconds
+            # ("Datetimes provided to dates should have zero time").
+            msg = f"YAML read {given} as a number, not a date"
+        msg = f"{msg}; {date_hint(given)}"
     elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
         # YAML 1.1 reads no, yes, on, off (any case) as booleans: `name: no` is False.
         written = written_at(text, loc.line, loc.column) or str(first["input"]).lower()

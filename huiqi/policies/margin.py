@@ -33,6 +33,13 @@ def parse_margin(value: Any) -> Any:
             f" near miss, not {number}: write {percent:f}%"
         )
     match = _PERCENT.match(value) if isinstance(value, str) else None
+    if match is None and isinstance(value, str) and _PERCENT.match(value.replace("％", "%")):
+        # margin: 10％ (QA, qa7): the input method's full-width sign, refused with no advice.
+        raise ValueError(
+            f"margin must be a percentage of the threshold such as '10%', or 0 for never a"
+            f" near miss, not {value!r}: write {value.replace('％', '%').strip()} with an ASCII"
+            " '%' ('％' is full-width)"
+        )
     if match is None:
         shown = str(value) if isinstance(value, int | float | Decimal) else repr(value)
         raise ValueError(

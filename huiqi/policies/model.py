@@ -379,7 +379,8 @@ class Policy(_Strict):
                 if cid not in known:
                     raise ValueError(
                         f"@tests.{self.tests.index(case)}.expect: test case '{case.name}'"
-                        f" names unknown criterion '{cid}'" + _unknown_id_hint(cid, known)
+                        f" names unknown criterion '{cid}'"
+                        + _unknown_id_hint(cid, known, {c.label.zh: c.id for c in self.criteria})
                     )
         return self
 
@@ -398,11 +399,18 @@ class Policy(_Strict):
         return f"{self.id}@{self.version}"
 
 
-def _unknown_id_hint(cid: str, known: set[str]) -> str:
+def _unknown_id_hint(cid: str, known: set[str], labels: dict[str, str]) -> str:
     """What an unknown criterion id in a test case most likely is: ids joined by a Chinese
-    input method's comma ([a，b] is one item in YAML), or a misspelling of one."""
+    input method's comma ([a，b] is one item in YAML), a misspelling of one, or a
+    criterion's Chinese label; else the ids to choose from."""
     comma = next((c for c in cid if c in "，、"), None)
     if comma is not None:
         return f"; '{comma}' is a full-width comma: separate the ids with ', '"
-    close = difflib.get_close_matches(cid, sorted(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    # failing: [研发占比] (QA, qa7): a label, or words of one, where the id belongs.
+    by_label = labels.get(cid) or next(
+        (i for label, i in labels.items() if len(cid) >= 2 and cid in label), None
+    )
+    close = [by_label] if by_label else difflib.get_close_matches(cid, sorted(known), n=1)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; a test case names criteria by their ids: {', '.join(sorted(known))}"

@@ -64,6 +64,9 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("%(detail)s; write dates as YYYY-MM-DD, e.g. 2026-01-01")),
+    # The day a document's date stands for, worked out (QA, qa7: 2027年1月1日).
+    refusal(N_("%(detail)s; write dates as YYYY-MM-DD: %(day)s for %(value)s"), value=r".+"),
+    refusal(N_("YAML read %(value)s as a number, not a date"), value=r"\d+"),
     refusal(N_("%(detail)s; write an amount of yuan as plain digits, e.g. 5000000 for 500万元")),
     refusal(
         N_(
@@ -132,6 +135,15 @@ POLICY_TEXTS: list[tuple[re.Pattern[str], str]] = [
         number=r"[\d.]+",
     ),
     refusal(N_("%(detail)s; test a tag with has_tag(tags, %(quoted)s)")),
+    # A newcomer's slips (QA, qa7): size_class = 'small' OR 'micro'; credit_dishonest = 'no'.
+    refusal(
+        N_("%(detail)s; to test several values of one field write %(listed)s"),
+        listed=r"\S+ IN \(.+\)",
+    ),
+    refusal(
+        N_("%(detail)s; a yes/no field takes TRUE or FALSE, without quotes: write %(word)s"),
+        word=r"TRUE|FALSE",
+    ),
     refusal(N_("%(detail)s (use holds(...) to test a qualification)")),
     refusal(N_("usage: %(detail)s")),
 ]
@@ -188,6 +200,15 @@ POLICY_TEXTS += [
         name=r".+?",
         value=r"[^']*",
         meant=r"\w+",
+    ),
+    refusal(
+        N_(
+            "test case '%(name)s' names unknown criterion '%(value)s'; a test case names"
+            " criteria by their ids: %(known)s"
+        ),
+        name=r".+?",
+        value=r"[^']*",
+        known=r"[\w, ]+",
     ),
     # After its longer forms above: its name would take in their words.
     refusal(

@@ -30,7 +30,16 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         **_WORD,
     ),
     refusal(N_("cannot compare %(left)s with %(right)s in '%(value)s'"), value=r".*"),
+    # A function of another dialect, with the rule language's own to write (QA, qa7: the
+    # advice read in English after the Chinese list).
+    refusal(
+        N_("function '%(name)s' is not allowed; allowed functions: %(known)s; write %(advice)s"),
+        name=r"[^']+",
+        known=r"[\w, ]+",
+    ),
     refusal(N_("function '%(name)s' is not allowed; allowed functions: %(known)s"), **_WORD),
+    refusal(N_("a year offset is one integer, as in revenue[-1]")),
+    refusal(N_("a year offset is an integer literal, as in revenue[-1]")),
     refusal(N_("'%(value)s' is not part of the rule language"), **_WORD),
     refusal(
         N_(
@@ -109,6 +118,7 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("cannot compare %(left)s with %(right)s: they are different codes")),
     refusal(N_("'%(value)s' cannot be compared with %(left)s"), **_WORD),
     refusal(N_("'%(value)s' is not a date; write DATE 'YYYY-MM-DD'"), **_WORD),
+    refusal(N_("'%(value)s' is not a date; write DATE '%(day)s'"), value=r"[^']*", day=r"[\d-]+"),
     refusal(N_("'%(value)s' is not allowed in a rule"), value=r".*"),
     refusal(N_("a criterion must be true or false, but this expression is %(left)s")),
     refusal(N_("an amount formula must be a number of yuan, but this is %(left)s")),
@@ -129,6 +139,45 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
     refusal(
         N_("write a percentage as a decimal fraction: %(fraction)s for %(percent)s"),
         fraction=r"[\d.]+",
+    ),
+    # A newcomer's slips (QA, qa7): LIKE, a unit after a number, a year as an offset, a
+    # tiered amount without ELSE.
+    refusal(
+        N_(
+            "a rule has no pattern matching; for the 4-digit classes that start with"
+            " %(prefix)s, write industry_class >= '%(low)s' AND industry_class <= '%(high)s'"
+        ),
+        prefix=r"\w+",
+        low=r"\d+",
+        high=r"\d+",
+    ),
+    refusal(N_("a tag is written in quotes: has_tag(tags, %(quoted)s)")),
+    refusal(
+        N_("a rule's numbers carry no unit: write %(count)s for %(figure)s%(unit)s"),
+        count=r"[\d.]+",
+        figure=r"[\d.]+",
+        unit=r"\S+",
+    ),
+    refusal(
+        N_(
+            "[%(value)s] is a year, but a rule names a year by its offset from the policy's"
+            " data_year: %(field)s for the data year, %(name)s for the year before it"
+        ),
+        value=r"\d+",
+        field=r"\w+",
+        name=r"\S+",
+    ),
+    refusal(
+        N_(
+            "a CASE in an amount formula needs an ELSE: an enterprise that no WHEN fits would"
+            " have no amount and be told it needs data; write ELSE 0 when it receives nothing"
+        )
+    ),
+    refusal(
+        N_(
+            "an IF in an amount formula needs its third argument, the amount when the"
+            " condition does not hold: IF(condition, amount, 0)"
+        )
     ),
 ]
 
@@ -166,6 +215,16 @@ N_(
     " over the enterprise and its related enterprises on that date (default: as_of)"
 )
 N_("write NOT")
+# The functions of other dialects an author reaches for (engine/compile/scan.py).
+N_("LEAST(a, b, ...) for the smaller of values")
+N_("GREATEST(a, b, ...) for the larger of values")
+N_("COALESCE(a, b) for the first known value")
+N_("COALESCE(a, b) for the first known value, or 'x IS NULL' to test")
+N_("IF(condition, a, b)")
+N_("(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2")
+N_("a + b for a total over years, e.g. rd_expense + rd_expense[-1]")
+N_("write TRUE")
+N_("write FALSE")
 N_("write AND")
 N_("write OR")
 N_("a rule's amounts are in yuan: write 5000000 for 500万")
@@ -173,6 +232,10 @@ N_("a rule's amounts are in yuan: write 5000000 for 500万元")
 N_("a rule's amounts are in yuan: write 100000000 for 1亿")
 N_("a rule's amounts are in yuan: write 100000000 for 1亿元")
 N_("a rule's amounts are in yuan: write the number alone")
+N_(
+    "a rule has no pattern matching; list the values, industry_class IN ('6511', '6513'),"
+    " or compare the range they share, industry_class >= '6500' AND industry_class <= '6599'"
+)
 N_("a rule is exactly one expression; remove the ';'")
 N_("refer to fields by their name only (no table, no '.'); write numbers as 0.5, not .5")
 N_("write a percentage as a decimal fraction: 0.5 for 50%, 0.03 for 3%")
@@ -213,6 +276,10 @@ RULE_TYPES = {
     "date": N_("a date"),
     "string": N_("a text"),
     "numeric": N_("a number"),
+    # high_tech = TRUE: "中的qualification不能与是/否值比较" (QA, qa7).
+    "qualification": N_("a qualification"),
+    "tags": N_("a list of tags"),
+    "interval": N_("an interval"),
 }
 CODE_LISTS = {
     "districts": N_("the districts"),

@@ -66,7 +66,7 @@ def test_every_mistake_of_a_file_is_listed_at_its_line_with_what_to_write(tmp_pa
     assert f"{path}, line 7, column 9, field 'region'" in text
     assert 'YAML read 310000 as a number; put a code in quotes, e.g. "310000"' in text
     assert f"{path}, line 9, column 13, field 'valid_from'" in text
-    assert "write dates as YYYY-MM-DD, e.g. 2026-01-01" in text
+    assert "write dates as YYYY-MM-DD: 2025-01-01 for 2025/01/01" in text
     # Fixed, the fields load; then every rule that does not compile is listed.
     fixed = (
         path.read_text("utf-8")

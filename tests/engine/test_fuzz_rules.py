@@ -103,6 +103,9 @@ def _numeric(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
             lambda t: f"CASE WHEN {t[0]} THEN {t[1]} ELSE {t[2]} END"
         ),
         st.tuples(ATOMS_BOOL, children, children).map(lambda t: f"IF({t[0]}, {t[1]}, {t[2]})"),
+        # Without ELSE (QA, qa7): unknown where no WHEN fits; refused in an amount formula.
+        st.tuples(ATOMS_BOOL, children).map(lambda t: f"CASE WHEN {t[0]} THEN {t[1]} END"),
+        st.tuples(ATOMS_BOOL, children).map(lambda t: f"IF({t[0]}, {t[1]})"),
     )
 
 
@@ -132,7 +135,9 @@ BOOLEAN = st.recursive(COMPARISON, _boolean, max_leaves=4)
 
 DAMAGE = st.sampled_from(
     [";", "-- x", "/* x */", "==", "!", "[1]", "SYMMETRIC", "foo", ")", "(", "'", ".", "e5",
-     "IIF(", "= TRUE", "IN ()", "::int", "\u3000", "#", "$1", "?", "DATE '2025W01'"]
+     "IIF(", "= TRUE", "IN ()", "::int", "\u3000", "#", "$1", "?", "DATE '2025W01'",
+     # A newcomer's slips (QA, qa7): a pattern, a unit, a year as an offset.
+     "LIKE '65%'", "年", "个月", "[2025]"]
 )  # fmt: skip
 
 

@@ -230,6 +230,8 @@ def test_a_near_miss_key_where_it_means_nothing_is_refused_with_its_place(
         ("'150%'", "margin is at most 100%"),
         ("'-5%'", "margin must be a percentage"),
         ("true", "margin must be a percentage"),
+        # Regression (QA, qa7): the input method's full-width sign, with no advice.
+        ("10％", "not '10％': write 10% with an ASCII '%' ('％' is full-width)"),
     ],
 )
 def test_a_margin_that_is_not_a_percentage_is_refused_with_its_place(

@@ -144,3 +144,28 @@ def test_certificates_as_the_qualifications_registry_writes_them() -> None:
 def test_a_wrong_certificate_row_is_refused_with_its_place(row: object, says: str) -> None:
     with pytest.raises(PolicyError, match=says):
         profile_from_case({"qualifications": [row]}, data_year=2025)
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "says"),
+    [
+        ("revenue", "2000万", "'2000万' is not a number; amounts in a policy file are plain"),
+        ("revenue", "2000万", "write 20000000 for 2000万"),
+        ("rd_expense", "1,000,000", "write the number without thousands separators: 1000000"),
+        ("rent_paid", "3.5万元", "write 35000 for 3.5万元"),
+    ],
+)
+def test_money_as_a_document_writes_it_is_refused_with_the_yuan_to_write(
+    field: str, written: str, says: str
+) -> None:
+    """Regression (QA, qa7): a test profile's 'revenue: 2000万' read "'2000万' is not a
+    number", with nothing to write instead."""
+    with pytest.raises(PolicyError) as caught:
+        profile_from_case({field: written}, data_year=2025)
+    assert says in caught.value.message
+
+
+def test_a_decimal_field_is_not_told_of_yuan() -> None:
+    with pytest.raises(PolicyError) as caught:
+        profile_from_case({"energy_consumption": "20万"}, data_year=2025)
+    assert "yuan" not in caught.value.message

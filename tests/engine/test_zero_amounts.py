@@ -178,3 +178,46 @@ def test_the_shipped_library_has_no_zero_amount_warning() -> None:
     lib = load_library([library_dir()])
     compiled = [(compile_policy(lp), lp.marks) for lp in lib.policies]
     assert zero_amount_findings(compiled) == []
+
+
+GROWTH = """id: zero-growth
+version: 1
+title: {zh: 测试, en: Test}
+department: {zh: 测试局, en: Test bureau}
+level: district
+region: "310114"
+source: {document: 测试文件}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+delivery: auto
+data_year: 2025
+criteria:
+  - id: in_jiading
+    label: {zh: 注册在嘉定区}
+    expr: district_code = '310114'
+  - id: software
+    label: {zh: 软件和信息技术服务业}
+    expr: industry_class >= '6500' AND industry_class <= '6599'
+  - id: growth
+    label: {zh: 营业收入增长不低于10%}
+    expr: revenue >= %(rate)s * revenue[-1]
+amount:
+  formula: LEAST(0.01 * revenue, 200000)
+tests:
+  - name: grew
+    profile: {district_code: "310114", industry_class: "6513", revenue: {2024: 10000000, 2025: 12000000}}
+    expect: {status: eligible, amount: "120000.00"}
+"""
+
+
+def test_a_growth_that_holds_at_zero_both_years_is_warned() -> None:
+    """Regression (QA, qa7): 'revenue >= 1.1 * revenue[-1]' holds at 0 and 0, where the
+    formula pays 0.00; lint changed one year of the test case at a time (growth then
+    failed) and said nothing, and publishing recorded 2 enterprises as zero_amount."""
+    (warning,) = _findings(GROWTH.replace("%(rate)s", "1.1"))
+    assert "can receive 0.00 yuan (for example with revenue[2025] = 0.00)" in warning
+
+
+def test_a_growth_that_cannot_hold_at_zero_is_not_warned() -> None:
+    text = GROWTH.replace("expr: revenue >= %(rate)s * revenue[-1]", "expr: revenue > revenue[-1]")
+    assert _findings(text) == []

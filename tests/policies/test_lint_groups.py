@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from huiqi.policies.lint import lint_library
 from huiqi.policies.loader import Library, library_dir, load_library
 
@@ -55,3 +57,38 @@ def test_a_group_name_not_in_lower_case_with_hyphens_is_a_warning(tmp_path: Path
     assert [f.where.rsplit(", field ", 1)[1] for f in found] == ["'exclusivity_group'"]
     assert "'QA_Excl 组' is not in lower-case letters" in found[0].message
     assert "such as 'qa-excl'" in found[0].message
+
+
+def _lonely(tmp_path: Path, group: str) -> str:
+    text = (library_dir() / "pd-hte-award-2026.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: pd-hte-award-2026", "id: pd-hte-bonus-2026", 1)
+    text = text.replace("exclusivity_group: hte-award", f"exclusivity_group: {group}", 1)
+    path = tmp_path / "pd-hte-bonus-2026.yaml"
+    path.write_text(text, encoding="utf-8")
+    (finding,) = [f for f in lint_library(load_library([path])) if f.kind == "lonely_group"]
+    return finding.message
+
+
+@pytest.mark.parametrize(
+    ("group", "says"),
+    [
+        ("HTE Award", "did you mean 'hte-award' (the group of jd-hte-award-2026,"),
+        ("hte", "did you mean 'hte-award' (the group of"),
+        ("hte-awards", "did you mean 'hte-award'"),
+        ("hte-award", "the shipped library's jd-hte-award-2026, mh-hte-award-2026,"),
+        ("ai-model-vouchers", "the shipped library's sh-model-voucher-2026, xh-model-voucher"),
+    ],
+)
+def test_a_lonely_group_names_the_group_it_likely_means(
+    tmp_path: Path, group: str, says: str
+) -> None:
+    """Regression (QA, qa7): 'exclusivity_group: AI Compute' for a voucher exclusive with
+    the city's 'ai-compute-vouchers' was warned "only … among the files checked", without
+    the group it most likely meant or the library's policies already in it."""
+    assert says in _lonely(tmp_path, group)
+
+
+@pytest.mark.parametrize("group", ["ai-robot-subsidy", "green-factory"])
+def test_a_group_unlike_any_is_not_given_a_guess(tmp_path: Path, group: str) -> None:
+    message = _lonely(tmp_path, group)
+    assert "did you mean" not in message and "shipped library" not in message

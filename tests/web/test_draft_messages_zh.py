@@ -195,7 +195,7 @@ BROKEN = [
     (
         "a date with slashes",
         replace("valid_from: 2026-01-01", "valid_from: 2026/01/01"),
-        "日期分隔符有误，应使用“-”；日期请写作 YYYY-MM-DD，例如 2026-01-01",
+        "日期分隔符有误，应使用“-”；日期请写作 YYYY-MM-DD：2026/01/01 请写作 2026-01-01",
         "write dates as",
     ),
     (

@@ -240,6 +240,9 @@ SAMPLES = {
     "city": "上海市",
     # The rule compiler's advice for a figure in 万元 (huiqi.web.rule_texts).
     "scale": "万元",
+    # Its advice for several values joined by OR, and for a yes/no written as text.
+    "listed": "size_class IN ('small', 'micro')",
+    "word": "FALSE",
 }
 
 

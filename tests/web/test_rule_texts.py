@@ -3,9 +3,15 @@ usage, said after "usage:", read in English on the Chinese page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from huiqi.engine.compile.check import Checker
+from huiqi.engine.compile.compiler import compile_expression
 from huiqi.engine.compile.language import BUILTIN_FUNCTIONS, CUSTOM_FUNCTIONS
+from huiqi.engine.compile.scan import CheckError
+from huiqi.profiles.dictionary import load_dictionary
 from huiqi.web.i18n import translations
 from huiqi.web.refusals import localise
 
@@ -26,3 +32,45 @@ def test_a_quoted_qualification_reads_in_chinese() -> None:
         "；资质名称不加引号：请写作 holds(high_tech)（表达式第 7 个字符处）"
     ), said
     assert localise(translations("en"), text) == text
+
+
+@pytest.mark.parametrize(
+    ("expr", "formula", "chinese"),
+    [
+        (
+            "industry_class LIKE '65%'",
+            None,
+            "规则不支持模式匹配；要选取以 65 开头的四位行业小类，请写 industry_class >= '6500'"
+            " AND industry_class <= '6599'",
+        ),
+        ("name LIKE '%科技%'", None, "规则不支持模式匹配；请逐一列出取值"),
+        ("years_since(registration_date) < 3年", None, "规则中的数字不带单位：3年 请写作 3"),
+        ("revenue[2025] > 0", None, "[2025] 是年份，但规则以相对于政策 data_year 的偏移"),
+        ("high_tech = TRUE", None, "中的资质不能与是/否值比较（检验资质请用 holds(...)）"),
+        ("revenue > 0", "CASE WHEN revenue > 5 THEN 3 END", "金额公式中的 CASE 必须有 ELSE"),
+        ("revenue > 0", "IF(revenue > 5, 3)", "金额公式中的 IF 需要第三个参数"),
+        ("size_class = 'small' OR 'micro'", None, "检验同一字段的多个取值请写 size_class IN"),
+        ("credit_dishonest = 'no'", None, "是/否字段取 TRUE 或 FALSE，不加引号：请写 FALSE"),
+        ("credit_dishonest = 否", None, "规则中不能使用“否”：请写 FALSE"),
+        ("has_tag(tags, 人工智能)", None, "标签须加引号：has_tag(tags, '人工智能')"),
+        ("revenue[-1 year] > 0", None, "年度偏移是一个整数，例如 revenue[-1]"),
+        ("revenue > 0", "AVG(revenue, revenue[-1])", "；请写 (a + b) / 2 求两年平均值"),
+        ("revenue > 0", "MIN(0.3 * revenue, 500000)", "；请写 LEAST(a, b, ...) 取较小值"),
+        ("registration_date >= DATE '2023/01/01'", None, "不是日期；请写作 DATE '2023-01-01'"),
+    ],
+)
+def test_a_newcomers_slip_reads_in_chinese(expr: str, formula: str | None, chinese: str) -> None:
+    """Regression (QA, qa7): the compiler's new advice for LIKE, a unit after a number, a
+    year as an offset, a qualification compared with TRUE and a tiered amount without ELSE
+    is shown on the Chinese draft editor in Chinese."""
+
+    with pytest.raises(CheckError) as refused:
+        compile_expression(
+            formula or expr,
+            checker=Checker(load_dictionary()),
+            data_year=2025,
+            as_of=dt.date(2025, 12, 31),
+            want="amount" if formula else "boolean",
+        )
+    said = localise(translations("zh-CN"), refused.value.message)
+    assert chinese in said, said

@@ -22,7 +22,9 @@ from huiqi.engine.compile.functions import check_function
 from huiqi.engine.compile.literals import constant_value, literal_hint, reversed_range
 from huiqi.engine.compile.nodes import ALLOWED_NODES, describe, offset_of
 from huiqi.engine.compile.scan import CheckError
+from huiqi.engine.compile.tree_slips import col_name, last_year_name, listed
 from huiqi.engine.compile.types import Ty
+from huiqi.policies.date_hint import day_meant
 from huiqi.profiles.dictionary import Dictionary
 
 __all__ = ["CheckError", "Checker", "offset_of"]
@@ -118,7 +120,8 @@ class Checker:
             return CONSTANTS[name]
         field = self.dictionary.get(name)
         if field is None:
-            close = difflib.get_close_matches(name, self.dictionary.names, n=1)
+            last = last_year_name(name, self.dictionary)
+            close = [last] if last else difflib.get_close_matches(name, self.dictionary.names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "; see the data dictionary"
             raise _fail(node, f"unknown field '{name}'{hint}")
         if field.key:
@@ -145,6 +148,14 @@ class Checker:
         if not isinstance(lit, exp.Literal) or lit.is_string or not lit.name.isdigit():
             raise _fail(node, "a year offset is an integer literal, as in revenue[-1]")
         value = sign * int(lit.name)
+        if value >= L.DATE_MIN.year:
+            # revenue[2025]: a year where the offset goes (QA, qa7).
+            raise _fail(
+                node,
+                f"[{value}] is a year, but a rule names a year by its offset from the policy's"
+                f" data_year: {col_name(node)} for the data year, {col_name(node)}[-1] for the"
+                " year before it",
+            )
         if value > 0:
             raise _fail(
                 node,
@@ -170,6 +181,15 @@ class Checker:
 
     def _logic(self, node: exp.Expression) -> Ty:
         word = "AND" if isinstance(node, exp.And) else "OR"
+        in_list = listed(node) if word == "OR" else None
+        if in_list is not None:
+            # size_class = 'small' OR 'micro' (QA, qa7): one field, several values.
+            got = self.type_of(node.expression)
+            raise _fail(
+                node.expression,
+                f"OR needs a boolean value but '{node.expression.sql()}' is {got}; to test"
+                f" several values of one field write {in_list}",
+            )
         self._expect(node.this, "boolean", f"{word}")
         self._expect(node.expression, "boolean", f"{word}")
         return T.BOOLEAN
@@ -217,6 +237,9 @@ class Checker:
         left, right = self.type_of(node.this), self.type_of(node.expression)
         if not T.comparable(left, right):
             hint = literal_hint(left, node.expression) or literal_hint(right, node.this)
+            if "qualification" in (left.kind, right.kind):
+                # high_tech = TRUE (QA, qa7): the hint a bare qualification gets elsewhere.
+                hint = " (use holds(...) to test a qualification)"
             raise _fail(node, f"cannot compare {left} with {right} in '{node.sql()}'{hint}")
         if "enum" in (left.kind, right.kind):
             if left.kind == right.kind == "enum" and left.codes != right.codes:
@@ -361,6 +384,12 @@ class Checker:
                 raise ValueError(text)
             value = dt.date.fromisoformat(text)
         except ValueError:
+            day = day_meant(text)
+            if day is not None and not _ISO_DATE.match(text):
+                # DATE '2023/01/01' (QA, qa7): the day it stands for, worked out.
+                raise _fail(
+                    node, f"'{text}' is not a date; write DATE '{day.isoformat()}'"
+                ) from None
             raise _fail(node, f"'{text}' is not a date; write DATE 'YYYY-MM-DD'") from None
         if not L.DATE_MIN <= value <= L.DATE_MAX:
             raise _fail(

@@ -24,6 +24,8 @@ from huiqi.profiles.dictionary import Dictionary
 # The run of word characters a refusal's offset points at (Chinese characters are word
 # characters to ``re``).
 _WORD = re.compile(r"\w+")
+# What stands before a tag in has_tag(tags, …).
+_TAG_ARGUMENT = re.compile(r"has_tag\s*\(\s*tags\s*,\s*$", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -74,6 +76,14 @@ def named_in_chinese(exc: CheckError, text: str, dictionary: Dictionary) -> Chec
     plain = f"'{word}' is not part of the rule language"
     if not exc.message.startswith(plain) or exc.message.startswith(f"{plain}:"):
         return exc  # another refusal, or one with its own advice (且: write AND)
+    if _TAG_ARGUMENT.search(text[: exc.offset]):
+        # has_tag(tags, 人工智能) (QA, qa7): a tag, not a field ("did you mean
+        # 'ai_product_sales'?").
+        return CheckError(
+            f"'{word}' is not part of the rule language: a tag is written in quotes:"
+            f" has_tag(tags, '{word}')",
+            exc.offset,
+        )
     code = meant_code(word, dictionary)
     if code is not None:
         # district_code = 浦东新区: a code's name, without the quotes a text takes.

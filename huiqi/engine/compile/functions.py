@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
+from huiqi.engine.compile.literals import literal_hint
 from huiqi.engine.compile.scan import CheckError, function_alias
 from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import load_codelist
@@ -103,7 +104,12 @@ def _contract_function(checker: Checker, node: exp.Expression, name: str, usage:
     for arg in args[:2]:
         got = checker.type_of(arg)
         if got.kind != "date":
-            raise _fail(arg, f"usage: {usage}; '{arg.sql()}' is {got}, not a date")
+            # contract_total(2026-01-01, …): say the date to write, as a comparison does (QA,
+            # qa7).
+            raise _fail(
+                arg,
+                f"usage: {usage}; '{arg.sql()}' is {got}, not a date{literal_hint(T.DATE, arg)}",
+            )
     codes = load_codelist(L.CONTRACT_TYPES).codes
     for arg in args[2:]:
         if not (isinstance(arg, exp.Literal) and arg.is_string):
@@ -128,5 +134,6 @@ def _group_total(checker: Checker, node: exp.Expression, usage: str) -> Ty:
     if ty.kind not in ("integer", "decimal"):
         raise _fail(target, f"group_total adds numbers; '{target.sql()}' is {ty}")
     if len(args) == 2 and checker.type_of(args[1]).kind != "date":
-        raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is not a date")
+        hint = literal_hint(T.DATE, args[1])
+        raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is not a date{hint}")
     return ty

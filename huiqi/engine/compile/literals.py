@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.engine.compile.types import Ty
+from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 
 def constant_value(node: exp.Expression) -> Decimal | dt.date | None:
@@ -51,6 +52,12 @@ def literal_hint(ty: Ty, literal: exp.Expression) -> str:
         except ValueError:
             return ""
         return f"; write a date as DATE '{day.isoformat()}'"
+    if ty.kind == "boolean" and literal.is_string:
+        # credit_dishonest = 'no' (QA, qa7): a yes/no field compares with TRUE or FALSE.
+        word = literal.name.strip().lower()
+        meant = "TRUE" if word in TRUE_WORDS else "FALSE" if word in FALSE_WORDS else None
+        if meant is not None:
+            return f"; a yes/no field takes TRUE or FALSE, without quotes: write {meant}"
     if ty.kind == "tags" and literal.is_string:
         return f"; test a tag with has_tag(tags, '{literal.name}')"
     if ty.kind in ("string", "enum") and not literal.is_string:

@@ -46,6 +46,7 @@ def _grouped_number(text: str) -> CheckError | None:
 # Never the first character of a two-character operator: the '>' of '>=' is followed by
 # '=', and was taken for a dangling operator, so every unreadable rule with a '>=' in it
 # was pointed at that '>=' (QA: 'revenue >= 1000000 employees > 5', at character 9).
+_DANGLING_WORD = re.compile(r"\b(?:AND|OR|NOT)\s*(?=\)|$)", re.IGNORECASE)
 _DANGLING = re.compile(
     r"(?<![<>!=])(?:>=|<=|<>|!=|=|<(?![=>])|>(?!=)|\+|-|\*|/)\s*(?=>=|<=|<>|!=|=|<|>|\)|$)"
 )
@@ -72,8 +73,16 @@ def _parse_error(exc: ParseError | TokenError, text: str = "") -> CheckError:
     if start is None and (desc.startswith(("Expecting", "Invalid expression"))):
         start = _highlighted(errors[0], text)
     if start is None:  # sqlglot names no place for a missing value: the dangling operator
-        dangling = _DANGLING.search(text)
+        # or, for 'revenue >= 10000000 AND' (QA, qa7: no place at all), the dangling word.
+        dangling = _DANGLING.search(text) or _DANGLING_WORD.search(text)
         start = dangling.start() if dangling else None
+    if desc == "Expected ]":
+        # revenue[-1 year] (QA, qa7): sqlglot's own words, and no place.
+        bracket = text.find("[")
+        return CheckError(
+            "a year offset is one integer, as in revenue[-1]",
+            bracket if bracket >= 0 else None,
+        )
     if "Required keyword" in desc or _INTERNAL.search(desc):
         desc = "an operator or a function is missing a value"
     elif desc.startswith("Expecting"):

@@ -29,6 +29,7 @@ from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile.brackets import too_deep, unbalanced
+from huiqi.engine.compile.slips import PATTERN_WORDS, pattern_advice, unit_advice
 
 
 @dataclass
@@ -116,6 +117,8 @@ _ADVICE = {
     "低于": "write '<'",
     "等于": "write '='",
     "不等于": "write '<>'",
+    "是": "write TRUE",
+    "否": "write FALSE",
     "且": "write AND",
     "并且": "write AND",
     "或": "write OR",
@@ -125,6 +128,7 @@ _ADVICE = {
     "亿": "a rule's amounts are in yuan: write 100000000 for 1亿",
     "亿元": "a rule's amounts are in yuan: write 100000000 for 1亿元",
     "元": "a rule's amounts are in yuan: write the number alone",
+    **PATTERN_WORDS,
 }
 
 
@@ -219,6 +223,10 @@ _FUNCTION_ALIASES = {
     "NVL": "COALESCE(a, b) for the first known value",
     "ISNULL": "COALESCE(a, b) for the first known value, or 'x IS NULL' to test",
     "IIF": "IF(condition, a, b)",
+    # A document's "近两年平均" and "合计" (QA, qa7).
+    "AVG": "(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2",
+    "AVERAGE": "(a + b) / 2 for the mean of two years, e.g. (revenue + revenue[-1]) / 2",
+    "SUM": "a + b for a total over years, e.g. rd_expense + rd_expense[-1]",
 }
 
 
@@ -244,9 +252,17 @@ def function_alias(word: str) -> str:
     return f"; write {alias}" if alias else ""
 
 
-def _refuse(token: Token, what: str | None = None, prev: Token | None = None) -> CheckError:
+def _refuse(
+    token: Token, what: str | None = None, prev: Token | None = None, nxt: Token | None = None
+) -> CheckError:
     text = token.text
-    advice = _scaled(token, prev) or _ADVICE.get(text.upper()) or _ADVICE.get(text)
+    advice = (
+        _scaled(token, prev)
+        or unit_advice(token, prev)
+        or pattern_advice(token, nxt)
+        or _ADVICE.get(text.upper())
+        or _ADVICE.get(text)
+    )
     base = what or f"'{text}' is not part of the rule language"
     if advice:
         base = f"{base}: {advice}"
@@ -280,9 +296,9 @@ def _check_token(tokens: list[Token], i: int) -> None:
     if tt == TokenType.VAR:
         word = t.text
         if not _NAME.match(word):
-            raise _refuse(t, prev=prev)
+            raise _refuse(t, prev=prev, nxt=nxt)
         if word.upper() in _ADVICE:
-            raise _refuse(t, prev=prev)
+            raise _refuse(t, prev=prev, nxt=nxt)
         if nxt is not None and nxt.token_type == TokenType.L_PAREN:
             if word.upper() not in L.BUILTIN_FUNCTIONS and word.lower() not in L.CUSTOM_FUNCTIONS:
                 # 'rd_expense >= 0.03 * revenue (employees <= 300)': a field, then a bracket
@@ -311,7 +327,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
         return
     if tt in _KEYWORD_TYPES:
         if t.text.upper() != _KEYWORD_TYPES[tt]:
-            raise _refuse(t, prev=prev)
+            raise _refuse(t, prev=prev, nxt=nxt)
         if tt == TokenType.DATE and (nxt is None or nxt.token_type != TokenType.STRING):
             raise CheckError("write a date as DATE 'YYYY-MM-DD'", t.start)
         if tt == TokenType.INTERVAL:
@@ -343,7 +359,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
         return
     if tt in _OPERATOR_TYPES:
         if t.text not in L.OPERATORS:
-            raise _refuse(t, prev=prev)
+            raise _refuse(t, prev=prev, nxt=nxt)
         if (
             tt == TokenType.EQ
             and nxt is not None
@@ -378,7 +394,7 @@ def _check_token(tokens: list[Token], i: int) -> None:
             " single quotes",
             t.start,
         )
-    raise _refuse(t, prev=prev)
+    raise _refuse(t, prev=prev, nxt=nxt)
 
 
 def _open_quote(text: str) -> int | None:
