@@ -22,6 +22,7 @@ from huiqi.engine.compile.library import CompiledLibrary, compile_library
 from huiqi.engine.district_reach import district_reach_errors
 from huiqi.engine.edges import edge_errors
 from huiqi.engine.group_overlap import group_overlaps
+from huiqi.engine.open_amounts import open_amount_findings, open_amounts
 from huiqi.engine.satisfiable import contradiction_errors
 from huiqi.engine.zero_amounts import zero_amount_findings, zero_amounts
 from huiqi.errors import HuiqiError, PolicyError
@@ -36,7 +37,12 @@ def lint_compiled(lib: CompiledLibrary) -> list[Finding]:
     ran = edge_errors(marked) + district_reach_errors(marked) + contradiction_errors(marked)
     cases = [e for lp, cp in pairs for e in case_profile_errors(cp, lp.marks)]
     found = lint_library(Library(lib.loaded, [*lib.errors, *ran, *cases]))
-    return found + zero_amount_findings(marked) + group_overlaps(marked)
+    return [
+        *found,
+        *open_amount_findings(marked),
+        *zero_amount_findings(marked),
+        *group_overlaps(marked),
+    ]
 
 
 @dataclass(frozen=True)
@@ -139,10 +145,11 @@ def check_text(text: str, filename: str = "draft.yaml") -> TextCheck:
         if f.kind != "lonely_group"
     ]
     problems += [
+        Problem("warning", said, at.line, at.column, at.field) for at, said in open_amounts(marked)
+    ]
+    problems += [
         Problem("warning", z.message, z.location.line, z.location.column, z.location.field)
-        for z in zero_amounts(
-            [(cp, lp.marks) for lp, cp in zip(lib.loaded, lib.compiled, strict=True)]
-        )
+        for z in zero_amounts(marked)
     ]
     cases = [_case(r) for r in run_policy_tests(lib.compiled)]
     return TextCheck(problems, cases, loaded)

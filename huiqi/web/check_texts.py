@@ -167,6 +167,24 @@ N_(
     " (amount.floor)"
 )
 
+# An amount formula with a branch that gives no amount (huiqi.engine.open_amounts).
+CHECK_TEXTS += [
+    refusal(
+        N_(
+            "a CASE in an amount formula has no ELSE: an eligible enterprise that no WHEN"
+            " fits would have no amount and be told it needs data; write ELSE 0 when it"
+            " receives nothing"
+        )
+    ),
+    refusal(
+        N_(
+            "an IF in an amount formula has no third argument: an eligible enterprise for"
+            " which the condition does not hold would have no amount and be told it needs"
+            " data; write IF(condition, amount, 0)"
+        )
+    ),
+]
+
 # Criteria that can never all hold (huiqi.engine.satisfiable): which, on what, and the fix.
 _FIELDS = r".+?"
 CHECK_TEXTS += [

@@ -167,18 +167,6 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         field=r"\w+",
         name=r"\S+",
     ),
-    refusal(
-        N_(
-            "a CASE in an amount formula needs an ELSE: an enterprise that no WHEN fits would"
-            " have no amount and be told it needs data; write ELSE 0 when it receives nothing"
-        )
-    ),
-    refusal(
-        N_(
-            "an IF in an amount formula needs its third argument, the amount when the"
-            " condition does not hold: IF(condition, amount, 0)"
-        )
-    ),
 ]
 
 # The rule compiler's advice, inside the frames above.

@@ -103,7 +103,7 @@ def _numeric(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
             lambda t: f"CASE WHEN {t[0]} THEN {t[1]} ELSE {t[2]} END"
         ),
         st.tuples(ATOMS_BOOL, children, children).map(lambda t: f"IF({t[0]}, {t[1]}, {t[2]})"),
-        # Without ELSE (QA, qa7): unknown where no WHEN fits; refused in an amount formula.
+        # Without ELSE (QA, qa7): unknown where no WHEN fits; lint warns of it in an amount.
         st.tuples(ATOMS_BOOL, children).map(lambda t: f"CASE WHEN {t[0]} THEN {t[1]} END"),
         st.tuples(ATOMS_BOOL, children).map(lambda t: f"IF({t[0]}, {t[1]})"),
     )

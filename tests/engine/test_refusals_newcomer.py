@@ -9,7 +9,9 @@ qa7), each of which did not say what to write instead, or sent the author elsewh
 * ``revenue_last_year``: "unknown field; see the data dictionary", no ``revenue[-1]``;
 * ``contract_total(2026-01-01, …)``: "'2026 - 01 - 01' is integer, not a date", no date;
 * a tiered amount ``CASE WHEN … THEN 500000 WHEN … THEN 300000 END`` without ``ELSE``:
-  compiled, and an enterprise below the lowest tier "needed data" no data could give.
+  compiled, and an enterprise below the lowest tier "needed data" no data could give; lint
+  now warns of it (a warning, not a refusal: where the criteria hold every eligible
+  enterprise inside a tier, the formula is right as written).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from engine_factories import compile_yaml, policy_yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from huiqi.engine.open_amounts import open_amount_findings
 from huiqi.errors import RuleCompileError
 
 
@@ -101,6 +104,11 @@ def test_an_offset_past_the_data_year_that_is_no_year_keeps_its_message() -> Non
     assert "offset [1] looks past the policy's data year" in _refusal("revenue[1] > 0")
 
 
+def _open_amount_warnings(formula: str, expr: str = "revenue > 0") -> list[str]:
+    cp = compile_yaml(policy_yaml([("c", expr)], formula=formula))
+    return [f.message for f in open_amount_findings([(cp, {})])]
+
+
 @pytest.mark.parametrize(
     "formula",
     [
@@ -108,14 +116,30 @@ def test_an_offset_past_the_data_year_that_is_no_year_keeps_its_message() -> Non
         "LEAST(CASE WHEN revenue > 5 THEN 3 END, 5)",
     ],
 )
-def test_an_amount_case_without_else_is_refused(formula: str) -> None:
-    message = _refusal(formula=formula)
-    assert "a CASE in an amount formula needs an ELSE" in message
+def test_an_amount_case_without_else_compiles_and_lint_warns(formula: str) -> None:
+    """qa7 refused it; a document's tiers over a criterion that holds every eligible
+    enterprise inside one are right as written, so it loads, and lint says the fix."""
+    (message,) = _open_amount_warnings(formula)
+    assert "a CASE in an amount formula has no ELSE" in message
     assert "write ELSE 0 when it receives nothing" in message
 
 
-def test_an_amount_if_without_else_is_refused() -> None:
-    assert "IF(condition, amount, 0)" in _refusal(formula="IF(revenue > 5, 300000)")
+def test_tiers_the_criteria_cover_still_publish_as_written() -> None:
+    """A policy written elsewhere with tiers and no ELSE loads and evaluates: an enterprise
+    in a tier gets its amount."""
+    formula = "CASE WHEN revenue >= 100000000 THEN 500000 WHEN revenue >= 50000000 THEN 300000 END"
+    cp = compile_yaml(policy_yaml([("c", "revenue >= 50000000")], formula=formula))
+    assert cp.policy.amount.formula == formula
+
+
+def test_an_amount_if_without_else_compiles_and_lint_warns() -> None:
+    (message,) = _open_amount_warnings("IF(revenue > 5, 300000)")
+    assert "IF(condition, amount, 0)" in message
+
+
+def test_a_closed_amount_gets_no_warning() -> None:
+    assert _open_amount_warnings("CASE WHEN revenue > 5 THEN 3 ELSE 0 END") == []
+    assert _open_amount_warnings("1000", expr="CASE WHEN employees > 5 THEN revenue > 0 END") == []
 
 
 @pytest.mark.parametrize(
@@ -166,3 +190,18 @@ def test_a_dangling_word_or_a_worded_offset_is_refused_at_its_place(
     refused = _refusal(expr)
     assert message in refused
     assert refused.endswith(f"(at character {at} of the expression)"), refused
+
+
+def test_lint_says_it_at_the_amount_formulas_line() -> None:
+    """By the path a user takes (``huiqi policy lint``'s checks on a file's text): the
+    warning is at the formula's line, and the policy's checks still pass."""
+    from huiqi.engine.policycheck import check_text
+    from huiqi.policies.loader import library_dir
+
+    text = (library_dir() / "sh-stable-jobs-refund-2025.yaml").read_text(encoding="utf-8")
+    text = text.replace(" ELSE 0.6 * ui_premiums_paid END", " END")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "formula:" in t)
+    report = check_text(text, "draft.yaml")
+    found = [p for p in report.problems if "has no ELSE" in p.message]
+    assert [(p.severity, p.line) for p in found] == [("warning", line)]
+    assert not [p for p in report.problems if p.severity == "error"]

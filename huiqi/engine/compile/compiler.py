@@ -31,7 +31,6 @@ from huiqi.engine.compile.lower import LowerContext, lower
 from huiqi.engine.compile.nearness import DEFAULT_MARGIN, Nearness, is_threshold, relaxed_rule
 from huiqi.engine.compile.numeric import Shape
 from huiqi.engine.compile.parse import parse_rule
-from huiqi.engine.compile.tree_slips import refuse_open_branches
 from huiqi.engine.compile.types import Ty
 from huiqi.engine.frame_columns import FrameColumn
 from huiqi.errors import Location, RuleCompileError
@@ -197,7 +196,6 @@ def compile_tree(
             )
         if not (ty.numeric or ty.kind == "null"):
             raise CheckError(f"an amount formula must be a number of yuan, but this is {ty}", None)
-        refuse_open_branches(tree)
     assert isinstance(as_of, dt.date)
     ctx = LowerContext(data_year=data_year, as_of=as_of, checker=checker)
     lowered = lower(tree, ctx)

@@ -1,7 +1,8 @@
 """Rule trees a policy officer new to huiqi writes meaning something a rule writes
 otherwise, refused with what to write (QA, qa7): ``revenue_last_year`` (``revenue[-1]``),
-``size_class = 'small' OR 'micro'`` (``size_class IN ('small', 'micro')``), and a tiered
-amount without ``ELSE``.
+``size_class = 'small' OR 'micro'`` (``size_class IN ('small', 'micro')``); and an amount
+formula with a branch that gives no amount (a CASE without ``ELSE``), which lint warns of
+(``engine.open_amounts``).
 
 Example:
     >>> from sqlglot import parse_one
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from huiqi.engine.compile.nodes import offset_of
-from huiqi.engine.compile.scan import CheckError
 from huiqi.profiles.dictionary import Dictionary
 
 # What an author appends to a yearly field's name for last year's figure.
@@ -58,25 +57,28 @@ def last_year_name(name: str, dictionary: Dictionary) -> str | None:
     return None
 
 
-def refuse_open_branches(tree: exp.Expression) -> None:
-    """Refuse a CASE without ELSE (an IF without its third argument) in an amount formula.
+def open_branch(tree: exp.Expression) -> str | None:
+    """A CASE without ELSE (an IF without its third argument) in an amount formula: what
+    to say of it, or None.
 
-    An enterprise that no WHEN fits got an unknown amount: "needs data", which no data
-    could give, and a test case expecting 0.00 was told "the amount formula reads a field
-    the profile lacks" (QA, qa7: tiers "5000万元以上30万元，1亿元以上50万元" with no ELSE)."""
+    An enterprise that the criteria let through and that no WHEN fits gets an unknown
+    amount: "needs data", which no data could give (QA, qa7: tiers "5000万元以上30万元，
+    1亿元以上50万元" with no ELSE). Where the criteria already hold every eligible
+    enterprise inside a tier, the formula is right as written, so this is lint's warning
+    (``engine.open_amounts``), not a refusal: a document's tiers often read so."""
     for node in tree.walk():
         if isinstance(node, exp.Case) and node.args.get("default") is None:
-            raise CheckError(
-                "a CASE in an amount formula needs an ELSE: an enterprise that no WHEN fits"
-                " would have no amount and be told it needs data; write ELSE 0 when it"
-                " receives nothing",
-                offset_of(node),
+            return (
+                "a CASE in an amount formula has no ELSE: an eligible enterprise that no WHEN"
+                " fits would have no amount and be told it needs data; write ELSE 0 when it"
+                " receives nothing"
             )
         # A CASE's WHEN branches are If nodes too, without a false branch of their own.
         is_branch = isinstance(node.parent, exp.Case)
         if isinstance(node, exp.If) and node.args.get("false") is None and not is_branch:
-            raise CheckError(
-                "an IF in an amount formula needs its third argument, the amount when the"
-                " condition does not hold: IF(condition, amount, 0)",
-                offset_of(node),
+            return (
+                "an IF in an amount formula has no third argument: an eligible enterprise for"
+                " which the condition does not hold would have no amount and be told it needs"
+                " data; write IF(condition, amount, 0)"
             )
+    return None
