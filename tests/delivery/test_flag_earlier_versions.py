@@ -189,3 +189,35 @@ def test_a_correction_on_top_of_a_sent_grant_is_flagged_under_a_third_version(
         flags = s.scalar(select(func.count()).select_from(Event).where(Event.kind == "review_flag"))
     # v2's record (the correction) and v1's (the sent base grant): each once.
     assert flags == 2
+
+
+def test_an_earlier_versions_open_offer_is_flagged_when_the_newest_no_longer_offers(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """An offer (直达快享) of v1 not yet claimed stays open where v2, which asks for more
+    than 8 insured, offers E nothing (a newer offer would supersede it). On the next
+    snapshot v2 finds E not eligible: v1's offer is flagged, once."""
+    settings, _ = build_store(tmp_path, {E: 8, F: 9})
+    v1 = publish(settings, sessions, policy_yaml("p", delivery="confirm"))
+    narrower = policy_yaml("p", delivery="confirm", version=2)
+    v2 = publish(
+        settings, sessions, narrower.replace("insured_employees > 0", "insured_employees > 8")
+    )
+    assert not any(e.review_flag for e in _by_uscc(sessions, v1).values())  # same snapshot
+    _, sid = build_store(tmp_path, {E: 8, F: 9})
+    _full_delivery(settings, sessions)
+    _full_delivery(settings, sessions)
+    with sessions() as s:
+        held = {
+            (e.uscc, e.policy_version_id, e.status, e.review_flag)
+            for e in s.scalars(select(Entitlement))
+        }
+    assert held == {
+        (E, v1.id, "offered", True),
+        (F, v1.id, "superseded", False),
+        (F, v2.id, "offered", False),
+    }
+    e = _by_uscc(sessions, v1)[E]
+    assert e.review_criteria["version"] == 2 and e.review_criteria["snapshot_id"] == sid
+    assert [c["id"] for c in e.review_criteria["criteria"]] == ["insured"]
+    assert len(_flag_events(sessions)) == 1
