@@ -1,5 +1,6 @@
 """A review flag's conditions as listings show them: the stored form completed from the
-flagged record's policy version (``lost_criteria.Conditions.complete``).
+flagged record's policy version (``lost_criteria.Conditions.complete``), or the newer
+version that judged it where the conditions name one (``version``: ``earlier_flags``).
 
 A flagged record stores only what its version cannot give back (criterion ids and states,
 the enterprise's values); the labels, rules, field descriptions and gaps are the
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def complete_conditions(session: Reads, rows: list[RecordRow]) -> list[RecordRow]:
     """``rows`` with each flag's stored conditions completed from its version."""
-    wanted = {(r.policy_id, r.version) for r in rows if r.conditions_incomplete}
+    wanted = {(r.policy_id, _judged_by(r)) for r in rows if r.conditions_incomplete}
     if not wanted:
         return rows
     v = versions.c
@@ -38,11 +39,18 @@ def complete_conditions(session: Reads, rows: list[RecordRow]) -> list[RecordRow
     by_version = {(p, n): _conditions(h, p, n, text) for p, n, h, text in found if (p, n) in wanted}
     out = []
     for r in rows:
-        conditions = by_version.get((r.policy_id, r.version))
+        conditions = by_version.get((r.policy_id, _judged_by(r)))
         if conditions is not None and r.review_criteria is not None and r.conditions_incomplete:
             r = dataclasses.replace(r, review_criteria=conditions.complete(r.review_criteria))
         out.append(r)
     return out
+
+
+def _judged_by(r: RecordRow) -> int:
+    """The version whose criteria the flag's conditions are: the record's own, or the newer
+    version that found its enterprise no longer eligible (``earlier_flags``)."""
+    named = (r.review_criteria or {}).get("version")
+    return named if isinstance(named, int) else r.version
 
 
 @lru_cache(maxsize=256)

@@ -48,13 +48,20 @@ def lost_conditions(
     compiled: Mapping[int, CompiledPolicy],
     lost: list[Lost],
     sid: int,
+    judged_by: Mapping[int, int] | None = None,
 ) -> dict[tuple[int, str], dict[str, Any]]:
     """What each lost record's flag records, by (version id, USCC): one trace of each
-    version over its lost enterprises on snapshot ``sid``."""
+    version over its lost enterprises on snapshot ``sid``.
+
+    ``judged_by`` maps a record's version id to the version whose trace judges it, where
+    that is another one: an earlier version's record is judged by the policy's newest
+    version (``earlier_flags``), and its conditions name that version (``version``), whose
+    criteria complete them when they are shown (``flag_view``)."""
+    judge = judged_by or {}
     by_version: dict[int, set[str]] = defaultdict(set)
     for _, u, pv_id in lost:
-        by_version[pv_id].add(u)
-    out: dict[tuple[int, str], dict[str, Any]] = {}
+        by_version[judge.get(pv_id, pv_id)].add(u)
+    traced: dict[tuple[int, str], dict[str, Any]] = {}
     for pv_id, usccs in by_version.items():
         cp = compiled[pv_id]
         _, traces = snapshot_result_rows(
@@ -63,7 +70,16 @@ def lost_conditions(
         found = {t.uscc: t for t in traces}
         conditions = Conditions(cp)
         for u in usccs:
-            out[pv_id, u] = conditions.detail(found.get(u), sid)
+            traced[pv_id, u] = conditions.detail(found.get(u), sid)
+    if not judge:
+        return traced
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for _, u, pv_id in lost:
+        by = judge.get(pv_id, pv_id)
+        detail = traced[by, u]
+        if by != pv_id:
+            detail = {**detail, "version": compiled[by].policy.version}
+        out[pv_id, u] = detail
     return out
 
 
@@ -74,13 +90,15 @@ def flag_lost(
     lost: list[Lost],
     sid: int,
     actor: str,
+    judged_by: Mapping[int, int] | None = None,
 ) -> int:
     """Flag the ``lost`` records that are still open and unflagged, each with the
-    conditions its enterprise fails on snapshot ``sid``; how many were flagged."""
+    conditions its enterprise fails on snapshot ``sid`` (under the version ``judged_by``
+    names for its own, if any: :func:`lost_conditions`); how many were flagged."""
     flagged = 0
     for begin in range(0, len(lost), SLICE):
         some = lost[begin : begin + SLICE]
-        details = lost_conditions(settings, compiled, some, sid)
+        details = lost_conditions(settings, compiled, some, sid, judged_by)
         with transaction(factory) as s:
             for start in range(0, len(some), CHUNK):
                 part = some[start : start + CHUNK]
@@ -158,8 +176,8 @@ def _stored(detail: dict[str, Any] | None) -> dict[str, Any] | None:
 def _event_data(sid: int, detail: dict[str, Any] | None) -> dict[str, Any]:
     if detail is None:
         return {"snapshot_id": sid}
-    return {
-        "snapshot_id": sid,
-        "status": detail["status"],
-        "criteria": audit_summary(detail),
-    }
+    data = {"snapshot_id": sid, "status": detail["status"], "criteria": audit_summary(detail)}
+    if "version" in detail:
+        # Judged by a newer version of the policy than the record's own (earlier_flags).
+        data["version"] = detail["version"]
+    return data

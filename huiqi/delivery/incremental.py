@@ -34,6 +34,7 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
+from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.publish import deliver, deliver_chunk
@@ -260,4 +261,9 @@ def _flag_changed(
                 )
             ).all()
             lost += [(i, u, v) for i, u, v in rows if (v, u) not in keep]
-    return flag_lost(settings, factory, compiled, lost, sid, actor)
+    flagged = flag_lost(settings, factory, compiled, lost, sid, actor)
+    # What earlier versions still hold for a changed enterprise the newest no longer keeps.
+    kept: dict[int, set[str]] = defaultdict(set)
+    for v, u in keep:
+        kept[v].add(u)
+    return flagged + flag_earlier(settings, factory, compiled, kept, sid, actor, usccs=changed)

@@ -69,6 +69,9 @@ class GrantNotice:
     withdrawal: str | None = None
     # A difference granted under 就高不重复 after a lower grant of the group was paid.
     top_up: TopUpMade | None = None
+    # A difference a newer version of the policy granted on top of money already sent
+    # (huiqi.delivery.version_fix: the grant names the grant it corrects).
+    correction: CorrectionMade | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,14 @@ class TopUpMade:
     due_fen: int  # what the policy gives in all
     given_fen: int  # what the group's earlier grants gave
     of_grant: int  # the grant it tops up
+
+
+@dataclass(frozen=True)
+class CorrectionMade:
+    due_fen: int  # what the newer version gives in all
+    given_fen: int  # what the grants it corrects gave (the base grant and earlier corrections)
+    of_grant: int  # the grant it corrects
+    of_version: int  # that grant's version
 
 
 def _require_reader(session: Session, actor: Actor, grant: Grant, pv: PolicyVersion) -> None:
@@ -163,7 +174,26 @@ def grant_notice(session: Session, *, actor: Actor, grant_id: int) -> GrantNotic
         commitments=commitments_made(session, grant.entitlement_id),
         withdrawal=withdrawal,
         top_up=_top_up(own[2] if own else None),
+        correction=_correction(session, grant),
     )
+
+
+def _correction(session: Session, grant: Grant) -> CorrectionMade | None:
+    """What a version correction's grant corrects: the grants below it in its chain (each
+    correction names the one it corrects, down to the base grant), read from the ledger."""
+    if grant.corrects_grant_id is None:
+        return None
+    corrected = session.get(Grant, grant.corrects_grant_id)
+    assert corrected is not None  # a foreign key
+    version = session.scalar(
+        select(PolicyVersion.version).where(PolicyVersion.id == corrected.policy_version_id)
+    )
+    given = 0
+    below: Grant | None = corrected
+    while below is not None:
+        given += below.amount_fen
+        below = session.get(Grant, below.corrects_grant_id) if below.corrects_grant_id else None
+    return CorrectionMade(given + grant.amount_fen, given, corrected.id, int(version or 0))
 
 
 def _top_up(data: dict[str, Any] | None) -> TopUpMade | None:

@@ -95,6 +95,17 @@ def render_notice(notice: GrantNotice) -> bytes:
                 f" {amount_text(notice.amount_fen)}",
             )
         )
+    if notice.correction is not None:
+        fix = notice.correction
+        rows.append(
+            (
+                "更正说明",
+                f"政策新版本金额更正：第 {notice.version} 版金额 {amount_text(fix.due_fen)}，"
+                f"此前已按第 {fix.of_version} 版发放 {amount_text(fix.given_fen)}"
+                f"（授予编号 {fix.of_grant}），本次补发差额 {amount_text(notice.amount_fen)}，"
+                "不重复享受",
+            )
+        )
     if notice.withdrawal is not None:
         rows.append(
             (

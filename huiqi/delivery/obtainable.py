@@ -7,7 +7,8 @@ highest of an exclusivity group (就高不重复, :mod:`huiqi.delivery.grantmake
 more than a shared per-enterprise cap allows. This module reads those same rules, without
 reserving anything, for a few policies of one enterprise:
 
-* ``granted``   the policy already granted the enterprise for the period: nothing more;
+* ``granted``   the policy already granted the enterprise for the period: nothing more
+                (what it holds: the base grant and a newer version's corrections on it);
 * ``outranked`` another policy of its exclusivity group gives at least as much (or has
                 already been batched or paid): nothing;
 * ``capped``    the shared cap of its cap group is used up for the period: nothing;
@@ -87,6 +88,22 @@ def _granted(session: Session, pv: PolicyVersion, uscc: str) -> Grant | None:
     )
 
 
+def _with_corrections(session: Session, base: Grant) -> int:
+    """What the enterprise receives under the policy for the period: the base grant and
+    the live corrections on top of it (a newer version's difference, each naming the
+    grant it corrects: huiqi.delivery.version_fix)."""
+    total, below = base.amount_fen, base.id
+    while True:  # each grant is corrected at most once while live (uq_grants_corrected_once)
+        on_top = session.execute(
+            select(Grant.id, Grant.amount_fen).where(
+                Grant.corrects_grant_id == below, text(f"grants.{LIVE_GRANT}")
+            )
+        ).first()
+        if on_top is None:
+            return total
+        below, total = int(on_top[0]), total + int(on_top[1])
+
+
 def _group_holder(
     session: Session, pv: PolicyVersion, uscc: str
 ) -> tuple[ExclusivitySlot, PolicyVersion, Grant | None] | None:
@@ -115,9 +132,8 @@ def obtainable(
     period = pv.benefit_period
     grant = _granted(session, pv, uscc)
     if grant is not None:
-        return Obtainable(
-            None, Held("granted", period, pv.policy_id, pv.title_zh, grant.amount_fen)
-        )
+        given = _with_corrections(session, grant)
+        return Obtainable(None, Held("granted", period, pv.policy_id, pv.title_zh, given))
     amount = None if amount_fen is None else receivable(pv, amount_fen)
     if amount is not None and pv.cap_group and pv.per_enterprise_cap_fen is not None:
         left = budgets.cap_left(session, pv.cap_group, uscc, period, pv.per_enterprise_cap_fen)

@@ -29,6 +29,7 @@ from huiqi.delivery import counts, directory, once, zero
 from huiqi.delivery.audit import savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
+from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flag_closing import close_replaced_flags
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import (
@@ -264,16 +265,12 @@ def _deliver(
             progress.delivering(rep, i + 1, chunks)
     if progress:
         progress.flagging(rep)
-    rep.flagged += _flag_lost(
-        settings,
-        factory,
-        cp,
-        pv.id,
-        # An enterprise in error is not known to have lost anything: not flagged.
-        {r.uscc for r in found if r.status in (MatchStatus.ELIGIBLE, ERROR)},
-        sid,
-        actor.username,
-    )
+    # An enterprise in error is not known to have lost anything: not flagged.
+    kept = {r.uscc for r in found if r.status in (MatchStatus.ELIGIBLE, ERROR)}
+    rep.flagged += _flag_lost(settings, factory, cp, pv.id, kept, sid, actor.username)
+    # What earlier versions still hold (a grant this version's record is excluded behind)
+    # for an enterprise this version no longer makes eligible.
+    rep.flagged += flag_earlier(settings, factory, {pv.id: cp}, {pv.id: kept}, sid, actor.username)
     rep.seconds = time.perf_counter() - started
     with transaction(factory) as s:
         # This version delivers instead of the older ones: their flags on records that gave

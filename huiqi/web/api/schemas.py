@@ -173,6 +173,12 @@ class FlagConditionsPublic(BaseModel):
         " near_miss, or absent (no longer in the snapshot: no criteria)"
     )
     criteria: list[FlagCriterionPublic]
+    version: int | None = Field(
+        None,
+        description="the newer version of the policy whose criteria these are, when it is not"
+        " the record's own: the newest version found the enterprise no longer eligible and"
+        " flagged what an earlier version still holds for it",
+    )
 
 
 class RecordPublic(BaseModel):
