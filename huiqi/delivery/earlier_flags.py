@@ -20,17 +20,23 @@ traced once per slice, in the stored form), judged by the newest version: its co
 are that version's and name it (``version``), so a page completes them from its criteria
 (``flag_view``). While flagged, its grant waits (no export takes a flagged record's grant).
 
-Exactly once: a record is taken only while unflagged, open and not yet checked against
-the snapshot (``last_snapshot_id``), and flagging sets it, so running the delivery again
-flags nothing twice and writes no second event; an officer's decision on the flag is not
-asked for again on the same data.
+Exactly once: a record is taken only while unflagged, open and not yet judged by the
+newest version on this snapshot: its ``last_snapshot_id`` is another snapshot, or it was
+last written before the newest version was published (version 1's own delivery stamps
+its records with the snapshot it ran on, which is often the very snapshot version 2 is
+published against: qa9 found a stricter version 2 on the same data left version 1's
+grant unflagged, and the next export paid it). Flagging, and an officer's decision on the
+flag, write the record after the newest version was published, so running the delivery
+again flags nothing twice and writes no second event, and a decision is not asked for
+again on the same data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Container, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiqi.config import Settings
@@ -56,6 +62,7 @@ def flag_earlier(
     incremental delivery's changed enterprises). Returns how many were flagged."""
     lost: list[Lost] = []
     judged_by: dict[int, int] = {}
+    since: dict[int, dt.datetime] = {}  # an earlier version: its newest's publication
     with factory() as s:
         newest = s.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(list(compiled)))).all()
         for pv in newest:
@@ -69,28 +76,34 @@ def flag_earlier(
             )
             if not earlier:
                 continue  # most policies have one version: nothing more to read
+            since.update(dict.fromkeys(earlier, pv.published_at))
             kept = keep.get(pv.id, ())
-            for i, u, v in _open_records(s, earlier, pv.benefit_period, sid, usccs):
+            for i, u, v in _open_records(s, earlier, pv, sid, usccs):
                 if u not in kept:
                     lost.append((i, u, v))
                     judged_by[v] = pv.id
     if not lost:
         return 0
-    return flag_lost(settings, factory, compiled, lost, sid, actor, judged_by)
+    return flag_lost(settings, factory, compiled, lost, sid, actor, judged_by, since)
 
 
 def _open_records(
-    s: Session, versions: list[int], period: str, sid: int, usccs: Sequence[str] | None
+    s: Session,
+    versions: list[int],
+    newest: PolicyVersion,
+    sid: int,
+    usccs: Sequence[str] | None,
 ) -> list[Lost]:
-    """The open, unflagged records of ``versions`` for ``period`` not yet checked against
-    snapshot ``sid`` (of ``usccs``, a chunk at a time, where given)."""
+    """The open, unflagged records of ``versions`` for ``newest``'s benefit period that
+    ``newest`` has not yet judged on snapshot ``sid`` (of ``usccs``, a chunk at a time,
+    where given)."""
     e = Entitlement
     stmt = select(e.id, e.uscc, e.policy_version_id).where(
         e.policy_version_id.in_(versions),
-        e.benefit_period == period,
+        e.benefit_period == newest.benefit_period,
         e.review_flag.is_(False),
         e.status.in_(OPEN_STATUSES),
-        e.last_snapshot_id != sid,
+        or_(e.last_snapshot_id != sid, e.updated_at < newest.published_at),
     )
     if usccs is None:
         return [(int(i), u, int(v)) for i, u, v in s.execute(stmt)]

@@ -20,6 +20,7 @@ delivery run again on it picks them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -91,10 +92,16 @@ def flag_lost(
     sid: int,
     actor: str,
     judged_by: Mapping[int, int] | None = None,
+    since: Mapping[int, dt.datetime] | None = None,
 ) -> int:
     """Flag the ``lost`` records that are still open and unflagged, each with the
     conditions its enterprise fails on snapshot ``sid`` (under the version ``judged_by``
-    names for its own, if any: :func:`lost_conditions`); how many were flagged."""
+    names for its own, if any: :func:`lost_conditions`); how many were flagged.
+
+    A record is taken while not yet checked against ``sid``; or, for a record whose
+    version is in ``since`` (an earlier version's, judged by a newer one:
+    ``earlier_flags``), while last written before that time (the newer version's
+    publication)."""
     flagged = 0
     for begin in range(0, len(lost), SLICE):
         some = lost[begin : begin + SLICE]
@@ -104,16 +111,22 @@ def flag_lost(
                 part = some[start : start + CHUNK]
                 # Read again: a reviewer or a claim may have changed a record while the
                 # conditions were traced (outside this transaction).
-                still = set(
-                    s.scalars(
-                        select(Entitlement.id).where(
+                still = {
+                    i
+                    for i, v, seen, written in s.execute(
+                        select(
+                            Entitlement.id,
+                            Entitlement.policy_version_id,
+                            Entitlement.last_snapshot_id,
+                            Entitlement.updated_at,
+                        ).where(
                             Entitlement.id.in_([i for i, _, _ in part]),
                             Entitlement.review_flag.is_(False),
                             Entitlement.status.in_(OPEN_STATUSES),
-                            Entitlement.last_snapshot_id != sid,
                         )
                     )
-                )
+                    if seen != sid or (v in (since or {}) and written < (since or {})[v])
+                }
                 chosen = [row for row in part if row[0] in still]
                 flag_for_review(s, chosen, sid, actor, details)
                 flagged += len(chosen)

@@ -196,15 +196,19 @@ def test_an_earlier_versions_open_offer_is_flagged_when_the_newest_no_longer_off
 ) -> None:
     """An offer (直达快享) of v1 not yet claimed stays open where v2, which asks for more
     than 8 insured, offers E nothing (a newer offer would supersede it). On the next
-    snapshot v2 finds E not eligible: v1's offer is flagged, once."""
-    settings, _ = build_store(tmp_path, {E: 8, F: 9})
+    snapshot v2 finds E not eligible: v1's offer is flagged, once. v2's own delivery, on
+    the snapshot v1 delivered on, already flags it (qa9's review: it waited for a new
+    snapshot, and a grant in its place was paid meanwhile); the next snapshot asks
+    nothing again."""
+    settings, sid = build_store(tmp_path, {E: 8, F: 9})
     v1 = publish(settings, sessions, policy_yaml("p", delivery="confirm"))
     narrower = policy_yaml("p", delivery="confirm", version=2)
     v2 = publish(
         settings, sessions, narrower.replace("insured_employees > 0", "insured_employees > 8")
     )
-    assert not any(e.review_flag for e in _by_uscc(sessions, v1).values())  # same snapshot
-    _, sid = build_store(tmp_path, {E: 8, F: 9})
+    flagged = {u for u, e in _by_uscc(sessions, v1).items() if e.review_flag}
+    assert flagged == {E}  # on the same snapshot
+    build_store(tmp_path, {E: 8, F: 9})
     _full_delivery(settings, sessions)
     _full_delivery(settings, sessions)
     with sessions() as s:
@@ -220,4 +224,29 @@ def test_an_earlier_versions_open_offer_is_flagged_when_the_newest_no_longer_off
     e = _by_uscc(sessions, v1)[E]
     assert e.review_criteria["version"] == 2 and e.review_criteria["snapshot_id"] == sid
     assert [c["id"] for c in e.review_criteria["criteria"]] == ["insured"]
+    assert len(_flag_events(sessions)) == 1
+
+
+def test_a_stricter_version_on_the_same_snapshot_flags_the_earlier_grant(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (qa9's review): version 2, published against the snapshot version 1
+    delivered on, no longer makes E eligible. Version 1's delivery had stamped E's record
+    with that snapshot, and the 'not yet checked against this snapshot' test skipped it:
+    E's grant stayed unflagged and the next export paid it."""
+    settings, _ = build_store(tmp_path, {E: 8, F: 200})  # one snapshot for both versions
+    v1 = publish(settings, sessions, policy_yaml("p"))
+    stricter = policy_yaml("p", version=2).replace(
+        "insured_employees > 0", "insured_employees > 100"
+    )
+    assert stricter != policy_yaml("p", version=2)
+    publish(settings, sessions, stricter)
+    held = _by_uscc(sessions, v1)
+    assert held[E].review_flag and not held[F].review_flag
+    assert len(_flag_events(sessions)) == 1
+    # Only F's grant is paid; delivering again on the same data asks nothing twice.
+    with sessions() as s:
+        f_fen = s.scalar(select(Grant.amount_fen).where(Grant.uscc == F))
+    assert _exported(sessions, tmp_path) == [f_fen]
+    _full_delivery(settings, sessions)
     assert len(_flag_events(sessions)) == 1
