@@ -69,9 +69,61 @@ def upgrade() -> None:
     )
 
 
+def _stop_unless_it_can_go_down() -> None:
+    """Refuse, before anything is changed, a downgrade the schema before 0028 could not
+    hold: a live correction would be a second live grant of its policy, enterprise and
+    period (the old index refuses it, or, its base grant withdrawn, the correction's
+    difference would read as the enterprise's whole grant), and nothing would say which
+    grant it corrects. A correction no longer live (withdrawn, superseded) goes down as an
+    ordinary grant: the grant event it was made with still names the grant it corrected."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        version = bind.execute(sa.text("SELECT sqlite_version()")).scalar_one()
+        if tuple(int(part) for part in version.split(".")[:2]) < (3, 35):
+            raise RuntimeError(
+                "downgrading revision 0028 on SQLite needs SQLite 3.35 or newer (this is"
+                f" {version}): it drops grants.corrects_grant_id with ALTER TABLE ... DROP"
+                " COLUMN, since copying the table would break the triggers that name it."
+                " Run the downgrade with a Python whose sqlite3 module is 3.35 or newer."
+                " Nothing was changed"
+            )
+    rows = bind.execute(
+        sa.text(
+            "SELECT id, corrects_grant_id, policy_id, uscc, benefit_period, status"
+            f" FROM grants WHERE {_CORRECTION} ORDER BY id"
+        )
+    ).all()
+    if not rows:
+        return
+    named = [
+        f"grant {gid} ({policy} {uscc} {period}, {status}) corrects grant {corrected}"
+        for gid, corrected, policy, uscc, period, status in rows
+    ]
+    if len(named) > 20:
+        named = [*named[:20], f"and {len(named) - 20} more"]
+    raise RuntimeError(
+        f"cannot downgrade below revision 0028: the ledger holds {len(rows)} live"
+        f" correction grant{'s' if len(rows) > 1 else ''} (a newer version's difference"
+        f" granted on top of an earlier grant of the same policy and period): {'; '.join(named)}."
+        " Before 0028 the database allows one live grant per policy, enterprise and period,"
+        " and has no column to say which grant a correction corrects, so downgrading would"
+        " break the one-grant rule. Keep the database at revision 0028 and run the huiqi"
+        " release that has it; a correction made in error whose money has not been sent"
+        " can be withdrawn in review first, and the downgrade run again. Nothing was"
+        " changed"
+    )
+
+
 def downgrade() -> None:
+    _stop_unless_it_can_go_down()
     op.drop_index("uq_grants_corrected_once", table_name="grants")
     op.drop_index("uq_grants_policy_once", table_name="grants")
+    if op.get_bind().dialect.name == "sqlite":
+        # A plain DROP COLUMN, as the upgrade's ADD COLUMN: no index names the column any
+        # more, and no trigger ever did. A batch copy of the table would rename a new
+        # ``grants`` into place, which SQLite refuses while other tables' triggers (the
+        # directory's counters, 0019/0020) name the dropped one.
+        op.execute("ALTER TABLE grants DROP COLUMN corrects_grant_id")
+    else:
+        op.drop_column("grants", "corrects_grant_id")  # and its foreign key with it
     _once(_LIVE)
-    with op.batch_alter_table("grants") as batch:
-        batch.drop_column("corrects_grant_id")
