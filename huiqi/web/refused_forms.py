@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from huiqi.fsmode import private_dir, write_private_bytes
@@ -47,6 +48,9 @@ PARAM = "shown"  # the kept answer of a POST: a refusal, or an import's report
 FOLDER = "refused-forms"  # under the data directory
 KEEP_SECONDS = 15 * 60
 PER_SESSION = 4  # a session's newest kept pages; older ones go
+# The most pages the folder keeps at once (sessions together): beyond it a refusal is
+# answered as it is, as for a script, so that no number of sessions fills the disk.
+MOST_KEPT = 2000
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 # Headers of the refusal kept with it (the rest are the server's, made anew).
 KEPT_HEADERS = ("retry-after", "content-language")
@@ -99,7 +103,9 @@ async def redirect_refused(request: Request, response: Response) -> Response:
     """The answer to a POST: a refused form's page kept and redirected to, else as it is."""
     here = _applies(request, response)
     owner = _owner(request) if here else None
-    if here is None or owner is None:
+    if here is None or owner is None or response.status_code == 429:
+        # A throttled sign-in is not kept: nothing typed is worth finding again, and a
+        # client posting in a loop would fill the folder (qa9's review).
         return response
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
     token = secrets.token_urlsafe(24)
@@ -111,9 +117,10 @@ async def redirect_refused(request: Request, response: Response) -> Response:
         "headers": {k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
         "body": body.decode("utf-8"),
     }
-    folder = private_dir(_folder(request))
-    _tidy(folder, owner)
-    write_private_bytes(folder / f"{owner[:16]}-{token}.json", json.dumps(kept).encode())
+    name = f"{owner[:16]}-{token}.json"
+    # The folder's work off the event loop: listing it and writing a page are disk I/O.
+    if not await run_in_threadpool(_keep, _folder(request), owner, name, kept):
+        return Response(body, response.status_code, headers=dict(response.headers))
     params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != PARAM]
     redirect = RedirectResponse(f"{path}?{urlencode([*params, (PARAM, token)])}", 303)
     for key, value in response.raw_headers:
@@ -122,21 +129,37 @@ async def redirect_refused(request: Request, response: Response) -> Response:
     return redirect
 
 
-def _tidy(folder: Path, owner: str) -> None:
-    """Remove the kept pages past their time, and this session's older ones."""
+def _keep(folder: Path, owner: str, name: str, kept: dict[str, Any]) -> bool:
+    """Keep ``kept`` as ``name`` in ``folder``, after tidying it; False (nothing kept: the
+    refusal is answered as it is) when the folder already holds ``MOST_KEPT`` pages."""
+    folder = private_dir(folder)
+    if _tidy(folder, owner) >= MOST_KEPT:
+        return False
+    write_private_bytes(folder / name, json.dumps(kept).encode())
+    return True
+
+
+def _tidy(folder: Path, owner: str) -> int:
+    """Remove the kept pages past their time, and this session's older ones; how many
+    pages the folder still holds."""
     now = time.time()
+    held = 0
     mine: list[tuple[float, Path]] = []
     for file in folder.glob("*.json"):
         try:
             at = file.stat().st_mtime
             if now - at > KEEP_SECONDS:
                 file.unlink(missing_ok=True)
-            elif file.name.startswith(owner[:16] + "-"):
+                continue
+            held += 1
+            if file.name.startswith(owner[:16] + "-"):
                 mine.append((at, file))
         except OSError:  # another worker removed it first
             continue
-    for _, file in sorted(mine)[: max(0, len(mine) - PER_SESSION + 1)]:
+    gone = sorted(mine)[: max(0, len(mine) - PER_SESSION + 1)]
+    for _, file in gone:
         file.unlink(missing_ok=True)
+    return held - len(gone)
 
 
 def _read(request: Request, token: str) -> dict[str, Any] | None:

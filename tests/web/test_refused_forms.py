@@ -94,3 +94,46 @@ def test_a_refused_sign_in_is_kept_by_the_sign_in_forms_cookie(portal: Portal) -
     shown = client.get(refused.headers["location"])
     assert shown.status_code == 400 and 'value="ent3"' in shown.text
     assert 'id="password-error"' in shown.text
+
+
+def _kept(portal: Portal) -> list[Path]:
+    return list((Path(portal.settings.data_dir) / refused_forms.FOLDER).glob("*.json"))
+
+
+def test_the_folder_keeps_at_most_its_bound_across_sessions(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """qa9's review: each new visitor's refused sign-in kept a page, with no bound across
+    sessions. Past ``MOST_KEPT`` pages a refusal is answered as it is, still refused."""
+    monkeypatch.setattr(refused_forms, "MOST_KEPT", len(_kept(portal)) + 3)
+    answers = []
+    for i in range(6):
+        client = portal.client()  # a new visitor each time, as a script loops
+        data = {"username": f"nobody{i}", "password": "x" * 12, "csrf_token": page_token(client)}
+        answers.append(
+            client.post("/login", data=data, headers=NAVIGATE, follow_redirects=False).status_code
+        )
+    assert len(_kept(portal)) == refused_forms.MOST_KEPT
+    assert answers[:3] == [303] * 3
+    assert all(400 <= a < 500 for a in answers[3:]), answers
+
+
+def test_a_throttled_answer_is_not_kept(portal: Portal) -> None:
+    """A 429 is answered as it is, not kept: nothing typed to find again, and a client
+    posting in a loop would fill the folder with them. (Last in the module: its refused
+    sign-ins count against the test client's address.)"""
+    client = portal.client()
+    answers = []
+    for _ in range(8):  # one name from one address: throttled after 5 refusals
+        before = len(_kept(portal))
+        data = {
+            "username": "nobody-throttled",
+            "password": "x" * 12,
+            "csrf_token": page_token(client),
+        }
+        answer = client.post("/login", data=data, headers=NAVIGATE, follow_redirects=False)
+        answers.append(answer.status_code)
+        if answer.status_code == 429:
+            assert len(_kept(portal)) == before and "retry-after" in answer.headers
+            break
+    assert answers[-1] == 429 and 303 in answers, answers
