@@ -134,7 +134,7 @@ COMMANDS = {
     "review": LazyCommand(
         _D,
         "review",
-        "Resolve a review flag: keep the record, withdraw it, or top it up (a policy reviewer).",
+        "Resolve a review flag: keep, withdraw, top up or correct the record (a policy reviewer).",
     ),
     "serve": LazyCommand(
         "huiqi.cli.serve",

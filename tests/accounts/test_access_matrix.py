@@ -584,6 +584,11 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: simulate.require_simulator(a),
             _row(policy_author="both", policy_publisher="both"),
         ),
+        # The policy's draft or newest version, as the console opens it (open_draft).
+        "huiqi.matching.simulate.saved_text": (
+            _in_tx(simulate.saved_text, policy_id="matrix-confirm"),
+            _row(policy_author="own", policy_publisher="own"),
+        ),
         "huiqi.matching.simulate.simulate": (
             _with_settings(simulate.simulate, text=POLICY_TEXT),
             _row(policy_author="own", policy_publisher="own"),
