@@ -125,6 +125,20 @@ def publish_text(
                 PolicyVersion.policy_id == lp.policy.id, PolicyVersion.version == lp.policy.version
             )
         )
+        # A new version is the published policy's too: whoever publishes it must hold the
+        # scope of the policy as it stands, not only the one its new text names (qa9's
+        # review: another district's officer could publish version 2 of a district's
+        # policy, its region rewritten, and being newest it would have delivered).
+        newest = s.scalar(
+            select(PolicyVersion)
+            .where(PolicyVersion.policy_id == lp.policy.id)
+            .order_by(PolicyVersion.version.desc())
+            .limit(1)
+        )
+        if newest is not None:
+            require_policy_scope(
+                actor, policy_ref(newest), f"publish a new version of {p.id}", Role.POLICY_PUBLISHER
+            )
         if existing is not None:
             if existing.content_hash != lp.source_hash:
                 raise PolicyError(

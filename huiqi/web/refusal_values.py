@@ -86,6 +86,7 @@ ACTIONS: list[tuple[re.Pattern[str], str]] = [
     refusal(N_("retire %(version)s")),
     refusal(N_("allocate %(policy)s")),
     refusal(N_("deliver %(policy)s")),
+    refusal(N_("publish a new version of %(policy)s")),
     refusal(N_("publish %(policy)s")),
     refusal(N_("simulate %(policy)s")),
     refusal(N_("open %(what)s")),

@@ -243,3 +243,23 @@ def test_a_department_officer_explains_the_enterprises_its_policies_reach(
         assert [t.policy_id for t in both] == ["city-sim-rd"]
         everyone = explain_enterprise(settings, s, actor=OFFICER, uscc=OUTSIDER, policies=[jiading])
         assert [t.policy_id for t in everyone] == ["jd-sim-rd"]
+
+
+def test_another_district_cannot_publish_a_new_version_of_its_policy(
+    sessions: sessionmaker[Session],
+) -> None:
+    """qa9's review: a policy's new version was checked against the scope its own text
+    names, not the published policy's. A Xuhui officer could publish version 2 of
+    Jiading's policy (region and department rewritten as its own); being the newest, it
+    would have delivered in place of Jiading's, and its simulation compared with it."""
+    publish_text(sessions, draft(1, "0.05"), "v1.yaml", actor=JIADING)
+    xuhui = officer("district:310104")
+    taken = (
+        draft(2, "0.01")
+        .replace('region: "310114"', 'region: "310104"')
+        .replace("district_code = '310114'", "district_code = '310104'")
+    )
+    assert 'region: "310104"' in taken
+    with pytest.raises(AccessDenied):
+        publish_text(sessions, taken, "v2.yaml", actor=xuhui)
+    publish_text(sessions, draft(2, "0.04"), "v2.yaml", actor=JIADING)  # its own: allowed
