@@ -136,8 +136,9 @@ def list_cmd(ctx: click.Context, every: bool, as_json: bool) -> None:
         ]
         for r in rows
     ]
-    console.print(rich_table(columns, table))
-    if not rows:
+    if rows:
+        console.print(rich_table(columns, table))
+    else:  # a header over nothing reads as a failure to list
         console.print(
             "no drafts (of the policies your scope covers); 'huiqi draft save FILE' starts one"
         )

@@ -84,6 +84,8 @@ def test_save_show_list_discard(world: tuple[Path, dict[str, str]], tmp_path: Pa
     code_, out = run(data, "draft", "discard", POLICY, token=tokens["author"])
     assert code_ == 0 and f"discarded the draft of {POLICY}" in out, out
     assert rows(data, PolicyDraft) == []
+    code_, out = run(data, "draft", "list", token=tokens["author"])
+    assert code_ == 0 and "no drafts" in out and "policy" not in out, out  # no empty table
     code_, out = run(data, "draft", "discard", POLICY, token=tokens["author"])
     assert code_ == 3 and "has no draft" in out, out
 
