@@ -82,7 +82,10 @@ DIRECTORY_WRITES: dict[str, tuple[dict[str, str], Callable[[Session], None]]] = 
 
 
 # The ledger's columns added after 0018 that the ORM writes on every insert of its rows.
-LATER_COLUMNS = {"entitlements": ("review_criteria",)}  # 0026
+LATER_COLUMNS = {  # (column, type)
+    "entitlements": (("review_criteria", "JSON"),),  # 0026
+    "grants": (("corrects_grant_id", "INTEGER"),),  # 0028
+}
 
 
 @contextmanager
@@ -92,14 +95,14 @@ def orm_fits(engine: Engine) -> Iterator[None]:
     the upgrade adds them as it would."""
     with engine.begin() as conn:
         for table, columns in LATER_COLUMNS.items():
-            for column in columns:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} JSON"))
+            for column, kind in columns:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
     try:
         yield
     finally:
         with engine.begin() as conn:
             for table, columns in LATER_COLUMNS.items():
-                for column in columns:
+                for column, _ in columns:
                     conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
 
