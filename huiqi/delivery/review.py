@@ -143,7 +143,15 @@ def resolve_flag(
             raise ReviewConflict(
                 f"record {record_id} is not flagged for review (it may be decided already)"
             )
-        grant = s.scalar(select(Grant).where(Grant.entitlement_id == ent.id))
+        # Locks in the ledger's order: records, then grants, then the group's slot, the cap
+        # group and the budget row last (huiqi.delivery.grantmaker), as a correction of an
+        # earlier version takes them (huiqi.delivery.version_fix): else the two deadlock.
+        grant = s.scalar(
+            select(Grant)
+            .where(Grant.entitlement_id == ent.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if decided is Outcome.KEEP:
             message = f"kept after review: {reason}"
             _tell_kept(s, ent, pv, reason)
@@ -208,6 +216,14 @@ def _withdraw(
     if grant is None and ent.status not in WITHDRAWABLE:
         return _kept_by_the_ledger(reason, f"the record ({ent.status})")
     if grant is not None:
+        on_top = version_fix.live_correction_of(s, grant)
+        if on_top is not None:
+            raise ReviewConflict(
+                f"record {ent.id}: grant {grant.id} cannot be withdrawn while the correction"
+                f" granted on top of it (grant {on_top.id}, record {on_top.entitlement_id})"
+                " is live: the total the enterprise receives counts both; withdraw the later"
+                " correction first, or keep this record"
+            )
         # Never exported: the money has not left. The record is withdrawn, which keeps
         # the grant out of every disbursement export (huiqi.delivery.disburse), and so is
         # the grant: what it held is given back.
@@ -227,17 +243,19 @@ def _withdraw(
 
 def _release(s: Session, ent: Entitlement, pv: PolicyVersion, grant: Grant) -> None:
     """Withdraw a grant never sent for payment: its amount goes back to the budget and to
-    the enterprise's cap group, its exclusivity slot is freed, and it no longer counts as
-    the enterprise's grant of the policy for the period (``tables.LIVE_GRANT``), so a
-    later version, or another policy of its group, may grant the enterprise again."""
-    if pv.budget_fen is not None:
-        budgets.release(s, pv.id, grant.amount_fen)
+    the enterprise's cap group, and it no longer counts as the enterprise's grant of the
+    policy for the period (``tables.LIVE_GRANT``), so a later version, or another policy of
+    its group, may grant the enterprise again. Its exclusivity slot goes back to the
+    group's grants that stay live (a difference withdrawn: the grant it added to, which
+    was sent for payment), and is freed only when none is left.
+
+    The slot is taken before the cap group and the budget row, the ledger's lock order."""
+    if pv.exclusivity_group:
+        topup.hand_back_slot(s, pv.exclusivity_group, ent, grant)
     if pv.cap_group:
         budgets.release_cap(s, pv.cap_group, ent.uscc, ent.benefit_period, grant.amount_fen)
-    if pv.exclusivity_group:
-        budgets.release_exclusivity_slot(
-            s, pv.exclusivity_group, ent.uscc, ent.benefit_period, ent.id
-        )
+    if pv.budget_fen is not None:
+        budgets.release(s, pv.id, grant.amount_fen)
     grant.status = GrantStatus.WITHDRAWN
 
 

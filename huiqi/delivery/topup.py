@@ -251,3 +251,41 @@ def grant_top_up(
         dedupe_key=f"top_up:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )
     return grant, note
+
+
+def hand_back_slot(s: Session, group: str, ent: Entitlement, withdrawn: Grant) -> None:
+    """``withdrawn`` (``ent``'s grant) is being withdrawn: the group's slot, where ``ent``
+    holds it, goes to the latest of the enterprise's grants in the group that stay live, at
+    what they give in all, and is freed only when none is left.
+
+    A top-up or a version correction moved the slot to the difference's record; the grant
+    under it was sent for payment and stays live, so freeing the slot would let a lower
+    policy of the group grant in full on top of the money paid (QA, session 33)."""
+    slot = s.execute(
+        select(ExclusivitySlot)
+        .where(
+            ExclusivitySlot.group_name == group,
+            ExclusivitySlot.uscc == ent.uscc,
+            ExclusivitySlot.benefit_period == ent.benefit_period,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if slot is None or slot.entitlement_id != ent.id:
+        return
+    stay = s.execute(
+        _group_grants(group, ent.uscc, ent.benefit_period)
+        .add_columns(Grant.entitlement_id)
+        .where(
+            Grant.id != withdrawn.id,
+            Grant.status != GrantStatus.WITHDRAWN,
+            Grant.entitlement_id != ent.id,
+        )
+        .order_by(Grant.id)
+    ).all()
+    if not stay:
+        s.delete(slot)
+        s.flush()
+        return
+    slot.entitlement_id = int(stay[-1][2])
+    slot.amount_fen = sum(int(amount) for amount, _, _ in stay)

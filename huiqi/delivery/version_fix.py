@@ -122,6 +122,30 @@ def _chain(s: Session, pv: PolicyVersion, ent: Entitlement, *, lock: bool = Fals
     return list(s.scalars(stmt.order_by(Grant.id)))
 
 
+def _lock_chain_records(s: Session, pv: PolicyVersion, ent: Entitlement) -> None:
+    """Lock the records of the grants :func:`_chain` reads, in id order."""
+    under = select(Grant.entitlement_id).where(
+        Grant.policy_id == pv.policy_id,
+        Grant.uscc == ent.uscc,
+        Grant.benefit_period == ent.benefit_period,
+        text(f"grants.{LIVE_GRANT}"),
+        Grant.policy_version_id != pv.id,
+    )
+    s.execute(
+        select(Entitlement.id)
+        .where(Entitlement.id.in_(under))
+        .order_by(Entitlement.id)
+        .with_for_update()
+    ).all()
+
+
+def live_correction_of(s: Session, grant: Grant) -> Grant | None:
+    """The live correction granted on top of ``grant``, if any (at most one)."""
+    return s.scalar(
+        select(Grant).where(Grant.corrects_grant_id == grant.id, text(f"grants.{LIVE_GRANT}"))
+    )
+
+
 def _batched(s: Session, grant: Grant) -> bool:
     """A granted grant already in a live disbursement batch has left too."""
     return bool(s.scalar(select(exists().where(BatchItem.grant_id == grant.id, live_item()))))
@@ -138,7 +162,11 @@ def grant_correction(
             budget or cap group cannot take it.
     """
     # The earlier grants are locked before they are read: two decisions on records of
-    # different versions of the policy correct them one after the other.
+    # different versions of the policy correct them one after the other. Their records
+    # first, in the ledger's lock order (records, grants, slot, cap group, budget row), as
+    # a withdrawal of one of those records takes them (huiqi.delivery.review): else a
+    # correction and a withdrawal decided at once deadlock.
+    _lock_chain_records(s, pv, ent)
     chain = _chain(s, pv, ent, lock=True)
     fix = correction_due(s, ent, pv)
     if fix is None or not chain:
@@ -175,6 +203,13 @@ def _add_difference(
     s: Session, ent: Entitlement, pv: PolicyVersion, fix: Correction, *, actor: Actor, reason: str
 ) -> tuple[Grant, str]:
     """Grant the difference on top of money already sent, naming the grant it corrects."""
+    group = pv.exclusivity_group
+    # The slot before the cap group and the budget row (the ledger's lock order).
+    slot = (
+        s.get(ExclusivitySlot, (group, ent.uscc, ent.benefit_period), with_for_update=True)
+        if group
+        else None
+    )
     try:
         amount, provisional = topup.reserve_difference(s, pv, ent, fix.grants_fen)
     except topup.TopUpError as refused:
@@ -190,12 +225,6 @@ def _add_difference(
     )
     ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
     ent.status_reason = note
-    group = pv.exclusivity_group
-    slot = (
-        s.get(ExclusivitySlot, (group, ent.uscc, ent.benefit_period), with_for_update=True)
-        if group
-        else None
-    )
     if slot is not None and _of_policy(s, slot.entitlement_id, pv.policy_id):
         # The group compares a third policy with what the enterprise now receives.
         slot.entitlement_id, slot.amount_fen = ent.id, fix.given_fen + amount
@@ -227,15 +256,20 @@ def _replace(
     reason: str,
 ) -> tuple[Grant, str]:
     """Supersede the earlier grants (never sent for payment) and grant ``pv``'s amount."""
+    committed: list[tuple[int, int]] = []  # the earlier grants' budget commitments
     for old in chain:
         old_pv = s.get(PolicyVersion, old.policy_version_id)
         old_ent = s.get(Entitlement, old.entitlement_id)
         assert old_pv is not None and old_ent is not None
-        budgets.give_back(s, old_pv, old)
+        # The slot, then the cap group; the budget rows last (the ledger's lock order).
         if old_pv.exclusivity_group:
             budgets.release_exclusivity_slot(
                 s, old_pv.exclusivity_group, old.uscc, old.benefit_period, old_ent.id
             )
+        if old_pv.cap_group:
+            budgets.release_cap(s, old_pv.cap_group, old.uscc, old.benefit_period, old.amount_fen)
+        if old.status == GrantStatus.GRANTED and old_pv.budget_fen is not None:
+            committed.append((old_pv.id, old.amount_fen))
         old.status = GrantStatus.SUPERSEDED
         old_ent.status = RecordStatus.SUPERSEDED
         old_ent.status_reason = (
@@ -260,6 +294,8 @@ def _replace(
             f" of the earlier grant, so nothing was changed: {made.reason}"
         )
     grant = made.grant
+    for version_id, amount in committed:  # given back (budgets.give_back's terms)
+        budgets.release(s, version_id, amount)
     note = (
         f"version correction: {pv.policy_id} v{pv.version} grants {yuan_text(grant.amount_fen)}"
         f" yuan in place of the {yuan_text(fix.given_fen)} yuan granted under {fix.earlier},"

@@ -345,6 +345,17 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " reload the flagged records"
         )
     ),
+    _refusal(
+        N_(
+            "record %(id)s: grant %(grant)s cannot be withdrawn while the correction granted"
+            " on top of it (grant %(correction)s, record %(record)s) is live: the total the"
+            " enterprise receives counts both; withdraw the later correction first, or keep"
+            " this record"
+        ),
+        grant=r"\d+",
+        correction=r"\d+",
+        record=r"\d+",
+    ),
     *USCC_TEXTS,
     # A page's address with a value its parameter cannot take (huiqi.web.errors).
     _refusal(
