@@ -28,7 +28,12 @@ def flag_conditions(match_status: str, review_criteria: Mapping[str, Any] | None
         return [NOT_RECORDED]
     if review_criteria.get("status") == "absent":
         return [f"the enterprise is not in snapshot {review_criteria.get('snapshot_id')}"]
-    return [_criterion(c) for c in review_criteria.get("criteria") or ()]
+    lines = [_criterion(c) for c in review_criteria.get("criteria") or ()]
+    judged_by = review_criteria.get("version")
+    if judged_by is not None:
+        # An earlier version's record, judged by the policy's newest version (earlier_flags).
+        lines.insert(0, f"under v{judged_by}, the policy's newest version:")
+    return lines
 
 
 def _criterion(c: Mapping[str, Any]) -> str:

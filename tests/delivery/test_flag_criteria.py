@@ -288,3 +288,11 @@ def test_conditions_stored_whole_before_are_shown_as_stored(
         "旧版本记录的标签"
     )
     assert flag_conditions("not_eligible", shown)[0].startswith("fails revenue · 旧版本记录的标签")
+
+
+def test_the_command_line_names_the_newer_version_that_judged_an_earlier_record() -> None:
+    """An earlier version's flag raised by the newest version (earlier_flags) says whose
+    criteria its lines are, as the queue page does."""
+    stored = {"snapshot_id": 3, "status": "not_eligible", "criteria": [], "version": 2}
+    assert flag_conditions("not_eligible", stored) == ["under v2, the policy's newest version:"]
+    assert flag_conditions("not_eligible", {**stored, "version": None}) == []

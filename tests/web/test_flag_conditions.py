@@ -149,3 +149,36 @@ def test_a_flag_without_recorded_conditions_says_so(portal: Portal, flagged: int
     headers = {"Authorization": f"Bearer {portal.token('officer')}"}
     rows = portal.client().get("/api/v1/records", params={"flagged": "true"}, headers=headers)
     assert [r["review_criteria"] for r in rows.json() if r["id"] == flagged] == [None]
+
+
+def test_an_earlier_versions_flag_names_the_newer_version_that_judged_it(
+    portal: Portal, flagged: int
+) -> None:
+    """A flag on an earlier version's record, raised by the policy's newest version
+    (huiqi.delivery.earlier_flags), names that version: the criteria shown are its, not
+    the record's own version's (said in the stored conditions and the API only before).
+    Last in the module: it publishes a version 2."""
+    v2 = threshold_policy().replace("version: 1", "version: 2")
+    assert v2 != threshold_policy()
+    publish_text(portal.factory, v2, "t2.yaml", actor=OFFICER)
+    with portal.factory() as s:
+        sid = s.scalar(select(Entitlement.last_snapshot_id).where(Entitlement.id == flagged))
+    # The stored form (the tests above rewrite it): the record's own version judged it.
+    stored = {
+        "snapshot_id": sid,
+        "status": "not_eligible",
+        "criteria": [
+            {"id": "insured", "state": "not_met", "values": {"insured_employees__2025": 1}}
+        ],
+    }
+    officer = sign_in(portal.client(), "officer")
+    for judged_by, said in ((None, False), (2, True)):
+        whose = stored if judged_by is None else {**stored, "version": judged_by}
+        with transaction(portal.factory) as s:
+            s.execute(
+                update(Entitlement).where(Entitlement.id == flagged).values(review_criteria=whose)
+            )
+        shown = item(officer.get("/console/flagged").text, flagged)
+        assert ("最新版本" in shown) is said, shown
+    assert "未满足本政策最新版本（第 2 版）的条件" in shown, shown
+    assert "参保人数不少于3人" in shown  # the criteria completed from version 2
