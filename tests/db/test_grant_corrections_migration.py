@@ -210,3 +210,20 @@ def test_0027_alone_goes_down_and_up(tmp_path: Path) -> None:
             upgrade(engine)
             assert _schema(engine) == before
             _models_schema(engine)
+
+
+def test_down_to_0025_and_up_again_on_each_database(tmp_path: Path) -> None:
+    """0026's downgrade copied ``entitlements`` in a batch, which SQLite refused (a
+    trigger of another table names it: 'no such table: main.entitlements', found by
+    qa11): it drops the column in place now, and the schema comes back as it was."""
+    for backend in _each_backend(tmp_path):
+        with fresh_database(backend, tmp_path) as engine:
+            _ledger(engine, correction=None)
+            before = _schema(engine)
+            _downgrade(engine, "0025")
+            assert current(engine) == "0025"
+            assert "review_criteria" not in _columns(engine, "entitlements")
+            upgrade(engine)
+            assert _schema(engine) == before
+            _models_schema(engine)
+            _assert_counts_follow_the_grants(engine)

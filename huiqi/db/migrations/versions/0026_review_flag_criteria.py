@@ -30,5 +30,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("entitlements") as batch:
-        batch.drop_column("review_criteria")
+    # A plain DROP COLUMN, as the upgrade's ADD COLUMN (SQLite 3.35 and later; no index
+    # or trigger names the column). A batch copy would rename a new ``entitlements`` into
+    # place, which SQLite refuses while other tables' triggers name the table.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE entitlements DROP COLUMN review_criteria")
+    else:
+        op.drop_column("entitlements", "review_criteria")
