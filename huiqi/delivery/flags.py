@@ -109,8 +109,11 @@ def flag_lost(
         with transaction(factory) as s:
             for start in range(0, len(some), CHUNK):
                 part = some[start : start + CHUNK]
-                # Read again: a reviewer or a claim may have changed a record while the
-                # conditions were traced (outside this transaction).
+                # Read again, locked: a reviewer, a claim or another delivery (a full one
+                # and an incremental one at once) may have changed a record while the
+                # conditions were traced (outside this transaction). On PostgreSQL the lock
+                # waits for such a writer and reads its outcome: without it both flagged
+                # one record, each with its event (qa8's note).
                 still = {
                     i
                     for i, v, seen, written in s.execute(
@@ -119,11 +122,13 @@ def flag_lost(
                             Entitlement.policy_version_id,
                             Entitlement.last_snapshot_id,
                             Entitlement.updated_at,
-                        ).where(
+                        )
+                        .where(
                             Entitlement.id.in_([i for i, _, _ in part]),
                             Entitlement.review_flag.is_(False),
                             Entitlement.status.in_(OPEN_STATUSES),
                         )
+                        .with_for_update()
                     )
                     if seen != sid or (v in (since or {}) and written < (since or {})[v])
                 }

@@ -12,11 +12,12 @@ city runs after an import (``huiqi deliver``: every published version in full, a
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from helpers import build_store, policy_yaml, uscc
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from test_incremental import change_store
 from test_topup import publish
@@ -24,11 +25,13 @@ from test_version_fix import _exported
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER
 from huiqi.config import Settings
+from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.incremental import deliver_changes
 from huiqi.delivery.models import Entitlement, Event, Grant, PolicyVersion
 from huiqi.delivery.publish import deliver
 from huiqi.delivery.review import resolve_flag
 from huiqi.delivery.service import list_records
+from huiqi.delivery.versions import compile_version
 
 E, F = uscc(1), uscc(2)  # E stops qualifying; F still does
 
@@ -250,3 +253,35 @@ def test_a_stricter_version_on_the_same_snapshot_flags_the_earlier_grant(
     assert _exported(sessions, tmp_path) == [f_fen]
     _full_delivery(settings, sessions)
     assert len(_flag_events(sessions)) == 1
+
+
+def test_two_deliveries_at_once_flag_the_earlier_record_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (qa8's note): a full and an incremental delivery at once both read E's
+    version 1 record as unflagged and both flagged it, each with its event. The second
+    now waits for the first's lock and reads its flag (PostgreSQL; SQLite serialises
+    writers at BEGIN IMMEDIATE)."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite serialises writers at BEGIN IMMEDIATE")
+    settings, v1, v2 = _two_versions(sessions, tmp_path)
+    _, sid = build_store(tmp_path, {E: 0, F: 8})
+    record = _by_uscc(sessions, v1)[E].id
+    compiled = {v2.id: compile_version(v2)}
+    done: list[int] = []
+    # The first delivery has flagged E's record and not yet committed.
+    first = sessions()
+    first.begin()
+    first.execute(update(Entitlement).where(Entitlement.id == record).values(review_flag=True))
+    second = threading.Thread(
+        target=lambda: done.append(
+            flag_earlier(settings, sessions, compiled, {v2.id: {F}}, sid, "scheduler")
+        )
+    )
+    second.start()
+    second.join(timeout=1.5)
+    assert second.is_alive()  # it waits for the first's lock
+    first.commit()
+    first.close()
+    second.join(timeout=30)
+    assert done == [0] and _flag_events(sessions) == []
