@@ -305,10 +305,14 @@ def match(
         from huiqi.matching.export import export_matches
 
         exported = export_matches(settings, actor=actor, run_dir=run.output_dir, fmt=export_format)
+    from huiqi.matching.missing_years import lacking_notes, lacking_years, snapshot_years
+
     if as_json:
         out = run.to_json()
         if exported is not None:
             out["export"] = {"path": str(exported.path), "rows": exported.rows}
+        # The policies that read a year the snapshot lacks, as the text report's notes say.
+        out["missing_years"] = lacking_years(policies, snapshot_years(run.output_dir))
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     from huiqi.accounts.roles import POLICY_ROLES
@@ -320,8 +324,6 @@ def match(
     districts = run_districts(actor, policies, POLICY_ROLES)
     population = (enterprises_in(run.output_dir), districts) if districts else None
     render_match_report(console, run, [cp.policy for cp in policies], population)
-    from huiqi.matching.missing_years import lacking_notes, snapshot_years
-
     for note in lacking_notes(policies, snapshot_years(run.output_dir)):
         err_console.print(f"[yellow]note[/]: {note}", soft_wrap=True)
     console.print(f"matches: {run.output_dir / 'matches.parquet'}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -40,17 +41,35 @@ def policy_reads(cp: CompiledPolicy) -> list[FrameColumn]:
     return [c for crit in cp.criteria for c in crit.reads] + list(cp.amount_reads)
 
 
+def lacking_years(policies: Iterable[CompiledPolicy], years: set[int]) -> list[dict[str, Any]]:
+    """Per policy that reads a year the snapshot lacks: its id, data_year, the years of
+    figures it reads, those the snapshot lacks, and the snapshot's years (``huiqi match
+    --json``; QA, qa12: only the text report named them)."""
+    found = []
+    for cp in policies:
+        reads = policy_reads(cp)
+        lacking = years_lacking(reads, years)
+        if lacking:
+            read = {c.year for c in reads if c.kind == "yearly" and c.year is not None}
+            found.append(
+                {
+                    "policy": cp.policy.id,
+                    "data_year": cp.policy.data_year,
+                    "years_read": sorted(read),
+                    "years_lacking": lacking,
+                    "snapshot_years": sorted(years),
+                }
+            )
+    return found
+
+
 def lacking_notes(policies: Iterable[CompiledPolicy], years: set[int]) -> list[str]:
     """One line per policy that reads a year the snapshot lacks."""
     held = f"{min(years)}–{max(years)}" if years else "none"
-    notes = []
-    for cp in policies:
-        lacking = years_lacking(policy_reads(cp), years)
-        if lacking:
-            notes.append(
-                f"{cp.policy.id} reads figures of {', '.join(map(str, lacking))} (its data_year"
-                f" is {cp.policy.data_year}), which the snapshot does not hold (its years:"
-                f" {held}): its enterprises need data until that year's registry files are"
-                " imported; check data_year if the policy means an earlier year"
-            )
-    return notes
+    return [
+        f"{found['policy']} reads figures of {', '.join(map(str, found['years_lacking']))}"
+        f" (its data_year is {found['data_year']}), which the snapshot does not hold (its"
+        f" years: {held}): its enterprises need data until that year's registry files are"
+        " imported; check data_year if the policy means an earlier year"
+        for found in lacking_years(policies, years)
+    ]

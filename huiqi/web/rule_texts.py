@@ -1,7 +1,7 @@
 """What the rule compiler says of a criterion's or an amount formula's expression, as
 catalogue templates for the draft editor (:mod:`huiqi.web.policy_texts` reads them inside
-its frame "criterion '…': … (at character … of the expression)"), and the words for the
-types and code lists such a text names."""
+its frame "criterion '…': … (at character … of the expression)"), what is said of a
+criterion's margin, and the words for the types and code lists such a text names."""
 
 from __future__ import annotations
 
@@ -128,6 +128,11 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         N_("%(detail)s; a qualification is named without quotes: holds(%(name)s)"),
         name=r"\w+",
     ),
+    # recognised_in(high_tech, '2025'): the call to write (QA, qa12).
+    refusal(
+        N_("%(detail)s; a year is written without quotes: recognised_in(%(name)s, %(year)s)"),
+        name=r"\w+",
+    ),
     # The compiler's advice worked out for the figure written (QA, qa5: "2000万元" read
     # "a rule's amounts are in yuan: write 20000000 for 2000万元" in a Chinese sentence).
     refusal(
@@ -167,6 +172,43 @@ RULE_TEXTS: list[tuple[re.Pattern[str], str]] = [
         field=r"\w+",
         name=r"\S+",
     ),
+]
+
+# A criterion's margin refused (huiqi.policies.margin; QA, qa12: read in English on the
+# Chinese draft editor). A '%' of the text is a value: a template's own '%' is a format.
+_EXAMPLE = {"example": r"'10%'", "value": r".+?"}
+RULE_TEXTS += [
+    refusal(
+        N_(
+            "margin must be a percentage of the threshold such as %(example)s, or 0 for never a"
+            " near miss, not %(value)s: write %(percent)s with an ASCII %(sign)s (%(wide)s is"
+            " full-width)"
+        ),
+        sign=r"'%'",
+        wide=r"'％'",
+        **_EXAMPLE,
+    ),
+    refusal(
+        N_(
+            "margin must be a percentage of the threshold such as %(example)s, or 0 for never a"
+            " near miss, not %(value)s: write %(percent)s"
+        ),
+        **_EXAMPLE,
+    ),
+    refusal(
+        N_(
+            "margin must be a percentage of the threshold such as %(example)s, or 0 for never a"
+            " near miss, not %(value)s"
+        ),
+        example=r"'10%'",
+        value=r".+",
+    ),
+    refusal(
+        N_("margin must be a percentage such as %(example)s, or 0, not %(value)s"),
+        example=r"'10%'",
+        value=r".+",
+    ),
+    refusal(N_("margin is at most %(percent)s, not %(value)s"), value=r".+"),
 ]
 
 # The rule compiler's advice, inside the frames above.

@@ -8,6 +8,7 @@ qa7), each of which did not say what to write instead, or sent the author elsewh
 * ``high_tech = TRUE``: "cannot compare qualification with boolean", no ``holds``;
 * ``revenue_last_year``: "unknown field; see the data dictionary", no ``revenue[-1]``;
 * ``contract_total(2026-01-01, …)``: "'2026 - 01 - 01' is integer, not a date", no date;
+* ``recognised_in(high_tech, '2025')``: "''2025'' is string", no quoteless year (qa12);
 * a tiered amount ``CASE WHEN … THEN 500000 WHEN … THEN 300000 END`` without ``ELSE``:
   compiled, and an enterprise below the lowest tier "needed data" no data could give; lint
   now warns of it (a warning, not a refusal: where the criteria hold every eligible
@@ -88,6 +89,11 @@ def _refusal(expr: str | None = None, formula: str | None = None) -> str:
         ("registration_date >= DATE '2023年1月1日'", "write DATE '2023-01-01'"),
         ("AVG(revenue, revenue[-1]) > 0", "write (a + b) / 2 for the mean of two years"),
         ("SUM(rd_expense) > 0", "write a + b for a total over years"),
+        (
+            "recognised_in(high_tech, '2025')",
+            "a year is written without quotes: recognised_in(high_tech, 2025)",
+        ),
+        ("recognised_in(tech_sme, '2024年')", "without quotes: recognised_in(tech_sme, 2024)"),
         (
             "has_tag(tags, 人工智能)",
             "'人工智能' is not part of the rule language: a tag is written in quotes:"

@@ -243,6 +243,10 @@ SAMPLES = {
     # Its advice for several values joined by OR, and for a yes/no written as text.
     "listed": "size_class IN ('small', 'micro')",
     "word": "FALSE",
+    # A criterion's margin refused (huiqi.web.rule_texts).
+    "example": "'10%'",
+    "sign": "'%'",
+    "wide": "'％'",
 }
 
 

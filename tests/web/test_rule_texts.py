@@ -55,6 +55,11 @@ def test_a_quoted_qualification_reads_in_chinese() -> None:
         ("revenue > 0", "AVG(revenue, revenue[-1])", "；请写 (a + b) / 2 求两年平均值"),
         ("revenue > 0", "MIN(0.3 * revenue, 500000)", "；请写 LEAST(a, b, ...) 取较小值"),
         ("registration_date >= DATE '2023/01/01'", None, "不是日期；请写作 DATE '2023-01-01'"),
+        (
+            "recognised_in(high_tech, '2025')",
+            None,
+            "；年份不加引号：请写作 recognised_in(high_tech, 2025)",
+        ),
     ],
 )
 def test_a_newcomers_slip_reads_in_chinese(expr: str, formula: str | None, chinese: str) -> None:
@@ -72,3 +77,33 @@ def test_a_newcomers_slip_reads_in_chinese(expr: str, formula: str | None, chine
         )
     said = localise(translations("zh-CN"), refused.value.message)
     assert chinese in said, said
+
+
+@pytest.mark.parametrize(
+    ("margin", "chinese"),
+    [
+        ("0.1", "而不是 0.1：请写作 10%"),
+        ("10％", "而不是 '10％'：请写作 10%，使用半角的 '%'（'％' 是全角字符）"),
+        (
+            "lots",
+            "margin 应为门槛的百分比（例如 '10%'），或写 0 表示从不算“差一点符合”，而不是 'lots'",
+        ),
+        ("true", "margin 应为百分比（例如 '10%'）或 0，而不是 True"),
+        ("150%", "margin 最多为 100%，而不是 '150%'"),
+    ],
+)
+def test_a_margin_refused_reads_in_chinese(margin: str, chinese: str) -> None:
+    """Regression (QA, qa12): a criterion's margin refused (huiqi.policies.margin) read in
+    English on the Chinese draft editor. By the path the page takes: the draft's check."""
+    from huiqi.engine.policycheck import check_text
+    from huiqi.policies.loader import library_dir
+
+    text = (library_dir() / "sh-graduate-hiring-subsidy-2026.yaml").read_text(encoding="utf-8")
+    criterion = "    expr: graduate_hires >= 1\n"
+    assert criterion in text
+    broken = text.replace(criterion, f"{criterion}    margin: {margin}\n", 1)
+    (problem,) = [p for p in check_text(broken).problems if p.severity == "error"]
+    assert "margin" in problem.message, problem.message
+    said = localise(translations("zh-CN"), problem.message)
+    assert chinese in said and "near miss" not in said, said
+    assert localise(translations("en"), problem.message) == problem.message

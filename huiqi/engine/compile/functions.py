@@ -7,6 +7,7 @@ own and checked in ``check``; these four arrive as anonymous function calls.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -53,7 +54,7 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
             want = "date" if name == "holds" else "integer"
             got = checker.type_of(args[1])
             if got.kind != want:
-                raise _fail(args[1], f"usage: {usage}; '{args[1].sql()}' is {got}")
+                raise _fail(args[1], _second_arg_advice(node, args[1], usage, f"{got}"))
         return T.BOOLEAN
     if name in L.CONTRACT_FUNCTIONS:
         return _contract_function(checker, node, name, usage)
@@ -71,6 +72,20 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
     ):
         raise _fail(node, f"usage: {usage}")
     return T.BOOLEAN
+
+
+def _second_arg_advice(node: exp.Expression, arg: exp.Expression, usage: str, got: str) -> str:
+    """The refusal of holds'/recognised_in's second argument; for a year in quotes,
+    recognised_in(high_tech, '2025'), the call to write instead (QA, qa12)."""
+    quoted = isinstance(arg, exp.Literal) and arg.is_string
+    year = re.fullmatch(r"\s*(\d{4})\s*年?\s*", arg.name) if quoted else None
+    if node.name.lower() == "recognised_in" and year is not None:
+        qualification = node.expressions[0].name
+        return (
+            f"usage: {usage}; a year is written without quotes:"
+            f" recognised_in({qualification}, {year.group(1)})"
+        )
+    return f"usage: {usage}; '{arg.sql()}' is {got}"
 
 
 def _qualification_arg(checker: Checker, node: exp.Expression, usage: str) -> None:
