@@ -26,7 +26,7 @@ from huiqi.desk.errors import DeskConflict, DeskError, UnknownDepartment
 from huiqi.desk.inbox import notify_officers
 from huiqi.desk.models import DeskRequest, DeskStep, DeskTransfer
 from huiqi.desk.queries import full_row, load, read_status
-from huiqi.desk.routing import transfer_targets
+from huiqi.desk.routing import transfer_targets, unstaffed_owner
 from huiqi.desk.rows import RequestRow
 from huiqi.desk.visibility import require_handles
 from huiqi.desk.workdays import china_date
@@ -174,6 +174,12 @@ def transfer(
     if target == req.department:
         raise DeskConflict(f"request {req.id} is already with {target}")
     known = transfer_targets(session, req)  # with the department owning its policy
+    if target not in known and target == unstaffed_owner(session, req):
+        raise DeskConflict(
+            f"no desk officer handles the requests of {target}, the department that owns the"
+            f" policy of request {req.id}: ask an admin to give that department to a desk"
+            " officer, then transfer the request"
+        )
     if target not in known:
         raise UnknownDepartment(
             f"{target!r} is not a department of the desk; departments: {', '.join(known)}",

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
+from huiqi.accounts.models import User, UserRole
 from huiqi.accounts.roles import Role
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.freetext import clean_text
@@ -127,15 +128,38 @@ def known_department(session: Session, name: str) -> bool:
     return name in departments(session) or session.scalar(owning) is not None
 
 
+def staffed(session: Session, department: str) -> bool:
+    """Whether an enabled desk officer handles ``department``'s requests (its scope is
+    ``department:<name>`` or ``*``)."""
+    officers = select(UserRole.user_id).where(
+        UserRole.role == str(Role.DESK_OFFICER),
+        UserRole.scope.in_([f"department:{department}", "*"]),
+    )
+    found = select(User.id).where(User.id.in_(officers), User.disabled.is_(False)).limit(1)
+    return session.scalar(found) is not None
+
+
+def unstaffed_owner(session: Session, req: DeskRequest) -> str | None:
+    """The department that owns ``req``'s policy when no desk officer handles its
+    requests (None otherwise): a request transferred there would be seen by a desk head of
+    every department only, and answered by nobody."""
+    owner = policy_department(session, req.policy_id)
+    if owner and owner not in departments(session) and not staffed(session, owner):
+        return owner
+    return None
+
+
 def transfer_targets(session: Session, req: DeskRequest) -> list[str]:
     """Where ``req`` may be transferred: the desk's departments (``departments``) and, for
     a request about a policy, the department that owns that policy, less the one holding
     it now. Regression (qa4): a request about a district-level policy could go only to
     the city's departments (the categories' and rules'), never to the district department
-    that owns the policy. Who may transfer it is ``handling.transfer``'s check."""
+    that owns the policy. Regression (qa13): the owning department is offered only when a
+    desk officer handles its requests (``unstaffed_owner``). Who may transfer it is
+    ``handling.transfer``'s check."""
     found = set(departments(session))
     owner = policy_department(session, req.policy_id)
-    if owner:
+    if owner and owner != unstaffed_owner(session, req):
         found.add(owner)
     found.discard(req.department)
     return sorted(found)

@@ -50,4 +50,12 @@ DESK_TEXTS: list[tuple[re.Pattern[str], str]] = [
         )
     ),
     refusal(N_("request %(id)s is already with %(name)s")),
+    # huiqi.desk.handling.transfer: the policy's own department, which no officer serves.
+    refusal(
+        N_(
+            "no desk officer handles the requests of %(name)s, the department that owns the"
+            " policy of request %(id)s: ask an admin to give that department to a desk"
+            " officer, then transfer the request"
+        )
+    ),
 ]

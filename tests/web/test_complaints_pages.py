@@ -1,7 +1,8 @@
 """The complaints office's pages (qa4): importing a complaint system's export, with each
 rejected row's line and reason as the CLI and the API report them, and the complaints
 about one enterprise, paged by the API's keyset; both in the complaint officer's
-console navigation, in zh and en, and refused (403) to every other role."""
+console navigation, in zh and en, and refused (403) to every other role, but for the
+import, which a data steward may use too, as the service, CLI and API allow (qa13)."""
 
 from __future__ import annotations
 
@@ -149,7 +150,23 @@ def test_the_about_us_list_pages_by_keyset(office: Portal, monkeypatch: pytest.M
     assert stale.status_code == 404 and 'id="uscc-error"' in stale.text
 
 
-@pytest.mark.parametrize("user", ["ent0", "steward", "finance", "desk-policy", "officer"])
+def test_a_data_steward_imports_through_the_page_and_is_offered_it(office: Portal) -> None:
+    """Regression (qa13): the service, ``huiqi complaints import`` and the API let a data
+    steward import complaints, but the page refused the steward (403) and the steward's
+    navigation did not offer it. The steward still does not review complainants."""
+    client = sign_in(office.client(), "steward")
+    console = client.get("/console/imports").text
+    assert f'href="{IMPORT}">投诉导入</a>' in console
+    assert 'href="/console/complaints">' not in console
+    assert client.get(IMPORT).status_code == 200
+    done = _upload(client, export([row("QA13-1"), row("QA13-2", filed_on="2026-13-40")]))
+    assert done.status_code == 200, done.text
+    counts = re.search(r'<p id="report-rows"[^>]*>(.*?)</p>', done.text, re.S)
+    assert counts is not None and "读取 2 行，保存 1 条" in counts.group(1)
+    assert client.get(ABOUT, params={"uscc": USCC}).status_code == 403
+
+
+@pytest.mark.parametrize("user", ["ent0", "finance", "desk-policy", "officer"])
 def test_other_roles_are_refused_both_pages(office: Portal, user: str) -> None:
     client = sign_in(office.client(), user)
     assert client.get(IMPORT).status_code == 403

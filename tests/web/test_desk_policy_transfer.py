@@ -1,15 +1,39 @@
 """The desk's transfer picker offers, for a request about a policy, the department that
 owns the policy (a district's own, for a district-level policy) beside the desk's city
 departments; a request about no policy does not get it, and only an officer handling the
-request may transfer it (qa4)."""
+request may transfer it (qa4). The policy's department is offered only while a desk
+officer handles its requests; else the transfer is refused, saying whom to ask (qa13)."""
 
 from __future__ import annotations
 
 import re
 
-from portal_data import OFFER, Portal, page_token, sign_in
+import pytest
+from portal_data import OFFER, Portal, add_user, page_token, sign_in
+from sqlalchemy import select
+
+from huiqi.accounts import service as accounts
+from huiqi.accounts.models import User
+from huiqi.accounts.roles import Role, RoleGrant
+from huiqi.db.engine import transaction
+from huiqi.desk.errors import DeskConflict
+from huiqi.desk.handling import transfer
 
 DISTRICT_OWNER = "测试局"  # the department of the portal's (Pudong, district-level) policies
+DISTRICT_OFFICER = "desk-district"
+
+
+def _district_officer(portal: Portal, *, enabled: bool) -> None:
+    """A desk officer of the policies' department, enabled or disabled."""
+    with transaction(portal.factory) as s:
+        known = s.scalar(select(User.id).where(User.username == DISTRICT_OFFICER))
+    if known is None:
+        add_user(
+            portal, DISTRICT_OFFICER, [RoleGrant(Role.DESK_OFFICER, f"department:{DISTRICT_OWNER}")]
+        )
+    with transaction(portal.factory) as s:
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.set_disabled(s, actor=admin, username=DISTRICT_OFFICER, disabled=not enabled)
 
 
 def _file(portal: Portal, **extra: str) -> int:
@@ -33,6 +57,7 @@ def test_a_request_about_a_district_policy_goes_to_the_policys_own_department(
 ) -> None:
     """Regression (qa4): the picker listed only the categories' and rules' (city)
     departments, so a request about a district policy could not reach its department."""
+    _district_officer(portal, enabled=True)
     rid = _file(portal, policy_id=OFFER)
     officer = sign_in(portal.client(), "desk-policy")
     path = f"/console/requests/{rid}"
@@ -66,6 +91,40 @@ def test_a_request_about_a_district_policy_goes_to_the_policys_own_department(
         f"/api/v1/requests/{rid}", headers={"Authorization": f"Bearer {portal.token('ent2')}"}
     )
     assert row.json()["department"] == DISTRICT_OWNER
+
+
+def test_a_policys_department_no_desk_officer_handles_is_neither_offered_nor_taken(
+    portal: Portal,
+) -> None:
+    """Regression (qa13): the picker offered the policy's department though no desk officer
+    handled its requests (none, or only a disabled one), so a request transferred there
+    was seen by a desk head of every department only. It is left out, and a transfer
+    there is refused naming the department and whom to ask."""
+    _district_officer(portal, enabled=False)
+    rid = _file(portal, policy_id=OFFER)
+    officer = sign_in(portal.client(), "desk-policy")
+    path = f"/console/requests/{rid}"
+    assert DISTRICT_OWNER not in _choices(officer.get(path).text)
+    refused = officer.post(
+        f"{path}/transfer",
+        data={
+            "csrf_token": page_token(officer, path),
+            "department": DISTRICT_OWNER,
+            "reason": "区级政策",
+        },
+    )
+    assert refused.status_code == 409 and "aria-invalid" in refused.text
+    assert DISTRICT_OWNER in refused.text and "管理员" in refused.text
+    with transaction(portal.factory) as s:
+        actor = accounts.actor_of(accounts.find_user(s, "desk-policy"))
+        with pytest.raises(DeskConflict) as caught:
+            transfer(s, actor=actor, request_id=rid, department=DISTRICT_OWNER, reason="区级政策")
+    said = str(caught.value)
+    assert f"no desk officer handles the requests of {DISTRICT_OWNER}" in said
+    assert f"request {rid}" in said and "ask an admin" in said
+    # Once an officer handles the department, the request may go there.
+    _district_officer(portal, enabled=True)
+    assert DISTRICT_OWNER in _choices(officer.get(path).text)
 
 
 def test_a_request_about_no_policy_is_not_offered_a_policys_department(portal: Portal) -> None:

@@ -103,7 +103,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ),
     ("GET", "/console/complaints"): frozenset({"complaints"}),
     ("GET", "/console/complaints/about"): frozenset({"complaints"}),
-    ("GET", "/console/complaints/import"): frozenset({"complaints"}),
+    ("GET", "/console/complaints/import"): frozenset({"complaints", "steward"}),
     ("GET", "/console/corrections"): frozenset({"steward"}),
     ("GET", "/console/dashboard"): LEDGER_READERS,
     ("GET", "/console/audit"): frozenset({"admin"}),
@@ -188,7 +188,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/console/applications/{record_id}/reject"): frozenset({"officer"}),
     ("POST", "/console/complaints/{complainant_id}/decide"): frozenset({"complaints"}),
-    ("POST", "/console/complaints/import"): frozenset({"complaints"}),
+    ("POST", "/console/complaints/import"): frozenset({"complaints", "steward"}),
     ("POST", "/console/corrections/{request_id}/decide"): frozenset({"steward"}),
     ("POST", "/console/finance/batches"): frozenset({"finance"}),
     # The form names no user: an admin is told to choose one (400), not refused.
