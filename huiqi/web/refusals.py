@@ -27,6 +27,7 @@ from huiqi.web.import_texts import IMPORT_TEXTS
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
 from huiqi.web.policy_texts import POLICY_TEXTS, VALUE_WORDS
+from huiqi.web.review_texts import REVIEW_TEXTS
 
 # The services' refusals with values, each as its catalogue template (which reproduces
 # the English text exactly); the first whose pattern reads a text translates it.
@@ -292,70 +293,9 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " confirm them to submit"
         ),
     ),
-    _refusal(N_("record %(id)s is not flagged for review (it may be decided already)")),
     # An answer to "what if" or a correction naming a code list's entry (matching.answers).
     _refusal(N_("%(quoted)s is neither a code nor a name of the list; give one of: %(known)s")),
-    # A reviewer's top-up of a record 就高不重复 excluded (huiqi.delivery.topup).
-    _refusal(
-        N_(
-            "record %(id)s has no difference to pay: a top-up is for a record that 就高不重复"
-            " excluded because a lower policy of its group was already sent for payment;"
-            " keep or withdraw it instead"
-        )
-    ),
-    _refusal(N_("cap group '%(group)s' is used up for %(period)s; no difference can be granted")),
-    _refusal(
-        N_(
-            "%(version)s shares its budget pro rata and was allocated already: a difference"
-            " granted now would never be paid; keep the record as it is, or publish a version"
-            " with a budget for it and top it up there"
-        )
-    ),
-    _refusal(
-        N_(
-            "the budget of %(amount)s yuan has %(low)s yuan left, less than the difference of"
-            " %(high)s yuan; keep the record as it is, or publish a version with a larger"
-            " budget and top it up there"
-        )
-    ),
-    # A reviewer's version correction (huiqi.delivery.version_fix).
-    _refusal(
-        N_(
-            "record %(id)s has no version correction to make: a correction is for a record"
-            " that a newer version of its policy excluded behind an earlier version's grant"
-            " and that would give another amount; keep or withdraw it instead"
-        )
-    ),
-    _refusal(
-        N_(
-            "%(version)s gives %(amount)s yuan, less than the %(high)s yuan already sent for"
-            " payment under %(policy)s: huiqi takes no money back; recover the %(low)s yuan"
-            " through the department's procedure and keep the record"
-        ),
-    ),
-    _refusal(
-        N_(
-            "%(version)s cannot grant %(amount)s yuan in place of the earlier grant, so"
-            " nothing was changed: %(detail)s"
-        )
-    ),
-    _refusal(
-        N_(
-            "record %(id)s: another decision corrected the same grant at the same time;"
-            " reload the flagged records"
-        )
-    ),
-    _refusal(
-        N_(
-            "record %(id)s: grant %(grant)s cannot be withdrawn while the correction granted"
-            " on top of it (grant %(correction)s, record %(record)s) is live: the total the"
-            " enterprise receives counts both; withdraw the later correction first, or keep"
-            " this record"
-        ),
-        grant=r"\d+",
-        correction=r"\d+",
-        record=r"\d+",
-    ),
+    *REVIEW_TEXTS,
     *USCC_TEXTS,
     # A page's address with a value its parameter cannot take (huiqi.web.errors).
     _refusal(
