@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from huiqi.accounts.access import Actor, require_role
@@ -130,10 +130,16 @@ def known_department(session: Session, name: str) -> bool:
 
 def staffed(session: Session, department: str) -> bool:
     """Whether an enabled desk officer handles ``department``'s requests (its scope is
-    ``department:<name>`` or ``*``)."""
+    ``department:<name>`` or ``*``), or the department's own desk head does (its scope is
+    ``department:<name>``: it sees and answers them). A desk head of every department
+    (``*``) oversees the desk and is not counted. Regression (qa2): a department whose
+    only handler was its own desk head was taken for one nobody handles."""
+    own = f"department:{department}"
     officers = select(UserRole.user_id).where(
-        UserRole.role == str(Role.DESK_OFFICER),
-        UserRole.scope.in_([f"department:{department}", "*"]),
+        or_(
+            and_(UserRole.role == str(Role.DESK_OFFICER), UserRole.scope.in_([own, "*"])),
+            and_(UserRole.role == str(Role.DESK_HEAD), UserRole.scope == own),
+        )
     )
     found = select(User.id).where(User.id.in_(officers), User.disabled.is_(False)).limit(1)
     return session.scalar(found) is not None

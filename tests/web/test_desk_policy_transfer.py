@@ -137,3 +137,31 @@ def test_a_request_about_no_policy_is_not_offered_a_policys_department(portal: P
         data={"csrf_token": page_token(officer, path), "department": DISTRICT_OWNER, "reason": "x"},
     )
     assert refused.status_code == 400 and "aria-invalid" in refused.text
+
+
+def test_a_department_whose_own_desk_head_handles_it_is_offered_and_taken(
+    portal: Portal,
+) -> None:
+    """Regression (qa2): only a desk officer counted as handling a department's requests,
+    so the policy's department was neither offered nor taken while its own desk head
+    (``desk_head=department:<name>``), who sees and answers them, was there. A desk head of
+    every department (``*``) still does not count: it oversees, it is not the department."""
+    _district_officer(portal, enabled=False)
+    add_user(portal, "head-every", [RoleGrant(Role.DESK_HEAD, "*")])
+    rid = _file(portal, policy_id=OFFER)
+    officer = sign_in(portal.client(), "desk-policy")
+    path = f"/console/requests/{rid}"
+    assert DISTRICT_OWNER not in _choices(officer.get(path).text)
+    add_user(portal, "head-district", [RoleGrant(Role.DESK_HEAD, f"department:{DISTRICT_OWNER}")])
+    assert DISTRICT_OWNER in _choices(officer.get(path).text)
+    moved = officer.post(
+        f"{path}/transfer",
+        data={
+            "csrf_token": page_token(officer, path),
+            "department": DISTRICT_OWNER,
+            "reason": "区级政策",
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    head = sign_in(portal.client(), "head-district")
+    assert head.get(path).status_code == 200
