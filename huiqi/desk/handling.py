@@ -172,13 +172,14 @@ def transfer(
         department, "the department", DeskError, required=True, max_length=200, field="department"
     )
     if target == req.department:
-        raise DeskConflict(f"request {req.id} is already with {target}")
+        raise DeskConflict(f"request {req.id} is already with {target}", field="department")
     known = transfer_targets(session, req)  # with the department owning its policy
     if target not in known and target == unstaffed_owner(session, req):
         raise DeskConflict(
             f"no desk officer handles the requests of {target}, the department that owns the"
             f" policy of request {req.id}: ask an admin to give that department to a desk"
-            " officer, then transfer the request"
+            " officer, then transfer the request",
+            field="department",
         )
     if target not in known:
         raise UnknownDepartment(

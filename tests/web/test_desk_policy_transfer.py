@@ -165,3 +165,32 @@ def test_a_department_whose_own_desk_head_handles_it_is_offered_and_taken(
     assert moved.status_code == 200, moved.text
     head = sign_in(portal.client(), "head-district")
     assert head.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_a_transfer_refused_for_its_department_is_shown_beside_the_department(
+    portal: Portal, language: str
+) -> None:
+    """Regression (qa2): where the page showed a transfer's refusal was decided by the word
+    "department" in its English text, so a refusal about the department chosen that did not
+    say the word ("request 5 is already with 市经济信息化委") was shown beside the reason,
+    and the department picker was not marked. The refusal's field decides, in any
+    language."""
+    rid = _file(portal)
+    officer = sign_in(portal.client(), "desk-policy")
+    officer.get(f"/lang/{language}")
+    path = f"/console/requests/{rid}"
+    holder = portal.client().get(
+        f"/api/v1/requests/{rid}", headers={"Authorization": f"Bearer {portal.token('ent2')}"}
+    )
+    here = holder.json()["department"]
+    for department, status in ((here, 409), ("没有这个部门", 400)):
+        refused = officer.post(
+            f"{path}/transfer",
+            data={"csrf_token": page_token(officer, path), "department": department, "reason": "x"},
+        )
+        assert refused.status_code == status, refused.text
+        assert f'<html lang="{language}">' in refused.text
+        assert 'id="department-error"' in refused.text
+        assert 'aria-describedby="department-error"' in refused.text
+        assert 'id="reason-error"' not in refused.text

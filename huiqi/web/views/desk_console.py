@@ -260,7 +260,10 @@ def desk_transfer(
                     reason=reason,
                 )
         except DeskError as exc:
-            errors["department" if "department" in str(exc) else "reason"] = str(exc)
+            # Beside the field the refusal names (HuiqiError.field), never by the words of
+            # its text, which a rewording or a translation changes (qa2: "request 5 is
+            # already with …" was shown beside the reason); any other beside the reason.
+            errors["department" if exc.field == "department" else "reason"] = str(exc)
             status = status_of(exc)
     if errors:
         shown = {"department": department, "reason": reason}
