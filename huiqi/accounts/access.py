@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from huiqi.accounts import reliance
 from huiqi.accounts.roles import POLICY_ROLES, Role, RoleGrant, policy_in_scope
 from huiqi.errors import HuiqiError
 
@@ -89,11 +90,18 @@ def park_of(session: Reads, uscc: str) -> str | None:
 
 
 def acts_for(session: Reads, actor: Actor, uscc: str) -> bool:
-    """Whether the actor is this enterprise, or the operator of the park it is in."""
+    """Whether the actor is this enterprise, or the operator of the park it is in (which
+    rests on the directory's data, so it is noted: :mod:`huiqi.accounts.reliance`)."""
     if uscc in actor.scopes(Role.ENTERPRISE):
         return True
     parks = actor.scopes(Role.PARK_OPERATOR)
-    return bool(parks) and park_of(session, uscc) in parks
+    if parks and park_of(session, uscc) in parks:
+        reliance.note("enterprise", uscc)
+        return True
+    return False
+
+
+reliance.register("enterprise", acts_for)
 
 
 def require_enterprise(session: Reads, actor: Actor, uscc: str, what: str, *officers: Role) -> None:

@@ -18,7 +18,10 @@ easy to test guesses against as a plain one, and a body may hold a password.
 
 A kept answer is given again only while the account holds every role it held when the
 call was made (``Call.grants``; a role or scope taken away since, an officer moved to
-another district, may no longer see what the answer shows), and only if it was kept: an
+another district, may no longer see what the answer shows), and may still read what the
+call's access rested on beyond its roles (``relies``, :mod:`huiqi.accounts.reliance`: an
+enterprise a park operator acted for, since moved to another park; a request a desk
+officer handled, since transferred to another department), and only if it was kept: an
 answer larger than :data:`MAX_ANSWER` keeps its status and headers but not its body. Either
 way a repeat is :class:`NotReplayed` (409): the first call was carried out, it is not
 carried out again, and its answer is not given.
@@ -38,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +49,9 @@ from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huiqi.accounts import reliance
+from huiqi.accounts.access import Actor
+from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.tables import api_idempotency as calls
 from huiqi.db.clock import utcnow
 from huiqi.errors import HuiqiError, StateConflict
@@ -95,10 +102,18 @@ class Answer:
     body: bytes
 
 
-def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> int | Answer:
+def claim(
+    session: Session,
+    call: Call,
+    *,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+) -> int | Answer:
     """Claim ``call``'s key: the id of the row now in flight for it (carry the call out,
     then :func:`keep` or :func:`release`), or the answer kept for the same request.
-    Raises :class:`KeyReused` or :class:`KeyInFlight`. Deletes the expired rows."""
+    Raises :class:`KeyReused` or :class:`KeyInFlight`. Deletes the expired rows.
+    ``actor``: the account as it calls now (default: the call's principal and grants),
+    whose access a kept answer is checked against again."""
     at = now or utcnow()
     session.execute(delete(calls).where(calls.c.created_at < at - KEEP))
     row = _found(session, call)
@@ -139,6 +154,7 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
     if row.status is not None:
         answer = Answer(row.status, _headers(row.headers), bytes(row.body or b""))
         _check_replay(call, row.grants, answer, kept=row.body is not None)
+        _check_relied(session, actor or _actor_of(call), call, row.relies, answer)
         return answer
     if row.created_at < at - IN_FLIGHT and _take_over(session, row.id, row.created_at, at):
         return int(row.id)
@@ -148,10 +164,13 @@ def claim(session: Session, call: Call, *, now: dt.datetime | None = None) -> in
     )
 
 
-def keep(session: Session, claimed: int, answer: Answer) -> None:
+def keep(
+    session: Session, claimed: int, answer: Answer, relies: Iterable[reliance.Relied] = ()
+) -> None:
     """Keep the answer of the call that claimed row ``claimed``: its status and headers,
     and its body unless it is larger than :data:`MAX_ANSWER` (a repeat is then refused,
-    :class:`NotReplayed`, never carried out again)."""
+    :class:`NotReplayed`, never carried out again); and ``relies``, what the call's access
+    rested on beyond the roles (:func:`huiqi.accounts.reliance.noting`)."""
     session.execute(
         update(calls)
         .where(calls.c.id == claimed, calls.c.status.is_(None))
@@ -159,17 +178,56 @@ def keep(session: Session, claimed: int, answer: Answer) -> None:
             status=answer.status,
             headers=json.dumps([list(pair) for pair in answer.headers]),
             body=answer.body if len(answer.body) <= MAX_ANSWER else None,
+            relies=json.dumps([list(pair) for pair in relies], ensure_ascii=False),
         )
     )
+
+
+def _first(answer: Answer) -> str:
+    return f"it was answered {answer.status}" + "".join(
+        f", {name}: {value}" for name, value in answer.headers if name.lower() == "location"
+    )
+
+
+def _check_relied(
+    session: Session, actor: Actor, call: Call, relies: str | None, answer: Answer
+) -> None:
+    """Refuse to give ``answer`` again (:class:`NotReplayed`) when the account may no
+    longer read what the call's access rested on (``relies``: JSON; None for a call made
+    before it was recorded). Regression (qa2): a park operator whose enterprise had left
+    the park, and a desk officer whose request had gone to another department, were
+    answered again, their roles being unchanged."""
+    if relies is None:
+        why = "what its access rested on was not recorded (a call made before huiqi kept it)"
+    else:
+        gone = reliance.lost(session, actor, [(str(k), str(s)) for k, s in json.loads(relies)])
+        if not gone:
+            return
+        why = (
+            f"your account may no longer read {', '.join(gone)}, which it could then (an"
+            " enterprise in another park since, a request with another department)"
+        )
+    raise NotReplayed(
+        f"the request first sent with the {HEADER} {call.key!r} was carried out"
+        f" ({_first(answer)}), but its answer is not given again: {why}; it is not carried"
+        " out again. Read what it changed with a GET, which shows what your roles allow now"
+    )
+
+
+def _actor_of(call: Call) -> Actor:
+    """The account as the call names it: its principal and the grants it holds now."""
+    grants = []
+    for text in call.grants:
+        role, _, scope = text.partition("=")
+        grants.append(RoleGrant(Role(role), scope or None))
+    return Actor(call.principal, tuple(sorted(set(grants))))
 
 
 def _check_replay(call: Call, held: str | None, answer: Answer, *, kept: bool) -> None:
     """Refuse to give ``answer`` again (:class:`NotReplayed`) when the account no longer
     holds a role it held when the call was made (``held``: those roles, JSON; None for a
     call made before they were recorded), or when the answer was too large to keep."""
-    first = f"it was answered {answer.status}" + "".join(
-        f", {name}: {value}" for name, value in answer.headers if name.lower() == "location"
-    )
+    first = _first(answer)
     then = set(json.loads(held)) if held is not None else None
     if then is None or not then <= set(call.grants):
         why = (

@@ -84,6 +84,10 @@ api_idempotency = Table(
     # The account's roles as held when the call was made, a JSON list of "role=scope"
     # (0027): a repeat is answered only while the account still holds every one of them.
     Column("grants", Text, nullable=True),
+    # What the call's access rested on beyond the roles, a JSON list of [kind, subject]
+    # (0029, huiqi.accounts.reliance): a park operator's enterprise, a desk officer's
+    # request; a repeat is answered only while the account may still read each of them.
+    Column("relies", Text, nullable=True),
     Column("created_at", DateTime, nullable=False, index=True),
     UniqueConstraint("principal", "idempotency_key"),
 )

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
+from huiqi.accounts import reliance
 from huiqi.accounts.access import AccessDenied, Actor, acts_for
 from huiqi.accounts.roles import DESK_ROLES, Role
 from huiqi.delivery.models import DirectoryEntry
@@ -51,10 +52,31 @@ def request_filter(actor: Actor) -> Any:
     return or_(false(), *clauses)
 
 
+def _handles(actor: Actor, req: DeskRequest) -> bool:
+    """Whether a desk role of the actor handles ``req``; one scoped to departments does
+    while the request is with one of them, which is noted (huiqi.accounts.reliance): a
+    transfer takes it away."""
+    if not actor.has(*DESK_ROLES):
+        return False
+    found = desk_departments(actor)
+    if found is None:
+        return True
+    if req.department in found:
+        reliance.note("request", str(req.id))
+        return True
+    return False
+
+
 def may_read(session: Session, actor: Actor, req: DeskRequest) -> bool:
-    return (actor.has(*DESK_ROLES) and handles(actor, req.department)) or acts_for(
-        session, actor, req.uscc
-    )
+    return _handles(actor, req) or acts_for(session, actor, req.uscc)
+
+
+def _still_reads(session: Session, actor: Actor, request_id: str) -> bool:
+    req = session.get(DeskRequest, int(request_id))
+    return req is not None and may_read(session, actor, req)
+
+
+reliance.register("request", _still_reads)
 
 
 # Which department holds a request is the request's own: a refusal names it to a desk
@@ -77,7 +99,7 @@ def require_reads(session: Session, actor: Actor, req: DeskRequest) -> None:
 
 
 def require_handles(actor: Actor, req: DeskRequest, what: str) -> None:
-    if not (actor.has(*DESK_ROLES) and handles(actor, req.department)):
+    if not _handles(actor, req):
         raise AccessDenied(
             f"{actor.describe()} may not {what} request {req.id}; allowed: {_desk_of(actor, req)}"
         )

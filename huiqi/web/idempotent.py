@@ -20,7 +20,9 @@ of the body (spooled to disk beyond 1 MB, never held twice), claims the key for 
 signed-in account (:mod:`huiqi.accounts.idempotent_calls`) or answers from it; and the
 exception handler that answers a replay. Only a successful (2xx) answer is kept: a
 refused or failed call did nothing, and its key may be sent again. The account's roles are
-kept with the call, and a replay is answered only while it holds each of them still.
+kept with the call, and what its access rested on beyond them (the wrapper notes it while
+the call runs, :mod:`huiqi.accounts.reliance`); a replay is answered only while the
+account holds each role still and may still read each of those.
 
 A multipart body is compared without its boundary, which an HTTP client draws anew for
 each request it encodes, a retry included.
@@ -44,6 +46,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huiqi.accounts import idempotent_calls as store
+from huiqi.accounts import reliance
 from huiqi.accounts.idempotent_calls import Answer, Call, KeyInFlight, KeyReused
 from huiqi.db.engine import transaction
 from huiqi.delivery.idempotency import MAX_KEY, check_key
@@ -133,6 +136,8 @@ class Exchange:
         self._ahead = 0  # how many bytes of it the route has still to read
         self._given = False  # the route has read all of it
         self.claim: tuple[sessionmaker[Session], int] | None = None
+        # What the call's access checks rested on beyond the roles, kept with its answer.
+        self.relied: list[reliance.Relied] = []
         self._start: Message | None = None
         self._chunks: list[bytes] = []
 
@@ -204,7 +209,7 @@ class Exchange:
         def settle() -> None:
             with transaction(factory) as s:
                 if 200 <= status < 300:
-                    store.keep(s, claimed, Answer(status, headers, body))
+                    store.keep(s, claimed, Answer(status, headers, body), self.relied)
                 else:
                     store.release(s, claimed)
 
@@ -242,7 +247,8 @@ class Idempotent:
         exchange = Exchange(scope, receive, keys)
         scope[_SCOPE] = exchange
         try:
-            await self.app(scope, exchange.receive, exchange.send_to(send))
+            with reliance.noting() as exchange.relied:
+                await self.app(scope, exchange.receive, exchange.send_to(send))
         finally:
             await exchange.abandon()
 
@@ -317,7 +323,7 @@ async def idempotency_first(request: Request) -> None:
 
     def claim() -> int | Answer:
         with transaction(factory) as s:
-            return store.claim(s, call)
+            return store.claim(s, call, actor=who.actor)
 
     try:
         outcome = await run_in_threadpool(claim)
@@ -355,7 +361,9 @@ HEADER_PARAMETER = {
     f" `{REPLAYED}: true`, and nothing is done twice; with another body or endpoint it is"
     " a 422; while the first is still being answered, a 409. Kept 24 hours per account;"
     " an answer above 256 KiB is not kept, and a repeat of it, or one by an account that"
-    " lost a role or scope since, is a 409 `not_replayed` (not carried out again). See"
+    " lost a role or scope since, or may no longer read what the call rested on (an"
+    " enterprise since in another park, a request since with another department), is a"
+    " 409 `not_replayed` (not carried out again). See"
     " docs/api.md, Idempotency keys.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": "^[!-~]+$"},
 }

@@ -166,6 +166,8 @@ def test_a_live_correction_refuses_the_downgrade_and_nothing_changes(
     for backend in _each_backend(tmp_path):
         with fresh_database(backend, tmp_path) as engine:
             _ledger(engine, correction=status)
+            # The later revisions go down first (0029, on its own); 0028 is what refuses.
+            _downgrade(engine, "0028")
             before = _schema(engine)
             with pytest.raises(RuntimeError) as refused:
                 _downgrade(engine, "0026")
@@ -173,7 +175,7 @@ def test_a_live_correction_refuses_the_downgrade_and_nothing_changes(
             assert "1 live correction grant" in said
             assert f"grant 3 (p-refund {A} 2026, {status}) corrects grant 1" in said
             assert "one live grant" in said and "Nothing was changed" in said
-            assert current(engine) == head_revision()
+            assert current(engine) == "0028"
             assert _schema(engine) == before
             assert "corrects_grant_id" in _columns(engine, "grants")
             assert "grants" in _columns(engine, "api_idempotency")
@@ -227,3 +229,37 @@ def test_down_to_0025_and_up_again_on_each_database(tmp_path: Path) -> None:
             assert _schema(engine) == before
             _models_schema(engine)
             _assert_counts_follow_the_grants(engine)
+
+
+def test_0029_alone_goes_down_and_up(tmp_path: Path) -> None:
+    """0029 (what an idempotent answer's access rested on) drops its column and adds it
+    back; the rows kept and the 0027 roles stay."""
+    for backend in _each_backend(tmp_path):
+        with fresh_database(backend, tmp_path) as engine:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO api_idempotency (id, principal, idempotency_key, method,"
+                        " path, body_sha256, status, headers, body, created_at, grants,"
+                        " relies) VALUES (1, 'park', 'k1', 'POST', '/api/x', :h, 200, '[]',"
+                        " :b, :now, :g, :r)"
+                    ),
+                    {
+                        "h": "0" * 64,
+                        "b": b"answer",
+                        "now": NOW,
+                        "g": '["park_operator=张江"]',
+                        "r": '[["enterprise", "X"]]',
+                    },
+                )
+            before = _schema(engine)
+            _downgrade(engine, "0028")
+            assert current(engine) == "0028"
+            assert "relies" not in _columns(engine, "api_idempotency")
+            with engine.connect() as conn:
+                row = conn.execute(text("SELECT principal, grants FROM api_idempotency")).one()
+                assert (row.principal, row.grants) == ("park", '["park_operator=张江"]')
+            upgrade(engine)
+            assert current(engine) == head_revision()
+            assert _schema(engine) == before
+            _models_schema(engine)

@@ -132,3 +132,87 @@ def test_a_repeat_by_an_officer_given_one_more_district_is_answered(portal: Port
     again = client.post(url, headers=headers)
     assert (again.status_code, again.content) == (200, first.content)
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+PARK, ELSEWHERE_PARK = "张江科学城", "临港新片区"
+
+
+def _move(portal: Portal, uscc: str, park: str) -> None:
+    """The registries move an enterprise to another park (as an import does)."""
+    from sqlalchemy import update
+
+    from huiqi.db.engine import transaction
+    from huiqi.delivery.models import DirectoryEntry
+
+    with transaction(portal.factory) as s:
+        s.execute(update(DirectoryEntry).where(DirectoryEntry.uscc == uscc).values(park=park))
+
+
+def test_a_repeat_by_a_park_operator_whose_enterprise_left_the_park_is_not_answered(
+    portal: Portal,
+) -> None:
+    """Regression (qa2): a kept answer was bound to the account's roles only. A park
+    operator files a request for an enterprise of its park with a key; the enterprise is
+    registered in another park since; the operator's roles are unchanged, and its repeat
+    was answered with the request (its text, the enterprise, the department), which the
+    operator may no longer read. It is a 409 now, the request not filed again."""
+    code = portal.usccs[4]
+    _move(portal, code, PARK)
+    add_user(portal, "park-replay", [RoleGrant(Role.PARK_OPERATOR, PARK)])
+    client, operator = portal.client(), bearer(portal, "park-replay")
+    headers = {**operator, "Idempotency-Key": "park-file-1"}
+    body = {"category": "policy", "text": "园区企业的政策咨询", "uscc": code}
+    first = client.post("/api/v1/requests", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    rid = first.json()["id"]
+    assert (
+        client.post("/api/v1/requests", json=body, headers=headers).headers.get(
+            "Idempotent-Replayed"
+        )
+        == "true"
+    )
+    _move(portal, code, ELSEWHERE_PARK)
+    assert client.get(f"/api/v1/requests/{rid}", headers=operator).status_code == 403
+    again = client.post("/api/v1/requests", json=body, headers=headers)
+    assert again.status_code == 409, again.text
+    said = again.json()
+    assert (said["code"], said["field"]) == ("not_replayed", "Idempotency-Key")
+    assert "园区企业的政策咨询" not in again.text and "Idempotent-Replayed" not in again.headers
+    assert "it is not carried out again" in said["detail"]
+    # Back in the park, it reads the request again, and its repeat is answered.
+    _move(portal, code, PARK)
+    back = client.post("/api/v1/requests", json=body, headers=headers)
+    assert (back.status_code, back.content) == (200, first.content)
+
+
+def test_a_repeat_by_a_desk_officer_whose_request_went_to_another_department_is_not_answered(
+    portal: Portal,
+) -> None:
+    """Regression (qa2): a desk officer acknowledges a request with a key; the request is
+    transferred to another department; the officer's roles are unchanged, and its repeat
+    was answered with the request, which it may no longer read."""
+    owner = bearer(portal, "ent5")
+    client = portal.client()
+    made = client.post(
+        "/api/v1/requests", json={"category": "policy", "text": "申报进度如何？"}, headers=owner
+    )
+    assert made.status_code == 200, made.text
+    rid, here = made.json()["id"], made.json()["department"]
+    add_user(portal, "desk-replay", [RoleGrant(Role.DESK_OFFICER, f"department:{here}")])
+    add_user(portal, "desk-mover", [RoleGrant(Role.DESK_OFFICER, "*")])
+    officer = bearer(portal, "desk-replay")
+    headers = {**officer, "Idempotency-Key": "ack-1"}
+    url = f"/api/v1/requests/{rid}/acknowledge"
+    first = client.post(url, headers=headers)
+    assert first.status_code == 200, first.text
+    moved = client.post(
+        f"/api/v1/requests/{rid}/transfer",
+        json={"department": "市财政局", "reason": "资金拨付归财政"},
+        headers=bearer(portal, "desk-mover"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert client.get(f"/api/v1/requests/{rid}", headers=officer).status_code == 403
+    again = client.post(url, headers=headers)
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "not_replayed"
+    assert "申报进度如何" not in again.text and "Idempotent-Replayed" not in again.headers
