@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 from sqlalchemy.orm import Session
 
+from huiqi.accounts import reliance
 from huiqi.accounts.access import AccessDenied, Actor, acts_for
 from huiqi.accounts.districts import district_of, officer_districts, require_in_districts
 from huiqi.accounts.roles import POLICY_ROLES, Role
@@ -34,7 +35,12 @@ def park_member(
     if not parks:
         return None
     found = snapshot_identity(settings, uscc, snapshot_id)
-    return found if found and found.park in parks else None
+    if found and found.park in parks:
+        # Data that may change (huiqi.accounts.reliance): a kept answer resting on it is
+        # given again only while the ledger's directory puts the enterprise in the park.
+        reliance.note("enterprise", uscc)
+        return found
+    return None
 
 
 def snapshot_identity(
