@@ -16,6 +16,10 @@ once, never both:
 - the money has left and version 2 gives less: refused. huiqi takes no money back; the
   department recovers it, and the reviewer keeps the record.
 
+While a record holding one of the earlier grants is flagged (its enterprise no longer
+eligible on newer data: ``earlier_flags``), the correction is refused until that flag is
+decided.
+
 A refusal (a budget that cannot cover the amount, a cap group used up) changes nothing:
 the caller's transaction is rolled back with it. Nothing here is automatic.
 """
@@ -175,6 +179,20 @@ def grant_correction(
             " record that a newer version of its policy excluded behind an earlier"
             " version's grant and that would give another amount; keep or withdraw it"
             " instead"
+        )
+    held = s.scalar(
+        select(Entitlement.id)
+        .where(Entitlement.id.in_([g.entitlement_id for g in chain]), Entitlement.review_flag)
+        .order_by(Entitlement.id)
+        .limit(1)
+    )
+    if held is not None:
+        # Flagged as no longer eligible (earlier_flags): correcting now superseded or topped
+        # up a grant the newest data question, and paid the enterprise (qa1).
+        raise CorrectionError(
+            f"record {ent.id}: the earlier grant it would correct (record {held}) is flagged"
+            " for review; decide that flag first: keep it, then correct this record, or"
+            " withdraw it"
         )
     version = f"{pv.policy_id} v{pv.version}"
     if fix.refused:
