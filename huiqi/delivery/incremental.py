@@ -206,7 +206,7 @@ def deliver_changes(
     if behind and changed:
         _deliver_changed(settings, factory, report, behind, compiled, modes, changed, actor)
     if stand_in and changed:
-        report.flagged += judge_earlier(
+        report.flagged += _judge_earlier(
             settings, factory, {v: compiled[v] for v in stand_in}, changed, sid, actor.username
         )
     with transaction(factory) as s:
@@ -288,7 +288,7 @@ def _deliver_changed(
     )
 
 
-def judge_earlier(
+def _judge_earlier(
     settings: Settings,
     factory: sessionmaker[Session],
     compiled: dict[int, CompiledPolicy],

@@ -94,23 +94,6 @@ def correction_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> Correctio
     )
 
 
-def corrections(s: Session, rows: list[tuple[int, str]]) -> dict[int, Correction]:
-    """For a queue of ``(record id, status)`` rows: the correction each excluded record
-    could have, by record id (only those a correction applies to)."""
-    found: dict[int, Correction] = {}
-    for record_id, status in rows:
-        if status != RecordStatus.EXCLUDED:
-            continue
-        ent = s.get(Entitlement, record_id)
-        pv = s.get(PolicyVersion, ent.policy_version_id) if ent is not None else None
-        if ent is None or pv is None:
-            continue
-        due = correction_due(s, ent, pv)
-        if due is not None:
-            found[record_id] = due
-    return found
-
-
 def _chain(s: Session, pv: PolicyVersion, ent: Entitlement, *, lock: bool = False) -> list[Grant]:
     """The enterprise's live grants of ``pv``'s policy and period under other versions (the
     base grant and the corrections on top of it); ``lock``: locked, re-read."""
