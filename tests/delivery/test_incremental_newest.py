@@ -28,6 +28,7 @@ from test_topup import publish
 from test_version_fix import _exported
 
 from huiqi.accounts.testing import OFFICER, SCHEDULER
+from huiqi.delivery.correction_queue import corrections
 from huiqi.delivery.incremental import deliver_changes
 from huiqi.delivery.models import Entitlement, Event, PolicyVersion
 from huiqi.delivery.publish import deliver, publish_text
@@ -82,6 +83,15 @@ def test_an_undelivered_newest_version_judges_the_earlier_grants_of_changed_ente
     full = deliver(settings, sessions, v2.id, actor=SCHEDULER)
     assert full.granted == 1
     assert [ev.entity for ev in _flag_events(sessions)] == [f"entitlement:{held[E].id}"]
+    # F, paid 8,000 yuan under version 1 and given 9,000 by version 2 on its new data, is
+    # excluded behind that grant and flagged: a correction pays the difference, never both.
+    with sessions() as s:
+        f2 = s.scalars(
+            select(Entitlement).where(Entitlement.policy_version_id == v2.id, Entitlement.uscc == F)
+        ).one()
+        assert (f2.status, f2.review_flag) == ("excluded", True)
+        fix = corrections(s, [(f2.id, f2.status)])[f2.id]
+    assert (fix.sent, fix.given_fen, fix.grants_fen) == (True, 800_000, 100_000)
 
 
 def test_a_policy_never_delivered_is_still_left_alone(
