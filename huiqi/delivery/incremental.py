@@ -17,7 +17,13 @@ The cost is proportional to the changed enterprises (and the versions that have
 something for them), not to the population. Above ``BULK_ABOVE`` changed enterprises
 a full delivery of each version is cheaper, and is run instead. A version that has
 never been delivered is left alone and named in the report: its first delivery is a
-whole-population run an officer starts (``huiqi deliver ID``), not a side effect.
+whole-population run an officer starts (``huiqi deliver ID``), not a side effect. Where an
+earlier version of its policy was delivered, though, the newest version already judges
+what those earlier versions hold for the changed enterprises (``earlier_flags``, as its
+first delivery will): qa1 found that an enterprise that stopped qualifying while version 2
+awaited its first delivery kept its version 1 grant unflagged, and the next export paid
+it. A version outside its window (``valid_from`` to ``valid_to``) delivers nothing new
+here either, as ``publish.deliver`` (qa1: a closed policy granted a newcomer).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
+from huiqi.delivery import publish as full_delivery
 from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
@@ -62,6 +69,9 @@ class ChangeReport:
     full: list[str] = field(default_factory=list)  # versions delivered in full instead
     undelivered: list[str] = field(default_factory=list)  # never delivered: left alone
     replaced: list[str] = field(default_factory=list)  # a newer version is published
+    closed: list[str] = field(default_factory=list)  # outside its window: nothing new
+    # Never delivered, but judging what its policy's earlier versions hold (earlier_flags).
+    judged: list[str] = field(default_factory=list)
     reports: list[DeliveryReport] = field(default_factory=list)
     flagged: int = 0
     refreshed: int = 0  # open offers and applications given the amount the changed data give
@@ -94,6 +104,13 @@ class ChangeReport:
                 f"never delivered, left alone (deliver them with 'huiqi deliver ID'):"
                 f" {', '.join(self.undelivered)}"
             )
+        if self.judged:
+            lines.append(
+                "what earlier versions hold for the changed enterprises judged by the newest"
+                f" version: {', '.join(self.judged)}"
+            )
+        if self.closed:
+            lines.append(f"window closed or not yet open, left alone: {', '.join(self.closed)}")
         lines += [f"  {r.summary()}" for r in self.reports if r.new_records or r.errors]
         return "\n".join(lines)
 
@@ -106,6 +123,23 @@ def _last_delivered(session: Session, version_ids: list[int]) -> dict[int, int]:
         .group_by(DeliveryRun.policy_version_id)
     ).all()
     return {int(v): int(s) for v, s in rows}
+
+
+def _stand_ins(session: Session, versions: list[PolicyVersion]) -> dict[int, tuple[int, int]]:
+    """For each never-delivered version whose policy has a delivered earlier version: that
+    earlier version's id and its newest delivered snapshot (the newest such version)."""
+    rows = session.execute(
+        select(PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.version)
+        .where(PolicyVersion.policy_id.in_({pv.policy_id for pv in versions}))
+        .order_by(PolicyVersion.version)
+    ).all()
+    last = _last_delivered(session, [int(i) for i, _, _ in rows])
+    out: dict[int, tuple[int, int]] = {}
+    for pv in versions:
+        for i, p, n in rows:
+            if p == pv.policy_id and n < pv.version and int(i) in last:
+                out[pv.id] = (int(i), last[int(i)])  # the newest delivered wins
+    return out
 
 
 def deliver_changes(
@@ -139,16 +173,27 @@ def deliver_changes(
             newest[pv.policy_id] = max(newest.get(pv.policy_id, 0), pv.version)
         versions = [pv for pv in published if pv.version == newest[pv.policy_id]]
         replaced = [f"{pv.policy_id} v{pv.version}" for pv in published if pv not in versions]
+        # Outside its window a version delivers nothing new (publish.deliver) and judges
+        # nothing: what it delivered stays.
+        day = full_delivery.today()
+        closed = [pv for pv in versions if not pv.valid_from <= day <= pv.valid_to]
+        versions = [pv for pv in versions if pv not in closed]
         last = _last_delivered(s, [pv.id for pv in versions])
-        compiled = {pv.id: compiled_version(pv) for pv in versions if pv.id in last}
+        stand_in = _stand_ins(s, [pv for pv in versions if pv.id not in last])
+        compiled = {
+            pv.id: compiled_version(pv) for pv in versions if pv.id in last or pv.id in stand_in
+        }
         modes = {pv.id: (pv.delivery, f"{pv.policy_id} v{pv.version}") for pv in versions}
-    report = ChangeReport(sid, min(last.values()) if last else None)
+    seen = {**last, **{v: snap for v, (_, snap) in stand_in.items()}}
+    report = ChangeReport(sid, min(seen.values()) if seen else None)
     report.undelivered = [modes[pv.id][1] for pv in versions if pv.id not in last]
+    report.judged = [modes[v][1] for v in stand_in]
     report.replaced = replaced
+    report.closed = [f"{pv.policy_id} v{pv.version}" for pv in closed]
     behind = [pv.id for pv in versions if pv.id in last]
-    program = program_for([compiled[v] for v in behind])
-    if usccs is None and behind:
-        since = min(last[v] for v in behind)
+    program = program_for([compiled[v] for v in (*behind, *stand_in)])
+    if usccs is None and seen:
+        since = min(seen.values())
         usccs = changed_enterprises(snapshot, since, links=program.links) if since < sid else []
     changed = sorted(set(usccs or []))
     report.changed = len(changed)
@@ -160,8 +205,17 @@ def deliver_changes(
         behind = []  # each full run recorded its own delivery run
     if behind and changed:
         _deliver_changed(settings, factory, report, behind, compiled, modes, changed, actor)
+    if stand_in and changed:
+        report.flagged += _judge_earlier(
+            settings, factory, {v: compiled[v] for v in stand_in}, changed, sid, actor.username
+        )
     with transaction(factory) as s:
         now = utcnow()
+        # The earlier version stands in for the never-delivered newest one: its records
+        # were judged on this snapshot (the next run starts from it), while the newest
+        # still reads as never delivered, its first delivery the officer's.
+        for earlier, _ in stand_in.values():
+            s.add(DeliveryRun(policy_version_id=earlier, snapshot_id=sid, finished_at=now))
         for pv_id in behind:
             rep = next((r for r in report.reports if r.policy_version_id == pv_id), None)
             s.add(
@@ -232,6 +286,30 @@ def _deliver_changed(
     report.flagged = _flag_changed(
         settings, factory, {v: compiled[v] for v in behind}, changed, keep, sid, actor.username
     )
+
+
+def _judge_earlier(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    compiled: dict[int, CompiledPolicy],
+    changed: list[str],
+    sid: int,
+    actor: str,
+) -> int:
+    """Flag what earlier versions hold for the ``changed`` enterprises that the newest
+    versions ``compiled`` (never delivered) do not make eligible on snapshot ``sid``."""
+    traces = get_backend("single").trace(
+        open_snapshot(settings, sid),
+        list(compiled.values()),
+        usccs=changed,
+        statuses=(MatchStatus.ELIGIBLE, ERROR),
+    )
+    version_of = {(cp.policy.id, cp.policy.version): v for v, cp in compiled.items()}
+    kept: dict[int, set[str]] = defaultdict(set)
+    for t in traces:
+        if t.status in (MatchStatus.ELIGIBLE, ERROR):
+            kept[version_of[t.policy_id, t.version]].add(t.uscc)
+    return flag_earlier(settings, factory, compiled, kept, sid, actor, usccs=changed)
 
 
 def _flag_changed(

@@ -16,6 +16,10 @@ once, never both:
 - the money has left and version 2 gives less: refused. huiqi takes no money back; the
   department recovers it, and the reviewer keeps the record.
 
+While a record holding one of the earlier grants is flagged (its enterprise no longer
+eligible on newer data: ``earlier_flags``), the correction is refused until that flag is
+decided.
+
 A refusal (a budget that cannot cover the amount, a cap group used up) changes nothing:
 the caller's transaction is rolled back with it. Nothing here is automatic.
 """
@@ -90,23 +94,6 @@ def correction_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> Correctio
     )
 
 
-def corrections(s: Session, rows: list[tuple[int, str]]) -> dict[int, Correction]:
-    """For a queue of ``(record id, status)`` rows: the correction each excluded record
-    could have, by record id (only those a correction applies to)."""
-    found: dict[int, Correction] = {}
-    for record_id, status in rows:
-        if status != RecordStatus.EXCLUDED:
-            continue
-        ent = s.get(Entitlement, record_id)
-        pv = s.get(PolicyVersion, ent.policy_version_id) if ent is not None else None
-        if ent is None or pv is None:
-            continue
-        due = correction_due(s, ent, pv)
-        if due is not None:
-            found[record_id] = due
-    return found
-
-
 def _chain(s: Session, pv: PolicyVersion, ent: Entitlement, *, lock: bool = False) -> list[Grant]:
     """The enterprise's live grants of ``pv``'s policy and period under other versions (the
     base grant and the corrections on top of it); ``lock``: locked, re-read."""
@@ -175,6 +162,20 @@ def grant_correction(
             " record that a newer version of its policy excluded behind an earlier"
             " version's grant and that would give another amount; keep or withdraw it"
             " instead"
+        )
+    held = s.scalar(
+        select(Entitlement.id)
+        .where(Entitlement.id.in_([g.entitlement_id for g in chain]), Entitlement.review_flag)
+        .order_by(Entitlement.id)
+        .limit(1)
+    )
+    if held is not None:
+        # Flagged as no longer eligible (earlier_flags): correcting now superseded or topped
+        # up a grant the newest data question, and paid the enterprise (qa1).
+        raise CorrectionError(
+            f"record {ent.id}: the earlier grant it would correct (record {held}) is flagged"
+            " for review; decide that flag first: keep it, then correct this record, or"
+            " withdraw it"
         )
     version = f"{pv.policy_id} v{pv.version}"
     if fix.refused:

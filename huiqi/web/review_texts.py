@@ -58,6 +58,14 @@ REVIEW_TEXTS: list[tuple[re.Pattern[str], str]] = [
     ),
     refusal(
         N_(
+            "record %(id)s: the earlier grant it would correct (record %(record)s) is flagged"
+            " for review; decide that flag first: keep it, then correct this record, or"
+            " withdraw it"
+        ),
+        record=r"\d+",
+    ),
+    refusal(
+        N_(
             "record %(id)s: another decision corrected the same grant at the same time;"
             " reload the flagged records"
         )

@@ -20,6 +20,7 @@ from test_topup import publish, sent_for_payment
 from huiqi.accounts.testing import OFFICER
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts
+from huiqi.delivery.correction_queue import corrections
 from huiqi.delivery.disburse import NothingToPay
 from huiqi.delivery.models import (
     BatchItem,
@@ -33,7 +34,6 @@ from huiqi.delivery.models import (
 )
 from huiqi.delivery.review import ReviewConflict, resolve_flag
 from huiqi.delivery.topup import top_ups
-from huiqi.delivery.version_fix import corrections
 
 E = uscc(1)
 INSURED = 8  # v1: 43,750 yuan a person = 350,000 yuan

@@ -22,6 +22,7 @@ from huiqi.delivery import applications
 from huiqi.delivery import service as ledger
 from huiqi.delivery.attachments import READERS, attachments_by_record
 from huiqi.delivery.claims import ClaimError, criterion_labels
+from huiqi.delivery.correction_queue import corrections
 from huiqi.delivery.corrections import (
     CorrectionError,
     decide_correction,
@@ -33,7 +34,6 @@ from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
 from huiqi.delivery.topup import top_ups
-from huiqi.delivery.version_fix import corrections
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
