@@ -100,10 +100,16 @@ def _group_grants(group: str, uscc: str, period: str) -> Select[int, str]:
     )
 
 
-def given_in_group(s: Session, group: str, uscc: str, period: str) -> int:
+def given_in_group(
+    s: Session, group: str, uscc: str, period: str, *, besides: str | None = None
+) -> int:
     """What the group's policies have granted the enterprise for the period, in all: the
-    holder's grant, and when the holder is itself a top-up, the grants it topped up."""
-    return sum(int(amount) for amount, _ in s.execute(_group_grants(group, uscc, period)))
+    holder's grant, and when the holder is itself a top-up, the grants it topped up;
+    ``besides``: leaving out that policy's grants."""
+    stmt = _group_grants(group, uscc, period)
+    if besides is not None:
+        stmt = stmt.where(Grant.policy_id != besides)
+    return sum(int(amount) for amount, _ in s.execute(stmt))
 
 
 def money_sent(s: Session, group: str, uscc: str, period: str) -> bool:
