@@ -27,7 +27,7 @@ from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
 from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, RecordStatus
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -159,7 +159,7 @@ def reserve_difference(
     provisional = budgets.shared_pro_rata(pv)
     if provisional and s.scalar(
         select(Grant.id)
-        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
+        .where(Grant.policy_version_id == pv.id, Grant.status.not_in(NOT_ALLOCATED))
         .limit(1)
     ):
         # A provisional grant made after the allocation would never be allocated.
