@@ -181,6 +181,20 @@ def grant_correction(
     # correction and a withdrawal decided at once deadlock.
     _lock_chain_records(s, pv, ent)
     chain = _chain(s, pv, ent, lock=True)
+    if pv.exclusivity_group:
+        # The group's slot, next in that order, before what the group gave is read: a
+        # top-up of another policy of the group decided at once waits (QA, qa6: both
+        # counted without the other, 750,000 paid for a group whose highest is 600,000).
+        s.execute(
+            select(ExclusivitySlot)
+            .where(
+                ExclusivitySlot.group_name == pv.exclusivity_group,
+                ExclusivitySlot.uscc == ent.uscc,
+                ExclusivitySlot.benefit_period == ent.benefit_period,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
     fix = correction_due(s, ent, pv)
     if fix is None or not chain:
         raise CorrectionError(

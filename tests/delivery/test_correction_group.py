@@ -7,7 +7,9 @@ enterprise received 550,000 yuan from a group that pays only its highest, 500,00
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import build_store, policy_yaml
@@ -17,7 +19,8 @@ from test_topup import publish, record
 from test_version_fix import INSURED, E, _exported, _v1, _v2
 
 from huiqi.accounts.testing import OFFICER
-from huiqi.delivery.models import ExclusivitySlot, Grant
+from huiqi.delivery import topup
+from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant
 from huiqi.delivery.review import ReviewConflict, resolve_flag
 
 
@@ -64,3 +67,55 @@ def test_a_correction_above_the_groups_highest_grants_the_difference_to_it(
     with sessions() as s:
         slot = s.scalars(select(ExclusivitySlot).where(ExclusivitySlot.uscc == E)).one()
         assert (slot.entitlement_id, slot.amount_fen) == (ent.id, 60_000_000)
+
+
+def test_a_correction_and_a_top_up_decided_at_once_pay_the_groups_highest_once(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The correction read what the group gave before it locked the group's slot: a top-up
+    of q decided meanwhile was not counted, and p v2's 600,000 added 250,000 over p v1's
+    350,000 on top of q's 150,000 (750,000 in all). The slot is locked first now: the
+    top-up waits, then finds the group at 600,000 and is refused."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite serialises writers at BEGIN IMMEDIATE")
+    _v1(sessions, tmp_path, exclusivity_group="g")
+    assert _exported(sessions, tmp_path) == [35_000_000]
+    settings, _ = build_store(tmp_path, {E: INSURED})
+    q = publish(settings, sessions, policy_yaml("q", formula="500000", exclusivity_group="g"))
+    q_record = record(sessions, q)
+    _, ent = _v2(sessions, tmp_path, 600_000, exclusivity_group="g")
+    c_read, t_done = threading.Event(), threading.Event()
+    real = topup.given_in_group
+
+    def given_in_group(*a: Any, **k: Any) -> int:
+        got = real(*a, **k)
+        if threading.current_thread().name == "C":
+            c_read.set()
+            t_done.wait(3)  # the top-up decides meanwhile, unless the correction holds the slot
+        return got
+
+    monkeypatch.setattr(topup, "given_in_group", given_in_group)
+    errors: dict[str, BaseException] = {}
+
+    def decide(name: str, record_id: int, outcome: str) -> None:
+        try:
+            if name == "T":
+                c_read.wait(5)
+            resolve_flag(sessions, record_id, actor=OFFICER, outcome=outcome, reason="并发")
+        except BaseException as exc:
+            errors[name] = exc
+        finally:
+            if name == "T":
+                t_done.set()
+
+    c = threading.Thread(target=decide, args=("C", ent.id, "correct"), name="C")
+    t = threading.Thread(target=decide, args=("T", q_record.id, "top-up"), name="T")
+    c.start()
+    t.start()
+    c.join(30)
+    t.join(30)
+    assert "C" not in errors, errors
+    assert _given(sessions) == 60_000_000, errors
+    with sessions() as s:
+        still = s.get(Entitlement, q_record.id)
+        assert still is not None and still.status == "excluded"
