@@ -119,3 +119,20 @@ def test_a_correction_and_a_top_up_decided_at_once_pay_the_groups_highest_once(
     with sessions() as s:
         still = s.get(Entitlement, q_record.id)
         assert still is not None and still.status == "excluded"
+
+
+def test_a_new_version_of_the_topping_up_policy_adds_only_above_the_group(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """q v1's top-up (never sent) over p's 350,000 sent; q v2 gives 600,000. The correction
+    read q v1's 150,000 alone as never sent and replaced it by q v2's whole 600,000, the
+    group's slot freed: 950,000 in all."""
+    _q_topped_up(sessions, tmp_path)
+    settings, _ = build_store(tmp_path, {E: INSURED})
+    q2 = publish(
+        settings, sessions, policy_yaml("q", formula="600000", version=2, exclusivity_group="g")
+    )
+    ent = record(sessions, q2)
+    assert ent.review_flag, ent.status_reason
+    resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="新版本")
+    assert _given(sessions) == 60_000_000
