@@ -136,3 +136,21 @@ def test_a_new_version_of_the_topping_up_policy_adds_only_above_the_group(
     assert ent.review_flag, ent.status_reason
     resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="新版本")
     assert _given(sessions) == 60_000_000
+
+
+def test_a_new_version_of_a_policy_that_topped_up_another_adds_only_above_the_group(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """r (200,000) sent; p v1 (350,000) topped it up by 150,000; p v2 gives 400,000. The
+    correction read p v1's 150,000 alone and replaced it by p v2's whole 400,000, on top of
+    r's 200,000: 600,000 in all."""
+    settings, _ = build_store(tmp_path, {E: INSURED})
+    publish(settings, sessions, policy_yaml("r", formula="200000", exclusivity_group="g"))
+    assert _exported(sessions, tmp_path) == [20_000_000]
+    p1 = publish(settings, sessions, policy_yaml("p", formula="350000", exclusivity_group="g"))
+    flagged = record(sessions, p1)
+    resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="补差")
+    assert _given(sessions) == 35_000_000
+    _, ent = _v2(sessions, tmp_path, 400_000, exclusivity_group="g")
+    resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="新版本")
+    assert _given(sessions) == 40_000_000
