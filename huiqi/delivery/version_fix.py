@@ -203,6 +203,16 @@ def grant_correction(
             " version's grant and that would give another amount; keep or withdraw it"
             " instead"
         )
+    waiting = [g for g in chain if _flagged(s, g.entitlement_id)]
+    if waiting:
+        # Its grant waits for a reviewer: a later snapshot may have made the enterprise
+        # fail the policy (earlier_flags), and this record's amount is of an earlier one
+        # (QA, qa6: the difference was granted unflagged and exported at once).
+        raise CorrectionError(
+            f"record {waiting[0].entitlement_id} of the grant this corrects (grant"
+            f" {waiting[0].id}) is flagged for review: the latest data may no longer make the"
+            f" enterprise eligible; decide that record first, then correct record {ent.id}"
+        )
     version = f"{pv.policy_id} v{pv.version}"
     if fix.refused:
         raise CorrectionError(
@@ -378,6 +388,11 @@ def _grant_event(
             "review_reason": reason,
         },
     )
+
+
+def _flagged(s: Session, entitlement_id: int) -> bool:
+    # Read as locked (_lock_chain_records), not as the session may hold it.
+    return bool(s.scalar(select(Entitlement.review_flag).where(Entitlement.id == entitlement_id)))
 
 
 def _of_policy(s: Session, entitlement_id: int, policy_id: str) -> bool:

@@ -56,6 +56,16 @@ REVIEW_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " nothing was changed: %(detail)s"
         )
     ),
+    # The grant a correction would add to waits for its own flag's decision (qa6).
+    refusal(
+        N_(
+            "record %(id)s of the grant this corrects (grant %(grant)s) is flagged for review:"
+            " the latest data may no longer make the enterprise eligible; decide that record"
+            " first, then correct record %(record)s"
+        ),
+        grant=r"\d+",
+        record=r"\d+",
+    ),
     refusal(
         N_(
             "record %(id)s: another decision corrected the same grant at the same time;"
