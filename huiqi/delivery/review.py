@@ -202,8 +202,10 @@ def _withdraw(
     """Withdraw what can be withdrawn: an open offer or application, or a grant never sent
     for payment (held back from every export); of a grant in a batch or paid, only record
     the decision."""
+    # A provisional grant (a budget shared pro rata, not yet allocated) has not left either
+    # (QA, qa6: it was kept as though paid, then allocated and exported).
     if grant is not None and (
-        grant.status != GrantStatus.GRANTED
+        grant.status not in (GrantStatus.GRANTED, GrantStatus.PROVISIONAL)
         or s.scalar(select(exists().where(BatchItem.grant_id == grant.id, live_item())))
     ):
         _tell_withdrawn(s, ent, pv, reason, kept=True)
@@ -254,7 +256,8 @@ def _release(s: Session, ent: Entitlement, pv: PolicyVersion, grant: Grant) -> N
         topup.hand_back_slot(s, pv.exclusivity_group, ent, grant)
     if pv.cap_group:
         budgets.release_cap(s, pv.cap_group, ent.uscc, ent.benefit_period, grant.amount_fen)
-    if pv.budget_fen is not None:
+    if pv.budget_fen is not None and grant.status == GrantStatus.GRANTED:
+        # A provisional grant holds none of the budget yet (budgets.give_back's terms).
         budgets.release(s, pv.id, grant.amount_fen)
     grant.status = GrantStatus.WITHDRAWN
 

@@ -17,7 +17,7 @@ from huiqi.delivery.allocation import pro_rata
 from huiqi.delivery.audit import record_event
 from huiqi.delivery.budget import release_cap
 from huiqi.delivery.models import Entitlement, Grant, PolicyVersion
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, RecordStatus
 from huiqi.errors import NotFoundError, StateConflict
 from huiqi.money import format_yuan
 
@@ -105,7 +105,7 @@ def allocate_pro_rata(
     done = session.scalar(
         select(func.count())
         .select_from(Grant)
-        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
+        .where(Grant.policy_version_id == pv.id, Grant.status.not_in(NOT_ALLOCATED))
     )
     if not provisional:
         return AllocationResult(

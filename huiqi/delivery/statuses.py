@@ -63,6 +63,13 @@ class GrantStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# A pro-rata version's grants that say nothing of whether its allocation was made: those
+# waiting for it, and those undone (superseded or withdrawn), which hold none of its budget.
+# Any other grant of the version was allocated (QA, qa6: a withdrawn or superseded
+# provisional grant read as an allocation made, and refused the allocation of the rest).
+NOT_ALLOCATED = (GrantStatus.PROVISIONAL, GrantStatus.SUPERSEDED, GrantStatus.WITHDRAWN)
+
+
 class NotificationStatus(StrEnum):
     """An outbox row's status; inbox rows are sent when they are written."""
 

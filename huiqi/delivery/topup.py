@@ -27,7 +27,7 @@ from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
 from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, RecordStatus
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -100,10 +100,16 @@ def _group_grants(group: str, uscc: str, period: str) -> Select[int, str]:
     )
 
 
-def given_in_group(s: Session, group: str, uscc: str, period: str) -> int:
+def given_in_group(
+    s: Session, group: str, uscc: str, period: str, *, besides: str | None = None
+) -> int:
     """What the group's policies have granted the enterprise for the period, in all: the
-    holder's grant, and when the holder is itself a top-up, the grants it topped up."""
-    return sum(int(amount) for amount, _ in s.execute(_group_grants(group, uscc, period)))
+    holder's grant, and when the holder is itself a top-up, the grants it topped up;
+    ``besides``: leaving out that policy's grants."""
+    stmt = _group_grants(group, uscc, period)
+    if besides is not None:
+        stmt = stmt.where(Grant.policy_id != besides)
+    return sum(int(amount) for amount, _ in s.execute(stmt))
 
 
 def money_sent(s: Session, group: str, uscc: str, period: str) -> bool:
@@ -153,7 +159,7 @@ def reserve_difference(
     provisional = budgets.shared_pro_rata(pv)
     if provisional and s.scalar(
         select(Grant.id)
-        .where(Grant.policy_version_id == pv.id, Grant.status != GrantStatus.PROVISIONAL)
+        .where(Grant.policy_version_id == pv.id, Grant.status.not_in(NOT_ALLOCATED))
         .limit(1)
     ):
         # A provisional grant made after the allocation would never be allocated.

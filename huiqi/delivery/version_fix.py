@@ -85,13 +85,26 @@ def correction_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> Correctio
     if earlier is None or earlier.version >= pv.version:
         return None
     due = once.receivable(pv, ent.computed_fen)
-    if due == earlier.amount_fen:
+    given, sent = earlier.amount_fen, earlier.sent
+    group = pv.exclusivity_group
+    others = (
+        topup.given_in_group(s, group, ent.uscc, ent.benefit_period, besides=pv.policy_id)
+        if group
+        else 0
+    )
+    if others:
+        # 就高不重复: another policy of the group topped this policy's sent grant up, so the
+        # enterprise receives the group's highest once: the correction compares with all the
+        # group gave, and only a higher amount adds its difference (QA, qa6: p v2 at
+        # 400,000 added 50,000 over p v1's 350,000 on top of q's 500,000).
+        if due <= given + others:
+            return None
+        given, sent = given + others, True
+    if due == given:
         return None
     chain = _chain(s, pv, ent)
-    sent = earlier.sent or any(_batched(s, g) for g in chain)
-    return Correction(
-        due, earlier.amount_fen, sent, earlier.grant_id, f"{pv.policy_id} v{earlier.version}"
-    )
+    sent = sent or any(_batched(s, g) for g in chain)
+    return Correction(due, given, sent, earlier.grant_id, f"{pv.policy_id} v{earlier.version}")
 
 
 def _chain(s: Session, pv: PolicyVersion, ent: Entitlement, *, lock: bool = False) -> list[Grant]:
@@ -155,6 +168,20 @@ def grant_correction(
     # correction and a withdrawal decided at once deadlock.
     _lock_chain_records(s, pv, ent)
     chain = _chain(s, pv, ent, lock=True)
+    if pv.exclusivity_group:
+        # The group's slot, next in that order, before what the group gave is read: a
+        # top-up of another policy of the group decided at once waits (QA, qa6: both
+        # counted without the other, 750,000 paid for a group whose highest is 600,000).
+        s.execute(
+            select(ExclusivitySlot)
+            .where(
+                ExclusivitySlot.group_name == pv.exclusivity_group,
+                ExclusivitySlot.uscc == ent.uscc,
+                ExclusivitySlot.benefit_period == ent.benefit_period,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
     fix = correction_due(s, ent, pv)
     if fix is None or not chain:
         raise CorrectionError(
@@ -226,8 +253,12 @@ def _add_difference(
     )
     ent.status = RecordStatus.PENDING_ALLOCATION if provisional else RecordStatus.GRANTED
     ent.status_reason = note
-    if slot is not None and _of_policy(s, slot.entitlement_id, pv.policy_id):
-        # The group compares a third policy with what the enterprise now receives.
+    if slot is not None and (
+        _of_policy(s, slot.entitlement_id, pv.policy_id)
+        or slot.amount_fen <= fix.given_fen + amount
+    ):
+        # The group compares a third policy with what the enterprise now receives (also
+        # where another policy's top-up held it, at less).
         slot.entitlement_id, slot.amount_fen = ent.id, fix.given_fen + amount
     _grant_event(s, grant, pv, ent, fix, actor=actor, reason=reason, note=note)
     shown = yuan_text(amount)
