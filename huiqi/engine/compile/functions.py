@@ -15,7 +15,8 @@ from sqlglot import exp
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
 from huiqi.engine.compile.literals import literal_hint
-from huiqi.engine.compile.scan import CheckError, function_alias
+from huiqi.engine.compile.scan import CheckError
+from huiqi.engine.compile.slips import function_alias
 from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import load_codelist
 
