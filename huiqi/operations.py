@@ -24,6 +24,7 @@ FLOW_MODULES = (
     "huiqi.delivery.batchfiles",
     "huiqi.delivery.disburse",
     "huiqi.delivery.drafts",
+    "huiqi.delivery.inbox",
     "huiqi.delivery.incremental",
     "huiqi.delivery.payments",
     "huiqi.delivery.lifecycle",
