@@ -27,6 +27,7 @@ FLOW_MODULES = (
     "huiqi.delivery.inbox",
     "huiqi.delivery.incremental",
     "huiqi.delivery.payments",
+    "huiqi.delivery.policy_lines",
     "huiqi.delivery.lifecycle",
     "huiqi.delivery.notice",
     "huiqi.delivery.notify",

@@ -173,6 +173,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         notify,
         park,
         payments,
+        policy_lines,
         publishjob,
         ratings,
         sharing,
@@ -511,8 +512,8 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _in_tx(indicators.indicators),
             _row(**OFFICERS, finance_officer="both", admin="both"),
         ),
-        "huiqi.delivery.drafts.list_policy_lines": (
-            _in_tx(drafts.list_policy_lines),
+        "huiqi.delivery.policy_lines.list_policy_lines": (
+            _in_tx(policy_lines.list_policy_lines),
             _row(**OFFICERS),
         ),
         "huiqi.delivery.drafts.open_draft": (
