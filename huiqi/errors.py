@@ -143,6 +143,10 @@ class TooLarge(HuiqiError):
     names the limit (the web answers 413)."""
 
 
+class AccountError(HuiqiError):
+    """An account operation cannot be done as asked."""
+
+
 class StateConflict(HuiqiError):
     """A well-formed request that the current state of what it acts on does not allow:
     an offer already claimed or expired, a record already decided, rated or submitted, an

@@ -8,8 +8,6 @@ records what it changed as an audit event.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,10 +19,11 @@ from huiqi.accounts.credentials import hash_password
 from huiqi.accounts.models import ApiToken, User, UserRole
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.accounts.scopecheck import check_policy_departments
+from huiqi.accounts.userfields import check_email, check_new_name, check_username
 from huiqi.db.clock import utcnow
 from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
-from huiqi.errors import HuiqiError, NotFoundError, StateConflict
+from huiqi.errors import AccountError, NotFoundError, StateConflict
 
 SCHEDULER = "scheduler"
 NOTHING_TO_CHANGE = (
@@ -32,10 +31,6 @@ NOTHING_TO_CHANGE = (
 )
 # The service account's display name, as huiqi writes it (the users page translates it).
 SCHEDULER_NAME = "scheduled work (service account)"
-
-
-class AccountError(HuiqiError):
-    """An account operation cannot be done as asked."""
 
 
 @dataclass(frozen=True)
@@ -83,69 +78,6 @@ def find_user(session: Session, username: str) -> User:
     return user
 
 
-def _check_username(username: str) -> str:
-    name = username.strip()
-    # No spaces and no control or unassigned characters (a NUL cannot even be stored on
-    # PostgreSQL, and no sign-in form lets anyone type one): a name is typed at sign-in.
-    if (
-        not name
-        or len(name) > 64
-        or any(c.isspace() or unicodedata.category(c).startswith("C") for c in name)
-    ):
-        raise AccountError(
-            f"{username!r} is not a user name: 1–64 characters, no spaces or control characters",
-            field="username",
-        )
-    plain = unicodedata.normalize("NFKC", name)
-    if plain != name:
-        # 'ａｄｍｉｎ' (full-width) reads as 'admin' on a page or in the audit log.
-        raise AccountError(
-            f"{username!r} holds full-width or compatibility characters that read as"
-            f" {plain!r}; write the name as {plain!r}",
-            field="username",
-        )
-    return name
-
-
-def _check_new_name(session: Session, name: str) -> None:
-    """Refuse a name taken, or one that differs from a user's only in letter case ('Admin'
-    beside 'admin' would read as the same person in the audit log)."""
-    if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(
-            f"user '{name}' exists; change it with 'huiqi user change'", field="username"
-        )
-    # A scan of the users, once per user added by an admin: no index for this.
-    like = session.scalar(select(User.username).where(func.lower(User.username) == name.lower()))
-    if like is not None:
-        raise AccountError(
-            f"'{name}' differs from the user '{like}' only in letter case; choose a name that"
-            " cannot be mistaken for it",
-            field="username",
-        )
-
-
-EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-
-
-def _check_email(email: str | None) -> str | None:
-    """An address as it will be stored (None when empty), or AccountError."""
-    if email is None:
-        return None
-    text = email.strip()
-    if not text:
-        return None
-    if (
-        len(text) > 254
-        or not EMAIL.fullmatch(text)
-        or any(unicodedata.category(c).startswith("C") for c in text)
-    ):
-        raise AccountError(
-            f"{email[:80]!r} is not an email address; write it as name@example.gov.cn",
-            field="email",
-        )
-    return text
-
-
 def has_admin(session: Session) -> bool:
     return bool(
         session.scalar(
@@ -174,7 +106,7 @@ def check_first_admin(session: Session, username: str | None = None) -> str:
             " first); sign in as an admin ('huiqi login NAME') and add another with"
             " 'huiqi user add'"
         )
-    return _check_username(username) if username is not None else ""
+    return check_username(username) if username is not None else ""
 
 
 def init_admin(
@@ -182,8 +114,8 @@ def init_admin(
 ) -> UserPublic:
     """Create the first admin and the ``scheduler`` service account. Refused once an admin exists."""
     name = check_first_admin(session, username)
-    _check_new_name(session, name)
-    user = User(username=name, email=_check_email(email), password_hash=hash_password(password))
+    check_new_name(session, name)
+    user = User(username=name, email=check_email(email), password_hash=hash_password(password))
     user.roles = [UserRole(role=Role.ADMIN, scope=None)]
     session.add(user)
     if session.scalar(select(User.id).where(User.username == SCHEDULER)) is None:
@@ -226,13 +158,13 @@ def _checked_new_user(
 ) -> tuple[str, str | None, list[str]]:
     """:func:`check_new_user`'s checks; also the new departments accepted."""
     require_role(actor, "add users", Role.ADMIN)
-    name = _check_username(username)
+    name = check_username(username)
     if not roles:
         raise AccountError(
             "a user needs at least one role (--role ROLE or --role ROLE=SCOPE)", field="roles"
         )
-    _check_new_name(session, name)
-    email = _check_email(email)
+    check_new_name(session, name)
+    email = check_email(email)
     return name, email, check_policy_departments(session, roles, new_departments=new_departments)
 
 
@@ -330,7 +262,7 @@ def change_user(
         if _revoke_tokens(session, user.id):
             changes.append("tokens revoked")
     if email is not None:
-        user.email = _check_email(email)
+        user.email = check_email(email)
         changes.append("email")
     if display_name is not None:
         user.display_name = display_name or None

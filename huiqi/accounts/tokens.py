@@ -18,11 +18,11 @@ from huiqi.accounts.bearer import actor_from_token as actor_from_token  # re-exp
 from huiqi.accounts.credentials import new_token, token_digest, verify_password
 from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role
-from huiqi.accounts.service import AccountError, actor_of, find_user
+from huiqi.accounts.service import actor_of, find_user
 from huiqi.db.clock import utcnow
 from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery.audit import record_event
-from huiqi.errors import NotFoundError
+from huiqi.errors import AccountError, NotFoundError
 
 LOGIN_DAYS = 7
 API_DAYS = 90

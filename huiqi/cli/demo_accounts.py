@@ -64,7 +64,19 @@ def wipe_demo_data(settings: Settings) -> None:
                     f"{data} holds {name}, which the demo did not make; run the demo with"
                     " another --data-dir, or --reuse to keep this one"
                 )
-    for sub in ("profiles.duckdb", "snapshots", "imports", "runs", "generated", "disbursements"):
+    # The console's kept pages of refused forms too: they hold what the earlier demo's
+    # users typed (QA, qa5). Imported here: the CLI's other commands load no web stack.
+    from huiqi.web.refused_forms import FOLDER as KEPT_PAGES
+
+    for sub in (
+        "profiles.duckdb",
+        "snapshots",
+        "imports",
+        "runs",
+        "generated",
+        "disbursements",
+        KEPT_PAGES,
+    ):
         target = data / sub
         if target.is_dir():
             shutil.rmtree(target)

@@ -100,7 +100,7 @@ def list_cmd(ctx: click.Context, every: bool, as_json: bool) -> None:
     policy's scope. --all lists the policies without a draft too.
     """
     from huiqi.db.engine import reading
-    from huiqi.delivery.drafts import list_policy_lines
+    from huiqi.delivery.policy_lines import list_policy_lines
 
     factory, actor = signed_in(ctx)
     with reading(factory) as s:

@@ -220,7 +220,7 @@ def _where(channel: object) -> str:
 @handle_errors
 def inbox(ctx: click.Context, uscc: str, unread: bool, limit: int, as_json: bool) -> None:
     """An enterprise's in-app messages, newest first (the enterprise or its park operator)."""
-    from huiqi.delivery.notify import inbox as read_inbox
+    from huiqi.delivery.inbox import inbox as read_inbox
 
     factory, actor = signed_in(ctx)
     with reading(factory) as s:

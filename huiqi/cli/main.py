@@ -15,7 +15,7 @@ from huiqi import __version__
 from huiqi.cli.lazy import LazyCommand, LazyGroup
 
 _A, _D, _L = "huiqi.cli.accounts", "huiqi.cli.delivery", "huiqi.cli.ledger"
-_DATA = "huiqi.cli.data"
+_DATA, _MATCH = "huiqi.cli.data", "huiqi.cli.matching"
 _LIST = "huiqi.cli.listings"
 # name → (module, attribute, the first paragraph of its help); tests/cli/test_lazy.py
 # checks each against the command itself.
@@ -106,7 +106,7 @@ COMMANDS = {
         _A, "logout", "Sign out: revoke and forget this database's stored token."
     ),
     "export-matches": LazyCommand(
-        _DATA,
+        _MATCH,
         "export_matches_command",
         "Write a bulk run's rows as a sheet (csv or xlsx), with enterprise names and yuan.",
     ),
@@ -116,7 +116,7 @@ COMMANDS = {
         "Column mappings: which header of a registry file feeds which dictionary field.",
     ),
     "match": LazyCommand(
-        _DATA, "match", "Match every policy against every enterprise of a snapshot, in bulk."
+        _MATCH, "match", "Match every policy against every enterprise of a snapshot, in bulk."
     ),
     "notify": LazyCommand(_L, "notify", "Notifications: send what is waiting in the outbox."),
     "policy": LazyCommand("huiqi.cli.policy", "policy", "Write, check and test policies as code."),

@@ -26,6 +26,7 @@ from huiqi.web.import_row_texts import IMPORT_ROW_TEXTS, KEY_WORDS
 from huiqi.web.import_texts import IMPORT_TEXTS
 from huiqi.web.ledger_texts import LEDGER_TEXTS
 from huiqi.web.patterns import refusal as _refusal
+from huiqi.web.payment_texts import PAYMENT_TEXTS
 from huiqi.web.policy_texts import POLICY_TEXTS, VALUE_WORDS
 from huiqi.web.review_texts import REVIEW_TEXTS
 
@@ -145,39 +146,7 @@ REFUSALS: list[tuple[re.Pattern[str], str]] = [
             " HTTP client"
         )
     ),
-    # A payment result file's rows and name (the finance console).
-    _refusal(N_("grant id '%(value)s' is not a whole number")),
-    _refusal(
-        N_(
-            "'%(value)s' starts a total row, not a payment result: delete the row (totals are"
-            " not read; the other rows are)"
-        )
-    ),
-    _refusal(N_("unknown grant %(id)s")),
-    _refusal(N_("result '%(value)s' is not one of paid, failed, 成功, 失败")),
-    _refusal(N_("grant %(id)s already appears on line %(line)s")),
-    _refusal(
-        N_(
-            "grant %(id)s is reported both paid and failed in this file (lines %(lines)s); none"
-            " of its rows is applied: ask the finance system which is right and import that row"
-            " alone"
-        ),
-        lines=r"[\d, ]+",
-    ),
-    _refusal(N_("grant %(id)s is not in any disbursement batch; export it first")),
-    _refusal(
-        N_(
-            "amount %(amount)s yuan differs from the %(exported)s yuan exported for grant %(id)s "
-            "in batch %(batch)s"
-        ),
-    ),
-    _refusal(
-        N_(
-            "paid date '%(value)s' is not a date; write it year first, e.g. 2026-03-31, 2026/3/31"
-            " or 2026年3月31日"
-        ),
-    ),
-    _refusal(N_("'%(name)s' is not a payment result file; upload a .csv or .xlsx file")),
+    *PAYMENT_TEXTS,
     _refusal(N_("no offer or delivery record id %(id)s")),
     _refusal(N_("no request %(id)s")),
     # The finance page's download of a batch's file that does not exist (QA: in English).

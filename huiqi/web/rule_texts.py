@@ -245,7 +245,7 @@ N_(
     " over the enterprise and its related enterprises on that date (default: as_of)"
 )
 N_("write NOT")
-# The functions of other dialects an author reaches for (engine/compile/scan.py).
+# The functions of other dialects an author reaches for (engine/compile/slips.py).
 N_("LEAST(a, b, ...) for the smaller of values")
 N_("GREATEST(a, b, ...) for the larger of values")
 N_("COALESCE(a, b) for the first known value")

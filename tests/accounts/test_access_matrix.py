@@ -165,6 +165,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         dashboard,
         disburse,
         drafts,
+        inbox,
         incremental,
         indicators,
         lifecycle,
@@ -172,6 +173,7 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
         notify,
         park,
         payments,
+        policy_lines,
         publishjob,
         ratings,
         sharing,
@@ -335,9 +337,9 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             lambda w, a: notify.send_pending(w.factory, [LogChannel()], actor=a),
             _row(scheduler="both"),
         ),
-        "huiqi.delivery.notify.inbox": (_in_tx(notify.inbox, uscc=A), _row(**SELF)),
-        "huiqi.delivery.notify.mark_read": (
-            lambda w, a: _in_tx(notify.mark_read, notification_id=w.notification, uscc=A)(w, a),
+        "huiqi.delivery.inbox.inbox": (_in_tx(inbox.inbox, uscc=A), _row(**SELF)),
+        "huiqi.delivery.inbox.mark_read": (
+            lambda w, a: _in_tx(inbox.mark_read, notification_id=w.notification, uscc=A)(w, a),
             _row(**SELF),
         ),
         "huiqi.delivery.recompute.recompute": (
@@ -510,8 +512,8 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
             _in_tx(indicators.indicators),
             _row(**OFFICERS, finance_officer="both", admin="both"),
         ),
-        "huiqi.delivery.drafts.list_policy_lines": (
-            _in_tx(drafts.list_policy_lines),
+        "huiqi.delivery.policy_lines.list_policy_lines": (
+            _in_tx(policy_lines.list_policy_lines),
             _row(**OFFICERS),
         ),
         "huiqi.delivery.drafts.open_draft": (

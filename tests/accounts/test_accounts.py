@@ -17,6 +17,7 @@ from huiqi.accounts.access import AccessDenied, Actor, NotSignedIn
 from huiqi.accounts.credentials import WeakPassword, hash_password, verify_password
 from huiqi.accounts.models import ApiToken, User
 from huiqi.accounts.roles import Role, RoleError, RoleGrant
+from huiqi.accounts.userfields import check_username
 from huiqi.db.engine import reading_connection, transaction
 from huiqi.delivery.models import Event
 from huiqi.errors import StateConflict
@@ -327,7 +328,7 @@ def test_a_user_name_with_a_control_character_is_refused(
 @given(st.text(min_size=1, max_size=64))
 def test_an_accepted_user_name_is_printable_and_unspaced(name: str) -> None:
     try:
-        kept = accounts._check_username(name)
+        kept = check_username(name)
     except accounts.AccountError:
         return
     assert kept == name.strip() and kept.isprintable() and not any(c.isspace() for c in kept)

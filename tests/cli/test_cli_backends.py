@@ -59,7 +59,7 @@ def test_match_in_postgres_writes_the_duckdb_runs_matches(
 
 
 def test_the_default_backend_is_the_array_backend_with_duckdbs_rows(populated: Path) -> None:
-    from huiqi.cli.data import match
+    from huiqi.cli.matching import match
     from huiqi.engine.api import BULK_DEFAULT
 
     default = next(p.default for p in match.params if p.name == "backend")

@@ -14,7 +14,7 @@ from huiqi.accounts.testing import enterprise
 from huiqi.db.engine import session_factory, transaction
 from huiqi.db.migrate import upgrade
 from huiqi.db.testing import fresh_database
-from huiqi.delivery import notify
+from huiqi.delivery import inbox, notify
 from huiqi.delivery.channels import INBOX
 from huiqi.delivery.models import INBOX_ROWS, Notification
 
@@ -64,6 +64,6 @@ def test_the_migration_keeps_an_existing_outbox_readable(tmp_path: Path) -> None
             upgrade(engine, "head")
             assert "ix_notifications_inbox_uscc" in _plan(engine, code)
             with factory() as s:
-                rows = notify.inbox(s, code, actor=enterprise(code))
+                rows = inbox.inbox(s, code, actor=enterprise(code))
                 assert [(r.channel, r.subject) for r in rows] == [(INBOX, "s")]
                 assert s.scalar(select(Notification.id).where(Notification.channel == "log"))

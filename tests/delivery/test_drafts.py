@@ -17,7 +17,7 @@ from huiqi.accounts.testing import OFFICER, enterprise, officer
 from huiqi.catalogue.service import list_policies
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
-from huiqi.delivery import drafts
+from huiqi.delivery import drafts, policy_lines
 from huiqi.delivery.models import Entitlement, Event, PolicyDraft, PolicyVersion
 from huiqi.delivery.publish import deliver
 from huiqi.delivery.versions import publish_text, retire_version
@@ -183,20 +183,20 @@ def test_delete_and_retire(published: sessionmaker[Session]) -> None:
         retire_version(s, actor=OFFICER, version_id=pv_id, reason="again")
     with published() as s:
         assert list_policies(s) == []  # out of the catalogue
-        [line] = drafts.list_policy_lines(s, actor=AUTHOR)
+        [line] = policy_lines.list_policy_lines(s, actor=AUTHOR)
         assert line.status == "retired" and line.versions[0].status == "retired"
-        assert drafts.list_policy_lines(s, actor=ELSEWHERE) == []
+        assert policy_lines.list_policy_lines(s, actor=ELSEWHERE) == []
     assert events(published, "retire") == 1 and events(published, "draft_delete") == 1
 
 
 def test_the_list_is_cut_to_the_officers_scope(published: sessionmaker[Session]) -> None:
     with published() as s:
-        [line] = drafts.list_policy_lines(s, actor=AUTHOR)
+        [line] = policy_lines.list_policy_lines(s, actor=AUTHOR)
         assert (line.policy_id, line.status, line.delivery) == (PID, "published", "auto")
         assert line.committed_fen == 200_000 and line.department == "测试局"
-        assert drafts.list_policy_lines(s, actor=ELSEWHERE) == []
+        assert policy_lines.list_policy_lines(s, actor=ELSEWHERE) == []
         with pytest.raises(AccessDenied):
-            drafts.list_policy_lines(s, actor=enterprise(uscc(1)))
+            policy_lines.list_policy_lines(s, actor=enterprise(uscc(1)))
 
 
 def test_a_new_policys_draft_must_load_first(published: sessionmaker[Session]) -> None:
@@ -207,7 +207,7 @@ def test_a_new_policys_draft_must_load_first(published: sessionmaker[Session]) -
         draft = drafts.save_draft(s, actor=AUTHOR, policy_id="brand-new", text=fresh)
         assert draft.base_version is None and draft.lint and draft.lint["ok"]
     with published() as s:
-        ids = [line.policy_id for line in drafts.list_policy_lines(s, actor=AUTHOR)]
+        ids = [line.policy_id for line in policy_lines.list_policy_lines(s, actor=AUTHOR)]
         assert ids == ["brand-new", PID]
 
 

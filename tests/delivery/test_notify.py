@@ -30,8 +30,9 @@ from huiqi.delivery.channels import (
     channels_from_env,
     message_id,
 )
+from huiqi.delivery.inbox import inbox, mark_read
 from huiqi.delivery.models import Notification
-from huiqi.delivery.notify import Message, enqueue, enqueue_many, inbox, mark_read, send_pending
+from huiqi.delivery.notify import Message, enqueue, enqueue_many, send_pending
 from huiqi.errors import ConfigError, NotFoundError
 
 USCC = "91310000MA1FL0000X"
@@ -497,7 +498,7 @@ def test_a_poll_reads_only_unsent_rows_through_the_partial_index(
 def test_a_busy_inbox_shows_only_its_newest_messages(sessions) -> None:
     """The inbox on an enterprise's home page is limited: an enterprise with more messages
     than INBOX_LIMIT sees the newest INBOX_LIMIT of them, newest first."""
-    from huiqi.delivery.notify import INBOX_LIMIT
+    from huiqi.delivery.inbox import INBOX_LIMIT
 
     many = [
         Message(uscc=USCC, kind="granted", subject=f"{SUBJECT} {i}", body=BODY,

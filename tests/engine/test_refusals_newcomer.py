@@ -9,6 +9,8 @@ qa7), each of which did not say what to write instead, or sent the author elsewh
 * ``revenue_last_year``: "unknown field; see the data dictionary", no ``revenue[-1]``;
 * ``contract_total(2026-01-01, …)``: "'2026 - 01 - 01' is integer, not a date", no date;
 * ``recognised_in(high_tech, '2025')``: "''2025'' is string", no quoteless year (qa12);
+* ``holds(high_tech, '2025-01-01')``: "''2025-01-01'' is string", no ``DATE '2025-01-01'``
+  (qa5);
 * a tiered amount ``CASE WHEN … THEN 500000 WHEN … THEN 300000 END`` without ``ELSE``:
   compiled, and an enterprise below the lowest tier "needed data" no data could give; lint
   now warns of it (a warning, not a refusal: where the criteria hold every eligible
@@ -94,6 +96,10 @@ def _refusal(expr: str | None = None, formula: str | None = None) -> str:
             "a year is written without quotes: recognised_in(high_tech, 2025)",
         ),
         ("recognised_in(tech_sme, '2024年')", "without quotes: recognised_in(tech_sme, 2024)"),
+        ("holds(high_tech, '2025-01-01')", "is string; write a date as DATE '2025-01-01'"),
+        ("holds(high_tech, '2025/1/1')", "is string; write a date as DATE '2025-01-01'"),
+        ("holds(high_tech, 2025-01-01)", "is integer; write a date as DATE '2025-01-01'"),
+        ("years_since('2020-01-01') > 3", "write a date as DATE '2020-01-01'"),
         (
             "has_tag(tags, 人工智能)",
             "'人工智能' is not part of the rule language: a tag is written in quotes:"
@@ -104,6 +110,15 @@ def _refusal(expr: str | None = None, formula: str | None = None) -> str:
 def test_a_newcomers_slip_is_told_what_to_write(expr: str, advice: str) -> None:
     """Each was refused with nothing to write instead, or with the wrong thing (QA, qa7)."""
     assert advice in _refusal(expr)
+
+
+def test_a_quoted_date_in_holds_is_refused_where_it_was_written() -> None:
+    """holds(high_tech, '2025-01-01') said "''2025-01-01'' is string" and no more (QA, qa5):
+    the refusal names the file, line and column, and the date to write."""
+    with pytest.raises(RuleCompileError) as info:
+        compile_yaml(policy_yaml([("c", "holds(high_tech, '2025-01-01')")]))
+    assert re.search(r"test\.yaml, line \d+, column \d+", str(info.value))
+    assert "write a date as DATE '2025-01-01'" in str(info.value)
 
 
 def test_an_offset_past_the_data_year_that_is_no_year_keeps_its_message() -> None:

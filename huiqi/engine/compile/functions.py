@@ -15,7 +15,8 @@ from sqlglot import exp
 from huiqi.engine.compile import language as L
 from huiqi.engine.compile import types as T
 from huiqi.engine.compile.literals import literal_hint
-from huiqi.engine.compile.scan import CheckError, function_alias
+from huiqi.engine.compile.scan import CheckError
+from huiqi.engine.compile.slips import function_alias
 from huiqi.engine.compile.types import Ty
 from huiqi.profiles.dictionary import load_codelist
 
@@ -61,8 +62,12 @@ def check_function(checker: Checker, node: exp.Expression) -> Ty:
     if name == "group_total":
         return _group_total(checker, node, usage)
     if name == "years_since":
-        if len(args) != 1 or checker.type_of(args[0]).kind != "date":
+        if len(args) != 1:
             raise _fail(node, f"usage: {usage}")
+        got = checker.type_of(args[0])
+        if got.kind != "date":
+            # years_since('2020-01-01'): the date literal to write instead (QA, qa5).
+            raise _fail(node, f"usage: {usage}{literal_hint(T.DATE, args[0])}")
         return T.INTEGER
     # has_tag
     if (
@@ -85,7 +90,9 @@ def _second_arg_advice(node: exp.Expression, arg: exp.Expression, usage: str, go
             f"usage: {usage}; a year is written without quotes:"
             f" recognised_in({qualification}, {year.group(1)})"
         )
-    return f"usage: {usage}; '{arg.sql()}' is {got}"
+    # holds(high_tech, '2025-01-01'): the date literal to write instead (QA, qa5).
+    hint = literal_hint(T.DATE, arg) if node.name.lower() == "holds" else ""
+    return f"usage: {usage}; '{arg.sql()}' is {got}{hint}"
 
 
 def _qualification_arg(checker: Checker, node: exp.Expression, usage: str) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from huiqi.engine.compile.types import Ty
+from huiqi.policies.date_hint import day_meant
 from huiqi.profiles.yesno import FALSE_WORDS, TRUE_WORDS
 
 
@@ -47,9 +48,9 @@ def literal_hint(ty: Ty, literal: exp.Expression) -> str:
     if not isinstance(literal, exp.Literal):
         return ""
     if ty.kind == "date" and literal.is_string:
-        try:
-            day = dt.date.fromisoformat(literal.name)
-        except ValueError:
+        # '2025-01-01', and '2025/1/1' or '2025年1月1日' as a document writes it (QA, qa5).
+        day = day_meant(literal.name)
+        if day is None:
             return ""
         return f"; write a date as DATE '{day.isoformat()}'"
     if ty.kind == "boolean" and literal.is_string:

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import drafts
+from huiqi.delivery import drafts, policy_lines
 from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
 from huiqi.jobs.service import get_job
@@ -47,7 +47,8 @@ def policies(factory: Factory, who: SignedIn) -> list[PolicyLinePublic]:
     (published, retired), department, delivery mode, validity, budget used, and its draft."""
     with reading(factory) as s:
         return [
-            PolicyLinePublic.of(line) for line in drafts.list_policy_lines(s, actor=actor_of(who))
+            PolicyLinePublic.of(line)
+            for line in policy_lines.list_policy_lines(s, actor=actor_of(who))
         ]
 
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from huiqi.delivery.drafts import DraftView, PolicyLine, VersionLine
+from huiqi.delivery.drafts import DraftView
 from huiqi.delivery.models import PolicyVersion
+from huiqi.delivery.policy_lines import PolicyLine, VersionLine
 from huiqi.matching.simulate import Simulation
 from huiqi.web.api.amounts import yuan, yuan_of
 from huiqi.web.api.fields import NotBlank, NotBoolean, RequestBody

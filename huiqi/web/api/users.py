@@ -26,7 +26,7 @@ from huiqi.web.api.v1 import ERRORS
 from huiqi.web.deps import Factory, SignedIn, Who, actor_of, checked_first, role_gate
 
 router = APIRouter(prefix="/api/v1/users", responses=ERRORS, tags=["users"])
-LONGEST = 64  # the longest user name (accounts.service._check_username)
+LONGEST = 64  # the longest user name (accounts.userfields.check_username)
 MAX_GRANTS = 50  # roles one request adds or removes
 # Refused (403) before a body is validated when the caller is no admin (not 422 for it).
 Admin = Annotated[Who, checked_first(accounts.require_admin)]

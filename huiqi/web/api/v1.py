@@ -13,7 +13,8 @@ from pydantic import AfterValidator
 from huiqi.accounts.roles import POLICY_ROLES, Role
 from huiqi.catalogue.service import get_policy, list_policies
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import applications, notify, withdrawal
+from huiqi.delivery import applications, withdrawal
+from huiqi.delivery import inbox as enterprise_inbox
 from huiqi.delivery import service as ledger
 from huiqi.delivery.claims import attest_hint, claim
 from huiqi.delivery.known_policies import require_published
@@ -269,7 +270,7 @@ def inbox(
     ``before_id=<the last id of this one>`` (a keyset)."""
     code = enterprise_of(who, uscc)
     with reading(factory) as s:
-        rows = notify.inbox(
+        rows = enterprise_inbox.inbox(
             s,
             code,
             actor=actor_of(who),
@@ -286,7 +287,7 @@ def mark_read(factory: Factory, who: ApiWriter, message_id: Id, uscc: Uscc = Non
     code = enterprise_of(who, uscc)
     with transaction(factory) as s:
         return MessagePublic.model_validate(
-            notify.mark_read(s, message_id, code, actor=actor_of(who))
+            enterprise_inbox.mark_read(s, message_id, code, actor=actor_of(who))
         )
 
 

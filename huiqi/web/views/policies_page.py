@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from huiqi.accounts.access import AccessDenied
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import drafts
+from huiqi.delivery import drafts, policy_lines
 from huiqi.delivery.freetext import is_blank
 from huiqi.delivery.publishjob import start_publish
 from huiqi.delivery.versions import retire_version
@@ -44,7 +44,7 @@ def _list_page(
     new_id: str | None = None,
 ) -> Response:
     with reading(factory) as s:
-        lines = drafts.list_policy_lines(s, actor=actor_of(who))
+        lines = policy_lines.list_policy_lines(s, actor=actor_of(who))
         jobs = recent_jobs(s, actor=actor_of(who), limit=10)
         # Titles and departments in the page's language (a line keeps the Chinese ones);
         # a policy not in the catalogue (retired, or a draft only) keeps its Chinese title.

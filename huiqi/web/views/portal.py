@@ -12,7 +12,7 @@ from huiqi.accounts.access import AccessDenied
 from huiqi.accounts.roles import Role
 from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
-from huiqi.delivery import notify
+from huiqi.delivery import inbox as enterprise_inbox
 from huiqi.delivery import service as ledger
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.console_pages import landing
@@ -94,8 +94,10 @@ def inbox(
     code = enterprise_of(who, uscc)
     actor = actor_of(who)
     with reading(factory) as s:
-        # Nothing told to it yet is an empty inbox (huiqi.delivery.notify.inbox).
-        messages = notify.inbox(s, code, actor=actor, limit=INBOX_PAGE + 1, before_id=before)
+        # Nothing told to it yet is an empty inbox (huiqi.delivery.inbox.inbox).
+        messages = enterprise_inbox.inbox(
+            s, code, actor=actor, limit=INBOX_PAGE + 1, before_id=before
+        )
     more = len(messages) > INBOX_PAGE
     messages = messages[:INBOX_PAGE]
     context = {
@@ -112,7 +114,7 @@ def inbox(
 def mark_read(factory: Factory, who: SignedIn, message_id: Id, form: Form) -> Response:
     code = enterprise_of(who, form.get("uscc"))
     with transaction(factory) as s:
-        notify.mark_read(s, message_id, code, actor=actor_of(who))
+        enterprise_inbox.mark_read(s, message_id, code, actor=actor_of(who))
     # Back to the page the message was on (an older page's message is not on the first).
     path = _inbox_path(code, form.get("uscc") or "", form_id(form.get("before")))
     return RedirectResponse(f"{path}#message-{message_id}", status_code=303)

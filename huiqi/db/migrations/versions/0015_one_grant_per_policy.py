@@ -104,5 +104,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS grants_policy_id_required_insert")
         op.execute("DROP TRIGGER IF EXISTS grants_policy_id_required_update")
-    with op.batch_alter_table("grants") as batch:
-        batch.drop_column("policy_id")
+        # A plain DROP COLUMN, as the upgrade's ADD COLUMN (SQLite 3.35 and later): a
+        # batch copy of ``grants`` dropped the counters' triggers, so the dashboards'
+        # counts stopped following the grants (QA, qa5).
+        op.execute("ALTER TABLE grants DROP COLUMN policy_id")
+    else:
+        op.drop_column("grants", "policy_id")
