@@ -25,8 +25,17 @@ LAYOUT_WORDS = {
     # The key columns' other names, which every built-in layout reads too
     # (mapping.KEY_NAMES; the taxpayer number of an enterprise is its USCC since 2015),
     # and names a draft matches besides.
-    "uscc": (*KEY_NAMES["uscc"], "企业代码", "usci", "credit code"),
-    "year": ("年度", *KEY_NAMES["year"], "year", "data year"),
+    # An office's sheet names whose code or year it is: 企业统一社会信用代码, 统计年份.
+    "uscc": (
+        *KEY_NAMES["uscc"],
+        "企业代码",
+        "企业统一社会信用代码",
+        "单位统一社会信用代码",
+        "企业社会信用代码",
+        "usci",
+        "credit code",
+    ),
+    "year": ("年度", *KEY_NAMES["year"], "统计年份", "数据年份", "所属年份", "year", "data year"),
     "qualification": ("资质", "资质类型", "资质名称", "qualification"),
     "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
     "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),

@@ -46,6 +46,7 @@ from huiqi.profiles.mapping_words import (
     unit_hint,
 )
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS
+from huiqi.profiles.uscc import is_valid
 from huiqi.profiles.unitwords import comparable as _key
 
 
@@ -305,6 +306,10 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
         if pair is not None:
             candidates.append((i + 1, rows[i + 1][0], pair))
     for i, line, cells in candidates:
+        if any(is_valid(c.strip().upper()) for c in cells):
+            # A row holding an enterprise's code is a data row: '2025年' in it reads as a
+            # year-headed column, which outmatched a header of words no field knows.
+            continue
         # A line above the header, a group title over the column, a row of units under
         # it (营业收入 over 万元); a unit huiqi does not read (千元) is kept as its word, so
         # that the column is left for a person rather than drafted as read in 元.

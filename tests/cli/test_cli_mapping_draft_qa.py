@@ -85,3 +85,35 @@ def test_a_draft_of_an_unknown_layout_asks_for_its_registry(tmp_path: Path) -> N
     assert code == 4, out
     assert "line 8, column 11: 'registry' has no value yet: write the registry" in out
     assert "header '奇怪列A' has no field yet" in out
+
+
+OFFICE_HEADER = ["序号", "企业统一社会信用代码", "企业全称", "统计年份", "研发经费支出（万元）", "研发人员数（人）"]
+
+
+def test_a_data_row_is_never_drafted_as_the_header(tmp_path: Path) -> None:
+    """A district office's file whose own headers the dictionary does not know: its second
+    data row, holding a USCC and '2025年', was taken for the header ("the header is on line
+    3") and drafted as a wide sheet with columns named '2', the enterprise's code and its
+    name, since '2025年' reads as a year-headed column and the real header matched none."""
+    other = make("91310112MA0000021")
+    text, said = _draft(
+        tmp_path,
+        [
+            OFFICE_HEADER,
+            ["1", CODE, "甲公司", "2025", "120.5", "12"],
+            ["2", other, "乙公司", "2025年", "1,234.56", "30"],
+        ],
+    )
+    drafted = yaml.safe_load(text)
+    assert list(drafted["columns"]) == [h for h in OFFICE_HEADER if h != "序号"]
+    assert CODE not in text and other not in text
+    assert "the header is on line" not in said
+
+
+def test_an_offices_own_words_for_the_code_and_the_year_are_matched(tmp_path: Path) -> None:
+    """'企业统一社会信用代码' and '统计年份', as offices head the key columns, were left null."""
+    text, _ = _draft(tmp_path, [OFFICE_HEADER, ["1", CODE, "甲公司", "2025", "120.5", "12"]])
+    drafted = yaml.safe_load(text)
+    assert drafted["columns"]["企业统一社会信用代码"] == "uscc"
+    assert drafted["columns"]["统计年份"] == "year"
+    assert drafted["layout"] == "yearly"
