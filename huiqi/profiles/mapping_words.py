@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 
-from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.mapping import KEY_NAMES, LAYOUT_COLUMNS
 from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS, header_unit_word
@@ -105,11 +105,27 @@ def unit_hint(header: str, above: str | None) -> str:
     """What the comment on an unmatched header adds when its column is in another unit
     than yuan (its own header's, or one declared above it): the draft cannot know the
     column is money, and without a ``units:`` entry the confirmed mapping refuses the
-    file (the sheet declares 万元 but the mapping reads yuan)."""
+    file (the sheet declares 万元 but the mapping reads yuan). Not said of a column whose
+    header resembles only fields that hold no amount (企业名, 是否列入失信名单)."""
     unit = UNIT_WORDS.get(header_unit_word(header) or "", above)
     if unit is None or unit == "yuan" or unit in OTHER_MONEY:
         return ""
+    like = _resembled(header)
+    if like and not any(f.type == "money" for f in like):
+        return ""
     return f"; if it is an amount, it is in {unit}: list its field under units: as <field>: {unit}"
+
+
+def _resembled(header: str) -> list[Field]:
+    """The dictionary fields whose zh label the header contains or is contained in."""
+    key = _key(header)[0]
+    return [
+        f
+        for f in load_dictionary().fields
+        if not (f.derived or f.type == "qualification")
+        and len(label := _key(f.label.zh)[0]) >= 2
+        and (label in key or key in label)
+    ]
 
 
 def not_matched(header: str, layout: str = "static") -> str:

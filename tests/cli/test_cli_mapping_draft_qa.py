@@ -117,3 +117,25 @@ def test_an_offices_own_words_for_the_code_and_the_year_are_matched(tmp_path: Pa
     assert drafted["columns"]["企业统一社会信用代码"] == "uscc"
     assert drafted["columns"]["统计年份"] == "year"
     assert drafted["layout"] == "yearly"
+
+
+def test_a_name_or_yes_no_column_under_a_unit_line_is_not_told_its_amount_unit(
+    tmp_path: Path,
+) -> None:
+    """Under '单位：万元', the unmatched columns 企业名 and 是否列入失信名单 were told "if it is
+    an amount, it is in wan_yuan: list its field under units:", though the fields they
+    resemble (name, credit_dishonest) are no amounts; a column like no field keeps it."""
+    text, _ = _draft(
+        tmp_path,
+        [
+            ["2025年技术改造投资情况表"],
+            ["填报单位：区经委", "", "单位：万元"],
+            ["信用代码", "企业名", "年份", "技改投资额", "是否列入失信名单"],
+            [CODE, "甲公司", "2025", "2500", "否"],
+        ],
+    )
+    lines = {line.split(":")[0].strip().strip('"'): line for line in text.splitlines()}
+    assert "wan_yuan" not in lines["企业名"]
+    assert "wan_yuan" not in lines["是否列入失信名单"]
+    assert "perhaps credit_dishonest" in lines["是否列入失信名单"]
+    assert "it is in wan_yuan" in lines["技改投资额"]
