@@ -276,8 +276,8 @@ def publish(ctx: click.Context, policy_id: str, as_json: bool) -> None:
     """
     from huiqi.db.engine import reading
     from huiqi.delivery.drafts import DraftConflict
-    from huiqi.delivery.publishjob import start_publish
     from huiqi.delivery.models import PolicyVersion
+    from huiqi.delivery.publishjob import start_publish
     from huiqi.jobs import runner
     from huiqi.jobs.service import get_job
 

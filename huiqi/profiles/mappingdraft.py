@@ -46,8 +46,8 @@ from huiqi.profiles.mapping_words import (
     unit_hint,
 )
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS
-from huiqi.profiles.uscc import is_valid
 from huiqi.profiles.unitwords import comparable as _key
+from huiqi.profiles.uscc import is_valid
 
 
 @dataclass

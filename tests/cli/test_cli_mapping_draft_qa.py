@@ -87,7 +87,14 @@ def test_a_draft_of_an_unknown_layout_asks_for_its_registry(tmp_path: Path) -> N
     assert "header '奇怪列A' has no field yet" in out
 
 
-OFFICE_HEADER = ["序号", "企业统一社会信用代码", "企业全称", "统计年份", "研发经费支出（万元）", "研发人员数（人）"]
+OFFICE_HEADER = [
+    "序号",
+    "企业统一社会信用代码",
+    "企业全称",
+    "统计年份",
+    "研发经费支出（万元）",
+    "研发人员数（人）",
+]
 
 
 def test_a_data_row_is_never_drafted_as_the_header(tmp_path: Path) -> None:
