@@ -146,3 +146,25 @@ def test_a_name_or_yes_no_column_under_a_unit_line_is_not_told_its_amount_unit(
     assert "wan_yuan" not in lines["是否列入失信名单"]
     assert "perhaps credit_dishonest" in lines["是否列入失信名单"]
     assert "it is in wan_yuan" in lines["技改投资额"]
+
+
+def test_a_title_or_a_unit_line_is_not_drafted_over_a_header_of_unknown_words(
+    tmp_path: Path,
+) -> None:
+    """Under a title '2025年某区企业研发情况统计表' and a line '填报单位：区科委 … 单位：万元',
+    a header none of whose words a field knows (主体代码, 期间, 研发支出) lost to the title:
+    its '2025年' read as a year-headed column, so the draft had one column named
+    '某区企业研发情况统计表' and a year. The header is the row with the most matches, then
+    the most filled cells; a row of one cell is no header."""
+    text, said = _draft(
+        tmp_path,
+        [
+            ["2025年某区企业研发情况统计表"],
+            ["填报单位：区科委", "", "单位：万元"],
+            ["主体代码", "期间", "研发支出"],
+            [CODE, "2025", "98"],
+        ],
+    )
+    drafted = yaml.safe_load(text)
+    assert list(drafted["columns"]) == ["主体代码", "期间", "研发支出"]
+    assert "the header is on line 3" in said
