@@ -276,6 +276,7 @@ def publish(ctx: click.Context, policy_id: str, as_json: bool) -> None:
     """
     from huiqi.db.engine import reading
     from huiqi.delivery.drafts import DraftConflict
+    from huiqi.delivery.models import PolicyVersion
     from huiqi.delivery.publishjob import start_publish
     from huiqi.jobs import runner
     from huiqi.jobs.service import get_job
@@ -295,12 +296,21 @@ def publish(ctx: click.Context, policy_id: str, as_json: bool) -> None:
         raise
     with reading(factory) as s:
         job = get_job(s, actor=actor, job_id=job_id)
+        pv = s.get(PolicyVersion, job.policy_version_id) if job.policy_version_id else None
+        pro_rata = pv is not None and pv.budget_mode == "pro_rata"
     if as_json:
         emit_json(job)
     elif job.state == "done":
+        # A pool's grants are provisional until 'huiqi allocate' shares out its budget:
+        # "2 grants (75,000.00 yuan)" read as money granted.
+        grants = (
+            f"{counted(job.granted, 'provisional grant')} ({yuan(job.granted_fen)} yuan, pro"
+            f" rata: shared out of the budget by 'huiqi allocate {policy_id}' after the window)"
+            if pro_rata
+            else f"{counted(job.granted, 'grant')} ({yuan(job.granted_fen)} yuan)"
+        )
         console.print(
-            f"published {policy_id} v{job.version} (job {job.id}):"
-            f" {counted(job.granted, 'grant')} ({yuan(job.granted_fen)} yuan),"
+            f"published {policy_id} v{job.version} (job {job.id}): {grants},"
             f" {counted(job.offered, 'offer')}, {counted(job.applications, 'application')},"
             f" {counted(job.flagged, 'review flag')}"
         )

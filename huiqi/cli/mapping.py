@@ -20,7 +20,7 @@ from huiqi.fsmode import write_private_text
 from huiqi.profiles.mapping import headers_shown
 from huiqi.profiles.mapping_file import load_mapping_file
 from huiqi.profiles.mapping_finder import packaged_mappings
-from huiqi.profiles.mappingdraft import draft_from_rows, draft_name
+from huiqi.profiles.mappingdraft import draft_from_rows, draft_name, filled
 from huiqi.profiles.readers import open_source
 
 
@@ -80,7 +80,12 @@ def new_cmd(file: Path, out: Path | None, sheet: str | None, name: str | None, f
     # A wide yearly sheet ("2023年营业收入(元)", a column group per year) is drafted from
     # its headers without their years, and a year column: the import reads it so.
     given = {(s, n): cells for s, rows in sheets for n, cells in rows}
-    sheets = [(s, [(n, long_view(file.name, cells)) for n, cells in rows]) for s, rows in sheets]
+    # A title of one cell ("2025年某区企业研发情况统计表") is no wide header: read as one, its
+    # year made it a column and a year column, which outmatched a header of unknown words.
+    sheets = [
+        (s, [(n, long_view(file.name, cells) if filled(cells) > 1 else cells) for n, cells in rows])
+        for s, rows in sheets
+    ]
     drafts = [(s, *draft_from_rows(rows, name=name or draft_name(file.stem))) for s, rows in sheets]
     picked, line, draft = max(drafts, key=lambda d: len(d[2].columns) - len(d[2].unmatched))
     text = draft.to_yaml(file.name)

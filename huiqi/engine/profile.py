@@ -18,6 +18,7 @@ from typing import Any
 from huiqi.engine.compile.chinese_names import meant_field_names
 from huiqi.engine.related import Contract, Relation
 from huiqi.errors import PolicyError
+from huiqi.policies.date_hint import date_hint, day_meant
 from huiqi.policies.figures import amount_hint
 from huiqi.profiles.dictionary import Dictionary, Field, load_codelist, load_dictionary
 from huiqi.profiles.uscc import is_valid, make
@@ -43,7 +44,10 @@ def _date(value: Any, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+        # A document's form (2020/01/01, 2020年1月5日) gets the day to write, as a policy's
+        # own dates do.
+        hint = f"; {date_hint(value)}" if day_meant(value) is not None else ""
+        raise PolicyError(f"{where}: '{value}' is not a date (YYYY-MM-DD){hint}") from None
 
 
 def _shown(value: Any) -> str:

@@ -5,6 +5,7 @@ it against the data dictionary: every problem with its file, line and column
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,10 @@ def check_mapping(raw: Any, marks: Marks, source: str, dictionary: Dictionary) -
     if layout not in LAYOUTS:
         raise fail(f"layout '{layout}' is not one of {list(LAYOUTS)}", marks, ("layout",), source)
     if not unset and registry not in dictionary.registries:
+        meant = _registry_meant(registry, dictionary)
         raise fail(
-            f"registry '{registry}' is not one of {sorted(dictionary.registries)}",
+            f"registry '{registry}' is not one of {sorted(dictionary.registries)}"
+            + (f"; did you mean '{meant}'?" if meant else ""),
             marks,
             ("registry",),
             source,
@@ -229,3 +232,20 @@ def parse_mapping(text: str, source: str) -> Mapping:
 def load_mapping_file(path: Path) -> Mapping:
     """Load a mapping from any YAML file (for registries not packaged with huiqi)."""
     return parse_mapping(read_utf8(path, "mapping file", MappingError), str(path))
+
+
+def _registry_meant(written: str, dictionary: Dictionary) -> str | None:
+    """The registry an office wrote by its Chinese name (科委, 税务局, 区科委) or in other
+    case (Tax)."""
+    text = written.strip()
+    words = {
+        code: [w for w in re.split(r"[\s/]+", label.zh) if len(w) >= 2]
+        for code, label in dictionary.registries.items()
+    }
+    for code, own in words.items():
+        if text.lower() == code.lower() or text in own:
+            return code
+    for code, own in words.items():
+        if len(text) >= 2 and any(text in w or w in text for w in own):
+            return code
+    return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 
-from huiqi.profiles.dictionary import load_dictionary
+from huiqi.profiles.dictionary import Field, load_dictionary
 from huiqi.profiles.mapping import KEY_NAMES, LAYOUT_COLUMNS
 from huiqi.profiles.mapping_finder import packaged_mappings
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS, header_unit_word
@@ -25,8 +25,17 @@ LAYOUT_WORDS = {
     # The key columns' other names, which every built-in layout reads too
     # (mapping.KEY_NAMES; the taxpayer number of an enterprise is its USCC since 2015),
     # and names a draft matches besides.
-    "uscc": (*KEY_NAMES["uscc"], "企业代码", "usci", "credit code"),
-    "year": ("年度", *KEY_NAMES["year"], "year", "data year"),
+    # An office's sheet names whose code or year it is: 企业统一社会信用代码, 统计年份.
+    "uscc": (
+        *KEY_NAMES["uscc"],
+        "企业代码",
+        "企业统一社会信用代码",
+        "单位统一社会信用代码",
+        "企业社会信用代码",
+        "usci",
+        "credit code",
+    ),
+    "year": ("年度", *KEY_NAMES["year"], "统计年份", "数据年份", "所属年份", "year", "data year"),
     "qualification": ("资质", "资质类型", "资质名称", "qualification"),
     "certificate_id": ("证书编号", "证书号", "certificate", "certificate id"),
     "valid_from": ("有效期起", "发证日期", "认定日期", "valid from"),
@@ -96,11 +105,27 @@ def unit_hint(header: str, above: str | None) -> str:
     """What the comment on an unmatched header adds when its column is in another unit
     than yuan (its own header's, or one declared above it): the draft cannot know the
     column is money, and without a ``units:`` entry the confirmed mapping refuses the
-    file (the sheet declares 万元 but the mapping reads yuan)."""
+    file (the sheet declares 万元 but the mapping reads yuan). Not said of a column whose
+    header resembles only fields that hold no amount (企业名, 是否列入失信名单)."""
     unit = UNIT_WORDS.get(header_unit_word(header) or "", above)
     if unit is None or unit == "yuan" or unit in OTHER_MONEY:
         return ""
+    like = _resembled(header)
+    if like and not any(f.type == "money" for f in like):
+        return ""
     return f"; if it is an amount, it is in {unit}: list its field under units: as <field>: {unit}"
+
+
+def _resembled(header: str) -> list[Field]:
+    """The dictionary fields whose zh label the header contains or is contained in."""
+    key = _key(header)[0]
+    return [
+        f
+        for f in load_dictionary().fields
+        if not (f.derived or f.type == "qualification")
+        and len(label := _key(f.label.zh)[0]) >= 2
+        and (label in key or key in label)
+    ]
 
 
 def not_matched(header: str, layout: str = "static") -> str:

@@ -47,6 +47,7 @@ from huiqi.profiles.mapping_words import (
 )
 from huiqi.profiles.unitwords import OTHER_MONEY, UNIT_WORDS
 from huiqi.profiles.unitwords import comparable as _key
+from huiqi.profiles.uscc import is_valid
 
 
 @dataclass
@@ -288,8 +289,10 @@ def draft_name(stem: str) -> str:
 def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[int, Draft]:
     """The header row among a file's first rows (``Source.header_rows``) and its draft.
 
-    The header is the row whose cells match the most dictionary fields (the earliest
-    on a tie): a title or a "单位：万元" line above it matches none. A unit declared
+    The header is the row whose cells match the most dictionary fields, then the one
+    with the most filled cells (the earliest on a tie): a title or a "单位：万元" line
+    above it matches none and fills fewer. A row of one cell (a title) is no header
+    when another row has more, and a row holding a USCC is data. A unit declared
     above the header, or on a row of units under it, applies to the money columns that
     name no unit of their own.
     """
@@ -299,12 +302,19 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
     best: tuple[int, Draft] | None = None
     # Each row alone, then each pair of rows that reads as a two-row header (group
     # titles over merged cells above sub-headers), which wins only by matching more.
-    candidates = [(i, line, cells) for i, (line, cells) in enumerate(rows)]
+    candidates = [(i, line, cells, False) for i, (line, cells) in enumerate(rows)]
     for i in range(len(rows) - 1):
         pair = two_row_header(rows[i], rows[i + 1])
         if pair is not None:
-            candidates.append((i + 1, rows[i + 1][0], pair))
-    for i, line, cells in candidates:
+            candidates.append((i + 1, rows[i + 1][0], pair, True))
+    widest = max((filled(cells) for _, cells in rows), default=0)
+    best_score = (-1, -1)
+    for i, line, cells, is_pair in candidates:
+        if any(is_valid(c.strip().upper()) for c in cells) or (filled(cells) < 2 <= widest):
+            # A row holding an enterprise's code is a data row, and a row of one cell a
+            # title: '2025年' in either reads as a year-headed column, which outmatched a
+            # header of words no field knows.
+            continue
         # A line above the header, a group title over the column, a row of units under
         # it (营业收入 over 万元); a unit huiqi does not read (千元) is kept as its word, so
         # that the column is left for a person rather than drafted as read in 元.
@@ -312,9 +322,15 @@ def draft_from_rows(rows: list[tuple[int, list[str]]], *, name: str) -> tuple[in
         draft = draft_mapping(
             cells, name=name, column_units={c: d.unit for c, d in declared.items()}
         )
-        matched = len(draft.columns) - len(draft.unmatched)
-        if best is None or matched > len(best[1].columns) - len(best[1].unmatched):
-            best = (line, draft)
+        score = (len(draft.columns) - len(draft.unmatched), filled(cells))
+        # A two-row header wins only by matching more.
+        if best is None or (score[0] > best_score[0] if is_pair else score > best_score):
+            best, best_score = (line, draft), score
     if best is None:
         return 0, draft_mapping([], name=name)
     return best
+
+
+def filled(cells: list[str]) -> int:
+    """How many of a row's cells hold something."""
+    return sum(1 for c in cells if str(c).strip())

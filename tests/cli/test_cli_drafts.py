@@ -210,3 +210,21 @@ def test_a_district_officers_simulation_lists_no_district_criterion(
     assert [n["id"] for n in json.loads(out)["near_misses"]] == ["rd_intensity"]
     code_, out = run(data, "simulate", str(path), token=tokens["jiading"])
     assert code_ == 0 and "在您所辖的区内" not in out, out
+
+
+def test_a_pro_rata_publish_says_its_grants_wait_for_the_allocation(
+    world: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """A pro-rata pool's publish printed "2 grants (75,000.00 yuan)", as if the money were
+    granted, where every one of them is provisional until 'huiqi allocate' shares out the
+    budget after the window (huiqi publish says "provisional 2")."""
+    data, tokens = world
+    text = draft().replace("budget: 100000", "budget: 100000\nbudget_mode: pro_rata")
+    assert "budget_mode: pro_rata" in text
+    path = write(tmp_path, text)
+    assert run(data, "draft", "save", str(path), token=tokens["jiading"])[0] == 0
+    code_, out = run(data, "draft", "publish", POLICY, token=tokens["jiading"])
+    said = " ".join(out.split())
+    assert code_ == 0, out
+    assert "2 provisional grants (75,000.00 yuan, pro rata:" in said, out
+    assert f"huiqi allocate {POLICY}" in said, out

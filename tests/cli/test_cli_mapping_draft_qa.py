@@ -85,3 +85,86 @@ def test_a_draft_of_an_unknown_layout_asks_for_its_registry(tmp_path: Path) -> N
     assert code == 4, out
     assert "line 8, column 11: 'registry' has no value yet: write the registry" in out
     assert "header '奇怪列A' has no field yet" in out
+
+
+OFFICE_HEADER = [
+    "序号",
+    "企业统一社会信用代码",
+    "企业全称",
+    "统计年份",
+    "研发经费支出（万元）",
+    "研发人员数（人）",
+]
+
+
+def test_a_data_row_is_never_drafted_as_the_header(tmp_path: Path) -> None:
+    """A district office's file whose own headers the dictionary does not know: its second
+    data row, holding a USCC and '2025年', was taken for the header ("the header is on line
+    3") and drafted as a wide sheet with columns named '2', the enterprise's code and its
+    name, since '2025年' reads as a year-headed column and the real header matched none."""
+    other = make("91310112MA0000021")
+    text, said = _draft(
+        tmp_path,
+        [
+            OFFICE_HEADER,
+            ["1", CODE, "甲公司", "2025", "120.5", "12"],
+            ["2", other, "乙公司", "2025年", "1,234.56", "30"],
+        ],
+    )
+    drafted = yaml.safe_load(text)
+    assert list(drafted["columns"]) == [h for h in OFFICE_HEADER if h != "序号"]
+    assert CODE not in text and other not in text
+    assert "the header is on line" not in said
+
+
+def test_an_offices_own_words_for_the_code_and_the_year_are_matched(tmp_path: Path) -> None:
+    """'企业统一社会信用代码' and '统计年份', as offices head the key columns, were left null."""
+    text, _ = _draft(tmp_path, [OFFICE_HEADER, ["1", CODE, "甲公司", "2025", "120.5", "12"]])
+    drafted = yaml.safe_load(text)
+    assert drafted["columns"]["企业统一社会信用代码"] == "uscc"
+    assert drafted["columns"]["统计年份"] == "year"
+    assert drafted["layout"] == "yearly"
+
+
+def test_a_name_or_yes_no_column_under_a_unit_line_is_not_told_its_amount_unit(
+    tmp_path: Path,
+) -> None:
+    """Under '单位：万元', the unmatched columns 企业名 and 是否列入失信名单 were told "if it is
+    an amount, it is in wan_yuan: list its field under units:", though the fields they
+    resemble (name, credit_dishonest) are no amounts; a column like no field keeps it."""
+    text, _ = _draft(
+        tmp_path,
+        [
+            ["2025年技术改造投资情况表"],
+            ["填报单位：区经委", "", "单位：万元"],
+            ["信用代码", "企业名", "年份", "技改投资额", "是否列入失信名单"],
+            [CODE, "甲公司", "2025", "2500", "否"],
+        ],
+    )
+    lines = {line.split(":")[0].strip().strip('"'): line for line in text.splitlines()}
+    assert "wan_yuan" not in lines["企业名"]
+    assert "wan_yuan" not in lines["是否列入失信名单"]
+    assert "perhaps credit_dishonest" in lines["是否列入失信名单"]
+    assert "it is in wan_yuan" in lines["技改投资额"]
+
+
+def test_a_title_or_a_unit_line_is_not_drafted_over_a_header_of_unknown_words(
+    tmp_path: Path,
+) -> None:
+    """Under a title '2025年某区企业研发情况统计表' and a line '填报单位：区科委 … 单位：万元',
+    a header none of whose words a field knows (主体代码, 期间, 研发支出) lost to the title:
+    its '2025年' read as a year-headed column, so the draft had one column named
+    '某区企业研发情况统计表' and a year. The header is the row with the most matches, then
+    the most filled cells; a row of one cell is no header."""
+    text, said = _draft(
+        tmp_path,
+        [
+            ["2025年某区企业研发情况统计表"],
+            ["填报单位：区科委", "", "单位：万元"],
+            ["主体代码", "期间", "研发支出"],
+            [CODE, "2025", "98"],
+        ],
+    )
+    drafted = yaml.safe_load(text)
+    assert list(drafted["columns"]) == ["主体代码", "期间", "研发支出"]
+    assert "the header is on line 3" in said

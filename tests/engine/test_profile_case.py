@@ -169,3 +169,19 @@ def test_a_decimal_field_is_not_told_of_yuan() -> None:
     with pytest.raises(PolicyError) as caught:
         profile_from_case({"energy_consumption": "20万"}, data_year=2025)
     assert "yuan" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("case", "day"),
+    [
+        ({"registration_date": "2020/01/01"}, "2020-01-01"),
+        ({"registration_date": "2020年1月5日"}, "2020-01-05"),
+        ({"high_tech": ["2024/01/01", "2026-12-31"]}, "2024-01-01"),
+    ],
+)
+def test_a_date_in_a_documents_form_says_the_day_to_write(case: dict, day: str) -> None:
+    """Regression: 'registration_date: 2020/01/01' in a test profile was refused with
+    "'2020/01/01' is not a date (YYYY-MM-DD)", where the same date in valid_from says
+    "write dates as YYYY-MM-DD: 2020-01-01 for 2020/01/01"."""
+    with pytest.raises(PolicyError, match=f"write dates as YYYY-MM-DD: {day} for "):
+        profile_from_case(case, data_year=2024)

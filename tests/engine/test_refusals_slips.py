@@ -232,3 +232,19 @@ def test_a_qualification_in_quotes_names_the_call_to_write(written: str) -> None
 def test_a_text_that_names_no_qualification_keeps_the_usage() -> None:
     message = _criterion_refusal("holds('innovation')").message
     assert "usage: holds(qualification)" in message and "without quotes" not in message
+
+
+@pytest.mark.parametrize(
+    ("sign", "ascii_sign"),
+    [("≧", ">="), ("≦", "<="), ("⩾", ">="), ("⩽", "<="), ("≮", ">="), ("≯", "<=")],
+)
+def test_the_other_comparison_signs_of_chinese_documents_name_the_ascii_one(
+    sign: str, ascii_sign: str
+) -> None:
+    """'rd_expense ≧ 0.05 * revenue' (≧ and ≦ are in GB 2312 beside ≥, and ≮ 'not less
+    than' / ≯ 'not more than' are how some documents print 不低于 / 不高于) was refused as
+    "'≧' is not part of the rule language (see docs/policies.md §4 ...)", naming no
+    operator, where '≥' says to write '>='."""
+    message = _criterion_refusal(f"employees {sign} 10 > 0").message
+    assert f"'{sign}' is not part of the rule language: write '{ascii_sign}'" in message
+    assert message.endswith("(at character 11 of the expression)")

@@ -470,3 +470,18 @@ def test_a_draft_of_fields_from_several_registries_says_so_and_ties_go_to_the_fi
     )
     one = draft_mapping(["统一社会信用代码", "年度", "营业收入"], name="o").to_yaml()
     assert "registry: tax\n" in one
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("科委", "science"), ("税务局", "tax"), ("统计局", "statistics"), ("Tax", "tax")],
+)
+def test_a_registry_written_by_its_chinese_name_says_which_to_write(
+    written: str, meant: str
+) -> None:
+    """'registry: 科委' (the office's own name for the science commission) was refused with
+    the list of registry codes alone, though the dictionary labels 'science' 科委."""
+    with pytest.raises(MappingError) as err:
+        parse_mapping(GOOD.replace("registry: tax", f"registry: {written}"), "m.yaml")
+    assert f"registry '{written}' is not one of" in str(err.value)
+    assert f"did you mean '{meant}'" in str(err.value), str(err.value)

@@ -87,6 +87,14 @@ ADVICE = {
     "\u2265": "write '>='",
     "\u2264": "write '<='",
     "\u2260": "write '<>'",
+    # The same signs as other fonts and GB 2312 print them: ≧ ≦ ⩾ ⩽, and ≮ (not less
+    # than) / ≯ (not more than), a document's way of printing 不低于 / 不高于.
+    "\u2267": "write '>='",
+    "\u2266": "write '<='",
+    "\u2a7e": "write '>='",
+    "\u2a7d": "write '<='",
+    "\u226e": "write '>='",
+    "\u226f": "write '<='",
     "\u00d7": "write '*'",
     "\u00f7": "write '/' (in a criterion; an amount formula multiplies by a rate instead)",
     # The words a policy document joins its conditions with, and its units of money.
