@@ -20,8 +20,10 @@ from test_version_fix import INSURED, E, _exported, _v1, _v2
 
 from huiqi.accounts.testing import OFFICER
 from huiqi.delivery import topup
-from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant
+from huiqi.delivery.correction_queue import corrections
+from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
 from huiqi.delivery.review import ReviewConflict, resolve_flag
+from huiqi.delivery.version_fix import correction_due
 
 
 def _given(factory: sessionmaker[Session]) -> int:
@@ -154,3 +156,20 @@ def test_a_new_version_of_a_policy_that_topped_up_another_adds_only_above_the_gr
     _, ent = _v2(sessions, tmp_path, 400_000, exclusivity_group="g")
     resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="新版本")
     assert _given(sessions) == 40_000_000
+
+
+@pytest.mark.parametrize("yuan", [400_000, 600_000])
+def test_the_flagged_queue_offers_what_correct_would_do_in_a_held_group(
+    sessions: sessionmaker[Session], tmp_path: Path, yuan: int
+) -> None:
+    """Regression (review, qa10): the queue's set-based preview ignored what another policy's
+    top-up gave the group. Below the group's highest it offered p v2's 50,000 over p v1's
+    350,000, which 'correct' refuses; above it, 250,000 over p v1 where 'correct' grants
+    100,000 over the group's 500,000."""
+    _q_topped_up(sessions, tmp_path)
+    pv, ent = _v2(sessions, tmp_path, yuan, exclusivity_group="g")
+    with sessions() as s:
+        offered = corrections(s, [(ent.id, "excluded")]).get(ent.id)
+        due = correction_due(s, s.get(Entitlement, ent.id), s.get(PolicyVersion, pv.id))  # type: ignore[arg-type]
+    assert offered == due
+    assert (due is None) == (yuan == 400_000)
