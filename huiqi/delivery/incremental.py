@@ -23,7 +23,9 @@ what those earlier versions hold for the changed enterprises (``earlier_flags``,
 first delivery will): qa1 found that an enterprise that stopped qualifying while version 2
 awaited its first delivery kept its version 1 grant unflagged, and the next export paid
 it. A version outside its window (``valid_from`` to ``valid_to``) delivers nothing new
-here either, as ``publish.deliver`` (qa1: a closed policy granted a newcomer).
+here either, as ``publish.deliver`` (qa1: a closed policy granted a newcomer); what it
+delivered is still judged on the changed data and flagged where they no longer support it
+(qa10: an unpaid grant of an enterprise that stopped qualifying was otherwise exported).
 """
 
 from __future__ import annotations
@@ -110,7 +112,10 @@ class ChangeReport:
                 f" version: {', '.join(self.judged)}"
             )
         if self.closed:
-            lines.append(f"window closed or not yet open, left alone: {', '.join(self.closed)}")
+            lines.append(
+                "window closed or not yet open, nothing new delivered (what they hold is"
+                f" judged): {', '.join(self.closed)}"
+            )
         lines += [f"  {r.summary()}" for r in self.reports if r.new_records or r.errors]
         return "\n".join(lines)
 
@@ -173,25 +178,30 @@ def deliver_changes(
             newest[pv.policy_id] = max(newest.get(pv.policy_id, 0), pv.version)
         versions = [pv for pv in published if pv.version == newest[pv.policy_id]]
         replaced = [f"{pv.policy_id} v{pv.version}" for pv in published if pv not in versions]
-        # Outside its window a version delivers nothing new (publish.deliver) and judges
-        # nothing: what it delivered stays.
+        # Outside its window a version delivers nothing new (publish.deliver); what it
+        # delivered stays, and is still judged on the changed data (flagged, never taken
+        # back): qa10 found that an unpaid grant of an enterprise that had stopped
+        # qualifying went unflagged once valid_to had passed, and the next export paid it.
         day = full_delivery.today()
         closed = [pv for pv in versions if not pv.valid_from <= day <= pv.valid_to]
         versions = [pv for pv in versions if pv not in closed]
         last = _last_delivered(s, [pv.id for pv in versions])
+        held = _last_delivered(s, [pv.id for pv in closed])
         stand_in = _stand_ins(s, [pv for pv in versions if pv.id not in last])
         compiled = {
-            pv.id: compiled_version(pv) for pv in versions if pv.id in last or pv.id in stand_in
+            pv.id: compiled_version(pv)
+            for pv in (*versions, *closed)
+            if pv.id in last or pv.id in stand_in or pv.id in held
         }
         modes = {pv.id: (pv.delivery, f"{pv.policy_id} v{pv.version}") for pv in versions}
-    seen = {**last, **{v: snap for v, (_, snap) in stand_in.items()}}
+    seen = {**last, **held, **{v: snap for v, (_, snap) in stand_in.items()}}
     report = ChangeReport(sid, min(seen.values()) if seen else None)
     report.undelivered = [modes[pv.id][1] for pv in versions if pv.id not in last]
     report.judged = [modes[v][1] for v in stand_in]
     report.replaced = replaced
     report.closed = [f"{pv.policy_id} v{pv.version}" for pv in closed]
     behind = [pv.id for pv in versions if pv.id in last]
-    program = program_for([compiled[v] for v in (*behind, *stand_in)])
+    program = program_for([compiled[v] for v in (*behind, *stand_in, *held)])
     if usccs is None and seen:
         since = min(seen.values())
         usccs = changed_enterprises(snapshot, since, links=program.links) if since < sid else []
@@ -209,6 +219,10 @@ def deliver_changes(
         report.flagged += _judge_earlier(
             settings, factory, {v: compiled[v] for v in stand_in}, changed, sid, actor.username
         )
+    if held and changed:
+        report.flagged += _judge_closed(
+            settings, factory, {v: compiled[v] for v in held}, changed, sid, actor.username
+        )
     with transaction(factory) as s:
         now = utcnow()
         # The earlier version stands in for the never-delivered newest one: its records
@@ -216,6 +230,8 @@ def deliver_changes(
         # still reads as never delivered, its first delivery the officer's.
         for earlier, _ in stand_in.values():
             s.add(DeliveryRun(policy_version_id=earlier, snapshot_id=sid, finished_at=now))
+        for pv_id in held:  # judged on this snapshot, nothing new delivered
+            s.add(DeliveryRun(policy_version_id=pv_id, snapshot_id=sid, finished_at=now))
         for pv_id in behind:
             rep = next((r for r in report.reports if r.policy_version_id == pv_id), None)
             s.add(
@@ -310,6 +326,31 @@ def _judge_earlier(
         if t.status in (MatchStatus.ELIGIBLE, ERROR):
             kept[version_of[t.policy_id, t.version]].add(t.uscc)
     return flag_earlier(settings, factory, compiled, kept, sid, actor, usccs=changed)
+
+
+def _judge_closed(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    compiled: dict[int, CompiledPolicy],
+    changed: list[str],
+    sid: int,
+    actor: str,
+) -> int:
+    """Flag what the versions ``compiled`` (their window closed) hold for the ``changed``
+    enterprises that snapshot ``sid`` no longer makes eligible; deliver nothing."""
+    traces = get_backend("single").trace(
+        open_snapshot(settings, sid),
+        list(compiled.values()),
+        usccs=changed,
+        statuses=(MatchStatus.ELIGIBLE, ERROR),
+    )
+    version_of = {(cp.policy.id, cp.policy.version): v for v, cp in compiled.items()}
+    keep = {
+        (version_of[t.policy_id, t.version], t.uscc)
+        for t in traces
+        if t.status in (MatchStatus.ELIGIBLE, ERROR)
+    }
+    return _flag_changed(settings, factory, compiled, changed, keep, sid, actor)
 
 
 def _flag_changed(

@@ -123,3 +123,27 @@ def test_nothing_new_is_delivered_after_the_window_closed(
     # As a full delivery: nothing new once the window has closed.
     assert deliver(settings, sessions, v1.id, actor=SCHEDULER).closed_on == dt.date(2026, 12, 31)
     assert ledger(sessions) == before
+
+
+def test_after_the_window_closed_a_grant_the_new_data_no_longer_support_is_flagged(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review, qa10): the window fix left a closed version out of incremental
+    delivery entirely, its judging too. E, granted 8,000 yuan before valid_to and not yet
+    paid, stopped qualifying on the next import: its grant stayed unflagged and the next
+    export paid it; before that fix the same run flagged it. Nothing new is delivered."""
+    settings, _ = build_store(tmp_path, {E: 8, F: 8})
+    v1 = publish(settings, sessions, policy_yaml("p", valid_to=dt.date(2026, 12, 31)))
+    monkeypatch.setenv("HUIQI_TODAY", "2027-01-05")
+    change_store(tmp_path, {E: 0, F: 8, N: 3})
+
+    report = deliver_changes(settings, sessions, actor=SCHEDULER)
+
+    held = _v1_records(sessions, v1)
+    assert held[E].review_flag and held[E].status == "granted"
+    assert not held[F].review_flag
+    assert (report.flagged, report.new_records, report.closed) == (1, 0, ["p v1"])
+    assert {u for u, *_ in ledger(sessions)} == {E, F}
+    assert _exported(sessions, tmp_path) == [800_000]  # F's alone; E's waits for the officer
+    again = deliver_changes(settings, sessions, actor=SCHEDULER)
+    assert (again.changed, again.flagged) == (0, 0)
