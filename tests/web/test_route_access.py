@@ -187,6 +187,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/attachments/{attachment_id}/remove"): PORTAL,
     ("POST", "/console/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/console/applications/{record_id}/reject"): frozenset({"officer"}),
+    ("POST", "/console/complaints/detect"): frozenset({"complaints"}),
     ("POST", "/console/complaints/{complainant_id}/decide"): frozenset({"complaints"}),
     ("POST", "/console/complaints/import"): frozenset({"complaints", "steward"}),
     ("POST", "/console/corrections/{request_id}/decide"): frozenset({"steward"}),
