@@ -193,6 +193,10 @@ def test_files_attached_as_the_listed_documents_let_the_application_be_submitted
         from huiqi.delivery.models import Entitlement
 
         assert s.get(Entitlement, record).status == "submitted"  # type: ignore[union-attr]
+    # Submitted, its files are fixed: the page no longer asks to attach each one (qa4: it
+    # still said "attach each as a file … then submit" above "can no longer be added").
+    page = " ".join(client.get(f"/policies/{DOCS}").text.split())
+    assert "不能再添加或删除" in page and "每项必需材料都有文件后" not in page
 
 
 def test_a_refused_file_keeps_the_document_it_was_chosen_for(portal: Portal) -> None:
