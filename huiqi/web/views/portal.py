@@ -14,7 +14,7 @@ from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import notify
 from huiqi.delivery import service as ledger
-from huiqi.delivery.message_policies import policies_told
+from huiqi.delivery.message_links import message_links
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
@@ -99,10 +99,10 @@ def inbox(
         messages = notify.inbox(s, code, actor=actor, limit=INBOX_PAGE + 1, before_id=before)
         more = len(messages) > INBOX_PAGE
         messages = messages[:INBOX_PAGE]
-        policies = policies_told(s, messages)  # each message's link to its policy (qa4)
+        links = message_links(s, messages)  # where each message is followed (qa4)
     context = {
         "messages": messages,
-        "policies": policies,
+        "links": links,
         "asked_uscc": uscc,  # a park operator's: the policy pages it links to name it too
         "uscc": code,
         "before": before,
