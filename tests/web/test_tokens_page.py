@@ -18,6 +18,8 @@ def test_an_admin_issues_lists_and_revokes_a_token_on_the_console(portal: Portal
     page = admin.get("/console/tokens")
     assert page.status_code == 200 and 'action="/console/tokens"' in page.text
     assert 'href="/console/tokens"' in admin.get("/console").text  # offered on the index
+    # The users page, where an account "signs in with API tokens only", links to it.
+    assert 'id="tokens-link"' in admin.get("/console/users").text
     token = page_token(admin, "/console/tokens")
     made = admin.post(
         "/console/tokens",
