@@ -61,6 +61,7 @@ from huiqi.web.views import (
     ratings,
     requests,
     simulate_page,
+    tokens_page,
     users_page,
 )
 
@@ -162,6 +163,7 @@ def create_app(
     app.include_router(imports_page.router, dependencies=PAGE_CHECKS)
     app.include_router(finance_page.router, dependencies=PAGE_CHECKS)
     app.include_router(users_page.router, dependencies=PAGE_CHECKS)
+    app.include_router(tokens_page.router, dependencies=PAGE_CHECKS)
     app.include_router(audit_page.router, dependencies=PAGE_CHECKS)
     app.mount("/static", StaticFiles(packages=[("huiqi.web", "static")]), name="static")
     idempotent.install(app)  # inside the body limit: what it reads ahead is bounded

@@ -115,6 +115,12 @@ PAGES: tuple[ConsolePage, ...] = (
         frozenset({Role.ADMIN}),
     ),
     ConsolePage(
+        "/console/tokens",
+        N_("API tokens"),
+        N_("API tokens: issue, list and revoke"),
+        frozenset({Role.ADMIN}),
+    ),
+    ConsolePage(
         "/console/audit",
         N_("Audit log"),
         N_("Audit log: who did what, when and why"),

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.accounts import service as accounts
+from huiqi.accounts import tokens
 from huiqi.accounts.roles import Role, RoleGrant
 from huiqi.complaints.models import Complainant
 from huiqi.db.engine import transaction
@@ -166,6 +167,9 @@ def build_cast(portal: Portal) -> Objects:
     with transaction(portal.factory) as s:
         ids["request_file"] = s.scalars(select(DeskAttachment.id)).one()
         ids["officer_message"] = _officer_message(s, "desk-policy", int(ids["request"]))
+        # A token of a user of its own, for the console's tokens page to revoke (qa4).
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        ids["token"] = tokens.create_token(s, actor=admin, name="路由测试", username="ent3")[0].id
     with portal.factory() as s:
         ids["complainant"] = s.scalars(select(Complainant.id)).one()
         ids["version"] = s.scalars(

@@ -218,7 +218,7 @@ def pages_of(world: Portal) -> dict[str | None, list[str]]:
             "/console/inbox",
             *(f"/console/jobs/{job}" for job in jobs),
         ],
-        "admin": ["/console/users", "/console/audit"],
+        "admin": ["/console/users", "/console/tokens", "/console/audit"],
     }
 
 

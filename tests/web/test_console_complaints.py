@@ -88,3 +88,45 @@ def test_every_score_reason_has_its_chinese_reading() -> None:
     for rule in RULES:
         why = rule.explain(values, Thresholds())
         assert localise(en, why) == why and localise(zh, why) != why, rule.name
+
+
+def test_an_officer_runs_the_detection_from_the_console_after_an_import(portal: Portal) -> None:
+    """QA (qa4): a complaint officer who imported an export on the page had no way there to
+    score it: the queue stayed empty ("no flagged complainant"), the detection ran only from
+    the command line. The queue's page now runs it and says what it found."""
+    stream = generate(Scenario(complaints=600, seed=11))
+    export, _ = write_stream(stream, portal.settings.data_dir / "complaints-detect")
+    importer = Actor.of("seed-importer", "complaint_officer")
+    with transaction(portal.factory) as s:
+        import_complaints(portal.settings, s, actor=importer, path=export)
+        admin = accounts.actor_of(accounts.find_user(s, "admin"))
+        accounts.add_user(
+            s,
+            actor=admin,
+            username="complaints-detect",
+            roles=[RoleGrant(Role.COMPLAINT_OFFICER)],
+            password=PASSWORD,
+        )
+    officer = sign_in(portal.client(), "complaints-detect")
+    page = officer.get("/console/complaints").text
+    assert 'action="/console/complaints/detect"' in page
+    token = page_token(officer, "/console/complaints")
+    done = officer.post(
+        "/console/complaints/detect", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        "/console/complaints?done=detected"
+    )
+    after = officer.get(done.headers["location"]).text
+    with portal.factory() as s:
+        stats = complaint_stats(s, actor=importer)
+    assert stats.flagged > 0 and len(re.findall(r'data-complainant="\d+"', after)) > 0
+    assert 'id="detected"' in after and f"{stats.flagged:,}" in after
+    # Nobody else runs it: an enterprise is refused, whatever it posts.
+    ent = sign_in(portal.client(), "ent1")
+    refused = ent.post(
+        "/console/complaints/detect",
+        data={"csrf_token": page_token(ent, "/home")},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403

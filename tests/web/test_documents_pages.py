@@ -193,6 +193,10 @@ def test_files_attached_as_the_listed_documents_let_the_application_be_submitted
         from huiqi.delivery.models import Entitlement
 
         assert s.get(Entitlement, record).status == "submitted"  # type: ignore[union-attr]
+    # Submitted, its files are fixed: the page no longer asks to attach each one (qa4: it
+    # still said "attach each as a file … then submit" above "can no longer be added").
+    page = " ".join(client.get(f"/policies/{DOCS}").text.split())
+    assert "不能再添加或删除" in page and "每项必需材料都有文件后" not in page
 
 
 def test_a_refused_file_keeps_the_document_it_was_chosen_for(portal: Portal) -> None:
@@ -222,3 +226,24 @@ def test_a_refused_file_keeps_the_document_it_was_chosen_for(portal: Portal) -> 
     # Without a refusal the first required document still missing is chosen.
     page = client.get(f"/policies/{DOCS}?document=审计报告").text
     assert '<option value="申请表" selected>' in page and "autofocus" not in page
+
+
+def test_a_submission_refused_for_missing_files_stays_on_the_policy_page(portal: Portal) -> None:
+    """QA (qa4): submitting without the required files answered the bare error page, whose
+    message said to upload them "on this page under Attachments", with only a link to the
+    start page: no upload form, no way back. The refusal is now shown on the policy page,
+    above the submit button, with the attachments' upload form below."""
+    from portal_data import page_token
+
+    client = sign_in(portal.client(), "ent4")
+    page = client.get(f"/policies/{DOCS}").text
+    record = re.search(r'name="record_id" value="(\d+)"', page)
+    assert record, page[-3000:]
+    refused = client.post(
+        f"/policies/{DOCS}/submit",
+        data={"csrf_token": page_token(client, f"/policies/{DOCS}"), "record_id": record.group(1)},
+    )
+    assert refused.status_code == 409
+    assert 'id="submit-error"' in refused.text and "申请表" in refused.text
+    assert 'id="submit-button"' in refused.text  # the form to submit again
+    assert re.search(r'<form[^>]*action="/policies/web-docs/attachments', refused.text)

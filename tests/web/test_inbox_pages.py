@@ -60,3 +60,57 @@ def test_older_messages_follow_on_further_pages(portal: Portal) -> None:
     assert re.search(rf'<li class="message read" id="message-{rest[0]}"', again)
     # A cursor that is not an id is refused, not a server error.
     assert client.get("/inbox?before=x").status_code in (400, 422)
+
+
+def test_a_message_about_a_policy_links_to_the_policy(portal: Portal) -> None:
+    """QA (qa4): an offer in the inbox said "请于…前一键确认" (confirm with one click by …)
+    with no link or button: the enterprise had to find the policy in the catalogue itself.
+    Each message about a policy now links to that policy's page, where its status and the
+    button to confirm are; a message about no policy has no such link."""
+    from portal_data import APPLY, AUTO, OFFER
+
+    uscc = portal.usccs[6]
+    with transaction(portal.factory) as s:
+        enqueue(
+            s,
+            uscc=uscc,
+            kind="reminder",
+            subject="无关政策的提醒",
+            body="请查看。",
+            dedupe_key=f"qa4-inbox:{uscc}",
+            channels=[],
+        )
+    html = sign_in(portal.client(), "ent6").get("/inbox").text
+    items = re.findall(r'<li class="message [a-z]+" id="message-\d+">(.*?)</li>', html, re.S)
+    for pid in (AUTO, OFFER, APPLY):
+        about = [li for li in items if f"测试政策{pid}" in li]
+        assert about, pid
+        assert all(f'href="/policies/{pid}"' in li for li in about), pid
+    unrelated = [li for li in items if "无关政策的提醒" in li]
+    assert unrelated and 'href="/policies/' not in unrelated[0]
+
+
+def test_a_message_about_a_request_payment_or_correction_links_to_its_page(
+    portal: Portal,
+) -> None:
+    """QA (qa4): "您的诉求（编号 1）已答复 … 请在门户中对答复评价" (rate the answer in the
+    portal) had no link to the request; a payment's and a data correction's messages none to
+    the grants or the data page. Each now links to the page where it is followed."""
+    uscc = portal.usccs[6]
+    told = {
+        "desk:41:replied": "诉求已答复",
+        "paid:42:7": "资金已拨付",
+        "correction:43": "更正已受理",
+    }
+    with transaction(portal.factory) as s:
+        for key, subject in told.items():
+            enqueue(s, uscc=uscc, kind="x", subject=subject, body="。", dedupe_key=key, channels=[])
+    html = sign_in(portal.client(), "ent6").get("/inbox").text
+    items = re.findall(r'<li class="message [a-z]+" id="message-\d+">(.*?)</li>', html, re.S)
+
+    def item(subject: str) -> str:
+        return next(li for li in items if subject in li)
+
+    assert 'href="/requests/41"' in item("诉求已答复")
+    assert 'href="/grants"' in item("资金已拨付")
+    assert 'href="/my-data"' in item("更正已受理")

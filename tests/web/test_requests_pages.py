@@ -595,3 +595,22 @@ def test_a_transfer_says_where_the_request_went(portal: Portal) -> None:
     assert said in queue.text, queue.text[:3000]
     forged = officer.get("/console/requests?transferred=1&to=请拨打电话领取").text
     assert 'id="transferred"' not in forged and "请拨打电话领取" not in forged
+
+
+def test_a_request_about_a_grant_names_it_as_a_grant_number(portal: Portal) -> None:
+    """QA (qa4): the grant a request concerns read "资金拨付: 3" (disbursement) on the
+    enterprise's and the officer's request pages, and the finance page's column of failed
+    grants was headed 资金拨付 too, above grant numbers: the word for a grant's number is
+    发放编号, as on the grants page."""
+    client = portal.client()
+    grants = client.get("/api/v1/grants", headers=bearer(portal, "ent5")).json()
+    assert grants, "ent5 holds the automatic policy's grant"
+    made = client.post(
+        "/api/v1/requests",
+        json={"category": "funding", "text": "补贴何时到账？", "grant_id": grants[0]["id"]},
+        headers=bearer(portal, "ent5"),
+    )
+    assert made.status_code == 200, made.text
+    page = sign_in(portal.client(), "ent5").get(f"/requests/{made.json()['id']}").text
+    assert f"<dt>发放编号</dt><dd>{grants[0]['id']}</dd>" in page
+    assert "资金拨付" not in page

@@ -124,6 +124,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("GET", "/console/requests/stats"): DESKS,
     ("GET", "/console/requests/{request_id}"): REQUEST_DESK,
     ("GET", "/console/simulate"): frozenset({"author", "publisher", "outsider"}),
+    ("GET", "/console/tokens"): frozenset({"admin"}),
     ("GET", "/console/users"): frozenset({"admin"}),
     # As GET /api/v1/grants: the ledger's readers (an admin and a finance officer see no stars).
     ("GET", "/grants"): PORTAL | ITS_DISTRICT | {"admin", "finance"},
@@ -187,11 +188,14 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/attachments/{attachment_id}/remove"): PORTAL,
     ("POST", "/console/applications/{record_id}/approve"): frozenset({"officer"}),
     ("POST", "/console/applications/{record_id}/reject"): frozenset({"officer"}),
+    ("POST", "/console/complaints/detect"): frozenset({"complaints"}),
     ("POST", "/console/complaints/{complainant_id}/decide"): frozenset({"complaints"}),
     ("POST", "/console/complaints/import"): frozenset({"complaints", "steward"}),
     ("POST", "/console/corrections/{request_id}/decide"): frozenset({"steward"}),
     ("POST", "/console/finance/batches"): frozenset({"finance"}),
     # The form names no user: an admin is told to choose one (400), not refused.
+    ("POST", "/console/tokens"): frozenset({"admin"}),
+    ("POST", "/console/tokens/{token_id}/revoke"): frozenset({"admin"}),
     ("POST", "/console/users"): frozenset({"admin"}),
     ("POST", "/console/users/disabled"): frozenset({"admin"}),
     ("POST", "/console/users/roles"): frozenset({"admin"}),

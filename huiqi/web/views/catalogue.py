@@ -31,9 +31,10 @@ from huiqi.errors import HuiqiError
 from huiqi.web import i18n
 from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Viewer, actor_of
+from huiqi.web.errors import status_of
 from huiqi.web.filters import parse_filter
 from huiqi.web.portal import NOT_COUNTED, enterprise_of, explain_policy
-from huiqi.web.render import page
+from huiqi.web.render import page, page_url
 from huiqi.web.views.attachments import ERRORS as ATTACH_ERRORS
 from huiqi.web.views.forms import Form, form_id
 
@@ -145,6 +146,16 @@ def policy_page(
     policy_id: str,
     uscc: str = "",
 ) -> Response:
+    return page(
+        request, "policy.html", _policy_context(request, settings, factory, who, policy_id, uscc)
+    )
+
+
+def _policy_context(
+    request: Request, settings: Any, factory: Any, who: Any, policy_id: str, uscc: str
+) -> dict[str, Any]:
+    """The policy page's context: its card and, for an enterprise (or its park operator
+    naming it), that enterprise's record, grant, files and checklist."""
     with reading(factory) as s:
         card = get_policy(s, policy_id)
     limit_mb = request.app.state.web.max_upload_bytes / 1024 / 1024
@@ -159,7 +170,7 @@ def policy_page(
     }
     if who.portal and (who.enterprise or uscc):
         context["mine"] = _enterprise_view(settings, factory, who, policy_id, uscc or None)
-    return page(request, "policy.html", context)
+    return context
 
 
 @contextmanager
@@ -183,20 +194,40 @@ def _commitments_named(request: Request, what: str, verb: str) -> Iterator[None]
 
 @router.post("/policies/{policy_id}/submit")
 def submit_page(
-    request: Request, factory: Factory, who: SignedIn, policy_id: str, form: Form
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    policy_id: str,
+    form: Form,
 ) -> Response:
-    """Submit the pre-filled application (申报); submitting again changes nothing."""
+    """Submit the pre-filled application (申报); submitting again changes nothing. A
+    refusal the enterprise can act on (files missing, a commitment not given) is shown on
+    the policy page above its button, with the attachments' form. Regression (qa4): it was
+    the bare error page, saying to upload the files "on this page" with no way back."""
     record_id = form_id(form.get("record_id"))
     if record_id is None:
         raise HuiqiError("the form names no application; reload the page")
-    with _commitments_named(request, "this application", "submit"):
-        applications.submit(
-            factory,
-            record_id,
-            actor=actor_of(who),
-            attest=form.get("attest") == "yes",
-            policy_id=policy_id,
-        )
+    try:
+        with _commitments_named(request, "this application", "submit"):
+            applications.submit(
+                factory,
+                record_id,
+                actor=actor_of(who),
+                attest=form.get("attest") == "yes",
+                policy_id=policy_id,
+            )
+    except HuiqiError as exc:
+        status = status_of(exc)
+        if status not in (400, 409, 422):  # not found, not allowed: the error page
+            raise
+        uscc = form.get("uscc", "")
+        context = _policy_context(request, settings, factory, who, policy_id, uscc)
+        if context["mine"] is None:  # no enterprise's section to show it in
+            raise
+        context["submit_error"] = str(exc)
+        here = page_url(f"/policies/{policy_id}", uscc=uscc or None)
+        return page(request, "policy.html", context | {"here": here}, status_code=status)
     suffix = f"?uscc={form['uscc']}&" if form.get("uscc") else "?"
     return RedirectResponse(f"/policies/{policy_id}{suffix}submitted=1", status_code=303)
 

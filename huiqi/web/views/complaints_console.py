@@ -1,25 +1,28 @@
 """The officer console's review queue of flagged complainants (职业举报): each with its
 score, the reasons for it, the shared attributes (masked) and near-identical texts, and a
-form to decide — confirmed professional or not — with a reason. One service call each
-(:mod:`huiqi.complaints.service`), which checks the complaint_officer role."""
+form to decide — confirmed professional or not — with a reason; and a button that runs the
+detection over every complaint held (after an import on the console's page, without it the
+queue stayed empty: qa4). One service call each (:mod:`huiqi.complaints.service`), which
+checks the complaint_officer role."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from huiqi.accounts.access import Actor
 from huiqi.complaints.service import (
     ComplaintError,
     complaint_stats,
     decide_complainant,
+    detect_complaints,
     review_queue,
 )
 from huiqi.db.engine import transaction
 from huiqi.errors import NotFoundError
-from huiqi.web.deps import Factory, SignedIn
+from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.i18n import N_
 from huiqi.web.views.forms import Form
 from huiqi.web.views.queues import Queue
@@ -46,6 +49,15 @@ COMPLAINANTS = Queue(
 @router.get("/console/complaints")
 def complaints_queue(request: Request, factory: Factory, who: SignedIn) -> Response:
     return COMPLAINANTS.page(request, factory, who)
+
+
+@router.post("/console/complaints/detect")
+def detect(factory: Factory, who: SignedIn, form: Form) -> Response:
+    """Score every complainant held (the service checks the role); the queue then shows
+    the run's flags."""
+    with transaction(factory) as s:
+        run = detect_complaints(s, actor=actor_of(who))
+    return RedirectResponse(f"/console/complaints?done=detected&id={run.run_id}", status_code=303)
 
 
 @router.post("/console/complaints/{complainant_id}/decide")

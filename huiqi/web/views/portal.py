@@ -14,6 +14,7 @@ from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import inbox as enterprise_inbox
 from huiqi.delivery import service as ledger
+from huiqi.delivery.message_links import message_links
 from huiqi.delivery.ratings import RATED_RECORDS, list_ratings
 from huiqi.web.console_pages import landing
 from huiqi.web.deps import AppSettings, Factory, SignedIn, actor_of
@@ -98,10 +99,13 @@ def inbox(
         messages = enterprise_inbox.inbox(
             s, code, actor=actor, limit=INBOX_PAGE + 1, before_id=before
         )
-    more = len(messages) > INBOX_PAGE
-    messages = messages[:INBOX_PAGE]
+        more = len(messages) > INBOX_PAGE
+        messages = messages[:INBOX_PAGE]
+        links = message_links(s, messages)  # where each message is followed (qa4)
     context = {
         "messages": messages,
+        "links": links,
+        "asked_uscc": uscc,  # a park operator's: the policy pages it links to name it too
         "uscc": code,
         "before": before,
         "next_page": _inbox_path(code, uscc, messages[-1].id) if more else None,
