@@ -15,9 +15,10 @@ So each delivery of the version also judges its set-aside records again, set-bas
   correction is due: flagged while the amount differs from the earlier grants', its
   question closed when it no longer does; one ``excluded`` event each;
 - where the enterprise is no longer eligible (nor in error), its correction flag is
-  closed (``review_closed``): nothing is due to an enterprise the newest data do not make
-  eligible, and the earlier grant is questioned on its own record
-  (:mod:`huiqi.delivery.earlier_flags`).
+  closed (``review_closed``) and its match status reads ``not_eligible``: nothing is due
+  to an enterprise the newest data do not make eligible, and the earlier grant is
+  questioned on its own record (:mod:`huiqi.delivery.earlier_flags`). A later snapshot
+  that makes it eligible again judges it again, as above, whatever its amount.
 
 A record that holds a grant (a correction was made) never changes here.
 """
@@ -62,11 +63,17 @@ def refresh_covered(
         return 0
     e = Entitlement
     held = s.execute(
-        select(e.id, e.uscc, e.computed_fen)
+        select(e.id, e.uscc, e.computed_fen, e.match_status)
         .where(*_set_aside(pv), e.uscc.in_(sorted(now_of)), e.snapshot_id != sid)
         .with_for_update()
     ).all()
-    changed = [(int(i), u, old) for i, u, old in held if old != now_of[u].amount_fen]
+    # The amount changed; or the enterprise is eligible again after a snapshot that found
+    # it not (its flag closed by close_lost_corrections), even at the same amount.
+    changed = [
+        (int(i), u, old)
+        for i, u, old, match in held
+        if old != now_of[u].amount_fen or match != MatchStatus.ELIGIBLE
+    ]
     if not changed:
         return 0
     earlier = once.earlier_grants(s, pv, {u for _, u, _ in changed})
@@ -82,6 +89,7 @@ def refresh_covered(
             update(Entitlement)
             .where(Entitlement.id == record_id, *_set_aside(pv))
             .values(
+                match_status=MatchStatus.ELIGIBLE,
                 computed_fen=row.amount_fen,
                 explanation=row.ledger,
                 snapshot_id=sid,
@@ -160,6 +168,8 @@ def _close(s: Session, pv: PolicyVersion, lost: list[tuple[int, str]], sid: int,
     now = utcnow()
     for record_id, code in lost:
         values: dict[str, object] = {
+            # As it is now: the next snapshot that finds it eligible judges it again.
+            "match_status": MatchStatus.NOT_ELIGIBLE,
             "review_flag": False,
             "review_reason": None,
             "review_criteria": None,

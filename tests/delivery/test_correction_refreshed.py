@@ -112,3 +112,20 @@ def test_an_enterprise_no_longer_eligible_is_not_corrected(
     with pytest.raises(ReviewConflict):
         resolve_flag(sessions, fix.id, actor=OFFICER, outcome="correct", reason="新版本金额")
     assert _exported(sessions, tmp_path) == [800_000]
+
+
+def test_eligible_again_at_the_same_amount_is_asked_again(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings, _ = build_store(tmp_path, {E: 8})
+    publish(settings, sessions, policy_yaml("p"))
+    v2 = publish(settings, sessions, policy_yaml("p", version=2, per_person=1200))
+    change_store(tmp_path, {E: 0})
+    deliver_changes(settings, sessions, actor=SCHEDULER)
+    lost = _record(sessions, v2)
+    assert not lost.review_flag and lost.match_status == "not_eligible"
+    sid = change_store(tmp_path, {E: 8})  # back to 9,600 yuan, the amount it had
+    deliver_changes(settings, sessions, actor=SCHEDULER)
+    again = _record(sessions, v2)
+    assert again.review_flag and again.match_status == "eligible"
+    assert (again.computed_fen, again.snapshot_id) == (960_000, sid)
