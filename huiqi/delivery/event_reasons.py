@@ -119,6 +119,18 @@ OFFER_AMOUNT_CHANGED = EventReason(
 ESTIMATE_CHANGED = EventReason(
     _CHANGED + "the application is not yet submitted", ("application_estimate",), _AMOUNTS
 )
+# A record set aside behind an earlier version's grant, judged again on newer data
+# (huiqi.delivery.covered_refresh).
+SET_ASIDE_AMOUNT_CHANGED = EventReason(
+    _CHANGED + "the record stays set aside behind the earlier version's grant",
+    ("excluded",),
+    _AMOUNTS,
+)
+SET_ASIDE_NO_LONGER_ELIGIBLE = EventReason(
+    "no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no correction is due",
+    ("review_closed",),
+    {"id": r"\d+", "version": r"\d+"},
+)
 NOW_ZERO = EventReason(
     "the data of snapshot %(snapshot)s give 0.00 yuan instead of %(was)s yuan;"
     " the %(what)s is withdrawn",

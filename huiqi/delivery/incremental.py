@@ -43,6 +43,7 @@ from huiqi.config import Settings
 from huiqi.db.engine import transaction
 from huiqi.delivery import counts, directory
 from huiqi.delivery import publish as full_delivery
+from huiqi.delivery.covered_refresh import close_lost_corrections
 from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
@@ -385,4 +386,6 @@ def _flag_changed(
     kept: dict[int, set[str]] = defaultdict(set)
     for v, u in keep:
         kept[v].add(u)
+    # A set-aside record whose enterprise is no longer eligible: no correction is due (qa7).
+    close_lost_corrections(factory, list(compiled), kept, sid, actor, usccs=changed)
     return flagged + flag_earlier(settings, factory, compiled, kept, sid, actor, usccs=changed)

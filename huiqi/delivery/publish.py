@@ -29,6 +29,7 @@ from huiqi.delivery import counts, directory, once, zero
 from huiqi.delivery.audit import savepoint
 from huiqi.delivery.auto import grant_in_bulk, grant_one_by_one, regrant_zero
 from huiqi.delivery.batchgc import paused_gc
+from huiqi.delivery.covered_refresh import close_lost_corrections, refresh_covered
 from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flag_closing import close_replaced_flags
 from huiqi.delivery.flags import flag_lost
@@ -90,6 +91,10 @@ def deliver_chunk(
             else:
                 # An enterprise whose amount was 0 and is no longer: granted now.
                 regrant_zero(s, pv, known, sid, username, rep)
+            if once.other_versions_exist(s, pv):
+                # A record set aside behind an earlier version's grant: what a correction
+                # would pay follows this snapshot's data (qa7).
+                refresh_covered(s, pv, known, sid, username)
             s.execute(
                 update(Entitlement)
                 .where(Entitlement.policy_version_id == pv.id, Entitlement.uscc.in_(existing))
@@ -268,6 +273,9 @@ def _deliver(
     # An enterprise in error is not known to have lost anything: not flagged.
     kept = {r.uscc for r in found if r.status in (MatchStatus.ELIGIBLE, ERROR)}
     rep.flagged += _flag_lost(settings, factory, cp, pv.id, kept, sid, actor.username)
+    # A set-aside record whose enterprise this snapshot no longer makes eligible: no
+    # correction is due (qa7).
+    close_lost_corrections(factory, [pv.id], {pv.id: kept}, sid, actor.username)
     # What earlier versions still hold (a grant this version's record is excluded behind)
     # for an enterprise this version no longer makes eligible.
     rep.flagged += flag_earlier(settings, factory, {pv.id: cp}, {pv.id: kept}, sid, actor.username)

@@ -118,23 +118,6 @@ def money_sent(s: Session, group: str, uscc: str, period: str) -> bool:
     return any(status in SENT for _, status in s.execute(_group_grants(group, uscc, period)))
 
 
-def top_ups(s: Session, rows: list[tuple[int, str]]) -> dict[int, int]:
-    """For a queue of ``(record id, status)`` rows: the difference each excluded record could
-    be granted, by record id (only those a top-up applies to)."""
-    found: dict[int, int] = {}
-    for record_id, status in rows:
-        if status != RecordStatus.EXCLUDED:
-            continue
-        ent = s.get(Entitlement, record_id)
-        pv = s.get(PolicyVersion, ent.policy_version_id) if ent is not None else None
-        if ent is None or pv is None:
-            continue
-        due = top_up_due(s, ent, pv)
-        if due is not None:
-            found[record_id] = due.difference_fen
-    return found
-
-
 def reserve_difference(
     s: Session, pv: PolicyVersion, ent: Entitlement, difference: int
 ) -> tuple[int, bool]:

@@ -56,6 +56,11 @@ TEMPLATES = (
         " the application is not yet submitted"
     ),
     N_(
+        "the data of snapshot %(snapshot)s give %(amount)s yuan instead of %(was)s yuan;"
+        " the record stays set aside behind the earlier version's grant"
+    ),
+    N_("no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no correction is due"),
+    N_(
         "the data of snapshot %(snapshot)s give 0.00 yuan instead of %(was)s yuan;"
         " the %(what)s is withdrawn"
     ),

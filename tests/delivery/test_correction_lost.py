@@ -7,7 +7,12 @@ policy: the delivery flagged E's version 1 grant (earlier_flags), but version 2'
 excluded record kept its correction flag. A reviewer's ``correct`` on it superseded the
 flagged grant and granted 9,600 yuan, unflagged, and the next export paid an enterprise
 the newest data found no longer eligible. The decision on the earlier grant's flag comes
-first: kept, the correction is made; withdrawn, there is nothing to correct."""
+first: kept, the correction is made; withdrawn, there is nothing to correct.
+
+Since qa7 the same delivery also closes version 2's correction flag (the newest data do
+not make E eligible: nothing is due, huiqi.delivery.covered_refresh); the question comes
+back when a later import makes E eligible again, with the amount that import gives, while
+the earlier grant's flag may still be open."""
 
 from __future__ import annotations
 
@@ -44,7 +49,12 @@ def _lost_after_v2(
     assert deliver_changes(settings, sessions, actor=SCHEDULER).flagged == 1
     held, fix = _record(sessions, v1), _record(sessions, v2)
     assert held.review_flag and held.status == "granted"
-    assert fix.review_flag and fix.status == "excluded"
+    assert not fix.review_flag and fix.status == "excluded"  # nothing due on these data
+    change_store(tmp_path, {E: 10})  # eligible again: v2 gives 12,000 yuan
+    deliver_changes(settings, sessions, actor=SCHEDULER)
+    held, fix = _record(sessions, v1), _record(sessions, v2)
+    assert held.review_flag  # still waiting for its decision
+    assert fix.review_flag and fix.computed_fen == 1_200_000
     return held, fix
 
 
@@ -66,7 +76,7 @@ def test_a_correction_waits_for_the_earlier_grants_flag(
     resolve_flag(sessions, held.id, actor=OFFICER, outcome="keep", reason="已核实")
     done = resolve_flag(sessions, fix.id, actor=OFFICER, outcome="correct", reason="新版本金额")
     assert done.status == "granted"
-    assert _exported(sessions, tmp_path) == [960_000]
+    assert _exported(sessions, tmp_path) == [1_200_000]
 
 
 def _pv(sessions: sessionmaker[Session], ent: Entitlement) -> PolicyVersion:

@@ -33,7 +33,7 @@ from huiqi.delivery.noticepdf import render_notice
 from huiqi.delivery.publish import deliver, publish_text
 from huiqi.delivery.review import ReviewConflict, resolve_flag
 from huiqi.delivery.service import list_records
-from huiqi.delivery.topup import top_ups
+from huiqi.delivery.topup_queue import top_ups
 
 A = uscc(1)
 DAY = dt.date(2026, 6, 1)

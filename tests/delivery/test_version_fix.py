@@ -33,7 +33,7 @@ from huiqi.delivery.models import (
     table_of,
 )
 from huiqi.delivery.review import ReviewConflict, resolve_flag
-from huiqi.delivery.topup import top_ups
+from huiqi.delivery.topup_queue import top_ups
 
 E = uscc(1)
 INSURED = 8  # v1: 43,750 yuan a person = 350,000 yuan

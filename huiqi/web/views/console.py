@@ -33,7 +33,7 @@ from huiqi.delivery.freetext import is_blank
 from huiqi.delivery.models import PolicyVersion
 from huiqi.delivery.review import ReviewError, require_reviewer, resolve_flag
 from huiqi.delivery.rows import ApplicationRow
-from huiqi.delivery.topup import top_ups
+from huiqi.delivery.topup_queue import top_ups
 from huiqi.web.deps import Factory, SignedIn, actor_of
 from huiqi.web.errors import status_of
 from huiqi.web.i18n import N_
