@@ -38,17 +38,24 @@ def test_a_correction_waits_for_the_flag_on_the_grant_it_corrects(
         base = s.scalars(select(Grant).where(Grant.uscc == E)).one()
         earlier = s.get(Entitlement, base.entitlement_id)
         assert earlier is not None and earlier.review_flag
+    # The newest data make v2's record not eligible (covered_refresh): nothing to correct.
+    with pytest.raises(ReviewConflict, match=rf"record {ent.id} is not flagged for review"):
+        resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="补差")
+    assert _live(sessions) == [(1, 35_000_000, "in_batch", None)]
+    assert _exported(sessions, tmp_path) == []
+    # A later snapshot makes it eligible again: v2's record asks for its correction again,
+    # which waits while the earlier grant's own flag is undecided.
+    settings, _ = build_store(tmp_path, {E: INSURED})
+    deliver(settings, sessions, v2.id, actor=OFFICER)
     with pytest.raises(
         ReviewConflict, match=rf"\(record {earlier.id}\) is flagged for review"
     ) as no:
         resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="补差")
     zh = localise(translations("zh-CN"), str(no.value))
     assert "已被标记待复核" in zh and "flagged" not in zh, zh
-    assert _live(sessions) == [(1, 35_000_000, "in_batch", None)]
     assert _exported(sessions, tmp_path) == []
     # The reviewer finds the enterprise still qualifies: the earlier record kept, the
     # correction may be decided.
-    build_store(tmp_path, {E: INSURED})
     resolve_flag(sessions, earlier.id, actor=OFFICER, outcome="keep", reason="数据有误")
     resolve_flag(sessions, ent.id, actor=OFFICER, outcome="correct", reason="补差")
     assert _exported(sessions, tmp_path) == [5_000_000]
