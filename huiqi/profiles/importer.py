@@ -285,7 +285,8 @@ def _import(
             report = ImportReport(
                 snapshot_id=snapshot_id,
                 file=str(file_path.resolve()),
-                mapping=chosen.name,
+                mapping=chosen.shown,
+                registry=chosen.registry,
                 format=source.format,
                 encoding=source.received or source.encoding,
                 sha256=source.sha256,
