@@ -14,6 +14,7 @@ from rich.table import Table
 
 from huiqi.cli.common import counted, yuan
 from huiqi.engine import MatchRun, PolicyTrace, ValueRead
+from huiqi.matching.gaptext import figure
 from huiqi.policies.model import Policy
 from huiqi.profiles.dictionary import load_dictionary
 
@@ -34,17 +35,35 @@ STATUS = {
 }
 
 
-def fmt_value(v: Any) -> str:
+def _places(v: Decimal) -> int:
+    """The decimals ``v`` has, trailing zeros left out."""
+    exponent = v.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def money_text(v: Decimal | int) -> str:
+    """Yuan to the fen (two decimals), with more only where the exact value has them (an
+    amount computed before rounding: 1,119.228): 19,260.0000 -> 19,260.00."""
+    places = max(2, _places(Decimal(v)))
+    return f"{Decimal(v):,.{places}f}"
+
+
+def number_text(v: Decimal | int) -> str:
+    """A number that is not money as written, without trailing zeros: 250.500000 and
+    250.50 -> 250.5, 3.1000 % -> 3.1 % (a ratio is read as the criterion compares it)."""
+    return figure(Decimal(v))
+
+
+def fmt_value(v: Any, unit: str | None = None) -> str:
+    """A value read, money (``unit`` yuan) to the fen and any other number without
+    padding. Regression (qa9): "250.50" (two places kept as if money) beside "250.5",
+    money written with one decimal ("321,000.5 元")."""
     if v is None:
         return "[yellow]missing[/]"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, Decimal):
-        text = f"{v:,}"
-        # A decimal field (6 places) reads as written: 250.500000 -> 250.5; money keeps its fen.
-        if "." in text and len(text.split(".")[1]) > 2:
-            text = text.rstrip("0").rstrip(".")
-        return text
+        return money_text(v) if unit == "yuan" else number_text(v)
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, list):
@@ -64,7 +83,7 @@ def fmt_code(r: ValueRead) -> str:
     """A value; an enum code with its Chinese label from its code list: 国家级 (national)."""
     f = load_dictionary().get(r.field)
     if r.type != "enum" or r.value is None or f is None or f.codes is None:
-        return fmt_value(r.value)
+        return fmt_value(r.value, r.unit)
     label = load_dictionary().codelist(f.codes).label(str(r.value))
     return f"{label} ({r.value})" if label != str(r.value) else str(r.value)
 
@@ -84,11 +103,12 @@ def render_explanation(console: Console, e: PolicyTrace) -> None:
     lines = [f"formula: {a.formula}"]
     lines += [f"  {fmt_read(r)}" for r in a.reads]
     if a.computed_yuan is not None:
-        lines.append(f"computed: {a.computed_yuan:,} yuan")  # exact, before rounding
+        # Exact, before rounding: to the fen, more decimals only where it has them.
+        lines.append(f"computed: {money_text(a.computed_yuan)} yuan")
     if a.floor is not None:
-        lines.append(f"floor: {a.floor:,} yuan")
+        lines.append(f"floor: {money_text(a.floor)} yuan")
     if a.cap is not None:
-        lines.append(f"cap: {a.cap:,} yuan")
+        lines.append(f"cap: {money_text(a.cap)} yuan")
     lines.append(f"amount (rounded half up to the fen): {yuan(a.amount_fen)} yuan")
     if e.status in ("near_miss", "not_eligible") and a.amount_fen:
         # Printed under a 'not eligible' panel, the amount alone read as what was coming.

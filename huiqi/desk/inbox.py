@@ -2,7 +2,13 @@
 
 A reminder (a deadline is near) goes to every desk officer of the request's department, an
 escalation (a deadline has passed) to every desk head of it; an officer with scope ``*``
-counts for every department, a disabled account for none. Each officer gets a message
+counts for every department, a disabled account for none. A department with no desk
+officer of its own (scope ``department:<name>``) is handled by its own desk head, who then
+gets the reminders too: an office whose head answers requests alone needs to hear of a near
+deadline, while a head with officers of their own hears only of passed ones (they would
+otherwise get every reminder twice over). A desk head of every department (``*``) oversees
+the desk and is never reminded. Regression (qa9): such a department was reminded of
+nothing, only escalated. Each officer gets a message
 once per request, kind and deadline: the sweep writes them only when its conditional
 UPDATE marked the request, and the table's unique key holds even so. An officer reads and
 marks read only their own messages.
@@ -76,15 +82,25 @@ def _row(m: OfficerMessage, pending: bool) -> OfficerMessageRow:
     )
 
 
+def _has_own_officer(session: Session, scope: str) -> bool:
+    """Whether an enabled desk officer is scoped to this department (``scope``)."""
+    own = select(UserRole.user_id).where(
+        UserRole.role == str(Role.DESK_OFFICER), UserRole.scope == scope
+    )
+    found = select(User.id).where(User.id.in_(own), User.disabled.is_(False)).limit(1)
+    return session.scalar(found) is not None
+
+
 def notify_officers(
     session: Session, req: DeskRequest, *, kind: str, task: str, due: dt.date, at: dt.datetime
 ) -> int:
     """Write the sweep's message about ``req`` to each officer it is for; the number written
     (none for an officer who already has it)."""
-    scopes = [f"department:{req.department}", "*"]
-    officers = select(UserRole.user_id).where(
-        UserRole.role == str(RECIPIENTS[kind]), UserRole.scope.in_(scopes)
-    )
+    own = f"department:{req.department}"
+    meant = and_(UserRole.role == str(RECIPIENTS[kind]), UserRole.scope.in_([own, "*"]))
+    if kind == "reminder" and not _has_own_officer(session, own):
+        meant = or_(meant, and_(UserRole.role == str(Role.DESK_HEAD), UserRole.scope == own))
+    officers = select(UserRole.user_id).where(meant)
     already = select(OfficerMessage.user_id).where(
         OfficerMessage.request_id == req.id, OfficerMessage.kind == kind, OfficerMessage.due == due
     )

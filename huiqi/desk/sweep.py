@@ -8,7 +8,8 @@ China is past the deadline, the request is escalated once per round (its head's 
 shows it: ``huiqi desk list --escalated``). Each mark is set by a conditional UPDATE, so
 two sweeps at the same time remind and escalate once; each is a history step, an
 audit event (``desk_reminded``, ``desk_escalated``) and a message in the console inbox of
-each desk officer (a reminder) or desk head (an escalation) of the department
+each desk officer (a reminder; the department's own desk head too when it has no desk
+officer of its own) or desk head (an escalation) of the department
 (:mod:`huiqi.desk.inbox`).
 
 What the working-day calendar cannot answer is a problem in the report (a deadline

@@ -84,7 +84,7 @@ def _from_snapshot(settings: Settings, s: SnapshotInfo) -> ImportEntry:
         snapshot_id=s.snapshot_id,
         at=s.created_at,
         kind=s.kind,
-        registry=s.registry or (report or {}).get("mapping"),
+        registry=s.registry or _registry(report or {}),
         file=_name(s.source_file),
         rows_read=s.rows_read,
         rows_accepted=s.rows_accepted,
@@ -92,6 +92,16 @@ def _from_snapshot(settings: Settings, s: SnapshotInfo) -> ImportEntry:
         rows_changed=_count(report, "rows_changed"),
         reported=report is not None,
     )
+
+
+def _registry(report: dict[str, Any]) -> str | None:
+    """The registry of an import that made no snapshot: the report's, or for a report
+    written before it named one, its mapping unless that was a file given by path."""
+    for key in ("registry", "mapping"):
+        value = report.get(key)
+        if isinstance(value, str) and not value.endswith((".yaml", ".yml")):
+            return value
+    return None
 
 
 def _from_folder(folder: Path) -> ImportEntry | None:
@@ -105,7 +115,7 @@ def _from_folder(folder: Path) -> ImportEntry | None:
         snapshot_id=None,
         at=at,
         kind="import",
-        registry=report.get("mapping") if isinstance(report.get("mapping"), str) else None,
+        registry=_registry(report),
         file=_name(report.get("file") if isinstance(report.get("file"), str) else None),
         rows_read=_count(report, "rows_read"),
         rows_accepted=_count(report, "rows_accepted"),

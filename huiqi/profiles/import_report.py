@@ -31,7 +31,7 @@ class ImportReport:
 
     snapshot_id: int | None  # None: no row was accepted, so no snapshot was made
     file: str
-    mapping: str
+    mapping: str  # its name; a mapping file given by path, its path (``Mapping.shown``)
     format: str
     encoding: str | None
     sha256: str
@@ -96,6 +96,9 @@ class ImportReport:
     # Money columns whose header names no unit, read in the unit the sheet declares for
     # them above or under the header ("营业收入 (万元, line 1)": huiqi.profiles.column_units).
     units_declared: list[str] = field(default_factory=list)
+    # The mapping's registry (market, tax...): the history's column for an import that made
+    # no snapshot (a snapshot records its own).
+    registry: str | None = None
     # The store's enterprises with no district code after the import (huiqi.profiles.no_district).
     no_district: int = 0
     no_district_first: list[str] = field(default_factory=list)

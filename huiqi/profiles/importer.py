@@ -67,6 +67,7 @@ from huiqi.profiles.normalised_csv import write_normalised
 from huiqi.profiles.parquetstage import drop_stage, is_view
 from huiqi.profiles.passive_rows import name_passive_rows, passive_columns
 from huiqi.profiles.readers import Source, open_source
+from huiqi.profiles.reject_cells import rejected_lines, stage_originals
 from huiqi.profiles.rejects_csv import write_rejects
 from huiqi.profiles.staging import Progress, load_stage
 from huiqi.profiles.store import ProfileStore
@@ -249,6 +250,9 @@ def _import(
                 shutil.rmtree(out)
             private_dir(out)
             rejects_path = out / "rejects.csv"
+            # The rejected lines' every cell, the columns the mapping leaves out included.
+            scale = 1 if wide is None else LINE_SCALE
+            originals = stage_originals(con, source, rejected_lines(con, scale))
             messages, per_field = write_rejects(
                 con,
                 rejects_path,
@@ -256,6 +260,7 @@ def _import(
                 headers=long_headers,
                 positions=long_positions,
                 wide=columns,
+                original=(source.headers, originals, scale),
             )
             normalised_path = out / "normalised.csv"
             normalised = write_normalised(
@@ -280,7 +285,8 @@ def _import(
             report = ImportReport(
                 snapshot_id=snapshot_id,
                 file=str(file_path.resolve()),
-                mapping=chosen.name,
+                mapping=chosen.shown,
+                registry=chosen.registry,
                 format=source.format,
                 encoding=source.received or source.encoding,
                 sha256=source.sha256,

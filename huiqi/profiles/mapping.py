@@ -158,6 +158,16 @@ class Mapping:
     # The file's money headers that name no unit, read in the unit the sheet declares for
     # them (header -> "万元, line 1": ``column_units``), for the report.
     declared_units: dict[str, str] = dataclass_field(default_factory=dict)
+    # A mapping file given by its path (``--mapping path/to/tax.yaml``): its absolute path.
+    given_path: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """How reports and the import history name it: a mapping given by path by its
+        path, so that one whose file (or ``name:``) is a built-in mapping's name is not
+        taken for the built-in one; any other by its name. Regression (qa9): a file
+        ``tax.yaml`` given by path was reported "with mapping 'tax'"."""
+        return self.given_path or self.name
 
     @property
     def keys(self) -> tuple[str, ...]:

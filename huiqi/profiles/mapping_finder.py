@@ -5,6 +5,7 @@ header fits (:mod:`huiqi.profiles.mapping` reads and checks each file)."""
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def get_mapping(name: str, folder: Path | None = None) -> Mapping:
         return mappings[name]
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_mapping_file(path)
+        return replace(load_mapping_file(path), given_path=str(path.resolve()))
     if path.suffix in (".yaml", ".yml") and not path.exists():
         # A path, mistyped or relative to another folder: "no mapping named" read as if
         # the file's name were taken for a mapping's name.

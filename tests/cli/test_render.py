@@ -54,7 +54,7 @@ def test_the_computed_amount_is_grouped_and_keeps_every_digit() -> None:
     cap and the amount beside it; every decimal stays (it is before rounding)."""
     text = printed(trace("16204.6542", 1_620_465))
     assert "computed: 16,204.6542 yuan" in text
-    assert "cap: 500,000 yuan" in text
+    assert "cap: 500,000.00 yuan" in text  # money to the fen (qa9)
     assert "16,204.65 yuan" in text
 
 

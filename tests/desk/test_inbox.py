@@ -183,3 +183,40 @@ def test_a_request_that_no_longer_waits_leaves_no_unread_reminder(
             (live, _) = officer_inbox(s, actor=officer)
             assert (live.task, live.done) == ("answer", False)
             assert unread_count(s, actor=officer) == 1
+
+
+def test_a_department_its_head_alone_handles_is_reminded_through_the_head(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Regression (qa9): reminders went to desk officers only, so in a department that its
+    own desk head handles alone (no desk officer scoped to it) nobody heard of a near
+    deadline; only the escalation after it arrived. Its head is reminded now; a head whose
+    department has its own desk officers, and a head of every department, are not."""
+    with transaction(sessions) as s:
+        for name, role in (
+            ("fin-officer", f"desk_officer=department:{FINANCE_BUREAU}"),
+            ("fin-head", f"desk_head=department:{FINANCE_BUREAU}"),
+            ("sci-head", f"desk_head=department:{SCIENCE}"),
+            ("every-officer", "desk_officer=*"),
+            ("every-head", "desk_head=*"),
+        ):
+            accounts.add_user(s, actor=ADMIN, username=name, roles=[RoleGrant.parse(role)])
+        staff = {
+            n: accounts.actor_of(accounts.find_user(s, n))
+            for n in ("fin-officer", "fin-head", "sci-head", "every-officer", "every-head")
+        }
+    science_rule(sessions)
+    req = filed(sessions, text="研发费用加计扣除咨询")  # → 市科委: ack by Sat 14 Feb
+    assert req.department == SCIENCE
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(13)).reminded == [req.id]
+    reminder = [("reminder", req.id, "acknowledge", "2026-02-14")]
+    assert inbox(sessions, staff["sci-head"]) == reminder
+    assert inbox(sessions, staff["every-officer"]) == reminder
+    for name in ("fin-officer", "fin-head", "every-head"):
+        assert inbox(sessions, staff[name]) == [], name
+    with transaction(sessions) as s:
+        assert sweep(s, actor=SCHEDULER, now=_at(16)).escalated == [req.id]
+    escalation = [("escalation", req.id, "acknowledge", "2026-02-14")]
+    assert inbox(sessions, staff["sci-head"]) == escalation + reminder  # newest first
+    assert inbox(sessions, staff["every-head"]) == escalation

@@ -102,3 +102,32 @@ def test_only_a_steward_reads_the_reports(settings: Settings, grant: RoleGrant) 
         read_import(settings, actor=other, ref="1")
     with pytest.raises(AccessDenied):
         import_report_file(settings, actor=other, ref="1", name="rejects.csv")
+
+
+def test_a_mapping_file_given_by_path_is_reported_by_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (qa9): a mapping file given by path whose name is a built-in mapping's
+    (market.yaml, name: market) was reported "with mapping 'market'", in the summary, the
+    report and the history's page, as if the built-in one had been used."""
+    from importlib import resources
+
+    own = tmp_path / "office" / "market.yaml"
+    own.parent.mkdir()
+    own.write_bytes(resources.files("huiqi.profiles").joinpath("mappings/market.yaml").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(tmp_path / "data")
+    for name, text in (
+        ("ok.csv", f"{make('91310115MA1000001')},甲,310115\n"),
+        ("no.csv", "BAD,乙,1\n"),
+    ):
+        path = tmp_path / name
+        path.write_text(HEADER + text, encoding="utf-8")
+        report = import_file(settings, path, mapping="office/market.yaml")
+        assert report.mapping == str(own.resolve())
+        assert f"with mapping '{own.resolve()}'" in report.summary()
+    assert import_file(settings, path, mapping="market").mapping == "market"
+    entries = list_imports(settings, actor=STEWARD)
+    assert [e.registry for e in entries] == ["market", "market", "market"]
+    shown = [read_import(settings, actor=STEWARD, ref=e.ref).report["mapping"] for e in entries]
+    assert shown == ["market", str(own.resolve()), str(own.resolve())]
