@@ -315,17 +315,9 @@ def _judge_earlier(
 ) -> int:
     """Flag what earlier versions hold for the ``changed`` enterprises that the newest
     versions ``compiled`` (never delivered) do not make eligible on snapshot ``sid``."""
-    traces = get_backend("single").trace(
-        open_snapshot(settings, sid),
-        list(compiled.values()),
-        usccs=changed,
-        statuses=(MatchStatus.ELIGIBLE, ERROR),
-    )
-    version_of = {(cp.policy.id, cp.policy.version): v for v, cp in compiled.items()}
     kept: dict[int, set[str]] = defaultdict(set)
-    for t in traces:
-        if t.status in (MatchStatus.ELIGIBLE, ERROR):
-            kept[version_of[t.policy_id, t.version]].add(t.uscc)
+    for version, uscc in _still_eligible(settings, compiled, changed, sid):
+        kept[version].add(uscc)
     return flag_earlier(settings, factory, compiled, kept, sid, actor, usccs=changed)
 
 
@@ -339,6 +331,15 @@ def _judge_closed(
 ) -> int:
     """Flag what the versions ``compiled`` (their window closed) hold for the ``changed``
     enterprises that snapshot ``sid`` no longer makes eligible; deliver nothing."""
+    keep = _still_eligible(settings, compiled, changed, sid)
+    return _flag_changed(settings, factory, compiled, changed, keep, sid, actor)
+
+
+def _still_eligible(
+    settings: Settings, compiled: dict[int, CompiledPolicy], changed: list[str], sid: int
+) -> set[tuple[int, str]]:
+    """(version id, USCC) of the ``changed`` enterprises that the versions ``compiled`` make
+    eligible on snapshot ``sid``, or cannot judge (an error is never a lost eligibility)."""
     traces = get_backend("single").trace(
         open_snapshot(settings, sid),
         list(compiled.values()),
@@ -346,12 +347,11 @@ def _judge_closed(
         statuses=(MatchStatus.ELIGIBLE, ERROR),
     )
     version_of = {(cp.policy.id, cp.policy.version): v for v, cp in compiled.items()}
-    keep = {
+    return {
         (version_of[t.policy_id, t.version], t.uscc)
         for t in traces
         if t.status in (MatchStatus.ELIGIBLE, ERROR)
     }
-    return _flag_changed(settings, factory, compiled, changed, keep, sid, actor)
 
 
 def _flag_changed(
