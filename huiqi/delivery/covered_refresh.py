@@ -20,7 +20,10 @@ So each delivery of the version also judges its set-aside records again, set-bas
   questioned on its own record (:mod:`huiqi.delivery.earlier_flags`). A later snapshot
   that makes it eligible again judges it again, as above, whatever its amount.
 
-A record that holds a grant (a correction was made) never changes here.
+A record that holds a grant (a correction was made) never changes here. A record that its
+exclusivity group set aside (就高不重复, a top-up's to decide) is judged again by
+:mod:`huiqi.delivery.topup_refresh`; no longer eligible, its flag is closed here as well
+(``review_closed``, "no top-up is due"), so that nothing is paid on it (qa11).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from huiqi.engine import ResultRow
 from huiqi.money import format_yuan as yuan_text
 
 
-def _set_aside(pv: PolicyVersion) -> tuple[ColumnElement[bool], ...]:
+def set_aside(pv: PolicyVersion) -> tuple[ColumnElement[bool], ...]:
     """The terms of ``pv``'s records set aside with nothing granted on them."""
     e = Entitlement
     return (
@@ -64,7 +67,7 @@ def refresh_covered(
     e = Entitlement
     held = s.execute(
         select(e.id, e.uscc, e.computed_fen, e.match_status)
-        .where(*_set_aside(pv), e.uscc.in_(sorted(now_of)), e.snapshot_id != sid)
+        .where(*set_aside(pv), e.uscc.in_(sorted(now_of)), e.snapshot_id != sid)
         .with_for_update()
     ).all()
     # The amount changed; or the enterprise is eligible again after a snapshot that found
@@ -87,7 +90,7 @@ def refresh_covered(
         flagged = once.receivable(pv, row.amount_fen) != earlier[code].amount_fen
         s.execute(
             update(Entitlement)
-            .where(Entitlement.id == record_id, *_set_aside(pv))
+            .where(Entitlement.id == record_id, *set_aside(pv))
             .values(
                 match_status=MatchStatus.ELIGIBLE,
                 computed_fen=row.amount_fen,
@@ -146,7 +149,7 @@ def close_lost_corrections(
             e = Entitlement
             stmt = (
                 select(e.id, e.uscc)
-                .where(*_set_aside(pv), e.review_flag.is_(True))
+                .where(*set_aside(pv), e.review_flag.is_(True))
                 .order_by(e.id)
                 .with_for_update()
             )
@@ -178,6 +181,10 @@ def _close(s: Session, pv: PolicyVersion, lost: list[tuple[int, str]], sid: int,
         }
         if code in earlier:  # the note no longer says "flagged"
             values["status_reason"] = once.refusal(pv, earlier[code], None)
+        else:  # set aside by its exclusivity group: no top-up is due (qa11)
+            values["status_reason"] = reasons.GROUP_SET_ASIDE_NO_LONGER_ELIGIBLE(
+                id=sid, policy=pv.policy_id, version=pv.version
+            )
         s.execute(
             update(Entitlement)
             .where(Entitlement.id == record_id)
@@ -194,9 +201,11 @@ def _close(s: Session, pv: PolicyVersion, lost: list[tuple[int, str]], sid: int,
                 "uscc": code,
                 "policy_version_id": pv.id,
                 "entity": f"entitlement:{record_id}",
-                "reason": reasons.SET_ASIDE_NO_LONGER_ELIGIBLE(
-                    id=sid, policy=pv.policy_id, version=pv.version
-                ),
+                "reason": (
+                    reasons.SET_ASIDE_NO_LONGER_ELIGIBLE
+                    if code in earlier
+                    else reasons.GROUP_SET_ASIDE_NO_LONGER_ELIGIBLE
+                )(id=sid, policy=pv.policy_id, version=pv.version),
                 "data": {"snapshot_id": sid},
             }
             for record_id, code in lost

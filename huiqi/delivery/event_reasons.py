@@ -131,6 +131,18 @@ SET_ASIDE_NO_LONGER_ELIGIBLE = EventReason(
     ("review_closed",),
     {"id": r"\d+", "version": r"\d+"},
 )
+# A record set aside by an exclusivity group (就高不重复), judged again on newer data
+# (huiqi.delivery.topup_refresh).
+GROUP_SET_ASIDE_AMOUNT_CHANGED = EventReason(
+    _CHANGED + "the record stays set aside under 就高不重复",
+    ("excluded",),
+    _AMOUNTS,
+)
+GROUP_SET_ASIDE_NO_LONGER_ELIGIBLE = EventReason(
+    "no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no top-up is due",
+    ("review_closed",),
+    {"id": r"\d+", "version": r"\d+"},
+)
 NOW_ZERO = EventReason(
     "the data of snapshot %(snapshot)s give 0.00 yuan instead of %(was)s yuan;"
     " the %(what)s is withdrawn",

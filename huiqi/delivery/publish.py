@@ -44,6 +44,7 @@ from huiqi.delivery.offers import offer_or_prefill, prefill  # noqa: F401 - pref
 from huiqi.delivery.progress import Progress
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
+from huiqi.delivery.topup_refresh import refresh_group_set_aside
 from huiqi.delivery.versions import (  # noqa: F401 - publish_text, published_versions: API
     compile_version,
     policy_ref,
@@ -95,6 +96,10 @@ def deliver_chunk(
                 # A record set aside behind an earlier version's grant: what a correction
                 # would pay follows this snapshot's data (qa7).
                 refresh_covered(s, pv, known, sid, username)
+            if pv.exclusivity_group:
+                # A record set aside by its group (就高不重复): what a top-up would pay
+                # follows this snapshot's data too (qa11).
+                refresh_group_set_aside(s, pv, known, sid, username)
             s.execute(
                 update(Entitlement)
                 .where(Entitlement.policy_version_id == pv.id, Entitlement.uscc.in_(existing))

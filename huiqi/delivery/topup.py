@@ -27,7 +27,7 @@ from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
 from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, RecordStatus
+from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, MatchStatus, RecordStatus
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -60,6 +60,9 @@ def top_up_due(s: Session, ent: Entitlement, pv: PolicyVersion) -> TopUp | None:
     its policy gives no more than that grant."""
     group = pv.exclusivity_group
     if not group or ent.status != RecordStatus.EXCLUDED:
+        return None
+    if ent.match_status == MatchStatus.NOT_ELIGIBLE:
+        # The newest data no longer make it eligible (huiqi.delivery.covered_refresh).
         return None
     if s.scalar(select(Grant.id).where(Grant.entitlement_id == ent.id)) is not None:
         return None
@@ -194,6 +197,15 @@ def grant_top_up(
             " 就高不重复 excluded because a lower policy of its group was already sent for"
             " payment; keep or withdraw it instead"
         )
+    questioned = _questioned(s, slot.group_name, ent)
+    if questioned is not None:
+        # Flagged as no longer eligible (flag_lost, earlier_flags): a top-up added to a
+        # grant the newest data question, and paid the enterprise on top of it (qa11).
+        raise TopUpError(
+            f"record {ent.id}: the group's grant it would add to (record {questioned}) is"
+            " flagged for review; decide that flag first: keep it, then top up this record,"
+            " or withdraw it"
+        )
     amount, provisional = reserve_difference(s, pv, ent, top.difference_fen)
     grant = new_grant(pv, ent, top.difference_fen, amount, provisional=provisional)
     s.add(grant)
@@ -240,6 +252,25 @@ def grant_top_up(
         dedupe_key=f"top_up:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )
     return grant, note
+
+
+def _questioned(s: Session, group: str, ent: Entitlement) -> int | None:
+    """The first record holding one of the group's grants to the enterprise that is flagged
+    for review (its enterprise no longer eligible on newer data), if any."""
+    under = _group_grants(group, ent.uscc, ent.benefit_period).with_only_columns(
+        Grant.entitlement_id
+    )
+    found: int | None = s.scalar(
+        select(Entitlement.id)
+        .where(
+            Entitlement.id.in_(under),
+            Entitlement.review_flag.is_(True),
+            Entitlement.id != ent.id,
+        )
+        .order_by(Entitlement.id)
+        .limit(1)
+    )
+    return found
 
 
 def hand_back_slot(s: Session, group: str, ent: Entitlement, withdrawn: Grant) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from huiqi.delivery import once
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import GrantStatus, RecordStatus
+from huiqi.delivery.statuses import GrantStatus, MatchStatus, RecordStatus
 
 # Records looked at per round of two statements (bound values well under the limits).
 CHUNK = 1_000
@@ -29,20 +30,44 @@ CHUNK = 1_000
 _Key = tuple[str | None, str, str]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where an excluded record stands in its group: what it would receive, what the
+    group's grants give, and the grant holding the group's slot."""
+
+    due_fen: int  # what the record's policy gives (once.receivable)
+    given_fen: int  # what the group's grants give in all
+    sent: bool  # whether any of them has left for payment
+    holder: str  # "<policy id> v<version>" of the grant holding the slot
+    holder_status: str
+
+    @property
+    def difference_fen(self) -> int:
+        """What a top-up would grant: 0 where none applies."""
+        return self.due_fen - self.given_fen if self.sent and self.due_fen > self.given_fen else 0
+
+
 def top_ups(s: Session, rows: Sequence[tuple[int, str]]) -> dict[int, int]:
     """For a queue of ``(record id, status)`` rows: the difference each excluded record could
     be granted, by record id (only those a top-up applies to); the same answers as
     ``topup.top_up_due`` record by record."""
     wanted = [i for i, status in rows if status == RecordStatus.EXCLUDED]
-    found: dict[int, int] = {}
-    for start in range(0, len(wanted), CHUNK):
-        found.update(_chunk(s, wanted[start : start + CHUNK]))
+    found = standings(s, wanted)
+    return {i: st.difference_fen for i, st in found.items() if st.difference_fen > 0}
+
+
+def standings(s: Session, ids: Sequence[int]) -> dict[int, Standing]:
+    """Where each of these excluded records stands in its group, by record id: only those
+    set aside behind another policy's grant of their group (a top-up's to judge)."""
+    found: dict[int, Standing] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(_chunk(s, list(ids[start : start + CHUNK])))
     return found
 
 
-def _chunk(s: Session, ids: list[int]) -> dict[int, int]:
+def _chunk(s: Session, ids: list[int]) -> dict[int, Standing]:
     e, pv, slot = Entitlement, PolicyVersion, ExclusivitySlot
-    held = aliased(Grant)
+    held, held_pv = aliased(Grant), aliased(PolicyVersion)
     records = s.execute(
         select(
             e.id,
@@ -53,6 +78,8 @@ def _chunk(s: Session, ids: list[int]) -> dict[int, int]:
             pv.exclusivity_group,
             pv.per_enterprise_cap_fen,
             held.policy_id,
+            held_pv.version,
+            held.status,
         )
         .join(pv, pv.id == e.policy_version_id)
         .join(
@@ -64,9 +91,12 @@ def _chunk(s: Session, ids: list[int]) -> dict[int, int]:
             ),
         )
         .join(held, held.entitlement_id == slot.entitlement_id)
+        .join(held_pv, held_pv.id == held.policy_version_id)
         .where(
             e.id.in_(ids),
             e.status == RecordStatus.EXCLUDED,
+            # Not eligible on the newest data (huiqi.delivery.covered_refresh): nothing due.
+            e.match_status != MatchStatus.NOT_ELIGIBLE,
             pv.exclusivity_group.is_not(None),
             pv.exclusivity_group != "",
             slot.entitlement_id != e.id,
@@ -80,15 +110,17 @@ def _chunk(s: Session, ids: list[int]) -> dict[int, int]:
     if not records:
         return {}
     given = _group_grants(s, {(r[5], r[1], r[2]) for r in records})
-    out: dict[int, int] = {}
-    for rid, uscc, period, computed, _, group, cap, _ in records:
+    out: dict[int, Standing] = {}
+    for rid, uscc, period, computed, _, group, cap, holder, version, status in records:
         grants = given.get((group, uscc, period), [])
-        if not any(status in once.SENT for _, status in grants):
-            continue
         due = (computed or 0) if cap is None else min(computed or 0, cap)  # once.receivable
-        paid = sum(amount for amount, _ in grants)
-        if due > paid:
-            out[int(rid)] = due - paid
+        out[int(rid)] = Standing(
+            due,
+            sum(amount for amount, _ in grants),
+            any(sent in once.SENT for _, sent in grants),
+            f"{holder} v{version}",
+            str(status),
+        )
     return out
 
 

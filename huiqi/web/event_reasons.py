@@ -61,6 +61,11 @@ TEMPLATES = (
     ),
     N_("no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no correction is due"),
     N_(
+        "the data of snapshot %(snapshot)s give %(amount)s yuan instead of %(was)s yuan;"
+        " the record stays set aside under 就高不重复"
+    ),
+    N_("no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no top-up is due"),
+    N_(
         "the data of snapshot %(snapshot)s give 0.00 yuan instead of %(was)s yuan;"
         " the %(what)s is withdrawn"
     ),

@@ -56,6 +56,11 @@ LEDGER_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " difference"
         )
     ),
+    # Set aside by its group, then no longer eligible (huiqi.delivery.covered_refresh).
+    refusal(
+        N_("no longer eligible on snapshot %(id)s under %(policy)s v%(version)s: no top-up is due"),
+        version=r"\d+",
+    ),
     refusal(
         N_(
             "就高不重复: superseded by %(version)s, which gives %(amount)s yuan (more than"

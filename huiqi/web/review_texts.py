@@ -20,6 +20,14 @@ REVIEW_TEXTS: list[tuple[re.Pattern[str], str]] = [
             " keep or withdraw it instead"
         )
     ),
+    refusal(
+        N_(
+            "record %(id)s: the group's grant it would add to (record %(record)s) is flagged"
+            " for review; decide that flag first: keep it, then top up this record, or"
+            " withdraw it"
+        ),
+        record=r"\d+",
+    ),
     refusal(N_("cap group '%(group)s' is used up for %(period)s; no difference can be granted")),
     refusal(
         N_(
