@@ -248,6 +248,8 @@ def test_a_park_operator_reads_of_the_enterprise_not_of_you(park: Portal) -> Non
     policy = re.findall(r'<h3><a href="(/policies/[^"]+)"', en)[0]
     checklist = client.get(policy).text
     assert "You meet " not in checklist and "The enterprise meets " in checklist
+    assert "For your enterprise" not in checklist and "For the enterprise" in checklist
+    assert "what you miss" not in en and "held about you" not in en
     inbox = client.get(f"/inbox?uscc={code}").text
     assert 'id="addressed-to"' in inbox and code in inbox
     own = sign_in(park.client(), "ent0")
