@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 from huiqi.delivery.models import Notification, PolicyVersion
 
 POLICY, REQUEST, GRANTS, DATA = "policy", "request", "grants", "data"
-_BY_PREFIX = {"paid": GRANTS, "payment_failed": GRANTS, "correction": DATA}
+# A failed payment's message links to the request form for its grant: the enterprise
+# cannot edit its bank account itself (the department corrects it), and the message told
+# it to "correct the account" with no page to do it (qa12).
+REPORT_PAYMENT = "report_payment"
+_BY_PREFIX = {"paid": GRANTS, "correction": DATA}
 
 
 def version_told(message: Notification) -> int | None:
@@ -42,6 +46,8 @@ def _other(message: Notification) -> tuple[str, str] | None:
     first = rest.partition(":")[0]
     if fact == "desk" and first.isdigit():
         return REQUEST, first
+    if fact == "payment_failed":
+        return (REPORT_PAYMENT, first) if first.isdigit() else (GRANTS, "")
     if fact in _BY_PREFIX:
         return _BY_PREFIX[fact], ""
     return None
@@ -49,7 +55,8 @@ def _other(message: Notification) -> tuple[str, str] | None:
 
 def message_links(session: Session, messages: Iterable[Notification]) -> dict[int, tuple[str, str]]:
     """Message id → (what it is about, an id): (POLICY, policy id), (REQUEST, request
-    id), (GRANTS, '') or (DATA, ''); a message about nothing of these has no entry."""
+    id), (REPORT_PAYMENT, grant id), (GRANTS, '') or (DATA, ''); a message about nothing
+    of these has no entry."""
     listed = list(messages)
     versions = {m.id: v for m in listed if (v := version_told(m)) is not None}
     policy_of: dict[int, str] = {}

@@ -315,7 +315,8 @@ def payment_message(
         subject=f"「{title}」资金 {amount} 元拨付未成功",
         body=(
             f"「{title}」的资金 {amount} 元拨付未成功，银行反馈：{reason}。"
-            "请核对并更正企业的收款账户信息后联系主管部门，资金将重新拨付。"
+            f"收款账户须由主管部门更正：请在门户“诉求”页就本笔资金（发放编号 {grant.id}）"
+            "提出诉求，说明正确的收款账户；主管部门核实并更正后，资金将重新拨付。"
         ),
         dedupe_key=f"payment_failed:{grant.id}:{batch_id}",
     )

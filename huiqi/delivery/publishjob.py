@@ -7,7 +7,9 @@ policy), records the job (:mod:`huiqi.jobs`) and starts it; the job then does wh
 ``drafts.publish_draft`` does, writing its progress to the job's row as it goes.
 ``resume_job`` delivers the rest of a job that stopped after its version was published
 (interrupted by a restart, or failed): the delivery ledger makes every record once, so
-delivering again creates only what is missing."""
+delivering again creates only what is missing. ``start_deliver`` delivers a published
+version again, as ``huiqi deliver`` does (the same call, ``publish.deliver``, and the same
+check: a publisher of the policy's scope, or the scheduler), from the console."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from huiqi.delivery.audit import record_event
 from huiqi.delivery.models import PolicyDraft, PolicyVersion
 from huiqi.delivery.publish import deliver
 from huiqi.delivery.records import DeliveryReport
+from huiqi.delivery.versions import policy_ref
 from huiqi.errors import HuiqiError, NotFoundError
 from huiqi.jobs import runner
 from huiqi.jobs.models import Job
@@ -137,6 +140,49 @@ def resume_job(
 
     runner.start(new_id, lambda: _run(factory, new_id, work))
     return new_id
+
+
+def start_deliver(
+    settings: Settings, factory: sessionmaker[Session], *, actor: Actor, version_id: int
+) -> int:
+    """Deliver a published version on the latest snapshot in the background (new records
+    for the newly eligible, review flags for those no longer eligible), as ``huiqi
+    deliver`` does: the job's id. Refused at once when the actor may not deliver it or a
+    job is running on its policy. Regression (qa12): the console could publish, but a
+    version published without delivering (the demo's) could be delivered from the CLI or
+    the scheduler only."""
+    with transaction(factory) as s:
+        mark_stale(s)
+        pv = s.get(PolicyVersion, version_id)
+        if pv is None:
+            raise NotFoundError(f"no published policy version with id {version_id}")
+        require_policy_scope(
+            actor,
+            policy_ref(pv),
+            f"deliver {pv.policy_id}",
+            Role.POLICY_PUBLISHER,
+            also=(Role.SCHEDULER,),
+        )
+        busy = running_job(s, pv.policy_id)
+        if busy is not None:
+            raise _busy(pv.policy_id, busy)
+        job = Job(
+            kind="deliver",
+            policy_id=pv.policy_id,
+            level=pv.level,
+            region=pv.region,
+            department=pv.department,
+            policy_version_id=pv.id,
+            version=pv.version,
+            started_by=actor.username,
+        )
+    job_id = _record(factory, job)
+
+    def work(progress: JobProgress) -> DeliveryReport:
+        return deliver(settings, factory, version_id, actor=actor, progress=progress)
+
+    runner.start(job_id, lambda: _run(factory, job_id, work))
+    return job_id
 
 
 def _forget_draft(factory: sessionmaker[Session], pv_id: int, username: str) -> None:

@@ -2,10 +2,13 @@
 answered on time, the enterprises' satisfaction, and repeat requests.
 
 * On time: answers given by the answer deadline, over answers given (a reopened request
-  counts its last answer). A request its department closed without an answer counts as
+  counts its last answer). A request reopened after a low rating is not yet answered (its
+  first answer is cleared, :func:`huiqi.desk.rating.rate`) until its department answers
+  it again, and then counts once, as answered, on time by its new deadline or not. A request its department closed without an answer counts as
   answered (on time when closed by the deadline); one the enterprise withdrew counts in
   neither (:mod:`huiqi.desk.closing`).
-* Satisfaction: every rating, its average and its spread by stars; "satisfied" is 4 or 5.
+* Satisfaction: every rating, its average and its spread by stars; "satisfied" is 4 or 5
+  (a reopened request's two answers are rated once each, so both ratings count).
 * A repeat request is one filed by an enterprise that filed another of the same category
   in the ``repeat_days`` before it (the same problem asked again is a sign it was not
   solved).

@@ -51,6 +51,17 @@ REASONS = {
     "expired": N_("The offer ended before it was confirmed."),
     "other": N_("See the policy page for the details."),
 }
+# The same, read by someone other than the enterprise itself (its park operator): "you"
+# would name the park. Regression (qa12): a park operator read "您符合全部条件".
+THEIR_GROUPS = {"confirm": N_("Waiting for the enterprise's one-click confirmation")}
+THEIR_REASONS = {
+    "auto": N_("The enterprise meets every criterion; granted without an application."),
+    "confirm": N_(
+        "The enterprise meets every criterion; it confirms with one click to receive it."
+    ),
+    "apply": N_("An application is required; the form is filled in from the enterprise's data."),
+    "paid": N_("Paid to the enterprise's account."),
+}
 HOME_LIMIT = 10_000  # the ledger's largest page; a park's home reads page after page
 
 
@@ -240,6 +251,7 @@ def build_home(
     by_key = {(g.uscc, g.policy_id, g.version): g for g in grants if g.status not in NOT_COUNTED}
     cards = {c.policy_id: c for c in list_policies(session)}
     grouped: dict[str, list[HomeCard]] = {key: [] for key, _ in GROUPS}
+    own = set(actor.scopes(Role.ENTERPRISE))  # the enterprises the user is ("you")
     for r in records:
         if r.status in ("pending", "superseded"):
             continue
@@ -254,17 +266,23 @@ def build_home(
                 group=group,
                 amount_fen=grant.amount_fen if grant else r.amount_fen,
                 deadline=r.expires_on or (policy.valid_to if policy else None),
-                reason=r.reason or REASONS[group],
+                reason=r.reason
+                or (REASONS[group] if r.uscc in own else THEIR_REASONS.get(group, REASONS[group])),
             )
         )
     live = [g for g in grants if g.status not in NOT_COUNTED]
+    yours = uscc in own if uscc else bool(own)
     park = (
         park_lines(session, actor, records, grants, settings)
         if uscc is None and actor.has(Role.PARK_OPERATOR)
         else None
     )
     return Home(
-        groups=[(key, title, grouped[key]) for key, title in GROUPS if grouped[key]],
+        groups=[
+            (key, title if yours else THEIR_GROUPS.get(key, title), grouped[key])
+            for key, title in GROUPS
+            if grouped[key]
+        ],
         granted_this_year_fen=sum(g.amount_fen for g in live if g.created_at.year == day.year),
         paid_this_year_fen=sum(
             g.amount_fen

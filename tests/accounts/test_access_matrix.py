@@ -37,6 +37,7 @@ from huiqi.delivery.models import (
     PolicyVersion,
 )
 from huiqi.errors import HuiqiError
+from huiqi.jobs import runner
 from huiqi.jobs import service as jobs
 from huiqi.jobs.models import Job
 from huiqi.operations import operations
@@ -547,6 +548,16 @@ def _table() -> dict[str, tuple[Call, dict[str, str]]]:
                 w.settings, w.factory, actor=a, policy_id="matrix-confirm"
             ),
             _row(policy_publisher="own"),
+        ),
+        "huiqi.delivery.publishjob.start_deliver": (
+            # The job ends before the next cell (and the database) goes on.
+            lambda w, a: runner.wait(
+                publishjob.start_deliver(
+                    w.settings, w.factory, actor=a, version_id=w.confirm_version
+                ),
+                timeout=120,
+            ),
+            _row(policy_publisher="own", scheduler="both"),
         ),
         "huiqi.delivery.publishjob.resume_job": (
             lambda w, a: publishjob.resume_job(w.settings, w.factory, actor=a, job_id=w.job),

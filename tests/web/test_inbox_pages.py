@@ -114,3 +114,43 @@ def test_a_message_about_a_request_payment_or_correction_links_to_its_page(
     assert 'href="/requests/41"' in item("诉求已答复")
     assert 'href="/grants"' in item("资金已拨付")
     assert 'href="/my-data"' in item("更正已受理")
+
+
+def test_a_failed_payment_says_how_to_get_the_account_corrected_and_links_there(
+    portal: Portal,
+) -> None:
+    """QA (qa12): a failed payment's message told the enterprise to "核对并更正企业的收款
+    账户信息" (correct its bank account), but no page lets an enterprise edit its account,
+    and the message linked to the grants list, which cannot either. It now says that the
+    department corrects it, on a request (诉求) about the grant, and links to the request
+    form with the grant filled in."""
+    from sqlalchemy import select
+
+    from huiqi.delivery.models import Grant
+    from huiqi.delivery.payments import payment_message
+    from huiqi.delivery.statuses import PaymentResult
+
+    uscc = portal.usccs[5]
+    with transaction(portal.factory) as s:
+        grant = s.scalars(select(Grant).where(Grant.uscc == uscc)).first()
+        assert grant is not None
+        told = payment_message(s, grant, 9, PaymentResult.FAILED, "账户已销户")
+        assert "更正企业的收款账户" not in told.body
+        assert "诉求" in told.body and f"发放编号 {grant.id}" in told.body
+        enqueue(
+            s,
+            uscc=uscc,
+            kind=told.kind,
+            subject=told.subject,
+            body=told.body,
+            dedupe_key=told.dedupe_key,
+            channels=[],
+        )
+        grant_id = grant.id
+    client = sign_in(portal.client(), "ent5")
+    html = client.get("/inbox").text
+    items = re.findall(r'<li class="message [a-z]+" id="message-\d+">(.*?)</li>', html, re.S)
+    item = next(li for li in items if "拨付未成功" in li)
+    assert f'href="/requests?grant={grant_id}"' in item
+    form = client.get(f"/requests?grant={grant_id}").text
+    assert f'name="grant_id" value="{grant_id}"' in form

@@ -230,3 +230,28 @@ def test_a_park_operators_home_is_headed_as_its_park_not_my_policies(park: Porta
     assert ">Our park</a>" in home and "My policies" not in home
     # An enterprise's own home still reads as its own.
     assert _heading(sign_in(park.client(), "ent0").get("/home").text).startswith("我的政策")
+
+
+def test_a_park_operator_reads_of_the_enterprise_not_of_you(park: Portal) -> None:
+    """Regression (qa12): a park operator opening one of its enterprises read the
+    enterprise's reasons and headings as if addressed to the park ("您符合全部条件",
+    "You meet every criterion"); they now name the enterprise, in zh and en. The
+    enterprise itself still reads "you"."""
+    code = park.usccs[0]
+    client = sign_in(park.client(), "park-op")
+    zh = client.get(f"/home?uscc={code}").text
+    assert "您符合全部条件" not in zh and "该企业符合全部条件" in zh
+    client.get("/lang/en")
+    en = client.get(f"/home?uscc={code}").text
+    assert "You meet every criterion" not in en
+    assert "The enterprise meets every criterion" in en
+    policy = re.findall(r'<h3><a href="(/policies/[^"]+)"', en)[0]
+    checklist = client.get(policy).text
+    assert "You meet " not in checklist and "The enterprise meets " in checklist
+    assert "For your enterprise" not in checklist and "For the enterprise" in checklist
+    assert "what you miss" not in en and "held about you" not in en
+    inbox = client.get(f"/inbox?uscc={code}").text
+    assert 'id="addressed-to"' in inbox and code in inbox
+    own = sign_in(park.client(), "ent0")
+    assert "您符合全部条件" in own.get("/home").text
+    assert 'id="addressed-to"' not in own.get("/inbox").text

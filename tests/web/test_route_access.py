@@ -205,6 +205,7 @@ ACCESS: dict[tuple[str, str], frozenset[str | None] | str] = {
     ("POST", "/console/imports"): frozenset({"steward"}),
     ("POST", "/console/inbox/{message_id}/read"): frozenset({"desk-policy"}),
     ("POST", "/console/jobs/{job_id}/resume"): frozenset(),
+    ("POST", "/console/policies/versions/{version_id}/deliver"): frozenset({"publisher"}),
     ("POST", "/console/policies/versions/{version_id}/retire"): frozenset({"publisher"}),
     ("POST", "/console/policies/{policy_id}/draft"): frozenset({"author", "publisher"}),
     ("POST", "/console/policies/{policy_id}/draft/delete"): frozenset({"author", "publisher"}),

@@ -114,6 +114,8 @@ def _enterprise_view(
     code = enterprise_of(who, uscc)
     actor = actor_of(who)
     view: dict[str, Any] = {"uscc": code, "trace": None, "record": None, "grant": None}
+    # Whether the user is the enterprise ("you"), not its park operator (qa12).
+    view["own"] = code == who.enterprise
     with reading(factory) as s:
         records = ledger.list_records(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)
         grants = ledger.list_grants(s, actor=actor, uscc=code, policy_id=policy_id, limit=1000)

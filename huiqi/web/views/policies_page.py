@@ -1,6 +1,7 @@
 """The officer console's policies: every policy in the officer's scope with its versions
 and status, the draft editor (lint and test cases on every save, errors by line and
-column), publishing a draft (a background job: ``views.jobs_page``) and retiring a version.
+column), publishing a draft and delivering a published version (background jobs:
+``views.jobs_page``), and retiring a version.
 
 Each page and action is one service call (``delivery.drafts``, ``delivery.versions``),
 which checks the officer's role and policy scope."""
@@ -19,9 +20,9 @@ from huiqi.catalogue.service import list_policies
 from huiqi.db.engine import reading, transaction
 from huiqi.delivery import drafts, policy_lines
 from huiqi.delivery.freetext import is_blank
-from huiqi.delivery.publishjob import start_publish
+from huiqi.delivery.publishjob import start_deliver, start_publish
 from huiqi.delivery.versions import retire_version
-from huiqi.errors import PolicyError
+from huiqi.errors import HuiqiError, PolicyError
 from huiqi.jobs.service import JobBusy, recent_jobs
 from huiqi.web.deps import AppSettings, Factory, SignedIn, Who, actor_of
 from huiqi.web.errors import status_of
@@ -42,6 +43,7 @@ def _list_page(
     errors: dict[int, str] | None = None,
     status_code: int = 200,
     new_id: str | None = None,
+    deliver_error: str | None = None,
 ) -> Response:
     with reading(factory) as s:
         lines = policy_lines.list_policy_lines(s, actor=actor_of(who))
@@ -56,6 +58,7 @@ def _list_page(
         "errors": errors or {},
         "done": request.query_params.get("done"),
         "done_id": request.query_params.get("id", "")[:120],
+        "deliver_error": deliver_error,  # "deliver now" refused: said above the table
         "new_id": new_id,  # an id refused for a new policy, shown again with the rule
         # A reviewer lists the policies of its scope, but starts none (the form is an
         # author's or publisher's).
@@ -98,6 +101,25 @@ def retire(
     except PolicyError as exc:
         return _list_page(request, factory, who, {version_id: str(exc)}, status_code=status_of(exc))
     return RedirectResponse(f"/console/policies?done=retired&id={quote(name)}", status_code=303)
+
+
+@router.post("/console/policies/versions/{version_id}/deliver")
+def deliver_now(
+    request: Request,
+    settings: AppSettings,
+    factory: Factory,
+    who: SignedIn,
+    version_id: Id,
+    form: Form,
+) -> Response:
+    """Deliver a published version now, as ``huiqi deliver`` does, in the background: the
+    job's page follows it and shows its summary; a refusal (not a publisher of the
+    policy's scope, a job running on it) is said beside the version."""
+    try:
+        job_id = start_deliver(settings, factory, actor=actor_of(who), version_id=version_id)
+    except HuiqiError as exc:
+        return _list_page(request, factory, who, status_code=status_of(exc), deliver_error=str(exc))
+    return RedirectResponse(f"/console/jobs/{job_id}", status_code=303)
 
 
 def _editor(

@@ -106,6 +106,7 @@ def inbox(
         "messages": messages,
         "links": links,
         "asked_uscc": uscc,  # a park operator's: the policy pages it links to name it too
+        "own": code == who.enterprise,  # else "you" (您) in the messages is not the reader
         "uscc": code,
         "before": before,
         "next_page": _inbox_path(code, uscc, messages[-1].id) if more else None,

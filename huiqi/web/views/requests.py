@@ -110,11 +110,18 @@ def _requests_page(
 
 @router.get("/requests")
 def requests_page(
-    request: Request, factory: Factory, who: SignedIn, uscc: str = "", policy: str = ""
+    request: Request,
+    factory: Factory,
+    who: SignedIn,
+    uscc: str = "",
+    policy: str = "",
+    grant: str = "",
 ) -> Response:
-    """The enterprise's requests, and the form to file a new one."""
+    """The enterprise's requests, and the form to file a new one (about ``policy`` or
+    ``grant`` when named: a failed payment's message links here with its grant)."""
     asked_enterprise(uscc[:40])  # a code that cannot be one is said as such (it was a 403)
-    return _requests_page(request, factory, who, uscc[:18], {"policy_id": policy[:120]}, {})
+    shown = {"policy_id": policy[:120], "grant_id": grant[:19] if grant.isdigit() else ""}
+    return _requests_page(request, factory, who, uscc[:18], shown, {})
 
 
 def _field_of(exc: HuiqiError) -> str:
