@@ -55,28 +55,37 @@ def set_aside(pv: PolicyVersion) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def refresh_covered(
-    s: Session, pv: PolicyVersion, rows: Sequence[ResultRow], sid: int, actor: str
-) -> int:
-    """Give ``pv``'s set-aside records among ``rows`` (this snapshot's results) the amount
-    this snapshot gives, where it changed; return how many changed. In the caller's
-    transaction."""
+def changed_set_aside(
+    s: Session, pv: PolicyVersion, rows: Sequence[ResultRow], sid: int
+) -> tuple[dict[str, ResultRow], list[tuple[int, str, int | None]]]:
+    """This snapshot's eligible ``rows`` by USCC, and ``pv``'s set-aside records among them
+    that it changes, locked: ``(record id, USCC, amount before)``. A record changes where
+    its amount does, or where it is eligible again after a snapshot that found it not (its
+    flag closed by ``close_lost_corrections``), even at the same amount."""
     now_of = {r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE}
     if not now_of:
-        return 0
+        return now_of, []
     e = Entitlement
     held = s.execute(
         select(e.id, e.uscc, e.computed_fen, e.match_status)
         .where(*set_aside(pv), e.uscc.in_(sorted(now_of)), e.snapshot_id != sid)
         .with_for_update()
     ).all()
-    # The amount changed; or the enterprise is eligible again after a snapshot that found
-    # it not (its flag closed by close_lost_corrections), even at the same amount.
     changed = [
         (int(i), u, old)
         for i, u, old, match in held
         if old != now_of[u].amount_fen or match != MatchStatus.ELIGIBLE
     ]
+    return now_of, changed
+
+
+def refresh_covered(
+    s: Session, pv: PolicyVersion, rows: Sequence[ResultRow], sid: int, actor: str
+) -> int:
+    """Give ``pv``'s set-aside records among ``rows`` (this snapshot's results) the amount
+    this snapshot gives, where it changed; return how many changed. In the caller's
+    transaction."""
+    now_of, changed = changed_set_aside(s, pv, rows, sid)
     if not changed:
         return 0
     earlier = once.earlier_grants(s, pv, {u for _, u, _ in changed})

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import event_reasons as reasons
 from huiqi.delivery import once
 from huiqi.delivery.audit import record_events
-from huiqi.delivery.covered_refresh import set_aside
+from huiqi.delivery.covered_refresh import changed_set_aside, set_aside
 from huiqi.delivery.models import Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.statuses import MatchStatus, RecordStatus
 from huiqi.delivery.topup_queue import Standing, standings
@@ -41,22 +41,9 @@ def refresh_group_set_aside(
     the amount this snapshot gives, where it changed, and judge their top-up flag again;
     return how many changed. In the caller's transaction."""
     group = pv.exclusivity_group
-    now_of = {r.uscc: r for r in rows if r.status == MatchStatus.ELIGIBLE}
-    if not group or not now_of:
+    if not group:
         return 0
-    e = Entitlement
-    held = s.execute(
-        select(e.id, e.uscc, e.computed_fen, e.match_status)
-        .where(*set_aside(pv), e.uscc.in_(sorted(now_of)), e.snapshot_id != sid)
-        .with_for_update()
-    ).all()
-    # The amount changed; or the enterprise is eligible again after a snapshot that found
-    # it not (its flag closed), even at the same amount.
-    changed = [
-        (int(i), u, old)
-        for i, u, old, match in held
-        if old != now_of[u].amount_fen or match != MatchStatus.ELIGIBLE
-    ]
+    now_of, changed = changed_set_aside(s, pv, rows, sid)
     if changed and once.other_versions_exist(s, pv):
         # Set aside behind an earlier version's grant: covered_refresh judges those.
         earlier = once.earlier_grants(s, pv, {u for _, u, _ in changed})
