@@ -16,6 +16,7 @@ before, it was granted on top of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,23 @@ def test_a_top_up_waits_for_the_flag_on_the_groups_grant(
     resolve_flag(sessions, held.id, actor=OFFICER, outcome="keep", reason="已核实")
     resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="补差")
     assert _exported(sessions, tmp_path) == [400_000]
+
+
+def test_a_closed_versions_top_up_pays_the_newest_amount(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (qa13): grp-high's window closed before the import that gave the
+    enterprise 1 insured (grp-high 3,000 yuan, 1,000 over the 2,000 paid). Incremental
+    delivery judged the closed version's flags but never its set-aside records' amounts: the
+    record kept 6,000 yuan and ``top-up`` granted the old 4,000 difference."""
+    _, high = lower_then_higher(sessions, tmp_path, valid_to=dt.date(2026, 12, 31))
+    assert record(sessions, high).review_flag
+    monkeypatch.setenv("HUIQI_TODAY", "2027-01-05")
+    sid = change_store(tmp_path, {record(sessions, high).uscc: 1})
+    deliver_changes(get_settings(tmp_path), sessions, actor=SCHEDULER)
+    flagged = record(sessions, high)
+    assert (flagged.computed_fen, flagged.snapshot_id) == (300_000, sid)
+    with sessions() as s:
+        assert top_ups(s, [(flagged.id, flagged.status)]) == {flagged.id: 100_000}
+    resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="按文件补足差额")
+    assert _exported(sessions, tmp_path) == [100_000]
