@@ -27,7 +27,13 @@ from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
 from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, MatchStatus, RecordStatus
+from huiqi.delivery.statuses import (
+    NOT_ALLOCATED,
+    GrantStatus,
+    MatchStatus,
+    RecordStatus,
+    VersionStatus,
+)
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -199,6 +205,23 @@ def grant_top_up(
             f"record {ent.id} has no difference to pay: a top-up is for a record that"
             " 就高不重复 excluded because a lower policy of its group was already sent for"
             " payment; keep or withdraw it instead"
+        )
+    newer = s.scalar(
+        select(PolicyVersion.version)
+        .where(
+            PolicyVersion.policy_id == pv.policy_id,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+            PolicyVersion.version > pv.version,
+        )
+        .limit(1)
+    )
+    if newer is not None:
+        # Replaced: its record's amount is the data's before (only the newest version is
+        # delivered and judged again), and the newer version asks its own question once
+        # delivered (qa13: v2 published, not delivered; v1's top-up paid the old 4,000).
+        raise TopUpError(
+            f"record {ent.id}: {pv.policy_id} v{newer} is published and delivers instead of"
+            " this record's version; deliver it, then decide its own record"
         )
     if questioned is not None:
         # Flagged as no longer eligible (flag_lost, earlier_flags): a top-up added to a
