@@ -206,23 +206,9 @@ def grant_top_up(
             " 就高不重复 excluded because a lower policy of its group was already sent for"
             " payment; keep or withdraw it instead"
         )
-    newer = s.scalar(
-        select(PolicyVersion.version)
-        .where(
-            PolicyVersion.policy_id == pv.policy_id,
-            PolicyVersion.status == VersionStatus.PUBLISHED,
-            PolicyVersion.version > pv.version,
-        )
-        .limit(1)
-    )
-    if newer is not None:
-        # Replaced: its record's amount is the data's before (only the newest version is
-        # delivered and judged again), and the newer version asks its own question once
-        # delivered (qa13: v2 published, not delivered; v1's top-up paid the old 4,000).
-        raise TopUpError(
-            f"record {ent.id}: {pv.policy_id} v{newer} is published and delivers instead of"
-            " this record's version; deliver it, then decide its own record"
-        )
+    replaced = replaced_by(s, pv, ent)
+    if replaced is not None:
+        raise TopUpError(replaced)
     if questioned is not None:
         # Flagged as no longer eligible (flag_lost, earlier_flags): a top-up added to a
         # grant the newest data question, and paid the enterprise on top of it (qa11).
@@ -277,6 +263,28 @@ def grant_top_up(
         dedupe_key=f"top_up:{pv.id}:{ent.uscc}:{ent.benefit_period}",
     )
     return grant, note
+
+
+def replaced_by(s: Session, pv: PolicyVersion, ent: Entitlement) -> str | None:
+    """Why ``ent`` is not decided (topped up, corrected) under ``pv``: a newer version of
+    its policy is published. Its amount is the data's before (only the newest version is
+    delivered and judged again), and the newer version asks its own question once
+    delivered (qa13: v2 published, not delivered; v1's top-up paid the old 4,000)."""
+    newer = s.scalar(
+        select(PolicyVersion.version)
+        .where(
+            PolicyVersion.policy_id == pv.policy_id,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+            PolicyVersion.version > pv.version,
+        )
+        .limit(1)
+    )
+    if newer is None:
+        return None
+    return (
+        f"record {ent.id}: {pv.policy_id} v{newer} is published and delivers instead of"
+        " this record's version; deliver it, then decide its own record"
+    )
 
 
 def _questioned(s: Session, group: str, ent: Entitlement) -> int | None:
