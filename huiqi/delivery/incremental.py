@@ -41,15 +41,16 @@ from huiqi.accounts.access import Actor, require_role
 from huiqi.accounts.roles import Role
 from huiqi.config import Settings
 from huiqi.db.engine import transaction
-from huiqi.delivery import counts, directory
+from huiqi.delivery import counts, directory, once
 from huiqi.delivery import publish as full_delivery
-from huiqi.delivery.covered_refresh import close_lost_corrections
+from huiqi.delivery.covered_refresh import close_lost_corrections, refresh_covered
 from huiqi.delivery.earlier_flags import flag_earlier
 from huiqi.delivery.flags import flag_lost
 from huiqi.delivery.models import DeliveryRun, Entitlement, PolicyVersion, utcnow
 from huiqi.delivery.publish import deliver, deliver_chunk
 from huiqi.delivery.records import CHUNK, OPEN_STATUSES, DeliveryReport
 from huiqi.delivery.statuses import DeliveryMode, MatchStatus, VersionStatus
+from huiqi.delivery.topup_refresh import refresh_group_set_aside
 from huiqi.engine import ERROR, CompiledPolicy, PolicyTrace, get_backend, open_snapshot
 from huiqi.engine.single.backend import program_for
 from huiqi.engine.single.changes import changed_enterprises
@@ -330,8 +331,31 @@ def _judge_closed(
     actor: str,
 ) -> int:
     """Flag what the versions ``compiled`` (their window closed) hold for the ``changed``
-    enterprises that snapshot ``sid`` no longer makes eligible; deliver nothing."""
-    keep = _still_eligible(settings, compiled, changed, sid)
+    enterprises that snapshot ``sid`` no longer makes eligible; deliver nothing. Their
+    set-aside records still eligible take this snapshot's amount, as a delivery's do
+    (qa13: a closed version's top-up paid the difference of the data before)."""
+    traces = get_backend("single").trace(
+        open_snapshot(settings, sid),
+        list(compiled.values()),
+        usccs=changed,
+        statuses=(MatchStatus.ELIGIBLE, ERROR),
+    )
+    version_of = {(cp.policy.id, cp.policy.version): v for v, cp in compiled.items()}
+    keep = {(version_of[t.policy_id, t.version], t.uscc) for t in traces}
+    eligible: dict[int, list[PolicyTrace]] = defaultdict(list)
+    for t in traces:
+        if t.status == MatchStatus.ELIGIBLE:
+            eligible[version_of[t.policy_id, t.version]].append(t)
+    for pv_id, rows in eligible.items():
+        for start in range(0, len(rows), CHUNK):
+            with transaction(factory) as s:
+                pv = s.get(PolicyVersion, pv_id)
+                assert pv is not None
+                part = rows[start : start + CHUNK]
+                if once.other_versions_exist(s, pv):
+                    refresh_covered(s, pv, part, sid, actor)
+                if pv.exclusivity_group:
+                    refresh_group_set_aside(s, pv, part, sid, actor)
     return _flag_changed(settings, factory, compiled, changed, keep, sid, actor)
 
 

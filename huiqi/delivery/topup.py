@@ -27,7 +27,13 @@ from huiqi.delivery import notify, once, outranked
 from huiqi.delivery.audit import actor_name, record_event
 from huiqi.delivery.grantrow import new_grant
 from huiqi.delivery.models import Entitlement, ExclusivitySlot, Grant, PolicyVersion
-from huiqi.delivery.statuses import NOT_ALLOCATED, GrantStatus, MatchStatus, RecordStatus
+from huiqi.delivery.statuses import (
+    NOT_ALLOCATED,
+    GrantStatus,
+    MatchStatus,
+    RecordStatus,
+    VersionStatus,
+)
 from huiqi.errors import StateConflict
 from huiqi.money import format_yuan as yuan_text
 
@@ -174,6 +180,9 @@ def grant_top_up(
         TopUpError: a top-up does not apply, or the cap group or budget cannot take it.
     """
     group = pv.exclusivity_group
+    # The records holding the group's grants first (records before the slot: the ledger's
+    # lock order), locked: a delivery flagging one of them is waited for (qa13).
+    questioned = _questioned(s, group, ent) if group else None
     # The slot is locked before it is read: a claim under a third policy of the group
     # compares with it.
     slot = (
@@ -197,7 +206,9 @@ def grant_top_up(
             " 就高不重复 excluded because a lower policy of its group was already sent for"
             " payment; keep or withdraw it instead"
         )
-    questioned = _questioned(s, slot.group_name, ent)
+    replaced = replaced_by(s, pv, ent)
+    if replaced is not None:
+        raise TopUpError(replaced)
     if questioned is not None:
         # Flagged as no longer eligible (flag_lost, earlier_flags): a top-up added to a
         # grant the newest data question, and paid the enterprise on top of it (qa11).
@@ -254,23 +265,43 @@ def grant_top_up(
     return grant, note
 
 
+def replaced_by(s: Session, pv: PolicyVersion, ent: Entitlement) -> str | None:
+    """Why ``ent`` is not decided (topped up, corrected) under ``pv``: a newer version of
+    its policy is published. Its amount is the data's before (only the newest version is
+    delivered and judged again), and the newer version asks its own question once
+    delivered (qa13: v2 published, not delivered; v1's top-up paid the old 4,000)."""
+    newer = s.scalar(
+        select(PolicyVersion.version)
+        .where(
+            PolicyVersion.policy_id == pv.policy_id,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+            PolicyVersion.version > pv.version,
+        )
+        .limit(1)
+    )
+    if newer is None:
+        return None
+    return (
+        f"record {ent.id}: {pv.policy_id} v{newer} is published and delivers instead of"
+        " this record's version; deliver it, then decide its own record"
+    )
+
+
 def _questioned(s: Session, group: str, ent: Entitlement) -> int | None:
     """The first record holding one of the group's grants to the enterprise that is flagged
-    for review (its enterprise no longer eligible on newer data), if any."""
+    for review (its enterprise no longer eligible on newer data), if any. All of them are
+    locked and read again, flagged or not: a delivery flagging one meanwhile (``flag_lost``
+    holds its lock until it commits) is waited for, not read as it was (qa13)."""
     under = _group_grants(group, ent.uscc, ent.benefit_period).with_only_columns(
         Grant.entitlement_id
     )
-    found: int | None = s.scalar(
-        select(Entitlement.id)
-        .where(
-            Entitlement.id.in_(under),
-            Entitlement.review_flag.is_(True),
-            Entitlement.id != ent.id,
-        )
+    rows = s.execute(
+        select(Entitlement.id, Entitlement.review_flag)
+        .where(Entitlement.id.in_(under), Entitlement.id != ent.id)
         .order_by(Entitlement.id)
-        .limit(1)
-    )
-    return found
+        .with_for_update()
+    ).all()
+    return next((int(i) for i, flag in rows if flag), None)
 
 
 def hand_back_slot(s: Session, group: str, ent: Entitlement, withdrawn: Grant) -> None:

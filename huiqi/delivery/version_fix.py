@@ -190,6 +190,9 @@ def grant_correction(
             " version's grant and that would give another amount; keep or withdraw it"
             " instead"
         )
+    replaced = topup.replaced_by(s, pv, ent)
+    if replaced is not None:
+        raise CorrectionError(replaced)
     held = s.scalar(
         select(Entitlement.id)
         .where(Entitlement.id.in_([g.entitlement_id for g in chain]), Entitlement.review_flag)

@@ -28,6 +28,12 @@ REVIEW_TEXTS: list[tuple[re.Pattern[str], str]] = [
         ),
         record=r"\d+",
     ),
+    refusal(
+        N_(
+            "record %(id)s: %(version)s is published and delivers instead of this record's"
+            " version; deliver it, then decide its own record"
+        )
+    ),
     refusal(N_("cap group '%(group)s' is used up for %(period)s; no difference can be granted")),
     refusal(
         N_(

@@ -16,6 +16,7 @@ before, it was granted on top of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from huiqi.delivery.models import Entitlement, Event, PolicyVersion
 from huiqi.delivery.publish import deliver
 from huiqi.delivery.review import ReviewConflict, resolve_flag
 from huiqi.delivery.topup_queue import top_ups
+from huiqi.delivery.versions import publish_text
 
 
 def _import(sessions, tmp_path: Path, staff: int, how: str, *pvs: PolicyVersion) -> int:  # type: ignore[no-untyped-def]
@@ -132,3 +134,48 @@ def test_a_top_up_waits_for_the_flag_on_the_groups_grant(
     resolve_flag(sessions, held.id, actor=OFFICER, outcome="keep", reason="已核实")
     resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="补差")
     assert _exported(sessions, tmp_path) == [400_000]
+
+
+def test_a_closed_versions_top_up_pays_the_newest_amount(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (qa13): grp-high's window closed before the import that gave the
+    enterprise 1 insured (grp-high 3,000 yuan, 1,000 over the 2,000 paid). Incremental
+    delivery judged the closed version's flags but never its set-aside records' amounts: the
+    record kept 6,000 yuan and ``top-up`` granted the old 4,000 difference."""
+    _, high = lower_then_higher(sessions, tmp_path, valid_to=dt.date(2026, 12, 31))
+    assert record(sessions, high).review_flag
+    monkeypatch.setenv("HUIQI_TODAY", "2027-01-05")
+    sid = change_store(tmp_path, {record(sessions, high).uscc: 1})
+    deliver_changes(get_settings(tmp_path), sessions, actor=SCHEDULER)
+    flagged = record(sessions, high)
+    assert (flagged.computed_fen, flagged.snapshot_id) == (300_000, sid)
+    with sessions() as s:
+        assert top_ups(s, [(flagged.id, flagged.status)]) == {flagged.id: 100_000}
+    resolve_flag(sessions, flagged.id, actor=OFFICER, outcome="top-up", reason="按文件补足差额")
+    assert _exported(sessions, tmp_path) == [100_000]
+
+
+def test_a_replaced_versions_record_is_not_topped_up(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Regression (qa13): grp-high v2 published, not delivered (v1 stands in); an import gave
+    the enterprise 1 insured (3,000 yuan, 1,000 over the 2,000 paid). v1's flagged record
+    kept 6,000 yuan (only the newest version's records are judged again) and ``top-up``
+    granted and exported the old 4,000 difference. A top-up now waits for the newest
+    version: delivered, its own record carries the question at the newest amount."""
+    _, high = lower_then_higher(sessions, tmp_path)
+    assert record(sessions, high).review_flag
+    text = policy_yaml("grp-high", per_person=3000, exclusivity_group="g", version=2)
+    v2, _ = publish_text(sessions, text, "p.yaml", actor=OFFICER)
+    change_store(tmp_path, {record(sessions, high).uscc: 1})
+    deliver_changes(get_settings(tmp_path), sessions, actor=SCHEDULER)
+    old = record(sessions, high)
+    with pytest.raises(ReviewConflict, match="grp-high v2 is published and delivers instead"):
+        resolve_flag(sessions, old.id, actor=OFFICER, outcome="top-up", reason="补差")
+    assert _exported(sessions, tmp_path) == []
+    deliver(get_settings(tmp_path), sessions, v2.id, actor=OFFICER)
+    new = record(sessions, v2)
+    assert new.computed_fen == 300_000 and new.review_flag
+    resolve_flag(sessions, new.id, actor=OFFICER, outcome="top-up", reason="补差")
+    assert _exported(sessions, tmp_path) == [100_000]

@@ -24,3 +24,14 @@ def test_a_closed_top_up_flag_reads_in_chinese() -> None:
     assert localise(translations("zh-CN"), text) == (
         "按数据快照 3，grp-high v1 下已不再符合条件：无需补发差额"
     )
+
+
+def test_a_top_up_of_a_replaced_version_reads_in_chinese() -> None:
+    text = (  # huiqi.delivery.topup.grant_top_up (qa13)
+        "record 9: grp-high v2 is published and delivers instead of this record's version;"
+        " deliver it, then decide its own record"
+    )
+    assert localise(translations("zh-CN"), text) == (
+        "记录 9：grp-high v2 已发布，将取代本记录所属版本进行推送；请先推送该版本，再处理其自身的记录"
+    )
+    assert localise(translations("en"), text) == text
