@@ -186,7 +186,9 @@ class ImportReport:
             lines.append(f"Columns not imported: {', '.join(self.ignored_columns)}.")
         if self.other_registries:
             lines.append(
-                f"Fields another registry owns, fed by this {self.mapping!r} file: "
+                # Named by its registry: a mapping given by path is shown as its path.
+                f"Fields another registry owns, fed by this {self.registry or self.mapping!r}"
+                " file: "
                 + ", ".join(self.other_registries)
                 + ". Explanations and My data name that registry as their source, and"
                 " corrections go to it."

@@ -241,7 +241,7 @@ def test_a_field_another_registry_owns_is_named_in_the_report(tmp_path: Path):
     )
     report = import_file(settings, path, mapping=str(mapping))
     assert report.other_registries == ["employees (statistics)"]
-    assert "Fields another registry owns, fed by this 't' file: employees (statistics)" in (
+    assert "Fields another registry owns, fed by this 'tax' file: employees (statistics)" in (
         report.summary()
     )
     clean = import_file(
